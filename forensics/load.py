@@ -1,0 +1,395 @@
+"""``forensics.load``: files, directories, globs and ``.gz`` in; one span table, a quarantine and
+an accounting report out.
+
+After every file is read, one vectorised pass over the whole table finalises it (the same for
+every format): spans that end before they start and duplicate span ids move to the quarantine;
+``transfer_to_<agent>`` tool calls become handoffs; ``agent`` is inherited from the nearest agent
+ancestor; a run's ``session_id`` is filled on all its spans.
+"""
+
+from __future__ import annotations
+
+import glob
+import html
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+
+from .errors import InputError, InternalError, UnknownFormatError
+from .loaders import registry
+from .loaders.base import DEFAULT_LIMITS, FileAccount, Limits, Source, SpanSink, display_path
+from .schema import QUARANTINE_SCHEMA, SPAN_COLUMNS, SPAN_SCHEMA
+
+#: Suffixes a directory walk picks up (a file named explicitly is always read).
+LOG_SUFFIXES = (".json", ".jsonl", ".ndjson", ".gz", ".parquet", ".log")
+
+#: Ground-truth files that sit beside logs; a directory walk skips them, saying so.
+LABEL_FILE_NAMES = ("labels.jsonl",)
+
+PathLike = str | os.PathLike[str]
+
+
+@dataclass
+class LoadReport:
+    """Per-file accounting: every record read is a row, a quarantined record or merged."""
+
+    files: list[FileAccount] = field(default_factory=list)
+
+    @property
+    def records_read(self) -> int:
+        return sum(f.records_read for f in self.files)
+
+    @property
+    def rows(self) -> int:
+        return sum(f.rows for f in self.files)
+
+    @property
+    def quarantined(self) -> int:
+        return sum(f.quarantined for f in self.files)
+
+    @property
+    def merged(self) -> int:
+        return sum(f.merged for f in self.files)
+
+    @property
+    def problems(self) -> list[FileAccount]:
+        """Files that could not be read at all (unknown format, unreadable)."""
+        return [f for f in self.files if f.problem]
+
+    @property
+    def balanced(self) -> bool:
+        return all(f.balanced for f in self.files)
+
+    @property
+    def ok(self) -> bool:
+        """True when every file was read and nothing was quarantined."""
+        return not self.problems and self.quarantined == 0
+
+    def to_polars(self) -> pl.DataFrame:
+        return pl.DataFrame(
+            [
+                {
+                    "file": f.path, "format": f.format, "chosen_by": f.chosen_by,
+                    "confidence": f.confidence, "records_read": f.records_read, "rows": f.rows,
+                    "quarantined": f.quarantined, "merged": f.merged,
+                    "reasons": ", ".join(f"{k}={v}" for k, v in sorted(f.reasons.items())),
+                    "problem": f.problem, "seconds": round(f.seconds, 3),
+                }
+                for f in self.files
+            ],
+            schema={"file": pl.String, "format": pl.String, "chosen_by": pl.String, "confidence": pl.Float64,
+                    "records_read": pl.Int64, "rows": pl.Int64, "quarantined": pl.Int64, "merged": pl.Int64,
+                    "reasons": pl.String, "problem": pl.String, "seconds": pl.Float64},
+        )
+
+    def summary(self) -> str:
+        text = (f"{len(self.files)} file(s): {self.records_read:,} records read = {self.rows:,} rows"
+                f" + {self.quarantined:,} quarantined + {self.merged:,} merged")
+        if self.problems:
+            text += f"; {len(self.problems)} file(s) not read"
+        return text
+
+    def __str__(self) -> str:
+        lines = [self.summary()]
+        for f in self.files:
+            how = f"{f.format} ({f.chosen_by}{f', {f.confidence:.2f}' if f.chosen_by == 'sniffed' else ''})" if f.format else "-"
+            line = f"  {f.path}: {how}: {f.records_read:,} read = {f.rows:,} rows + {f.quarantined:,} quarantined + {f.merged:,} merged"
+            if f.reasons:
+                line += " [" + ", ".join(f"{k}={v}" for k, v in sorted(f.reasons.items())) + "]"
+            if f.problem:
+                line = f"  {f.path}: NOT READ: {f.problem}"
+            lines.append(line)
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        head = "<tr>" + "".join(f"<th>{h}</th>" for h in ("file", "format", "read", "rows", "quarantined", "merged", "reasons / problem")) + "</tr>"
+        body = "".join(
+            "<tr>" + "".join(
+                f"<td>{html.escape(str(v))}</td>"
+                for v in (f.path, f.format or "-", f.records_read, f.rows, f.quarantined, f.merged,
+                          f.problem or ", ".join(f"{k}={n}" for k, n in sorted(f.reasons.items())))
+            ) + "</tr>"
+            for f in self.files
+        )
+        return f"<p>{html.escape(self.summary())}</p><table>{head}{body}</table>"
+
+
+@dataclass
+class LoadResult:
+    """What :func:`load` returns: the span table, the quarantine, and the accounting report."""
+
+    spans: pa.Table
+    quarantine: pa.Table
+    report: LoadReport
+
+    def to_polars(self) -> pl.DataFrame:
+        return pl.from_arrow(self.spans)  # type: ignore[return-value]
+
+    def to_pandas(self) -> Any:
+        return self.spans.to_pandas()
+
+    @property
+    def run_ids(self) -> list[str]:
+        return pl.from_arrow(self.spans.select(["run_id"])).get_column("run_id").unique(maintain_order=True).to_list()  # type: ignore[union-attr]
+
+    def __repr__(self) -> str:
+        return f"LoadResult({self.spans.num_rows:,} spans in {len(self.run_ids):,} runs)\n{self.report}"
+
+    def _repr_html_(self) -> str:
+        return (f"<b>LoadResult</b>: {self.spans.num_rows:,} spans in {len(self.run_ids):,} runs"
+                + self.report._repr_html_())
+
+
+ProgressFn = Callable[[str, int, int], None]
+
+
+def load(
+    paths: PathLike | Iterable[PathLike],
+    format: str | None = None,
+    *,
+    limits: Limits | None = None,
+    options: dict[str, Any] | None = None,
+    progress: ProgressFn | None = None,
+) -> LoadResult:
+    """Load agent logs into the canonical span table.
+
+    ``paths``: files, directories (walked for ``*.json``, ``*.jsonl``, ``*.ndjson``, ``*.gz``,
+    ``*.parquet``, ``*.log``), globs, or a list of them. ``format``: a registered loader name;
+    ``None`` sniffs each file and records which loader it chose. ``options`` go to the loader (the
+    ``jsonl`` loader's ``field_map``, say). A file named explicitly that no loader recognises raises
+    :class:`UnknownFormatError`; one found by walking a directory is reported as not read.
+    ``progress(path, index, total)`` is called before each file.
+    """
+    limits = limits or DEFAULT_LIMITS
+    files = expand_paths(paths)
+    if format is not None:
+        registry.get(format)  # fail before reading anything when the name is wrong
+    tables: list[pa.Table] = []
+    quarantines: list[pa.Table] = []
+    report = LoadReport()
+    for index, (path, explicit) in enumerate(files):
+        if progress is not None:
+            progress(path, index, len(files))
+        account, table, quarantine = load_file(path, format, limits=limits, options=options, explicit=explicit)
+        report.files.append(account)
+        tables.append(table)
+        quarantines.append(quarantine)
+    spans = pa.concat_tables(tables) if tables else SPAN_SCHEMA.empty_table()
+    spans, late = finalize(spans)
+    _move_to_quarantine(report, late)
+    quarantine_all = pa.concat_tables([*quarantines, late]) if quarantines else late
+    if not report.balanced:
+        bad = [f.path for f in report.files if not f.balanced]
+        raise InternalError(f"the accounting does not add up for {bad}", hint="this is a bug; please report it")
+    return LoadResult(spans=spans, quarantine=quarantine_all, report=report)
+
+
+def load_file(
+    path: str,
+    format: str | None = None,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    options: dict[str, Any] | None = None,
+    explicit: bool = True,
+) -> tuple[FileAccount, pa.Table, pa.Table]:
+    """Read one file with one loader (not finalised: :func:`load` finalises across files)."""
+    shown = display_path(path)
+    started = time.perf_counter()
+    confidence = 1.0
+    chosen_by = "given"
+    if format is None:
+        try:
+            sniffed = registry.sniff_file(path, limits)
+        except UnknownFormatError as exc:
+            if explicit:
+                raise UnknownFormatError(shown, exc.candidates, registry.names(),
+                                         detail=_detail_of(exc)) from None
+            account = FileAccount(path=shown, format=None, chosen_by="skipped", problem=exc.message)
+            return account, SPAN_SCHEMA.empty_table(), QUARANTINE_SCHEMA.empty_table()
+        format, confidence, chosen_by = sniffed.format, sniffed.confidence, "sniffed"
+    loader = registry.get(format)(**(options or {}))
+    sink = SpanSink(format, shown, limits)
+    source = Source(path, sink, limits, display=shown)
+    try:
+        loader.read(source, sink)
+    except (InputError, InternalError):
+        raise
+    except Exception as exc:
+        raise InternalError(
+            f"loader `{format}` crashed after {sink.records_read:,} records: {type(exc).__name__}: {exc}",
+            where=shown,
+            hint="this is a bug in the loader; the file may also be of another format (pass format=)",
+        ) from exc
+    account = FileAccount(
+        path=shown, format=format, chosen_by=chosen_by, confidence=confidence,
+        records_read=sink.records_read, rows=sink.rows, quarantined=sink.quarantined,
+        merged=sink.merged_count, reasons=dict(sink.reasons), seconds=time.perf_counter() - started,
+    )
+    return account, sink.table(), sink.quarantine_table()
+
+
+def _detail_of(exc: UnknownFormatError) -> str:
+    # Keep the "what it looks like" part of the message, drop the path (we re-add the shown one).
+    msg = exc.message
+    for prefix in ("no registered loader recognises this file", "several formats match equally well: "):
+        if msg.startswith(prefix) and prefix.startswith("no"):
+            return msg[len(prefix):]
+    return ""
+
+
+def expand_paths(paths: PathLike | Iterable[PathLike]) -> list[tuple[str, bool]]:
+    """Expand files, directories and globs to ``[(file, named_explicitly)]`` in a stable order."""
+    items: Sequence[PathLike] = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    if not items:
+        raise InputError("no paths given", hint="pass a file, a directory or a glob")
+    out: list[tuple[str, bool]] = []
+    seen: set[str] = set()
+    for item in items:
+        text = os.fspath(item)
+        if any(ch in text for ch in "*?["):
+            matches = sorted(glob.glob(text, recursive=True))
+            if not matches:
+                raise InputError(f"the glob `{text}` matches no file",
+                                 hint="check the pattern; use ** for subdirectories")
+            found = [(m, True) for m in matches if os.path.isfile(m)]
+        elif os.path.isdir(text):
+            found = [(p, False) for p in _walk(text)]
+        elif os.path.isfile(text):
+            found = [(text, True)]
+        else:
+            raise InputError(f"no such file or directory: {text}",
+                             hint=f"the current directory is {os.getcwd()}")
+        for path, explicit in found:
+            key = os.path.abspath(path)
+            if key not in seen:
+                seen.add(key)
+                out.append((path, explicit))
+    return out
+
+
+def _walk(directory: str) -> list[str]:
+    files = []
+    for root, dirs, names in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+        for name in sorted(names):
+            if name.startswith((".", "_")) or name in LABEL_FILE_NAMES or name.endswith(".labels.jsonl"):
+                continue
+            if name.lower().endswith(LOG_SUFFIXES):
+                files.append(os.path.join(root, name))
+    return files
+
+
+# --- finalisation ------------------------------------------------------------------------------
+
+#: Pointer-jumping rounds for agent inheritance: resolves ancestries up to 2**16 levels deep.
+_MAX_JUMPS = 16
+
+
+def finalize(spans: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """Vectorised clean-up of a freshly loaded table; returns ``(spans, quarantined)``."""
+    if spans.num_rows == 0:
+        return spans, QUARANTINE_SCHEMA.empty_table()
+    df = pl.from_arrow(spans)
+    assert isinstance(df, pl.DataFrame)
+    df = df.with_row_index("_i")
+
+    first_seen = pl.int_range(pl.len()).over(["run_id", "span_id"]) == 0
+    firsts = df.filter(first_seen).select(
+        "run_id", "span_id",
+        (pl.col("source_file") + ":" + pl.col("source_line").cast(pl.String)).alias("_first_at"),
+    )
+    dups = (
+        df.filter(~first_seen)
+        .join(firsts, on=["run_id", "span_id"], how="left")
+        .with_columns(
+            reason=pl.lit("duplicate-span-id"),
+            detail=pl.format("span id {} appears again in run {}; first seen at {}. The first one is kept. "
+                             "Hint: the same trace may have been exported twice",
+                             "span_id", "run_id", "_first_at"),
+        )
+    )
+    df = df.filter(first_seen)
+    backwards = pl.col("end_time").is_not_null() & pl.col("start_time").is_not_null() & (pl.col("end_time") < pl.col("start_time"))
+    bad_times = df.filter(backwards).with_columns(
+        reason=pl.lit("end-before-start"),
+        detail=pl.format("span {} ends at {} before it starts at {}; expected end >= start. "
+                         "Hint: check the exporter's clock or time units",
+                         "span_id", pl.col("end_time").cast(pl.String), pl.col("start_time").cast(pl.String)),
+    )
+    df = df.filter(~backwards)
+
+    df = _handoffs_from_transfer_tools(df)
+    df = _inherit_agents(df)
+    df = df.with_columns(pl.col("session_id").fill_null(pl.col("session_id").drop_nulls().first().over("run_id")))
+
+    quarantined = pl.concat([_as_quarantine(dups), _as_quarantine(bad_times)])
+    out = df.drop("_i").select(SPAN_COLUMNS).to_arrow().cast(SPAN_SCHEMA)
+    return out, quarantined.to_arrow().cast(QUARANTINE_SCHEMA)
+
+
+def _as_quarantine(rows: pl.DataFrame) -> pl.DataFrame:
+    raw = pl.struct([pl.col(c).cast(pl.String) if c in ("start_time", "end_time") else pl.col(c)
+                     for c in SPAN_COLUMNS]).struct.json_encode()
+    return rows.select(
+        pl.col("source_file"), pl.col("source_line"), pl.col("source_format"),
+        pl.col("reason"), pl.col("detail"), raw.alias("raw"),
+    )
+
+
+def _handoffs_from_transfer_tools(df: pl.DataFrame) -> pl.DataFrame:
+    """``transfer_to_<agent>`` tool calls are handoffs in every framework that uses them."""
+    target = pl.coalesce("tool", "name").str.extract(r"^transfer_to_(.+)$")
+    is_transfer = pl.col("kind").is_in(["tool", "unknown"]) & target.is_not_null()
+    return df.with_columns(
+        kind=pl.when(is_transfer).then(pl.lit("handoff")).otherwise(pl.col("kind")),
+        handoff_to=pl.when(is_transfer).then(pl.coalesce("handoff_to", target)).otherwise(pl.col("handoff_to")),
+    )
+
+
+def _inherit_agents(df: pl.DataFrame) -> pl.DataFrame:
+    """Fill ``agent`` from the nearest agent ancestor, by pointer jumping over row indices."""
+    df = df.drop("_i").with_row_index("_i")
+    own = pl.when(pl.col("kind") == "agent").then(pl.coalesce("agent", "name")).otherwise(pl.col("agent"))
+    df = df.with_columns(agent=own)
+    if df.get_column("agent").null_count() == 0:
+        return df
+    index = df.select("run_id", pl.col("span_id").alias("parent_id"), pl.col("_i").alias("_anc"))
+    df = df.join(index, on=["run_id", "parent_id"], how="left", maintain_order="left")
+    val = df.get_column("agent")
+    anc = df.get_column("_anc")
+    for _ in range(_MAX_JUMPS):
+        pending = val.is_null() & anc.is_not_null()
+        if not pending.any():
+            break
+        parent_val = val.gather(anc)
+        parent_anc = anc.gather(anc)
+        new_val = val.fill_null(parent_val)
+        anc = pl.select(pl.when(new_val.is_null()).then(parent_anc).otherwise(None)).to_series()
+        val = new_val
+    return df.with_columns(agent=val).drop("_anc")
+
+
+def _move_to_quarantine(report: LoadReport, late: pa.Table) -> None:
+    """Spans quarantined by finalisation were counted as rows by their file: move them."""
+    if late.num_rows == 0:
+        return
+    counts: Counter[tuple[str, str]] = Counter(zip(late.column("source_file").to_pylist(),
+                                                   late.column("reason").to_pylist(), strict=True))
+    by_path = {f.path: f for f in report.files}
+    for (path, reason), n in counts.items():
+        account = by_path[path]
+        account.rows -= n
+        account.quarantined += n
+        account.reasons[reason] = account.reasons.get(reason, 0) + n
+
+
+def read_paths(paths: Iterable[PathLike]) -> list[Path]:
+    """The files ``paths`` expand to (for the CLI's listing)."""
+    return [Path(p) for p, _ in expand_paths(list(paths))]

@@ -1,0 +1,597 @@
+"""What every loader is made of: what sniffing sees, how records stream out of a file, and the
+sink that turns rows into Arrow batches while keeping the accounting.
+
+A loader only maps one format's record to span-table rows; reading bytes, JSON framing, gzip,
+limits, quarantine and accounting live here once.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any, ClassVar
+
+import orjson
+import pyarrow as pa
+
+from ..schema import KINDS, QUARANTINE_SCHEMA, SPAN_COLUMNS, SPAN_SCHEMA, STATUSES
+
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds that keep hostile or broken input from exhausting memory or time.
+
+    Every limit is overridable (``forensics.load(..., limits=Limits(max_line_bytes=...))``); a
+    record over a limit is quarantined with a reason naming the limit, and the file goes on.
+    """
+
+    #: Longest JSON-lines record read into memory.
+    max_line_bytes: int = 256 * MiB
+    #: Largest single JSON document (not JSON-lines) parsed whole.
+    max_document_bytes: int = 1024 * MiB
+    #: Most bytes a gzip file may inflate to (a gzip bomb stops here).
+    max_decompressed_bytes: int = 16 * 1024 * MiB
+    #: Most characters of a quarantined record's raw text kept in the quarantine table.
+    max_raw_chars: int = 64 * 1024
+    #: Most attributes one record may carry.
+    max_attributes: int = 100_000
+    #: Rows per Arrow record batch.
+    batch_rows: int = 65_536
+
+
+DEFAULT_LIMITS = Limits()
+
+#: Bytes of a file that sniffing looks at.
+SNIFF_BYTES = 64 * 1024
+
+
+class LimitExceeded(Exception):
+    """Raised by the bounded readers; carries the quarantine reason."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+def open_binary(path: str, limits: Limits = DEFAULT_LIMITS) -> IO[bytes]:
+    """Open a file for reading bytes, inflating ``.gz`` (by magic bytes, not name) within limits."""
+    raw = open(path, "rb")
+    magic = raw.read(2)
+    raw.seek(0)
+    if magic == b"\x1f\x8b":
+        bounded = _BoundedReader(gzip.GzipFile(fileobj=raw, mode="rb"), limits.max_decompressed_bytes, raw)
+        return io.BufferedReader(bounded, buffer_size=MiB)
+    return raw
+
+
+class _BoundedReader(io.RawIOBase):
+    """A reader that stops with :class:`LimitExceeded` past ``limit`` bytes (gzip bombs)."""
+
+    def __init__(self, inner: gzip.GzipFile, limit: int, owner: IO[bytes]) -> None:
+        self._inner = inner
+        self._limit = limit
+        self._owner = owner
+        self._count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        self._count = self._inner.seek(offset, whence)
+        return self._count
+
+    def tell(self) -> int:
+        return self._inner.tell()
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._inner.read(len(buffer))
+        self._count += len(data)
+        if self._count > self._limit:
+            raise LimitExceeded(
+                "decompressed-too-large",
+                f"the gzip stream inflates past {self._limit:,} bytes (max_decompressed_bytes); "
+                "Hint: raise Limits.max_decompressed_bytes if the file is genuine",
+            )
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._inner.close()
+        self._owner.close()
+        super().close()
+
+
+@dataclass
+class Sample:
+    """What a loader's ``sniff`` sees: the head of the file and its first record, parsed if possible."""
+
+    path: str
+    head: bytes
+    #: The head decoded as UTF-8 (errors replaced), for substring checks.
+    text: str
+    #: The first JSON record (first line of JSON-lines, the document if it fits, the first element
+    #: of a top-level array); ``None`` when the head does not parse.
+    first: Any = None
+    #: True when the whole file is one JSON document (object or array) rather than JSON-lines.
+    is_document: bool = False
+    #: Parquet files: their column names (else empty).
+    parquet_columns: tuple[str, ...] = ()
+
+    @property
+    def is_parquet(self) -> bool:
+        return bool(self.parquet_columns)
+
+    @property
+    def keys(self) -> frozenset[str]:
+        """Top-level keys of the first record (empty when it is not an object)."""
+        return frozenset(self.first) if isinstance(self.first, dict) else frozenset()
+
+
+def read_sample(path: str, limits: Limits = DEFAULT_LIMITS) -> Sample:
+    """Read what sniffing needs from ``path`` (never the whole file)."""
+    with open(path, "rb") as fh:
+        magic = fh.read(4)
+    if magic == b"PAR1":
+        import pyarrow.parquet as pq
+
+        try:
+            names = tuple(pq.ParquetFile(path).schema_arrow.names)
+        except Exception as exc:  # pyarrow raises several types for a broken footer
+            names = ()
+            return Sample(path=path, head=magic, text=f"<unreadable parquet: {exc}>")
+        return Sample(path=path, head=magic, text="", parquet_columns=names)
+    try:
+        with open_binary(path, limits) as fh:
+            head = fh.read(SNIFF_BYTES)
+    except (OSError, EOFError, LimitExceeded) as exc:
+        return Sample(path=path, head=b"", text=f"<unreadable: {exc}>")
+    text = head.decode("utf-8", errors="replace")
+    stripped = text.lstrip("\ufeff \t\r\n")
+    sample = Sample(path=path, head=head, text=text)
+    if not stripped:
+        return sample
+    first_line = stripped.split("\n", 1)[0].strip()
+    try:
+        sample.first = orjson.loads(first_line)
+        if isinstance(sample.first, list):
+            sample.is_document = True
+            sample.first = sample.first[0] if sample.first else None
+        return sample
+    except orjson.JSONDecodeError:
+        pass
+    sample.is_document = stripped[0] in "[{"
+    try:
+        doc = orjson.loads(stripped)
+        sample.first = doc[0] if isinstance(doc, list) and doc else doc
+        return sample
+    except orjson.JSONDecodeError:
+        pass
+    # A document larger than the head: decode the first element (or object) we can see.
+    decoder = json.JSONDecoder()
+    body = stripped[1:].lstrip() if stripped[0] == "[" else stripped
+    try:
+        sample.first, _ = decoder.raw_decode(body)
+    except ValueError:
+        sample.first = _partial_keys(stripped)
+    return sample
+
+
+def _partial_keys(text: str) -> dict[str, Any] | None:
+    """For a head cut inside its first object: the top-level keys seen so far, values unknown."""
+    decoder = json.JSONDecoder()
+    pos = text.find("{")
+    if pos < 0:
+        return None
+    keys: dict[str, Any] = {}
+    pos += 1
+    while True:
+        while pos < len(text) and text[pos] in " \t\r\n,":
+            pos += 1
+        if pos >= len(text) or text[pos] != '"':
+            return keys or None
+        try:
+            key, pos = decoder.raw_decode(text, pos)
+        except ValueError:
+            return keys or None
+        while pos < len(text) and text[pos] in " \t\r\n:":
+            pos += 1
+        try:
+            value, pos = decoder.raw_decode(text, pos)
+        except ValueError:
+            keys[str(key)] = ...
+            return keys
+        keys[str(key)] = value
+
+
+class SpanSink:
+    """Collects one file's rows into Arrow batches and its bad records into the quarantine.
+
+    Accounting: every record a loader reads ends in exactly one of :meth:`add`,
+    :meth:`quarantine` or :meth:`merged`, so ``records_read == rows + quarantined + merged``.
+    """
+
+    def __init__(self, source_format: str, source_file: str, limits: Limits = DEFAULT_LIMITS) -> None:
+        self.source_format = source_format
+        self.source_file = source_file
+        self.limits = limits
+        self.rows = 0
+        self.quarantined = 0
+        self.merged_count = 0
+        self.reasons: Counter[str] = Counter()
+        self._pending: list[tuple[Any, ...]] = []
+        self._batches: list[pa.RecordBatch] = []
+        self._quarantine: list[dict[str, Any]] = []
+
+    @property
+    def records_read(self) -> int:
+        return self.rows + self.quarantined + self.merged_count
+
+    def add(self, row: dict[str, Any], line: int) -> None:
+        """Add one span. Required: run_id, span_id; kind/status default to unknown/unset."""
+        if not row.get("run_id"):
+            self.quarantine(line, "missing-run-id", "expected a run/trace id, found none; "
+                            "Hint: every span must say which run it belongs to", row)
+            return
+        if not row.get("span_id"):
+            self.quarantine(line, "missing-span-id", "expected a span id, found none", row)
+            return
+        kind = row.get("kind") or "unknown"
+        if kind not in KINDS:
+            extra = dict(row.get("attributes") or {}) if isinstance(row.get("attributes"), dict) else None
+            if extra is not None:
+                extra["@kind"] = kind
+                row["attributes"] = extra
+            kind = "unknown"
+        row["kind"] = kind
+        status = row.get("status") or "unset"
+        if status not in STATUSES:
+            raise ValueError(f"loader {self.source_format} produced status {status!r}; expected one of {STATUSES}")
+        row["status"] = status
+        attrs = row.get("attributes")
+        if isinstance(attrs, dict):
+            if len(attrs) > self.limits.max_attributes:
+                self.quarantine(line, "too-many-attributes",
+                                f"the record has {len(attrs):,} attributes, over max_attributes={self.limits.max_attributes:,}; "
+                                "Hint: raise Limits.max_attributes if the record is genuine", None)
+                return
+            row["attributes"] = _dumps(attrs) if attrs else None
+        row["source_format"] = self.source_format
+        row["source_file"] = self.source_file
+        row["source_line"] = line
+        self._pending.append(tuple(map(row.get, SPAN_COLUMNS)))
+        self.rows += 1
+        if len(self._pending) >= self.limits.batch_rows:
+            self._flush()
+
+    def quarantine(self, line: int, reason: str, detail: str, raw: Any) -> None:
+        """Record one record that could not become a row, with a stable reason code."""
+        text = raw if isinstance(raw, str) else (raw.decode("utf-8", "backslashreplace") if isinstance(raw, bytes | bytearray) else _dumps(raw))
+        if text is not None and len(text) > self.limits.max_raw_chars:
+            text = text[: self.limits.max_raw_chars] + f"…[cut: {len(text):,} chars in all]"
+        self._quarantine.append(
+            {"source_file": self.source_file, "source_line": line, "source_format": self.source_format,
+             "reason": reason, "detail": detail, "raw": text}
+        )
+        self.quarantined += 1
+        self.reasons[reason] += 1
+
+    def merged(self, line: int) -> None:
+        """Record one record folded into another record's row (a patch, the end of a start/end pair)."""
+        self.merged_count += 1
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        columns = list(zip(*self._pending, strict=True))
+        arrays = [pa.array(col, type=f.type) for col, f in zip(columns, SPAN_SCHEMA, strict=True)]
+        self._batches.append(pa.RecordBatch.from_arrays(arrays, schema=SPAN_SCHEMA))
+        self._pending = []
+
+    def table(self) -> pa.Table:
+        self._flush()
+        return pa.Table.from_batches(self._batches, schema=SPAN_SCHEMA)
+
+    def quarantine_table(self) -> pa.Table:
+        return pa.Table.from_pylist(self._quarantine, schema=QUARANTINE_SCHEMA)
+
+
+def _dumps(value: Any) -> str | None:
+    if value is None:
+        return None
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        return json.dumps(value, default=str, ensure_ascii=False)
+
+
+class Source:
+    """One input file, streamed as JSON records with their line numbers.
+
+    ``records()`` handles the framings agent tools really write: JSON-lines (one value per line),
+    one JSON document, a top-level array (each element a record), and concatenated or
+    pretty-printed objects one after another (OpenTelemetry's ConsoleSpanExporter). What does not
+    parse is quarantined with a specific reason; a truncated array keeps its complete elements.
+    """
+
+    def __init__(self, path: str, sink: SpanSink, limits: Limits = DEFAULT_LIMITS, display: str | None = None) -> None:
+        self.path = path
+        self.display = display or path
+        self.sink = sink
+        self.limits = limits
+
+    def open(self) -> IO[bytes]:
+        return open_binary(self.path, self.limits)
+
+    # -- JSON framing ------------------------------------------------------------------------
+
+    def records(self, flatten_arrays: bool = True) -> Iterator[tuple[int, Any]]:
+        """Yield ``(line, value)`` for each record; bad records go to the quarantine."""
+        try:
+            with self.open() as fh:
+                first = _first_nonblank(fh)
+                if first is None:
+                    return
+                fh.seek(0)
+                if first == ord("[") or not self._looks_like_json_lines(fh):
+                    fh.seek(0)
+                    yield from self._document_records(fh, flatten_arrays)
+                else:
+                    fh.seek(0)
+                    yield from self._line_records(fh)
+        except LimitExceeded as exc:
+            self.sink.quarantine(0, exc.reason, exc.detail, None)
+        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            self.sink.quarantine(0, "unreadable-file", f"the file could not be read: {exc}", None)
+
+    def _looks_like_json_lines(self, fh: IO[bytes]) -> bool:
+        line = fh.readline(self.limits.max_line_bytes)
+        try:
+            orjson.loads(line)
+        except orjson.JSONDecodeError:
+            return False
+        # One complete value on the first line: JSON-lines (a one-line document is the same thing).
+        return True
+
+    def _line_records(self, fh: IO[bytes]) -> Iterator[tuple[int, Any]]:
+        limit = self.limits.max_line_bytes
+        lineno = 0
+        while True:
+            line = fh.readline(limit + 1)
+            if not line:
+                return
+            lineno += 1
+            if len(line) > limit and not line.endswith(b"\n"):
+                skipped = len(line) + _skip_to_newline(fh)
+                self.sink.quarantine(
+                    lineno, "line-too-long",
+                    f"line is {skipped:,} bytes, over max_line_bytes={limit:,}; it was skipped without being parsed. "
+                    "Hint: raise Limits.max_line_bytes if the record is genuine",
+                    line[:256],
+                )
+                continue
+            if not line.strip():
+                continue
+            try:
+                yield lineno, orjson.loads(line)
+            except orjson.JSONDecodeError as exc:
+                self.sink.quarantine(lineno, *_json_error(line, exc, is_last=not _has_more(fh)), line)
+
+    def _document_records(self, fh: IO[bytes], flatten_arrays: bool) -> Iterator[tuple[int, Any]]:
+        data = fh.read(self.limits.max_document_bytes + 1)
+        if len(data) > self.limits.max_document_bytes:
+            self.sink.quarantine(
+                1, "document-too-large",
+                f"the JSON document is over max_document_bytes={self.limits.max_document_bytes:,}; "
+                "Hint: write it as JSON-lines (one record per line) or raise Limits.max_document_bytes",
+                data[:256],
+            )
+            return
+        try:
+            doc = orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            yield from self._salvage(data, exc)
+            return
+        if isinstance(doc, list) and flatten_arrays:
+            yield from enumerate(doc, start=1)
+        else:
+            yield 1, doc
+
+    def _salvage(self, data: bytes, exc: orjson.JSONDecodeError) -> Iterator[tuple[int, Any]]:
+        """A document that does not parse whole: concatenated objects, or a truncated array."""
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as err:
+            line = data.count(b"\n", 0, err.start) + 1
+            self.sink.quarantine(line, "invalid-utf8",
+                                 f"byte {err.start:,} is not valid UTF-8 ({err.reason}); the document cannot be parsed. "
+                                 "Hint: re-export the file as UTF-8", data[max(0, err.start - 100): err.start + 100])
+            return
+        decoder = json.JSONDecoder(parse_constant=_reject_constant)
+        stripped = text.lstrip("\ufeff \t\r\n")
+        offset = len(text) - len(stripped)
+        in_array = stripped.startswith("[")
+        pos = offset + 1 if in_array else offset
+        ordinal = 0
+        while True:
+            pos = _skip_ws(text, pos, ",\n\r\t " if in_array else "\n\r\t ")
+            if pos >= len(text) or (in_array and text[pos] == "]"):
+                if in_array and pos >= len(text):
+                    # The array never closed: everything complete before the cut was kept.
+                    self.sink.quarantine(text.count("\n", 0, pos) + 1, "truncated",
+                                         f"the file ends inside a JSON array after {ordinal} complete record(s); "
+                                         "the incomplete tail is lost. Hint: the export was cut short; re-export it",
+                                         text[-256:])
+                return
+            ordinal += 1
+            line = text.count("\n", 0, pos) + 1
+            try:
+                value, end = decoder.raw_decode(text, pos)
+            except ValueError as err:
+                tail = text[pos:]
+                reason = "truncated" if _is_truncation(tail) else "invalid-json"
+                self.sink.quarantine(line, reason,
+                                     f"expected a JSON value at line {line}: {err}. "
+                                     + ("The file ends inside this record: the export was cut short."
+                                        if reason == "truncated" else
+                                        "Hint: check the file is JSON, JSON-lines, or concatenated JSON objects"),
+                                     tail[:4096])
+                return
+            yield (ordinal if in_array else line), value
+            pos = end
+
+    # -- Parquet ------------------------------------------------------------------------------
+
+    def parquet_batches(self, batch_rows: int | None = None) -> Iterator[tuple[int, pa.RecordBatch]]:
+        """Yield ``(first_row_number, batch)``; row numbers are 1-based."""
+        import pyarrow.parquet as pq
+
+        pf = pq.ParquetFile(self.path)
+        row = 1
+        for batch in pf.iter_batches(batch_size=batch_rows or self.limits.batch_rows):
+            yield row, batch
+            row += batch.num_rows
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON (NaN and Infinity are not numbers in JSON)")
+
+
+def _first_nonblank(fh: IO[bytes]) -> int | None:
+    while True:
+        chunk = fh.read(4096)
+        if not chunk:
+            return None
+        stripped = chunk.lstrip(b" \t\r\n")
+        if stripped.startswith(b"\xef\xbb\xbf"):
+            stripped = stripped[3:].lstrip(b" \t\r\n")
+        if stripped:
+            return stripped[0]
+
+
+def _skip_to_newline(fh: IO[bytes]) -> int:
+    skipped = 0
+    while True:
+        chunk = fh.readline(MiB)
+        skipped += len(chunk)
+        if not chunk or chunk.endswith(b"\n"):
+            return skipped
+
+
+def _has_more(fh: IO[bytes]) -> bool:
+    pos = fh.tell()
+    more = bool(fh.read(1))
+    fh.seek(pos)
+    return more
+
+
+def _skip_ws(text: str, pos: int, chars: str) -> int:
+    while pos < len(text) and text[pos] in chars:
+        pos += 1
+    return pos
+
+
+def _is_truncation(tail: str) -> bool:
+    """True when the text is a prefix of a JSON value: it opens more brackets than it closes."""
+    depth = 0
+    in_string = False
+    escaped = False
+    for ch in tail:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth -= 1
+    return depth > 0 or in_string
+
+
+def _json_error(line: bytes, exc: orjson.JSONDecodeError, is_last: bool) -> tuple[str, str]:
+    """A specific reason and detail for a line that does not parse."""
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return ("invalid-utf8",
+                f"byte {err.start} of the line is not valid UTF-8 ({err.reason}). Hint: re-export the file as UTF-8")
+    msg = str(exc.msg)
+    if "depth" in msg or "recursion" in msg.lower():
+        return ("too-deep", f"the record nests deeper than the JSON parser's limit of 1024 levels ({msg})")
+    if "end of data" in msg and is_last:
+        return ("truncated", f"the last line ends inside a JSON value ({msg} at column {exc.colno}): "
+                             "the file was cut short. Hint: the writer was interrupted; the records before it are kept")
+    text = line.decode("utf-8", "replace")
+    if "NaN" in text or "Infinity" in text:
+        return ("invalid-json", f"{msg} at column {exc.colno}; NaN and Infinity are not valid JSON numbers. "
+                                "Hint: have the writer emit null or a string")
+    return ("invalid-json", f"expected one JSON value per line, {msg} at column {exc.colno}")
+
+
+class Loader:
+    """Base class of every format loader: identity as class attributes, two methods."""
+
+    #: Stable kebab-case registry key.
+    name: ClassVar[str] = ""
+    #: One line for ``forensics formats``.
+    description: ClassVar[str] = ""
+    #: What sniffing looks for, one line.
+    sniffs: ClassVar[str] = ""
+    #: File suffixes this format usually has (a hint for sniffing, never a requirement).
+    suffixes: ClassVar[tuple[str, ...]] = (".json", ".jsonl")
+
+    def __init__(self, **options: Any) -> None:
+        self.options = options
+
+    def sniff(self, sample: Sample) -> float:
+        """0.0 = not this format; 1.0 = certainly this format."""
+        raise NotImplementedError
+
+    def read(self, source: Source, sink: SpanSink) -> None:
+        """Stream ``source``'s records into ``sink``: each one a row, a quarantine entry or merged."""
+        raise NotImplementedError
+
+
+@dataclass
+class FileAccount:
+    """One file's accounting, as the report shows it."""
+
+    path: str
+    format: str | None
+    chosen_by: str  # "given", "sniffed", or "skipped"
+    confidence: float = 0.0
+    records_read: int = 0
+    rows: int = 0
+    quarantined: int = 0
+    merged: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    problem: str | None = None
+
+    @property
+    def balanced(self) -> bool:
+        return self.records_read == self.rows + self.quarantined + self.merged
+
+
+def display_path(path: str) -> str:
+    """Paths as the user gave them when relative to the cwd, absolute otherwise."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return rel if not rel.startswith("..") else os.path.abspath(path)

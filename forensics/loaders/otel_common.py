@@ -1,0 +1,159 @@
+"""Pieces every OpenTelemetry-shaped loader shares: typed values, status, events, one row."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from typing import Any
+
+from ..normalize import as_int, as_text, norm_id, to_ns
+from ..semconv import map_attributes
+
+
+class RecordError(ValueError):
+    """A record that cannot become a row; carries its quarantine reason."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+def field_value(reason: str, label: str, convert: Callable[..., Any], value: Any, *args: Any) -> Any:
+    """Convert one field, turning a ``ValueError`` into a :class:`RecordError` naming the field."""
+    try:
+        return convert(value, *args)
+    except RecordError:
+        raise
+    except ValueError as exc:
+        raise RecordError(reason, f"`{label}`: {exc}") from None
+
+
+def trace_id(value: Any, label: str = "trace id") -> str | None:
+    return field_value("invalid-id", label, norm_id, value, "trace")
+
+
+def span_id(value: Any, label: str = "span id") -> str | None:
+    return field_value("invalid-id", label, norm_id, value, "span")
+
+
+def time_ns(value: Any, label: str) -> int | None:
+    return field_value("invalid-time", label, to_ns, value)
+
+
+# --- OTLP/JSON typed values ---------------------------------------------------------------------
+
+def any_value(value: Any) -> Any:
+    """Decode an OTLP ``AnyValue`` ({stringValue|intValue|doubleValue|boolValue|arrayValue|kvlistValue|bytesValue})."""
+    if not isinstance(value, dict):
+        return value
+    if "stringValue" in value:
+        return value["stringValue"]
+    if "intValue" in value:
+        raw = value["intValue"]
+        return as_int(raw) if isinstance(raw, str | int) else raw
+    if "doubleValue" in value:
+        return value["doubleValue"]
+    if "boolValue" in value:
+        return value["boolValue"]
+    if "arrayValue" in value:
+        return [any_value(v) for v in (value["arrayValue"] or {}).get("values", []) or []]
+    if "kvlistValue" in value:
+        return key_values((value["kvlistValue"] or {}).get("values", []))
+    if "bytesValue" in value:
+        raw = value["bytesValue"]
+        try:
+            return base64.b64decode(raw).hex() if isinstance(raw, str) else raw
+        except ValueError:
+            return raw
+    if not value:
+        return None
+    return value
+
+
+def key_values(items: Any) -> dict[str, Any]:
+    """Decode an OTLP attribute list ``[{key, value}]`` into a flat dict."""
+    if isinstance(items, dict):  # some writers emit a plain object already
+        return dict(items)
+    out: dict[str, Any] = {}
+    for item in items or []:
+        if isinstance(item, dict) and "key" in item:
+            out[str(item["key"])] = any_value(item.get("value"))
+        else:
+            raise RecordError("invalid-attribute", f"expected attributes as {{key, value}} objects, found {item!r:.80}")
+    return out
+
+
+# --- status and kind -------------------------------------------------------------------------------
+
+_STATUS = {
+    0: "unset", 1: "ok", 2: "error",
+    "STATUS_CODE_UNSET": "unset", "STATUS_CODE_OK": "ok", "STATUS_CODE_ERROR": "error",
+    "UNSET": "unset", "OK": "ok", "ERROR": "error",
+    "unset": "unset", "ok": "ok", "error": "error",
+    "StatusCode.UNSET": "unset", "StatusCode.OK": "ok", "StatusCode.ERROR": "error",
+}
+
+
+def status_of(code: Any) -> str:
+    if code is None or code == "":
+        return "unset"
+    try:
+        return _STATUS[code]
+    except (KeyError, TypeError):
+        raise RecordError("invalid-status", f"expected a status code of 0/1/2, UNSET/OK/ERROR, found {code!r:.40}") from None
+
+
+_SPAN_KIND_NAMES = {0: "UNSPECIFIED", 1: "INTERNAL", 2: "SERVER", 3: "CLIENT", 4: "PRODUCER", 5: "CONSUMER"}
+
+
+def otel_span_kind(kind: Any) -> str | None:
+    """The OTel span kind as a plain name (INTERNAL, SERVER, ...), kept in attributes."""
+    if kind is None:
+        return None
+    if isinstance(kind, int):
+        return _SPAN_KIND_NAMES.get(kind, str(kind))
+    text = str(kind)
+    for prefix in ("SPAN_KIND_", "SpanKind."):
+        if text.startswith(prefix):
+            return text[len(prefix):]
+    return text.upper()
+
+
+# --- events ----------------------------------------------------------------------------------
+
+def apply_events(events: list[dict[str, Any]], row: dict[str, Any], rest: dict[str, Any]) -> None:
+    """Exception events fill error columns; Monocle's data.input/data.output/metadata fill I/O and
+    tokens; all events are kept under ``@events`` so nothing is lost."""
+    if not events:
+        return
+    for event in events:
+        name = event.get("name")
+        attrs = event.get("attributes") or {}
+        if name == "exception":
+            if row.get("error_type") is None:
+                row["error_type"] = as_text(attrs.get("exception.type"))
+            if row.get("error_message") is None:
+                row["error_message"] = as_text(attrs.get("exception.message"))
+        elif name == "data.input" and row.get("input") is None:
+            row["input"] = as_text(attrs.get("input", attrs or None))
+        elif name == "data.output" and row.get("output") is None:
+            row["output"] = as_text(attrs.get("response", attrs.get("output", attrs or None)))
+        elif name == "metadata":
+            if row.get("input_tokens") is None and "prompt_tokens" in attrs:
+                row["input_tokens"] = field_value("invalid-value", "metadata.prompt_tokens", as_int, attrs["prompt_tokens"])
+            if row.get("output_tokens") is None and "completion_tokens" in attrs:
+                row["output_tokens"] = field_value("invalid-value", "metadata.completion_tokens", as_int, attrs["completion_tokens"])
+    rest["@events"] = events
+
+
+def finish_row(row: dict[str, Any], attrs: dict[str, Any], events: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Map conventions, events and status into ``row``; returns the leftover attributes."""
+    try:
+        rest = map_attributes(attrs, row)
+    except ValueError as exc:
+        raise RecordError("invalid-value", str(exc)) from None
+    apply_events(events or [], row, rest)
+    if row.get("status") == "error" and row.get("error_type") is None and attrs.get("http.status_code") is not None:
+        row["error_type"] = as_text(attrs.get("http.status_code"))
+    return rest

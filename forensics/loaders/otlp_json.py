@@ -1,0 +1,154 @@
+"""OTLP/JSON: ``ExportTraceServiceRequest`` (``resourceSpans/scopeSpans/spans``) and log requests
+(``resourceLogs/scopeLogs/logRecords``), as one document or one request per line (the collector's
+file exporter).
+
+Real-world variants this accepts (see ../shared/formats/otlp_json): hex ids in either case (the
+proto example is UPPERCASE), protojson base64 ids (otlp2parquet's testdata), int or enum-string
+kinds and status codes, ns times as strings or numbers. Log records become ``event`` rows whose
+parent is the span they were emitted in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..normalize import as_text
+from .base import Loader, Sample, Source, SpanSink
+from .otel_common import (
+    RecordError,
+    any_value,
+    finish_row,
+    key_values,
+    otel_span_kind,
+    span_id,
+    status_of,
+    time_ns,
+    trace_id,
+)
+
+_SEVERITY_ERROR = 17  # OTel severity numbers 17-24 are ERROR and FATAL
+
+
+class OtlpJsonLoader(Loader):
+    name = "otlp-json"
+    description = "OTLP/JSON trace and log export requests (resourceSpans / resourceLogs), whole file or one per line"
+    sniffs = "a JSON object with `resourceSpans` or `resourceLogs`"
+
+    def sniff(self, sample: Sample) -> float:
+        keys = sample.keys
+        if "resourceSpans" in keys or "resourceLogs" in keys or "resource_spans" in keys:
+            return 1.0
+        head = sample.text[:4096]
+        if '"resourceSpans"' in head or '"resourceLogs"' in head:
+            return 0.9
+        return 0.0
+
+    def read(self, source: Source, sink: SpanSink) -> None:
+        for line, request in source.records(flatten_arrays=True):
+            if not isinstance(request, dict) or not ({"resourceSpans", "resourceLogs", "resource_spans"} & request.keys()):
+                sink.quarantine(line, "not-otlp-request",
+                                "expected an ExportTraceServiceRequest object with `resourceSpans` (or `resourceLogs`), "
+                                f"found {type(request).__name__}", request)
+                continue
+            for resource_spans in request.get("resourceSpans", request.get("resource_spans")) or []:
+                self._read_resource_spans(resource_spans, line, sink)
+            for resource_logs in request.get("resourceLogs") or []:
+                self._read_resource_logs(resource_logs, line, sink)
+
+    def _read_resource_spans(self, rs: dict[str, Any], line: int, sink: SpanSink) -> None:
+        try:
+            resource = key_values((rs.get("resource") or {}).get("attributes"))
+        except RecordError as exc:
+            resource = {"@invalid": exc.detail}
+        for scope_spans in rs.get("scopeSpans", rs.get("instrumentationLibrarySpans")) or []:
+            scope = scope_spans.get("scope", scope_spans.get("instrumentationLibrary")) or {}
+            for span in scope_spans.get("spans") or []:
+                try:
+                    row = span_row(span, resource, scope)
+                except RecordError as exc:
+                    sink.quarantine(line, exc.reason, exc.detail, span)
+                    continue
+                sink.add(row, line)
+
+    def _read_resource_logs(self, rl: dict[str, Any], line: int, sink: SpanSink) -> None:
+        try:
+            resource = key_values((rl.get("resource") or {}).get("attributes"))
+        except RecordError as exc:
+            resource = {"@invalid": exc.detail}
+        for scope_logs in rl.get("scopeLogs") or []:
+            scope = scope_logs.get("scope") or {}
+            for k, record in enumerate(scope_logs.get("logRecords") or []):
+                try:
+                    row = log_row(record, resource, scope, line, k)
+                except RecordError as exc:
+                    sink.quarantine(line, exc.reason, exc.detail, record)
+                    continue
+                sink.add(row, line)
+
+
+def span_row(span: Any, resource: dict[str, Any], scope: dict[str, Any]) -> dict[str, Any]:
+    if not isinstance(span, dict):
+        raise RecordError("not-a-span", f"expected a span object, found {type(span).__name__}")
+    status = span.get("status") or {}
+    row: dict[str, Any] = {
+        "run_id": trace_id(span.get("traceId"), "traceId"),
+        "span_id": span_id(span.get("spanId"), "spanId"),
+        "parent_id": span_id(span.get("parentSpanId"), "parentSpanId"),
+        "name": span.get("name"),
+        "start_time": time_ns(span.get("startTimeUnixNano"), "startTimeUnixNano"),
+        "end_time": time_ns(span.get("endTimeUnixNano"), "endTimeUnixNano"),
+        "status": status_of(status.get("code")),
+    }
+    if row["status"] == "error" and status.get("message"):
+        row["error_message"] = status["message"]
+    attrs = key_values(span.get("attributes"))
+    events = [
+        {"name": e.get("name"), "time": time_ns(e.get("timeUnixNano"), "events.timeUnixNano"),
+         "attributes": key_values(e.get("attributes"))}
+        for e in span.get("events") or []
+    ]
+    rest = finish_row(row, attrs, events)
+    if row.get("kind") is None:
+        row["kind"] = "unknown"
+    rest["@span_kind"] = otel_span_kind(span.get("kind"))
+    if resource:
+        rest["@resource"] = resource
+    if scope:
+        rest["@scope"] = {k: (key_values(v) if k == "attributes" else v) for k, v in scope.items()}
+    for key in ("links", "traceState", "droppedAttributesCount", "droppedEventsCount", "droppedLinksCount", "flags"):
+        if span.get(key):
+            rest["@" + key] = span[key]
+    row["attributes"] = rest
+    return row
+
+
+def log_row(record: Any, resource: dict[str, Any], scope: dict[str, Any], line: int, index: int) -> dict[str, Any]:
+    if not isinstance(record, dict):
+        raise RecordError("not-a-log-record", f"expected a log record object, found {type(record).__name__}")
+    parent = span_id(record.get("spanId"), "spanId")
+    severity = record.get("severityNumber") or 0
+    body = record.get("body")
+    text = as_text(any_value(body)) if body is not None else None
+    row: dict[str, Any] = {
+        "run_id": trace_id(record.get("traceId"), "traceId"),
+        # Log records carry no id of their own: name them by where they sit in the file.
+        "span_id": f"log-{line}-{index}",
+        "parent_id": parent,
+        "name": record.get("eventName") or record.get("severityText") or "log",
+        "kind": "event",
+        "start_time": time_ns(record.get("timeUnixNano") or record.get("observedTimeUnixNano"), "timeUnixNano"),
+        "status": "error" if isinstance(severity, int) and severity >= _SEVERITY_ERROR else "unset",
+        "output": text,
+    }
+    row["end_time"] = row["start_time"]
+    if row["status"] == "error":
+        row["error_message"] = text
+    rest = finish_row(row, key_values(record.get("attributes")))
+    row["kind"] = "event"
+    rest["@severity"] = {"number": severity, "text": record.get("severityText")}
+    if resource:
+        rest["@resource"] = resource
+    if scope:
+        rest["@scope"] = {k: (key_values(v) if k == "attributes" else v) for k, v in scope.items()}
+    row["attributes"] = rest
+    return row

@@ -1,0 +1,153 @@
+"""OpenTelemetry GenAI, OpenInference and Monocle attribute keys, mapped to span-table columns.
+
+Every OTel-shaped loader (otlp-json, otel-sdk-json, openinference, otel-clickhouse, any-agent,
+Langfuse's OTel metadata) hands its flat attribute dict to :func:`map_attributes`, so a key the
+spec defines means the same column whatever file it arrived in. Keys a column takes are removed
+from the attributes; everything else stays in ``attributes`` JSON, so nothing is lost.
+
+Sources: OpenTelemetry semantic conventions for GenAI (gen_ai.*, error.type), OpenInference
+semantic conventions (openinference.span.kind, llm.*, tool.*, session.id), Monocle's span.type.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, Final
+
+from .normalize import as_float, as_int, as_text
+
+#: gen_ai.operation.name → kind.
+GENAI_OPERATION_KINDS: Final = {
+    "chat": "llm",
+    "text_completion": "llm",
+    "generate_content": "llm",
+    "embeddings": "llm",
+    "call_llm": "llm",  # any-agent
+    "execute_tool": "tool",
+    "invoke_agent": "agent",
+    "create_agent": "agent",
+    "invoke_workflow": "chain",
+    "handoff": "handoff",
+}
+
+#: openinference.span.kind (also Phoenix's span_kind) → kind.
+OPENINFERENCE_KINDS: Final = {
+    "LLM": "llm",
+    "EMBEDDING": "llm",
+    "CHAIN": "chain",
+    "TOOL": "tool",
+    "AGENT": "agent",
+    "RETRIEVER": "retriever",
+    "RERANKER": "retriever",
+    "GUARDRAIL": "guardrail",
+    "EVALUATOR": "chain",
+    "PROMPT": "chain",
+    "UNKNOWN": "unknown",
+}
+
+#: Monocle span.type → kind (span.subtype=delegation makes a handoff, see map_attributes).
+MONOCLE_KINDS: Final = {
+    "workflow": "chain",
+    "agentic.turn": "chain",
+    "agentic.invocation": "agent",
+    "agentic.delegation": "handoff",
+    "inference": "llm",
+    "inference.framework": "llm",
+    "inference.modelapi": "llm",
+    "agentic.tool.invocation": "tool",
+    "agentic.mcp.invocation": "tool",
+    "retrieval": "retriever",
+}
+
+TRANSFER_RE: Final = re.compile(r"^transfer_to_(.+)$")
+
+# (column, keys in order of preference, converter). The first key present wins and is consumed.
+_Conv = Callable[[Any], Any]
+_COLUMN_KEYS: Final[tuple[tuple[str, tuple[str, ...], _Conv], ...]] = (
+    ("agent", ("gen_ai.agent.name", "agent.name"), as_text),
+    ("tool", ("gen_ai.tool.name", "tool.name", "tool_call.function.name"), as_text),
+    ("model", ("gen_ai.response.model", "llm.model_name", "gen_ai.request.model", "embedding.model_name"), as_text),
+    ("session_id", ("gen_ai.conversation.id", "session.id", "scope.agentic.session", "thread.id"), as_text),
+    ("input_tokens", ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.token_count.prompt"), as_int),
+    ("output_tokens", ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.token_count.completion"), as_int),
+    ("cost_usd", ("gen_ai.usage.cost", "llm.cost.total", "gen_ai.cost.total"), as_float),
+    ("error_type", ("error.type", "exception.type"), as_text),
+    ("error_message", ("exception.message", "error.message"), as_text),
+    ("input", ("input.value", "gen_ai.tool.call.arguments", "gen_ai.input.messages", "gen_ai.prompt", "tool.parameters_value"), as_text),
+    ("output", ("output.value", "gen_ai.tool.call.result", "gen_ai.output.messages", "gen_ai.completion", "gen_ai.output"), as_text),
+    ("handoff_to", ("gen_ai.handoff.target", "handoff.to"), as_text),
+)
+
+
+def map_attributes(attrs: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
+    """Fill ``row`` columns from known attribute keys; return the attributes left over.
+
+    Columns the loader already set are not overwritten (a format's own field beats a convention),
+    but the attribute then stays in the leftovers so nothing is lost. Raises ``ValueError`` when a
+    mapped value has the wrong type (e.g. a token count that is not a number); loaders quarantine.
+    """
+    rest = dict(attrs)
+    for column, keys, convert in _COLUMN_KEYS:
+        if row.get(column) is not None:
+            continue
+        for key in keys:
+            if key in rest and rest[key] is not None:
+                try:
+                    row[column] = convert(rest.pop(key))
+                except ValueError as exc:
+                    raise ValueError(f"attribute `{key}`: {exc}") from None
+                break
+    _map_costs(rest, row)
+    if row.get("kind") in (None, "unknown"):
+        kind = infer_kind(rest)
+        if kind is not None:
+            row["kind"] = kind
+    _map_monocle(rest, row)
+    return rest
+
+
+def infer_kind(attrs: dict[str, Any]) -> str | None:
+    """The span kind the conventions give, consuming nothing (the keys stay as evidence)."""
+    oi = attrs.get("openinference.span.kind")
+    if isinstance(oi, str) and oi.upper() in OPENINFERENCE_KINDS:
+        return OPENINFERENCE_KINDS[oi.upper()]
+    op = attrs.get("gen_ai.operation.name")
+    if isinstance(op, str) and op in GENAI_OPERATION_KINDS:
+        return GENAI_OPERATION_KINDS[op]
+    monocle = attrs.get("span.type")
+    if isinstance(monocle, str):
+        if attrs.get("span.subtype") == "delegation":
+            return "handoff"
+        if monocle in MONOCLE_KINDS:
+            return MONOCLE_KINDS[monocle]
+    return None
+
+
+def _map_costs(rest: dict[str, Any], row: dict[str, Any]) -> None:
+    # any-agent splits cost into input and output parts.
+    if row.get("cost_usd") is None and ("gen_ai.usage.input_cost" in rest or "gen_ai.usage.output_cost" in rest):
+        parts = [as_float(rest.pop(k)) for k in ("gen_ai.usage.input_cost", "gen_ai.usage.output_cost") if k in rest]
+        numbers = [p for p in parts if p is not None]
+        row["cost_usd"] = sum(numbers) if numbers else None
+
+
+def _map_monocle(rest: dict[str, Any], row: dict[str, Any]) -> None:
+    """Monocle keeps names in numbered entities whose meaning depends on span.type."""
+    span_type = rest.get("span.type")
+    if not isinstance(span_type, str):
+        return
+    if span_type == "agentic.invocation" and row.get("agent") is None and "entity.1.name" in rest:
+        row["agent"] = as_text(rest.pop("entity.1.name"))
+    elif span_type in ("agentic.tool.invocation", "agentic.mcp.invocation"):
+        if row.get("tool") is None and "entity.1.name" in rest:
+            row["tool"] = as_text(rest.pop("entity.1.name"))
+        if row.get("agent") is None and "entity.2.name" in rest:
+            row["agent"] = as_text(rest.pop("entity.2.name"))
+    elif span_type.startswith("inference"):
+        if row.get("model") is None and str(rest.get("entity.2.type", "")).startswith("model."):
+            row["model"] = as_text(rest.pop("entity.2.name"))
+        if rest.get("span.subtype") == "delegation" and row.get("handoff_to") is None:
+            target = rest.get("entity.3.name")
+            match = TRANSFER_RE.match(target) if isinstance(target, str) else None
+            row["handoff_to"] = match.group(1) if match else as_text(target)
