@@ -1,0 +1,275 @@
+"""Classify every run: run the registered detectors over the span table, pick each run's decisive span.
+
+``classify(spans)`` returns a :class:`Classification` with two Arrow tables: ``findings``
+(``FINDING_SCHEMA``, one row per detector hit) and ``runs`` (``RUN_SCHEMA``, one row per run).
+A run's decisive finding is the one whose decisive span started earliest; ties go to the more
+severe finding, then to the detector name, so results never depend on execution order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+import pyarrow as pa
+
+from forensics.detectors.base import DETECTOR_OUTPUT, Context, Detector, prepare
+from forensics.detectors.registry import all_detectors, get
+from forensics.errors import InputError
+from forensics.policy import Policy, resolve_policy
+from forensics.schema import FINDING_SCHEMA, RUN_SCHEMA, SEVERITIES, SPAN_SCHEMA
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+_SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}  # low=0 ... critical=3
+
+
+@dataclass(frozen=True)
+class Classification:
+    """What ``classify`` returns: the findings and the runs, both Arrow tables."""
+
+    findings: pa.Table
+    runs: pa.Table
+    policy_version: str
+
+    def to_polars(self) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """``(findings, runs)`` as polars DataFrames."""
+        findings = pl.from_arrow(self.findings)
+        runs = pl.from_arrow(self.runs)
+        assert isinstance(findings, pl.DataFrame) and isinstance(runs, pl.DataFrame)
+        return findings, runs
+
+    def to_pandas(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """``(findings, runs)`` as pandas DataFrames."""
+        return self.findings.to_pandas(), self.runs.to_pandas()
+
+    def _summary(self) -> tuple[int, int, list[tuple[str, int]]]:
+        runs = self.runs
+        n_ok = int(pa.compute.sum(runs.column("ok").cast(pa.int64())).as_py() or 0) if runs.num_rows else 0
+        primary = pl.DataFrame(pl.from_arrow(runs.select(["primary_class"])))
+        counts = (
+            primary.drop_nulls()
+            .group_by("primary_class")
+            .len()
+            .sort(["len", "primary_class"], descending=[True, False])
+            .rows()
+            if runs.num_rows
+            else []
+        )
+        return runs.num_rows, n_ok, [(str(c), int(n)) for c, n in counts]
+
+    def __repr__(self) -> str:
+        n, n_ok, counts = self._summary()
+        parts = ", ".join(f"{c}={k}" for c, k in counts) or "none"
+        return (
+            f"<Classification: {n} runs, {n - n_ok} failed, {n_ok} ok; "
+            f"{self.findings.num_rows} findings; primary classes: {parts}; policy {self.policy_version}>"
+        )
+
+    def _repr_html_(self) -> str:
+        import html
+
+        n, n_ok, counts = self._summary()
+        rows = "".join(f"<tr><td>{html.escape(c)}</td><td>{k}</td></tr>" for c, k in counts)
+        head = (
+            f"<p><b>Classification</b>: {n} runs, {n - n_ok} failed, {n_ok} ok, "
+            f"{self.findings.num_rows} findings (policy <code>{html.escape(self.policy_version)}</code>)</p>"
+        )
+        table = f"<table><tr><th>primary class</th><th>runs</th></tr>{rows}</table>" if rows else ""
+        return head + table
+
+
+def _as_spans(spans: Any) -> pl.DataFrame:
+    """Accept an Arrow table, a polars DataFrame/LazyFrame or anything with ``.spans`` (LoadResult)."""
+    if hasattr(spans, "spans") and not isinstance(spans, pl.DataFrame | pa.Table):
+        spans = spans.spans
+    if isinstance(spans, pl.LazyFrame):
+        spans = spans.collect()
+    if isinstance(spans, pa.Table):
+        df = pl.from_arrow(spans)
+        assert isinstance(df, pl.DataFrame)
+    elif isinstance(spans, pl.DataFrame):
+        df = spans
+    else:
+        raise InputError(
+            f"classify() needs a span table, got {type(spans).__name__}",
+            hint="pass a pyarrow Table or polars DataFrame with the SPAN_SCHEMA columns, "
+            "or the result of forensics.load().",
+        )
+    missing = [f.name for f in SPAN_SCHEMA if f.name not in df.columns]
+    if missing:
+        raise InputError(
+            f"the span table lacks column(s) {', '.join(f'`{m}`' for m in missing)}",
+            hint="build it with forensics.load(), or add the SPAN_SCHEMA columns "
+            "(forensics.schema.SPAN_SCHEMA documents each).",
+        )
+    # Cast to the documented types, so a table built by hand behaves like a loaded one.
+    target = pl.from_arrow(SPAN_SCHEMA.empty_table())
+    assert isinstance(target, pl.DataFrame)
+    return df.select([pl.col(c).cast(target.schema[c]) for c in target.columns])
+
+
+def _resolve_detectors(detectors: Iterable[str | type[Detector]] | None) -> list[type[Detector]]:
+    if detectors is None:
+        return all_detectors()
+    out = [get(d) if isinstance(d, str) else d for d in detectors]
+    return sorted(out, key=lambda d: d.name)
+
+
+def classify(
+    spans: Any,
+    policy: Policy | str | Path | None = None,
+    detectors: Iterable[str | type[Detector]] | None = None,
+) -> Classification:
+    """Run the detectors over a span table; return the findings and one row per run.
+
+    ``spans``: a ``pyarrow.Table`` / polars DataFrame with the ``SPAN_SCHEMA`` columns, or a
+    ``LoadResult`` (anything with ``.spans``). ``policy``: a :class:`Policy`, a policy file path,
+    or None for the shipped defaults. ``detectors``: names (or classes) to run; default all.
+    """
+    pol = resolve_policy(policy)
+    df = _as_spans(spans)
+    ctx = prepare(df, pol)
+    chosen = _resolve_detectors(detectors)
+    lazies = [
+        d()
+        .detect(ctx)
+        .select([pl.col(c).cast(t) for c, t in DETECTOR_OUTPUT.items()])
+        .with_columns(
+            pl.lit(d.name).alias("detector"),
+            pl.lit(d.failure_class).alias("failure_class"),
+            pl.lit(d.severity).alias("severity"),
+        )
+        for d in chosen
+    ]
+    parts = pl.collect_all(lazies) if lazies else []
+    raw = (
+        pl.concat(parts, how="vertical")
+        if parts
+        else pl.DataFrame(
+            schema={
+                **DETECTOR_OUTPUT,
+                "detector": pl.String,
+                "failure_class": pl.String,
+                "severity": pl.String,
+            }
+        )
+    )
+    findings = _finish_findings(raw, ctx)
+    runs = _runs_table(findings, ctx)
+    return Classification(
+        findings=findings.select([f.name for f in FINDING_SCHEMA]).to_arrow().cast(FINDING_SCHEMA),
+        runs=runs.to_arrow().cast(RUN_SCHEMA),
+        policy_version=pol.version,
+    )
+
+
+def _finish_findings(raw: pl.DataFrame, ctx: Context) -> pl.DataFrame:
+    spans = ctx.spans.select("run_id", "span_id", "t", "seq")
+    times = spans.rename({"span_id": "decisive_span_id", "t": "decisive_time", "seq": "decisive_seq"})
+    # Evidence in time order: explode, join each id to its start, re-aggregate (no Python per row).
+    scope = pl.coalesce("session_id", pl.concat_str([pl.lit("run:"), pl.col("run_id")]))
+    span_times = ctx.spans.select(
+        "scope_key", pl.col("span_id").alias("evidence_span_ids"), "t", "seq", pl.col("run_id").alias("_r")
+    )
+    ev = (
+        raw.with_row_index("_f")
+        .join(ctx.runs.select("run_id", "session_id"), on="run_id", how="left")
+        .select("_f", "run_id", scope.alias("scope_key"), "evidence_span_ids")
+        .explode("evidence_span_ids")
+        # Session-scoped evidence may name spans of other runs in the session; span ids are only
+        # unique within a run, so the finding's own run wins a clash.
+        .join(span_times, on=["scope_key", "evidence_span_ids"], how="left")
+        .with_columns((pl.col("_r") == pl.col("run_id")).fill_null(False).alias("_own"))
+        .sort("_f", "_own", descending=[False, True])
+        .unique(["_f", "evidence_span_ids"], keep="first", maintain_order=True)
+        .sort("_f", "t", "seq", "evidence_span_ids", nulls_last=True)
+        .group_by("_f", maintain_order=True)
+        .agg(pl.col("evidence_span_ids").drop_nulls())
+    )
+    out = (
+        raw.with_row_index("_f")
+        .drop("evidence_span_ids")
+        .join(ev, on="_f", how="left")
+        .join(times, on=["run_id", "decisive_span_id"], how="left")
+        .join(ctx.runs.select("run_id", "session_id"), on="run_id", how="left")
+        .with_columns(
+            pl.col("evidence_span_ids").fill_null(pl.lit([], dtype=pl.List(pl.String))),
+            pl.col("severity").replace_strict(_SEVERITY_RANK, return_dtype=pl.Int64).alias("_sev"),
+            pl.lit(ctx.policy.version).alias("policy_version"),
+        )
+        .sort(
+            ["run_id", "decisive_time", "_sev", "detector", "decisive_span_id", "explanation"],
+            descending=[False, False, True, False, False, False],
+            nulls_last=True,
+        )
+    )
+    return out.select([f.name for f in FINDING_SCHEMA] + ["_sev", "decisive_seq"])
+
+
+def _runs_table(findings: pl.DataFrame, ctx: Context) -> pl.DataFrame:
+    spans = ctx.spans
+    facts = spans.group_by("run_id").agg(
+        pl.col("agent").drop_nulls().unique(maintain_order=True).alias("agents"),
+        pl.len().alias("span_count"),
+        (pl.col("status") == "error").sum().cast(pl.Int64).alias("error_count"),
+        pl.col("input_tokens").sum().alias("input_tokens"),
+        pl.col("output_tokens").sum().alias("output_tokens"),
+        pl.col("cost_usd").sum().alias("cost_usd"),
+        pl.col("input_tokens").is_not_null().any().alias("_has_in"),
+        pl.col("output_tokens").is_not_null().any().alias("_has_out"),
+        pl.col("cost_usd").is_not_null().any().alias("_has_cost"),
+    )
+    # The decisive finding: earliest decisive span (by time, then order in the run), then most
+    # severe, then detector name. findings is already sorted that way within each run.
+    decisive = (
+        findings.sort(
+            ["run_id", "decisive_time", "decisive_seq", "_sev", "detector"],
+            descending=[False, False, False, True, False],
+            nulls_last=True,
+        )
+        .group_by("run_id", maintain_order=True)
+        .agg(
+            pl.col("failure_class").first().alias("primary_class"),
+            pl.col("decisive_span_id").first(),
+        )
+    )
+    classes = (
+        findings.group_by("run_id", "failure_class")
+        .agg(pl.col("_sev").max(), pl.col("decisive_time").min())
+        .sort(
+            ["run_id", "_sev", "decisive_time", "failure_class"],
+            descending=[False, True, False, False],
+            nulls_last=True,
+        )
+        .group_by("run_id", maintain_order=True)
+        .agg(pl.col("failure_class").alias("classes"))
+    )
+    runs = (
+        ctx.runs.join(facts, on="run_id", how="left", suffix="_f")
+        .join(decisive, on="run_id", how="left")
+        .join(classes, on="run_id", how="left")
+        .with_columns(
+            pl.when(pl.col("reported_outcome") == "open")
+            .then(None)
+            .otherwise(pl.col("last_end"))
+            .alias("end_time"),
+            pl.col("classes").fill_null(pl.lit([], dtype=pl.List(pl.String))),
+            pl.col("primary_class").is_null().alias("ok"),
+            pl.when(pl.col("_has_in")).then(pl.col("input_tokens")).alias("input_tokens"),
+            pl.when(pl.col("_has_out")).then(pl.col("output_tokens")).alias("output_tokens"),
+            pl.when(pl.col("_has_cost")).then(pl.col("cost_usd")).alias("cost_usd"),
+            pl.lit(ctx.policy.version).alias("policy_version"),
+        )
+        .with_columns(
+            ((pl.col("end_time") - pl.col("start_time")).dt.total_microseconds() / 1000.0).alias(
+                "duration_ms"
+            ),
+        )
+        .sort("run_id")
+    )
+    return runs.select([f.name for f in RUN_SCHEMA])

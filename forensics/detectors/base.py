@@ -1,0 +1,375 @@
+"""What every detector shares: the Detector contract, the prepared span table and run facts.
+
+``prepare`` derives, once per classification and over the whole table, the columns several
+detectors need (order within the run, roots, failures, error-shaped outputs, tool roles from the
+policy's patterns, handoff targets, confidence), and one row of facts per run (reported outcome,
+final answer). Detectors are then plain polars queries over ``Context.spans`` / ``Context.runs``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar, Final
+
+import polars as pl
+
+from forensics.policy import Policy
+
+#: Kinds that are calls to something that can fail on its own (a tool, a model, a retriever).
+CALL_KINDS: Final = ("tool", "llm", "retriever")
+
+#: Columns a detector returns; classify() adds the rest of FINDING_SCHEMA.
+DETECTOR_OUTPUT: Final[dict[str, pl.DataType]] = {
+    "run_id": pl.String(),
+    "evidence_span_ids": pl.List(pl.String),
+    "decisive_span_id": pl.String(),
+    "explanation": pl.String(),
+}
+
+# Error-shaped text in an output whose status says ok. Each alternative is a shape seen in real
+# tool results: a JSON error object, a Python traceback, an HTTP error page, a failed status field.
+ERROR_SHAPED: Final = (
+    r'(?i)^\s*\{\s*"(error|errors|exception|error_message|err)"\s*:'
+    r"|traceback \(most recent call last\)"
+    r"|too many requests|rate limit(ed)? exceeded|internal server error|service unavailable|bad gateway|gateway time-?out"
+    r'|"status"\s*:\s*"(failed|failure|error)"'
+    r'|"success"\s*:\s*false|"ok"\s*:\s*false'
+    r"|^\s*(error|exception|fatal)\s*[:!]"
+)
+EMPTY_RESULT: Final = r"^\s*(\[\s*\]|\{\s*\}|null|none|)\s*$"
+
+# A structured failure result from the run itself (its root output): the run said it failed.
+STRUCTURED_FAILURE: Final = (
+    r'(?i)"status"\s*:\s*"(failed|failure|error|escalated)"|^\s*\{\s*"error"\s*:|"success"\s*:\s*false'
+)
+
+# Context-window exhaustion as providers write it (OpenAI, Anthropic, Gemini, LiteLLM).
+CONTEXT_OVERFLOW_TEXT: Final = (
+    r"(?i)context_length_exceeded|maximum context length|context window|prompt is too long"
+    r"|too many tokens|input is too long|exceeds the (model'?s )?(maximum|context)"
+)
+TRUNCATED_FINISH: Final = r'(?i)"(gen_ai\.response\.finish_reasons?|finish_reasons?|stop_reason|llm\.finish_reason)"\s*:\s*\[?\s*"(length|max_tokens|max_output_tokens)"'
+HTTP_IN_ATTRS: Final = r'"http\.(?:response\.)?status_code"\s*:\s*"?(\d{3})'
+HTTP_IN_TEXT: Final = r"(?i)\b(?:http|status|code|error)\D{0,3}(\d{3})\b"
+CONFIDENCE: Final = r'"(?:confidence|confidence_score|gen_ai\.confidence)"\s*:\s*"?(-?[0-9]*\.?[0-9]+)'
+TRANSFER_TOOL: Final = r"(?i)^(?:transfer|handoff|hand_off|delegate)_to_(.+)$"
+
+
+@dataclass
+class Context:
+    """The prepared tables and the policy, handed to every detector."""
+
+    spans: pl.DataFrame
+    runs: pl.DataFrame
+    policy: Policy
+    _cache: dict[str, pl.DataFrame] = field(default_factory=dict)
+
+    def cached(self, key: str, build: pl.LazyFrame) -> pl.DataFrame:
+        """Materialise a shared intermediate once (several detectors use the same one)."""
+        if key not in self._cache:
+            self._cache[key] = build.collect()
+        return self._cache[key]
+
+
+class Detector:
+    """A rule over the span table. Subclasses set the identity and implement ``detect``."""
+
+    name: ClassVar[str]
+    failure_class: ClassVar[str]
+    scope: ClassVar[str]  # "run" or "session": the only grouping a detector may look across
+    severity: ClassVar[str]
+    description: ClassVar[str]
+
+    def detect(self, ctx: Context) -> pl.LazyFrame:
+        """Return one row per finding with the ``DETECTOR_OUTPUT`` columns."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<detector {self.name} ({self.failure_class}, {self.scope}, {self.severity})>"
+
+
+# --- formatting helpers for explanations (polars expressions, never Python per row) -------------
+
+
+def hms(col: str | pl.Expr) -> pl.Expr:
+    """A timestamp as HH:MM:SS (UTC), or 'an unknown time'."""
+    e = pl.col(col) if isinstance(col, str) else col
+    return e.dt.strftime("%H:%M:%S").fill_null("an unknown time")
+
+
+def num(expr: pl.Expr, decimals: int = 1) -> pl.Expr:
+    """A float rounded for reading."""
+    return expr.round(decimals).cast(pl.String).fill_null("?")
+
+
+def txt(expr: pl.Expr, default: str = "?") -> pl.Expr:
+    """Any value as text with a default for null (pl.format yields null if any part is null)."""
+    return expr.cast(pl.String).fill_null(default)
+
+
+def snippet(expr: pl.Expr, width: int = 60) -> pl.Expr:
+    """The first ``width`` characters of a text on one line."""
+    one_line = expr.str.replace_all(r"\s+", " ").str.strip_chars()
+    return (
+        pl.when(one_line.str.len_chars() > width)
+        .then(pl.concat_str([one_line.str.slice(0, width), pl.lit("...")]))
+        .otherwise(one_line)
+        .fill_null("")
+    )
+
+
+def what(prefix: str = "") -> pl.Expr:
+    """'tool crm.lookup' / 'llm gpt-4o' / 'agent planner': how explanations name a span."""
+    p = prefix
+    return pl.concat_str([pl.col(f"{p}kind"), pl.lit(" "), pl.col(f"{p}call").fill_null("(unnamed)")])
+
+
+def empty_findings() -> pl.LazyFrame:
+    return pl.DataFrame(schema=DETECTOR_OUTPUT).lazy()
+
+
+def finding(
+    run_id: str | pl.Expr,
+    evidence: pl.Expr,
+    decisive: str | pl.Expr,
+    explanation: pl.Expr,
+) -> list[pl.Expr]:
+    """The select() list a detector ends with, cast to the detector output types."""
+    r = pl.col(run_id) if isinstance(run_id, str) else run_id
+    d = pl.col(decisive) if isinstance(decisive, str) else decisive
+    return [
+        r.cast(pl.String).alias("run_id"),
+        evidence.cast(pl.List(pl.String)).alias("evidence_span_ids"),
+        d.cast(pl.String).alias("decisive_span_id"),
+        explanation.cast(pl.String).alias("explanation"),
+    ]
+
+
+# --- preparation --------------------------------------------------------------------------------
+
+
+def _norm_name(e: pl.Expr) -> pl.Expr:
+    """Agent names compared loosely: 'Billing Agent', 'billing_agent' and 'billingAgent' match."""
+    return e.str.to_lowercase().str.replace_all(r"[^a-z0-9]", "")
+
+
+def _tool_roles(tool_names: pl.Series, policy: Policy) -> pl.DataFrame:
+    """Policy tool roles computed over the distinct tool names only (a few hundred, not millions)."""
+    names = pl.DataFrame({"call_tool": tool_names}).drop_nulls().unique()
+    c = pl.col("call_tool")
+    return names.with_columns(
+        c.str.contains(policy.side_effecting).alias("is_side_effect"),
+        c.str.contains(policy.irreversible).alias("is_irreversible"),
+        c.str.contains(policy.escalation).alias("is_escalation_tool"),
+        c.str.contains(policy.acknowledgement).alias("is_ack_tool"),
+        c.str.contains(policy.delivery).alias("is_delivery"),
+        c.str.contains(policy.approval).alias("is_approval_tool"),
+        c.str.contains(policy.fallback).alias("is_fallback_tool"),
+    )
+
+
+def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
+    """Derive the shared columns and the per-run facts over the whole table at once."""
+    df = spans.sort(["run_id", "start_time", "source_line", "span_id"], nulls_last=True, maintain_order=False)
+    is_tool = pl.col("kind") == "tool"
+    df = df.with_columns(
+        pl.int_range(pl.len(), dtype=pl.Int64).over("run_id").alias("seq"),
+        pl.coalesce("start_time", "end_time").alias("t"),
+        pl.when(is_tool).then(pl.coalesce("tool", "name")).alias("call_tool"),
+        pl.coalesce("tool", "model", "name", "kind").alias("call"),
+        # Arguments compared without whitespace: the same call re-serialised is the same call.
+        pl.when(is_tool)
+        .then(pl.col("input").str.replace_all(r"\s+", ""))
+        .otherwise(pl.col("input"))
+        .alias("args"),
+        _norm_name(pl.col("agent")).alias("agent_norm"),
+    )
+    # Roots: no parent, or a parent that is not in the run (a partial export).
+    parents = df.select("run_id", pl.col("span_id").alias("parent_id"), pl.lit(True).alias("_parent_found"))
+    df = (
+        df.join(parents, on=["run_id", "parent_id"], how="left")
+        .with_columns((pl.col("parent_id").is_null() | pl.col("_parent_found").is_null()).alias("is_root"))
+        .drop("_parent_found")
+    )
+
+    http = pl.coalesce(
+        pl.col("attributes").str.extract(HTTP_IN_ATTRS, 1),
+        pl.col("error_type").str.extract(r"^\s*(\d{3})\s*$", 1),
+        pl.when(pl.col("status") == "error").then(pl.col("error_message").str.extract(HTTP_IN_TEXT, 1)),
+        pl.when(pl.col("error_message").str.contains(r"(?i)too many requests|rate limit")).then(
+            pl.lit("429")
+        ),
+    ).cast(pl.Int64, strict=False)
+    df = df.with_columns(http.alias("http_status"))
+    failed = (pl.col("status") == "error") | (pl.col("http_status") == 429) | (pl.col("http_status") >= 500)
+    shaped = pl.col("output").str.contains(ERROR_SHAPED)
+    if policy.empty_result_is_error:
+        shaped = shaped | pl.col("output").str.contains(EMPTY_RESULT)
+    transfer = pl.col("call_tool").str.extract(TRANSFER_TOOL, 1)
+    df = df.with_columns(
+        failed.fill_null(False).alias("failed"),
+        (is_tool & shaped).fill_null(False).alias("error_shaped"),
+        pl.when(pl.col("kind") == "handoff")
+        .then(pl.coalesce("handoff_to", transfer))
+        .otherwise(transfer)
+        .alias("handoff_target"),
+        pl.coalesce(
+            pl.col("attributes").str.extract(CONFIDENCE, 1),
+            pl.col("output").str.extract(CONFIDENCE, 1),
+        )
+        .cast(pl.Float64, strict=False)
+        .alias("confidence"),
+        pl.concat_str(
+            [
+                pl.when(pl.col("http_status").is_not_null())
+                .then(pl.concat_str([pl.lit("HTTP "), pl.col("http_status").cast(pl.String)]))
+                .when(pl.col("error_type").is_not_null())
+                .then(pl.col("error_type"))
+                .otherwise(pl.lit("an error")),
+            ]
+        ).alias("error_label"),
+    )
+    roles = _tool_roles(df.get_column("call_tool"), policy)
+    df = df.join(roles, on="call_tool", how="left").with_columns(
+        pl.col(
+            "is_side_effect",
+            "is_irreversible",
+            "is_escalation_tool",
+            "is_ack_tool",
+            "is_delivery",
+            "is_approval_tool",
+            "is_fallback_tool",
+        ).fill_null(False)
+    )
+    to_human = pl.col("handoff_target").str.contains(policy.escalation_targets).fill_null(False)
+    agent_is_human = pl.col("agent").str.contains(policy.escalation_targets).fill_null(False)
+    df = df.with_columns(
+        (~pl.col("failed") & ~pl.col("error_shaped")).alias("succeeded"),
+        _norm_name(pl.col("handoff_target")).alias("target_norm"),
+        to_human.alias("to_human"),
+        (pl.col("is_escalation_tool") | to_human).alias("is_escalation"),
+        (pl.col("kind").is_in(["human", "guardrail"]) | pl.col("is_approval_tool")).alias("is_review"),
+        ((pl.col("kind") == "human") | pl.col("is_ack_tool") | agent_is_human).alias("is_ack"),
+        pl.coalesce("session_id", pl.concat_str([pl.lit("run:"), pl.col("run_id")])).alias("scope_key"),
+    ).sort(["run_id", "seq"])
+    # A failure whose own child failed is the same error travelling up; rules about "an error"
+    # look at where it started, not every ancestor it passed through.
+    failed_parents = (
+        df.filter(pl.col("failed"))
+        .select("run_id", pl.col("parent_id").alias("span_id"), pl.lit(True).alias("has_failed_child"))
+        .unique()
+    )
+    df = df.join(failed_parents, on=["run_id", "span_id"], how="left", maintain_order="left").with_columns(
+        pl.col("has_failed_child").fill_null(False)
+    )
+    return Context(spans=df, runs=_run_facts(df), policy=policy)
+
+
+def _last_where(col: str, mask: pl.Expr, keys: list[pl.Expr]) -> pl.Expr:
+    """Within a group: the value of ``col`` on the last row (by ``keys``) where ``mask`` holds."""
+    return pl.col(col).filter(mask).sort_by([k.filter(mask) for k in keys]).last()
+
+
+def _run_facts(df: pl.DataFrame) -> pl.DataFrame:
+    """One row per run: times, roots, reported outcome, final answer."""
+    root = pl.col("is_root")
+    answer_kinds = pl.col("kind").is_in(["agent", "llm", "chain", "unknown"]) | root
+    has_answer = answer_kinds & pl.col("output").is_not_null()
+    # The final answer: the output of the answering span that ended last (the root, in a tree;
+    # the last message, in a flat conversation).
+    last_key = [pl.col("end_time").fill_null(pl.col("t")), pl.col("seq")]
+    runs = df.group_by("run_id").agg(
+        pl.col("session_id").drop_nulls().first(),
+        pl.col("source_format").first(),
+        pl.col("source_file").first(),
+        pl.col("t").min().alias("start_time"),
+        pl.col("end_time").max().alias("last_end"),
+        pl.max_horizontal(pl.col("end_time").max(), pl.col("t").max()).alias("last_activity"),
+        root.sum().alias("n_roots"),
+        (root & pl.col("end_time").is_null()).any().alias("root_open"),
+        (root & (pl.col("status") == "error")).any().alias("root_error"),
+        _last_where("output", root, last_key).alias("root_output"),
+        _last_where("span_id", root, last_key).alias("root_span_id"),
+        _last_where("output", has_answer, last_key).alias("final_output"),
+        _last_where("span_id", has_answer, last_key).alias("final_span_id"),
+        pl.col("span_id").last().alias("last_span_id"),
+        pl.col("agent").is_not_null().any().alias("has_agents"),
+        pl.len().alias("span_count"),
+    )
+    structured = pl.col("root_output").str.contains(STRUCTURED_FAILURE).fill_null(False)
+    return runs.with_columns(
+        structured.alias("structured_failure"),
+        pl.when(pl.col("n_roots") == 0)
+        .then(pl.lit("unknown"))
+        .when(pl.col("root_open"))
+        .then(pl.lit("open"))
+        .when(pl.col("root_error") | structured)
+        .then(pl.lit("error"))
+        .otherwise(pl.lit("success"))
+        .alias("reported_outcome"),
+    ).sort("run_id")
+
+
+def failure_followups(ctx: Context) -> pl.DataFrame:
+    """For every failed span: did a retry, a fallback or an escalation follow, and did one succeed?
+
+    A retry is a later call of the same kind and name; a fallback is a later model call with a
+    different model, a later tool with the same arguments under another name, or a tool the
+    policy names as a fallback. Shared by unhandled_error, swallowed_error and error_as_data.
+    """
+
+    def build() -> pl.LazyFrame:
+        s = ctx.spans.lazy()
+        failed = s.filter(pl.col("failed") | pl.col("error_shaped")).select(
+            "run_id", "span_id", "seq", "kind", "call", "model", "args", "agent"
+        )
+        later = s.select(
+            "run_id",
+            pl.col("seq").alias("l_seq"),
+            pl.col("kind").alias("l_kind"),
+            pl.col("call").alias("l_call"),
+            pl.col("model").alias("l_model"),
+            pl.col("args").alias("l_args"),
+            pl.col("agent").alias("l_agent"),
+            pl.col("succeeded").alias("l_ok"),
+            pl.col("is_escalation").alias("l_esc"),
+            pl.col("is_fallback_tool").alias("l_fallback_tool"),
+        ).filter(
+            pl.col("l_kind").is_in([*CALL_KINDS, "handoff", "agent", "chain", "guardrail"]) | pl.col("l_esc")
+        )
+        pairs = failed.join(later, on="run_id", how="inner").filter(pl.col("l_seq") > pl.col("seq"))
+        retry = (pl.col("l_kind") == pl.col("kind")) & (pl.col("l_call") == pl.col("call"))
+        same_agent = pl.col("l_agent").eq_missing(pl.col("agent"))
+        fallback = (
+            (
+                (pl.col("kind") == "llm")
+                & (pl.col("l_kind") == "llm")
+                & ~pl.col("l_model").eq_missing(pl.col("model"))
+                & same_agent
+            )
+            | (
+                (pl.col("kind") == "tool")
+                & (pl.col("l_kind") == "tool")
+                & (pl.col("l_call") != pl.col("call"))
+                & (pl.col("l_args").eq_missing(pl.col("args")) | pl.col("l_fallback_tool"))
+            )
+            | (
+                (pl.col("kind") == "retriever")
+                & (pl.col("l_kind") == "retriever")
+                & (pl.col("l_call") != pl.col("call"))
+            )
+        )
+        flags = pairs.group_by("run_id", "span_id").agg(
+            retry.any().alias("retried"),
+            fallback.any().alias("fell_back"),
+            pl.col("l_esc").any().alias("escalated"),
+            ((retry | fallback) & pl.col("l_ok")).any().alias("recovered"),
+            pl.len().alias("spans_after"),
+        )
+        return (
+            failed.select("run_id", "span_id")
+            .join(flags, on=["run_id", "span_id"], how="left")
+            .with_columns(pl.col("retried", "fell_back", "escalated", "recovered").fill_null(False))
+        )
+
+    return ctx.cached("failure_followups", build())

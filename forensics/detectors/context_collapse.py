@@ -1,0 +1,272 @@
+"""context_collapse: the agent lost its operational thread.
+
+It repeats steps, drops prior decisions, or restarts from scratch after a session boundary or
+crash. Each signal in TAXONOMY.md is one detector below.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from forensics.detectors.base import Context, Detector, finding, hms, txt
+from forensics.detectors.registry import register
+
+
+@register
+class RepeatedAction(Detector):
+    name = "repeated_action"
+    failure_class = "context_collapse"
+    scope = "run"
+    severity = "medium"
+    description = (
+        "The same agent calls the same tool with the same arguments repeat_count+ times in a run "
+        "and the calls bring no new information (identical results or errors)."
+    )
+
+    def detect(self, ctx: Context) -> pl.LazyFrame:
+        n = ctx.policy.repeat_count
+        tools = ctx.spans.lazy().filter(pl.col("kind") == "tool")
+        ok = pl.col("succeeded")
+        groups = (
+            tools.group_by("run_id", pl.col("agent").fill_null("(no agent)"), "call", "args")
+            .agg(
+                pl.col("span_id").alias("ids"),
+                pl.len().alias("n"),
+                ok.sum().alias("n_ok"),
+                pl.col("output").filter(ok).n_unique().alias("n_results"),
+                pl.col("span_id").filter(ok).get(1, null_on_oob=True).alias("redo_id"),
+                pl.col("t").min().alias("first_t"),
+                pl.col("t").max().alias("last_t"),
+                pl.col("seq").min().alias("first_seq"),
+            )
+            # A retry of a failing call is not a loop (that is retry_storm's business): the agent
+            # must have completed the step at least twice with the same result.
+            .filter((pl.col("n") >= n) & (pl.col("n_ok") >= 2) & (pl.col("n_results") == 1))
+        )
+        return groups.select(
+            finding(
+                "run_id",
+                pl.col("ids"),
+                "redo_id",
+                pl.format(
+                    "agent {} called tool {} {} times with the same arguments between {} and {}, "
+                    "getting the same result {} times, so the repeats brought no new information",
+                    pl.col("agent"),
+                    txt(pl.col("call")),
+                    pl.col("n"),
+                    hms("first_t"),
+                    hms("last_t"),
+                    pl.col("n_ok"),
+                ),
+            )
+        )
+
+
+@register
+class RedoAfterRestart(Detector):
+    name = "redo_after_restart"
+    failure_class = "context_collapse"
+    scope = "session"
+    severity = "medium"
+    description = (
+        "Within a session, a later run repeats a tool call (same tool and arguments) that an "
+        "earlier, failed run had already completed, instead of resuming from the failed step."
+    )
+
+    def detect(self, ctx: Context) -> pl.LazyFrame:
+        runs = ctx.runs.lazy().filter(pl.col("session_id").is_not_null())
+        failed_runs = (
+            ctx.spans.lazy()
+            .group_by("run_id")
+            .agg(pl.col("failed").any().alias("had_error"))
+            .join(runs.select("run_id", "reported_outcome", "start_time"), on="run_id")
+            .filter(pl.col("had_error") | pl.col("reported_outcome").is_in(["error", "open"]))
+            .select("run_id", pl.col("start_time").alias("e_run_start"))
+        )
+        tools = ctx.spans.lazy().filter((pl.col("kind") == "tool") & pl.col("session_id").is_not_null())
+        done = (
+            tools.filter(pl.col("succeeded"))
+            .join(failed_runs, on="run_id")
+            .sort("e_run_start", "seq")
+            # The earliest completion of each step is the one a resuming run should have reused.
+            .group_by("session_id", "call", "args")
+            .agg(
+                pl.col("run_id").first().alias("e_run"),
+                pl.col("span_id").first().alias("e_span"),
+                pl.col("e_run_start").first(),
+            )
+        )
+        later = tools.join(runs.select("run_id", pl.col("start_time").alias("run_start")), on="run_id")
+        redo = later.join(done, on=["session_id", "call", "args"]).filter(
+            (pl.col("run_id") != pl.col("e_run")) & (pl.col("run_start") > pl.col("e_run_start"))
+        )
+        per_run = (
+            redo.sort("run_id", "seq")
+            .group_by("run_id")
+            .agg(
+                pl.col("span_id").first().alias("first_redo"),
+                pl.col("call").first(),
+                pl.col("t").first(),
+                pl.col("e_run").first(),
+                pl.col("e_span").unique(maintain_order=True).alias("e_spans"),
+                pl.col("span_id").alias("redo_ids"),
+                pl.struct("call", "args").n_unique().alias("n_steps"),
+            )
+        )
+        return per_run.select(
+            finding(
+                "run_id",
+                pl.concat_list("e_spans", "redo_ids"),
+                "first_redo",
+                pl.format(
+                    "this run redid {} step(s) that run {} of the same session had already completed "
+                    "before it failed, starting with tool {} at {}, instead of resuming from the failed step",
+                    pl.col("n_steps"),
+                    pl.col("e_run"),
+                    txt(pl.col("call")),
+                    hms("t"),
+                ),
+            )
+        )
+
+
+@register
+class DuplicateSideEffect(Detector):
+    name = "duplicate_side_effect"
+    failure_class = "context_collapse"
+    scope = "session"
+    severity = "high"
+    description = (
+        "A side-effecting tool (policy tools.side_effecting) succeeds twice with the same arguments "
+        "in a run, or across the runs of a session."
+    )
+
+    def detect(self, ctx: Context) -> pl.LazyFrame:
+        effects = (
+            ctx.spans.lazy()
+            .filter((pl.col("kind") == "tool") & pl.col("is_side_effect") & pl.col("succeeded"))
+            .join(ctx.runs.lazy().select("run_id", pl.col("start_time").alias("run_start")), on="run_id")
+            .sort("scope_key", "run_start", "run_id", "seq")
+        )
+        groups = (
+            effects.group_by("scope_key", "call", "args")
+            .agg(
+                pl.col("span_id").alias("ids"),
+                pl.len().alias("n"),
+                pl.col("span_id").get(1, null_on_oob=True).alias("dup_id"),
+                pl.col("run_id").get(1, null_on_oob=True).alias("dup_run"),
+                pl.col("t").first().alias("first_t"),
+                pl.col("t").get(1, null_on_oob=True).alias("dup_t"),
+                pl.col("run_id").n_unique().alias("n_runs"),
+            )
+            .filter(pl.col("n") >= 2)
+        )
+        return groups.select(
+            finding(
+                "dup_run",
+                pl.col("ids"),
+                "dup_id",
+                pl.format(
+                    "side-effecting tool {} succeeded {} times with the same arguments across {} run(s), "
+                    "first at {} and again at {}",
+                    txt(pl.col("call")),
+                    pl.col("n"),
+                    pl.col("n_runs"),
+                    hms("first_t"),
+                    hms("dup_t"),
+                ),
+            )
+        )
+
+
+@register
+class ContextOverflow(Detector):
+    name = "context_overflow"
+    failure_class = "context_collapse"
+    scope = "run"
+    severity = "high"
+    description = (
+        "An error or finish reason says the context window was exceeded or the output was cut "
+        "(context_length_exceeded, finish_reason=length, max_tokens), or prompt tokens exceed "
+        "thresholds.context_fraction of the model's window (policy context_windows)."
+    )
+
+    def detect(self, ctx: Context) -> pl.LazyFrame:
+        from forensics.detectors.base import CONTEXT_OVERFLOW_TEXT, TRUNCATED_FINISH
+
+        pol = ctx.policy
+        window: pl.Expr = pl.lit(None, dtype=pl.Int64)
+        # Longest prefix first, so "gpt-4o" wins over "gpt-4" (a chain of expressions built from
+        # the policy's few entries; the rows are never looped over).
+        for prefix, size in sorted(pol.context_windows.items(), key=lambda kv: -len(kv[0])):
+            window = pl.when(pl.col("model").str.starts_with(prefix)).then(pl.lit(size)).otherwise(window)
+        spans = ctx.spans.lazy().filter(pl.col("kind").is_in(["llm", "agent", "chain", "tool"]))
+        err_text = pl.concat_str(
+            [pl.col("error_type").fill_null(""), pl.col("error_message").fill_null("")], separator=" "
+        )
+        said_overflow = pl.col("failed") & err_text.str.contains(CONTEXT_OVERFLOW_TEXT)
+        truncated = (pl.col("kind") == "llm") & pl.col("attributes").str.contains(TRUNCATED_FINISH).fill_null(
+            False
+        )
+        hits = (
+            spans.with_columns(window.alias("window"))
+            .with_columns(
+                said_overflow.alias("said"),
+                truncated.alias("cut"),
+                (
+                    (pl.col("kind") == "llm")
+                    & (pl.col("input_tokens") > pl.col("window") * pol.context_fraction)
+                )
+                .fill_null(False)
+                .alias("full"),
+            )
+            .filter(pl.col("said") | pl.col("cut") | pl.col("full"))
+        )
+        reason = (
+            pl.when(pl.col("said"))
+            .then(
+                pl.format(
+                    "{} {} failed at {} because the context window was exceeded ({})",
+                    pl.col("kind"),
+                    txt(pl.col("call")),
+                    hms("t"),
+                    txt(pl.coalesce("error_type", "error_message")),
+                )
+            )
+            .when(pl.col("full"))
+            .then(
+                pl.format(
+                    "model {} was sent {} prompt tokens at {}, {}% of its {}-token window (limit {}%)",
+                    txt(pl.col("model")),
+                    pl.col("input_tokens"),
+                    hms("t"),
+                    (pl.col("input_tokens") * 100 / pl.col("window")).round(0).cast(pl.Int64),
+                    pl.col("window"),
+                    pl.lit(round(pol.context_fraction * 100)),
+                )
+            )
+            .otherwise(
+                pl.format(
+                    "model {} stopped at {} because it ran out of output tokens (finish reason length), so its output was cut",
+                    txt(pl.coalesce("model", "call")),
+                    hms("t"),
+                )
+            )
+        )
+        per_run = (
+            hits.with_columns(reason.alias("why"))
+            .sort("run_id", "seq")
+            .group_by("run_id")
+            .agg(
+                pl.col("span_id").alias("ids"),
+                pl.col("span_id").first().alias("first_id"),
+                pl.col("why").first(),
+                pl.len().alias("n"),
+            )
+        )
+        explanation = (
+            pl.when(pl.col("n") > 1)
+            .then(pl.format("{} ({} such spans in the run)", pl.col("why"), pl.col("n")))
+            .otherwise(pl.col("why"))
+        )
+        return per_run.select(finding("run_id", pl.col("ids"), "first_id", explanation))

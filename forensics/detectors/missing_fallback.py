@@ -1,0 +1,296 @@
+"""missing_fallback: it hit a failure and no defined path followed."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from forensics.detectors.base import CALL_KINDS, Context, Detector, failure_followups, finding, hms, num, txt
+from forensics.detectors.registry import register
+
+
+@register
+class UnhandledError(Detector):
+    name = "unhandled_error"
+    failure_class = "missing_fallback"
+    scope = "run"
+    severity = "high"
+    description = (
+        "A tool or model call fails (error status, HTTP 429/5xx, timeout) and none of a retry of the "
+        "same call, a fallback, an escalation or a structured failure result follows."
+    )
+
+    def detect(self, ctx: Context) -> pl.LazyFrame:
+        follow = failure_followups(ctx).lazy()
+        runs = ctx.runs.lazy().select("run_id", "structured_failure", "span_count", "reported_outcome")
+        unhandled = (
+            ctx.spans.lazy()
+            .filter(pl.col("failed") & pl.col("kind").is_in(CALL_KINDS))
+            .join(follow, on=["run_id", "span_id"])
+            .join(runs, on="run_id")
+            .filter(
+                ~pl.col("retried")
+                & ~pl.col("fell_back")
+                & ~pl.col("escalated")
+                & ~pl.col("structured_failure")
+            )
+        )
+        per_run = (
+            unhandled.sort("run_id", "seq")
+            .group_by("run_id")
+            .agg(
+                pl.col("span_id").alias("ids"),
+                pl.col("span_id").first().alias("first_id"),
+                pl.col("kind").first(),
+                pl.col("call").first(),
+                pl.col("error_label").first(),
+                pl.col("t").first(),
+                (pl.col("span_count").first() - 1 - pl.col("seq").first()).alias("after"),
+                pl.col("reported_outcome").first(),
+                pl.len().alias("n"),
+            )
+        )
+        then = (
+            pl.when(pl.col("after") > 0)
+            .then(pl.format("the run carried on with {} more span(s)", pl.col("after")))
+            .otherwise(pl.lit("the run ended there"))
+        )
+        return per_run.select(
+            finding(
+                "run_id",
+                pl.col("ids"),
+                "first_id",
+                pl.format(
+                    "{} {} failed with {} at {} and no retry, fallback, escalation or structured failure "
+                    "result followed; {} and reported {} ({} unhandled failure(s) in the run)",
+                    pl.col("kind"),
+                    txt(pl.col("call")),
+                    pl.col("error_label"),
+                    hms("t"),
+                    then,
+                    pl.col("reported_outcome"),
+                    pl.col("n"),
+                ),
+            )
+        )
+
+
+@register
+class Stall(Detector):
+    name = "stall"
+    failure_class = "missing_fallback"
+    scope = "run"
+    severity = "medium"
+    description = (
+        "The run never ends (its root has no end and no terminal status), or it goes quiet for longer "
+        "than thresholds.stall_seconds after an error."
+    )
+
+    def detect(self, ctx: Context) -> pl.LazyFrame:
+        stall_s = ctx.policy.stall_seconds
+        s = ctx.spans.lazy()
+        runs = ctx.runs.lazy()
+        # Never ended: the hang is the latest-started span still open below the root (the deepest
+        # unfinished work); with only the root open, the last thing the run did.
+        open_runs = runs.filter(pl.col("reported_outcome") == "open").select("run_id", "last_span_id")
+        open_spans = s.join(open_runs, on="run_id", how="semi")
+        open_rows = open_spans.with_columns(
+            (~pl.col("is_root") & pl.col("end_time").is_null()).alias("hung"),
+            pl.col("end_time").is_null().sum().over("run_id").alias("n_open"),
+        )
+        hung = open_rows.filter(pl.col("hung")).sort("run_id", "seq").group_by("run_id").agg(pl.all().last())
+        no_hung = (
+            open_rows.join(hung.select("run_id"), on="run_id", how="anti")
+            .sort("run_id", "seq")
+            .group_by("run_id")
+            .agg(pl.all().last())
+        )
+        never = pl.concat([hung, no_hung], how="vertical_relaxed").select(
+            "run_id",
+            "span_id",
+            "seq",
+            pl.format(
+                "the run never ended: {} span(s) have no end, and the last work was {} {} started at {}",
+                pl.col("n_open"),
+                pl.col("kind"),
+                txt(pl.col("call")),
+                hms("t"),
+            ).alias("why"),
+        )
+        # Quiet after an error: the gap from the failure's end to the next span's start.
+        gaps = (
+            s.with_columns(pl.col("t").shift(-1).over("run_id").alias("next_t"))
+            .filter(pl.col("failed") & pl.col("next_t").is_not_null())
+            .with_columns(
+                ((pl.col("next_t") - pl.coalesce("end_time", "t")).dt.total_milliseconds() / 1000).alias(
+                    "gap_s"
+                )
+            )
+            .filter(pl.col("gap_s") > stall_s)
+            .select(
+                "run_id",
+                "span_id",
+                "seq",
+                pl.format(
+                    "after {} {} failed with {} at {} the run went quiet for {} s (stall threshold {} s)",
+                    pl.col("kind"),
+                    txt(pl.col("call")),
+                    pl.col("error_label"),
+                    hms("t"),
+                    num(pl.col("gap_s")),
+                    pl.lit(stall_s),
+                ).alias("why"),
+            )
+        )
+        per_run = (
+            pl.concat([never, gaps], how="vertical_relaxed")
+            .sort("run_id", "seq")
+            .group_by("run_id")
+            .agg(
+                pl.col("span_id").alias("ids"),
+                pl.col("span_id").first().alias("first_id"),
+                pl.col("why").first(),
+            )
+        )
+        return per_run.select(
+            finding("run_id", pl.col("ids").list.unique(maintain_order=True), "first_id", pl.col("why"))
+        )
+
+
+@register
+class RetryStorm(Detector):
+    name = "retry_storm"
+    failure_class = "missing_fallback"
+    scope = "run"
+    severity = "medium"
+    description = (
+        "More retries of one failing call (same agent, tool or model, arguments) than "
+        "thresholds.retry_limit, or 2+ retries whose spacing never grows by thresholds.backoff_growth."
+    )
+
+    def detect(self, ctx: Context) -> pl.LazyFrame:
+        pol = ctx.policy
+        key = ["run_id", "agent", "kind", "call", "args"]
+        calls = ctx.spans.lazy().filter(pl.col("kind").is_in(CALL_KINDS))
+        failing_keys = calls.filter(pl.col("failed")).select(key).unique()
+        chain = (
+            calls.join(failing_keys, on=key, how="semi", nulls_equal=True)
+            .sort("run_id", "seq")
+            .with_columns(
+                pl.col("failed").shift(1).over(key).fill_null(False).alias("is_retry"),
+                ((pl.col("t") - pl.col("t").shift(1)).dt.total_milliseconds() / 1000)
+                .over(key)
+                .alias("gap_s"),
+            )
+        )
+        retries = chain.filter(pl.col("is_retry")).with_columns(
+            pl.col("gap_s").shift(1).over(key).alias("prev_gap_s")
+        )
+        grew = (pl.col("gap_s") >= pl.col("prev_gap_s") * pol.backoff_growth) & (
+            pl.col("prev_gap_s").is_not_null()
+        )
+        per_key = retries.group_by(key).agg(
+            pl.len().alias("n_retries"),
+            grew.any().alias("grew"),
+            num(pl.col("gap_s")).str.join(", ").alias("gaps"),
+            pl.col("span_id").alias("retry_ids"),
+        )
+        firsts = (
+            chain.filter(pl.col("failed"))
+            .group_by(key)
+            .agg(
+                pl.col("span_id").first().alias("first_id"),
+                pl.col("t").first(),
+                pl.col("seq").first(),
+                pl.len().alias("n_failed"),
+                pl.col("error_label").first(),
+            )
+        )
+        storms = (
+            per_key.join(firsts, on=key, nulls_equal=True)
+            .with_columns(
+                (pl.col("n_retries") > pol.retry_limit).alias("too_many"),
+                ((pl.col("n_retries") >= 2) & ~pl.col("grew")).alias("no_backoff"),
+            )
+            .filter(pl.col("too_many") | pl.col("no_backoff"))
+        )
+        why = pl.format(
+            "{} {} failed {} time(s) with {} from {} and was retried {} time(s){}{}",
+            pl.col("kind"),
+            txt(pl.col("call")),
+            pl.col("n_failed"),
+            pl.col("error_label"),
+            hms("t"),
+            pl.col("n_retries"),
+            pl.when(pl.col("too_many"))
+            .then(pl.format(", more than the limit of {}", pl.lit(pol.retry_limit)))
+            .otherwise(pl.lit("")),
+            pl.when(pl.col("no_backoff"))
+            .then(pl.format("; retry spacing never grew (gaps {} s)", pl.col("gaps")))
+            .otherwise(pl.lit("")),
+        )
+        per_run = (
+            storms.with_columns(why.alias("why"), pl.concat_list(pl.col("first_id"), "retry_ids").alias("ev"))
+            .sort("run_id", "seq")
+            .group_by("run_id")
+            .agg(pl.col("ev").first(), pl.col("first_id").first(), pl.col("why").first())
+        )
+        return per_run.select(finding("run_id", pl.col("ev"), "first_id", pl.col("why")))
+
+
+@register
+class UngatedLowConfidence(Detector):
+    name = "ungated_low_confidence"
+    failure_class = "missing_fallback"
+    scope = "run"
+    severity = "high"
+    description = (
+        "A side-effecting action taken right after a step that reported confidence below "
+        "thresholds.confidence_gate, with no human review or guardrail in between."
+    )
+
+    def detect(self, ctx: Context) -> pl.LazyFrame:
+        gate = ctx.policy.confidence_gate
+        s = ctx.spans.lazy()
+        low = s.filter(pl.col("confidence") < gate).select(
+            "run_id",
+            pl.col("span_id").alias("low_id"),
+            pl.col("seq").alias("low_seq"),
+            "confidence",
+            pl.col("kind").alias("low_kind"),
+            pl.col("call").alias("low_call"),
+        )
+        effects = s.filter((pl.col("kind") == "tool") & pl.col("is_side_effect")).select(
+            "run_id", "span_id", "seq", "t", "call"
+        )
+        reviews = s.filter(pl.col("is_review")).select("run_id", pl.col("seq").alias("r_seq"))
+        next_effect = (
+            low.join(effects, on="run_id")
+            .filter(pl.col("seq") > pl.col("low_seq"))
+            .sort("run_id", "seq")
+            .group_by("run_id", "low_id")
+            .agg(pl.all().first())
+        )
+        gated = (
+            next_effect.join(reviews, on="run_id")
+            .filter((pl.col("r_seq") > pl.col("low_seq")) & (pl.col("r_seq") < pl.col("seq")))
+            .select("run_id", "low_id")
+            .unique()
+        )
+        ungated = next_effect.join(gated, on=["run_id", "low_id"], how="anti")
+        per_run = ungated.sort("run_id", "seq").group_by("run_id").agg(pl.all().first())
+        return per_run.select(
+            finding(
+                "run_id",
+                pl.concat_list("low_id", "span_id"),
+                "span_id",
+                pl.format(
+                    "{} {} reported confidence {} (gate {}) and side-effecting tool {} ran at {} with no human review or guardrail in between",
+                    pl.col("low_kind"),
+                    txt(pl.col("low_call")),
+                    num(pl.col("confidence"), 2),
+                    pl.lit(gate),
+                    txt(pl.col("call")),
+                    hms("t"),
+                ),
+            )
+        )

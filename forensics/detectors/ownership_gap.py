@@ -1,0 +1,233 @@
+"""ownership_gap: a handoff or failure that nobody picks up."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from forensics.detectors.base import Context, Detector, finding, hms, num, txt
+from forensics.detectors.registry import register
+
+
+@register
+class DanglingHandoff(Detector):
+    name = "dangling_handoff"
+    failure_class = "ownership_gap"
+    scope = "session"
+    severity = "high"
+    description = (
+        "A handoff (handoff span, transfer_to_<agent> tool, delegation) after which the target agent "
+        "never starts work in the run or a later run of its session."
+    )
+
+    def detect(self, ctx: Context) -> pl.LazyFrame:
+        s = ctx.spans.lazy()
+        # Handoffs to humans or queues are escalations: unacknowledged_escalation judges those.
+        handoffs = s.filter(
+            pl.col("target_norm").is_not_null() & (pl.col("target_norm") != "") & ~pl.col("to_human")
+        )
+        work = s.filter(pl.col("agent_norm").is_not_null()).select(
+            "scope_key",
+            pl.col("agent_norm").alias("target_norm"),
+            pl.col("run_id").alias("w_run"),
+            pl.col("seq").alias("w_seq"),
+            pl.col("t").alias("w_t"),
+        )
+        received = (
+            handoffs.select("scope_key", "run_id", "span_id", "seq", "t", "target_norm")
+            .join(work, on=["scope_key", "target_norm"])
+            .filter(
+                ((pl.col("w_run") == pl.col("run_id")) & (pl.col("w_seq") > pl.col("seq")))
+                | ((pl.col("w_run") != pl.col("run_id")) & (pl.col("w_t") >= pl.col("t")))
+            )
+            .select("run_id", "span_id")
+            .unique()
+        )
+        dangling = handoffs.join(received, on=["run_id", "span_id"], how="anti")
+        per_run = (
+            dangling.sort("run_id", "seq")
+            .group_by("run_id")
+            .agg(
+                pl.col("span_id").alias("ids"),
+                pl.col("span_id").first().alias("first_id"),
+                pl.col("agent").first(),
+                pl.col("handoff_target").first(),
+                pl.col("t").first(),
+                pl.len().alias("n"),
+            )
+        )
+        return per_run.select(
+            finding(
+                "run_id",
+                pl.col("ids"),
+                "first_id",
+                pl.format(
+                    "{} handed off to {} at {} and {} never started work afterwards in the run or its session "
+                    "({} unreceived handoff(s) in the run)",
+                    txt(pl.col("agent"), "an unnamed agent"),
+                    pl.col("handoff_target"),
+                    hms("t"),
+                    pl.col("handoff_target"),
+                    pl.col("n"),
+                ),
+            )
+        )
+
+
+@register
+class UnacknowledgedEscalation(Detector):
+    name = "unacknowledged_escalation"
+    failure_class = "ownership_gap"
+    scope = "run"
+    severity = "high"
+    description = (
+        "An escalation to a human or queue (policy tools.escalation, handoff to an escalation target) "
+        "with no acknowledgement or human activity within thresholds.escalation_sla_seconds, or "
+        "before the log ends."
+    )
+
+    def detect(self, ctx: Context) -> pl.LazyFrame:
+        sla = ctx.policy.escalation_sla_seconds
+        s = ctx.spans.lazy()
+        esc = s.filter(pl.col("is_escalation") & (pl.col("status") != "error")).select(
+            "run_id", "span_id", "seq", "t", "call", "kind", "handoff_target"
+        )
+        acks = s.filter(pl.col("is_ack")).select(
+            "run_id", pl.col("seq").alias("a_seq"), pl.col("t").alias("a_t")
+        )
+        first_ack = (
+            esc.join(acks, on="run_id")
+            .filter(pl.col("a_seq") > pl.col("seq"))
+            .group_by("run_id", "span_id")
+            .agg(pl.col("a_t").min().alias("ack_t"))
+        )
+        judged = (
+            esc.join(first_ack, on=["run_id", "span_id"], how="left")
+            .join(ctx.runs.lazy().select("run_id", "last_activity"), on="run_id")
+            .with_columns(
+                ((pl.col("ack_t") - pl.col("t")).dt.total_milliseconds() / 1000).alias("delay_s"),
+                ((pl.col("last_activity") - pl.col("t")).dt.total_milliseconds() / 1000).alias("tail_s"),
+            )
+            .filter(pl.col("ack_t").is_null() | (pl.col("delay_s") > sla))
+        )
+        target = (
+            pl.when(pl.col("kind") == "handoff")
+            .then(pl.format("a handoff to {}", txt(pl.col("handoff_target"))))
+            .otherwise(pl.format("{} {}", pl.col("kind"), txt(pl.col("call"))))
+        )
+        why = (
+            pl.when(pl.col("ack_t").is_null())
+            .then(
+                pl.format(
+                    "the run escalated through {} at {} and nobody acknowledged it before the log ended {} s later (SLA {} s)",
+                    target,
+                    hms("t"),
+                    num(pl.col("tail_s")),
+                    pl.lit(sla),
+                )
+            )
+            .otherwise(
+                pl.format(
+                    "the run escalated through {} at {} and the first acknowledgement came {} s later, past the {} s SLA",
+                    target,
+                    hms("t"),
+                    num(pl.col("delay_s")),
+                    pl.lit(sla),
+                )
+            )
+        )
+        per_run = (
+            judged.with_columns(why.alias("why"))
+            .sort("run_id", "seq")
+            .group_by("run_id")
+            .agg(
+                pl.col("span_id").alias("ids"),
+                pl.col("span_id").first().alias("first_id"),
+                pl.col("why").first(),
+            )
+        )
+        return per_run.select(finding("run_id", pl.col("ids"), "first_id", pl.col("why")))
+
+
+@register
+class OrphanFailure(Detector):
+    name = "orphan_failure"
+    failure_class = "ownership_gap"
+    scope = "run"
+    severity = "medium"
+    description = (
+        "In a run with agents, an error span with no owning agent anywhere up its ancestry: "
+        "nobody is accountable for it."
+    )
+
+    def detect(self, ctx: Context) -> pl.LazyFrame:
+        with_agents = ctx.runs.lazy().filter(pl.col("has_agents")).select("run_id")
+        orphans = (
+            ctx.spans.lazy()
+            .filter(pl.col("failed") & pl.col("agent").is_null() & ~pl.col("has_failed_child"))
+            .join(with_agents, on="run_id", how="semi")
+        )
+        per_run = (
+            orphans.sort("run_id", "seq")
+            .group_by("run_id")
+            .agg(
+                pl.col("span_id").alias("ids"),
+                pl.col("span_id").first().alias("first_id"),
+                pl.col("kind").first(),
+                pl.col("call").first(),
+                pl.col("error_label").first(),
+                pl.col("t").first(),
+                pl.len().alias("n"),
+            )
+        )
+        return per_run.select(
+            finding(
+                "run_id",
+                pl.col("ids"),
+                "first_id",
+                pl.format(
+                    "{} {} failed with {} at {} outside any agent, so no agent owned the failure "
+                    "({} unowned error(s) in the run)",
+                    pl.col("kind"),
+                    txt(pl.col("call")),
+                    pl.col("error_label"),
+                    hms("t"),
+                    pl.col("n"),
+                ),
+            )
+        )
+
+
+@register
+class Limbo(Detector):
+    name = "limbo"
+    failure_class = "ownership_gap"
+    scope = "run"
+    severity = "high"
+    description = "The run has no terminal state and its last activity is a handoff or an escalation."
+
+    def detect(self, ctx: Context) -> pl.LazyFrame:
+        open_runs = (
+            ctx.runs.lazy().filter(pl.col("reported_outcome") == "open").select("run_id", "last_span_id")
+        )
+        last = (
+            ctx.spans.lazy()
+            .join(open_runs, left_on=["run_id", "span_id"], right_on=["run_id", "last_span_id"], how="semi")
+            .filter(pl.col("handoff_target").is_not_null() | pl.col("is_escalation"))
+        )
+        what = (
+            pl.when(pl.col("is_escalation"))
+            .then(pl.format("an escalation through {} {}", pl.col("kind"), txt(pl.col("call"))))
+            .otherwise(pl.format("a handoff to {}", txt(pl.col("handoff_target"))))
+        )
+        return last.select(
+            finding(
+                "run_id",
+                pl.concat_list(pl.col("span_id")),
+                "span_id",
+                pl.format(
+                    "the run never reached a terminal state and its last activity was {} at {}, which nobody took up",
+                    what,
+                    hms("t"),
+                ),
+            )
+        )

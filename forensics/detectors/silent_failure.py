@@ -1,0 +1,296 @@
+"""silent_failure: the run reports success, and the evidence says otherwise."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from forensics.detectors.base import Context, Detector, failure_followups, finding, hms, snippet, txt
+from forensics.detectors.registry import register
+
+
+@register
+class SwallowedError(Detector):
+    name = "swallowed_error"
+    failure_class = "silent_failure"
+    scope = "run"
+    severity = "critical"
+    description = (
+        "The run reports success, yet it holds an error that was never recovered (no later "
+        "successful retry of the same call, nor a successful fallback)."
+    )
+
+    def detect(self, ctx: Context) -> pl.LazyFrame:
+        follow = failure_followups(ctx).lazy()
+        success = ctx.runs.lazy().filter(pl.col("reported_outcome") == "success").select("run_id")
+        lost = (
+            ctx.spans.lazy()
+            .filter(pl.col("failed") & ~pl.col("is_root") & ~pl.col("has_failed_child"))
+            .join(success, on="run_id", how="semi")
+            .join(follow, on=["run_id", "span_id"])
+            .filter(~pl.col("recovered"))
+        )
+        per_run = (
+            lost.sort("run_id", "seq")
+            .group_by("run_id")
+            .agg(
+                pl.col("span_id").alias("ids"),
+                pl.col("span_id").first().alias("first_id"),
+                pl.col("kind").first(),
+                pl.col("call").first(),
+                pl.col("error_label").first(),
+                pl.col("t").first(),
+                pl.col("retried").first(),
+                pl.len().alias("n"),
+            )
+        )
+        tried = (
+            pl.when(pl.col("retried"))
+            .then(pl.lit("no retry of it succeeded"))
+            .otherwise(pl.lit("it was never retried"))
+        )
+        return per_run.select(
+            finding(
+                "run_id",
+                pl.col("ids"),
+                "first_id",
+                pl.format(
+                    "{} {} failed with {} at {} and {}, yet the run reported success ({} unrecovered error(s))",
+                    pl.col("kind"),
+                    txt(pl.col("call")),
+                    pl.col("error_label"),
+                    hms("t"),
+                    tried,
+                    pl.col("n"),
+                ),
+            )
+        )
+
+
+@register
+class ErrorAsData(Detector):
+    name = "error_as_data"
+    failure_class = "silent_failure"
+    scope = "run"
+    severity = "high"
+    description = (
+        'A tool span with ok status returns an error-shaped output ({"error": ...}, a traceback, '
+        '429 Too Many Requests, "status": "failed", an empty result) and the run goes on as if it '
+        "succeeded (no retry, fallback or escalation, no failure reported)."
+    )
+
+    def detect(self, ctx: Context) -> pl.LazyFrame:
+        follow = failure_followups(ctx).lazy()
+        not_failed_runs = ctx.runs.lazy().filter(pl.col("reported_outcome") != "error").select("run_id")
+        shaped = (
+            ctx.spans.lazy()
+            .filter(pl.col("error_shaped") & ~pl.col("failed"))
+            .join(not_failed_runs, on="run_id", how="semi")
+            .join(follow, on=["run_id", "span_id"])
+            .filter(~pl.col("retried") & ~pl.col("fell_back") & ~pl.col("escalated"))
+        )
+        per_run = (
+            shaped.sort("run_id", "seq")
+            .group_by("run_id")
+            .agg(
+                pl.col("span_id").alias("ids"),
+                pl.col("span_id").first().alias("first_id"),
+                pl.col("call").first(),
+                pl.col("output").first(),
+                pl.col("t").first(),
+                pl.len().alias("n"),
+            )
+        )
+        shown = (
+            pl.when(snippet(pl.col("output")) == "")
+            .then(pl.lit("an empty result"))
+            .otherwise(pl.format('"{}"', snippet(pl.col("output"))))
+        )
+        return per_run.select(
+            finding(
+                "run_id",
+                pl.col("ids"),
+                "first_id",
+                pl.format(
+                    "tool {} returned {} with status ok at {} and the run went on as if it had succeeded "
+                    "({} error-shaped result(s))",
+                    txt(pl.col("call")),
+                    shown,
+                    hms("t"),
+                    pl.col("n"),
+                ),
+            )
+        )
+
+
+@register
+class ClaimedButNotDone(Detector):
+    name = "claimed_but_not_done"
+    failure_class = "silent_failure"
+    scope = "run"
+    severity = "critical"
+    description = (
+        "The final answer claims an action (policy [[claims]]: 'I've sent the email', 'ticket "
+        "created', 'refund issued') for which no successful matching tool call exists in the run."
+    )
+
+    def detect(self, ctx: Context) -> pl.LazyFrame:
+        claims = ctx.policy.claims
+        if not claims:
+            from forensics.detectors.base import empty_findings
+
+            return empty_findings()
+        tools = ctx.spans.lazy().filter(pl.col("kind") == "tool")
+        # One column per policy claim (a handful), computed over every run at once.
+        evidence = tools.group_by("run_id").agg(
+            *[
+                (pl.col("call_tool").str.contains(c.tool) & pl.col("succeeded")).any().alias(f"done_{i}")
+                for i, c in enumerate(claims)
+            ],
+            *[
+                pl.col("span_id")
+                .filter(pl.col("call_tool").str.contains(c.tool) & ~pl.col("succeeded"))
+                .alias(f"tried_{i}")
+                for i, c in enumerate(claims)
+            ],
+        )
+        runs = (
+            ctx.runs.lazy()
+            .filter(pl.col("final_output").is_not_null())
+            .select("run_id", "final_output", "final_span_id")
+            .join(evidence, on="run_id", how="left")
+        )
+        t_final = ctx.spans.lazy().select(
+            "run_id", pl.col("span_id").alias("final_span_id"), pl.coalesce("end_time", "t").alias("final_t")
+        )
+        runs = runs.join(t_final, on=["run_id", "final_span_id"], how="left")
+        parts = []
+        for i, c in enumerate(claims):
+            tried = pl.col(f"tried_{i}").fill_null(pl.lit([], dtype=pl.List(pl.String)))
+            n_tried = tried.list.len()
+            hit = runs.filter(
+                pl.col("final_output").str.contains(c.claim) & ~pl.col(f"done_{i}").fill_null(False)
+            ).select(
+                "run_id",
+                pl.concat_list(tried, pl.col("final_span_id")).alias("ev"),
+                # The failed attempt is where the action was lost; with none, the false claim itself.
+                pl.coalesce(tried.list.first(), pl.col("final_span_id")).alias("decisive"),
+                pl.format(
+                    'the final answer at {} says "{}" but no tool call for {} succeeded in the run ({} failed attempt(s))',
+                    hms("final_t"),
+                    # The whole sentence around the claim, so the reader sees what was said.
+                    pl.col("final_output")
+                    .str.extract(f"[^.!?\\n]{{0,80}}(?:{c.claim})[^.!?\\n]{{0,80}}", 0)
+                    .str.strip_chars(),
+                    pl.lit(c.action),
+                    n_tried,
+                ).alias("why"),
+            )
+            parts.append(hit)
+        return pl.concat(parts).select(finding("run_id", pl.col("ev"), "decisive", pl.col("why")))
+
+
+@register
+class UndeliveredOutput(Detector):
+    name = "undelivered_output"
+    failure_class = "silent_failure"
+    scope = "run"
+    severity = "high"
+    description = (
+        "The run reports success but its output went nowhere: the root's output is empty, or the "
+        "run attempted a delivery (policy tools.delivery) and none succeeded."
+    )
+
+    def detect(self, ctx: Context) -> pl.LazyFrame:
+        success = ctx.runs.lazy().filter(pl.col("reported_outcome") == "success")
+        deliveries = (
+            ctx.spans.lazy()
+            .filter((pl.col("kind") == "tool") & pl.col("is_delivery"))
+            .sort("run_id", "seq")
+            .group_by("run_id")
+            .agg(
+                pl.col("succeeded").any().alias("delivered"),
+                pl.col("span_id").alias("d_ids"),
+                pl.col("span_id").first().alias("d_first"),
+                pl.col("call").first().alias("d_call"),
+                pl.col("t").first().alias("d_t"),
+                pl.len().alias("n_d"),
+            )
+        )
+        empty = pl.col("root_output").str.contains(r"^\s*(\"\"|null|\{\s*\}|\[\s*\])?\s*$").fill_null(False)
+        t_root = ctx.spans.lazy().select(
+            "run_id", pl.col("span_id").alias("root_span_id"), pl.col("t").alias("root_t")
+        )
+        judged = (
+            success.join(deliveries, on="run_id", how="left")
+            .join(t_root, on=["run_id", "root_span_id"], how="left")
+            .with_columns(
+                (pl.col("n_d").is_not_null() & ~pl.col("delivered").fill_null(True)).alias("undelivered"),
+                empty.alias("empty"),
+            )
+            .filter(pl.col("undelivered") | pl.col("empty"))
+        )
+        why = (
+            pl.when(pl.col("undelivered"))
+            .then(
+                pl.format(
+                    "the run reported success but none of its {} delivery attempt(s) succeeded (first: tool {} at {})",
+                    pl.col("n_d"),
+                    txt(pl.col("d_call")),
+                    hms("d_t"),
+                )
+            )
+            .otherwise(pl.format("the run reported success at {} with an empty final output", hms("root_t")))
+        )
+        return judged.select(
+            finding(
+                "run_id",
+                pl.when(pl.col("undelivered"))
+                .then(pl.col("d_ids"))
+                .otherwise(pl.concat_list("root_span_id")),
+                pl.when(pl.col("undelivered")).then(pl.col("d_first")).otherwise(pl.col("root_span_id")),
+                why,
+            )
+        )
+
+
+@register
+class PrematureSuccess(Detector):
+    name = "premature_success"
+    failure_class = "silent_failure"
+    scope = "run"
+    severity = "high"
+    description = "The run is marked done (its root ended without error) while some of its spans never ended."
+
+    def detect(self, ctx: Context) -> pl.LazyFrame:
+        done = ctx.runs.lazy().filter(pl.col("reported_outcome") == "success").select("run_id", "last_end")
+        open_spans = (
+            ctx.spans.lazy().filter(pl.col("end_time").is_null() & ~pl.col("is_root")).join(done, on="run_id")
+        )
+        per_run = (
+            open_spans.sort("run_id", "seq")
+            .group_by("run_id")
+            .agg(
+                pl.col("span_id").alias("ids"),
+                pl.col("span_id").first().alias("first_id"),
+                pl.col("kind").first(),
+                pl.col("call").first(),
+                pl.col("t").first(),
+                pl.col("last_end").first(),
+                pl.len().alias("n"),
+            )
+        )
+        return per_run.select(
+            finding(
+                "run_id",
+                pl.col("ids"),
+                "first_id",
+                pl.format(
+                    "the run reported success at {} while {} of its spans never ended (first: {} {} started at {})",
+                    hms("last_end"),
+                    pl.col("n"),
+                    pl.col("kind"),
+                    txt(pl.col("call")),
+                    hms("t"),
+                ),
+            )
+        )

@@ -1,0 +1,285 @@
+"""The policy: every threshold, SLA, budget and tool-name pattern the detectors use, in one file.
+
+The shipped defaults are ``forensics/policy.toml``; a user's file is read the same way and fully
+validated (unknown keys are errors too, so a typo never silently falls back to a default). Every
+result carries ``Policy.version`` (name, version and a short hash of the file's content), so a
+finding can always be traced to the exact rules that produced it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Final
+
+from forensics.errors import PolicyError
+
+DEFAULT_POLICY_NAME: Final = "policy.toml"
+
+#: key -> (python type(s), description) for [thresholds].
+_THRESHOLDS: Final[dict[str, tuple[tuple[type, ...], str]]] = {
+    "repeat_count": ((int,), "an integer >= 2"),
+    "stall_seconds": ((int, float), "a number of seconds > 0"),
+    "retry_limit": ((int,), "an integer >= 0"),
+    "backoff_growth": ((int, float), "a growth factor >= 1.0"),
+    "escalation_sla_seconds": ((int, float), "a number of seconds > 0"),
+    "confidence_gate": ((int, float), "a number between 0 and 1"),
+    "context_fraction": ((int, float), "a fraction between 0 and 1"),
+    "max_delegation_depth": ((int,), "an integer >= 1"),
+    "max_fan_out": ((int,), "an integer >= 1"),
+    "empty_result_is_error": ((bool,), "true or false"),
+}
+_BUDGETS: Final[dict[str, tuple[tuple[type, ...], str]]] = {
+    "max_tokens_per_run": ((int,), "an integer >= 0 (0 disables)"),
+    "max_cost_usd_per_run": ((int, float), "a number >= 0 (0 disables)"),
+}
+_TOOLS: Final = (
+    "side_effecting",
+    "irreversible",
+    "escalation",
+    "escalation_targets",
+    "acknowledgement",
+    "delivery",
+    "approval",
+    "fallback",
+)
+_CLAIM_KEYS: Final = ("action", "claim", "tool")
+_TOP: Final = ("policy", "thresholds", "budgets", "context_windows", "tools", "claims")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A final-answer phrase (``claim`` regex) that needs a successful tool call matching ``tool``."""
+
+    action: str
+    claim: str
+    tool: str
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A validated policy. Build with :func:`load_policy`; fields mirror the TOML tables."""
+
+    name: str
+    policy_version: str
+    content_hash: str
+    path: str
+    repeat_count: int
+    stall_seconds: float
+    retry_limit: int
+    backoff_growth: float
+    escalation_sla_seconds: float
+    confidence_gate: float
+    context_fraction: float
+    max_delegation_depth: int
+    max_fan_out: int
+    empty_result_is_error: bool
+    max_tokens_per_run: int
+    max_cost_usd_per_run: float
+    context_windows: dict[str, int] = field(default_factory=dict)
+    side_effecting: str = ""
+    irreversible: str = ""
+    escalation: str = ""
+    escalation_targets: str = ""
+    acknowledgement: str = ""
+    delivery: str = ""
+    approval: str = ""
+    fallback: str = ""
+    claims: tuple[Claim, ...] = ()
+
+    @property
+    def version(self) -> str:
+        """``name@version+hash``: recorded on every finding and run row."""
+        return f"{self.name}@{self.policy_version}+{self.content_hash}"
+
+    def __repr__(self) -> str:
+        return f"Policy({self.version!r}, path={self.path!r})"
+
+
+def default_policy_path() -> Path:
+    """The shipped default policy file."""
+    return Path(str(resources.files("forensics").joinpath(DEFAULT_POLICY_NAME)))
+
+
+def load_policy(path: str | Path | None = None) -> Policy:
+    """Read and validate a policy file; ``None`` reads the shipped defaults.
+
+    Raises :class:`PolicyError` naming the file, the key, what was expected and what was found.
+    """
+    p = default_policy_path() if path is None else Path(path)
+    where = str(p)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise PolicyError(
+            f"cannot read the policy file: {exc.strerror or exc}",
+            where=where,
+            hint="pass the path of a TOML policy file, or None for the shipped defaults "
+            f"({default_policy_path()}).",
+        ) from exc
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise PolicyError(
+            f"not valid TOML: {exc}",
+            where=where,
+            hint="fix the syntax; the shipped policy.toml shows every table and key.",
+        ) from exc
+    return _build(data, where, hashlib.sha256(raw).hexdigest()[:10])
+
+
+def _fail(where: str, key: str, expected: str, found: Any, hint: str | None = None) -> PolicyError:
+    shown = f"{type(found).__name__} {found!r}" if found is not _MISSING else "nothing (key missing)"
+    return PolicyError(
+        f"key `{key}`: expected {expected}, found {shown}",
+        where=where,
+        hint=hint or f"see the shipped defaults in {default_policy_path()} for `{key}`.",
+    )
+
+
+_MISSING: Final = object()
+
+
+def _table(data: dict[str, Any], key: str, where: str) -> dict[str, Any]:
+    value = data.get(key, _MISSING)
+    if not isinstance(value, dict):
+        raise _fail(where, key, f"a [{key}] table", value)
+    return value
+
+
+def _unknown(table: dict[str, Any], known: tuple[str, ...] | list[str], prefix: str, where: str) -> None:
+    extra = sorted(set(table) - set(known))
+    if extra:
+        raise PolicyError(
+            f"unknown key `{prefix}{extra[0]}`",
+            where=where,
+            hint=f"valid keys in [{prefix.rstrip('.')}] are: {', '.join(f'`{k}`' for k in known)}.",
+        )
+
+
+def _number(
+    table: dict[str, Any], spec: dict[str, tuple[tuple[type, ...], str]], prefix: str, where: str
+) -> dict[str, Any]:
+    _unknown(table, list(spec), prefix, where)
+    out: dict[str, Any] = {}
+    for key, (types, expected) in spec.items():
+        value = table.get(key, _MISSING)
+        # bool is an int subclass in Python; a threshold of `true` is a mistake, not 1.
+        ok = (
+            value is not _MISSING
+            and isinstance(value, types)
+            and (bool in types or not isinstance(value, bool))
+        )
+        if not ok:
+            raise _fail(where, f"{prefix}{key}", expected, value)
+        out[key] = value
+    checks = {
+        "repeat_count": lambda v: v >= 2,
+        "stall_seconds": lambda v: v > 0,
+        "retry_limit": lambda v: v >= 0,
+        "backoff_growth": lambda v: v >= 1.0,
+        "escalation_sla_seconds": lambda v: v > 0,
+        "confidence_gate": lambda v: 0 <= v <= 1,
+        "context_fraction": lambda v: 0 < v <= 1,
+        "max_delegation_depth": lambda v: v >= 1,
+        "max_fan_out": lambda v: v >= 1,
+        "max_tokens_per_run": lambda v: v >= 0,
+        "max_cost_usd_per_run": lambda v: v >= 0,
+    }
+    for key, value in out.items():
+        check = checks.get(key)
+        if check is not None and not check(value):
+            raise _fail(where, f"{prefix}{key}", spec[key][1], value)
+    return out
+
+
+def _regex(value: Any, key: str, where: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise _fail(where, key, "a non-empty regular expression string", value)
+    # The detectors run patterns through polars (Rust regex); compile them here so a bad pattern
+    # fails with its key rather than deep inside a query.
+    try:
+        import polars as pl
+
+        pl.Series([""]).str.contains(value)
+    except Exception as exc:
+        raise _fail(
+            where,
+            key,
+            "a valid regular expression (Rust regex syntax, as polars uses)",
+            value,
+            hint=f"the pattern does not compile: {exc}".splitlines()[0],
+        ) from exc
+    return value
+
+
+def _build(data: dict[str, Any], where: str, content_hash: str) -> Policy:
+    _unknown(data, _TOP, "", where)
+    meta = _table(data, "policy", where)
+    _unknown(meta, ("name", "version"), "policy.", where)
+    name = meta.get("name", _MISSING)
+    if not isinstance(name, str) or not name:
+        raise _fail(where, "policy.name", "a non-empty string", name)
+    version = meta.get("version", _MISSING)
+    if isinstance(version, int) and not isinstance(version, bool):
+        version = str(version)
+    if not isinstance(version, str) or not version:
+        raise _fail(where, "policy.version", "a non-empty string", version)
+
+    thresholds = _number(_table(data, "thresholds", where), _THRESHOLDS, "thresholds.", where)
+    budgets = _number(_table(data, "budgets", where), _BUDGETS, "budgets.", where)
+
+    windows_raw = _table(data, "context_windows", where)
+    windows: dict[str, int] = {}
+    for model, size in windows_raw.items():
+        if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
+            raise _fail(where, f"context_windows.{model}", "a positive integer number of tokens", size)
+        windows[model] = size
+
+    tools_raw = _table(data, "tools", where)
+    _unknown(tools_raw, _TOOLS, "tools.", where)
+    tools: dict[str, Any] = {
+        key: _regex(tools_raw.get(key, _MISSING), f"tools.{key}", where) for key in _TOOLS
+    }
+
+    claims_raw = data.get("claims", [])
+    if not isinstance(claims_raw, list):
+        raise _fail(where, "claims", "an array of [[claims]] tables", claims_raw)
+    claims = []
+    for i, item in enumerate(claims_raw):
+        key = f"claims[{i}]"
+        if not isinstance(item, dict):
+            raise _fail(where, key, "a table with action, claim and tool", item)
+        _unknown(item, _CLAIM_KEYS, f"{key}.", where)
+        action = item.get("action", _MISSING)
+        if not isinstance(action, str) or not action:
+            raise _fail(where, f"{key}.action", "a non-empty string", action)
+        claims.append(
+            Claim(
+                action=action,
+                claim=_regex(item.get("claim", _MISSING), f"{key}.claim", where),
+                tool=_regex(item.get("tool", _MISSING), f"{key}.tool", where),
+            )
+        )
+
+    return Policy(
+        name=name,
+        policy_version=version,
+        content_hash=content_hash,
+        path=where,
+        context_windows=windows,
+        claims=tuple(claims),
+        **thresholds,
+        **budgets,
+        **tools,
+    )
+
+
+def resolve_policy(policy: Policy | str | Path | None) -> Policy:
+    """Accept a Policy, a path, or None (the shipped defaults)."""
+    if isinstance(policy, Policy):
+        return policy
+    return load_policy(policy)
