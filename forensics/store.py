@@ -390,9 +390,14 @@ class BatchHandle:
     id: int
     policy_version: str
     force: bool
+    _last_beat: float = field(default_factory=time.monotonic)
 
-    def heartbeat(self) -> None:
-        """Tell other processes this batch's owner is alive (cheap; call between files)."""
+    def heartbeat(self, min_interval: float = 30.0) -> None:
+        """Tell other processes this batch's owner is alive (call between files; writes at most
+        every ``min_interval`` seconds, so it rarely queues behind another job's write)."""
+        if time.monotonic() - self._last_beat < min_interval:
+            return
+        self._last_beat = time.monotonic()
         with self.store.write() as conn:
             conn.execute(
                 batches.update().where(batches.c.id == self.id).values(heartbeat_at=_now())

@@ -1,0 +1,466 @@
+"""The nightly job: load each file on its own, classify, store, write Parquet.
+
+``classify_paths`` is everything ``forensics classify`` does; the CLI only parses arguments, shows
+progress and turns the summary into an exit code. One bad file never sinks the night: a file that
+cannot be read (corrupt, empty, unknown format, too large) becomes a :class:`~forensics.store.Problem`
+with its path and reason, in the summary and in the batch record, and the good files go on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shlex
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Final
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from forensics.errors import ForensicsError, InputError, InternalError, UnknownFormatError
+from forensics.schema import FINDING_SCHEMA, QUARANTINE_SCHEMA, RUN_SCHEMA, SPAN_SCHEMA
+from forensics.store import InputFile, Problem
+
+#: ``progress(stage, done, total, path)``: stage is ``hash``, ``load``, ``classify``, ``store``
+#: or ``write``; called before each step (``done`` steps finished out of ``total``).
+Progress = Callable[[str, int, int, str | None], None]
+
+#: Exit codes of ``forensics classify`` (documented in docs/NIGHTLY.md).
+EXIT_OK: Final = 0
+EXIT_FINDINGS: Final = 1
+EXIT_BAD_INPUT: Final = 2
+EXIT_INTERNAL: Final = 3
+
+PARQUET_OUTPUTS: Final = ("spans", "findings", "runs", "quarantine")
+
+
+# --------------------------------------------------------------------------------------------
+# --fail-on thresholds
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """``--fail-on N`` (all findings) or ``--fail-on CLASS=N``: breached when the count exceeds N."""
+
+    limit: int
+    failure_class: str | None = None
+
+    def describe(self) -> str:
+        return f"{self.failure_class or 'findings'} > {self.limit}"
+
+
+_THRESHOLD = re.compile(r"^(?:(?P<cls>[a-z_][a-z0-9_]*)=)?(?P<n>\d+)$")
+
+
+def parse_fail_on(values: Iterable[str]) -> list[Threshold]:
+    """Parse ``--fail-on`` values (``"5"``, ``"silent_failure=0"``)."""
+    out = []
+    for raw in values:
+        m = _THRESHOLD.match(raw.strip())
+        if m is None:
+            raise InputError(
+                f"--fail-on {raw!r} is not N or CLASS=N",
+                hint="e.g. --fail-on 10 (more than 10 findings in all) or --fail-on silent_failure=0.",
+            )
+        out.append(Threshold(limit=int(m["n"]), failure_class=m["cls"]))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# The summary
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """One input file: what was read from it and what became of it."""
+
+    path: str
+    sha256: str | None
+    size_bytes: int | None
+    format: str | None = None
+    #: ``stored`` | ``skipped`` (stored before) | ``duplicate`` (same content as another input)
+    #: | ``claimed-elsewhere`` (a concurrent job stored it) | ``failed`` (could not be read)
+    status: str = "pending"
+    records_read: int = 0
+    rows: int = 0
+    quarantined: int = 0
+    merged: int = 0
+    reasons: Mapping[str, int] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        return {"records_read": self.records_read, "rows": self.rows, "quarantined": self.quarantined,
+                "merged": self.merged, **{f"quarantined:{k}": v for k, v in sorted(self.reasons.items())}}
+
+    def as_input(self) -> InputFile:
+        return InputFile(path=self.path, sha256=self.sha256 or "", size_bytes=self.size_bytes,
+                         format=self.format, status=self.status, counts=self.counts())
+
+
+@dataclass
+class BatchSummary:
+    """What one nightly batch did; ``exit_code`` is what ``forensics classify`` exits with."""
+
+    batch_id: int | None
+    status: str
+    policy_version: str
+    store_url: str
+    files: list[FileOutcome]
+    problems: list[Problem]
+    runs: int = 0
+    findings: int = 0
+    findings_by_class: dict[str, int] = field(default_factory=dict)
+    replaced_runs: int = 0
+    replaced_findings: int = 0
+    outputs: dict[str, str] = field(default_factory=dict)
+    breaches: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "error"]
+
+    @property
+    def exit_code(self) -> int:
+        """3 internal error (raised, never here) > 2 bad input > 1 findings over --fail-on > 0."""
+        if self.errors:
+            return EXIT_BAD_INPUT
+        if self.breaches:
+            return EXIT_FINDINGS
+        return EXIT_OK
+
+    def count(self, status: str) -> int:
+        return sum(f.status == status for f in self.files)
+
+
+# --------------------------------------------------------------------------------------------
+# Inputs
+# --------------------------------------------------------------------------------------------
+
+
+def sha256_file(path: str, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _expand(paths: Sequence[str | os.PathLike[str]], problems: list[Problem]) -> list[str]:
+    """Files named or found under ``paths``; a missing path is a problem, not the end of the night."""
+    from forensics.load import expand_paths
+
+    files: list[str] = []
+    seen: set[str] = set()
+    for item in paths:
+        try:
+            found = expand_paths([item])
+        except InputError as exc:
+            problems.append(Problem(file=os.fspath(item), reason="not-found", detail=str(exc)))
+            continue
+        if not found:
+            problems.append(Problem(os.fspath(item), "no-files",
+                                    f"{os.fspath(item)}: no log files (*.json, *.jsonl, *.ndjson, *.gz, "
+                                    "*.parquet, *.log) under this directory. Hint: check the path."))
+        for path, _explicit in found:
+            key = os.path.abspath(path)
+            if key not in seen:
+                seen.add(key)
+                files.append(path)
+    return files
+
+
+def _reason_of(exc: BaseException) -> str:
+    """A stable kebab-case reason code for a file-level failure."""
+    for cls, code in _REASONS:
+        if isinstance(exc, cls):
+            return code
+    return "loader-error"
+
+
+_REASONS: Final[tuple[tuple[type[BaseException], str], ...]] = (
+    (UnknownFormatError, "unknown-format"),
+    (MemoryError, "out-of-memory"),
+    (InternalError, "loader-error"),
+    (InputError, "unreadable"),
+    (OSError, "unreadable"),
+    (ForensicsError, "unreadable"),
+)
+
+
+def _load_one(path: str, format: str | None, outcome: FileOutcome) -> tuple[FileOutcome, Any, list[Problem]]:
+    """Load one file; a failure is this file's problem, never the batch's."""
+    from forensics.load import load
+
+    try:
+        result = load([path], format=format)
+    except Exception as exc:  # one file's failure, whatever it is (MemoryError too), must not sink the night
+        detail = str(exc) or type(exc).__name__
+        return replace(outcome, status="failed"), None, [Problem(path, _reason_of(exc), detail)]
+    acc = result.report.files[0] if result.report.files else None
+    if acc is None:
+        return replace(outcome, status="failed"), None, [Problem(path, "unreadable", "the loader read nothing")]
+    outcome = replace(
+        outcome, format=acc.format, records_read=acc.records_read, rows=acc.rows,
+        quarantined=acc.quarantined, merged=acc.merged, reasons=dict(acc.reasons),
+    )
+    if acc.problem:
+        return replace(outcome, status="failed"), None, [Problem(path, "unknown-format", acc.problem)]
+    if acc.records_read == 0:
+        return (replace(outcome, status="failed"), None,
+                [Problem(path, "empty", f"{path}: no records (the file is empty or holds no JSON values). "
+                         "Hint: check that the exporter finished writing it.")])
+    reasons = ", ".join(f"{k}={v}" for k, v in sorted(acc.reasons.items()))
+    if acc.rows == 0:
+        return (replace(outcome, status="failed"), result,
+                [Problem(path, "no-spans", f"{path}: all {acc.records_read:,} records were quarantined ({reasons}); "
+                         "nothing could be read. Hint: `forensics load` shows each record's reason; pass "
+                         "--format if sniffing chose the wrong loader.")])
+    problems = []
+    if acc.quarantined:
+        problems.append(Problem(path, "quarantined",
+                                f"{path}: {acc.quarantined:,} of {acc.records_read:,} records quarantined ({reasons}); "
+                                "the rest were stored", level="warning"))
+    return outcome, result, problems
+
+
+# --------------------------------------------------------------------------------------------
+# Parquet, atomically
+# --------------------------------------------------------------------------------------------
+
+
+def write_parquet_atomic(table: pa.Table, path: Path) -> None:
+    """Write to a temp name beside ``path``, fsync, rename: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            pq.write_table(table, fh, compression="zstd")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _path_keys(paths: Iterable[str]) -> list[str]:
+    keys: set[str] = set()
+    for p in paths:
+        keys |= {p, os.path.abspath(p), os.path.relpath(p), str(Path(p).resolve())}
+    return sorted(keys)
+
+
+# --------------------------------------------------------------------------------------------
+# The job
+# --------------------------------------------------------------------------------------------
+
+
+def classify_paths(
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    format: str | None = None,
+    policy: Any = None,
+    db: str | None = None,
+    out: str | os.PathLike[str] | None = None,
+    force: bool = False,
+    fail_on: Sequence[str | Threshold] | None = None,
+    progress: Progress | None = None,
+    max_file_bytes: int | None = None,
+) -> BatchSummary:
+    """Load, classify and store ``paths`` as one batch; write Parquet under ``out``.
+
+    Inputs already stored under the same policy (same content hash) are skipped unless ``force``,
+    which replaces their earlier rows. A file larger than ``max_file_bytes`` is reported and not
+    read. Raises only for what stops the whole batch (bad policy, store unreachable, a classifier
+    bug); the batch is then marked failed.
+    """
+    from forensics.policy import resolve_policy
+    from forensics.store import (
+        fail_batch,
+        finish_batch,
+        open_store,
+        start_batch,
+        stored_hashes,
+        write_batch,
+    )
+
+    started = time.perf_counter()
+    tick = progress or (lambda stage, done, total, path: None)
+    thresholds = [t if isinstance(t, Threshold) else parse_fail_on([t])[0] for t in (fail_on or [])]
+    pol = resolve_policy(policy)
+    problems: list[Problem] = []
+    files = _expand(paths, problems)
+
+    outcomes: list[FileOutcome] = []
+    by_hash: dict[str, str] = {}
+    for i, path in enumerate(files):
+        tick("hash", i, len(files), path)
+        try:
+            size = os.path.getsize(path)
+            if max_file_bytes is not None and size > max_file_bytes:
+                outcomes.append(FileOutcome(path, None, size, status="failed"))
+                problems.append(Problem(path, "too-large",
+                                        f"{path}: {size:,} bytes, over the limit of {max_file_bytes:,}. "
+                                        "Hint: split the file or raise --max-file-size."))
+                continue
+            digest = sha256_file(path)
+        except OSError as exc:
+            outcomes.append(FileOutcome(path, None, None, status="failed"))
+            problems.append(Problem(path, "unreadable", f"{path}: {exc.strerror or exc}"))
+            continue
+        if digest in by_hash:
+            outcomes.append(FileOutcome(path, digest, size, status="duplicate"))
+            problems.append(Problem(path, "duplicate-content",
+                                    f"{path}: same content as {by_hash[digest]}; read once", level="warning"))
+            continue
+        by_hash[digest] = path
+        outcomes.append(FileOutcome(path, digest, size))
+
+    store = open_store(db)
+    try:
+        done_before = {} if force else stored_hashes(store, by_hash, pol.version)
+        outcomes = [replace(o, status="skipped") if o.sha256 in done_before and o.status == "pending" else o
+                    for o in outcomes]
+        handle = start_batch(store, policy_version=pol.version, inputs=[o.as_input() for o in outcomes],
+                             force=force, command=shlex.join(sys.argv))
+        try:
+            summary = _run_batch(handle, outcomes, problems, format=format, policy=pol, out=out, tick=tick,
+                                 write_batch=write_batch, finish_batch=finish_batch)
+        except BaseException as exc:
+            # write_batch marks its own failures; this catches load/classify/Parquet failures.
+            fail_batch(handle, exc, problems=problems)
+            raise
+        summary.store_url = _redacted(store.url)
+    finally:
+        store.close()
+    summary.breaches = _breaches(thresholds, summary)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _run_batch(
+    handle: Any,
+    outcomes: list[FileOutcome],
+    problems: list[Problem],
+    *,
+    format: str | None,
+    policy: Any,
+    out: str | os.PathLike[str] | None,
+    tick: Progress,
+    write_batch: Callable[..., Any],
+    finish_batch: Callable[..., Any],
+) -> BatchSummary:
+    from forensics.classify import classify
+
+    todo = [i for i, o in enumerate(outcomes) if o.status == "pending"]
+    spans: list[pa.Table] = []
+    quarantines: list[pa.Table] = []
+    for n, idx in enumerate(todo):
+        tick("load", n, len(todo), outcomes[idx].path)
+        outcome, result, file_problems = _load_one(outcomes[idx].path, format, outcomes[idx])
+        outcomes[idx] = outcome
+        problems.extend(file_problems)
+        if result is not None:
+            quarantines.append(result.quarantine)
+            if outcome.status == "pending":
+                spans.append(result.spans)
+        handle.heartbeat()
+    tick("load", len(todo), len(todo), None)
+
+    all_spans = pa.concat_tables(spans) if spans else SPAN_SCHEMA.empty_table()
+    quarantine = pa.concat_tables(quarantines) if quarantines else QUARANTINE_SCHEMA.empty_table()
+    summary = BatchSummary(batch_id=handle.id, status="running", policy_version=policy.version, store_url="",
+                           files=outcomes, problems=problems)
+    if all_spans.num_rows == 0:
+        # Nothing new to store: a rerun (inputs stored before) is "skipped"; nothing readable is "failed".
+        nothing_read = any(o.status == "failed" for o in outcomes) or not outcomes
+        status = "failed" if nothing_read and not any(o.status in ("skipped", "duplicate") for o in outcomes) \
+            else "skipped"
+        finish_batch(handle, status=status, inputs=[o.as_input() for o in outcomes], problems=problems,
+                     counts={"inputs": len(outcomes), "runs": 0, "findings": 0},
+                     error="no input could be read; see problems" if status == "failed" else None)
+        summary.status = status
+        return summary
+
+    tick("classify", 0, 1, None)
+    result = classify(all_spans, policy=policy)
+    runs_t: pa.Table = result.runs
+    findings_t: pa.Table = result.findings
+    tick("store", 0, 1, None)
+    planned = {name: str(Path(out) / f"{name}.parquet") for name in PARQUET_OUTPUTS} if out is not None else {}
+    written = write_batch(handle, runs_table=runs_t, findings_table=findings_t,
+                          inputs=[o.as_input() for o in outcomes], problems=problems,
+                          counts={"spans": all_spans.num_rows, "quarantined": quarantine.num_rows,
+                                  # Where the Parquet goes (written right after this commit); the
+                                  # report reads the worst runs' spans from here.
+                                  "outputs": {k: os.path.abspath(v) for k, v in planned.items()}})
+    stored = set(written.stored_inputs)
+    elsewhere = set(written.claimed_elsewhere)
+    summary.files[:] = [
+        replace(o, status="stored" if o.path in stored else "claimed-elsewhere" if o.path in elsewhere else o.status)
+        for o in outcomes
+    ]
+    summary.status = written.status
+    summary.runs, summary.findings = written.runs, written.findings
+    summary.replaced_runs, summary.replaced_findings = written.replaced_runs, written.replaced_findings
+    keys = _path_keys(stored)
+    stored_runs = _frame(runs_t).filter(pl.col("source_file").is_in(keys))
+    run_ids = stored_runs["run_id"]
+    finds = _frame(findings_t).filter(pl.col("run_id").is_in(run_ids.implode()))
+    summary.findings_by_class = dict(
+        finds.group_by("failure_class").len().sort("failure_class").iter_rows()
+    ) if finds.height else {}
+
+    if out is not None and stored:
+        out_dir = Path(out)
+        tables = {
+            "spans": _frame(all_spans).filter(pl.col("source_file").is_in(keys)).to_arrow().cast(SPAN_SCHEMA),
+            "findings": finds.to_arrow().cast(FINDING_SCHEMA),
+            "runs": stored_runs.to_arrow().cast(RUN_SCHEMA),
+            "quarantine": quarantine,
+        }
+        for i, (name, table) in enumerate(tables.items()):
+            tick("write", i, len(tables), name)
+            target = out_dir / f"{name}.parquet"
+            write_parquet_atomic(table, target)
+            summary.outputs[name] = str(target)
+    return summary
+
+
+def _frame(table: pa.Table) -> pl.DataFrame:
+    df = pl.from_arrow(table)
+    if not isinstance(df, pl.DataFrame):  # pragma: no cover - a Table always gives a DataFrame
+        raise InternalError("expected a table, got a column")
+    return df
+
+
+def _breaches(thresholds: Sequence[Threshold], summary: BatchSummary) -> list[str]:
+    out = []
+    for t in thresholds:
+        n = summary.findings if t.failure_class is None else summary.findings_by_class.get(t.failure_class, 0)
+        if n > t.limit:
+            out.append(f"{t.failure_class or 'findings'}: {n} > {t.limit}")
+    return out
+
+
+def _redacted(url: str) -> str:
+    import sqlalchemy as sa
+
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return url

@@ -1,0 +1,436 @@
+"""``forensics``: the command line. The one place errors become exit codes.
+
+Exit codes (docs/NIGHTLY.md):
+
+* 0: success.
+* 1: the batch succeeded but findings exceed a ``--fail-on`` threshold (alert from cron).
+* 2: bad input: some or all files could not be read (the good ones were still processed and
+  stored), a bad policy file, an unknown format, a bad option.
+* 3: internal error: the store is unreachable or a bug; a traceback file is written for bugs.
+
+Every :class:`~forensics.errors.ForensicsError` prints ``Error: ...`` and its ``Hint:`` on stderr.
+Progress bars go to stderr and only when it is a terminal; results go to stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, Final
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from forensics.errors import (
+    ForensicsError,
+    InputError,
+    InternalError,
+    MissingDependencyError,
+    PolicyError,
+    StoreError,
+)
+
+EXIT_OK: Final = 0
+EXIT_FINDINGS: Final = 1
+EXIT_BAD_INPUT: Final = 2
+EXIT_INTERNAL: Final = 3
+
+#: Error class → exit code, most specific first (a registry, not an if/elif chain).
+EXIT_CODES: Final[tuple[tuple[type[ForensicsError], int], ...]] = (
+    (InputError, EXIT_BAD_INPUT),
+    (PolicyError, EXIT_BAD_INPUT),
+    (StoreError, EXIT_INTERNAL),
+    (MissingDependencyError, EXIT_INTERNAL),
+    (InternalError, EXIT_INTERNAL),
+    (ForensicsError, EXIT_INTERNAL),
+)
+
+app = typer.Typer(
+    name="forensics",
+    help="Incident forensics for AI agents: load agent logs, classify every run, store and report.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+# Not a terminal (cron, a log file): wide enough that paths are not folded into columns of 12.
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
+
+
+def _exit(code: int) -> None:
+    """End a command with ``code`` (typer turns this into the process exit status)."""
+    raise typer.Exit(code)
+
+
+def exit_code_for(exc: ForensicsError) -> int:
+    for cls, code in EXIT_CODES:
+        if isinstance(exc, cls):
+            return code
+    return EXIT_INTERNAL  # pragma: no cover - ForensicsError is last in EXIT_CODES
+
+
+# --------------------------------------------------------------------------------------------
+# Progress
+# --------------------------------------------------------------------------------------------
+
+
+class ProgressBars:
+    """A ``progress(stage, done, total, path)`` callback drawing rich bars on stderr."""
+
+    LABELS: Final = {"hash": "hashing", "load": "loading", "classify": "classifying", "store": "storing",
+                     "write": "writing Parquet"}
+
+    def __init__(self) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(
+            TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TextColumn("{task.fields[path]}", style="dim"), console=err, transient=False,
+        )
+        self.tasks: dict[str, Any] = {}
+
+    def __call__(self, stage: str, done: int, total: int, path: str | None) -> None:
+        task = self.tasks.get(stage)
+        if task is None:
+            task = self.progress.add_task(self.LABELS.get(stage, stage), total=total, path="")
+            self.tasks[stage] = task
+        self.progress.update(task, completed=done, total=total, path=_short(path or ""))
+
+    def __enter__(self) -> ProgressBars:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for task in self.progress.tasks:
+            if exc[0] is None and task.total is not None:
+                self.progress.update(task.id, completed=task.total, path="")
+        self.progress.stop()
+
+
+def _short(path: str, width: int = 50) -> str:
+    return path if len(path) <= width else "…" + path[-(width - 1):]
+
+
+def _progress_enabled(flag: bool | None) -> bool:
+    return err.is_terminal if flag is None else flag
+
+
+# --------------------------------------------------------------------------------------------
+# classify
+# --------------------------------------------------------------------------------------------
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", help="Store URL (any SQLAlchemy URL) or SQLite file; default $FORENSICS_DB or ./forensics.db."),
+]
+
+
+@app.command()
+def classify(
+    paths: Annotated[list[str], typer.Argument(help="Log files, directories or globs.")],
+    format: Annotated[str | None, typer.Option("--format", "-f", help="Loader name (see `forensics formats`); default: sniff each file.")] = None,
+    policy: Annotated[Path | None, typer.Option("--policy", help="Policy TOML file; default: the shipped policy.")] = None,
+    db: DbOption = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Directory for spans/findings/runs/quarantine .parquet.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Reclassify inputs stored before, replacing their rows.")] = False,
+    fail_on: Annotated[list[str] | None, typer.Option("--fail-on", help="Exit 1 when findings exceed N, or CLASS=N for one class (repeatable).")] = None,
+    max_file_size: Annotated[str | None, typer.Option("--max-file-size", help="Skip (and report) files larger than this, e.g. 2GB.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON instead of tables.")] = False,
+    progress: Annotated[bool | None, typer.Option("--progress/--no-progress", help="Progress bars on stderr (default: when it is a terminal).")] = None,
+) -> None:
+    """Load, classify and store logs as one batch; write Parquet with --out.
+
+    Inputs already stored (same content hash, same policy) are skipped unless --force.
+    Exit codes: 0 ok, 1 findings over --fail-on, 2 bad input (good files still stored), 3 internal error.
+    """
+    from forensics.batch import classify_paths, parse_fail_on
+
+    thresholds = parse_fail_on(fail_on or [])
+    limit = _parse_size(max_file_size) if max_file_size else None
+    kwargs = dict(format=format, policy=policy, db=db, out=out_dir, force=force, fail_on=thresholds,
+                  max_file_bytes=limit)
+    if _progress_enabled(progress):
+        with ProgressBars() as bars:
+            summary = classify_paths(paths, progress=bars, **kwargs)  # type: ignore[arg-type]
+    else:
+        summary = classify_paths(paths, **kwargs)  # type: ignore[arg-type]
+    if as_json:
+        out.print_json(json.dumps(_summary_json(summary)))
+    else:
+        _print_summary(summary)
+    for p in summary.errors:
+        text = p.detail if p.detail.startswith(p.file) else f"{p.file}: {p.detail}"
+        err.print(f"Error ({p.reason}): {text}", markup=False)
+    _exit(summary.exit_code)
+
+
+_SIZE_UNITS: Final = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+                      "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+
+
+def _parse_size(text: str) -> int:
+    import re
+
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*", text)
+    unit = m[2].upper() if m else ""
+    if m is None or unit not in _SIZE_UNITS:
+        raise InputError(f"--max-file-size {text!r} is not a size",
+                         hint="use a number with an optional unit: 500MB, 2GB, 1GiB.")
+    return int(float(m[1]) * _SIZE_UNITS[unit])
+
+
+def _summary_json(summary: Any) -> dict[str, Any]:
+    return {
+        "batch_id": summary.batch_id, "status": summary.status, "exit_code": summary.exit_code,
+        "policy_version": summary.policy_version, "store": summary.store_url,
+        "runs": summary.runs, "findings": summary.findings, "findings_by_class": summary.findings_by_class,
+        "replaced_runs": summary.replaced_runs, "replaced_findings": summary.replaced_findings,
+        "files": [{"path": f.path, "sha256": f.sha256, "format": f.format, "status": f.status,
+                   "records_read": f.records_read, "rows": f.rows, "quarantined": f.quarantined,
+                   "merged": f.merged} for f in summary.files],
+        "problems": [p.as_json() for p in summary.problems],
+        "breaches": summary.breaches, "outputs": summary.outputs, "seconds": round(summary.seconds, 3),
+    }
+
+
+def _print_summary(summary: Any) -> None:
+    files = Table(title=f"batch {summary.batch_id}: {summary.status}", title_justify="left")
+    for col, just in (("file", "left"), ("format", "left"), ("status", "left"), ("read", "right"),
+                      ("rows", "right"), ("quarantined", "right")):
+        files.add_column(col, justify=just)  # type: ignore[arg-type]
+    for f in summary.files:
+        files.add_row(f.path, f.format or "-", f.status, f"{f.records_read:,}", f"{f.rows:,}", f"{f.quarantined:,}")
+    out.print(files)
+    if summary.problems:
+        probs = Table(title="problems", title_justify="left")
+        for col in ("file", "level", "reason", "detail"):
+            probs.add_column(col, overflow="fold")
+        for p in summary.problems:
+            probs.add_row(p.file, p.level, p.reason, p.detail)
+        out.print(probs)
+    by_class = ", ".join(f"{k}={v}" for k, v in sorted(summary.findings_by_class.items())) or "none"
+    lines = [
+        f"stored: {summary.runs:,} runs, {summary.findings:,} findings ({by_class})",
+        f"inputs: {summary.count('stored')} stored, {summary.count('skipped')} already stored, "
+        f"{summary.count('claimed-elsewhere')} stored by a concurrent job, {summary.count('duplicate')} duplicate, "
+        f"{summary.count('failed')} failed",
+        f"policy: {summary.policy_version}",
+        f"store: {summary.store_url}",
+    ]
+    if summary.replaced_runs or summary.replaced_findings:
+        lines.append(f"replaced (--force): {summary.replaced_runs:,} runs, {summary.replaced_findings:,} findings")
+    for name, path in summary.outputs.items():
+        lines.append(f"{name}: {path}")
+    for b in summary.breaches:
+        lines.append(f"--fail-on exceeded: {b}")
+    lines.append(f"exit code {summary.exit_code} in {summary.seconds:.1f} s")
+    for line in lines:
+        out.print(line, markup=False)
+
+
+# --------------------------------------------------------------------------------------------
+# report
+# --------------------------------------------------------------------------------------------
+
+
+@app.command()
+def report(
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory for report.html, report.md and the charts.")],
+    db: DbOption = None,
+    since: Annotated[str | None, typer.Option("--since", help="Only runs that started at or after this date/time (ISO 8601).")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Only runs that started before this date/time (ISO 8601).")] = None,
+    run: Annotated[str | None, typer.Option("--run", help="Report on one run id.")] = None,
+    worst: Annotated[int, typer.Option("--worst", help="How many of the worst runs get a timeline.")] = 5,
+) -> None:
+    """Write a review-ready report (HTML + Markdown + charts) from the results store."""
+    from forensics.report import write_report
+    from forensics.store import open_store
+
+    store = open_store(db)
+    try:
+        written = write_report(store, out_dir, since=since, until=until, run_id=run, worst=worst)
+    finally:
+        store.close()
+    for name, path in written.items():
+        out.print(f"{name}: {path}", markup=False)
+    _exit(EXIT_OK)
+
+
+# --------------------------------------------------------------------------------------------
+# formats, sniff, load
+# --------------------------------------------------------------------------------------------
+
+
+@app.command()
+def formats() -> None:
+    """List the registered loaders and what each one sniffs for."""
+    from forensics.loaders import registry
+
+    table = Table(title="formats", title_justify="left")
+    for col in ("name", "description", "sniffs"):
+        table.add_column(col, overflow="fold")
+    for name in registry.names():
+        cls = registry.get(name)
+        table.add_row(name, cls.description, cls.sniffs)
+    out.print(table)
+    for name, why in registry.broken().items():
+        err.print(f"Error: loader `{name}` is installed but failed to import: {why}", markup=False)
+    _exit(EXIT_BAD_INPUT if registry.broken() else EXIT_OK)
+
+
+@app.command()
+def sniff(file: Annotated[str, typer.Argument(help="The file to sniff.")]) -> None:
+    """Say which loader would read FILE, and how sure each loader is."""
+    from forensics.loaders import registry
+
+    if not os.path.isfile(file):
+        raise InputError(f"no such file: {file}", hint=f"the current directory is {os.getcwd()}")
+    result = registry.sniff_file(file)
+    out.print(f"{file}: {result.format} ({result.confidence:.2f})", markup=False)
+    table = Table(title_justify="left")
+    table.add_column("loader")
+    table.add_column("score", justify="right")
+    for name, score in result.scores.items():
+        table.add_row(name, f"{score:.2f}")
+    out.print(table)
+    _exit(EXIT_OK)
+
+
+@app.command()
+def load(
+    paths: Annotated[list[str], typer.Argument(help="Log files, directories or globs.")],
+    format: Annotated[str | None, typer.Option("--format", "-f", help="Loader name; default: sniff each file.")] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write the span table to this .parquet file.")] = None,
+) -> None:
+    """Load logs and print each file's accounting (records read = rows + quarantined + merged)."""
+    from forensics.batch import write_parquet_atomic
+    from forensics.load import load as load_logs
+
+    result = load_logs(paths, format=format)
+    table = Table(title=result.report.summary(), title_justify="left")
+    for col, just in (("file", "left"), ("format", "left"), ("read", "right"), ("rows", "right"),
+                      ("quarantined", "right"), ("merged", "right"), ("reasons / problem", "left")):
+        table.add_column(col, justify=just, overflow="fold")  # type: ignore[arg-type]
+    for f in result.report.files:
+        reasons = f.problem or ", ".join(f"{k}={v}" for k, v in sorted(f.reasons.items()))
+        table.add_row(f.path, f.format or "-", f"{f.records_read:,}", f"{f.rows:,}", f"{f.quarantined:,}",
+                      f"{f.merged:,}", reasons)
+    out.print(table)
+    if out_file is not None:
+        write_parquet_atomic(result.spans, out_file)
+        out.print(f"spans: {out_file}", markup=False)
+    for f in result.report.problems:
+        err.print(f"Error: {f.path}: {f.problem}", markup=False)
+    _exit(EXIT_BAD_INPUT if result.report.problems else EXIT_OK)
+
+
+# --------------------------------------------------------------------------------------------
+# evaluate, synth: registered when their modules exist (written by other parts of the toolkit)
+# --------------------------------------------------------------------------------------------
+
+
+def _add_optional_commands() -> None:
+    for register in _OPTIONAL_COMMANDS:
+        register()
+
+
+def _register_evaluate() -> None:
+    try:
+        from forensics import evaluate as _evaluate_module  # noqa: F401
+    except ImportError:
+        return
+
+    @app.command()
+    def evaluate(
+        results: Annotated[list[str], typer.Argument(help="Log files/directories to classify, or a findings/runs .parquet results directory.")],
+        labels: Annotated[Path, typer.Option("--labels", help="Labels file (JSON lines, LABEL_SCHEMA).")],
+        policy: Annotated[Path | None, typer.Option("--policy", help="Policy TOML file.")] = None,
+        format: Annotated[str | None, typer.Option("--format", "-f", help="Loader name; default: sniff.")] = None,
+    ) -> None:
+        """Compare classifier results with a labels file: precision, recall, F1 per class."""
+        _exit(_run_evaluate(results, labels, policy, format))
+
+
+def _run_evaluate(results: list[str], labels: Path, policy: Path | None, format: str | None) -> int:
+    import forensics.evaluate as ev
+
+    fn: Callable[..., Any] = ev.evaluate
+    outcome = fn(results, labels, policy=policy, format=format)
+    text = str(outcome)
+    out.print(text, markup=False)
+    return EXIT_OK
+
+
+def _register_synth() -> None:
+    import importlib
+
+    try:
+        synth_cli = importlib.import_module("forensics.synth.cli")
+    except ImportError:
+        return
+    sub = getattr(synth_cli, "app", None)
+    if isinstance(sub, typer.Typer):
+        app.add_typer(sub, name="synth", help="Generate labeled synthetic agent logs in any format.")
+        return
+    fn = getattr(synth_cli, "synth", None)
+    if callable(fn):
+        app.command(name="synth")(fn)
+
+
+_OPTIONAL_COMMANDS: Final[tuple[Callable[[], None], ...]] = (_register_evaluate, _register_synth)
+
+
+# --------------------------------------------------------------------------------------------
+# Entry point
+# --------------------------------------------------------------------------------------------
+
+
+def _write_traceback(exc: BaseException) -> Path:
+    directory = Path(os.environ.get("FORENSICS_CRASH_DIR") or tempfile.gettempdir())
+    directory.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = directory / f"forensics-crash-{stamp}-{os.getpid()}.txt"
+    path.write_text(
+        f"forensics {' '.join(sys.argv[1:])}\n\n" + "".join(traceback.format_exception(exc)), encoding="utf-8"
+    )
+    return path
+
+
+def _print_error(exc: ForensicsError) -> None:
+    text = f"{exc.where}: {exc.message}" if exc.where else exc.message
+    err.print(f"Error: {text}", markup=False)
+    if exc.hint:
+        err.print(f"Hint: {exc.hint}", markup=False)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: run a command and exit with its documented code.
+
+    Commands end with :func:`_exit`; usage errors exit 2 (typer's standalone mode); errors the
+    toolkit raises on purpose print ``Error:``/``Hint:``; anything else is a bug: exit 3 with a
+    traceback file.
+    """
+    _add_optional_commands()
+    try:
+        app(args=argv, prog_name="forensics")
+    except ForensicsError as exc:
+        _print_error(exc)
+        sys.exit(exit_code_for(exc))
+    except Exception as exc:
+        where = _write_traceback(exc)
+        err.print(f"Internal error: {type(exc).__name__}: {exc}", markup=False)
+        err.print(f"The traceback was written to {where}; please attach it to a bug report.", markup=False)
+        sys.exit(EXIT_INTERNAL)
+
+
+if __name__ == "__main__":
+    main()
