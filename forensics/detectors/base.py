@@ -294,6 +294,9 @@ def _run_facts(df: pl.DataFrame) -> pl.DataFrame:
         _last_where("span_id", has_answer, last_key).alias("final_span_id"),
         pl.col("span_id").last().alias("last_span_id"),
         pl.col("agent").is_not_null().any().alias("has_agents"),
+        # Loaders of sources without clocks synthesise an order and say so; timing rules (backoff
+        # spacing, quiet gaps) cannot judge such runs.
+        pl.col("attributes").str.contains('"time_synthesized"', literal=True).any().alias("synthetic_time"),
         pl.len().alias("span_count"),
     )
     structured = pl.col("root_output").str.contains(STRUCTURED_FAILURE).fill_null(False)

@@ -117,8 +117,11 @@ class Stall(Detector):
             ).alias("why"),
         )
         # Quiet after an error: the gap from the failure's end to the next span's start.
+        real_clock = runs.filter(~pl.col("synthetic_time")).select("run_id")
         gaps = (
-            s.with_columns(pl.col("t").shift(-1).over("run_id").alias("next_t"))
+            s.join(real_clock, on="run_id", how="semi")
+            .sort("run_id", "seq")
+            .with_columns(pl.col("t").shift(-1).over("run_id").alias("next_t"))
             .filter(pl.col("failed") & pl.col("next_t").is_not_null())
             .with_columns(
                 ((pl.col("next_t") - pl.coalesce("end_time", "t")).dt.total_milliseconds() / 1000).alias(
@@ -205,11 +208,15 @@ class RetryStorm(Detector):
                 pl.col("error_label").first(),
             )
         )
+        clocks = ctx.runs.lazy().select("run_id", "synthetic_time")
         storms = (
             per_key.join(firsts, on=key, nulls_equal=True)
+            .join(clocks, on="run_id")
             .with_columns(
                 (pl.col("n_retries") > pol.retry_limit).alias("too_many"),
-                ((pl.col("n_retries") >= 2) & ~pl.col("grew")).alias("no_backoff"),
+                ((pl.col("n_retries") >= 2) & ~pl.col("grew") & ~pl.col("synthetic_time")).alias(
+                    "no_backoff"
+                ),
             )
             .filter(pl.col("too_many") | pl.col("no_backoff"))
         )

@@ -79,12 +79,26 @@ def _agent_depths(spans: pl.LazyFrame) -> pl.LazyFrame:
     Pointer doubling: each round jumps every span to its ancestor's ancestor and adds up the
     agent counts in between, so depth D takes log2(D) joins over the table, not D.
     """
-    state = spans.select(
+    # Only a parent still running when the child starts delegated to it; a parent that had ended
+    # is a predecessor (flat conversations chain each message to the previous one, as in the
+    # Who&When histories) and does not add depth.
+    parents = spans.select(
         "run_id",
-        "span_id",
-        pl.col("parent_id").alias("anc"),
-        (pl.col("kind") == "agent").cast(pl.Int64).alias("depth"),
-    ).collect()
+        pl.col("span_id").alias("parent_id"),
+        pl.col("t").alias("p_t"),
+        pl.col("end_time").alias("p_end"),
+    )
+    contained = (pl.col("t") >= pl.col("p_t")) & (pl.col("p_end").is_null() | (pl.col("t") < pl.col("p_end")))
+    state = (
+        spans.join(parents, on=["run_id", "parent_id"], how="left")
+        .select(
+            "run_id",
+            "span_id",
+            pl.when(contained.fill_null(True)).then(pl.col("parent_id")).alias("anc"),
+            (pl.col("kind") == "agent").cast(pl.Int64).alias("depth"),
+        )
+        .collect()
+    )
     for _ in range(64):  # 2**64 levels: the loop ends on the data long before
         if state.get_column("anc").null_count() == state.height:
             break

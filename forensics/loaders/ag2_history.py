@@ -1,0 +1,177 @@
+"""Multi-agent conversation histories with no ids or times: AG2 CaptainAgent and Magentic-One,
+as published in the Who&When benchmark (``{question, question_ID, history[], mistake_agent,
+mistake_step, ...}``).
+
+One span per history entry, in file order:
+
+* span id ``step-<i>`` (``i`` = position in ``history``), parent the previous step (the source is
+  a linear conversation), run id ``question_ID`` or the file stem;
+* agent from ``name`` (AG2) or ``role`` (Magentic-One: ``Orchestrator (thought)`` is the
+  Orchestrator); ``Orchestrator (-> WebSurfer)`` is a handoff span to ``WebSurfer``;
+* the code-execution terminal (``Computer_terminal``, ``ComputerTerminal``) is a tool span whose
+  input is the code of the message before it; ``exitcode: N`` with N != 0 makes it an error;
+* no times exist in the source, so step ``i`` is given [i s, i+1 s) from the Unix epoch, and every
+  span's attributes say so (``time_synthesized``). The run's other keys (question, ground truth,
+  the benchmark's mistake labels) are kept in the first step's attributes under ``run.<key>``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any, Final
+
+from ..normalize import norm_id
+from .base import Loader, Sample, Source, SpanSink
+
+SECOND_NS: Final = 1_000_000_000
+TIME_NOTE: Final = "the source has no times: step i spans [i s, i+1 s) from the Unix epoch"
+
+_HANDOFF = re.compile(r"^\s*(?P<src>[^()]+?)\s*\(\s*->\s*(?P<dst>[^)]+?)\s*\)\s*$")
+_ROLE_NOTE = re.compile(r"^\s*(?P<agent>[^()]+?)\s*\((?P<note>[^)]*)\)\s*$")
+_TERMINAL = re.compile(r"(?i)^computer_?terminal$")
+_EXITCODE = re.compile(r"^\s*exitcode:\s*(-?\d+)")
+_CODE_BLOCK = re.compile(r"```[^\n`]*\n(.*?)```", re.S)
+_RUN_KEYS_SKIPPED: Final = ("history",)
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    import orjson
+
+    return orjson.dumps(value).decode()
+
+
+class Ag2HistoryLoader(Loader):
+    name = "ag2-history"
+    description = (
+        "AG2 / Magentic-One conversation histories (Who&When): one span per message, order from position"
+    )
+    sniffs = (
+        "a JSON object with a `history` list of {content, name|role} messages (question_ID, mistake_agent)"
+    )
+    suffixes = (".json",)
+
+    def sniff(self, sample: Sample) -> float:
+        first = sample.first
+        if not isinstance(first, dict):
+            return 0.0
+        history = first.get("history")
+        if not isinstance(history, list):
+            # A head cut inside a large file: the keys alone still say a lot.
+            if "history" not in sample.keys:
+                return 0.0
+            return 0.8 if sample.keys & {"question_ID", "question", "mistake_agent"} else 0.4
+        if history and not all(
+            isinstance(m, dict) and "content" in m and ("name" in m or "role" in m) for m in history[:5]
+        ):
+            return 0.0
+        if sample.keys & {"question_ID", "mistake_agent", "mistake_step"}:
+            return 0.95
+        return 0.7
+
+    def read(self, source: Source, sink: SpanSink) -> None:
+        stem = os.path.splitext(os.path.basename(source.path.removesuffix(".gz")))[0]
+        records = list(source.records())
+        many = len(records) > 1
+        for line, record in records:
+            if not isinstance(record, dict):
+                sink.quarantine(
+                    line,
+                    "not-an-object",
+                    f"expected a conversation object with a `history` list, found {type(record).__name__}",
+                    record,
+                )
+                continue
+            history = record.get("history")
+            if not isinstance(history, list) or not history:
+                found = "an empty list" if isinstance(history, list) else type(history).__name__
+                sink.quarantine(
+                    line,
+                    "missing-history",
+                    f"expected a non-empty `history` list of messages, found {found}; "
+                    "Hint: ag2-history reads Who&When-style {question, history[...]} files",
+                    record,
+                )
+                continue
+            qid = record.get("question_ID")
+            run_id = str(qid) if qid not in (None, "") else (f"{stem}#{line}" if many else stem)
+            self._read_history(run_id, record, history, line, sink)
+
+    def _read_history(
+        self, run_id: str, record: dict[str, Any], history: list[Any], line: int, sink: SpanSink
+    ) -> None:
+        run_attrs = {f"run.{k}": v for k, v in record.items() if k not in _RUN_KEYS_SKIPPED}
+        previous_id: str | None = None
+        previous_content: str | None = None
+        for i, msg in enumerate(history):
+            if not isinstance(msg, dict):
+                sink.quarantine(
+                    line,
+                    "not-a-message",
+                    f"history[{i}] of run {run_id}: expected a message object with content and name/role, "
+                    f"found {type(msg).__name__}",
+                    msg,
+                )
+                continue
+            row = self._row(run_id, i, msg, previous_id, previous_content)
+            attrs = row["attributes"]
+            if i == 0:
+                attrs.update(run_attrs)
+            sink.add(row, line)
+            previous_id = row["span_id"]
+            previous_content = _text(msg.get("content"))
+
+    def _row(
+        self, run_id: str, i: int, msg: dict[str, Any], parent: str | None, prev_content: str | None
+    ) -> dict[str, Any]:
+        name = msg.get("name") if isinstance(msg.get("name"), str) and msg.get("name") else None
+        role = msg.get("role") if isinstance(msg.get("role"), str) and msg.get("role") else None
+        content = _text(msg.get("content"))
+        speaker = name or role or "unknown"
+        attrs: dict[str, Any] = {"history.index": i, "time_synthesized": TIME_NOTE}
+        if role is not None:
+            attrs["history.role"] = role
+        if name is not None:
+            attrs["history.name"] = name
+        for key, value in msg.items():
+            if key not in ("content", "name", "role"):
+                attrs[f"history.{key}"] = value
+        row: dict[str, Any] = {
+            "run_id": run_id,
+            "span_id": norm_id(f"step-{i}"),
+            "parent_id": parent,
+            "name": speaker,
+            "start_time": i * SECOND_NS,
+            "end_time": (i + 1) * SECOND_NS,
+            "status": "ok",
+            "output": content,
+            "attributes": attrs,
+        }
+        handoff = _HANDOFF.match(speaker)
+        noted = _ROLE_NOTE.match(speaker)
+        if handoff:
+            # Magentic-One: "Orchestrator (-> WebSurfer)" is the orchestrator handing work over.
+            row.update(kind="handoff", agent=handoff.group("src"), handoff_to=handoff.group("dst"))
+        elif _TERMINAL.match(speaker):
+            row.update(kind="tool", agent=speaker, tool=speaker)
+            # The terminal runs the code of the message before it: that code is the call's input.
+            blocks = _CODE_BLOCK.findall(prev_content or "")
+            row["input"] = "\n".join(b.strip() for b in blocks) if blocks else None
+            code = _EXITCODE.match(content or "")
+            if code is not None:
+                attrs["exitcode"] = int(code.group(1))
+                if int(code.group(1)) != 0:
+                    row["status"] = "error"
+                    row["error_type"] = f"exitcode {code.group(1)}"
+                    lines = [ln.strip() for ln in (content or "").splitlines() if ln.strip()]
+                    row["error_message"] = (lines[-1] if len(lines) > 1 else lines[0])[:500]
+        elif (role or "").lower() == "human" and name is None:
+            row.update(kind="human", agent="human")
+        else:
+            agent = noted.group("agent") if noted and not name else speaker
+            row.update(kind="agent", agent=agent)
+        return row

@@ -1,0 +1,133 @@
+"""ag2-history: Who&When conversation histories. Expectations read from the files by hand."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from forensics.load import load
+
+WW = Path("/work/shared/datasets/who_and_when_dev")
+needs_ww = pytest.mark.skipif(not WW.is_dir(), reason="Who&When dev set not present")
+
+
+def _spans(result) -> pl.DataFrame:
+    return pl.DataFrame(pl.from_arrow(result.spans)).sort("start_time")
+
+
+@needs_ww
+def test_ag2_file_sniffed_one_span_per_message() -> None:
+    # 10.json: 10 messages; Validation_Expert talks, Computer_terminal answers at steps 1, 6, 8;
+    # step 6 is "exitcode: 1 (execution failed)", step 8 "exitcode: 0".
+    result = load(WW / "10.json")
+    assert result.report.files[0].format == "ag2-history"
+    assert result.report.files[0].chosen_by == "sniffed"
+    df = _spans(result)
+    assert df.height == 10
+    assert df["run_id"].unique().to_list() == ["d1af70ea-a9a4-421a-b9cc-94b5e02f1788"]
+    assert df["span_id"].to_list() == [f"step-{i}" for i in range(10)]
+    assert df["parent_id"].to_list() == [None] + [f"step-{i}" for i in range(9)]
+    tools = df.filter(pl.col("kind") == "tool")
+    assert tools["span_id"].to_list() == ["step-1", "step-6", "step-8"]
+    assert tools["tool"].unique().to_list() == ["Computer_terminal"]
+    assert df.filter(pl.col("status") == "error")["span_id"].to_list() == ["step-6"]
+    assert df.filter(pl.col("span_id") == "step-6")["error_type"].item() == "exitcode 1"
+    assert set(df["agent"].to_list()) == {"Validation_Expert", "Computer_terminal"}
+    assert df.filter(pl.col("kind") == "agent")["agent"].unique().to_list() == ["Validation_Expert"]
+    # Synthesised clock: step i starts at i seconds after the epoch, and says so.
+    assert df["start_time"].dt.epoch("s").to_list() == list(range(10))
+    assert all("time_synthesized" in a for a in df["attributes"].to_list())
+    # The benchmark's labels stay with the run (first step's attributes), nothing lost.
+    first = json.loads(df["attributes"][0])
+    assert first["run.mistake_agent"] == "Validation_Expert"
+    assert first["run.mistake_step"] == "5"
+
+
+@needs_ww
+def test_large_ag2_file_whose_head_is_cut_still_sniffs() -> None:
+    # 108.json is bigger than the sniffing window; step 5 is a failed terminal run (Traceback).
+    result = load(WW / "108.json")
+    assert result.report.files[0].format == "ag2-history"
+    df = _spans(result)
+    assert df.height == 10
+    assert df.filter(pl.col("status") == "error")["span_id"].to_list() == ["step-5"]
+    assert df.filter(pl.col("span_id") == "step-5")["error_type"].item() == "exitcode 1"
+
+
+@needs_ww
+@pytest.mark.parametrize("name", ["1.json", "100.json", "108.json", "30.json"])
+def test_span_count_is_history_length(name: str) -> None:
+    doc = json.loads((WW / name).read_text())
+    df = _spans(load(WW / name))
+    assert df.height == len(doc["history"])
+    assert df["output"].to_list() == [m["content"] for m in doc["history"]]
+
+
+@needs_ww
+def test_whole_dev_set_loads_with_nothing_quarantined() -> None:
+    result = load(WW)
+    assert len(result.report.files) == 126
+    assert {f.format for f in result.report.files} == {"ag2-history"}
+    assert result.quarantine.num_rows == 0
+    # 1,099 messages across the 126 histories (counted with json.load over every file).
+    assert result.spans.num_rows == 1099
+
+
+def test_magentic_one_roles_handoffs_and_exitcodes(tmp_path: Path) -> None:
+    doc = {
+        "question": "q",
+        "history": [
+            {"role": "human", "content": "How many?"},
+            {"role": "Orchestrator (thought)", "content": "Plan: ask WebSurfer."},
+            {"role": "Orchestrator (-> WebSurfer)", "content": "Please search for it."},
+            {"role": "WebSurfer", "content": "I typed 'it' into the search box.\n```python\nprint(1)\n```"},
+            {
+                "role": "ComputerTerminal",
+                "content": "exitcode: 2 (execution failed)\nCode output: boom\nValueError: bad",
+            },
+            {"role": "Orchestrator (-> Coder)", "content": "Coder, fix it."},
+        ],
+    }
+    path = tmp_path / "m1.json"
+    path.write_text(json.dumps(doc))
+    result = load(path, format="ag2-history")
+    df = _spans(result)
+    assert df["run_id"].unique().to_list() == ["m1"]  # no question_ID: the file stem
+    assert df["kind"].to_list() == ["human", "agent", "handoff", "agent", "tool", "handoff"]
+    assert df["agent"].to_list() == [
+        "human",
+        "Orchestrator",
+        "Orchestrator",
+        "WebSurfer",
+        "ComputerTerminal",
+        "Orchestrator",
+    ]
+    assert df["handoff_to"].to_list() == [None, None, "WebSurfer", None, None, "Coder"]
+    term = df.filter(pl.col("kind") == "tool")
+    assert term["status"].item() == "error"
+    assert term["error_type"].item() == "exitcode 2"
+    assert term["error_message"].item() == "ValueError: bad"
+    assert term["input"].item() == "print(1)"  # the code of the message before it
+
+
+def test_bad_records_are_quarantined_and_counted(tmp_path: Path) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(
+        json.dumps(
+            [
+                {
+                    "question_ID": "a",
+                    "history": [{"name": "X", "role": "user", "content": "hi"}, "not a message"],
+                },
+                {"question_ID": "b", "history": []},
+            ]
+        )
+    )
+    result = load(path, format="ag2-history")
+    acct = result.report.files[0]
+    assert acct.rows == 1
+    assert acct.quarantined == 2
+    assert acct.reasons == {"not-a-message": 1, "missing-history": 1}
