@@ -46,6 +46,8 @@ class OpenInferenceLoader(Loader):
             cols = set(sample.parquet_columns)
             return 1.0 if "context.span_id" in cols and ("span_kind" in cols or "attributes.openinference.span.kind" in cols) else 0.0
         first = sample.first
+        if isinstance(first, dict) and isinstance(first.get("data"), list) and first["data"]:
+            first = first["data"][0]  # the REST API wraps spans in {"data": [...], "next_cursor": ...}
         if not isinstance(first, dict):
             return 0.0
         has_context = isinstance(first.get("context"), dict) or "context.span_id" in first
@@ -65,6 +67,12 @@ class OpenInferenceLoader(Loader):
                     self._one(record, first_row + offset, sink)
             return
         for line, record in source.records():
+            if isinstance(record, dict) and isinstance(record.get("data"), list) and "context" not in record:
+                # REST API page: {"data": [spans], "next_cursor": ...}; each span is a record.
+                for index, item in enumerate(record["data"], start=1):
+                    for span, nested_parent in iter_tree(item):
+                        self._one(span, index, sink, nested_parent)
+                continue
             for span, nested_parent in iter_tree(record):
                 self._one(span, line, sink, nested_parent)
 

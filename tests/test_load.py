@@ -1,0 +1,153 @@
+"""forensics.load: paths, sniffing errors, finalisation and the accounting."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from pathlib import Path
+
+import orjson
+import pandas as pd
+import polars as pl
+import pytest
+from realdata import DATA, shared_file
+
+import forensics
+from forensics.errors import InputError, UnknownFormatError
+from forensics.load import finalize
+from forensics.schema import SPAN_SCHEMA
+
+SUPPORT = DATA / "jsonl" / "support_bot.jsonl"
+
+
+def _sdk(span_id: str, parent: str | None, trace: str = "1" * 32, **extra: object) -> dict[str, object]:
+    span: dict[str, object] = {
+        "name": span_id, "context": {"trace_id": trace, "span_id": span_id}, "kind": "SpanKind.INTERNAL",
+        "parent_id": parent, "start_time": "2025-01-01T00:00:00Z", "end_time": "2025-01-01T00:00:01Z",
+        "status": {"status_code": "OK"}, "attributes": {},
+    }
+    span.update(extra)
+    return span
+
+
+def _write_jsonl(path: Path, records: list[dict[str, object]]) -> Path:
+    path.write_bytes(b"\n".join(orjson.dumps(r) for r in records) + b"\n")
+    return path
+
+
+class TestPaths:
+    def test_directory_walk_skips_labels_and_reports_unknown_files(self, tmp_path: Path) -> None:
+        shutil.copy(SUPPORT, tmp_path / "a.jsonl")
+        (tmp_path / "labels.jsonl").write_text('{"run_id": "x"}\n')
+        (tmp_path / "notes.json").write_text('{"hello": 1}')
+        (tmp_path / "README.md").write_text("not a log")
+        result = forensics.load(tmp_path)
+        by_name = {Path(f.path).name: f for f in result.report.files}
+        assert set(by_name) == {"a.jsonl", "notes.json"}
+        assert by_name["a.jsonl"].rows == 4
+        assert by_name["notes.json"].chosen_by == "skipped"
+        assert "no registered loader recognises" in (by_name["notes.json"].problem or "")
+        assert "keys: hello" in (by_name["notes.json"].problem or "")
+        assert not result.report.ok and len(result.report.problems) == 1
+
+    def test_an_explicit_unknown_file_raises_naming_file_and_formats(self, tmp_path: Path) -> None:
+        path = tmp_path / "weird.json"
+        path.write_text('{"hello": 1}')
+        with pytest.raises(UnknownFormatError) as err:
+            forensics.load(path)
+        text = str(err.value)
+        assert "weird.json" in text and "keys: hello" in text
+        assert "Hint:" in text and "`otlp-json`" in text and "`jsonl`" in text
+
+    def test_empty_and_binary_files_say_what_they_are(self, tmp_path: Path) -> None:
+        (tmp_path / "empty.jsonl").write_text("")
+        with pytest.raises(UnknownFormatError, match="the file is empty"):
+            forensics.load(tmp_path / "empty.jsonl")
+        (tmp_path / "blob.json").write_bytes(bytes(range(256)))
+        with pytest.raises(UnknownFormatError, match="not JSON"):
+            forensics.load(tmp_path / "blob.json")
+
+    def test_globs_gzip_and_lists(self, tmp_path: Path) -> None:
+        with gzip.open(tmp_path / "one.jsonl.gz", "wb") as fh:
+            fh.write(SUPPORT.read_bytes())
+        shutil.copy(SUPPORT, tmp_path / "two.jsonl")
+        result = forensics.load(str(tmp_path / "*.jsonl*"))
+        # The same run in two files: the second copy's spans are duplicates and say where the first is.
+        assert result.spans.num_rows == 4
+        assert result.report.quarantined == 4
+        assert set(result.quarantine["reason"].to_pylist()) == {"duplicate-span-id"}
+        assert "one.jsonl.gz:1" in result.quarantine["detail"][0].as_py()
+        assert forensics.load([tmp_path / "two.jsonl"]).spans.num_rows == 4
+
+    def test_missing_paths_and_empty_globs(self, tmp_path: Path) -> None:
+        with pytest.raises(InputError, match="no such file"):
+            forensics.load(tmp_path / "nope.json")
+        with pytest.raises(InputError, match="matches no file"):
+            forensics.load(str(tmp_path / "*.nothing"))
+        with pytest.raises(InputError, match="no loader named `otlp`"):
+            forensics.load(SUPPORT, format="otlp")
+
+
+class TestFinalize:
+    def test_agent_is_inherited_from_the_nearest_agent_ancestor(self, tmp_path: Path) -> None:
+        records = [
+            _sdk("a000000000000001", None, attributes={"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "orchestrator"}),
+            _sdk("a000000000000002", "a000000000000001"),
+            _sdk("a000000000000003", "a000000000000002", attributes={"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "billing"}),
+        ]
+        # A deep chain under billing: inheritance must reach 40 levels down.
+        parent = "a000000000000003"
+        for depth in range(40):
+            sid = f"b{depth:015x}"
+            records.append(_sdk(sid, parent))
+            parent = sid
+        records.append(_sdk("c000000000000001", "ffffffffffffffff"))  # parent not in the file
+        df = forensics.load(_write_jsonl(tmp_path / "tree.jsonl", records), format="otel-sdk-json").to_polars()
+        agent = dict(zip(df["span_id"], df["agent"], strict=True))
+        assert agent["a000000000000002"] == "orchestrator"
+        assert agent["a000000000000003"] == "billing"
+        assert agent[parent] == "billing"
+        assert agent["c000000000000001"] is None  # no known ancestor: nobody owns it
+
+    def test_end_before_start_is_quarantined_with_the_times(self, tmp_path: Path) -> None:
+        records = [_sdk("d000000000000001", None), _sdk("d000000000000002", None, end_time="2024-12-31T23:59:59Z")]
+        result = forensics.load(_write_jsonl(tmp_path / "t.jsonl", records), format="otel-sdk-json")
+        assert result.spans["span_id"].to_pylist() == ["d000000000000001"]
+        q = result.quarantine.to_pylist()[0]
+        assert q["reason"] == "end-before-start" and q["source_line"] == 2
+        assert "2024-12-31 23:59:59" in q["detail"]
+        assert json.loads(q["raw"])["span_id"] == "d000000000000002"
+        account = result.report.files[0]
+        assert (account.records_read, account.rows, account.quarantined) == (2, 1, 1)
+
+    def test_finalize_on_an_empty_table(self) -> None:
+        spans, quarantined = finalize(SPAN_SCHEMA.empty_table())
+        assert spans.num_rows == 0 and quarantined.num_rows == 0
+
+
+def test_exports_to_polars_and_pandas() -> None:
+    result = forensics.load(SUPPORT)
+    frame = result.to_pandas()
+    assert isinstance(frame, pd.DataFrame) and len(frame) == 4
+    assert str(frame["start_time"].dtype) == "datetime64[ns, UTC]"
+    assert isinstance(result.to_polars(), pl.DataFrame)
+    assert result.spans.schema == SPAN_SCHEMA
+    text = repr(result)
+    assert "4 spans in 1 runs" in text and "4 read = 4 rows + 0 quarantined + 0 merged" in text
+    assert "<table>" in result._repr_html_()
+
+
+def test_every_real_otel_family_file_is_sniffed_to_its_loader() -> None:
+    expected = {
+        "otlp_json/opentelemetry-proto_examples_trace.json": "otlp-json",
+        "otlp_json/opentelemetry-proto_examples_logs.json": "otlp-json",
+        "otlp_json/otlp2parquet_testdata_traces.jsonl": "otlp-json",
+        "otlp_json/monocle_ms-travel-agent-openai_sample_trace.json": "otel-sdk-json",
+        "multiagent_frameworks/monocle_langgraph_lg-travel-agent_trace.json": "otel-sdk-json",
+    }
+    for relative, fmt in expected.items():
+        result = forensics.load(shared_file(relative))
+        assert result.report.files[0].format == fmt, relative
+        assert result.report.files[0].balanced
+        assert result.report.quarantined == 0, (relative, result.quarantine.to_pylist())

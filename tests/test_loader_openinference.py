@@ -1,0 +1,61 @@
+"""openinference: Phoenix REST span JSON, exported dataframes (JSONL and Parquet)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import polars as pl
+from realdata import DATA
+
+import forensics
+
+RAG = DATA / "openinference" / "phoenix_rag_spans.json"
+FRAME = DATA / "openinference" / "phoenix_dataframe.jsonl"
+
+
+def test_rest_api_page_of_spans() -> None:
+    result = forensics.load(RAG)
+    assert result.report.files[0].format == "openinference"
+    df = result.to_polars()
+    rows = {r["name"]: r for r in df.iter_rows(named=True)}
+    assert df.height == 4 and df["run_id"].unique().to_list() == ["6f1b3b9c0d2e4f5a8b7c6d5e4f3a2b1c"]
+    assert (rows["rag-answer"]["kind"], rows["rag-answer"]["agent"]) == ("agent", "docs-bot")
+    assert rows["rag-answer"]["output"] == "Go to Settings > Keys and click Rotate."
+    assert rows["retrieve"]["kind"] == "retriever"
+    llm = rows["ChatCompletion"]
+    assert (llm["kind"], llm["model"], llm["input_tokens"], llm["output_tokens"]) == ("llm", "gpt-4o-mini", 2210, 41)
+    assert llm["agent"] == "docs-bot"
+    attrs = json.loads(llm["attributes"])
+    assert attrs["llm.token_count.total"] == 2251 and attrs["llm.provider"] == "openai"
+    tool = rows["kb.lookup"]
+    assert (tool["kind"], tool["tool"], tool["status"]) == ("tool", "kb.lookup", "error")
+    assert tool["error_type"] == "ConnectionResetError"
+    assert tool["error_message"] == "ConnectionResetError: peer closed"
+    assert set(df["session_id"]) == {"sess-42"}
+    assert json.loads(rows["rag-answer"]["attributes"])["user.id"] == "u-9"
+
+
+def test_dataframe_export_with_dotted_columns_and_transfer_handoff() -> None:
+    df = forensics.load(FRAME).to_polars().sort("span_id")
+    assert df["span_id"].to_list() == ["1111111111111111", "3333333333333333"]
+    assert df["kind"].to_list() == ["chain", "handoff"]  # transfer_to_flights is a handoff
+    assert df["handoff_to"].to_list() == [None, "flights"]
+    assert df["session_id"].to_list() == ["trip-7", "trip-7"]
+    assert df["input"][0] == "plan the trip"
+
+
+def test_spans_dataframe_saved_as_parquet(tmp_path: Path) -> None:
+    records = [json.loads(line) for line in FRAME.read_text().splitlines()]
+    frame = pd.DataFrame(records)
+    frame["start_time"] = pd.to_datetime(frame["start_time"], utc=True)
+    frame["end_time"] = pd.to_datetime(frame["end_time"], utc=True)
+    path = tmp_path / "spans.parquet"
+    frame.to_parquet(path)
+    result = forensics.load(path)
+    assert result.report.files[0].format == "openinference"
+    df = result.to_polars().sort("span_id")
+    assert df["source_line"].to_list() == [1, 2]
+    assert df["kind"].to_list() == ["chain", "handoff"]
+    assert df.filter(pl.col("span_id") == "1111111111111111")["start_time"][0].isoformat() == "2025-05-03T12:00:00+00:00"
