@@ -6,6 +6,7 @@ and ``sample_logs/labels.jsonl``). Labeling conventions are in ``sample_logs/REA
 
 from __future__ import annotations
 
+from forensics.synth.model import Span
 from forensics.synth.scenario import RunBuilder, Scenario, ScenarioBuilder
 
 # --- reusable pieces -------------------------------------------------------------------------------
@@ -425,13 +426,13 @@ def s17_coding_agent_token_burn(sc: ScenarioBuilder) -> None:
             tin, tout = 178000 + 900 * i, 2100
             s = r.llm("gpt-4.1", tin, tout, f"attempt {i + 1}: adjust sleep in test_sync_retries", dur=24.0)
             total += tin + tout
-            if crossing is None and total > 2_000_000:
+            if crossing is None and total > 200_000:
                 crossing = s
             r.tool("fs.write", {"path": "tests/test_sync.py", "patch": f"- sleep({i / 10:.1f})\n+ sleep({(i + 1) / 10:.1f})"},
                    {"written": True}, dur=0.01)
             r.tool("shell.run", {"cmd": "pytest tests/test_sync.py -k retries"}, {"exit_code": 1 if i < 13 else 0}, dur=38.0)
-    sc.label(r, ["runaway_cost"], crossing,
-             "Fourteen full-context attempts of ~180k tokens each (2.6M tokens, about $5.40) to fix one flaky test; the 2M-token budget was crossed on attempt 11.")
+    sc.label(r, ["budget_exceeded"], crossing,
+             "Fourteen full-context attempts of ~180k tokens each (2.6M tokens, about $5.40) to fix one flaky test; the 200k-token run budget was crossed on the second attempt.")
 
 
 def s28_research_fanout_cost(sc: ScenarioBuilder) -> None:
@@ -445,8 +446,8 @@ def s28_research_fanout_cost(sc: ScenarioBuilder) -> None:
                 r.retrieve("web.search", f"supplier {i + 1} litigation", [{"url": f"https://example.org/s{i + 1}"}])
                 r.llm("gpt-4o", 41000, 1200, f"notes on supplier #{i + 1}", dur=6.0)
         r.llm("gpt-4o", 62000, 3000, "Brief compiled for 24 suppliers.", dur=20.0)
-    sc.label(r, ["runaway_cost"], plan,
-             "The lead planned one researcher per supplier and fanned out 24 sub-agents (about 1.1M tokens) for a one-page brief.")
+    sc.label(r, ["fan_out", "budget_exceeded"], plan,
+             "The lead planned one researcher per supplier and fanned out 24 sub-agents (about 1.1M tokens, 5x the run budget) for a one-page brief.")
 
 
 def s18_refund_bot_unguarded(sc: ScenarioBuilder) -> None:
@@ -456,7 +457,7 @@ def s18_refund_bot_unguarded(sc: ScenarioBuilder) -> None:
         r.tool("orders.get", {"order_id": "88120"}, {"total": 1240.00, "delivered_late_days": 1})
         r.llm("gpt-4o", 1300, 50, '{"tool":"stripe.refunds.create","amount":124000}')
         ref = r.tool("stripe.refunds.create", {"payment_intent": "pi_3QkX88120", "amount": 124000}, {"id": "re_3Qk01", "status": "succeeded"})
-    sc.label(r, ["unguarded_action"], ref,
+    sc.label(r, ["unguarded_irreversible"], ref,
              "A full $1,240 refund for a one-day delay went straight to Stripe with no approval step or guardrail.")
 
 
@@ -472,7 +473,7 @@ def s19_deploy_without_approval(sc: ScenarioBuilder) -> None:
     with r.agent("release_bot", input="Hotfix: ship v3.14.1", output="v3.14.1 is live."):
         r.tool("ci.run_tests", {"ref": "v3.14.1"}, {"passed": 1841, "failed": 0}, dur=30.0)
         dep = r.tool("deploy_production", {"version": "v3.14.1", "strategy": "all_at_once"}, {"status": "rolled_out"}, dur=60.0)
-    sc.label(r, ["unguarded_action"], dep,
+    sc.label(r, ["unguarded_irreversible"], dep,
              "The late-night hotfix went to production all-at-once with no approval, unlike the day before.")
 
 
@@ -601,8 +602,57 @@ def s40_oncall_page_acknowledged(sc: ScenarioBuilder) -> None:
         r.tool("grafana.query", {"expr": "rate(search_errors[5m])"}, {"error_rate": 0.07})
         r.tool("pagerduty.page_oncall", {"service": "search", "urgency": "high"}, {"incident": "Q2M1", "status": "triggered"})
         r.wait(180)
-        r.human("pagerduty.acknowledged", "priya.s", {"incident": "Q2M1", "status": "acknowledged"})
+        r.human("incident.acknowledged", "priya.s", {"incident": "Q2M1", "status": "acknowledged"})
     sc.label(r, [], None, "The page was acknowledged by the search on-call within 3 minutes.")
+
+
+def _delegate(r: RunBuilder, chain: list[str], depth: int, marks: dict[str, object]) -> None:
+    """Agents delegating to each other, each one level deeper than the last."""
+    if depth == len(chain):
+        r.tool("notes.write", {"text": "draft section"}, {"saved": True})
+        return
+    name = chain[depth]
+    with r.agent(name, input=f"subtask from {chain[depth - 1] if depth else 'user'}", output="done") as a:
+        if depth == 6:
+            marks["decisive"] = a
+        r.llm("gpt-4o-mini", 1500 + 200 * depth, 60, f'{{"delegate":"{chain[depth + 1] if depth + 1 < len(chain) else "self"}"}}')
+        _delegate(r, chain, depth + 1, marks)
+
+
+def s41_planner_delegation_loop(sc: ScenarioBuilder) -> None:
+    r = sc.run("r1", "2026-11-20T15:10:00Z", session="brief-5519", user="pm_ana")
+    chain = ["planner", "researcher", "fact_checker", "researcher", "fact_checker", "researcher", "fact_checker", "researcher"]
+    marks: dict[str, object] = {}
+    _delegate(r, chain, 0, marks)
+    deep = marks["decisive"]
+    assert isinstance(deep, Span)
+    sc.label(r, ["delegation_depth"], deep,
+             "Researcher and fact-checker kept delegating to each other: eight agents deep for one paragraph (policy limit 5).")
+
+
+def s42_support_swarm_fanout(sc: ScenarioBuilder) -> None:
+    r = sc.run("r1", "2026-11-20T16:00:00Z", session="chat-sw-118", user="cust_118")
+    q = "Does the Team plan include SSO?"
+    with r.agent("support_lead", input=q, output="Yes, SSO is included in the Team plan.") as lead:
+        plan = r.llm("gpt-4o-mini", 900, 120, '{"strategy":"ask every knowledge agent in parallel","agents":10}', input=q)
+        for i in range(10):
+            with r.agent("kb_agent", input=f"shard {i}: {q}", output="SSO: included in Team" if i == 3 else "no match", parent=lead):
+                r.retrieve("kb.search", f"shard {i} sso team plan", [{"id": f"kb-{i}-1"}])
+                r.llm("gpt-4o-mini", 2100, 30, "SSO: included in Team" if i == 3 else "no match")
+        r.llm("gpt-4o-mini", 1800, 20, "Yes, SSO is included in the Team plan.")
+    sc.label(r, ["fan_out"], plan,
+             "A one-line plan question fanned out to ten knowledge agents at once (policy limit 8).")
+
+
+def s43_coding_review_ping_pong(sc: ScenarioBuilder) -> None:
+    r = sc.run("r1", "2026-11-20T17:00:00Z", session="gh-issue-2240")
+    chain = ["tech_lead", "architect", "coder", "reviewer", "coder", "reviewer", "coder", "reviewer"]
+    marks: dict[str, object] = {}
+    _delegate(r, chain, 0, marks)
+    deep = marks["decisive"]
+    assert isinstance(deep, Span)
+    sc.label(r, ["delegation_depth"], deep,
+             "Coder and reviewer handed the change back and forth as nested sub-agents, eight levels deep (policy limit 5).")
 
 
 SCENARIOS: list[Scenario] = [
@@ -645,5 +695,8 @@ SCENARIOS: list[Scenario] = [
     Scenario("37_refund_with_approval", "jsonl", "refund bot", "refund after policy check and human approval (clean)", "refund-bot", s37_refund_with_approval),
     Scenario("38_travel_booker_clean", "openinference", "multi-agent travel booker", "two handoffs picked up, all booked (clean)", "travel-booker", s38_travel_booker_clean),
     Scenario("39_coding_agent_pr_clean", "langsmith", "coding agent", "fix, tests, PR (clean)", "coding-agent", s39_coding_agent_pr_clean),
+    Scenario("41_planner_delegation_loop", "langsmith", "research planner", "agents delegating to each other eight levels deep", "research-agent", s41_planner_delegation_loop),
+    Scenario("42_support_swarm_fanout", "langfuse", "support swarm", "ten knowledge agents for a one-line question", "support-swarm", s42_support_swarm_fanout),
+    Scenario("43_coding_review_ping_pong", "otel-sdk-json", "coding agent team", "coder/reviewer nested eight levels deep", "coding-agent", s43_coding_review_ping_pong),
     Scenario("40_oncall_page_acknowledged", "otel-sdk-json", "incident responder", "page acknowledged in 3 minutes (clean)", "sre-bot", s40_oncall_page_acknowledged),
 ]

@@ -33,7 +33,7 @@ def load_scenarios(sample_dir: Path = SAMPLE_DIR) -> list[Scenario]:
         raise InputError("cannot import the scenario definitions", where=str(path))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return list(module.SCENARIOS)
+    return sorted(module.SCENARIOS, key=lambda s: s.stem)
 
 
 def classes_of(detectors: list[str]) -> list[str]:

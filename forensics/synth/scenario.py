@@ -38,8 +38,10 @@ DETECTOR_CLASS: Final = {
     "claimed_but_not_done": "silent_failure",
     "undelivered_output": "silent_failure",
     "premature_success": "silent_failure",
-    "runaway_cost": "runaway_cost",
-    "unguarded_action": "unguarded_action",
+    "budget_exceeded": "runaway_cost",
+    "delegation_depth": "runaway_cost",
+    "fan_out": "runaway_cost",
+    "unguarded_irreversible": "unguarded_action",
 }
 CLASSES: Final = tuple(dict.fromkeys(DETECTOR_CLASS.values()))
 

@@ -620,6 +620,7 @@ def _jl_record(run: Run, s: Span) -> dict[str, Any]:
     if run.session_id:
         d["session_id"] = run.session_id
     d["event"] = _JL_EVENT[s.kind]
+    d["kind"] = s.kind
     d["agent"] = s.agent
     if s.tool:
         d["tool"] = s.tool
