@@ -145,7 +145,7 @@ def _map_monocle(rest: dict[str, Any], row: dict[str, Any]) -> None:
         if row.get("agent") is None and "entity.2.name" in rest:
             row["agent"] = as_text(rest.pop("entity.2.name"))
     elif span_type.startswith("inference"):
-        if row.get("model") is None and str(rest.get("entity.2.type", "")).startswith("model."):
+        if row.get("model") is None and str(rest.get("entity.2.type", "")).startswith("model.") and "entity.2.name" in rest:
             row["model"] = as_text(rest.pop("entity.2.name"))
         if rest.get("span.subtype") == "delegation" and row.get("handoff_to") is None:
             target = rest.get("entity.3.name")
