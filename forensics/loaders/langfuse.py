@@ -1,0 +1,275 @@
+"""Langfuse trace exports: ``{trace, observations}`` (the UI's export; one, a JSON array of them, or
+JSON-lines), the API's trace-with-details object (observations inside the trace), and bare
+observation lists.
+
+The trace becomes the root span of its run (``span_id`` = trace id, kind ``chain``) and every
+observation with no ``parentObservationId`` hangs under it, so a run always has one root that
+carries the trace's name, input/output, ``sessionId`` (the session) and ``userId``/tags.
+
+Observation ``type`` gives the kind (GENERATION/EMBEDDING → llm, SPAN → chain, EVENT → event,
+AGENT, TOOL, CHAIN, RETRIEVER, EVALUATOR → chain, GUARDRAIL). A plain SPAN is Langfuse's generic
+type, so when the OpenTelemetry attributes say more (CrewAI's ``Task._execute_core`` is an
+OpenInference AGENT) those win. ``level`` ERROR makes the status error with ``statusMessage`` as the
+message; WARNING stays ok and keeps its level and message in attributes. An EVENT is a point in
+time: its end is its start.
+
+Langfuse keeps the OpenTelemetry span it was sent inside ``metadata``, a JSON *string* holding
+``{attributes, resourceAttributes, scope}``; the attributes map through :mod:`forensics.semconv`
+(gen_ai.*, OpenInference), the resource and scope go to ``@resource``/``@scope``. Usage and cost
+come from Langfuse's own fields (``inputUsage``/``usageDetails``/``usage``, ``totalCost``/
+``costDetails``); on non-model observations zero counts are Langfuse's defaults, not measurements,
+and stay out of the columns. The trace's ``observations`` field, when it is a copy of the
+top-level list (a Python repr string in the UI export), is not repeated in attributes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from ..normalize import as_float, as_int, as_text
+from .base import Loader, Sample, Source, SpanSink
+from .otel_common import RecordError, finish_row, span_id, time_ns, trace_id
+
+OBSERVATION_KINDS = {
+    "SPAN": "chain",
+    "GENERATION": "llm",
+    "EMBEDDING": "llm",
+    "EVENT": "event",
+    "AGENT": "agent",
+    "TOOL": "tool",
+    "CHAIN": "chain",
+    "RETRIEVER": "retriever",
+    "EVALUATOR": "chain",
+    "GUARDRAIL": "guardrail",
+}
+
+_OBS_HELD = frozenset({"id", "traceId", "parentObservationId", "name", "type", "startTime", "endTime",
+                       "model", "input", "output", "metadata", "inputUsage", "outputUsage", "totalCost"})
+_TRACE_HELD = frozenset({"id", "name", "timestamp", "sessionId", "input", "output", "metadata", "latency"})
+_EMPTY: tuple[Any, ...] = (None, {}, [])
+
+
+class LangfuseLoader(Loader):
+    name = "langfuse"
+    description = "Langfuse trace exports ({trace, observations}, lists of them, API traces with observations)"
+    sniffs = "objects with `trace` + `observations`, or observations with `traceId`/`parentObservationId`/`type`"
+
+    def sniff(self, sample: Sample) -> float:
+        first = sample.first
+        if isinstance(first, dict):
+            if isinstance(first.get("trace"), dict) and "observations" in first:
+                return 1.0
+            if "observations" in first and "id" in first and ("projectId" in first or "sessionId" in first):
+                return 0.9
+            if _is_observation(first):
+                return 0.9
+        head = sample.text[:8192]
+        if '"parentObservationId"' in head and '"traceId"' in head:
+            return 0.7
+        return 0.0
+
+    def read(self, source: Source, sink: SpanSink) -> None:
+        for line, record in source.records():
+            if isinstance(record, dict) and isinstance(record.get("trace"), dict):
+                extra = {k: v for k, v in record.items() if k not in ("trace", "observations") and v not in _EMPTY}
+                self._trace(record["trace"], record.get("observations"), extra, line, sink)
+            elif isinstance(record, dict) and isinstance(record.get("observations"), list) and "id" in record:
+                self._trace(record, record["observations"], {}, line, sink)
+            elif isinstance(record, dict) and _is_observation(record):
+                self._observation(record, None, line, sink)
+            else:
+                sink.quarantine(line, "not-a-langfuse-trace",
+                                "expected a Langfuse export {trace, observations}, a trace with `observations`, "
+                                f"or an observation, found {_describe(record)}", record)
+
+    def _trace(self, trace: dict[str, Any], observations: Any, extra: dict[str, Any], line: int, sink: SpanSink) -> None:
+        inline = trace.get("observations")
+        if not isinstance(observations, list):
+            if observations is not None:
+                sink.quarantine(line, "not-a-langfuse-trace",
+                                f"expected `observations` to be a list, found {type(observations).__name__}", observations)
+            observations = inline if isinstance(inline, list) and all(isinstance(o, dict) for o in inline) else []
+        root: str | None = None
+        try:
+            row = trace_row(trace, extra, repeated=bool(observations) and inline is not None)
+        except RecordError as exc:
+            sink.quarantine(line, exc.reason, exc.detail, trace)
+        else:
+            root = row["run_id"]
+            sink.add(row, line)
+        for observation in observations:
+            self._observation(observation, root, line, sink)
+
+    def _observation(self, observation: Any, root: str | None, line: int, sink: SpanSink) -> None:
+        try:
+            row = observation_row(observation, root)
+        except RecordError as exc:
+            sink.quarantine(line, exc.reason, exc.detail, observation)
+            return
+        sink.add(row, line)
+
+
+def _is_observation(record: dict[str, Any]) -> bool:
+    return "traceId" in record and ("parentObservationId" in record or str(record.get("type", "")).upper() in OBSERVATION_KINDS) \
+        and "startTime" in record
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, dict):
+        return "an object with keys " + ", ".join(sorted(value)[:8])
+    return type(value).__name__
+
+
+def split_metadata(value: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Langfuse ``metadata`` → (OpenTelemetry attributes, structural extras for ``attributes``)."""
+    if value in _EMPTY or value == "":
+        return {}, {}
+    parsed = value
+    if isinstance(value, str):
+        try:
+            parsed = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return {}, {"metadata": value}  # free text: kept as written
+    if not isinstance(parsed, dict):
+        return {}, {"metadata": parsed}
+    attrs = parsed.get("attributes")
+    extras: dict[str, Any] = {}
+    if not isinstance(attrs, dict):
+        attrs = {}
+        if parsed.get("attributes") is not None:
+            extras["metadata.attributes"] = parsed["attributes"]
+    if parsed.get("resourceAttributes") not in _EMPTY:
+        extras["@resource"] = parsed["resourceAttributes"]
+    if parsed.get("scope") not in _EMPTY:
+        extras["@scope"] = parsed["scope"]
+    other = {k: v for k, v in parsed.items() if k not in ("attributes", "resourceAttributes", "scope")}
+    if other:
+        extras["metadata"] = other
+    return dict(attrs), extras
+
+
+def trace_row(trace: dict[str, Any], extra: dict[str, Any], repeated: bool) -> dict[str, Any]:
+    run = trace_id(trace.get("id"), "trace.id")
+    if run is None:
+        raise RecordError("missing-run-id", "expected `trace.id`, found none. Hint: every Langfuse trace has an id")
+    start = time_ns(trace.get("timestamp"), "trace.timestamp")
+    latency = _number("trace.latency", trace.get("latency"))
+    end = start + int(round(latency * 1e9)) if start is not None and latency is not None else None
+    row: dict[str, Any] = {
+        "run_id": run,
+        "span_id": run,
+        "parent_id": None,
+        "name": as_text(trace.get("name")),
+        "kind": "chain",  # the run's container, whatever its OTel attributes say of the root span
+        "session_id": as_text(trace.get("sessionId")),
+        "start_time": start,
+        "end_time": end,
+        "status": "ok" if end is not None else "unset",
+        "input": as_text(trace.get("input")),
+        "output": as_text(trace.get("output")),
+    }
+    otel, structural = split_metadata(trace.get("metadata"))
+    rest = _finish(row, otel)
+    held = _TRACE_HELD | ({"observations"} if repeated else set())
+    attrs = {k: v for k, v in trace.items() if k not in held and v not in _EMPTY}
+    if latency is not None:
+        attrs["latency"] = latency
+    attrs.update(rest)
+    attrs.update(structural)
+    if extra:
+        attrs["@export"] = extra
+    row["attributes"] = attrs
+    return row
+
+
+def observation_row(obs: Any, root: str | None) -> dict[str, Any]:
+    if not isinstance(obs, dict):
+        raise RecordError("not-an-observation", f"expected an observation object, found {type(obs).__name__}")
+    type_ = str(obs.get("type") or "SPAN").upper()
+    kind = OBSERVATION_KINDS.get(type_)
+    run = trace_id(obs.get("traceId"), "traceId") or root
+    parent = span_id(obs.get("parentObservationId"), "parentObservationId")
+    own = span_id(obs.get("id"), "id")
+    if own is None:
+        raise RecordError("missing-span-id", "expected an observation `id`, found none")
+    row: dict[str, Any] = {
+        "run_id": run,
+        "span_id": own,
+        # Top-level observations hang under the trace's root span (when it is in the same run).
+        "parent_id": parent if parent is not None else (root if root == run else None),
+        "name": as_text(obs.get("name")),
+        "kind": None if type_ == "SPAN" else kind,  # a generic SPAN lets the OTel attributes say more
+        "start_time": time_ns(obs.get("startTime"), "startTime"),
+        "end_time": time_ns(obs.get("endTime"), "endTime"),
+        "model": as_text(obs.get("model")) if obs.get("model") not in ("", None) else None,
+        "input": as_text(obs.get("input")),
+        "output": as_text(obs.get("output")),
+    }
+    if kind == "event" and row["end_time"] is None:
+        row["end_time"] = row["start_time"]
+    used = set(_OBS_HELD)
+    level = str(obs.get("level") or "DEFAULT").upper()
+    if level == "ERROR":
+        row["status"] = "error"
+        if obs.get("statusMessage") not in (None, ""):
+            row["error_message"] = as_text(obs["statusMessage"])
+            used.add("statusMessage")
+    else:
+        row["status"] = "ok" if row["end_time"] is not None else "unset"
+    _usage(obs, row, kind == "llm")
+    otel, structural = split_metadata(obs.get("metadata"))
+    rest = _finish(row, otel)
+    if row.get("kind") is None:
+        row["kind"] = kind or "unknown"
+    if kind is None:
+        rest["@type"] = obs.get("type")
+    if row["kind"] == "agent" and row.get("agent") is None:
+        row["agent"] = as_text(otel.get("graph.node.id")) or row["name"]
+    if row["kind"] == "tool" and row.get("tool") is None:
+        row["tool"] = row["name"]
+    attrs = {k: v for k, v in obs.items() if k not in used and v not in _EMPTY}
+    attrs.update(rest)
+    attrs.update(structural)
+    row["attributes"] = attrs
+    return row
+
+
+def _finish(row: dict[str, Any], otel: dict[str, Any]) -> dict[str, Any]:
+    rest = finish_row(row, otel)
+    # OpenInference repeats the observation's input/output as input.value/output.value: keep one copy.
+    for key, column in (("input.value", "input"), ("output.value", "output")):
+        if key in rest and rest[key] == row.get(column):
+            del rest[key]
+    return rest
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _number(label: str, value: Any) -> float | None:
+    try:
+        return as_float(value)
+    except ValueError as exc:
+        raise RecordError("invalid-value", f"`{label}`: {exc}") from None
+
+
+def _usage(obs: dict[str, Any], row: dict[str, Any], is_model_call: bool) -> None:
+    # usageDetails is sometimes a Python repr string in UI exports (crewai sample): the *Usage ints carry it.
+    details, usage, costs = (_dict(obs.get(k)) for k in ("usageDetails", "usage", "costDetails"))
+    picks = {
+        "input_tokens": (obs.get("inputUsage"), details.get("input"), usage.get("input"), obs.get("promptTokens")),
+        "output_tokens": (obs.get("outputUsage"), details.get("output"), usage.get("output"), obs.get("completionTokens")),
+        "cost_usd": (obs.get("totalCost"), costs.get("total"), obs.get("calculatedTotalCost")),
+    }
+    for column, values in picks.items():
+        value = next((v for v in values if v is not None), None)
+        try:
+            number = as_float(value) if column == "cost_usd" else as_int(value)
+        except ValueError as exc:
+            raise RecordError("invalid-value", f"`{column}` of observation {row['span_id']}: {exc}") from None
+        # Langfuse writes 0 usage and cost on every non-model observation: a default, not a measurement.
+        if number is not None and (is_model_call or number != 0):
+            row[column] = number

@@ -1,0 +1,388 @@
+"""LangSmith runs: exported runs and the SDK's ingest captures.
+
+Shapes accepted (see ../shared/formats/langsmith and FIELDS.md §3):
+
+* exported runs (``read_run``/``list_runs``/the Run object of the docs): one object, a JSON array,
+  JSON-lines, or a ``{"runs": [...]}`` payload (the webhook's; its other keys go to ``@batch``);
+  nested ``child_runs`` trees are flattened with their parent links;
+* the SDK's ingest captures ``{"post": [RunCreate], "patch": [RunUpdate]}``: a patch is folded
+  into the posted run with the same id (the JS SDK's patches carry no ``id``: the last segment of
+  ``dotted_order`` names the run) and counted as merged. A patch whose post never came is kept as
+  a row of its own, flagged ``@patch_without_post``.
+
+Mapping: ``trace_id`` (else the first ``dotted_order`` segment, else the root's own id) is the
+run; ``parent_run_id`` (else the nesting, else the previous ``dotted_order`` segment) the parent.
+Times are ISO-8601 (aware or naive UTC) or epoch milliseconds (JS SDK); ``dotted_order`` keeps
+the SDK's microsecond start order, so it refines a millisecond ``start_time``. ``run_type`` gives
+the kind (embedding → llm, prompt/parser → chain); a LangGraph node's own chain run
+(``name == extra.metadata.langgraph_node``) is an agent, and ``agent`` is the LangGraph node or,
+for chain runs, the chain's name. The session is the thread (``extra.metadata.thread_id`` |
+``session_id`` | ``conversation_id``); the run's top-level ``session_id`` is LangSmith's
+*project* and stays in attributes. Token and cost columns are filled for llm/embedding runs only:
+on chain runs LangSmith's ``prompt_tokens``/``total_cost`` are roll-ups of the children and
+would count twice.
+
+Every run is buffered until the end of the file, because a patch (or a child's parent) may come
+later than the record it completes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from ..normalize import as_float, as_int, as_text
+from .base import Loader, Sample, Source, SpanSink
+from .otel_common import RecordError, span_id, time_ns, trace_id
+
+RUN_TYPE_KINDS = {
+    "llm": "llm",
+    "chain": "chain",
+    "tool": "tool",
+    "retriever": "retriever",
+    "embedding": "llm",
+    "prompt": "chain",
+    "parser": "chain",
+    "agent": "agent",
+}
+
+_STATUS_WORDS = {"success": "ok", "error": "error", "pending": "unset", "running": "unset"}
+_THREAD_KEYS = ("thread_id", "session_id", "conversation_id")
+# "ValueError('boom')", "openai.RateLimitError: 429 ...", "KeyError: 'x'" → the exception class.
+_ERROR_TYPE_RE = re.compile(r"^\s*([A-Za-z_][\w.]*?(?:Error|Exception|Exit|Interrupt|Timeout|Warning))\b")
+_DOTTED_SEGMENT_RE = re.compile(r"^(\d{8}T\d{6})(\d{1,6})Z(.+)$")
+# Keys whose meaning a column holds; everything else goes to attributes.
+_HELD = frozenset({"id", "trace_id", "parent_run_id", "name", "start_time", "end_time", "error",
+                   "inputs", "outputs", "child_runs"})
+_USAGE_KEYS = ("prompt_tokens", "completion_tokens", "total_cost")
+
+
+@dataclass
+class _Run:
+    """One run waiting for its patches: the merged record and where it came from."""
+
+    record: dict[str, Any]
+    line: int
+    nested_parent: str | None = None
+    nested_trace: str | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+class LangSmithLoader(Loader):
+    name = "langsmith"
+    description = "LangSmith runs: exports (JSON/JSONL, nested child_runs, webhook `runs`) and SDK {post, patch} ingest captures"
+    sniffs = "objects with `run_type` + `dotted_order`/`trace_id`, `{post, patch}` run lists, or `{runs: [...]}` of runs"
+
+    def sniff(self, sample: Sample) -> float:
+        first = sample.first
+        head = sample.text[:SNIFF_HEAD]
+        runs_in_head = '"run_type"' in head or '"dotted_order"' in head
+        if isinstance(first, dict):
+            keys = first.keys()
+            if ("post" in keys or "patch" in keys) and (runs_in_head or _first_of(first, "post", "patch") is not None):
+                return 1.0 if runs_in_head else 0.6
+            if isinstance(first.get("runs"), list) and runs_in_head:
+                return 0.95
+            if "run_type" in keys and ({"id", "trace_id", "dotted_order"} & keys):
+                return 1.0
+            if "dotted_order" in keys and "trace_id" in keys:
+                return 0.9
+        return 0.7 if '"run_type"' in head and '"dotted_order"' in head else 0.0
+
+    def read(self, source: Source, sink: SpanSink) -> None:
+        runs: list[_Run] = []
+        by_id: dict[str, _Run] = {}
+        patches: list[tuple[int, dict[str, Any]]] = []
+        for line, record in source.records():
+            if not isinstance(record, dict):
+                sink.quarantine(line, "not-a-langsmith-run",
+                                f"expected a run object, a {{post, patch}} capture or {{runs: [...]}}, found {type(record).__name__}",
+                                record)
+                continue
+            if ("post" in record or "patch" in record) and "run_type" not in record:
+                self._capture(record, line, runs, by_id, patches, sink)
+            elif isinstance(record.get("runs"), list):
+                batch = {k: v for k, v in record.items() if k != "runs" and v is not None}
+                for item in record["runs"]:
+                    self._buffer(item, line, runs, by_id, sink, extras={"@batch": batch} if batch else {})
+            else:
+                self._buffer(record, line, runs, by_id, sink)
+        for line, patch in patches:
+            key = _patch_key(patch)
+            target = by_id.get(key) if key is not None else None
+            if target is None:
+                if key is None:
+                    sink.quarantine(line, "missing-span-id",
+                                    "expected a patch with `id` or `dotted_order` naming the run it completes, found neither. "
+                                    "Hint: a patch without a run id cannot be matched to its post", patch)
+                    continue
+                orphan = _Run(dict(patch), line, extras={"@patch_without_post": True})
+                runs.append(orphan)
+                by_id[key] = orphan
+                continue
+            _merge(target.record, patch)
+            sink.merged(line)
+        self._emit(runs, by_id, sink)
+
+    # -- buffering ----------------------------------------------------------------------------
+
+    def _capture(self, record: dict[str, Any], line: int, runs: list[_Run], by_id: dict[str, _Run],
+                 patches: list[tuple[int, dict[str, Any]]], sink: SpanSink) -> None:
+        # Keys beside post/patch (rare: a project name, a batch id) are kept on every posted run.
+        other = {k: v for k, v in record.items() if k not in ("post", "patch") and v is not None}
+        extras = {"@capture": other} if other else {}
+        for key in ("post", "patch"):
+            items = record.get(key)
+            if items is None:
+                continue
+            if not isinstance(items, list):
+                sink.quarantine(line, "not-a-langsmith-run", f"expected `{key}` to be a list of runs, found {type(items).__name__}", items)
+                continue
+            for item in items:
+                if key == "post":
+                    self._buffer(item, line, runs, by_id, sink, extras)
+                elif isinstance(item, dict):
+                    patches.append((line, item))
+                else:
+                    sink.quarantine(line, "not-a-langsmith-run", f"expected a patch object, found {type(item).__name__}", item)
+
+    def _buffer(self, record: Any, line: int, runs: list[_Run], by_id: dict[str, _Run], sink: SpanSink,
+                extras: dict[str, Any] | None = None) -> None:
+        for run, parent, trace in _flatten(record):
+            if not isinstance(run, dict):
+                sink.quarantine(line, "not-a-langsmith-run", f"expected a run object, found {type(run).__name__}", run)
+                continue
+            pending = _Run(run, line, parent, trace, dict(extras or {}))
+            runs.append(pending)
+            try:
+                key = _run_key(run)
+            except RecordError:
+                key = None  # reported when the row is built
+            if key is not None:
+                by_id[key] = pending  # the latest post with an id takes its patches
+
+    # -- rows ---------------------------------------------------------------------------------
+
+    def _emit(self, runs: list[_Run], by_id: dict[str, _Run], sink: SpanSink) -> None:
+        for pending in runs:
+            try:
+                row = run_row(pending, by_id)
+            except RecordError as exc:
+                sink.quarantine(pending.line, exc.reason, exc.detail, pending.record)
+                continue
+            sink.add(row, pending.line)
+
+
+SNIFF_HEAD = 8192
+
+
+def _first_of(record: dict[str, Any], *keys: str) -> Any:
+    for key in keys:
+        items = record.get(key)
+        if isinstance(items, list) and items and isinstance(items[0], dict) and ("run_type" in items[0] or "dotted_order" in items[0]):
+            return items[0]
+    return None
+
+
+def _flatten(record: Any) -> Iterator[tuple[Any, str | None, str | None]]:
+    """A run and its nested ``child_runs``, each with the id and trace its nesting implies."""
+    stack: list[tuple[Any, str | None, str | None]] = [(record, None, None)]
+    while stack:
+        run, parent, trace = stack.pop()
+        yield run, parent, trace
+        if isinstance(run, dict) and isinstance(run.get("child_runs"), list):
+            own = as_text(run.get("id"))
+            own_trace = as_text(run.get("trace_id")) or trace or (own if parent is None and not run.get("parent_run_id") else None)
+            stack.extend((child, own, own_trace) for child in reversed(run["child_runs"]))
+
+
+def _run_key(run: dict[str, Any]) -> str | None:
+    if run.get("id") is not None:
+        return span_id(run.get("id"), "id")
+    segments = parse_dotted_order(run.get("dotted_order"))
+    return segments[-1][1] if segments else None
+
+
+def _patch_key(patch: dict[str, Any]) -> str | None:
+    try:
+        return _run_key(patch)
+    except RecordError:
+        return None
+
+
+def _merge(target: dict[str, Any], patch: dict[str, Any]) -> None:
+    """A patch completes its post: its non-null fields win; ``extra`` dicts merge one level down."""
+    for key, value in patch.items():
+        if value is None:
+            continue
+        if key == "extra" and isinstance(value, dict) and isinstance(target.get("extra"), dict):
+            merged = dict(target["extra"])
+            for sub, sub_value in value.items():
+                if isinstance(sub_value, dict) and isinstance(merged.get(sub), dict):
+                    merged[sub] = {**merged[sub], **sub_value}
+                else:
+                    merged[sub] = sub_value
+            target["extra"] = merged
+        else:
+            target[key] = value
+
+
+def parse_dotted_order(value: Any) -> list[tuple[int, str]]:
+    """``dotted_order`` → ``[(start_ns, run_id)]`` from the root down to the run itself."""
+    if value is None or value == "":
+        return []
+    if not isinstance(value, str):
+        raise RecordError("invalid-dotted-order", f"`dotted_order`: expected a string, found {type(value).__name__}")
+    out: list[tuple[int, str]] = []
+    for segment in value.split("."):
+        match = _DOTTED_SEGMENT_RE.match(segment)
+        if not match:
+            raise RecordError("invalid-dotted-order",
+                              f"`dotted_order`: expected segments like 20240101T000000000000Z<run uuid>, found {segment!r:.80}")
+        stamp, micros, run = match.groups()
+        try:
+            base = datetime.strptime(stamp, "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+        except ValueError:
+            raise RecordError("invalid-dotted-order", f"`dotted_order`: {stamp!r} is not a date and time") from None
+        ns = int(base.timestamp()) * 1_000_000_000 + int(micros.ljust(6, "0")) * 1_000
+        out.append((ns, span_id(run, "dotted_order") or run))
+    return out
+
+
+def run_row(pending: _Run, by_id: dict[str, _Run]) -> dict[str, Any]:
+    run = pending.record
+    dotted = parse_dotted_order(run.get("dotted_order"))
+    own = span_id(run.get("id"), "id") or (dotted[-1][1] if dotted else None)
+    if own is None:
+        raise RecordError("missing-span-id", "expected a run `id` (or a `dotted_order` ending in it), found neither")
+    parent = span_id(run.get("parent_run_id"), "parent_run_id") or span_id(pending.nested_parent, "child_runs parent")
+    if parent is None and len(dotted) >= 2:
+        parent = dotted[-2][1]
+    run_id = (trace_id(run.get("trace_id"), "trace_id") or (dotted[0][1] if dotted else None)
+              or trace_id(pending.nested_trace, "child_runs trace") or _trace_by_parents(own, parent, by_id))
+    if run_id is None:
+        raise RecordError("missing-trace-id",
+                          f"run {own} has a parent ({parent}) but no `trace_id` or `dotted_order`, and its ancestry "
+                          "is not in the file. Hint: export whole traces, or runs with `trace_id`")
+    start = time_ns(run.get("start_time"), "start_time")
+    if dotted:
+        dotted_start = dotted[-1][0]
+        # dotted_order keeps the SDK's µs start order; a ms start_time (JS SDK) is the same instant, coarser.
+        if start is None or abs(dotted_start - start) < 1_000_000:
+            start = dotted_start
+    end = time_ns(run.get("end_time"), "end_time")
+    run_type = run.get("run_type")
+    kind = RUN_TYPE_KINDS.get(str(run_type).lower()) if run_type is not None else None
+    metadata = _dict(_dict(run.get("extra")).get("metadata"))
+    name = as_text(run.get("name"))
+    node = as_text(metadata.get("langgraph_node"))
+    if kind == "chain" and node is not None and name == node:
+        kind = "agent"  # the LangGraph node's own run: the agent at work
+    row: dict[str, Any] = {
+        "run_id": run_id,
+        "span_id": own,
+        "parent_id": parent,
+        "name": name,
+        "kind": kind or "unknown",
+        "start_time": start,
+        "end_time": end,
+        "input": as_text(run.get("inputs")),
+        "output": as_text(run.get("outputs")),
+        "session_id": next((as_text(metadata[k]) for k in _THREAD_KEYS if metadata.get(k) not in (None, "")), None),
+        "agent": node or (name if kind in ("chain", "agent") else None),
+        "tool": name if kind == "tool" else None,
+    }
+    _status(run, row)
+    used = set(_HELD)
+    if kind is not None and str(run_type).lower() == kind:
+        used.add("run_type")
+    if str(run.get("status", "")).lower() in _STATUS_WORDS:
+        used.add("status")
+    rest: dict[str, Any] = {}
+    if kind == "llm":
+        _usage(run, row, metadata, used, rest)
+    attrs = {k: v for k, v in run.items() if k not in used and v is not None}
+    attrs.update(rest)
+    attrs.update(pending.extras)
+    row["attributes"] = attrs
+    return row
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _trace_by_parents(own: str, parent: str | None, by_id: dict[str, _Run]) -> str | None:
+    """The root of the ancestry, following parent_run_id through the runs in the file."""
+    if parent is None:
+        return own  # a root run is its own trace
+    seen = {own}
+    current: str | None = parent
+    while current is not None and current not in seen:
+        seen.add(current)
+        pending = by_id.get(current)
+        if pending is None:
+            return None
+        run = pending.record
+        if run.get("trace_id"):
+            return trace_id(run["trace_id"], "trace_id")
+        up = run.get("parent_run_id") or pending.nested_parent
+        if up is None:
+            return current
+        current = span_id(up, "parent_run_id")
+    return None
+
+
+def _status(run: dict[str, Any], row: dict[str, Any]) -> None:
+    error = run.get("error")
+    word = _STATUS_WORDS.get(str(run.get("status", "")).lower())
+    if error not in (None, "", False):
+        text = as_text(error)
+        row["status"] = "error"
+        row["error_message"] = text
+        match = _ERROR_TYPE_RE.match(text or "")
+        row["error_type"] = match.group(1) if match else None
+    elif word == "error":
+        row["status"] = "error"
+    elif word == "unset":
+        row["status"] = "unset"
+    elif word == "ok" or row["end_time"] is not None:
+        row["status"] = "ok"
+    else:
+        row["status"] = "unset"  # posted, never patched: still running when captured
+
+
+def _usage(run: dict[str, Any], row: dict[str, Any], metadata: dict[str, Any], used: set[str], rest: dict[str, Any]) -> None:
+    """Tokens, cost and model of a model call, from the export's fields or the ingest's usage_metadata."""
+    outputs = _dict(run.get("outputs"))
+    usage = _dict(outputs.get("usage_metadata") or metadata.get("usage_metadata"))
+    token_usage = _dict(_dict(outputs.get("llm_output")).get("token_usage"))
+    candidates = {
+        "input_tokens": (run.get("prompt_tokens"), usage.get("input_tokens"), token_usage.get("prompt_tokens")),
+        "output_tokens": (run.get("completion_tokens"), usage.get("output_tokens"), token_usage.get("completion_tokens")),
+    }
+    for column, values in candidates.items():
+        value = next((v for v in values if v is not None), None)
+        try:
+            row[column] = as_int(value)
+        except ValueError as exc:
+            raise RecordError("invalid-value", f"`{column}`: {exc}") from None
+    used.update(("prompt_tokens", "completion_tokens"))
+    cost = run.get("total_cost")
+    if cost is not None:
+        try:
+            row["cost_usd"] = as_float(cost)
+            used.add("total_cost")
+        except ValueError as exc:
+            # The docs' example run says "string" here: keep the value, say why it is not a cost.
+            rest["@unparsed"] = {"total_cost": str(exc)}
+    model = outputs.get("model") or metadata.get("ls_model_name")
+    invocation = _dict(_dict(run.get("extra")).get("invocation_params"))
+    if model is None:
+        model = invocation.get("model") or invocation.get("model_name")
+    if model is None and isinstance(run.get("inputs"), dict):
+        model = run["inputs"].get("model")
+    row["model"] = as_text(model) if isinstance(model, str) else None
