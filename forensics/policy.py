@@ -37,6 +37,7 @@ _BUDGETS: Final[dict[str, tuple[tuple[type, ...], str]]] = {
     "max_cost_usd_per_run": ((int, float), "a number >= 0 (0 disables)"),
 }
 _TOOLS: Final = (
+    "read_only",
     "side_effecting",
     "irreversible",
     "escalation",
@@ -80,6 +81,7 @@ class Policy:
     max_tokens_per_run: int
     max_cost_usd_per_run: float
     context_windows: dict[str, int] = field(default_factory=dict)
+    read_only: str = ""
     side_effecting: str = ""
     irreversible: str = ""
     escalation: str = ""

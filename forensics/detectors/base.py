@@ -26,21 +26,34 @@ DETECTOR_OUTPUT: Final[dict[str, pl.DataType]] = {
     "explanation": pl.String(),
 }
 
+# JSON inside JSON (a chat message whose content is a JSON string) escapes its quotes; every
+# pattern below accepts a key written "key" or \"key\".
+_Q: Final = r'\\?"'
+
 # Error-shaped text in an output whose status says ok. Each alternative is a shape seen in real
 # tool results: a JSON error object, a Python traceback, an HTTP error page, a failed status field.
 ERROR_SHAPED: Final = (
-    r'(?i)^\s*\{\s*"(error|errors|exception|error_message|err)"\s*:'
+    rf"(?i)^\s*\{{\s*{_Q}(error|errors|exception|error_message|err){_Q}\s*:"
     r"|traceback \(most recent call last\)"
     r"|too many requests|rate limit(ed)? exceeded|internal server error|service unavailable|bad gateway|gateway time-?out"
-    r'|"status"\s*:\s*"(failed|failure|error)"'
-    r'|"success"\s*:\s*false|"ok"\s*:\s*false'
+    rf"|{_Q}status{_Q}\s*:\s*{_Q}(failed|failure|error){_Q}"
+    rf"|{_Q}success{_Q}\s*:\s*false|{_Q}ok{_Q}\s*:\s*false"
     r"|^\s*(error|exception|fatal)\s*[:!]"
 )
-EMPTY_RESULT: Final = r"^\s*(\[\s*\]|\{\s*\}|null|none|)\s*$"
+EMPTY_RESULT: Final = r"^\s*(\[\s*\]|\{\s*\}|null|none|\"\"|)\s*$"
+# An answer with nothing in it, bare or in the wrappers exporters use ({"output": ""}, a
+# LangChain generation with empty text, a chat message with empty content).
+EMPTY_ANSWER: Final = (
+    r"^\s*(\[\s*\]|\{\s*\}|null|\"\"|)\s*$"
+    rf"|^\s*\{{\s*{_Q}(output|text|content|answer|result|response){_Q}\s*:\s*({_Q}{_Q}|null)\s*\}}\s*$"
+    rf"|^\s*\{{\s*{_Q}generations{_Q}\s*:\s*\[\s*\[\s*\{{\s*{_Q}text{_Q}\s*:\s*{_Q}{_Q}"
+    rf"|^\s*\[\s*\{{\s*{_Q}role{_Q}\s*:\s*{_Q}assistant{_Q}\s*,\s*{_Q}content{_Q}\s*:\s*({_Q}{_Q}|null)\s*\}}\s*\]\s*$"
+)
 
 # A structured failure result from the run itself (its root output): the run said it failed.
 STRUCTURED_FAILURE: Final = (
-    r'(?i)"status"\s*:\s*"(failed|failure|error|escalated)"|^\s*\{\s*"error"\s*:|"success"\s*:\s*false'
+    rf"(?i){_Q}status{_Q}\s*:\s*{_Q}(failed|failure|error|escalated){_Q}"
+    rf"|^\s*\{{\s*{_Q}error{_Q}\s*:|{_Q}success{_Q}\s*:\s*false"
 )
 
 # Context-window exhaustion as providers write it (OpenAI, Anthropic, Gemini, LiteLLM).
@@ -48,11 +61,18 @@ CONTEXT_OVERFLOW_TEXT: Final = (
     r"(?i)context_length_exceeded|maximum context length|context window|prompt is too long"
     r"|too many tokens|input is too long|exceeds the (model'?s )?(maximum|context)"
 )
-TRUNCATED_FINISH: Final = r'(?i)"(gen_ai\.response\.finish_reasons?|finish_reasons?|stop_reason|llm\.finish_reason)"\s*:\s*\[?\s*"(length|max_tokens|max_output_tokens)"'
-HTTP_IN_ATTRS: Final = r'"http\.(?:response\.)?status_code"\s*:\s*"?(\d{3})'
+TRUNCATED_FINISH: Final = (
+    rf"(?i){_Q}(gen_ai\.response\.finish_reasons?|finish_reasons?|stop_reason|llm\.finish_reason){_Q}"
+    rf"\s*:\s*\[?\s*{_Q}(length|max_tokens|max_output_tokens){_Q}"
+)
+HTTP_IN_ATTRS: Final = rf"{_Q}http\.(?:response\.)?status_code{_Q}\s*:\s*{_Q}?(\d{{3}})"
 HTTP_IN_TEXT: Final = r"(?i)\b(?:http|status|code|error)\D{0,3}(\d{3})\b"
-CONFIDENCE: Final = r'"(?:confidence|confidence_score|gen_ai\.confidence)"\s*:\s*"?(-?[0-9]*\.?[0-9]+)'
+CONFIDENCE: Final = (
+    rf"{_Q}(?:confidence|confidence_score|gen_ai\.confidence){_Q}\s*:\s*{_Q}?(-?[0-9]*\.?[0-9]+)"
+)
 TRANSFER_TOOL: Final = r"(?i)^(?:transfer|handoff|hand_off|delegate)_to_(.+)$"
+# A person acting (OpenTelemetry's enduser.id on a step): human activity, whatever the span kind.
+PERSON: Final = rf"{_Q}enduser\.id{_Q}\s*:\s*{_Q}[^\\\"]"
 
 
 @dataclass
@@ -157,14 +177,23 @@ def _tool_roles(tool_names: pl.Series, policy: Policy) -> pl.DataFrame:
     """Policy tool roles computed over the distinct tool names only (a few hundred, not millions)."""
     names = pl.DataFrame({"call_tool": tool_names}).drop_nulls().unique()
     c = pl.col("call_tool")
+    writes = ~c.str.contains(policy.read_only)
     return names.with_columns(
-        c.str.contains(policy.side_effecting).alias("is_side_effect"),
-        c.str.contains(policy.irreversible).alias("is_irreversible"),
+        (c.str.contains(policy.side_effecting) & writes).alias("is_side_effect"),
+        (c.str.contains(policy.irreversible) & writes).alias("is_irreversible"),
         c.str.contains(policy.escalation).alias("is_escalation_tool"),
-        c.str.contains(policy.acknowledgement).alias("is_ack_tool"),
         c.str.contains(policy.delivery).alias("is_delivery"),
-        c.str.contains(policy.approval).alias("is_approval_tool"),
         c.str.contains(policy.fallback).alias("is_fallback_tool"),
+    )
+
+
+def _step_roles(step_names: pl.Series, policy: Policy) -> pl.DataFrame:
+    """Acknowledgement and approval by step name (any kind: a person's step is often an event)."""
+    names = pl.DataFrame({"step_name": step_names}).drop_nulls().unique()
+    c = pl.col("step_name")
+    return names.with_columns(
+        c.str.contains(policy.acknowledgement).alias("is_ack_step"),
+        c.str.contains(policy.approval).alias("is_approval_step"),
     )
 
 
@@ -176,6 +205,7 @@ def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
         pl.int_range(pl.len(), dtype=pl.Int64).over("run_id").alias("seq"),
         pl.coalesce("start_time", "end_time").alias("t"),
         pl.when(is_tool).then(pl.coalesce("tool", "name")).alias("call_tool"),
+        pl.coalesce("tool", "name").alias("step_name"),
         pl.coalesce("tool", "model", "name", "kind").alias("call"),
         # Arguments compared without whitespace: the same call re-serialised is the same call.
         pl.when(is_tool)
@@ -208,7 +238,7 @@ def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
     transfer = pl.col("call_tool").str.extract(TRANSFER_TOOL, 1)
     df = df.with_columns(
         failed.fill_null(False).alias("failed"),
-        (is_tool & shaped).fill_null(False).alias("error_shaped"),
+        (pl.col("kind").is_in(["tool", "retriever"]) & shaped).fill_null(False).alias("error_shaped"),
         pl.when(pl.col("kind") == "handoff")
         .then(pl.coalesce("handoff_to", transfer))
         .otherwise(transfer)
@@ -230,17 +260,23 @@ def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
         ).alias("error_label"),
     )
     roles = _tool_roles(df.get_column("call_tool"), policy)
-    df = df.join(roles, on="call_tool", how="left").with_columns(
-        pl.col(
-            "is_side_effect",
-            "is_irreversible",
-            "is_escalation_tool",
-            "is_ack_tool",
-            "is_delivery",
-            "is_approval_tool",
-            "is_fallback_tool",
-        ).fill_null(False)
+    steps = _step_roles(df.get_column("step_name"), policy)
+    df = (
+        df.join(roles, on="call_tool", how="left")
+        .join(steps, on="step_name", how="left")
+        .with_columns(
+            pl.col(
+                "is_side_effect",
+                "is_irreversible",
+                "is_escalation_tool",
+                "is_delivery",
+                "is_fallback_tool",
+                "is_ack_step",
+                "is_approval_step",
+            ).fill_null(False)
+        )
     )
+    person = pl.col("attributes").str.contains(PERSON).fill_null(False)
     to_human = pl.col("handoff_target").str.contains(policy.escalation_targets).fill_null(False)
     agent_is_human = pl.col("agent").str.contains(policy.escalation_targets).fill_null(False)
     df = df.with_columns(
@@ -248,8 +284,10 @@ def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
         _norm_name(pl.col("handoff_target")).alias("target_norm"),
         to_human.alias("to_human"),
         (pl.col("is_escalation_tool") | to_human).alias("is_escalation"),
-        (pl.col("kind").is_in(["human", "guardrail"]) | pl.col("is_approval_tool")).alias("is_review"),
-        ((pl.col("kind") == "human") | pl.col("is_ack_tool") | agent_is_human).alias("is_ack"),
+        (pl.col("kind").is_in(["human", "guardrail"]) | pl.col("is_approval_step") | person).alias(
+            "is_review"
+        ),
+        ((pl.col("kind") == "human") | pl.col("is_ack_step") | agent_is_human | person).alias("is_ack"),
         pl.coalesce("session_id", pl.concat_str([pl.lit("run:"), pl.col("run_id")])).alias("scope_key"),
     ).sort(["run_id", "seq"])
     # A failure whose own child failed is the same error travelling up; rules about "an error"
@@ -299,8 +337,30 @@ def _run_facts(df: pl.DataFrame) -> pl.DataFrame:
         pl.col("attributes").str.contains('"time_synthesized"', literal=True).any().alias("synthetic_time"),
         pl.len().alias("span_count"),
     )
+    # Where the final answer was first produced: the answering span with the same output that
+    # ended first (the model call under the agent that passed its answer up).
+    origin = (
+        df.filter(answer_kinds & pl.col("output").is_not_null())
+        .join(runs.select("run_id", pl.col("final_output").alias("output")), on=["run_id", "output"])
+        .sort("run_id", pl.col("end_time").fill_null(pl.col("t")), "seq")
+        .group_by("run_id")
+        .agg(pl.col("span_id").first().alias("answer_span_id"))
+    )
+    # An empty final answer: where the emptiness came from (the last answering model call that
+    # produced nothing), else the root.
+    empty_origin = (
+        df.filter((pl.col("kind") == "llm") & pl.col("output").str.contains(EMPTY_ANSWER).fill_null(False))
+        .group_by("run_id")
+        .agg(pl.col("span_id").last().alias("empty_span_id"))
+    )
+    runs = (
+        runs.join(origin, on="run_id", how="left")
+        .join(empty_origin, on="run_id", how="left")
+        .with_columns(pl.coalesce("answer_span_id", "final_span_id").alias("answer_span_id"))
+    )
     structured = pl.col("root_output").str.contains(STRUCTURED_FAILURE).fill_null(False)
     return runs.with_columns(
+        pl.col("root_output").str.contains(EMPTY_ANSWER).fill_null(False).alias("empty_answer"),
         structured.alias("structured_failure"),
         pl.when(pl.col("n_roots") == 0)
         .then(pl.lit("unknown"))

@@ -34,7 +34,8 @@ class RepeatedAction(Detector):
                 pl.len().alias("n"),
                 ok.sum().alias("n_ok"),
                 pl.col("output").filter(ok).n_unique().alias("n_results"),
-                pl.col("span_id").filter(ok).get(1, null_on_oob=True).alias("redo_id"),
+                # The first result the agent then ignored (labeling convention: not the first repeat).
+                pl.col("span_id").filter(ok).first().alias("redo_id"),
                 pl.col("t").min().alias("first_t"),
                 pl.col("t").max().alias("last_t"),
                 pl.col("seq").min().alias("first_seq"),
@@ -153,8 +154,13 @@ class DuplicateSideEffect(Detector):
             .agg(
                 pl.col("span_id").alias("ids"),
                 pl.len().alias("n"),
-                pl.col("span_id").get(1, null_on_oob=True).alias("dup_id"),
                 pl.col("run_id").get(1, null_on_oob=True).alias("dup_run"),
+                # Decisive: the first success whose effect was then repeated, within the run that
+                # repeated it (across runs, the repeat itself: the earlier run did nothing wrong).
+                pl.col("span_id")
+                .filter(pl.col("run_id") == pl.col("run_id").get(1, null_on_oob=True))
+                .first()
+                .alias("dup_id"),
                 pl.col("t").first().alias("first_t"),
                 pl.col("t").get(1, null_on_oob=True).alias("dup_t"),
                 pl.col("run_id").n_unique().alias("n_runs"),
@@ -196,17 +202,20 @@ class ContextOverflow(Detector):
 
         pol = ctx.policy
         window: pl.Expr = pl.lit(None, dtype=pl.Int64)
-        # Longest prefix first, so "gpt-4o" wins over "gpt-4" (a chain of expressions built from
-        # the policy's few entries; the rows are never looped over).
-        for prefix, size in sorted(pol.context_windows.items(), key=lambda kv: -len(kv[0])):
+        # Each longer prefix wraps the shorter ones, so "gpt-4o" wins over "gpt-4" (a chain of
+        # expressions built from the policy's few entries; the rows are never looped over).
+        for prefix, size in sorted(pol.context_windows.items(), key=lambda kv: len(kv[0])):
             window = pl.when(pl.col("model").str.starts_with(prefix)).then(pl.lit(size)).otherwise(window)
         spans = ctx.spans.lazy().filter(pl.col("kind").is_in(["llm", "agent", "chain", "tool"]))
         err_text = pl.concat_str(
             [pl.col("error_type").fill_null(""), pl.col("error_message").fill_null("")], separator=" "
         )
         said_overflow = pl.col("failed") & err_text.str.contains(CONTEXT_OVERFLOW_TEXT)
-        truncated = (pl.col("kind") == "llm") & pl.col("attributes").str.contains(TRUNCATED_FINISH).fill_null(
-            False
+        # The finish reason sits in the attributes (OpenTelemetry GenAI) or inside the recorded
+        # response (LangChain's generation_info, a raw provider response).
+        truncated = (pl.col("kind") == "llm") & (
+            pl.col("attributes").str.contains(TRUNCATED_FINISH).fill_null(False)
+            | pl.col("output").str.contains(TRUNCATED_FINISH).fill_null(False)
         )
         hits = (
             spans.with_columns(window.alias("window"))

@@ -89,12 +89,14 @@ class Stall(Detector):
         stall_s = ctx.policy.stall_seconds
         s = ctx.spans.lazy()
         runs = ctx.runs.lazy()
-        # Never ended: the hang is the latest-started span still open below the root (the deepest
-        # unfinished work); with only the root open, the last thing the run did.
+        # Never ended: the hang is the latest-started model or tool call still open (the call that
+        # never returned); with none, the last thing the run did (work waiting on nobody).
         open_runs = runs.filter(pl.col("reported_outcome") == "open").select("run_id", "last_span_id")
         open_spans = s.join(open_runs, on="run_id", how="semi")
         open_rows = open_spans.with_columns(
-            (~pl.col("is_root") & pl.col("end_time").is_null()).alias("hung"),
+            (~pl.col("is_root") & pl.col("end_time").is_null() & pl.col("kind").is_in(CALL_KINDS)).alias(
+                "hung"
+            ),
             pl.col("end_time").is_null().sum().over("run_id").alias("n_open"),
         )
         hung = open_rows.filter(pl.col("hung")).sort("run_id", "seq").group_by("run_id").agg(pl.all().last())
@@ -289,7 +291,8 @@ class UngatedLowConfidence(Detector):
             finding(
                 "run_id",
                 pl.concat_list("low_id", "span_id"),
-                "span_id",
+                # The step that reported low confidence: from there, acting without review was the path.
+                "low_id",
                 pl.format(
                     "{} {} reported confidence {} (gate {}) and side-effecting tool {} ran at {} with no human review or guardrail in between",
                     pl.col("low_kind"),

@@ -8,18 +8,10 @@ from forensics.detectors.base import Context, Detector, finding, hms, num, txt
 from forensics.detectors.registry import register
 
 
-@register
-class DanglingHandoff(Detector):
-    name = "dangling_handoff"
-    failure_class = "ownership_gap"
-    scope = "session"
-    severity = "high"
-    description = (
-        "A handoff (handoff span, transfer_to_<agent> tool, delegation) after which the target agent "
-        "never starts work in the run or a later run of its session."
-    )
+def dangling_handoffs(ctx: Context) -> pl.DataFrame:
+    """Handoff spans whose target never starts work later in the run or its session."""
 
-    def detect(self, ctx: Context) -> pl.LazyFrame:
+    def build() -> pl.LazyFrame:
         s = ctx.spans.lazy()
         # Handoffs to humans or queues are escalations: unacknowledged_escalation judges those.
         handoffs = s.filter(
@@ -42,7 +34,24 @@ class DanglingHandoff(Detector):
             .select("run_id", "span_id")
             .unique()
         )
-        dangling = handoffs.join(received, on=["run_id", "span_id"], how="anti")
+        return handoffs.join(received, on=["run_id", "span_id"], how="anti")
+
+    return ctx.cached("dangling_handoffs", build())
+
+
+@register
+class DanglingHandoff(Detector):
+    name = "dangling_handoff"
+    failure_class = "ownership_gap"
+    scope = "session"
+    severity = "high"
+    description = (
+        "A handoff (handoff span, transfer_to_<agent> tool, delegation) after which the target agent "
+        "never starts work in the run or a later run of its session."
+    )
+
+    def detect(self, ctx: Context) -> pl.LazyFrame:
+        dangling = dangling_handoffs(ctx).lazy()
         per_run = (
             dangling.sort("run_id", "seq")
             .group_by("run_id")

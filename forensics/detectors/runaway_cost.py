@@ -184,19 +184,37 @@ class FanOut(Detector):
             .agg(
                 pl.col("span_id").alias("ids"),
                 pl.len().alias("n"),
-                pl.col("span_id").get(limit, null_on_oob=True).alias("over_id"),
+                pl.col("seq").first().alias("first_child_seq"),
                 pl.col("t").get(limit, null_on_oob=True).alias("over_t"),
             )
             .filter(pl.col("n") > limit)
         )
-        parents = ctx.spans.lazy().select(
+        s = ctx.spans.lazy()
+        parents = s.select(
             "run_id",
             pl.col("span_id").alias("parent_id"),
             pl.col("call").alias("p_call"),
             pl.col("kind").alias("p_kind"),
         )
+        # The plan that fanned out: the last model call directly under the parent before its first
+        # sub-agent started (the decision); without one, the parent itself.
+        plans = (
+            wide.select("run_id", "parent_id", "first_child_seq")
+            .join(
+                s.filter(pl.col("kind") == "llm").select(
+                    "run_id", "parent_id", pl.col("span_id").alias("plan_id"), pl.col("seq").alias("plan_seq")
+                ),
+                on=["run_id", "parent_id"],
+            )
+            .filter(pl.col("plan_seq") < pl.col("first_child_seq"))
+            .sort("run_id", "plan_seq")
+            .group_by("run_id", "parent_id")
+            .agg(pl.col("plan_id").last())
+        )
         per_run = (
             wide.join(parents, on=["run_id", "parent_id"], how="left")
+            .join(plans, on=["run_id", "parent_id"], how="left")
+            .with_columns(pl.coalesce("plan_id", "parent_id").alias("decisive"))
             .sort("run_id", "over_t")
             .group_by("run_id")
             .agg(pl.all().first())
@@ -204,8 +222,8 @@ class FanOut(Detector):
         return per_run.select(
             finding(
                 "run_id",
-                pl.col("ids"),
-                "over_id",
+                pl.concat_list(pl.col("decisive"), pl.col("ids")),
+                "decisive",
                 pl.format(
                     "{} {} started {} sub-agents against a limit of {}; sub-agent {} started at {}",
                     txt(pl.col("p_kind")),

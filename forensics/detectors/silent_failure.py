@@ -156,7 +156,7 @@ class ClaimedButNotDone(Detector):
         runs = (
             ctx.runs.lazy()
             .filter(pl.col("final_output").is_not_null())
-            .select("run_id", "final_output", "final_span_id")
+            .select("run_id", "final_output", pl.col("answer_span_id").alias("final_span_id"))
             .join(evidence, on="run_id", how="left")
         )
         t_final = ctx.spans.lazy().select(
@@ -201,6 +201,8 @@ class UndeliveredOutput(Detector):
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
+        from forensics.detectors.ownership_gap import dangling_handoffs
+
         success = ctx.runs.lazy().filter(pl.col("reported_outcome") == "success")
         deliveries = (
             ctx.spans.lazy()
@@ -216,21 +218,42 @@ class UndeliveredOutput(Detector):
                 pl.len().alias("n_d"),
             )
         )
-        empty = pl.col("root_output").str.contains(r"^\s*(\"\"|null|\{\s*\}|\[\s*\])?\s*$").fill_null(False)
+        # A handoff nobody received: the work was passed on and went nowhere.
+        lost = (
+            dangling_handoffs(ctx)
+            .lazy()
+            .sort("run_id", "seq")
+            .group_by("run_id")
+            .agg(
+                pl.col("span_id").first().alias("h_id"),
+                pl.col("handoff_target").first().alias("h_to"),
+                pl.col("t").first().alias("h_t"),
+            )
+        )
         t_root = ctx.spans.lazy().select(
-            "run_id", pl.col("span_id").alias("root_span_id"), pl.col("t").alias("root_t")
+            "run_id", pl.col("span_id").alias("root_span_id"), pl.coalesce("end_time", "t").alias("root_t")
         )
         judged = (
             success.join(deliveries, on="run_id", how="left")
+            .join(lost, on="run_id", how="left")
             .join(t_root, on=["run_id", "root_span_id"], how="left")
             .with_columns(
                 (pl.col("n_d").is_not_null() & ~pl.col("delivered").fill_null(True)).alias("undelivered"),
-                empty.alias("empty"),
+                pl.col("h_id").is_not_null().alias("handed_off"),
             )
-            .filter(pl.col("undelivered") | pl.col("empty"))
+            .filter(pl.col("undelivered") | pl.col("handed_off") | pl.col("empty_answer"))
         )
         why = (
-            pl.when(pl.col("undelivered"))
+            pl.when(pl.col("handed_off"))
+            .then(
+                pl.format(
+                    "the run reported success at {} but its work was handed to {} at {}, who never received it",
+                    hms("root_t"),
+                    txt(pl.col("h_to")),
+                    hms("h_t"),
+                )
+            )
+            .when(pl.col("undelivered"))
             .then(
                 pl.format(
                     "the run reported success but none of its {} delivery attempt(s) succeeded (first: tool {} at {})",
@@ -241,13 +264,20 @@ class UndeliveredOutput(Detector):
             )
             .otherwise(pl.format("the run reported success at {} with an empty final output", hms("root_t")))
         )
+        empty_from = pl.coalesce("empty_span_id", "root_span_id")
         return judged.select(
             finding(
                 "run_id",
-                pl.when(pl.col("undelivered"))
+                pl.when(pl.col("handed_off"))
+                .then(pl.concat_list("h_id"))
+                .when(pl.col("undelivered"))
                 .then(pl.col("d_ids"))
-                .otherwise(pl.concat_list("root_span_id")),
-                pl.when(pl.col("undelivered")).then(pl.col("d_first")).otherwise(pl.col("root_span_id")),
+                .otherwise(pl.concat_list(empty_from, "root_span_id")),
+                pl.when(pl.col("handed_off"))
+                .then(pl.col("h_id"))
+                .when(pl.col("undelivered"))
+                .then(pl.col("d_first"))
+                .otherwise(empty_from),
                 why,
             )
         )
