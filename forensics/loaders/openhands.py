@@ -1,0 +1,248 @@
+"""OpenHands event streams: the trajectory JSON a session saves (a list of events), one event per
+line, or evaluation output lines that hold the events under ``history``.
+
+An event is ``{id, timestamp (naive ISO = UTC), source user|agent|environment, action|observation,
+cause, message, args|content+extras, tool_call_metadata}`` (see
+../shared/formats/jsonl_app_logs/openhands_trajs_basic.json).
+
+Pairing: an observation *closes* the action it answers (``cause`` = the action's id): the action
+is the span (a tool call: ``tool`` = ``tool_call_metadata.function_name``, ``input`` = its args),
+the observation gives its ``end_time``, ``output`` (the observation's content) and status, and is
+folded into the action's row (``sink.merged``; the observation's own fields are kept under
+``@observation``, except the copy of the action's ``tool_call_metadata`` it repeats). So a tool
+call is one span with a duration, as in every other format. Observations with no open action to
+close (state changes, a second observation of the same action, a cause outside the file) are
+``event`` spans of their own, parented to their cause.
+
+Status: an ``error`` observation (ErrorObservation) makes the span an error; so does a command
+whose ``extras.metadata.exit_code`` (older files: ``extras.exit_code``) is a non-zero code
+(``-1`` means "no exit code yet", not a failure). Actions that never get an observation (agent
+``message``, ``finish``, ``system``, ``reject``, state changes) are instants (end = start);
+other actions whose observation never came stay open (end_time null).
+
+Kinds: user ``message`` → human; agent ``message`` → llm; ``delegate`` → handoff to
+``args.agent`` (and the delegate's events, until its observation, are owned by that agent);
+``recall`` → retriever; ``system``/state changes → event; every other action → tool. Agent events
+are owned by agent ``agent`` (the stream does not name the agent class). Tokens and model come
+from ``tool_call_metadata.model_response`` once per response id (several tool calls of one
+response repeat the same usage). Run id: the events' ``session_id``/``sid`` when present, the
+evaluation line's ``instance_id``, else the file stem.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from ..normalize import as_int, as_text
+from .base import Loader, Sample, Source, SpanSink
+from .otel_common import RecordError, field_value, time_ns
+
+MAIN_AGENT = "agent"
+_SOURCES = frozenset({"user", "agent", "environment"})
+#: Actions no observation answers: they are instants.
+_INSTANT = frozenset({"message", "finish", "system", "reject", "change_agent_state", "null", "condensation",
+                      "condensation_request"})
+_ACTION_KINDS = {"delegate": "handoff", "recall": "retriever", "system": "event", "change_agent_state": "event",
+                 "null": "event", "condensation": "event", "condensation_request": "event"}
+_RUN_KEYS = ("session_id", "sid")
+_HISTORY_KEYS = ("history", "events", "trajectory")
+_USED = frozenset({"id", "timestamp", "source", "action", "observation", "cause", "args", "content",
+                   "tool_call_metadata", *_RUN_KEYS})
+
+
+def _is_event(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("source") in _SOURCES and ("action" in value or "observation" in value)
+
+
+class OpenHandsLoader(Loader):
+    name = "openhands"
+    description = "OpenHands event streams (trajectory JSON, one event per line, or eval output with `history`)"
+    sniffs = "events with `id`, `source` user/agent/environment and `action` or `observation`"
+
+    def sniff(self, sample: Sample) -> float:
+        first = sample.first
+        if _is_event(first):
+            return 1.0 if "id" in first else 0.8
+        if isinstance(first, dict):
+            for key in _HISTORY_KEYS:
+                history = first.get(key)
+                if isinstance(history, list) and history and _is_event(history[0]):
+                    return 0.95
+        return 0.0
+
+    def read(self, source: Source, sink: SpanSink) -> None:
+        stem = os.path.splitext(os.path.basename(source.path.removesuffix(".gz")))[0]
+        stream = _Stream(sink, stem)
+        for line, record in source.records():
+            history = _history_of(record)
+            if history is None:
+                stream.event(line, record)
+                continue
+            # An evaluation output line: one run of its own, its other keys on a root span.
+            run = as_text(record.get("instance_id") or record.get("id")) or f"{stem}:{line}"
+            sub = _Stream(sink, run, forced_run=run)
+            sink.add({"run_id": run, "span_id": "run", "name": "openhands", "kind": "agent", "agent": MAIN_AGENT,
+                      "status": "error" if record.get("error") else "unset",
+                      "error_message": as_text(record.get("error")),
+                      "attributes": {k: v for k, v in record.items() if k not in _HISTORY_KEYS}}, line)
+            for event in history:
+                sub.event(line, event, root="run")
+            sub.close()
+        stream.close()
+
+
+def _history_of(record: Any) -> list[Any] | None:
+    if isinstance(record, dict) and not _is_event(record):
+        for key in _HISTORY_KEYS:
+            if isinstance(record.get(key), list):
+                return list(record[key])
+    return None
+
+
+class _Stream:
+    """One run's events: open actions waiting for their observation, delegates, usage seen."""
+
+    def __init__(self, sink: SpanSink, default_run: str, forced_run: str | None = None) -> None:
+        self.sink = sink
+        self.default_run = default_run
+        self.forced_run = forced_run
+        self.open: dict[str, tuple[int, dict[str, Any], dict[str, Any] | None]] = {}
+        self.delegates: list[tuple[str, str]] = []
+        self.responses: set[str] = set()
+
+    def event(self, line: int, event: Any, root: str | None = None) -> None:
+        try:
+            self._event(line, event, root)
+        except RecordError as exc:
+            self.sink.quarantine(line, exc.reason, exc.detail, event)
+
+    def close(self) -> None:
+        for line, row, _ in self.open.values():
+            row["attributes"]["@open"] = "no observation answers this action in the file"
+            self.sink.add(row, line)
+        self.open.clear()
+
+    def _event(self, line: int, event: Any, root: str | None) -> None:
+        if not isinstance(event, dict):
+            raise RecordError("not-an-object", f"expected an event object, found {type(event).__name__}")
+        if "action" not in event and "observation" not in event:
+            raise RecordError("unknown-event", "expected an event with `action` or `observation`, found keys "
+                              + ", ".join(sorted(event)[:8]))
+        raw_id = event.get("id")
+        if raw_id is None or isinstance(raw_id, bool) or not isinstance(raw_id, int | str) or raw_id == "":
+            raise RecordError("missing-span-id", f"expected an integer event `id`, found {raw_id!r:.40}")
+        cause = event.get("cause")
+        if cause is not None and (isinstance(cause, bool) or not isinstance(cause, int | str)):
+            raise RecordError("invalid-id", f"expected `cause` to be an event id, found {cause!r:.40}")
+        run = self.forced_run or next((as_text(event[k]) for k in _RUN_KEYS if event.get(k)), None) or self.default_run
+        when = time_ns(event.get("timestamp"), "timestamp")
+        if "observation" in event:
+            self._observation(line, event, run, when, root)
+        else:
+            self._action(line, event, run, when, root)
+
+    def _agent(self, source: Any) -> str | None:
+        if source != "agent":
+            return None
+        return self.delegates[-1][1] if self.delegates else MAIN_AGENT
+
+    def _action(self, line: int, event: dict[str, Any], run: str, when: int | None, root: str | None) -> None:
+        action = as_text(event.get("action")) or "action"
+        source = event.get("source")
+        tcm = event.get("tool_call_metadata")
+        args = event.get("args")
+        kind = _ACTION_KINDS.get(action) or ("human" if source == "user" else "llm" if action == "message" else "tool")
+        row: dict[str, Any] = {
+            "run_id": run, "span_id": str(event["id"]),
+            "parent_id": str(event["cause"]) if event.get("cause") is not None else root,
+            "name": action, "kind": kind, "agent": self._agent(source), "start_time": when,
+            "status": "ok" if action in _INSTANT else "unset",
+        }
+        if kind == "tool":
+            name = tcm.get("function_name") if isinstance(tcm, dict) else None
+            row["tool"] = as_text(name) or action
+        if kind in ("human", "llm"):
+            content = args.get("content") if isinstance(args, dict) else None
+            row["output"] = as_text(content if content is not None else event.get("message"))
+        else:
+            row["input"] = as_text(args)
+        if kind == "handoff":
+            target = args.get("agent") if isinstance(args, dict) else None
+            row["handoff_to"] = as_text(target)
+        rest = {k: v for k, v in event.items() if k not in _USED}
+        if isinstance(args, dict) and kind in ("human", "llm"):
+            extra_args = {k: v for k, v in args.items() if k != "content"}
+            if extra_args:
+                rest["args"] = extra_args
+        if isinstance(tcm, dict):
+            self._usage(tcm, row, rest)
+        if "source" in event:
+            rest["source"] = source
+        row["attributes"] = rest
+        if action in _INSTANT or kind in ("human",):
+            row["end_time"] = when
+            self.sink.add(row, line)
+            return
+        if kind == "handoff" and row["handoff_to"]:
+            self.delegates.append((row["span_id"], row["handoff_to"]))
+        self.open[row["span_id"]] = (line, row, tcm if isinstance(tcm, dict) else None)
+
+    def _usage(self, tcm: dict[str, Any], row: dict[str, Any], rest: dict[str, Any]) -> None:
+        rest["tool_call_metadata"] = tcm
+        response = tcm.get("model_response")
+        if not isinstance(response, dict):
+            return
+        row["model"] = as_text(response.get("model"))
+        usage = response.get("usage")
+        key = as_text(response.get("id"))
+        if not isinstance(usage, dict) or (key is not None and key in self.responses):
+            if key is not None and key in self.responses:
+                rest["@usage_counted_on_response"] = key
+            return
+        if key is not None:
+            self.responses.add(key)
+        row["input_tokens"] = field_value("invalid-value", "model_response.usage.prompt_tokens", as_int,
+                                          usage.get("prompt_tokens"))
+        row["output_tokens"] = field_value("invalid-value", "model_response.usage.completion_tokens", as_int,
+                                           usage.get("completion_tokens"))
+
+    def _observation(self, line: int, event: dict[str, Any], run: str, when: int | None, root: str | None) -> None:
+        observation = as_text(event.get("observation")) or "observation"
+        cause = str(event["cause"]) if event.get("cause") is not None else None
+        error_type, error_message = _observation_error(observation, event)
+        opened = self.open.pop(cause, None) if cause is not None else None
+        if opened is not None:
+            start_line, row, tcm = opened
+            row["end_time"] = when
+            row["output"] = as_text(event.get("content"))
+            row["status"] = "error" if error_type else "ok"
+            row["error_type"], row["error_message"] = error_type, error_message
+            kept = {k: v for k, v in event.items() if not (k == "tool_call_metadata" and v == tcm)}
+            row["attributes"]["@observation"] = kept
+            if self.delegates and self.delegates[-1][0] == row["span_id"]:
+                self.delegates.pop()
+            self.sink.add(row, start_line)
+            self.sink.merged(line)
+            return
+        rest = {k: v for k, v in event.items() if k not in _USED or k == "tool_call_metadata"}
+        rest["source"] = event.get("source")
+        self.sink.add({
+            "run_id": run, "span_id": str(event["id"]), "parent_id": cause or root, "name": observation,
+            "kind": "event", "agent": self._agent(event.get("source")), "start_time": when, "end_time": when,
+            "status": "error" if error_type else "ok", "error_type": error_type, "error_message": error_message,
+            "output": as_text(event.get("content")), "attributes": rest,
+        }, line)
+
+
+def _observation_error(observation: str, event: dict[str, Any]) -> tuple[str | None, str | None]:
+    content = as_text(event.get("content"))
+    if observation == "error":
+        return "ErrorObservation", content
+    extras = event.get("extras")
+    if observation == "run" and isinstance(extras, dict):
+        metadata = extras.get("metadata")
+        code = metadata.get("exit_code") if isinstance(metadata, dict) else extras.get("exit_code")
+        if isinstance(code, int) and not isinstance(code, bool) and code not in (0, -1):
+            return f"exit_code={code}", content
+    return None, None

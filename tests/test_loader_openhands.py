@@ -1,0 +1,111 @@
+"""openhands on the real OpenHands trajectory and hand-written quirk files."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+import forensics
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+REAL = SHARED / "formats" / "jsonl_app_logs" / "openhands_trajs_basic.json"
+DATA = Path(__file__).resolve().parent / "data" / "openhands"
+
+
+def _real() -> Path:
+    if not REAL.exists():
+        pytest.skip(f"real sample {REAL} is not available (../shared is missing beside the repo)")
+    return REAL
+
+
+def _rows(result: forensics.LoadResult) -> dict[str, dict]:
+    return {r["span_id"]: r for r in result.spans.to_pylist()}
+
+
+def test_real_file() -> None:
+    result = forensics.load(_real())
+    account = result.report.files[0]
+    assert (account.format, account.chosen_by) == ("openhands", "sniffed")
+    # Read by hand: 4 events. 0: the user's message; 3: an `edit` action calling
+    # str_replace_editor; 4: its `edit` observation (cause 3); 5: the `finish` action.
+    # No error observation, no delegation. The file names no run: the run is the file.
+    assert result.run_ids == ["openhands_trajs_basic"]
+    assert (account.rows, account.merged, account.quarantined) == (3, 1, 0)
+    rows = _rows(result)
+    assert Counter(r["kind"] for r in rows.values()) == {"human": 1, "tool": 2}
+    user, edit, finish = rows["0"], rows["3"], rows["5"]
+    assert user["output"].startswith("Please create a simple 2048 game.")
+    assert user["agent"] is None
+    assert (edit["tool"], edit["agent"], edit["status"]) == ("str_replace_editor", "agent", "ok")
+    # The observation (event 4) closes the action: its time is the end, its content the output.
+    assert edit["start_time"].isoformat() == "2025-01-27T22:45:13.764487+00:00"
+    assert edit["end_time"].isoformat() == "2025-01-27T22:45:13.801384+00:00"
+    assert edit["output"].startswith("--- /workspace/game_2048.py")
+    assert json.loads(edit["attributes"])["@observation"]["id"] == 4
+    assert json.loads(edit["input"])["path"] == "/workspace/game_2048.py"
+    # model_response.usage of each response (ids differ between 3 and 5).
+    assert (edit["model"], edit["input_tokens"], edit["output_tokens"]) == ("claude-3-5-sonnet-20241022", 3486, 1135)
+    assert (finish["tool"], finish["input_tokens"], finish["output_tokens"]) == ("finish", 4646, 177)
+    assert finish["end_time"] == finish["start_time"]  # finish gets no observation: an instant
+    assert not [r for r in rows.values() if r["status"] == "error" or r["kind"] == "handoff"]
+
+
+def test_quirks() -> None:
+    result = forensics.load(DATA / "quirks.json")
+    account = result.report.files[0]
+    assert account.format == "openhands"
+    assert (account.rows, account.merged, account.quarantined) == (11, 4, 0)
+    rows = _rows(result)
+    assert Counter(r["kind"] for r in rows.values()) == {"human": 1, "event": 3, "tool": 5, "handoff": 1, "llm": 1}
+    bash = rows["2"]  # closed by observation 3, exit code 1
+    assert (bash["tool"], bash["status"], bash["error_type"], bash["output"]) == (
+        "execute_bash", "error", "exit_code=1", "1 failed")
+    assert bash["end_time"].isoformat() == "2025-03-01T12:00:05+00:00"
+    assert (bash["input_tokens"], bash["output_tokens"]) == (100, 10)
+    # Two tool calls of one response (r2): usage counted on the first only.
+    assert (rows["4"]["input_tokens"], rows["5"]["input_tokens"]) == (200, None)
+    read = rows["5"]  # closed by an ErrorObservation
+    assert (read["status"], read["error_type"], read["error_message"]) == (
+        "error", "ErrorObservation", "File not found: /x.py")
+    assert rows["4"]["status"] == "ok" and rows["4"]["output"] == "1"
+    delegate = rows["8"]
+    assert (delegate["kind"], delegate["handoff_to"], delegate["output"]) == ("handoff", "BrowsingAgent", "found them")
+    browse = rows["9"]  # the delegate's own action, never answered
+    assert (browse["agent"], browse["end_time"], browse["status"]) == ("BrowsingAgent", None, "unset")
+    assert (rows["11"]["kind"], rows["11"]["agent"], rows["11"]["output"]) == ("llm", "agent", "All done, the fix is in.")
+    assert (rows["12"]["kind"], rows["12"]["parent_id"]) == ("event", "99")  # cause outside the file
+    assert (rows["14"]["kind"], rows["14"]["parent_id"]) == ("event", "2")  # a second observation of 2
+    assert rows["1"]["kind"] == "event" and rows["1"]["agent"] is None
+    assert sorted(k for k, r in rows.items() if r["status"] == "error") == ["2", "5"]
+
+
+def test_evaluation_output_lines_are_runs() -> None:
+    result = forensics.load(DATA / "eval_output.jsonl")
+    assert result.report.files[0].format == "openhands"
+    assert result.run_ids == ["django__django-1", "django__django-2"]
+    rows = {(r["run_id"], r["span_id"]): r for r in result.spans.to_pylist()}
+    assert len(rows) == 4 + 2
+    root1, root2 = rows[("django__django-1", "run")], rows[("django__django-2", "run")]
+    assert json.loads(root1["attributes"])["test_result"] == {"git_patch": "diff"}
+    assert (root2["status"], root2["error_message"]) == ("error", "Agent got stuck in a loop")
+    assert rows[("django__django-1", "0")]["parent_id"] == "run"
+    assert rows[("django__django-1", "2")]["agent"] == "agent"
+
+
+def test_malformed_events_are_quarantined_with_reasons() -> None:
+    result = forensics.load(DATA / "malformed.json", format="openhands")
+    account = result.report.files[0]
+    reasons = {(q["source_line"], q["reason"]) for q in result.quarantine.to_pylist()}
+    assert reasons == {(1, "not-an-object"), (2, "unknown-event"), (3, "missing-span-id"), (4, "invalid-time"),
+                       (5, "invalid-id"), (6, "invalid-value")}
+    assert [r["span_id"] for r in result.spans.to_pylist()] == ["6"]
+    assert account.records_read == 7 == account.rows + account.quarantined + account.merged
+
+
+def test_truncated_trajectory_keeps_complete_events() -> None:
+    result = forensics.load(DATA / "truncated.json", format="openhands")
+    assert sorted(r["span_id"] for r in result.spans.to_pylist()) == ["0", "1"]
+    assert [q["reason"] for q in result.quarantine.to_pylist()] == ["truncated"]
