@@ -322,6 +322,11 @@ def classify_paths(
             outcomes.append(FileOutcome(path, None, None, status="failed"))
             problems.append(Problem(path, "unreadable", f"{path}: {exc.strerror or exc}"))
             continue
+        if size == 0:
+            outcomes.append(FileOutcome(path, digest, size, status="failed"))
+            problems.append(Problem(path, "empty", f"{path}: the file is empty (0 bytes). "
+                                    "Hint: check that the exporter finished writing it."))
+            continue
         if digest in by_hash:
             outcomes.append(FileOutcome(path, digest, size, status="duplicate"))
             problems.append(Problem(path, "duplicate-content",

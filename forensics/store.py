@@ -738,7 +738,8 @@ def _chunks(items: list[str], n: int) -> Iterable[list[str]]:
 
 def _path_keys(path: str) -> list[str]:
     p = Path(path)
-    keys = {path, str(p), os.path.abspath(path)}
+    # The loader records paths relative to the cwd when they are under it (display_path).
+    keys = {path, str(p), os.path.abspath(path), os.path.relpath(path)}
     try:
         keys.add(str(p.resolve()))
     except OSError:

@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import pytest
+
 SKIP_REASON = (
     "no PostgreSQL server binaries (initdb, pg_ctl) found under /usr/lib/postgresql/*/bin or on PATH; "
     "install them with `apt-get install -y postgresql`"
@@ -127,3 +129,25 @@ class PostgresServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+# --- fixtures (import them into a test module: ``from pg import db_url, pg_server``) -------------
+
+
+@pytest.fixture(scope="module")
+def pg_server():
+    """One PostgreSQL server per test module; skipped with the reason when binaries are absent."""
+    if find_bindir() is None:
+        pytest.skip(SKIP_REASON)
+    with PostgresServer() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path):
+    """A fresh, empty store URL: a SQLite file in tmp_path, or a reset PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    server = request.getfixturevalue("pg_server")
+    server.reset()
+    return server.url

@@ -21,27 +21,14 @@ from forensics.errors import StoreError
 from forensics.schema import FINDING_SCHEMA, RUN_SCHEMA
 
 sys.path.insert(0, str(Path(__file__).parent))
-from pg import SKIP_REASON, PostgresServer, find_bindir
+import pg
+
+# Fixtures shared with the CLI and batch tests (a real PostgreSQL server on loopback).
+pg_server = pg.pg_server
+db_url = pg.db_url
 
 REPO = Path(__file__).resolve().parents[1]
 POLICY = "default 1.0 sha256:abc"
-
-
-@pytest.fixture(scope="module")
-def pg_server():
-    if find_bindir() is None:
-        pytest.skip(SKIP_REASON)
-    with PostgresServer() as server:
-        yield server
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'store.db'}"
-    server = request.getfixturevalue("pg_server")
-    server.reset()
-    return server.url
 
 
 T0 = datetime(2026, 11, 20, 2, 0, 0, 123456, tzinfo=UTC)

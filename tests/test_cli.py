@@ -1,0 +1,425 @@
+"""The CLI as a user runs it: real subprocesses, on sample_logs/, against SQLite and a real
+PostgreSQL server; exit codes, idempotent reruns, --force, bad input, a SIGKILL mid-write and two
+concurrent jobs.
+
+Expected run ids come from ``sample_logs/labels.jsonl`` (the ground truth written with the
+corpus), never from our own output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from forensics import store as st
+
+sys.path.insert(0, str(Path(__file__).parent))
+import pg
+
+pg_server = pg.pg_server
+db_url = pg.db_url
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = REPO / "sample_logs"
+OTLP_SAMPLES = sorted(SAMPLES.glob("*.otlp.json"))
+
+COMMANDS = ["classify", "report", "formats", "sniff", "load"]
+
+
+def labels() -> list[dict]:
+    return [json.loads(line) for line in (SAMPLES / "labels.jsonl").read_text().splitlines() if line.strip()]
+
+
+def expected_runs(files: list[Path]) -> set[str]:
+    names = {f.name for f in files}
+    return {lab["run_id"] for lab in labels() if lab["file"] in names}
+
+
+def cli(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "forensics.cli", *args], cwd=cwd, capture_output=True, text=True,
+        env={**os.environ, **(env or {})}, timeout=timeout,
+    )
+
+
+def popen(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "forensics.cli", *args], cwd=cwd, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})},
+    )
+
+
+def summary_of(proc: subprocess.CompletedProcess | tuple[str, str]) -> dict:
+    stdout = proc.stdout if isinstance(proc, subprocess.CompletedProcess) else proc[0]
+    return json.loads(stdout)
+
+
+def copy_samples(dest: Path, files: list[Path]) -> Path:
+    dest.mkdir(parents=True, exist_ok=True)
+    for f in files:
+        shutil.copy(f, dest / f.name)
+    return dest
+
+
+@pytest.fixture(autouse=True)
+def _need_samples():
+    if len(OTLP_SAMPLES) < 4 or not (SAMPLES / "labels.jsonl").exists():
+        pytest.skip("sample_logs/ with *.otlp.json files and labels.jsonl is not there yet")
+
+
+# --- help ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command, tmp_path):
+    proc = cli(command, "--help", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert f"Usage: forensics {command}" in proc.stdout
+
+
+def test_classify_help_documents_the_exit_codes(tmp_path):
+    proc = cli("classify", "--help", cwd=tmp_path)
+    text = " ".join(proc.stdout.split())
+    assert "0 ok, 1 findings over --fail-on, 2 bad input (good files still stored), 3 internal error" in text
+    for option in ("--format", "--policy", "--db", "--out", "--force", "--fail-on"):
+        assert option in proc.stdout
+
+
+# --- classify: store, Parquet, reruns ---------------------------------------------------------
+
+
+def test_classify_stores_every_labeled_run_and_writes_parquet(db_url, tmp_path):
+    logs = copy_samples(tmp_path / "night", OTLP_SAMPLES)
+    proc = cli("classify", str(logs), "--db", db_url, "--out", str(tmp_path / "out"), "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    summary = summary_of(proc)
+    want = expected_runs(OTLP_SAMPLES)
+    assert summary["status"] == "succeeded"
+    assert summary["runs"] == len(want)
+    assert {f["status"] for f in summary["files"]} == {"stored"}
+    assert len(summary["files"]) == len(OTLP_SAMPLES)
+
+    store = st.open_store(db_url)
+    runs = st.read_runs(store)
+    assert set(runs["run_id"].to_list()) == want
+    assert runs.height == len(want)
+    finds = st.read_findings(store)
+    assert finds.height == summary["findings"]
+    batch = st.get_batch(store, summary["batch_id"])
+    assert batch["status"] == "succeeded"
+    assert sorted(i["sha256"] for i in batch["inputs"]) == sorted(
+        __import__("hashlib").sha256(f.read_bytes()).hexdigest() for f in OTLP_SAMPLES
+    )
+    store.close()
+
+    out = tmp_path / "out"
+    assert sorted(p.name for p in out.iterdir()) == ["findings.parquet", "quarantine.parquet", "runs.parquet",
+                                                     "spans.parquet"]
+    assert pq.read_table(out / "runs.parquet").num_rows == len(want)
+    assert pq.read_table(out / "findings.parquet").num_rows == summary["findings"]
+    spans = pq.read_table(out / "spans.parquet")
+    assert set(spans.column("run_id").to_pylist()) == want
+
+
+def test_rerun_stores_nothing_new_and_force_replaces_without_duplicates(db_url, tmp_path):
+    logs = copy_samples(tmp_path / "night", OTLP_SAMPLES)
+    first = cli("classify", str(logs), "--db", db_url, "--json", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    store = st.open_store(db_url)
+    before = st.table_counts(store)
+    store.close()
+
+    again = cli("classify", str(logs), "--db", db_url, "--json", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    s2 = summary_of(again)
+    assert (s2["status"], s2["runs"], s2["findings"]) == ("skipped", 0, 0)
+    assert {f["status"] for f in s2["files"]} == {"skipped"}
+    store = st.open_store(db_url)
+    after = st.table_counts(store)
+    assert after["runs"] == before["runs"] and after["findings"] == before["findings"]
+    assert after["batches"] == before["batches"] + 1
+    store.close()
+
+    forced = cli("classify", str(logs), "--db", db_url, "--force", "--json", cwd=tmp_path)
+    assert forced.returncode == 0, forced.stderr
+    s3 = summary_of(forced)
+    assert s3["replaced_runs"] == before["runs"]
+    assert s3["replaced_findings"] == before["findings"]
+    store = st.open_store(db_url)
+    runs = st.read_runs(store)
+    assert runs.height == before["runs"]
+    assert runs["run_id"].n_unique() == runs.height  # never duplicated
+    assert runs["batch_id"].unique().to_list() == [s3["batch_id"]]
+    assert st.table_counts(store)["findings"] == before["findings"]
+    store.close()
+
+
+def test_plain_text_summary_says_what_was_skipped(tmp_path):
+    logs = copy_samples(tmp_path / "night", OTLP_SAMPLES[:2])
+    db = str(tmp_path / "n.db")
+    assert cli("classify", str(logs), "--db", db, cwd=tmp_path).returncode == 0
+    proc = cli("classify", str(logs), "--db", db, cwd=tmp_path)
+    assert proc.returncode == 0
+    assert "inputs: 0 stored, 2 already stored" in proc.stdout
+    assert "exit code 0" in proc.stdout
+    # Not a terminal: no progress bars on stderr.
+    assert "loading" not in proc.stderr
+
+
+# --- bad input ---------------------------------------------------------------------------------
+
+
+def make_bad_night(root: Path) -> tuple[Path, list[Path]]:
+    good = OTLP_SAMPLES[:3]
+    night = copy_samples(root / "night", good)
+    # Corrupt: a real sample cut off mid-document.
+    (night / "zz_truncated.otlp.json").write_bytes(OTLP_SAMPLES[3].read_bytes()[:700])
+    (night / "zz_empty.json").write_bytes(b"")
+    (night / "zz_unknown.json").write_text('{"hello": "world", "answer": 42}\n')
+    # Huge (for --max-file-size 200KB): a valid OTLP document padded with whitespace.
+    (night / "zz_huge.otlp.json").write_bytes(OTLP_SAMPLES[0].read_bytes() + b" " * 300_000)
+    return night, good
+
+
+def test_bad_input_exit_2_good_files_stored_each_problem_reported(db_url, tmp_path):
+    night, good = make_bad_night(tmp_path)
+    proc = cli("classify", str(night), "--db", db_url, "--max-file-size", "200KB", "--json", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    summary = summary_of(proc)
+    problems = {Path(p["file"]).name: p["reason"] for p in summary["problems"] if p["level"] == "error"}
+    assert problems == {
+        "zz_truncated.otlp.json": "no-spans",
+        "zz_empty.json": "empty",
+        "zz_unknown.json": "unknown-format",
+        "zz_huge.otlp.json": "too-large",
+    }
+    statuses = {Path(f["path"]).name: f["status"] for f in summary["files"]}
+    assert {n: s for n, s in statuses.items() if s == "stored"} == {f.name: "stored" for f in good}
+    # Each problem on stderr too, with the file.
+    for name in problems:
+        assert name in proc.stderr
+
+    store = st.open_store(db_url)
+    assert set(st.read_runs(store)["run_id"].to_list()) == expected_runs(good)
+    batch = st.get_batch(store, summary["batch_id"])
+    assert batch["status"] == "succeeded"
+    assert {Path(p["file"]).name: p["reason"] for p in batch["problems"] if p["level"] == "error"} == problems
+    recorded = {Path(i["path"]).name: i["status"] for i in batch["inputs"]}
+    assert recorded["zz_empty.json"] == "failed"
+    assert recorded[good[0].name] == "stored"
+    store.close()
+
+
+def test_unreadable_night_only_is_exit_2_and_batch_failed(tmp_path):
+    night = tmp_path / "night"
+    night.mkdir()
+    (night / "a.json").write_text('{"not": "a log"}')
+    db = tmp_path / "n.db"
+    proc = cli("classify", str(night), "--db", str(db), "--json", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert summary_of(proc)["status"] == "failed"
+    store = st.open_store(str(db))
+    assert st.read_batches(store)["status"].to_list() == ["failed"]
+    assert st.table_counts(store)["runs"] == 0
+    store.close()
+
+
+def test_missing_path_is_reported_and_the_rest_still_runs(tmp_path):
+    logs = copy_samples(tmp_path / "night", OTLP_SAMPLES[:1])
+    proc = cli("classify", str(logs), str(tmp_path / "nope"), "--db", str(tmp_path / "n.db"), "--json",
+               cwd=tmp_path)
+    assert proc.returncode == 2
+    summary = summary_of(proc)
+    assert [p["reason"] for p in summary["problems"]] == ["not-found"]
+    assert summary["runs"] == len(expected_runs(OTLP_SAMPLES[:1]))
+
+
+# --- exit codes: --fail-on, store errors, internal errors ---------------------------------------
+
+
+def test_fail_on_exit_1_when_findings_exceed_the_threshold(tmp_path):
+    logs = copy_samples(tmp_path / "night", OTLP_SAMPLES)
+    first = cli("classify", str(logs), "--db", str(tmp_path / "a.db"), "--fail-on", "0", "--json", cwd=tmp_path)
+    summary = summary_of(first)
+    assert summary["findings"] > 0  # the corpus's OTLP scenarios include failing runs
+    assert first.returncode == 1
+    assert summary["breaches"] == [f"findings: {summary['findings']} > 0"]
+    # A generous threshold, and a class that did not fire: exit 0.
+    ok = cli("classify", str(logs), "--db", str(tmp_path / "b.db"), "--fail-on", str(summary["findings"]),
+             "--fail-on", "no_such_class=0", cwd=tmp_path)
+    assert ok.returncode == 0, ok.stdout
+    worst = max(summary["findings_by_class"], key=summary["findings_by_class"].get)
+    n = summary["findings_by_class"][worst]
+    per_class = cli("classify", str(logs), "--db", str(tmp_path / "c.db"), "--fail-on", f"{worst}={n - 1}",
+                    cwd=tmp_path)
+    assert per_class.returncode == 1
+    assert f"--fail-on exceeded: {worst}: {n} > {n - 1}" in per_class.stdout
+
+
+def test_bad_fail_on_and_unknown_format_are_exit_2_with_hint(tmp_path):
+    proc = cli("classify", str(OTLP_SAMPLES[0]), "--fail-on", "lots", "--db", str(tmp_path / "x.db"), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("Error: --fail-on 'lots' is not N or CLASS=N")
+    assert "Hint:" in proc.stderr
+    sniffed = cli("sniff", str(REPO / "pyproject.toml"), cwd=tmp_path)
+    assert sniffed.returncode == 2
+    assert "Error:" in sniffed.stderr and "Hint:" in sniffed.stderr
+
+
+def test_unreachable_store_is_exit_3_with_error_not_traceback(tmp_path):
+    proc = cli("classify", str(OTLP_SAMPLES[0]), "--db", "postgresql+psycopg://nobody@127.0.0.1:1/none", cwd=tmp_path)
+    assert proc.returncode == 3
+    assert proc.stderr.startswith("Error: cannot open the results store")
+    assert "Traceback" not in proc.stderr
+
+
+def test_unexpected_exception_is_exit_3_with_traceback_file(tmp_path):
+    code = (
+        "import sys\n"
+        "from forensics import cli\n"
+        "@cli.app.command()\n"
+        "def boom() -> None:\n"
+        "    raise ZeroDivisionError('deliberate')\n"
+        "cli.main(['boom'])\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
+                          env={**os.environ, "FORENSICS_CRASH_DIR": str(tmp_path / "crash")})
+    assert proc.returncode == 3
+    assert "Internal error: ZeroDivisionError: deliberate" in proc.stderr
+    crash = list((tmp_path / "crash").iterdir())
+    assert len(crash) == 1
+    assert "ZeroDivisionError: deliberate" in crash[0].read_text()
+    assert str(crash[0]) in proc.stderr
+
+
+# --- a SIGKILL mid-write, two jobs at once -------------------------------------------------------
+
+
+def _wait_for(path: Path, proc: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if proc.poll() is not None:
+            raise AssertionError(f"exited early ({proc.returncode}): {proc.stderr.read() if proc.stderr else ''}")
+        assert time.monotonic() < deadline, "never reached the pause"
+        time.sleep(0.05)
+
+
+def test_sigkill_midway_leaves_store_unchanged_and_batch_failed(db_url, tmp_path):
+    first = copy_samples(tmp_path / "night1", OTLP_SAMPLES[:2])
+    assert cli("classify", str(first), "--db", db_url, cwd=tmp_path).returncode == 0
+    store = st.open_store(db_url)
+    before = st.table_counts(store)
+    runs_before = st.read_runs(store)["run_id"].to_list()
+    store.close()
+
+    second = copy_samples(tmp_path / "night2", OTLP_SAMPLES[2:])
+    flag = tmp_path / "paused"
+    job = popen("classify", str(second), "--db", db_url, "--out", str(tmp_path / "out"), cwd=tmp_path,
+                env={st.TEST_PAUSE_ENV: str(flag)})
+    _wait_for(flag, job)  # rows inserted, transaction open
+    job.kill()
+    job.wait()
+    assert job.returncode == -9
+
+    store = st.open_store(db_url)  # the next open notices the dead owner
+    assert len(store.recovered) == 1
+    after = st.table_counts(store)
+    assert (after["runs"], after["findings"], after["batch_inputs"]) == (
+        before["runs"], before["findings"], before["batch_inputs"])
+    assert st.read_runs(store)["run_id"].to_list() == runs_before
+    batch = st.get_batch(store, store.recovered[0])
+    assert batch["status"] == "failed"
+    assert f"process {job.pid}" in batch["error"]
+    store.close()
+    # Parquet is written after the commit: nothing, not even a partial file, is there.
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+    # The next night's run picks the killed inputs up again.
+    proc = cli("classify", str(second), "--db", db_url, "--json", cwd=tmp_path)
+    assert proc.returncode == 0
+    assert summary_of(proc)["runs"] == len(expected_runs(OTLP_SAMPLES[2:]))
+
+
+def test_two_concurrent_jobs_on_overlapping_inputs_do_not_double_count(db_url, tmp_path):
+    a_files, b_files = OTLP_SAMPLES[:3], OTLP_SAMPLES[1:]
+    a_dir = copy_samples(tmp_path / "a", a_files)
+    b_dir = copy_samples(tmp_path / "b", b_files)
+    cli("report", "--help", cwd=tmp_path)
+    st.open_store(db_url).close()  # create the schema first: the race is on the data
+    flag = tmp_path / "paused"
+    # A holds its write transaction open for 3 s after inserting; B starts inside that window.
+    a = popen("classify", str(a_dir), "--db", db_url, "--json", cwd=tmp_path,
+              env={st.TEST_PAUSE_ENV: str(flag), st.TEST_PAUSE_SECONDS_ENV: "3"})
+    _wait_for(flag, a)
+    b = popen("classify", str(b_dir), "--db", db_url, "--json", cwd=tmp_path)
+    out_a = a.communicate(timeout=300)
+    out_b = b.communicate(timeout=300)
+    assert a.returncode == 0, out_a[1]
+    assert b.returncode == 0, out_b[1]
+    sa_, sb = summary_of(out_a), summary_of(out_b)
+    overlap = {f.name for f in a_files} & {f.name for f in b_files}
+    b_status = {Path(f["path"]).name: f["status"] for f in sb["files"]}
+    assert {n for n, s in b_status.items() if s == "claimed-elsewhere"} == overlap
+    assert sa_["runs"] + sb["runs"] == len(expected_runs(OTLP_SAMPLES))
+
+    store = st.open_store(db_url)
+    runs = st.read_runs(store)
+    assert set(runs["run_id"].to_list()) == expected_runs(OTLP_SAMPLES)
+    assert runs["run_id"].n_unique() == runs.height
+    assert st.table_counts(store)["batch_inputs"] == len(OTLP_SAMPLES)
+    assert st.table_counts(store)["findings"] == sa_["findings"] + sb["findings"]
+    store.close()
+
+
+def test_two_jobs_started_together_store_each_input_once(tmp_path):
+    db = str(tmp_path / "race.db")
+    dirs = [copy_samples(tmp_path / f"j{i}", OTLP_SAMPLES) for i in range(2)]
+    st.open_store(db).close()
+    jobs = [popen("classify", str(d), "--db", db, "--json", cwd=tmp_path) for d in dirs]
+    outs = [j.communicate(timeout=300) for j in jobs]
+    assert [j.returncode for j in jobs] == [0, 0], [o[1] for o in outs]
+    store = st.open_store(db)
+    runs = st.read_runs(store)
+    assert runs.height == len(expected_runs(OTLP_SAMPLES)) == runs["run_id"].n_unique()
+    assert sorted(summary_of(o)["runs"] for o in outs) == [0, runs.height]
+    store.close()
+
+
+# --- formats, sniff, load ----------------------------------------------------------------------
+
+
+def test_formats_lists_registered_loaders(tmp_path):
+    from forensics.loaders import registry
+
+    proc = cli("formats", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    for name in registry.names():
+        assert name in proc.stdout
+        assert registry.get(name).sniffs.split()[0] in proc.stdout
+
+
+def test_sniff_names_the_otlp_loader(tmp_path):
+    proc = cli("sniff", str(OTLP_SAMPLES[0]), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert f"{OTLP_SAMPLES[0]}: otlp-json" in proc.stdout
+
+
+def test_load_prints_per_file_accounting(tmp_path):
+    night, _good = make_bad_night(tmp_path)
+    (night / "zz_huge.otlp.json").unlink()
+    (night / "zz_empty.json").unlink()
+    proc = cli("load", str(night), cwd=tmp_path)
+    # The unknown-format file found by walking the directory is reported, not fatal: exit 2.
+    assert proc.returncode == 2
+    assert "zz_unknown.json" in proc.stderr
+    assert "truncated=1" in proc.stdout  # the cut-off document is quarantined with its reason
+    first = OTLP_SAMPLES[0].name
+    assert first in proc.stdout
