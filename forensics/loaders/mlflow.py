@@ -1,0 +1,222 @@
+"""MLflow trace JSON (``Trace.to_json()``, ``mlflow traces get``, Databricks inference tables):
+``{"info": {...}, "data": {"spans": [...]}}``, one per file, a JSON array of them, or JSON-lines.
+
+Two schema generations (FIELDS.md §7):
+
+* v3 (MLflow 3): ``info.trace_id`` ``tr-<32 hex>``, ``info.state`` OK/ERROR/IN_PROGRESS,
+  ``info.trace_metadata`` (``mlflow.trace.session``, ``mlflow.trace.user``,
+  ``mlflow.trace.tokenUsage``); spans are OTLP-like with *base64* ``trace_id``/``span_id``/
+  ``parent_span_id``, ``start_time_unix_nano``/``end_time_unix_nano`` and
+  ``status.code`` STATUS_CODE_OK/ERROR.
+* v2 (MLflow 2): ``info.request_id``, ``info.status``, ``info.request_metadata``; spans have
+  ``context.span_id``/``context.trace_id`` as ``0x…`` hex, ``parent_id``, ``start_time``/``end_time``
+  in ns, ``status_code``/``status_message``.
+
+In both, span attribute values are JSON-*encoded* strings (``"mlflow.spanType": "\\"AGENT\\""``);
+they are decoded before mapping. ``mlflow.spanType`` gives the kind (CHAT_MODEL/LLM/EMBEDDING →
+llm, AGENT, TOOL, RETRIEVER/RERANKER → retriever, CHAIN/PARSER → chain, GUARDRAIL); an AGENT span
+names its agent and a TOOL span its tool by the span's name. ``mlflow.spanInputs``/``spanOutputs``
+are the input and output; ``mlflow.chat.tokenUsage`` the tokens. The run id is the OpenTelemetry
+trace id (``tr-<hex>`` without its prefix is the same id), so the trace joins with an OTLP export
+of it. ``info`` goes to the root span's ``@trace_info``; a trace whose state is ERROR with a root
+span that says OK keeps the root's own status and the state in ``@trace_info``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from ..normalize import as_int, as_text
+from .base import Loader, Sample, Source, SpanSink
+from .otel_common import RecordError, field_value, finish_row, span_id, status_of, time_ns, trace_id
+
+SPAN_TYPE_KINDS = {
+    "LLM": "llm",
+    "CHAT_MODEL": "llm",
+    "EMBEDDING": "llm",
+    "AGENT": "agent",
+    "TOOL": "tool",
+    "RETRIEVER": "retriever",
+    "RERANKER": "retriever",
+    "CHAIN": "chain",
+    "PARSER": "chain",
+    "GUARDRAIL": "guardrail",
+    "EVALUATOR": "chain",
+    "UNKNOWN": "unknown",
+}
+
+_SESSION_KEYS = ("mlflow.trace.session", "mlflow.trace.session_id", "session_id")
+_V3_HELD = frozenset({"trace_id", "span_id", "parent_span_id", "name", "start_time_unix_nano", "end_time_unix_nano",
+                      "status", "attributes", "events"})
+_V2_HELD = frozenset({"context", "parent_id", "name", "start_time", "end_time", "status_code", "status_message",
+                      "attributes", "events"})
+
+
+class MlflowLoader(Loader):
+    name = "mlflow"
+    description = "MLflow trace JSON, v3 (info.trace_id, base64 span ids) and v2 (info.request_id, 0x span ids)"
+    sniffs = "objects with `info` (trace_id/request_id) and `data.spans`"
+
+    def sniff(self, sample: Sample) -> float:
+        first = sample.first
+        if isinstance(first, dict) and isinstance(first.get("info"), dict):
+            info = first["info"]
+            if ("trace_id" in info or "request_id" in info) and "data" in first:
+                return 1.0
+            if "trace_location" in info or "request_metadata" in info or "trace_metadata" in info:
+                return 0.9
+        head = sample.text[:8192]
+        if '"mlflow.spanType"' in head and '"info"' in head:
+            return 0.8
+        return 0.0
+
+    def read(self, source: Source, sink: SpanSink) -> None:
+        for line, record in source.records():
+            if not isinstance(record, dict) or not isinstance(record.get("info"), dict):
+                sink.quarantine(line, "not-an-mlflow-trace",
+                                f"expected an MLflow trace {{info, data: {{spans}}}}, found {_describe(record)}", record)
+                continue
+            info = record["info"]
+            data = record.get("data")
+            spans = data.get("spans") if isinstance(data, dict) else None
+            if not isinstance(spans, list):
+                sink.quarantine(line, "not-an-mlflow-trace",
+                                f"expected `data.spans` to be a list of spans, found {_describe(spans)}", record)
+                continue
+            try:
+                trace = _trace_context(info)
+            except RecordError as exc:
+                sink.quarantine(line, exc.reason, exc.detail, info)
+                continue
+            if isinstance(data, dict):
+                rest = {k: v for k, v in data.items() if k != "spans" and v is not None}
+                if rest:
+                    trace["info"]["@data"] = rest  # v2 keeps request/response beside the spans
+            extra = {k: v for k, v in record.items() if k not in ("info", "data")}
+            if extra:
+                trace["info"]["@record"] = extra
+            for span in spans:
+                try:
+                    row = span_row(span, trace)
+                except RecordError as exc:
+                    sink.quarantine(line, exc.reason, exc.detail, span)
+                    continue
+                sink.add(row, line)
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, dict):
+        return "an object with keys " + ", ".join(sorted(value)[:8])
+    return type(value).__name__
+
+
+def _trace_context(info: dict[str, Any]) -> dict[str, Any]:
+    """What every span of the trace shares: its run id (from info), session, and the info itself."""
+    raw = info.get("trace_id") or info.get("request_id")
+    run = None
+    if isinstance(raw, str) and raw.startswith("tr-"):
+        run = trace_id(raw[3:], "info.trace_id")
+    elif raw is not None:
+        run = trace_id(raw, "info.trace_id")
+    metadata = info.get("trace_metadata") if isinstance(info.get("trace_metadata"), dict) else info.get("request_metadata")
+    metadata = metadata if isinstance(metadata, dict) else {}
+    tags = info.get("tags") if isinstance(info.get("tags"), dict) else {}
+    session = next((metadata.get(k) or tags.get(k) for k in _SESSION_KEYS if metadata.get(k) or tags.get(k)), None)
+    return {"run_id": run, "session_id": as_text(session), "info": dict(info)}
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _decode(value: Any) -> Any:
+    """MLflow stores every attribute JSON-encoded; undo it, keeping text that is not JSON as text."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return value
+
+
+def span_row(span: Any, trace: dict[str, Any]) -> dict[str, Any]:
+    if not isinstance(span, dict):
+        raise RecordError("not-a-span", f"expected a span object, found {type(span).__name__}")
+    raw_attrs = span.get("attributes")
+    if raw_attrs is not None and not isinstance(raw_attrs, dict):
+        raise RecordError("invalid-attribute", f"expected `attributes` to be an object, found {type(raw_attrs).__name__}")
+    attrs = {k: _decode(v) for k, v in (raw_attrs or {}).items()}
+    if isinstance(span.get("context"), dict) or "start_time" in span:
+        row, held = _v2(span), _V2_HELD
+    else:
+        row, held = _v3(span), _V3_HELD
+    row["run_id"] = row["run_id"] or trace["run_id"]
+    row["session_id"] = trace["session_id"]
+    span_type = attrs.pop("mlflow.spanType", None)
+    kind = SPAN_TYPE_KINDS.get(str(span_type).upper()) if span_type is not None else None
+    row["kind"] = kind
+    row["input"] = as_text(attrs.pop("mlflow.spanInputs", None))
+    row["output"] = as_text(attrs.pop("mlflow.spanOutputs", None))
+    usage = attrs.pop("mlflow.chat.tokenUsage", None)
+    if isinstance(usage, dict):
+        row["input_tokens"] = field_value("invalid-value", "mlflow.chat.tokenUsage.input_tokens", as_int, usage.get("input_tokens"))
+        row["output_tokens"] = field_value("invalid-value", "mlflow.chat.tokenUsage.output_tokens", as_int, usage.get("output_tokens"))
+    elif usage is not None:
+        attrs["mlflow.chat.tokenUsage"] = usage
+    if isinstance(attrs.get("model"), str):
+        row["model"] = attrs.pop("model")
+    events = [e for e in span.get("events") or [] if isinstance(e, dict)]
+    for event in events:
+        if isinstance(event.get("attributes"), dict):
+            event["attributes"] = {k: _decode(v) for k, v in event["attributes"].items()}
+    rest = finish_row(row, attrs, events)
+    if row.get("kind") is None:
+        row["kind"] = "unknown"
+    if span_type is not None and kind is None:
+        rest["@span_type"] = span_type
+    if row["kind"] == "agent" and row.get("agent") is None:
+        row["agent"] = row["name"]
+    if row["kind"] == "tool" and row.get("tool") is None:
+        row["tool"] = row["name"]
+    rest.pop("mlflow.traceRequestId", None)  # the info's id again, on every span
+    for key, value in span.items():
+        if key not in held and value is not None:
+            rest["@" + key] = value
+    if row["parent_id"] is None:
+        rest["@trace_info"] = trace["info"]
+    row["attributes"] = rest
+    return row
+
+
+def _v3(span: dict[str, Any]) -> dict[str, Any]:
+    status = _dict(span.get("status"))
+    row: dict[str, Any] = {
+        "run_id": trace_id(span.get("trace_id"), "trace_id"),
+        "span_id": span_id(span.get("span_id"), "span_id"),
+        "parent_id": span_id(span.get("parent_span_id"), "parent_span_id"),
+        "name": as_text(span.get("name")),
+        "start_time": time_ns(span.get("start_time_unix_nano"), "start_time_unix_nano"),
+        "end_time": time_ns(span.get("end_time_unix_nano"), "end_time_unix_nano"),
+        "status": status_of(status.get("code")),
+    }
+    if row["status"] == "error" and status.get("message"):
+        row["error_message"] = as_text(status["message"])
+    return row
+
+
+def _v2(span: dict[str, Any]) -> dict[str, Any]:
+    context = _dict(span.get("context"))
+    row: dict[str, Any] = {
+        "run_id": trace_id(context.get("trace_id"), "context.trace_id"),
+        "span_id": span_id(context.get("span_id"), "context.span_id"),
+        "parent_id": span_id(span.get("parent_id"), "parent_id"),
+        "name": as_text(span.get("name")),
+        "start_time": time_ns(span.get("start_time"), "start_time"),
+        "end_time": time_ns(span.get("end_time"), "end_time"),
+        "status": status_of(span.get("status_code")),
+    }
+    if row["status"] == "error" and span.get("status_message"):
+        row["error_message"] = as_text(span["status_message"])
+    return row

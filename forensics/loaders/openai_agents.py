@@ -1,0 +1,206 @@
+"""The OpenAI Agents SDK's own trace export: ``{"object": "trace", ...}`` and
+``{"object": "trace.span", ...}`` records, as the SDK's exporters and processors write them
+(``Trace.export()`` / ``Span.export()``; schema from openai-agents-python
+``src/agents/tracing/spans.py``, ``traces.py``, ``span_data.py``).
+
+Framings: one object, a JSON array of mixed traces and spans, ``{"traces": [...], "spans": [...]}``,
+the backend exporter's ``{"data": [...]}`` payload, or JSON-lines.
+
+A trace record has no times, so it is no span of its own: it is folded into its spans (counted
+as merged) — ``group_id`` (the SDK's conversation grouping) becomes the session, and
+``workflow_name``/``metadata`` go to the root spans' ``@trace`` attribute. A trace none of whose
+spans is in the file is quarantined (``trace-without-spans``) rather than dropped.
+
+``span_data.type`` gives the kind: agent (``agent`` = its name), function (tool), generation and
+response (llm; usage tokens), handoff (``from_agent`` owns it, ``handoff_to`` = ``to_agent``),
+guardrail (``triggered`` kept in attributes: a tripped guardrail did its job, the span is ok),
+custom (chain; the SDK's task/turn spans say ``sdk_span_type``, a turn names its agent),
+mcp_tools (tool ``mcp_list_tools``), transcription/speech (llm), speech_group (chain).
+``error: {message, data}`` makes the span an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from ..normalize import as_int, as_text
+from .base import Loader, Sample, Source, SpanSink
+from .otel_common import RecordError, field_value, span_id, time_ns, trace_id
+
+SPAN_KINDS = {
+    "agent": "agent",
+    "function": "tool",
+    "generation": "llm",
+    "response": "llm",
+    "handoff": "handoff",
+    "guardrail": "guardrail",
+    "custom": "chain",
+    "mcp_tools": "tool",
+    "transcription": "llm",
+    "speech": "llm",
+    "speech_group": "chain",
+    "task": "chain",
+    "turn": "chain",
+}
+
+_SPAN_HELD = frozenset({"object", "id", "trace_id", "parent_id", "started_at", "ended_at", "span_data", "error"})
+_DATA_HELD = frozenset({"type", "name", "input", "output", "model", "usage", "from_agent", "to_agent", "server", "result"})
+
+
+class OpenAIAgentsLoader(Loader):
+    name = "openai-agents"
+    description = "OpenAI Agents SDK native trace export (`object`: trace / trace.span with span_data), JSON or JSONL"
+    sniffs = "objects with `object` = `trace` or `trace.span`, or {traces, spans} / {data} of them"
+
+    def sniff(self, sample: Sample) -> float:
+        first = sample.first
+        if isinstance(first, dict):
+            if first.get("object") in ("trace", "trace.span"):
+                return 1.0
+            for key in ("traces", "spans", "data"):
+                items = first.get(key)
+                if isinstance(items, list) and items and isinstance(items[0], dict) and items[0].get("object") in ("trace", "trace.span"):
+                    return 1.0
+        head = sample.text[:8192]
+        if '"object": "trace.span"' in head or '"object":"trace.span"' in head:
+            return 0.8
+        return 0.0
+
+    def read(self, source: Source, sink: SpanSink) -> None:
+        traces: dict[str, tuple[int, dict[str, Any]]] = {}
+        waiting: list[tuple[int, dict[str, Any]]] = []
+        emitted: set[str] = set()
+        for line, item in _items(source):
+            kind = item.get("object") if isinstance(item, dict) else None
+            if kind == "trace" and isinstance(item, dict):
+                try:
+                    tid = trace_id(item.get("id"), "id")
+                except RecordError as exc:
+                    sink.quarantine(line, exc.reason, exc.detail, item)
+                    continue
+                if tid is None:
+                    sink.quarantine(line, "missing-run-id", "expected a trace `id`, found none", item)
+                    continue
+                traces[tid] = (line, item)
+            elif kind == "trace.span" and isinstance(item, dict):
+                waiting.append((line, item))
+            else:
+                sink.quarantine(line, "not-an-agents-sdk-record",
+                                "expected an Agents SDK record with `object` = `trace` or `trace.span`, "
+                                f"found {_describe(item)}", item)
+        # Spans wait for the end of the file: their trace record may come after them.
+        for line, span in waiting:
+            try:
+                row = span_row(span, traces)
+            except RecordError as exc:
+                sink.quarantine(line, exc.reason, exc.detail, span)
+                continue
+            emitted.add(row["run_id"])
+            sink.add(row, line)
+        for tid, (line, trace) in traces.items():
+            if tid in emitted:
+                sink.merged(line)
+            else:
+                sink.quarantine(line, "trace-without-spans",
+                                f"trace {tid} ({trace.get('workflow_name')!r}) has no readable span in this file; a trace record "
+                                "alone has no times and no work to show. Hint: export the spans with their trace", trace)
+
+
+def _items(source: Source) -> Iterator[tuple[int, Any]]:
+    """Every trace/span record, whatever the framing."""
+    for line, record in source.records():
+        if isinstance(record, dict) and "object" not in record and any(
+            isinstance(record.get(k), list) for k in ("traces", "spans", "data")
+        ):
+            for key in ("traces", "spans", "data"):
+                for item in record.get(key) or []:
+                    yield line, item
+        else:
+            yield line, record
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, dict):
+        return f"an object with `object` = {value.get('object')!r} and keys " + ", ".join(sorted(value)[:8])
+    return type(value).__name__
+
+
+def span_row(span: dict[str, Any], traces: dict[str, tuple[int, dict[str, Any]]]) -> dict[str, Any]:
+    run = trace_id(span.get("trace_id"), "trace_id")
+    own = span_id(span.get("id"), "id")
+    if own is None:
+        raise RecordError("missing-span-id", "expected a span `id` (span_<24 hex>), found none")
+    data = span.get("span_data")
+    if not isinstance(data, dict):
+        raise RecordError("missing-span-data", f"expected `span_data` to be an object with a `type`, found {type(data).__name__}")
+    type_ = str(data.get("type") or "")
+    if type_ == "custom" and isinstance(data.get("data"), dict) and data["data"].get("sdk_span_type"):
+        type_ = str(data["data"]["sdk_span_type"])  # the SDK's task/turn spans, exported as custom
+    kind = SPAN_KINDS.get(type_, "unknown")
+    row: dict[str, Any] = {
+        "run_id": run,
+        "span_id": own,
+        "parent_id": span_id(span.get("parent_id"), "parent_id"),
+        "name": as_text(data.get("name")) or type_ or None,
+        "kind": kind,
+        "start_time": time_ns(span.get("started_at"), "started_at"),
+        "end_time": time_ns(span.get("ended_at"), "ended_at"),
+        "input": as_text(data.get("input")),
+        "output": as_text(data.get("output")),
+        "model": as_text(data.get("model")),
+    }
+    _by_type(type_, data, row)
+    error = span.get("error")
+    if error not in (None, {}, ""):
+        row["status"] = "error"
+        if isinstance(error, dict):
+            row["error_message"] = as_text(error.get("message"))
+            details = error.get("data")
+            if isinstance(details, dict):
+                row["error_type"] = as_text(details.get("type") or details.get("error_type"))
+        else:
+            row["error_message"] = as_text(error)
+    else:
+        row["status"] = "ok" if row["end_time"] is not None else "unset"
+    attrs: dict[str, Any] = {k: v for k, v in span.items() if k not in _SPAN_HELD and v is not None}
+    attrs.update({k: v for k, v in data.items() if k not in _DATA_HELD and v is not None})
+    if isinstance(error, dict) and error.get("data") is not None:
+        attrs["@error_data"] = error["data"]
+    if kind == "unknown":
+        attrs["@span_type"] = data.get("type")
+    trace = traces.get(run) if run else None
+    if trace is not None:
+        record = trace[1]
+        row["session_id"] = as_text(record.get("group_id"))
+        if row["parent_id"] is None:
+            extra = {k: v for k, v in record.items() if k not in ("object", "id") and v is not None}
+            if extra:
+                attrs["@trace"] = extra
+    row["attributes"] = attrs
+    return row
+
+
+def _by_type(type_: str, data: dict[str, Any], row: dict[str, Any]) -> None:
+    if type_ == "agent":
+        row["agent"] = row["name"]
+    elif type_ == "function":
+        row["tool"] = row["name"]
+    elif type_ == "handoff":
+        row["name"] = "handoff"
+        row["agent"] = as_text(data.get("from_agent"))
+        row["handoff_to"] = as_text(data.get("to_agent"))
+    elif type_ == "turn":
+        inner = data.get("data") if isinstance(data.get("data"), dict) else {}
+        row["agent"] = as_text(inner.get("agent_name"))
+    elif type_ == "mcp_tools":
+        row["name"] = "mcp_tools"
+        row["tool"] = "mcp_list_tools"
+        row["input"] = as_text(data.get("server"))
+        row["output"] = as_text(data.get("result"))
+    usage = data.get("usage")
+    if isinstance(usage, dict):
+        row["input_tokens"] = field_value("invalid-value", "usage.input_tokens", as_int,
+                                          usage.get("input_tokens", usage.get("prompt_tokens")))
+        row["output_tokens"] = field_value("invalid-value", "usage.output_tokens", as_int,
+                                           usage.get("output_tokens", usage.get("completion_tokens")))
