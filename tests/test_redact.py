@@ -1,0 +1,351 @@
+"""Redaction: every secret and PII kind replaced by a keyed, stable placeholder; nothing else touched.
+
+Expected placeholders are computed here from the HMAC definition (not read back from our own
+output); the values are realistic examples in each provider's documented shape (AWS's and JWT.io's
+published examples, Stripe/Visa test card numbers).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import warnings
+from collections.abc import Mapping, Sequence
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from forensics.errors import InputError, PolicyError
+from forensics.redact import (
+    DEFAULT_COLUMNS,
+    METADATA_KEY,
+    RedactionKeyWarning,
+    RedactionPolicy,
+    load_redaction_policy,
+    redact_load_result,
+    redact_table,
+    redact_table_with_report,
+    redact_text,
+    redaction_banner,
+    rules_for,
+    with_redaction_metadata,
+)
+from forensics.schema import QUARANTINE_SCHEMA, SPAN_SCHEMA
+
+KEY = "test-key-1"
+POLICY = RedactionPolicy(key=KEY)
+PLACEHOLDER = re.compile(r"<([a-z0-9_-]+):([0-9a-f]{6})>")
+
+
+def ph(kind: str, value: str, key: str = KEY) -> str:
+    """The placeholder by its definition: HMAC-SHA256(key, canonical value), first 6 hex."""
+    return f"<{kind}:{hmac.new(key.encode(), value.encode(), hashlib.sha256).hexdigest()[:6]}>"
+
+
+# (kind, the text around it, the secret part that must vanish, what is hashed)
+JWT = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2"
+       "MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c")
+PEM_BODY = "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\\nVTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u"
+PEM = f"-----BEGIN RSA PRIVATE KEY-----\\n{PEM_BODY}\\n-----END RSA PRIVATE KEY-----"
+KINDS = [
+    ("openai-key", "use sk-proj-Xk3lP0qZ8vN2mR7tY4wA9bC1dE6fG5hJ-Q2sT8uV for this", "sk-proj-Xk3lP0qZ8vN2mR7tY4wA9bC1dE6fG5hJ-Q2sT8uV"),
+    ("anthropic-key", "ANTHROPIC_API_KEY=sk-ant-api03-R2d2C3poXwingYwing0123456789abcdefABCDEF-_ghijklmnop", "sk-ant-api03-R2d2C3poXwingYwing0123456789abcdefABCDEF-_ghijklmnop"),
+    ("aws-key-id", "access key AKIAIOSFODNN7EXAMPLE in config", "AKIAIOSFODNN7EXAMPLE"),
+    ("aws-key-id", "temporary ASIAY34FZKBOKMUTVV7A issued", "ASIAY34FZKBOKMUTVV7A"),
+    ("aws-secret", 'aws_secret_access_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"', "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+    ("aws-secret", "export AWS_SECRET_ACCESS_KEY=je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY", "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY"),
+    ("github-token", "token ghp_16C7e42F292c6912E7710c838347Ae178B4a ok", "ghp_16C7e42F292c6912E7710c838347Ae178B4a"),
+    ("github-token", "pat github_pat_11ABCDEFG0AbCdEfGhIjKl_mnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghijk",
+     "github_pat_11ABCDEFG0AbCdEfGhIjKl_mnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghijk"),
+    ("slack-token", "slack xoxb-2048719872113-2051284903441-Qz7TrKbLmNpXyW8aVcD3eF5g posted", "xoxb-2048719872113-2051284903441-Qz7TrKbLmNpXyW8aVcD3eF5g"),
+    ("stripe-key", "stripe.api_key = sk_live_51HqLyjWDarjtT1zdp7dcXyZ0123456789abcdefABCDEFghijKLMN", "sk_live_51HqLyjWDarjtT1zdp7dcXyZ0123456789abcdefABCDEFghijKLMN"),
+    ("stripe-key", "restricted rk_live_51HqLyjWDarjtT1zdp7dcXyZ9 used", "rk_live_51HqLyjWDarjtT1zdp7dcXyZ9"),
+    ("google-key", "maps key=AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe&q=x", "AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe"),
+    ("jwt", f"session {JWT} expired", JWT),
+    ("bearer", "Authorization: Bearer 8f2c1e0a-9b7d-4c3e-a1f2-77d9e0c4b5a6.tok", "8f2c1e0a-9b7d-4c3e-a1f2-77d9e0c4b5a6.tok"),
+    ("url-password", "connect postgres://admin:Tr0ub4dor3@db.internal.example.com:5432/prod", "Tr0ub4dor3"),
+    ("private-key", f"key file: {PEM} loaded", PEM),
+    ("email", "contact Alice.Smith+billing@example.co.uk today", "Alice.Smith+billing@example.co.uk"),
+    ("phone", "call +14155552671 now", "+14155552671"),
+    ("phone", "office +44 20 7946 0958 ext", "+44 20 7946 0958"),
+    ("phone", "US line (415) 555-2671.", "(415) 555-2671"),
+    ("phone", "US line 415-555-2671.", "415-555-2671"),
+    ("phone", "London 020 7946 0958 or", "020 7946 0958"),
+    ("phone", "portable 06 12 34 56 78 merci", "06 12 34 56 78"),
+    ("card", "paid with 4111 1111 1111 1111 yesterday", "4111 1111 1111 1111"),
+    ("card", "amex 378282246310005.", "378282246310005"),
+    ("card", "mc 5555-5555-5555-4444 declined", "5555-5555-5555-4444"),
+    ("ipv4", "client 203.0.113.42 connected", "203.0.113.42"),
+    ("ipv6", "from 2001:db8:85a3::8a2e:370:7334 port", "2001:db8:85a3::8a2e:370:7334"),
+]
+CANONICAL = {
+    "4111 1111 1111 1111": "4111111111111111",
+    "5555-5555-5555-4444": "5555555555554444",
+    "Alice.Smith+billing@example.co.uk": "alice.smith+billing@example.co.uk",
+    "+44 20 7946 0958": "+442079460958",
+    "(415) 555-2671": "4155552671",
+    "415-555-2671": "4155552671",
+    "020 7946 0958": "02079460958",
+    "06 12 34 56 78": "0612345678",
+}
+
+# Look like secrets or PII to a careless pattern; must stay exactly as they are.
+NOT_REDACTED = [
+    "4111111111111112",  # 16 digits, fails Luhn
+    "5555 5555 5555 4445",  # Luhn-invalid with separators
+    "2026-11-21T05:44:55.123456Z",
+    "2026-11-21 05:44:55+05:30",
+    "550e8400-e29b-41d4-a716-446655440000",  # UUID
+    "12345678-1234-5678-1234-567812345678",  # all-digit UUID
+    "4bf92f3577b34da6a3ce929d0e0e4736",  # W3C trace id
+    "00f067aa0ba902b7",  # span id
+    "1732166695123456789",  # epoch ns
+    "1732166695123",  # epoch ms
+    "01-15-2026",
+    "15.01.2026",
+    "10:30:00",
+    "std::vector<int>",
+    "1.2.3.4.5",  # an OID, not an address
+    "v1.2.3.4",
+    "version 2.31.0",
+    "the bearer of bad news",
+    "Bearer responsibilities",
+    "tokens used: 123456",
+    "$12,345.67",
+    "sk-short",
+]
+
+
+def span_table(rows: Sequence[Mapping[str, object]]) -> pa.Table:
+    base = {"run_id": "4bf92f3577b34da6a3ce929d0e0e4736", "kind": "tool", "status": "ok",
+            "source_format": "jsonl", "source_file": "x.jsonl", "start_time": 1_732_166_695_000_000_000,
+            "input_tokens": 12, "cost_usd": 0.5}
+    full = [{**base, "span_id": f"{i:016x}", "source_line": i + 1, **r} for i, r in enumerate(rows)]
+    return pa.Table.from_pylist(full, schema=SPAN_SCHEMA)
+
+
+def realistic_table() -> pa.Table:
+    """One realistic value of each kind, spread over the four text columns (JSON in attributes)."""
+    cols = ("input", "output", "attributes", "error_message")
+    rows = []
+    for i, (_, text, _) in enumerate(KINDS):
+        col = cols[i % 4]
+        value = json.dumps({"note": text}) if col == "attributes" else text
+        rows.append({col: value, "name": f"step-{i}"})
+    rows.append({"input": " | ".join(NOT_REDACTED), "attributes": json.dumps({"ids": NOT_REDACTED})})
+    return span_table(rows)
+
+
+@pytest.mark.parametrize(("kind", "text", "secret"), KINDS, ids=[f"{k}-{i}" for i, (k, _, _) in enumerate(KINDS)])
+def test_each_kind_is_replaced_by_its_keyed_placeholder(kind: str, text: str, secret: str) -> None:
+    out = redact_text(text, POLICY)
+    assert secret not in out
+    assert ph(kind, CANONICAL.get(secret, secret)) in out
+    # The text around the value is kept.
+    assert out == text.replace(secret, ph(kind, CANONICAL.get(secret, secret)))
+
+
+def test_every_kind_in_every_text_column_of_a_span_table() -> None:
+    table = realistic_table()
+    out, report = redact_table_with_report(table, POLICY)
+    text = json.dumps(out.select(["input", "output", "attributes", "error_message"]).to_pylist())
+    for kind, _, secret in KINDS:
+        assert json.dumps(secret)[1:-1] not in text, kind
+        assert ph(kind, CANONICAL.get(secret, secret)) in text, kind
+    expected: dict[str, int] = {}
+    for kind, _, _ in KINDS:
+        expected[kind] = expected.get(kind, 0) + 1
+    assert dict(report.counts) == expected
+    assert report.key_source == "policy"
+    # attributes stay valid JSON, with the placeholder inside the string.
+    for value in out.column("attributes").to_pylist():
+        if value is not None:
+            json.loads(value)
+
+
+def test_lookalikes_are_not_redacted() -> None:
+    table = realistic_table()
+    out, report = redact_table_with_report(table, POLICY)
+    last = out.slice(out.num_rows - 1).to_pylist()[0]
+    assert last["input"] == " | ".join(NOT_REDACTED)
+    assert json.loads(last["attributes"]) == {"ids": NOT_REDACTED}
+    # The Luhn check turned the two invalid numbers down (and said so).
+    assert report.rejected["card"] >= 4  # each appears in input and attributes
+
+
+def test_rows_schema_and_other_columns_untouched() -> None:
+    table = realistic_table().replace_schema_metadata({b"origin": b"test"})
+    out = redact_table(table, POLICY)
+    assert out.num_rows == table.num_rows
+    assert out.schema.equals(table.schema, check_metadata=True)
+    text_cols = set(DEFAULT_COLUMNS)
+    for name in table.column_names:
+        if name not in text_cols:
+            assert out.column(name).equals(table.column(name)), name
+    # name holds no secret here, so it is unchanged too.
+    assert out.column("name").equals(table.column("name"))
+
+
+def test_placeholders_are_stable_across_spans_and_calls_and_change_with_the_key() -> None:
+    email = "jane.doe@example.com"
+    table = span_table([
+        {"input": f"send to {email}"},
+        {"output": f"sent to {email}", "attributes": json.dumps({"to": email})},
+        {"error_message": "bounce from JANE.DOE@example.com"},
+    ])
+    first = redact_table(table, POLICY)
+    second = redact_table(table, RedactionPolicy(key=KEY))
+    other = redact_table(table, RedactionPolicy(key="another-key"))
+    want = ph("email", email)
+    rows = first.to_pylist()
+    assert rows[0]["input"] == f"send to {want}"
+    assert rows[1]["output"] == f"sent to {want}"
+    assert json.loads(rows[1]["attributes"]) == {"to": want}
+    assert rows[2]["error_message"] == f"bounce from {want}"  # case differs, same address
+    assert second.equals(first)
+    assert other.to_pylist()[0]["input"] == f"send to {ph('email', email, 'another-key')}"
+    assert ph("email", email, "another-key") != want
+
+
+def test_key_from_environment_and_default_key_warns(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FORENSICS_REDACT_KEY", "from-env")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert redact_text("a@example.org", RedactionPolicy()) == ph("email", "a@example.org", "from-env")
+    monkeypatch.delenv("FORENSICS_REDACT_KEY")
+    with pytest.warns(RedactionKeyWarning, match="FORENSICS_REDACT_KEY"):
+        out = redact_text("a@example.org", RedactionPolicy())
+    assert out.startswith("<email:") and "a@example.org" not in out
+    assert "default key" in redaction_banner(True, RedactionPolicy())
+
+
+def test_user_patterns_with_and_without_a_secret_group() -> None:
+    pol = RedactionPolicy(key=KEY, patterns={"customer-id": r"\bCUST-[0-9]{6}\b",
+                                             "ticket": r"ticket=(?P<secret>[0-9]{4,})"})
+    out = redact_text("CUST-004217 opened ticket=88123; CUST-12 is not an id", pol)
+    assert out == f"{ph('customer-id', 'CUST-004217')} opened ticket={ph('ticket', '88123')}; CUST-12 is not an id"
+
+
+def test_categories_can_be_switched_off() -> None:
+    pol = RedactionPolicy(key=KEY, email=False, ip=False)
+    out = redact_text("a@example.org from 203.0.113.42 paid 4111111111111111", pol)
+    assert out == f"a@example.org from 203.0.113.42 paid {ph('card', '4111111111111111')}"
+
+
+def test_idempotent_placeholders_are_not_redacted_again() -> None:
+    once = redact_table(realistic_table(), POLICY)
+    assert redact_table(once, POLICY).equals(once)
+
+
+def test_uses_detect_secrets_patterns_from_the_installed_package() -> None:
+    from detect_secrets.plugins.aws import AWSKeyDetector
+    from detect_secrets.plugins.github_token import GitHubTokenDetector
+
+    rules = {r.origin: r for r in rules_for(POLICY)}
+    assert GitHubTokenDetector.denylist[0].pattern in rules["detect-secrets:GitHubTokenDetector[0]"].pattern
+    assert list(AWSKeyDetector.denylist)[0].pattern in rules["detect-secrets:AWSKeyDetector[0]"].pattern
+    # Secrets off: no detect-secrets rule, no provider keys.
+    off = RedactionPolicy(key=KEY, secrets=False)
+    assert not [r for r in rules_for(off) if r.category == "secrets"]
+    assert redact_text("AKIAIOSFODNN7EXAMPLE", off) == "AKIAIOSFODNN7EXAMPLE"
+
+
+def test_redaction_banner_states_what_and_which_policy() -> None:
+    pol = RedactionPolicy(key=KEY)
+    banner = redaction_banner(True, pol)
+    assert banner == f"Redacted: secrets, e-mail, phone, card, ip (policy {pol.content_hash})"
+    assert re.fullmatch(r"[0-9a-f]{8}", pol.content_hash)
+    assert redaction_banner(False, pol) == "NOT REDACTED (explicit opt-out)"
+    custom = RedactionPolicy(key=KEY, phone=False, patterns={"customer-id": r"CUST-\d+"})
+    assert redaction_banner(True, custom) == (
+        f"Redacted: secrets, e-mail, card, ip, custom: customer-id (policy {custom.content_hash})")
+    assert custom.content_hash != pol.content_hash
+    # The key is not part of the hash (the banner must not leak it, and a key rotation is not a
+    # policy change).
+    assert RedactionPolicy(key="other").content_hash == pol.content_hash
+
+
+def test_parquet_metadata_carries_the_banner(tmp_path) -> None:
+    out = with_redaction_metadata(redact_table(realistic_table(), POLICY), True, POLICY)
+    path = tmp_path / "spans.parquet"
+    pq.write_table(out, path)
+    meta = pq.read_schema(path).metadata
+    assert meta[METADATA_KEY].decode() == redaction_banner(True, POLICY)
+
+
+def test_policy_from_toml(tmp_path) -> None:
+    path = tmp_path / "policy.toml"
+    path.write_text('[policy]\nname = "x"\n\n[redact]\nphone = false\ncolumns = ["input", "output"]\n'
+                    '[redact.patterns]\norder-id = "ORD-[0-9]{8}"\n')
+    pol = load_redaction_policy(path)
+    assert (pol.phone, pol.email, pol.columns) == (False, True, ("input", "output"))
+    assert pol.user_patterns == (("order-id", "ORD-[0-9]{8}"),)
+    # A file without [redact] means the defaults.
+    plain = tmp_path / "plain.toml"
+    plain.write_text('[policy]\nname = "x"\n')
+    assert load_redaction_policy(plain) == RedactionPolicy(source=str(plain))
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("[redact]\nemial = false\n", "unknown key `redact.emial`"),
+        ("[redact]\nemail = 1\n", "expected true or false"),
+        ('[redact.patterns]\nbad = "(unclosed"\n', "does not compile"),
+        ('[redact.patterns]\nempty = "x*"\n', "matches the empty string"),
+        ('[redact.patterns]\nemail = "foo"\n', "built-in kind"),
+        ('[redact.patterns]\n"Bad Name" = "foo"\n', "pattern name"),
+    ],
+)
+def test_policy_errors_name_the_key(tmp_path, body: str, message: str) -> None:
+    path = tmp_path / "p.toml"
+    path.write_text(body)
+    with pytest.raises(PolicyError, match=re.escape(message)) as err:
+        load_redaction_policy(path)
+    assert str(path) in str(err.value) and "Hint:" in str(err.value)
+
+
+def test_bad_columns_are_input_errors() -> None:
+    table = realistic_table()
+    with pytest.raises(InputError, match="`nope`"):
+        redact_table(table, POLICY, columns=["nope"])
+    with pytest.raises(InputError, match="only string columns"):
+        redact_table(table, POLICY, columns=["input_tokens"])
+
+
+def test_redact_load_result_covers_spans_and_quarantine() -> None:
+    from forensics.load import LoadReport, LoadResult
+
+    quarantine = pa.Table.from_pylist(
+        [{"source_file": "x.jsonl", "source_line": 3, "source_format": "jsonl", "reason": "invalid-json",
+          "detail": "expected JSON, found `{\"email\": \"bob@example.net\"`", "raw": '{"email": "bob@example.net"'}],
+        schema=QUARANTINE_SCHEMA,
+    )
+    result = LoadResult(spans=realistic_table(), quarantine=quarantine, report=LoadReport())
+    out = redact_load_result(result, POLICY)
+    q = out.quarantine.to_pylist()[0]
+    assert q["raw"] == '{"email": "' + ph("email", "bob@example.net") + '"'
+    assert "bob@example.net" not in q["detail"]
+    assert out.spans.equals(redact_table(result.spans, POLICY))
+    assert result.spans.column("input").to_pylist()[0] == KINDS[0][1]  # the original is untouched
+
+
+def test_empty_and_null_values() -> None:
+    table = span_table([{"input": None}, {"input": ""}])
+    assert redact_table(table, POLICY).equals(table)
+    assert redact_table(table.slice(0, 0), POLICY).num_rows == 0
+
+
+def test_no_row_loop_on_the_hot_path() -> None:
+    """Many rows, few distinct values: unique candidates are hashed once each."""
+    emails = [f"user{i % 50}@example.com" for i in range(20_000)]
+    table = span_table([{"input": f"mail {e} x"} for e in emails])
+    out, report = redact_table_with_report(table, POLICY)
+    assert report.counts["email"] == 20_000
+    got = pl.Series(out.column("input").combine_chunks())
+    assert got.n_unique() == 50
+    assert got[7] == f"mail {ph('email', 'user7@example.com')} x"
