@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from .errors import InputError, InternalError, UnknownFormatError
 from .loaders import registry
-from .loaders.base import DEFAULT_LIMITS, FileAccount, Limits, Source, SpanSink, display_path
+from .loaders.base import DEFAULT_LIMITS, FileAccount, Limits, Source, SpanSink, display_path, read_sample
 from .schema import QUARANTINE_SCHEMA, SPAN_COLUMNS, SPAN_SCHEMA
 
 #: Suffixes a directory walk picks up (a file named explicitly is always read).
@@ -214,9 +214,44 @@ def load_file(
             account = FileAccount(path=shown, format=None, chosen_by="skipped", problem=exc.message)
             return account, SPAN_SCHEMA.empty_table(), QUARANTINE_SCHEMA.empty_table()
         format, confidence, chosen_by = sniffed.format, sniffed.confidence, "sniffed"
+    loader_cls = registry.get(format)
+    ranges = _parallel_ranges(path, loader_cls.splittable, limits)
+    if ranges:
+        parts = _read_in_processes(path, format, options, limits, shown, ranges)
+    else:
+        parts = [read_range(path, format, options, limits, shown, None)]
+    reasons: Counter[str] = Counter()
+    for part in parts:
+        reasons.update(part.reasons)
+    account = FileAccount(
+        path=shown, format=format, chosen_by=chosen_by, confidence=confidence,
+        records_read=sum(p.rows + p.quarantined + p.merged for p in parts), rows=sum(p.rows for p in parts),
+        quarantined=sum(p.quarantined for p in parts), merged=sum(p.merged for p in parts),
+        reasons=dict(reasons), seconds=time.perf_counter() - started,
+    )
+    table = pa.concat_tables([p.table for p in parts]) if len(parts) > 1 else parts[0].table
+    quarantine = pa.concat_tables([p.quarantine for p in parts]) if len(parts) > 1 else parts[0].quarantine
+    return account, table, quarantine
+
+
+@dataclass
+class _Part:
+    """What one reader (the whole file, or one byte range of it) produced."""
+
+    table: pa.Table
+    quarantine: pa.Table
+    rows: int
+    quarantined: int
+    merged: int
+    reasons: dict[str, int]
+
+
+def read_range(path: str, format: str, options: dict[str, Any] | None, limits: Limits, shown: str,
+               byte_range: tuple[int, int, int] | None) -> _Part:
+    """Run one loader over a file, or over one line-aligned byte range of it."""
     loader = registry.get(format)(**(options or {}))
     sink = SpanSink(format, shown, limits)
-    source = Source(path, sink, limits, display=shown)
+    source = Source(path, sink, limits, display=shown, byte_range=byte_range)
     try:
         loader.read(source, sink)
     except (InputError, InternalError):
@@ -227,12 +262,84 @@ def load_file(
             where=shown,
             hint="this is a bug in the loader; the file may also be of another format (pass format=)",
         ) from exc
-    account = FileAccount(
-        path=shown, format=format, chosen_by=chosen_by, confidence=confidence,
-        records_read=sink.records_read, rows=sink.rows, quarantined=sink.quarantined,
-        merged=sink.merged_count, reasons=dict(sink.reasons), seconds=time.perf_counter() - started,
-    )
-    return account, sink.table(), sink.quarantine_table()
+    return _Part(sink.table(), sink.quarantine_table(), sink.rows, sink.quarantined, sink.merged_count, dict(sink.reasons))
+
+
+# --- parallel loading of one big JSON-lines file ------------------------------------------------
+
+#: Files at least this big are split across processes when their loader's records are independent.
+PARALLEL_MIN_BYTES = 64 * 1024 * 1024
+
+
+def load_workers() -> int:
+    """Processes for one big file: ``$FORENSICS_WORKERS``, else the machine's cores."""
+    value = os.environ.get("FORENSICS_WORKERS")
+    if value:
+        try:
+            return max(1, int(value))
+        except ValueError:
+            raise InputError(f"FORENSICS_WORKERS must be a whole number, found {value!r}",
+                             hint="unset it to use every core, or set 1 to load in one process") from None
+    return os.cpu_count() or 1
+
+
+def _parallel_ranges(path: str, splittable: bool, limits: Limits) -> list[tuple[int, int, int]]:
+    """Line-aligned ``(start, end, first_line)`` ranges, or ``[]`` to read the file in one process."""
+    workers = load_workers()
+    if not splittable or workers < 2:
+        return []
+    size = os.path.getsize(path)
+    if size < PARALLEL_MIN_BYTES:
+        return []
+    sample = read_sample(path, limits)
+    if sample.is_document or sample.head[:2] == b"\x1f\x8b" or sample.first is None:
+        return []  # gzip streams and whole documents cannot be split at line boundaries
+    cuts = [0]
+    lines_before = [1]
+    with open(path, "rb") as fh:
+        newlines = 0
+        position = 0
+        for k in range(1, workers):
+            target = size * k // workers
+            while position < target:
+                block = fh.read(min(16 * 1024 * 1024, target - position))
+                if not block:
+                    break
+                newlines += block.count(b"\n")
+                position += len(block)
+            tail = fh.readline()  # finish the line the target fell in
+            position += len(tail)
+            newlines += tail.count(b"\n")
+            if position >= size or position <= cuts[-1]:
+                break
+            cuts.append(position)
+            lines_before.append(newlines + 1)
+    cuts.append(size)
+    return [(cuts[i], cuts[i + 1], lines_before[i]) for i in range(len(cuts) - 1)]
+
+
+def _read_in_processes(path: str, format: str, options: dict[str, Any] | None, limits: Limits, shown: str,
+                       ranges: list[tuple[int, int, int]]) -> list[_Part]:
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    # spawn, not fork: polars and pyarrow keep thread pools that a fork would copy mid-flight.
+    with ProcessPoolExecutor(max_workers=len(ranges), mp_context=get_context("spawn")) as pool:
+        futures = [pool.submit(_read_range_safely, path, format, options, limits, shown, r) for r in ranges]
+        results = [f.result() for f in futures]
+    for result in results:
+        if isinstance(result, str):
+            raise InternalError(result, where=shown, hint="this is a bug in the loader; FORENSICS_WORKERS=1 reads in one process")
+    return [r for r in results if isinstance(r, _Part)]
+
+
+def _read_range_safely(path: str, format: str, options: dict[str, Any] | None, limits: Limits, shown: str,
+                       byte_range: tuple[int, int, int]) -> _Part | str:
+    # Our error types carry keyword state that does not pickle back; send the message instead.
+    try:
+        return read_range(path, format, options, limits, shown, byte_range)
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
 
 
 def _detail_of(exc: UnknownFormatError) -> str:

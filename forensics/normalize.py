@@ -17,13 +17,14 @@ import base64
 import binascii
 import math
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 IdWidth = Literal["trace", "span", "any"]
 
 _HEX_WIDTH = {"trace": 32, "span": 16}
 _HEX_CHARS = frozenset("0123456789abcdefABCDEF")
+_HEX_RE = re.compile(r"[0-9a-fA-F]+")
 _UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _B64_RE = re.compile(r"^[A-Za-z0-9+/_-]+={0,2}$")
 
@@ -39,6 +40,12 @@ def norm_id(value: Any, width: IdWidth = "any") -> str | None:
 
     Raises :class:`ValueError` for values that cannot be an id (floats, booleans, nested objects).
     """
+    if value.__class__ is str:
+        # The common cases first: canonical OTLP hex, and the SDK console's 0x-prefixed hex.
+        if len(value) in (16, 32) and _HEX_RE.fullmatch(value):
+            return value.lower()
+        if len(value) in (18, 34) and value[:2] == "0x" and _HEX_RE.fullmatch(value, 2):
+            return value[2:].lower()
     if value is None:
         return None
     if isinstance(value, bool) or isinstance(value, float | dict | list):
@@ -68,7 +75,7 @@ def norm_id(value: Any, width: IdWidth = "any") -> str | None:
 
 
 def _is_hex(text: str) -> bool:
-    return bool(text) and all(c in _HEX_CHARS for c in text)
+    return _HEX_RE.fullmatch(text) is not None
 
 
 def _pad(hex_text: str, width: IdWidth) -> str:
@@ -110,6 +117,19 @@ def to_ns(value: Any) -> int | None:
     Numbers are told apart by magnitude: < 1e11 seconds, < 1e14 milliseconds, < 1e17 microseconds,
     else nanoseconds. Raises :class:`ValueError` for anything else, or times outside 1970..2200.
     """
+    if value.__class__ is str and 19 <= len(value) <= 27 and value[4] == "-" and value[10] in "T ":
+        # The common case first: ISO with at most microseconds, which fromisoformat reads whole.
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=UTC)
+            ns = (parsed - _EPOCH) // _MICROSECOND * 1_000
+            if not _MIN_NS < ns <= _MAX_NS:
+                raise ValueError(f"time {value!r:.40} is outside 1970..2200 (a unit mix-up?)")
+            return ns
     if value is None:
         return None
     if isinstance(value, bool):
@@ -167,6 +187,7 @@ def _iso_to_ns(text: str) -> int:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 def duration_to_ns(value: Any) -> int | None:

@@ -88,23 +88,38 @@ def map_attributes(attrs: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]
     mapped value has the wrong type (e.g. a token count that is not a number); loaders quarantine.
     """
     rest = dict(attrs)
-    for column, keys, convert in _COLUMN_KEYS:
-        if row.get(column) is not None:
-            continue
-        for key in keys:
-            if key in rest and rest[key] is not None:
-                try:
-                    row[column] = convert(rest.pop(key))
-                except ValueError as exc:
-                    raise ValueError(f"attribute `{key}`: {exc}") from None
-                break
+    if not _ALL_KEYS.isdisjoint(rest):
+        _take_columns(rest, row)
     _map_costs(rest, row)
     if row.get("kind") in (None, "unknown"):
         kind = infer_kind(rest)
         if kind is not None:
             row["kind"] = kind
-    _map_monocle(rest, row)
+    if "span.type" in rest:
+        _map_monocle(rest, row)
     return rest
+
+
+def _take_columns(rest: dict[str, Any], row: dict[str, Any]) -> None:
+    # Look only at the keys present (a span has ~10 attributes; the table knows ~40 keys).
+    best: dict[str, tuple[int, str]] = {}
+    for key in rest:
+        info = _KEY_INFO.get(key)
+        if info is None or rest[key] is None:
+            continue
+        column, rank, _ = info
+        if row.get(column) is None and (column not in best or rank < best[column][0]):
+            best[column] = (rank, key)
+    for column, (_, key) in best.items():
+        convert = _KEY_INFO[key][2]
+        try:
+            row[column] = convert(rest.pop(key))
+        except ValueError as exc:
+            raise ValueError(f"attribute `{key}`: {exc}") from None
+
+
+_KEY_INFO: Final = {key: (column, rank, convert) for column, keys, convert in _COLUMN_KEYS for rank, key in enumerate(keys)}
+_ALL_KEYS: Final = frozenset(_KEY_INFO)
 
 
 def infer_kind(attrs: dict[str, Any]) -> str | None:

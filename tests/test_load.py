@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import importlib
 import json
 import shutil
 from pathlib import Path
@@ -151,3 +152,22 @@ def test_every_real_otel_family_file_is_sniffed_to_its_loader() -> None:
         assert result.report.files[0].format == fmt, relative
         assert result.report.files[0].balanced
         assert result.report.quarantined == 0, (relative, result.quarantine.to_pylist())
+
+
+def test_parallel_loading_of_a_big_jsonl_equals_serial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    load_module = importlib.import_module("forensics.load")  # the package exports a function of the same name
+
+    records = [_sdk(f"{i:016x}", None if i % 10 == 0 else f"{i - i % 10:016x}", trace=f"{i // 10:032x}") for i in range(400)]
+    path = _write_jsonl(tmp_path / "big.jsonl", records)
+    with path.open("ab") as fh:  # a bad line in the second half: its line number must be absolute
+        fh.write(b"{broken\n")
+    monkeypatch.setenv("FORENSICS_WORKERS", "1")
+    serial = forensics.load(path)
+    monkeypatch.setenv("FORENSICS_WORKERS", "3")
+    monkeypatch.setattr(load_module, "PARALLEL_MIN_BYTES", 1)
+    assert len(load_module._parallel_ranges(str(path), True, forensics.Limits())) == 3
+    parallel = forensics.load(path)
+    assert parallel.spans.equals(serial.spans)
+    assert parallel.quarantine.to_pylist() == serial.quarantine.to_pylist()
+    assert parallel.quarantine["source_line"].to_pylist() == [401]
+    assert parallel.report.files[0].records_read == 401

@@ -324,11 +324,15 @@ class Source:
     parse is quarantined with a specific reason; a truncated array keeps its complete elements.
     """
 
-    def __init__(self, path: str, sink: SpanSink, limits: Limits = DEFAULT_LIMITS, display: str | None = None) -> None:
+    def __init__(self, path: str, sink: SpanSink, limits: Limits = DEFAULT_LIMITS, display: str | None = None,
+                 byte_range: tuple[int, int, int] | None = None) -> None:
         self.path = path
         self.display = display or path
         self.sink = sink
         self.limits = limits
+        #: ``(start, end, first_line)``: read only the JSON-lines records starting in [start, end),
+        #: numbering lines from ``first_line`` (parallel loading of one big file).
+        self.byte_range = byte_range
 
     def open(self) -> IO[bytes]:
         return open_binary(self.path, self.limits)
@@ -337,6 +341,10 @@ class Source:
 
     def records(self, flatten_arrays: bool = True) -> Iterator[tuple[int, Any]]:
         """Yield ``(line, value)`` for each record; bad records go to the quarantine."""
+        if self.byte_range is not None:
+            with self.open() as fh:
+                yield from self._line_records(fh, *self.byte_range)
+            return
         try:
             with self.open() as fh:
                 first = _first_nonblank(fh)
@@ -363,16 +371,25 @@ class Source:
         # One complete value on the first line: JSON-lines (a one-line document is the same thing).
         return True
 
-    def _line_records(self, fh: IO[bytes]) -> Iterator[tuple[int, Any]]:
+    def _line_records(self, fh: IO[bytes], start: int = 0, end: int | None = None,
+                      first_line: int = 1) -> Iterator[tuple[int, Any]]:
         limit = self.limits.max_line_bytes
-        lineno = 0
+        lineno = first_line - 1
+        if start:
+            fh.seek(start)
+        position = start
         while True:
+            if end is not None and position >= end:
+                return
             line = fh.readline(limit + 1)
             if not line:
                 return
+            position += len(line)
             lineno += 1
             if len(line) > limit and not line.endswith(b"\n"):
-                skipped = len(line) + _skip_to_newline(fh)
+                rest = _skip_to_newline(fh)
+                skipped = len(line) + rest
+                position += rest
                 self.sink.quarantine(
                     lineno, "line-too-long",
                     f"line is {skipped:,} bytes, over max_line_bytes={limit:,}; it was skipped without being parsed. "
@@ -554,6 +571,9 @@ class Loader:
     sniffs: ClassVar[str] = ""
     #: File suffixes this format usually has (a hint for sniffing, never a requirement).
     suffixes: ClassVar[tuple[str, ...]] = (".json", ".jsonl")
+    #: True when each JSON-lines record maps to rows on its own (no state across lines), so a big
+    #: file can be split at line boundaries and read by several processes at once.
+    splittable: ClassVar[bool] = False
 
     def __init__(self, **options: Any) -> None:
         self.options = options

@@ -78,6 +78,7 @@ class JsonlLoader(Loader):
     name = "jsonl"
     description = "Generic structured JSON-lines app logs, mapped by a declarative field map (options: field_map)"
     sniffs = "JSON-lines objects with a time key and a level/event/message key"
+    splittable = True
     suffixes = (".jsonl", ".ndjson", ".log", ".json")
 
     def __init__(self, field_map: Mapping[str, str | Sequence[str]] | None = None, **options: Any) -> None:

@@ -39,6 +39,7 @@ class OpenInferenceLoader(Loader):
     name = "openinference"
     description = "Arize Phoenix / OpenInference span JSON, JSONL, exported dataframes and Parquet"
     sniffs = "objects with `span_kind` and `context.span_id` (nested or dotted), or Parquet with those columns"
+    splittable = True
     suffixes = (".json", ".jsonl", ".parquet")
 
     def sniff(self, sample: Sample) -> float:

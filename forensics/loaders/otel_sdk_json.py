@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from ..normalize import norm_id, to_ns
 from .base import Loader, Sample, Source, SpanSink
 from .otel_common import RecordError, finish_row, otel_span_kind, span_id, status_of, time_ns, trace_id
 
@@ -40,6 +41,7 @@ class OtelSdkJsonLoader(Loader):
     name = "otel-sdk-json"
     description = "OpenTelemetry SDK span JSON (to_json / ConsoleSpanExporter), incl. Monocle agentic spans"
     sniffs = "objects with `context.trace_id`, `kind` like `SpanKind.X`, ISO `start_time`"
+    splittable = True
 
     def sniff(self, sample: Sample) -> float:
         first = sample.first
@@ -77,15 +79,24 @@ def sdk_span_row(span: Any, nested_parent: str | None = None) -> dict[str, Any]:
     status = span.get("status") or {}
     if not isinstance(status, dict):
         raise RecordError("invalid-status", f"expected `status` to be an object, found {status!r:.40}")
-    row: dict[str, Any] = {
-        "run_id": trace_id(context.get("trace_id"), "context.trace_id"),
-        "span_id": span_id(context.get("span_id"), "context.span_id"),
-        "parent_id": span_id(span.get("parent_id") or nested_parent, "parent_id"),
-        "name": span.get("name"),
-        "start_time": time_ns(span.get("start_time"), "start_time"),
-        "end_time": time_ns(span.get("end_time"), "end_time"),
-        "status": status_of(status.get("status_code")),
-    }
+    try:  # fast path; on a bad value, redo with the checked converters for a specific reason
+        row: dict[str, Any] = {
+            "run_id": norm_id(context.get("trace_id"), "trace"),
+            "span_id": norm_id(context.get("span_id"), "span"),
+            "parent_id": norm_id(span.get("parent_id") or nested_parent, "span"),
+            "start_time": to_ns(span.get("start_time")),
+            "end_time": to_ns(span.get("end_time")),
+        }
+    except ValueError:
+        row = {
+            "run_id": trace_id(context.get("trace_id"), "context.trace_id"),
+            "span_id": span_id(context.get("span_id"), "context.span_id"),
+            "parent_id": span_id(span.get("parent_id") or nested_parent, "parent_id"),
+            "start_time": time_ns(span.get("start_time"), "start_time"),
+            "end_time": time_ns(span.get("end_time"), "end_time"),
+        }
+    row["name"] = span.get("name")
+    row["status"] = status_of(status.get("status_code"))
     if row["status"] == "error" and status.get("description"):
         row["error_message"] = status["description"]
     attrs = span.get("attributes") or {}

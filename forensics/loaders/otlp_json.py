@@ -33,6 +33,7 @@ class OtlpJsonLoader(Loader):
     name = "otlp-json"
     description = "OTLP/JSON trace and log export requests (resourceSpans / resourceLogs), whole file or one per line"
     sniffs = "a JSON object with `resourceSpans` or `resourceLogs`"
+    splittable = True
 
     def sniff(self, sample: Sample) -> float:
         keys = sample.keys
