@@ -9,7 +9,8 @@ One span per history entry, in file order:
 * agent from ``name`` (AG2) or ``role`` (Magentic-One: ``Orchestrator (thought)`` is the
   Orchestrator); ``Orchestrator (-> WebSurfer)`` is a handoff span to ``WebSurfer``;
 * the code-execution terminal (``Computer_terminal``, ``ComputerTerminal``) is a tool span whose
-  input is the code of the message before it; ``exitcode: N`` with N != 0 makes it an error;
+  input is the code of the message before it; ``exitcode: N`` with N != 0 makes it an error; its
+  agent is left to inheritance, so it belongs to the agent whose code it ran;
 * no times exist in the source, so step ``i`` is given [i s, i+1 s) from the Unix epoch, and every
   span's attributes say so (``time_synthesized``). The run's other keys (question, ground truth,
   the benchmark's mistake labels) are kept in the first step's attributes under ``run.<key>``.
@@ -157,7 +158,9 @@ class Ag2HistoryLoader(Loader):
             # Magentic-One: "Orchestrator (-> WebSurfer)" is the orchestrator handing work over.
             row.update(kind="handoff", agent=handoff.group("src"), handoff_to=handoff.group("dst"))
         elif _TERMINAL.match(speaker):
-            row.update(kind="tool", agent=speaker, tool=speaker)
+            # A tool span, so its agent is inherited (load() finalisation): the agent whose code
+            # the terminal ran, the previous speaker.
+            row.update(kind="tool", tool=speaker)
             # The terminal runs the code of the message before it: that code is the call's input.
             blocks = _CODE_BLOCK.findall(prev_content or "")
             row["input"] = "\n".join(b.strip() for b in blocks) if blocks else None

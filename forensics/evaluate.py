@@ -1,0 +1,477 @@
+"""Compare a classification with ground truth.
+
+``evaluate(classification, labels)`` takes a labels file in ``LABEL_SCHEMA`` shape (JSON-lines,
+like ``sample_logs/labels.jsonl``) or a table, and measures per-class precision, recall and F1, a
+class confusion table, decisive-span accuracy, and lists every miss and false alarm with the
+story (for a miss) or our explanation (for a false alarm).
+
+``evaluate_blame(classification, spans)`` is for datasets whose ground truth is a responsible
+agent and step rather than a class (Who&When: ``mistake_agent``, ``mistake_step``): it reports how
+often the run's decisive span belongs to that agent and sits at that step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+import polars as pl
+import pyarrow as pa
+
+from forensics.classify import Classification
+from forensics.detectors.registry import FAILURE_CLASSES
+from forensics.errors import InputError
+from forensics.schema import LABEL_SCHEMA
+
+#: The confusion table's name for "no failure class".
+OK: str = "ok"
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Scores of a classification against labels. Every table is a polars DataFrame."""
+
+    per_class: pl.DataFrame  # failure_class, support, predicted, tp, fp, fn, precision, recall, f1
+    per_detector: pl.DataFrame  # detector, expected, found, recall
+    confusion: pl.DataFrame  # expected class (or ok) x predicted class (or ok), run counts
+    runs: pl.DataFrame  # one row per labeled run: expected vs predicted, decisive match
+    misses: pl.DataFrame  # run_id, scenario, failure_class, story
+    false_alarms: pl.DataFrame  # run_id, scenario, failure_class, detector, explanation
+    labeled_runs: int
+    missing_runs: list[str]  # labeled runs the classification does not contain
+    decisive_total: int
+    decisive_correct: int
+    clean_total: int
+    clean_correct: int
+    exact_runs: int
+
+    @property
+    def decisive_accuracy(self) -> float | None:
+        return self.decisive_correct / self.decisive_total if self.decisive_total else None
+
+    def format_text(self) -> str:
+        """A plain-text report (what ``forensics evaluate`` prints)."""
+        out: list[str] = []
+        out.append(
+            f"labeled runs: {self.labeled_runs}; class sets exactly right: {self.exact_runs}/{self.labeled_runs}"
+        )
+        if self.missing_runs:
+            out.append(
+                f"labeled runs not in the results: {len(self.missing_runs)} ({', '.join(self.missing_runs[:5])})"
+            )
+        acc = self.decisive_accuracy
+        out.append(
+            f"decisive span: {self.decisive_correct}/{self.decisive_total} correct"
+            + (f" ({acc:.0%})" if acc is not None else "")
+        )
+        out.append(f"clean runs reported ok: {self.clean_correct}/{self.clean_total}")
+        out.append("")
+        out.append(
+            f"{'class':<18} {'support':>7} {'found':>6} {'tp':>4} {'fp':>4} {'fn':>4} {'precision':>9} {'recall':>7} {'f1':>6}"
+        )
+        for r in self.per_class.iter_rows(named=True):
+            out.append(
+                f"{r['failure_class']:<18} {r['support']:>7} {r['predicted']:>6} {r['tp']:>4} {r['fp']:>4} {r['fn']:>4} "
+                f"{_pct(r['precision']):>9} {_pct(r['recall']):>7} {_pct(r['f1']):>6}"
+            )
+        out.append("")
+        out.append("confusion (rows: expected class or ok; columns: predicted; a run counts once per pair)")
+        cols = [c for c in self.confusion.columns if c != "expected"]
+        width = max([len(c) for c in cols] + [8])
+        out.append(f"{'':<18} " + " ".join(f"{c[:width]:>{width}}" for c in cols))
+        for r in self.confusion.iter_rows(named=True):
+            out.append(f"{r['expected']:<18} " + " ".join(f"{r[c]:>{width}}" for c in cols))
+        if self.per_detector.height:
+            out.append("")
+            out.append(f"{'detector':<26} {'expected':>8} {'found':>6} {'recall':>7}")
+            for r in self.per_detector.iter_rows(named=True):
+                out.append(f"{r['detector']:<26} {r['expected']:>8} {r['found']:>6} {_pct(r['recall']):>7}")
+        out.append("")
+        out.append(f"misses ({self.misses.height}):")
+        for r in self.misses.iter_rows(named=True):
+            out.append(f"  {r['run_id']} [{r['scenario'] or '-'}] {r['failure_class']}: {r['story'] or ''}")
+        out.append(f"false alarms ({self.false_alarms.height}):")
+        for r in self.false_alarms.iter_rows(named=True):
+            out.append(
+                f"  {r['run_id']} [{r['scenario'] or '-'}] {r['failure_class']} ({r['detector']}): {r['explanation']}"
+            )
+        wrong = self.runs.filter(pl.col("decisive_expected").is_not_null() & ~pl.col("decisive_match"))
+        out.append(f"wrong decisive span ({wrong.height}):")
+        for r in wrong.iter_rows(named=True):
+            out.append(
+                f"  {r['run_id']} [{r['scenario'] or '-'}] expected {r['decisive_expected']}, got {r['decisive_found'] or 'none'}"
+            )
+        return "\n".join(out)
+
+    def __repr__(self) -> str:
+        acc = self.decisive_accuracy
+        return (
+            f"<Evaluation: {self.labeled_runs} labeled runs, {self.exact_runs} exactly right, "
+            f"decisive {self.decisive_correct}/{self.decisive_total}"
+            + (f" ({acc:.0%})" if acc is not None else "")
+            + f", {self.misses.height} misses, {self.false_alarms.height} false alarms>"
+        )
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{x:.2f}"
+
+
+def read_labels(source: str | Path | pa.Table | pl.DataFrame) -> pl.DataFrame:
+    """Labels as a polars DataFrame in ``LABEL_SCHEMA`` shape; a file is JSON-lines.
+
+    Raises :class:`InputError` with ``path:line`` for a line that is not a label.
+    """
+    if isinstance(source, pa.Table):
+        df = pl.DataFrame(pl.from_arrow(source))
+    elif isinstance(source, pl.DataFrame):
+        df = source
+    else:
+        df = _read_label_file(Path(source))
+    missing = [f.name for f in LABEL_SCHEMA if not f.nullable and f.name not in df.columns]
+    if missing:
+        raise InputError(
+            f"labels lack column(s) {', '.join(f'`{m}`' for m in missing)}",
+            hint="labels follow forensics.schema.LABEL_SCHEMA: run_id, expected_classes, expected_detectors, "
+            "decisive_span_id, scenario, file, story.",
+        )
+    target = pl.DataFrame(pl.from_arrow(LABEL_SCHEMA.empty_table()))
+    return df.select(
+        [
+            pl.col(c).cast(target.schema[c])
+            if c in df.columns
+            else pl.lit(None, dtype=target.schema[c]).alias(c)
+            for c in target.columns
+        ]
+    )
+
+
+def _read_label_file(path: Path) -> pl.DataFrame:
+    try:
+        text = path.read_bytes()
+    except OSError as exc:
+        raise InputError(
+            f"cannot read the labels file: {exc.strerror or exc}",
+            where=str(path),
+            hint="pass a JSON-lines file with one LABEL_SCHEMA object per line.",
+        ) from exc
+    rows: list[dict[str, Any]] = []
+    # A labels file is small (one line per labeled run); reading it line by line gives each
+    # problem its line number.
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{lineno}"
+        try:
+            obj = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            raise InputError(
+                f"expected one JSON object per line: {exc}", where=where, hint="labels files are JSON-lines."
+            ) from exc
+        if not isinstance(obj, dict):
+            raise InputError(
+                f"expected a JSON object, found {type(obj).__name__}",
+                where=where,
+                hint="each line is one labeled run.",
+            )
+        for key in ("run_id", "expected_classes"):
+            if key not in obj:
+                raise InputError(
+                    f"expected key `{key}`, found keys {sorted(obj)}",
+                    where=where,
+                    hint="each label needs run_id and expected_classes (empty list for a clean run).",
+                )
+        if not isinstance(obj["expected_classes"], list):
+            raise InputError(
+                f"`expected_classes` should be a list, found {type(obj['expected_classes']).__name__}",
+                where=where,
+                hint="write [] for a clean run.",
+            )
+        unknown = [c for c in obj["expected_classes"] if c not in FAILURE_CLASSES]
+        if unknown:
+            raise InputError(
+                f"unknown failure class {unknown[0]!r} in expected_classes",
+                where=where,
+                hint=f"classes are: {', '.join(FAILURE_CLASSES)}.",
+            )
+        obj.setdefault("expected_detectors", [])
+        rows.append({f.name: obj.get(f.name) for f in LABEL_SCHEMA})
+    return pl.DataFrame(rows, schema=pl.DataFrame(pl.from_arrow(LABEL_SCHEMA.empty_table())).schema)
+
+
+def evaluate(classification: Classification, labels: str | Path | pa.Table | pl.DataFrame) -> Evaluation:
+    """Score ``classification`` against ``labels`` (a LABEL_SCHEMA JSON-lines file or table)."""
+    lab = read_labels(labels)
+    findings, runs = classification.to_polars()
+    pred = runs.select(
+        "run_id",
+        pl.col("classes").alias("predicted_classes"),
+        pl.col("decisive_span_id").alias("decisive_found"),
+        "ok",
+    )
+    fired = findings.group_by("run_id").agg(pl.col("detector").unique().sort().alias("fired"))
+    joined = (
+        lab.join(pred, on="run_id", how="left")
+        .join(fired, on="run_id", how="left")
+        .with_columns(
+            pl.col("predicted_classes").is_null().alias("_missing"),
+            pl.col("predicted_classes").fill_null(pl.lit([], dtype=pl.List(pl.String))),
+            pl.col("fired").fill_null(pl.lit([], dtype=pl.List(pl.String))),
+            pl.col("expected_classes").fill_null(pl.lit([], dtype=pl.List(pl.String))),
+        )
+    )
+    missing_runs = joined.filter(pl.col("_missing"))["run_id"].to_list()
+
+    # Long forms: one row per (run, class).
+    exp_long = (
+        joined.select("run_id", pl.col("expected_classes").alias("failure_class"))
+        .explode("failure_class")
+        .drop_nulls()
+    )
+    pred_long = (
+        joined.select("run_id", pl.col("predicted_classes").alias("failure_class"))
+        .explode("failure_class")
+        .drop_nulls()
+    )
+    tp = exp_long.join(pred_long, on=["run_id", "failure_class"], how="semi")
+    fn = exp_long.join(pred_long, on=["run_id", "failure_class"], how="anti")
+    fp = pred_long.join(exp_long, on=["run_id", "failure_class"], how="anti")
+    classes = pl.DataFrame({"failure_class": list(FAILURE_CLASSES)})
+
+    def count(df: pl.DataFrame, name: str) -> pl.DataFrame:
+        return df.group_by("failure_class").len(name=name)
+
+    per_class = (
+        classes.join(count(exp_long, "support"), on="failure_class", how="left")
+        .join(count(pred_long, "predicted"), on="failure_class", how="left")
+        .join(count(tp, "tp"), on="failure_class", how="left")
+        .join(count(fp, "fp"), on="failure_class", how="left")
+        .join(count(fn, "fn"), on="failure_class", how="left")
+        .with_columns(pl.col("support", "predicted", "tp", "fp", "fn").fill_null(0).cast(pl.Int64))
+        .with_columns(
+            pl.when(pl.col("predicted") > 0).then(pl.col("tp") / pl.col("predicted")).alias("precision"),
+            pl.when(pl.col("support") > 0).then(pl.col("tp") / pl.col("support")).alias("recall"),
+        )
+        .with_columns(
+            pl.when((pl.col("precision") + pl.col("recall")) > 0)
+            .then(2 * pl.col("precision") * pl.col("recall") / (pl.col("precision") + pl.col("recall")))
+            .when(pl.col("precision").is_not_null() & pl.col("recall").is_not_null())
+            .then(0.0)
+            .alias("f1")
+        )
+    )
+
+    # Confusion: every (expected, predicted) pair of a run, with "ok" standing for no class.
+    def with_ok(col: str) -> pl.Expr:
+        return pl.when(pl.col(col).list.len() == 0).then(pl.lit([OK])).otherwise(pl.col(col))
+
+    pairs = (
+        joined.select(
+            "run_id",
+            with_ok("expected_classes").alias("expected"),
+            with_ok("predicted_classes").alias("predicted"),
+        )
+        .explode("expected")
+        .explode("predicted")
+    )
+    order = [*FAILURE_CLASSES, OK]
+    confusion = (
+        pairs.group_by("expected", "predicted").len().pivot(on="predicted", index="expected", values="len")
+    )
+    for c in order:
+        if c not in confusion.columns:
+            confusion = confusion.with_columns(pl.lit(0, dtype=pl.UInt32).alias(c))
+    confusion = (
+        pl.DataFrame({"expected": order})
+        .join(confusion, on="expected", how="left")
+        .select("expected", *[pl.col(c).fill_null(0).cast(pl.Int64) for c in order])
+    )
+
+    # Detector recall: a label naming a class instead of a detector (e.g. "runaway_cost") is met
+    # by any detector of that class.
+    det_class = findings.select("run_id", "detector", "failure_class").unique()
+    exp_det = (
+        joined.select("run_id", pl.col("expected_detectors").alias("detector"))
+        .explode("detector")
+        .drop_nulls()
+    )
+    found_det = exp_det.join(
+        pl.concat(
+            [
+                det_class.select("run_id", "detector"),
+                det_class.select("run_id", pl.col("failure_class").alias("detector")),
+            ]
+        ).unique(),
+        on=["run_id", "detector"],
+        how="semi",
+    )
+    per_detector = (
+        exp_det.group_by("detector")
+        .len(name="expected")
+        .join(found_det.group_by("detector").len(name="found"), on="detector", how="left")
+        .with_columns(pl.col("expected").cast(pl.Int64), pl.col("found").fill_null(0).cast(pl.Int64))
+        .with_columns((pl.col("found") / pl.col("expected")).alias("recall"))
+        .sort("detector")
+    )
+
+    run_rows = joined.select(
+        "run_id",
+        "scenario",
+        "expected_classes",
+        "predicted_classes",
+        pl.col("decisive_span_id").alias("decisive_expected"),
+        "decisive_found",
+        (pl.col("decisive_span_id") == pl.col("decisive_found")).fill_null(False).alias("decisive_match"),
+        (pl.col("expected_classes").list.sort() == pl.col("predicted_classes").list.sort()).alias(
+            "classes_match"
+        ),
+        "fired",
+        "story",
+    ).sort("run_id")
+    stories = joined.select("run_id", "scenario", "story")
+    misses = (
+        fn.join(stories, on="run_id", how="left")
+        .select("run_id", "scenario", "failure_class", "story")
+        .sort("run_id", "failure_class")
+    )
+    false_alarms = (
+        fp.join(
+            findings.select("run_id", "failure_class", "detector", "explanation"),
+            on=["run_id", "failure_class"],
+            how="left",
+        )
+        .join(stories, on="run_id", how="left")
+        .select("run_id", "scenario", "failure_class", "detector", "explanation")
+        .sort("run_id", "failure_class", "detector")
+    )
+    failing = run_rows.filter(pl.col("decisive_expected").is_not_null())
+    clean = run_rows.filter(pl.col("expected_classes").list.len() == 0)
+    return Evaluation(
+        per_class=per_class,
+        per_detector=per_detector,
+        confusion=confusion,
+        runs=run_rows,
+        misses=misses,
+        false_alarms=false_alarms,
+        labeled_runs=run_rows.height,
+        missing_runs=missing_runs,
+        decisive_total=failing.height,
+        decisive_correct=int(failing["decisive_match"].sum()),
+        clean_total=clean.height,
+        clean_correct=int((clean["predicted_classes"].list.len() == 0).sum()),
+        exact_runs=int(run_rows["classes_match"].sum()),
+    )
+
+
+# --- agent/step blame (Who&When) ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BlameEvaluation:
+    """How often the decisive span names the human-chosen agent and step."""
+
+    runs: (
+        pl.DataFrame
+    )  # run_id, mistake_agent, mistake_step, decisive_span_id, decisive_agent, decisive_step, ...
+    total: int
+    flagged: int  # runs with a decisive span (not ok)
+    agent_correct: int
+    step_correct: int
+    both_correct: int
+
+    def format_text(self) -> str:
+        def frac(k: int, n: int) -> str:
+            return f"{k}/{n}" + (f" ({k / n:.0%})" if n else "")
+
+        lines = [
+            f"runs with a human-labeled mistake: {self.total}",
+            f"runs the classifier flagged (a decisive span): {frac(self.flagged, self.total)}",
+            f"decisive span's agent = mistake_agent: {frac(self.agent_correct, self.total)} of all, "
+            f"{frac(self.agent_correct, self.flagged)} of flagged",
+            f"decisive span's step = mistake_step: {frac(self.step_correct, self.total)} of all, "
+            f"{frac(self.step_correct, self.flagged)} of flagged",
+            f"both agent and step: {frac(self.both_correct, self.total)}",
+        ]
+        by_class = (
+            self.runs.filter(pl.col("primary_class").is_not_null())
+            .group_by("primary_class")
+            .agg(
+                pl.len().alias("runs"),
+                pl.col("agent_match").sum().alias("agent"),
+                pl.col("step_match").sum().alias("step"),
+            )
+            .sort("runs", descending=True)
+        )
+        for r in by_class.iter_rows(named=True):
+            lines.append(
+                f"  {r['primary_class']:<18} runs {r['runs']:>4}  agent right {r['agent']:>3}  step right {r['step']:>3}"
+            )
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (
+            f"<BlameEvaluation: {self.total} runs, {self.flagged} flagged, agent {self.agent_correct}, "
+            f"step {self.step_correct}, both {self.both_correct}>"
+        )
+
+
+def blame_labels_from_spans(spans: Any) -> pl.DataFrame:
+    """``run_id, mistake_agent, mistake_step`` from the run attributes the ag2-history loader keeps
+    (``run.mistake_agent``, ``run.mistake_step``); runs without them are left out."""
+    from forensics.classify import _as_spans
+
+    df = _as_spans(spans)
+    agent = pl.col("attributes").str.json_path_match("$['run.mistake_agent']")
+    step = pl.col("attributes").str.json_path_match("$['run.mistake_step']")
+    return (
+        df.select(
+            "run_id", agent.alias("mistake_agent"), step.cast(pl.Int64, strict=False).alias("mistake_step")
+        )
+        .filter(pl.col("mistake_agent").is_not_null() | pl.col("mistake_step").is_not_null())
+        .unique("run_id", keep="first")
+        .sort("run_id")
+    )
+
+
+def evaluate_blame(
+    classification: Classification, spans: Any, labels: pl.DataFrame | None = None
+) -> BlameEvaluation:
+    """Compare each run's decisive span with a human-chosen responsible agent and step.
+
+    ``labels``: ``run_id, mistake_agent, mistake_step`` (step = 0-based position of the span in
+    the run's time order); by default read from the spans' run attributes (ag2-history).
+    """
+    from forensics.classify import _as_spans
+
+    df = _as_spans(spans)
+    lab = blame_labels_from_spans(df) if labels is None else labels
+    steps = (
+        df.sort("run_id", "start_time", "source_line", "span_id", nulls_last=True)
+        .with_columns(pl.int_range(pl.len(), dtype=pl.Int64).over("run_id").alias("step"))
+        .select(
+            "run_id",
+            pl.col("span_id").alias("decisive_span_id"),
+            pl.col("agent").alias("decisive_agent"),
+            pl.col("step").alias("decisive_step"),
+        )
+    )
+    _, runs = classification.to_polars()
+    table = (
+        lab.join(runs.select("run_id", "decisive_span_id", "primary_class"), on="run_id", how="left")
+        .join(steps, on=["run_id", "decisive_span_id"], how="left")
+        .with_columns(
+            (pl.col("decisive_agent") == pl.col("mistake_agent")).fill_null(False).alias("agent_match"),
+            (pl.col("decisive_step") == pl.col("mistake_step")).fill_null(False).alias("step_match"),
+        )
+        .sort("run_id")
+    )
+    return BlameEvaluation(
+        runs=table,
+        total=table.height,
+        flagged=int(table["decisive_span_id"].is_not_null().sum()),
+        agent_correct=int(table["agent_match"].sum()),
+        step_correct=int(table["step_match"].sum()),
+        both_correct=int((table["agent_match"] & table["step_match"]).sum()),
+    )
