@@ -311,10 +311,23 @@ def _alembic_config(connection: Connection) -> Any:
     return cfg
 
 
+def head_revision() -> str | None:
+    """The newest migration shipped with this package."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return ScriptDirectory.from_config(cfg).get_current_head()
+
+
 def upgrade(store: Store, revision: str = "head") -> None:
     """Apply the shipped Alembic migrations up to ``revision`` (``alembic upgrade head``)."""
     from alembic import command
 
+    if revision == "head" and current_revision(store) == head_revision():
+        # Already current: no write transaction, so opening never queues behind a running job.
+        return
     with store.engine.connect().execution_options(forensics_immediate=True) as conn:
         command.upgrade(_alembic_config(conn), revision)
 
