@@ -1,0 +1,328 @@
+"""OpenAI-style chat transcripts, the commonest agent log of all: ``role``, ``content``,
+``tool_calls`` (``id``, ``function.name``, ``function.arguments``), and ``role=tool`` results
+answering a ``tool_call_id``.
+
+Framings: one conversation per file, a JSON list of conversations, JSON-lines of conversations,
+a bare message list (the file is ``[{role, content}, ...]``), or JSON-lines of single messages
+(one conversation). A conversation keeps its messages under ``messages``, ``conversation``,
+``traj``, ``trajectory`` or ``history``; ShareGPT's ``conversations`` with ``from``/``value`` is
+read too (``human``/``gpt`` are user/assistant).
+
+One run per conversation: run id = the conversation's own id (``id``, ``conversation_id``,
+``session_id``, ...), else the file stem (one conversation in the file) or ``<stem>:<n>`` (the
+n-th record). Rows:
+
+* a root span ``conversation`` per run: kind ``agent`` named after the one assistant speaking
+  (``assistant`` when unnamed), or ``chain`` when several named assistants share the transcript;
+  every other key of the conversation (ids, outcome, reward, metadata) stays in its attributes,
+  and an explicit ``error`` key makes it an error;
+* ``user`` turns are ``human`` spans, ``system``/``developer`` turns ``event`` spans, assistant
+  turns ``llm`` spans (``name`` → agent, ``model``, ``usage`` tokens), all children of the root;
+* each tool call and its result are ONE ``tool`` span, child of the assistant turn that made it:
+  ``input`` = the arguments as written, ``output`` = the result's content. Its status stays
+  ``ok`` whatever the text says (an error-shaped result is data for the classifier's
+  error-as-data rule, not a status the source gave); only an explicit ``error`` field or
+  ``is_error: true`` on the result marks it an error. A call never answered is an open span;
+  a result with no call is a tool span of its own. ``transfer_to_<agent>`` calls become handoffs
+  in finalisation. Legacy ``function_call`` / ``role=function`` pairs are read the same way.
+
+Times: a message's ``timestamp``/``created_at``/``time``/``created`` when present (a message
+without one takes the previous message's). When a conversation has none at all, message i is
+given [i s, i+1 s) from the Unix epoch — an order, not a clock — and every row's attributes say
+``time_synthesized`` (the same convention as ``ag2-history``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any, Final
+
+from ..normalize import as_int, as_text
+from .base import Loader, Sample, Source, SpanSink
+from .otel_common import RecordError, field_value, time_ns
+
+SECOND_NS: Final = 1_000_000_000
+TIME_NOTE: Final = "the source has no times: message i spans [i s, i+1 s) from the Unix epoch"
+MESSAGE_KEYS: Final = ("messages", "conversation", "conversations", "traj", "trajectory", "history")
+_ID_KEYS: Final = ("id", "conversation_id", "session_id", "thread_id", "trajectory_id", "instance_id", "task_id", "uuid")
+_TIME_KEYS: Final = ("timestamp", "created_at", "time", "created")
+_ROLES: Final = frozenset({"system", "developer", "user", "assistant", "tool", "function", "ipython", "human", "gpt"})
+_ROLE_ALIASES: Final = {"human": "user", "gpt": "assistant", "developer": "system", "ipython": "tool",
+                        "function_call": "assistant", "observation": "tool"}
+_WHO_AND_WHEN: Final = frozenset({"question_ID", "mistake_agent", "mistake_step", "ground_truth"})
+
+
+def _is_message(value: Any) -> bool:
+    return isinstance(value, dict) and (value.get("role") in _ROLES or value.get("from") in _ROLES | {"function_call", "observation"})
+
+
+def _message_list(conversation: dict[str, Any]) -> tuple[str, list[Any]] | None:
+    for key in MESSAGE_KEYS:
+        value = conversation.get(key)
+        if isinstance(value, list):
+            return key, value
+    return None
+
+
+class ChatMessagesLoader(Loader):
+    name = "chat-messages"
+    description = "OpenAI-style chat transcripts (role/content/tool_calls/tool_call_id), one or many conversations"
+    sniffs = "objects with `messages`/`conversation`/`traj`/`history` lists of {role, content}, or bare role messages"
+
+    def sniff(self, sample: Sample) -> float:
+        first = sample.first
+        if not isinstance(first, dict):
+            return 0.0
+        if _is_message(first):
+            return 0.8 if "content" in first or "value" in first or "tool_calls" in first else 0.6
+        if sample.keys & _WHO_AND_WHEN:
+            return 0.3  # Who&When histories: ag2-history's format
+        for key in MESSAGE_KEYS:
+            if key not in first:
+                continue
+            value = first[key]
+            if value is ...:  # a head cut inside the list: the key alone
+                return 0.6 if key != "history" else 0.4
+            if not (isinstance(value, list) and value and _is_message(value[0])):
+                continue
+            if key != "history":
+                return 0.9
+            # `history` is also ag2-history's key (0.7): claim it only with OpenAI tool messages.
+            with_tools = any(isinstance(m, dict) and ("tool_calls" in m or "tool_call_id" in m) for m in value)
+            return 0.75 if with_tools else 0.5
+        return 0.0
+
+    def read(self, source: Source, sink: SpanSink) -> None:
+        stem = os.path.splitext(os.path.basename(source.path.removesuffix(".gz")))[0]
+        conversations = list(_one_ahead(self._conversations(source, sink)))
+        for (line, conv, messages, key), is_only in conversations:
+            own_id = next((as_text(conv[k]) for k in _ID_KEYS if conv.get(k) not in (None, "")), None)
+            run = own_id or (stem if is_only else f"{stem}:{line}")
+            _Conversation(sink, run, line, conv, messages, key).emit()
+
+    def _conversations(self, source: Source, sink: SpanSink) -> Iterator[tuple[int, dict[str, Any], list[Any], str | None]]:
+        loose: list[Any] = []  # JSON-lines of single messages: one conversation
+        loose_line = 0
+        for line, record in source.records(flatten_arrays=False):
+            if isinstance(record, list):
+                if record and _is_message(record[0]):
+                    yield line, {}, record, None
+                    continue
+                for k, item in enumerate(record, start=1):
+                    yield from self._one(k, item, sink)
+                continue
+            if _is_message(record) and not _message_list(record):
+                loose_line = loose_line or line
+                loose.append(record)
+                continue
+            yield from self._one(line, record, sink)
+        if loose:
+            yield loose_line, {}, loose, None
+
+    def _one(self, line: int, record: Any, sink: SpanSink) -> Iterator[tuple[int, dict[str, Any], list[Any], str | None]]:
+        if not isinstance(record, dict):
+            sink.quarantine(line, "not-a-conversation",
+                            f"expected a conversation object or a message list, found {type(record).__name__}", record)
+            return
+        found = _message_list(record)
+        if found is None:
+            sink.quarantine(line, "missing-messages",
+                            f"expected the messages under one of {', '.join(MESSAGE_KEYS)}, found keys "
+                            + ", ".join(sorted(record)[:10]), record)
+            return
+        yield line, record, found[1], found[0]
+
+
+def _one_ahead(items: Iterator[Any]) -> Iterator[tuple[Any, bool]]:
+    """Yield ``(item, is_the_only_item)`` holding one item back, so a file of one conversation is
+    told apart from the first of many without reading everything first."""
+    first = next(items, None)
+    if first is None:
+        return
+    second = next(items, None)
+    if second is None:
+        yield first, True
+        return
+    yield first, False
+    yield second, False
+    for item in items:
+        yield item, False
+
+
+class _Conversation:
+    def __init__(self, sink: SpanSink, run: str, line: int, conv: dict[str, Any], messages: list[Any],
+                 key: str | None) -> None:
+        self.sink = sink
+        self.run = run
+        self.line = line
+        self.conv = conv
+        self.messages = messages
+        self.key = key
+        self.session = as_text(conv.get("session_id") or conv.get("thread_id"))
+        self.synthetic = not any(isinstance(m, dict) and any(m.get(k) is not None for k in _TIME_KEYS) for m in messages)
+        self.pending: dict[str, dict[str, Any]] = {}
+        self.pending_functions: list[dict[str, Any]] = []
+
+    def _row(self, **values: Any) -> dict[str, Any]:
+        row = {"run_id": self.run, "session_id": self.session, **values}
+        if self.synthetic:
+            row["attributes"]["time_synthesized"] = TIME_NOTE
+        return row
+
+    def emit(self) -> None:
+        valid = [m for m in self.messages if isinstance(m, dict)]
+        names = list(dict.fromkeys(as_text(m.get("name")) for m in valid
+                                   if _role(m) == "assistant" and m.get("name")))
+        root_attrs = {k: v for k, v in self.conv.items() if k != self.key}
+        error = self.conv.get("error")
+        times = [0, len(self.messages) * SECOND_NS] if self.synthetic else [None, None]
+        root = self._row(
+            span_id="conversation", parent_id=None, name="conversation",
+            kind="chain" if len(names) > 1 else "agent", agent=None if len(names) > 1 else (names[0] if names else "assistant"),
+            start_time=times[0], end_time=times[1], status="error" if error else "unset",
+            error_message=as_text(error) if error else None, attributes=root_attrs,
+        )
+        rows = [root]
+        last_time: int | None = None
+        for i, message in enumerate(self.messages):
+            try:
+                rows.extend(self._message(i, message, last_time))
+            except RecordError as exc:
+                self.sink.quarantine(self.line, exc.reason, f"message {i}: {exc.detail}", message)
+                continue
+            last_time = rows[-1]["start_time"] if rows[-1]["start_time"] is not None else last_time
+        if not self.synthetic:
+            starts = [r["start_time"] for r in rows[1:] if r["start_time"] is not None]
+            ends = [r["end_time"] for r in rows[1:] if r["end_time"] is not None]
+            root["start_time"] = min(starts) if starts else None
+            root["end_time"] = max(ends + starts) if starts else None
+        for row in rows:
+            self.sink.add(row, self.line)
+        for tool in [*self.pending.values(), *self.pending_functions]:
+            tool["attributes"]["@open"] = "no tool result answers this call in the conversation"
+            self.sink.add(tool, self.line)
+
+    def _message(self, i: int, message: Any, last_time: int | None) -> list[dict[str, Any]]:
+        if not isinstance(message, dict):
+            raise RecordError("invalid-message", f"expected a message object, found {type(message).__name__}")
+        role = _role(message)
+        if role is None:
+            raise RecordError("missing-role", "expected a `role` (system/user/assistant/tool), found none")
+        start: int | None
+        end: int | None
+        if self.synthetic:
+            start, end = i * SECOND_NS, (i + 1) * SECOND_NS
+        else:
+            raw = next((message[k] for k in _TIME_KEYS if message.get(k) is not None), None)
+            start = time_ns(raw, "timestamp") if raw is not None else last_time
+            end = start
+        content = _content(message)
+        used = {"role", "from", "content", "value", "name", "tool_calls", "tool_call_id", "function_call", "usage",
+                "model", "error", "is_error", *_TIME_KEYS}
+        rest = {k: v for k, v in message.items() if k not in used}
+        if raw_from := message.get("from"):
+            rest["from"] = raw_from
+        own_id = message.get("id")
+        if isinstance(own_id, str | int) and not isinstance(own_id, bool) and own_id != "":
+            span_id = str(own_id)
+            rest.pop("id")
+        else:
+            span_id = f"m{i}"  # position in the message list
+        base = {"span_id": span_id, "parent_id": "conversation", "start_time": start, "end_time": end, "status": "ok"}
+        if role in ("tool", "function"):
+            return self._result(role, message, content, base, rest)
+        if role == "assistant":
+            return self._assistant(message, content, base, rest)
+        kind = {"user": "human", "system": "event"}.get(role, "event")
+        if kind == "event" and role != "system":
+            rest["role"] = message.get("role")
+        return [self._row(**base, name=role, kind=kind, agent=as_text(message.get("name")) if role != "user" else None,
+                          output=content, attributes=rest | ({"name": message["name"]} if role == "user" and message.get("name") else {}))]
+
+    def _assistant(self, message: dict[str, Any], content: str | None, base: dict[str, Any],
+                   rest: dict[str, Any]) -> list[dict[str, Any]]:
+        raw_usage = message.get("usage")
+        usage: dict[str, Any] = raw_usage if isinstance(raw_usage, dict) else {}
+        if raw_usage is not None and not usage:
+            rest["usage"] = message["usage"]
+        row = self._row(**base, name="assistant", kind="llm", agent=as_text(message.get("name")),
+                        model=as_text(message.get("model") or self.conv.get("model")), output=content,
+                        input_tokens=field_value("invalid-value", "usage.prompt_tokens", as_int,
+                                                 usage.get("prompt_tokens", usage.get("input_tokens"))),
+                        output_tokens=field_value("invalid-value", "usage.completion_tokens", as_int,
+                                                  usage.get("completion_tokens", usage.get("output_tokens"))),
+                        attributes=rest)
+        if usage:
+            extra = {k: v for k, v in usage.items() if k not in ("prompt_tokens", "completion_tokens", "input_tokens", "output_tokens")}
+            if extra:
+                rest["usage"] = extra
+        if message.get("error"):
+            row.update(status="error", error_message=as_text(message["error"]))
+        calls = message.get("tool_calls")
+        if calls is not None and not isinstance(calls, list):
+            raise RecordError("invalid-message", f"expected `tool_calls` to be a list, found {type(calls).__name__}")
+        for k, call in enumerate(calls or []):
+            if not isinstance(call, dict):
+                raise RecordError("invalid-message", f"expected tool call {k} to be an object, found {type(call).__name__}")
+            raw_function = call.get("function")
+            function: dict[str, Any] = raw_function if isinstance(raw_function, dict) else {}
+            call_id = as_text(call.get("id")) or f"{row['span_id']}:call{k}"
+            self.pending[call_id] = self._tool(call_id, row, as_text(function.get("name") or call.get("name")),
+                                               function.get("arguments", call.get("arguments")),
+                                               {kk: v for kk, v in call.items() if kk not in ("id", "function", "type")})
+        legacy = message.get("function_call")
+        if isinstance(legacy, dict):
+            self.pending_functions.append(self._tool(f"{row['span_id']}:function_call", row, as_text(legacy.get("name")),
+                                                     legacy.get("arguments"), {}))
+        return [row]
+
+    def _tool(self, call_id: str, llm: dict[str, Any], name: str | None, arguments: Any,
+              extra: dict[str, Any]) -> dict[str, Any]:
+        return self._row(span_id=call_id, parent_id=llm["span_id"], name=name, kind="tool", tool=name,
+                         start_time=llm["start_time"], end_time=None, status="unset",
+                         input=as_text(arguments), attributes=extra)
+
+    def _result(self, role: str, message: dict[str, Any], content: str | None, base: dict[str, Any],
+                rest: dict[str, Any]) -> list[dict[str, Any]]:
+        call_id = as_text(message.get("tool_call_id"))
+        tool: dict[str, Any] | None = None
+        if call_id is not None:
+            tool = self.pending.pop(call_id, None)
+        elif role == "function" or not self.pending:
+            name = as_text(message.get("name"))
+            match = next((t for t in self.pending_functions if t["tool"] == name), None)
+            if match is not None:
+                self.pending_functions.remove(match)
+                tool = match
+        done: list[dict[str, Any]] = []
+        if tool is None:
+            name = as_text(message.get("name"))
+            tool = self._row(span_id=call_id or base["span_id"], parent_id="conversation", name=name, kind="tool",
+                             tool=name, start_time=base["start_time"], attributes={})
+            tool["attributes"]["@unmatched_result"] = "no tool call with this id earlier in the conversation"
+        tool["end_time"] = base["start_time"] if not self.synthetic else base["end_time"]
+        tool["output"] = content
+        explicit = message.get("error") or (message.get("is_error") is True)
+        tool["status"] = "error" if explicit else "ok"
+        if explicit:
+            tool["error_message"] = as_text(message.get("error")) if message.get("error") else content
+        tool["attributes"]["@result"] = {"index": base["span_id"], **rest} if rest else {"index": base["span_id"]}
+        done.append(tool)
+        return done
+
+
+def _role(message: dict[str, Any]) -> str | None:
+    raw = message.get("role", message.get("from"))
+    if not isinstance(raw, str) or not raw:
+        return None
+    return _ROLE_ALIASES.get(raw, raw)
+
+
+def _content(message: dict[str, Any]) -> str | None:
+    content = message.get("content", message.get("value"))
+    if isinstance(content, list):
+        texts = [p.get("text") for p in content if isinstance(p, dict) and p.get("type") in ("text", "input_text", "output_text")]
+        if len(texts) == len(content) and all(isinstance(t, str) for t in texts):
+            return "\n".join(t for t in texts if isinstance(t, str))
+    return as_text(content)

@@ -1,0 +1,136 @@
+"""chat-messages on hand-written transcripts, one per framing and quirk (no real sample exists in
+../shared/formats; the shapes are OpenAI's Chat Completions messages)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import forensics
+
+DATA = Path(__file__).resolve().parent / "data" / "chat_messages"
+
+
+def _load(name: str, **kw: object) -> forensics.LoadResult:
+    return forensics.load(DATA / name, **kw)  # type: ignore[arg-type]
+
+
+def _rows(result: forensics.LoadResult) -> dict[tuple[str, str], dict]:
+    return {(r["run_id"], r["span_id"]): r for r in result.spans.to_pylist()}
+
+
+def test_one_conversation_with_tool_calls() -> None:
+    result = _load("single.json")
+    account = result.report.files[0]
+    assert (account.format, account.chosen_by) == ("chat-messages", "sniffed")
+    assert result.run_ids == ["conv-42"]
+    rows = _rows(result)
+    # root + system + user + assistant(2 calls) + 2 tool spans + final assistant; the two tool
+    # messages are folded into their calls.
+    assert len(rows) == 7
+    assert Counter(r["kind"] for r in rows.values()) == {"agent": 1, "event": 1, "human": 1, "llm": 2, "tool": 1, "handoff": 1}
+    root = rows[("conv-42", "conversation")]
+    attrs = json.loads(root["attributes"])
+    assert (attrs["reward"], attrs["outcome"], attrs["model"]) == (0.0, "failed", "gpt-4o-mini")
+    assert "messages" not in attrs
+    call = rows[("conv-42", "call_1")]
+    assert (call["tool"], call["parent_id"], call["input"], call["output"]) == (
+        "get_weather", "m2", '{"city": "Atlantis"}', "Error: city not found")
+    assert call["status"] == "ok"  # error-shaped text is data for the classifier, not a status
+    # transfer_to_billing: finalisation makes it a handoff; its explicit `error` field is an error.
+    transfer = rows[("conv-42", "call_2")]
+    assert (transfer["kind"], transfer["handoff_to"], transfer["status"], transfer["error_message"]) == (
+        "handoff", "billing", "error", "billing agent offline")
+    llm = rows[("conv-42", "m2")]
+    assert (llm["model"], llm["input_tokens"], llm["output_tokens"]) == ("gpt-4o-mini", 50, 12)
+    assert json.loads(llm["attributes"])["usage"] == {"total_tokens": 62}
+    assert rows[("conv-42", "m5")]["output"] == "Sorry, I could not do either."
+    assert {r["agent"] for r in rows.values()} == {"assistant"}
+    # No times in the file: message i spans [i s, i+1 s), said in every row.
+    assert rows[("conv-42", "m1")]["start_time"].timestamp() == 1.0
+    assert call["start_time"].timestamp() == 2.0 and call["end_time"].timestamp() == 4.0
+    assert all("time_synthesized" in json.loads(r["attributes"]) for r in rows.values())
+
+
+def test_a_list_of_conversations_under_other_keys() -> None:
+    result = _load("many.json")
+    assert result.run_ids == ["many:1", "many:2"]
+    rows = _rows(result)
+    # Two named assistants share the first transcript: the root is a chain, each turn its agent.
+    assert rows[("many:1", "conversation")]["kind"] == "chain"
+    assert [rows[("many:1", f"m{i}")]["agent"] for i in (1, 2)] == ["Planner", "Coder"]
+    assert json.loads(rows[("many:1", "conversation")]["attributes"])["task"] == "t1"
+    assert rows[("many:2", "m1")]["output"] == "hello back"  # under `traj`
+    assert rows[("many:2", "conversation")]["agent"] == "assistant"
+
+
+def test_jsonl_with_history_times_open_and_stray_calls() -> None:
+    result = _load("lines.jsonl")
+    assert result.report.files[0].format == "chat-messages"
+    assert result.run_ids == ["c1", "c2"]
+    rows = _rows(result)
+    done = rows[("c1", "t_a")]
+    assert done["start_time"].isoformat() == "2025-05-01T10:00:02+00:00"
+    assert done["end_time"].isoformat() == "2025-05-01T10:00:05+00:00"
+    never = rows[("c1", "t_b")]  # never answered: open
+    assert (never["end_time"], never["status"]) == (None, "unset")
+    stray = rows[("c1", "t_zzz")]  # a result with no call
+    assert (stray["kind"], stray["tool"], stray["output"]) == ("tool", "shell", "stray")
+    assert "@unmatched_result" in json.loads(stray["attributes"])
+    root = rows[("c1", "conversation")]
+    assert root["start_time"].isoformat() == "2025-05-01T10:00:00+00:00"
+    assert root["end_time"].isoformat() == "2025-05-01T10:00:06+00:00"
+    assert "time_synthesized" not in json.loads(root["attributes"])
+    # Epoch seconds in created_at.
+    assert rows[("c2", "m1")]["start_time"].isoformat() == "2025-05-01T10:00:00+00:00"
+
+
+def test_bare_message_list_with_legacy_function_call() -> None:
+    result = _load("bare.json")
+    assert result.run_ids == ["bare"]
+    rows = _rows(result)
+    fn = rows[("bare", "m1:function_call")]
+    assert (fn["tool"], fn["output"], fn["parent_id"], fn["status"]) == ("pinger", "pong", "m1", "ok")
+    assert len(rows) == 5  # root, user, assistant + its call, assistant
+
+
+def test_json_lines_of_single_messages_are_one_conversation() -> None:
+    result = _load("messages.jsonl")
+    assert result.run_ids == ["messages"]
+    rows = _rows(result)
+    assert [rows[("messages", f"m{i}")]["output"] for i in (0, 1)] == ["first", "second"]
+    assert rows[("messages", "m1")]["start_time"].isoformat() == "2025-05-01T10:00:01+00:00"
+
+
+def test_sharegpt_from_value() -> None:
+    result = _load("sharegpt.json")
+    rows = _rows(result)
+    assert (rows[("sharegpt", "m0")]["kind"], rows[("sharegpt", "m0")]["output"]) == ("human", "2+2?")
+    assert (rows[("sharegpt", "m1")]["kind"], rows[("sharegpt", "m1")]["output"]) == ("llm", "4")
+    assert json.loads(rows[("sharegpt", "conversation")]["attributes"])["source"] == "sharegpt"
+
+
+def test_malformed_conversations_and_messages_are_quarantined() -> None:
+    result = _load("malformed.jsonl", format="chat-messages")
+    account = result.report.files[0]
+    reasons = sorted((q["source_line"], q["reason"], q["detail"].split(":")[0]) for q in result.quarantine.to_pylist())
+    assert reasons == [
+        (2, "not-a-conversation", "expected a conversation object or a message list, found str"),
+        (3, "missing-messages", "expected the messages under one of messages, conversation, conversations, traj, trajectory, history, found keys foo"),
+        (4, "invalid-message", "message 0"), (4, "invalid-message", "message 2"), (4, "invalid-time", "message 3"),
+        (4, "invalid-value", "message 4"), (4, "missing-role", "message 1"),
+    ]
+    rows = _rows(result)
+    assert set(rows) == {("ok-conv", "conversation"), ("ok-conv", "m0"), ("bad-conv", "conversation"), ("bad-conv", "m5")}
+    assert account.records_read == account.rows + account.quarantined + account.merged
+    assert (account.rows, account.quarantined) == (4, 7)
+
+
+def test_who_and_when_history_is_left_to_ag2_history() -> None:
+    from forensics.loaders.base import Sample
+    from forensics.loaders.chat_messages import ChatMessagesLoader
+
+    first = {"question_ID": "q1", "history": [{"content": "hi", "role": "assistant", "name": "Orchestrator"}]}
+    sample = Sample(path="x.json", head=b"", text="", first=first, is_document=True)
+    assert ChatMessagesLoader().sniff(sample) < 0.5
