@@ -101,8 +101,8 @@ def _checks(call: ast.Call) -> Iterator[str]:
         yield f"{name}() with SQL built from a string expression (use bound parameters)"
 
 
-def scan(path: Path) -> list[Hit]:
-    rel = str(path.relative_to(PACKAGE))
+def scan(path: Path, root: Path = PACKAGE) -> list[Hit]:
+    rel = str(path.relative_to(root))
     source = path.read_text(encoding="utf-8")
     lines = source.splitlines()
     hits = []
@@ -153,12 +153,9 @@ def test_no_eval_exec_pickle_shell_unsafe_yaml_or_string_sql_in_the_package() ->
 )
 def test_the_scanner_catches_each_pattern(tmp_path: Path, snippet: str, check: str) -> None:
     """The static check can fail: each forbidden pattern in a scratch module is reported."""
-    bad = PACKAGE / f"_scratch_{os.getpid()}.py"
-    try:
-        bad.write_text(snippet + "\n")
-        hits = scan(bad)
-    finally:
-        bad.unlink()
+    bad = tmp_path / "scratch.py"
+    bad.write_text(snippet + "\n")
+    hits = scan(bad, root=tmp_path)
     assert [h.check for h in hits if h.check.startswith(check)], f"{snippet!r} not caught: {hits}"
 
 
@@ -173,13 +170,10 @@ def test_the_scanner_catches_each_pattern(tmp_path: Path, snippet: str, check: s
         "cur.execute('PRAGMA foreign_keys=ON')",
     ],
 )
-def test_the_scanner_accepts_safe_forms(snippet: str) -> None:
-    ok = PACKAGE / f"_scratch_ok_{os.getpid()}.py"
-    try:
-        ok.write_text(snippet + "\n")
-        hits = scan(ok)
-    finally:
-        ok.unlink()
+def test_the_scanner_accepts_safe_forms(tmp_path: Path, snippet: str) -> None:
+    ok = tmp_path / "scratch.py"
+    ok.write_text(snippet + "\n")
+    hits = scan(ok, root=tmp_path)
     assert hits == []
 
 
