@@ -86,18 +86,32 @@ def _clock(rem: int) -> tuple[int, int, int, int]:
     return h, m, sec, sub
 
 
+_second_cache: dict[int, str] = {}
+
+
+def _second(sec: int) -> str:
+    """``YYYY-MM-DDTHH:MM:SS`` of an epoch second, cached: spans of a run share their seconds."""
+    text = _second_cache.get(sec)
+    if text is None:
+        if len(_second_cache) > 65_536:
+            _second_cache.clear()
+        day, rem = _day(sec * 1_000_000_000)
+        h, m, s, _ = _clock(rem)
+        text = f"{day}T{h:02d}:{m:02d}:{s:02d}"
+        _second_cache[sec] = text
+    return text
+
+
 def iso_us_z(ns: int) -> str:
     """``2026-02-27T15:09:58.116327Z`` (OpenTelemetry Python SDK ``to_json``)."""
-    day, rem = _day(ns)
-    h, m, s, sub = _clock(rem)
-    return f"{day}T{h:02d}:{m:02d}:{s:02d}.{sub // 1000:06d}Z"
+    sec, sub = divmod(ns, 1_000_000_000)
+    return f"{_second(sec)}.{sub // 1000:06d}Z"
 
 
 def iso_us_offset(ns: int) -> str:
     """``2024-10-11T20:58:23.298773+00:00`` (Python ``datetime.isoformat`` of an aware UTC time)."""
-    day, rem = _day(ns)
-    h, m, s, sub = _clock(rem)
-    return f"{day}T{h:02d}:{m:02d}:{s:02d}.{sub // 1000:06d}+00:00"
+    sec, sub = divmod(ns, 1_000_000_000)
+    return f"{_second(sec)}.{sub // 1000:06d}+00:00"
 
 
 def iso_ms_z(ns: int) -> str:

@@ -215,19 +215,36 @@ _SDK_KIND: Final = {"llm": "SpanKind.CLIENT", "chain": "SpanKind.SERVER"}
 _SDK_STATUS: Final = {"ok": "OK", "error": "ERROR", "unset": "UNSET"}
 
 
+_SDK_OK: Final = {"status_code": "OK"}
+_SDK_UNSET: Final = {"status_code": "UNSET"}
+_NO_ITEMS: Final[list[Any]] = []
+_resource_cache: dict[str, dict[str, Any]] = {}
+
+
+def _sdk_resource(service: str) -> dict[str, Any]:
+    # One shared (never mutated) resource object per service: the generator writes millions.
+    res = _resource_cache.get(service)
+    if res is None:
+        res = {"attributes": {"service.name": service, **_RESOURCE_BASE}, "schema_url": ""}
+        _resource_cache[service] = res
+    return res
+
+
 def _sdk_record(run: Run, s: Span) -> dict[str, Any]:
     # The SDK writes "0x"-prefixed hex ids and repr(trace_state) ("[]").
-    status: dict[str, Any] = {"status_code": _SDK_STATUS[s.status]}
-    events: list[dict[str, Any]] = []
+    status: dict[str, Any]
+    events: list[dict[str, Any]] = _NO_ITEMS
     if s.status == "error":
-        status["description"] = s.error_message or ""
-        events.append(
+        status = {"status_code": "ERROR", "description": s.error_message or ""}
+        events = [
             {
                 "name": "exception",
                 "timestamp": iso_us_z(s.end_ns or s.start_ns),
                 "attributes": _exception_attrs(s),
             }
-        )
+        ]
+    else:
+        status = _SDK_OK if s.status == "ok" else _SDK_UNSET
     return {
         "name": genai_name(s),
         "context": {"trace_id": "0x" + run.run_id, "span_id": "0x" + s.span_id, "trace_state": "[]"},
@@ -238,13 +255,69 @@ def _sdk_record(run: Run, s: Span) -> dict[str, Any]:
         "status": status,
         "attributes": genai_attributes(run, s),
         "events": events,
-        "links": [],
-        "resource": {"attributes": {"service.name": run.service, **_RESOURCE_BASE}, "schema_url": ""},
+        "links": _NO_ITEMS,
+        "resource": _sdk_resource(run.service),
     }
 
 
 def _sdk_records(run: Run) -> list[dict[str, Any]]:
     return [_sdk_record(run, s) for s in run.spans]
+
+
+_SDK_KIND_B: Final = {k: v.encode() for k, v in _SDK_KIND.items()}
+_SDK_OK_B: Final = _DUMPS(_SDK_OK)
+_SDK_UNSET_B: Final = _DUMPS(_SDK_UNSET)
+_tail_cache: dict[str, bytes] = {}
+
+
+def _sdk_lines(run: Run) -> bytes:
+    """The same bytes as ``orjson.dumps(_sdk_record(...))`` per span, one per line, built from
+    pre-encoded fragments: the generator writes millions of these (tests assert the equality)."""
+    tail = _tail_cache.get(run.service)
+    if tail is None:
+        tail = b',"links":[],"resource":' + _DUMPS(_sdk_resource(run.service)) + b"}\n"
+        _tail_cache[run.service] = tail
+    ctx = b'","span_id":"0x'
+    head = b',"context":{"trace_id":"0x' + run.run_id.encode() + ctx
+    out: list[bytes] = []
+    add = out.append
+    for s in run.spans:
+        add(b'{"name":')
+        add(_DUMPS(genai_name(s)))
+        add(head)
+        add(s.span_id.encode())
+        add(b'","trace_state":"[]"},"kind":"')
+        add(_SDK_KIND_B.get(s.kind, b"SpanKind.INTERNAL"))
+        add(b'","parent_id":')
+        add(b'"0x' + s.parent_id.encode() + b'"' if s.parent_id else b"null")
+        add(b',"start_time":"')
+        add(iso_us_z(s.start_ns).encode())
+        add(b'","end_time":')
+        add(b'"' + iso_us_z(s.end_ns).encode() + b'"' if s.end_ns is not None else b"null")
+        add(b',"status":')
+        if s.status == "error":
+            add(_DUMPS({"status_code": "ERROR", "description": s.error_message or ""}))
+            add(b',"attributes":')
+            add(_DUMPS(genai_attributes(run, s)))
+            add(b',"events":')
+            add(
+                _DUMPS(
+                    [
+                        {
+                            "name": "exception",
+                            "timestamp": iso_us_z(s.end_ns or s.start_ns),
+                            "attributes": _exception_attrs(s),
+                        }
+                    ]
+                )
+            )
+        else:
+            add(_SDK_OK_B if s.status == "ok" else _SDK_UNSET_B)
+            add(b',"attributes":')
+            add(_DUMPS(genai_attributes(run, s)))
+            add(b',"events":[]')
+        add(tail)
+    return b"".join(out)
 
 
 # --- OpenInference (Phoenix span JSON) -------------------------------------------------------------
@@ -679,11 +752,19 @@ class Writer:
     records: Callable[[Run], list[dict[str, Any]]]
     run_ref: Callable[[Run], str] = _hex_run
     span_ref: Callable[[Run, Span], str] = _hex_span
+    #: Optional fast path for ``lines`` formats: the run's lines as bytes, equal to dumping `records`.
+    lines: Callable[[Run], bytes] | None = None
+
+    def run_lines(self, run: Run) -> bytes:
+        """One run as JSON lines (``lines`` and ``otlp`` containers)."""
+        if self.lines is not None:
+            return self.lines(run)
+        return b"".join(_DUMPS(r) + b"\n" for r in self.records(run))
 
     def render_file(self, runs: list[Run]) -> bytes:
         """The whole file for `runs`, laid out for a person to read (sample corpus)."""
         if self.container == "lines":
-            return b"".join(_DUMPS(r) + b"\n" for run in runs for r in self.records(run))
+            return b"".join(self.run_lines(run) for run in runs)
         if self.container == "otlp":
             return _DUMPS(_otlp_document(runs), option=orjson.OPT_INDENT_2) + b"\n"
         recs = [r for run in runs for r in self.records(run)]
@@ -694,7 +775,7 @@ class Writer:
         """Byte chunks of a file holding `runs`, one run at a time (the generator's path)."""
         if self.container in ("lines", "otlp"):
             for run in runs:
-                yield b"".join(_DUMPS(r) + b"\n" for r in self.records(run))
+                yield self.run_lines(run)
             return
         yield b"[\n"
         first = True
@@ -710,7 +791,7 @@ WRITERS: Final[dict[str, Writer]] = {
     w.name: w
     for w in (
         Writer("otlp-json", "otlp.json", "otlp", _otlp_records),
-        Writer("otel-sdk-json", "otel.jsonl", "lines", _sdk_records),
+        Writer("otel-sdk-json", "otel.jsonl", "lines", _sdk_records, lines=_sdk_lines),
         Writer("openinference", "phoenix.jsonl", "lines", _oi_records),
         Writer("langsmith", "langsmith.json", "array", _ls_records, lambda r: uuid_text(r.run_id), langsmith_run_id),
         Writer("langfuse", "langfuse.json", "array", _lf_records),
