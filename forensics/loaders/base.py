@@ -38,6 +38,9 @@ class Limits:
     max_document_bytes: int = 1024 * MiB
     #: Most bytes a gzip file may inflate to (a gzip bomb stops here).
     max_decompressed_bytes: int = 16 * 1024 * MiB
+    #: Most a gzip file may inflate relative to its compressed size (JSON logs inflate 5-30x; a
+    #: bomb 1000x), checked once 64 MiB have come out.
+    max_inflation_ratio: int = 200
     #: Most characters of a quarantined record's raw text kept in the quarantine table.
     max_raw_chars: int = 64 * 1024
     #: Most attributes one record may carry.
@@ -67,7 +70,11 @@ def open_binary(path: str, limits: Limits = DEFAULT_LIMITS) -> IO[bytes]:
     magic = raw.read(2)
     raw.seek(0)
     if magic == b"\x1f\x8b":
-        bounded = _BoundedReader(gzip.GzipFile(fileobj=raw, mode="rb"), limits.max_decompressed_bytes, raw)
+        compressed = os.fstat(raw.fileno()).st_size
+        limit = limits.max_decompressed_bytes
+        if compressed * limits.max_inflation_ratio < limit:
+            limit = max(64 * MiB, compressed * limits.max_inflation_ratio)
+        bounded = _BoundedReader(gzip.GzipFile(fileobj=raw, mode="rb"), limit, raw)
         return io.BufferedReader(bounded, buffer_size=MiB)
     return raw
 
@@ -100,8 +107,9 @@ class _BoundedReader(io.RawIOBase):
         if self._count > self._limit:
             raise LimitExceeded(
                 "decompressed-too-large",
-                f"the gzip stream inflates past {self._limit:,} bytes (max_decompressed_bytes); "
-                "Hint: raise Limits.max_decompressed_bytes if the file is genuine",
+                f"the gzip stream inflates past {self._limit:,} bytes (the smaller of max_decompressed_bytes and "
+                "max_inflation_ratio x the compressed size: a gzip bomb?); the records before that point are kept. "
+                "Hint: raise Limits.max_decompressed_bytes / max_inflation_ratio if the file is genuine",
             )
         buffer[: len(data)] = data
         return len(data)
@@ -261,8 +269,9 @@ class SpanSink:
         attrs = row.get("attributes")
         if isinstance(attrs, dict):
             if len(attrs) > self.limits.max_attributes:
+                own = sum(1 for key in attrs if not str(key).startswith("@"))  # not our structural extras
                 self.quarantine(line, "too-many-attributes",
-                                f"the record has {len(attrs):,} attributes, over max_attributes={self.limits.max_attributes:,}; "
+                                f"the record has {own:,} attributes, over max_attributes={self.limits.max_attributes:,}; "
                                 "Hint: raise Limits.max_attributes if the record is genuine", None)
                 return
             row["attributes"] = _dumps(attrs) if attrs else None
@@ -388,8 +397,8 @@ class Source:
             lineno += 1
             if len(line) > limit and not line.endswith(b"\n"):
                 rest = _skip_to_newline(fh)
-                skipped = len(line) + rest
                 position += rest
+                skipped = len(line) + rest - (1 if rest else 0)  # the line's length without its newline
                 self.sink.quarantine(
                     lineno, "line-too-long",
                     f"line is {skipped:,} bytes, over max_line_bytes={limit:,}; it was skipped without being parsed. "
@@ -454,6 +463,12 @@ class Source:
             line = text.count("\n", 0, pos) + 1
             try:
                 value, end = decoder.raw_decode(text, pos)
+            except RecursionError:
+                self.sink.quarantine(line, "too-deep",
+                                     f"the record at line {line} nests deeper than the parser's recursion limit; "
+                                     "nothing after it can be framed. Hint: such nesting is not a real log record",
+                                     text[pos:pos + 4096])
+                return
             except ValueError as err:
                 tail = text[pos:]
                 reason = "truncated" if _is_truncation(tail) else "invalid-json"
