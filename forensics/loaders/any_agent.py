@@ -52,11 +52,11 @@ class AnyAgentLoader(Loader):
                 extra = {k: v for k, v in record.items() if k not in ("spans", "final_output") and v is not None}
                 for span in spans:
                     self._one(span, line, sink, final, extra, exact)
-            elif isinstance(record, dict) and "context" in record:
+            elif isinstance(record, dict):  # one span per line; a span without `context` says so
                 self._one(record, line, sink, None, {}, exact)
             else:
                 sink.quarantine(line, "not-an-agent-trace",
-                                "expected an any-agent AgentTrace {spans, final_output} or a span with `context`, "
+                                "expected an any-agent AgentTrace {spans, final_output} or a span object, "
                                 f"found {_describe(record)}", record)
 
     def _one(self, span: Any, line: int, sink: SpanSink, final: Any, extra: dict[str, Any],
@@ -73,7 +73,8 @@ def _looks_like_span(value: Any) -> bool:
     if not isinstance(value, dict) or not isinstance(value.get("context"), dict):
         return False
     tid = value["context"].get("trace_id")
-    return isinstance(tid, int) and not isinstance(tid, bool) and isinstance(value.get("start_time"), int)
+    decimal = (isinstance(tid, int) and not isinstance(tid, bool)) or (isinstance(tid, str) and tid.isdigit())
+    return decimal and isinstance(value.get("start_time"), int)
 
 
 def _describe(value: Any) -> str:

@@ -292,7 +292,8 @@ def run_row(pending: _Run, by_id: dict[str, _Run]) -> dict[str, Any]:
         "input": as_text(run.get("inputs")),
         "output": as_text(run.get("outputs")),
         "session_id": next((as_text(metadata[k]) for k in _THREAD_KEYS if metadata.get(k) not in (None, "")), None),
-        "agent": node or (name if kind in ("chain", "agent") else None),
+        # A chain run names the agent at work (not prompt/parser runs, which only map to chain).
+        "agent": node or (name if str(run_type).lower() in ("chain", "agent") else None),
         "tool": name if kind == "tool" else None,
     }
     _status(run, row)

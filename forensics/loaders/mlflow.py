@@ -120,9 +120,8 @@ def _trace_context(info: dict[str, Any]) -> dict[str, Any]:
         run = trace_id(raw[3:], "info.trace_id")
     elif raw is not None:
         run = trace_id(raw, "info.trace_id")
-    metadata = info.get("trace_metadata") if isinstance(info.get("trace_metadata"), dict) else info.get("request_metadata")
-    metadata = metadata if isinstance(metadata, dict) else {}
-    tags = info.get("tags") if isinstance(info.get("tags"), dict) else {}
+    metadata = _dict(info.get("trace_metadata")) or _dict(info.get("request_metadata"))
+    tags = _dict(info.get("tags"))
     session = next((metadata.get(k) or tags.get(k) for k in _SESSION_KEYS if metadata.get(k) or tags.get(k)), None)
     return {"run_id": run, "session_id": as_text(session), "info": dict(info)}
 

@@ -191,8 +191,8 @@ def _by_type(type_: str, data: dict[str, Any], row: dict[str, Any]) -> None:
         row["agent"] = as_text(data.get("from_agent"))
         row["handoff_to"] = as_text(data.get("to_agent"))
     elif type_ == "turn":
-        inner = data.get("data") if isinstance(data.get("data"), dict) else {}
-        row["agent"] = as_text(inner.get("agent_name"))
+        inner = data.get("data")
+        row["agent"] = as_text(inner.get("agent_name")) if isinstance(inner, dict) else None
     elif type_ == "mcp_tools":
         row["name"] = "mcp_tools"
         row["tool"] = "mcp_list_tools"
