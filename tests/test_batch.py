@@ -1,0 +1,114 @@
+"""classify_paths in-process: thresholds, atomic Parquet, duplicates, per-file accounting in the
+batch record, progress stages."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from forensics import store as st
+from forensics.batch import (
+    EXIT_BAD_INPUT,
+    EXIT_FINDINGS,
+    EXIT_OK,
+    Threshold,
+    classify_paths,
+    parse_fail_on,
+    write_parquet_atomic,
+)
+from forensics.errors import InputError
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = REPO / "sample_logs"
+OTLP = sorted(SAMPLES.glob("*.otlp.json"))
+
+needs_samples = pytest.mark.skipif(len(OTLP) < 2 or not (SAMPLES / "labels.jsonl").exists(),
+                                   reason="sample_logs/ is not there yet")
+
+
+def labeled_runs(files: list[Path]) -> set[str]:
+    names = {f.name for f in files}
+    rows = [json.loads(x) for x in (SAMPLES / "labels.jsonl").read_text().splitlines() if x.strip()]
+    return {r["run_id"] for r in rows if r["file"] in names}
+
+
+def test_parse_fail_on():
+    assert parse_fail_on(["3", "silent_failure=0"]) == [Threshold(3), Threshold(0, "silent_failure")]
+    for bad in ("-1", "x", "silent_failure=", "=3", "Silent=1"):
+        with pytest.raises(InputError, match="is not N or CLASS=N"):
+            parse_fail_on([bad])
+
+
+def test_write_parquet_atomic_replaces_and_leaves_no_temp(tmp_path):
+    target = tmp_path / "d" / "t.parquet"
+    write_parquet_atomic(pa.table({"a": [1, 2]}), target)
+    write_parquet_atomic(pa.table({"a": [3]}), target)
+    assert pq.read_table(target).column("a").to_pylist() == [3]
+    assert [p.name for p in target.parent.iterdir()] == ["t.parquet"]
+    with pytest.raises(Exception):  # noqa: B017 - any writer failure
+        write_parquet_atomic("not a table", tmp_path / "d" / "u.parquet")  # type: ignore[arg-type]
+    # The failed write left neither the target nor its temp file.
+    assert [p.name for p in target.parent.iterdir()] == ["t.parquet"]
+
+
+@needs_samples
+def test_batch_record_has_hash_format_and_counts_per_file(tmp_path):
+    db = str(tmp_path / "b.db")
+    stages: list[str] = []
+    summary = classify_paths([str(f) for f in OTLP[:2]], db=db, out=tmp_path / "out",
+                             progress=lambda stage, done, total, path: stages.append(stage))
+    assert summary.exit_code == EXIT_OK
+    # Stages in order, each at least once.
+    order = [s for i, s in enumerate(stages) if i == 0 or stages[i - 1] != s]
+    assert order == ["hash", "load", "classify", "store", "write"]
+    store = st.open_store(db)
+    batch = st.get_batch(store, summary.batch_id)
+    for inp, f in zip(batch["inputs"], OTLP[:2], strict=True):
+        assert inp["sha256"] == hashlib.sha256(f.read_bytes()).hexdigest()
+        assert inp["format"] == "otlp-json"
+        assert inp["status"] == "stored"
+        assert inp["counts"]["records_read"] == inp["counts"]["rows"] + inp["counts"]["quarantined"] + inp["counts"]["merged"]
+        assert inp["counts"]["rows"] > 0
+    assert batch["counts"]["outputs"]["runs"] == str((tmp_path / "out" / "runs.parquet").resolve())
+    assert batch["toolkit_version"] == __import__("forensics").__version__
+    assert batch["pid"] > 0 and batch["hostname"]
+    store.close()
+
+
+@needs_samples
+def test_same_content_under_two_names_is_read_once(tmp_path):
+    night = tmp_path / "night"
+    night.mkdir()
+    shutil.copy(OTLP[0], night / "a.otlp.json")
+    shutil.copy(OTLP[0], night / "b.otlp.json")
+    summary = classify_paths([str(night)], db=str(tmp_path / "d.db"))
+    assert [f.status for f in summary.files] == ["stored", "duplicate"]
+    assert [(p.reason, p.level) for p in summary.problems] == [("duplicate-content", "warning")]
+    assert summary.exit_code == EXIT_OK  # a warning, not bad input
+    assert summary.runs == len(labeled_runs(OTLP[:1]))
+
+
+def test_empty_directory_and_missing_path_are_bad_input(tmp_path):
+    (tmp_path / "empty").mkdir()
+    summary = classify_paths([str(tmp_path / "empty"), str(tmp_path / "missing")], db=str(tmp_path / "e.db"))
+    assert [(p.reason, Path(p.file).name) for p in summary.problems] == [("no-files", "empty"),
+                                                                          ("not-found", "missing")]
+    assert summary.status == "failed"
+    assert summary.exit_code == EXIT_BAD_INPUT
+
+
+@needs_samples
+def test_fail_on_class_threshold(tmp_path):
+    summary = classify_paths([str(f) for f in OTLP], db=str(tmp_path / "f.db"), fail_on=["0"])
+    assert summary.findings > 0
+    assert summary.exit_code == EXIT_FINDINGS
+    assert summary.breaches == [f"findings: {summary.findings} > 0"]
+    again = classify_paths([str(f) for f in OTLP], db=str(tmp_path / "f.db"), fail_on=["0"])
+    # A rerun stores nothing new, so it finds nothing new: no alert twice for the same night.
+    assert (again.status, again.findings, again.exit_code) == ("skipped", 0, EXIT_OK)
