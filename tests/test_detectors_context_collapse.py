@@ -1,0 +1,186 @@
+"""context_collapse detectors on small inline tables: one that fires, one near-miss each."""
+
+from __future__ import annotations
+
+from span_builder import concat, detectors, findings, one, run, run_row, span, spans
+
+from forensics.classify import classify
+
+ROOT = {"kind": "agent", "name": "account_assistant"}
+
+
+def _tool(sid: str, start: float, tool: str, args: str, out: str = '{"name":"Ada"}', **kw):
+    return span(sid, start, parent_id="root", kind="tool", tool=tool, input=args, output=out, **kw)
+
+
+def test_repeated_action_fires_on_identical_calls_with_identical_results() -> None:
+    c = run(
+        span("root", 0, 10, **ROOT),
+        _tool("a", 1, "crm.lookup", '{"id": 7}'),
+        _tool("b", 2, "crm.lookup", '{"id":7}'),  # same arguments, re-serialised
+        _tool("c", 3, "crm.lookup", '{"id": 7}'),
+        _tool("d", 4, "crm.lookup", '{"id": 7}'),
+    )
+    f = one(c, "repeated_action")
+    assert f["failure_class"] == "context_collapse"
+    assert f["evidence_span_ids"] == ["a", "b", "c", "d"]
+    assert f["decisive_span_id"] == "a"  # the first result the agent then ignored
+    assert "crm.lookup 4 times" in f["explanation"]
+    assert "02:13:01 and 02:13:04" in f["explanation"]
+    assert run_row(c)["primary_class"] == "context_collapse"
+
+
+def test_repeated_action_near_miss_polling_that_gets_new_results() -> None:
+    c = run(
+        span("root", 0, 10, **ROOT),
+        _tool("a", 1, "jobs.status", '{"job": 1}', '{"state":"running"}'),
+        _tool("b", 3, "jobs.status", '{"job": 1}', '{"state":"running"}'),
+        _tool("c", 6, "jobs.status", '{"job": 1}', '{"state":"done"}'),
+    )
+    assert "repeated_action" not in detectors(c)
+    assert run_row(c)["ok"]
+
+
+def test_repeated_action_near_miss_retries_of_a_failing_call() -> None:
+    # Retries after errors are retry_storm's business, never a loop.
+    c = run(
+        span("root", 0, 10, **ROOT),
+        _tool("a", 1, "crm.lookup", '{"id": 7}', None, status="error", error_type="429"),
+        _tool("b", 2, "crm.lookup", '{"id": 7}', None, status="error", error_type="429"),
+        _tool("c", 4.5, "crm.lookup", '{"id": 7}'),
+    )
+    assert "repeated_action" not in detectors(c)
+
+
+def _session_run(
+    run_id: str,
+    start: float,
+    *tools: tuple[str, str, str, str],
+    root_status: str = "ok",
+    root_out: str = "done",
+):
+    rows = [
+        span(
+            f"{run_id}-root",
+            start,
+            start + 20,
+            kind="agent",
+            name="invoice_extractor",
+            session_id="batch-7",
+            status=root_status,
+            output=root_out,
+        )
+    ]
+    for i, (sid, tool, args, status) in enumerate(tools):
+        rows.append(
+            span(
+                sid,
+                start + 1 + i,
+                parent_id=f"{run_id}-root",
+                kind="tool",
+                tool=tool,
+                input=args,
+                output='{"ok":true}' if status == "ok" else None,
+                status=status,
+                error_type="503" if status == "error" else None,
+            )
+        )
+    return spans(*rows, run_id=run_id)
+
+
+def test_redo_after_restart_fires_when_a_later_run_repeats_completed_steps() -> None:
+    failed = _session_run(
+        "r1",
+        0,
+        ("f1", "po.fetch", '{"po": 41}', "ok"),
+        ("o1", "ocr.extract", '{"doc": 9}', "ok"),
+        ("e1", "erp.post_invoice", '{"doc": 9}', "error"),
+        root_status="error",
+        root_out='{"status": "failed", "step": "erp.post_invoice"}',
+    )
+    retry = _session_run(
+        "r2",
+        3600,
+        ("f2", "po.fetch", '{"po": 41}', "ok"),
+        ("o2", "ocr.extract", '{"doc": 9}', "ok"),
+        ("e2", "erp.post_invoice", '{"doc": 9}', "ok"),
+    )
+    c = classify(concat(failed, retry))
+    f = one(c, "redo_after_restart")
+    assert f["run_id"] == "r2"
+    assert f["session_id"] == "batch-7"
+    assert f["decisive_span_id"] == "f2"
+    assert f["evidence_span_ids"] == ["f1", "o1", "f2", "o2"]
+    assert "redid 2 step(s) that run r1" in f["explanation"]
+    # The first run failed with a structured failure result: a defined path, not an incident.
+    assert run_row(c, "r1")["ok"]
+
+
+def test_redo_after_restart_near_miss_resuming_at_the_failed_step() -> None:
+    failed = _session_run(
+        "r1",
+        0,
+        ("f1", "po.fetch", '{"po": 41}', "ok"),
+        ("e1", "erp.post_invoice", '{"doc": 9}', "error"),
+        root_status="error",
+        root_out='{"status": "failed"}',
+    )
+    resumed = _session_run("r2", 3600, ("e2", "erp.post_invoice", '{"doc": 9}', "ok"))
+    c = classify(concat(failed, resumed))
+    assert "redo_after_restart" not in detectors(c)
+    assert run_row(c, "r2")["ok"]
+
+
+def test_duplicate_side_effect_fires_on_two_successful_sends() -> None:
+    c = run(
+        span("root", 0, 10, **ROOT),
+        _tool("s1", 1, "email.send", '{"to": "a@x.io", "template": "confirm"}', '{"accepted":true}'),
+        span("l1", 2, parent_id="root", kind="llm", model="gpt-4o", output="sending confirmation"),
+        _tool("s2", 3, "email.send", '{"to": "a@x.io", "template": "confirm"}', '{"accepted":true}'),
+    )
+    f = one(c, "duplicate_side_effect")
+    assert f["decisive_span_id"] == "s1"
+    assert f["evidence_span_ids"] == ["s1", "s2"]
+    assert f["severity"] == "high"
+    assert "email.send succeeded 2 times" in f["explanation"]
+    assert "first at 02:13:01 and again at 02:13:03" in f["explanation"]
+
+
+def test_duplicate_side_effect_near_miss_failed_send_then_retry() -> None:
+    c = run(
+        span("root", 0, 10, **ROOT),
+        _tool("s1", 1, "email.send", '{"to": "a@x.io"}', None, status="error", error_type="503"),
+        _tool("s2", 3, "email.send", '{"to": "a@x.io"}', '{"accepted":true}'),
+    )
+    assert "duplicate_side_effect" not in detectors(c)
+    assert run_row(c)["ok"]
+
+
+def _llm(sid: str, model: str, tokens: int, **kw):
+    return span(
+        sid, 1, 3, parent_id="root", kind="llm", model=model, input_tokens=tokens, output_tokens=300, **kw
+    )
+
+
+def test_context_overflow_fires_on_prompt_near_the_window() -> None:
+    c = run(span("root", 0, 10, **ROOT), _llm("l1", "gpt-4o-2024-08-06", 125_000))
+    f = one(c, "context_overflow")
+    assert f["decisive_span_id"] == "l1"
+    assert "125000 prompt tokens" in f["explanation"]
+    assert "98% of its 128000-token window" in f["explanation"]
+
+
+def test_context_overflow_fires_on_finish_reason_length() -> None:
+    c = run(
+        span("root", 0, 10, **ROOT),
+        _llm("l1", "gpt-4o", 3_000, attributes='{"gen_ai.response.finish_reasons": ["length"]}'),
+    )
+    f = one(c, "context_overflow")
+    assert "finish reason length" in f["explanation"]
+
+
+def test_context_overflow_near_miss_longest_model_prefix_wins() -> None:
+    # gpt-4.1 has a 1M window; the shorter "gpt-4" prefix (8k) must not apply to it.
+    c = run(span("root", 0, 10, **ROOT), _llm("l1", "gpt-4.1", 60_000), _llm("l2", "gpt-4o", 60_000))
+    assert "context_overflow" not in detectors(c)
+    assert findings(c) == []

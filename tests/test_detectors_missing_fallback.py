@@ -1,0 +1,200 @@
+"""missing_fallback detectors on small inline tables: one that fires, one near-miss each."""
+
+from __future__ import annotations
+
+from span_builder import detectors, one, run, run_row, span
+
+from forensics.policy import default_policy_path
+
+ROOT = {"kind": "agent", "name": "support_triage"}
+
+
+def _call(sid: str, start: float, status: str = "ok", **kw):
+    base = {"parent_id": "root", "kind": "tool", "tool": "crm.lookup", "input": '{"id": 7}'}
+    base.update(kw)
+    if status == "error":
+        base.setdefault("error_type", "429")
+        base.setdefault("output", None)
+    else:
+        base.setdefault("output", '{"name": "Ada"}')
+    return span(sid, start, start + 0.2, status=status, **base)
+
+
+def test_unhandled_error_fires_when_nothing_follows_a_failure() -> None:
+    c = run(
+        span("root", 0, 10, **ROOT, output="Your account looks fine."),
+        _call("e1", 1, "error", tool="ocr.extract", error_type="503", error_message="Service Unavailable"),
+        span("l1", 2, parent_id="root", kind="llm", model="gpt-4o", output="Your account looks fine."),
+    )
+    f = one(c, "unhandled_error")
+    assert f["failure_class"] == "missing_fallback"
+    assert f["decisive_span_id"] == "e1"
+    assert "tool ocr.extract failed with HTTP 503 at 02:13:01" in f["explanation"]
+    assert "carried on with 1 more span(s) and reported success" in f["explanation"]
+    # Reported success on top of an unrecovered error is also a silent failure, and the more
+    # severe finding at the same span is the primary class.
+    assert "swallowed_error" in detectors(c)
+    assert run_row(c)["primary_class"] == "silent_failure"
+
+
+def test_unhandled_error_near_miss_fallback_model_after_429() -> None:
+    c = run(
+        span("root", 0, 10, kind="agent", name="router", output="Summary delivered."),
+        span("g1", 1, 2, parent_id="root", kind="llm", model="gpt-4o", status="error", error_type="429"),
+        span("c1", 2.1, 4, parent_id="root", kind="llm", model="claude-sonnet-4", output="Summary ..."),
+    )
+    assert detectors(c) == set()
+    assert run_row(c)["ok"]
+
+
+def test_unhandled_error_near_miss_structured_failure_result() -> None:
+    c = run(
+        span(
+            "root",
+            0,
+            10,
+            **ROOT,
+            status="error",
+            output='{"status": "failed", "reason": "warehouse timeout"}',
+        ),
+        _call("e1", 1, "error", tool="inventory.reserve", error_type="Timeout"),
+    )
+    assert "unhandled_error" not in detectors(c)
+    assert run_row(c)["reported_outcome"] == "error"
+    assert run_row(c)["ok"]
+
+
+def test_unhandled_error_still_fires_when_the_error_just_propagates() -> None:
+    # A root that errors with no structured result is a crash, not a defined failure path.
+    c = run(span("root", 0, 10, **ROOT, status="error"), _call("e1", 1, "error", error_type="500"))
+    assert one(c, "unhandled_error")["decisive_span_id"] == "e1"
+    assert "swallowed_error" not in detectors(c)
+
+
+def test_stall_fires_on_a_call_that_never_returned() -> None:
+    c = run(
+        span("root", 0, None, kind="agent", name="researcher"),
+        span("r1", 1, parent_id="root", kind="retriever", tool="web.search", input="q", output="[1]"),
+        span("l1", 2, None, parent_id="root", kind="llm", model="gpt-4o", input_tokens=52_000),
+    )
+    f = one(c, "stall")
+    assert f["decisive_span_id"] == "l1"
+    assert "the run never ended: 2 span(s) have no end" in f["explanation"]
+    assert "llm gpt-4o started at 02:13:02" in f["explanation"]
+
+
+def test_stall_fires_on_a_long_silence_after_an_error() -> None:
+    c = run(
+        span("root", 0, 2000, **ROOT, status="error", output='{"status":"failed"}'),
+        _call("e1", 1, "error"),
+        _call("r2", 1000, "ok"),
+    )
+    f = one(c, "stall")
+    assert f["decisive_span_id"] == "e1"
+    assert "went quiet for 998.8 s (stall threshold 300.0 s)" in f["explanation"]
+
+
+def test_stall_near_miss_short_pause_after_an_error() -> None:
+    c = run(span("root", 0, 30, **ROOT, output="ok"), _call("e1", 1, "error"), _call("r2", 11, "ok"))
+    assert "stall" not in detectors(c)
+    assert run_row(c)["ok"]
+
+
+def test_retry_storm_fires_on_fixed_spacing_past_the_limit() -> None:
+    c = run(
+        span("root", 0, 10, **ROOT, output="Found Ada."),
+        _call("a", 1, "error"),
+        _call("b", 2, "error"),
+        _call("c", 3, "error"),
+        _call("d", 4, "error"),
+        _call("e", 5, "ok"),
+    )
+    f = one(c, "retry_storm")
+    assert f["decisive_span_id"] == "a"
+    assert f["evidence_span_ids"] == ["a", "b", "c", "d", "e"]
+    assert (
+        "tool crm.lookup failed 4 time(s) with HTTP 429 from 02:13:01 and was retried 4 time(s)"
+        in f["explanation"]
+    )
+    assert "more than the limit of 3" in f["explanation"]
+    assert "retry spacing never grew (gaps 1.0, 1.0, 1.0, 1.0 s)" in f["explanation"]
+    assert "repeated_action" not in detectors(c)
+
+
+def test_retry_storm_near_miss_growing_backoff_that_succeeded() -> None:
+    c = run(
+        span("root", 0, 10, **ROOT, output="Found Ada."),
+        _call("a", 1, "error"),
+        _call("b", 2, "error"),
+        _call("c", 4.5, "ok"),
+    )
+    found = detectors(c)
+    assert "retry_storm" not in found
+    assert "unhandled_error" not in found
+    assert "swallowed_error" not in found
+    assert run_row(c)["ok"]
+
+
+def test_retry_storm_limit_comes_from_the_policy(tmp_path) -> None:
+    text = default_policy_path().read_text().replace("retry_limit = 3", "retry_limit = 1")
+    path = tmp_path / "strict.toml"
+    path.write_text(text)
+    rows = (
+        span("root", 0, 10, **ROOT, output="ok"),
+        _call("a", 1, "error"),
+        _call("b", 2, "error"),
+        _call("c", 4.5, "ok"),
+    )
+    assert "retry_storm" not in detectors(run(*rows))
+    f = one(run(*rows, policy=path), "retry_storm")
+    assert "more than the limit of 1" in f["explanation"]
+
+
+def test_ungated_low_confidence_fires_on_an_unreviewed_side_effect() -> None:
+    c = run(
+        span("root", 0, 10, kind="agent", name="ticket_router", output="Routed."),
+        span(
+            "l1",
+            1,
+            2,
+            parent_id="root",
+            kind="llm",
+            model="gpt-4o-mini",
+            output='[{"role":"assistant","content":"{\\"intent\\":\\"security\\",\\"confidence\\":0.31}"}]',
+        ),
+        span(
+            "u1",
+            3,
+            parent_id="root",
+            kind="tool",
+            tool="zendesk.update_ticket",
+            input='{"p": 1}',
+            output='{"ok":1}',
+        ),
+    )
+    f = one(c, "ungated_low_confidence")
+    assert f["decisive_span_id"] == "l1"  # the step that reported low confidence
+    assert f["evidence_span_ids"] == ["l1", "u1"]
+    assert "reported confidence 0.31 (gate 0.5)" in f["explanation"]
+    assert "zendesk.update_ticket ran at 02:13:03" in f["explanation"]
+
+
+def test_ungated_low_confidence_near_miss_human_review_in_between() -> None:
+    c = run(
+        span("root", 0, 10, kind="agent", name="invoice_intake", output="Created."),
+        span(
+            "l1",
+            1,
+            2,
+            parent_id="root",
+            kind="llm",
+            model="gpt-4o",
+            output='{"total": 12, "confidence": 0.38}',
+        ),
+        span("h1", 3, parent_id="root", kind="human", name="review.approved"),
+        span(
+            "u1", 5, parent_id="root", kind="tool", tool="erp.create_invoice", input="{}", output='{"id": 9}'
+        ),
+    )
+    assert "ungated_low_confidence" not in detectors(c)
+    assert run_row(c)["ok"]

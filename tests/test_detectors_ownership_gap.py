@@ -1,0 +1,155 @@
+"""ownership_gap detectors on small inline tables: one that fires, one near-miss each."""
+
+from __future__ import annotations
+
+from span_builder import detectors, one, run, run_row, span
+
+
+def test_dangling_handoff_fires_when_the_target_never_starts() -> None:
+    c = run(
+        span("root", 0, 10, kind="agent", name="triage", output="Billing will handle your refund."),
+        span("l1", 1, parent_id="root", kind="llm", model="gpt-4o"),
+        # A transfer_to_<agent> tool call is a handoff in every framework that writes one.
+        span("h1", 2, parent_id="root", kind="tool", tool="transfer_to_billing", input="{}"),
+    )
+    f = one(c, "dangling_handoff")
+    assert f["failure_class"] == "ownership_gap"
+    assert f["decisive_span_id"] == "h1"
+    assert f["evidence_span_ids"] == ["h1"]
+    assert "triage handed off to billing at 02:13:02" in f["explanation"]
+    # The run then reported success: its work went nowhere.
+    assert "undelivered_output" in detectors(c)
+    assert run_row(c)["decisive_span_id"] == "h1"
+
+
+def test_dangling_handoff_near_miss_target_picks_it_up() -> None:
+    c = run(
+        span("root", 0, 10, kind="agent", name="triage", output="Billing voided the duplicate invoice."),
+        span("h1", 2, parent_id="root", kind="handoff", handoff_to="Billing Agent"),
+        span("b1", 3, 6, parent_id="root", kind="agent", name="billing_agent"),
+        span(
+            "t1",
+            4,
+            parent_id="b1",
+            kind="tool",
+            tool="invoices.void",
+            input='{"id": 3}',
+            output='{"voided":true}',
+        ),
+    )
+    assert "dangling_handoff" not in detectors(c)
+    assert run_row(c)["ok"]
+
+
+def _escalation_run(ack_at: float | None, end: float):
+    rows = [
+        span("root", 0, end, kind="agent", name="incident_responder", output="Paged on-call."),
+        span(
+            "p1",
+            1,
+            parent_id="root",
+            kind="tool",
+            tool="pagerduty.page_oncall",
+            input='{"svc":"pay"}',
+            output='{"status":"triggered"}',
+        ),
+    ]
+    if ack_at is not None:
+        rows.append(
+            span(
+                "a1",
+                ack_at,
+                parent_id="root",
+                kind="unknown",
+                name="incident.acknowledged",
+                attributes='{"enduser.id": "priya.s"}',
+            )
+        )
+    return run(*rows)
+
+
+def test_unacknowledged_escalation_fires_when_the_log_ends_without_an_ack() -> None:
+    c = _escalation_run(None, 61)
+    f = one(c, "unacknowledged_escalation")
+    assert f["decisive_span_id"] == "p1"
+    assert "pagerduty.page_oncall at 02:13:01" in f["explanation"]
+    assert "before the log ended 60.0 s later (SLA 900.0 s)" in f["explanation"]
+
+
+def test_unacknowledged_escalation_fires_on_an_ack_past_the_sla() -> None:
+    c = _escalation_run(1001, 1005)
+    f = one(c, "unacknowledged_escalation")
+    assert "first acknowledgement came 1000.0 s later, past the 900.0 s SLA" in f["explanation"]
+
+
+def test_unacknowledged_escalation_near_miss_ack_within_sla() -> None:
+    c = _escalation_run(181, 185)
+    assert "unacknowledged_escalation" not in detectors(c)
+    assert run_row(c)["ok"]
+
+
+def test_orphan_failure_fires_on_an_error_outside_every_agent() -> None:
+    c = run(
+        span("root", 0, 10, kind="chain", name="POST /refunds", status="error"),
+        span("ag", 1, 3, parent_id="root", kind="agent", name="refund_agent"),
+        span(
+            "w1",
+            4,
+            parent_id="root",
+            kind="tool",
+            tool="ledger.write",
+            input="{}",
+            status="error",
+            error_type="IntegrityError",
+        ),
+    )
+    f = one(c, "orphan_failure")
+    assert f["decisive_span_id"] == "w1"
+    assert "ledger.write failed with IntegrityError at 02:13:04 outside any agent" in f["explanation"]
+    assert "unhandled_error" in detectors(c)
+
+
+def test_orphan_failure_near_miss_error_owned_by_an_agent() -> None:
+    c = run(
+        span("root", 0, 10, kind="chain", name="POST /refunds", status="error"),
+        span("ag", 1, 6, parent_id="root", kind="agent", name="refund_agent", status="error"),
+        span(
+            "w1",
+            4,
+            parent_id="ag",
+            kind="tool",
+            tool="ledger.write",
+            input="{}",
+            status="error",
+            error_type="IntegrityError",
+        ),
+    )
+    assert "orphan_failure" not in detectors(c)
+
+
+def test_limbo_fires_when_an_open_run_ends_on_a_handoff() -> None:
+    c = run(
+        span("root", 0, None, kind="agent", name="travel_planner"),
+        span("f1", 1, parent_id="root", kind="tool", tool="flights.hold", input="{}", output='{"hold":"H1"}'),
+        span("h1", 2, parent_id="root", kind="handoff", handoff_to="hotel_agent"),
+    )
+    f = one(c, "limbo")
+    assert f["decisive_span_id"] == "h1"
+    assert "never reached a terminal state" in f["explanation"]
+    assert "a handoff to hotel_agent at 02:13:02" in f["explanation"]
+    assert {"dangling_handoff", "stall"} <= detectors(c)
+    row = run_row(c)
+    assert row["reported_outcome"] == "open"
+    assert row["end_time"] is None
+    # Ties at the same decisive span go to the more severe finding (limbo/dangling: high; stall: medium).
+    assert row["primary_class"] == "ownership_gap"
+
+
+def test_limbo_near_miss_run_that_ended() -> None:
+    c = run(
+        span("root", 0, 10, kind="agent", name="travel_planner", output="Flights held; hotel booked."),
+        span("h1", 2, parent_id="root", kind="handoff", handoff_to="hotel_agent"),
+        span("ha", 3, 5, parent_id="root", kind="agent", name="hotel_agent"),
+    )
+    assert "limbo" not in detectors(c)
+    assert run_row(c)["ok"]
