@@ -110,7 +110,7 @@ def test_delegation_depth_near_miss_at_the_limit_and_flat_conversations() -> Non
 def _fan(n: int):
     rows = [
         span("lead", 0, 60, kind="agent", name="support_lead", output="Yes."),
-        span("plan", 1, 2, parent_id="lead", kind="llm", model="gpt-4o-mini", output='{"agents": %d}' % n),
+        span("plan", 1, 2, parent_id="lead", kind="llm", model="gpt-4o-mini", output=f'{{"agents": {n}}}'),
     ]
     rows += [
         span(f"kb{i}", 3 + i, 4 + i, parent_id="lead", kind="agent", name="kb_agent", output="no match")
