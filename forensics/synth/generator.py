@@ -22,6 +22,7 @@ import gc
 import gzip
 import os
 import random
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -233,7 +234,10 @@ class _RunBuilder:
         return s
 
     def open_agent(self, name: str, parent: Span | None, text: str) -> Span:
-        return self.span("agent", f"agent.{name}", parent, name, 0.0, input=text)
+        """An agent span that has not ended yet (`close` ends it; a run that stalls never does)."""
+        s = self.span("agent", f"agent.{name}", parent, name, 0.0, input=text)
+        s.end_ns = None
+        return s
 
     @staticmethod
     def close(s: Span, clock: int, output: str | None, status: str = "ok") -> None:
@@ -287,7 +291,7 @@ class _Built:
 _ERR_429 = ("RateLimitError", "429 Too Many Requests", 429)
 _ERR_503 = ("HTTPError", "503 Service Unavailable", 503)
 _RECALL: Final = {"facts": 3, "last_seen": "2 days ago"}
-_GUARD_PASS: Final = '{"flagged":false,"categories":[]}'
+_PROFILE: Final = {"tier": "standard", "locale": "en-US"}
 _PEOPLE: Final = ("dana.w", "m.chen", "priya.s", "ops.lee", "k.ito", "a.novak")
 
 
@@ -313,9 +317,10 @@ def _build(
     if inject == "orphan_failure":
         wrapper = b.span("chain", "POST /v1/tasks", None, None, 0.0,
                          attrs={"http.request.method": "POST", "http.route": "/v1/tasks"})
+        wrapper.end_ns = None
     root = b.open_agent(orch, wrapper, system.question(n))
     r = rng.random
-    b.span("guardrail", "input_guardrail", root, orch, 35.0, input=root.input, output=_GUARD_PASS)
+    b.named_tool(root, orch, "profile.get", {"user": f"user_{n % 50_000}"}, _PROFILE, dur_ms=25.0)
     b.named_tool(root, orch, "memory.recall", {"key": f"user_{n % 50_000}", "agent": orch}, _RECALL, dur_ms=8.0)
     b.llm(root, orch, system.model, 1800 + int(r() * 900), 120 + int(r() * 60), '{"plan":"delegate"}')
     final_text: str | None = system.claim
@@ -579,6 +584,32 @@ def _plan(n_runs: int, mix: dict[str, float], rng: random.Random) -> list[int]:
     return slots
 
 
+#: The shipped policy's default read-only and side-effecting verbs (forensics/policy.toml `[tools]`):
+#: a redo that repeats a side-effecting call successfully is also a duplicate side effect in the session.
+_READ_ONLY: Final = re.compile(
+    r"(?i)(^|[^a-z])(get|list|search|read|fetch|lookup|query|describe|check|find|view|show|retrieve|count|status|"
+    r"preview|validate|verify|calculate|estimate)([^a-z]|$)"
+)
+_SIDE_EFFECTING: Final = re.compile(
+    r"(^|[^a-zA-Z])(?i:send|post|place|create|update|write|insert|put|patch|delete|remove|charge|refund|pay|"
+    r"deploy|book|cancel|submit|publish|notify|email|upsert|drop|truncate|transfer_funds|wire|reserve|append|"
+    r"upload|merge|open_pr|commit|void)(s|es|ed|ing|ment|ments)?([^a-z]|$)"
+)
+
+
+def _label_repeated_side_effects(earlier: Run, redo: _Built) -> None:
+    done = {(s.tool, s.input) for s in earlier.spans if s.kind == "tool" and s.status == "ok"}
+    run, dets, decisive, story = redo.labels[0]
+    again = [
+        s for s in run.spans
+        if s.kind == "tool" and s.status == "ok" and (s.tool, s.input) in done
+        and _SIDE_EFFECTING.search(s.tool or "") and not _READ_ONLY.search(s.tool or "")
+    ]
+    if again:
+        redo.labels[0] = (run, [*dets, "duplicate_side_effect"], decisive,
+                          f"{story} It repeated {again[0].tool} with the same arguments.")
+
+
 def _runs(n_runs: int, mix: dict[str, float], seed: int) -> Iterator[_Built]:
     rng = random.Random(seed)
     plan = _plan(n_runs, mix, rng)
@@ -598,6 +629,7 @@ def _runs(n_runs: int, mix: dict[str, float], seed: int) -> Iterator[_Built]:
             first = _build(rng, system, "redo_fail", None, start, n, subs, session=session)
             second = _build(rng, system, "redo_after_restart", None, start + 900 * _NS, n, subs,
                             session=session, restart_of=first.runs[0])
+            _label_repeated_side_effects(first.runs[0], second)
             yield first
             yield second
             emitted += 2
