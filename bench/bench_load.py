@@ -1,0 +1,83 @@
+"""Benchmark: forensics.load on a large OpenTelemetry SDK JSON-lines file, against DuckDB's
+read_json and polars' read_ndjson reading the same file to Arrow, in the same run.
+
+    .venv/bin/python bench/bench_load.py --runs 100000        # ~3M spans, ~2 GB
+
+Each reader runs in its own fresh process (so peak memory is its own, not the sum), the file is
+read once beforehand to warm the page cache, and each reader's wall time and peak RSS are printed
+with the ratio to DuckDB. Targets (issue 2): forensics.load within 1.5x DuckDB's time, peak memory
+under 2.5 GB. This is a benchmark, not a test: machines are noisy, so nothing here asserts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+READERS = {
+    "duckdb": (
+        "import duckdb; con = duckdb.connect();"
+        "t = con.sql(\"select * from read_json('{path}', format='newline_delimited', maximum_object_size=1000000000)\").to_arrow_table();"
+        "rows = t.num_rows"
+    ),
+    "polars": "import polars as pl; rows = pl.read_ndjson('{path}', infer_schema_length=10000).to_arrow().num_rows",
+    "forensics": "import forensics; r = forensics.load('{path}', format='otel-sdk-json'); rows = r.spans.num_rows; assert r.report.balanced",
+}
+
+RUNNER = """
+import json, resource, time
+t0 = time.perf_counter()
+{body}
+seconds = time.perf_counter() - t0
+peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+print(json.dumps({{"seconds": seconds, "rows": rows, "peak_mb": peak / 1024}}))
+"""
+
+
+def run_reader(name: str, path: Path) -> dict[str, float]:
+    code = RUNNER.format(body=READERS[name].format(path=path))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=100_000)
+    parser.add_argument("--keep", type=Path, default=None, help="reuse/keep the generated file here")
+    parser.add_argument("--repeat", type=int, default=1)
+    args = parser.parse_args()
+
+    from forensics.synth.generator import generate
+
+    workdir = Path(tempfile.mkdtemp(prefix="forensics-bench-"))
+    path = args.keep or workdir / f"spans_{args.runs}.otel.jsonl"
+    if not path.exists():
+        t0 = time.perf_counter()
+        generate(args.runs, path, format="otel-sdk-json", seed=1)
+        print(f"generated {path} ({path.stat().st_size / 1e9:.2f} GB) in {time.perf_counter() - t0:.1f} s")
+    with open(path, "rb") as fh:  # warm the page cache so every reader starts equal
+        while fh.read(64 * 1024 * 1024):
+            pass
+    print(f"file: {path.stat().st_size / 1e9:.2f} GB; cores: {os.cpu_count()}")
+    results: dict[str, dict[str, float]] = {}
+    for _ in range(args.repeat):
+        for name in READERS:
+            result = run_reader(name, path)
+            best = results.get(name)
+            if best is None or result["seconds"] < best["seconds"]:
+                results[name] = result
+    base = results["duckdb"]["seconds"]
+    print(f"{'reader':<10} {'rows':>12} {'seconds':>9} {'vs duckdb':>10} {'peak MB':>9}")
+    for name, r in results.items():
+        print(f"{name:<10} {int(r['rows']):>12,} {r['seconds']:>9.2f} {r['seconds'] / base:>9.2f}x {r['peak_mb']:>9.0f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
