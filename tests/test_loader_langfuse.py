@@ -1,0 +1,190 @@
+"""langfuse: the three real UI exports (expectations read from the files by hand), one
+hand-written file per quirk, and malformed variants ending in the quarantine."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+from realdata import DATA, FORMATS, shared_file
+
+import forensics
+from forensics.loaders import registry
+
+HERE = DATA / "langfuse"
+
+
+def ns(text: str) -> int:
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+    return int(parsed.timestamp()) * 1_000_000_000 + parsed.microsecond * 1_000
+
+
+def load(path: Path) -> tuple[forensics.LoadResult, pl.DataFrame]:
+    result = forensics.load(path)
+    account = result.report.files[0]
+    assert (account.format, account.chosen_by) == ("langfuse", "sniffed")
+    assert account.records_read == account.rows + account.quarantined + account.merged
+    return result, result.to_polars().with_columns(pl.col("start_time", "end_time").dt.epoch("ns"))
+
+
+def by_id(df: pl.DataFrame) -> dict[str, dict]:
+    return {r["span_id"]: r for r in df.iter_rows(named=True)}
+
+
+# --- real samples ------------------------------------------------------------------------------
+
+
+def test_autogen_export_trace_root_span_and_generation() -> None:
+    _, df = load(shared_file("langfuse/langfuse_autogen-2025-06-06.trace.json"))
+    trace = "1b72c51fabed12ae7df83bfd4a09f545"
+    # By hand: the trace + 2 observations (SPAN autogen-chat-trace, GENERATION chat gpt-4o under it).
+    assert df.height == 3
+    assert set(df["run_id"]) == {trace}
+    rows = by_id(df)
+    root = rows[trace]
+    assert (root["parent_id"], root["kind"], root["name"], root["status"]) == (None, "chain", "autogen-chat-trace", "ok")
+    assert root["start_time"] == ns("2025-06-06T11:31:33.965Z")
+    assert root["end_time"] == ns("2025-06-06T11:31:33.965Z") + 645_000_000  # latency 0.645 s
+    root_attrs = json.loads(root["attributes"])
+    assert (root_attrs["userId"], root_attrs["tags"]) == ("user_123", ["autogen", "dev"])
+    assert root_attrs["metadata"] == {"email": "user@langfuse.com"}
+    assert root_attrs["@scope"]["name"] == "langfuse-sdk"
+    assert "observations" not in root_attrs  # the repr copy of the list that became rows
+    assert rows["95f4f51edeb603d9"]["parent_id"] == trace
+    gen = rows["83517f9062f5ada4"]
+    assert gen["parent_id"] == "95f4f51edeb603d9"
+    assert (gen["kind"], gen["model"], gen["input_tokens"], gen["output_tokens"], gen["cost_usd"]) == ("llm", "gpt-4o", 41, 3, 2.5e-05)
+    assert gen["output"] == "Hello World!"
+    assert set(df["session_id"]) == {"session_abc"}
+    assert set(df["status"]) == {"ok"}
+    assert df["agent"].null_count() == 3  # AutoGen's export names no agent
+
+
+def test_crewai_export_kinds_agent_and_usage() -> None:
+    _, df = load(shared_file("langfuse/langfuse_crewai-2025-07-11.trace.json"))
+    # By hand: the trace + 6 observations (5 SPAN, 1 GENERATION); the SPAN Task._execute_core is
+    # an OpenInference AGENT in its metadata, Crew.kickoff a CHAIN, the rest have no kind.
+    assert df.height == 7
+    assert Counter(df["kind"]) == {"chain": 5, "agent": 1, "llm": 1}
+    rows = by_id(df)
+    assert rows["a8bf77474d6f9a1d"]["kind"] == "agent"
+    assert rows["a8bf77474d6f9a1d"]["agent"] == "Task._execute_core"
+    gen = rows["231c43964b7e7e63"]
+    assert (gen["input_tokens"], gen["output_tokens"], gen["cost_usd"], gen["model"]) == (190, 164, 0.0001269, "gpt-4o-mini")
+    assert gen["agent"] == "Task._execute_core"  # inherited from its AGENT parent
+    # Parent chain by hand: trace root <- crewai-index-trace <- Crew.kickoff <- Task._execute_core <- completion.
+    assert rows["839dad620fa92594"]["parent_id"] == "a287bb31e317433610d8827617471140"
+    assert rows["0dd92fffb354f15b"]["parent_id"] == "839dad620fa92594"
+    assert rows["a8bf77474d6f9a1d"]["parent_id"] == "0dd92fffb354f15b"
+    assert df["tool"].null_count() == 7 and df["handoff_to"].null_count() == 7
+    assert set(df["status"]) == {"ok"}
+    # No token columns on plain spans: Langfuse's 0 usage there is a default.
+    assert df.filter(pl.col("kind") != "llm")["input_tokens"].null_count() == 6
+    assert df["session_id"].null_count() == 7
+
+
+def test_openai_agents_export_agents_tool_and_generations() -> None:
+    _, df = load(shared_file("langfuse/langfuse_openai-agents-2025-09-30.trace.json"))
+    # By hand: trace + AGENT "Agent workflow" <- AGENT "Hello world" <- 2 GENERATION "response" + TOOL get_weather.
+    assert df.height == 6
+    assert Counter(df["kind"]) == {"chain": 1, "agent": 2, "llm": 2, "tool": 1}
+    rows = by_id(df)
+    tool = rows["5b99c3e3411ed17b"]
+    assert (tool["tool"], tool["agent"], tool["input"], tool["output"]) == (
+        "get_weather", "Hello world", '{"city":"Tokyo"}', "The weather in Tokyo is sunny.")
+    assert set(df.filter(pl.col("kind") == "agent")["agent"]) == {"Agent workflow", "Hello world"}
+    gens = df.filter(pl.col("kind") == "llm").sort("start_time")
+    assert gens["input_tokens"].to_list() == [55, 85]
+    assert gens["output_tokens"].to_list() == [15, 29]
+    assert gens["cost_usd"].to_list() == [0.00023, 0.000402]
+    assert set(gens["model"]) == {"gpt-4.1-2025-04-14"}
+    assert df["handoff_to"].null_count() == 6 and set(df["status"]) == {"ok"}
+
+
+# --- quirks --------------------------------------------------------------------------------------
+
+
+def test_list_of_traces_types_levels_events_and_otel_metadata() -> None:
+    _, df = load(HERE / "traces_list.json")
+    assert df.height == 13  # 2 traces + 7 + 4 observations
+    assert df["run_id"].n_unique() == 2
+    assert set(df["session_id"]) == {"sess-1"}  # both runs continue the same session
+    rows = by_id(df)
+    run1 = "7f3c9a1e2b4d4e6f8a0b1c2d3e4f5a6b"
+    assert rows[run1]["kind"] == "chain"  # the trace root stays a chain whatever its metadata says
+    assert json.loads(rows[run1]["attributes"])["openinference.span.kind"] == "AGENT"
+    planner = rows["a000000000000001"]
+    assert (planner["kind"], planner["agent"], planner["parent_id"]) == ("agent", "order_planner", run1)
+    gen = rows["a000000000000002"]  # usageDetails / costDetails (no *Usage fields)
+    assert (gen["input_tokens"], gen["output_tokens"], gen["cost_usd"]) == (120, 18, 0.00048)
+    tool = rows["a000000000000003"]
+    assert (tool["kind"], tool["tool"], tool["status"], tool["error_message"]) == (
+        "tool", "lookup_order", "error", "HTTP 503 from orders API")
+    event = rows["a000000000000004"]
+    assert (event["kind"], event["status"]) == ("event", "ok")
+    assert event["end_time"] == event["start_time"] == ns("2025-05-10T09:00:02.300Z")
+    handoff = rows["a000000000000005"]  # a SPAN whose OTel attributes say execute_tool transfer_to_billing
+    assert (handoff["kind"], handoff["handoff_to"], handoff["agent"]) == ("handoff", "billing", "order_planner")
+    assert json.loads(handoff["attributes"])["@scope"] == {"name": "my-instrumentation"}
+    guard = rows["a000000000000006"]
+    assert (guard["kind"], guard["status"]) == ("guardrail", "ok")
+    guard_attrs = json.loads(guard["attributes"])
+    assert (guard_attrs["level"], guard_attrs["statusMessage"]) == ("WARNING", "possible e-mail address in output")
+    post = rows["a000000000000007"]
+    assert (post["parent_id"], post["status"], post["end_time"]) == (run1, "unset", None)
+    assert json.loads(post["attributes"])["metadata"] == "not json, written by hand"
+    kinds2 = {r["name"]: r["kind"] for r in df.filter(pl.col("run_id") == "8e4d0b2f3c5e4f708192a3b4c5d6e7f8").iter_rows(named=True)}
+    assert kinds2 == {"order-support": "chain", "rag": "chain", "embed": "llm", "vector-search": "retriever",
+                      "faithfulness": "chain"}
+    embed = rows["b000000000000002"]  # the older `usage` object and calculatedTotalCost
+    assert (embed["input_tokens"], embed["output_tokens"], embed["cost_usd"]) == (7, 0, 2e-07)
+
+
+def test_api_trace_with_observations_inside() -> None:
+    _, df = load(HERE / "trace_with_details.json")
+    rows = by_id(df)
+    trace = "c1c2c3c4-d5d6-4e7e-8f9f-a0a1a2a3a4a5"
+    assert df.height == 2
+    assert rows[trace]["status"] == "unset"  # no latency: the trace's end is not known
+    assert json.loads(rows[trace]["attributes"])["metadata"] == {"team": "payments"}
+    gen = rows["d1d2d3d4-0000-4000-8000-000000000001"]
+    assert (gen["parent_id"], gen["input_tokens"], gen["output_tokens"]) == (trace, 11, 5)
+
+
+def test_bare_observations_one_per_line() -> None:
+    _, df = load(HERE / "observations.jsonl")
+    rows = by_id(df)
+    assert rows["e000000000000001"]["parent_id"] is None  # no trace record: nothing to hang under
+    assert (rows["e000000000000002"]["kind"], rows["e000000000000002"]["agent"]) == ("tool", "solo")
+
+
+# --- malformed ------------------------------------------------------------------------------------
+
+
+def test_malformed_records_quarantined_with_specific_reasons() -> None:
+    result, df = load(HERE / "malformed.jsonl")
+    account = result.report.files[0]
+    # Line 1: trace + 1 observation; line 3: its trace row and 3 bad observations; line 5: a bad trace.
+    assert (account.rows, account.quarantined, account.merged, account.records_read) == (3, 7, 0, 10)
+    assert sorted(df["name"]) == ["bad obs", "fine", "ok"]
+    q = pl.from_arrow(result.quarantine).select("source_line", "reason").sort("source_line", "reason")
+    assert q.rows() == [(2, "invalid-json"), (3, "invalid-id"), (3, "invalid-time"), (3, "missing-span-id"),
+                        (4, "not-a-langfuse-trace"), (5, "invalid-value"), (6, "truncated")]
+
+
+# --- sniffing ---------------------------------------------------------------------------------------
+
+
+def test_sniffing_claims_no_other_real_sample() -> None:
+    if not FORMATS.exists():
+        pytest.skip(f"{FORMATS} is not available (../shared is missing beside the repo)")
+    for path in sorted(FORMATS.rglob("*.json*")):
+        scores = registry.sniff_scores(str(path))
+        mine = path.parent.name == "langfuse"
+        assert (max(scores, key=scores.__getitem__) == "langfuse") == mine, (path, scores)
+        if not mine:
+            assert scores.get("langfuse", 0.0) == 0.0, (path, scores)
