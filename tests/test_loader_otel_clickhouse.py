@@ -1,0 +1,123 @@
+"""otel-clickhouse on hand-written rows of the ClickHouse exporter's otel_traces table (no real
+export exists in ../shared/formats; the columns follow the exporter's traces_table.sql)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+import forensics
+
+DATA = Path(__file__).resolve().parent / "data" / "otel_clickhouse"
+
+
+def _rows(result: forensics.LoadResult) -> dict[str, dict]:
+    return {r["span_id"]: r for r in result.spans.to_pylist()}
+
+
+def test_json_each_row_pascal_case_with_openinference_attributes() -> None:
+    result = forensics.load(DATA / "pascal.jsonl")
+    account = result.report.files[0]
+    assert (account.format, account.chosen_by, account.rows) == ("otel-clickhouse", "sniffed", 3)
+    rows = _rows(result)
+    root, llm, tool = rows["b7ad6b7169203331"], rows["00f067aa0ba902b7"], rows["53995c3f42cd8ad8"]
+    assert (root["kind"], root["agent"], root["parent_id"], root["status"]) == ("agent", "ResearchAgent", None, "ok")
+    # DateTime64(9) text keeps its nanoseconds; Duration is a quoted UInt64.
+    table = result.spans
+    starts = table.column("start_time").cast(pa.int64()).to_pylist()
+    ends = table.column("end_time").cast(pa.int64()).to_pylist()
+    ids = table.column("span_id").to_pylist()
+    assert starts[ids.index("b7ad6b7169203331")] == 1743501600_123456789
+    assert ends[ids.index("b7ad6b7169203331")] - starts[ids.index("b7ad6b7169203331")] == 4_000_000_000
+    assert (llm["kind"], llm["model"], llm["input_tokens"], llm["output_tokens"], llm["output"]) == (
+        "llm", "gpt-4o", 12, 5, "call search")
+    assert (tool["kind"], tool["tool"], tool["status"]) == ("tool", "search", "error")
+    # StatusMessage and the exception event both say what happened: the status message wins the
+    # message, the event gives the type.
+    assert (tool["error_type"], tool["error_message"]) == ("TimeoutError", "search timed out")
+    attrs = json.loads(tool["attributes"])
+    assert attrs["@events"][0]["attributes"]["exception.message"] == "search timed out after 2s"
+    assert attrs["@span_kind"] == "INTERNAL"
+    assert {r["session_id"] for r in rows.values()} == {"sess-9"}  # session.id on the root, filled per run
+    root_attrs = json.loads(root["attributes"])
+    assert root_attrs["@resource"] == {"service.name": "research-svc", "deployment.environment": "prod"}
+    assert root_attrs["@ScopeName"] == "openinference.instrumentation.langchain"
+
+
+def test_snake_case_iso_durations_and_handoff() -> None:
+    result = forensics.load(DATA / "snake.json")
+    rows = _rows(result)
+    triage, transfer = rows["a000000000000001"], rows["a000000000000002"]
+    assert (triage["kind"], triage["agent"]) == ("agent", "Triage")
+    assert (triage["end_time"] - triage["start_time"]).total_seconds() == 3.0  # PT3S
+    assert (transfer["end_time"] - transfer["start_time"]).total_seconds() == 1.5  # PT1.5S
+    # A transfer_to_<agent> tool call is a handoff (finalisation), owned by the calling agent.
+    assert (transfer["kind"], transfer["handoff_to"], transfer["agent"]) == ("handoff", "billing", "Triage")
+    assert json.loads(transfer["attributes"])["@events"][0]["name"] == "handoff.requested"
+
+
+def test_nested_child_spans_and_json_typed_attributes() -> None:
+    rows = _rows(forensics.load(DATA / "nested.json"))
+    assert rows["c000000000000001"]["kind"] == "chain"  # {"openinference": {"span": {"kind": ...}}} flattened
+    assert rows["c000000000000002"]["parent_id"] == "c000000000000001"  # from the nesting
+    write = rows["c000000000000003"]
+    assert (write["parent_id"], write["tool"], write["agent"]) == ("c000000000000002", "write_file", "Writer")
+
+
+def test_clickhouse_format_json_envelope() -> None:
+    result = forensics.load(DATA / "format_json.json")
+    assert result.report.files[0].format == "otel-clickhouse"
+    rows = _rows(result)
+    assert set(rows) == {"d000000000000001", "d000000000000002"}
+    assert rows["d000000000000002"]["parent_id"] == "d000000000000001"
+
+
+def test_parquet_with_map_columns_and_event_structs(tmp_path: Path) -> None:
+    string_map = pa.map_(pa.string(), pa.string())
+    table = pa.table({
+        "Timestamp": pa.array([1743501600_000000000, 1743501601_000000000], pa.timestamp("ns")),
+        "TraceId": ["5af7651916cd43dd8448eb211c80319c"] * 2,
+        "SpanId": ["f000000000000001", "f000000000000002"],
+        "ParentSpanId": ["", "f000000000000001"],
+        "SpanName": ["Agent", "lookup"],
+        "SpanKind": ["Internal", "Internal"],
+        "ServiceName": ["svc", "svc"],
+        "SpanAttributes": pa.array([[("openinference.span.kind", "AGENT")],
+                                    [("openinference.span.kind", "TOOL"), ("tool.name", "lookup")]], string_map),
+        "Duration": pa.array([2_000_000_000, 500_000_000], pa.uint64()),
+        "StatusCode": ["Ok", "Error"],
+        "StatusMessage": ["", "not found"],
+        "Events": pa.array([[], [{"Timestamp": 1743501601_400000000, "Name": "exception",
+                                  "Attributes": [("exception.type", "KeyError")]}]],
+                           pa.list_(pa.struct([("Timestamp", pa.int64()), ("Name", pa.string()),
+                                               ("Attributes", string_map)]))),
+    })
+    path = tmp_path / "otel_traces.parquet"
+    pq.write_table(table, path)
+    result = forensics.load(path)
+    assert result.report.files[0].format == "otel-clickhouse"
+    rows = _rows(result)
+    lookup = rows["f000000000000002"]
+    assert (lookup["kind"], lookup["tool"], lookup["status"], lookup["error_type"], lookup["error_message"]) == (
+        "tool", "lookup", "error", "KeyError", "not found")
+    assert (lookup["end_time"] - lookup["start_time"]).total_seconds() == 0.5
+    assert rows["f000000000000001"]["agent"] == "Agent" and lookup["agent"] == "Agent"
+    assert [r["source_line"] for r in result.spans.to_pylist()] == [1, 2]
+
+
+def test_malformed_rows_are_quarantined_with_reasons() -> None:
+    result = forensics.load(DATA / "malformed.jsonl")
+    account = result.report.files[0]
+    reasons = {(q["source_line"], q["reason"]) for q in result.quarantine.to_pylist()}
+    assert reasons == {
+        (2, "invalid-duration"), (3, "missing-span-id"), (4, "invalid-id"), (5, "invalid-event"),
+        (6, "invalid-attribute"), (7, "invalid-status"), (8, "not-an-object"), (9, "invalid-time"),
+        (10, "invalid-duration"),
+    }
+    details = {q["source_line"]: q["detail"] for q in result.quarantine.to_pylist()}
+    assert "'Weird'" in details[7]  # the value as the file wrote it
+    assert [r["span_id"] for r in result.spans.to_pylist()] == ["e000000000000001"]
+    assert account.records_read == 10 == account.rows + account.quarantined + account.merged
