@@ -351,23 +351,47 @@ def _register_evaluate() -> None:
 
     @app.command()
     def evaluate(
-        results: Annotated[list[str], typer.Argument(help="Log files/directories to classify, or a findings/runs .parquet results directory.")],
-        labels: Annotated[Path, typer.Option("--labels", help="Labels file (JSON lines, LABEL_SCHEMA).")],
-        policy: Annotated[Path | None, typer.Option("--policy", help="Policy TOML file.")] = None,
-        format: Annotated[str | None, typer.Option("--format", "-f", help="Loader name; default: sniff.")] = None,
+        results: Annotated[list[str], typer.Argument(help="A results directory (runs.parquet + findings.parquet from `classify --out`), or log files/directories to load and classify.")],
+        labels: Annotated[Path, typer.Option("--labels", help="Labels file (JSON lines, LABEL_SCHEMA), e.g. sample_logs/labels.jsonl.")],
+        policy: Annotated[Path | None, typer.Option("--policy", help="Policy TOML file (when classifying logs).")] = None,
+        format: Annotated[str | None, typer.Option("--format", "-f", help="Loader name (when loading logs); default: sniff.")] = None,
     ) -> None:
         """Compare classifier results with a labels file: precision, recall, F1 per class."""
         _exit(_run_evaluate(results, labels, policy, format))
 
 
-def _run_evaluate(results: list[str], labels: Path, policy: Path | None, format: str | None) -> int:
-    import forensics.evaluate as ev
+def _results_dir(results: list[str]) -> Path | None:
+    if len(results) == 1:
+        d = Path(results[0])
+        if d.is_dir() and (d / "runs.parquet").exists() and (d / "findings.parquet").exists():
+            return d
+    return None
 
-    fn: Callable[..., Any] = ev.evaluate
-    outcome = fn(results, labels, policy=policy, format=format)
-    text = str(outcome)
-    out.print(text, markup=False)
-    return EXIT_OK
+
+def _run_evaluate(results: list[str], labels: Path, policy: Path | None, format: str | None) -> int:
+    import pyarrow.parquet as pq
+
+    from forensics.classify import Classification
+    from forensics.classify import classify as classify_spans
+    from forensics.evaluate import evaluate as evaluate_results
+    from forensics.load import load as load_logs
+
+    stored = _results_dir(results)
+    problems = 0
+    if stored is not None:
+        runs = pq.read_table(stored / "runs.parquet")
+        findings = pq.read_table(stored / "findings.parquet")
+        versions = sorted(set(runs.column("policy_version").to_pylist()))
+        result = Classification(findings=findings, runs=runs, policy_version=", ".join(versions))
+    else:
+        loaded = load_logs(results, format=format)
+        for f in loaded.report.problems:
+            err.print(f"Error: {f.path}: {f.problem}", markup=False)
+        problems = len(loaded.report.problems)
+        result = classify_spans(loaded.spans, policy=policy)
+    outcome = evaluate_results(result, labels)
+    out.print(outcome.format_text(), markup=False)
+    return EXIT_BAD_INPUT if problems else EXIT_OK
 
 
 def _register_synth() -> None:

@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "sample_logs"
 OTLP_SAMPLES = sorted(SAMPLES.glob("*.otlp.json"))
 
-COMMANDS = ["classify", "report", "formats", "sniff", "load"]
+COMMANDS = ["classify", "report", "formats", "sniff", "load", "evaluate", "synth"]
 
 
 def labels() -> list[dict]:
@@ -423,3 +423,34 @@ def test_load_prints_per_file_accounting(tmp_path):
     assert "truncated=1" in proc.stdout  # the cut-off document is quarantined with its reason
     first = OTLP_SAMPLES[0].name
     assert first in proc.stdout
+
+
+# --- evaluate, synth ---------------------------------------------------------------------------
+
+
+def test_evaluate_against_the_labels_file(tmp_path):
+    n_labels = len(labels())
+    proc = cli("evaluate", str(SAMPLES), "--labels", str(SAMPLES / "labels.jsonl"), cwd=tmp_path)
+    assert proc.returncode in (0, 2), proc.stderr  # 2 only while some sample format has no loader
+    assert proc.stdout.startswith(f"labeled runs: {n_labels}; class sets exactly right: ")
+    # From a results directory written by classify --out: runs not classified are listed as missing.
+    out = tmp_path / "out"
+    assert cli("classify", *map(str, OTLP_SAMPLES), "--db", str(tmp_path / "e.db"), "--out", str(out),
+               cwd=tmp_path).returncode == 0
+    stored = cli("evaluate", str(out), "--labels", str(SAMPLES / "labels.jsonl"), cwd=tmp_path)
+    assert stored.returncode == 0, stored.stderr
+    missing = n_labels - len(expected_runs(OTLP_SAMPLES))
+    assert f"labeled runs not in the results: {missing} " in stored.stdout
+
+
+def test_synth_then_classify_stores_every_generated_run(tmp_path):
+    target = tmp_path / "gen" / "night.otlp.jsonl"
+    made = cli("synth", "40", "--out", str(target), "--format", "otlp-json", "--seed", "7", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    generated = {json.loads(x)["run_id"] for x in Path(f"{target}.labels.jsonl").read_text().splitlines() if x}
+    assert len(generated) == 40
+    proc = cli("classify", str(target), "--db", str(tmp_path / "g.db"), "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    store = st.open_store(str(tmp_path / "g.db"))
+    assert set(st.read_runs(store)["run_id"].to_list()) == generated
+    store.close()
