@@ -232,13 +232,9 @@ def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
     ).cast(pl.Int64, strict=False)
     df = df.with_columns(http.alias("http_status"))
     failed = (pl.col("status") == "error") | (pl.col("http_status") == 429) | (pl.col("http_status") >= 500)
-    shaped = pl.col("output").str.contains(ERROR_SHAPED)
-    if policy.empty_result_is_error:
-        shaped = shaped | pl.col("output").str.contains(EMPTY_RESULT)
     transfer = pl.col("call_tool").str.extract(TRANSFER_TOOL, 1)
     df = df.with_columns(
         failed.fill_null(False).alias("failed"),
-        (pl.col("kind").is_in(["tool", "retriever"]) & shaped).fill_null(False).alias("error_shaped"),
         pl.when(pl.col("kind") == "handoff")
         .then(pl.coalesce("handoff_to", transfer))
         .otherwise(transfer)
@@ -277,6 +273,14 @@ def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
         )
     )
     person = pl.col("attributes").str.contains(PERSON).fill_null(False)
+    shaped = pl.col("output").str.contains(ERROR_SHAPED)
+    if policy.empty_result_is_error:
+        # An empty result is an error only where data was expected: a read, not a write (a
+        # write that returns {} or 204 did its job).
+        shaped = shaped | (pl.col("output").str.contains(EMPTY_RESULT) & ~pl.col("is_side_effect"))
+    df = df.with_columns(
+        (pl.col("kind").is_in(["tool", "retriever"]) & shaped).fill_null(False).alias("error_shaped"),
+    )
     to_human = pl.col("handoff_target").str.contains(policy.escalation_targets).fill_null(False)
     agent_is_human = pl.col("agent").str.contains(policy.escalation_targets).fill_null(False)
     df = df.with_columns(

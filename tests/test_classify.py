@@ -1,0 +1,183 @@
+"""classify(): inputs it accepts, the runs table, decisive-span choice, deterministic results."""
+
+from __future__ import annotations
+
+import polars as pl
+import pyarrow as pa
+import pytest
+from span_builder import concat, span, spans
+
+from forensics.classify import Classification, classify
+from forensics.errors import InputError
+from forensics.schema import FINDING_SCHEMA, RUN_SCHEMA
+
+
+def _failing() -> pa.Table:
+    return spans(
+        span("root", 0, 10, kind="agent", name="triage", output="Answered.", session_id="s-1"),
+        span(
+            "l1",
+            1,
+            2,
+            parent_id="root",
+            kind="llm",
+            model="gpt-4o",
+            input_tokens=1000,
+            output_tokens=50,
+            cost_usd=0.01,
+        ),
+        span(
+            "t1",
+            3,
+            parent_id="root",
+            kind="tool",
+            tool="crm.lookup",
+            input='{"id": 1}',
+            status="error",
+            error_type="429",
+        ),
+        span("h1", 4, parent_id="root", kind="handoff", handoff_to="billing"),
+        span("b1", 5, 8, parent_id="root", kind="agent", name="billing", output="ok"),
+        span(
+            "l2",
+            6,
+            7,
+            parent_id="b1",
+            kind="llm",
+            model="gpt-4o",
+            input_tokens=500,
+            output_tokens=20,
+            cost_usd=0.005,
+        ),
+        run_id="bad",
+    )
+
+
+def _clean() -> pa.Table:
+    return spans(
+        span("root", 0, 4, kind="agent", name="triage", output="Answered."),
+        span(
+            "t1",
+            1,
+            parent_id="root",
+            kind="tool",
+            tool="crm.lookup",
+            input='{"id": 2}',
+            output='{"name": "Bo"}',
+        ),
+        run_id="good",
+    )
+
+
+def test_results_are_arrow_tables_with_the_documented_schemas() -> None:
+    c = classify(concat(_failing(), _clean()))
+    assert isinstance(c, Classification)
+    assert c.findings.schema == FINDING_SCHEMA
+    assert c.runs.schema == RUN_SCHEMA
+    findings, runs = c.to_polars()
+    assert isinstance(findings, pl.DataFrame) and isinstance(runs, pl.DataFrame)
+    fp, rp = c.to_pandas()
+    assert len(fp) == c.findings.num_rows and len(rp) == 2
+
+
+def test_runs_table_facts() -> None:
+    c = classify(concat(_failing(), _clean()))
+    runs = {r["run_id"]: r for r in c.runs.to_pylist()}
+    bad, good = runs["bad"], runs["good"]
+    assert bad["session_id"] == "s-1"
+    assert bad["agents"] == ["triage", "billing"]  # order of first appearance
+    assert bad["span_count"] == 6
+    assert bad["error_count"] == 1
+    assert bad["input_tokens"] == 1500 and bad["output_tokens"] == 70
+    assert bad["cost_usd"] == pytest.approx(0.015)
+    assert bad["duration_ms"] == 10_000.0
+    assert bad["reported_outcome"] == "success"
+    assert not bad["ok"]
+    assert bad["classes"] == ["silent_failure", "missing_fallback"]  # most severe first
+    assert bad["primary_class"] == "silent_failure"
+    assert bad["decisive_span_id"] == "t1"
+    assert (
+        good["ok"]
+        and good["classes"] == []
+        and good["primary_class"] is None
+        and good["decisive_span_id"] is None
+    )
+    assert good["input_tokens"] is None  # nothing recorded is not zero
+
+
+def test_findings_carry_run_session_time_and_policy() -> None:
+    c = classify(_failing())
+    (sw,) = [f for f in c.findings.to_pylist() if f["detector"] == "swallowed_error"]
+    assert sw["run_id"] == "bad"
+    assert sw["session_id"] == "s-1"
+    assert sw["decisive_time"].isoformat() == "2024-01-01T02:13:03+00:00"
+    assert sw["policy_version"] == c.policy_version
+
+
+def test_decisive_is_the_earliest_decisive_span_then_severity() -> None:
+    table = spans(
+        span("root", 0, 10, kind="agent", name="a", output="Done."),
+        # 1 s: a failure nobody handled (high) that the run then hid (critical).
+        span(
+            "t1", 1, parent_id="root", kind="tool", tool="x.get", input="{}", status="error", error_type="500"
+        ),
+        # 0.5 s, earlier: an irreversible action with no approval (critical).
+        span(
+            "d1",
+            0.5,
+            parent_id="root",
+            kind="tool",
+            tool="db.drop_table",
+            input='{"t": "a"}',
+            output='{"ok": 1}',
+        ),
+    )
+    runs = classify(table).runs.to_pylist()
+    assert runs[0]["decisive_span_id"] == "d1"
+    assert runs[0]["primary_class"] == "unguarded_action"
+
+
+def test_results_do_not_depend_on_row_order() -> None:
+    table = concat(_failing(), _clean())
+    a = classify(table)
+    shuffled = table.take(pa.array([5, 2, 7, 0, 3, 1, 6, 4]))
+    b = classify(shuffled)
+    assert a.findings.equals(b.findings)
+    assert a.runs.equals(b.runs)
+
+
+def test_accepts_polars_and_a_load_result_like_object() -> None:
+    table = _failing()
+
+    class LoadResultLike:
+        spans = table
+
+    ref = classify(table)
+    assert classify(pl.DataFrame(pl.from_arrow(table))).findings.equals(ref.findings)
+    assert classify(LoadResultLike()).findings.equals(ref.findings)
+
+
+def test_only_the_named_detectors_run() -> None:
+    c = classify(_failing(), detectors=["unhandled_error"])
+    assert set(c.findings.column("detector").to_pylist()) == {"unhandled_error"}
+
+
+def test_empty_table_gives_empty_results() -> None:
+    c = classify(spans())
+    assert c.findings.num_rows == 0 and c.runs.num_rows == 0
+    assert c.findings.schema == FINDING_SCHEMA
+
+
+def test_bad_input_says_what_is_missing() -> None:
+    with pytest.raises(InputError, match="lacks column"):
+        classify(pl.DataFrame({"run_id": ["r"], "span_id": ["s"]}))
+    with pytest.raises(InputError, match="needs a span table"):
+        classify([1, 2, 3])
+
+
+def test_repr_is_readable() -> None:
+    c = classify(concat(_failing(), _clean()))
+    text = repr(c)
+    assert text.startswith("<Classification: 2 runs, 1 failed, 1 ok;")
+    assert "silent_failure=1" in text
+    assert "<b>Classification</b>: 2 runs, 1 failed, 1 ok" in c._repr_html_()

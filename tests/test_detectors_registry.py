@@ -1,0 +1,134 @@
+"""The detector registry: every taxonomy signal registered, identities valid, duplicates refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+from span_builder import span, spans
+
+from forensics.classify import classify
+from forensics.detectors import Detector, get, names, register
+from forensics.detectors.base import Context, finding
+from forensics.detectors.registry import FAILURE_CLASSES, DetectorRegistryError
+from forensics.errors import InputError
+
+TAXONOMY = Path("/work/shared/design/TAXONOMY.md")
+
+#: Every signal TAXONOMY.md names, by class (the two classes beyond the four name no signals;
+#: their detectors are budget, depth and fan-out, and irreversible actions).
+EXPECTED = {
+    "context_collapse": {
+        "repeated_action",
+        "redo_after_restart",
+        "duplicate_side_effect",
+        "context_overflow",
+    },
+    "ownership_gap": {"dangling_handoff", "unacknowledged_escalation", "orphan_failure", "limbo"},
+    "missing_fallback": {"unhandled_error", "stall", "retry_storm", "ungated_low_confidence"},
+    "silent_failure": {
+        "swallowed_error",
+        "error_as_data",
+        "claimed_but_not_done",
+        "undelivered_output",
+        "premature_success",
+    },
+    "runaway_cost": {"budget_exceeded", "delegation_depth", "fan_out"},
+    "unguarded_action": {"unguarded_irreversible"},
+}
+
+
+def test_every_taxonomy_signal_is_registered_in_its_class() -> None:
+    by_class: dict[str, set[str]] = {}
+    for n in names():
+        by_class.setdefault(get(n).failure_class, set()).add(n)
+    assert by_class == EXPECTED
+
+
+@pytest.mark.skipif(not TAXONOMY.exists(), reason="design docs not present")
+def test_every_bold_signal_in_the_taxonomy_has_a_detector() -> None:
+    import re
+
+    text = TAXONOMY.read_text()
+    four = text[text.index("## The four classes") : text.index("## Beyond the four")]
+    signals = set(re.findall(r"^- \*\*([a-z_]+)\*\*", four, flags=re.M))
+    assert signals, "no signals parsed from TAXONOMY.md"
+    assert len(signals) == 17
+    assert signals <= set(names())
+
+
+def test_identities_are_complete() -> None:
+    for n in names():
+        d = get(n)
+        assert d.name == n
+        assert d.failure_class in FAILURE_CLASSES
+        assert d.scope in ("run", "session")
+        assert d.severity in ("low", "medium", "high", "critical")
+        assert len(d.description) > 30
+    assert get("redo_after_restart").scope == "session"
+
+
+def test_unknown_detector_names_the_valid_ones() -> None:
+    with pytest.raises(InputError) as err:
+        get("retry_strom")
+    assert "no detector named `retry_strom`" in str(err.value)
+    assert "retry_storm" in str(err.value)  # the hint lists what exists
+
+
+def test_duplicate_name_fails_with_both_owners() -> None:
+    class Again(Detector):
+        name = "stall"
+        failure_class = "missing_fallback"
+        scope = "run"
+        severity = "low"
+        description = "A second detector trying to take an existing name."
+
+    with pytest.raises(DetectorRegistryError) as err:
+        register(Again)
+    text = str(err.value)
+    assert "detector name `stall` is already registered by forensics.detectors.missing_fallback.Stall" in text
+    assert "Hint:" in text
+
+
+def test_malformed_detector_is_refused() -> None:
+    class NoScope(Detector):
+        name = "no_scope_detector"
+        failure_class = "missing_fallback"
+        scope = "trace"
+        severity = "low"
+        description = "Declares a scope the Spark port cannot group by."
+
+    with pytest.raises(DetectorRegistryError, match="`scope` is 'trace'"):
+        register(NoScope)
+    assert "no_scope_detector" not in names()
+
+
+def test_a_third_party_detector_runs_like_a_builtin() -> None:
+    class SlowTool(Detector):
+        name = "test_slow_tool"
+        failure_class = "missing_fallback"
+        scope = "run"
+        severity = "low"
+        description = "A tool call that took longer than 5 seconds (example third-party rule)."
+
+        def detect(self, ctx: Context) -> pl.LazyFrame:
+            slow = ctx.spans.lazy().filter(
+                (pl.col("kind") == "tool")
+                & ((pl.col("end_time") - pl.col("start_time")).dt.total_seconds() > 5)
+            )
+            return slow.select(
+                finding(
+                    "run_id", pl.concat_list("span_id"), "span_id", pl.format("{} was slow", pl.col("call"))
+                )
+            )
+
+    table = spans(
+        span("root", 0, 20, kind="agent", name="a", output="ok"),
+        span("t1", 1, 9, parent_id="root", kind="tool", tool="slow.api", input="{}", output="{}"),
+    )
+    c = classify(table, detectors=[SlowTool])
+    (f,) = c.findings.to_pylist()
+    assert f["detector"] == "test_slow_tool"
+    assert f["decisive_span_id"] == "t1"
+    assert f["explanation"] == "slow.api was slow"

@@ -1,0 +1,148 @@
+"""The policy file: shipped defaults, overrides, version hash, and errors that say where and what."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from span_builder import detectors, run, span
+
+from forensics.errors import PolicyError
+from forensics.policy import default_policy_path, load_policy
+
+DEFAULT = default_policy_path().read_text()
+
+
+def _write(tmp_path: Path, text: str, name: str = "p.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_defaults_load_with_a_versioned_hash() -> None:
+    p = load_policy()
+    assert p.name == "default"
+    assert re.fullmatch(r"default@1\+[0-9a-f]{10}", p.version)
+    assert p.repeat_count == 3
+    assert p.retry_limit == 3
+    assert p.escalation_sla_seconds == 900.0
+    assert p.context_windows["gpt-4o"] == 128_000
+    assert len(p.claims) >= 5
+    assert load_policy(None).version == p.version
+
+
+def test_any_change_changes_the_version(tmp_path: Path) -> None:
+    same = load_policy(_write(tmp_path, DEFAULT, "same.toml"))
+    changed = load_policy(
+        _write(tmp_path, DEFAULT.replace("stall_seconds = 300.0", "stall_seconds = 60.0"), "c.toml")
+    )
+    assert same.version == load_policy().version
+    assert changed.version != same.version
+    assert changed.stall_seconds == 60.0
+
+
+def test_policy_version_is_on_every_result_row(tmp_path: Path) -> None:
+    path = _write(tmp_path, DEFAULT.replace('name = "default"', 'name = "acme"'))
+    rows = (
+        span("root", 0, 5, kind="agent", name="a", output="x"),
+        span(
+            "t", 1, parent_id="root", kind="tool", tool="x.get", input="{}", status="error", error_type="500"
+        ),
+    )
+    c = run(*rows, policy=path)
+    versions = set(c.findings.column("policy_version").to_pylist()) | set(
+        c.runs.column("policy_version").to_pylist()
+    )
+    assert versions == {load_policy(path).version}
+    assert c.policy_version.startswith("acme@1+")
+
+
+def test_thresholds_change_what_fires(tmp_path: Path) -> None:
+    rows = [span("root", 0, 10, kind="agent", name="a", output="x")]
+    rows += [
+        span(
+            f"t{i}",
+            1 + i,
+            parent_id="root",
+            kind="tool",
+            tool="crm.lookup",
+            input='{"id":1}',
+            output='{"n":1}',
+        )
+        for i in range(4)
+    ]
+    assert "repeated_action" in detectors(run(*rows))
+    lenient = _write(tmp_path, DEFAULT.replace("repeat_count = 3", "repeat_count = 5"))
+    assert "repeated_action" not in detectors(run(*rows, policy=lenient))
+
+
+def test_tool_patterns_are_policy(tmp_path: Path) -> None:
+    rows = (
+        span("root", 0, 10, kind="agent", name="ops", output="done"),
+        span(
+            "t",
+            1,
+            parent_id="root",
+            kind="tool",
+            tool="cluster.scale_down",
+            input="{}",
+            output='{"replicas": 2}',
+        ),
+    )
+    assert detectors(run(*rows)) == set()
+    text = DEFAULT.replace("(?i:delete|drop|truncate|", "(?i:scale_down|delete|drop|truncate|")
+    assert "unguarded_irreversible" in detectors(run(*rows, policy=_write(tmp_path, text)))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "expected", "found"),
+    [
+        (
+            "repeat_count = 3",
+            'repeat_count = "three"',
+            "thresholds.repeat_count",
+            "an integer >= 2",
+            "str 'three'",
+        ),
+        ("repeat_count = 3", "repeat_count = 1", "thresholds.repeat_count", "an integer >= 2", "int 1"),
+        ("retry_limit = 3", "retry_limit = true", "thresholds.retry_limit", "an integer >= 0", "bool True"),
+        ("retry_limit = 3\n", "", "thresholds.retry_limit", "an integer >= 0", "nothing (key missing)"),
+        ('"gpt-4o" = 128000', '"gpt-4o" = -5', "context_windows.gpt-4o", "a positive integer", "int -5"),
+    ],
+)
+def test_invalid_values_name_file_key_expected_and_found(
+    tmp_path: Path, old: str, new: str, key: str, expected: str, found: str
+) -> None:
+    assert old in DEFAULT
+    path = _write(tmp_path, DEFAULT.replace(old, new, 1))
+    with pytest.raises(PolicyError) as err:
+        load_policy(path)
+    text = str(err.value)
+    assert text.startswith(f"{path}: key `{key}`")
+    assert f"expected {expected}" in text
+    assert f"found {found}" in text
+    assert "Hint:" in text
+
+
+def test_unknown_key_lists_the_valid_ones(tmp_path: Path) -> None:
+    path = _write(tmp_path, DEFAULT.replace("stall_seconds = 300.0", "stall_secs = 300.0"))
+    with pytest.raises(PolicyError) as err:
+        load_policy(path)
+    assert "unknown key `thresholds.stall_secs`" in str(err.value)
+    assert "`stall_seconds`" in str(err.value)
+
+
+def test_bad_regex_names_the_key(tmp_path: Path) -> None:
+    path = _write(tmp_path, DEFAULT.replace("fallback = '(?i)(fallback", "fallback = '(?i)((fallback"))
+    with pytest.raises(PolicyError) as err:
+        load_policy(path)
+    assert "key `tools.fallback`" in str(err.value)
+    assert "valid regular expression" in str(err.value)
+
+
+def test_bad_toml_and_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError, match="not valid TOML"):
+        load_policy(_write(tmp_path, "[thresholds\nrepeat_count = 3"))
+    with pytest.raises(PolicyError, match="cannot read the policy file"):
+        load_policy(tmp_path / "nope.toml")
