@@ -84,20 +84,21 @@ class OpenAIAgentsLoader(Loader):
                     continue
                 traces[tid] = (line, item)
             elif kind == "trace.span" and isinstance(item, dict):
-                waiting.append((line, item))
+                # The SDK exports a trace before its spans: stream those; hold the few that come first.
+                try:
+                    known = trace_id(item.get("trace_id"), "trace_id") in traces
+                except RecordError:
+                    known = True  # quarantined now by span_row, with its reason
+                if known:
+                    self._emit(item, line, traces, emitted, sink)
+                else:
+                    waiting.append((line, item))
             else:
                 sink.quarantine(line, "not-an-agents-sdk-record",
                                 "expected an Agents SDK record with `object` = `trace` or `trace.span`, "
                                 f"found {_describe(item)}", item)
-        # Spans wait for the end of the file: their trace record may come after them.
         for line, span in waiting:
-            try:
-                row = span_row(span, traces)
-            except RecordError as exc:
-                sink.quarantine(line, exc.reason, exc.detail, span)
-                continue
-            emitted.add(row["run_id"])
-            sink.add(row, line)
+            self._emit(span, line, traces, emitted, sink)
         for tid, (line, trace) in traces.items():
             if tid in emitted:
                 sink.merged(line)
@@ -105,6 +106,19 @@ class OpenAIAgentsLoader(Loader):
                 sink.quarantine(line, "trace-without-spans",
                                 f"trace {tid} ({trace.get('workflow_name')!r}) has no readable span in this file; a trace record "
                                 "alone has no times and no work to show. Hint: export the spans with their trace", trace)
+
+
+    @staticmethod
+    def _emit(span: dict[str, Any], line: int, traces: dict[str, tuple[int, dict[str, Any]]], emitted: set[str],
+              sink: SpanSink) -> None:
+        try:
+            row = span_row(span, traces)
+        except RecordError as exc:
+            sink.quarantine(line, exc.reason, exc.detail, span)
+            return
+        if row["run_id"]:
+            emitted.add(row["run_id"])
+        sink.add(row, line)
 
 
 def _items(source: Source) -> Iterator[tuple[int, Any]]:
