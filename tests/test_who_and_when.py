@@ -1,0 +1,81 @@
+"""Who&When: 126 real failed multi-agent runs (AG2 CaptainAgent) with a human-chosen mistake agent
+and step. We load them all, classify them and report how often our decisive span names that agent
+and step. The report is printed (``pytest -s``); only facts read from the files are asserted,
+never an accuracy.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from forensics.classify import Classification, classify
+from forensics.evaluate import BlameEvaluation, blame_labels_from_spans, evaluate_blame
+from forensics.load import LoadResult, load
+
+WW = Path("/work/shared/datasets/who_and_when_dev")
+pytestmark = pytest.mark.skipif(not WW.is_dir(), reason="Who&When dev set not present")
+
+
+@pytest.fixture(scope="module")
+def loaded() -> LoadResult:
+    return load(WW)
+
+
+@pytest.fixture(scope="module")
+def classified(loaded: LoadResult) -> Classification:
+    return classify(loaded)
+
+
+@pytest.fixture(scope="module")
+def blame(classified: Classification, loaded: LoadResult) -> BlameEvaluation:
+    return evaluate_blame(classified, loaded)
+
+
+def test_every_file_loads_one_span_per_message(loaded: LoadResult) -> None:
+    docs = {p.name: json.loads(p.read_text()) for p in WW.glob("*.json")}
+    assert len(docs) == 126
+    assert loaded.spans.num_rows == sum(len(d["history"]) for d in docs.values())
+    counts: dict[str, int] = {}
+    for rid in loaded.spans.column("run_id").to_pylist():
+        counts[rid] = counts.get(rid, 0) + 1
+    assert len(counts) == 126
+    for doc in docs.values():
+        assert counts[doc["question_ID"]] == len(doc["history"])
+
+
+def test_labels_come_through_from_the_files(loaded: LoadResult) -> None:
+    labels = {r["run_id"]: r for r in blame_labels_from_spans(loaded).to_dicts()}
+    assert len(labels) == 126
+    # 1.json, read by hand: Excel_Expert made the mistake at step 0.
+    one = labels["4d51c4bf-4b0e-4f3d-897b-3f6687a7d9f2"]
+    assert (one["mistake_agent"], one["mistake_step"]) == ("Excel_Expert", 0)
+
+
+def test_a_failed_terminal_run_that_nobody_retried(classified: Classification) -> None:
+    # 108.json, read by hand: step 5 is Computer_terminal "exitcode: 1" running the code of step 4
+    # (DataVerification_Expert); no later terminal run, and the chat ends with TERMINATE.
+    rid = "cca4776df3c73e7f9430a2e624aafad056b14322a0b7ca6c0c22b7e7f3f0890a"
+    found = {
+        (f["detector"], f["decisive_span_id"]) for f in classified.findings.to_pylist() if f["run_id"] == rid
+    }
+    assert ("unhandled_error", "step-5") in found
+    (run,) = [r for r in classified.runs.to_pylist() if r["run_id"] == rid]
+    assert run["decisive_span_id"] == "step-5"
+
+
+def test_a_failure_that_was_retried_is_not_unhandled(classified: Classification) -> None:
+    # 10.json, read by hand: step 6 exitcode 1, the expert fixes the code, step 8 exitcode 0.
+    rid = "d1af70ea-a9a4-421a-b9cc-94b5e02f1788"
+    detectors = {f["detector"] for f in classified.findings.to_pylist() if f["run_id"] == rid}
+    assert not detectors & {"unhandled_error", "swallowed_error"}
+
+
+def test_blame_report(blame: BlameEvaluation, classified: Classification) -> None:
+    assert blame.total == 126
+    flagged = sum(1 for r in classified.runs.to_pylist() if not r["ok"])
+    assert blame.flagged == flagged
+    assert blame.both_correct <= min(blame.agent_correct, blame.step_correct)
+    print("\nWho&When dev set (126 runs):\n" + blame.format_text())
