@@ -543,6 +543,8 @@ def parse_mix(mix: Mapping[str, float] | str | None) -> dict[str, float]:
     if isinstance(mix, str):
         for part in filter(None, (p.strip() for p in mix.split(","))):
             key, sep, val = part.partition("=")
+            if not sep:
+                raise InputError(f"mix entry `{part}` has no `=share`", hint="write e.g. silent_failure=0.1")
             try:
                 items[key.strip()] = float(val)
             except ValueError:
@@ -550,8 +552,6 @@ def parse_mix(mix: Mapping[str, float] | str | None) -> dict[str, float]:
                     f"mix entry `{part}` is not `name=share`",
                     hint="write e.g. --mix silent_failure=0.1,ownership_gap=0.05",
                 ) from None
-            if not sep:
-                raise InputError(f"mix entry `{part}` has no `=share`", hint="write e.g. silent_failure=0.1")
     else:
         items = {k: float(v) for k, v in mix.items()}
     valid = set(CLASSES) | set(INJECTABLE)
@@ -562,7 +562,7 @@ def parse_mix(mix: Mapping[str, float] | str | None) -> dict[str, float]:
                 hint=f"classes: {', '.join(CLASSES)}; detectors: {', '.join(INJECTABLE)}.",
             )
         if not 0.0 <= share <= 1.0:
-            raise InputError(f"share of `{key}` is {share}, expected between 0 and 1")
+            raise InputError(f"share of `{key}` is {share}, expected between 0 and 1", hint="0.05 is 5% of runs.")
     if sum(items.values()) > 1.0 + 1e-9:
         raise InputError(f"the mix adds up to {sum(items.values()):.3f}, more than 1", hint="lower the shares.")
     return items
@@ -670,7 +670,7 @@ def generate(
     the default is 5% of each class. Returns the labels path (``<out>.labels.jsonl``).
     """
     if n_runs < 1:
-        raise InputError(f"n_runs is {n_runs}, expected at least 1")
+        raise InputError(f"n_runs is {n_runs}, expected at least 1", hint="ask for 1 run or more.")
     if format not in WRITERS:
         get_writer(format)  # raises with the valid names
     writer = WRITERS[format]

@@ -1,0 +1,418 @@
+"""The traffic generator: deterministic, labels that match what was written, real injected shapes.
+
+The output is read back with orjson as plain OpenTelemetry SDK JSON lines (not with our loaders), and
+each injected failure is checked for the shape a reader of the raw file would see.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from forensics.errors import InputError
+from forensics.synth.generator import INJECTABLE, generate, labels_path_for, parse_mix
+from forensics.synth.scenario import CLASSES, DETECTOR_CLASS
+from forensics.synth.writers import WRITERS, _sdk_lines, _sdk_records
+
+Span = dict[str, Any]
+
+
+def _read_sdk(path: Path) -> dict[str, list[Span]]:
+    runs: dict[str, list[Span]] = defaultdict(list)
+    for line in path.read_bytes().splitlines():
+        rec = orjson.loads(line)
+        runs[rec["context"]["trace_id"][2:]].append(rec)
+    return runs
+
+
+def _labels(path: Path) -> list[dict[str, Any]]:
+    return [orjson.loads(line) for line in path.read_bytes().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def every_detector(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, list[Span]], list[dict[str, Any]]]:
+    out = tmp_path_factory.mktemp("synth") / "night.otel.jsonl"
+    labels = generate(400, out, mix={d: 0.03 for d in INJECTABLE}, seed=11)
+    return _read_sdk(out), _labels(labels)
+
+
+# --- determinism ---------------------------------------------------------------------------------
+
+
+def test_same_seed_same_bytes_different_seed_different_bytes(tmp_path: Path) -> None:
+    # Same file name in three directories: the labels name the file they describe.
+    a, b, c = tmp_path / "a" / "n.jsonl", tmp_path / "b" / "n.jsonl", tmp_path / "c" / "n.jsonl"
+    generate(150, a, seed=4)
+    generate(150, b, seed=4)
+    generate(150, c, seed=5)
+    assert a.read_bytes() == b.read_bytes()
+    assert labels_path_for(a).read_bytes() == labels_path_for(b).read_bytes()
+    assert a.read_bytes() != c.read_bytes()
+
+
+def test_gzip_output_is_deterministic_and_holds_the_same_lines(tmp_path: Path) -> None:
+    plain, gz1, gz2 = tmp_path / "p.jsonl", tmp_path / "g1" / "n.jsonl.gz", tmp_path / "g2" / "n.jsonl.gz"
+    generate(80, plain, seed=9)
+    generate(80, gz1, seed=9)
+    generate(80, gz2, seed=9)
+    assert gz1.read_bytes() == gz2.read_bytes()
+    assert gz1.read_bytes()[:2] == b"\x1f\x8b"
+    assert gzip.decompress(gz1.read_bytes()) == plain.read_bytes()
+
+
+# --- labels match the runs -----------------------------------------------------------------------
+
+
+def test_labels_match_the_runs_written(every_detector: tuple[dict[str, list[Span]], list[dict[str, Any]]]) -> None:
+    runs, labels = every_detector
+    assert len(labels) == 400 == len(runs)
+    assert {row["run_id"] for row in labels} == set(runs)
+    for row in labels:
+        ids = {s["context"]["span_id"][2:] for s in runs[row["run_id"]]}
+        if row["decisive_span_id"] is None:
+            assert row["expected_detectors"] == []
+        else:
+            assert row["decisive_span_id"] in ids
+        wanted = {DETECTOR_CLASS[d] for d in row["expected_detectors"]}
+        assert row["expected_classes"] == [c for c in CLASSES if c in wanted]
+        assert row["file"] == "night.otel.jsonl"
+
+
+def test_about_thirty_spans_per_run(tmp_path: Path) -> None:
+    out = tmp_path / "n.jsonl"
+    generate(300, out, seed=2)
+    runs = _read_sdk(out)
+    mean = sum(len(v) for v in runs.values()) / len(runs)
+    assert 25 <= mean <= 35, mean
+
+
+def test_every_class_appears_when_asked_for(tmp_path: Path) -> None:
+    out = tmp_path / "classes.jsonl"
+    labels = _labels(generate(60, out, mix={c: 0.1 for c in CLASSES}, seed=1))
+    seen = {c for row in labels for c in row["expected_classes"]}
+    assert seen == set(CLASSES)
+    assert sum(1 for row in labels if not row["expected_classes"]) >= 15
+
+
+def test_a_tiny_share_still_appears_once(tmp_path: Path) -> None:
+    labels = _labels(generate(20, tmp_path / "t.jsonl", mix={"retry_storm": 0.001}, seed=3))
+    assert sum(1 for row in labels if "retry_storm" in row["expected_detectors"]) == 1
+
+
+def test_every_detector_appears_when_asked_for(
+    every_detector: tuple[dict[str, list[Span]], list[dict[str, Any]]],
+) -> None:
+    _, labels = every_detector
+    seen = {d for row in labels for d in row["expected_detectors"]}
+    assert seen == set(INJECTABLE)
+
+
+# --- injected shapes, read from the raw spans ----------------------------------------------------
+
+
+def _a(span: Span, key: str) -> Any:
+    return span["attributes"].get(key)
+
+
+def _root(spans: list[Span]) -> Span:
+    roots = [s for s in spans if s["parent_id"] is None]
+    assert len(roots) == 1
+    return roots[0]
+
+
+def _by_id(spans: list[Span]) -> dict[str, Span]:
+    return {s["context"]["span_id"][2:]: s for s in spans}
+
+
+def _tool_calls(spans: list[Span], tool: str) -> list[Span]:
+    return [s for s in spans if _a(s, "gen_ai.tool.name") == tool]
+
+
+def _check_swallowed(spans: list[Span], d: Span, _: Any) -> None:
+    # An error tool span (a 429) followed by an OK root: the error was never retried.
+    assert d["status"]["status_code"] == "ERROR" and _a(d, "http.response.status_code") == 429
+    assert _root(spans)["status"]["status_code"] == "OK"
+    assert len(_tool_calls(spans, _a(d, "gen_ai.tool.name"))) == 1
+
+
+def _check_unhandled(spans: list[Span], d: Span, _: Any) -> None:
+    assert d["status"]["status_code"] == "ERROR"
+    assert d["events"][0]["name"] == "exception"
+    assert len(_tool_calls(spans, _a(d, "gen_ai.tool.name"))) == 1
+
+
+def _check_repeated(spans: list[Span], d: Span, _: Any) -> None:
+    calls = _tool_calls(spans, _a(d, "gen_ai.tool.name"))
+    assert len(calls) == 5 and calls[0] is d
+    assert len({_a(c, "gen_ai.tool.call.arguments") for c in calls}) == 1
+    assert len({_a(c, "gen_ai.tool.call.result") for c in calls}) == 1
+    assert all(c["status"]["status_code"] == "OK" for c in calls)
+
+
+def _check_duplicate(spans: list[Span], d: Span, _: Any) -> None:
+    calls = [c for c in _tool_calls(spans, _a(d, "gen_ai.tool.name")) if c["status"]["status_code"] == "OK"]
+    assert len(calls) == 2 and calls[0] is d
+    assert _a(calls[0], "gen_ai.tool.call.arguments") == _a(calls[1], "gen_ai.tool.call.arguments")
+
+
+def _check_overflow(spans: list[Span], d: Span, _: Any) -> None:
+    assert _a(d, "gen_ai.operation.name") == "chat" and _a(d, "error.type") == "context_length_exceeded"
+
+
+def _check_dangling(spans: list[Span], d: Span, _: Any) -> None:
+    tool = _a(d, "gen_ai.tool.name")
+    assert tool.startswith("transfer_to_")
+    target = tool.removeprefix("transfer_to_")
+    assert not [s for s in spans if s["name"] == f"invoke_agent {target}"]
+
+
+def _check_escalation(spans: list[Span], d: Span, _: Any) -> None:
+    assert _a(d, "gen_ai.tool.name") == "escalate_to_human"
+    assert not [s for s in spans if "acknowledged" in s["name"]]
+
+
+def _check_limbo(spans: list[Span], d: Span, _: Any) -> None:
+    _check_escalation(spans, d, _)
+    assert _root(spans)["end_time"] is None
+    assert max(spans, key=lambda s: s["start_time"]) is d
+
+
+def _check_stall(spans: list[Span], d: Span, _: Any) -> None:
+    assert _root(spans)["end_time"] is None
+    assert d["end_time"] is None
+
+
+def _check_orphan(spans: list[Span], d: Span, _: Any) -> None:
+    assert d["status"]["status_code"] == "ERROR"
+    ids = _by_id(spans)
+    p = d["parent_id"]
+    while p is not None:
+        parent = ids[p[2:]]
+        assert _a(parent, "gen_ai.operation.name") != "invoke_agent"
+        p = parent["parent_id"]
+
+
+def _check_retry_storm(spans: list[Span], d: Span, _: Any) -> None:
+    calls = _tool_calls(spans, _a(d, "gen_ai.tool.name"))
+    failed = [c for c in calls if c["status"]["status_code"] == "ERROR"]
+    assert len(failed) == 6 and calls[0] is d and calls[-1]["status"]["status_code"] == "OK"
+    starts = [c["start_time"] for c in calls]
+    assert len(set(starts)) == len(starts)
+
+
+def _check_low_confidence(spans: list[Span], d: Span, _: Any) -> None:
+    out = orjson.loads(orjson.loads(_a(d, "gen_ai.output.messages"))[0]["content"])
+    assert out["confidence"] < 0.5
+    after = sorted((s for s in spans if s["start_time"] > d["start_time"]), key=lambda s: s["start_time"])
+    assert _a(after[0], "gen_ai.operation.name") == "execute_tool"
+
+
+def _check_error_as_data(spans: list[Span], d: Span, _: Any) -> None:
+    assert d["status"]["status_code"] == "OK"
+    assert "error" in orjson.loads(_a(d, "gen_ai.tool.call.result"))
+
+
+def _final(spans: list[Span]) -> str:
+    return orjson.loads(_a(_root(spans), "gen_ai.output.messages"))[0]["content"]
+
+
+def _check_claimed(spans: list[Span], d: Span, _: Any) -> None:
+    assert _root(spans)["status"]["status_code"] == "OK"
+    claim = _final(spans)
+    assert claim and ("I've" in claim or "posted" in claim)
+    delivery = {"email.send", "erp.create_invoice", "github.create_pull_request", "slack.post_message"}
+    assert not [s for s in spans if _a(s, "gen_ai.tool.name") in delivery]
+
+
+def _check_undelivered(spans: list[Span], d: Span, _: Any) -> None:
+    assert _root(spans)["status"]["status_code"] == "OK" and _final(spans) == ""
+
+
+def _check_premature(spans: list[Span], d: Span, _: Any) -> None:
+    root = _root(spans)
+    assert root["end_time"] is not None and root["status"]["status_code"] == "OK"
+    assert d["end_time"] is None
+
+
+def _check_budget(spans: list[Span], d: Span, _: Any) -> None:
+    tokens = sum((_a(s, "gen_ai.usage.input_tokens") or 0) + (_a(s, "gen_ai.usage.output_tokens") or 0) for s in spans)
+    assert tokens > 200_000
+
+
+def _check_fan_out(spans: list[Span], d: Span, _: Any) -> None:
+    children: dict[str, int] = defaultdict(int)
+    for s in spans:
+        if _a(s, "gen_ai.operation.name") == "invoke_agent" and s["parent_id"]:
+            children[s["parent_id"]] += 1
+    assert max(children.values()) > 8
+
+
+def _check_depth(spans: list[Span], d: Span, _: Any) -> None:
+    ids = _by_id(spans)
+    depth, p = 1, d["parent_id"]
+    while p is not None:
+        parent = ids[p[2:]]
+        depth += _a(parent, "gen_ai.operation.name") == "invoke_agent"
+        p = parent["parent_id"]
+    assert depth == 6
+
+
+def _check_unguarded(spans: list[Span], d: Span, _: Any) -> None:
+    assert _a(d, "gen_ai.tool.name") in {
+        "stripe.refunds.create", "payments.charge", "bank.pay_invoice", "deploy_production", "db.drop_table"
+    }
+    before = [s for s in spans if s["start_time"] < d["start_time"]]
+    assert not [s for s in before if "approv" in s["name"] or "guardrail" in s["name"]]
+
+
+def _check_redo(spans: list[Span], d: Span, session_runs: list[list[Span]]) -> None:
+    args = (_a(d, "gen_ai.tool.name"), _a(d, "gen_ai.tool.call.arguments"))
+    earlier = [r for r in session_runs if _root(r)["start_time"] < _root(spans)["start_time"]]
+    assert len(earlier) == 1
+    done = {(_a(s, "gen_ai.tool.name"), _a(s, "gen_ai.tool.call.arguments")) for s in earlier[0] if s["status"]["status_code"] == "OK"}
+    assert args in done
+    assert _root(earlier[0])["status"]["status_code"] == "ERROR"
+
+
+SHAPES: dict[str, Callable[[list[Span], Span, Any], None]] = {
+    "swallowed_error": _check_swallowed,
+    "unhandled_error": _check_unhandled,
+    "repeated_action": _check_repeated,
+    "duplicate_side_effect": _check_duplicate,
+    "context_overflow": _check_overflow,
+    "dangling_handoff": _check_dangling,
+    "unacknowledged_escalation": _check_escalation,
+    "limbo": _check_limbo,
+    "stall": _check_stall,
+    "orphan_failure": _check_orphan,
+    "retry_storm": _check_retry_storm,
+    "ungated_low_confidence": _check_low_confidence,
+    "error_as_data": _check_error_as_data,
+    "claimed_but_not_done": _check_claimed,
+    "undelivered_output": _check_undelivered,
+    "premature_success": _check_premature,
+    "budget_exceeded": _check_budget,
+    "fan_out": _check_fan_out,
+    "delegation_depth": _check_depth,
+    "unguarded_irreversible": _check_unguarded,
+    "redo_after_restart": _check_redo,
+}
+
+
+def test_a_shape_check_for_every_injectable_detector() -> None:
+    assert set(SHAPES) == set(INJECTABLE)
+
+
+@pytest.mark.parametrize("detector", sorted(SHAPES))
+def test_injected_failures_have_their_real_shape(
+    detector: str, every_detector: tuple[dict[str, list[Span]], list[dict[str, Any]]]
+) -> None:
+    runs, labels = every_detector
+    sessions: dict[str, list[list[Span]]] = defaultdict(list)
+    for spans in runs.values():
+        sessions[_a(_root(spans), "gen_ai.conversation.id")].append(spans)
+    # The decisive span of a limbo run is its escalation, of a redo run the first redone step: those
+    # runs are checked under limbo and redo_after_restart, not under stall and duplicate_side_effect.
+    other = {"stall": "limbo", "duplicate_side_effect": "redo_after_restart"}.get(detector)
+    rows = [r for r in labels if detector in r["expected_detectors"] and other not in r["expected_detectors"]]
+    assert rows, f"no run was injected with {detector}"
+    for row in rows:
+        spans = runs[row["run_id"]]
+        decisive = _by_id(spans)[row["decisive_span_id"]]
+        session = sessions[_a(_root(spans), "gen_ai.conversation.id")]
+        SHAPES[detector](spans, decisive, session)
+
+
+def test_clean_runs_end_ok_and_some_recovered(every_detector: tuple[dict[str, list[Span]], list[dict[str, Any]]]) -> None:
+    runs, labels = every_detector
+    clean = [r for r in labels if not r["expected_detectors"]]
+    recovered = 0
+    for row in clean:
+        spans = runs[row["run_id"]]
+        root = _root(spans)
+        assert root["end_time"] is not None
+        assert all(s["end_time"] is not None for s in spans)
+        recovered += any(s["status"]["status_code"] == "ERROR" for s in spans)
+    assert recovered >= 5
+
+
+# --- every format, and nothing in the logs names a failure -----------------------------------------
+
+
+BANNED = {*DETECTOR_CLASS, *CLASSES}
+
+
+def _walk(value: Any, where: str) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            assert k not in BANNED and "failure" not in k.lower() and "label" not in k.lower(), f"{where}: key {k}"
+            _walk(v, where)
+    elif isinstance(value, list):
+        for v in value:
+            _walk(v, where)
+    elif isinstance(value, str):
+        assert value not in BANNED, f"{where}: value {value}"
+        assert "failure_class" not in value, where
+
+
+@pytest.mark.parametrize("fmt", sorted(WRITERS))
+def test_every_format_parses_and_names_no_failure(fmt: str, tmp_path: Path) -> None:
+    out = tmp_path / f"g.{WRITERS[fmt].suffix}"
+    labels = _labels(generate(120, out, format=fmt, mix={d: 0.04 for d in INJECTABLE}, seed=6))
+    data = out.read_bytes()
+    if WRITERS[fmt].container == "array":
+        records = orjson.loads(data)
+    else:
+        records = [orjson.loads(line) for line in data.splitlines()]
+    for rec in records:
+        _walk(rec, fmt)
+    text = data.decode()
+    for row in labels:
+        assert row["run_id"] in text
+        if row["decisive_span_id"]:
+            assert row["decisive_span_id"] in text
+
+
+def test_the_fast_sdk_path_writes_exactly_the_documented_records() -> None:
+    from forensics.synth.generator import _runs
+
+    for built in _runs(200, parse_mix(None), 8):
+        for run in built.runs:
+            assert _sdk_lines(run) == b"".join(orjson.dumps(r) + b"\n" for r in _sdk_records(run))
+
+
+# --- bad input -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("mix", "says"),
+    [
+        ({"bogus": 0.1}, "unknown failure class or detector `bogus`"),
+        ({"stall": 0.7, "silent_failure": 0.6}, "adds up to 1.300"),
+        ({"stall": -0.1}, "between 0 and 1"),
+        ("stall", "has no `=share`"),
+        ("stall=lots", "is not `name=share`"),
+    ],
+)
+def test_a_bad_mix_says_what_is_wrong(mix: Any, says: str) -> None:
+    with pytest.raises(InputError) as info:
+        parse_mix(mix)
+    assert says in str(info.value)
+    assert "\nHint: " in str(info.value)
+
+
+def test_a_mix_string_parses_classes_and_detectors() -> None:
+    assert parse_mix("silent_failure=0.1, stall=0.02") == {"silent_failure": 0.1, "stall": 0.02}
+
+
+def test_unknown_format_and_zero_runs_are_input_errors(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no writer for format `parquet`"):
+        generate(5, tmp_path / "x", format="parquet")
+    with pytest.raises(InputError, match="n_runs is 0"):
+        generate(0, tmp_path / "x")
