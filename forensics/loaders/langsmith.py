@@ -51,8 +51,9 @@ RUN_TYPE_KINDS = {
 
 _STATUS_WORDS = {"success": "ok", "error": "error", "pending": "unset", "running": "unset"}
 _THREAD_KEYS = ("thread_id", "session_id", "conversation_id")
-# "ValueError('boom')", "openai.RateLimitError: 429 ...", "KeyError: 'x'" → the exception class.
-_ERROR_TYPE_RE = re.compile(r"^\s*([A-Za-z_][\w.]*?(?:Error|Exception|Exit|Interrupt|Timeout|Warning))\b")
+# "ValueError('boom')", "openai.RateLimitError: 429 ...", "KeyError: 'x'" → the exception class
+# (a CamelCase name, optionally dotted, right before "(" or ": "); "Traceback (most…" is not one.
+_ERROR_TYPE_RE = re.compile(r"^\s*((?:[A-Za-z_]\w*\.)*[A-Z]\w*)(?=\(|:\s|:$)")
 _DOTTED_SEGMENT_RE = re.compile(r"^(\d{8}T\d{6})(\d{1,6})Z(.+)$")
 # Keys whose meaning a column holds; everything else goes to attributes.
 _HELD = frozenset({"id", "trace_id", "parent_run_id", "name", "start_time", "end_time", "error",
