@@ -1,0 +1,176 @@
+"""Benchmark: a generated night end to end (load, classify, store, report) vs DuckDB read_json.
+
+    .venv/bin/python bench/bench_batch.py                 # 100,000 runs (~3M spans), SQLite + PostgreSQL
+    .venv/bin/python bench/bench_batch.py --runs 10000 --no-postgres
+
+The night is written by ``forensics.synth.generate`` as OTLP/JSON lines (one export request per
+run), split over ``--files`` files. Each measured phase runs in its own subprocess so its peak
+memory (``ru_maxrss``) is its own:
+
+* ``duckdb``: ``read_json`` of the same files, unnested down to one row per span (so DuckDB
+  parses every span, as our loader does), counted.
+* ``sqlite`` / ``postgres``: ``forensics.batch.classify_paths`` (hash, load, classify, store in
+  one transaction, Parquet) then ``forensics.report.write_report`` on the store.
+
+Targets (issue 7): end to end within 3x DuckDB's time, peak memory under 3 GB. Figures are
+printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _maxrss_mb() -> float:
+    # Linux reports KiB.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# --- phases (run in subprocesses) --------------------------------------------------------------
+
+
+def phase_duckdb(files: list[str]) -> dict:
+    import duckdb
+
+    started = time.perf_counter()
+    con = duckdb.connect()
+    con.execute("SET threads TO 2")
+    sql = """
+        SELECT count(*) AS spans, count(DISTINCT s.traceId) AS runs FROM (
+          SELECT unnest(ss.spans) AS s FROM (
+            SELECT unnest(rs.scopeSpans) AS ss FROM (
+              SELECT unnest(resourceSpans) AS rs
+              FROM read_json(?, format = 'newline_delimited', maximum_object_size = 268435456))))
+    """
+    spans, runs = con.execute(sql, [files]).fetchone()  # type: ignore[misc]
+    return {"seconds": time.perf_counter() - started, "spans": spans, "runs": runs, "maxrss_mb": _maxrss_mb()}
+
+
+def phase_e2e(files: list[str], db: str, out: str) -> dict:
+    from forensics.batch import classify_paths
+    from forensics.report import write_report
+
+    marks: dict[str, float] = {}
+    started = time.perf_counter()
+
+    def progress(stage: str, done: int, total: int, path: str | None) -> None:
+        marks.setdefault(stage, time.perf_counter() - started)
+
+    summary = classify_paths(files, db=db, out=Path(out) / "parquet", progress=progress)
+    classified = time.perf_counter() - started
+    marks["end"] = classified
+    order = [s for s in ("hash", "load", "classify", "store", "write", "end") if s in marks]
+    stages = {a: round(marks[b] - marks[a], 2) for a, b in zip(order, order[1:], strict=False)}
+    t_report = time.perf_counter()
+    write_report(db, Path(out) / "report", since=None)
+    report_s = time.perf_counter() - t_report
+    return {
+        "seconds": time.perf_counter() - started, "classify_store_seconds": classified, "report_seconds": report_s,
+        "stages": stages, "runs": summary.runs, "findings": summary.findings, "status": summary.status,
+        "problems": [p.as_json() for p in summary.problems], "maxrss_mb": _maxrss_mb(),
+    }
+
+
+def _run_phase(args: list[str]) -> dict:
+    proc = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, cwd=REPO)
+    if proc.returncode != 0:
+        raise SystemExit(f"phase {args[:2]} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# --- the night ---------------------------------------------------------------------------------
+
+
+def generate_night(workdir: Path, runs: int, n_files: int) -> list[str]:
+    from forensics.synth.generator import generate
+
+    night = workdir / f"night-{runs}-{n_files}"
+    manifest = night / "MANIFEST.json"
+    if manifest.exists():
+        return json.loads(manifest.read_text())["files"]
+    shutil.rmtree(night, ignore_errors=True)
+    night.mkdir(parents=True)
+    per_file = [runs // n_files + (1 if i < runs % n_files else 0) for i in range(n_files)]
+    files = []
+    for i, n in enumerate(per_file):
+        path = night / f"part-{i:03d}.otlp.jsonl"
+        generate(n, path, format="otlp-json", seed=1000 + i)
+        files.append(str(path))
+    manifest.write_text(json.dumps({"runs": runs, "files": files}))
+    return files
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=100_000)
+    ap.add_argument("--files", type=int, default=10)
+    ap.add_argument("--workdir", type=Path, default=Path("/tmp/forensics-bench"))
+    ap.add_argument("--no-postgres", action="store_true")
+    ap.add_argument("--phase", help=argparse.SUPPRESS)
+    ap.add_argument("--db", help=argparse.SUPPRESS)
+    ap.add_argument("--out", help=argparse.SUPPRESS)
+    ap.add_argument("--manifest", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+
+    if args.phase:
+        files = json.loads(Path(args.manifest).read_text())["files"]
+        result = phase_duckdb(files) if args.phase == "duckdb" else phase_e2e(files, args.db, args.out)
+        print(json.dumps(result))
+        return
+
+    t0 = time.perf_counter()
+    files = generate_night(args.workdir, args.runs, args.files)
+    gen_s = time.perf_counter() - t0
+    size = sum(os.path.getsize(f) for f in files)
+    manifest = str(Path(files[0]).parent / "MANIFEST.json")
+    print(f"night: {args.runs:,} runs in {len(files)} OTLP/JSON-lines files, {size / 1e9:.2f} GB "
+          f"(generated or reused in {gen_s:.1f} s)")
+
+    duck = _run_phase(["--phase", "duckdb", "--manifest", manifest])
+    print(f"duckdb read_json (unnested to spans): {duck['seconds']:.1f} s, {duck['spans']:,} spans, "
+          f"{duck['runs']:,} runs, peak {duck['maxrss_mb']:.0f} MB")
+
+    results = {}
+    targets = [("sqlite", f"sqlite:///{args.workdir / 'bench.db'}")]
+    server = None
+    if not args.no_postgres:
+        sys.path.insert(0, str(REPO / "tests"))
+        from pg import PostgresServer, find_bindir
+
+        if find_bindir() is None:
+            print("postgres: skipped (no PostgreSQL binaries; apt-get install -y postgresql)")
+        else:
+            server = PostgresServer().start()
+            targets.append(("postgres", server.url))
+    try:
+        for name, url in targets:
+            if name == "sqlite":
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{args.workdir / 'bench.db'}{suffix}").unlink(missing_ok=True)
+            out = args.workdir / f"out-{name}"
+            shutil.rmtree(out, ignore_errors=True)
+            res = _run_phase(["--phase", "e2e", "--manifest", manifest, "--db", url, "--out", str(out)])
+            results[name] = res
+            ratio = res["seconds"] / duck["seconds"]
+            print(f"{name}: end to end {res['seconds']:.1f} s = {ratio:.1f}x duckdb "
+                  f"(classify+store {res['classify_store_seconds']:.1f} s: {res['stages']}; report {res['report_seconds']:.1f} s); "
+                  f"{res['runs']:,} runs, {res['findings']:,} findings stored; peak {res['maxrss_mb']:.0f} MB; "
+                  f"status {res['status']}, {len(res['problems'])} problems")
+    finally:
+        if server is not None:
+            server.stop()
+    print(json.dumps({"runs": args.runs, "bytes": size, "duckdb": duck, **results}))
+
+
+if __name__ == "__main__":
+    main()
