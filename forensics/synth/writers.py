@@ -53,9 +53,10 @@ def _call_id(span: Span) -> str:
 
 
 def _messages(role: str, text: str | None) -> str | None:
+    # Equal to dumps([{"role": role, "content": text}]); only the content needs JSON escaping.
     if text is None:
         return None
-    return _DUMPS([{"role": role, "content": text}]).decode()
+    return f'[{{"role":"{role}","content":{_DUMPS(text).decode()}}}]'
 
 
 # --- OpenTelemetry GenAI attributes (shared by otlp-json and otel-sdk-json) ------------------------
@@ -270,6 +271,25 @@ _SDK_UNSET_B: Final = _DUMPS(_SDK_UNSET)
 _tail_cache: dict[str, bytes] = {}
 
 
+_SDK_LINE: Final = (
+    b'{"name":%b,"context":{"trace_id":"0x%b","span_id":"0x%b","trace_state":"[]"},"kind":"%b",'
+    b'"parent_id":%b,"start_time":"%b","end_time":%b,"status":%b,"attributes":%b,"events":%b%b'
+)
+_second_bytes: dict[int, bytes] = {}
+
+
+def _iso_b(ns: int) -> bytes:
+    # iso_us_z as bytes, with the second's text cached (spans of a run share their seconds).
+    sec, sub = divmod(ns, 1_000_000_000)
+    head = _second_bytes.get(sec)
+    if head is None:
+        if len(_second_bytes) > 65_536:
+            _second_bytes.clear()
+        head = iso_us_z(sec * 1_000_000_000)[:19].encode()
+        _second_bytes[sec] = head
+    return b"%b.%06dZ" % (head, sub // 1000)
+
+
 def _sdk_lines(run: Run) -> bytes:
     """The same bytes as ``orjson.dumps(_sdk_record(...))`` per span, one per line, built from
     pre-encoded fragments: the generator writes millions of these (tests assert the equality)."""
@@ -277,46 +297,34 @@ def _sdk_lines(run: Run) -> bytes:
     if tail is None:
         tail = b',"links":[],"resource":' + _DUMPS(_sdk_resource(run.service)) + b"}\n"
         _tail_cache[run.service] = tail
-    ctx = b'","span_id":"0x'
-    head = b',"context":{"trace_id":"0x' + run.run_id.encode() + ctx
+    trace = run.run_id.encode()
+    kinds = _SDK_KIND_B
     out: list[bytes] = []
-    add = out.append
     for s in run.spans:
-        add(b'{"name":')
-        add(_DUMPS(genai_name(s)))
-        add(head)
-        add(s.span_id.encode())
-        add(b'","trace_state":"[]"},"kind":"')
-        add(_SDK_KIND_B.get(s.kind, b"SpanKind.INTERNAL"))
-        add(b'","parent_id":')
-        add(b'"0x' + s.parent_id.encode() + b'"' if s.parent_id else b"null")
-        add(b',"start_time":"')
-        add(iso_us_z(s.start_ns).encode())
-        add(b'","end_time":')
-        add(b'"' + iso_us_z(s.end_ns).encode() + b'"' if s.end_ns is not None else b"null")
-        add(b',"status":')
         if s.status == "error":
-            add(_DUMPS({"status_code": "ERROR", "description": s.error_message or ""}))
-            add(b',"attributes":')
-            add(_DUMPS(genai_attributes(run, s)))
-            add(b',"events":')
-            add(
-                _DUMPS(
-                    [
-                        {
-                            "name": "exception",
-                            "timestamp": iso_us_z(s.end_ns or s.start_ns),
-                            "attributes": _exception_attrs(s),
-                        }
-                    ]
-                )
+            status = _DUMPS({"status_code": "ERROR", "description": s.error_message or ""})
+            events = _DUMPS(
+                [{"name": "exception", "timestamp": iso_us_z(s.end_ns or s.start_ns), "attributes": _exception_attrs(s)}]
             )
         else:
-            add(_SDK_OK_B if s.status == "ok" else _SDK_UNSET_B)
-            add(b',"attributes":')
-            add(_DUMPS(genai_attributes(run, s)))
-            add(b',"events":[]')
-        add(tail)
+            status = _SDK_OK_B if s.status == "ok" else _SDK_UNSET_B
+            events = b"[]"
+        out.append(
+            _SDK_LINE
+            % (
+                _DUMPS(genai_name(s)),
+                trace,
+                s.span_id.encode(),
+                kinds.get(s.kind, b"SpanKind.INTERNAL"),
+                b'"0x%b"' % s.parent_id.encode() if s.parent_id else b"null",
+                _iso_b(s.start_ns),
+                b'"%b"' % _iso_b(s.end_ns) if s.end_ns is not None else b"null",
+                status,
+                _DUMPS(genai_attributes(run, s)),
+                events,
+                tail,
+            )
+        )
     return b"".join(out)
 
 
