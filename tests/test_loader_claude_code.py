@@ -112,3 +112,15 @@ def test_malformed_lines_are_quarantined_with_reasons() -> None:
     }
     assert [r["span_id"] for r in result.spans.to_pylist()] == ["good"]
     assert account.records_read == 9 == account.rows + account.quarantined + account.merged
+
+
+@pytest.mark.parametrize("cut", [500, 3000, 7000])
+def test_real_file_cut_short_keeps_every_record_accounted(tmp_path: Path, cut: int) -> None:
+    data = _real().read_bytes()[:cut]
+    path = tmp_path / "cut.jsonl"
+    path.write_bytes(data)
+    result = forensics.load(path, format="claude-code")
+    account = result.report.files[0]
+    assert account.records_read == account.rows + account.quarantined + account.merged
+    assert [q["reason"] for q in result.quarantine.to_pylist()] == ["truncated"]
+    assert result.quarantine.to_pylist()[0]["source_line"] == data.count(b"\n") + 1

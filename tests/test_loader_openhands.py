@@ -109,3 +109,14 @@ def test_truncated_trajectory_keeps_complete_events() -> None:
     result = forensics.load(DATA / "truncated.json", format="openhands")
     assert sorted(r["span_id"] for r in result.spans.to_pylist()) == ["0", "1"]
     assert [q["reason"] for q in result.quarantine.to_pylist()] == ["truncated"]
+
+
+@pytest.mark.parametrize("cut", [2000, 10_000, 26_000])
+def test_real_file_cut_short_keeps_complete_events(tmp_path: Path, cut: int) -> None:
+    data = _real().read_bytes()[:cut]
+    path = tmp_path / "cut.json"
+    path.write_bytes(data)
+    result = forensics.load(path, format="openhands")
+    assert [q["reason"] for q in result.quarantine.to_pylist()] == ["truncated"]
+    # Only whole events are read: each span id is an event id of the real file.
+    assert {r["span_id"] for r in result.spans.to_pylist()} <= {"0", "3", "5"}

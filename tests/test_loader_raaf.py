@@ -152,3 +152,22 @@ def test_pairing_streams_a_big_shuffled_file(tmp_path: Path) -> None:
     assert (sink.rows, sink.merged_count, sink.quarantined) == (n, n - 10, 0)
     table = sink.table()
     assert table.column("end_time").null_count == 10
+
+
+@pytest.mark.parametrize("cut", [1000, 20_000, 45_678, 70_000])
+def test_real_file_cut_short_keeps_every_record_accounted(tmp_path: Path, cut: int) -> None:
+    data = _real().read_bytes()[:cut]
+    path = tmp_path / "cut.jsonl"
+    path.write_bytes(data)
+    result = forensics.load(path, format="raaf")
+    account = result.report.files[0]
+    complete_lines = data.count(b"\n")
+    tail = 0 if data.endswith(b"\n") else 1
+    assert account.records_read == complete_lines + tail
+    assert {q["reason"] for q in result.quarantine.to_pylist()} <= {"truncated"}
+    assert account.quarantined == tail
+    # Spans whose end was cut off are kept open, not lost.
+    ends = {orjson.loads(line)["span"]["span_id"] for line in data.split(b"\n")[:complete_lines]
+            if orjson.loads(line)["event"] == "end"}
+    open_rows = {r["span_id"] for r in result.spans.to_pylist() if r["end_time"] is None}
+    assert not open_rows & ends
