@@ -37,7 +37,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 
-from forensics.errors import InternalError, StoreError
+from forensics.errors import InputError, InternalError, StoreError
 from forensics.schema import FINDING_SCHEMA, RUN_SCHEMA
 
 #: Environment variable naming the store's URL (or a SQLite file path) when none is given.
@@ -903,13 +903,18 @@ def recover_stale_batches(store: Store, *, stale_after: timedelta = DEFAULT_STAL
         ).all()
     dead: list[tuple[int, str]] = []
     for row in running:
+        beat = _as_utc(row.heartbeat_at)
+        silent = beat is not None and now - beat > stale_after
         if row.hostname == host and row.pid is not None and row.pid != os.getpid():
             if not _pid_alive(int(row.pid)):
                 dead.append((row.id, f"process {row.pid} on {host} ended without finishing the batch "
                                      "(killed or crashed); nothing of it was stored"))
+            elif silent:
+                # The pid is alive but silent for too long: most likely reused by another process.
+                dead.append((row.id, f"no heartbeat from process {row.pid} on {host} since {beat} "
+                                     f"(over {stale_after}; the pid now belongs to another process); nothing stored"))
             continue
-        beat = _as_utc(row.heartbeat_at)
-        if row.hostname != host and beat is not None and now - beat > stale_after:
+        if row.hostname != host and silent and beat is not None:
             dead.append((row.id, f"no heartbeat from process {row.pid} on {row.hostname} since "
                                  f"{beat.isoformat()} (over {stale_after}); presumed dead, nothing stored"))
     for batch_id, reason in dead:
@@ -940,7 +945,7 @@ def _since(value: datetime | str | None) -> datetime | None:
         try:
             value = datetime.fromisoformat(value)
         except ValueError as exc:
-            raise StoreError(
+            raise InputError(
                 f"`{value}` is not a date or time",
                 hint="use ISO 8601, e.g. 2026-11-20 or 2026-11-20T02:00:00+00:00.",
             ) from exc

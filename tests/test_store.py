@@ -328,3 +328,29 @@ def test_stale_batch_of_another_host_is_failed_after_heartbeat_timeout(db_url):
 def test_bad_url_is_a_store_error():
     with pytest.raises(StoreError, match="cannot open the results store"):
         st.open_store("postgresql+psycopg://nobody@127.0.0.1:1/none")
+
+
+def test_live_pid_silent_for_too_long_is_presumed_reused(db_url):
+    from datetime import timedelta
+
+    store = st.open_store(db_url)
+    handle = st.start_batch(store, policy_version=POLICY)
+    with store.write() as conn:
+        # Same host, a pid that is alive (our parent) but no heartbeat since January.
+        conn.execute(
+            st.batches.update().where(st.batches.c.id == handle.id).values(
+                pid=os.getppid(), heartbeat_at=datetime(2026, 1, 1, tzinfo=UTC)
+            )
+        )
+    store.close()
+    store = st.open_store(db_url, stale_after=timedelta(hours=1))
+    assert store.recovered == [handle.id]
+    assert "pid now belongs to another process" in st.get_batch(store, handle.id)["error"]
+    store.close()
+
+
+def test_bad_since_is_input_error(tmp_path):
+    from forensics.errors import InputError
+
+    with pytest.raises(InputError, match="`last tuesday` is not a date or time"):
+        st.read_runs(f"sqlite:///{tmp_path / 's.db'}", since="last tuesday")
