@@ -120,3 +120,14 @@ def test_sniffing_claims_no_other_real_sample() -> None:
         assert (max(scores, key=scores.__getitem__) == "any-agent") == mine, (path, scores)
         if not mine:
             assert scores.get("any-agent", 0.0) == 0.0, (path, scores)
+
+
+def test_file_larger_than_the_sniffing_head(tmp_path: Path) -> None:
+    # The first span alone is past the 64 KiB head: only `{"spans": [` and the decimal ids show.
+    doc = json.loads((HERE / "trace_handoff.json").read_text())
+    doc["spans"][0]["attributes"]["gen_ai.output"] = "x" * 100_000
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(doc, indent=2))
+    _, df = load(path)
+    assert df.height == 5
+    assert set(df["run_id"]) == {format((1 << 127) + 12345, "032x")}

@@ -176,6 +176,15 @@ def test_malformed_records_quarantined_with_specific_reasons() -> None:
                         (4, "not-a-langfuse-trace"), (5, "invalid-value"), (6, "truncated")]
 
 
+def test_file_larger_than_the_sniffing_head(tmp_path: Path) -> None:
+    doc = json.loads((HERE / "traces_list.json").read_text())
+    doc[0]["trace"]["input"] = "x" * 100_000  # the first trace alone is past the 64 KiB head
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(doc))
+    _, df = load(path)
+    assert df.height == 13
+
+
 # --- sniffing ---------------------------------------------------------------------------------------
 
 

@@ -214,6 +214,15 @@ def test_truncated_array_keeps_complete_runs() -> None:
     assert pl.from_arrow(result.quarantine)["reason"].to_list() == ["truncated"]
 
 
+def test_file_larger_than_the_sniffing_head(tmp_path: Path) -> None:
+    doc = json.loads((HERE / "ingest_post_patch.json").read_text())
+    doc["post"][0]["inputs"] = {"document": "x" * 100_000}  # the first run alone is past the 64 KiB head
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(doc))
+    result, df = load(path)
+    assert (result.report.files[0].rows, result.report.files[0].merged) == (3, 2)
+
+
 # --- sniffing -----------------------------------------------------------------------------------
 
 

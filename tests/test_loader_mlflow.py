@@ -106,3 +106,12 @@ def test_sniffing_claims_no_real_sample_and_takes_its_own() -> None:
         pytest.skip(f"{FORMATS} is not available (../shared is missing beside the repo)")
     for path in sorted(FORMATS.rglob("*.json*")):
         assert registry.sniff_scores(str(path)).get("mlflow", 0.0) == 0.0, path
+
+
+def test_file_larger_than_the_sniffing_head(tmp_path: Path) -> None:
+    doc = json.loads((HERE / "v3_trace.json").read_text())
+    doc["data"]["spans"][0]["attributes"]["mlflow.spanInputs"] = json.dumps("x" * 100_000)
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(doc))
+    _, df = load(path)
+    assert df.height == 5

@@ -126,3 +126,12 @@ def test_sniffing_claims_no_real_sample_and_takes_its_own() -> None:
         pytest.skip(f"{FORMATS} is not available (../shared is missing beside the repo)")
     for path in sorted(FORMATS.rglob("*.json*")):
         assert registry.sniff_scores(str(path)).get("openai-agents", 0.0) == 0.0, path
+
+
+def test_file_larger_than_the_sniffing_head(tmp_path: Path) -> None:
+    doc = json.loads((HERE / "export.json").read_text())
+    doc[1]["span_data"]["output_type"] = "x" * 100_000
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(doc))
+    result, df = load(path)
+    assert (df.height, result.report.files[0].merged) == (11, 1)

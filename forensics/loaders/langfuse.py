@@ -24,6 +24,7 @@ top-level list (a Python repr string in the UI export), is not repeated in attri
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -49,6 +50,7 @@ _OBS_HELD = frozenset({"id", "traceId", "parentObservationId", "name", "type", "
                        "model", "input", "output", "metadata", "inputUsage", "outputUsage", "totalCost"})
 _TRACE_HELD = frozenset({"id", "name", "timestamp", "sessionId", "input", "output", "metadata", "latency"})
 _EMPTY: tuple[Any, ...] = (None, {}, [])
+_TRACE_KEYS_RE = re.compile(r'"trace"\s*:\s*\{[^{}]*"(?:projectId|sessionId|bookmarked)"')
 
 
 class LangfuseLoader(Loader):
@@ -67,6 +69,9 @@ class LangfuseLoader(Loader):
                 return 0.9
         head = sample.text[:8192]
         if '"parentObservationId"' in head and '"traceId"' in head:
+            return 0.7
+        # An export whose trace alone is larger than the sniffing head: only its first keys show.
+        if "trace" in sample.keys and _TRACE_KEYS_RE.search(head):
             return 0.7
         return 0.0
 
