@@ -25,6 +25,7 @@ import pyarrow as pa
 from .errors import InputError, InternalError, UnknownFormatError
 from .loaders import registry
 from .loaders.base import DEFAULT_LIMITS, FileAccount, Limits, Source, SpanSink, display_path, read_sample
+from .loaders.sql import display_url, is_url
 from .schema import QUARANTINE_SCHEMA, SPAN_COLUMNS, SPAN_SCHEMA
 
 #: Suffixes a directory walk picks up (a file named explicitly is always read).
@@ -200,10 +201,15 @@ def load_file(
     explicit: bool = True,
 ) -> tuple[FileAccount, pa.Table, pa.Table]:
     """Read one file with one loader (not finalised: :func:`load` finalises across files)."""
-    shown = display_path(path)
     started = time.perf_counter()
     confidence = 1.0
     chosen_by = "given"
+    if is_url(path):
+        shown = display_url(path)  # never show a password in a report
+        if format is None:
+            format, chosen_by = "sql", "sniffed"
+    else:
+        shown = display_path(path)
     if format is None:
         try:
             sniffed = registry.sniff_file(path, limits)
@@ -215,7 +221,7 @@ def load_file(
             return account, SPAN_SCHEMA.empty_table(), QUARANTINE_SCHEMA.empty_table()
         format, confidence, chosen_by = sniffed.format, sniffed.confidence, "sniffed"
     loader_cls = registry.get(format)
-    ranges = _parallel_ranges(path, loader_cls.splittable, limits)
+    ranges = [] if is_url(path) else _parallel_ranges(path, loader_cls.splittable, limits)
     if ranges:
         parts = _read_in_processes(path, format, options, limits, shown, ranges)
     else:
@@ -360,6 +366,9 @@ def expand_paths(paths: PathLike | Iterable[PathLike]) -> list[tuple[str, bool]]
     seen: set[str] = set()
     for item in items:
         text = os.fspath(item)
+        if is_url(text):  # a database, read by the `sql` loader
+            out.append((text, True))
+            continue
         if any(ch in text for ch in "*?["):
             matches = sorted(glob.glob(text, recursive=True))
             if not matches:
