@@ -454,3 +454,11 @@ def test_synth_then_classify_stores_every_generated_run(tmp_path):
     store = st.open_store(str(tmp_path / "g.db"))
     assert set(st.read_runs(store)["run_id"].to_list()) == generated
     store.close()
+
+
+def test_progress_bars_on_request_go_to_stderr(tmp_path):
+    logs = copy_samples(tmp_path / "night", OTLP_SAMPLES[:2])
+    proc = cli("classify", str(logs), "--db", str(tmp_path / "p.db"), "--progress", "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "loading" in proc.stderr and "classifying" in proc.stderr
+    assert json.loads(proc.stdout)["status"] == "succeeded"  # stdout stays machine-readable
