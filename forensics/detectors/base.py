@@ -332,6 +332,8 @@ def _run_facts(df: pl.DataFrame) -> pl.DataFrame:
         (root & (pl.col("status") == "error")).any().alias("root_error"),
         _last_where("output", root, last_key).alias("root_output"),
         _last_where("span_id", root, last_key).alias("root_span_id"),
+        # The task the run was given: a restart is given the same task again.
+        _last_where("input", root, last_key).str.replace_all(r"\s+", "").alias("task"),
         _last_where("output", has_answer, last_key).alias("final_output"),
         _last_where("span_id", has_answer, last_key).alias("final_span_id"),
         pl.col("span_id").last().alias("last_span_id"),
@@ -387,8 +389,9 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
 
     def build() -> pl.LazyFrame:
         s = ctx.spans.lazy()
+        verb = pl.col("call").str.extract(r"([^./:]+)$", 1)
         failed = s.filter(pl.col("failed") | pl.col("error_shaped")).select(
-            "run_id", "span_id", "seq", "kind", "call", "model", "args", "agent"
+            "run_id", "span_id", "seq", "kind", "call", "model", "args", "agent", verb.alias("verb")
         )
         later = s.select(
             "run_id",
@@ -397,6 +400,7 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
             pl.col("call").alias("l_call"),
             pl.col("model").alias("l_model"),
             pl.col("args").alias("l_args"),
+            verb.alias("l_verb"),
             pl.col("agent").alias("l_agent"),
             pl.col("succeeded").alias("l_ok"),
             pl.col("is_escalation").alias("l_esc"),
@@ -415,10 +419,15 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
                 & same_agent
             )
             | (
+                # Another tool doing the same thing: the same verb and arguments on another service
+                # (crm.lookup -> crm_replica.lookup), or a tool the policy names as a fallback.
                 (pl.col("kind") == "tool")
                 & (pl.col("l_kind") == "tool")
                 & (pl.col("l_call") != pl.col("call"))
-                & (pl.col("l_args").eq_missing(pl.col("args")) | pl.col("l_fallback_tool"))
+                & (
+                    ((pl.col("l_verb") == pl.col("verb")) & pl.col("l_args").eq_missing(pl.col("args")))
+                    | pl.col("l_fallback_tool")
+                )
             )
             | (
                 (pl.col("kind") == "retriever")
@@ -440,3 +449,33 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
         )
 
     return ctx.cached("failure_followups", build())
+
+
+def failed_runs(ctx: Context) -> pl.DataFrame:
+    """``run_id, run_failed``: the run ended in error or never ended, or it holds a failure that
+    was never recovered. A later run that redoes this one's work is a restart, not a new request."""
+
+    def build() -> pl.LazyFrame:
+        follow = failure_followups(ctx).lazy()
+        lost = (
+            ctx.spans.lazy()
+            .filter(pl.col("failed") & ~pl.col("is_root") & ~pl.col("has_failed_child"))
+            .join(follow, on=["run_id", "span_id"])
+            .filter(~pl.col("recovered"))
+            .select("run_id")
+            .unique()
+            .with_columns(pl.lit(True).alias("lost"))
+        )
+        return (
+            ctx.runs.lazy()
+            .select("run_id", "reported_outcome")
+            .join(lost, on="run_id", how="left")
+            .select(
+                "run_id",
+                (pl.col("reported_outcome").is_in(["error", "open"]) | pl.col("lost").fill_null(False)).alias(
+                    "run_failed"
+                ),
+            )
+        )
+
+    return ctx.cached("failed_runs", build())

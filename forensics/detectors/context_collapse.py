@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from forensics.detectors.base import Context, Detector, finding, hms, txt
+from forensics.detectors.base import Context, Detector, failed_runs, finding, hms, txt
 from forensics.detectors.registry import register
 
 
@@ -76,18 +76,17 @@ class RedoAfterRestart(Detector):
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
         runs = ctx.runs.lazy().filter(pl.col("session_id").is_not_null())
-        failed_runs = (
-            ctx.spans.lazy()
-            .group_by("run_id")
-            .agg(pl.col("failed").any().alias("had_error"))
-            .join(runs.select("run_id", "reported_outcome", "start_time"), on="run_id")
-            .filter(pl.col("had_error") | pl.col("reported_outcome").is_in(["error", "open"]))
-            .select("run_id", pl.col("start_time").alias("e_run_start"))
+        failed = (
+            failed_runs(ctx)
+            .lazy()
+            .filter(pl.col("run_failed"))
+            .join(runs.select("run_id", "start_time", "task"), on="run_id")
+            .select("run_id", pl.col("start_time").alias("e_run_start"), pl.col("task").alias("e_task"))
         )
         tools = ctx.spans.lazy().filter((pl.col("kind") == "tool") & pl.col("session_id").is_not_null())
         done = (
             tools.filter(pl.col("succeeded"))
-            .join(failed_runs, on="run_id")
+            .join(failed, on="run_id")
             .sort("e_run_start", "seq")
             # The earliest completion of each step is the one a resuming run should have reused.
             .group_by("session_id", "call", "args")
@@ -95,11 +94,19 @@ class RedoAfterRestart(Detector):
                 pl.col("run_id").first().alias("e_run"),
                 pl.col("span_id").first().alias("e_span"),
                 pl.col("e_run_start").first(),
+                pl.col("e_task").first(),
             )
         )
-        later = tools.join(runs.select("run_id", pl.col("start_time").alias("run_start")), on="run_id")
+        later = tools.join(
+            runs.select("run_id", pl.col("start_time").alias("run_start"), "task"), on="run_id"
+        )
+        # A restart is given the same task again; a new request in the same conversation that
+        # re-reads the same record is not a redo. Without recorded tasks we cannot tell, and judge.
+        same_task = (
+            pl.col("task").is_null() | pl.col("e_task").is_null() | (pl.col("task") == pl.col("e_task"))
+        )
         redo = later.join(done, on=["session_id", "call", "args"]).filter(
-            (pl.col("run_id") != pl.col("e_run")) & (pl.col("run_start") > pl.col("e_run_start"))
+            (pl.col("run_id") != pl.col("e_run")) & (pl.col("run_start") > pl.col("e_run_start")) & same_task
         )
         per_run = (
             redo.sort("run_id", "seq")
@@ -146,7 +153,10 @@ class DuplicateSideEffect(Detector):
         effects = (
             ctx.spans.lazy()
             .filter((pl.col("kind") == "tool") & pl.col("is_side_effect") & pl.col("succeeded"))
-            .join(ctx.runs.lazy().select("run_id", pl.col("start_time").alias("run_start")), on="run_id")
+            .join(
+                ctx.runs.lazy().select("run_id", pl.col("start_time").alias("run_start"), "task"), on="run_id"
+            )
+            .join(failed_runs(ctx).lazy(), on="run_id")
             .sort("scope_key", "run_start", "run_id", "seq")
         )
         groups = (
@@ -164,8 +174,18 @@ class DuplicateSideEffect(Detector):
                 pl.col("t").first().alias("first_t"),
                 pl.col("t").get(1, null_on_oob=True).alias("dup_t"),
                 pl.col("run_id").n_unique().alias("n_runs"),
+                (pl.col("run_id").first() == pl.col("run_id").get(1, null_on_oob=True)).alias("same_run"),
+                pl.col("run_failed").first().alias("first_run_failed"),
+                (
+                    pl.col("task").first().is_null()
+                    | pl.col("task").get(1, null_on_oob=True).is_null()
+                    | (pl.col("task").first() == pl.col("task").get(1, null_on_oob=True))
+                ).alias("same_task"),
             )
             .filter(pl.col("n") >= 2)
+            # Across runs only after a failure (a restart redoing the effect); two separate
+            # requests that each send the same confirmation are two requests.
+            .filter(pl.col("same_run") | (pl.col("first_run_failed") & pl.col("same_task")))
         )
         return groups.select(
             finding(

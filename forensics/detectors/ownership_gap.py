@@ -11,6 +11,8 @@ from forensics.detectors.registry import register
 def dangling_handoffs(ctx: Context) -> pl.DataFrame:
     """Handoff spans whose target never starts work later in the run or its session."""
 
+    window_ms = ctx.policy.stall_seconds * 1000
+
     def build() -> pl.LazyFrame:
         s = ctx.spans.lazy()
         # Handoffs to humans or queues are escalations: unacknowledged_escalation judges those.
@@ -29,7 +31,13 @@ def dangling_handoffs(ctx: Context) -> pl.DataFrame:
             .join(work, on=["scope_key", "target_norm"])
             .filter(
                 ((pl.col("w_run") == pl.col("run_id")) & (pl.col("w_seq") > pl.col("seq")))
-                | ((pl.col("w_run") != pl.col("run_id")) & (pl.col("w_t") >= pl.col("t")))
+                # Picked up by another run of the session, promptly (within the stall threshold):
+                # a later, separate request that happens to use the same agent is not a receipt.
+                | (
+                    (pl.col("w_run") != pl.col("run_id"))
+                    & (pl.col("w_t") >= pl.col("t"))
+                    & ((pl.col("w_t") - pl.col("t")).dt.total_milliseconds() <= window_ms)
+                )
             )
             .select("run_id", "span_id")
             .unique()
