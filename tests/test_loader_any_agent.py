@@ -10,6 +10,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from loader_fuzz import check_damaged_file
 from realdata import DATA, FORMATS, shared_file
 
 import forensics
@@ -131,3 +132,8 @@ def test_file_larger_than_the_sniffing_head(tmp_path: Path) -> None:
     _, df = load(path)
     assert df.height == 5
     assert set(df["run_id"]) == {format((1 << 127) + 12345, "032x")}
+
+
+@pytest.mark.parametrize("path", [HERE / "trace_handoff.json", HERE / "spans.jsonl"] + (sorted((FORMATS / "multiagent_frameworks").glob("any-agent_*")) if FORMATS.exists() else []), ids=lambda p: p.name)
+def test_damaged_files_account_for_every_record(path: Path, tmp_path: Path) -> None:
+    check_damaged_file(path, "any-agent", tmp_path)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from loader_fuzz import check_damaged_file
 from realdata import DATA, FORMATS, shared_file
 
 import forensics
@@ -197,3 +198,8 @@ def test_sniffing_claims_no_other_real_sample() -> None:
         assert (max(scores, key=scores.__getitem__) == "langfuse") == mine, (path, scores)
         if not mine:
             assert scores.get("langfuse", 0.0) == 0.0, (path, scores)
+
+
+@pytest.mark.parametrize("path", [HERE / "traces_list.json", HERE / "observations.jsonl"] + (sorted((FORMATS / "langfuse").glob("*")) if FORMATS.exists() else []), ids=lambda p: p.name)
+def test_damaged_files_account_for_every_record(path: Path, tmp_path: Path) -> None:
+    check_damaged_file(path, "langfuse", tmp_path)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from loader_fuzz import check_damaged_file
 from realdata import DATA, FORMATS, shared_file
 
 import forensics
@@ -235,3 +236,8 @@ def test_sniffing_claims_no_other_real_sample() -> None:
         assert (max(scores, key=scores.__getitem__) == "langsmith") == mine, (path, scores)
         if not mine:
             assert scores.get("langsmith", 0.0) == 0.0, (path, scores)
+
+
+@pytest.mark.parametrize("path", [HERE / "export_nested_child_runs.json", HERE / "ingest_post_patch.json", HERE / "dotted_order_only.jsonl"] + (sorted((FORMATS / "langsmith").glob("*")) if FORMATS.exists() else []), ids=lambda p: p.name)
+def test_damaged_files_account_for_every_record(path: Path, tmp_path: Path) -> None:
+    check_damaged_file(path, "langsmith", tmp_path)

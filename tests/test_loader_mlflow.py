@@ -12,6 +12,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from loader_fuzz import check_damaged_file
 from realdata import DATA, FORMATS
 
 import forensics
@@ -115,3 +116,8 @@ def test_file_larger_than_the_sniffing_head(tmp_path: Path) -> None:
     path.write_text(json.dumps(doc))
     _, df = load(path)
     assert df.height == 5
+
+
+@pytest.mark.parametrize("path", [HERE / "v3_trace.json", HERE / "v2_trace.json", HERE / "traces.jsonl"], ids=lambda p: p.name)
+def test_damaged_files_account_for_every_record(path: Path, tmp_path: Path) -> None:
+    check_damaged_file(path, "mlflow", tmp_path)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from loader_fuzz import check_damaged_file
 from realdata import DATA, FORMATS
 
 import forensics
@@ -135,3 +136,8 @@ def test_file_larger_than_the_sniffing_head(tmp_path: Path) -> None:
     path.write_text(json.dumps(doc))
     result, df = load(path)
     assert (df.height, result.report.files[0].merged) == (11, 1)
+
+
+@pytest.mark.parametrize("path", [HERE / "export.json", HERE / "trace_after_spans.jsonl"], ids=lambda p: p.name)
+def test_damaged_files_account_for_every_record(path: Path, tmp_path: Path) -> None:
+    check_damaged_file(path, "openai-agents", tmp_path)
