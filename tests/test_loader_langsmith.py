@@ -209,6 +209,16 @@ def test_malformed_lines_each_quarantined_with_a_specific_reason() -> None:
                        6: "invalid-dotted-order", 7: "missing-trace-id", 8: "not-a-langsmith-run", 9: "truncated"}
 
 
+def test_malformed_patches_in_a_capture() -> None:
+    result, df = load(HERE / "malformed_capture.json")
+    account = result.report.files[0]
+    # 2 posts + 4 patches: a float id, a patch naming no run, a bad end time merged into its post
+    # (which then cannot become a row), and one good patch.
+    assert (account.records_read, account.rows, account.merged, account.quarantined) == (6, 1, 2, 3)
+    assert df.select("name", "status").rows() == [("root", "ok")]
+    assert sorted(pl.from_arrow(result.quarantine)["reason"]) == ["invalid-id", "invalid-time", "missing-span-id"]
+
+
 def test_truncated_array_keeps_complete_runs() -> None:
     result, df = load(HERE / "truncated_array.json")
     assert df["name"].to_list() == ["complete"]

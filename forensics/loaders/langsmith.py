@@ -58,7 +58,6 @@ _DOTTED_SEGMENT_RE = re.compile(r"^(\d{8}T\d{6})(\d{1,6})Z(.+)$")
 # Keys whose meaning a column holds; everything else goes to attributes.
 _HELD = frozenset({"id", "trace_id", "parent_run_id", "name", "start_time", "end_time", "error",
                    "inputs", "outputs", "child_runs"})
-_USAGE_KEYS = ("prompt_tokens", "completion_tokens", "total_cost")
 
 
 @dataclass
@@ -112,7 +111,11 @@ class LangSmithLoader(Loader):
             else:
                 self._buffer(record, line, runs, by_id, sink)
         for line, patch in patches:
-            key = _patch_key(patch)
+            try:
+                key = _run_key(patch)
+            except RecordError as exc:
+                sink.quarantine(line, exc.reason, exc.detail, patch)
+                continue
             target = by_id.get(key) if key is not None else None
             if target is None:
                 if key is None:
@@ -205,13 +208,6 @@ def _run_key(run: dict[str, Any]) -> str | None:
         return span_id(run.get("id"), "id")
     segments = parse_dotted_order(run.get("dotted_order"))
     return segments[-1][1] if segments else None
-
-
-def _patch_key(patch: dict[str, Any]) -> str | None:
-    try:
-        return _run_key(patch)
-    except RecordError:
-        return None
 
 
 def _merge(target: dict[str, Any], patch: dict[str, Any]) -> None:
