@@ -122,12 +122,12 @@ def test_malformed_records_are_quarantined_with_reasons() -> None:
     reasons = {(q["source_line"], q["reason"]) for q in result.quarantine.to_pylist()}
     assert reasons == {
         (2, "duplicate-start"), (3, "unknown-event"), (4, "missing-span"), (5, "missing-span-id"),
-        (6, "invalid-time"), (7, "not-an-object"), (8, "truncated"),
+        (6, "invalid-time"), (7, "not-an-object"), (8, "invalid-attribute"), (9, "invalid-event"), (10, "truncated"),
     }
     # The end of span_a was cut off: its start is kept as an open span.
     assert result.spans.num_rows == 1
     assert result.spans.to_pylist()[0]["end_time"] is None
-    assert account.records_read == 8 == account.rows + account.quarantined + account.merged
+    assert account.records_read == 10 == account.rows + account.quarantined + account.merged
 
 
 def test_pairing_streams_a_big_shuffled_file(tmp_path: Path) -> None:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import sys
+import uuid
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ from pg import SKIP_REASON, PostgresServer, find_bindir
 T0 = datetime(2025, 6, 1, 12, 0, 0, tzinfo=UTC)
 TRACE_A = "a" * 32
 TRACE_B = "b" * 32
+TYPED_TRACE = uuid.UUID("12345678-1234-5678-1234-567812345678")
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +82,8 @@ def _fill(url: str) -> None:
         "broken", meta, sa.Column("trace_id", sa.String), sa.Column("span_id", sa.String),
         sa.Column("start_time", sa.String), sa.Column("attributes", sa.Text), sa.Column("status_code", sa.String),
     )
+    typed = sa.Table("typed", meta, sa.Column("trace_id", sa.Uuid), sa.Column("span_id", sa.LargeBinary),
+                     sa.Column("cost", sa.Numeric(10, 4)), sa.Column("input_tokens", sa.Numeric(10, 0)))
     engine = sa.create_engine(url)
     meta.create_all(engine)
     t = T0
@@ -126,6 +131,8 @@ def _fill(url: str) -> None:
             {"job": "job-9", "step": "2", "parent_step": "1", "label": "parse", "began": "2025-06-01T12:00:01Z",
              "state": "error"},
         ])
+        conn.execute(typed.insert(), [{"trace_id": TYPED_TRACE, "span_id": bytes.fromhex("00ff00ff00ff00ff"),
+                                       "cost": Decimal("0.0125"), "input_tokens": Decimal(42)}])
         conn.execute(bulk.insert(), [{"trace_id": TRACE_A, "span_id": f"{i:016x}", "seq": i} for i in range(1, 11)])
         conn.execute(broken.insert(), [
             {"trace_id": TRACE_A, "span_id": None, "start_time": None, "attributes": None, "status_code": "OK"},
@@ -218,6 +225,16 @@ def test_home_grown_table_through_a_column_map(db_url: str) -> None:
     two = by_id["0000000000000002"]
     assert (two["parent_id"], two["name"], two["status"]) == ("0000000000000001", "parse", "error")
     assert by_id["0000000000000001"]["start_time"] == T0
+
+
+def test_driver_types_uuid_numeric_bytes(db_url: str) -> None:
+    _, rows, quarantine = _load(db_url, table="typed")
+    assert not quarantine
+    (row,) = rows
+    # PostgreSQL returns a UUID object, SQLite the 32 hex digits it stores: the same id either way.
+    assert uuid.UUID(row["run_id"]) == TYPED_TRACE
+    assert row["span_id"] == "00ff00ff00ff00ff"  # bytea / BLOB as hex
+    assert (row["cost_usd"], row["input_tokens"]) == (0.0125, 42)
 
 
 def test_streams_in_chunks(db_url: str) -> None:

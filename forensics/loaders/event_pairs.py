@@ -121,9 +121,12 @@ def pair_row(start: dict[str, Any] | None, end: dict[str, Any] | None) -> dict[s
     start_span: dict[str, Any] = (start or {}).get("span") or {}
     end_span: dict[str, Any] = (end or {}).get("span") or {}
     span = {**start_span, **end_span}
+    for part in (start_span, end_span):
+        if not isinstance(part.get("attributes") or {}, dict):
+            raise RecordError("invalid-attribute", f"expected `span.attributes` to be an object, found {part['attributes']!r:.60}")
+        if not isinstance(part.get("events") or [], list):
+            raise RecordError("invalid-event", f"expected `span.events` to be a list, found {part['events']!r:.60}")
     attrs = {**(start_span.get("attributes") or {}), **(end_span.get("attributes") or {})}
-    if not isinstance(attrs, dict):
-        raise RecordError("invalid-attribute", f"expected `span.attributes` to be an object, found {attrs!r:.60}")
     events = list(end_span.get("events") or [])
     events = [e for e in start_span.get("events") or [] if e not in events] + events
     row: dict[str, Any] = {

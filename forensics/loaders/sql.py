@@ -29,8 +29,10 @@ the shared OTel/OpenInference conventions. Result columns no span column takes a
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -267,9 +269,21 @@ def _kind(raw: Any) -> str | None:
     return OPENINFERENCE_KINDS.get(text.upper(), text)  # unknown words reach the sink, kept as @kind
 
 
+def _plain(value: Any) -> Any:
+    """Driver types JSON and our converters do not know: UUID (PostgreSQL uuid), Decimal (numeric),
+    bytes (bytea ids)."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    return value
+
+
 def sql_row(record: Mapping[Any, Any], picks: dict[str, str]) -> dict[str, Any]:
     """One result row → one span-table row, through the resolved column picks."""
-    value = {column: record[name] for column, name in picks.items()}
+    value = {column: _plain(record[name]) for column, name in picks.items()}
     start = _when(value.get("start_time"), picks.get("start_time", "start_time"))
     end = _when(value.get("end_time"), picks.get("end_time", "end_time"))
     if end is None and start is not None and value.get("duration_ns") is not None:
