@@ -201,8 +201,12 @@ def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
     """Derive the shared columns and the per-run facts over the whole table at once."""
     df = spans.sort(["run_id", "start_time", "source_line", "span_id"], nulls_last=True, maintain_order=False)
     is_tool = pl.col("kind") == "tool"
+    # Position within the run without a group-by: the table is sorted by run, so it is the row
+    # index minus the index of the run's first row.
+    idx = pl.int_range(pl.len(), dtype=pl.Int64)
+    first_of_run = pl.col("run_id") != pl.col("run_id").shift(1)
     df = df.with_columns(
-        pl.int_range(pl.len(), dtype=pl.Int64).over("run_id").alias("seq"),
+        (idx - pl.when(first_of_run.fill_null(True)).then(idx).forward_fill()).alias("seq"),
         pl.coalesce("start_time", "end_time").alias("t"),
         pl.when(is_tool).then(pl.coalesce("tool", "name")).alias("call_tool"),
         pl.coalesce("tool", "name").alias("step_name"),
@@ -307,11 +311,6 @@ def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
     return Context(spans=df, runs=_run_facts(df), policy=policy)
 
 
-def _last_where(col: str, mask: pl.Expr, keys: list[pl.Expr]) -> pl.Expr:
-    """Within a group: the value of ``col`` on the last row (by ``keys``) where ``mask`` holds."""
-    return pl.col(col).filter(mask).sort_by([k.filter(mask) for k in keys]).last()
-
-
 def _run_facts(df: pl.DataFrame) -> pl.DataFrame:
     """One row per run: times, roots, reported outcome, final answer."""
     root = pl.col("is_root")
@@ -319,8 +318,9 @@ def _run_facts(df: pl.DataFrame) -> pl.DataFrame:
     has_answer = answer_kinds & pl.col("output").is_not_null()
     # The final answer: the output of the answering span that ended last (the root, in a tree;
     # the last message, in a flat conversation).
-    last_key = [pl.col("end_time").fill_null(pl.col("t")), pl.col("seq")]
-    runs = df.group_by("run_id").agg(
+    end_key = pl.col("end_time").fill_null(pl.col("t")).alias("_end")
+    lf = df.lazy()
+    base = lf.group_by("run_id").agg(
         pl.col("session_id").drop_nulls().first(),
         pl.col("source_format").first(),
         pl.col("source_file").first(),
@@ -330,12 +330,6 @@ def _run_facts(df: pl.DataFrame) -> pl.DataFrame:
         root.sum().alias("n_roots"),
         (root & pl.col("end_time").is_null()).any().alias("root_open"),
         (root & (pl.col("status") == "error")).any().alias("root_error"),
-        _last_where("output", root, last_key).alias("root_output"),
-        _last_where("span_id", root, last_key).alias("root_span_id"),
-        # The task the run was given: a restart is given the same task again.
-        _last_where("input", root, last_key).str.replace_all(r"\s+", "").alias("task"),
-        _last_where("output", has_answer, last_key).alias("final_output"),
-        _last_where("span_id", has_answer, last_key).alias("final_span_id"),
         pl.col("span_id").last().alias("last_span_id"),
         pl.col("agent").is_not_null().any().alias("has_agents"),
         # Loaders of sources without clocks synthesise an order and say so; timing rules (backoff
@@ -343,6 +337,29 @@ def _run_facts(df: pl.DataFrame) -> pl.DataFrame:
         pl.col("attributes").str.contains('"time_synthesized"', literal=True).any().alias("synthetic_time"),
         pl.len().alias("span_count"),
     )
+    # The last-ending root and the last-ending answering span, on the (small) filtered rows only.
+    roots = (
+        lf.filter(root)
+        .select("run_id", "seq", end_key, "output", "span_id", "input")
+        .sort("run_id", "_end", "seq")
+        .unique("run_id", keep="last")
+        .select(
+            "run_id",
+            pl.col("output").alias("root_output"),
+            pl.col("span_id").alias("root_span_id"),
+            # The task the run was given: a restart is given the same task again.
+            pl.col("input").str.replace_all(r"\s+", "").alias("task"),
+        )
+    )
+    answers = (
+        lf.filter(has_answer)
+        .select("run_id", "seq", end_key, "output", "span_id")
+        .sort("run_id", "_end", "seq")
+        .unique("run_id", keep="last")
+        .select("run_id", pl.col("output").alias("final_output"), pl.col("span_id").alias("final_span_id"))
+    )
+    base_df, roots_df, answers_df = pl.collect_all([base, roots, answers])
+    runs = base_df.join(roots_df, on="run_id", how="left").join(answers_df, on="run_id", how="left")
     # Where the final answer was first produced: the answering span with the same output that
     # ended first (the model call under the agent that passed its answer up).
     origin = (
