@@ -82,6 +82,8 @@ class OtelClickHouseLoader(Loader):
     description = "OpenTelemetry Collector ClickHouse exporter rows (otel_traces) as JSON, JSON-lines or Parquet"
     sniffs = "rows with TraceId/SpanId and SpanName/ServiceName/SpanAttributes/Duration (any case, snake_case too)"
     suffixes = (".json", ".jsonl", ".ndjson", ".parquet")
+    #: JSONEachRow rows stand alone (a row's children are nested inside it), so a big file splits.
+    splittable = True
 
     def sniff(self, sample: Sample) -> float:
         if sample.is_parquet:
