@@ -32,6 +32,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from ..normalize import as_float, as_int, as_text
@@ -55,6 +56,7 @@ _THREAD_KEYS = ("thread_id", "session_id", "conversation_id")
 # (a CamelCase name, optionally dotted, right before "(" or ": "); "Traceback (most…" is not one.
 _ERROR_TYPE_RE = re.compile(r"^\s*((?:[A-Za-z_]\w*\.)*[A-Z]\w*)(?=\(|:\s|:$)")
 _DOTTED_SEGMENT_RE = re.compile(r"^(\d{8}T\d{6})(\d{1,6})Z(.+)$")
+_LOWER_UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 # Keys whose meaning a column holds; everything else goes to attributes.
 _HELD = frozenset({"id", "trace_id", "parent_run_id", "name", "start_time", "end_time", "error",
                    "inputs", "outputs", "child_runs"})
@@ -205,7 +207,7 @@ def _flatten(record: Any) -> Iterator[tuple[Any, str | None, str | None]]:
 
 def _run_key(run: dict[str, Any]) -> str | None:
     if run.get("id") is not None:
-        return span_id(run.get("id"), "id")
+        return _id(run.get("id"), "id")
     segments = parse_dotted_order(run.get("dotted_order"))
     return segments[-1][1] if segments else None
 
@@ -233,33 +235,50 @@ def parse_dotted_order(value: Any) -> list[tuple[int, str]]:
         return []
     if not isinstance(value, str):
         raise RecordError("invalid-dotted-order", f"`dotted_order`: expected a string, found {type(value).__name__}")
-    out: list[tuple[int, str]] = []
-    for segment in value.split("."):
-        match = _DOTTED_SEGMENT_RE.match(segment)
-        if not match:
-            raise RecordError("invalid-dotted-order",
-                              f"`dotted_order`: expected segments like 20240101T000000000000Z<run uuid>, found {segment!r:.80}")
-        stamp, micros, run = match.groups()
-        try:
-            base = datetime.strptime(stamp, "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
-        except ValueError:
-            raise RecordError("invalid-dotted-order", f"`dotted_order`: {stamp!r} is not a date and time") from None
-        ns = int(base.timestamp()) * 1_000_000_000 + int(micros.ljust(6, "0")) * 1_000
-        out.append((ns, span_id(run, "dotted_order") or run))
-    return out
+    return [_dotted_segment(segment) for segment in value.split(".")]
+
+
+@lru_cache(maxsize=1 << 16)
+def _dotted_segment(segment: str) -> tuple[int, str]:
+    # Cached: every run repeats all its ancestors' segments, so a deep trace parses each once.
+    match = _DOTTED_SEGMENT_RE.match(segment)
+    if not match:
+        raise RecordError("invalid-dotted-order",
+                          f"`dotted_order`: expected segments like 20240101T000000000000Z<run uuid>, found {segment!r:.80}")
+    stamp, micros, run = match.groups()
+    try:
+        base = datetime(int(stamp[0:4]), int(stamp[4:6]), int(stamp[6:8]), int(stamp[9:11]), int(stamp[11:13]),
+                        int(stamp[13:15]), tzinfo=UTC)
+    except ValueError:
+        raise RecordError("invalid-dotted-order", f"`dotted_order`: {stamp!r} is not a date and time") from None
+    ns = int(base.timestamp()) * 1_000_000_000 + int(micros.ljust(6, "0")) * 1_000
+    return ns, _id(run, "dotted_order") or run
+
+
+def _trace(value: Any, label: str) -> str | None:
+    if type(value) is str and len(value) == 36 and _LOWER_UUID_RE.match(value):
+        return value
+    return trace_id(value, label)
+
+
+def _id(value: Any, label: str) -> str | None:
+    """A run id: canonical lowercase UUIDs (nearly all of LangSmith's) skip the general converter."""
+    if type(value) is str and len(value) == 36 and _LOWER_UUID_RE.match(value):
+        return value
+    return span_id(value, label)
 
 
 def run_row(pending: _Run, by_id: dict[str, _Run]) -> dict[str, Any]:
     run = pending.record
     dotted = parse_dotted_order(run.get("dotted_order"))
-    own = span_id(run.get("id"), "id") or (dotted[-1][1] if dotted else None)
+    own = _id(run.get("id"), "id") or (dotted[-1][1] if dotted else None)
     if own is None:
         raise RecordError("missing-span-id", "expected a run `id` (or a `dotted_order` ending in it), found neither")
-    parent = span_id(run.get("parent_run_id"), "parent_run_id") or span_id(pending.nested_parent, "child_runs parent")
+    parent = _id(run.get("parent_run_id"), "parent_run_id") or _id(pending.nested_parent, "child_runs parent")
     if parent is None and len(dotted) >= 2:
         parent = dotted[-2][1]
-    run_id = (trace_id(run.get("trace_id"), "trace_id") or (dotted[0][1] if dotted else None)
-              or trace_id(pending.nested_trace, "child_runs trace") or _trace_by_parents(own, parent, by_id))
+    run_id = (_trace(run.get("trace_id"), "trace_id") or (dotted[0][1] if dotted else None)
+              or _trace(pending.nested_trace, "child_runs trace") or _trace_by_parents(own, parent, by_id))
     if run_id is None:
         raise RecordError("missing-trace-id",
                           f"run {own} has a parent ({parent}) but no `trace_id` or `dotted_order`, and its ancestry "
