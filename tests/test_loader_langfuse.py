@@ -70,7 +70,9 @@ def test_crewai_export_kinds_agent_and_usage() -> None:
     # By hand: the trace + 6 observations (5 SPAN, 1 GENERATION); the SPAN Task._execute_core is
     # an OpenInference AGENT in its metadata, Crew.kickoff a CHAIN, the rest have no kind.
     assert df.height == 7
+    assert set(df["run_id"]) == {"a287bb31e317433610d8827617471140"}
     assert Counter(df["kind"]) == {"chain": 5, "agent": 1, "llm": 1}
+    assert set(df["agent"].drop_nulls()) == {"Task._execute_core"}
     rows = by_id(df)
     assert rows["a8bf77474d6f9a1d"]["kind"] == "agent"
     assert rows["a8bf77474d6f9a1d"]["agent"] == "Task._execute_core"
@@ -92,7 +94,9 @@ def test_openai_agents_export_agents_tool_and_generations() -> None:
     _, df = load(shared_file("langfuse/langfuse_openai-agents-2025-09-30.trace.json"))
     # By hand: trace + AGENT "Agent workflow" <- AGENT "Hello world" <- 2 GENERATION "response" + TOOL get_weather.
     assert df.height == 6
+    assert set(df["run_id"]) == {"fee618f96dc31e0ca38b2f7b26eb8b29"}
     assert Counter(df["kind"]) == {"chain": 1, "agent": 2, "llm": 2, "tool": 1}
+    assert df.filter(pl.col("kind") == "tool")["tool"].to_list() == ["get_weather"]
     rows = by_id(df)
     tool = rows["5b99c3e3411ed17b"]
     assert (tool["tool"], tool["agent"], tool["input"], tool["output"]) == (
