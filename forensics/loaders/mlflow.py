@@ -190,7 +190,9 @@ def span_row(span: Any, trace: dict[str, Any]) -> dict[str, Any]:
 
 
 def _v3(span: dict[str, Any]) -> dict[str, Any]:
-    status = _dict(span.get("status"))
+    raw_status = span.get("status")
+    # {code, message} in MLflow 3; a bare code string in some hand-rolled exports.
+    status = {"code": raw_status} if isinstance(raw_status, str) else _dict(raw_status)
     row: dict[str, Any] = {
         "run_id": trace_id(span.get("trace_id"), "trace_id"),
         "span_id": span_id(span.get("span_id"), "span_id"),
