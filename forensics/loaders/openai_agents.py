@@ -21,7 +21,7 @@ mcp_tools (tool ``mcp_list_tools``), transcription/speech (llm), speech_group (c
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..normalize import as_int, as_text
@@ -195,23 +195,46 @@ def span_row(span: dict[str, Any], traces: dict[str, tuple[int, dict[str, Any]]]
     return row
 
 
+def _agent(data: dict[str, Any], row: dict[str, Any]) -> None:
+    row["agent"] = row["name"]
+
+
+def _function(data: dict[str, Any], row: dict[str, Any]) -> None:
+    row["tool"] = row["name"]
+
+
+def _handoff(data: dict[str, Any], row: dict[str, Any]) -> None:
+    row["name"] = "handoff"
+    row["agent"] = as_text(data.get("from_agent"))  # the agent handing off owns the span
+    row["handoff_to"] = as_text(data.get("to_agent"))
+
+
+def _turn(data: dict[str, Any], row: dict[str, Any]) -> None:
+    inner = data.get("data")
+    row["agent"] = as_text(inner.get("agent_name")) if isinstance(inner, dict) else None
+
+
+def _mcp_tools(data: dict[str, Any], row: dict[str, Any]) -> None:
+    row["name"] = "mcp_tools"
+    row["tool"] = "mcp_list_tools"
+    row["input"] = as_text(data.get("server"))
+    row["output"] = as_text(data.get("result"))
+
+
+#: What each span_data type says beyond the common fields.
+_TYPE_FIELDS: dict[str, Callable[[dict[str, Any], dict[str, Any]], None]] = {
+    "agent": _agent,
+    "function": _function,
+    "handoff": _handoff,
+    "turn": _turn,
+    "mcp_tools": _mcp_tools,
+}
+
+
 def _by_type(type_: str, data: dict[str, Any], row: dict[str, Any]) -> None:
-    if type_ == "agent":
-        row["agent"] = row["name"]
-    elif type_ == "function":
-        row["tool"] = row["name"]
-    elif type_ == "handoff":
-        row["name"] = "handoff"
-        row["agent"] = as_text(data.get("from_agent"))
-        row["handoff_to"] = as_text(data.get("to_agent"))
-    elif type_ == "turn":
-        inner = data.get("data")
-        row["agent"] = as_text(inner.get("agent_name")) if isinstance(inner, dict) else None
-    elif type_ == "mcp_tools":
-        row["name"] = "mcp_tools"
-        row["tool"] = "mcp_list_tools"
-        row["input"] = as_text(data.get("server"))
-        row["output"] = as_text(data.get("result"))
+    fill = _TYPE_FIELDS.get(type_)
+    if fill is not None:
+        fill(data, row)
     usage = data.get("usage")
     if isinstance(usage, dict):
         row["input_tokens"] = field_value("invalid-value", "usage.input_tokens", as_int,
