@@ -19,24 +19,30 @@ def dangling_handoffs(ctx: Context) -> pl.DataFrame:
         handoffs = s.filter(
             pl.col("target_norm").is_not_null() & (pl.col("target_norm") != "") & ~pl.col("to_human")
         )
-        work = s.filter(pl.col("agent_norm").is_not_null()).select(
-            "scope_key",
-            pl.col("agent_norm").alias("target_norm"),
-            pl.col("run_id").alias("w_run"),
-            pl.col("seq").alias("w_seq"),
-            pl.col("t").alias("w_t"),
+        # Each agent's activity per run, aggregated first (a handoff is then matched against a
+        # few rows per run, not every span of the target).
+        work = (
+            s.filter(pl.col("agent_norm").is_not_null())
+            .group_by("scope_key", "run_id", "agent_norm")
+            .agg(
+                pl.col("seq").max().alias("w_seq"),
+                pl.col("t").min().alias("w_first"),
+                pl.col("t").max().alias("w_last"),
+            )
+            .rename({"run_id": "w_run", "agent_norm": "target_norm"})
         )
         received = (
             handoffs.select("scope_key", "run_id", "span_id", "seq", "t", "target_norm")
             .join(work, on=["scope_key", "target_norm"])
             .filter(
                 ((pl.col("w_run") == pl.col("run_id")) & (pl.col("w_seq") > pl.col("seq")))
-                # Picked up by another run of the session, promptly (within the stall threshold):
-                # a later, separate request that happens to use the same agent is not a receipt.
+                # Picked up by another run of the session, promptly (its work on it overlaps the
+                # stall window after the handoff): a later, separate request that happens to use
+                # the same agent is not a receipt.
                 | (
                     (pl.col("w_run") != pl.col("run_id"))
-                    & (pl.col("w_t") >= pl.col("t"))
-                    & ((pl.col("w_t") - pl.col("t")).dt.total_milliseconds() <= window_ms)
+                    & (pl.col("w_last") >= pl.col("t"))
+                    & ((pl.col("w_first") - pl.col("t")).dt.total_milliseconds() <= window_ms)
                 )
             )
             .select("run_id", "span_id")

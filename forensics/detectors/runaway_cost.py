@@ -24,9 +24,22 @@ class BudgetExceeded(Detector):
         tok_budget = pol.max_tokens_per_run or None
         cost_budget = pol.max_cost_usd_per_run or None
         tokens = pl.col("input_tokens").fill_null(0) + pl.col("output_tokens").fill_null(0)
-        s = ctx.spans.lazy().with_columns(
-            tokens.cum_sum().over("run_id").alias("cum_tokens"),
-            pl.col("cost_usd").fill_null(0.0).cum_sum().over("run_id").alias("cum_cost"),
+        cost = pl.col("cost_usd").fill_null(0.0)
+        # Running totals only for the runs whose totals are over a budget (usually few).
+        over_total = pl.lit(False)
+        if tok_budget:
+            over_total = over_total | (tokens.sum() > tok_budget)
+        if cost_budget:
+            over_total = over_total | (cost.sum() > cost_budget)
+        spenders = ctx.spans.lazy().group_by("run_id").agg(over_total.alias("over")).filter(pl.col("over"))
+        s = (
+            ctx.spans.lazy()
+            .join(spenders.select("run_id"), on="run_id", how="semi")
+            .sort("run_id", "seq")
+            .with_columns(
+                tokens.cum_sum().over("run_id").alias("cum_tokens"),
+                pl.col("cost_usd").fill_null(0.0).cum_sum().over("run_id").alias("cum_cost"),
+            )
         )
         over_tok = (pl.col("cum_tokens") > tok_budget) if tok_budget else pl.lit(False)
         over_cost = (pl.col("cum_cost") > cost_budget) if cost_budget else pl.lit(False)

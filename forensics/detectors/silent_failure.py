@@ -140,17 +140,22 @@ class ClaimedButNotDone(Detector):
 
             return empty_findings()
         tools = ctx.spans.lazy().filter(pl.col("kind") == "tool")
+        # Which claim each distinct tool name can satisfy: patterns run over a few hundred
+        # names, not every span.
+        names = (
+            tools.select("call_tool")
+            .unique()
+            .with_columns(
+                *[pl.col("call_tool").str.contains(c.tool).alias(f"m_{i}") for i, c in enumerate(claims)]
+            )
+        )
+        tools = tools.join(names, on="call_tool", how="left", nulls_equal=True, maintain_order="left")
         # One column per policy claim (a handful), computed over every run at once.
         evidence = tools.group_by("run_id").agg(
+            *[(pl.col(f"m_{i}") & pl.col("succeeded")).any().alias(f"done_{i}") for i in range(len(claims))],
             *[
-                (pl.col("call_tool").str.contains(c.tool) & pl.col("succeeded")).any().alias(f"done_{i}")
-                for i, c in enumerate(claims)
-            ],
-            *[
-                pl.col("span_id")
-                .filter(pl.col("call_tool").str.contains(c.tool) & ~pl.col("succeeded"))
-                .alias(f"tried_{i}")
-                for i, c in enumerate(claims)
+                pl.col("span_id").filter(pl.col(f"m_{i}") & ~pl.col("succeeded")).alias(f"tried_{i}")
+                for i in range(len(claims))
             ],
         )
         runs = (
