@@ -629,8 +629,9 @@ def _lf_observation(run: Run, s: Span) -> dict[str, Any]:
 
 def _lf_records(run: Run) -> list[dict[str, Any]]:
     root = run.root
-    ends = [s.end_ns for s in run.spans]
-    last = None if any(e is None for e in ends) else max(e for e in ends if e is not None)
+    # Langfuse derives a trace's latency from its observations' times: the latest start or end
+    # minus the earliest start, so an observation that never ended does not make it null.
+    last = max(max(s.start_ns, s.end_ns or 0) for s in run.spans)
     trace = {
         "id": run.run_id,
         "projectId": _LF_PROJECT,
@@ -647,11 +648,11 @@ def _lf_records(run: Run) -> list[dict[str, Any]]:
         "input": root.input,
         "output": root.output,
         "createdAt": iso_ms_z(root.start_ns),
-        "updatedAt": iso_ms_z(last or root.start_ns),
+        "updatedAt": iso_ms_z(last),
         "metadata": "{}",
         "scores": [],
         "corrections": [],
-        "latency": None if last is None else round((last - root.start_ns) / 1e9, 3),
+        "latency": round((last - min(s.start_ns for s in run.spans)) / 1e9, 3),
     }
     return [{"trace": trace, "observations": [_lf_observation(run, s) for s in run.spans]}]
 
