@@ -24,11 +24,12 @@ handoff: a handoff is only recorded when one was taken, by a ``handoff`` span (`
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
-from ..normalize import as_int, as_text
+from ..normalize import as_int, as_text, norm_id, to_ns
 from .base import Loader, Sample, Source, SpanSink
-from .otel_common import RecordError, field_value, finish_row, span_id, status_of, time_ns, trace_id
+from .otel_common import RecordError, field_value, finish_row, status_of
 
 #: RAAF's own attribute keys → columns, first present wins (the OTel/OpenInference keys go
 #: through semconv afterwards).
@@ -99,6 +100,28 @@ class EventPairsLoader(Loader):
             sink.add(row, start_line)
 
 
+# A trace id, a parent id and a second-resolution time repeat on many lines: normalise each
+# distinct value once (bench/bench_event_pairs.py: a third of the per-line cost otherwise).
+_norm_id_cached = lru_cache(maxsize=1 << 16)(norm_id)
+_to_ns_cached = lru_cache(maxsize=1 << 16)(to_ns)
+
+
+def _id(value: Any, label: str, width: str) -> str | None:
+    try:
+        if isinstance(value, str):
+            return _norm_id_cached(value, width)
+        return norm_id(value, width)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise RecordError("invalid-id", f"`{label}`: {exc}") from None
+
+
+def _time(value: Any, label: str) -> int | None:
+    try:
+        return _to_ns_cached(value) if isinstance(value, str) else to_ns(value)
+    except ValueError as exc:
+        raise RecordError("invalid-time", f"`{label}`: {exc}") from None
+
+
 def _check(record: Any) -> tuple[str, dict[str, Any], tuple[str | None, str]]:
     if not isinstance(record, dict):
         raise RecordError("not-an-object", f"expected a {{event, timestamp, span}} object, found {type(record).__name__}")
@@ -130,13 +153,13 @@ def pair_row(start: dict[str, Any] | None, end: dict[str, Any] | None) -> dict[s
     events = list(end_span.get("events") or [])
     events = [e for e in start_span.get("events") or [] if e not in events] + events
     row: dict[str, Any] = {
-        "run_id": trace_id(span.get("trace_id"), "span.trace_id"),
-        "span_id": span_id(span.get("span_id"), "span.span_id"),
-        "parent_id": span_id(span.get("parent_id"), "span.parent_id"),
+        "run_id": _id(span.get("trace_id"), "span.trace_id", "trace"),
+        "span_id": _id(span.get("span_id"), "span.span_id", "span"),
+        "parent_id": _id(span.get("parent_id"), "span.parent_id", "span"),
         "name": as_text(span.get("name")),
         "kind": as_text(span.get("kind")),
-        "start_time": time_ns(span.get("start_time") or (start or {}).get("timestamp"), "span.start_time"),
-        "end_time": time_ns(end_span.get("end_time") or (end or {}).get("timestamp"), "span.end_time") if end else None,
+        "start_time": _time(span.get("start_time") or (start or {}).get("timestamp"), "span.start_time"),
+        "end_time": _time(end_span.get("end_time") or (end or {}).get("timestamp"), "span.end_time") if end else None,
         "status": status_of(end_span.get("status")) if end else "unset",
     }
     rest: dict[str, Any] = {}
@@ -150,7 +173,7 @@ def pair_row(start: dict[str, Any] | None, end: dict[str, Any] | None) -> dict[s
     if row["status"] == "error":
         row["error_message"] = as_text(attrs.pop("status.description", None))
     typed_events = [
-        {"name": e.get("name"), "time": time_ns(e.get("timestamp"), "span.events.timestamp"),
+        {"name": e.get("name"), "time": _time(e.get("timestamp"), "span.events.timestamp"),
          "attributes": e.get("attributes") or {}}
         for e in events if isinstance(e, dict)
     ]
