@@ -416,3 +416,24 @@ def test_unknown_format_and_zero_runs_are_input_errors(tmp_path: Path) -> None:
         generate(5, tmp_path / "x", format="parquet")
     with pytest.raises(InputError, match="n_runs is 0"):
         generate(0, tmp_path / "x")
+
+
+@pytest.mark.parametrize("fmt", sorted(WRITERS))
+def test_generated_traffic_loads_with_sniffing_and_holds_every_labelled_span(fmt: str, tmp_path: Path) -> None:
+    from forensics.load import load
+    from forensics.loaders import registry
+    from forensics.normalize import norm_id
+
+    if fmt not in registry.names():
+        pytest.skip(f"the `{fmt}` loader is not registered yet")
+    out = tmp_path / f"g.{WRITERS[fmt].suffix}"
+    labels = _labels(generate(90, out, format=fmt, mix={d: 0.03 for d in INJECTABLE}, seed=12))
+    result = load(out)
+    assert result.quarantine.num_rows == 0
+    assert set(result.spans.column("source_format").to_pylist()) == {fmt}
+    pairs = set(zip(result.spans.column("run_id").to_pylist(), result.spans.column("span_id").to_pylist(), strict=True))
+    runs = {r for r, _ in pairs}
+    assert {norm_id(row["run_id"]) for row in labels} <= runs
+    for row in labels:
+        if row["decisive_span_id"]:
+            assert (norm_id(row["run_id"]), norm_id(row["decisive_span_id"])) in pairs
