@@ -121,6 +121,11 @@ def test_list_of_traces_types_levels_events_and_otel_metadata() -> None:
     rows = by_id(df)
     run1 = "7f3c9a1e2b4d4e6f8a0b1c2d3e4f5a6b"
     assert rows[run1]["kind"] == "chain"  # the trace root stays a chain whatever its metadata says
+    # "postprocess" never ended, so the trace has not either, whatever its latency (6.5 s) says.
+    assert (rows[run1]["end_time"], rows[run1]["status"]) == (None, "unset")
+    assert json.loads(rows[run1]["attributes"])["latency"] == 6.5
+    run2 = rows["8e4d0b2f3c5e4f708192a3b4c5d6e7f8"]
+    assert (run2["end_time"], run2["status"]) == (ns("2025-05-10T09:05:02.000Z"), "ok")
     assert json.loads(rows[run1]["attributes"])["openinference.span.kind"] == "AGENT"
     planner = rows["a000000000000001"]
     assert (planner["kind"], planner["agent"], planner["parent_id"]) == ("agent", "order_planner", run1)

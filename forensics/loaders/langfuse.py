@@ -4,7 +4,10 @@ observation lists.
 
 The trace becomes the root span of its run (``span_id`` = trace id, kind ``chain``) and every
 observation with no ``parentObservationId`` hangs under it, so a run always has one root that
-carries the trace's name, input/output, ``sessionId`` (the session) and ``userId``/tags.
+carries the trace's name, input/output, ``sessionId`` (the session) and ``userId``/tags. Langfuse
+traces have no status: the root ends at ``timestamp + latency`` and is ok, unless an observation
+is still open — Langfuse computes a latency for open traces too — then the root is open (no end,
+status unset) and the latency stays in attributes.
 
 Observation ``type`` gives the kind (GENERATION/EMBEDDING → llm, SPAN → chain, EVENT → event,
 AGENT, TOOL, CHAIN, RETRIEVER, EVALUATOR → chain, GUARDRAIL). A plain SPAN is Langfuse's generic
@@ -97,8 +100,12 @@ class LangfuseLoader(Loader):
                                 f"expected `observations` to be a list, found {type(observations).__name__}", observations)
             observations = inline if isinstance(inline, list) and all(isinstance(o, dict) for o in inline) else []
         root: str | None = None
+        # Langfuse computes a trace's latency even while an observation is still open: such a
+        # trace has not ended (an EVENT has no end by design and does not count).
+        still_open = any(isinstance(o, dict) and o.get("endTime") is None and str(o.get("type", "")).upper() != "EVENT"
+                         for o in observations)
         try:
-            row = trace_row(trace, extra, repeated=bool(observations) and inline is not None)
+            row = trace_row(trace, extra, repeated=bool(observations) and inline is not None, still_open=still_open)
         except RecordError as exc:
             sink.quarantine(line, exc.reason, exc.detail, trace)
         else:
@@ -155,13 +162,14 @@ def split_metadata(value: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     return dict(attrs), extras
 
 
-def trace_row(trace: dict[str, Any], extra: dict[str, Any], repeated: bool) -> dict[str, Any]:
+def trace_row(trace: dict[str, Any], extra: dict[str, Any], repeated: bool, still_open: bool = False) -> dict[str, Any]:
     run = trace_id(trace.get("id"), "trace.id")
     if run is None:
         raise RecordError("missing-run-id", "expected `trace.id`, found none. Hint: every Langfuse trace has an id")
     start = time_ns(trace.get("timestamp"), "trace.timestamp")
     latency = _number("trace.latency", trace.get("latency"))
-    end = start + int(round(latency * 1e9)) if start is not None and latency is not None else None
+    ended = start is not None and latency is not None and not still_open
+    end = start + int(round(latency * 1e9)) if ended and start is not None and latency is not None else None
     row: dict[str, Any] = {
         "run_id": run,
         "span_id": run,
