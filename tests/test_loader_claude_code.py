@@ -124,3 +124,25 @@ def test_real_file_cut_short_keeps_every_record_accounted(tmp_path: Path, cut: i
     assert account.records_read == account.rows + account.quarantined + account.merged
     assert [q["reason"] for q in result.quarantine.to_pylist()] == ["truncated"]
     assert result.quarantine.to_pylist()[0]["source_line"] == data.count(b"\n") + 1
+
+
+def test_newer_files_opening_with_bookkeeping_lines(tmp_path: Path) -> None:
+    path = tmp_path / "session.jsonl"
+    lines = [
+        {"type": "file-history-snapshot", "messageId": "m0", "isSnapshotUpdate": False,
+         "snapshot": {"messageId": "m0", "trackedFileBackups": {}, "timestamp": "2025-09-01T08:00:01Z"}},
+        {"type": "queue-operation", "operation": "enqueue", "timestamp": "2025-09-01T08:00:00Z",
+         "content": "fix it", "sessionId": "s9"},
+        {"type": "user", "timestamp": "2025-09-01T08:00:02Z", "parentUuid": None, "isSidechain": False,
+         "sessionId": "s9", "uuid": "u1", "message": {"role": "user", "content": "fix it"}},
+    ]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    result = forensics.load(path)
+    assert result.report.files[0].format == "claude-code"
+    rows = _rows(result)
+    assert {r["run_id"] for r in rows.values()} == {"s9"}
+    assert rows["queue-operation:2"]["kind"] == "event"
+    # The snapshot comes before any session id: it belongs to the file's first session.
+    snapshot = rows["file-history-snapshot:1"]
+    assert snapshot["start_time"].isoformat() == "2025-09-01T08:00:01+00:00"  # its time sits in the snapshot
+    assert rows["u1"]["kind"] == "human"

@@ -57,9 +57,9 @@ def test_quirks() -> None:
     result = forensics.load(DATA / "quirks.json")
     account = result.report.files[0]
     assert account.format == "openhands"
-    assert (account.rows, account.merged, account.quarantined) == (11, 4, 0)
+    assert (account.rows, account.merged, account.quarantined) == (12, 4, 0)
     rows = _rows(result)
-    assert Counter(r["kind"] for r in rows.values()) == {"human": 1, "event": 3, "tool": 5, "handoff": 1, "llm": 1}
+    assert Counter(r["kind"] for r in rows.values()) == {"human": 1, "event": 4, "tool": 5, "handoff": 1, "llm": 1}
     bash = rows["2"]  # closed by observation 3, exit code 1
     assert (bash["tool"], bash["status"], bash["error_type"], bash["output"]) == (
         "execute_bash", "error", "exit_code=1", "1 failed")
@@ -79,7 +79,11 @@ def test_quirks() -> None:
     assert (rows["12"]["kind"], rows["12"]["parent_id"]) == ("event", "99")  # cause outside the file
     assert (rows["14"]["kind"], rows["14"]["parent_id"]) == ("event", "2")  # a second observation of 2
     assert rows["1"]["kind"] == "event" and rows["1"]["agent"] is None
-    assert sorted(k for k, r in rows.items() if r["status"] == "error") == ["2", "5"]
+    # The controller stopping the agent on an error is an error event.
+    stopped = rows["15"]
+    assert (stopped["status"], stopped["error_type"], stopped["error_message"]) == (
+        "error", "agent_state_error", "RuntimeError: agent got stuck in a loop")
+    assert sorted(k for k, r in rows.items() if r["status"] == "error") == ["15", "2", "5"]
 
 
 def test_evaluation_output_lines_are_runs() -> None:

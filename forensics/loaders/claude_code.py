@@ -65,6 +65,8 @@ class ClaudeCodeLoader(Loader):
             return 0.9
         if kind == "file-history-snapshot" and "messageId" in first:
             return 0.9
+        if kind == "queue-operation" and "sessionId" in first:
+            return 0.9  # newer Claude Code files can open with a queued prompt
         return 0.0
 
     def read(self, source: Source, sink: SpanSink) -> None:
@@ -79,6 +81,8 @@ class _Reader:
         self.sink = sink
         self.file_run = os.path.splitext(os.path.basename(source.path.removesuffix(".gz")))[0]
         self.session: str | None = None
+        #: The first session of the file: bookkeeping lines before any id belong to it.
+        self.first_session: str | None = None
         #: tool_use id → (line, row): tool spans waiting for their result.
         self.pending: dict[str, tuple[int, dict[str, Any]]] = {}
         #: Task prompt text → (subagent type, Task span id).
@@ -87,6 +91,7 @@ class _Reader:
         self.seen: dict[str, tuple[str, str, int | None]] = {}
         self.usage_owner: dict[str, str] = {}
         self.summaries: list[tuple[int, dict[str, Any]]] = []
+        self.deferred: list[tuple[int, dict[str, Any]]] = []
 
     def read(self) -> None:
         for line, record in self.source.records():
@@ -103,6 +108,13 @@ class _Reader:
             self.sink.add(row, line)
         for line, record in self.summaries:
             self._summary(line, record)
+        first_session = self.first_session
+        for line, record in self.deferred:
+            self.session = first_session
+            try:
+                self._bookkeeping(line, record, at_end=True)
+            except RecordError as exc:
+                self.sink.quarantine(line, exc.reason, exc.detail, record)
 
     # -- one line ---------------------------------------------------------------------------
 
@@ -127,6 +139,7 @@ class _Reader:
             raise RecordError("invalid-message", "expected `message.content` to be text or a list of content-block objects")
         session = as_text(record.get("sessionId")) or self.session or self.file_run
         self.session = session
+        self.first_session = self.first_session or session
         start = time_ns(record.get("timestamp"), "timestamp")
         parent = as_text(record.get("parentUuid"))
         agent, parent = self._agent(record, blocks, parent)
@@ -291,11 +304,18 @@ class _Reader:
         }
         self.sink.add(row, line)
 
-    def _bookkeeping(self, line: int, record: dict[str, Any]) -> None:
+    def _bookkeeping(self, line: int, record: dict[str, Any], at_end: bool = False) -> None:
         kind = as_text(record.get("type"))
         if kind is None:
             raise RecordError("unknown-message-type", "expected `type` user/assistant/system/summary, found none")
-        session = as_text(record.get("sessionId")) or self.session or self.file_run
+        own = as_text(record.get("sessionId"))
+        if own is not None:
+            self.session = own
+            self.first_session = self.first_session or own
+        elif self.session is None and not at_end:
+            self.deferred.append((line, record))  # a snapshot before any session id: wait for one
+            return
+        session = own or self.session or self.file_run
         snapshot = record.get("snapshot")
         raw_time = record.get("timestamp")
         if raw_time is None and isinstance(snapshot, dict):

@@ -14,7 +14,8 @@ call is one span with a duration, as in every other format. Observations with no
 close (state changes, a second observation of the same action, a cause outside the file) are
 ``event`` spans of their own, parented to their cause.
 
-Status: an ``error`` observation (ErrorObservation) makes the span an error; so does a command
+Status: an ``error`` observation (ErrorObservation) makes the span an error, and so does an
+``agent_state_changed`` to ``error`` (the controller stopping the agent; ``extras.reason``); so does a command
 whose ``extras.metadata.exit_code`` (older files: ``extras.exit_code``) is a non-zero code
 (``-1`` means "no exit code yet", not a failure). Actions that never get an observation (agent
 ``message``, ``finish``, ``system``, ``reject``, state changes) are instants (end = start);
@@ -240,6 +241,9 @@ def _observation_error(observation: str, event: dict[str, Any]) -> tuple[str | N
     if observation == "error":
         return "ErrorObservation", content
     extras = event.get("extras")
+    if observation == "agent_state_changed" and isinstance(extras, dict) and extras.get("agent_state") == "error":
+        # The controller stopped the agent on an error (the reason is the exception text).
+        return "agent_state_error", as_text(extras.get("reason")) or content
     if observation == "run" and isinstance(extras, dict):
         metadata = extras.get("metadata")
         code = metadata.get("exit_code") if isinstance(metadata, dict) else extras.get("exit_code")
