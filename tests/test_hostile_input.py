@@ -118,3 +118,12 @@ def test_a_record_with_a_million_attributes(tmp_path: Path) -> None:
     assert result.spans.num_rows == 2
     assert _reasons(result) == {2: "too-many-attributes"}
     assert "1,000,000 attributes" in result.quarantine["detail"][0].as_py()
+
+
+def test_last_line_cut_inside_a_string_is_truncated_not_invalid(tmp_path: Path) -> None:
+    cut = _good(2)[:40]  # ends inside the "name" value
+    assert cut.count(b'"') % 2 == 1
+    path = tmp_path / "cut.jsonl"
+    path.write_bytes(_good(1) + b"\n" + cut + b"\n")
+    result = _load(path)
+    assert _reasons(result) == {2: "truncated"}

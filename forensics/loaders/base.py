@@ -557,6 +557,14 @@ def _is_truncation(tail: str) -> bool:
 
 def _json_error(line: bytes, exc: orjson.JSONDecodeError, is_last: bool) -> tuple[str, str]:
     """A specific reason and detail for a line that does not parse."""
+    stripped = line.rstrip(b"\r\n")
+    if stripped != line:
+        # A line cut inside a string reports its newline as a control character; judge it without.
+        try:
+            orjson.loads(stripped)
+        except orjson.JSONDecodeError as bare:
+            exc = bare
+        line = stripped
     try:
         line.decode("utf-8")
     except UnicodeDecodeError as err:
