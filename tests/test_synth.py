@@ -56,6 +56,21 @@ def test_same_seed_same_bytes_different_seed_different_bytes(tmp_path: Path) -> 
     assert a.read_bytes() != c.read_bytes()
 
 
+@pytest.mark.parametrize("fmt", ["otel-sdk-json", "langsmith"])
+def test_worker_processes_write_the_same_bytes(fmt: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import forensics.synth.generator as gen
+
+    monkeypatch.setattr(gen, "CHUNK_RUNS", 40)  # the plan is cut in the parent: 150 runs, 4 chunks
+    one, two = tmp_path / "1" / "n.json", tmp_path / "2" / "n.json"
+    generate(150, one, format=fmt, seed=21)
+    generate(150, two, format=fmt, seed=21, workers=2)
+    assert one.read_bytes() == two.read_bytes()
+    assert labels_path_for(one).read_bytes() == labels_path_for(two).read_bytes()
+    assert len(_labels(labels_path_for(one))) == 150
+    if fmt == "langsmith":
+        assert len({r["trace_id"] for r in orjson.loads(one.read_bytes())}) == 150
+
+
 def test_gzip_output_is_deterministic_and_holds_the_same_lines(tmp_path: Path) -> None:
     plain, gz1, gz2 = tmp_path / "p.jsonl", tmp_path / "g1" / "n.jsonl.gz", tmp_path / "g2" / "n.jsonl.gz"
     generate(80, plain, seed=9)

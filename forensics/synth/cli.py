@@ -27,9 +27,12 @@ def synth(
         ),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same bytes.")] = 0,
+    workers: Annotated[
+        int, typer.Option("--workers", help="Processes rendering chunks (the output bytes do not depend on it).")
+    ] = 1,
 ) -> None:
     """Generate labeled multi-agent traffic with failures injected in their real shapes."""
     started = time.perf_counter()
-    labels = generate(n_runs, out, format=format, mix=mix, seed=seed)
+    labels = generate(n_runs, out, format=format, mix=mix, seed=seed, workers=workers)
     seconds = time.perf_counter() - started
     typer.echo(f"wrote {n_runs} runs to {out} in {seconds:.1f} s; labels: {labels}")

@@ -610,21 +610,51 @@ def _label_repeated_side_effects(earlier: Run, redo: _Built) -> None:
                           f"{story} It repeated {again[0].tool} with the same arguments.")
 
 
-def _runs(n_runs: int, mix: dict[str, float], seed: int) -> Iterator[_Built]:
-    rng = random.Random(seed)
-    plan = _plan(n_runs, mix, rng)
-    spacing = 86_400 * _NS // max(n_runs, 1)
+#: Runs per chunk: each chunk has its own RNG (seeded from the seed and the chunk's index), so the
+#: output is the same bytes however many worker processes write it.
+CHUNK_RUNS: Final = 2000
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    index: int
+    codes: tuple[int, ...]  # plan codes (see `_plan`)
+    first_run: int  # how many runs come before this chunk (places its start times in the night)
+
+
+def _chunks(n_runs: int, mix: dict[str, float], seed: int) -> list[_Chunk]:
+    """The shuffled plan, cut at `n_runs` runs, in chunks of `CHUNK_RUNS` slots."""
+    plan = _plan(n_runs, mix, random.Random(seed))
     redo = INJECTABLE.index("redo_after_restart")
+    kept: list[int] = []
+    starts: list[int] = []
     emitted = 0
     for code in plan:
         if emitted >= n_runs:
             break
+        if code == redo and emitted + 1 >= n_runs:
+            code = -1  # no room left for the pair: the last run is a clean one
+        kept.append(code)
+        starts.append(emitted)
+        emitted += 2 if code == redo else 1
+    return [
+        _Chunk(i // CHUNK_RUNS, tuple(kept[i : i + CHUNK_RUNS]), starts[i])
+        for i in range(0, len(kept), CHUNK_RUNS)
+    ]
+
+
+def _chunk_runs(chunk: _Chunk, n_runs: int, seed: int) -> Iterator[_Built]:
+    rng = random.Random(seed * 1_000_003 + chunk.index)
+    spacing = 86_400 * _NS // max(n_runs, 1)
+    redo = INJECTABLE.index("redo_after_restart")
+    emitted = chunk.first_run
+    for code in chunk.codes:
         system = SYSTEMS[rng.randrange(len(SYSTEMS))]
         k = rng.randint(3, len(system.subs))
         subs = rng.sample(system.subs, k)
         n = rng.randrange(10_000, 99_999)
         start = EPOCH_START_NS + emitted * spacing + rng.randrange(0, max(spacing, 1))
-        if code == redo and emitted + 1 < n_runs:
+        if code == redo:
             session = f"{system.service}-{n}-s"
             first = _build(rng, system, "redo_fail", None, start, n, subs, session=session)
             second = _build(rng, system, "redo_after_restart", None, start + 900 * _NS, n, subs,
@@ -634,12 +664,53 @@ def _runs(n_runs: int, mix: dict[str, float], seed: int) -> Iterator[_Built]:
             yield second
             emitted += 2
             continue
-        inject = None if code < 0 or code == redo else INJECTABLE[code]
+        inject = None if code < 0 else INJECTABLE[code]
         recovery = None
         if inject is None and rng.random() < RECOVERED_SHARE:
             recovery = RECOVERIES[rng.randrange(len(RECOVERIES))]
         yield _build(rng, system, inject, recovery, start, n, subs)
         emitted += 1
+
+
+def _runs(n_runs: int, mix: dict[str, float], seed: int) -> Iterator[_Built]:
+    """Every run of the plan, chunk after chunk (in-process; tests and tools use it)."""
+    for chunk in _chunks(n_runs, mix, seed):
+        yield from _chunk_runs(chunk, n_runs, seed)
+
+
+def _render_chunk(task: tuple[_Chunk, int, int, str, str]) -> tuple[bytes, bytes]:
+    """(records, labels) bytes of one chunk. Records of an array format are joined by ``,\\n``."""
+    chunk, n_runs, seed, format, fname = task
+    writer = WRITERS[format]
+    lines = writer.container in ("lines", "otlp")
+    gc_was_enabled = gc.isenabled()
+    # Spans, runs and records hold no reference cycles: the cyclic collector only costs time here
+    # (about a fifth of it, measured), so it is paused while building and restored after.
+    gc.disable()
+    try:
+        out: list[bytes] = []
+        lab: list[bytes] = []
+        for built in _chunk_runs(chunk, n_runs, seed):
+            for run in built.runs:
+                if lines:
+                    out.append(writer.run_lines(run))
+                else:
+                    out.extend(_DUMPS(rec) for rec in writer.records(run))
+            for run, dets, decisive, story in built.labels:
+                wanted = {DETECTOR_CLASS[d] for d in dets}
+                lab.append(_DUMPS({
+                    "run_id": writer.run_ref(run),
+                    "scenario": f"synth:{run.service}",
+                    "file": fname,
+                    "expected_classes": [c for c in CLASSES if c in wanted],
+                    "expected_detectors": dets,
+                    "decisive_span_id": None if decisive is None else writer.span_ref(run, decisive),
+                    "story": story,
+                }) + b"\n")
+        return (b"" if lines else b",\n").join(out), b"".join(lab)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
 
 
 def _open_out(path: Path) -> IO[bytes]:
@@ -662,82 +733,60 @@ def generate(
     format: str = "otel-sdk-json",
     mix: Mapping[str, float] | str | None = None,
     seed: int = 0,
-    chunk_runs: int = 2000,
+    workers: int = 1,
 ) -> Path:
     """Write `n_runs` runs of labeled traffic to `out_path` (gzip when it ends in ``.gz``).
 
     `mix` maps failure classes (or single detectors) to the share of runs that get one injected;
-    the default is 5% of each class. Returns the labels path (``<out>.labels.jsonl``).
+    the default is 5% of each class. `workers` > 1 renders chunks in that many processes; the bytes
+    are the same whatever it is. Returns the labels path (``<out>.labels.jsonl``).
     """
     if n_runs < 1:
         raise InputError(f"n_runs is {n_runs}, expected at least 1", hint="ask for 1 run or more.")
-    if format not in WRITERS:
-        get_writer(format)  # raises with the valid names
-    writer = WRITERS[format]
+    if workers < 1:
+        raise InputError(f"workers is {workers}, expected at least 1", hint="1 writes in this process.")
+    writer = get_writer(format)
     shares = parse_mix(mix)
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     labels_path = labels_path_for(out)
-    records, run_lines = writer.records, writer.run_lines
-    run_ref, span_ref = writer.run_ref, writer.span_ref
-    lines = writer.container in ("lines", "otlp")
-    # Spans, runs and records hold no reference cycles: the cyclic collector only costs time here
-    # (about a fifth of it, measured), so it is paused while writing and restored after.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        _write(n_runs, shares, seed, chunk_runs, out, labels_path, lines, records, run_lines, run_ref, span_ref)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
+    tasks = [(c, n_runs, seed, writer.name, out.name) for c in _chunks(n_runs, shares, seed)]
+    array = writer.container not in ("lines", "otlp")
+    with _open_out(out) as fh, open(labels_path, "wb") as lf:
+        if array:
+            fh.write(b"[\n")
+        first = True
+        for body, labels in _rendered(tasks, workers):
+            if array and body:
+                fh.write(body if first else b",\n" + body)
+                first = False
+            elif body:
+                fh.write(body)
+            lf.write(labels)
+        if array:
+            fh.write(b"\n]\n")
     return labels_path
 
 
-def _write(
-    n_runs: int,
-    shares: dict[str, float],
-    seed: int,
-    chunk_runs: int,
-    out: Path,
-    labels_path: Path,
-    lines: bool,
-    records: Callable[[Run], list[dict[str, Any]]],
-    run_lines: Callable[[Run], bytes],
-    run_ref: Callable[[Run], str],
-    span_ref: Callable[[Run, Span], str],
-) -> None:
-    fname = out.name
-    with _open_out(out) as fh, open(labels_path, "wb") as lf:
-        buf: list[bytes] = []
-        lab: list[bytes] = []
-        first = True
-        if not lines:
-            fh.write(b"[\n")
-        for built in _runs(n_runs, shares, seed):
-            for run in built.runs:
-                if lines:
-                    buf.append(run_lines(run))
-                else:
-                    for rec in records(run):
-                        buf.append((b"" if first else b",\n") + _DUMPS(rec))
-                        first = False
-            for run, dets, decisive, story in built.labels:
-                wanted = {DETECTOR_CLASS[d] for d in dets}
-                lab.append(_DUMPS({
-                    "run_id": run_ref(run),
-                    "scenario": f"synth:{run.service}",
-                    "file": fname,
-                    "expected_classes": [c for c in CLASSES if c in wanted],
-                    "expected_detectors": dets,
-                    "decisive_span_id": None if decisive is None else span_ref(run, decisive),
-                    "story": story,
-                }) + b"\n")
-            if len(lab) >= chunk_runs:
-                fh.write(b"".join(buf))
-                lf.write(b"".join(lab))
-                buf.clear()
-                lab.clear()
-        fh.write(b"".join(buf))
-        lf.write(b"".join(lab))
-        if not lines:
-            fh.write(b"\n]\n")
+def _rendered(tasks: list[tuple[_Chunk, int, int, str, str]], workers: int) -> Iterator[tuple[bytes, bytes]]:
+    """Rendered chunks in order; with workers, at most two per worker in flight (memory stays flat)."""
+    if workers == 1 or len(tasks) < 2:
+        for task in tasks:
+            yield _render_chunk(task)
+        return
+    from collections import deque
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        pending: deque[Future[tuple[bytes, bytes]]] = deque()
+        it = iter(tasks)
+        for task in it:
+            pending.append(pool.submit(_render_chunk, task))
+            if len(pending) >= 2 * workers:
+                break
+        while pending:
+            done = pending.popleft().result()
+            nxt = next(it, None)
+            if nxt is not None:
+                pending.append(pool.submit(_render_chunk, nxt))
+            yield done
