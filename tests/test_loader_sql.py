@@ -260,6 +260,13 @@ def test_unreachable_database_is_an_input_error() -> None:
     assert "pw" not in str(err.value)  # the password never reaches a message
 
 
+def test_missing_sqlite_file_is_an_input_error_and_creates_nothing(tmp_path: Path) -> None:
+    missing = tmp_path / "typo.db"
+    with pytest.raises(InputError, match="no SQLite database"):
+        _load(f"sqlite:///{missing}", table="spans")
+    assert not missing.exists()
+
+
 def test_sqlite_file_is_sniffed(tmp_path: Path) -> None:
     path = tmp_path / "phoenix.db"
     _fill(f"sqlite:///{path}")

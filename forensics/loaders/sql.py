@@ -134,6 +134,7 @@ class SqlLoader(Loader):
 
         url = source.path if is_url(source.path) else f"sqlite:///{source.path}"
         where = display_url(url)
+        _require_sqlite_file(url, where)
         try:
             engine = create_engine(url)
         except (SQLAlchemyError, ImportError, ValueError) as exc:
@@ -225,6 +226,21 @@ class SqlLoader(Loader):
             sink.quarantine(ordinal, exc.reason, exc.detail, dict(record))
             return
         sink.add(row, ordinal)
+
+
+def _require_sqlite_file(url: str, where: str) -> None:
+    """SQLite creates a missing database file on connect: a typo would leave an empty file behind
+    and report "no table". Say what is wrong instead, and create nothing."""
+    import os
+
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() == "sqlite" and database and database != ":memory:" \
+            and not database.startswith("file:") and not os.path.exists(database):
+        raise InputError(f"no SQLite database at {database}", where=where,
+                         hint="check the path; sqlite:///relative/path.db or sqlite:////absolute/path.db")
 
 
 def _when(value: Any, label: str) -> int | None:
