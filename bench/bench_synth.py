@@ -4,7 +4,8 @@
     .venv/bin/python bench/bench_synth.py --runs 20000 --format langfuse --gzip
 
 Each measurement runs in its own fresh process (peak RSS is its own). Printed: wall seconds, CPU
-seconds, spans written, spans per second, bytes, peak RSS. As a yardstick measured in the same run,
+seconds, spans written, spans per second, bytes, peak RSS; then the same with `--workers` processes
+(checking the bytes are identical) and, with `--gzip`, gzipped. As a yardstick measured in the same run,
 DuckDB (C++) writes the same number of JSON lines of the same total size from a generated table
 (`COPY ... TO ... (FORMAT json)`): the ratio says how far Python-built realistic spans are from a
 native JSON writer that has nothing to decide. A benchmark, not a test: nothing here asserts.
@@ -24,7 +25,7 @@ GENERATE = """
 import json, resource, time
 from forensics.synth.generator import generate
 t0, c0 = time.perf_counter(), time.process_time()
-labels = generate({runs}, {path!r}, format={format!r}, seed={seed})
+labels = generate({runs}, {path!r}, format={format!r}, seed={seed}, workers={workers})
 seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({{"seconds": seconds, "cpu": cpu, "peak_mb": peak, "labels": str(labels)}}))
@@ -64,12 +65,23 @@ def _count_lines(path: Path) -> int:
     return n
 
 
+def _same_bytes(a: Path, b: Path) -> bool:
+    with open(a, "rb") as fa, open(b, "rb") as fb:
+        while True:
+            x, y = fa.read(1 << 24), fb.read(1 << 24)
+            if x != y:
+                return False
+            if not x:
+                return True
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--runs", type=int, default=100_000)
     parser.add_argument("--format", default="otel-sdk-json")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--gzip", action="store_true", help="also time writing the same runs gzipped")
+    parser.add_argument("--workers", type=int, default=2, help="also time this many worker processes (1: skip)")
     parser.add_argument("--no-duckdb", action="store_true", help="skip the DuckDB yardstick")
     parser.add_argument("--dir", type=Path, default=None, help="where to write (default: a temp dir, removed)")
     args = parser.parse_args()
@@ -81,16 +93,22 @@ def main() -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     path = workdir / f"synth_{args.runs}.{writer.suffix}"
     try:
-        res = _run(GENERATE.format(runs=args.runs, path=str(path), format=args.format, seed=args.seed))
+        res = _run(GENERATE.format(runs=args.runs, path=str(path), format=args.format, seed=args.seed, workers=1))
         size = path.stat().st_size
         spans = _count_lines(path) if writer.name == "otel-sdk-json" else None
         print(f"generate {args.runs:,} runs as {args.format} -> {path}")
         print(f"  wall {res['seconds']:.1f} s, cpu {res['cpu']:.1f} s, {size / 1e9:.2f} GB, peak RSS {res['peak_mb']:.0f} MB")
         if spans is not None:
             print(f"  {spans:,} spans ({spans / args.runs:.1f} per run), {spans / res['seconds']:,.0f} spans/s")
+        if args.workers > 1:
+            wpath = workdir / f"synth_{args.runs}_w.{writer.suffix}"
+            w = _run(GENERATE.format(runs=args.runs, path=str(wpath), format=args.format, seed=args.seed, workers=args.workers))
+            same = _same_bytes(path, wpath)
+            print(f"  {args.workers} workers: wall {w['seconds']:.1f} s, parent peak RSS {w['peak_mb']:.0f} MB, identical bytes: {same}")
+            wpath.unlink()
         if args.gzip:
             gz = workdir / f"synth_{args.runs}.{writer.suffix}.gz"
-            g = _run(GENERATE.format(runs=args.runs, path=str(gz), format=args.format, seed=args.seed))
+            g = _run(GENERATE.format(runs=args.runs, path=str(gz), format=args.format, seed=args.seed, workers=1))
             print(f"  gzip: wall {g['seconds']:.1f} s, {gz.stat().st_size / 1e9:.2f} GB, peak RSS {g['peak_mb']:.0f} MB")
             gz.unlink()
         if not args.no_duckdb and spans is not None:
