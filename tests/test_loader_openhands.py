@@ -124,3 +124,15 @@ def test_real_file_cut_short_keeps_complete_events(tmp_path: Path, cut: int) -> 
     assert [q["reason"] for q in result.quarantine.to_pylist()] == ["truncated"]
     # Only whole events are read: each span id is an event id of the real file.
     assert {r["span_id"] for r in result.spans.to_pylist()} <= {"0", "3", "5"}
+
+
+def test_one_event_per_line_reads_like_the_list(tmp_path: Path) -> None:
+    events = json.loads(_real().read_text())
+    path = tmp_path / "events.jsonl"
+    path.write_text("".join(json.dumps(e) + "\n" for e in events))
+    as_lines = forensics.load(path)
+    as_list = forensics.load(_real())
+    assert as_lines.report.files[0].format == "openhands"
+    key = ["span_id", "kind", "tool", "status", "start_time", "end_time", "input_tokens", "output"]
+    assert as_lines.spans.select(key).to_pylist() == as_list.spans.select(key).to_pylist()
+    assert as_lines.run_ids == ["events"]  # the file stem
