@@ -99,6 +99,23 @@ def samples_table(scenarios: list[Scenario], labels: list[dict[str, Any]]) -> st
     return "\n".join(lines) + "\n"
 
 
+GENERATOR_DOC = """
+## Generating labeled traffic at any scale
+
+`forensics synth N --out FILE [--format F] [--mix class=share,...] [--seed S] [--workers W]` (or
+`forensics.synth.generate(n_runs, out_path, format=, mix=, seed=, workers=)`) writes N runs of
+multi-agent traffic from five systems (support desk, travel booker, accounts payable, coding team,
+research desk): an orchestrator agent, 3-4 sub-agents reached through `transfer_to_<agent>` calls,
+model calls with tokens and cost, retrievers and tools, about 29 spans per run. A share of runs gets
+one failure injected in its real shape (every detector can be asked for by name, or a class for a
+rotation of its detectors); a quarter of the clean runs fail and recover properly (growing backoff,
+fallback model, acknowledged escalation, approved irreversible action). Labels go beside the file,
+`FILE.labels.jsonl`, in the same shape as `sample_logs/labels.jsonl`; nothing in the logs names a
+failure. The same seed gives the same bytes (gzip included, whatever `--workers`). Timing and peak
+memory: `python bench/bench_synth.py` (see the benchmark's output in the project notes).
+"""
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     sample_dir = Path(args[0]) if args else SAMPLE_DIR
@@ -112,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         "`sample_logs/_scenarios.py` by `python -m forensics.synth.build_samples`; ground truth per run in\n"
         "`sample_logs/labels.jsonl`. Where a file holds several runs, the classes are listed per run, in order.\n\n"
     )
-    doc.write_text(head + table)
+    doc.write_text(head + table + GENERATOR_DOC)
     clean = sum(1 for r in labels if not r["expected_detectors"])
     print(f"{len(scenarios)} scenarios, {len(labels)} runs ({clean} clean) -> {sample_dir}")
     return 0
