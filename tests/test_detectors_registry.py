@@ -132,3 +132,10 @@ def test_a_third_party_detector_runs_like_a_builtin() -> None:
     assert f["detector"] == "test_slow_tool"
     assert f["decisive_span_id"] == "t1"
     assert f["explanation"] == "slow.api was slow"
+
+
+def test_every_detector_is_documented() -> None:
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "DETECTORS.md").read_text()
+    for n in names():
+        d = get(n)
+        assert f"| `{n}` | {d.failure_class} | {d.scope} | {d.severity} |" in doc, n
