@@ -423,25 +423,30 @@ def _run_batch(
     summary.runs, summary.findings = written.runs, written.findings
     summary.replaced_runs, summary.replaced_findings = written.replaced_runs, written.replaced_findings
     keys = _path_keys(stored)
-    stored_runs = _frame(runs_t).filter(pl.col("source_file").is_in(keys))
-    run_ids = stored_runs["run_id"]
-    finds = _frame(findings_t).filter(pl.col("run_id").is_in(run_ids.implode()))
+    # Usually every loaded file was stored (no concurrent job took one): then nothing is
+    # filtered and the tables are written as they are, without a copy of a night's spans.
+    everything = not elsewhere
+    stored_runs = _frame(runs_t) if everything else _frame(runs_t).filter(pl.col("source_file").is_in(keys))
+    finds = _frame(findings_t)
+    if not everything:
+        finds = finds.filter(pl.col("run_id").is_in(stored_runs["run_id"].implode()))
     summary.findings_by_class = dict(
         finds.group_by("failure_class").len().sort("failure_class").iter_rows()
     ) if finds.height else {}
 
     if out is not None and stored:
         out_dir = Path(out)
-        tables = {
-            "spans": _frame(all_spans).filter(pl.col("source_file").is_in(keys)).to_arrow().cast(SPAN_SCHEMA),
-            "findings": finds.to_arrow().cast(FINDING_SCHEMA),
-            "runs": stored_runs.to_arrow().cast(RUN_SCHEMA),
-            "quarantine": quarantine,
+        tables: dict[str, Callable[[], pa.Table]] = {
+            "spans": lambda: all_spans if everything else _frame(all_spans).filter(
+                pl.col("source_file").is_in(keys)).to_arrow().cast(SPAN_SCHEMA),
+            "findings": lambda: finds.to_arrow().cast(FINDING_SCHEMA),
+            "runs": lambda: stored_runs.to_arrow().cast(RUN_SCHEMA),
+            "quarantine": lambda: quarantine,
         }
-        for i, (name, table) in enumerate(tables.items()):
+        for i, (name, build) in enumerate(tables.items()):
             tick("write", i, len(tables), name)
             target = out_dir / f"{name}.parquet"
-            write_parquet_atomic(table, target)
+            write_parquet_atomic(build(), target)
             summary.outputs[name] = str(target)
     return summary
 
