@@ -142,8 +142,10 @@ def test_duplicate_side_effect_fires_on_two_successful_sends() -> None:
     assert f["decisive_span_id"] == "s1"
     assert f["evidence_span_ids"] == ["s1", "s2"]
     assert f["severity"] == "high"
-    assert "email.send succeeded 2 times" in f["explanation"]
-    assert "first at 02:13:01 and again at 02:13:03" in f["explanation"]
+    assert (
+        "email.send succeeded at 02:13:01 and again with the same arguments at 02:13:03 in the same run"
+        in f["explanation"]
+    )
 
 
 def test_duplicate_side_effect_near_miss_failed_send_then_retry() -> None:
@@ -184,3 +186,51 @@ def test_context_overflow_near_miss_longest_model_prefix_wins() -> None:
     c = run(span("root", 0, 10, **ROOT), _llm("l1", "gpt-4.1", 60_000), _llm("l2", "gpt-4o", 60_000))
     assert "context_overflow" not in detectors(c)
     assert findings(c) == []
+
+
+def _sender(run_id: str, start: float, sends: int, root_status: str = "ok"):
+    rows = [
+        span(
+            f"{run_id}-root",
+            start,
+            start + 10,
+            kind="agent",
+            name="research_lead",
+            session_id="brief-7",
+            input="Brief #7",
+            status=root_status,
+            output="Posted." if root_status == "ok" else None,
+        )
+    ]
+    rows += [
+        span(
+            f"{run_id}-s{i}",
+            start + 1 + i,
+            parent_id=f"{run_id}-root",
+            kind="tool",
+            tool="slack.post_message",
+            input='{"channel": "#research"}',
+            output='{"ok": true}',
+        )
+        for i in range(sends)
+    ]
+    return spans(*rows, run_id=run_id)
+
+
+def test_duplicate_side_effect_within_a_run_after_an_earlier_clean_run() -> None:
+    # Found on generated traffic: the session's first post (a separate, clean request) must not
+    # hide the later run posting twice.
+    c = classify(concat(_sender("r1", 0, 1), _sender("r2", 3600, 2)))
+    f = one(c, "duplicate_side_effect")
+    assert (f["run_id"], f["decisive_span_id"]) == ("r2", "r2-s0")
+    assert f["evidence_span_ids"] == ["r2-s0", "r2-s1"]
+    assert run_row(c, "r1")["ok"]
+
+
+def test_duplicate_side_effect_across_runs_only_when_restarting_a_failure() -> None:
+    separate = classify(concat(_sender("r1", 0, 1), _sender("r2", 3600, 1)))
+    assert "duplicate_side_effect" not in detectors(separate)
+    restart = classify(concat(_sender("r1", 0, 1, root_status="error"), _sender("r2", 3600, 1)))
+    f = one(restart, "duplicate_side_effect")
+    assert (f["run_id"], f["decisive_span_id"]) == ("r2", "r2-s0")
+    assert "in a restart of failed run r1" in f["explanation"]

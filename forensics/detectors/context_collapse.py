@@ -150,6 +150,7 @@ class DuplicateSideEffect(Detector):
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
+        key = ["scope_key", "call", "args"]
         effects = (
             ctx.spans.lazy()
             .filter((pl.col("kind") == "tool") & pl.col("is_side_effect") & pl.col("succeeded"))
@@ -159,47 +160,47 @@ class DuplicateSideEffect(Detector):
             .join(failed_runs(ctx).lazy(), on="run_id")
             .sort("scope_key", "run_start", "run_id", "seq")
         )
-        groups = (
-            effects.group_by("scope_key", "call", "args")
-            .agg(
-                pl.col("span_id").alias("ids"),
-                pl.len().alias("n"),
-                pl.col("run_id").get(1, null_on_oob=True).alias("dup_run"),
+        prev = {c: pl.col(c).shift(1).over(key) for c in ("run_id", "span_id", "t", "run_failed", "task")}
+        same_task = prev["task"].is_null() | pl.col("task").is_null() | (prev["task"] == pl.col("task"))
+        # Each success is compared with the previous one of the same effect: a repeat within a run,
+        # or a restart of a failed run given the same task (two separate requests that each send
+        # the same confirmation are two requests).
+        repeats = effects.with_columns(
+            prev["run_id"].alias("prev_run"),
+            prev["span_id"].alias("prev_id"),
+            prev["t"].alias("prev_t"),
+            (prev["run_id"] == pl.col("run_id")).alias("same_run"),
+            (prev["run_failed"].fill_null(False) & same_task).alias("restart"),
+        ).filter(pl.col("prev_run").is_not_null() & (pl.col("same_run") | pl.col("restart")))
+        per_effect = (
+            repeats.sort("scope_key", "run_start", "run_id", "seq")
+            .group_by(key)
+            .agg(pl.all().first(), pl.len().alias("n_repeats"))
+            .with_columns(
                 # Decisive: the first success whose effect was then repeated, within the run that
                 # repeated it (across runs, the repeat itself: the earlier run did nothing wrong).
-                pl.col("span_id")
-                .filter(pl.col("run_id") == pl.col("run_id").get(1, null_on_oob=True))
-                .first()
-                .alias("dup_id"),
-                pl.col("t").first().alias("first_t"),
-                pl.col("t").get(1, null_on_oob=True).alias("dup_t"),
-                pl.col("run_id").n_unique().alias("n_runs"),
-                (pl.col("run_id").first() == pl.col("run_id").get(1, null_on_oob=True)).alias("same_run"),
-                pl.col("run_failed").first().alias("first_run_failed"),
-                (
-                    pl.col("task").first().is_null()
-                    | pl.col("task").get(1, null_on_oob=True).is_null()
-                    | (pl.col("task").first() == pl.col("task").get(1, null_on_oob=True))
-                ).alias("same_task"),
+                pl.when(pl.col("same_run"))
+                .then(pl.col("prev_id"))
+                .otherwise(pl.col("span_id"))
+                .alias("decisive"),
             )
-            .filter(pl.col("n") >= 2)
-            # Across runs only after a failure (a restart redoing the effect); two separate
-            # requests that each send the same confirmation are two requests.
-            .filter(pl.col("same_run") | (pl.col("first_run_failed") & pl.col("same_task")))
         )
-        return groups.select(
+        where = (
+            pl.when(pl.col("same_run"))
+            .then(pl.lit("in the same run"))
+            .otherwise(pl.format("in a restart of failed run {}", pl.col("prev_run")))
+        )
+        return per_effect.select(
             finding(
-                "dup_run",
-                pl.col("ids"),
-                "dup_id",
+                "run_id",
+                pl.concat_list("prev_id", "span_id"),
+                "decisive",
                 pl.format(
-                    "side-effecting tool {} succeeded {} times with the same arguments across {} run(s), "
-                    "first at {} and again at {}",
+                    "side-effecting tool {} succeeded at {} and again with the same arguments at {} {}",
                     txt(pl.col("call")),
-                    pl.col("n"),
-                    pl.col("n_runs"),
-                    hms("first_t"),
-                    hms("dup_t"),
+                    hms("prev_t"),
+                    hms("t"),
+                    where,
                 ),
             )
         )
