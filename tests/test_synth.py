@@ -452,3 +452,19 @@ def test_generated_traffic_loads_with_sniffing_and_holds_every_labelled_span(fmt
     for row in labels:
         if row["decisive_span_id"]:
             assert (norm_id(row["run_id"]), norm_id(row["decisive_span_id"])) in pairs
+
+
+@pytest.mark.parametrize(
+    "ns", [0, 1_544_712_660_123_456_789, 1_763_596_800_000_000_000, 1_763_683_199_999_999_999, 4_102_444_800_000_001_000]
+)
+def test_time_strings_match_datetime(ns: int) -> None:
+    import datetime as dt
+
+    from forensics.synth.model import dotted_stamp, iso_ms_z, iso_us_offset, iso_us_z
+    from forensics.synth.writers import _iso_b
+
+    d = dt.datetime.fromtimestamp(ns // 10**9, dt.UTC).replace(microsecond=(ns % 10**9) // 1000)
+    assert iso_us_z(ns) == d.strftime("%Y-%m-%dT%H:%M:%S.%fZ") == _iso_b(ns).decode()
+    assert iso_us_offset(ns) == d.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+    assert iso_ms_z(ns) == d.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    assert dotted_stamp(ns) == d.strftime("%Y%m%dT%H%M%S%fZ")

@@ -86,32 +86,34 @@ def _clock(rem: int) -> tuple[int, int, int, int]:
     return h, m, sec, sub
 
 
-_second_cache: dict[int, str] = {}
+_minute_cache: dict[int, str] = {}
 
 
-def _second(sec: int) -> str:
-    """``YYYY-MM-DDTHH:MM:SS`` of an epoch second, cached: spans of a run share their seconds."""
-    text = _second_cache.get(sec)
+def _minute(minute: int) -> str:
+    """``YYYY-MM-DDTHH:MM:`` of an epoch minute, cached: a run's spans share a few minutes."""
+    text = _minute_cache.get(minute)
     if text is None:
-        if len(_second_cache) > 65_536:
-            _second_cache.clear()
-        day, rem = _day(sec * 1_000_000_000)
-        h, m, s, _ = _clock(rem)
-        text = f"{day}T{h:02d}:{m:02d}:{s:02d}"
-        _second_cache[sec] = text
+        if len(_minute_cache) > 65_536:
+            _minute_cache.clear()
+        day, rem = _day(minute * 60_000_000_000)
+        h, m, _, _ = _clock(rem)
+        text = f"{day}T{h:02d}:{m:02d}:"
+        _minute_cache[minute] = text
     return text
 
 
 def iso_us_z(ns: int) -> str:
     """``2026-02-27T15:09:58.116327Z`` (OpenTelemetry Python SDK ``to_json``)."""
     sec, sub = divmod(ns, 1_000_000_000)
-    return f"{_second(sec)}.{sub // 1000:06d}Z"
+    minute, s = divmod(sec, 60)
+    return f"{_minute(minute)}{s:02d}.{sub // 1000:06d}Z"
 
 
 def iso_us_offset(ns: int) -> str:
     """``2024-10-11T20:58:23.298773+00:00`` (Python ``datetime.isoformat`` of an aware UTC time)."""
     sec, sub = divmod(ns, 1_000_000_000)
-    return f"{_second(sec)}.{sub // 1000:06d}+00:00"
+    minute, s = divmod(sec, 60)
+    return f"{_minute(minute)}{s:02d}.{sub // 1000:06d}+00:00"
 
 
 def iso_ms_z(ns: int) -> str:

@@ -275,19 +275,20 @@ _SDK_LINE: Final = (
     b'{"name":%b,"context":{"trace_id":"0x%b","span_id":"0x%b","trace_state":"[]"},"kind":"%b",'
     b'"parent_id":%b,"start_time":"%b","end_time":%b,"status":%b,"attributes":%b,"events":%b%b'
 )
-_second_bytes: dict[int, bytes] = {}
+_minute_bytes: dict[int, bytes] = {}
 
 
 def _iso_b(ns: int) -> bytes:
-    # iso_us_z as bytes, with the second's text cached (spans of a run share their seconds).
+    # iso_us_z as bytes, with the minute's text cached (spans of a run share a few minutes).
     sec, sub = divmod(ns, 1_000_000_000)
-    head = _second_bytes.get(sec)
+    minute, second = divmod(sec, 60)
+    head = _minute_bytes.get(minute)
     if head is None:
-        if len(_second_bytes) > 65_536:
-            _second_bytes.clear()
-        head = iso_us_z(sec * 1_000_000_000)[:19].encode()
-        _second_bytes[sec] = head
-    return b"%b.%06dZ" % (head, sub // 1000)
+        if len(_minute_bytes) > 65_536:
+            _minute_bytes.clear()
+        head = iso_us_z(minute * 60_000_000_000)[:17].encode()
+        _minute_bytes[minute] = head
+    return b"%b%02d.%06dZ" % (head, second, sub // 1000)
 
 
 def _sdk_lines(run: Run) -> bytes:
