@@ -468,3 +468,26 @@ def test_time_strings_match_datetime(ns: int) -> None:
     assert iso_us_offset(ns) == d.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
     assert iso_ms_z(ns) == d.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
     assert dotted_stamp(ns) == d.strftime("%Y%m%dT%H%M%S%fZ")
+
+
+def test_the_synth_command_writes_the_same_bytes_as_the_function(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    out = tmp_path / "cli" / "n.log.jsonl"
+    done = subprocess.run(
+        [sys.executable, "-m", "forensics.cli", "synth", "40", "--out", str(out), "--format", "jsonl",
+         "--mix", "ownership_gap=0.2", "--seed", "8"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "wrote 40 runs" in done.stdout
+    ref = tmp_path / "fn" / "n.log.jsonl"
+    generate(40, ref, format="jsonl", mix="ownership_gap=0.2", seed=8)
+    assert out.read_bytes() == ref.read_bytes()
+    bad = subprocess.run(
+        [sys.executable, "-m", "forensics.cli", "synth", "5", "--out", str(tmp_path / "x.jsonl"), "--mix", "oops=0.1"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert bad.returncode == 2
+    assert "unknown failure class or detector `oops`" in bad.stderr and "Hint:" in bad.stderr
