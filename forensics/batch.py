@@ -250,11 +250,7 @@ def write_parquet_atomic(table: pa.Table, path: Path) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    _fsync_dir(path.parent)
 
 
 def _path_keys(paths: Iterable[str]) -> list[str]:
@@ -280,13 +276,16 @@ def classify_paths(
     fail_on: Sequence[str | Threshold] | None = None,
     progress: Progress | None = None,
     max_file_bytes: int | None = None,
+    bucket_bytes: int = 0,
 ) -> BatchSummary:
     """Load, classify and store ``paths`` as one batch; write Parquet under ``out``.
 
     Inputs already stored under the same policy (same content hash) are skipped unless ``force``,
     which replaces their earlier rows. A file larger than ``max_file_bytes`` is reported and not
     read. Raises only for what stops the whole batch (bad policy, store unreachable, a classifier
-    bug); the batch is then marked failed.
+    bug); the batch is then marked failed. Nights bigger than ``bucket_bytes`` of input (default
+    256 MiB) are classified in buckets of whole sessions spilled to Parquet (see
+    :class:`SpanBuckets`), so memory stays bounded.
     """
     from forensics.policy import resolve_policy
     from forensics.store import (
@@ -344,7 +343,8 @@ def classify_paths(
                              force=force, command=shlex.join(sys.argv))
         try:
             summary = _run_batch(handle, outcomes, problems, format=format, policy=pol, out=out, tick=tick,
-                                 write_batch=write_batch, finish_batch=finish_batch)
+                                 write_batch=write_batch, finish_batch=finish_batch,
+                                 bucket_bytes=bucket_bytes or DEFAULT_BUCKET_BYTES)
         except BaseException as exc:
             # write_batch marks its own failures; this catches load/classify/Parquet failures.
             fail_batch(handle, exc, problems=problems)
@@ -355,6 +355,98 @@ def classify_paths(
     summary.breaches = _breaches(thresholds, summary)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+class SpanBuckets:
+    """A night's spans, held in memory when small, else spilled to Parquet in buckets.
+
+    Each bucket holds whole sessions (or whole runs when a run names no session), hashed on
+    ``coalesce(session_id, run_id)``: every detector works within a run or a session, so
+    classifying bucket by bucket finds exactly what one call over everything would, while peak
+    memory is one bucket instead of the whole night (7 GB for 3M spans measured in one piece).
+    A run split over several files still lands in one bucket.
+    """
+
+    def __init__(self, n_buckets: int, workdir: Path | None) -> None:
+        self.n = max(1, n_buckets)
+        self.rows = 0
+        self._memory: list[pa.Table] = []
+        self._dir = workdir
+        self._files = 0
+
+    def add(self, spans: pa.Table) -> None:
+        self.rows += spans.num_rows
+        if self.n == 1 or self._dir is None:
+            self._memory.append(spans)
+            return
+        key = pl.coalesce("session_id", "run_id").hash(seed=0) % self.n
+        frame = _frame(spans).with_columns(key.alias("_bucket"))
+        for (bucket,), part in frame.partition_by("_bucket", as_dict=True, include_key=False).items():
+            target = self._dir / f"b{int(bucket):04d}" / f"f{self._files:06d}.parquet"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            part.write_parquet(target, compression="lz4")
+        self._files += 1
+
+    def buckets(self) -> Iterable[pa.Table]:
+        if self.n == 1 or self._dir is None:
+            if self._memory:
+                yield pa.concat_tables(self._memory)
+            return
+        for bucket in sorted(self._dir.glob("b*")):
+            yield pa.concat_tables([pq.read_table(f) for f in sorted(bucket.glob("*.parquet"))]).cast(SPAN_SCHEMA)
+
+
+class _SpansParquet:
+    """spans.parquet written file by file to a temp name, renamed into place after the commit."""
+
+    def __init__(self, target: Path) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        os.close(fd)
+        self.target, self.tmp = target, Path(tmp)
+        self.writer: pq.ParquetWriter | None = pq.ParquetWriter(self.tmp, SPAN_SCHEMA, compression="zstd")
+
+    def write(self, spans: pa.Table) -> None:
+        if self.writer is not None:
+            self.writer.write_table(spans.cast(SPAN_SCHEMA))
+
+    def finish(self, keep_files: list[str] | None) -> None:
+        """Close, keep only ``keep_files``' spans when given, fsync and rename."""
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+        if keep_files is not None:
+            import pyarrow.dataset as ds
+
+            filtered = self.tmp.with_name(self.tmp.name + ".f")
+            scanner = ds.dataset(self.tmp).scanner(filter=ds.field("source_file").isin(keep_files))
+            with pq.ParquetWriter(filtered, SPAN_SCHEMA, compression="zstd") as w:
+                for b in scanner.to_batches():
+                    w.write_batch(b)
+            os.replace(filtered, self.tmp)
+        with open(self.tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(self.tmp, self.target)
+        _fsync_dir(self.target.parent)
+
+    def discard(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+        self.tmp.unlink(missing_ok=True)
+        self.tmp.with_name(self.tmp.name + ".f").unlink(missing_ok=True)
+
+
+def _fsync_dir(directory: Path) -> None:
+    dir_fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+#: Bytes of input per span bucket: a bucket's spans take about as much memory as its JSON did.
+DEFAULT_BUCKET_BYTES: Final = 256 * 1024 * 1024
 
 
 def _run_batch(
@@ -368,11 +460,44 @@ def _run_batch(
     tick: Progress,
     write_batch: Callable[..., Any],
     finish_batch: Callable[..., Any],
+    bucket_bytes: int = DEFAULT_BUCKET_BYTES,
+) -> BatchSummary:
+    todo = [i for i, o in enumerate(outcomes) if o.status == "pending"]
+    total_bytes = sum(outcomes[i].size_bytes or 0 for i in todo)
+    n_buckets = -(-total_bytes // bucket_bytes) if total_bytes > bucket_bytes else 1
+    if out is not None:
+        Path(out).mkdir(parents=True, exist_ok=True)
+    spans_out = _SpansParquet(Path(out) / "spans.parquet") if out is not None and todo else None
+    # The spill sits beside the outputs (same disk as the night's results), hidden by its name.
+    with tempfile.TemporaryDirectory(prefix=".forensics-spill-", dir=out if out is not None else None) as spill:
+        try:
+            return _load_classify_store(
+                handle, outcomes, problems, todo, SpanBuckets(n_buckets, Path(spill)), spans_out,
+                format=format, policy=policy, out=out, tick=tick, write_batch=write_batch,
+                finish_batch=finish_batch,
+            )
+        finally:
+            if spans_out is not None:
+                spans_out.discard()  # a no-op once renamed into place
+
+
+def _load_classify_store(
+    handle: Any,
+    outcomes: list[FileOutcome],
+    problems: list[Problem],
+    todo: list[int],
+    spans: SpanBuckets,
+    spans_out: _SpansParquet | None,
+    *,
+    format: str | None,
+    policy: Any,
+    out: str | os.PathLike[str] | None,
+    tick: Progress,
+    write_batch: Callable[..., Any],
+    finish_batch: Callable[..., Any],
 ) -> BatchSummary:
     from forensics.classify import classify
 
-    todo = [i for i, o in enumerate(outcomes) if o.status == "pending"]
-    spans: list[pa.Table] = []
     quarantines: list[pa.Table] = []
     for n, idx in enumerate(todo):
         tick("load", n, len(todo), outcomes[idx].path)
@@ -382,15 +507,17 @@ def _run_batch(
         if result is not None:
             quarantines.append(result.quarantine)
             if outcome.status == "pending":
-                spans.append(result.spans)
+                spans.add(result.spans)
+                if spans_out is not None:
+                    spans_out.write(result.spans)
+        del result
         handle.heartbeat()
     tick("load", len(todo), len(todo), None)
 
-    all_spans = pa.concat_tables(spans) if spans else SPAN_SCHEMA.empty_table()
     quarantine = pa.concat_tables(quarantines) if quarantines else QUARANTINE_SCHEMA.empty_table()
     summary = BatchSummary(batch_id=handle.id, status="running", policy_version=policy.version, store_url="",
                            files=outcomes, problems=problems)
-    if all_spans.num_rows == 0:
+    if spans.rows == 0:
         # Nothing new to store: a rerun (inputs stored before) is "skipped"; nothing readable is "failed".
         nothing_read = any(o.status == "failed" for o in outcomes) or not outcomes
         status = "failed" if nothing_read and not any(o.status in ("skipped", "duplicate") for o in outcomes) \
@@ -401,15 +528,24 @@ def _run_batch(
         summary.status = status
         return summary
 
-    tick("classify", 0, 1, None)
-    result = classify(all_spans, policy=policy)
-    runs_t: pa.Table = result.runs
-    findings_t: pa.Table = result.findings
+    runs_parts: list[pa.Table] = []
+    findings_parts: list[pa.Table] = []
+    for k, bucket in enumerate(spans.buckets()):
+        tick("classify", k, spans.n, None)
+        result = classify(bucket, policy=policy)
+        runs_parts.append(result.runs)
+        findings_parts.append(result.findings)
+        del bucket, result
+    tick("classify", spans.n, spans.n, None)
+    runs_t = pa.concat_tables(runs_parts) if runs_parts else RUN_SCHEMA.empty_table()
+    findings_t = pa.concat_tables(findings_parts) if findings_parts else FINDING_SCHEMA.empty_table()
+
     tick("store", 0, 1, None)
     planned = {name: str(Path(out) / f"{name}.parquet") for name in PARQUET_OUTPUTS} if out is not None else {}
     written = write_batch(handle, runs_table=runs_t, findings_table=findings_t,
                           inputs=[o.as_input() for o in outcomes], problems=problems,
-                          counts={"spans": all_spans.num_rows, "quarantined": quarantine.num_rows,
+                          counts={"spans": spans.rows, "quarantined": quarantine.num_rows,
+                                  "classify_buckets": spans.n,
                                   # Where the Parquet goes (written right after this commit); the
                                   # report reads the worst runs' spans from here.
                                   "outputs": {k: os.path.abspath(v) for k, v in planned.items()}})
@@ -423,8 +559,7 @@ def _run_batch(
     summary.runs, summary.findings = written.runs, written.findings
     summary.replaced_runs, summary.replaced_findings = written.replaced_runs, written.replaced_findings
     keys = _path_keys(stored)
-    # Usually every loaded file was stored (no concurrent job took one): then nothing is
-    # filtered and the tables are written as they are, without a copy of a night's spans.
+    # Usually every loaded file was stored (no concurrent job took one): then nothing is filtered.
     everything = not elsewhere
     stored_runs = _frame(runs_t) if everything else _frame(runs_t).filter(pl.col("source_file").is_in(keys))
     finds = _frame(findings_t)
@@ -437,14 +572,16 @@ def _run_batch(
     if out is not None and stored:
         out_dir = Path(out)
         tables: dict[str, Callable[[], pa.Table]] = {
-            "spans": lambda: all_spans if everything else _frame(all_spans).filter(
-                pl.col("source_file").is_in(keys)).to_arrow().cast(SPAN_SCHEMA),
             "findings": lambda: finds.to_arrow().cast(FINDING_SCHEMA),
             "runs": lambda: stored_runs.to_arrow().cast(RUN_SCHEMA),
             "quarantine": lambda: quarantine,
         }
-        for i, (name, build) in enumerate(tables.items()):
-            tick("write", i, len(tables), name)
+        tick("write", 0, len(tables) + 1, "spans")
+        if spans_out is not None:
+            spans_out.finish(None if everything else keys)
+            summary.outputs["spans"] = str(out_dir / "spans.parquet")
+        for i, (name, build) in enumerate(tables.items(), start=1):
+            tick("write", i, len(tables) + 1, name)
             target = out_dir / f"{name}.parquet"
             write_parquet_atomic(build(), target)
             summary.outputs[name] = str(target)

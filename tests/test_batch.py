@@ -112,3 +112,43 @@ def test_fail_on_class_threshold(tmp_path):
     again = classify_paths([str(f) for f in OTLP], db=str(tmp_path / "f.db"), fail_on=["0"])
     # A rerun stores nothing new, so it finds nothing new: no alert twice for the same night.
     assert (again.status, again.findings, again.exit_code) == ("skipped", 0, EXIT_OK)
+
+
+@needs_samples
+def test_bucketed_classification_equals_one_pass_and_keeps_split_runs_whole(tmp_path):
+    """A night classified in many spilled buckets gives the same runs and findings as one pass,
+    and a run whose spans are split over two files is still one run."""
+    doc = json.loads(OTLP[0].read_text())
+    spans = doc["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    split_run = spans[0]["traceId"]
+    n_split = sum(1 for s in spans if s["traceId"] == split_run)
+    night = tmp_path / "night"
+    night.mkdir()
+    for i, part in enumerate((spans[: len(spans) // 2], spans[len(spans) // 2 :])):
+        piece = json.loads(json.dumps(doc))
+        piece["resourceSpans"][0]["scopeSpans"][0]["spans"] = part
+        (night / f"part{i}.otlp.json").write_text(json.dumps(piece))
+    for f in OTLP[1:4]:
+        shutil.copy(f, night / f.name)
+
+    def results(bucket_bytes: int, name: str):
+        summary = classify_paths([str(night)], db=str(tmp_path / f"{name}.db"), out=tmp_path / name,
+                                 bucket_bytes=bucket_bytes)
+        assert summary.exit_code == EXIT_OK
+        runs = pq.read_table(tmp_path / name / "runs.parquet").to_pylist()
+        finds = pq.read_table(tmp_path / name / "findings.parquet").to_pylist()
+        key = ("run_id", "span_count", "classes", "primary_class", "decisive_span_id", "ok")
+        return (sorted(tuple(str(r[k]) for k in key) for r in runs),
+                sorted((f["run_id"], f["detector"], f["explanation"]) for f in finds), runs)
+
+    one_runs, one_finds, _ = results(1 << 30, "one")
+    many_runs, many_finds, raw = results(1024, "many")
+    assert many_runs == one_runs
+    assert many_finds == one_finds
+    store = st.open_store(str(tmp_path / "many.db"))
+    batch = st.read_batches(store)
+    assert json.loads(batch["counts"][0])["classify_buckets"] > 1  # really spilled in buckets
+    store.close()
+    split = [r for r in raw if r["run_id"] == split_run]
+    assert len(split) == 1 and split[0]["span_count"] == n_split
+    assert not list((tmp_path / "many").glob(".forensics-spill-*"))  # the spill is cleaned up

@@ -339,8 +339,10 @@ def test_sigkill_midway_leaves_store_unchanged_and_batch_failed(db_url, tmp_path
     assert batch["status"] == "failed"
     assert f"process {job.pid}" in batch["error"]
     store.close()
-    # Parquet is written after the commit: nothing, not even a partial file, is there.
-    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    # Parquet is renamed into place only after the commit: no file that looks complete is there
+    # (only hidden temporaries of the killed job).
+    out = tmp_path / "out"
+    assert not out.exists() or [p.name for p in out.iterdir() if not p.name.startswith(".")] == []
 
     # The next night's run picks the killed inputs up again.
     proc = cli("classify", str(second), "--db", db_url, "--json", cwd=tmp_path)
