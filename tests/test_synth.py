@@ -7,6 +7,7 @@ each injected failure is checked for the shape a reader of the raw file would se
 from __future__ import annotations
 
 import gzip
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -491,3 +492,89 @@ def test_the_synth_command_writes_the_same_bytes_as_the_function(tmp_path: Path)
     )
     assert bad.returncode == 2
     assert "unknown failure class or detector `oops`" in bad.stderr and "Hint:" in bad.stderr
+
+
+# --- each writer keeps its format's documented invariants (FIELDS.md) --------------------------------
+
+HEX32 = re.compile(r"^[0-9a-f]{32}$")
+HEX16 = re.compile(r"^[0-9a-f]{16}$")
+
+
+def _gen(fmt: str, tmp_path: Path) -> Any:
+    out = tmp_path / f"w.{WRITERS[fmt].suffix}"
+    generate(40, out, format=fmt, mix={d: 0.02 for d in INJECTABLE}, seed=17)
+    data = out.read_bytes()
+    if WRITERS[fmt].container == "array":
+        return orjson.loads(data)
+    return [orjson.loads(line) for line in data.splitlines()]
+
+
+def test_otlp_writer_shape(tmp_path: Path) -> None:
+    errors = 0
+    for req in _gen("otlp-json", tmp_path):
+        (rs,) = req["resourceSpans"]
+        assert rs["resource"]["attributes"][0] == {"key": "service.name", "value": {"stringValue": rs["resource"]["attributes"][0]["value"]["stringValue"]}}
+        for sp in rs["scopeSpans"][0]["spans"]:
+            assert HEX32.match(sp["traceId"]) and HEX16.match(sp["spanId"])
+            assert sp["startTimeUnixNano"].isdigit()
+            assert sp["kind"] in (1, 2, 3)
+            for kv in sp["attributes"]:
+                (vtype,) = kv["value"]
+                if vtype == "intValue":
+                    assert isinstance(kv["value"]["intValue"], str)  # int64 as a decimal string (protojson)
+            if sp["status"].get("code") == 2:
+                errors += 1
+                assert sp["events"][0]["name"] == "exception"
+    assert errors > 0
+
+
+def test_langsmith_writer_shape(tmp_path: Path) -> None:
+    runs = _gen("langsmith", tmp_path)
+    by_id = {r["id"]: r for r in runs}
+    for r in runs:
+        segments = r["dotted_order"].split(".")
+        assert segments[-1].endswith(r["id"]) and len(segments) == len(r["parent_run_ids"]) + 1
+        if r["parent_run_id"] is None:
+            assert r["id"] == r["trace_id"] and r["is_root"]
+        else:
+            assert r["parent_run_id"] == r["parent_run_ids"][-1] and by_id[r["parent_run_id"]]["trace_id"] == r["trace_id"]
+        assert r["status"] in ("success", "error", "pending")
+        assert (r["status"] == "error") == (r["error"] is not None)
+        assert (r["status"] == "pending") == (r["end_time"] is None)
+        assert r["total_tokens"] == r["prompt_tokens"] + r["completion_tokens"]
+
+
+def test_langfuse_writer_shape(tmp_path: Path) -> None:
+    for item in _gen("langfuse", tmp_path):
+        trace = item["trace"]
+        assert HEX32.match(trace["id"]) and isinstance(trace["latency"], float | int)
+        for obs in item["observations"]:
+            assert obs["traceId"] == trace["id"]
+            assert obs["type"] in {"AGENT", "GENERATION", "TOOL", "RETRIEVER", "GUARDRAIL", "SPAN"}
+            assert isinstance(orjson.loads(obs["metadata"]), dict)
+            if obs["level"] == "ERROR":
+                assert obs["statusMessage"]
+            if obs["type"] == "GENERATION" and obs["usageDetails"]:
+                u = obs["usageDetails"]
+                assert u["total"] == u["input"] + u["output"] == obs["totalUsage"]
+
+
+def test_openinference_writer_shape(tmp_path: Path) -> None:
+    for sp in _gen("openinference", tmp_path):
+        a = sp["attributes"]
+        assert sp["span_kind"] == a["openinference.span.kind"]
+        assert sp["status_code"] in ("OK", "ERROR", "UNSET")
+        assert sp["start_time"].endswith("+00:00")
+        if sp["span_kind"] == "LLM" and "llm.token_count.completion" in a:
+            assert a["llm.token_count.total"] == a["llm.token_count.prompt"] + a["llm.token_count.completion"]
+        if sp["span_kind"] == "TOOL":
+            assert a["tool.name"] == sp["name"]
+        if sp["status_code"] == "ERROR":
+            assert sp["events"][0]["name"] == "exception"
+
+
+def test_jsonl_writer_shape(tmp_path: Path) -> None:
+    for line in _gen("jsonl", tmp_path):
+        assert line["level"] == ("ERROR" if line["status"] == "error" else "INFO")
+        assert line["ts"].endswith("Z") and HEX32.match(line["run_id"]) and HEX16.match(line["span_id"])
+        assert (line["duration_ms"] is None) == line["msg"].endswith(" started")
