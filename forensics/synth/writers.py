@@ -62,68 +62,95 @@ def _messages(role: str, text: str | None) -> str | None:
 # --- OpenTelemetry GenAI attributes (shared by otlp-json and otel-sdk-json) ------------------------
 
 
+_GENAI_NAMES: Final[dict[str, Callable[[Span], str]]] = {
+    "agent": lambda s: f"invoke_agent {s.agent}",
+    "llm": lambda s: f"chat {s.model}",
+    "tool": lambda s: f"execute_tool {s.tool}",
+    "retriever": lambda s: f"execute_tool {s.tool}",
+    "handoff": lambda s: f"execute_tool {s.tool}",
+}
+
+
 def genai_name(span: Span) -> str:
-    """The span name GenAI instrumentations give each kind of span."""
-    k = span.kind
-    if k == "agent":
-        return f"invoke_agent {span.agent}"
-    if k == "llm":
-        return f"chat {span.model}"
-    if k in ("tool", "retriever", "handoff"):
-        return f"execute_tool {span.tool}"
-    return span.name
+    """The span name GenAI instrumentations give each kind of span (others keep their own name)."""
+    namer = _GENAI_NAMES.get(span.kind)
+    return span.name if namer is None else namer(span)
+
+
+def _agent_attrs(run: Run, s: Span) -> dict[str, Any]:
+    a: dict[str, Any] = {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": s.agent}
+    if run.session_id:
+        a["gen_ai.conversation.id"] = run.session_id
+    if s.input is not None:
+        a["gen_ai.input.messages"] = _messages("user", s.input)
+    if s.output is not None:
+        a["gen_ai.output.messages"] = _messages("assistant", s.output)
+    return a
+
+
+def _llm_attrs(run: Run, s: Span) -> dict[str, Any]:
+    a: dict[str, Any] = {"gen_ai.operation.name": "chat"}
+    if s.provider:
+        a["gen_ai.provider.name"] = s.provider
+    a["gen_ai.request.model"] = s.model
+    if s.status != "error":
+        a["gen_ai.response.model"] = s.model
+    if s.agent:
+        a["gen_ai.agent.name"] = s.agent
+    if run.session_id:
+        a["gen_ai.conversation.id"] = run.session_id
+    if s.input_tokens is not None:
+        a["gen_ai.usage.input_tokens"] = s.input_tokens
+    if s.output_tokens is not None:
+        a["gen_ai.usage.output_tokens"] = s.output_tokens
+    if s.finish_reason:
+        a["gen_ai.response.finish_reasons"] = [s.finish_reason]
+    if s.input is not None:
+        a["gen_ai.input.messages"] = _messages("user", s.input)
+    if s.output is not None:
+        a["gen_ai.output.messages"] = _messages("assistant", s.output)
+    return a
+
+
+def _tool_attrs(run: Run, s: Span) -> dict[str, Any]:
+    # Retrievers are tools over a data store in the GenAI conventions; handoffs are transfer_to_* tools.
+    a: dict[str, Any] = {
+        "gen_ai.operation.name": "execute_tool",
+        "gen_ai.tool.name": s.tool,
+        "gen_ai.tool.type": "datastore" if s.kind == "retriever" else "function",
+        "gen_ai.tool.call.id": _call_id(s),
+    }
+    if s.agent:
+        a["gen_ai.agent.name"] = s.agent
+    if s.input is not None:
+        a["gen_ai.tool.call.arguments"] = s.input
+    if s.output is not None:
+        a["gen_ai.tool.call.result"] = s.output
+    return a
+
+
+def _plain_attrs(run: Run, s: Span) -> dict[str, Any]:
+    # No GenAI operation for people, guardrails and wrappers: the app records what it has.
+    a: dict[str, Any] = {}
+    if s.input is not None:
+        a["input"] = s.input
+    if s.output is not None:
+        a["output"] = s.output
+    return a
+
+
+_GENAI_ATTRS: Final[dict[str, Callable[[Run, Span], dict[str, Any]]]] = {
+    "agent": _agent_attrs,
+    "llm": _llm_attrs,
+    "tool": _tool_attrs,
+    "retriever": _tool_attrs,
+    "handoff": _tool_attrs,
+}
 
 
 def genai_attributes(run: Run, span: Span) -> dict[str, Any]:
     """Flat GenAI semantic-convention attributes for one span (typed values, not yet OTLP-wrapped)."""
-    a: dict[str, Any] = {}
-    k = span.kind
-    if k == "agent":
-        a["gen_ai.operation.name"] = "invoke_agent"
-        a["gen_ai.agent.name"] = span.agent
-        if run.session_id:
-            a["gen_ai.conversation.id"] = run.session_id
-        if span.input is not None:
-            a["gen_ai.input.messages"] = _messages("user", span.input)
-        if span.output is not None:
-            a["gen_ai.output.messages"] = _messages("assistant", span.output)
-    elif k == "llm":
-        a["gen_ai.operation.name"] = "chat"
-        if span.provider:
-            a["gen_ai.provider.name"] = span.provider
-        a["gen_ai.request.model"] = span.model
-        if span.status != "error":
-            a["gen_ai.response.model"] = span.model
-        if span.agent:
-            a["gen_ai.agent.name"] = span.agent
-        if run.session_id:
-            a["gen_ai.conversation.id"] = run.session_id
-        if span.input_tokens is not None:
-            a["gen_ai.usage.input_tokens"] = span.input_tokens
-        if span.output_tokens is not None:
-            a["gen_ai.usage.output_tokens"] = span.output_tokens
-        if span.finish_reason:
-            a["gen_ai.response.finish_reasons"] = [span.finish_reason]
-        if span.input is not None:
-            a["gen_ai.input.messages"] = _messages("user", span.input)
-        if span.output is not None:
-            a["gen_ai.output.messages"] = _messages("assistant", span.output)
-    elif k in ("tool", "retriever", "handoff"):
-        a["gen_ai.operation.name"] = "execute_tool"
-        a["gen_ai.tool.name"] = span.tool
-        a["gen_ai.tool.type"] = "datastore" if k == "retriever" else "function"
-        a["gen_ai.tool.call.id"] = _call_id(span)
-        if span.agent:
-            a["gen_ai.agent.name"] = span.agent
-        if span.input is not None:
-            a["gen_ai.tool.call.arguments"] = span.input
-        if span.output is not None:
-            a["gen_ai.tool.call.result"] = span.output
-    else:
-        if span.input is not None:
-            a["input"] = span.input
-        if span.output is not None:
-            a["output"] = span.output
+    a = _GENAI_ATTRS.get(span.kind, _plain_attrs)(run, span)
     if span.error_type:
         a["error.type"] = span.error_type
     if span.attrs:
