@@ -678,8 +678,8 @@ def _runs(n_runs: int, mix: dict[str, float], seed: int) -> Iterator[_Built]:
         yield from _chunk_runs(chunk, n_runs, seed)
 
 
-def _render_chunk(task: tuple[_Chunk, int, int, str, str]) -> tuple[bytes, bytes]:
-    """(records, labels) bytes of one chunk. Records of an array format are joined by ``,\\n``."""
+def _render_chunk(task: tuple[_Chunk, int, int, str, str]) -> tuple[list[bytes], bytes]:
+    """One chunk's output pieces (a run's lines, or one array record each) and its labels' bytes."""
     chunk, n_runs, seed, format, fname = task
     writer = WRITERS[format]
     lines = writer.container in ("lines", "otlp")
@@ -707,7 +707,7 @@ def _render_chunk(task: tuple[_Chunk, int, int, str, str]) -> tuple[bytes, bytes
                     "decisive_span_id": None if decisive is None else writer.span_ref(run, decisive),
                     "story": story,
                 }) + b"\n")
-        return (b"" if lines else b",\n").join(out), b"".join(lab)
+        return out, b"".join(lab)
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -756,19 +756,22 @@ def generate(
         if array:
             fh.write(b"[\n")
         first = True
-        for body, labels in _rendered(tasks, workers):
-            if array and body:
-                fh.write(body if first else b",\n" + body)
-                first = False
-            elif body:
-                fh.write(body)
+        for parts, labels in _rendered(tasks, workers):
+            if array:
+                for part in parts:
+                    if not first:
+                        fh.write(b",\n")
+                    fh.write(part)
+                    first = False
+            else:
+                fh.writelines(parts)  # no joined copy of the chunk
             lf.write(labels)
         if array:
             fh.write(b"\n]\n")
     return labels_path
 
 
-def _rendered(tasks: list[tuple[_Chunk, int, int, str, str]], workers: int) -> Iterator[tuple[bytes, bytes]]:
+def _rendered(tasks: list[tuple[_Chunk, int, int, str, str]], workers: int) -> Iterator[tuple[list[bytes], bytes]]:
     """Rendered chunks in order; with workers, at most two per worker in flight (memory stays flat)."""
     if workers == 1 or len(tasks) < 2:
         for task in tasks:
@@ -778,7 +781,7 @@ def _rendered(tasks: list[tuple[_Chunk, int, int, str, str]], workers: int) -> I
     from concurrent.futures import Future, ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        pending: deque[Future[tuple[bytes, bytes]]] = deque()
+        pending: deque[Future[tuple[list[bytes], bytes]]] = deque()
         it = iter(tasks)
         for task in it:
             pending.append(pool.submit(_render_chunk, task))
