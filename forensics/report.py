@@ -188,6 +188,22 @@ def worst_runs(data: ReportData, n: int = 5) -> pl.DataFrame:
             .head(n))
 
 
+def nightly_trend(data: ReportData) -> pl.DataFrame:
+    """Findings per class per night (by run start, UTC), one column per class: the fleet trend
+    as a table (the chart draws the same numbers)."""
+    from forensics.store import trend_from_frames
+
+    if "batch_id" not in data.runs.columns or data.findings.height == 0:
+        return pl.DataFrame()
+    long = trend_from_frames(data.runs, data.findings)
+    if long.height == 0:
+        return pl.DataFrame()
+    wide = long.with_columns(pl.col("period").dt.strftime("%Y-%m-%d").alias("night")).pivot(
+        on="failure_class", index=["night", "runs_in_period"], values="findings", sort_columns=True
+    )
+    return wide.fill_null(0).rename({"runs_in_period": "runs"}).sort("night")
+
+
 def batch_problems(data: ReportData) -> pl.DataFrame:
     """Every problem (file + reason) recorded by the window's batches."""
     rows: list[dict[str, Any]] = []
@@ -438,6 +454,10 @@ def _html(ctx: _Context) -> str:
                                      for k, v in ctx.headline()) + "</table>")
     parts.append("<h2>Findings per class</h2>" + _html_table(class_counts(d), ("findings", "runs", "primary")))
     parts.append("<h2>Top detectors</h2>" + _html_table(top_detectors(d), ("findings",)))
+    trend = nightly_trend(d)
+    if trend.height:
+        parts.append("<h2>Findings per class per night</h2>"
+                     + _html_table(trend, tuple(c for c in trend.columns if c != "night")))
     for f in ctx.figures:
         parts.append(f"<h2>{html.escape(f.title)}</h2>" + _html_figure(f))
     probs = batch_problems(d)
@@ -506,6 +526,10 @@ def _markdown(ctx: _Context) -> str:
     out.append(_md_table(class_counts(d)))
     out.append("\n## Top detectors\n")
     out.append(_md_table(top_detectors(d)))
+    trend = nightly_trend(d)
+    if trend.height:
+        out.append("\n## Findings per class per night\n")
+        out.append(_md_table(trend))
     for f in ctx.figures:
         out.append(f"\n## {_m(f.title)}\n")
         out.append(_md_figure(f, ctx.out))

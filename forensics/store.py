@@ -1115,3 +1115,40 @@ def table_counts(store: Store) -> dict[str, int]:
             t.name: int(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one())
             for t in (batches, batch_inputs, runs, findings)
         }
+
+
+def class_trend(
+    store: Store | str | None = None,
+    since: datetime | str | None = None,
+    until: datetime | str | None = None,
+    *,
+    every: str = "1d",
+) -> pl.DataFrame:
+    """Findings and affected runs per failure class per period (``every``: a polars duration,
+    ``1d`` = per night by the runs' start time): the data behind the fleet trend chart."""
+    st, owned = _store_of(store)
+    try:
+        runs_df = read_runs(st, since=since, until=until)
+        finds = read_findings(st, since=since, until=until)
+    finally:
+        if owned:
+            st.close()
+    return trend_from_frames(runs_df, finds, every=every)
+
+
+def trend_from_frames(runs_df: pl.DataFrame, finds: pl.DataFrame, *, every: str = "1d") -> pl.DataFrame:
+    """:func:`class_trend` over frames already read (runs and findings with ``batch_id``)."""
+    schema: dict[str, pl.DataType] = {"period": pl.Datetime("ns", "UTC"), "failure_class": pl.String(),
+                                      "findings": pl.UInt32(), "runs": pl.UInt32(), "runs_in_period": pl.UInt32()}
+    if finds.is_empty() or runs_df.is_empty():
+        return pl.DataFrame(schema=schema)
+    starts = runs_df.select("batch_id", "run_id", pl.col("start_time").dt.truncate(every).alias("period"))
+    totals = starts.group_by("period").agg(pl.len().alias("runs_in_period"))
+    return (
+        finds.join(starts, on=["batch_id", "run_id"], how="inner")
+        .group_by("period", "failure_class")
+        .agg(pl.len().alias("findings"), pl.col("run_id").n_unique().alias("runs"))
+        .join(totals, on="period", how="left")
+        .sort("period", "failure_class")
+        .cast(schema)  # type: ignore[arg-type,unused-ignore]
+    )

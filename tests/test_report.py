@@ -132,3 +132,21 @@ def test_cli_report_after_a_classified_night(tmp_path):
     # Spans come from the batch's spans.parquet recorded in the store.
     assert len(timelines) == min(5, failing)
     assert "not drawn" not in md.split("## Worst runs")[1]
+
+
+def test_trend_per_class_over_nights_from_the_store(tmp_path):
+    store = _store_with_two_nights(tmp_path)
+    trend = st.class_trend(store)
+    rows = [(p.strftime("%Y-%m-%d"), c, f, r, n) for p, c, f, r, n in trend.iter_rows()]
+    assert rows == [
+        ("2026-11-20", "missing_fallback", 1, 1, 2),
+        ("2026-11-20", "silent_failure", 1, 1, 2),
+        ("2026-11-21", "missing_fallback", 1, 1, 3),
+        ("2026-11-21", "silent_failure", 1, 1, 3),
+    ]
+    assert st.class_trend(store, since="2026-11-21").height == 2
+    md = write_report(store, tmp_path / "rep")["markdown"].read_text()
+    assert "| night | runs | missing_fallback | silent_failure |" in md
+    assert "| 2026-11-20 | 2 | 1 | 1 |" in md
+    assert "| 2026-11-21 | 3 | 1 | 1 |" in md
+    store.close()
