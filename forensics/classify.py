@@ -174,8 +174,8 @@ def _finish_findings(raw: pl.DataFrame, ctx: Context) -> pl.DataFrame:
     # Evidence in time order: explode, join each id to its start, re-aggregate (no Python per row).
     scope = pl.coalesce("session_id", pl.concat_str([pl.lit("run:"), pl.col("run_id")]))
     span_times = ctx.spans.select(
-        "scope_key", pl.col("span_id").alias("evidence_span_ids"), "t", "seq", pl.col("run_id").alias("_r")
-    )
+        "run_key", pl.col("span_id").alias("evidence_span_ids"), "t", "seq", pl.col("run_id").alias("_r")
+    ).join(ctx.runs.select("run_key", "scope_key"), on="run_key")
     ev = (
         raw.with_row_index("_f")
         .join(ctx.runs.select("run_id", "session_id"), on="run_id", how="left")

@@ -173,61 +173,104 @@ def _norm_name(e: pl.Expr) -> pl.Expr:
     return e.str.to_lowercase().str.replace_all(r"[^a-z0-9]", "")
 
 
-def _tool_roles(tool_names: pl.Series, policy: Policy) -> pl.DataFrame:
-    """Policy tool roles computed over the distinct tool names only (a few hundred, not millions)."""
-    names = pl.DataFrame({"call_tool": tool_names}).drop_nulls().unique()
-    c = pl.col("call_tool")
-    writes = ~c.str.contains(policy.read_only)
-    return names.with_columns(
-        (c.str.contains(policy.side_effecting) & writes).alias("is_side_effect"),
-        (c.str.contains(policy.irreversible) & writes).alias("is_irreversible"),
-        c.str.contains(policy.escalation).alias("is_escalation_tool"),
-        c.str.contains(policy.delivery).alias("is_delivery"),
-        c.str.contains(policy.fallback).alias("is_fallback_tool"),
-    )
+_ROLE_BITS: Final = (
+    "is_side_effect",
+    "is_irreversible",
+    "is_escalation_tool",
+    "is_delivery",
+    "is_fallback_tool",
+    "is_ack_step",
+    "is_approval_step",
+)
+#: Seed for the 64-bit id hashes used as join keys (collisions at 2**-64 per pair are ignored).
+HASH_SEED: Final = 0x5EED
 
 
-def _step_roles(step_names: pl.Series, policy: Policy) -> pl.DataFrame:
-    """Acknowledgement and approval by step name (any kind: a person's step is often an event)."""
-    names = pl.DataFrame({"step_name": step_names}).drop_nulls().unique()
-    c = pl.col("step_name")
-    return names.with_columns(
-        c.str.contains(policy.acknowledgement).alias("is_ack_step"),
-        c.str.contains(policy.approval).alias("is_approval_step"),
-    )
+def _role_masks(names: pl.Series, policy: Policy) -> pl.DataFrame:
+    """Policy roles of each distinct tool or step name, as one bit mask (a few hundred names are
+    matched, not millions of rows)."""
+    n = pl.col("name")
+    writes = ~n.str.contains(policy.read_only)
+    flags = {
+        "is_side_effect": n.str.contains(policy.side_effecting) & writes,
+        "is_irreversible": n.str.contains(policy.irreversible) & writes,
+        "is_escalation_tool": n.str.contains(policy.escalation),
+        "is_delivery": n.str.contains(policy.delivery),
+        "is_fallback_tool": n.str.contains(policy.fallback),
+        "is_ack_step": n.str.contains(policy.acknowledgement),
+        "is_approval_step": n.str.contains(policy.approval),
+    }
+    mask = pl.sum_horizontal([flags[k].cast(pl.UInt32) * (1 << i) for i, k in enumerate(_ROLE_BITS)])
+    return pl.DataFrame({"name": names}).drop_nulls().unique().select("name", mask.alias("mask"))
+
+
+def _map_distinct(col: pl.Expr, values: pl.Series, derive: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """``derive`` computed once per distinct value of ``values``, then mapped onto ``col``."""
+    table = pl.DataFrame({"name": values}).drop_nulls().unique().with_columns(derive.alias("out"))
+    return col.replace_strict(table["name"], table["out"], default=None, return_dtype=dtype)
+
+
+def _where_contains(col: str, needle: str) -> pl.Expr:
+    """``col`` where it contains ``needle`` (a cheap literal scan), else null: a regex applied to the
+    result only runs on the few rows that can match."""
+    return pl.when(pl.col(col).str.contains(needle, literal=True)).then(pl.col(col))
 
 
 def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
-    """Derive the shared columns and the per-run facts over the whole table at once."""
-    df = spans.sort(["run_id", "start_time", "source_line", "span_id"], nulls_last=True, maintain_order=False)
+    """Derive the shared columns and the per-run facts over the whole table at once.
+
+    Runs are keyed by ``run_key`` (a u32 code of ``run_id``) and spans by 64-bit hashes of their
+    ids for sorting and joining: integer keys are several times faster than strings on millions
+    of rows, and the strings stay for display.
+    """
+    hashed = {
+        "span_h": pl.col("span_id").hash(HASH_SEED),
+        "parent_h": pl.when(pl.col("parent_id").is_not_null()).then(pl.col("parent_id").hash(HASH_SEED)),
+    }
+    df = spans.with_columns(
+        pl.col("run_id").cast(pl.Categorical).to_physical().alias("run_key"), **hashed
+    ).sort(["run_key", "start_time", "source_line", "span_h"], nulls_last=True)
     is_tool = pl.col("kind") == "tool"
     # Position within the run without a group-by: the table is sorted by run, so it is the row
     # index minus the index of the run's first row.
     idx = pl.int_range(pl.len(), dtype=pl.Int64)
-    first_of_run = pl.col("run_id") != pl.col("run_id").shift(1)
+    same_run_as_next = pl.col("run_key").shift(-1) == pl.col("run_key")
+    first_of_run = (pl.col("run_key") != pl.col("run_key").shift(1)).fill_null(True)
+    t = pl.coalesce("start_time", "end_time")
+    agents = df.get_column("agent")
     df = df.with_columns(
-        (idx - pl.when(first_of_run.fill_null(True)).then(idx).forward_fill()).alias("seq"),
-        pl.coalesce("start_time", "end_time").alias("t"),
+        (idx - pl.when(first_of_run).then(idx).forward_fill()).alias("seq"),
+        t.alias("t"),
+        pl.when(same_run_as_next).then(t.shift(-1)).alias("next_t"),
         pl.when(is_tool).then(pl.coalesce("tool", "name")).alias("call_tool"),
         pl.coalesce("tool", "name").alias("step_name"),
         pl.coalesce("tool", "model", "name", "kind").alias("call"),
         # Arguments compared without whitespace: the same call re-serialised is the same call.
-        pl.when(is_tool)
-        .then(pl.col("input").str.replace_all(r"\s+", ""))
-        .otherwise(pl.col("input"))
-        .alias("args"),
-        _norm_name(pl.col("agent")).alias("agent_norm"),
+        # (The regex runs on tool inputs only: masking first leaves nulls, which it skips.)
+        pl.coalesce(
+            pl.when(is_tool).then(pl.col("input")).str.replace_all(r"\s+", ""), pl.col("input")
+        ).alias("args"),
+        _map_distinct(pl.col("agent"), agents, _norm_name(pl.col("name")), pl.String()).alias("agent_norm"),
+        _map_distinct(
+            pl.col("agent"), agents, pl.col("name").str.contains(policy.escalation_targets), pl.Boolean()
+        )
+        .fill_null(False)
+        .alias("agent_is_human"),
     )
-    # Roots: no parent, or a parent that is not in the run (a partial export).
-    parents = df.select("run_id", pl.col("span_id").alias("parent_id"), pl.lit(True).alias("_parent_found"))
-    df = (
-        df.join(parents, on=["run_id", "parent_id"], how="left")
-        .with_columns((pl.col("parent_id").is_null() | pl.col("_parent_found").is_null()).alias("is_root"))
-        .drop("_parent_found")
+    # Roots: no parent, or a parent that is not in the run (a partial export). One 64-bit key
+    # per (run, span) makes this a set lookup rather than a join.
+    span_k = pl.struct("run_key", "span_h").hash(HASH_SEED)
+    parent_k = pl.struct("run_key", pl.col("parent_h").alias("span_h")).hash(HASH_SEED)
+    df = df.with_columns(span_k.alias("span_k"), parent_k.alias("parent_k"))
+    df = df.with_columns(
+        (pl.col("parent_id").is_null() | ~pl.col("parent_k").is_in(df.get_column("span_k").implode())).alias(
+            "is_root"
+        )
     )
+    calls = pl.col("kind").is_in(CALL_KINDS)
 
     http = pl.coalesce(
-        pl.col("attributes").str.extract(HTTP_IN_ATTRS, 1),
+        pl.when(calls).then(pl.col("attributes")).str.extract(HTTP_IN_ATTRS, 1),
         pl.col("error_type").str.extract(r"^\s*(\d{3})\s*$", 1),
         pl.when(pl.col("status") == "error").then(pl.col("error_message").str.extract(HTTP_IN_TEXT, 1)),
         pl.when(pl.col("error_message").str.contains(r"(?i)too many requests|rate limit")).then(
@@ -237,6 +280,9 @@ def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
     df = df.with_columns(http.alias("http_status"))
     failed = (pl.col("status") == "error") | (pl.col("http_status") == 429) | (pl.col("http_status") >= 500)
     transfer = pl.col("call_tool").str.extract(TRANSFER_TOOL, 1)
+    names = pl.concat([df.get_column("step_name").unique().drop_nulls()]).unique()
+    masks = _role_masks(names, policy)
+    mask = pl.col("step_name").replace_strict(masks["name"], masks["mask"], default=0, return_dtype=pl.UInt32)
     df = df.with_columns(
         failed.fill_null(False).alias("failed"),
         pl.when(pl.col("kind") == "handoff")
@@ -244,49 +290,38 @@ def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
         .otherwise(transfer)
         .alias("handoff_target"),
         pl.coalesce(
-            pl.col("attributes").str.extract(CONFIDENCE, 1),
-            pl.col("output").str.extract(CONFIDENCE, 1),
+            _where_contains("attributes", "onfidence").str.extract(CONFIDENCE, 1),
+            _where_contains("output", "onfidence").str.extract(CONFIDENCE, 1),
         )
         .cast(pl.Float64, strict=False)
         .alias("confidence"),
-        pl.concat_str(
-            [
-                pl.when(pl.col("http_status").is_not_null())
-                .then(pl.concat_str([pl.lit("HTTP "), pl.col("http_status").cast(pl.String)]))
-                .when(pl.col("error_type").is_not_null())
-                .then(pl.col("error_type"))
-                .otherwise(pl.lit("an error")),
-            ]
-        ).alias("error_label"),
+        pl.when(pl.col("http_status").is_not_null())
+        .then(pl.concat_str([pl.lit("HTTP "), pl.col("http_status").cast(pl.String)]))
+        .when(pl.col("error_type").is_not_null())
+        .then(pl.col("error_type"))
+        .otherwise(pl.lit("an error"))
+        .alias("error_label"),
+        mask.alias("_roles"),
     )
-    roles = _tool_roles(df.get_column("call_tool"), policy)
-    steps = _step_roles(df.get_column("step_name"), policy)
-    df = (
-        df.join(roles, on="call_tool", how="left")
-        .join(steps, on="step_name", how="left")
-        .with_columns(
-            pl.col(
-                "is_side_effect",
-                "is_irreversible",
-                "is_escalation_tool",
-                "is_delivery",
-                "is_fallback_tool",
-                "is_ack_step",
-                "is_approval_step",
-            ).fill_null(False)
-        )
-    )
-    person = pl.col("attributes").str.contains(PERSON).fill_null(False)
-    shaped = pl.col("output").str.contains(ERROR_SHAPED)
+    # Tool roles apply to tool spans (by tool name); acknowledgement and approval to any step.
+    tool_only = {"is_side_effect", "is_irreversible", "is_escalation_tool", "is_delivery", "is_fallback_tool"}
+    df = df.with_columns(
+        [
+            (((pl.col("_roles") & (1 << i)) != 0) & (is_tool if k in tool_only else pl.lit(True))).alias(k)
+            for i, k in enumerate(_ROLE_BITS)
+        ]
+    ).drop("_roles")
+    person = _where_contains("attributes", "enduser.id").str.contains(PERSON).fill_null(False)
+    results = pl.when(pl.col("kind").is_in(["tool", "retriever"])).then(pl.col("output"))
+    shaped = results.str.contains(ERROR_SHAPED)
     if policy.empty_result_is_error:
         # An empty result is an error only where data was expected: a read, not a write (a
         # write that returns {} or 204 did its job).
-        shaped = shaped | (pl.col("output").str.contains(EMPTY_RESULT) & ~pl.col("is_side_effect"))
+        shaped = shaped | (results.str.contains(EMPTY_RESULT) & ~pl.col("is_side_effect"))
     df = df.with_columns(
         (pl.col("kind").is_in(["tool", "retriever"]) & shaped).fill_null(False).alias("error_shaped"),
     )
     to_human = pl.col("handoff_target").str.contains(policy.escalation_targets).fill_null(False)
-    agent_is_human = pl.col("agent").str.contains(policy.escalation_targets).fill_null(False)
     df = df.with_columns(
         (~pl.col("failed") & ~pl.col("error_shaped")).alias("succeeded"),
         _norm_name(pl.col("handoff_target")).alias("target_norm"),
@@ -295,19 +330,14 @@ def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
         (pl.col("kind").is_in(["human", "guardrail"]) | pl.col("is_approval_step") | person).alias(
             "is_review"
         ),
-        ((pl.col("kind") == "human") | pl.col("is_ack_step") | agent_is_human | person).alias("is_ack"),
-        pl.coalesce("session_id", pl.concat_str([pl.lit("run:"), pl.col("run_id")])).alias("scope_key"),
-    ).sort(["run_id", "seq"])
+        ((pl.col("kind") == "human") | pl.col("is_ack_step") | pl.col("agent_is_human") | person).alias(
+            "is_ack"
+        ),
+    )
     # A failure whose own child failed is the same error travelling up; rules about "an error"
     # look at where it started, not every ancestor it passed through.
-    failed_parents = (
-        df.filter(pl.col("failed"))
-        .select("run_id", pl.col("parent_id").alias("span_id"), pl.lit(True).alias("has_failed_child"))
-        .unique()
-    )
-    df = df.join(failed_parents, on=["run_id", "span_id"], how="left", maintain_order="left").with_columns(
-        pl.col("has_failed_child").fill_null(False)
-    )
+    failed_parents = df.filter(pl.col("failed")).get_column("parent_k").implode()
+    df = df.with_columns(pl.col("span_k").is_in(failed_parents).alias("has_failed_child"))
     return Context(spans=df, runs=_run_facts(df), policy=policy)
 
 
@@ -320,7 +350,8 @@ def _run_facts(df: pl.DataFrame) -> pl.DataFrame:
     # the last message, in a flat conversation).
     end_key = pl.col("end_time").fill_null(pl.col("t")).alias("_end")
     lf = df.lazy()
-    base = lf.group_by("run_id").agg(
+    base = lf.group_by("run_key").agg(
+        pl.col("run_id").first(),
         pl.col("session_id").drop_nulls().first(),
         pl.col("source_format").first(),
         pl.col("source_file").first(),
@@ -340,11 +371,11 @@ def _run_facts(df: pl.DataFrame) -> pl.DataFrame:
     # The last-ending root and the last-ending answering span, on the (small) filtered rows only.
     roots = (
         lf.filter(root)
-        .select("run_id", "seq", end_key, "output", "span_id", "input")
-        .sort("run_id", "_end", "seq")
-        .unique("run_id", keep="last")
+        .select("run_key", "seq", end_key, "output", "span_id", "input")
+        .sort("run_key", "_end", "seq")
+        .unique("run_key", keep="last")
         .select(
-            "run_id",
+            "run_key",
             pl.col("output").alias("root_output"),
             pl.col("span_id").alias("root_span_id"),
             # The task the run was given: a restart is given the same task again.
@@ -353,32 +384,37 @@ def _run_facts(df: pl.DataFrame) -> pl.DataFrame:
     )
     answers = (
         lf.filter(has_answer)
-        .select("run_id", "seq", end_key, "output", "span_id")
-        .sort("run_id", "_end", "seq")
-        .unique("run_id", keep="last")
-        .select("run_id", pl.col("output").alias("final_output"), pl.col("span_id").alias("final_span_id"))
+        .select("run_key", "seq", end_key, "output", "span_id")
+        .sort("run_key", "_end", "seq")
+        .unique("run_key", keep="last")
+        .select("run_key", pl.col("output").alias("final_output"), pl.col("span_id").alias("final_span_id"))
     )
     base_df, roots_df, answers_df = pl.collect_all([base, roots, answers])
-    runs = base_df.join(roots_df, on="run_id", how="left").join(answers_df, on="run_id", how="left")
+    runs = base_df.join(roots_df, on="run_key", how="left").join(answers_df, on="run_key", how="left")
     # Where the final answer was first produced: the answering span with the same output that
     # ended first (the model call under the agent that passed its answer up).
     origin = (
-        df.filter(answer_kinds & pl.col("output").is_not_null())
-        .join(runs.select("run_id", pl.col("final_output").alias("output")), on=["run_id", "output"])
-        .sort("run_id", pl.col("end_time").fill_null(pl.col("t")), "seq")
-        .group_by("run_id")
-        .agg(pl.col("span_id").first().alias("answer_span_id"))
+        lf.filter(has_answer)
+        .select("run_key", pl.col("output").hash(HASH_SEED).alias("_h"), end_key, "seq", "span_id")
+        .join(
+            runs.lazy().select("run_key", pl.col("final_output").hash(HASH_SEED).alias("_h")),
+            on=["run_key", "_h"],
+        )
+        .sort("run_key", "_end", "seq")
+        .unique("run_key", keep="first")
+        .select("run_key", pl.col("span_id").alias("answer_span_id"))
     )
     # An empty final answer: where the emptiness came from (the last answering model call that
     # produced nothing), else the root.
     empty_origin = (
-        df.filter((pl.col("kind") == "llm") & pl.col("output").str.contains(EMPTY_ANSWER).fill_null(False))
-        .group_by("run_id")
+        lf.filter((pl.col("kind") == "llm") & pl.col("output").str.contains(EMPTY_ANSWER).fill_null(False))
+        .group_by("run_key")
         .agg(pl.col("span_id").last().alias("empty_span_id"))
     )
+    origin_df, empty_df = pl.collect_all([origin, empty_origin])
     runs = (
-        runs.join(origin, on="run_id", how="left")
-        .join(empty_origin, on="run_id", how="left")
+        runs.join(origin_df, on="run_key", how="left")
+        .join(empty_df, on="run_key", how="left")
         .with_columns(pl.coalesce("answer_span_id", "final_span_id").alias("answer_span_id"))
     )
     structured = pl.col("root_output").str.contains(STRUCTURED_FAILURE).fill_null(False)
@@ -393,6 +429,7 @@ def _run_facts(df: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("error"))
         .otherwise(pl.lit("success"))
         .alias("reported_outcome"),
+        pl.coalesce("session_id", pl.concat_str([pl.lit("run:"), pl.col("run_id")])).alias("scope_key"),
     ).sort("run_id")
 
 
@@ -408,24 +445,39 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
         s = ctx.spans.lazy()
         verb = pl.col("call").str.extract(r"([^./:]+)$", 1)
         failed = s.filter(pl.col("failed") | pl.col("error_shaped")).select(
-            "run_id", "span_id", "seq", "kind", "call", "model", "args", "agent", verb.alias("verb")
-        )
-        later = s.select(
+            "run_key",
             "run_id",
-            pl.col("seq").alias("l_seq"),
-            pl.col("kind").alias("l_kind"),
-            pl.col("call").alias("l_call"),
-            pl.col("model").alias("l_model"),
-            pl.col("args").alias("l_args"),
-            verb.alias("l_verb"),
-            pl.col("agent").alias("l_agent"),
-            pl.col("succeeded").alias("l_ok"),
-            pl.col("is_escalation").alias("l_esc"),
-            pl.col("is_fallback_tool").alias("l_fallback_tool"),
-        ).filter(
-            pl.col("l_kind").is_in([*CALL_KINDS, "handoff", "agent", "chain", "guardrail"]) | pl.col("l_esc")
+            "span_id",
+            "seq",
+            "kind",
+            "call",
+            "model",
+            "args",
+            "agent",
+            verb.alias("verb"),
         )
-        pairs = failed.join(later, on="run_id", how="inner").filter(pl.col("l_seq") > pl.col("seq"))
+        # Only the runs that hold a failure are searched for what followed it.
+        later = (
+            s.join(failed.select("run_key").unique(), on="run_key", how="semi")
+            .select(
+                "run_key",
+                pl.col("seq").alias("l_seq"),
+                pl.col("kind").alias("l_kind"),
+                pl.col("call").alias("l_call"),
+                pl.col("model").alias("l_model"),
+                pl.col("args").alias("l_args"),
+                verb.alias("l_verb"),
+                pl.col("agent").alias("l_agent"),
+                pl.col("succeeded").alias("l_ok"),
+                pl.col("is_escalation").alias("l_esc"),
+                pl.col("is_fallback_tool").alias("l_fallback_tool"),
+            )
+            .filter(
+                pl.col("l_kind").is_in([*CALL_KINDS, "handoff", "agent", "chain", "guardrail"])
+                | pl.col("l_esc")
+            )
+        )
+        pairs = failed.join(later, on="run_key", how="inner").filter(pl.col("l_seq") > pl.col("seq"))
         retry = (pl.col("l_kind") == pl.col("kind")) & (pl.col("l_call") == pl.col("call"))
         same_agent = pl.col("l_agent").eq_missing(pl.col("agent"))
         fallback = (

@@ -28,8 +28,11 @@ class RepeatedAction(Detector):
         tools = ctx.spans.lazy().filter(pl.col("kind") == "tool")
         ok = pl.col("succeeded")
         groups = (
-            tools.group_by("run_id", pl.col("agent").fill_null("(no agent)"), "call", "args")
+            tools.group_by(
+                "run_key", pl.col("agent").fill_null("(no agent)"), "call", pl.col("args").hash(7).alias("_a")
+            )
             .agg(
+                pl.col("run_id").first(),
                 pl.col("span_id").alias("ids"),
                 pl.len().alias("n"),
                 ok.sum().alias("n_ok"),
@@ -155,7 +158,10 @@ class DuplicateSideEffect(Detector):
             ctx.spans.lazy()
             .filter((pl.col("kind") == "tool") & pl.col("is_side_effect") & pl.col("succeeded"))
             .join(
-                ctx.runs.lazy().select("run_id", pl.col("start_time").alias("run_start"), "task"), on="run_id"
+                ctx.runs.lazy().select(
+                    "run_id", pl.col("start_time").alias("run_start"), "task", "scope_key"
+                ),
+                on="run_id",
             )
             .join(failed_runs(ctx).lazy(), on="run_id")
             .sort("scope_key", "run_start", "run_id", "seq")

@@ -121,10 +121,8 @@ class Stall(Detector):
         # Quiet after an error: the gap from the failure's end to the next span's start.
         real_clock = runs.filter(~pl.col("synthetic_time")).select("run_id")
         gaps = (
-            s.join(real_clock, on="run_id", how="semi")
-            .sort("run_id", "seq")
-            .with_columns(pl.col("t").shift(-1).over("run_id").alias("next_t"))
-            .filter(pl.col("failed") & pl.col("next_t").is_not_null())
+            s.filter(pl.col("failed") & pl.col("next_t").is_not_null())
+            .join(real_clock, on="run_id", how="semi")
             .with_columns(
                 ((pl.col("next_t") - pl.coalesce("end_time", "t")).dt.total_milliseconds() / 1000).alias(
                     "gap_s"
@@ -176,6 +174,10 @@ class RetryStorm(Detector):
         pol = ctx.policy
         key = ["run_id", "agent", "kind", "call", "args"]
         calls = ctx.spans.lazy().filter(pl.col("kind").is_in(CALL_KINDS))
+        # Only runs with a failing call can hold a storm: narrow to them before the keyed work.
+        calls = calls.join(
+            calls.filter(pl.col("failed")).select("run_key").unique(), on="run_key", how="semi"
+        )
         failing_keys = calls.filter(pl.col("failed")).select(key).unique()
         chain = (
             calls.join(failing_keys, on=key, how="semi", nulls_equal=True)

@@ -16,23 +16,36 @@ def dangling_handoffs(ctx: Context) -> pl.DataFrame:
     def build() -> pl.LazyFrame:
         s = ctx.spans.lazy()
         # Handoffs to humans or queues are escalations: unacknowledged_escalation judges those.
-        handoffs = s.filter(
-            pl.col("target_norm").is_not_null() & (pl.col("target_norm") != "") & ~pl.col("to_human")
+        # Materialised step by step: left lazy, the optimiser fused the join and its
+        # cross-column filter into something that exhausted memory on 3M spans.
+        handoffs = (
+            s.filter(
+                pl.col("target_norm").is_not_null() & (pl.col("target_norm") != "") & ~pl.col("to_human")
+            )
+            .join(ctx.runs.lazy().select("run_key", "scope_key"), on="run_key")
+            .collect()
+            .lazy()
         )
         # Each agent's activity per run, aggregated first (a handoff is then matched against a
         # few rows per run, not every span of the target).
         work = (
             s.filter(pl.col("agent_norm").is_not_null())
-            .group_by("scope_key", "run_id", "agent_norm")
+            .group_by("run_key", "agent_norm")
             .agg(
                 pl.col("seq").max().alias("w_seq"),
                 pl.col("t").min().alias("w_first"),
                 pl.col("t").max().alias("w_last"),
             )
-            .rename({"run_id": "w_run", "agent_norm": "target_norm"})
+            .join(
+                ctx.runs.lazy().select("run_key", pl.col("run_id").alias("w_run"), "scope_key"), on="run_key"
+            )
+            .drop("run_key")
+            .rename({"agent_norm": "target_norm"})
+            .collect()
         )
         received = (
             handoffs.select("scope_key", "run_id", "span_id", "seq", "t", "target_norm")
+            .collect()
             .join(work, on=["scope_key", "target_norm"])
             .filter(
                 ((pl.col("w_run") == pl.col("run_id")) & (pl.col("w_seq") > pl.col("seq")))
@@ -48,7 +61,7 @@ def dangling_handoffs(ctx: Context) -> pl.DataFrame:
             .select("run_id", "span_id")
             .unique()
         )
-        return handoffs.join(received, on=["run_id", "span_id"], how="anti")
+        return handoffs.join(received.lazy(), on=["run_id", "span_id"], how="anti")
 
     return ctx.cached("dangling_handoffs", build())
 

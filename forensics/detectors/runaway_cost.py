@@ -31,10 +31,10 @@ class BudgetExceeded(Detector):
             over_total = over_total | (tokens.sum() > tok_budget)
         if cost_budget:
             over_total = over_total | (cost.sum() > cost_budget)
-        spenders = ctx.spans.lazy().group_by("run_id").agg(over_total.alias("over")).filter(pl.col("over"))
+        spenders = ctx.spans.lazy().group_by("run_key").agg(over_total.alias("over")).filter(pl.col("over"))
         s = (
             ctx.spans.lazy()
-            .join(spenders.select("run_id"), on="run_id", how="semi")
+            .join(spenders.select("run_key"), on="run_key", how="semi")
             .sort("run_id", "seq")
             .with_columns(
                 tokens.cum_sum().over("run_id").alias("cum_tokens"),

@@ -151,7 +151,7 @@ class ClaimedButNotDone(Detector):
         )
         tools = tools.join(names, on="call_tool", how="left", nulls_equal=True, maintain_order="left")
         # One column per policy claim (a handful), computed over every run at once.
-        evidence = tools.group_by("run_id").agg(
+        evidence = tools.group_by("run_key").agg(
             *[(pl.col(f"m_{i}") & pl.col("succeeded")).any().alias(f"done_{i}") for i in range(len(claims))],
             *[
                 pl.col("span_id").filter(pl.col(f"m_{i}") & ~pl.col("succeeded")).alias(f"tried_{i}")
@@ -161,8 +161,8 @@ class ClaimedButNotDone(Detector):
         runs = (
             ctx.runs.lazy()
             .filter(pl.col("final_output").is_not_null())
-            .select("run_id", "final_output", pl.col("answer_span_id").alias("final_span_id"))
-            .join(evidence, on="run_id", how="left")
+            .select("run_key", "run_id", "final_output", pl.col("answer_span_id").alias("final_span_id"))
+            .join(evidence, on="run_key", how="left")
         )
         t_final = ctx.spans.lazy().select(
             "run_id", pl.col("span_id").alias("final_span_id"), pl.coalesce("end_time", "t").alias("final_t")
