@@ -27,7 +27,14 @@ from pathlib import Path
 
 
 def _peak_rss_mb() -> float:
-    # ru_maxrss is KiB on Linux.
+    """This process's peak resident memory. Linux's VmHWM is reset by exec; ru_maxrss is not (a
+    child forked from a big parent reports the parent's size), so VmHWM is preferred."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -53,7 +60,7 @@ def child_classify(parquet: str, labels: str, out_json: str) -> None:
                 "runs": result.runs.num_rows,
                 "spans": spans.height,
                 "findings": result.findings.num_rows,
-                "evaluation": ev.format_text(),
+                "evaluation": ev.format_text(max_items=10),
             }
         )
     )

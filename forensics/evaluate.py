@@ -51,8 +51,17 @@ class Evaluation:
     def decisive_accuracy(self) -> float | None:
         return self.decisive_correct / self.decisive_total if self.decisive_total else None
 
-    def format_text(self) -> str:
-        """A plain-text report (what ``forensics evaluate`` prints)."""
+    def format_text(self, max_items: int | None = 50) -> str:
+        """A plain-text report (what ``forensics evaluate`` prints); ``max_items`` caps each list
+        of misses, false alarms and wrong decisive spans (None: all)."""
+
+        def cap(df: pl.DataFrame) -> pl.DataFrame:
+            return df if max_items is None else df.head(max_items)
+
+        def more(df: pl.DataFrame) -> None:
+            if max_items is not None and df.height > max_items:
+                out.append(f"  ... and {df.height - max_items} more")
+
         out: list[str] = []
         out.append(
             f"labeled runs: {self.labeled_runs}; class sets exactly right: {self.exact_runs}/{self.labeled_runs}"
@@ -90,19 +99,22 @@ class Evaluation:
                 out.append(f"{r['detector']:<26} {r['expected']:>8} {r['found']:>6} {_pct(r['recall']):>7}")
         out.append("")
         out.append(f"misses ({self.misses.height}):")
-        for r in self.misses.iter_rows(named=True):
+        for r in cap(self.misses).iter_rows(named=True):
             out.append(f"  {r['run_id']} [{r['scenario'] or '-'}] {r['failure_class']}: {r['story'] or ''}")
+        more(self.misses)
         out.append(f"false alarms ({self.false_alarms.height}):")
-        for r in self.false_alarms.iter_rows(named=True):
+        for r in cap(self.false_alarms).iter_rows(named=True):
             out.append(
                 f"  {r['run_id']} [{r['scenario'] or '-'}] {r['failure_class']} ({r['detector']}): {r['explanation']}"
             )
         wrong = self.runs.filter(pl.col("decisive_expected").is_not_null() & ~pl.col("decisive_match"))
+        more(self.false_alarms)
         out.append(f"wrong decisive span ({wrong.height}):")
-        for r in wrong.iter_rows(named=True):
+        for r in cap(wrong).iter_rows(named=True):
             out.append(
                 f"  {r['run_id']} [{r['scenario'] or '-'}] expected {r['decisive_expected']}, got {r['decisive_found'] or 'none'}"
             )
+        more(wrong)
         return "\n".join(out)
 
     def __repr__(self) -> str:

@@ -210,6 +210,14 @@ def _map_distinct(col: pl.Expr, values: pl.Series, derive: pl.Expr, dtype: pl.Da
     return col.replace_strict(table["name"], table["out"], default=None, return_dtype=dtype)
 
 
+def _normalised_args(df: pl.DataFrame, is_tool: pl.Expr) -> pl.Series:
+    """Tool arguments compared without whitespace (the same call re-serialised is the same call);
+    other spans keep their input. The regex runs on the tool rows only, scattered back."""
+    rows = df.select(pl.arg_where(is_tool)).to_series()
+    inputs = df.get_column("input")
+    return inputs.clone().scatter(rows, inputs.gather(rows).str.replace_all(r"\s+", ""))
+
+
 def _where_contains(col: str, needle: str) -> pl.Expr:
     """``col`` where it contains ``needle`` (a cheap literal scan), else null: a regex applied to the
     result only runs on the few rows that can match."""
@@ -245,11 +253,7 @@ def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
         pl.when(is_tool).then(pl.coalesce("tool", "name")).alias("call_tool"),
         pl.coalesce("tool", "name").alias("step_name"),
         pl.coalesce("tool", "model", "name", "kind").alias("call"),
-        # Arguments compared without whitespace: the same call re-serialised is the same call.
-        # (The regex runs on tool inputs only: masking first leaves nulls, which it skips.)
-        pl.coalesce(
-            pl.when(is_tool).then(pl.col("input")).str.replace_all(r"\s+", ""), pl.col("input")
-        ).alias("args"),
+        _normalised_args(df, is_tool).alias("args"),
         _map_distinct(pl.col("agent"), agents, _norm_name(pl.col("name")), pl.String()).alias("agent_norm"),
         _map_distinct(
             pl.col("agent"), agents, pl.col("name").str.contains(policy.escalation_targets), pl.Boolean()
@@ -270,7 +274,7 @@ def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
     calls = pl.col("kind").is_in(CALL_KINDS)
 
     http = pl.coalesce(
-        pl.when(calls).then(pl.col("attributes")).str.extract(HTTP_IN_ATTRS, 1),
+        _where_contains("attributes", "status_code").str.extract(HTTP_IN_ATTRS, 1),
         pl.col("error_type").str.extract(r"^\s*(\d{3})\s*$", 1),
         pl.when(pl.col("status") == "error").then(pl.col("error_message").str.extract(HTTP_IN_TEXT, 1)),
         pl.when(pl.col("error_message").str.contains(r"(?i)too many requests|rate limit")).then(
