@@ -271,7 +271,6 @@ def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
             "is_root"
         )
     )
-    calls = pl.col("kind").is_in(CALL_KINDS)
 
     http = pl.coalesce(
         _where_contains("attributes", "status_code").str.extract(HTTP_IN_ATTRS, 1),
