@@ -40,6 +40,7 @@ import ipaddress
 import json
 import os
 import re
+import secrets
 import tomllib
 import warnings
 from collections import Counter
@@ -52,7 +53,7 @@ from typing import TYPE_CHECKING, Any, Final, cast
 import polars as pl
 import pyarrow as pa
 
-from forensics.errors import InputError, MissingDependencyError, PolicyError
+from forensics.errors import InputError, InternalError, MissingDependencyError, PolicyError
 
 if TYPE_CHECKING:
     from forensics.load import LoadResult
@@ -348,14 +349,22 @@ def _jwt(candidate: str) -> bool:
 
 
 _HEX: Final = "[0-9A-Fa-f]"
+#: Line breaks of a PEM block, raw or JSON-escaped (and an escaped slash): one key logged raw, as
+#: JSON, or as JSON inside JSON is one placeholder.
+_PEM_NOISE: Final = re.compile(r"\\+[rnt]|[\r\n\t]+|\\+/")
 
 #: Rules written here: kinds detect-secrets lacks, or covers only in part.
 _OWN_RULES: Final = (
-    # A whole PEM block (body included; JSON text has its newlines as \n), or, when the log cut
-    # it, the header and every base64 line after it.
+    # A whole PEM block, or, when the log cut it, the header and everything after it that can be
+    # part of a key. The body is base64, header lines (Proc-Type: 4,ENCRYPTED) and newlines, raw
+    # or JSON-escaped once or more (\n, \\n, \/: tool arguments are often JSON inside JSON); a
+    # backslash is taken only before n, r, t or /, so a match never ends in half an escape (\").
+    # Both alternatives use that set and never `.`: with `.*?` a header without an END would make
+    # every later search scan to the end of the value, which a hostile log can repeat (quadratic).
     Rule("private-key", "secrets",
-         r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?:(?s:.*?)-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
-         r"|(?:[A-Za-z0-9+/=\r\n]|\\[rn])*)"),
+         r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?:(?:[A-Za-z0-9+/=\s:,.-]|\\+[rnt/])*?"
+         r"-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|(?:[A-Za-z0-9+/=\s:,.-]|\\+[rnt/])*)",
+         canonical=lambda v: _PEM_NOISE.sub(lambda m: "/" if m.group().endswith("/") else "", v)),
     Rule("bearer", "secrets", r"(?i:\bbearer\s+([A-Za-z0-9._~+/-]{16,}=*))", secret_group=1, validate=_token_like),
     Rule("basic-auth", "secrets", r"(?i:authorization\W{0,4}basic\s+([A-Za-z0-9+/]{8,}={0,2}))", secret_group=1),
     Rule("aws-secret", "secrets",
@@ -452,7 +461,18 @@ def rules_for(policy: RedactionPolicy) -> tuple[Rule, ...]:
         for name, rx in policy.user_patterns
     )
     builtin = (_detect_secrets_rules() if policy.secrets else ()) + _OWN_RULES
-    return user + tuple(r for r in builtin if r.category == "custom" or getattr(policy, r.category))
+    chosen = user + tuple(r for r in builtin if r.category == "custom" or getattr(policy, r.category))
+    return tuple(dataclasses.replace(r, pattern=_ascii_boundaries(r.pattern)) for r in chosen)
+
+
+_UNICODE_BOUNDARY: Final = re.compile(r"(?<!\\)((?:\\\\)*)\\b")
+
+
+def _ascii_boundaries(pattern: str) -> str:
+    r"""``\b`` -> ``(?-u:\b)``. The Rust engine's fast DFA cannot evaluate a Unicode word
+    boundary once it meets a non-ASCII byte and falls back to a far slower engine (measured: 100x
+    on Chinese prompts). An ASCII boundary is what every rule here means anyway."""
+    return _UNICODE_BOUNDARY.sub(lambda m: m.group(1) + r"(?-u:\b)", pattern)
 
 
 def _combined(rules: Sequence[Rule]) -> str:
@@ -555,6 +575,17 @@ def _mapping(candidates: pl.DataFrame, rules: Sequence[Rule], key: bytes,
     return mapping
 
 
+def _marker(frame: pl.DataFrame, cols: Sequence[str]) -> str:
+    """A separator that occurs in none of the values: private-use characters plus random ones,
+    checked (log text is hostile and may contain any fixed marker)."""
+    for _ in range(8):
+        marker = "\ue000" + "".join(chr(0xE001 + b % 0x1000) for b in secrets.token_bytes(6)) + "\ue000"
+        present = frame.select(pl.any_horizontal(pl.col(c).str.contains(marker, literal=True).any() for c in cols))
+        if not present.item():
+            return marker
+    raise InternalError("could not find a separator absent from the text being redacted")
+
+
 def redact_table_with_report(
     table: pa.Table,
     policy: RedactionPolicy | str | Path | None = None,
@@ -570,9 +601,17 @@ def redact_table_with_report(
         return table, report
     combined = _combined(rules)
     frame = cast(pl.DataFrame, pl.from_arrow(table.select(cols)))  # a Table gives a DataFrame
-    found = frame.select(pl.col(c).str.extract_all(combined) for c in cols)
+    # Cut every value at the matches: wrap each match in a marker absent from the data, split on
+    # it, and the pieces alternate text, match, text, ... (odd positions are matches). Mapping
+    # whole pieces is a hash lookup, linear in the text; a literal search-and-replace of the
+    # matches (str.replace_many) builds an automaton that grows with the square of a match's
+    # length, and a hostile log can make one match megabytes long.
+    marker = _marker(frame, cols)
+    pieces = frame.select(
+        pl.col(c).str.replace_all(combined, f"{marker}${{0}}{marker}").str.split(marker) for c in cols
+    )
     candidates = (
-        pl.concat([found.get_column(c).explode() for c in cols], how="vertical")
+        pl.concat([pieces.get_column(c).list.gather_every(2, 1).explode() for c in cols], how="vertical")
         .drop_nulls()
         .alias("value")
         .to_frame()
@@ -583,11 +622,11 @@ def redact_table_with_report(
     mapping = _mapping(candidates, rules, key, report)
     if not mapping:
         return table, report
-    # Longest first: with leftmost=True the first listed pattern wins a tie at one position.
-    keys = sorted(mapping, key=len, reverse=True)
-    patterns = pl.lit(pl.Series("p", keys, dtype=pl.String)).implode()
-    replacements = pl.lit(pl.Series("r", [mapping[k] for k in keys], dtype=pl.String)).implode()
-    replaced = frame.select(pl.col(c).str.replace_many(patterns, replacements, leftmost=True) for c in cols)
+    old = pl.Series("old", list(mapping), dtype=pl.String)
+    new = pl.Series("new", list(mapping.values()), dtype=pl.String)
+    replaced = pieces.select(
+        pl.col(c).list.eval(pl.element().replace(old, new)).list.join("") for c in cols
+    )
     out = table
     for c in cols:
         i = out.schema.get_field_index(c)

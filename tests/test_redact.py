@@ -91,6 +91,7 @@ CANONICAL = {
     "415-555-2671": "4155552671",
     "020 7946 0958": "02079460958",
     "06 12 34 56 78": "0612345678",
+    PEM: PEM.replace("\\n", ""),  # line breaks are not part of a key
 }
 
 # Look like secrets or PII to a careless pattern; must stay exactly as they are.
@@ -349,3 +350,47 @@ def test_no_row_loop_on_the_hot_path() -> None:
     got = pl.Series(out.column("input").combine_chunks())
     assert got.n_unique() == 50
     assert got[7] == f"mail {ph('email', 'user7@example.com')} x"
+
+
+def test_a_full_size_private_key_and_a_cut_one() -> None:
+    """A real-size PEM (2 KB of base64 in JSON-escaped lines) is one placeholder; a key the log
+    cut off (no END line) is redacted from its header to the end of the base64 run."""
+    body = "\\n".join(("MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7" * 2)[:64] for _ in range(32))
+    pem = f"-----BEGIN PRIVATE KEY-----\\n{body}\\n-----END PRIVATE KEY-----"
+    text = json.dumps({"tool_args": {"key": pem, "path": "/etc/ssl/key.pem"}})
+    out = redact_text(text, POLICY)
+    # Escaped twice (a JSON string inside JSON text) and once: the same key, the same placeholder.
+    assert json.loads(out) == {"tool_args": {"key": ph("private-key", pem.replace("\\n", "")),
+                                             "path": "/etc/ssl/key.pem"}}
+    assert redact_text(pem, POLICY) == ph("private-key", pem.replace("\\n", ""))
+    cut = '{"stdout": "-----BEGIN OPENSSH PRIVATE KEY-----\\nb3BlbnNzaC1rZXktdjEAAAAA", "rc": 0}'
+    assert redact_text(cut, POLICY) == (
+        '{"stdout": "' + ph("private-key", "-----BEGIN OPENSSH PRIVATE KEY-----b3BlbnNzaC1rZXktdjEAAAAA")
+        + '", "rc": 0}')
+
+
+def test_megabyte_values_and_repeated_unterminated_headers() -> None:
+    """Hostile shapes stay linear (the benchmark times them); here: the results are right."""
+    headers = "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBg\\n" * 20_000  # no END anywhere
+    many = "x a@example.com y " * 50_000
+    table = span_table([{"input": headers}, {"input": many}, {"input": "4" * 1_000_000}])
+    out, report = redact_table_with_report(table, POLICY)
+    rows = out.column("input").to_pylist()
+    assert rows[0] == ph("private-key", headers.replace("\\n", ""))
+    assert rows[1] == f"x {ph('email', 'a@example.com')} y " * 50_000
+    assert rows[2] == "4" * 1_000_000
+    assert report.counts == {"private-key": 1, "email": 50_000}
+
+
+def test_only_the_matched_positions_are_replaced() -> None:
+    """A value redacted in one place does not leak into look-alike text elsewhere: 1.2.3.4 is an
+    address on its own, but inside the OID 1.2.3.4.5 it is not."""
+    table = span_table([{"input": "client 1.2.3.4"}, {"input": "oid 1.2.3.4.5"}])
+    rows = redact_table(table, POLICY).column("input").to_pylist()
+    assert rows == [f"client {ph('ipv4', '1.2.3.4')}", "oid 1.2.3.4.5"]
+
+
+def test_text_that_contains_private_use_characters() -> None:
+    """The internal separator is chosen absent from the data, so hostile text cannot forge it."""
+    text = "\ue000\ue001 a@example.com \ue000" + "".join(chr(0xE000 + i) for i in range(0, 0x1100, 7))
+    assert redact_text(text, POLICY) == text.replace("a@example.com", ph("email", "a@example.com"))
