@@ -111,8 +111,13 @@ one failure injected in its real shape (every detector can be asked for by name,
 rotation of its detectors); a quarter of the clean runs fail and recover properly (growing backoff,
 fallback model, acknowledged escalation, approved irreversible action). Labels go beside the file,
 `FILE.labels.jsonl`, in the same shape as `sample_logs/labels.jsonl`; nothing in the logs names a
-failure. The same seed gives the same bytes (gzip included, whatever `--workers`). Timing and peak
-memory: `python bench/bench_synth.py` (see the benchmark's output in the project notes).
+failure. The same seed gives the same bytes (gzip included, whatever `--workers`).
+
+Measured with `python bench/bench_synth.py` on the 2-core development machine while other jobs ran
+(load average 4-6): 100,000 runs, 2,917,485 spans, 2.61 GB of OTel SDK JSON lines in 32.4 s wall /
+19.5 s CPU (90,000 spans/s), peak RSS 194 MB (190 MB for 10,000 runs: memory does not grow with N;
+about 90 MB of it is importing pyarrow/polars with the package); gzipped, 0.22 GB in 34.8 s. DuckDB
+writing as many JSON lines of the same size from a generated table took 8.0 s in the same run.
 """
 
 
