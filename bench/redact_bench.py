@@ -81,6 +81,22 @@ def main() -> None:
     sql = "select " + ", ".join(f"regexp_replace({c}, '{EMAIL}', '<email>', 'g') as {c}" for c in cols) + " from t"
     _, t_duck = timed(lambda: con.execute(sql).to_arrow_table())
 
+    # Hostile and non-ASCII shapes: each must stay linear (seconds, not hours).
+    hostile = {
+        "20k PEM headers, no END (0.9 MB)": "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBg\\n" * 20_000,
+        "one 10 MB digit run": "4" * 10_000_000,
+        "5 MB of a:a:a (valid IPv6 look-alikes)": "a:" * 2_500_000,
+        "5 MB of 1.1.1 (dotted runs)": "1." * 2_500_000,
+        "50k e-mails in one value": "x a@example.com y " * 50_000,
+    }
+    for label, value in hostile.items():
+        _, t = timed(lambda v=value: redact_table_with_report(pa.table({"input": [v]}), policy.__class__(columns=("input",))))
+        print(f"hostile: {label}: {t:.2f} s")
+    cjk = "代理查询了订单，发现货物在仓库延误了。Ünïcödé façade " * 4
+    uni = pa.table({"input": [f"{cjk} mail x{i % 100}@example.com {cjk}" for i in range(100_000)]})
+    _, t_uni = timed(lambda: redact_table_with_report(uni, policy.__class__(columns=("input",))))
+    print(f"non-ASCII text, 100k rows ({uni.column('input').nbytes / 1e6:.0f} MB): {t_uni:.2f} s")
+
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"rows={rows:,} text={mb:,.1f} MB replaced={report.total:,} ({report})")
     print(f"redact_table (all rules, keyed): {t_redact:.2f} s  {rows / t_redact:,.0f} rows/s  {mb / t_redact:,.1f} MB/s")
