@@ -169,22 +169,36 @@ def classify(
 
 
 def _finish_findings(raw: pl.DataFrame, ctx: Context) -> pl.DataFrame:
-    spans = ctx.spans.select("run_id", "span_id", "t", "seq")
-    times = spans.rename({"span_id": "decisive_span_id", "t": "decisive_time", "seq": "decisive_seq"})
-    # Evidence in time order: explode, join each id to its start, re-aggregate (no Python per row).
-    scope = pl.coalesce("session_id", pl.concat_str([pl.lit("run:"), pl.col("run_id")]))
-    span_times = ctx.spans.select(
-        "run_key", pl.col("span_id").alias("evidence_span_ids"), "t", "seq", pl.col("run_id").alias("_r")
-    ).join(ctx.runs.select("run_key", "scope_key"), on="run_key")
+    from forensics.detectors.base import HASH_SEED
+
+    # Spans are looked up by 64-bit keys (the run's key and a hash of the span id): joins
+    # against millions of span rows on integers, not strings.
+    runs = ctx.runs.select("run_id", "run_key", "scope_key", "session_id")
+    f = raw.with_row_index("_f").join(runs, on="run_id", how="left")
+    span_k = pl.struct("run_key", pl.col("decisive_span_id").hash(HASH_SEED).alias("span_h")).hash(HASH_SEED)
+    times = f.select("_f", span_k.alias("span_k")).join(
+        ctx.spans.select("span_k", pl.col("t").alias("decisive_time"), pl.col("seq").alias("decisive_seq")),
+        on="span_k",
+    )
+    # Evidence in time order: explode, look each id up, re-aggregate (no Python per row).
+    # Session-scoped evidence may name spans of other runs in the session; span ids are only
+    # unique within a run, so the finding's own run wins a clash.
     ev = (
-        raw.with_row_index("_f")
-        .join(ctx.runs.select("run_id", "session_id"), on="run_id", how="left")
-        .select("_f", "run_id", scope.alias("scope_key"), "evidence_span_ids")
+        f.select("_f", "run_key", "scope_key", "evidence_span_ids")
         .explode("evidence_span_ids")
-        # Session-scoped evidence may name spans of other runs in the session; span ids are only
-        # unique within a run, so the finding's own run wins a clash.
-        .join(span_times, on=["scope_key", "evidence_span_ids"], how="left")
-        .with_columns((pl.col("_r") == pl.col("run_id")).fill_null(False).alias("_own"))
+        .with_columns(pl.col("evidence_span_ids").hash(HASH_SEED).alias("span_h"))
+        .join(
+            ctx.spans.select("span_h", pl.col("run_key").alias("_rk"), "t", "seq"),
+            on="span_h",
+            how="left",
+        )
+        .join(
+            ctx.runs.select(pl.col("run_key").alias("_rk"), pl.col("scope_key").alias("_scope")),
+            on="_rk",
+            how="left",
+        )
+        .filter(pl.col("_rk").is_null() | (pl.col("_scope") == pl.col("scope_key")))
+        .with_columns((pl.col("_rk") == pl.col("run_key")).fill_null(False).alias("_own"))
         .sort("_f", "_own", descending=[False, True])
         .unique(["_f", "evidence_span_ids"], keep="first", maintain_order=True)
         .sort("_f", "t", "seq", "evidence_span_ids", nulls_last=True)
@@ -192,11 +206,9 @@ def _finish_findings(raw: pl.DataFrame, ctx: Context) -> pl.DataFrame:
         .agg(pl.col("evidence_span_ids").drop_nulls())
     )
     out = (
-        raw.with_row_index("_f")
-        .drop("evidence_span_ids")
+        f.drop("evidence_span_ids")
         .join(ev, on="_f", how="left")
-        .join(times, on=["run_id", "decisive_span_id"], how="left")
-        .join(ctx.runs.select("run_id", "session_id"), on="run_id", how="left")
+        .join(times, on="_f", how="left")
         .with_columns(
             pl.col("evidence_span_ids").fill_null(pl.lit([], dtype=pl.List(pl.String))),
             pl.col("severity").replace_strict(_SEVERITY_RANK, return_dtype=pl.Int64).alias("_sev"),
@@ -212,18 +224,6 @@ def _finish_findings(raw: pl.DataFrame, ctx: Context) -> pl.DataFrame:
 
 
 def _runs_table(findings: pl.DataFrame, ctx: Context) -> pl.DataFrame:
-    spans = ctx.spans
-    facts = spans.group_by("run_id").agg(
-        pl.col("agent").drop_nulls().unique(maintain_order=True).alias("agents"),
-        pl.len().alias("span_count"),
-        (pl.col("status") == "error").sum().cast(pl.Int64).alias("error_count"),
-        pl.col("input_tokens").sum().alias("input_tokens"),
-        pl.col("output_tokens").sum().alias("output_tokens"),
-        pl.col("cost_usd").sum().alias("cost_usd"),
-        pl.col("input_tokens").is_not_null().any().alias("_has_in"),
-        pl.col("output_tokens").is_not_null().any().alias("_has_out"),
-        pl.col("cost_usd").is_not_null().any().alias("_has_cost"),
-    )
     # The decisive finding: earliest decisive span (by time, then order in the run), then most
     # severe, then detector name. findings is already sorted that way within each run.
     decisive = (
@@ -250,8 +250,7 @@ def _runs_table(findings: pl.DataFrame, ctx: Context) -> pl.DataFrame:
         .agg(pl.col("failure_class").alias("classes"))
     )
     runs = (
-        ctx.runs.join(facts, on="run_id", how="left", suffix="_f")
-        .join(decisive, on="run_id", how="left")
+        ctx.runs.join(decisive, on="run_id", how="left")
         .join(classes, on="run_id", how="left")
         .with_columns(
             pl.when(pl.col("reported_outcome") == "open")

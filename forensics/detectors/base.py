@@ -229,49 +229,15 @@ def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
 
     Runs are keyed by ``run_key`` (a u32 code of ``run_id``) and spans by 64-bit hashes of their
     ids for sorting and joining: integer keys are several times faster than strings on millions
-    of rows, and the strings stay for display.
+    of rows, and the strings stay for display. Everything read from the raw text columns
+    (``attributes``, ``input``) is derived first, and those columns are then dropped, so the
+    sorted working table stays narrow.
     """
-    hashed = {
-        "span_h": pl.col("span_id").hash(HASH_SEED),
-        "parent_h": pl.when(pl.col("parent_id").is_not_null()).then(pl.col("parent_id").hash(HASH_SEED)),
-    }
-    df = spans.with_columns(
-        pl.col("run_id").cast(pl.Categorical).to_physical().alias("run_key"), **hashed
-    ).sort(["run_key", "start_time", "source_line", "span_h"], nulls_last=True)
     is_tool = pl.col("kind") == "tool"
-    # Position within the run without a group-by: the table is sorted by run, so it is the row
-    # index minus the index of the run's first row.
-    idx = pl.int_range(pl.len(), dtype=pl.Int64)
-    same_run_as_next = pl.col("run_key").shift(-1) == pl.col("run_key")
-    first_of_run = (pl.col("run_key") != pl.col("run_key").shift(1)).fill_null(True)
-    t = pl.coalesce("start_time", "end_time")
-    agents = df.get_column("agent")
-    df = df.with_columns(
-        (idx - pl.when(first_of_run).then(idx).forward_fill()).alias("seq"),
-        t.alias("t"),
-        pl.when(same_run_as_next).then(t.shift(-1)).alias("next_t"),
-        pl.when(is_tool).then(pl.coalesce("tool", "name")).alias("call_tool"),
-        pl.coalesce("tool", "name").alias("step_name"),
-        pl.coalesce("tool", "model", "name", "kind").alias("call"),
-        _normalised_args(df, is_tool).alias("args"),
-        _map_distinct(pl.col("agent"), agents, _norm_name(pl.col("name")), pl.String()).alias("agent_norm"),
-        _map_distinct(
-            pl.col("agent"), agents, pl.col("name").str.contains(policy.escalation_targets), pl.Boolean()
-        )
-        .fill_null(False)
-        .alias("agent_is_human"),
+    is_llm = pl.col("kind") == "llm"
+    err_text = pl.concat_str(
+        [pl.col("error_type").fill_null(""), pl.col("error_message").fill_null("")], separator=" "
     )
-    # Roots: no parent, or a parent that is not in the run (a partial export). One 64-bit key
-    # per (run, span) makes this a set lookup rather than a join.
-    span_k = pl.struct("run_key", "span_h").hash(HASH_SEED)
-    parent_k = pl.struct("run_key", pl.col("parent_h").alias("span_h")).hash(HASH_SEED)
-    df = df.with_columns(span_k.alias("span_k"), parent_k.alias("parent_k"))
-    df = df.with_columns(
-        (pl.col("parent_id").is_null() | ~pl.col("parent_k").is_in(df.get_column("span_k").implode())).alias(
-            "is_root"
-        )
-    )
-
     http = pl.coalesce(
         _where_contains("attributes", "status_code").str.extract(HTTP_IN_ATTRS, 1),
         pl.col("error_type").str.extract(r"^\s*(\d{3})\s*$", 1),
@@ -280,11 +246,78 @@ def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
             pl.lit("429")
         ),
     ).cast(pl.Int64, strict=False)
-    df = df.with_columns(http.alias("http_status"))
+    finish_attrs = pl.when(
+        pl.col("attributes").str.contains("finish", literal=True)
+        | pl.col("attributes").str.contains("stop_reason", literal=True)
+    ).then(pl.col("attributes"))
+    truncated = finish_attrs.str.contains(TRUNCATED_FINISH).fill_null(False) | (
+        pl.when(is_llm).then(pl.col("output")).str.contains(TRUNCATED_FINISH).fill_null(False)
+    )
+    df = spans.with_columns(
+        pl.col("run_id").cast(pl.Categorical).to_physical().alias("run_key"),
+        pl.col("span_id").hash(HASH_SEED).alias("span_h"),
+        pl.when(pl.col("parent_id").is_not_null())
+        .then(pl.col("parent_id").hash(HASH_SEED))
+        .alias("parent_h"),
+        _normalised_args(spans, is_tool).alias("args"),
+        # The task a run was given (its root's input): a restart is given the same task again.
+        pl.when(pl.col("parent_id").is_null())
+        .then(pl.col("input"))
+        .str.replace_all(r"\s+", "")
+        .alias("task"),
+        http.alias("http_status"),
+        pl.coalesce(
+            _where_contains("attributes", "onfidence").str.extract(CONFIDENCE, 1),
+            _where_contains("output", "onfidence").str.extract(CONFIDENCE, 1),
+        )
+        .cast(pl.Float64, strict=False)
+        .alias("confidence"),
+        _where_contains("attributes", "enduser.id").str.contains(PERSON).fill_null(False).alias("person"),
+        (is_llm & truncated).alias("cut_short"),
+        err_text.str.contains(CONTEXT_OVERFLOW_TEXT).alias("overflow_text"),
+        # Loaders of sources without clocks synthesise an order and say so; timing rules (backoff
+        # spacing, quiet gaps) cannot judge such runs.
+        pl.col("attributes")
+        .str.contains('"time_synthesized"', literal=True)
+        .fill_null(False)
+        .alias("synthetic"),
+    ).drop("attributes", "input")
+    df = df.sort(["run_key", "start_time", "source_line", "span_h"], nulls_last=True)
+
+    # Position within the run without a group-by: the table is sorted by run, so it is the row
+    # index minus the index of the run's first row.
+    idx = pl.int_range(pl.len(), dtype=pl.Int64)
+    same_run_as_next = pl.col("run_key").shift(-1) == pl.col("run_key")
+    first_of_run = (pl.col("run_key") != pl.col("run_key").shift(1)).fill_null(True)
+    t = pl.coalesce("start_time", "end_time")
+    agents = df.get_column("agent")
+    span_k = pl.struct("run_key", "span_h").hash(HASH_SEED)
+    parent_k = pl.struct("run_key", pl.col("parent_h").alias("span_h")).hash(HASH_SEED)
+    df = df.with_columns(
+        (idx - pl.when(first_of_run).then(idx).forward_fill()).alias("seq"),
+        t.alias("t"),
+        pl.when(same_run_as_next).then(t.shift(-1)).alias("next_t"),
+        pl.when(is_tool).then(pl.coalesce("tool", "name")).alias("call_tool"),
+        pl.coalesce("tool", "name").alias("step_name"),
+        pl.coalesce("tool", "model", "name", "kind").alias("call"),
+        _map_distinct(pl.col("agent"), agents, _norm_name(pl.col("name")), pl.String()).alias("agent_norm"),
+        _map_distinct(
+            pl.col("agent"), agents, pl.col("name").str.contains(policy.escalation_targets), pl.Boolean()
+        )
+        .fill_null(False)
+        .alias("agent_is_human"),
+        span_k.alias("span_k"),
+        parent_k.alias("parent_k"),
+    )
+    # Roots: no parent, or a parent that is not in the run (a partial export): a set lookup.
+    df = df.with_columns(
+        (pl.col("parent_id").is_null() | ~pl.col("parent_k").is_in(df.get_column("span_k").implode())).alias(
+            "is_root"
+        )
+    )
     failed = (pl.col("status") == "error") | (pl.col("http_status") == 429) | (pl.col("http_status") >= 500)
     transfer = pl.col("call_tool").str.extract(TRANSFER_TOOL, 1)
-    names = pl.concat([df.get_column("step_name").unique().drop_nulls()]).unique()
-    masks = _role_masks(names, policy)
+    masks = _role_masks(df.get_column("step_name"), policy)
     mask = pl.col("step_name").replace_strict(masks["name"], masks["mask"], default=0, return_dtype=pl.UInt32)
     df = df.with_columns(
         failed.fill_null(False).alias("failed"),
@@ -292,12 +325,6 @@ def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
         .then(pl.coalesce("handoff_to", transfer))
         .otherwise(transfer)
         .alias("handoff_target"),
-        pl.coalesce(
-            _where_contains("attributes", "onfidence").str.extract(CONFIDENCE, 1),
-            _where_contains("output", "onfidence").str.extract(CONFIDENCE, 1),
-        )
-        .cast(pl.Float64, strict=False)
-        .alias("confidence"),
         pl.when(pl.col("http_status").is_not_null())
         .then(pl.concat_str([pl.lit("HTTP "), pl.col("http_status").cast(pl.String)]))
         .when(pl.col("error_type").is_not_null())
@@ -314,17 +341,15 @@ def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
             for i, k in enumerate(_ROLE_BITS)
         ]
     ).drop("_roles")
-    person = _where_contains("attributes", "enduser.id").str.contains(PERSON).fill_null(False)
     results = pl.when(pl.col("kind").is_in(["tool", "retriever"])).then(pl.col("output"))
     shaped = results.str.contains(ERROR_SHAPED)
     if policy.empty_result_is_error:
         # An empty result is an error only where data was expected: a read, not a write (a
         # write that returns {} or 204 did its job).
         shaped = shaped | (results.str.contains(EMPTY_RESULT) & ~pl.col("is_side_effect"))
-    df = df.with_columns(
-        (pl.col("kind").is_in(["tool", "retriever"]) & shaped).fill_null(False).alias("error_shaped"),
-    )
+    df = df.with_columns(shaped.fill_null(False).alias("error_shaped"))
     to_human = pl.col("handoff_target").str.contains(policy.escalation_targets).fill_null(False)
+    person = pl.col("person")
     df = df.with_columns(
         (~pl.col("failed") & ~pl.col("error_shaped")).alias("succeeded"),
         _norm_name(pl.col("handoff_target")).alias("target_norm"),
@@ -368,13 +393,22 @@ def _run_facts(df: pl.DataFrame) -> pl.DataFrame:
         pl.col("agent").is_not_null().any().alias("has_agents"),
         # Loaders of sources without clocks synthesise an order and say so; timing rules (backoff
         # spacing, quiet gaps) cannot judge such runs.
-        pl.col("attributes").str.contains('"time_synthesized"', literal=True).any().alias("synthetic_time"),
+        pl.col("synthetic").any().alias("synthetic_time"),
         pl.len().alias("span_count"),
+        # What the runs table reports (one pass over the spans for everything).
+        pl.col("agent").drop_nulls().unique(maintain_order=True).alias("agents"),
+        (pl.col("status") == "error").sum().cast(pl.Int64).alias("error_count"),
+        pl.col("input_tokens").sum().alias("input_tokens"),
+        pl.col("output_tokens").sum().alias("output_tokens"),
+        pl.col("cost_usd").sum().alias("cost_usd"),
+        pl.col("input_tokens").is_not_null().any().alias("_has_in"),
+        pl.col("output_tokens").is_not_null().any().alias("_has_out"),
+        pl.col("cost_usd").is_not_null().any().alias("_has_cost"),
     )
     # The last-ending root and the last-ending answering span, on the (small) filtered rows only.
     roots = (
         lf.filter(root)
-        .select("run_key", "seq", end_key, "output", "span_id", "input")
+        .select("run_key", "seq", end_key, "output", "span_id", "task")
         .sort("run_key", "_end", "seq")
         .unique("run_key", keep="last")
         .select(
@@ -382,7 +416,7 @@ def _run_facts(df: pl.DataFrame) -> pl.DataFrame:
             pl.col("output").alias("root_output"),
             pl.col("span_id").alias("root_span_id"),
             # The task the run was given: a restart is given the same task again.
-            pl.col("input").str.replace_all(r"\s+", "").alias("task"),
+            "task",
         )
     )
     answers = (

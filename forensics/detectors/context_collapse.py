@@ -225,7 +225,6 @@ class ContextOverflow(Detector):
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
-        from forensics.detectors.base import CONTEXT_OVERFLOW_TEXT, TRUNCATED_FINISH
 
         pol = ctx.policy
         window: pl.Expr = pl.lit(None, dtype=pl.Int64)
@@ -234,16 +233,8 @@ class ContextOverflow(Detector):
         for prefix, size in sorted(pol.context_windows.items(), key=lambda kv: len(kv[0])):
             window = pl.when(pl.col("model").str.starts_with(prefix)).then(pl.lit(size)).otherwise(window)
         spans = ctx.spans.lazy().filter(pl.col("kind").is_in(["llm", "agent", "chain", "tool"]))
-        err_text = pl.concat_str(
-            [pl.col("error_type").fill_null(""), pl.col("error_message").fill_null("")], separator=" "
-        )
-        said_overflow = pl.col("failed") & err_text.str.contains(CONTEXT_OVERFLOW_TEXT)
-        # The finish reason sits in the attributes (OpenTelemetry GenAI) or inside the recorded
-        # response (LangChain's generation_info, a raw provider response).
-        truncated = (pl.col("kind") == "llm") & (
-            pl.col("attributes").str.contains(TRUNCATED_FINISH).fill_null(False)
-            | pl.col("output").str.contains(TRUNCATED_FINISH).fill_null(False)
-        )
+        said_overflow = pl.col("failed") & pl.col("overflow_text")
+        truncated = pl.col("cut_short")
         hits = (
             spans.with_columns(window.alias("window"))
             .with_columns(
