@@ -59,6 +59,24 @@ def _messages(role: str, text: str | None) -> str | None:
     return f'[{{"role":"{role}","content":{_DUMPS(text).decode()}}}]'
 
 
+# --- export order ----------------------------------------------------------------------------------
+
+_NEVER: Final = 1 << 62
+
+
+def ended_order(run: Run) -> list[Span]:
+    """Spans in the order an OpenTelemetry SDK exports them: as each one ends (children before their
+    parent, the root last), as in the real Monocle file; spans that never ended come last, as a
+    shutdown flush writes them. Python's sort is stable, so equal end times keep start order."""
+    return sorted(run.spans, key=lambda s: _NEVER if s.end_ns is None else s.end_ns)
+
+
+def logged_order(run: Run) -> list[Span]:
+    """Lines in the order an application logs them: a step's line when it finishes, and a step that
+    never finished has only its "started" line, written when it started."""
+    return sorted(run.spans, key=lambda s: s.start_ns if s.end_ns is None else s.end_ns)
+
+
 # --- OpenTelemetry GenAI attributes (shared by otlp-json and otel-sdk-json) ------------------------
 
 
@@ -223,7 +241,7 @@ def _otlp_span(run: Run, s: Span) -> dict[str, Any]:
 def _otlp_resource_spans(run: Run) -> dict[str, Any]:
     return {
         "resource": {"attributes": _kv({"service.name": run.service, **_RESOURCE_BASE})},
-        "scopeSpans": [{"scope": dict(_SCOPE), "spans": [_otlp_span(run, s) for s in run.spans]}],
+        "scopeSpans": [{"scope": dict(_SCOPE), "spans": [_otlp_span(run, s) for s in ended_order(run)]}],
         "schemaUrl": "https://opentelemetry.io/schemas/1.37.0",
     }
 
@@ -289,7 +307,7 @@ def _sdk_record(run: Run, s: Span) -> dict[str, Any]:
 
 
 def _sdk_records(run: Run) -> list[dict[str, Any]]:
-    return [_sdk_record(run, s) for s in run.spans]
+    return [_sdk_record(run, s) for s in ended_order(run)]
 
 
 _SDK_KIND_B: Final = {k: v.encode() for k, v in _SDK_KIND.items()}
@@ -328,7 +346,7 @@ def _sdk_lines(run: Run) -> bytes:
     trace = run.run_id.encode()
     kinds = _SDK_KIND_B
     out: list[bytes] = []
-    for s in run.spans:
+    for s in ended_order(run):
         if s.status == "error":
             status = _DUMPS({"status_code": "ERROR", "description": s.error_message or ""})
             events = _DUMPS(
@@ -760,7 +778,7 @@ def _jl_record(run: Run, s: Span) -> dict[str, Any]:
 
 
 def _jl_records(run: Run) -> list[dict[str, Any]]:
-    return [_jl_record(run, s) for s in run.spans]
+    return [_jl_record(run, s) for s in logged_order(run)]
 
 
 # --- the registry ----------------------------------------------------------------------------------
