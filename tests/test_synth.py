@@ -578,3 +578,17 @@ def test_jsonl_writer_shape(tmp_path: Path) -> None:
         assert line["level"] == ("ERROR" if line["status"] == "error" else "INFO")
         assert line["ts"].endswith("Z") and HEX32.match(line["run_id"]) and HEX16.match(line["span_id"])
         assert (line["duration_ms"] is None) == line["msg"].endswith(" started")
+
+
+def test_sdk_lines_come_in_export_order(tmp_path: Path) -> None:
+    # The SDK exports a span when it ends: children before their parent, never-ended spans last.
+    runs: dict[str, list[Span]] = defaultdict(list)
+    for rec in _gen("otel-sdk-json", tmp_path):
+        runs[rec["context"]["trace_id"]].append(rec)
+    for spans in runs.values():
+        ended = [s for s in spans if s["end_time"] is not None]
+        assert [s["end_time"] for s in ended] == sorted(s["end_time"] for s in ended)
+        assert spans[: len(ended)] == ended
+        root = _root(spans)
+        if root["end_time"] is not None:
+            assert ended[-1] is root
