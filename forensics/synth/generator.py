@@ -239,9 +239,10 @@ class _RunBuilder:
         s.end_ns = None
         return s
 
-    @staticmethod
-    def close(s: Span, clock: int, output: str | None, status: str = "ok") -> None:
-        s.end_ns = clock + 5_000_000
+    def close(self, s: Span, output: str | None, status: str = "ok") -> None:
+        """End `s` 5 ms after the last step: a parent always ends after its children."""
+        self.clock += 5_000_000
+        s.end_ns = self.clock
         s.output = output
         s.status = status
 
@@ -330,7 +331,7 @@ def _build(
         for i in range(12):
             a = b.open_agent(sub.name, root, f"source {i + 1}")
             b.llm(a, sub.name, sub.model, 1200 + int(r() * 300), 60, f"notes {i + 1}")
-            b.close(a, b.clock, f"notes {i + 1}")
+            b.close(a, f"notes {i + 1}")
         labels, decisive = ["fan_out"], plan
         story = f"{orch} fanned out 12 {sub.name} sub-agents from one plan (policy limit 8)."
     if inject == "delegation_depth":
@@ -343,7 +344,7 @@ def _build(
             chain.append(a)
             parent = a
         for a in reversed(chain):
-            b.close(a, b.clock, "done")
+            b.close(a, "done")
         labels, decisive = ["delegation_depth"], chain[4]  # root is depth 1: the fifth nested agent is depth 6
         story = f"{names[0]} and {names[1]} delegated to each other 7 levels below {orch} (8 agents deep, limit 5)."
 
@@ -450,7 +451,7 @@ def _build(
             labels, decisive = ["premature_success"], c0
             story = "search_index.refresh started and never finished, yet the run was marked done."
         b.llm(a, sub.name, sub.model, 1700 + int(r() * 800), 90 + int(r() * 60), f"{sub.name} result")
-        b.close(a, b.clock, f"{sub.name} result")
+        b.close(a, f"{sub.name} result")
 
     if ends and root_error is None:
         if inject == "unguarded_irreversible":
@@ -514,13 +515,13 @@ def _build(
                 story = (f"The final answer says \"{system.claim}\" but {system.delivery.name} was never called."
                          if inject == "claimed_but_not_done" else "The final answer was empty and the run reported success.")
     if ends:
-        b.close(root, b.clock, final_text, root_status)
+        b.close(root, final_text, root_status)
         if root_error:
             root.error_type, root.error_message = root_error
     if wrapper is not None:
         c0 = b.named_tool(wrapper, None, "audit.write", {"request": n}, None)
         c0.status, c0.error_type, c0.error_message = "error", "PermissionDenied", "403 audit bucket is read-only"
-        b.close(wrapper, b.clock, None, "error")
+        b.close(wrapper, None, "error")
         wrapper.error_type, wrapper.error_message = "HTTPError", "500 Internal Server Error"
         labels, decisive = ["orphan_failure", "unhandled_error"], c0
         story = "The request handler's own audit.write failed with 403 outside any agent; the request returned 500."
