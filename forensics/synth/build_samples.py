@@ -114,10 +114,10 @@ fallback model, acknowledged escalation, approved irreversible action). Labels g
 failure. The same seed gives the same bytes (gzip included, whatever `--workers`).
 
 Measured with `python bench/bench_synth.py` on the 2-core development machine while other jobs ran
-(load average 4-6): 100,000 runs, 2,917,485 spans, 2.61 GB of OTel SDK JSON lines in 32.4 s wall /
-19.5 s CPU (90,000 spans/s), peak RSS 194 MB (190 MB for 10,000 runs: memory does not grow with N;
+(load average 6-7): 100,000 runs, 2,917,485 spans, 2.61 GB of OTel SDK JSON lines in 28.0 s wall /
+18.9 s CPU (104,000 spans/s), peak RSS 194 MB (190 MB for 10,000 runs: memory does not grow with N;
 about 90 MB of it is importing pyarrow/polars with the package); gzipped, 0.22 GB in 34.8 s. DuckDB
-writing as many JSON lines of the same size from a generated table took 8.0 s in the same run.
+writing as many JSON lines of the same size from a generated table took 6.3 s in the same run.
 """
 
 
