@@ -366,7 +366,26 @@ def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
     # look at where it started, not every ancestor it passed through.
     failed_parents = df.filter(pl.col("failed")).get_column("parent_k").implode()
     df = df.with_columns(pl.col("span_k").is_in(failed_parents).alias("has_failed_child"))
-    return Context(spans=df, runs=_run_facts(df), policy=policy)
+    runs = _run_facts(df)
+    # Keep the working table narrow: what only preparation needed goes.
+    spent = [
+        "name",
+        "tool",
+        "handoff_to",
+        "error_message",
+        "source_line",
+        "parent_h",
+        "parent_k",
+        "step_name",
+        "agent_is_human",
+        "is_escalation_tool",
+        "is_ack_step",
+        "is_approval_step",
+        "person",
+        "http_status",
+        "synthetic",
+    ]
+    return Context(spans=df.drop(spent), runs=runs, policy=policy)
 
 
 def _run_facts(df: pl.DataFrame) -> pl.DataFrame:
@@ -415,6 +434,7 @@ def _run_facts(df: pl.DataFrame) -> pl.DataFrame:
             "run_key",
             pl.col("output").alias("root_output"),
             pl.col("span_id").alias("root_span_id"),
+            pl.col("_end").alias("root_t"),
             # The task the run was given: a restart is given the same task again.
             "task",
         )
@@ -424,7 +444,12 @@ def _run_facts(df: pl.DataFrame) -> pl.DataFrame:
         .select("run_key", "seq", end_key, "output", "span_id")
         .sort("run_key", "_end", "seq")
         .unique("run_key", keep="last")
-        .select("run_key", pl.col("output").alias("final_output"), pl.col("span_id").alias("final_span_id"))
+        .select(
+            "run_key",
+            pl.col("output").alias("final_output"),
+            pl.col("span_id").alias("final_span_id"),
+            pl.col("_end").alias("final_t"),
+        )
     )
     base_df, roots_df, answers_df = pl.collect_all([base, roots, answers])
     runs = base_df.join(roots_df, on="run_key", how="left").join(answers_df, on="run_key", how="left")
@@ -439,7 +464,7 @@ def _run_facts(df: pl.DataFrame) -> pl.DataFrame:
         )
         .sort("run_key", "_end", "seq")
         .unique("run_key", keep="first")
-        .select("run_key", pl.col("span_id").alias("answer_span_id"))
+        .select("run_key", pl.col("span_id").alias("answer_span_id"), pl.col("_end").alias("answer_t"))
     )
     # An empty final answer: where the emptiness came from (the last answering model call that
     # produced nothing), else the root.
@@ -452,7 +477,10 @@ def _run_facts(df: pl.DataFrame) -> pl.DataFrame:
     runs = (
         runs.join(origin_df, on="run_key", how="left")
         .join(empty_df, on="run_key", how="left")
-        .with_columns(pl.coalesce("answer_span_id", "final_span_id").alias("answer_span_id"))
+        .with_columns(
+            pl.coalesce("answer_span_id", "final_span_id").alias("answer_span_id"),
+            pl.coalesce("answer_t", "final_t").alias("answer_t"),
+        )
     )
     structured = pl.col("root_output").str.contains(STRUCTURED_FAILURE).fill_null(False)
     return runs.with_columns(

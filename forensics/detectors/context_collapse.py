@@ -257,7 +257,7 @@ class ContextOverflow(Detector):
                     pl.col("kind"),
                     txt(pl.col("call")),
                     hms("t"),
-                    txt(pl.coalesce("error_type", "error_message")),
+                    pl.col("error_label"),
                 )
             )
             .when(pl.col("full"))

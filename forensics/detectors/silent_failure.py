@@ -161,13 +161,15 @@ class ClaimedButNotDone(Detector):
         runs = (
             ctx.runs.lazy()
             .filter(pl.col("final_output").is_not_null())
-            .select("run_key", "run_id", "final_output", pl.col("answer_span_id").alias("final_span_id"))
+            .select(
+                "run_key",
+                "run_id",
+                "final_output",
+                pl.col("answer_span_id").alias("final_span_id"),
+                pl.col("answer_t").alias("final_t"),
+            )
             .join(evidence, on="run_key", how="left")
         )
-        t_final = ctx.spans.lazy().select(
-            "run_id", pl.col("span_id").alias("final_span_id"), pl.coalesce("end_time", "t").alias("final_t")
-        )
-        runs = runs.join(t_final, on=["run_id", "final_span_id"], how="left")
         parts = []
         for i, c in enumerate(claims):
             tried = pl.col(f"tried_{i}").fill_null(pl.lit([], dtype=pl.List(pl.String)))
@@ -235,13 +237,9 @@ class UndeliveredOutput(Detector):
                 pl.col("t").first().alias("h_t"),
             )
         )
-        t_root = ctx.spans.lazy().select(
-            "run_id", pl.col("span_id").alias("root_span_id"), pl.coalesce("end_time", "t").alias("root_t")
-        )
         judged = (
             success.join(deliveries, on="run_id", how="left")
             .join(lost, on="run_id", how="left")
-            .join(t_root, on=["run_id", "root_span_id"], how="left")
             .with_columns(
                 (pl.col("n_d").is_not_null() & ~pl.col("delivered").fill_null(True)).alias("undelivered"),
                 pl.col("h_id").is_not_null().alias("handed_off"),
