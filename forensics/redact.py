@@ -312,9 +312,13 @@ def _phone_international(candidate: str) -> bool:
 
 
 def _phone_national(candidate: str) -> bool:
-    # A national number with a trunk 0 has 9-12 digits (FR 10, UK 10-11, DE 10-12); dates written
-    # 01-15-2024 or 01.02.2024 have 8 and so stay.
-    return 9 <= sum(c.isdigit() for c in candidate) <= 12
+    # A national number with a trunk 0 has 9-12 digits (BE 9, FR 10, UK 10-11, DE 10-12); dates
+    # written 01-15-2024 or 01.02.2024 have 8 and so stay, and so does a US ZIP+4 code, which
+    # has 9 digits but always as 5-4 ("Waterford, CT 06385-3825", Who&When dev 103.json).
+    return 9 <= sum(c.isdigit() for c in candidate) <= 12 and not _ZIP4.fullmatch(candidate)
+
+
+_ZIP4: Final = re.compile(r"[0-9]{5}-[0-9]{4}")
 
 
 def _ipv4(candidate: str) -> bool:
@@ -379,8 +383,13 @@ _OWN_RULES: Final = (
          canonical=str.lower),
     # Issuer prefixes 3-6 and 22-27 only: ISO years (20xx) and epoch seconds/ms/ns (1...)
     # never start a candidate; separators are single spaces or dashes between digits.
-    Rule("card", "card", r"\b(?:[3-6][0-9]{3}|2[2-7][0-9]{2})(?:[ -]?[0-9]){9,15}\b", validate=_luhn,
-         canonical=_digits),
+    # Written as cards are: contiguous, in fours (4-4-4-4, up to 19 digits) or 4-6-5/4-6-4 (Amex,
+    # Diners). Other groupings are something else: a glog line's "1734629832.269598 1276483"
+    # (microseconds, thread id) is Luhn-valid by chance (Who&When dev 84.json).
+    Rule("card", "card",
+         r"\b(?:[3-6][0-9]{3}|2[2-7][0-9]{2})(?:[0-9]{9,15}|(?:[ -][0-9]{4}){2,3}[ -][0-9]{1,4}"
+         r"|[ -][0-9]{6}[ -][0-9]{4,5})\b",
+         validate=_luhn, canonical=_digits),
     # International (+country ...), one separator style per number so that a date after the
     # number is not taken in; NANP (415) 555-2671 / 415-555-2671; national with a trunk 0.
     Rule("phone", "phone",
@@ -389,7 +398,9 @@ _OWN_RULES: Final = (
          validate=_phone_international, canonical=_phone_digits),
     Rule("phone", "phone", r"(?:\([0-9]{3}\)\s?|\b[0-9]{3}[ .-])[0-9]{3}[ .-][0-9]{4}\b", validate=_phone_national,
          canonical=_digits),
-    Rule("phone", "phone", r"\b0[0-9]{1,4}(?:(?: [0-9]{2,4}){1,4}|(?:-[0-9]{2,4}){1,4}|(?:\.[0-9]{2,4}){1,4})\b",
+    # A trunk 0 and then an area code, which never starts with 0: an ORCID's 0000-0001-9742 is
+    # not a phone (Who&When dev 33.json quotes ORCID ids).
+    Rule("phone", "phone", r"\b0[1-9][0-9]{0,3}(?:(?: [0-9]{2,4}){1,4}|(?:-[0-9]{2,4}){1,4}|(?:\.[0-9]{2,4}){1,4})\b",
          validate=_phone_national, canonical=_digits),
     Rule("ipv6", "ip",
          rf"(?:\b{_HEX}{{1,4}}:|::)(?:{_HEX}{{0,4}}:){{0,6}}{_HEX}{{0,4}}", validate=_ipv6,

@@ -80,6 +80,9 @@ KINDS = [
     ("card", "amex 378282246310005.", "378282246310005"),
     ("card", "mc 5555-5555-5555-4444 declined", "5555-5555-5555-4444"),
     ("ipv4", "client 203.0.113.42 connected", "203.0.113.42"),
+    # A response header a Who&When agent's web tool printed (dev set 20.json).
+    ("ipv4", "'x-client-ip': '152.3.34.5', 'accept-ranges': 'bytes'", "152.3.34.5"),
+    ("card", "diners 3056 930902 5904 ok", "3056 930902 5904"),
     ("ipv6", "from 2001:db8:85a3::8a2e:370:7334 port", "2001:db8:85a3::8a2e:370:7334"),
 ]
 CANONICAL = {
@@ -91,6 +94,7 @@ CANONICAL = {
     "415-555-2671": "4155552671",
     "020 7946 0958": "02079460958",
     "06 12 34 56 78": "0612345678",
+    "3056 930902 5904": "30569309025904",
     PEM: PEM.replace("\\n", ""),  # line breaks are not part of a key
 }
 
@@ -118,6 +122,10 @@ NOT_REDACTED = [
     "tokens used: 123456",
     "$12,345.67",
     "sk-short",
+    # Real look-alikes from the Who&When dev set (84.json, 103.json, 33.json), read by hand:
+    "E0000 00:00:1734629832.269598 1276483 cuda_dnn.cc:8310] Unable to register",  # glog line
+    "305 Great Neck Rd, Waterford, CT 06385-3825.",  # ZIP+4
+    "https://orcid.org/0000-0001-9742-080X",  # ORCID iD
 ]
 
 
@@ -394,3 +402,32 @@ def test_text_that_contains_private_use_characters() -> None:
     """The internal separator is chosen absent from the data, so hostile text cannot forge it."""
     text = "\ue000\ue001 a@example.com \ue000" + "".join(chr(0xE000 + i) for i in range(0, 0x1100, 7))
     assert redact_text(text, POLICY) == text.replace("a@example.com", ph("email", "a@example.com"))
+
+
+def test_who_and_when_dev_set() -> None:
+    """Real multi-agent logs: values read by hand in the files are redacted, and the real
+    look-alikes next to them are kept."""
+    from realdata import WHO_AND_WHEN
+
+    from forensics.load import load
+
+    if not WHO_AND_WHEN.exists():
+        pytest.skip(f"{WHO_AND_WHEN} is not available")
+    picked = [WHO_AND_WHEN / f for f in ("20.json", "33.json", "84.json", "86.json", "95.json", "103.json", "105.json")]
+    result = load(picked)
+    before = json.dumps(result.spans.select(list(DEFAULT_COLUMNS)).to_pylist())
+    out = redact_load_result(result, POLICY)
+    after = json.dumps(out.spans.select(list(DEFAULT_COLUMNS)).to_pylist())
+    gone = {
+        "152.3.34.5": ph("ipv4", "152.3.34.5"),  # 20.json: 'x-client-ip' response header
+        "Glenn@RNDpa.com": ph("email", "glenn@rndpa.com"),  # 86.json: "Email: Glenn@RNDpa.com"
+        "p.murano@salford.ac.uk": ph("email", "p.murano@salford.ac.uk"),  # 95.json: an author's address
+        "(212) 555-1234": ph("phone", "2125551234"),  # 105.json: "phone number obtained from Yelp"
+    }
+    for value, placeholder in gone.items():
+        assert value in before, f"{value} is not in the loaded spans: the test's premise is wrong"
+        assert value not in after
+        assert placeholder in after
+    for kept in ("1734629832.269598 1276483", "CT 06385-3825", "0000-0001-9742-080X"):
+        assert kept in before and kept in after
+    assert out.spans.num_rows == result.spans.num_rows
