@@ -526,6 +526,12 @@ def placeholder(kind: str, value: str, key: bytes) -> str:
     return f"<{kind}:{hmac.new(key, value.encode('utf-8'), hashlib.sha256).hexdigest()[:6]}>"
 
 
+def _is_text(t: pa.DataType) -> bool:
+    if pa.types.is_dictionary(t):  # Parquet readers dictionary-encode repetitive strings
+        return _is_text(t.value_type)
+    return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
+
+
 def _string_columns(table: pa.Table, columns: Iterable[str]) -> list[str]:
     cols = list(dict.fromkeys(columns))
     missing = [c for c in cols if c not in table.column_names]
@@ -534,9 +540,7 @@ def _string_columns(table: pa.Table, columns: Iterable[str]) -> list[str]:
             f"cannot redact column(s) {', '.join(f'`{c}`' for c in missing)}: the table has no such column",
             hint=f"the table's columns are: {', '.join(f'`{c}`' for c in table.column_names)}.",
         )
-    bad = [c for c in cols if not (pa.types.is_string(table.schema.field(c).type)
-                                   or pa.types.is_large_string(table.schema.field(c).type)
-                                   or pa.types.is_string_view(table.schema.field(c).type))]
+    bad = [c for c in cols if not _is_text(table.schema.field(c).type)]
     if bad:
         raise InputError(
             f"cannot redact column(s) {', '.join(f'`{c}` ({table.schema.field(c).type})' for c in bad)}: "
@@ -611,7 +615,9 @@ def redact_table_with_report(
     if not cols or table.num_rows == 0 or not rules:
         return table, report
     combined = _combined(rules)
-    frame = cast(pl.DataFrame, pl.from_arrow(table.select(cols)))  # a Table gives a DataFrame
+    plain = table.select(cols)
+    plain = plain.cast(pa.schema([pa.field(f.name, pa.large_string()) for f in plain.schema]))
+    frame = cast(pl.DataFrame, pl.from_arrow(plain))  # a Table gives a DataFrame
     # Cut every value at the matches: wrap each match in a marker absent from the data, split on
     # it, and the pieces alternate text, match, text, ... (odd positions are matches). Mapping
     # whole pieces is a hash lookup, linear in the text; a literal search-and-replace of the

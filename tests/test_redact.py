@@ -431,3 +431,14 @@ def test_who_and_when_dev_set() -> None:
     for kept in ("1734629832.269598 1276483", "CT 06385-3825", "0000-0001-9742-080X"):
         assert kept in before and kept in after
     assert out.spans.num_rows == result.spans.num_rows
+
+
+def test_dictionary_and_large_string_columns_keep_their_types() -> None:
+    table = pa.table({
+        "raw": pa.array(["a@example.com", "x", None, "a@example.com"]).dictionary_encode(),
+        "detail": pa.array(["call +14155552671", None, "", "ok"], pa.large_string()),
+    })
+    out = redact_table(table, POLICY, columns=["raw", "detail"])
+    assert out.schema.equals(table.schema)
+    assert out.column("raw").to_pylist() == [ph("email", "a@example.com"), "x", None, ph("email", "a@example.com")]
+    assert out.column("detail").to_pylist() == [f"call {ph('phone', '+14155552671')}", None, "", "ok"]
