@@ -56,6 +56,7 @@ import pyarrow as pa
 from forensics.errors import InputError, InternalError, MissingDependencyError, PolicyError
 
 if TYPE_CHECKING:
+    from forensics.classify import Classification
     from forensics.load import LoadResult
 
 #: Span-table columns that hold free text from the log; the defaults of :func:`redact_table`.
@@ -682,6 +683,17 @@ def redact_load_result(result: LoadResult, policy: RedactionPolicy | str | Path 
     quarantine = redact_table(result.quarantine, pol, columns=[c for c in QUARANTINE_COLUMNS
                                                                 if c in result.quarantine.column_names])
     return dataclasses.replace(result, spans=spans, quarantine=quarantine)
+
+
+#: Findings columns that quote log content (explanations name tools, agents, final answers).
+FINDING_TEXT_COLUMNS: Final = ("explanation",)
+
+
+def redact_classification(result: Classification, policy: RedactionPolicy | str | Path | None = None) -> Classification:
+    """The classifier's result with log content in the findings' ``explanation`` redacted (ids,
+    classes and counts are the toolkit's own and stay)."""
+    findings = redact_table(result.findings, policy, columns=FINDING_TEXT_COLUMNS)
+    return dataclasses.replace(result, findings=findings)
 
 
 # --------------------------------------------------------------------------------------------

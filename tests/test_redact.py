@@ -442,3 +442,28 @@ def test_dictionary_and_large_string_columns_keep_their_types() -> None:
     assert out.schema.equals(table.schema)
     assert out.column("raw").to_pylist() == [ph("email", "a@example.com"), "x", None, ph("email", "a@example.com")]
     assert out.column("detail").to_pylist() == [f"call {ph('phone', '+14155552671')}", None, "", "ok"]
+
+
+def test_redact_classification_explanations() -> None:
+    from span_builder import span, spans
+
+    from forensics.classify import classify
+    from forensics.redact import redact_classification
+
+    table = spans(
+        span("a1", 0, 30, kind="agent", name="mailer", agent="mailer"),
+        span("t1", 1, 2, parent_id="a1", kind="tool", name="send_email", tool="send_email",
+             input='{"to": "ceo@example.com"}', status="error", error_message="550 ceo@example.com unknown"),
+        span("l1", 3, 4, parent_id="a1", kind="llm", name="chat", output="I've sent the email, call me on +14155552671"),
+    )
+    result = classify(table)
+    before = result.findings.column("explanation").to_pylist()
+    # claimed_but_not_done quotes the final answer, phone number included.
+    assert any("+14155552671" in e for e in before)
+    out = redact_classification(result, POLICY)
+    after = out.findings.column("explanation").to_pylist()
+    assert after == [e.replace("+14155552671", ph("phone", "+14155552671")) for e in before]
+    assert out.runs.equals(result.runs)
+    for name in result.findings.column_names:
+        if name != "explanation":
+            assert out.findings.column(name).equals(result.findings.column(name))
