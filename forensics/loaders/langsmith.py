@@ -14,9 +14,13 @@ Mapping: ``trace_id`` (else the first ``dotted_order`` segment, else the root's 
 run; ``parent_run_id`` (else the nesting, else the previous ``dotted_order`` segment) the parent.
 Times are ISO-8601 (aware or naive UTC) or epoch milliseconds (JS SDK); ``dotted_order`` keeps
 the SDK's microsecond start order, so it refines a millisecond ``start_time``. ``run_type`` gives
-the kind (embedding → llm, prompt/parser → chain); a LangGraph node's own chain run
-(``name == extra.metadata.langgraph_node``) is an agent, and ``agent`` is the LangGraph node or,
-for chain runs, the chain's name. The session is the thread (``extra.metadata.thread_id`` |
+the kind (embedding → llm, prompt/parser → chain). LangSmith has no agent run type, so a chain run
+is an agent only on evidence (see ``AGENT_EVIDENCE``): it is the LangGraph node or LangChain agent
+its metadata names (``langgraph_node``/``lc_agent_name`` equal to its name), an OpenAI Agents SDK
+agent span (``extra.invocation_params`` with ``tools`` and ``handoffs``), or it is named like an
+agent (``*_agent``, ``*Agent``, ``AgentExecutor``). ``agent`` is an agent run's own name, else the
+agent its metadata names, else null (inherited later from the nearest agent ancestor): a request
+handler or cron job wrapped around the agents owns nothing. The session is the thread (``extra.metadata.thread_id`` |
 ``session_id`` | ``conversation_id``); the run's top-level ``session_id`` is LangSmith's
 *project* and stays in attributes. Token and cost columns are filled for llm/embedding runs only:
 on chain runs LangSmith's ``prompt_tokens``/``total_cost`` are roll-ups of the children and
@@ -292,11 +296,11 @@ def run_row(pending: _Run, by_id: dict[str, _Run]) -> dict[str, Any]:
     end = time_ns(run.get("end_time"), "end_time")
     run_type = run.get("run_type")
     kind = RUN_TYPE_KINDS.get(str(run_type).lower()) if run_type is not None else None
-    metadata = _dict(_dict(run.get("extra")).get("metadata"))
+    extra = _dict(run.get("extra"))
+    metadata = _dict(extra.get("metadata"))
     name = as_text(run.get("name"))
-    node = as_text(metadata.get("langgraph_node"))
-    if kind == "chain" and node is not None and name == node:
-        kind = "agent"  # the LangGraph node's own run: the agent at work
+    if kind == "chain" and is_agent_run(name, metadata, extra):
+        kind = "agent"
     row: dict[str, Any] = {
         "run_id": run_id,
         "span_id": own,
@@ -308,8 +312,10 @@ def run_row(pending: _Run, by_id: dict[str, _Run]) -> dict[str, Any]:
         "input": as_text(run.get("inputs")),
         "output": as_text(run.get("outputs")),
         "session_id": next((as_text(metadata[k]) for k in _THREAD_KEYS if metadata.get(k) not in (None, "")), None),
-        # A chain run names the agent at work (not prompt/parser runs, which only map to chain).
-        "agent": node or (name if str(run_type).lower() in ("chain", "agent") else None),
+        # An agent's own run names itself; any other run only when its metadata names the agent it
+        # works for. Else null, and the loader's caller inherits it from the nearest agent ancestor:
+        # a wrapper chain (an HTTP handler, a cron job) is nobody's agent.
+        "agent": name if kind == "agent" else _owner(metadata),
         "tool": name if kind == "tool" else None,
     }
     _status(run, row)
@@ -330,6 +336,48 @@ def run_row(pending: _Run, by_id: dict[str, _Run]) -> dict[str, Any]:
 
 def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+# --- which chain runs are agents -----------------------------------------------------------------
+# LangSmith has no agent run type: an agent is a chain run like any pipeline step or request
+# handler. Only evidence that the framework (or the developer) wrote makes one an agent; each
+# predicate below is one such convention, checked on (name, extra.metadata, extra).
+
+# Metadata keys naming the agent a run belongs to, most specific first: LangChain's create_agent and
+# deepagents write ``lc_agent_name`` on every run inside the agent; LangGraph writes the node.
+_OWNER_KEYS = ("lc_agent_name", "langgraph_node")
+# An agent's name by convention: "support_agent", "Haiku agent", "ResearchAgent", "kb-agent", and
+# LangChain's classic agent loop "AgentExecutor".
+_AGENT_NAME_RE = re.compile(r"(?:^|[\s_.\-])(?:[Aa]gent|AGENT)$|(?<=[a-z0-9])Agent$|^AgentExecutor$")
+
+
+def _named_by_metadata(name: str | None, metadata: dict[str, Any], extra: dict[str, Any]) -> bool:
+    # The run *is* the agent its metadata names for all its children. When lc_agent_name is there
+    # it alone counts: the LangGraph nodes inside a create_agent agent ("model", "tools") are steps.
+    return name is not None and name == _owner(metadata)
+
+
+def _openai_agents_sdk(name: str | None, metadata: dict[str, Any], extra: dict[str, Any]) -> bool:
+    # langsmith's OpenAIAgentsTracingProcessor writes an AgentSpanData as a chain run whose
+    # invocation_params hold the agent's tools and handoffs (handoff and custom spans have neither).
+    params = _dict(extra.get("invocation_params"))
+    return "handoffs" in params and "tools" in params
+
+
+def _agent_name(name: str | None, metadata: dict[str, Any], extra: dict[str, Any]) -> bool:
+    return name is not None and _AGENT_NAME_RE.search(name) is not None
+
+
+AGENT_EVIDENCE = (_named_by_metadata, _openai_agents_sdk, _agent_name)
+
+
+def is_agent_run(name: str | None, metadata: dict[str, Any], extra: dict[str, Any]) -> bool:
+    """Whether a chain run is an agent's own run, by any of the conventions in ``AGENT_EVIDENCE``."""
+    return any(evidence(name, metadata, extra) for evidence in AGENT_EVIDENCE)
+
+
+def _owner(metadata: dict[str, Any]) -> str | None:
+    return next((as_text(metadata[k]) for k in _OWNER_KEYS if metadata.get(k) not in (None, "")), None)
 
 
 def _trace_by_parents(own: str, parent: str | None, by_id: dict[str, _Run]) -> str | None:
