@@ -18,6 +18,8 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from forensics.errors import InputError, PolicyError
 from forensics.redact import (
@@ -467,3 +469,20 @@ def test_redact_classification_explanations() -> None:
     for name in result.findings.column_names:
         if name != "explanation":
             assert out.findings.column(name).equals(result.findings.column(name))
+
+
+# Property: whatever surrounds a secret, it is gone, the rest is intact, and redaction is
+# idempotent. The surrounding text is drawn from characters that cannot extend the value.
+
+_AROUND = st.text(alphabet=st.sampled_from(list(" \n\t,;!?()[]{}\"'<>|") + ["é", "中", "\u200b"]), max_size=30)
+_SECRETS = [(k, s, CANONICAL.get(s, s)) for k, _, s in KINDS if k not in {"url-password", "aws-secret", "bearer"}]
+
+
+@settings(max_examples=60, deadline=None)
+@given(before=_AROUND, after=_AROUND, which=st.integers(0, len(_SECRETS) - 1))
+def test_property_secret_is_gone_whatever_surrounds_it(before: str, after: str, which: int) -> None:
+    kind, secret, canonical = _SECRETS[which]
+    text = f"{before} {secret} {after}"
+    out = redact_text(text, POLICY)
+    assert out == f"{before} {ph(kind, canonical)} {after}"
+    assert redact_text(out, POLICY) == out
