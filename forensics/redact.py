@@ -53,7 +53,7 @@ from typing import TYPE_CHECKING, Any, Final, cast
 import polars as pl
 import pyarrow as pa
 
-from forensics.errors import InputError, InternalError, MissingDependencyError, PolicyError
+from forensics.errors import ForensicsError, InputError, InternalError, MissingDependencyError, PolicyError
 
 if TYPE_CHECKING:
     from forensics.classify import Classification
@@ -64,6 +64,9 @@ DEFAULT_COLUMNS: Final = ("input", "output", "error_message", "attributes", "nam
 
 #: Quarantine columns that can hold log content (the raw record and the detail quoting it).
 QUARANTINE_COLUMNS: Final = ("raw", "detail")
+
+#: The detect-secrets release whose patterns the secret rules reuse (see _DETECT_SECRETS).
+DETECT_SECRETS_PIN: Final = "detect-secrets==1.5.0"
 
 #: Environment variable holding the per-deployment HMAC key.
 KEY_ENV: Final = "FORENSICS_REDACT_KEY"
@@ -453,7 +456,10 @@ def _detect_secrets_rules() -> tuple[Rule, ...]:
 
         importlib.import_module("detect_secrets.plugins")
     except ImportError as exc:
-        raise MissingDependencyError("detect-secrets", "redact", "secret detection in redaction") from exc
+        err = MissingDependencyError("detect-secrets", "redact", "secret detection in redaction")
+        # A core dependency, not an extra: say what to install rather than an extra's name.
+        ForensicsError.__init__(err, err.message, hint=f"pip install {DETECT_SECRETS_PIN}")
+        raise err from exc
     rules = []
     for module, cls_name, index, kind, group, tail in _DETECT_SECRETS:
         mod = importlib.import_module(f"detect_secrets.plugins.{module}")
@@ -473,7 +479,7 @@ def rules_for(policy: RedactionPolicy) -> tuple[Rule, ...]:
         for name, rx in policy.user_patterns
     )
     builtin = (_detect_secrets_rules() if policy.secrets else ()) + _OWN_RULES
-    chosen = user + tuple(r for r in builtin if r.category == "custom" or getattr(policy, r.category))
+    chosen = user + tuple(r for r in builtin if getattr(policy, r.category))
     return tuple(dataclasses.replace(r, pattern=_ascii_boundaries(r.pattern)) for r in chosen)
 
 

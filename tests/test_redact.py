@@ -486,3 +486,28 @@ def test_property_secret_is_gone_whatever_surrounds_it(before: str, after: str, 
     out = redact_text(text, POLICY)
     assert out == f"{before} {ph(kind, canonical)} {after}"
     assert redact_text(out, POLICY) == out
+
+
+def test_missing_detect_secrets_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    from forensics import redact
+    from forensics.errors import MissingDependencyError
+
+    real = importlib.import_module
+
+    def refuse(name: str, package: str | None = None) -> object:
+        if name.startswith("detect_secrets"):
+            raise ImportError(f"No module named {name!r}")
+        return real(name, package)
+
+    redact._detect_secrets_rules.cache_clear()
+    monkeypatch.setattr(importlib, "import_module", refuse)
+    try:
+        with pytest.raises(MissingDependencyError, match=r"Hint: pip install detect-secrets==1\.5\.0"):
+            redact_text("x", POLICY)
+        # With secrets off, the other categories still work without it.
+        assert redact_text("a@example.org", RedactionPolicy(key=KEY, secrets=False)) == ph("email", "a@example.org")
+    finally:
+        monkeypatch.undo()
+        redact._detect_secrets_rules.cache_clear()
