@@ -288,3 +288,24 @@ def test_svg_check_finds_active_content() -> None:
     assert svg_active_content(bad) == ["svg@onload", "<script>", "a@href=javascript:alert(1)", "<foreignobject>"]
     ok = '<svg xmlns="http://www.w3.org/2000/svg"><path aria-label="&lt;img src=x onerror=&quot;1&quot;&gt;"/></svg>'
     assert svg_active_content(ok) == []
+
+
+def test_notebook_reprs_escape_file_names_and_reasons(browser: Any, tmp_path: Path) -> None:
+    """What a notebook shows for a LoadResult and a Classification: the file name is the
+    sender's choice, and quarantine reasons quote records."""
+    from forensics.classify import classify
+    from forensics.load import load
+
+    hostile_dir = tmp_path / IMG.replace("/", "_")
+    hostile_dir.mkdir()
+    log = hostile_dir / f"{SCRIPT.replace('/', '_')}.jsonl"
+    log.write_text(
+        '{"trace_id": "0af7651916cd43dd8448eb211c80319c", "span_id": "00f067aa0ba902b7", "name": "'
+        + SCRIPT.replace('"', '\\"') + '", "start_time": 1732166695000}\n'
+        + '{"broken json ' + IMG + "\n"
+    )
+    result = load([log], format="jsonl")
+    assert result.report.quarantined == 1
+    fragments = [result._repr_html_(), result.report._repr_html_(), classify(result.spans)._repr_html_()]
+    assert any("&lt;script&gt;" in f for f in fragments), "the hostile file name should be shown, escaped"
+    assert_nothing_ran(open_and_probe(browser, html="<!doctype html><html><body>" + "".join(fragments) + "</body></html>"))
