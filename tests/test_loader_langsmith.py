@@ -251,3 +251,44 @@ def test_sniffing_claims_no_other_real_sample() -> None:
 @pytest.mark.parametrize("path", [HERE / "export_nested_child_runs.json", HERE / "ingest_post_patch.json", HERE / "dotted_order_only.jsonl"] + (sorted((FORMATS / "langsmith").glob("*")) if FORMATS.exists() else []), ids=lambda p: p.name)
 def test_damaged_files_account_for_every_record(path: Path, tmp_path: Path) -> None:
     check_damaged_file(path, "langsmith", tmp_path)
+
+
+# --- which chain runs are agents --------------------------------------------------------------
+
+
+def test_chain_runs_are_agents_only_on_evidence() -> None:
+    _, df = load(HERE / "agents_and_wrappers.json")
+    a = {r["name"]: r for r in df.filter(pl.col("run_id").str.starts_with("aaaaaaaa")).iter_rows(named=True)}
+    b = {r["name"]: r for r in df.filter(pl.col("run_id").str.starts_with("bbbbbbbb")).iter_rows(named=True)}
+    owners = {name: (row["kind"], row["agent"]) for name, row in a.items()}
+    # The HTTP handler and the graph container have no agent evidence: they own nothing, so the
+    # handler's failed audit.write belongs to no agent; the LangGraph node named by its metadata is one.
+    assert owners == {
+        "POST /v1/orders": ("chain", None),
+        "LangGraph": ("chain", None),
+        "planner": ("agent", "planner"),
+        "ChatOpenAI": ("llm", "planner"),
+        "RunnableSequence": ("chain", "planner"),
+        "audit.write": ("tool", None),
+    }
+    assert {name: (row["kind"], row["agent"]) for name, row in b.items()} == {
+        "nightly-sync": ("chain", None),  # a cron job is not an agent
+        "ResearchAgent": ("agent", "ResearchAgent"),  # *Agent by name
+        "web_search": ("tool", "ResearchAgent"),  # inherited from its agent parent
+        "Writer": ("agent", "Writer"),  # the run its lc_agent_name names
+        "model": ("chain", "Writer"),  # a LangGraph node inside the create_agent agent: a step of Writer
+        "Triage": ("agent", "Triage"),  # OpenAI Agents SDK agent span: invocation_params tools + handoffs
+        "Handoff": ("chain", None),  # the SDK's handoff span is a chain with no tools/handoffs
+        "prepare_reagent": ("chain", None),  # "...reagent" is not "..._agent"
+        "AgentExecutor": ("agent", "AgentExecutor"),  # LangChain's classic agent loop
+    }
+
+
+def test_error_under_a_non_agent_wrapper_is_an_orphan_failure() -> None:
+    from forensics.classify import classify
+
+    result, _ = load(HERE / "agents_and_wrappers.json")
+    findings = classify(result.spans).findings.to_pylist()
+    orphans = [f for f in findings if f["detector"] == "orphan_failure"]
+    assert [(f["run_id"], f["evidence_span_ids"]) for f in orphans] == [
+        ("aaaaaaaa-0000-4000-8000-000000000001", ["aaaaaaaa-0000-4000-8000-000000000006"])]
