@@ -674,6 +674,16 @@ def redact_table(
     return redact_table_with_report(table, policy, columns)[0]
 
 
+def redact_frame(
+    frame: pl.DataFrame,
+    policy: RedactionPolicy | str | Path | None = None,
+    columns: Sequence[str] | None = None,
+) -> pl.DataFrame:
+    """:func:`redact_table` for a polars DataFrame (what the report and the charts hold)."""
+    out = pl.from_arrow(redact_table(frame.to_arrow(), policy, columns))
+    return cast(pl.DataFrame, out)
+
+
 def redact_text(text: str, policy: RedactionPolicy | str | Path | None = None) -> str:
     """Redact one string (a report line, a chart title) with the same rules and placeholders."""
     table = pa.table({"text": pa.array([text], pa.string())})

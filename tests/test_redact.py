@@ -511,3 +511,14 @@ def test_missing_detect_secrets_is_a_clear_error(monkeypatch: pytest.MonkeyPatch
     finally:
         monkeypatch.undo()
         redact._detect_secrets_rules.cache_clear()
+
+
+def test_redact_frame_matches_redact_table() -> None:
+    from forensics.redact import redact_frame
+
+    table = realistic_table()
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    out = redact_frame(frame, POLICY)
+    assert isinstance(out, pl.DataFrame) and out.schema == frame.schema
+    assert out.to_dicts() == pl.from_arrow(redact_table(table, POLICY)).to_dicts()  # type: ignore[union-attr]
