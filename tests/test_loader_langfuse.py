@@ -159,10 +159,37 @@ def test_api_trace_with_observations_inside() -> None:
     rows = by_id(df)
     trace = "c1c2c3c4-d5d6-4e7e-8f9f-a0a1a2a3a4a5"
     assert df.height == 2
-    assert rows[trace]["status"] == "unset"  # no latency: the trace's end is not known
+    # No latency, but its one top-level observation ended (DEFAULT level) at .900: so did the trace.
+    assert (rows[trace]["status"], rows[trace]["end_time"]) == ("ok", ns("2025-05-11T12:00:00.900Z"))
     assert json.loads(rows[trace]["attributes"])["metadata"] == {"team": "payments"}
     gen = rows["d1d2d3d4-0000-4000-8000-000000000001"]
     assert (gen["parent_id"], gen["input_tokens"], gen["output_tokens"]) == (trace, 11, 5)
+
+
+def test_root_status_and_end_come_from_top_level_observations() -> None:
+    _, df = load(HERE / "root_outcome.json")
+    rows = by_id(df)
+
+    def root(n: int) -> tuple[str, int | None]:
+        row = rows[f"f100000000000000000000000000000{n}"]
+        return row["status"], row["end_time"]
+
+    # An ERROR top-level observation fails the run; it ended with its last observation (2.5 s), not at
+    # timestamp + latency (2.0 s); the trace's own output stays the root's output.
+    assert root(1) == ("error", ns("2025-08-01T10:00:02.500Z"))
+    assert rows["f1000000000000000000000000000001"]["output"] == '{"answer":"sorry, something went wrong"}'
+    # A top-level observation still open: the run is open whatever latency Langfuse computed (1.2 s).
+    assert root(2) == ("unset", None)
+    # Only the top level decides: an open or failed observation under an ended, DEFAULT top level
+    # leaves the run ended and ok (what premature_success and swallowed_error look for).
+    assert root(3) == ("ok", ns("2025-08-01T12:00:03.000Z"))
+    assert (rows["a300000000000002"]["status"], rows["a300000000000002"]["end_time"]) == ("unset", None)
+    assert rows["a300000000000003"]["status"] == "error"
+    assert rows["f1000000000000000000000000000003"]["output"] == "Index refreshed."
+    # An EVENT has no endTime by design: it does not hold the run open, and its instant can be the end.
+    assert root(4) == ("ok", ns("2025-08-01T13:00:01.500Z"))
+    for n in (1, 2, 3, 4):
+        assert "latency" in json.loads(rows[f"f100000000000000000000000000000{n}"]["attributes"])
 
 
 def test_bare_observations_one_per_line() -> None:

@@ -5,9 +5,11 @@ observation lists.
 The trace becomes the root span of its run (``span_id`` = trace id, kind ``chain``) and every
 observation with no ``parentObservationId`` hangs under it, so a run always has one root that
 carries the trace's name, input/output, ``sessionId`` (the session) and ``userId``/tags. Langfuse
-traces have no status: the root ends at ``timestamp + latency`` and is ok, unless an observation
-is still open — Langfuse computes a latency for open traces too — then the root is open (no end,
-status unset) and the latency stays in attributes.
+traces have no status, and Langfuse computes ``latency`` from the observations' times even while
+one is still open, so the root's status and end come from the top-level observations (see
+:func:`root_outcome`): an ERROR one makes it an error, an open one (not an EVENT) leaves it open
+(no end), else it ends with the last observation; the latency stays in attributes. Only a trace
+with no top-level observation falls back to ``timestamp + latency``.
 
 Observation ``type`` gives the kind (GENERATION/EMBEDDING → llm, SPAN → chain, EVENT → event,
 AGENT, TOOL, CHAIN, RETRIEVER, EVALUATOR → chain, GUARDRAIL). A plain SPAN is Langfuse's generic
@@ -28,6 +30,7 @@ top-level list (a Python repr string in the UI export), is not repeated in attri
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -100,12 +103,9 @@ class LangfuseLoader(Loader):
                                 f"expected `observations` to be a list, found {type(observations).__name__}", observations)
             observations = inline if isinstance(inline, list) and all(isinstance(o, dict) for o in inline) else []
         root: str | None = None
-        # Langfuse computes a trace's latency even while an observation is still open: such a
-        # trace has not ended (an EVENT has no end by design and does not count).
-        still_open = any(isinstance(o, dict) and o.get("endTime") is None and str(o.get("type", "")).upper() != "EVENT"
-                         for o in observations)
         try:
-            row = trace_row(trace, extra, repeated=bool(observations) and inline is not None, still_open=still_open)
+            row = trace_row(trace, extra, repeated=bool(observations) and inline is not None,
+                            outcome=root_outcome(trace, observations))
         except RecordError as exc:
             sink.quarantine(line, exc.reason, exc.detail, trace)
         else:
@@ -162,14 +162,58 @@ def split_metadata(value: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     return dict(attrs), extras
 
 
-def trace_row(trace: dict[str, Any], extra: dict[str, Any], repeated: bool, still_open: bool = False) -> dict[str, Any]:
+@dataclass(frozen=True)
+class RootOutcome:
+    """What a trace's top-level observations say of the run as a whole (None: they say nothing)."""
+
+    status: str  # ok, error or unset
+    end_time: int | None
+
+
+def root_outcome(trace: dict[str, Any], observations: list[Any]) -> RootOutcome | None:
+    """The root's status and end from the trace's top-level observations.
+
+    Langfuse traces carry no status, and their ``latency`` is computed from the observations' times
+    even while one is still open, so neither says whether the run ended or failed. The top-level
+    observations do: one at level ERROR makes the run an error; one without ``endTime`` (EVENTs are
+    instants and have none) means the run had not ended when exported; else it ended with its last
+    observation. None when the trace has no top-level observation (a trace alone, or a partial
+    export): then only ``timestamp + latency`` is left.
+    """
+    own = as_text(trace.get("id"))
+    top = [o for o in observations if isinstance(o, dict) and o.get("parentObservationId") in (None, "")
+           and as_text(o.get("traceId")) in (None, own)]
+    if not top:
+        return None
+    failed = any(str(o.get("level") or "").upper() == "ERROR" for o in top)
+    if any(o.get("endTime") in (None, "") and str(o.get("type") or "").upper() != "EVENT" for o in top):
+        return RootOutcome("error" if failed else "unset", None)
+    ends = [end for o in observations if isinstance(o, dict) and (end := _end_or_none(o)) is not None]
+    return RootOutcome("error" if failed else "ok", max(ends) if ends else None)
+
+
+def _end_or_none(obs: dict[str, Any]) -> int | None:
+    # An EVENT ends when it starts. A time that does not parse is left out here: the observation's
+    # own row reports it (quarantined as invalid-timestamp), so nothing is lost silently.
+    value = obs.get("endTime") or (obs.get("startTime") if str(obs.get("type") or "").upper() == "EVENT" else None)
+    try:
+        return time_ns(value, "endTime")
+    except RecordError:
+        return None
+
+
+def trace_row(trace: dict[str, Any], extra: dict[str, Any], repeated: bool,
+              outcome: RootOutcome | None = None) -> dict[str, Any]:
     run = trace_id(trace.get("id"), "trace.id")
     if run is None:
         raise RecordError("missing-run-id", "expected `trace.id`, found none. Hint: every Langfuse trace has an id")
     start = time_ns(trace.get("timestamp"), "trace.timestamp")
     latency = _number("trace.latency", trace.get("latency"))
-    ended = start is not None and latency is not None and not still_open
-    end = start + int(round(latency * 1e9)) if ended and start is not None and latency is not None else None
+    if outcome is not None:
+        end, status = outcome.end_time, outcome.status
+    else:
+        end = start + int(round(latency * 1e9)) if start is not None and latency is not None else None
+        status = "ok" if end is not None else "unset"
     row: dict[str, Any] = {
         "run_id": run,
         "span_id": run,
@@ -179,7 +223,7 @@ def trace_row(trace: dict[str, Any], extra: dict[str, Any], repeated: bool, stil
         "session_id": as_text(trace.get("sessionId")),
         "start_time": start,
         "end_time": end,
-        "status": "ok" if end is not None else "unset",
+        "status": status,
         "input": as_text(trace.get("input")),
         "output": as_text(trace.get("output")),
     }
