@@ -124,6 +124,7 @@ def test_nested_child_runs_flatten_with_parents_agents_and_handoff() -> None:
     assert rows["transfer_to_researcher"]["agent"] == "supervisor"
     assert rows["web_search"]["agent"] == "researcher"
     assert rows["StrOutputParser"]["agent"] == "researcher"  # inherited: a parser names no agent
+    assert rows["LangGraph"]["agent"] is None  # the graph around the nodes is no agent itself
     err = rows["web_search"]
     assert (err["status"], err["error_type"]) == ("error", "TimeoutError")
     assert err["error_message"].startswith("TimeoutError('search backend did not answer in 5s')")
@@ -142,6 +143,8 @@ def test_array_of_runs_naive_and_offset_iso_times_and_sessions() -> None:
     assert df["run_id"].n_unique() == 2
     rows = rows_by_name(df)
     assert rows["Retriever"]["kind"] == "retriever"
+    # LangChain's classic agent loop is an agent by its name; its retriever works for it.
+    assert (rows["AgentExecutor"]["kind"], rows["Retriever"]["agent"]) == ("agent", "AgentExecutor")
     assert rows["Retriever"]["start_time"] == ns("2025-04-02T08:00:01.500000")  # naive = UTC
     # Uppercase UUIDs are lowercased; +02:00 is converted to UTC.
     prompt = rows["format_prompt"]
