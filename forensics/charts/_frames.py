@@ -1,0 +1,75 @@
+"""Turning the toolkit's Arrow tables into the small inline rows a chart carries.
+
+Every chart embeds its data as values so an exported spec stands alone; these helpers accept a
+``pa.Table`` or a ``pl.DataFrame``, check the columns a chart needs, and keep only those.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+
+from forensics.errors import InputError
+
+TableLike = pa.Table | pl.DataFrame
+
+
+def as_frame(table: Any, what: str, needs: Iterable[str] = ()) -> pl.DataFrame:
+    """``table`` as a polars frame, checking that the columns ``needs`` are there."""
+    if isinstance(table, pl.DataFrame):
+        frame = table
+    elif isinstance(table, pa.Table):
+        frame = pl.from_arrow(table)  # type: ignore[assignment]
+    elif isinstance(table, pl.LazyFrame):
+        frame = table.collect()
+    else:
+        raise InputError(
+            f"`{what}` must be a pyarrow Table or a polars DataFrame, found {type(table).__name__}",
+            hint=f"pass the `{what}` table the toolkit returned (e.g. `forensics.load(...).spans`, "
+            "`forensics.classify(...).findings`), or `pl.DataFrame(...)` in the schema of forensics.schema.",
+        )
+    missing = [c for c in needs if c not in frame.columns]
+    if missing:
+        raise InputError(
+            f"`{what}` lacks the column(s) {', '.join(f'`{c}`' for c in missing)}; "
+            f"found {', '.join(f'`{c}`' for c in frame.columns) or 'no columns'}",
+            hint=f"build `{what}` in the schema of forensics.schema (e.g. SPAN_SCHEMA, FINDING_SCHEMA, RUN_SCHEMA).",
+        )
+    return frame
+
+
+def rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    """Inline chart values: dicts with JSON-safe scalars (times as ISO text)."""
+    casts = [
+        pl.col(name).dt.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").alias(name)
+        for name, dtype in frame.schema.items()
+        if isinstance(dtype, pl.Datetime)
+    ]
+    if casts:
+        frame = frame.with_columns(casts)
+    return frame.to_dicts()
+
+
+def short(expr: pl.Expr, limit: int = 160) -> pl.Expr:
+    """Cut long log text for tooltips: the chart is not the place for a full stack trace."""
+    return (
+        pl.when(expr.str.len_chars() > limit)
+        .then(expr.str.slice(0, limit) + pl.lit("…"))
+        .otherwise(expr)
+    )
+
+
+def human_duration(seconds: float) -> str:
+    """``3m 05s`` style, for labels on stalls and restarts."""
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    if minutes < 60:
+        return f"{minutes}m {secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"

@@ -1,0 +1,98 @@
+"""``save_chart``: a chart to PNG, SVG or standalone HTML for an incident review, without a browser.
+
+vl-convert renders the Vega-Lite spec in-process; the HTML bundles the Vega JavaScript so the file
+opens offline. The title, run id and policy version are written onto the image itself, so a
+screenshot pasted into a review document still says what it shows and which policy produced it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Final
+
+import altair as alt
+
+from forensics.errors import InputError
+
+
+def _png(spec: dict[str, Any], path: Path, scale: float) -> None:
+    import vl_convert as vlc
+
+    path.write_bytes(vlc.vegalite_to_png(spec, scale=scale))
+
+
+def _svg(spec: dict[str, Any], path: Path, scale: float) -> None:
+    import vl_convert as vlc
+
+    path.write_text(vlc.vegalite_to_svg(spec), encoding="utf-8")
+
+
+def _html(spec: dict[str, Any], path: Path, scale: float) -> None:
+    import vl_convert as vlc
+
+    path.write_text(vlc.vegalite_to_html(spec, bundle=True), encoding="utf-8")
+
+
+#: Output format by file suffix.
+EXPORTERS: Final[dict[str, Callable[[dict[str, Any], Path, float], None]]] = {
+    ".png": _png,
+    ".svg": _svg,
+    ".html": _html,
+}
+
+
+def save_chart(
+    chart: alt.TopLevelMixin,
+    path: str | Path,
+    *,
+    title: str | None = None,
+    run_id: str | None = None,
+    policy_version: str | None = None,
+    redacted: bool | None = None,
+    scale: float = 2.0,
+) -> Path:
+    """Write ``chart`` to ``path`` (``.png``, ``.svg`` or ``.html``, by suffix) and return the path.
+
+    ``title``, ``run_id`` and ``policy_version`` default to what the chart builder recorded (a
+    timeline knows its run and the findings' policy); ``redacted`` adds a line saying whether log
+    content on the image was redacted. ``scale`` multiplies PNG pixel dimensions.
+    """
+    target = Path(path)
+    exporter = EXPORTERS.get(target.suffix.lower())
+    if exporter is None:
+        raise InputError(
+            f"cannot export a chart to `{target.suffix or '(no suffix)'}`",
+            where=str(target),
+            hint=f"use one of {', '.join(f'`{s}`' for s in EXPORTERS)} as the file suffix.",
+        )
+    if not target.parent.exists():
+        raise InputError(
+            "the folder to write the chart into does not exist",
+            where=str(target),
+            hint=f"create `{target.parent}` first (e.g. `Path(...).mkdir(parents=True)`).",
+        )
+    spec = chart.to_dict()
+    meta = (spec.get("usermeta") or {}).get("forensics", {})
+    run_id = run_id if run_id is not None else meta.get("run_id")
+    policy_version = policy_version if policy_version is not None else meta.get("policy_version")
+    spec["title"] = _title(spec.get("title"), title, run_id, policy_version, redacted)
+    exporter(spec, target, scale)
+    return target
+
+
+def _title(existing: Any, title: str | None, run_id: str | None, policy: str | None, redacted: bool | None) -> dict[str, Any]:
+    if isinstance(existing, dict):
+        text, subtitle = existing.get("text", ""), existing.get("subtitle") or []
+    else:
+        text, subtitle = existing or "", []
+    subtitle = [subtitle] if isinstance(subtitle, str) else list(subtitle)
+    text = title or text or "agent-forensics"
+    extra = []
+    if run_id and not any(run_id in str(s) for s in [text, *subtitle]):
+        extra.append(f"run {run_id}")
+    if policy and not any(policy in str(s) for s in subtitle):
+        extra.append(f"policy {policy}")
+    if redacted is not None:
+        extra.append("log content redacted" if redacted else "log content NOT redacted")
+    return {"text": text, "subtitle": [*extra, *subtitle], "anchor": "start"}
