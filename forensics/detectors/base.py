@@ -210,18 +210,33 @@ def _map_distinct(col: pl.Expr, values: pl.Series, derive: pl.Expr, dtype: pl.Da
     return col.replace_strict(table["name"], table["out"], default=None, return_dtype=dtype)
 
 
-def _normalised_args(df: pl.DataFrame, is_tool: pl.Expr) -> pl.Series:
-    """Tool arguments compared without whitespace (the same call re-serialised is the same call);
-    other spans keep their input. The regex runs on the tool rows only, scattered back."""
-    rows = df.select(pl.arg_where(is_tool)).to_series()
-    inputs = df.get_column("input")
-    return inputs.clone().scatter(rows, inputs.gather(rows).str.replace_all(r"\s+", ""))
-
-
 def _where_contains(col: str, needle: str) -> pl.Expr:
     """``col`` where it contains ``needle`` (a cheap literal scan), else null: a regex applied to the
     result only runs on the few rows that can match."""
     return pl.when(pl.col(col).str.contains(needle, literal=True)).then(pl.col(col))
+
+
+def _in_order(df: pl.DataFrame, keys: list[str]) -> bool:
+    """True when each run's rows are contiguous and ordered by ``keys[1:]`` (no nulls): then the
+    sort is unnecessary (which run comes first does not matter). Vectorised comparisons of each
+    row with the one before it."""
+    if df.height < 2 or any(df.get_column(k).null_count() for k in keys):
+        return df.height < 2
+    run, rest = keys[0], keys[1:]
+    same = pl.col(run) == pl.col(run).shift(1)
+    after = pl.lit(False)
+    tie = pl.lit(True)
+    # Within a run, row i >= row i-1 lexicographically: a key greater with the earlier ones equal.
+    for k in rest:
+        prev = pl.col(k).shift(1)
+        after = after | (tie & (pl.col(k) > prev))
+        tie = tie & (pl.col(k) == prev)
+    checks = df.select(
+        (~same).fill_null(True).sum().alias("boundaries"),
+        pl.col(run).n_unique().alias("runs"),
+        (~same | after | tie).fill_null(True).all().alias("ordered"),
+    ).row(0, named=True)
+    return bool(checks["ordered"]) and checks["boundaries"] == checks["runs"]
 
 
 def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
@@ -259,7 +274,12 @@ def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
         pl.when(pl.col("parent_id").is_not_null())
         .then(pl.col("parent_id").hash(HASH_SEED))
         .alias("parent_h"),
-        _normalised_args(spans, is_tool).alias("args"),
+        # Tool arguments compared without whitespace: the same call re-serialised is the same call.
+        # (An expression, not a scattered Series: a column with other chunking than the table
+        # would make polars rechunk every column, a full copy.)
+        pl.coalesce(
+            pl.when(is_tool).then(pl.col("input")).str.replace_all(r"\s+", ""), pl.col("input")
+        ).alias("args"),
         # The task a run was given (its root's input): a restart is given the same task again.
         pl.when(pl.col("parent_id").is_null())
         .then(pl.col("input"))
@@ -282,7 +302,13 @@ def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
         .fill_null(False)
         .alias("synthetic"),
     ).drop("attributes", "input")
-    df = df.sort(["run_key", "start_time", "source_line", "span_h"], nulls_last=True)
+    order = ["run_key", "start_time", "source_line", "span_h"]
+    # Loaders write a run's spans together and mostly in time order; when each run already is in
+    # (start, line) order the sort, a copy of every column, is skipped. Otherwise the sort leaves
+    # one chunk per column; else the table is made one chunk here, once, while it is narrow
+    # (derived columns come out as one chunk, and a table of mixed chunking is copied whole by
+    # polars at the next step, later and wider).
+    df = df.sort(order, nulls_last=True) if not _in_order(df, order) else df.rechunk()
 
     # Position within the run without a group-by: the table is sorted by run, so it is the row
     # index minus the index of the run's first row.
