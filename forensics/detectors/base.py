@@ -255,11 +255,15 @@ def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
     )
     http = pl.coalesce(
         _where_contains("attributes", "status_code").str.extract(HTTP_IN_ATTRS, 1),
+        # Error texts are only read on spans that carry an error type or message (masked first:
+        # a regex skips the nulls).
         pl.col("error_type").str.extract(r"^\s*(\d{3})\s*$", 1),
-        pl.when(pl.col("status") == "error").then(pl.col("error_message").str.extract(HTTP_IN_TEXT, 1)),
-        pl.when(pl.col("error_message").str.contains(r"(?i)too many requests|rate limit")).then(
-            pl.lit("429")
-        ),
+        pl.when(pl.col("status") == "error").then(pl.col("error_message")).str.extract(HTTP_IN_TEXT, 1),
+        pl.when(
+            pl.when(pl.col("error_message").is_not_null())
+            .then(pl.col("error_message"))
+            .str.contains(r"(?i)too many requests|rate limit")
+        ).then(pl.lit("429")),
     ).cast(pl.Int64, strict=False)
     finish_attrs = pl.when(
         pl.col("attributes").str.contains("finish", literal=True)
@@ -294,7 +298,11 @@ def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
         .alias("confidence"),
         _where_contains("attributes", "enduser.id").str.contains(PERSON).fill_null(False).alias("person"),
         (is_llm & truncated).alias("cut_short"),
-        err_text.str.contains(CONTEXT_OVERFLOW_TEXT).alias("overflow_text"),
+        pl.when(pl.col("error_type").is_not_null() | pl.col("error_message").is_not_null())
+        .then(err_text)
+        .str.contains(CONTEXT_OVERFLOW_TEXT)
+        .fill_null(False)
+        .alias("overflow_text"),
         # Loaders of sources without clocks synthesise an order and say so; timing rules (backoff
         # spacing, quiet gaps) cannot judge such runs.
         pl.col("attributes")

@@ -28,11 +28,13 @@ class RepeatedAction(Detector):
         tools = ctx.spans.lazy().filter(pl.col("kind") == "tool")
         ok = pl.col("succeeded")
         groups = (
-            tools.group_by(
-                "run_key", pl.col("agent").fill_null("(no agent)"), "call", pl.col("args").hash(7).alias("_a")
-            )
+            # One 64-bit key for (run, agent, tool, arguments): grouping a million tool calls on
+            # one integer rather than three strings.
+            tools.group_by(pl.struct("run_key", "agent", "call", "args").hash(7).alias("_k"))
             .agg(
                 pl.col("run_id").first(),
+                pl.col("agent").first().fill_null("(no agent)"),
+                pl.col("call").first(),
                 pl.col("span_id").alias("ids"),
                 pl.len().alias("n"),
                 ok.sum().alias("n_ok"),
