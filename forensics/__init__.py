@@ -8,9 +8,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+# Functions named like their modules (classify, evaluate, load) are imported eagerly: a lazy import
+# would let the submodule (forensics.classify) replace the function on the package after first use.
+from .classify import Classification, classify
 from .errors import ForensicsError, InputError, InternalError, UnknownFormatError
+from .evaluate import evaluate
 from .load import LoadReport, LoadResult, load
 from .loaders.base import Limits
 from .schema import FINDING_SCHEMA, QUARANTINE_SCHEMA, RUN_SCHEMA, SPAN_SCHEMA
@@ -27,21 +29,11 @@ __all__ = [
     "InternalError",
     "Limits",
     "LoadReport",
+    "Classification",
     "LoadResult",
     "UnknownFormatError",
     "classify",
+    "evaluate",
     "load",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    # The classifier imports polars-heavy detector modules; load it on first use.
-    if name == "classify":
-        from .classify import classify
-
-        return classify
-    if name == "evaluate":
-        from .evaluate import evaluate
-
-        return evaluate
-    raise AttributeError(f"module 'forensics' has no attribute {name!r}")

@@ -171,3 +171,12 @@ def test_parallel_loading_of_a_big_jsonl_equals_serial(tmp_path: Path, monkeypat
     assert parallel.quarantine.to_pylist() == serial.quarantine.to_pylist()
     assert parallel.quarantine["source_line"].to_pylist() == [401]
     assert parallel.report.files[0].records_read == 401
+
+
+def test_package_functions_stay_functions_after_their_modules_are_imported() -> None:
+    import forensics.classify as classify_module  # noqa: F401  (importing the submodule must not shadow)
+
+    result = forensics.load(SUPPORT)
+    for _ in range(2):
+        assert forensics.classify(result.spans).runs.num_rows == 1
+    assert callable(forensics.classify) and callable(forensics.evaluate) and callable(forensics.load)
