@@ -6,7 +6,13 @@ Builders return charts and never display or save; ``save_chart`` is the one func
 from __future__ import annotations
 
 from forensics.charts.export import EXPORTERS, save_chart
-from forensics.charts.fleet import class_agent_heatmap, class_tool_heatmap, class_trend_chart, top_detectors_chart
+from forensics.charts.fleet import (
+    class_agent_heatmap,
+    class_tool_heatmap,
+    class_trend_chart,
+    top_detectors_chart,
+)
+from forensics.charts.notebook import enable_offline_renderer, notebook_bundle
 from forensics.charts.session import session_chart
 from forensics.charts.timeline import DEFAULT_MAX_BARS, DEFAULT_STALL_SECONDS, timeline_chart
 
@@ -17,6 +23,8 @@ __all__ = [
     "class_agent_heatmap",
     "class_tool_heatmap",
     "class_trend_chart",
+    "enable_offline_renderer",
+    "notebook_bundle",
     "save_chart",
     "session_chart",
     "timeline_chart",

@@ -77,7 +77,8 @@ def _heatmap(pairs: pl.DataFrame, column: str, title: str, what: str) -> alt.Lay
         .mark_text(fontSize=10)
         .encode(x=alt.X(f"{column}:N", sort=order_list), y="failure_class:N", text="runs:Q")
     )
-    return alt.layer(heat, labels).properties(title=title, usermeta={"forensics": {"chart": f"class_{column}_heatmap"}})
+    chart = alt.LayerChart(layer=[heat, labels])
+    return chart.properties(title=title, usermeta={"forensics": {"chart": f"class_{column}_heatmap"}})
 
 
 def class_agent_heatmap(runs: Any, findings: Any, spans: Any) -> alt.LayerChart:

@@ -79,7 +79,8 @@ def session_chart(spans: Any, session_id: str, runs: Any = None, *, width: int =
         x=x, tooltip=[alt.Tooltip("row:N", title="restart")]
     )
     layers.append(restarts)
-    return alt.layer(*layers).properties(
+    chart = alt.LayerChart(layer=layers)
+    return chart.properties(
         width=width,
         height=max(60, 22 * len(order)),
         title=alt.TitleParams(f"Session {session_id}", subtitle=[f"{len(order)} runs · {len(order) - 1} restarts"], anchor="start"),

@@ -22,6 +22,7 @@ were collapsed. Data is inline and only the columns drawn are kept, so the spec 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Final
 
 import altair as alt
@@ -120,7 +121,7 @@ def timeline_chart(
             hint="check the loader's field map for the start time (see `forensics formats`).",
         )
 
-    t0 = run.get_column("start_time").min()
+    t0: datetime = run.get_column("start_time").min()  # type: ignore[assignment]
     last_ns = _ns_since(run, t0)
     has_open = run.get_column("end_time").null_count() > 0
     # An open run gets a margin past its last event so "never ended" visibly runs off the end.
@@ -384,7 +385,7 @@ def _bar_layer(bars: pl.DataFrame, x_scale: alt.Scale, x_title: str, y: alt.Y, y
             opacity=alt.condition("datum.n > 1", alt.value(0.45), alt.value(0.9)),
             stroke=alt.when("datum.status === 'error'").then(alt.value("#d62728"))
             .when("datum.open").then(alt.value("#222222"))
-            .otherwise(alt.value(None)),  # type: ignore[arg-type]
+            .otherwise(alt.value(None)),
             strokeWidth=alt.condition("datum.status === 'error' || datum.open", alt.value(2), alt.value(0)),
             strokeDash=alt.condition("datum.open", alt.value([4, 2]), alt.value([1, 0])),
             tooltip=[
