@@ -190,7 +190,8 @@ def _run_findings(findings: Any, run_id: str) -> pl.DataFrame:
     needs = ("run_id", "failure_class", "detector", "severity", "evidence_span_ids", "decisive_span_id",
              "explanation", "policy_version")  # fmt: skip
     if findings is None:
-        return pl.DataFrame(schema={c: (pl.List(pl.String) if c == "evidence_span_ids" else pl.String) for c in needs})
+        return pl.DataFrame(schema={c: (pl.List(pl.String) if c == "evidence_span_ids" else pl.String)
+                                    for c in (*needs, "label")})  # fmt: skip
     found = as_frame(findings, "findings", needs).filter(pl.col("run_id") == run_id)
     order = ["decisive_time"] if "decisive_time" in found.columns else []
     found = found.sort(order, nulls_last=True) if order else found
@@ -216,7 +217,7 @@ def _bars(run: pl.DataFrame, t0: Any, scale: float, t_end: float, found: pl.Data
     decisive = found.get_column("decisive_span_id").drop_nulls()
     since = lambda c: (pl.col(c) - pl.lit(t0)).dt.total_nanoseconds().cast(pl.Float64) / scale  # noqa: E731
     # Zero-length spans (events, handoffs) still need a visible sliver.
-    sliver = t_end * 0.004
+    sliver = t_end * 0.003
     err_text = pl.concat_str([pl.col("error_type"), pl.col("error_message")], separator=": ", ignore_nulls=True)
     return run.select(
         lane=pl.col("agent").fill_null(NO_AGENT),
@@ -225,6 +226,8 @@ def _bars(run: pl.DataFrame, t0: Any, scale: float, t_end: float, found: pl.Data
         x1=pl.when(pl.col("end_time").is_null())
         .then(pl.lit(t_end))
         .otherwise(pl.max_horizontal(since("end_time"), since("start_time") + sliver)),
+        # The true end (x1 may be widened to a visible sliver); error markers go here.
+        xe=pl.when(pl.col("end_time").is_null()).then(pl.lit(t_end)).otherwise(since("end_time")),
         kind=pl.col("kind"),
         name=short(pl.col("name"), 80),
         tool=pl.col("tool"),
@@ -264,6 +267,7 @@ def _collapse(bars: pl.DataFrame, max_bars: int, t_end: float) -> tuple[pl.DataF
         .group_by("lane", "track", "_bin", maintain_order=True)
         .agg(
             x0=pl.col("x0").min(),
+            xe=pl.col("xe").max(),
             x1=pl.max_horizontal(pl.col("x1").max(), pl.col("x0").min() + bin_width * 0.9),
             kind=pl.col("kind").mode().sort().first(),
             n=pl.len().cast(pl.Int64),
@@ -340,7 +344,7 @@ def _markers(
 ) -> pl.DataFrame:
     cols = ("x", "lane", "track", "marker", "tip")
     errors = bars.filter(pl.col("n_err") > 0).select(
-        x="x1", lane="lane", track="track", marker=pl.lit("error"),
+        x="xe", lane="lane", track="track", marker=pl.lit("error"),
         tip=pl.format("{}: {}", pl.col("name"), pl.col("err").fill_null("status error")),
     )  # fmt: skip
     never = bars.filter(pl.col("open")).select(
@@ -371,7 +375,7 @@ def _stall_layer(stalls: pl.DataFrame, x_scale: alt.Scale) -> alt.Chart:
 
 def _bar_layer(bars: pl.DataFrame, x_scale: alt.Scale, x_title: str, y: alt.Y, y_off: alt.YOffset) -> alt.Chart:
     kinds = [k for k in KIND_COLORS if k in set(bars.get_column("kind").to_list())]
-    data = rows(bars.drop("handoff_to", "evid").with_columns(pl.col("x0", "x1").round(6)))
+    data = rows(bars.drop("handoff_to", "evid", "xe").with_columns(pl.col("x0", "x1").round(6)))
     return (
         alt.Chart(alt.Data(values=data))
         .mark_bar(cornerRadius=1, height={"band": 0.9})

@@ -1,0 +1,265 @@
+"""Chart builders, checked on their Vega-Lite specs; exports checked as files."""
+
+from __future__ import annotations
+
+import struct
+import xml.etree.ElementTree as ET
+from typing import Any
+
+import polars as pl
+import pytest
+from chart_tables import POLICY, finding, findings_table, incident, run, runs_table, span, spans_table
+
+from forensics.charts import (
+    class_agent_heatmap,
+    class_tool_heatmap,
+    class_trend_chart,
+    save_chart,
+    session_chart,
+    timeline_chart,
+    top_detectors_chart,
+)
+from forensics.errors import InputError
+from forensics.schema import KINDS
+
+
+def layers(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Layers keyed by a name for what they draw (mark type, bars split into spans/evidence)."""
+    out: dict[str, dict[str, Any]] = {}
+    for layer in spec["layer"]:
+        mark = layer["mark"]["type"]
+        if mark == "bar":
+            mark = "evidence" if "stroke" in layer["encoding"] and "field" in layer["encoding"]["stroke"] else "spans"
+        out[mark] = layer
+    return out
+
+
+def values(layer: dict[str, Any]) -> list[dict[str, Any]]:
+    return layer["data"]["values"]
+
+
+@pytest.fixture(scope="module")
+def spec() -> dict[str, Any]:
+    spans, found = incident()
+    return timeline_chart(spans, "run-1", found, stall_seconds=60).to_dict()
+
+
+def test_one_lane_per_agent_plus_the_handoff_target_that_never_started(spec: dict[str, Any]) -> None:
+    bars = layers(spec)["spans"]
+    assert bars["encoding"]["y"]["scale"]["domain"] == ["planner", "billing", "shipping"]
+    assert {r["lane"] for r in values(bars)} == {"planner", "billing"}
+    # tools and model calls sit on their own sub-rows inside the lane
+    assert bars["encoding"]["yOffset"]["field"] == "track"
+    assert {(r["span_id"], r["track"]) for r in values(bars)} >= {("l1", "model"), ("t1", "tool"), ("a1", "agent")}
+
+
+def test_every_kind_of_mark_is_drawn(spec: dict[str, Any]) -> None:
+    assert set(layers(spec)) == {"rect", "spans", "evidence", "rule", "point"}
+
+
+def test_fill_encodes_kind(spec: dict[str, Any]) -> None:
+    fill = layers(spec)["spans"]["encoding"]["fill"]
+    assert fill["field"] == "kind"
+    assert fill["scale"]["domain"] == ["agent", "llm", "tool", "handoff"]
+    assert set(fill["scale"]["domain"]) <= set(KINDS)
+    assert "#d62728" not in fill["scale"]["range"], "red is reserved for errors"
+
+
+def test_error_span_is_outlined_red_and_marked(spec: dict[str, Any]) -> None:
+    bars = layers(spec)["spans"]
+    assert bars["encoding"]["stroke"]["condition"][0] == {"test": "datum.status === 'error'", "value": "#d62728"}
+    t1 = next(r for r in values(bars) if r["span_id"] == "t1")
+    assert t1["status"] == "error" and t1["err"] == "HTTP 503: service unavailable"
+    errors = [r for r in values(layers(spec)["point"]) if r["marker"] == "error"]
+    assert [(r["lane"], r["x"]) for r in errors] == [("billing", 8.0)]
+
+
+def test_evidence_spans_carry_the_explanation_in_the_tooltip(spec: dict[str, Any]) -> None:
+    evidence = layers(spec)["evidence"]
+    assert "explanation" in [t["field"] for t in evidence["encoding"]["tooltip"]]
+    by_span = {r["span_id"]: r for r in values(evidence)}
+    assert set(by_span) == {"t1", "h2"}
+    assert by_span["t1"]["explanation"].startswith("tool refund failed with HTTP 503")
+    assert by_span["h2"]["label"] == "F2 ownership_gap · dangling_handoff"
+    # one legend entry per finding
+    assert evidence["encoding"]["stroke"]["scale"]["domain"] == [
+        "F1 missing_fallback · unhandled_error", "F2 ownership_gap · dangling_handoff"]  # fmt: skip
+
+
+def test_one_connector_per_handoff_and_the_dropped_one_is_flagged(spec: dict[str, Any]) -> None:
+    rules = values(layers(spec)["rule"])
+    assert len(rules) == 2
+    picked = {r["to_lane"]: r for r in rules}
+    # h1 at 4 s is picked up by billing's first span at 5 s; h2 at 31 s never is
+    assert (picked["billing"]["x"], picked["billing"]["x2"], picked["billing"]["picked"]) == (4.0, 5.0, True)
+    assert (picked["shipping"]["x"], picked["shipping"]["x2"], picked["shipping"]["picked"]) == (31.0, 31.0, False)
+    dangling = [r for r in values(layers(spec)["point"]) if r["marker"] == "handoff not picked up"]
+    assert [r["lane"] for r in dangling] == ["shipping"]
+
+
+def test_open_span_runs_to_the_end_of_the_chart(spec: dict[str, Any]) -> None:
+    bars = layers(spec)["spans"]
+    end = bars["encoding"]["x"]["scale"]["domain"][1]
+    assert end > 700  # past the last event (planner's end at 700 s)
+    t2 = next(r for r in values(bars) if r["span_id"] == "t2")
+    assert t2["open"] is True and t2["x1"] == pytest.approx(end)
+    never = [r for r in values(layers(spec)["point"]) if r["marker"] == "never ended"]
+    assert [r["x"] for r in never] == [pytest.approx(end)]
+    assert bars["encoding"]["strokeDash"]["condition"]["test"] == "datum.open"
+
+
+def test_quiet_gap_longer_than_the_threshold_is_shaded(spec: dict[str, Any]) -> None:
+    # events at ... 30, 31 (h2), then nothing until t2 starts at 650: one gap over 60 s
+    stalls = values(layers(spec)["rect"])
+    assert [(r["x0"], r["x1"]) for r in stalls] == [(31.0, 650.0)]
+    assert stalls[0]["label"] == "quiet 10m 19s"
+
+
+def test_title_names_the_run_and_subtitle_the_policy(spec: dict[str, Any]) -> None:
+    assert spec["title"]["text"] == "Run run-1"
+    assert f"policy {POLICY}" in spec["title"]["subtitle"]
+    assert spec["usermeta"]["forensics"]["run_id"] == "run-1"
+
+
+def big_run(n: int) -> tuple[Any, Any]:
+    rows = [span("big", "root", 0, n, kind="agent", agent="worker", name="worker")]
+    rows += [span("big", f"s{i}", i * 0.5, i * 0.5 + 0.1, kind="tool" if i % 2 else "llm", agent="worker",
+                  tool="search" if i % 2 else None, name=f"step {i}") for i in range(n - 1)]  # fmt: skip
+    rows[-7 if n > 7 else -1]["status"] = "error"
+    found = findings_table([finding("big", "context_collapse", "repeated_action", ["s100", "s101"], "search repeated")])
+    return spans_table(rows), found
+
+
+def test_five_thousand_spans_collapse_into_fewer_bars_without_losing_any() -> None:
+    spans, found = big_run(5000)
+    spec = timeline_chart(spans, "big", found).to_dict()
+    bars = values(layers(spec)["spans"])
+    assert len(bars) < 5000
+    assert sum(r["n"] for r in bars) == 5000
+    assert any(r["n"] > 1 for r in bars)
+    # what matters keeps its own bar: the evidence and the failed span
+    kept = {r["span_id"] for r in bars if r["n"] == 1}
+    assert {"s100", "s101", "s4992", "root"} <= kept
+    assert any("short spans collapsed" in s for s in spec["title"]["subtitle"])
+
+
+def test_small_runs_are_not_collapsed() -> None:
+    spans, found = big_run(5)
+    bars = values(layers(timeline_chart(spans, "big", found).to_dict())["spans"])
+    assert len(bars) == 5 and all(r["n"] == 1 for r in bars)
+
+
+def test_polars_input_and_no_findings() -> None:
+    spans, _ = incident()
+    spec = timeline_chart(pl.from_arrow(spans), "run-1").to_dict()
+    assert "evidence" not in layers(spec)
+    assert not any(s.startswith("policy") for s in spec["title"]["subtitle"])
+
+
+def test_unknown_run_says_which_runs_exist() -> None:
+    spans, _ = incident()
+    with pytest.raises(InputError, match="run `nope` has no spans") as err:
+        timeline_chart(spans, "nope")
+    assert "`run-1`" in str(err.value)
+
+
+def test_wrong_table_type_is_a_clear_error() -> None:
+    with pytest.raises(InputError, match="must be a pyarrow Table or a polars DataFrame"):
+        timeline_chart([{"run_id": "x"}], "x")
+
+
+# --- export -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def chart() -> Any:
+    spans, found = incident()
+    return timeline_chart(spans, "run-1", found, stall_seconds=60)
+
+
+def test_png_export(chart: Any, tmp_path: Any) -> None:
+    path = save_chart(chart, tmp_path / "t.png", scale=1.0)
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    assert width >= 900 and 150 <= height <= 1000
+
+
+def test_svg_export_carries_title_run_and_policy(chart: Any, tmp_path: Any) -> None:
+    path = save_chart(chart, tmp_path / "t.svg", title="Incident 42: refunds", redacted=True)
+    root = ET.parse(path).getroot()
+    assert root.tag.endswith("svg")
+    text = " ".join(t for t in root.itertext())
+    assert "Incident 42: refunds" in text
+    assert "run run-1" in text
+    assert f"policy {POLICY}" in text
+    assert "log content redacted" in text
+
+
+def test_html_export_contains_the_spec_and_needs_no_network(chart: Any, tmp_path: Any) -> None:
+    html = save_chart(chart, tmp_path / "t.html", policy_version="custom 2").read_text()
+    assert "Run run-1" in html and "vega-lite" in html and "custom 2" in html
+    assert "tool refund failed with HTTP 503" in html
+    assert "cdn.jsdelivr.net/npm/vega@" not in html  # the bundle is inline
+
+
+def test_unknown_suffix_names_the_valid_ones(chart: Any, tmp_path: Any) -> None:
+    with pytest.raises(InputError, match=r"cannot export a chart to `\.pdf`") as err:
+        save_chart(chart, tmp_path / "t.pdf")
+    assert "`.png`, `.svg`, `.html`" in str(err.value)
+
+
+def test_missing_folder_is_an_error(chart: Any, tmp_path: Any) -> None:
+    with pytest.raises(InputError, match="does not exist"):
+        save_chart(chart, tmp_path / "nope" / "t.png")
+
+
+# --- session and fleet ----------------------------------------------------------------------
+
+
+def test_session_chart_marks_restarts() -> None:
+    rows = [span("r1", "a", 0, 60, kind="agent", agent="x", session_id="S", status="error"),
+            span("r2", "b", 120, 130, kind="agent", agent="x", session_id="S"),
+            span("r3", "c", 200, None, kind="agent", agent="x", session_id="S"),
+            span("other", "d", 0, 1, kind="agent", agent="x", session_id="T")]  # fmt: skip
+    runs = runs_table([run("r1", 0, 60, ["x"], ["context_collapse"])])
+    spec = session_chart(spans_table(rows), "S", runs).to_dict()
+    bars = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "bar")
+    got = {r["run_id"]: (r["row"], r["outcome"], r["restart"]) for r in values(bars)}
+    assert got == {"r1": ("#1 r1", "context_collapse", False), "r2": ("#2 r2", "ok", True),
+                   "r3": ("#3 r3", "never ended", True)}  # fmt: skip
+    gaps = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "rect")
+    assert [r["run_id"] for r in values(gaps)] == ["r2", "r3"]
+    assert spec["title"]["subtitle"] == ["3 runs · 2 restarts"]
+
+
+def fleet() -> tuple[Any, Any, Any]:
+    spans, found = incident()
+    runs = runs_table([run("run-1", 0, None, ["planner", "billing"], ["missing_fallback", "ownership_gap"]),
+                       run("run-2", 30, 40, ["planner"], []), run("run-3", 90000, 90010, ["planner"], ["ownership_gap"])])  # fmt: skip
+    return runs, found, spans
+
+
+def test_class_trend_counts_runs_per_primary_class_per_day() -> None:
+    runs, _, _ = fleet()
+    data = values(class_trend_chart(runs).to_dict())
+    got = sorted((r["period"][:10], r["failure_class"], r["runs"]) for r in data)
+    assert got == [("2026-11-20", "missing_fallback", 1), ("2026-11-20", "ok", 1), ("2026-11-21", "ownership_gap", 1)]
+
+
+def test_heatmaps_count_runs_by_the_evidence_spans_owner_and_tool() -> None:
+    runs, found, spans = fleet()
+    agents = values(class_agent_heatmap(runs, found, spans).to_dict()["layer"][0])
+    assert sorted((r["failure_class"], r["agent"], r["runs"]) for r in agents) == [
+        ("missing_fallback", "billing", 1), ("ownership_gap", "planner", 1)]  # fmt: skip
+    tools = values(class_tool_heatmap(runs, found, spans).to_dict()["layer"][0])
+    assert [(r["failure_class"], r["tool"], r["runs"]) for r in tools] == [("missing_fallback", "refund", 1)]
+
+
+def test_top_detectors() -> None:
+    found = findings_table([finding("a", "silent_failure", "swallowed_error", [], "x"),
+                            finding("b", "silent_failure", "swallowed_error", [], "x"),
+                            finding("b", "missing_fallback", "stall", [], "x")])  # fmt: skip
+    spec = top_detectors_chart(found, top=1).to_dict()
+    assert values(spec) == [{"detector": "swallowed_error", "failure_class": "silent_failure", "runs": 2, "findings": 2}]
+    assert spec["title"] == "Top 1 detectors"
