@@ -277,6 +277,7 @@ def classify_paths(
     progress: Progress | None = None,
     max_file_bytes: int | None = None,
     bucket_bytes: int = 0,
+    workers: int | None = None,
 ) -> BatchSummary:
     """Load, classify and store ``paths`` as one batch; write Parquet under ``out``.
 
@@ -285,7 +286,8 @@ def classify_paths(
     read. Raises only for what stops the whole batch (bad policy, store unreachable, a classifier
     bug); the batch is then marked failed. Nights bigger than ``bucket_bytes`` of input (default
     256 MiB) are classified in buckets of whole sessions spilled to Parquet (see
-    :class:`SpanBuckets`), so memory stays bounded.
+    :class:`SpanBuckets`), so memory stays bounded, and their files are loaded by ``workers``
+    processes (default: one per CPU this process may use).
     """
     from forensics.policy import resolve_policy
     from forensics.store import (
@@ -344,7 +346,8 @@ def classify_paths(
         try:
             summary = _run_batch(handle, outcomes, problems, format=format, policy=pol, out=out, tick=tick,
                                  write_batch=write_batch, finish_batch=finish_batch,
-                                 bucket_bytes=bucket_bytes or DEFAULT_BUCKET_BYTES)
+                                 bucket_bytes=bucket_bytes or DEFAULT_BUCKET_BYTES,
+                                 workers=workers if workers is not None else default_workers())
         except BaseException as exc:
             # write_batch marks its own failures; this catches load/classify/Parquet failures.
             fail_batch(handle, exc, problems=problems)
@@ -374,18 +377,26 @@ class SpanBuckets:
         self._dir = workdir
         self._files = 0
 
+    @property
+    def spilled(self) -> bool:
+        return self.n > 1 and self._dir is not None
+
+    @property
+    def directory(self) -> Path | None:
+        return self._dir
+
     def add(self, spans: pa.Table) -> None:
         self.rows += spans.num_rows
-        if self.n == 1 or self._dir is None:
+        if not self.spilled:
             self._memory.append(spans)
             return
-        key = pl.coalesce("session_id", "run_id").hash(seed=0) % self.n
-        frame = _frame(spans).with_columns(key.alias("_bucket"))
-        for (bucket,), part in frame.partition_by("_bucket", as_dict=True, include_key=False).items():
-            target = self._dir / f"b{int(bucket):04d}" / f"f{self._files:06d}.parquet"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            part.write_parquet(target, compression="lz4")
+        assert self._dir is not None
+        spill_partitions(spans, self._dir, self.n, self._files)
         self._files += 1
+
+    def add_spilled(self, rows: int) -> None:
+        """Count rows a worker process spilled itself (see :func:`spill_partitions`)."""
+        self.rows += rows
 
     def buckets(self) -> Iterable[pa.Table]:
         if self.n == 1 or self._dir is None:
@@ -394,6 +405,41 @@ class SpanBuckets:
             return
         for bucket in sorted(self._dir.glob("b*")):
             yield pa.concat_tables([pq.read_table(f) for f in sorted(bucket.glob("*.parquet"))]).cast(SPAN_SCHEMA)
+
+
+def spill_partitions(spans: pa.Table, directory: Path, n_buckets: int, index: int) -> None:
+    """Write ``spans`` as ``directory/b<bucket>/f<index>.parquet``, one piece per bucket."""
+    key = pl.coalesce("session_id", "run_id").hash(seed=0) % n_buckets
+    frame = _frame(spans).with_columns(key.alias("_bucket"))
+    for (bucket,), part in frame.partition_by("_bucket", as_dict=True, include_key=False).items():
+        target = directory / f"b{int(bucket):04d}" / f"f{index:06d}.parquet"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        part.write_parquet(target, compression="lz4")
+
+
+def _load_and_spill(
+    path: str, format: str | None, outcome: FileOutcome, spill: str, n_buckets: int, index: int,
+    piece: str | None,
+) -> tuple[FileOutcome, list[Problem], pa.Table | None, int]:
+    """One file in a worker process: load it, spill its spans in buckets (and, for
+    spans.parquet, as one piece); return only the small things."""
+    outcome, result, problems = _load_one(path, format, outcome)
+    if result is None:
+        return outcome, problems, None, 0
+    rows = 0
+    if outcome.status == "pending":
+        rows = result.spans.num_rows
+        spill_partitions(result.spans, Path(spill), n_buckets, index)
+        if piece is not None:
+            pq.write_table(result.spans, piece, compression="lz4")
+    return outcome, problems, result.quarantine, rows
+
+
+def default_workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 class _SpansParquet:
@@ -461,6 +507,7 @@ def _run_batch(
     write_batch: Callable[..., Any],
     finish_batch: Callable[..., Any],
     bucket_bytes: int = DEFAULT_BUCKET_BYTES,
+    workers: int = 1,
 ) -> BatchSummary:
     todo = [i for i, o in enumerate(outcomes) if o.status == "pending"]
     total_bytes = sum(outcomes[i].size_bytes or 0 for i in todo)
@@ -474,7 +521,7 @@ def _run_batch(
             return _load_classify_store(
                 handle, outcomes, problems, todo, SpanBuckets(n_buckets, Path(spill)), spans_out,
                 format=format, policy=policy, out=out, tick=tick, write_batch=write_batch,
-                finish_batch=finish_batch,
+                finish_batch=finish_batch, workers=workers,
             )
         finally:
             if spans_out is not None:
@@ -495,23 +542,28 @@ def _load_classify_store(
     tick: Progress,
     write_batch: Callable[..., Any],
     finish_batch: Callable[..., Any],
+    workers: int = 1,
 ) -> BatchSummary:
     from forensics.classify import classify
 
     quarantines: list[pa.Table] = []
-    for n, idx in enumerate(todo):
-        tick("load", n, len(todo), outcomes[idx].path)
-        outcome, result, file_problems = _load_one(outcomes[idx].path, format, outcomes[idx])
-        outcomes[idx] = outcome
-        problems.extend(file_problems)
-        if result is not None:
-            quarantines.append(result.quarantine)
-            if outcome.status == "pending":
-                spans.add(result.spans)
-                if spans_out is not None:
-                    spans_out.write(result.spans)
-        del result
-        handle.heartbeat()
+    if workers > 1 and spans.spilled and len(todo) > 1:
+        quarantines = _load_in_workers(handle, outcomes, problems, todo, spans, spans_out, format=format,
+                                       tick=tick, workers=workers)
+    else:
+        for n, idx in enumerate(todo):
+            tick("load", n, len(todo), outcomes[idx].path)
+            outcome, result, file_problems = _load_one(outcomes[idx].path, format, outcomes[idx])
+            outcomes[idx] = outcome
+            problems.extend(file_problems)
+            if result is not None:
+                quarantines.append(result.quarantine)
+                if outcome.status == "pending":
+                    spans.add(result.spans)
+                    if spans_out is not None:
+                        spans_out.write(result.spans)
+            del result
+            handle.heartbeat()
     tick("load", len(todo), len(todo), None)
 
     quarantine = pa.concat_tables(quarantines) if quarantines else QUARANTINE_SCHEMA.empty_table()
@@ -586,6 +638,57 @@ def _load_classify_store(
             write_parquet_atomic(build(), target)
             summary.outputs[name] = str(target)
     return summary
+
+
+def _load_in_workers(
+    handle: Any,
+    outcomes: list[FileOutcome],
+    problems: list[Problem],
+    todo: list[int],
+    spans: SpanBuckets,
+    spans_out: _SpansParquet | None,
+    *,
+    format: str | None,
+    tick: Progress,
+    workers: int,
+) -> list[pa.Table]:
+    """Load files in parallel processes (spawned: polars' threads and fork do not mix), each
+    spilling its own spans; results are taken back in file order so problems and spans.parquet
+    come out as a serial run would write them."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    spill = spans.directory
+    assert spill is not None
+    pieces = spill / "pieces"
+    pieces.mkdir(exist_ok=True)
+    done: dict[int, tuple[FileOutcome, list[Problem], pa.Table | None, int]] = {}
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx) as pool:
+        futures = {
+            pool.submit(_load_and_spill, outcomes[idx].path, format, outcomes[idx], str(spill), spans.n, idx,
+                        str(pieces / f"{idx:06d}.parquet") if spans_out is not None else None): idx
+            for idx in todo
+        }
+        tick("load", 0, len(todo), None)
+        for n, fut in enumerate(as_completed(futures), start=1):
+            idx = futures[fut]
+            done[idx] = fut.result()
+            tick("load", n, len(todo), outcomes[idx].path)
+            handle.heartbeat()
+    quarantines: list[pa.Table] = []
+    for idx in todo:
+        outcome, file_problems, quarantine, rows = done[idx]
+        outcomes[idx] = outcome
+        problems.extend(file_problems)
+        if quarantine is not None:
+            quarantines.append(quarantine)
+        spans.add_spilled(rows)
+        piece = pieces / f"{idx:06d}.parquet"
+        if spans_out is not None and piece.exists():
+            spans_out.write(pq.read_table(piece))
+            piece.unlink()
+    return quarantines
 
 
 def _frame(table: pa.Table) -> pl.DataFrame:

@@ -144,6 +144,7 @@ def classify(
     force: Annotated[bool, typer.Option("--force", help="Reclassify inputs stored before, replacing their rows.")] = False,
     fail_on: Annotated[list[str] | None, typer.Option("--fail-on", help="Exit 1 when findings exceed N, or CLASS=N for one class (repeatable).")] = None,
     max_file_size: Annotated[str | None, typer.Option("--max-file-size", help="Skip (and report) files larger than this, e.g. 2GB.")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, help="Processes loading files of a big night in parallel (default: one per CPU).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON instead of tables.")] = False,
     progress: Annotated[bool | None, typer.Option("--progress/--no-progress", help="Progress bars on stderr (default: when it is a terminal).")] = None,
 ) -> None:
@@ -157,7 +158,7 @@ def classify(
     thresholds = parse_fail_on(fail_on or [])
     limit = _parse_size(max_file_size) if max_file_size else None
     kwargs = dict(format=format, policy=policy, db=db, out=out_dir, force=force, fail_on=thresholds,
-                  max_file_bytes=limit)
+                  max_file_bytes=limit, workers=workers)
     if _progress_enabled(progress):
         with ProgressBars() as bars:
             summary = classify_paths(paths, progress=bars, **kwargs)  # type: ignore[arg-type]

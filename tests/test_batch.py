@@ -131,9 +131,9 @@ def test_bucketed_classification_equals_one_pass_and_keeps_split_runs_whole(tmp_
     for f in OTLP[1:4]:
         shutil.copy(f, night / f.name)
 
-    def results(bucket_bytes: int, name: str):
+    def results(bucket_bytes: int, name: str, workers: int = 1):
         summary = classify_paths([str(night)], db=str(tmp_path / f"{name}.db"), out=tmp_path / name,
-                                 bucket_bytes=bucket_bytes)
+                                 bucket_bytes=bucket_bytes, workers=workers)
         assert summary.exit_code == EXIT_OK
         runs = pq.read_table(tmp_path / name / "runs.parquet").to_pylist()
         finds = pq.read_table(tmp_path / name / "findings.parquet").to_pylist()
@@ -145,6 +145,13 @@ def test_bucketed_classification_equals_one_pass_and_keeps_split_runs_whole(tmp_
     many_runs, many_finds, raw = results(1024, "many")
     assert many_runs == one_runs
     assert many_finds == one_finds
+    # The same with files loaded by two worker processes, each spilling its own buckets.
+    par_runs, par_finds, _ = results(1024, "parallel", workers=2)
+    assert (par_runs, par_finds) == (one_runs, one_finds)
+    one_spans = pq.read_table(tmp_path / "one" / "spans.parquet")
+    par_spans = pq.read_table(tmp_path / "parallel" / "spans.parquet")
+    assert par_spans.num_rows == one_spans.num_rows
+    assert par_spans.column("span_id").to_pylist() == one_spans.column("span_id").to_pylist()  # file order kept
     store = st.open_store(str(tmp_path / "many.db"))
     batch = st.read_batches(store)
     assert json.loads(batch["counts"][0])["classify_buckets"] > 1  # really spilled in buckets
