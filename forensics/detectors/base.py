@@ -270,7 +270,16 @@ def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
         | pl.col("attributes").str.contains("stop_reason", literal=True)
     ).then(pl.col("attributes"))
     truncated = finish_attrs.str.contains(TRUNCATED_FINISH).fill_null(False) | (
-        pl.when(is_llm).then(pl.col("output")).str.contains(TRUNCATED_FINISH).fill_null(False)
+        pl.when(
+            is_llm
+            & (
+                pl.col("output").str.contains("length", literal=True)
+                | pl.col("output").str.contains("max_", literal=True)
+            )
+        )
+        .then(pl.col("output"))
+        .str.contains(TRUNCATED_FINISH)
+        .fill_null(False)
     )
     df = spans.with_columns(
         pl.col("run_id").cast(pl.Categorical).to_physical().alias("run_key"),
@@ -279,10 +288,12 @@ def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
         .then(pl.col("parent_id").hash(HASH_SEED))
         .alias("parent_h"),
         # Tool arguments compared without whitespace: the same call re-serialised is the same call.
-        # (An expression, not a scattered Series: a column with other chunking than the table
-        # would make polars rechunk every column, a full copy.)
+        # Only tool inputs that contain whitespace go through the regex.
         pl.coalesce(
-            pl.when(is_tool).then(pl.col("input")).str.replace_all(r"\s+", ""), pl.col("input")
+            pl.when(is_tool & pl.col("input").str.contains(r"\s"))
+            .then(pl.col("input"))
+            .str.replace_all(r"\s+", ""),
+            pl.col("input"),
         ).alias("args"),
         # The task a run was given (its root's input): a restart is given the same task again.
         pl.when(pl.col("parent_id").is_null())
