@@ -151,7 +151,7 @@ class DuplicateSideEffect(Detector):
     severity = "high"
     description = (
         "A side-effecting tool (policy tools.side_effecting) succeeds twice with the same arguments "
-        "in a run, or across the runs of a session."
+        "in a run, or again in a restart (same task) of a failed run of the session."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
