@@ -35,13 +35,28 @@ def layers(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def values(layer: dict[str, Any]) -> list[dict[str, Any]]:
-    return layer["data"]["values"]
+    """A layer's inline rows (altair puts them in the top-level ``datasets`` under a content-hash
+    name, so the name finds them in whichever spec ``to_spec`` built)."""
+    data = layer["data"]
+    if "values" in data:
+        return data["values"]
+    return next(spec["datasets"][data["name"]] for spec in SPECS if data["name"] in spec.get("datasets", {}))
+
+
+SPECS: list[dict[str, Any]] = []
+
+
+def to_spec(chart: Any) -> dict[str, Any]:
+    spec = chart.to_dict()
+    assert spec["datasets"], "data is inline in the spec"
+    SPECS.append(spec)
+    return spec
 
 
 @pytest.fixture(scope="module")
 def spec() -> dict[str, Any]:
     spans, found = incident()
-    return timeline_chart(spans, "run-1", found, stall_seconds=60).to_dict()
+    return to_spec(timeline_chart(spans, "run-1", found, stall_seconds=60))
 
 
 def test_one_lane_per_agent_plus_the_handoff_target_that_never_started(spec: dict[str, Any]) -> None:
@@ -132,7 +147,7 @@ def big_run(n: int) -> tuple[Any, Any]:
 
 def test_five_thousand_spans_collapse_into_fewer_bars_without_losing_any() -> None:
     spans, found = big_run(5000)
-    spec = timeline_chart(spans, "big", found).to_dict()
+    spec = to_spec(timeline_chart(spans, "big", found))
     bars = values(layers(spec)["spans"])
     assert len(bars) < 5000
     assert sum(r["n"] for r in bars) == 5000
@@ -145,13 +160,13 @@ def test_five_thousand_spans_collapse_into_fewer_bars_without_losing_any() -> No
 
 def test_small_runs_are_not_collapsed() -> None:
     spans, found = big_run(5)
-    bars = values(layers(timeline_chart(spans, "big", found).to_dict())["spans"])
+    bars = values(layers(to_spec(timeline_chart(spans, "big", found)))["spans"])
     assert len(bars) == 5 and all(r["n"] == 1 for r in bars)
 
 
 def test_polars_input_and_no_findings() -> None:
     spans, _ = incident()
-    spec = timeline_chart(pl.from_arrow(spans), "run-1").to_dict()
+    spec = to_spec(timeline_chart(pl.from_arrow(spans), "run-1"))
     assert "evidence" not in layers(spec)
     assert not any(s.startswith("policy") for s in spec["title"]["subtitle"])
 
@@ -223,7 +238,7 @@ def test_session_chart_marks_restarts() -> None:
             span("r3", "c", 200, None, kind="agent", agent="x", session_id="S"),
             span("other", "d", 0, 1, kind="agent", agent="x", session_id="T")]  # fmt: skip
     runs = runs_table([run("r1", 0, 60, ["x"], ["context_collapse"])])
-    spec = session_chart(spans_table(rows), "S", runs).to_dict()
+    spec = to_spec(session_chart(spans_table(rows), "S", runs))
     bars = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "bar")
     got = {r["run_id"]: (r["row"], r["outcome"], r["restart"]) for r in values(bars)}
     assert got == {"r1": ("#1 r1", "context_collapse", False), "r2": ("#2 r2", "ok", True),
@@ -242,17 +257,17 @@ def fleet() -> tuple[Any, Any, Any]:
 
 def test_class_trend_counts_runs_per_primary_class_per_day() -> None:
     runs, _, _ = fleet()
-    data = values(class_trend_chart(runs).to_dict())
+    data = values(to_spec(class_trend_chart(runs)))
     got = sorted((r["period"][:10], r["failure_class"], r["runs"]) for r in data)
     assert got == [("2026-11-20", "missing_fallback", 1), ("2026-11-20", "ok", 1), ("2026-11-21", "ownership_gap", 1)]
 
 
 def test_heatmaps_count_runs_by_the_evidence_spans_owner_and_tool() -> None:
     runs, found, spans = fleet()
-    agents = values(class_agent_heatmap(runs, found, spans).to_dict()["layer"][0])
+    agents = values(to_spec(class_agent_heatmap(runs, found, spans)))  # both layers share the data
     assert sorted((r["failure_class"], r["agent"], r["runs"]) for r in agents) == [
         ("missing_fallback", "billing", 1), ("ownership_gap", "planner", 1)]  # fmt: skip
-    tools = values(class_tool_heatmap(runs, found, spans).to_dict()["layer"][0])
+    tools = values(to_spec(class_tool_heatmap(runs, found, spans)))
     assert [(r["failure_class"], r["tool"], r["runs"]) for r in tools] == [("missing_fallback", "refund", 1)]
 
 
@@ -260,6 +275,6 @@ def test_top_detectors() -> None:
     found = findings_table([finding("a", "silent_failure", "swallowed_error", [], "x"),
                             finding("b", "silent_failure", "swallowed_error", [], "x"),
                             finding("b", "missing_fallback", "stall", [], "x")])  # fmt: skip
-    spec = top_detectors_chart(found, top=1).to_dict()
+    spec = to_spec(top_detectors_chart(found, top=1))
     assert values(spec) == [{"detector": "swallowed_error", "failure_class": "silent_failure", "runs": 2, "findings": 2}]
     assert spec["title"] == "Top 1 detectors"

@@ -1,6 +1,7 @@
 """Turning the toolkit's Arrow tables into the small inline rows a chart carries.
 
-Every chart embeds its data as values so an exported spec stands alone; these helpers accept a
+Every chart embeds its data as values (the spec's ``datasets``) so an exported spec stands alone,
+and keeps only the columns it draws; these helpers accept a
 ``pa.Table`` or a ``pl.DataFrame``, check the columns a chart needs, and keep only those.
 """
 
@@ -41,16 +42,16 @@ def as_frame(table: Any, what: str, needs: Iterable[str] = ()) -> pl.DataFrame:
     return frame
 
 
-def rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
-    """Inline chart values: dicts with JSON-safe scalars (times as ISO text)."""
+def inline(frame: pl.DataFrame) -> pl.DataFrame:
+    """Chart data: times as ISO text (UTC, ms). Handing altair the polars frame (not a list of
+    dicts) lets its default data transformer inline the values into the spec's ``datasets``
+    directly, which is ~20x faster than validating ``alt.Data(values=...)`` row by row."""
     casts = [
         pl.col(name).dt.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").alias(name)
         for name, dtype in frame.schema.items()
         if isinstance(dtype, pl.Datetime)
     ]
-    if casts:
-        frame = frame.with_columns(casts)
-    return frame.to_dicts()
+    return frame.with_columns(casts) if casts else frame
 
 
 def short(expr: pl.Expr, limit: int = 160) -> pl.Expr:

@@ -11,7 +11,7 @@ from typing import Any
 import altair as alt
 import polars as pl
 
-from forensics.charts._frames import as_frame, rows
+from forensics.charts._frames import as_frame, inline
 
 OK_CLASS = "ok"
 
@@ -30,7 +30,7 @@ def class_trend_chart(runs: Any, *, every: str = "1d", width: int = 700) -> alt.
         .sort("period", "failure_class")
     )
     return (
-        alt.Chart(alt.Data(values=rows(counts)))
+        alt.Chart(inline(counts))
         .mark_bar()
         .encode(
             x=alt.X("period:T", scale=alt.Scale(type="utc"), title=f"run start (UTC, per {every})"),
@@ -63,7 +63,7 @@ def _heatmap(pairs: pl.DataFrame, column: str, title: str, what: str) -> alt.Lay
     order = counts.group_by(column).agg(pl.col("runs").sum()).sort("runs", column, descending=[True, False])
     order_list = order.get_column(column).to_list()
     heat = (
-        alt.Chart(alt.Data(values=rows(counts)))
+        alt.Chart(inline(counts))
         .mark_rect()
         .encode(
             x=alt.X(f"{column}:N", sort=order_list, title=what),
@@ -73,7 +73,7 @@ def _heatmap(pairs: pl.DataFrame, column: str, title: str, what: str) -> alt.Lay
         )
     )
     labels = (
-        alt.Chart(alt.Data(values=rows(counts)))
+        alt.Chart(inline(counts))
         .mark_text(fontSize=10)
         .encode(x=alt.X(f"{column}:N", sort=order_list), y="failure_class:N", text="runs:Q")
     )
@@ -103,7 +103,7 @@ def top_detectors_chart(findings: Any, *, top: int = 15) -> alt.Chart:
         .head(top)
     )
     return (
-        alt.Chart(alt.Data(values=rows(counts)))
+        alt.Chart(inline(counts))
         .mark_bar()
         .encode(
             x=alt.X("runs:Q", title="runs"),

@@ -12,7 +12,7 @@ from typing import Any
 import altair as alt
 import polars as pl
 
-from forensics.charts._frames import as_frame, rows
+from forensics.charts._frames import as_frame, inline
 from forensics.errors import InputError
 
 
@@ -54,7 +54,7 @@ def session_chart(spans: Any, session_id: str, runs: Any = None, *, width: int =
         restart=pl.col("n") > 1,
     )
     order = per_run.get_column("row").to_list()
-    base = alt.Chart(alt.Data(values=rows(per_run.drop("prev_end"))))
+    base = alt.Chart(inline(per_run.drop("prev_end")))
     x = alt.X("start:T", scale=alt.Scale(type="utc"), title="time (UTC)")
     bars = base.mark_bar(height={"band": 0.7}).encode(
         x=x,
@@ -69,7 +69,7 @@ def session_chart(spans: Any, session_id: str, runs: Any = None, *, width: int =
     layers: list[alt.Chart] = []
     if gaps.height:
         layers.append(
-            alt.Chart(alt.Data(values=rows(gaps.select("prev_end", "start", "run_id"))))
+            alt.Chart(inline(gaps.select("prev_end", "start", "run_id")))
             .mark_rect(color="#7f7f7f", opacity=0.15)
             .encode(x=alt.X("prev_end:T", scale=alt.Scale(type="utc")), x2="start:T",
                     tooltip=[alt.Tooltip("run_id:N", title="gap before restart")])  # fmt: skip

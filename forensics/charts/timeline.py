@@ -28,7 +28,7 @@ from typing import Any, Final
 import altair as alt
 import polars as pl
 
-from forensics.charts._frames import as_frame, human_duration, rows, short
+from forensics.charts._frames import as_frame, human_duration, inline, short
 from forensics.errors import InputError
 
 #: Which sub-row of an agent's lane a span kind is drawn on.
@@ -71,12 +71,14 @@ MARKERS: Final[dict[str, tuple[str, str]]] = {
 #: Finding outline colours (cycled); none of them is the error red.
 FINDING_COLORS: Final = ("#e377c2", "#17becf", "#bcbd22", "#8c564b", "#1f77b4", "#ff7f0e", "#2ca02c")
 
-#: Quiet-gap length drawn as a stall when the caller does not say (the default policy's stall threshold).
+#: Fallback quiet-gap length; ``stall_seconds=None`` uses the default policy's ``stall_seconds``.
 DEFAULT_STALL_SECONDS: Final = 300.0
 #: Past this many spans, short spans are collapsed (see the module docstring).
 DEFAULT_MAX_BARS: Final = 1500
-#: Time bins used for collapsed spans across the chart's width.
+#: Time bins used for collapsed spans across the chart's width (fewer when there are many lanes).
 COLLAPSE_BINS: Final = 240
+#: Rows one layer may carry: altair's default data transformer refuses more than 5,000 inline rows.
+MAX_ROWS: Final = 4500
 
 SPAN_NEEDS: Final = (
     "run_id", "span_id", "name", "kind", "agent", "tool", "handoff_to",
@@ -108,9 +110,12 @@ def timeline_chart(
             f"{frame.get_column('run_id').n_unique()} runs)",
             hint=f"pass a run id from the table, e.g. {', '.join(f'`{r}`' for r in known) or 'none: the table is empty'}.",
         )
-    if max_bars < 1:
-        raise InputError(f"`max_bars` must be at least 1, found {max_bars}", hint="the default is 1500.")
-    stall = DEFAULT_STALL_SECONDS if stall_seconds is None else float(stall_seconds)
+    if not 1 <= max_bars <= MAX_ROWS - 1000:
+        raise InputError(
+            f"`max_bars` must be between 1 and {MAX_ROWS - 1000}, found {max_bars}",
+            hint=f"the default is {DEFAULT_MAX_BARS}; past it short spans are collapsed, which keeps the chart readable.",
+        )
+    stall = _default_stall_seconds() if stall_seconds is None else float(stall_seconds)
 
     found = _run_findings(findings, run_id)
     undrawn = run.filter(pl.col("start_time").is_null()).height
@@ -184,6 +189,13 @@ def timeline_chart(
         title=alt.TitleParams(f"Run {run_id}", subtitle=subtitle, anchor="start"),
         usermeta={"forensics": {"chart": "timeline", "run_id": run_id, "policy_version": ", ".join(policies) or None}},
     ).resolve_scale(color="independent", stroke="independent", shape="independent")
+
+
+def _default_stall_seconds() -> float:
+    """The default policy's stall threshold, so the shading agrees with the stall detector."""
+    from forensics.policy import load_policy
+
+    return float(load_policy().stall_seconds)
 
 
 def _run_findings(findings: Any, run_id: str) -> pl.DataFrame:
@@ -261,7 +273,10 @@ def _collapse(bars: pl.DataFrame, max_bars: int, t_end: float) -> tuple[pl.DataF
     ranked = ranked.with_columns(_keep=pl.col("_i").is_in(keep_idx.implode()))
     kept = ranked.filter(pl.col("_keep")).drop("_i", "_p", "_d", "_keep")
     rest = ranked.filter(~pl.col("_keep"))
-    bin_width = t_end / COLLAPSE_BINS
+    # Kept bars + collapsed bars stay under MAX_ROWS however many lanes and tracks there are.
+    groups = max(rest.select(pl.struct("lane", "track").n_unique()).item(), 1)
+    bins = max(1, min(COLLAPSE_BINS, (MAX_ROWS - kept.height) // groups))
+    bin_width = t_end / bins
     binned = (
         rest.with_columns(_bin=(pl.col("x0") / bin_width).floor().cast(pl.Int64))
         .group_by("lane", "track", "_bin", maintain_order=True)
@@ -366,7 +381,7 @@ def _markers(
 
 
 def _stall_layer(stalls: pl.DataFrame, x_scale: alt.Scale) -> alt.Chart:
-    base = alt.Chart(alt.Data(values=rows(stalls)))
+    base = alt.Chart(inline(stalls))
     rect = base.mark_rect(color="#7f7f7f", opacity=0.18).encode(
         x=alt.X("x0:Q", scale=x_scale), x2="x1:Q", tooltip=[alt.Tooltip("label:N", title="stall")]
     )
@@ -375,9 +390,9 @@ def _stall_layer(stalls: pl.DataFrame, x_scale: alt.Scale) -> alt.Chart:
 
 def _bar_layer(bars: pl.DataFrame, x_scale: alt.Scale, x_title: str, y: alt.Y, y_off: alt.YOffset) -> alt.Chart:
     kinds = [k for k in KIND_COLORS if k in set(bars.get_column("kind").to_list())]
-    data = rows(bars.drop("handoff_to", "evid", "xe").with_columns(pl.col("x0", "x1").round(6)))
+    data = inline(bars.drop("handoff_to", "evid", "xe").with_columns(pl.col("x0", "x1").round(6)))
     return (
-        alt.Chart(alt.Data(values=data))
+        alt.Chart(data)
         .mark_bar(cornerRadius=1, height={"band": 0.9})
         .encode(
             x=alt.X("x0:Q", scale=x_scale, title=x_title),
@@ -406,7 +421,7 @@ def _evidence_layer(evidence: pl.DataFrame, y: alt.Y, y_off: alt.YOffset) -> alt
     labels = evidence.get_column("label").unique(maintain_order=True).to_list()
     palette = [FINDING_COLORS[i % len(FINDING_COLORS)] for i in range(len(labels))]
     return (
-        alt.Chart(alt.Data(values=rows(evidence.with_columns(pl.col("x0", "x1").round(6)))))
+        alt.Chart(inline(evidence.with_columns(pl.col("x0", "x1").round(6))))
         .mark_bar(fillOpacity=0, strokeWidth=2.5, height={"band": 1.0})
         .encode(
             x="x0:Q",
@@ -425,9 +440,9 @@ def _evidence_layer(evidence: pl.DataFrame, y: alt.Y, y_off: alt.YOffset) -> alt
 
 
 def _handoff_layer(handoffs: pl.DataFrame, lanes: list[str]) -> alt.Chart:
-    data = rows(handoffs.select("x", "x2", "from_lane", "to_lane", "picked", "tip").with_columns(pl.col("x", "x2").round(6)))
+    data = inline(handoffs.select("x", "x2", "from_lane", "to_lane", "picked", "tip").with_columns(pl.col("x", "x2").round(6)))
     return (
-        alt.Chart(alt.Data(values=data))
+        alt.Chart(data)
         .mark_rule(strokeWidth=1.5)
         .encode(
             x="x:Q",
@@ -445,7 +460,7 @@ def _marker_layer(markers: pl.DataFrame, y: alt.Y, y_off: alt.YOffset) -> alt.Ch
     names = [m for m in MARKERS if m in set(markers.get_column("marker").to_list())]
     legend = alt.Legend(title="markers", orient="right")
     return (
-        alt.Chart(alt.Data(values=rows(markers.with_columns(pl.col("x").round(6)))))
+        alt.Chart(inline(markers.with_columns(pl.col("x").round(6))))
         .mark_point(size=70, filled=True, opacity=1)
         .encode(
             x="x:Q",
