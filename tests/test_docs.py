@@ -31,3 +31,11 @@ def test_readme_gives_the_two_commands_and_ci_runs_the_test_one() -> None:
     assert "pytest" in test_command
     ci = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text()
     assert test_command in ci, ".ci/run must run the README's test command verbatim"
+
+
+def test_readme_lists_every_sample_incident() -> None:
+    sample_dir = Path(__file__).resolve().parents[1] / "sample_logs"
+    files = [p.name for p in sample_dir.iterdir() if p.name[:2].isdigit()]
+    assert files, "no sample incidents found"
+    for name in files:
+        assert f"`{name}`" in README, f"README's sample table lacks {name}"
