@@ -36,6 +36,49 @@ def _maxrss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _tree_rss_mb(pid: int) -> float:
+    """RSS of ``pid`` plus its descendants now (Linux /proc), in MB."""
+    total, todo, seen = 0, [pid], set()
+    while todo:
+        p = todo.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+    return total / 1024
+
+
+class TreePeak:
+    """Samples the RSS of this process and its children (the loader workers) every 0.2 s:
+    their peak together, which ru_maxrss (one process at a time) cannot give."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            self.peak = max(self.peak, _tree_rss_mb(os.getpid()))
+
+    def __enter__(self) -> TreePeak:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 # --- phases (run in subprocesses) --------------------------------------------------------------
 
 
@@ -66,7 +109,8 @@ def phase_e2e(files: list[str], db: str, out: str) -> dict:
     def progress(stage: str, done: int, total: int, path: str | None) -> None:
         marks.setdefault(stage, time.perf_counter() - started)
 
-    summary = classify_paths(files, db=db, out=Path(out) / "parquet", progress=progress)
+    with TreePeak() as tree:
+        summary = classify_paths(files, db=db, out=Path(out) / "parquet", progress=progress)
     classified = time.perf_counter() - started
     marks["end"] = classified
     order = [s for s in ("hash", "load", "classify", "store", "write", "end") if s in marks]
@@ -78,6 +122,10 @@ def phase_e2e(files: list[str], db: str, out: str) -> dict:
         "seconds": time.perf_counter() - started, "classify_store_seconds": classified, "report_seconds": report_s,
         "stages": stages, "runs": summary.runs, "findings": summary.findings, "status": summary.status,
         "problems": [p.as_json() for p in summary.problems], "maxrss_mb": _maxrss_mb(),
+        # Loader worker processes (big nights load files in parallel): the largest one's peak.
+        "worker_maxrss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        # This process and its workers together (sampled every 0.2 s).
+        "tree_peak_mb": tree.peak,
     }
 
 
@@ -164,7 +212,9 @@ def main() -> None:
             ratio = res["seconds"] / duck["seconds"]
             print(f"{name}: end to end {res['seconds']:.1f} s = {ratio:.1f}x duckdb "
                   f"(classify+store {res['classify_store_seconds']:.1f} s: {res['stages']}; report {res['report_seconds']:.1f} s); "
-                  f"{res['runs']:,} runs, {res['findings']:,} findings stored; peak {res['maxrss_mb']:.0f} MB; "
+                  f"{res['runs']:,} runs, {res['findings']:,} findings stored; peak {res['maxrss_mb']:.0f} MB "
+                  f"(largest loader worker {res.get('worker_maxrss_mb', 0):.0f} MB; all together, sampled: "
+                  f"{res.get('tree_peak_mb', 0):.0f} MB); "
                   f"status {res['status']}, {len(res['problems'])} problems")
     finally:
         if server is not None:
