@@ -91,6 +91,8 @@ def fleet(n_runs: int, spans_per_run: int = 6) -> tuple[pl.DataFrame, pl.DataFra
     s = pl.int_range(0, n_runs * spans_per_run, eager=True)
     spans = pl.DataFrame({"s": s}).with_columns(
         run_id=pl.format("run-{}", pl.col("s") // spans_per_run),
+        span_id=pl.format("s{}", pl.col("s") % spans_per_run),
+        start_time=pl.lit(T0) + pl.duration(milliseconds=pl.col("s") * 500),
         session_id=pl.format("sess-{}", pl.col("s") // (spans_per_run * 4)),
         name=pl.format("step {}", pl.col("s") % spans_per_run),
         agent=pl.lit(AGENTS).list.get((pl.col("s") // spans_per_run) % 8),

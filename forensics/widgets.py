@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
@@ -192,13 +192,16 @@ class RunExplorer:
         times = self.runs.select(lo=pl.col("start_time").min(), hi=pl.col("start_time").max()).row(0)
         lo, hi = times
         if lo is None:
-            return [("(no times)", datetime.min)]
+            return [("(no times)", datetime.min), ("(no times) ", datetime.max)]
+        if hi == lo:
+            # A range slider needs two stops; one second past the only start covers it.
+            hi = lo + timedelta(seconds=1)
         step_us = max(int((hi - lo).total_seconds() * 1e6 / TIME_STEPS), 1)
-        steps = pl.datetime_range(lo, hi, interval=f"{step_us}us", eager=True, time_zone="UTC") if hi > lo else pl.Series([lo])
+        steps = pl.datetime_range(lo, hi, interval=f"{step_us}us", eager=True, time_zone="UTC")
         values = steps.to_list()
         if values[-1] < hi:
             values.append(hi)
-        return [(f"{v:%m-%d %H:%M}", v) for v in values]
+        return [(f"{v:%m-%d %H:%M:%S}", v) for v in values]
 
     def criteria(self) -> dict[str, Any]:
         """The current filter values, as ``filter_runs`` keyword arguments."""
