@@ -230,7 +230,7 @@ def _build_explorer(run_explorer: Any, table: pa.Table, result: Any) -> Any:
     return run_explorer(*positional, **kwargs)
 
 
-def test_explorer_widget_escapes_log_content(browser: Any) -> None:
+def test_explorer_widget_escapes_log_content(browser: Any, tmp_path: Path) -> None:
     try:
         from forensics.widgets import run_explorer
     except ImportError as exc:
@@ -241,23 +241,92 @@ def test_explorer_widget_escapes_log_content(browser: Any) -> None:
 
     table = hostile_spans()
     result = classify(table)
-    explorer = _build_explorer(run_explorer, table, result)
-    fragments = _widget_html(explorer)
-    # Step through every run the explorer offers, so each run's span table is rendered.
-    for control in _controls(explorer):
-        for option in list(getattr(control, "options", ()))[:10]:
-            value = option[1] if isinstance(option, tuple) else option
-            try:
-                control.value = value
-            except Exception:  # an option the control refuses is not ours to test
-                continue
-            fragments += _widget_html(explorer)
-    assert fragments, "the explorer shows no HTML to check"
+    widget = _build_explorer(run_explorer, table, result)
+    assert isinstance(widget, w.Widget)
+    explorer = getattr(widget, "explorer", None)
+    fragments = _widget_html(widget)
+    charts: list[dict[str, Any]] = []
+    run_ids = result.runs.column("run_id").to_pylist()
+    if explorer is not None and hasattr(explorer, "show_run"):
+        # Pick every run, as a user clicking the run list does.
+        for rid in run_ids:
+            explorer.show_run(rid)
+            fragments += _widget_html(widget)
+            charts += _chart_specs(widget)
+    else:  # a different explorer: step through the options of its list controls
+        for control in _controls(widget):
+            for option in list(getattr(control, "options", ()))[:10]:
+                try:
+                    control.value = option[1] if isinstance(option, tuple) else option
+                except Exception:  # an option the control refuses is not ours to test
+                    continue
+                fragments += _widget_html(widget)
+                charts += _chart_specs(widget)
     joined = "\n".join(fragments)
-    assert "__pwned" in joined, "the payloads did not reach the explorer's HTML"
-    state = open_and_probe(browser, html="<!doctype html><html><body>" + joined + "</body></html>")
-    assert_nothing_ran(state)
-    assert isinstance(explorer, w.Widget)
+    assert "__pwned" in joined, "the payloads did not reach the explorer's HTML (span table, findings)"
+    assert_nothing_ran(open_and_probe(browser, html="<!doctype html><html><body>" + joined + "</body></html>"))
+
+    # The run's timeline as the notebook draws it (Vega-Lite spec rendered to SVG here).
+    assert charts, "picking a run should draw its timeline"
+    import vl_convert as vlc
+
+    for spec in charts:
+        svg = vlc.vegalite_to_svg({k: v for k, v in spec.items() if k != "$schema"})
+        assert svg_active_content(svg) == []
+
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known XSS, found by this test: vl_convert.vegalite_to_html (forensics/charts/export.py `_html`) "
+    "inlines the spec JSON unescaped inside <script>, so a '</script>' in a run id or span name breaks out "
+    "and runs; fix: build the page from vl_convert.javascript_bundle() with json.dumps(spec) escaping "
+    "<, > and & as \\u003c, \\u003e, \\u0026. Strict: passes (and so fails here) once fixed; then drop the mark.",
+)
+def test_chart_html_export_does_not_run_log_content(browser: Any, tmp_path: Path) -> None:
+    """The chart export a reviewer opens: standalone HTML with the Vega runtime and the spec
+    inline. The spec (payloads as JSON strings) sits inside a <script>, so only an unescaped
+    "</script>" can break out; that would run the payload (dialog, window.__pwned)."""
+    try:
+        from forensics.widgets import run_explorer
+    except ImportError as exc:
+        pytest.skip(f"forensics.widgets.run_explorer is not available yet ({exc})")
+    from forensics.classify import classify
+
+    table = hostile_spans()
+    result = classify(table)
+    explorer = getattr(_build_explorer(run_explorer, table, result), "explorer", None)
+    if explorer is None or not hasattr(explorer, "export"):
+        pytest.skip("the explorer has no export() to drive")
+    explorer.show_run(result.runs.column("run_id").to_pylist()[0])
+    explorer.export_dir.value = str(tmp_path / "exports")
+    explorer.export_format.value = "html"
+    path = explorer.export()
+    assert path is not None and Path(path).exists(), explorer.export_status.value
+    assert "__pwned" in Path(path).read_text(encoding="utf-8")  # the payloads are in the file
+    state = open_and_probe(browser, url=Path(path).as_uri())
+    assert state["dialogs"] == []
+    assert state["pwned"] == "undefined"
+    assert state["imgs"] == 0 and state["image_requests"] == []
+
+
+def _chart_specs(widget: Any) -> list[dict[str, Any]]:
+    """Vega-Lite specs shown by Output widgets in the tree."""
+    import ipywidgets as w
+
+    specs: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, w.Output):
+            for out in node.outputs:
+                for mime, data in (out.get("data") or {}).items():
+                    if "vegalite" in mime and isinstance(data, dict):
+                        specs.append(data)
+        for child in getattr(node, "children", ()) or ():
+            walk(child)
+
+    walk(widget)
+    return specs
 
 
 def _controls(widget: Any) -> list[Any]:
