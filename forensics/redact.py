@@ -557,6 +557,17 @@ def _string_columns(table: pa.Table, columns: Iterable[str]) -> list[str]:
     return cols
 
 
+#: A placeholder this module wrote. Text redacted at load time is redacted again at export, so a
+#: placeholder must survive a second pass: `://<private-key:59d936>@` looks like a URL password.
+PLACEHOLDER_PATTERN: Final = re.compile(r"<[a-z][a-z0-9_-]{0,31}:[0-9a-f]{6}>")
+
+
+def _in_placeholder(full: str, start: int, length: int) -> bool:
+    """Whether ``full[start:start + length]`` overlaps a placeholder inside ``full``."""
+    end = start + length
+    return any(m.start() < end and start < m.end() for m in PLACEHOLDER_PATTERN.finditer(full))
+
+
 def _mapping(candidates: pl.DataFrame, rules: Sequence[Rule], key: bytes,
              report: RedactionReport) -> dict[str, str]:
     """Map each unique candidate literal to its replacement (rejected candidates are left out)."""
@@ -582,17 +593,14 @@ def _mapping(candidates: pl.DataFrame, rules: Sequence[Rule], key: bytes,
         for full, secret in zip(mine.to_list(), secrets.to_list(), strict=True):
             if not secret:  # an optional secret group that did not take part: nothing to hide
                 continue
-            if rule.validate is not None and not rule.validate(secret):
+            # The secret group ends each context rule (`://user:pass@`, `Bearer tok`,
+            # `aws..key: "SECRET"`), so its last occurrence is the one the group matched.
+            cut = full.rfind(secret)
+            if (rule.validate is not None and not rule.validate(secret)) or _in_placeholder(full, cut, len(secret)):
                 report.rejected[rule.kind] += counts[full]
                 continue
             ph = placeholder(rule.kind, rule.canonical(secret) if rule.canonical else secret, key)
-            if secret == full:
-                mapping[full] = ph
-            else:
-                # The secret group ends each context rule (`://user:pass@`, `Bearer tok`,
-                # `aws..key: "SECRET"`), so its last occurrence is the one the group matched.
-                cut = full.rfind(secret)
-                mapping[full] = full[:cut] + ph + full[cut + len(secret):]
+            mapping[full] = full[:cut] + ph + full[cut + len(secret):]
             report.counts[rule.kind] += counts[full]
     return mapping
 
