@@ -276,13 +276,6 @@ def test_explorer_widget_escapes_log_content(browser: Any, tmp_path: Path) -> No
 
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known XSS, found by this test: vl_convert.vegalite_to_html (forensics/charts/export.py `_html`) "
-    "inlines the spec JSON unescaped inside <script>, so a '</script>' in a run id or span name breaks out "
-    "and runs; fix: build the page from vl_convert.javascript_bundle() with json.dumps(spec) escaping "
-    "<, > and & as \\u003c, \\u003e, \\u0026. Strict: passes (and so fails here) once fixed; then drop the mark.",
-)
 def test_chart_html_export_does_not_run_log_content(browser: Any, tmp_path: Path) -> None:
     """The chart export a reviewer opens: standalone HTML with the Vega runtime and the spec
     inline. The spec (payloads as JSON strings) sits inside a <script>, so only an unescaped

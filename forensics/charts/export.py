@@ -7,13 +7,14 @@ screenshot pasted into a review document still says what it shows and which poli
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
 import altair as alt
 
-from forensics.errors import InputError
+from forensics.errors import InputError, InternalError
 
 
 def _png(spec: dict[str, Any], path: Path, scale: float) -> None:
@@ -28,10 +29,33 @@ def _svg(spec: dict[str, Any], path: Path, scale: float) -> None:
     path.write_text(vlc.vegalite_to_svg(spec), encoding="utf-8")
 
 
+_SPEC_START = "const spec = "
+_SPEC_END = ";\n    const opts"
+
+
 def _html(spec: dict[str, Any], path: Path, scale: float) -> None:
     import vl_convert as vlc
 
-    path.write_text(vlc.vegalite_to_html(spec, bundle=True), encoding="utf-8")
+    # vegalite_to_html writes the spec, log text included, unescaped inside <script>: a span named
+    # "</script><script>..." would run in the reviewer's browser. So render the page around a stub
+    # spec and put ours in as JSON with <, > and & escaped, which no HTML parser can break out of.
+    page = vlc.vegalite_to_html({"mark": "point"}, bundle=True)
+    start = page.find(_SPEC_START)
+    end = page.find(_SPEC_END, start)
+    if start < 0 or end < 0:
+        raise InternalError(
+            "the installed vl-convert writes HTML in a shape save_chart does not recognise",
+            hint="export PNG or SVG instead, and report the vl-convert version",
+        )
+    path.write_text(page[: start + len(_SPEC_START)] + script_safe_json(spec) + page[end:], encoding="utf-8")
+
+
+def script_safe_json(value: Any) -> str:
+    """JSON text that is safe inside an HTML ``<script>`` element."""
+    text = json.dumps(value, ensure_ascii=False)
+    for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(raw, escaped)
+    return text
 
 
 #: Output format by file suffix.
