@@ -99,7 +99,7 @@ def phase_duckdb(files: list[str]) -> dict:
     return {"seconds": time.perf_counter() - started, "spans": spans, "runs": runs, "maxrss_mb": _maxrss_mb()}
 
 
-def phase_e2e(files: list[str], db: str, out: str) -> dict:
+def phase_e2e(files: list[str], db: str, out: str, workers: int | None = None) -> dict:
     from forensics.batch import classify_paths
     from forensics.report import write_report
 
@@ -110,7 +110,7 @@ def phase_e2e(files: list[str], db: str, out: str) -> dict:
         marks.setdefault(stage, time.perf_counter() - started)
 
     with TreePeak() as tree:
-        summary = classify_paths(files, db=db, out=Path(out) / "parquet", progress=progress)
+        summary = classify_paths(files, db=db, out=Path(out) / "parquet", progress=progress, workers=workers)
     classified = time.perf_counter() - started
     marks["end"] = classified
     order = [s for s in ("hash", "load", "classify", "store", "write", "end") if s in marks]
@@ -164,6 +164,8 @@ def main() -> None:
     ap.add_argument("--files", type=int, default=10)
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/forensics-bench"))
     ap.add_argument("--no-postgres", action="store_true")
+    ap.add_argument("--workers", type=int, action="append",
+                    help="loader processes for the SQLite runs (repeatable; default: the automatic choice)")
     ap.add_argument("--phase", help=argparse.SUPPRESS)
     ap.add_argument("--db", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
@@ -172,7 +174,8 @@ def main() -> None:
 
     if args.phase:
         files = json.loads(Path(args.manifest).read_text())["files"]
-        result = phase_duckdb(files) if args.phase == "duckdb" else phase_e2e(files, args.db, args.out)
+        workers = args.workers[0] if args.workers else None
+        result = phase_duckdb(files) if args.phase == "duckdb" else phase_e2e(files, args.db, args.out, workers)
         print(json.dumps(result))
         return
 
@@ -188,8 +191,15 @@ def main() -> None:
     print(f"duckdb read_json (unnested to spans): {duck['seconds']:.1f} s, {duck['spans']:,} spans, "
           f"{duck['runs']:,} runs, peak {duck['maxrss_mb']:.0f} MB")
 
+    from forensics.batch import auto_workers
+
+    auto = auto_workers([os.path.getsize(f) for f in files])
+    print(f"automatic loader workers for these files: {auto}")
     results = {}
-    targets = [("sqlite", f"sqlite:///{args.workdir / 'bench.db'}")]
+    sqlite_url = f"sqlite:///{args.workdir / 'bench.db'}"
+    targets: list[tuple[str, str, int | None]] = [
+        (f"sqlite (workers={w or 'auto'})", sqlite_url, w) for w in (args.workers or [None])
+    ]
     server = None
     if not args.no_postgres:
         sys.path.insert(0, str(REPO / "tests"))
@@ -199,15 +209,16 @@ def main() -> None:
             print("postgres: skipped (no PostgreSQL binaries; apt-get install -y postgresql)")
         else:
             server = PostgresServer().start()
-            targets.append(("postgres", server.url))
+            targets.append(("postgres", server.url, None))
     try:
-        for name, url in targets:
-            if name == "sqlite":
+        for name, url, workers in targets:
+            if url == sqlite_url:
                 for suffix in ("", "-wal", "-shm"):
                     Path(f"{args.workdir / 'bench.db'}{suffix}").unlink(missing_ok=True)
-            out = args.workdir / f"out-{name}"
+            out = args.workdir / f"out-{name.split()[0]}"
             shutil.rmtree(out, ignore_errors=True)
-            res = _run_phase(["--phase", "e2e", "--manifest", manifest, "--db", url, "--out", str(out)])
+            extra = ["--workers", str(workers)] if workers is not None else []
+            res = _run_phase(["--phase", "e2e", "--manifest", manifest, "--db", url, "--out", str(out), *extra])
             results[name] = res
             ratio = res["seconds"] / duck["seconds"]
             print(f"{name}: end to end {res['seconds']:.1f} s = {ratio:.1f}x duckdb "

@@ -287,7 +287,7 @@ def classify_paths(
     bug); the batch is then marked failed. Nights bigger than ``bucket_bytes`` of input (default
     256 MiB) are classified in buckets of whole sessions spilled to Parquet (see
     :class:`SpanBuckets`), so memory stays bounded, and their files are loaded by ``workers``
-    processes (default: one per CPU this process may use).
+    processes (default: one per CPU, as many as fit a 3 GB budget, see :func:`auto_workers`).
     """
     from forensics.policy import resolve_policy
     from forensics.store import (
@@ -347,7 +347,7 @@ def classify_paths(
             summary = _run_batch(handle, outcomes, problems, format=format, policy=pol, out=out, tick=tick,
                                  write_batch=write_batch, finish_batch=finish_batch,
                                  bucket_bytes=bucket_bytes or DEFAULT_BUCKET_BYTES,
-                                 workers=workers if workers is not None else default_workers())
+                                 workers=workers)
         except BaseException as exc:
             # write_batch marks its own failures; this catches load/classify/Parquet failures.
             fail_batch(handle, exc, problems=problems)
@@ -435,11 +435,29 @@ def _load_and_spill(
     return outcome, problems, result.quarantine, rows
 
 
-def default_workers() -> int:
+def available_cpus() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
         return max(1, os.cpu_count() or 1)
+
+
+#: Loading a file peaks at about this many times its size (measured: a 263 MB OTLP/JSON-lines
+#: file of 29,000 runs peaks at 1.3 GB in a worker process).
+LOAD_MEMORY_FACTOR: Final = 5
+#: What a night may take in all (issue 7's target), of which about 1 GiB is the main process.
+DEFAULT_MEMORY_BUDGET: Final = 3 * 1024**3
+_MAIN_PROCESS_BYTES: Final = 1024**3
+
+
+def auto_workers(sizes: Sequence[int], memory_budget: int = DEFAULT_MEMORY_BUDGET) -> int:
+    """Loader processes for files of ``sizes``: one per CPU, as many as fit the memory budget
+    when each may take ``LOAD_MEMORY_FACTOR`` times the biggest file."""
+    per_worker = LOAD_MEMORY_FACTOR * max(sizes, default=0)
+    if per_worker == 0:
+        return 1
+    fit = (memory_budget - _MAIN_PROCESS_BYTES) // per_worker
+    return int(max(1, min(available_cpus(), fit)))
 
 
 class _SpansParquet:
@@ -507,9 +525,11 @@ def _run_batch(
     write_batch: Callable[..., Any],
     finish_batch: Callable[..., Any],
     bucket_bytes: int = DEFAULT_BUCKET_BYTES,
-    workers: int = 1,
+    workers: int | None = 1,
 ) -> BatchSummary:
     todo = [i for i, o in enumerate(outcomes) if o.status == "pending"]
+    if workers is None:
+        workers = auto_workers([outcomes[i].size_bytes or 0 for i in todo])
     total_bytes = sum(outcomes[i].size_bytes or 0 for i in todo)
     n_buckets = -(-total_bytes // bucket_bytes) if total_bytes > bucket_bytes else 1
     if out is not None:

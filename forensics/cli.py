@@ -144,7 +144,7 @@ def classify(
     force: Annotated[bool, typer.Option("--force", help="Reclassify inputs stored before, replacing their rows.")] = False,
     fail_on: Annotated[list[str] | None, typer.Option("--fail-on", help="Exit 1 when findings exceed N, or CLASS=N for one class (repeatable).")] = None,
     max_file_size: Annotated[str | None, typer.Option("--max-file-size", help="Skip (and report) files larger than this, e.g. 2GB.")] = None,
-    workers: Annotated[int | None, typer.Option("--workers", min=1, help="Processes loading files of a big night in parallel (default: one per CPU).")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, help="Processes loading files of a big night in parallel (default: one per CPU, as many as fit 3 GB).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON instead of tables.")] = False,
     progress: Annotated[bool | None, typer.Option("--progress/--no-progress", help="Progress bars on stderr (default: when it is a terminal).")] = None,
 ) -> None:

@@ -159,3 +159,14 @@ def test_bucketed_classification_equals_one_pass_and_keeps_split_runs_whole(tmp_
     split = [r for r in raw if r["run_id"] == split_run]
     assert len(split) == 1 and split[0]["span_count"] == n_split
     assert not list((tmp_path / "many").glob(".forensics-spill-*"))  # the spill is cleaned up
+
+
+def test_auto_workers_fit_the_memory_budget():
+    from forensics.batch import DEFAULT_MEMORY_BUDGET, auto_workers, available_cpus
+
+    mb = 1024 * 1024
+    # 263 MB files peak ~1.3 GB per worker: two would not fit 3 GB beside the main process.
+    assert auto_workers([263 * mb, 100 * mb]) == 1
+    assert auto_workers([10 * mb]) == available_cpus()
+    assert auto_workers([]) == 1
+    assert auto_workers([100 * mb], memory_budget=DEFAULT_MEMORY_BUDGET * 10) == available_cpus()
