@@ -48,7 +48,8 @@ _TOOLS: Final = (
     "fallback",
 )
 _CLAIM_KEYS: Final = ("action", "claim", "tool")
-_TOP: Final = ("policy", "thresholds", "budgets", "context_windows", "tools", "claims")
+# `redact` belongs to forensics.redact (one policy file can carry both); it is checked there.
+_TOP: Final = ("policy", "thresholds", "budgets", "context_windows", "tools", "claims", "redact")
 
 
 @dataclass(frozen=True)
@@ -220,6 +221,10 @@ def _regex(value: Any, key: str, where: str) -> str:
 
 def _build(data: dict[str, Any], where: str, content_hash: str) -> Policy:
     _unknown(data, _TOP, "", where)
+    if "redact" in data:
+        from .redact import redaction_policy_from_dict
+
+        redaction_policy_from_dict(_table(data, "redact", where), where=where)  # fail early, with the file named
     meta = _table(data, "policy", where)
     _unknown(meta, ("name", "version"), "policy.", where)
     name = meta.get("name", _MISSING)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from span_builder import detectors, run, span
 
-from forensics.errors import PolicyError
+from forensics.errors import ForensicsError, PolicyError
 from forensics.policy import default_policy_path, load_policy
 
 DEFAULT = default_policy_path().read_text()
@@ -146,3 +146,15 @@ def test_bad_toml_and_missing_file(tmp_path: Path) -> None:
         load_policy(_write(tmp_path, "[thresholds\nrepeat_count = 3"))
     with pytest.raises(PolicyError, match="cannot read the policy file"):
         load_policy(tmp_path / "nope.toml")
+
+
+def test_a_policy_file_may_carry_the_redaction_table(tmp_path: Path) -> None:
+    from forensics.policy import default_policy_path, load_policy
+
+    text = default_policy_path().read_text() + '\n[redact]\nphone = false\n'
+    path = tmp_path / "team.toml"
+    path.write_text(text)
+    assert load_policy(path).version.startswith("default@")
+    path.write_text(default_policy_path().read_text() + '\n[redact]\nphonez = false\n')
+    with pytest.raises(ForensicsError, match="phonez"):  # the redaction table is checked too
+        load_policy(path)
