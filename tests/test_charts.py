@@ -197,7 +197,7 @@ def test_png_export(chart: Any, tmp_path: Any) -> None:
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", data[16:24])
-    assert width >= 900 and 150 <= height <= 1000
+    assert width >= 760 and 150 <= height <= 1000
 
 
 def test_svg_export_carries_title_run_and_policy(chart: Any, tmp_path: Any) -> None:

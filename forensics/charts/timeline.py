@@ -97,7 +97,7 @@ def timeline_chart(
     *,
     stall_seconds: float | None = None,
     max_bars: int = DEFAULT_MAX_BARS,
-    width: int = 900,
+    width: int = 760,
 ) -> alt.LayerChart:
     """A Gantt chart of run ``run_id``: one lane per agent, annotated with errors, handoffs,
     stalls and the findings' evidence (see the module docstring for what each mark means)."""

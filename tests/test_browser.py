@@ -1,0 +1,74 @@
+"""What a person sees: JupyterLab in headless Chromium runs the postmortem notebook end to end.
+
+JupyterLab serves a scratch copy of ``notebooks/`` on 127.0.0.1 (random port, token); Chromium
+(Debian's package, driven by Playwright) opens ``01_postmortem.ipynb``, runs all cells, and the test
+asserts the timeline rendered as Vega (an SVG or canvas inside the Vega output, offline: no CDN),
+the explorer widget's controls rendered, and no cell failed. Screenshots are saved to
+``tests/artifacts/01_postmortem*.png`` (the page, the timeline, the explorer).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from browser_support import ARTIFACTS, chromium_or_skip, chromium_page, jupyterlab, scratch_copy
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+VEGA = ".jp-RenderedVegaCommon5"
+
+
+def test_postmortem_notebook_renders_in_jupyterlab(tmp_path: Path) -> None:
+    chromium_or_skip()
+    root = scratch_copy(tmp_path)
+    with jupyterlab(root) as lab, chromium_page() as page:
+        page.goto(lab.url("lab/tree/notebooks/01_postmortem.ipynb"), wait_until="domcontentloaded")
+        expected = len(json.loads((root / "notebooks" / "01_postmortem.ipynb").read_text())["cells"])
+        page.wait_for_function(f"document.querySelectorAll('.jp-Notebook .jp-Cell').length >= {expected}", timeout=90_000)
+        # The kernel must be up before running, or the first cells queue behind its start.
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000)
+        # Run every cell as a person would: Shift+Enter from the first cell, once per cell.
+        page.locator(".jp-Notebook .jp-Cell").first.locator(".jp-InputPrompt").click()
+        page.keyboard.press("Escape")
+        for _ in range(expected):
+            page.keyboard.press("Shift+Enter")
+        # the explorer is the last cell: once its widget is there, every cell has run
+        try:
+            explorer = page.wait_for_selector(".forensics-run-explorer", state="attached", timeout=180_000)
+        except Exception:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "01_postmortem_failure.png"))
+            raise
+        chart = f"{VEGA} svg, {VEGA} canvas"
+        page.wait_for_selector(chart, state="attached", timeout=60_000)
+        page.wait_for_selector(f".forensics-run-explorer {VEGA} svg, .forensics-run-explorer {VEGA} canvas",
+                               state="attached", timeout=60_000)  # fmt: skip
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+        page.wait_for_timeout(1000)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.locator(VEGA).first.screenshot(path=str(ARTIFACTS / "01_postmortem_timeline.png"))
+        explorer.screenshot(path=str(ARTIFACTS / "01_postmortem_explorer.png"))
+        page.screenshot(path=str(ARTIFACTS / "01_postmortem.png"))
+
+        errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").all_inner_texts()
+        assert not [e for e in errors if "Traceback" in e or "Error" in e], errors
+        prompts = page.locator(".jp-InputArea-prompt").all_inner_texts()
+        assert prompts and all("*" not in p for p in prompts), f"cells still running or queued: {prompts}"
+
+        # the notebook's own timeline: a Vega view with the run id in its title
+        charts = page.locator(VEGA)
+        assert charts.count() >= 2  # the notebook's timeline and the explorer's
+        assert charts.first.locator("svg, canvas").count() >= 1
+        assert "0a138a07e4d3bfb4b186e5f14e2a125f" in page.locator(".jp-Notebook").inner_text()
+
+        # the explorer's controls
+        assert explorer.query_selector_all(".widget-dropdown select") and len(explorer.query_selector_all(".widget-dropdown select")) >= 4
+        assert explorer.query_selector(".widget-text input") is not None
+        assert explorer.query_selector("select[size]") is not None or explorer.query_selector(".widget-select select") is not None
+        buttons = [b.inner_text() for b in explorer.query_selector_all("button")]
+        assert any("Export chart" in b for b in buttons), buttons
+        assert "ownership_gap" in explorer.inner_text()  # the picked run's findings table
+        assert "1 runs match" in explorer.inner_text()
+        assert (root / "notebooks" / "exports" / "timeline.png").stat().st_size > 1000
