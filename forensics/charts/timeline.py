@@ -350,8 +350,14 @@ def _labels(gaps: pl.Series) -> pl.Series:
 def _evidence(bars: pl.DataFrame, found: pl.DataFrame) -> pl.DataFrame:
     if found.height == 0:
         return pl.DataFrame()
-    pairs = found.select("label", "severity", "explanation", span_id="evidence_span_ids").explode("span_id")
-    return pairs.join(bars.select("span_id", "lane", "track", "x0", "x1", "name"), on="span_id", how="inner")
+    # Several findings often cite the same span: earlier findings get wider outlines, drawn first,
+    # so every finding's colour stays visible around a shared span.
+    pairs = found.select(
+        "label", "severity", "explanation", span_id="evidence_span_ids",
+        width=2.0 + 2.5 * (pl.len() - pl.col("_n")).cast(pl.Float64),
+    ).explode("span_id")  # fmt: skip
+    joined = pairs.join(bars.select("span_id", "lane", "track", "x0", "x1", "name"), on="span_id", how="inner")
+    return joined.sort("width", descending=True)
 
 
 def _markers(
@@ -422,12 +428,13 @@ def _evidence_layer(evidence: pl.DataFrame, y: alt.Y, y_off: alt.YOffset) -> alt
     palette = [FINDING_COLORS[i % len(FINDING_COLORS)] for i in range(len(labels))]
     return (
         alt.Chart(inline(evidence.with_columns(pl.col("x0", "x1").round(6))))
-        .mark_bar(fillOpacity=0, strokeWidth=2.5, height={"band": 1.0})
+        .mark_bar(fillOpacity=0, height={"band": 1.0})
         .encode(
             x="x0:Q",
             x2="x1:Q",
             y=y,
             yOffset=y_off,
+            strokeWidth=alt.StrokeWidth("width:Q", scale=None, legend=None),
             stroke=alt.Stroke("label:N", scale=alt.Scale(domain=labels, range=palette),
                               legend=alt.Legend(title="findings (evidence outlined)", orient="bottom",
                                                 direction="vertical", labelLimit=600)),  # fmt: skip
