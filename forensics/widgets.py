@@ -252,8 +252,17 @@ class RunExplorer:
             return
         spans = self.spans.filter(pl.col("run_id") == run_id)
         found = self.findings.filter(pl.col("run_id") == run_id)
-        self.chart = timeline_chart(spans, run_id, found)
-        self.chart_output.outputs = ({"output_type": "display_data", "data": notebook_bundle(self.chart), "metadata": {}},)
+        try:
+            self.chart = timeline_chart(spans, run_id, found)
+        except ForensicsError as exc:
+            # A run the timeline cannot draw (no start times, say) still shows its findings and
+            # spans below; the reason goes where the chart would be, not to a log nobody reads.
+            self.export_button.disabled = True
+            text = {"text/html": f"<pre style='color:#d62728'>{_escape(exc)}</pre>", "text/plain": str(exc)}
+            self.chart_output.outputs = ({"output_type": "display_data", "data": text, "metadata": {}},)
+        else:
+            bundle = notebook_bundle(self.chart)
+            self.chart_output.outputs = ({"output_type": "display_data", "data": bundle, "metadata": {}},)
         self.findings_html.value = (
             _table(["class", "detector", "severity", "explanation"],
                    found.select("failure_class", "detector", "severity", "explanation").rows())  # fmt: skip

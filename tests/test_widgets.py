@@ -145,3 +145,14 @@ def test_list_is_capped_and_says_so() -> None:
     assert len(explorer.run_list.options) == LIST_LIMIT
     assert explorer.count.value == f"{n} runs match; showing the first {LIST_LIMIT}"
     assert explorer.time_range.options[-1][1] == T0 + timedelta(seconds=n - 1)
+
+
+def test_a_run_the_timeline_cannot_draw_says_why_in_the_widget() -> None:
+    spans = spans_table([span("r9", "a", None, None, kind="agent", agent="x", name="<b>no clock</b>")])
+    runs = runs_table([run("r9", 0, 1, ["x"], [])])
+    explorer = run_explorer(spans, runs, findings_table([])).explorer
+    explorer.run_list.value = "r9"
+    (output,) = explorer.chart_output.outputs
+    assert "none has a start time" in output["data"]["text/plain"]
+    assert explorer.export_button.disabled
+    assert "&lt;b&gt;no clock&lt;/b&gt;" in explorer.spans_html.value
