@@ -15,6 +15,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +106,10 @@ def fleet(n_runs: int, spans_per_run: int = 6) -> tuple[pl.DataFrame, pl.DataFra
     return runs_t, found_t, spans  # type: ignore[return-value]
 
 
+def run_sql(con: Any, query: str) -> Any:
+    return con.sql(query).to_arrow_table()
+
+
 def timed(fn: Callable[[], Any], repeat: int) -> tuple[list[float], Any]:
     times, result = [], None
     for _ in range(repeat):
@@ -162,8 +167,8 @@ def main() -> None:
         "all six": f"select * from runs where list_contains(classes, 'ownership_gap') and list_contains(agents, 'triage') and start_time >= '{T0.replace(hour=1).isoformat()}' and run_id in (select run_id from findings where detector = 'dangling_handoff') and run_id in (select run_id from idx where list_contains(tools, 'search') and contains(text, '429')) order by start_time, run_id",
     }  # fmt: skip
     for name, criteria in cases.items():
-        t, got = timed(lambda c=criteria: filter_runs(runs, findings, index, **c), args.repeat)
-        td, ref = timed(lambda q=sql[name]: con.sql(q).to_arrow_table(), args.repeat)
+        t, got = timed(partial(filter_runs, runs, findings, index, **criteria), args.repeat)
+        td, ref = timed(partial(run_sql, con, sql[name]), args.repeat)
         assert got.height == ref.num_rows, (name, got.height, ref.num_rows)  # same answer, or the ratio is meaningless
         ratio = statistics.median(t) / statistics.median(td)
         print(f"  filter {name:<14} {fmt(t)}  -> {got.height:>6,} runs; duckdb {statistics.median(td) * 1000:.1f} ms (x{ratio:.2f})")

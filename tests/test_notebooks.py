@@ -32,7 +32,7 @@ def execute(name: str, tmp_path: Path) -> tuple[Any, Path]:
     return book, work
 
 
-def outputs(book: Any) -> list[dict[str, Any]]:
+def outputs(book: Any) -> list[Any]:
     return [o for cell in book.cells if cell.cell_type == "code" for o in cell.outputs]
 
 
