@@ -453,8 +453,15 @@ _MAIN_PROCESS_BYTES: Final = 1024**3
 def auto_workers(sizes: Sequence[int], memory_budget: int = DEFAULT_MEMORY_BUDGET) -> int:
     """Loader processes for files of ``sizes``: one per CPU, as many as fit the memory budget
     when each may take ``LOAD_MEMORY_FACTOR`` times the biggest file."""
-    per_worker = LOAD_MEMORY_FACTOR * max(sizes, default=0)
+    from forensics import load as load_module
+
+    biggest = max(sizes, default=0)
+    per_worker = LOAD_MEMORY_FACTOR * biggest
     if per_worker == 0:
+        return 1
+    if biggest >= getattr(load_module, "PARALLEL_MIN_BYTES", float("inf")):
+        # load() already splits a file this big across the cores: more processes would only
+        # compete for them (measured: 2 file workers on 263 MB files, 1.5x slower).
         return 1
     fit = (memory_budget - _MAIN_PROCESS_BYTES) // per_worker
     return int(max(1, min(available_cpus(), fit)))
@@ -660,6 +667,12 @@ def _load_classify_store(
     return summary
 
 
+def _one_process_per_file() -> None:
+    # In a file worker, load() must not split the file over more processes: the workers
+    # already use the cores.
+    os.environ["FORENSICS_WORKERS"] = "1"
+
+
 def _load_in_workers(
     handle: Any,
     outcomes: list[FileOutcome],
@@ -684,7 +697,8 @@ def _load_in_workers(
     pieces.mkdir(exist_ok=True)
     done: dict[int, tuple[FileOutcome, list[Problem], pa.Table | None, int]] = {}
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx) as pool:
+    with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx,
+                             initializer=_one_process_per_file) as pool:
         futures = {
             pool.submit(_load_and_spill, outcomes[idx].path, format, outcomes[idx], str(spill), spans.n, idx,
                         str(pieces / f"{idx:06d}.parquet") if spans_out is not None else None): idx

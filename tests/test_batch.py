@@ -165,8 +165,10 @@ def test_auto_workers_fit_the_memory_budget():
     from forensics.batch import DEFAULT_MEMORY_BUDGET, auto_workers, available_cpus
 
     mb = 1024 * 1024
-    # 263 MB files peak ~1.3 GB per worker: two would not fit 3 GB beside the main process.
+    # 263 MB files: load() splits them over the cores itself, and two would not fit 3 GB.
     assert auto_workers([263 * mb, 100 * mb]) == 1
     assert auto_workers([10 * mb]) == available_cpus()
+    # Small enough for load() to read in one process, too big for two workers in 3 GB.
+    assert auto_workers([60 * mb], memory_budget=1024 * mb + 5 * 60 * mb) == 1
     assert auto_workers([]) == 1
-    assert auto_workers([100 * mb], memory_budget=DEFAULT_MEMORY_BUDGET * 10) == available_cpus()
+    assert auto_workers([30 * mb], memory_budget=DEFAULT_MEMORY_BUDGET * 10) == available_cpus()
