@@ -27,13 +27,11 @@ def test_postmortem_notebook_renders_in_jupyterlab(tmp_path: Path) -> None:
         page.goto(lab.url("lab/tree/notebooks/01_postmortem.ipynb"), wait_until="domcontentloaded")
         expected = len(json.loads((root / "notebooks" / "01_postmortem.ipynb").read_text())["cells"])
         page.wait_for_function(f"document.querySelectorAll('.jp-Notebook .jp-Cell').length >= {expected}", timeout=90_000)
-        # The kernel must be up before running, or the first cells queue behind its start.
         page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000)
-        # Run every cell as a person would: Shift+Enter from the first cell, once per cell.
-        page.locator(".jp-Notebook .jp-Cell").first.locator(".jp-InputPrompt").click()
-        page.keyboard.press("Escape")
-        for _ in range(expected):
-            page.keyboard.press("Shift+Enter")
+        # "Restart the kernel and run all cells" (the toolbar's ⏩): the restart guarantees a ready
+        # kernel, so no cell is sent while it is still starting (keystrokes then were lost on a busy machine).
+        page.click("[data-command='notebook:restart-run-all']")
+        page.click(".jp-Dialog .jp-mod-accept")
         # the explorer is the last cell: once its widget is there, every cell has run
         try:
             explorer = page.wait_for_selector(".forensics-run-explorer", state="attached", timeout=180_000)
