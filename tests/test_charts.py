@@ -278,3 +278,16 @@ def test_top_detectors() -> None:
     spec = to_spec(top_detectors_chart(found, top=1))
     assert values(spec) == [{"detector": "swallowed_error", "failure_class": "silent_failure", "runs": 2, "findings": 2}]
     assert spec["title"] == "Top 1 detectors"
+
+
+def test_many_handoffs_keep_only_the_dropped_ones_as_connectors() -> None:
+    rows = [span("h", "a", 0, 300, kind="agent", agent="boss", name="boss")]
+    for i in range(150):  # each handoff is picked up by a worker step half a second later
+        rows += [span("h", f"x{i}", 1 + i, 1 + i, kind="handoff", agent="boss", handoff_to="worker"),
+                 span("h", f"y{i}", 1.5 + i, 1.8 + i, kind="tool", agent="worker", tool="step")]  # fmt: skip
+    rows += [span("h", "lost", 298, 298, kind="handoff", agent="boss", handoff_to="ghost")]
+    spec = to_spec(timeline_chart(spans_table(rows), "h"))
+    rules = values(layers(spec)["rule"])
+    assert [(r["from_lane"], r["to_lane"], r["picked"]) for r in rules] == [("boss", "ghost", False)]
+    assert "150 of 151 handoff connectors not drawn" in " ".join(spec["title"]["subtitle"])
+    assert layers(spec)["spans"]["encoding"]["y"]["scale"]["domain"] == ["boss", "worker", "ghost"]

@@ -79,6 +79,8 @@ DEFAULT_MAX_BARS: Final = 1500
 COLLAPSE_BINS: Final = 240
 #: Rows one layer may carry: altair's default data transformer refuses more than 5,000 inline rows.
 MAX_ROWS: Final = 4500
+#: Past this many handoffs, only those nobody picked up (and evidence) get a connector.
+MAX_CONNECTORS: Final = 100
 
 SPAN_NEEDS: Final = (
     "run_id", "span_id", "name", "kind", "agent", "tool", "handoff_to",
@@ -142,6 +144,11 @@ def timeline_chart(
     lanes = bars.get_column("lane").unique(maintain_order=True).to_list()
     handoffs = _handoffs(bars, lanes)
     lanes += [t for t in handoffs.get_column("to_lane").unique(maintain_order=True).to_list() if t not in lanes]
+    all_handoffs = handoffs.height
+    if all_handoffs > MAX_CONNECTORS:
+        # Hundreds of connectors are a green wall; the dropped handoffs are what a reviewer needs.
+        wanted = ~pl.col("picked") | pl.col("span_id").is_in(evidence_ids.implode())
+        handoffs = handoffs.filter(wanted).head(MAX_CONNECTORS)
     tracks = [t for t in TRACKS if t in set(bars.get_column("track").to_list())]
     stalls = _stalls(run, t0, scale, stall * 1e9)
     evidence = _evidence(bars, found)
@@ -172,6 +179,9 @@ def timeline_chart(
         subtitle.append("policy " + ", ".join(policies))
     if collapsed:
         subtitle.append(f"{collapsed} short spans collapsed into lighter bars (over {max_bars} spans)")
+    if handoffs.height < all_handoffs:
+        subtitle.append(f"{all_handoffs - handoffs.height} of {all_handoffs} handoff connectors not drawn "
+                        f"(over {MAX_CONNECTORS}: only handoffs nobody picked up and evidence are)")  # fmt: skip
     if undrawn:
         subtitle.append(f"{undrawn} spans without a start time not drawn")
     missing = found.explode("evidence_span_ids").filter(
