@@ -408,46 +408,70 @@ def _walk(directory: str) -> list[str]:
 _MAX_JUMPS = 16
 
 
+#: The columns finalisation reads; the wide text columns (input, output, attributes) never leave Arrow.
+_NARROW = ("run_id", "span_id", "parent_id", "session_id", "name", "kind", "agent", "tool", "handoff_to",
+           "start_time", "end_time", "source_file", "source_line")
+#: The columns finalisation may rewrite.
+_REWRITTEN = ("kind", "handoff_to", "agent", "session_id")
+
+
 def finalize(spans: pa.Table) -> tuple[pa.Table, pa.Table]:
-    """Vectorised clean-up of a freshly loaded table; returns ``(spans, quarantined)``."""
+    """Vectorised clean-up of a freshly loaded table; returns ``(spans, quarantined)``.
+
+    Works on the narrow columns only and patches the Arrow table: a night of spans is never copied
+    whole (the wide text columns dominate its size).
+    """
     if spans.num_rows == 0:
         return spans, QUARANTINE_SCHEMA.empty_table()
-    df = pl.from_arrow(spans)
+    df = pl.from_arrow(spans.select(list(_NARROW)))
     assert isinstance(df, pl.DataFrame)
     df = df.with_row_index("_i")
 
     first_seen = pl.int_range(pl.len()).over(["run_id", "span_id"]) == 0
-    firsts = df.filter(first_seen).select(
-        "run_id", "span_id",
-        (pl.col("source_file") + ":" + pl.col("source_line").cast(pl.String)).alias("_first_at"),
-    )
-    dups = (
-        df.filter(~first_seen)
-        .join(firsts, on=["run_id", "span_id"], how="left")
-        .with_columns(
-            reason=pl.lit("duplicate-span-id"),
-            detail=pl.format("span id {} appears again in run {}; first seen at {}. The first one is kept. "
-                             "Hint: the same trace may have been exported twice",
-                             "span_id", "run_id", "_first_at"),
-        )
-    )
-    df = df.filter(first_seen)
     backwards = pl.col("end_time").is_not_null() & pl.col("start_time").is_not_null() & (pl.col("end_time") < pl.col("start_time"))
-    bad_times = df.filter(backwards).with_columns(
-        reason=pl.lit("end-before-start"),
-        detail=pl.format("span {} ends at {} before it starts at {}; expected end >= start. "
-                         "Hint: check the exporter's clock or time units",
-                         "span_id", pl.col("end_time").cast(pl.String), pl.col("start_time").cast(pl.String)),
-    )
-    df = df.filter(~backwards)
+    df = df.with_columns(_dup=~first_seen, _back=backwards)
+    rejected = df.filter(pl.col("_dup") | pl.col("_back"))
+    quarantined = _quarantine_rows(spans, df, rejected)
+    if rejected.height:
+        keep = ~(df.get_column("_dup") | df.get_column("_back"))
+        df = df.filter(keep)
+        spans = spans.filter(keep.to_arrow())
+    df = df.drop("_dup", "_back")
 
     df = _handoffs_from_transfer_tools(df)
     df = _inherit_agents(df)
     df = df.with_columns(pl.col("session_id").fill_null(pl.col("session_id").drop_nulls().first().over("run_id")))
 
-    quarantined = pl.concat([_as_quarantine(dups), _as_quarantine(bad_times)])
-    out = df.drop("_i").select(SPAN_COLUMNS).to_arrow().cast(SPAN_SCHEMA)
-    return out, quarantined.to_arrow().cast(QUARANTINE_SCHEMA)
+    for column in _REWRITTEN:
+        index = SPAN_SCHEMA.get_field_index(column)
+        spans = spans.set_column(index, SPAN_SCHEMA.field(index), df.get_column(column).to_arrow().cast(pa.string()))
+    return spans, quarantined
+
+
+def _quarantine_rows(spans: pa.Table, df: pl.DataFrame, rejected: pl.DataFrame) -> pa.Table:
+    """Duplicates (saying where the first copy is) and spans ending before they start."""
+    if rejected.height == 0:
+        return QUARANTINE_SCHEMA.empty_table()
+    firsts = df.filter(~pl.col("_dup")).select(
+        "run_id", "span_id",
+        (pl.col("source_file") + ":" + pl.col("source_line").cast(pl.String)).alias("_first_at"),
+    )
+    full = pl.from_arrow(spans.take(rejected.get_column("_i").to_arrow()))
+    assert isinstance(full, pl.DataFrame)
+    full = full.with_columns(rejected.select("_dup", "_back")).join(firsts, on=["run_id", "span_id"], how="left",
+                                                                        maintain_order="left")
+    full = full.with_columns(
+        reason=pl.when(pl.col("_dup")).then(pl.lit("duplicate-span-id")).otherwise(pl.lit("end-before-start")),
+        detail=pl.when(pl.col("_dup")).then(
+            pl.format("span id {} appears again in run {}; first seen at {}. The first one is kept. "
+                      "Hint: the same trace may have been exported twice", "span_id", "run_id", "_first_at")
+        ).otherwise(
+            pl.format("span {} ends at {} before it starts at {}; expected end >= start. "
+                      "Hint: check the exporter's clock or time units",
+                      "span_id", pl.col("end_time").cast(pl.String), pl.col("start_time").cast(pl.String))
+        ),
+    )
+    return _as_quarantine(full).to_arrow().cast(QUARANTINE_SCHEMA)
 
 
 def _as_quarantine(rows: pl.DataFrame) -> pl.DataFrame:
