@@ -250,13 +250,17 @@ def _render_svg(chart: Any, path: Path) -> str:
     return svg
 
 
-def _figure(title: str, builder: str, path: Path, *args: Any, **kwargs: Any) -> Figure:
+def _figure(title: str, builder: str, path: Path, *args: Any, png: bool = False, **kwargs: Any) -> Figure:
+    """Build a chart with ``forensics.charts.<builder>`` and write it as SVG (and PNG when asked)."""
     fn = _chart_builder(builder)
     if fn is None:
         return Figure(title, None, None, note=f"`forensics.charts.{builder}` is not available in this version")
     try:
         chart = fn(*args, **kwargs)
         svg = _render_svg(chart, path)
+        save = _chart_builder("save_chart")
+        if png and save is not None:
+            save(chart, path.with_suffix(".png"))
     except InputError as exc:
         return Figure(title, None, None, note=str(exc))
     return Figure(title, path, svg)
@@ -312,8 +316,11 @@ def write_report(
 
     figures: list[Figure] = []
     if run_id is None and data.runs.height:
-        figures.append(_figure("Findings per class over time", "class_trend_chart",
-                               charts_dir / "class_trend.svg", data.findings))
+        figures.append(_figure("Runs per failure class over time", "class_trend_chart",
+                               charts_dir / "class_trend.svg", data.runs, png=True))
+        if data.findings.height:
+            figures.append(_figure("Top detectors", "top_detectors_chart", charts_dir / "top_detectors.svg",
+                                   data.findings, png=True))
     worst_df = worst_runs(data, worst if run_id is None else 1)
     timelines: dict[str, Figure] = {}
     for i, run in enumerate(worst_df.iter_rows(named=True)):
@@ -336,6 +343,8 @@ def write_report(
     for f in [*figures, *timelines.values()]:
         if f.svg_path is not None:
             written[f.svg_path.stem] = f.svg_path
+            if f.svg_path.with_suffix(".png").exists():
+                written[f"{f.svg_path.stem}_png"] = f.svg_path.with_suffix(".png")
     return written
 
 

@@ -69,6 +69,13 @@ def test_report_counts_ranks_and_escapes(tmp_path):
     assert worst.index("### Run b1") < worst.index("### Run a1")
     # No spans for these runs anywhere: said so, not faked.
     assert "its spans could not be found" in md
+    # Fleet charts from forensics.charts: SVG inlined in the page, PNG beside it.
+    charts = tmp_path / "rep" / "charts"
+    for name in ("class_trend", "top_detectors"):
+        svg = (charts / f"{name}.svg").read_text()
+        assert svg.lstrip().startswith("<svg") and svg in page
+        assert (charts / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert f"](charts/{name}.svg)" in md
     # Self-contained: no external scripts or stylesheets.
     assert "src=\"http" not in page and "<link" not in page
     store.close()
