@@ -180,3 +180,29 @@ def test_package_functions_stay_functions_after_their_modules_are_imported() -> 
     for _ in range(2):
         assert forensics.classify(result.spans).runs.num_rows == 1
     assert callable(forensics.classify) and callable(forensics.evaluate) and callable(forensics.load)
+
+
+def test_a_corrupt_gzip_file_says_so_not_empty(tmp_path: Path) -> None:
+    path = tmp_path / "night.jsonl.gz"
+    path.write_bytes(gzip.compress(SUPPORT.read_bytes())[:40] + b"\x00garbage" * 10)
+    with pytest.raises(UnknownFormatError, match="cannot be read") as err:
+        forensics.load(path)
+    assert "empty" not in str(err.value)
+
+
+def test_a_gzip_stream_corrupted_midway_keeps_what_came_before(tmp_path: Path) -> None:
+    import os
+
+    lines = b"".join(
+        orjson.dumps({"ts": "2025-06-10T02:13:00Z", "level": "info", "trace_id": "r1", "span_id": f"s{i}",
+                      "event": "step", "blob": os.urandom(96).hex()}) + b"\n"
+        for i in range(20_000)
+    )  # ~5 MB that does not compress away, so damage midway leaves megabytes readable before it
+    blob = bytearray(gzip.compress(lines))
+    blob[len(blob) // 2: len(blob) // 2 + 64] = b"\x00" * 64
+    path = tmp_path / "night.jsonl.gz"
+    path.write_bytes(bytes(blob))
+    result = forensics.load(path, format="jsonl")
+    assert result.report.files[0].reasons.get("unreadable-file") == 1
+    assert 1_000 < result.report.rows < 20_000  # the lines before the damage were read
+    assert result.report.balanced

@@ -11,6 +11,7 @@ import gzip
 import io
 import json
 import os
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -135,6 +136,8 @@ class Sample:
     is_document: bool = False
     #: Parquet files: their column names (else empty).
     parquet_columns: tuple[str, ...] = ()
+    #: Why the head could not be read (a corrupt gzip stream, an I/O error), else None.
+    unreadable: str | None = None
 
     @property
     def is_parquet(self) -> bool:
@@ -157,13 +160,13 @@ def read_sample(path: str, limits: Limits = DEFAULT_LIMITS) -> Sample:
             names = tuple(pq.ParquetFile(path).schema_arrow.names)
         except Exception as exc:  # pyarrow raises several types for a broken footer
             names = ()
-            return Sample(path=path, head=magic, text=f"<unreadable parquet: {exc}>")
+            return Sample(path=path, head=magic, text="", unreadable=f"a Parquet file whose footer cannot be read: {exc}")
         return Sample(path=path, head=magic, text="", parquet_columns=names)
     try:
         with open_binary(path, limits) as fh:
             head = fh.read(SNIFF_BYTES)
-    except (OSError, EOFError, LimitExceeded) as exc:
-        return Sample(path=path, head=b"", text=f"<unreadable: {exc}>")
+    except (OSError, EOFError, zlib.error, LimitExceeded) as exc:
+        return Sample(path=path, head=b"", text="", unreadable=f"it cannot be read: {type(exc).__name__}: {exc}")
     text = head.decode("utf-8", errors="replace")
     stripped = text.lstrip("\ufeff \t\r\n")
     sample = Sample(path=path, head=head, text=text)
@@ -368,8 +371,10 @@ class Source:
                     yield from self._line_records(fh)
         except LimitExceeded as exc:
             self.sink.quarantine(0, exc.reason, exc.detail, None)
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
-            self.sink.quarantine(0, "unreadable-file", f"the file could not be read: {exc}", None)
+        except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
+            self.sink.quarantine(0, "unreadable-file",
+                                 f"the file could not be read past this point: {type(exc).__name__}: {exc}; "
+                                 "the records before it are kept. Hint: a corrupt or cut-short .gz; re-export it", None)
 
     def _looks_like_json_lines(self, fh: IO[bytes]) -> bool:
         line = fh.readline(self.limits.max_line_bytes)

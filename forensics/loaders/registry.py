@@ -138,6 +138,8 @@ def sniff_file(path: str, limits: Limits = DEFAULT_LIMITS) -> SniffResult:
 
 def _what_it_looks_like(path: str, limits: Limits) -> str:
     sample = read_sample(path, limits)
+    if sample.unreadable:
+        return f" ({sample.unreadable})"
     if not sample.head.strip() and not sample.is_parquet:
         return " (the file is empty)"
     if sample.is_parquet:
