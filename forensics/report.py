@@ -5,6 +5,12 @@ top detectors, the fleet charts (trend per class over the nights), and the worst
 explanations and timelines. Charts come from :mod:`forensics.charts` and are written beside the
 report as SVG (inline in the HTML, so the page stands alone). Every piece of log content is
 escaped (``html.escape``) before it reaches HTML or Markdown: logs are hostile input.
+
+Redaction is on by default (``redact=False`` is the explicit opt-out): the findings'
+explanations, the batches' problems and every span drawn in a timeline go through
+:mod:`forensics.redact` before anything is rendered, whatever their source (the store, a
+spans.parquet written unredacted, an input file reloaded), and the report, Markdown, and each
+chart say on their face whether they were redacted (:func:`~forensics.redact.redaction_banner`).
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import html
 import json
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -238,10 +244,10 @@ def _chart_builder(name: str) -> Callable[..., Any] | None:
     return fn if callable(fn) else None
 
 
-def _render_svg(chart: Any, path: Path) -> str:
+def _render_svg(chart: Any, path: Path, **save_kwargs: Any) -> str:
     save = _chart_builder("save_chart")
     if save is not None:
-        save(chart, path)
+        save(chart, path, **save_kwargs)
         return path.read_text(encoding="utf-8")
     import vl_convert as vlc
 
@@ -250,17 +256,19 @@ def _render_svg(chart: Any, path: Path) -> str:
     return svg
 
 
-def _figure(title: str, builder: str, path: Path, *args: Any, png: bool = False, **kwargs: Any) -> Figure:
-    """Build a chart with ``forensics.charts.<builder>`` and write it as SVG (and PNG when asked)."""
+def _figure(title: str, builder: str, path: Path, *args: Any, png: bool = False,
+            save_kwargs: Mapping[str, Any] | None = None, **kwargs: Any) -> Figure:
+    """Build a chart with ``forensics.charts.<builder>`` and write it as SVG (and PNG when asked);
+    ``save_kwargs`` go to ``save_chart`` (the redaction banner)."""
     fn = _chart_builder(builder)
     if fn is None:
         return Figure(title, None, None, note=f"`forensics.charts.{builder}` is not available in this version")
     try:
         chart = fn(*args, **kwargs)
-        svg = _render_svg(chart, path)
+        svg = _render_svg(chart, path, **(save_kwargs or {}))
         save = _chart_builder("save_chart")
         if png and save is not None:
-            save(chart, path.with_suffix(".png"))
+            save(chart, path.with_suffix(".png"), **(save_kwargs or {}))
     except InputError as exc:
         return Figure(title, None, None, note=str(exc))
     return Figure(title, path, svg)
@@ -302,14 +310,24 @@ def write_report(
     *,
     until: datetime | str | None = None,
     worst: int = 5,
+    redact: bool = True,
+    redaction_policy: Any = None,
 ) -> dict[str, Path]:
     """Write ``report.html``, ``report.md`` and ``charts/*.svg`` under ``out_dir``; return the paths.
 
     ``store_or_tables``: a :class:`~forensics.store.Store`, a store URL, a ``Classification``, or
     ``{"runs": ..., "findings": ..., "spans": ...}``. ``since``/``until`` bound the runs' start
-    times; ``run_id`` reports on one run.
+    times; ``run_id`` reports on one run. ``redact`` (default on) replaces secrets and personal
+    data in every piece of log content shown, under ``redaction_policy`` (a ``RedactionPolicy``, a
+    TOML path with a ``[redact]`` table, or None for the defaults); ``redact=False`` writes them in
+    clear and every page and chart says ``NOT REDACTED``.
     """
-    data = gather(store_or_tables, since=since, until=until, run_id=run_id)
+    from forensics.redact import redaction_banner, resolve_redaction_policy
+
+    pol = resolve_redaction_policy(redaction_policy) if redact else None
+    data = _redact_data(gather(store_or_tables, since=since, until=until, run_id=run_id), pol)
+    banner = redaction_banner(redact, pol)
+    save_kwargs = {"redacted": redact, "redaction_policy": pol}
     out = Path(out_dir)
     charts_dir = out / "charts"
     charts_dir.mkdir(parents=True, exist_ok=True)
@@ -317,10 +335,10 @@ def write_report(
     figures: list[Figure] = []
     if run_id is None and data.runs.height:
         figures.append(_figure("Runs per failure class over time", "class_trend_chart",
-                               charts_dir / "class_trend.svg", data.runs, png=True))
+                               charts_dir / "class_trend.svg", data.runs, png=True, save_kwargs=save_kwargs))
         if data.findings.height:
             figures.append(_figure("Top detectors", "top_detectors_chart", charts_dir / "top_detectors.svg",
-                                   data.findings, png=True))
+                                   data.findings, png=True, save_kwargs=save_kwargs))
     worst_df = worst_runs(data, worst if run_id is None else 1)
     timelines: dict[str, Figure] = {}
     for i, run in enumerate(worst_df.iter_rows(named=True)):
@@ -329,12 +347,14 @@ def write_report(
         if spans is None:
             timelines[run["run_id"]] = Figure(title, None, None, note=why)
             continue
+        # Spans reloaded from an input file or an unredacted spans.parquet are raw log content.
+        spans = _redact_spans(spans, pol)
         findings = data.findings.filter(pl.col("run_id") == run["run_id"])
         timelines[run["run_id"]] = _figure(title, "timeline_chart", charts_dir / f"timeline_{i + 1}.svg",
-                                           spans, run["run_id"], findings)
+                                           spans, run["run_id"], findings, save_kwargs=save_kwargs)
 
     ctx = _Context(data=data, since=since, until=until, run_id=run_id, worst=worst_df, figures=figures,
-                   timelines=timelines, out=out)
+                   timelines=timelines, out=out, banner=banner, redacted=redact)
     html_path = out / "report.html"
     md_path = out / "report.md"
     _write_text(html_path, _html(ctx))
@@ -346,6 +366,33 @@ def write_report(
             if f.svg_path.with_suffix(".png").exists():
                 written[f"{f.svg_path.stem}_png"] = f.svg_path.with_suffix(".png")
     return written
+
+
+def _redact_spans(spans: pl.DataFrame, pol: Any) -> pl.DataFrame:
+    if pol is None:
+        return spans
+    from forensics.redact import redact_frame
+
+    cols = [c for c in pol.columns if c in spans.columns]
+    return redact_frame(spans, pol, columns=cols) if cols else spans
+
+
+def _redact_data(data: ReportData, pol: Any) -> ReportData:
+    """The report's tables with log content redacted (``pol`` None: as they are). Runs hold no
+    log text (ids, counts, classes, the source path); findings quote it in ``explanation``;
+    batches' problems quote the files and records they could not read."""
+    if pol is None:
+        return data
+    from forensics.redact import FINDING_TEXT_COLUMNS, redact_frame
+
+    findings = data.findings
+    if findings.height:
+        findings = redact_frame(findings, pol, columns=[c for c in FINDING_TEXT_COLUMNS if c in findings.columns])
+    batches = data.batches
+    if batches is not None and batches.height and "problems" in batches.columns:
+        batches = redact_frame(batches, pol, columns=["problems"])
+    spans = _redact_spans(data.spans, pol) if data.spans is not None else None
+    return replace(data, findings=findings, batches=batches, spans=spans)
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -364,6 +411,8 @@ class _Context:
     figures: list[Figure]
     timelines: dict[str, Figure]
     out: Path
+    banner: str = ""
+    redacted: bool = True
 
     @property
     def title(self) -> str:
@@ -427,6 +476,8 @@ th{background:#f3f5f9}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .note{color:#6b7280;font-style:italic}.sev-critical,.sev-high{color:#b42318;font-weight:600}
 .sev-medium{color:#b54708}.run{border:1px solid #e3e6ee;border-radius:6px;padding:.6rem 1rem;margin:1rem 0}
 figure{margin:1rem 0;overflow-x:auto}code{background:#f3f5f9;padding:0 .2rem;border-radius:3px}
+#redaction{padding:.4rem .7rem;border-radius:4px;background:#ecfdf3;color:#05603a}
+#redaction.not-redacted{background:#fef3f2;color:#b42318}
 """
 
 
@@ -458,7 +509,10 @@ def _html_figure(f: Figure) -> str:
 def _html(ctx: _Context) -> str:
     d = ctx.data
     parts = [f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(ctx.title)}</title>"
-             f"<style>{_CSS}</style></head><body><h1>{html.escape(ctx.title)}</h1>"]
+             f"<style>{_CSS}</style></head><body><h1>{html.escape(ctx.title)}</h1>"
+             # Right under the title, before any figure or log content.
+             f'<p class="{"redacted" if ctx.redacted else "not-redacted"}" id="redaction">'
+             f"<strong>{html.escape(ctx.banner)}</strong></p>"]
     parts.append("<table>" + "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
                                      for k, v in ctx.headline()) + "</table>")
     parts.append("<h2>Findings per class</h2>" + _html_table(class_counts(d), ("findings", "runs", "primary")))
@@ -529,7 +583,8 @@ def _md_figure(f: Figure, out: Path) -> str:
 
 def _markdown(ctx: _Context) -> str:
     d = ctx.data
-    out = [f"# {_m(ctx.title)}\n"]
+    # The banner right under the title, before any figure or log content.
+    out = [f"# {_m(ctx.title)}\n", f"> **{_m(ctx.banner)}**\n"]
     out += [f"- **{k}**: {_m(v)}" for k, v in ctx.headline()]
     out.append("\n## Findings per class\n")
     out.append(_md_table(class_counts(d)))

@@ -208,7 +208,7 @@ def test_svg_export_carries_title_run_and_policy(chart: Any, tmp_path: Any) -> N
     assert "Incident 42: refunds" in text
     assert "run run-1" in text
     assert f"policy {POLICY}" in text
-    assert "log content redacted" in text
+    assert "Redacted: secrets, e-mail, phone, card, ip (policy " in text  # redaction_banner
 
 
 def test_html_export_contains_the_spec_and_needs_no_network(chart: Any, tmp_path: Any) -> None:

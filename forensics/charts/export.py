@@ -74,13 +74,19 @@ def save_chart(
     run_id: str | None = None,
     policy_version: str | None = None,
     redacted: bool | None = None,
+    redaction_policy: Any = None,
     scale: float = 2.0,
 ) -> Path:
     """Write ``chart`` to ``path`` (``.png``, ``.svg`` or ``.html``, by suffix) and return the path.
 
     ``title``, ``run_id`` and ``policy_version`` default to what the chart builder recorded (a
-    timeline knows its run and the findings' policy); ``redacted`` adds a line saying whether log
-    content on the image was redacted. ``scale`` multiplies PNG pixel dimensions.
+    timeline knows its run and the findings' policy); ``redacted`` adds the line of
+    :func:`forensics.redact.redaction_banner` (``redaction_policy``: a ``RedactionPolicy``, a TOML
+    path or None for the defaults) saying whether log content on the image was redacted, so a
+    screenshot pasted elsewhere still says it. It only states what the caller did: the chart's data
+    must already be redacted (``redact_frame``). ``None`` says nothing (a notebook user exporting a
+    chart of their own); the CLI and the report always pass True or False. ``scale`` multiplies
+    PNG pixel dimensions.
     """
     target = Path(path)
     exporter = EXPORTERS.get(target.suffix.lower())
@@ -100,12 +106,17 @@ def save_chart(
     meta = (spec.get("usermeta") or {}).get("forensics", {})
     run_id = run_id if run_id is not None else meta.get("run_id")
     policy_version = policy_version if policy_version is not None else meta.get("policy_version")
-    spec["title"] = _title(spec.get("title"), title, run_id, policy_version, redacted)
+    banner = None
+    if redacted is not None:
+        from forensics.redact import redaction_banner
+
+        banner = redaction_banner(redacted, redaction_policy)
+    spec["title"] = _title(spec.get("title"), title, run_id, policy_version, banner)
     exporter(spec, target, scale)
     return target
 
 
-def _title(existing: Any, title: str | None, run_id: str | None, policy: str | None, redacted: bool | None) -> dict[str, Any]:
+def _title(existing: Any, title: str | None, run_id: str | None, policy: str | None, banner: str | None) -> dict[str, Any]:
     if isinstance(existing, dict):
         text, subtitle = existing.get("text", ""), existing.get("subtitle") or []
     else:
@@ -117,6 +128,6 @@ def _title(existing: Any, title: str | None, run_id: str | None, policy: str | N
         extra.append(f"run {run_id}")
     if policy and not any(policy in str(s) for s in subtitle):
         extra.append(f"policy {policy}")
-    if redacted is not None:
-        extra.append("log content redacted" if redacted else "log content NOT redacted")
+    if banner is not None:
+        extra.append(banner)
     return {"text": text, "subtitle": [*extra, *subtitle], "anchor": "start"}
