@@ -4,6 +4,13 @@
 progress and turns the summary into an exit code. One bad file never sinks the night: a file that
 cannot be read (corrupt, empty, unknown format, too large) becomes a :class:`~forensics.store.Problem`
 with its path and reason, in the summary and in the batch record, and the good files go on.
+
+Redaction (on by default, ``redact=False`` the explicit opt-out): the classifier reads the spans
+as loaded (detectors need the real text), then every Parquet file under ``out`` is written
+redacted (spans' text columns, quarantine ``raw``/``detail``, findings' ``explanation``) with
+the :func:`~forensics.redact.redaction_banner` in its footer metadata (``forensics.redaction``),
+and the findings' explanations are stored redacted too: the store feeds the report and
+notebooks, and an explanation quotes tool arguments and final answers.
 """
 
 from __future__ import annotations
@@ -123,6 +130,9 @@ class BatchSummary:
     outputs: dict[str, str] = field(default_factory=dict)
     breaches: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    #: Whether the Parquet outputs and stored explanations were redacted, and the banner saying so.
+    redacted: bool = True
+    redaction: str = ""
 
     @property
     def errors(self) -> list[Problem]:
@@ -278,8 +288,15 @@ def classify_paths(
     max_file_bytes: int | None = None,
     bucket_bytes: int = 0,
     workers: int | None = None,
+    redact: bool = True,
+    redaction_policy: Any = None,
 ) -> BatchSummary:
     """Load, classify and store ``paths`` as one batch; write Parquet under ``out``.
+
+    ``redact`` (default on): the Parquet files and the stored findings' explanations have
+    secrets and personal data replaced under ``redaction_policy`` (a ``RedactionPolicy``, a TOML
+    path with a ``[redact]`` table, or None for the defaults); each Parquet file says in its
+    footer metadata whether it was (``forensics.redaction``). ``redact=False`` writes them in clear.
 
     Inputs already stored under the same policy (same content hash) are skipped unless ``force``,
     which replaces their earlier rows. A file larger than ``max_file_bytes`` is reported and not
@@ -303,6 +320,12 @@ def classify_paths(
     tick = progress or (lambda stage, done, total, path: None)
     thresholds = [t if isinstance(t, Threshold) else parse_fail_on([t])[0] for t in (fail_on or [])]
     pol = resolve_policy(policy)
+    if redact:
+        from forensics.redact import resolve_redaction_policy
+
+        redaction = Redaction(resolve_redaction_policy(redaction_policy))
+    else:
+        redaction = Redaction(None)
     problems: list[Problem] = []
     files = _expand(paths, problems)
 
@@ -347,7 +370,7 @@ def classify_paths(
             summary = _run_batch(handle, outcomes, problems, format=format, policy=pol, out=out, tick=tick,
                                  write_batch=write_batch, finish_batch=finish_batch,
                                  bucket_bytes=bucket_bytes or DEFAULT_BUCKET_BYTES,
-                                 workers=workers)
+                                 workers=workers, redaction=redaction)
         except BaseException as exc:
             # write_batch marks its own failures; this catches load/classify/Parquet failures.
             fail_batch(handle, exc, problems=problems)
@@ -467,19 +490,58 @@ def auto_workers(sizes: Sequence[int], memory_budget: int = DEFAULT_MEMORY_BUDGE
     return int(max(1, min(available_cpus(), fit)))
 
 
+@dataclass(frozen=True)
+class Redaction:
+    """What the batch does to log content before it leaves the process: ``policy`` None means
+    the explicit opt-out (written in clear, said so in every file)."""
+
+    policy: Any = None
+
+    @property
+    def redacted(self) -> bool:
+        return self.policy is not None
+
+    def banner(self) -> str:
+        from forensics.redact import redaction_banner
+
+        return redaction_banner(self.redacted, self.policy)
+
+    def redact(self, table: pa.Table, columns: Sequence[str] | None = None) -> pa.Table:
+        """``table`` with its text ``columns`` (default: the policy's, those present) redacted."""
+        if self.policy is None or table.num_rows == 0:
+            return table
+        from forensics.redact import redact_table
+
+        wanted = self.policy.columns if columns is None else columns
+        cols = [c for c in wanted if c in table.column_names]
+        return redact_table(table, self.policy, columns=cols) if cols else table
+
+
+def with_banner(table: pa.Table, redaction: Redaction) -> pa.Table:
+    """``table`` with the redaction banner in its Parquet footer metadata."""
+    from forensics.redact import with_redaction_metadata
+
+    return with_redaction_metadata(table, redaction.redacted, redaction.policy)
+
+
 class _SpansParquet:
     """spans.parquet written file by file to a temp name, renamed into place after the commit."""
 
-    def __init__(self, target: Path) -> None:
+    def __init__(self, target: Path, redaction: Redaction) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         os.close(fd)
         self.target, self.tmp = target, Path(tmp)
-        self.writer: pq.ParquetWriter | None = pq.ParquetWriter(self.tmp, SPAN_SCHEMA, compression="zstd")
+        self.redaction = redaction
+        self.schema = with_banner(SPAN_SCHEMA.empty_table(), redaction).schema
+        self.writer: pq.ParquetWriter | None = pq.ParquetWriter(self.tmp, self.schema, compression="zstd")
 
     def write(self, spans: pa.Table) -> None:
         if self.writer is not None:
-            self.writer.write_table(spans.cast(SPAN_SCHEMA))
+            spans = spans.cast(SPAN_SCHEMA)
+            if self.redaction.policy is not None:
+                spans = self.redaction.redact(spans)
+            self.writer.write_table(spans.replace_schema_metadata(self.schema.metadata))
 
     def finish(self, keep_files: list[str] | None) -> None:
         """Close, keep only ``keep_files``' spans when given, fsync and rename."""
@@ -491,7 +553,7 @@ class _SpansParquet:
 
             filtered = self.tmp.with_name(self.tmp.name + ".f")
             scanner = ds.dataset(self.tmp).scanner(filter=ds.field("source_file").isin(keep_files))
-            with pq.ParquetWriter(filtered, SPAN_SCHEMA, compression="zstd") as w:
+            with pq.ParquetWriter(filtered, self.schema, compression="zstd") as w:
                 for b in scanner.to_batches():
                     w.write_batch(b)
             os.replace(filtered, self.tmp)
@@ -533,6 +595,7 @@ def _run_batch(
     finish_batch: Callable[..., Any],
     bucket_bytes: int = DEFAULT_BUCKET_BYTES,
     workers: int | None = 1,
+    redaction: Redaction = Redaction(None),
 ) -> BatchSummary:
     todo = [i for i, o in enumerate(outcomes) if o.status == "pending"]
     if workers is None:
@@ -541,14 +604,14 @@ def _run_batch(
     n_buckets = -(-total_bytes // bucket_bytes) if total_bytes > bucket_bytes else 1
     if out is not None:
         Path(out).mkdir(parents=True, exist_ok=True)
-    spans_out = _SpansParquet(Path(out) / "spans.parquet") if out is not None and todo else None
+    spans_out = _SpansParquet(Path(out) / "spans.parquet", redaction) if out is not None and todo else None
     # The spill sits beside the outputs (same disk as the night's results), hidden by its name.
     with tempfile.TemporaryDirectory(prefix=".forensics-spill-", dir=out if out is not None else None) as spill:
         try:
             return _load_classify_store(
                 handle, outcomes, problems, todo, SpanBuckets(n_buckets, Path(spill)), spans_out,
                 format=format, policy=policy, out=out, tick=tick, write_batch=write_batch,
-                finish_batch=finish_batch, workers=workers,
+                finish_batch=finish_batch, workers=workers, redaction=redaction,
             )
         finally:
             if spans_out is not None:
@@ -570,8 +633,10 @@ def _load_classify_store(
     write_batch: Callable[..., Any],
     finish_batch: Callable[..., Any],
     workers: int = 1,
+    redaction: Redaction = Redaction(None),
 ) -> BatchSummary:
     from forensics.classify import classify
+    from forensics.redact import FINDING_TEXT_COLUMNS, QUARANTINE_COLUMNS
 
     quarantines: list[pa.Table] = []
     if workers > 1 and spans.spilled and len(todo) > 1:
@@ -595,7 +660,8 @@ def _load_classify_store(
 
     quarantine = pa.concat_tables(quarantines) if quarantines else QUARANTINE_SCHEMA.empty_table()
     summary = BatchSummary(batch_id=handle.id, status="running", policy_version=policy.version, store_url="",
-                           files=outcomes, problems=problems)
+                           files=outcomes, problems=problems, redacted=redaction.redacted,
+                           redaction=redaction.banner())
     if spans.rows == 0:
         # Nothing new to store: a rerun (inputs stored before) is "skipped"; nothing readable is "failed".
         nothing_read = any(o.status == "failed" for o in outcomes) or not outcomes
@@ -618,6 +684,8 @@ def _load_classify_store(
     tick("classify", spans.n, spans.n, None)
     runs_t = pa.concat_tables(runs_parts) if runs_parts else RUN_SCHEMA.empty_table()
     findings_t = pa.concat_tables(findings_parts) if findings_parts else FINDING_SCHEMA.empty_table()
+    # Classified on the text as loaded; what is stored and written is redacted (unless opted out).
+    findings_t = redaction.redact(findings_t, FINDING_TEXT_COLUMNS)
 
     tick("store", 0, 1, None)
     planned = {name: str(Path(out) / f"{name}.parquet") for name in PARQUET_OUTPUTS} if out is not None else {}
@@ -651,9 +719,9 @@ def _load_classify_store(
     if out is not None and stored:
         out_dir = Path(out)
         tables: dict[str, Callable[[], pa.Table]] = {
-            "findings": lambda: finds.to_arrow().cast(FINDING_SCHEMA),
-            "runs": lambda: stored_runs.to_arrow().cast(RUN_SCHEMA),
-            "quarantine": lambda: quarantine,
+            "findings": lambda: with_banner(finds.to_arrow().cast(FINDING_SCHEMA), redaction),
+            "runs": lambda: with_banner(stored_runs.to_arrow().cast(RUN_SCHEMA), redaction),
+            "quarantine": lambda: with_banner(redaction.redact(quarantine, QUARANTINE_COLUMNS), redaction),
         }
         tick("write", 0, len(tables) + 1, "spans")
         if spans_out is not None:

@@ -132,6 +132,17 @@ DbOption = Annotated[
     str | None,
     typer.Option("--db", help="Store URL (any SQLAlchemy URL) or SQLite file; default $FORENSICS_DB or ./forensics.db."),
 ]
+NoRedactOption = Annotated[
+    bool,
+    typer.Option("--no-redact", help="Do NOT redact: write personal data and secrets from the logs (e-mail "
+                 "addresses, phone and card numbers, API keys, tokens) in clear. Every output then says "
+                 "NOT REDACTED. Default: redacted (docs/REDACTION.md)."),
+]
+RedactPolicyOption = Annotated[
+    Path | None,
+    typer.Option("--redact-policy", help="TOML file with a [redact] table (what to redact, custom patterns); "
+                 "default: everything on. The key is read from $FORENSICS_REDACT_KEY."),
+]
 
 
 @app.command()
@@ -147,8 +158,12 @@ def classify(
     workers: Annotated[int | None, typer.Option("--workers", min=1, help="Processes loading files of a big night in parallel (default: one per CPU, as many as fit 3 GB).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON instead of tables.")] = False,
     progress: Annotated[bool | None, typer.Option("--progress/--no-progress", help="Progress bars on stderr (default: when it is a terminal).")] = None,
+    no_redact: NoRedactOption = False,
+    redact_policy: RedactPolicyOption = None,
 ) -> None:
     """Load, classify and store logs as one batch; write Parquet with --out.
+
+    The Parquet files and the stored findings' explanations are redacted unless --no-redact.
 
     Inputs already stored (same content hash, same policy) are skipped unless --force.
     Exit codes: 0 ok, 1 findings over --fail-on, 2 bad input (good files still stored), 3 internal error.
@@ -157,8 +172,9 @@ def classify(
 
     thresholds = parse_fail_on(fail_on or [])
     limit = _parse_size(max_file_size) if max_file_size else None
+    _refuse_policy_without_redaction(no_redact, redact_policy)
     kwargs = dict(format=format, policy=policy, db=db, out=out_dir, force=force, fail_on=thresholds,
-                  max_file_bytes=limit, workers=workers)
+                  max_file_bytes=limit, workers=workers, redact=not no_redact, redaction_policy=redact_policy)
     if _progress_enabled(progress):
         with ProgressBars() as bars:
             summary = classify_paths(paths, progress=bars, **kwargs)  # type: ignore[arg-type]
@@ -172,6 +188,17 @@ def classify(
         text = p.detail if p.detail.startswith(p.file) else f"{p.file}: {p.detail}"
         err.print(f"Error ({p.reason}): {text}", markup=False)
     _exit(summary.exit_code)
+
+
+def _refuse_policy_without_redaction(no_redact: bool, redact_policy: Path | None) -> None:
+    if no_redact and redact_policy is not None:
+        raise InputError("--no-redact and --redact-policy contradict each other",
+                         hint="drop --no-redact to redact under the policy, or --redact-policy to write in clear.")
+
+
+def _redaction_line(redacted: bool, banner: str) -> str:
+    """The summary's last word on redaction: ``redacted`` or ``NOT redacted``, then the banner."""
+    return f"outputs: {'redacted' if redacted else 'NOT redacted'} ({banner})"
 
 
 _SIZE_UNITS: Final = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
@@ -200,6 +227,7 @@ def _summary_json(summary: Any) -> dict[str, Any]:
                    "merged": f.merged} for f in summary.files],
         "problems": [p.as_json() for p in summary.problems],
         "breaches": summary.breaches, "outputs": summary.outputs, "seconds": round(summary.seconds, 3),
+        "redacted": summary.redacted, "redaction": summary.redaction,
     }
 
 
@@ -233,6 +261,7 @@ def _print_summary(summary: Any) -> None:
         lines.append(f"{name}: {path}")
     for b in summary.breaches:
         lines.append(f"--fail-on exceeded: {b}")
+    lines.append(_redaction_line(summary.redacted, summary.redaction))
     lines.append(f"exit code {summary.exit_code} in {summary.seconds:.1f} s")
     for line in lines:
         out.print(line, markup=False)
@@ -251,18 +280,28 @@ def report(
     until: Annotated[str | None, typer.Option("--until", help="Only runs that started before this date/time (ISO 8601).")] = None,
     run: Annotated[str | None, typer.Option("--run", help="Report on one run id.")] = None,
     worst: Annotated[int, typer.Option("--worst", help="How many of the worst runs get a timeline.")] = 5,
+    no_redact: NoRedactOption = False,
+    redact_policy: RedactPolicyOption = None,
 ) -> None:
-    """Write a review-ready report (HTML + Markdown + charts) from the results store."""
+    """Write a review-ready report (HTML + Markdown + charts) from the results store.
+
+    Log content in it is redacted unless --no-redact; the report and each chart say which.
+    """
+    from forensics.redact import redaction_banner, resolve_redaction_policy
     from forensics.report import write_report
     from forensics.store import open_store
 
+    _refuse_policy_without_redaction(no_redact, redact_policy)
+    pol = None if no_redact else resolve_redaction_policy(redact_policy)
     store = open_store(db)
     try:
-        written = write_report(store, out_dir, since=since, until=until, run_id=run, worst=worst)
+        written = write_report(store, out_dir, since=since, until=until, run_id=run, worst=worst,
+                               redact=not no_redact, redaction_policy=pol)
     finally:
         store.close()
     for name, path in written.items():
         out.print(f"{name}: {path}", markup=False)
+    out.print(_redaction_line(not no_redact, redaction_banner(not no_redact, pol)), markup=False)
     _exit(EXIT_OK)
 
 
@@ -310,11 +349,17 @@ def sniff(file: Annotated[str, typer.Argument(help="The file to sniff.")]) -> No
 def load(
     paths: Annotated[list[str], typer.Argument(help="Log files, directories or globs.")],
     format: Annotated[str | None, typer.Option("--format", "-f", help="Loader name; default: sniff each file.")] = None,
-    out_file: Annotated[Path | None, typer.Option("--out", help="Write the span table to this .parquet file.")] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write the span table to this .parquet file (redacted unless --no-redact).")] = None,
+    no_redact: NoRedactOption = False,
+    redact_policy: RedactPolicyOption = None,
 ) -> None:
     """Load logs and print each file's accounting (records read = rows + quarantined + merged)."""
-    from forensics.batch import write_parquet_atomic
+    from forensics.batch import Redaction, with_banner, write_parquet_atomic
     from forensics.load import load as load_logs
+    from forensics.redact import resolve_redaction_policy
+
+    _refuse_policy_without_redaction(no_redact, redact_policy)
+    redaction = Redaction(None if no_redact else resolve_redaction_policy(redact_policy))
 
     result = load_logs(paths, format=format)
     table = Table(title=result.report.summary(), title_justify="left")
@@ -327,8 +372,9 @@ def load(
                       f"{f.merged:,}", reasons)
     out.print(table)
     if out_file is not None:
-        write_parquet_atomic(result.spans, out_file)
+        write_parquet_atomic(with_banner(redaction.redact(result.spans), redaction), out_file)
         out.print(f"spans: {out_file}", markup=False)
+        out.print(_redaction_line(redaction.redacted, redaction.banner()), markup=False)
     for f in result.report.problems:
         err.print(f"Error: {f.path}: {f.problem}", markup=False)
     _exit(EXIT_BAD_INPUT if result.report.problems else EXIT_OK)
