@@ -347,8 +347,10 @@ def write_report(
         if spans is None:
             timelines[run["run_id"]] = Figure(title, None, None, note=why)
             continue
-        # Spans reloaded from an input file or an unredacted spans.parquet are raw log content.
-        spans = _redact_spans(spans, pol)
+        if data.spans is None:
+            # Reloaded from an input file or a spans.parquet written with --no-redact: raw log
+            # content (in-memory spans were redacted with the rest of the data above).
+            spans = _redact_spans(spans, pol)
         findings = data.findings.filter(pl.col("run_id") == run["run_id"])
         timelines[run["run_id"]] = _figure(title, "timeline_chart", charts_dir / f"timeline_{i + 1}.svg",
                                            spans, run["run_id"], findings, save_kwargs=save_kwargs)
