@@ -275,6 +275,14 @@ def open_store(
             raise MissingDependencyError("psycopg", "postgres", "a PostgreSQL store") from exc
         if sa_url.get_driver_name() == "" or sa_url.drivername == "postgresql":
             resolved = sa_url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    if backend == "sqlite" and sa_url.database not in (None, "", ":memory:") and not str(sa_url.database).startswith("file:"):
+        # Zero setup: `--db sqlite:///out/forensics.db` works before out/ exists.
+        parent = Path(str(sa_url.database)).expanduser().parent
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the directory `{parent}` for the SQLite store: {exc}",
+                             hint="choose a writable path for --db, or create the directory first.") from exc
     factory = _ENGINE_FACTORIES.get(backend, _generic_engine)
     try:
         engine = factory(resolved)

@@ -354,3 +354,12 @@ def test_bad_since_is_input_error(tmp_path):
 
     with pytest.raises(InputError, match="`last tuesday` is not a date or time"):
         st.read_runs(f"sqlite:///{tmp_path / 's.db'}", since="last tuesday")
+
+
+def test_a_sqlite_store_in_a_directory_that_does_not_exist_yet(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/out/nightly/forensics.db"
+    store = st.open_store(url)
+    try:
+        assert (tmp_path / "out" / "nightly" / "forensics.db").exists()
+    finally:
+        store.engine.dispose()
