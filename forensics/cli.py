@@ -197,8 +197,10 @@ def _refuse_policy_without_redaction(no_redact: bool, redact_policy: Path | None
 
 
 def _redaction_line(redacted: bool, banner: str) -> str:
-    """The summary's last word on redaction: ``redacted`` or ``NOT redacted``, then the banner."""
-    return f"outputs: {'redacted' if redacted else 'NOT redacted'} ({banner})"
+    """The summary's last word on redaction: ``redacted`` with the banner, or ``NOT redacted``."""
+    if redacted:
+        return f"outputs: redacted ({banner})"
+    return "outputs: NOT redacted (--no-redact: personal data and secrets written in clear)"
 
 
 _SIZE_UNITS: Final = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,

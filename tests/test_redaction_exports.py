@@ -220,8 +220,8 @@ def test_cli_parquet_and_report_are_redacted_by_default(tmp_path: Path) -> None:
 
 def test_cli_no_redact_writes_in_clear_and_says_not_redacted(tmp_path: Path) -> None:
     tables, summary, rep_out, page = _classify_and_report(tmp_path, "--no-redact")
-    assert f"outputs: NOT redacted ({NOT_REDACTED})" in summary
-    assert "outputs: NOT redacted" in rep_out
+    for said in (summary, rep_out):
+        assert "outputs: NOT redacted (--no-redact: personal data and secrets written in clear)" in said
     for name, table in tables.items():
         assert table.schema.metadata[METADATA_KEY].decode() == NOT_REDACTED, name
     spans = str(tables["spans"].to_pylist())
@@ -231,8 +231,24 @@ def test_cli_no_redact_writes_in_clear_and_says_not_redacted(tmp_path: Path) -> 
     assert NOT_REDACTED in page
 
 
+def test_load_out_is_redacted_unless_opted_out(tmp_path: Path) -> None:
+    log = _log_file(tmp_path / "night.log.jsonl")
+    for flags, banner in (((), redaction_banner(True)), (("--no-redact",), NOT_REDACTED)):
+        target = tmp_path / f"spans{len(flags)}.parquet"
+        proc = _cli("load", str(log), "--out", str(target), *flags, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        table = pq.read_table(target)
+        assert table.schema.metadata[METADATA_KEY].decode() == banner
+        text = str(table.to_pylist())
+        if flags:
+            assert all(value in text for value in RAW)
+        else:
+            _assert_clean(text, "load --out")
+            assert all(ph in text for ph in PLACEHOLDERS.values())
+
+
 def test_no_redact_help_warns_and_contradiction_is_exit_2(tmp_path: Path) -> None:
-    for command in ("classify", "report"):
+    for command in ("classify", "report", "load"):
         help_text = " ".join(_cli(command, "--help", cwd=tmp_path).stdout.split())
         assert "personal data and secrets from the logs" in help_text and "in clear" in help_text
         assert "--redact-policy" in help_text
