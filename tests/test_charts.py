@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import struct
 import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
@@ -291,3 +292,18 @@ def test_many_handoffs_keep_only_the_dropped_ones_as_connectors() -> None:
     assert [(r["from_lane"], r["to_lane"], r["picked"]) for r in rules] == [("boss", "ghost", False)]
     assert "150 of 151 handoff connectors not drawn" in " ".join(spec["title"]["subtitle"])
     assert layers(spec)["spans"]["encoding"]["y"]["scale"]["domain"] == ["boss", "worker", "ghost"]
+
+
+def test_fleet_charts_give_each_class_one_colour_and_ok_a_quiet_grey() -> None:
+    from forensics.charts.fleet import CLASS_COLORS, class_trend_chart
+
+    runs = pl.DataFrame({
+        "run_id": ["a", "b"],
+        "start_time": [datetime(2026, 11, 20, 1, tzinfo=UTC), datetime(2026, 11, 20, 2, tzinfo=UTC)],
+        "primary_class": [None, "silent_failure"],
+    })
+    scale = class_trend_chart(runs).to_dict()["encoding"]["color"]["scale"]
+    colours = dict(zip(scale["domain"], scale["range"], strict=True))
+    assert colours["ok"] == CLASS_COLORS["ok"] == "#c7c7c7"
+    assert colours["silent_failure"] == "#e45756"
+    assert len(set(scale["range"])) == len(scale["range"])

@@ -15,6 +15,24 @@ from forensics.charts._frames import as_frame, inline
 
 OK_CLASS = "ok"
 
+#: One colour per class in every fleet chart, so a class looks the same across charts and nights;
+#: clean runs are a quiet grey (a red "ok" reads as failure in a review).
+CLASS_COLORS: dict[str, str] = {
+    "context_collapse": "#4c78a8",
+    "ownership_gap": "#b279a2",
+    "missing_fallback": "#f58518",
+    "silent_failure": "#e45756",
+    "runaway_cost": "#9d755d",
+    "unguarded_action": "#7b1f1f",
+    OK_CLASS: "#c7c7c7",
+}
+
+
+def class_color(title: str, *, with_ok: bool) -> alt.Color:
+    domain = [c for c in CLASS_COLORS if with_ok or c != OK_CLASS]
+    return alt.Color("failure_class:N", title=title,
+                     scale=alt.Scale(domain=domain, range=[CLASS_COLORS[c] for c in domain]))
+
 
 def class_trend_chart(runs: Any, *, every: str = "1d", width: int = 700) -> alt.Chart:
     """Runs per failure class over time (stacked, by ``every``: ``1d``, ``1h``, ...); clean runs as ``ok``."""
@@ -35,7 +53,7 @@ def class_trend_chart(runs: Any, *, every: str = "1d", width: int = 700) -> alt.
         .encode(
             x=alt.X("period:T", scale=alt.Scale(type="utc"), title=f"run start (UTC, per {every})"),
             y=alt.Y("runs:Q", stack="zero", title="runs"),
-            color=alt.Color("failure_class:N", title="primary class"),
+            color=class_color("primary class", with_ok=True),
             tooltip=[alt.Tooltip("utcyearmonthdatehoursminutes(period):T", title="period (UTC)"),
                      "failure_class:N", "runs:Q"],  # fmt: skip
         )
@@ -108,7 +126,7 @@ def top_detectors_chart(findings: Any, *, top: int = 15) -> alt.Chart:
         .encode(
             x=alt.X("runs:Q", title="runs"),
             y=alt.Y("detector:N", sort="-x", title=None),
-            color=alt.Color("failure_class:N", title="failure class"),
+            color=class_color("failure class", with_ok=False),
             tooltip=["detector:N", "failure_class:N", "runs:Q", "findings:Q"],
         )
         .properties(title=f"Top {min(top, counts.height)} detectors", usermeta={"forensics": {"chart": "top_detectors"}})
