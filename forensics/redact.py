@@ -60,7 +60,8 @@ if TYPE_CHECKING:
     from forensics.load import LoadResult
 
 #: Span-table columns that hold free text from the log; the defaults of :func:`redact_table`.
-DEFAULT_COLUMNS: Final = ("input", "output", "error_message", "attributes", "name")
+# Every span column that can hold log text; findings quote error_type, tool and agent too.
+DEFAULT_COLUMNS: Final = ("input", "output", "error_message", "error_type", "attributes", "name", "tool", "agent")
 
 #: Quarantine columns that can hold log content (the raw record and the detail quoting it).
 QUARANTINE_COLUMNS: Final = ("raw", "detail")

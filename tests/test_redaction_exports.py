@@ -294,8 +294,6 @@ def test_explanations_in_clear_only_with_the_opt_out(tmp_path: Path) -> None:
     assert sorted(stored) == sorted(written)
 
 
-@pytest.mark.xfail(strict=True, reason="forensics.redact.DEFAULT_COLUMNS lacks `error_type` (and `tool`, "
-                   "`agent`), which findings quote; add them there")
 def test_error_type_column_is_redacted_in_spans_parquet(tmp_path: Path) -> None:
     _, _, spans = _classify(tmp_path, redact=True)
     _assert_clean(str(spans.column("error_type").to_pylist()), "spans.parquet error_type")
