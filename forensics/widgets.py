@@ -127,9 +127,12 @@ def _table(header: Sequence[str], body: Sequence[Sequence[Any]]) -> str:
 class RunExplorer:
     """The explorer's state and callbacks; ``run_explorer`` returns its ``widget``."""
 
-    def __init__(self, spans: Any, runs: Any, findings: Any, *, export_dir: str | Path = "exports") -> None:
+    def __init__(self, spans: Any, runs: Any, findings: Any, *, export_dir: str | Path = "exports",
+                 redact_exports: bool = True) -> None:
         import ipywidgets as w
 
+        #: Exports travel (review documents): they are redacted unless the caller opts out.
+        self.redact_exports = redact_exports
         self.spans = as_frame(spans, "spans", ("run_id", "span_id", "start_time"))
         self.runs = as_frame(runs, "runs", RUN_NEEDS)
         self.findings = as_frame(findings, "findings", FINDING_NEEDS)
@@ -285,19 +288,35 @@ class RunExplorer:
         safe = re.sub(r"[^A-Za-z0-9._-]+", "_", self.run_id)[:80]
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            path = save_chart(self.chart, folder / f"timeline-{safe}.{self.export_format.value}")
+            path = save_chart(self._export_chart(), folder / f"timeline-{safe}.{self.export_format.value}",
+                              redacted=self.redact_exports)
         except (ForensicsError, OSError) as exc:
             # Shown in the widget, not swallowed: the button has no other channel to the user.
             self.export_status.value = f"<span style='color:#d62728'>export failed: {_escape(exc)}</span>"
             return None
-        self.export_status.value = f"wrote <code>{_escape(path)}</code>"
+        self.export_status.value = f"wrote <code>{_escape(path)}</code>" + ("" if self.redact_exports else " (NOT redacted)")
         return path
 
+    def _export_chart(self) -> Any:
+        """The chart as exported: the on-screen one, or the same run drawn from redacted text."""
+        if not self.redact_exports or self.run_id is None:
+            return self.chart
+        from forensics.charts import timeline_chart
+        from forensics.redact import redact_frame
 
-def run_explorer(spans: Any, runs: Any, findings: Any, *, export_dir: str | Path = "exports") -> Any:
+        spans = redact_frame(self.spans.filter(pl.col("run_id") == self.run_id))
+        found = self.findings.filter(pl.col("run_id") == self.run_id)
+        if found.height:
+            found = redact_frame(found, columns=("explanation",))
+        return timeline_chart(spans, self.run_id, found)
+
+
+def run_explorer(spans: Any, runs: Any, findings: Any, *, export_dir: str | Path = "exports",
+                 redact_exports: bool = True) -> Any:
     """An ipywidgets explorer: filters (class, detector, agent, tool, time range, free text), a run
     list, and for the picked run its timeline, findings and span table, with a chart export button.
-    The returned widget carries the ``RunExplorer`` as ``.explorer`` for programmatic use."""
-    explorer = RunExplorer(spans, runs, findings, export_dir=export_dir)
+    The returned widget carries the ``RunExplorer`` as ``.explorer`` for programmatic use.
+    Exported charts are redacted (forensics.redact) and say so; ``redact_exports=False`` opts out."""
+    explorer = RunExplorer(spans, runs, findings, export_dir=export_dir, redact_exports=redact_exports)
     explorer.widget.explorer = explorer
     return explorer.widget

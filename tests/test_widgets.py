@@ -156,3 +156,27 @@ def test_a_run_the_timeline_cannot_draw_says_why_in_the_widget() -> None:
     assert "none has a start time" in output["data"]["text/plain"]
     assert explorer.export_button.disabled
     assert "&lt;b&gt;no clock&lt;/b&gt;" in explorer.spans_html.value
+
+
+def test_exported_charts_are_redacted_unless_the_caller_opts_out(tmp_path: Path) -> None:
+    secret = "dana.whitfield@example.com"
+    spans = spans_table([
+        span("r5", "a", 0, 4, kind="agent", agent="mailer"),
+        span("r5", "b", 1, 2, kind="tool", agent="mailer", tool="email.send", parent_id="a",
+             status="error", error_message=f"bounce from {secret}"),
+    ])
+    runs = runs_table([run("r5", 0, 4, ["mailer"], [])])
+    for redact, folder in ((True, "red"), (False, "clear")):
+        explorer = run_explorer(spans, runs, findings_table([]), export_dir=tmp_path / folder,
+                                redact_exports=redact).explorer
+        explorer.run_list.value = "r5"
+        explorer.export_format.value = "html"  # the HTML export carries the data (tooltips)
+        explorer.export_button.click()
+        text = (tmp_path / folder / "timeline-r5.html").read_text()
+        if redact:
+            assert secret not in text
+            assert "\\u003cemail:" in text  # the placeholder, script-safe escaped
+            assert "Redacted:" in text
+        else:
+            assert secret in text
+            assert "NOT REDACTED" in text and "NOT redacted" in explorer.export_status.value
