@@ -401,12 +401,14 @@ def _register_evaluate() -> None:
     @app.command()
     def evaluate(
         results: Annotated[list[str], typer.Argument(help="A results directory (runs.parquet + findings.parquet from `classify --out`), or log files/directories to load and classify.")],
-        labels: Annotated[Path, typer.Option("--labels", help="Labels file (JSON lines, LABEL_SCHEMA), e.g. sample_logs/labels.jsonl.")],
+        labels: Annotated[Path | None, typer.Option("--labels", help="Labels file (JSON lines, LABEL_SCHEMA), e.g. sample_logs/labels.jsonl.")] = None,
         policy: Annotated[Path | None, typer.Option("--policy", help="Policy TOML file (when classifying logs).")] = None,
         format: Annotated[str | None, typer.Option("--format", "-f", help="Loader name (when loading logs); default: sniff.")] = None,
+        blame: Annotated[bool, typer.Option("--blame", help="Instead of a labels file, compare each run's decisive span with the human-labeled mistake agent and step the logs carry (the Who&When benchmark, loaded by ag2-history).")] = False,
     ) -> None:
-        """Compare classifier results with a labels file: precision, recall, F1 per class."""
-        _exit(_run_evaluate(results, labels, policy, format))
+        """Compare classifier results with a labels file: precision, recall, F1 per class, confusion,
+        decisive-span accuracy, misses and false alarms (or, with --blame, agent/step blame)."""
+        _exit(_run_evaluate(results, labels, policy, format, blame))
 
 
 def _results_dir(results: list[str]) -> Path | None:
@@ -417,15 +419,33 @@ def _results_dir(results: list[str]) -> Path | None:
     return None
 
 
-def _run_evaluate(results: list[str], labels: Path, policy: Path | None, format: str | None) -> int:
+def _run_evaluate(results: list[str], labels: Path | None, policy: Path | None, format: str | None,
+                  blame: bool = False) -> int:
     import pyarrow.parquet as pq
 
     from forensics.classify import Classification
     from forensics.classify import classify as classify_spans
     from forensics.evaluate import evaluate as evaluate_results
+    from forensics.evaluate import evaluate_blame
     from forensics.load import load as load_logs
 
+    if (labels is None) == (not blame):
+        raise InputError("give either --labels FILE or --blame",
+                         hint="--labels compares with a labels file (sample_logs/labels.jsonl); --blame uses the "
+                              "mistake agent/step that Who&When logs carry")
     stored = _results_dir(results)
+    if blame:
+        if stored is not None:
+            raise InputError("--blame needs the logs, not a results directory",
+                             hint="pass the log files, e.g. ../shared/datasets/who_and_when_dev/")
+        loaded = load_logs(results, format=format)
+        for f in loaded.report.problems:
+            err.print(f"Error: {f.path}: {f.problem}", markup=False)
+        verdict = evaluate_blame(classify_spans(loaded.spans, policy=policy), loaded.spans)
+        out.print(verdict.format_text(), markup=False)
+        return EXIT_BAD_INPUT if loaded.report.problems else EXIT_OK
+    if labels is None:  # unreachable after the check above; narrows the type without an assert
+        raise InputError("--labels is required without --blame")
     problems = 0
     if stored is not None:
         runs = pq.read_table(stored / "runs.parquet")

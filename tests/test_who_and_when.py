@@ -79,3 +79,23 @@ def test_blame_report(blame: BlameEvaluation, classified: Classification) -> Non
     assert blame.flagged == flagged
     assert blame.both_correct <= min(blame.agent_correct, blame.step_correct)
     print("\nWho&When dev set (126 runs):\n" + blame.format_text())
+
+
+def test_cli_blame_report_on_real_who_and_when_files(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    from realdata import WHO_AND_WHEN
+
+    if not WHO_AND_WHEN.exists():
+        pytest.skip(f"{WHO_AND_WHEN} is not available (../shared is missing beside the repo)")
+    for name in ("1.json", "10.json", "108.json"):
+        shutil.copy(WHO_AND_WHEN / name, tmp_path / name)
+    proc = subprocess.run([sys.executable, "-m", "forensics.cli", "evaluate", str(tmp_path), "--blame"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "runs with a human-labeled mistake: 3" in proc.stdout
+    neither = subprocess.run([sys.executable, "-m", "forensics.cli", "evaluate", str(tmp_path)],
+                             capture_output=True, text=True)
+    assert neither.returncode == 2 and "--labels FILE or --blame" in neither.stderr
