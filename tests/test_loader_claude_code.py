@@ -7,18 +7,16 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from realdata import shared_file
 
 import forensics
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-REAL = SHARED / "formats" / "jsonl_app_logs" / "claude-code-log_representative_messages.jsonl"
+REAL = "jsonl_app_logs/claude-code-log_representative_messages.jsonl"
 DATA = Path(__file__).resolve().parent / "data" / "claude_code"
 
 
 def _real() -> Path:
-    if not REAL.exists():
-        pytest.skip(f"real sample {REAL} is not available (../shared is missing beside the repo)")
-    return REAL
+    return shared_file(REAL)
 
 
 def _rows(result: forensics.LoadResult) -> dict[str, dict]:

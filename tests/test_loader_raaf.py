@@ -9,20 +9,18 @@ from pathlib import Path
 
 import orjson
 import pytest
+from realdata import shared_file
 
 import forensics
 from forensics.loaders.base import Source, SpanSink
 from forensics.loaders.event_pairs import EventPairsLoader
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-REAL = SHARED / "formats" / "jsonl_app_logs" / "raaf_traces.jsonl"
+REAL = "jsonl_app_logs/raaf_traces.jsonl"
 DATA = Path(__file__).resolve().parent / "data" / "raaf"
 
 
 def _real() -> Path:
-    if not REAL.exists():
-        pytest.skip(f"real sample {REAL} is not available (../shared is missing beside the repo)")
-    return REAL
+    return shared_file(REAL)
 
 
 def _rows(result: forensics.LoadResult) -> dict[str, dict]:
