@@ -22,7 +22,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from .errors import InputError, InternalError, UnknownFormatError
+from .errors import ForensicsError, InputError, InternalError, UnknownFormatError
 from .loaders import registry
 from .loaders.base import DEFAULT_LIMITS, FileAccount, Limits, Source, SpanSink, display_path, read_sample
 from .loaders.sql import display_url, is_url
@@ -250,6 +250,9 @@ class _Part:
     quarantined: int
     merged: int
     reasons: dict[str, int]
+    #: Where a worker process left its tables (Arrow IPC files ``<stem>.spans.arrow`` and
+    #: ``<stem>.quarantine.arrow``); None when the tables are in this process.
+    ipc_stem: str | None = None
 
 
 def read_range(path: str, format: str, options: dict[str, Any] | None, limits: Limits, shown: str,
@@ -326,26 +329,63 @@ def _parallel_ranges(path: str, splittable: bool, limits: Limits) -> list[tuple[
 
 def _read_in_processes(path: str, format: str, options: dict[str, Any] | None, limits: Limits, shown: str,
                        ranges: list[tuple[int, int, int]]) -> list[_Part]:
+    import tempfile
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
-    # spawn, not fork: polars and pyarrow keep thread pools that a fork would copy mid-flight.
-    with ProcessPoolExecutor(max_workers=len(ranges), mp_context=get_context("spawn")) as pool:
-        futures = [pool.submit(_read_range_safely, path, format, options, limits, shown, r) for r in ranges]
-        results = [f.result() for f in futures]
-    for result in results:
-        if isinstance(result, str):
-            raise InternalError(result, where=shown, hint="this is a bug in the loader; FORENSICS_WORKERS=1 reads in one process")
-    return [r for r in results if isinstance(r, _Part)]
+    # Each worker writes its tables as an Arrow IPC file and returns only the counts; the parent
+    # memory-maps the files (zero copy, file-backed pages) instead of unpickling a second copy of
+    # every span. The files are unlinked once mapped: the mapping outlives the name.
+    with tempfile.TemporaryDirectory(prefix="forensics-parts-") as scratch:
+        # spawn, not fork: polars and pyarrow keep thread pools that a fork would copy mid-flight.
+        with ProcessPoolExecutor(max_workers=len(ranges), mp_context=get_context("spawn")) as pool:
+            futures = [pool.submit(_read_range_to_ipc, path, format, options, limits, shown, r,
+                                   os.path.join(scratch, f"part-{i:04d}")) for i, r in enumerate(ranges)]
+            results = [f.result() for f in futures]
+        for result in results:
+            if isinstance(result, _WorkerError):
+                raise result.rebuild(shown)
+        return [_mapped(r) for r in results if isinstance(r, _Part)]
 
 
-def _read_range_safely(path: str, format: str, options: dict[str, Any] | None, limits: Limits, shown: str,
-                       byte_range: tuple[int, int, int]) -> _Part | str:
-    # Our error types carry keyword state that does not pickle back; send the message instead.
+@dataclass
+class _WorkerError:
+    """An exception raised in a worker, sent back as plain fields (our errors carry keyword state
+    that does not pickle) and raised again in the parent as the same kind of error."""
+
+    input_error: bool
+    message: str
+    hint: str | None
+
+    def rebuild(self, shown: str) -> ForensicsError:
+        if self.input_error:
+            return InputError(self.message, where=shown, hint=self.hint)
+        return InternalError(self.message, where=shown,
+                             hint=self.hint or "this is a bug in the loader; FORENSICS_WORKERS=1 reads in one process")
+
+
+def _read_range_to_ipc(path: str, format: str, options: dict[str, Any] | None, limits: Limits, shown: str,
+                       byte_range: tuple[int, int, int], stem: str) -> _Part | _WorkerError:
     try:
-        return read_range(path, format, options, limits, shown, byte_range)
+        part = read_range(path, format, options, limits, shown, byte_range)
+        for suffix, table in ((".spans.arrow", part.table), (".quarantine.arrow", part.quarantine)):
+            with pa.OSFile(stem + suffix, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+                writer.write_table(table)
+        return _Part(pa.table({}), pa.table({}), part.rows, part.quarantined, part.merged, part.reasons, stem)
+    except InputError as exc:
+        return _WorkerError(True, exc.message, exc.hint)
     except Exception as exc:
-        return f"{type(exc).__name__}: {exc}"
+        return _WorkerError(False, f"{type(exc).__name__}: {exc}", getattr(exc, "hint", None))
+
+
+def _mapped(part: _Part) -> _Part:
+    assert part.ipc_stem is not None
+    tables = []
+    for suffix in (".spans.arrow", ".quarantine.arrow"):
+        file = part.ipc_stem + suffix
+        tables.append(pa.ipc.open_file(pa.memory_map(file, "r")).read_all())
+        os.unlink(file)
+    return _Part(tables[0], tables[1], part.rows, part.quarantined, part.merged, part.reasons)
 
 
 def _detail_of(exc: UnknownFormatError) -> str:

@@ -206,3 +206,33 @@ def test_a_gzip_stream_corrupted_midway_keeps_what_came_before(tmp_path: Path) -
     assert result.report.files[0].reasons.get("unreadable-file") == 1
     assert 1_000 < result.report.rows < 20_000  # the lines before the damage were read
     assert result.report.balanced
+
+
+def test_a_bad_option_in_a_worker_process_is_an_input_error_not_a_loader_bug(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    load_module = importlib.import_module("forensics.load")
+    records = [_sdk(f"{i:016x}", None, trace=f"{i:032x}") for i in range(50)]
+    path = _write_jsonl(tmp_path / "big.jsonl", records)
+    monkeypatch.setenv("FORENSICS_WORKERS", "2")
+    monkeypatch.setattr(load_module, "PARALLEL_MIN_BYTES", 1)
+    with pytest.raises(forensics.InputError) as caught:
+        forensics.load(path, format="jsonl", options={"field_map": {"no_such_column": "x"}})
+    assert not isinstance(caught.value, forensics.InternalError)
+    assert "field_map names an unknown column `no_such_column`" in caught.value.message
+    assert caught.value.where is not None and caught.value.where.endswith("big.jsonl")
+
+
+def test_worker_tables_arrive_memory_mapped_and_leave_no_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    load_module = importlib.import_module("forensics.load")
+    records = [_sdk(f"{i:016x}", None, trace=f"{i:032x}") for i in range(60)]
+    path = _write_jsonl(tmp_path / "big.jsonl", records)
+    monkeypatch.setattr(load_module, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "scratch"))
+    (tmp_path / "scratch").mkdir()
+    import tempfile
+    monkeypatch.setattr(tempfile, "tempdir", None)  # re-read TMPDIR
+    ranges = load_module._parallel_ranges(str(path), True, forensics.Limits())
+    parts = load_module._read_in_processes(str(path), "otel-sdk-json", None, forensics.Limits(), "big.jsonl", ranges)
+    assert [p.rows for p in parts] and sum(p.rows for p in parts) == 60
+    assert all(p.ipc_stem is None and p.table.num_rows == p.rows for p in parts)
+    assert list((tmp_path / "scratch").iterdir()) == []  # the IPC files were unlinked once mapped
