@@ -1006,6 +1006,36 @@ def _store_of(store: Store | str | None) -> tuple[Store, bool]:
     return open_store(store), True
 
 
+def _read(store: Store | str | None, query: sa.Select[Any], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """Run one read query on ``store`` (a Store, a URL, or None for the default), closing what it opened."""
+    st, owned = _store_of(store)
+    try:
+        with st.engine.connect() as conn:
+            return _frame(conn, query, schema)
+    finally:
+        if owned:
+            st.close()
+
+
+def _window(query: sa.Select[Any], column: sa.ColumnElement[Any], since: datetime | str | None,
+            until: datetime | str | None) -> sa.Select[Any]:
+    """``since <= column < until``, each bound only when given (dates or ISO times)."""
+    lo, hi = _since(since), _since(until)
+    if lo is not None:
+        query = query.where(column >= lo)
+    if hi is not None:
+        query = query.where(column < hi)
+    return query
+
+
+def _equal(query: sa.Select[Any], pairs: Iterable[tuple[sa.ColumnElement[Any], Any]]) -> sa.Select[Any]:
+    """``column == value`` for every pair whose value is given (None means no filter)."""
+    for column, value in pairs:
+        if value is not None:
+            query = query.where(column == value)
+    return query
+
+
 def read_runs(
     store: Store | str | None = None,
     since: datetime | str | None = None,
@@ -1019,27 +1049,9 @@ def read_runs(
 
     ``since``/``until`` bound the run's ``start_time`` (``until`` exclusive); dates or ISO times.
     """
-    st, owned = _store_of(store)
-    try:
-        cols = [runs.c[n] for n in _RUN_PL]
-        q = sa.select(*cols)
-        lo, hi = _since(since), _since(until)
-        if lo is not None:
-            q = q.where(runs.c.start_time >= lo)
-        if hi is not None:
-            q = q.where(runs.c.start_time < hi)
-        if run_id is not None:
-            q = q.where(runs.c.run_id == run_id)
-        if batch_id is not None:
-            q = q.where(runs.c.batch_id == batch_id)
-        if policy_version is not None:
-            q = q.where(runs.c.policy_version == policy_version)
-        q = q.order_by(runs.c.start_time, runs.c.run_id, runs.c.batch_id)
-        with st.engine.connect() as conn:
-            return _frame(conn, q, _RUN_PL)
-    finally:
-        if owned:
-            st.close()
+    q = _window(sa.select(*[runs.c[n] for n in _RUN_PL]), runs.c.start_time, since, until)
+    q = _equal(q, [(runs.c.run_id, run_id), (runs.c.batch_id, batch_id), (runs.c.policy_version, policy_version)])
+    return _read(store, q.order_by(runs.c.start_time, runs.c.run_id, runs.c.batch_id), _RUN_PL)
 
 
 def read_findings(
@@ -1056,29 +1068,13 @@ def read_findings(
     ``since``/``until`` bound the start time of the finding's run, so a night's findings come with
     the same filter as its runs.
     """
-    st, owned = _store_of(store)
-    try:
-        cols = [findings.c[n] for n in _FINDING_PL]
-        q = sa.select(*cols)
-        lo, hi = _since(since), _since(until)
-        if lo is not None or hi is not None:
-            q = q.join(runs, sa.and_(runs.c.batch_id == findings.c.batch_id, runs.c.run_id == findings.c.run_id))
-            if lo is not None:
-                q = q.where(runs.c.start_time >= lo)
-            if hi is not None:
-                q = q.where(runs.c.start_time < hi)
-        if run_id is not None:
-            q = q.where(findings.c.run_id == run_id)
-        if batch_id is not None:
-            q = q.where(findings.c.batch_id == batch_id)
-        if policy_version is not None:
-            q = q.where(findings.c.policy_version == policy_version)
-        q = q.order_by(findings.c.id)
-        with st.engine.connect() as conn:
-            return _frame(conn, q, _FINDING_PL)
-    finally:
-        if owned:
-            st.close()
+    q = sa.select(*[findings.c[n] for n in _FINDING_PL])
+    if since is not None or until is not None:
+        q = q.join(runs, sa.and_(runs.c.batch_id == findings.c.batch_id, runs.c.run_id == findings.c.run_id))
+        q = _window(q, runs.c.start_time, since, until)
+    q = _equal(q, [(findings.c.run_id, run_id), (findings.c.batch_id, batch_id),
+                   (findings.c.policy_version, policy_version)])
+    return _read(store, q.order_by(findings.c.id), _FINDING_PL)
 
 
 def read_batches(
@@ -1089,22 +1085,9 @@ def read_batches(
     status: str | None = None,
 ) -> pl.DataFrame:
     """Batch records, oldest first; ``inputs``, ``counts`` and ``problems`` as JSON text."""
-    st, owned = _store_of(store)
-    try:
-        q = sa.select(*[batches.c[n] for n in _BATCH_PL])
-        lo, hi = _since(since), _since(until)
-        if lo is not None:
-            q = q.where(batches.c.started_at >= lo)
-        if hi is not None:
-            q = q.where(batches.c.started_at < hi)
-        if status is not None:
-            q = q.where(batches.c.status == status)
-        q = q.order_by(batches.c.id)
-        with st.engine.connect() as conn:
-            return _frame(conn, q, _BATCH_PL)
-    finally:
-        if owned:
-            st.close()
+    q = _window(sa.select(*[batches.c[n] for n in _BATCH_PL]), batches.c.started_at, since, until)
+    q = _equal(q, [(batches.c.status, status)])
+    return _read(store, q.order_by(batches.c.id), _BATCH_PL)
 
 
 def get_batch(store: Store, batch_id: int) -> dict[str, Any]:
