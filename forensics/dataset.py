@@ -279,11 +279,7 @@ def _open_for_append(root: Path, n_buckets: int | None, redact: bool | None,
                      redaction_banner: Any) -> DatasetInfo:
     """The dataset at ``root``, created when the directory is new or empty."""
     if not (root / METADATA_FILE).exists():
-        if root.exists() and any(root.iterdir()):
-            raise NotADatasetError(
-                "the directory is not empty and is not a forensics dataset", where=str(root),
-                hint="choose a new or empty directory for a dataset (no _forensics.json here).",
-            )
+        check_append(root)
         n = DEFAULT_N_BUCKETS if n_buckets is None else n_buckets
         if n < 1:
             raise DatasetError(f"n_buckets={n}", where=str(root), hint="use a positive number of buckets, e.g. 64.")
@@ -292,23 +288,35 @@ def _open_for_append(root: Path, n_buckets: int | None, redact: bool | None,
         root.mkdir(parents=True, exist_ok=True)
         # Exclusive: two first appends racing agree on one description (the loser validates it).
         _write_json_atomic(info.as_json(), root / METADATA_FILE, exclusive=True)
+    check_append(root, n_buckets=n_buckets, redact=redact)
+    info = dataset_info(root)
+    return info
+
+
+def check_append(root: str | os.PathLike[str], *, n_buckets: int | None = None, redact: bool | None = None) -> None:
+    """Raise the error an append with these settings would raise, without writing anything (a
+    nightly job checks before it loads, not after it stored)."""
+    root = Path(root)
+    if not (root / METADATA_FILE).exists():
+        if root.exists() and (not root.is_dir() or any(root.iterdir())):
+            raise NotADatasetError(
+                "the directory is not empty and is not a forensics dataset", where=str(root),
+                hint="choose a new or empty directory for a dataset (no _forensics.json here).",
+            )
+        return
     info = dataset_info(root)
     if n_buckets is not None and n_buckets != info.n_buckets:
-        raise DatasetError(
-            f"append with n_buckets={n_buckets}, but the dataset has {info.n_buckets} buckets",
-            where=str(root / METADATA_FILE),
-            hint=f"omit n_buckets (or pass {info.n_buckets}); the bucket count is fixed when a dataset is "
-                 "created, since every group's bucket depends on it.",
-        )
+        raise DatasetError(f"append with n_buckets={n_buckets}, but the dataset has {info.n_buckets} buckets",
+                           where=str(root / METADATA_FILE), hint=f"omit n_buckets (or pass {info.n_buckets}).")
     if redact is not None and redact != info.redacted:
         said = "redacted" if info.redacted else "NOT redacted (written in clear)"
+        flag = "drop --no-redact" if info.redacted else "pass --no-redact"
         raise DatasetError(
-            f"the dataset is {said}; this append asks for redact={redact}",
+            f"the dataset is {said}; this run would write it {'redacted' if redact else 'in clear'}",
             where=str(root / METADATA_FILE),
-            hint="a dataset is either redacted or in clear, never a mix: omit redact to follow the dataset, "
-                 "or append into another directory.",
+            hint=f"a dataset is either redacted or in clear, never a mix: {flag} (library: redact=None follows "
+                 "the dataset), or write into another directory.",
         )
-    return info
 
 
 def _commits(root: Path) -> list[dict[str, Any]]:
