@@ -290,8 +290,16 @@ def classify_paths(
     workers: int | None = None,
     redact: bool = True,
     redaction_policy: Any = None,
+    engine: str = "local",
+    dataset: str | os.PathLike[str] | None = None,
 ) -> BatchSummary:
     """Load, classify and store ``paths`` as one batch; write Parquet under ``out``.
+
+    ``engine``: what classifies the night, a name in :data:`ENGINES` (``local``: bucket by bucket
+    in this process; ``spark``: through a temporary dataset on Spark, see forensics.spark); the
+    store and write steps after it are the same. ``dataset``: also append the night's spans,
+    quarantine, runs and findings to this partitioned dataset (forensics.dataset), redacted
+    under the same rule as the Parquet files.
 
     ``redact`` (default on): the Parquet files and the stored findings' explanations have
     secrets and personal data replaced under ``redaction_policy`` (a ``RedactionPolicy``, a TOML
@@ -326,6 +334,11 @@ def classify_paths(
         redaction = Redaction(resolve_redaction_policy(redaction_policy))
     else:
         redaction = Redaction(None)
+    classify_night = engine_named(engine)
+    if dataset is not None:
+        from forensics.dataset import check_append
+
+        check_append(dataset, redact=redaction.redacted)
     problems: list[Problem] = []
     files = _expand(paths, problems)
 
@@ -370,7 +383,8 @@ def classify_paths(
             summary = _run_batch(handle, outcomes, problems, format=format, policy=pol, out=out, tick=tick,
                                  write_batch=write_batch, finish_batch=finish_batch,
                                  bucket_bytes=bucket_bytes or DEFAULT_BUCKET_BYTES,
-                                 workers=workers, redaction=redaction)
+                                 workers=workers, redaction=redaction, engine=classify_night,
+                                 dataset=dataset)
         except BaseException as exc:
             # write_batch marks its own failures; this catches load/classify/Parquet failures.
             fail_batch(handle, exc, problems=problems)
@@ -596,6 +610,8 @@ def _run_batch(
     bucket_bytes: int = DEFAULT_BUCKET_BYTES,
     workers: int | None = 1,
     redaction: Redaction = Redaction(None),
+    engine: Engine | None = None,
+    dataset: str | os.PathLike[str] | None = None,
 ) -> BatchSummary:
     todo = [i for i, o in enumerate(outcomes) if o.status == "pending"]
     if workers is None:
@@ -612,6 +628,7 @@ def _run_batch(
                 handle, outcomes, problems, todo, SpanBuckets(n_buckets, Path(spill)), spans_out,
                 format=format, policy=policy, out=out, tick=tick, write_batch=write_batch,
                 finish_batch=finish_batch, workers=workers, redaction=redaction,
+                engine=engine or classify_local, dataset=dataset, workdir=Path(spill),
             )
         finally:
             if spans_out is not None:
@@ -634,8 +651,10 @@ def _load_classify_store(
     finish_batch: Callable[..., Any],
     workers: int = 1,
     redaction: Redaction = Redaction(None),
+    engine: Engine | None = None,
+    dataset: str | os.PathLike[str] | None = None,
+    workdir: Path | None = None,
 ) -> BatchSummary:
-    from forensics.classify import classify
     from forensics.redact import FINDING_TEXT_COLUMNS, QUARANTINE_COLUMNS
 
     quarantines: list[pa.Table] = []
@@ -673,17 +692,7 @@ def _load_classify_store(
         summary.status = status
         return summary
 
-    runs_parts: list[pa.Table] = []
-    findings_parts: list[pa.Table] = []
-    for k, bucket in enumerate(spans.buckets()):
-        tick("classify", k, spans.n, None)
-        result = classify(bucket, policy=policy)
-        runs_parts.append(result.runs)
-        findings_parts.append(result.findings)
-        del bucket, result
-    tick("classify", spans.n, spans.n, None)
-    runs_t = pa.concat_tables(runs_parts) if runs_parts else RUN_SCHEMA.empty_table()
-    findings_t = pa.concat_tables(findings_parts) if findings_parts else FINDING_SCHEMA.empty_table()
+    runs_t, findings_t = (engine or classify_local)(spans, policy, tick, workdir)
     # Classified on the text as loaded; what is stored and written is redacted (unless opted out).
     findings_t = redaction.redact(findings_t, FINDING_TEXT_COLUMNS)
 
@@ -732,7 +741,89 @@ def _load_classify_store(
             target = out_dir / f"{name}.parquet"
             write_parquet_atomic(build(), target)
             summary.outputs[name] = str(target)
+    if dataset is not None and stored:
+        tick("write", 0, 1, "dataset")
+        appended = _append_dataset(dataset, spans, quarantine, stored_runs.to_arrow(), finds.to_arrow(),
+                                   None if everything else keys, redaction)
+        summary.outputs["dataset"] = f"{dataset} (append {appended})"
     return summary
+
+
+def _append_dataset(root: str | os.PathLike[str], spans: SpanBuckets, quarantine: pa.Table, runs: pa.Table,
+                    findings: pa.Table, keep_files: list[str] | None, redaction: Redaction) -> str:
+    """Append the night to a dataset in one commit: spans bucket by bucket (only stored files'
+    when ``keep_files``), quarantine, runs, findings (already redacted by the batch)."""
+    from forensics.dataset import DatasetWriter, run_dates
+
+    with DatasetWriter(root, redact=redaction.redacted, redaction_policy=redaction.policy) as writer:
+        for bucket in spans.buckets():
+            if keep_files is not None:
+                import pyarrow.compute as pc
+
+                bucket = bucket.filter(pc.is_in(bucket.column("source_file"), pa.array(keep_files)))
+            writer.add(bucket, "spans")
+        writer.add(quarantine, "quarantine")
+        writer.add(runs.cast(RUN_SCHEMA), "runs")
+        writer.add(findings.cast(FINDING_SCHEMA), "findings", dates=run_dates(runs.cast(RUN_SCHEMA)),
+                   already_redacted=True)
+        return writer.commit().append_id
+
+
+# --------------------------------------------------------------------------------------------
+# Engines: what classifies a night's span buckets (the store and write steps are shared)
+# --------------------------------------------------------------------------------------------
+
+#: ``engine(spans, policy, progress, workdir) -> (runs, findings)``.
+Engine = Callable[["SpanBuckets", Any, Progress, Path | None], tuple[pa.Table, pa.Table]]
+
+
+def classify_local(spans: SpanBuckets, policy: Any, tick: Progress, workdir: Path | None) -> tuple[pa.Table, pa.Table]:
+    """Bucket by bucket in this process: peak memory is one bucket."""
+    from forensics.classify import classify
+
+    runs_parts: list[pa.Table] = []
+    findings_parts: list[pa.Table] = []
+    for k, bucket in enumerate(spans.buckets()):
+        tick("classify", k, spans.n, None)
+        result = classify(bucket, policy=policy)
+        runs_parts.append(result.runs)
+        findings_parts.append(result.findings)
+        del bucket, result
+    tick("classify", spans.n, spans.n, None)
+    runs_t = pa.concat_tables(runs_parts) if runs_parts else RUN_SCHEMA.empty_table()
+    findings_t = pa.concat_tables(findings_parts) if findings_parts else FINDING_SCHEMA.empty_table()
+    return runs_t, findings_t
+
+
+def classify_on_spark(spans: SpanBuckets, policy: Any, tick: Progress, workdir: Path | None
+                      ) -> tuple[pa.Table, pa.Table]:
+    """On Spark (master from $FORENSICS_SPARK_MASTER, default local[2]) through a temporary
+    dataset in clear under ``workdir``."""
+    from forensics.spark import active_spark, classify_tables_spark, spark_session
+
+    existing = active_spark()
+    session = spark_session(master=os.environ.get("FORENSICS_SPARK_MASTER", "local[2]"))
+    try:
+        tick("classify", 0, 1, "spark")
+        result = classify_tables_spark(spans.buckets(), policy, workdir=workdir or tempfile.gettempdir(),
+                                       spark=session)
+        tick("classify", 1, 1, None)
+    finally:
+        if existing is None:
+            session.stop()  # started here: a CLI run ends its JVM; a caller's session is left alone
+    return result.runs, result.findings
+
+
+ENGINES: Final[dict[str, Engine]] = {"local": classify_local, "spark": classify_on_spark}
+
+
+def engine_named(name: str) -> Engine:
+    """The engine registered as ``name``, or an :class:`InputError` naming the ones there are."""
+    try:
+        return ENGINES[name]
+    except KeyError:
+        raise InputError(f"no classification engine named `{name}`",
+                         hint=f"engines: {', '.join(f'`{n}`' for n in ENGINES)}.") from None
 
 
 def _one_process_per_file() -> None:

@@ -138,6 +138,11 @@ NoRedactOption = Annotated[
                  "addresses, phone and card numbers, API keys, tokens) in clear. Every output then says "
                  "NOT REDACTED. Default: redacted (docs/REDACTION.md)."),
 ]
+DatasetOption = Annotated[
+    Path | None,
+    typer.Option("--dataset", help="Also append to this partitioned Parquet dataset (created if new; "
+                 "docs/DATASET_AND_SPARK.md), redacted unless --no-redact."),
+]
 RedactPolicyOption = Annotated[
     Path | None,
     typer.Option("--redact-policy", help="TOML file with a [redact] table (what to redact, custom patterns); "
@@ -160,6 +165,8 @@ def classify(
     progress: Annotated[bool | None, typer.Option("--progress/--no-progress", help="Progress bars on stderr (default: when it is a terminal).")] = None,
     no_redact: NoRedactOption = False,
     redact_policy: RedactPolicyOption = None,
+    dataset: DatasetOption = None,
+    engine: Annotated[str, typer.Option("--engine", help="What classifies: `local` (this process, bucket by bucket) or `spark` (PySpark; master from $FORENSICS_SPARK_MASTER, default local[2]). Store and outputs are the same.")] = "local",
 ) -> None:
     """Load, classify and store logs as one batch; write Parquet with --out.
 
@@ -174,7 +181,8 @@ def classify(
     limit = _parse_size(max_file_size) if max_file_size else None
     _refuse_policy_without_redaction(no_redact, redact_policy)
     kwargs = dict(format=format, policy=policy, db=db, out=out_dir, force=force, fail_on=thresholds,
-                  max_file_bytes=limit, workers=workers, redact=not no_redact, redaction_policy=redact_policy)
+                  max_file_bytes=limit, workers=workers, redact=not no_redact, redaction_policy=redact_policy,
+                  engine=engine, dataset=dataset)
     if _progress_enabled(progress):
         with ProgressBars() as bars:
             summary = classify_paths(paths, progress=bars, **kwargs)  # type: ignore[arg-type]
@@ -354,6 +362,7 @@ def load(
     out_file: Annotated[Path | None, typer.Option("--out", help="Write the span table to this .parquet file (redacted unless --no-redact).")] = None,
     no_redact: NoRedactOption = False,
     redact_policy: RedactPolicyOption = None,
+    dataset: DatasetOption = None,
 ) -> None:
     """Load logs and print each file's accounting (records read = rows + quarantined + merged)."""
     from forensics.batch import Redaction, with_banner, write_parquet_atomic
@@ -362,6 +371,10 @@ def load(
 
     _refuse_policy_without_redaction(no_redact, redact_policy)
     redaction = Redaction(None if no_redact else resolve_redaction_policy(redact_policy))
+    if dataset is not None:
+        from forensics.dataset import check_append
+
+        check_append(dataset, redact=redaction.redacted)
 
     result = load_logs(paths, format=format)
     table = Table(title=result.report.summary(), title_justify="left")
@@ -376,6 +389,13 @@ def load(
     if out_file is not None:
         write_parquet_atomic(with_banner(redaction.redact(result.spans), redaction), out_file)
         out.print(f"spans: {out_file}", markup=False)
+    if dataset is not None:
+        from forensics.dataset import append_load
+
+        appended = append_load(result, dataset, redact=redaction.redacted, redaction_policy=redaction.policy)
+        out.print(f"dataset: {dataset} (append {appended.append_id}: {appended.tables.get('spans', 0):,} spans, "
+                  f"{appended.tables.get('quarantine', 0):,} quarantined, {len(appended.files)} files)", markup=False)
+    if out_file is not None or dataset is not None:
         out.print(_redaction_line(redaction.redacted, redaction.banner()), markup=False)
     for f in result.report.problems:
         err.print(f"Error: {f.path}: {f.problem}", markup=False)

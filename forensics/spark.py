@@ -85,6 +85,14 @@ def java_available() -> bool:
     return shutil.which("java") is not None or bool(home and (Path(home) / "bin" / "java").exists())
 
 
+def active_spark() -> SparkSession | None:
+    """The active SparkSession, if any (a caller's session is reused and never stopped by us)."""
+    _require_pyspark()
+    from pyspark.sql import SparkSession
+
+    return SparkSession.getActiveSession()
+
+
 def spark_session(master: str | None = "local[2]", **conf: str) -> SparkSession:
     """A SparkSession with :data:`SPARK_DEFAULTS` (UI off, Arrow on, UTC, nanos as longs) and
     ``conf`` on top (pass Spark keys with ``**{"spark.executor.memory": "4g"}``).
