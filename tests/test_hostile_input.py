@@ -4,13 +4,17 @@ rest of the file still loads, and the accounting adds up."""
 from __future__ import annotations
 
 import gzip
+import json
 from pathlib import Path
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import forensics
 from forensics import Limits
+from forensics.loaders.base import find_duplicate_key, may_have_duplicate_keys
 
 
 def _span(i: int, **extra: object) -> dict[str, object]:
@@ -127,3 +131,103 @@ def test_last_line_cut_inside_a_string_is_truncated_not_invalid(tmp_path: Path) 
     path.write_bytes(_good(1) + b"\n" + cut + b"\n")
     result = _load(path)
     assert _reasons(result) == {2: "truncated"}
+
+
+# -- duplicate keys ------------------------------------------------------------------------------
+
+def test_duplicate_keys_are_quarantined_with_key_path_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "dup.jsonl"
+    dup = _good(2).replace(b'"attributes":{}', b'"attributes":{"tool":"ls","x":{"y":1,"\\u0079":2}}')
+    spaced = b'{"name" : "s3", "name"\t: "s3b", "context": {"trace_id": "' + b"a" * 32 + b'", "span_id": "3"}}'
+    path.write_bytes(b"\n".join([_good(1), dup, spaced, _good(4)]) + b"\n")
+    result = _load(path)
+    assert result.spans.num_rows == 2
+    assert _reasons(result) == {2: "duplicate-key", 3: "duplicate-key"}
+    details = result.quarantine["detail"].to_pylist()
+    assert 'key "y"' in details[0] and "$.attributes.x" in details[0] and "line 2" in details[0]
+    assert 'key "name"' in details[1] and "object at $ " in details[1] and "Hint:" in details[1]
+
+
+def test_no_false_duplicate_from_quote_colon_inside_strings(tmp_path: Path) -> None:
+    # Embedded JSON in a string (tool arguments) is full of \": sequences; a key ending in a backslash too.
+    attrs = {"args": '{"a": 1, "a": 2}', "x\\": 'say "hi": ok', "gen_ai.prompt": '":":'}
+    path = tmp_path / "ok.jsonl"
+    path.write_bytes(orjson.dumps(_span(1, attributes=attrs)) + b"\n" + json.dumps(_span(2, attributes=attrs)).encode() + b"\n")
+    result = _load(path)
+    assert result.spans.num_rows == 2 and result.quarantine.num_rows == 0
+
+
+def test_duplicate_keys_in_an_array_document_quarantine_only_their_element(tmp_path: Path) -> None:
+    path = tmp_path / "dup.json"
+    elements = [json.dumps(_span(1), indent=2), '{"name": "s2", "name": "s2", "context": {}}', json.dumps(_span(3))]
+    path.write_text("[\n" + ",\n".join(elements) + "\n]\n")
+    result = _load(path)
+    assert result.spans.num_rows == 2
+    assert _reasons(result) == {2: "duplicate-key"}
+    assert "$[1]" in result.quarantine["detail"][0].as_py() and "array element 2" in result.quarantine["detail"][0].as_py()
+
+
+def test_duplicate_keys_in_concatenated_objects(tmp_path: Path) -> None:
+    path = tmp_path / "console.json"  # ConsoleSpanExporter: pretty-printed objects one after another
+    bad = json.dumps(_span(2), indent=4).replace('"name": "s2"', '"name": "s2",\n    "name": "evil"')
+    path.write_text(json.dumps(_span(1), indent=4) + "\n" + bad + "\n" + json.dumps(_span(3), indent=4) + "\n")
+    result = _load(path)
+    assert result.spans.num_rows == 2
+    assert list(_reasons(result).values()) == ["duplicate-key"]
+
+
+# A serialiser that can write what json.dumps never does: repeated keys, any character spelled
+# as a \u escape, whitespace around colons and commas.
+_KEY_CHARS = st.sampled_from(["a", "b", '"', ":", "\\", " ", "é"])
+
+
+@st.composite
+def _json_text(draw: st.DrawFn, depth: int = 0) -> str:
+    ws = st.sampled_from(["", " ", "\t", "\n", "  "])
+
+    def string(text: str) -> str:
+        out = []
+        for ch in text:
+            spell = draw(st.integers(0, 3))
+            if spell == 0 or ch in '"\\':
+                out.append(f"\\u{ord(ch):04x}" if spell == 0 or ch == "é" else "\\" + ch)
+            else:
+                out.append(ch)
+        return '"' + "".join(out) + '"'
+
+    kind = draw(st.sampled_from(["object", "object", "array", "string", "number"] if depth < 3 else ["string", "number"]))
+    if kind == "string":
+        return string(draw(st.text(_KEY_CHARS, max_size=4)))
+    if kind == "number":
+        return str(draw(st.integers(-5, 5)))
+    if kind == "array":
+        items = draw(st.lists(_json_text(depth + 1), max_size=3))
+        return "[" + ",".join(draw(ws) + item + draw(ws) for item in items) + "]"
+    pairs = draw(st.lists(st.tuples(st.text(_KEY_CHARS, min_size=0, max_size=2), _json_text(depth + 1)), max_size=4))
+    return "{" + ",".join(f"{draw(ws)}{string(k)}{draw(ws)}:{draw(ws)}{v}" for k, v in pairs) + "}"
+
+
+def _reference_duplicate(text: str) -> bool:
+    found = False
+
+    def hook(pairs: list[tuple[str, object]]) -> dict[str, object]:
+        nonlocal found
+        keys = [k for k, _ in pairs]
+        found = found or len(keys) != len(set(keys))
+        return dict(pairs)
+
+    json.loads(text, object_pairs_hook=hook)
+    return found
+
+
+@settings(max_examples=1000, deadline=None)
+@given(text=_json_text())
+def test_duplicate_key_pre_check_never_misses_one(text: str) -> None:
+    value = orjson.loads(text)
+    has_duplicate = _reference_duplicate(text)
+    for raw in (text, text.encode()):
+        if has_duplicate:
+            assert may_have_duplicate_keys(raw, value), text
+            assert find_duplicate_key(raw) is not None
+        else:
+            assert find_duplicate_key(raw) is None

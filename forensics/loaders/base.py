@@ -11,6 +11,7 @@ import gzip
 import io
 import json
 import os
+import re
 import zlib
 from collections import Counter
 from collections.abc import Iterator
@@ -414,9 +415,13 @@ class Source:
             if not line.strip():
                 continue
             try:
-                yield lineno, orjson.loads(line)
+                value = orjson.loads(line)
             except orjson.JSONDecodeError as exc:
                 self.sink.quarantine(lineno, *_json_error(line, exc, is_last=not _has_more(fh)), line)
+                continue
+            if may_have_duplicate_keys(line, value) and self._quarantine_duplicate(line, lineno, f"line {lineno}"):
+                continue
+            yield lineno, value
 
     def _document_records(self, fh: IO[bytes], flatten_arrays: bool) -> Iterator[tuple[int, Any]]:
         data = fh.read(self.limits.max_document_bytes + 1)
@@ -433,10 +438,46 @@ class Source:
         except orjson.JSONDecodeError as exc:
             yield from self._salvage(data, exc)
             return
+        suspect = may_have_duplicate_keys(data, doc)
         if isinstance(doc, list) and flatten_arrays:
-            yield from enumerate(doc, start=1)
-        else:
+            if suspect:
+                yield from self._array_without_duplicates(data, doc)
+            else:
+                yield from enumerate(doc, start=1)
+        elif not (suspect and self._quarantine_duplicate(data, 1, "the document")):
             yield 1, doc
+
+    def _quarantine_duplicate(self, raw: bytes | str, line: int, where: str) -> bool:
+        """Confirm a suspected duplicate key in ``raw`` (one record) and quarantine it; True if it was."""
+        try:
+            found = find_duplicate_key(raw)
+        except RecursionError:
+            self.sink.quarantine(line, "too-deep",
+                                 f"{where} nests too deep to check it for duplicate keys. "
+                                 "Hint: such nesting is not a real log record", raw[:4096])
+            return True
+        if found is None:
+            return False
+        key, path = found
+        self.sink.quarantine(line, "duplicate-key", _duplicate_detail(key, path, where), raw)
+        return True
+
+    def _array_without_duplicates(self, data: bytes, doc: list[Any]) -> Iterator[tuple[int, Any]]:
+        """A top-level array with a duplicate key somewhere: quarantine the elements that have one."""
+        try:
+            tree = json.loads(data, object_pairs_hook=_Pairs)
+        except (ValueError, RecursionError):
+            tree = None  # cannot check element by element: judge the elements one at a time below
+        for ordinal, value in enumerate(doc, start=1):
+            element = tree[ordinal - 1] if isinstance(tree, list) and len(tree) == len(doc) else None
+            found = _first_duplicate(element) if element is not None else None
+            if found is not None:
+                key, path = found
+                self.sink.quarantine(ordinal, "duplicate-key",
+                                     _duplicate_detail(key, f"$[{ordinal - 1}]" + path[1:], f"array element {ordinal}"),
+                                     value)
+                continue
+            yield ordinal, value
 
     def _salvage(self, data: bytes, exc: orjson.JSONDecodeError) -> Iterator[tuple[int, Any]]:
         """A document that does not parse whole: concatenated objects, or a truncated array."""
@@ -484,7 +525,13 @@ class Source:
                                         "Hint: check the file is JSON, JSON-lines, or concatenated JSON objects"),
                                      tail[:4096])
                 return
-            yield (ordinal if in_array else line), value
+            where = (ordinal if in_array else line)
+            chunk = text[pos:end]
+            if may_have_duplicate_keys(chunk, value) and self._quarantine_duplicate(
+                    chunk, where, f"array element {ordinal}" if in_array else f"the object at line {line}"):
+                pos = end
+                continue
+            yield where, value
             pos = end
 
     # -- Parquet ------------------------------------------------------------------------------
@@ -586,6 +633,116 @@ def _json_error(line: bytes, exc: orjson.JSONDecodeError, is_last: bool) -> tupl
         return ("invalid-json", f"{msg} at column {exc.colno}; NaN and Infinity are not valid JSON numbers. "
                                 "Hint: have the writer emit null or a string")
     return ("invalid-json", f"expected one JSON value per line, {msg} at column {exc.colno}")
+
+
+# -- duplicate keys ---------------------------------------------------------------------------
+#
+# orjson (like most parsers) keeps the last of two equal keys without a word, while other tools
+# keep the first: a record with a duplicate key means different things to different readers (a
+# way to smuggle a value past a reviewer), so it is quarantined. The check must cost next to
+# nothing on clean input, so it compares two counts of `":` and parses again only when they differ:
+#
+# * in the raw text, every key ends with `"`, optional whitespace, `:` (counted with the
+#   whitespace too); any other match is inside a string, where a quote is spelled `\"`;
+# * in orjson's compact re-serialisation of the parsed value, every key ends with `":` and any
+#   other `":` is a quote followed by a colon inside a string.
+#
+# Strings in the parsed value are a subset of those in the raw text, so when no quote or colon
+# is spelled as a `\u` escape, raw >= compact, with equality only if no key was dropped, i.e. no
+# key appeared twice. When the counts differ (a duplicate, whitespace before a colon, a `\u0022`)
+# a strict parse decides and names the key and its path. `"a"` and `"\u0061"` are one key: each
+# is counted once in the raw text and the strict parse compares the decoded keys.
+
+_KEY_END_WS_B = re.compile(rb'"[ \t\r\n]+:')
+_KEY_END_WS_S = re.compile(r'"[ \t\r\n]+:')
+_QUOTE_WS_B = re.compile(rb'"[ \t\r\n]')
+_QUOTE_WS_S = re.compile(r'"[ \t\r\n]')
+_ESCAPED_QUOTE_OR_COLON = ("\\u0022", "\\u003a", "\\u003A")
+_ESCAPED_QUOTE_OR_COLON_B = tuple(e.encode() for e in _ESCAPED_QUOTE_OR_COLON)
+
+
+def _raw_key_ends(raw: bytes | str) -> int | None:
+    """How many `"` (whitespace) `:` the JSON text ``raw`` holds; ``None`` when a quote or a colon
+    is spelled as a ``\\u`` escape (the count would not be comparable)."""
+    if isinstance(raw, bytes | bytearray):
+        if b"\\u00" in raw and any(e in raw for e in _ESCAPED_QUOTE_OR_COLON_B):
+            return None
+        count = raw.count(b'":')
+        if _QUOTE_WS_B.search(raw):  # rare in machine-written JSON: only then a second pass
+            count += len(_KEY_END_WS_B.findall(raw))
+        return count
+    if "\\u00" in raw and any(e in raw for e in _ESCAPED_QUOTE_OR_COLON):
+        return None
+    count = raw.count('":')
+    if _QUOTE_WS_S.search(raw):
+        count += len(_KEY_END_WS_S.findall(raw))
+    return count
+
+
+def may_have_duplicate_keys(raw: bytes | str, value: Any) -> bool:
+    """False when ``raw`` (the JSON text ``value`` was parsed from) certainly has no duplicate key.
+
+    Cheap (one compact re-serialisation and a few byte scans); True only means "check strictly"
+    with :func:`find_duplicate_key`.
+    """
+    if not isinstance(value, dict | list):
+        return False
+    try:
+        compact = orjson.dumps(value)
+    except (TypeError, orjson.JSONEncodeError):
+        return True
+    if isinstance(raw, bytes) and raw.startswith(compact) and not raw[len(compact):].strip():
+        return False  # the text is exactly what the parser kept (orjson-written files): nothing dropped
+    ends = _raw_key_ends(raw)
+    return ends is None or ends != compact.count(b'":')
+
+
+class _Pairs(list[Any]):
+    """A JSON object as the strict parse sees it: its (key, value) pairs in order, repeats kept."""
+
+
+def find_duplicate_key(raw: bytes | str) -> tuple[str, str] | None:
+    """The first duplicate key in the JSON text ``raw`` and the path of its object (``$.a[2].b``).
+
+    Keys compare after unescaping, so ``"a"`` and ``"\\u0061"`` are one key. ``None`` when there is
+    none (or the text is not JSON the standard parser reads). Raises ``RecursionError`` for text
+    nested deeper than the standard parser's recursion limit.
+    """
+    try:
+        tree = json.loads(raw, object_pairs_hook=_Pairs)
+    except ValueError:
+        return None
+    return _first_duplicate(tree)
+
+
+def _first_duplicate(tree: Any) -> tuple[str, str] | None:
+    stack: list[tuple[str, Any]] = [("$", tree)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, _Pairs):
+            seen: set[str] = set()
+            children: list[tuple[str, Any]] = []
+            for key, value in node:
+                if key in seen:
+                    return key, path
+                seen.add(key)
+                if isinstance(value, list):
+                    children.append((f"{path}.{key}" if _PLAIN_KEY.fullmatch(key) else f"{path}[{json.dumps(key)}]", value))
+            stack.extend(reversed(children))
+        elif isinstance(node, list):
+            stack.extend((f"{path}[{i}]", item) for i, item in reversed(list(enumerate(node))) if isinstance(item, list))
+    return None
+
+
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
+
+
+def _duplicate_detail(key: str, path: str, where: str) -> str:
+    shown = key if len(key) <= 80 else key[:80] + "…"
+    return (f"key {json.dumps(shown)} appears more than once in the object at {path} ({where}); parsers disagree on "
+            "which value wins (orjson and Python keep the last, others the first), so the record is ambiguous and "
+            "was not loaded. Hint: fix the writer so every key appears once in an object")
+
 
 
 class Loader:
