@@ -15,6 +15,7 @@ trace's ``final_output`` is the root span's output when the root span records no
 from __future__ import annotations
 
 import re
+import zlib
 from typing import Any
 
 from ..normalize import as_text
@@ -109,7 +110,7 @@ def _exact_big_ids(source: Source) -> dict[float, int | None]:
                         exact[key] = None
                     else:
                         exact[key] = number
-    except (OSError, EOFError, LimitExceeded):
+    except (OSError, EOFError, zlib.error, LimitExceeded):  # zlib.error: a corrupt .gz (found by fuzzing)
         pass  # Source.records() reports an unreadable file; here it only means no exact ids
     return exact
 

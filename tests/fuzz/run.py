@@ -1,0 +1,221 @@
+"""Fuzz every registered loader (or some) for a time budget; report executions, coverage, crashes.
+
+    .venv/bin/python tests/fuzz/run.py                        # every loader, 90 s in all
+    .venv/bin/python tests/fuzz/run.py --seconds 1800 --loaders langsmith,raaf --workdir .fuzz
+
+One libFuzzer process per loader (``harness.py``), ``--jobs`` at a time. The budget is wall
+time for the whole run: each loader gets an equal share, less the few seconds a process needs to
+start (importing polars, pyarrow and the instrumented package). A ``--workdir`` keeps each loader's
+grown corpus between runs, so a longer local run continues where the last one stopped. Crashes,
+oracle breaches, timeouts and out-of-memory inputs land in ``<workdir>/artifacts/<loader>/``; the
+exit status is 1 when there is any. See docs/FUZZING.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, so `fuzz` imports as a package
+
+from fuzz import seeds
+
+HARNESS = Path(__file__).resolve().parent / "harness.py"
+#: Seconds a harness process needs before fuzzing starts (imports, instrumentation), measured on
+#: the 2-core CI machine; subtracted from each loader's share of the budget.
+STARTUP_SECONDS = 3
+#: One input taking longer than this is a finding (hostile input must be bounded in time).
+INPUT_TIMEOUT_SECONDS = 20
+#: libFuzzer's memory ceiling per process.
+RSS_LIMIT_MB = 3072
+#: Keys taken from the seeds into the libFuzzer dictionary, most frequent first.
+MAX_DICT_ENTRIES = 400
+ARTIFACT_PREFIXES = ("crash-", "timeout-", "oom-", "leak-")
+
+
+@dataclass
+class FuzzStats:
+    """What one loader's fuzzing run did."""
+
+    loader: str
+    seconds: float
+    seeds: int
+    executions: int = 0
+    coverage: int = 0  # libFuzzer `cov:`: instrumented edges of the forensics package reached
+    features: int = 0  # libFuzzer `ft:`
+    corpus: int = 0
+    returncode: int = 0
+    artifacts: list[Path] = field(default_factory=list)
+    log: Path | None = None
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.artifacts) or self.returncode != 0
+
+    def failure(self) -> str:
+        """What went wrong, with the reproducer and the traceback (for a test failure message)."""
+        lines = [f"{self.loader}: libFuzzer exit {self.returncode}"]
+        lines += [f"  reproducer: {a}" for a in self.artifacts]
+        if self.log is not None and self.log.exists():
+            text = self.log.read_text(errors="replace")
+            start = text.find("=== Uncaught Python exception")
+            excerpt = text[start:start + 4000] if start >= 0 else text[-3000:]
+            lines += ["  " + line for line in excerpt.splitlines()]
+        return "\n".join(lines)
+
+
+def default_jobs() -> int:
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def seconds_each(total: float, loaders: int, jobs: int) -> int:
+    """libFuzzer ``-max_total_time`` per loader so that the whole run takes about ``total``."""
+    rounds = -(-loaders // jobs)
+    return max(1, int(total / rounds) - STARTUP_SECONDS)
+
+
+def fuzz_loader(loader: str, seconds: int, workdir: Path, plugins: str = "", extra_seeds: Path | None = None) -> FuzzStats:
+    """Fuzz one loader for ``seconds`` in its own process; never raises for what the fuzzer finds.
+    ``extra_seeds``: a directory of more seed inputs (libFuzzer reads it, never writes it)."""
+    seed_dir = workdir / "seeds" / loader
+    corpus = workdir / "corpus" / loader
+    artifacts = workdir / "artifacts" / loader
+    for directory in (corpus, artifacts):
+        directory.mkdir(parents=True, exist_ok=True)
+    for old in seed_dir.glob("*") if seed_dir.exists() else []:
+        old.unlink()
+    count = seeds.write_corpus(loader, seed_dir)
+    dictionary = workdir / "dict" / f"{loader}.dict"
+    write_dictionary(seed_dir, dictionary)
+    log = workdir / "logs" / f"{loader}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    before = set(artifacts.iterdir())
+    cmd = [sys.executable, str(HARNESS), loader, str(corpus), str(seed_dir), *([str(extra_seeds)] if extra_seeds else []),
+           f"-max_total_time={seconds}", f"-timeout={INPUT_TIMEOUT_SECONDS}", f"-rss_limit_mb={RSS_LIMIT_MB}",
+           f"-artifact_prefix={artifacts}/", "-print_final_stats=1"]
+    if dictionary.stat().st_size:  # libFuzzer refuses an empty dictionary (sql's seeds hold no JSON)
+        cmd.append(f"-dict={dictionary}")
+    started = time.perf_counter()
+    with open(log, "wb") as out:
+        # The wall-clock guard is generous: libFuzzer stops itself; this only catches a hung process.
+        try:
+            env = {**os.environ, "FORENSICS_FUZZ_PLUGINS": plugins} if plugins else None
+            proc = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, env=env,
+                                  timeout=seconds + INPUT_TIMEOUT_SECONDS + 120, check=False)
+            returncode = proc.returncode
+        except subprocess.TimeoutExpired:
+            returncode = -9
+    stats = FuzzStats(loader, time.perf_counter() - started, count, returncode=returncode, log=log)
+    stats.artifacts = sorted(p for p in set(artifacts.iterdir()) - before if p.name.startswith(ARTIFACT_PREFIXES))
+    _parse(log.read_text(errors="replace"), stats)
+    return stats
+
+
+def _parse(text: str, stats: FuzzStats) -> None:
+    runs = re.findall(r"stat::number_of_executed_units:\s*(\d+)", text) or re.findall(r"^#(\d+)\s", text, re.M)
+    if runs:
+        stats.executions = int(runs[-1])
+    progress = re.findall(r"cov: (\d+) ft: (\d+) corp: (\d+)", text)
+    if progress:
+        stats.coverage, stats.features, stats.corpus = (int(x) for x in progress[-1])
+
+
+def write_dictionary(seed_dir: Path, path: Path) -> None:
+    """A libFuzzer dictionary of the JSON keys (as ``"key"``) and short string values in the seeds:
+    mutations then splice whole field names instead of discovering them byte by byte."""
+    counts: dict[str, int] = {}
+
+    def walk(value: object) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                counts[f'"{key}"'] = counts.get(f'"{key}"', 0) + 1
+                walk(inner)
+        elif isinstance(value, list):
+            for inner in value:
+                walk(inner)
+        elif isinstance(value, str) and 0 < len(value) <= 24:
+            counts[f'"{value}"'] = counts.get(f'"{value}"', 0) + 1
+
+    for seed in sorted(seed_dir.iterdir()):
+        try:
+            text = seed.read_text()
+        except UnicodeDecodeError:
+            continue  # gzip, Parquet and SQLite seeds carry no JSON keys
+        for line in [text, *text.splitlines()]:
+            try:
+                walk(json.loads(line))
+            except ValueError:
+                continue
+    tokens = sorted(counts, key=lambda k: (-counts[k], k))[:MAX_DICT_ENTRIES]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f'"{_escape(t)}"\n' for t in tokens))
+
+
+def _escape(token: str) -> str:
+    # libFuzzer dictionary syntax: printable ASCII except \ and ", everything else as \xHH.
+    out = []
+    for byte in token.encode():
+        ch = chr(byte)
+        out.append(ch if 32 <= byte < 127 and ch not in '\\"' else f"\\x{byte:02X}")
+    return "".join(out)
+
+
+def fuzz(loaders: list[str], total_seconds: float, workdir: Path, jobs: int = 1, plugins: str = "",
+         extra_seeds: Path | None = None) -> list[FuzzStats]:
+    """Fuzz ``loaders`` for about ``total_seconds`` of wall time in all, ``jobs`` processes at once.
+    ``plugins``: ``module:Class,...`` loaders the harness registers first (importable by the child)."""
+    each = seconds_each(total_seconds, len(loaders), jobs)
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(lambda name: fuzz_loader(name, each, workdir, plugins, extra_seeds), loaders))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=float(os.environ.get("FORENSICS_FUZZ_SECONDS", 90)),
+                        help="wall-time budget for the whole run (default $FORENSICS_FUZZ_SECONDS or 90)")
+    parser.add_argument("--loaders", default="", help="comma-separated loader names (default: every registered one)")
+    parser.add_argument("--jobs", type=int, default=default_jobs(), help="loaders fuzzed at once (default: up to 2)")
+    parser.add_argument("--workdir", type=Path, default=None,
+                        help="keep corpora, logs and artifacts here (default: a new temporary directory)")
+    parser.add_argument("--plugin", default="", help="module:Class[,...] loaders to register and fuzz too")
+    parser.add_argument("--seeds", type=Path, default=None, help="a directory of extra seed inputs")
+    args = parser.parse_args(argv)
+    known = seeds.loaders()
+    chosen = [n.strip() for n in args.loaders.split(",") if n.strip()] or known
+    if args.plugin:
+        import importlib
+
+        from forensics.loaders import registry
+        for spec in args.plugin.split(","):
+            module_name, _, class_name = spec.partition(":")
+            known.append(registry.register(getattr(importlib.import_module(module_name), class_name)).name)
+    unknown = sorted(set(chosen) - set(known))
+    if unknown:
+        parser.error(f"unknown loader(s) {', '.join(unknown)}; registered: {', '.join(known)}")
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="forensics-fuzz-"))
+    started = time.perf_counter()
+    results = fuzz(chosen, args.seconds, workdir.resolve(), jobs=args.jobs, plugins=args.plugin,
+                   extra_seeds=args.seeds)
+    print(f"{'loader':<16} {'seeds':>5} {'execs':>9} {'exec/s':>7} {'cov':>6} {'ft':>6} {'corpus':>6}  result")
+    for s in results:
+        rate = s.executions / s.seconds if s.seconds else 0.0
+        verdict = "FAILED: " + ", ".join(str(a) for a in s.artifacts) if s.failed else "ok"
+        if s.failed and not s.artifacts:
+            verdict = f"FAILED: exit {s.returncode}, see {s.log}"
+        print(f"{s.loader:<16} {s.seeds:>5} {s.executions:>9,} {rate:>7.0f} {s.coverage:>6} {s.features:>6} {s.corpus:>6}  {verdict}")
+    total_execs = sum(s.executions for s in results)
+    print(f"{len(results)} loader(s), {total_execs:,} executions in {time.perf_counter() - started:.0f} s wall; workdir {workdir}")
+    return 1 if any(s.failed for s in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
