@@ -1,9 +1,11 @@
 """Coverage-guided fuzzing of every registered loader, for a bounded time (CI runs it; slow).
 
-``$FORENSICS_FUZZ_SECONDS`` (default 90) is the wall-time budget for all loaders together, split
-evenly, up to two loaders at a time (tests/fuzz/run.py). A crash or oracle breach fails the test
-with the reproducer's path (under pytest's temporary directory) and the loader's traceback;
-docs/FUZZING.md says how to keep it as a regression in tests/fuzz_regressions/.
+``$FORENSICS_FUZZ_SECONDS`` (default 90) is the wall-time budget for all loaders together: one
+libFuzzer process fuzzes every registered loader (an input's first byte picks the loader), so the
+seconds of start-up are paid once (tests/fuzz/run.py ``fuzz_all``). A crash or oracle breach fails
+the test with the reproducer's path (under pytest's temporary directory, decoded into a file for
+its loader) and the loader's traceback; docs/FUZZING.md says how to keep it as a regression in
+tests/fuzz_regressions/.
 """
 
 from __future__ import annotations
@@ -32,15 +34,14 @@ BUDGET_SECONDS = float(os.environ.get("FORENSICS_FUZZ_SECONDS", "90"))
 
 
 def test_fuzzing_every_registered_loader_finds_nothing(tmp_path: Path) -> None:
-    loaders = names()
-    results = run.fuzz(loaders, BUDGET_SECONDS, tmp_path, jobs=run.default_jobs())
-    assert [r.loader for r in results] == loaders
-    failures = [r.failure() for r in results if r.failed]
-    assert not failures, (
-        "the fuzzer broke a loader; keep each reproducer as tests/fuzz_regressions/<loader>/<name> with a "
-        "<name>.note line (docs/FUZZING.md), fix it, then re-run:\n" + "\n\n".join(failures))
-    idle = [r.loader for r in results if r.executions < r.seeds or r.coverage == 0]
-    assert not idle, f"the fuzzer did not run (fewer executions than seeds, or no coverage) for {idle}"
+    stats = run.fuzz_all(BUDGET_SECONDS, tmp_path)
+    assert not stats.failed, (
+        "the fuzzer broke a loader; keep the `.<loader>.input` reproducer as tests/fuzz_regressions/<loader>/<name> "
+        "with a <name>.note line (docs/FUZZING.md), fix it, then re-run:\n" + stats.failure())
+    assert stats.executions >= stats.seeds and stats.coverage > 0, "the fuzzer did not run"
+    assert sorted(stats.per_loader) == names()
+    idle = [loader for loader, n in stats.per_loader.items() if n == 0]
+    assert not idle, f"no input reached {idle} in {stats.executions:,} executions"
 
 
 CANARY = '''

@@ -1,4 +1,4 @@
-"""libFuzzer target (atheris) for one loader: ``python tests/fuzz/harness.py <loader> [libFuzzer args]``.
+"""libFuzzer target (atheris): ``python tests/fuzz/harness.py <loader>|all [libFuzzer args]``.
 
 Each input is written to a file and loaded with ``forensics.load(path, format=<loader>)`` and again
 by sniffing; :mod:`fuzz.oracle` decides whether what happened is allowed. A breach raises, which
@@ -12,6 +12,7 @@ block, including the ones the registry would otherwise import later through entr
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import pkgutil
 import sys
@@ -32,6 +33,7 @@ with atheris.instrument_imports(include=["forensics"]):
         importlib.import_module(f"forensics.loaders.{module.name}")
     registry.names()  # imports every entry point now, while instrumentation is on
     from fuzz.oracle import check_file
+    from fuzz.seeds import ALL, split_selector
 
 #: ``module:Class`` loaders to register first (a notebook's or plugin's loader, the tests' canary),
 #: comma-separated. Their modules are instrumented too, so coverage guides into them.
@@ -44,17 +46,35 @@ for spec in filter(None, os.environ.get(PLUGINS_ENV, "").split(",")):
 KNOWN = registry.names()
 
 
+#: In ``all`` mode, executions per loader are written here (JSON) every COUNT_EVERY inputs;
+#: libFuzzer ends the process with exit(), so there is no "at the end".
+COUNTS_ENV = "FORENSICS_FUZZ_COUNTS"
+COUNT_EVERY = 64
+
+
 def main(argv: list[str]) -> None:
-    if len(argv) < 2 or argv[1] not in KNOWN:
-        sys.exit(f"usage: {argv[0]} <loader> [libFuzzer args]; loaders: {', '.join(KNOWN)}")
-    loader = argv[1]
+    if len(argv) < 2 or argv[1] not in (*KNOWN, ALL):
+        sys.exit(f"usage: {argv[0]} <loader>|{ALL} [libFuzzer args]; loaders: {', '.join(KNOWN)}")
+    chosen = argv[1]
     # One process per file: the fuzz inputs are small, and worker processes would hide crashes.
     os.environ["FORENSICS_WORKERS"] = "1"
-    workdir = Path(tempfile.mkdtemp(prefix=f"fuzz-{loader}-"))
+    workdir = Path(tempfile.mkdtemp(prefix=f"fuzz-{chosen}-"))
     # A fixed name: several loaders take the run id from the file's stem.
     target = workdir / "fuzz-input.json"
+    counts_path = os.environ.get(COUNTS_ENV)
+    counts = dict.fromkeys(KNOWN, 0)
 
     def one_input(data: bytes) -> None:
+        if chosen == ALL:
+            picked = split_selector(data, KNOWN)
+            if picked is None:
+                return
+            loader, data = picked
+        else:
+            loader = chosen
+        counts[loader] += 1
+        if counts_path and sum(counts.values()) % COUNT_EVERY == 1:
+            Path(counts_path).write_text(json.dumps(counts))
         target.write_bytes(data)
         check_file(target, loader)
 

@@ -168,6 +168,31 @@ def _clickhouse_parquet_seed() -> bytes:
     return buffer.getvalue()
 
 
+#: The harness's name for fuzzing every loader in one process: an input's first byte picks the
+#: loader (``loaders()[byte % len(loaders())]``), the rest is the file. One start-up (importing and
+#: instrumenting takes seconds) instead of one per loader: what makes a short CI budget worth it.
+ALL = "all"
+
+
+def split_selector(data: bytes, known: list[str]) -> tuple[str, bytes] | None:
+    """``all`` mode: the loader an input is for and the file's bytes; ``None`` for an empty input."""
+    if not data:
+        return None
+    return known[data[0] % len(known)], data[1:]
+
+
+def write_combined_corpus(known: list[str], per_loader: Path, directory: Path) -> int:
+    """``all`` mode's seeds: each loader's seeds (already in ``per_loader/<loader>``) with the
+    selector byte in front."""
+    directory.mkdir(parents=True, exist_ok=True)
+    count = 0
+    for index, loader in enumerate(known):
+        for seed in sorted((per_loader / loader).iterdir()):
+            (directory / f"{loader}-{seed.name}").write_bytes(bytes([index]) + seed.read_bytes())
+            count += 1
+    return count
+
+
 def loaders() -> list[str]:
     """Every registered loader: a new one is fuzzed without touching this package."""
     return names()
