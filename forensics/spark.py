@@ -99,7 +99,8 @@ def spark_session(master: str | None = "local[2]", **conf: str) -> SparkSession:
 
     ``master=None`` leaves the master to ``spark-submit`` (or Spark's default). Workers run the
     same Python as the driver unless ``PYSPARK_PYTHON`` says otherwise (another interpreter
-    would lack pyarrow and forensics). Reuses the active session when there is one.
+    would lack pyarrow and forensics). Returns the active session when there is one (with only
+    ``conf`` applied to it: a caller's settings are not overridden by the defaults).
     """
     _require_pyspark()
     if not java_available():
@@ -112,6 +113,13 @@ def spark_session(master: str | None = "local[2]", **conf: str) -> SparkSession:
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
 
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        # A caller's session keeps its settings; only what is asked for here is set (runtime
+        # options; static ones such as the master are the caller's).
+        for key, value in conf.items():
+            active.conf.set(key, value)
+        return active
     builder = SparkSession.builder
     if master is not None:
         builder = builder.master(master)
