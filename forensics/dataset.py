@@ -376,6 +376,9 @@ class AppendResult:
     #: Rows per table.
     tables: dict[str, int] = field(default_factory=dict)
     redacted: bool = True
+    #: True when nothing was written because an earlier append (``append_id``) already holds
+    #: these results (same spans read, same policy): see :func:`write_results`.
+    already_written: bool = False
 
 
 def _new_append_id() -> str:
@@ -406,6 +409,8 @@ class DatasetWriter:
         self._files: list[dict[str, Any]] = []
         self._written: list[Path] = []
         self._committed = False
+        #: Extra facts for the commit record (write_results: which spans under which policy).
+        self.note: dict[str, Any] = {}
 
     @property
     def redacted(self) -> bool:
@@ -478,7 +483,8 @@ class DatasetWriter:
         if self._files:
             record = {"append_id": self.append_id, "committed": datetime.now(UTC).isoformat(),
                       "layout_version": LAYOUT_VERSION, "redacted": self.info.redacted,
-                      "redaction": self.banner(), "tables": tables, "files": self._files}
+                      "redaction": self.banner(), "tables": tables, "files": self._files,
+                      **({"note": self.note} if self.note else {})}
             _write_json_atomic(record, self.root / COMMITS_DIR / f"{self.append_id}.json")
         self._committed = True
         return AppendResult(self.append_id, [f["path"] for f in self._files], rows, tables, self.info.redacted)
@@ -572,12 +578,41 @@ def run_dates(runs: pa.Table) -> pl.DataFrame:
             .group_by("_key").agg(pl.col("start_time").min().dt.strftime("%Y-%m-%d").alias("_date")))
 
 
+def spans_read_key(root: str | os.PathLike[str], date: DateFilter = None, *,
+                   parts: Sequence[PartFile] | None = None) -> str:
+    """Identity of what a classification of ``date`` reads (or of ``parts``): a hash of the
+    committed span part files (immutable once committed), so new appends give a new key."""
+    chosen = files(root, "spans", date=date) if parts is None else parts
+    paths = sorted(p.path for p in chosen)
+    return hashlib.sha256("\n".join(paths).encode()).hexdigest()
+
+
+def results_written(root: str | os.PathLike[str], source: str, policy_version: str) -> str | None:
+    """The append id of results already written for spans ``source`` under ``policy_version``."""
+    for record in _commits(Path(root)):
+        note = record.get("note") or {}
+        if note.get("source") == source and note.get("policy_version") == policy_version:
+            return str(record["append_id"])
+    return None
+
+
 def write_results(classification: Classification, root: str | os.PathLike[str], *,
                   redact: bool | None = None, redaction_policy: Any = None,
-                  already_redacted: bool = False) -> AppendResult:
+                  already_redacted: bool = False, source: str | None = None) -> AppendResult:
     """Append a classification's runs and findings to ``root`` in one commit, partitioned like
-    their spans (a finding takes its run's date and bucket)."""
+    their spans (a finding takes its run's date and bucket).
+
+    ``source`` (:func:`spans_read_key` of what was classified) makes the write idempotent: when
+    results for the same spans and policy are already committed, nothing is written and the
+    result says ``already_written`` (rerunning a night never duplicates its runs).
+    """
+    if source is not None:
+        earlier = results_written(root, source, classification.policy_version)
+        if earlier is not None:
+            return AppendResult(earlier, [], {}, {}, dataset_info(root).redacted, already_written=True)
     with DatasetWriter(root, redact=redact, redaction_policy=redaction_policy) as w:
+        if source is not None:
+            w.note = {"source": source, "policy_version": classification.policy_version}
         w.add(classification.runs, "runs", already_redacted=already_redacted)
         w.add(classification.findings, "findings", dates=run_dates(classification.runs),
               already_redacted=already_redacted)

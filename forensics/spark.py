@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
 
     from forensics.classify import Classification
-    from forensics.dataset import DateFilter
+    from forensics.dataset import AppendResult, DateFilter
 
 #: What every session we build sets (``spark_session(**conf)`` overrides any of them).
 SPARK_DEFAULTS: Final[Mapping[str, str]] = {
@@ -326,9 +326,10 @@ def read_spans_spark(root: str | os.PathLike[str], *, date: DateFilter = None,
     listed: uncommitted files of a crashed append are never read)."""
     from forensics import dataset
 
-    root = Path(root)
-    parts = dataset.files(root, "spans", date=date)
-    session = spark or spark_session()
+    return _read_parts(Path(root), dataset.files(root, "spans", date=date), spark or spark_session())
+
+
+def _read_parts(root: Path, parts: Sequence[Any], session: SparkSession) -> DataFrame:
     session.conf.set("spark.sql.legacy.parquet.nanosAsLong", "true")
     if not parts:
         return spans_to_spark(session, SPAN_SCHEMA.empty_table())
@@ -350,16 +351,26 @@ def classify_dataset_spark(root: str | os.PathLike[str], *, date: DateFilter = N
                            detectors: Iterable[Any] | None = None) -> Classification:
     """Classify a dataset's spans (one night with ``date``) on Spark; with ``write`` append the
     findings and runs to ``ROOT/findings`` and ``ROOT/runs`` in one atomic commit (driver-side).
-    Returns the Arrow tables (for the store step)."""
+    Returns the Arrow tables (for the store step). Rerunning on the same committed spans under
+    the same policy does not write the results twice (see ``dataset.write_results``)."""
+    return _classify_dataset(root, date=date, policy=policy, spark=spark, partitions=partitions, write=write,
+                             allow_redacted=allow_redacted, detectors=detectors)[0]
+
+
+def _classify_dataset(root: str | os.PathLike[str], *, date: DateFilter, policy: Any, spark: SparkSession | None,
+                      partitions: int | None, write: bool, allow_redacted: bool,
+                      detectors: Iterable[Any] | None) -> tuple[Classification, AppendResult | None]:
     from forensics import dataset
 
     dataset.refuse_redacted(root, allow_redacted)
-    session = spark or spark_session()
-    df = read_spans_spark(root, date=date, spark=session)
+    parts = dataset.files(root, "spans", date=date)
+    # Exactly these files are read and named as the results' source: an append meanwhile is
+    # neither read nor claimed.
+    source = dataset.spans_read_key(root, parts=parts)
+    df = _read_parts(Path(root), parts, spark or spark_session())
     result = classify_spark(df, policy, partitions=partitions, detectors=detectors).to_arrow()
-    if write:
-        dataset.write_results(result, root)
-    return result
+    written = dataset.write_results(result, root, source=source) if write else None
+    return result, written
 
 
 def classify_tables_spark(tables: Iterable[pa.Table], policy: Any = None, *, workdir: str | os.PathLike[str],
@@ -393,11 +404,10 @@ def store_classification(result: Classification, db: str | None, *, root: str | 
     from forensics import dataset
     from forensics.store import InputFile, finish_batch, open_store, start_batch, stored_hashes, write_batch
 
-    parts = sorted(p.path for p in dataset.files(root, "spans", date=date))
+    read_set = dataset.spans_read_key(root, date)
     runs = pl.from_arrow(result.runs.select(["source_file"]))
     assert isinstance(runs, pl.DataFrame)
     sources = sorted(s for s in runs.get_column("source_file").unique().to_list() if s is not None)
-    read_set = "\n".join(parts)
     inputs = [InputFile(path=s, sha256=hashlib.sha256(f"{read_set}\n{s}".encode()).hexdigest(), format="dataset")
               for s in sources]
     store = open_store(db)
@@ -438,10 +448,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         date = (start, end) if end else start
     try:
         spark = spark_session(master=args.master)
-        result = classify_dataset_spark(args.dataset, date=date, policy=args.policy, spark=spark,
-                                        partitions=args.partitions)
+        result, written = _classify_dataset(args.dataset, date=date, policy=args.policy, spark=spark,
+                                            partitions=args.partitions, write=True, allow_redacted=False,
+                                            detectors=None)
         print(f"classified: {result.runs.num_rows:,} runs, {result.findings.num_rows:,} findings "
-              f"(policy {result.policy_version}); written to {args.dataset}/runs and /findings")
+              f"(policy {result.policy_version})")
+        if written is not None and written.already_written:
+            print(f"dataset: these results are already in {args.dataset} (append {written.append_id}); "
+                  "not written again")
+        elif written is not None:
+            print(f"dataset: runs and findings appended to {args.dataset} (append {written.append_id})")
         if args.db:
             stored = store_classification(result, args.db, root=args.dataset, date=date, force=args.force)
             print(f"stored: batch {stored['batch_id']} {stored['status']}: {stored['runs']:,} runs, "

@@ -287,7 +287,10 @@ def test_classify_dataset_equals_classify(tmp_path: Path) -> None:
     assert whole.findings.num_rows > 20 and whole.runs.num_rows == 240
     assert _multiset(by_bucket.findings) == _multiset(whole.findings)
     assert _multiset(by_bucket.runs) == _multiset(whole.runs)
-    D.write_results(by_bucket, root)
+    source = D.spans_read_key(root)
+    first = D.write_results(by_bucket, root, source=source)
+    again = D.write_results(by_bucket, root, source=source)
+    assert not first.already_written and again.already_written and again.append_id == first.append_id
     assert _multiset(D.read(root, "runs")) == _multiset(whole.runs)
     assert _multiset(D.read(root, "findings")) == _multiset(whole.findings)
     # A finding is dated and bucketed like its run.

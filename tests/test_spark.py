@@ -177,9 +177,12 @@ def test_spark_submit_entry(spark: Any, traffic: tuple[Path, LoadResult, Classif
     assert code == 0, out
     assert f"classified: {N_RUNS:,} runs, {expected.findings.num_rows:,} findings" in out
     assert f"stored: batch 1 succeeded: {N_RUNS:,} runs" in out
-    # Unchanged data: the rerun is skipped (nothing stored twice) unless --force.
+    assert "runs and findings appended to" in out
+    # Unchanged data: the rerun neither stores nor writes twice.
     assert S.main(["--dataset", str(root), "--db", str(tmp_path / "f.db")]) == 0
-    assert "stored: batch 2 skipped: 0 runs" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "stored: batch 2 skipped: 0 runs" in out and "already in" in out
+    assert D.read(root, "runs").num_rows == N_RUNS
 
 
 def test_spark_submit_on_a_redacted_dataset_says_why(spark: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str],
