@@ -121,6 +121,30 @@ def _tree_rss_proc() -> dict[str, float]:
     return out
 
 
+def tree_cpu_seconds() -> float:
+    """CPU seconds (user + system) used so far by this process, its live descendants and the
+    descendants they have reaped: on a machine shared with other work, CPU time says more than
+    wall time about what a step costs."""
+    try:
+        import psutil
+    except ImportError:
+        psutil = None
+    if psutil is not None:
+        me = psutil.Process()
+        total = 0.0
+        for proc in [me, *me.children(recursive=True)]:
+            try:
+                t = proc.cpu_times()
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+            total += t.user + t.system + t.children_user + t.children_system
+        return total
+    tick = os.sysconf("SC_CLK_TCK")
+    stat = Path("/proc/self/stat").read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return sum(int(f) for f in fields[11:15]) / tick  # utime stime cutime cstime (this process only)
+
+
 class TreeMemory:
     """Samples the resident memory of this process and all its descendants (Spark's JVM, its Python
     workers, the loader's reader processes) every `interval` seconds; keeps the peaks.
@@ -153,6 +177,7 @@ class TreeMemory:
             self._take()
 
     def __enter__(self) -> TreeMemory:
+        self._cpu0 = tree_cpu_seconds()
         self._take()
         self._thread.start()
         return self
@@ -161,6 +186,7 @@ class TreeMemory:
         self._stop.set()
         self._thread.join()
         self._take()
+        self.cpu_seconds = tree_cpu_seconds() - self._cpu0
 
     def figures(self) -> dict[str, Any]:
         return {
@@ -168,6 +194,7 @@ class TreeMemory:
             "peak_jvm_mb": self.peak["java"],
             "peak_other_children_mb": self.peak["other"],
             "tree_sampled_via": self.via,
+            "cpu_seconds": self.cpu_seconds,
         }
 
 
@@ -335,6 +362,7 @@ def classification_summary(result: Any) -> dict[str, Any]:
     ).to_series().to_list()
     per_class = runs.group_by(pl.col("primary_class").fill_null("ok")).len().sort("primary_class").rows()
     return {
+        "result_bytes": result.findings.nbytes + result.runs.nbytes,
         "runs": runs.height, "findings": findings.height, "failed_runs": int((~runs["ok"]).sum()),
         "findings_digest": _digest(f_rows), "runs_digest": _digest(r_rows),
         "primary_classes": {str(k): int(v) for k, v in per_class},
@@ -401,7 +429,7 @@ def child_spark(args: argparse.Namespace) -> dict[str, Any]:
                      for e in spark_rest(spark, "executors")]
         jvm_conf = {k: spark.conf.get(k) for k in ("spark.driver.memory", "spark.sql.shuffle.partitions",
                                                     "spark.master")}
-        spark.stop()
+    spark.stop()  # after the CPU figure: stopping kills the Python workers whose time it counts
     return {
         "seconds": t2 - t1, "session_seconds": t1 - t0, **classification_summary(result), "stages": stages,
         "executors": executors, "conf": jvm_conf, "partitions": args.spark_partitions, "peak_self_mb": peak_self_mb(),
@@ -475,11 +503,12 @@ def print_classify(res: dict[str, dict[str, Any]]) -> bool:
         "spark": "(d) classify_dataset_spark local[2]",
     }
     print(f"\n== on the same dataset ({runs:,} runs)")
-    print(f"  {'':38} {'seconds':>9} {'vs DuckDB':>10} {'runs/s':>10} {'peak proc':>10} {'peak tree':>10} {'JVM':>8}")
+    print(f"  {'':38} {'seconds':>9} {'vs DuckDB':>10} {'runs/s':>10} {'CPU s':>8} {'peak proc':>10} "
+          f"{'peak tree':>10} {'JVM':>8}")
     for name, r in res.items():
         jvm = f"{r['peak_jvm_mb']:,.0f}M" if r.get("peak_jvm_mb") else "-"
         print(f"  {labels[name]:38} {r['seconds']:9.1f} {r['seconds'] / ref:9.1f}x {runs / r['seconds']:10,.0f} "
-              f"{r['peak_self_mb']:9,.0f}M {r['peak_tree_mb']:9,.0f}M {jvm:>8}")
+              f"{r['cpu_seconds']:8.1f} {r['peak_self_mb']:9,.0f}M {r['peak_tree_mb']:9,.0f}M {jvm:>8}")
     d = res.get("duckdb", {})
     if d:
         print(f"  {d['spans']:,} spans; largest run {d['largest_run_spans']:,} spans; "
@@ -487,7 +516,8 @@ def print_classify(res: dict[str, dict[str, Any]]) -> bool:
     same = True
     if "single" in res and "spark" in res:
         c, s = res["single"], res["spark"]
-        print(f"  Spark session start {s['session_seconds']:.1f} s (not in its seconds); conf {s['conf']}")
+        print(f"  Spark session start {s['session_seconds']:.1f} s (not in its seconds); conf {s['conf']}; "
+              f"{s['partitions']} partitions; results collected on the driver {_gb(s.get('result_bytes', 0))} (Arrow)")
         print("\n== same results?")
         for key in ("runs", "findings", "failed_runs", "runs_digest", "findings_digest", "primary_classes"):
             ok = c[key] == s[key]
@@ -506,6 +536,11 @@ def print_shuffle(s: dict[str, Any]) -> None:
               f"{_gb(st['shuffleWriteBytes']):>10} {st['shuffleWriteRecords']:11,} {_gb(st['shuffleReadBytes']):>10} "
               f"{st['shuffleReadRecords']:11,} {_gb(st['memoryBytesSpilled']):>9} {_gb(st['diskBytesSpilled']):>10} "
               f"{st['executorRunTime'] / 1000:7.1f} {_gb(st['peakExecutionMemory']):>9}  {st['name']}")
+    for st in sorted(s["stages"], key=lambda x: x["stageId"]):
+        rows = max(st["inputRecords"], st["shuffleReadRecords"])
+        if rows:
+            print(f"  stage {st['stageId']}: {st['executorRunTime'] / 1000 / rows * 1e6:,.0f} task-seconds per million "
+                  f"rows ({rows / max(st['numTasks'], 1):,.0f} rows per task)")
     w = sum(st["shuffleWriteBytes"] for st in s["stages"])
     wr = sum(st["shuffleWriteRecords"] for st in s["stages"])
     r = sum(st["shuffleReadBytes"] for st in s["stages"])
@@ -533,12 +568,16 @@ def main() -> int:
     parser.add_argument("--spark-partitions", type=int, default=64,
                         help="shuffle partitions of the grouping key (one classify() call each; default: as many as buckets)")
     parser.add_argument("--spark-ui-port", type=int, default=4050)
-    parser.add_argument("--only", default="duckdb,polars,single,spark", help="classify-stage measurements")
+    parser.add_argument("--only", default="duckdb,polars,single,spark",
+                        help="classify-stage measurements, run in this order (duckdb, polars, single, spark)")
     parser.add_argument("--json-out", help="also write every figure to this JSON file")
     parser.add_argument("--child", choices=tuple(CHILDREN), help=argparse.SUPPRESS)
     parser.add_argument("--root", help=argparse.SUPPRESS)
     parser.add_argument("--child-out", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    unknown = [n for n in args.only.split(",") if n not in CHILDREN or n == "gen"]
+    if unknown:
+        parser.error(f"--only: unknown measurement(s) {', '.join(unknown)}; choose from duckdb, polars, single, spark")
 
     if args.child:
         figures = CHILDREN[args.child](args)
@@ -564,9 +603,12 @@ def main() -> int:
         if "gen" not in all_figures and (workdir / "gen.json").exists():
             all_figures["gen"] = json.loads((workdir / "gen.json").read_text())
             print_gen(all_figures["gen"])
-        res = {name: run_child(name, args, root) for name in ("duckdb", "polars", "single", "spark")
-               if name in args.only.split(",")}
+        res: dict[str, dict[str, Any]] = {}
         all_figures["classify"] = res
+        for name in args.only.split(","):
+            res[name] = run_child(name, args, root)
+            if args.json_out:  # a cut-off run still leaves the figures measured so far
+                Path(args.json_out).write_text(json.dumps(all_figures, indent=1, default=str))
         same = print_classify(res)
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(all_figures, indent=1, default=str))
