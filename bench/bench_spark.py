@@ -78,7 +78,7 @@ def _tree_rss_psutil() -> dict[str, float]:
     import psutil
 
     me = psutil.Process()
-    out = {"self": me.memory_info().rss / MB, "java": 0.0, "other": 0.0}
+    out = {"self": me.memory_info().rss / MB, "java": 0.0, "other": 0.0, "one_other": 0.0}
     for child in me.children(recursive=True):
         try:
             rss = child.memory_info().rss / MB
@@ -86,6 +86,8 @@ def _tree_rss_psutil() -> dict[str, float]:
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue  # ended between listing and reading: it holds no memory any more
         out[kind] += rss
+        if kind == "other":
+            out["one_other"] = max(out["one_other"], rss)
     return out
 
 
@@ -111,13 +113,16 @@ def _tree_rss_proc() -> dict[str, float]:
         kids = [p for p, pp in parents.items() if pp == pid and p not in tree]
         tree.update(kids)
         frontier.extend(kids)
-    out = {"self": 0.0, "java": 0.0, "other": 0.0}
+    out = {"self": 0.0, "java": 0.0, "other": 0.0, "one_other": 0.0}
     for pid in [me, *tree]:
         try:
             rss = int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * page / MB
         except OSError:
             continue
-        out["self" if pid == me else "java" if names.get(pid) == "java" else "other"] += rss
+        kind = "self" if pid == me else "java" if names.get(pid) == "java" else "other"
+        out[kind] += rss
+        if kind == "other":
+            out["one_other"] = max(out["one_other"], rss)
     return out
 
 
@@ -162,13 +167,13 @@ class TreeMemory:
             self.sample = _tree_rss_proc
             self.via = "/proc"
         self.interval = interval
-        self.peak = {"total": 0.0, "self": 0.0, "java": 0.0, "other": 0.0}
+        self.peak = {"total": 0.0, "self": 0.0, "java": 0.0, "other": 0.0, "one_other": 0.0}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _take(self) -> None:
         now = self.sample()
-        now["total"] = now["self"] + now["java"] + now["other"]
+        now["total"] = now["self"] + now["java"] + now["other"]  # one_other is inside other
         for key, value in now.items():
             self.peak[key] = max(self.peak[key], value)
 
@@ -193,6 +198,7 @@ class TreeMemory:
             "peak_tree_mb": self.peak["total"],
             "peak_jvm_mb": self.peak["java"],
             "peak_other_children_mb": self.peak["other"],
+            "peak_one_other_child_mb": self.peak["one_other"],  # e.g. the biggest Spark Python worker
             "tree_sampled_via": self.via,
             "cpu_seconds": self.cpu_seconds,
         }
@@ -523,6 +529,8 @@ def print_classify(res: dict[str, dict[str, Any]]) -> bool:
             ok = c[key] == s[key]
             same &= ok
             print(f"  {key:16} one process {c[key]!s:24} spark {s[key]!s:24} {'same' if ok else 'DIFFERENT'}")
+        print(f"  Spark Python workers: peak {s['peak_other_children_mb']:,.0f} MB together, "
+              f"largest one {s.get('peak_one_other_child_mb', 0):,.0f} MB; JVM {s['peak_jvm_mb']:,.0f} MB resident")
         print_shuffle(s)
     return same
 
