@@ -378,3 +378,86 @@ def test_unknown_table_and_bad_date(night_ds: Path) -> None:
     assert "`spans`" in (info.value.hint or "")
     with pytest.raises(D.DatasetError, match="not YYYY-MM-DD"):
         D.read(night_ds, date="yesterday")
+
+
+# --------------------------------------------------------------------------------------------
+# CLI
+# --------------------------------------------------------------------------------------------
+
+
+def test_cli_load_appends_to_a_dataset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from forensics.cli import app
+
+    monkeypatch.setenv("FORENSICS_REDACT_KEY", "test-key")
+    runner = CliRunner()
+    order = SAMPLES / "05_order_confirmation_twice.langfuse.json"
+    crm = SAMPLES / "02_crm_lookup_loop.otel.jsonl"
+    root = tmp_path / "ds"
+    done = runner.invoke(app, ["load", str(order), "--dataset", str(root)])
+    assert done.exit_code == 0, done.output
+    assert f"dataset: {root} (append " in done.output and "outputs: redacted" in done.output
+    done = runner.invoke(app, ["load", str(crm), "--dataset", str(root)])
+    assert done.exit_code == 0, done.output
+    back = D.read(root)
+    assert back.num_rows == load([order]).spans.num_rows + load([crm]).spans.num_rows
+    text = " ".join(v for v in back.column("output").to_pylist() + back.column("input").to_pylist() if v)
+    # The order sample writes the customer's address j.ortiz@example.com in its tool calls.
+    assert "j.ortiz@example.com" in order.read_text()
+    assert "j.ortiz@example.com" not in text and "<email:" in text
+    # The dataset is redacted: an in-clear append is refused before anything is loaded.
+    done = runner.invoke(app, ["load", str(crm), "--dataset", str(root), "--no-redact"])
+    assert isinstance(done.exception, D.DatasetError)
+    assert "--no-redact" in (done.exception.hint or "")
+    assert D.read(root).num_rows == back.num_rows
+
+
+def test_cli_classify_writes_the_night_into_a_dataset(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from forensics.cli import app
+    from forensics.store import open_store, read_runs
+    from forensics.synth.generator import generate
+
+    generate(60, tmp_path / "night.jsonl", seed=2)
+    root = tmp_path / "ds"
+    done = CliRunner().invoke(app, ["classify", str(tmp_path / "night.jsonl"), "--db", str(tmp_path / "f.db"),
+                                    "--out", str(tmp_path / "out"), "--dataset", str(root), "--no-redact",
+                                    "--json"])
+    assert done.exit_code in (0, 1), done.output
+    summary = json.loads(done.output)
+    assert summary["outputs"]["dataset"].startswith(f"{root} (append ")
+    assert (tmp_path / "out" / "spans.parquet").exists()  # the Parquet outputs are still written
+    assert D.dataset_info(root).redacted is False
+    store = open_store(str(tmp_path / "f.db"))
+    try:
+        stored = read_runs(store)
+    finally:
+        store.close()
+    assert D.read(root, "runs").num_rows == stored.height == summary["runs"] == 60
+    assert D.read(root, "findings").num_rows == summary["findings"]
+    assert D.read(root).num_rows == pq.read_metadata(tmp_path / "out" / "spans.parquet").num_rows
+    # One commit holds the whole night.
+    (record,) = [json.loads(p.read_text()) for p in (root / "_commits").glob("*.json")]
+    assert set(record["tables"]) == {"spans", "runs", "findings"}
+    # The dataset classifies to what was stored (duration_ms to the last bit but one: see
+    # test_duration_does_not_depend_on_the_tables_size; 60 runs in 64 buckets give 1-run tables).
+    again, written = D.classify_dataset(root).runs, D.read(root, "runs")
+    assert _multiset(again.drop_columns(["duration_ms"])) == _multiset(written.drop_columns(["duration_ms"]))
+    for a, b in zip(again.sort_by("run_id").column("duration_ms").to_pylist(),
+                    written.sort_by("run_id").column("duration_ms").to_pylist(), strict=True):
+        assert a == b if a is None or b is None else a == pytest.approx(b, rel=1e-15, abs=0)
+
+
+@pytest.mark.xfail(strict=True, reason="classify.py computes duration_ms as total_microseconds / 1000.0, and "
+                   "polars 2.1 divides a 1-row column exactly but a longer one by multiplying with the "
+                   "reciprocal: 10723907 us gives 10723.907 alone and 10723.907000000001 beside another run. "
+                   "`* 0.001` is the same at every length; the fix is classify.py's (not this test's owner).")
+def test_duration_does_not_depend_on_the_tables_size() -> None:
+    one = spans(span("a", 0, end=10.723907, kind="agent"), run_id="r1")
+    other = spans(span("a", 0, end=3.0, kind="agent"), run_id="r2")
+    alone = classify(one).runs.column("duration_ms").to_pylist()
+    beside = classify(concat(one, other)).runs.filter(pa.compute.equal(
+        classify(concat(one, other)).runs.column("run_id"), "r1")).column("duration_ms").to_pylist()
+    assert alone == beside
