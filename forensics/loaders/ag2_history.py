@@ -24,6 +24,7 @@ from typing import Any, Final
 
 from ..normalize import norm_id
 from .base import Loader, Sample, Source, SpanSink
+from .otel_common import RecordError, id_text
 
 SECOND_NS: Final = 1_000_000_000
 TIME_NOTE: Final = "the source has no times: step i spans [i s, i+1 s) from the Unix epoch"
@@ -98,8 +99,12 @@ class Ag2HistoryLoader(Loader):
                     record,
                 )
                 continue
-            qid = record.get("question_ID")
-            run_id = str(qid) if qid not in (None, "") else (f"{stem}#{line}" if many else stem)
+            try:
+                qid = id_text(record.get("question_ID"), "question_ID")
+            except RecordError as exc:
+                sink.quarantine(line, exc.reason, exc.detail, record)
+                continue
+            run_id = qid if qid is not None else (f"{stem}#{line}" if many else stem)
             self._read_history(run_id, record, history, line, sink)
 
     def _read_history(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import itertools
 import json
 import os
 import re
@@ -278,7 +279,20 @@ class SpanSink:
                                 f"the record has {own:,} attributes, over max_attributes={self.limits.max_attributes:,}; "
                                 "Hint: raise Limits.max_attributes if the record is genuine", None)
                 return
-            row["attributes"] = _dumps(attrs) if attrs else None
+            text = _dumps(attrs) if attrs else None
+            # Nested objects count too (a LangSmith `extra`, a Langfuse `metadata`): every key takes at
+            # least 4 characters of the JSON text, so only a large blob is counted, and only exactly
+            # when the quick count of `":` says it may be over the limit.
+            if text is not None and len(text) > 4 * self.limits.max_attributes \
+                    and text.count('":') > self.limits.max_attributes:
+                nested = _count_keys(attrs)
+                if nested > self.limits.max_attributes:
+                    self.quarantine(line, "too-many-attributes",
+                                    f"the record's attributes hold {nested:,} keys, nested objects included, over "
+                                    f"max_attributes={self.limits.max_attributes:,}; "
+                                    "Hint: raise Limits.max_attributes if the record is genuine", None)
+                    return
+            row["attributes"] = text
         row["source_format"] = self.source_format
         row["source_file"] = self.source_file
         row["source_line"] = line
@@ -289,6 +303,8 @@ class SpanSink:
 
     def quarantine(self, line: int, reason: str, detail: str, raw: Any) -> None:
         """Record one record that could not become a row, with a stable reason code."""
+        if isinstance(raw, dict) and len(raw) > _RAW_KEYS_KEPT:  # a million keys: keep a head, not all
+            raw = {**dict(itertools.islice(raw.items(), _RAW_KEYS_KEPT)), "…": f"[cut: {len(raw):,} keys in all]"}
         text = raw if isinstance(raw, str) else (raw.decode("utf-8", "backslashreplace") if isinstance(raw, bytes | bytearray) else _dumps(raw))
         if text is not None and len(text) > self.limits.max_raw_chars:
             text = text[: self.limits.max_raw_chars] + f"…[cut: {len(text):,} chars in all]"
@@ -317,6 +333,24 @@ class SpanSink:
 
     def quarantine_table(self) -> pa.Table:
         return pa.Table.from_pylist(self._quarantine, schema=QUARANTINE_SCHEMA)
+
+
+#: Keys of a quarantined object kept in its raw text (the text is cut at max_raw_chars anyway).
+_RAW_KEYS_KEPT = 10_000
+
+
+def _count_keys(value: Any) -> int:
+    """Keys in ``value``, nested objects and objects inside lists included."""
+    count = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            count += len(item)
+            stack.extend(v for v in item.values() if isinstance(v, dict | list))
+        elif isinstance(item, list):
+            stack.extend(v for v in item if isinstance(v, dict | list))
+    return count
 
 
 def _dumps(value: Any) -> str | None:
@@ -396,7 +430,7 @@ class Source:
         while True:
             if end is not None and position >= end:
                 return
-            line = fh.readline(limit + 1)
+            line = _read_line(fh, limit)
             if not line:
                 return
             position += len(line)
@@ -447,7 +481,7 @@ class Source:
         elif not (suspect and self._quarantine_duplicate(data, 1, "the document")):
             yield 1, doc
 
-    def _quarantine_duplicate(self, raw: bytes | str, line: int, where: str) -> bool:
+    def _quarantine_duplicate(self, raw: bytes | bytearray | str, line: int, where: str) -> bool:
         """Confirm a suspected duplicate key in ``raw`` (one record) and quarantine it; True if it was."""
         try:
             found = find_duplicate_key(raw)
@@ -563,6 +597,25 @@ def _first_nonblank(fh: IO[bytes]) -> int | None:
             return stripped[0]
 
 
+#: A line is first read in one piece up to this size; a longer one grows in a buffer within the limit.
+_LINE_PIECE = MiB
+
+
+def _read_line(fh: IO[bytes], limit: int) -> bytes | bytearray:
+    """The next line, at most ``limit + 1`` bytes of it, holding no more than that plus one piece
+    (``readline(limit + 1)`` would hold up to twice the limit while it joins its chunks)."""
+    line = fh.readline(min(limit + 1, _LINE_PIECE))
+    if len(line) < _LINE_PIECE or line.endswith(b"\n"):
+        return line
+    grown = bytearray(line)
+    while len(grown) <= limit and not grown.endswith(b"\n"):
+        piece = fh.readline(min(_LINE_PIECE, limit + 1 - len(grown)))
+        if not piece:
+            break
+        grown += piece
+    return grown
+
+
 def _skip_to_newline(fh: IO[bytes]) -> int:
     skipped = 0
     while True:
@@ -607,7 +660,7 @@ def _is_truncation(tail: str) -> bool:
     return depth > 0 or in_string
 
 
-def _json_error(line: bytes, exc: orjson.JSONDecodeError, is_last: bool) -> tuple[str, str]:
+def _json_error(line: bytes | bytearray, exc: orjson.JSONDecodeError, is_last: bool) -> tuple[str, str]:
     """A specific reason and detail for a line that does not parse."""
     stripped = line.rstrip(b"\r\n")
     if stripped != line:
@@ -661,7 +714,7 @@ _ESCAPED_QUOTE_OR_COLON = ("\\u0022", "\\u003a", "\\u003A")
 _ESCAPED_QUOTE_OR_COLON_B = tuple(e.encode() for e in _ESCAPED_QUOTE_OR_COLON)
 
 
-def _raw_key_ends(raw: bytes | str) -> int | None:
+def _raw_key_ends(raw: bytes | bytearray | str) -> int | None:
     """How many `"` (whitespace) `:` the JSON text ``raw`` holds; ``None`` when a quote or a colon
     is spelled as a ``\\u`` escape (the count would not be comparable)."""
     if isinstance(raw, bytes | bytearray):
@@ -679,7 +732,7 @@ def _raw_key_ends(raw: bytes | str) -> int | None:
     return count
 
 
-def may_have_duplicate_keys(raw: bytes | str, value: Any) -> bool:
+def may_have_duplicate_keys(raw: bytes | bytearray | str, value: Any) -> bool:
     """False when ``raw`` (the JSON text ``value`` was parsed from) certainly has no duplicate key.
 
     Cheap (one compact re-serialisation and a few byte scans); True only means "check strictly"
@@ -701,7 +754,7 @@ class _Pairs(list[Any]):
     """A JSON object as the strict parse sees it: its (key, value) pairs in order, repeats kept."""
 
 
-def find_duplicate_key(raw: bytes | str) -> tuple[str, str] | None:
+def find_duplicate_key(raw: bytes | bytearray | str) -> tuple[str, str] | None:
     """The first duplicate key in the JSON text ``raw`` and the path of its object (``$.a[2].b``).
 
     Keys compare after unescaping, so ``"a"`` and ``"\\u0061"`` are one key. ``None`` when there is

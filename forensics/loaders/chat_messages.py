@@ -40,7 +40,7 @@ from typing import Any, Final
 
 from ..normalize import as_int, as_text
 from .base import Loader, Sample, Source, SpanSink
-from .otel_common import RecordError, field_value, time_ns
+from .otel_common import RecordError, field_value, id_text, time_ns
 
 SECOND_NS: Final = 1_000_000_000
 TIME_NOTE: Final = "the source has no times: message i spans [i s, i+1 s) from the Unix epoch"
@@ -97,7 +97,11 @@ class ChatMessagesLoader(Loader):
         stem = os.path.splitext(os.path.basename(source.path.removesuffix(".gz")))[0]
         conversations = list(_one_ahead(self._conversations(source, sink)))
         for (line, conv, messages, key), is_only in conversations:
-            own_id = next((as_text(conv[k]) for k in _ID_KEYS if conv.get(k) not in (None, "")), None)
+            try:
+                own_id = next((id_text(conv[k], k) for k in _ID_KEYS if conv.get(k) not in (None, "")), None)
+            except RecordError as exc:
+                sink.quarantine(line, exc.reason, exc.detail, conv)
+                continue
             run = own_id or (stem if is_only else f"{stem}:{line}")
             _Conversation(sink, run, line, conv, messages, key).emit()
 

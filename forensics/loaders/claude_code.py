@@ -127,6 +127,8 @@ class _Reader:
             self._bookkeeping(line, record)
             return
         uuid = record.get("uuid")
+        if uuid not in (None, "") and not isinstance(uuid, str):
+            raise RecordError("invalid-id", f"`uuid`: expected a string, found {type(uuid).__name__} {uuid!r:.40}")
         if not isinstance(uuid, str) or not uuid:
             raise RecordError("missing-span-id", f"expected a `uuid` on a {kind} line, found {uuid!r:.40}")
         message = record.get("message")

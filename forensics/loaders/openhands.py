@@ -37,7 +37,7 @@ from typing import Any
 
 from ..normalize import as_int, as_text
 from .base import Loader, Sample, Source, SpanSink
-from .otel_common import RecordError, field_value, time_ns
+from .otel_common import RecordError, field_value, id_text, time_ns
 
 MAIN_AGENT = "agent"
 _SOURCES = frozenset({"user", "agent", "environment"})
@@ -81,7 +81,11 @@ class OpenHandsLoader(Loader):
                 stream.event(line, record)
                 continue
             # An evaluation output line: one run of its own, its other keys on a root span.
-            run = as_text(record.get("instance_id") or record.get("id")) or f"{stem}:{line}"
+            try:
+                run = id_text(record.get("instance_id") or record.get("id"), "instance_id") or f"{stem}:{line}"
+            except RecordError as exc:
+                sink.quarantine(line, exc.reason, exc.detail, record)
+                continue
             sub = _Stream(sink, run, forced_run=run)
             sink.add({"run_id": run, "span_id": "run", "name": "openhands", "kind": "agent", "agent": MAIN_AGENT,
                       "status": "error" if record.get("error") else "unset",
@@ -131,12 +135,14 @@ class _Stream:
             raise RecordError("unknown-event", "expected an event with `action` or `observation`, found keys "
                               + ", ".join(sorted(event)[:8]))
         raw_id = event.get("id")
-        if raw_id is None or isinstance(raw_id, bool) or not isinstance(raw_id, int | str) or raw_id == "":
+        if raw_id is None or raw_id == "":
             raise RecordError("missing-span-id", f"expected an integer event `id`, found {raw_id!r:.40}")
+        if isinstance(raw_id, bool) or not isinstance(raw_id, int | str):
+            raise RecordError("invalid-id", f"`id`: expected an integer event id, found {type(raw_id).__name__} {raw_id!r:.40}")
         cause = event.get("cause")
         if cause is not None and (isinstance(cause, bool) or not isinstance(cause, int | str)):
             raise RecordError("invalid-id", f"expected `cause` to be an event id, found {cause!r:.40}")
-        run = self.forced_run or next((as_text(event[k]) for k in _RUN_KEYS if event.get(k)), None) or self.default_run
+        run = self.forced_run or next((id_text(event[k], k) for k in _RUN_KEYS if event.get(k)), None) or self.default_run
         when = time_ns(event.get("timestamp"), "timestamp")
         if "observation" in event:
             self._observation(line, event, run, when, root)

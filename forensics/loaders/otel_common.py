@@ -37,6 +37,18 @@ def span_id(value: Any, label: str = "span id") -> str | None:
     return field_value("invalid-id", label, norm_id, value, "span")
 
 
+def id_text(value: Any, label: str) -> str | None:
+    """An id kept as written (a run or message id that is not hex): text or a whole number, else
+    ``invalid-id`` rather than a list or an object turned into an id."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise RecordError("invalid-id", f"`{label}`: an id must be a string or an integer, found {type(value).__name__} {value!r:.60}")
+
+
 def time_ns(value: Any, label: str) -> int | None:
     return field_value("invalid-time", label, to_ns, value)
 
@@ -71,8 +83,13 @@ def any_value(value: Any) -> Any:
     return value
 
 
-def key_values(items: Any) -> dict[str, Any]:
-    """Decode an OTLP attribute list ``[{key, value}]`` into a flat dict."""
+def key_values(items: Any, limit: int | None = None) -> dict[str, Any]:
+    """Decode an OTLP attribute list ``[{key, value}]`` into a flat dict; over ``limit`` entries is
+    ``too-many-attributes`` before any is decoded (a million of them would cost seconds)."""
+    if limit is not None and isinstance(items, list | dict) and len(items) > limit:
+        raise RecordError("too-many-attributes",
+                          f"the record has {len(items):,} attributes, over max_attributes={limit:,}; "
+                          "Hint: raise Limits.max_attributes if the record is genuine")
     if isinstance(items, dict):  # some writers emit a plain object already
         return dict(items)
     out: dict[str, Any] = {}

@@ -65,7 +65,7 @@ class OtlpJsonLoader(Loader):
             scope = scope_spans.get("scope", scope_spans.get("instrumentationLibrary")) or {}
             for span in scope_spans.get("spans") or []:
                 try:
-                    row = span_row(span, resource, scope)
+                    row = span_row(span, resource, scope, sink.limits.max_attributes)
                 except RecordError as exc:
                     sink.quarantine(line, exc.reason, exc.detail, span)
                     continue
@@ -87,7 +87,7 @@ class OtlpJsonLoader(Loader):
                 sink.add(row, line)
 
 
-def span_row(span: Any, resource: dict[str, Any], scope: dict[str, Any]) -> dict[str, Any]:
+def span_row(span: Any, resource: dict[str, Any], scope: dict[str, Any], max_attributes: int | None = None) -> dict[str, Any]:
     if not isinstance(span, dict):
         raise RecordError("not-a-span", f"expected a span object, found {type(span).__name__}")
     status = span.get("status") or {}
@@ -102,7 +102,7 @@ def span_row(span: Any, resource: dict[str, Any], scope: dict[str, Any]) -> dict
     }
     if row["status"] == "error" and status.get("message"):
         row["error_message"] = status["message"]
-    attrs = key_values(span.get("attributes"))
+    attrs = key_values(span.get("attributes"), max_attributes)
     events = [
         {"name": e.get("name"), "time": time_ns(e.get("timeUnixNano"), "events.timeUnixNano"),
          "attributes": key_values(e.get("attributes"))}
