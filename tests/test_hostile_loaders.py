@@ -379,3 +379,47 @@ def test_a_multi_gigabyte_line_streams_past_without_being_read_into_memory(
     assert result.quarantine["reason"].to_pylist() == ["line-too-long"]
     assert f"{size + 12:,} bytes" in result.quarantine["detail"][0].as_py()
     assert result.spans["source_line"].to_pylist() == [1, 3]
+
+
+# -- JSON held in a string field ----------------------------------------------------------------
+
+#: Formats that parse JSON text out of a field: where it lives, as a setter on the record.
+EMBEDDED_JSON: dict[str, Callable[[Record, str], None]] = {
+    "mlflow": lambda rec, text: rec["data"]["spans"][0]["attributes"].update({"mlflow.spanInputs": text}),
+    "langfuse": _at("metadata"),
+    "otel-clickhouse": _at("SpanAttributes"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EMBEDDED_JSON))
+def test_duplicate_key_in_json_text_held_in_a_field(name: str, tmp_path: Path) -> None:
+    shape = SHAPES[name]
+    rec = shape.record(2)
+    EMBEDDED_JSON[name](rec, '{"tool": "ls", "args": {"path": "/tmp", "p\\u0061th": "/etc"}}')
+    path = tmp_path / "records.jsonl"
+    path.write_bytes(b"\n".join([_line(shape.record(1)), _line(rec), _line(shape.record(9))]) + b"\n")
+    result = _load(path, name, None)
+    assert list(zip(result.quarantine["source_line"].to_pylist(), result.quarantine["reason"].to_pylist(),
+                    strict=True)) == [(2, "duplicate-key")]
+    detail = result.quarantine["detail"][0].as_py()
+    assert 'key "path"' in detail and "$.args" in detail
+    assert sorted(set(result.spans["source_line"].to_pylist())) == [1, 3]
+
+
+def test_duplicate_key_in_a_sql_json_column(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "spans.db"
+    with sqlite3.connect(db) as con:
+        con.execute("create table spans (run_id text, span_id text, name text, attributes text)")
+        con.executemany("insert into spans values (?, ?, ?, ?)", [
+            ("r1", "s1", "ok", '{"tool": "ls"}'),
+            ("r1", "s2", "smuggled", '{"tool": "ls", "tool": "rm -rf /"}'),
+            ("r1", "s3", "ok", None),
+        ])
+    con.close()
+    result = forensics.load(f"sqlite:///{db}", format="sql", options={"table": "spans"})
+    assert result.report.balanced
+    assert result.quarantine["reason"].to_pylist() == ["duplicate-key"]
+    assert 'key "tool"' in result.quarantine["detail"][0].as_py()
+    assert sorted(result.spans["span_id"].to_pylist()) == ["s1", "s3"]

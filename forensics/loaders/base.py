@@ -493,7 +493,7 @@ class Source:
         if found is None:
             return False
         key, path = found
-        self.sink.quarantine(line, "duplicate-key", _duplicate_detail(key, path, where), raw)
+        self.sink.quarantine(line, "duplicate-key", duplicate_detail(key, path, where), raw)
         return True
 
     def _array_without_duplicates(self, data: bytes, doc: list[Any]) -> Iterator[tuple[int, Any]]:
@@ -508,7 +508,7 @@ class Source:
             if found is not None:
                 key, path = found
                 self.sink.quarantine(ordinal, "duplicate-key",
-                                     _duplicate_detail(key, f"$[{ordinal - 1}]" + path[1:], f"array element {ordinal}"),
+                                     duplicate_detail(key, f"$[{ordinal - 1}]" + path[1:], f"array element {ordinal}"),
                                      value)
                 continue
             yield ordinal, value
@@ -790,7 +790,8 @@ def _first_duplicate(tree: Any) -> tuple[str, str] | None:
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
 
 
-def _duplicate_detail(key: str, path: str, where: str) -> str:
+def duplicate_detail(key: str, path: str, where: str) -> str:
+    """The quarantine detail for a duplicate key: which key, the path of its object, where."""
     shown = key if len(key) <= 80 else key[:80] + "…"
     return (f"key {json.dumps(shown)} appears more than once in the object at {path} ({where}); parsers disagree on "
             "which value wins (orjson and Python keep the last, others the first), so the record is ambiguous and "

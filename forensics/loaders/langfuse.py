@@ -37,7 +37,7 @@ import orjson
 
 from ..normalize import as_float, as_int, as_text
 from .base import Loader, Sample, Source, SpanSink
-from .otel_common import RecordError, finish_row, span_id, time_ns, trace_id
+from .otel_common import RecordError, finish_row, json_text, span_id, time_ns, trace_id
 
 OBSERVATION_KINDS = {
     "SPAN": "chain",
@@ -141,7 +141,7 @@ def split_metadata(value: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     parsed = value
     if isinstance(value, str):
         try:
-            parsed = orjson.loads(value)
+            parsed = json_text(value, "metadata")
         except orjson.JSONDecodeError:
             return {}, {"metadata": value}  # free text: kept as written
     if not isinstance(parsed, dict):

@@ -30,7 +30,16 @@ import orjson
 
 from ..normalize import as_int, as_text
 from .base import Loader, Sample, Source, SpanSink
-from .otel_common import RecordError, field_value, finish_row, span_id, status_of, time_ns, trace_id
+from .otel_common import (
+    RecordError,
+    field_value,
+    finish_row,
+    json_text,
+    span_id,
+    status_of,
+    time_ns,
+    trace_id,
+)
 
 SPAN_TYPE_KINDS = {
     "LLM": "llm",
@@ -135,7 +144,7 @@ def _decode(value: Any) -> Any:
     if not isinstance(value, str):
         return value
     try:
-        return orjson.loads(value)
+        return json_text(value, "attribute")
     except orjson.JSONDecodeError:
         return value
 

@@ -31,6 +31,7 @@ from .otel_common import (
     RecordError,
     field_value,
     finish_row,
+    json_text,
     otel_span_kind,
     span_id,
     status_of,
@@ -149,7 +150,7 @@ def _as_map(value: Any, label: str) -> dict[str, Any]:
         import orjson
 
         try:
-            value = orjson.loads(value)
+            value = json_text(value, label)
         except orjson.JSONDecodeError:
             raise RecordError("invalid-attribute", f"`{label}`: expected a map, found text {value!r:.60}") from None
     if isinstance(value, list) and all(isinstance(p, list | tuple) and len(p) == 2 for p in value):

@@ -6,8 +6,11 @@ import base64
 from collections.abc import Callable
 from typing import Any
 
+import orjson
+
 from ..normalize import as_int, as_text, norm_id, to_ns
 from ..semconv import map_attributes
+from .base import duplicate_detail, find_duplicate_key, may_have_duplicate_keys
 
 
 class RecordError(ValueError):
@@ -35,6 +38,21 @@ def trace_id(value: Any, label: str = "trace id") -> str | None:
 
 def span_id(value: Any, label: str = "span id") -> str | None:
     return field_value("invalid-id", label, norm_id, value, "span")
+
+
+def json_text(text: str | bytes, label: str) -> Any:
+    """JSON held in a string field (MLflow attributes, a Langfuse ``metadata`` string, a ClickHouse
+    map, a SQL JSON column), parsed with the same duplicate-key check as a record: a repeated key
+    is ``duplicate-key``. Text that is not JSON raises ``orjson.JSONDecodeError`` as before."""
+    value = orjson.loads(text)
+    if may_have_duplicate_keys(text, value):
+        try:
+            found = find_duplicate_key(text)
+        except RecursionError:
+            raise RecordError("too-deep", f"`{label}`: the JSON text nests too deep to check it for duplicate keys") from None
+        if found is not None:
+            raise RecordError("duplicate-key", f"`{label}`: " + duplicate_detail(found[0], found[1], "JSON text in a field"))
+    return value
 
 
 def id_text(value: Any, label: str) -> str | None:

@@ -42,7 +42,16 @@ from ..normalize import as_float, as_int, as_text
 from ..schema import KINDS
 from ..semconv import OPENINFERENCE_KINDS
 from .base import Loader, Sample, Source, SpanSink
-from .otel_common import RecordError, field_value, finish_row, span_id, status_of, time_ns, trace_id
+from .otel_common import (
+    RecordError,
+    field_value,
+    finish_row,
+    json_text,
+    span_id,
+    status_of,
+    time_ns,
+    trace_id,
+)
 
 #: Span column → result columns that may hold it, first present wins (case-insensitive).
 DEFAULT_COLUMN_MAP: Mapping[str, tuple[str, ...]] = {
@@ -255,7 +264,7 @@ def _json_value(value: Any, label: str, expect: type) -> Any:
         return None
     if isinstance(value, str | bytes):
         try:
-            value = orjson.loads(value)
+            value = json_text(value, label)
         except orjson.JSONDecodeError:
             raise RecordError("invalid-attribute", f"`{label}`: expected JSON, found {value!r:.60}") from None
     if not isinstance(value, expect):
