@@ -513,7 +513,8 @@ def print_classify(res: dict[str, dict[str, Any]]) -> bool:
           f"{'peak tree':>10} {'JVM':>8}")
     for name, r in res.items():
         jvm = f"{r['peak_jvm_mb']:,.0f}M" if r.get("peak_jvm_mb") else "-"
-        print(f"  {labels[name]:38} {r['seconds']:9.1f} {r['seconds'] / ref:9.1f}x {runs / r['seconds']:10,.0f} "
+        ratio = f"{r['seconds'] / ref:.1f}x" if "duckdb" in res else "-"
+        print(f"  {labels[name]:38} {r['seconds']:9.1f} {ratio:>10} {runs / r['seconds']:10,.0f} "
               f"{r['cpu_seconds']:8.1f} {r['peak_self_mb']:9,.0f}M {r['peak_tree_mb']:9,.0f}M {jvm:>8}")
     d = res.get("duckdb", {})
     if d:
