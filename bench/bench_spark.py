@@ -390,7 +390,7 @@ def child_single(args: argparse.Namespace) -> dict[str, Any]:
 STAGE_KEYS = (
     "stageId", "status", "numTasks", "inputBytes", "inputRecords", "shuffleWriteBytes", "shuffleWriteRecords",
     "shuffleReadBytes", "shuffleReadRecords", "outputBytes", "outputRecords", "memoryBytesSpilled",
-    "diskBytesSpilled", "executorRunTime", "peakExecutionMemory",
+    "diskBytesSpilled", "executorRunTime", "executorCpuTime", "jvmGcTime", "peakExecutionMemory",
 )
 
 
@@ -548,8 +548,11 @@ def print_shuffle(s: dict[str, Any]) -> None:
     for st in sorted(s["stages"], key=lambda x: x["stageId"]):
         rows = max(st["inputRecords"], st["shuffleReadRecords"])
         if rows:
-            print(f"  stage {st['stageId']}: {st['executorRunTime'] / 1000 / rows * 1e6:,.0f} task-seconds per million "
-                  f"rows ({rows / max(st['numTasks'], 1):,.0f} rows per task)")
+            # Task time is wall time of the task threads (it includes waiting for the Python worker and,
+            # on a busy machine, for a core); executorCpuTime is the JVM's own CPU only.
+            print(f"  stage {st['stageId']}: {st['executorRunTime'] / 1000 / rows * 1e6:,.0f} task-seconds and "
+                  f"{(st.get('executorCpuTime') or 0) / 1e9 / rows * 1e6:,.0f} JVM CPU seconds per million rows "
+                  f"({rows / max(st['numTasks'], 1):,.0f} rows per task; GC {(st.get('jvmGcTime') or 0) / 1000:.1f} s)")
     w = sum(st["shuffleWriteBytes"] for st in s["stages"])
     wr = sum(st["shuffleWriteRecords"] for st in s["stages"])
     r = sum(st["shuffleReadBytes"] for st in s["stages"])
