@@ -265,7 +265,10 @@ def _runs_table(findings: pl.DataFrame, ctx: Context) -> pl.DataFrame:
             pl.lit(ctx.policy.version).alias("policy_version"),
         )
         .with_columns(
-            ((pl.col("end_time") - pl.col("start_time")).dt.total_microseconds() / 1000.0).alias(
+            # Multiply, not divide: polars divides a one-row column exactly but a longer one by the
+            # reciprocal, so a run's duration would depend on how many runs share its table (a
+            # Spark partition or a dataset bucket holding one run). One multiplication everywhere.
+            ((pl.col("end_time") - pl.col("start_time")).dt.total_microseconds() * 0.001).alias(
                 "duration_ms"
             ),
         )
