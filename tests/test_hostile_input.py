@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from pathlib import Path
 
 import orjson
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 
 import forensics
 from forensics import Limits
+from forensics.errors import ForensicsError
 from forensics.loaders.base import find_duplicate_key, may_have_duplicate_keys
 
 
@@ -231,3 +233,23 @@ def test_duplicate_key_pre_check_never_misses_one(text: str) -> None:
             assert find_duplicate_key(raw) is not None
         else:
             assert find_duplicate_key(raw) is None
+
+
+# -- overriding limits ---------------------------------------------------------------------------
+
+def test_limits_from_the_environment_reach_the_command_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "long.jsonl"
+    path.write_bytes(b"\n".join([_good(1), orjson.dumps(_span(2, name="x" * 100_000)), _good(3)]) + b"\n")
+    env = {**os.environ, "FORENSICS_LIMITS": "max_line_bytes=64K"}
+    cli = Path(sys.executable).with_name("forensics")
+    out = subprocess.run([str(cli), "load", str(path), "--format", "otel-sdk-json"],
+                         capture_output=True, text=True, env=env, check=False)
+    assert "line-too-long" in out.stdout + out.stderr, out.stdout + out.stderr
+    assert Limits.from_env({"FORENSICS_LIMITS": "max_line_bytes=1G, max_attributes=500000"}) == Limits(
+        max_line_bytes=1 << 30, max_attributes=500_000)
+    assert Limits.from_env({}) == Limits()
+    with pytest.raises(ForensicsError, match="FORENSICS_LIMITS.*max_lines=3"):
+        Limits.from_env({"FORENSICS_LIMITS": "max_lines=3"})

@@ -15,8 +15,8 @@ import os
 import re
 import zlib
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, fields
 from typing import IO, Any, ClassVar
 
 import orjson
@@ -51,8 +51,37 @@ class Limits:
     #: Rows per Arrow record batch.
     batch_rows: int = 65_536
 
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Limits:
+        """The defaults with ``$FORENSICS_LIMITS`` applied: ``name=value`` pairs separated by commas,
+        sizes with an optional K/M/G suffix (powers of 1024), e.g. ``max_line_bytes=1G,max_attributes=500000``.
+        The one way to change a limit from the command line."""
+        text = (os.environ if environ is None else environ).get("FORENSICS_LIMITS", "").strip()
+        if not text:
+            return cls()
+        known = {f.name for f in fields(cls)}
+        values: dict[str, int] = {}
+        for item in text.split(","):
+            name, sep, raw = (part.strip() for part in item.partition("="))
+            number = _size(raw) if sep else None
+            if name not in known or number is None or number < 1:
+                from ..errors import InputError
 
-DEFAULT_LIMITS = Limits()
+                raise InputError(f"FORENSICS_LIMITS: expected name=number with name one of {', '.join(sorted(known))}, "
+                                 f"found {item.strip()!r}",
+                                 hint="e.g. FORENSICS_LIMITS=max_line_bytes=1G,max_attributes=500000; docs/LIMITS.md")
+            values[name] = number
+        return cls(**values)
+
+
+def _size(text: str) -> int | None:
+    match = re.fullmatch(r"(\d+)\s*([KMG]?)(?:i?B)?", text.strip(), re.IGNORECASE)
+    if match is None:
+        return None
+    return int(match.group(1)) * 1024 ** " KMG".index(match.group(2).upper() or " ")
+
+
+DEFAULT_LIMITS = Limits.from_env()
 
 #: Bytes of a file that sniffing looks at.
 SNIFF_BYTES = 64 * 1024
