@@ -521,17 +521,20 @@ def print_classify(res: dict[str, dict[str, Any]]) -> bool:
         print(f"  {d['spans']:,} spans; largest run {d['largest_run_spans']:,} spans; "
               f"largest session {d['largest_session_spans']:,} spans; {d['sessions']:,} sessions")
     same = True
-    if "single" in res and "spark" in res:
-        c, s = res["single"], res["spark"]
+    s = res.get("spark")
+    if s:
         print(f"  Spark session start {s['session_seconds']:.1f} s (not in its seconds); conf {s['conf']}; "
               f"{s['partitions']} partitions; results collected on the driver {_gb(s.get('result_bytes', 0))} (Arrow)")
+        print(f"  Spark Python workers: peak {s['peak_other_children_mb']:,.0f} MB together, "
+              f"largest one {s.get('peak_one_other_child_mb', 0):,.0f} MB; JVM {s['peak_jvm_mb']:,.0f} MB resident")
+    if "single" in res and s:
+        c = res["single"]
         print("\n== same results?")
         for key in ("runs", "findings", "failed_runs", "runs_digest", "findings_digest", "primary_classes"):
             ok = c[key] == s[key]
             same &= ok
             print(f"  {key:16} one process {c[key]!s:24} spark {s[key]!s:24} {'same' if ok else 'DIFFERENT'}")
-        print(f"  Spark Python workers: peak {s['peak_other_children_mb']:,.0f} MB together, "
-              f"largest one {s.get('peak_one_other_child_mb', 0):,.0f} MB; JVM {s['peak_jvm_mb']:,.0f} MB resident")
+    if s:
         print_shuffle(s)
     return same
 
