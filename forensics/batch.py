@@ -817,13 +817,27 @@ def classify_on_spark(spans: SpanBuckets, policy: Any, tick: Progress, workdir: 
 ENGINES: Final[dict[str, Engine]] = {"local": classify_local, "spark": classify_on_spark}
 
 
+def _spark_preflight() -> None:
+    from forensics.spark import require_spark
+
+    require_spark()
+
+
+#: What an engine checks before the night is loaded, so a missing runtime fails in a second, not
+#: after an hour of loading.
+PREFLIGHTS: Final[dict[str, Callable[[], None]]] = {"spark": _spark_preflight}
+
+
 def engine_named(name: str) -> Engine:
-    """The engine registered as ``name``, or an :class:`InputError` naming the ones there are."""
+    """The engine registered as ``name``, checked ready to run (see :data:`PREFLIGHTS`), or an
+    :class:`InputError` naming the engines there are."""
     try:
-        return ENGINES[name]
+        engine = ENGINES[name]
     except KeyError:
         raise InputError(f"no classification engine named `{name}`",
                          hint=f"engines: {', '.join(f'`{n}`' for n in ENGINES)}.") from None
+    PREFLIGHTS.get(name, lambda: None)()
+    return engine
 
 
 def _one_process_per_file() -> None:

@@ -85,6 +85,18 @@ def java_available() -> bool:
     return shutil.which("java") is not None or bool(home and (Path(home) / "bin" / "java").exists())
 
 
+def require_spark() -> None:
+    """Raise :class:`MissingDependencyError` without pyspark, :class:`SparkUnavailableError`
+    without a Java runtime; return quietly when Spark can start."""
+    _require_pyspark()
+    if not java_available():
+        raise SparkUnavailableError(
+            "no Java runtime: Spark runs in a JVM and `java` is not on PATH (nor JAVA_HOME set)",
+            hint="install one (Debian/Ubuntu: apt-get install default-jre-headless; Java 17 or 21) "
+                 "or set JAVA_HOME.",
+        )
+
+
 def active_spark() -> SparkSession | None:
     """The active SparkSession, if any (a caller's session is reused and never stopped by us)."""
     _require_pyspark()
@@ -102,13 +114,7 @@ def spark_session(master: str | None = "local[2]", **conf: str) -> SparkSession:
     would lack pyarrow and forensics). Returns the active session when there is one (with only
     ``conf`` applied to it: a caller's settings are not overridden by the defaults).
     """
-    _require_pyspark()
-    if not java_available():
-        raise SparkUnavailableError(
-            "no Java runtime: Spark runs in a JVM and `java` is not on PATH (nor JAVA_HOME set)",
-            hint="install one (Debian/Ubuntu: apt-get install default-jre-headless; Java 17 or 21) "
-                 "or set JAVA_HOME.",
-        )
+    require_spark()
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     from pyspark.sql import SparkSession

@@ -194,3 +194,21 @@ def test_spark_submit_on_a_redacted_dataset_says_why(spark: Any, tmp_path: Path,
     assert S.main(["--dataset", str(tmp_path / "ds")]) == 2
     err = capsys.readouterr().err
     assert "redacted" in err and "Hint:" in err
+
+
+def test_engine_spark_without_java_fails_before_loading_anything(tmp_path: Path) -> None:
+    """A missing Java runtime is found before the night is loaded (no store, no outputs), with
+    the install hint, and exits 3 like every environment problem. A real subprocess whose PATH
+    holds no `java`."""
+    import subprocess
+    import sys
+
+    sample = Path(__file__).resolve().parents[1] / "sample_logs"
+    env = {k: v for k, v in os.environ.items() if k != "JAVA_HOME"}
+    env["PATH"] = str(tmp_path)  # an empty directory: no java anywhere
+    done = subprocess.run([sys.executable, "-m", "forensics.cli", "classify", str(sample),
+                           "--db", f"sqlite:///{tmp_path / 'f.db'}", "--out", str(tmp_path / "out"),
+                           "--engine", "spark"], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 3, done.stderr
+    assert "no Java runtime" in done.stderr and "apt-get install default-jre-headless" in done.stderr
+    assert not (tmp_path / "out").exists() and not (tmp_path / "f.db").exists()
