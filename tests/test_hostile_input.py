@@ -253,3 +253,30 @@ def test_limits_from_the_environment_reach_the_command_line(tmp_path: Path) -> N
     assert Limits.from_env({}) == Limits()
     with pytest.raises(ForensicsError, match="FORENSICS_LIMITS.*max_lines=3"):
         Limits.from_env({"FORENSICS_LIMITS": "max_lines=3"})
+
+
+def test_limits_doc_lists_every_limit_with_its_default_and_every_hostile_reason() -> None:
+    import dataclasses
+    import re
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "LIMITS.md").read_text()
+    rows = dict(re.findall(r"^\| `([a-z_]+)` \| ([^|]+) \|", doc, flags=re.MULTILINE))
+    units = {"GiB": 1 << 30, "MiB": 1 << 20, "Ki chars": 1 << 10}
+    for f in dataclasses.fields(Limits):
+        assert f.name in rows, f"docs/LIMITS.md has no row for Limits.{f.name}"
+        number, _, unit = rows[f.name].strip().partition(" ")
+        assert int(number.replace(",", "")) * units.get(unit, 1) == f.default, (f.name, rows[f.name])
+    for reason in ("too-deep", "line-too-long", "decompressed-too-large", "invalid-utf8", "invalid-json",
+                   "duplicate-key", "invalid-time", "invalid-id", "too-many-attributes", "document-too-large",
+                   "truncated", "unreadable-file"):
+        assert f"`{reason}`" in doc, f"docs/LIMITS.md does not name the reason {reason}"
+
+
+def test_duplicate_key_in_a_single_document_quarantines_the_document(tmp_path: Path) -> None:
+    path = tmp_path / "one.json"
+    path.write_text('{\n  "name": "s1",\n  "context": {"trace_id": "' + "a" * 32 + '", "span_id": "1", "span_id": "2"}\n}\n')
+    result = _load(path)
+    assert result.spans.num_rows == 0
+    assert _reasons(result) == {1: "duplicate-key"}
+    detail = result.quarantine["detail"][0].as_py()
+    assert 'key "span_id"' in detail and "$.context" in detail and "the document" in detail

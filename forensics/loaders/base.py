@@ -645,13 +645,21 @@ def _read_line(fh: IO[bytes], limit: int) -> bytes | bytearray:
     return grown
 
 
-def _skip_to_newline(fh: IO[bytes]) -> int:
+def skip_line(fh: IO[bytes]) -> tuple[int, bool]:
+    """Read past the rest of the current line in 1 MiB pieces, holding none of it: ``(bytes
+    consumed, whether a newline ended it)`` (False at the end of the file)."""
     skipped = 0
     while True:
         chunk = fh.readline(MiB)
         skipped += len(chunk)
-        if not chunk or chunk.endswith(b"\n"):
-            return skipped
+        if not chunk:
+            return skipped, False
+        if chunk.endswith(b"\n"):
+            return skipped, True
+
+
+def _skip_to_newline(fh: IO[bytes]) -> int:
+    return skip_line(fh)[0]
 
 
 def _has_more(fh: IO[bytes]) -> bool:
