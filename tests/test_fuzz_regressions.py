@@ -28,6 +28,8 @@ OPEN = {
         "Source.parquet_batches (loaders/base.py) lets pyarrow's ArrowInvalid/OSError escape on a corrupt Parquet file",
     "otel-clickhouse/corrupt-parquet-page.parquet":
         "Source.parquet_batches (loaders/base.py) lets pyarrow's OSError escape from iter_batches on a damaged page",
+    "openinference/invalid-utf8-string-column.parquet":
+        "Source.parquet_batches (loaders/base.py) does not validate UTF-8: to_pylist raises UnicodeDecodeError",
 }
 
 
@@ -126,3 +128,32 @@ def test_any_agent_gzip_corrupt_from_its_first_block_is_one_unreadable_file_reco
     [row] = given.result.quarantine.to_pylist()
     assert row["reason"] == "unreadable-file" and "invalid code lengths set" in row["detail"]
     assert sniffed.error is not None and "cannot be read" in sniffed.error.message
+
+
+def test_claude_code_line_whose_type_is_an_object_is_an_event_like_any_unknown_type(tmp_path: Path) -> None:
+    # The kept input is the fuzzer's (11 damaged lines); this is its one decisive line, by hand.
+    kept = seeds.REGRESSIONS / "claude-code" / "object-type-field.jsonl"
+    assert b'{"type":{"role":"user","content":["bare string block"]}}' in kept.read_bytes()
+    path = tmp_path / "session.jsonl"
+    path.write_text('{"type":"user","timestamp":"2025-08-01T09:00:01Z","sessionId":"s1","uuid":"u1",'
+                    '"message":{"role":"user","content":"hello"}}\n'
+                    '{"type":{"role":"user"},"sessionId":"s1","uuid":"u2","timestamp":"2025-08-01T09:00:02Z"}\n')
+    [given, _] = check_file(path, "claude-code")
+    assert given.result is not None and given.result.quarantine.num_rows == 0
+    rows = {r["span_id"]: r for r in given.result.spans.to_pylist()}
+    assert rows["u1"]["kind"] == "human"
+    assert (rows["u2"]["kind"], rows["u2"]["name"]) == ("event", '{"role":"user"}')
+
+
+def test_langsmith_dotted_order_beyond_2200_is_quarantined_not_an_overflow() -> None:
+    # Line 1 of the input, by hand: run c0000000-...-0001, no start_time, dotted_order starting
+    # "40501002T120000000001Z" (the year 4050, past int64 nanoseconds); lines 2-3 are not JSON.
+    path = seeds.REGRESSIONS / "langsmith" / "dotted-order-year-4050.json"
+    given, sniffed = check_file(path, "langsmith")
+    for outcome in (given, sniffed):
+        assert outcome.result is not None and outcome.result.spans.num_rows == 0
+        rows = sorted(outcome.result.quarantine.select(["source_line", "reason", "detail"]).to_pylist(),
+                      key=lambda r: r["source_line"])
+        assert [(r["source_line"], r["reason"]) for r in rows] == [
+            (1, "invalid-dotted-order"), (2, "invalid-json"), (3, "invalid-json")]
+        assert "'40501002T120000' is outside 1970..2200" in rows[0]["detail"]

@@ -123,7 +123,7 @@ class _Reader:
         if kind == "summary":
             self.summaries.append((line, record))  # its leaf may come later in the file
             return
-        if kind not in _MESSAGE_TYPES:
+        if not isinstance(kind, str) or kind not in _MESSAGE_TYPES:  # an object `type` is unhashable (fuzzing)
             self._bookkeeping(line, record)
             return
         uuid = record.get("uuid")

@@ -255,6 +255,8 @@ def _dotted_segment(segment: str) -> tuple[int, str]:
                         int(stamp[13:15]), tzinfo=UTC)
     except ValueError:
         raise RecordError("invalid-dotted-order", f"`dotted_order`: {stamp!r} is not a date and time") from None
+    if not 1970 <= base.year < 2200:  # as normalize.to_ns: beyond 2262 the ns overflow int64 (found by fuzzing)
+        raise RecordError("invalid-dotted-order", f"`dotted_order`: {stamp!r} is outside 1970..2200")
     ns = int(base.timestamp()) * 1_000_000_000 + int(micros.ljust(6, "0")) * 1_000
     return ns, _id(run, "dotted_order") or run
 
