@@ -157,3 +157,14 @@ def test_langsmith_dotted_order_beyond_2200_is_quarantined_not_an_overflow() -> 
         assert [(r["source_line"], r["reason"]) for r in rows] == [
             (1, "invalid-dotted-order"), (2, "invalid-json"), (3, "invalid-json")]
         assert "'40501002T120000' is outside 1970..2200" in rows[0]["detail"]
+
+
+def test_openhands_event_whose_source_is_an_object_is_an_unknown_event() -> None:
+    # By hand: element 1 of the array (id 0) has "source": {"command": "pytest", ...} and neither
+    # `action` nor `observation`; the array is cut inside its element at line 26 (id 3).
+    path = seeds.REGRESSIONS / "openhands" / "object-source-field.json"
+    given, sniffed = check_file(path, "openhands")
+    assert given.result is not None and given.result.spans.num_rows == 0
+    reasons = sorted((r["source_line"], r["reason"]) for r in given.result.quarantine.to_pylist())
+    assert reasons == [(1, "unknown-event"), (26, "truncated")]
+    assert sniffed.error is not None  # a first event without a string `source` is not recognisably OpenHands

@@ -53,7 +53,9 @@ _USED = frozenset({"id", "timestamp", "source", "action", "observation", "cause"
 
 
 def _is_event(value: Any) -> bool:
-    return isinstance(value, dict) and value.get("source") in _SOURCES and ("action" in value or "observation" in value)
+    # `source` is checked to be a string first: an object there is unhashable (found by fuzzing).
+    return (isinstance(value, dict) and isinstance(value.get("source"), str) and value["source"] in _SOURCES
+            and ("action" in value or "observation" in value))
 
 
 class OpenHandsLoader(Loader):
