@@ -435,6 +435,40 @@ class SpanBuckets:
         """Count rows a worker process spilled itself (see :func:`spill_partitions`)."""
         self.rows += rows
 
+    def refinalize(self, spans_out: _SpansParquet | None) -> pa.Table:
+        """Finalise the night across its files, bucket by bucket, and write the result back (and
+        to spans.parquet). Each file was finalised when it was loaded; a run whose spans came in
+        several files (an hourly rotation, an exporter retry) is only whole here: its agents are
+        inherited and its session filled across files, and a span exported in two files is kept
+        once, the later copy quarantined as ``duplicate-span-id``. Returns those quarantined rows."""
+        from forensics.load import finalize
+
+        late: list[pa.Table] = []
+        if not self.spilled:
+            if self._memory:
+                table, quarantined = finalize(pa.concat_tables(self._memory))
+                self._memory = [table]
+                late.append(quarantined)
+                if spans_out is not None:
+                    spans_out.write(table)
+        else:
+            assert self._dir is not None
+            for bucket in sorted(self._dir.glob("b*")):
+                pieces = sorted(bucket.glob("*.parquet"))
+                table, quarantined = finalize(pa.concat_tables([pq.read_table(f) for f in pieces]).cast(SPAN_SCHEMA))
+                late.append(quarantined)
+                if spans_out is not None:
+                    spans_out.write(table)
+                whole = bucket / "whole.tmp"
+                pq.write_table(table, whole, compression="lz4")
+                for f in pieces:
+                    f.unlink()
+                whole.rename(bucket / "f000000.parquet")
+                del table
+        gone = pa.concat_tables(late) if late else QUARANTINE_SCHEMA.empty_table()
+        self.rows -= gone.num_rows
+        return gone
+
     def buckets(self) -> Iterable[pa.Table]:
         if self.n == 1 or self._dir is None:
             if self._memory:
@@ -456,10 +490,9 @@ def spill_partitions(spans: pa.Table, directory: Path, n_buckets: int, index: in
 
 def _load_and_spill(
     path: str, format: str | None, outcome: FileOutcome, spill: str, n_buckets: int, index: int,
-    piece: str | None,
 ) -> tuple[FileOutcome, list[Problem], pa.Table | None, int]:
-    """One file in a worker process: load it, spill its spans in buckets (and, for
-    spans.parquet, as one piece); return only the small things."""
+    """One file in a worker process: load it, spill its spans in buckets; return only the
+    small things."""
     outcome, result, problems = _load_one(path, format, outcome)
     if result is None:
         return outcome, problems, None, 0
@@ -467,8 +500,6 @@ def _load_and_spill(
     if outcome.status == "pending":
         rows = result.spans.num_rows
         spill_partitions(result.spans, Path(spill), n_buckets, index)
-        if piece is not None:
-            pq.write_table(result.spans, piece, compression="lz4")
     return outcome, problems, result.quarantine, rows
 
 
@@ -659,7 +690,7 @@ def _load_classify_store(
 
     quarantines: list[pa.Table] = []
     if workers > 1 and spans.spilled and len(todo) > 1:
-        quarantines = _load_in_workers(handle, outcomes, problems, todo, spans, spans_out, format=format,
+        quarantines = _load_in_workers(handle, outcomes, problems, todo, spans, format=format,
                                        tick=tick, workers=workers)
     else:
         for n, idx in enumerate(todo):
@@ -671,11 +702,13 @@ def _load_classify_store(
                 quarantines.append(result.quarantine)
                 if outcome.status == "pending":
                     spans.add(result.spans)
-                    if spans_out is not None:
-                        spans_out.write(result.spans)
             del result
             handle.heartbeat()
     tick("load", len(todo), len(todo), None)
+    late = spans.refinalize(spans_out)
+    if late.num_rows:
+        quarantines.append(late)
+        _count_late_quarantine(outcomes, problems, late)
 
     quarantine = pa.concat_tables(quarantines) if quarantines else QUARANTINE_SCHEMA.empty_table()
     summary = BatchSummary(batch_id=handle.id, status="running", policy_version=policy.version, store_url="",
@@ -852,29 +885,25 @@ def _load_in_workers(
     problems: list[Problem],
     todo: list[int],
     spans: SpanBuckets,
-    spans_out: _SpansParquet | None,
     *,
     format: str | None,
     tick: Progress,
     workers: int,
 ) -> list[pa.Table]:
     """Load files in parallel processes (spawned: polars' threads and fork do not mix), each
-    spilling its own spans; results are taken back in file order so problems and spans.parquet
+    spilling its own spans; results are taken back in file order so problems and quarantine
     come out as a serial run would write them."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     spill = spans.directory
     assert spill is not None
-    pieces = spill / "pieces"
-    pieces.mkdir(exist_ok=True)
     done: dict[int, tuple[FileOutcome, list[Problem], pa.Table | None, int]] = {}
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx,
                              initializer=_one_process_per_file) as pool:
         futures = {
-            pool.submit(_load_and_spill, outcomes[idx].path, format, outcomes[idx], str(spill), spans.n, idx,
-                        str(pieces / f"{idx:06d}.parquet") if spans_out is not None else None): idx
+            pool.submit(_load_and_spill, outcomes[idx].path, format, outcomes[idx], str(spill), spans.n, idx): idx
             for idx in todo
         }
         tick("load", 0, len(todo), None)
@@ -891,11 +920,32 @@ def _load_in_workers(
         if quarantine is not None:
             quarantines.append(quarantine)
         spans.add_spilled(rows)
-        piece = pieces / f"{idx:06d}.parquet"
-        if spans_out is not None and piece.exists():
-            spans_out.write(pq.read_table(piece))
-            piece.unlink()
     return quarantines
+
+
+def _count_late_quarantine(outcomes: list[FileOutcome], problems: list[Problem], late: pa.Table) -> None:
+    """Spans quarantined by the night's finalisation were counted as rows by their file: move
+    them to its quarantined count (records read = rows + quarantined + merged still holds) and
+    say so in the file's problems."""
+    counts: dict[tuple[str, str], int] = {}
+    for source, reason in zip(late.column("source_file").to_pylist(), late.column("reason").to_pylist(),
+                              strict=True):
+        counts[(source, reason)] = counts.get((source, reason), 0) + 1
+    for i, outcome in enumerate(outcomes):
+        keys = set(_path_keys([outcome.path]))
+        mine = {reason: n for (source, reason), n in counts.items() if source in keys}
+        if not mine:
+            continue
+        n = sum(mine.values())
+        reasons = dict(outcome.reasons)
+        for reason, k in mine.items():
+            reasons[reason] = reasons.get(reason, 0) + k
+        outcomes[i] = replace(outcome, rows=outcome.rows - n, quarantined=outcome.quarantined + n, reasons=reasons)
+        shown = ", ".join(f"{k}={v}" for k, v in sorted(mine.items()))
+        problems.append(Problem(outcome.path, "quarantined",
+                                f"{outcome.path}: {n:,} span(s) quarantined once the night's files were read "
+                                f"together ({shown}; a duplicate-span-id is a span also exported in an earlier file). Hint: check "
+                                "whether the exporter wrote the same batch twice.", level="warning"))
 
 
 def _frame(table: pa.Table) -> pl.DataFrame:
