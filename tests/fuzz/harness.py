@@ -50,6 +50,10 @@ KNOWN = registry.names()
 #: libFuzzer ends the process with exit(), so there is no "at the end".
 COUNTS_ENV = "FORENSICS_FUZZ_COUNTS"
 COUNT_EVERY = 64
+#: Where each input is written before it is loaded (``fuzz-input.json``, and ``loader`` naming its
+#: loader): when a crash hangs the process instead of ending it, libFuzzer writes no reproducer,
+#: and run.py keeps this file instead.
+INPUT_DIR_ENV = "FORENSICS_FUZZ_INPUT_DIR"
 
 
 def main(argv: list[str]) -> None:
@@ -58,9 +62,13 @@ def main(argv: list[str]) -> None:
     chosen = argv[1]
     # One process per file: the fuzz inputs are small, and worker processes would hide crashes.
     os.environ["FORENSICS_WORKERS"] = "1"
-    workdir = Path(tempfile.mkdtemp(prefix=f"fuzz-{chosen}-"))
+    given_dir = os.environ.get(INPUT_DIR_ENV)
+    workdir = Path(given_dir) if given_dir else Path(tempfile.mkdtemp(prefix=f"fuzz-{chosen}-"))
+    workdir.mkdir(parents=True, exist_ok=True)
     # A fixed name: several loaders take the run id from the file's stem.
     target = workdir / "fuzz-input.json"
+    loader_file = workdir / "loader"
+    last = [""]
     counts_path = os.environ.get(COUNTS_ENV)
     counts = dict.fromkeys(KNOWN, 0)
 
@@ -75,6 +83,9 @@ def main(argv: list[str]) -> None:
         counts[loader] += 1
         if counts_path and sum(counts.values()) % COUNT_EVERY == 1:
             Path(counts_path).write_text(json.dumps(counts))
+        if loader != last[0]:  # which loader the input file is for, should the process die on it
+            loader_file.write_text(loader)
+            last[0] = loader
         target.write_bytes(data)
         check_file(target, loader)
 

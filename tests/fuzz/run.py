@@ -16,6 +16,7 @@ exit status is 1 when there is any. See docs/FUZZING.md.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -41,7 +42,7 @@ INPUT_TIMEOUT_SECONDS = 20
 RSS_LIMIT_MB = 3072
 #: Keys taken from the seeds into the libFuzzer dictionary, most frequent first.
 MAX_DICT_ENTRIES = 400
-ARTIFACT_PREFIXES = ("crash-", "timeout-", "oom-", "leak-")
+ARTIFACT_PREFIXES = ("crash-", "timeout-", "oom-", "leak-", "unfinished-")
 
 
 @dataclass
@@ -113,6 +114,8 @@ def fuzz_all(total_seconds: float, workdir: Path, plugins: str = "") -> FuzzStat
         stats.per_loader = json.loads(counts.read_text())
     decoded = []
     for artifact in stats.artifacts:
+        if artifact.name.startswith("unfinished-"):
+            continue  # the harness's own copy: already the file as its loader read it
         picked = seeds.split_selector(artifact.read_bytes(), known)
         if picked is not None:
             loader, data = picked
@@ -154,6 +157,8 @@ def _run_harness(target: str, seed_dirs: list[Path], count: int, seconds: int, w
         env["FORENSICS_FUZZ_PLUGINS"] = plugins
     if counts is not None:
         env["FORENSICS_FUZZ_COUNTS"] = str(counts)
+    inputs = workdir / "inputs" / target
+    env["FORENSICS_FUZZ_INPUT_DIR"] = str(inputs)
     started = time.perf_counter()
     with open(log, "wb") as out:
         # The wall-clock guard is generous: libFuzzer stops itself; this only catches a hung process.
@@ -165,8 +170,22 @@ def _run_harness(target: str, seed_dirs: list[Path], count: int, seconds: int, w
             returncode = -9
     stats = FuzzStats(target, time.perf_counter() - started, count, returncode=returncode, log=log)
     stats.artifacts = sorted(p for p in set(artifacts.iterdir()) - before if p.name.startswith(ARTIFACT_PREFIXES))
+    if returncode != 0 and not stats.artifacts:
+        stats.artifacts = _last_input(inputs, artifacts)
     _parse(log.read_text(errors="replace"), stats)
     return stats
+
+
+def _last_input(inputs: Path, artifacts: Path) -> list[Path]:
+    """The input a process died or hung on without libFuzzer writing it (kept as ``unfinished-*``)."""
+    last = inputs / "fuzz-input.json"
+    if not last.exists():
+        return []
+    data = last.read_bytes()
+    loader = (inputs / "loader").read_text() if (inputs / "loader").exists() else "unknown"
+    kept = artifacts / f"unfinished-{hashlib.sha1(data).hexdigest()}.{loader}.input"
+    kept.write_bytes(data)
+    return [kept]
 
 
 def _parse(text: str, stats: FuzzStats) -> None:
