@@ -482,7 +482,10 @@ class Source:
             except orjson.JSONDecodeError as exc:
                 self.sink.quarantine(lineno, *_json_error(line, exc, is_last=not _has_more(fh)), line)
                 continue
-            if may_have_duplicate_keys(line, value) and self._quarantine_duplicate(line, lineno, f"line {lineno}"):
+            # Duplicate keys: a line as orjson itself writes it is proven clean by one byte comparison.
+            compact = orjson.dumps(value)
+            if not line.startswith(compact) and may_have_duplicate_keys(line, value, compact) \
+                    and self._quarantine_duplicate(line, lineno, f"line {lineno}"):
                 continue
             yield lineno, value
 
@@ -730,61 +733,43 @@ def _json_error(line: bytes | bytearray, exc: orjson.JSONDecodeError, is_last: b
 # orjson (like most parsers) keeps the last of two equal keys without a word, while other tools
 # keep the first: a record with a duplicate key means different things to different readers (a
 # way to smuggle a value past a reviewer), so it is quarantined. The check must cost next to
-# nothing on clean input, so it compares two counts of `":` and parses again only when they differ:
+# nothing on clean input, so it compares two colon counts and parses again only when they differ:
 #
-# * in the raw text, every key ends with `"`, optional whitespace, `:` (counted with the
-#   whitespace too); any other match is inside a string, where a quote is spelled `\"`;
-# * in orjson's compact re-serialisation of the parsed value, every key ends with `":` and any
-#   other `":` is a quote followed by a colon inside a string.
+# * outside strings, JSON has exactly one colon per key, and whitespace never matters;
+# * inside strings, a colon is spelled `:` or `\u003a`. orjson's compact re-serialisation of the
+#   parsed value spells it `:` always, and the parsed strings are a subset of the raw ones (a
+#   dropped duplicate's key and value are gone).
 #
-# Strings in the parsed value are a subset of those in the raw text, so when no quote or colon
-# is spelled as a `\u` escape, raw >= compact, with equality only if no key was dropped, i.e. no
-# key appeared twice. When the counts differ (a duplicate, whitespace before a colon, a `\u0022`)
-# a strict parse decides and names the key and its path. `"a"` and `"\u0061"` are one key: each
-# is counted once in the raw text and the strict parse compares the decoded keys.
+# So when the raw text has no `\u003a`, colons(raw) >= colons(compact), with equality only if no
+# key was dropped: equal counts prove there is no duplicate. A line exactly as orjson writes it is
+# proven clean by one byte comparison before that. When the counts differ (a duplicate, or a colon
+# spelled `\u003a`) a strict parse decides and names the key and its path. `"a"` and `"\u0061"`
+# are one key: the strict parse compares the decoded keys.
 
-_KEY_END_WS_B = re.compile(rb'"[ \t\r\n]+:')
-_KEY_END_WS_S = re.compile(r'"[ \t\r\n]+:')
-_QUOTE_WS_B = re.compile(rb'"[ \t\r\n]')
-_QUOTE_WS_S = re.compile(r'"[ \t\r\n]')
-_ESCAPED_QUOTE_OR_COLON = ("\\u0022", "\\u003a", "\\u003A")
-_ESCAPED_QUOTE_OR_COLON_B = tuple(e.encode() for e in _ESCAPED_QUOTE_OR_COLON)
+_ESCAPED_COLON_B = b"\\u003"
+_ESCAPED_COLON_S = "\\u003"
 
 
-def _raw_key_ends(raw: bytes | bytearray | str) -> int | None:
-    """How many `"` (whitespace) `:` the JSON text ``raw`` holds; ``None`` when a quote or a colon
-    is spelled as a ``\\u`` escape (the count would not be comparable)."""
-    if isinstance(raw, bytes | bytearray):
-        if b"\\u00" in raw and any(e in raw for e in _ESCAPED_QUOTE_OR_COLON_B):
-            return None
-        count = raw.count(b'":')
-        if _QUOTE_WS_B.search(raw):  # rare in machine-written JSON: only then a second pass
-            count += len(_KEY_END_WS_B.findall(raw))
-        return count
-    if "\\u00" in raw and any(e in raw for e in _ESCAPED_QUOTE_OR_COLON):
-        return None
-    count = raw.count('":')
-    if _QUOTE_WS_S.search(raw):
-        count += len(_KEY_END_WS_S.findall(raw))
-    return count
-
-
-def may_have_duplicate_keys(raw: bytes | bytearray | str, value: Any) -> bool:
+def may_have_duplicate_keys(raw: bytes | bytearray | str, value: Any, compact: bytes | None = None) -> bool:
     """False when ``raw`` (the JSON text ``value`` was parsed from) certainly has no duplicate key.
 
-    Cheap (one compact re-serialisation and a few byte scans); True only means "check strictly"
-    with :func:`find_duplicate_key`.
+    Cheap (one compact re-serialisation, passed in as ``compact`` when the caller has it, and two
+    byte counts); True only means "check strictly" with :func:`find_duplicate_key`.
     """
-    if not isinstance(value, dict | list):
+    if not isinstance(value, (dict, list)):  # the tuple is faster than `dict | list` on this hot path
         return False
-    try:
-        compact = orjson.dumps(value)
-    except (TypeError, orjson.JSONEncodeError):
-        return True
-    if isinstance(raw, bytes) and raw.startswith(compact) and not raw[len(compact):].strip():
-        return False  # the text is exactly what the parser kept (orjson-written files): nothing dropped
-    ends = _raw_key_ends(raw)
-    return ends is None or ends != compact.count(b'":')
+    if compact is None:
+        try:
+            compact = orjson.dumps(value)
+        except (TypeError, orjson.JSONEncodeError):
+            return True
+    if isinstance(raw, str):
+        return raw.count(":") != compact.count(b":") or _ESCAPED_COLON_S in raw
+    if raw.startswith(compact):
+        # The text is what the parser kept, then (the parse took it all) whitespace: nothing was dropped.
+        return False
+    # `\u003` also matches `\u0030`-`\u003f` (digits, `;`, `<`, `=`, `>`, `?`): rare, and only a strict parse.
+    return raw.count(b":") != compact.count(b":") or _ESCAPED_COLON_B in raw
 
 
 class _Pairs(list[Any]):

@@ -51,9 +51,10 @@ class OtlpJsonLoader(Loader):
                                 "expected an ExportTraceServiceRequest object with `resourceSpans` (or `resourceLogs`), "
                                 f"found {type(request).__name__}", request)
                 continue
-            for resource_spans in request.get("resourceSpans", request.get("resource_spans")) or []:
+            for resource_spans in _objects(request.get("resourceSpans", request.get("resource_spans")), "resourceSpans",
+                                           line, sink):
                 self._read_resource_spans(resource_spans, line, sink)
-            for resource_logs in request.get("resourceLogs") or []:
+            for resource_logs in _objects(request.get("resourceLogs"), "resourceLogs", line, sink):
                 self._read_resource_logs(resource_logs, line, sink)
 
     def _read_resource_spans(self, rs: dict[str, Any], line: int, sink: SpanSink) -> None:
@@ -61,9 +62,9 @@ class OtlpJsonLoader(Loader):
             resource = key_values((rs.get("resource") or {}).get("attributes"))
         except RecordError as exc:
             resource = {"@invalid": exc.detail}
-        for scope_spans in rs.get("scopeSpans", rs.get("instrumentationLibrarySpans")) or []:
+        for scope_spans in _objects(rs.get("scopeSpans", rs.get("instrumentationLibrarySpans")), "scopeSpans", line, sink):
             scope = scope_spans.get("scope", scope_spans.get("instrumentationLibrary")) or {}
-            for span in scope_spans.get("spans") or []:
+            for span in _list(scope_spans.get("spans"), "spans", line, sink):
                 try:
                     row = span_row(span, resource, scope, sink.limits.max_attributes)
                 except RecordError as exc:
@@ -76,15 +77,35 @@ class OtlpJsonLoader(Loader):
             resource = key_values((rl.get("resource") or {}).get("attributes"))
         except RecordError as exc:
             resource = {"@invalid": exc.detail}
-        for scope_logs in rl.get("scopeLogs") or []:
+        for scope_logs in _objects(rl.get("scopeLogs"), "scopeLogs", line, sink):
             scope = scope_logs.get("scope") or {}
-            for k, record in enumerate(scope_logs.get("logRecords") or []):
+            for k, record in enumerate(_list(scope_logs.get("logRecords"), "logRecords", line, sink)):
                 try:
                     row = log_row(record, resource, scope, line, k)
                 except RecordError as exc:
                     sink.quarantine(line, exc.reason, exc.detail, record)
                     continue
                 sink.add(row, line)
+
+
+def _list(value: Any, label: str, line: int, sink: SpanSink) -> list[Any]:
+    """An OTLP repeated field: a list, or nothing (quarantined, saying what it was instead)."""
+    if value is None or isinstance(value, list):
+        return value or []
+    sink.quarantine(line, "not-otlp-request", f"expected `{label}` to be a list, found {type(value).__name__}", value)
+    return []
+
+
+def _objects(value: Any, label: str, line: int, sink: SpanSink) -> list[dict[str, Any]]:
+    """The objects of an OTLP repeated message field; anything else in it is quarantined."""
+    out = []
+    for item in _list(value, label, line, sink):
+        if isinstance(item, dict):
+            out.append(item)
+        else:
+            sink.quarantine(line, "not-otlp-request", f"expected each of `{label}` to be an object, found "
+                            f"{type(item).__name__}", item)
+    return out
 
 
 def span_row(span: Any, resource: dict[str, Any], scope: dict[str, Any], max_attributes: int | None = None) -> dict[str, Any]:
