@@ -746,8 +746,8 @@ def _json_error(line: bytes | bytearray, exc: orjson.JSONDecodeError, is_last: b
 # spelled `\u003a`) a strict parse decides and names the key and its path. `"a"` and `"\u0061"`
 # are one key: the strict parse compares the decoded keys.
 
-_ESCAPED_COLON_B = b"\\u003"
-_ESCAPED_COLON_S = "\\u003"
+_ESCAPED_COLON_S = ("\\u003a", "\\u003A")
+_ESCAPED_COLON_B = tuple(e.encode() for e in _ESCAPED_COLON_S)
 
 
 def may_have_duplicate_keys(raw: bytes | bytearray | str, value: Any, compact: bytes | None = None) -> bool:
@@ -764,12 +764,12 @@ def may_have_duplicate_keys(raw: bytes | bytearray | str, value: Any, compact: b
         except (TypeError, orjson.JSONEncodeError):
             return True
     if isinstance(raw, str):
-        return raw.count(":") != compact.count(b":") or _ESCAPED_COLON_S in raw
+        return raw.count(":") != compact.count(b":") or ("\\u003" in raw and any(e in raw for e in _ESCAPED_COLON_S))
     if raw.startswith(compact):
         # The text is what the parser kept, then (the parse took it all) whitespace: nothing was dropped.
         return False
-    # `\u003` also matches `\u0030`-`\u003f` (digits, `;`, `<`, `=`, `>`, `?`): rare, and only a strict parse.
-    return raw.count(b":") != compact.count(b":") or _ESCAPED_COLON_B in raw
+    # One scan for the common prefix; Go's encoder writes `<` and `>` as `\u003c` and `\u003e`.
+    return raw.count(b":") != compact.count(b":") or (b"\\u003" in raw and any(e in raw for e in _ESCAPED_COLON_B))
 
 
 class _Pairs(list[Any]):
