@@ -54,7 +54,7 @@ def test_the_regression_directory_has_content() -> None:
 def test_kept_crash_input_now_passes_the_oracle(loader: str, path: Path) -> None:
     assert loader in names(), f"{path} is kept for `{loader}`, which is no longer a registered loader"
     outcomes = check_file(path, loader)  # raises OracleViolation with the loader's traceback
-    assert [o.mode for o in outcomes] == ["given", "sniffed"]
+    assert [o.mode for o in outcomes] == ["given", "sniffed", "tight-limits"]
 
 
 @pytest.mark.parametrize(("loader", "path"), REGRESSIONS, ids=[f"{lo}/{p.name}" for lo, p in REGRESSIONS])
@@ -81,7 +81,7 @@ def test_monocle_model_entity_without_a_name_loads_without_a_model() -> None:
     # entity.2.type "model.llm.gpt-4.1-mini" but its entity.2.name line was dropped; the third
     # (46122867abbc6f11) still names "gpt-4.1-mini".
     path = seeds.REGRESSIONS / "otel-sdk-json" / "monocle-model-entity-without-name.json"
-    given, sniffed = check_file(path, "otel-sdk-json")
+    given, sniffed, _ = check_file(path, "otel-sdk-json")
     assert given.result is not None and sniffed.result is not None
     assert sniffed.result.report.files[0].format == "otel-sdk-json"
     rows = {r["span_id"]: r for r in given.result.spans.to_pylist()}
@@ -127,7 +127,7 @@ def test_any_agent_gzip_corrupt_from_its_first_block_is_one_unreadable_file_reco
     path = seeds.REGRESSIONS / "any-agent" / "corrupt-gzip-big-id-scan.json.gz"
     with pytest.raises(zlib.error, match="invalid code lengths set"):
         zlib.decompressobj(31).decompress(path.read_bytes())
-    given, sniffed = check_file(path, "any-agent")
+    given, sniffed, _ = check_file(path, "any-agent")
     assert given.result is not None and given.result.spans.num_rows == 0
     [row] = given.result.quarantine.to_pylist()
     assert row["reason"] == "unreadable-file" and "invalid code lengths set" in row["detail"]
@@ -142,7 +142,7 @@ def test_claude_code_line_whose_type_is_an_object_is_an_event_like_any_unknown_t
     path.write_text('{"type":"user","timestamp":"2025-08-01T09:00:01Z","sessionId":"s1","uuid":"u1",'
                     '"message":{"role":"user","content":"hello"}}\n'
                     '{"type":{"role":"user"},"sessionId":"s1","uuid":"u2","timestamp":"2025-08-01T09:00:02Z"}\n')
-    [given, _] = check_file(path, "claude-code")
+    given, _, _ = check_file(path, "claude-code")
     assert given.result is not None and given.result.quarantine.num_rows == 0
     rows = {r["span_id"]: r for r in given.result.spans.to_pylist()}
     assert rows["u1"]["kind"] == "human"
@@ -153,7 +153,7 @@ def test_langsmith_dotted_order_beyond_2200_is_quarantined_not_an_overflow() -> 
     # Line 1 of the input, by hand: run c0000000-...-0001, no start_time, dotted_order starting
     # "40501002T120000000001Z" (the year 4050, past int64 nanoseconds); lines 2-3 are not JSON.
     path = seeds.REGRESSIONS / "langsmith" / "dotted-order-year-4050.json"
-    given, sniffed = check_file(path, "langsmith")
+    given, sniffed, _ = check_file(path, "langsmith")
     for outcome in (given, sniffed):
         assert outcome.result is not None and outcome.result.spans.num_rows == 0
         rows = sorted(outcome.result.quarantine.select(["source_line", "reason", "detail"]).to_pylist(),
@@ -167,7 +167,7 @@ def test_openhands_event_whose_source_is_an_object_is_an_unknown_event() -> None
     # By hand: element 1 of the array (id 0) has "source": {"command": "pytest", ...} and neither
     # `action` nor `observation`; the array is cut inside its element at line 26 (id 3).
     path = seeds.REGRESSIONS / "openhands" / "object-source-field.json"
-    given, sniffed = check_file(path, "openhands")
+    given, sniffed, _ = check_file(path, "openhands")
     assert given.result is not None and given.result.spans.num_rows == 0
     reasons = sorted((r["source_line"], r["reason"]) for r in given.result.quarantine.to_pylist())
     assert reasons == [(1, "unknown-event"), (26, "truncated")]

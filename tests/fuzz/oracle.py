@@ -1,7 +1,8 @@
 """What must hold when any bytes at all are loaded, whatever they are.
 
 The fuzzer, the replay of kept crashes and developers share this one oracle. For an input file it
-loads twice, once with the loader named (``format=<loader>``) and once sniffing, and checks:
+loads three times: with the loader named (``format=<loader>``), by sniffing, and with the loader
+named under tight limits (:data:`TIGHT_LIMITS`, so the over-limit paths run too); and checks:
 
 1. Nothing escapes but a :class:`~forensics.errors.ForensicsError`, and never an
    :class:`~forensics.errors.InternalError` (that is a loader bug, e.g. a crash the loader did not
@@ -19,6 +20,7 @@ loads twice, once with the loader named (``format=<loader>``) and once sniffing,
 
 from __future__ import annotations
 
+import dataclasses
 import traceback
 import warnings
 from collections import Counter
@@ -32,6 +34,7 @@ import pyarrow.compute as pc
 import forensics
 from forensics.errors import ForensicsError, InternalError
 from forensics.load import LoadResult
+from forensics.loaders.base import DEFAULT_LIMITS, Limits
 from forensics.schema import KINDS, QUARANTINE_SCHEMA, SPAN_SCHEMA, STATUSES
 
 
@@ -48,17 +51,29 @@ class Outcome:
     error: ForensicsError | None
 
 
+#: Limits small enough that fuzz inputs (a few KB) cross them: the over-limit paths (a line or a
+#: document too long, a gzip inflating too far, too many attributes, a raw text cut, batches
+#: flushed every few rows) must keep the same invariants. Built from the defaults, so a limit
+#: added later keeps its default here.
+TIGHT_LIMITS = dataclasses.replace(
+    DEFAULT_LIMITS, max_line_bytes=2048, max_document_bytes=8192, max_decompressed_bytes=65536,
+    max_raw_chars=256, max_attributes=32, batch_rows=3,
+)
+
+
 def check_file(path: Path, loader: str) -> list[Outcome]:
-    """Load ``path`` as ``loader`` and by sniffing; raise :class:`OracleViolation` on any breach."""
-    return [_check_one(path, loader, "given"), _check_one(path, None, "sniffed")]
+    """Load ``path`` as ``loader``, by sniffing, and as ``loader`` under :data:`TIGHT_LIMITS`;
+    raise :class:`OracleViolation` on any breach."""
+    return [_check_one(path, loader, "given"), _check_one(path, None, "sniffed"),
+            _check_one(path, loader, "tight-limits", TIGHT_LIMITS)]
 
 
-def _check_one(path: Path, fmt: str | None, mode: str) -> Outcome:
-    where = f"{path} loaded {'as ' + fmt if fmt else 'by sniffing'}"
+def _check_one(path: Path, fmt: str | None, mode: str, limits: Limits = DEFAULT_LIMITS) -> Outcome:
+    where = f"{path} loaded {'as ' + fmt if fmt else 'by sniffing'}{' under tight limits' if limits is not DEFAULT_LIMITS else ''}"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            result = forensics.load(path, format=fmt)
+            result = forensics.load(path, format=fmt, limits=limits)
         except InternalError as exc:
             raise OracleViolation(f"{where}: InternalError (a loader bug): {exc}{_origin(exc)}") from exc
         except ForensicsError as exc:
