@@ -504,7 +504,8 @@ class Source:
         except orjson.JSONDecodeError as exc:
             yield from self._salvage(data, exc)
             return
-        suspect = may_have_duplicate_keys(data, doc)
+        # Counted element by element: re-serialising a 1 GiB document whole would hold a second copy of it.
+        suspect = isinstance(doc, (dict, list)) and _colons_differ(data, _kept_colons(doc))
         if isinstance(doc, list) and flatten_arrays:
             if suspect:
                 yield from self._array_without_duplicates(data, doc)
@@ -763,13 +764,27 @@ def may_have_duplicate_keys(raw: bytes | bytearray | str, value: Any, compact: b
             compact = orjson.dumps(value)
         except (TypeError, orjson.JSONEncodeError):
             return True
-    if isinstance(raw, str):
-        return raw.count(":") != compact.count(b":") or ("\\u003" in raw and any(e in raw for e in _ESCAPED_COLON_S))
-    if raw.startswith(compact):
+    if not isinstance(raw, str) and raw.startswith(compact):
         # The text is what the parser kept, then (the parse took it all) whitespace: nothing was dropped.
         return False
+    return _colons_differ(raw, compact.count(b":"))
+
+
+def _colons_differ(raw: bytes | bytearray | str, kept: int) -> bool:
+    """True unless ``raw`` has exactly ``kept`` colons and spells none as ``\\u003a``."""
+    if isinstance(raw, str):
+        return raw.count(":") != kept or ("\\u003" in raw and any(e in raw for e in _ESCAPED_COLON_S))
     # One scan for the common prefix; Go's encoder writes `<` and `>` as `\u003c` and `\u003e`.
-    return raw.count(b":") != compact.count(b":") or (b"\\u003" in raw and any(e in raw for e in _ESCAPED_COLON_B))
+    return raw.count(b":") != kept or (b"\\u003" in raw and any(e in raw for e in _ESCAPED_COLON_B))
+
+
+def _kept_colons(value: Any) -> int:
+    """Colons in orjson's compact form of ``value``, serialising no more than one list element at a time."""
+    if isinstance(value, list):
+        return sum(orjson.dumps(item).count(b":") for item in value)
+    if isinstance(value, dict):
+        return len(value) + sum(key.count(":") + _kept_colons(item) for key, item in value.items())
+    return orjson.dumps(value).count(b":")
 
 
 class _Pairs(list[Any]):
