@@ -280,3 +280,20 @@ def test_duplicate_key_in_a_single_document_quarantines_the_document(tmp_path: P
     assert _reasons(result) == {1: "duplicate-key"}
     detail = result.quarantine["detail"][0].as_py()
     assert 'key "span_id"' in detail and "$.context" in detail and "the document" in detail
+
+
+def test_nesting_orjson_reads_but_does_not_write_still_loads(tmp_path: Path) -> None:
+    # orjson parses 1024 levels but serialises only 255: the duplicate-key check must not crash between.
+    deep: object = "leaf"
+    for _ in range(400):
+        deep = {"k": deep}
+    lines = [_good(1), json.dumps(_span(2, attributes={"deep": deep})).encode(),
+             json.dumps(_span(3, attributes={"deep": deep, "x": 1, "x ": 2})).replace('"x ": 2', '"x": 2').encode()]
+    path = tmp_path / "deep_ok.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    result = _load(path)
+    assert result.spans["source_line"].to_pylist() == [1, 2]
+    assert _reasons(result) == {3: "duplicate-key"}
+    doc = tmp_path / "deep_ok.json"
+    doc.write_text(json.dumps([_span(1), _span(2, attributes={"deep": deep})], indent=1))
+    assert _load(doc).spans.num_rows == 2

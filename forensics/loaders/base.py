@@ -483,8 +483,11 @@ class Source:
                 self.sink.quarantine(lineno, *_json_error(line, exc, is_last=not _has_more(fh)), line)
                 continue
             # Duplicate keys: a line as orjson itself writes it is proven clean by one byte comparison.
-            compact = orjson.dumps(value)
-            if not line.startswith(compact) and may_have_duplicate_keys(line, value, compact) \
+            try:
+                compact: bytes | None = orjson.dumps(value)
+            except TypeError:  # nested past the 255 levels orjson writes (it reads 1024): check strictly
+                compact = None
+            if (compact is None or not line.startswith(compact)) and may_have_duplicate_keys(line, value, compact) \
                     and self._quarantine_duplicate(line, lineno, f"line {lineno}"):
                 continue
             yield lineno, value
@@ -505,7 +508,10 @@ class Source:
             yield from self._salvage(data, exc)
             return
         # Counted element by element: re-serialising a 1 GiB document whole would hold a second copy of it.
-        suspect = isinstance(doc, (dict, list)) and _colons_differ(data, _kept_colons(doc))
+        try:
+            suspect = isinstance(doc, (dict, list)) and _colons_differ(data, _kept_colons(doc))
+        except TypeError:  # an element nested past the 255 levels orjson writes: check strictly
+            suspect = True
         if isinstance(doc, list) and flatten_arrays:
             if suspect:
                 yield from self._array_without_duplicates(data, doc)
