@@ -12,6 +12,7 @@ lines reached by the seeds and by seeds + corpus. Standard library only (``sys.s
 from __future__ import annotations
 
 import argparse
+import inspect
 import sys
 import warnings
 from collections.abc import Iterable
@@ -27,12 +28,14 @@ from fuzz.oracle import OracleViolation, check_file
 
 
 def executable_lines(path: Path) -> set[int]:
-    """Lines of ``path`` that hold bytecode (every nested function and class body included)."""
+    """Lines of ``path`` that hold bytecode of a function (nested ones, methods, lambdas and
+    comprehensions included). Module and class bodies run at import, before any tracing: left out."""
     lines: set[int] = set()
     stack: list[CodeType] = [compile(path.read_text(), str(path), "exec")]
     while stack:
         code = stack.pop()
-        lines.update(line for _, _, line in code.co_lines() if line is not None)
+        if code.co_flags & inspect.CO_OPTIMIZED:
+            lines.update(line for _, _, line in code.co_lines() if line is not None)
         stack.extend(c for c in code.co_consts if isinstance(c, CodeType))
     return lines
 
