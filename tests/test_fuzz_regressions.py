@@ -30,10 +30,6 @@ OPEN = {
         "Source.parquet_batches (loaders/base.py) lets pyarrow's OSError escape from iter_batches on a damaged page",
     "otel-clickhouse/invalid-utf8-column-name.parquet":
         "Source.parquet_batches (loaders/base.py): pq.ParquetFile raises UnicodeDecodeError on a column name cut mid-UTF-8",
-    "sql/unknown-declared-type.db":
-        "sql.py: a reflected column SQLAlchemy types NUMERIC (any unknown SQLite type) holding text crashes the fetch",
-    "sql/non-utf8-table-name.db":
-        "sql.py: the sqlite3 driver's UnicodeDecodeError on non-UTF-8 schema text escapes (not a SQLAlchemyError)",
     "openinference/invalid-utf8-string-column.parquet":
         "Source.parquet_batches (loaders/base.py) does not validate UTF-8: to_pylist raises UnicodeDecodeError",
 }

@@ -291,3 +291,32 @@ def test_forensics_load_takes_a_url(tmp_path: Path) -> None:
     _fill(url)
     result = forensics.load(url, format="sql", options={"table": "my_spans"})
     assert result.spans.num_rows == 3
+
+
+def test_sqlite_values_as_stored_whatever_the_declared_type(tmp_path: Path) -> None:
+    """SQLite keeps any value in any column: text in a DATETIME or an unknown-type (NUMERIC)
+    column, and text that is not UTF-8. Each row is a span or quarantined with its reason; the
+    read never crashes."""
+    import sqlite3
+
+    path = tmp_path / "typed.db"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE spans (trace_id TEXT, span_id TEXT, name TEXT, span_kind WEIRDTYPE, "
+                "start_time DATETIME, end_time DATETIME, status_code TEXT)")
+    con.execute("INSERT INTO spans VALUES ('aa', '01', 'ok row', 'LLM', '2025-04-01T10:00:00Z', "
+                "'2025-04-01T10:00:02Z', 'OK')")
+    con.execute("INSERT INTO spans VALUES ('aa', '02', 'kind in an unknown type', 'TOOL', "
+                "'2025-04-01T10:00:03Z', 'not a time', 'OK')")
+    con.execute("INSERT INTO spans VALUES ('aa', '03', CAST(X'6E6F7420C3' AS TEXT), 'LLM', "
+                "'2025-04-01T10:00:04Z', '2025-04-01T10:00:05Z', 'OK')")
+    con.commit()
+    con.close()
+    result = forensics.load(path, format="sql")
+    assert result.spans.column("span_id").to_pylist() == ["0000000000000001"]  # hex ids padded to 64 bits
+    assert result.spans.column("kind").to_pylist() == ["llm"]
+    reasons = dict(zip(result.quarantine.column("source_line").to_pylist(),
+                       result.quarantine.column("reason").to_pylist(), strict=True))
+    assert reasons == {2: "invalid-time", 3: "invalid-utf8"}
+    detail = result.quarantine.column("detail").to_pylist()[1]
+    assert "not UTF-8" in detail and "b'not \\xc3'" in detail
+    assert result.report.files[0].records_read == 3 and result.report.balanced

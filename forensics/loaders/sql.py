@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -149,6 +149,10 @@ class SqlLoader(Loader):
         except (SQLAlchemyError, ImportError, ValueError) as exc:
             raise InputError(f"cannot open the database: {exc}", where=where,
                              hint="check the URL (dialect+driver://user@host/db) and that its driver is installed") from None
+        if engine.dialect.name == "sqlite":
+            from sqlalchemy import event
+
+            event.listen(engine, "connect", _tolerant_sqlite_text)
         try:
             with engine.connect() as conn:
                 stmt = self._statement(conn, where)
@@ -165,6 +169,13 @@ class SqlLoader(Loader):
         except SQLAlchemyError as exc:
             raise InputError(f"the database read failed: {type(exc).__name__}: {str(exc).splitlines()[0]}", where=where,
                              hint="check the table or query, and that the server is reachable") from None
+        except (NotUtf8Error, UnicodeDecodeError) as exc:
+            # Row values that are not UTF-8 are quarantined row by row (see _plain); this is the
+            # schema itself (a table or column name, or SQLite's own message about a schema it
+            # cannot parse): nothing can be selected by name.
+            raise InputError(f"the database's schema holds text that is not UTF-8: {exc}", where=where,
+                             hint="SQLite does not enforce UTF-8; rename the table or column, or pass "
+                                  "options={'query': ...} naming what to read") from None
         finally:
             engine.dispose()
 
@@ -184,11 +195,19 @@ class SqlLoader(Loader):
             tables = inspect(conn).get_table_names(schema=self.schema)
             raise InputError(f"no table named `{table_name}` in the database", where=where,
                              hint=f"tables there: {', '.join(tables) or '(none)'}") from None
+        _require_text_names([table.name, *(c.name for c in table.columns)])
+        if conn.dialect.name == "sqlite":
+            # SQLite stores any value in any column: a column declared DATETIME or NUMERIC (what
+            # an unknown declared type reflects as) may hold text that SQLAlchemy's result
+            # processors would crash on. Take the values as stored; the row mapping converts them.
+            table = _untyped(table)
         lower = {c.name.lower(): c for c in table.columns}
         has_trace = any(n in lower for n in self.column_map["run_id"])
         if not has_trace and "trace_rowid" in lower and inspect(conn).has_table("traces", schema=self.schema):
             # Phoenix: spans.trace_rowid → traces.id; traces.trace_id is the run.
             traces = Table("traces", meta, autoload_with=conn, schema=self.schema)
+            if conn.dialect.name == "sqlite":
+                traces = _untyped(traces)
             return select(traces.c.trace_id.label("trace_id"), table).join_from(
                 table, traces, table.c.trace_rowid == traces.c.id)
         return select(table)
@@ -198,6 +217,7 @@ class SqlLoader(Loader):
 
         inspector = inspect(conn)
         tables = inspector.get_table_names(schema=self.schema)
+        _require_text_names(tables)
         if "spans" in tables:
             return "spans"
         span_cols = set(self.column_map["span_id"])
@@ -235,6 +255,41 @@ class SqlLoader(Loader):
             sink.quarantine(ordinal, exc.reason, exc.detail, dict(record))
             return
         sink.add(row, ordinal)
+
+
+class NotUtf8(bytes):
+    """SQLite text that is not UTF-8 (SQLite does not enforce it), kept as its bytes so the row
+    holding it is quarantined as ``invalid-utf8`` instead of the driver failing the whole read."""
+
+
+class NotUtf8Error(Exception):
+    """A schema name (table, column) that is not UTF-8."""
+
+
+def _decode_sqlite_text(raw: bytes) -> str | NotUtf8:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return NotUtf8(raw)
+
+
+def _tolerant_sqlite_text(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.text_factory = _decode_sqlite_text
+
+
+def _require_text_names(names: Iterable[Any]) -> None:
+    for name in names:
+        if isinstance(name, NotUtf8):
+            raise NotUtf8Error(repr(bytes(name))[:80])
+
+
+def _untyped(table: Any) -> Any:
+    """``table`` with every column's SQL type forgotten (values come back as the driver read them)."""
+    from sqlalchemy.types import NullType
+
+    for column in table.columns:
+        column.type = NullType()
+    return table
 
 
 def _require_sqlite_file(url: str, where: str) -> None:
@@ -297,6 +352,9 @@ def _kind(raw: Any) -> str | None:
 def _plain(value: Any) -> Any:
     """Driver types JSON and our converters do not know: UUID (PostgreSQL uuid), Decimal (numeric),
     bytes (bytea ids)."""
+    if isinstance(value, NotUtf8):
+        raise RecordError("invalid-utf8", f"a text value is not UTF-8: {bytes(value)[:60]!r}; expected UTF-8 text. "
+                          "Hint: SQLite does not enforce UTF-8; fix the writer's encoding")
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, Decimal):
