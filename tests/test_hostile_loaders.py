@@ -391,7 +391,8 @@ def test_a_multi_gigabyte_line_streams_past_without_being_read_into_memory(
     result = _load(path, "otel-sdk-json", Limits(max_line_bytes=max_line))
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    assert peak < max_line + 32 * MiB, f"held {peak / MiB:.0f} MiB for a {size / MiB:,.0f} MiB line " \
+    # Slack: one 1 MiB piece, the Arrow tables, and the 16 MiB blocks the parallel splitter counts lines in.
+    assert peak < max_line + 48 * MiB, f"held {peak / MiB:.0f} MiB for a {size / MiB:,.0f} MiB line " \
                                        f"(max_line_bytes {max_line / MiB:.0f} MiB)"
     assert result.quarantine["reason"].to_pylist() == ["line-too-long"]
     assert f"{size + 12:,} bytes" in result.quarantine["detail"][0].as_py()
