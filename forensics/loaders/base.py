@@ -611,14 +611,22 @@ class Source:
     # -- Parquet ------------------------------------------------------------------------------
 
     def parquet_batches(self, batch_rows: int | None = None) -> Iterator[tuple[int, pa.RecordBatch]]:
-        """Yield ``(first_row_number, batch)``; row numbers are 1-based."""
+        """Yield ``(first_row_number, batch)``; row numbers are 1-based. A Parquet file that cannot be
+        read (a broken footer, a corrupt page) ends in the quarantine as ``unreadable-file``, the rows
+        before the damage kept."""
         import pyarrow.parquet as pq
 
-        pf = pq.ParquetFile(self.path)
         row = 1
-        for batch in pf.iter_batches(batch_size=batch_rows or self.limits.batch_rows):
-            yield row, batch
-            row += batch.num_rows
+        try:
+            batches = pq.ParquetFile(self.path).iter_batches(batch_size=batch_rows or self.limits.batch_rows)
+            for batch in batches:
+                yield row, batch
+                row += batch.num_rows
+        except (pa.ArrowException, OSError) as exc:  # pyarrow's several error types for a damaged file
+            self.sink.quarantine(row, "unreadable-file",
+                                 f"the Parquet file cannot be read past row {row - 1:,}: {type(exc).__name__}: {exc}; "
+                                 "the rows before it are kept. Hint: a damaged or cut-short Parquet file; re-export it",
+                                 None)
 
 
 def _reject_constant(name: str) -> Any:
