@@ -620,13 +620,32 @@ class Source:
         try:
             batches = pq.ParquetFile(self.path).iter_batches(batch_size=batch_rows or self.limits.batch_rows)
             for batch in batches:
-                yield row, batch
+                try:
+                    batch.validate(full=True)  # Parquet does not promise UTF-8 strings; Arrow needs them
+                except pa.ArrowInvalid:
+                    yield from self._valid_rows(row, batch)
+                else:
+                    yield row, batch
                 row += batch.num_rows
-        except (pa.ArrowException, OSError) as exc:  # pyarrow's several error types for a damaged file
+        except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:  # pyarrow's error types for a damaged file
             self.sink.quarantine(row, "unreadable-file",
                                  f"the Parquet file cannot be read past row {row - 1:,}: {type(exc).__name__}: {exc}; "
                                  "the rows before it are kept. Hint: a damaged or cut-short Parquet file; re-export it",
                                  None)
+
+    def _valid_rows(self, first_row: int, batch: pa.RecordBatch) -> Iterator[tuple[int, pa.RecordBatch]]:
+        """A batch that fails Arrow's full validation (invalid UTF-8 in a string column): its rows one
+        by one, the invalid ones quarantined."""
+        for offset in range(batch.num_rows):
+            one = batch.slice(offset, 1)
+            try:
+                one.validate(full=True)
+            except pa.ArrowInvalid as exc:
+                self.sink.quarantine(first_row + offset, "invalid-utf8",
+                                     f"row {first_row + offset:,} holds a value Arrow rejects ({exc}); "
+                                     "Hint: re-export the file with UTF-8 strings", None)
+                continue
+            yield first_row + offset, one
 
 
 def _reject_constant(name: str) -> Any:
