@@ -12,27 +12,23 @@ import json
 import zlib
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from fuzz import run, seeds
 from fuzz.oracle import OracleViolation, check_file
 from realdata import FORMATS
 
+from forensics.errors import InputError
+from forensics.load import LoadResult
 from forensics.loaders import names
 
 REGRESSIONS = seeds.regression_inputs()
 
-#: Crashes found but not fixed yet, with where the fix belongs. Strict: the day the fix lands the
-#: replay passes, this xfail fails, and the entry must be removed (the input stays, as a regression).
-OPEN = {
-    "openinference/corrupt-parquet-footer.parquet":
-        "Source.parquet_batches (loaders/base.py) lets pyarrow's ArrowInvalid/OSError escape on a corrupt Parquet file",
-    "otel-clickhouse/corrupt-parquet-page.parquet":
-        "Source.parquet_batches (loaders/base.py) lets pyarrow's OSError escape from iter_batches on a damaged page",
-    "otel-clickhouse/invalid-utf8-column-name.parquet":
-        "Source.parquet_batches (loaders/base.py): pq.ParquetFile raises UnicodeDecodeError on a column name cut mid-UTF-8",
-    "openinference/invalid-utf8-string-column.parquet":
-        "Source.parquet_batches (loaders/base.py) does not validate UTF-8: to_pylist raises UnicodeDecodeError",
-}
+#: Crashes found but not fixed yet ("<loader>/<input>": where the fix belongs). Strict: the day the
+#: fix lands the replay passes, this xfail fails, and the entry must be removed (the input stays, as
+#: a regression). Empty: the six Parquet and SQLite crashes once kept here were fixed in d953cb0, cfcbe54.
+OPEN: dict[str, str] = {}
 
 
 def _replays() -> list[object]:
@@ -170,3 +166,50 @@ def test_openhands_event_whose_source_is_an_object_is_an_unknown_event() -> None
     reasons = sorted((r["source_line"], r["reason"]) for r in given.result.quarantine.to_pylist())
     assert reasons == [(1, "unknown-event"), (26, "truncated")]
     assert sniffed.error is not None  # a first event without a string `source` is not recognisably OpenHands
+
+
+def _given(loader: str, name: str) -> LoadResult:
+    outcome = check_file(seeds.REGRESSIONS / loader / name, loader)[0]
+    assert outcome.result is not None, outcome.error
+    return outcome.result
+
+
+@pytest.mark.parametrize(("loader", "name"), [
+    ("openinference", "corrupt-parquet-footer.parquet"),
+    ("otel-clickhouse", "corrupt-parquet-page.parquet"),
+    ("otel-clickhouse", "invalid-utf8-column-name.parquet"),
+])
+def test_damaged_parquet_is_one_unreadable_file_record(loader: str, name: str) -> None:
+    result = _given(loader, name)
+    assert result.spans.num_rows == 0
+    [row] = result.quarantine.to_pylist()
+    assert row["reason"] == "unreadable-file" and "Parquet" in row["detail"]
+
+
+def test_parquet_row_with_invalid_utf8_is_quarantined_and_the_other_row_kept() -> None:
+    # Independently of the loader: of the two rows, pyarrow finds row 2's `name` not UTF-8.
+    path = seeds.REGRESSIONS / "openinference" / "invalid-utf8-string-column.parquet"
+    table = pq.read_table(path)
+    assert table.num_rows == 2
+    table.slice(0, 1).validate(full=True)
+    with pytest.raises(pa.ArrowInvalid, match="Invalid UTF8"):
+        table.slice(1, 1).validate(full=True)
+    result = _given("openinference", path.name)
+    assert result.spans.num_rows == 1
+    assert [(r["source_line"], r["reason"]) for r in result.quarantine.to_pylist()] == [(2, "invalid-utf8")]
+
+
+def test_sqlite_schema_that_is_not_utf8_is_an_input_error() -> None:
+    path = seeds.REGRESSIONS / "sql" / "non-utf8-table-name.db"
+    assert b"spa\x92\x8c\x8c\x8fans" in path.read_bytes()  # the table name, by hand
+    for outcome in check_file(path, "sql"):
+        assert isinstance(outcome.error, InputError) and "not UTF-8" in outcome.error.message
+
+
+def test_sqlite_column_of_unknown_declared_type_is_read_as_stored() -> None:
+    # By hand (sqlite3): CREATE TABLE spans (... span_kind tett ...); row 1 has end_time stored as
+    # the blob b"Z2025-04-01T10:00:02Z", row 2 is all NULL.
+    result = _given("sql", "unknown-declared-type.db")
+    assert result.spans.num_rows == 0
+    assert [(r["source_line"], r["reason"]) for r in result.quarantine.to_pylist()] == [
+        (1, "invalid-time"), (2, "missing-run-id")]
