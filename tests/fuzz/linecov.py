@@ -1,6 +1,6 @@
 """Line coverage of each loader's own module: its seeds alone vs the corpus fuzzing grew.
 
-    .venv/bin/python tests/fuzz/linecov.py --workdir .fuzz [--loaders langsmith,raaf]
+    .venv/bin/python tests/fuzz/linecov.py --workdir ~/.cache/forensics-fuzz [--loaders langsmith,raaf]
 
 libFuzzer's ``cov`` counts instrumented edges over the whole ``forensics`` package (the JSON framing
 and finalisation included), which says little about one loader. This replays a per-loader run's

@@ -2,7 +2,7 @@
 
     .venv/bin/python tests/fuzz/run.py                        # every loader, 90 s in all
     .venv/bin/python tests/fuzz/run.py --all-in-one           # the same in one process (CI)
-    .venv/bin/python tests/fuzz/run.py --seconds 1800 --loaders langsmith,raaf --workdir .fuzz
+    .venv/bin/python tests/fuzz/run.py --seconds 1800 --loaders langsmith,raaf --workdir ~/.cache/forensics-fuzz
 
 One libFuzzer process per loader (``harness.py``), ``--jobs`` at a time; or, ``--all-in-one``,
 one process for every loader, an input's first byte choosing the loader. The budget is wall
@@ -259,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--all-in-one", action="store_true",
                         help="every loader in one process (what CI runs: one start-up; stops at the first crash)")
     args = parser.parse_args(argv)
+    if args.all_in_one and (args.loaders or args.seeds):
+        parser.error("--all-in-one fuzzes every registered loader from their own seeds: drop --loaders/--seeds")
     known = seeds.loaders()
     chosen = [n.strip() for n in args.loaders.split(",") if n.strip()] or known
     if args.plugin:
