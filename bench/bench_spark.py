@@ -506,7 +506,7 @@ def print_classify(res: dict[str, dict[str, Any]]) -> bool:
         "duckdb": "(a) DuckDB scan + group-by run_id",
         "polars": "(b) polars scan_parquet + group-by",
         "single": "(c) classify_dataset, one process",
-        "spark": "(d) classify_dataset_spark local[2]",
+        "spark": f"(d) classify_dataset_spark {res.get('spark', {}).get('conf', {}).get('spark.master', '')}",
     }
     print(f"\n== on the same dataset ({runs:,} runs)")
     print(f"  {'':38} {'seconds':>9} {'vs DuckDB':>10} {'runs/s':>10} {'CPU s':>8} {'peak proc':>10} "
