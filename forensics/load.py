@@ -24,7 +24,16 @@ import pyarrow as pa
 
 from .errors import ForensicsError, InputError, InternalError, UnknownFormatError
 from .loaders import registry
-from .loaders.base import DEFAULT_LIMITS, FileAccount, Limits, Source, SpanSink, display_path, read_sample
+from .loaders.base import (
+    DEFAULT_LIMITS,
+    FileAccount,
+    Limits,
+    Source,
+    SpanSink,
+    display_path,
+    read_sample,
+    skip_line,
+)
 from .loaders.sql import display_url, is_url
 from .schema import QUARANTINE_SCHEMA, SPAN_COLUMNS, SPAN_SCHEMA
 
@@ -316,9 +325,9 @@ def _parallel_ranges(path: str, splittable: bool, limits: Limits) -> list[tuple[
                     break
                 newlines += block.count(b"\n")
                 position += len(block)
-            tail = fh.readline()  # finish the line the target fell in
-            position += len(tail)
-            newlines += tail.count(b"\n")
+            consumed, ended = skip_line(fh)  # finish the line the target fell in, holding none of it
+            position += consumed
+            newlines += ended
             if position >= size or position <= cuts[-1]:
                 break
             cuts.append(position)

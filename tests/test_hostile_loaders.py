@@ -369,9 +369,7 @@ def test_hostile_record_is_quarantined_and_the_rest_loads(
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize(("workers", "size", "max_line"), [
     ("1", 3 * 1024 * MiB, Limits().max_line_bytes),
-    pytest.param("2", 96 * MiB, MiB, marks=pytest.mark.xfail(
-        strict=True, reason="forensics/load.py _parallel_ranges finishes the line a cut falls in with an unbounded "
-                            "fh.readline(), so a split file holds its longest line whole (lead-owned; docs/LIMITS.md)")),
+    ("2", 96 * MiB, MiB),
 ], ids=["one-process-3GiB", "split-file-96MiB"])
 def test_a_multi_gigabyte_line_streams_past_without_being_read_into_memory(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: str, size: int, max_line: int) -> None:
