@@ -1,9 +1,13 @@
 """Benchmark: one generated night as a partitioned span dataset, classified on one process and on Spark.
 
-    .venv/bin/python bench/bench_spark.py --runs 10000 --workdir /tmp/bench_spark            # validate
+    .venv/bin/python bench/bench_spark.py --runs 10000 --chunk-runs 5000 --workdir /tmp/bench_spark  # validate
     .venv/bin/python bench/bench_spark.py --runs 1000000 --workdir /tmp/bench_spark --json-out /tmp/bench_spark_1m.json
+    # or in two steps (the night is built once, ~35 min on 2 busy cores; classified as often as wanted):
     .venv/bin/python bench/bench_spark.py --runs 1000000 --workdir /tmp/bench_spark --stage gen --keep
-    .venv/bin/python bench/bench_spark.py --runs 1000000 --workdir /tmp/bench_spark --stage classify
+    .venv/bin/python bench/bench_spark.py --runs 1000000 --workdir /tmp/bench_spark --stage classify --keep \
+        --only duckdb,polars,spark,single --spark-partitions 64 --spark-master 'local[2]'
+
+Figures measured with it, and how to size a cluster from them: docs/SPARK_SIZING.md.
 
 Stages (each measurement in its own fresh child process, so every peak memory is its own):
 
@@ -16,9 +20,10 @@ Stages (each measurement in its own fresh child process, so every peak memory is
 
 ``classify`` (on the same dataset, in the same run)
     (a) DuckDB reading the spans dataset (`count(*)`, `count(DISTINCT run_id)`, and a group-by of
-    the grouping key): the reference reader; (b) the same with polars `scan_parquet`; (c)
+    `run_id` with a few aggregates): the reference reader, which decides nothing; (b) the same with polars `scan_parquet`; (c)
     `forensics.dataset.classify_dataset`, one process, bucket by bucket; (d)
-    `forensics.spark.classify_dataset_spark` on Spark ``local[2]`` with the JVM's heap set explicitly
+    `forensics.spark.classify_dataset_spark` on Spark ``local[2]`` (``--spark-master``), with
+    ``--spark-partitions`` (64) partitions of the grouping key and the JVM's heap set explicitly
     (``--spark-heap``, 4g by default: the JVM stays under 6 GB resident on a 24 GiB machine shared with
     other work). Spark's UI is switched on for this benchmark only, to read per-stage shuffle bytes and
     records from its REST API (``/api/v1/applications/<id>/stages``). Printed: seconds, ratio vs DuckDB,
