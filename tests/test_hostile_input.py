@@ -297,3 +297,22 @@ def test_nesting_orjson_reads_but_does_not_write_still_loads(tmp_path: Path) -> 
     doc = tmp_path / "deep_ok.json"
     doc.write_text(json.dumps([_span(1), _span(2, attributes={"deep": deep})], indent=1))
     assert _load(doc).spans.num_rows == 2
+
+
+def test_integers_wider_than_64_bits_stay_exact(tmp_path: Path) -> None:
+    """orjson reads an integer wider than 64 bits as a rounded float: a 128-bit decimal trace id
+    would lose its low digits and merge runs. Such lines are re-read exactly, in JSON-lines and in
+    documents alike; an id becomes its exact hex, an attribute keeps every digit."""
+    wide = 2**100 + 12345  # 31 decimal digits; as a float its low digits are gone
+    record = {"name": "wide", "context": {"trace_id": wide, "span_id": "00000000000000a1"},
+              "kind": "SpanKind.INTERNAL", "parent_id": None, "start_time": "2025-01-01T00:00:00Z",
+              "end_time": "2025-01-01T00:00:01Z", "status": {"status_code": "OK"},
+              "attributes": {"order.number": wide}}
+    text = json.dumps(record)
+    assert str(wide) in text
+    for path, body in ((tmp_path / "wide.jsonl", text + "\n"), (tmp_path / "wide.json", "[" + text + "]")):
+        path.write_text(body)
+        result = forensics.load(path, format="otel-sdk-json")
+        assert result.quarantine.num_rows == 0, result.quarantine.to_pylist()
+        assert result.spans.column("run_id").to_pylist() == [f"{wide:032x}"]
+        assert json.loads(result.spans.column("attributes")[0].as_py())["order.number"] == wide

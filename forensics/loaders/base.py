@@ -488,9 +488,12 @@ class Source:
                 compact: bytes | None = orjson.dumps(value)
             except TypeError:  # nested past the 255 levels orjson writes (it reads 1024): check strictly
                 compact = None
-            if (compact is None or (not line.startswith(compact) and _colons_differ(line, compact.count(b":")))) \
-                    and self._quarantine_duplicate(line, lineno, f"line {lineno}"):
-                continue
+            if compact is None or not line.startswith(compact):
+                if (compact is None or _colons_differ(line, compact.count(b":"))) \
+                        and self._quarantine_duplicate(line, lineno, f"line {lineno}"):
+                    continue
+                # A line orjson wrote itself holds no integer it would round; any other line may.
+                value = exact_numbers(line, value)
             yield lineno, value
 
     def _document_records(self, fh: IO[bytes], flatten_arrays: bool) -> Iterator[tuple[int, Any]]:
@@ -508,6 +511,7 @@ class Source:
         except orjson.JSONDecodeError as exc:
             yield from self._salvage(data, exc)
             return
+        doc = exact_numbers(data, doc)
         # Counted element by element: re-serialising a 1 GiB document whole would hold a second copy of it.
         try:
             suspect = isinstance(doc, (dict, list)) and _colons_differ(data, _kept_colons(doc))
@@ -810,6 +814,22 @@ def _colons_differ(raw: bytes | bytearray | str, kept: int) -> bool:
         return raw.count(":") != kept or ("\\u003" in raw and any(e in raw for e in _ESCAPED_COLON_S))
     # One scan for the common prefix; Go's encoder writes `<` and `>` as `\u003c` and `\u003e`.
     return raw.count(b":") != kept or (b"\\u003" in raw and any(e in raw for e in _ESCAPED_COLON_B))
+
+
+#: An integer literal of 20 digits or more: orjson reads one wider than 64 bits as a float, rounded
+#: (a 128-bit decimal trace id would lose its low digits). A match inside a string only costs a
+#: second parse.
+_WIDE_INT_B = re.compile(rb"(?<![0-9.])-?[0-9]{20,}(?![0-9.eE])")
+_WIDE_INT_S = re.compile(r"(?<![0-9.])-?[0-9]{20,}(?![0-9.eE])")
+
+
+def exact_numbers(raw: bytes | bytearray | str, value: Any) -> Any:
+    """``value`` (parsed from ``raw`` by orjson) re-read by the standard parser when ``raw`` may
+    hold an integer wider than 64 bits, so that it stays an exact ``int``; else ``value`` itself."""
+    if not isinstance(value, (dict, list)):
+        return value
+    found = _WIDE_INT_S.search(raw) if isinstance(raw, str) else _WIDE_INT_B.search(raw)
+    return value if found is None else json.loads(raw)
 
 
 def _kept_colons(value: Any) -> int:

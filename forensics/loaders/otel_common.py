@@ -10,7 +10,7 @@ import orjson
 
 from ..normalize import as_int, as_text, norm_id, to_ns
 from ..semconv import map_attributes
-from .base import duplicate_detail, find_duplicate_key, may_have_duplicate_keys
+from .base import duplicate_detail, exact_numbers, find_duplicate_key, may_have_duplicate_keys
 
 
 class RecordError(ValueError):
@@ -52,7 +52,7 @@ def json_text(text: str | bytes, label: str) -> Any:
             raise RecordError("too-deep", f"`{label}`: the JSON text nests too deep to check it for duplicate keys") from None
         if found is not None:
             raise RecordError("duplicate-key", f"`{label}`: " + duplicate_detail(found[0], found[1], "JSON text in a field"))
-    return value
+    return exact_numbers(text, value)
 
 
 def id_text(value: Any, label: str) -> str | None:
