@@ -15,11 +15,10 @@ trace's ``final_output`` is the root span's output when the root span records no
 from __future__ import annotations
 
 import re
-import zlib
 from typing import Any
 
 from ..normalize import as_text
-from .base import LimitExceeded, Loader, Sample, Source, SpanSink
+from .base import Loader, Sample, Source, SpanSink
 from .otel_common import RecordError, finish_row, otel_span_kind, span_id, status_of, time_ns, trace_id
 
 _KNOWN = frozenset({"name", "context", "parent", "kind", "start_time", "end_time", "status", "attributes", "events",
@@ -48,25 +47,23 @@ class AnyAgentLoader(Loader):
         return 0.0
 
     def read(self, source: Source, sink: SpanSink) -> None:
-        exact = _exact_big_ids(source)
-        for line, record in source.records():
+        for line, record in source.records():  # 128-bit decimal ids arrive exact (see exact_numbers)
             if isinstance(record, dict) and isinstance(record.get("spans"), list):
                 spans = record["spans"]
                 final = record.get("final_output")
                 extra = {k: v for k, v in record.items() if k not in ("spans", "final_output") and v is not None}
                 for span in spans:
-                    self._one(span, line, sink, final, extra, exact)
+                    self._one(span, line, sink, final, extra)
             elif isinstance(record, dict):  # one span per line; a span without `context` says so
-                self._one(record, line, sink, None, {}, exact)
+                self._one(record, line, sink, None, {})
             else:
                 sink.quarantine(line, "not-an-agent-trace",
                                 "expected an any-agent AgentTrace {spans, final_output} or a span object, "
                                 f"found {_describe(record)}", record)
 
-    def _one(self, span: Any, line: int, sink: SpanSink, final: Any, extra: dict[str, Any],
-             exact: dict[float, int | None]) -> None:
+    def _one(self, span: Any, line: int, sink: SpanSink, final: Any, extra: dict[str, Any]) -> None:
         try:
-            row = span_row(span, final, extra, exact)
+            row = span_row(span, final, extra)
         except RecordError as exc:
             sink.quarantine(line, exc.reason, exc.detail, span)
             return
@@ -88,48 +85,14 @@ def _describe(value: Any) -> str:
 
 
 _DECIMAL_TRACE_ID_RE = re.compile(r'"context":\s*\{\s*"trace_id":\s*\d{6,}')
-#: A JSON id key followed by an integer too wide for 64 bits.
-_BIG_ID_RE = re.compile(rb'"(?:trace_id|span_id)"\s*:\s*(\d{20,})')
-
-
-def _exact_big_ids(source: Source) -> dict[float, int | None]:
-    """The exact value of every id wider than 64 bits in the file, keyed by its float.
-
-    The JSON parser behind :meth:`Source.records` (orjson) reads integers wider than 64 bits as
-    floats, which would round any-agent's 128-bit trace ids; this scan finds the digits again.
-    ``None`` marks a float two different ids round to (then neither can be recovered).
-    """
-    exact: dict[float, int | None] = {}
-    try:
-        with source.open() as fh:
-            for chunk in fh:
-                for digits in _BIG_ID_RE.findall(chunk):
-                    number = int(digits)
-                    key = float(number)
-                    if key in exact and exact[key] != number:
-                        exact[key] = None
-                    else:
-                        exact[key] = number
-    except (OSError, EOFError, zlib.error, LimitExceeded):  # zlib.error: a corrupt .gz (found by fuzzing)
-        pass  # Source.records() reports an unreadable file; here it only means no exact ids
-    return exact
-
-
-def _decimal(value: Any, label: str, exact: dict[float, int | None]) -> Any:
+def _decimal(value: Any, label: str) -> Any:
     """any-agent ids are decimal integers; a string of digits is one too (never read as hex)."""
     if isinstance(value, str) and value.strip().isdigit():
         return int(value)
-    if isinstance(value, float) and value.is_integer() and value >= 2**64:
-        number = exact.get(value)
-        if number is None:
-            raise RecordError("invalid-id", f"`{label}`: the integer id {value:.0f} is wider than 64 bits and its exact "
-                              "digits could not be recovered from the file. Hint: write ids as strings")
-        return number
     return value
 
 
-def span_row(span: Any, final: Any = None, extra: dict[str, Any] | None = None,
-             exact: dict[float, int | None] | None = None) -> dict[str, Any]:
+def span_row(span: Any, final: Any = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     if not isinstance(span, dict):
         raise RecordError("not-a-span", f"expected a span object, found {type(span).__name__}")
     context = span.get("context")
@@ -142,11 +105,10 @@ def span_row(span: Any, final: Any = None, extra: dict[str, Any] | None = None,
     status = span.get("status") if span.get("status") is not None else {}
     if not isinstance(status, dict):
         raise RecordError("invalid-status", f"expected `status` to be an object, found {status!r:.40}")
-    exact = exact or {}
     row: dict[str, Any] = {
-        "run_id": trace_id(_decimal(context.get("trace_id"), "context.trace_id", exact), "context.trace_id"),
-        "span_id": span_id(_decimal(context.get("span_id"), "context.span_id", exact), "context.span_id"),
-        "parent_id": span_id(_decimal((parent or {}).get("span_id"), "parent.span_id", exact), "parent.span_id"),
+        "run_id": trace_id(_decimal(context.get("trace_id"), "context.trace_id"), "context.trace_id"),
+        "span_id": span_id(_decimal(context.get("span_id"), "context.span_id"), "context.span_id"),
+        "parent_id": span_id(_decimal((parent or {}).get("span_id"), "parent.span_id"), "parent.span_id"),
         "name": as_text(span.get("name")),
         "start_time": time_ns(span.get("start_time"), "start_time"),
         "end_time": time_ns(span.get("end_time"), "end_time"),
