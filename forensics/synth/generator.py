@@ -655,8 +655,10 @@ def _chunk_runs(chunk: _Chunk, n_runs: int, seed: int) -> Iterator[_Built]:
         subs = rng.sample(system.subs, k)
         n = rng.randrange(10_000, 99_999)
         start = EPOCH_START_NS + emitted * spacing + rng.randrange(0, max(spacing, 1))
+        # A session per run (a redo shares its failed run's): sessions named after the random task
+        # number collided at scale (450k names for a million runs), merging unrelated runs.
+        session = f"{system.service}-{seed:x}-{emitted:08d}"
         if code == redo:
-            session = f"{system.service}-{n}-s"
             first = _build(rng, system, "redo_fail", None, start, n, subs, session=session)
             second = _build(rng, system, "redo_after_restart", None, start + 900 * _NS, n, subs,
                             session=session, restart_of=first.runs[0])
@@ -669,7 +671,7 @@ def _chunk_runs(chunk: _Chunk, n_runs: int, seed: int) -> Iterator[_Built]:
         recovery = None
         if inject is None and rng.random() < RECOVERED_SHARE:
             recovery = RECOVERIES[rng.randrange(len(RECOVERIES))]
-        yield _build(rng, system, inject, recovery, start, n, subs)
+        yield _build(rng, system, inject, recovery, start, n, subs, session=session)
         emitted += 1
 
 
