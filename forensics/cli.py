@@ -446,7 +446,7 @@ def _run_evaluate(results: list[str], labels: Path | None, policy: Path | None, 
     from forensics.classify import Classification
     from forensics.classify import classify as classify_spans
     from forensics.evaluate import evaluate as evaluate_results
-    from forensics.evaluate import evaluate_blame
+    from forensics.evaluate import evaluate_blame, read_labels
     from forensics.load import load as load_logs
 
     if (labels is None) == (not blame):
@@ -466,6 +466,7 @@ def _run_evaluate(results: list[str], labels: Path | None, policy: Path | None, 
         return EXIT_BAD_INPUT if loaded.report.problems else EXIT_OK
     if labels is None:  # unreachable after the check above; narrows the type without an assert
         raise InputError("--labels is required without --blame")
+    expected = read_labels(labels)  # a bad labels file fails now, not after the logs are loaded
     problems = 0
     if stored is not None:
         runs = pq.read_table(stored / "runs.parquet")
@@ -478,7 +479,7 @@ def _run_evaluate(results: list[str], labels: Path | None, policy: Path | None, 
             err.print(f"Error: {f.path}: {f.problem}", markup=False)
         problems = len(loaded.report.problems)
         result = classify_spans(loaded.spans, policy=policy)
-    outcome = evaluate_results(result, labels)
+    outcome = evaluate_results(result, expected)
     out.print(outcome.format_text(), markup=False)
     return EXIT_BAD_INPUT if problems else EXIT_OK
 

@@ -435,7 +435,7 @@ def test_load_prints_per_file_accounting(tmp_path):
 def test_evaluate_against_the_labels_file(tmp_path):
     n_labels = len(labels())
     proc = cli("evaluate", str(SAMPLES), "--labels", str(SAMPLES / "labels.jsonl"), cwd=tmp_path)
-    assert proc.returncode in (0, 2), proc.stderr  # 2 only while some sample format has no loader
+    assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith(f"labeled runs: {n_labels}; class sets exactly right: ")
     # From a results directory written by classify --out: runs not classified are listed as missing.
     out = tmp_path / "out"
@@ -445,6 +445,23 @@ def test_evaluate_against_the_labels_file(tmp_path):
     assert stored.returncode == 0, stored.stderr
     missing = n_labels - len(expected_runs(OTLP_SAMPLES))
     assert f"labeled runs not in the results: {missing} " in stored.stdout
+
+
+def test_evaluate_reads_the_labels_before_the_logs(tmp_path, monkeypatch):
+    """A wrong labels path fails at once (exit 2, naming it), not after a night of logs was loaded."""
+    import importlib
+
+    import forensics.cli as cli_module
+
+    load_module = importlib.import_module("forensics.load")  # the package exports a function of that name
+
+    def no_load(*args, **kwargs):
+        raise AssertionError("the logs were loaded before the labels were read")
+
+    monkeypatch.setattr(load_module, "load", no_load)
+    with pytest.raises(SystemExit) as done:
+        cli_module.main(["evaluate", str(SAMPLES), "--labels", str(tmp_path / "nope.jsonl")])
+    assert done.value.code == 2
 
 
 def test_synth_then_classify_stores_every_generated_run(tmp_path):
