@@ -292,12 +292,26 @@ class SparkClassification:
         return Classification(findings=findings, runs=runs, policy_version=self.policy_version)
 
 
+#: Spans per partition when the count is derived: a Python worker peaks at about 250 MB + 2 KB per
+#: span of its partition (docs/SPARK_SIZING.md), so 400,000 spans is about 1 GB per task.
+SPANS_PER_PARTITION: Final = 400_000
+
+
+def default_partitions(spans: DataFrame) -> int:
+    """Partitions for ``spans`` when none are given: one per :data:`SPANS_PER_PARTITION` spans,
+    and at least two per core of the cluster so no core idles at the end. Counting is cheap on
+    Parquet (footers) and bounds memory per task whatever the night's size; a fixed number
+    (Spark's shuffle partitions) would put 3.6M spans, ~7 GB, in each of 8 tasks at 30M spans."""
+    cores = spans.sparkSession.sparkContext.defaultParallelism
+    return max(2 * cores, -(-spans.count() // SPANS_PER_PARTITION))
+
+
 def classify_spark(spans: DataFrame, policy: Any = None, *, partitions: int | None = None,
                    detectors: Iterable[Any] | None = None) -> SparkClassification:
     """Classify a Spark DataFrame of spans (SPAN_SCHEMA columns; times as bigint nanoseconds, or
     Spark timestamps, which hold microseconds) with the single-machine classifier.
 
-    Spans are repartitioned into ``partitions`` (default ``spark.sql.shuffle.partitions``) by the
+    Spans are repartitioned into ``partitions`` (default: :func:`default_partitions`) by the
     grouping key (a session, or a run when no enabled detector is session-scoped), and each
     partition is classified in one ``forensics.classify.classify`` call.
     """
@@ -315,7 +329,7 @@ def classify_spark(spans: DataFrame, policy: Any = None, *, partitions: int | No
                  "dataset's spans (classify_dataset_spark).",
         )
     scope = grouping_scope(chosen)
-    n = partitions or int(spans.sparkSession.conf.get("spark.sql.shuffle.partitions") or "200")
+    n = partitions or default_partitions(spans)
     grouped = spans.select(*SPAN_COLUMNS).repartition(n, _grouping_key(scope))
     tagged = grouped.mapInArrow(_partition_classifier(pol, [d.name for d in chosen]), TAGGED_DDL)
     return SparkClassification(tagged, pol.version, scope)
@@ -444,8 +458,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--db", help="store URL or SQLite file; default: do not store")
     parser.add_argument("--policy", help="policy TOML file; default: the shipped policy")
     parser.add_argument("--master", help="Spark master; default: spark-submit's (or local[*])")
-    parser.add_argument("--partitions", type=int, help="Spark partitions to classify in; default: "
-                        "spark.sql.shuffle.partitions")
+    parser.add_argument("--partitions", type=int, help="Spark partitions to classify in; default: one per "
+                        f"{SPANS_PER_PARTITION:,} spans, at least two per core")
     parser.add_argument("--force", action="store_true", help="store even when these inputs were stored before")
     args = parser.parse_args(argv)
     date: DateFilter = None

@@ -212,3 +212,17 @@ def test_engine_spark_without_java_fails_before_loading_anything(tmp_path: Path)
     assert done.returncode == 3, done.stderr
     assert "no Java runtime" in done.stderr and "apt-get install default-jre-headless" in done.stderr
     assert not (tmp_path / "out").exists() and not (tmp_path / "f.db").exists()
+
+
+def test_partitions_are_derived_from_the_span_count(spark: Any, traffic: tuple[Path, LoadResult, Classification],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without --partitions, memory per task is bounded by spans per partition, not by a fixed
+    partition count; and never fewer than two partitions per core."""
+    _, loaded, _ = traffic
+    df = S.spans_to_spark(spark, loaded.spans)
+    cores = spark.sparkContext.defaultParallelism
+    assert S.default_partitions(df) == 2 * cores  # a few thousand spans: the core floor
+    monkeypatch.setattr(S, "SPANS_PER_PARTITION", 1_000)
+    n_spans = loaded.spans.num_rows
+    assert n_spans > 2 * cores * 1_000
+    assert S.default_partitions(df) == -(-n_spans // 1_000)
