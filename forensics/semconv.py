@@ -101,21 +101,61 @@ def map_attributes(attrs: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]
 
 
 def _take_columns(rest: dict[str, Any], row: dict[str, Any]) -> None:
-    # Look only at the keys present (a span has ~10 attributes; the table knows ~40 keys).
-    best: dict[str, tuple[int, str]] = {}
-    for key in rest:
-        info = _KEY_INFO.get(key)
-        if info is None or rest[key] is None:
+    # A file's spans come from a few instrumentations, so their attribute keys arrive in a few
+    # orders: the candidates each column has among them are worked out once per key order (a
+    # span has ~10 attributes; the table knows ~40 keys).
+    keys = tuple(rest)
+    plan = _PLANS.get(keys)
+    if plan is None:
+        plan = _plan(keys)
+    picks: list[tuple[str, str]] = []
+    skipped_none = False
+    for column, candidates, lead in plan:
+        if row.get(column) is not None:
             continue
-        column, rank, _ = info
-        if row.get(column) is None and (column not in best or rank < best[column][0]):
-            best[column] = (rank, key)
-    for column, (_, key) in best.items():
+        for key in candidates:  # best rank first: the first that holds a value wins
+            if rest[key] is not None:
+                picks.append((column, key))
+                skipped_none = skipped_none or rest[lead] is None
+                break
+    if skipped_none and len(picks) > 1:
+        # The plan orders columns by where their first candidate sits; a column whose first
+        # candidate holds null sits where its first candidate with a value does. The order only
+        # decides which bad value is reported first, but that report must not change.
+        position = {key: i for i, key in enumerate(keys)}
+        by_column = {column: candidates for column, candidates, _ in plan}
+        picks.sort(key=lambda pick: min(position[k] for k in by_column[pick[0]] if rest[k] is not None))
+    for column, key in picks:
+        value = rest.pop(key)
         convert = _KEY_INFO[key][2]
+        if value.__class__ is str and convert is as_text:
+            row[column] = value  # as_text of a str is the str: skip the call on the commonest case
+            continue
         try:
-            row[column] = convert(rest.pop(key))
+            row[column] = convert(value)
         except ValueError as exc:
             raise ValueError(f"attribute `{key}`: {exc}") from None
+
+
+#: Plans by attribute key order; cleared when full, so a file of ever-new keys costs no memory.
+_PLANS: dict[tuple[str, ...], tuple[tuple[str, tuple[str, ...], str], ...]] = {}
+_PLANS_MAX = 4096
+
+
+def _plan(keys: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...], str], ...]:
+    """For one key order: each column some key feeds, with its candidate keys best rank first and
+    the candidate that comes first in ``keys``; the columns in the order that candidate appears."""
+    candidates: dict[str, list[str]] = {}
+    for key in keys:
+        info = _KEY_INFO.get(key)
+        if info is not None:
+            candidates.setdefault(info[0], []).append(key)
+    plan = tuple((column, tuple(sorted(found, key=lambda k: _KEY_INFO[k][1])), found[0])
+                 for column, found in candidates.items())
+    if len(_PLANS) >= _PLANS_MAX:
+        _PLANS.clear()
+    _PLANS[keys] = plan
+    return plan
 
 
 _KEY_INFO: Final = {key: (column, rank, convert) for column, keys, convert in _COLUMN_KEYS for rank, key in enumerate(keys)}
