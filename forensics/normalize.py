@@ -41,11 +41,16 @@ def norm_id(value: Any, width: IdWidth = "any") -> str | None:
     Raises :class:`ValueError` for values that cannot be an id (floats, booleans, nested objects).
     """
     if value.__class__ is str:
-        # The common cases first: canonical OTLP hex, and the SDK console's 0x-prefixed hex.
+        # The common cases first: an id seen lately (a run's trace id is on every one of its spans,
+        # a parent's id on each of its children), canonical OTLP hex, the SDK console's 0x-prefixed hex.
+        # Their results do not depend on ``width``.
+        seen = _RECENT_IDS.get(value)
+        if seen is not None:
+            return seen
         if len(value) in (16, 32) and _HEX_RE.fullmatch(value):
-            return value.lower()
+            return _remember(value, value.lower())
         if len(value) in (18, 34) and value[:2] == "0x" and _HEX_RE.fullmatch(value, 2):
-            return value[2:].lower()
+            return _remember(value, value[2:].lower())
     if value is None:
         return None
     if isinstance(value, bool) or isinstance(value, float | dict | list):
@@ -72,6 +77,18 @@ def norm_id(value: Any, width: IdWidth = "any") -> str | None:
         if decoded is not None:
             return decoded
     return text
+
+
+#: Hex ids normalised lately, raw text -> canonical; emptied when full (the ids of a run sit together).
+_RECENT_IDS: dict[str, str] = {}
+_RECENT_IDS_MAX = 16_384
+
+
+def _remember(raw: str, canonical: str) -> str:
+    if len(_RECENT_IDS) >= _RECENT_IDS_MAX:
+        _RECENT_IDS.clear()
+    _RECENT_IDS[raw] = canonical
+    return canonical
 
 
 def _is_hex(text: str) -> bool:
@@ -128,6 +145,23 @@ def to_ns(value: Any) -> int | None:
                 parsed = parsed.replace(tzinfo=UTC)
             ns = (parsed - _EPOCH) // _MICROSECOND * 1_000
             if not _MIN_NS < ns <= _MAX_NS:
+                raise ValueError(f"time {value!r:.40} is outside 1970..2200 (a unit mix-up?)")
+            return ns
+    if value.__class__ is str and 28 <= len(value) <= 32 and value[4] == "-" and value[10] in "T " \
+            and value[26] in "+-Z" and value[19] == "." and value[20:26].isdigit():
+        # ISO with exactly microseconds and a zone offset (Phoenix's ``+00:00``): what the general
+        # path below would compute, without its regex and string surgery.
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=UTC)
+            ns = (parsed - _EPOCH) // _MICROSECOND * 1_000
+            if ns == 0:
+                return None
+            if not _MIN_NS <= ns <= _MAX_NS:
                 raise ValueError(f"time {value!r:.40} is outside 1970..2200 (a unit mix-up?)")
             return ns
     if value is None:
