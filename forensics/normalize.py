@@ -164,11 +164,13 @@ def to_ns(value: Any) -> int | None:
             if not _MIN_NS <= ns <= _MAX_NS:
                 raise ValueError(f"time {value!r:.40} is outside 1970..2200 (a unit mix-up?)")
             return ns
-    if value is None:
+    if value.__class__ is str and value.isdigit():
+        ns = _number_to_ns(int(value))  # OTLP's ns as a decimal string: the general path's first case
+    elif value is None:
         return None
-    if isinstance(value, bool):
+    elif isinstance(value, bool):
         raise ValueError(f"a time must be a number or an ISO-8601 string, found boolean {value}")
-    if isinstance(value, int):
+    elif isinstance(value, int):
         ns = _number_to_ns(value)
     elif isinstance(value, float):
         if not math.isfinite(value):

@@ -208,3 +208,96 @@ def test_to_ns_of_iso_text_with_a_zone_matches_the_general_rules(value: str) -> 
     # path decides (it treats the epoch itself as out of range), so compare where the new one may act.
     if len(value) > 27:
         assert call(normalize.to_ns, value) == call(reference_to_ns, value)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.integers(0, 10**20).map(str), st.sampled_from(["0", "²", "٣٣", "00", "1" * 40]), st.integers(-10**19, 10**19),
+                 st.text("0123456789.- ", max_size=22)))
+def test_to_ns_of_numbers_and_numeric_text_matches_the_general_rules(value: Any) -> None:
+    expected = call(reference_to_ns, value) if isinstance(value, str) else call(normalize._number_to_ns, value)
+    if not isinstance(value, str) and expected[0] == "ok":
+        ns = expected[1]
+        expected = ("ok", None) if ns == 0 else expected if 0 <= ns <= normalize._MAX_NS else \
+            ("error", f"time {value!r:.40} is outside 1970..2200 (a unit mix-up?)")
+    assert call(normalize.to_ns, value) == expected
+
+
+# --- loader helpers -------------------------------------------------------------------------------
+
+
+def reference_flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    stack: list[tuple[str, Any]] = [(prefix, value)]
+    while stack:
+        key, item = stack.pop()
+        if isinstance(item, dict) and item:
+            for k, v in item.items():
+                stack.append((f"{key}.{k}" if key else str(k), v))
+        else:
+            out[key] = item
+    return out
+
+
+NESTED = st.recursive(st.one_of(st.none(), st.integers(), st.text(max_size=3), st.lists(st.integers(), max_size=2)),
+                      lambda inner: st.dictionaries(st.text("ab.", max_size=3), inner, max_size=4), max_leaves=12)
+
+
+@settings(max_examples=800, deadline=None)
+@given(NESTED)
+def test_flatten_matches_the_reference_key_order_included(value: Any) -> None:
+    from forensics.loaders.openinference import flatten
+
+    got, want = flatten(value), reference_flatten(value)
+    assert list(got.items()) == list(want.items())
+
+
+def reference_otel_span_kind(kind: Any) -> str | None:
+    if kind is None:
+        return None
+    if isinstance(kind, int):
+        return {0: "UNSPECIFIED", 1: "INTERNAL", 2: "SERVER", 3: "CLIENT", 4: "PRODUCER", 5: "CONSUMER"}.get(kind, str(kind))
+    text = str(kind)
+    for prefix in ("SPAN_KIND_", "SpanKind."):
+        if text.startswith(prefix):
+            return text[len(prefix):]
+    return text.upper()
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(["SpanKind.INTERNAL", "SPAN_KIND_CLIENT", "server", "SpanKind.", "ß"]),
+                          st.text(max_size=12), st.integers(-1, 7), st.booleans(), st.none(), st.floats(0, 3)), max_size=6))
+def test_otel_span_kind_matches_the_reference_cold_and_warm(kinds: list[Any]) -> None:
+    from forensics.loaders.otel_common import otel_span_kind
+
+    for kind in kinds + kinds:
+        assert otel_span_kind(kind) == reference_otel_span_kind(kind)
+
+
+def reference_key_values(items: Any) -> dict[str, Any]:
+    from forensics.loaders.otel_common import RecordError, any_value
+
+    if isinstance(items, dict):
+        return dict(items)
+    out: dict[str, Any] = {}
+    for item in items or []:
+        if isinstance(item, dict) and "key" in item:
+            out[str(item["key"])] = any_value(item.get("value"))
+        else:
+            raise RecordError("invalid-attribute", f"expected attributes as {{key, value}} objects, found {item!r:.80}")
+    return out
+
+
+ANY_VALUE = st.one_of(st.none(), st.integers(), st.text(max_size=3),
+                      st.dictionaries(st.sampled_from(["stringValue", "intValue", "boolValue", "doubleValue", "arrayValue", "x"]),
+                                      st.one_of(st.none(), st.text(max_size=3), st.integers(), st.booleans()), max_size=2))
+ITEMS = st.lists(st.one_of(st.fixed_dictionaries({"key": st.one_of(st.text(max_size=3), st.integers())}, optional={"value": ANY_VALUE}),
+                           st.integers()), max_size=5)
+
+
+@settings(max_examples=800, deadline=None)
+@given(ITEMS)
+def test_key_values_matches_the_reference(items: list[Any]) -> None:
+    from forensics.loaders.otel_common import key_values
+
+    assert call(key_values, items) == call(reference_key_values, items)
+    assert list(call(key_values, items)[1] or []) == list(call(reference_key_values, items)[1] or [])
