@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..normalize import norm_id, to_ns
 from .base import Loader, Sample, Source, SpanSink
 from .otel_common import RecordError, finish_row, span_id, status_of, time_ns, trace_id
 from .otel_sdk_json import iter_tree
@@ -23,6 +24,9 @@ _KNOWN = frozenset({"name", "context", "span_kind", "parent_id", "start_time", "
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     """Flatten nested dicts into dotted keys (lists are values, as OpenInference defines them)."""
+    if not prefix and value.__class__ is dict and value and not any(isinstance(v, dict) and v for v in value.values()):
+        # Already flat (the common case): the walk below would give its keys, last first.
+        return {str(k): v for k, v in reversed(value.items())}
     out: dict[str, Any] = {}
     stack: list[tuple[str, Any]] = [(prefix, value)]
     while stack:
@@ -102,15 +106,28 @@ def openinference_row(record: Any, nested_parent: str | None = None) -> dict[str
     kind_text = record.get("span_kind") or attrs.get("openinference.span.kind")
     if kind_text is not None:
         attrs.setdefault("openinference.span.kind", kind_text)
-    row: dict[str, Any] = {
-        "run_id": trace_id(context.get("trace_id") or record.get("context.trace_id") or record.get("trace_id"), "context.trace_id"),
-        "span_id": span_id(context.get("span_id") or record.get("context.span_id") or record.get("span_id"), "context.span_id"),
-        "parent_id": span_id(record.get("parent_id") or nested_parent, "parent_id"),
-        "name": record.get("name"),
-        "start_time": time_ns(_time(record.get("start_time")), "start_time"),
-        "end_time": time_ns(_time(record.get("end_time")), "end_time"),
-        "status": status_of(record.get("status_code")),
-    }
+    raw_trace = context.get("trace_id") or record.get("context.trace_id") or record.get("trace_id")
+    raw_span = context.get("span_id") or record.get("context.span_id") or record.get("span_id")
+    try:  # fast path; on a bad value, redo with the checked converters for a specific reason
+        row: dict[str, Any] = {
+            "run_id": norm_id(raw_trace, "trace"),
+            "span_id": norm_id(raw_span, "span"),
+            "parent_id": norm_id(record.get("parent_id") or nested_parent, "span"),
+            "name": record.get("name"),
+            "start_time": to_ns(_time(record.get("start_time"))),
+            "end_time": to_ns(_time(record.get("end_time"))),
+            "status": status_of(record.get("status_code")),
+        }
+    except ValueError:
+        row = {
+            "run_id": trace_id(raw_trace, "context.trace_id"),
+            "span_id": span_id(raw_span, "context.span_id"),
+            "parent_id": span_id(record.get("parent_id") or nested_parent, "parent_id"),
+            "name": record.get("name"),
+            "start_time": time_ns(_time(record.get("start_time")), "start_time"),
+            "end_time": time_ns(_time(record.get("end_time")), "end_time"),
+            "status": status_of(record.get("status_code")),
+        }
     if row["status"] == "error" and record.get("status_message"):
         row["error_message"] = record["status_message"]
     events = record.get("events")
@@ -132,6 +149,8 @@ def openinference_row(record: Any, nested_parent: str | None = None) -> dict[str
 
 def _time(value: Any) -> Any:
     """Parquet gives datetimes; JSON gives strings; both become ns."""
+    if value.__class__ is str:
+        return value
     if hasattr(value, "isoformat"):
         text = value.isoformat()
         return text if getattr(value, "tzinfo", None) else text + "+00:00"

@@ -110,13 +110,31 @@ def key_values(items: Any, limit: int | None = None) -> dict[str, Any]:
                           "Hint: raise Limits.max_attributes if the record is genuine")
     if isinstance(items, dict):  # some writers emit a plain object already
         return dict(items)
+    if items.__class__ is list:
+        try:  # every item a {key, value} object: one comprehension; else the loop below says which is not
+            return {str(item["key"]): (value["stringValue"] if (value := item.get("value")).__class__ is dict
+                                       and "stringValue" in value else any_value(value))
+                    for item in items if (item.__class__ is dict and "key" in item) or _not_an_item()}
+        except _NotAnItem:
+            pass
     out: dict[str, Any] = {}
     for item in items or []:
         if isinstance(item, dict) and "key" in item:
-            out[str(item["key"])] = any_value(item.get("value"))
+            value = item.get("value")
+            # A string value, the commonest, decoded here rather than by a call (any_value's first case).
+            out[str(item["key"])] = value["stringValue"] if value.__class__ is dict and "stringValue" in value \
+                else any_value(value)
         else:
             raise RecordError("invalid-attribute", f"expected attributes as {{key, value}} objects, found {item!r:.80}")
     return out
+
+
+class _NotAnItem(Exception):
+    """Leaves key_values' comprehension for its loop, which reports the bad item."""
+
+
+def _not_an_item() -> bool:
+    raise _NotAnItem
 
 
 # --- status and kind -------------------------------------------------------------------------------
@@ -144,11 +162,25 @@ _SPAN_KIND_NAMES = {0: "UNSPECIFIED", 1: "INTERNAL", 2: "SERVER", 3: "CLIENT", 4
 
 def otel_span_kind(kind: Any) -> str | None:
     """The OTel span kind as a plain name (INTERNAL, SERVER, ...), kept in attributes."""
+    if kind.__class__ is str:
+        named = _KIND_TEXTS.get(kind)
+        if named is None:
+            named = _kind_text(kind)
+            if len(_KIND_TEXTS) < 1024:  # a file has a handful of spellings; a hostile one many
+                _KIND_TEXTS[kind] = named
+        return named
     if kind is None:
         return None
     if isinstance(kind, int):
         return _SPAN_KIND_NAMES.get(kind, str(kind))
-    text = str(kind)
+    return _kind_text(str(kind))
+
+
+#: Kind spellings already read (``"SpanKind.INTERNAL"`` -> ``"INTERNAL"``).
+_KIND_TEXTS: dict[str, str] = {}
+
+
+def _kind_text(text: str) -> str:
     for prefix in ("SPAN_KIND_", "SpanKind."):
         if text.startswith(prefix):
             return text[len(prefix):]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..normalize import as_text
+from ..normalize import as_text, norm_id, to_ns
 from .base import Loader, Sample, Source, SpanSink
 from .otel_common import (
     RecordError,
@@ -112,15 +112,26 @@ def span_row(span: Any, resource: dict[str, Any], scope: dict[str, Any], max_att
     if not isinstance(span, dict):
         raise RecordError("not-a-span", f"expected a span object, found {type(span).__name__}")
     status = span.get("status") or {}
-    row: dict[str, Any] = {
-        "run_id": trace_id(span.get("traceId"), "traceId"),
-        "span_id": span_id(span.get("spanId"), "spanId"),
-        "parent_id": span_id(span.get("parentSpanId"), "parentSpanId"),
-        "name": span.get("name"),
-        "start_time": time_ns(span.get("startTimeUnixNano"), "startTimeUnixNano"),
-        "end_time": time_ns(span.get("endTimeUnixNano"), "endTimeUnixNano"),
-        "status": status_of(status.get("code")),
-    }
+    try:  # fast path; on a bad value, redo with the checked converters for a specific reason
+        row: dict[str, Any] = {
+            "run_id": norm_id(span.get("traceId"), "trace"),
+            "span_id": norm_id(span.get("spanId"), "span"),
+            "parent_id": norm_id(span.get("parentSpanId"), "span"),
+            "name": span.get("name"),
+            "start_time": to_ns(span.get("startTimeUnixNano")),
+            "end_time": to_ns(span.get("endTimeUnixNano")),
+            "status": status_of(status.get("code")),
+        }
+    except ValueError:
+        row = {
+            "run_id": trace_id(span.get("traceId"), "traceId"),
+            "span_id": span_id(span.get("spanId"), "spanId"),
+            "parent_id": span_id(span.get("parentSpanId"), "parentSpanId"),
+            "name": span.get("name"),
+            "start_time": time_ns(span.get("startTimeUnixNano"), "startTimeUnixNano"),
+            "end_time": time_ns(span.get("endTimeUnixNano"), "endTimeUnixNano"),
+            "status": status_of(status.get("code")),
+        }
     if row["status"] == "error" and status.get("message"):
         row["error_message"] = status["message"]
     attrs = key_values(span.get("attributes"), max_attributes)
@@ -136,12 +147,30 @@ def span_row(span: Any, resource: dict[str, Any], scope: dict[str, Any], max_att
     if resource:
         rest["@resource"] = resource
     if scope:
-        rest["@scope"] = {k: (key_values(v) if k == "attributes" else v) for k, v in scope.items()}
-    for key in ("links", "traceState", "droppedAttributesCount", "droppedEventsCount", "droppedLinksCount", "flags"):
-        if span.get(key):
-            rest["@" + key] = span[key]
+        rest["@scope"] = _scope_view(scope)
+    if not _EXTRA_KEYS.isdisjoint(span):
+        for key in _EXTRA_KEYS_ORDER:
+            if span.get(key):
+                rest["@" + key] = span[key]
     row["attributes"] = rest
     return row
+
+
+_EXTRA_KEYS_ORDER = ("links", "traceState", "droppedAttributesCount", "droppedEventsCount", "droppedLinksCount", "flags")
+_EXTRA_KEYS = frozenset(_EXTRA_KEYS_ORDER)
+
+#: The last scope decoded and its decoded form: every span of a scopeSpans shares both (the rows
+#: only serialise it). Holding the scope itself makes the identity test safe.
+_last_scope: tuple[Any, dict[str, Any]] = (None, {})
+
+
+def _scope_view(scope: dict[str, Any]) -> dict[str, Any]:
+    global _last_scope
+    if _last_scope[0] is scope:
+        return _last_scope[1]
+    view = {k: (key_values(v) if k == "attributes" else v) for k, v in scope.items()}
+    _last_scope = (scope, view)
+    return view
 
 
 def log_row(record: Any, resource: dict[str, Any], scope: dict[str, Any], line: int, index: int) -> dict[str, Any]:
