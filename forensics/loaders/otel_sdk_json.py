@@ -102,20 +102,25 @@ def sdk_span_row(span: Any, nested_parent: str | None = None) -> dict[str, Any]:
     attrs = span.get("attributes") or {}
     if not isinstance(attrs, dict):
         raise RecordError("invalid-attribute", f"expected `attributes` to be an object, found {type(attrs).__name__}")
+    raw_events = span.get("events")
     events = [
         {"name": e.get("name"), "time": time_ns(e.get("timestamp"), "events.timestamp"), "attributes": e.get("attributes") or {}}
-        for e in span.get("events") or [] if isinstance(e, dict)
-    ]
+        for e in raw_events if isinstance(e, dict)
+    ] if raw_events else []
     rest = finish_row(row, attrs, events)
     if row.get("kind") is None:
         row["kind"] = "unknown"
     rest["@span_kind"] = otel_span_kind(span.get("kind"))
-    for key in ("resource", "links"):
-        if span.get(key):
-            rest["@" + key] = span[key]
-    for key, value in span.items():
-        if key not in _KNOWN_KEYS:
-            rest["@" + key] = value
+    resource = span.get("resource")
+    if resource:
+        rest["@resource"] = resource
+    links = span.get("links")
+    if links:
+        rest["@links"] = links
+    if not _KNOWN_KEYS.issuperset(span):  # one C-level test for the usual span of known keys only
+        for key, value in span.items():
+            if key not in _KNOWN_KEYS:
+                rest["@" + key] = value
     if context.get("trace_state") not in (None, "", "[]"):
         rest["@trace_state"] = context["trace_state"]
     row["attributes"] = rest
