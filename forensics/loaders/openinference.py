@@ -78,6 +78,9 @@ class OpenInferenceLoader(Loader):
                     for span, nested_parent in iter_tree(item):
                         self._one(span, index, sink, nested_parent)
                 continue
+            if record.__class__ is dict and "child_spans" not in record and "children" not in record:
+                self._one(record, line, sink)  # no nested children (the usual line): no tree walk
+                continue
             for span, nested_parent in iter_tree(record):
                 self._one(span, line, sink, nested_parent)
 

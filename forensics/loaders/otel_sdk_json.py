@@ -60,7 +60,10 @@ class OtelSdkJsonLoader(Loader):
 
     def read(self, source: Source, sink: SpanSink) -> None:
         for line, record in source.records():
-            for span, nested_parent in iter_tree(record):
+            # A span without nested children (the usual line) skips the tree walk's generator.
+            spans = ((record, None),) if record.__class__ is dict and "child_spans" not in record \
+                and "children" not in record else iter_tree(record)
+            for span, nested_parent in spans:
                 try:
                     row = sdk_span_row(span, nested_parent)
                 except RecordError as exc:
