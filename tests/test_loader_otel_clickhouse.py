@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from fuzz.seeds import clickhouse_otel_traces_table
 
 import forensics
 
@@ -76,25 +77,7 @@ def test_clickhouse_format_json_envelope() -> None:
 
 
 def test_parquet_with_map_columns_and_event_structs(tmp_path: Path) -> None:
-    string_map = pa.map_(pa.string(), pa.string())
-    table = pa.table({
-        "Timestamp": pa.array([1743501600_000000000, 1743501601_000000000], pa.timestamp("ns")),
-        "TraceId": ["5af7651916cd43dd8448eb211c80319c"] * 2,
-        "SpanId": ["f000000000000001", "f000000000000002"],
-        "ParentSpanId": ["", "f000000000000001"],
-        "SpanName": ["Agent", "lookup"],
-        "SpanKind": ["Internal", "Internal"],
-        "ServiceName": ["svc", "svc"],
-        "SpanAttributes": pa.array([[("openinference.span.kind", "AGENT")],
-                                    [("openinference.span.kind", "TOOL"), ("tool.name", "lookup")]], string_map),
-        "Duration": pa.array([2_000_000_000, 500_000_000], pa.uint64()),
-        "StatusCode": ["Ok", "Error"],
-        "StatusMessage": ["", "not found"],
-        "Events": pa.array([[], [{"Timestamp": 1743501601_400000000, "Name": "exception",
-                                  "Attributes": [("exception.type", "KeyError")]}]],
-                           pa.list_(pa.struct([("Timestamp", pa.int64()), ("Name", pa.string()),
-                                               ("Attributes", string_map)]))),
-    })
+    table = clickhouse_otel_traces_table()  # two spans: Map columns, Nested events (read it there)
     path = tmp_path / "otel_traces.parquet"
     pq.write_table(table, path)
     result = forensics.load(path)

@@ -17,6 +17,7 @@ import sqlite3
 import tempfile
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from forensics.errors import ForensicsError
 from forensics.loaders import names, sniff_file
@@ -139,13 +140,13 @@ def _parquet_seed(jsonl: Path) -> bytes:
     return buffer.getvalue()
 
 
-def _clickhouse_parquet_seed() -> bytes:
-    # The column types the ClickHouse exporter's otel_traces table has: Map columns, Nested events.
+def clickhouse_otel_traces_table() -> Any:
+    """Two spans with the column types the ClickHouse exporter's otel_traces table has (Map
+    columns, Nested events): a fuzzing seed, and the otel-clickhouse loader test's input."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     string_map = pa.map_(pa.string(), pa.string())
-    table = pa.table({
+    return pa.table({
         "Timestamp": pa.array([1743501600_000000000, 1743501601_000000000], pa.timestamp("ns")),
         "TraceId": ["5af7651916cd43dd8448eb211c80319c"] * 2,
         "SpanId": ["f000000000000001", "f000000000000002"],
@@ -163,8 +164,13 @@ def _clickhouse_parquet_seed() -> bytes:
                            pa.list_(pa.struct([("Timestamp", pa.int64()), ("Name", pa.string()),
                                                ("Attributes", string_map)]))),
     })
+
+
+def _clickhouse_parquet_seed() -> bytes:
+    import pyarrow.parquet as pq
+
     buffer = io.BytesIO()
-    pq.write_table(table, buffer)
+    pq.write_table(clickhouse_otel_traces_table(), buffer)
     return buffer.getvalue()
 
 
