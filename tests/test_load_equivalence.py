@@ -301,3 +301,19 @@ def test_key_values_matches_the_reference(items: list[Any]) -> None:
 
     assert call(key_values, items) == call(reference_key_values, items)
     assert list(call(key_values, items)[1] or []) == list(call(reference_key_values, items)[1] or [])
+
+
+def test_otlp_scope_is_decoded_per_scope_and_a_bad_one_fails_every_span() -> None:
+    from forensics.loaders.otel_common import RecordError
+    from forensics.loaders.otlp_json import span_row
+
+    span = {"traceId": "a" * 32, "spanId": "b" * 16, "name": "s"}
+    scope_a = {"name": "a", "attributes": [{"key": "k", "value": {"intValue": "7"}}]}
+    scope_b = {"name": "b", "attributes": [{"key": "k", "value": {"stringValue": "x"}}]}
+    scopes = [span_row(span, {}, scope)["attributes"]["@scope"] for scope in (scope_a, scope_a, scope_b, scope_a)]
+    assert scopes == [{"name": "a", "attributes": {"k": 7}}] * 2 + [{"name": "b", "attributes": {"k": "x"}},
+                                                                  {"name": "a", "attributes": {"k": 7}}]
+    bad = {"name": "c", "attributes": [7]}
+    for _ in range(2):  # not remembered: each of its spans is quarantined with the same reason
+        with pytest.raises(RecordError, match="key, value"):
+            span_row(span, {}, bad)
