@@ -275,17 +275,6 @@ def test_sqlite_file_is_sniffed(tmp_path: Path) -> None:
     assert result.spans.num_rows == 5
 
 
-def _load_takes_urls() -> bool:
-    try:
-        forensics.load("sqlite:///nonexistent-probe.db", format="sql", options={"table": "x"})
-    except InputError as exc:
-        return "no such file or directory" not in exc.message
-    return True
-
-
-@pytest.mark.skipif(not _load_takes_urls(),
-                    reason="forensics.load does not route database URLs yet (the lead's expand_paths change, "
-                           "see forensics.loaders.sql.is_url)")
 def test_forensics_load_takes_a_url(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'x.db'}"
     _fill(url)
