@@ -28,8 +28,6 @@ REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "sample_logs"
 OTLP = sorted(SAMPLES.glob("*.otlp.json"))
 
-needs_samples = pytest.mark.skipif(len(OTLP) < 2 or not (SAMPLES / "labels.jsonl").exists(),
-                                   reason="sample_logs/ is not there yet")
 
 
 def labeled_runs(files: list[Path]) -> set[str]:
@@ -57,7 +55,6 @@ def test_write_parquet_atomic_replaces_and_leaves_no_temp(tmp_path):
     assert [p.name for p in target.parent.iterdir()] == ["t.parquet"]
 
 
-@needs_samples
 def test_batch_record_has_hash_format_and_counts_per_file(tmp_path):
     db = str(tmp_path / "b.db")
     stages: list[str] = []
@@ -81,7 +78,6 @@ def test_batch_record_has_hash_format_and_counts_per_file(tmp_path):
     store.close()
 
 
-@needs_samples
 def test_same_content_under_two_names_is_read_once(tmp_path):
     night = tmp_path / "night"
     night.mkdir()
@@ -103,7 +99,6 @@ def test_empty_directory_and_missing_path_are_bad_input(tmp_path):
     assert summary.exit_code == EXIT_BAD_INPUT
 
 
-@needs_samples
 def test_fail_on_class_threshold(tmp_path):
     summary = classify_paths([str(f) for f in OTLP], db=str(tmp_path / "f.db"), fail_on=["0"])
     assert summary.findings > 0
@@ -114,7 +109,6 @@ def test_fail_on_class_threshold(tmp_path):
     assert (again.status, again.findings, again.exit_code) == ("skipped", 0, EXIT_OK)
 
 
-@needs_samples
 def test_bucketed_classification_equals_one_pass_and_keeps_split_runs_whole(tmp_path):
     """A night classified in many spilled buckets gives the same runs and findings as one pass,
     and a run whose spans are split over two files is still one run."""

@@ -69,10 +69,8 @@ def copy_samples(dest: Path, files: list[Path]) -> Path:
     return dest
 
 
-@pytest.fixture(autouse=True)
-def _need_samples():
-    if len(OTLP_SAMPLES) < 4 or not (SAMPLES / "labels.jsonl").exists():
-        pytest.skip("sample_logs/ with *.otlp.json files and labels.jsonl is not there yet")
+def test_the_samples_these_tests_use_are_there():
+    assert len(OTLP_SAMPLES) >= 4 and (SAMPLES / "labels.jsonl").exists()
 
 
 # --- help ------------------------------------------------------------------------------------

@@ -136,11 +136,8 @@ def test_the_harness_detects_execution(browser: Any) -> None:
 
 
 def test_html_report_escapes_log_content(browser: Any, tmp_path: Path) -> None:
-    try:
-        from forensics.report import write_report
-    except ImportError as exc:
-        pytest.skip(f"forensics.report.write_report is not available yet: {exc}")
     from forensics.classify import classify
+    from forensics.report import write_report
 
     table = hostile_spans()
     result = classify(table)
@@ -231,13 +228,10 @@ def _build_explorer(run_explorer: Any, table: pa.Table, result: Any) -> Any:
 
 
 def test_explorer_widget_escapes_log_content(browser: Any, tmp_path: Path) -> None:
-    try:
-        from forensics.widgets import run_explorer
-    except ImportError as exc:
-        pytest.skip(f"forensics.widgets.run_explorer is not available yet ({exc}); the test runs once it exists")
     import ipywidgets as w
 
     from forensics.classify import classify
+    from forensics.widgets import run_explorer
 
     table = hostile_spans()
     result = classify(table)
@@ -280,17 +274,13 @@ def test_chart_html_export_does_not_run_log_content(browser: Any, tmp_path: Path
     """The chart export a reviewer opens: standalone HTML with the Vega runtime and the spec
     inline. The spec (payloads as JSON strings) sits inside a <script>, so only an unescaped
     "</script>" can break out; that would run the payload (dialog, window.__pwned)."""
-    try:
-        from forensics.widgets import run_explorer
-    except ImportError as exc:
-        pytest.skip(f"forensics.widgets.run_explorer is not available yet ({exc})")
     from forensics.classify import classify
+    from forensics.widgets import run_explorer
 
     table = hostile_spans()
     result = classify(table)
     explorer = getattr(_build_explorer(run_explorer, table, result), "explorer", None)
-    if explorer is None or not hasattr(explorer, "export"):
-        pytest.skip("the explorer has no export() to drive")
+    assert explorer is not None and hasattr(explorer, "export"), "the explorer has no export() to drive"
     explorer.show_run(result.runs.column("run_id").to_pylist()[0])
     explorer.export_dir.value = str(tmp_path / "exports")
     explorer.export_format.value = "html"
