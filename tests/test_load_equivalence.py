@@ -227,6 +227,8 @@ def test_to_ns_of_numbers_and_numeric_text_matches_the_general_rules(value: Any)
 
 def reference_flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
+    if not prefix and value == {}:
+        return out  # the one intended change: no attributes is {}, not {"": {}}
     stack: list[tuple[str, Any]] = [(prefix, value)]
     while stack:
         key, item = stack.pop()
@@ -249,6 +251,13 @@ def test_flatten_matches_the_reference_key_order_included(value: Any) -> None:
 
     got, want = flatten(value), reference_flatten(value)
     assert list(got.items()) == list(want.items())
+
+
+def test_a_span_without_attributes_has_none_not_an_empty_named_one() -> None:
+    from forensics.loaders.openinference import flatten
+
+    assert flatten({}) == {}
+    assert flatten({"a": {}}) == {"a": {}}  # an attribute holding an empty object is kept
 
 
 def reference_otel_span_kind(kind: Any) -> str | None:

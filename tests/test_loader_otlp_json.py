@@ -173,3 +173,25 @@ def test_a_request_that_is_not_otlp_is_quarantined_not_dropped(tmp_path: Path) -
     assert result.spans.num_rows == 1
     assert result.quarantine["reason"].to_pylist() == ["not-otlp-request"]
     assert result.report.records_read == 2
+
+
+def test_malformed_any_values_and_status_are_quarantined_not_a_crash(tmp_path: Path) -> None:
+    """An arrayValue or kvlistValue that is not {"values": [...]}, and a status that is not an
+    object, end in the quarantine with their reason; the good spans beside them load."""
+    spans = [
+        _span("00000000000000c1", attributes=[{"key": "tags", "value": {"arrayValue": 1}}]),
+        _span("00000000000000c2", attributes=[{"key": "m", "value": {"kvlistValue": "x"}}]),
+        _span("00000000000000c3", status="ERROR"),
+        _span("00000000000000c4", attributes=[{"key": "tags", "value": {"arrayValue": {"values": [
+            {"stringValue": "a"}, {"intValue": "2"}]}}}]),
+    ]
+    path = tmp_path / "malformed.json"
+    path.write_bytes(orjson.dumps(_request(spans)))
+    result = forensics.load(path, format="otlp-json")
+    assert result.spans.column("span_id").to_pylist() == ["00000000000000c4"]
+    assert json.loads(result.spans.column("attributes")[0].as_py())["tags"] == ["a", 2]
+    reasons = sorted(result.quarantine.column("reason").to_pylist())
+    assert reasons == ["invalid-attribute", "invalid-attribute", "invalid-status"]
+    details = " ".join(result.quarantine.column("detail").to_pylist())
+    assert "arrayValue must be" in details and "kvlistValue must be" in details and "found str 'ERROR'" in details
+    assert result.report.files[0].balanced

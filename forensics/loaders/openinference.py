@@ -28,6 +28,8 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
         # Already flat (the common case): the walk below would give its keys, last first.
         return {str(k): v for k, v in reversed(value.items())}
     out: dict[str, Any] = {}
+    if not prefix and isinstance(value, dict) and not value:
+        return out  # no attributes at all (not one attribute named "" holding {})
     stack: list[tuple[str, Any]] = [(prefix, value)]
     while stack:
         key, item = stack.pop()

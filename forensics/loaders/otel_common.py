@@ -87,9 +87,9 @@ def any_value(value: Any) -> Any:
     if "boolValue" in value:
         return value["boolValue"]
     if "arrayValue" in value:
-        return [any_value(v) for v in (value["arrayValue"] or {}).get("values", []) or []]
+        return [any_value(v) for v in _values_of(value["arrayValue"], "arrayValue")]
     if "kvlistValue" in value:
-        return key_values((value["kvlistValue"] or {}).get("values", []))
+        return key_values(_values_of(value["kvlistValue"], "kvlistValue"))
     if "bytesValue" in value:
         raw = value["bytesValue"]
         try:
@@ -99,6 +99,20 @@ def any_value(value: Any) -> Any:
     if not value:
         return None
     return value
+
+
+def _values_of(container: Any, kind: str) -> list[Any]:
+    """The ``values`` list of an OTLP ``arrayValue``/``kvlistValue`` (absent or null: empty)."""
+    if container is None:
+        return []
+    values = container.get("values") if isinstance(container, dict) else container
+    if values is None:
+        return []
+    if not isinstance(values, list):
+        raise RecordError("invalid-attribute", f"an OTLP {kind} must be {{\"values\": [...]}}, found "
+                          f"{type(container).__name__} {str(container)[:60]!r}. Hint: the exporter wrote a "
+                          "malformed AnyValue")
+    return values
 
 
 def key_values(items: Any, limit: int | None = None) -> dict[str, Any]:

@@ -112,6 +112,9 @@ def span_row(span: Any, resource: dict[str, Any], scope: dict[str, Any], max_att
     if not isinstance(span, dict):
         raise RecordError("not-a-span", f"expected a span object, found {type(span).__name__}")
     status = span.get("status") or {}
+    if not isinstance(status, dict):
+        raise RecordError("invalid-status", f"`status`: expected an object {{code, message}}, found "
+                          f"{type(status).__name__} {str(status)[:60]!r}")
     try:  # fast path; on a bad value, redo with the checked converters for a specific reason
         row: dict[str, Any] = {
             "run_id": norm_id(span.get("traceId"), "trace"),
