@@ -43,14 +43,17 @@ def norm_id(value: Any, width: IdWidth = "any") -> str | None:
     if value.__class__ is str:
         # The common cases first: an id seen lately (a run's trace id is on every one of its spans,
         # a parent's id on each of its children), canonical OTLP hex, the SDK console's 0x-prefixed hex.
-        # Their results do not depend on ``width``.
+        # Only results that do not depend on ``width`` are remembered.
         seen = _RECENT_IDS.get(value)
         if seen is not None:
             return seen
         if len(value) in (16, 32) and _HEX_RE.fullmatch(value):
             return _remember(value, value.lower())
-        if len(value) in (18, 34) and value[:2] == "0x" and _HEX_RE.fullmatch(value, 2):
+        if len(value) == 34 and value[:2] == "0x" and _HEX_RE.fullmatch(value, 2):
             return _remember(value, value[2:].lower())
+        if len(value) == 18 and value[:2] == "0x" and _HEX_RE.fullmatch(value, 2):
+            # 64 bits: a span id as is, a trace id padded to 128 (not remembered: depends on width).
+            return _pad(value[2:].lower(), width)
     if value is None:
         return None
     if isinstance(value, bool) or isinstance(value, float | dict | list):

@@ -117,8 +117,10 @@ def reference_norm_id(value: Any, width: normalize.IdWidth = "any") -> str | Non
     if value.__class__ is str:
         if len(value) in (16, 32) and normalize._HEX_RE.fullmatch(value):
             return value.lower()
-        if len(value) in (18, 34) and value[:2] == "0x" and normalize._HEX_RE.fullmatch(value, 2):
+        if len(value) == 34 and value[:2] == "0x" and normalize._HEX_RE.fullmatch(value, 2):
             return value[2:].lower()
+        # (0x + 16 hex digits once returned them unpadded even for a trace id, unlike "0X": now both
+        # follow the general rule below.)
     if value is None:
         return None
     if isinstance(value, bool) or isinstance(value, float | dict | list):
@@ -172,7 +174,7 @@ def test_norm_id_remembers_a_bounded_number_of_ids(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(normalize, "_RECENT_IDS", {})
     monkeypatch.setattr(normalize, "_RECENT_IDS_MAX", 4)
     for n in range(20):
-        assert normalize.norm_id(f"0x{n:016X}", "span") == f"{n:016x}"
+        assert normalize.norm_id(f"0x{n:032X}", "trace") == f"{n:032x}"
     assert 1 <= len(normalize._RECENT_IDS) <= 4
 
 

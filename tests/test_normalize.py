@@ -107,3 +107,12 @@ def test_numbers() -> None:
         as_float("NaN")
     with pytest.raises(ValueError):
         as_int("twelve")
+
+
+def test_a_0x_prefixed_64_bit_id_pads_like_any_other_spelling() -> None:
+    """0x + 16 hex digits is a span id as written and a trace id padded to 128 bits, whatever the
+    prefix's case and whichever role was asked first (the fast path once cached it unpadded)."""
+    for text in ("0x0123456789ABCDEF", "0X0123456789abcdef"):
+        assert norm_id(text, "span") == "0123456789abcdef"
+        assert norm_id(text, "trace") == "00000000000000000123456789abcdef"
+        assert norm_id(text, "span") == "0123456789abcdef"
