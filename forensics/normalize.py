@@ -137,8 +137,10 @@ def to_ns(value: Any) -> int | None:
     Numbers are told apart by magnitude: < 1e11 seconds, < 1e14 milliseconds, < 1e17 microseconds,
     else nanoseconds. Raises :class:`ValueError` for anything else, or times outside 1970..2200.
     """
-    if value.__class__ is str and 19 <= len(value) <= 27 and value[4] == "-" and value[10] in "T ":
-        # The common case first: ISO with at most microseconds, which fromisoformat reads whole.
+    if value.__class__ is str and _quick_iso_shape(value):
+        # The common cases first: ISO with at most microseconds (fromisoformat reads it whole), and
+        # with exactly microseconds and a zone offset (Phoenix's ``+00:00``): what the general path
+        # below computes, without its regex and string surgery.
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError:
@@ -146,27 +148,7 @@ def to_ns(value: Any) -> int | None:
         else:
             if parsed.tzinfo is None:
                 parsed = parsed.replace(tzinfo=UTC)
-            ns = (parsed - _EPOCH) // _MICROSECOND * 1_000
-            if not _MIN_NS < ns <= _MAX_NS:
-                raise ValueError(f"time {value!r:.40} is outside 1970..2200 (a unit mix-up?)")
-            return ns
-    if value.__class__ is str and 28 <= len(value) <= 32 and value[4] == "-" and value[10] in "T " \
-            and value[26] in "+-Z" and value[19] == "." and value[20:26].isdigit():
-        # ISO with exactly microseconds and a zone offset (Phoenix's ``+00:00``): what the general
-        # path below would compute, without its regex and string surgery.
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            pass
-        else:
-            if parsed.tzinfo is None:
-                parsed = parsed.replace(tzinfo=UTC)
-            ns = (parsed - _EPOCH) // _MICROSECOND * 1_000
-            if ns == 0:
-                return None
-            if not _MIN_NS <= ns <= _MAX_NS:
-                raise ValueError(f"time {value!r:.40} is outside 1970..2200 (a unit mix-up?)")
-            return ns
+            return _in_range((parsed - _EPOCH) // _MICROSECOND * 1_000, value)
     if value.__class__ is str and value.isdigit():
         ns = _number_to_ns(int(value))  # OTLP's ns as a decimal string: the general path's first case
     elif value is None:
@@ -189,8 +171,21 @@ def to_ns(value: Any) -> int | None:
             ns = _iso_to_ns(text)
     else:
         raise ValueError(f"a time must be a number or an ISO-8601 string, found {type(value).__name__}")
+    return _in_range(ns, value)
+
+
+def _quick_iso_shape(value: str) -> bool:
+    if len(value) < 19 or value[4] != "-" or value[10] not in "T ":
+        return False
+    return len(value) <= 27 or (len(value) <= 32 and value[26] in "+-Z" and value[19] == "."
+                                and value[20:26].isdigit())
+
+
+def _in_range(ns: int, value: Any) -> int | None:
+    """``ns`` checked: 0 is "not set" (OTLP writes 0; the epoch itself as ISO text alike), and a
+    time outside 1970..2200 is a unit mix-up."""
     if ns == 0:
-        return None  # OTLP writes 0 for "not set"
+        return None
     if not _MIN_NS <= ns <= _MAX_NS:
         raise ValueError(f"time {value!r:.40} is outside 1970..2200 (a unit mix-up?)")
     return ns

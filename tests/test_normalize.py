@@ -116,3 +116,13 @@ def test_a_0x_prefixed_64_bit_id_pads_like_any_other_spelling() -> None:
         assert norm_id(text, "span") == "0123456789abcdef"
         assert norm_id(text, "trace") == "00000000000000000123456789abcdef"
         assert norm_id(text, "span") == "0123456789abcdef"
+
+
+def test_the_epoch_means_not_set_in_every_spelling() -> None:
+    """OTLP writes 0 for a time that is not set; the same instant as ISO text means the same, on
+    every parsing path (one fast path raised "outside 1970..2200" for it instead)."""
+    for value in (0, "0", "1970-01-01T00:00:00Z", "1970-01-01T00:00:00", "1970-01-01T00:00:00.000000+00:00",
+                  "1970-01-01T00:00:00.000000000Z"):
+        assert to_ns(value) is None, value
+    with pytest.raises(ValueError, match="outside 1970..2200"):
+        to_ns("1969-12-31T23:59:59Z")
