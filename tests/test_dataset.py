@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -454,3 +455,24 @@ def test_duration_does_not_depend_on_the_tables_size() -> None:
     beside = classify(concat(one, other)).runs.filter(pa.compute.equal(
         classify(concat(one, other)).runs.column("run_id"), "r1")).column("duration_ms").to_pylist()
     assert alone == beside
+
+
+def test_a_runs_cost_does_not_depend_on_row_order_or_the_tables_size() -> None:
+    """The sum of a run's costs is the same alone, shuffled, and beside thousands of other runs
+    (polars adds floats in blocks whose boundaries move with the table: a Spark partition and the
+    whole night gave 5.383 and 5.383000000000001 for a real sample run)."""
+    import random
+
+    rng = random.Random(4)
+    costs = [round(rng.uniform(0, 0.9), 6) for _ in range(60)]
+    rows = [span(f"l{i}", i, kind="llm", model="m", cost_usd=c) for i, c in enumerate(costs)]
+    alone = classify(spans(*rows, run_id="r1")).runs.column("cost_usd").to_pylist()
+    assert alone[0] == float(sum(Decimal(str(c)) for c in costs))  # the exact decimal sum, rounded once
+    others = [spans(span("x", 0, kind="llm", model="m", cost_usd=rng.uniform(0, 1)), run_id=f"o{k}")
+              for k in range(3000)]
+    for _ in range(3):
+        rng.shuffle(rows)
+        table = concat(*others[: rng.randrange(3000)], spans(*rows, run_id="r1"))
+        runs = classify(table).runs
+        mine = runs.filter(pa.compute.equal(runs.column("run_id"), "r1")).column("cost_usd").to_pylist()
+        assert mine == alone

@@ -216,6 +216,20 @@ def _where_contains(col: str, needle: str) -> pl.Expr:
     return pl.when(pl.col(col).str.contains(needle, literal=True)).then(pl.col(col))
 
 
+#: Costs summed exactly up to this many US dollars per value (a larger one is nonsense input,
+#: summed as a plain float rather than dropped).
+_EXACT_COST_LIMIT: Final = 1e12
+
+
+def exact_sum(value: pl.Expr) -> pl.Expr:
+    """Sum of a float column in a group that does not depend on the rows' order or on how many
+    other groups share the table (polars adds floats in blocks whose boundaries move with the
+    table, so a run's cost differed in the last bit between a Spark partition and one table):
+    the values are summed as decimals with 12 places, exactly, then rounded once to a float."""
+    exact = value.cast(pl.Decimal(38, 12), strict=False).sum().cast(pl.Float64)
+    return pl.when(value.abs().max() < _EXACT_COST_LIMIT).then(exact).otherwise(value.sum())
+
+
 def _in_order(df: pl.DataFrame, keys: list[str]) -> bool:
     """True when each run's rows are contiguous and ordered by ``keys[1:]`` (no nulls): then the
     sort is unnecessary (which run comes first does not matter). Vectorised comparisons of each
@@ -464,7 +478,7 @@ def _run_facts(df: pl.DataFrame) -> pl.DataFrame:
         (pl.col("status") == "error").sum().cast(pl.Int64).alias("error_count"),
         pl.col("input_tokens").sum().alias("input_tokens"),
         pl.col("output_tokens").sum().alias("output_tokens"),
-        pl.col("cost_usd").sum().alias("cost_usd"),
+        exact_sum(pl.col("cost_usd")).alias("cost_usd"),
         pl.col("input_tokens").is_not_null().any().alias("_has_in"),
         pl.col("output_tokens").is_not_null().any().alias("_has_out"),
         pl.col("cost_usd").is_not_null().any().alias("_has_cost"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from forensics.detectors.base import Context, Detector, finding, hms, num, txt
+from forensics.detectors.base import Context, Detector, exact_sum, finding, hms, num, txt
 from forensics.detectors.registry import register
 
 
@@ -30,7 +30,7 @@ class BudgetExceeded(Detector):
         if tok_budget:
             over_total = over_total | (tokens.sum() > tok_budget)
         if cost_budget:
-            over_total = over_total | (cost.sum() > cost_budget)
+            over_total = over_total | (exact_sum(cost) > cost_budget)
         spenders = ctx.spans.lazy().group_by("run_key").agg(over_total.alias("over")).filter(pl.col("over"))
         s = (
             ctx.spans.lazy()
