@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 import pytest
+from label_leaks import assert_names_no_failure
 
 from forensics.errors import InputError
 from forensics.synth.generator import INJECTABLE, generate, labels_path_for, parse_mix
@@ -361,22 +362,6 @@ def test_clean_runs_end_ok_and_some_recovered(every_detector: tuple[dict[str, li
 # --- every format, and nothing in the logs names a failure -----------------------------------------
 
 
-BANNED = {*DETECTOR_CLASS, *CLASSES}
-
-
-def _walk(value: Any, where: str) -> None:
-    if isinstance(value, dict):
-        for k, v in value.items():
-            assert k not in BANNED and "failure" not in k.lower() and "label" not in k.lower(), f"{where}: key {k}"
-            _walk(v, where)
-    elif isinstance(value, list):
-        for v in value:
-            _walk(v, where)
-    elif isinstance(value, str):
-        assert value not in BANNED, f"{where}: value {value}"
-        assert "failure_class" not in value, where
-
-
 @pytest.mark.parametrize("fmt", sorted(WRITERS))
 def test_every_format_parses_and_names_no_failure(fmt: str, tmp_path: Path) -> None:
     out = tmp_path / f"g.{WRITERS[fmt].suffix}"
@@ -387,7 +372,7 @@ def test_every_format_parses_and_names_no_failure(fmt: str, tmp_path: Path) -> N
     else:
         records = [orjson.loads(line) for line in data.splitlines()]
     for rec in records:
-        _walk(rec, fmt)
+        assert_names_no_failure(rec, fmt)
     text = data.decode()
     for row in labels:
         assert row["run_id"] in text
