@@ -134,3 +134,87 @@ def test_who_and_when_history_is_left_to_ag2_history() -> None:
     first = {"question_ID": "q1", "history": [{"content": "hi", "role": "assistant", "name": "Orchestrator"}]}
     sample = Sample(path="x.json", head=b"", text="", first=first, is_document=True)
     assert ChatMessagesLoader().sniff(sample) < 0.5
+
+
+# --- tau-bench results: one run per (task_id, trial), the reward as the declared outcome ---------
+
+
+def _root_attrs(result: forensics.LoadResult) -> dict[str, dict]:
+    return {r["run_id"]: json.loads(r["attributes"]) for r in result.spans.to_pylist() if r["parent_id"] is None}
+
+
+def test_tau_bench_trials_are_runs_of_their_own_with_their_rewards() -> None:
+    # tau_bench_results.json (README beside it): tasks 0 and 1, trials 0 and 1, in run.py's order.
+    result = _load("tau_bench_results.json")
+    account = result.report.files[0]
+    assert (account.format, account.chosen_by) == ("chat-messages", "sniffed")
+    # root + one span per message (a tool result folds into its call's span): 13, 7, 7, 1.
+    assert (account.records_read, account.rows, account.quarantined, account.merged) == (28, 28, 0, 0)
+    per_run = Counter(r["run_id"] for r in result.spans.to_pylist())
+    assert per_run == {"0:trial=0": 13, "1:trial=0": 7, "0:trial=1": 7, "1:trial=1": 1}
+    roots = _root_attrs(result)
+    assert {run: (a["@outcome"]["verdict"], a["@outcome"]["score"], a["@outcome"]["field"]) for run, a in roots.items()} == {
+        "0:trial=0": ("success", 1.0, "reward"), "1:trial=0": ("failure", 0.0, "reward"),
+        "0:trial=1": ("failure", 0.0, "reward"), "1:trial=1": ("failure", 0.0, "reward")}
+    assert {a["@run_id_from"] for a in roots.values()} == {"task_id+trial"}
+    assert (roots["0:trial=1"]["task_id"], roots["0:trial=1"]["trial"]) == (0, 1)  # the record's own keys stay
+    rows = _rows(result)
+    assert rows[("1:trial=0", "call_b1")]["output"] == "Error: user not found"
+    assert rows[("0:trial=0", "call_a3")]["tool"] == "cancel_pending_order"
+
+
+def test_tau_bench_outcomes_reach_declared_outcomes() -> None:
+    import polars as pl
+
+    from forensics.outcome import declared_outcomes
+
+    spans = pl.from_arrow(_load("tau_bench_results.json").spans)
+    assert isinstance(spans, pl.DataFrame)
+    got = {r["run_id"]: (r["declared_outcome"], r["declared_score"]) for r in declared_outcomes(spans).to_dicts()}
+    assert got == {"0:trial=0": ("success", 1.0), "1:trial=0": ("failure", 0.0),
+                   "0:trial=1": ("failure", 0.0), "1:trial=1": ("failure", 0.0)}
+
+
+def test_tau_bench_file_larger_than_the_sniffing_head(tmp_path: Path) -> None:
+    # A real results file starts with a system prompt of many KB: the head cuts the first `traj`.
+    records = json.loads((DATA / "tau_bench_results.json").read_text())
+    for record in records:
+        if record["traj"]:
+            record["traj"][0]["content"] += " policy text" * 10_000
+    path = tmp_path / "tool-calling-gpt-4o-0.0_range_0--1_user-gpt-4o-llm_0101120000.json"
+    path.write_text(json.dumps(records, indent=2))
+    result = forensics.load(path)
+    assert (result.report.files[0].format, result.report.files[0].chosen_by) == ("chat-messages", "sniffed")
+    assert sorted(result.run_ids) == ["0:trial=0", "0:trial=1", "1:trial=0", "1:trial=1"]
+
+
+def test_repeated_ids_without_a_trial_are_told_apart_by_position(tmp_path: Path) -> None:
+    conv = {"id": "c1", "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}
+    other = {"id": "c2", "messages": [{"role": "user", "content": "bye"}]}
+    path = tmp_path / "replays.jsonl"
+    path.write_text("\n".join(json.dumps(c) for c in (conv, other, conv)) + "\n")
+    result = forensics.load(path)
+    account = result.report.files[0]
+    assert (account.rows, account.quarantined) == (3 + 2 + 3, 0)  # nothing merged, nothing lost
+    assert sorted(result.run_ids) == ["c1:#1", "c1:#3", "c2"]
+    roots = _root_attrs(result)
+    assert (roots["c1:#1"]["@run_id_from"], roots["c2"]["@run_id_from"]) == ("id+position", "id")
+
+
+def test_repeated_id_and_trial_falls_back_to_position(tmp_path: Path) -> None:
+    same = {"task_id": 3, "trial": 0, "reward": 1, "traj": [{"role": "user", "content": "x"}]}
+    path = tmp_path / "retried.json"
+    path.write_text(json.dumps([same, {**same, "reward": 0}]))
+    result = forensics.load(path)
+    roots = _root_attrs(result)
+    assert sorted(roots) == ["3:trial=0:#1", "3:trial=0:#2"]
+    assert roots["3:trial=0:#1"]["@run_id_from"] == "task_id+trial+position"
+    assert (roots["3:trial=0:#1"]["@outcome"]["verdict"], roots["3:trial=0:#2"]["@outcome"]["verdict"]) == (
+        "success", "failure")
+
+
+def test_conversations_without_ids_say_so() -> None:
+    roots = _root_attrs(_load("single.json"))
+    assert roots["conv-42"]["@run_id_from"] == "id"
+    # single.json's reward 0.0 is its declared outcome (its `outcome: failed` is not read: reward comes first)
+    assert roots["conv-42"]["@outcome"] == {"verdict": "failure", "score": 0.0, "field": "reward", "value": 0.0}

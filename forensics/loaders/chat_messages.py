@@ -8,9 +8,19 @@ a bare message list (the file is ``[{role, content}, ...]``), or JSON-lines of s
 ``traj``, ``trajectory`` or ``history``; ShareGPT's ``conversations`` with ``from``/``value`` is
 read too (``human``/``gpt`` are user/assistant).
 
-One run per conversation: run id = the conversation's own id (``id``, ``conversation_id``,
-``session_id``, ...), else the file stem (one conversation in the file) or ``<stem>:<n>`` (the
-n-th record). Rows:
+One run per conversation, never two merged: run id = the conversation's own id (``id``,
+``conversation_id``, ``session_id``, ``task_id``, ...), plus what tells apart transcripts of one
+task when the record says (``trial``, ``attempt``, ``retry``, ...: ``<id>:trial=<n>``), else the
+file stem (one conversation in the file) or ``<stem>:<n>`` (the n-th record). A run id that still
+repeats in the file (a replay with no trial number) takes the record's position: ``<id>:#<n>``.
+The root's ``@run_id_from`` says how (``task_id+trial``, ``id+position``, ``file name``, ...).
+tau-bench's results file (``tau_bench/run.py``: one JSON list of ``EnvRunResult`` =
+``{task_id, reward, info, traj, trial}``) is read this way: one run per (task_id, trial).
+
+Declared outcome (see :mod:`forensics.outcome`): a conversation's ``reward`` (tau-bench: 1 is
+success, anything else failure, the reward kept as the score), ``success``/``is_success``/
+``resolved``/``is_correct``, or a status word (``state``: ``success``/``max_steps_error``) is
+written under ``@outcome`` on the root span. Rows:
 
 * a root span ``conversation`` per run: kind ``agent`` named after the one assistant speaking
   (``assistant`` when unnamed), or ``chain`` when several named assistants share the transcript;
@@ -35,10 +45,12 @@ given [i s, i+1 s) from the Unix epoch — an order, not a clock — and every r
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any, Final
 
 from ..normalize import as_int, as_text
+from ..outcome import record_outcome, with_outcome
 from .base import Loader, Sample, Source, SpanSink
 from .otel_common import RecordError, field_value, id_text, time_ns
 
@@ -51,6 +63,14 @@ _ROLES: Final = frozenset({"system", "developer", "user", "assistant", "tool", "
 _ROLE_ALIASES: Final = {"human": "user", "gpt": "assistant", "developer": "system", "ipython": "tool",
                         "function_call": "assistant", "observation": "tool"}
 _WHO_AND_WHEN: Final = frozenset({"question_ID", "mistake_agent", "mistake_step", "ground_truth"})
+#: What tells apart transcripts of one task id (tau-bench's `trial`, a retry's attempt number).
+TRIAL_KEYS: Final = ("trial", "attempt", "retry", "replay", "repetition", "epoch", "sample_index")
+#: tau-bench's results file (tau_bench/run.py writes EnvRunResult.model_dump() in one JSON list).
+_TAU_BENCH: Final = frozenset({"task_id", "traj", "reward"})
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float) and not isinstance(value, bool) and value != ""
 
 
 def _is_message(value: Any) -> bool:
@@ -78,6 +98,8 @@ class ChatMessagesLoader(Loader):
             return 0.8 if "content" in first or "value" in first or "tool_calls" in first else 0.6
         if sample.keys & _WHO_AND_WHEN:
             return 0.3  # Who&When histories: ag2-history's format
+        if _TAU_BENCH <= sample.keys:
+            return 0.95  # tau-bench results, even when the head cuts the first `traj`
         for key in MESSAGE_KEYS:
             if key not in first:
                 continue
@@ -96,14 +118,30 @@ class ChatMessagesLoader(Loader):
     def read(self, source: Source, sink: SpanSink) -> None:
         stem = os.path.splitext(os.path.basename(source.path.removesuffix(".gz")))[0]
         conversations = list(_one_ahead(self._conversations(source, sink)))
+        named: list[tuple[tuple[int, dict[str, Any], list[Any], str | None], str, str]] = []
         for (line, conv, messages, key), is_only in conversations:
             try:
-                own_id = next((id_text(conv[k], k) for k in _ID_KEYS if conv.get(k) not in (None, "")), None)
+                found = next(((k, id_text(conv[k], k)) for k in _ID_KEYS if conv.get(k) not in (None, "")), None)
             except RecordError as exc:
                 sink.quarantine(line, exc.reason, exc.detail, conv)
                 continue
-            run = own_id or (stem if is_only else f"{stem}:{line}")
-            _Conversation(sink, run, line, conv, messages, key).emit()
+            if found is not None and found[1]:
+                run, how = found[1], found[0]
+                trial = next(((k, conv[k]) for k in TRIAL_KEYS if _scalar(conv.get(k))), None)
+                if trial is not None:  # trials/attempts of one task share its id: each is its own run
+                    run, how = f"{run}:{trial[0]}={as_text(trial[1])}", f"{how}+{trial[0]}"
+            elif is_only:
+                run, how = stem, "file name"
+            else:
+                run, how = f"{stem}:{line}", "file name+position"
+            named.append(((line, conv, messages, key), run, how))
+        # Ids that still repeat (replays, a task run twice with no trial number) never merge
+        # transcripts: each copy is told apart by its position in the file.
+        seen = Counter(run for _, run, _ in named)
+        for (line, conv, messages, key), run, how in named:
+            if seen[run] > 1:
+                run, how = f"{run}:#{line}", f"{how}+position"
+            _Conversation(sink, run, line, conv, messages, key, how).emit()
 
     def _conversations(self, source: Source, sink: SpanSink) -> Iterator[tuple[int, dict[str, Any], list[Any], str | None]]:
         loose: list[Any] = []  # JSON-lines of single messages: one conversation
@@ -156,13 +194,14 @@ def _one_ahead(items: Iterator[Any]) -> Iterator[tuple[Any, bool]]:
 
 class _Conversation:
     def __init__(self, sink: SpanSink, run: str, line: int, conv: dict[str, Any], messages: list[Any],
-                 key: str | None) -> None:
+                 key: str | None, run_id_from: str | None = None) -> None:
         self.sink = sink
         self.run = run
         self.line = line
         self.conv = conv
         self.messages = messages
         self.key = key
+        self.run_id_from = run_id_from
         self.session = as_text(conv.get("session_id") or conv.get("thread_id"))
         self.synthetic = not any(isinstance(m, dict) and any(m.get(k) is not None for k in _TIME_KEYS) for m in messages)
         self.pending: dict[str, dict[str, Any]] = {}
@@ -178,7 +217,9 @@ class _Conversation:
         valid = [m for m in self.messages if isinstance(m, dict)]
         names = list(dict.fromkeys(as_text(m.get("name")) for m in valid
                                    if _role(m) == "assistant" and m.get("name")))
-        root_attrs = {k: v for k, v in self.conv.items() if k != self.key}
+        root_attrs = with_outcome({k: v for k, v in self.conv.items() if k != self.key}, record_outcome(self.conv))
+        if self.run_id_from is not None:
+            root_attrs["@run_id_from"] = self.run_id_from
         error = self.conv.get("error")
         times = [0, len(self.messages) * SECOND_NS] if self.synthetic else [None, None]
         root = self._row(
