@@ -38,7 +38,8 @@ def layers(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def values(layer: dict[str, Any]) -> list[dict[str, Any]]:
     """A layer's inline rows (altair puts them in the top-level ``datasets`` under a content-hash
     name, so the name finds them in whichever spec ``to_spec`` built)."""
-    data = layer["data"]
+    data = layer.get("data") or next(  # layers drawing the same rows share the top level's data
+        spec["data"] for spec in SPECS if spec is layer or any(part is layer for part in spec.get("layer", [])))
     if "values" in data:
         return data["values"]
     return next(spec["datasets"][data["name"]] for spec in SPECS if data["name"] in spec.get("datasets", {}))
@@ -258,9 +259,34 @@ def fleet() -> tuple[Any, Any, Any]:
 
 def test_class_trend_counts_runs_per_primary_class_per_day() -> None:
     runs, _, _ = fleet()
-    data = values(to_spec(class_trend_chart(runs)))
-    got = sorted((r["period"][:10], r["failure_class"], r["runs"]) for r in data)
-    assert got == [("2026-11-20", "missing_fallback", 1), ("2026-11-20", "ok", 1), ("2026-11-21", "ownership_gap", 1)]
+    spec = to_spec(class_trend_chart(runs))
+    bars, totals = spec["layer"]
+    got = sorted((r["period"][:10], r["label"], r["failure_class"], r["runs"]) for r in values(bars))
+    assert got == [("2026-11-20", "Fri Nov 20", "missing_fallback", 1), ("2026-11-20", "Fri Nov 20", "ok", 1),
+                   ("2026-11-21", "Sat Nov 21", "ownership_gap", 1)]  # fmt: skip
+    assert sorted((r["label"], r["runs"]) for r in values(totals)) == [("Fri Nov 20", 2), ("Sat Nov 21", 1)]
+
+
+def test_class_trend_has_one_band_per_day_integer_counts_and_headroom() -> None:
+    # Runs on Nov 20 (3) and Nov 22 (1): the empty Nov 21 is a band of its own, not skipped,
+    # and not a hairline on a 6-hour tick.
+    runs = runs_table([run("a", 0, 1, ["x"], []), run("b", 60, 61, ["x"], ["silent_failure"]),
+                       run("c", 120, 121, ["x"], []), run("d", 2 * 86400, 2 * 86400 + 1, ["x"], [])])  # fmt: skip
+    bars = to_spec(class_trend_chart(runs))["layer"][0]
+    x, y = bars["encoding"]["x"], bars["encoding"]["y"]
+    assert x["type"] == "ordinal" and x["scale"]["domain"] == ["Fri Nov 20", "Sat Nov 21", "Sun Nov 22"]
+    assert x["title"] == "day the run started (UTC)"
+    assert y["axis"]["tickMinStep"] == 1 and y["axis"]["format"] == "d"
+    assert y["scale"]["domain"] == [0, 4]  # the tallest day has 3 runs: one more for its total's label
+    # hourly periods read as hours
+    hourly = to_spec(class_trend_chart(runs, every="1h"))["layer"][0]["encoding"]["x"]["scale"]["domain"]
+    assert hourly[:2] == ["Nov 20 02:00", "Nov 20 03:00"] and len(hourly) == 49
+
+
+def test_class_trend_legend_lists_only_the_classes_drawn() -> None:
+    runs, _, _ = fleet()
+    color = to_spec(class_trend_chart(runs))["layer"][0]["encoding"]["color"]
+    assert color["scale"]["domain"] == ["ownership_gap", "missing_fallback", "ok"]
 
 
 def test_heatmaps_count_runs_by_the_evidence_spans_owner_and_tool() -> None:
@@ -277,8 +303,31 @@ def test_top_detectors() -> None:
                             finding("b", "silent_failure", "swallowed_error", [], "x"),
                             finding("b", "missing_fallback", "stall", [], "x")])  # fmt: skip
     spec = to_spec(top_detectors_chart(found, top=1))
-    assert values(spec) == [{"detector": "swallowed_error", "failure_class": "silent_failure", "runs": 2, "findings": 2}]
-    assert spec["title"] == "Top 1 detectors"
+    bars = spec["layer"][0]
+    assert values(bars) == [{"detector": "swallowed_error", "failure_class": "silent_failure", "severity": "high",
+                             "runs": 2, "findings": 2}]  # fmt: skip
+    assert spec["title"] == "Top 1 detectors (runs they fired on)"
+    x = bars["encoding"]["x"]
+    assert x["axis"]["tickMinStep"] == 1 and x["axis"]["format"] == "d"  # no half-run ticks
+    # the legend lists the one class drawn, not every class
+    assert bars["encoding"]["color"]["scale"]["domain"] == ["silent_failure"]
+
+
+def test_top_detectors_ties_go_to_the_most_severe_not_the_alphabet() -> None:
+    # Three detectors fired on two runs each; only two fit. `zz_irreversible` is critical and
+    # sorts last alphabetically: it must be kept, and the medium `aa_fan_out` cut.
+    rows = [finding(r, cls, det, [], "x", severity=sev)
+            for det, cls, sev in (("aa_fan_out", "runaway_cost", "medium"), ("mm_stall", "missing_fallback", "high"),
+                                  ("zz_irreversible", "unguarded_action", "critical"))
+            for r in ("r1", "r2")]  # fmt: skip
+    rows.append(finding("r3", "silent_failure", "swallowed_error", [], "x", severity="low"))
+    rows += [finding(r, "silent_failure", "swallowed_error", [], "x", severity="low") for r in ("r4", "r5")]
+    spec = to_spec(top_detectors_chart(findings_table(rows), top=3))
+    got = [(r["detector"], r["runs"]) for r in values(spec["layer"][0])]
+    assert got == [("swallowed_error", 3), ("zz_irreversible", 2), ("mm_stall", 2)]
+    assert spec["layer"][0]["encoding"]["y"]["sort"] == ["swallowed_error", "zz_irreversible", "mm_stall"]
+    assert spec["layer"][0]["encoding"]["color"]["scale"]["domain"] == [
+        "missing_fallback", "silent_failure", "unguarded_action"]  # fmt: skip
 
 
 def test_many_handoffs_keep_only_the_dropped_ones_as_connectors() -> None:
@@ -302,7 +351,7 @@ def test_fleet_charts_give_each_class_one_colour_and_ok_a_quiet_grey() -> None:
         "start_time": [datetime(2026, 11, 20, 1, tzinfo=UTC), datetime(2026, 11, 20, 2, tzinfo=UTC)],
         "primary_class": [None, "silent_failure"],
     })
-    scale = class_trend_chart(runs).to_dict()["encoding"]["color"]["scale"]
+    scale = class_trend_chart(runs).to_dict()["layer"][0]["encoding"]["color"]["scale"]
     colours = dict(zip(scale["domain"], scale["range"], strict=True))
     assert colours["ok"] == CLASS_COLORS["ok"] == "#c7c7c7"
     assert colours["silent_failure"] == "#e45756"

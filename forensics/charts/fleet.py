@@ -6,12 +6,13 @@ number of runs.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import altair as alt
 import polars as pl
 
 from forensics.charts._frames import as_frame, inline
+from forensics.schema import SEVERITIES
 
 OK_CLASS = "ok"
 
@@ -28,14 +29,34 @@ CLASS_COLORS: dict[str, str] = {
 }
 
 
-def class_color(title: str, *, with_ok: bool) -> alt.Color:
-    domain = [c for c in CLASS_COLORS if with_ok or c != OK_CLASS]
+def class_color(title: str, *, with_ok: bool, present: list[str] | None = None) -> alt.Color:
+    """The class colour scale; ``present`` limits the legend to the classes drawn (a legend entry
+    with no bar is a question a reviewer cannot ask), each class keeping its colour."""
+    domain = [c for c in CLASS_COLORS if (with_ok or c != OK_CLASS) and (present is None or c in present)]
     return alt.Color("failure_class:N", title=title,
                      scale=alt.Scale(domain=domain, range=[CLASS_COLORS[c] for c in domain]))
 
 
-def class_trend_chart(runs: Any, *, every: str = "1d", width: int = 700) -> alt.Chart:
-    """Runs per failure class over time (stacked, by ``every``: ``1d``, ``1h``, ...); clean runs as ``ok``."""
+#: Bar labels for periods: a day-wide period reads as its date, a shorter one also as its time.
+_PERIOD_FORMAT: Final = {"d": "%a %b %d", "w": "%b %d", "mo": "%Y-%m", "y": "%Y"}
+
+
+def count_axis() -> alt.Axis:
+    """An axis of counts: integer ticks only (half a run is not a thing)."""
+    return alt.Axis(tickMinStep=1, format="d")
+
+
+def _period_label(every: str) -> str:
+    unit = every.lstrip("0123456789")
+    return _PERIOD_FORMAT.get(unit, "%b %d %H:%M")
+
+
+def class_trend_chart(runs: Any, *, every: str = "1d", width: int = 700) -> alt.LayerChart:
+    """Runs per failure class over time (stacked, by ``every``: ``1d``, ``1h``, ``15m``...); clean runs as ``ok``.
+
+    One band per period from the first to the last, an empty period included (a quiet night shows
+    as a gap, not as nothing), labelled with its date; the total above each bar, with headroom for it.
+    """
     frame = as_frame(runs, "runs", ("run_id", "start_time", "primary_class"))
     counts = (
         frame.filter(pl.col("start_time").is_not_null())
@@ -47,18 +68,37 @@ def class_trend_chart(runs: Any, *, every: str = "1d", width: int = 700) -> alt.
         .agg(runs=pl.len())
         .sort("period", "failure_class")
     )
-    return (
+    fmt = _period_label(every)
+    periods: list[str] = []
+    if counts.height:
+        lo, hi = counts.get_column("period").min(), counts.get_column("period").max()
+        days: pl.Series = pl.datetime_range(lo, hi, every, eager=True, time_zone="UTC")  # type: ignore[arg-type,assignment]
+        periods = days.dt.strftime(fmt).to_list()
+    counts = counts.with_columns(label=pl.col("period").dt.strftime(fmt))
+    totals = counts.group_by("label").agg(runs=pl.col("runs").sum())
+    tallest = int(totals.get_column("runs").max() or 0)  # type: ignore[arg-type]
+    present = counts.get_column("failure_class").unique().to_list()
+    x = alt.X("label:O", sort=periods, scale=alt.Scale(domain=periods, paddingInner=0.25),
+              title="day the run started (UTC)" if every == "1d" else f"run start (UTC, per {every})",
+              axis=alt.Axis(labelAngle=0 if len(periods) <= 12 else -45, labelOverlap="greedy"))
+    # Headroom: the total's label sits above the tallest bar, inside the plot.
+    y_scale = alt.Scale(domain=[0, max(tallest + max(1, round(tallest * 0.12)), 1)], nice=False)
+    bars = (
         alt.Chart(inline(counts))
         .mark_bar()
         .encode(
-            x=alt.X("period:T", scale=alt.Scale(type="utc"), title=f"run start (UTC, per {every})"),
-            y=alt.Y("runs:Q", stack="zero", title="runs"),
-            color=class_color("primary class", with_ok=True),
+            x=x,
+            y=alt.Y("runs:Q", stack="zero", title="runs", scale=y_scale, axis=count_axis()),
+            color=class_color("primary class", with_ok=True, present=present),
             tooltip=[alt.Tooltip("utcyearmonthdatehoursminutes(period):T", title="period (UTC)"),
                      "failure_class:N", "runs:Q"],  # fmt: skip
         )
-        .properties(width=width, height=260, title=f"Runs per failure class ({frame.height} runs)",
-                    usermeta={"forensics": {"chart": "class_trend"}})  # fmt: skip
+    )
+    labels = alt.Chart(inline(totals)).mark_text(dy=-7, fontSize=11).encode(x=x, y=alt.Y("runs:Q", scale=y_scale),
+                                                                             text="runs:Q")
+    return alt.LayerChart(layer=[bars, labels]).properties(
+        width=width, height=260, title=f"Runs per failure class ({frame.height} runs)",
+        usermeta={"forensics": {"chart": "class_trend"}},
     )
 
 
@@ -111,23 +151,52 @@ def class_tool_heatmap(runs: Any, findings: Any, spans: Any) -> alt.LayerChart:
     return _heatmap(_decisive_spans(findings, spans, "tool"), "tool", "Failure class by tool (runs)", "tool")
 
 
-def top_detectors_chart(findings: Any, *, top: int = 15) -> alt.Chart:
-    """The ``top`` detectors by number of runs they fired on, coloured by class."""
+def rank_detectors(findings: Any, top: int = 15) -> pl.DataFrame:
+    """The ``top`` detectors by the number of runs they fired on; ties go to the most severe
+    (then to the most findings), never to the alphabet: a critical detector behind two of the
+    worst runs must not be cut for a medium one that sorts first. Columns: ``detector``,
+    ``failure_class``, ``severity`` (its worst), ``runs``, ``findings``."""
     found = as_frame(findings, "findings", ("run_id", "failure_class", "detector"))
-    counts = (
-        found.group_by("detector", "failure_class")
-        .agg(runs=pl.col("run_id").n_unique(), findings=pl.len())
-        .sort("runs", "detector", descending=[True, False])
-        .head(top)
-    )
+    if "severity" not in found.columns:  # a hand-made table: ties then go to the most findings
+        found = found.with_columns(severity=pl.lit(None, pl.String))
+    rank = {s: i for i, s in enumerate(SEVERITIES)}
     return (
+        found.group_by("detector", "failure_class")
+        .agg(
+            runs=pl.col("run_id").n_unique(),
+            _sev=pl.col("severity").replace_strict(rank, default=-1, return_dtype=pl.Int64).max(),
+            findings=pl.len(),
+        )
+        .sort(["runs", "_sev", "findings", "detector"], descending=[True, True, True, False])
+        .head(top)
+        .with_columns(severity=pl.col("_sev").replace_strict(dict(enumerate(SEVERITIES)), default=None,
+                                                            return_dtype=pl.String))
+        .select("detector", "failure_class", "severity", "runs", "findings")
+    )
+
+
+def top_detectors_chart(findings: Any, *, top: int = 15) -> alt.LayerChart:
+    """The ``top`` detectors by number of runs they fired on, coloured by class (ranked by
+    :func:`rank_detectors`), the count at the end of each bar."""
+    counts = rank_detectors(findings, top)
+    order = counts.get_column("detector").to_list()
+    present = counts.get_column("failure_class").unique().to_list()
+    widest = int(counts.get_column("runs").max() or 0)  # type: ignore[arg-type]
+    x_scale = alt.Scale(domain=[0, max(widest + max(1, round(widest * 0.1)), 1)], nice=False)
+    y = alt.Y("detector:N", sort=order, title=None)
+    bars = (
         alt.Chart(inline(counts))
         .mark_bar()
         .encode(
-            x=alt.X("runs:Q", title="runs"),
-            y=alt.Y("detector:N", sort="-x", title=None),
-            color=class_color("failure class", with_ok=False),
-            tooltip=["detector:N", "failure_class:N", "runs:Q", "findings:Q"],
+            x=alt.X("runs:Q", title="runs it fired on", scale=x_scale, axis=count_axis()),
+            y=y,
+            color=class_color("failure class", with_ok=False, present=present),
+            tooltip=["detector:N", "failure_class:N", "severity:N", "runs:Q", "findings:Q"],
         )
-        .properties(title=f"Top {min(top, counts.height)} detectors", usermeta={"forensics": {"chart": "top_detectors"}})
+    )
+    labels = alt.Chart(inline(counts)).mark_text(align="left", dx=3, fontSize=11).encode(
+        x=alt.X("runs:Q", scale=x_scale), y=y, text="runs:Q")
+    return alt.LayerChart(layer=[bars, labels]).properties(
+        title=f"Top {counts.height} detectors (runs they fired on)",
+        usermeta={"forensics": {"chart": "top_detectors"}},
     )
