@@ -8,7 +8,7 @@ severe finding, then to the detector name, so results never depend on execution 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,7 +20,7 @@ from forensics.detectors.base import DETECTOR_OUTPUT, Context, Detector, prepare
 from forensics.detectors.registry import all_detectors, get
 from forensics.errors import InputError
 from forensics.policy import Policy, resolve_policy
-from forensics.schema import FINDING_SCHEMA, RUN_SCHEMA, SEVERITIES, SPAN_SCHEMA
+from forensics.schema import FINDING_SCHEMA, RUN_SCHEMA, SEVERITIES, SPAN_SCHEMA, STRENGTHS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -135,17 +135,7 @@ def classify(
     df = _as_spans(spans)
     ctx = prepare(df, pol)
     chosen = _resolve_detectors(detectors)
-    lazies = [
-        d()
-        .detect(ctx)
-        .select([pl.col(c).cast(t) for c, t in DETECTOR_OUTPUT.items()])
-        .with_columns(
-            pl.lit(d.name).alias("detector"),
-            pl.lit(d.failure_class).alias("failure_class"),
-            pl.lit(d.severity).alias("severity"),
-        )
-        for d in chosen
-    ]
+    lazies = [_detector_findings(d, ctx) for d in chosen]
     parts = pl.collect_all(lazies) if lazies else []
     raw = (
         pl.concat(parts, how="vertical")
@@ -156,16 +146,75 @@ def classify(
                 "detector": pl.String,
                 "failure_class": pl.String,
                 "severity": pl.String,
+                "strength": pl.String,
             }
         )
     )
     findings = _finish_findings(raw, ctx)
-    runs = _runs_table(findings, ctx)
+    runs = _runs_table(findings, ctx, declared_outcomes(df))
     return Classification(
         findings=findings.select([f.name for f in FINDING_SCHEMA]).to_arrow().cast(FINDING_SCHEMA),
         runs=runs.to_arrow().cast(RUN_SCHEMA),
         policy_version=pol.version,
     )
+
+
+def _detector_findings(d: type[Detector], ctx: Context) -> pl.LazyFrame:
+    """One detector's findings with its identity; ``strength`` is the finding's own (``finding(...,
+    strength=)``), else the detector's default."""
+    default = getattr(d, "strength", "strong")
+    if default not in STRENGTHS:
+        raise InputError(
+            f"detector `{d.name}` declares strength {default!r}",
+            hint=f"set the class attribute `strength` to one of: {', '.join(STRENGTHS)}.",
+        )
+    lf = d().detect(ctx)
+    own = pl.col("strength") if "strength" in lf.collect_schema().names() else pl.lit(None, dtype=pl.String)
+    return lf.select(
+        *[pl.col(c).cast(t) for c, t in DETECTOR_OUTPUT.items()],
+        pl.lit(d.name).alias("detector"),
+        pl.lit(d.failure_class).alias("failure_class"),
+        pl.lit(d.severity).alias("severity"),
+        pl.coalesce(own.cast(pl.String), pl.lit(default)).alias("strength"),
+    )
+
+
+#: The ``@outcome`` verdict on a root span's attributes (contract item 1; forensics.outcome writes it).
+_OUTCOME_PATH = "$['@outcome'].verdict"
+
+
+def declared_outcomes(spans: pl.DataFrame) -> pl.DataFrame:
+    """``run_id, declared_outcome``: each run's own verdict from the ``@outcome`` attribute of its
+    root span(s) (a failure on any root wins over a success); ``unknown`` when none says.
+
+    Only root spans whose attributes contain ``@outcome`` (a literal scan) are JSON-parsed. When
+    ``forensics.outcome`` (the loaders' side of the contract) is installed, its reader is used.
+    """
+    shared: Callable[[pl.DataFrame], pl.DataFrame] | None
+    try:
+        from forensics.outcome import declared_outcomes as shared  # type: ignore[import-not-found,unused-ignore,no-redef]
+    except ImportError:
+        shared = None
+    if shared is not None:
+        out = shared(spans)
+        return out.select("run_id", pl.col("declared_outcome").cast(pl.String)).filter(
+            pl.col("declared_outcome").is_in(["success", "failure"])
+        )
+    roots = spans.filter(
+        pl.col("parent_id").is_null() & pl.col("attributes").str.contains("@outcome", literal=True).fill_null(False)
+    )
+    verdict = pl.col("attributes").str.json_path_match(_OUTCOME_PATH).str.to_lowercase()
+    said = (
+        roots.select("run_id", verdict.alias("v"))
+        .filter(pl.col("v").is_in(["success", "failure"]))
+        .group_by("run_id")
+        .agg((pl.col("v") == "failure").any().alias("_fail"))
+        .select(
+            "run_id",
+            pl.when(pl.col("_fail")).then(pl.lit("failure")).otherwise(pl.lit("success")).alias("declared_outcome"),
+        )
+    )
+    return said
 
 
 def _finish_findings(raw: pl.DataFrame, ctx: Context) -> pl.DataFrame:
@@ -177,7 +226,12 @@ def _finish_findings(raw: pl.DataFrame, ctx: Context) -> pl.DataFrame:
     f = raw.with_row_index("_f").join(runs, on="run_id", how="left")
     span_k = pl.struct("run_key", pl.col("decisive_span_id").hash(HASH_SEED).alias("span_h")).hash(HASH_SEED)
     times = f.select("_f", span_k.alias("span_k")).join(
-        ctx.spans.select("span_k", pl.col("t").alias("decisive_time"), pl.col("seq").alias("decisive_seq")),
+        ctx.spans.select(
+            "span_k",
+            pl.col("t").alias("decisive_time"),
+            pl.col("seq").alias("decisive_seq"),
+            pl.col("agent").alias("decisive_agent"),
+        ),
         on="span_k",
     )
     # Evidence in time order: explode, look each id up, re-aggregate (no Python per row).
@@ -220,10 +274,10 @@ def _finish_findings(raw: pl.DataFrame, ctx: Context) -> pl.DataFrame:
             nulls_last=True,
         )
     )
-    return out.select([f.name for f in FINDING_SCHEMA] + ["_sev", "decisive_seq"])
+    return out.select([f.name for f in FINDING_SCHEMA] + ["_sev", "decisive_seq", "decisive_agent"])
 
 
-def _runs_table(findings: pl.DataFrame, ctx: Context) -> pl.DataFrame:
+def _runs_table(findings: pl.DataFrame, ctx: Context, declared: pl.DataFrame) -> pl.DataFrame:
     # The decisive finding: earliest decisive span (by time, then order in the run), then most
     # severe, then detector name. findings is already sorted that way within each run.
     decisive = (
@@ -236,6 +290,15 @@ def _runs_table(findings: pl.DataFrame, ctx: Context) -> pl.DataFrame:
         .agg(
             pl.col("failure_class").first().alias("primary_class"),
             pl.col("decisive_span_id").first(),
+            # Until attribution (forensics.attribution) names them: the decisive span's agent and
+            # its position in the run's order (start time, source line).
+            pl.col("decisive_agent").first(),
+            pl.col("decisive_seq").first().cast(pl.Int64).alias("decisive_step"),
+            # A run is as strong as its strongest finding: one whose findings are all weak is weak.
+            pl.when((pl.col("strength") == "strong").any())
+            .then(pl.lit("strong"))
+            .otherwise(pl.lit("weak"))
+            .alias("strength"),
         )
     )
     classes = (
@@ -252,7 +315,12 @@ def _runs_table(findings: pl.DataFrame, ctx: Context) -> pl.DataFrame:
     runs = (
         ctx.runs.join(decisive, on="run_id", how="left")
         .join(classes, on="run_id", how="left")
+        .join(declared, on="run_id", how="left")
+        .with_columns(pl.col("declared_outcome").fill_null("unknown"))
         .with_columns(
+            ((pl.col("declared_outcome") == "failure") & pl.col("primary_class").is_null()).alias(
+                "unexplained_failure"
+            ),
             pl.when(pl.col("reported_outcome") == "open")
             .then(None)
             .otherwise(pl.col("last_end"))

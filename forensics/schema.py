@@ -77,12 +77,19 @@ QUARANTINE_SCHEMA: Final = pa.schema(QUARANTINE_FIELDS)
 
 SEVERITIES: Final = ("low", "medium", "high", "critical")
 
+#: How conclusive a finding's evidence is: the log states it, or it is inferred from text or a heuristic.
+STRENGTHS: Final = ("strong", "weak")
+
+#: A run's own verdict on itself (the ``@outcome`` attribute of its root span, see forensics.outcome).
+DECLARED_OUTCOMES: Final = ("success", "failure", "unknown")
+
 FINDING_FIELDS: Final = (
     _field("run_id", pa.string(), "The run the finding is about.", False),
     _field("session_id", pa.string(), "The run's session, when it has one."),
     _field("failure_class", pa.string(), "context_collapse, ownership_gap, missing_fallback, silent_failure, runaway_cost or unguarded_action.", False),
     _field("detector", pa.string(), "The registered detector that fired (e.g. swallowed_error).", False),
     _field("severity", pa.string(), "low, medium, high or critical.", False),
+    _field("strength", pa.string(), "strong (the log states it, e.g. an error status never followed by a retry) or weak (inferred from text or a heuristic).", False),
     _field("evidence_span_ids", pa.list_(pa.string()), "The spans that show it, in time order.", False),
     _field("decisive_span_id", pa.string(), "The earliest span from which this failure was inevitable."),
     _field("decisive_time", TIMESTAMP, "When the decisive span started."),
@@ -110,6 +117,11 @@ RUN_FIELDS: Final = (
     _field("primary_class", pa.string(), "The class of the decisive finding; null when the run is ok."),
     _field("decisive_span_id", pa.string(), "The earliest span from which the run's failure was inevitable."),
     _field("ok", pa.bool_(), "True when no detector fired.", False),
+    _field("strength", pa.string(), "strong when at least one finding of the run is strong, weak when all its findings are weak; null when the run is ok."),
+    _field("declared_outcome", pa.string(), "The run's own verdict from its log (a benchmark reward, an evaluator score, a task status): success, failure or unknown.", False),
+    _field("unexplained_failure", pa.bool_(), "True when the run declares a failure and no detector fired (information, not a clean run).", False),
+    _field("decisive_agent", pa.string(), "The agent that took the step from which the run's failure was inevitable."),
+    _field("decisive_step", pa.int64(), "That step's 0-based position in the run's own order (message index for transcripts, else spans by start time and source line)."),
     _field("policy_version", pa.string(), "The policy that produced the result.", False),
 )
 RUN_SCHEMA: Final = pa.schema(RUN_FIELDS)

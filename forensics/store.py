@@ -133,6 +133,12 @@ runs = sa.Table(
     sa.Column("decisive_span_id", sa.Text),
     sa.Column("ok", sa.Boolean, nullable=False),
     sa.Column("policy_version", sa.Text, nullable=False),
+    # Added by migration 0002 (rows written before it are backfilled there).
+    sa.Column("strength", sa.Text),
+    sa.Column("declared_outcome", sa.Text, nullable=False, server_default="unknown"),
+    sa.Column("unexplained_failure", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("decisive_agent", sa.Text),
+    sa.Column("decisive_step", sa.BigInteger),
 )
 sa.Index("ix_runs_run_id", runs.c.run_id)
 sa.Index("ix_runs_start_time", runs.c.start_time)
@@ -156,6 +162,7 @@ findings = sa.Table(
     sa.Column("decisive_time", _TS),
     sa.Column("explanation", sa.Text, nullable=False),
     sa.Column("policy_version", sa.Text, nullable=False),
+    sa.Column("strength", sa.Text, nullable=False),  # migration 0002
 )
 sa.Index("ix_findings_batch_run", findings.c.batch_id, findings.c.run_id)
 sa.Index("ix_findings_run_id", findings.c.run_id)

@@ -41,7 +41,7 @@ def finding(run_id: str, failure_class: str, detector: str, evidence: list[str],
     row.update(
         run_id=run_id, failure_class=failure_class, detector=detector, severity=cols.pop("severity", "high"),
         evidence_span_ids=evidence, decisive_span_id=cols.pop("decisive_span_id", evidence[0] if evidence else None),
-        explanation=explanation, policy_version=cols.pop("policy_version", POLICY),
+        explanation=explanation, policy_version=cols.pop("policy_version", POLICY), strength=cols.pop("strength", "strong"),
     )  # fmt: skip
     row.update(cols)
     return row
@@ -58,6 +58,7 @@ def run(run_id: str, start: float, end: float | None, agents: list[str], classes
         duration_ms=None if end is None else (end - start) * 1000, agents=agents, span_count=cols.pop("span_count", 3),
         error_count=cols.pop("error_count", 0), reported_outcome=cols.pop("reported_outcome", "success"),
         classes=classes, primary_class=classes[0] if classes else None, ok=not classes, policy_version=POLICY,
+        strength=None if not classes else "strong", declared_outcome="unknown", unexplained_failure=False,
     )  # fmt: skip
     row.update(cols)
     return row

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import polars as pl
 import pyarrow as pa
 import pytest
@@ -181,3 +184,80 @@ def test_repr_is_readable() -> None:
     assert text.startswith("<Classification: 2 runs, 1 failed, 1 ok;")
     assert "silent_failure=1" in text
     assert "<b>Classification</b>: 2 runs, 1 failed, 1 ok" in c._repr_html_()
+
+
+def test_strength_and_decisive_agent_and_step_on_the_runs_table() -> None:
+    c = classify(concat(_failing(), _clean()))
+    runs = {r["run_id"]: r for r in c.runs.to_pylist()}
+    bad, good = runs["bad"], runs["good"]
+    # swallowed_error (an error status never retried) is strong evidence.
+    assert {f["detector"]: f["strength"] for f in c.findings.to_pylist()}["swallowed_error"] == "strong"
+    assert bad["strength"] == "strong"
+    # The decisive span t1 is owned by triage (inherited from the root) and is the third span by
+    # start time: root (0 s), l1 (1 s), t1 (3 s).
+    assert (bad["decisive_agent"], bad["decisive_step"]) == ("triage", 2)
+    assert (bad["declared_outcome"], bad["unexplained_failure"]) == ("unknown", False)
+    assert good["strength"] is None and good["decisive_agent"] is None and good["decisive_step"] is None
+    assert (good["declared_outcome"], good["unexplained_failure"]) == ("unknown", False)
+
+
+def _declaring(verdict: str, *, on_root: bool = True, failing: bool = False, run_id: str = "r") -> pa.Table:
+    outcome = json.dumps({"@outcome": {"verdict": verdict, "score": 0.0, "field": "reward", "value": 0}})
+    tool: dict[str, Any] = {"status": "error", "error_type": "500"} if failing else {"output": '{"hits": 3}'}
+    return spans(
+        span("root", 0, 4, kind="agent", name="solver", output="Answered.",
+             attributes=outcome if on_root else None),
+        span("t1", 1, parent_id="root", kind="tool", tool="search.get", input='{"q": 1}',
+             attributes=None if on_root else outcome, **tool),
+        run_id=run_id,
+    )  # fmt: skip
+
+
+def test_a_declared_failure_with_no_finding_is_an_unexplained_failure() -> None:
+    c = classify(
+        concat(
+            _declaring("failure", run_id="said-failed"),
+            _declaring("success", run_id="said-ok"),
+            _declaring("failure", on_root=False, run_id="child-said"),
+            _declaring("failure", failing=True, run_id="explained"),
+        )
+    )
+    runs = {r["run_id"]: r for r in c.runs.to_pylist()}
+    assert (runs["said-failed"]["ok"], runs["said-failed"]["declared_outcome"]) == (True, "failure")
+    assert runs["said-failed"]["unexplained_failure"] is True
+    # Near misses: a run that declares success; an @outcome on a span that is not the root (the
+    # contract puts the verdict on roots only); a declared failure a detector explains.
+    assert (runs["said-ok"]["declared_outcome"], runs["said-ok"]["unexplained_failure"]) == ("success", False)
+    assert (runs["child-said"]["declared_outcome"], runs["child-said"]["unexplained_failure"]) == ("unknown", False)
+    assert runs["explained"]["declared_outcome"] == "failure" and not runs["explained"]["ok"]
+    assert runs["explained"]["unexplained_failure"] is False
+
+
+def test_a_run_whose_findings_are_all_weak_is_weak_and_a_finding_may_downgrade() -> None:
+    from forensics.detectors.base import Context, Detector, finding
+
+    class Slow(Detector):
+        name = "test_slow_span"
+        failure_class = "runaway_cost"
+        scope = "run"
+        severity = "low"
+        description = "test only: any tool span; weak when its output is empty."
+
+        def detect(self, ctx: Context) -> pl.LazyFrame:
+            tools = ctx.spans.lazy().filter(pl.col("kind") == "tool")
+            weak = pl.when(pl.col("output").is_null()).then(pl.lit("weak"))
+            return tools.select(finding("run_id", pl.concat_list("span_id"), "span_id", pl.lit("slow"), weak))
+
+    table = concat(_clean(), _declaring("success", failing=True, run_id="nulls"))
+    c = classify(table, detectors=[Slow])
+    by_run = {f["run_id"]: f["strength"] for f in c.findings.to_pylist()}
+    assert by_run == {"good": "strong", "nulls": "weak"}  # the default, then a finding's own downgrade
+    runs = {r["run_id"]: r["strength"] for r in c.runs.to_pylist()}
+    assert runs == {"good": "strong", "nulls": "weak"}
+
+    class Bad(Slow):
+        name = "test_bad_strength"
+        strength = "maybe"
+
+    with pytest.raises(InputError, match="strength 'maybe'"):
+        classify(table, detectors=[Bad])

@@ -58,6 +58,11 @@ def make_results(file: str, run_ids: list[str], policy: str = POLICY) -> tuple[p
             "primary_class": ["silent_failure"] + [None] * (n - 1),
             "decisive_span_id": ["aa01"] + [None] * (n - 1),
             "ok": [False] + [True] * (n - 1),
+            "strength": ["strong"] + [None] * (n - 1),
+            "declared_outcome": ["failure"] + ["unknown"] * (n - 1),
+            "unexplained_failure": [False] * n,
+            "decisive_agent": ["planner"] + [None] * (n - 1),
+            "decisive_step": [1] + [None] * (n - 1),
             "policy_version": [policy] * n,
         },
         schema=RUN_SCHEMA,
@@ -69,6 +74,7 @@ def make_results(file: str, run_ids: list[str], policy: str = POLICY) -> tuple[p
             "failure_class": ["silent_failure", "missing_fallback"],
             "detector": ["swallowed_error", "unhandled_error"],
             "severity": ["high", "medium"],
+            "strength": ["strong", "weak"],
             "evidence_span_ids": [["aa01", "aa02"], ["aa01"]],
             "decisive_span_id": ["aa01", "aa01"],
             "decisive_time": pa.array([T0, T0], pa.timestamp("ns", tz="UTC")),
@@ -95,7 +101,7 @@ def test_open_creates_schema_at_head_matching_the_tables(db_url):
     from alembic.runtime.migration import MigrationContext
 
     store = st.open_store(db_url)
-    assert st.current_revision(store) == "0001"
+    assert st.current_revision(store) == st.head_revision() == "0002"
     assert st.table_counts(store) == {"batches": 0, "batch_inputs": 0, "runs": 0, "findings": 0}
     with store.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), st.metadata)
@@ -104,8 +110,60 @@ def test_open_creates_schema_at_head_matching_the_tables(db_url):
     # Opening again is a no-op upgrade.
     store.close()
     store = st.open_store(db_url)
-    assert st.current_revision(store) == "0001"
+    assert st.current_revision(store) == st.head_revision() == "0002"
     store.close()
+
+
+def test_a_database_written_before_0002_opens_backfilled_and_reopens_unchanged(db_url):
+    """Rows stored at revision 0001 (no strength, no declared outcome) are read after the upgrade:
+    finding strengths come from the detectors' defaults of that time, a run's from its findings."""
+    import sqlalchemy as sa
+
+    store = st.Store(engine=sa.create_engine(db_url), url=db_url)
+    st.upgrade(store, "0001")
+    assert st.current_revision(store) == "0001"
+    with store.engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO batches (id, started_at, finished_at, status, policy_version, forced) "
+            "VALUES (1, :t, :t, 'succeeded', 'p', false)"), {"t": T0})
+        for run_id, ok, cls in (("weakrun", False, "silent_failure"), ("strongrun", False, "missing_fallback"),
+                                ("okrun", True, None)):
+            conn.execute(sa.text(
+                "INSERT INTO runs (batch_id, run_id, input_sha256, agents, span_count, error_count, "
+                "reported_outcome, classes, primary_class, ok, policy_version) "
+                "VALUES (1, :r, :h, '[]', 1, 0, 'success', '[]', :c, :ok, 'p')"),
+                {"r": run_id, "h": "a" * 64, "c": cls, "ok": ok})
+        for run_id, detector, explanation in (
+            ("weakrun", "claimed_but_not_done", "the final answer says sent"),
+            ("weakrun", "context_overflow", "model m was sent 99 prompt tokens, 99% of its 100-token window"),
+            ("strongrun", "unhandled_error", "tool x failed"),
+            ("strongrun", "claimed_but_not_done", "the final answer says sent"),
+        ):
+            conn.execute(sa.text(
+                "INSERT INTO findings (batch_id, input_sha256, run_id, failure_class, detector, severity, "
+                "evidence_span_ids, explanation, policy_version) "
+                "VALUES (1, :h, :r, 'silent_failure', :d, 'high', '[]', :e, 'p')"),
+                {"h": "a" * 64, "r": run_id, "d": detector, "e": explanation})
+    store.close()
+
+    for _ in range(2):  # the upgrade, then a no-op reopen
+        store = st.open_store(db_url)
+        assert st.current_revision(store) == "0002"
+        runs = st.read_runs(store).sort("run_id")
+        finds = st.read_findings(store).sort("run_id", "detector")
+        store.close()
+        assert runs.select("run_id", "strength", "declared_outcome", "unexplained_failure").rows() == [
+            ("okrun", None, "unknown", False),
+            ("strongrun", "strong", "unknown", False),
+            ("weakrun", "weak", "unknown", False),
+        ]
+        assert runs["decisive_step"].null_count() == 3
+        assert finds.select("run_id", "detector", "strength").rows() == [
+            ("strongrun", "claimed_but_not_done", "weak"),
+            ("strongrun", "unhandled_error", "strong"),
+            ("weakrun", "claimed_but_not_done", "weak"),
+            ("weakrun", "context_overflow", "weak"),
+        ]
 
 
 def test_default_url_is_forensics_db_in_cwd_or_env(tmp_path, monkeypatch):

@@ -99,6 +99,9 @@ class Detector:
     scope: ClassVar[str]  # "run" or "session": the only grouping a detector may look across
     severity: ClassVar[str]
     description: ClassVar[str]
+    #: How conclusive this detector's evidence is by default ("strong" or "weak"; schema.STRENGTHS);
+    #: a finding may downgrade itself through ``finding(..., strength=...)``.
+    strength: ClassVar[str] = "strong"
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
         """Return one row per finding with the ``DETECTOR_OUTPUT`` columns."""
@@ -153,15 +156,22 @@ def finding(
     evidence: pl.Expr,
     decisive: str | pl.Expr,
     explanation: pl.Expr,
+    strength: str | pl.Expr | None = None,
 ) -> list[pl.Expr]:
-    """The select() list a detector ends with, cast to the detector output types."""
+    """The select() list a detector ends with, cast to the detector output types.
+
+    ``strength``: "strong"/"weak" (or an expression giving one per finding) where a finding's
+    evidence differs from its detector's default; null means the detector's ``strength``.
+    """
     r = pl.col(run_id) if isinstance(run_id, str) else run_id
     d = pl.col(decisive) if isinstance(decisive, str) else decisive
+    s = strength if isinstance(strength, pl.Expr) else pl.lit(strength, dtype=pl.String)
     return [
         r.cast(pl.String).alias("run_id"),
         evidence.cast(pl.List(pl.String)).alias("evidence_span_ids"),
         d.cast(pl.String).alias("decisive_span_id"),
         explanation.cast(pl.String).alias("explanation"),
+        s.cast(pl.String).alias("strength"),
     ]
 
 

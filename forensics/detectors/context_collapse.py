@@ -18,6 +18,7 @@ class RepeatedAction(Detector):
     failure_class = "context_collapse"
     scope = "run"
     severity = "medium"
+    strength = "strong"
     description = (
         "The same agent calls the same tool with the same arguments repeat_count+ times in a run "
         "and the calls bring no new information (identical results or errors)."
@@ -74,6 +75,7 @@ class RedoAfterRestart(Detector):
     failure_class = "context_collapse"
     scope = "session"
     severity = "medium"
+    strength = "weak"
     description = (
         "Within a session, a later run repeats a tool call (same tool and arguments) that an "
         "earlier, failed run had already completed, instead of resuming from the failed step."
@@ -149,6 +151,7 @@ class DuplicateSideEffect(Detector):
     failure_class = "context_collapse"
     scope = "session"
     severity = "high"
+    strength = "strong"
     description = (
         "A side-effecting tool (policy tools.side_effecting) succeeds twice with the same arguments "
         "in a run, or again in a restart (same task) of a failed run of the session."
@@ -220,6 +223,7 @@ class ContextOverflow(Detector):
     failure_class = "context_collapse"
     scope = "run"
     severity = "high"
+    strength = "strong"
     description = (
         "An error or finish reason says the context window was exceeded or the output was cut "
         "(context_length_exceeded, finish_reason=length, max_tokens), or prompt tokens exceed "

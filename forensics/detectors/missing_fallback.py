@@ -14,6 +14,7 @@ class UnhandledError(Detector):
     failure_class = "missing_fallback"
     scope = "run"
     severity = "high"
+    strength = "strong"
     description = (
         "A tool or model call fails (error status, HTTP 429/5xx, timeout) and none of a retry of the "
         "same call, a fallback, an escalation or a structured failure result follows."
@@ -80,6 +81,7 @@ class Stall(Detector):
     failure_class = "missing_fallback"
     scope = "run"
     severity = "medium"
+    strength = "strong"
     description = (
         "The run never ends (its root has no end and no terminal status), or it goes quiet for longer "
         "than thresholds.stall_seconds after an error."
@@ -165,6 +167,7 @@ class RetryStorm(Detector):
     failure_class = "missing_fallback"
     scope = "run"
     severity = "medium"
+    strength = "strong"
     description = (
         "More retries of one failing call (same agent, tool or model, arguments) than "
         "thresholds.retry_limit, or 2+ retries whose spacing never grows by thresholds.backoff_growth."
@@ -254,6 +257,7 @@ class UngatedLowConfidence(Detector):
     failure_class = "missing_fallback"
     scope = "run"
     severity = "high"
+    strength = "weak"
     description = (
         "A side-effecting action taken right after a step that reported confidence below "
         "thresholds.confidence_gate, with no human review or guardrail in between."

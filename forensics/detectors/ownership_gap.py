@@ -72,6 +72,7 @@ class DanglingHandoff(Detector):
     failure_class = "ownership_gap"
     scope = "session"
     severity = "high"
+    strength = "strong"
     description = (
         "A handoff (handoff span, transfer_to_<agent> tool, delegation) after which the target agent "
         "never starts work in the run or a later run of its session."
@@ -115,6 +116,7 @@ class UnacknowledgedEscalation(Detector):
     failure_class = "ownership_gap"
     scope = "run"
     severity = "high"
+    strength = "weak"
     description = (
         "An escalation to a human or queue (policy tools.escalation, handoff to an escalation target) "
         "with no acknowledgement or human activity within thresholds.escalation_sla_seconds, or "
@@ -190,6 +192,7 @@ class OrphanFailure(Detector):
     failure_class = "ownership_gap"
     scope = "run"
     severity = "medium"
+    strength = "strong"
     description = (
         "In a run with agents, an error span with no owning agent anywhere up its ancestry: "
         "nobody is accountable for it."
@@ -239,6 +242,7 @@ class Limbo(Detector):
     failure_class = "ownership_gap"
     scope = "run"
     severity = "high"
+    strength = "strong"
     description = "The run has no terminal state and its last activity is a handoff or an escalation."
 
     def detect(self, ctx: Context) -> pl.LazyFrame:

@@ -14,6 +14,7 @@ class BudgetExceeded(Detector):
     failure_class = "runaway_cost"
     scope = "run"
     severity = "medium"
+    strength = "strong"
     description = (
         "The run's tokens (input + output) or cost exceed budgets.max_tokens_per_run or "
         "budgets.max_cost_usd_per_run; decisive is the span where the running total crossed it."
@@ -136,6 +137,7 @@ class DelegationDepth(Detector):
     failure_class = "runaway_cost"
     scope = "run"
     severity = "medium"
+    strength = "strong"
     description = "Agent spans nested deeper than thresholds.max_delegation_depth (recursion or delegation)."
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -186,6 +188,7 @@ class FanOut(Detector):
     failure_class = "runaway_cost"
     scope = "run"
     severity = "low"
+    strength = "strong"
     description = "One span starts more sub-agents (agent children) than thresholds.max_fan_out."
 
     def detect(self, ctx: Context) -> pl.LazyFrame:

@@ -14,6 +14,7 @@ class SwallowedError(Detector):
     failure_class = "silent_failure"
     scope = "run"
     severity = "critical"
+    strength = "strong"
     description = (
         "The run reports success, yet it holds an error that was never recovered (no later "
         "successful retry of the same call, nor a successful fallback)."
@@ -72,6 +73,7 @@ class ErrorAsData(Detector):
     failure_class = "silent_failure"
     scope = "run"
     severity = "high"
+    strength = "weak"
     description = (
         'A tool span with ok status returns an error-shaped output ({"error": ...}, a traceback, '
         '429 Too Many Requests, "status": "failed", an empty result) and the run goes on as if it '
@@ -128,6 +130,7 @@ class ClaimedButNotDone(Detector):
     failure_class = "silent_failure"
     scope = "run"
     severity = "critical"
+    strength = "weak"
     description = (
         "The final answer claims an action (policy [[claims]]: 'I've sent the email', 'ticket "
         "created', 'refund issued') for which no successful matching tool call exists in the run."
@@ -202,6 +205,7 @@ class UndeliveredOutput(Detector):
     failure_class = "silent_failure"
     scope = "run"
     severity = "high"
+    strength = "strong"
     description = (
         "The run reports success but its output went nowhere: the root's output is empty, or the "
         "run attempted a delivery (policy tools.delivery) and none succeeded."
@@ -292,6 +296,7 @@ class PrematureSuccess(Detector):
     failure_class = "silent_failure"
     scope = "run"
     severity = "high"
+    strength = "strong"
     description = "The run is marked done (its root ended without error) while some of its spans never ended."
 
     def detect(self, ctx: Context) -> pl.LazyFrame:

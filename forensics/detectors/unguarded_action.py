@@ -14,6 +14,7 @@ class UnguardedIrreversible(Detector):
     failure_class = "unguarded_action"
     scope = "run"
     severity = "critical"
+    strength = "strong"
     description = (
         "An irreversible tool (policy tools.irreversible: delete, pay, refund, deploy, drop) ran with "
         "no human span, guardrail span or approval tool (tools.approval) before it in the run."
