@@ -7,10 +7,11 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from realdata import WHO_AND_WHEN
 
 from forensics.load import load
 
-WW = Path("/work/shared/datasets/who_and_when_dev")
+WW = WHO_AND_WHEN
 needs_ww = pytest.mark.skipif(not WW.is_dir(), reason="Who&When dev set not present")
 
 
@@ -133,3 +134,108 @@ def test_bad_records_are_quarantined_and_counted(tmp_path: Path) -> None:
     assert acct.rows == 1
     assert acct.quarantined == 2
     assert acct.reasons == {"not-a-message": 1, "missing-history": 1}
+
+
+# --- Magentic-One (histories written from autogen_magentic_one's emitting code: tests/data/ag2_history/README_magentic_one.md)
+
+M1 = Path(__file__).resolve().parent / "data" / "ag2_history"
+
+
+def _m1(name: str) -> pl.DataFrame:
+    result = load(M1 / name)
+    assert result.report.files[0].format == "ag2-history"
+    assert result.quarantine.num_rows == 0
+    return _spans(result)
+
+
+def test_magentic_one_ledger_answers_become_attributes() -> None:
+    # magentic_one_websurfer_stall.json: ledgers at steps 2, 6, 10, 14; step 10 answers
+    # is_progress_being_made false, step 14 also is_in_loop true (written so, see its README).
+    df = _m1("magentic_one_websurfer_stall.json")
+    attrs = [json.loads(a) for a in df["attributes"].to_list()]
+    ledgers = {i: a for i, a in enumerate(attrs) if "ledger.is_in_loop" in a}
+    assert sorted(ledgers) == [2, 6, 10, 14]
+    assert [ledgers[i]["ledger.is_progress_being_made"] for i in (2, 6, 10, 14)] == [True, True, False, False]
+    assert [ledgers[i]["ledger.is_in_loop"] for i in (2, 6, 10, 14)] == [False, False, False, True]
+    assert ledgers[10]["ledger.next_speaker"] == "WebSurfer"
+    assert ledgers[10]["ledger.is_progress_being_made.reason"].startswith("The page denied access")
+    assert ledgers[2]["ledger.instruction_or_question"].startswith("Search the web for Fabrikam")
+    # "Next speaker WebSurfer" thoughts, and the note of every "Agent (note)" role.
+    assert attrs[4]["orchestrator.next_speaker"] == "WebSurfer"
+    assert attrs[1]["history.note"] == "thought"
+    assert attrs[17]["history.note"] == "termination condition"
+    assert df["agent"][17] == "Orchestrator"
+    # Handoffs: "Orchestrator (-> WebSurfer)" at steps 3, 7, 11, 15.
+    assert df.filter(pl.col("kind") == "handoff")["span_id"].to_list() == [
+        "step-3",
+        "step-7",
+        "step-11",
+        "step-15",
+    ]
+    # is_correct false is the run's own verdict, on its root span.
+    assert attrs[0]["@outcome"] == {"verdict": "failure", "score": 0.0, "field": "is_correct", "value": False}
+
+
+def test_magentic_one_terminal_runs_the_coders_code_and_its_exit_code_is_read() -> None:
+    # magentic_one_coder_misread.json: the Coder's script at step 5; three orchestrator messages
+    # (6-8) between it and the terminal (step 9), which says "Unix exit code: 1".
+    df = _m1("magentic_one_coder_misread.json")
+    term = df.filter(pl.col("kind") == "tool")
+    assert term["span_id"].to_list() == ["step-9"]
+    assert term["tool"].item() == "ComputerTerminal"
+    assert term["agent"].item() == "Coder"  # the author of the code it ran, not the orchestrator before it
+    assert term["input"].item().startswith("import pandas as pd")
+    assert term["status"].item() == "error" and term["error_type"].item() == "exitcode 1"
+    assert term["error_message"].item().startswith("FileNotFoundError")
+    last = json.loads(df["attributes"][16])
+    assert last["final_answer"] == "318"
+
+
+def test_magentic_one_exit_code_zero_is_ok_and_outcome_success() -> None:
+    df = _m1("magentic_one_healthy.json")
+    term = df.filter(pl.col("kind") == "tool")
+    assert term["status"].item() == "ok"
+    assert json.loads(term["attributes"].item())["exitcode"] == 0
+    assert json.loads(df["attributes"][0])["@outcome"]["verdict"] == "success"
+
+
+def test_web_surfing_error_and_no_code_terminal(tmp_path: Path) -> None:
+    # MultimodalWebSurfer returns a caught exception as "Web surfing error:\n\n<traceback>"; the
+    # Executor answers "No code block detected..." when there is nothing to run.
+    doc = {
+        "history": [
+            {"role": "human", "content": "Find it."},
+            {"role": "Coder", "content": "```python\nprint(2)\n```"},
+            {
+                "role": "WebSurfer",
+                "content": "Web surfing error:\n\nTraceback (most recent call last):\n  File "
+                '"x.py", line 1, in f\nValueError: No such element.',
+            },
+            {
+                "role": "ComputerTerminal",
+                "content": "No code block detected in the messages. Please provide a "
+                "markdown-encoded code block to execute for the original task.",
+            },
+        ]
+    }
+    path = tmp_path / "m1.json"
+    path.write_text(json.dumps(doc))
+    df = _spans(load(path, format="ag2-history"))
+    surfer = df.filter(pl.col("span_id") == "step-2")
+    assert surfer["status"].item() == "error" and surfer["error_type"].item() == "web surfing error"
+    assert surfer["error_message"].item() == "ValueError: No such element."
+    term = df.filter(pl.col("span_id") == "step-3")
+    assert term["status"].item() == "ok" and term["input"].item() is None
+    assert json.loads(term["attributes"].item())["terminal.no_code"] is True
+    assert term["agent"].item() == "WebSurfer"  # nothing ran: the previous speaker's, by inheritance
+    assert "@outcome" not in json.loads(df["attributes"][0])  # no is_correct, no verdict
+
+
+def test_ledger_that_is_not_json_keeps_its_text(tmp_path: Path) -> None:
+    doc = {"history": [{"role": "Orchestrator (thought)", "content": "Updated Ledger:\n{not json"}]}
+    path = tmp_path / "bad_ledger.json"
+    path.write_text(json.dumps(doc))
+    df = _spans(load(path, format="ag2-history"))
+    attrs = json.loads(df["attributes"].item())
+    assert "ledger.parse_error" in attrs and "ledger.is_in_loop" not in attrs
+    assert df["output"].item() == "Updated Ledger:\n{not json"

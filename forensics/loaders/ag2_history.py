@@ -13,7 +13,29 @@ One span per history entry, in file order:
   agent is left to inheritance, so it belongs to the agent whose code it ran;
 * no times exist in the source, so step ``i`` is given [i s, i+1 s) from the Unix epoch, and every
   span's attributes say so (``time_synthesized``). The run's other keys (question, ground truth,
-  the benchmark's mistake labels) are kept in the first step's attributes under ``run.<key>``.
+  the benchmark's mistake labels) are kept in the first step's attributes under ``run.<key>``;
+  rules never read those (the scorers remove them).
+
+Magentic-One (``autogen_magentic_one``: ``agents/orchestrator.py``, ``agents/base_orchestrator.py``,
+``agents/coder.py``, ``agents/multimodal_web_surfer/multimodal_web_surfer.py``) is read for what
+its messages mean:
+
+* ``Orchestrator (thought)`` ``Updated Ledger:\n{json}`` is the progress ledger
+  (``LedgerOrchestrator.update_ledger``): each question's ``answer`` becomes an attribute
+  ``ledger.<key>`` (``is_request_satisfied``, ``is_in_loop``, ``is_progress_being_made``,
+  ``next_speaker``, ``instruction_or_question``) and its ``reason`` ``ledger.<key>.reason``;
+  a ledger that is not JSON keeps its text and says so (``ledger.parse_error``);
+* ``Orchestrator (thought)`` ``Next speaker X`` sets ``orchestrator.next_speaker``; every
+  ``Agent (note)`` role keeps its note (``history.note``: thought, termination condition, ...);
+* the terminal (``Executor``) answers ``The script ran, then exited with Unix exit code: N`` or
+  ``... The Unix exit code was: N``; it runs the code block of the latest message that has one
+  (it looks back over the chat, not only at the message before it), so the tool span's input is
+  that code and its agent the author of that message;
+* the web surfer's caught exceptions (``Web surfing error:`` + traceback) are error spans;
+* a message holding ``FINAL ANSWER: x`` (the GAIA template's answer format) carries
+  ``final_answer``.
+
+A run's own verdict (``is_correct``) is written on its root span as ``@outcome`` (contract 1).
 """
 
 from __future__ import annotations
@@ -33,6 +55,20 @@ _HANDOFF = re.compile(r"^\s*(?P<src>[^()]+?)\s*\(\s*->\s*(?P<dst>[^)]+?)\s*\)\s*
 _ROLE_NOTE = re.compile(r"^\s*(?P<agent>[^()]+?)\s*\((?P<note>[^)]*)\)\s*$")
 _TERMINAL = re.compile(r"(?i)^computer_?terminal$")
 _EXITCODE = re.compile(r"^\s*exitcode:\s*(-?\d+)")
+#: Magentic-One's Executor: "The script ran, then exited with Unix exit code: N" / "... The Unix exit code was: N."
+_M1_EXITCODE = re.compile(r"(?i)^\s*The script ran\b[^\n]*?\bUnix exit code(?: was)?:\s*(-?\d+)")
+_NO_CODE = re.compile(r"(?i)^\s*(There is no code from the last|No code block detected in the messages)")
+_LEDGER = re.compile(r"^\s*Updated Ledger:\s*(.*?)\s*$", re.S)
+_NEXT_SPEAKER = re.compile(r"^\s*Next speaker\s+(\S.*?)\s*$")
+_SURF_ERROR = re.compile(r"^\s*(Web|File) surfing error:")
+_FINAL_ANSWER = re.compile(r"(?im)FINAL ANSWER:\s*(.+?)\s*$")
+_LEDGER_KEYS: Final = (
+    "is_request_satisfied",
+    "is_in_loop",
+    "is_progress_being_made",
+    "next_speaker",
+    "instruction_or_question",
+)
 _CODE_BLOCK = re.compile(r"```[^\n`]*\n(.*?)```", re.S)
 _RUN_KEYS_SKIPPED: Final = ("history",)
 
@@ -110,9 +146,13 @@ class Ag2HistoryLoader(Loader):
     def _read_history(
         self, run_id: str, record: dict[str, Any], history: list[Any], line: int, sink: SpanSink
     ) -> None:
-        run_attrs = {f"run.{k}": v for k, v in record.items() if k not in _RUN_KEYS_SKIPPED}
+        run_attrs: dict[str, Any] = {f"run.{k}": v for k, v in record.items() if k not in _RUN_KEYS_SKIPPED}
+        outcome = _outcome(record)
+        if outcome is not None:
+            run_attrs["@outcome"] = outcome
         previous_id: str | None = None
-        previous_content: str | None = None
+        # The latest message with a code block and its speaker: what a terminal message ran.
+        last_code: tuple[str, str | None] | None = None
         for i, msg in enumerate(history):
             if not isinstance(msg, dict):
                 sink.quarantine(
@@ -123,16 +163,23 @@ class Ag2HistoryLoader(Loader):
                     msg,
                 )
                 continue
-            row = self._row(run_id, i, msg, previous_id, previous_content)
+            row = self._row(run_id, i, msg, previous_id, last_code)
             attrs = row["attributes"]
             if i == 0:
                 attrs.update(run_attrs)
             sink.add(row, line)
             previous_id = row["span_id"]
-            previous_content = _text(msg.get("content"))
+            blocks = _CODE_BLOCK.findall(row["output"] or "")
+            if blocks and row.get("kind") != "tool":
+                last_code = ("\n".join(b.strip() for b in blocks), row.get("agent"))
 
     def _row(
-        self, run_id: str, i: int, msg: dict[str, Any], parent: str | None, prev_content: str | None
+        self,
+        run_id: str,
+        i: int,
+        msg: dict[str, Any],
+        parent: str | None,
+        last_code: tuple[str, str | None] | None,
     ) -> dict[str, Any]:
         name = msg.get("name") if isinstance(msg.get("name"), str) and msg.get("name") else None
         role = msg.get("role") if isinstance(msg.get("role"), str) and msg.get("role") else None
@@ -159,27 +206,82 @@ class Ag2HistoryLoader(Loader):
         }
         handoff = _HANDOFF.match(speaker)
         noted = _ROLE_NOTE.match(speaker)
+        text = content or ""
         if handoff:
             # Magentic-One: "Orchestrator (-> WebSurfer)" is the orchestrator handing work over.
             row.update(kind="handoff", agent=handoff.group("src"), handoff_to=handoff.group("dst"))
         elif _TERMINAL.match(speaker):
-            # A tool span, so its agent is inherited (load() finalisation): the agent whose code
-            # the terminal ran, the previous speaker.
+            # A tool span. The terminal runs the latest code block in the chat (AG2: the message
+            # before it; Magentic-One's Executor looks back past the orchestrator's messages): that
+            # code is the call's input and its author the span's agent. Without one, the agent is
+            # left to inheritance (load() finalisation: the previous speaker).
             row.update(kind="tool", tool=speaker)
-            # The terminal runs the code of the message before it: that code is the call's input.
-            blocks = _CODE_BLOCK.findall(prev_content or "")
-            row["input"] = "\n".join(b.strip() for b in blocks) if blocks else None
-            code = _EXITCODE.match(content or "")
+            if _NO_CODE.match(text):
+                # It found nothing to run: no input, and the agent is the previous speaker's.
+                attrs["terminal.no_code"] = True
+                last_code = None
+            row["input"] = last_code[0] if last_code is not None else None
+            if last_code is not None and last_code[1] is not None:
+                row["agent"] = last_code[1]
+            code = _EXITCODE.match(text) or _M1_EXITCODE.match(text)
             if code is not None:
                 attrs["exitcode"] = int(code.group(1))
                 if int(code.group(1)) != 0:
                     row["status"] = "error"
                     row["error_type"] = f"exitcode {code.group(1)}"
-                    lines = [ln.strip() for ln in (content or "").splitlines() if ln.strip()]
+                    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
                     row["error_message"] = (lines[-1] if len(lines) > 1 else lines[0])[:500]
         elif (role or "").lower() == "human" and name is None:
             row.update(kind="human", agent="human")
         else:
-            agent = noted.group("agent") if noted and not name else speaker
+            agent = noted.group("agent") if noted else speaker
             row.update(kind="agent", agent=agent)
+            if noted:
+                attrs["history.note"] = noted.group("note").strip()
+            _read_orchestrator(text, attrs)
+            if _SURF_ERROR.match(text):
+                # MultimodalWebSurfer._generate_reply returns a caught exception as its message.
+                lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+                row["status"] = "error"
+                row["error_type"] = f"{_SURF_ERROR.match(text).group(1).lower()} surfing error"  # type: ignore[union-attr]
+                row["error_message"] = lines[-1][:500]
+        final = _FINAL_ANSWER.search(text)
+        if final is not None:
+            attrs["final_answer"] = final.group(1)
         return row
+
+
+def _read_orchestrator(text: str, attrs: dict[str, Any]) -> None:
+    """Magentic-One's progress ledger and next-speaker thoughts, as attributes."""
+    ledger = _LEDGER.match(text)
+    if ledger is not None:
+        import orjson
+
+        try:
+            doc = orjson.loads(ledger.group(1))
+        except orjson.JSONDecodeError as exc:
+            attrs["ledger.parse_error"] = str(exc)[:200]
+            return
+        if not isinstance(doc, dict):
+            attrs["ledger.parse_error"] = f"expected a JSON object, found {type(doc).__name__}"
+            return
+        for key in _LEDGER_KEYS:
+            item = doc.get(key)
+            if isinstance(item, dict):
+                if "answer" in item:
+                    attrs[f"ledger.{key}"] = item["answer"]
+                if "reason" in item:
+                    attrs[f"ledger.{key}.reason"] = item["reason"]
+        return
+    nxt = _NEXT_SPEAKER.match(text)
+    if nxt is not None:
+        attrs["orchestrator.next_speaker"] = nxt.group(1)
+
+
+def _outcome(record: dict[str, Any]) -> dict[str, Any] | None:
+    """The run's own verdict (Who&When's ``is_correct``), in the contract's ``@outcome`` shape."""
+    value = record.get("is_correct")
+    if not isinstance(value, bool):
+        return None
+    verdict = "success" if value else "failure"
+    return {"verdict": verdict, "score": 1.0 if value else 0.0, "field": "is_correct", "value": value}
