@@ -1,0 +1,427 @@
+"""Failure attribution beyond plumbing: for a failed run, the decisive agent and step, with evidence.
+
+A run whose own verdict is a failure (or that a detector flagged) gets one ``(agent, step)``: the
+0-based position of the step in the run's own order (the message index of a transcript; else span
+order by ``start_time``, ``source_line``), the agent responsible for it, the rule that chose it and
+one evidence sentence. The rules read only what the run itself says; a benchmark's answers
+(``mistake_agent``, ``mistake_step``, ``mistake_reason``, ``ground_truth``) that a loader keeps as
+``run.*`` attributes are never read (``attribute`` ignores ``attributes`` apart from the
+orchestrator ledger keys below).
+
+Rules, strongest evidence first. Among the *evidence* rules the earliest step wins (the decisive
+step is the first one from which the failure followed); the *fallback* rules are tried in order
+only when no evidence rule fires.
+
+Evidence:
+
+* ``orchestrator_stall``: a Magentic-One progress ledger (``LedgerOrchestrator.update_ledger``,
+  ``autogen_magentic_one/agents/orchestrator.py``) answering ``is_in_loop: true`` or
+  ``is_progress_being_made: false``. The orchestrator was judging the latest worker message
+  before the ledger: that worker, at that step, is blamed (a terminal's output is judged as the
+  code that produced it: its author, at the message that held the code).
+* ``tool_error``: the first failed tool call (a terminal's non-zero exit code, a surfer's caught
+  exception): the author of the code it ran, at the message that held the code. The evidence
+  says whether the next message acknowledged the error or carried on as if it had worked.
+* ``repeated_action``: the first message that repeats, word for word, an earlier message of the
+  same agent (same action, same observation: a no-op loop).
+* ``final_answer_origin``: where the run states ``FINAL ANSWER: x`` (a failed run: x is wrong),
+  the first earlier step whose text contains x (a tool's output counts for the code's author).
+
+Fallback:
+
+* ``unbacked_claim``: the first message (after the task statement) that introduces at least
+  ``UNBACKED_MIN_FACTS`` new facts (numbers, capitalised names) that no earlier message, tool
+  output or the task held, with no code to compute them and not being a tool observation.
+* ``first_response``: the first step after the task statement (a plan or first answer that the
+  rest of the run built on).
+
+Everything is polars expressions over the span table; nothing loops over rows in Python.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import polars as pl
+
+#: Columns of ``attribute``'s result.
+ATTRIBUTION_COLUMNS: Final = (
+    "run_id",
+    "decisive_agent",
+    "decisive_step",
+    "decisive_span_id",
+    "attribution_rule",
+    "attribution_evidence",
+)
+#: Evidence rules; the earliest step among those that fire wins.
+EVIDENCE_RULES: Final = ("orchestrator_stall", "tool_error", "repeated_action", "final_answer_origin")
+#: Fallback rules, tried in this order.
+FALLBACK_RULES: Final = ("unbacked_claim", "first_response")
+#: New facts a message must introduce, without code or a tool behind it, to be an unbacked claim.
+UNBACKED_MIN_FACTS: Final = 5
+#: A repeated message shorter than this (``TERMINATE``, ``ok``) is not an action.
+REPEAT_MIN_CHARS: Final = 20
+
+#: The "facts" a message can introduce: numbers of two digits or more (not list markers) and
+#: capitalised names inside a sentence (after a lower-case word or a comma, so not a sentence's
+#: first word); the two characters before a name are cut off after matching.
+_FACT_NUMBER = r"\b\d[\d,.]*\d\b"
+_FACT_NAME = r"[a-z,] [A-Z][A-Za-z]{2,}"
+_CODE_BLOCK = r"```[^\n`]*\n"
+#: A browser observation (MultimodalWebSurfer's "Here is a screenshot of [title](url)", a markdown
+#: browser's "Address: ... Viewport position:"): page text, not the agent's own claim.
+_OBSERVATION = r"Here is a screenshot of \[|(?m)^Viewport position: "
+#: The next message acknowledges an error (so it was not misread).
+_ACK = (
+    r"(?i)\b(error|errors|fail\w*|exception|traceback|issue|problem|unable|could not|couldn't|cannot|"
+    r"can't|not (?:found|defined|available|installed|exist\w*)|missing|fix\w*|retry|again|instead|"
+    r"unfortunately|apolog\w*)\b"
+)
+_FINAL_ANSWER = r"(?im)FINAL ANSWER:\s*(.+?)\s*$"
+_LEDGER_KEYS: Final = {
+    "ledger_in_loop": "$['ledger.is_in_loop']",
+    "ledger_progress": "$['ledger.is_progress_being_made']",
+    "ledger_next_speaker": "$['ledger.next_speaker']",
+}
+
+
+def attribute(spans: Any, runs: Any = None) -> pl.DataFrame:
+    """One row per run: ``run_id, decisive_agent, decisive_step, decisive_span_id,
+    attribution_rule, attribution_evidence``.
+
+    ``spans``: the span table (Arrow, polars, or a LoadResult). ``runs``: optional run ids (a
+    list, Series or a frame with ``run_id``) to attribute; by default every run in ``spans``.
+    """
+    from forensics.classify import _as_spans
+
+    df = _as_spans(spans)
+    if runs is not None:
+        wanted = _run_ids(runs)
+        df = df.filter(pl.col("run_id").is_in(wanted.implode()))
+    if df.height == 0:
+        return _empty()
+    steps = _steps(df)
+    evidence = pl.concat(
+        [_stalls(steps), _tool_errors(steps), _repeats(steps), _final_answer_origin(steps)],
+        how="vertical",
+    )
+    fallback = pl.concat([_unbacked_claims(steps), _first_response(steps)], how="vertical")
+    chosen_evidence = evidence.sort("run_id", "decisive_step", "_rank").unique("run_id", keep="first")
+    chosen_fallback = (
+        fallback.join(chosen_evidence.select("run_id"), on="run_id", how="anti")
+        .sort("run_id", "_rank", "decisive_step")
+        .unique("run_id", keep="first")
+    )
+    chosen = pl.concat([chosen_evidence, chosen_fallback], how="vertical")
+    span_ids = steps.select(
+        "run_id", pl.col("step").alias("decisive_step"), pl.col("span_id").alias("decisive_span_id")
+    )
+    return (
+        chosen.join(span_ids, on=["run_id", "decisive_step"], how="left")
+        .select(ATTRIBUTION_COLUMNS)
+        .sort("run_id")
+    )
+
+
+def _empty() -> pl.DataFrame:
+    return pl.DataFrame(
+        schema={
+            "run_id": pl.String,
+            "decisive_agent": pl.String,
+            "decisive_step": pl.Int64,
+            "decisive_span_id": pl.String,
+            "attribution_rule": pl.String,
+            "attribution_evidence": pl.String,
+        }
+    )
+
+
+def _run_ids(runs: Any) -> pl.Series:
+    if isinstance(runs, pl.DataFrame):
+        return runs.get_column("run_id").cast(pl.String)
+    return pl.Series("run_id", list(runs), dtype=pl.String)
+
+
+def _steps(df: pl.DataFrame) -> pl.DataFrame:
+    """The span table in each run's own order, with the per-step facts the rules read."""
+    text = pl.col("output").fill_null("")
+    is_tool = pl.col("kind") == "tool"
+    base = df.sort("run_id", "start_time", "source_line", "span_id", nulls_last=True).select(
+        "run_id",
+        "span_id",
+        "kind",
+        "status",
+        "output",
+        pl.col("agent").fill_null(pl.col("name")).alias("agent"),
+        pl.int_range(pl.len(), dtype=pl.Int64).over("run_id").alias("step"),
+        "attributes",
+    )
+    ledger = _ledger(base)
+    out = base.join(ledger, on=["run_id", "span_id"], how="left").with_columns(
+        is_tool=is_tool.fill_null(False),
+        failed=(pl.col("status") == "error").fill_null(False),
+        has_code=text.str.contains(_CODE_BLOCK) & ~is_tool.fill_null(False),
+        observation=text.str.contains(_OBSERVATION),
+        meta=(pl.col("kind") == "handoff").fill_null(False)
+        | pl.col("ledger_progress").is_not_null()
+        | pl.col("ledger_in_loop").is_not_null()
+        | pl.col("attributes").str.contains("orchestrator.next_speaker", literal=True).fill_null(False),
+        human=(pl.col("kind") == "human").fill_null(False),
+    )
+    # The step whose code a tool ran: the latest earlier message holding code.
+    code_step = pl.when(pl.col("has_code")).then(pl.col("step")).forward_fill().over("run_id")
+    code_agent = pl.when(pl.col("has_code")).then(pl.col("agent")).forward_fill().over("run_id")
+    out = out.with_columns(
+        code_step=code_step,
+        code_agent=code_agent,
+        # A worker step: an agent's own contribution (not the orchestrator's bookkeeping, not the human).
+        worker=~pl.col("meta")
+        & ~pl.col("human")
+        & (pl.col("kind").is_in(["agent", "tool"])).fill_null(False),
+    )
+    # Who is answerable for a step: a tool call's code author at the code's message, else itself.
+    run_by_code = pl.col("is_tool") & pl.col("code_step").is_not_null()
+    return out.with_columns(
+        owner_step=pl.when(run_by_code).then(pl.col("code_step")).otherwise(pl.col("step")),
+        owner_agent=pl.when(run_by_code).then(pl.col("code_agent")).otherwise(pl.col("agent")),
+    )
+
+
+def _ledger(base: pl.DataFrame) -> pl.DataFrame:
+    """``ledger_in_loop``, ``ledger_progress``, ``ledger_next_speaker`` per span: the conventions
+    layer's columns when present, else read from the ag2-history loader's ``ledger.*`` attributes
+    (only the rows that mention a ledger are parsed)."""
+    have = [c for c in _LEDGER_KEYS if c in base.columns]
+    if len(have) == len(_LEDGER_KEYS):
+        return base.select("run_id", "span_id", *_LEDGER_KEYS)
+    rows = base.filter(pl.col("attributes").str.contains("ledger.", literal=True).fill_null(False))
+    parsed = rows.select(
+        "run_id",
+        "span_id",
+        *(pl.col("attributes").str.json_path_match(path).alias(name) for name, path in _LEDGER_KEYS.items()),
+    ).with_columns(
+        ledger_in_loop=pl.col("ledger_in_loop").str.to_lowercase() == "true",
+        ledger_progress=pl.col("ledger_progress").str.to_lowercase() == "true",
+    )
+    return parsed
+
+
+def _pick(frame: pl.DataFrame, rule: str, rank: int) -> pl.DataFrame:
+    """Normalise a rule's candidate rows to (run_id, decisive_agent, decisive_step, rule, evidence)."""
+    return frame.select(
+        "run_id",
+        pl.col("decisive_agent").cast(pl.String),
+        pl.col("decisive_step").cast(pl.Int64),
+        pl.lit(rule).alias("attribution_rule"),
+        pl.col("attribution_evidence").cast(pl.String),
+        pl.lit(rank, dtype=pl.Int64).alias("_rank"),
+    )
+
+
+def _stalls(s: pl.DataFrame) -> pl.DataFrame:
+    # The latest worker step before each step, as (step, owner) of what the orchestrator judged.
+    judged = s.with_columns(
+        j_step=pl.when(pl.col("worker")).then(pl.col("owner_step")).shift(1).forward_fill().over("run_id"),
+        j_agent=pl.when(pl.col("worker")).then(pl.col("owner_agent")).shift(1).forward_fill().over("run_id"),
+        j_at=pl.when(pl.col("worker")).then(pl.col("step")).shift(1).forward_fill().over("run_id"),
+    )
+    stalled = judged.filter(
+        (pl.col("ledger_in_loop").fill_null(False) | (pl.col("ledger_progress") == False))  # noqa: E712
+        & pl.col("j_step").is_not_null()
+    )
+    first = stalled.sort("run_id", "step").unique("run_id", keep="first")
+    what = (
+        pl.when(pl.col("ledger_in_loop").fill_null(False))
+        .then(pl.lit("in a loop"))
+        .otherwise(pl.lit("not making progress"))
+    )
+    return _pick(
+        first.with_columns(
+            decisive_agent=pl.col("j_agent"),
+            decisive_step=pl.col("j_step"),
+            attribution_evidence=pl.format(
+                "step {}: the orchestrator's ledger says the run is {}, judging {}'s step {}",
+                pl.col("step"),
+                what,
+                pl.col("j_agent"),
+                pl.col("j_at"),
+            ),
+        ),
+        "orchestrator_stall",
+        0,
+    )
+
+
+def _tool_errors(s: pl.DataFrame) -> pl.DataFrame:
+    ack = pl.col("output").fill_null("").str.contains(_ACK)
+    nxt_ack = (
+        pl.when(pl.col("worker") & ~pl.col("is_tool")).then(ack).shift(-1).backward_fill().over("run_id")
+    )
+    failed = s.with_columns(nxt_ack=nxt_ack).filter(pl.col("failed") & pl.col("worker"))
+    first = failed.sort("run_id", "step").unique("run_id", keep="first")
+    reading = (
+        pl.when(pl.col("nxt_ack") == False)  # noqa: E712
+        .then(pl.lit("; the next message carried on as if it had worked"))
+        .when(pl.col("nxt_ack"))
+        .then(pl.lit("; the next message acknowledged it"))
+        .otherwise(pl.lit(""))
+    )
+    return _pick(
+        first.with_columns(
+            decisive_agent=pl.col("owner_agent"),
+            decisive_step=pl.col("owner_step"),
+            attribution_evidence=pl.format(
+                "step {}: {} failed ({}) running {}'s step {}{}",
+                pl.col("step"),
+                pl.col("agent"),
+                pl.col("status"),
+                pl.col("owner_agent"),
+                pl.col("owner_step"),
+                reading,
+            ),
+        ),
+        "tool_error",
+        1,
+    )
+
+
+def _repeats(s: pl.DataFrame) -> pl.DataFrame:
+    norm = pl.col("output").fill_null("").str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars()
+    rows = s.with_columns(_norm=norm).filter(
+        pl.col("worker") & ~pl.col("is_tool") & (pl.col("_norm").str.len_chars() >= REPEAT_MIN_CHARS)
+    )
+    rows = rows.with_columns(
+        _nth=pl.int_range(pl.len()).over("run_id", "agent", "_norm"),
+        _orig=pl.col("step").min().over("run_id", "agent", "_norm"),
+    ).filter(pl.col("_nth") > 0)
+    first = rows.sort("run_id", "step").unique("run_id", keep="first")
+    return _pick(
+        first.with_columns(
+            decisive_agent=pl.col("agent"),
+            decisive_step=pl.col("step"),
+            attribution_evidence=pl.format(
+                "step {}: {} repeated its step {} word for word",
+                pl.col("step"),
+                pl.col("agent"),
+                pl.col("_orig"),
+            ),
+        ),
+        "repeated_action",
+        2,
+    )
+
+
+def _final_answer_origin(s: pl.DataFrame) -> pl.DataFrame:
+    text = pl.col("output").fill_null("")
+    answers = (
+        s.filter(text.str.contains(_FINAL_ANSWER))
+        .with_columns(_answer=text.str.extract(_FINAL_ANSWER, 1).str.strip_chars(" .\"'*").str.to_lowercase())
+        .filter(pl.col("_answer").str.len_chars() > 0)
+        .sort("run_id", "step")
+        .unique("run_id", keep="last")
+        .select("run_id", "_answer", pl.col("step").alias("_final_step"))
+    )
+    if answers.height == 0:
+        return _pick(_no_rows(s), "final_answer_origin", 3)
+    hits = (
+        s.join(answers, on="run_id")
+        .filter(
+            (pl.col("step") < pl.col("_final_step"))
+            & (pl.col("step") > 0)
+            & ~pl.col("human")
+            & ~pl.col("meta")
+            & text.str.to_lowercase().str.contains(
+                pl.concat_str(pl.lit(r"(^|\W)"), pl.col("_answer").str.escape_regex(), pl.lit(r"($|\W)"))
+            )
+        )
+        .sort("run_id", "step")
+        .unique("run_id", keep="first")
+    )
+    return _pick(
+        hits.with_columns(
+            decisive_agent=pl.col("owner_agent"),
+            decisive_step=pl.col("owner_step"),
+            attribution_evidence=pl.format(
+                "step {}: the final answer '{}' (step {}) first appears here, from {}",
+                pl.col("step"),
+                pl.col("_answer"),
+                pl.col("_final_step"),
+                pl.col("owner_agent"),
+            ),
+        ),
+        "final_answer_origin",
+        3,
+    )
+
+
+def _unbacked_claims(s: pl.DataFrame) -> pl.DataFrame:
+    tokens = (
+        s.select(
+            "run_id",
+            "step",
+            pl.concat_list(
+                pl.col("output").fill_null("").str.extract_all(_FACT_NUMBER),
+                pl.col("output")
+                .fill_null("")
+                .str.extract_all(_FACT_NAME)
+                .list.eval(pl.element().str.slice(2)),
+            ).alias("_tok"),
+        )
+        .explode("_tok")
+        .drop_nulls("_tok")
+    )
+    first_seen = tokens.group_by("run_id", "_tok").agg(pl.col("step").min().alias("_first"))
+    novel = first_seen.group_by("run_id", pl.col("_first").alias("step")).agg(pl.len().alias("_novel"))
+    claims = (
+        s.join(novel, on=["run_id", "step"], how="left")
+        .filter(
+            (pl.col("step") > 0)
+            & pl.col("worker")
+            & ~pl.col("is_tool")
+            & ~pl.col("has_code")
+            & ~pl.col("observation")
+            & (pl.col("_novel").fill_null(0) >= UNBACKED_MIN_FACTS)
+        )
+        .sort("run_id", "step")
+        .unique("run_id", keep="first")
+    )
+    return _pick(
+        claims.with_columns(
+            decisive_agent=pl.col("agent"),
+            decisive_step=pl.col("step"),
+            attribution_evidence=pl.format(
+                "step {}: {} states {} facts that no earlier message or tool output held, with no code or tool behind them",
+                pl.col("step"),
+                pl.col("agent"),
+                pl.col("_novel"),
+            ),
+        ),
+        "unbacked_claim",
+        10,
+    )
+
+
+def _first_response(s: pl.DataFrame) -> pl.DataFrame:
+    # The first step after the task statement (step 0), its owner if it is a tool call.
+    first = s.filter(pl.col("step") >= 1).sort("run_id", "step").unique("run_id", keep="first")
+    alone = s.group_by("run_id").agg(pl.len().alias("_n")).filter(pl.col("_n") == 1)
+    only = s.join(alone, on="run_id")
+    return _pick(
+        pl.concat([first, only.drop("_n")], how="vertical").with_columns(
+            decisive_agent=pl.col("owner_agent"),
+            decisive_step=pl.col("owner_step"),
+            attribution_evidence=pl.format(
+                "step {}: {}'s first response to the task, which the rest of the run built on (no stronger evidence)",
+                pl.col("owner_step"),
+                pl.col("owner_agent"),
+            ),
+        ),
+        "first_response",
+        12,
+    )
+
+
+def _no_rows(s: pl.DataFrame) -> pl.DataFrame:
+    return s.head(0).with_columns(
+        decisive_agent=pl.col("agent"), decisive_step=pl.col("step"), attribution_evidence=pl.lit("")
+    )

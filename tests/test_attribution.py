@@ -1,0 +1,226 @@
+"""forensics.attribution: decisive agent and step for failed runs, one firing and one near-miss test
+per rule. Magentic-One histories are the ones written from autogen_magentic_one's emitting code
+(tests/data/ag2_history/README_magentic_one.md); the small AG2-style ones are written inline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from forensics.attribution import ATTRIBUTION_COLUMNS, attribute
+from forensics.load import load
+
+M1 = Path(__file__).resolve().parent / "data" / "ag2_history"
+
+
+def _one(result: pl.DataFrame, run_id: str) -> dict[str, Any]:
+    (row,) = result.filter(pl.col("run_id") == run_id).to_dicts()
+    return row
+
+
+def _history(tmp_path: Path, messages: list[tuple[str, str]], **run: Any) -> pl.DataFrame:
+    """A Who&When-style file (AG2 names) written to tmp_path and attributed."""
+    doc = {
+        "question_ID": "r",
+        "is_correct": False,
+        **run,
+        "history": [{"name": n, "role": "user", "content": c} for n, c in messages],
+    }
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps(doc))
+    return attribute(load(path, format="ag2-history"))
+
+
+def test_columns_and_one_row_per_run() -> None:
+    out = attribute(load(M1 / "magentic_one_websurfer_stall.json"))
+    assert tuple(out.columns) == ATTRIBUTION_COLUMNS
+    assert out.height == 1
+    assert out.schema["decisive_step"] == pl.Int64
+
+
+def test_orchestrator_stall_blames_the_worker_it_judged() -> None:
+    # Step 10's ledger says no progress; the latest worker message before it is WebSurfer's step 9.
+    # (Step 13 repeats step 9 word for word, later: the earliest evidence wins.)
+    row = _one(attribute(load(M1 / "magentic_one_websurfer_stall.json")), "m1-stall")
+    assert (row["decisive_agent"], row["decisive_step"], row["decisive_span_id"]) == (
+        "WebSurfer",
+        9,
+        "step-9",
+    )
+    assert row["attribution_rule"] == "orchestrator_stall"
+    assert row["attribution_evidence"] == (
+        "step 10: the orchestrator's ledger says the run is not making progress, judging WebSurfer's step 9"
+    )
+
+
+def test_ledgers_that_report_progress_do_not_fire() -> None:
+    # The healthy history: every ledger says progress, no loop (near miss).
+    row = _one(attribute(load(M1 / "magentic_one_healthy.json")), "m1-healthy")
+    assert row["attribution_rule"] != "orchestrator_stall"
+
+
+def test_misread_tool_error_blames_the_code_author_at_the_code() -> None:
+    # The Coder's script (step 5) fails at the terminal (step 9); the Coder's next message (13)
+    # reports a count as if it had run.
+    row = _one(attribute(load(M1 / "magentic_one_coder_misread.json")), "m1-misread")
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        "Coder",
+        5,
+        "tool_error",
+    )
+    assert row["attribution_evidence"].endswith("the next message carried on as if it had worked")
+
+
+def test_acknowledged_tool_error_says_so(tmp_path: Path) -> None:
+    out = _history(
+        tmp_path,
+        [
+            ("Planner", "You are given a task: count the rows of data.csv."),
+            ("Coder", "```python\nimport pandas\nprint(len(pandas.read_csv('data.csv')))\n```"),
+            ("Computer_terminal", "exitcode: 1 (execution failed)\nCode output: FileNotFoundError: data.csv"),
+            ("Coder", "The file is missing; I will fix the path and retry."),
+        ],
+    )
+    row = _one(out, "r")
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        "Coder",
+        1,
+        "tool_error",
+    )
+    assert row["attribution_evidence"].endswith("the next message acknowledged it")
+
+
+def test_successful_tool_runs_are_not_tool_errors() -> None:
+    # The healthy history's script exits 0 (near miss).
+    row = _one(attribute(load(M1 / "magentic_one_healthy.json")), "m1-healthy")
+    assert row["attribution_rule"] != "tool_error"
+
+
+def test_repeated_identical_action(tmp_path: Path) -> None:
+    page = (
+        "Address: https://example.org/a\nTitle: A\nViewport position: Showing page 1 of 3.\n=====\n# A\ntext"
+    )
+    out = _history(
+        tmp_path,
+        [
+            ("Planner", "You are given a task: find the date on page A."),
+            ("Surfer", page),
+            ("Checker", "Please look again."),
+            ("Surfer", page),
+        ],
+    )
+    row = _one(out, "r")
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        "Surfer",
+        3,
+        "repeated_action",
+    )
+    assert row["attribution_evidence"] == "step 3: Surfer repeated its step 1 word for word"
+
+
+def test_same_action_over_different_text_is_not_a_repeat() -> None:
+    # Two "I scrolled down one page in the browser." messages over different OCR text (near miss).
+    row = _one(attribute(load(M1 / "magentic_one_healthy.json")), "m1-healthy")
+    assert row["attribution_rule"] != "repeated_action"
+
+
+def test_final_answer_origin_is_where_the_wrong_figure_entered() -> None:
+    # FINAL ANSWER: 131 (step 12); "131" first appears in the surfer's OCR at step 5; no error, no stall.
+    row = _one(attribute(load(M1 / "magentic_one_wrong_figure.json")), "m1-wrong-figure")
+    assert (row["decisive_agent"], row["decisive_step"]) == ("WebSurfer", 5)
+    assert row["attribution_rule"] == "final_answer_origin"
+
+
+def test_final_answer_matches_whole_words_only(tmp_path: Path) -> None:
+    # "3" is inside "2023" at step 1 (near miss); it first stands alone at step 2.
+    out = _history(
+        tmp_path,
+        [
+            ("Planner", "You are given a task: how many moons in the 2023 survey?"),
+            ("Astronomer", "The survey was published in 2023 by the observatory."),
+            ("Counter", "Counting them gives 3."),
+            ("Planner", "FINAL ANSWER: 3"),
+        ],
+    )
+    row = _one(out, "r")
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        "Counter",
+        2,
+        "final_answer_origin",
+    )
+
+
+def test_unbacked_claim(tmp_path: Path) -> None:
+    out = _history(
+        tmp_path,
+        [
+            ("Planner", "You are given a task: what do the tickets cost?"),
+            (
+                "Prices_Expert",
+                "Here are the prices: adults pay 20.00, children pay 18.00, seniors 15.50, "
+                "students 12.75, and the annual pass is 90.00 at Seattle Children's Museum.",
+            ),
+            ("Checker", "Thanks, that looks complete."),
+        ],
+    )
+    row = _one(out, "r")
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        "Prices_Expert",
+        1,
+        "unbacked_claim",
+    )
+
+
+def test_facts_a_tool_printed_are_not_unbacked(tmp_path: Path) -> None:
+    # The same figures, printed by the terminal first (near miss): nothing unbacked, so the
+    # fallback names the first response.
+    out = _history(
+        tmp_path,
+        [
+            ("Planner", "You are given a task: what do the tickets cost?"),
+            (
+                "Prices_Expert",
+                "```python\nfrom functions import perform_web_search\nprint(perform_web_search('prices'))\n```",
+            ),
+            (
+                "Computer_terminal",
+                "exitcode: 0 (execution succeeded)\nCode output: adults 20.00, children 18.00, "
+                "seniors 15.50, students 12.75, annual pass 90.00",
+            ),
+            (
+                "Checker",
+                "So adults pay 20.00, children 18.00, seniors 15.50, students 12.75, and the pass is 90.00.",
+            ),
+        ],
+    )
+    row = _one(out, "r")
+    assert row["attribution_rule"] == "first_response"
+    assert (row["decisive_agent"], row["decisive_step"]) == ("Prices_Expert", 1)
+
+
+def test_labels_are_never_read(tmp_path: Path) -> None:
+    # The benchmark's answers kept by the loader (run.mistake_agent, ...) change nothing.
+    messages = [
+        ("Planner", "You are given a task: count the rows of data.csv."),
+        ("Coder", "```python\nprint(1)\n```"),
+        ("Computer_terminal", "exitcode: 1 (execution failed)\nCode output: NameError"),
+        ("Checker", "Done."),
+    ]
+    labelled = _history(
+        tmp_path, messages, mistake_agent="Checker", mistake_step="3", mistake_reason="x", ground_truth="7"
+    )
+    plain = _history(tmp_path, messages)
+    assert labelled.equals(plain)
+
+
+def test_runs_argument_restricts_the_runs() -> None:
+    result = load(M1)
+    everything = attribute(result)
+    assert set(everything["run_id"]) >= {"m1-stall", "m1-misread", "m1-wrong-figure", "m1-healthy"}
+    only = attribute(result, runs=["m1-misread"])
+    assert only["run_id"].to_list() == ["m1-misread"]
+    assert only.row(0) == everything.filter(pl.col("run_id") == "m1-misread").row(0)
+    assert attribute(result, runs=[]).height == 0
