@@ -133,6 +133,9 @@ class BatchSummary:
     #: Whether the Parquet outputs and stored explanations were redacted, and the banner saying so.
     redacted: bool = True
     redaction: str = ""
+    #: Inputs stored before whose results were written to --out from the store (their spans and
+    #: quarantine re-read from the files), so that --out always holds every input's results.
+    from_store: int = 0
 
     @property
     def errors(self) -> list[Problem]:
@@ -307,7 +310,9 @@ def classify_paths(
     footer metadata whether it was (``forensics.redaction``). ``redact=False`` writes them in clear.
 
     Inputs already stored under the same policy (same content hash) are skipped unless ``force``,
-    which replaces their earlier rows. A file larger than ``max_file_bytes`` is reported and not
+    which replaces their earlier rows. With ``out``, a skipped input's results are still written
+    there, read from the store (its spans and quarantine re-read from the file), so ``out`` always
+    holds the results of every input given (``summary.from_store`` counts them). A file larger than ``max_file_bytes`` is reported and not
     read. Raises only for what stops the whole batch (bad policy, store unreachable, a classifier
     bug); the batch is then marked failed. Nights bigger than ``bucket_bytes`` of input (default
     256 MiB) are classified in buckets of whole sessions spilled to Parquet (see
@@ -379,12 +384,15 @@ def classify_paths(
                     for o in outcomes]
         handle = start_batch(store, policy_version=pol.version, inputs=[o.as_input() for o in outcomes],
                              force=force, command=shlex.join(sys.argv))
+        def stored_results(hashes: set[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+            return read_stored_results(store, {done_before[h] for h in hashes}, hashes, pol.version)
+
         try:
             summary = _run_batch(handle, outcomes, problems, format=format, policy=pol, out=out, tick=tick,
                                  write_batch=write_batch, finish_batch=finish_batch,
                                  bucket_bytes=bucket_bytes or DEFAULT_BUCKET_BYTES,
                                  workers=workers, redaction=redaction, engine=classify_night,
-                                 dataset=dataset)
+                                 dataset=dataset, stored_results=stored_results)
         except BaseException as exc:
             # write_batch marks its own failures; this catches load/classify/Parquet failures.
             fail_batch(handle, exc, problems=problems)
@@ -643,15 +651,19 @@ def _run_batch(
     redaction: Redaction = Redaction(None),
     engine: Engine | None = None,
     dataset: str | os.PathLike[str] | None = None,
+    stored_results: Callable[[set[str]], tuple[pl.DataFrame, pl.DataFrame]] | None = None,
 ) -> BatchSummary:
     todo = [i for i, o in enumerate(outcomes) if o.status == "pending"]
+    # Inputs stored before: their stored results still go to --out (see _replay_stored).
+    replay = [i for i, o in enumerate(outcomes) if o.status == "skipped"] \
+        if out is not None and stored_results is not None else []
     if workers is None:
         workers = auto_workers([outcomes[i].size_bytes or 0 for i in todo])
     total_bytes = sum(outcomes[i].size_bytes or 0 for i in todo)
     n_buckets = -(-total_bytes // bucket_bytes) if total_bytes > bucket_bytes else 1
     if out is not None:
         Path(out).mkdir(parents=True, exist_ok=True)
-    spans_out = _SpansParquet(Path(out) / "spans.parquet", redaction) if out is not None and todo else None
+    spans_out = _SpansParquet(Path(out) / "spans.parquet", redaction) if out is not None and (todo or replay) else None
     # The spill sits beside the outputs (same disk as the night's results), hidden by its name.
     with tempfile.TemporaryDirectory(prefix=".forensics-spill-", dir=out if out is not None else None) as spill:
         try:
@@ -660,6 +672,7 @@ def _run_batch(
                 format=format, policy=policy, out=out, tick=tick, write_batch=write_batch,
                 finish_batch=finish_batch, workers=workers, redaction=redaction,
                 engine=engine or classify_local, dataset=dataset, workdir=Path(spill),
+                replay=replay, stored_results=stored_results,
             )
         finally:
             if spans_out is not None:
@@ -685,8 +698,10 @@ def _load_classify_store(
     engine: Engine | None = None,
     dataset: str | os.PathLike[str] | None = None,
     workdir: Path | None = None,
+    replay: Sequence[int] = (),
+    stored_results: Callable[[set[str]], tuple[pl.DataFrame, pl.DataFrame]] | None = None,
 ) -> BatchSummary:
-    from forensics.redact import FINDING_TEXT_COLUMNS, QUARANTINE_COLUMNS
+    from forensics.redact import FINDING_TEXT_COLUMNS
 
     quarantines: list[pa.Table] = []
     if workers > 1 and spans.spilled and len(todo) > 1:
@@ -711,6 +726,9 @@ def _load_classify_store(
         _count_late_quarantine(outcomes, problems, late)
 
     quarantine = pa.concat_tables(quarantines) if quarantines else QUARANTINE_SCHEMA.empty_table()
+    old = _replay_stored(outcomes, replay, format, spans_out, problems, stored_results, tick)
+    if old is not None:
+        quarantine = pa.concat_tables([quarantine, old.quarantine])
     summary = BatchSummary(batch_id=handle.id, status="running", policy_version=policy.version, store_url="",
                            files=outcomes, problems=problems, redacted=redaction.redacted,
                            redaction=redaction.banner())
@@ -723,6 +741,9 @@ def _load_classify_store(
                      counts={"inputs": len(outcomes), "runs": 0, "findings": 0},
                      error="no input could be read; see problems" if status == "failed" else None)
         summary.status = status
+        if out is not None and old is not None:
+            _write_outputs(Path(out), summary, spans_out, old.runs, old.findings, quarantine, old.keys, redaction, tick)
+            summary.from_store = old.inputs
         return summary
 
     runs_t, findings_t = (engine or classify_local)(spans, policy, tick, workdir)
@@ -758,28 +779,102 @@ def _load_classify_store(
         finds.group_by("failure_class").len().sort("failure_class").iter_rows()
     ) if finds.height else {}
 
-    if out is not None and stored:
-        out_dir = Path(out)
-        tables: dict[str, Callable[[], pa.Table]] = {
-            "findings": lambda: with_banner(finds.to_arrow().cast(FINDING_SCHEMA), redaction),
-            "runs": lambda: with_banner(stored_runs.to_arrow().cast(RUN_SCHEMA), redaction),
-            "quarantine": lambda: with_banner(redaction.redact(quarantine, QUARANTINE_COLUMNS), redaction),
-        }
-        tick("write", 0, len(tables) + 1, "spans")
-        if spans_out is not None:
-            spans_out.finish(None if everything else keys)
-            summary.outputs["spans"] = str(out_dir / "spans.parquet")
-        for i, (name, build) in enumerate(tables.items(), start=1):
-            tick("write", i, len(tables) + 1, name)
-            target = out_dir / f"{name}.parquet"
-            write_parquet_atomic(build(), target)
-            summary.outputs[name] = str(target)
+    if out is not None and (stored or old is not None):
+        out_runs, out_finds, kept = stored_runs, finds, None if everything else keys
+        if old is not None:
+            out_runs = pl.concat([stored_runs.select(RUN_SCHEMA.names), old.runs], how="vertical_relaxed")
+            out_finds = pl.concat([finds.select(FINDING_SCHEMA.names), old.findings], how="vertical_relaxed")
+            kept = None if everything else sorted(set(keys) | set(old.keys))
+            summary.from_store = old.inputs
+        _write_outputs(Path(out), summary, spans_out, out_runs, out_finds, quarantine, kept, redaction, tick)
     if dataset is not None and stored:
         tick("write", 0, 1, "dataset")
         appended = _append_dataset(dataset, spans, quarantine, stored_runs.to_arrow(), finds.to_arrow(),
                                    None if everything else keys, redaction)
         summary.outputs["dataset"] = f"{dataset} (append {appended})"
     return summary
+
+
+def _write_outputs(out_dir: Path, summary: BatchSummary, spans_out: _SpansParquet | None, runs: pl.DataFrame,
+                   findings: pl.DataFrame, quarantine: pa.Table, keep_files: list[str] | None,
+                   redaction: Redaction, tick: Progress) -> None:
+    """The four Parquet outputs (spans streamed already; the others written whole, atomically)."""
+    from forensics.redact import QUARANTINE_COLUMNS
+
+    tables: dict[str, Callable[[], pa.Table]] = {
+        "findings": lambda: with_banner(findings.to_arrow().cast(FINDING_SCHEMA), redaction),
+        "runs": lambda: with_banner(runs.to_arrow().cast(RUN_SCHEMA), redaction),
+        "quarantine": lambda: with_banner(redaction.redact(quarantine, QUARANTINE_COLUMNS), redaction),
+    }
+    tick("write", 0, len(tables) + 1, "spans")
+    if spans_out is not None:
+        spans_out.finish(keep_files)
+        summary.outputs["spans"] = str(out_dir / "spans.parquet")
+    for i, (name, build) in enumerate(tables.items(), start=1):
+        tick("write", i, len(tables) + 1, name)
+        target = out_dir / f"{name}.parquet"
+        write_parquet_atomic(build(), target)
+        summary.outputs[name] = str(target)
+
+
+@dataclass
+class _Replayed:
+    """Inputs stored before, made ready for --out: their stored runs and findings, and the spans
+    and quarantine re-read from their files (the store keeps neither)."""
+
+    inputs: int
+    runs: pl.DataFrame
+    findings: pl.DataFrame
+    quarantine: pa.Table
+    keys: list[str]
+
+
+def read_stored_results(store: Any, batch_ids: Iterable[int], hashes: set[str],
+                        policy_version: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The stored runs and findings (RUN_SCHEMA / FINDING_SCHEMA columns) of the inputs with these
+    content hashes, under this policy, from the batches that stored them."""
+    from forensics.store import read_findings, read_runs
+
+    runs, finds = [], []
+    for batch_id in sorted(set(batch_ids)):
+        runs.append(read_runs(store, batch_id=batch_id, policy_version=policy_version))
+        finds.append(read_findings(store, batch_id=batch_id, policy_version=policy_version))
+    wanted = pl.col("input_sha256").is_in(sorted(hashes))
+    if not runs:
+        return _frame(RUN_SCHEMA.empty_table()), _frame(FINDING_SCHEMA.empty_table())
+    run_frame, find_frame = pl.concat(runs).filter(wanted), pl.concat(finds).filter(wanted)
+    return run_frame.select(RUN_SCHEMA.names), find_frame.select(FINDING_SCHEMA.names)
+
+
+def _replay_stored(outcomes: list[FileOutcome], replay: Sequence[int], format: str | None,
+                   spans_out: _SpansParquet | None, problems: list[Problem],
+                   stored_results: Callable[[set[str]], tuple[pl.DataFrame, pl.DataFrame]] | None,
+                   tick: Progress) -> _Replayed | None:
+    """Results of the inputs stored before, for --out: runs and findings from the store; spans
+    (written to ``spans_out``) and quarantine re-read from the files and finalised together, as
+    the batch that stored them did."""
+    from forensics.load import finalize
+
+    if not replay or stored_results is None:
+        return None
+    tables: list[pa.Table] = []
+    quarantines: list[pa.Table] = []
+    for n, idx in enumerate(replay):
+        tick("load", n, len(replay), outcomes[idx].path)
+        _, result, file_problems = _load_one(outcomes[idx].path, format, outcomes[idx])
+        if result is None:  # stored before, unreadable now (moved mid-run?): say so, keep the rest
+            problems.extend(replace(p, level="warning") for p in file_problems)
+            continue
+        quarantines.append(result.quarantine)
+        tables.append(result.spans)
+    if tables:
+        spans, late = finalize(pa.concat_tables(tables))
+        quarantines.append(late)
+        if spans_out is not None:
+            spans_out.write(spans)
+    runs, findings = stored_results({h for idx in replay if (h := outcomes[idx].sha256) is not None})
+    quarantine = pa.concat_tables(quarantines) if quarantines else QUARANTINE_SCHEMA.empty_table()
+    return _Replayed(len(replay), runs, findings, quarantine, _path_keys(outcomes[idx].path for idx in replay))
 
 
 def _append_dataset(root: str | os.PathLike[str], spans: SpanBuckets, quarantine: pa.Table, runs: pa.Table,

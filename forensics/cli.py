@@ -237,7 +237,7 @@ def _summary_json(summary: Any) -> dict[str, Any]:
                    "merged": f.merged} for f in summary.files],
         "problems": [p.as_json() for p in summary.problems],
         "breaches": summary.breaches, "outputs": summary.outputs, "seconds": round(summary.seconds, 3),
-        "redacted": summary.redacted, "redaction": summary.redaction,
+        "redacted": summary.redacted, "redaction": summary.redaction, "from_store": summary.from_store,
     }
 
 
@@ -267,6 +267,10 @@ def _print_summary(summary: Any) -> None:
     ]
     if summary.replaced_runs or summary.replaced_findings:
         lines.append(f"replaced (--force): {summary.replaced_runs:,} runs, {summary.replaced_findings:,} findings")
+    if summary.from_store:
+        lines.append(f"from the store: {summary.from_store} input(s) already stored under this policy: their stored "
+                     "runs and findings are in the outputs below (spans and quarantine re-read from the files); "
+                     "--force reclassifies them")
     for name, path in summary.outputs.items():
         lines.append(f"{name}: {path}")
     for b in summary.breaches:

@@ -219,3 +219,77 @@ def test_a_run_split_over_two_files_is_finalised_as_one(tmp_path: Path, bucket_b
     assert warning.level == "warning" and "duplicate-span-id=1" in warning.detail
     runs = pq.read_table(tmp_path / "out" / "runs.parquet").to_pylist()
     assert len(runs) == 1 and runs[0]["span_count"] == 3
+
+
+# --- outputs on a rerun: --out always holds every input's results ---------------------------------
+
+TAU = REPO / "tests" / "data" / "chat_messages" / "tau_bench_results.json"
+
+
+def _parquet(out: Path, name: str):
+    import polars as pl
+
+    return pl.read_parquet(out / f"{name}.parquet")
+
+
+def test_rerun_writes_the_stored_results_to_a_new_out(tmp_path):
+    inputs = [str(f) for f in OTLP[:3]] + [str(TAU)]
+    db = str(tmp_path / "r.db")
+    first = classify_paths(inputs, db=db, out=tmp_path / "first")
+    assert first.status == "succeeded" and first.from_store == 0
+    store = st.open_store(db)
+    before = st.table_counts(store)
+    store.close()
+
+    again = classify_paths(inputs, db=db, out=tmp_path / "again")
+    # Nothing new stored, and nothing new found (no second alert for the same night) ...
+    assert (again.status, again.runs, again.findings, again.from_store) == ("skipped", 0, 0, 4)
+    assert {f.status for f in again.files} == {"skipped"}
+    store = st.open_store(db)
+    after = st.table_counts(store)
+    store.close()
+    assert {k: after[k] for k in ("runs", "findings", "batch_inputs")} == {
+        k: before[k] for k in ("runs", "findings", "batch_inputs")}
+    # ... but --out holds the same four tables the first run wrote.
+    assert sorted(again.outputs) == ["findings", "quarantine", "runs", "spans"]
+    for name in ("spans", "findings", "quarantine"):
+        assert _parquet(tmp_path / "again", name).equals(_parquet(tmp_path / "first", name)), name
+    runs_first, runs_again = _parquet(tmp_path / "first", "runs"), _parquet(tmp_path / "again", "runs")
+    assert runs_again.sort("run_id").equals(runs_first.sort("run_id"))  # the store orders runs by start time
+    # The tau-bench trials are there with their declared outcomes.
+    tau = runs_again.filter(runs_again["source_file"].str.ends_with("tau_bench_results.json"))
+    assert sorted(tau["run_id"].to_list()) == ["0:trial=0", "0:trial=1", "1:trial=0", "1:trial=1"]
+    assert pq.read_schema(tmp_path / "again" / "runs.parquet").metadata == \
+        pq.read_schema(tmp_path / "first" / "runs.parquet").metadata  # the redaction banner too
+
+
+def test_rerun_with_new_and_stored_inputs_writes_both(tmp_path):
+    import polars as pl
+
+    fresh = classify_paths([str(f) for f in OTLP[:4]], db=str(tmp_path / "fresh.db"), out=tmp_path / "fresh")
+    db = str(tmp_path / "m.db")
+    classify_paths([str(f) for f in OTLP[:2]], db=db)  # no --out the first time
+    mixed = classify_paths([str(f) for f in OTLP[:4]], db=db, out=tmp_path / "mixed")
+    assert [f.status for f in mixed.files] == ["skipped", "skipped", "stored", "stored"]
+    assert mixed.from_store == 2
+    for name in ("runs", "spans", "findings", "quarantine"):  # the same rows, new inputs' first
+        got, want = _parquet(tmp_path / "mixed", name), _parquet(tmp_path / "fresh", name)
+        flat = [c for c in want.columns if not isinstance(want.schema[c], pl.List)]
+        assert got.sort(flat).equals(want.sort(flat)), name
+    assert fresh.runs == _parquet(tmp_path / "mixed", "runs").height
+
+
+def test_force_reclassifies_instead_of_reading_the_store(tmp_path):
+    db = str(tmp_path / "f.db")
+    classify_paths([str(OTLP[0])], db=db, out=tmp_path / "a")
+    forced = classify_paths([str(OTLP[0])], db=db, out=tmp_path / "b", force=True)
+    assert (forced.status, forced.from_store) == ("succeeded", 0)
+    assert forced.replaced_runs == forced.runs > 0
+    assert _parquet(tmp_path / "b", "runs").sort("run_id").equals(_parquet(tmp_path / "a", "runs").sort("run_id"))
+
+
+def test_rerun_without_out_reads_nothing_back(tmp_path):
+    db = str(tmp_path / "n.db")
+    classify_paths([str(OTLP[0])], db=db)
+    again = classify_paths([str(OTLP[0])], db=db)
+    assert (again.status, again.from_store, again.outputs) == ("skipped", 0, {})

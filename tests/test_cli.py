@@ -127,6 +127,19 @@ def test_classify_stores_every_labeled_run_and_writes_parquet(db_url, tmp_path):
     assert set(spans.column("run_id").to_pylist()) == want
 
 
+def test_rerun_into_a_new_out_writes_the_stored_results_and_says_so(tmp_path):
+    logs = copy_samples(tmp_path / "night", OTLP_SAMPLES[:2])
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    assert cli("classify", str(logs), "--db", db, "--out", str(tmp_path / "a"), cwd=tmp_path).returncode == 0
+    again = cli("classify", str(logs), "--db", db, "--out", str(tmp_path / "b"), cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    text = " ".join(again.stdout.split())
+    assert "from the store: 2 input(s) already stored under this policy" in text and "--force" in text
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == ["findings.parquet", "quarantine.parquet",
+                                                                   "runs.parquet", "spans.parquet"]
+    assert pq.read_table(tmp_path / "b" / "spans.parquet").equals(pq.read_table(tmp_path / "a" / "spans.parquet"))
+
+
 def test_rerun_stores_nothing_new_and_force_replaces_without_duplicates(db_url, tmp_path):
     logs = copy_samples(tmp_path / "night", OTLP_SAMPLES)
     first = cli("classify", str(logs), "--db", db_url, "--json", cwd=tmp_path)
