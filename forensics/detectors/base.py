@@ -13,6 +13,7 @@ from typing import ClassVar, Final
 
 import polars as pl
 
+from forensics import conventions
 from forensics.policy import Policy
 
 #: Kinds that are calls to something that can fail on its own (a tool, a model, a retriever).
@@ -344,6 +345,8 @@ def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
         .str.contains('"time_synthesized"', literal=True)
         .fill_null(False)
         .alias("synthetic"),
+        # The conventions layer reads its raw signals while the text columns are still here.
+        *conventions.extract_exprs(),
     ).drop("attributes", "input")
     order = ["run_key", "start_time", "source_line", "span_h"]
     # Loaders write a run's spans together and mostly in time order; when each run already is in
@@ -402,6 +405,9 @@ def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
         .alias("error_label"),
         mask.alias("_roles"),
     )
+    # Framework conventions that change what a failure is (a pause is not an error) or add
+    # handled-error and agent-error facts: before anything is derived from ``failed``.
+    df = conventions.apply_status(df)
     # Tool roles apply to tool spans (by tool name); acknowledgement and approval to any step.
     tool_only = {"is_side_effect", "is_irreversible", "is_escalation_tool", "is_delivery", "is_fallback_tool"}
     df = df.with_columns(
@@ -419,23 +425,36 @@ def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
     df = df.with_columns(shaped.fill_null(False).alias("error_shaped"))
     to_human = pl.col("handoff_target").str.contains(policy.escalation_targets).fill_null(False)
     person = pl.col("person")
+    human = (pl.col("kind") == "human") | person
+    # A person's turn reviews what the agent does next only when it answers the agent: the opening
+    # request of a conversation (no model turn before it) asks for the action, it does not approve
+    # it. Ordered by seq, the run's total order (message order where the source has no times).
+    is_llm_step = (pl.col("kind") == "llm").cast(pl.UInt32)
+    agent_spoke_before = (is_llm_step.cum_sum().over("run_key") - is_llm_step) > 0
     df = df.with_columns(
         (~pl.col("failed") & ~pl.col("error_shaped")).alias("succeeded"),
         _norm_name(pl.col("handoff_target")).alias("target_norm"),
         to_human.alias("to_human"),
-        (pl.col("is_escalation_tool") | to_human).alias("is_escalation"),
-        (pl.col("kind").is_in(["human", "guardrail"]) | pl.col("is_approval_step") | person).alias(
-            "is_review"
-        ),
-        ((pl.col("kind") == "human") | pl.col("is_ack_step") | pl.col("agent_is_human") | person).alias(
-            "is_ack"
-        ),
+        (pl.col("is_escalation_tool") | to_human | pl.col("pause_escalation")).alias("is_escalation"),
+        (
+            (pl.col("kind") == "guardrail")
+            | pl.col("is_approval_step")
+            | (human & agent_spoke_before)
+            | pl.col("state_ack")
+        ).alias("is_review"),
+        (human | pl.col("is_ack_step") | pl.col("agent_is_human") | pl.col("state_ack")).alias("is_ack"),
     )
     # A failure whose own child failed is the same error travelling up; rules about "an error"
     # look at where it started, not every ancestor it passed through.
     failed_parents = df.filter(pl.col("failed")).get_column("parent_k").implode()
     df = df.with_columns(pl.col("span_k").is_in(failed_parents).alias("has_failed_child"))
-    runs = _run_facts(df)
+    # Conventions that relate spans to each other (attempts of one request, declared fallbacks).
+    df = conventions.apply_structure(df)
+    # A failure that came up from a child's retried attempts (an exhausted or stormy retry chain):
+    # the retrying was the handling; retry_storm judges it, not unhandled_error.
+    retried_children = df.filter(pl.col("failed") & (pl.col("attempt_count") > 1)).get_column("parent_k").implode()
+    df = df.with_columns(pl.col("span_k").is_in(retried_children).alias("retried_below"))
+    runs = conventions.apply_runs(df, _run_facts(df))
     # Keep the working table narrow: what only preparation needed goes.
     spent = [
         "name",
@@ -453,6 +472,7 @@ def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
         "person",
         "http_status",
         "synthetic",
+        *conventions.private_columns(df),
     ]
     return Context(spans=df.drop(spent), runs=runs, policy=policy)
 
@@ -476,7 +496,9 @@ def _run_facts(df: pl.DataFrame) -> pl.DataFrame:
         pl.max_horizontal(pl.col("end_time").max(), pl.col("t").max()).alias("last_activity"),
         root.sum().alias("n_roots"),
         (root & pl.col("end_time").is_null()).any().alias("root_open"),
-        (root & (pl.col("status") == "error")).any().alias("root_error"),
+        # ``failed``, not the raw status: a root that stopped at a pause (an interrupt travelling
+        # up, a guardrail tripwire) did not fail.
+        (root & pl.col("failed")).any().alias("root_error"),
         pl.col("span_id").last().alias("last_span_id"),
         pl.col("agent").is_not_null().any().alias("has_agents"),
         # Loaders of sources without clocks synthesise an order and say so; timing rules (backoff
@@ -589,6 +611,15 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
             "args",
             "agent",
             verb.alias("verb"),
+            "attempt_index",
+            "attempt_count",
+            "group_recovered",
+        )
+        # Fallbacks the framework declared (conventions: with_fallbacks, LiteLLM fallbacks).
+        declared = (
+            s.filter(pl.col("fallback_of").is_not_null())
+            .group_by("run_id", pl.col("fallback_of").alias("span_id"))
+            .agg(pl.col("succeeded").any().alias("fallback_ok"))
         )
         # Only the runs that hold a failure are searched for what followed it.
         later = (
@@ -645,10 +676,27 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
             ((retry | fallback) & pl.col("l_ok")).any().alias("recovered"),
             pl.len().alias("spans_after"),
         )
+        # A later attempt of the same request (conventions: HTTP resends under one parent, the
+        # same call re-issued) is a retry whatever its span kind; its success recovers the failure.
+        later_attempt = (pl.col("attempt_index") < pl.col("attempt_count") - 1).fill_null(False)
         return (
-            failed.select("run_id", "span_id")
+            failed.select("run_id", "span_id", "attempt_index", "attempt_count", "group_recovered")
             .join(flags, on=["run_id", "span_id"], how="left")
+            .join(declared, on=["run_id", "span_id"], how="left")
             .with_columns(pl.col("retried", "fell_back", "escalated", "recovered").fill_null(False))
+            .select(
+                "run_id",
+                "span_id",
+                (pl.col("retried") | later_attempt).alias("retried"),
+                (pl.col("fell_back") | pl.col("fallback_ok").is_not_null()).alias("fell_back"),
+                "escalated",
+                (
+                    pl.col("recovered")
+                    | pl.col("group_recovered").fill_null(False)
+                    | pl.col("fallback_ok").fill_null(False)
+                ).alias("recovered"),
+                "spans_after",
+            )
         )
 
     return ctx.cached("failure_followups", build())

@@ -17,7 +17,9 @@ class UnhandledError(Detector):
     strength = "strong"
     description = (
         "A tool or model call fails (error status, HTTP 429/5xx, timeout) and none of a retry of the "
-        "same call, a fallback, an escalation or a structured failure result follows."
+        "same call, a fallback, an escalation or a structured failure result follows. Not a failure "
+        "the framework handed back to the model as a result (error_handled), nor one whose request "
+        "was attempted again (its attempt group, or a child's, has later attempts: retry_storm judges those)."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -25,7 +27,13 @@ class UnhandledError(Detector):
         runs = ctx.runs.lazy().select("run_id", "structured_failure", "span_count", "reported_outcome")
         unhandled = (
             ctx.spans.lazy()
-            .filter(pl.col("failed") & pl.col("kind").is_in(CALL_KINDS))
+            .filter(
+                pl.col("failed")
+                & pl.col("kind").is_in(CALL_KINDS)
+                & ~pl.col("error_handled")
+                & ~(pl.col("attempt_count") > 1).fill_null(False)
+                & ~pl.col("retried_below")
+            )
             .join(follow, on=["run_id", "span_id"])
             .join(runs, on="run_id")
             .filter(
@@ -169,14 +177,16 @@ class RetryStorm(Detector):
     severity = "medium"
     strength = "strong"
     description = (
-        "More retries of one failing call (same agent, tool or model, arguments) than "
-        "thresholds.retry_limit, or 2+ retries whose spacing never grows by thresholds.backoff_growth."
+        "More retries of one failing request (an attempt group: the same call by the same agent with "
+        "the same arguments, or HTTP resends of one method and URL under one parent) than "
+        "thresholds.retry_limit, or 2+ retries whose spacing never grows by thresholds.backoff_growth "
+        "(spacing the server asked for with Retry-After, and honoured, is backoff)."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
         pol = ctx.policy
-        key = ["run_id", "agent", "kind", "call", "args"]
-        calls = ctx.spans.lazy().filter(pl.col("kind").is_in(CALL_KINDS))
+        key = ["run_id", "attempt_group"]
+        calls = ctx.spans.lazy().filter(pl.col("attempt_group").is_not_null())
         # Only runs with a failing call can hold a storm: narrow to them before the keyed work.
         calls = calls.join(
             calls.filter(pl.col("failed")).select("run_key").unique(), on="run_key", how="semi"
@@ -187,6 +197,8 @@ class RetryStorm(Detector):
             .sort("run_id", "seq")
             .with_columns(
                 pl.col("failed").shift(1).over(key).fill_null(False).alias("is_retry"),
+                # Whether this attempt waited out the Retry-After of the failure before it.
+                pl.col("retry_after_honoured").shift(1).over(key).fill_null(False).alias("waited"),
                 ((pl.col("t") - pl.col("t").shift(1)).dt.total_milliseconds() / 1000)
                 .over(key)
                 .alias("gap_s"),
@@ -201,6 +213,7 @@ class RetryStorm(Detector):
         per_key = retries.group_by(key).agg(
             pl.len().alias("n_retries"),
             grew.any().alias("grew"),
+            pl.col("waited").all().alias("honoured"),
             num(pl.col("gap_s")).str.join(", ").alias("gaps"),
             pl.col("span_id").alias("retry_ids"),
         )
@@ -209,6 +222,13 @@ class RetryStorm(Detector):
             .group_by(key)
             .agg(
                 pl.col("span_id").first().alias("first_id"),
+                pl.col("kind").first(),
+                # An HTTP resend is named by its method and URL (its span name is often just "GET").
+                pl.when(pl.col("http_attempt"))
+                .then(pl.concat_str([pl.col("call"), pl.col("http_url")], separator=" ", ignore_nulls=True))
+                .otherwise(pl.col("call"))
+                .first()
+                .alias("call"),
                 pl.col("t").first(),
                 pl.col("seq").first(),
                 pl.len().alias("n_failed"),
@@ -221,9 +241,12 @@ class RetryStorm(Detector):
             .join(clocks, on="run_id")
             .with_columns(
                 (pl.col("n_retries") > pol.retry_limit).alias("too_many"),
-                ((pl.col("n_retries") >= 2) & ~pl.col("grew") & ~pl.col("synthetic_time")).alias(
-                    "no_backoff"
-                ),
+                (
+                    (pl.col("n_retries") >= 2)
+                    & ~pl.col("grew")
+                    & ~pl.col("synthetic_time")
+                    & ~pl.col("honoured").fill_null(False)
+                ).alias("no_backoff"),
             )
             .filter(pl.col("too_many") | pl.col("no_backoff"))
         )

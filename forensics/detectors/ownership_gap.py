@@ -118,25 +118,56 @@ class UnacknowledgedEscalation(Detector):
     severity = "high"
     strength = "weak"
     description = (
-        "An escalation to a human or queue (policy tools.escalation, handoff to an escalation target) "
-        "with no acknowledgement or human activity within thresholds.escalation_sla_seconds, or "
-        "before the log ends."
+        "An escalation to a human or queue (policy tools.escalation, handoff to an escalation target, "
+        "a LangGraph interrupt or a tool approval request) with no acknowledgement or human activity "
+        "within thresholds.escalation_sla_seconds, or before the log ends. A paused graph that was "
+        "resumed (later work in the run, or a later run of its session) was taken up."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
         sla = ctx.policy.escalation_sla_seconds
         s = ctx.spans.lazy()
-        esc = s.filter(pl.col("is_escalation") & (pl.col("status") != "error")).select(
-            "run_id", "span_id", "seq", "t", "call", "kind", "handoff_target"
+        esc = s.filter(pl.col("is_escalation") & ~pl.col("failed")).select(
+            "run_id", "span_id", "seq", "t", "end_time", "call", "kind", "handoff_target", "pause_escalation"
         )
         acks = s.filter(pl.col("is_ack")).select(
             "run_id", pl.col("seq").alias("a_seq"), pl.col("t").alias("a_t")
         )
+        # A pause resumes: the graph only runs again once someone answered it. Work that starts
+        # after the pause ended, in the run or in a later run of its session, is the resumption.
+        work = s.filter(pl.col("kind").is_in(["agent", "llm", "tool", "chain", "retriever", "human"])).select(
+            "run_id", pl.col("seq").alias("a_seq"), pl.col("t").alias("a_t")
+        )
+        scopes = ctx.runs.lazy().select("run_id", "scope_key", pl.col("start_time").alias("r_start"))
+        resumed_here = (
+            esc.filter(pl.col("pause_escalation"))
+            .join(work, on="run_id")
+            .filter(
+                (pl.col("a_seq") > pl.col("seq"))
+                # Without times, the run's order alone says "after".
+                & (pl.col("a_t") >= pl.coalesce("end_time", "t")).fill_null(True)
+            )
+            .select("run_id", "span_id", "a_t")
+        )
+        resumed_later = (
+            esc.filter(pl.col("pause_escalation"))
+            .join(scopes.select("run_id", "scope_key"), on="run_id")
+            .join(scopes.rename({"run_id": "o_run"}), on="scope_key")
+            .filter((pl.col("o_run") != pl.col("run_id")) & (pl.col("r_start") >= pl.col("t")))
+            .select("run_id", "span_id", pl.col("r_start").alias("a_t"))
+        )
         first_ack = (
-            esc.join(acks, on="run_id")
-            .filter(pl.col("a_seq") > pl.col("seq"))
+            pl.concat(
+                [
+                    esc.join(acks, on="run_id").filter(pl.col("a_seq") > pl.col("seq")).select("run_id", "span_id", "a_t"),
+                    resumed_here,
+                    resumed_later,
+                ]
+            )
             .group_by("run_id", "span_id")
-            .agg(pl.col("a_t").min().alias("ack_t"))
+            # Counted, not only timed: in a log without times an acknowledgement still comes after
+            # the escalation in the run's order.
+            .agg(pl.col("a_t").min().alias("ack_t"), pl.len().alias("n_ack"))
         )
         judged = (
             esc.join(first_ack, on=["run_id", "span_id"], how="left")
@@ -145,15 +176,17 @@ class UnacknowledgedEscalation(Detector):
                 ((pl.col("ack_t") - pl.col("t")).dt.total_milliseconds() / 1000).alias("delay_s"),
                 ((pl.col("last_activity") - pl.col("t")).dt.total_milliseconds() / 1000).alias("tail_s"),
             )
-            .filter(pl.col("ack_t").is_null() | (pl.col("delay_s") > sla))
+            .filter(pl.col("n_ack").is_null() | (pl.col("delay_s") > sla))
         )
         target = (
-            pl.when(pl.col("kind") == "handoff")
+            pl.when(pl.col("pause_escalation"))
+            .then(pl.format("a pause for a person's decision at {} {}", pl.col("kind"), txt(pl.col("call"))))
+            .when(pl.col("kind") == "handoff")
             .then(pl.format("a handoff to {}", txt(pl.col("handoff_target"))))
             .otherwise(pl.format("{} {}", pl.col("kind"), txt(pl.col("call"))))
         )
         why = (
-            pl.when(pl.col("ack_t").is_null())
+            pl.when(pl.col("n_ack").is_null())
             .then(
                 pl.format(
                     "the run escalated through {} at {} and nobody acknowledged it before the log ended {} s later (SLA {} s)",
@@ -202,7 +235,10 @@ class OrphanFailure(Detector):
         with_agents = ctx.runs.lazy().filter(pl.col("has_agents")).select("run_id")
         orphans = (
             ctx.spans.lazy()
-            .filter(pl.col("failed") & pl.col("agent").is_null() & ~pl.col("has_failed_child"))
+            # A failure the framework handed back as a result was owned by whoever read it.
+            .filter(
+                pl.col("failed") & pl.col("agent").is_null() & ~pl.col("has_failed_child") & ~pl.col("error_handled")
+            )
             .join(with_agents, on="run_id", how="semi")
         )
         per_run = (

@@ -16,8 +16,10 @@ class SwallowedError(Detector):
     severity = "critical"
     strength = "strong"
     description = (
-        "The run reports success, yet it holds an error that was never recovered (no later "
-        "successful retry of the same call, nor a successful fallback)."
+        "The run reports success (nothing it says tells of a failure), yet it holds an error that was "
+        "never recovered (no later successful attempt of the same request, nor a successful fallback). "
+        "Errors the framework handed back to the model as results (error_handled) are the model's to "
+        "act on, not swallowed by the run."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -25,7 +27,9 @@ class SwallowedError(Detector):
         success = ctx.runs.lazy().filter(pl.col("reported_outcome") == "success").select("run_id")
         lost = (
             ctx.spans.lazy()
-            .filter(pl.col("failed") & ~pl.col("is_root") & ~pl.col("has_failed_child"))
+            .filter(
+                pl.col("failed") & ~pl.col("is_root") & ~pl.col("has_failed_child") & ~pl.col("error_handled")
+            )
             .join(success, on="run_id", how="semi")
             .join(follow, on=["run_id", "span_id"])
             .filter(~pl.col("recovered"))
@@ -132,71 +136,53 @@ class ClaimedButNotDone(Detector):
     severity = "critical"
     strength = "weak"
     description = (
-        "The final answer claims an action (policy [[claims]]: 'I've sent the email', 'ticket "
-        "created', 'refund issued') for which no successful matching tool call exists in the run."
+        "The final answer claims an action no successful tool call backs: a policy [[claims]] phrase "
+        "('I've sent the email', 'ticket created') with no successful matching tool, or a past-tense "
+        "statement of exactly what one of the run's own tools does (send_email -> 'sent the email', "
+        "'email sent') with no successful call of that tool. A sentence the user wrote, quoted back, "
+        "is not a claim; nor is one its sentence negates or makes conditional."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
-        claims = ctx.policy.claims
-        if not claims:
-            from forensics.detectors.base import empty_findings
+        from forensics.detectors.claims import claim_hits
 
-            return empty_findings()
-        tools = ctx.spans.lazy().filter(pl.col("kind") == "tool")
-        # Which claim each distinct tool name can satisfy: patterns run over a few hundred
-        # names, not every span.
-        names = (
-            tools.select("call_tool")
-            .unique()
-            .with_columns(
-                *[pl.col("call_tool").str.contains(c.tool).alias(f"m_{i}") for i, c in enumerate(claims)]
+        hits = claim_hits(ctx)
+        # One finding per run: its first claim (policy claims in policy order, then the run's tools
+        # in the order it first called them); every failed attempt behind any claim is evidence.
+        per_run = (
+            hits.sort("run_id", "order")
+            .group_by("run_id", maintain_order=True)
+            .agg(
+                pl.col("said").first(),
+                pl.col("action").first(),
+                pl.col("tool_name").first(),
+                pl.col("tried").first().alias("tried_first"),
+                pl.col("tried").list.explode(keep_nulls=False, empty_as_null=False).unique(maintain_order=True).alias("tried_all"),
+                pl.col("final_span_id").first(),
+                pl.col("final_t").first(),
             )
         )
-        tools = tools.join(names, on="call_tool", how="left", nulls_equal=True, maintain_order="left")
-        # One column per policy claim (a handful), computed over every run at once.
-        evidence = tools.group_by("run_key").agg(
-            *[(pl.col(f"m_{i}") & pl.col("succeeded")).any().alias(f"done_{i}") for i in range(len(claims))],
-            *[
-                pl.col("span_id").filter(pl.col(f"m_{i}") & ~pl.col("succeeded")).alias(f"tried_{i}")
-                for i in range(len(claims))
-            ],
+        tried = pl.col("tried_first")
+        what_failed = (
+            pl.when(pl.col("tool_name").is_not_null())
+            .then(pl.format("no call of {} succeeded", pl.col("action")))
+            .otherwise(pl.format("no tool call for {} succeeded", pl.col("action")))
         )
-        runs = (
-            ctx.runs.lazy()
-            .filter(pl.col("final_output").is_not_null())
-            .select(
-                "run_key",
+        return per_run.select(
+            finding(
                 "run_id",
-                "final_output",
-                pl.col("answer_span_id").alias("final_span_id"),
-                pl.col("answer_t").alias("final_t"),
-            )
-            .join(evidence, on="run_key", how="left")
-        )
-        parts = []
-        for i, c in enumerate(claims):
-            tried = pl.col(f"tried_{i}").fill_null(pl.lit([], dtype=pl.List(pl.String)))
-            n_tried = tried.list.len()
-            hit = runs.filter(
-                pl.col("final_output").str.contains(c.claim) & ~pl.col(f"done_{i}").fill_null(False)
-            ).select(
-                "run_id",
-                pl.concat_list(tried, pl.col("final_span_id")).alias("ev"),
+                pl.concat_list("tried_all", pl.col("final_span_id")),
                 # The failed attempt is where the action was lost; with none, the false claim itself.
-                pl.coalesce(tried.list.first(), pl.col("final_span_id")).alias("decisive"),
+                pl.coalesce(tried.list.first(), pl.col("final_span_id")),
                 pl.format(
-                    'the final answer at {} says "{}" but no tool call for {} succeeded in the run ({} failed attempt(s))',
+                    'the final answer at {} says "{}" but {} in the run ({} failed attempt(s))',
                     hms("final_t"),
-                    # The whole sentence around the claim, so the reader sees what was said.
-                    pl.col("final_output")
-                    .str.extract(f"[^.!?\\n]{{0,80}}(?:{c.claim})[^.!?\\n]{{0,80}}", 0)
-                    .str.strip_chars(),
-                    pl.lit(c.action),
-                    n_tried,
-                ).alias("why"),
+                    pl.col("said"),
+                    what_failed,
+                    tried.list.len(),
+                ),
             )
-            parts.append(hit)
-        return pl.concat(parts).select(finding("run_id", pl.col("ev"), "decisive", pl.col("why")))
+        )
 
 
 @register

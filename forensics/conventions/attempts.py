@@ -1,0 +1,130 @@
+"""Attempt groups: the spans that are one request sent again.
+
+Two spans are attempts of one request when
+
+* they are HTTP client spans with the same method and URL under one parent (OpenTelemetry HTTP
+  semantic conventions: "each time an HTTP request gets resent by the client", a new client span is
+  created under the same parent, with ``http.request.resend_count`` set from the second one), or
+* they are calls (tool, model, retriever) by the same agent to the same tool or model with the same
+  arguments: a re-issued tool call, a LangChain ``RunnableRetry`` attempt (its child runs carry the
+  tag ``retry:attempt:<n>`` from the second attempt), a tenacity- or LiteLLM-retried model call.
+
+Columns: ``attempt_group`` (a 64-bit key, null for spans that are no call), ``attempt_index``
+(0-based, in run order), ``attempt_count``, ``is_last_attempt``, ``group_recovered`` (a later
+attempt of the group succeeded), ``retry_after_s`` (a ``Retry-After`` the response asked for) and
+``retry_after_honoured`` (the next attempt waited at least that long), ``http_attempt`` (the group
+is HTTP resends), ``explicit_retry`` (the instrumentation itself says this span is a resend).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+from forensics.conventions.registry import Convention, Signal, json_scalar, register, where_contains
+
+CALL_KINDS: Final = ("tool", "llm", "retriever")
+#: A Retry-After honoured within this fraction (clocks of client spans are not exact).
+RETRY_AFTER_TOLERANCE: Final = 0.9
+
+
+def _extract() -> list[pl.Expr]:
+    return [
+        json_scalar("attributes", r"http\.request\.method|http\.method", "method").alias("_cv_http_method"),
+        json_scalar("attributes", r"url\.full|http\.url", "url").alias("_cv_http_url"),
+        json_scalar(
+            "attributes", r"http\.request\.resend_count|http\.resend_count|http\.retry_count", "_count"
+        )
+        .cast(pl.Int64, strict=False)
+        .alias("_cv_resend"),
+        where_contains("attributes", "retry:attempt:")
+        .str.extract(r"retry:attempt:(\d+)", 1)
+        .cast(pl.Int64, strict=False)
+        .alias("_cv_retry_tag"),
+        json_scalar("attributes", r"http\.response\.header\.retry-after|retry-after|Retry-After", "etry-")
+        .cast(pl.Float64, strict=False)
+        .alias("_cv_retry_after"),
+    ]
+
+
+def _structure(df: pl.DataFrame) -> pl.DataFrame:
+    http = pl.col("_cv_http_method").is_not_null() & pl.col("_cv_http_url").is_not_null()
+    http_key = pl.when(http).then(
+        pl.struct("run_key", "parent_k", pl.col("_cv_http_method").str.to_uppercase(), "_cv_http_url").hash(1)
+    )
+    call_key = pl.when(~http & pl.col("kind").is_in(list(CALL_KINDS))).then(
+        pl.struct("run_key", "agent", "kind", "call", "args").hash(2)
+    )
+    df = df.with_columns(pl.coalesce(http_key, call_key).alias("attempt_group"), http.alias("http_attempt"))
+    g = "attempt_group"
+    # The frame is sorted by run and seq, so within a group rows are in run order.
+    ok = pl.col("succeeded").cast(pl.UInt32)
+    gap = (pl.col("t").shift(-1).over(g) - pl.coalesce("end_time", "t")).dt.total_milliseconds() / 1000
+    grouped = pl.col(g).is_not_null()
+    return df.with_columns(
+        pl.when(grouped).then(pl.int_range(pl.len()).over(g)).alias("attempt_index"),
+        pl.when(grouped).then(pl.len().over(g)).cast(pl.Int64).alias("attempt_count"),
+        pl.when(grouped)
+        .then(pl.int_range(pl.len()).over(g) == pl.len().over(g) - 1)
+        .alias("is_last_attempt"),
+        pl.when(grouped)
+        .then((ok.cum_sum(reverse=True).over(g) - ok) > 0)
+        .fill_null(False)
+        .alias("group_recovered"),
+        pl.col("_cv_http_method").alias("http_method"),
+        pl.col("_cv_http_url").alias("http_url"),
+        pl.col("_cv_retry_after").alias("retry_after_s"),
+        (pl.col("_cv_retry_after").is_not_null() & (gap >= pl.col("_cv_retry_after") * RETRY_AFTER_TOLERANCE))
+        .fill_null(False)
+        .alias("retry_after_honoured"),
+        ((pl.col("_cv_resend") > 0) | (pl.col("_cv_retry_tag") > 1)).fill_null(False).alias("explicit_retry"),
+    )
+
+
+register(
+    Convention(
+        name="attempt_groups",
+        signals=(
+            Signal(
+                "HTTP client spans with the same http.request.method and url.full under one parent; http.request.resend_count",
+                "OpenTelemetry HTTP semantic conventions",
+                "semantic-conventions docs/http/http-spans.md (HTTP request retries and redirects)",
+                "attempt_group, attempt_index, explicit_retry, group_recovered",
+            ),
+            Signal(
+                "Retry-After response header (http.response.header.retry-after)",
+                "OpenTelemetry HTTP semantic conventions",
+                "semantic-conventions docs/http/http-spans.md (http.response.header.<key>)",
+                "retry_after_s, retry_after_honoured",
+            ),
+            Signal(
+                "child runs tagged retry:attempt:<n>",
+                "LangChain RunnableRetry (with_retry)",
+                "libs/core/langchain_core/runnables/retry.py (_patch_config: run_manager.get_child(f'retry:attempt:{n}'))",
+                "attempt_group, explicit_retry",
+            ),
+            Signal(
+                "the same call re-issued (same agent, tool or model, arguments)",
+                "tenacity, LiteLLM (num_retries), any agent re-calling a tool",
+                "tenacity/__init__.py (Retrying: one call per attempt); litellm/router.py (function_with_retries)",
+                "attempt_group, attempt_index, attempt_count, is_last_attempt, group_recovered",
+            ),
+        ),
+        extract=_extract,
+        structure=_structure,
+        columns={
+            "attempt_group": "key of the attempts of one request (HTTP resends; the same call re-issued); null for non-calls",
+            "attempt_index": "0-based position of the span among its group's attempts",
+            "attempt_count": "how many attempts the group holds",
+            "is_last_attempt": "the group's last attempt",
+            "group_recovered": "a later attempt of the same group succeeded",
+            "http_attempt": "the group is HTTP client resends (same method and URL under one parent)",
+            "http_method": "the HTTP client span's request method (http.request.method, http.method)",
+            "http_url": "the HTTP client span's URL (url.full, http.url)",
+            "explicit_retry": "the instrumentation says this span is a resend (resend_count > 0, retry:attempt:n)",
+            "retry_after_s": "the Retry-After (seconds) the response asked for",
+            "retry_after_honoured": "the next attempt waited at least the Retry-After",
+        },
+    )
+)

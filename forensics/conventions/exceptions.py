@@ -1,0 +1,163 @@
+"""Handled versus escaped exceptions, and agent errors (step limits among them).
+
+An error that the framework caught and handed back to the model as a result is *handled*: a
+defined path followed it (the model sees the error and decides), so it is not an unhandled error,
+whatever the span's status says. It still counts as a failure of that call: if nothing recovers it
+and the run says it succeeded, that is a swallowed error.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+from forensics.conventions.registry import Convention, Signal, json_bool, register
+
+#: smolagents' AgentError family (src/smolagents/utils.py). In ``MultiStepAgent._run_stream``
+#: (src/smolagents/agents.py) an ``AgentGenerationError`` is raised to the caller; every other
+#: AgentError is stored on the step (``action_step.error``) and shown to the model in the next
+#: step: handled. ``AgentMaxStepsError`` is the step limit.
+SMOLAGENTS_ERRORS: Final = (
+    "AgentMaxStepsError",
+    "AgentParsingError",
+    "AgentExecutionError",
+    "AgentGenerationError",
+    "AgentToolCallError",
+    "AgentToolExecutionError",
+)
+_HANDLED_AGENT_ERRORS: Final = (
+    "AgentParsingError",
+    "AgentExecutionError",
+    "AgentToolCallError",
+    "AgentToolExecutionError",
+    "AgentMaxStepsError",
+)
+#: Step / turn limits: smolagents AgentMaxStepsError ("Reached max steps."), LangGraph
+#: GraphRecursionError (recursion_limit), OpenAI Agents SDK MaxTurnsExceeded ("Max turns (n) exceeded").
+_STEP_LIMIT: Final = (
+    r"AgentMaxStepsError|GraphRecursionError|MaxTurnsExceeded|^Reached max steps|Recursion limit of \d+ reached"
+    r"|^Max turns \(\d+\) exceeded"
+)
+_AGENT_ERROR: Final = "(" + "|".join([*SMOLAGENTS_ERRORS, "GraphRecursionError", "MaxTurnsExceeded"]) + ")"
+
+
+def _extract() -> list[pl.Expr]:
+    et, em = pl.col("error_type"), pl.col("error_message")
+    return [
+        # OTel exception event: exception.escaped (semantic-conventions exceptions spans).
+        json_bool("attributes", r"exception\.escaped", "exception.escaped").alias("_cv_escaped"),
+        # OpenAI Agents SDK: a function tool's failure_error_function result goes back to the model
+        # and the span gets SpanError(message="Error running tool (non-fatal)") (src/agents/tool.py).
+        em.str.starts_with("Error running tool (non-fatal)").fill_null(False).alias("_cv_nonfatal"),
+        pl.coalesce(
+            pl.when(et.is_not_null()).then(et).str.extract(_AGENT_ERROR, 1),
+            pl.when(em.is_not_null()).then(em).str.extract(_AGENT_ERROR, 1),
+        ).alias("_cv_agent_error"),
+        (
+            pl.when(et.is_not_null()).then(et).str.contains(_STEP_LIMIT).fill_null(False)
+            | pl.when(em.is_not_null()).then(em).str.contains(_STEP_LIMIT).fill_null(False)
+        ).alias("_cv_step_limit"),
+    ]
+
+
+def _status(df: pl.DataFrame) -> pl.DataFrame:
+    failed = pl.col("failed")
+    # exception.escaped=false is NOT evidence of handling: the Python SDK's record_exception()
+    # defaults to escaped=False and instrumentations call it before re-raising; only the span's
+    # own context manager writes escaped=True. So escaped=true overrides, escaped=false says nothing.
+    escaped = (pl.col("_cv_escaped") == True).fill_null(False)  # noqa: E712
+    handled = (
+        pl.col("_cv_nonfatal")
+        | pl.col("_cv_agent_error").is_in(list(_HANDLED_AGENT_ERRORS))
+        # OpenHands: an ErrorObservation is the observation the agent reads next (the controller
+        # turns the action's exception into it: openhands/controller/agent_controller.py).
+        | (pl.col("error_type") == "ErrorObservation")
+        # Claude Code: a tool_result with is_error is the tool's result given to the model.
+        | ((pl.col("source_format") == "claude-code") & (pl.col("kind") == "tool"))
+    )
+    return df.with_columns(
+        (failed & handled.fill_null(False) & ~escaped).alias("error_handled"),
+        escaped.alias("error_escaped"),
+        pl.col("_cv_agent_error").alias("agent_error"),
+        pl.col("_cv_step_limit").alias("step_limit"),
+    )
+
+
+def _runs(df: pl.DataFrame, runs: pl.DataFrame) -> pl.DataFrame:
+    hit = (
+        df.lazy()
+        .filter(pl.col("step_limit"))
+        .group_by("run_key")
+        .agg(pl.col("span_id").first().alias("step_limit_span_id"))
+    )
+    return (
+        runs.lazy()
+        .join(hit, on="run_key", how="left")
+        .with_columns(pl.col("step_limit_span_id").is_not_null().alias("step_limit_hit"))
+        .collect()
+    )
+
+
+register(
+    Convention(
+        name="handled_exceptions",
+        signals=(
+            Signal(
+                "exception.escaped = true on the exception event (false is the SDK default, not evidence of handling)",
+                "OpenTelemetry",
+                "semantic-conventions docs/exceptions/exceptions-spans.md; opentelemetry-python sdk/trace/__init__.py (record_exception escaped=False default)",
+                "error_escaped (never error_handled)",
+            ),
+            Signal(
+                'function span error "Error running tool (non-fatal)"',
+                "OpenAI Agents SDK",
+                "src/agents/tool.py (function_tool: failure_error_function + _error_tracing.attach_error_to_current_span)",
+                "error_handled",
+            ),
+            Signal(
+                "AgentParsingError / AgentExecutionError / AgentToolCallError / AgentToolExecutionError stored on the step",
+                "smolagents",
+                "src/smolagents/utils.py (AgentError family), src/smolagents/agents.py (_run_stream: action_step.error)",
+                "error_handled, agent_error",
+            ),
+            Signal(
+                "AgentGenerationError raised to the caller",
+                "smolagents",
+                "src/smolagents/agents.py (_run_stream re-raises AgentGenerationError)",
+                "agent_error (not handled)",
+            ),
+            Signal(
+                "ErrorObservation",
+                "OpenHands",
+                "openhands/events/observation/error.py, openhands/controller/agent_controller.py",
+                "error_handled",
+            ),
+            Signal(
+                "tool_result is_error: true",
+                "Claude Code",
+                "session JSONL (tool_result content blocks)",
+                "error_handled",
+            ),
+            Signal(
+                "AgentMaxStepsError / GraphRecursionError / MaxTurnsExceeded",
+                "smolagents / LangGraph / OpenAI Agents SDK",
+                "src/smolagents/agents.py (_handle_max_steps_reached); langgraph/errors.py; src/agents/exceptions.py",
+                "step_limit, runs.step_limit_hit",
+            ),
+        ),
+        extract=_extract,
+        status=_status,
+        runs=_runs,
+        columns={
+            "error_handled": "a failed span whose error the framework caught and handed back (to the model) as a result",
+            "error_escaped": "the exception event says the exception escaped the span (exception.escaped=true)",
+            "agent_error": "the agent framework's error class (smolagents AgentError family, GraphRecursionError, MaxTurnsExceeded)",
+            "step_limit": "the span says the agent hit its step / turn / recursion limit",
+        },
+        run_columns={
+            "step_limit_hit": "the run hit a step, turn or recursion limit",
+            "step_limit_span_id": "the first span saying so",
+        },
+    )
+)

@@ -1,0 +1,68 @@
+"""Magentic-One's progress ledger, read from the text of the orchestrator's messages.
+
+Each turn the orchestrator asks its model for a JSON ledger whose keys are
+``is_request_satisfied``, ``is_in_loop``, ``is_progress_being_made``, ``next_speaker`` and
+``instruction_or_question``, each ``{"reason": ..., "answer": ...}`` (autogen
+``autogen_agentchat/teams/_group_chat/_magentic_one/_prompts.py`` ORCHESTRATOR_PROGRESS_LEDGER_PROMPT,
+checked in ``_magentic_one_orchestrator.py``); logs show it in the orchestrator's message
+("Updated Ledger: {...}"). A flat ``"key": value`` is read too.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+from forensics.conventions.registry import Convention, Q, Signal, register
+
+# The answer of a ledger key: nested {"reason": "...", "answer": X} (reason first, as the prompt's
+# schema orders it, or answer first) or flat. The reason text may hold anything but a quote.
+_REASON: Final = rf"{Q}reason{Q}\s*:\s*{Q}(?:[^\"\\]|\\[^\"])*{Q}\s*,\s*"
+
+
+def _answer(key: str, value: str) -> str:
+    return rf"{Q}{key}{Q}\s*:\s*(?:\{{\s*(?:{_REASON})?{Q}answer{Q}\s*:\s*{value}|{value})"
+
+
+_BOOL: Final = r"(?:{Q})?(true|false|True|False)".replace("{Q}", Q)
+_TEXT: Final = rf"{Q}((?:[^\"\\]|\\[^\"])*){Q}"
+
+
+def _extract() -> list[pl.Expr]:
+    text = pl.when(pl.col("output").str.contains("is_in_loop", literal=True)).then(pl.col("output"))
+
+    def flag(key: str) -> pl.Expr:
+        v = text.str.extract(_answer(key, _BOOL), 1)
+        return pl.when(v.is_not_null()).then(v.str.to_lowercase() == "true")
+
+    return [
+        flag("is_request_satisfied").alias("ledger_satisfied"),
+        flag("is_in_loop").alias("ledger_in_loop"),
+        flag("is_progress_being_made").alias("ledger_progress"),
+        text.str.extract(_answer("next_speaker", _TEXT), 1).alias("ledger_next_speaker"),
+        text.str.extract(_answer("instruction_or_question", _TEXT), 1).alias("ledger_instruction"),
+    ]
+
+
+register(
+    Convention(
+        name="magentic_one_ledger",
+        signals=(
+            Signal(
+                "progress ledger JSON: is_request_satisfied, is_in_loop, is_progress_being_made, next_speaker, instruction_or_question",
+                "AutoGen Magentic-One",
+                "python/packages/autogen-agentchat/src/autogen_agentchat/teams/_group_chat/_magentic_one/_prompts.py, _magentic_one_orchestrator.py",
+                "ledger_satisfied, ledger_in_loop, ledger_progress, ledger_next_speaker, ledger_instruction",
+            ),
+        ),
+        extract=_extract,
+        columns={
+            "ledger_satisfied": "the orchestrator's ledger says the request is satisfied (null: no ledger on the span)",
+            "ledger_in_loop": "the orchestrator's ledger says the team is in a loop",
+            "ledger_progress": "the orchestrator's ledger says progress is being made",
+            "ledger_next_speaker": "the agent the ledger names to speak next",
+            "ledger_instruction": "the instruction or question the ledger gives the next speaker",
+        },
+    )
+)

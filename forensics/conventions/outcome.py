@@ -1,0 +1,112 @@
+"""The run's outcome from what the run SAYS, and from the verdict the log carries.
+
+* ``says_failure``: the run told its caller that something failed. Its final output (or its root's
+  output) is a structured result saying a step failed (``"status": "failed"``/``"partial"``,
+  ``"success": false``, a non-empty ``"errors"``/``"failed_steps"`` list, a non-null ``"error"``),
+  or its final answer says in words that it could not do the task ("I was unable to...", "I
+  couldn't..."). A run that says so did not report success, whatever its status fields say.
+* ``declared_verdict``: the run's own verdict where the loader found one (a benchmark reward, an
+  evaluator verdict, a task status), written on the root span under ``@outcome`` (contract item 1):
+  success, failure or unknown. Rules never read benchmark answers; this is the run's verdict only.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+from forensics.conventions.registry import Convention, Q, Signal, register, where_contains
+
+#: A structured result that says a step failed (anywhere in the output, not only at its start).
+SAYS_FAILED_STRUCTURED: Final = (
+    rf"(?i){Q}(?:status|state|outcome|result){Q}\s*:\s*{Q}"
+    r"(?:failed|failure|error|errored|escalated|partial|partial_failure|partially_failed|incomplete|aborted|cancell?ed)"
+    rf"{Q}"
+    rf"|{Q}(?:success|ok|succeeded|completed){Q}\s*:\s*false"
+    rf"|{Q}(?:failed_steps|failures|errors|failed){Q}\s*:\s*\[\s*[^\]\s]"
+    rf"|{Q}error{Q}\s*:\s*(?:{Q}[^\"\\]|\{{\s*{Q})"
+)
+#: A final answer saying in words that the task could not be done (weak: read from prose).
+SAYS_FAILED_TEXT: Final = (
+    r"(?i)\b(?:i|we)\s+(?:was|were|am|are)\s+(?:unable|not able)\s+to\b"
+    r"|\b(?:i|we)\s+(?:could\s+not|couldn'?t|cannot|can'?t|failed\s+to|did\s+not\s+manage\s+to)\s+"
+    r"(?:complete|finish|do|perform|process|send|create|find|access|retrieve|get|fetch|book|update|delete|run|execute|reach|connect)"
+    r"|\bunfortunately\b[^.!?\n]{0,80}\b(?:failed|error|unable|not\s+(?:able|possible|available))"
+)
+_VERDICT: Final = rf"{Q}@outcome{Q}\s*:\s*\{{[^}}]*?{Q}verdict{Q}\s*:\s*{Q}(success|failure|unknown){Q}"
+
+
+def _extract() -> list[pl.Expr]:
+    return [where_contains("attributes", "@outcome").str.extract(_VERDICT, 1).alias("_cv_verdict")]
+
+
+def _runs(df: pl.DataFrame, runs: pl.DataFrame) -> pl.DataFrame:
+    declared = (
+        df.lazy()
+        .filter(pl.col("is_root") & pl.col("_cv_verdict").is_not_null())
+        .group_by("run_key")
+        .agg(
+            # Several roots: a failure on any of them is the run's failure.
+            pl.when((pl.col("_cv_verdict") == "failure").any())
+            .then(pl.lit("failure"))
+            .when((pl.col("_cv_verdict") == "success").all())
+            .then(pl.lit("success"))
+            .otherwise(pl.lit("unknown"))
+            .alias("declared_verdict")
+        )
+    )
+    structured = pl.col("root_output").str.contains(SAYS_FAILED_STRUCTURED).fill_null(False) | pl.col(
+        "final_output"
+    ).str.contains(SAYS_FAILED_STRUCTURED).fill_null(False)
+    in_words = pl.col("final_output").str.contains(SAYS_FAILED_TEXT).fill_null(False)
+    return (
+        runs.lazy()
+        .join(declared, on="run_key", how="left")
+        .with_columns(
+            pl.col("declared_verdict").fill_null("unknown"),
+            (pl.col("structured_failure") | structured).alias("structured_failure"),
+        )
+        .with_columns((pl.col("structured_failure") | in_words).alias("says_failure"))
+        .with_columns(
+            pl.when((pl.col("reported_outcome") == "success") & pl.col("says_failure"))
+            .then(pl.lit("error"))
+            .otherwise(pl.col("reported_outcome"))
+            .alias("reported_outcome")
+        )
+        .collect()
+    )
+
+
+register(
+    Convention(
+        name="reported_outcome",
+        signals=(
+            Signal(
+                'a final output that is a structured failure ("status": "failed"/"partial", "success": false, errors [...])',
+                "any agent",
+                "the run's own final output / root output",
+                "runs.structured_failure, runs.says_failure, reported_outcome=error",
+            ),
+            Signal(
+                "a final answer that says the task could not be done",
+                "any agent",
+                "the run's final answer text",
+                "runs.says_failure, reported_outcome=error",
+            ),
+            Signal(
+                "@outcome.verdict on the root span (reward, success, is_correct, evaluator score, task status)",
+                "loaders (contract item 1)",
+                "forensics/loaders/* writing @outcome; /work/lead/contract.md item 1",
+                "runs.declared_verdict (classify turns it into the runs table's declared_outcome)",
+            ),
+        ),
+        extract=_extract,
+        runs=_runs,
+        run_columns={
+            "declared_verdict": "the run's own verdict found in the log (success, failure, unknown)",
+            "says_failure": "the run told its caller something failed (structured result or words)",
+            "structured_failure": "the root's or final output is a structured failure result",
+        },
+    )
+)

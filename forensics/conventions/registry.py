@@ -1,0 +1,131 @@
+"""The conventions registry: what each framework's signals MEAN, as columns detectors read.
+
+A :class:`Convention` is one family of signals (attempt groups, pauses, fallbacks, ...). It works in
+up to three steps, each over whole columns (no per-row Python):
+
+* ``extract()``: expressions over the raw span columns (``attributes``, ``input``, ``output``,
+  ``name``, ``error_type``, ``error_message``, ``kind``, ``status``, ``source_format``) that pull out
+  the raw signal into narrow private columns (named ``_cv_*``). They run in ``prepare``'s first
+  pass, before the wide text columns are dropped.
+* ``status(df)``: on the prepared frame once ``failed`` is known, before ``succeeded``,
+  ``is_escalation``, ``is_review`` and ``is_ack`` are derived from it: conventions that change what
+  counts as a failure (a pause is not an error) or as an escalation work here.
+* ``structure(df)``: once every base column exists (``seq``, ``succeeded``, ``parent_k``, ...):
+  conventions that relate spans to each other (attempts of one request, fallbacks).
+* ``runs(df, runs)``: per-run facts (the run's own verdict, what its final output says).
+
+Conventions run in registration order (the import order in ``forensics.conventions``). Each one
+documents its sources in ``signals``: the table in docs/DETECTORS.md is checked against them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Final
+
+import polars as pl
+
+# JSON inside JSON (a chat message whose content is a JSON string) escapes its quotes; every
+# pattern accepts a key written "key" or \"key\".
+Q: Final = r'\\?"'
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One row of the conventions table: what a framework writes and what it becomes."""
+
+    convention: str
+    framework: str
+    source: str
+    becomes: str
+
+
+def _no_exprs() -> list[pl.Expr]:
+    return []
+
+
+@dataclass(frozen=True)
+class Convention:
+    name: str
+    signals: tuple[Signal, ...]
+    extract: Callable[[], list[pl.Expr]] = _no_exprs
+    status: Callable[[pl.DataFrame], pl.DataFrame] | None = None
+    structure: Callable[[pl.DataFrame], pl.DataFrame] | None = None
+    runs: Callable[[pl.DataFrame, pl.DataFrame], pl.DataFrame] | None = None
+    #: Meaning columns this convention adds to ``ctx.spans`` (name -> one-line doc).
+    columns: dict[str, str] = field(default_factory=dict)
+    #: Facts it adds to ``ctx.runs``.
+    run_columns: dict[str, str] = field(default_factory=dict)
+
+
+CONVENTIONS: list[Convention] = []
+
+
+def register(c: Convention) -> Convention:
+    if any(x.name == c.name for x in CONVENTIONS):
+        raise ValueError(f"convention `{c.name}` is registered twice")
+    CONVENTIONS.append(c)
+    return c
+
+
+def extract_exprs() -> list[pl.Expr]:
+    return [e for c in CONVENTIONS for e in c.extract()]
+
+
+def apply_status(df: pl.DataFrame) -> pl.DataFrame:
+    for c in CONVENTIONS:
+        if c.status is not None:
+            df = c.status(df)
+    return df
+
+
+def apply_structure(df: pl.DataFrame) -> pl.DataFrame:
+    for c in CONVENTIONS:
+        if c.structure is not None:
+            df = c.structure(df)
+    return df
+
+
+def apply_runs(df: pl.DataFrame, runs: pl.DataFrame) -> pl.DataFrame:
+    for c in CONVENTIONS:
+        if c.runs is not None:
+            runs = c.runs(df, runs)
+    # Joins need not keep the row order; the runs table is sorted by run id.
+    return runs.sort("run_id")
+
+
+def private_columns(df: pl.DataFrame) -> list[str]:
+    """The raw ``_cv_*`` columns, dropped once the meanings are derived."""
+    return [c for c in df.columns if c.startswith("_cv_")]
+
+
+# --- helpers shared by the convention modules ------------------------------------------------
+
+
+def where_contains(col: str, needle: str) -> pl.Expr:
+    """``col`` where it contains ``needle`` (a cheap literal scan), else null: the regex that
+    follows only runs on the few rows that can match."""
+    return pl.when(pl.col(col).str.contains(needle, literal=True)).then(pl.col(col))
+
+
+def json_scalar(col: str, keys: str, needle: str) -> pl.Expr:
+    """The scalar value of the first of ``keys`` (a regex alternation of JSON key names) in the
+    JSON text ``col``; a one-element array (OTel header attributes) counts as its element."""
+    return (
+        where_contains(col, needle)
+        .str.extract(rf"{Q}(?:{keys}){Q}\s*:\s*\[?\s*(?:{Q})?([^\"\\,\]\}}]+)", 1)
+        .str.strip_chars()
+    )
+
+
+def json_bool(col: str, keys: str, needle: str) -> pl.Expr:
+    """True/false where ``col`` holds one of ``keys`` with a JSON boolean (or "true"/"false"), else null."""
+    v = where_contains(col, needle).str.extract(rf"(?i){Q}(?:{keys}){Q}\s*:\s*(?:{Q})?(true|false)\b", 1)
+    return pl.when(v.is_not_null()).then(v.str.to_lowercase() == "true")
+
+
+def parent_in(df: pl.DataFrame, mask: pl.Expr) -> pl.Expr:
+    """True for spans that are the parent of a span matching ``mask`` (a set lookup on keys)."""
+    parents = df.filter(mask).get_column("parent_k").implode()
+    return pl.col("span_k").is_in(parents)
