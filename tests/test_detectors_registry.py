@@ -6,6 +6,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from realdata import TAXONOMY
 from span_builder import span, spans
 
 from forensics.classify import classify
@@ -13,8 +14,6 @@ from forensics.detectors import Detector, get, names, register
 from forensics.detectors.base import Context, finding
 from forensics.detectors.registry import FAILURE_CLASSES, DetectorRegistryError
 from forensics.errors import InputError
-
-TAXONOMY = Path("/work/shared/design/TAXONOMY.md")
 
 #: Every signal TAXONOMY.md names, by class (the two classes beyond the four name no signals;
 #: their detectors are budget, depth and fan-out, and irreversible actions).

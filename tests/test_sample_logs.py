@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 import pytest
 from label_leaks import assert_names_no_failure
+from realdata import TAXONOMY
 
 from forensics.schema import LABEL_SCHEMA
 from forensics.synth.build_samples import load_scenarios, render
@@ -24,7 +25,6 @@ from forensics.synth.scenario import CLASSES, DETECTOR_CLASS
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "sample_logs"
-TAXONOMY = REPO.parent / "shared" / "design" / "TAXONOMY.md"
 LABELS = [orjson.loads(line) for line in (SAMPLES / "labels.jsonl").read_bytes().splitlines() if line.strip()]
 
 

@@ -10,12 +10,13 @@ import json
 from pathlib import Path
 
 import pytest
+from realdata import WHO_AND_WHEN
 
 from forensics.classify import Classification, classify
 from forensics.evaluate import BlameEvaluation, blame_labels_from_spans, evaluate_blame
 from forensics.load import LoadResult, load
 
-WW = Path("/work/shared/datasets/who_and_when_dev")
+WW = WHO_AND_WHEN
 pytestmark = pytest.mark.skipif(not WW.is_dir(), reason="Who&When dev set not present")
 
 

@@ -10,8 +10,10 @@ loader), and every crash kept in ``tests/fuzz_regressions/<loader>/``.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import json
+import os
 import shutil
 import sqlite3
 import tempfile
@@ -25,7 +27,8 @@ from forensics.loaders import names, sniff_file
 TESTS = Path(__file__).resolve().parents[1]
 DATA = TESTS / "data"
 REGRESSIONS = TESTS / "fuzz_regressions"
-SHARED = TESTS.parents[1] / "shared"
+#: ../shared beside the repository, or wherever FORENSICS_SHARED points (tests/realdata.py reads it too).
+SHARED = Path(os.environ.get("FORENSICS_SHARED") or TESTS.parents[1] / "shared")
 FORMATS = SHARED / "formats"
 WHO_AND_WHEN = SHARED / "datasets" / "who_and_when_dev"
 #: Input files kept beside a regression are notes about it, never inputs.
@@ -48,8 +51,13 @@ def regression_inputs(loader: str | None = None) -> list[tuple[str, Path]]:
 
 @lru_cache(maxsize=1)
 def _sniffed_files() -> dict[Path, str]:
-    candidates = [p for root in (FORMATS, DATA) if root.is_dir() for p in sorted(root.rglob("*"))
+    candidates = [p for root in (DATA, FORMATS) if root.is_dir() for p in sorted(root.rglob("*"))
                   if p.is_file() and p.suffix in (".json", ".jsonl", ".gz")]
+    # tests/data holds verbatim copies of some ../shared samples: sniff each content once.
+    by_content: dict[bytes, Path] = {}
+    for path in candidates:
+        by_content.setdefault(hashlib.sha256(path.read_bytes()).digest(), path)
+    candidates = list(by_content.values())
     out: dict[Path, str] = {}
     for path in candidates:
         try:
@@ -70,7 +78,10 @@ def seed_files(loader: str) -> list[Path]:
         histories = sorted(WHO_AND_WHEN.glob("*.json"), key=lambda p: (p.stat().st_size, p.name))
         files += histories[:AG2_SEEDS]
     files += [f for _, f in regression_inputs(loader)]
-    return list(dict.fromkeys(files))
+    by_content: dict[bytes, Path] = {}  # tests/data holds copies of some ../shared files: seed each once
+    for path in files:
+        by_content.setdefault(hashlib.sha256(path.read_bytes()).digest(), path)
+    return list(by_content.values())
 
 
 def generated_seeds(loader: str, files: list[Path]) -> dict[str, bytes]:
