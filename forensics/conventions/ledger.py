@@ -16,13 +16,12 @@ import polars as pl
 
 from forensics.conventions.registry import Convention, Q, Signal, register
 
-# The answer of a ledger key: nested {"reason": "...", "answer": X} (reason first, as the prompt's
-# schema orders it, or answer first) or flat. The reason text may hold anything but a quote.
-_REASON: Final = rf"{Q}reason{Q}\s*:\s*{Q}(?:[^\"\\]|\\[^\"])*{Q}\s*,\s*"
+# The answer of a ledger key: nested {"reason": "...", "answer": X} (in either order) or flat. The
+# nested object is read up to its "answer" key without crossing a brace (reasons are prose).
 
 
 def _answer(key: str, value: str) -> str:
-    return rf"{Q}{key}{Q}\s*:\s*(?:\{{\s*(?:{_REASON})?{Q}answer{Q}\s*:\s*{value}|{value})"
+    return rf"{Q}{key}{Q}\s*:\s*(?:\{{[^{{}}]*?{Q}answer{Q}\s*:\s*)?{value}"
 
 
 _BOOL: Final = r"(?:{Q})?(true|false|True|False)".replace("{Q}", Q)

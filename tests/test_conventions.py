@@ -1,0 +1,756 @@
+"""The conventions layer: each framework signal becomes its meaning column, and detectors read the
+meaning. One firing test and one near-miss per convention, on small inline tables written from the
+frameworks' own emitting code (cited in forensics/conventions/*)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from span_builder import detectors, one, run, run_row, span, spans
+
+from forensics.conventions import CONVENTIONS
+from forensics.detectors.base import Context, prepare
+from forensics.load import load
+from forensics.policy import resolve_policy
+
+ROOT = {"kind": "agent", "name": "assistant", "agent": "assistant"}
+
+
+def ctx_of(*rows: dict[str, Any]) -> Context:
+    return prepare(pl.DataFrame(pl.from_arrow(spans(*rows))), resolve_policy(None))
+
+
+def col(ctx: Context, span_id: str, name: str) -> Any:
+    return ctx.spans.filter(pl.col("span_id") == span_id).get_column(name).item()
+
+
+def attrs(**kw: Any) -> str:
+    return json.dumps(kw)
+
+
+def http(
+    sid: str, start: float, status: int, parent: str = "l1", url: str = "https://api.x/v1/chat", **extra: Any
+):
+    a: dict[str, Any] = {"http.request.method": "POST", "url.full": url, "http.response.status_code": status}
+    a.update(extra)
+    return span(
+        sid,
+        start,
+        start + 0.2,
+        parent_id=parent,
+        name="POST",
+        status="error" if status >= 400 else "ok",
+        attributes=json.dumps(a),
+    )
+
+
+# --- the registry --------------------------------------------------------------------------------
+
+
+def test_every_convention_documents_its_sources_and_columns() -> None:
+    names = [c.name for c in CONVENTIONS]
+    assert names[:2] == ["pauses", "handled_exceptions"]  # pauses decide what a failure is first
+    assert {"attempt_groups", "fallbacks", "magentic_one_ledger", "reported_outcome"} <= set(names)
+    for c in CONVENTIONS:
+        assert c.signals and all(s.source and s.framework and s.becomes for s in c.signals), c.name
+        assert c.columns or c.run_columns, c.name
+
+
+def test_meaning_columns_are_on_the_prepared_frame_and_raw_ones_are_not() -> None:
+    ctx = ctx_of(span("root", 0, 5, **ROOT))
+    for c in CONVENTIONS:
+        for name in c.columns:
+            assert name in ctx.spans.columns, name
+        for name in c.run_columns:
+            assert name in ctx.runs.columns, name
+    assert not [c for c in ctx.spans.columns if c.startswith("_cv_")]
+
+
+# --- attempt groups: HTTP resends -----------------------------------------------------------------
+
+
+def test_http_resend_that_recovered_is_neither_swallowed_nor_unhandled() -> None:
+    rows = (
+        span("root", 0, 10, **ROOT, output="Here is your summary."),
+        span("l1", 1, 6, parent_id="root", kind="llm", model="gpt-4o", output="Here is your summary."),
+        http("h1", 1.1, 503),
+        http("h2", 3.0, 200, **{"http.request.resend_count": 1}),
+    )
+    ctx = ctx_of(*rows)
+    assert col(ctx, "h1", "attempt_group") == col(ctx, "h2", "attempt_group")
+    assert (col(ctx, "h1", "attempt_index"), col(ctx, "h2", "attempt_index")) == (0, 1)
+    assert col(ctx, "h1", "group_recovered") and not col(ctx, "h2", "group_recovered")
+    assert col(ctx, "h2", "explicit_retry") and col(ctx, "h1", "http_attempt")
+    c = run(*rows)
+    assert detectors(c) == set()
+    assert run_row(c)["ok"]
+
+
+def test_http_near_miss_another_url_is_not_a_resend() -> None:
+    c = run(
+        span("root", 0, 10, **ROOT, output="Here is your summary."),
+        span("l1", 1, 6, parent_id="root", kind="llm", model="gpt-4o", output="Here is your summary."),
+        http("h1", 1.1, 503),
+        http("h2", 3.0, 200, url="https://api.x/v1/other"),
+    )
+    f = one(c, "swallowed_error")
+    assert f["decisive_span_id"] == "h1"
+
+
+def test_http_resend_under_another_parent_is_not_the_same_request() -> None:
+    ctx = ctx_of(
+        span("root", 0, 10, **ROOT),
+        span("l1", 1, 2, parent_id="root", kind="llm", model="gpt-4o"),
+        span("l2", 3, 4, parent_id="root", kind="llm", model="gpt-4o"),
+        http("h1", 1.1, 503, parent="l1"),
+        http("h2", 3.1, 200, parent="l2"),
+    )
+    assert col(ctx, "h1", "attempt_group") != col(ctx, "h2", "attempt_group")
+
+
+def _storm(gaps: list[float], last_ok: bool, retry_after: float | None = None) -> list[dict[str, Any]]:
+    rows = [span("root", 0, 60, **ROOT, output="done")]
+    rows.append(
+        span(
+            "l1",
+            0.5,
+            50,
+            parent_id="root",
+            kind="llm",
+            model="gpt-4o",
+            status="ok" if last_ok else "error",
+            error_type=None if last_ok else "RateLimitError",
+        )
+    )
+    t = 1.0
+    extra = {"http.response.header.retry-after": [str(retry_after)]} if retry_after else {}
+    for i, gap in enumerate([0.0, *gaps]):
+        t += gap
+        ok = last_ok and i == len(gaps)
+        a = {"http.request.resend_count": i} if i else {}
+        rows.append(http(f"h{i}", t, 200 if ok else 429, **a, **({} if ok else extra)))
+    return rows
+
+
+def test_http_retry_storm_is_a_retry_storm_not_an_unhandled_error() -> None:
+    c = run(*_storm([1.0, 1.0, 1.0, 1.0, 1.0], last_ok=False))
+    f = one(c, "retry_storm")
+    assert f["decisive_span_id"] == "h0"
+    assert "retried 5 time(s), more than the limit of 3" in f["explanation"]
+    assert "https://api.x/v1/chat" in f["explanation"]
+    assert "unhandled_error" not in detectors(c)
+
+
+def test_http_retries_near_miss_honoured_retry_after_is_backoff() -> None:
+    # Two retries 2 s apart: no growth, but the server asked for 2 s each time and got it.
+    c = run(*_storm([2.3, 2.3], last_ok=True, retry_after=2))
+    assert detectors(c) == set()
+
+
+def test_http_retries_without_retry_after_and_no_growth_are_a_storm() -> None:
+    c = run(*_storm([2.3, 2.3], last_ok=True))
+    assert "retry spacing never grew" in one(c, "retry_storm")["explanation"]
+
+
+# --- attempt groups: calls re-issued, RunnableRetry ----------------------------------------------
+
+
+def test_the_same_tool_call_reissued_recovers_its_failure() -> None:
+    rows = (
+        span("root", 0, 10, **ROOT, output="Booked."),
+        span(
+            "t1",
+            1,
+            2,
+            parent_id="root",
+            kind="tool",
+            tool="book_room",
+            input='{"id": 1}',
+            status="error",
+            error_type="Timeout",
+        ),
+        span(
+            "t2",
+            3,
+            4,
+            parent_id="root",
+            kind="tool",
+            tool="book_room",
+            input='{"id": 1}',
+            output='{"ok": true}',
+        ),
+    )
+    ctx = ctx_of(*rows)
+    assert col(ctx, "t1", "attempt_count") == 2 and col(ctx, "t1", "group_recovered")
+    assert detectors(run(*rows)) == set()
+
+
+def test_reissued_call_near_miss_other_arguments_is_another_request() -> None:
+    ctx = ctx_of(
+        span("root", 0, 10, **ROOT),
+        span("t1", 1, 2, parent_id="root", kind="tool", tool="book_room", input='{"id": 1}', status="error"),
+        span("t2", 3, 4, parent_id="root", kind="tool", tool="book_room", input='{"id": 2}'),
+    )
+    assert col(ctx, "t1", "attempt_count") == 1 and not col(ctx, "t1", "group_recovered")
+
+
+def test_runnable_retry_tag_marks_an_explicit_retry() -> None:
+    ctx = ctx_of(
+        span("root", 0, 10, kind="chain", name="RunnableRetry"),
+        span("a1", 1, 2, parent_id="root", kind="llm", model="gpt-4o", input="q", status="error"),
+        span(
+            "a2",
+            3,
+            4,
+            parent_id="root",
+            kind="llm",
+            model="gpt-4o",
+            input="q",
+            attributes=attrs(tags=["retry:attempt:2"]),
+        ),
+    )
+    assert col(ctx, "a2", "explicit_retry") and not col(ctx, "a1", "explicit_retry")
+    assert col(ctx, "a1", "group_recovered")
+
+
+# --- pauses and escalations -----------------------------------------------------------------------
+
+
+def _interrupted(run_id: str = "r1", session: str | None = "thread-1") -> list[dict[str, Any]]:
+    # LangSmith-style: the node that called interrupt() and the graph above it both end with the
+    # GraphInterrupt the node raised (langgraph/errors.py).
+    msg = "GraphInterrupt((Interrupt(value='Approve refund of $40?', resumable=True, ns=['review:1']),))"
+    common = {"status": "error", "error_type": "GraphInterrupt", "error_message": msg, "session_id": session}
+    return [
+        span("g", 0, 5, kind="chain", name="LangGraph", run_id=run_id, **common),
+        span("n", 1, 4, parent_id="g", kind="chain", name="human_review", run_id=run_id, **common),
+    ]
+
+
+def test_graph_interrupt_is_an_escalation_not_an_error() -> None:
+    ctx = ctx_of(*_interrupted())
+    assert col(ctx, "n", "pause_kind") == "interrupt" and col(ctx, "g", "pause_kind") == "interrupt"
+    assert not col(ctx, "n", "failed") and not col(ctx, "g", "failed")
+    assert col(ctx, "n", "pause_escalation") and not col(ctx, "g", "pause_escalation")
+    c = run(*_interrupted())
+    # Never resumed before the log ends: an escalation nobody took up, and nothing else.
+    assert detectors(c) == {"unacknowledged_escalation"}
+    f = one(c, "unacknowledged_escalation")
+    assert f["decisive_span_id"] == "n"
+    assert "a pause for a person's decision" in f["explanation"]
+
+
+def test_graph_interrupt_near_miss_resumed_in_a_later_run_of_the_thread() -> None:
+    from span_builder import concat
+
+    from forensics.classify import classify
+
+    resumed = spans(
+        span(
+            "g2",
+            10,
+            15,
+            kind="chain",
+            name="LangGraph",
+            run_id="r2",
+            session_id="thread-1",
+            input='{"resume": "yes"}',
+        ),
+        span(
+            "n2",
+            11,
+            14,
+            parent_id="g2",
+            kind="chain",
+            name="human_review",
+            run_id="r2",
+            session_id="thread-1",
+        ),
+        run_id="r2",
+    )
+    c = classify(concat(spans(*_interrupted()), resumed))
+    assert detectors(c) == set()
+
+
+def test_graph_interrupt_output_key_marks_the_pause() -> None:
+    ctx = ctx_of(
+        span("g", 0, 5, kind="chain", name="LangGraph", output='{"__interrupt__": [{"value": "ok?"}]}')
+    )
+    assert col(ctx, "g", "pause_kind") == "interrupt"
+
+
+def test_interrupt_near_miss_an_ordinary_exception_is_a_failure() -> None:
+    ctx = ctx_of(
+        span(
+            "g",
+            0,
+            5,
+            kind="chain",
+            name="node",
+            status="error",
+            error_type="ValueError",
+            error_message="Interrupted system call",
+        )
+    )
+    assert col(ctx, "g", "pause_kind") is None and col(ctx, "g", "failed")
+
+
+def test_guardrail_tripwire_is_a_designed_stop() -> None:
+    c = run(
+        span(
+            "root",
+            0,
+            5,
+            **ROOT,
+            status="error",
+            error_type="InputGuardrailTripwireTriggered",
+            error_message="Guardrail InputGuardrail triggered tripwire",
+        ),
+        span(
+            "gr",
+            0.1,
+            0.3,
+            parent_id="root",
+            kind="guardrail",
+            name="math_homework",
+            attributes=attrs(triggered=True),
+        ),
+        span(
+            "t1",
+            1,
+            2,
+            parent_id="root",
+            kind="tool",
+            tool="lookup",
+            status="error",
+            error_type="InputGuardrailTripwireTriggered",
+        ),
+    )
+    assert detectors(c) == set()
+
+
+def test_guardrail_near_miss_untriggered_guardrail_is_no_pause() -> None:
+    ctx = ctx_of(span("gr", 0, 1, kind="guardrail", name="g", attributes=attrs(triggered=False)))
+    assert col(ctx, "gr", "pause_kind") is None
+
+
+def test_tool_approval_request_is_an_escalation() -> None:
+    ctx = ctx_of(
+        span("root", 0, 5, **ROOT),
+        span(
+            "a",
+            1,
+            2,
+            parent_id="root",
+            kind="tool",
+            tool="mcp",
+            output='{"type": "mcp_approval_request", "name": "delete_repo"}',
+        ),
+        span(
+            "b",
+            1,
+            2,
+            parent_id="root",
+            kind="tool",
+            tool="mcp",
+            output='{"type": "mcp_call", "name": "approval_list"}',
+        ),
+    )
+    assert col(ctx, "a", "pause_kind") == "approval" and col(ctx, "a", "is_escalation")
+    assert col(ctx, "b", "pause_kind") is None
+
+
+def test_openhands_agent_states() -> None:
+    ctx = ctx_of(
+        span("root", 0, 9, **ROOT),
+        span(
+            "s1",
+            1,
+            1,
+            parent_id="root",
+            kind="event",
+            attributes=attrs(extras={"agent_state": "awaiting_user_confirmation"}),
+        ),
+        span(
+            "s2",
+            2,
+            2,
+            parent_id="root",
+            kind="event",
+            attributes=attrs(extras={"agent_state": "user_confirmed"}),
+        ),
+        span("s3", 3, 3, parent_id="root", kind="event", attributes=attrs(extras={"agent_state": "running"})),
+    )
+    assert col(ctx, "s1", "pause_kind") == "approval"
+    assert col(ctx, "s2", "state_ack") and col(ctx, "s2", "is_ack")
+    assert col(ctx, "s3", "pause_kind") is None and not col(ctx, "s3", "state_ack")
+
+
+# --- declared fallbacks ------------------------------------------------------------------------------
+
+
+def _fallbacks(parent_name: str) -> list[dict[str, Any]]:
+    return [
+        span("root", 0, 10, **ROOT, output="Rates: 1.08"),
+        span("w", 1, 5, parent_id="root", kind="chain", name=parent_name),
+        span(
+            "p",
+            1.1,
+            2,
+            parent_id="w",
+            kind="tool",
+            tool="fx_primary",
+            input='{"pair": "EURUSD"}',
+            status="error",
+            error_type="503",
+        ),
+        span("f", 2.1, 3, parent_id="w", kind="tool", tool="ecb_rates", input="EURUSD", output="1.08"),
+    ]
+
+
+def test_with_fallbacks_child_is_a_fallback_of_the_failed_sibling() -> None:
+    ctx = ctx_of(*_fallbacks("RunnableWithFallbacks"))
+    assert col(ctx, "f", "fallback_of") == "p"
+    assert detectors(run(*_fallbacks("RunnableWithFallbacks"))) == set()
+
+
+def test_with_fallbacks_near_miss_a_sequence_is_no_fallback() -> None:
+    ctx = ctx_of(*_fallbacks("RunnableSequence"))
+    assert col(ctx, "f", "fallback_of") is None
+    assert "unhandled_error" in detectors(run(*_fallbacks("RunnableSequence")))
+
+
+def test_litellm_attempted_fallbacks_names_the_failed_call() -> None:
+    ctx = ctx_of(
+        span("root", 0, 10, **ROOT),
+        span("a", 1, 2, parent_id="root", kind="llm", model="gpt-4o", status="error", error_type="429"),
+        span(
+            "b",
+            3,
+            4,
+            parent_id="root",
+            kind="llm",
+            model="gpt-4o",
+            attributes=attrs(metadata={"attempted_fallbacks": 1}),
+        ),
+        span(
+            "c",
+            5,
+            6,
+            parent_id="root",
+            kind="llm",
+            model="gpt-4o",
+            attributes=attrs(metadata={"attempted_fallbacks": 0}),
+        ),
+    )
+    assert col(ctx, "b", "fallback_of") == "a" and col(ctx, "c", "fallback_of") is None
+
+
+# --- handled versus escaped ----------------------------------------------------------------------
+
+
+def _tool_error(message: str, **kw: Any) -> list[dict[str, Any]]:
+    return [
+        span("root", 0, 10, **ROOT, output="The weather service is down right now."),
+        span(
+            "t1",
+            1,
+            2,
+            parent_id="root",
+            kind="tool",
+            tool="get_weather",
+            status="error",
+            error_message=message,
+            **kw,
+        ),
+        span(
+            "l1",
+            3,
+            4,
+            parent_id="root",
+            kind="llm",
+            model="gpt-4o",
+            output="The weather service is down right now.",
+        ),
+    ]
+
+
+def test_agents_sdk_non_fatal_tool_error_is_handled() -> None:
+    ctx = ctx_of(*_tool_error("Error running tool (non-fatal)"))
+    assert col(ctx, "t1", "error_handled") and col(ctx, "t1", "failed")
+    assert detectors(run(*_tool_error("Error running tool (non-fatal)"))) == set()
+
+
+def test_agents_sdk_near_miss_a_fatal_tool_error_is_unhandled() -> None:
+    assert "unhandled_error" in detectors(run(*_tool_error("Error running tool")))
+
+
+def test_exception_escaped_false_is_not_evidence_of_handling() -> None:
+    ev = attrs(
+        **{
+            "@events": [
+                {
+                    "name": "exception",
+                    "attributes": {"exception.type": "KeyError", "exception.escaped": False},
+                }
+            ]
+        }
+    )
+    ctx = ctx_of(*_tool_error("boom", attributes=ev))
+    assert not col(ctx, "t1", "error_handled") and not col(ctx, "t1", "error_escaped")
+
+
+def test_exception_escaped_true_overrides_a_handled_spelling() -> None:
+    ev = attrs(**{"@events": [{"name": "exception", "attributes": {"exception.escaped": True}}]})
+    ctx = ctx_of(*_tool_error("Error running tool (non-fatal)", attributes=ev))
+    assert col(ctx, "t1", "error_escaped") and not col(ctx, "t1", "error_handled")
+
+
+@pytest.mark.parametrize(
+    ("error_type", "handled"),
+    [
+        ("AgentExecutionError", True),
+        ("AgentParsingError", True),
+        ("AgentToolCallError", True),
+        ("AgentGenerationError", False),
+        ("ValueError", False),
+    ],
+)
+def test_smolagents_step_errors(error_type: str, handled: bool) -> None:
+    ctx = ctx_of(*_tool_error("Code execution failed", error_type=error_type))
+    assert col(ctx, "t1", "error_handled") is handled
+    assert col(ctx, "t1", "agent_error") == (error_type if error_type.startswith("Agent") else None)
+
+
+def test_step_limit_is_a_run_fact() -> None:
+    ctx = ctx_of(
+        span("root", 0, 10, **ROOT, output="partial"),
+        span(
+            "s",
+            8,
+            9,
+            parent_id="root",
+            kind="chain",
+            name="Step 20",
+            status="error",
+            error_type="AgentMaxStepsError",
+            error_message="Reached max steps.",
+        ),
+    )
+    assert col(ctx, "s", "step_limit")
+    assert ctx.runs.get_column("step_limit_hit").to_list() == [True]
+    near = ctx_of(span("root", 0, 10, **ROOT), span("s", 1, 2, parent_id="root", kind="chain", name="Step 1"))
+    assert near.runs.get_column("step_limit_hit").to_list() == [False]
+
+
+def test_openhands_error_observation_is_handled_and_agent_state_error_is_not() -> None:
+    ctx = ctx_of(
+        span("root", 0, 10, **ROOT),
+        span(
+            "a",
+            1,
+            2,
+            parent_id="root",
+            kind="tool",
+            tool="run",
+            status="error",
+            error_type="ErrorObservation",
+        ),
+        span(
+            "b",
+            3,
+            4,
+            parent_id="root",
+            kind="event",
+            name="agent_state_changed",
+            status="error",
+            error_type="agent_state_error",
+        ),
+    )
+    assert col(ctx, "a", "error_handled") and not col(ctx, "b", "error_handled")
+
+
+def test_claude_code_tool_error_is_handled_only_for_claude_code() -> None:
+    rows = _tool_error("File has not been read yet", source_format="claude-code")
+    assert col(ctx_of(*rows), "t1", "error_handled")
+    assert not col(ctx_of(*_tool_error("File has not been read yet")), "t1", "error_handled")
+
+
+# --- Magentic-One ledger -----------------------------------------------------------------------
+
+
+LEDGER = """Updated Ledger:
+{
+    "is_request_satisfied": {"reason": "The answer has not been found yet.", "answer": false},
+    "is_in_loop": {"reason": "WebSurfer keeps opening the same page", "answer": true},
+    "is_progress_being_made": {"reason": "no new \\"facts\\"", "answer": false},
+    "next_speaker": {"reason": "It can browse.", "answer": "WebSurfer"},
+    "instruction_or_question": {"reason": "Next step.", "answer": "Search for the 2019 annual report."}
+}"""
+
+
+def test_ledger_answers_become_columns() -> None:
+    ctx = ctx_of(
+        span("root", 0, 10, **ROOT),
+        span("o1", 1, 2, parent_id="root", kind="llm", agent="Orchestrator", output=LEDGER),
+        span(
+            "o2",
+            3,
+            4,
+            parent_id="root",
+            kind="llm",
+            agent="Orchestrator",
+            output=json.dumps({"content": LEDGER}),
+        ),
+        span(
+            "w",
+            5,
+            6,
+            parent_id="root",
+            kind="llm",
+            agent="WebSurfer",
+            output="I am stuck in a loop, is_in_loop maybe",
+        ),
+    )
+    for sid in ("o1", "o2"):  # plain and JSON-escaped
+        assert col(ctx, sid, "ledger_in_loop") is True
+        assert col(ctx, sid, "ledger_progress") is False
+        assert col(ctx, sid, "ledger_satisfied") is False
+        assert col(ctx, sid, "ledger_next_speaker") == "WebSurfer"
+    assert col(ctx, "o1", "ledger_instruction") == "Search for the 2019 annual report."
+    assert col(ctx, "w", "ledger_in_loop") is None and col(ctx, "w", "ledger_next_speaker") is None
+
+
+def test_flat_ledger_is_read_too() -> None:
+    ctx = ctx_of(span("o", 0, 1, kind="llm", output='{"is_in_loop": false, "is_progress_being_made": true}'))
+    assert col(ctx, "o", "ledger_in_loop") is False and col(ctx, "o", "ledger_progress") is True
+
+
+# --- what the run says about its outcome -------------------------------------------------------
+
+
+def _says(final: str) -> list[dict[str, Any]]:
+    return [
+        span("root", 0, 10, **ROOT, output=final),
+        span(
+            "t1",
+            1,
+            2,
+            parent_id="root",
+            kind="tool",
+            tool="sync_orders",
+            status="error",
+            error_type="Timeout",
+        ),
+        span("l1", 3, 4, parent_id="root", kind="llm", model="gpt-4o", output=final),
+    ]
+
+
+@pytest.mark.parametrize(
+    "final",
+    [
+        '{"result": {"synced": 10, "status": "partial"}, "failed_steps": ["sync_orders"]}',
+        '{"data": {"ok": false}}',
+        '{"summary": "done", "errors": [{"step": "sync_orders"}]}',
+        "I was unable to sync the orders: the order service timed out.",
+    ],
+)
+def test_a_final_output_saying_a_step_failed_is_not_reported_success(final: str) -> None:
+    c = run(*_says(final))
+    assert run_row(c)["reported_outcome"] == "error"
+    assert "swallowed_error" not in detectors(c)
+
+
+@pytest.mark.parametrize(
+    "final",
+    [
+        '{"summary": "done", "error": null, "errors": []}',
+        "All orders synced. I can't wait for tomorrow's batch!",
+    ],
+)
+def test_near_miss_a_final_output_without_failure_is_reported_success(final: str) -> None:
+    c = run(*_says(final))
+    assert run_row(c)["reported_outcome"] == "success"
+    assert "swallowed_error" in detectors(c)
+
+
+def test_declared_verdict_from_the_root_outcome_attribute() -> None:
+    o = {"@outcome": {"verdict": "failure", "score": 0.0, "field": "reward", "value": 0}}
+    ctx = ctx_of(
+        span("root", 0, 5, **ROOT, attributes=json.dumps(o)),
+        span(
+            "x",
+            1,
+            2,
+            parent_id="root",
+            kind="llm",
+            attributes=json.dumps({"@outcome": {"verdict": "success"}}),
+        ),
+    )
+    assert ctx.runs.get_column("declared_verdict").to_list() == ["failure"]
+    assert ctx_of(span("root", 0, 5, **ROOT)).runs.get_column("declared_verdict").to_list() == ["unknown"]
+
+
+# --- mechanism 6: order without times ---------------------------------------------------------------
+
+
+def _chat(tmp_path: Path, messages: list[dict[str, Any]]) -> Any:
+    from forensics.classify import classify
+
+    p = tmp_path / "chat.json"
+    p.write_text(json.dumps({"id": "c1", "messages": messages}))
+    return classify(load(str(p)).spans)
+
+
+_DELETE = {
+    "id": "call_1",
+    "type": "function",
+    "function": {"name": "delete_account", "arguments": '{"email": "bob@x.com"}'},
+}
+
+
+def test_chat_transcript_without_times_unguarded_delete_requested_by_the_user(tmp_path: Path) -> None:
+    c = _chat(
+        tmp_path,
+        [
+            {"role": "system", "content": "You are a support agent."},
+            {"role": "user", "content": "Delete the account of bob@x.com, I am his manager."},
+            {"role": "assistant", "content": None, "tool_calls": [_DELETE]},
+            {"role": "tool", "tool_call_id": "call_1", "content": '{"deleted": true}'},
+            {"role": "assistant", "content": "Done, the account is deleted."},
+        ],
+    )
+    f = one(c, "unguarded_irreversible")
+    assert f["decisive_span_id"] == "call_1"
+
+
+def test_chat_transcript_near_miss_the_user_confirms_when_asked(tmp_path: Path) -> None:
+    c = _chat(
+        tmp_path,
+        [
+            {"role": "user", "content": "Delete the account of bob@x.com."},
+            {"role": "assistant", "content": "This cannot be undone. Shall I delete bob@x.com?"},
+            {"role": "user", "content": "Yes, I confirm."},
+            {"role": "assistant", "content": None, "tool_calls": [_DELETE]},
+            {"role": "tool", "tool_call_id": "call_1", "content": '{"deleted": true}'},
+            {"role": "assistant", "content": "Done."},
+        ],
+    )
+    assert "unguarded_irreversible" not in detectors(c)
+
+
+def test_spans_without_any_time_are_ordered_by_their_place_in_the_file() -> None:
+    ctx = ctx_of(
+        span("root", None, None, **ROOT),
+        span("u", None, None, parent_id="root", kind="human", name="user"),
+        span("l", None, None, parent_id="root", kind="llm", model="gpt-4o"),
+        span("a", None, None, parent_id="root", kind="human", name="user"),
+    )
+    order = ctx.spans.sort("seq").get_column("span_id").to_list()
+    assert order == ["root", "u", "l", "a"]
+    # The opening request is no review; the answer after the model spoke is.
+    assert not col(ctx, "u", "is_review") and col(ctx, "a", "is_review")
