@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from span_builder import detectors, one, run, run_row, span
+import dataclasses
+
+from span_builder import detectors, findings, one, run, run_row, span
+
+from forensics.policy import Policy, load_policy
 
 ROOT = {"kind": "agent", "name": "assistant"}
 
@@ -262,3 +266,106 @@ def test_premature_success_near_miss_everything_ended() -> None:
     )
     assert "premature_success" not in detectors(c)
     assert run_row(c)["ok"]
+
+
+# --- claimed_but_not_done: the run's own tool vocabulary, and quotes of the user ----------------
+
+
+def _vocabulary_only() -> Policy:
+    """The shipped policy without its [[claims]] phrases: only the runs' own tool vocabulary."""
+    return dataclasses.replace(load_policy(), claims=())
+
+
+def _invoice_run(answer: str, *, task: str | None = None, ok: bool = False, tool: str = "send_invoice") -> dict:
+    """An agent that calls ``tool`` (failing unless ``ok``) and answers ``answer``; claims are
+    judged by the tool vocabulary alone."""
+    result = {"output": '{"id": "INV-7", "status": "sent"}'} if ok else {"status": "error", "error_type": "503"}
+    c = run(
+        span("root", 0, 10, **ROOT, input=task, output=answer),
+        span("s1", 1, parent_id="root", kind="tool", tool=tool, input='{"invoice": "INV-7"}', **result),
+        span("l1", 2, 9.5, parent_id="root", kind="llm", model="gpt-4o", output=answer),
+        policy=_vocabulary_only(),
+    )
+    return {"c": c, "found": findings(c, "claimed_but_not_done")}
+
+
+def test_claim_in_the_runs_tool_vocabulary_fires_when_that_tool_never_succeeded() -> None:
+    r = _invoice_run("I sent the invoice to Acme this morning.")
+    (f,) = r["found"]
+    assert f["decisive_span_id"] == "s1"  # the failed call is where the action was lost
+    assert f["strength"] == "weak"  # read from text
+    assert 'says "I sent the invoice to Acme this morning" but no call of tool send_invoice succeeded' in (
+        f["explanation"]
+    )
+    assert "(1 failed attempt(s))" in f["explanation"]
+    # Other spellings of the same tool and claim: camelCase with a passive, resource.verb with a headline.
+    assert _invoice_run("Done: the invoice has been sent.", tool="sendInvoice")["found"]
+    assert _invoice_run("Invoice sent.", tool="invoices.send")["found"]
+    assert _invoice_run("I voided invoice INV-7 as asked.", tool="invoices.void")["found"]
+
+
+def test_claim_in_the_tool_vocabulary_near_misses() -> None:
+    # The same claim, backed by a successful call.
+    assert not _invoice_run("I sent the invoice to Acme this morning.", ok=True)["found"]
+    # The sentence reports the failure, or the claim is conditional.
+    assert not _invoice_run("The invoice was not sent: the billing service is down.")["found"]
+    assert not _invoice_run("Once the invoice is sent, Acme gets a copy.")["found"]
+    # A different object: sending a reminder is not sending the invoice.
+    assert not _invoice_run("I sent a reminder to Acme.")["found"]
+
+
+def test_a_user_sentence_quoted_back_is_not_the_agents_claim() -> None:
+    task = "I already sent the invoice to Acme yesterday. Why has nobody paid?"
+    answer = 'You wrote "I already sent the invoice to Acme yesterday". The payment is still open.'
+    assert not _invoice_run(answer, task=task)["found"]
+    # Policy claims too: the user's sentence holds "I've emailed", the agent quotes it.
+    c = run(
+        span("root", 0, 10, **ROOT, input="I've emailed the signed contract to legal. What next?",
+             output='Since "I\'ve emailed the signed contract to legal", the next step is their review.'),
+        span("t1", 1, parent_id="root", kind="tool", tool="contracts.get", input='{"c":1}', output='{"s": "signed"}'),
+    )  # fmt: skip
+    assert "claimed_but_not_done" not in detectors(c)
+    # A human message in a transcript counts as the user's words the same way.
+    c = run(
+        span("u1", 0, kind="human", name="user", output="My email was sent to the wrong address! Fix it."),
+        span("a1", 1, kind="llm", model="gpt-4o", output='I understand: "my email was sent to the wrong address".'),
+        span("t1", 2, kind="tool", tool="send_email", input='{"to": "b"}', status="error", error_type="500"),
+        span("a2", 3, kind="llm", model="gpt-4o", output='Sorry that "my email was sent to the wrong address".'),
+    )  # fmt: skip
+    assert "claimed_but_not_done" not in detectors(c)
+
+
+def test_the_agent_repeating_part_of_the_users_request_as_its_own_claim_still_fires() -> None:
+    # The user asked for a confirmation; the agent's "The invoice was sent." is its own claim (it
+    # does not quote a whole sentence of the user's), and the call failed.
+    r = _invoice_run("The invoice was sent.", task="Send the invoice to Acme. Please confirm the invoice was sent.")
+    assert len(r["found"]) == 1
+
+
+def test_the_tool_vocabulary_needs_no_policy_claims() -> None:
+    c = run(
+        span("root", 0, 10, **ROOT, output="Ticket created for the outage."),
+        span("t1", 1, parent_id="root", kind="tool", tool="create_ticket", input="{}", output='{"error": "quota"}'),
+        policy=_vocabulary_only(),
+    )  # fmt: skip
+    f = one(c, "claimed_but_not_done")
+    assert f["decisive_span_id"] == "t1" and "no call of tool create_ticket succeeded" in f["explanation"]
+
+
+def test_tool_names_split_into_verb_and_object_with_past_forms() -> None:
+    from forensics.detectors.claims import past_forms, tool_claim
+
+    assert past_forms("send") == ("sent",)
+    assert past_forms("create") == ("created",)
+    assert past_forms("apply") == ("applied",)
+    assert past_forms("submit") == ("submited", "submitted")
+    assert past_forms("lookup") == ("looked up",)
+    actions = {n: (tool_claim(n) or ("-",))[0] for n in
+               ("send_email", "sendEmail", "email.send", "gmail.send_message", "create_support_ticket",
+                "post_to_slack", "hotels.book", "search", "functions.refund_order")}  # fmt: skip
+    assert actions == {
+        "send_email": "send email", "sendEmail": "send email", "email.send": "send email",
+        "gmail.send_message": "send message", "create_support_ticket": "create support ticket",
+        "post_to_slack": "post slack", "hotels.book": "book hotels", "search": "-",
+        "functions.refund_order": "refund order",
+    }  # fmt: skip

@@ -147,8 +147,8 @@ class ClaimedButNotDone(Detector):
         from forensics.detectors.claims import claim_hits
 
         hits = claim_hits(ctx)
-        # One finding per run: its first claim (policy claims in policy order, then the run's tools
-        # in the order it first called them); every failed attempt behind any claim is evidence.
+        # One finding per run: its first claim (the run's tools in the order it first called them,
+        # then policy claims in policy order); every failed attempt behind any claim is evidence.
         per_run = (
             hits.sort("run_id", "order")
             .group_by("run_id", maintain_order=True)

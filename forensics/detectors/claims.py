@@ -1,0 +1,297 @@
+"""Claims in a final answer, for ``silent_failure.claimed_but_not_done``.
+
+Two sources of claims, one judgement:
+
+* the policy's ``[[claims]]`` (a phrase pattern and the tools that back it), and
+* the run's own tool vocabulary: every tool the run called is split into a verb and an object
+  (``send_email``, ``sendEmail``, ``email.send``, ``hotels.book``), and the past-tense statement of
+  exactly what it does (``sent the email``, ``email sent``, ``the hotel is booked``) is a claim that
+  the tool did its job. The forms come from English morphology (regular ``-ed`` rules and the
+  irregular verbs), not from phrases seen in any log.
+
+A claim counts when the run holds no successful call of a tool that backs it, and it is the
+agent's own: a sentence the user wrote (the run's task, a human message) quoted back by the agent
+is not, nor is a claim its own sentence negates or makes conditional ("was not sent", "once the
+email is sent").
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Final
+
+import polars as pl
+
+from forensics.detectors.base import Context
+
+#: Where a claim's sentence ends: sentence punctuation, line breaks and quotation marks (a quote is
+#: its own fragment, so a quoted user sentence can be compared with what the user wrote).
+_BOUNDARY: Final = r"[^.!?\n\"“”]"
+_WIDTH: Final = 80
+#: Words that make a sentence report a failure rather than claim success.
+_NEGATED: Final = (
+    r"(?i)\b(not|never|no|unable|failed|fail|fails|error|errors|unsuccessful|unsuccessfully|cannot|"
+    r"couldn'?t|can'?t|didn'?t|wasn'?t|weren'?t|isn'?t|aren'?t|hasn'?t|haven'?t|won'?t)\b"
+)
+#: Words before a claim that make it future, conditional or a question.
+_HEDGED_BEFORE: Final = (
+    r"(?i)\b(if|once|when|whether|until|before|after|will|would|should|could|might|may|must|"
+    r"need|needs|to be|please|can you|did you|have you|has it)\b"
+)
+#: Irregular past forms (simple past | participle) of verbs tools are named with; the rest follow
+#: the regular rules. Verb+particle compounds read as two words (``lookup`` -> "looked up").
+_IRREGULAR: Final[dict[str, tuple[str, ...]]] = {
+    "send": ("sent",), "write": ("wrote", "written"), "make": ("made",), "pay": ("paid",),
+    "buy": ("bought",), "get": ("got", "gotten"), "put": ("put",), "set": ("set",), "run": ("ran", "run"),
+    "find": ("found",), "build": ("built",), "read": ("read",), "take": ("took", "taken"),
+    "give": ("gave", "given"), "do": ("did", "done"), "begin": ("began", "begun"), "feed": ("fed",),
+    "hold": ("held",), "leave": ("left",), "lend": ("lent",), "let": ("let",), "lose": ("lost",),
+    "meet": ("met",), "quit": ("quit",), "rebuild": ("rebuilt",), "resend": ("resent",),
+    "rewrite": ("rewrote", "rewritten"), "sell": ("sold",), "shut": ("shut",), "spend": ("spent",),
+    "split": ("split",), "tell": ("told",), "undo": ("undid", "undone"), "upset": ("upset",),
+    "withdraw": ("withdrew", "withdrawn"), "forward": ("forwarded",), "lookup": ("looked up",),
+    "setup": ("set up",), "signup": ("signed up",), "login": ("logged in",), "logout": ("logged out",),
+    "checkout": ("checked out",), "rollback": ("rolled back",), "backup": ("backed up",),
+    "checkin": ("checked in",), "shutdown": ("shut down",),
+}
+#: Words in a tool name that are not its object (articles, prepositions, namespaces).
+_FILLER: Final = frozenset(
+    {"a", "an", "the", "to", "for", "of", "on", "in", "into", "from", "by", "with", "and", "or", "at",
+     "functions", "function", "tool", "tools", "api", "mcp", "v1", "v2", "v3", "new"}
+)
+_VOWELS: Final = set("aeiou")
+
+
+def past_forms(verb: str) -> tuple[str, ...]:
+    """The simple past and participle spellings of ``verb`` (both doubling spellings when unsure:
+    ``submit`` -> submitted, ``cancel`` -> cancelled / canceled)."""
+    v = verb.lower()
+    if v in _IRREGULAR:
+        return _IRREGULAR[v]
+    if v.endswith("e"):
+        return (v + "d",)
+    if len(v) > 1 and v.endswith("y") and v[-2] not in _VOWELS:
+        return (v[:-1] + "ied",)
+    forms = [v + "ed"]
+    if len(v) > 2 and v[-1] not in _VOWELS | {"w", "x", "y"} and v[-2] in _VOWELS and v[-3] not in _VOWELS:
+        forms.append(v + v[-1] + "ed")
+    return tuple(forms)
+
+
+def _noun(word: str) -> str:
+    """A regex for the noun in singular or plural (``hotels`` and ``hotel`` both match either)."""
+    w = word.lower()
+    if w.endswith("ies") and len(w) > 4:
+        stem = w[:-3]
+        return f"{re.escape(stem)}(?:y|ies)"
+    if w.endswith(("ses", "xes", "ches", "shes")):
+        w = w[:-2]
+    elif w.endswith("s") and not w.endswith("ss") and len(w) > 3:
+        w = w[:-1]
+    if w.endswith("y") and len(w) > 2 and w[-2] not in _VOWELS:
+        return f"{re.escape(w[:-1])}(?:y|ies)"
+    return f"{re.escape(w)}(?:e?s)?"
+
+
+def _words(part: str) -> list[str]:
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", part)
+    return [w.lower() for w in re.split(r"[^A-Za-z0-9]+", spaced) if w and not w.isdigit()]
+
+
+@lru_cache(maxsize=4096)
+def tool_claim(name: str) -> tuple[str, str] | None:
+    """``(action, claim regex)`` for a tool name, or None when the name has no verb and object.
+
+    Names read verb-first within their last segment (``send_email``, ``gmail.send_message``) or,
+    when the last segment is one word, resource then verb (``email.send``, ``hotels.book``).
+    The regex matches the verb's past form before the object ("sent you the email"), the object
+    then a passive ("the email has been sent", "your hotel in Le Marais is booked") or a headline
+    ("email sent").
+    """
+    segments = [s for s in re.split(r"[./:]|__", name) if _words(s)]
+    if not segments:
+        return None
+    last = _words(segments[-1])
+    if len(last) >= 2:
+        verb, obj = last[0], last[1:]
+    elif len(segments) >= 2:
+        verb, obj = last[0], _words(segments[-2])
+    else:
+        return None
+    obj = [w for w in obj if w not in _FILLER]
+    if not obj or len(verb) < 2:
+        return None
+    past = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in past_forms(verb))
+    head = _noun(obj[-1])
+    claim = (
+        rf"(?i)\b(?:{past})\s+(?:[\w'-]+\s+){{0,3}}?{head}\b"
+        rf"|\b{head}(?:\s+[\w'-]+){{0,5}}?\s+(?:has\s+been|have\s+been|had\s+been|was|were|is|are|got)\s+"
+        rf"(?:now\s+|successfully\s+|already\s+|also\s+)?(?:{past})\b"
+        rf"|\b{head}\s+(?:successfully\s+)?(?:{past})\b"
+    )
+    return f"{verb} {' '.join(obj)}", claim
+
+
+def _fragment(claim: str) -> str:
+    """The claim with the rest of its sentence around it, the words before it as group 1."""
+    body = claim.removeprefix("(?i)")
+    return f"(?i)({_BOUNDARY}{{0,{_WIDTH}}}?)(?:{body}){_BOUNDARY}{{0,{_WIDTH}}}"
+
+
+def _core(claim: str) -> str:
+    return "(?i)(?:" + claim.removeprefix("(?i)") + ")"
+
+
+_NORM: Final = r"[^a-z0-9]+"
+
+
+def _normalised(e: pl.Expr) -> pl.Expr:
+    return e.str.to_lowercase().str.replace_all(_NORM, "")
+
+
+def user_fragments(ctx: Context) -> pl.LazyFrame:
+    """``run_key, user_n``: what the user wrote in each run (the task the run was given, human
+    messages), cut at sentence ends and quotation marks and normalised to letters and digits."""
+    tasks = ctx.runs.lazy().select("run_key", pl.col("task").alias("text"))
+    said = ctx.spans.lazy().filter(pl.col("kind") == "human").select("run_key", pl.col("output").alias("text"))
+    return (
+        pl.concat([tasks, said])
+        .filter(pl.col("text").is_not_null())
+        .select("run_key", pl.col("text").str.extract_all(r"[^.!?\n\"“”\\{}\[\]]+").alias("frag"))
+        .explode("frag")
+        .select("run_key", _normalised(pl.col("frag")).alias("user_n"))
+        .filter(pl.col("user_n").str.len_chars() > 0)
+        .unique()
+    )
+
+
+def claim_hits(ctx: Context) -> pl.LazyFrame:
+    """Unbacked claims of each run's final answer: ``run_id, run_key, order, action, tool_name,
+    said, tried, final_span_id, final_t`` (one row per claim; ``order`` ranks them in a run: the
+    run's tools in the order it first called them, then the policy's claims in policy order)."""
+    claims = ctx.policy.claims
+    tools = ctx.spans.lazy().filter(pl.col("kind") == "tool")
+    answers = ctx.runs.lazy().filter(pl.col("final_output").is_not_null()).select(
+        "run_key",
+        "run_id",
+        "final_output",
+        pl.col("answer_span_id").alias("final_span_id"),
+        pl.col("answer_t").alias("final_t"),
+    )
+    empty_list = pl.lit([], dtype=pl.List(pl.String))
+    parts: list[pl.LazyFrame] = []
+    if claims:
+        # Which policy claim each distinct tool name can back: patterns run over the distinct
+        # names, not every span.
+        names = (
+            tools.select("call_tool")
+            .unique()
+            .with_columns(
+                *[pl.col("call_tool").str.contains(c.tool).alias(f"m_{i}") for i, c in enumerate(claims)]
+            )
+        )
+        matched = tools.join(names, on="call_tool", how="left", nulls_equal=True, maintain_order="left")
+        evidence = matched.group_by("run_key").agg(
+            *[(pl.col(f"m_{i}") & pl.col("succeeded")).any().alias(f"done_{i}") for i in range(len(claims))],
+            *[
+                pl.col("span_id").filter(pl.col(f"m_{i}") & ~pl.col("succeeded")).alias(f"tried_{i}")
+                for i in range(len(claims))
+            ],
+        )
+        runs = answers.join(evidence, on="run_key", how="left")
+        for i, c in enumerate(claims):
+            parts.append(
+                runs.filter(pl.col("final_output").str.contains(c.claim) & ~pl.col(f"done_{i}").fill_null(False))
+                .select(
+                    "run_key",
+                    "run_id",
+                    "final_output",
+                    "final_span_id",
+                    "final_t",
+                    # After the run's own tools (a claim in a tool's words names the exact tool).
+                    (pl.lit(1 << 40, dtype=pl.Int64) + i).alias("order"),
+                    pl.lit(c.action).alias("action"),
+                    pl.lit(None, dtype=pl.String).alias("tool_name"),
+                    pl.lit(_fragment(c.claim)).alias("frag_re"),
+                    pl.lit(_core(c.claim)).alias("core_re"),
+                    pl.col(f"tried_{i}").fill_null(empty_list).alias("tried"),
+                )
+            )
+    # The run's own tool vocabulary: each distinct tool name's claim, built once per name.
+    distinct = tools.select("call_tool").unique().drop_nulls().collect().get_column("call_tool").to_list()
+    vocab_rows = [(n, *tc) for n in distinct if (tc := tool_claim(n)) is not None]
+    if vocab_rows:
+        vocab = pl.DataFrame(
+            {
+                "call_tool": [r[0] for r in vocab_rows],
+                "action": [r[1] for r in vocab_rows],
+                "frag_re": [_fragment(r[2]) for r in vocab_rows],
+                "core_re": [_core(r[2]) for r in vocab_rows],
+            }
+        ).lazy()
+        # Only the (run, tool) pairs with no successful call can hold an unbacked claim.
+        unbacked = (
+            tools.filter(pl.col("call_tool").is_not_null())
+            .sort("run_key", "seq")
+            .group_by("run_key", "call_tool")
+            .agg(
+                pl.col("succeeded").any().alias("done"),
+                pl.col("span_id").filter(~pl.col("succeeded")).alias("tried"),
+                pl.col("seq").min().alias("first_seq"),
+            )
+            .filter(~pl.col("done"))
+            .join(vocab, on="call_tool")
+            .join(answers, on="run_key")
+        )
+        parts.append(
+            unbacked.filter(pl.col("final_output").str.contains(pl.col("core_re"))).select(
+                "run_key",
+                "run_id",
+                "final_output",
+                "final_span_id",
+                "final_t",
+                pl.col("first_seq").cast(pl.Int64).alias("order"),
+                pl.concat_str([pl.lit("tool "), pl.col("call_tool")]).alias("action"),
+                pl.col("call_tool").alias("tool_name"),
+                "frag_re",
+                "core_re",
+                "tried",
+            )
+        )
+    if not parts:
+        return pl.LazyFrame(
+            schema={
+                "run_id": pl.String, "run_key": pl.UInt32, "order": pl.Int64, "action": pl.String,
+                "tool_name": pl.String, "said": pl.String, "tried": pl.List(pl.String),
+                "final_span_id": pl.String, "final_t": pl.Datetime("ns", "UTC"),
+            }
+        )  # fmt: skip
+    hits = (
+        pl.concat(parts, how="vertical_relaxed")
+        .with_columns(
+            pl.col("final_output").str.extract(pl.col("frag_re"), 0).str.strip_chars().alias("said"),
+            pl.col("final_output").str.extract(pl.col("frag_re"), 1).alias("before"),
+            pl.col("final_output").str.extract(pl.col("core_re"), 0).alias("core"),
+        )
+        # The sentence reports a failure, or the claim is future, conditional or a question.
+        .filter(
+            ~pl.col("said").str.contains(_NEGATED).fill_null(False)
+            & ~pl.col("before").str.contains(_HEDGED_BEFORE).fill_null(False)
+        )
+        .with_row_index("_h")
+    )
+    # A quote: a whole fragment the user wrote, holding the claim, inside the agent's sentence.
+    quoted = (
+        hits.select("_h", "run_key", _normalised(pl.col("said")).alias("said_n"), _normalised(pl.col("core")).alias("core_n"))
+        .join(user_fragments(ctx), on="run_key")
+        .filter(
+            pl.col("said_n").str.contains(pl.col("user_n"), literal=True)
+            & pl.col("user_n").str.contains(pl.col("core_n"), literal=True)
+        )
+        .select("_h")
+        .unique()
+    )
+    return hits.join(quoted, on="_h", how="anti").select(
+        "run_id", "run_key", "order", "action", "tool_name", "said", "tried", "final_span_id", "final_t"
+    )
