@@ -151,7 +151,7 @@ def classify(
         )
     )
     findings = _finish_findings(raw, ctx)
-    runs = _runs_table(findings, ctx, declared_outcomes(df))
+    runs = _attributed(_runs_table(findings, ctx, declared_outcomes(df)), df)
     return Classification(
         findings=findings.select([f.name for f in FINDING_SCHEMA]).to_arrow().cast(FINDING_SCHEMA),
         runs=runs.to_arrow().cast(RUN_SCHEMA),
@@ -176,6 +176,28 @@ def _detector_findings(d: type[Detector], ctx: Context) -> pl.LazyFrame:
         pl.lit(d.failure_class).alias("failure_class"),
         pl.lit(d.severity).alias("severity"),
         pl.coalesce(own.cast(pl.String), pl.lit(default)).alias("strength"),
+    )
+
+
+def _attributed(runs: pl.DataFrame, spans: pl.DataFrame) -> pl.DataFrame:
+    """``decisive_agent`` and ``decisive_step`` from forensics.attribution for every run that
+    failed (its own verdict) or that a detector flagged; a run it cannot name keeps the decisive
+    finding's span's agent and position."""
+    from forensics.attribution import attribute
+
+    need = runs.filter((pl.col("declared_outcome") == "failure") | ~pl.col("ok")).select("run_id")
+    if need.height == 0:
+        return runs
+    named = attribute(spans, runs=need).select(
+        "run_id", pl.col("decisive_agent").alias("_agent"), pl.col("decisive_step").alias("_step")
+    )
+    return (
+        runs.join(named, on="run_id", how="left", maintain_order="left")
+        .with_columns(
+            pl.coalesce("_agent", "decisive_agent").alias("decisive_agent"),
+            pl.coalesce("_step", "decisive_step").alias("decisive_step"),
+        )
+        .drop("_agent", "_step")
     )
 
 

@@ -158,9 +158,21 @@ def test_blame_compares_decisive_agent_and_step() -> None:
     labels = pl.DataFrame({"run_id": ["q1"], "mistake_agent": ["Coder"], "mistake_step": [1]})
     b = evaluate_blame(c, conv, labels)
     (row,) = b.runs.to_dicts()
-    # The failed terminal run is decisive; it ran Coder's code (agent inherited), one step later.
-    assert (
-        row["decisive_span_id"] == "step-2" and row["decisive_agent"] == "Coder" and row["decisive_step"] == 2
+    # The failed terminal run (step 2) is the decisive finding's span; attribution names the code
+    # it ran: Coder's message at step 1 (forensics.attribution, rule tool_error).
+    assert row["decisive_span_id"] == "step-2"
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        "Coder",
+        1,
+        "tool_error",
     )
-    assert (b.total, b.flagged, b.agent_correct, b.step_correct, b.both_correct) == (1, 1, 1, 0, 0)
-    assert "decisive span's agent = mistake_agent: 1/1 (100%)" in b.format_text()
+    assert (b.total, b.flagged, b.agent_correct, b.step_correct, b.both_correct) == (1, 1, 1, 1, 1)
+    assert "agent accuracy (decisive_agent = mistake_agent): 1/1 (100.0%)" in b.format_text()
+    assert "  tool_error           runs    1  agent right   1  step right   1" in b.format_text()
+    # A wrong label: the figures say so.
+    wrong = evaluate_blame(
+        c,
+        conv,
+        labels.with_columns(pl.lit("Planner").alias("mistake_agent"), pl.lit(3).alias("mistake_step")),
+    )
+    assert (wrong.agent_correct, wrong.step_correct) == (0, 0)

@@ -1,7 +1,9 @@
 """Who&When: 126 real failed multi-agent runs (AG2 CaptainAgent) with a human-chosen mistake agent
-and step. We load them all, classify them and report how often our decisive span names that agent
-and step. The report is printed (``pytest -s``); only facts read from the files are asserted,
-never an accuracy.
+and step. We load them all, classify them and report how often the runs' decisive agent and step
+(forensics.attribution) are that agent and step: on the two thirds the rules were tuned on and on
+the third held back before tuning (``blame_holdout``), with label-free baselines beside them. The
+report is printed (``pytest -s``); only facts read from the files are asserted, never an accuracy.
+The labels are removed before classifying in one test and the figures must not move.
 """
 
 from __future__ import annotations
@@ -9,11 +11,20 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import polars as pl
 import pytest
 from realdata import WHO_AND_WHEN
 
+from forensics.attribution import attribute
 from forensics.classify import Classification, classify
-from forensics.evaluate import BlameEvaluation, blame_labels_from_spans, evaluate_blame
+from forensics.evaluate import (
+    BlameEvaluation,
+    blame_baselines,
+    blame_holdout,
+    blame_labels_from_spans,
+    evaluate_blame,
+    without_labels,
+)
 from forensics.load import LoadResult, load
 
 WW = WHO_AND_WHEN
@@ -74,12 +85,45 @@ def test_a_failure_that_was_retried_is_not_unhandled(classified: Classification)
     assert not detectors & {"unhandled_error", "swallowed_error"}
 
 
-def test_blame_report(blame: BlameEvaluation, classified: Classification) -> None:
+def test_blame_report(blame: BlameEvaluation, classified: Classification, loaded: LoadResult) -> None:
+    # Every dev run says is_correct false: each is a declared failure, so each gets a decisive
+    # agent and step, flagged by a detector or not.
     assert blame.total == 126
-    flagged = sum(1 for r in classified.runs.to_pylist() if not r["ok"])
-    assert blame.flagged == flagged
+    assert blame.flagged == 126
+    runs = classified.runs.to_pylist()
+    assert all(r["declared_outcome"] == "failure" and r["decisive_step"] is not None for r in runs)
     assert blame.both_correct <= min(blame.agent_correct, blame.step_correct)
-    print("\nWho&When dev set (126 runs):\n" + blame.format_text())
+    held = blame_holdout(blame.runs["run_id"])
+    tuned = set(blame.runs["run_id"]) - held
+    assert (len(held), len(tuned)) == (42, 84)
+    for name, part in (("tuned on", tuned), ("held back", held), ("all", set(blame.runs["run_id"]))):
+        figures = blame.subset(part)
+        assert figures.total == len(part)
+        print(f"\nWho&When dev set, {name} ({len(part)} runs):\n" + figures.format_text())
+        spans = pl.DataFrame(pl.from_arrow(loaded.spans)).filter(pl.col("run_id").is_in(list(part)))
+        print(blame_baselines(spans))
+
+
+def test_scores_are_the_same_with_the_labels_removed(loaded: LoadResult, blame: BlameEvaluation) -> None:
+    # The fixture classifies the spans as loaded (labels kept as run.* attributes); here the copy
+    # without them: every run's decisive agent and step, and the attribution, are identical.
+    spans = pl.DataFrame(pl.from_arrow(loaded.spans))
+    clean = without_labels(spans)
+    assert not clean["attributes"].str.contains("run.mistake_").any()
+    assert not clean["attributes"].str.contains("run.ground_truth").any()
+    assert clean.height == spans.height
+    again = evaluate_blame(classify(clean), clean, blame_labels_from_spans(spans))
+    cols = ["run_id", "decisive_agent", "decisive_step", "attribution_rule", "agent_match", "step_match"]
+    assert again.runs.select(cols).equals(blame.runs.select(cols))
+    assert attribute(clean).equals(attribute(spans))
+
+
+def test_holdout_is_fixed_by_ids_alone(blame: BlameEvaluation) -> None:
+    ids = blame.runs["run_id"].to_list()
+    held = blame_holdout(ids)
+    assert held == blame_holdout(list(reversed(ids)))  # not the order
+    assert held <= set(ids) and len(held) == len(ids) // 3
+    assert blame_holdout(ids, seed="another seed") != held
 
 
 def test_cli_blame_report_on_real_who_and_when_files(tmp_path: Path) -> None:
@@ -93,10 +137,14 @@ def test_cli_blame_report_on_real_who_and_when_files(tmp_path: Path) -> None:
         pytest.skip(f"{WHO_AND_WHEN} is not available (../shared is missing beside the repo)")
     for name in ("1.json", "10.json", "108.json"):
         shutil.copy(WHO_AND_WHEN / name, tmp_path / name)
-    proc = subprocess.run([sys.executable, "-m", "forensics.cli", "evaluate", str(tmp_path), "--blame"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "forensics.cli", "evaluate", str(tmp_path), "--blame"],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "runs with a human-labeled mistake: 3" in proc.stdout
-    neither = subprocess.run([sys.executable, "-m", "forensics.cli", "evaluate", str(tmp_path)],
-                             capture_output=True, text=True)
+    neither = subprocess.run(
+        [sys.executable, "-m", "forensics.cli", "evaluate", str(tmp_path)], capture_output=True, text=True
+    )
     assert neither.returncode == 2 and "--labels FILE or --blame" in neither.stderr
