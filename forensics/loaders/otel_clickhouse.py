@@ -11,6 +11,18 @@ ISO-8601 duration such as ``PT1.5S``), ``StatusCode`` (``Unset``/``Ok``/``Error`
 ``StatusMessage``, and the nested ``Events`` and ``Links`` (``Events.Timestamp``,
 ``Events.Name``, ``Events.Attributes`` parallel arrays, or a list of objects).
 
+Some exports join each span's log records (the exporter's ``otel_logs`` table: ``Timestamp``,
+``SeverityText``, ``SeverityNumber``, ``Body``, ``LogAttributes``...) onto its row as a ``logs``
+list. They are kept under ``@logs``, and a body that is an object fills the span's input, output
+and error where its attributes left them empty: the Patronus SDK's ``@traced`` decorator
+(patronus-ai/patronus-py, src/patronus/tracing/decorators.py) logs ``{"function.name",
+"function.arguments", "function.output"}``, or ``exception.type``/``exception.message``; plain
+``input``/``output`` keys are read too. A body written as JSON text is parsed first.
+
+A file may wrap its rows in a document, e.g. ``{"trace_id": ..., "spans": [rows]}`` or
+ClickHouse's ``FORMAT JSON`` ``{meta, data: [rows], rows, statistics}``: the shared framing
+(:meth:`forensics.loaders.base.Source.records`) reads the rows out of it.
+
 Column names are matched without case or underscores, so ``TraceId``, ``trace_id`` and
 ``traceid`` are one column. Rows may be flat or nested by ``child_spans``/``children`` (a parent
 id missing from a child is taken from the nesting). Attributes go through the same conventions as
@@ -46,8 +58,13 @@ _COLUMNS = {
     "spankind": "kind", "servicename": "service", "resourceattributes": "resource",
     "spanattributes": "attributes", "duration": "duration", "statuscode": "status",
     "statusmessage": "status_message", "events": "events", "eventstimestamp": "events.timestamp",
-    "eventsname": "events.name", "eventsattributes": "events.attributes",
+    "eventsname": "events.name", "eventsattributes": "events.attributes", "logs": "logs",
 }
+#: Keys of a log body that hold the span's input, output, error type and error message, best first.
+_BODY_INPUT = ("function.arguments", "input", "inputs", "input.value", "arguments", "args")
+_BODY_OUTPUT = ("function.output", "output", "outputs", "output.value", "result", "return_value")
+_BODY_ERROR_TYPE = ("exception.type", "error.type")
+_BODY_ERROR_MESSAGE = ("exception.message", "error.message", "error")
 
 
 def _when(value: Any, label: str) -> int | None:
@@ -92,10 +109,7 @@ class OtelClickHouseLoader(Loader):
         first = sample.first
         if isinstance(first, dict) and _looks_like_row(set(first)):
             return 1.0
-        if isinstance(first, dict) and isinstance(first.get("data"), list) and first["data"] \
-                and isinstance(first["data"][0], dict) and _looks_like_row(set(first["data"][0])):
-            return 0.95  # ClickHouse `FORMAT JSON`: {meta, data: [rows], rows, statistics}
-        return 0.0
+        return 0.0  # wrapped rows ({"trace_id", "spans": [...]}, FORMAT JSON's data) are seen through the wrapper
 
     def read(self, source: Source, sink: SpanSink) -> None:
         if source.path.lower().endswith(".parquet") or _is_parquet(source):
@@ -104,10 +118,6 @@ class OtelClickHouseLoader(Loader):
                     self._record(first_row + offset, record, sink)
             return
         for line, record in source.records():
-            if isinstance(record, dict) and isinstance(record.get("data"), list) and "meta" in record:
-                for k, row in enumerate(record["data"], start=1):
-                    self._record(k, row, sink)
-                continue
             self._record(line, record, sink)
 
     def _record(self, line: int, record: Any, sink: SpanSink) -> None:
@@ -248,6 +258,10 @@ def clickhouse_row(span: Any, nested_parent: str | None = None) -> dict[str, Any
     attrs = _as_map(columns.get("attributes"), label_of.get("attributes", "SpanAttributes"))
     events = _events(columns, label_of)
     rest = finish_row(row, attrs, events)
+    logs = columns.get("logs")
+    if logs not in (None, ""):
+        _apply_logs(row, logs, label_of.get("logs", "logs"))
+        rest["@logs"] = logs
     if row.get("kind") is None:
         row["kind"] = "unknown"
     rest["@span_kind"] = otel_span_kind(columns.get("kind")) if columns.get("kind") not in (None, "") else None
@@ -261,3 +275,30 @@ def clickhouse_row(span: Any, nested_parent: str | None = None) -> dict[str, Any
     rest.update(extra)
     row["attributes"] = rest
     return row
+
+
+def _apply_logs(row: dict[str, Any], logs: Any, label: str) -> None:
+    """Fill input, output and error columns left empty from the log bodies (first body that has each)."""
+    if not isinstance(logs, list):
+        raise RecordError("invalid-log", f"`{label}`: expected a list of log records, found {type(logs).__name__}")
+    for entry in logs:
+        if not isinstance(entry, dict):
+            raise RecordError("invalid-log", f"`{label}`: expected log record objects, found {entry!r:.60}")
+        body = next((v for k, v in entry.items() if _norm(k) == "body"), None)
+        if isinstance(body, str) and body[:1] == "{":
+            import orjson
+
+            try:
+                body = json_text(body, f"{label}.body")
+            except orjson.JSONDecodeError:
+                continue  # a text body that only looks like JSON: kept as written under @logs
+        if not isinstance(body, dict):
+            continue
+        for column, keys in (("input", _BODY_INPUT), ("output", _BODY_OUTPUT),
+                             ("error_type", _BODY_ERROR_TYPE), ("error_message", _BODY_ERROR_MESSAGE)):
+            if column.startswith("error") and row.get("status") != "error":
+                continue  # an exception logged by a span that did not fail stays under @logs only
+            if row.get(column) is None:
+                found = next((body[k] for k in keys if body.get(k) not in (None, "")), None)
+                if found is not None:
+                    row[column] = as_text(found)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 
 from ..errors import InputError, UnknownFormatError
-from .base import DEFAULT_LIMITS, Limits, Loader, read_sample
+from .base import DEFAULT_LIMITS, Limits, Loader, Sample, choose_wrapper, read_sample
 
 ENTRY_POINT_GROUP = "forensics.loaders"
 
@@ -100,53 +100,148 @@ class SniffResult:
     format: str
     confidence: float
     scores: dict[str, float]
+    #: The wrapper key the chosen loader's records were found under (``spans`` of
+    #: ``{"trace_id": ..., "spans": [...]}``), None when the records are the file's own.
+    wrapper: str | None = None
+
+
+@dataclass(frozen=True)
+class LoaderView:
+    """What one loader made of a file: its score on the records as framed, and its best score
+    through a wrapper (with the wrapper's key)."""
+
+    plain: float
+    score: float
+    wrapper: str | None
+    error: str | None = None
+
+
+def sniff_details(path: str, limits: Limits = DEFAULT_LIMITS) -> tuple[Sample, dict[str, LoaderView]]:
+    """The sample sniffing read and every registered loader's view of it (``forensics sniff --explain``)."""
+    _discover()
+    sample = read_sample(path, limits)
+    views: dict[str, LoaderView] = {}
+    text = _not_data(sample)
+    for name, cls in _registry.items():
+        try:
+            loader = cls()
+            plain = float(loader.sniff(sample))
+            score, wrapper = choose_wrapper(loader, sample)
+            error = None
+        except Exception as exc:  # a loader's sniff must never decide for another by crashing
+            warnings.warn(f"forensics: loader `{name}` failed while sniffing {path}: {exc}", stacklevel=2)
+            plain, score, wrapper, error = 0.0, 0.0, None, f"{type(exc).__name__}: {exc}"
+        if text is not None and not getattr(cls, "reads_text", False):
+            error = error or f"refused: the file is {text}"
+            score = 0.0
+        views[name] = LoaderView(plain=plain, score=score, wrapper=wrapper, error=error)
+    return sample, views
 
 
 def sniff_scores(path: str, limits: Limits = DEFAULT_LIMITS) -> dict[str, float]:
-    """Every loader's score for ``path``, highest first."""
-    _discover()
-    sample = read_sample(path, limits)
-    scores: dict[str, float] = {}
-    for name, cls in _registry.items():
-        try:
-            score = float(cls().sniff(sample))
-        except Exception as exc:  # a loader's sniff must never decide for another by crashing
-            warnings.warn(f"forensics: loader `{name}` failed while sniffing {path}: {exc}", stacklevel=2)
-            score = 0.0
-        if score > 0:
-            scores[name] = score
+    """Every loader's score for ``path`` (through a wrapper where that scores higher), highest first."""
+    return _scores(sniff_details(path, limits)[1])
+
+
+def _scores(views: dict[str, LoaderView]) -> dict[str, float]:
+    scores = {name: v.score for name, v in views.items() if v.score > 0}
     return dict(sorted(scores.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def sniff_file(path: str, limits: Limits = DEFAULT_LIMITS) -> SniffResult:
     """Choose the loader for ``path``; raise :class:`UnknownFormatError` rather than guess."""
-    scores = sniff_scores(path, limits)
+    sample, views = sniff_details(path, limits)
+    scores = _scores(views)
     if not scores:
-        raise UnknownFormatError(path, [], names(), detail=_what_it_looks_like(path, limits))
+        raise _unknown(path, sample, "")
     best = max(scores.values())
     top = [n for n, s in scores.items() if s == best]
     if best < MIN_CONFIDENCE:
-        raise UnknownFormatError(
-            path, [], names(),
-            detail=f" (closest: {', '.join(f'`{n}` {s:.2f}' for n, s in list(scores.items())[:3])}, "
-                   f"all below {MIN_CONFIDENCE})",
-        )
+        raise _unknown(path, sample, f"; closest: {', '.join(f'`{n}` {s:.2f}' for n, s in list(scores.items())[:3])}, "
+                                     f"all below {MIN_CONFIDENCE}")
     if len(top) > 1:
         raise UnknownFormatError(path, top, names())
-    return SniffResult(path=path, format=top[0], confidence=best, scores=scores)
+    return SniffResult(path=path, format=top[0], confidence=best, scores=scores, wrapper=views[top[0]].wrapper)
 
 
-def _what_it_looks_like(path: str, limits: Limits) -> str:
-    sample = read_sample(path, limits)
+def _unknown(path: str, sample: Sample, closest: str) -> UnknownFormatError:
+    """The error for a file no loader claims: what it looks like, and a hint that fits the case."""
+    looks = what_it_looks_like(sample)
+    error = UnknownFormatError(path, [], names(), detail=f" ({looks}{closest})")
+    hint = _hint_for(sample)
+    if hint is not None:
+        error.hint = hint
+        error.args = (error._render(),)
+    return error
+
+
+def _hint_for(sample: Sample) -> str | None:
+    if sample.unreadable is None and not sample.head.strip() and not sample.is_parquet:
+        return "check that the exporter finished writing it"
+    if _not_data(sample) is not None:
+        return ("forensics reads agent logs written as JSON, JSON-lines, Parquet or SQLite; "
+                "point it at the log files themselves (`forensics formats` lists what each loader reads)")
+    suggestion = _auto_json_suggestion(sample)
+    if suggestion:
+        return suggestion
+    return None
+
+
+def _auto_json_suggestion(sample: Sample) -> str | None:
+    if "auto-json" not in _registry:
+        return None
+    from .auto_json import suggest
+
+    found = suggest(sample)
+    if not found:
+        return None
+    return (f"it holds span-like records ({found}): `--format auto-json` (format=\"auto-json\") reads any JSON "
+            "with spans in it and reports which keys it took for which column")
+
+
+def what_it_looks_like(sample: Sample) -> str:
+    """What a file that no loader claims looks like, in a few words."""
     if sample.unreadable:
-        return f" ({sample.unreadable})"
+        return sample.unreadable
     if not sample.head.strip() and not sample.is_parquet:
-        return " (the file is empty)"
+        return "the file is empty (0 bytes)" if not sample.head else "the file holds only whitespace"
     if sample.is_parquet:
-        return f" (a Parquet file with columns {', '.join(sample.parquet_columns[:8])})"
+        return f"a Parquet file with columns {', '.join(sample.parquet_columns[:8])}"
+    text = _not_data(sample)
+    if text is not None:
+        return f"it looks like {text}, not JSON or JSON-lines"
     if sample.first is None:
-        return " (it is not JSON or JSON-lines)"
+        return f"it is not JSON or JSON-lines ({sample.broken})" if sample.broken else "it is not JSON or JSON-lines"
+    shape = "a JSON document" if sample.is_document else "JSON-lines"
     if isinstance(sample.first, dict):
-        keys = ", ".join(sorted(sample.first)[:8])
-        return f" (its first record is a JSON object with keys: {keys})"
-    return f" (its first record is a JSON {type(sample.first).__name__})"
+        keys = ", ".join(sorted(sample.first)[:8]) + (", ..." if len(sample.first) > 8 else "")
+        where = f"{shape} whose first record is an object with keys: {keys}"
+        for view in sample.through_wrappers():
+            inner = view.first if isinstance(view.first, dict) else {}
+            where += f"; under `{view.wrapper}`, records with keys: {', '.join(sorted(inner)[:8])}"
+        return where
+    return f"{shape} whose first record is a JSON {type(sample.first).__name__}"
+
+
+def _not_data(sample: Sample) -> str | None:
+    """What a file is when it is text rather than data of any format (Markdown, CSV, prose), else None."""
+    if sample.is_parquet or sample.unreadable or sample.first is not None or not sample.broken:
+        return None
+    head = sample.head
+    if b"\x00" in head[:4096] or head.startswith(b"SQLite format 3"):
+        return None  # binary: a SQLite database or another loader's own format
+    text = sample.text.lstrip("\ufeff \t\r\n")
+    lines = [line for line in text.splitlines()[:20] if line.strip()]
+    if not lines:
+        return None
+    first = lines[0]
+    if first.startswith(("#", "```", "---", "> ")) or any(line.lstrip().startswith(("## ", "- ", "* ", "|")) for line in lines):
+        return "Markdown text"
+    for sep, name in ((",", "comma"), ("\t", "tab"), (";", "semicolon")):
+        counts = [line.count(sep) for line in lines[:5]]
+        if counts[0] >= 1 and len(set(counts)) == 1:
+            columns = ", ".join(c.strip().strip('"') for c in first.split(sep)[:8])
+            return f"CSV ({name}-separated) with columns: {columns}"
+    if first.startswith("<"):
+        return "HTML or XML markup"
+    return "plain text"
