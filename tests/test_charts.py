@@ -31,6 +31,8 @@ def layers(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
         mark = layer["mark"]["type"]
         if mark == "bar":
             mark = "evidence" if "stroke" in layer["encoding"] and "field" in layer["encoding"]["stroke"] else "spans"
+        if mark == "point" and layer["encoding"].get("color", {}).get("field") == "entry":
+            mark = "key"
         out[mark] = layer
     return out
 
@@ -71,7 +73,7 @@ def test_one_lane_per_agent_plus_the_handoff_target_that_never_started(spec: dic
 
 
 def test_every_kind_of_mark_is_drawn(spec: dict[str, Any]) -> None:
-    assert set(layers(spec)) == {"rect", "spans", "evidence", "rule", "point"}
+    assert set(layers(spec)) == {"rect", "spans", "evidence", "text", "key", "rule", "point"}
 
 
 def test_fill_encodes_kind(spec: dict[str, Any]) -> None:
@@ -132,10 +134,63 @@ def test_quiet_gap_longer_than_the_threshold_is_shaded(spec: dict[str, Any]) -> 
     assert stalls[0]["label"] == "quiet 10m 19s"
 
 
-def test_title_names_the_run_and_subtitle_the_policy(spec: dict[str, Any]) -> None:
-    assert spec["title"]["text"] == "Run run-1"
+def test_title_names_the_run_by_its_root_span_and_subtitle_the_policy(spec: dict[str, Any]) -> None:
+    # a1 "planner" is the earliest span whose parent is not in the run
+    assert spec["title"]["text"] == "planner (run run-1)"
+    assert spec["title"]["subtitle"][0] == "started 2026-11-20 02:13:00 UTC · 7 spans · 3 lanes · never ended · file inline.jsonl"
     assert f"policy {POLICY}" in spec["title"]["subtitle"]
     assert spec["usermeta"]["forensics"]["run_id"] == "run-1"
+
+
+def test_bars_carry_their_names_where_they_fit(spec: dict[str, Any]) -> None:
+    # 760 px over ~770 s: the 700 s planner span has room for its name; the refund tool span
+    # (2 s, ~2 px) does not, so it gets a number and the key says which name it stands for.
+    texts = values(layers(spec)["text"])
+    by_text = {r["text"]: r for r in texts}
+    assert by_text["planner"]["lane"] == "planner" and by_text["planner"]["color"] == "#ffffff"  # white on blue
+    assert "refund" not in by_text  # too narrow for the name
+    key = layers(spec)["key"]["encoding"]["color"]["scale"]["domain"]
+    assert key == ["1  chat gpt-x", "2  transfer_to_billing", "3  refund", "4  transfer_to_shipping"]
+    three = by_text["3"]
+    assert (three["lane"], three["track"]) == ("billing", "tool")
+    assert three["tx"] > 8.0  # right after the failed bar (it ends at 8 s), clear of its error cross
+    assert layers(spec)["text"]["encoding"]["text"]["field"] == "text"
+
+
+def test_a_named_tool_span_shows_its_tool_name_on_the_bar() -> None:
+    rows = [span("r", "root", 0, 1.9, kind="agent", agent="refund_bot", name="refund_bot", input="Refund order 88120"),
+            span("r", "t", 1.55, 1.85, kind="tool", agent="refund_bot", tool="stripe.refunds.create",
+                 name="execute_tool stripe.refunds.create", parent_id="root")]  # fmt: skip
+    spec = to_spec(timeline_chart(spans_table(rows), "r"))
+    texts = {r["text"]: r for r in values(layers(spec)["text"])}
+    # the tool's name, not the span's longer one, on the orange bar (about 120 px at 760 px wide)
+    assert texts["stripe.refunds.create"]["lane"] == "refund_bot" and texts["stripe.refunds.create"]["track"] == "tool"
+    assert texts["stripe.refunds.create"]["tx"] > 1.55
+    assert "key" not in layers(spec)  # every name fits: no key
+    assert spec["title"]["text"] == "refund_bot (run r)"
+    assert "task: “Refund order 88120”" in spec["title"]["subtitle"]
+
+
+def test_narrow_bars_get_a_number_and_the_key_names_it() -> None:
+    # 20 short web.search calls and 20 short llm calls in a 200 s run: one number per name.
+    rows = [span("k", "root", 0, 200, kind="agent", agent="researcher", name="researcher")]
+    for i in range(20):
+        rows += [span("k", f"w{i}", i * 10, i * 10 + 0.3, kind="retriever", agent="researcher", tool="web.search",
+                      name="retrieve"),
+                 span("k", f"l{i}", i * 10 + 1, i * 10 + 3, kind="llm", agent="researcher", name="ChatCompletion")]  # fmt: skip
+    spec = to_spec(timeline_chart(spans_table(rows), "k"))
+    key = layers(spec)["key"]
+    assert key["encoding"]["color"]["scale"]["domain"] == ["1  web.search", "2  ChatCompletion"]
+    assert key["encoding"]["color"]["legend"]["title"] == "span key (numbered bars)"
+    numbers = [r["text"] for r in values(layers(spec)["text"]) if r["text"] in {"1", "2"}]
+    assert numbers.count("1") == 20 and numbers.count("2") == 20
+    assert "researcher" in {r["text"] for r in values(layers(spec)["text"])}
+
+
+def test_subtitle_counts_agree_in_number() -> None:
+    rows = [span("one", "s", 0, 1, kind="agent", agent="solo", name="solo")]
+    subtitle = to_spec(timeline_chart(spans_table(rows), "one"))["title"]["subtitle"]
+    assert subtitle[0].startswith("started 2026-11-20 02:13:00 UTC · 1 span · 1 lane · file inline.jsonl")
 
 
 def big_run(n: int) -> tuple[Any, Any]:
@@ -158,6 +213,8 @@ def test_five_thousand_spans_collapse_into_fewer_bars_without_losing_any() -> No
     kept = {r["span_id"] for r in bars if r["n"] == 1}
     assert {"s100", "s101", "s4992", "root"} <= kept
     assert any("short spans collapsed" in s for s in spec["title"]["subtitle"])
+    # 5,000 distinct step names cannot all be shown; the chart says so rather than dropping them quietly
+    assert any(s.endswith("span names not shown for lack of room: see the tooltips") for s in spec["title"]["subtitle"])
 
 
 def test_small_runs_are_not_collapsed() -> None:
@@ -215,7 +272,7 @@ def test_svg_export_carries_title_run_and_policy(chart: Any, tmp_path: Any) -> N
 
 def test_html_export_contains_the_spec_and_needs_no_network(chart: Any, tmp_path: Any) -> None:
     html = save_chart(chart, tmp_path / "t.html", policy_version="custom 2").read_text()
-    assert "Run run-1" in html and "vega-lite" in html and "custom 2" in html
+    assert "planner (run run-1)" in html and "vega-lite" in html and "custom 2" in html
     assert "tool refund failed with HTTP 503" in html
     assert "cdn.jsdelivr.net/npm/vega@" not in html  # the bundle is inline
 
@@ -248,6 +305,8 @@ def test_session_chart_marks_restarts() -> None:
     gaps = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "rect")
     assert [r["run_id"] for r in values(gaps)] == ["r2", "r3"]
     assert spec["title"]["subtitle"] == ["3 runs · 2 restarts"]
+    one = to_spec(session_chart(spans_table(rows[:2]), "S"))
+    assert one["title"]["subtitle"] == ["2 runs · 1 restart"]
 
 
 def fleet() -> tuple[Any, Any, Any]:

@@ -115,7 +115,7 @@ def test_picking_a_run_shows_its_timeline_findings_and_spans(tables: Any) -> Non
     explorer.run_list.value = "r2"
     (output,) = explorer.chart_output.outputs
     spec = output["data"]["application/vnd.vegalite.v5+json"]
-    assert spec["title"]["text"] == "Run r2"
+    assert spec["title"]["text"] == "a (run r2)"  # named by its root span
     assert "irreversible_without_approval" in explorer.findings_html.value
     # log content is escaped, never markup
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in explorer.findings_html.value
@@ -123,7 +123,7 @@ def test_picking_a_run_shows_its_timeline_findings_and_spans(tables: Any) -> Non
     assert "refund &lt;script&gt;" in explorer.spans_html.value
     assert not explorer.export_button.disabled
     explorer.run_list.value = "r3"
-    assert explorer.chart_output.outputs[0]["data"]["application/vnd.vegalite.v5+json"]["title"]["text"] == "Run r3"
+    assert explorer.chart_output.outputs[0]["data"]["application/vnd.vegalite.v5+json"]["title"]["text"] == "a (run r3)"
     assert "came out clean" in explorer.findings_html.value
 
 
@@ -133,7 +133,7 @@ def test_export_button_writes_the_current_chart(tables: Any, tmp_path: Path) -> 
     explorer.export_format.value = "svg"
     explorer.export_button.click()
     written = tmp_path / "out" / "timeline-r1.svg"
-    assert written.exists() and "Run r1" in written.read_text()
+    assert written.exists() and "a (run r1)" in written.read_text()
     assert str(written) in explorer.export_status.value
 
 

@@ -74,3 +74,37 @@ def human_duration(seconds: float) -> str:
         return f"{minutes}m {secs:02d}s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h {minutes:02d}m"
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """``1 lane``, ``2 lanes``, ``1,204 spans``: a count with its noun agreeing."""
+    return f"{count:,} {word if count == 1 else (many or word + 's')}"
+
+
+#: The keys under which chat logs and frameworks put the user's request in a JSON input.
+_TASK_KEY = r'"(?:content|input|task|query|question|prompt|text)"\s*:\s*"((?:[^"\\]|\\.)+)"'
+
+
+def task_text(expr: pl.Expr, limit: int = 90) -> pl.Expr:
+    """What a run was asked to do, from its root span's ``input``: the first request-like string
+    of a JSON input (``[{"role": "user", "content": "..."}]``, ``{"input": "..."}``), else the
+    text itself, whitespace folded and cut to ``limit`` characters; null when there is none."""
+    raw = expr.str.strip_chars()
+    looks_json = raw.str.starts_with("{") | raw.str.starts_with("[")
+    text = pl.when(looks_json).then(raw.str.extract(_TASK_KEY, 1)).otherwise(raw).str.replace_all(r"\s+", " ")
+    return short(pl.when(text.str.len_chars() > 0).then(text), limit)
+
+
+def text_px(expr: pl.Expr, font_px: float = 10.0) -> pl.Expr:
+    """Estimated width in pixels of ``expr`` drawn in the renderers' sans-serif (Helvetica/Arial
+    metrics, in em: most glyphs 0.56, i/j/l 0.22, f/t/./,/:/space 0.28, r/-/(/)/slash 0.33,
+    capitals 0.68, m/w/M/W 0.85), 5% over, so a label said to fit does fit."""
+    em = (
+        expr.str.len_chars() * 0.56
+        - expr.str.count_matches(r"[ijl]") * (0.56 - 0.22)
+        - expr.str.count_matches(r"[ft.,:; '|!]") * (0.56 - 0.28)
+        - expr.str.count_matches(r"[r\-()/\[\]]") * (0.56 - 0.33)
+        + expr.str.count_matches(r"[A-LN-VX-Z]") * (0.68 - 0.56)
+        + expr.str.count_matches(r"[mwMW]") * (0.85 - 0.56)
+    )
+    return em * font_px * 1.05

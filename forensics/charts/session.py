@@ -12,7 +12,7 @@ from typing import Any
 import altair as alt
 import polars as pl
 
-from forensics.charts._frames import as_frame, inline
+from forensics.charts._frames import as_frame, inline, plural
 from forensics.errors import InputError
 
 
@@ -53,12 +53,16 @@ def session_chart(spans: Any, session_id: str, runs: Any = None, *, width: int =
         prev_end=pl.col("last").shift(1),
         restart=pl.col("n") > 1,
     )
+    # A run of seconds in a session of hours is narrower than a pixel: draw every run at least
+    # 0.5% of the axis wide so it shows (the tooltip keeps its true last activity).
+    sliver = (per_run.get_column("last").max() - per_run.get_column("start").min()) * 0.005  # type: ignore[operator]
+    per_run = per_run.with_columns(drawn_end=pl.max_horizontal("last", pl.col("start") + sliver))
     order = per_run.get_column("row").to_list()
     base = alt.Chart(inline(per_run.drop("prev_end")))
     x = alt.X("start:T", scale=alt.Scale(type="utc"), title="time (UTC)")
     bars = base.mark_bar(height={"band": 0.7}).encode(
         x=x,
-        x2="last:T",
+        x2="drawn_end:T",
         y=alt.Y("row:N", sort=order, title=None),
         color=alt.Color("outcome:N", title="outcome"),
         tooltip=["run_id:N", "outcome:N", "spans:Q", "errors:Q", "open:N",
@@ -83,6 +87,7 @@ def session_chart(spans: Any, session_id: str, runs: Any = None, *, width: int =
     return chart.properties(
         width=width,
         height=max(60, 22 * len(order)),
-        title=alt.TitleParams(f"Session {session_id}", subtitle=[f"{len(order)} runs · {len(order) - 1} restarts"], anchor="start"),
+        title=alt.TitleParams(f"Session {session_id}", subtitle=[f"{plural(len(order), 'run')} · {plural(len(order) - 1, 'restart')}"],
+                              anchor="start"),
         usermeta={"forensics": {"chart": "session", "session_id": session_id}},
     )

@@ -10,6 +10,10 @@ What a reviewer reads off it, layer by layer:
 * **handoffs**: a connector from the handoff span in the sender's lane to the first span the
   target agent starts after it; a handoff nobody picked up is a dashed red connector into the
   target's (empty) lane, ending in a circle.
+* **names**: the span's name (a tool span's tool) on its bar where it fits; where it does not, a
+  number on or right after the bar and, in the "span key" legend beside the chart, the name for
+  that number (one number per distinct name), so an exported PNG, which has no tooltips, still
+  says which bar is ``stripe.refunds.create``.
 * **stalls**: quiet gaps, where no span started or ended for longer than ``stall_seconds``, shaded grey.
 * **findings**: each finding's evidence spans outlined in the finding's colour (one legend entry per
   finding), the explanation in the tooltip; the decisive span marked with a diamond.
@@ -28,7 +32,7 @@ from typing import Any, Final
 import altair as alt
 import polars as pl
 
-from forensics.charts._frames import as_frame, human_duration, inline, short
+from forensics.charts._frames import as_frame, human_duration, inline, plural, short, task_text, text_px
 from forensics.errors import InputError
 
 #: Which sub-row of an agent's lane a span kind is drawn on.
@@ -67,6 +71,19 @@ MARKERS: Final[dict[str, tuple[str, str]]] = {
     "decisive span": ("diamond", "#000000"),
     "handoff not picked up": ("circle", "#d62728"),
 }
+
+#: Text drawn on a bar of each kind: white on the dark fills, near-black on the light ones.
+TEXT_ON_KIND: Final[dict[str, str]] = {"agent": "#ffffff", "llm": "#ffffff", "handoff": "#ffffff", "human": "#ffffff"}
+TEXT_DARK: Final = "#222222"
+#: Bar labels: font size and the padding inside the bar, in pixels (more on an evidence bar,
+#: whose start may carry the decisive-span diamond).
+LABEL_FONT_SIZE: Final = 10
+LABEL_PAD_PX: Final = 3.0
+LABEL_PAD_EVIDENCE_PX: Final = 7.0
+#: Most distinct span names in the numbered key (beyond it, names are in the tooltips only).
+MAX_KEY_ENTRIES: Final = 24
+#: Height of one track (sub-row) of a lane, in pixels: room for a label inside the bar.
+TRACK_PX: Final = 16
 
 #: Finding outline colours (cycled); none of them is the error red.
 FINDING_COLORS: Final = ("#e377c2", "#17becf", "#bcbd22", "#8c564b", "#1f77b4", "#ff7f0e", "#2ca02c")
@@ -159,44 +176,56 @@ def timeline_chart(
     y = alt.Y("lane:N", scale=alt.Scale(domain=lanes), sort=lanes, title=None, axis=alt.Axis(labelLimit=180))
     y_off = alt.YOffset("track:N", scale=alt.Scale(domain=tracks))
 
+    names, key, unnamed = _bar_names(bars, t_end, width)
+
     layers: list[alt.Chart] = []
     if stalls.height:
         layers.append(_stall_layer(stalls, x_scale))
     layers.append(_bar_layer(bars, x_scale, x_title, y, y_off))
     if evidence.height:
         layers.append(_evidence_layer(evidence, y, y_off))
+    if names.height:
+        layers.append(_name_layer(names, y, y_off))
+    if key.height:
+        layers.append(_key_layer(key))
     if handoffs.height:
         layers.append(_handoff_layer(handoffs, lanes))
     if markers.height:
         layers.append(_marker_layer(markers, y, y_off))
 
     policies = found.get_column("policy_version").drop_nulls().unique(maintain_order=True).to_list()
+    root, task, source = _what_the_run_was(frame.filter(pl.col("run_id") == run_id))
     subtitle = [
-        f"started {t0:%Y-%m-%d %H:%M:%S} UTC · {run.height + undrawn} spans · {len(lanes)} lanes"
-        + (" · never ended" if has_open else ""),
+        f"started {t0:%Y-%m-%d %H:%M:%S} UTC · {plural(run.height + undrawn, 'span')} · {plural(len(lanes), 'lane')}"
+        + (" · never ended" if has_open else "") + (f" · file {source}" if source else ""),
     ]
+    if task:
+        subtitle.append(f"task: “{task}”")
     if policies:
         subtitle.append("policy " + ", ".join(policies))
     if collapsed:
-        subtitle.append(f"{collapsed} short spans collapsed into lighter bars (over {max_bars} spans)")
+        subtitle.append(f"{plural(collapsed, 'short span')} collapsed into lighter bars (over {max_bars} spans)")
+    if unnamed:
+        subtitle.append(f"{plural(unnamed, 'span name')} not shown for lack of room: see the tooltips")
     if handoffs.height < all_handoffs:
         subtitle.append(f"{all_handoffs - handoffs.height} of {all_handoffs} handoff connectors not drawn "
                         f"(over {MAX_CONNECTORS}: only handoffs nobody picked up and evidence are)")  # fmt: skip
     if undrawn:
-        subtitle.append(f"{undrawn} spans without a start time not drawn")
+        subtitle.append(f"{plural(undrawn, 'span')} without a start time not drawn")
     missing = found.explode("evidence_span_ids").filter(
         pl.col("evidence_span_ids").is_not_null() & ~pl.col("evidence_span_ids").is_in(evidence_ids.implode())
     )
     if missing.height:
-        subtitle.append(f"{missing.height} evidence span ids not found in this run's spans")
+        subtitle.append(f"{plural(missing.height, 'evidence span id')} not found in this run's spans")
     if stalls.height:
         subtitle.append(f"grey: quiet for more than {human_duration(stall)}")
 
-    lane_px = 12 * max(len(tracks), 1) + 10
+    lane_px = TRACK_PX * max(len(tracks), 1) + 10
     return alt.layer(*layers).properties(
         width=width,
         height=max(60, lane_px * len(lanes)),
-        title=alt.TitleParams(f"Run {run_id}", subtitle=subtitle, anchor="start"),
+        # Named by what it was (its root span), the id beside it for looking it up.
+        title=alt.TitleParams(f"{root} (run {run_id})" if root else f"Run {run_id}", subtitle=subtitle, anchor="start"),
         usermeta={"forensics": {"chart": "timeline", "run_id": run_id, "policy_version": ", ".join(policies) or None}},
     ).resolve_scale(color="independent", stroke="independent", shape="independent")
 
@@ -394,6 +423,112 @@ def _markers(
     )
     parts = [p.select(cols) for p in (errors, never, decisive, dangling) if p.height]
     return pl.concat(parts) if parts else pl.DataFrame()
+
+
+def _what_the_run_was(run: pl.DataFrame) -> tuple[str | None, str | None, str | None]:
+    """(root span name, task, source file name) of one run: the root is the earliest span whose
+    parent is not in the run (the earliest span when parents are not known); the task is read
+    from its ``input`` (see :func:`~forensics.charts._frames.task_text`)."""
+    if "parent_id" in run.columns:
+        is_root = pl.col("parent_id").is_null() | ~pl.col("parent_id").is_in(run.get_column("span_id").implode())
+        roots = run.filter(is_root)
+        run = roots if roots.height else run
+    first = run.sort("start_time", nulls_last=True).head(1)
+    root = first.select(
+        name=short(pl.col("name"), 60),
+        task=task_text(pl.col("input")) if "input" in first.columns else pl.lit(None, pl.String),
+        source=pl.col("source_file").str.split("/").list.last() if "source_file" in first.columns else pl.lit(None, pl.String),
+    ).row(0)
+    return root[0], root[1], root[2]
+
+
+def _bar_names(bars: pl.DataFrame, t_end: float, width: int) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """Where each bar's name goes: ``(texts, key, how many distinct names are shown nowhere)``.
+
+    A bar's name (a tool span's tool, else its span name) is written on it when the estimated text
+    width fits before the bar ends and before the next bar of its sub-row starts (text drawn over
+    a neighbour would read as the neighbour's name). Otherwise the bar gets a number, one per
+    distinct name, on the bar when the number fits there, else just after it when the gap to the
+    next bar allows; the key maps the numbers to names (at most ``MAX_KEY_ENTRIES``, evidence and
+    failed spans' names first). Collapsed bars carry no name."""
+    empty = pl.DataFrame(schema={"tx": pl.Float64, "lane": pl.String, "track": pl.String, "text": pl.String,
+                                 "color": pl.String})  # fmt: skip
+    key_schema = {"number": pl.Int64, "entry": pl.String}
+    if t_end <= 0 or bars.height == 0:
+        return empty, pl.DataFrame(schema=key_schema), 0
+    px = width / t_end  # pixels per x unit
+    name = pl.when(pl.col("kind").is_in(["tool", "retriever"]) & pl.col("tool").is_not_null()).then(pl.col("tool"))
+    cand = (
+        bars.filter(pl.col("n") == 1)
+        .select("lane", "track", "kind", "x0", "x1", "evid", "n_err", text=short(name.otherwise(pl.col("name")), 60))
+        .filter(pl.col("text").str.len_chars() > 0)
+        .sort("x0")
+        .with_columns(
+            next_x0=pl.col("x0").shift(-1).over("lane", "track"),
+            pad=pl.when("evid").then(pl.lit(LABEL_PAD_EVIDENCE_PX)).otherwise(pl.lit(LABEL_PAD_PX)),
+        )
+        .with_columns(
+            room_px=(pl.min_horizontal("x1", pl.col("next_x0").fill_null(pl.col("x1"))) - pl.col("x0")) * px,
+            gap_px=(pl.col("next_x0").fill_null(t_end) - pl.col("x1")) * px,
+            text_px=text_px(pl.col("text"), LABEL_FONT_SIZE) + pl.col("pad") + LABEL_PAD_PX,
+            on_color=pl.col("kind").replace_strict(TEXT_ON_KIND, default=TEXT_DARK),
+            # An agent's own span in its own lane is named by the lane already: no number for it.
+            same_as_lane=(pl.col("track") == "agent") & (pl.col("text") == pl.col("lane")),
+        )
+    )
+    fits = cand.filter(pl.col("text_px") <= pl.col("room_px"))
+    rest = cand.filter((pl.col("text_px") > pl.col("room_px")) & ~pl.col("same_as_lane"))
+    # The key: evidence and failed spans' names first, then in order of first appearance.
+    names = (
+        rest.group_by("text").agg(first=pl.col("x0").min(), wanted=(pl.col("evid") | (pl.col("n_err") > 0)).any())
+        .sort(["wanted", "first", "text"], descending=[True, False, False])
+    )  # fmt: skip
+    kept = names.head(MAX_KEY_ENTRIES).sort("first", "text").with_row_index("number", offset=1)
+    digits_px = len(str(max(kept.height, 1))) * 0.56 * LABEL_FONT_SIZE * 1.05
+    # After a failed bar, clear of the error cross drawn at its end.
+    after_px = pl.when(pl.col("n_err") > 0).then(pl.lit(7.0)).otherwise(pl.lit(2.0))
+    numbered = rest.join(kept.select("text", "number"), on="text", how="inner").with_columns(
+        inside=digits_px + pl.col("pad") + LABEL_PAD_PX <= pl.col("room_px"),
+        after=(after_px + digits_px + LABEL_PAD_PX <= pl.col("gap_px")) & (pl.col("x1") * px + after_px + digits_px <= width),
+        after_px=after_px,
+    ).filter(pl.col("inside") | pl.col("after"))
+    # Renumber the names that got a number on some bar, in order of first appearance.
+    used = (numbered.group_by("text").agg(first=pl.col("x0").min()).sort("first", "text")
+            .with_row_index("number", offset=1).with_columns(pl.col("number").cast(pl.Int64)))  # fmt: skip
+    numbered = numbered.drop("number").join(used.select("text", "number"), on="text")
+    texts = pl.concat([
+        fits.select(tx=pl.col("x0") + pl.col("pad") / px, lane="lane", track="track", text="text", color="on_color"),
+        numbered.select(
+            tx=pl.when("inside").then(pl.col("x0") + pl.col("pad") / px).otherwise(pl.col("x1") + pl.col("after_px") / px),
+            lane="lane", track="track", text=pl.col("number").cast(pl.String),
+            color=pl.when("inside").then(pl.col("on_color")).otherwise(pl.lit(TEXT_DARK)),
+        ),
+    ])  # fmt: skip
+    key = used.select("number", entry=pl.format("{}  {}", pl.col("number"), pl.col("text")))
+    return texts, key, names.height - used.height
+
+
+def _name_layer(names: pl.DataFrame, y: alt.Y, y_off: alt.YOffset) -> alt.Chart:
+    return (
+        alt.Chart(inline(names.with_columns(pl.col("tx").round(6))))
+        .mark_text(align="left", baseline="middle", fontSize=LABEL_FONT_SIZE)
+        .encode(x="tx:Q", y=y, yOffset=y_off, text="text:N", color=alt.Color("color:N", scale=None))
+    )
+
+
+def _key_layer(key: pl.DataFrame) -> alt.Chart:
+    """The numbered key, drawn as a legend beside the chart (a legend is laid out, sized and
+    exported with the chart; its marks are invisible)."""
+    entries = key.get_column("entry").to_list()
+    return (
+        alt.Chart(inline(key))
+        .mark_point(opacity=0)
+        .encode(
+            color=alt.Color("entry:N", scale=alt.Scale(domain=entries, range=[TEXT_DARK] * len(entries)),
+                            legend=alt.Legend(title="span key (numbered bars)", orient="right", symbolOpacity=0, symbolSize=0,
+                                              labelLimit=320, labelFontSize=LABEL_FONT_SIZE)),  # fmt: skip
+        )
+    )
 
 
 def _stall_layer(stalls: pl.DataFrame, x_scale: alt.Scale) -> alt.Chart:
