@@ -1,9 +1,11 @@
 """Compare a classification with ground truth.
 
 ``evaluate(classification, labels)`` takes a labels file in ``LABEL_SCHEMA`` shape (JSON-lines,
-like ``sample_logs/labels.jsonl``) or a table, and measures per-class precision, recall and F1, a
-class confusion table, decisive-span accuracy, and lists every miss and false alarm with the
-story (for a miss) or our explanation (for a false alarm).
+like ``sample_logs/labels.jsonl``) or a table, and measures per-class precision, recall, F1 and the
+Matthews correlation coefficient over runs (with its mean over the four mission classes), a class
+confusion table, decisive-span accuracy, the false alarms on clean runs (which clean run raised
+which detector), and lists every miss and false alarm with the story (for a miss) or our
+explanation (for a false alarm).
 
 ``evaluate_blame(classification, spans)`` is for datasets whose ground truth is a responsible
 agent and step rather than a class (Who&When: ``mistake_agent``, ``mistake_step``): it reports how
@@ -28,12 +30,29 @@ from forensics.schema import LABEL_SCHEMA
 #: The confusion table's name for "no failure class".
 OK: str = "ok"
 
+#: The four classes the mission names (TAXONOMY.md): their mean MCC is the headline figure.
+MISSION_CLASSES: tuple[str, ...] = ("context_collapse", "ownership_gap", "missing_fallback", "silent_failure")
+
+
+def mcc(tp: int, fp: int, fn: int, tn: int) -> float | None:
+    """Matthews correlation coefficient of one binary confusion table.
+
+    When a marginal is zero the formula is 0/0. If every run agrees (all true negatives, or all
+    true positives) there is nothing to correlate and the result is ``None`` (undefined, shown as
+    "-"); if some run disagrees (e.g. the class was never predicted but had support), it is 0.0,
+    as scikit-learn does.
+    """
+    den = (tp + fp) * (tp + fn) * (tn + fp) * (tn + fn)
+    if den == 0:
+        return None if fp == 0 and fn == 0 else 0.0
+    return float(tp * tn - fp * fn) / float(den) ** 0.5
+
 
 @dataclass(frozen=True)
 class Evaluation:
     """Scores of a classification against labels. Every table is a polars DataFrame."""
 
-    per_class: pl.DataFrame  # failure_class, support, predicted, tp, fp, fn, precision, recall, f1
+    per_class: pl.DataFrame  # failure_class, support, predicted, tp, fp, fn, tn, precision, recall, f1, mcc
     per_detector: pl.DataFrame  # detector, expected, found, recall
     confusion: pl.DataFrame  # expected class (or ok) x predicted class (or ok), run counts
     runs: pl.DataFrame  # one row per labeled run: expected vs predicted, decisive match
@@ -46,6 +65,18 @@ class Evaluation:
     clean_total: int
     clean_correct: int
     exact_runs: int
+    clean_false_alarms: pl.DataFrame  # run_id, scenario, classes, detectors: clean runs that raised something
+
+    @property
+    def mean_mcc(self) -> float | None:
+        """Mean MCC over the mission classes whose MCC is defined (None when none is)."""
+        values = [v for v in self.mission_mcc.values() if v is not None]
+        return sum(values) / len(values) if values else None
+
+    @property
+    def mission_mcc(self) -> dict[str, float | None]:
+        rows = {r["failure_class"]: r["mcc"] for r in self.per_class.iter_rows(named=True)}
+        return {c: rows.get(c) for c in MISSION_CLASSES}
 
     @property
     def decisive_accuracy(self) -> float | None:
@@ -76,15 +107,36 @@ class Evaluation:
             + (f" ({acc:.0%})" if acc is not None else "")
         )
         out.append(f"clean runs reported ok: {self.clean_correct}/{self.clean_total}")
-        out.append("")
+        defined = [c for c, v in self.mission_mcc.items() if v is not None]
+        mean = self.mean_mcc
         out.append(
-            f"{'class':<18} {'support':>7} {'found':>6} {'tp':>4} {'fp':>4} {'fn':>4} {'precision':>9} {'recall':>7} {'f1':>6}"
+            "mean MCC over the four mission classes: "
+            + ("-" if mean is None else f"{mean:+.2f}")
+            + (
+                ""
+                if len(defined) == len(MISSION_CLASSES)
+                else f" (defined for {len(defined)} of {len(MISSION_CLASSES)})"
+            )
+        )
+        out.append("")
+        out.append("per class, over runs (MCC: Matthews correlation; '-' where undefined)")
+        out.append(
+            f"{'class':<18} {'support':>7} {'found':>6} {'tp':>4} {'fp':>4} {'fn':>4} {'tn':>4} {'precision':>9} {'recall':>7} {'f1':>6} {'mcc':>6}"
         )
         for r in self.per_class.iter_rows(named=True):
             out.append(
-                f"{r['failure_class']:<18} {r['support']:>7} {r['predicted']:>6} {r['tp']:>4} {r['fp']:>4} {r['fn']:>4} "
-                f"{_pct(r['precision']):>9} {_pct(r['recall']):>7} {_pct(r['f1']):>6}"
+                f"{r['failure_class']:<18} {r['support']:>7} {r['predicted']:>6} {r['tp']:>4} {r['fp']:>4} {r['fn']:>4} {r['tn']:>4} "
+                f"{_pct(r['precision']):>9} {_pct(r['recall']):>7} {_pct(r['f1']):>6} {_signed(r['mcc']):>6}"
             )
+        out.append("")
+        out.append(
+            f"false alarms on clean runs: {self.clean_false_alarms.height} of {self.clean_total} clean run(s) raised a finding"
+        )
+        for r in cap(self.clean_false_alarms).iter_rows(named=True):
+            out.append(
+                f"  {r['run_id']} [{r['scenario'] or '-'}] {', '.join(r['classes'])} ({', '.join(r['detectors'])})"
+            )
+        more(self.clean_false_alarms)
         out.append("")
         out.append("confusion (rows: expected class or ok; columns: predicted; a run counts once per pair)")
         cols = [c for c in self.confusion.columns if c != "expected"]
@@ -129,6 +181,23 @@ class Evaluation:
 
 def _pct(x: float | None) -> str:
     return "-" if x is None else f"{x:.2f}"
+
+
+def _mcc_expr() -> pl.Expr:
+    """:func:`mcc` over the per-class columns tp, fp, fn, tn (same rules for a zero marginal)."""
+    tp, fp, fn, tn = (pl.col(c).cast(pl.Float64) for c in ("tp", "fp", "fn", "tn"))
+    den = (tp + fp) * (tp + fn) * (tn + fp) * (tn + fn)
+    return (
+        pl.when(den > 0)
+        .then((tp * tn - fp * fn) / den.sqrt())
+        .when((fp == 0) & (fn == 0))
+        .then(None)
+        .otherwise(0.0)
+    )
+
+
+def _signed(x: float | None) -> str:
+    return "-" if x is None else f"{x:+.2f}"
 
 
 def read_labels(source: str | Path | pa.Table | pl.DataFrame) -> pl.DataFrame:
@@ -241,11 +310,13 @@ def evaluate(classification: Classification, labels: str | Path | pa.Table | pl.
         joined.select("run_id", pl.col("expected_classes").alias("failure_class"))
         .explode("failure_class")
         .drop_nulls()
+        .unique()
     )
     pred_long = (
         joined.select("run_id", pl.col("predicted_classes").alias("failure_class"))
         .explode("failure_class")
         .drop_nulls()
+        .unique()
     )
     tp = exp_long.join(pred_long, on=["run_id", "failure_class"], how="semi")
     fn = exp_long.join(pred_long, on=["run_id", "failure_class"], how="anti")
@@ -262,6 +333,10 @@ def evaluate(classification: Classification, labels: str | Path | pa.Table | pl.
         .join(count(fp, "fp"), on="failure_class", how="left")
         .join(count(fn, "fn"), on="failure_class", how="left")
         .with_columns(pl.col("support", "predicted", "tp", "fp", "fn").fill_null(0).cast(pl.Int64))
+        # A run holds a class once, so the pair counts are run counts; the rest are true negatives.
+        .with_columns(
+            (pl.lit(joined.height) - pl.col("tp") - pl.col("fp") - pl.col("fn")).cast(pl.Int64).alias("tn")
+        )
         .with_columns(
             pl.when(pl.col("predicted") > 0).then(pl.col("tp") / pl.col("predicted")).alias("precision"),
             pl.when(pl.col("support") > 0).then(pl.col("tp") / pl.col("support")).alias("recall"),
@@ -273,6 +348,7 @@ def evaluate(classification: Classification, labels: str | Path | pa.Table | pl.
             .then(0.0)
             .alias("f1")
         )
+        .with_columns(_mcc_expr().alias("mcc"))
     )
 
     # Confusion: every (expected, predicted) pair of a run, with "ok" standing for no class.
@@ -374,6 +450,12 @@ def evaluate(classification: Classification, labels: str | Path | pa.Table | pl.
         clean_total=clean.height,
         clean_correct=int((clean["predicted_classes"].list.len() == 0).sum()),
         exact_runs=int(run_rows["classes_match"].sum()),
+        clean_false_alarms=clean.filter(pl.col("predicted_classes").list.len() > 0).select(
+            "run_id",
+            "scenario",
+            pl.col("predicted_classes").alias("classes"),
+            pl.col("fired").alias("detectors"),
+        ),
     )
 
 

@@ -6,12 +6,14 @@ import json
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
 import pytest
 from span_builder import concat, span, spans
 
-from forensics.classify import classify
+from forensics.classify import Classification, classify
 from forensics.errors import InputError
-from forensics.evaluate import evaluate, evaluate_blame, read_labels
+from forensics.evaluate import evaluate, evaluate_blame, mcc, read_labels
+from forensics.schema import FINDING_SCHEMA, RUN_SCHEMA
 
 
 def _classification():
@@ -176,3 +178,154 @@ def test_blame_compares_decisive_agent_and_step() -> None:
         labels.with_columns(pl.lit("Planner").alias("mistake_agent"), pl.lit(3).alias("mistake_step")),
     )
     assert (wrong.agent_correct, wrong.step_correct) == (0, 0)
+
+
+# --- MCC per class and false alarms on clean runs, on a table built by hand -------------------------
+# The classification is written directly (not produced by classify()), so these figures depend on
+# nothing but the arithmetic.
+
+
+def _hand_classification(found: dict[str, list[tuple[str, str]]]) -> Classification:
+    """A Classification whose run ``r`` has the (class, detector) findings ``found[r]``."""
+    findings = [
+        {
+            "run_id": run,
+            "failure_class": cls,
+            "detector": det,
+            "severity": "high",
+            "evidence_span_ids": [f"{run}-s"],
+            "decisive_span_id": f"{run}-s",
+            "explanation": f"{det} fired on {run}",
+            "policy_version": "hand",
+            "strength": "strong",
+        }
+        for run, hits in found.items()
+        for cls, det in hits
+    ]
+    runs = [
+        {
+            "run_id": run,
+            "agents": [],
+            "span_count": 1,
+            "error_count": 0,
+            "reported_outcome": "unknown",
+            "classes": list(dict.fromkeys(c for c, _ in hits)),
+            "primary_class": hits[0][0] if hits else None,
+            "decisive_span_id": f"{run}-s" if hits else None,
+            "ok": not hits,
+            "policy_version": "hand",
+            "declared_outcome": "unknown",
+            "unexplained_failure": False,
+        }
+        for run, hits in found.items()
+    ]
+
+    def table(rows: list[dict], schema: pa.Schema) -> pa.Table:
+        # Only the schema's own columns (the contract's newer columns are given when they exist).
+        return pa.Table.from_pylist(
+            [{k: v for k, v in r.items() if k in schema.names} for r in rows], schema=schema
+        )
+
+    return Classification(
+        findings=table(findings, FINDING_SCHEMA), runs=table(runs, RUN_SCHEMA), policy_version="hand"
+    )
+
+
+def _label(run: str, classes: list[str]) -> dict:
+    return {
+        "run_id": run,
+        "scenario": run,
+        "expected_classes": classes,
+        "expected_detectors": [],
+        "decisive_span_id": f"{run}-s" if classes else None,
+        "story": "",
+    }
+
+
+# Six labeled runs. silent_failure, by run: a TP, b TP, c FN, d FP, e TN, f TN
+#   -> tp=2 fp=1 fn=1 tn=2: MCC = (2*2 - 1*1) / sqrt(3*3*3*3) = 3/9 = 1/3.
+# missing_fallback: only c has it and only c is flagged -> tp=1 tn=5: MCC = 5/sqrt(1*1*5*5) = 1.
+# ownership_gap: expected on a, never found -> tp=0 fp=0 fn=1 tn=5: a zero marginal with a
+#   disagreement -> 0.0 (scikit-learn's convention).
+# context_collapse: nobody has it, nobody found it -> all 6 true negatives: undefined (None).
+HAND_FOUND = {
+    "a": [("silent_failure", "swallowed_error")],
+    "b": [("silent_failure", "claimed_but_not_done")],
+    "c": [("missing_fallback", "unhandled_error")],
+    "d": [("silent_failure", "error_as_data"), ("runaway_cost", "budget_exceeded")],
+    "e": [],
+    "f": [],
+}
+HAND_LABELS = [
+    _label("a", ["silent_failure", "ownership_gap"]),
+    _label("b", ["silent_failure"]),
+    _label("c", ["silent_failure", "missing_fallback"]),
+    _label("d", []),
+    _label("e", []),
+    _label("f", []),
+]
+
+
+def test_mcc_by_hand_per_class_and_mean_over_the_mission_classes() -> None:
+    e = evaluate(_hand_classification(HAND_FOUND), pl.DataFrame(HAND_LABELS))
+    per = {r["failure_class"]: r for r in e.per_class.to_dicts()}
+    sf = per["silent_failure"]
+    assert (sf["tp"], sf["fp"], sf["fn"], sf["tn"]) == (2, 1, 1, 2)
+    assert sf["mcc"] == pytest.approx(1 / 3)
+    assert (per["missing_fallback"]["tn"], per["missing_fallback"]["mcc"]) == (5, pytest.approx(1.0))
+    assert (per["ownership_gap"]["fn"], per["ownership_gap"]["mcc"]) == (1, 0.0)
+    assert per["context_collapse"]["tn"] == 6 and per["context_collapse"]["mcc"] is None
+    # runaway_cost: d flagged, nobody labeled -> tp=0 fp=1 fn=0 tn=5 -> 0.0, and not a mission class.
+    assert (per["runaway_cost"]["fp"], per["runaway_cost"]["mcc"]) == (1, 0.0)
+    assert e.mission_mcc == {
+        "context_collapse": None,
+        "ownership_gap": 0.0,
+        "missing_fallback": pytest.approx(1.0),
+        "silent_failure": pytest.approx(1 / 3),
+    }
+    assert e.mean_mcc == pytest.approx((0.0 + 1.0 + 1 / 3) / 3)
+    text = e.format_text()
+    assert "mean MCC over the four mission classes: +0.44 (defined for 3 of 4)" in text
+    assert any(
+        line.startswith("silent_failure") and line.rstrip().endswith("+0.33") for line in text.splitlines()
+    )
+    assert any(
+        line.startswith("context_collapse") and line.rstrip().endswith("-") for line in text.splitlines()
+    )
+
+
+def test_the_table_expression_and_the_mcc_function_agree() -> None:
+    # A four-quadrant table: tp=6 fp=2 fn=1 tn=11 -> (66 - 2) / sqrt(8 * 7 * 13 * 12).
+    assert mcc(6, 2, 1, 11) == pytest.approx(64 / 8736**0.5)
+    assert mcc(0, 3, 3, 0) == pytest.approx(-1.0)
+    assert mcc(0, 0, 0, 7) is None and mcc(4, 0, 0, 0) is None
+    assert mcc(0, 0, 2, 5) == 0.0 and mcc(0, 2, 0, 5) == 0.0
+    e = evaluate(_hand_classification(HAND_FOUND), pl.DataFrame(HAND_LABELS))
+    for r in e.per_class.to_dicts():
+        assert r["mcc"] == (
+            None
+            if mcc(r["tp"], r["fp"], r["fn"], r["tn"]) is None
+            else pytest.approx(mcc(r["tp"], r["fp"], r["fn"], r["tn"]))
+        )
+
+
+def test_false_alarms_on_clean_runs_name_the_run_and_what_it_raised() -> None:
+    e = evaluate(_hand_classification(HAND_FOUND), pl.DataFrame(HAND_LABELS))
+    assert (e.clean_total, e.clean_correct) == (3, 2)
+    (row,) = e.clean_false_alarms.to_dicts()
+    assert row["run_id"] == "d"
+    assert row["classes"] == ["silent_failure", "runaway_cost"]
+    assert row["detectors"] == ["budget_exceeded", "error_as_data"]
+    text = e.format_text()
+    assert "false alarms on clean runs: 1 of 3 clean run(s) raised a finding" in text
+    assert "  d [d] silent_failure, runaway_cost (budget_exceeded, error_as_data)" in text
+    # A false alarm on a failing run (c's missing_fallback is right; nothing extra) is not listed there.
+    assert set(e.false_alarms["run_id"]) == {"d"}
+
+
+def test_decisive_span_accuracy_counts_failing_runs_only() -> None:
+    found = {**HAND_FOUND, "b": []}  # b is missed entirely: no decisive span
+    labels = [*HAND_LABELS[:2], {**HAND_LABELS[2], "decisive_span_id": "elsewhere"}, *HAND_LABELS[3:]]
+    e = evaluate(_hand_classification(found), pl.DataFrame(labels))
+    assert (e.decisive_correct, e.decisive_total) == (1, 3)  # a right, b none, c another span
+    assert "decisive span: 1/3 correct (33%)" in e.format_text()
