@@ -754,3 +754,50 @@ def test_spans_without_any_time_are_ordered_by_their_place_in_the_file() -> None
     assert order == ["root", "u", "l", "a"]
     # The opening request is no review; the answer after the model spoke is.
     assert not col(ctx, "u", "is_review") and col(ctx, "a", "is_review")
+
+
+def test_a_budget_refusal_is_a_limit_stop_not_an_unhandled_error() -> None:
+    msg = "Error code: 400 - {'error': {'message': 'Budget has been exceeded! Current cost: 25.04, Max budget: 25.0', 'type': 'budget_exceeded'}}"
+    rows = [
+        span(
+            "root",
+            0,
+            10,
+            **ROOT,
+            status="error",
+            error_message="BudgetExceededError: Budget has been exceeded!",
+        ),
+        span(
+            "l1",
+            1,
+            2,
+            parent_id="root",
+            kind="llm",
+            model="gpt-4o",
+            status="error",
+            error_type="BadRequestError",
+            error_message=msg,
+        ),
+    ]
+    ctx = ctx_of(*rows)
+    assert col(ctx, "l1", "budget_stop") and col(ctx, "l1", "limit_stop") and col(ctx, "l1", "failed")
+    assert "unhandled_error" not in detectors(run(*rows))
+
+
+def test_budget_near_miss_another_bad_request_is_unhandled() -> None:
+    rows = [
+        span("root", 0, 10, **ROOT, output="ok"),
+        span(
+            "l1",
+            1,
+            2,
+            parent_id="root",
+            kind="llm",
+            model="gpt-4o",
+            status="error",
+            error_type="BadRequestError",
+            error_message="Error code: 400 - invalid 'messages'",
+        ),
+    ]
+    assert not col(ctx_of(*rows), "l1", "limit_stop")
+    assert "unhandled_error" in detectors(run(*rows))

@@ -39,6 +39,10 @@ _STEP_LIMIT: Final = (
     r"AgentMaxStepsError|GraphRecursionError|MaxTurnsExceeded|^Reached max steps|Recursion limit of \d+ reached"
     r"|^Max turns \(\d+\) exceeded"
 )
+#: A spending limit enforced on the call: the LiteLLM proxy refuses a key, user or team over its
+#: max_budget with BudgetExceededError ("Budget has been exceeded! Current cost: x, Max budget: y",
+#: litellm/exceptions.py; raised in litellm/proxy/auth/auth_checks.py), type "budget_exceeded".
+_BUDGET_STOP: Final = r"BudgetExceededError|budget_exceeded|Budget has been exceeded"
 _AGENT_ERROR: Final = "(" + "|".join([*SMOLAGENTS_ERRORS, "GraphRecursionError", "MaxTurnsExceeded"]) + ")"
 
 
@@ -58,6 +62,10 @@ def _extract() -> list[pl.Expr]:
             pl.when(et.is_not_null()).then(et).str.contains(_STEP_LIMIT).fill_null(False)
             | pl.when(em.is_not_null()).then(em).str.contains(_STEP_LIMIT).fill_null(False)
         ).alias("_cv_step_limit"),
+        (
+            pl.when(et.is_not_null()).then(et).str.contains(_BUDGET_STOP).fill_null(False)
+            | pl.when(em.is_not_null()).then(em).str.contains(_BUDGET_STOP).fill_null(False)
+        ).alias("_cv_budget_stop"),
     ]
 
 
@@ -81,6 +89,10 @@ def _status(df: pl.DataFrame) -> pl.DataFrame:
         escaped.alias("error_escaped"),
         pl.col("_cv_agent_error").alias("agent_error"),
         pl.col("_cv_step_limit").alias("step_limit"),
+        pl.col("_cv_budget_stop").alias("budget_stop"),
+        # A limit that stopped the work on purpose: runaway_cost judges the spending, not
+        # missing_fallback (there is no fallback for "you may not spend more").
+        (pl.col("_cv_step_limit") | pl.col("_cv_budget_stop")).alias("limit_stop"),
     )
 
 
@@ -140,6 +152,12 @@ register(
                 "error_handled",
             ),
             Signal(
+                'BudgetExceededError "Budget has been exceeded!" (type budget_exceeded)',
+                "LiteLLM proxy",
+                "litellm/exceptions.py (BudgetExceededError), litellm/proxy/auth/auth_checks.py",
+                "budget_stop, limit_stop",
+            ),
+            Signal(
                 "AgentMaxStepsError / GraphRecursionError / MaxTurnsExceeded",
                 "smolagents / LangGraph / OpenAI Agents SDK",
                 "src/smolagents/agents.py (_handle_max_steps_reached); langgraph/errors.py; src/agents/exceptions.py",
@@ -154,6 +172,8 @@ register(
             "error_escaped": "the exception event says the exception escaped the span (exception.escaped=true)",
             "agent_error": "the agent framework's error class (smolagents AgentError family, GraphRecursionError, MaxTurnsExceeded)",
             "step_limit": "the span says the agent hit its step / turn / recursion limit",
+            "budget_stop": "the call was refused because a spending limit was exceeded (LiteLLM BudgetExceededError)",
+            "limit_stop": "a step, turn, recursion or budget limit stopped the work (step_limit or budget_stop)",
         },
         run_columns={
             "step_limit_hit": "the run hit a step, turn or recursion limit",

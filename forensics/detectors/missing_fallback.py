@@ -18,7 +18,8 @@ class UnhandledError(Detector):
     description = (
         "A tool or model call fails (error status, HTTP 429/5xx, timeout) and none of a retry of the "
         "same call, a fallback, an escalation or a structured failure result follows. Not a failure "
-        "the framework handed back to the model as a result (error_handled), nor one whose request "
+        "the framework handed back to the model as a result (error_handled), nor a limit that stopped "
+        "the work on purpose (limit_stop: step, turn or budget limits), nor one whose request "
         "was attempted again (its attempt group, or a child's, has later attempts: retry_storm judges those)."
     )
 
@@ -31,6 +32,7 @@ class UnhandledError(Detector):
                 pl.col("failed")
                 & pl.col("kind").is_in(CALL_KINDS)
                 & ~pl.col("error_handled")
+                & ~pl.col("limit_stop")
                 & ~(pl.col("attempt_count") > 1).fill_null(False)
                 & ~pl.col("retried_below")
             )
