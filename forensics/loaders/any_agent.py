@@ -10,6 +10,10 @@ conventions (``gen_ai.operation.name`` invoke_agent/call_llm/execute_tool, ``gen
 ``gen_ai.tool.name``, usage tokens and any-agent's split ``input_cost``/``output_cost``), mapped
 through :mod:`forensics.semconv`; any-agent's own ``gen_ai.tool.args`` is the tool's input. The
 trace's ``final_output`` is the root span's output when the root span records none.
+
+Declared outcome: any-agent's AgentTrace carries none; a trace saved with a verdict beside its
+spans (``success``/``is_success``, a ``reward``, smolagents' RunResult ``state`` ``success`` or
+``max_steps_error``) has it under ``@outcome`` on the root span (see :mod:`forensics.outcome`).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import re
 from typing import Any
 
 from ..normalize import as_text
+from ..outcome import record_outcome, with_outcome
 from .base import Loader, Sample, Source, SpanSink
 from .otel_common import RecordError, finish_row, otel_span_kind, span_id, status_of, time_ns, trace_id
 
@@ -135,6 +140,7 @@ def span_row(span: Any, final: Any = None, extra: dict[str, Any] | None = None) 
             rest["@output_from"] = "final_output"
         if extra:
             rest["@trace"] = extra
+            with_outcome(rest, record_outcome(extra))
     rest["@span_kind"] = otel_span_kind(span.get("kind"))
     if span.get("resource"):
         rest["@resource"] = span["resource"]

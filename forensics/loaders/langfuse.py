@@ -25,6 +25,11 @@ come from Langfuse's own fields (``inputUsage``/``usageDetails``/``usage``, ``to
 ``costDetails``); on non-model observations zero counts are Langfuse's defaults, not measurements,
 and stay out of the columns. The trace's ``observations`` field, when it is a copy of the
 top-level list (a Python repr string in the UI export), is not repeated in attributes.
+
+Declared outcome: the trace's own ``scores`` (trace-level, not an observation's) go under
+``@outcome`` on the root (see :func:`trace_scores_outcome`); a score named like success
+(``correctness``, ``success``, ``accuracy``...) gives the verdict, any other (``toxicity``,
+``hallucination``: higher is worse there) is kept with verdict unknown.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from typing import Any
 import orjson
 
 from ..normalize import as_float, as_int, as_text
+from ..outcome import scores_outcome, with_outcome
 from .base import Loader, Sample, Source, SpanSink
 from .otel_common import RecordError, finish_row, json_text, span_id, time_ns, trace_id
 
@@ -237,8 +243,29 @@ def trace_row(trace: dict[str, Any], extra: dict[str, Any], repeated: bool,
     attrs.update(structural)
     if extra:
         attrs["@export"] = extra
-    row["attributes"] = attrs
+    row["attributes"] = with_outcome(attrs, trace_scores_outcome(trace.get("scores")))
     return row
+
+
+def trace_scores_outcome(scores: Any) -> dict[str, Any] | None:
+    """The trace-level scores (``observationId`` null) as the run's declared outcome, by name
+    (see :func:`forensics.outcome.scores_outcome`: only a success-like name gives a verdict; a
+    ``toxicity`` or ``hallucination`` score is kept with verdict unknown). BOOLEAN scores are
+    read as booleans, CATEGORICAL ones by their ``stringValue``."""
+    if not isinstance(scores, list):
+        return None
+    named: dict[str, Any] = {}
+    for score in scores:
+        if not isinstance(score, dict) or score.get("observationId") or not isinstance(score.get("name"), str):
+            continue
+        kind = score.get("dataType")
+        value = score.get("value")
+        if kind == "CATEGORICAL" or (value is None and score.get("stringValue") is not None):
+            value = score.get("stringValue")
+        elif kind == "BOOLEAN" and value in (0, 1):
+            value = bool(value)
+        named[score["name"]] = value
+    return scores_outcome("scores", named)
 
 
 def observation_row(obs: Any, root: str | None) -> dict[str, Any]:

@@ -26,6 +26,9 @@ handler or cron job wrapped around the agents owns nothing. The session is the t
 on chain runs LangSmith's ``prompt_tokens``/``total_cost`` are roll-ups of the children and
 would count twice.
 
+Declared outcome: a root run's ``feedback_stats`` (the evaluators' scores LangSmith rolls up per
+key) go under ``@outcome`` (see :func:`feedback_outcome`).
+
 Every run is buffered until the end of the file, because a patch (or a child's parent) may come
 later than the record it completes.
 """
@@ -40,6 +43,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..normalize import as_float, as_int, as_text
+from ..outcome import scores_outcome, with_outcome
 from .base import Loader, Sample, Source, SpanSink
 from .otel_common import RecordError, span_id, time_ns, trace_id
 
@@ -332,8 +336,29 @@ def run_row(pending: _Run, by_id: dict[str, _Run]) -> dict[str, Any]:
     attrs = {k: v for k, v in run.items() if k not in used and v is not None}
     attrs.update(rest)
     attrs.update(pending.extras)
+    if parent is None:  # the root run carries the trace's evaluations
+        with_outcome(attrs, feedback_outcome(run.get("feedback_stats")))
     row["attributes"] = attrs
     return row
+
+
+def feedback_outcome(stats: Any) -> dict[str, Any] | None:
+    """A root run's ``feedback_stats`` (``{key: {n, avg, values}}``) as the run's declared outcome:
+    each key's ``avg`` (a categorical key with one value: that value), read by name (see
+    :func:`forensics.outcome.scores_outcome`: ``correctness`` 1.0 is success, 0 failure; a key
+    whose direction is unknown is kept with verdict unknown)."""
+    if not isinstance(stats, dict):
+        return None
+    named: dict[str, Any] = {}
+    for key, stat in stats.items():
+        if not isinstance(stat, dict):
+            continue
+        values = stat.get("values")
+        if stat.get("avg") is not None:
+            named[str(key)] = stat["avg"]
+        elif isinstance(values, dict) and len(values) == 1:
+            named[str(key)] = next(iter(values))
+    return scores_outcome("feedback_stats", named)
 
 
 def _dict(value: Any) -> dict[str, Any]:

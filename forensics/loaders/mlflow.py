@@ -20,6 +20,9 @@ are the input and output; ``mlflow.chat.tokenUsage`` the tokens. The run id is t
 trace id (``tr-<hex>`` without its prefix is the same id), so the trace joins with an OTLP export
 of it. ``info`` goes to the root span's ``@trace_info``; a trace whose state is ERROR with a root
 span that says OK keeps the root's own status and the state in ``@trace_info``.
+
+Declared outcome (``@outcome`` on the root span, see :func:`info_outcome`): the trace's feedback
+``assessments`` (``correctness`` yes/no, a ``success`` bool...), else ``state`` ERROR (failure).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from typing import Any
 import orjson
 
 from ..normalize import as_int, as_text
+from ..outcome import outcome_attribute, scores_outcome, with_outcome
 from .base import Loader, Sample, Source, SpanSink
 from .otel_common import (
     RecordError,
@@ -115,6 +119,28 @@ class MlflowLoader(Loader):
                 sink.add(row, line)
 
 
+def info_outcome(info: dict[str, Any]) -> dict[str, Any] | None:
+    """The trace's declared outcome: its feedback ``assessments`` by name (an ``expectation`` is
+    the expected answer, never read; an assessment marked ``valid: false`` was overridden), see
+    :func:`forensics.outcome.scores_outcome`; else a trace whose ``state`` (v2: ``status``) is
+    ERROR is a failure. OK says only that the code did not raise: no verdict."""
+    named: dict[str, Any] = {}
+    assessments = info.get("assessments")
+    for item in assessments if isinstance(assessments, list) else []:
+        if not isinstance(item, dict) or item.get("valid") is False or not isinstance(item.get("feedback"), dict):
+            continue
+        name = item.get("assessment_name") or item.get("name")
+        if isinstance(name, str) and "value" in item["feedback"]:
+            named[name] = item["feedback"]["value"]
+    found = scores_outcome("assessments", named)
+    if found is not None:
+        return found
+    for key in ("state", "status"):
+        if isinstance(info.get(key), str) and info[key].upper() == "ERROR":
+            return outcome_attribute("failure", None, key, info[key])
+    return None
+
+
 def _describe(value: Any) -> str:
     if isinstance(value, dict):
         return "an object with keys " + ", ".join(sorted(value)[:8])
@@ -194,6 +220,7 @@ def span_row(span: Any, trace: dict[str, Any]) -> dict[str, Any]:
             rest["@" + key] = value
     if row["parent_id"] is None:
         rest["@trace_info"] = trace["info"]
+        with_outcome(rest, info_outcome(trace["info"]))
     row["attributes"] = rest
     return row
 

@@ -21,6 +21,13 @@ whose ``extras.metadata.exit_code`` (older files: ``extras.exit_code``) is a non
 ``message``, ``finish``, ``system``, ``reject``, state changes) are instants (end = start);
 other actions whose observation never came stay open (end_time null).
 
+Declared outcome (``@outcome`` on the run's root spans, see :mod:`forensics.outcome`): an
+evaluation line's ``report.resolved`` (or ``test_result.report.resolved``), else its ``error``
+(a failure); else the agent's own last word: the last ``agent_state_changed`` (``finished`` is
+success, ``error``/``rejected`` failure, anything else unknown) or its ``finish`` action
+(``task_completed`` when given). Root spans (events without a cause) are therefore written when
+the run ends.
+
 Kinds: user ``message`` → human; agent ``message`` → llm; ``delegate`` → handoff to
 ``args.agent`` (and the delegate's events, until its observation, are owned by that agent);
 ``recall`` → retriever; ``system``/state changes → event; every other action → tool. Agent events
@@ -36,6 +43,7 @@ import os
 from typing import Any
 
 from ..normalize import as_int, as_text
+from ..outcome import OUTCOME_KEY, outcome_attribute, record_outcome, word_verdict
 from .base import Loader, Sample, Source, SpanSink
 from .otel_common import RecordError, field_value, id_text, time_ns
 
@@ -88,11 +96,11 @@ class OpenHandsLoader(Loader):
             except RecordError as exc:
                 sink.quarantine(line, exc.reason, exc.detail, record)
                 continue
-            sub = _Stream(sink, run, forced_run=run)
-            sink.add({"run_id": run, "span_id": "run", "name": "openhands", "kind": "agent", "agent": MAIN_AGENT,
-                      "status": "error" if record.get("error") else "unset",
-                      "error_message": as_text(record.get("error")),
-                      "attributes": {k: v for k, v in record.items() if k not in _HISTORY_KEYS}}, line)
+            sub = _Stream(sink, run, forced_run=run, verdict=_eval_outcome(record))
+            sub.add({"run_id": run, "span_id": "run", "name": "openhands", "kind": "agent", "agent": MAIN_AGENT,
+                     "status": "error" if record.get("error") else "unset",
+                     "error_message": as_text(record.get("error")),
+                     "attributes": {k: v for k, v in record.items() if k not in _HISTORY_KEYS}}, line)
             for event in history:
                 sub.event(line, event, root="run")
             sub.close()
@@ -110,8 +118,15 @@ def _history_of(record: Any) -> list[Any] | None:
 class _Stream:
     """One run's events: open actions waiting for their observation, delegates, usage seen."""
 
-    def __init__(self, sink: SpanSink, default_run: str, forced_run: str | None = None) -> None:
+    def __init__(self, sink: SpanSink, default_run: str, forced_run: str | None = None,
+                 verdict: dict[str, Any] | None = None) -> None:
         self.sink = sink
+        #: The evaluation's verdict (an eval output line's), which outranks the agent's own.
+        self.verdict = verdict
+        #: Per run, the agent's last word on how it ended: ("agent_state", state) or ("finish", task_completed).
+        self.final: dict[str, tuple[str, Any]] = {}
+        #: Root rows (no cause), held until the end so they can carry the run's @outcome.
+        self.roots: list[tuple[int, dict[str, Any]]] = []
         self.default_run = default_run
         self.forced_run = forced_run
         self.open: dict[str, tuple[int, dict[str, Any], dict[str, Any] | None]] = {}
@@ -124,11 +139,23 @@ class _Stream:
         except RecordError as exc:
             self.sink.quarantine(line, exc.reason, exc.detail, event)
 
+    def add(self, row: dict[str, Any], line: int) -> None:
+        if row.get("parent_id") is None:
+            self.roots.append((line, row))
+        else:
+            self.sink.add(row, line)
+
     def close(self) -> None:
         for line, row, _ in self.open.values():
             row["attributes"]["@open"] = "no observation answers this action in the file"
-            self.sink.add(row, line)
+            self.add(row, line)
         self.open.clear()
+        for line, row in self.roots:
+            outcome = self.verdict or _agent_outcome(self.final.get(row["run_id"]))
+            if outcome is not None and isinstance(row.get("attributes"), dict):
+                row["attributes"][OUTCOME_KEY] = outcome
+            self.sink.add(row, line)
+        self.roots.clear()
 
     def _event(self, line: int, event: Any, root: str | None) -> None:
         if not isinstance(event, dict):
@@ -189,9 +216,12 @@ class _Stream:
         if "source" in event:
             rest["source"] = source
         row["attributes"] = rest
+        if action == "finish" and source == "agent":
+            done = args.get("task_completed") if isinstance(args, dict) else None
+            self.final[run] = ("finish", done)
         if action in _INSTANT or kind in ("human",):
             row["end_time"] = when
-            self.sink.add(row, line)
+            self.add(row, line)
             return
         if kind == "handoff" and row["handoff_to"]:
             self.delegates.append((row["span_id"], row["handoff_to"]))
@@ -231,17 +261,60 @@ class _Stream:
             row["attributes"]["@observation"] = kept
             if self.delegates and self.delegates[-1][0] == row["span_id"]:
                 self.delegates.pop()
-            self.sink.add(row, start_line)
+            self.add(row, start_line)
             self.sink.merged(line)
             return
+        extras = event.get("extras")
+        if observation == "agent_state_changed" and isinstance(extras, dict) and isinstance(extras.get("agent_state"), str):
+            self.final[run] = ("agent_state", extras["agent_state"])
         rest = {k: v for k, v in event.items() if k not in _USED or k == "tool_call_metadata"}
         rest["source"] = event.get("source")
-        self.sink.add({
+        self.add({
             "run_id": run, "span_id": str(event["id"]), "parent_id": cause or root, "name": observation,
             "kind": "event", "agent": self._agent(event.get("source")), "start_time": when, "end_time": when,
             "status": "error" if error_type else "ok", "error_type": error_type, "error_message": error_message,
             "output": as_text(event.get("content")), "attributes": rest,
         }, line)
+
+
+#: OpenHands AgentState values (openhands/core/schema/agent.py) that end a run, and what they say.
+_STATE_VERDICTS = {"finished": "success", "error": "failure", "rejected": "failure"}
+
+
+def _agent_outcome(final: tuple[str, Any] | None) -> dict[str, Any] | None:
+    """The agent's own verdict: its last ``agent_state_changed`` (finished = success, error or
+    rejected = failure; stopped, paused, awaiting input = unknown), or its ``finish`` action
+    (``task_completed`` "true"/"false"/"partial" when it says, else finishing is its claim of success)."""
+    if final is None:
+        return None
+    what, value = final
+    if what == "agent_state":
+        return outcome_attribute(_STATE_VERDICTS.get(value, "unknown"), None, "agent_state", value)
+    if value is None:
+        return outcome_attribute("success", None, "action", "finish")
+    verdict = word_verdict(value) if str(value).lower() != "partial" else "unknown"
+    return outcome_attribute(verdict, None, "finish.task_completed", value)
+
+
+def _eval_outcome(record: dict[str, Any]) -> dict[str, Any] | None:
+    """An evaluation output line's verdict: the benchmark's ``report.resolved`` (also under
+    ``test_result``), else its ``success``/``resolved``/... keys, else a run that ended in an
+    ``error`` is a failure."""
+    for holder, prefix in ((record.get("report"), "report."), (_dict(record.get("test_result")).get("report"),
+                                                                 "test_result.report.")):
+        if isinstance(holder, dict) and isinstance(holder.get("resolved"), bool):
+            return outcome_attribute("success" if holder["resolved"] else "failure", None, prefix + "resolved",
+                                     holder["resolved"])
+    found = record_outcome({k: v for k, v in record.items() if k not in ("status", "state")})
+    if found is not None:
+        return found
+    if record.get("error"):
+        return outcome_attribute("failure", None, "error", as_text(record["error"]))
+    return None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _observation_error(observation: str, event: dict[str, Any]) -> tuple[str | None, str | None]:
