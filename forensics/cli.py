@@ -429,10 +429,12 @@ def _register_evaluate() -> None:
         policy: Annotated[Path | None, typer.Option("--policy", help="Policy TOML file (when classifying logs).")] = None,
         format: Annotated[str | None, typer.Option("--format", "-f", help="Loader name (when loading logs); default: sniff.")] = None,
         blame: Annotated[bool, typer.Option("--blame", help="Instead of a labels file, compare each run's decisive span with the human-labeled mistake agent and step the logs carry (the Who&When benchmark, loaded by ag2-history).")] = False,
+        show_all: Annotated[bool, typer.Option("--all", help="List every miss, false alarm and wrong decisive span (default: the first 50 of each).")] = False,
     ) -> None:
-        """Compare classifier results with a labels file: precision, recall, F1 per class, confusion,
-        decisive-span accuracy, misses and false alarms (or, with --blame, agent/step blame)."""
-        _exit(_run_evaluate(results, labels, policy, format, blame))
+        """Compare classifier results with a labels file: precision, recall, F1 and MCC per class (and
+        the mean MCC over the four mission classes), confusion, decisive-span accuracy, the false
+        alarms on clean runs, misses and false alarms (or, with --blame, agent/step blame)."""
+        _exit(_run_evaluate(results, labels, policy, format, blame, show_all))
 
 
 def _results_dir(results: list[str]) -> Path | None:
@@ -444,7 +446,7 @@ def _results_dir(results: list[str]) -> Path | None:
 
 
 def _run_evaluate(results: list[str], labels: Path | None, policy: Path | None, format: str | None,
-                  blame: bool = False) -> int:
+                  blame: bool = False, show_all: bool = False) -> int:
     import pyarrow.parquet as pq
 
     from forensics.classify import Classification
@@ -484,7 +486,7 @@ def _run_evaluate(results: list[str], labels: Path | None, policy: Path | None, 
         problems = len(loaded.report.problems)
         result = classify_spans(loaded.spans, policy=policy)
     outcome = evaluate_results(result, expected)
-    out.print(outcome.format_text(), markup=False)
+    out.print(outcome.format_text(max_items=None if show_all else 50), markup=False)
     return EXIT_BAD_INPUT if problems else EXIT_OK
 
 

@@ -329,3 +329,33 @@ def test_decisive_span_accuracy_counts_failing_runs_only() -> None:
     e = evaluate(_hand_classification(found), pl.DataFrame(labels))
     assert (e.decisive_correct, e.decisive_total) == (1, 3)  # a right, b none, c another span
     assert "decisive span: 1/3 correct (33%)" in e.format_text()
+
+
+def test_cli_evaluate_prints_mcc_and_clean_false_alarms_and_all_lists_every_one(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    import pyarrow.parquet as pq
+
+    # 60 clean runs that each raised a finding: the report caps the list at 50 unless --all.
+    found = {f"r{i:02d}": [("silent_failure", "error_as_data")] for i in range(60)}
+    c = _hand_classification(found)
+    results = tmp_path / "results"
+    results.mkdir()
+    pq.write_table(c.runs, results / "runs.parquet")
+    pq.write_table(c.findings, results / "findings.parquet")
+    labels = _write_labels(tmp_path, [_label(r, []) for r in found])
+
+    def run(*extra: str) -> str:
+        proc = subprocess.run([sys.executable, "-m", "forensics.cli", "evaluate", str(results), "--labels", str(labels), *extra],
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+    capped = run()
+    assert "false alarms on clean runs: 60 of 60 clean run(s) raised a finding" in capped
+    assert "mean MCC over the four mission classes: +0.00 (defined for 1 of 4)" in capped
+    assert "  r49 [r49] silent_failure (error_as_data)" in capped and "r50 [r50]" not in capped
+    assert "  ... and 10 more" in capped
+    full = run("--all")
+    assert "  r59 [r59] silent_failure (error_as_data)" in full and "... and 10 more" not in full
