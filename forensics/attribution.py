@@ -67,10 +67,11 @@ REPEAT_MIN_CHARS: Final = 20
 #: first word); the two characters before a name are cut off after matching.
 _FACT_NUMBER = r"\b\d[\d,.]*\d\b"
 _FACT_NAME = r"[a-z,] [A-Z][A-Za-z]{2,}"
-_CODE_BLOCK = r"```[^\n`]*\n"
+#: A code fence: the message carries code for a terminal to run.
+_CODE_FENCE = "```"
 #: A browser observation (MultimodalWebSurfer's "Here is a screenshot of [title](url)", a markdown
 #: browser's "Address: ... Viewport position:"): page text, not the agent's own claim.
-_OBSERVATION = r"Here is a screenshot of \[|(?m)^Viewport position: "
+_OBSERVATIONS = ("Here is a screenshot of [", "\nViewport position: ")
 #: The next message acknowledges an error (so it was not misread).
 _ACK = (
     r"(?i)\b(error|errors|fail\w*|exception|traceback|issue|problem|unable|could not|couldn't|cannot|"
@@ -94,7 +95,11 @@ def attribute(spans: Any, runs: Any = None) -> pl.DataFrame:
     """
     from forensics.classify import _as_spans
 
-    df = _as_spans(spans)
+    return _attribute(_as_spans(spans), runs)
+
+
+def _attribute(df: pl.DataFrame, runs: Any = None) -> pl.DataFrame:
+    """``attribute`` over a span frame already in SPAN_SCHEMA types (classify's)."""
     if runs is not None:
         wanted = _run_ids(runs)
         df = df.filter(pl.col("run_id").is_in(wanted.implode()))
@@ -105,13 +110,11 @@ def attribute(spans: Any, runs: Any = None) -> pl.DataFrame:
         [_stalls(steps), _tool_errors(steps), _repeats(steps), _final_answer_origin(steps)],
         how="vertical",
     )
-    fallback = pl.concat([_unbacked_claims(steps), _first_response(steps)], how="vertical")
     chosen_evidence = evidence.sort("run_id", "decisive_step", "_rank").unique("run_id", keep="first")
-    chosen_fallback = (
-        fallback.join(chosen_evidence.select("run_id"), on="run_id", how="anti")
-        .sort("run_id", "_rank", "decisive_step")
-        .unique("run_id", keep="first")
-    )
+    # The fallback rules only for the runs no evidence rule named.
+    rest = steps.join(chosen_evidence.select("run_id"), on="run_id", how="anti")
+    fallback = pl.concat([_unbacked_claims(rest), _first_response(rest)], how="vertical")
+    chosen_fallback = fallback.sort("run_id", "_rank", "decisive_step").unique("run_id", keep="first")
     chosen = pl.concat([chosen_evidence, chosen_fallback], how="vertical")
     span_ids = steps.select(
         "run_id", pl.col("step").alias("decisive_step"), pl.col("span_id").alias("decisive_span_id")
@@ -146,31 +149,35 @@ def _steps(df: pl.DataFrame) -> pl.DataFrame:
     """The span table in each run's own order, with the per-step facts the rules read."""
     text = pl.col("output").fill_null("")
     is_tool = pl.col("kind") == "tool"
-    base = df.sort("run_id", "start_time", "source_line", "span_id", nulls_last=True).select(
+    ordered = df.sort("run_id", "start_time", "source_line", "span_id", nulls_last=True)
+    # An integer key per run (the frame is sorted by run): windows over it, not over the string id.
+    run_key = (pl.col("run_id") != pl.col("run_id").shift(1)).fill_null(True).cum_sum().alias("_rk")
+    base = ordered.with_columns(run_key).select(
+        "_rk",
         "run_id",
         "span_id",
         "kind",
         "status",
         "output",
         pl.col("agent").fill_null(pl.col("name")).alias("agent"),
-        pl.int_range(pl.len(), dtype=pl.Int64).over("run_id").alias("step"),
+        pl.int_range(pl.len(), dtype=pl.Int64).over("_rk").alias("step"),
         "attributes",
     )
     ledger = _ledger(base)
     out = base.join(ledger, on=["run_id", "span_id"], how="left").with_columns(
         is_tool=is_tool.fill_null(False),
         failed=(pl.col("status") == "error").fill_null(False),
-        has_code=text.str.contains(_CODE_BLOCK) & ~is_tool.fill_null(False),
-        observation=text.str.contains(_OBSERVATION),
+        has_code=text.str.contains(_CODE_FENCE, literal=True) & ~is_tool.fill_null(False),
+        observation=pl.any_horizontal(text.str.contains(o, literal=True) for o in _OBSERVATIONS),
         meta=(pl.col("kind") == "handoff").fill_null(False)
         | pl.col("ledger_progress").is_not_null()
         | pl.col("ledger_in_loop").is_not_null()
-        | pl.col("attributes").str.contains("orchestrator.next_speaker", literal=True).fill_null(False),
+        | text.str.starts_with("Next speaker "),
         human=(pl.col("kind") == "human").fill_null(False),
     )
     # The step whose code a tool ran: the latest earlier message holding code.
-    code_step = pl.when(pl.col("has_code")).then(pl.col("step")).forward_fill().over("run_id")
-    code_agent = pl.when(pl.col("has_code")).then(pl.col("agent")).forward_fill().over("run_id")
+    code_step = pl.when(pl.col("has_code")).then(pl.col("step")).forward_fill().over("_rk")
+    code_agent = pl.when(pl.col("has_code")).then(pl.col("agent")).forward_fill().over("_rk")
     out = out.with_columns(
         code_step=code_step,
         code_agent=code_agent,
@@ -194,7 +201,8 @@ def _ledger(base: pl.DataFrame) -> pl.DataFrame:
     have = [c for c in _LEDGER_KEYS if c in base.columns]
     if len(have) == len(_LEDGER_KEYS):
         return base.select("run_id", "span_id", *_LEDGER_KEYS)
-    rows = base.filter(pl.col("attributes").str.contains("ledger.", literal=True).fill_null(False))
+    # The loader writes ledger.* only on messages that open with "Updated Ledger:".
+    rows = base.filter(pl.col("output").str.contains(r"^\s*Updated Ledger:").fill_null(False))
     parsed = rows.select(
         "run_id",
         "span_id",
@@ -219,11 +227,13 @@ def _pick(frame: pl.DataFrame, rule: str, rank: int) -> pl.DataFrame:
 
 
 def _stalls(s: pl.DataFrame) -> pl.DataFrame:
+    if s.get_column("ledger_progress").null_count() == s.height:
+        return _pick(_no_rows(s), "orchestrator_stall", 0)  # no ledger at all
     # The latest worker step before each step, as (step, owner) of what the orchestrator judged.
     judged = s.with_columns(
-        j_step=pl.when(pl.col("worker")).then(pl.col("owner_step")).shift(1).forward_fill().over("run_id"),
-        j_agent=pl.when(pl.col("worker")).then(pl.col("owner_agent")).shift(1).forward_fill().over("run_id"),
-        j_at=pl.when(pl.col("worker")).then(pl.col("step")).shift(1).forward_fill().over("run_id"),
+        j_step=pl.when(pl.col("worker")).then(pl.col("owner_step")).shift(1).forward_fill().over("_rk"),
+        j_agent=pl.when(pl.col("worker")).then(pl.col("owner_agent")).shift(1).forward_fill().over("_rk"),
+        j_at=pl.when(pl.col("worker")).then(pl.col("step")).shift(1).forward_fill().over("_rk"),
     )
     stalled = judged.filter(
         (pl.col("ledger_in_loop").fill_null(False) | (pl.col("ledger_progress") == False))  # noqa: E712
@@ -254,9 +264,7 @@ def _stalls(s: pl.DataFrame) -> pl.DataFrame:
 
 def _tool_errors(s: pl.DataFrame) -> pl.DataFrame:
     ack = pl.col("output").fill_null("").str.contains(_ACK)
-    nxt_ack = (
-        pl.when(pl.col("worker") & ~pl.col("is_tool")).then(ack).shift(-1).backward_fill().over("run_id")
-    )
+    nxt_ack = pl.when(pl.col("worker") & ~pl.col("is_tool")).then(ack).shift(-1).backward_fill().over("_rk")
     failed = s.with_columns(nxt_ack=nxt_ack).filter(pl.col("failed") & pl.col("worker"))
     first = failed.sort("run_id", "step").unique("run_id", keep="first")
     reading = (
@@ -286,14 +294,18 @@ def _tool_errors(s: pl.DataFrame) -> pl.DataFrame:
 
 
 def _repeats(s: pl.DataFrame) -> pl.DataFrame:
-    norm = pl.col("output").fill_null("").str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars()
-    rows = s.with_columns(_norm=norm).filter(
-        pl.col("worker") & ~pl.col("is_tool") & (pl.col("_norm").str.len_chars() >= REPEAT_MIN_CHARS)
+    # Word for word: the same text (by a 64-bit hash, then compared) from the same agent.
+    rows = s.filter(
+        pl.col("worker") & ~pl.col("is_tool") & (pl.col("output").str.len_bytes() >= REPEAT_MIN_CHARS)
+    ).with_columns(_h=pl.col("output").hash(7))
+    rows = (
+        rows.filter(pl.len().over("_rk", "agent", "_h") > 1)
+        .with_columns(
+            _nth=pl.int_range(pl.len()).over("_rk", "agent", "output"),
+            _orig=pl.col("step").min().over("_rk", "agent", "output"),
+        )
+        .filter(pl.col("_nth") > 0)
     )
-    rows = rows.with_columns(
-        _nth=pl.int_range(pl.len()).over("run_id", "agent", "_norm"),
-        _orig=pl.col("step").min().over("run_id", "agent", "_norm"),
-    ).filter(pl.col("_nth") > 0)
     first = rows.sort("run_id", "step").unique("run_id", keep="first")
     return _pick(
         first.with_columns(

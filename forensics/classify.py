@@ -183,12 +183,12 @@ def _attributed(runs: pl.DataFrame, spans: pl.DataFrame) -> pl.DataFrame:
     """``decisive_agent`` and ``decisive_step`` from forensics.attribution for every run that
     failed (its own verdict) or that a detector flagged; a run it cannot name keeps the decisive
     finding's span's agent and position."""
-    from forensics.attribution import attribute
+    from forensics.attribution import _attribute
 
     need = runs.filter((pl.col("declared_outcome") == "failure") | ~pl.col("ok")).select("run_id")
     if need.height == 0:
         return runs
-    named = attribute(spans, runs=need).select(
+    named = _attribute(spans, runs=need).select(
         "run_id", pl.col("decisive_agent").alias("_agent"), pl.col("decisive_step").alias("_step")
     )
     return (
