@@ -66,6 +66,7 @@ class Evaluation:
     clean_correct: int
     exact_runs: int
     clean_false_alarms: pl.DataFrame  # run_id, scenario, classes, detectors: clean runs that raised something
+    by_format: pl.DataFrame  # source_format, runs, exact, clean, clean_ok
 
     @property
     def mean_mcc(self) -> float | None:
@@ -137,6 +138,13 @@ class Evaluation:
                 f"  {r['run_id']} [{r['scenario'] or '-'}] {', '.join(r['classes'])} ({', '.join(r['detectors'])})"
             )
         more(self.clean_false_alarms)
+        if self.by_format.height:
+            out.append("")
+            out.append(f"{'by source format':<18} {'runs':>5} {'exact':>6} {'clean':>6} {'clean ok':>9}")
+            for r in self.by_format.iter_rows(named=True):
+                out.append(
+                    f"{r['source_format']:<18} {r['runs']:>5} {r['exact']:>6} {r['clean']:>6} {r['clean_ok']:>9}"
+                )
         out.append("")
         out.append("confusion (rows: expected class or ok; columns: predicted; a run counts once per pair)")
         cols = [c for c in self.confusion.columns if c != "expected"]
@@ -181,6 +189,21 @@ class Evaluation:
 
 def _pct(x: float | None) -> str:
     return "-" if x is None else f"{x:.2f}"
+
+
+def _by_format(run_rows: pl.DataFrame) -> pl.DataFrame:
+    """Per loader of the run: labeled runs, class sets exactly right, clean runs and clean runs reported ok."""
+    clean = pl.col("expected_classes").list.len() == 0
+    return (
+        run_rows.group_by(pl.col("source_format").fill_null("(not in results)"))
+        .agg(
+            pl.len().cast(pl.Int64).alias("runs"),
+            pl.col("classes_match").sum().cast(pl.Int64).alias("exact"),
+            clean.sum().cast(pl.Int64).alias("clean"),
+            (clean & pl.col("classes_match")).sum().cast(pl.Int64).alias("clean_ok"),
+        )
+        .sort("source_format")
+    )
 
 
 def _mcc_expr() -> pl.Expr:
@@ -291,6 +314,7 @@ def evaluate(classification: Classification, labels: str | Path | pa.Table | pl.
         pl.col("classes").alias("predicted_classes"),
         pl.col("decisive_span_id").alias("decisive_found"),
         "ok",
+        "source_format",
     )
     fired = findings.group_by("run_id").agg(pl.col("detector").unique().sort().alias("fired"))
     joined = (
@@ -412,11 +436,14 @@ def evaluate(classification: Classification, labels: str | Path | pa.Table | pl.
         pl.col("decisive_span_id").alias("decisive_expected"),
         "decisive_found",
         (pl.col("decisive_span_id") == pl.col("decisive_found")).fill_null(False).alias("decisive_match"),
-        (pl.col("expected_classes").list.sort() == pl.col("predicted_classes").list.sort()).alias(
+        # A labeled run missing from the results is never right, not even a clean one (a loader that
+        # dropped it would otherwise score it "clean").
+        ((pl.col("expected_classes").list.sort() == pl.col("predicted_classes").list.sort()) & ~pl.col("_missing")).alias(
             "classes_match"
         ),
         "fired",
         "story",
+        "source_format",
     ).sort("run_id")
     stories = joined.select("run_id", "scenario", "story")
     misses = (
@@ -448,7 +475,7 @@ def evaluate(classification: Classification, labels: str | Path | pa.Table | pl.
         decisive_total=failing.height,
         decisive_correct=int(failing["decisive_match"].sum()),
         clean_total=clean.height,
-        clean_correct=int((clean["predicted_classes"].list.len() == 0).sum()),
+        clean_correct=int(clean["classes_match"].sum()),
         exact_runs=int(run_rows["classes_match"].sum()),
         clean_false_alarms=clean.filter(pl.col("predicted_classes").list.len() > 0).select(
             "run_id",
@@ -456,6 +483,7 @@ def evaluate(classification: Classification, labels: str | Path | pa.Table | pl.
             pl.col("predicted_classes").alias("classes"),
             pl.col("fired").alias("detectors"),
         ),
+        by_format=_by_format(run_rows),
     )
 
 

@@ -216,6 +216,7 @@ def _hand_classification(found: dict[str, list[tuple[str, str]]]) -> Classificat
             "policy_version": "hand",
             "declared_outcome": "unknown",
             "unexplained_failure": False,
+            "source_format": "otlp-json" if run in ("a", "b", "c") else "langsmith",
         }
         for run, hits in found.items()
     ]
@@ -359,3 +360,16 @@ def test_cli_evaluate_prints_mcc_and_clean_false_alarms_and_all_lists_every_one(
     assert "  ... and 10 more" in capped
     full = run("--all")
     assert "  r59 [r59] silent_failure (error_as_data)" in full and "... and 10 more" not in full
+
+
+def test_by_source_format_counts_exact_class_sets_and_clean_runs() -> None:
+    # otlp-json: a (missed ownership_gap), b (exact), c (missed silent_failure) -> 3 runs, 1 exact, no clean.
+    # langsmith: d (clean, flagged), e and f (clean, ok) -> 3 runs, 2 exact, 3 clean, 2 clean ok.
+    e = evaluate(_hand_classification(HAND_FOUND), pl.DataFrame([*HAND_LABELS, _label("gone", [])]))
+    assert e.by_format.rows() == [
+        ("(not in results)", 1, 0, 1, 0),  # a missing run is never right, even a clean one
+        ("langsmith", 3, 2, 3, 2),
+        ("otlp-json", 3, 1, 0, 0),
+    ]
+    assert "otlp-json              3      1      0         0" in e.format_text()
+    assert (e.clean_correct, e.clean_total, e.exact_runs) == (2, 4, 3)
