@@ -171,12 +171,19 @@ def class_counts(data: ReportData) -> pl.DataFrame:
             .sort(["findings", "failure_class"], descending=[True, False]))
 
 
-def top_detectors(data: ReportData, n: int = 10) -> pl.DataFrame:
-    f = data.findings
-    if f.height == 0:
-        return pl.DataFrame(schema={"detector": pl.String, "failure_class": pl.String, "findings": pl.UInt32})
-    return (f.group_by("detector", "failure_class").agg(pl.len().alias("findings"))
-            .sort(["findings", "detector"], descending=[True, False]).head(n))
+#: Detectors listed (and drawn) under "Top detectors".
+TOP_DETECTORS: Final = 10
+
+
+def top_detectors(data: ReportData, n: int = TOP_DETECTORS) -> pl.DataFrame:
+    """The ``n`` detectors that fired on the most runs, ranked as the chart ranks them (ties to
+    the most severe, see :func:`forensics.charts.fleet.rank_detectors`): one table, one unit."""
+    from forensics.charts.fleet import rank_detectors
+
+    if data.findings.height == 0:
+        return pl.DataFrame(schema={"detector": pl.String, "failure_class": pl.String, "severity": pl.String,
+                                    "runs": pl.UInt32})  # fmt: skip
+    return rank_detectors(data.findings, n).select("detector", "failure_class", "severity", "runs")
 
 
 def worst_runs(data: ReportData, n: int = 5) -> pl.DataFrame:
@@ -194,20 +201,26 @@ def worst_runs(data: ReportData, n: int = 5) -> pl.DataFrame:
             .head(n))
 
 
-def nightly_trend(data: ReportData) -> pl.DataFrame:
-    """Findings per class per night (by run start, UTC), one column per class: the fleet trend
-    as a table (the chart draws the same numbers)."""
-    from forensics.store import trend_from_frames
+#: The night of a run with no start time (it still counts, so the table adds up).
+NO_NIGHT: Final = "(no start time)"
 
-    if "batch_id" not in data.runs.columns or data.findings.height == 0:
+
+def nightly_trend(data: ReportData) -> pl.DataFrame:
+    """Per night (by run start, UTC): its runs, then its findings per class, one column per class:
+    the fleet trend as a table. Every night with a run is a row, a night of clean runs included,
+    so the ``runs`` column adds up to the report's run count."""
+    runs = data.runs
+    if runs.height == 0:
         return pl.DataFrame()
-    long = trend_from_frames(data.runs, data.findings)
-    if long.height == 0:
-        return pl.DataFrame()
-    wide = long.with_columns(pl.col("period").dt.strftime("%Y-%m-%d").alias("night")).pivot(
-        on="failure_class", index=["night", "runs_in_period"], values="findings", sort_columns=True
-    )
-    return wide.fill_null(0).rename({"runs_in_period": "runs"}).sort("night")
+    night = pl.col("start_time").dt.strftime("%Y-%m-%d").fill_null(NO_NIGHT).alias("night")
+    per_night = runs.group_by(night).agg(runs=pl.len())
+    if data.findings.height:
+        found = data.findings.join(runs.select("run_id", night), on="run_id", how="inner")
+        wide = found.group_by("night", "failure_class").len().pivot(
+            on="failure_class", index="night", values="len", sort_columns=True
+        )
+        per_night = per_night.join(wide, on="night", how="left").fill_null(0)
+    return per_night.sort("night")
 
 
 def batch_problems(data: ReportData) -> pl.DataFrame:
@@ -297,6 +310,59 @@ def _run_spans(data: ReportData, run: Mapping[str, Any]) -> tuple[pl.DataFrame |
     return None, "its spans could not be found" + (f": tried {', '.join(tried)}" if tried else "")
 
 
+@dataclass
+class RunStory:
+    """A run as a reviewer who was not there needs it named: what it was (its root span, else its
+    agents), what it was asked (its task), where it came from (its file), and its decisive span
+    by name, kind, tool and agent rather than by id."""
+
+    name: str
+    task: str | None
+    file: str | None
+    decisive: str
+
+
+def run_story(run: Mapping[str, Any], spans: pl.DataFrame | None) -> RunStory:
+    """Describe ``run`` (a runs row) from its ``spans`` (None when they could not be found: then
+    from what the runs table holds, and the decisive span by its id, saying why)."""
+    from forensics.charts._frames import what_the_run_was
+
+    root = task = source = None
+    if spans is not None and spans.height:
+        root, task, source = what_the_run_was(spans)
+    agents = [a for a in (run.get("agents") or []) if a]
+    name = root or (" → ".join(agents) if agents else None) or f"run {run['run_id']}"
+    file = source or (os.path.basename(run["source_file"]) if run.get("source_file") else None)
+    span_id = run.get("decisive_span_id")
+    decisive = "-"
+    if span_id:
+        found = spans.filter(pl.col("span_id") == span_id).head(1) if spans is not None else None
+        if found is not None and found.height:
+            row = found.row(0, named=True)
+            parts = [f"{row.get('kind') or 'unknown'} span"]
+            if row.get("tool") and row["tool"] != row.get("name"):
+                parts.append(f"tool {row['tool']}")
+            parts.append(f"agent {row['agent']}" if row.get("agent") else "no agent")
+            if row.get("start_time") is not None:
+                parts.append(f"started {row['start_time']:%H:%M:%S} UTC")
+            decisive = f"{row.get('name') or span_id} ({', '.join(parts)})"
+        else:
+            agent = run.get("decisive_agent")
+            decisive = (f"span {span_id}" + (f" of agent {agent}" if agent else "")
+                        + " (its name is unknown: the run's spans could not be found)")
+    return RunStory(name=name, task=task, file=file, decisive=decisive)
+
+
+def _plural(count: Any, word: str) -> str:
+    if count is None:
+        return f"- {word}s"
+    return f"{count:,} {word if count == 1 else word + 's'}"
+
+
+def _cost(value: Any) -> str:
+    return "cost not recorded" if value is None else f"cost {value:,.4g} USD"
+
+
 # --------------------------------------------------------------------------------------------
 # Writing
 # --------------------------------------------------------------------------------------------
@@ -336,33 +402,38 @@ def write_report(
     if run_id is None and data.runs.height:
         figures.append(_figure("Runs per failure class over time", "class_trend_chart",
                                charts_dir / "class_trend.svg", data.runs, png=True, save_kwargs=save_kwargs))
-        if data.findings.height:
-            figures.append(_figure("Top detectors", "top_detectors_chart", charts_dir / "top_detectors.svg",
-                                   data.findings, png=True, save_kwargs=save_kwargs))
+    detectors_figure = None
+    if run_id is None and data.findings.height:
+        detectors_figure = _figure("Top detectors (runs they fired on)", "top_detectors_chart",
+                                   charts_dir / "top_detectors.svg", data.findings, png=True,
+                                   save_kwargs=save_kwargs, top=TOP_DETECTORS)
     worst_df = worst_runs(data, worst if run_id is None else 1)
     timelines: dict[str, Figure] = {}
+    stories: dict[str, RunStory] = {}
     for i, run in enumerate(worst_df.iter_rows(named=True)):
         spans, why = _run_spans(data, run)
-        title = f"Timeline of run {run['run_id']}"
-        if spans is None:
-            timelines[run["run_id"]] = Figure(title, None, None, note=why)
-            continue
-        if data.spans is None:
+        if spans is not None and data.spans is None:
             # Reloaded from an input file or a spans.parquet written with --no-redact: raw log
             # content (in-memory spans were redacted with the rest of the data above).
             spans = _redact_spans(spans, pol)
+        story = stories[run["run_id"]] = run_story(run, spans)
+        title = f"Timeline of {story.name} (run {run['run_id']})"
+        if spans is None:
+            timelines[run["run_id"]] = Figure(title, None, None, note=why)
+            continue
         findings = data.findings.filter(pl.col("run_id") == run["run_id"])
         timelines[run["run_id"]] = _figure(title, "timeline_chart", charts_dir / f"timeline_{i + 1}.svg",
                                            spans, run["run_id"], findings, save_kwargs=save_kwargs)
 
     ctx = _Context(data=data, since=since, until=until, run_id=run_id, worst=worst_df, figures=figures,
-                   timelines=timelines, out=out, banner=banner, redacted=redact)
+                   timelines=timelines, out=out, banner=banner, redacted=redact, stories=stories,
+                   detectors_figure=detectors_figure)
     html_path = out / "report.html"
     md_path = out / "report.md"
     _write_text(html_path, _html(ctx))
     _write_text(md_path, _markdown(ctx))
     written = {"html": html_path, "markdown": md_path}
-    for f in [*figures, *timelines.values()]:
+    for f in [*figures, *([detectors_figure] if detectors_figure else []), *timelines.values()]:
         if f.svg_path is not None:
             written[f.svg_path.stem] = f.svg_path
             if f.svg_path.with_suffix(".png").exists():
@@ -415,11 +486,14 @@ class _Context:
     out: Path
     banner: str = ""
     redacted: bool = True
+    stories: dict[str, RunStory] = field(default_factory=dict)
+    detectors_figure: Figure | None = None
 
     @property
     def title(self) -> str:
         if self.run_id:
-            return f"Run {self.run_id}"
+            story = self.stories.get(self.run_id)
+            return f"Run {self.run_id}: {story.name}" if story and story.name != f"run {self.run_id}" else f"Run {self.run_id}"
         window = " ".join(x for x in (f"since {self.since}" if self.since else "",
                                       f"until {self.until}" if self.until else "") if x)
         return "Agent forensics: nightly review" + (f" ({window})" if window else "")
@@ -432,6 +506,12 @@ class _Context:
             ("runs with findings", f"{failing:,}"),
             ("findings", f"{self.data.findings.height:,}"),
         ]
+        if runs.height and "declared_outcome" in runs.columns:
+            by = runs.group_by("declared_outcome").len().sort("declared_outcome")
+            items.append(("declared outcomes", ", ".join(f"{o or 'unknown'} {n:,}" for o, n in by.iter_rows())))
+        if runs.height and "unexplained_failure" in runs.columns:
+            unexplained = runs.filter(pl.col("unexplained_failure").fill_null(False)).height
+            items.append(("runs declaring a failure no detector explains", f"{unexplained:,}"))
         if runs.height:
             lo, hi = runs["start_time"].min(), runs["start_time"].max()
             items.append(("runs started", f"{_ts(lo)} to {_ts(hi)}"))
@@ -518,10 +598,12 @@ def _html(ctx: _Context) -> str:
     parts.append("<table>" + "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
                                      for k, v in ctx.headline()) + "</table>")
     parts.append("<h2>Findings per class</h2>" + _html_table(class_counts(d), ("findings", "runs", "primary")))
-    parts.append("<h2>Top detectors</h2>" + _html_table(top_detectors(d), ("findings",)))
+    parts.append("<h2>Top detectors (runs they fired on)</h2>"
+                 + (_html_figure(ctx.detectors_figure) if ctx.detectors_figure else "")
+                 + _html_table(top_detectors(d), ("runs",)))
     trend = nightly_trend(d)
     if trend.height:
-        parts.append("<h2>Findings per class per night</h2>"
+        parts.append("<h2>Runs and findings per class per night</h2>"
                      + _html_table(trend, tuple(c for c in trend.columns if c != "night")))
     for f in ctx.figures:
         parts.append(f"<h2>{html.escape(f.title)}</h2>" + _html_figure(f))
@@ -537,22 +619,46 @@ def _html(ctx: _Context) -> str:
     return "\n".join(parts)
 
 
+def _story(ctx: _Context, run: Mapping[str, Any]) -> RunStory:
+    return ctx.stories.get(run["run_id"]) or run_story(run, None)
+
+
+def _run_facts(run: Mapping[str, Any], story: RunStory) -> list[tuple[str, Any]]:
+    facts = [("primary class", run.get("primary_class")), ("classes", run.get("classes")),
+             ("decisive span", story.decisive), ("started", run.get("start_time")),
+             ("duration (ms)", run.get("duration_ms")), ("spans", run.get("span_count")),
+             ("errors", run.get("error_count")), ("cost (USD)", run.get("cost_usd") if run.get("cost_usd") is not None
+                                                  else "not recorded"),
+             ("agents", run.get("agents")), ("reported outcome", run.get("reported_outcome"))]  # fmt: skip
+    # Columns a newer classifier writes: shown when the store has them.
+    for column, label in (("declared_outcome", "declared outcome"), ("strength", "evidence strength")):
+        if column in run:
+            facts.append((label, run.get(column)))
+    facts += [("run id", run["run_id"]), ("source", run.get("source_file"))]
+    return facts
+
+
+def _finding_rows(ctx: _Context, rid: str) -> list[tuple[Any, ...]]:
+    finds = ctx.data.findings.filter(pl.col("run_id") == rid)
+    strength = pl.col("strength") if "strength" in finds.columns else pl.lit(None, pl.String)
+    return finds.select("severity", strength.alias("strength"), "failure_class", "detector", "explanation").rows()
+
+
 def _html_run(ctx: _Context, run: Mapping[str, Any]) -> str:
     rid = run["run_id"]
-    facts = [("primary class", run.get("primary_class")), ("classes", run.get("classes")),
-             ("decisive span", run.get("decisive_span_id")), ("started", run.get("start_time")),
-             ("duration ms", run.get("duration_ms")), ("spans", run.get("span_count")),
-             ("errors", run.get("error_count")), ("cost usd", run.get("cost_usd")),
-             ("reported outcome", run.get("reported_outcome")), ("source", run.get("source_file"))]
-    rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{_h(v)}</td></tr>" for k, v in facts)
-    finds = ctx.data.findings.filter(pl.col("run_id") == rid)
+    story = _story(ctx, run)
+    rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{_h(v)}</td></tr>" for k, v in _run_facts(run, story))
     items = "".join(
-        f'<li><span class="sev-{_h(sev)}">{_h(sev)}</span> <code>{_h(cls)}</code> / <code>{_h(det)}</code>: '
-        f"{_h(expl)}</li>"
-        for sev, cls, det, expl in finds.select("severity", "failure_class", "detector", "explanation").iter_rows()
+        f'<li><span class="sev-{_h(sev)}">{_h(sev)}</span>{f" ({_h(strength)})" if strength else ""} '
+        f"<code>{_h(cls)}</code> / <code>{_h(det)}</code>: {_h(expl)}</li>"
+        for sev, strength, cls, det, expl in _finding_rows(ctx, rid)
     )
+    what = " · ".join(x for x in (f"started {_h(run.get('start_time'))}",
+                                  f"file <code>{_h(story.file)}</code>" if story.file else "",
+                                  f"run <code>{html.escape(rid)}</code>") if x)  # fmt: skip
+    task = f'<p class="task">task: “{_h(story.task)}”</p>' if story.task else ""
     fig = ctx.timelines.get(rid)
-    return (f'<div class="run"><h3>Run <code>{html.escape(rid)}</code></h3><table>{rows}</table>'
+    return (f'<div class="run"><h3>{_h(story.name)}</h3><p>{what}</p>{task}<table>{rows}</table>'
             f"<ul>{items}</ul>{_html_figure(fig) if fig else ''}</div>")
 
 
@@ -590,11 +696,13 @@ def _markdown(ctx: _Context) -> str:
     out += [f"- **{k}**: {_m(v)}" for k, v in ctx.headline()]
     out.append("\n## Findings per class\n")
     out.append(_md_table(class_counts(d)))
-    out.append("\n## Top detectors\n")
+    out.append("\n## Top detectors (runs they fired on)\n")
+    if ctx.detectors_figure is not None:
+        out.append(_md_figure(ctx.detectors_figure, ctx.out))
     out.append(_md_table(top_detectors(d)))
     trend = nightly_trend(d)
     if trend.height:
-        out.append("\n## Findings per class per night\n")
+        out.append("\n## Runs and findings per class per night\n")
         out.append(_md_table(trend))
     for f in ctx.figures:
         out.append(f"\n## {_m(f.title)}\n")
@@ -608,15 +716,22 @@ def _markdown(ctx: _Context) -> str:
         out.append("_No run has a finding._\n")
     for run in ctx.worst.iter_rows(named=True):
         rid = run["run_id"]
-        out.append(f"\n### Run {_m(rid)}\n")
+        story = _story(ctx, run)
+        out.append(f"\n### {_m(story.name)}" + (f": “{_m(story.task)}”" if story.task else "") + "\n")
+        out.append(f"- run {_m(rid)}; started {_m(run.get('start_time'))}"
+                   + (f"; file {_m(story.file)}" if story.file else "") + f"; agents {_m(run.get('agents'))}")
         out.append(f"- primary class: {_m(run.get('primary_class'))}; classes: {_m(run.get('classes'))}")
-        out.append(f"- decisive span: {_m(run.get('decisive_span_id'))}; started {_m(run.get('start_time'))}; "
-                   f"{_m(run.get('span_count'))} spans, {_m(run.get('error_count'))} errors, "
-                   f"cost {_m(run.get('cost_usd'))} USD; reported outcome {_m(run.get('reported_outcome'))}")
+        out.append(f"- decisive span: {_m(story.decisive)}")
+        outcome = f"reported outcome {_m(run.get('reported_outcome'))}"
+        if "declared_outcome" in run:
+            outcome += f"; declared outcome {_m(run.get('declared_outcome'))}"
+        if "strength" in run:
+            outcome += f"; evidence {_m(run.get('strength'))}"
+        out.append(f"- {_plural(run.get('span_count'), 'span')}, {_plural(run.get('error_count'), 'error')}, "
+                   f"{_m(_cost(run.get('cost_usd')))}; {outcome}")
         out.append(f"- source: {_m(run.get('source_file'))}\n")
-        finds = d.findings.filter(pl.col("run_id") == rid)
-        for sev, cls, det, expl in finds.select("severity", "failure_class", "detector", "explanation").iter_rows():
-            out.append(f"  - **{_m(sev)}** {_m(cls)} / {_m(det)}: {_m(expl)}")
+        for sev, strength, cls, det, expl in _finding_rows(ctx, rid):
+            out.append(f"  - **{_m(sev)}**" + (f" ({_m(strength)})" if strength else "") + f" {_m(cls)} / {_m(det)}: {_m(expl)}")
         fig = ctx.timelines.get(rid)
         if fig is not None:
             out.append("\n" + _md_figure(fig, ctx.out))

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -64,18 +65,24 @@ def test_report_counts_ranks_and_escapes(tmp_path):
     assert "- **findings**: 4" in md
     assert "| silent\\_failure | 2 | 2 | 2 |" in md
     assert "| missing\\_fallback | 2 | 2 | 0 |" in md
-    # The critical finding's run (b1) is ranked first.
+    # The critical finding's run (b1) is ranked first; without spans a run is named by its agents.
     worst = md.split("## Worst runs (2)")[1]
-    assert worst.index("### Run b1") < worst.index("### Run a1")
-    # No spans for these runs anywhere: said so, not faked.
+    assert worst.index("- run b1; started 2026-11-21") < worst.index("- run a1; started 2026-11-20")
+    assert "### planner → writer\n" in worst
+    # No spans for these runs anywhere: said so, not faked; the decisive span by id and agent.
     assert "its spans could not be found" in md
+    assert "- decisive span: span aa01 of agent planner (its name is unknown: the run's spans could not be found)" in md
+    # One "Top detectors", in one unit (runs), the chart and its table together.
+    assert md.count("## Top detectors") == 1 and page.count("<h2>Top detectors") == 1
+    assert "## Top detectors (runs they fired on)\n\n![Top detectors (runs they fired on)](charts/top_detectors.svg)" in md
+    assert "| detector | failure_class | severity | runs |" in md
     # Fleet charts from forensics.charts: SVG inlined in the page, PNG beside it.
     charts = tmp_path / "rep" / "charts"
     for name in ("class_trend", "top_detectors"):
         svg = (charts / f"{name}.svg").read_text()
         assert svg.lstrip().startswith("<svg") and svg in page
         assert (charts / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-        assert f"](charts/{name}.svg)" in md
+        assert md.count(f"](charts/{name}.svg)") == 1
     # Self-contained: no external scripts or stylesheets.
     assert "src=\"http" not in page and "<link" not in page
     store.close()
@@ -153,7 +160,90 @@ def test_trend_per_class_over_nights_from_the_store(tmp_path):
     ]
     assert st.class_trend(store, since="2026-11-21").height == 2
     md = write_report(store, tmp_path / "rep")["markdown"].read_text()
+    assert "## Runs and findings per class per night" in md
     assert "| night | runs | missing_fallback | silent_failure |" in md
     assert "| 2026-11-20 | 2 | 1 | 1 |" in md
     assert "| 2026-11-21 | 3 | 1 | 1 |" in md
     store.close()
+
+
+# --- for people who were not there: counts that add up, words that agree, runs and spans by name --
+
+
+def _incident_night() -> dict[str, Any]:
+    """The chart tables' incident (run-1, failing, decisive span `t1`, the refund tool of agent
+    billing) plus clean runs, one of them alone on a night of its own (Nov 22)."""
+    from chart_tables import incident, run, runs_table
+
+    spans, findings = incident()
+    runs = runs_table([
+        run("run-1", 0, None, ["planner", "billing"], ["missing_fallback", "ownership_gap"], decisive_span_id="t1",
+            span_count=7, error_count=1, cost_usd=None),
+        run("run-2", 30, 40, ["planner"], [], span_count=1),
+        run("run-3", 2 * 86400, 2 * 86400 + 5, ["planner"], []),
+    ])  # fmt: skip
+    return {"runs": runs, "findings": findings, "spans": spans}
+
+
+def test_every_night_is_in_the_table_and_its_runs_add_up(tmp_path: Path) -> None:
+    from forensics.report import gather, nightly_trend
+
+    tables = _incident_night()
+    trend = nightly_trend(gather(tables))
+    # Nov 22 has only a clean run: it is a row, so the column adds up to the 3 runs.
+    assert trend.select("night", "runs", "missing_fallback", "ownership_gap").rows() == [
+        ("2026-11-20", 2, 1, 1), ("2026-11-22", 1, 0, 0)]  # fmt: skip
+    md = write_report(tables, tmp_path / "r", redact=False)["markdown"].read_text()
+    assert "- **runs**: 3" in md
+    assert "| 2026-11-22 | 1 | 0 | 0 |" in md
+
+
+def test_sample_night_table_adds_up_to_the_run_count(tmp_path: Path) -> None:
+    from forensics.classify import classify
+    from forensics.load import load
+    from forensics.report import gather, nightly_trend
+
+    loaded = load([SAMPLES])  # the directory walk, as the README runs it
+    result = classify(loaded.spans)
+    data = gather({"runs": result.runs, "findings": result.findings})
+    trend = nightly_trend(data)
+    # sample_logs: 53 runs, one of them (Nov 16, 23:02) on a night with no finding
+    assert data.runs.height == 53
+    assert int(trend.get_column("runs").sum()) == 53
+    assert trend.row(0, named=True)["night"] == "2026-11-16" and trend.row(0, named=True)["runs"] == 1
+
+
+def test_worst_run_is_named_by_its_root_span_and_its_decisive_span_by_name(tmp_path: Path) -> None:
+    md = write_report(_incident_night(), tmp_path / "r", redact=False)["markdown"].read_text()
+    worst = md.split("## Worst runs (1)")[1]
+    assert worst.lstrip("\n").startswith("### planner\n")  # the root span a1
+    assert "- run run-1; started 2026-11-20 02:13:00 UTC; file inline.jsonl; agents planner, billing" in worst
+    assert "- decisive span: refund (tool span, agent billing, started 02:13:06 UTC)" in worst
+    assert "![Timeline of planner (run run-1)](charts/timeline_1.svg)" in worst
+    page = (tmp_path / "r" / "report.html").read_text()
+    assert "<h3>planner</h3>" in page and "refund (tool span, agent billing, started 02:13:06 UTC)" in page
+
+
+def test_counts_and_units_read_as_words(tmp_path: Path) -> None:
+    md = write_report(_incident_night(), tmp_path / "r", redact=False)["markdown"].read_text()
+    # 7 spans, 1 error, no cost recorded: not "1 errors", not "cost - USD"
+    assert "- 7 spans, 1 error, cost not recorded; reported outcome success" in md
+    assert "1 errors" not in md and "cost - USD" not in md
+
+
+def test_strength_and_declared_outcome_are_shown_when_the_tables_have_them(tmp_path: Path) -> None:
+    from chart_tables import finding, findings_table
+
+    tables = _incident_night()
+    if "strength" not in tables["findings"].column_names:
+        pytest.skip("this tree's FINDING_SCHEMA has no `strength` column yet")
+    tables["findings"] = findings_table([
+        finding("run-1", "missing_fallback", "unhandled_error", ["t1"], "refund failed", strength="strong"),
+        finding("run-1", "silent_failure", "claimed_but_not_done", ["t1"], "claims a refund", strength="weak",
+                severity="medium"),
+    ])  # fmt: skip
+    md = write_report(tables, tmp_path / "r", redact=False)["markdown"].read_text()
+    assert "  - **high** (strong) missing\\_fallback / unhandled\\_error: refund failed" in md
+    assert "  - **medium** (weak) silent\\_failure / claimed\\_but\\_not\\_done: claims a refund" in md
+    assert "- **runs declaring a failure no detector explains**: 0" in md
+    assert "declared outcome unknown" in md

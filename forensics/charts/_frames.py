@@ -108,3 +108,20 @@ def text_px(expr: pl.Expr, font_px: float = 10.0) -> pl.Expr:
         + expr.str.count_matches(r"[mwMW]") * (0.85 - 0.56)
     )
     return em * font_px * 1.05
+
+
+def what_the_run_was(run: pl.DataFrame) -> tuple[str | None, str | None, str | None]:
+    """(root span name, task, source file name) of one run: the root is the earliest span whose
+    parent is not in the run (the earliest span when parents are not known); the task is read
+    from its ``input`` (see :func:`task_text`)."""
+    if "parent_id" in run.columns:
+        is_root = pl.col("parent_id").is_null() | ~pl.col("parent_id").is_in(run.get_column("span_id").implode())
+        roots = run.filter(is_root)
+        run = roots if roots.height else run
+    first = run.sort("start_time", nulls_last=True).head(1)
+    root = first.select(
+        name=short(pl.col("name"), 60),
+        task=task_text(pl.col("input")) if "input" in first.columns else pl.lit(None, pl.String),
+        source=pl.col("source_file").str.split("/").list.last() if "source_file" in first.columns else pl.lit(None, pl.String),
+    ).row(0)
+    return root[0], root[1], root[2]

@@ -32,7 +32,15 @@ from typing import Any, Final
 import altair as alt
 import polars as pl
 
-from forensics.charts._frames import as_frame, human_duration, inline, plural, short, task_text, text_px
+from forensics.charts._frames import (
+    as_frame,
+    human_duration,
+    inline,
+    plural,
+    short,
+    text_px,
+    what_the_run_was,
+)
 from forensics.errors import InputError
 
 #: Which sub-row of an agent's lane a span kind is drawn on.
@@ -194,7 +202,7 @@ def timeline_chart(
         layers.append(_marker_layer(markers, y, y_off))
 
     policies = found.get_column("policy_version").drop_nulls().unique(maintain_order=True).to_list()
-    root, task, source = _what_the_run_was(frame.filter(pl.col("run_id") == run_id))
+    root, task, source = what_the_run_was(frame.filter(pl.col("run_id") == run_id))
     subtitle = [
         f"started {t0:%Y-%m-%d %H:%M:%S} UTC · {plural(run.height + undrawn, 'span')} · {plural(len(lanes), 'lane')}"
         + (" · never ended" if has_open else "") + (f" · file {source}" if source else ""),
@@ -423,23 +431,6 @@ def _markers(
     )
     parts = [p.select(cols) for p in (errors, never, decisive, dangling) if p.height]
     return pl.concat(parts) if parts else pl.DataFrame()
-
-
-def _what_the_run_was(run: pl.DataFrame) -> tuple[str | None, str | None, str | None]:
-    """(root span name, task, source file name) of one run: the root is the earliest span whose
-    parent is not in the run (the earliest span when parents are not known); the task is read
-    from its ``input`` (see :func:`~forensics.charts._frames.task_text`)."""
-    if "parent_id" in run.columns:
-        is_root = pl.col("parent_id").is_null() | ~pl.col("parent_id").is_in(run.get_column("span_id").implode())
-        roots = run.filter(is_root)
-        run = roots if roots.height else run
-    first = run.sort("start_time", nulls_last=True).head(1)
-    root = first.select(
-        name=short(pl.col("name"), 60),
-        task=task_text(pl.col("input")) if "input" in first.columns else pl.lit(None, pl.String),
-        source=pl.col("source_file").str.split("/").list.last() if "source_file" in first.columns else pl.lit(None, pl.String),
-    ).row(0)
-    return root[0], root[1], root[2]
 
 
 def _bar_names(bars: pl.DataFrame, t_end: float, width: int) -> tuple[pl.DataFrame, pl.DataFrame, int]:
