@@ -342,14 +342,20 @@ def formats() -> None:
 
 
 @app.command()
-def sniff(file: Annotated[str, typer.Argument(help="The file to sniff.")]) -> None:
+def sniff(
+    file: Annotated[str, typer.Argument(help="The file to sniff.")],
+    explain: Annotated[bool, typer.Option("--explain", help="Show what sniffing read and what each loader made of it.")] = False,
+) -> None:
     """Say which loader would read FILE, and how sure each loader is."""
     from forensics.loaders import registry
 
     if not os.path.isfile(file):
         raise InputError(f"no such file: {file}", hint=f"the current directory is {os.getcwd()}")
+    if explain:
+        _explain_sniff(file)
     result = registry.sniff_file(file)
-    out.print(f"{file}: {result.format} ({result.confidence:.2f})", markup=False)
+    through = f", its records read through the wrapper key `{result.wrapper}`" if result.wrapper else ""
+    out.print(f"{file}: {result.format} ({result.confidence:.2f}){through}", markup=False)
     table = Table(title_justify="left")
     table.add_column("loader")
     table.add_column("score", justify="right")
@@ -357,6 +363,31 @@ def sniff(file: Annotated[str, typer.Argument(help="The file to sniff.")]) -> No
         table.add_row(name, f"{score:.2f}")
     out.print(table)
     _exit(EXIT_OK)
+
+
+def _explain_sniff(file: str) -> None:
+    """``sniff --explain``: what the streaming sniff read, then each loader's score as framed and
+    through each wrapper, and why a loader was refused."""
+    from forensics.loaders import registry
+    from forensics.loaders.base import SNIFF_SCAN_BYTES
+
+    sample, views = registry.sniff_details(file)
+    out.print(f"read: {registry.what_it_looks_like(sample)}", markup=False)
+    if sample.first is not None:
+        out.print(f"first records seen: {len(sample.records)}"
+                  + (f"; stopped after {SNIFF_SCAN_BYTES:,} bytes inside the first record" if sample.cut else "")
+                  + (f"; the JSON breaks off: {sample.broken}" if sample.broken and not sample.cut else ""), markup=False)
+    for view in sample.through_wrappers():
+        passed = ", ".join(f"{k}={v!r:.40}" for k, v in view.wrapper_fields.items()) or "none"
+        out.print(f"wrapper `{view.wrapper}`: {len(view.records)} record(s) seen; passed down: {passed}", markup=False)
+    table = Table(title_justify="left")
+    for col, just in (("loader", "left"), ("as framed", "right"), ("best", "right"), ("read through", "left"),
+                      ("note", "left")):
+        table.add_column(col, justify=just, overflow="fold")  # type: ignore[arg-type]
+    for name, seen in sorted(views.items(), key=lambda kv: (-kv[1].score, kv[0])):
+        table.add_row(name, f"{seen.plain:.2f}", f"{seen.score:.2f}", f"`{seen.wrapper}`" if seen.wrapper else "-",
+                      seen.error or ("never chosen by sniffing (ask with --format)" if name == "auto-json" else ""))
+    out.print(table)
 
 
 @app.command()

@@ -116,6 +116,7 @@ class LoadReport:
             if f.problem:
                 line = f"  {f.path}: NOT READ: {f.problem}"
             lines.append(line)
+            lines.extend(f"    {note}" for note in f.notes)
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -242,7 +243,7 @@ def load_file(
         path=shown, format=format, chosen_by=chosen_by, confidence=confidence,
         records_read=sum(p.rows + p.quarantined + p.merged for p in parts), rows=sum(p.rows for p in parts),
         quarantined=sum(p.quarantined for p in parts), merged=sum(p.merged for p in parts),
-        reasons=dict(reasons), seconds=time.perf_counter() - started,
+        reasons=dict(reasons), seconds=time.perf_counter() - started, notes=[n for p in parts for n in p.notes],
     )
     table = pa.concat_tables([p.table for p in parts]) if len(parts) > 1 else parts[0].table
     quarantine = pa.concat_tables([p.quarantine for p in parts]) if len(parts) > 1 else parts[0].quarantine
@@ -262,6 +263,8 @@ class _Part:
     #: Where a worker process left its tables (Arrow IPC files ``<stem>.spans.arrow`` and
     #: ``<stem>.quarantine.arrow``); None when the tables are in this process.
     ipc_stem: str | None = None
+    #: The loader's notes on the file (see SpanSink.note).
+    notes: list[str] = field(default_factory=list)
 
 
 def read_range(path: str, format: str, options: dict[str, Any] | None, limits: Limits, shown: str,
@@ -280,7 +283,8 @@ def read_range(path: str, format: str, options: dict[str, Any] | None, limits: L
             where=shown,
             hint="this is a bug in the loader; the file may also be of another format (pass format=)",
         ) from exc
-    return _Part(sink.table(), sink.quarantine_table(), sink.rows, sink.quarantined, sink.merged_count, dict(sink.reasons))
+    return _Part(sink.table(), sink.quarantine_table(), sink.rows, sink.quarantined, sink.merged_count, dict(sink.reasons),
+                 notes=list(sink.notes))
 
 
 # --- parallel loading of one big JSON-lines file ------------------------------------------------

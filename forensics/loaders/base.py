@@ -654,6 +654,8 @@ class SpanSink:
         self.quarantined = 0
         self.merged_count = 0
         self.reasons: Counter[str] = Counter()
+        #: What the loader wants the reader of the accounting to know (auto-json's guessed mapping).
+        self.notes: list[str] = []
         self._pending: list[tuple[Any, ...]] = []
         self._batches: list[pa.RecordBatch] = []
         self._quarantine: list[dict[str, Any]] = []
@@ -726,6 +728,10 @@ class SpanSink:
         )
         self.quarantined += 1
         self.reasons[reason] += 1
+
+    def note(self, text: str) -> None:
+        """Say something about the whole file in its accounting (one line)."""
+        self.notes.append(text)
 
     def merged(self, line: int) -> None:
         """Record one record folded into another record's row (a patch, the end of a start/end pair)."""
@@ -1387,6 +1393,8 @@ class FileAccount:
     reasons: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     problem: str | None = None
+    #: The loader's notes on the file (auto-json's guessed mapping), one line each.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def balanced(self) -> bool:
