@@ -57,7 +57,16 @@ EXPECTED: dict[str, tuple[str, int, int, int]] = {
     "agents_research_max_turns.jsonl": ("openai-agents", 1, 21, 1),
     # 8 lines: trace + 2 agent, 3 response, handoff, function
     "agents_shipping_handoff_picked_up.jsonl": ("openai-agents", 1, 7, 1),
+    # root + chat + POST + get_fx_rate (timed out) + its GET + get_fx_rate_cached + chat + POST
+    "otlp_fx_cached_fallback.otlp.json": ("otlp-json", 1, 8, 0),
+    # root + chat + POST + fetch_page + GET 301 + GET 200 (resend 1) + chat + POST
+    "otlp_docs_redirect_followed.otlp.json": ("otlp-json", 1, 8, 0),
+    # LangGraph root + 6 x (agent node, ChatOpenAI, tools node, get_po_status)
+    "langsmith_po_status_recursion_limit.json": ("langsmith", 1, 25, 0),
+    # 4 lines: trace + agent, generation, function
+    "agents_export_fatal_tool_error.jsonl": ("openai-agents", 1, 3, 1),
     # 5 messages
+    "chat_invoice_not_sent_honest.json": ("chat-messages", 1, 6, 0),
     "chat_invoice_quote_checked.json": ("chat-messages", 1, 6, 0),
     "chat_workspace_delete_unauthenticated.json": ("chat-messages", 1, 6, 0),
     # 13 messages
