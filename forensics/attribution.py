@@ -162,8 +162,10 @@ def _steps(df: pl.DataFrame) -> pl.DataFrame:
         pl.col("agent").fill_null(pl.col("name")).alias("agent"),
         pl.int_range(pl.len(), dtype=pl.Int64).over("_rk").alias("step"),
         "attributes",
+        *(c for c in _LEDGER_KEYS if c in df.columns),
     )
     ledger = _ledger(base)
+    base = base.drop([c for c in _LEDGER_KEYS if c in base.columns])
     out = base.join(ledger, on=["run_id", "span_id"], how="left").with_columns(
         is_tool=is_tool.fill_null(False),
         failed=(pl.col("status") == "error").fill_null(False),
@@ -195,23 +197,41 @@ def _steps(df: pl.DataFrame) -> pl.DataFrame:
 
 
 def _ledger(base: pl.DataFrame) -> pl.DataFrame:
-    """``ledger_in_loop``, ``ledger_progress``, ``ledger_next_speaker`` per span: the conventions
-    layer's columns when present, else read from the ag2-history loader's ``ledger.*`` attributes
-    (only the rows that mention a ledger are parsed)."""
-    have = [c for c in _LEDGER_KEYS if c in base.columns]
-    if len(have) == len(_LEDGER_KEYS):
+    """``ledger_in_loop``, ``ledger_progress``, ``ledger_next_speaker`` per span: the columns
+    when the frame already has them (the conventions layer's), else read from the rows that hold a
+    ledger: by the conventions layer's Magentic-One ledger reader (forensics.conventions.ledger,
+    any loader's text), else from the ag2-history loader's ``ledger.*`` attributes."""
+    if all(c in base.columns for c in _LEDGER_KEYS):
         return base.select("run_id", "span_id", *_LEDGER_KEYS)
-    # The loader writes ledger.* only on messages that open with "Updated Ledger:".
-    rows = base.filter(pl.col("output").str.contains(r"^\s*Updated Ledger:").fill_null(False))
-    parsed = rows.select(
-        "run_id",
-        "span_id",
-        *(pl.col("attributes").str.json_path_match(path).alias(name) for name, path in _LEDGER_KEYS.items()),
-    ).with_columns(
-        ledger_in_loop=pl.col("ledger_in_loop").str.to_lowercase() == "true",
-        ledger_progress=pl.col("ledger_progress").str.to_lowercase() == "true",
+    rows = base.filter(pl.col("output").str.contains("is_in_loop", literal=True).fill_null(False))
+    reader = _ledger_reader()
+    if reader is not None:
+        parsed = rows.select("run_id", "span_id", *reader)
+    else:
+        parsed = rows.select(
+            "run_id",
+            "span_id",
+            *(pl.col("attributes").str.json_path_match(p).alias(name) for name, p in _LEDGER_KEYS.items()),
+        ).with_columns(
+            ledger_in_loop=pl.col("ledger_in_loop").str.to_lowercase() == "true",
+            ledger_progress=pl.col("ledger_progress").str.to_lowercase() == "true",
+        )
+    return parsed.select("run_id", "span_id", *_LEDGER_KEYS).filter(
+        pl.col("ledger_in_loop").is_not_null() | pl.col("ledger_progress").is_not_null()
     )
-    return parsed
+
+
+def _ledger_reader() -> list[pl.Expr] | None:
+    """The conventions layer's ledger expressions (one reader of the ledger for the whole package)."""
+    try:
+        from forensics.conventions.registry import CONVENTIONS
+    except ImportError:  # pragma: no cover - the layer ships with the package
+        return None
+    for c in CONVENTIONS:
+        if c.name == "magentic_one_ledger":
+            exprs = [e for e in c.extract() if e.meta.output_name() in _LEDGER_KEYS]
+            return exprs if len(exprs) == len(_LEDGER_KEYS) else None
+    return None
 
 
 def _pick(frame: pl.DataFrame, rule: str, rank: int) -> pl.DataFrame:

@@ -183,7 +183,9 @@ def test_magentic_one_terminal_runs_the_coders_code_and_its_exit_code_is_read() 
     term = df.filter(pl.col("kind") == "tool")
     assert term["span_id"].to_list() == ["step-9"]
     assert term["tool"].item() == "ComputerTerminal"
-    assert term["agent"].item() == "Coder"  # the author of the code it ran, not the orchestrator before it
+    # Handed work by the orchestrator (step 7), the terminal answers as the agent it is; the code it
+    # ran is the Coder's (its input).
+    assert term["agent"].item() == "ComputerTerminal"
     assert term["input"].item().startswith("import pandas as pd")
     assert term["status"].item() == "error" and term["error_type"].item() == "exitcode 1"
     assert term["error_message"].item().startswith("FileNotFoundError")

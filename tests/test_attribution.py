@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+from span_builder import span, spans
 
 from forensics.attribution import ATTRIBUTION_COLUMNS, attribute
 from forensics.load import load
@@ -224,3 +225,88 @@ def test_runs_argument_restricts_the_runs() -> None:
     assert only["run_id"].to_list() == ["m1-misread"]
     assert only.row(0) == everything.filter(pl.col("run_id") == "m1-misread").row(0)
     assert attribute(result, runs=[]).height == 0
+
+
+def test_ledger_columns_of_the_conventions_layer_are_used_when_present() -> None:
+    # The same stall history with the ledger already read into columns (as the conventions layer
+    # names them) and the text no longer holding it: the same attribution.
+    from forensics.attribution import _attribute
+    from forensics.classify import _as_spans
+
+    spans = _as_spans(load(M1 / "magentic_one_websurfer_stall.json"))
+    ledger = attribute(spans)
+    is_ledger = pl.col("output").str.starts_with("Updated Ledger:")
+    cols = spans.with_columns(
+        ledger_in_loop=pl.when(is_ledger).then(
+            pl.col("output").str.contains(r'"is_in_loop": \{[^}]*"answer": true')
+        ),
+        ledger_progress=pl.when(is_ledger).then(
+            pl.col("output").str.contains(r'"is_progress_being_made": \{[^}]*"answer": true')
+        ),
+        ledger_next_speaker=pl.when(is_ledger).then(pl.lit("WebSurfer")),
+        output=pl.when(is_ledger).then(pl.lit("(ledger)")).otherwise(pl.col("output")),
+    )
+    assert _attribute(cols).equals(ledger)
+    assert ledger["attribution_rule"].to_list() == ["orchestrator_stall"]
+
+
+def test_a_ledger_in_any_loaders_text_is_read(tmp_path: Path) -> None:
+    # An OpenAI-style chat transcript whose orchestrator message holds the ledger JSON (no
+    # ag2-history attributes): the conventions layer's reader finds the stall.
+    from forensics.attribution import _steps
+    from forensics.classify import _as_spans
+
+    led = json.dumps(
+        {
+            "is_request_satisfied": {"reason": "no", "answer": False},
+            "is_in_loop": {"reason": "same page again", "answer": True},
+            "is_progress_being_made": {"reason": "nothing new", "answer": False},
+            "next_speaker": {"reason": "x", "answer": "WebSurfer"},
+            "instruction_or_question": {"reason": "x", "answer": "Try again."},
+        }
+    )
+    conv = spans(
+        span("s0", 0, 1, kind="human", name="user", output="Find the price."),
+        span(
+            "s1",
+            1,
+            2,
+            parent_id="s0",
+            kind="agent",
+            name="WebSurfer",
+            output="I clicked 'Prices'. The page is blank.",
+        ),
+        span("s2", 2, 3, parent_id="s1", kind="agent", name="MagenticOneOrchestrator", output=led),
+        run_id="r",
+    )
+    full = _as_spans(conv)
+    assert "ledger.is_in_loop" not in (full["attributes"][2] or "")
+    steps = _steps(full)
+    assert steps["ledger_in_loop"].to_list() == [None, None, True]
+    row = _one(attribute(conv), "r")
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        "WebSurfer",
+        1,
+        "orchestrator_stall",
+    )
+    assert "in a loop" in row["attribution_evidence"]
+
+
+def test_classify_runs_carry_the_attribution_for_failed_runs_only() -> None:
+    from forensics.classify import classify
+
+    files = [
+        M1 / f"magentic_one_{n}.json" for n in ("websurfer_stall", "coder_misread", "wrong_figure", "healthy")
+    ]
+    runs = {r["run_id"]: r for r in classify(load(files)).runs.to_pylist()}
+    named = {k: (r["declared_outcome"], r["decisive_agent"], r["decisive_step"]) for k, r in runs.items()}
+    assert named == {
+        "m1-stall": ("failure", "WebSurfer", 9),
+        "m1-misread": ("failure", "Coder", 5),
+        # No detector fires (an unexplained failure), attribution still names the step.
+        "m1-wrong-figure": ("failure", "WebSurfer", 5),
+        # is_correct true and nothing flagged: no decisive agent or step.
+        "m1-healthy": ("success", None, None),
+    }
+    assert runs["m1-wrong-figure"]["unexplained_failure"] is True
+    assert runs["m1-healthy"]["ok"] is True

@@ -30,7 +30,8 @@ its messages mean:
 * the terminal (``Executor``) answers ``The script ran, then exited with Unix exit code: N`` or
   ``... The Unix exit code was: N``; it runs the code block of the latest message that has one
   (it looks back over the chat, not only at the message before it), so the tool span's input is
-  that code and its agent the author of that message;
+  that code; its agent is the terminal itself when the orchestrator handed work to it
+  (``Orchestrator (-> ComputerTerminal)``: a worker of the team), else the code's author;
 * the web surfer's caught exceptions (``Web surfing error:`` + traceback) are error spans;
 * a message holding ``FINAL ANSWER: x`` (the GAIA template's answer format) carries
   ``final_answer``.
@@ -153,6 +154,7 @@ class Ag2HistoryLoader(Loader):
         previous_id: str | None = None
         # The latest message with a code block and its speaker: what a terminal message ran.
         last_code: tuple[str, str | None] | None = None
+        handed_to: str | None = None  # the target of the latest handoff
         for i, msg in enumerate(history):
             if not isinstance(msg, dict):
                 sink.quarantine(
@@ -164,6 +166,13 @@ class Ag2HistoryLoader(Loader):
                 )
                 continue
             row = self._row(run_id, i, msg, previous_id, last_code)
+            if row.get("kind") == "tool" and row["name"] == handed_to:
+                # Magentic-One hands work to the terminal like to any agent (it is a worker of the
+                # team, Executor in coder.py): it answers as itself; attribution still reads the
+                # code's author from the code (forensics.attribution).
+                row["agent"] = row["name"]
+            if row.get("kind") == "handoff":
+                handed_to = row.get("handoff_to")
             attrs = row["attributes"]
             if i == 0:
                 attrs.update(run_attrs)
