@@ -36,6 +36,20 @@ _BUDGETS: Final[dict[str, tuple[tuple[type, ...], str]]] = {
     "max_tokens_per_run": ((int,), "an integer >= 0 (0 disables)"),
     "max_cost_usd_per_run": ((int, float), "a number >= 0 (0 disables)"),
 }
+#: Fleet-relative budgets; optional in a policy file (added after the first release): missing keys
+#: take these values, the shipped policy's.
+_FLEET: Final[dict[str, tuple[tuple[type, ...], str]]] = {
+    "fleet_factor": ((int, float), "a factor >= 1, or 0 to turn fleet budgets off"),
+    "fleet_min_runs": ((int,), "an integer >= 1"),
+    "fleet_floor_tokens": ((int,), "an integer >= 0"),
+    "fleet_floor_cost_usd": ((int, float), "a number >= 0"),
+}
+_FLEET_DEFAULTS: Final[dict[str, Any]] = {
+    "fleet_factor": 5.0,
+    "fleet_min_runs": 2,
+    "fleet_floor_tokens": 100_000,
+    "fleet_floor_cost_usd": 1.0,
+}
 _TOOLS: Final = (
     "read_only",
     "side_effecting",
@@ -81,6 +95,10 @@ class Policy:
     empty_result_is_error: bool
     max_tokens_per_run: int
     max_cost_usd_per_run: float
+    fleet_factor: float = 5.0
+    fleet_min_runs: int = 2
+    fleet_floor_tokens: int = 100_000
+    fleet_floor_cost_usd: float = 1.0
     context_windows: dict[str, int] = field(default_factory=dict)
     read_only: str = ""
     side_effecting: str = ""
@@ -191,6 +209,10 @@ def _number(
         "max_fan_out": lambda v: v >= 1,
         "max_tokens_per_run": lambda v: v >= 0,
         "max_cost_usd_per_run": lambda v: v >= 0,
+        "fleet_factor": lambda v: v == 0 or v >= 1,
+        "fleet_min_runs": lambda v: v >= 1,
+        "fleet_floor_tokens": lambda v: v >= 0,
+        "fleet_floor_cost_usd": lambda v: v >= 0,
     }
     for key, value in out.items():
         check = checks.get(key)
@@ -237,7 +259,11 @@ def _build(data: dict[str, Any], where: str, content_hash: str) -> Policy:
         raise _fail(where, "policy.version", "a non-empty string", version)
 
     thresholds = _number(_table(data, "thresholds", where), _THRESHOLDS, "thresholds.", where)
-    budgets = _number(_table(data, "budgets", where), _BUDGETS, "budgets.", where)
+    budgets_raw = dict(_table(data, "budgets", where))
+    _unknown(budgets_raw, [*_BUDGETS, *_FLEET], "budgets.", where)
+    fleet_raw = {k: budgets_raw.pop(k, _FLEET_DEFAULTS[k]) for k in _FLEET}
+    budgets = _number(budgets_raw, _BUDGETS, "budgets.", where)
+    budgets.update(_number(fleet_raw, _FLEET, "budgets.", where))
 
     windows_raw = _table(data, "context_windows", where)
     windows: dict[str, int] = {}

@@ -426,13 +426,15 @@ def s17_coding_agent_token_burn(sc: ScenarioBuilder) -> None:
             tin, tout = 178000 + 900 * i, 2100
             s = r.llm("gpt-4.1", tin, tout, f"attempt {i + 1}: adjust sleep in test_sync_retries", dur=24.0)
             total += tin + tout
-            if crossing is None and total > 200_000:
+            # No fixed budget: the coder's other runs in this corpus (31: 87,320 tokens; 39: 9,300)
+            # have a median of 48,310, and 5x that (241,550) is crossed on the second attempt.
+            if crossing is None and total > 241_550:
                 crossing = s
             r.tool("fs.write", {"path": "tests/test_sync.py", "patch": f"- sleep({i / 10:.1f})\n+ sleep({(i + 1) / 10:.1f})"},
                    {"written": True}, dur=0.01)
             r.tool("shell.run", {"cmd": "pytest tests/test_sync.py -k retries"}, {"exit_code": 1 if i < 13 else 0}, dur=38.0)
     sc.label(r, ["budget_exceeded"], crossing,
-             "Fourteen full-context attempts of ~180k tokens each (2.6M tokens, about $5.40) to fix one flaky test; the 200k-token run budget was crossed on the second attempt.")
+             "Fourteen full-context attempts of ~180k tokens each (2.6M tokens, about $5.40) to fix one flaky test; five times what the coder's other runs spend was crossed on the second attempt.")
 
 
 def s28_research_fanout_cost(sc: ScenarioBuilder) -> None:
@@ -447,7 +449,21 @@ def s28_research_fanout_cost(sc: ScenarioBuilder) -> None:
                 r.llm("gpt-4o", 41000, 1200, f"notes on supplier #{i + 1}", dur=6.0)
         r.llm("gpt-4o", 62000, 3000, "Brief compiled for 24 suppliers.", dur=20.0)
     sc.label(r, ["fan_out", "budget_exceeded"], plan,
-             "The lead planned one researcher per supplier and fanned out 24 sub-agents (about 1.1M tokens, 5x the run budget) for a one-page brief.")
+             "The lead planned one researcher per supplier and fanned out 24 sub-agents (about 1.1M tokens, over 20x the lead's two-supplier briefs) for a one-page brief.")
+    # The lead's ordinary work earlier that week (the fleet its cost is judged against): two-supplier briefs (~45k tokens each).
+    for key, start, report, names in (("r0a", "2026-11-17T09:00:00Z", "dd-report-7702", ("Nordlicht GmbH", "Oakfield Ltd")),
+                                      ("r0b", "2026-11-18T09:30:00Z", "dd-report-7715", ("Tarragona SA", "Veldt BV"))):
+        small = sc.run(key, start, session=report, user="pm_ana")
+        with small.agent("due_diligence_lead", input=f"Due-diligence brief on {names[0]} and {names[1]}",
+                         output=f"Brief compiled for {names[0]} and {names[1]}."):
+            small.llm("gpt-4o", 3000, 400, '{"subtasks":2,"strategy":"one researcher per supplier"}')
+            top = small.run.spans[0]
+            for name in names:
+                with small.agent("supplier_researcher", input=name, output=f"notes on {name}", parent=top):
+                    small.retrieve("web.search", f"{name} litigation", [{"url": "https://example.org/" + name.split()[0].lower()}])
+                    small.llm("gpt-4o", 12000, 800, f"notes on {name}", dur=5.0)
+            small.llm("gpt-4o", 15000, 1500, f"Brief compiled for {names[0]} and {names[1]}.", dur=8.0)
+        sc.label(small, [], None, f"A two-supplier brief ({names[0]}, {names[1]}) with one researcher each.")
 
 
 def s18_refund_bot_unguarded(sc: ScenarioBuilder) -> None:

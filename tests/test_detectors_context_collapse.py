@@ -234,3 +234,46 @@ def test_duplicate_side_effect_across_runs_only_when_restarting_a_failure() -> N
     f = one(restart, "duplicate_side_effect")
     assert (f["run_id"], f["decisive_span_id"]) == ("r2", "r2-s0")
     assert "in a restart of failed run r1" in f["explanation"]
+
+
+def test_context_overflow_reads_the_window_from_the_vendored_table() -> None:
+    # No policy entry names this model: the LiteLLM-derived table gives claude-sonnet-4 200k.
+    c = run(span("root", 0, 10, **ROOT), _llm("l1", "claude-sonnet-4-20250514", 195_000))
+    f = one(c, "context_overflow")
+    assert "98% of its 200000-token window" in f["explanation"]
+    assert f["strength"] == "weak"  # tokens against a table's window is an inference
+
+
+def test_context_overflow_stated_by_the_log_is_strong() -> None:
+    c = run(
+        span("root", 0, 10, **ROOT),
+        _llm("l1", "gpt-4o", 3_000, attributes='{"gen_ai.response.finish_reasons": ["length"]}'),
+    )
+    assert one(c, "context_overflow")["strength"] == "strong"
+
+
+def test_context_overflow_near_miss_unknown_model_has_no_guessed_window() -> None:
+    # A model neither the table nor the policy knows: no window is guessed, whatever its prompt.
+    c = run(span("root", 0, 10, **ROOT), _llm("l1", "acme-llm-7", 900_000))
+    assert "context_overflow" not in detectors(c)
+    # The policy can name it (an in-house deployment), and then it is judged.
+    import dataclasses
+
+    from forensics.policy import load_policy
+
+    own = dataclasses.replace(load_policy(), context_windows={"acme-llm": 1_000_000})
+    c = run(span("root", 0, 10, **ROOT), _llm("l1", "acme-llm-7", 990_000), policy=own)
+    assert "99% of its 1000000-token window" in one(c, "context_overflow")["explanation"]
+
+
+def test_vendored_window_lookup_matches_names_as_providers_write_them() -> None:
+    from forensics.context_windows import source, window_for
+
+    assert source().startswith("litellm ")
+    assert window_for("gpt-4o") == 128_000
+    assert window_for("GPT-4o-2024-11-20") == 128_000  # a dated snapshot of a listed model
+    assert window_for("openai/gpt-4o") == 128_000  # a provider prefix
+    assert window_for("gpt-4-0613") == 8_192
+    assert window_for("gpt-4.1-mini") == 1_047_576  # gpt-4's 8k never claims gpt-4.1 or gpt-4o
+    assert window_for("acme-llm-7") is None
+    assert window_for("acme-llm-7", {"acme-llm": 4_096}) == 4_096

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from span_builder import detectors, one, run, run_row, span
+import dataclasses
+
+from span_builder import concat, detectors, findings, one, run, run_row, span, spans
+
+from forensics.classify import classify
+from forensics.policy import Policy, load_policy
+
+
+def _budgeted(tokens: int = 200_000, usd: float = 10.0) -> Policy:
+    """The shipped policy with per-run budgets set, as a team that has budgets writes it."""
+    return dataclasses.replace(load_policy(), max_tokens_per_run=tokens, max_cost_usd_per_run=usd)
 
 
 def _llm(sid: str, start: float, tokens: int, parent: str = "root", cost: float | None = None):
@@ -26,13 +36,15 @@ def test_budget_exceeded_fires_at_the_span_that_crossed_the_budget() -> None:
         _llm("a1", 1, 79_000),
         _llm("a2", 2, 79_000),
         _llm("a3", 3, 79_000),
+        policy=_budgeted(),
     )
     f = one(c, "budget_exceeded")
     assert f["failure_class"] == "runaway_cost"
+    assert f["strength"] == "strong"  # the policy states the budget
     assert f["decisive_span_id"] == "a3"  # 80k + 80k + 80k: the third call crossed 200k
     assert (
-        "the run used 240000 tokens against a budget of 200000, crossing it at llm gpt-4.1 at 02:13:03"
-        in f["explanation"]
+        "the run used 240000 tokens against a budget of 200000 (set by the policy), crossing it at llm "
+        "gpt-4.1 at 02:13:03" in f["explanation"]
     )
     row = run_row(c)
     assert row["input_tokens"] == 237_000
@@ -44,6 +56,7 @@ def test_budget_exceeded_fires_on_cost() -> None:
         span("root", 0, 10, kind="agent", name="coder", output="Fixed."),
         _llm("a1", 1, 1_000, cost=6.0),
         _llm("a2", 2, 1_000, cost=6.5),
+        policy=_budgeted(),
     )
     f = one(c, "budget_exceeded")
     assert f["decisive_span_id"] == "a2"
@@ -55,9 +68,68 @@ def test_budget_exceeded_near_miss_under_budget() -> None:
         span("root", 0, 10, kind="agent", name="coder", output="Fixed."),
         _llm("a1", 1, 79_000),
         _llm("a2", 2, 79_000),
+        policy=_budgeted(),
     )
     assert "budget_exceeded" not in detectors(c)
     assert run_row(c)["ok"]
+
+
+def _coder_run(run_id: str, tokens: list[int], agent: str = "coder", task: str | None = None):
+    return spans(
+        span("root", 0, 10, kind="agent", name=agent, input=task, output="Fixed."),
+        *[_llm(f"a{i}", i + 1, t) for i, t in enumerate(tokens)],
+        run_id=run_id,
+    )
+
+
+def test_the_shipped_policy_sets_no_fixed_budget() -> None:
+    # 1.2M tokens in a run alone in its classification: no policy budget, no fleet to compare with.
+    c = run(span("root", 0, 10, kind="agent", name="coder", output="Fixed."),
+            *[_llm(f"a{i}", i + 1, 199_000) for i in range(6)])  # fmt: skip
+    assert "budget_exceeded" not in detectors(c)
+
+
+def test_fleet_budget_fires_past_k_times_the_median_of_comparable_runs() -> None:
+    # Two other coder runs spent 11k and 21k tokens (with 1k output per call): the third spends
+    # 80k per call. Median of the others 16k x 5 = 80k, below the 100k floor: the budget is 100k,
+    # crossed by its second call.
+    c = classify(concat(_coder_run("small", [10_000]), _coder_run("mid", [20_000]),
+                        _coder_run("burn", [79_000, 79_000, 79_000])))  # fmt: skip
+    (f,) = findings(c, "budget_exceeded")
+    assert f["run_id"] == "burn" and f["decisive_span_id"] == "a1"
+    assert f["strength"] == "weak"  # inferred from other runs, not a stated budget
+    assert (
+        "the run used 240000 tokens against a budget of 100000 (5.0x the median of 2 comparable run(s) of "
+        "agent coder (16000 tokens))" in f["explanation"]
+    )
+
+
+def test_fleet_budget_prefers_runs_given_the_same_task() -> None:
+    # The same task three times: a run is judged against the other two, not the agent's other work.
+    t = "Fix the flaky test"
+    c = classify(concat(_coder_run("t1", [40_000], task=t), _coder_run("t2", [40_000], task=t),
+                        _coder_run("t3", [120_000, 120_000], task=t),
+                        _coder_run("o1", [2_000, 1_000]), _coder_run("o2", [2_000])))  # fmt: skip
+    (f,) = findings(c, "budget_exceeded")
+    assert f["run_id"] == "t3" and "2 comparable run(s) given the same task (41000 tokens)" in f["explanation"]
+
+
+def test_fleet_budget_near_misses_too_few_comparable_runs_and_the_floor() -> None:
+    # One other coder run is not a fleet (fleet_min_runs = 2).
+    c = classify(concat(_coder_run("small", [10_000]), _coder_run("burn", [79_000, 79_000, 79_000])))
+    assert "budget_exceeded" not in detectors(c)
+    # Ten times the others, yet under the 100k floor: small runs are not runaway cost.
+    c = classify(concat(_coder_run("a", [5_000]), _coder_run("b", [5_000]), _coder_run("c", [89_000])))
+    assert "budget_exceeded" not in detectors(c)
+    # Other agents' runs are not comparable.
+    c = classify(concat(_coder_run("a", [5_000], agent="writer"), _coder_run("b", [5_000], agent="writer"),
+                        _coder_run("c", [300_000])))  # fmt: skip
+    assert "budget_exceeded" not in detectors(c)
+    # fleet_factor = 0 turns fleet budgets off.
+    off = dataclasses.replace(load_policy(), fleet_factor=0.0)
+    c = classify(concat(_coder_run("small", [10_000]), _coder_run("mid", [20_000]),
+                        _coder_run("burn", [79_000, 79_000, 79_000])), policy=off)  # fmt: skip
+    assert "budget_exceeded" not in detectors(c)
 
 
 def _nested(depth: int):

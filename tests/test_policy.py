@@ -27,7 +27,11 @@ def test_defaults_load_with_a_versioned_hash() -> None:
     assert p.repeat_count == 3
     assert p.retry_limit == 3
     assert p.escalation_sla_seconds == 900.0
-    assert p.context_windows["gpt-4o"] == 128_000
+    # No guessed windows or fixed budgets: windows come from the vendored table, budgets from a
+    # policy that sets them or from the fleet.
+    assert p.context_windows == {}
+    assert (p.max_tokens_per_run, p.max_cost_usd_per_run) == (0, 0.0)
+    assert (p.fleet_factor, p.fleet_min_runs, p.fleet_floor_tokens, p.fleet_floor_cost_usd) == (5.0, 2, 100_000, 1.0)
     assert len(p.claims) >= 5
     assert load_policy(None).version == p.version
 
@@ -108,7 +112,8 @@ def test_tool_patterns_are_policy(tmp_path: Path) -> None:
         ("repeat_count = 3", "repeat_count = 1", "thresholds.repeat_count", "an integer >= 2", "int 1"),
         ("retry_limit = 3", "retry_limit = true", "thresholds.retry_limit", "an integer >= 0", "bool True"),
         ("retry_limit = 3\n", "", "thresholds.retry_limit", "an integer >= 0", "nothing (key missing)"),
-        ('"gpt-4o" = 128000', '"gpt-4o" = -5', "context_windows.gpt-4o", "a positive integer", "int -5"),
+        ("[context_windows]\n", '[context_windows]\n"gpt-4o" = -5\n', "context_windows.gpt-4o", "a positive integer", "int -5"),
+        ("fleet_factor = 5.0", "fleet_factor = 0.5", "budgets.fleet_factor", "a factor >= 1, or 0", "float 0.5"),
     ],
 )
 def test_invalid_values_name_file_key_expected_and_found(
@@ -158,3 +163,14 @@ def test_a_policy_file_may_carry_the_redaction_table(tmp_path: Path) -> None:
     path.write_text(default_policy_path().read_text() + '\n[redact]\nphonez = false\n')
     with pytest.raises(ForensicsError, match="phonez"):  # the redaction table is checked too
         load_policy(path)
+
+
+def test_a_policy_written_before_fleet_budgets_loads_with_the_shipped_fleet_values(tmp_path: Path) -> None:
+    old = DEFAULT
+    for key in ("fleet_factor", "fleet_min_runs", "fleet_floor_tokens", "fleet_floor_cost_usd"):
+        old = re.sub(rf"^{key} = .*\n", "", old, flags=re.MULTILINE)
+    assert "fleet_" not in "".join(line for line in old.splitlines() if not line.startswith("#"))
+    p = load_policy(_write(tmp_path, old.replace("max_tokens_per_run = 0", "max_tokens_per_run = 200000")))
+    assert (p.max_tokens_per_run, p.fleet_factor, p.fleet_min_runs) == (200_000, 5.0, 2)
+    with pytest.raises(PolicyError, match="unknown key `budgets.fleet_factr`"):
+        load_policy(_write(tmp_path, DEFAULT.replace("fleet_factor = 5.0", "fleet_factr = 5.0"), "typo.toml"))

@@ -227,17 +227,25 @@ class ContextOverflow(Detector):
     description = (
         "An error or finish reason says the context window was exceeded or the output was cut "
         "(context_length_exceeded, finish_reason=length, max_tokens), or prompt tokens exceed "
-        "thresholds.context_fraction of the model's window (policy context_windows)."
+        "thresholds.context_fraction of the model's window (policy context_windows, else the vendored "
+        "LiteLLM table in forensics/data/context_windows.json)."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
 
+        from forensics.context_windows import windows_for
+
         pol = ctx.policy
-        window: pl.Expr = pl.lit(None, dtype=pl.Int64)
-        # Each longer prefix wraps the shorter ones, so "gpt-4o" wins over "gpt-4" (a chain of
-        # expressions built from the policy's few entries; the rows are never looped over).
-        for prefix, size in sorted(pol.context_windows.items(), key=lambda kv: len(kv[0])):
-            window = pl.when(pl.col("model").str.starts_with(prefix)).then(pl.lit(size)).otherwise(window)
+        # The model's real window: the policy's [context_windows] for models it names, else the
+        # vendored public table (forensics/data/context_windows.json). Looked up once per distinct
+        # model name, then mapped onto the column.
+        models = ctx.spans.filter(pl.col("kind") == "llm").get_column("model").drop_nulls().unique().to_list()
+        known = windows_for(models, pol.context_windows)
+        window = (
+            pl.col("model").replace_strict(list(known), list(known.values()), default=None, return_dtype=pl.Int64)
+            if known
+            else pl.lit(None, dtype=pl.Int64)
+        )
         spans = ctx.spans.lazy().filter(pl.col("kind").is_in(["llm", "agent", "chain", "tool"]))
         said_overflow = pl.col("failed") & pl.col("overflow_text")
         truncated = pl.col("cut_short")
@@ -295,6 +303,7 @@ class ContextOverflow(Detector):
                 pl.col("span_id").first().alias("first_id"),
                 pl.col("why").first(),
                 pl.len().alias("n"),
+                (pl.col("said") | pl.col("cut")).any().alias("stated"),
             )
         )
         explanation = (
@@ -302,4 +311,14 @@ class ContextOverflow(Detector):
             .then(pl.format("{} ({} such spans in the run)", pl.col("why"), pl.col("n")))
             .otherwise(pl.col("why"))
         )
-        return per_run.select(finding("run_id", pl.col("ids"), "first_id", explanation))
+        # The log saying so (an overflow error, a length finish) is strong; prompt tokens against a
+        # table's window is an inference (the provider may count tokens differently).
+        return per_run.select(
+            finding(
+                "run_id",
+                pl.col("ids"),
+                "first_id",
+                explanation,
+                pl.when(pl.col("stated")).then(pl.lit("strong")).otherwise(pl.lit("weak")),
+            )
+        )

@@ -4,8 +4,105 @@ from __future__ import annotations
 
 import polars as pl
 
-from forensics.detectors.base import Context, Detector, exact_sum, finding, hms, num, txt
+from forensics.detectors.base import Context, Detector, finding, hms, num, txt
 from forensics.detectors.registry import register
+
+
+def _loo_median(runs: pl.LazyFrame, key: str, value: str, min_runs: int) -> pl.LazyFrame:
+    """``run_key, med, n``: for each run, the median of ``value`` over the OTHER runs sharing its
+    ``key`` (``n`` of them, at least ``min_runs``). Columnar: each group's values are sorted once,
+    and a run's leave-one-out median is read at the ranks around its own (no pairs of runs)."""
+    pool = runs.filter(pl.col(key).is_not_null() & pl.col(value).is_not_null()).select("run_key", key, value)
+    ranked = pool.with_columns(
+        (pl.col(value).rank("ordinal").over(key).cast(pl.Int64) - 1).alias("_r"),
+        (pl.len().over(key).cast(pl.Int64) - 1).alias("n"),
+    ).filter(pl.col("n") >= min_runs)
+    lists = pool.group_by(key).agg(pl.col(value).sort().alias("_v"))
+    j = ranked.join(lists, on=key)
+
+    def at(i: pl.Expr) -> pl.Expr:
+        # Position i among the others is position i (before the run's own rank) or i + 1 (after).
+        return pl.col("_v").list.get(i + (i >= pl.col("_r")).cast(pl.Int64), null_on_oob=True)
+
+    n = pl.col("n")
+    med = (
+        pl.when(n % 2 == 1)
+        .then(at((n - 1) // 2).cast(pl.Float64))
+        .otherwise((at(n // 2 - 1).cast(pl.Float64) + at(n // 2).cast(pl.Float64)) / 2)
+    )
+    return j.select("run_key", med.alias("med"), "n")
+
+
+def _budgets(ctx: Context) -> pl.LazyFrame:
+    """``run_key, tok_limit, cost_limit, tok_why, cost_why, from_policy``: each run's budgets.
+
+    A policy budget applies to every run. Else a fleet budget: fleet_factor x the median of the
+    comparable runs of this classification (the other runs given the same task when there are
+    enough of them, else the other runs of the same first agent), never below the floor, and only
+    with at least fleet_min_runs comparable runs that recorded the figure. Else none.
+    """
+    pol = ctx.policy
+    runs = ctx.runs.lazy().select(
+        "run_key",
+        "task",
+        pl.col("agents").list.first().alias("agent"),
+        pl.when(pl.col("_has_in") | pl.col("_has_out"))
+        .then(pl.col("input_tokens").fill_null(0) + pl.col("output_tokens").fill_null(0))
+        .alias("tokens"),
+        pl.when(pl.col("_has_cost")).then(pl.col("cost_usd")).alias("cost"),
+    )
+    out = runs.select("run_key")
+    for value, budget, floor, unit in (
+        ("tokens", pol.max_tokens_per_run, pol.fleet_floor_tokens, "tokens"),
+        ("cost", pol.max_cost_usd_per_run, pol.fleet_floor_cost_usd, "USD"),
+    ):
+        short = "tok" if value == "tokens" else "cost"
+        if budget:
+            out = out.with_columns(
+                pl.lit(float(budget)).alias(f"{short}_limit"),
+                pl.lit("set by the policy").alias(f"{short}_why"),
+                pl.lit(True).alias(f"{short}_policy"),
+            )
+            continue
+        if not pol.fleet_factor:
+            out = out.with_columns(
+                pl.lit(None, dtype=pl.Float64).alias(f"{short}_limit"),
+                pl.lit(None, dtype=pl.String).alias(f"{short}_why"),
+                pl.lit(False).alias(f"{short}_policy"),
+            )
+            continue
+        by_task = _loo_median(runs, "task", value, pol.fleet_min_runs).rename({"med": "m_task", "n": "n_task"})
+        by_agent = _loo_median(runs, "agent", value, pol.fleet_min_runs).rename({"med": "m_agent", "n": "n_agent"})
+        fleet = (
+            runs.select("run_key", "agent")
+            .join(by_task, on="run_key", how="left")
+            .join(by_agent, on="run_key", how="left")
+            .with_columns(pl.col("m_task").is_not_null().alias("_t"))
+            .filter(pl.coalesce("m_task", "m_agent").is_not_null())
+            .select(
+                "run_key",
+                pl.max_horizontal(
+                    pl.coalesce("m_task", "m_agent") * pol.fleet_factor, pl.lit(float(floor))
+                ).alias(f"{short}_limit"),
+                pl.format(
+                    "{}x the median of {} comparable run(s) {} ({} {})",
+                    pl.lit(pol.fleet_factor),
+                    pl.coalesce("n_task", "n_agent"),
+                    pl.when(pl.col("_t"))
+                    .then(pl.lit("given the same task"))
+                    .otherwise(pl.format("of agent {}", txt(pl.col("agent")))),
+                    (
+                        num(pl.coalesce("m_task", "m_agent"), 2)
+                        if value == "cost"
+                        else pl.coalesce("m_task", "m_agent").round(0).cast(pl.Int64)
+                    ),
+                    pl.lit(unit),
+                ).alias(f"{short}_why"),
+                pl.lit(False).alias(f"{short}_policy"),
+            )
+        )
+        out = out.join(fleet, on="run_key", how="left").with_columns(pl.col(f"{short}_policy").fill_null(False))
+    return out
 
 
 @register
@@ -16,60 +113,89 @@ class BudgetExceeded(Detector):
     severity = "medium"
     strength = "strong"
     description = (
-        "The run's tokens (input + output) or cost exceed budgets.max_tokens_per_run or "
-        "budgets.max_cost_usd_per_run; decisive is the span where the running total crossed it."
+        "The run's tokens (input + output) or cost exceed a budget: the policy's "
+        "budgets.max_tokens_per_run / max_cost_usd_per_run where set, else budgets.fleet_factor x "
+        "the median of comparable runs in the same classification (same task, else same agent; at "
+        "least budgets.fleet_min_runs of them; never below the floor). None is shipped as a fixed "
+        "number. Decisive is the span where the running total crossed it."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
-        pol = ctx.policy
-        tok_budget = pol.max_tokens_per_run or None
-        cost_budget = pol.max_cost_usd_per_run or None
+        limits = _budgets(ctx)
         tokens = pl.col("input_tokens").fill_null(0) + pl.col("output_tokens").fill_null(0)
         cost = pl.col("cost_usd").fill_null(0.0)
         # Running totals only for the runs whose totals are over a budget (usually few).
-        over_total = pl.lit(False)
-        if tok_budget:
-            over_total = over_total | (tokens.sum() > tok_budget)
-        if cost_budget:
-            over_total = over_total | (exact_sum(cost) > cost_budget)
-        spenders = ctx.spans.lazy().group_by("run_key").agg(over_total.alias("over")).filter(pl.col("over"))
+        totals = ctx.runs.lazy().select(
+            "run_key",
+            (pl.col("input_tokens").fill_null(0) + pl.col("output_tokens").fill_null(0)).alias("_tok"),
+            pl.col("cost_usd").fill_null(0.0).alias("_cost"),
+        )
+        spenders = (
+            totals.join(limits, on="run_key")
+            .filter(
+                (pl.col("_tok") > pl.col("tok_limit")).fill_null(False)
+                | (pl.col("_cost") > pl.col("cost_limit")).fill_null(False)
+            )
+            .drop("_tok", "_cost")
+        )
         s = (
             ctx.spans.lazy()
-            .join(spenders.select("run_key"), on="run_key", how="semi")
+            .join(spenders, on="run_key", how="inner")
             .sort("run_id", "seq")
             .with_columns(
                 tokens.cum_sum().over("run_id").alias("cum_tokens"),
-                pl.col("cost_usd").fill_null(0.0).cum_sum().over("run_id").alias("cum_cost"),
+                cost.cum_sum().over("run_id").alias("cum_cost"),
             )
         )
-        over_tok = (pl.col("cum_tokens") > tok_budget) if tok_budget else pl.lit(False)
-        over_cost = (pl.col("cum_cost") > cost_budget) if cost_budget else pl.lit(False)
+        over_tok = (pl.col("cum_tokens") > pl.col("tok_limit")).fill_null(False)
+        over_cost = (pl.col("cum_cost") > pl.col("cost_limit")).fill_null(False)
+        crossed = pl.col("over_tok") | pl.col("over_cost")
         per_run = (
             s.with_columns(over_tok.alias("over_tok"), over_cost.alias("over_cost"))
             .group_by("run_id")
             .agg(
                 pl.col("cum_tokens").max().alias("tokens"),
                 pl.col("cum_cost").max().alias("cost"),
-                pl.col("span_id").filter(pl.col("over_tok") | pl.col("over_cost")).first().alias("cross_id"),
-                pl.col("kind").filter(pl.col("over_tok") | pl.col("over_cost")).first().alias("kind"),
-                pl.col("call").filter(pl.col("over_tok") | pl.col("over_cost")).first().alias("call"),
-                pl.col("t").filter(pl.col("over_tok") | pl.col("over_cost")).first().alias("t"),
+                pl.col("span_id").filter(crossed).first().alias("cross_id"),
+                pl.col("kind").filter(crossed).first().alias("kind"),
+                pl.col("call").filter(crossed).first().alias("call"),
+                pl.col("t").filter(crossed).first().alias("t"),
                 pl.col("over_tok").any(),
                 pl.col("over_cost").any(),
+                pl.col("tok_why").first(),
+                pl.col("cost_why").first(),
+                pl.col("tok_limit").first(),
+                pl.col("cost_limit").first(),
+                pl.col("tok_policy").first(),
+                pl.col("cost_policy").first(),
             )
             .filter(pl.col("cross_id").is_not_null())
         )
         spent = pl.concat_str(
             [
                 pl.when(pl.col("over_tok")).then(
-                    pl.format("{} tokens against a budget of {}", pl.col("tokens"), pl.lit(tok_budget))
+                    pl.format(
+                        "{} tokens against a budget of {} ({})",
+                        pl.col("tokens"),
+                        pl.col("tok_limit").round(0).cast(pl.Int64),
+                        pl.col("tok_why"),
+                    )
                 ),
                 pl.when(pl.col("over_cost")).then(
-                    pl.format("${} against a budget of ${}", num(pl.col("cost"), 2), pl.lit(cost_budget))
+                    pl.format(
+                        "${} against a budget of ${} ({})",
+                        num(pl.col("cost"), 2),
+                        num(pl.col("cost_limit"), 2),
+                        pl.col("cost_why"),
+                    )
                 ),
             ],
             separator=" and ",
             ignore_nulls=True,
+        )
+        # A budget the policy states is strong evidence; one inferred from other runs is weak.
+        stated = (pl.col("over_tok") & pl.col("tok_policy").fill_null(False)) | (
+            pl.col("over_cost") & pl.col("cost_policy").fill_null(False)
         )
         return per_run.select(
             finding(
@@ -83,6 +209,7 @@ class BudgetExceeded(Detector):
                     txt(pl.col("call")),
                     hms("t"),
                 ),
+                pl.when(stated).then(pl.lit("strong")).otherwise(pl.lit("weak")),
             )
         )
 
