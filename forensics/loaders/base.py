@@ -782,14 +782,16 @@ def _dumps(value: Any) -> str | None:
 
 #: :attr:`Source.wrapper` before it is decided.
 AUTO = "<auto>"
-#: A loader scoring the wrapping object at least this reads it itself (the registry's MIN_CONFIDENCE).
-WRAPPER_MIN = 0.5
+#: A loader scoring the wrapping object at least this reads it itself (its own format's document, e.g.
+#: a LangSmith webhook's ``{rule_id, runs}`` at 0.95); a lower score is a guess from the head's text,
+#: which a better score for the records inside the wrapper overrules.
+WRAPPER_MIN = 0.9
 
 
 def choose_wrapper(loader: Loader, sample: Sample) -> tuple[float, str | None]:
     """How well ``loader`` recognises ``sample``, and through which wrapper key (None: the records
     as framed). A wrapper is looked through only when the loader does not claim the wrapping
-    object itself (scores it under ``WRAPPER_MIN``) and scores the records inside strictly higher,
+    object as its own (scores it under ``WRAPPER_MIN``) and scores the records inside strictly higher,
     so a format whose own documents hold lists (a Langfuse ``{trace, observations}``, a LangSmith
     ``{runs: [...]}`` webhook) is read by its loader as it always was."""
     best, key = _safe_sniff(loader, sample), None
@@ -830,7 +832,6 @@ class Source:
         #: The wrapper key whose records :meth:`records` yields instead of the wrapping object:
         #: ``AUTO`` decides from the loader's own sniff (see :func:`choose_wrapper`), None never unwraps.
         self.wrapper: str | None = AUTO
-        self._in_document = False
 
     def open(self) -> IO[bytes]:
         return open_binary(self.path, self.limits)
@@ -843,7 +844,8 @@ class Source:
         Records wrapped in a document (``{"trace_id": ..., "spans": [rows]}``, one per file or one
         per line) are yielded one by one, each with the wrapper's scalar fields it lacks, when the
         loader recognises them better than the wrapper (the same judgement sniffing makes); their
-        ``line`` is then their ordinal in the document (or the wrapper's line, in JSON-lines)."""
+        ``line`` is then their 1-based ordinal among the file's records (wrappers in JSON-lines
+        too: two records of one line must not share a number a loader may derive an id from)."""
         ordinal = 0
         framed = self._framed(flatten_arrays)
         for line, value in framed:
@@ -862,7 +864,7 @@ class Source:
             for key in keys:
                 for item in value[key]:
                     ordinal += 1
-                    yield (ordinal if self._in_document else line), with_fields(item, passed)
+                    yield ordinal, with_fields(item, passed)
 
     def _choose_wrapper(self) -> str | None:
         from .registry import get  # the registry imports this module
@@ -886,7 +888,6 @@ class Source:
                 fh.seek(0)
                 if first == ord("[") or not self._looks_like_json_lines(fh):
                     fh.seek(0)
-                    self._in_document = True
                     yield from self._document_records(fh, flatten_arrays)
                 else:
                     fh.seek(0)
