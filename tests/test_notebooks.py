@@ -77,8 +77,9 @@ def test_postmortem(tmp_path: Path) -> None:
     # sample_logs/labels.jsonl: 09_travel_booker_limbo expects ownership_gap (dangling_handoff, limbo) and a stall
     assert "run 0a138a07e4d3bfb4b186e5f14e2a125f primary class: ownership_gap" in text
     assert "dangling_handoff" in text and "hotel_agent" in text
-    (timeline,) = [c for c in charts(book) if c.get("title", {}).get("text", "").startswith("Run ")]
-    assert timeline["title"]["text"] == "Run 0a138a07e4d3bfb4b186e5f14e2a125f"
+    (timeline,) = [c for c in charts(book) if c.get("usermeta", {}).get("forensics", {}).get("chart") == "timeline"]
+    # named by its root span (the travel_planner chain), the id beside it
+    assert timeline["title"]["text"] == "travel_planner (run 0a138a07e4d3bfb4b186e5f14e2a125f)"
     lanes = next(layer for layer in timeline["layer"] if layer["mark"]["type"] == "bar")["encoding"]["y"]["scale"]["domain"]
     assert {"travel_planner", "flight_agent", "hotel_agent"} <= set(lanes)
     for suffix in ("png", "svg", "html"):
@@ -97,7 +98,7 @@ def test_nightly_triage(tmp_path: Path) -> None:
     assert any(isinstance(t, str) and t.startswith("Runs per failure class (2000 runs)") for t in titles)
     assert any(isinstance(t, str) and t.startswith("Top ") for t in titles)
     assert "Failure class by agent (runs)" in titles and "Failure class by tool (runs)" in titles
-    assert any(isinstance(t, dict) and t["text"].startswith("Run ") for t in titles)
+    assert any(isinstance(t, dict) and "(run " in t["text"] for t in titles)  # a timeline
 
 
 def test_custom_detector(tmp_path: Path) -> None:
@@ -119,4 +120,4 @@ def test_bring_your_format(tmp_path: Path) -> None:
     # the charge failed with HTTP 503 and the reply claims it was paid
     assert "HTTP 503" in text
     (timeline,) = charts(book)
-    assert timeline["title"]["text"] == "Run order-7"
+    assert timeline["title"]["text"] == "order_bot (run order-7)"  # its root span s1
