@@ -26,6 +26,9 @@ Evidence:
   same agent (same action, same observation: a no-op loop).
 * ``final_answer_origin``: where the run states ``FINAL ANSWER: x`` (a failed run: x is wrong),
   the first earlier step whose text contains x (a tool's output counts for the code's author).
+* ``accepted_wrong_answer``: in a run whose own verdict (``@outcome``) is a failure, a ledger
+  answering ``is_request_satisfied: true`` accepted a wrong answer: the worker message it was
+  judging (as for a stall) asserted it.
 
 Fallback:
 
@@ -54,7 +57,13 @@ ATTRIBUTION_COLUMNS: Final = (
     "attribution_evidence",
 )
 #: Evidence rules; the earliest step among those that fire wins.
-EVIDENCE_RULES: Final = ("orchestrator_stall", "tool_error", "repeated_action", "final_answer_origin")
+EVIDENCE_RULES: Final = (
+    "orchestrator_stall",
+    "tool_error",
+    "repeated_action",
+    "final_answer_origin",
+    "accepted_wrong_answer",
+)
 #: Fallback rules, tried in this order.
 FALLBACK_RULES: Final = ("unbacked_claim", "first_response")
 #: New facts a message must introduce, without code or a tool behind it, to be an unbacked claim.
@@ -80,6 +89,7 @@ _ACK = (
 )
 _FINAL_ANSWER = r"(?im)FINAL ANSWER:\s*(.+?)\s*$"
 _LEDGER_KEYS: Final = {
+    "ledger_satisfied": "$['ledger.is_request_satisfied']",
     "ledger_in_loop": "$['ledger.is_in_loop']",
     "ledger_progress": "$['ledger.is_progress_being_made']",
     "ledger_next_speaker": "$['ledger.next_speaker']",
@@ -106,8 +116,15 @@ def _attribute(df: pl.DataFrame, runs: Any = None) -> pl.DataFrame:
     if df.height == 0:
         return _empty()
     steps = _steps(df)
+    failed_runs = _failed_runs(df)
     evidence = pl.concat(
-        [_stalls(steps), _tool_errors(steps), _repeats(steps), _final_answer_origin(steps)],
+        [
+            _stalls(steps),
+            _tool_errors(steps),
+            _repeats(steps),
+            _final_answer_origin(steps),
+            _accepted_answers(steps, failed_runs),
+        ],
         how="vertical",
     )
     chosen_evidence = evidence.sort("run_id", "decisive_step", "_rank").unique("run_id", keep="first")
@@ -124,6 +141,13 @@ def _attribute(df: pl.DataFrame, runs: Any = None) -> pl.DataFrame:
         .select(ATTRIBUTION_COLUMNS)
         .sort("run_id")
     )
+
+
+def _failed_runs(df: pl.DataFrame) -> pl.DataFrame:
+    """``run_id`` of the runs whose own verdict (``@outcome`` on a root span) is a failure."""
+    from forensics.classify import declared_outcomes
+
+    return declared_outcomes(df).filter(pl.col("declared_outcome") == "failure").select("run_id")
 
 
 def _empty() -> pl.DataFrame:
@@ -213,6 +237,7 @@ def _ledger(base: pl.DataFrame) -> pl.DataFrame:
             "span_id",
             *(pl.col("attributes").str.json_path_match(p).alias(name) for name, p in _LEDGER_KEYS.items()),
         ).with_columns(
+            ledger_satisfied=pl.col("ledger_satisfied").str.to_lowercase() == "true",
             ledger_in_loop=pl.col("ledger_in_loop").str.to_lowercase() == "true",
             ledger_progress=pl.col("ledger_progress").str.to_lowercase() == "true",
         )
@@ -246,15 +271,20 @@ def _pick(frame: pl.DataFrame, rule: str, rank: int) -> pl.DataFrame:
     )
 
 
-def _stalls(s: pl.DataFrame) -> pl.DataFrame:
-    if s.get_column("ledger_progress").null_count() == s.height:
-        return _pick(_no_rows(s), "orchestrator_stall", 0)  # no ledger at all
-    # The latest worker step before each step, as (step, owner) of what the orchestrator judged.
-    judged = s.with_columns(
+def _judged(s: pl.DataFrame) -> pl.DataFrame:
+    """The ledger rows, each with the latest worker step before it: (owner step, owner agent,
+    step) of what the orchestrator was judging."""
+    return s.with_columns(
         j_step=pl.when(pl.col("worker")).then(pl.col("owner_step")).shift(1).forward_fill().over("_rk"),
         j_agent=pl.when(pl.col("worker")).then(pl.col("owner_agent")).shift(1).forward_fill().over("_rk"),
         j_at=pl.when(pl.col("worker")).then(pl.col("step")).shift(1).forward_fill().over("_rk"),
-    )
+    ).filter(pl.col("ledger_progress").is_not_null() | pl.col("ledger_in_loop").is_not_null())
+
+
+def _stalls(s: pl.DataFrame) -> pl.DataFrame:
+    if s.get_column("ledger_progress").null_count() == s.height:
+        return _pick(_no_rows(s), "orchestrator_stall", 0)  # no ledger at all
+    judged = _judged(s)
     stalled = judged.filter(
         (pl.col("ledger_in_loop").fill_null(False) | (pl.col("ledger_progress") == False))  # noqa: E712
         & pl.col("j_step").is_not_null()
@@ -279,6 +309,34 @@ def _stalls(s: pl.DataFrame) -> pl.DataFrame:
         ),
         "orchestrator_stall",
         0,
+    )
+
+
+def _accepted_answers(s: pl.DataFrame, failed_runs: pl.DataFrame) -> pl.DataFrame:
+    """In a run whose own verdict is a failure, the ledger that declared the request satisfied
+    accepted a wrong answer: the worker message it was judging asserted it."""
+    if failed_runs.height == 0 or s.get_column("ledger_satisfied").null_count() == s.height:
+        return _pick(_no_rows(s), "accepted_wrong_answer", 4)
+    judged = _judged(s.join(failed_runs, on="run_id", how="semi"))
+    accepted = (
+        judged.filter(pl.col("ledger_satisfied").fill_null(False) & pl.col("j_step").is_not_null())
+        .sort("run_id", "step")
+        .unique("run_id", keep="first")
+    )
+    return _pick(
+        accepted.with_columns(
+            decisive_agent=pl.col("j_agent"),
+            decisive_step=pl.col("j_step"),
+            attribution_evidence=pl.format(
+                "step {}: the orchestrator's ledger took the request as satisfied by {}'s step {}, "
+                "and the run's own verdict is a failure",
+                pl.col("step"),
+                pl.col("j_agent"),
+                pl.col("j_at"),
+            ),
+        ),
+        "accepted_wrong_answer",
+        4,
     )
 
 

@@ -237,6 +237,7 @@ def test_ledger_columns_of_the_conventions_layer_are_used_when_present() -> None
     ledger = attribute(spans)
     is_ledger = pl.col("output").str.starts_with("Updated Ledger:")
     cols = spans.with_columns(
+        ledger_satisfied=pl.when(is_ledger).then(False),
         ledger_in_loop=pl.when(is_ledger).then(
             pl.col("output").str.contains(r'"is_in_loop": \{[^}]*"answer": true')
         ),
@@ -310,3 +311,30 @@ def test_classify_runs_carry_the_attribution_for_failed_runs_only() -> None:
     }
     assert runs["m1-wrong-figure"]["unexplained_failure"] is True
     assert runs["m1-healthy"]["ok"] is True
+
+
+def _variant(tmp_path: Path, name: str, drop_last: int, **changes: Any) -> pl.DataFrame:
+    doc = json.loads((M1 / name).read_text())
+    doc["history"] = doc["history"][: len(doc["history"]) - drop_last]
+    doc.update(changes)
+    path = tmp_path / name
+    path.write_text(json.dumps(doc))
+    return attribute(load(path, format="ag2-history"))
+
+
+def test_satisfied_ledger_in_a_failed_run_blames_the_answer_it_accepted(tmp_path: Path) -> None:
+    # The wrong-figure history without its FINAL ANSWER message: the ledger at step 10 takes the
+    # request as satisfied by WebSurfer's step 9, and the run says is_correct false.
+    row = _one(_variant(tmp_path, "magentic_one_wrong_figure.json", 1), "m1-wrong-figure")
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        "WebSurfer",
+        9,
+        "accepted_wrong_answer",
+    )
+
+
+def test_satisfied_ledger_in_a_successful_run_is_not_evidence(tmp_path: Path) -> None:
+    # The same history saying is_correct true (near miss): the fallback names the plan.
+    row = _one(_variant(tmp_path, "magentic_one_wrong_figure.json", 1, is_correct=True), "m1-wrong-figure")
+    assert row["attribution_rule"] in ("unbacked_claim", "first_response")
+    assert (row["decisive_agent"], row["decisive_step"]) == ("Orchestrator", 1)
