@@ -15,10 +15,13 @@ Progress bars go to stderr and only when it is a terminal; results go to stdout.
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import sys
 import tempfile
 import traceback
+import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +38,7 @@ from forensics.errors import (
     MissingDependencyError,
     PolicyError,
     StoreError,
+    UnknownFormatError,
 )
 
 EXIT_OK: Final = 0
@@ -64,6 +68,51 @@ app = typer.Typer(
 # Not a terminal (cron, a log file): wide enough that paths are not folded into columns of 12.
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
+
+#: The CLI's logger. Python warnings raised while a command runs (e.g. redacting with the default
+#: key) come out through it as one ``Warning: ...`` line each, never as Python's
+#: ``forensics/redact.py:683: RedactionKeyWarning: ...`` followed by a source line.
+log = logging.getLogger("forensics.cli")
+
+
+class _StderrLines(logging.Handler):
+    """Each record as one ``Warning: ...`` line on stderr; a message repeated by several steps of one
+    command (classify redacts Parquet and explanations) is said once."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.said: set[str] = set()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = " ".join(record.getMessage().split())
+        if text not in self.said:
+            self.said.add(text)
+            err.print(f"{record.levelname.capitalize()}: {text}", markup=False, soft_wrap=True)
+
+
+def _warning_to_log(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                    file: Any = None, line: str | None = None) -> None:
+    log.warning("%s", message)
+
+
+def _version_option(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("agent-forensics")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            from forensics import __version__ as number
+        out.print(f"forensics {number}", markup=False)
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version_option, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Incident forensics for AI agents: load agent logs, classify every run, store and report."""
 
 
 def _exit(code: int) -> None:
@@ -180,6 +229,7 @@ def classify(
     thresholds = parse_fail_on(fail_on or [])
     limit = _parse_size(max_file_size) if max_file_size else None
     _refuse_policy_without_redaction(no_redact, redact_policy)
+    _say_walk_skips(paths)
     kwargs = dict(format=format, policy=policy, db=db, out=out_dir, force=force, fail_on=thresholds,
                   max_file_bytes=limit, workers=workers, redact=not no_redact, redaction_policy=redact_policy,
                   engine=engine, dataset=dataset)
@@ -194,7 +244,7 @@ def classify(
         _print_summary(summary)
     for p in summary.errors:
         text = p.detail if p.detail.startswith(p.file) else f"{p.file}: {p.detail}"
-        err.print(f"Error ({p.reason}): {text}", markup=False)
+        err.print(f"Error ({p.reason}): {_fit_problem(text, 'classify')}", markup=False)
     _exit(summary.exit_code)
 
 
@@ -254,14 +304,14 @@ def _print_summary(summary: Any) -> None:
         for col in ("file", "level", "reason", "detail"):
             probs.add_column(col, overflow="fold")
         for p in summary.problems:
-            probs.add_row(p.file, p.level, p.reason, p.detail)
+            probs.add_row(p.file, p.level, p.reason, _fit_problem(p.detail, "classify"))
         out.print(probs)
     by_class = ", ".join(f"{k}={v}" for k, v in sorted(summary.findings_by_class.items())) or "none"
     lines = [
         f"stored: {summary.runs:,} runs, {summary.findings:,} findings ({by_class})",
         f"inputs: {summary.count('stored')} stored, {summary.count('skipped')} already stored, "
         f"{summary.count('claimed-elsewhere')} stored by a concurrent job, {summary.count('duplicate')} duplicate, "
-        f"{summary.count('failed')} failed",
+        + _failed_count(summary.count("failed"), summary.problems),
         f"policy: {summary.policy_version}",
         f"store: {summary.store_url}",
     ]
@@ -411,6 +461,7 @@ def load(
 
         check_append(dataset, redact=redaction.redacted)
 
+    _say_walk_skips(paths)
     result = load_logs(paths, format=format)
     table = Table(title=result.report.summary(), title_justify="left")
     for col, just in (("file", "left"), ("format", "left"), ("read", "right"), ("rows", "right"),
@@ -432,9 +483,163 @@ def load(
                   f"{appended.tables.get('quarantine', 0):,} quarantined, {len(appended.files)} files)", markup=False)
     if out_file is not None or dataset is not None:
         out.print(_redaction_line(redaction.redacted, redaction.banner()), markup=False)
-    for f in result.report.problems:
-        err.print(f"Error: {f.path}: {f.problem}", markup=False)
-    _exit(EXIT_BAD_INPUT if result.report.problems else EXIT_OK)
+    failures = say_load_failures(result.report, "load")
+    out.print(_found_line(result), markup=False)
+    _exit(EXIT_BAD_INPUT if failures else EXIT_OK)
+
+
+def _found_line(result: Any) -> str:
+    """``found: 3 runs (41 spans) in 2 of 3 files; 1 file gave no rows (above)``."""
+    import pyarrow.compute as pc
+
+    report = result.report
+    runs = pc.count_distinct(result.spans.column("run_id")).as_py() if result.spans.num_rows else 0
+    with_rows = sum(1 for f in report.files if f.rows)
+    text = (f"found: {_plural(runs, 'run')} ({_plural(result.spans.num_rows, 'span')}) in "
+            f"{with_rows:,} of {_plural(len(report.files), 'file')}")
+    failed = len(report.files) - with_rows
+    if failed:
+        text += f"; {_plural(failed, 'file')} gave no rows (the reason for each is above)"
+    return text
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+def say_load_failures(report: Any, command: str) -> list[str]:
+    """Print ``Error: FILE: why`` and a fitting ``Hint:`` for every file a load got no rows from
+    (not read at all, no records, or every record quarantined); return those files.
+
+    A file that yields no rows is never a success, in any command: the caller exits 2.
+    """
+    failed = []
+    for f in report.files:
+        if f.rows:
+            continue
+        if f.problem:
+            message, hint = _split_hint(fit_to_cli(f.problem, command))
+            hint = hint or _unknown_format_hint(command)
+        elif f.records_read == 0:
+            message, hint = "no records: the file holds no JSON values", "check that the exporter finished writing it"
+        else:
+            reasons = ", ".join(f"{k}={v}" for k, v in sorted(f.reasons.items()))
+            every = "its one record was" if f.records_read == 1 else f"all {f.records_read:,} records were"
+            message = f"no rows: {every} quarantined ({reasons})"
+            where = "the table above lists them" if command == "load" else f"`forensics load {f.path}` lists them"
+            hint = (f"{where}; if `{f.format}` is the wrong loader for this file, pass --format with the right one "
+                    "(`forensics formats` lists them)")
+        message, hint = _fit_empty(f.path, message, hint)
+        err.print(f"Error: {f.path}: {message}", markup=False, soft_wrap=True)
+        if hint:
+            err.print(f"Hint: {hint}", markup=False, soft_wrap=True)
+        failed.append(f.path)
+    return failed
+
+
+# --------------------------------------------------------------------------------------------
+# Messages fitted to the command line: its option names, the case at hand
+# --------------------------------------------------------------------------------------------
+
+#: The library's hint for a file no loader claims speaks to Python and the CLI at once.
+_FORMAT_HINT = re.compile(r"pass format= \(CLI: --format\) with one of:? ")
+#: Commands that take ``--format``; the others get a hint that names one that does.
+_WITH_FORMAT: Final = frozenset({"classify", "load", "evaluate"})
+
+
+def fit_to_cli(text: str, command: str | None) -> str:
+    """A library message as the command ``command`` should show it: ``--format`` instead of
+    ``format=``, and never an option the command lacks (``forensics sniff`` has no ``--format``)."""
+    text = text.replace(' (format="auto-json")', "")
+    if command in _WITH_FORMAT:
+        return _FORMAT_HINT.sub("pass --format with one of: ", text)
+    return _FORMAT_HINT.sub("`forensics load FILE --format NAME` reads it with the loader you name, one of: ",
+                            text).replace("`--format auto-json`", "`forensics load FILE --format auto-json`")
+
+
+def _unknown_format_hint(command: str) -> str:
+    return fit_to_cli("pass format= (CLI: --format) with one of: the names `forensics formats` lists", command)
+
+
+def _split_hint(text: str) -> tuple[str, str | None]:
+    message, _, hint = text.partition("\nHint: ")
+    if not hint:
+        message, _, hint = text.partition(" Hint: ")
+    return message.strip(), (hint.strip() or None)
+
+
+def _fit_empty(path: str | None, message: str, hint: str | None) -> tuple[str, str | None]:
+    """An empty file gets the same words in every command, whatever step noticed it."""
+    try:
+        empty = path is not None and os.path.isfile(path) and os.path.getsize(path) == 0
+    except OSError:
+        empty = False
+    if empty:
+        return "the file is empty (0 bytes)", "check that the exporter finished writing it"
+    return message, hint
+
+
+def _fit_missing(message: str, hint: str | None) -> str | None:
+    """What to do about a path that does not exist (the library only says where it looked)."""
+    if message.startswith(("no such file or directory: ", "no such file: ")):
+        return (f"check the path: relative paths start from the current directory, {os.getcwd()}; pass log "
+                "files, directories of logs, or a quoted glob such as 'logs/*.jsonl'")
+    return hint
+
+
+def _fit_problem(text: str, command: str) -> str:
+    """A batch problem's ``detail`` (message, then ``Hint: ...``) with the hint fitted to the CLI."""
+    message, hint = _split_hint(text)
+    hint = _fit_missing(message.partition(": ")[2] if ": no such" in message else message, hint)
+    return fit_to_cli(f"{message}\nHint: {hint}" if hint else message, command)
+
+
+def _failed_count(failed: int, problems: list[Any]) -> str:
+    """``3 failed``, counting the paths that do not exist (they have no input row): ``1 failed (1 not found)``."""
+    missing = sum(1 for p in problems if p.reason == "not-found")
+    return f"{failed + missing} failed" + (f" ({missing} not found)" if missing else "")
+
+
+#: Why a directory walk passes over a file (load.py's walk rules, said out loud).
+def _why_skipped(name: str) -> str | None:
+    from forensics.load import LABEL_FILE_NAMES, LOG_SUFFIXES
+
+    if name.startswith("."):
+        return None  # hidden files (.DS_Store, .gitignore) go unmentioned
+    if name in LABEL_FILE_NAMES or name.endswith(".labels.jsonl"):
+        return "ground-truth labels"
+    if name.startswith("_"):
+        return "name starts with _"
+    if not name.lower().endswith(LOG_SUFFIXES):
+        return f"suffix not one of {', '.join(LOG_SUFFIXES)}"
+    return None
+
+
+def _say_walk_skips(paths: list[str]) -> None:
+    """One line per walked directory naming the files it passes over, and why."""
+    for path in paths:
+        if not os.path.isdir(path):
+            continue
+        skipped: dict[str, list[str]] = {}
+        for root, dirs, names in os.walk(path):
+            for d in sorted(dirs):
+                if d.startswith("_"):
+                    skipped.setdefault("name starts with _", []).append(
+                        os.path.relpath(os.path.join(root, d), path) + "/")
+            dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+            for name in sorted(names):
+                why = _why_skipped(name)
+                if why is not None:
+                    skipped.setdefault(why, []).append(os.path.relpath(os.path.join(root, name), path))
+        if skipped:
+            n = sum(len(v) for v in skipped.values())
+            parts = [f"{', '.join(_first(names, 5))} ({why})" for why, names in skipped.items()]
+            err.print(f"Skipped {_plural(n, 'file')} in {path} that are not logs: {'; '.join(parts)}", markup=False,
+                      soft_wrap=True)
+
+
+def _first(names: list[str], k: int) -> list[str]:
+    return names if len(names) <= k else [*names[:k], f"and {len(names) - k:,} more"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -496,11 +701,10 @@ def _run_evaluate(results: list[str], labels: Path | None, policy: Path | None, 
             raise InputError("--blame needs the logs, not a results directory",
                              hint="pass the log files, e.g. ../shared/datasets/who_and_when_dev/")
         loaded = load_logs(results, format=format)
-        for f in loaded.report.problems:
-            err.print(f"Error: {f.path}: {f.problem}", markup=False)
+        failures = say_load_failures(loaded.report, "evaluate")
         verdict = evaluate_blame(classify_spans(loaded.spans, policy=policy), loaded.spans)
         out.print(verdict.format_text(), markup=False)
-        return EXIT_BAD_INPUT if loaded.report.problems else EXIT_OK
+        return EXIT_BAD_INPUT if failures else EXIT_OK
     if labels is None:  # unreachable after the check above; narrows the type without an assert
         raise InputError("--labels is required without --blame")
     expected = read_labels(labels)  # a bad labels file fails now, not after the logs are loaded
@@ -512,9 +716,7 @@ def _run_evaluate(results: list[str], labels: Path | None, policy: Path | None, 
         result = Classification(findings=findings, runs=runs, policy_version=", ".join(versions))
     else:
         loaded = load_logs(results, format=format)
-        for f in loaded.report.problems:
-            err.print(f"Error: {f.path}: {f.problem}", markup=False)
-        problems = len(loaded.report.problems)
+        problems = len(say_load_failures(loaded.report, "evaluate"))
         result = classify_spans(loaded.spans, policy=policy)
     outcome = evaluate_results(result, expected)
     out.print(outcome.format_text(max_items=None if show_all else 50), markup=False)
@@ -556,11 +758,65 @@ def _write_traceback(exc: BaseException) -> Path:
     return path
 
 
-def _print_error(exc: ForensicsError) -> None:
-    text = f"{exc.where}: {exc.message}" if exc.where else exc.message
-    err.print(f"Error: {text}", markup=False)
-    if exc.hint:
-        err.print(f"Hint: {exc.hint}", markup=False)
+def _print_error(exc: ForensicsError, command: str | None = None) -> None:
+    hint = exc.hint
+    sniffed = exc.__context__  # load() re-raises the sniffer's error for the path it shows; its hint fits the case
+    if isinstance(exc, UnknownFormatError) and isinstance(sniffed, UnknownFormatError) and sniffed.hint:
+        hint = sniffed.hint
+    message, hint = _fit_empty(exc.where, exc.message, hint)
+    hint = _fit_missing(message, hint)
+    text = f"{exc.where}: {message}" if exc.where else message
+    err.print(f"Error: {fit_to_cli(text, command)}", markup=False)
+    if hint:
+        err.print(f"Hint: {fit_to_cli(hint, command)}", markup=False)
+
+
+def _command_of(argv: list[str]) -> str | None:
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def _plain_help(command: Any) -> None:
+    """Plain usage notation in every ``--help``: ``PATHS...`` and ``--workers N``.
+
+    typer 0.29 writes a required argument as ``{paths}...`` and every value as a Python type
+    (``<list[str]>``, ``<int range>``); this names each the way man pages and click do, using the
+    ``metavar`` a parameter declares, else its name in capitals.
+    """
+    for sub in getattr(command, "commands", {}).values():
+        _plain_help(sub)
+    for param in getattr(command, "params", []):
+        if param.param_type_name == "argument":
+            name = (param.metavar or param.name or "ARG").upper().rstrip(".")
+            dots = "..." if param.nargs != 1 else ""
+            usage = f"{name}{dots}" if param.required else f"[{name}{dots}]"
+            param.metavar = f"{name}{dots}"
+            param.get_usage_pieces = lambda ctx, usage=usage: [usage]
+            param.display_type_rich = lambda ctx: None
+        elif param.param_type_name == "option" and not param.is_flag and not param.count:
+            if param.metavar is None:
+                param.metavar = _metavar_for(getattr(command, "name", None), param)
+
+
+#: What a value stands for, by (command, option) or option: the words the help text uses.
+_METAVARS: Final[dict[tuple[str | None, str], str]] = {
+    (None, "--format"): "NAME", (None, "--db"): "URL", (None, "--out"): "DIR", ("load", "--out"): "FILE",
+    ("synth", "--out"): "FILE", (None, "--policy"): "FILE", (None, "--redact-policy"): "FILE",
+    (None, "--labels"): "FILE", (None, "--dataset"): "DIR", (None, "--fail-on"): "N|CLASS=N",
+    (None, "--max-file-size"): "SIZE", (None, "--engine"): "local|spark", (None, "--since"): "DATE",
+    (None, "--until"): "DATE", (None, "--run"): "RUN_ID", (None, "--mix"): "CLASS=SHARE,...",
+}
+
+
+def _metavar_for(command: str | None, param: Any) -> str:
+    name = max(param.opts, key=len)
+    if (command, name) in _METAVARS or (None, name) in _METAVARS:
+        return _METAVARS.get((command, name)) or _METAVARS[(None, name)]
+    desc = getattr(param, "type_descriptor", None)
+    if getattr(desc, "is_ranged", False) or getattr(desc, "annotation", None) in (int, float):
+        return "N"
+    if getattr(desc, "is_path", False):
+        return "PATH"
+    return name.lstrip("-").replace("-", "_").upper()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -571,10 +827,19 @@ def main(argv: list[str] | None = None) -> None:
     traceback file.
     """
     _add_optional_commands()
+    args = sys.argv[1:] if argv is None else argv
+    command = typer.main.get_command(app)
+    _plain_help(command)
+    handler = _StderrLines()
+    log.addHandler(handler)
+    log.propagate = False
     try:
-        app(args=argv, prog_name="forensics")
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")
+            warnings.showwarning = _warning_to_log  # restored when the block ends
+            command.main(args=args, prog_name="forensics")
     except ForensicsError as exc:
-        _print_error(exc)
+        _print_error(exc, _command_of(args))
         sys.exit(exit_code_for(exc))
     except Exception as exc:
         where = _write_traceback(exc)

@@ -41,6 +41,7 @@ import json
 import os
 import re
 import secrets
+import sys
 import tomllib
 import warnings
 from collections import Counter
@@ -257,9 +258,18 @@ def resolve_key(policy: RedactionPolicy) -> tuple[bytes, str]:
     warnings.warn(
         f"redacting with the documented default key: placeholders can be checked against guessed "
         f"values. Set {policy.key_env} to a per-deployment secret.",
-        RedactionKeyWarning, stacklevel=3,
+        RedactionKeyWarning, stacklevel=_caller_outside_forensics(),
     )
     return DEFAULT_KEY.encode(), "default"
+
+
+def _caller_outside_forensics() -> int:
+    """The ``stacklevel`` that names the first caller outside this package (a notebook cell, a
+    script), not a line of redact.py. The CLI shows the message alone, through its logger."""
+    frame, level = sys._getframe(2), 2
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").partition(".")[0] == "forensics":
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 # --------------------------------------------------------------------------------------------

@@ -494,3 +494,116 @@ def test_progress_bars_on_request_go_to_stderr(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "loading" in proc.stderr and "classifying" in proc.stderr
     assert json.loads(proc.stdout)["status"] == "succeeded"  # stdout stays machine-readable
+
+
+# --- messages: one line per warning, hints that fit, plain usage, --version ---------------------
+
+
+def _env_without_key() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k != "FORENSICS_REDACT_KEY"}
+
+
+def test_version_prints_the_installed_version(tmp_path):
+    from importlib.metadata import version
+
+    proc = cli("--version", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"forensics {version('agent-forensics')}"
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_uses_plain_usage_notation(command, tmp_path):
+    text = cli(command, "--help", cwd=tmp_path).stdout
+    for python_type in ("{", "<list", "<int", "<str>", "<path>", "range>", "list[str]"):
+        assert python_type not in text, (command, python_type, text)
+
+
+def test_help_names_each_value(tmp_path):
+    text = cli("classify", "--help", cwd=tmp_path).stdout
+    assert "Usage: forensics classify [OPTIONS] PATHS..." in text
+    for shown in ("PATHS...  Log files", "-f, --format NAME", "--db URL", "--out DIR", "--workers N",
+                  "--fail-on N|CLASS=N", "--max-file-size SIZE", "--engine local|spark"):
+        assert shown in text, shown
+    assert "Usage: forensics sniff [OPTIONS] FILE" in cli("sniff", "--help", cwd=tmp_path).stdout
+    assert "--out FILE" in cli("load", "--help", cwd=tmp_path).stdout
+
+
+def test_the_default_key_warning_is_one_line_in_classify_and_report(tmp_path):
+    db = f"sqlite:///{tmp_path / 'w.db'}"
+    env = _env_without_key()
+    runs = [subprocess.run([sys.executable, "-m", "forensics.cli", *args], cwd=tmp_path, capture_output=True,
+                           text=True, env=env, timeout=300)
+            for args in (["classify", str(OTLP_SAMPLES[0]), "--db", db, "--out", str(tmp_path / "out")],
+                         ["report", "--db", db, "--out", str(tmp_path / "report")])]
+    for proc in runs:
+        assert proc.returncode == 0, proc.stderr
+        warned = [line for line in proc.stderr.splitlines() if "default key" in line]
+        assert warned == ["Warning: redacting with the documented default key: placeholders can be checked "
+                          "against guessed values. Set FORENSICS_REDACT_KEY to a per-deployment secret."]
+        assert "RedactionKeyWarning" not in proc.stderr and "redact.py" not in proc.stderr
+    keyed = cli("classify", str(OTLP_SAMPLES[0]), "--db", db, "--force", cwd=tmp_path,
+                env={"FORENSICS_REDACT_KEY": "a-deployment-secret"})
+    assert keyed.returncode == 0 and "Warning" not in keyed.stderr
+
+
+def test_an_empty_file_gets_the_same_words_in_every_command(tmp_path):
+    empty = tmp_path / "export.json"
+    empty.write_bytes(b"")
+    for args in (["load", str(empty)], ["sniff", str(empty)], ["classify", str(empty), "--db", str(tmp_path / "e.db")],
+                 ["evaluate", str(empty), "--labels", str(SAMPLES / "labels.jsonl")]):
+        proc = cli(*args, cwd=tmp_path)
+        assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
+        said = " ".join(proc.stderr.split())
+        assert "export.json: the file is empty (0 bytes)" in said, (args, said)  # shown relative to the cwd
+        assert "Hint: check that the exporter finished writing it" in said, (args, said)
+        assert "no registered loader" not in said and "--format" not in said, (args, said)
+
+
+def test_a_hint_never_names_an_option_the_command_lacks(tmp_path):
+    odd = tmp_path / "odd.json"
+    odd.write_text('{"hello": "world", "answer": 42}\n')
+    sniffed = cli("sniff", str(odd), cwd=tmp_path)
+    assert sniffed.returncode == 2
+    assert "format=" not in sniffed.stderr and "(CLI:" not in sniffed.stderr
+    assert "`forensics load FILE --format NAME`" in sniffed.stderr  # sniff has no --format: name who does
+    loaded = cli("load", str(odd), cwd=tmp_path)
+    assert loaded.returncode == 2
+    assert "format=" not in loaded.stderr and "Hint: pass --format with one of: `ag2-history`" in loaded.stderr
+
+
+def test_a_file_that_yields_no_rows_is_exit_2_with_the_reason(tmp_path):
+    cut = tmp_path / "cut.otlp.json"
+    cut.write_bytes(OTLP_SAMPLES[0].read_bytes()[:700])  # one document, cut short: quarantined as truncated
+    proc = cli("load", str(cut), cwd=tmp_path)
+    assert proc.returncode == 2, proc.stdout
+    assert "Error: cut.otlp.json: no rows: its one record was quarantined (truncated=1)" in proc.stderr
+    assert "Hint: the table above lists them; if `otlp-json` is the wrong loader for this file, pass --format" \
+        in proc.stderr
+    assert "found: 0 runs (0 spans) in 0 of 1 file; 1 file gave no rows" in proc.stdout
+    # Text is not a log either: refused by sniffing or read as nothing, it is never a success.
+    readme = cli("load", str(REPO / "README.md"), cwd=tmp_path)
+    assert readme.returncode == 2 and "README.md" in readme.stderr and "Hint:" in readme.stderr
+
+
+def test_classify_on_a_missing_path_says_which_and_what_to_do(tmp_path):
+    missing = tmp_path / "no-such-night"
+    proc = cli("classify", str(missing), "--db", str(tmp_path / "m.db"), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "inputs: 0 stored, 0 already stored, 0 stored by a concurrent job, 0 duplicate, 1 failed (1 not found)" \
+        in proc.stdout
+    assert f"Error (not-found): {missing}: no such file or directory" in proc.stderr
+    assert f"Hint: check the path: relative paths start from the current directory, {tmp_path}" in proc.stderr
+
+
+def test_load_says_how_many_runs_it_found_and_what_the_walk_skipped(tmp_path):
+    logs = [p for p in SAMPLES.iterdir() if p.name[:2].isdigit()]
+    want_runs = {lab["run_id"] for lab in labels()}
+    proc = cli("load", str(SAMPLES), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    found = [line for line in proc.stdout.splitlines() if line.startswith("found: ")]
+    assert len(found) == 1 and found[0].startswith(f"found: {len(want_runs)} runs (")
+    assert found[0].endswith(f"spans) in {len(logs)} of {len(logs)} files")
+    skipped = [line for line in proc.stderr.splitlines() if line.startswith("Skipped ")]
+    assert skipped == [f"Skipped 3 files in {SAMPLES} that are not logs: README.md (suffix not one of .json, "
+                       ".jsonl, .ndjson, .gz, .parquet, .log); _scenarios.py (name starts with _); labels.jsonl "
+                       "(ground-truth labels)"]
