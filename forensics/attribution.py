@@ -228,10 +228,8 @@ def _ledger(base: pl.DataFrame) -> pl.DataFrame:
     if all(c in base.columns for c in _LEDGER_KEYS):
         return base.select("run_id", "span_id", *_LEDGER_KEYS)
     rows = base.filter(pl.col("output").str.contains("is_in_loop", literal=True).fill_null(False))
-    reader = _ledger_reader()
-    if reader is not None:
-        parsed = rows.select("run_id", "span_id", *reader)
-    else:
+    parsed = _read_with_conventions(rows)
+    if parsed is None:
         parsed = rows.select(
             "run_id",
             "span_id",
@@ -246,16 +244,27 @@ def _ledger(base: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _ledger_reader() -> list[pl.Expr] | None:
-    """The conventions layer's ledger expressions (one reader of the ledger for the whole package)."""
+def _read_with_conventions(rows: pl.DataFrame) -> pl.DataFrame | None:
+    """The ledger columns by the conventions layer's Magentic-One ledger reader (one reader of the
+    ledger for the whole package: its expressions, or its step over a frame with ``output``);
+    None when it is not there or reads differently."""
     try:
         from forensics.conventions.registry import CONVENTIONS
     except ImportError:  # pragma: no cover - the layer ships with the package
         return None
-    for c in CONVENTIONS:
-        if c.name == "magentic_one_ledger":
-            exprs = [e for e in c.extract() if e.meta.output_name() in _LEDGER_KEYS]
-            return exprs if len(exprs) == len(_LEDGER_KEYS) else None
+    conv = next((c for c in CONVENTIONS if c.name == "magentic_one_ledger"), None)
+    if conv is None:
+        return None
+    exprs = [e for e in conv.extract() if e.meta.output_name() in _LEDGER_KEYS]
+    if len(exprs) == len(_LEDGER_KEYS):
+        return rows.select("run_id", "span_id", *exprs)
+    if conv.status is not None:
+        try:
+            out = conv.status(rows.select("run_id", "span_id", "output"))
+        except pl.exceptions.ColumnNotFoundError:
+            return None
+        if all(k in out.columns for k in _LEDGER_KEYS):
+            return out.select("run_id", "span_id", *_LEDGER_KEYS)
     return None
 
 
