@@ -529,6 +529,8 @@ class BlameEvaluation:
         lines = [
             f"runs with a human-labeled mistake: {self.total}",
             f"runs given a decisive agent and step: {frac(self.flagged, self.total)}",
+            "  of which named only because the benchmark says the run failed (no verdict in its log, "
+            f"no detector fired): {int(self.runs['named_for_benchmark'].sum())}",
             f"agent accuracy (decisive_agent = mistake_agent): {frac(self.agent_correct, self.total)}",
             f"step accuracy (decisive_step = mistake_step): {frac(self.step_correct, self.total)}",
             f"both agent and step: {frac(self.both_correct, self.total)}",
@@ -664,6 +666,9 @@ def evaluate_blame(
 ) -> BlameEvaluation:
     """Compare each run's ``decisive_agent`` and ``decisive_step`` (runs table) with a human-chosen
     responsible agent and step (the benchmark's metric: agent accuracy, exact step accuracy).
+    Every labelled run failed (the benchmark says so): one the runs table left unnamed (its log
+    carries no verdict and no detector fired) gets forensics.attribution's agent and step, counted
+    in ``named_for_benchmark``.
 
     ``labels``: ``run_id, mistake_agent, mistake_step`` (step = 0-based position in the run's own
     order); by default read from the spans' run attributes (ag2-history). The attribution rule that
@@ -676,7 +681,11 @@ def evaluate_blame(
     lab = blame_labels_from_spans(df) if labels is None else labels
     _, runs = classification.to_polars()
     rules = attribute(without_labels(df), runs=lab.select("run_id")).select(
-        "run_id", "attribution_rule", "attribution_evidence", pl.col("decisive_step").alias("_attr_step")
+        "run_id",
+        "attribution_rule",
+        "attribution_evidence",
+        pl.col("decisive_agent").alias("_attr_agent"),
+        pl.col("decisive_step").alias("_attr_step"),
     )
     table = (
         lab.join(
@@ -686,11 +695,19 @@ def evaluate_blame(
         )
         .join(rules, on="run_id", how="left")
         .with_columns(
+            # A labelled run failed (that is what the benchmark says): one its log gave no verdict
+            # for and no detector flagged still gets the attribution's agent and step.
+            pl.col("decisive_agent").is_null().alias("named_for_benchmark"),
+            pl.coalesce("decisive_agent", "_attr_agent").alias("decisive_agent"),
+            pl.coalesce("decisive_step", "_attr_step").alias("decisive_step"),
+        )
+        .with_columns(
             # The rule only explains runs whose step it named (a plumbing finding may have).
             pl.when(pl.col("_attr_step") == pl.col("decisive_step")).then(pl.col("attribution_rule")),
             pl.when(pl.col("_attr_step") == pl.col("decisive_step")).then(pl.col("attribution_evidence")),
+            pl.col("named_for_benchmark") & pl.col("decisive_agent").is_not_null(),
         )
-        .drop("_attr_step")
+        .drop("_attr_step", "_attr_agent")
         .sort("run_id")
     )
     return _blame_figures(table)

@@ -338,3 +338,28 @@ def test_satisfied_ledger_in_a_successful_run_is_not_evidence(tmp_path: Path) ->
     row = _one(_variant(tmp_path, "magentic_one_wrong_figure.json", 1, is_correct=True), "m1-wrong-figure")
     assert row["attribution_rule"] in ("unbacked_claim", "first_response")
     assert (row["decisive_agent"], row["decisive_step"]) == ("Orchestrator", 1)
+
+
+def test_blame_scoring_names_every_labelled_run(tmp_path: Path) -> None:
+    # A benchmark of failed runs whose log carries no verdict: the wrong-figure history without
+    # is_correct. No detector fires and the runs table names nobody, but the benchmark says the
+    # run failed, so the scorer takes attribution's agent and step (and says so).
+    from forensics.classify import classify
+    from forensics.evaluate import evaluate_blame
+
+    doc = json.loads((M1 / "magentic_one_wrong_figure.json").read_text())
+    del doc["is_correct"]
+    path = tmp_path / "no_verdict.json"
+    path.write_text(json.dumps(doc))
+    loaded = load(path, format="ag2-history")
+    c = classify(loaded)
+    (run,) = c.runs.to_pylist()
+    assert (run["declared_outcome"], run["ok"], run["decisive_agent"]) == ("unknown", True, None)
+    labels = pl.DataFrame(
+        {"run_id": ["m1-wrong-figure"], "mistake_agent": ["WebSurfer"], "mistake_step": [5]}
+    )
+    b = evaluate_blame(c, loaded, labels)
+    (row,) = b.runs.to_dicts()
+    assert (row["decisive_agent"], row["decisive_step"], row["named_for_benchmark"]) == ("WebSurfer", 5, True)
+    assert (b.flagged, b.agent_correct, b.step_correct) == (1, 1, 1)
+    assert "of which named only because the benchmark says the run failed" in b.format_text()
