@@ -5,8 +5,8 @@ A run whose own verdict is a failure (or that a detector flagged) gets one ``(ag
 order by ``start_time``, ``source_line``), the agent responsible for it, the rule that chose it and
 one evidence sentence. The rules read only what the run itself says; a benchmark's answers
 (``mistake_agent``, ``mistake_step``, ``mistake_reason``, ``ground_truth``) that a loader keeps as
-``run.*`` attributes are never read (``attribute`` ignores ``attributes`` apart from the
-orchestrator ledger keys below).
+``run.*`` attributes are never read: of ``attributes`` only the orchestrator ledger keys below
+and the run's own verdict (``@outcome``, through ``forensics.classify.declared_outcomes``) are.
 
 Rules, strongest evidence first. Among the *evidence* rules the earliest step wins (the decisive
 step is the first one from which the failure followed); the *fallback* rules are tried in order
