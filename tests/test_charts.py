@@ -355,6 +355,9 @@ def test_heatmaps_count_runs_by_the_evidence_spans_owner_and_tool() -> None:
         ("missing_fallback", "billing", 1), ("ownership_gap", "planner", 1)]  # fmt: skip
     tools = values(to_spec(class_tool_heatmap(runs, found, spans)))
     assert [(r["failure_class"], r["tool"], r["runs"]) for r in tools] == [("missing_fallback", "refund", 1)]
+    # the count legend marks whole runs only (a gradient from 1 to 2 would also say 1.5, printed "2")
+    heat = to_spec(class_agent_heatmap(runs, found, spans))["layer"][0]
+    assert heat["encoding"]["color"]["legend"] == {"format": "d", "values": [1]}
 
 
 def test_top_detectors() -> None:

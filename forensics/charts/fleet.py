@@ -120,13 +120,17 @@ def _heatmap(pairs: pl.DataFrame, column: str, title: str, what: str) -> alt.Lay
     # Most-affected first; an explicit order because both layers must agree on it.
     order = counts.group_by(column).agg(pl.col("runs").sum()).sort("runs", column, descending=[True, False])
     order_list = order.get_column(column).to_list()
+    # Whole runs on the legend too: a gradient labels 1, 1.5, 2 unless told which values to mark.
+    lo, hi = int(counts.get_column("runs").min() or 0), int(counts.get_column("runs").max() or 0)  # type: ignore[arg-type]
+    step = max(1, -(-(hi - lo) // 5))
+    legend = alt.Legend(format="d", values=list(range(lo, hi + 1, step)))
     heat = (
         alt.Chart(inline(counts))
         .mark_rect()
         .encode(
             x=alt.X(f"{column}:N", sort=order_list, title=what),
             y=alt.Y("failure_class:N", title="failure class"),
-            color=alt.Color("runs:Q", scale=alt.Scale(scheme="orangered"), title="runs"),
+            color=alt.Color("runs:Q", scale=alt.Scale(scheme="orangered"), title="runs", legend=legend),
             tooltip=["failure_class:N", f"{column}:N", "runs:Q"],
         )
     )
