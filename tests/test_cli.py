@@ -569,6 +569,14 @@ def test_a_hint_never_names_an_option_the_command_lacks(tmp_path):
     loaded = cli("load", str(odd), cwd=tmp_path)
     assert loaded.returncode == 2
     assert "format=" not in loaded.stderr and "Hint: pass --format with one of: `ag2-history`" in loaded.stderr
+    classified = cli("classify", str(odd), "--db", str(tmp_path / "h.db"), cwd=tmp_path)
+    assert classified.returncode == 2
+    assert "format=" not in classified.stderr and "Hint: pass --format with one of: `ag2-history`" in classified.stderr
+    spanlike = tmp_path / "spans.json"
+    spanlike.write_text('[{"id": "a1", "name": "step", "start": 1700000000, "end": 1700000001, "parent": null}]\n')
+    suggested = cli("sniff", str(spanlike), cwd=tmp_path)
+    assert suggested.returncode == 2  # the fallback loader is suggested, by a command that can take it
+    assert "`forensics load FILE --format auto-json`" in suggested.stderr and "format=" not in suggested.stderr
 
 
 def test_a_file_that_yields_no_rows_is_exit_2_with_the_reason(tmp_path):
