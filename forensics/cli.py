@@ -766,9 +766,9 @@ def _print_error(exc: ForensicsError, command: str | None = None) -> None:
     message, hint = _fit_empty(exc.where, exc.message, hint)
     hint = _fit_missing(message, hint)
     text = f"{exc.where}: {message}" if exc.where else message
-    err.print(f"Error: {fit_to_cli(text, command)}", markup=False)
+    err.print(f"Error: {fit_to_cli(text, command)}", markup=False, soft_wrap=True)  # never folded mid-word
     if hint:
-        err.print(f"Hint: {fit_to_cli(hint, command)}", markup=False)
+        err.print(f"Hint: {fit_to_cli(hint, command)}", markup=False, soft_wrap=True)
 
 
 def _command_of(argv: list[str]) -> str | None:
