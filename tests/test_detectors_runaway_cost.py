@@ -207,3 +207,32 @@ def test_fan_out_near_miss_at_the_limit() -> None:
     c = _fan(8)
     assert "fan_out" not in detectors(c)
     assert run_row(c)["ok"]
+
+
+def _stopped(error_type: str | None, message: str):
+    """An agent whose model call (through a proxy) fails with ``message``; the error travels up."""
+    return run(
+        span("root", 0, 10, kind="agent", name="market_scan", status="error", error_message=message),
+        _llm("a1", 1, 2_000),
+        span("a2", 2, 2.5, parent_id="root", kind="llm", model="gpt-4o", status="error",
+             error_type=error_type, error_message=message),
+    )  # fmt: skip
+
+
+def test_budget_exceeded_fires_when_the_log_says_a_given_limit_stopped_the_run() -> None:
+    # LiteLLM proxy's max_budget (litellm/proxy/auth/auth_checks.py raises BudgetExceededError).
+    c = _stopped("BadRequestError", "Budget has been exceeded! Current cost: 25.0412, Max budget: 25.0")
+    (f,) = findings(c, "budget_exceeded")
+    assert f["decisive_span_id"] == "a2"  # where it was raised, not the agent it travelled up to
+    assert f["strength"] == "strong"
+    assert "the run was stopped by its spend budget: llm gpt-4o failed with BadRequestError at 02:13:02" in (
+        f["explanation"]
+    )
+    # smolagents' step limit.
+    c = _stopped("AgentMaxStepsError", "Reached max steps.")
+    assert "stopped by its turn or step limit" in one(c, "budget_exceeded")["explanation"]
+
+
+def test_budget_exceeded_near_miss_another_error_is_not_a_limit() -> None:
+    c = _stopped("BadRequestError", "Invalid API key provided")
+    assert "budget_exceeded" not in detectors(c)

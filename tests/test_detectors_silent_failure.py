@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 from span_builder import detectors, findings, one, run, run_row, span
 
@@ -302,6 +303,8 @@ def test_claim_in_the_runs_tool_vocabulary_fires_when_that_tool_never_succeeded(
     assert _invoice_run("Done: the invoice has been sent.", tool="sendInvoice")["found"]
     assert _invoice_run("Invoice sent.", tool="invoices.send")["found"]
     assert _invoice_run("I voided invoice INV-7 as asked.", tool="invoices.void")["found"]
+    # A consequence after the claim ("won't") does not negate it.
+    assert _invoice_run("Invoice sent, and you won't be billed twice.")["found"]
 
 
 def test_claim_in_the_tool_vocabulary_near_misses() -> None:
@@ -310,6 +313,8 @@ def test_claim_in_the_tool_vocabulary_near_misses() -> None:
     # The sentence reports the failure, or the claim is conditional.
     assert not _invoice_run("The invoice was not sent: the billing service is down.")["found"]
     assert not _invoice_run("Once the invoice is sent, Acme gets a copy.")["found"]
+    # The sentence goes on to say it went wrong.
+    assert not _invoice_run("I sent the invoice to Acme, but it bounced.")["found"]
     # A different object: sending a reminder is not sending the invoice.
     assert not _invoice_run("I sent a reminder to Acme.")["found"]
 
@@ -369,3 +374,38 @@ def test_tool_names_split_into_verb_and_object_with_past_forms() -> None:
         "post_to_slack": "post slack", "hotels.book": "book hotels", "search": "-",
         "functions.refund_order": "refund order",
     }  # fmt: skip
+
+
+def _handed_off(answer: str | None):
+    return run(
+        span("root", 0, 10, kind="agent", name="triage", output=answer),
+        span("h1", 2, parent_id="root", kind="handoff", handoff_to="billing"),
+    )
+
+
+def test_undelivered_output_fires_when_the_run_says_it_passed_work_nobody_received() -> None:
+    f = one(_handed_off("I've transferred you to billing; they will sort it out."), "undelivered_output")
+    assert f["decisive_span_id"] == "h1"
+    assert "its work was handed to billing at 02:13:02, who never received it" in f["explanation"]
+
+
+def test_undelivered_output_near_miss_a_run_that_said_nothing_reported_no_success() -> None:
+    # The same lost handoff in a run that told its caller nothing: ownership_gap's business
+    # (dangling_handoff), not a silent failure.
+    c = _handed_off(None)
+    assert "undelivered_output" not in detectors(c)
+    assert "dangling_handoff" in detectors(c)
+
+
+def test_claimed_but_not_done_blames_the_model_call_that_said_it_in_another_wrapper() -> None:
+    # LangChain: the agent's output wraps the text as {"output": ...}, the model call's as a
+    # generation; the claim was first said by the model call.
+    text = "All set: your Premium subscription has been cancelled and you won't be billed again."
+    c = run(
+        span("root", 0, 10, **ROOT, output=json.dumps({"output": text})),
+        span("t1", 1, parent_id="root", kind="tool", tool="get_subscription", input='{"id": 1}', output='{"status": "active"}'),
+        span("l1", 2, 9, parent_id="root", kind="llm", model="gpt-4o", output=json.dumps({"generations": [[{"text": text}]]})),
+    )  # fmt: skip
+    f = one(c, "claimed_but_not_done")
+    assert f["decisive_span_id"] == "l1"
+    assert "no tool call for cancelling succeeded" in f["explanation"]

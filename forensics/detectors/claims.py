@@ -29,11 +29,14 @@ from forensics.detectors.base import Context
 #: its own fragment, so a quoted user sentence can be compared with what the user wrote).
 _BOUNDARY: Final = r"[^.!?\n\"“”]"
 _WIDTH: Final = 80
-#: Words that make a sentence report a failure rather than claim success.
-_NEGATED: Final = (
+#: Words before a claim that negate it ("I have not sent", "unable to confirm the email was sent").
+_NEGATED_BEFORE: Final = (
     r"(?i)\b(not|never|no|unable|failed|fail|fails|error|errors|unsuccessful|unsuccessfully|cannot|"
-    r"couldn'?t|can'?t|didn'?t|wasn'?t|weren'?t|isn'?t|aren'?t|hasn'?t|haven'?t|won'?t)\b"
+    r"couldn'?t|can'?t|didn'?t|wasn'?t|weren'?t|isn'?t|aren'?t|hasn'?t|haven'?t)\b"
 )
+#: Words after a claim that report it went wrong ("the email was sent but bounced"); a consequence
+#: ("you won't be billed again") is not one.
+_FAILED_AFTER: Final = r"(?i)\b(but|however|yet)\b.*\b(fail|failed|fails|error|bounced|rejected|not|never)\b|\b(failed|bounced|was rejected)\b"
 #: Words before a claim that make it future, conditional or a question.
 _HEDGED_BEFORE: Final = (
     r"(?i)\b(if|once|when|whether|until|before|after|will|would|should|could|might|may|must|"
@@ -134,9 +137,10 @@ def tool_claim(name: str) -> tuple[str, str] | None:
 
 
 def _fragment(claim: str) -> str:
-    """The claim with the rest of its sentence around it, the words before it as group 1."""
+    """The claim with the rest of its sentence around it, the words before it as group 1 and after
+    it as group 2."""
     body = claim.removeprefix("(?i)")
-    return f"(?i)({_BOUNDARY}{{0,{_WIDTH}}}?)(?:{body}){_BOUNDARY}{{0,{_WIDTH}}}"
+    return f"(?i)({_BOUNDARY}{{0,{_WIDTH}}}?)(?:{body})({_BOUNDARY}{{0,{_WIDTH}}})"
 
 
 def _core(claim: str) -> str:
@@ -272,12 +276,15 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
         .with_columns(
             pl.col("final_output").str.extract(pl.col("frag_re"), 0).str.strip_chars().alias("said"),
             pl.col("final_output").str.extract(pl.col("frag_re"), 1).alias("before"),
+            pl.col("final_output").str.extract(pl.col("frag_re"), 2).alias("after"),
             pl.col("final_output").str.extract(pl.col("core_re"), 0).alias("core"),
         )
-        # The sentence reports a failure, or the claim is future, conditional or a question.
+        # The claim is negated, future, conditional or a question, or the sentence goes on to say
+        # it went wrong.
         .filter(
-            ~pl.col("said").str.contains(_NEGATED).fill_null(False)
+            ~pl.col("before").str.contains(_NEGATED_BEFORE).fill_null(False)
             & ~pl.col("before").str.contains(_HEDGED_BEFORE).fill_null(False)
+            & ~pl.col("after").str.contains(_FAILED_AFTER).fill_null(False)
         )
         .with_row_index("_h")
     )
@@ -292,6 +299,24 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
         .select("_h")
         .unique()
     )
-    return hits.join(quoted, on="_h", how="anti").select(
-        "run_id", "run_key", "order", "action", "tool_name", "said", "tried", "final_span_id", "final_t"
+    kept = hits.join(quoted, on="_h", how="anti")
+    # Where the claim was first said: the answering span holding it that ended first (a model call
+    # whose answer an agent passed up, in another wrapper), else the final answer's span.
+    said_at = (
+        kept.select("_h", "run_key", "core")
+        .join(
+            ctx.spans.lazy()
+            .filter(pl.col("kind").is_in(["llm", "agent", "chain", "unknown"]) & pl.col("output").is_not_null())
+            .select("run_key", "span_id", "seq", "output", pl.coalesce("end_time", "t").alias("_end")),
+            on="run_key",
+        )
+        .filter(pl.col("output").str.contains(pl.col("core"), literal=True))
+        .sort("_h", "_end", "seq")
+        .group_by("_h")
+        .agg(pl.col("span_id").first().alias("said_span_id"))
+    )
+    return (
+        kept.join(said_at, on="_h", how="left")
+        .with_columns(pl.coalesce("said_span_id", "final_span_id").alias("final_span_id"))
+        .select("run_id", "run_key", "order", "action", "tool_name", "said", "tried", "final_span_id", "final_t")
     )

@@ -117,7 +117,9 @@ class BudgetExceeded(Detector):
         "budgets.max_tokens_per_run / max_cost_usd_per_run where set, else budgets.fleet_factor x "
         "the median of comparable runs in the same classification (same task, else same agent; at "
         "least budgets.fleet_min_runs of them; never below the floor). None is shipped as a fixed "
-        "number. Decisive is the span where the running total crossed it."
+        "number. Also when the log says a limit the run was given stopped it (a LiteLLM max_budget, "
+        "max_turns, max_steps, a recursion_limit). Decisive is the span where the running total "
+        "crossed the budget, or where the limit was raised."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -197,7 +199,7 @@ class BudgetExceeded(Detector):
         stated = (pl.col("over_tok") & pl.col("tok_policy").fill_null(False)) | (
             pl.col("over_cost") & pl.col("cost_policy").fill_null(False)
         )
-        return per_run.select(
+        spend = per_run.select(
             finding(
                 "run_id",
                 pl.concat_list("cross_id"),
@@ -212,6 +214,52 @@ class BudgetExceeded(Detector):
                 pl.when(stated).then(pl.lit("strong")).otherwise(pl.lit("weak")),
             )
         )
+        return pl.concat([spend, _limit_stops(ctx)], how="vertical_relaxed")
+
+
+def _limit_stops(ctx: Context) -> pl.LazyFrame:
+    """Runs the log says a limit they were given stopped: a spend budget (LiteLLM's max_budget,
+    BudgetExceededError) or a turn/step limit (max_turns, max_steps, recursion_limit), as the
+    conventions layer reads them (``budget_stop``, ``step_limit``). Decisive: where the stop was
+    raised (the limit error with no limit error below it), the earliest in the run."""
+    cols = ctx.spans.columns
+    if "budget_stop" not in cols or "step_limit" not in cols:
+        from forensics.detectors.base import empty_findings
+
+        return empty_findings()
+    stops = ctx.spans.lazy().filter(pl.col("budget_stop") | pl.col("step_limit"))
+    raised_below = stops.select("run_id", pl.col("parent_id").alias("span_id")).drop_nulls().unique()
+    origin = (
+        stops.join(raised_below, on=["run_id", "span_id"], how="anti")
+        .sort("run_id", "seq")
+        .group_by("run_id", maintain_order=True)
+        .agg(
+            pl.col("span_id").first().alias("first_id"),
+            pl.col("span_id").alias("ids"),
+            pl.col("kind").first(),
+            pl.col("call").first(),
+            pl.col("t").first(),
+            pl.col("error_label").first(),
+            pl.col("budget_stop").first(),
+        )
+    )
+    which = pl.when(pl.col("budget_stop")).then(pl.lit("its spend budget")).otherwise(pl.lit("its turn or step limit"))
+    return origin.select(
+        finding(
+            "run_id",
+            pl.col("ids"),
+            "first_id",
+            pl.format(
+                "the run was stopped by {}: {} {} failed with {} at {}",
+                which,
+                txt(pl.col("kind")),
+                txt(pl.col("call")),
+                txt(pl.col("error_label")),
+                hms("t"),
+            ),
+            pl.lit("strong"),
+        )
+    )
 
 
 def _agent_depths(spans: pl.LazyFrame) -> pl.LazyFrame:

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import polars as pl
 
-from forensics.detectors.base import Context, Detector, failure_followups, finding, hms, snippet, txt
+from forensics.detectors.base import (
+    EMPTY_ANSWER,
+    Context,
+    Detector,
+    failure_followups,
+    finding,
+    hms,
+    snippet,
+    txt,
+)
 from forensics.detectors.registry import register
 
 
@@ -232,7 +241,13 @@ class UndeliveredOutput(Detector):
             .join(lost, on="run_id", how="left")
             .with_columns(
                 (pl.col("n_d").is_not_null() & ~pl.col("delivered").fill_null(True)).alias("undelivered"),
-                pl.col("h_id").is_not_null().alias("handed_off"),
+                # Passing the work on and then saying nothing is not a report of success: the run
+                # must have told its caller something (an answer exists) for the loss to be silent.
+                (
+                    pl.col("h_id").is_not_null()
+                    & pl.col("final_output").is_not_null()
+                    & ~pl.col("final_output").str.contains(EMPTY_ANSWER).fill_null(False)
+                ).alias("handed_off"),
             )
             .filter(pl.col("undelivered") | pl.col("handed_off") | pl.col("empty_answer"))
         )
