@@ -183,6 +183,7 @@ def _steps(df: pl.DataFrame) -> pl.DataFrame:
         "kind",
         "status",
         "output",
+        "input",
         pl.col("agent").fill_null(pl.col("name")).alias("agent"),
         pl.int_range(pl.len(), dtype=pl.Int64).over("_rk").alias("step"),
         "attributes",
@@ -204,20 +205,29 @@ def _steps(df: pl.DataFrame) -> pl.DataFrame:
     # The step whose code a tool ran: the latest earlier message holding code.
     code_step = pl.when(pl.col("has_code")).then(pl.col("step")).forward_fill().over("_rk")
     code_agent = pl.when(pl.col("has_code")).then(pl.col("agent")).forward_fill().over("_rk")
+    code_text = pl.when(pl.col("has_code")).then(pl.col("output")).forward_fill().over("_rk")
     out = out.with_columns(
         code_step=code_step,
         code_agent=code_agent,
+        _code_text=code_text,
         # A worker step: an agent's own contribution (not the orchestrator's bookkeeping, not the human).
         worker=~pl.col("meta")
         & ~pl.col("human")
         & (pl.col("kind").is_in(["agent", "tool"])).fill_null(False),
     )
-    # Who is answerable for a step: a tool call's code author at the code's message, else itself.
-    run_by_code = pl.col("is_tool") & pl.col("code_step").is_not_null()
+    # Who is answerable for a step: a tool call that ran a message's code (its input's first line
+    # is in that message), that code's author at that message; else the step itself.
+    first_line = pl.col("input").str.strip_chars().str.split("\n").list.first()
+    run_by_code = (
+        pl.col("is_tool")
+        & pl.col("code_step").is_not_null()
+        & (first_line.str.len_chars() > 0).fill_null(False)
+        & pl.col("_code_text").str.contains(first_line, literal=True).fill_null(False)
+    )
     return out.with_columns(
         owner_step=pl.when(run_by_code).then(pl.col("code_step")).otherwise(pl.col("step")),
         owner_agent=pl.when(run_by_code).then(pl.col("code_agent")).otherwise(pl.col("agent")),
-    )
+    ).drop("_code_text")
 
 
 def _ledger(base: pl.DataFrame) -> pl.DataFrame:

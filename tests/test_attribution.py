@@ -363,3 +363,17 @@ def test_blame_scoring_names_every_labelled_run(tmp_path: Path) -> None:
     assert (row["decisive_agent"], row["decisive_step"], row["named_for_benchmark"]) == ("WebSurfer", 5, True)
     assert (b.flagged, b.agent_correct, b.step_correct) == (1, 1, 1)
     assert "of which named only because the benchmark says the run failed" in b.format_text()
+
+
+def test_a_failed_tool_is_blamed_on_code_only_when_it_ran_that_code() -> None:
+    # A message with a code block, then a failed tool call whose input is something else (near
+    # miss): the tool call itself is the step, not the unrelated code before it.
+    conv = spans(
+        span("a", 0, 1, kind="agent", name="planner", output="Example:\n```python\nprint('hi')\n```"),
+        span("b", 1, 2, parent_id="a", kind="tool", tool="search", input="weather in Oslo", status="error"),
+        span("c", 2, 3, parent_id="a", kind="agent", name="planner", output="Done."),
+        run_id="t",
+    )
+    row = _one(attribute(conv), "t")
+    assert (row["decisive_step"], row["attribution_rule"]) == (1, "tool_error")
+    assert row["decisive_agent"] == "planner"  # the tool span's own agent, inherited from its parent
