@@ -340,6 +340,8 @@ def test_class_trend_has_one_band_per_day_integer_counts_and_headroom() -> None:
     # hourly periods read as hours
     hourly = to_spec(class_trend_chart(runs, every="1h"))["layer"][0]["encoding"]["x"]["scale"]["domain"]
     assert hourly[:2] == ["Nov 20 02:00", "Nov 20 03:00"] and len(hourly) == 49
+    # 49 hourly bars leave no room for a total over each: no overlapping labels
+    assert len(to_spec(class_trend_chart(runs, every="1h"))["layer"]) == 1
 
 
 def test_class_trend_legend_lists_only_the_classes_drawn() -> None:

@@ -55,7 +55,8 @@ def class_trend_chart(runs: Any, *, every: str = "1d", width: int = 700) -> alt.
     """Runs per failure class over time (stacked, by ``every``: ``1d``, ``1h``, ``15m``...); clean runs as ``ok``.
 
     One band per period from the first to the last, an empty period included (a quiet night shows
-    as a gap, not as nothing), labelled with its date; the total above each bar, with headroom for it.
+    as a gap, not as nothing), labelled with its date; the total above each bar when there is room
+    (``width`` / 30 periods at most), and headroom above the tallest.
     """
     frame = as_frame(runs, "runs", ("run_id", "start_time", "primary_class"))
     counts = (
@@ -81,7 +82,7 @@ def class_trend_chart(runs: Any, *, every: str = "1d", width: int = 700) -> alt.
     x = alt.X("label:O", sort=periods, scale=alt.Scale(domain=periods, paddingInner=0.25),
               title="day the run started (UTC)" if every == "1d" else f"run start (UTC, per {every})",
               axis=alt.Axis(labelAngle=0 if len(periods) <= 12 else -45, labelOverlap="greedy"))
-    # Headroom: the total's label sits above the tallest bar, inside the plot.
+    # Headroom: the tallest bar stops short of the top (and its total's label fits above it).
     y_scale = alt.Scale(domain=[0, max(tallest + max(1, round(tallest * 0.12)), 1)], nice=False)
     bars = (
         alt.Chart(inline(counts))
@@ -94,9 +95,11 @@ def class_trend_chart(runs: Any, *, every: str = "1d", width: int = 700) -> alt.
                      "failure_class:N", "runs:Q"],  # fmt: skip
         )
     )
-    labels = alt.Chart(inline(totals)).mark_text(dy=-7, fontSize=11).encode(x=x, y=alt.Y("runs:Q", scale=y_scale),
-                                                                             text="runs:Q")
-    return alt.LayerChart(layer=[bars, labels]).properties(
+    layers = [bars]
+    if len(periods) <= width // 30:  # room for a total over each bar (96 quarter-hours have none)
+        layers.append(alt.Chart(inline(totals)).mark_text(dy=-7, fontSize=11)
+                      .encode(x=x, y=alt.Y("runs:Q", scale=y_scale), text="runs:Q"))  # fmt: skip
+    return alt.LayerChart(layer=layers).properties(
         width=width, height=260, title=f"Runs per failure class ({frame.height} runs)",
         usermeta={"forensics": {"chart": "class_trend"}},
     )
