@@ -526,18 +526,21 @@ DEFAULT_MEMORY_BUDGET: Final = 3 * 1024**3
 _MAIN_PROCESS_BYTES: Final = 1024**3
 
 
+#: A night's file at least this big is read alone (see auto_workers).
+_BIG_FILE_BYTES: Final = 64 * 1024 * 1024
+
+
 def auto_workers(sizes: Sequence[int], memory_budget: int = DEFAULT_MEMORY_BUDGET) -> int:
     """Loader processes for files of ``sizes``: one per CPU, as many as fit the memory budget
     when each may take ``LOAD_MEMORY_FACTOR`` times the biggest file."""
-    from forensics import load as load_module
-
     biggest = max(sizes, default=0)
     per_worker = LOAD_MEMORY_FACTOR * biggest
     if per_worker == 0:
         return 1
-    if biggest >= getattr(load_module, "PARALLEL_MIN_BYTES", float("inf")):
-        # load() already splits a file this big across the cores: more processes would only
-        # compete for them (measured: 2 file workers on 263 MB files, 1.5x slower).
+    if biggest >= _BIG_FILE_BYTES:
+        # Files this big are read one at a time, as measured (2 file workers on 263 MB files were
+        # 1.5x slower, when load() split each over the cores). load() no longer spawns processes
+        # (issue 15); running big files side by side waits for a measured gain.
         return 1
     fit = (memory_budget - _MAIN_PROCESS_BYTES) // per_worker
     return int(max(1, min(available_cpus(), fit)))

@@ -22,7 +22,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from .errors import ForensicsError, InputError, InternalError, UnknownFormatError
+from .errors import InputError, InternalError, UnknownFormatError
 from .loaders import registry
 from .loaders.base import (
     DEFAULT_LIMITS,
@@ -31,8 +31,6 @@ from .loaders.base import (
     Source,
     SpanSink,
     display_path,
-    read_sample,
-    skip_line,
 )
 from .loaders.sql import display_url, is_url
 from .schema import QUARANTINE_SCHEMA, SPAN_COLUMNS, SPAN_SCHEMA
@@ -230,23 +228,14 @@ def load_file(
             account = FileAccount(path=shown, format=None, chosen_by="skipped", problem=exc.message)
             return account, SPAN_SCHEMA.empty_table(), QUARANTINE_SCHEMA.empty_table()
         format, confidence, chosen_by = sniffed.format, sniffed.confidence, "sniffed"
-    loader_cls = registry.get(format)
-    ranges = [] if is_url(path) else _parallel_ranges(path, loader_cls.splittable, limits)
-    if ranges:
-        parts = _read_in_processes(path, format, options, limits, shown, ranges)
-    else:
-        parts = [read_range(path, format, options, limits, shown, None)]
-    reasons: Counter[str] = Counter()
-    for part in parts:
-        reasons.update(part.reasons)
+    part = read_range(path, format, options, limits, shown, None)
     account = FileAccount(
         path=shown, format=format, chosen_by=chosen_by, confidence=confidence,
-        records_read=sum(p.rows + p.quarantined + p.merged for p in parts), rows=sum(p.rows for p in parts),
-        quarantined=sum(p.quarantined for p in parts), merged=sum(p.merged for p in parts),
-        reasons=dict(reasons), seconds=time.perf_counter() - started, notes=[n for p in parts for n in p.notes],
+        records_read=part.rows + part.quarantined + part.merged, rows=part.rows,
+        quarantined=part.quarantined, merged=part.merged,
+        reasons=dict(part.reasons), seconds=time.perf_counter() - started, notes=list(part.notes),
     )
-    table = pa.concat_tables([p.table for p in parts]) if len(parts) > 1 else parts[0].table
-    quarantine = pa.concat_tables([p.quarantine for p in parts]) if len(parts) > 1 else parts[0].quarantine
+    table, quarantine = part.table, part.quarantine
     return account, table, quarantine
 
 
@@ -260,9 +249,6 @@ class _Part:
     quarantined: int
     merged: int
     reasons: dict[str, int]
-    #: Where a worker process left its tables (Arrow IPC files ``<stem>.spans.arrow`` and
-    #: ``<stem>.quarantine.arrow``); None when the tables are in this process.
-    ipc_stem: str | None = None
     #: The loader's notes on the file (see SpanSink.note).
     notes: list[str] = field(default_factory=list)
 
@@ -270,12 +256,16 @@ class _Part:
 def read_range(path: str, format: str, options: dict[str, Any] | None, limits: Limits, shown: str,
                byte_range: tuple[int, int, int] | None) -> _Part:
     """Run one loader over a file, or over one line-aligned byte range of it."""
-    loader = registry.get(format)(**(options or {}))
     sink = SpanSink(format, shown, limits)
     source = Source(path, sink, limits, display=shown, byte_range=byte_range)
     try:
+        loader = registry.get(format)(**(options or {}))
         loader.read(source, sink)
-    except (InputError, InternalError):
+    except InputError as exc:
+        if type(exc) is InputError and exc.where is None:  # a bad option: say which file it was read for
+            raise InputError(exc.message, where=shown, hint=exc.hint) from None
+        raise
+    except InternalError:
         raise
     except Exception as exc:
         raise InternalError(
@@ -287,118 +277,11 @@ def read_range(path: str, format: str, options: dict[str, Any] | None, limits: L
                  notes=list(sink.notes))
 
 
-# --- parallel loading of one big JSON-lines file ------------------------------------------------
-
-#: Files at least this big are split across processes when their loader's records are independent.
-PARALLEL_MIN_BYTES = 64 * 1024 * 1024
-
-
-def load_workers() -> int:
-    """Processes for one big file: ``$FORENSICS_WORKERS``, else the machine's cores."""
-    value = os.environ.get("FORENSICS_WORKERS")
-    if value:
-        try:
-            return max(1, int(value))
-        except ValueError:
-            raise InputError(f"FORENSICS_WORKERS must be a whole number, found {value!r}",
-                             hint="unset it to use every core, or set 1 to load in one process") from None
-    return os.cpu_count() or 1
-
-
-def _parallel_ranges(path: str, splittable: bool, limits: Limits) -> list[tuple[int, int, int]]:
-    """Line-aligned ``(start, end, first_line)`` ranges, or ``[]`` to read the file in one process."""
-    workers = load_workers()
-    if not splittable or workers < 2:
-        return []
-    size = os.path.getsize(path)
-    if size < PARALLEL_MIN_BYTES:
-        return []
-    sample = read_sample(path, limits)
-    if sample.is_document or sample.head[:2] == b"\x1f\x8b" or sample.first is None:
-        return []  # gzip streams and whole documents cannot be split at line boundaries
-    cuts = [0]
-    lines_before = [1]
-    with open(path, "rb") as fh:
-        newlines = 0
-        position = 0
-        for k in range(1, workers):
-            target = size * k // workers
-            while position < target:
-                block = fh.read(min(16 * 1024 * 1024, target - position))
-                if not block:
-                    break
-                newlines += block.count(b"\n")
-                position += len(block)
-            consumed, ended = skip_line(fh)  # finish the line the target fell in, holding none of it
-            position += consumed
-            newlines += ended
-            if position >= size or position <= cuts[-1]:
-                break
-            cuts.append(position)
-            lines_before.append(newlines + 1)
-    cuts.append(size)
-    return [(cuts[i], cuts[i + 1], lines_before[i]) for i in range(len(cuts) - 1)]
-
-
-def _read_in_processes(path: str, format: str, options: dict[str, Any] | None, limits: Limits, shown: str,
-                       ranges: list[tuple[int, int, int]]) -> list[_Part]:
-    import tempfile
-    from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing import get_context
-
-    # Each worker writes its tables as an Arrow IPC file and returns only the counts; the parent
-    # memory-maps the files (zero copy, file-backed pages) instead of unpickling a second copy of
-    # every span. The files are unlinked once mapped: the mapping outlives the name.
-    with tempfile.TemporaryDirectory(prefix="forensics-parts-") as scratch:
-        # spawn, not fork: polars and pyarrow keep thread pools that a fork would copy mid-flight.
-        with ProcessPoolExecutor(max_workers=len(ranges), mp_context=get_context("spawn")) as pool:
-            futures = [pool.submit(_read_range_to_ipc, path, format, options, limits, shown, r,
-                                   os.path.join(scratch, f"part-{i:04d}")) for i, r in enumerate(ranges)]
-            results = [f.result() for f in futures]
-        for result in results:
-            if isinstance(result, _WorkerError):
-                raise result.rebuild(shown)
-        return [_mapped(r) for r in results if isinstance(r, _Part)]
-
-
-@dataclass
-class _WorkerError:
-    """An exception raised in a worker, sent back as plain fields (our errors carry keyword state
-    that does not pickle) and raised again in the parent as the same kind of error."""
-
-    input_error: bool
-    message: str
-    hint: str | None
-
-    def rebuild(self, shown: str) -> ForensicsError:
-        if self.input_error:
-            return InputError(self.message, where=shown, hint=self.hint)
-        return InternalError(self.message, where=shown,
-                             hint=self.hint or "this is a bug in the loader; FORENSICS_WORKERS=1 reads in one process")
-
-
-def _read_range_to_ipc(path: str, format: str, options: dict[str, Any] | None, limits: Limits, shown: str,
-                       byte_range: tuple[int, int, int], stem: str) -> _Part | _WorkerError:
-    try:
-        part = read_range(path, format, options, limits, shown, byte_range)
-        for suffix, table in ((".spans.arrow", part.table), (".quarantine.arrow", part.quarantine)):
-            with pa.OSFile(stem + suffix, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-                writer.write_table(table)
-        return _Part(pa.table({}), pa.table({}), part.rows, part.quarantined, part.merged, part.reasons, stem)
-    except InputError as exc:
-        return _WorkerError(True, exc.message, exc.hint)
-    except Exception as exc:
-        return _WorkerError(False, f"{type(exc).__name__}: {exc}", getattr(exc, "hint", None))
-
-
-def _mapped(part: _Part) -> _Part:
-    assert part.ipc_stem is not None
-    tables = []
-    for suffix in (".spans.arrow", ".quarantine.arrow"):
-        file = part.ipc_stem + suffix
-        tables.append(pa.ipc.open_file(pa.memory_map(file, "r")).read_all())
-        os.unlink(file)
-    return _Part(tables[0], tables[1], part.rows, part.quarantined, part.merged, part.reasons)
+# No process pool here (issue 15): a library that spawns processes re-imports the caller's script
+# in each of them, so a plain script calling load() at top level without a main guard crashed with
+# multiprocessing's "bootstrapping phase" error, and notebooks and web workers paid a spawn per
+# file. Parallelism comes from the engines' own threads; the nightly CLI may still run whole files
+# side by side (forensics.batch).
 
 
 def _detail_of(exc: UnknownFormatError) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import importlib
 import json
 import shutil
 from pathlib import Path
@@ -154,23 +153,16 @@ def test_every_real_otel_family_file_is_sniffed_to_its_loader() -> None:
         assert result.report.quarantined == 0, (relative, result.quarantine.to_pylist())
 
 
-def test_parallel_loading_of_a_big_jsonl_equals_serial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    load_module = importlib.import_module("forensics.load")  # the package exports a function of the same name
-
+def test_a_bad_line_late_in_a_big_jsonl_keeps_its_absolute_line_number(tmp_path: Path) -> None:
     records = [_sdk(f"{i:016x}", None if i % 10 == 0 else f"{i - i % 10:016x}", trace=f"{i // 10:032x}") for i in range(400)]
     path = _write_jsonl(tmp_path / "big.jsonl", records)
-    with path.open("ab") as fh:  # a bad line in the second half: its line number must be absolute
+    with path.open("ab") as fh:
         fh.write(b"{broken\n")
-    monkeypatch.setenv("FORENSICS_WORKERS", "1")
-    serial = forensics.load(path)
-    monkeypatch.setenv("FORENSICS_WORKERS", "3")
-    monkeypatch.setattr(load_module, "PARALLEL_MIN_BYTES", 1)
-    assert len(load_module._parallel_ranges(str(path), True, forensics.Limits())) == 3
-    parallel = forensics.load(path)
-    assert parallel.spans.equals(serial.spans)
-    assert parallel.quarantine.to_pylist() == serial.quarantine.to_pylist()
-    assert parallel.quarantine["source_line"].to_pylist() == [401]
-    assert parallel.report.files[0].records_read == 401
+    result = forensics.load(path)
+    assert result.spans.num_rows == 400
+    assert result.spans["source_line"].to_pylist() == list(range(1, 401))
+    assert result.quarantine["source_line"].to_pylist() == [401]
+    assert result.report.files[0].records_read == 401
 
 
 def test_package_functions_stay_functions_after_their_modules_are_imported() -> None:
@@ -208,13 +200,9 @@ def test_a_gzip_stream_corrupted_midway_keeps_what_came_before(tmp_path: Path) -
     assert result.report.balanced
 
 
-def test_a_bad_option_in_a_worker_process_is_an_input_error_not_a_loader_bug(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    load_module = importlib.import_module("forensics.load")
+def test_a_bad_option_is_an_input_error_not_a_loader_bug(tmp_path: Path) -> None:
     records = [_sdk(f"{i:016x}", None, trace=f"{i:032x}") for i in range(50)]
     path = _write_jsonl(tmp_path / "big.jsonl", records)
-    monkeypatch.setenv("FORENSICS_WORKERS", "2")
-    monkeypatch.setattr(load_module, "PARALLEL_MIN_BYTES", 1)
     with pytest.raises(forensics.InputError) as caught:
         forensics.load(path, format="jsonl", options={"field_map": {"no_such_column": "x"}})
     assert not isinstance(caught.value, forensics.InternalError)
@@ -222,17 +210,37 @@ def test_a_bad_option_in_a_worker_process_is_an_input_error_not_a_loader_bug(
     assert caught.value.where is not None and caught.value.where.endswith("big.jsonl")
 
 
-def test_worker_tables_arrive_memory_mapped_and_leave_no_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    load_module = importlib.import_module("forensics.load")
-    records = [_sdk(f"{i:016x}", None, trace=f"{i:032x}") for i in range(60)]
-    path = _write_jsonl(tmp_path / "big.jsonl", records)
-    monkeypatch.setattr(load_module, "PARALLEL_MIN_BYTES", 1)
-    monkeypatch.setenv("TMPDIR", str(tmp_path / "scratch"))
-    (tmp_path / "scratch").mkdir()
-    import tempfile
-    monkeypatch.setattr(tempfile, "tempdir", None)  # re-read TMPDIR
-    ranges = load_module._parallel_ranges(str(path), True, forensics.Limits())
-    parts = load_module._read_in_processes(str(path), "otel-sdk-json", None, forensics.Limits(), "big.jsonl", ranges)
-    assert [p.rows for p in parts] and sum(p.rows for p in parts) == 60
-    assert all(p.ipc_stem is None and p.table.num_rows == p.rows for p in parts)
-    assert list((tmp_path / "scratch").iterdir()) == []  # the IPC files were unlinked once mapped
+#: What the library used to split over worker processes (issue 15): a file this big was read by
+#: spawned processes, which re-import a script that has no main guard and crash it.
+OLD_PROCESS_THRESHOLD = 64 * 1024 * 1024
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_a_script_without_a_main_guard_loads_a_big_file(tmp_path: Path) -> None:
+    """A plain script calling forensics.load at top level (no ``if __name__ == "__main__":``) on a
+    file over the size the library once split across processes: it must finish, exit 0, with
+    every row (a spawned process re-importing the script crashed it with multiprocessing's
+    "bootstrapping phase" error). ``FORENSICS_WORKERS=2`` asks for workers as the old code read it."""
+    import subprocess
+    import sys
+
+    template = orjson.dumps(_sdk("{span}", None, trace="{trace}", attributes={
+        "gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o", "gen_ai.usage.input_tokens": 812,
+        "input.value": "x" * 400}))
+    path = tmp_path / "night.jsonl"
+    spans = 0
+    with path.open("wb") as fh:
+        while fh.tell() <= OLD_PROCESS_THRESHOLD + 4 * 1024 * 1024:
+            fh.write(b"".join(template.replace(b"{span}", b"%016x" % (spans + k)).replace(b"{trace}", b"%032x" % ((spans + k) // 30)) + b"\n"
+                              for k in range(10_000)))
+            spans += 10_000
+    script = tmp_path / "plain_script.py"
+    script.write_text("import forensics\n"
+                      f"result = forensics.load({str(path)!r})\n"
+                      "print(result.spans.num_rows, result.report.quarantined)\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=280, cwd=tmp_path,
+                          env={**__import__("os").environ, "FORENSICS_WORKERS": "2"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "bootstrapping phase" not in done.stderr
+    assert done.stdout.split() == [str(spans), "0"]
