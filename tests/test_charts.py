@@ -340,6 +340,11 @@ def test_class_trend_has_one_band_per_day_integer_counts_and_headroom() -> None:
     # hourly periods read as hours
     hourly = to_spec(class_trend_chart(runs, every="1h"))["layer"][0]["encoding"]["x"]["scale"]["domain"]
     assert hourly[:2] == ["Nov 20 02:00", "Nov 20 03:00"] and len(hourly) == 49
+    # periods within one day: the times on the axis, the day once in its title
+    same_day = to_spec(class_trend_chart(runs_table([run("a", 0, 1, ["x"], []), run("b", 3600, 3601, ["x"], [])]),
+                                         every="15m"))["layer"][0]["encoding"]["x"]  # fmt: skip
+    assert same_day["scale"]["domain"][:2] == ["02:00", "02:15"] and len(same_day["scale"]["domain"]) == 5
+    assert same_day["title"] == "run start (UTC, Fri Nov 20, per 15m)"
     # 49 hourly bars leave no room for a total over each: no overlapping labels
     assert len(to_spec(class_trend_chart(runs, every="1h"))["layer"]) == 1
 

@@ -70,18 +70,23 @@ def class_trend_chart(runs: Any, *, every: str = "1d", width: int = 700) -> alt.
         .sort("period", "failure_class")
     )
     fmt = _period_label(every)
+    title = "day the run started (UTC)" if every == "1d" else f"run start (UTC, per {every})"
     periods: list[str] = []
     if counts.height:
         lo, hi = counts.get_column("period").min(), counts.get_column("period").max()
         days: pl.Series = pl.datetime_range(lo, hi, every, eager=True, time_zone="UTC")  # type: ignore[arg-type,assignment]
+        if fmt.endswith("%H:%M") and days.dt.date().n_unique() == 1:
+            # Periods within one day: the day once in the title, the times on the axis.
+            fmt, title = "%H:%M", f"run start (UTC, {days.dt.strftime('%a %b %d')[0]}, per {every})"
         periods = days.dt.strftime(fmt).to_list()
     counts = counts.with_columns(label=pl.col("period").dt.strftime(fmt))
     totals = counts.group_by("label").agg(runs=pl.col("runs").sum())
     tallest = int(totals.get_column("runs").max() or 0)  # type: ignore[arg-type]
     present = counts.get_column("failure_class").unique().to_list()
-    x = alt.X("label:O", sort=periods, scale=alt.Scale(domain=periods, paddingInner=0.25),
-              title="day the run started (UTC)" if every == "1d" else f"run start (UTC, per {every})",
-              axis=alt.Axis(labelAngle=0 if len(periods) <= 12 else -45, labelOverlap="greedy"))
+    # Labels the width of a band or less stay level (overlapping ones are dropped); longer ones slant.
+    level = len(periods) <= 12 or fmt == "%H:%M"
+    x = alt.X("label:O", sort=periods, scale=alt.Scale(domain=periods, paddingInner=0.25), title=title,
+              axis=alt.Axis(labelAngle=0 if level else -45, labelOverlap="greedy"))
     # Headroom: the tallest bar stops short of the top (and its total's label fits above it).
     y_scale = alt.Scale(domain=[0, max(tallest + max(1, round(tallest * 0.12)), 1)], nice=False)
     bars = (
