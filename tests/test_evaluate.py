@@ -150,6 +150,7 @@ def test_blame_compares_decisive_agent_and_step() -> None:
             parent_id="step-1",
             kind="tool",
             tool="Computer_terminal",
+            input="x",  # the code it ran (ag2-history sets it so): Coder's at step 1
             status="error",
             error_type="exitcode 1",
         ),
