@@ -127,20 +127,24 @@ def tool_claim(name: str) -> tuple[str, str] | None:
         return None
     past = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in past_forms(verb))
     head = _noun(obj[-1])
+    # ASCII word boundaries and word classes (tool vocabularies are ASCII): the Unicode ones make
+    # each pattern several times slower to compile.
+    b, w = r"(?-u:\b)", r"[A-Za-z0-9_'-]"
     claim = (
-        rf"(?i)\b(?:{past})\s+(?:[\w'-]+\s+){{0,3}}?{head}\b"
-        rf"|\b{head}(?:\s+[\w'-]+){{0,5}}?\s+(?:has\s+been|have\s+been|had\s+been|was|were|is|are|got)\s+"
-        rf"(?:now\s+|successfully\s+|already\s+|also\s+)?(?:{past})\b"
-        rf"|\b{head}\s+(?:successfully\s+)?(?:{past})\b"
+        rf"(?i){b}(?:{past})\s+(?:{w}+\s+){{0,3}}?{head}{b}"
+        rf"|{b}{head}(?:\s+{w}+){{0,5}}?\s+(?:has\s+been|have\s+been|had\s+been|was|were|is|are|got)\s+"
+        rf"(?:now\s+|successfully\s+|already\s+|also\s+)?(?:{past}){b}"
+        rf"|{b}{head}\s+(?:successfully\s+)?(?:{past}){b}"
     )
     return f"{verb} {' '.join(obj)}", claim
 
 
 def _fragment(claim: str) -> str:
-    """The claim with the rest of its sentence around it, the words before it as group 1 and after
-    it as group 2."""
+    """The claim with the rest of its sentence around it, the words before and after it as the
+    named groups ``before`` and ``after`` (a policy claim has groups of its own; unbounded: a bounded repeat of a Unicode class is slow to compile; the text
+    shown is cut afterwards)."""
     body = claim.removeprefix("(?i)")
-    return f"(?i)({_BOUNDARY}{{0,{_WIDTH}}}?)(?:{body})({_BOUNDARY}{{0,{_WIDTH}}})"
+    return f"(?i)(?P<before>{_BOUNDARY}*?)(?:{body})(?P<after>{_BOUNDARY}*)"
 
 
 def _core(claim: str) -> str:
@@ -168,6 +172,16 @@ def user_fragments(ctx: Context) -> pl.LazyFrame:
         .filter(pl.col("user_n").str.len_chars() > 0)
         .unique()
     )
+
+
+def _no_hits() -> pl.LazyFrame:
+    return pl.LazyFrame(
+        schema={
+            "run_id": pl.String, "run_key": pl.UInt32, "order": pl.Int64, "action": pl.String,
+            "tool_name": pl.String, "said": pl.String, "tried": pl.List(pl.String),
+            "final_span_id": pl.String, "final_t": pl.Datetime("ns", "UTC"),
+        }
+    )  # fmt: skip
 
 
 def claim_hits(ctx: Context) -> pl.LazyFrame:
@@ -249,7 +263,7 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
             .join(answers, on="run_key")
         )
         parts.append(
-            unbacked.filter(pl.col("final_output").str.contains(pl.col("core_re"))).select(
+            unbacked.select(
                 "run_key",
                 "run_id",
                 "final_output",
@@ -264,21 +278,39 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
             )
         )
     if not parts:
-        return pl.LazyFrame(
-            schema={
-                "run_id": pl.String, "run_key": pl.UInt32, "order": pl.Int64, "action": pl.String,
-                "tool_name": pl.String, "said": pl.String, "tried": pl.List(pl.String),
-                "final_span_id": pl.String, "final_t": pl.Datetime("ns", "UTC"),
-            }
-        )  # fmt: skip
-    hits = (
-        pl.concat(parts, how="vertical_relaxed")
-        .with_columns(
-            pl.col("final_output").str.extract(pl.col("frag_re"), 0).str.strip_chars().alias("said"),
-            pl.col("final_output").str.extract(pl.col("frag_re"), 1).alias("before"),
-            pl.col("final_output").str.extract(pl.col("frag_re"), 2).alias("after"),
-            pl.col("final_output").str.extract(pl.col("core_re"), 0).alias("core"),
+        return _no_hits()
+    # Each distinct claim pattern is applied once to the rows that carry it: a regex given as a
+    # column would be compiled again for every row.
+    candidates = pl.concat(parts, how="vertical_relaxed").collect()
+    judged = []
+    for (frag_re, core_re), group in candidates.partition_by(["frag_re", "core_re"], as_dict=True).items():
+        frag, core = str(frag_re), str(core_re)
+        judged.append(
+            group.filter(pl.col("final_output").str.contains(core))
+            .with_columns(
+                pl.col("final_output").str.extract(frag, 0).alias("fragment"),
+                pl.col("final_output").str.extract_groups(frag).alias("_g"),
+                pl.col("final_output").str.extract(core, 0).alias("core"),
+            )
+            .with_columns(
+                pl.col("_g").struct.field("before").fill_null("").alias("before"),
+                pl.col("_g").struct.field("after").fill_null("").alias("after"),
+            )
+            .drop("_g")
+            .with_columns(
+                # What the explanation shows: the claim with up to _WIDTH characters either side.
+                pl.concat_str(
+                    [pl.col("before").str.slice(-_WIDTH), pl.col("core"), pl.col("after").str.slice(0, _WIDTH)]
+                )
+                .str.strip_chars()
+                .alias("said")
+            )
         )
+    if not judged:
+        return _no_hits()
+    hits = (
+        pl.concat(judged, how="vertical_relaxed")
+        .lazy()
         # The claim is negated, future, conditional or a question, or the sentence goes on to say
         # it went wrong.
         .filter(
@@ -290,7 +322,9 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
     )
     # A quote: a whole fragment the user wrote, holding the claim, inside the agent's sentence.
     quoted = (
-        hits.select("_h", "run_key", _normalised(pl.col("said")).alias("said_n"), _normalised(pl.col("core")).alias("core_n"))
+        hits.select(
+            "_h", "run_key", _normalised(pl.col("fragment")).alias("said_n"), _normalised(pl.col("core")).alias("core_n")
+        )
         .join(user_fragments(ctx), on="run_key")
         .filter(
             pl.col("said_n").str.contains(pl.col("user_n"), literal=True)
