@@ -58,26 +58,65 @@ def _structure(df: pl.DataFrame) -> pl.DataFrame:
     )
     df = df.with_columns(pl.coalesce(http_key, call_key).alias("attempt_group"), http.alias("http_attempt"))
     g = "attempt_group"
-    # The frame is sorted by run and seq, so within a group rows are in run order.
-    ok = pl.col("succeeded").cast(pl.UInt32)
-    gap = (pl.col("t").shift(-1).over(g) - pl.coalesce("end_time", "t")).dt.total_milliseconds() / 1000
     grouped = pl.col(g).is_not_null()
+    # Most groups hold one attempt. The positional facts are computed on the few rows of groups
+    # with several (sorted by group and run order) and scattered back by row: window functions
+    # over hundreds of thousands of one-row groups cost seconds.
+    rows = df.select(
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"),
+        g,
+        "seq",
+        "succeeded",
+        "t",
+        "end_time",
+        "_cv_retry_after",
+    )
+    multi = rows.filter(grouped & pl.col(g).is_duplicated()).sort(g, "seq")
+    # Within-group positions without window functions (many small groups): the rows are sorted by
+    # group, so each fact is a running value minus its value at the group's first or last row.
+    first = (pl.col(g) != pl.col(g).shift(1)).fill_null(True)
+    last = (pl.col(g) != pl.col(g).shift(-1)).fill_null(True)
+    idx = pl.int_range(pl.len(), dtype=pl.Int64)
+    ok = pl.col("succeeded").cast(pl.Int64)
+    later_ok = ok.cum_sum(reverse=True) - ok  # successes after the row, to the end of the table
+    gap = (
+        pl.when(~last).then(pl.col("t").shift(-1)) - pl.coalesce("end_time", "t")
+    ).dt.total_milliseconds() / 1000
+    facts = (
+        multi.with_columns(
+            (idx - pl.when(first).then(idx).forward_fill()).alias("i"),
+            later_ok.alias("_later"),
+        )
+        .with_columns(
+            (pl.when(last).then(pl.col("i") + 1).backward_fill()).alias("n"),
+            ((pl.col("_later") - pl.when(last).then(pl.col("_later")).backward_fill()) > 0).alias("rec"),
+            (gap >= pl.col("_cv_retry_after") * RETRY_AFTER_TOLERANCE).fill_null(False).alias("hon"),
+        )
+        .select("_row", "i", "n", "rec", "hon")
+    )
+    at = facts.get_column("_row")
+    single = pl.when(grouped)
+    base = df.select(
+        single.then(pl.lit(0, dtype=pl.Int64)).alias("attempt_index"),
+        single.then(pl.lit(1, dtype=pl.Int64)).alias("attempt_count"),
+        single.then(pl.lit(True)).alias("is_last_attempt"),
+        pl.lit(False).alias("group_recovered"),
+        pl.lit(False).alias("retry_after_honoured"),
+    )
+    index = base.get_column("attempt_index").scatter(at, facts.get_column("i"))
+    count = base.get_column("attempt_count").scatter(at, facts.get_column("n"))
+    is_last = base.get_column("is_last_attempt").scatter(at, facts.get_column("i") == facts.get_column("n") - 1)
+    recovered = base.get_column("group_recovered").scatter(at, facts.get_column("rec"))
+    honoured = base.get_column("retry_after_honoured").scatter(at, facts.get_column("hon"))
     return df.with_columns(
-        pl.when(grouped).then(pl.int_range(pl.len()).over(g)).alias("attempt_index"),
-        pl.when(grouped).then(pl.len().over(g)).cast(pl.Int64).alias("attempt_count"),
-        pl.when(grouped)
-        .then(pl.int_range(pl.len()).over(g) == pl.len().over(g) - 1)
-        .alias("is_last_attempt"),
-        pl.when(grouped)
-        .then((ok.cum_sum(reverse=True).over(g) - ok) > 0)
-        .fill_null(False)
-        .alias("group_recovered"),
+        index,
+        count,
+        is_last,
+        recovered,
         pl.col("_cv_http_method").alias("http_method"),
         pl.col("_cv_http_url").alias("http_url"),
         pl.col("_cv_retry_after").alias("retry_after_s"),
-        (pl.col("_cv_retry_after").is_not_null() & (gap >= pl.col("_cv_retry_after") * RETRY_AFTER_TOLERANCE))
-        .fill_null(False)
-        .alias("retry_after_honoured"),
+        honoured,
         ((pl.col("_cv_resend") > 0) | (pl.col("_cv_retry_tag") > 1)).fill_null(False).alias("explicit_retry"),
     )
 

@@ -28,19 +28,52 @@ def _extract() -> list[pl.Expr]:
 
 
 def _structure(df: pl.DataFrame) -> pl.DataFrame:
-    wrappers = df.filter(pl.col("name") == WITH_FALLBACKS).get_column("span_k").implode()
-    under = pl.col("parent_k").is_in(wrappers)
-    prev_sibling = pl.col("span_id").shift(1).over("parent_k")
-    prev_failed = pl.col("failed").shift(1).over("parent_k")
-    langchain = pl.when(under & prev_failed.fill_null(False)).then(prev_sibling)
-    # The last failed model call before this row, within the run (the frame is in run order).
-    last_failed_llm = (
-        pl.when((pl.col("kind") == "llm") & pl.col("failed")).then(pl.col("span_id")).shift(1).forward_fill()
-    ).over("run_key")
-    litellm = pl.when((pl.col("kind") == "llm") & (pl.col("_cv_attempted_fallbacks") > 0)).then(
-        last_failed_llm
+    out = pl.repeat(None, df.height, dtype=pl.String, eager=True).alias("fallback_of")
+    rows = df.select(
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"),
+        "run_key",
+        "seq",
+        "span_id",
+        "span_k",
+        "parent_k",
+        "kind",
+        "failed",
+        "_cv_attempted_fallbacks",
     )
-    return df.with_columns(pl.coalesce(langchain, litellm).alias("fallback_of"))
+    # LangChain: the children of a RunnableWithFallbacks run, in run order; a child after a failed
+    # sibling is that sibling's fallback.
+    wrappers = df.filter(pl.col("name") == WITH_FALLBACKS).get_column("span_k").implode()
+    kids = rows.filter(pl.col("parent_k").is_in(wrappers)).sort("parent_k", "seq")
+    if kids.height:
+        prev = kids.select(
+            "_row",
+            pl.when(pl.col("failed").shift(1).over("parent_k"))
+            .then(pl.col("span_id").shift(1).over("parent_k"))
+            .alias("of"),
+        ).drop_nulls("of")
+        out = out.scatter(prev.get_column("_row"), prev.get_column("of"))
+    # LiteLLM: a model call after attempted fallbacks replaces the last failed model call before it.
+    marked = rows.filter((pl.col("kind") == "llm") & (pl.col("_cv_attempted_fallbacks") > 0))
+    if marked.height:
+        failed_llm = rows.filter((pl.col("kind") == "llm") & pl.col("failed")).select(
+            "run_key", "seq", pl.col("span_id").alias("of")
+        )
+        hit = (
+            marked.select("_row", "run_key", "seq")
+            .sort("seq")
+            .join_asof(
+                failed_llm.sort("seq"),
+                on="seq",
+                by="run_key",
+                strategy="backward",
+                allow_exact_matches=False,
+                # Sorted by seq above; polars cannot check sortedness within the by-groups.
+                check_sortedness=False,
+            )
+            .drop_nulls("of")
+        )
+        out = out.scatter(hit.get_column("_row"), hit.get_column("of"))
+    return df.with_columns(out)
 
 
 register(

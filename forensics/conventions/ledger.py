@@ -28,20 +28,39 @@ _BOOL: Final = r"(?:{Q})?(true|false|True|False)".replace("{Q}", Q)
 _TEXT: Final = rf"{Q}((?:[^\"\\]|\\[^\"])*){Q}"
 
 
-def _extract() -> list[pl.Expr]:
-    text = pl.when(pl.col("output").str.contains("is_in_loop", literal=True)).then(pl.col("output"))
+_COLUMNS: Final = {
+    "ledger_satisfied": pl.Boolean(),
+    "ledger_in_loop": pl.Boolean(),
+    "ledger_progress": pl.Boolean(),
+    "ledger_next_speaker": pl.String(),
+    "ledger_instruction": pl.String(),
+}
+
+
+def _status(df: pl.DataFrame) -> pl.DataFrame:
+    # Read on the few rows whose output names a ledger key (one literal scan), then scattered back.
+    rows = df.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"), "output").filter(
+        pl.col("output").str.contains("is_in_loop", literal=True)
+    )
+    text = pl.col("output")
 
     def flag(key: str) -> pl.Expr:
         v = text.str.extract(_answer(key, _BOOL), 1)
         return pl.when(v.is_not_null()).then(v.str.to_lowercase() == "true")
 
-    return [
+    found = rows.select(
+        "_row",
         flag("is_request_satisfied").alias("ledger_satisfied"),
         flag("is_in_loop").alias("ledger_in_loop"),
         flag("is_progress_being_made").alias("ledger_progress"),
         text.str.extract(_answer("next_speaker", _TEXT), 1).alias("ledger_next_speaker"),
         text.str.extract(_answer("instruction_or_question", _TEXT), 1).alias("ledger_instruction"),
-    ]
+    )
+    at = found.get_column("_row")
+    return df.with_columns(
+        pl.repeat(None, df.height, dtype=dtype, eager=True).alias(name).scatter(at, found.get_column(name))
+        for name, dtype in _COLUMNS.items()
+    )
 
 
 register(
@@ -55,7 +74,7 @@ register(
                 "ledger_satisfied, ledger_in_loop, ledger_progress, ledger_next_speaker, ledger_instruction",
             ),
         ),
-        extract=_extract,
+        status=_status,
         columns={
             "ledger_satisfied": "the orchestrator's ledger says the request is satisfied (null: no ledger on the span)",
             "ledger_in_loop": "the orchestrator's ledger says the team is in a loop",

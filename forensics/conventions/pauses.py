@@ -54,7 +54,7 @@ def _extract() -> list[pl.Expr]:
         pl.when(et.is_not_null()).then(et).str.contains(_INTERRUPT_TYPE).fill_null(False)
         | pl.when(em.is_not_null()).then(em).str.contains(_INTERRUPT_TEXT).fill_null(False)
         # langgraph/constants.py: INTERRUPT = "__interrupt__", the key interrupts are returned under.
-        | out.str.contains(f"{Q}__interrupt__{Q}").fill_null(False)
+        | out.str.contains("__interrupt__", literal=True).fill_null(False)
     )
     tripwire = (
         pl.when(et.is_not_null()).then(et).str.contains(_TRIPWIRE).fill_null(False)

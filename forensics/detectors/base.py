@@ -429,8 +429,12 @@ def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
     # A person's turn reviews what the agent does next only when it answers the agent: the opening
     # request of a conversation (no model turn before it) asks for the action, it does not approve
     # it. Ordered by seq, the run's total order (message order where the source has no times).
+    # (Model turns before each row within its run, without a window: the table is sorted by run,
+    # so it is the running count minus the count at the run's first row.)
     is_llm_step = (pl.col("kind") == "llm").cast(pl.UInt32)
-    agent_spoke_before = (is_llm_step.cum_sum().over("run_key") - is_llm_step) > 0
+    before = is_llm_step.cum_sum() - is_llm_step
+    run_start = (pl.col("run_key") != pl.col("run_key").shift(1)).fill_null(True)
+    agent_spoke_before = (before - pl.when(run_start).then(before).forward_fill()) > 0
     df = df.with_columns(
         (~pl.col("failed") & ~pl.col("error_shaped")).alias("succeeded"),
         _norm_name(pl.col("handoff_target")).alias("target_norm"),
