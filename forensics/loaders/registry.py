@@ -8,6 +8,7 @@ notebook's custom format). A duplicate name fails loudly; a plugin that fails to
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass
 from importlib.metadata import entry_points
@@ -223,6 +224,9 @@ def what_it_looks_like(sample: Sample) -> str:
     return f"{shape} whose first record is a JSON {type(sample.first).__name__}"
 
 
+_MARKDOWN_LINK = re.compile(r"\[[^\]]+\]\([^)\s]+\)")
+
+
 def _not_data(sample: Sample) -> str | None:
     """What a file is when it is text rather than data of any format (Markdown, CSV, prose), else None."""
     if sample.is_parquet or sample.unreadable or sample.first is not None or not sample.broken:
@@ -235,7 +239,8 @@ def _not_data(sample: Sample) -> str | None:
     if not lines:
         return None
     first = lines[0]
-    if first.startswith(("#", "```", "---", "> ")) or any(line.lstrip().startswith(("## ", "- ", "* ", "|")) for line in lines):
+    if first.startswith(("#", "```", "---", "> ")) or _MARKDOWN_LINK.search(first) \
+            or any(line.lstrip().startswith(("## ", "- ", "* ", "|")) for line in lines):
         return "Markdown text"
     for sep, name in ((",", "comma"), ("\t", "tab"), (";", "semicolon")):
         counts = [line.count(sep) for line in lines[:5]]
