@@ -20,6 +20,7 @@ from forensics.conventions.registry import (
     extract_exprs,
     private_columns,
     register,
+    table_markdown,
 )
 
 #: Built-ins run in this order: pauses decide what is not a failure before handled errors are
@@ -44,4 +45,5 @@ __all__ = [
     "extract_exprs",
     "private_columns",
     "register",
+    "table_markdown",
 ]

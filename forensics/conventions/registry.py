@@ -95,6 +95,19 @@ def apply_runs(df: pl.DataFrame, runs: pl.DataFrame) -> pl.DataFrame:
     return runs.sort("run_id")
 
 
+def table_markdown() -> str:
+    """The conventions table of docs/DETECTORS.md, from the registered signals."""
+    rows = [
+        "| convention | framework | source it comes from | what it becomes |",
+        "| --- | --- | --- | --- |",
+    ]
+    for c in CONVENTIONS:
+        for s in c.signals:
+            cells = [s.convention, s.framework, s.source, s.becomes]
+            rows.append("| " + " | ".join(x.replace("|", "\\|") for x in cells) + " |")
+    return "\n".join(rows)
+
+
 def private_columns(df: pl.DataFrame) -> list[str]:
     """The raw ``_cv_*`` columns, dropped once the meanings are derived."""
     return [c for c in df.columns if c.startswith("_cv_")]
