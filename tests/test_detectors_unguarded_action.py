@@ -89,3 +89,73 @@ def test_unguarded_irreversible_near_miss_asking_is_not_approval_but_reading_is_
         span("p1", 1, parent_id="root", kind="tool", tool="stripe.list_payouts", input="{}", output="[1]"),
     )
     assert detectors(read) == set()
+
+
+def _asked(*between: dict) -> list[dict]:
+    """A person asks for a refund; the model answers; the refund tool runs."""
+    return [
+        span("root", 0, 10, **ROOT),
+        span("u1", 0.5, parent_id="root", kind="human", name="user", output="Refund order 7 now."),
+        span("l1", 1, parent_id="root", kind="llm", model="gpt-4o", output="Refunding order 7."),
+        *between,
+        span(
+            "r1",
+            3,
+            parent_id="root",
+            kind="tool",
+            tool="stripe.refunds.create",
+            input='{"o":7}',
+            output='{"id":"re_1"}',
+        ),
+    ]
+
+
+def test_unguarded_irreversible_fires_when_the_only_human_turn_is_the_request() -> None:
+    # The opening request asks for the action; it is not a review of it (issue 13 mechanism 6).
+    f = one(run(*_asked()), "unguarded_irreversible")
+    assert f["decisive_span_id"] == "r1"
+    assert "at 02:13:03" in f["explanation"]
+
+
+def test_unguarded_irreversible_near_miss_the_person_answers_the_agent_before_it() -> None:
+    confirm = span("u2", 2, parent_id="root", kind="human", name="user", output="Yes, go ahead.")
+    assert "unguarded_irreversible" not in detectors(run(*_asked(confirm)))
+
+
+def test_unguarded_irreversible_near_miss_a_call_waiting_for_approval_did_not_act() -> None:
+    c = run(
+        span("root", 0, 10, **ROOT),
+        span(
+            "r1",
+            3,
+            parent_id="root",
+            kind="tool",
+            tool="stripe.refunds.create",
+            output='{"type": "mcp_approval_request", "name": "stripe.refunds.create"}',
+        ),
+    )
+    assert "unguarded_irreversible" not in detectors(c)
+
+
+def test_unguarded_irreversible_without_times_names_the_step_not_a_clock() -> None:
+    rows = [
+        span("root", 0, 4, **ROOT, attributes='{"time_synthesized": "order only"}'),
+        span(
+            "u1",
+            1,
+            parent_id="root",
+            kind="human",
+            name="user",
+            attributes='{"time_synthesized": "order only"}',
+        ),
+        span(
+            "r1",
+            2,
+            parent_id="root",
+            kind="tool",
+            tool="stripe.refunds.create",
+            attributes='{"time_synthesized": "order only"}',
+        ),
+    ]
+    f = one(run(*rows), "unguarded_irreversible")
+    assert "as step 3 of the run" in f["explanation"] and "02:13" not in f["explanation"]

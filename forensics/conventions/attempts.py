@@ -105,7 +105,9 @@ def _structure(df: pl.DataFrame) -> pl.DataFrame:
     )
     index = base.get_column("attempt_index").scatter(at, facts.get_column("i"))
     count = base.get_column("attempt_count").scatter(at, facts.get_column("n"))
-    is_last = base.get_column("is_last_attempt").scatter(at, facts.get_column("i") == facts.get_column("n") - 1)
+    is_last = base.get_column("is_last_attempt").scatter(
+        at, facts.get_column("i") == facts.get_column("n") - 1
+    )
     recovered = base.get_column("group_recovered").scatter(at, facts.get_column("rec"))
     honoured = base.get_column("retry_after_honoured").scatter(at, facts.get_column("hon"))
     return df.with_columns(

@@ -121,6 +121,16 @@ def hms(col: str | pl.Expr) -> pl.Expr:
     return e.dt.strftime("%H:%M:%S").fill_null("an unknown time")
 
 
+def moment(t: str = "t", seq: str = "seq", synthetic: str = "synthetic_time") -> pl.Expr:
+    """'at 02:13:07', or 'as step 4 of the run' where the source has no clock (its times were
+    synthesised from message order, so a clock time would be invented)."""
+    return (
+        pl.when(pl.col(synthetic).fill_null(False))
+        .then(pl.format("as step {} of the run", pl.col(seq) + 1))
+        .otherwise(pl.format("at {}", hms(t)))
+    )
+
+
 def num(expr: pl.Expr, decimals: int = 1) -> pl.Expr:
     """A float rounded for reading."""
     return expr.round(decimals).cast(pl.String).fill_null("?")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from forensics.detectors.base import Context, Detector, finding, hms, txt
+from forensics.detectors.base import Context, Detector, finding, moment, txt
 from forensics.detectors.registry import register
 
 
@@ -17,7 +17,9 @@ class UnguardedIrreversible(Detector):
     strength = "strong"
     description = (
         "An irreversible tool (policy tools.irreversible: delete, pay, refund, deploy, drop) ran with "
-        "no human span, guardrail span or approval tool (tools.approval) before it in the run."
+        "no human review, guardrail span or approval tool (tools.approval) before it in the run's "
+        "order (seq: message order where the source has no times). A person's opening request is "
+        "not a review of the action it asks for; a person's turn answering the agent is."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -26,8 +28,15 @@ class UnguardedIrreversible(Detector):
             s.filter(pl.col("is_review")).group_by("run_id").agg(pl.col("seq").min().alias("r_seq"))
         )
         acts = (
-            s.filter((pl.col("kind") == "tool") & pl.col("is_irreversible") & (pl.col("status") != "error"))
+            s.filter(
+                (pl.col("kind") == "tool")
+                & pl.col("is_irreversible")
+                & (pl.col("status") != "error")
+                # A call stopped to wait for a person (an approval request, an interrupt) did not act.
+                & ~pl.col("pause_kind").is_in(["approval", "interrupt"]).fill_null(False)
+            )
             .join(first_review, on="run_id", how="left")
+            .join(ctx.runs.lazy().select("run_id", "synthetic_time"), on="run_id", how="left")
             .filter(pl.col("r_seq").is_null() | (pl.col("r_seq") > pl.col("seq")))
         )
         per_run = (
@@ -39,6 +48,8 @@ class UnguardedIrreversible(Detector):
                 pl.col("call").first(),
                 pl.col("agent").first(),
                 pl.col("t").first(),
+                pl.col("seq").first(),
+                pl.col("synthetic_time").first(),
                 pl.len().alias("n"),
             )
         )
@@ -48,10 +59,10 @@ class UnguardedIrreversible(Detector):
                 pl.col("ids"),
                 "first_id",
                 pl.format(
-                    "{} ran irreversible tool {} at {} with no human approval or guardrail before it ({} such call(s))",
+                    "{} ran irreversible tool {} {} with no human approval or guardrail before it ({} such call(s))",
                     txt(pl.col("agent"), "the run"),
                     txt(pl.col("call")),
-                    hms("t"),
+                    moment(),
                     pl.col("n"),
                 ),
             )
