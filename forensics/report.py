@@ -320,6 +320,9 @@ class RunStory:
     task: str | None
     file: str | None
     decisive: str
+    #: How a loader derived the run id when the source's own id repeats (``@run_id_from`` on the
+    #: root span, e.g. ``task_id+trial``), so a reader knows two runs were two transcripts.
+    id_from: str | None = None
 
 
 def run_story(run: Mapping[str, Any], spans: pl.DataFrame | None) -> RunStory:
@@ -350,7 +353,12 @@ def run_story(run: Mapping[str, Any], spans: pl.DataFrame | None) -> RunStory:
             agent = run.get("decisive_agent")
             decisive = (f"span {span_id}" + (f" of agent {agent}" if agent else "")
                         + " (its name is unknown: the run's spans could not be found)")
-    return RunStory(name=name, task=task, file=file, decisive=decisive)
+    id_from = None
+    if spans is not None and spans.height and "attributes" in spans.columns:
+        derived = (spans.filter(pl.col("parent_id").is_null())
+                   .select(pl.col("attributes").str.json_path_match("$['@run_id_from']")).drop_nulls())
+        id_from = derived.item(0, 0) if derived.height else None
+    return RunStory(name=name, task=task, file=file, decisive=decisive, id_from=id_from)
 
 
 def _plural(count: Any, word: str) -> str:
@@ -718,7 +726,8 @@ def _markdown(ctx: _Context) -> str:
         rid = run["run_id"]
         story = _story(ctx, run)
         out.append(f"\n### {_m(story.name)}" + (f": “{_m(story.task)}”" if story.task else "") + "\n")
-        out.append(f"- run {_m(rid)}; started {_m(run.get('start_time'))}"
+        out.append(f"- run {_m(rid)}" + (f" (id from {_m(story.id_from)})" if story.id_from else "")
+                   + f"; started {_m(run.get('start_time'))}"
                    + (f"; file {_m(story.file)}" if story.file else "") + f"; agents {_m(run.get('agents'))}")
         out.append(f"- primary class: {_m(run.get('primary_class'))}; classes: {_m(run.get('classes'))}")
         out.append(f"- decisive span: {_m(story.decisive)}")

@@ -247,3 +247,20 @@ def test_strength_and_declared_outcome_are_shown_when_the_tables_have_them(tmp_p
     assert "  - **medium** (weak) silent\\_failure / claimed\\_but\\_not\\_done: claims a refund" in md
     assert "- **runs declaring a failure no detector explains**: 0" in md
     assert "declared outcome unknown" in md
+
+
+def test_a_run_whose_id_was_derived_says_how(tmp_path: Path) -> None:
+    """tau-bench trials share a task id; the loader derives `task_id+trial` ids and the report names
+    the derivation, so two runs of one task read as two transcripts, not a duplicate."""
+    import polars as pl
+
+    from forensics import load
+    from forensics.report import run_story
+
+    spans = pl.from_arrow(load(Path(__file__).parent / "data/chat_messages/tau_bench_results.json").spans)
+    assert isinstance(spans, pl.DataFrame)
+    run = {"run_id": "0:trial=1", "agents": [], "source_file": None, "decisive_span_id": None}
+    story = run_story(run, spans.filter(pl.col("run_id") == "0:trial=1"))
+    assert story.id_from == "task_id+trial"
+    plain = run_story({"run_id": "x", "agents": ["a"], "source_file": None}, None)
+    assert plain.id_from is None
