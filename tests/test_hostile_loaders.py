@@ -168,6 +168,10 @@ SHAPES: dict[str, Shape] = {
             "start_time": _iso(i), "end_time": _iso(i + 1), "attributes": {"agent.name": "Triage"}, "events": [],
             "status": "ok"}},
         _at("span", "start_time"), _at("span", "span_id"), _at("span", "attributes")),
+    "auto-json": Shape(  # tests/data/auto_json/custom_agent_run.json's steps, one per line
+        lambda i: {"trace_id": "run-7", "id": f"step-{i}", "name": "lookup_order", "type": "tool",
+                   "started_at": _iso(i), "ended_at": _iso(i + 1), "attributes": {"order": 1182}},
+        _at("started_at"), _at("id"), _at("attributes")),
     "ag2-history": Shape(  # ../shared/datasets/who_and_when_dev, one conversation per line
         lambda i: {"question_ID": f"q{i}", "history": [{"content": "plan it", "role": "human"},
                                                        {"content": "done", "name": "Assistant"}]},
@@ -440,3 +444,38 @@ def test_duplicate_key_in_a_sql_json_column(tmp_path: Path) -> None:
     assert result.quarantine["reason"].to_pylist() == ["duplicate-key"]
     assert 'key "tool"' in result.quarantine["detail"][0].as_py()
     assert sorted(result.spans["span_id"].to_pylist()) == ["s1", "s3"]
+
+
+# -- the same hostile records, wrapped in a document ({"trace_id": ..., "spans": [records]}) ---------
+
+#: Loaders whose records stand alone, read through a wrapper by the shared framing.
+WRAPPED = ("otel-sdk-json", "otel-clickhouse", "openinference", "jsonl", "claude-code")
+#: Kinds that break the document itself: it cannot be trusted as a whole, so it is one quarantined record.
+_DOCUMENT_KINDS = ("too-deep", "invalid-utf8", "nan-infinity", "duplicate-key")
+#: Kinds confined to one record: that record is quarantined, the wrapper's others load.
+_RECORD_KINDS = ("time-out-of-range", "id-wrong-type", "million-attributes")
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("kind", [*_DOCUMENT_KINDS, *_RECORD_KINDS])
+@pytest.mark.parametrize("name", WRAPPED)
+def test_hostile_record_inside_a_wrapper(name: str, kind: str, tmp_path: Path,
+                                         baseline: dict[str, dict[int, Counter[tuple[Any, ...]]]]) -> None:
+    if kind == "million-attributes" and name != "otel-sdk-json":
+        pytest.skip("one loader is enough for the slow case: the check is the sink's, after the framing")
+    shape = SHAPES[name]
+    hostile, reason, _ = _hostile_lines(name, kind)
+    body = b",\n".join([_line(shape.record(1)), *hostile, _line(shape.record(9))])
+    path = tmp_path / "wrapped.json"
+    path.write_bytes(b'{"trace_id": "wrapper-1",\n "spans": [\n' + body + b"\n]}\n")
+    result = _load(path, name, None)
+    reasons = result.quarantine["reason"].to_pylist()
+    assert set(reasons) == {reason}, f"{name}/{kind}: quarantine {reasons}"
+    if kind in _DOCUMENT_KINDS:
+        assert result.report.rows == 0 and len(reasons) == 1
+        return
+    assert len(reasons) == len(hostile)
+    expected = baseline[name][1] + baseline[name][2]
+    got = Counter(tuple(r) for r in zip(*(result.spans[c].to_pylist() for c in ("run_id", "span_id", "name", "start_time")),
+                                        strict=True))
+    assert got == expected, f"{name}/{kind}: the valid records around the hostile one changed"

@@ -118,3 +118,36 @@ def test_a_json_each_row_file_of_many_traces_loads_every_row(tmp_path: Path) -> 
     single = forensics.load(path)
     assert single.spans.num_rows == 900
     assert single.report.quarantined == 0
+
+
+def _one(tmp_path: Path, **extra: object) -> forensics.LoadResult:
+    row = {"Timestamp": "2025-04-01 10:00:00", "TraceId": "4ef7651916cd43dd8448eb211c80319c",
+           "SpanId": "e000000000000001", "SpanName": "tool", "Duration": "1000", **extra}
+    path = tmp_path / "row.jsonl"
+    path.write_text(json.dumps(row) + "\n")
+    return forensics.load(path, format="otel-clickhouse")
+
+
+def test_log_bodies_fill_input_output_and_error_only_where_the_row_left_them(tmp_path: Path) -> None:
+    body = {"function.name": "f", "function.arguments": {"x": 1}, "function.output": [1, 2],
+            "exception.type": "ValueError", "exception.message": "bad x"}
+    # An unset span: its input and output come from the body; the logged exception stays in @logs only.
+    row = _one(tmp_path, Logs=[{"Body": body, "SeverityText": "ERROR"}]).spans.to_pylist()[0]
+    assert (json.loads(row["input"]), json.loads(row["output"])) == ({"x": 1}, [1, 2])
+    assert row["error_type"] is None and row["status"] == "unset"
+    assert json.loads(row["attributes"])["@logs"][0]["SeverityText"] == "ERROR"
+    # A failed span takes the error type from the body; its own input (span attributes) wins.
+    row = _one(tmp_path, StatusCode="Error", SpanAttributes={"input.value": "own"},
+               Logs=[{"Body": json.dumps(body)}]).spans.to_pylist()[0]
+    assert (row["status"], row["error_type"], row["error_message"], row["input"]) == ("error", "ValueError", "bad x", "own")
+    # Plain text bodies are kept as written, nothing inferred from them.
+    row = _one(tmp_path, logs=[{"body": "{not json"}, {"body": "step done"}]).spans.to_pylist()[0]
+    assert row["input"] is None and row["output"] is None
+    assert [log["body"] for log in json.loads(row["attributes"])["@logs"]] == ["{not json", "step done"]
+
+
+def test_logs_that_are_not_a_list_of_records_are_quarantined(tmp_path: Path) -> None:
+    for logs in ({"body": "x"}, ["x"]):
+        result = _one(tmp_path, logs=logs)
+        assert (result.report.rows, result.report.quarantined) == (0, 1)
+        assert result.quarantine["reason"].to_pylist() == ["invalid-log"]

@@ -70,7 +70,8 @@ def _fields(obj: dict[str, Any]) -> dict[str, tuple[str, Any]]:
             by_norm.setdefault(_norm(key), (key, value))
     found: dict[str, tuple[str, Any]] = {}
     for column, keys in CANDIDATES.items():
-        structured = column in ("input", "output", "error_message")
+        # An id that is an object or a list is still the object's id, and wrong: `invalid-id`, not "no id".
+        structured = column in ("input", "output", "error_message", "span_id")
         for key in keys:
             hit = by_norm.get(key)
             if hit is None or hit[1] in (None, "") or (not structured and isinstance(hit[1], dict | list)):
