@@ -153,3 +153,42 @@ def test_limbo_near_miss_run_that_ended() -> None:
     )
     assert "limbo" not in detectors(c)
     assert run_row(c)["ok"]
+
+
+def _untimed_escalation(acked: bool) -> list[dict]:
+    rows = [
+        span("root", None, None, kind="agent", name="support", agent="support"),
+        span(
+            "e1", None, None, parent_id="root", kind="tool", tool="escalate_to_human", input='{"ticket": 9}'
+        ),
+    ]
+    if acked:
+        rows.append(span("h1", None, None, parent_id="root", kind="human", name="agent_jo", output="On it."))
+    return rows
+
+
+def test_unacknowledged_escalation_fires_without_times_when_nobody_answers() -> None:
+    f = one(run(*_untimed_escalation(False)), "unacknowledged_escalation")
+    assert f["decisive_span_id"] == "e1"
+
+
+def test_unacknowledged_escalation_near_miss_without_times_a_person_answers_after_it() -> None:
+    # No clock to measure the delay: the acknowledgement coming after it in the run is enough.
+    assert "unacknowledged_escalation" not in detectors(run(*_untimed_escalation(True)))
+
+
+def test_orphan_failure_near_miss_an_error_handed_back_to_the_model() -> None:
+    c = run(
+        span("root", 0, 10, kind="chain", name="POST /refunds"),
+        span("ag", 1, 3, parent_id="root", kind="agent", name="refund_agent"),
+        span(
+            "w1",
+            4,
+            parent_id="root",
+            kind="tool",
+            tool="ledger.write",
+            status="error",
+            error_message="Error running tool (non-fatal)",
+        ),
+    )
+    assert "orphan_failure" not in detectors(c)
