@@ -31,7 +31,12 @@ BUNDLED: dict[str, Path] = {
     **{f"langsmith/{name}": DATA / "langsmith" / name for name in (
         "langsmith-sdk_py_wrap_openai_post_patch.json", "langsmith-sdk_js_wrap_openai_post_patch.json",
         "langsmith-docs_run_data_format_example.json", "langsmith-docs_webhook_payload_example.json")},
-    "langfuse/langfuse_autogen-2025-06-06.trace.json": DATA / "langfuse" / "langfuse_autogen-2025-06-06.trace.json",
+    **{f"langfuse/{name}": DATA / "langfuse" / name for name in (
+        "langfuse_autogen-2025-06-06.trace.json", "langfuse_crewai-2025-07-11.trace.json",
+        "langfuse_openai-agents-2025-09-30.trace.json")},
+    "multiagent_frameworks/monocle_langgraph_lg-travel-agent_trace.json":
+        DATA / "otel_sdk_json" / "monocle_langgraph_lg-travel-agent_trace.json",
+    "jsonl_app_logs/raaf_traces.jsonl": DATA / "raaf" / "raaf_traces.jsonl",
     **{f"multiagent_frameworks/{name}": DATA / "any_agent" / name for name in (
         "any-agent_SMOLAGENTS_trace.json", "any-agent_OPENAI_trace.json")},
     "jsonl_app_logs/openhands_trajs_basic.json": DATA / "openhands" / "openhands_trajs_basic.json",
