@@ -908,15 +908,33 @@ def _append_dataset(root: str | os.PathLike[str], spans: SpanBuckets, quarantine
 Engine = Callable[["SpanBuckets", Any, Progress, Path | None], tuple[pa.Table, pa.Table]]
 
 
+def _fleet(spans: SpanBuckets, policy: Any) -> pl.DataFrame | None:
+    """The night's per-run facts for fleet-relative budgets (a run is judged against the whole
+    night, whichever bucket holds it); None when the policy needs none."""
+    from forensics.detectors.runaway_cost import fleet_facts
+    from forensics.policy import resolve_policy
+
+    pol = resolve_policy(policy)
+    if not pol.fleet_factor or (pol.max_tokens_per_run and pol.max_cost_usd_per_run):
+        return None
+    facts = []
+    for bucket in spans.buckets():
+        frame = pl.from_arrow(bucket)
+        assert isinstance(frame, pl.DataFrame)
+        facts.append(fleet_facts(frame))
+    return pl.concat(facts) if facts else None
+
+
 def classify_local(spans: SpanBuckets, policy: Any, tick: Progress, workdir: Path | None) -> tuple[pa.Table, pa.Table]:
     """Bucket by bucket in this process: peak memory is one bucket."""
     from forensics.classify import classify
 
     runs_parts: list[pa.Table] = []
     findings_parts: list[pa.Table] = []
+    fleet = _fleet(spans, policy)
     for k, bucket in enumerate(spans.buckets()):
         tick("classify", k, spans.n, None)
-        result = classify(bucket, policy=policy)
+        result = classify(bucket, policy=policy, fleet=fleet)
         runs_parts.append(result.runs)
         findings_parts.append(result.findings)
         del bucket, result

@@ -124,16 +124,24 @@ def classify(
     spans: Any,
     policy: Policy | str | Path | None = None,
     detectors: Iterable[str | type[Detector]] | None = None,
+    fleet: pl.DataFrame | None = None,
 ) -> Classification:
     """Run the detectors over a span table; return the findings and one row per run.
 
     ``spans``: a ``pyarrow.Table`` / polars DataFrame with the ``SPAN_SCHEMA`` columns, or a
     ``LoadResult`` (anything with ``.spans``). ``policy``: a :class:`Policy`, a policy file path,
     or None for the shipped defaults. ``detectors``: names (or classes) to run; default all.
+    ``fleet``: the runs fleet-relative budgets compare with
+    (:func:`forensics.detectors.runaway_cost.fleet_facts` of the whole fleet), when ``spans`` is one
+    part of it (a dataset bucket, a Spark partition); default: the runs in ``spans``.
     """
+    from forensics.detectors.runaway_cost import FLEET_KEY, fleet_facts
+
     pol = resolve_policy(policy)
     df = _as_spans(spans)
     ctx = prepare(df, pol)
+    if pol.fleet_factor and not (pol.max_tokens_per_run and pol.max_cost_usd_per_run):
+        ctx.cached(FLEET_KEY, (fleet if fleet is not None else fleet_facts(df)).lazy())
     chosen = _resolve_detectors(detectors)
     lazies = [_detector_findings(d, ctx) for d in chosen]
     parts = pl.collect_all(lazies) if lazies else []

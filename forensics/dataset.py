@@ -770,6 +770,31 @@ def iter_groups(root: str | os.PathLike[str], table_name: str = "spans", *, date
         yield _scan(root, parts, spec, None, None)
 
 
+#: The span columns fleet-relative budgets read (forensics.detectors.runaway_cost.fleet_facts).
+FLEET_COLUMNS: Final = ("run_id", "parent_id", "agent", "input", "input_tokens", "output_tokens", "cost_usd",
+                        "start_time", "end_time", "source_line", "span_id")
+
+
+def fleet_of(root: str | os.PathLike[str], *, date: DateFilter = None, policy: Any = None) -> pl.DataFrame | None:
+    """The whole dataset's per-run facts for fleet-relative budgets (one pass over a few span
+    columns, bucket by bucket), so a run is judged against the same fleet whichever bucket holds
+    it; None when the policy needs no fleet (its own budgets, or fleet budgets off)."""
+    from forensics.detectors.runaway_cost import fleet_facts
+    from forensics.policy import resolve_policy
+
+    pol = resolve_policy(policy)
+    if not pol.fleet_factor or (pol.max_tokens_per_run and pol.max_cost_usd_per_run):
+        return None
+    root = Path(root)
+    spec = table_spec("spans")
+    facts = []
+    for parts in buckets(root, "spans", date=date).values():
+        part = pl.from_arrow(_scan(root, parts, spec, None, list(FLEET_COLUMNS)))
+        assert isinstance(part, pl.DataFrame)
+        facts.append(fleet_facts(part))
+    return pl.concat(facts) if facts else None
+
+
 def classify_dataset(root: str | os.PathLike[str], *, date: DateFilter = None, policy: Any = None,
                      detectors: Iterable[Any] | None = None, allow_redacted: bool = False) -> Classification:
     """Classify the dataset's spans on this machine, bucket by bucket (results are not written:
@@ -782,8 +807,9 @@ def classify_dataset(root: str | os.PathLike[str], *, date: DateFilter = None, p
     chosen = list(detectors) if detectors is not None else None
     runs: list[pa.Table] = []
     findings: list[pa.Table] = []
+    fleet = fleet_of(root, date=date, policy=pol)
     for spans in iter_groups(root, "spans", date=date):
-        result = classify(spans, policy=pol, detectors=chosen)
+        result = classify(spans, policy=pol, detectors=chosen, fleet=fleet)
         runs.append(result.runs)
         findings.append(result.findings)
         del spans, result

@@ -227,10 +227,42 @@ def _span_table(batches: Iterable[pa.RecordBatch]) -> pa.Table | None:
     return pa.Table.from_arrays([table.column(f.name).cast(f.type) for f in SPAN_SCHEMA], schema=SPAN_SCHEMA)
 
 
-def _partition_classifier(policy: Any, detectors: list[str]) -> Callable[[Iterable[pa.RecordBatch]],
-                                                                           Iterator[pa.RecordBatch]]:
+#: forensics.detectors.runaway_cost.fleet_facts as a Spark schema.
+FLEET_DDL: Final = "`run_id` string, `task` string, `agent` string, `tokens` bigint, `cost` double"
+
+
+def _fleet_partition(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """Per-run fleet facts of one partition (its runs are whole: partitions are by session or run)."""
+    import polars as pl
+
+    from forensics.detectors.runaway_cost import fleet_facts
+
+    spans = _span_table(batches)
+    if spans is None:
+        return
+    frame = pl.from_arrow(spans)
+    assert isinstance(frame, pl.DataFrame)
+    yield from fleet_facts(frame).to_arrow().to_batches()
+
+
+def _fleet(grouped: DataFrame, policy: Any) -> Any:
+    """The whole input's fleet facts on the driver (one small row per run), so every partition
+    judges fleet-relative budgets against the same fleet as a single-machine run; None when the
+    policy needs none."""
+    if not policy.fleet_factor or (policy.max_tokens_per_run and policy.max_cost_usd_per_run):
+        return None
+    import polars as pl
+
+    table = grouped.mapInArrow(_fleet_partition, FLEET_DDL).toArrow()
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    return frame.cast({"tokens": pl.Int64, "cost": pl.Float64})
+
+
+def _partition_classifier(policy: Any, detectors: list[str], fleet: Any = None
+                          ) -> Callable[[Iterable[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
     """The function run on the executors (shipped with the resolved policy, not its path: the
-    file need not exist there)."""
+    file need not exist there, and with the fleet's facts when fleet budgets need them)."""
 
     def classify_partition(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         from forensics.classify import classify
@@ -238,7 +270,7 @@ def _partition_classifier(policy: Any, detectors: list[str]) -> Callable[[Iterab
         spans = _span_table(batches)
         if spans is None:
             return
-        result = classify(spans, policy=policy, detectors=detectors)
+        result = classify(spans, policy=policy, detectors=detectors, fleet=fleet)
         del spans
         yield from _tag(result.findings, "findings").to_batches()
         yield from _tag(result.runs, "runs").to_batches()
@@ -331,7 +363,8 @@ def classify_spark(spans: DataFrame, policy: Any = None, *, partitions: int | No
     scope = grouping_scope(chosen)
     n = partitions or default_partitions(spans)
     grouped = spans.select(*SPAN_COLUMNS).repartition(n, _grouping_key(scope))
-    tagged = grouped.mapInArrow(_partition_classifier(pol, [d.name for d in chosen]), TAGGED_DDL)
+    fleet = _fleet(grouped, pol)
+    tagged = grouped.mapInArrow(_partition_classifier(pol, [d.name for d in chosen], fleet), TAGGED_DDL)
     return SparkClassification(tagged, pol.version, scope)
 
 

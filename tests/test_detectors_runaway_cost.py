@@ -236,3 +236,22 @@ def test_budget_exceeded_fires_when_the_log_says_a_given_limit_stopped_the_run()
 def test_budget_exceeded_near_miss_another_error_is_not_a_limit() -> None:
     c = _stopped("BadRequestError", "Invalid API key provided")
     assert "budget_exceeded" not in detectors(c)
+
+
+def test_a_fleet_classified_in_parts_is_judged_against_the_whole_fleet() -> None:
+    import polars as pl
+
+    from forensics.detectors.runaway_cost import fleet_facts
+
+    small, mid, burn = _coder_run("small", [10_000]), _coder_run("mid", [20_000]), _coder_run("burn", [79_000] * 3)
+    whole = classify(concat(small, mid, burn))
+    # The burning run alone in its part (a dataset bucket, a Spark partition) has no fleet of its
+    # own; given the whole fleet's facts it is judged as in one pass.
+    alone = classify(burn)
+    assert "budget_exceeded" not in detectors(alone)
+    fleet = fleet_facts(pl.DataFrame(pl.from_arrow(concat(small, mid, burn))))
+    assert fleet.sort("run_id").rows() == [
+        ("burn", None, "coder", 240_000, None), ("mid", None, "coder", 21_000, None), ("small", None, "coder", 11_000, None)
+    ]  # fmt: skip
+    part = classify(burn, fleet=fleet)
+    assert findings(part, "budget_exceeded") == findings(whole, "budget_exceeded")

@@ -2,17 +2,56 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 import polars as pl
 
-from forensics.detectors.base import Context, Detector, finding, hms, num, txt
+from forensics.detectors.base import Context, Detector, exact_sum, finding, hms, num, txt
 from forensics.detectors.registry import register
+
+FLEET_KEY: Final = "fleet_facts"
+
+
+def fleet_facts(spans: pl.DataFrame) -> pl.DataFrame:
+    """``run_id, task, agent, tokens, cost``: what fleet-relative budgets compare, one row per run.
+
+    ``task`` is the root span's input (whitespace removed: the same task re-serialised is the same
+    task), ``agent`` the first agent in the run's order (start time, source line), ``tokens`` and
+    ``cost`` the run's sums (null when it recorded none; cost summed exactly, so it does not depend
+    on which runs share the table). The same facts for the same runs wherever they are computed:
+    ``classify`` derives them from its spans, and a caller classifying a fleet in parts (dataset
+    buckets, Spark partitions) passes the whole fleet's (``classify(..., fleet=...)``).
+    """
+    order = spans.select(
+        "run_id",
+        "agent",
+        "input_tokens",
+        "output_tokens",
+        "cost_usd",
+        pl.when(pl.col("parent_id").is_null()).then(pl.col("input").str.replace_all(r"\s+", "")).alias("_task"),
+        pl.coalesce("start_time", "end_time").alias("_t"),
+        "source_line",
+        pl.col("span_id").hash(7).alias("_h"),
+    ).sort("run_id", "_t", "source_line", "_h", nulls_last=True)
+    return (
+        order.group_by("run_id", maintain_order=True)
+        .agg(
+            pl.col("_task").drop_nulls().first().alias("task"),
+            pl.col("agent").drop_nulls().first().alias("agent"),
+            pl.when((pl.col("input_tokens").is_not_null() | pl.col("output_tokens").is_not_null()).any())
+            .then((pl.col("input_tokens").fill_null(0) + pl.col("output_tokens").fill_null(0)).sum())
+            .alias("tokens"),
+            pl.when(pl.col("cost_usd").is_not_null().any()).then(exact_sum(pl.col("cost_usd"))).alias("cost"),
+        )
+        .with_columns(pl.col("tokens").cast(pl.Int64), pl.col("cost").cast(pl.Float64))
+    )
 
 
 def _loo_median(runs: pl.LazyFrame, key: str, value: str, min_runs: int) -> pl.LazyFrame:
-    """``run_key, med, n``: for each run, the median of ``value`` over the OTHER runs sharing its
+    """``run_id, med, n``: for each run, the median of ``value`` over the OTHER runs sharing its
     ``key`` (``n`` of them, at least ``min_runs``). Columnar: each group's values are sorted once,
     and a run's leave-one-out median is read at the ranks around its own (no pairs of runs)."""
-    pool = runs.filter(pl.col(key).is_not_null() & pl.col(value).is_not_null()).select("run_key", key, value)
+    pool = runs.filter(pl.col(key).is_not_null() & pl.col(value).is_not_null()).select("run_id", key, value)
     ranked = pool.with_columns(
         (pl.col(value).rank("ordinal").over(key).cast(pl.Int64) - 1).alias("_r"),
         (pl.len().over(key).cast(pl.Int64) - 1).alias("n"),
@@ -30,11 +69,11 @@ def _loo_median(runs: pl.LazyFrame, key: str, value: str, min_runs: int) -> pl.L
         .then(at((n - 1) // 2).cast(pl.Float64))
         .otherwise((at(n // 2 - 1).cast(pl.Float64) + at(n // 2).cast(pl.Float64)) / 2)
     )
-    return j.select("run_key", med.alias("med"), "n")
+    return j.select("run_id", med.alias("med"), "n")
 
 
 def _budgets(ctx: Context) -> pl.LazyFrame:
-    """``run_key, tok_limit, cost_limit, tok_why, cost_why, from_policy``: each run's budgets.
+    """``run_id, tok_limit, cost_limit, tok_why, cost_why, from_policy``: each run's budgets.
 
     A policy budget applies to every run. Else a fleet budget: fleet_factor x the median of the
     comparable runs of this classification (the other runs given the same task when there are
@@ -42,8 +81,10 @@ def _budgets(ctx: Context) -> pl.LazyFrame:
     with at least fleet_min_runs comparable runs that recorded the figure. Else none.
     """
     pol = ctx.policy
-    runs = ctx.runs.lazy().select(
-        "run_key",
+    # The fleet: what classify() put in the context (the whole fleet's facts when the caller
+    # classifies it in parts), else these runs' own facts.
+    fallback = ctx.runs.lazy().select(
+        "run_id",
         "task",
         pl.col("agents").list.first().alias("agent"),
         pl.when(pl.col("_has_in") | pl.col("_has_out"))
@@ -51,7 +92,8 @@ def _budgets(ctx: Context) -> pl.LazyFrame:
         .alias("tokens"),
         pl.when(pl.col("_has_cost")).then(pl.col("cost_usd")).alias("cost"),
     )
-    out = runs.select("run_key")
+    runs = ctx.cached(FLEET_KEY, fallback).lazy()
+    out = ctx.runs.lazy().select("run_id")
     for value, budget, floor, unit in (
         ("tokens", pol.max_tokens_per_run, pol.fleet_floor_tokens, "tokens"),
         ("cost", pol.max_cost_usd_per_run, pol.fleet_floor_cost_usd, "USD"),
@@ -74,13 +116,13 @@ def _budgets(ctx: Context) -> pl.LazyFrame:
         by_task = _loo_median(runs, "task", value, pol.fleet_min_runs).rename({"med": "m_task", "n": "n_task"})
         by_agent = _loo_median(runs, "agent", value, pol.fleet_min_runs).rename({"med": "m_agent", "n": "n_agent"})
         fleet = (
-            runs.select("run_key", "agent")
-            .join(by_task, on="run_key", how="left")
-            .join(by_agent, on="run_key", how="left")
+            runs.select("run_id", "agent")
+            .join(by_task, on="run_id", how="left")
+            .join(by_agent, on="run_id", how="left")
             .with_columns(pl.col("m_task").is_not_null().alias("_t"))
             .filter(pl.coalesce("m_task", "m_agent").is_not_null())
             .select(
-                "run_key",
+                "run_id",
                 pl.max_horizontal(
                     pl.coalesce("m_task", "m_agent") * pol.fleet_factor, pl.lit(float(floor))
                 ).alias(f"{short}_limit"),
@@ -101,7 +143,7 @@ def _budgets(ctx: Context) -> pl.LazyFrame:
                 pl.lit(False).alias(f"{short}_policy"),
             )
         )
-        out = out.join(fleet, on="run_key", how="left").with_columns(pl.col(f"{short}_policy").fill_null(False))
+        out = out.join(fleet, on="run_id", how="left").with_columns(pl.col(f"{short}_policy").fill_null(False))
     return out
 
 
@@ -128,12 +170,12 @@ class BudgetExceeded(Detector):
         cost = pl.col("cost_usd").fill_null(0.0)
         # Running totals only for the runs whose totals are over a budget (usually few).
         totals = ctx.runs.lazy().select(
-            "run_key",
+            "run_id",
             (pl.col("input_tokens").fill_null(0) + pl.col("output_tokens").fill_null(0)).alias("_tok"),
             pl.col("cost_usd").fill_null(0.0).alias("_cost"),
         )
         spenders = (
-            totals.join(limits, on="run_key")
+            totals.join(limits, on="run_id")
             .filter(
                 (pl.col("_tok") > pl.col("tok_limit")).fill_null(False)
                 | (pl.col("_cost") > pl.col("cost_limit")).fill_null(False)
@@ -142,7 +184,7 @@ class BudgetExceeded(Detector):
         )
         s = (
             ctx.spans.lazy()
-            .join(spenders, on="run_key", how="inner")
+            .join(spenders, on="run_id", how="inner")
             .sort("run_id", "seq")
             .with_columns(
                 tokens.cum_sum().over("run_id").alias("cum_tokens"),
