@@ -52,7 +52,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from forensics.errors import InputError, InternalError
-from forensics.schema import FINDING_SCHEMA, QUARANTINE_SCHEMA, RUN_SCHEMA, SPAN_SCHEMA
+from forensics.schema import ADDED_COLUMNS, FINDING_SCHEMA, QUARANTINE_SCHEMA, RUN_SCHEMA, SPAN_SCHEMA
 
 if TYPE_CHECKING:
     from forensics.classify import Classification
@@ -684,6 +684,11 @@ def _check_schema(root: Path, parts: Sequence[PartFile], spec: TableSpec) -> Non
             raise DatasetError(f"a committed part file cannot be read: {exc}", where=str(path),
                                hint="restore the file from a backup or drop its append (ROOT/_commits).") from None
         have = [(f.name, f.type) for f in got]
+        # A part written before columns were added to the schema: the same columns in order, less
+        # those (they are filled when read).
+        added = ADDED_COLUMNS.get(spec.name, {})
+        if have != want and have == [(n, t) for n, t in want if n not in added]:
+            continue
         if have != want:
             types = dict(have)
             wanted = dict(want)
@@ -698,6 +703,27 @@ def _check_schema(root: Path, parts: Sequence[PartFile], spec: TableSpec) -> Non
                 hint=f"every part file holds exactly forensics.schema's {spec.name} columns; it was written by "
                      "something else. Remove it and its commit record, then append the data again.",
             )
+
+
+def _fill_added(table: pa.Table, table_name: str) -> pa.Table:
+    """Columns added to the schema after a part was written read as their documented defaults
+    (schema.ADDED_COLUMNS) instead of null; a finding's strength is its detector's default."""
+    added = ADDED_COLUMNS.get(table_name, {})
+    names = [n for n in added if n in table.column_names]
+    if not names or not any(table.column(n).null_count for n in names):
+        return table
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    fills: list[pl.Expr] = []
+    for name in names:
+        if table_name == "findings" and name == "strength" and "detector" in frame.columns:
+            from forensics.detectors.registry import all_detectors
+
+            defaults = {d.name: getattr(d, "strength", "strong") for d in all_detectors()}
+            fills.append(pl.col(name).fill_null(pl.col("detector").replace_strict(defaults, default="strong")))
+        elif added[name] is not None:
+            fills.append(pl.col(name).fill_null(pl.lit(added[name])))
+    return frame.with_columns(fills).to_arrow() if fills else table
 
 
 def _scan(root: Path, parts: Sequence[PartFile], spec: TableSpec, flt: Any, columns: Sequence[str] | None
@@ -718,7 +744,8 @@ def _scan(root: Path, parts: Sequence[PartFile], spec: TableSpec, flt: Any, colu
     dataset = ds.dataset([str(root / p.path) for p in parts], schema=full, format="parquet",
                          partitioning=ds.partitioning(PARTITIONING, flavor="hive"),
                          partition_base_dir=str(root / spec.name))
-    return dataset.to_table(columns=names, filter=flt).cast(out_schema)
+    table = dataset.to_table(columns=names, filter=flt)
+    return _fill_added(table, spec.name).cast(out_schema)
 
 
 def read(root: str | os.PathLike[str], table_name: str = "spans", *, date: DateFilter = None,

@@ -126,6 +126,20 @@ RUN_FIELDS: Final = (
 )
 RUN_SCHEMA: Final = pa.schema(RUN_FIELDS)
 
+#: Columns added to a result schema after its first release, with what a table written before
+#: them reads as (a dataset's older part files; the SQL store backfills in its migration 0002).
+#: ``None`` stays null; findings' ``strength`` is filled from each detector's declared default.
+ADDED_COLUMNS: Final[dict[str, dict[str, object]]] = {
+    "findings": {"strength": None},
+    "runs": {
+        "strength": None,
+        "declared_outcome": "unknown",
+        "unexplained_failure": False,
+        "decisive_agent": None,
+        "decisive_step": None,
+    },
+}
+
 #: Ground-truth labels (sample_logs/labels.jsonl and any labels file in the same shape).
 LABEL_FIELDS: Final = (
     _field("run_id", pa.string(), "The labeled run.", False),

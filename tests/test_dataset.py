@@ -476,3 +476,31 @@ def test_a_runs_cost_does_not_depend_on_row_order_or_the_tables_size() -> None:
         runs = classify(table).runs
         mine = runs.filter(pa.compute.equal(runs.column("run_id"), "r1")).column("cost_usd").to_pylist()
         assert mine == alone
+
+
+def test_result_parts_written_before_the_strength_and_outcome_columns_still_read(tmp_path: Path) -> None:
+    """A dataset from before findings had `strength` and runs `declared_outcome` & co.: its part
+    files lack those columns; they read as the documented defaults, and new parts sit beside them."""
+    from forensics.schema import ADDED_COLUMNS
+
+    table = concat(
+        spans(span("root", 0, 4, kind="agent", name="a", output="Done."),
+              span("t1", 1, parent_id="root", kind="tool", tool="x.get", input="{}", status="error", error_type="500"),
+              run_id="old-run"),
+    )  # fmt: skip
+    result = classify(table)
+    root = tmp_path / "ds"
+    D.write_results(result, root, source="night-1")
+    # Rewrite every committed runs/findings part as the older writer did: without the new columns.
+    for name in ("runs", "findings"):
+        for part in D.files(root, name):
+            path = root / part.path
+            old = pq.read_table(path)
+            pq.write_table(old.drop_columns([c for c in ADDED_COLUMNS[name] if c in old.column_names]), path)
+    runs = D.read(root, "runs")
+    finds = D.read(root, "findings")
+    (row,) = runs.to_pylist()
+    assert (row["run_id"], row["declared_outcome"], row["unexplained_failure"]) == ("old-run", "unknown", False)
+    assert row["strength"] is None and row["decisive_step"] is None
+    assert set(finds.column("detector").to_pylist()) >= {"unhandled_error"}
+    assert set(finds.column("strength").to_pylist()) == {"strong"}  # the detectors' declared defaults
