@@ -472,6 +472,9 @@ def load(
         table.add_row(f.path, f.format or "-", f"{f.records_read:,}", f"{f.rows:,}", f"{f.quarantined:,}",
                       f"{f.merged:,}", reasons)
     out.print(table)
+    for f in result.report.files:  # what a loader says about a whole file (auto-json: the mapping it guessed)
+        for note in f.notes:
+            out.print(f"{f.path}: {note}", markup=False, soft_wrap=True)
     if out_file is not None:
         write_parquet_atomic(with_banner(redaction.redact(result.spans), redaction), out_file)
         out.print(f"spans: {out_file}", markup=False)

@@ -45,11 +45,12 @@ def test_span_like_objects_anywhere_in_the_tree_become_rows_by_reference_and_nes
 def test_the_guessed_mapping_is_reported_with_the_accounting() -> None:
     result = forensics.load(FIXTURE, format="auto-json")
     notes = result.report.files[0].notes
-    assert "auto-json mapping: span_id <- `id`" in notes
-    assert "auto-json mapping: start_time <- `started_at`" in notes
-    assert "auto-json mapping: duration <- `duration_ms`" in notes
-    assert "auto-json mapping: input_tokens <- `prompt_tokens`" in notes
-    assert "    auto-json mapping: end_time <- `ended_at`" in str(result.report)
+    assert notes == ["auto-json mapping: span_id <- `id`; parent_id <- `parent_id`; run_id <- `trace_id` of an enclosing object; "
+                     "name <- `name`; start_time <- `started_at`; end_time <- `ended_at`; "
+                     "duration <- `duration_ms`; kind <- `type`; status <- `status`; error_message <- `error`; "
+                     "input <- `input`; output <- `output`; model <- `model`; input_tokens <- `prompt_tokens`; "
+                     "output_tokens <- `completion_tokens`"]
+    assert "\n    auto-json mapping: span_id <- `id`;" in str(result.report)
 
 
 def test_never_chosen_by_sniffing_only_suggested() -> None:

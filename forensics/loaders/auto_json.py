@@ -147,16 +147,22 @@ class AutoJsonLoader(Loader):
                 sink.quarantine(line, "no-spans-found",
                                 "expected span-like objects (an id, a name, and a start and an end or a duration) "
                                 "somewhere in the record, found none", record)
-        for column, keys in self.mapping.items():
-            used = ", ".join(f"`{k}`" + (f" ({n:,})" if len(keys) > 1 else "") for k, n in keys.most_common())
-            sink.note(f"auto-json mapping: {column} <- {used}")
+        if self.mapping:
+            parts = []
+            for column in CANDIDATES:  # in the span table's order, not the order first met
+                keys = self.mapping.get(column)
+                if keys:
+                    used = " or ".join(_shown(k) + (f" ({n:,})" if len(keys) > 1 else "") for k, n in keys.most_common())
+                    parts.append(f"{column} <- {used}")
+            sink.note("auto-json mapping: " + "; ".join(parts))
         if self.runs_from_file:
             sink.note(f"auto-json mapping: run_id <- the file name `{self.default_run}` for {self.runs_from_file:,} "
                       "span(s) with no trace id of their own or of an enclosing object")
         if not self.mapping:
             sink.note("auto-json mapping: no span-like objects found")
 
-    def _walk(self, node: Any, line: int, sink: SpanSink, parent: str | None, run: str | None, depth: int) -> None:
+    def _walk(self, node: Any, line: int, sink: SpanSink, parent: str | None, run: tuple[str, str] | None,
+              depth: int) -> None:
         if depth > 64:
             return
         if isinstance(node, list):
@@ -184,16 +190,23 @@ class AutoJsonLoader(Loader):
                 self._walk(value, line, sink, own, run, depth + 1)
 
     @staticmethod
-    def _run_of(obj: dict[str, Any]) -> str | None:
+    def _run_of(obj: dict[str, Any]) -> tuple[str, str] | None:
+        """The object's trace id and the key it is under."""
         hit = _fields(obj).get("run_id")
-        return str(hit[1]) if hit is not None and isinstance(hit[1], str | int) and not isinstance(hit[1], bool) else None
+        if hit is None or not isinstance(hit[1], str | int) or isinstance(hit[1], bool):
+            return None
+        return str(hit[1]), hit[0]
 
-    def _emit(self, obj: dict[str, Any], line: int, sink: SpanSink, parent: str | None, run: str | None) -> str | None:
+    def _emit(self, obj: dict[str, Any], line: int, sink: SpanSink, parent: str | None,
+              run: tuple[str, str] | None) -> str | None:
         fields = _fields(obj)
-        if run is None:
-            self.runs_from_file += 1
+        if "run_id" not in fields:
+            if run is None:
+                self.runs_from_file += 1
+            else:
+                self.mapping.setdefault("run_id", Counter())[_ENCLOSING + run[1]] += 1
         try:
-            row = self._row(fields, parent, run, self.default_run)
+            row = self._row(fields, parent, None if run is None else run[0], self.default_run)
         except RecordError as exc:
             sink.quarantine(line, exc.reason, exc.detail, obj)
             return None
@@ -251,6 +264,14 @@ class AutoJsonLoader(Loader):
             if row["kind"] == "tool":
                 row["tool"] = row["name"]
         return row
+
+
+#: Marks a mapping key taken from an enclosing object (a run's trace id above its steps).
+_ENCLOSING = "\x00"
+
+
+def _shown(key: str) -> str:
+    return f"`{key[1:]}` of an enclosing object" if key.startswith(_ENCLOSING) else f"`{key}`"
 
 
 def _id(value: Any, label: str) -> str | None:
