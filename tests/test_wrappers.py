@@ -81,6 +81,8 @@ def test_clickhouse_format_json_reads_through_data_without_passing_its_row_count
     result = forensics.load(DATA / "otel_clickhouse" / "format_json.json")
     account = result.report.files[0]
     assert (account.format, account.rows, account.quarantined) == ("otel-clickhouse", 2, 0)
+    assert account.notes == ["records read through the wrapper key `data` (1 wrapper); passed down to them: nothing; "
+                             "wrapper fields not read: meta, rows, statistics"]  # said, not dropped silently
     for row in result.spans.to_pylist():
         attrs = json.loads(row["attributes"] or "{}")
         assert "rows" not in attrs and "@rows" not in attrs and "statistics" not in attrs
@@ -111,6 +113,8 @@ def test_one_wrapper_per_json_line_numbers_records_apart() -> None:
     result = forensics.load(DATA / "wrappers" / "jsonl_rows_lines.jsonl")
     account = result.report.files[0]
     assert (account.format, account.records_read, account.rows, account.quarantined) == ("jsonl", 4, 4, 0)
+    assert account.notes == ["records read through the wrapper key `rows` (2 wrappers); passed down to them: run_id; "
+                             "wrapper fields not read: none"]
     by_name = [(r["run_id"], r["name"], r["source_line"]) for r in result.spans.to_pylist()]
     assert by_name == [("nightly-7", "job started", 1), ("nightly-7", "export failed", 2),
                        ("nightly-8", "job started", 3), ("nightly-8b", "job done", 4)]

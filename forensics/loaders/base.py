@@ -846,7 +846,9 @@ class Source:
         loader recognises them better than the wrapper (the same judgement sniffing makes); their
         ``line`` is then their 1-based ordinal among the file's records (wrappers in JSON-lines
         too: two records of one line must not share a number a loader may derive an id from)."""
-        ordinal = 0
+        ordinal = wrappers = 0
+        kept: set[str] = set()
+        left: set[str] = set()
         framed = self._framed(flatten_arrays)
         for line, value in framed:
             if self.wrapper == AUTO:  # decided on the first record, as sniffing is
@@ -861,10 +863,17 @@ class Source:
                 continue
             passed = passed_down(value)
             keys = [self.wrapper, *(k for k in wrapper_keys(value) if k != self.wrapper)]
+            wrappers += 1
+            kept.update(passed)
+            left.update(k for k in value if k not in passed and k not in keys)
             for key in keys:
                 for item in value[key]:
                     ordinal += 1
                     yield ordinal, with_fields(item, passed)
+        if wrappers:  # said, not silent: what was read through the wrapper, what was passed down, what not
+            self.sink.note(f"records read through the wrapper key `{self.wrapper}` ({wrappers:,} wrapper"
+                           f"{'s' if wrappers != 1 else ''}); passed down to them: {', '.join(sorted(kept)) or 'nothing'}; "
+                           f"wrapper fields not read: {', '.join(sorted(left)) or 'none'}")
 
     def _choose_wrapper(self) -> str | None:
         from .registry import get  # the registry imports this module
