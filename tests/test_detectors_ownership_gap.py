@@ -192,3 +192,20 @@ def test_orphan_failure_near_miss_an_error_handed_back_to_the_model() -> None:
         ),
     )
     assert "orphan_failure" not in detectors(c)
+
+
+def test_orphan_failure_near_miss_a_recursion_limit_stopping_the_graph() -> None:
+    c = run(
+        span(
+            "root",
+            0,
+            10,
+            kind="chain",
+            name="LangGraph",
+            status="error",
+            error_type="GraphRecursionError",
+            error_message="Recursion limit of 25 reached without hitting a stop condition.",
+        ),
+        span("ag", 1, 3, parent_id="root", kind="agent", name="po_agent"),
+    )
+    assert "orphan_failure" not in detectors(c)

@@ -409,3 +409,54 @@ def test_claimed_but_not_done_blames_the_model_call_that_said_it_in_another_wrap
     f = one(c, "claimed_but_not_done")
     assert f["decisive_span_id"] == "l1"
     assert "no tool call for cancelling succeeded" in f["explanation"]
+
+
+def _fx(*after: dict) -> list[dict]:
+    """A tool call fails because the HTTP call inside it timed out (the error travels up)."""
+    return [
+        span("root", 0, 10, kind="agent", name="fx_agent", output="EUR/JPY is 162.41."),
+        span(
+            "t1",
+            1,
+            2,
+            parent_id="root",
+            kind="tool",
+            tool="get_fx_rate",
+            input='{"pair": "EURJPY"}',
+            status="error",
+            error_type="ReadTimeout",
+        ),
+        span(
+            "h1",
+            1.1,
+            1.9,
+            parent_id="t1",
+            name="GET",
+            status="error",
+            error_type="httpx.ReadTimeout",
+            attributes='{"http.request.method": "GET", "url.full": "https://rates.example.com/v1/latest"}',
+        ),
+        *after,
+        span("l1", 4, 5, parent_id="root", kind="llm", model="gpt-4o", output="EUR/JPY is 162.41."),
+    ]
+
+
+def test_swallowed_error_fires_on_the_origin_of_a_failure_nothing_recovered() -> None:
+    f = one(run(*_fx()), "swallowed_error")
+    assert f["decisive_span_id"] == "h1"
+
+
+def test_swallowed_error_near_miss_the_failed_call_around_it_fell_back() -> None:
+    # The tool call that carried the HTTP failure was replaced by a cached-rate tool that
+    # answered: the HTTP failure was recovered with it.
+    cached = span(
+        "t2",
+        2.5,
+        3,
+        parent_id="root",
+        kind="tool",
+        tool="get_fx_rate_cached",
+        input='{"pair": "EURJPY"}',
+        output='{"rate": 162.41}',
+    )
+    assert detectors(run(*_fx(cached))) == set()

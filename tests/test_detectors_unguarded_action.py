@@ -159,3 +159,26 @@ def test_unguarded_irreversible_without_times_names_the_step_not_a_clock() -> No
     ]
     f = one(run(*rows), "unguarded_irreversible")
     assert "as step 3 of the run" in f["explanation"] and "02:13" not in f["explanation"]
+
+
+def test_unguarded_irreversible_near_miss_group_chat_agent_turns_count_once_ended() -> None:
+    # AG2-style transcripts: assistant turns are agent steps (no model spans); a person's turn after
+    # an agent asked is an answer, with a system event between them.
+    rows = [
+        span("u1", 0, 1, kind="human", name="user", output="Drop the staging table."),
+        span("a1", 1, 2, kind="agent", agent="dba", output="This drops 3M rows. Confirm?"),
+        span("e1", 2, 2.5, kind="event", name="system"),
+        span("u2", 3, 4, kind="human", name="user", output="Confirmed."),
+        span("t1", 5, 6, kind="tool", agent="dba", tool="drop_table", input='{"t": "staging"}'),
+    ]
+    assert "unguarded_irreversible" not in detectors(run(*rows))
+
+
+def test_unguarded_irreversible_fires_when_an_enclosing_agent_span_had_not_spoken() -> None:
+    # An agent span wrapping the whole run has not answered anyone when the request arrives.
+    rows = [
+        span("root", 0, 10, kind="agent", name="dba", output="Dropped."),
+        span("u1", 1, 2, parent_id="root", kind="human", name="user", output="Drop the staging table."),
+        span("t1", 5, 6, parent_id="root", kind="tool", tool="drop_table", input='{"t": "staging"}'),
+    ]
+    assert one(run(*rows), "unguarded_irreversible")["decisive_span_id"] == "t1"

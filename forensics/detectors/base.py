@@ -274,6 +274,39 @@ def _in_order(df: pl.DataFrame, keys: list[str]) -> bool:
     return bool(checks["ordered"]) and checks["boundaries"] == checks["runs"]
 
 
+def _answers_agent(df: pl.DataFrame, human: pl.Expr) -> pl.Series:
+    """For each row: the agent had spoken earlier in the run (in ``seq`` order, the run's total
+    order, message order where the source has no times). A model call counts where it starts; an
+    agent step with an output counts once it has ended (an agent span that wraps the whole run has
+    not spoken when the person's request arrives). Computed on the person, model and agent rows
+    only, then scattered back."""
+    kind = pl.col("kind")
+    rows = df.select(
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"),
+        "run_key",
+        "kind",
+        "t",
+        "end_time",
+        "output",
+        human.alias("_h"),
+    ).filter(pl.col("_h") | kind.is_in(["llm", "agent"]))
+    spoke = (
+        pl.when(kind == "llm")
+        .then(pl.lit(0, dtype=pl.Int64))
+        .when((kind == "agent") & pl.col("output").is_not_null())
+        .then(pl.col("end_time").dt.epoch("ns"))
+    )
+    earliest = spoke.cum_min().forward_fill().shift(1).over("run_key")
+    found = rows.select(
+        "_row",
+        (pl.col("_h") & ((earliest == 0) | (earliest <= pl.col("t").dt.epoch("ns"))).fill_null(False)).alias(
+            "answered"
+        ),
+    )
+    out = pl.repeat(False, df.height, dtype=pl.Boolean, eager=True).alias("answers_agent")
+    return out.scatter(found.get_column("_row"), found.get_column("answered"))
+
+
 def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
     """Derive the shared columns and the per-run facts over the whole table at once.
 
@@ -437,14 +470,8 @@ def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
     person = pl.col("person")
     human = (pl.col("kind") == "human") | person
     # A person's turn reviews what the agent does next only when it answers the agent: the opening
-    # request of a conversation (no model turn before it) asks for the action, it does not approve
-    # it. Ordered by seq, the run's total order (message order where the source has no times).
-    # (Model turns before each row within its run, without a window: the table is sorted by run,
-    # so it is the running count minus the count at the run's first row.)
-    is_llm_step = (pl.col("kind") == "llm").cast(pl.UInt32)
-    before = is_llm_step.cum_sum() - is_llm_step
-    run_start = (pl.col("run_key") != pl.col("run_key").shift(1)).fill_null(True)
-    agent_spoke_before = (before - pl.when(run_start).then(before).forward_fill()) > 0
+    # request of a conversation (no agent turn before it) asks for the action, it does not approve it.
+    agent_spoke_before = _answers_agent(df, human)
     df = df.with_columns(
         (~pl.col("failed") & ~pl.col("error_shaped")).alias("succeeded"),
         _norm_name(pl.col("handoff_target")).alias("target_norm"),
@@ -466,7 +493,9 @@ def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
     df = conventions.apply_structure(df)
     # A failure that came up from a child's retried attempts (an exhausted or stormy retry chain):
     # the retrying was the handling; retry_storm judges it, not unhandled_error.
-    retried_children = df.filter(pl.col("failed") & (pl.col("attempt_count") > 1)).get_column("parent_k").implode()
+    retried_children = (
+        df.filter(pl.col("failed") & (pl.col("attempt_count") > 1)).get_column("parent_k").implode()
+    )
     df = df.with_columns(pl.col("span_k").is_in(retried_children).alias("retried_below"))
     runs = conventions.apply_runs(df, _run_facts(df))
     # Keep the working table narrow: what only preparation needed goes.
@@ -713,7 +742,34 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
             )
         )
 
-    return ctx.cached("failure_followups", build())
+    if "failure_followups" not in ctx._cache:
+        ctx._cache["failure_followups"] = _recovered_up(ctx, build().collect())
+    return ctx._cache["failure_followups"]
+
+
+#: How many levels a recovery is carried down a chain of failed spans (an error travelling up).
+_MAX_CHAIN: Final = 16
+
+
+def _recovered_up(ctx: Context, follow: pl.DataFrame) -> pl.DataFrame:
+    """A failure travelled up: the HTTP call failed, so did the tool call around it. When the
+    failed tool call was retried or replaced by a fallback that succeeded, the HTTP call's failure
+    was recovered too. ``recovered`` is carried from a failed parent to its failed child, level by
+    level (a loop over chain depth, not rows)."""
+    parents = ctx.spans.filter(pl.col("failed") | pl.col("error_shaped")).select(
+        "run_id", "span_id", "parent_id"
+    )
+    f = follow.join(parents, on=["run_id", "span_id"], how="left")
+    for _ in range(_MAX_CHAIN):
+        up = f.select("run_id", pl.col("span_id").alias("parent_id"), pl.col("recovered").alias("_up"))
+        new = f.join(up, on=["run_id", "parent_id"], how="left", maintain_order="left").with_columns(
+            (pl.col("recovered") | pl.col("_up").fill_null(False)).alias("recovered")
+        )
+        changed = int(new.get_column("recovered").sum()) != int(f.get_column("recovered").sum())
+        f = new.drop("_up")
+        if not changed:
+            break
+    return f.drop("parent_id")
 
 
 def failed_runs(ctx: Context) -> pl.DataFrame:

@@ -159,7 +159,9 @@ class UnacknowledgedEscalation(Detector):
         first_ack = (
             pl.concat(
                 [
-                    esc.join(acks, on="run_id").filter(pl.col("a_seq") > pl.col("seq")).select("run_id", "span_id", "a_t"),
+                    esc.join(acks, on="run_id")
+                    .filter(pl.col("a_seq") > pl.col("seq"))
+                    .select("run_id", "span_id", "a_t"),
                     resumed_here,
                     resumed_later,
                 ]
@@ -237,7 +239,12 @@ class OrphanFailure(Detector):
             ctx.spans.lazy()
             # A failure the framework handed back as a result was owned by whoever read it.
             .filter(
-                pl.col("failed") & pl.col("agent").is_null() & ~pl.col("has_failed_child") & ~pl.col("error_handled")
+                pl.col("failed")
+                & pl.col("agent").is_null()
+                & ~pl.col("has_failed_child")
+                & ~pl.col("error_handled")
+                # A step or budget limit stopping the run is the framework's own guard firing.
+                & ~pl.col("limit_stop")
             )
             .join(with_agents, on="run_id", how="semi")
         )
