@@ -184,3 +184,15 @@ def test_sniff_explain_on_markdown_shows_each_loader_refused_then_fails() -> Non
     assert done.returncode != 0
     assert "refused: the file is Markdown text" in done.stdout
     assert "--format" not in done.stderr
+
+
+def test_a_hostile_document_of_many_large_values_is_seen_not_kept(tmp_path: Path) -> None:
+    path = tmp_path / "keys.json"
+    path.write_bytes(orjson.dumps({f"k{i}": "x" * 60_000 for i in range(400)}))  # 24 MB, every value just small
+    tracemalloc.start()
+    sample = read_sample(str(path))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert len(sample.keys) == 400  # every key seen...
+    assert ... in sample.first.values() and sample.first["k0"] == "x" * loader_base.SNIFF_STRING_CHARS  # ...not every value kept
+    assert peak < 12 * MiB, f"held {peak / MiB:.1f} MiB"

@@ -166,6 +166,9 @@ SNIFF_DEPTH = 32
 SNIFF_KEYS = 4096
 #: A value whose JSON text is at most this long is parsed whole; a longer one is walked.
 _SNIFF_SMALL = 64 * 1024
+#: Most characters of JSON text sniffing keeps parsed in all (later values are seen as ``...``): a
+#: hostile file of 4,096 keys of 64 KiB each must not make the sniff hold it all.
+SNIFF_KEEP_CHARS = 8 * MiB
 _SNIFF_CHUNK = 256 * 1024
 
 #: Keys under which a document may hold a loader's records (a wrapper): ``{"trace_id": ..., "spans": [rows]}``.
@@ -303,6 +306,8 @@ class _Scanner:
         #: Absolute offset of buf[0].
         self.base = 0
         self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        #: Characters of JSON text parsed and kept so far (see SNIFF_KEEP_CHARS).
+        self.kept = 0
         #: Absolute offset from which the first newline is looked for, and where it was found.
         self.watch: int | None = None
         self.first_newline: int | None = None
@@ -424,6 +429,10 @@ class _Scanner:
             start = self.pin
             self.pin = outer_pin
         if small is not None:
+            self.kept += len(small)
+            if self.kept > SNIFF_KEEP_CHARS:
+                put(...)  # seen, not kept: sniffing has kept all it may
+                return
             try:
                 parsed = orjson.loads(small)
             except orjson.JSONDecodeError as exc:
