@@ -201,7 +201,7 @@ RedactPolicyOption = Annotated[
 
 @app.command()
 def classify(
-    paths: Annotated[list[str], typer.Argument(help="Log files, directories or globs.")],
+    paths: Annotated[list[str] | None, typer.Argument(help="Log files, directories or globs (none with --dataset: classify the dataset's spans).")] = None,
     format: Annotated[str | None, typer.Option("--format", "-f", help="Loader name (see `forensics formats`); default: sniff each file.")] = None,
     policy: Annotated[Path | None, typer.Option("--policy", help="Policy TOML file; default: the shipped policy.")] = None,
     db: DbOption = None,
@@ -222,10 +222,18 @@ def classify(
     The Parquet files and the stored findings' explanations are redacted unless --no-redact.
 
     Inputs already stored (same content hash, same policy) are skipped unless --force.
+    With --dataset and no PATHS, the dataset's committed spans are classified (what `forensics
+    serve --otlp` received) and the runs and findings appended to it, once per policy.
     Exit codes: 0 ok, 1 findings over --fail-on, 2 bad input (good files still stored), 3 internal error.
     """
     from forensics.batch import classify_paths, parse_fail_on
 
+    if not paths:
+        given = {"--format": format, "--db": db, "--out": out_dir, "--force": force or None, "--fail-on": fail_on,
+                 "--max-file-size": max_file_size, "--workers": workers, "--no-redact": no_redact or None,
+                 "--redact-policy": redact_policy, "--engine": None if engine == "local" else engine}
+        _exit(_classify_dataset(dataset, policy, as_json, [k for k, v in given.items() if v is not None]))
+        return
     thresholds = parse_fail_on(fail_on or [])
     limit = _parse_size(max_file_size) if max_file_size else None
     _refuse_policy_without_redaction(no_redact, redact_policy)
@@ -248,6 +256,45 @@ def classify(
     _exit(summary.exit_code)
 
 
+def _classify_dataset(dataset: Path | None, policy: Path | None, as_json: bool, path_options: list[str]) -> int:
+    """``classify --dataset DIR`` without PATHS: classify the dataset's spans, append the results."""
+    from forensics.dataset import classify_dataset, read, spans_read_key, write_results
+
+    if dataset is None:
+        raise InputError("no PATHS to classify", hint="pass log files, directories or globs, or --dataset DIR to "
+                         "classify a dataset's spans (e.g. what `forensics serve --otlp --dataset DIR` received).")
+    if path_options:
+        raise InputError(f"{', '.join(path_options)} apply to PATHS, not to classifying a dataset",
+                         hint="drop them, or pass the log files to classify.")
+    source = spans_read_key(dataset)  # before reading: an append meanwhile is neither read nor claimed
+    spans = read(dataset, columns=["run_id"]).num_rows
+    result = classify_dataset(dataset, policy=policy)
+    written = write_results(result, dataset, source=source)
+    findings = result.findings.select(["run_id", "failure_class", "detector", "decisive_span_id"]).to_pylist()
+    by_class: dict[str, int] = {}
+    for f in findings:
+        by_class[f["failure_class"]] = by_class.get(f["failure_class"], 0) + 1
+    if as_json:
+        out.print_json(json.dumps({"dataset": str(dataset), "spans": spans, "runs": result.runs.num_rows,
+                                   "findings": findings, "findings_by_class": by_class,
+                                   "policy_version": result.policy_version, "append_id": written.append_id,
+                                   "already_written": written.already_written}))
+        return EXIT_OK
+    table = Table(title=f"{dataset}: {_plural(spans, 'span')}, {_plural(result.runs.num_rows, 'run')}",
+                  title_justify="left")
+    for col in ("run", "class", "detector", "decisive span"):
+        table.add_column(col, overflow="fold")
+    for f in findings:
+        table.add_row(f["run_id"], f["failure_class"], f["detector"], f["decisive_span_id"] or "-")
+    out.print(table)
+    said = ", ".join(f"{k}={v}" for k, v in sorted(by_class.items())) or "none"
+    out.print(f"classified: {result.runs.num_rows:,} runs, {len(findings):,} findings ({said}); "
+              f"policy {result.policy_version}", markup=False)
+    where = "already in the dataset" if written.already_written else "appended to the dataset"
+    out.print(f"results: {where} (append {written.append_id})", markup=False)
+    return EXIT_OK
+
+
 def _refuse_policy_without_redaction(no_redact: bool, redact_policy: Path | None) -> None:
     if no_redact and redact_policy is not None:
         raise InputError("--no-redact and --redact-policy contradict each other",
@@ -265,13 +312,13 @@ _SIZE_UNITS: Final = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB"
                       "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
 
 
-def _parse_size(text: str) -> int:
+def _parse_size(text: str, option: str = "--max-file-size") -> int:
     import re
 
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*", text)
     unit = m[2].upper() if m else ""
     if m is None or unit not in _SIZE_UNITS:
-        raise InputError(f"--max-file-size {text!r} is not a size",
+        raise InputError(f"{option} {text!r} is not a size",
                          hint="use a number with an optional unit: 500MB, 2GB, 1GiB.")
     return int(float(m[1]) * _SIZE_UNITS[unit])
 
@@ -742,6 +789,32 @@ def _register_synth() -> None:
         app.command(name="synth")(fn)
 
 
+@app.command()
+def serve(
+    dataset: Annotated[Path, typer.Option("--dataset", help="Append what is received to this partitioned Parquet dataset (created if new), one atomic commit per request; redacted unless --no-redact.")],
+    otlp: Annotated[bool, typer.Option("--otlp", help="Receive OpenTelemetry traces over OTLP/HTTP (POST /v1/traces, protobuf or JSON, gzip); the one protocol served so far.")] = False,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on; 0.0.0.0 accepts other machines.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port (OTLP/HTTP's is 4318; 0 picks a free one, printed at start).")] = 4318,
+    max_request_size: Annotated[str, typer.Option("--max-request-size", help="Largest request body, as sent and as inflated; larger ones get 413.")] = "20MiB",
+    queue: Annotated[int, typer.Option("--queue", min=1, help="Requests waiting for the disk writer before the receiver answers 503 with Retry-After.")] = 16,
+    no_redact: NoRedactOption = False,
+    redact_policy: RedactPolicyOption = None,
+) -> None:
+    """Receive agent traces where the instrumentation already sends them and append them to a
+    dataset: point OTEL_EXPORTER_OTLP_ENDPOINT at http://HOST:PORT. A request is answered 200
+    only once it is committed. Stops on Ctrl-C or SIGTERM after committing what is queued."""
+    from forensics.receiver import serve as serve_otlp
+    from forensics.redact import resolve_redaction_policy
+
+    if not otlp:
+        raise InputError("say what to serve", hint="pass --otlp (an OTLP/HTTP trace receiver).")
+    _refuse_policy_without_redaction(no_redact, redact_policy)
+    serve_otlp(dataset, host=host, port=port, max_request_bytes=_parse_size(max_request_size, "--max-request-size"),
+               queue_size=queue, redact=not no_redact,
+               redaction_policy=None if no_redact else resolve_redaction_policy(redact_policy))
+    _exit(EXIT_OK)
+
+
 _OPTIONAL_COMMANDS: Final[tuple[Callable[[], None], ...]] = (_register_evaluate, _register_synth)
 
 
@@ -807,6 +880,7 @@ _METAVARS: Final[dict[tuple[str | None, str], str]] = {
     (None, "--labels"): "FILE", (None, "--dataset"): "DIR", (None, "--fail-on"): "N|CLASS=N",
     (None, "--max-file-size"): "SIZE", (None, "--engine"): "local|spark", (None, "--since"): "DATE",
     (None, "--until"): "DATE", (None, "--run"): "RUN_ID", (None, "--mix"): "CLASS=SHARE,...",
+    ("serve", "--max-request-size"): "SIZE",
 }
 
 

@@ -520,7 +520,7 @@ def test_help_uses_plain_usage_notation(command, tmp_path):
 
 def test_help_names_each_value(tmp_path):
     text = cli("classify", "--help", cwd=tmp_path).stdout
-    assert "Usage: forensics classify [OPTIONS] PATHS..." in text
+    assert "Usage: forensics classify [OPTIONS] [PATHS...]" in text
     for shown in ("PATHS...  Log files", "-f, --format NAME", "--db URL", "--out DIR", "--workers N",
                   "--fail-on N|CLASS=N", "--max-file-size SIZE", "--engine local|spark"):
         assert shown in text, shown
