@@ -809,3 +809,13 @@ def test_the_conventions_table_in_the_docs_is_the_registry() -> None:
     doc = (Path(__file__).parent.parent / "docs" / "DETECTORS.md").read_text()
     start, end = "<!-- conventions-table:start -->\n", "\n<!-- conventions-table:end -->"
     assert doc[doc.index(start) + len(start) : doc.index(end)] == table_markdown()
+
+
+def test_openai_client_retry_header_marks_an_explicit_retry() -> None:
+    ctx = ctx_of(
+        span("root", 0, 10, **ROOT),
+        span("l1", 1, 6, parent_id="root", kind="llm", model="gpt-4o"),
+        http("h1", 1.1, 500, **{"http.request.header.x-stainless-retry-count": ["0"]}),
+        http("h2", 2.0, 200, **{"http.request.header.x-stainless-retry-count": ["1"]}),
+    )
+    assert col(ctx, "h2", "explicit_retry") and not col(ctx, "h1", "explicit_retry")

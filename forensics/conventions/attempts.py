@@ -34,7 +34,11 @@ def _extract() -> list[pl.Expr]:
         json_scalar("attributes", r"http\.request\.method|http\.method", "method").alias("_cv_http_method"),
         json_scalar("attributes", r"url\.full|http\.url", "url").alias("_cv_http_url"),
         json_scalar(
-            "attributes", r"http\.request\.resend_count|http\.resend_count|http\.retry_count", "_count"
+            "attributes",
+            # The OpenAI Python client sends its own retry number as the x-stainless-retry-count
+            # request header (openai/_base_client.py); instrumentations capture it like any header.
+            r"http\.request\.resend_count|http\.resend_count|http\.retry_count|http\.request\.header\.x-stainless-retry-count",
+            "count",
         )
         .cast(pl.Int64, strict=False)
         .alias("_cv_resend"),
@@ -132,6 +136,12 @@ register(
                 "OpenTelemetry HTTP semantic conventions",
                 "semantic-conventions docs/http/http-spans.md (HTTP request retries and redirects)",
                 "attempt_group, attempt_index, explicit_retry, group_recovered",
+            ),
+            Signal(
+                "x-stainless-retry-count request header (http.request.header.x-stainless-retry-count)",
+                "OpenAI Python client",
+                "src/openai/_base_client.py (_build_headers: x-stainless-retry-count)",
+                "explicit_retry, attempt_group",
             ),
             Signal(
                 "Retry-After response header (http.response.header.retry-after)",
