@@ -195,3 +195,19 @@ def test_sniffing_looks_through_the_wrapper_of_a_large_document(tmp_path: Path) 
     assert (result.format, result.wrapper) == ("otel-clickhouse", "spans")
     sample = read_sample(str(path))
     assert sample.keys == {"trace_id", "spans"} and not sample.cut
+
+
+def test_the_fuzzer_starts_every_json_loader_from_a_wrapped_seed_too() -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from fuzz import seeds
+
+    for loader in registry.names():
+        if loader == "sql":
+            continue  # reads a database, never JSON text
+        generated = seeds.generated_seeds(loader, seeds.seed_files(loader))
+        wrapped = [name for name in generated if name.startswith("wrapped-")]
+        assert wrapped, f"`{loader}` has no wrapped seed"
+        doc = json.loads(generated[wrapped[0]])
+        assert set(doc) == {"trace_id", "spans"} and doc["spans"]

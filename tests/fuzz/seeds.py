@@ -86,7 +86,8 @@ def seed_files(loader: str) -> list[Path]:
 
 def generated_seeds(loader: str, files: list[Path]) -> dict[str, bytes]:
     """Seeds built here: a SQLite database (``sql``), Parquet (``openinference``,
-    ``otel-clickhouse``), and the smallest JSON seed gzipped (every loader reads ``.gz``)."""
+    ``otel-clickhouse``), and the smallest JSON seed gzipped (every loader reads ``.gz``) and wrapped
+    in a ``{"trace_id", "spans": [...]}`` document (every loader reads its records through a wrapper)."""
     out: dict[str, bytes] = {}
     if loader == "sql":
         out["spans.db"] = _sqlite_seed()
@@ -100,7 +101,29 @@ def generated_seeds(loader: str, files: list[Path]) -> dict[str, bytes]:
     if json_files:
         smallest = min(json_files, key=lambda p: (p.stat().st_size, p.name))
         out[smallest.name + ".gz"] = gzip.compress(smallest.read_bytes(), mtime=0)
+        for candidate in sorted(json_files, key=lambda p: (p.stat().st_size, p.name)):  # the smallest that parses
+            wrapped = _wrapped_seed(candidate)
+            if wrapped is not None:
+                out["wrapped-" + candidate.stem + ".json"] = wrapped
+                break
     return out
+
+
+def _wrapped_seed(path: Path) -> bytes | None:
+    """The file's records wrapped in a document, ``{"trace_id": ..., "spans": [records]}``: the
+    shape the shared framing reads through (``Source.records``); None when it is not JSON records."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    try:
+        doc = json.loads(text)
+        records = doc if isinstance(doc, list) else [doc]
+    except ValueError:
+        try:
+            records = [json.loads(line) for line in text.splitlines() if line.strip()]
+        except ValueError:
+            return None
+    if not records or not all(isinstance(r, dict) for r in records):
+        return None
+    return json.dumps({"trace_id": "0af7651916cd43dd8448eb211c80319c", "spans": records}, indent=1).encode()
 
 
 def write_corpus(loader: str, directory: Path) -> int:
