@@ -547,6 +547,22 @@ def test_step_limit_is_a_run_fact() -> None:
     assert near.runs.get_column("step_limit_hit").to_list() == [False]
 
 
+@pytest.mark.parametrize(
+    ("message", "limit"),
+    [
+        ("Max turns exceeded", True),  # the Agents SDK's SpanError on the agent span (no count)
+        ("Max turns (10) exceeded", True),  # MaxTurnsExceeded's own message
+        ("Max turns of the conversation were not exceeded", False),  # near miss: says the opposite
+    ],
+)
+def test_openai_agents_max_turns_is_a_step_limit(message: str, limit: bool) -> None:
+    ctx = ctx_of(
+        span("root", 0, 10, **ROOT),
+        span("a", 1, 9, parent_id="root", kind="agent", name="Researcher", status="error", error_message=message),
+    )
+    assert col(ctx, "a", "step_limit") is limit
+
+
 def test_openhands_error_observation_is_handled_and_agent_state_error_is_not() -> None:
     ctx = ctx_of(
         span("root", 0, 10, **ROOT),

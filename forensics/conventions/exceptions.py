@@ -34,10 +34,12 @@ _HANDLED_AGENT_ERRORS: Final = (
     "AgentMaxStepsError",
 )
 #: Step / turn limits: smolagents AgentMaxStepsError ("Reached max steps."), LangGraph
-#: GraphRecursionError (recursion_limit), OpenAI Agents SDK MaxTurnsExceeded ("Max turns (n) exceeded").
+#: GraphRecursionError (recursion_limit), OpenAI Agents SDK MaxTurnsExceeded ("Max turns (n) exceeded"
+#: on the exception; the SDK's tracing sets the agent span's error to "Max turns exceeded" with
+#: data {max_turns: n}: src/agents/run.py, SpanError(message="Max turns exceeded", ...)).
 _STEP_LIMIT: Final = (
     r"AgentMaxStepsError|GraphRecursionError|MaxTurnsExceeded|^Reached max steps|Recursion limit of \d+ reached"
-    r"|^Max turns \(\d+\) exceeded"
+    r"|^Max turns (\(\d+\) )?exceeded"
 )
 #: A spending limit enforced on the call: the LiteLLM proxy refuses a key, user or team over its
 #: max_budget with BudgetExceededError ("Budget has been exceeded! Current cost: x, Max budget: y",
