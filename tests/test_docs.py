@@ -67,6 +67,7 @@ NOT_RUN_HERE = {
     ("docs/DATASET_AND_SPARK.md", "from forensics import spark"),
     ("docs/NIGHTLY.md", "from forensics.store import open_store, read_runs, read_findings, read_batches"),
     ("docs/REDACTION.md", "from forensics.redact import ("),
+    ("README.md", "from opentelemetry import trace"),
 }
 
 
