@@ -374,6 +374,7 @@ def test_sigkill_in_flight_loses_no_acknowledged_span(tmp_path: Path) -> None:
     r.proc.wait(30)
     assert r.proc.returncode == -signal.SIGKILL
     assert len(acked) >= 12, "the receiver acknowledged too few requests before the kill to test anything"
+    assert len(sent) > len(acked), "no request was in flight when the receiver was killed"
 
     ds = tmp_path / "ds"
     D.repair(ds, older_than_seconds=0)  # drop what the killed commit left half-written
