@@ -1,0 +1,49 @@
+"""The smolagents incident runs (tests/data/incidents/smolagents_dev) load by sniffing, whole.
+
+The counts below are the spans each file was written with (see the README there), not our output.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from forensics.load import load
+
+DEV = Path(__file__).parent / "data" / "incidents" / "smolagents_dev"
+#: Spans written per file: agent runs, "Step N" chains, model calls and tool calls.
+WRITTEN = {
+    "smol_search_loop_max_steps.json": 20,
+    "smol_ctrl_f_not_found_loop.json": 19,
+    "smol_managed_agent_empty_report.json": 13,
+    "smol_preprocess_error_unowned.json": 5,
+    "smol_managed_agent_report_used.json": 19,
+    "smol_long_page_read.json": 28,
+}
+LABELS = [json.loads(line) for line in (DEV / "labels.jsonl").read_text().splitlines() if line.strip()]
+
+
+def test_every_labelled_file_is_listed() -> None:
+    assert sorted(lab["file"] for lab in LABELS) == sorted(WRITTEN)
+
+
+@pytest.mark.parametrize("label", LABELS, ids=[lab["scenario"] for lab in LABELS])
+def test_incident_loads_by_sniffing_with_every_span(label: dict[str, object]) -> None:
+    result = load(DEV / str(label["file"]))
+    assert result.quarantine.num_rows == 0
+    df = result.to_polars()
+    assert df.height == WRITTEN[str(label["file"])]
+    assert df.get_column("source_format").unique().to_list() == ["otel-clickhouse"]
+    # One trace per file, its id the label's run id; the decisive span is one of its spans.
+    assert df.get_column("run_id").unique().to_list() == [label["run_id"]]
+    if label["decisive_span_id"] is not None:
+        assert label["decisive_span_id"] in df.get_column("span_id").to_list()
+    kinds = set(df.get_column("kind").to_list())
+    assert {"agent", "chain", "llm", "tool"} <= kinds or label["scenario"] == "smol_preprocess_error_unowned"
+    tools = df.filter(pl.col("kind") == "tool")
+    # OpenInference smolagents: the tool span carries tool.name; input.value is {args, kwargs}.
+    assert tools.get_column("tool").null_count() == 0
+    assert tools.get_column("input").str.starts_with('{"args"').all()
