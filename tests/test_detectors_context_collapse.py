@@ -277,3 +277,156 @@ def test_vendored_window_lookup_matches_names_as_providers_write_them() -> None:
     assert window_for("gpt-4.1-mini") == 1_047_576  # gpt-4's 8k never claims gpt-4.1 or gpt-4o
     assert window_for("acme-llm-7") is None
     assert window_for("acme-llm-7", {"acme-llm": 4_096}) == 4_096
+
+
+# --- smolagents (OpenInference): a tool span's input.value is {"args", "sanitize_inputs_outputs", "kwargs"} ---
+
+SMOL_ROOT = {"kind": "agent", "name": "CodeAgent.run", "output": "About 78,000"}
+
+
+def _smol_args(*args: object, **kwargs: object) -> str:
+    import json
+
+    return json.dumps({"args": list(args), "sanitize_inputs_outputs": False, "kwargs": kwargs})
+
+
+def _smol_step(n: int, start: float, end: float, **kw: object) -> dict[str, object]:
+    return span(f"s{n}", start, end, parent_id="root", kind="chain", name=f"Step {n}", **kw)
+
+
+def _smol_llm(sid: str, start: float, step: str) -> dict[str, object]:
+    return span(sid, start, parent_id=step, kind="llm", model="gpt-4o", output="Thought: ...")
+
+
+def _smol_tool(sid: str, start: float, step: str, tool: str, args: str, out: str | None = None, **kw: object):
+    return span(sid, start, parent_id=step, kind="tool", tool=tool, input=args, output=out, **kw)
+
+
+FORBIDDEN = {
+    "status": "error",
+    "error_type": "Exception",
+    "error_message": "Request Exception: 403 Client Error: Forbidden",
+}
+
+
+def test_repeated_action_fires_on_the_same_error_decided_again_each_time() -> None:
+    url = "https://www.ssb.no/befolkning"
+    c = run(
+        span("root", 0, 30, **SMOL_ROOT),
+        _smol_step(1, 1, 4),
+        _smol_llm("l1", 1.2, "s1"),
+        # Keyword, then positional, then keyword: one call once normalised.
+        _smol_tool("v1", 3, "s1", "visit_page", _smol_args(url=url), **FORBIDDEN),
+        _smol_step(2, 5, 8),
+        _smol_llm("l2", 5.2, "s2"),
+        _smol_tool("v2", 7, "s2", "visit_page", _smol_args(url), **FORBIDDEN),
+        _smol_step(3, 9, 12),
+        _smol_llm("l3", 9.2, "s3"),
+        _smol_tool("v3", 11, "s3", "visit_page", _smol_args(url=url), **FORBIDDEN),
+    )
+    f = one(c, "repeated_action")
+    assert f["evidence_span_ids"] == ["v1", "v2", "v3"]
+    assert f["decisive_span_id"] == "v1"
+    assert "decided 3 times to call tool visit_page" in f["explanation"]
+    assert "the same error (Exception) every time" in f["explanation"]
+
+
+def test_repeated_action_near_miss_one_decision_retried_by_the_code() -> None:
+    # Three failing attempts written by one model output (a retry loop in the agent's code, no
+    # model call between them): a retry, not the agent losing its thread.
+    url = "https://www.ssb.no/befolkning"
+    c = run(
+        span("root", 0, 30, **SMOL_ROOT),
+        _smol_step(1, 1, 8),
+        _smol_llm("l1", 1.2, "s1"),
+        *(_smol_tool(f"v{i}", 3 + i, "s1", "visit_page", _smol_args(url=url), **FORBIDDEN) for i in range(3)),
+    )
+    assert "repeated_action" not in detectors(c)
+
+
+def test_repeated_action_fires_on_normalised_smolagents_arguments() -> None:
+    not_found = "The search string 'employees' was not found on this page."
+    c = run(
+        span("root", 0, 30, **SMOL_ROOT),
+        _smol_tool("f1", 2, "root", "find_on_page_ctrl_f", _smol_args(search_string="employees"), not_found),
+        _smol_tool("f2", 4, "root", "find_on_page_ctrl_f", _smol_args("employees"), not_found),
+        _smol_tool(
+            "f3",
+            6,
+            "root",
+            "find_on_page_ctrl_f",
+            '{"args": [], "sanitize_inputs_outputs": true, "kwargs": {"search_string": "employees"}}',
+            not_found,
+        ),
+    )
+    f = one(c, "repeated_action")
+    assert f["evidence_span_ids"] == ["f1", "f2", "f3"]
+    assert "getting the same result 3 times" in f["explanation"]
+
+
+def test_repeated_action_near_miss_page_down_reading_a_long_page() -> None:
+    # page_down takes no arguments: every call is "the same call", and each viewport is new text.
+    c = run(
+        span("root", 0, 30, **SMOL_ROOT),
+        *(
+            _smol_tool(
+                f"p{i}",
+                2 + i,
+                "root",
+                "page_down",
+                _smol_args(),
+                f"Viewport position: Showing page {i + 2} of 9.",
+            )
+            for i in range(6)
+        ),
+    )
+    assert "repeated_action" not in detectors(c)
+    assert run_row(c)["ok"]
+
+
+SEARCH = (
+    "## Search Results\n0. [Fairphone - Wikipedia](https://en.wikipedia.org/wiki/Fairphone)\nFounded in 2013."
+)
+PARSING = {
+    "status": "error",
+    "error_type": "AgentParsingError",
+    "error_message": "Your code snippet is invalid",
+}
+
+
+def _redo_run(second_args: str, second_out: str, step2: dict[str, object]) -> list[dict[str, object]]:
+    return [
+        span("root", 0, 30, kind="agent", name="CodeAgent.run", output="2013"),
+        _smol_step(1, 1, 4),
+        _smol_llm("l1", 1.2, "s1"),
+        _smol_tool("w1", 3, "s1", "web_search", _smol_args(query="Fairphone founded"), SEARCH),
+        _smol_step(2, 5, 6, **step2),
+        _smol_llm("l2", 5.2, "s2"),
+        _smol_step(3, 7, 10),
+        _smol_llm("l3", 7.2, "s3"),
+        _smol_tool("w2", 9, "s3", "web_search", second_args, second_out),
+        _smol_step(4, 11, 12),
+        _smol_tool("fa", 11.5, "s4", "final_answer", _smol_args(answer="2013"), "2013"),
+    ]
+
+
+def test_redo_after_error_fires_on_a_completed_search_redone_after_a_step_error() -> None:
+    c = run(*_redo_run(_smol_args("Fairphone founded"), SEARCH, PARSING))
+    f = one(c, "redo_after_error")
+    assert f["failure_class"] == "context_collapse"
+    assert f["decisive_span_id"] == "w1"
+    assert f["evidence_span_ids"] == ["w1", "s2", "w2"]
+    assert (
+        "completed tool web_search at 02:13:03, a step then failed with AgentParsingError" in f["explanation"]
+    )
+    assert "repeated_action" not in detectors(c)  # twice is no loop
+
+
+def test_redo_after_error_near_miss_a_new_search_after_the_error() -> None:
+    c = run(*_redo_run(_smol_args(query="Fairphone founded year Amsterdam"), SEARCH + " More.", PARSING))
+    assert "redo_after_error" not in detectors(c)
+
+
+def test_redo_after_error_near_miss_a_repeat_without_a_step_error() -> None:
+    c = run(*_redo_run(_smol_args("Fairphone founded"), SEARCH, {}))
+    assert "redo_after_error" not in detectors(c)

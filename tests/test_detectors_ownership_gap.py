@@ -209,3 +209,100 @@ def test_orphan_failure_near_miss_a_recursion_limit_stopping_the_graph() -> None
         span("ag", 1, 3, parent_id="root", kind="agent", name="po_agent"),
     )
     assert "orphan_failure" not in detectors(c)
+
+
+# --- dropped_delegation: a smolagents manager calls its managed agent from a step -------------
+
+
+def _delegation(
+    sub: dict[str, object], *after: dict[str, object], root_status: str = "ok"
+) -> list[dict[str, object]]:
+    return [
+        span("root", 0, 30, kind="agent", name="CodeAgent.run", status=root_status, output="Norrström"),
+        span("s1", 1, 10, parent_id="root", kind="chain", name="Step 1"),
+        span("l1", 1.2, parent_id="s1", kind="llm", model="gpt-4o", output="report = search_agent(task=...)"),
+        span("sub", 2, 9, parent_id="s1", kind="agent", name="ToolCallingAgent.run", **sub),
+        span("ss", 2.5, 8, parent_id="sub", kind="chain", name="Step 1"),
+        span(
+            "w1",
+            3,
+            parent_id="ss",
+            kind="tool",
+            tool="web_search",
+            input='{"query": "Eurovision 2023"}',
+            output="Sweden won.",
+        ),
+        span("s2", 11, 20, parent_id="root", kind="chain", name="Step 2"),
+        span("l2", 11.2, parent_id="s2", kind="llm", model="gpt-4o", output="final_answer('Norrström')"),
+        *after,
+        span(
+            "fa",
+            19,
+            parent_id="s2",
+            kind="tool",
+            tool="final_answer",
+            input='{"answer": "Norrström"}',
+            output="Norrström",
+        ),
+    ]
+
+
+CRASHED = {
+    "status": "error",
+    "error_type": "AgentGenerationError",
+    "error_message": "Error in generating model output",
+}
+
+
+def test_dropped_delegation_fires_when_the_managed_run_fails_and_nobody_takes_it_up() -> None:
+    c = run(*_delegation(CRASHED))
+    f = one(c, "dropped_delegation")
+    assert f["failure_class"] == "ownership_gap"
+    assert f["decisive_span_id"] == "sub"
+    assert "CodeAgent.run delegated work to ToolCallingAgent.run at 02:13:02" in f["explanation"]
+    assert "failed with AgentGenerationError" in f["explanation"]
+
+
+def test_dropped_delegation_fires_when_the_managed_run_returns_nothing() -> None:
+    f = one(run(*_delegation({"output": ""})), "dropped_delegation")
+    assert "the delegated run returned nothing" in f["explanation"]
+
+
+def test_dropped_delegation_near_miss_the_manager_delegates_again() -> None:
+    again = span(
+        "sub2",
+        12,
+        17,
+        parent_id="s2",
+        kind="agent",
+        name="ToolCallingAgent.run",
+        output="Stockholm: Norrström",
+    )
+    assert "dropped_delegation" not in detectors(run(*_delegation(CRASHED, again)))
+
+
+def test_dropped_delegation_near_miss_the_manager_searches_itself() -> None:
+    itself = span(
+        "w2",
+        12,
+        parent_id="s2",
+        kind="tool",
+        tool="web_search",
+        input='{"query": "Stockholm river"}',
+        output="Norrström",
+    )
+    assert "dropped_delegation" not in detectors(run(*_delegation({"output": "None"}, itself)))
+
+
+def test_dropped_delegation_near_miss_a_report_or_an_unrecorded_output() -> None:
+    # A managed agent that reported back, and one whose span records no output at all (many
+    # exporters write none on agent spans): neither says the delegated work came back empty.
+    assert "dropped_delegation" not in detectors(
+        run(*_delegation({"output": "Sweden; Stockholm; Norrström"}))
+    )
+    assert "dropped_delegation" not in detectors(run(*_delegation({})))
+
+
+def test_dropped_delegation_near_miss_the_failure_ends_the_run() -> None:
+    # The managed run's failure travelled up and the run failed: owned (it was raised), not dropped.
+    assert "dropped_delegation" not in detectors(run(*_delegation(CRASHED, root_status="error")))

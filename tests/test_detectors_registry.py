@@ -23,8 +23,17 @@ EXPECTED = {
         "redo_after_restart",
         "duplicate_side_effect",
         "context_overflow",
+        # Beyond the taxonomy's signals: a completed call redone after a step error (issue 13).
+        "redo_after_error",
     },
-    "ownership_gap": {"dangling_handoff", "unacknowledged_escalation", "orphan_failure", "limbo"},
+    "ownership_gap": {
+        "dangling_handoff",
+        "unacknowledged_escalation",
+        "orphan_failure",
+        "limbo",
+        # Beyond the taxonomy's signals: a delegation that failed or came back empty, dropped (issue 13).
+        "dropped_delegation",
+    },
     "missing_fallback": {"unhandled_error", "stall", "retry_storm", "ungated_low_confidence"},
     "silent_failure": {
         "swallowed_error",

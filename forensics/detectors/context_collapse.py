@@ -6,10 +6,69 @@ crash. Each signal in TAXONOMY.md is one detector below.
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import polars as pl
 
 from forensics.detectors.base import Context, Detector, failed_runs, finding, hms, txt
 from forensics.detectors.registry import register
+
+#: The OpenInference smolagents instrumentation writes a tool call's ``input.value`` as the JSON of
+#: ``Tool.__call__``'s bound arguments without ``self``: ``{"args": [...], "sanitize_inputs_outputs":
+#: bool, "kwargs": {...}}`` (openinference-instrumentation-smolagents, _wrappers.py:
+#: ``_ToolCallWrapper`` -> ``_get_input_value`` -> ``_bind_arguments`` + ``_strip_method_args``).
+_SMOLAGENTS_CALL_KEYS = frozenset({"args", "kwargs", "sanitize_inputs_outputs"})
+
+
+def _canonical_args(text: str) -> str:
+    """One spelling per call: a smolagents ``{args, kwargs}`` input becomes the list of the values
+    the tool was given (positional first, then keyword, omitted-as-null keywords dropped), so
+    ``visit_page("u")``, ``visit_page(url="u")`` and the same call with ``sanitize_inputs_outputs``
+    flipped are one call. Anything else is kept as written (already without whitespace)."""
+    try:
+        value: Any = json.loads(text)
+    except ValueError:
+        return text
+    if (
+        not isinstance(value, dict)
+        or not {"args", "kwargs"} <= value.keys() <= _SMOLAGENTS_CALL_KEYS
+        or not isinstance(value["args"], list)
+        or not isinstance(value["kwargs"], dict)
+    ):
+        return text
+    given = [*value["args"], *(v for v in value["kwargs"].values() if v is not None)]
+    return json.dumps(given, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def tool_calls(ctx: Context) -> pl.DataFrame:
+    """The run's tool calls with ``call_args`` (normalised arguments, see :func:`_canonical_args`)
+    and ``decision``: how many model calls the run had made before the call (two calls with the
+    same count were issued by one model output; a new count means the agent decided again)."""
+
+    def build() -> pl.LazyFrame:
+        s = ctx.spans.lazy().with_columns(
+            (pl.col("kind") == "llm").cast(pl.Int64).cum_sum().over("run_key").alias("decision"),
+        )
+        tools = s.filter(pl.col("kind") == "tool")
+        # Only the smolagents shape is re-read, once per distinct argument text (a Python parse
+        # over the few distinct values, never over the rows).
+        smol = (
+            tools.select("args")
+            .filter(pl.col("args").str.starts_with('{"args":'))
+            .unique()
+            .collect()
+            .get_column("args")
+        )
+        canon = [_canonical_args(a) for a in smol.to_list()]
+        call_args = (
+            pl.col("args").replace_strict(smol, canon, default=pl.col("args"), return_dtype=pl.String)
+            if len(smol)
+            else pl.col("args")
+        )
+        return tools.with_columns(call_args.alias("call_args"))
+
+    return ctx.cached("tool_calls", build())
 
 
 @register
@@ -20,18 +79,21 @@ class RepeatedAction(Detector):
     severity = "medium"
     strength = "strong"
     description = (
-        "The same agent calls the same tool with the same arguments repeat_count+ times in a run "
-        "and the calls bring no new information (identical results or errors)."
+        "The same agent calls the same tool with the same (normalised) arguments repeat_count+ times "
+        "in a run and the calls bring no new information: the same result each time, or the same "
+        "error each time with a model call before each attempt (the agent decided again; retries "
+        "without one are retry_storm's)."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
         n = ctx.policy.repeat_count
-        tools = ctx.spans.lazy().filter(pl.col("kind") == "tool")
+        tools = tool_calls(ctx).lazy()
         ok = pl.col("succeeded")
+        bad = pl.col("failed")
         groups = (
             # One 64-bit key for (run, agent, tool, arguments): grouping a million tool calls on
             # one integer rather than three strings.
-            tools.group_by(pl.struct("run_key", "agent", "call", "args").hash(7).alias("_k"))
+            tools.group_by(pl.struct("run_key", "agent", "call", "call_args").hash(7).alias("_k"))
             .agg(
                 pl.col("run_id").first(),
                 pl.col("agent").first().fill_null("(no agent)"),
@@ -41,29 +103,142 @@ class RepeatedAction(Detector):
                 ok.sum().alias("n_ok"),
                 pl.col("output").filter(ok).n_unique().alias("n_results"),
                 # The first result the agent then ignored (labeling convention: not the first repeat).
-                pl.col("span_id").filter(ok).first().alias("redo_id"),
+                pl.coalesce(pl.col("span_id").filter(ok).first(), pl.col("span_id").first()).alias("redo_id"),
                 pl.col("t").min().alias("first_t"),
                 pl.col("t").max().alias("last_t"),
                 pl.col("seq").min().alias("first_seq"),
+                bad.sum().alias("n_err"),
+                pl.col("error_label").filter(bad).n_unique().alias("n_errors"),
+                pl.col("error_label").filter(bad).first().alias("error"),
+                pl.col("decision").n_unique().alias("n_decisions"),
             )
             # A retry of a failing call is not a loop (that is retry_storm's business): the agent
-            # must have completed the step at least twice with the same result.
-            .filter((pl.col("n") >= n) & (pl.col("n_ok") >= 2) & (pl.col("n_results") == 1))
+            # must have completed the step at least twice with the same result, or decided again
+            # (a model call before each attempt) to make a call that failed the same way each time.
+            .filter(
+                (pl.col("n") >= n)
+                & (
+                    ((pl.col("n_ok") >= 2) & (pl.col("n_results") == 1))
+                    | (
+                        (pl.col("n_err") == pl.col("n")) & (pl.col("n_errors") == 1)
+                        & (pl.col("n_decisions") == pl.col("n"))
+                    )
+                )
+            )
         )
         return groups.select(
             finding(
                 "run_id",
                 pl.col("ids"),
                 "redo_id",
+                pl.when(pl.col("n_ok") > 0)
+                .then(
+                    pl.format(
+                        "agent {} called tool {} {} times with the same arguments between {} and {}, "
+                        "getting the same result {} times, so the repeats brought no new information",
+                        pl.col("agent"),
+                        txt(pl.col("call")),
+                        pl.col("n"),
+                        hms("first_t"),
+                        hms("last_t"),
+                        pl.col("n_ok"),
+                    )
+                )
+                .otherwise(
+                    pl.format(
+                        "agent {} decided {} times to call tool {} with the same arguments between {} and {}, "
+                        "and it failed with the same error ({}) every time, so the repeats brought no new information",
+                        pl.col("agent"),
+                        pl.col("n"),
+                        txt(pl.col("call")),
+                        hms("first_t"),
+                        hms("last_t"),
+                        pl.col("error"),
+                    )
+                ),
+            )
+        )
+
+
+@register
+class RedoAfterError(Detector):
+    name = "redo_after_error"
+    failure_class = "context_collapse"
+    scope = "run"
+    severity = "medium"
+    strength = "weak"
+    description = (
+        "Within a run, after one of its steps failed with an agent error (the framework's own "
+        "step error: a parsing, code-execution or tool-call error, conventions column agent_error), "
+        "the agent redoes a tool call it had already completed before the error (same tool and "
+        "normalised arguments) and gets the identical result: it lost track of what it had done."
+    )
+
+    def detect(self, ctx: Context) -> pl.LazyFrame:
+        key = ["run_key", "agent", "call", "call_args"]
+        done = (
+            tool_calls(ctx)
+            .lazy()
+            .filter(pl.col("succeeded") & pl.col("output").is_not_null())
+            .sort("run_key", "seq")
+        )
+        prev = {c: pl.col(c).shift(1).over(key) for c in ("span_id", "output", "end_time", "t")}
+        pairs = done.with_columns(
+            prev["span_id"].alias("prev_id"),
+            prev["t"].alias("prev_t"),
+            pl.coalesce(prev["end_time"], prev["t"]).alias("prev_end"),
+            (prev["output"] == pl.col("output")).alias("same_result"),
+        ).filter(pl.col("prev_id").is_not_null() & pl.col("same_result").fill_null(False))
+        errors = (
+            ctx.spans.lazy()
+            .filter(pl.col("agent_error").is_not_null())
+            .select(
+                "run_key",
+                "agent",
+                pl.col("span_id").alias("err_id"),
+                pl.col("agent_error").alias("err_type"),
+                pl.coalesce("end_time", "t").alias("err_end"),
+            )
+        )
+        # The step error ended after the first call had completed and before the redo started.
+        redone = (
+            pairs.join(errors, on=["run_key", "agent"], nulls_equal=True)
+            .filter((pl.col("err_end") >= pl.col("prev_end")) & (pl.col("err_end") <= pl.col("t")))
+            .sort("run_key", "seq", "err_end")
+            .group_by("run_key", "span_id")
+            .agg(pl.all().first())
+        )
+        per_run = (
+            redone.sort("run_key", "seq")
+            .group_by("run_key")
+            .agg(
+                pl.col("run_id").first(),
+                pl.col("prev_id").first().alias("decisive"),
+                pl.concat_list("prev_id", "err_id", "span_id").first().alias("ids"),
+                pl.col("call").first(),
+                pl.col("prev_t").first(),
+                pl.col("t").first(),
+                pl.col("err_type").first(),
+                pl.col("agent").first().fill_null("(no agent)"),
+                pl.len().alias("n"),
+            )
+        )
+        return per_run.select(
+            finding(
+                "run_id",
+                pl.col("ids"),
+                "decisive",
                 pl.format(
-                    "agent {} called tool {} {} times with the same arguments between {} and {}, "
-                    "getting the same result {} times, so the repeats brought no new information",
+                    "agent {} completed tool {} at {}, a step then failed with {}, and at {} it called {} again "
+                    "with the same arguments and got the identical result ({} such redo(s) in the run): it "
+                    "redid finished work instead of carrying on from it",
                     pl.col("agent"),
                     txt(pl.col("call")),
+                    hms("prev_t"),
+                    pl.col("err_type"),
+                    hms("t"),
+                    txt(pl.col("call")),
                     pl.col("n"),
-                    hms("first_t"),
-                    hms("last_t"),
-                    pl.col("n_ok"),
                 ),
             )
         )
