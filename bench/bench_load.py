@@ -1,12 +1,15 @@
 """Benchmark: forensics.load on a large OpenTelemetry SDK JSON-lines file, against DuckDB's
 read_json and polars' read_ndjson reading the same file to Arrow, in the same run.
 
-    .venv/bin/python bench/bench_load.py --runs 100000        # ~3M spans, ~2 GB
+    .venv/bin/python bench/bench_load.py --runs 100000        # ~3M spans, ~2.6 GB
+    .venv/bin/python bench/bench_load.py --runs 20000         # ~600k spans, ~520 MB (issue 15's night)
 
 Each reader runs in its own fresh process (so peak memory is its own, not the sum), the file is
 read once beforehand to warm the page cache, and each reader's wall time and peak RSS are printed
-with the ratio to DuckDB. Targets (issue 2): forensics.load within 1.5x DuckDB's time, peak memory
-under 2.5 GB. This is a benchmark, not a test: machines are noisy, so nothing here asserts.
+with the ratio to DuckDB, and the load average before and after. Readers: DuckDB read_json, polars
+read_ndjson, forensics.load (the vectorised path for this format, forensics/loaders/vectorised.py)
+and the same load record by record (FORENSICS_VECTORISED=0). Targets (issues 2 and 15):
+forensics.load within 1.5x DuckDB's time, peak memory under 2.5 GB at 3M spans. This is a benchmark, not a test: machines are noisy, so nothing here asserts.
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ READERS = {
     ),
     "polars": "import polars as pl; rows = pl.read_ndjson('{path}', infer_schema_length=10000).to_arrow().num_rows",
     "forensics": "import forensics; r = forensics.load('{path}', format='otel-sdk-json'); rows = r.spans.num_rows; assert r.report.balanced",
+    # The same load with the vectorised path off (every line parsed and mapped in Python, issue 15's "before").
+    "per-record": "import os; os.environ['FORENSICS_VECTORISED'] = '0'; import forensics; "
+                  "r = forensics.load('{path}', format='otel-sdk-json'); rows = r.spans.num_rows; assert r.report.balanced",
 }
 
 RUNNER = """
@@ -65,6 +71,7 @@ def main() -> int:
         while fh.read(64 * 1024 * 1024):
             pass
     print(f"file: {path.stat().st_size / 1e9:.2f} GB; cores: {os.cpu_count()}")
+    before = os.getloadavg()
     results: dict[str, dict[str, float]] = {}
     for _ in range(args.repeat):
         for name in READERS:
@@ -73,9 +80,13 @@ def main() -> int:
             if best is None or result["seconds"] < best["seconds"]:
                 results[name] = result
     base = results["duckdb"]["seconds"]
-    print(f"{'reader':<10} {'rows':>12} {'seconds':>9} {'vs duckdb':>10} {'peak MB':>9}")
+    base_peak = results["duckdb"]["peak_mb"]
+    print(f"{'reader':<11} {'rows':>12} {'seconds':>9} {'vs duckdb':>10} {'peak MB':>9} {'vs duckdb':>10}")
     for name, r in results.items():
-        print(f"{name:<10} {int(r['rows']):>12,} {r['seconds']:>9.2f} {r['seconds'] / base:>9.2f}x {r['peak_mb']:>9.0f}")
+        print(f"{name:<11} {int(r['rows']):>12,} {r['seconds']:>9.2f} {r['seconds'] / base:>9.2f}x {r['peak_mb']:>9.0f}"
+              f" {r['peak_mb'] / base_peak:>9.2f}x")
+    # Other work on the machine skews the ratios: the load average says how busy it was.
+    print("load average (1, 5, 15 min) before: {:.2f} {:.2f} {:.2f}; after: {:.2f} {:.2f} {:.2f}".format(*before, *os.getloadavg()))
     return 0
 
 

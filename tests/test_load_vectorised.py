@@ -1,0 +1,275 @@
+"""The vectorised read of OTel SDK span JSON-lines (forensics/loaders/vectorised.py, issue 15)
+gives the very tables the per-record loader gives: every column (the attribute JSON text and the
+source line included), the quarantine with the same reasons at the same lines, the same accounting.
+
+Compared on every real file of the format the sniffing reads as JSON-lines (sample_logs, tests/data,
+../shared/formats when present), on a generated night, and on a file of hostile lines between good
+ones; and each hostile line is shown to be one the vectorised path handed over, not one it mapped.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pytest
+from realdata import DATA, FORMATS, REPO
+
+import forensics
+from forensics.loaders import registry, vectorised
+from forensics.loaders.base import Limits
+
+FORMAT = "otel-sdk-json"
+
+
+def _both(path: Path, monkeypatch: pytest.MonkeyPatch, limits: Limits | None = None,
+          format: str | None = FORMAT) -> tuple[forensics.LoadResult, forensics.LoadResult]:
+    monkeypatch.setenv("FORENSICS_VECTORISED", "0")
+    per_record = forensics.load(path, format=format, limits=limits)
+    monkeypatch.setenv("FORENSICS_VECTORISED", "1")
+    fast = forensics.load(path, format=format, limits=limits)
+    return per_record, fast
+
+
+def _assert_identical(per_record: forensics.LoadResult, fast: forensics.LoadResult, where: object) -> None:
+    for name in per_record.spans.column_names:  # say which column differs first
+        assert fast.spans.column(name).equals(per_record.spans.column(name)), (where, name)
+    assert fast.spans.equals(per_record.spans, check_metadata=True), where
+    assert fast.quarantine.equals(per_record.quarantine, check_metadata=True), where
+    a, b = per_record.report.files[0], fast.report.files[0]
+    assert (b.records_read, b.rows, b.quarantined, b.merged, b.reasons) == \
+        (a.records_read, a.rows, a.quarantined, a.merged, a.reasons), where
+
+
+def _vector_rows(path: Path, limits: Limits | None = None) -> pa.Table:
+    """The rows the vectorised path mapped itself (not those it handed to the per-record loader)."""
+    spans, _ = vectorised.read(str(path), str(path), limits or Limits())
+    return spans
+
+
+def _real_files() -> list[Path]:
+    roots = [REPO / "sample_logs", DATA, FORMATS]
+    found = []
+    for root in roots:
+        if not root.is_dir():
+            continue
+        for path in sorted(root.rglob("*")):
+            if not path.is_file() or path.suffix not in (".json", ".jsonl", ".ndjson"):
+                continue
+            try:
+                if registry.sniff_file(str(path), Limits()).format == FORMAT and vectorised.eligible(str(path), Limits()):
+                    found.append(path)
+            except forensics.ForensicsError:
+                continue
+    return found
+
+
+def test_identical_tables_on_every_real_file_of_the_format(monkeypatch: pytest.MonkeyPatch) -> None:
+    files = _real_files()
+    # sample_logs holds eight OTel SDK JSON-lines files; the Monocle samples are documents (not eligible).
+    assert len([f for f in files if f.parent.name == "sample_logs"]) >= 8, files
+    mapped = rows = 0
+    for path in files:
+        per_record, fast = _both(path, monkeypatch, format=None)  # sniffed, as a user loads it
+        _assert_identical(per_record, fast, path)
+        mapped += _vector_rows(path).num_rows
+        rows += per_record.spans.num_rows
+    # The vectorised path really mapped the rows (the few with events go record by record).
+    assert rows > 50 and mapped >= 0.9 * rows, (mapped, rows)
+
+
+def test_identical_tables_on_a_generated_night(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from forensics.synth.generator import generate
+
+    path = tmp_path / "night.otel.jsonl"
+    generate(120, path, format=FORMAT, seed=11)
+    per_record, fast = _both(path, monkeypatch)
+    assert per_record.spans.num_rows > 120 * 10
+    _assert_identical(per_record, fast, path)
+    # Spans with events (exceptions) go record by record; the rest are mapped in DuckDB.
+    with_events = sum(1 for line in path.read_bytes().splitlines() if b'"events":[]' not in line)
+    assert _vector_rows(path).num_rows == per_record.spans.num_rows - with_events
+
+
+def _span(i: int, **changes: Any) -> dict[str, Any]:
+    span: dict[str, Any] = {
+        "name": f"chat {i}", "context": {"trace_id": f"0x{i // 4 + 1:032x}", "span_id": f"0x{i + 1:016x}", "trace_state": "[]"},
+        "kind": "SpanKind.CLIENT", "parent_id": None if i % 4 == 0 else f"0x{i - i % 4 + 1:016x}",
+        "start_time": "2025-11-20T00:00:19.171598Z", "end_time": "2025-11-20T00:00:20.171598Z",
+        "status": {"status_code": "OK"},
+        "attributes": {"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4.1", "gen_ai.response.model": "gpt-4.1-0",
+                       "gen_ai.agent.name": "planner", "gen_ai.usage.input_tokens": 10 + i, "gen_ai.usage.cost": 0.25,
+                       "gen_ai.tool.name": None, "input.value": "héllo “quoted” \\ / 😀", "note": [1, 2.5, "x"]},
+        "events": [], "links": [],
+        "resource": {"attributes": {"service.name": "svc"}, "schema_url": ""},
+    }
+    span.update(changes)
+    return span
+
+
+def _line(record: Any) -> bytes:
+    return orjson.dumps(record)
+
+
+#: Hostile or unusual lines (raw bytes), each between good lines. Every one must reach the
+#: per-record loader, which rows or quarantines it as it always did.
+HOSTILE: dict[str, bytes] = {
+    "duplicate-top-key": _line(_span(1))[:-1] + b',"name":"again"}',
+    "duplicate-attribute": _line(_span(1)).replace(b'"note":', b'"input.value":"x","note":'),
+    "duplicate-escaped-key": _line(_span(1)).replace(b'"note":', b'"\\u006eote":1,"note":'),
+    "duplicate-resource-attribute": _line(_span(1)).replace(b'"service.name":"svc"', b'"service.name":"svc","service.name":"x"'),
+    "duplicate-context-key": _line(_span(1)).replace(b'"trace_state":"[]"', b'"trace_state":"[]","span_id":"0x00000000000000ff"'),
+    "wide-integer": _line(_span(1)).replace(b'"note":', b'"big":123456789012345678901234,"note":'),
+    "nan": _line(_span(1)).replace(b'"gen_ai.usage.cost":0.25', b'"gen_ai.usage.cost":NaN'),
+    "infinity": _line(_span(1)).replace(b'"gen_ai.usage.cost":0.25', b'"gen_ai.usage.cost":-Infinity'),
+    "exponent-float": _line(_span(1)).replace(b'"gen_ai.usage.cost":0.25', b'"gen_ai.usage.cost":2.5e-05'),
+    "big-float": _line(_span(1)).replace(b'"gen_ai.usage.cost":0.25', b'"gen_ai.usage.cost":12345678901234567.0'),
+    "invalid-utf8": _line(_span(1)).replace(b"h\xc3\xa9llo", b"h\xe9llo"),
+    "control-escape": _line(_span(1)).replace(b"llo", b"llo\\u001f"),
+    "raw-control-character": _line(_span(1)).replace(b"llo", b"llo\x01"),
+    "lone-surrogate": _line(_span(1)).replace(b"llo", b"llo\\ud800"),
+    "reversed-surrogates": _line(_span(1)).replace(b"llo", b"llo\\ude00\\ud83d"),
+    "invalid-json": b'{"name": "x", broken',
+    "not-an-object": b'["a", 1]',
+    "scalar": b"42",
+    "year-1969": _line(_span(1, start_time="1969-12-31T23:59:59.000000Z")),
+    "year-2201": _line(_span(1, end_time="2201-01-01T00:00:00.000000Z")),
+    "february-30": _line(_span(1, start_time="2025-02-30T00:00:00.000000Z")),
+    "hour-24": _line(_span(1, start_time="2025-11-20T24:00:00.000000Z")),  # DuckDB reads it as the next day
+    "year-9999": _line(_span(1, end_time="9999-12-31T00:00:00.000000Z")),
+    "deep-nesting": _line(_span(1)).replace(b'"note":', b'"deep":' + b'{"k":' * 300 + b"1" + b"}" * 300 + b',"note":'),
+    "object-in-array": _line(_span(1, attributes={"list": [1, {"a": 1}]})),
+    "resource-extra-key": _line(_span(1, resource={"attributes": {"a": 1}, "schema_url": "", "x": {"y": 1}})),
+    "no-fraction": _line(_span(1, start_time="2025-11-20T00:00:19Z")),
+    "offset-time": _line(_span(1, start_time="2025-11-20T00:00:19.171598+00:00")),
+    "numeric-time": _line(_span(1, start_time=1763596819171598000)),
+    "events": _line(_span(1, events=[{"name": "exception", "timestamp": "2025-11-20T00:00:20.171598Z",
+                                      "attributes": {"exception.type": "ValueError", "exception.message": "bad"}}])),
+    "links": _line(_span(1, links=[{"context": {"trace_id": "0x" + "a" * 32, "span_id": "0x" + "b" * 16}}])),
+    "trace-state": _line(_span(1, context={"trace_id": "0x" + "1" * 32, "span_id": "0x" + "2" * 16, "trace_state": "k=v"})),
+    "children": _line(_span(1, child_spans=[_span(2)])),
+    "unknown-top-key": _line(_span(1, extra_field={"a": 1})),
+    "at-attribute": _line(_span(1, attributes={"@kind": "x", "gen_ai.agent.name": "a"})),
+    "nested-attribute": _line(_span(1, attributes={"tool.parameters": {"a": {"b": 1}}})),
+    "numeric-status": _line(_span(1, status={"status_code": 2})),
+    "bad-status": _line(_span(1, status={"status_code": "Weird"})),
+    "status-not-object": _line(_span(1, status="OK")),
+    "numeric-kind": _line(_span(1, kind=3)),
+    "base64-ids": _line(_span(1, context={"trace_id": "AAAAAAAAAAAAAAAAAAAAAQ==", "span_id": "AAAAAAAAAAE="})),
+    "missing-context": _line({k: v for k, v in _span(1).items() if k != "context"}),
+    "string-tokens": _line(_span(1, attributes={"gen_ai.usage.input_tokens": "12"})),
+    "bool-tokens": _line(_span(1, attributes={"gen_ai.usage.input_tokens": True})),
+    "list-input": _line(_span(1, attributes={"input.value": ["a", "b"]})),
+    "monocle": _line(_span(1, attributes={"span.type": "agentic.invocation", "entity.1.name": "a"})),
+    "split-cost": _line(_span(1, attributes={"gen_ai.usage.input_cost": 0.1, "gen_ai.usage.output_cost": 0.2})),
+    "http-status": _line(_span(1, status={"status_code": "ERROR"}, attributes={"http.status_code": 500})),
+    "attributes-list": _line(_span(1, attributes=[])),
+    "crlf": _line(_span(1)) + b"\r",
+}
+
+
+#: Unusual lines the vectorised path maps itself (the same row as the per-record loader's).
+MAPPED: dict[str, bytes] = {
+    "epoch": _line(_span(1, start_time="1970-01-01T00:00:00.000000Z")),  # the epoch is "not set"
+    "error-with-description": _line(_span(1, status={"status_code": "ERROR", "description": "boom"},
+                                          attributes={"exception.message": "m", "error.type": "E"})),
+    "error-without-description": _line(_span(1, status={"status_code": "ERROR"},
+                                             attributes={"exception.message": "m", "error.message": "n"})),
+    "plain-kind": _line(_span(1, kind="internal")),
+    "no-kind": _line({k: v for k, v in _span(1).items() if k != "kind"}),
+    "null-attribute-candidates": _line(_span(1, attributes={"gen_ai.response.model": None, "llm.model_name": "m",
+                                                            "gen_ai.request.model": "r"})),
+    "openinference-kind": _line(_span(1, attributes={"openinference.span.kind": "tool", "tool.name": "t"})),
+    "empty-attributes-and-resource": _line(_span(1, attributes={}, resource={})),
+    "no-parent-status-or-resource": _line({k: v for k, v in _span(1).items() if k not in ("parent_id", "status", "resource")}),
+    "plain-hex-ids": _line(_span(1, context={"trace_id": "AB" * 16, "span_id": "cd" * 8}, parent_id="")),
+    "colon-and-brace-in-strings": _line(_span(1, name='a:{"b":1}', attributes={"k": "x:{y}", "l": "[{"})),
+    "escaped-unicode": rb'{"name":"caf\u00e9 \ud83d\ude00","context":{"trace_id":"0x' + b"1" * 32 + rb'","span_id":"0x'
+                       + b"2" * 16 + rb'"},"kind":"SpanKind.INTERNAL","attributes":{"k\u00e9":"v\/w\n\t\"\\"}}',
+    "json-dumps-spacing": json.dumps(_span(1)).encode(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MAPPED))
+def test_unusual_lines_the_vectorised_path_maps_give_the_same_rows(
+        name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _hostile_file(tmp_path, name, MAPPED[name])
+    per_record, fast = _both(path, monkeypatch)
+    _assert_identical(per_record, fast, name)
+    assert _vector_rows(path)["source_line"].to_pylist() == [1, 2, 4, 5]
+
+
+def _hostile_file(tmp_path: Path, name: str, raw: bytes) -> Path:
+    path = tmp_path / f"{name}.jsonl"
+    path.write_bytes(b"\n".join([_line(_span(0)), raw, b"", _line(_span(2)), _line(_span(3))]) + b"\n")
+    return path
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_lines_go_to_the_per_record_path_and_the_tables_stay_identical(
+        name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _hostile_file(tmp_path, name, HOSTILE[name])
+    per_record, fast = _both(path, monkeypatch)
+    _assert_identical(per_record, fast, name)
+    assert _vector_rows(path)["source_line"].to_pylist() == [1, 4, 5]  # line 2 handed over, line 3 blank
+
+
+def test_the_good_lines_around_them_are_mapped_by_the_vectorised_path(tmp_path: Path) -> None:
+    """The near miss: the same lines without the hostile one are all mapped in DuckDB, with the
+    attribute text orjson writes for what is left of the attributes."""
+    path = tmp_path / "good.jsonl"
+    path.write_bytes(b"\n".join(_line(_span(i)) for i in range(4)) + b"\n")
+    rows = _vector_rows(path)
+    assert rows["source_line"].to_pylist() == [1, 2, 3, 4]
+    first = rows.slice(0, 1).to_pylist()[0]
+    assert first["model"] == "gpt-4.1-0" and first["agent"] == "planner" and first["input_tokens"] == 10
+    assert first["kind"] == "llm" and first["cost_usd"] == 0.25 and first["parent_id"] is None
+    assert json.loads(first["attributes"]) == {
+        "gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4.1", "gen_ai.tool.name": None,
+        "note": [1, 2.5, "x"], "@span_kind": "CLIENT", "@resource": {"attributes": {"service.name": "svc"}, "schema_url": ""}}
+    assert first["attributes"] == orjson.dumps(json.loads(first["attributes"])).decode()
+
+
+def test_a_line_over_the_limit_is_reported_by_the_per_record_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    long = _line(_span(1, attributes={"input.value": "x" * 5000}))
+    path = _hostile_file(tmp_path, "long", long)
+    limits = Limits(max_line_bytes=4096)
+    per_record, fast = _both(path, monkeypatch, limits=limits)
+    _assert_identical(per_record, fast, "long")
+    assert fast.quarantine["reason"].to_pylist() == ["line-too-long"]
+    assert fast.quarantine["source_line"].to_pylist() == [2]
+
+
+def test_a_line_longer_than_a_chunk_is_streamed_past(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(vectorised, "CHUNK_BYTES", 4096)
+    lines = [_line(_span(i)) for i in range(40)]
+    lines[7] = _line(_span(7, attributes={"input.value": "y" * 20_000}))
+    path = tmp_path / "chunks.jsonl"
+    path.write_bytes(b"\n".join(lines))  # no newline after the last line
+    per_record, fast = _both(path, monkeypatch)
+    _assert_identical(per_record, fast, "chunks")
+    assert fast.spans["source_line"].to_pylist() == list(range(1, 41))
+    assert 8 not in _vector_rows(path)["source_line"].to_pylist()
+
+
+def test_a_truncated_last_line_is_reported_as_truncated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "cut.jsonl"
+    path.write_bytes(_line(_span(0)) + b"\n" + _line(_span(1))[:-40])
+    per_record, fast = _both(path, monkeypatch)
+    _assert_identical(per_record, fast, "cut")
+    assert fast.quarantine["reason"].to_pylist() == ["truncated"]
+
+
+def test_a_gzip_or_a_document_is_read_record_by_record(tmp_path: Path) -> None:
+    import gzip
+
+    lines = b"\n".join(_line(_span(i)) for i in range(4)) + b"\n"
+    (tmp_path / "a.jsonl.gz").write_bytes(gzip.compress(lines))
+    (tmp_path / "b.json").write_bytes(b"[" + b",".join(_line(_span(i)) for i in range(4)) + b"]")
+    assert not vectorised.eligible(str(tmp_path / "a.jsonl.gz"), Limits())
+    assert not vectorised.eligible(str(tmp_path / "b.json"), Limits())
+    (tmp_path / "c.jsonl").write_bytes(lines)
+    assert vectorised.eligible(str(tmp_path / "c.jsonl"), Limits())
