@@ -286,6 +286,7 @@ _WS = " \t\r\n\ufeff"
 _STRUCT = re.compile(r'["\[\]{}]')
 _STRING_BODY = re.compile(r'[^"\\]*(?:\\.[^"\\]*)*')
 _SCALAR = re.compile(r'[^\s,\]}:]*')
+_DECODER = json.JSONDecoder()
 
 
 class _Scanner:
@@ -418,9 +419,25 @@ class _Scanner:
         c = self.peek()
         if not c:
             raise _SniffStop("the file ends where a JSON value was expected")
+        # Fast path: a value whole in the buffer, parsed by the standard library's C scanner.
+        large = False
+        try:
+            quick, end = _DECODER.raw_decode(self.buf, self.pos)
+        except json.JSONDecodeError as exc:
+            # Cut by the buffer's end past the small size: large. Else the measured path says what it is.
+            large = exc.pos >= len(self.buf) - 1 and len(self.buf) - self.pos > _SNIFF_SMALL
+        except (ValueError, RecursionError):
+            pass
+        else:
+            if end - self.pos <= _SNIFF_SMALL:
+                self.kept += end - self.pos
+                self.pos = end
+                put(_bounded(quick, depth) if self.kept <= SNIFF_KEEP_CHARS else ...)
+                return
+            large = True
         outer_pin, self.pin = self.pin, self.pos
         try:
-            small = self._measure()
+            small = None if large else self._measure()
         except _SniffStop as stop:
             if stop.cut:
                 raise
