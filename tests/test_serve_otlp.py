@@ -120,7 +120,8 @@ def send_agent_runs(exporter: Any) -> dict[str, Any]:
                 pass
             root.set_status(Status(StatusCode.OK))  # the agent says all went well either way
         ids[name] = {"trace": format(root.get_span_context().trace_id, "032x"),
-                     "tool": format(tool.get_span_context().span_id, "016x")}
+                     "tool": format(tool.get_span_context().span_id, "016x"),
+                     "tool_start_ns": tool.start_time}  # type: ignore[attr-defined]
     assert provider.force_flush(30_000)
     provider.shutdown()
     ids["spans"] = len(finished.get_finished_spans())
@@ -141,7 +142,8 @@ def test_sdk_exporters_protobuf_and_json_then_classify_finds_the_swallowed_error
     assert stats["acknowledged"] == stats["commits"] >= 2 and stats["failed"] == 0
 
     ds = tmp_path / "ds"
-    spans = D.read(ds, columns=["run_id", "span_id", "name", "kind", "status", "tool", "source_file"]).to_pylist()
+    spans = D.read(ds, columns=["run_id", "span_id", "name", "kind", "status", "tool", "source_file", "model",
+                                "input_tokens", "output_tokens", "start_time"]).to_pylist()
     assert len(spans) == 16
     by_run: dict[str, list[dict[str, Any]]] = {}
     for s in spans:
@@ -151,6 +153,12 @@ def test_sdk_exporters_protobuf_and_json_then_classify_finds_the_swallowed_error
     tool = next(s for s in spans if s["span_id"] == proto["failing"]["tool"])
     assert (tool["kind"], tool["status"], tool["tool"]) == ("tool", "error", "lookup_order")
     assert all(s["source_file"].startswith("otlp-http/") for s in spans)
+    # int64 fields (protobuf JSON writes them as strings) arrive exact: nanosecond times, token counts.
+    for sent in (proto, as_json):
+        tool = next(s for s in spans if s["span_id"] == sent["failing"]["tool"])
+        assert tool["start_time"].value == sent["failing"]["tool_start_ns"]
+    chats = [s for s in spans if s["name"] == "chat gpt-4o" and s["input_tokens"] is not None]
+    assert len(chats) == 4 and {(s["model"], s["input_tokens"], s["output_tokens"]) for s in chats} == {("gpt-4o", 120, 30)}
 
     proc = subprocess.run([sys.executable, "-m", "forensics.cli", "classify", "--dataset", str(ds), "--json"],
                           capture_output=True, text=True, timeout=120, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
