@@ -349,7 +349,8 @@ def test_repeated_action_fires_on_normalised_smolagents_arguments() -> None:
     c = run(
         span("root", 0, 30, **SMOL_ROOT),
         _smol_tool("f1", 2, "root", "find_on_page_ctrl_f", _smol_args(search_string="employees"), not_found),
-        _smol_tool("f2", 4, "root", "find_on_page_ctrl_f", _smol_args("employees"), not_found),
+        # Positional, and re-typed in other case: the same search.
+        _smol_tool("f2", 4, "root", "find_on_page_ctrl_f", _smol_args("Employees"), not_found),
         _smol_tool(
             "f3",
             6,
@@ -430,3 +431,30 @@ def test_redo_after_error_near_miss_a_new_search_after_the_error() -> None:
 def test_redo_after_error_near_miss_a_repeat_without_a_step_error() -> None:
     c = run(*_redo_run(_smol_args("Fairphone founded"), SEARCH, {}))
     assert "redo_after_error" not in detectors(c)
+
+
+BAD_CODE = "Thought: parse it.\nCode:\n```py\nyear = int(results.split('Founded in ')[1][:4]\n```"
+
+
+def _failing_steps(*outputs: str) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = [span("root", 0, 60, kind="agent", name="CodeAgent.run", output="2013")]
+    for i, out in enumerate(outputs, start=1):
+        rows += [
+            _smol_step(i, i * 5, i * 5 + 3, **PARSING),
+            span(f"l{i}", i * 5 + 1, parent_id=f"s{i}", kind="llm", model="gpt-4o", output=out),
+        ]
+    return rows
+
+
+def test_repeated_step_error_fires_on_the_same_output_failing_the_same_way() -> None:
+    f = one(run(*_failing_steps(BAD_CODE, BAD_CODE, BAD_CODE)), "repeated_step_error")
+    assert f["failure_class"] == "context_collapse"
+    assert f["decisive_span_id"] == "s1"
+    assert sorted(f["evidence_span_ids"]) == ["l1", "l2", "l3", "s1", "s2", "s3"]
+    assert "identical model output 3 times between 02:13:06 and 02:13:16" in f["explanation"]
+    assert "failed with AgentParsingError" in f["explanation"]
+
+
+def test_repeated_step_error_near_miss_the_model_changes_its_code() -> None:
+    fixed = [BAD_CODE, BAD_CODE.replace("[:4]", "[:4])"), BAD_CODE.replace("int(", "str(")]
+    assert "repeated_step_error" not in detectors(run(*_failing_steps(*fixed)))

@@ -25,6 +25,7 @@ EXPECTED = {
         "context_overflow",
         # Beyond the taxonomy's signals: a completed call redone after a step error (issue 13).
         "redo_after_error",
+        "repeated_step_error",
     },
     "ownership_gap": {
         "dangling_handoff",

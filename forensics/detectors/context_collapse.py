@@ -42,7 +42,8 @@ def _canonical_args(text: str) -> str:
 
 
 def tool_calls(ctx: Context) -> pl.DataFrame:
-    """The run's tool calls with ``call_args`` (normalised arguments, see :func:`_canonical_args`)
+    """The run's tool calls with ``call_args`` (normalised arguments, see :func:`_canonical_args`,
+    in lower case)
     and ``decision``: how many model calls the run had made before the call (two calls with the
     same count were issued by one model output; a new count means the agent decided again)."""
 
@@ -66,7 +67,10 @@ def tool_calls(ctx: Context) -> pl.DataFrame:
             if len(smol)
             else pl.col("args")
         )
-        return tools.with_columns(call_args.alias("call_args"))
+        # Letter case is no new argument (a query re-typed in other case is the same search); the
+        # detectors that compare calls also require identical results, which guards the rare
+        # argument where case matters.
+        return tools.with_columns(call_args.str.to_lowercase().alias("call_args"))
 
     return ctx.cached("tool_calls", build())
 
@@ -155,6 +159,65 @@ class RepeatedAction(Detector):
                         hms("last_t"),
                         pl.col("error"),
                     )
+                ),
+            )
+        )
+
+
+@register
+class RepeatedStepError(Detector):
+    name = "repeated_step_error"
+    failure_class = "context_collapse"
+    scope = "run"
+    severity = "medium"
+    strength = "strong"
+    description = (
+        "The agent's model wrote the identical output repeat_count+ times in a run, and each time "
+        "the step it drove failed with the same agent error (conventions column agent_error: a "
+        "parsing or code-execution error handed back to the model): the error it was shown each "
+        "time brought nothing it acted on."
+    )
+
+    def detect(self, ctx: Context) -> pl.LazyFrame:
+        n = ctx.policy.repeat_count
+        s = ctx.spans.lazy()
+        failed_steps = s.filter(pl.col("agent_error").is_not_null()).select(
+            "run_id",
+            pl.col("span_id").alias("parent_id"),
+            pl.col("agent_error").alias("step_error"),
+        )
+        outputs = (
+            s.filter((pl.col("kind") == "llm") & (pl.col("output").str.strip_chars() != ""))
+            .join(failed_steps, on=["run_id", "parent_id"])
+            .sort("run_key", "seq")
+        )
+        groups = (
+            outputs.group_by(pl.struct("run_key", "agent", "output", "step_error").hash(11).alias("_k"))
+            .agg(
+                pl.col("run_id").first(),
+                pl.col("agent").first().fill_null("(no agent)"),
+                pl.col("step_error").first(),
+                pl.col("parent_id").first().alias("first_step"),
+                pl.concat_list("span_id", "parent_id").explode().alias("ids"),
+                pl.len().alias("n"),
+                pl.col("t").min().alias("first_t"),
+                pl.col("t").max().alias("last_t"),
+            )
+            .filter(pl.col("n") >= n)
+        )
+        return groups.select(
+            finding(
+                "run_id",
+                pl.col("ids"),
+                "first_step",
+                pl.format(
+                    "agent {} wrote the identical model output {} times between {} and {}, and each step it "
+                    "drove failed with {}: the error it was shown brought no change",
+                    pl.col("agent"),
+                    pl.col("n"),
+                    hms("first_t"),
+                    hms("last_t"),
+                    pl.col("step_error"),
                 ),
             )
         )
