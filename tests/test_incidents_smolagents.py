@@ -47,3 +47,17 @@ def test_incident_loads_by_sniffing_with_every_span(label: dict[str, object]) ->
     # OpenInference smolagents: the tool span carries tool.name; input.value is {args, kwargs}.
     assert tools.get_column("tool").null_count() == 0
     assert tools.get_column("input").str.starts_with('{"args"').all()
+
+
+def test_collapse_and_ownership_classes_match_the_labels_and_clean_runs_stay_clean() -> None:
+    from forensics.classify import classify
+
+    result = load(DEV)
+    findings, runs = classify(result).to_polars()
+    mine = ("context_collapse", "ownership_gap")
+    for label in LABELS:
+        got = set(findings.filter(pl.col("run_id") == label["run_id"]).get_column("failure_class").to_list())
+        expected = set(label["expected_classes"])  # type: ignore[arg-type]
+        assert {c for c in got if c in mine} == {c for c in expected if c in mine}, label["scenario"]
+        if not expected:
+            assert runs.filter(pl.col("run_id") == label["run_id"]).get_column("ok").to_list() == [True]
