@@ -458,3 +458,32 @@ def test_repeated_step_error_fires_on_the_same_output_failing_the_same_way() -> 
 def test_repeated_step_error_near_miss_the_model_changes_its_code() -> None:
     fixed = [BAD_CODE, BAD_CODE.replace("[:4]", "[:4])"), BAD_CODE.replace("int(", "str(")]
     assert "repeated_step_error" not in detectors(run(*_failing_steps(*fixed)))
+
+
+def _two_lookups(*limit: dict[str, object]) -> list[dict[str, object]]:
+    return [
+        span("root", 0, 20, **ROOT),
+        _tool("a", 1, "po.status", '{"po": "PO-5521"}', '{"status": "pending"}'),
+        _tool("b", 3, "po.status", '{"po": "PO-5521"}', '{"status": "pending"}'),
+        *limit,
+    ]
+
+
+def test_repeated_action_fires_on_two_repeats_in_a_run_that_hit_its_step_limit() -> None:
+    stopped = span(
+        "stop",
+        5,
+        parent_id="root",
+        kind="chain",
+        name="agent loop",
+        status="error",
+        error_type="GraphRecursionError",
+        error_message="Recursion limit of 25 reached without hitting a stop condition.",
+    )
+    f = one(run(*_two_lookups(stopped)), "repeated_action")
+    assert f["evidence_span_ids"] == ["a", "b"]
+    assert "po.status 2 times" in f["explanation"]
+
+
+def test_repeated_action_near_miss_two_repeats_without_a_step_limit() -> None:
+    assert "repeated_action" not in detectors(run(*_two_lookups()))

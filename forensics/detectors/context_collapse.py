@@ -86,12 +86,14 @@ class RepeatedAction(Detector):
         "The same agent calls the same tool with the same (normalised) arguments repeat_count+ times "
         "in a run and the calls bring no new information: the same result each time, or the same "
         "error each time with a model call before each attempt (the agent decided again; retries "
-        "without one are retry_storm's)."
+        "without one are retry_storm's). Twice is enough in a run that hit its step, turn or "
+        "recursion limit (runs.step_limit_hit): the repeats are where its steps went."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
         n = ctx.policy.repeat_count
         tools = tool_calls(ctx).lazy()
+        limited = ctx.runs.lazy().select("run_id", "step_limit_hit")
         ok = pl.col("succeeded")
         bad = pl.col("failed")
         groups = (
@@ -119,8 +121,12 @@ class RepeatedAction(Detector):
             # A retry of a failing call is not a loop (that is retry_storm's business): the agent
             # must have completed the step at least twice with the same result, or decided again
             # (a model call before each attempt) to make a call that failed the same way each time.
+            # Running out of steps while repeating: where the run hit its step, turn or recursion
+            # limit (conventions: runs.step_limit_hit), a call repeated twice with nothing new is
+            # where the steps went.
+            .join(limited, on="run_id", how="left")
             .filter(
-                (pl.col("n") >= n)
+                (pl.col("n") >= pl.when(pl.col("step_limit_hit").fill_null(False)).then(2).otherwise(n))
                 & (
                     ((pl.col("n_ok") >= 2) & (pl.col("n_results") == 1))
                     | (
