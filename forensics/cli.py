@@ -216,6 +216,7 @@ def classify(
     redact_policy: RedactPolicyOption = None,
     dataset: DatasetOption = None,
     engine: Annotated[str, typer.Option("--engine", help="What classifies: `local` (this process, bucket by bucket) or `spark` (PySpark; master from $FORENSICS_SPARK_MASTER, default local[2]). Store and outputs are the same.")] = "local",
+    since: Annotated[str | None, typer.Option("--since", help="For a trace store given as a URL (mlflow://HOST:PORT/EXPERIMENT): how far back the first fetch goes (default 24h); later runs fetch from where the store says the last one ended.")] = None,
 ) -> None:
     """Load, classify and store logs as one batch; write Parquet with --out.
 
@@ -237,6 +238,12 @@ def classify(
     thresholds = parse_fail_on(fail_on or [])
     limit = _parse_size(max_file_size) if max_file_size else None
     _refuse_policy_without_redaction(no_redact, redact_policy)
+    paths = _spool_sources(paths, since, db)
+    if not paths:  # only trace stores, and nothing new in them: no batch
+        if as_json:
+            out.print_json(json.dumps({"status": "nothing-new", "runs": 0, "findings": 0}))
+        _exit(EXIT_OK)
+        return
     _say_walk_skips(paths)
     kwargs = dict(format=format, policy=policy, db=db, out=out_dir, force=force, fail_on=thresholds,
                   max_file_bytes=limit, workers=workers, redact=not no_redact, redaction_policy=redact_policy,
@@ -254,6 +261,31 @@ def classify(
         text = p.detail if p.detail.startswith(p.file) else f"{p.file}: {p.detail}"
         err.print(f"Error ({p.reason}): {_fit_problem(text, 'classify')}", markup=False)
     _exit(summary.exit_code)
+
+
+def _spool_sources(paths: list[str], since: str | None, db: str | None) -> list[str]:
+    """``paths`` with each trace-store URL replaced by the JSON-lines file of its new traces
+    (forensics.sources: the window from the store's watermark, at most ``--since`` back)."""
+    from forensics.sources import is_source_url, parse_since, spool
+
+    urls = [p for p in paths if is_source_url(p)]
+    if not urls:
+        if since is not None:
+            raise InputError("--since applies to trace stores given as URLs",
+                             hint="e.g. forensics classify mlflow://localhost:5000/my-experiment --since 24h")
+        return paths
+    window = parse_since(since or "24h")
+    directory = Path(os.environ.get("FORENSICS_SPOOL") or "forensics-spool")
+    kept = [p for p in paths if not is_source_url(p)]
+    for url in urls:
+        got = spool(url, window, directory, db=db)
+        span = f"{got.start:%Y-%m-%d %H:%M:%S} to {got.end:%Y-%m-%d %H:%M:%S} UTC"
+        if got.path is None:
+            err.print(f"source: {got.source}: no new traces from {span}", markup=False)
+        else:
+            err.print(f"source: {got.source}: {got.traces:,} traces from {span} -> {got.path}", markup=False)
+            kept.append(str(got.path))
+    return kept
 
 
 def _classify_dataset(dataset: Path | None, policy: Path | None, as_json: bool, path_options: list[str]) -> int:
@@ -880,7 +912,7 @@ _METAVARS: Final[dict[tuple[str | None, str], str]] = {
     (None, "--labels"): "FILE", (None, "--dataset"): "DIR", (None, "--fail-on"): "N|CLASS=N",
     (None, "--max-file-size"): "SIZE", (None, "--engine"): "local|spark", (None, "--since"): "DATE",
     (None, "--until"): "DATE", (None, "--run"): "RUN_ID", (None, "--mix"): "CLASS=SHARE,...",
-    ("serve", "--max-request-size"): "SIZE",
+    ("serve", "--max-request-size"): "SIZE", ("classify", "--since"): "DURATION",
 }
 
 

@@ -558,7 +558,16 @@ def test_step_limit_is_a_run_fact() -> None:
 def test_openai_agents_max_turns_is_a_step_limit(message: str, limit: bool) -> None:
     ctx = ctx_of(
         span("root", 0, 10, **ROOT),
-        span("a", 1, 9, parent_id="root", kind="agent", name="Researcher", status="error", error_message=message),
+        span(
+            "a",
+            1,
+            9,
+            parent_id="root",
+            kind="agent",
+            name="Researcher",
+            status="error",
+            error_message=message,
+        ),
     )
     assert col(ctx, "a", "step_limit") is limit
 
@@ -835,3 +844,202 @@ def test_openai_client_retry_header_marks_an_explicit_retry() -> None:
         http("h2", 2.0, 200, **{"http.request.header.x-stainless-retry-count": ["1"]}),
     )
     assert col(ctx, "h2", "explicit_retry") and not col(ctx, "h1", "explicit_retry")
+
+
+# --- smolagents (OpenInference instrumentation) ------------------------------------------------
+# Spans as openinference-instrumentation-smolagents _wrappers.py writes them: `<Agent>.run` (AGENT)
+# with smolagents.max_steps, `Step N` (CHAIN) per step, the model call (LLM) and tool (TOOL) under
+# each step. Step errors: _record_step_error writes AgentToolCallError / AgentToolExecutionError as
+# an `agent.step_recovery` event with status OK, any other as an exception with status ERROR.
+
+_RECOVERY = attrs(
+    **{
+        "@events": [
+            {
+                "name": "agent.step_recovery",
+                "attributes": {
+                    "type": "AgentToolExecutionError",
+                    "message": "Error executing tool 'visit_page' with arguments {...}: Exception: 429",
+                    "severity": "expected",
+                },
+            }
+        ]
+    }
+)
+
+
+def _smol_step(n: int, start: float, tool: str = "web_search", **step: Any) -> list[dict[str, Any]]:
+    """Step n: a model call, then one tool call (``tool_status``/``tool_error`` in ``step``)."""
+    tool_status = step.pop("tool_status", "ok")
+    tool_error = step.pop("tool_error", None)
+    return [
+        span(f"s{n}", start, start + 0.9, parent_id="run", kind="chain", name=f"Step {n}", **step),
+        span(
+            f"l{n}",
+            start + 0.1,
+            start + 0.4,
+            parent_id=f"s{n}",
+            kind="llm",
+            model="gpt-4o",
+            output=f"call {n}",
+        ),
+        span(
+            f"t{n}",
+            start + 0.5,
+            start + 0.8,
+            parent_id=f"s{n}",
+            kind="tool",
+            tool=tool,
+            name="VisitTool" if tool == "visit_page" else "SearchInformationTool",
+            input=json.dumps({"args": [], "sanitize_inputs_outputs": True, "kwargs": {"query": f"q{n}"}}),
+            output=None if tool_status == "error" else f"results {n}",
+            status=tool_status,
+            error_type="Exception" if tool_status == "error" else None,
+            error_message=tool_error,
+        ),
+    ]
+
+
+def _smol_run(
+    *rows: dict[str, Any], max_steps: int | None = 6, output: str = "Paris"
+) -> list[dict[str, Any]]:
+    a = {"openinference.span.kind": "AGENT", "smolagents.task": "Where?"}
+    if max_steps is not None:
+        a["smolagents.max_steps"] = max_steps
+    run_span = span(
+        "run",
+        0,
+        30,
+        kind="agent",
+        name="ToolCallingAgent.run",
+        agent="search_agent",
+        attributes=json.dumps(a),
+        output=output,
+    )
+    return [run_span, *rows]
+
+
+def _failed_visit(**step: Any) -> list[dict[str, Any]]:
+    """Step 1's visit_page fails; step 2 searches and step 3 answers with final_answer."""
+    return _smol_run(
+        *_smol_step(
+            1,
+            1,
+            tool="visit_page",
+            tool_status="error",
+            tool_error="Exception: 429 Too Many Requests",
+            **step,
+        ),
+        *_smol_step(2, 3),
+        *_smol_step(3, 5, tool="final_answer"),
+    )
+
+
+def test_smolagents_tool_failure_under_a_step_recovery_event_is_handled() -> None:
+    ctx = ctx_of(*_failed_visit(attributes=_RECOVERY))
+    assert col(ctx, "t1", "failed") and not col(ctx, "t1", "succeeded")  # still a failure of the call
+    assert col(ctx, "t1", "error_handled")
+    found = detectors(run(*_failed_visit(attributes=_RECOVERY)))
+    assert not found & {"swallowed_error", "unhandled_error"}, found
+
+
+@pytest.mark.parametrize(
+    "error_type", ["AgentToolExecutionError", "AgentExecutionError", "AgentToolCallError"]
+)
+def test_smolagents_tool_failure_under_a_handled_step_error_is_handled(error_type: str) -> None:
+    # Older instrumentation: the step's AgentError recorded as its exception, status ERROR.
+    step = {"status": "error", "error_type": error_type, "error_message": "Error executing tool 'visit_page'"}
+    ctx = ctx_of(*_failed_visit(**step))
+    assert col(ctx, "t1", "error_handled") and col(ctx, "s1", "error_handled")
+    assert not detectors(run(*_failed_visit(**step))) & {"swallowed_error", "unhandled_error"}
+
+
+def test_smolagents_near_miss_a_tool_failure_under_a_plain_step_is_not_handled() -> None:
+    # No recovery event, no agent error on the step: nothing says the model was shown the error.
+    ctx = ctx_of(*_failed_visit())
+    assert not col(ctx, "t1", "error_handled")
+    assert detectors(run(*_failed_visit())) & {"swallowed_error", "unhandled_error"}
+
+
+def test_smolagents_near_miss_generation_error_on_the_step_does_not_carry_down() -> None:
+    step = {
+        "status": "error",
+        "error_type": "AgentGenerationError",
+        "error_message": "Error in generating model output",
+    }
+    ctx = ctx_of(*_failed_visit(**step))
+    assert not col(ctx, "t1", "error_handled") and not col(ctx, "s1", "error_handled")
+
+
+def test_smolagents_near_miss_the_recovery_event_covers_only_its_own_step() -> None:
+    rows = _smol_run(
+        *_smol_step(1, 1, attributes=_RECOVERY),
+        *_smol_step(2, 3, tool="visit_page", tool_status="error", tool_error="Exception: 429"),
+        *_smol_step(3, 5, tool="final_answer"),
+    )
+    assert not col(ctx_of(*rows), "t2", "error_handled")
+
+
+def _max_steps_run(steps: int, max_steps: int | None, final_call: bool) -> list[dict[str, Any]]:
+    """``steps`` steps; then, when ``final_call``, the model call _handle_max_steps_reached makes
+    (provide_final_answer, directly under the run span)."""
+    rows = [r for n in range(1, steps + 1) for r in _smol_step(n, 2 * n - 1)]
+    if final_call:
+        rows.append(
+            span(
+                "final",
+                2 * steps + 1,
+                2 * steps + 2,
+                parent_id="run",
+                kind="llm",
+                model="gpt-4o",
+                output="Paris",
+            )
+        )
+    return _smol_run(*rows, max_steps=max_steps)
+
+
+@pytest.mark.parametrize("max_steps", [3, None])
+def test_smolagents_max_steps_is_a_model_call_after_the_last_step(max_steps: int | None) -> None:
+    ctx = ctx_of(*_max_steps_run(3, max_steps, final_call=True))
+    assert ctx.runs.get_column("step_limit_hit").to_list() == [True]
+    assert ctx.runs.get_column("step_limit_span_id").to_list() == ["final"]
+
+
+def test_smolagents_max_steps_near_miss_final_answer_step_inside_the_limit() -> None:
+    rows = _smol_run(*_smol_step(1, 1), *_smol_step(2, 3, tool="final_answer"), max_steps=3)
+    ctx = ctx_of(*rows)
+    assert ctx.runs.get_column("step_limit_hit").to_list() == [False]
+
+
+def test_smolagents_max_steps_near_miss_a_model_call_last_before_the_limit() -> None:
+    # The run span ends on a model call, but only 2 of its 6 steps were used: not the limit.
+    ctx = ctx_of(*_max_steps_run(2, 6, final_call=True))
+    assert ctx.runs.get_column("step_limit_hit").to_list() == [False]
+
+
+def test_smolagents_same_error_until_the_step_limit_stays_a_failure() -> None:
+    # Handled (shown to the model) each time, but never recovered: the calls stay failures and the
+    # run hit its limit; only "handled vs swallowed" changes.
+    same_visit = json.dumps(
+        {"args": ["https://www.nobelprize.org/"], "sanitize_inputs_outputs": True, "kwargs": {}}
+    )
+    rows = [
+        dict(r, input=same_visit) if r["kind"] == "tool" else r
+        for n in range(1, 5)
+        for r in _smol_step(
+            n,
+            2 * n - 1,
+            tool="visit_page",
+            tool_status="error",
+            tool_error="Exception: 429",
+            attributes=_RECOVERY,
+        )
+    ]
+    rows.append(span("final", 10, 11, parent_id="run", kind="llm", model="gpt-4o", output="Paris"))
+    ctx = ctx_of(*_smol_run(*rows, max_steps=4))
+    failed = ctx.spans.filter(pl.col("kind") == "tool")
+    assert failed.get_column("error_handled").all() and not failed.get_column("succeeded").any()
+    assert ctx.runs.get_column("step_limit_hit").to_list() == [True]
+    found = detectors(run(*_smol_run(*rows, max_steps=4)))
+    assert "repeated_action" in found and not found & {"swallowed_error", "unhandled_error"}, found

@@ -12,7 +12,15 @@ from typing import Final
 
 import polars as pl
 
-from forensics.conventions.registry import Convention, Signal, json_bool, register
+from forensics.conventions.registry import (
+    Convention,
+    Q,
+    Signal,
+    json_bool,
+    json_scalar,
+    register,
+    where_contains,
+)
 
 #: smolagents' AgentError family (src/smolagents/utils.py). In ``MultiStepAgent._run_stream``
 #: (src/smolagents/agents.py) an ``AgentGenerationError`` is raised to the caller; every other
@@ -46,6 +54,14 @@ _STEP_LIMIT: Final = (
 #: litellm/exceptions.py; raised in litellm/proxy/auth/auth_checks.py), type "budget_exceeded".
 _BUDGET_STOP: Final = r"BudgetExceededError|budget_exceeded|Budget has been exceeded"
 _AGENT_ERROR: Final = "(" + "|".join([*SMOLAGENTS_ERRORS, "GraphRecursionError", "MaxTurnsExceeded"]) + ")"
+#: OpenInference smolagents instrumentation (openinference-instrumentation-smolagents
+#: src/openinference/instrumentation/smolagents/_wrappers.py): ``_StepWrapper`` names each step span
+#: ``Step N``; ``_record_step_error`` records AgentToolCallError / AgentToolExecutionError as an
+#: ``agent.step_recovery`` event (its type, message, ``severity: expected``) with status OK, any
+#: other step error as an ``exception`` event with status ERROR. ``_RunWrapper`` names the run span
+#: ``<AgentClass>.run`` and writes ``smolagents.max_steps``.
+_SMOL_STEP: Final = r"^Step (\d+)$"
+_STEP_RECOVERY: Final = rf"{Q}name{Q}\s*:\s*{Q}agent\.step_recovery{Q}"
 
 
 def _extract() -> list[pl.Expr]:
@@ -68,6 +84,13 @@ def _extract() -> list[pl.Expr]:
             pl.when(et.is_not_null()).then(et).str.contains(_BUDGET_STOP).fill_null(False)
             | pl.when(em.is_not_null()).then(em).str.contains(_BUDGET_STOP).fill_null(False)
         ).alias("_cv_budget_stop"),
+        where_contains("attributes", "agent.step_recovery")
+        .str.contains(_STEP_RECOVERY)
+        .fill_null(False)
+        .alias("_cv_step_recovery"),
+        json_scalar("attributes", r"smolagents\.max_steps", "smolagents.max_steps")
+        .cast(pl.Int64, strict=False)
+        .alias("_cv_max_steps"),
     ]
 
 
@@ -86,7 +109,7 @@ def _status(df: pl.DataFrame) -> pl.DataFrame:
         # Claude Code: a tool_result with is_error is the tool's result given to the model.
         | ((pl.col("source_format") == "claude-code") & (pl.col("kind") == "tool"))
     )
-    return df.with_columns(
+    df = df.with_columns(
         (failed & handled.fill_null(False) & ~escaped).alias("error_handled"),
         escaped.alias("error_escaped"),
         pl.col("_cv_agent_error").alias("agent_error"),
@@ -95,6 +118,66 @@ def _status(df: pl.DataFrame) -> pl.DataFrame:
         # A limit that stopped the work on purpose: runaway_cost judges the spending, not
         # missing_fallback (there is no fallback for "you may not spend more").
         (pl.col("_cv_step_limit") | pl.col("_cv_budget_stop")).alias("limit_stop"),
+    )
+    return _handled_steps(df, escaped)
+
+
+def _handled_steps(df: pl.DataFrame, escaped: pl.Expr) -> pl.DataFrame:
+    """A tool that failed inside a smolagents step the agent handled was handled too.
+
+    In ``MultiStepAgent._run_stream`` (smolagents src/smolagents/agents.py) a tool's exception
+    becomes the step's AgentToolExecutionError (or AgentExecutionError, for a CodeAgent's code),
+    stored on the step and shown to the model in the next one. The instrumentation writes that on
+    the ``Step N`` span (a handled agent error, or the ``agent.step_recovery`` event), not on the
+    tool span below it, which only has its own exception: the step's meaning carries down to its
+    failed tool spans. Only the handled-or-not meaning changes: the failure stays a failure
+    (``succeeded`` false) for the rules that look at what came of it (loops, missing fallbacks).
+    """
+    step = pl.col("name").str.contains(_SMOL_STEP).fill_null(False)
+    handled_step = step & (pl.col("error_handled") | pl.col("_cv_step_recovery"))
+    steps = df.filter(handled_step).get_column("span_k").implode()
+    under = (pl.col("kind") == "tool") & pl.col("failed") & ~escaped & pl.col("parent_k").is_in(steps)
+    return df.with_columns((pl.col("error_handled") | under).alias("error_handled"))
+
+
+def _max_steps_reached(df: pl.DataFrame) -> pl.LazyFrame:
+    """smolagents runs that used up their steps, from the shape of the trace.
+
+    ``AgentMaxStepsError`` is never a span: at the limit ``_run_stream`` calls
+    ``_handle_max_steps_reached``, whose ``provide_final_answer`` calls the model directly and
+    stores the error on a memory step (smolagents src/smolagents/agents.py). So the ``<Agent>.run``
+    span's last child is a model call after its ``Step N`` spans, and the last step is the
+    ``smolagents.max_steps``-th (when the run span carries it). A run that ends with its
+    final_answer step ends on a step. Per run: the first such final model call.
+    """
+    lf = df.lazy()
+    run_spans = lf.filter((pl.col("kind") == "agent") & pl.col("name").str.ends_with(".run")).select(
+        "run_key", pl.col("span_k").alias("parent_k"), pl.col("_cv_max_steps").alias("max_steps")
+    )
+    step_n = pl.col("name").str.extract(_SMOL_STEP, 1).cast(pl.Int64, strict=False)
+    last = (
+        lf.filter(pl.col("parent_k").is_not_null())
+        .select("run_key", "parent_k", "seq", "span_id", "kind", step_n.alias("step_n"))
+        .join(run_spans, on=["run_key", "parent_k"])
+        .sort("run_key", "seq")
+        .group_by("run_key", "parent_k")
+        .agg(
+            pl.col("kind").last().alias("last_kind"),
+            pl.col("span_id").last().alias("last_id"),
+            pl.col("seq").last().alias("last_seq"),
+            pl.col("step_n").max().alias("steps"),
+            pl.col("max_steps").first(),
+        )
+    )
+    return (
+        last.filter(
+            (pl.col("last_kind") == "llm")
+            & pl.col("steps").is_not_null()
+            & (pl.col("max_steps").is_null() | (pl.col("steps") >= pl.col("max_steps")))
+        )
+        .sort("run_key", "last_seq")
+        .group_by("run_key")
+        .agg(pl.col("last_id").first().alias("_max_steps_id"))
     )
 
 
@@ -108,6 +191,9 @@ def _runs(df: pl.DataFrame, runs: pl.DataFrame) -> pl.DataFrame:
     return (
         runs.lazy()
         .join(hit, on="run_key", how="left")
+        .join(_max_steps_reached(df), on="run_key", how="left")
+        .with_columns(pl.coalesce("step_limit_span_id", "_max_steps_id").alias("step_limit_span_id"))
+        .drop("_max_steps_id")
         .with_columns(pl.col("step_limit_span_id").is_not_null().alias("step_limit_hit"))
         .collect()
     )
@@ -134,6 +220,12 @@ register(
                 "smolagents",
                 "src/smolagents/utils.py (AgentError family), src/smolagents/agents.py (_run_stream: action_step.error)",
                 "error_handled, agent_error",
+            ),
+            Signal(
+                "agent.step_recovery event (severity: expected, status OK) or a handled AgentError on a `Step N` span; a failed tool span under it",
+                "smolagents (OpenInference instrumentation)",
+                "openinference-instrumentation-smolagents src/openinference/instrumentation/smolagents/_wrappers.py (_record_step_error, _StepWrapper); src/smolagents/agents.py (_run_stream: action_step.error)",
+                "error_handled on the step and on its failed tool spans",
             ),
             Signal(
                 "AgentGenerationError raised to the caller",
@@ -165,6 +257,12 @@ register(
                 "src/smolagents/agents.py (_handle_max_steps_reached); langgraph/errors.py; src/agents/exceptions.py",
                 "step_limit, runs.step_limit_hit",
             ),
+            Signal(
+                "`<Agent>.run` span whose last child is a model call after its `Step N` spans, the last step being the smolagents.max_steps-th (when written)",
+                "smolagents (OpenInference instrumentation)",
+                "src/smolagents/agents.py (_handle_max_steps_reached -> provide_final_answer calls the model; AgentMaxStepsError only on the memory step); openinference-instrumentation-smolagents _wrappers.py (_RunWrapper: smolagents.max_steps)",
+                "runs.step_limit_hit, runs.step_limit_span_id (the final model call)",
+            ),
         ),
         extract=_extract,
         status=_status,
@@ -178,8 +276,8 @@ register(
             "limit_stop": "a step, turn, recursion or budget limit stopped the work (step_limit or budget_stop)",
         },
         run_columns={
-            "step_limit_hit": "the run hit a step, turn or recursion limit",
-            "step_limit_span_id": "the first span saying so",
+            "step_limit_hit": "the run hit a step, turn or recursion limit (a span says so, or a smolagents run's shape shows it)",
+            "step_limit_span_id": "the first span saying so; else the model call smolagents makes at its step limit",
         },
     )
 )
