@@ -169,7 +169,8 @@ def spool(url: str, since: timedelta, directory: Path, *, db: str | None,
     """Fetch ``url``'s traces from after its watermark (at most ``since`` back) to now into a
     JSON-lines file under ``directory``."""
     source = get(url)
-    end = (now or datetime.now(UTC)).replace(microsecond=(now or datetime.now(UTC)).microsecond // 1000 * 1000)
+    moment = now or datetime.now(UTC)
+    end = moment.replace(microsecond=moment.microsecond // 1000 * 1000)  # MLflow filters in milliseconds
     start = end - since
     mark = watermark(source, db)
     if mark is not None and mark > start:
