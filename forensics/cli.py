@@ -216,7 +216,7 @@ def classify(
     redact_policy: RedactPolicyOption = None,
     dataset: DatasetOption = None,
     engine: Annotated[str, typer.Option("--engine", help="What classifies: `local` (this process, bucket by bucket) or `spark` (PySpark; master from $FORENSICS_SPARK_MASTER, default local[2]). Store and outputs are the same.")] = "local",
-    since: Annotated[str | None, typer.Option("--since", help="For a trace store given as a URL (mlflow://HOST:PORT/EXPERIMENT): how far back the first fetch goes (default 24h); later runs fetch from where the store says the last one ended.")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="For a trace store given as a URL (mlflow://HOST:PORT/EXPERIMENT): how far back the first fetch goes (default 24h); later runs fetch from where the store says the last one ended. Fetched traces are kept in $FORENSICS_SPOOL (default ./forensics-spool).")] = None,
 ) -> None:
     """Load, classify and store logs as one batch; write Parquet with --out.
 
