@@ -30,7 +30,7 @@ READERS = {
         "rows = t.num_rows"
     ),
     "polars": "import polars as pl; rows = pl.read_ndjson('{path}', infer_schema_length=10000).to_arrow().num_rows",
-    "forensics": "import forensics; r = forensics.load('{path}', format='otel-sdk-json'); rows = r.spans.num_rows; assert r.report.balanced",
+    "forensics": "import os; os.environ['FORENSICS_VECTORISED'] = '1'; import forensics; r = forensics.load('{path}', format='otel-sdk-json'); rows = r.spans.num_rows; assert r.report.balanced",
     # The same load with the vectorised path off (every line parsed and mapped in Python, issue 15's "before").
     "per-record": "import os; os.environ['FORENSICS_VECTORISED'] = '0'; import forensics; "
                   "r = forensics.load('{path}', format='otel-sdk-json'); rows = r.spans.num_rows; assert r.report.balanced",

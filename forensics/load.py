@@ -228,7 +228,7 @@ def load_file(
             account = FileAccount(path=shown, format=None, chosen_by="skipped", problem=exc.message)
             return account, SPAN_SCHEMA.empty_table(), QUARANTINE_SCHEMA.empty_table()
         format, confidence, chosen_by = sniffed.format, sniffed.confidence, "sniffed"
-    if format == vectorised.FORMAT and not options and not is_url(path) and vectorised.enabled() \
+    if format == vectorised.FORMAT and not options and not is_url(path) and vectorised.wanted(path) \
             and vectorised.eligible(path, limits):
         part = read_vectorised(path, limits, shown)
     else:
@@ -261,15 +261,14 @@ def read_vectorised(path: str, limits: Limits, shown: str) -> _Part:
     """Read a JSON-lines file of the OTel SDK's span JSON with DuckDB's threads; the lines it cannot
     prove it maps as the per-record loader does go to that loader (see forensics.loaders.vectorised)."""
     try:
-        spans, sink = vectorised.read(path, shown, limits)
+        done = vectorised.read(path, shown, limits)
     except (InputError, InternalError):
         raise
     except Exception as exc:
         raise InternalError(f"the vectorised reader of `{vectorised.FORMAT}` failed: {type(exc).__name__}: {exc}",
                             where=shown, hint="this is a bug; FORENSICS_VECTORISED=0 reads the file record by record") from exc
-    table, quarantine = vectorised.merge(spans, sink)
-    return _Part(table, quarantine, spans.num_rows + sink.rows, sink.quarantined, sink.merged_count,
-                 dict(sink.reasons), notes=list(sink.notes))
+    return _Part(done.spans, done.quarantine, done.rows, done.quarantined, done.merged, dict(done.reasons),
+                 notes=done.notes)
 
 
 def read_range(path: str, format: str, options: dict[str, Any] | None, limits: Limits, shown: str,

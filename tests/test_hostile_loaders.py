@@ -390,6 +390,14 @@ def test_a_multi_gigabyte_line_streams_past_without_being_read_into_memory(
         fh.seek(len(head) + size)  # a hole of NUL bytes: one line of `size` bytes
         fh.write(tail)
     assert os.stat(path).st_size > size and os.stat(path).st_blocks * 512 < 64 * MiB  # really sparse
+    # A file this big is read by the vectorised path (forensics/loaders/vectorised.py): its first use
+    # imports DuckDB's Python layer and builds its query (~25 MiB, once per process, whatever the
+    # data). Load a small file that way first, so the peak below is the huge line's alone.
+    warm = tmp_path / "warm.jsonl"
+    warm.write_bytes(_line(shape.record(1)) + b"\n")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FORENSICS_VECTORISED", "1")
+        _load(warm, "otel-sdk-json", None)
     tracemalloc.start()
     result = _load(path, "otel-sdk-json", Limits(max_line_bytes=max_line))
     peak = tracemalloc.get_traced_memory()[1]

@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute
 import pytest
 from realdata import DATA, FORMATS, REPO
 
@@ -46,8 +47,9 @@ def _assert_identical(per_record: forensics.LoadResult, fast: forensics.LoadResu
 
 def _vector_rows(path: Path, limits: Limits | None = None) -> pa.Table:
     """The rows the vectorised path mapped itself (not those it handed to the per-record loader)."""
-    spans, _ = vectorised.read(str(path), str(path), limits or Limits())
-    return spans
+    done = vectorised.read(str(path), str(path), limits or Limits())
+    mapped = pa.array(done.mapped_lines, pa.int64())
+    return done.spans.filter(pa.compute.is_in(done.spans.column("source_line"), value_set=mapped))
 
 
 def _real_files() -> list[Path]:
@@ -261,6 +263,17 @@ def test_a_truncated_last_line_is_reported_as_truncated(tmp_path: Path, monkeypa
     per_record, fast = _both(path, monkeypatch)
     _assert_identical(per_record, fast, "cut")
     assert fast.quarantine["reason"].to_pylist() == ["truncated"]
+
+
+def test_the_path_is_used_for_big_files_unless_asked_otherwise(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "small.jsonl"
+    path.write_bytes(_line(_span(0)) + b"\n")
+    monkeypatch.delenv("FORENSICS_VECTORISED", raising=False)
+    assert not vectorised.wanted(str(path))
+    monkeypatch.setattr(vectorised, "MIN_BYTES", 1)
+    assert vectorised.wanted(str(path))
+    monkeypatch.setenv("FORENSICS_VECTORISED", "0")
+    assert not vectorised.wanted(str(path))
 
 
 def test_a_gzip_or_a_document_is_read_record_by_record(tmp_path: Path) -> None:

@@ -32,7 +32,9 @@ two paths give identical tables on every real and generated file of the format.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -56,9 +58,20 @@ _STATUS_CODES = {"UNSET": "unset", "OK": "ok", "ERROR": "error", "STATUS_CODE_UN
                  "StatusCode.OK": "ok", "StatusCode.ERROR": "error", "unset": "unset", "ok": "ok", "error": "error"}
 
 
-def enabled() -> bool:
-    """``$FORENSICS_VECTORISED=0`` reads every line with the per-record loader."""
-    return os.environ.get("FORENSICS_VECTORISED", "1").strip() not in ("0", "false", "no", "off")
+#: Files smaller than this are read record by record unless asked (DuckDB's start-up costs more
+#: than its threads save on them).
+MIN_BYTES = 16 * 1024 * 1024
+
+
+def wanted(path: str) -> bool:
+    """``$FORENSICS_VECTORISED``: ``0`` reads every line with the per-record loader, ``1`` uses this
+    path whatever the size; unset, files of ``MIN_BYTES`` or more use it."""
+    value = os.environ.get("FORENSICS_VECTORISED", "").strip().lower()
+    if value in ("0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    return os.path.getsize(path) >= MIN_BYTES
 
 
 def eligible(path: str, limits: Limits) -> bool:
@@ -292,16 +305,19 @@ def _chunks(path: str) -> Iterator[tuple[int, int, int, memoryview | None]]:
                 return
             cut = block.rfind(b"\n")
             if cut == -1 and len(block) == CHUNK_BYTES:  # one line longer than a chunk
+                del block  # hold none of it while the per-record reader streams past it
                 consumed, _ = skip_line(fh)
-                end = offset + len(block) + consumed
+                end = offset + CHUNK_BYTES + consumed
                 yield offset, end, line, None
                 offset = end
                 line += 1
                 continue
             body = memoryview(block) if cut == -1 else memoryview(block)[: cut + 1]  # no copy of the chunk
-            yield offset, offset + len(body), line, body
-            offset += len(body)
-            line += block.count(b"\n", 0, len(body))
+            size = len(body)
+            yield offset, offset + size, line, body
+            offset += size
+            line += block.count(b"\n", 0, size)
+            del body, block  # nothing of this chunk is held while the next is read
             if cut == -1:
                 return
 
@@ -351,50 +367,92 @@ class _RangesSource(Source):
                 yield from self._line_records(fh, start, end, first_line)
 
 
-def read(path: str, shown: str, limits: Limits) -> tuple[pa.Table, SpanSink]:
-    """Read an eligible file (see :func:`eligible`): the vectorised rows, and the sink the
-    per-record path filled from the lines it handed over (its rows, quarantine and counts)."""
+@dataclass
+class Read:
+    """What :func:`read` made of a file: the span table in line order (the vectorised rows and the
+    per-record loader's rows of the lines handed to it), its quarantine and its accounting."""
+
+    spans: pa.Table
+    quarantine: pa.Table
+    rows: int
+    quarantined: int
+    merged: int
+    reasons: Counter[str]
+    notes: list[str]
+    #: The lines the vectorised path mapped itself (the tests check which were handed over).
+    mapped_lines: list[int]
+
+
+def read(path: str, shown: str, limits: Limits) -> Read:
+    """Read an eligible file (see :func:`eligible`) chunk by chunk; within each chunk the lines
+    handed over are read by the per-record loader and their rows put back in line order."""
     import duckdb
     import pyarrow.compute as pc
 
     from .otel_sdk_json import OtelSdkJsonLoader
 
+    loader = OtelSdkJsonLoader()
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
     query = _query()
-    tables: list[pa.Table] = []
-    ranges: list[tuple[int, int, int]] = []
+    parts: list[pa.Table] = []
+    quarantines: list[pa.Table] = []
+    done = Read(SPAN_SCHEMA.empty_table(), QUARANTINE_SCHEMA.empty_table(), 0, 0, 0, Counter(), [], [])
     for offset, end, first_line, body in _chunks(path):
+        ranges: list[tuple[int, int, int]] = []
+        mapped = SPAN_SCHEMA.empty_table()
         if body is None:
             ranges.append((offset, end, first_line))
-            continue
-        lines, starts, ends = _lines_table(body, first_line)
-        con.register("lines", lines)
-        out = con.sql(query).to_arrow_table()
-        con.unregister("lines")
-        too_big = pc.greater(pc.binary_length(out.column("attributes")), 4 * limits.max_attributes)
-        ok = pc.and_(pc.fill_null(out.column("ok"), False), pc.invert(pc.fill_null(too_big, False)))
-        if len(body) > limits.max_line_bytes:  # a line over the limit is the per-record path's to report
-            ok = pc.and_(ok, pc.less_equal(pc.binary_length(pc.take(lines.column("line"), pc.subtract(out.column("line_no"), first_line))),
-                                           limits.max_line_bytes + 1))
-        accepted = out.filter(ok)
-        tables.append(accepted.sort_by("line_no"))
-        taken = np.zeros(len(starts), dtype=bool)
-        taken[accepted.column("line_no").to_numpy() - first_line] = True
-        for i in np.flatnonzero(~taken):  # only the lines handed over (none, on clean input)
-            if bytes(body[starts[i]:ends[i]]).strip():  # blank lines are no records, as in the per-record path
-                ranges.append((offset + int(starts[i]), offset + int(ends[i]), first_line + int(i)))
+        else:
+            lines, starts, ends = _lines_table(body, first_line)
+            con.register("lines", lines)
+            out = con.sql(query).to_arrow_table()
+            con.unregister("lines")
+            too_big = pc.greater(pc.binary_length(out.column("attributes")), 4 * limits.max_attributes)
+            ok = pc.and_(pc.fill_null(out.column("ok"), False), pc.invert(pc.fill_null(too_big, False)))
+            if len(body) > limits.max_line_bytes:  # a line over the limit is the per-record path's to report
+                length = pc.binary_length(pc.take(lines.column("line"), pc.subtract(out.column("line_no"), first_line)))
+                ok = pc.and_(ok, pc.less_equal(length, limits.max_line_bytes + 1))
+            mapped = _as_spans(out.filter(ok), shown)
+            del out, lines, ok
+            numbers = mapped.column("source_line").to_numpy()
+            if len(numbers) > 1 and (np.diff(numbers) < 0).any():  # DuckDB keeps the scan's order; be sure
+                mapped = mapped.sort_by("source_line")
+                numbers = mapped.column("source_line").to_numpy()
+            done.mapped_lines.extend(numbers.tolist())
+            taken = np.zeros(len(starts), dtype=bool)
+            taken[numbers - first_line] = True
+            for i in np.flatnonzero(~taken):  # only the lines handed over (none, on clean input)
+                if bytes(body[starts[i]:ends[i]]).strip():  # blank lines are no records, as in the per-record path
+                    ranges.append((offset + int(starts[i]), offset + int(ends[i]), first_line + int(i)))
+            del body, starts, ends, taken  # the chunk's bytes are not held while its handed-over lines are read
+        done.rows += mapped.num_rows
+        if ranges:
+            sink = SpanSink(FORMAT, shown, limits)
+            loader.read(_RangesSource(path, sink, limits, shown, ranges), sink)
+            done.rows += sink.rows
+            done.quarantined += sink.quarantined
+            done.merged += sink.merged_count
+            done.reasons.update(sink.reasons)
+            done.notes.extend(sink.notes)
+            if sink.quarantined:
+                quarantines.append(sink.quarantine_table())
+            rest = sink.table()
+            if rest.num_rows:  # put them back in line order, within this chunk only
+                both = pa.concat_tables([mapped, rest])
+                mapped = both.take(pc.sort_indices(both, sort_keys=[("source_line", "ascending")]))
+        if mapped.num_rows:
+            parts.append(mapped)
     con.close()
-    sink = SpanSink(FORMAT, shown, limits)
-    if ranges:
-        OtelSdkJsonLoader().read(_RangesSource(path, sink, limits, shown, ranges), sink)
-    return _as_spans(tables, shown), sink
+    if parts:
+        done.spans = pa.concat_tables(parts)
+    if quarantines:
+        done.quarantine = pa.concat_tables(quarantines)
+    return done
 
 
-def _as_spans(tables: list[pa.Table], shown: str) -> pa.Table:
-    if not tables:
-        return SPAN_SCHEMA.empty_table()
-    table = pa.concat_tables(tables)
+def _as_spans(table: pa.Table, shown: str) -> pa.Table:
+    """DuckDB's result as span-table columns (the file's constant columns added)."""
     n = table.num_rows
     columns = []
     for field in SPAN_SCHEMA:
@@ -409,16 +467,3 @@ def _as_spans(tables: list[pa.Table], shown: str) -> pa.Table:
         else:
             columns.append(table.column(field.name).cast(field.type))
     return pa.Table.from_arrays(columns, schema=SPAN_SCHEMA)
-
-
-def merge(vector: pa.Table, sink: SpanSink) -> tuple[pa.Table, pa.Table]:
-    """The vectorised rows and the per-record rows in line order, and the quarantine."""
-    rest = sink.table()
-    if rest.num_rows == 0:
-        spans = vector
-    else:
-        spans = pa.concat_tables([vector, rest])
-        spans = spans.take(pa.compute.sort_indices(spans, sort_keys=[("source_line", "ascending")]))
-        spans = pa.Table.from_batches(spans.combine_chunks().to_batches(), schema=SPAN_SCHEMA)
-    quarantine = sink.quarantine_table() if sink.quarantined else QUARANTINE_SCHEMA.empty_table()
-    return spans, quarantine
