@@ -244,3 +244,33 @@ def test_a_script_without_a_main_guard_loads_a_big_file(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     assert "bootstrapping phase" not in done.stderr
     assert done.stdout.split() == [str(spans), "0"]
+
+
+@pytest.mark.parametrize(
+    ("patch", "column", "found"),
+    [
+        ({"name": 5}, "name", "int 5"),  # a number where the span's name belongs
+        ({"attributes": {"gen_ai.usage.input_tokens": 99999999999999999999}}, "input_tokens",
+         "int 99999999999999999999"),  # wider than int64
+    ],
+)
+def test_a_value_its_column_cannot_hold_is_quarantined_not_raised(
+    tmp_path: Path, patch: dict[str, object], column: str, found: str
+) -> None:
+    def span(n: int, **extra: object) -> str:
+        record = {"name": "step", "context": {"trace_id": "0x" + "1" * 32, "span_id": f"0x{n:016x}"},
+                  "kind": "SpanKind.INTERNAL", "parent_id": None,
+                  "start_time": "2026-01-01T00:00:00.000000Z", "end_time": "2026-01-01T00:00:01.000000Z",
+                  "status": {"status_code": "OK"}, "attributes": {}, "resource": {"attributes": {}}}
+        record.update(extra)
+        return json.dumps(record)
+
+    path = tmp_path / "spans.jsonl"
+    path.write_text(span(1) + "\n" + span(2, **patch) + "\n" + span(3) + "\n")
+    result = forensics.load(path)
+    assert result.spans.num_rows == 2
+    assert sorted(result.spans.column("span_id").to_pylist()) == ["0000000000000001", "0000000000000003"]
+    [bad] = result.quarantine.to_pylist()
+    assert (bad["reason"], bad["source_line"]) == ("invalid-value", 2)
+    assert f"`{column}`" in bad["detail"] and found in bad["detail"] and "Hint:" in bad["detail"]
+    assert result.report.balanced

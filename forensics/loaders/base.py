@@ -767,9 +767,50 @@ class SpanSink:
         if not self._pending:
             return
         columns = list(zip(*self._pending, strict=True))
-        arrays = [pa.array(col, type=f.type) for col, f in zip(columns, SPAN_SCHEMA, strict=True)]
+        try:
+            arrays = [pa.array(col, type=f.type) for col, f in zip(columns, SPAN_SCHEMA, strict=True)]
+        except (pa.ArrowException, OverflowError, TypeError, ValueError):
+            # A value the column cannot hold (a number as a span name, a token count wider than 64
+            # bits): find the rows, quarantine them with the column named, keep the rest.
+            self._quarantine_unfit_rows(columns)
+            if not self._pending:
+                return
+            columns = list(zip(*self._pending, strict=True))
+            arrays = [pa.array(col, type=f.type) for col, f in zip(columns, SPAN_SCHEMA, strict=True)]
         self._batches.append(pa.RecordBatch.from_arrays(arrays, schema=SPAN_SCHEMA))
         self._pending = []
+
+    def _quarantine_unfit_rows(self, columns: list[tuple[Any, ...]]) -> None:
+        """Move every pending row holding a value its column's type cannot take to the quarantine
+        (reason ``invalid-value``), checking value by value only the columns that failed whole."""
+        unfit: dict[int, str] = {}
+        for index, (col, field) in enumerate(zip(columns, SPAN_SCHEMA, strict=True)):
+            try:
+                pa.array(col, type=field.type)
+                continue
+            except (pa.ArrowException, OverflowError, TypeError, ValueError):
+                pass
+            for i, value in enumerate(col):
+                if i in unfit:
+                    continue
+                try:
+                    pa.array([value], type=field.type)
+                except (pa.ArrowException, OverflowError, TypeError, ValueError):
+                    shown = repr(value)
+                    shown = shown if len(shown) <= 80 else shown[:80] + "…"
+                    unfit[i] = (f"the value of `{SPAN_COLUMNS[index]}` cannot be held as {field.type}: found "
+                                f"{type(value).__name__} {shown}; Hint: the exporter wrote a value of the "
+                                "wrong type or range for this field")
+        line_at = SPAN_COLUMNS.index("source_line")
+        kept = []
+        for i, row in enumerate(self._pending):
+            if i not in unfit:
+                kept.append(row)
+                continue
+            raw = json.dumps(dict(zip(SPAN_COLUMNS, row, strict=True)), default=str)
+            self.rows -= 1
+            self.quarantine(row[line_at], "invalid-value", unfit[i], raw)
+        self._pending = kept
 
     def table(self) -> pa.Table:
         self._flush()
