@@ -784,9 +784,9 @@ class SpanSink:
         """Move every pending row holding a value its column's type cannot take to the quarantine
         (reason ``invalid-value``), checking value by value only the columns that failed whole."""
         unfit: dict[int, str] = {}
-        for index, (col, field) in enumerate(zip(columns, SPAN_SCHEMA, strict=True)):
+        for index, (col, column) in enumerate(zip(columns, SPAN_SCHEMA, strict=True)):
             try:
-                pa.array(col, type=field.type)
+                pa.array(col, type=column.type)
                 continue
             except (pa.ArrowException, OverflowError, TypeError, ValueError):
                 pass
@@ -794,11 +794,11 @@ class SpanSink:
                 if i in unfit:
                     continue
                 try:
-                    pa.array([value], type=field.type)
+                    pa.array([value], type=column.type)
                 except (pa.ArrowException, OverflowError, TypeError, ValueError):
                     shown = repr(value)
                     shown = shown if len(shown) <= 80 else shown[:80] + "…"
-                    unfit[i] = (f"the value of `{SPAN_COLUMNS[index]}` cannot be held as {field.type}: found "
+                    unfit[i] = (f"the value of `{SPAN_COLUMNS[index]}` cannot be held as {column.type}: found "
                                 f"{type(value).__name__} {shown}; Hint: the exporter wrote a value of the "
                                 "wrong type or range for this field")
         line_at = SPAN_COLUMNS.index("source_line")
