@@ -34,6 +34,7 @@ import pyarrow.parquet as pq
 from forensics.errors import ForensicsError, InputError, InternalError, UnknownFormatError
 from forensics.schema import FINDING_SCHEMA, QUARANTINE_SCHEMA, RUN_SCHEMA, SPAN_SCHEMA
 from forensics.store import InputFile, Problem
+from forensics.urls import display_url
 
 #: ``progress(stage, done, total, path)``: stage is ``hash``, ``load``, ``classify``, ``store``
 #: or ``write``; called before each step (``done`` steps finished out of ``total``).
@@ -397,7 +398,7 @@ def classify_paths(
             # write_batch marks its own failures; this catches load/classify/Parquet failures.
             fail_batch(handle, exc, problems=problems)
             raise
-        summary.store_url = _redacted(store.url)
+        summary.store_url = display_url(store.url)
     finally:
         store.close()
     summary.breaches = _breaches(thresholds, summary)
@@ -1080,10 +1081,3 @@ def _breaches(thresholds: Sequence[Threshold], summary: BatchSummary) -> list[st
     return out
 
 
-def _redacted(url: str) -> str:
-    import sqlalchemy as sa
-
-    try:
-        return sa.engine.make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
-        return url

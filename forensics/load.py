@@ -32,8 +32,9 @@ from .loaders.base import (
     SpanSink,
     display_path,
 )
-from .loaders.sql import display_url, is_url
+from .loaders.sql import is_url
 from .schema import QUARANTINE_SCHEMA, SPAN_COLUMNS, SPAN_SCHEMA
+from .urls import display_url
 
 #: Suffixes a directory walk picks up (a file named explicitly is always read).
 LOG_SUFFIXES = (".json", ".jsonl", ".ndjson", ".gz", ".parquet", ".log")

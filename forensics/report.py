@@ -28,6 +28,7 @@ import polars as pl
 import pyarrow as pa
 
 from forensics.errors import InputError
+from forensics.urls import display_url
 
 #: Severity ranks: the worst runs are those with the most severe finding first.
 SEVERITY_RANK: Final = {"critical": 4, "high": 3, "medium": 2, "low": 1}
@@ -89,7 +90,7 @@ def gather(
         findings = st.read_findings(store, since=since, until=until, run_id=run_id)
         batches = st.read_batches(store)
         sources = _span_sources(store)
-        label = _redact(store.url)
+        label = display_url(store.url)
     finally:
         if owned:
             store.close()
@@ -144,13 +145,6 @@ def _span_sources(store: Any) -> dict[str, list[str]]:
     return out
 
 
-def _redact(url: str) -> str:
-    import sqlalchemy as sa
-
-    try:
-        return sa.engine.make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
-        return url
 
 
 # --------------------------------------------------------------------------------------------

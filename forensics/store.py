@@ -39,6 +39,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from forensics.errors import InputError, InternalError, StoreError
 from forensics.schema import FINDING_SCHEMA, RUN_SCHEMA
+from forensics.urls import display_url
 
 #: Environment variable naming the store's URL (or a SQLite file path) when none is given.
 DB_ENV: Final = "FORENSICS_DB"
@@ -294,7 +295,7 @@ def open_store(
     try:
         engine = factory(resolved)
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
-        raise StoreError(f"cannot create an engine for `{_redact(resolved)}`: {exc}",
+        raise StoreError(f"cannot create an engine for `{display_url(resolved)}`: {exc}",
                          hint="check the URL's dialect and driver name.") from exc
     store = Store(engine=engine, url=resolved)
     try:
@@ -304,17 +305,12 @@ def open_store(
     except sa.exc.OperationalError as exc:
         engine.dispose()
         raise StoreError(
-            f"cannot open the results store `{_redact(resolved)}`: {exc.orig}",
+            f"cannot open the results store `{display_url(resolved)}`: {exc.orig}",
             hint="check that the database server is running and the URL, user and password are right.",
         ) from exc
     return store
 
 
-def _redact(url: str) -> str:
-    try:
-        return sa.engine.make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
-        return url
 
 
 def _alembic_config(connection: Connection) -> Any:

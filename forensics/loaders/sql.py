@@ -41,6 +41,7 @@ from ..errors import InputError
 from ..normalize import as_float, as_int, as_text
 from ..schema import KINDS
 from ..semconv import OPENINFERENCE_KINDS
+from ..urls import display_url
 from .base import Loader, Sample, Source, SpanSink
 from .otel_common import (
     RecordError,
@@ -92,14 +93,6 @@ def is_url(text: str) -> bool:
     return match is not None and match.group("scheme").lower() not in _NOT_DATABASES
 
 
-def display_url(url: str) -> str:
-    """The URL as reports show it: the password replaced by ``***``."""
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # an unparsable URL is reported as given, minus anything after ':' before '@'
-        return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
 
 
 class SqlLoader(Loader):

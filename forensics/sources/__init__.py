@@ -27,6 +27,7 @@ from typing import Any, ClassVar, Final
 from urllib.parse import urlsplit
 
 from forensics.errors import InputError
+from forensics.urls import display_url
 
 
 class SourceError(InputError):
@@ -104,11 +105,6 @@ def get(url: str) -> TraceSource:
     return _SOURCES[scheme](url)
 
 
-def display_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password or parts.username:
-        return url.replace(parts.netloc, parts.netloc.rsplit("@", 1)[-1])
-    return url
 
 
 # --------------------------------------------------------------------------------------------
