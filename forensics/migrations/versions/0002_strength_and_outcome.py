@@ -35,12 +35,14 @@ _WEAK_DETECTORS = (
 def upgrade() -> None:
     with op.batch_alter_table("findings") as batch:
         batch.add_column(sa.Column("strength", sa.Text))
-    weak = ", ".join(f"'{d}'" for d in _WEAK_DETECTORS)
+    # The detector names travel as bound parameters: no SQL is built from strings.
     op.execute(
-        "UPDATE findings SET strength = CASE "
-        f"WHEN detector IN ({weak}) THEN 'weak' "
-        "WHEN detector = 'context_overflow' AND explanation LIKE '%-token window%' THEN 'weak' "
-        "ELSE 'strong' END"
+        sa.text(
+            "UPDATE findings SET strength = CASE "
+            "WHEN detector IN :weak THEN 'weak' "
+            "WHEN detector = 'context_overflow' AND explanation LIKE '%-token window%' THEN 'weak' "
+            "ELSE 'strong' END"
+        ).bindparams(sa.bindparam("weak", value=list(_WEAK_DETECTORS), expanding=True))
     )
     with op.batch_alter_table("findings") as batch:
         batch.alter_column("strength", existing_type=sa.Text, nullable=False)
