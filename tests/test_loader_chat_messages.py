@@ -218,3 +218,22 @@ def test_conversations_without_ids_say_so() -> None:
     assert roots["conv-42"]["@run_id_from"] == "id"
     # single.json's reward 0.0 is its declared outcome (its `outcome: failed` is not read: reward comes first)
     assert roots["conv-42"]["@outcome"] == {"verdict": "failure", "score": 0.0, "field": "reward", "value": 0.0}
+
+
+def test_a_role_that_is_an_object_is_no_role_and_sniffing_does_not_crash(tmp_path) -> None:
+    """Found by the property test (a mutated ShareGPT file): `role` holding an object made the
+    sniffer raise `unhashable type: 'dict'`; such a record is simply not a chat message."""
+    import warnings
+
+    from forensics.loaders.chat_messages import _is_message
+
+    assert not _is_message({"role": {"name": "user"}, "content": "hi"})
+    assert not _is_message({"from": ["gpt"], "value": "hi"})
+    assert _is_message({"role": "user", "content": "hi"}) and _is_message({"from": "gpt", "value": "hi"})
+    path = tmp_path / "odd.json"
+    path.write_text('[{"role": {"name": "user"}, "content": "hi"}]')
+    from forensics.loaders.registry import sniff_scores
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a loader failing while sniffing is reported as a warning
+        assert sniff_scores(str(path)).get("chat-messages", 0.0) == 0.0

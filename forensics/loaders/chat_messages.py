@@ -73,8 +73,17 @@ def _scalar(value: Any) -> bool:
     return isinstance(value, str | int | float) and not isinstance(value, bool) and value != ""
 
 
+#: ShareGPT's `from` values besides the roles.
+_FROM: Final = _ROLES | {"function_call", "observation"}
+
+
 def _is_message(value: Any) -> bool:
-    return isinstance(value, dict) and (value.get("role") in _ROLES or value.get("from") in _ROLES | {"function_call", "observation"})
+    # A role that is not a string (an object, a list) names no role: test membership only on text,
+    # which also keeps an unhashable value from raising out of sniffing.
+    if not isinstance(value, dict):
+        return False
+    role, sender = value.get("role"), value.get("from")
+    return (isinstance(role, str) and role in _ROLES) or (isinstance(sender, str) and sender in _FROM)
 
 
 def _message_list(conversation: dict[str, Any]) -> tuple[str, list[Any]] | None:
