@@ -96,7 +96,8 @@ def test_duplicate_name_fails_with_both_owners() -> None:
     with pytest.raises(DetectorRegistryError) as err:
         register(Again)
     text = str(err.value)
-    assert "detector name `stall` is already registered by forensics.detectors.missing_fallback.Stall" in text
+    assert "two detectors are registered as `stall`: forensics.detectors.missing_fallback.Stall and " in text
+    assert "test_duplicate_name_fails_with_both_owners.<locals>.Again" in text
     assert "Hint:" in text
 
 
@@ -108,7 +109,7 @@ def test_malformed_detector_is_refused() -> None:
         severity = "low"
         description = "Declares a scope the Spark port cannot group by."
 
-    with pytest.raises(DetectorRegistryError, match="`scope` is 'trace'"):
+    with pytest.raises(DetectorRegistryError, match="has `scope` 'trace', not one of: run, session"):
         register(NoScope)
     assert "no_scope_detector" not in names()
 

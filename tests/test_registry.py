@@ -61,3 +61,140 @@ def test_unknown_name_lists_the_known_ones() -> None:
     with pytest.raises(InputError) as err:
         get("nope")
     assert "`otlp-json`" in str(err.value)
+
+
+# --- the one Registry type (forensics.registry) with real entry points --------------------------------
+
+import sys  # noqa: E402
+import warnings  # noqa: E402
+
+from forensics.detectors.registry import DETECTORS, DetectorRegistryError  # noqa: E402
+from forensics.detectors.registry import _check as detector_check  # noqa: E402
+from forensics.detectors.registry import _import_builtins as import_builtin_detectors  # noqa: E402
+from forensics.registry import Registry, is_subclass_of  # noqa: E402
+
+PLUGIN_GROUP = "forensics.test-plugins"
+
+
+def _install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dist: str, group: str,
+             entries: dict[str, str], modules: dict[str, str]) -> None:
+    """A real installed distribution: ``<dist>-1.0.dist-info`` with entry_points.txt, on sys.path."""
+    info = tmp_path / f"{dist}-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
+    lines = [f"[{group}]", *(f"{name} = {target}" for name, target in entries.items())]
+    (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
+    for module, source in modules.items():
+        (tmp_path / f"{module}.py").write_text(source)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for module in modules:
+        sys.modules.pop(module, None)
+
+
+class Widget:
+    name = ""
+
+
+def _widget_registry(**kw: object) -> Registry[type[Widget]]:
+    return Registry("widget", PLUGIN_GROUP, check=is_subclass_of(Widget), **kw)  # type: ignore[arg-type]
+
+
+def test_entry_points_register_good_plugins_and_skip_broken_ones(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _install(tmp_path, monkeypatch, "widgets_plugin", PLUGIN_GROUP,
+             {"good": "fx_good:Good", "broken": "fx_broken:Broken", "wrong": "fx_good:NOT_A_WIDGET",
+              "misnamed": "fx_good:Misnamed"},
+             {"fx_good": "from test_registry import Widget\n"
+                         "class Good(Widget):\n    name = 'good'\n"
+                         "class Misnamed(Widget):\n    name = 'other'\n"
+                         "NOT_A_WIDGET = 42\n",
+              "fx_broken": "import no_such_module_anywhere  # noqa\n"})
+    reg = _widget_registry()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert reg.names() == ["good"]  # start-up survives all three bad entries
+    shown = "\n".join(str(w.message) for w in caught)
+    assert "widget `broken` (fx_broken:Broken) failed to import: ModuleNotFoundError" in shown
+    assert "widget `wrong` (fx_good:NOT_A_WIDGET) is not usable: is not a Widget subclass (found int 42)" in shown
+    assert "make the entry-point name equal the widget's `name`" in shown
+    assert set(reg.problems()) == {"broken", "wrong", "misnamed"}
+    assert reg.get("good").__module__ == "fx_good"
+    assert reg.owner("good") == "fx_good:Good"
+    with pytest.raises(InputError) as err:
+        reg.get("broken")
+    text = str(err.value)
+    assert "no widget named `broken` (it is installed but was skipped: fx_broken:Broken: ModuleNotFoundError" in text
+    assert "Hint: use one of: `good`" in text
+
+
+def test_duplicate_names_fail_naming_both_owners(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _install(tmp_path, monkeypatch, "dup_plugin", PLUGIN_GROUP, {"good": "fx_dup:Good"},
+             {"fx_dup": "from test_registry import Widget\nclass Good(Widget):\n    name = 'good'\n"})
+    reg = _widget_registry()
+    assert reg.names() == ["good"]
+
+    class Good(Widget):
+        name = "good"
+
+    with pytest.raises(InputError) as err:
+        reg.register(Good)
+    text = str(err.value)
+    assert "two widgets are registered as `good`: fx_dup:Good and " in text
+    assert "test_duplicate_names_fail_naming_both_owners.<locals>.Good" in text
+    assert "Hint: rename one of them" in text
+    reg.register(reg.get("good"))  # the same object again is no clash
+
+
+def test_run_time_register_unregister_and_stable_order() -> None:
+    by_name = Registry("thing", None, name_of=lambda f: f.__name__)
+    by_order = Registry("thing", None, name_of=lambda f: f.__name__, order="registration")
+
+    def zeta() -> None: ...
+    def alpha() -> None: ...
+
+    for reg in (by_name, by_order):
+        reg.register(zeta)
+        reg.register(alpha)
+    assert by_name.names() == ["alpha", "zeta"] and list(by_name) == [alpha, zeta]
+    assert by_order.names() == ["zeta", "alpha"]
+    assert "alpha" in by_name and len(by_name) == 2
+    by_name.unregister("alpha")
+    assert by_name.names() == ["zeta"]
+    with pytest.raises(InputError, match=r"no thing named `alpha`\nHint: use one of: `zeta`"):
+        by_name.get("alpha")
+
+
+def test_a_broken_third_party_detector_is_skipped_with_a_warning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    builtins = DETECTORS.values()  # discovered before the plugins below exist: the real registry stays as shipped
+    _install(tmp_path, monkeypatch, "detector_plugins", "forensics.detectors",
+             {"slow_tool": "fx_detectors:SlowTool", "crashes": "fx_crashing_detector",
+              "bad_scope": "fx_detectors:BadScope"},
+             {"fx_detectors": "from forensics.detectors import Detector\n"
+                              "class SlowTool(Detector):\n    name = 'fx_slow_tool'\n"
+                              "    failure_class = 'missing_fallback'\n    scope = 'run'\n    severity = 'low'\n"
+                              "    description = 'a tool call slower than the plugin allows'\n"
+                              "class BadScope(SlowTool):\n    name = 'fx_bad_scope'\n    scope = 'trace'\n",
+              "fx_crashing_detector": "raise RuntimeError('plugin bug at import')\n"})
+    # A fresh registry built exactly like DETECTORS (whose discovery already ran in this process).
+    reg = Registry("detector", "forensics.detectors", check=detector_check, error=DetectorRegistryError,
+                   builtins=import_builtin_detectors, entry_point_is_name=False)
+    for cls in builtins:  # the built-ins registered into DETECTORS on their first import
+        reg.register(cls)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        found = reg.names()
+    assert set(found) == set(DETECTORS.names()) | {"fx_slow_tool"}
+    assert "fx_slow_tool" not in DETECTORS
+    assert "fx_bad_scope" not in found
+    shown = "\n".join(str(w.message) for w in caught)
+    assert "detector `crashes` (fx_crashing_detector) failed to import: RuntimeError: plugin bug at import" in shown
+    assert "detector `bad_scope` (fx_detectors:BadScope) is not usable: has `scope` 'trace'" in shown
+
+
+def test_builtin_detector_modules_are_discovered_not_listed() -> None:
+    from forensics.detectors.registry import builtin_modules
+
+    modules = builtin_modules()
+    assert "forensics.detectors.missing_fallback" in modules and "forensics.detectors.claims" in modules
+    assert "forensics.detectors.base" not in modules
+    owners = {DETECTORS.get(n).__module__ for n in DETECTORS.names()}
+    assert owners <= set(modules)

@@ -4,17 +4,19 @@ A detector is a class with its identity as class attributes (``name``, ``failure
 ``scope``, ``severity``, ``description``) and a ``detect(ctx)`` method returning a LazyFrame of
 findings. Built-ins register with :func:`register` when their module is imported; other packages
 expose a detector class (or a module that registers on import) through the entry-point group
-``forensics.detectors``. A duplicate name fails at start-up with both owners named.
+``forensics.detectors``. A duplicate name fails at start-up with both owners named; a plugin that
+fails to import or is not a valid detector is skipped with a warning (``DETECTORS.problems()``).
 """
 
 from __future__ import annotations
 
+import pkgutil
 from importlib import import_module
-from importlib.metadata import entry_points
 from typing import Final, TypeVar
 
 from forensics.detectors.base import Detector
-from forensics.errors import ForensicsError, InputError
+from forensics.errors import ForensicsError
+from forensics.registry import Registry
 from forensics.schema import SEVERITIES
 
 ENTRY_POINT_GROUP: Final = "forensics.detectors"
@@ -27,11 +29,8 @@ FAILURE_CLASSES: Final = (
     "unguarded_action",
 )
 SCOPES: Final = ("run", "session")
-#: One module per failure class; importing one registers its detectors.
-BUILTIN_MODULES: Final = tuple(f"forensics.detectors.{c}" for c in FAILURE_CLASSES)
-
-_REGISTRY: dict[str, type[Detector]] = {}
-_loaded = False
+#: Modules of this package that hold no detectors (every other module is imported and registers its own).
+NOT_DETECTOR_MODULES: Final = frozenset({"base", "registry"})
 
 D = TypeVar("D", bound=type[Detector])
 
@@ -40,70 +39,57 @@ class DetectorRegistryError(ForensicsError):
     """A detector class is malformed or its name is already taken."""
 
 
-def register(cls: D) -> D:
-    """Class decorator: validate a detector's identity and add it to the registry."""
-    where = f"{cls.__module__}.{cls.__qualname__}"
+def _check(cls: object) -> str | None:
+    """What is wrong with a detector class's identity, or None."""
+    if not (isinstance(cls, type) and issubclass(cls, Detector)):
+        return f"is not a Detector subclass (found {type(cls).__name__})"
     for attr in ("name", "failure_class", "scope", "severity", "description"):
         if not isinstance(getattr(cls, attr, None), str) or not getattr(cls, attr):
-            raise DetectorRegistryError(
-                f"detector class has no `{attr}`",
-                where=where,
-                hint="set name, failure_class, scope, severity and description as class attributes.",
-            )
+            return f"has no `{attr}`: set name, failure_class, scope, severity and description as class attributes"
     for attr, valid in (("failure_class", FAILURE_CLASSES), ("scope", SCOPES), ("severity", SEVERITIES)):
         value = getattr(cls, attr)
         if value not in valid:
-            raise DetectorRegistryError(
-                f"`{attr}` is {value!r}",
-                where=where,
-                hint=f"use one of: {', '.join(valid)}.",
-            )
-    existing = _REGISTRY.get(cls.name)
-    if existing is not None and existing is not cls:
-        raise DetectorRegistryError(
-            f"detector name `{cls.name}` is already registered by "
-            f"{existing.__module__}.{existing.__qualname__}",
-            where=where,
-            hint="detector names are global; pick another name for the new detector.",
-        )
-    _REGISTRY[cls.name] = cls
-    return cls
+            return f"has `{attr}` {value!r}, not one of: {', '.join(valid)}"
+    return None
 
 
-def _load() -> None:
-    """Import the built-in modules, then every entry point of the group (once)."""
-    global _loaded
-    if _loaded:
-        return
-    for module in BUILTIN_MODULES:
+def builtin_modules() -> list[str]:
+    """The built-in detector modules, found in this package (not a fixed list): a new module is a new
+    detector family with nothing else to edit."""
+    import forensics.detectors as package
+
+    found = (m.name for m in pkgutil.iter_modules(package.__path__) if not m.ispkg)
+    return [f"forensics.detectors.{name}" for name in sorted(found) if name not in NOT_DETECTOR_MODULES]
+
+
+def _import_builtins() -> None:
+    for module in builtin_modules():
         import_module(module)
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        obj = ep.load()
-        # An entry point may name a module (which registers on import) or a detector class.
-        if isinstance(obj, type) and issubclass(obj, Detector):
-            register(obj)
-    _loaded = True
+
+
+#: Every detector by name: the built-in modules register on import, plugins through the entry points.
+DETECTORS: Registry[type[Detector]] = Registry(
+    "detector", ENTRY_POINT_GROUP, check=_check, error=DetectorRegistryError, builtins=_import_builtins,
+    entry_point_is_name=False,
+)
+
+
+def register(cls: D) -> D:
+    """Class decorator: validate a detector's identity and add it to the registry."""
+    DETECTORS.register(cls)
+    return cls
 
 
 def names() -> list[str]:
     """Every registered detector name, sorted."""
-    _load()
-    return sorted(_REGISTRY)
+    return DETECTORS.names()
 
 
 def get(name: str) -> type[Detector]:
     """The detector class registered as ``name``."""
-    _load()
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise InputError(
-            f"no detector named `{name}`",
-            hint=f"registered detectors: {', '.join(sorted(_REGISTRY))}.",
-        ) from None
+    return DETECTORS.get(name)
 
 
 def all_detectors() -> list[type[Detector]]:
     """Every registered detector class, sorted by name."""
-    _load()
-    return [_REGISTRY[n] for n in sorted(_REGISTRY)]
+    return DETECTORS.values()

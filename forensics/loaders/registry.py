@@ -11,86 +11,44 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 
-from ..errors import InputError, UnknownFormatError
+from ..errors import UnknownFormatError
+from ..registry import Registry, is_subclass_of
 from .base import DEFAULT_LIMITS, Limits, Loader, Sample, choose_wrapper, read_sample
 
 ENTRY_POINT_GROUP = "forensics.loaders"
 
-_registry: dict[str, type[Loader]] = {}
-_broken: dict[str, str] = {}
-_discovered = False
+#: Every loader by name: the entry-point group, plus run-time registrations.
+LOADERS: Registry[type[Loader]] = Registry("loader", ENTRY_POINT_GROUP, check=is_subclass_of(Loader))
 
 #: A loader must score at least this for sniffing to choose it.
 MIN_CONFIDENCE = 0.5
 
 
-def _discover() -> None:
-    global _discovered
-    if _discovered:
-        return
-    _discovered = True
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            cls = ep.load()
-        except Exception as exc:  # a broken plugin must not take the others down, but is reported
-            _broken[ep.name] = f"{ep.value}: {type(exc).__name__}: {exc}"
-            warnings.warn(f"forensics: loader `{ep.name}` ({ep.value}) failed to import: {exc}", stacklevel=2)
-            continue
-        _add(cls, origin=ep.value, expected_name=ep.name)
-
-
-def _add(cls: type[Loader], origin: str, expected_name: str | None = None) -> None:
-    name = getattr(cls, "name", "")
-    if not name:
-        raise InputError(f"loader {origin} has no `name` class attribute",
-                         hint="give the class a stable kebab-case `name`")
-    if expected_name is not None and expected_name != name:
-        raise InputError(f"entry point `{expected_name}` points at a loader named `{name}` ({origin})",
-                         hint="make the entry-point name equal the loader's `name`")
-    existing = _registry.get(name)
-    if existing is not None and existing is not cls:
-        raise InputError(
-            f"two loaders are registered as `{name}`: {existing.__module__}.{existing.__qualname__} and {origin}",
-            hint="rename one of them; registry names must be unique",
-        )
-    _registry[name] = cls
-
-
 def register(cls: type[Loader]) -> type[Loader]:
     """Register a loader class at run time (usable as a decorator)."""
-    _discover()
-    _add(cls, origin=f"{cls.__module__}.{cls.__qualname__}")
-    return cls
+    LOADERS.discover()
+    return LOADERS.register(cls)
 
 
 def unregister(name: str) -> None:
     """Remove a run-time registration (tests, notebooks)."""
-    _registry.pop(name, None)
+    LOADERS.unregister(name)
 
 
 def names() -> list[str]:
     """Registered loader names, sorted."""
-    _discover()
-    return sorted(_registry)
+    return LOADERS.names()
 
 
 def broken() -> dict[str, str]:
-    """Entry points that failed to import: name → error."""
-    _discover()
-    return dict(_broken)
+    """Entry points that failed to import (or are not loaders): name → error."""
+    return LOADERS.problems()
 
 
 def get(name: str) -> type[Loader]:
     """The loader class registered as ``name``."""
-    _discover()
-    try:
-        return _registry[name]
-    except KeyError:
-        known = ", ".join(f"`{n}`" for n in sorted(_registry))
-        extra = f" (it is installed but failed to import: {_broken[name]})" if name in _broken else ""
-        raise InputError(f"no loader named `{name}`{extra}", hint=f"use one of: {known}") from None
+    return LOADERS.get(name)
 
 
 @dataclass(frozen=True)
@@ -119,11 +77,10 @@ class LoaderView:
 
 def sniff_details(path: str, limits: Limits = DEFAULT_LIMITS) -> tuple[Sample, dict[str, LoaderView]]:
     """The sample sniffing read and every registered loader's view of it (``forensics sniff --explain``)."""
-    _discover()
     sample = read_sample(path, limits)
     views: dict[str, LoaderView] = {}
     text = _not_data(sample)
-    for name, cls in _registry.items():
+    for name, cls in LOADERS.items():
         try:
             loader = cls()
             plain = float(loader.sniff(sample))
@@ -189,7 +146,7 @@ def _hint_for(sample: Sample) -> str | None:
 
 
 def _auto_json_suggestion(sample: Sample) -> str | None:
-    if "auto-json" not in _registry:
+    if "auto-json" not in LOADERS:
         return None
     from .auto_json import suggest
 
