@@ -1,0 +1,307 @@
+"""Facts: one row per run (times, roots, reported outcome, final answer) and the failure facts
+several detectors share (what followed each failure, which runs failed), each built once per
+classification and cached on the :class:`~forensics.detectors.base.Context`.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+from forensics.detectors.base import CALL_KINDS, EMPTY_ANSWER, HASH_SEED, STRUCTURED_FAILURE, Context
+
+#: Costs summed exactly up to this many US dollars per value (a larger one is nonsense input,
+#: summed as a plain float rather than dropped).
+_EXACT_COST_LIMIT: Final = 1e12
+
+
+def exact_sum(value: pl.Expr) -> pl.Expr:
+    """Sum of a float column in a group that does not depend on the rows' order or on how many
+    other groups share the table (polars adds floats in blocks whose boundaries move with the
+    table, so a run's cost differed in the last bit between a Spark partition and one table):
+    the values are summed as decimals with 12 places, exactly, then rounded once to a float."""
+    exact = value.cast(pl.Decimal(38, 12), strict=False).sum().cast(pl.Float64)
+    return pl.when(value.abs().max() < _EXACT_COST_LIMIT).then(exact).otherwise(value.sum())
+
+
+def run_facts(df: pl.DataFrame) -> pl.DataFrame:
+    """One row per run: times, roots, reported outcome, final answer."""
+    root = pl.col("is_root")
+    answer_kinds = pl.col("kind").is_in(["agent", "llm", "chain", "unknown"]) | root
+    has_answer = answer_kinds & pl.col("output").is_not_null()
+    # The final answer: the output of the answering span that ended last (the root, in a tree;
+    # the last message, in a flat conversation).
+    end_key = pl.col("end_time").fill_null(pl.col("t")).alias("_end")
+    lf = df.lazy()
+    base = lf.group_by("run_key").agg(
+        pl.col("run_id").first(),
+        pl.col("session_id").drop_nulls().first(),
+        pl.col("source_format").first(),
+        pl.col("source_file").first(),
+        pl.col("t").min().alias("start_time"),
+        pl.col("end_time").max().alias("last_end"),
+        pl.max_horizontal(pl.col("end_time").max(), pl.col("t").max()).alias("last_activity"),
+        root.sum().alias("n_roots"),
+        (root & pl.col("end_time").is_null()).any().alias("root_open"),
+        # ``failed``, not the raw status: a root that stopped at a pause (an interrupt travelling
+        # up, a guardrail tripwire) did not fail.
+        (root & pl.col("failed")).any().alias("root_error"),
+        pl.col("span_id").last().alias("last_span_id"),
+        pl.col("agent").is_not_null().any().alias("has_agents"),
+        # Loaders of sources without clocks synthesise an order and say so; timing rules (backoff
+        # spacing, quiet gaps) cannot judge such runs.
+        pl.col("synthetic").any().alias("synthetic_time"),
+        pl.len().alias("span_count"),
+        # What the runs table reports (one pass over the spans for everything).
+        pl.col("agent").drop_nulls().unique(maintain_order=True).alias("agents"),
+        (pl.col("status") == "error").sum().cast(pl.Int64).alias("error_count"),
+        pl.col("input_tokens").sum().alias("input_tokens"),
+        pl.col("output_tokens").sum().alias("output_tokens"),
+        exact_sum(pl.col("cost_usd")).alias("cost_usd"),
+        pl.col("input_tokens").is_not_null().any().alias("_has_in"),
+        pl.col("output_tokens").is_not_null().any().alias("_has_out"),
+        pl.col("cost_usd").is_not_null().any().alias("_has_cost"),
+    )
+    # The last-ending root and the last-ending answering span, on the (small) filtered rows only.
+    roots = (
+        lf.filter(root)
+        .select("run_key", "seq", end_key, "output", "span_id", "task")
+        .sort("run_key", "_end", "seq")
+        .unique("run_key", keep="last")
+        .select(
+            "run_key",
+            pl.col("output").alias("root_output"),
+            pl.col("span_id").alias("root_span_id"),
+            pl.col("_end").alias("root_t"),
+            # The task the run was given: a restart is given the same task again.
+            "task",
+        )
+    )
+    answers = (
+        lf.filter(has_answer)
+        .select("run_key", "seq", end_key, "output", "span_id")
+        .sort("run_key", "_end", "seq")
+        .unique("run_key", keep="last")
+        .select(
+            "run_key",
+            pl.col("output").alias("final_output"),
+            pl.col("span_id").alias("final_span_id"),
+            pl.col("_end").alias("final_t"),
+        )
+    )
+    base_df, roots_df, answers_df = pl.collect_all([base, roots, answers])
+    runs = base_df.join(roots_df, on="run_key", how="left").join(answers_df, on="run_key", how="left")
+    # Where the final answer was first produced: the answering span with the same output that
+    # ended first (the model call under the agent that passed its answer up).
+    origin = (
+        lf.filter(has_answer)
+        .select("run_key", pl.col("output").hash(HASH_SEED).alias("_h"), end_key, "seq", "span_id")
+        .join(
+            runs.lazy().select("run_key", pl.col("final_output").hash(HASH_SEED).alias("_h")),
+            on=["run_key", "_h"],
+        )
+        .sort("run_key", "_end", "seq")
+        .unique("run_key", keep="first")
+        .select("run_key", pl.col("span_id").alias("answer_span_id"), pl.col("_end").alias("answer_t"))
+    )
+    # An empty final answer: where the emptiness came from (the last answering model call that
+    # produced nothing), else the root.
+    empty_origin = (
+        lf.filter((pl.col("kind") == "llm") & pl.col("output").str.contains(EMPTY_ANSWER).fill_null(False))
+        .group_by("run_key")
+        .agg(pl.col("span_id").last().alias("empty_span_id"))
+    )
+    origin_df, empty_df = pl.collect_all([origin, empty_origin])
+    runs = (
+        runs.join(origin_df, on="run_key", how="left")
+        .join(empty_df, on="run_key", how="left")
+        .with_columns(
+            pl.coalesce("answer_span_id", "final_span_id").alias("answer_span_id"),
+            pl.coalesce("answer_t", "final_t").alias("answer_t"),
+        )
+    )
+    structured = pl.col("root_output").str.contains(STRUCTURED_FAILURE).fill_null(False)
+    return runs.with_columns(
+        pl.col("root_output").str.contains(EMPTY_ANSWER).fill_null(False).alias("empty_answer"),
+        structured.alias("structured_failure"),
+        pl.when(pl.col("n_roots") == 0)
+        .then(pl.lit("unknown"))
+        .when(pl.col("root_open"))
+        .then(pl.lit("open"))
+        .when(pl.col("root_error") | structured)
+        .then(pl.lit("error"))
+        .otherwise(pl.lit("success"))
+        .alias("reported_outcome"),
+        pl.coalesce("session_id", pl.concat_str([pl.lit("run:"), pl.col("run_id")])).alias("scope_key"),
+    ).sort("run_id")
+
+
+def failure_followups(ctx: Context) -> pl.DataFrame:
+    """For every failed span: did a retry, a fallback or an escalation follow, and did one succeed?
+
+    A retry is a later call of the same kind and name; a fallback is a later model call with a
+    different model, a later tool with the same arguments under another name, or a tool the
+    policy names as a fallback. Shared by unhandled_error, swallowed_error and error_as_data.
+    """
+
+    def build() -> pl.LazyFrame:
+        s = ctx.spans.lazy()
+        verb = pl.col("call").str.extract(r"([^./:]+)$", 1)
+        failed = s.filter(pl.col("failed") | pl.col("error_shaped")).select(
+            "run_key",
+            "run_id",
+            "span_id",
+            "seq",
+            "kind",
+            "call",
+            "model",
+            "args",
+            "agent",
+            verb.alias("verb"),
+            "attempt_index",
+            "attempt_count",
+            "group_recovered",
+        )
+        # Fallbacks the framework declared (conventions: with_fallbacks, LiteLLM fallbacks).
+        declared = (
+            s.filter(pl.col("fallback_of").is_not_null())
+            .group_by("run_id", pl.col("fallback_of").alias("span_id"))
+            .agg(pl.col("succeeded").any().alias("fallback_ok"))
+        )
+        # Only the runs that hold a failure are searched for what followed it.
+        later = (
+            s.join(failed.select("run_key").unique(), on="run_key", how="semi")
+            .select(
+                "run_key",
+                pl.col("seq").alias("l_seq"),
+                pl.col("kind").alias("l_kind"),
+                pl.col("call").alias("l_call"),
+                pl.col("model").alias("l_model"),
+                pl.col("args").alias("l_args"),
+                verb.alias("l_verb"),
+                pl.col("agent").alias("l_agent"),
+                pl.col("succeeded").alias("l_ok"),
+                pl.col("is_escalation").alias("l_esc"),
+                pl.col("is_fallback_tool").alias("l_fallback_tool"),
+            )
+            .filter(
+                pl.col("l_kind").is_in([*CALL_KINDS, "handoff", "agent", "chain", "guardrail"])
+                | pl.col("l_esc")
+            )
+        )
+        pairs = failed.join(later, on="run_key", how="inner").filter(pl.col("l_seq") > pl.col("seq"))
+        retry = (pl.col("l_kind") == pl.col("kind")) & (pl.col("l_call") == pl.col("call"))
+        same_agent = pl.col("l_agent").eq_missing(pl.col("agent"))
+        fallback = (
+            (
+                (pl.col("kind") == "llm")
+                & (pl.col("l_kind") == "llm")
+                & ~pl.col("l_model").eq_missing(pl.col("model"))
+                & same_agent
+            )
+            | (
+                # Another tool doing the same thing: the same verb and arguments on another service
+                # (crm.lookup -> crm_replica.lookup), or a tool the policy names as a fallback.
+                (pl.col("kind") == "tool")
+                & (pl.col("l_kind") == "tool")
+                & (pl.col("l_call") != pl.col("call"))
+                & (
+                    ((pl.col("l_verb") == pl.col("verb")) & pl.col("l_args").eq_missing(pl.col("args")))
+                    | pl.col("l_fallback_tool")
+                )
+            )
+            | (
+                (pl.col("kind") == "retriever")
+                & (pl.col("l_kind") == "retriever")
+                & (pl.col("l_call") != pl.col("call"))
+            )
+        )
+        flags = pairs.group_by("run_id", "span_id").agg(
+            retry.any().alias("retried"),
+            fallback.any().alias("fell_back"),
+            pl.col("l_esc").any().alias("escalated"),
+            ((retry | fallback) & pl.col("l_ok")).any().alias("recovered"),
+            pl.len().alias("spans_after"),
+        )
+        # A later attempt of the same request (conventions: HTTP resends under one parent, the
+        # same call re-issued) is a retry whatever its span kind; its success recovers the failure.
+        later_attempt = (pl.col("attempt_index") < pl.col("attempt_count") - 1).fill_null(False)
+        return (
+            failed.select("run_id", "span_id", "attempt_index", "attempt_count", "group_recovered")
+            .join(flags, on=["run_id", "span_id"], how="left")
+            .join(declared, on=["run_id", "span_id"], how="left")
+            .with_columns(pl.col("retried", "fell_back", "escalated", "recovered").fill_null(False))
+            .select(
+                "run_id",
+                "span_id",
+                (pl.col("retried") | later_attempt).alias("retried"),
+                (pl.col("fell_back") | pl.col("fallback_ok").is_not_null()).alias("fell_back"),
+                "escalated",
+                (
+                    pl.col("recovered")
+                    | pl.col("group_recovered").fill_null(False)
+                    | pl.col("fallback_ok").fill_null(False)
+                ).alias("recovered"),
+                "spans_after",
+            )
+        )
+
+    if "failure_followups" not in ctx._cache:
+        ctx._cache["failure_followups"] = _recovered_up(ctx, build().collect())
+    return ctx._cache["failure_followups"]
+
+
+#: How many levels a recovery is carried down a chain of failed spans (an error travelling up).
+_MAX_CHAIN: Final = 16
+
+
+def _recovered_up(ctx: Context, follow: pl.DataFrame) -> pl.DataFrame:
+    """A failure travelled up: the HTTP call failed, so did the tool call around it. When the
+    failed tool call was retried or replaced by a fallback that succeeded, the HTTP call's failure
+    was recovered too. ``recovered`` is carried from a failed parent to its failed child, level by
+    level (a loop over chain depth, not rows)."""
+    parents = ctx.spans.filter(pl.col("failed") | pl.col("error_shaped")).select(
+        "run_id", "span_id", "parent_id"
+    )
+    f = follow.join(parents, on=["run_id", "span_id"], how="left")
+    for _ in range(_MAX_CHAIN):
+        up = f.select("run_id", pl.col("span_id").alias("parent_id"), pl.col("recovered").alias("_up"))
+        new = f.join(up, on=["run_id", "parent_id"], how="left", maintain_order="left").with_columns(
+            (pl.col("recovered") | pl.col("_up").fill_null(False)).alias("recovered")
+        )
+        changed = int(new.get_column("recovered").sum()) != int(f.get_column("recovered").sum())
+        f = new.drop("_up")
+        if not changed:
+            break
+    return f.drop("parent_id")
+
+
+def failed_runs(ctx: Context) -> pl.DataFrame:
+    """``run_id, run_failed``: the run ended in error or never ended, or it holds a failure that
+    was never recovered. A later run that redoes this one's work is a restart, not a new request."""
+
+    def build() -> pl.LazyFrame:
+        follow = failure_followups(ctx).lazy()
+        lost = (
+            ctx.spans.lazy()
+            .filter(pl.col("failed") & ~pl.col("is_root") & ~pl.col("has_failed_child"))
+            .join(follow, on=["run_id", "span_id"])
+            .filter(~pl.col("recovered"))
+            .select("run_id")
+            .unique()
+            .with_columns(pl.lit(True).alias("lost"))
+        )
+        return (
+            ctx.runs.lazy()
+            .select("run_id", "reported_outcome")
+            .join(lost, on="run_id", how="left")
+            .select(
+                "run_id",
+                (pl.col("reported_outcome").is_in(["error", "open"]) | pl.col("lost").fill_null(False)).alias(
+                    "run_failed"
+                ),
+            )
+        )
+
+    return ctx.cached("failed_runs", build())

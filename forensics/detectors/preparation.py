@@ -1,0 +1,344 @@
+"""Preparation: the columns several detectors need, derived once per classification over the whole
+span table (order within the run, roots, failures, error-shaped outputs, tool roles from the
+policy's patterns, handoff targets, confidence), with the conventions layer's meaning columns, and
+the runs table (:func:`forensics.detectors.facts.run_facts`). ``prepare`` returns the
+:class:`~forensics.detectors.base.Context` every detector reads.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+from forensics import conventions
+from forensics.detectors.base import (
+    CONFIDENCE,
+    CONTEXT_OVERFLOW_TEXT,
+    EMPTY_RESULT,
+    ERROR_SHAPED,
+    HASH_SEED,
+    HTTP_IN_ATTRS,
+    HTTP_IN_TEXT,
+    PERSON,
+    TRANSFER_TOOL,
+    TRUNCATED_FINISH,
+    Context,
+)
+from forensics.detectors.facts import run_facts
+from forensics.policy import Policy
+
+
+def _norm_name(e: pl.Expr) -> pl.Expr:
+    """Agent names compared loosely: 'Billing Agent', 'billing_agent' and 'billingAgent' match."""
+    return e.str.to_lowercase().str.replace_all(r"[^a-z0-9]", "")
+
+
+_ROLE_BITS: Final = (
+    "is_side_effect",
+    "is_irreversible",
+    "is_escalation_tool",
+    "is_delivery",
+    "is_fallback_tool",
+    "is_ack_step",
+    "is_approval_step",
+)
+
+
+def _role_masks(names: pl.Series, policy: Policy) -> pl.DataFrame:
+    """Policy roles of each distinct tool or step name, as one bit mask (a few hundred names are
+    matched, not millions of rows)."""
+    n = pl.col("name")
+    writes = ~n.str.contains(policy.read_only)
+    flags = {
+        "is_side_effect": n.str.contains(policy.side_effecting) & writes,
+        "is_irreversible": n.str.contains(policy.irreversible) & writes,
+        "is_escalation_tool": n.str.contains(policy.escalation),
+        "is_delivery": n.str.contains(policy.delivery),
+        "is_fallback_tool": n.str.contains(policy.fallback),
+        "is_ack_step": n.str.contains(policy.acknowledgement),
+        "is_approval_step": n.str.contains(policy.approval),
+    }
+    mask = pl.sum_horizontal([flags[k].cast(pl.UInt32) * (1 << i) for i, k in enumerate(_ROLE_BITS)])
+    return pl.DataFrame({"name": names}).drop_nulls().unique().select("name", mask.alias("mask"))
+
+
+def _map_distinct(col: pl.Expr, values: pl.Series, derive: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """``derive`` computed once per distinct value of ``values``, then mapped onto ``col``."""
+    table = pl.DataFrame({"name": values}).drop_nulls().unique().with_columns(derive.alias("out"))
+    return col.replace_strict(table["name"], table["out"], default=None, return_dtype=dtype)
+
+
+def _where_contains(col: str, needle: str) -> pl.Expr:
+    """``col`` where it contains ``needle`` (a cheap literal scan), else null: a regex applied to the
+    result only runs on the few rows that can match."""
+    return pl.when(pl.col(col).str.contains(needle, literal=True)).then(pl.col(col))
+
+
+def _in_order(df: pl.DataFrame, keys: list[str]) -> bool:
+    """True when each run's rows are contiguous and ordered by ``keys[1:]`` (no nulls): then the
+    sort is unnecessary (which run comes first does not matter). Vectorised comparisons of each
+    row with the one before it."""
+    if df.height < 2 or any(df.get_column(k).null_count() for k in keys):
+        return df.height < 2
+    run, rest = keys[0], keys[1:]
+    same = pl.col(run) == pl.col(run).shift(1)
+    after = pl.lit(False)
+    tie = pl.lit(True)
+    # Within a run, row i >= row i-1 lexicographically: a key greater with the earlier ones equal.
+    for k in rest:
+        prev = pl.col(k).shift(1)
+        after = after | (tie & (pl.col(k) > prev))
+        tie = tie & (pl.col(k) == prev)
+    checks = df.select(
+        (~same).fill_null(True).sum().alias("boundaries"),
+        pl.col(run).n_unique().alias("runs"),
+        (~same | after | tie).fill_null(True).all().alias("ordered"),
+    ).row(0, named=True)
+    return bool(checks["ordered"]) and checks["boundaries"] == checks["runs"]
+
+
+def _answers_agent(df: pl.DataFrame, human: pl.Expr) -> pl.Series:
+    """For each row: the agent had spoken earlier in the run (in ``seq`` order, the run's total
+    order, message order where the source has no times). A model call counts where it starts; an
+    agent step with an output counts once it has ended (an agent span that wraps the whole run has
+    not spoken when the person's request arrives). Computed on the person, model and agent rows
+    only, then scattered back."""
+    kind = pl.col("kind")
+    rows = df.select(
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"),
+        "run_key",
+        "kind",
+        "t",
+        "end_time",
+        "output",
+        human.alias("_h"),
+    ).filter(pl.col("_h") | kind.is_in(["llm", "agent"]))
+    spoke = (
+        pl.when(kind == "llm")
+        .then(pl.lit(0, dtype=pl.Int64))
+        .when((kind == "agent") & pl.col("output").is_not_null())
+        .then(pl.col("end_time").dt.epoch("ns"))
+    )
+    earliest = spoke.cum_min().forward_fill().shift(1).over("run_key")
+    found = rows.select(
+        "_row",
+        (pl.col("_h") & ((earliest == 0) | (earliest <= pl.col("t").dt.epoch("ns"))).fill_null(False)).alias(
+            "answered"
+        ),
+    )
+    out = pl.repeat(False, df.height, dtype=pl.Boolean, eager=True).alias("answers_agent")
+    return out.scatter(found.get_column("_row"), found.get_column("answered"))
+
+
+def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
+    """Derive the shared columns and the per-run facts over the whole table at once.
+
+    Runs are keyed by ``run_key`` (a u32 code of ``run_id``) and spans by 64-bit hashes of their
+    ids for sorting and joining: integer keys are several times faster than strings on millions
+    of rows, and the strings stay for display. Everything read from the raw text columns
+    (``attributes``, ``input``) is derived first, and those columns are then dropped, so the
+    sorted working table stays narrow.
+    """
+    is_tool = pl.col("kind") == "tool"
+    is_llm = pl.col("kind") == "llm"
+    err_text = pl.concat_str(
+        [pl.col("error_type").fill_null(""), pl.col("error_message").fill_null("")], separator=" "
+    )
+    http = pl.coalesce(
+        _where_contains("attributes", "status_code").str.extract(HTTP_IN_ATTRS, 1),
+        # Error texts are only read on spans that carry an error type or message (masked first:
+        # a regex skips the nulls).
+        pl.col("error_type").str.extract(r"^\s*(\d{3})\s*$", 1),
+        pl.when(pl.col("status") == "error").then(pl.col("error_message")).str.extract(HTTP_IN_TEXT, 1),
+        pl.when(
+            pl.when(pl.col("error_message").is_not_null())
+            .then(pl.col("error_message"))
+            .str.contains(r"(?i)too many requests|rate limit")
+        ).then(pl.lit("429")),
+    ).cast(pl.Int64, strict=False)
+    finish_attrs = pl.when(
+        pl.col("attributes").str.contains("finish", literal=True)
+        | pl.col("attributes").str.contains("stop_reason", literal=True)
+    ).then(pl.col("attributes"))
+    truncated = finish_attrs.str.contains(TRUNCATED_FINISH).fill_null(False) | (
+        pl.when(
+            is_llm
+            & (
+                pl.col("output").str.contains("length", literal=True)
+                | pl.col("output").str.contains("max_", literal=True)
+            )
+        )
+        .then(pl.col("output"))
+        .str.contains(TRUNCATED_FINISH)
+        .fill_null(False)
+    )
+    df = spans.with_columns(
+        pl.col("run_id").cast(pl.Categorical).to_physical().alias("run_key"),
+        pl.col("span_id").hash(HASH_SEED).alias("span_h"),
+        pl.when(pl.col("parent_id").is_not_null())
+        .then(pl.col("parent_id").hash(HASH_SEED))
+        .alias("parent_h"),
+        # Tool arguments compared without whitespace: the same call re-serialised is the same call.
+        # Only tool inputs that contain whitespace go through the regex.
+        pl.coalesce(
+            pl.when(is_tool & pl.col("input").str.contains(r"\s"))
+            .then(pl.col("input"))
+            .str.replace_all(r"\s+", ""),
+            pl.col("input"),
+        ).alias("args"),
+        # The task a run was given (its root's input): a restart is given the same task again.
+        pl.when(pl.col("parent_id").is_null())
+        .then(pl.col("input"))
+        .str.replace_all(r"\s+", "")
+        .alias("task"),
+        http.alias("http_status"),
+        pl.coalesce(
+            _where_contains("attributes", "onfidence").str.extract(CONFIDENCE, 1),
+            _where_contains("output", "onfidence").str.extract(CONFIDENCE, 1),
+        )
+        .cast(pl.Float64, strict=False)
+        .alias("confidence"),
+        _where_contains("attributes", "enduser.id").str.contains(PERSON).fill_null(False).alias("person"),
+        (is_llm & truncated).alias("cut_short"),
+        pl.when(pl.col("error_type").is_not_null() | pl.col("error_message").is_not_null())
+        .then(err_text)
+        .str.contains(CONTEXT_OVERFLOW_TEXT)
+        .fill_null(False)
+        .alias("overflow_text"),
+        # Loaders of sources without clocks synthesise an order and say so; timing rules (backoff
+        # spacing, quiet gaps) cannot judge such runs.
+        pl.col("attributes")
+        .str.contains('"time_synthesized"', literal=True)
+        .fill_null(False)
+        .alias("synthetic"),
+        # The conventions layer reads its raw signals while the text columns are still here.
+        *conventions.extract_exprs(),
+    ).drop("attributes", "input")
+    order = ["run_key", "start_time", "source_line", "span_h"]
+    # Loaders write a run's spans together and mostly in time order; when each run already is in
+    # (start, line) order the sort, a copy of every column, is skipped. Otherwise the sort leaves
+    # one chunk per column; else the table is made one chunk here, once, while it is narrow
+    # (derived columns come out as one chunk, and a table of mixed chunking is copied whole by
+    # polars at the next step, later and wider).
+    df = df.sort(order, nulls_last=True) if not _in_order(df, order) else df.rechunk()
+
+    # Position within the run without a group-by: the table is sorted by run, so it is the row
+    # index minus the index of the run's first row.
+    idx = pl.int_range(pl.len(), dtype=pl.Int64)
+    same_run_as_next = pl.col("run_key").shift(-1) == pl.col("run_key")
+    first_of_run = (pl.col("run_key") != pl.col("run_key").shift(1)).fill_null(True)
+    t = pl.coalesce("start_time", "end_time")
+    agents = df.get_column("agent")
+    span_k = pl.struct("run_key", "span_h").hash(HASH_SEED)
+    parent_k = pl.struct("run_key", pl.col("parent_h").alias("span_h")).hash(HASH_SEED)
+    df = df.with_columns(
+        (idx - pl.when(first_of_run).then(idx).forward_fill()).alias("seq"),
+        t.alias("t"),
+        pl.when(same_run_as_next).then(t.shift(-1)).alias("next_t"),
+        pl.when(is_tool).then(pl.coalesce("tool", "name")).alias("call_tool"),
+        pl.coalesce("tool", "name").alias("step_name"),
+        pl.coalesce("tool", "model", "name", "kind").alias("call"),
+        _map_distinct(pl.col("agent"), agents, _norm_name(pl.col("name")), pl.String()).alias("agent_norm"),
+        _map_distinct(
+            pl.col("agent"), agents, pl.col("name").str.contains(policy.escalation_targets), pl.Boolean()
+        )
+        .fill_null(False)
+        .alias("agent_is_human"),
+        span_k.alias("span_k"),
+        parent_k.alias("parent_k"),
+    )
+    # Roots: no parent, or a parent that is not in the run (a partial export): a set lookup.
+    df = df.with_columns(
+        (pl.col("parent_id").is_null() | ~pl.col("parent_k").is_in(df.get_column("span_k").implode())).alias(
+            "is_root"
+        )
+    )
+    failed = (pl.col("status") == "error") | (pl.col("http_status") == 429) | (pl.col("http_status") >= 500)
+    transfer = pl.col("call_tool").str.extract(TRANSFER_TOOL, 1)
+    masks = _role_masks(df.get_column("step_name"), policy)
+    mask = pl.col("step_name").replace_strict(masks["name"], masks["mask"], default=0, return_dtype=pl.UInt32)
+    df = df.with_columns(
+        failed.fill_null(False).alias("failed"),
+        pl.when(pl.col("kind") == "handoff")
+        .then(pl.coalesce("handoff_to", transfer))
+        .otherwise(transfer)
+        .alias("handoff_target"),
+        pl.when(pl.col("http_status").is_not_null())
+        .then(pl.concat_str([pl.lit("HTTP "), pl.col("http_status").cast(pl.String)]))
+        .when(pl.col("error_type").is_not_null())
+        .then(pl.col("error_type"))
+        .otherwise(pl.lit("an error"))
+        .alias("error_label"),
+        mask.alias("_roles"),
+    )
+    # Framework conventions that change what a failure is (a pause is not an error) or add
+    # handled-error and agent-error facts: before anything is derived from ``failed``.
+    df = conventions.apply_status(df)
+    # Tool roles apply to tool spans (by tool name); acknowledgement and approval to any step.
+    tool_only = {"is_side_effect", "is_irreversible", "is_escalation_tool", "is_delivery", "is_fallback_tool"}
+    df = df.with_columns(
+        [
+            (((pl.col("_roles") & (1 << i)) != 0) & (is_tool if k in tool_only else pl.lit(True))).alias(k)
+            for i, k in enumerate(_ROLE_BITS)
+        ]
+    ).drop("_roles")
+    results = pl.when(pl.col("kind").is_in(["tool", "retriever"])).then(pl.col("output"))
+    shaped = results.str.contains(ERROR_SHAPED)
+    if policy.empty_result_is_error:
+        # An empty result is an error only where data was expected: a read, not a write (a
+        # write that returns {} or 204 did its job).
+        shaped = shaped | (results.str.contains(EMPTY_RESULT) & ~pl.col("is_side_effect"))
+    df = df.with_columns(shaped.fill_null(False).alias("error_shaped"))
+    to_human = pl.col("handoff_target").str.contains(policy.escalation_targets).fill_null(False)
+    person = pl.col("person")
+    human = (pl.col("kind") == "human") | person
+    # A person's turn reviews what the agent does next only when it answers the agent: the opening
+    # request of a conversation (no agent turn before it) asks for the action, it does not approve it.
+    agent_spoke_before = _answers_agent(df, human)
+    df = df.with_columns(
+        (~pl.col("failed") & ~pl.col("error_shaped")).alias("succeeded"),
+        _norm_name(pl.col("handoff_target")).alias("target_norm"),
+        to_human.alias("to_human"),
+        (pl.col("is_escalation_tool") | to_human | pl.col("pause_escalation")).alias("is_escalation"),
+        (
+            (pl.col("kind") == "guardrail")
+            | pl.col("is_approval_step")
+            | (human & agent_spoke_before)
+            | pl.col("state_ack")
+        ).alias("is_review"),
+        (human | pl.col("is_ack_step") | pl.col("agent_is_human") | pl.col("state_ack")).alias("is_ack"),
+    )
+    # A failure whose own child failed is the same error travelling up; rules about "an error"
+    # look at where it started, not every ancestor it passed through.
+    failed_parents = df.filter(pl.col("failed")).get_column("parent_k").implode()
+    df = df.with_columns(pl.col("span_k").is_in(failed_parents).alias("has_failed_child"))
+    # Conventions that relate spans to each other (attempts of one request, declared fallbacks).
+    df = conventions.apply_structure(df)
+    # A failure that came up from a child's retried attempts (an exhausted or stormy retry chain):
+    # the retrying was the handling; retry_storm judges it, not unhandled_error.
+    retried_children = (
+        df.filter(pl.col("failed") & (pl.col("attempt_count") > 1)).get_column("parent_k").implode()
+    )
+    df = df.with_columns(pl.col("span_k").is_in(retried_children).alias("retried_below"))
+    runs = conventions.apply_runs(df, run_facts(df))
+    # Keep the working table narrow: what only preparation needed goes.
+    spent = [
+        "name",
+        "tool",
+        "handoff_to",
+        "error_message",
+        "source_line",
+        "parent_h",
+        "parent_k",
+        "step_name",
+        "agent_is_human",
+        "is_escalation_tool",
+        "is_ack_step",
+        "is_approval_step",
+        "person",
+        "http_status",
+        "synthetic",
+        *conventions.private_columns(df),
+    ]
+    return Context(spans=df.drop(spent), runs=runs, policy=policy)
