@@ -21,13 +21,14 @@ import pytest
 
 from forensics import store as st
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1]))
 import pg
+import write_pause
 
 pg_server = pg.pg_server
 db_url = pg.db_url
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "sample_logs"
 OTLP_SAMPLES = sorted(SAMPLES.glob("*.otlp.json"))
 
@@ -50,10 +51,13 @@ def cli(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float
     )
 
 
-def popen(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
+def popen(*args: str, cwd: Path, pause: tuple[Path, float] | None = None) -> subprocess.Popen:
+    """The CLI in its own process; ``pause=(flag, seconds)`` holds its write transaction open
+    (tests/write_pause.py)."""
+    launcher = ["-m", "forensics.cli"] if pause is None else [str(write_pause.SCRIPT), str(pause[0]), str(pause[1])]
     return subprocess.Popen(
-        [sys.executable, "-m", "forensics.cli", *args], cwd=cwd, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})},
+        [sys.executable, *launcher, *args], cwd=cwd, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, env=dict(os.environ),
     )
 
 
@@ -334,7 +338,7 @@ def test_sigkill_midway_leaves_store_unchanged_and_batch_failed(db_url, tmp_path
     second = copy_samples(tmp_path / "night2", OTLP_SAMPLES[2:])
     flag = tmp_path / "paused"
     job = popen("classify", str(second), "--db", db_url, "--out", str(tmp_path / "out"), cwd=tmp_path,
-                env={st.TEST_PAUSE_ENV: str(flag)})
+                pause=(flag, 600.0))
     _wait_for(flag, job)  # rows inserted, transaction open
     job.kill()
     job.wait()
@@ -369,7 +373,7 @@ def test_two_concurrent_jobs_on_overlapping_inputs_do_not_double_count(db_url, t
     flag = tmp_path / "paused"
     # A holds its write transaction open for 10 s after inserting; B starts inside that window.
     a = popen("classify", str(a_dir), "--db", db_url, "--json", cwd=tmp_path,
-              env={st.TEST_PAUSE_ENV: str(flag), st.TEST_PAUSE_SECONDS_ENV: "10"})
+              pause=(flag, 10.0))
     _wait_for(flag, a)
     b = popen("classify", str(b_dir), "--db", db_url, "--json", cwd=tmp_path)
     out_a = a.communicate(timeout=300)

@@ -20,14 +20,14 @@ from forensics import store as st
 from forensics.errors import StoreError
 from forensics.schema import FINDING_SCHEMA, RUN_SCHEMA
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1]))
 import pg
 
 # Fixtures shared with the CLI and batch tests (a real PostgreSQL server on loopback).
 pg_server = pg.pg_server
 db_url = pg.db_url
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 POLICY = "default 1.0 sha256:abc"
 
 
@@ -278,9 +278,12 @@ def test_error_inside_the_write_rolls_back_and_marks_failed(db_url):
 WRITER = textwrap.dedent(
     """
     import sys
-    sys.path.insert(0, {tests!r})
+    sys.path[:0] = [{tests!r}, {shared!r}]
     from test_store import _write
     from forensics import store as st
+    if {pause!r}:
+        from write_pause import install
+        install(*{pause!r})
     s = st.open_store({url!r})
     handle, res = _write(s, {file!r}, {sha!r}, {runs!r})
     print(res.status, res.runs, res.findings, ",".join(res.claimed_elsewhere), flush=True)
@@ -288,10 +291,12 @@ WRITER = textwrap.dedent(
 )
 
 
-def _writer(url: str, file: str, sha: str, runs: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
-    code = WRITER.format(tests=str(Path(__file__).parent), url=url, file=file, sha=sha, runs=runs)
+def _writer(url: str, file: str, sha: str, runs: list[str], pause: tuple[str, float] | None = None) -> subprocess.Popen:
+    """A writer in its own process; ``pause=(flag, seconds)`` holds its transaction open (write_pause)."""
+    code = WRITER.format(tests=str(Path(__file__).parent), shared=str(Path(__file__).parents[1]), url=url,
+                         file=file, sha=sha, runs=runs, pause=pause)
     return subprocess.Popen(
-        [sys.executable, "-c", code], env={**os.environ, **(env or {})}, cwd=REPO,
+        [sys.executable, "-c", code], env=dict(os.environ), cwd=REPO,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
 
@@ -313,7 +318,7 @@ def test_sigkill_inside_the_transaction_leaves_store_unchanged_and_batch_failed(
     store.close()
 
     flag = tmp_path / "paused"
-    proc = _writer(db_url, "/logs/b.json", "b" * 64, ["x1", "x2", "x3"], {st.TEST_PAUSE_ENV: str(flag)})
+    proc = _writer(db_url, "/logs/b.json", "b" * 64, ["x1", "x2", "x3"], pause=(str(flag), 600.0))
     _wait_for(flag, proc)
     proc.kill()  # SIGKILL: no handler, no rollback code runs in the victim
     proc.wait()
@@ -336,7 +341,7 @@ def test_two_writers_on_the_same_input_store_it_once(db_url, tmp_path):
     flag = tmp_path / "paused"
     # A claims and inserts, then holds its transaction open for 3 s; B starts meanwhile.
     a = _writer(db_url, "/logs/a.json", "a" * 64, ["r1", "r2"],
-                {st.TEST_PAUSE_ENV: str(flag), st.TEST_PAUSE_SECONDS_ENV: "3"})
+                pause=(str(flag), 3.0))
     _wait_for(flag, a)
     b = _writer(db_url, "/logs/also-a.json", "a" * 64, ["r1", "r2"])
     out_a, err_a = a.communicate(timeout=120)
