@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -19,37 +20,55 @@ from forensics.errors import PolicyError
 
 DEFAULT_POLICY_NAME: Final = "policy.toml"
 
-#: key -> (python type(s), description) for [thresholds].
-_THRESHOLDS: Final[dict[str, tuple[tuple[type, ...], str]]] = {
-    "repeat_count": ((int,), "an integer >= 2"),
-    "stall_seconds": ((int, float), "a number of seconds > 0"),
-    "retry_limit": ((int,), "an integer >= 0"),
-    "backoff_growth": ((int, float), "a growth factor >= 1.0"),
-    "escalation_sla_seconds": ((int, float), "a number of seconds > 0"),
-    "confidence_gate": ((int, float), "a number between 0 and 1"),
-    "context_fraction": ((int, float), "a fraction between 0 and 1"),
-    "max_delegation_depth": ((int,), "an integer >= 1"),
-    "max_fan_out": ((int,), "an integer >= 1"),
-    "empty_result_is_error": ((bool,), "true or false"),
-}
-_BUDGETS: Final[dict[str, tuple[tuple[type, ...], str]]] = {
-    "max_tokens_per_run": ((int,), "an integer >= 0 (0 disables)"),
-    "max_cost_usd_per_run": ((int, float), "a number >= 0 (0 disables)"),
-}
-#: Fleet-relative budgets; optional in a policy file (added after the first release): missing keys
-#: take these values, the shipped policy's.
-_FLEET: Final[dict[str, tuple[tuple[type, ...], str]]] = {
-    "fleet_factor": ((int, float), "a factor >= 1, or 0 to turn fleet budgets off"),
-    "fleet_min_runs": ((int,), "an integer >= 1"),
-    "fleet_floor_tokens": ((int,), "an integer >= 0"),
-    "fleet_floor_cost_usd": ((int, float), "a number >= 0"),
-}
-_FLEET_DEFAULTS: Final[dict[str, Any]] = {
-    "fleet_factor": 5.0,
-    "fleet_min_runs": 2,
-    "fleet_floor_tokens": 100_000,
-    "fleet_floor_cost_usd": 1.0,
-}
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """One number a rule reads from the policy, declared next to the rule that reads it.
+
+    A detector class lists its own in ``thresholds`` (``Stall.thresholds`` holds ``stall_seconds``);
+    :func:`declared_thresholds` collects them and :func:`load_policy` validates a policy file's
+    ``[thresholds]`` and ``[budgets]`` tables against them: unknown keys, types and ranges.
+    """
+
+    key: str
+    default: Any
+    doc: str
+    #: What a valid value is, in words (shown in the error for an invalid one).
+    expected: str
+    valid: Callable[[Any], bool]
+    types: tuple[type, ...] = (int,)
+    table: str = "thresholds"
+    #: False: a policy file written before the key existed loads with ``default``.
+    required: bool = True
+
+
+#: Thresholds read by the shared preparation rather than one detector (declared here, in one place).
+SHARED_THRESHOLDS: Final = (
+    Threshold("empty_result_is_error", True,
+              "silent_failure.error_as_data (prepared for every detector): an empty tool result counts as error-shaped.",
+              "true or false", lambda v: True, (bool,)),
+)
+
+
+def declared_thresholds() -> dict[str, Threshold]:
+    """Every threshold the registered detectors declare (plus :data:`SHARED_THRESHOLDS`), by key.
+
+    Two detectors may read the same key; they must then declare it identically."""
+    from forensics.detectors.registry import all_detectors
+
+    found: dict[str, tuple[Threshold, str]] = {t.key: (t, __name__) for t in SHARED_THRESHOLDS}
+    for cls in all_detectors():
+        for t in getattr(cls, "thresholds", ()):
+            owner = f"{cls.__module__}.{cls.__qualname__}"
+            seen = found.get(t.key)
+            if seen is not None and (seen[0].default, seen[0].table, seen[0].types) != (t.default, t.table, t.types):
+                raise PolicyError(f"threshold `{t.key}` is declared twice, differently: by {seen[1]} and {owner}",
+                                  hint="declare a shared threshold once, in the detector that owns it.")
+            found.setdefault(t.key, (t, owner))
+    return {key: t for key, (t, _) in found.items()}
+
+
 _TOOLS: Final = (
     "read_only",
     "side_effecting",
@@ -99,6 +118,7 @@ class Policy:
     fleet_min_runs: int = 2
     fleet_floor_tokens: int = 100_000
     fleet_floor_cost_usd: float = 1.0
+    backoff_min_retries: int = 2
     context_windows: dict[str, int] = field(default_factory=dict)
     read_only: str = ""
     side_effecting: str = ""
@@ -181,43 +201,23 @@ def _unknown(table: dict[str, Any], known: tuple[str, ...] | list[str], prefix: 
         )
 
 
-def _number(
-    table: dict[str, Any], spec: dict[str, tuple[tuple[type, ...], str]], prefix: str, where: str
-) -> dict[str, Any]:
+def _number(table: dict[str, Any], spec: dict[str, Threshold], prefix: str, where: str) -> dict[str, Any]:
     _unknown(table, list(spec), prefix, where)
     out: dict[str, Any] = {}
-    for key, (types, expected) in spec.items():
-        value = table.get(key, _MISSING)
+    for key, t in spec.items():
+        value = table.get(key, _MISSING if t.required else t.default)
         # bool is an int subclass in Python; a threshold of `true` is a mistake, not 1.
         ok = (
             value is not _MISSING
-            and isinstance(value, types)
-            and (bool in types or not isinstance(value, bool))
+            and isinstance(value, t.types)
+            and (bool in t.types or not isinstance(value, bool))
         )
         if not ok:
-            raise _fail(where, f"{prefix}{key}", expected, value)
+            raise _fail(where, f"{prefix}{key}", t.expected, value)
         out[key] = value
-    checks = {
-        "repeat_count": lambda v: v >= 2,
-        "stall_seconds": lambda v: v > 0,
-        "retry_limit": lambda v: v >= 0,
-        "backoff_growth": lambda v: v >= 1.0,
-        "escalation_sla_seconds": lambda v: v > 0,
-        "confidence_gate": lambda v: 0 <= v <= 1,
-        "context_fraction": lambda v: 0 < v <= 1,
-        "max_delegation_depth": lambda v: v >= 1,
-        "max_fan_out": lambda v: v >= 1,
-        "max_tokens_per_run": lambda v: v >= 0,
-        "max_cost_usd_per_run": lambda v: v >= 0,
-        "fleet_factor": lambda v: v == 0 or v >= 1,
-        "fleet_min_runs": lambda v: v >= 1,
-        "fleet_floor_tokens": lambda v: v >= 0,
-        "fleet_floor_cost_usd": lambda v: v >= 0,
-    }
     for key, value in out.items():
-        check = checks.get(key)
-        if check is not None and not check(value):
-            raise _fail(where, f"{prefix}{key}", spec[key][1], value)
+        if not spec[key].valid(value):
+            raise _fail(where, f"{prefix}{key}", spec[key].expected, value)
     return out
 
 
@@ -258,12 +258,10 @@ def _build(data: dict[str, Any], where: str, content_hash: str) -> Policy:
     if not isinstance(version, str) or not version:
         raise _fail(where, "policy.version", "a non-empty string", version)
 
-    thresholds = _number(_table(data, "thresholds", where), _THRESHOLDS, "thresholds.", where)
-    budgets_raw = dict(_table(data, "budgets", where))
-    _unknown(budgets_raw, [*_BUDGETS, *_FLEET], "budgets.", where)
-    fleet_raw = {k: budgets_raw.pop(k, _FLEET_DEFAULTS[k]) for k in _FLEET}
-    budgets = _number(budgets_raw, _BUDGETS, "budgets.", where)
-    budgets.update(_number(fleet_raw, _FLEET, "budgets.", where))
+    declared = declared_thresholds()
+    tables = {name: {k: t for k, t in declared.items() if t.table == name} for name in ("thresholds", "budgets")}
+    thresholds = _number(_table(data, "thresholds", where), tables["thresholds"], "thresholds.", where)
+    budgets = _number(_table(data, "budgets", where), tables["budgets"], "budgets.", where)
 
     windows_raw = _table(data, "context_windows", where)
     windows: dict[str, int] = {}

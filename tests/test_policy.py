@@ -9,7 +9,7 @@ import pytest
 from span_builder import detectors, run, span
 
 from forensics.errors import ForensicsError, PolicyError
-from forensics.policy import default_policy_path, load_policy
+from forensics.policy import Policy, default_policy_path, load_policy
 
 DEFAULT = default_policy_path().read_text()
 
@@ -174,3 +174,50 @@ def test_a_policy_written_before_fleet_budgets_loads_with_the_shipped_fleet_valu
     assert (p.max_tokens_per_run, p.fleet_factor, p.fleet_min_runs) == (200_000, 5.0, 2)
     with pytest.raises(PolicyError, match="unknown key `budgets.fleet_factr`"):
         load_policy(_write(tmp_path, DEFAULT.replace("fleet_factor = 5.0", "fleet_factr = 5.0"), "typo.toml"))
+
+
+def test_every_threshold_is_declared_by_the_rule_that_reads_it_with_the_shipped_default() -> None:
+    import dataclasses
+
+    from forensics.detectors import get
+    from forensics.policy import declared_thresholds
+
+    declared = declared_thresholds()
+    fields = {f.name for f in dataclasses.fields(Policy)}
+    not_thresholds = {"name", "policy_version", "content_hash", "path", "context_windows", "claims",
+                      "read_only", "side_effecting", "irreversible", "escalation", "escalation_targets",
+                      "acknowledgement", "delivery", "approval", "fallback"}
+    assert set(declared) == fields - not_thresholds
+    shipped = load_policy()
+    for key, t in declared.items():
+        assert getattr(shipped, key) == t.default, key
+        assert t.doc and t.expected and t.valid(t.default), key
+    assert [t.key for t in get("retry_storm").thresholds] == ["retry_limit", "backoff_growth", "backoff_min_retries"]
+
+
+def test_backoff_min_retries_is_a_threshold_not_a_literal(tmp_path: Path) -> None:
+    text = load_policy().path
+    raw = Path(text).read_text()
+    assert "backoff_min_retries = 2" in raw
+    # An older file without the key loads with the default; a value below 2 is refused with its key.
+    older = tmp_path / "older.toml"
+    older.write_text(raw.replace("backoff_min_retries = 2\n", ""))
+    assert load_policy(older).backoff_min_retries == 2
+    bad = tmp_path / "bad.toml"
+    bad.write_text(raw.replace("backoff_min_retries = 2", "backoff_min_retries = 1"))
+    with pytest.raises(PolicyError, match=r"key `thresholds.backoff_min_retries`: expected an integer >= 2, found int 1"):
+        load_policy(bad)
+
+
+def test_backoff_min_retries_changes_what_fires(tmp_path: Path) -> None:
+    def call(sid: str, start: float, status: str) -> dict[str, object]:
+        extra = {"error_type": "429", "output": None} if status == "error" else {"output": '{"name": "Ada"}'}
+        return span(sid, start, start + 0.2, status=status, parent_id="root", kind="tool", tool="crm.lookup",
+                    input='{"id": 7}', **extra)
+
+    # Two retries at a fixed 1 s spacing: under the retry limit of 3, but the spacing never grew.
+    rows = (span("root", 0, 10, kind="agent", name="a", output="ok"),
+            call("a", 1, "error"), call("b", 2, "error"), call("c", 3, "ok"))
+    assert "retry_storm" in detectors(run(*rows))
+    three = _write(tmp_path, DEFAULT.replace("backoff_min_retries = 2", "backoff_min_retries = 3"))
+    assert "retry_storm" not in detectors(run(*rows, policy=three))
