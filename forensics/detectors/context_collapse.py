@@ -13,6 +13,7 @@ import polars as pl
 
 from forensics.detectors.base import Context, Detector, failed_runs, finding, hms, txt
 from forensics.detectors.registry import register
+from forensics.policy import Threshold
 
 #: The OpenInference smolagents instrumentation writes a tool call's ``input.value`` as the JSON of
 #: ``Tool.__call__``'s bound arguments without ``self``: ``{"args": [...], "sanitize_inputs_outputs":
@@ -81,6 +82,10 @@ class RepeatedAction(Detector):
     failure_class = "context_collapse"
     scope = "run"
     severity = "medium"
+    thresholds = (
+        Threshold("repeat_count", 3, "Identical tool calls (same agent, tool, arguments) that count as a loop "
+                  "when no call in between brought new information.", "an integer >= 2", lambda v: v >= 2),
+    )
     strength = "strong"
     description = (
         "The same agent calls the same tool with the same (normalised) arguments repeat_count+ times "
@@ -467,6 +472,10 @@ class ContextOverflow(Detector):
     failure_class = "context_collapse"
     scope = "run"
     severity = "high"
+    thresholds = (
+        Threshold("context_fraction", 0.95, "Prompt tokens above this fraction of the model's window.",
+                  "a fraction between 0 and 1", lambda v: 0 < v <= 1, (int, float)),
+    )
     strength = "strong"
     description = (
         "An error or finish reason says the context window was exceeded or the output was cut "
