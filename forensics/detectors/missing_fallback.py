@@ -6,6 +6,7 @@ import polars as pl
 
 from forensics.detectors.base import CALL_KINDS, Context, Detector, failure_followups, finding, hms, num, txt
 from forensics.detectors.registry import register
+from forensics.policy import Threshold
 
 
 @register
@@ -91,6 +92,10 @@ class Stall(Detector):
     failure_class = "missing_fallback"
     scope = "run"
     severity = "medium"
+    thresholds = (
+        Threshold("stall_seconds", 300.0, "A run that goes quiet for longer than this after an error has stalled.",
+                  "a number of seconds > 0", lambda v: v > 0, (int, float)),
+    )
     strength = "strong"
     description = (
         "The run never ends (its root has no end and no terminal status), or it goes quiet for longer "
@@ -177,6 +182,17 @@ class RetryStorm(Detector):
     failure_class = "missing_fallback"
     scope = "run"
     severity = "medium"
+    thresholds = (
+        Threshold("retry_limit", 3, "More retries of one failing call than this is a storm.",
+                  "an integer >= 0", lambda v: v >= 0),
+        Threshold("backoff_growth", 1.5, "Each retry gap must grow by at least this factor over the previous "
+                  "gap somewhere in the chain, or the retries had no backoff.",
+                  "a growth factor >= 1.0", lambda v: v >= 1.0, (int, float)),
+        # Was a literal `>= 2` in detect(): one retry has no spacing to compare, two are the first chain
+        # whose spacing can fail to grow. Optional so policy files written before it keep loading.
+        Threshold("backoff_min_retries", 2, "Retries of one call needed before missing backoff counts.",
+                  "an integer >= 2", lambda v: v >= 2, required=False),
+    )
     strength = "strong"
     description = (
         "More retries of one failing request (an attempt group: the same call by the same agent with "
@@ -244,7 +260,7 @@ class RetryStorm(Detector):
             .with_columns(
                 (pl.col("n_retries") > pol.retry_limit).alias("too_many"),
                 (
-                    (pl.col("n_retries") >= 2)
+                    (pl.col("n_retries") >= pol.backoff_min_retries)
                     & ~pl.col("grew")
                     & ~pl.col("synthetic_time")
                     & ~pl.col("honoured").fill_null(False)
@@ -282,6 +298,10 @@ class UngatedLowConfidence(Detector):
     failure_class = "missing_fallback"
     scope = "run"
     severity = "high"
+    thresholds = (
+        Threshold("confidence_gate", 0.5, "Confidence below this needs a human or guardrail before a "
+                  "side-effecting action.", "a number between 0 and 1", lambda v: 0 <= v <= 1, (int, float)),
+    )
     strength = "weak"
     description = (
         "A side-effecting action taken right after a step that reported confidence below "
