@@ -6,6 +6,7 @@ import polars as pl
 
 from forensics.detectors.base import Context, Detector, finding, hms, num, txt
 from forensics.detectors.registry import register
+from forensics.policy import Threshold
 
 
 def dangling_handoffs(ctx: Context) -> pl.DataFrame:
@@ -116,10 +117,16 @@ class UnacknowledgedEscalation(Detector):
     failure_class = "ownership_gap"
     scope = "run"
     severity = "high"
+    thresholds = (
+        Threshold("escalation_sla_seconds", 900.0, "Seconds within which an escalation must be acknowledged.",
+                  "a number of seconds > 0", lambda v: v > 0, (int, float)),
+    )
     strength = "weak"
     description = (
         "An escalation to a human or queue (policy tools.escalation, handoff to an escalation target, "
-        "a LangGraph interrupt or a tool approval request) with no acknowledgement or human activity "
+        "a LangGraph interrupt or a tool approval request, an incident a tool opened: incident_state "
+        "triggered) with no acknowledgement (a human, an acknowledgement step, the same incident "
+        "reported acknowledged or resolved) or human activity "
         "within thresholds.escalation_sla_seconds, or before the log ends. A paused graph that was "
         "resumed (later work in the run, or a later run of its session) was taken up."
     )
@@ -127,11 +134,24 @@ class UnacknowledgedEscalation(Detector):
     def detect(self, ctx: Context) -> pl.LazyFrame:
         sla = ctx.policy.escalation_sla_seconds
         s = ctx.spans.lazy()
-        esc = s.filter(pl.col("is_escalation") & ~pl.col("failed")).select(
-            "run_id", "span_id", "seq", "t", "end_time", "call", "kind", "handoff_target", "pause_escalation"
-        )
+        cols = ("run_id", "span_id", "seq", "t", "end_time", "call", "kind", "handoff_target", "pause_escalation", "incident_key")
+        # An incident or alert a tool opened (conventions: incident_state "triggered", e.g. a
+        # PagerDuty incident created or an Events API trigger) is an escalation to on-call,
+        # whatever the tool is called; a later report of the same incident still "triggered" is
+        # not a second one.
+        opened = s.filter(
+            (pl.col("kind") == "tool") & (pl.col("incident_state") == "triggered") & ~pl.col("failed")
+        ).filter(pl.col("seq") == pl.col("seq").min().over("run_id", "incident_key"))
+        esc = pl.concat(
+            [s.filter(pl.col("is_escalation") & ~pl.col("failed")).select(cols), opened.select(cols)]
+        ).unique(["run_id", "span_id"], keep="first")
         acks = s.filter(pl.col("is_ack")).select(
             "run_id", pl.col("seq").alias("a_seq"), pl.col("t").alias("a_t")
+        )
+        # The incident acknowledged or resolved (a later call or event reporting it so): the same
+        # incident key, or no key on one side to tell them apart.
+        incident_acks = s.filter(pl.col("incident_state").is_in(["acknowledged", "resolved"])).select(
+            "run_id", pl.col("seq").alias("a_seq"), pl.col("t").alias("a_t"), pl.col("incident_key").alias("a_key")
         )
         # A pause resumes: the graph only runs again once someone answered it. Work that starts
         # after the pause ended, in the run or in a later run of its session, is the resumption.
@@ -161,6 +181,16 @@ class UnacknowledgedEscalation(Detector):
                 [
                     esc.join(acks, on="run_id")
                     .filter(pl.col("a_seq") > pl.col("seq"))
+                    .select("run_id", "span_id", "a_t"),
+                    esc.join(incident_acks, on="run_id")
+                    .filter(
+                        (pl.col("a_seq") > pl.col("seq"))
+                        & (
+                            pl.col("a_key").is_null()
+                            | pl.col("incident_key").is_null()
+                            | (pl.col("a_key") == pl.col("incident_key"))
+                        )
+                    )
                     .select("run_id", "span_id", "a_t"),
                     resumed_here,
                     resumed_later,
