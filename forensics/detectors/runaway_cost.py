@@ -8,6 +8,7 @@ import polars as pl
 
 from forensics.detectors.base import Context, Detector, exact_sum, finding, hms, num, txt
 from forensics.detectors.registry import register
+from forensics.policy import Threshold
 
 FLEET_KEY: Final = "fleet_facts"
 
@@ -153,6 +154,22 @@ class BudgetExceeded(Detector):
     failure_class = "runaway_cost"
     scope = "run"
     severity = "medium"
+    thresholds = (
+        Threshold("max_tokens_per_run", 0, "A run's token budget (0: not set; the fleet's applies).",
+                  "an integer >= 0 (0 disables)", lambda v: v >= 0, table="budgets"),
+        Threshold("max_cost_usd_per_run", 0.0, "A run's dollar budget (0: not set; the fleet's applies).",
+                  "a number >= 0 (0 disables)", lambda v: v >= 0, (int, float), table="budgets"),
+        # Fleet-relative budgets were added after the first release: files without them take these.
+        Threshold("fleet_factor", 5.0, "Over this many times the median of comparable runs is over budget.",
+                  "a factor >= 1, or 0 to turn fleet budgets off", lambda v: v == 0 or v >= 1, (int, float),
+                  table="budgets", required=False),
+        Threshold("fleet_min_runs", 2, "Comparable runs that recorded the figure, at least.",
+                  "an integer >= 1", lambda v: v >= 1, table="budgets", required=False),
+        Threshold("fleet_floor_tokens", 100_000, "Fewer tokens than this are never over the fleet's budget.",
+                  "an integer >= 0", lambda v: v >= 0, table="budgets", required=False),
+        Threshold("fleet_floor_cost_usd", 1.0, "Fewer dollars than this are never over the fleet's budget.",
+                  "a number >= 0", lambda v: v >= 0, (int, float), table="budgets", required=False),
+    )
     strength = "strong"
     description = (
         "The run's tokens (input + output) or cost exceed a budget: the policy's "
@@ -354,6 +371,10 @@ class DelegationDepth(Detector):
     failure_class = "runaway_cost"
     scope = "run"
     severity = "medium"
+    thresholds = (
+        Threshold("max_delegation_depth", 5, "Agent spans nested deeper than this.", "an integer >= 1",
+                  lambda v: v >= 1),
+    )
     strength = "strong"
     description = "Agent spans nested deeper than thresholds.max_delegation_depth (recursion or delegation)."
 
@@ -405,6 +426,10 @@ class FanOut(Detector):
     failure_class = "runaway_cost"
     scope = "run"
     severity = "low"
+    thresholds = (
+        Threshold("max_fan_out", 8, "More sub-agents started by one span than this.", "an integer >= 1",
+                  lambda v: v >= 1),
+    )
     strength = "strong"
     description = "One span starts more sub-agents (agent children) than thresholds.max_fan_out."
 
