@@ -22,6 +22,17 @@ WRITTEN = {
     "smol_preprocess_error_unowned.json": 5,
     "smol_managed_agent_report_used.json": 19,
     "smol_long_page_read.json": 28,
+    # Round 2 (issue 13): planning steps, parsing errors, re-delegation, delegates out of steps.
+    "smol_requery_cosmetic.json": 13,
+    "smol_format_errors_fence.json": 12,
+    "smol_replan_revisit_page.json": 20,
+    "smol_stuck_delegate_paraphrased.json": 44,
+    "smol_redelegate_same_task.json": 22,
+    "smol_stuck_delegate_unchecked.json": 44,
+    "smol_delegate_followup.json": 22,
+    "smol_stuck_delegate_checked.json": 53,
+    "smol_two_delegations_different.json": 24,
+    "smol_format_error_once.json": 8,
 }
 LABELS = [json.loads(line) for line in (DEV / "labels.jsonl").read_text().splitlines() if line.strip()]
 
