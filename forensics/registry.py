@@ -177,8 +177,12 @@ class Registry(Generic[T]):
     def items(self) -> list[tuple[str, T]]:
         return [(n, self._entries[n]) for n in self.names()]
 
-    def __iter__(self) -> Iterator[T]:
-        return iter(self.values())
+    def __iter__(self) -> Iterator[str]:
+        """The names, as iterating a dict gives its keys (``sorted(WRITERS)``)."""
+        return iter(self.names())
+
+    def __getitem__(self, name: str) -> T:
+        return self.get(name)
 
     def __contains__(self, name: object) -> bool:
         self.discover()

@@ -154,7 +154,8 @@ def test_run_time_register_unregister_and_stable_order() -> None:
     for reg in (by_name, by_order):
         reg.register(zeta)
         reg.register(alpha)
-    assert by_name.names() == ["alpha", "zeta"] and list(by_name) == [alpha, zeta]
+    assert by_name.names() == ["alpha", "zeta"] == list(by_name) and by_name.values() == [alpha, zeta]
+    assert by_name["zeta"] is zeta
     assert by_order.names() == ["zeta", "alpha"]
     assert "alpha" in by_name and len(by_name) == 2
     by_name.unregister("alpha")
