@@ -6,7 +6,10 @@ order by ``start_time``, ``source_line``), the agent responsible for it, the rul
 one evidence sentence. The rules read only what the run itself says; a benchmark's answers
 (``mistake_agent``, ``mistake_step``, ``mistake_reason``, ``ground_truth``) that a loader keeps as
 ``run.*`` attributes are never read: of ``attributes`` only the orchestrator ledger keys below
-and the run's own verdict (``@outcome``, through ``forensics.classify.declared_outcomes``) are.
+are; the run's verdict is never read (attribution answers "given that this run failed, where?";
+whether a run is attributed is the caller's choice: classify attributes the runs whose ``@outcome``
+is a failure, which for a Magentic-One history without a verdict is the failure its own log
+declares, forensics.conventions.ledger.log_declared_failure, or that a detector flagged).
 
 Rules, strongest evidence first. Among the *evidence* rules the earliest step wins (the decisive
 step is the first one from which the failure followed); the *fallback* rules are tried in order
@@ -14,11 +17,14 @@ only when no evidence rule fires.
 
 Evidence:
 
-* ``orchestrator_stall``: a Magentic-One progress ledger (``LedgerOrchestrator.update_ledger``,
-  ``autogen_magentic_one/agents/orchestrator.py``) answering ``is_in_loop: true`` or
-  ``is_progress_being_made: false``. The orchestrator was judging the latest worker message
-  before the ledger: that worker, at that step, is blamed (a terminal's output is judged as the
-  code that produced it: its author, at the message that held the code).
+* ``orchestrator_stall``: the stall a Magentic-One run never got out of: its last progress ledger
+  (``LedgerOrchestrator.update_ledger``, ``autogen_magentic_one/agents/orchestrator.py``) answers
+  ``is_in_loop: true`` or ``is_progress_being_made: false``; the first ledger of that final streak
+  (after the last one reporting progress and the last replan) judged the latest worker message,
+  and the worker's *episode* (its unbroken outputs on one page) began with the action that put it
+  where it got stuck: that step is blamed (a terminal's output is judged as the code that produced
+  it: its author, at the message that held the code). A stall followed by progress or by a replan
+  was recovered from and is not evidence.
 * ``tool_error``: the first failed tool call (a terminal's non-zero exit code, a surfer's caught
   exception): the author of the code it ran, at the message that held the code. The evidence
   says whether the next message acknowledged the error or carried on as if it had worked.
@@ -26,15 +32,29 @@ Evidence:
   same agent (same action, same observation: a no-op loop).
 * ``final_answer_origin``: where the run states ``FINAL ANSWER: x`` (a failed run: x is wrong),
   the first earlier step whose text contains x (a tool's output counts for the code's author).
-* ``accepted_wrong_answer``: in a run whose own verdict (``@outcome``) is a failure, a ledger
-  answering ``is_request_satisfied: true`` accepted a wrong answer: the worker message it was
-  judging (as for a stall) asserted it.
+* ``accepted_wrong_answer``: the first ledger answering ``is_request_satisfied: true`` accepted a
+  wrong answer (attribution is asked about failed runs): a number its reason states that the task
+  does not is traced to the first step that held it (its owner); without one, the worker message
+  it judged.
+* ``unverified_accepted``: the orchestrator turned an unestablished value into the answer: that
+  ledger judged a worker message that says itself it could not find or verify the value, or
+  estimates or guesses it; or an ``Orchestrator (-> X)`` instruction told a worker to assume or
+  guess one. The orchestrator at that ledger is blamed.
+* ``plan_unbacked_fact``: a plan ("Initial plan:" / "New plan:", ORCHESTRATOR_SYNTHESIZE_PROMPT)
+  whose given-or-verified facts or plan bullets hold a number that neither the task nor any earlier
+  message held: a fact sheet inventing a given, or a replan swapping a learned fact for a guess.
+
+Magentic-One's replan resets every agent's history (``_select_next_agent``: ``self._chat_history =
+[self._chat_history[0]]`` and a new plan): tool errors, repeats and stalls before the last "New
+plan:" were recovered from; only the answer traces (final answer, accepted answer) cross it.
 
 Fallback:
 
 * ``unbacked_claim``: the first message (after the task statement) that introduces at least
   ``UNBACKED_MIN_FACTS`` new facts (numbers, capitalised names) that no earlier message, tool
   output or the task held, with no code to compute them and not being a tool observation.
+* ``first_worker_output``: in a run with an orchestrator (handoffs or ledgers), the first worker
+  output: a PRIOR between agents, not evidence (no rule found the plan or any step wrong).
 * ``first_response``: the first step after the task statement (a plan or first answer that the
   rest of the run built on).
 
@@ -63,9 +83,11 @@ EVIDENCE_RULES: Final = (
     "repeated_action",
     "final_answer_origin",
     "accepted_wrong_answer",
+    "unverified_accepted",
+    "plan_unbacked_fact",
 )
 #: Fallback rules, tried in this order.
-FALLBACK_RULES: Final = ("unbacked_claim", "first_response")
+FALLBACK_RULES: Final = ("unbacked_claim", "first_worker_output", "first_response")
 #: New facts a message must introduce, without code or a tool behind it, to be an unbacked claim.
 UNBACKED_MIN_FACTS: Final = 5
 #: A repeated message shorter than this (``TERMINATE``, ``ok``) is not an action.
@@ -88,6 +110,28 @@ _ACK = (
     r"unfortunately|apolog\w*)\b"
 )
 _FINAL_ANSWER = r"(?im)FINAL ANSWER:\s*(.+?)\s*$"
+#: Magentic-One's plan messages (``LedgerOrchestrator._select_next_agent``: "Initial plan:\n" and, after
+#: "Stalled.... Replanning...", "New plan:\n" + ORCHESTRATOR_SYNTHESIZE_PROMPT).
+_PLAN = r"^\s*(?:Initial|New) plan:"
+_REPLAN = r"^\s*New plan:"
+#: The synthesize prompt's sections a plan acts on: the facts it calls given or verified, and the plan.
+_GIVEN_SECTION = r"(?s)GIVEN OR VERIFIED FACTS(.*?)(?:\n\s*2\. FACTS TO LOOK UP|$)"
+_PLAN_SECTION = r"(?s)Here is the plan to follow as best as possible:(.*)$"
+#: MultimodalWebSurfer's observation: "Here is a screenshot of [title](url)." (the page it is on).
+_PAGE_URL = r"Here is a screenshot of \[[^\]]*\]\(([^)\s]*)\)"
+#: A message that says its own value is not established: the author could not find or verify it,
+#: or estimates, guesses or assumes it.
+_HEDGE = (
+    r"(?i)\b(?:could not|couldn't|was unable to|unable to|cannot|can't) (?:find|verify|confirm|locate|access|determine)"
+    r"|\b(?:probably|approximately|roughly|presumably|an estimate|estimated|educated guess|assuming)\b"
+)
+#: An orchestrator instruction to take a value as given without finding it.
+_ASSUME = r"(?i)\b(?:assume|assuming|guess)\b"
+#: Any number (the answer a ledger accepts may be one digit); commas dropped before comparing.
+_ANY_NUMBER = r"\b\d[\d,.]*\d\b|\b\d\b"
+#: The reason the ledger gives for ``is_request_satisfied`` (it usually restates the answer).
+_SATISFIED_REASON = r'"is_request_satisfied"\s*:\s*\{[^{}]*?"reason"\s*:\s*"((?:[^"\\]|\\.)*)"'
+
 _LEDGER_KEYS: Final = {
     "ledger_satisfied": "$['ledger.is_request_satisfied']",
     "ledger_in_loop": "$['ledger.is_in_loop']",
@@ -116,21 +160,24 @@ def _attribute(df: pl.DataFrame, runs: Any = None) -> pl.DataFrame:
     if df.height == 0:
         return _empty()
     steps = _steps(df)
-    failed_runs = _failed_runs(df)
     evidence = pl.concat(
         [
             _stalls(steps),
             _tool_errors(steps),
             _repeats(steps),
             _final_answer_origin(steps),
-            _accepted_answers(steps, failed_runs),
+            _accepted_answers(steps),
+            _plan_unbacked_facts(steps),
+            _assumed_values(steps),
         ],
         how="vertical",
     )
     chosen_evidence = evidence.sort("run_id", "decisive_step", "_rank").unique("run_id", keep="first")
     # The fallback rules only for the runs no evidence rule named.
     rest = steps.join(chosen_evidence.select("run_id"), on="run_id", how="anti")
-    fallback = pl.concat([_unbacked_claims(rest), _first_response(rest)], how="vertical")
+    fallback = pl.concat(
+        [_unbacked_claims(rest), _first_worker_output(rest), _first_response(rest)], how="vertical"
+    )
     chosen_fallback = fallback.sort("run_id", "_rank", "decisive_step").unique("run_id", keep="first")
     chosen = pl.concat([chosen_evidence, chosen_fallback], how="vertical")
     span_ids = steps.select(
@@ -141,13 +188,6 @@ def _attribute(df: pl.DataFrame, runs: Any = None) -> pl.DataFrame:
         .select(ATTRIBUTION_COLUMNS)
         .sort("run_id")
     )
-
-
-def _failed_runs(df: pl.DataFrame) -> pl.DataFrame:
-    """``run_id`` of the runs whose own verdict (``@outcome`` on a root span) is a failure."""
-    from forensics.classify import declared_outcomes
-
-    return declared_outcomes(df).filter(pl.col("declared_outcome") == "failure").select("run_id")
 
 
 def _empty() -> pl.DataFrame:
@@ -201,6 +241,19 @@ def _steps(df: pl.DataFrame) -> pl.DataFrame:
         | pl.col("ledger_in_loop").is_not_null()
         | text.str.starts_with("Next speaker "),
         human=(pl.col("kind") == "human").fill_null(False),
+        plan_msg=text.str.contains(_PLAN),
+        replan=text.str.contains(_REPLAN),
+        url=text.str.extract(_PAGE_URL, 1),
+        hedged=text.str.contains(_HEDGE),
+    )
+    # The orchestrator: an agent that hands work over or keeps a ledger in this run (Magentic-One's
+    # Orchestrator); its plans, ledgers and notes are bookkeeping, never a worker's output.
+    out = out.with_columns(
+        orchestrator=(pl.col("kind") == "handoff").fill_null(False).any().over("_rk", "agent")
+        | pl.col("ledger_progress").is_not_null().any().over("_rk", "agent"),
+        # Magentic-One's replan resets every agent's history and rebroadcasts a new plan: what
+        # went wrong before the last "New plan:" was recovered from, unless that plan carried it.
+        last_replan=pl.when(pl.col("replan")).then(pl.col("step")).max().over("_rk").fill_null(-1),
     )
     # The step whose code a tool ran: the latest earlier message holding code.
     code_step = pl.when(pl.col("has_code")).then(pl.col("step")).forward_fill().over("_rk")
@@ -213,6 +266,7 @@ def _steps(df: pl.DataFrame) -> pl.DataFrame:
         # A worker step: an agent's own contribution (not the orchestrator's bookkeeping, not the human).
         worker=~pl.col("meta")
         & ~pl.col("human")
+        & ~pl.col("orchestrator")
         & (pl.col("kind").is_in(["agent", "tool"])).fill_null(False),
     )
     # Who is answerable for a step: a tool call that ran a message's code (its input's first line
@@ -300,30 +354,84 @@ def _judged(s: pl.DataFrame) -> pl.DataFrame:
     ).filter(pl.col("ledger_progress").is_not_null() | pl.col("ledger_in_loop").is_not_null())
 
 
+def _episode_starts(s: pl.DataFrame) -> pl.DataFrame:
+    """``run_id, j_at, ep_step, ep_agent``: for each worker step, the first step of its episode: the
+    unbroken run of that worker's outputs (no other worker between) on the same page (a web
+    surfer's screenshot URL; none for other workers), with that first step's owner (a terminal's
+    run is its code's author at the code)."""
+    w = s.filter(pl.col("worker")).select(
+        "_rk", "run_id", "step", "agent", "url", "owner_step", "owner_agent"
+    )
+    brk = (pl.col("agent") != pl.col("agent").shift(1).over("_rk")).fill_null(True) | (
+        pl.col("url").fill_null("") != pl.col("url").shift(1).over("_rk").fill_null("")
+    )
+    start = pl.when(brk).then(pl.col("step")).forward_fill().over("_rk")
+    w = w.with_columns(_start=start)
+    owners = w.select("run_id", pl.col("step").alias("_start"), "owner_step", "owner_agent")
+    return (
+        w.select("run_id", pl.col("step").alias("j_at"), "_start")
+        .join(owners, on=["run_id", "_start"], how="left")
+        .select(
+            "run_id", "j_at", pl.col("owner_step").alias("ep_step"), pl.col("owner_agent").alias("ep_agent")
+        )
+    )
+
+
 def _stalls(s: pl.DataFrame) -> pl.DataFrame:
+    """The stall the run never got out of: in a run whose last ledger says it is in a loop or not
+    progressing, the first ledger of that final streak (after the last ledger reporting progress and
+    the last replan). A stall followed by progress or a replan was recovered from. The worker it
+    judged got stuck in an episode (its unbroken outputs on one page): the episode's first step, the
+    action that put it there, is blamed."""
     if s.get_column("ledger_progress").null_count() == s.height:
         return _pick(_no_rows(s), "orchestrator_stall", 0)  # no ledger at all
-    judged = _judged(s)
-    stalled = judged.filter(
-        (pl.col("ledger_in_loop").fill_null(False) | (pl.col("ledger_progress") == False))  # noqa: E712
-        & pl.col("j_step").is_not_null()
+    judged = _judged(s).with_columns(
+        _stalled=pl.col("ledger_in_loop").fill_null(False) | (pl.col("ledger_progress") == False),  # noqa: E712
     )
-    first = stalled.sort("run_id", "step").unique("run_id", keep="first")
+    last = (
+        judged.sort("run_id", "step")
+        .group_by("run_id", maintain_order=True)
+        .agg(
+            pl.col("_stalled").last().alias("_ends_stalled"),
+            pl.col("ledger_satisfied").fill_null(False).last().alias("_ends_satisfied"),
+            pl.when(~pl.col("_stalled")).then(pl.col("step")).max().fill_null(-1).alias("_last_ok"),
+        )
+    )
+    streak = (
+        judged.join(last, on="run_id")
+        .filter(
+            pl.col("_ends_stalled")
+            & ~pl.col("_ends_satisfied")
+            & pl.col("_stalled")
+            & (pl.col("step") > pl.col("_last_ok"))
+            & (pl.col("step") > pl.col("last_replan"))
+            & pl.col("j_step").is_not_null()
+        )
+        .sort("run_id", "step")
+        .unique("run_id", keep="first")
+        .join(_episode_starts(s), on=["run_id", "j_at"], how="left")
+    )
     what = (
         pl.when(pl.col("ledger_in_loop").fill_null(False))
         .then(pl.lit("in a loop"))
         .otherwise(pl.lit("not making progress"))
     )
+    since = (
+        pl.when(pl.col("ep_step").fill_null(pl.col("j_step")) != pl.col("j_step"))
+        .then(pl.format(", stuck since its step {} on the same page", pl.col("ep_step")))
+        .otherwise(pl.lit(""))
+    )
     return _pick(
-        first.with_columns(
-            decisive_agent=pl.col("j_agent"),
-            decisive_step=pl.col("j_step"),
+        streak.with_columns(
+            decisive_agent=pl.coalesce("ep_agent", "j_agent"),
+            decisive_step=pl.coalesce("ep_step", "j_step"),
             attribution_evidence=pl.format(
-                "step {}: the orchestrator's ledger says the run is {}, judging {}'s step {}",
+                "step {}: the orchestrator's ledger says the run is {} and it never recovered, judging {}'s step {}{}",
                 pl.col("step"),
                 what,
                 pl.col("j_agent"),
                 pl.col("j_at"),
+                since,
             ),
         ),
         "orchestrator_stall",
@@ -331,30 +439,191 @@ def _stalls(s: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _accepted_answers(s: pl.DataFrame, failed_runs: pl.DataFrame) -> pl.DataFrame:
-    """In a run whose own verdict is a failure, the ledger that declared the request satisfied
-    accepted a wrong answer: the worker message it was judging asserted it."""
-    if failed_runs.height == 0 or s.get_column("ledger_satisfied").null_count() == s.height:
+def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
+    """The first ledger that declared the request satisfied accepted a wrong answer (attribution is
+    asked about failed runs; it never reads their verdict). If the worker message it judged says
+    itself that its value is not established (it could not find or verify it, estimates or guesses),
+    accepting it was the orchestrator's mistake, at that ledger (``unverified_accepted``). Else the
+    answer is traced: a number the ledger's reason states that the request does not, at the first
+    step that held it (not a hedged one); without one, the judged worker message."""
+    if s.get_column("ledger_satisfied").null_count() == s.height:
         return _pick(_no_rows(s), "accepted_wrong_answer", 4)
-    judged = _judged(s.join(failed_runs, on="run_id", how="semi"))
+    judged = _judged(s)
     accepted = (
         judged.filter(pl.col("ledger_satisfied").fill_null(False) & pl.col("j_step").is_not_null())
         .sort("run_id", "step")
         .unique("run_id", keep="first")
     )
+    hedged = s.select("run_id", pl.col("step").alias("j_at"), pl.col("hedged").alias("_j_hedged"))
+    accepted = accepted.join(hedged, on=["run_id", "j_at"], how="left")
+    unverified = accepted.filter(pl.col("_j_hedged").fill_null(False))
+    rest = accepted.filter(~pl.col("_j_hedged").fill_null(False))
+    # The numbers the ledger's reason states, less those of the task statement (step 0).
+    stated = (
+        rest.select(
+            "run_id",
+            pl.col("step").alias("_ledger"),
+            pl.col("output")
+            .fill_null("")
+            .str.extract(_SATISFIED_REASON, 1)
+            .str.extract_all(_ANY_NUMBER)
+            .alias("_n"),
+        )
+        .explode("_n")
+        .drop_nulls("_n")
+        .with_columns(pl.col("_n").str.replace_all(",", ""))
+    )
+    task_numbers = _numbers(s.filter(pl.col("step") == 0))
+    stated = stated.join(task_numbers, on=["run_id", "_n"], how="anti")
+    seen = _numbers(s.filter((pl.col("step") > 0) & ~pl.col("human") & ~pl.col("hedged")))
+    origin = (
+        stated.join(seen, on=["run_id", "_n"])
+        .filter(pl.col("step") < pl.col("_ledger"))
+        .sort("run_id", "step")
+        .unique("run_id", keep="first")
+        .join(s.select("run_id", "step", "owner_step", "owner_agent"), on=["run_id", "step"])
+        .select(
+            "run_id",
+            pl.col("step").alias("_o_at"),
+            "_n",
+            pl.col("owner_step").alias("_o_step"),
+            pl.col("owner_agent").alias("_o_agent"),
+        )
+    )
+    rest = rest.join(origin, on="run_id", how="left")
+    traced = pl.format(
+        "step {}: the orchestrator's ledger took the request as satisfied, stating {}, which first appears at step {} ({})",
+        pl.col("step"),
+        pl.col("_n"),
+        pl.col("_o_at"),
+        pl.col("_o_agent"),
+    )
+    plain = pl.format(
+        "step {}: the orchestrator's ledger took the request as satisfied by {}'s step {}",
+        pl.col("step"),
+        pl.col("j_agent"),
+        pl.col("j_at"),
+    )
+    return pl.concat(
+        [
+            _pick(
+                rest.with_columns(
+                    decisive_agent=pl.coalesce("_o_agent", "j_agent"),
+                    decisive_step=pl.coalesce("_o_step", "j_step"),
+                    attribution_evidence=pl.when(pl.col("_o_step").is_not_null())
+                    .then(traced)
+                    .otherwise(plain),
+                ),
+                "accepted_wrong_answer",
+                4,
+            ),
+            _pick(
+                unverified.with_columns(
+                    decisive_agent=pl.col("agent"),
+                    decisive_step=pl.col("step"),
+                    attribution_evidence=pl.format(
+                        "step {}: the orchestrator's ledger took the request as satisfied by {}'s step {}, "
+                        "which says itself that its value is not established",
+                        pl.col("step"),
+                        pl.col("j_agent"),
+                        pl.col("j_at"),
+                    ),
+                ),
+                "unverified_accepted",
+                4,
+            ),
+        ],
+        how="vertical",
+    )
+
+
+def _numbers(s: pl.DataFrame, text: pl.Expr | None = None) -> pl.DataFrame:
+    """``run_id, step, _n``: every number a step's text (default: its output) holds, commas dropped."""
+    src = pl.col("output").fill_null("") if text is None else text
+    return (
+        s.select("run_id", "step", src.str.extract_all(_ANY_NUMBER).alias("_n"))
+        .explode("_n")
+        .drop_nulls("_n")
+        .with_columns(pl.col("_n").str.replace_all(",", ""))
+        .unique()
+    )
+
+
+def _plan_unbacked_facts(s: pl.DataFrame) -> pl.DataFrame:
+    """A plan that acts on a fact nobody established: an orchestrator plan (Magentic-One's "Initial
+    plan:" / "New plan:") whose given-or-verified facts or plan bullets hold a number of two digits
+    or more that neither the task nor any earlier message held (a fact sheet inventing a "given"
+    fact, or a replan replacing a learned fact with a guess). The plan is the decisive step."""
+    plans = s.filter(pl.col("plan_msg") & ~pl.col("human"))
+    if plans.height == 0:
+        return _pick(_no_rows(s), "plan_unbacked_fact", 5)
+    text = pl.col("output").fill_null("")
+    acted = pl.concat_str(
+        text.str.extract(_GIVEN_SECTION, 1).fill_null(""),
+        pl.lit("\n"),
+        text.str.extract(_PLAN_SECTION, 1).fill_null(""),
+    )
+    claimed = (
+        plans.select("run_id", "step", acted.str.extract_all(_FACT_NUMBER).alias("_n"))
+        .explode("_n")
+        .drop_nulls("_n")
+        .with_columns(pl.col("_n").str.replace_all(",", ""))
+        .unique()
+    )
+    first_seen = _numbers(s).group_by("run_id", "_n").agg(pl.col("step").min().alias("_first"))
+    novel = (
+        claimed.join(first_seen, on=["run_id", "_n"])
+        .filter(pl.col("_first") == pl.col("step"))
+        .group_by("run_id", "step")
+        .agg(pl.col("_n").sort().str.join(", ").alias("_facts"))
+        .sort("run_id", "step")
+        .unique("run_id", keep="first")
+        .join(s.select("run_id", "step", "agent"), on=["run_id", "step"])
+    )
     return _pick(
-        accepted.with_columns(
-            decisive_agent=pl.col("j_agent"),
-            decisive_step=pl.col("j_step"),
+        novel.with_columns(
+            decisive_agent=pl.col("agent"),
+            decisive_step=pl.col("step"),
             attribution_evidence=pl.format(
-                "step {}: the orchestrator's ledger took the request as satisfied by {}'s step {}, "
-                "and the run's own verdict is a failure",
+                "step {}: {}'s plan acts on {} that neither the task nor any earlier message held",
                 pl.col("step"),
-                pl.col("j_agent"),
-                pl.col("j_at"),
+                pl.col("agent"),
+                pl.col("_facts"),
             ),
         ),
-        "accepted_wrong_answer",
+        "plan_unbacked_fact",
+        5,
+    )
+
+
+def _assumed_values(s: pl.DataFrame) -> pl.DataFrame:
+    """The orchestrator telling a worker to assume or guess a value (Magentic-One's ``Orchestrator
+    (-> X)`` instruction, read from the ledger's ``instruction_or_question``): the team improvised
+    instead of establishing it; the decisive step is the ledger that first gave that instruction."""
+    ledger_at = (
+        pl.when(pl.col("ledger_progress").is_not_null()).then(pl.col("step")).forward_fill().over("_rk")
+    )
+    told = (
+        s.with_columns(_ledger_at=ledger_at)
+        .filter(
+            (pl.col("kind") == "handoff").fill_null(False)
+            & pl.col("output").fill_null("").str.contains(_ASSUME)
+            & (pl.col("step") > pl.col("last_replan"))
+        )
+        .sort("run_id", "step")
+        .unique("run_id", keep="first")
+        .with_columns(decisive_step=pl.coalesce("_ledger_at", "step"))
+    )
+    return _pick(
+        told.with_columns(
+            decisive_agent=pl.col("agent"),
+            attribution_evidence=pl.format(
+                "step {}: {} told the team to assume a value instead of establishing it",
+                pl.col("decisive_step"),
+                pl.col("agent"),
+            ),
+        ),
+        "unverified_accepted",
         4,
     )
 
@@ -362,7 +631,9 @@ def _accepted_answers(s: pl.DataFrame, failed_runs: pl.DataFrame) -> pl.DataFram
 def _tool_errors(s: pl.DataFrame) -> pl.DataFrame:
     ack = pl.col("output").fill_null("").str.contains(_ACK)
     nxt_ack = pl.when(pl.col("worker") & ~pl.col("is_tool")).then(ack).shift(-1).backward_fill().over("_rk")
-    failed = s.with_columns(nxt_ack=nxt_ack).filter(pl.col("failed") & pl.col("worker"))
+    failed = s.with_columns(nxt_ack=nxt_ack).filter(
+        pl.col("failed") & pl.col("worker") & (pl.col("step") > pl.col("last_replan"))
+    )
     first = failed.sort("run_id", "step").unique("run_id", keep="first")
     reading = (
         pl.when(pl.col("nxt_ack") == False)  # noqa: E712
@@ -401,7 +672,7 @@ def _repeats(s: pl.DataFrame) -> pl.DataFrame:
             _nth=pl.int_range(pl.len()).over("_rk", "agent", "output"),
             _orig=pl.col("step").min().over("_rk", "agent", "output"),
         )
-        .filter(pl.col("_nth") > 0)
+        .filter((pl.col("_nth") > 0) & (pl.col("step") > pl.col("last_replan")))
     )
     first = rows.sort("run_id", "step").unique("run_id", keep="first")
     return _pick(
@@ -439,6 +710,7 @@ def _final_answer_origin(s: pl.DataFrame) -> pl.DataFrame:
             & (pl.col("step") > 0)
             & ~pl.col("human")
             & ~pl.col("meta")
+            & ~pl.col("hedged")
             & text.str.to_lowercase().str.contains(
                 pl.concat_str(pl.lit(r"(^|\W)"), pl.col("_answer").str.escape_regex(), pl.lit(r"($|\W)"))
             )
@@ -507,6 +779,31 @@ def _unbacked_claims(s: pl.DataFrame) -> pl.DataFrame:
         ),
         "unbacked_claim",
         10,
+    )
+
+
+def _first_worker_output(s: pl.DataFrame) -> pl.DataFrame:
+    """In a run with an orchestrator (handoffs or ledgers) and no evidence: the first output of a
+    worker, its owner if a tool ran it. A PRIOR, not evidence: an orchestrator's plan is bookkeeping
+    that no rule found wrong, and the work that failed was done by the workers."""
+    first = (
+        s.filter(pl.col("worker") & pl.col("orchestrator").any().over("_rk"))
+        .sort("run_id", "step")
+        .unique("run_id", keep="first")
+    )
+    return _pick(
+        first.with_columns(
+            decisive_agent=pl.col("owner_agent"),
+            decisive_step=pl.col("owner_step"),
+            attribution_evidence=pl.format(
+                "step {}: {}'s first output as a worker; a prior, not evidence (no rule found the orchestrator's "
+                "plan or any step wrong)",
+                pl.col("owner_step"),
+                pl.col("owner_agent"),
+            ),
+        ),
+        "first_worker_output",
+        11,
     )
 
 

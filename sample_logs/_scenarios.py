@@ -173,7 +173,8 @@ def s03_billing_handoff_dropped(sc: ScenarioBuilder) -> None:
         r.llm("gpt-4o-mini", 820, 30, '{"tool":"transfer_to_billing"}', input=q)
         h = r.handoff("billing", "credit note amount mismatch on account C-2045")
         r.llm("gpt-4o-mini", 900, 28, a)
-    sc.label(r, ["dangling_handoff", "undelivered_output"], h,
+    # One lost handoff is one finding (dangling_handoff), not also an undelivered output.
+    sc.label(r, ["dangling_handoff"], h,
              "Triage called transfer_to_billing and told the customer billing would handle it, but no billing agent ever started.")
 
 
@@ -353,6 +354,17 @@ def s15_weekly_report_empty(sc: ScenarioBuilder) -> None:
         r.tool("slack.post_message", {"channel": "#exec", "text": ""}, {"ok": True, "ts": "1763359201.000100"})
     sc.label(r, ["undelivered_output"], empty,
              "The KPI table was empty, the model wrote nothing, and an empty message was posted to #exec as the weekly report.")
+
+
+def s44_release_notes_empty(sc: ScenarioBuilder) -> None:
+    r = sc.run("r1", "2026-11-21T09:00:00Z", session="release-notes-2.14")
+    with r.agent("release_notes_writer", input="Draft the release notes for v2.14 from the merged PRs", output=""):
+        r.tool("github.list_pull_requests", {"milestone": "v2.14", "state": "merged"},
+               {"items": [{"number": 2201, "title": "Faster CSV export"}, {"number": 2214, "title": "Fix off-by-one in paginate()"}]},
+               dur=0.8)
+        empty = r.llm("gpt-4.1-mini", 1400, 0, "")
+    sc.label(r, ["undelivered_output"], empty,
+             "The writer fetched the merged PRs, the model returned nothing, and the run ended reporting success with empty release notes.")
 
 
 def s16_export_job_premature_done(sc: ScenarioBuilder) -> None:
@@ -714,5 +726,6 @@ SCENARIOS: list[Scenario] = [
     Scenario("41_planner_delegation_loop", "langsmith", "research planner", "agents delegating to each other eight levels deep", "research-agent", s41_planner_delegation_loop),
     Scenario("42_support_swarm_fanout", "langfuse", "support swarm", "ten knowledge agents for a one-line question", "support-swarm", s42_support_swarm_fanout),
     Scenario("43_coding_review_ping_pong", "otel-sdk-json", "coding agent team", "coder/reviewer nested eight levels deep", "coding-agent", s43_coding_review_ping_pong),
+    Scenario("44_release_notes_empty", "jsonl", "release notes writer", "empty release notes returned as the result", "release-bot", s44_release_notes_empty),
     Scenario("40_oncall_page_acknowledged", "otel-sdk-json", "incident responder", "page acknowledged in 3 minutes (clean)", "sre-bot", s40_oncall_page_acknowledged),
 ]

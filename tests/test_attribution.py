@@ -53,7 +53,8 @@ def test_orchestrator_stall_blames_the_worker_it_judged() -> None:
     )
     assert row["attribution_rule"] == "orchestrator_stall"
     assert row["attribution_evidence"] == (
-        "step 10: the orchestrator's ledger says the run is not making progress, judging WebSurfer's step 9"
+        "step 10: the orchestrator's ledger says the run is not making progress and it never recovered, "
+        "judging WebSurfer's step 9"
     )
 
 
@@ -322,10 +323,33 @@ def _variant(tmp_path: Path, name: str, drop_last: int, **changes: Any) -> pl.Da
     return attribute(load(path, format="ag2-history"))
 
 
-def test_satisfied_ledger_in_a_failed_run_blames_the_answer_it_accepted(tmp_path: Path) -> None:
+def test_satisfied_ledger_is_traced_to_where_the_answer_it_states_entered(tmp_path: Path) -> None:
     # The wrong-figure history without its FINAL ANSWER message: the ledger at step 10 takes the
-    # request as satisfied by WebSurfer's step 9, and the run says is_correct false.
+    # request as satisfied, its reason stating "Harbour Tower at 131 m"; 131 is not in the task and
+    # first appears in WebSurfer's OCR of the search results at step 5 ("spire 131 m").
     row = _one(_variant(tmp_path, "magentic_one_wrong_figure.json", 1), "m1-wrong-figure")
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        "WebSurfer",
+        5,
+        "accepted_wrong_answer",
+    )
+    assert row["attribution_evidence"] == (
+        "step 10: the orchestrator's ledger took the request as satisfied, stating 131, "
+        "which first appears at step 5 (WebSurfer)"
+    )
+
+
+def test_satisfied_ledger_whose_reason_states_no_new_number_blames_the_judged_message(tmp_path: Path) -> None:
+    # Near miss of the trace: the same history with the ledger's reason saying no figure: the
+    # worker message the ledger judged (WebSurfer's step 9) is blamed.
+    doc = json.loads((M1 / "magentic_one_wrong_figure.json").read_text())
+    doc["history"] = doc["history"][:-1]
+    doc["history"][10]["content"] = doc["history"][10]["content"].replace(
+        "The list gives Harbour Tower at 131 m.", "The list answers the question."
+    )
+    path = tmp_path / "m1.json"
+    path.write_text(json.dumps(doc))
+    row = _one(attribute(load(path, format="ag2-history")), "m1-wrong-figure")
     assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
         "WebSurfer",
         9,
@@ -333,11 +357,21 @@ def test_satisfied_ledger_in_a_failed_run_blames_the_answer_it_accepted(tmp_path
     )
 
 
-def test_satisfied_ledger_in_a_successful_run_is_not_evidence(tmp_path: Path) -> None:
-    # The same history saying is_correct true (near miss): the fallback names the plan.
-    row = _one(_variant(tmp_path, "magentic_one_wrong_figure.json", 1, is_correct=True), "m1-wrong-figure")
-    assert row["attribution_rule"] in ("unbacked_claim", "first_response")
-    assert (row["decisive_agent"], row["decisive_step"]) == ("Orchestrator", 1)
+def test_attribution_never_reads_the_runs_verdict(tmp_path: Path) -> None:
+    # Attribution answers "given that this run failed, where?": is_correct true, false or absent
+    # gives the same row. (Whether a run is attributed at all is classify's gate: see
+    # test_classify_runs_carry_the_attribution_for_failed_runs_only.)
+    rows = [
+        _one(_variant(tmp_path, "magentic_one_wrong_figure.json", 1, **verdict), "m1-wrong-figure")
+        for verdict in ({"is_correct": True}, {"is_correct": False})
+    ]
+    doc = json.loads((M1 / "magentic_one_wrong_figure.json").read_text())
+    del doc["is_correct"]
+    doc["history"] = doc["history"][:-1]
+    path = tmp_path / "none.json"
+    path.write_text(json.dumps(doc))
+    rows.append(_one(attribute(load(path, format="ag2-history")), "m1-wrong-figure"))
+    assert rows[0] == rows[1] == rows[2]
 
 
 def test_blame_scoring_names_every_labelled_run(tmp_path: Path) -> None:

@@ -383,15 +383,16 @@ def _handed_off(answer: str | None):
     )
 
 
-def test_undelivered_output_fires_when_the_run_says_it_passed_work_nobody_received() -> None:
-    f = one(_handed_off("I've transferred you to billing; they will sort it out."), "undelivered_output")
-    assert f["decisive_span_id"] == "h1"
-    assert "its work was handed to billing at 02:13:02, who never received it" in f["explanation"]
+def test_a_handoff_nobody_received_is_one_finding_in_one_class() -> None:
+    # The run said it passed the work on, and the target never started: the lost handoff is
+    # ownership_gap's (dangling_handoff); the same span is not reported again as undelivered output.
+    c = _handed_off("I've transferred you to billing; they will sort it out.")
+    assert one(c, "dangling_handoff")["decisive_span_id"] == "h1"
+    assert "undelivered_output" not in detectors(c)
+    assert {f["failure_class"] for f in findings(c)} == {"ownership_gap"}
 
 
 def test_undelivered_output_near_miss_a_run_that_said_nothing_reported_no_success() -> None:
-    # The same lost handoff in a run that told its caller nothing: ownership_gap's business
-    # (dangling_handoff), not a silent failure.
     c = _handed_off(None)
     assert "undelivered_output" not in detectors(c)
     assert "dangling_handoff" in detectors(c)

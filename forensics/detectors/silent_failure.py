@@ -5,7 +5,6 @@ from __future__ import annotations
 import polars as pl
 
 from forensics.detectors.base import (
-    EMPTY_ANSWER,
     Context,
     Detector,
     failure_followups,
@@ -203,12 +202,14 @@ class UndeliveredOutput(Detector):
     strength = "strong"
     description = (
         "The run reports success but its output went nowhere: the root's output is empty, or the "
-        "run attempted a delivery (policy tools.delivery) and none succeeded."
+        "run attempted a delivery (policy tools.delivery) and none succeeded. A handoff nobody "
+        "received is dangling_handoff's (ownership_gap), not reported twice."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
-        from forensics.detectors.ownership_gap import dangling_handoffs
-
+        # A handoff nobody received is one failure, owned by ownership_gap (dangling_handoff: "a
+        # handoff ... that nobody picks up"); reporting the same span again here as a silent failure
+        # would count one lost handoff in two classes.
         success = ctx.runs.lazy().filter(pl.col("reported_outcome") == "success")
         deliveries = (
             ctx.spans.lazy()
@@ -224,44 +225,15 @@ class UndeliveredOutput(Detector):
                 pl.len().alias("n_d"),
             )
         )
-        # A handoff nobody received: the work was passed on and went nowhere.
-        lost = (
-            dangling_handoffs(ctx)
-            .lazy()
-            .sort("run_id", "seq")
-            .group_by("run_id")
-            .agg(
-                pl.col("span_id").first().alias("h_id"),
-                pl.col("handoff_target").first().alias("h_to"),
-                pl.col("t").first().alias("h_t"),
-            )
-        )
         judged = (
             success.join(deliveries, on="run_id", how="left")
-            .join(lost, on="run_id", how="left")
             .with_columns(
                 (pl.col("n_d").is_not_null() & ~pl.col("delivered").fill_null(True)).alias("undelivered"),
-                # Passing the work on and then saying nothing is not a report of success: the run
-                # must have told its caller something (an answer exists) for the loss to be silent.
-                (
-                    pl.col("h_id").is_not_null()
-                    & pl.col("final_output").is_not_null()
-                    & ~pl.col("final_output").str.contains(EMPTY_ANSWER).fill_null(False)
-                ).alias("handed_off"),
             )
-            .filter(pl.col("undelivered") | pl.col("handed_off") | pl.col("empty_answer"))
+            .filter(pl.col("undelivered") | pl.col("empty_answer"))
         )
         why = (
-            pl.when(pl.col("handed_off"))
-            .then(
-                pl.format(
-                    "the run reported success at {} but its work was handed to {} at {}, who never received it",
-                    hms("root_t"),
-                    txt(pl.col("h_to")),
-                    hms("h_t"),
-                )
-            )
-            .when(pl.col("undelivered"))
+            pl.when(pl.col("undelivered"))
             .then(
                 pl.format(
                     "the run reported success but none of its {} delivery attempt(s) succeeded (first: tool {} at {})",
@@ -276,16 +248,10 @@ class UndeliveredOutput(Detector):
         return judged.select(
             finding(
                 "run_id",
-                pl.when(pl.col("handed_off"))
-                .then(pl.concat_list("h_id"))
-                .when(pl.col("undelivered"))
+                pl.when(pl.col("undelivered"))
                 .then(pl.col("d_ids"))
                 .otherwise(pl.concat_list(empty_from, "root_span_id")),
-                pl.when(pl.col("handed_off"))
-                .then(pl.col("h_id"))
-                .when(pl.col("undelivered"))
-                .then(pl.col("d_first"))
-                .otherwise(empty_from),
+                pl.when(pl.col("undelivered")).then(pl.col("d_first")).otherwise(empty_from),
                 why,
             )
         )

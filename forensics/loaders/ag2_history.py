@@ -148,7 +148,7 @@ class Ag2HistoryLoader(Loader):
         self, run_id: str, record: dict[str, Any], history: list[Any], line: int, sink: SpanSink
     ) -> None:
         run_attrs: dict[str, Any] = {f"run.{k}": v for k, v in record.items() if k not in _RUN_KEYS_SKIPPED}
-        outcome = _outcome(record)
+        outcome = _outcome(record, history)
         if outcome is not None:
             run_attrs["@outcome"] = outcome
         previous_id: str | None = None
@@ -287,10 +287,19 @@ def _read_orchestrator(text: str, attrs: dict[str, Any]) -> None:
         attrs["orchestrator.next_speaker"] = nxt.group(1)
 
 
-def _outcome(record: dict[str, Any]) -> dict[str, Any] | None:
-    """The run's own verdict (Who&When's ``is_correct``), in the contract's ``@outcome`` shape."""
+def _outcome(record: dict[str, Any], history: list[Any]) -> dict[str, Any] | None:
+    """The run's own verdict (Who&When's ``is_correct``), in the contract's ``@outcome`` shape;
+    without one, the failure its log declares (a Magentic-One orchestrator that ran out of rounds,
+    time or replans, or whose ledgers never found the request satisfied:
+    forensics.conventions.ledger.log_declared_failure), with ``field`` ``log``."""
     value = record.get("is_correct")
     if not isinstance(value, bool):
-        return None
+        from forensics.conventions.ledger import log_declared_failure
+
+        texts = [m["content"] for m in history if isinstance(m, dict) and isinstance(m.get("content"), str)]
+        reason = log_declared_failure(texts)
+        if reason is None:
+            return None
+        return {"verdict": "failure", "field": "log", "reason": reason}
     verdict = "success" if value else "failure"
     return {"verdict": verdict, "score": 1.0 if value else 0.0, "field": "is_correct", "value": value}
