@@ -254,20 +254,26 @@ SELECT
     AND (events_j IS NULL OR events_j::VARCHAR = '[]')
     AND (links_j IS NULL OR links_j::VARCHAR = '[]')
     AND (resource_type IS NULL OR resource_type = 'OBJECT')
-    AND list_has_all({known_top}, top_keys)
-    AND list_has_all(['trace_id', 'span_id', 'trace_state'], context_keys)
+    AND (top_keys = {known_top} OR list_has_all({known_top}, top_keys))
+    AND (context_keys = ['trace_id', 'span_id', 'trace_state'] OR list_has_all(['trace_id', 'span_id', 'trace_state'], context_keys))
     AND (attrs_type IS NULL OR len(list_filter(attrs_keys, lambda k: starts_with(k, '@'))) = 0)
     AND {no_fixed}
     AND {" AND ".join(checks)}
     -- duplicate keys: every object the line may have holds distinct keys (yyjson keeps a repeated key,
     -- json_keys lists it twice; "a" and "\\u0061" are one key), and it has no other object: no value
     -- of the attributes is or holds one, the resource has only attributes (holding none) and schema_url
-    AND len(list_distinct(top_keys)) = len(top_keys)
-    AND len(list_distinct(context_keys)) = len(context_keys)
-    AND coalesce(len(list_distinct(status_keys)) = len(status_keys), true)
-    AND coalesce(len(list_distinct(attrs_keys)) = len(attrs_keys), true)
-    AND coalesce(len(list_distinct(resource_keys)) = len(resource_keys), true)
-    AND coalesce(len(list_distinct(rattrs_keys)) = len(rattrs_keys), true)
+    -- (list_distinct hashes each list: ~40% of the checks' time. The objects of known keys are first
+    -- compared whole with the SDK's own key list, which proves them distinct; CASE computes the
+    -- general check only for the rows that differ.)
+    AND CASE WHEN top_keys = {known_top} THEN true ELSE len(list_distinct(top_keys)) = len(top_keys) END
+    AND CASE WHEN context_keys = ['trace_id', 'span_id', 'trace_state'] THEN true
+             ELSE len(list_distinct(context_keys)) = len(context_keys) END
+    AND CASE WHEN status_keys IS NULL OR status_keys = ['status_code'] OR status_keys = ['status_code', 'description']
+             THEN true ELSE len(list_distinct(status_keys)) = len(status_keys) END
+    AND CASE WHEN attrs_keys IS NULL OR len(attrs_keys) < 2 THEN true ELSE list_unique(attrs_keys) = len(attrs_keys) END
+    AND CASE WHEN resource_keys IS NULL OR resource_keys = ['attributes', 'schema_url'] THEN true
+             ELSE len(list_distinct(resource_keys)) = len(resource_keys) END
+    AND CASE WHEN rattrs_keys IS NULL OR len(rattrs_keys) < 2 THEN true ELSE list_unique(rattrs_keys) = len(rattrs_keys) END
     AND coalesce(len(list_filter(attrs_values, lambda v: {nested})) = 0, true)
     AND coalesce(list_has_all(['attributes', 'schema_url'], resource_keys), true)
     AND coalesce(schema_url_type IN ('VARCHAR', 'NULL'), true)
