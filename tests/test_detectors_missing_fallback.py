@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from span_builder import detectors, one, run, run_row, span
+from span_builder import detectors, findings, one, run, run_row, span
 
 from forensics.policy import default_policy_path
 
@@ -198,3 +198,48 @@ def test_ungated_low_confidence_near_miss_human_review_in_between() -> None:
     )
     assert "ungated_low_confidence" not in detectors(c)
     assert run_row(c)["ok"]
+
+
+# A function tool that raised under the OpenAI Agents SDK: with the default failure_error_function
+# (src/agents/tool.py default_tool_error_function) the model is given "An error occurred while
+# running the tool. Please try again. Error: ..." as the tool's output, and the function span gets
+# SpanError("Error running tool (non-fatal)"); the run goes on. Whether anything followed is the
+# model's doing.
+def _handed_back(*after: dict[str, object], answer: str = "Done! I've updated your shipping address to 12 Rue Oberkampf.") -> list[dict[str, object]]:
+    return [
+        span("root", 0, 10, kind="agent", name="Support Agent", output=answer),
+        span("l1", 1, 2, parent_id="root", kind="llm", model="gpt-4o", output='{"tool":"update_shipping_address"}'),
+        span("t1", 2, 3, parent_id="root", kind="tool", tool="update_shipping_address",
+             input='{"order_id": "A-5521", "address": "12 Rue Oberkampf"}', status="error",
+             error_message="Error running tool (non-fatal)",
+             output="An error occurred while running the tool. Please try again. Error: AddressValidationError"),
+        *after,
+        span("l2", 8, 9, parent_id="root", kind="llm", model="gpt-4o", output=answer),
+    ]
+
+
+def test_unhandled_error_fires_on_a_handed_back_tool_error_the_model_ignored() -> None:
+    c = run(*_handed_back())
+    f = one(c, "unhandled_error")
+    assert f["decisive_span_id"] == "t1"
+    assert "handed back to the model, which neither retried the tool nor said it failed" in f["explanation"]
+    # The claim about that call is the same failure, told once: one class.
+    assert {x["failure_class"] for x in findings(c)} == {"missing_fallback"}
+
+
+def test_unhandled_error_near_miss_the_model_retried_the_tool_successfully() -> None:
+    retry = span("t2", 5, 6, parent_id="root", kind="tool", tool="update_shipping_address",
+                 input='{"order_id": "A-5521", "address": "12 Rue Oberkampf, 75011 Paris"}', output='{"ok": true}')
+    assert detectors(run(*_handed_back(retry))) == set()
+
+
+def test_unhandled_error_near_miss_the_answer_says_it_could_not_update() -> None:
+    c = run(*_handed_back(answer="I couldn't update the shipping address: the address did not validate."))
+    assert "unhandled_error" not in detectors(c)
+
+
+def test_unhandled_error_near_miss_the_model_took_another_path() -> None:
+    # After the error the model went on working with a tool (an alternative path): its business.
+    other = span("t2", 5, 6, parent_id="root", kind="tool", tool="lookup_address",
+                 input='{"q": "12 Rue Oberkampf"}', output='{"normalised": "12 Rue Oberkampf, 75011 Paris"}')
+    assert "unhandled_error" not in detectors(run(*_handed_back(other)))

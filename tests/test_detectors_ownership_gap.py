@@ -88,6 +88,78 @@ def test_unacknowledged_escalation_near_miss_ack_within_sla() -> None:
     assert run_row(c)["ok"]
 
 
+# An incident a tool opened, as PagerDuty reports it (REST API v2: POST /incidents answers the
+# incident object with status "triggered"; GET/PUT answer it again with "acknowledged" or
+# "resolved"; Events API v2: event_action trigger/acknowledge/resolve with one dedup_key). The tool
+# name says nothing the escalation patterns know: the incident state does.
+_OPENED = '{"incident": {"id": "PT4KHLK", "type": "incident", "incident_number": 1234, "status": "triggered", "urgency": "high"}}'
+
+
+def _incident_run(*later: dict[str, object], end: float = 7200):
+    return run(
+        span("root", 0, end, kind="agent", name="sre_agent", output="I opened a high-urgency incident for on-call."),
+        span("l1", 1, parent_id="root", kind="llm", model="gpt-4o", output="create it"),
+        span("c1", 2, parent_id="root", kind="tool", tool="create_incident",
+             input='{"service": "PWNSWLV", "urgency": "high", "title": "checkout 5xx at 9%"}', output=_OPENED),
+        *later,
+    )
+
+
+def test_unacknowledged_escalation_fires_on_an_incident_a_tool_opened_and_nobody_acknowledged() -> None:
+    c = _incident_run(
+        # The agent looked again: still triggered. A report of the same incident is not a new one.
+        span("g1", 60, parent_id="root", kind="tool", tool="get_incident", input='{"id": "PT4KHLK"}',
+             output=_OPENED),
+    )
+    f = one(c, "unacknowledged_escalation")
+    assert f["decisive_span_id"] == "c1"
+    assert "tool create_incident at 02:13:02 and nobody acknowledged it before the log ended" in f["explanation"]
+    assert run_row(c)["primary_class"] == "ownership_gap"
+
+
+def test_unacknowledged_escalation_near_miss_the_same_incident_acknowledged_later() -> None:
+    acked = _OPENED.replace('"triggered"', '"acknowledged"')
+    c = _incident_run(span("g1", 240, parent_id="root", kind="tool", tool="get_incident",
+                           input='{"id": "PT4KHLK"}', output=acked))
+    assert "unacknowledged_escalation" not in detectors(c)
+
+
+def test_unacknowledged_escalation_another_incident_acknowledged_is_no_acknowledgement() -> None:
+    other = _OPENED.replace('"PT4KHLK"', '"Q0OTHER"').replace('1234', '1187').replace('"triggered"', '"resolved"')
+    c = _incident_run(span("g1", 240, parent_id="root", kind="tool", tool="get_incident",
+                           input='{"id": "Q0OTHER"}', output=other))
+    assert one(c, "unacknowledged_escalation")["decisive_span_id"] == "c1"
+
+
+def _events_api(*actions: str):
+    # PagerDuty Events API v2: POST /v2/enqueue {routing_key, event_action, dedup_key, payload};
+    # the answer is {"status": "success", "message": "Event processed", "dedup_key": ...}.
+    rows = [span("root", 0, 3600, kind="agent", name="monitor", output="Alert sent.")]
+    for i, action in enumerate(actions):
+        rows.append(span(f"e{i}", 1 + 300 * i, parent_id="root", kind="tool", tool="send_event",
+                         input=f'{{"routing_key": "R0123", "event_action": "{action}", "dedup_key": "db-42/disk"}}',
+                         output='{"status": "success", "message": "Event processed", "dedup_key": "db-42/disk"}'))
+    return run(*rows)
+
+
+def test_unacknowledged_escalation_fires_on_an_events_api_trigger_left_open() -> None:
+    assert one(_events_api("trigger"), "unacknowledged_escalation")["decisive_span_id"] == "e0"
+
+
+def test_unacknowledged_escalation_near_miss_events_api_trigger_then_acknowledge() -> None:
+    assert "unacknowledged_escalation" not in detectors(_events_api("trigger", "acknowledge"))
+
+
+def test_a_ticket_status_is_not_an_incident() -> None:
+    # A status word without any incident or alert in sight is not read as one.
+    c = run(
+        span("root", 0, 10, kind="agent", name="helpdesk", output="Your request is in."),
+        span("t1", 1, parent_id="root", kind="tool", tool="get_job", input='{"job": 7}',
+             output='{"job": 7, "status": "triggered"}'),
+    )
+    assert "unacknowledged_escalation" not in detectors(c)
+
+
 def test_orphan_failure_fires_on_an_error_outside_every_agent() -> None:
     c = run(
         span("root", 0, 10, kind="chain", name="POST /refunds", status="error"),

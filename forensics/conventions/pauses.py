@@ -44,6 +44,18 @@ _APPROVAL: Final = rf"ToolApprovalItem|{Q}type{Q}\s*:\s*{Q}mcp_approval_request{
 #: OpenHands AgentState values (openhands/core/schema/agent.py).
 _PAUSE_STATES: Final = {"awaiting_user_confirmation": "approval", "awaiting_user_input": "awaiting_user"}
 _ACK_STATES: Final = ("user_confirmed", "user_rejected")
+#: Incident states as incident tools report them: PagerDuty REST API incident ``status``
+#: (triggered, acknowledged, resolved); Events API v2 ``event_action`` (trigger, acknowledge,
+#: resolve); v3 webhook ``event_type`` (incident.triggered, incident.acknowledged,
+#: incident.resolved); Opsgenie alert ``acknowledged: true`` and its acknowledge/close actions.
+_INCIDENT_STATUS: Final = rf"(?i){Q}status{Q}\s*:\s*{Q}(triggered|acknowledged|resolved){Q}"
+_EVENT_ACTION: Final = rf"(?i){Q}event_action{Q}\s*:\s*{Q}(trigger|acknowledge|resolve){Q}"
+_EVENT_TYPE: Final = r"(?i)\bincident\.(triggered|acknowledged|resolved)\b"
+_ALERT_ACKED: Final = rf"(?i){Q}acknowledged{Q}\s*:\s*true\b"
+#: The incident's identifiers: the Events API dedup_key, an incident id, key or number, an Opsgenie
+#: alias or alert id, any ``id`` in a span that speaks of an incident. Every one a span names is kept:
+#: one incident is named differently by different calls (its REST id, its number, its dedup_key).
+_INCIDENT_ID: Final = rf"(?i){Q}(?:dedup_key|incident_key|incident_id|incident_number|alert_id|alertId|alias|id){Q}\s*:\s*{Q}?([^\"\\,\}}\]\s]+)"
 ESCALATING: Final = ("interrupt", "approval")
 NOT_FAILURES: Final = ("interrupt", "approval", "tripwire")
 
@@ -70,7 +82,39 @@ def _extract() -> list[pl.Expr]:
     approval = where_contains("attributes", "pproval").str.contains(_APPROVAL).fill_null(
         False
     ) | where_contains("output", "pproval").str.contains(_APPROVAL).fill_null(False)
+    # A cheap literal scan first (Aho-Corasick over the text columns); the regexes below only read
+    # the few spans that speak of an incident or an alert.
+    needles = ["incident", "dedup_key", "routing_key", "opsgenie", "alert"]
+    cols = ["output", "input", "attributes", "name"]
+    in_context = pl.any_horizontal(
+        [pl.col(c).str.contains_any(needles, ascii_case_insensitive=True).fill_null(False) for c in cols]
+    )
+
+    def only(c: str) -> pl.Expr:
+        return pl.when(in_context).then(pl.col(c))
+
+    state_word = pl.coalesce(
+        # What the call asked for (Events API v2), then what the incident now is (REST, webhooks).
+        only("input").str.extract(_EVENT_ACTION, 1),
+        only("output").str.extract(_INCIDENT_STATUS, 1),
+        only("name").str.extract(_EVENT_TYPE, 1),
+        only("output").str.extract(_EVENT_TYPE, 1),
+        only("attributes").str.extract(_EVENT_TYPE, 1),
+        pl.when(only("output").str.contains(_ALERT_ACKED)).then(pl.lit("acknowledged")),
+    ).str.to_lowercase()
+    state = state_word.replace(
+        {"trigger": "triggered", "acknowledge": "acknowledged", "resolve": "resolved"}
+    ).alias("_cv_incident_state")
+    ids = pl.concat_list(
+        [
+            only(c).str.extract_all(_INCIDENT_ID).fill_null(pl.lit([], dtype=pl.List(pl.String)))
+            for c in ("output", "input")
+        ]
+    )
+    key = ids.list.eval(pl.element().str.extract(_INCIDENT_ID, 1)).list.unique()
     return [
+        state,
+        key.alias("_cv_incident_key"),
         interrupt.alias("_cv_interrupt"),
         tripwire.alias("_cv_tripwire"),
         approval.alias("_cv_approval"),
@@ -101,6 +145,8 @@ def _status(df: pl.DataFrame) -> pl.DataFrame:
         (escalating & ~parent_in(df, escalating)).alias("pause_escalation"),
         state.is_in(list(_ACK_STATES)).fill_null(False).alias("state_ack"),
         state.alias("agent_state"),
+        pl.col("_cv_incident_state").alias("incident_state"),
+        pl.col("_cv_incident_key").alias("incident_key"),
     )
 
 
@@ -133,6 +179,12 @@ register(
                 "pause_kind=approval / awaiting_user, agent_state, state_ack",
             ),
             Signal("human span", "all loaders", "forensics/schema.py (kind=human)", "pause_kind=human"),
+            Signal(
+                "incident status triggered / acknowledged / resolved; event_action trigger / acknowledge / resolve; incident.* webhook events; alert acknowledged: true",
+                "PagerDuty REST and Events API v2, Opsgenie Alert API (any tool that calls them)",
+                "PagerDuty developer docs: REST API v2 Incident (status), Events API v2 (event_action, dedup_key), Webhooks v3 (event_type); Opsgenie Alert API (acknowledge, close, alias)",
+                "incident_state (triggered, acknowledged, resolved), incident_key (its identifiers)",
+            ),
         ),
         extract=_extract,
         status=_status,
@@ -141,6 +193,8 @@ register(
             "pause_escalation": "the innermost interrupt or approval request: a decision handed to a person",
             "agent_state": "the agent state a state-change event reports (OpenHands AgentState), lower case",
             "state_ack": "a state change saying a person answered (user_confirmed, user_rejected)",
+            "incident_state": "an incident or alert this span opened or reports: triggered, acknowledged, resolved (null: none)",
+            "incident_key": "every identifier of the incident the span names (dedup_key, incident id, key or number, alert alias), a list",
         },
     )
 )

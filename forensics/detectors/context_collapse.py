@@ -7,6 +7,7 @@ crash. Each signal in TAXONOMY.md is one detector below.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import polars as pl
@@ -26,7 +27,8 @@ def _canonical_args(text: str) -> str:
     """One spelling per call: a smolagents ``{args, kwargs}`` input becomes the list of the values
     the tool was given (positional first, then keyword, omitted-as-null keywords dropped), so
     ``visit_page("u")``, ``visit_page(url="u")`` and the same call with ``sanitize_inputs_outputs``
-    flipped are one call. Anything else is kept as written (already without whitespace)."""
+    flipped are one call; a text value becomes its sorted letters and digits, so
+    ``web_search("Galdhøpiggen height")`` and ``web_search("height: Galdhøpiggen?")`` are one call. Anything else is kept as written (already without whitespace)."""
     try:
         value: Any = json.loads(text)
     except ValueError:
@@ -39,7 +41,20 @@ def _canonical_args(text: str) -> str:
     ):
         return text
     given = [*value["args"], *(v for v in value["kwargs"].values() if v is not None)]
+    # A text argument (a search query, a question) re-cased, re-punctuated or with its words
+    # re-ordered asks the same thing. The prepared ``args`` column has no whitespace left, so the
+    # words cannot be split again: the key is the value's letters and digits, sorted (two different
+    # queries with the same letters would also need identical results to count as a repeat, see
+    # the detectors). URLs are kept as written.
+    given = [_letters(v) if isinstance(v, str) and "://" not in v else v for v in given]
     return json.dumps(given, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+_WORDS = re.compile(r"\w+")
+
+
+def _letters(text: str) -> str:
+    return "".join(sorted("".join(_WORDS.findall(text.lower()))))
 
 
 def tool_calls(ctx: Context) -> pl.DataFrame:
@@ -573,5 +588,167 @@ class ContextOverflow(Detector):
                 "first_id",
                 explanation,
                 pl.when(pl.col("stated")).then(pl.lit("strong")).otherwise(pl.lit("weak")),
+            )
+        )
+
+
+def _agent_steps(ctx: Context) -> pl.LazyFrame:
+    """The steps of each agent run: chain spans whose parent is an agent span (smolagents'
+    ``Step N`` spans under ``<Agent>.run``, OpenInference ``_StepWrapper``), with the agent
+    span as ``parent_id``."""
+    s = ctx.spans.lazy()
+    agents = s.filter(pl.col("kind") == "agent").select("run_key", pl.col("span_id").alias("parent_id"))
+    return s.filter(pl.col("kind") == "chain").join(agents, on=["run_key", "parent_id"], how="semi")
+
+
+@register
+class RepeatedFormatError(Detector):
+    name = "repeated_format_error"
+    failure_class = "context_collapse"
+    scope = "run"
+    severity = "medium"
+    strength = "weak"
+    description = (
+        "repeat_count+ consecutive steps of one agent run fail with a parsing error (smolagents "
+        "AgentParsingError, conventions column agent_error: the model's output was not in the step "
+        "format it was told to use, e.g. no code blob), each error shown to the model with the "
+        "format again: it keeps losing the instruction. A parsing error fixed in the next step is "
+        "ordinary."
+    )
+
+    def detect(self, ctx: Context) -> pl.LazyFrame:
+        n = ctx.policy.repeat_count
+        fmt = pl.col("agent_error").fill_null("").str.contains("ParsingError")
+        steps = (
+            _agent_steps(ctx)
+            .select("run_key", "run_id", "parent_id", "span_id", "seq", "t", "agent", fmt.alias("fmt"))
+            .sort("run_key", "seq")
+            # A new streak starts wherever the step's kind (format error or not) changes.
+            .with_columns(
+                (pl.col("fmt") != pl.col("fmt").shift(1))
+                .fill_null(True)
+                .cum_sum()
+                .over("run_key", "parent_id")
+                .alias("streak")
+            )
+        )
+        streaks = (
+            steps.filter(pl.col("fmt"))
+            .group_by("run_key", "parent_id", "streak")
+            .agg(
+                pl.col("run_id").first(),
+                pl.col("agent").first().fill_null("(no agent)"),
+                pl.col("span_id").alias("ids"),
+                pl.col("span_id").first().alias("first_id"),
+                pl.len().alias("n"),
+                pl.col("t").min().alias("first_t"),
+                pl.col("t").max().alias("last_t"),
+            )
+            .filter(pl.col("n") >= n)
+        )
+        per_run = (
+            streaks.sort("run_key", "first_t")
+            .group_by("run_key")
+            .agg(pl.all().first())
+        )
+        return per_run.select(
+            finding(
+                "run_id",
+                pl.col("ids"),
+                "first_id",
+                pl.format(
+                    "agent {} failed {} steps in a row between {} and {} with a parsing error (its output was "
+                    "not in the step format it was asked for), although each error restated the format",
+                    pl.col("agent"),
+                    pl.col("n"),
+                    hms("first_t"),
+                    hms("last_t"),
+                ),
+            )
+        )
+
+
+@register
+class RedoAfterReplan(Detector):
+    name = "redo_after_replan"
+    failure_class = "context_collapse"
+    scope = "run"
+    severity = "medium"
+    strength = "weak"
+    description = (
+        "After a plan update (a model call an agent run makes between its steps, outside any step: "
+        "smolagents' planning_interval planning step), the agent redoes a tool call it had already "
+        "completed before the update (same tool and normalised arguments) and gets the identical "
+        "result: the new plan dropped what it had already learned."
+    )
+
+    def detect(self, ctx: Context) -> pl.LazyFrame:
+        key = ["run_key", "agent", "call", "call_args"]
+        steps = (
+            _agent_steps(ctx)
+            .group_by("run_key", "parent_id")
+            .agg(pl.col("seq").min().alias("s_first"), pl.col("seq").max().alias("s_last"))
+        )
+        # Between the run's first and last step: not the initial plan, not the framework's
+        # closing model call at the step limit.
+        replans = (
+            ctx.spans.lazy()
+            .filter(pl.col("kind") == "llm")
+            .join(steps, on=["run_key", "parent_id"])
+            .filter((pl.col("seq") > pl.col("s_first")) & (pl.col("seq") < pl.col("s_last")))
+            .select("run_key", "agent", pl.col("span_id").alias("plan_id"), pl.col("t").alias("plan_t"))
+        )
+        done = (
+            tool_calls(ctx)
+            .lazy()
+            .filter(pl.col("succeeded") & pl.col("output").is_not_null())
+            .sort("run_key", "seq")
+        )
+        prev = {c: pl.col(c).shift(1).over(key) for c in ("span_id", "output", "end_time", "t")}
+        pairs = done.with_columns(
+            prev["span_id"].alias("prev_id"),
+            prev["t"].alias("prev_t"),
+            pl.coalesce(prev["end_time"], prev["t"]).alias("prev_end"),
+            (prev["output"] == pl.col("output")).fill_null(False).alias("same_result"),
+        ).filter(pl.col("prev_id").is_not_null() & pl.col("same_result"))
+        redone = (
+            pairs.join(replans, on=["run_key", "agent"], nulls_equal=True)
+            .filter((pl.col("plan_t") >= pl.col("prev_end")) & (pl.col("plan_t") <= pl.col("t")))
+            .sort("run_key", "seq", "plan_t")
+            .group_by("run_key", "span_id")
+            .agg(pl.all().first())
+        )
+        per_run = (
+            redone.sort("run_key", "seq")
+            .group_by("run_key")
+            .agg(
+                pl.col("run_id").first(),
+                pl.col("prev_id").first().alias("decisive"),
+                pl.concat_list("prev_id", "plan_id", "span_id").first().alias("ids"),
+                pl.col("call").first(),
+                pl.col("prev_t").first(),
+                pl.col("plan_t").first(),
+                pl.col("t").first(),
+                pl.col("agent").first().fill_null("(no agent)"),
+                pl.len().alias("n"),
+            )
+        )
+        return per_run.select(
+            finding(
+                "run_id",
+                pl.col("ids"),
+                "decisive",
+                pl.format(
+                    "agent {} completed tool {} at {}, updated its plan at {}, and at {} called {} again with "
+                    "the same arguments and got the identical result ({} such redo(s) in the run): the new "
+                    "plan dropped what it had already learned",
+                    pl.col("agent"),
+                    txt(pl.col("call")),
+                    hms("prev_t"),
+                    hms("plan_t"),
+                    hms("t"),
+                    txt(pl.col("call")),
+                    pl.col("n"),
+                ),
             )
         )

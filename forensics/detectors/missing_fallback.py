@@ -2,11 +2,72 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 import polars as pl
 
 from forensics.detectors.base import CALL_KINDS, Context, Detector, failure_followups, finding, hms, num, txt
 from forensics.detectors.registry import register
 from forensics.policy import Threshold
+
+#: A final answer that mentions a failure in any words (looser than the run's says_failure: here
+#: it only makes a rule stand down).
+MENTIONS_FAILURE: Final = (
+    r"(?i)\b(?:error|errors|errored|fail|failed|fails|failure|failing|unable|unsuccessful|cannot|"
+    r"could\s+not|couldn'?t|can'?t|wasn'?t\s+able|weren'?t\s+able|not\s+able|did\s+not\s+go\s+through|"
+    r"didn'?t\s+go\s+through|didn'?t\s+work|went\s+wrong|try\s+again|retry|unfortunately|sorry|"
+    r"down|unavailable|not\s+available|outage|not\s+responding|timed?\s*out|timeout|problem|trouble)\b"
+)
+
+
+def ignored_tool_errors(ctx: Context) -> pl.DataFrame:
+    """Tool errors the framework handed back to the model (``error_handled``: the OpenAI Agents
+    SDK's ``failure_error_function`` text as the tool's output, a LangGraph ToolNode error message,
+    a Claude Code ``is_error`` result) that the model then did nothing with: no retry of the tool,
+    no fallback, no escalation, no tool, retriever or handoff at all afterwards, and a final answer
+    that reports success without a word of the failure. The span rows (every ``ctx.spans`` column),
+    shared by unhandled_error and claimed_but_not_done (a claim about such a call is this failure,
+    told once)."""
+
+    def build() -> pl.LazyFrame:
+        follow = failure_followups(ctx).lazy()
+        runs = ctx.runs.lazy().select(
+            "run_id", "structured_failure", "span_count", "reported_outcome", "final_output", "empty_answer"
+        )
+        later_work = (
+            ctx.spans.lazy()
+            .filter(pl.col("kind").is_in(["tool", "retriever", "handoff"]))
+            .group_by("run_id")
+            .agg(pl.col("seq").max().alias("last_work_seq"))
+        )
+        return (
+            ctx.spans.lazy()
+            .filter(
+                pl.col("failed")
+                & pl.col("error_handled")
+                & (pl.col("kind") == "tool")
+                & ~pl.col("limit_stop")
+                & ~(pl.col("attempt_count") > 1).fill_null(False)
+                & ~pl.col("retried_below")
+            )
+            .join(follow, on=["run_id", "span_id"])
+            .join(runs, on="run_id")
+            .join(later_work, on="run_id", how="left")
+            .filter(
+                ~pl.col("retried")
+                & ~pl.col("fell_back")
+                & ~pl.col("escalated")
+                & ~pl.col("structured_failure")
+                & (pl.col("reported_outcome") == "success")
+                & (pl.col("last_work_seq") <= pl.col("seq")).fill_null(True)
+                & pl.col("final_output").is_not_null()
+                & ~pl.col("empty_answer")
+                & ~pl.col("final_output").str.contains(MENTIONS_FAILURE).fill_null(False)
+            )
+            .drop("last_work_seq")
+        )
+
+    return ctx.cached("ignored_tool_errors", build())
 
 
 @register
@@ -19,7 +80,9 @@ class UnhandledError(Detector):
     description = (
         "A tool or model call fails (error status, HTTP 429/5xx, timeout) and none of a retry of the "
         "same call, a fallback, an escalation or a structured failure result follows. Not a failure "
-        "the framework handed back to the model as a result (error_handled), nor a limit that stopped "
+        "the framework handed back to the model as a result (error_handled) unless the model then did "
+        "nothing with it (no retry, no other tool, no escalation) and answered success without a word "
+        "of the failure, nor a limit that stopped "
         "the work on purpose (limit_stop: step, turn or budget limits), nor one whose request "
         "was attempted again (its attempt group, or a child's, has later attempts: retry_storm judges those)."
     )
@@ -45,7 +108,10 @@ class UnhandledError(Detector):
                 & ~pl.col("escalated")
                 & ~pl.col("structured_failure")
             )
+            .with_columns(pl.lit(False).alias("handed_back"))
         )
+        ignored = ignored_tool_errors(ctx).lazy().with_columns(pl.lit(True).alias("handed_back"))
+        unhandled = pl.concat([unhandled, ignored], how="diagonal_relaxed")
         per_run = (
             unhandled.sort("run_id", "seq")
             .group_by("run_id")
@@ -58,6 +124,7 @@ class UnhandledError(Detector):
                 pl.col("t").first(),
                 (pl.col("span_count").first() - 1 - pl.col("seq").first()).alias("after"),
                 pl.col("reported_outcome").first(),
+                pl.col("handed_back").first(),
                 pl.len().alias("n"),
             )
         )
@@ -66,6 +133,11 @@ class UnhandledError(Detector):
             .then(pl.format("the run carried on with {} more span(s)", pl.col("after")))
             .otherwise(pl.lit("the run ended there"))
         )
+        how = (
+            pl.when(pl.col("handed_back"))
+            .then(pl.lit(" (the error was handed back to the model, which neither retried the tool nor said it failed)"))
+            .otherwise(pl.lit(""))
+        )
         return per_run.select(
             finding(
                 "run_id",
@@ -73,11 +145,12 @@ class UnhandledError(Detector):
                 "first_id",
                 pl.format(
                     "{} {} failed with {} at {} and no retry, fallback, escalation or structured failure "
-                    "result followed; {} and reported {} ({} unhandled failure(s) in the run)",
+                    "result followed{}; {} and reported {} ({} unhandled failure(s) in the run)",
                     pl.col("kind"),
                     txt(pl.col("call")),
                     pl.col("error_label"),
                     hms("t"),
+                    how,
                     then,
                     pl.col("reported_outcome"),
                     pl.col("n"),

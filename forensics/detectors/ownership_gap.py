@@ -141,15 +141,15 @@ class UnacknowledgedEscalation(Detector):
         # not a second one.
         opened = s.filter(
             (pl.col("kind") == "tool") & (pl.col("incident_state") == "triggered") & ~pl.col("failed")
-        ).filter(pl.col("seq") == pl.col("seq").min().over("run_id", "incident_key"))
+        ).filter(pl.col("seq") == pl.col("seq").min().over("run_id", pl.col("incident_key").list.sort()))
         esc = pl.concat(
             [s.filter(pl.col("is_escalation") & ~pl.col("failed")).select(cols), opened.select(cols)]
         ).unique(["run_id", "span_id"], keep="first")
         acks = s.filter(pl.col("is_ack")).select(
             "run_id", pl.col("seq").alias("a_seq"), pl.col("t").alias("a_t")
         )
-        # The incident acknowledged or resolved (a later call or event reporting it so): the same
-        # incident key, or no key on one side to tell them apart.
+        # The incident acknowledged or resolved (a later call or event reporting it so): one
+        # identifier in common (the same incident), or none named on one side to tell them apart.
         incident_acks = s.filter(pl.col("incident_state").is_in(["acknowledged", "resolved"])).select(
             "run_id", pl.col("seq").alias("a_seq"), pl.col("t").alias("a_t"), pl.col("incident_key").alias("a_key")
         )
@@ -186,9 +186,9 @@ class UnacknowledgedEscalation(Detector):
                     .filter(
                         (pl.col("a_seq") > pl.col("seq"))
                         & (
-                            pl.col("a_key").is_null()
-                            | pl.col("incident_key").is_null()
-                            | (pl.col("a_key") == pl.col("incident_key"))
+                            (pl.col("a_key").list.len() == 0).fill_null(True)
+                            | (pl.col("incident_key").list.len() == 0).fill_null(True)
+                            | (pl.col("a_key").list.set_intersection("incident_key").list.len() > 0)
                         )
                     )
                     .select("run_id", "span_id", "a_t"),

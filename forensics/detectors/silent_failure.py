@@ -153,8 +153,20 @@ class ClaimedButNotDone(Detector):
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
         from forensics.detectors.claims import claim_hits
+        from forensics.detectors.missing_fallback import ignored_tool_errors
 
-        hits = claim_hits(ctx)
+        # A claim about a call that failed, was handed back to the model and ignored is that
+        # ignored error (unhandled_error, missing_fallback), told once: not a second class.
+        ignored = ignored_tool_errors(ctx).lazy().select("run_id", pl.col("span_id").alias("_ignored"))
+        claimed = claim_hits(ctx).with_row_index("_c")
+        about_ignored = (
+            claimed.select("_c", "run_id", pl.col("tried").alias("_ignored"))
+            .explode("_ignored")
+            .join(ignored, on=["run_id", "_ignored"])
+            .select("_c")
+            .unique()
+        )
+        hits = claimed.join(about_ignored, on="_c", how="anti").drop("_c")
         # One finding per run: its first claim (the run's tools in the order it first called them,
         # then policy claims in policy order); every failed attempt behind any claim is evidence.
         per_run = (

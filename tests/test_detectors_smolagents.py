@@ -1,0 +1,119 @@
+"""Round-2 smolagents rules (issue 13), each with a firing and a near-miss case.
+
+The runs are the development incidents in tests/data/incidents/smolagents_dev (written from
+smolagents' and the OpenInference instrumentation's code before these rules; see the README
+there). A near miss is either another incident written as a clean run or a firing incident with
+the one fact the rule rests on taken away.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from forensics.classify import classify
+from forensics.load import load
+
+DEV = Path(__file__).parent / "data" / "incidents" / "smolagents_dev"
+
+
+def spans(name: str) -> pl.DataFrame:
+    return load(DEV / f"{name}.json").to_polars()
+
+
+def found(table: pl.DataFrame, detector: str) -> pl.DataFrame:
+    findings, _ = classify(table, detectors=[detector]).to_polars()
+    return findings
+
+
+def span_id(table: pl.DataFrame, **where: str) -> list[str]:
+    cond = pl.lit(True)
+    for col, value in where.items():
+        cond = cond & (pl.col(col) == value)
+    return table.filter(cond).sort("start_time").get_column("span_id").to_list()
+
+
+# --- repeated_format_error -----------------------------------------------------------------------
+
+
+def test_three_parsing_errors_in_a_row_are_a_lost_format() -> None:
+    t = spans("smol_format_errors_fence")
+    f = found(t, "repeated_format_error")
+    assert f.height == 1
+    steps = span_id(t, kind="chain")
+    # Steps 1-3 failed with AgentParsingError; step 4 ran code; step 5 answered.
+    assert f.get_column("decisive_span_id").to_list() == [steps[0]]
+    assert f.get_column("evidence_span_ids").to_list() == [steps[:3]]
+    assert "3 steps in a row" in f.get_column("explanation").item()
+    assert f.get_column("failure_class").to_list() == ["context_collapse"]
+
+
+def test_one_parsing_error_fixed_at_once_is_ordinary() -> None:
+    assert found(spans("smol_format_error_once"), "repeated_format_error").height == 0
+
+
+def test_parsing_errors_broken_by_a_working_step_are_no_streak() -> None:
+    # The same run with its second failed step turned into a working one: 1 + 1 errors, no streak of 3.
+    t = spans("smol_format_errors_fence")
+    second = span_id(t, kind="chain")[1]
+    t = t.with_columns(
+        pl.when(pl.col("span_id") == second).then(pl.lit("ok")).otherwise(pl.col("status")).alias("status"),
+        pl.when(pl.col("span_id") == second).then(pl.lit(None)).otherwise(pl.col("error_type")).alias("error_type"),
+        pl.when(pl.col("span_id") == second).then(pl.lit("{}")).otherwise(pl.col("attributes")).alias("attributes"),
+    )
+    assert found(t, "repeated_format_error").height == 0
+
+
+# --- redo_after_replan ---------------------------------------------------------------------------
+
+
+def test_a_page_reread_after_a_plan_update_is_a_dropped_fact() -> None:
+    t = spans("smol_replan_revisit_page")
+    f = found(t, "redo_after_replan")
+    assert f.height == 1
+    visits = span_id(t, kind="tool", tool="visit_page")
+    run_span = span_id(t, kind="agent")[0]
+    plans = t.filter((pl.col("kind") == "llm") & (pl.col("parent_id") == run_span)).sort("start_time")
+    # The first visit (step 2) is decisive; the evidence is it, the plan update (the second
+    # planning call, between step 4 and step 5) and the re-read.
+    assert f.get_column("decisive_span_id").to_list() == [visits[0]]
+    assert f.get_column("evidence_span_ids").to_list() == [[visits[0], plans.get_column("span_id")[1], visits[1]]]
+    assert f.get_column("strength").to_list() == ["weak"]
+
+
+def test_without_the_plan_update_the_same_reread_is_not_this_rule() -> None:
+    t = spans("smol_replan_revisit_page")
+    run_span = span_id(t, kind="agent")[0]
+    update = t.filter((pl.col("kind") == "llm") & (pl.col("parent_id") == run_span)).sort("start_time")["span_id"][1]
+    assert found(t.filter(pl.col("span_id") != update), "redo_after_replan").height == 0
+
+
+def test_the_initial_plan_is_no_update() -> None:
+    # The run's first model call under the run span comes before any step: nothing was learned yet.
+    t = spans("smol_replan_revisit_page")
+    run_span = span_id(t, kind="agent")[0]
+    plans = t.filter((pl.col("kind") == "llm") & (pl.col("parent_id") == run_span)).sort("start_time")
+    assert plans.height == 2
+    assert found(t.filter(pl.col("span_id") != plans["span_id"][1]), "redo_after_replan").height == 0
+
+
+# --- repeated_action, queries re-cased, re-punctuated or re-ordered -----------------------------
+
+
+def test_the_same_query_reworded_cosmetically_is_a_repeat() -> None:
+    t = spans("smol_requery_cosmetic")
+    f = found(t, "repeated_action")
+    searches = span_id(t, kind="tool", tool="web_search")
+    assert len(searches) == 3
+    assert f.get_column("decisive_span_id").to_list() == [searches[0]]
+    assert f.get_column("evidence_span_ids").to_list() == [searches]
+
+
+def test_a_reworded_query_that_brought_a_new_result_is_no_repeat() -> None:
+    t = spans("smol_requery_cosmetic")
+    last = span_id(t, kind="tool", tool="web_search")[-1]
+    t = t.with_columns(
+        pl.when(pl.col("span_id") == last).then(pl.lit("## Search Results\n0. [Other page]")).otherwise(pl.col("output")).alias("output")
+    )
+    assert found(t, "repeated_action").height == 0
