@@ -241,3 +241,39 @@ def test_ledger_that_is_not_json_keeps_its_text(tmp_path: Path) -> None:
     attrs = json.loads(df["attributes"].item())
     assert "ledger.parse_error" in attrs and "ledger.is_in_loop" not in attrs
     assert df["output"].item() == "Updated Ledger:\n{not json"
+
+
+def _without_verdict(tmp_path: Path, name: str, drop_last: int = 0) -> pl.DataFrame:
+    doc = json.loads((M1 / name).read_text())
+    del doc["is_correct"]
+    doc["history"] = doc["history"][: len(doc["history"]) - drop_last]
+    path = tmp_path / name
+    path.write_text(json.dumps(doc))
+    return _spans(load(path, format="ag2-history"))
+
+
+def test_magentic_one_log_that_ran_out_of_rounds_declares_a_failure(tmp_path: Path) -> None:
+    # magentic_one_stall_loop.json ends "Orchestrator (termination condition)" "Max rounds (30)
+    # reached." (base_orchestrator.py): without is_correct, the log's own verdict is a failure.
+    df = _without_verdict(tmp_path, "magentic_one_stall_loop.json")
+    outcome = json.loads(df["attributes"][0])["@outcome"]
+    assert outcome == {
+        "verdict": "failure",
+        "field": "log",
+        "reason": "the orchestrator ran out of rounds, time or replans",
+    }
+
+
+def test_magentic_one_log_whose_ledgers_never_satisfied_declares_a_failure(tmp_path: Path) -> None:
+    # The same history cut before its termination message: its ledgers all say not satisfied.
+    df = _without_verdict(tmp_path, "magentic_one_stall_loop.json", drop_last=1)
+    assert not df["output"].str.contains("Max rounds").any()
+    outcome = json.loads(df["attributes"][0])["@outcome"]
+    assert outcome["reason"] == "no ledger of the orchestrator ever said the request was satisfied"
+
+
+def test_magentic_one_log_whose_ledger_was_satisfied_declares_nothing(tmp_path: Path) -> None:
+    # Near miss: magentic_one_wrong_figure.json's ledger at step 10 says the request is satisfied
+    # (the answer is wrong, but the log does not say so): no verdict.
+    df = _without_verdict(tmp_path, "magentic_one_wrong_figure.json")
+    assert "@outcome" not in json.loads(df["attributes"][0])

@@ -411,3 +411,211 @@ def test_a_failed_tool_is_blamed_on_code_only_when_it_ran_that_code() -> None:
     row = _one(attribute(conv), "t")
     assert (row["decisive_step"], row["attribution_rule"]) == (1, "tool_error")
     assert row["decisive_agent"] == "planner"  # the tool span's own agent, inherited from its parent
+
+
+def test_stall_never_recovered_from_blames_the_action_that_put_the_worker_there() -> None:
+    # magentic_one_stall_loop.json: the surfer searches "grey heron wingspan" (step 5, results page
+    # https://www.bing.com/search?q=grey+heron+wingspan), the ledger at 6 still reports progress,
+    # then scrolls that same page (9, 13, 17, 21); every ledger from 10 on says no progress and the
+    # run ends "Max rounds (30) reached.". The episode on that page began at step 5.
+    row = _one(attribute(load(M1 / "magentic_one_stall_loop.json")), "m1-stall-loop")
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        "WebSurfer",
+        5,
+        "orchestrator_stall",
+    )
+    assert row["attribution_evidence"].endswith(
+        "judging WebSurfer's step 9, stuck since its step 5 on the same page"
+    )
+
+
+def test_a_stall_the_run_recovered_from_is_not_evidence() -> None:
+    # Near miss: magentic_one_replan_drops_fact.json stalls at 10, 14, 18 (a 503 page) but replans
+    # (19-20) and its later ledgers report progress: the stall is not what the run is blamed for.
+    from forensics.attribution import _stalls, _steps
+    from forensics.classify import _as_spans
+
+    steps = _steps(_as_spans(load(M1 / "magentic_one_replan_drops_fact.json")))
+    assert steps.filter(pl.col("ledger_progress") == False)["step"].to_list() == [10, 14, 18]  # noqa: E712
+    assert _stalls(steps).height == 0
+
+
+def test_a_replan_resets_the_team_so_earlier_repeats_are_not_evidence() -> None:
+    # In the replan history the surfer's step 13 and 17 repeat step 9 word for word (the 503 page),
+    # all before the new plan at step 20: no repeated_action. In the stall loop (no replan) the
+    # same kind of repeat is a candidate.
+    from forensics.attribution import _repeats, _steps
+    from forensics.classify import _as_spans
+
+    replan = _steps(_as_spans(load(M1 / "magentic_one_replan_drops_fact.json")))
+    assert replan.filter(pl.col("replan"))["step"].to_list() == [20]
+    assert _repeats(replan).height == 0
+    loop = _steps(_as_spans(load(M1 / "magentic_one_stall_loop.json")))
+    assert _repeats(loop)["decisive_step"].to_list() == [17]
+
+
+def test_plan_acting_on_a_given_fact_the_task_never_gave() -> None:
+    # magentic_one_wrong_plan.json: the initial fact sheet lists "14 stations before the extension"
+    # under GIVEN OR VERIFIED FACTS; the task never says 14.
+    row = _one(attribute(load(M1 / "magentic_one_wrong_plan.json")), "m1-wrong-plan")
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        "Orchestrator",
+        1,
+        "plan_unbacked_fact",
+    )
+    assert row["attribution_evidence"] == (
+        "step 1: Orchestrator's plan acts on 14 that neither the task nor any earlier message held"
+    )
+
+
+def test_replan_swapping_a_learned_fact_for_a_guess() -> None:
+    # magentic_one_replan_drops_fact.json: the surfer found 2009 (step 5); the new plan (step 20)
+    # guesses 2011 and its bullets search for it.
+    row = _one(attribute(load(M1 / "magentic_one_replan_drops_fact.json")), "m1-replan-drops-fact")
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        "Orchestrator",
+        20,
+        "plan_unbacked_fact",
+    )
+    assert "acts on 2011" in row["attribution_evidence"]
+
+
+def test_plan_whose_numbers_the_task_holds_is_not_unbacked() -> None:
+    # Near miss: the coder history's plan restates the task's own "10"; no plan fact is new.
+    from forensics.attribution import _plan_unbacked_facts, _steps
+    from forensics.classify import _as_spans
+
+    steps = _steps(_as_spans(load(M1 / "magentic_one_coder_exit0.json")))
+    assert steps.filter(pl.col("plan_msg"))["step"].to_list() == [1]
+    assert _plan_unbacked_facts(steps).height == 0
+
+
+def test_orchestrator_accepting_an_answer_its_worker_could_not_verify() -> None:
+    # magentic_one_unverified.json: step 10 "I could not find an official attendance figure ...
+    # probably about 40000"; the ledger at 11 declares the request satisfied on it.
+    row = _one(attribute(load(M1 / "magentic_one_unverified.json")), "m1-unverified")
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        "Orchestrator",
+        11,
+        "unverified_accepted",
+    )
+
+
+def test_accepting_a_plain_answer_is_traced_to_the_answer_not_the_orchestrator(tmp_path: Path) -> None:
+    # Near miss: the wrong-click history without its FINAL ANSWER: the surfer's page said 1904 plainly
+    # (step 9), the ledger's reason states 1904: the surfer at 9.
+    row = _one(_variant(tmp_path, "magentic_one_wrong_click.json", 1), "m1-wrong-click")
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        "WebSurfer",
+        9,
+        "accepted_wrong_answer",
+    )
+
+
+def _m1_history(tmp_path: Path, instruction: str) -> pl.DataFrame:
+    ledger = json.dumps(
+        {
+            "is_request_satisfied": {"reason": "Not yet.", "answer": False},
+            "is_in_loop": {"reason": "No.", "answer": False},
+            "is_progress_being_made": {"reason": "The file could not be read.", "answer": False},
+            "next_speaker": {"reason": "The Coder can count.", "answer": "Coder"},
+            "instruction_or_question": {"reason": "Next step.", "answer": instruction},
+        },
+        indent=2,
+    )
+    done = ledger.replace(
+        '"reason": "Not yet.",\n    "answer": false', '"reason": "The Coder counted 8.",\n    "answer": true'
+    )
+    assert done != ledger
+    doc = {
+        "question_ID": "m1-assume",
+        "history": [
+            {"role": "human", "content": "How many night shifts are in the attached rota.pdf?"},
+            {"role": "Orchestrator (thought)", "content": "Initial plan:\n\nWe are working to address ..."},
+            {
+                "role": "FileSurfer",
+                "content": "Address: file:///workspace/rota.pdf\n# Error\n\nUnsupported format",
+            },
+            {"role": "Orchestrator (thought)", "content": "Updated Ledger:\n" + ledger},
+            {"role": "Orchestrator (-> Coder)", "content": instruction},
+            {"role": "Orchestrator (thought)", "content": "Next speaker Coder"},
+            {"role": "Coder", "content": "The count is 8."},
+            {"role": "Orchestrator (thought)", "content": "Updated Ledger:\n" + done},
+            {"role": "Orchestrator (thought)", "content": "Request satisfied."},
+        ],
+    }
+    path = tmp_path / "assume.json"
+    path.write_text(json.dumps(doc))
+    return attribute(load(path, format="ag2-history"))
+
+
+def test_orchestrator_telling_a_worker_to_assume_a_value(tmp_path: Path) -> None:
+    row = _one(_m1_history(tmp_path, "The file cannot be read; assume two night shifts a week."), "m1-assume")
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        "Orchestrator",
+        3,
+        "unverified_accepted",
+    )
+
+
+def test_orchestrator_instruction_without_an_assumption(tmp_path: Path) -> None:
+    # Near miss: the same run told to read the file with the terminal instead.
+    row = _one(_m1_history(tmp_path, "Convert rota.pdf to text with pdftotext and count."), "m1-assume")
+    assert row["attribution_rule"] != "unverified_accepted"
+
+
+def test_orchestrated_run_without_evidence_falls_back_to_the_first_worker_output(tmp_path: Path) -> None:
+    # The wrong-click history cut before its satisfied ledger: no stall, no error, no answer.
+    # The orchestrator's plan (step 1) is not a worker output; the surfer's step 5 is (a prior).
+    row = _one(_variant(tmp_path, "magentic_one_wrong_click.json", 4), "m1-wrong-click")
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        "WebSurfer",
+        5,
+        "first_worker_output",
+    )
+    assert "a prior, not evidence" in row["attribution_evidence"]
+
+
+def test_run_without_an_orchestrator_keeps_first_response(tmp_path: Path) -> None:
+    # Near miss: an AG2-style chat (no handoffs, no ledgers) has no orchestrator: first_response.
+    out = _history(tmp_path, [("user", "Find x."), ("Expert", "It is probably fine."), ("Expert", "Done.")])
+    row = _one(out, "r")
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        "Expert",
+        1,
+        "first_response",
+    )
+
+
+def test_blame_scores_are_the_same_with_is_correct_removed(tmp_path: Path) -> None:
+    # The six labelled Magentic-One histories scored as given and as copies without is_correct
+    # (labels removed by the scorer in both): every run's agent and step is the same. Without a
+    # verdict, the runs table names only the run whose own log declares the failure (the stall loop,
+    # "Max rounds (30) reached."); the scorer names the others because the benchmark says they failed.
+    from forensics.classify import classify
+    from forensics.evaluate import evaluate_blame
+
+    names = ["wrong_click", "wrong_plan", "unverified", "coder_exit0", "replan_drops_fact", "stall_loop"]
+    files = [M1 / f"magentic_one_{n}.json" for n in names]
+    with_verdict = load(files)
+    stripped = []
+    for f in files:
+        doc = json.loads(f.read_text())
+        del doc["is_correct"]
+        (tmp_path / f.name).write_text(json.dumps(doc))
+        stripped.append(tmp_path / f.name)
+    without = load(stripped)
+    a = evaluate_blame(classify(with_verdict), with_verdict)
+    b = evaluate_blame(classify(without), without)
+    cols = ["run_id", "decisive_agent", "decisive_step", "attribution_rule"]
+    assert a.runs.select(cols).equals(b.runs.select(cols))
+    assert b.runs.filter(~pl.col("named_for_benchmark"))["run_id"].to_list() == ["m1-stall-loop"]
+    runs = {r["run_id"]: r for r in classify(without).runs.to_pylist()}
+    assert (runs["m1-stall-loop"]["declared_outcome"], runs["m1-stall-loop"]["decisive_step"]) == (
+        "failure",
+        5,
+    )
+    assert (runs["m1-wrong-click"]["declared_outcome"], runs["m1-wrong-click"]["decisive_agent"]) == (
+        "unknown",
+        None,
+    )

@@ -148,3 +148,22 @@ def test_cli_blame_report_on_real_who_and_when_files(tmp_path: Path) -> None:
         [sys.executable, "-m", "forensics.cli", "evaluate", str(tmp_path)], capture_output=True, text=True
     )
     assert neither.returncode == 2 and "--labels FILE or --blame" in neither.stderr
+
+
+def test_scores_are_the_same_with_is_correct_removed_too(tmp_path: Path, blame: BlameEvaluation) -> None:
+    # Copies of the 126 files without is_correct (the scorer removes mistake_* and ground_truth in
+    # both): no run's log declares its own failure (AG2 chats carry no verdict), so the runs table
+    # names only the runs a detector flagged and the scorer names the rest because the benchmark
+    # says they failed; every run's decisive agent and step are the same as with the verdict.
+    for p in WW.glob("*.json"):
+        doc = json.loads(p.read_text())
+        assert doc.pop("is_correct") is False
+        (tmp_path / p.name).write_text(json.dumps(doc))
+    loaded = load(tmp_path)
+    c = classify(loaded)
+    assert set(c.runs.column("declared_outcome").to_pylist()) == {"unknown"}
+    again = evaluate_blame(c, loaded)
+    cols = ["run_id", "decisive_agent", "decisive_step", "agent_match", "step_match"]
+    assert again.runs.select(cols).equals(blame.runs.select(cols))
+    flagged = sum(1 for r in c.runs.to_pylist() if not r["ok"])
+    assert again.runs["named_for_benchmark"].sum() == 126 - flagged
