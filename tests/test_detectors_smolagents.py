@@ -117,3 +117,58 @@ def test_a_reworded_query_that_brought_a_new_result_is_no_repeat() -> None:
         pl.when(pl.col("span_id") == last).then(pl.lit("## Search Results\n0. [Other page]")).otherwise(pl.col("output")).alias("output")
     )
     assert found(t, "repeated_action").height == 0
+
+
+# --- redelegated_same_task -----------------------------------------------------------------------
+
+
+def test_the_same_task_handed_to_the_delegate_again_leaves_the_first_report_untaken() -> None:
+    t = spans("smol_redelegate_same_task")
+    f = found(t, "redelegated_same_task")
+    subs = t.filter((pl.col("kind") == "agent") & pl.col("parent_id").is_not_null()).sort("start_time")
+    assert subs.height == 2
+    assert f.get_column("decisive_span_id").to_list() == [subs["span_id"][0]]
+    assert f.get_column("evidence_span_ids").to_list() == [subs.get_column("span_id").to_list()]
+    assert f.get_column("failure_class").to_list() == ["ownership_gap"]
+
+
+def test_two_different_questions_to_the_same_delegate_are_no_redelegation() -> None:
+    assert found(spans("smol_two_delegations_different"), "redelegated_same_task").height == 0
+    assert found(spans("smol_delegate_followup"), "redelegated_same_task").height == 0
+
+
+def test_asking_again_after_an_empty_report_is_taking_the_work_up() -> None:
+    # The same run with the first delegate's report emptied: asking again is the manager owning it.
+    t = spans("smol_redelegate_same_task")
+    first = t.filter((pl.col("kind") == "agent") & pl.col("parent_id").is_not_null()).sort("start_time")["span_id"][0]
+    t = t.with_columns(pl.when(pl.col("span_id") == first).then(pl.lit("")).otherwise(pl.col("output")).alias("output"))
+    assert found(t, "redelegated_same_task").height == 0
+
+
+# --- unchecked_stuck_delegate --------------------------------------------------------------------
+
+
+def test_a_delegate_out_of_steps_whose_guess_is_passed_on_unchecked() -> None:
+    t = spans("smol_stuck_delegate_unchecked")
+    f = found(t, "unchecked_stuck_delegate")
+    sub = t.filter((pl.col("kind") == "agent") & pl.col("parent_id").is_not_null())
+    assert sub.height == 1
+    # The delegate's last span is the closing model call (_handle_max_steps_reached), after 12 steps.
+    children = t.filter(pl.col("parent_id") == sub["span_id"][0]).sort("start_time")
+    assert children.filter(pl.col("kind") == "chain").height == 12
+    assert children["kind"][-1] == "llm"
+    assert f.get_column("decisive_span_id").to_list() == [sub["span_id"][0]]
+    assert f.get_column("evidence_span_ids").to_list() == [[sub["span_id"][0], children["span_id"][-1]]]
+
+
+def test_a_stuck_delegate_the_manager_followed_up_is_owned() -> None:
+    assert found(spans("smol_stuck_delegate_checked"), "unchecked_stuck_delegate").height == 0
+
+
+def test_a_delegate_that_finished_within_its_steps_is_not_stuck() -> None:
+    # The same run without the closing model call: the delegate's last span is its last step.
+    t = spans("smol_stuck_delegate_unchecked")
+    sub = t.filter((pl.col("kind") == "agent") & pl.col("parent_id").is_not_null())["span_id"][0]
+    closing = t.filter(pl.col("parent_id") == sub).sort("start_time")["span_id"][-1]
+    assert found(t.filter(pl.col("span_id") != closing), "unchecked_stuck_delegate").height == 0
+    assert found(spans("smol_managed_agent_report_used"), "unchecked_stuck_delegate").height == 0

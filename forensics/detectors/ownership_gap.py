@@ -445,3 +445,161 @@ class DroppedDelegation(Detector):
                 ),
             )
         )
+
+
+def _delegations(ctx: Context) -> pl.LazyFrame:
+    """Agent runs started from inside another agent's work (an agent span under a span of a
+    different agent: smolagents' managed agents, called from the manager's step), with the
+    delegating agent as ``by_agent``."""
+    s = ctx.spans.lazy()
+    parents = s.select("run_id", pl.col("span_id").alias("parent_id"), pl.col("agent").alias("by_agent"))
+    return (
+        s.filter((pl.col("kind") == "agent") & ~pl.col("is_root"))
+        .join(parents, on=["run_id", "parent_id"])
+        .filter(pl.col("by_agent").is_not_null() & pl.col("by_agent").ne_missing(pl.col("agent")))
+    )
+
+
+def _not_taken_up(ctx: Context, delegated: pl.LazyFrame) -> pl.LazyFrame:
+    """The delegations (columns run_key, run_id, span_id, d_end) after which nobody took the work
+    up: no agent started and no tool was called except the run's last one (smolagents'
+    final_answer delivers the answer), in a run that went on to report success."""
+    s = ctx.spans.lazy()
+    last_tool = s.filter(pl.col("kind") == "tool").group_by("run_key").agg(pl.col("seq").max().alias("last_tool_seq"))
+    work = (
+        s.filter(pl.col("kind").is_in(["agent", "tool", "retriever", "handoff"]))
+        .join(last_tool, on="run_key", how="left")
+        .filter(pl.col("seq").ne_missing(pl.col("last_tool_seq")))
+        .select("run_key", pl.col("t").alias("w_t"))
+    )
+    taken_up = (
+        delegated.join(work, on="run_key").filter(pl.col("w_t") > pl.col("d_end")).select("run_key", "span_id").unique()
+    )
+    succeeded = ctx.runs.lazy().filter(pl.col("reported_outcome") == "success").select("run_id")
+    return delegated.join(succeeded, on="run_id", how="semi").join(taken_up, on=["run_key", "span_id"], how="anti")
+
+
+@register
+class UncheckedStuckDelegate(Detector):
+    name = "unchecked_stuck_delegate"
+    failure_class = "ownership_gap"
+    scope = "run"
+    severity = "high"
+    strength = "weak"
+    description = (
+        "A delegated agent run used up its steps (its last span is the model call the framework makes "
+        "after the last step: smolagents' _handle_max_steps_reached asks the model for a best answer "
+        "from the stuck agent's memory, and that comes back to the manager as an ordinary report), "
+        "and afterwards nobody checked or redid the work: no other agent started and no tool was "
+        "called except the run's final one, while the run reported success."
+    )
+
+    def detect(self, ctx: Context) -> pl.LazyFrame:
+        s = ctx.spans.lazy()
+        children = (
+            s.filter(pl.col("parent_id").is_not_null())
+            .sort("run_key", "seq")
+            .group_by("run_key", "parent_id")
+            .agg(
+                pl.col("kind").last().alias("last_kind"),
+                pl.col("span_id").last().alias("last_child"),
+                (pl.col("kind") == "chain").any().alias("has_steps"),
+            )
+            .rename({"parent_id": "span_id"})
+        )
+        stuck = (
+            _delegations(ctx)
+            .join(children, on=["run_key", "span_id"])
+            .filter((pl.col("last_kind") == "llm") & pl.col("has_steps"))
+            .select("run_key", "run_id", "span_id", "agent", "by_agent", "t", "last_child",
+                    pl.coalesce("end_time", "t").alias("d_end"))
+        )
+        per_run = (
+            _not_taken_up(ctx, stuck)
+            .sort("run_key", "t")
+            .group_by("run_key")
+            .agg(
+                pl.col("run_id").first(),
+                pl.concat_list("span_id", "last_child").first().alias("ids"),
+                pl.col("span_id").first().alias("first_id"),
+                pl.col("agent").first(),
+                pl.col("by_agent").first(),
+                pl.col("t").first(),
+            )
+        )
+        return per_run.select(
+            finding(
+                "run_id",
+                pl.col("ids"),
+                "first_id",
+                pl.format(
+                    "{} delegated work to {} at {}; the delegated run used up its steps and its answer was the "
+                    "framework's closing guess, yet afterwards nobody checked or redid the work (no other agent, "
+                    "no tool but the final one) and the run reported success",
+                    txt(pl.col("by_agent")),
+                    txt(pl.col("agent")),
+                    hms("t"),
+                ),
+            )
+        )
+
+
+@register
+class RedelegatedSameTask(Detector):
+    name = "redelegated_same_task"
+    failure_class = "ownership_gap"
+    scope = "run"
+    severity = "medium"
+    strength = "weak"
+    description = (
+        "An agent handed the same task (compared without case, spacing or punctuation) to the same "
+        "agent again after the first delegated run had reported a result: the first report was never "
+        "taken up. A delegation asked again after a failed or empty run, or with a different question, "
+        "is not this."
+    )
+
+    def detect(self, ctx: Context) -> pl.LazyFrame:
+        reported = ~pl.col("failed") & ~pl.col("output").str.contains(_NOTHING).fill_null(True)
+        d = (
+            _delegations(ctx)
+            .with_columns(
+                pl.col("args").str.to_lowercase().str.replace_all(r"[^\w]", "").alias("task_key"),
+                reported.alias("reported"),
+            )
+            .filter(pl.col("task_key") != "")
+            .sort("run_key", "seq")
+        )
+        key = ["run_key", "by_agent", "agent", "task_key"]
+        prev = {c: pl.col(c).shift(1).over(key) for c in ("span_id", "reported", "t")}
+        again = d.with_columns(
+            prev["span_id"].alias("prev_id"), prev["reported"].alias("prev_reported"), prev["t"].alias("prev_t")
+        ).filter(pl.col("prev_id").is_not_null() & pl.col("prev_reported").fill_null(False))
+        per_run = (
+            again.group_by("run_key")
+            .agg(
+                pl.col("run_id").first(),
+                pl.concat_list("prev_id", "span_id").first().alias("ids"),
+                pl.col("prev_id").first().alias("first_id"),
+                pl.col("agent").first(),
+                pl.col("by_agent").first(),
+                pl.col("prev_t").first(),
+                pl.col("t").first(),
+                pl.len().alias("n"),
+            )
+        )
+        return per_run.select(
+            finding(
+                "run_id",
+                pl.col("ids"),
+                "first_id",
+                pl.format(
+                    "{} delegated a task to {} at {}, got a report back, and at {} handed it the same task again "
+                    "({} repeat delegation(s) in the run): the first report was not taken up",
+                    txt(pl.col("by_agent")),
+                    txt(pl.col("agent")),
+                    hms("prev_t"),
+                    hms("t"),
+                    pl.col("n"),
+                ),
+            )
+        )
