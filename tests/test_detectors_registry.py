@@ -26,6 +26,9 @@ EXPECTED = {
         # Beyond the taxonomy's signals: a completed call redone after a step error (issue 13).
         "redo_after_error",
         "repeated_step_error",
+        # smolagents step format lost again and again; a completed call redone after a plan update (issue 13).
+        "repeated_format_error",
+        "redo_after_replan",
     },
     "ownership_gap": {
         "dangling_handoff",
@@ -34,6 +37,9 @@ EXPECTED = {
         "limbo",
         # Beyond the taxonomy's signals: a delegation that failed or came back empty, dropped (issue 13).
         "dropped_delegation",
+        # A delegate out of steps passed on unchecked; the same task handed to a delegate again (issue 13).
+        "unchecked_stuck_delegate",
+        "redelegated_same_task",
     },
     "missing_fallback": {"unhandled_error", "stall", "retry_storm", "ungated_low_confidence"},
     "silent_failure": {
