@@ -74,6 +74,14 @@ register(
                 "python/packages/autogen-agentchat/src/autogen_agentchat/teams/_group_chat/_magentic_one/_prompts.py, _magentic_one_orchestrator.py",
                 "ledger_satisfied, ledger_in_loop, ledger_progress, ledger_next_speaker, ledger_instruction",
             ),
+            Signal(
+                "Orchestrator (termination condition) Max rounds (N) reached. / Max time (Ns) reached.; "
+                "Replan counter exceeded... Terminating.; no ledger ever answering is_request_satisfied true",
+                "autogen-magentic-one (LedgerOrchestrator)",
+                "python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/base_orchestrator.py "
+                "(_handle_broadcast), orchestrator.py (LedgerOrchestrator._select_next_agent)",
+                "@outcome failure with field log, on a history that carries no verdict (ag2-history loader)",
+            ),
         ),
         status=_status,
         columns={
