@@ -27,6 +27,7 @@ from forensics.conventions.registry import (
     Convention,
     Q,
     Signal,
+    json_bool,
     json_scalar,
     parent_in,
     register,
@@ -56,6 +57,8 @@ _ALERT_ACKED: Final = rf"(?i){Q}acknowledged{Q}\s*:\s*true\b"
 #: alias or alert id, any ``id`` in a span that speaks of an incident. Every one a span names is kept:
 #: one incident is named differently by different calls (its REST id, its number, its dedup_key).
 _INCIDENT_ID: Final = rf"(?i){Q}(?:dedup_key|incident_key|incident_id|incident_number|alert_id|alertId|alias|id){Q}\s*:\s*{Q}?([^\"\\,\}}\]\s]+)"
+#: Keys of an explicit "the user is signed in" flag.
+_AUTH_KEYS: Final = "authenticated|is_authenticated|isAuthenticated|user_authenticated|userAuthenticated"
 ESCALATING: Final = ("interrupt", "approval")
 NOT_FAILURES: Final = ("interrupt", "approval", "tripwire")
 
@@ -119,6 +122,12 @@ def _extract() -> list[pl.Expr]:
         tripwire.alias("_cv_tripwire"),
         approval.alias("_cv_approval"),
         json_scalar("attributes", "agent_state", "agent_state").str.to_lowercase().alias("_cv_agent_state"),
+        # Whether the person is signed in, where the log says so: an explicit flag in the run's or
+        # message's metadata (chat transcripts, Langfuse/LangSmith metadata), true or false.
+        pl.coalesce(
+            json_bool("attributes", _AUTH_KEYS, "uthenticated"),
+            json_bool("attributes", "logged_in|loggedIn|signed_in", "_in"),
+        ).alias("_cv_authenticated"),
     ]
 
 
@@ -145,6 +154,9 @@ def _status(df: pl.DataFrame) -> pl.DataFrame:
         (escalating & ~parent_in(df, escalating)).alias("pause_escalation"),
         state.is_in(list(_ACK_STATES)).fill_null(False).alias("state_ack"),
         state.alias("agent_state"),
+        # OpenTelemetry's enduser.id is the identity taken from the request's access token: a
+        # signed-in person (an explicit flag saying otherwise wins).
+        pl.coalesce("_cv_authenticated", pl.when(pl.col("person")).then(pl.lit(True))).alias("authenticated"),
         pl.col("_cv_incident_state").alias("incident_state"),
         pl.col("_cv_incident_key").alias("incident_key"),
     )
@@ -180,6 +192,12 @@ register(
             ),
             Signal("human span", "all loaders", "forensics/schema.py (kind=human)", "pause_kind=human"),
             Signal(
+                "authenticated / is_authenticated / logged_in flag in metadata; enduser.id",
+                "chat transcripts, Langfuse / LangSmith metadata; OpenTelemetry",
+                "semantic-conventions enduser.id (the identity from the request's access token or Authorization header)",
+                "authenticated (true, false, null)",
+            ),
+            Signal(
                 "incident status triggered / acknowledged / resolved; event_action trigger / acknowledge / resolve; incident.* webhook events; alert acknowledged: true",
                 "PagerDuty REST and Events API v2, Opsgenie Alert API (any tool that calls them)",
                 "PagerDuty developer docs: REST API v2 Incident (status), Events API v2 (event_action, dedup_key), Webhooks v3 (event_type); Opsgenie Alert API (acknowledge, close, alias)",
@@ -193,6 +211,7 @@ register(
             "pause_escalation": "the innermost interrupt or approval request: a decision handed to a person",
             "agent_state": "the agent state a state-change event reports (OpenHands AgentState), lower case",
             "state_ack": "a state change saying a person answered (user_confirmed, user_rejected)",
+            "authenticated": "the log says the person is signed in (true: an authenticated flag or enduser.id; false: a flag saying not; null: not said)",
             "incident_state": "an incident or alert this span opened or reports: triggered, acknowledged, resolved (null: none)",
             "incident_key": "every identifier of the incident the span names (dedup_key, incident id, key or number, alert alias), a list",
         },

@@ -103,15 +103,9 @@ def _words(part: str) -> list[str]:
 
 
 @lru_cache(maxsize=4096)
-def tool_claim(name: str) -> tuple[str, str] | None:
-    """``(action, claim regex)`` for a tool name, or None when the name has no verb and object.
-
-    Names read verb-first within their last segment (``send_email``, ``gmail.send_message``) or,
-    when the last segment is one word, resource then verb (``email.send``, ``hotels.book``).
-    The regex matches the verb's past form before the object ("sent you the email"), the object
-    then a passive ("the email has been sent", "your hotel in Le Marais is booked") or a headline
-    ("email sent").
-    """
+def tool_verb_object(name: str) -> tuple[str, list[str]] | None:
+    """The verb and the object words of a tool name (``charge_card`` -> charge, [card];
+    ``hotels.book`` -> book, [hotels]), or None when the name has no verb and object."""
     segments = [s for s in re.split(r"[./:]|__", name) if _words(s)]
     if not segments:
         return None
@@ -125,6 +119,28 @@ def tool_claim(name: str) -> tuple[str, str] | None:
     obj = [w for w in obj if w not in _FILLER]
     if not obj or len(verb) < 2:
         return None
+    return verb, obj
+
+
+def noun_pattern(word: str) -> str:
+    """A regex for a noun in singular or plural."""
+    return _noun(word)
+
+
+@lru_cache(maxsize=4096)
+def tool_claim(name: str) -> tuple[str, str] | None:
+    """``(action, claim regex)`` for a tool name, or None when the name has no verb and object.
+
+    Names read verb-first within their last segment (``send_email``, ``gmail.send_message``) or,
+    when the last segment is one word, resource then verb (``email.send``, ``hotels.book``).
+    The regex matches the verb's past form before the object ("sent you the email"), the object
+    then a passive ("the email has been sent", "your hotel in Le Marais is booked") or a headline
+    ("email sent").
+    """
+    parts = tool_verb_object(name)
+    if parts is None:
+        return None
+    verb, obj = parts
     past = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in past_forms(verb))
     head = _noun(obj[-1])
     # ASCII word boundaries and word classes (tool vocabularies are ASCII): the Unicode ones make

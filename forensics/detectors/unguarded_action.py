@@ -2,10 +2,65 @@
 
 from __future__ import annotations
 
+import re
+from typing import Final
+
 import polars as pl
 
 from forensics.detectors.base import Context, Detector, finding, moment, txt
 from forensics.detectors.registry import register
+
+#: Words before the verb that take the request back ("don't charge", "never delete").
+_NEGATED: Final = r"(?i)\b(?:not|never|no|don'?t|doesn'?t|didn'?t|won'?t|without|stop|cancel|avoid)\b"
+
+
+def asked_for(ctx: Context, acts: pl.LazyFrame) -> pl.LazyFrame:
+    """``run_id, span_id`` of the irreversible calls a signed-in person asked for by name before
+    they ran: a person's turn (a human span: never a tool's output or another agent's message)
+    earlier in the run's order that names the tool's verb and its object ("... and charge the
+    card on file" for ``charge_card``), not negated, in a run whose log says the person is
+    authenticated (``authenticated``: an explicit flag or OpenTelemetry's ``enduser.id``) and
+    nowhere says they are not. That instruction is the person's own approval of that very action;
+    an anonymous or unverified requester's is not, nor is one that did not name the action."""
+    from forensics.detectors.claims import noun_pattern, tool_verb_object
+
+    s = ctx.spans.lazy()
+    signed_in = (
+        s.group_by("run_id")
+        .agg(
+            (pl.col("authenticated") == True).any().alias("yes"),  # noqa: E712
+            (pl.col("authenticated") == False).any().alias("no"),  # noqa: E712
+        )
+        .filter(pl.col("yes") & ~pl.col("no"))
+        .select("run_id")
+    )
+    said = s.filter((pl.col("kind") == "human") & pl.col("output").is_not_null()).select(
+        "run_id", pl.col("seq").alias("h_seq"), pl.col("output").alias("said")
+    )
+    pairs = (
+        acts.select("run_id", "span_id", "seq", "call_tool")
+        .join(signed_in, on="run_id", how="semi")
+        .join(said, on="run_id")
+        .filter(pl.col("h_seq") < pl.col("seq"))
+        .collect()
+    )
+    found: list[pl.DataFrame] = []
+    # One verb and object pattern per distinct tool name (a few), applied to its rows at once.
+    for (name,), rows in pairs.partition_by(["call_tool"], as_dict=True).items():
+        parts = tool_verb_object(str(name)) if name is not None else None
+        if parts is None:
+            continue
+        verb, obj = parts
+        verb_re = rf"(?i)([^.!?\n]*?)\b{re.escape(verb)}(?:s|es|d|ed|ing)?\b"
+        named = rows.filter(
+            pl.col("said").str.contains(verb_re)
+            & pl.col("said").str.contains(rf"(?i)\b{noun_pattern(obj[-1])}\b")
+            & ~pl.col("said").str.extract(verb_re, 1).str.contains(_NEGATED).fill_null(False)
+        )
+        found.append(named.select("run_id", "span_id"))
+    if not found:
+        return pl.LazyFrame(schema={"run_id": pl.String, "span_id": pl.String})
+    return pl.concat(found).unique().lazy()
 
 
 @register
@@ -19,7 +74,9 @@ class UnguardedIrreversible(Detector):
         "An irreversible tool (policy tools.irreversible: delete, pay, refund, deploy, drop) ran with "
         "no human review, guardrail span or approval tool (tools.approval) before it in the run's "
         "order (seq: message order where the source has no times). A person's opening request is "
-        "not a review of the action it asks for; a person's turn answering the agent is."
+        "not a review of the action it asks for; a person's turn answering the agent is. A signed-in "
+        "person's own earlier instruction naming that very action (its verb and object) is their "
+        "approval of it; an anonymous requester's, or one that did not name the action, is not."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -39,6 +96,7 @@ class UnguardedIrreversible(Detector):
             .join(ctx.runs.lazy().select("run_id", "synthetic_time"), on="run_id", how="left")
             .filter(pl.col("r_seq").is_null() | (pl.col("r_seq") > pl.col("seq")))
         )
+        acts = acts.join(asked_for(ctx, acts), on=["run_id", "span_id"], how="anti")
         per_run = (
             acts.sort("run_id", "seq")
             .group_by("run_id")
