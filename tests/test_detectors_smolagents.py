@@ -172,3 +172,11 @@ def test_a_delegate_that_finished_within_its_steps_is_not_stuck() -> None:
     closing = t.filter(pl.col("parent_id") == sub).sort("start_time")["span_id"][-1]
     assert found(t.filter(pl.col("span_id") != closing), "unchecked_stuck_delegate").height == 0
     assert found(spans("smol_managed_agent_report_used"), "unchecked_stuck_delegate").height == 0
+
+
+def test_agents_handing_the_same_work_back_and_forth_nested_are_no_redelegation() -> None:
+    # sample_logs 43: coder and reviewer call each other as nested sub-agents; each new delegation
+    # starts inside the previous delegate's run, before it reported back (a depth loop, not this).
+    t = load(Path(__file__).parents[1] / "sample_logs" / "43_coding_review_ping_pong.otel.jsonl").to_polars()
+    assert t.filter(pl.col("kind") == "agent").height >= 8
+    assert found(t, "redelegated_same_task").height == 0

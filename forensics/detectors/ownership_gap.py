@@ -565,15 +565,23 @@ class RedelegatedSameTask(Detector):
             .with_columns(
                 pl.col("args").str.to_lowercase().str.replace_all(r"[^\w]", "").alias("task_key"),
                 reported.alias("reported"),
+                pl.coalesce("end_time", "t").alias("d_end"),
             )
             .filter(pl.col("task_key") != "")
             .sort("run_key", "seq")
         )
         key = ["run_key", "by_agent", "agent", "task_key"]
-        prev = {c: pl.col(c).shift(1).over(key) for c in ("span_id", "reported", "t")}
+        prev = {c: pl.col(c).shift(1).over(key) for c in ("span_id", "reported", "t", "d_end")}
+        # Asked again once the first run had reported back (ended): a delegation made inside the
+        # delegate's own run (agents handing work back and forth, nested) is a loop, not this.
         again = d.with_columns(
-            prev["span_id"].alias("prev_id"), prev["reported"].alias("prev_reported"), prev["t"].alias("prev_t")
-        ).filter(pl.col("prev_id").is_not_null() & pl.col("prev_reported").fill_null(False))
+            prev["span_id"].alias("prev_id"), prev["reported"].alias("prev_reported"), prev["t"].alias("prev_t"),
+            prev["d_end"].alias("prev_end"),
+        ).filter(
+            pl.col("prev_id").is_not_null()
+            & pl.col("prev_reported").fill_null(False)
+            & (pl.col("t") >= pl.col("prev_end")).fill_null(False)
+        )
         per_run = (
             again.group_by("run_key")
             .agg(
