@@ -102,37 +102,12 @@ register(
 _GAVE_UP: Final = r"^\s*(?:Max rounds \(\d+\) reached|Max time \([\d.]+s\) reached|Replan counter exceeded)"
 
 
-def log_declared_failures(df: pl.DataFrame) -> pl.DataFrame:
-    """``run_id, log_outcome_reason``: the Magentic-One runs whose own log declares that they failed
-    (an outcome convention read from the log, not from a benchmark's verdict): the orchestrator ran
-    out of rounds, time or replans (the messages above), or its ledgers never once answered
-    ``is_request_satisfied: true`` (its last ledger says the request is not satisfied). A run with
-    no ledger and no such message declares nothing here."""
-    text = pl.col("output").fill_null("")
-    satisfied = _answer("is_request_satisfied", _BOOL)
-    marks = df.select(
-        "run_id",
-        gave_up=text.str.contains(_GAVE_UP),
-        ledger=text.str.contains("is_request_satisfied", literal=True),
-        satisfied=text.str.extract(satisfied, 1).str.to_lowercase() == "true",
-    )
-    per_run = marks.group_by("run_id").agg(
-        pl.col("gave_up").any(),
-        pl.col("ledger").any(),
-        pl.col("satisfied").fill_null(False).any(),
-    )
-    return per_run.filter(pl.col("gave_up") | (pl.col("ledger") & ~pl.col("satisfied"))).select(
-        "run_id",
-        pl.when(pl.col("gave_up"))
-        .then(pl.lit("the orchestrator ran out of rounds, time or replans"))
-        .otherwise(pl.lit("no ledger of the orchestrator ever said the request was satisfied"))
-        .alias("log_outcome_reason"),
-    )
-
-
 def log_declared_failure(texts: list[str]) -> str | None:
     """For one run's message texts (a loader's per-record view): the reason its own log declares it
-    failed (the same reading as :func:`log_declared_failures`), else None."""
+    failed, else None (an outcome convention read from the log, not from a benchmark's verdict):
+    the orchestrator ran out of rounds, time or replans (the messages above), or its ledgers never
+    once answered ``is_request_satisfied: true``. A run with no ledger and no such message declares
+    nothing."""
     gave_up = re.compile(_GAVE_UP)
     satisfied = re.compile(_answer("is_request_satisfied", _BOOL))
     if any(gave_up.search(t) for t in texts):

@@ -36,7 +36,8 @@ its messages mean:
 * a message holding ``FINAL ANSWER: x`` (the GAIA template's answer format) carries
   ``final_answer``.
 
-A run's own verdict (``is_correct``) is written on its root span as ``@outcome`` (contract 1).
+A run's own verdict (``is_correct``) is written on its root span as ``@outcome`` (contract 1); a
+Magentic-One history without one gets the failure its log declares, if any (``field`` ``log``).
 """
 
 from __future__ import annotations
