@@ -129,6 +129,9 @@ _HEDGE = (
 _ASSUME = r"(?i)\b(?:assume|assuming|guess)\b"
 #: Any number (the answer a ledger accepts may be one digit); commas dropped before comparing.
 _ANY_NUMBER = r"\b\d[\d,.]*\d\b|\b\d\b"
+#: A number standing alone (two digits or more; not inside a date, a URL, a version or a name):
+#: whitespace, a bracket or a quote before it, whitespace or punctuation after it.
+_STANDALONE_NUMBER = r"(?:^|[\s(\[\"'$])\d[\d,.]*\d(?:[\s)\]\"'.,;:%]|$)"
 #: The reason the ledger gives for ``is_request_satisfied`` (it usually restates the answer).
 _SATISFIED_REASON = r'"is_request_satisfied"\s*:\s*\{[^{}]*?"reason"\s*:\s*"((?:[^"\\]|\\.)*)"'
 
@@ -475,7 +478,11 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
     )
     task_numbers = _numbers(s.filter(pl.col("step") == 0))
     stated = stated.join(task_numbers, on=["run_id", "_n"], how="anti")
-    seen = _numbers(s.filter((pl.col("step") > 0) & ~pl.col("human") & ~pl.col("hedged")))
+    # A plan restates the task and numbers its sections ("1. GIVEN OR VERIFIED FACTS"): not where an
+    # answer entered (a plan that invents a fact is plan_unbacked_fact's).
+    seen = _numbers(
+        s.filter((pl.col("step") > 0) & ~pl.col("human") & ~pl.col("hedged") & ~pl.col("plan_msg"))
+    )
     origin = (
         stated.join(seen, on=["run_id", "_n"])
         .filter(pl.col("step") < pl.col("_ledger"))
@@ -564,10 +571,11 @@ def _plan_unbacked_facts(s: pl.DataFrame) -> pl.DataFrame:
         text.str.extract(_PLAN_SECTION, 1).fill_null(""),
     )
     claimed = (
-        plans.select("run_id", "step", acted.str.extract_all(_FACT_NUMBER).alias("_n"))
+        plans.select("run_id", "step", acted.str.extract_all(_STANDALONE_NUMBER).alias("_n"))
         .explode("_n")
         .drop_nulls("_n")
-        .with_columns(pl.col("_n").str.replace_all(",", ""))
+        .with_columns(pl.col("_n").str.replace_all(r"[^\d.]", "").str.strip_chars("."))
+        .filter(pl.col("_n").str.len_chars() >= 2)
         .unique()
     )
     first_seen = _numbers(s).group_by("run_id", "_n").agg(pl.col("step").min().alias("_first"))
@@ -711,6 +719,7 @@ def _final_answer_origin(s: pl.DataFrame) -> pl.DataFrame:
             & ~pl.col("human")
             & ~pl.col("meta")
             & ~pl.col("hedged")
+            & ~pl.col("plan_msg")
             & text.str.to_lowercase().str.contains(
                 pl.concat_str(pl.lit(r"(^|\W)"), pl.col("_answer").str.escape_regex(), pl.lit(r"($|\W)"))
             )

@@ -619,3 +619,41 @@ def test_blame_scores_are_the_same_with_is_correct_removed(tmp_path: Path) -> No
         "unknown",
         None,
     )
+
+
+def test_plan_numbers_inside_dates_and_urls_are_not_facts(tmp_path: Path) -> None:
+    # Near miss of plan_unbacked_fact: the plan's bullets hold numbers the task does not, but only
+    # inside an ISO date and a URL (2021-03-04, /abs/2206.00001), not standing alone.
+    doc = json.loads((M1 / "magentic_one_coder_exit0.json").read_text())
+    plan = doc["history"][1]["content"]
+    doc["history"][1]["content"] = plan.replace(
+        "- ComputerTerminal: run it.",
+        "- ComputerTerminal: run it, as of 2021-03-04 (see https://arxiv.org/abs/2206.00001).",
+    )
+    assert doc["history"][1]["content"] != plan
+    path = tmp_path / "dates.json"
+    path.write_text(json.dumps(doc))
+    row = _one(attribute(load(path, format="ag2-history")), "m1-coder-exit0")
+    assert row["attribution_rule"] != "plan_unbacked_fact"
+    # The same number standing alone in a bullet is a fact the plan acts on.
+    doc["history"][1]["content"] = plan.replace("- ComputerTerminal: run it.", "- Expect about 2206 rows.")
+    path.write_text(json.dumps(doc))
+    row = _one(attribute(load(path, format="ag2-history")), "m1-coder-exit0")
+    assert (row["decisive_step"], row["attribution_rule"]) == (1, "plan_unbacked_fact")
+
+
+def test_a_one_digit_answer_is_not_traced_to_a_plans_section_numbers(tmp_path: Path) -> None:
+    # The coder history answering 3 instead of 9: "3" is in the plan only as the section number
+    # "3. FACTS TO DERIVE"; the terminal printed it first (step 9), running the Coder's step 5.
+    doc = json.loads((M1 / "magentic_one_coder_exit0.json").read_text())
+    assert "3. FACTS TO DERIVE" in doc["history"][1]["content"]
+    for m in doc["history"][9:]:
+        m["content"] = m["content"].replace("9", "3")
+    path = tmp_path / "three.json"
+    path.write_text(json.dumps(doc))
+    row = _one(attribute(load(path, format="ag2-history")), "m1-coder-exit0")
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        "Coder",
+        5,
+        "final_answer_origin",
+    )
