@@ -132,6 +132,8 @@ _ANY_NUMBER = r"\b\d[\d,.]*\d\b|\b\d\b"
 #: A number standing alone (two digits or more; not inside a date, a URL, a version or a name):
 #: whitespace, a bracket or a quote before it, whitespace or punctuation after it.
 _STANDALONE_NUMBER = r"(?:^|[\s(\[\"'$])\d[\d,.]*\d(?:[\s)\]\"'.,;:%]|$)"
+#: A search engine's results page (a query in the URL).
+_SEARCH_PAGE = r"/search\?|[?&]q="
 #: The reason the ledger gives for ``is_request_satisfied`` (it usually restates the answer).
 _SATISFIED_REASON = r'"is_request_satisfied"\s*:\s*\{[^{}]*?"reason"\s*:\s*"((?:[^"\\]|\\.)*)"'
 
@@ -447,8 +449,10 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
     asked about failed runs; it never reads their verdict). If the worker message it judged says
     itself that its value is not established (it could not find or verify it, estimates or guesses),
     accepting it was the orchestrator's mistake, at that ledger (``unverified_accepted``). Else the
-    answer is traced: a number the ledger's reason states that the request does not, at the first
-    step that held it (not a hedged one); without one, the judged worker message."""
+    answer is traced: a number or a name (a capitalised word inside a sentence, not an agent's) the
+    ledger's reason states that the request does not, at the first step that held it (not a hedged
+    one, not a plan; for a name, not a search results page, which lists names among others); without
+    one, the judged worker message."""
     if s.get_column("ledger_satisfied").null_count() == s.height:
         return _pick(_no_rows(s), "accepted_wrong_answer", 4)
     judged = _judged(s)
@@ -483,10 +487,46 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
     seen = _numbers(
         s.filter((pl.col("step") > 0) & ~pl.col("human") & ~pl.col("hedged") & ~pl.col("plan_msg"))
     )
+    # A name on a search engine's results page was only listed among others, not yet taken up
+    # (MultimodalWebSurfer's web_search opens https://www.bing.com/search?q=...).
+    steps_text = s.filter(
+        (pl.col("step") > 0)
+        & ~pl.col("human")
+        & ~pl.col("hedged")
+        & ~pl.col("plan_msg")
+        & ~pl.col("url").fill_null("").str.contains(_SEARCH_PAGE)
+    ).select("run_id", "step", pl.col("output").fill_null("").alias("_text"))
+    task_text = s.filter(pl.col("step") == 0).select("run_id", pl.col("output").fill_null("").alias("_task"))
+    agents = s.select("run_id", pl.col("agent").alias("_n")).drop_nulls().unique()
+    names = (
+        rest.select(
+            "run_id",
+            pl.col("step").alias("_ledger"),
+            pl.col("output")
+            .fill_null("")
+            .str.extract(_SATISFIED_REASON, 1)
+            .str.extract_all(_FACT_NAME)
+            .list.eval(pl.element().str.slice(2))
+            .alias("_n"),
+        )
+        .explode("_n")
+        .drop_nulls("_n")
+        .unique()
+        .join(agents, on=["run_id", "_n"], how="anti")
+        .join(task_text, on="run_id", how="left")
+        .filter(~pl.col("_task").fill_null("").str.contains(pl.col("_n"), literal=True))
+        .drop("_task")
+    )
+    name_hits = (
+        names.join(steps_text, on="run_id")
+        .filter(pl.col("_text").str.contains(pl.col("_n"), literal=True))
+        .select("run_id", "_ledger", "_n", "step")
+    )
+    number_hits = stated.join(seen, on=["run_id", "_n"]).select("run_id", "_ledger", "_n", "step")
     origin = (
-        stated.join(seen, on=["run_id", "_n"])
+        pl.concat([number_hits, name_hits], how="vertical")
         .filter(pl.col("step") < pl.col("_ledger"))
-        .sort("run_id", "step")
+        .sort("run_id", "step", "_n")
         .unique("run_id", keep="first")
         .join(s.select("run_id", "step", "owner_step", "owner_agent"), on=["run_id", "step"])
         .select(

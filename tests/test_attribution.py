@@ -657,3 +657,46 @@ def test_a_one_digit_answer_is_not_traced_to_a_plans_section_numbers(tmp_path: P
         5,
         "final_answer_origin",
     )
+
+
+def _reason(tmp_path: Path, name: str, old: str, new: str, drop_last: int = 1) -> pl.DataFrame:
+    doc = json.loads((M1 / name).read_text())
+    doc["history"] = doc["history"][: len(doc["history"]) - drop_last]
+    text = json.dumps(doc)
+    assert text.count(old) == 1
+    path = tmp_path / name
+    path.write_text(text.replace(old, new))
+    return attribute(load(path, format="ag2-history"))
+
+
+def test_satisfied_ledger_stating_a_name_is_traced_to_the_page_the_surfer_opened(tmp_path: Path) -> None:
+    # The wrong-click history, its ledger's reason naming the place instead of the year: "Westmere
+    # Bay" is listed on the search results page (step 5) and first taken up on the page the surfer
+    # opened (step 9). The agent names in the reason (WebSurfer) are not answers.
+    out = _reason(
+        tmp_path,
+        "magentic_one_wrong_click.json",
+        "The WebSurfer found that the lighthouse was first lit in 1904.",
+        "The WebSurfer found the lighthouse in Westmere Bay.",
+    )
+    row = _one(out, "m1-wrong-click")
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        "WebSurfer",
+        9,
+        "accepted_wrong_answer",
+    )
+    assert "stating Bay" in row["attribution_evidence"] or "stating Westmere" in row["attribution_evidence"]
+
+
+def test_satisfied_ledger_stating_only_names_from_the_task_is_not_traced(tmp_path: Path) -> None:
+    # Near miss: the reason names only what the task names (Corran Island): the judged message.
+    out = _reason(
+        tmp_path,
+        "magentic_one_wrong_click.json",
+        "The WebSurfer found that the lighthouse was first lit in 1904.",
+        "The lighthouse on Corran Island was found.",
+    )
+    row = _one(out, "m1-wrong-click")
+    assert row["attribution_evidence"] == (
+        "step 14: the orchestrator's ledger took the request as satisfied by WebSurfer's step 13"
+    )
