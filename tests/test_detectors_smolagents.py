@@ -54,7 +54,7 @@ def test_one_parsing_error_fixed_at_once_is_ordinary() -> None:
 
 
 def test_parsing_errors_broken_by_a_working_step_are_no_streak() -> None:
-    # The same run with its second failed step turned into a working one: 1 + 1 errors, no streak of 3.
+    # The same run with its second failed step turned into a working one: 1 + 1 errors, no streak.
     t = spans("smol_format_errors_fence")
     second = span_id(t, kind="chain")[1]
     t = t.with_columns(
@@ -63,6 +63,20 @@ def test_parsing_errors_broken_by_a_working_step_are_no_streak() -> None:
         pl.when(pl.col("span_id") == second).then(pl.lit("{}")).otherwise(pl.col("attributes")).alias("attributes"),
     )
     assert found(t, "repeated_format_error").height == 0
+
+
+def test_two_parsing_errors_in_a_row_are_a_streak() -> None:
+    # The same run with its third failed step turned into a working one: steps 1-2 still a streak.
+    t = spans("smol_format_errors_fence")
+    steps = span_id(t, kind="chain")
+    third = steps[2]
+    t = t.with_columns(
+        pl.when(pl.col("span_id") == third).then(pl.lit("ok")).otherwise(pl.col("status")).alias("status"),
+        pl.when(pl.col("span_id") == third).then(pl.lit(None)).otherwise(pl.col("error_type")).alias("error_type"),
+        pl.when(pl.col("span_id") == third).then(pl.lit("{}")).otherwise(pl.col("attributes")).alias("attributes"),
+    )
+    f = found(t, "repeated_format_error")
+    assert f.get_column("evidence_span_ids").to_list() == [steps[:2]]
 
 
 # --- redo_after_replan ---------------------------------------------------------------------------

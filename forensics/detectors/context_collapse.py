@@ -601,6 +601,12 @@ def _agent_steps(ctx: Context) -> pl.LazyFrame:
     return s.filter(pl.col("kind") == "chain").join(agents, on=["run_key", "parent_id"], how="semi")
 
 
+#: Consecutive parsing errors that make a streak: the second one means the format the first
+#: error restated (smolagents' parsing error quotes the expected "Thoughts: ... Code: ```py ..."
+#: pattern) was ignored on the very next step. One error fixed at once is ordinary.
+_FORMAT_STREAK = 2
+
+
 @register
 class RepeatedFormatError(Detector):
     name = "repeated_format_error"
@@ -609,15 +615,15 @@ class RepeatedFormatError(Detector):
     severity = "medium"
     strength = "weak"
     description = (
-        "repeat_count+ consecutive steps of one agent run fail with a parsing error (smolagents "
+        "Two or more consecutive steps of one agent run fail with a parsing error (smolagents "
         "AgentParsingError, conventions column agent_error: the model's output was not in the step "
         "format it was told to use, e.g. no code blob), each error shown to the model with the "
-        "format again: it keeps losing the instruction. A parsing error fixed in the next step is "
-        "ordinary."
+        "format again: the next output ignored the format the error had just restated. A parsing "
+        "error fixed in the next step is ordinary."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
-        n = ctx.policy.repeat_count
+        n = _FORMAT_STREAK
         fmt = pl.col("agent_error").fill_null("").str.contains("ParsingError")
         steps = (
             _agent_steps(ctx)
