@@ -461,3 +461,45 @@ def test_swallowed_error_near_miss_the_failed_call_around_it_fell_back() -> None
         output='{"rate": 162.41}',
     )
     assert detectors(run(*_fx(cached))) == set()
+
+
+# A chat transcript as the chat-messages loader reads it: the system prompt names the tools
+# (kind event, name system), the person's turn is a human span, the final answer the root's output.
+def _mailbox(answer: str, *calls: dict[str, object]):
+    return run(
+        span("root", 0, 10, kind="agent", name="conversation", output=answer),
+        span("m0", 0.1, parent_id="root", kind="event", name="system",
+             output="You are the inbox assistant. Tools: search_threads, label_thread, archive_thread."),
+        span("m1", 0.2, parent_id="root", kind="human", name="user",
+             output="Label the Globex thread 'clients' and archive it please."),
+        span("l1", 1, parent_id="root", kind="llm", model="gpt-4o", output='{"tool":"label_thread"}'),
+        span("t1", 2, parent_id="root", kind="tool", tool="label_thread",
+             input='{"thread": "th_88", "label": "clients"}', output='{"ok": true}'),
+        *calls,
+        span("l2", 8, parent_id="root", kind="llm", model="gpt-4o", output=answer),
+    )
+
+
+def test_claimed_but_not_done_fires_on_a_pronoun_claim_in_the_verb_of_an_offered_tool() -> None:
+    # archive_thread was offered to the model and never called: "archived it" has nothing behind it.
+    for answer in ("I've labelled the thread 'clients' and archived it.", "Done, archived it!"):
+        f = one(_mailbox(answer), "claimed_but_not_done")
+        assert f["decisive_span_id"] == "l2"
+        assert "archived it" in f["explanation"]
+        assert "no call of tool archive_thread succeeded" in f["explanation"]
+
+
+def test_claimed_but_not_done_near_miss_pronoun_claim_after_a_successful_call() -> None:
+    archive = span("t2", 3, parent_id="root", kind="tool", tool="archive_thread",
+                   input='{"thread": "th_88"}', output='{"ok": true}')
+    assert "claimed_but_not_done" not in detectors(_mailbox("I archived it.", archive))
+
+
+def test_claimed_but_not_done_near_miss_offers_negations_and_reads_are_not_claims() -> None:
+    for answer in (
+        "I labelled it. I can archive it if you want.",
+        "Labelled. I haven't archived it yet: shall I?",
+        # search_threads is a read (policy tools.read_only): "searched it" claims no change.
+        "I searched them all and labelled the thread.",
+    ):
+        assert "claimed_but_not_done" not in detectors(_mailbox(answer)), answer

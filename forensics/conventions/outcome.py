@@ -37,8 +37,36 @@ SAYS_FAILED_TEXT: Final = (
 _VERDICT: Final = rf"{Q}@outcome{Q}\s*:\s*\{{[^}}]*?{Q}verdict{Q}\s*:\s*{Q}(success|failure|unknown){Q}"
 
 
+#: Tool definitions handed to the model: OpenAI Chat Completions ``tools`` ([{"type": "function",
+#: "function": {"name": ...}}]), OpenTelemetry GenAI ``gen_ai.tool.definitions``, the OpenAI Agents
+#: SDK's AgentSpanData ``tools`` (a list of names).
+_TOOL_DEFS: Final = ['"tools"', '\\"tools\\"', "gen_ai.tool.definitions", '"functions"']
+_DEF_NAME: Final = rf"{Q}name{Q}\s*:\s*{Q}([A-Za-z_][A-Za-z0-9_.:-]*){Q}"
+_NAME_LIST: Final = rf"{Q}tools{Q}\s*:\s*\[((?:\s*{Q}[A-Za-z_][A-Za-z0-9_.:-]*{Q}\s*,?)+)\]"
+_QUOTED: Final = rf"{Q}([A-Za-z_][A-Za-z0-9_.:-]*){Q}"
+#: A tool named in a system prompt ("Tools: get_invoice_status, send_invoice."): snake_case names.
+_SNAKE: Final = r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b"
+
+
 def _extract() -> list[pl.Expr]:
-    return [where_contains("attributes", "@outcome").str.extract(_VERDICT, 1).alias("_cv_verdict")]
+    attrs = pl.col("attributes")
+    has_defs = attrs.str.contains_any(_TOOL_DEFS).fill_null(False)
+    defs = pl.when(has_defs).then(attrs)
+    system = pl.when((pl.col("kind") == "event") & pl.col("name").is_in(["system", "developer"])).then(
+        pl.col("output")
+    )
+    empty = pl.lit([], dtype=pl.List(pl.String))
+    return [
+        where_contains("attributes", "@outcome").str.extract(_VERDICT, 1).alias("_cv_verdict"),
+        pl.concat_list(
+            defs.str.extract_all(_DEF_NAME).list.eval(pl.element().str.extract(_DEF_NAME, 1)).fill_null(empty),
+            defs.str.extract(_NAME_LIST, 1)
+            .str.extract_all(_QUOTED)
+            .list.eval(pl.element().str.extract(_QUOTED, 1))
+            .fill_null(empty),
+            system.str.extract_all(_SNAKE).fill_null(empty),
+        ).alias("_cv_declared_tools"),
+    ]
 
 
 def _runs(df: pl.DataFrame, runs: pl.DataFrame) -> pl.DataFrame:
@@ -60,11 +88,22 @@ def _runs(df: pl.DataFrame, runs: pl.DataFrame) -> pl.DataFrame:
         "final_output"
     ).str.contains(SAYS_FAILED_STRUCTURED).fill_null(False)
     in_words = pl.col("final_output").str.contains(SAYS_FAILED_TEXT).fill_null(False)
+    tools = (
+        df.lazy()
+        .select("run_key", pl.col("_cv_declared_tools").alias("declared_tools"))
+        .explode("declared_tools")
+        .drop_nulls()
+        .unique()
+        .group_by("run_key")
+        .agg(pl.col("declared_tools").sort())
+    )
     return (
         runs.lazy()
         .join(declared, on="run_key", how="left")
+        .join(tools, on="run_key", how="left")
         .with_columns(
             pl.col("declared_verdict").fill_null("unknown"),
+            pl.col("declared_tools").fill_null(pl.lit([], dtype=pl.List(pl.String))),
             (pl.col("structured_failure") | structured).alias("structured_failure"),
         )
         .with_columns((pl.col("structured_failure") | in_words).alias("says_failure"))
@@ -95,6 +134,12 @@ register(
                 "runs.says_failure, reported_outcome=error",
             ),
             Signal(
+                'tools offered to the model: Chat Completions tools [{"function": {"name"}}], gen_ai.tool.definitions, an agent span\'s tools list, tool names in a system prompt',
+                "OpenAI Chat Completions, OpenTelemetry GenAI, OpenAI Agents SDK, chat transcripts",
+                "OpenAI API reference (chat.completions tools); semantic-conventions gen-ai-spans.md (gen_ai.tool.definitions); src/agents/tracing/span_data.py (AgentSpanData.tools)",
+                "runs.declared_tools",
+            ),
+            Signal(
                 "@outcome.verdict on the root span (reward, success, is_correct, evaluator score, task status)",
                 "loaders (contract item 1)",
                 "forensics/loaders/* writing @outcome; /work/lead/contract.md item 1",
@@ -104,6 +149,7 @@ register(
         extract=_extract,
         runs=_runs,
         run_columns={
+            "declared_tools": "the tools the run's model was given (tool definitions, an agent's tool list, snake_case names in a system prompt), whether called or not",
             "declared_verdict": "the run's own verdict found in the log (success, failure, unknown)",
             "says_failure": "the run told its caller something failed (structured result or words)",
             "structured_failure": "the root's or final output is a structured failure result",
