@@ -7,6 +7,7 @@ from typing import Final
 import polars as pl
 
 from forensics.detectors.base import CALL_KINDS, Context, Detector, failure_followups, finding, hms, num, txt
+from forensics.detectors.findings import per_run_finding
 from forensics.detectors.registry import register
 from forensics.policy import Threshold
 
@@ -112,22 +113,6 @@ class UnhandledError(Detector):
         )
         ignored = ignored_tool_errors(ctx).lazy().with_columns(pl.lit(True).alias("handed_back"))
         unhandled = pl.concat([unhandled, ignored], how="diagonal_relaxed")
-        per_run = (
-            unhandled.sort("run_id", "seq")
-            .group_by("run_id")
-            .agg(
-                pl.col("span_id").alias("ids"),
-                pl.col("span_id").first().alias("first_id"),
-                pl.col("kind").first(),
-                pl.col("call").first(),
-                pl.col("error_label").first(),
-                pl.col("t").first(),
-                (pl.col("span_count").first() - 1 - pl.col("seq").first()).alias("after"),
-                pl.col("reported_outcome").first(),
-                pl.col("handed_back").first(),
-                pl.len().alias("n"),
-            )
-        )
         then = (
             pl.when(pl.col("after") > 0)
             .then(pl.format("the run carried on with {} more span(s)", pl.col("after")))
@@ -138,24 +123,22 @@ class UnhandledError(Detector):
             .then(pl.lit(" (the error was handed back to the model, which neither retried the tool nor said it failed)"))
             .otherwise(pl.lit(""))
         )
-        return per_run.select(
-            finding(
-                "run_id",
-                pl.col("ids"),
-                "first_id",
-                pl.format(
-                    "{} {} failed with {} at {} and no retry, fallback, escalation or structured failure "
-                    "result followed{}; {} and reported {} ({} unhandled failure(s) in the run)",
-                    pl.col("kind"),
-                    txt(pl.col("call")),
-                    pl.col("error_label"),
-                    hms("t"),
-                    how,
-                    then,
-                    pl.col("reported_outcome"),
-                    pl.col("n"),
-                ),
-            )
+        return per_run_finding(
+            unhandled,
+            first=["kind", "call", "error_label", "t", "reported_outcome", "handed_back"],
+            also=[(pl.col("span_count").first() - 1 - pl.col("seq").first()).alias("after")],
+            explanation=pl.format(
+                "{} {} failed with {} at {} and no retry, fallback, escalation or structured failure "
+                "result followed{}; {} and reported {} ({} unhandled failure(s) in the run)",
+                pl.col("kind"),
+                txt(pl.col("call")),
+                pl.col("error_label"),
+                hms("t"),
+                how,
+                then,
+                pl.col("reported_outcome"),
+                pl.col("n"),
+            ),
         )
 
 

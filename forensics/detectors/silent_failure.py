@@ -13,6 +13,7 @@ from forensics.detectors.base import (
     snippet,
     txt,
 )
+from forensics.detectors.findings import per_run_finding
 from forensics.detectors.registry import register
 
 
@@ -42,40 +43,23 @@ class SwallowedError(Detector):
             .join(follow, on=["run_id", "span_id"])
             .filter(~pl.col("recovered"))
         )
-        per_run = (
-            lost.sort("run_id", "seq")
-            .group_by("run_id")
-            .agg(
-                pl.col("span_id").alias("ids"),
-                pl.col("span_id").first().alias("first_id"),
-                pl.col("kind").first(),
-                pl.col("call").first(),
-                pl.col("error_label").first(),
-                pl.col("t").first(),
-                pl.col("retried").first(),
-                pl.len().alias("n"),
-            )
-        )
         tried = (
             pl.when(pl.col("retried"))
             .then(pl.lit("no retry of it succeeded"))
             .otherwise(pl.lit("it was never retried"))
         )
-        return per_run.select(
-            finding(
-                "run_id",
-                pl.col("ids"),
-                "first_id",
-                pl.format(
-                    "{} {} failed with {} at {} and {}, yet the run reported success ({} unrecovered error(s))",
-                    pl.col("kind"),
-                    txt(pl.col("call")),
-                    pl.col("error_label"),
-                    hms("t"),
-                    tried,
-                    pl.col("n"),
-                ),
-            )
+        return per_run_finding(
+            lost,
+            first=["kind", "call", "error_label", "t", "retried"],
+            explanation=pl.format(
+                "{} {} failed with {} at {} and {}, yet the run reported success ({} unrecovered error(s))",
+                pl.col("kind"),
+                txt(pl.col("call")),
+                pl.col("error_label"),
+                hms("t"),
+                tried,
+                pl.col("n"),
+            ),
         )
 
 
@@ -102,37 +86,22 @@ class ErrorAsData(Detector):
             .join(follow, on=["run_id", "span_id"])
             .filter(~pl.col("retried") & ~pl.col("fell_back") & ~pl.col("escalated"))
         )
-        per_run = (
-            shaped.sort("run_id", "seq")
-            .group_by("run_id")
-            .agg(
-                pl.col("span_id").alias("ids"),
-                pl.col("span_id").first().alias("first_id"),
-                pl.col("call").first(),
-                pl.col("output").first(),
-                pl.col("t").first(),
-                pl.len().alias("n"),
-            )
-        )
         shown = (
             pl.when(snippet(pl.col("output")) == "")
             .then(pl.lit("an empty result"))
             .otherwise(pl.format('"{}"', snippet(pl.col("output"))))
         )
-        return per_run.select(
-            finding(
-                "run_id",
-                pl.col("ids"),
-                "first_id",
-                pl.format(
-                    "tool {} returned {} with status ok at {} and the run went on as if it had succeeded "
-                    "({} error-shaped result(s))",
-                    txt(pl.col("call")),
-                    shown,
-                    hms("t"),
-                    pl.col("n"),
-                ),
-            )
+        return per_run_finding(
+            shaped,
+            first=["call", "output", "t"],
+            explanation=pl.format(
+                "tool {} returned {} with status ok at {} and the run went on as if it had succeeded "
+                "({} error-shaped result(s))",
+                txt(pl.col("call")),
+                shown,
+                hms("t"),
+                pl.col("n"),
+            ),
         )
 
 
@@ -283,31 +252,15 @@ class PrematureSuccess(Detector):
         open_spans = (
             ctx.spans.lazy().filter(pl.col("end_time").is_null() & ~pl.col("is_root")).join(done, on="run_id")
         )
-        per_run = (
-            open_spans.sort("run_id", "seq")
-            .group_by("run_id")
-            .agg(
-                pl.col("span_id").alias("ids"),
-                pl.col("span_id").first().alias("first_id"),
-                pl.col("kind").first(),
-                pl.col("call").first(),
-                pl.col("t").first(),
-                pl.col("last_end").first(),
-                pl.len().alias("n"),
-            )
-        )
-        return per_run.select(
-            finding(
-                "run_id",
-                pl.col("ids"),
-                "first_id",
-                pl.format(
-                    "the run reported success at {} while {} of its spans never ended (first: {} {} started at {})",
-                    hms("last_end"),
-                    pl.col("n"),
-                    pl.col("kind"),
-                    txt(pl.col("call")),
-                    hms("t"),
-                ),
-            )
+        return per_run_finding(
+            open_spans,
+            first=["kind", "call", "t", "last_end"],
+            explanation=pl.format(
+                "the run reported success at {} while {} of its spans never ended (first: {} {} started at {})",
+                hms("last_end"),
+                pl.col("n"),
+                pl.col("kind"),
+                txt(pl.col("call")),
+                hms("t"),
+            ),
         )

@@ -7,7 +7,8 @@ from typing import Final
 
 import polars as pl
 
-from forensics.detectors.base import Context, Detector, finding, moment, txt
+from forensics.detectors.base import Context, Detector, moment, txt
+from forensics.detectors.findings import per_run_finding
 from forensics.detectors.registry import register
 
 #: Words before the verb that take the request back ("don't charge", "never delete").
@@ -97,31 +98,14 @@ class UnguardedIrreversible(Detector):
             .filter(pl.col("r_seq").is_null() | (pl.col("r_seq") > pl.col("seq")))
         )
         acts = acts.join(asked_for(ctx, acts), on=["run_id", "span_id"], how="anti")
-        per_run = (
-            acts.sort("run_id", "seq")
-            .group_by("run_id")
-            .agg(
-                pl.col("span_id").alias("ids"),
-                pl.col("span_id").first().alias("first_id"),
-                pl.col("call").first(),
-                pl.col("agent").first(),
-                pl.col("t").first(),
-                pl.col("seq").first(),
-                pl.col("synthetic_time").first(),
-                pl.len().alias("n"),
-            )
-        )
-        return per_run.select(
-            finding(
-                "run_id",
-                pl.col("ids"),
-                "first_id",
-                pl.format(
-                    "{} ran irreversible tool {} {} with no human approval or guardrail before it ({} such call(s))",
-                    txt(pl.col("agent"), "the run"),
-                    txt(pl.col("call")),
-                    moment(),
-                    pl.col("n"),
-                ),
-            )
+        return per_run_finding(
+            acts,
+            first=["call", "agent", "t", "seq", "synthetic_time"],
+            explanation=pl.format(
+                "{} ran irreversible tool {} {} with no human approval or guardrail before it ({} such call(s))",
+                txt(pl.col("agent"), "the run"),
+                txt(pl.col("call")),
+                moment(),
+                pl.col("n"),
+            ),
         )
