@@ -103,6 +103,14 @@ def test_without_the_plan_update_the_same_reread_is_not_this_rule() -> None:
     assert found(t.filter(pl.col("span_id") != update), "redo_after_replan").height == 0
 
 
+def test_reopening_a_page_after_a_plan_update_to_read_on_is_navigation() -> None:
+    # visit_page starts at the top: the identical first viewport, then page_down past what was read.
+    t = spans("smol_replan_reread_then_scroll")
+    visits = t.filter(pl.col("tool") == "visit_page")
+    assert visits.height == 2 and visits.get_column("output").n_unique() == 1
+    assert found(t, "redo_after_replan").height == 0
+
+
 def test_the_initial_plan_is_no_update() -> None:
     # The run's first model call under the run span comes before any step: nothing was learned yet.
     t = spans("smol_replan_revisit_page")

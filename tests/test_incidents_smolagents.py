@@ -33,6 +33,8 @@ WRITTEN = {
     "smol_stuck_delegate_checked.json": 53,
     "smol_two_delegations_different.json": 24,
     "smol_format_error_once.json": 8,
+    # Written after redo_after_replan, as the clean near miss it lacked (see the README).
+    "smol_replan_reread_then_scroll.json": 27,
 }
 LABELS = [json.loads(line) for line in (DEV / "labels.jsonl").read_text().splitlines() if line.strip()]
 

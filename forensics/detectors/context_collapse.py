@@ -685,7 +685,9 @@ class RedoAfterReplan(Detector):
         "After a plan update (a model call an agent run makes between its steps, outside any step: "
         "smolagents' planning_interval planning step), the agent redoes a tool call it had already "
         "completed before the update (same tool and normalised arguments) and gets the identical "
-        "result: the new plan dropped what it had already learned."
+        "result: the new plan dropped what it had already learned. Calls without arguments (moving "
+        "within the current page) and a call followed by one (re-opening a page to read on) are "
+        "navigation, not redos."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -704,19 +706,26 @@ class RedoAfterReplan(Detector):
             .filter((pl.col("seq") > pl.col("s_first")) & (pl.col("seq") < pl.col("s_last")))
             .select("run_key", "agent", pl.col("span_id").alias("plan_id"), pl.col("t").alias("plan_t"))
         )
-        done = (
+        # A call without arguments acts on the state the previous calls left (smolagents' text
+        # browser: page_down, page_up, find_next move the viewport of the current page), so the
+        # same result again says nothing; and a call the agent follows with one of those was
+        # navigation (visit_page starts at the top: re-opening a page to read on past what it had
+        # read is no redo).
+        no_args = pl.col("call_args").is_in(["", "[]", "{}"])
+        calls = (
             tool_calls(ctx)
             .lazy()
-            .filter(pl.col("succeeded") & pl.col("output").is_not_null())
             .sort("run_key", "seq")
+            .with_columns(no_args.shift(-1).over("run_key", "agent").fill_null(False).alias("then_moves"))
         )
+        done = calls.filter(pl.col("succeeded") & pl.col("output").is_not_null())
         prev = {c: pl.col(c).shift(1).over(key) for c in ("span_id", "output", "end_time", "t")}
         pairs = done.with_columns(
             prev["span_id"].alias("prev_id"),
             prev["t"].alias("prev_t"),
             pl.coalesce(prev["end_time"], prev["t"]).alias("prev_end"),
             (prev["output"] == pl.col("output")).fill_null(False).alias("same_result"),
-        ).filter(pl.col("prev_id").is_not_null() & pl.col("same_result"))
+        ).filter(pl.col("prev_id").is_not_null() & pl.col("same_result") & ~no_args & ~pl.col("then_moves"))
         redone = (
             pairs.join(replans, on=["run_key", "agent"], nulls_equal=True)
             .filter((pl.col("plan_t") >= pl.col("prev_end")) & (pl.col("plan_t") <= pl.col("t")))
