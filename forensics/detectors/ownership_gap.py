@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from forensics.detectors.base import Context, Detector, finding, hms, num, txt
+from forensics.detectors.findings import per_run_finding
 from forensics.detectors.registry import register
 from forensics.policy import Threshold
 
@@ -81,33 +82,18 @@ class DanglingHandoff(Detector):
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
         dangling = dangling_handoffs(ctx).lazy()
-        per_run = (
-            dangling.sort("run_id", "seq")
-            .group_by("run_id")
-            .agg(
-                pl.col("span_id").alias("ids"),
-                pl.col("span_id").first().alias("first_id"),
-                pl.col("agent").first(),
-                pl.col("handoff_target").first(),
-                pl.col("t").first(),
-                pl.len().alias("n"),
-            )
-        )
-        return per_run.select(
-            finding(
-                "run_id",
-                pl.col("ids"),
-                "first_id",
-                pl.format(
-                    "{} handed off to {} at {} and {} never started work afterwards in the run or its session "
-                    "({} unreceived handoff(s) in the run)",
-                    txt(pl.col("agent"), "an unnamed agent"),
-                    pl.col("handoff_target"),
-                    hms("t"),
-                    pl.col("handoff_target"),
-                    pl.col("n"),
-                ),
-            )
+        return per_run_finding(
+            dangling,
+            first=["agent", "handoff_target", "t"],
+            explanation=pl.format(
+                "{} handed off to {} at {} and {} never started work afterwards in the run or its session "
+                "({} unreceived handoff(s) in the run)",
+                txt(pl.col("agent"), "an unnamed agent"),
+                pl.col("handoff_target"),
+                hms("t"),
+                pl.col("handoff_target"),
+                pl.col("n"),
+            ),
         )
 
 
@@ -278,34 +264,18 @@ class OrphanFailure(Detector):
             )
             .join(with_agents, on="run_id", how="semi")
         )
-        per_run = (
-            orphans.sort("run_id", "seq")
-            .group_by("run_id")
-            .agg(
-                pl.col("span_id").alias("ids"),
-                pl.col("span_id").first().alias("first_id"),
-                pl.col("kind").first(),
-                pl.col("call").first(),
-                pl.col("error_label").first(),
-                pl.col("t").first(),
-                pl.len().alias("n"),
-            )
-        )
-        return per_run.select(
-            finding(
-                "run_id",
-                pl.col("ids"),
-                "first_id",
-                pl.format(
-                    "{} {} failed with {} at {} outside any agent, so no agent owned the failure "
-                    "({} unowned error(s) in the run)",
-                    pl.col("kind"),
-                    txt(pl.col("call")),
-                    pl.col("error_label"),
-                    hms("t"),
-                    pl.col("n"),
-                ),
-            )
+        return per_run_finding(
+            orphans,
+            first=["kind", "call", "error_label", "t"],
+            explanation=pl.format(
+                "{} {} failed with {} at {} outside any agent, so no agent owned the failure "
+                "({} unowned error(s) in the run)",
+                pl.col("kind"),
+                txt(pl.col("call")),
+                pl.col("error_label"),
+                hms("t"),
+                pl.col("n"),
+            ),
         )
 
 
