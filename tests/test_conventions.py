@@ -1043,3 +1043,48 @@ def test_smolagents_same_error_until_the_step_limit_stays_a_failure() -> None:
     assert ctx.runs.get_column("step_limit_hit").to_list() == [True]
     found = detectors(run(*_smol_run(*rows, max_steps=4)))
     assert "repeated_action" in found and not found & {"swallowed_error", "unhandled_error"}, found
+
+
+# --- signed in, incidents, offered tools -----------------------------------------------------------
+
+
+def test_authenticated_reads_an_explicit_flag_or_enduser_id() -> None:
+    def auth(attributes: str | None) -> object:
+        return col(ctx_of(span("root", 0, 1, kind="agent", name="a", attributes=attributes)), "root", "authenticated")
+
+    assert auth('{"metadata": {"authenticated": true}}') is True
+    assert auth('{"metadata": {"user_verified": "true"}}') is True
+    assert auth('{"enduser.id": "cust_4410"}') is True
+    assert auth('{"metadata": {"authenticated": "false"}}') is False
+    # Near miss: a user id alone says nothing about signing in.
+    assert auth('{"user": "cust_4410"}') is None
+
+
+def test_incident_state_reads_pagerduty_rest_and_events_api() -> None:
+    ctx = ctx_of(
+        span("root", 0, 9, kind="agent", name="sre"),
+        span("a", 1, parent_id="root", kind="tool", tool="create_incident", input="{}",
+             output='{"incident": {"id": "PT4KHLK", "incident_number": 12, "status": "triggered"}}'),
+        span("b", 2, parent_id="root", kind="tool", tool="send_event",
+             input='{"event_action": "acknowledge", "dedup_key": "db-42"}', output='{"status": "success"}'),
+        # Near miss: a status word with no incident or alert in sight.
+        span("c", 3, parent_id="root", kind="tool", tool="get_job", input="{}", output='{"status": "triggered"}'),
+    )
+    assert col(ctx, "a", "incident_state") == "triggered"
+    assert sorted(col(ctx, "a", "incident_key").to_list()) == ["12", "PT4KHLK"]
+    assert col(ctx, "b", "incident_state") == "acknowledged"
+    assert col(ctx, "b", "incident_key").to_list() == ["db-42"]
+    assert col(ctx, "c", "incident_state") is None
+
+
+def test_declared_tools_from_definitions_agent_lists_and_system_prompts() -> None:
+    defs = '{"tools": [{"type": "function", "function": {"name": "archive_thread", "parameters": {"required": ["id"]}}}]}'
+    ctx = ctx_of(
+        span("root", 0, 9, kind="agent", name="inbox", attributes=defs),
+        span("s", 0.1, parent_id="root", kind="event", name="system", output="Tools: label_thread, search_threads."),
+        span("g", 1, parent_id="root", kind="agent", name="helper", attributes='{"tools": ["undo_send"]}'),
+        # Near miss: snake_case in a person's message is not an offered tool.
+        span("u", 2, parent_id="root", kind="human", name="user", output="please run drop_table"),
+    )
+    (tools,) = ctx.runs.get_column("declared_tools").to_list()
+    assert tools == ["archive_thread", "label_thread", "search_threads", "undo_send"]

@@ -57,8 +57,11 @@ _ALERT_ACKED: Final = rf"(?i){Q}acknowledged{Q}\s*:\s*true\b"
 #: alias or alert id, any ``id`` in a span that speaks of an incident. Every one a span names is kept:
 #: one incident is named differently by different calls (its REST id, its number, its dedup_key).
 _INCIDENT_ID: Final = rf"(?i){Q}(?:dedup_key|incident_key|incident_id|incident_number|alert_id|alertId|alias|id){Q}\s*:\s*{Q}?([^\"\\,\}}\]\s]+)"
-#: Keys of an explicit "the user is signed in" flag.
-_AUTH_KEYS: Final = "authenticated|is_authenticated|isAuthenticated|user_authenticated|userAuthenticated"
+#: Keys of an explicit "the person is signed in / verified" flag (metadata of a conversation or
+#: trace: ``authenticated``, ``is_authenticated``, ``user_verified``, ``logged_in``, ...).
+_AUTH_KEYS: Final = r"(?:is_|user_|customer_|identity_)?authenticated|isAuthenticated|userAuthenticated"
+_VERIFIED_KEYS: Final = r"(?:is_|user_|customer_|identity_)verified|isVerified|identityVerified"
+_LOGIN_KEYS: Final = r"(?:is_|user_)?(?:logged_in|signed_in)|loggedIn|signedIn|isLoggedIn"
 ESCALATING: Final = ("interrupt", "approval")
 NOT_FAILURES: Final = ("interrupt", "approval", "tripwire")
 
@@ -126,7 +129,9 @@ def _extract() -> list[pl.Expr]:
         # message's metadata (chat transcripts, Langfuse/LangSmith metadata), true or false.
         pl.coalesce(
             json_bool("attributes", _AUTH_KEYS, "uthenticated"),
-            json_bool("attributes", "logged_in|loggedIn|signed_in", "_in"),
+            json_bool("attributes", _VERIFIED_KEYS, "erified"),
+            json_bool("attributes", _LOGIN_KEYS, "ogged"),
+            json_bool("attributes", _LOGIN_KEYS, "igned"),
         ).alias("_cv_authenticated"),
     ]
 
@@ -192,7 +197,7 @@ register(
             ),
             Signal("human span", "all loaders", "forensics/schema.py (kind=human)", "pause_kind=human"),
             Signal(
-                "authenticated / is_authenticated / logged_in flag in metadata; enduser.id",
+                "authenticated / is_authenticated / user_verified / logged_in flag in metadata; enduser.id",
                 "chat transcripts, Langfuse / LangSmith metadata; OpenTelemetry",
                 "semantic-conventions enduser.id (the identity from the request's access token or Authorization header)",
                 "authenticated (true, false, null)",
