@@ -8,15 +8,19 @@ severe finding, then to the detector name, so results never depend on execution 
 
 from __future__ import annotations
 
+import functools
+import os
+import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import pyarrow as pa
 
-from forensics.detectors.base import DETECTOR_OUTPUT, Context, Detector, prepare
+from forensics.detectors.base import DETECTOR_OUTPUT, Context, Detector, Stages
+from forensics.detectors.preparation import prepare
 from forensics.detectors.registry import all_detectors, get
 from forensics.errors import InputError
 from forensics.policy import Policy, resolve_policy
@@ -35,6 +39,18 @@ class Classification:
     findings: pa.Table
     runs: pa.Table
     policy_version: str
+    #: Seconds per stage, in the order they ran, when ``classify(..., profile=True)`` (or
+    #: ``FORENSICS_PROFILE=1``) asked for them; otherwise empty. Lines starting with spaces are
+    #: parts of the line above them.
+    timings: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
+
+    def timing_report(self) -> str:
+        """The stage timings as a table (empty when none were taken)."""
+        if not self.timings:
+            return ""
+        width = max(len(k) for k in self.timings)
+        lines = [f"{k:<{width}}  {v:7.3f} s" for k, v in self.timings.items()]
+        return "classify stages (wall clock):\n" + "\n".join(lines)
 
     def to_polars(self) -> tuple[pl.DataFrame, pl.DataFrame]:
         """``(findings, runs)`` as polars DataFrames."""
@@ -107,10 +123,34 @@ def _as_spans(spans: Any) -> pl.DataFrame:
             hint="build it with forensics.load(), or add the SPAN_SCHEMA columns "
             "(forensics.schema.SPAN_SCHEMA documents each).",
         )
-    # Cast to the documented types, so a table built by hand behaves like a loaded one.
-    target = pl.from_arrow(SPAN_SCHEMA.empty_table())
-    assert isinstance(target, pl.DataFrame)
-    return df.select([pl.col(c).cast(target.schema[c]) for c in target.columns])
+    # Cast to the documented types, so a table built by hand behaves like a loaded one (a column
+    # already of its type is passed through untouched).
+    target = _span_dtypes()
+    return df.select([pl.col(c) if df.schema[c] == t else pl.col(c).cast(t) for c, t in target.items()])
+
+
+_ARROW_TO_POLARS: dict[pa.DataType, pl.DataType] = {
+    pa.string(): pl.String(),
+    pa.int64(): pl.Int64(),
+    pa.float64(): pl.Float64(),
+    pa.bool_(): pl.Boolean(),
+    pa.timestamp("ns", tz="UTC"): pl.Datetime("ns", "UTC"),
+}
+
+
+@functools.cache
+def _span_dtypes() -> dict[str, pl.DataType]:
+    """SPAN_SCHEMA as polars types. Mapped directly: polars' first Arrow conversion in a process
+    costs about 0.4 s of set-up, which a span table that is already a polars frame need not pay."""
+    out: dict[str, pl.DataType] = {}
+    for f in SPAN_SCHEMA:
+        mapped = _ARROW_TO_POLARS.get(f.type)
+        if mapped is None:  # a type added to the schema later: let polars map it
+            target = pl.from_arrow(pa.schema([f]).empty_table())
+            assert isinstance(target, pl.DataFrame)
+            mapped = target.schema[f.name]
+        out[f.name] = mapped
+    return out
 
 
 def _resolve_detectors(detectors: Iterable[str | type[Detector]] | None) -> list[type[Detector]]:
@@ -125,6 +165,7 @@ def classify(
     policy: Policy | str | Path | None = None,
     detectors: Iterable[str | type[Detector]] | None = None,
     fleet: pl.DataFrame | None = None,
+    profile: bool = False,
 ) -> Classification:
     """Run the detectors over a span table; return the findings and one row per run.
 
@@ -134,17 +175,32 @@ def classify(
     ``fleet``: the runs fleet-relative budgets compare with
     (:func:`forensics.detectors.runaway_cost.fleet_facts` of the whole fleet), when ``spans`` is one
     part of it (a dataset bucket, a Spark partition); default: the runs in ``spans``.
+    ``profile``: time every stage (preparation steps, each convention, each detector, the
+    findings and runs tables, attribution) into ``Classification.timings``; the detectors are
+    then collected one at a time, so each one's time is its own. ``FORENSICS_PROFILE=1`` does
+    the same and prints the report to standard error.
     """
     from forensics.detectors.runaway_cost import FLEET_KEY, fleet_facts
 
+    to_stderr = os.environ.get("FORENSICS_PROFILE", "") not in ("", "0")
+    st = Stages(profile or to_stderr)
     pol = resolve_policy(policy)
     df = _as_spans(spans)
-    ctx = prepare(df, pol)
+    st.lap("span table checked and cast")
+    ctx = prepare(df, pol, st)
     if pol.fleet_factor and not (pol.max_tokens_per_run and pol.max_cost_usd_per_run):
         ctx.cached(FLEET_KEY, (fleet if fleet is not None else fleet_facts(df)).lazy())
+    st.lap("fleet facts")
     chosen = _resolve_detectors(detectors)
-    lazies = [_detector_findings(d, ctx) for d in chosen]
-    parts = pl.collect_all(lazies) if lazies else []
+    if st.enabled:
+        parts = []
+        for d in chosen:
+            with st.stage(f"  detector {d.name}"):
+                parts.append(_detector_findings(d, ctx).collect())
+    else:
+        lazies = [_detector_findings(d, ctx) for d in chosen]
+        parts = pl.collect_all(lazies) if lazies else []
+    st.lap("detectors")
     raw = (
         pl.concat(parts, how="vertical")
         if parts
@@ -159,12 +215,26 @@ def classify(
         )
     )
     findings = _finish_findings(raw, ctx)
-    runs = _attributed(_runs_table(findings, ctx, declared_outcomes(df)), df)
-    return Classification(
+    st.lap("findings table")
+    declared = declared_outcomes(df)
+    st.lap("declared outcomes")
+    runs = _runs_table(findings, ctx, declared)
+    st.lap("runs table")
+    runs = _attributed(runs, df)
+    st.lap("attribution")
+    result = Classification(
         findings=findings.select([f.name for f in FINDING_SCHEMA]).to_arrow().cast(FINDING_SCHEMA),
         runs=runs.to_arrow().cast(RUN_SCHEMA),
         policy_version=pol.version,
     )
+    st.lap("to Arrow")
+    if not st.enabled:
+        return result
+    timings = {**st.seconds, "total": sum(v for k, v in st.seconds.items() if not k.startswith(" "))}
+    result = Classification(result.findings, result.runs, result.policy_version, timings)
+    if to_stderr:
+        print(result.timing_report(), file=sys.stderr)
+    return result
 
 
 def _detector_findings(d: type[Detector], ctx: Context) -> pl.LazyFrame:

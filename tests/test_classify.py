@@ -261,3 +261,59 @@ def test_a_run_whose_findings_are_all_weak_is_weak_and_a_finding_may_downgrade()
 
     with pytest.raises(InputError, match="strength 'maybe'"):
         classify(table, detectors=[Bad])
+
+
+def test_profile_times_every_stage_and_changes_no_result() -> None:
+    from forensics.detectors.registry import names
+
+    table = concat(_failing(), _clean())
+    plain = classify(table)
+    timed = classify(table, profile=True)
+    assert timed.findings.equals(plain.findings) and timed.runs.equals(plain.runs)
+    assert plain.timings == {} and plain.timing_report() == ""
+    stages = timed.timings
+    for stage in (
+        "span table checked and cast",
+        "prepare: text columns and convention signals",
+        "prepare: run facts",
+        "detectors",
+        "findings table",
+        "runs table",
+        "attribution",
+        "total",
+    ):
+        assert stage in stages, stage
+    # Each detector and each convention step that ran has its own line, under its stage.
+    assert {k.strip().removeprefix("detector ") for k in stages if k.startswith("  detector ")} == set(names())
+    assert "  convention pauses (status)" in stages
+    assert all(v >= 0 for v in stages.values())
+    top = sum(v for k, v in stages.items() if not k.startswith(" ") and k != "total")
+    assert stages["total"] == pytest.approx(top)
+    assert timed.timing_report().startswith("classify stages (wall clock):\nspan table checked and cast")
+
+
+def test_forensics_profile_env_prints_the_report(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("FORENSICS_PROFILE", "1")
+    c = classify(_failing())
+    err = capsys.readouterr().err
+    assert "classify stages (wall clock):" in err and "attribution" in err and c.timings
+    monkeypatch.setenv("FORENSICS_PROFILE", "0")
+    assert classify(_failing()).timings == {}
+    assert "classify stages" not in capsys.readouterr().err
+
+
+def test_a_hand_built_frame_is_cast_to_the_span_types() -> None:
+    table = _failing()
+    ref = classify(table)
+    df = pl.DataFrame(pl.from_arrow(table))
+    # Narrower integers, times in microseconds and a categorical kind, as a hand-built frame may
+    # have them: classify casts them to the span types (an exact cast here, so nothing changes).
+    narrowed = df.with_columns(
+        pl.col("input_tokens", "output_tokens", "source_line").cast(pl.Int32),
+        pl.col("start_time", "end_time").cast(pl.Datetime("us", "UTC")),
+        pl.col("kind").cast(pl.Categorical),
+    )
+    assert narrowed.schema["kind"] == pl.Categorical
+    out = classify(narrowed)
+    assert out.findings.equals(ref.findings)
+    assert out.runs.equals(ref.runs)

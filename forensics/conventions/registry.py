@@ -21,8 +21,9 @@ documents its sources in ``signals``: the table in docs/DETECTORS.md is checked 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, Protocol
 
 import polars as pl
 
@@ -73,24 +74,37 @@ def extract_exprs() -> list[pl.Expr]:
     return [e for c in CONVENTIONS for e in c.extract()]
 
 
-def apply_status(df: pl.DataFrame) -> pl.DataFrame:
+class _Timer(Protocol):
+    """What records a stage's time (forensics.detectors.base.Stages)."""
+
+    def stage(self, name: str) -> AbstractContextManager[None]: ...
+
+
+def _timed(stages: _Timer | None, name: str) -> AbstractContextManager[None]:
+    return stages.stage(name) if stages is not None else nullcontext()
+
+
+def apply_status(df: pl.DataFrame, stages: _Timer | None = None) -> pl.DataFrame:
     for c in CONVENTIONS:
         if c.status is not None:
-            df = c.status(df)
+            with _timed(stages, f"  convention {c.name} (status)"):
+                df = c.status(df)
     return df
 
 
-def apply_structure(df: pl.DataFrame) -> pl.DataFrame:
+def apply_structure(df: pl.DataFrame, stages: _Timer | None = None) -> pl.DataFrame:
     for c in CONVENTIONS:
         if c.structure is not None:
-            df = c.structure(df)
+            with _timed(stages, f"  convention {c.name} (structure)"):
+                df = c.structure(df)
     return df
 
 
-def apply_runs(df: pl.DataFrame, runs: pl.DataFrame) -> pl.DataFrame:
+def apply_runs(df: pl.DataFrame, runs: pl.DataFrame, stages: _Timer | None = None) -> pl.DataFrame:
     for c in CONVENTIONS:
         if c.runs is not None:
-            runs = c.runs(df, runs)
+            with _timed(stages, f"  convention {c.name} (runs)"):
+                runs = c.runs(df, runs)
     # Joins need not keep the row order; the runs table is sorted by run id.
     return runs.sort("run_id")
 

@@ -10,6 +10,9 @@ keeps working. Detectors are plain polars queries over ``Context.spans`` / ``Con
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import ClassVar, Final
 
@@ -79,6 +82,35 @@ PERSON: Final = rf"{_Q}enduser\.id{_Q}\s*:\s*{_Q}[^\\\"]"
 HASH_SEED: Final = 0x5EED
 
 
+class Stages:
+    """Wall-clock seconds per stage of one classification, when asked for (``classify(...,
+    profile=True)`` or ``FORENSICS_PROFILE=1``); otherwise ``stage`` costs nothing."""
+
+    def __init__(self, enabled: bool = False) -> None:
+        self.enabled = enabled
+        self.seconds: dict[str, float] = {}
+        self._mark = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        """Record the time since the previous lap (or since the timer was made) as ``name``."""
+        if self.enabled:
+            now = time.perf_counter()
+            self.seconds[name] = self.seconds.get(name, 0.0) + now - self._mark
+            self._mark = now
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        """Time the block as ``name`` (a stage run twice adds up)."""
+        if not self.enabled:
+            yield
+            return
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - t0
+
+
 @dataclass
 class Context:
     """The prepared tables and the policy, handed to every detector."""
@@ -87,6 +119,8 @@ class Context:
     runs: pl.DataFrame
     policy: Policy
     _cache: dict[str, pl.DataFrame] = field(default_factory=dict)
+    #: Where classify's opt-in timing report is kept (disabled unless asked for).
+    stages: Stages = field(default_factory=Stages)
 
     def cached(self, key: str, build: pl.LazyFrame) -> pl.DataFrame:
         """Materialise a shared intermediate once (several detectors use the same one)."""
@@ -215,6 +249,7 @@ __all__ = [
     "TRUNCATED_FINISH",
     "Context",
     "Detector",
+    "Stages",
     "empty_findings",
     "exact_sum",
     "failed_runs",

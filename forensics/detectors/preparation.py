@@ -24,6 +24,7 @@ from forensics.detectors.base import (
     TRANSFER_TOOL,
     TRUNCATED_FINISH,
     Context,
+    Stages,
 )
 from forensics.detectors.facts import run_facts
 from forensics.policy import Policy
@@ -131,15 +132,16 @@ def _answers_agent(df: pl.DataFrame, human: pl.Expr) -> pl.Series:
     return out.scatter(found.get_column("_row"), found.get_column("answered"))
 
 
-def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
+def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -> Context:
     """Derive the shared columns and the per-run facts over the whole table at once.
 
     Runs are keyed by ``run_key`` (a u32 code of ``run_id``) and spans by 64-bit hashes of their
     ids for sorting and joining: integer keys are several times faster than strings on millions
     of rows, and the strings stay for display. Everything read from the raw text columns
     (``attributes``, ``input``) is derived first, and those columns are then dropped, so the
-    sorted working table stays narrow.
+    sorted working table stays narrow. ``stages``: where to record the time of each step.
     """
+    st = stages if stages is not None else Stages()
     is_tool = pl.col("kind") == "tool"
     is_llm = pl.col("kind") == "llm"
     err_text = pl.concat_str(
@@ -161,6 +163,11 @@ def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
         pl.col("attributes").str.contains("finish", literal=True)
         | pl.col("attributes").str.contains("stop_reason", literal=True)
     ).then(pl.col("attributes"))
+    # Nearly every model call reports a finish reason; the regex only reads those whose text holds
+    # a truncating one at all (it needs "length" or "max_...", in any ASCII letter case).
+    finish_attrs = pl.when(
+        finish_attrs.str.contains_any(["length", "max_"], ascii_case_insensitive=True)
+    ).then(finish_attrs)
     truncated = finish_attrs.str.contains(TRUNCATED_FINISH).fill_null(False) | (
         pl.when(
             is_llm
@@ -173,7 +180,9 @@ def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
         .str.contains(TRUNCATED_FINISH)
         .fill_null(False)
     )
-    df = spans.with_columns(
+    # Lazily, so polars computes a sub-expression several columns share (a convention's literal
+    # prefilter, a masked text column) once: the eager with_columns evaluates each copy again.
+    df = spans.lazy().with_columns(
         pl.col("run_id").cast(pl.Categorical).to_physical().alias("run_key"),
         pl.col("span_id").hash(HASH_SEED).alias("span_h"),
         pl.when(pl.col("parent_id").is_not_null())
@@ -182,7 +191,7 @@ def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
         # Tool arguments compared without whitespace: the same call re-serialised is the same call.
         # Only tool inputs that contain whitespace go through the regex.
         pl.coalesce(
-            pl.when(is_tool & pl.col("input").str.contains(r"\s"))
+            pl.when(pl.when(is_tool).then(pl.col("input")).str.contains(r"\s"))
             .then(pl.col("input"))
             .str.replace_all(r"\s+", ""),
             pl.col("input"),
@@ -214,7 +223,8 @@ def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
         .alias("synthetic"),
         # The conventions layer reads its raw signals while the text columns are still here.
         *conventions.extract_exprs(),
-    ).drop("attributes", "input")
+    ).drop("attributes", "input").collect(engine="in-memory")
+    st.lap("prepare: text columns and convention signals")
     order = ["run_key", "start_time", "source_line", "span_h"]
     # Loaders write a run's spans together and mostly in time order; when each run already is in
     # (start, line) order the sort, a copy of every column, is skipped. Otherwise the sort leaves
@@ -222,6 +232,7 @@ def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
     # (derived columns come out as one chunk, and a table of mixed chunking is copied whole by
     # polars at the next step, later and wider).
     df = df.sort(order, nulls_last=True) if not _in_order(df, order) else df.rechunk()
+    st.lap("prepare: order within runs")
 
     # Position within the run without a group-by: the table is sorted by run, so it is the row
     # index minus the index of the run's first row.
@@ -254,6 +265,7 @@ def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
             "is_root"
         )
     )
+    st.lap("prepare: positions, keys, roots")
     failed = (pl.col("status") == "error") | (pl.col("http_status") == 429) | (pl.col("http_status") >= 500)
     transfer = pl.col("call_tool").str.extract(TRANSFER_TOOL, 1)
     masks = _role_masks(df.get_column("step_name"), policy)
@@ -274,7 +286,9 @@ def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
     )
     # Framework conventions that change what a failure is (a pause is not an error) or add
     # handled-error and agent-error facts: before anything is derived from ``failed``.
-    df = conventions.apply_status(df)
+    st.lap("prepare: failures and tool roles")
+    df = conventions.apply_status(df, st)
+    st.lap("prepare: conventions (status)")
     # Tool roles apply to tool spans (by tool name); acknowledgement and approval to any step.
     tool_only = {"is_side_effect", "is_irreversible", "is_escalation_tool", "is_delivery", "is_fallback_tool"}
     df = df.with_columns(
@@ -314,14 +328,19 @@ def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
     failed_parents = df.filter(pl.col("failed")).get_column("parent_k").implode()
     df = df.with_columns(pl.col("span_k").is_in(failed_parents).alias("has_failed_child"))
     # Conventions that relate spans to each other (attempts of one request, declared fallbacks).
-    df = conventions.apply_structure(df)
+    st.lap("prepare: errors, escalations, reviews")
+    df = conventions.apply_structure(df, st)
+    st.lap("prepare: conventions (structure)")
     # A failure that came up from a child's retried attempts (an exhausted or stormy retry chain):
     # the retrying was the handling; retry_storm judges it, not unhandled_error.
     retried_children = (
         df.filter(pl.col("failed") & (pl.col("attempt_count") > 1)).get_column("parent_k").implode()
     )
     df = df.with_columns(pl.col("span_k").is_in(retried_children).alias("retried_below"))
-    runs = conventions.apply_runs(df, run_facts(df))
+    facts = run_facts(df)
+    st.lap("prepare: run facts")
+    runs = conventions.apply_runs(df, facts, st)
+    st.lap("prepare: conventions (runs)")
     # Keep the working table narrow: what only preparation needed goes.
     spent = [
         "name",
@@ -341,4 +360,4 @@ def prepare(spans: pl.DataFrame, policy: Policy) -> Context:
         "synthetic",
         *conventions.private_columns(df),
     ]
-    return Context(spans=df.drop(spent), runs=runs, policy=policy)
+    return Context(spans=df.drop(spent), runs=runs, policy=policy, stages=st)
