@@ -238,8 +238,28 @@ def test_unhandled_error_near_miss_the_answer_says_it_could_not_update() -> None
     assert "unhandled_error" not in detectors(c)
 
 
-def test_unhandled_error_near_miss_the_model_took_another_path() -> None:
-    # After the error the model went on working with a tool (an alternative path): its business.
-    other = span("t2", 5, 6, parent_id="root", kind="tool", tool="lookup_address",
-                 input='{"q": "12 Rue Oberkampf"}', output='{"normalised": "12 Rue Oberkampf, 75011 Paris"}')
+def test_unhandled_error_near_miss_after_a_failed_read_the_model_took_another_path() -> None:
+    # A lookup (a read) failed; the model found the customer another way and answered from it.
+    rows = [
+        span("root", 0, 10, kind="agent", name="Support Agent", output="Your plan is Pro, renewing on 3 March."),
+        span("t1", 2, 3, parent_id="root", kind="tool", tool="lookup_customer", input='{"email": "c@x.io"}',
+             status="error", error_message="Error running tool (non-fatal)", output="An error occurred: KeyError"),
+        span("t2", 5, 6, parent_id="root", kind="tool", tool="search_customers", input='{"q": "c@x.io"}',
+             output='{"plan": "Pro", "renews": "03-03"}'),
+        span("l2", 8, 9, parent_id="root", kind="llm", model="gpt-4o", output="Your plan is Pro, renewing on 3 March."),
+    ]
+    assert detectors(run(*rows)) == set()
+
+
+def test_unhandled_error_fires_when_other_work_followed_a_failed_write() -> None:
+    # A confirmation e-mail after the failed update does not make the update: the change was lost.
+    email = span("t2", 5, 6, parent_id="root", kind="tool", tool="send_email",
+                 input='{"to": "c@example.com", "subject": "Address updated"}', output='{"sent": true}')
+    assert one(run(*_handed_back(email)), "unhandled_error")["decisive_span_id"] == "t1"
+
+
+def test_unhandled_error_near_miss_the_change_made_another_way() -> None:
+    # The same change by another tool (same object: the address) after the failed write.
+    other = span("t2", 5, 6, parent_id="root", kind="tool", tool="crm.update_customer_address",
+                 input='{"order_id": "A-5521", "line1": "12 Rue Oberkampf"}', output='{"ok": true}')
     assert "unhandled_error" not in detectors(run(*_handed_back(other)))
