@@ -18,8 +18,8 @@ from realdata import WHO_AND_WHEN, shared_file
 
 import forensics
 from forensics.errors import UnknownFormatError
-from forensics.loaders import base as loader_base
 from forensics.loaders import registry
+from forensics.loaders import sampling as loader_sampling
 from forensics.loaders.base import SNIFF_RECORDS, read_sample
 
 DATA = Path(__file__).parent / "data"
@@ -91,7 +91,7 @@ def test_past_the_scan_budget_the_keys_seen_so_far_are_kept_and_the_cut_is_said(
     doc = _padded(json.loads(WHO_47.read_text()), 2 * MiB, history_first=True)
     path = tmp_path / "padded.json"
     path.write_bytes(orjson.dumps(doc))
-    monkeypatch.setattr(loader_base, "SNIFF_SCAN_BYTES", 512 * 1024)
+    monkeypatch.setattr(loader_sampling, "SNIFF_SCAN_BYTES", 512 * 1024)  # read where read_sample looks it up
     sample = read_sample(str(path))
     assert sample.cut and "history" in sample.keys and "mistake_agent" not in sample.keys
 
@@ -194,5 +194,5 @@ def test_a_hostile_document_of_many_large_values_is_seen_not_kept(tmp_path: Path
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert len(sample.keys) == 400  # every key seen...
-    assert ... in sample.first.values() and sample.first["k0"] == "x" * loader_base.SNIFF_STRING_CHARS  # ...not every value kept
+    assert ... in sample.first.values() and sample.first["k0"] == "x" * loader_sampling.SNIFF_STRING_CHARS  # ...not every value kept
     assert peak < 12 * MiB, f"held {peak / MiB:.1f} MiB"
