@@ -230,19 +230,8 @@ def write_batch(
                 **(dict(counts) if counts else {}),
             }
             status = _final_status(final_inputs)
-            conn.execute(
-                batches.update()
-                .where(batches.c.id == batch.id)
-                .values(
-                    status=status,
-                    finished_at=_now(),
-                    heartbeat_at=_now(),
-                    inputs=[i.as_json() for i in final_inputs],
-                    counts=all_counts,
-                    problems=[p.as_json() for p in problems],
-                    error=_all_failed_message(final_inputs) if status == "failed" else None,
-                )
-            )
+            _close_batch(conn, batch, status=status, inputs=final_inputs, counts=all_counts, problems=problems,
+                         error=_all_failed_message(final_inputs) if status == "failed" else None)
             before_commit()
     except BaseException as exc:
         # BaseException: a KeyboardInterrupt mid-write must also leave the batch marked failed.
@@ -289,19 +278,26 @@ def finish_batch(
     if status not in BATCH_STATUSES or status == "running":
         raise InternalError(f"finish_batch: status must be succeeded, failed or skipped, not {status!r}")
     with batch.store.write() as conn:
-        conn.execute(
-            batches.update()
-            .where(batches.c.id == batch.id)
-            .values(
-                status=status,
-                finished_at=_now(),
-                heartbeat_at=_now(),
-                inputs=[i.as_json() for i in inputs],
-                counts=dict(counts or {}),
-                problems=[p.as_json() for p in problems],
-                error=error,
-            )
+        _close_batch(conn, batch, status=status, inputs=inputs, counts=dict(counts or {}), problems=problems,
+                     error=error)
+
+
+def _close_batch(conn: Connection, batch: BatchHandle, *, status: str, inputs: Sequence[InputFile],
+                 counts: Mapping[str, Any], problems: Sequence[Problem], error: str | None) -> None:
+    """The batch row's final state: status, finish time, inputs, counts, problems, error."""
+    conn.execute(
+        batches.update()
+        .where(batches.c.id == batch.id)
+        .values(
+            status=status,
+            finished_at=_now(),
+            heartbeat_at=_now(),
+            inputs=[i.as_json() for i in inputs],
+            counts=dict(counts),
+            problems=[p.as_json() for p in problems],
+            error=error,
         )
+    )
 
 
 def fail_batch(
