@@ -16,14 +16,13 @@ with ``start_time``/``end_time`` as ``bigint`` nanoseconds (Parquet nanos are re
 ``end_time`` as ``bigint`` nanoseconds, and become ``timestamp[ns, UTC]`` again in Arrow, so
 the results are identical to the single-machine ones to the nanosecond.
 
-Cluster use: ``spark-submit --master ... -m``-style through ``python -m forensics.spark --dataset
-DIR`` (see :func:`main`); the dataset must be on storage every executor and the driver see
+Cluster use: ``spark-submit --master ... forensics/spark.py --dataset DIR`` or ``forensics spark
+--dataset DIR`` (the CLI sub-command; :func:`main` here is its alias); the dataset must be on storage every executor and the driver see
 (a shared or mounted filesystem), and agent-forensics must be installed on the executors.
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import os
 import shutil
@@ -443,7 +442,7 @@ def classify_tables_spark(tables: Iterable[pa.Table], policy: Any = None, *, wor
 
 
 # --------------------------------------------------------------------------------------------
-# python -m forensics.spark (spark-submit)
+# Storing a dataset's classification (`forensics spark --db`, spark-submit)
 # --------------------------------------------------------------------------------------------
 
 
@@ -455,7 +454,8 @@ def store_classification(result: Classification, db: str | None, *, root: str | 
     import polars as pl
 
     from forensics import dataset
-    from forensics.store import InputFile, finish_batch, open_store, start_batch, stored_hashes, write_batch
+    from forensics.nightly.intake import skip_already_stored
+    from forensics.store import InputFile, finish_batch, open_store, start_batch, write_batch
 
     read_set = dataset.spans_read_key(root, date)
     runs = pl.from_arrow(result.runs.select(["source_file"]))
@@ -465,9 +465,7 @@ def store_classification(result: Classification, db: str | None, *, root: str | 
               for s in sources]
     store = open_store(db)
     try:
-        done = {} if force else stored_hashes(store, [i.sha256 for i in inputs], result.policy_version)
-        inputs = [InputFile(i.path, i.sha256, format=i.format, status="skipped" if i.sha256 in done else "pending")
-                  for i in inputs]
+        inputs, _ = skip_already_stored(store, inputs, result.policy_version, force=force)
         handle = start_batch(store, policy_version=result.policy_version, inputs=inputs, force=force)
         if not any(i.status == "pending" for i in inputs):
             finish_batch(handle, status="skipped", inputs=inputs, counts={"inputs": len(inputs), "runs": 0})
@@ -481,43 +479,14 @@ def store_classification(result: Classification, db: str | None, *, root: str | 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m forensics.spark --dataset DIR [--date D] [--db URL]``; under ``spark-submit``
-    the master and resources come from spark-submit."""
-    parser = argparse.ArgumentParser(prog="python -m forensics.spark",
-                                     description="Classify a forensics dataset on Spark; write findings and runs "
-                                                 "back into it; store them with --db.")
-    parser.add_argument("--dataset", required=True, help="dataset directory (visible to driver and executors)")
-    parser.add_argument("--date", help="one night (YYYY-MM-DD) or START:END, both included; default: all")
-    parser.add_argument("--db", help="store URL or SQLite file; default: do not store")
-    parser.add_argument("--policy", help="policy TOML file; default: the shipped policy")
-    parser.add_argument("--master", help="Spark master; default: spark-submit's (or local[*])")
-    parser.add_argument("--partitions", type=int, help="Spark partitions to classify in; default: one per "
-                        f"{SPANS_PER_PARTITION:,} spans, at least two per core")
-    parser.add_argument("--force", action="store_true", help="store even when these inputs were stored before")
-    args = parser.parse_args(argv)
-    date: DateFilter = None
-    if args.date:
-        start, _, end = args.date.partition(":")
-        date = (start, end) if end else start
+    """``python -m forensics.spark ...`` and ``spark-submit forensics/spark.py ...``: a thin alias of
+    ``forensics spark ...`` (the CLI owns the options, the messages and the exit codes)."""
+    from forensics.cli import main as cli_main
+
     try:
-        spark = spark_session(master=args.master)
-        result, written = _classify_dataset(args.dataset, date=date, policy=args.policy, spark=spark,
-                                            partitions=args.partitions, write=True, allow_redacted=False,
-                                            detectors=None)
-        print(f"classified: {result.runs.num_rows:,} runs, {result.findings.num_rows:,} findings "
-              f"(policy {result.policy_version})")
-        if written is not None and written.already_written:
-            print(f"dataset: these results are already in {args.dataset} (append {written.append_id}); "
-                  "not written again")
-        elif written is not None:
-            print(f"dataset: runs and findings appended to {args.dataset} (append {written.append_id})")
-        if args.db:
-            stored = store_classification(result, args.db, root=args.dataset, date=date, force=args.force)
-            print(f"stored: batch {stored['batch_id']} {stored['status']}: {stored['runs']:,} runs, "
-                  f"{stored['findings']:,} findings")
-    except ForensicsError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
-        return 2 if isinstance(exc, InputError) else 3
+        cli_main(["spark", *(sys.argv[1:] if argv is None else argv)])
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else 0 if done.code is None else 1
     return 0
 
 

@@ -619,3 +619,19 @@ def test_load_says_how_many_runs_it_found_and_what_the_walk_skipped(tmp_path):
     assert skipped == [f"Skipped 3 files in {SAMPLES} that are not logs: README.md (suffix not one of .json, "
                        ".jsonl, .ndjson, .gz, .parquet, .log); _scenarios.py (name starts with _); labels.jsonl "
                        "(ground-truth labels)"]
+
+
+def test_spark_is_a_subcommand_and_python_m_forensics_spark_its_alias(tmp_path):
+    """Spark's entry is `forensics spark` (one CLI: its options, messages, exit codes);
+    `python -m forensics.spark` (what spark-submit runs) passes its arguments through to it."""
+    proc = cli("spark", "--help", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    for option in ("--dataset", "--date", "--db", "--policy", "--master", "--partitions", "--force"):
+        assert option in proc.stdout
+    alias = subprocess.run([sys.executable, "-m", "forensics.spark", "--help"], cwd=tmp_path, capture_output=True,
+                           text=True, timeout=120)
+    assert alias.returncode == 0, alias.stderr
+    assert alias.stdout == proc.stdout
+    missing = cli("spark", cwd=tmp_path)  # --dataset is required: a usage error, exit 2
+    assert missing.returncode == 2
+    assert "--dataset" in missing.stderr

@@ -13,18 +13,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from forensics import store as st
-from forensics.batch import (
-    EXIT_BAD_INPUT,
-    EXIT_FINDINGS,
-    EXIT_OK,
-    Threshold,
-    classify_paths,
-    parse_fail_on,
-    write_parquet_atomic,
-)
-from forensics.errors import InputError
+from forensics.cli.app import EXIT_BAD_INPUT, EXIT_OK
+from forensics.cli.fail_on import exit_code_of
+from forensics.nightly import BatchSummary, classify_paths, write_parquet_atomic
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "sample_logs"
 OTLP = sorted(SAMPLES.glob("*.otlp.json"))
 
@@ -36,11 +29,9 @@ def labeled_runs(files: list[Path]) -> set[str]:
     return {r["run_id"] for r in rows if r["file"] in names}
 
 
-def test_parse_fail_on():
-    assert parse_fail_on(["3", "silent_failure=0"]) == [Threshold(3), Threshold(0, "silent_failure")]
-    for bad in ("-1", "x", "silent_failure=", "=3", "Silent=1"):
-        with pytest.raises(InputError, match="is not N or CLASS=N"):
-            parse_fail_on([bad])
+def exit_code(summary: BatchSummary) -> int:
+    """What ``forensics classify`` (no --fail-on) exits with for this summary: the CLI decides."""
+    return exit_code_of(summary, [])
 
 
 def test_write_parquet_atomic_replaces_and_leaves_no_temp(tmp_path):
@@ -60,7 +51,7 @@ def test_batch_record_has_hash_format_and_counts_per_file(tmp_path):
     stages: list[str] = []
     summary = classify_paths([str(f) for f in OTLP[:2]], db=db, out=tmp_path / "out",
                              progress=lambda stage, done, total, path: stages.append(stage))
-    assert summary.exit_code == EXIT_OK
+    assert exit_code(summary) == EXIT_OK
     # Stages in order, each at least once.
     order = [s for i, s in enumerate(stages) if i == 0 or stages[i - 1] != s]
     assert order == ["hash", "load", "classify", "store", "write"]
@@ -86,7 +77,7 @@ def test_same_content_under_two_names_is_read_once(tmp_path):
     summary = classify_paths([str(night)], db=str(tmp_path / "d.db"))
     assert [f.status for f in summary.files] == ["stored", "duplicate"]
     assert [(p.reason, p.level) for p in summary.problems] == [("duplicate-content", "warning")]
-    assert summary.exit_code == EXIT_OK  # a warning, not bad input
+    assert exit_code(summary) == EXIT_OK  # a warning, not bad input
     assert summary.runs == len(labeled_runs(OTLP[:1]))
 
 
@@ -96,17 +87,7 @@ def test_empty_directory_and_missing_path_are_bad_input(tmp_path):
     assert [(p.reason, Path(p.file).name) for p in summary.problems] == [("no-files", "empty"),
                                                                           ("not-found", "missing")]
     assert summary.status == "failed"
-    assert summary.exit_code == EXIT_BAD_INPUT
-
-
-def test_fail_on_class_threshold(tmp_path):
-    summary = classify_paths([str(f) for f in OTLP], db=str(tmp_path / "f.db"), fail_on=["0"])
-    assert summary.findings > 0
-    assert summary.exit_code == EXIT_FINDINGS
-    assert summary.breaches == [f"findings: {summary.findings} > 0"]
-    again = classify_paths([str(f) for f in OTLP], db=str(tmp_path / "f.db"), fail_on=["0"])
-    # A rerun stores nothing new, so it finds nothing new: no alert twice for the same night.
-    assert (again.status, again.findings, again.exit_code) == ("skipped", 0, EXIT_OK)
+    assert exit_code(summary) == EXIT_BAD_INPUT
 
 
 def test_bucketed_classification_equals_one_pass_and_keeps_split_runs_whole(tmp_path):
@@ -128,7 +109,7 @@ def test_bucketed_classification_equals_one_pass_and_keeps_split_runs_whole(tmp_
     def results(bucket_bytes: int, name: str, workers: int = 1):
         summary = classify_paths([str(night)], db=str(tmp_path / f"{name}.db"), out=tmp_path / name,
                                  bucket_bytes=bucket_bytes, workers=workers)
-        assert summary.exit_code == EXIT_OK
+        assert exit_code(summary) == EXIT_OK
         runs = pq.read_table(tmp_path / name / "runs.parquet").to_pylist()
         finds = pq.read_table(tmp_path / name / "findings.parquet").to_pylist()
         key = ("run_id", "span_count", "classes", "primary_class", "decisive_span_id", "ok")
@@ -163,7 +144,7 @@ def test_bucketed_classification_equals_one_pass_and_keeps_split_runs_whole(tmp_
 
 
 def test_auto_workers_fit_the_memory_budget():
-    from forensics.batch import DEFAULT_MEMORY_BUDGET, auto_workers, available_cpus
+    from forensics.nightly import DEFAULT_MEMORY_BUDGET, auto_workers, available_cpus
 
     mb = 1024 * 1024
     # 263 MB files: load() splits them over the cores itself, and two would not fit 3 GB.
@@ -202,7 +183,7 @@ def test_a_run_split_over_two_files_is_finalised_as_one(tmp_path: Path, bucket_b
 
     summary = classify_paths([str(night)], db=str(tmp_path / "f.db"), out=tmp_path / "out",
                              bucket_bytes=bucket_bytes, redact=False)
-    assert summary.exit_code == EXIT_OK  # a warning, not an error
+    assert exit_code(summary) == EXIT_OK  # a warning, not an error
     spans = pq.read_table(tmp_path / "out" / "spans.parquet").sort_by("span_id")
     assert spans.column("span_id").to_pylist() == ["00000000000000a1", "00000000000000b2", "00000000000000c3"]
     assert spans.column("agent").to_pylist() == ["billing", "billing", "billing"]

@@ -1,0 +1,158 @@
+"""Span buckets: a night's spans held in memory when small, else spilled to Parquet in buckets of
+whole sessions, and how many loader processes fit the memory budget.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from forensics.errors import InternalError
+from forensics.schema import QUARANTINE_SCHEMA, SPAN_SCHEMA
+
+if TYPE_CHECKING:
+    from forensics.nightly.outputs import _SpansParquet
+
+class SpanBuckets:
+    """A night's spans, held in memory when small, else spilled to Parquet in buckets.
+
+    Each bucket holds whole sessions (or whole runs when a run names no session), hashed on
+    ``coalesce(session_id, run_id)``: every detector works within a run or a session, so
+    classifying bucket by bucket finds exactly what one call over everything would, while peak
+    memory is one bucket instead of the whole night (7 GB for 3M spans measured in one piece).
+    A run split over several files still lands in one bucket.
+    """
+
+    def __init__(self, n_buckets: int, workdir: Path | None) -> None:
+        self.n = max(1, n_buckets)
+        self.rows = 0
+        self._memory: list[pa.Table] = []
+        self._dir = workdir
+        self._files = 0
+
+    @property
+    def spilled(self) -> bool:
+        return self.n > 1 and self._dir is not None
+
+    @property
+    def directory(self) -> Path | None:
+        return self._dir
+
+    def add(self, spans: pa.Table) -> None:
+        self.rows += spans.num_rows
+        if not self.spilled:
+            self._memory.append(spans)
+            return
+        assert self._dir is not None
+        spill_partitions(spans, self._dir, self.n, self._files)
+        self._files += 1
+
+    def add_spilled(self, rows: int) -> None:
+        """Count rows a worker process spilled itself (see :func:`spill_partitions`)."""
+        self.rows += rows
+
+    def refinalize(self, spans_out: _SpansParquet | None) -> pa.Table:
+        """Finalise the night across its files, bucket by bucket, and write the result back (and
+        to spans.parquet). Each file was finalised when it was loaded; a run whose spans came in
+        several files (an hourly rotation, an exporter retry) is only whole here: its agents are
+        inherited and its session filled across files, and a span exported in two files is kept
+        once, the later copy quarantined as ``duplicate-span-id``. Returns those quarantined rows."""
+        from forensics.load import finalize
+
+        late: list[pa.Table] = []
+        if not self.spilled:
+            if self._memory:
+                table, quarantined = finalize(pa.concat_tables(self._memory))
+                self._memory = [table]
+                late.append(quarantined)
+                if spans_out is not None:
+                    spans_out.write(table)
+        else:
+            assert self._dir is not None
+            for bucket in sorted(self._dir.glob("b*")):
+                pieces = sorted(bucket.glob("*.parquet"))
+                table, quarantined = finalize(pa.concat_tables([pq.read_table(f) for f in pieces]).cast(SPAN_SCHEMA))
+                late.append(quarantined)
+                if spans_out is not None:
+                    spans_out.write(table)
+                whole = bucket / "whole.tmp"
+                pq.write_table(table, whole, compression="lz4")
+                for f in pieces:
+                    f.unlink()
+                whole.rename(bucket / "f000000.parquet")
+                del table
+        gone = pa.concat_tables(late) if late else QUARANTINE_SCHEMA.empty_table()
+        self.rows -= gone.num_rows
+        return gone
+
+    def buckets(self) -> Iterable[pa.Table]:
+        if self.n == 1 or self._dir is None:
+            if self._memory:
+                yield pa.concat_tables(self._memory)
+            return
+        for bucket in sorted(self._dir.glob("b*")):
+            yield pa.concat_tables([pq.read_table(f) for f in sorted(bucket.glob("*.parquet"))]).cast(SPAN_SCHEMA)
+
+
+def spill_partitions(spans: pa.Table, directory: Path, n_buckets: int, index: int) -> None:
+    """Write ``spans`` as ``directory/b<bucket>/f<index>.parquet``, one piece per bucket."""
+    key = pl.coalesce("session_id", "run_id").hash(seed=0) % n_buckets
+    frame = _frame(spans).with_columns(key.alias("_bucket"))
+    for (bucket,), part in frame.partition_by("_bucket", as_dict=True, include_key=False).items():
+        target = directory / f"b{int(bucket):04d}" / f"f{index:06d}.parquet"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        part.write_parquet(target, compression="lz4")
+
+
+
+def available_cpus() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+#: Loading a file peaks at about this many times its size (measured: a 263 MB OTLP/JSON-lines
+#: file of 29,000 runs peaks at 1.3 GB in a worker process).
+LOAD_MEMORY_FACTOR: Final = 5
+#: What a night may take in all (issue 7's target), of which about 1 GiB is the main process.
+DEFAULT_MEMORY_BUDGET: Final = 3 * 1024**3
+_MAIN_PROCESS_BYTES: Final = 1024**3
+
+
+#: A night's file at least this big is read alone (see auto_workers).
+_BIG_FILE_BYTES: Final = 64 * 1024 * 1024
+
+
+def auto_workers(sizes: Sequence[int], memory_budget: int = DEFAULT_MEMORY_BUDGET) -> int:
+    """Loader processes for files of ``sizes``: one per CPU, as many as fit the memory budget
+    when each may take ``LOAD_MEMORY_FACTOR`` times the biggest file."""
+    biggest = max(sizes, default=0)
+    per_worker = LOAD_MEMORY_FACTOR * biggest
+    if per_worker == 0:
+        return 1
+    if biggest >= _BIG_FILE_BYTES:
+        # Files this big are read one at a time, as measured (2 file workers on 263 MB files were
+        # 1.5x slower, when load() split each over the cores). load() no longer spawns processes
+        # (issue 15); running big files side by side waits for a measured gain.
+        return 1
+    fit = (memory_budget - _MAIN_PROCESS_BYTES) // per_worker
+    return int(max(1, min(available_cpus(), fit)))
+
+
+
+#: Bytes of input per span bucket: a bucket's spans take about as much memory as its JSON did.
+DEFAULT_BUCKET_BYTES: Final = 256 * 1024 * 1024
+
+
+def _frame(table: pa.Table) -> pl.DataFrame:
+    df = pl.from_arrow(table)
+    if not isinstance(df, pl.DataFrame):  # pragma: no cover - a Table always gives a DataFrame
+        raise InternalError("expected a table, got a column")
+    return df
