@@ -146,6 +146,8 @@ HOSTILE: dict[str, bytes] = {
     "hour-24": _line(_span(1, start_time="2025-11-20T24:00:00.000000Z")),  # DuckDB reads it as the next day
     "year-9999": _line(_span(1, end_time="9999-12-31T00:00:00.000000Z")),
     "deep-nesting": _line(_span(1)).replace(b'"note":', b'"deep":' + b'{"k":' * 300 + b"1" + b"}" * 300 + b',"note":'),
+    "nested-attribute-spaced": _line(_span(1)).replace(b'"note":', b'"deep" :\t{ "a" : 1 },"note":'),
+    "nested-resource-attribute": _line(_span(1, resource={"attributes": {"a": [0, {"b": 1}]}, "schema_url": ""})),
     "object-in-array": _line(_span(1, attributes={"list": [1, {"a": 1}]})),
     "resource-extra-key": _line(_span(1, resource={"attributes": {"a": 1}, "schema_url": "", "x": {"y": 1}})),
     "no-fraction": _line(_span(1, start_time="2025-11-20T00:00:19Z")),
@@ -195,6 +197,8 @@ MAPPED: dict[str, bytes] = {
     "escaped-unicode": rb'{"name":"caf\u00e9 \ud83d\ude00","context":{"trace_id":"0x' + b"1" * 32 + rb'","span_id":"0x'
                        + b"2" * 16 + rb'"},"kind":"SpanKind.INTERNAL","attributes":{"k\u00e9":"v\/w\n\t\"\\"}}',
     "json-dumps-spacing": json.dumps(_span(1)).encode(),
+    # `":{` inside a string (escaped JSON) looks nested to the cheap text test: the full check maps it.
+    "escaped-json-in-string": _line(_span(1, attributes={"args": '{"a":{"b":[{"c":1}]}}', "gen_ai.agent.name": "p"})),
 }
 
 
