@@ -3,6 +3,7 @@ read_json and polars' read_ndjson reading the same file to Arrow, in the same ru
 
     .venv/bin/python bench/bench_load.py --runs 100000        # ~3M spans, ~2.6 GB
     .venv/bin/python bench/bench_load.py --runs 20000         # ~600k spans, ~520 MB (issue 15's night)
+    .venv/bin/python bench/bench_load.py --runs 100000 --readers polars,forensics   # 3M without the slow per-record run
 
 Each reader runs in its own fresh process (so peak memory is its own, not the sum), the file is
 read once beforehand to warm the page cache, and each reader's wall time and peak RSS are printed
@@ -57,6 +58,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=100_000)
     parser.add_argument("--keep", type=Path, default=None, help="reuse/keep the generated file here")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--readers", default=",".join(READERS),
+                        help="comma-separated subset of " + ", ".join(READERS) + " (duckdb always runs: it is the base)")
     args = parser.parse_args()
 
     from forensics.synth.generator import generate
@@ -71,10 +74,11 @@ def main() -> int:
         while fh.read(64 * 1024 * 1024):
             pass
     print(f"file: {path.stat().st_size / 1e9:.2f} GB; cores: {os.cpu_count()}")
+    chosen = ["duckdb", *[n for n in args.readers.split(",") if n in READERS and n != "duckdb"]]
     before = os.getloadavg()
     results: dict[str, dict[str, float]] = {}
     for _ in range(args.repeat):
-        for name in READERS:
+        for name in chosen:
             result = run_reader(name, path)
             best = results.get(name)
             if best is None or result["seconds"] < best["seconds"]:
