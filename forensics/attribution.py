@@ -112,8 +112,8 @@ _ACK = (
 _FINAL_ANSWER = r"(?im)FINAL ANSWER:\s*(.+?)\s*$"
 #: Magentic-One's plan messages (``LedgerOrchestrator._select_next_agent``: "Initial plan:\n" and, after
 #: "Stalled.... Replanning...", "New plan:\n" + ORCHESTRATOR_SYNTHESIZE_PROMPT).
-_PLAN = r"^\s*(?:Initial|New) plan:"
-_REPLAN = r"^\s*New plan:"
+_PLAN = "Initial plan:"
+_REPLAN = "New plan:"
 #: The synthesize prompt's sections a plan acts on: the facts it calls given or verified, and the plan.
 _GIVEN_SECTION = r"(?s)GIVEN OR VERIFIED FACTS(.*?)(?:\n\s*2\. FACTS TO LOOK UP|$)"
 _PLAN_SECTION = r"(?s)Here is the plan to follow as best as possible:(.*)$"
@@ -246,10 +246,8 @@ def _steps(df: pl.DataFrame) -> pl.DataFrame:
         | pl.col("ledger_in_loop").is_not_null()
         | text.str.starts_with("Next speaker "),
         human=(pl.col("kind") == "human").fill_null(False),
-        plan_msg=text.str.contains(_PLAN),
-        replan=text.str.contains(_REPLAN),
-        url=text.str.extract(_PAGE_URL, 1),
-        hedged=text.str.contains(_HEDGE),
+        plan_msg=text.str.starts_with(_PLAN) | text.str.starts_with(_REPLAN),
+        replan=text.str.starts_with(_REPLAN),
     )
     # The orchestrator: an agent that hands work over or keeps a ledger in this run (Magentic-One's
     # Orchestrator); its plans, ledgers and notes are bookkeeping, never a worker's output.
@@ -359,13 +357,23 @@ def _judged(s: pl.DataFrame) -> pl.DataFrame:
     ).filter(pl.col("ledger_progress").is_not_null() | pl.col("ledger_in_loop").is_not_null())
 
 
+def _hedged() -> pl.Expr:
+    """The step's text says its own value is not established (read on the few rows a rule needs)."""
+    return pl.col("output").fill_null("").str.contains(_HEDGE)
+
+
+def _page_url() -> pl.Expr:
+    """The page a web surfer's observation shows (MultimodalWebSurfer's screenshot line), else null."""
+    return pl.col("output").fill_null("").str.extract(_PAGE_URL, 1)
+
+
 def _episode_starts(s: pl.DataFrame) -> pl.DataFrame:
     """``run_id, j_at, ep_step, ep_agent``: for each worker step, the first step of its episode: the
     unbroken run of that worker's outputs (no other worker between) on the same page (a web
     surfer's screenshot URL; none for other workers), with that first step's owner (a terminal's
     run is its code's author at the code)."""
     w = s.filter(pl.col("worker")).select(
-        "_rk", "run_id", "step", "agent", "url", "owner_step", "owner_agent"
+        "_rk", "run_id", "step", "agent", _page_url().alias("url"), "owner_step", "owner_agent"
     )
     brk = (pl.col("agent") != pl.col("agent").shift(1).over("_rk")).fill_null(True) | (
         pl.col("url").fill_null("") != pl.col("url").shift(1).over("_rk").fill_null("")
@@ -414,7 +422,10 @@ def _stalls(s: pl.DataFrame) -> pl.DataFrame:
         )
         .sort("run_id", "step")
         .unique("run_id", keep="first")
-        .join(_episode_starts(s), on=["run_id", "j_at"], how="left")
+    )
+    streak_runs = streak.select("run_id")
+    streak = streak.join(
+        _episode_starts(s.join(streak_runs, on="run_id", how="semi")), on=["run_id", "j_at"], how="left"
     )
     what = (
         pl.when(pl.col("ledger_in_loop").fill_null(False))
@@ -460,6 +471,10 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
         judged.filter(pl.col("ledger_satisfied").fill_null(False) & pl.col("j_step").is_not_null())
         .sort("run_id", "step")
         .unique("run_id", keep="first")
+    )
+    # Only the runs a ledger declared satisfied: their texts are read further.
+    s = s.join(accepted.select("run_id"), on="run_id", how="semi").with_columns(
+        hedged=_hedged(), url=_page_url()
     )
     hedged = s.select("run_id", pl.col("step").alias("j_at"), pl.col("hedged").alias("_j_hedged"))
     accepted = accepted.join(hedged, on=["run_id", "j_at"], how="left")
@@ -758,8 +773,8 @@ def _final_answer_origin(s: pl.DataFrame) -> pl.DataFrame:
             & (pl.col("step") > 0)
             & ~pl.col("human")
             & ~pl.col("meta")
-            & ~pl.col("hedged")
             & ~pl.col("plan_msg")
+            & ~_hedged()
             & text.str.to_lowercase().str.contains(
                 pl.concat_str(pl.lit(r"(^|\W)"), pl.col("_answer").str.escape_regex(), pl.lit(r"($|\W)"))
             )
