@@ -33,7 +33,6 @@ NAME_HOMES = ("registry.py", "loaders/registry.py", "detectors/registry.py", "co
 #: Known branches over names still to move into a registry (path -> why it is still there).
 NAME_BRANCHES_LEFT: dict[str, str] = {
     "synth/runs.py": "~20 `inject == ...` branches in _build: the injector registry is not built yet",
-    "synth/scenario.py": "DETECTOR_CLASS: the generator's injectable detectors and their classes, in plan order",
     "cli/inspect.py": "`auto-json` shown as never sniffed: wants a loader attribute (the CLI is mid-split)",
 }
 

@@ -19,30 +19,42 @@ import orjson
 
 from forensics.synth.model import Run, Span
 
-#: Which class each detector belongs to (TAXONOMY.md); labels derive their classes from this.
-DETECTOR_CLASS: Final = {
-    "repeated_action": "context_collapse",
-    "redo_after_restart": "context_collapse",
-    "duplicate_side_effect": "context_collapse",
-    "context_overflow": "context_collapse",
-    "dangling_handoff": "ownership_gap",
-    "unacknowledged_escalation": "ownership_gap",
-    "orphan_failure": "ownership_gap",
-    "limbo": "ownership_gap",
-    "unhandled_error": "missing_fallback",
-    "stall": "missing_fallback",
-    "retry_storm": "missing_fallback",
-    "ungated_low_confidence": "missing_fallback",
-    "swallowed_error": "silent_failure",
-    "error_as_data": "silent_failure",
-    "claimed_but_not_done": "silent_failure",
-    "undelivered_output": "silent_failure",
-    "premature_success": "silent_failure",
-    "budget_exceeded": "runaway_cost",
-    "delegation_depth": "runaway_cost",
-    "fan_out": "runaway_cost",
-    "unguarded_irreversible": "unguarded_action",
-}
+#: The detectors the generator injects and the sample scenarios label, in the taxonomy's order (the
+#: order the generator's plan indexes: changing it changes every generated file).
+INJECTABLE_DETECTORS: Final = (
+    "repeated_action",
+    "redo_after_restart",
+    "duplicate_side_effect",
+    "context_overflow",
+    "dangling_handoff",
+    "unacknowledged_escalation",
+    "orphan_failure",
+    "limbo",
+    "unhandled_error",
+    "stall",
+    "retry_storm",
+    "ungated_low_confidence",
+    "swallowed_error",
+    "error_as_data",
+    "claimed_but_not_done",
+    "undelivered_output",
+    "premature_success",
+    "budget_exceeded",
+    "delegation_depth",
+    "fan_out",
+    "unguarded_irreversible",
+)
+
+
+def _classes_from_the_registry() -> dict[str, str]:
+    # Each detector's class is the one its registered class declares (TAXONOMY.md), never a copy.
+    from forensics.detectors import get
+
+    return {name: get(name).failure_class for name in INJECTABLE_DETECTORS}
+
+
+#: Which class each injectable detector belongs to; labels derive their classes from this.
+DETECTOR_CLASS: Final = _classes_from_the_registry()
 CLASSES: Final = tuple(dict.fromkeys(DETECTOR_CLASS.values()))
 
 #: USD per million tokens (input, output): list prices, used to fill cost where a format records it.
