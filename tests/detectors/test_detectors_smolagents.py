@@ -15,7 +15,7 @@ import polars as pl
 from forensics.classify import classify
 from forensics.load import load
 
-DEV = Path(__file__).parent / "data" / "incidents" / "smolagents_dev"
+DEV = Path(__file__).parents[1] / "data" / "incidents" / "smolagents_dev"
 
 
 def spans(name: str) -> pl.DataFrame:
@@ -199,6 +199,6 @@ def test_a_delegate_that_finished_within_its_steps_is_not_stuck() -> None:
 def test_agents_handing_the_same_work_back_and_forth_nested_are_no_redelegation() -> None:
     # sample_logs 43: coder and reviewer call each other as nested sub-agents; each new delegation
     # starts inside the previous delegate's run, before it reported back (a depth loop, not this).
-    t = load(Path(__file__).parents[1] / "sample_logs" / "43_coding_review_ping_pong.otel.jsonl").to_polars()
+    t = load(Path(__file__).parents[2] / "sample_logs" / "43_coding_review_ping_pong.otel.jsonl").to_polars()
     assert t.filter(pl.col("kind") == "agent").height >= 8
     assert found(t, "redelegated_same_task").height == 0
