@@ -831,7 +831,7 @@ def test_budget_near_miss_another_bad_request_is_unhandled() -> None:
 def test_the_conventions_table_in_the_docs_is_the_registry() -> None:
     from forensics.conventions import table_markdown
 
-    doc = (Path(__file__).parent.parent / "docs" / "DETECTORS.md").read_text()
+    doc = (Path(__file__).parents[2] / "docs" / "DETECTORS.md").read_text()
     start, end = "<!-- conventions-table:start -->\n", "\n<!-- conventions-table:end -->"
     assert doc[doc.index(start) + len(start) : doc.index(end)] == table_markdown()
 
