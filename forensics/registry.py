@@ -48,6 +48,7 @@ class Registry(Generic[T]):
     a package whose own modules register on import). ``order``: iterate by ``"name"`` or in
     ``"registration"`` order. ``entry_point_is_name``: an entry point's name must equal the name of
     what it loads (loaders: ``--format`` names and entry points are one namespace).
+    ``named_by_entry_point``: entries are plain functions named by their entry point (engines).
     """
 
     def __init__(
@@ -62,6 +63,7 @@ class Registry(Generic[T]):
         order: Literal["name", "registration"] = "name",
         plural: str | None = None,
         entry_point_is_name: bool = True,
+        named_by_entry_point: bool = False,
     ) -> None:
         self.kind = kind
         self.plural = plural or f"{kind}s"
@@ -72,6 +74,7 @@ class Registry(Generic[T]):
         self._builtins = builtins
         self._order = order
         self._entry_point_is_name = entry_point_is_name
+        self._named_by_entry_point = named_by_entry_point
         self._entries: dict[str, T] = {}
         self._owners: dict[str, str] = {}
         self._problems: dict[str, str] = {}
@@ -128,6 +131,9 @@ class Registry(Generic[T]):
         if isinstance(obj, types.ModuleType):  # a module that registers its entries on import
             return
         problem = self._check(obj) if self._check is not None else None
+        if problem is None and self._named_by_entry_point:
+            self.register(obj, name=ep.name, origin=ep.value)
+            return
         if problem is None:
             name = self._name_of(obj)
             if not name:
