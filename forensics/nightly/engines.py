@@ -16,6 +16,7 @@ import pyarrow as pa
 from forensics.errors import InputError
 from forensics.nightly.buckets import SpanBuckets
 from forensics.nightly.intake import Progress
+from forensics.registry import Registry
 from forensics.schema import FINDING_SCHEMA, RUN_SCHEMA
 
 #: ``engine(spans, policy, progress, workdir) -> (runs, findings)``.
@@ -77,7 +78,10 @@ def classify_on_spark(spans: SpanBuckets, policy: Any, tick: Progress, workdir: 
     return result.runs, result.findings
 
 
-ENGINES: Final[dict[str, Engine]] = {"local": classify_local, "spark": classify_on_spark}
+#: Engines by name; a plugin adds one through the entry-point group ``forensics.engines``.
+ENGINES: Registry[Engine] = Registry("classification engine", "forensics.engines", named_by_entry_point=True)
+ENGINES.register(classify_local, name="local")
+ENGINES.register(classify_on_spark, name="spark")
 
 
 def _spark_preflight() -> None:
@@ -94,10 +98,9 @@ PREFLIGHTS: Final[dict[str, Callable[[], None]]] = {"spark": _spark_preflight}
 def engine_named(name: str) -> Engine:
     """The engine registered as ``name``, checked ready to run (see :data:`PREFLIGHTS`), or an
     :class:`InputError` naming the engines there are."""
-    try:
-        engine = ENGINES[name]
-    except KeyError:
+    if name not in ENGINES:
         raise InputError(f"no classification engine named `{name}`",
-                         hint=f"engines: {', '.join(f'`{n}`' for n in ENGINES)}.") from None
+                         hint=f"engines: {', '.join(f'`{n}`' for n in ENGINES)}.")
+    engine = ENGINES.get(name)
     PREFLIGHTS.get(name, lambda: None)()
     return engine
