@@ -3,6 +3,8 @@
 A :class:`Convention` is one family of signals (attempt groups, pauses, fallbacks, ...). It works in
 up to three steps, each over whole columns (no per-row Python):
 
+* ``prefilter()`` (optional): row masks over the raw columns that several ``extract`` expressions
+  share (a literal scan deciding which spans a regex reads), computed once just before them.
 * ``extract()``: expressions over the raw span columns (``attributes``, ``input``, ``output``,
   ``name``, ``error_type``, ``error_message``, ``kind``, ``status``, ``source_format``) that pull out
   the raw signal into narrow private columns (named ``_cv_*``). They run in ``prepare``'s first
@@ -54,6 +56,10 @@ class Convention:
     status: Callable[[pl.DataFrame], pl.DataFrame] | None = None
     structure: Callable[[pl.DataFrame], pl.DataFrame] | None = None
     runs: Callable[[pl.DataFrame, pl.DataFrame], pl.DataFrame] | None = None
+    #: Row masks (named ``_cv_*``) computed in a pass of their own just before ``extract``: a
+    #: prefilter several of its expressions share is then read as ``pl.col(name)``, once, instead
+    #: of each expression scanning the text columns again.
+    prefilter: Callable[[], list[pl.Expr]] = _no_exprs
     #: Meaning columns this convention adds to ``ctx.spans`` (name -> one-line doc).
     columns: dict[str, str] = field(default_factory=dict)
     #: Facts it adds to ``ctx.runs``.
@@ -68,6 +74,10 @@ def register(c: Convention) -> Convention:
         raise ValueError(f"convention `{c.name}` is registered twice")
     CONVENTIONS.append(c)
     return c
+
+
+def prefilter_exprs() -> list[pl.Expr]:
+    return [e for c in CONVENTIONS for e in c.prefilter()]
 
 
 def extract_exprs() -> list[pl.Expr]:

@@ -182,48 +182,55 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
     )
     # Lazily, so polars computes a sub-expression several columns share (a convention's literal
     # prefilter, a masked text column) once: the eager with_columns evaluates each copy again.
-    df = spans.lazy().with_columns(
-        pl.col("run_id").cast(pl.Categorical).to_physical().alias("run_key"),
-        pl.col("span_id").hash(HASH_SEED).alias("span_h"),
-        pl.when(pl.col("parent_id").is_not_null())
-        .then(pl.col("parent_id").hash(HASH_SEED))
-        .alias("parent_h"),
-        # Tool arguments compared without whitespace: the same call re-serialised is the same call.
-        # Only tool inputs that contain whitespace go through the regex.
-        pl.coalesce(
-            pl.when(pl.when(is_tool).then(pl.col("input")).str.contains(r"\s"))
+    df = (
+        spans.lazy()
+        # Masks conventions share (their literal prefilters), once, before the expressions reading them.
+        .with_columns(conventions.prefilter_exprs())
+        .with_columns(
+            pl.col("run_id").cast(pl.Categorical).to_physical().alias("run_key"),
+            pl.col("span_id").hash(HASH_SEED).alias("span_h"),
+            pl.when(pl.col("parent_id").is_not_null())
+            .then(pl.col("parent_id").hash(HASH_SEED))
+            .alias("parent_h"),
+            # Tool arguments compared without whitespace: the same call re-serialised is the same call.
+            # Only tool inputs that contain whitespace go through the regex.
+            pl.coalesce(
+                pl.when(pl.when(is_tool).then(pl.col("input")).str.contains(r"\s"))
+                .then(pl.col("input"))
+                .str.replace_all(r"\s+", ""),
+                pl.col("input"),
+            ).alias("args"),
+            # The task a run was given (its root's input): a restart is given the same task again.
+            pl.when(pl.col("parent_id").is_null())
             .then(pl.col("input"))
-            .str.replace_all(r"\s+", ""),
-            pl.col("input"),
-        ).alias("args"),
-        # The task a run was given (its root's input): a restart is given the same task again.
-        pl.when(pl.col("parent_id").is_null())
-        .then(pl.col("input"))
-        .str.replace_all(r"\s+", "")
-        .alias("task"),
-        http.alias("http_status"),
-        pl.coalesce(
-            _where_contains("attributes", "onfidence").str.extract(CONFIDENCE, 1),
-            _where_contains("output", "onfidence").str.extract(CONFIDENCE, 1),
+            .str.replace_all(r"\s+", "")
+            .alias("task"),
+            http.alias("http_status"),
+            pl.coalesce(
+                _where_contains("attributes", "onfidence").str.extract(CONFIDENCE, 1),
+                _where_contains("output", "onfidence").str.extract(CONFIDENCE, 1),
+            )
+            .cast(pl.Float64, strict=False)
+            .alias("confidence"),
+            _where_contains("attributes", "enduser.id").str.contains(PERSON).fill_null(False).alias("person"),
+            (is_llm & truncated).alias("cut_short"),
+            pl.when(pl.col("error_type").is_not_null() | pl.col("error_message").is_not_null())
+            .then(err_text)
+            .str.contains(CONTEXT_OVERFLOW_TEXT)
+            .fill_null(False)
+            .alias("overflow_text"),
+            # Loaders of sources without clocks synthesise an order and say so; timing rules (backoff
+            # spacing, quiet gaps) cannot judge such runs.
+            pl.col("attributes")
+            .str.contains('"time_synthesized"', literal=True)
+            .fill_null(False)
+            .alias("synthetic"),
+            # The conventions layer reads its raw signals while the text columns are still here.
+            *conventions.extract_exprs(),
         )
-        .cast(pl.Float64, strict=False)
-        .alias("confidence"),
-        _where_contains("attributes", "enduser.id").str.contains(PERSON).fill_null(False).alias("person"),
-        (is_llm & truncated).alias("cut_short"),
-        pl.when(pl.col("error_type").is_not_null() | pl.col("error_message").is_not_null())
-        .then(err_text)
-        .str.contains(CONTEXT_OVERFLOW_TEXT)
-        .fill_null(False)
-        .alias("overflow_text"),
-        # Loaders of sources without clocks synthesise an order and say so; timing rules (backoff
-        # spacing, quiet gaps) cannot judge such runs.
-        pl.col("attributes")
-        .str.contains('"time_synthesized"', literal=True)
-        .fill_null(False)
-        .alias("synthetic"),
-        # The conventions layer reads its raw signals while the text columns are still here.
-        *conventions.extract_exprs(),
-    ).drop("attributes", "input").collect(engine="in-memory")
+        .drop("attributes", "input")
+        .collect(engine="in-memory")
+    )
     st.lap("prepare: text columns and convention signals")
     order = ["run_key", "start_time", "source_line", "span_h"]
     # Loaders write a run's spans together and mostly in time order; when each run already is in
