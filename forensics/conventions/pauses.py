@@ -66,6 +66,19 @@ ESCALATING: Final = ("interrupt", "approval")
 NOT_FAILURES: Final = ("interrupt", "approval", "tripwire")
 
 
+def _prefilter() -> list[pl.Expr]:
+    """The spans that speak of an incident or an alert (Aho-Corasick over the text columns): one
+    mask the incident expressions share, computed once (~0.5 s at 600k spans; as a sub-expression
+    of each of them it was computed again for each)."""
+    needles = ["incident", "dedup_key", "routing_key", "opsgenie", "alert"]
+    cols = ["output", "input", "attributes", "name"]
+    return [
+        pl.any_horizontal(
+            [pl.col(c).str.contains_any(needles, ascii_case_insensitive=True).fill_null(False) for c in cols]
+        ).alias("_cv_incident_context")
+    ]
+
+
 def _extract() -> list[pl.Expr]:
     et, em, out = pl.col("error_type"), pl.col("error_message"), pl.col("output")
     interrupt = (
@@ -88,13 +101,9 @@ def _extract() -> list[pl.Expr]:
     approval = where_contains("attributes", "pproval").str.contains(_APPROVAL).fill_null(
         False
     ) | where_contains("output", "pproval").str.contains(_APPROVAL).fill_null(False)
-    # A cheap literal scan first (Aho-Corasick over the text columns); the regexes below only read
-    # the few spans that speak of an incident or an alert.
-    needles = ["incident", "dedup_key", "routing_key", "opsgenie", "alert"]
-    cols = ["output", "input", "attributes", "name"]
-    in_context = pl.any_horizontal(
-        [pl.col(c).str.contains_any(needles, ascii_case_insensitive=True).fill_null(False) for c in cols]
-    )
+    # A cheap literal scan first (_prefilter, computed once); the regexes below only read the few
+    # spans that speak of an incident or an alert.
+    in_context = pl.col("_cv_incident_context")
 
     def only(c: str) -> pl.Expr:
         return pl.when(in_context).then(pl.col(c))
@@ -209,6 +218,7 @@ register(
                 "incident_state (triggered, acknowledged, resolved), incident_key (its identifiers)",
             ),
         ),
+        prefilter=_prefilter,
         extract=_extract,
         status=_status,
         columns={
