@@ -42,6 +42,9 @@ class TraceSource:
     format: ClassVar[str]
     #: The environment variables the source reads credentials from (said in errors and docs).
     credentials: ClassVar[tuple[str, ...]] = ()
+    #: How long before now a window ends: traces that started later may still be sending spans,
+    #: so they wait for the next run (a source may set it per instance, e.g. from the environment).
+    lag: timedelta = timedelta(0)
 
     def __init__(self, url: str) -> None:
         parts = urlsplit(url)
@@ -82,7 +85,7 @@ def register(cls: type[TraceSource]) -> type[TraceSource]:
 
 
 def _builtins() -> None:
-    from forensics.sources import mlflow  # noqa: F401  (registers itself)
+    from forensics.sources import mlflow, phoenix  # noqa: F401  (register themselves)
 
 
 def schemes() -> list[str]:
@@ -165,7 +168,7 @@ def spool(url: str, since: timedelta, directory: Path, *, db: str | None,
     """Fetch ``url``'s traces from after its watermark (at most ``since`` back) to now into a
     JSON-lines file under ``directory``."""
     source = get(url)
-    moment = now or datetime.now(UTC)
+    moment = (now or datetime.now(UTC)) - source.lag
     end = moment.replace(microsecond=moment.microsecond // 1000 * 1000)  # MLflow filters in milliseconds
     start = end - since
     mark = watermark(source, db)
