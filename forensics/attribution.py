@@ -53,7 +53,7 @@ Fallback:
 * ``unbacked_claim``: the first message (after the task statement) that introduces at least
   ``UNBACKED_MIN_FACTS`` new facts (numbers, capitalised names) that no earlier message, tool
   output or the task held, with no code to compute them and not being a tool observation.
-* ``first_worker_output``: in a run with an orchestrator (handoffs or ledgers), the first worker
+* ``first_worker_output``: in a run with an orchestrator (an agent keeping a progress ledger), the first worker
   output: a PRIOR between agents, not evidence (no rule found the plan or any step wrong).
 * ``first_response``: the first step after the task statement (a plan or first answer that the
   rest of the run built on).
@@ -249,11 +249,11 @@ def _steps(df: pl.DataFrame) -> pl.DataFrame:
         plan_msg=text.str.starts_with(_PLAN) | text.str.starts_with(_REPLAN),
         replan=text.str.starts_with(_REPLAN),
     )
-    # The orchestrator: an agent that hands work over or keeps a ledger in this run (Magentic-One's
-    # Orchestrator); its plans, ledgers and notes are bookkeeping, never a worker's output.
+    # The orchestrator: an agent that keeps a progress ledger in this run (Magentic-One's
+    # Orchestrator); its plans, ledgers, handoffs and notes are bookkeeping, never a worker's output.
+    # (Handing work over alone does not make one: OpenAI Agents SDK agents hand off and work too.)
     out = out.with_columns(
-        orchestrator=(pl.col("kind") == "handoff").fill_null(False).any().over("_rk", "agent")
-        | pl.col("ledger_progress").is_not_null().any().over("_rk", "agent"),
+        orchestrator=pl.col("ledger_progress").is_not_null().any().over("_rk", "agent"),
         # Magentic-One's replan resets every agent's history and rebroadcasts a new plan: what
         # went wrong before the last "New plan:" was recovered from, unless that plan carried it.
         last_replan=pl.when(pl.col("replan")).then(pl.col("step")).max().over("_rk").fill_null(-1),
@@ -847,7 +847,7 @@ def _unbacked_claims(s: pl.DataFrame) -> pl.DataFrame:
 
 
 def _first_worker_output(s: pl.DataFrame) -> pl.DataFrame:
-    """In a run with an orchestrator (handoffs or ledgers) and no evidence: the first output of a
+    """In a run with an orchestrator (an agent keeping a ledger) and no evidence: the first output of a
     worker, its owner if a tool ran it. A PRIOR, not evidence: an orchestrator's plan is bookkeeping
     that no rule found wrong, and the work that failed was done by the workers."""
     first = (
