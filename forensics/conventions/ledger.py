@@ -102,6 +102,35 @@ register(
 _GAVE_UP: Final = r"^\s*(?:Max rounds \(\d+\) reached|Max time \([\d.]+s\) reached|Replan counter exceeded)"
 
 
+#: The same messages as literal prefixes (a cheap scan over every span before any regex).
+_GAVE_UP_PREFIXES: Final = ("Max rounds (", "Max time (", "Replan counter exceeded")
+
+
+def log_declared_failures(df: pl.DataFrame) -> pl.DataFrame:
+    """``run_id`` of the runs in a span table (any loader) whose own log declares a failure, read
+    as :func:`log_declared_failure` reads one run's messages: only the spans whose output starts with
+    one of the messages above or holds a ledger are looked at."""
+    text = pl.col("output").fill_null("")
+    gave_up = pl.any_horizontal(text.str.starts_with(p) for p in _GAVE_UP_PREFIXES)
+    rows = df.select("run_id", "output").filter(
+        gave_up | text.str.contains("is_request_satisfied", literal=True)
+    )
+    marks = rows.select(
+        "run_id",
+        gave_up=text.str.contains(_GAVE_UP),
+        ledger=text.str.contains("is_request_satisfied", literal=True),
+        satisfied=(
+            text.str.extract(_answer("is_request_satisfied", _BOOL), 1).str.to_lowercase() == "true"
+        ).fill_null(False),
+    )
+    return (
+        marks.group_by("run_id")
+        .agg(pl.col("gave_up").any(), pl.col("ledger").any(), pl.col("satisfied").any())
+        .filter(pl.col("gave_up") | (pl.col("ledger") & ~pl.col("satisfied")))
+        .select("run_id")
+    )
+
+
 def log_declared_failure(texts: list[str]) -> str | None:
     """For one run's message texts (a loader's per-record view): the reason its own log declares it
     failed, else None (an outcome convention read from the log, not from a benchmark's verdict):
