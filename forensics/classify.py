@@ -259,11 +259,17 @@ def _detector_findings(d: type[Detector], ctx: Context) -> pl.LazyFrame:
 
 def _attributed(runs: pl.DataFrame, spans: pl.DataFrame) -> pl.DataFrame:
     """``decisive_agent`` and ``decisive_step`` from forensics.attribution for every run that
-    failed (its own verdict) or that a detector flagged; a run it cannot name keeps the decisive
-    finding's span's agent and position."""
+    failed (its own verdict, or its log's: forensics.conventions.ledger.log_declared_failures) or
+    that a detector flagged; a run it cannot name keeps the decisive finding's span's agent and
+    position. A run whose outcome is unknown and that nothing flagged gets none: naming a culprit in
+    a run that may have succeeded would be a false alarm."""
     from forensics.attribution import _attribute
+    from forensics.conventions.ledger import log_declared_failures
 
-    need = runs.filter((pl.col("declared_outcome") == "failure") | ~pl.col("ok")).select("run_id")
+    by_log = log_declared_failures(spans).get_column("run_id")
+    need = runs.filter(
+        (pl.col("declared_outcome") == "failure") | ~pl.col("ok") | pl.col("run_id").is_in(by_log.implode())
+    ).select("run_id")
     if need.height == 0:
         return runs
     named = _attribute(spans, runs=need).select(
