@@ -700,3 +700,59 @@ def test_satisfied_ledger_stating_only_names_from_the_task_is_not_traced(tmp_pat
     assert row["attribution_evidence"] == (
         "step 14: the orchestrator's ledger took the request as satisfied by WebSurfer's step 13"
     )
+
+
+def _orchestrated_chat(satisfied: bool) -> Any:
+    """A chat transcript (no ag2-history loader, no verdict anywhere) whose orchestrator's last
+    ledger says the request is or is not satisfied."""
+    led = json.dumps(
+        {
+            "is_request_satisfied": {"reason": "The page gave 42.", "answer": satisfied},
+            "is_in_loop": {"reason": "No.", "answer": False},
+            "is_progress_being_made": {"reason": "New text.", "answer": True},
+            "next_speaker": {"reason": "x", "answer": "WebSurfer"},
+            "instruction_or_question": {"reason": "x", "answer": "Read the page."},
+        }
+    )
+    return spans(
+        span("s0", 0, 1, kind="human", name="user", output="How many moons has the planet Zorb?"),
+        span(
+            "s1",
+            1,
+            2,
+            parent_id="s0",
+            kind="agent",
+            name="WebSurfer",
+            output="The page says Zorb has 42 moons.",
+        ),
+        span("s2", 2, 3, parent_id="s1", kind="agent", name="MagenticOneOrchestrator", output=led),
+        run_id="chat",
+    )
+
+
+def test_runs_table_attributes_a_run_whose_own_log_declares_failure() -> None:
+    # No verdict and no detector: the orchestrator's only ledger says the request is not satisfied,
+    # which the log itself declares a failure (forensics.conventions.ledger.log_declared_failures).
+    from forensics.classify import _as_spans, classify
+    from forensics.conventions.ledger import log_declared_failures
+
+    conv = _orchestrated_chat(satisfied=False)
+    assert log_declared_failures(_as_spans(conv))["run_id"].to_list() == ["chat"]
+    (run,) = classify(conv).runs.to_pylist()
+    assert (run["declared_outcome"], run["decisive_agent"], run["decisive_step"]) == (
+        "unknown",
+        "WebSurfer",
+        1,
+    )
+
+
+def test_runs_table_names_nobody_in_a_run_of_unknown_outcome() -> None:
+    # Near miss: the same run whose ledger says the request is satisfied: the log declares nothing,
+    # nothing flagged it, so no decisive agent (it may have succeeded).
+    from forensics.classify import _as_spans, classify
+    from forensics.conventions.ledger import log_declared_failures
+
+    conv = _orchestrated_chat(satisfied=True)
+    assert log_declared_failures(_as_spans(conv)).height == 0
+    (run,) = classify(conv).runs.to_pylist()
+    assert (run["declared_outcome"], run["ok"], run["decisive_agent"]) == ("unknown", True, None)
