@@ -8,6 +8,7 @@ finding can always be traced to the exact rules that produced it.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import tomllib
 from collections.abc import Callable
@@ -130,6 +131,16 @@ class Policy:
     approval: str = ""
     fallback: str = ""
     claims: tuple[Claim, ...] = ()
+    #: Thresholds a detector declares beyond the fields above (a new detector's own keys), by key;
+    #: read as attributes like the others (``policy.my_threshold``).
+    declared: dict[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, key: str) -> Any:
+        # Only called when normal lookup fails: the declared thresholds of detectors added later.
+        declared = self.__dict__.get("declared", {})
+        if key in declared:
+            return declared[key]
+        raise AttributeError(f"policy has no `{key}`")
 
     @property
     def version(self) -> str:
@@ -296,6 +307,8 @@ def _build(data: dict[str, Any], where: str, content_hash: str) -> Policy:
             )
         )
 
+    fields = {f.name for f in dataclasses.fields(Policy)}
+    values = {**thresholds, **budgets}
     return Policy(
         name=name,
         policy_version=version,
@@ -303,8 +316,8 @@ def _build(data: dict[str, Any], where: str, content_hash: str) -> Policy:
         path=where,
         context_windows=windows,
         claims=tuple(claims),
-        **thresholds,
-        **budgets,
+        declared={k: v for k, v in values.items() if k not in fields},
+        **{k: v for k, v in values.items() if k in fields},
         **tools,
     )
 

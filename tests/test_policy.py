@@ -187,7 +187,7 @@ def test_every_threshold_is_declared_by_the_rule_that_reads_it_with_the_shipped_
     not_thresholds = {"name", "policy_version", "content_hash", "path", "context_windows", "claims",
                       "read_only", "side_effecting", "irreversible", "escalation", "escalation_targets",
                       "acknowledgement", "delivery", "approval", "fallback"}
-    assert set(declared) == fields - not_thresholds
+    assert set(declared) == fields - not_thresholds - {"declared"}
     shipped = load_policy()
     for key, t in declared.items():
         assert getattr(shipped, key) == t.default, key
@@ -221,3 +221,32 @@ def test_backoff_min_retries_changes_what_fires(tmp_path: Path) -> None:
     assert "retry_storm" in detectors(run(*rows))
     three = _write(tmp_path, DEFAULT.replace("backoff_min_retries = 2", "backoff_min_retries = 3"))
     assert "retry_storm" not in detectors(run(*rows, policy=three))
+
+
+def test_a_new_detector_declares_its_own_threshold_without_touching_the_policy_module(tmp_path: Path) -> None:
+    from forensics.detectors import Detector
+    from forensics.detectors.registry import DETECTORS
+    from forensics.policy import Threshold
+
+    class SlowTool(Detector):
+        name = "test_slow_tool_threshold"
+        failure_class = "missing_fallback"
+        scope = "run"
+        severity = "low"
+        description = "A tool call slower than thresholds.slow_tool_seconds (a third-party rule)."
+        thresholds = (Threshold("slow_tool_seconds", 5.0, "Seconds a tool call may take.", "a number > 0",
+                                lambda v: v > 0, (int, float), required=False),)
+
+    DETECTORS.register(SlowTool)
+    try:
+        assert load_policy().slow_tool_seconds == 5.0  # not in the shipped file: the declared default
+        assert load_policy(_write(tmp_path, DEFAULT.replace("[budgets]", "slow_tool_seconds = 2\n\n[budgets]"))
+                           ).slow_tool_seconds == 2
+        with pytest.raises(PolicyError, match=r"key `thresholds.slow_tool_seconds`: expected a number > 0, found int 0"):
+            load_policy(_write(tmp_path, DEFAULT.replace("[budgets]", "slow_tool_seconds = 0\n\n[budgets]"), "bad.toml"))
+    finally:
+        DETECTORS.unregister("test_slow_tool_threshold")
+    with pytest.raises(PolicyError, match="unknown key `thresholds.slow_tool_seconds`"):
+        load_policy(_write(tmp_path, DEFAULT.replace("[budgets]", "slow_tool_seconds = 2\n\n[budgets]"), "gone.toml"))
+    with pytest.raises(AttributeError, match="policy has no `slow_tool_seconds`"):
+        _ = load_policy().slow_tool_seconds
