@@ -14,7 +14,7 @@ import forensics
 from forensics.errors import UnknownFormatError
 from forensics.loaders import registry
 
-FIXTURE = Path(__file__).parent / "data" / "auto_json" / "custom_agent_run.json"
+FIXTURE = Path(__file__).parents[1] / "data" / "auto_json" / "custom_agent_run.json"
 
 
 def test_span_like_objects_anywhere_in_the_tree_become_rows_by_reference_and_nesting() -> None:

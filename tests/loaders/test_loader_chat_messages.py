@@ -9,7 +9,7 @@ from pathlib import Path
 
 import forensics
 
-DATA = Path(__file__).resolve().parent / "data" / "chat_messages"
+DATA = Path(__file__).resolve().parents[1] / "data" / "chat_messages"
 
 
 def _load(name: str, **kw: object) -> forensics.LoadResult:

@@ -12,7 +12,7 @@ from realdata import shared_file
 import forensics
 
 REAL = "jsonl_app_logs/claude-code-log_representative_messages.jsonl"
-DATA = Path(__file__).resolve().parent / "data" / "claude_code"
+DATA = Path(__file__).resolve().parents[1] / "data" / "claude_code"
 
 
 def _real() -> Path:

@@ -12,7 +12,7 @@ from realdata import shared_file
 import forensics
 
 REAL = "jsonl_app_logs/openhands_trajs_basic.json"
-DATA = Path(__file__).resolve().parent / "data" / "openhands"
+DATA = Path(__file__).resolve().parents[1] / "data" / "openhands"
 
 
 def _real() -> Path:

@@ -12,7 +12,7 @@ from fuzz.seeds import clickhouse_otel_traces_table
 
 import forensics
 
-DATA = Path(__file__).resolve().parent / "data" / "otel_clickhouse"
+DATA = Path(__file__).resolve().parents[1] / "data" / "otel_clickhouse"
 
 
 def _rows(result: forensics.LoadResult) -> dict[str, dict]:

@@ -16,7 +16,7 @@ from forensics.loaders.base import Source, SpanSink
 from forensics.loaders.event_pairs import EventPairsLoader
 
 REAL = "jsonl_app_logs/raaf_traces.jsonl"
-DATA = Path(__file__).resolve().parent / "data" / "raaf"
+DATA = Path(__file__).resolve().parents[1] / "data" / "raaf"
 
 
 def _real() -> Path:

@@ -21,7 +21,7 @@ from forensics.load import finalize, load_file
 from forensics.loaders.base import Source, SpanSink
 from forensics.loaders.sql import SqlLoader, display_url, is_url
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1]))
 from pg import SKIP_REASON, PostgresServer, find_bindir
 
 T0 = datetime(2025, 6, 1, 12, 0, 0, tzinfo=UTC)

@@ -22,7 +22,7 @@ from forensics.loaders import registry
 from forensics.loaders import sampling as loader_sampling
 from forensics.loaders.base import SNIFF_RECORDS, read_sample
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 WHO_47 = DATA / "ag2_history" / "who_and_when_dev_47.json"
 MiB = 1024 * 1024
 

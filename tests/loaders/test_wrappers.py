@@ -14,7 +14,7 @@ import forensics
 from forensics.loaders import Loader, Sample, registry
 from forensics.loaders.base import WRAPPER_KEYS, choose_wrapper, passed_down, read_sample, with_fields
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 WRAPPED_TRACE = DATA / "otel_clickhouse" / "wrapped_trace.json"
 TRACE = "5a1e0c2b9d7f4e3a8b6c1d2e3f405162"
 
@@ -200,7 +200,7 @@ def test_sniffing_looks_through_the_wrapper_of_a_large_document(tmp_path: Path) 
 def test_the_fuzzer_starts_every_json_loader_from_a_wrapped_seed_too() -> None:
     import sys
 
-    sys.path.insert(0, str(Path(__file__).parent))
+    sys.path.insert(0, str(Path(__file__).parents[1]))
     from fuzz import seeds
 
     for loader in registry.names():
