@@ -670,6 +670,7 @@ def _assumed_values(s: pl.DataFrame) -> pl.DataFrame:
         s.with_columns(_ledger_at=ledger_at)
         .filter(
             (pl.col("kind") == "handoff").fill_null(False)
+            & pl.col("orchestrator")
             & pl.col("output").fill_null("").str.contains(_ASSUME)
             & (pl.col("step") > pl.col("last_replan"))
         )

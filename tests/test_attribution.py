@@ -756,3 +756,18 @@ def test_runs_table_names_nobody_in_a_run_of_unknown_outcome() -> None:
     assert log_declared_failures(_as_spans(conv)).height == 0
     (run,) = classify(conv).runs.to_pylist()
     assert (run["declared_outcome"], run["ok"], run["decisive_agent"]) == ("unknown", True, None)
+
+
+def test_a_handoff_by_an_agent_that_keeps_no_ledger_is_not_an_orchestrator_instruction() -> None:
+    # Near miss of the assume rule: a triage agent handing off with "assume" in its message is not
+    # an orchestrator (no progress ledger), so its words are not an orchestrator's instruction.
+    conv = spans(
+        span("a", 0, 1, kind="agent", name="triage", output="Routing the refund."),
+        span(
+            "b", 1, 2, parent_id="a", kind="handoff", name="triage", output="Assume the customer is premium."
+        ),
+        span("c", 2, 3, parent_id="a", kind="agent", name="billing", output="Refund sent."),
+        run_id="h",
+    )
+    row = _one(attribute(conv), "h")
+    assert row["attribution_rule"] != "unverified_accepted"
