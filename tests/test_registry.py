@@ -23,13 +23,24 @@ def _defines_a_loader(stem: str) -> bool:
                for _, c in inspect.getmembers(module, inspect.isclass))
 
 
-def test_every_loader_module_is_registered_through_the_entry_point_group() -> None:
-    # A module that defines a named Loader is a format; the shared plumbing (base, framing, ...) is not.
+def test_every_loader_module_is_registered() -> None:
+    # A module that defines a named Loader is a format (registered by discovery, no list to edit);
+    # the shared plumbing (base, framing, ...) is not.
     modules = {p.stem for p in LOADERS_DIR.glob("*.py") if _defines_a_loader(p.stem)} - NOT_LOADERS
     assert len(modules) >= 12
     registered = {get(n).__module__.rsplit(".", 1)[-1] for n in names()}
     missing = modules - registered
-    assert not missing, f"loader modules not registered in pyproject's forensics.loaders entry points: {missing}"
+    assert not missing, f"loader modules not registered: {missing}"
+
+
+def test_the_pyproject_entry_points_name_the_same_loaders() -> None:
+    # Installed metadata (what a plugin-aware tool lists) agrees with what discovery registers.
+    import tomllib
+
+    declared = tomllib.loads((LOADERS_DIR.parents[1] / "pyproject.toml").read_text())["project"]["entry-points"]
+    for name, target in declared["forensics.loaders"].items():
+        module, _, cls = target.partition(":")
+        assert f"{get(name).__module__}:{get(name).__qualname__}" == target, name
 
 
 def test_names_are_stable_kebab_case_and_documented() -> None:

@@ -18,8 +18,25 @@ from .base import DEFAULT_LIMITS, Limits, Loader, Sample, choose_wrapper, read_s
 
 ENTRY_POINT_GROUP = "forensics.loaders"
 
-#: Every loader by name: the entry-point group, plus run-time registrations.
-LOADERS: Registry[type[Loader]] = Registry("loader", ENTRY_POINT_GROUP, check=is_subclass_of(Loader))
+def _import_builtin_loaders() -> None:
+    """Register the named Loader classes this package's modules define: a new format is one new
+    module (the pyproject entry points say the same for installed metadata, and plugins use them)."""
+    import inspect
+    import pkgutil
+    from importlib import import_module
+
+    import forensics.loaders as package
+
+    for m in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        module = import_module(f"forensics.loaders.{m.name}")
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, Loader) and cls.__module__ == module.__name__ and getattr(cls, "name", ""):
+                LOADERS.register(cls)
+
+
+#: Every loader by name: this package's modules, the entry-point group, run-time registrations.
+LOADERS: Registry[type[Loader]] = Registry("loader", ENTRY_POINT_GROUP, check=is_subclass_of(Loader),
+                                           builtins=_import_builtin_loaders)
 
 #: A loader must score at least this for sniffing to choose it.
 MIN_CONFIDENCE = 0.5
