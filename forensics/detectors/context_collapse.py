@@ -13,6 +13,7 @@ from typing import Any
 import polars as pl
 
 from forensics.detectors.base import Context, Detector, failed_runs, finding, hms, txt
+from forensics.detectors.findings import per_run_finding
 from forensics.detectors.registry import register
 from forensics.policy import Threshold
 
@@ -562,18 +563,6 @@ class ContextOverflow(Detector):
                 )
             )
         )
-        per_run = (
-            hits.with_columns(reason.alias("why"))
-            .sort("run_id", "seq")
-            .group_by("run_id")
-            .agg(
-                pl.col("span_id").alias("ids"),
-                pl.col("span_id").first().alias("first_id"),
-                pl.col("why").first(),
-                pl.len().alias("n"),
-                (pl.col("said") | pl.col("cut")).any().alias("stated"),
-            )
-        )
         explanation = (
             pl.when(pl.col("n") > 1)
             .then(pl.format("{} ({} such spans in the run)", pl.col("why"), pl.col("n")))
@@ -581,14 +570,12 @@ class ContextOverflow(Detector):
         )
         # The log saying so (an overflow error, a length finish) is strong; prompt tokens against a
         # table's window is an inference (the provider may count tokens differently).
-        return per_run.select(
-            finding(
-                "run_id",
-                pl.col("ids"),
-                "first_id",
-                explanation,
-                pl.when(pl.col("stated")).then(pl.lit("strong")).otherwise(pl.lit("weak")),
-            )
+        return per_run_finding(
+            hits.with_columns(reason.alias("why")),
+            first=["why"],
+            also=[(pl.col("said") | pl.col("cut")).any().alias("stated")],
+            explanation=explanation,
+            strength=pl.when(pl.col("stated")).then(pl.lit("strong")).otherwise(pl.lit("weak")),
         )
 
 

@@ -7,6 +7,7 @@ from typing import Final
 import polars as pl
 
 from forensics.detectors.base import Context, Detector, exact_sum, finding, hms, num, txt
+from forensics.detectors.findings import per_run_finding
 from forensics.detectors.registry import register
 from forensics.policy import Threshold
 
@@ -288,36 +289,19 @@ def _limit_stops(ctx: Context) -> pl.LazyFrame:
         return empty_findings()
     stops = ctx.spans.lazy().filter(pl.col("budget_stop") | pl.col("step_limit"))
     raised_below = stops.select("run_id", pl.col("parent_id").alias("span_id")).drop_nulls().unique()
-    origin = (
-        stops.join(raised_below, on=["run_id", "span_id"], how="anti")
-        .sort("run_id", "seq")
-        .group_by("run_id", maintain_order=True)
-        .agg(
-            pl.col("span_id").first().alias("first_id"),
-            pl.col("span_id").alias("ids"),
-            pl.col("kind").first(),
-            pl.col("call").first(),
-            pl.col("t").first(),
-            pl.col("error_label").first(),
-            pl.col("budget_stop").first(),
-        )
-    )
     which = pl.when(pl.col("budget_stop")).then(pl.lit("its spend budget")).otherwise(pl.lit("its turn or step limit"))
-    return origin.select(
-        finding(
-            "run_id",
-            pl.col("ids"),
-            "first_id",
-            pl.format(
-                "the run was stopped by {}: {} {} failed with {} at {}",
-                which,
-                txt(pl.col("kind")),
-                txt(pl.col("call")),
-                txt(pl.col("error_label")),
-                hms("t"),
-            ),
-            pl.lit("strong"),
-        )
+    return per_run_finding(
+        stops.join(raised_below, on=["run_id", "span_id"], how="anti"),
+        first=["kind", "call", "t", "error_label", "budget_stop"],
+        explanation=pl.format(
+            "the run was stopped by {}: {} {} failed with {} at {}",
+            which,
+            txt(pl.col("kind")),
+            txt(pl.col("call")),
+            txt(pl.col("error_label")),
+            hms("t"),
+        ),
+        strength="strong",
     )
 
 
@@ -391,32 +375,20 @@ class DelegationDepth(Detector):
         )
         candidates = s.join(deep_enough, on="run_id", how="semi")
         depths = _agent_depths(candidates)
-        too_deep = (
-            candidates.join(depths, on=["run_id", "span_id"])
-            .filter((pl.col("kind") == "agent") & (pl.col("depth") > limit))
-            .sort("run_id", "seq")
-            .group_by("run_id")
-            .agg(
-                pl.col("span_id").alias("ids"),
-                pl.col("span_id").first().alias("first_id"),
-                pl.col("agent").first(),
-                pl.col("t").first(),
-                pl.col("depth").max().alias("max_depth"),
-            )
+        too_deep = candidates.join(depths, on=["run_id", "span_id"]).filter(
+            (pl.col("kind") == "agent") & (pl.col("depth") > limit)
         )
-        return too_deep.select(
-            finding(
-                "run_id",
-                pl.col("ids"),
-                "first_id",
-                pl.format(
-                    "agents nested {} deep against a limit of {}; the first past the limit was {} at {}",
-                    pl.col("max_depth"),
-                    pl.lit(limit),
-                    txt(pl.col("agent")),
-                    hms("t"),
-                ),
-            )
+        return per_run_finding(
+            too_deep,
+            first=["agent", "t"],
+            also=[pl.col("depth").max().alias("max_depth")],
+            explanation=pl.format(
+                "agents nested {} deep against a limit of {}; the first past the limit was {} at {}",
+                pl.col("max_depth"),
+                pl.lit(limit),
+                txt(pl.col("agent")),
+                hms("t"),
+            ),
         )
 
 
