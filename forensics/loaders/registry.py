@@ -30,7 +30,7 @@ def _import_builtin_loaders() -> None:
     for m in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
         module = import_module(f"forensics.loaders.{m.name}")
         for _, cls in inspect.getmembers(module, inspect.isclass):
-            if issubclass(cls, Loader) and cls.__module__ == module.__name__ and getattr(cls, "name", ""):
+            if issubclass(cls, Loader) and cls.__module__ == module.__name__ and getattr(cls, "name", None):
                 LOADERS.register(cls)
 
 
