@@ -232,3 +232,14 @@ def test_engines_are_functions_named_by_their_entry_point(tmp_path: Path, monkey
     reg: Registry[object] = Registry("classification engine", "forensics.test-engines", named_by_entry_point=True)
     assert reg.names() == ["ray"]
     assert reg.owner("ray") == "fx_engine:classify_on_ray"
+
+
+def test_a_duplicate_convention_names_both_modules() -> None:
+    from forensics.conventions import CONVENTIONS
+    from forensics.conventions.registry import REGISTRY, Convention, register
+
+    before = list(CONVENTIONS)
+    with pytest.raises(InputError) as err:
+        register(Convention(name="pauses", signals=()))
+    assert "two conventions are registered as `pauses`: forensics.conventions.pauses and test_registry" in str(err.value)
+    assert CONVENTIONS == before and REGISTRY.names()[0] == "attempt_groups"  # nothing half-registered

@@ -22,12 +22,15 @@ documents its sources in ``signals``: the table in docs/DETECTORS.md is checked 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Final, Protocol
 
 import polars as pl
+
+from forensics.registry import Registry
 
 # JSON inside JSON (a chat message whose content is a JSON string) escapes its quotes; every
 # pattern accepts a key written "key" or \"key\".
@@ -69,9 +72,13 @@ class Convention:
 CONVENTIONS: list[Convention] = []
 
 
+#: Conventions by name (the one Registry type: a duplicate name fails naming both modules).
+#: ``CONVENTIONS`` keeps them in the order they run.
+REGISTRY: Registry[Convention] = Registry("convention", None, order="registration")
+
+
 def register(c: Convention) -> Convention:
-    if any(x.name == c.name for x in CONVENTIONS):
-        raise ValueError(f"convention `{c.name}` is registered twice")
+    REGISTRY.register(c, origin=sys._getframe(1).f_globals.get("__name__", "?"))
     CONVENTIONS.append(c)
     return c
 
