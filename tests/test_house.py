@@ -30,7 +30,6 @@ NAME_HOMES = ("registry.py", "loaders/registry.py", "detectors/registry.py", "co
 
 #: Known branches over names still to move into a registry (path -> why it is still there).
 NAME_BRANCHES_LEFT: dict[str, str] = {
-    "synth/runs.py": "~20 `inject == ...` branches in _build: the injector registry is not built yet",
     "cli/inspect.py": "`auto-json` shown as never sniffed: wants a loader attribute (the CLI is mid-split)",
 }
 

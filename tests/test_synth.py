@@ -577,3 +577,17 @@ def test_sdk_lines_come_in_export_order(tmp_path: Path) -> None:
         root = _root(spans)
         if root["end_time"] is not None:
             assert ended[-1] is root
+
+
+def test_every_injectable_detector_has_one_registered_injection_and_the_rest_are_known() -> None:
+    from forensics.detectors import names as detector_names
+    from forensics.synth.generator import RECOVERIES
+    from forensics.synth.injectors import INJECTIONS, RECOVERY_SHAPES
+
+    assert set(INJECTABLE) <= set(INJECTIONS.names())
+    # Beyond the detectors: the failed first run of a redo pair, which no detector fires on alone.
+    assert set(INJECTIONS.names()) - set(INJECTABLE) == {"redo_fail"}
+    assert set(INJECTABLE) <= set(detector_names())
+    assert RECOVERY_SHAPES.names() == list(RECOVERIES)
+    with pytest.raises(InputError, match="no injection named `nope`"):
+        INJECTIONS.get("nope")
