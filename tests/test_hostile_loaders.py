@@ -180,7 +180,7 @@ SHAPES: dict[str, Shape] = {
 
 #: Loaders that do not read JSON text, and why.
 NOT_JSON_TEXT = {
-    "sql": "reads typed rows through SQLAlchemy, never JSON text (its hostile rows: tests/test_loader_sql.py)",
+    "sql": "reads typed rows through SQLAlchemy, never JSON text (its hostile rows: tests/loaders/test_loader_sql.py)",
 }
 
 KINDS = ("too-deep", "line-too-long", "gzip-bomb", "invalid-utf8", "nan-infinity", "duplicate-key",
