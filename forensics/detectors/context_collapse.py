@@ -92,6 +92,53 @@ def tool_calls(ctx: Context) -> pl.DataFrame:
     return ctx.cached("tool_calls", build())
 
 
+def _identical_repeats(done: pl.LazyFrame) -> pl.LazyFrame:
+    """The completed tool calls (``done``, from :func:`tool_calls`) that repeat the same agent's
+    previous call of the same tool with the same normalised arguments and got the identical
+    result, with that previous call's ``prev_id``, ``prev_t`` and ``prev_end`` (its end, else its
+    start)."""
+    key = ["run_key", "agent", "call", "call_args"]
+    prev = {c: pl.col(c).shift(1).over(key) for c in ("span_id", "output", "end_time", "t")}
+    return (
+        done.sort("run_key", "seq")
+        .with_columns(
+            prev["span_id"].alias("prev_id"),
+            prev["t"].alias("prev_t"),
+            pl.coalesce(prev["end_time"], prev["t"]).alias("prev_end"),
+            (prev["output"] == pl.col("output")).fill_null(False).alias("same_result"),
+        )
+        .filter(pl.col("prev_id").is_not_null() & pl.col("same_result"))
+    )
+
+
+def _first_redo_per_run(pairs: pl.LazyFrame, events: pl.LazyFrame, *extra: str) -> pl.LazyFrame:
+    """The redos: repeats (``pairs``, from :func:`_identical_repeats`) with an event of the same
+    agent (``events``: ``run_key``, ``agent``, ``ev_id``, ``ev_t`` and the ``extra`` columns: a step
+    error, a plan update) at or after the first call's end and at or before the redo's start, the
+    earliest such event for each redo. One row per run, from its first redo: ``decisive`` (the
+    call that was redone), ``ids`` (that call, the event, the redo), ``call``, ``prev_t``, ``ev_t``,
+    ``t``, ``agent``, the ``extra`` columns, and ``n``, the run's redos."""
+    redone = (
+        pairs.join(events, on=["run_key", "agent"], nulls_equal=True)
+        .filter((pl.col("ev_t") >= pl.col("prev_end")) & (pl.col("ev_t") <= pl.col("t")))
+        .sort("run_key", "seq", "ev_t")
+        .group_by("run_key", "span_id")
+        .agg(pl.all().first())
+    )
+    return (
+        redone.sort("run_key", "seq")
+        .group_by("run_key")
+        .agg(
+            pl.col("run_id").first(),
+            pl.col("prev_id").first().alias("decisive"),
+            pl.concat_list("prev_id", "ev_id", "span_id").first().alias("ids"),
+            *[pl.col(c).first() for c in ("call", "prev_t", "ev_t", "t", *extra)],
+            pl.col("agent").first().fill_null("(no agent)"),
+            pl.len().alias("n"),
+        )
+    )
+
+
 @register
 class RepeatedAction(Detector):
     name = "repeated_action"
@@ -265,54 +312,20 @@ class RedoAfterError(Detector):
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
-        key = ["run_key", "agent", "call", "call_args"]
-        done = (
-            tool_calls(ctx)
-            .lazy()
-            .filter(pl.col("succeeded") & pl.col("output").is_not_null())
-            .sort("run_key", "seq")
-        )
-        prev = {c: pl.col(c).shift(1).over(key) for c in ("span_id", "output", "end_time", "t")}
-        pairs = done.with_columns(
-            prev["span_id"].alias("prev_id"),
-            prev["t"].alias("prev_t"),
-            pl.coalesce(prev["end_time"], prev["t"]).alias("prev_end"),
-            (prev["output"] == pl.col("output")).alias("same_result"),
-        ).filter(pl.col("prev_id").is_not_null() & pl.col("same_result").fill_null(False))
+        done = tool_calls(ctx).lazy().filter(pl.col("succeeded") & pl.col("output").is_not_null())
         errors = (
             ctx.spans.lazy()
             .filter(pl.col("agent_error").is_not_null())
             .select(
                 "run_key",
                 "agent",
-                pl.col("span_id").alias("err_id"),
+                pl.col("span_id").alias("ev_id"),
                 pl.col("agent_error").alias("err_type"),
-                pl.coalesce("end_time", "t").alias("err_end"),
+                # The step error ended after the first call had completed and before the redo started.
+                pl.coalesce("end_time", "t").alias("ev_t"),
             )
         )
-        # The step error ended after the first call had completed and before the redo started.
-        redone = (
-            pairs.join(errors, on=["run_key", "agent"], nulls_equal=True)
-            .filter((pl.col("err_end") >= pl.col("prev_end")) & (pl.col("err_end") <= pl.col("t")))
-            .sort("run_key", "seq", "err_end")
-            .group_by("run_key", "span_id")
-            .agg(pl.all().first())
-        )
-        per_run = (
-            redone.sort("run_key", "seq")
-            .group_by("run_key")
-            .agg(
-                pl.col("run_id").first(),
-                pl.col("prev_id").first().alias("decisive"),
-                pl.concat_list("prev_id", "err_id", "span_id").first().alias("ids"),
-                pl.col("call").first(),
-                pl.col("prev_t").first(),
-                pl.col("t").first(),
-                pl.col("err_type").first(),
-                pl.col("agent").first().fill_null("(no agent)"),
-                pl.len().alias("n"),
-            )
-        )
+        per_run = _first_redo_per_run(_identical_repeats(done), errors, "err_type")
         return per_run.select(
             finding(
                 "run_id",
@@ -678,7 +691,6 @@ class RedoAfterReplan(Detector):
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
-        key = ["run_key", "agent", "call", "call_args"]
         steps = (
             _agent_steps(ctx)
             .group_by("run_key", "parent_id")
@@ -691,7 +703,7 @@ class RedoAfterReplan(Detector):
             .filter(pl.col("kind") == "llm")
             .join(steps, on=["run_key", "parent_id"])
             .filter((pl.col("seq") > pl.col("s_first")) & (pl.col("seq") < pl.col("s_last")))
-            .select("run_key", "agent", pl.col("span_id").alias("plan_id"), pl.col("t").alias("plan_t"))
+            .select("run_key", "agent", pl.col("span_id").alias("ev_id"), pl.col("t").alias("ev_t"))
         )
         # A call without arguments acts on the state the previous calls left (smolagents' text
         # browser: page_down, page_up, find_next move the viewport of the current page), so the
@@ -706,35 +718,8 @@ class RedoAfterReplan(Detector):
             .with_columns(no_args.shift(-1).over("run_key", "agent").fill_null(False).alias("then_moves"))
         )
         done = calls.filter(pl.col("succeeded") & pl.col("output").is_not_null())
-        prev = {c: pl.col(c).shift(1).over(key) for c in ("span_id", "output", "end_time", "t")}
-        pairs = done.with_columns(
-            prev["span_id"].alias("prev_id"),
-            prev["t"].alias("prev_t"),
-            pl.coalesce(prev["end_time"], prev["t"]).alias("prev_end"),
-            (prev["output"] == pl.col("output")).fill_null(False).alias("same_result"),
-        ).filter(pl.col("prev_id").is_not_null() & pl.col("same_result") & ~no_args & ~pl.col("then_moves"))
-        redone = (
-            pairs.join(replans, on=["run_key", "agent"], nulls_equal=True)
-            .filter((pl.col("plan_t") >= pl.col("prev_end")) & (pl.col("plan_t") <= pl.col("t")))
-            .sort("run_key", "seq", "plan_t")
-            .group_by("run_key", "span_id")
-            .agg(pl.all().first())
-        )
-        per_run = (
-            redone.sort("run_key", "seq")
-            .group_by("run_key")
-            .agg(
-                pl.col("run_id").first(),
-                pl.col("prev_id").first().alias("decisive"),
-                pl.concat_list("prev_id", "plan_id", "span_id").first().alias("ids"),
-                pl.col("call").first(),
-                pl.col("prev_t").first(),
-                pl.col("plan_t").first(),
-                pl.col("t").first(),
-                pl.col("agent").first().fill_null("(no agent)"),
-                pl.len().alias("n"),
-            )
-        )
+        pairs = _identical_repeats(done).filter(~no_args & ~pl.col("then_moves"))
+        per_run = _first_redo_per_run(pairs, replans)
         return per_run.select(
             finding(
                 "run_id",
@@ -747,7 +732,7 @@ class RedoAfterReplan(Detector):
                     pl.col("agent"),
                     txt(pl.col("call")),
                     hms("prev_t"),
-                    hms("plan_t"),
+                    hms("ev_t"),
                     hms("t"),
                     txt(pl.col("call")),
                     pl.col("n"),
