@@ -52,7 +52,7 @@ def classify(
     redact_policy: RedactPolicyOption = None,
     dataset: DatasetOption = None,
     engine: Annotated[str, typer.Option("--engine", help="What classifies: `local` (this process, bucket by bucket) or `spark` (PySpark; master from $FORENSICS_SPARK_MASTER, default local[2]). Store and outputs are the same.")] = "local",
-    since: Annotated[str | None, typer.Option("--since", help="For a trace store given as a URL (mlflow://HOST:PORT/EXPERIMENT): how far back the first fetch goes (default 24h); later runs fetch from where the store says the last one ended. Fetched traces are kept in $FORENSICS_SPOOL (default ./forensics-spool).")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="For a trace store given as a URL (mlflow://HOST:PORT/EXPERIMENT, phoenix://HOST:PORT/PROJECT, phoenixs:// for https): how far back the first fetch goes (default 24h); later runs fetch from where the store says the last one ended (Phoenix windows end $FORENSICS_PHOENIX_LAG, default 15m, before now so traces still running are not cut). Fetched traces are kept in $FORENSICS_SPOOL (default ./forensics-spool).")] = None,
 ) -> None:
     """Load, classify and store logs as one batch; write Parquet with --out.
 
@@ -110,7 +110,7 @@ def _spool_sources(paths: list[str], since: str | None, db: str | None) -> list[
     if not urls:
         if since is not None:
             raise InputError("--since applies to trace stores given as URLs",
-                             hint="e.g. forensics classify mlflow://localhost:5000/my-experiment --since 24h")
+                             hint="e.g. forensics classify mlflow://localhost:5000/my-experiment --since 24h, or phoenix://localhost:6006/my-project")
         return paths
     window = parse_since(since or "24h")
     directory = Path(os.environ.get("FORENSICS_SPOOL") or "forensics-spool")
