@@ -93,7 +93,8 @@ def _explain_sniff(file: str) -> None:
         table.add_column(col, justify=just, overflow="fold")  # type: ignore[arg-type]
     for name, seen in sorted(views.items(), key=lambda kv: (-kv[1].score, kv[0])):
         table.add_row(name, f"{seen.plain:.2f}", f"{seen.score:.2f}", f"`{seen.wrapper}`" if seen.wrapper else "-",
-                      seen.error or ("never chosen by sniffing (ask with --format)" if name == "auto-json" else ""))
+                      seen.error or ("" if registry.get(name).chosen_by_sniffing
+                                     else "never chosen by sniffing (ask with --format)"))
     out.print(table)
 
 

@@ -132,9 +132,10 @@ class AutoJsonLoader(Loader):
     description = "any JSON holding span-like objects (id, name, start/end or duration): a fallback, only when asked"
     sniffs = "never chosen by sniffing; suggested when no loader claims a JSON file that holds span-like objects"
     suffixes = (".json", ".jsonl", ".ndjson")
+    chosen_by_sniffing = False  # chosen only when asked: a guess must never be silent
 
     def sniff(self, sample: Sample) -> float:
-        return 0.0  # chosen only when asked: a guess must never be silent
+        return 0.0
 
     def read(self, source: Source, sink: SpanSink) -> None:
         self.default_run = os.path.splitext(os.path.basename(source.path.removesuffix(".gz")))[0]

@@ -95,6 +95,9 @@ class Loader:
     #: True for a loader of a text format that is not JSON: sniffing otherwise refuses text
     #: (Markdown, CSV, prose) before any loader's score counts.
     reads_text: ClassVar[bool] = False
+    #: False for a fallback that only guesses (auto-json): sniffing never chooses it, whatever its
+    #: ``sniff`` says; only ``format=NAME`` (CLI ``--format NAME``) runs it.
+    chosen_by_sniffing: ClassVar[bool] = True
 
     def __init__(self, **options: Any) -> None:
         self.options = options

@@ -109,6 +109,8 @@ def sniff_details(path: str, limits: Limits = DEFAULT_LIMITS) -> tuple[Sample, d
         if text is not None and not getattr(cls, "reads_text", False):
             error = error or f"refused: the file is {text}"
             score = 0.0
+        if not cls.chosen_by_sniffing:
+            score = 0.0
         views[name] = LoaderView(plain=plain, score=score, wrapper=wrapper, error=error)
     return sample, views
 

@@ -160,6 +160,34 @@ def test_json_no_loader_claims_but_with_spans_in_it_suggests_auto_json() -> None
     assert "auto-json" not in registry.sniff_scores(str(path))  # suggested, never chosen
 
 
+@pytest.mark.parametrize("chosen_by_sniffing", [False, True])
+def test_a_loader_not_chosen_by_sniffing_scores_nothing_however_sure_its_sniff(
+        tmp_path: Path, chosen_by_sniffing: bool) -> None:
+    from forensics.loaders.base import Loader
+
+    class Fallback(Loader):
+        name = "test-fallback-sniff"
+        sniffs = "everything"
+
+        def sniff(self, sample: object) -> float:
+            return 1.0
+
+    Fallback.chosen_by_sniffing = chosen_by_sniffing
+    path = tmp_path / "run.jsonl"
+    path.write_text('{"custom": 1}\n')
+    registry.register(Fallback)
+    try:
+        details = registry.sniff_details(str(path))[1]["test-fallback-sniff"]
+        assert details.plain == 1.0  # its own sniff is still asked (and shown by --explain)
+        if chosen_by_sniffing:
+            assert registry.sniff_file(str(path)).format == "test-fallback-sniff"
+        else:
+            assert details.score == 0.0
+            assert "test-fallback-sniff" not in registry.sniff_scores(str(path))
+    finally:
+        registry.unregister("test-fallback-sniff")
+
+
 # -- the CLI -----------------------------------------------------------------------------------------
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -176,6 +204,9 @@ def test_sniff_explain_shows_what_was_read_and_each_loader_score_through_the_wra
     line = next(x for x in text.splitlines() if "otel-clickhouse" in x and "`spans`" in x)
     assert "0.00" in line and "1.00" in line  # nothing as framed, certain through the wrapper
     assert "its records read through the wrapper key `spans`" in text
+    auto = next(x for x in text.splitlines() if x.split("│")[1:2] and x.split("│")[1].strip() == "auto-json")
+    assert "never chosen by sniffing (ask with --format)" in auto
+    assert "never chosen by sniffing" not in line
 
 
 def test_sniff_explain_on_markdown_shows_each_loader_refused_then_fails() -> None:
