@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 import polars as pl
 
 from forensics.detectors.base import (
@@ -16,6 +18,47 @@ from forensics.detectors.base import (
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.registry import register
 
+#: Words that tell of a fault (a subset of missing_fallback.MENTIONS_FAILURE): the bare inability
+#: words ("can't", "unable", "didn't go through") and apologies are left out, since a run that
+#: misread an error body as data says them about the consequence ("the transfer can't go through").
+TELLS_OF_FAULT: Final = (
+    r"(?i)\b(?:error|errors|errored|fail|failed|fails|failure|failing|unsuccessful|unavailable|"
+    r"not\s+available|outage|not\s+responding|timed?\s*out|timeout|went\s+wrong|"
+    r"(?:is|are|was|were|went)\s+down|down\s+for\s+maintenance|try\s+again\s+later|"
+    r"(?:technical|system|service|server)\s+(?:problem|issue|trouble)s?)\b"
+)
+
+
+def told_of_failure(ctx: Context, failures: pl.LazyFrame) -> pl.LazyFrame:
+    """The ``failures`` rows (spans with ``run_id`` and ``seq``) that nobody told the user about.
+
+    A failure is told when the run's final answer, or any assistant (model) message after the
+    failure, names a fault (``TELLS_OF_FAULT``: the part of the missing-fallback rule's
+    ``MENTIONS_FAILURE`` that speaks of an error, an outage or a failure, not of what the user
+    cannot do). A run that said "the service is unavailable, I will try again later" did not go on
+    as if it had succeeded, nor swallow the error; one that said "your balance is $0.00, so the
+    transfer can't go through" read the error as data. "I could not reach the service" is the
+    run's says_failure (reported_outcome error), on which neither rule fires.
+    """
+    mentions = pl.col("output").str.contains(TELLS_OF_FAULT).fill_null(False)
+    said_later = (
+        ctx.spans.lazy()
+        .filter((pl.col("kind") == "llm") & mentions)
+        .group_by("run_id")
+        .agg(pl.col("seq").max().alias("_said_seq"))
+    )
+    final_says = (
+        ctx.runs.lazy()
+        .filter(pl.col("final_output").str.contains(TELLS_OF_FAULT).fill_null(False))
+        .select("run_id")
+    )
+    return (
+        failures.join(final_says, on="run_id", how="anti")
+        .join(said_later, on="run_id", how="left")
+        .filter(~(pl.col("_said_seq") > pl.col("seq")).fill_null(False))
+        .drop("_said_seq")
+    )
+
 
 @register
 class SwallowedError(Detector):
@@ -28,7 +71,8 @@ class SwallowedError(Detector):
         "The run reports success (nothing it says tells of a failure), yet it holds an error that was "
         "never recovered (no later successful attempt of the same request, nor a successful fallback). "
         "Errors the framework handed back to the model as results (error_handled) are the model's to "
-        "act on, not swallowed by the run."
+        "act on, not swallowed by the run; an error the final answer or a later assistant message "
+        "mentions was told, not swallowed."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -43,6 +87,7 @@ class SwallowedError(Detector):
             .join(follow, on=["run_id", "span_id"])
             .filter(~pl.col("recovered"))
         )
+        lost = told_of_failure(ctx, lost)
         tried = (
             pl.when(pl.col("retried"))
             .then(pl.lit("no retry of it succeeded"))
@@ -73,7 +118,8 @@ class ErrorAsData(Detector):
     description = (
         'A tool span with ok status returns an error-shaped output ({"error": ...}, a traceback, '
         '429 Too Many Requests, "status": "failed", an empty result) and the run goes on as if it '
-        "succeeded (no retry, fallback or escalation, no failure reported)."
+        "succeeded (no retry, fallback or escalation, no failure reported: neither the final answer nor a "
+        "later assistant message mentions a failure)."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -86,6 +132,7 @@ class ErrorAsData(Detector):
             .join(follow, on=["run_id", "span_id"])
             .filter(~pl.col("retried") & ~pl.col("fell_back") & ~pl.col("escalated"))
         )
+        shaped = told_of_failure(ctx, shaped)
         shown = (
             pl.when(snippet(pl.col("output")) == "")
             .then(pl.lit("an empty result"))

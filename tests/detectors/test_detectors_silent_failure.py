@@ -503,3 +503,58 @@ def test_claimed_but_not_done_near_miss_offers_negations_and_reads_are_not_claim
         "I searched them all and labelled the thread.",
     ):
         assert "claimed_but_not_done" not in detectors(_mailbox(answer)), answer
+
+
+# An error reported honestly is not error-as-data. The OpenAI chat format carries a tool's reply as a
+# {"role": "tool", "content": ...} message with no status (so an error body reads as an ok span); the
+# assistant message after it is the model's own words to the user.
+_UNAVAILABLE = '{"error": "refund service unavailable", "message": "The refunds backend is down for maintenance."}'
+
+
+def _told(*, said_at: float, said: str, final: str) -> tuple[dict, ...]:
+    return (
+        span("root", 0, 10, **ROOT, output=final),
+        span("t1", 1, parent_id="root", kind="tool", tool="refund.status", input='{"order": 7}', output=_UNAVAILABLE),
+        span("l1", said_at, parent_id="root", kind="llm", model="gpt-4o", output=said),
+        span("l2", 5, parent_id="root", kind="llm", model="gpt-4o", output=final),
+    )
+
+
+def test_error_as_data_stands_down_when_a_later_assistant_message_tells_the_user() -> None:
+    told = _told(
+        said_at=2,
+        said="The refund service is unavailable at the moment; I will check again in an hour and email you.",
+        final="Is there anything else I can help with?",
+    )
+    c = run(*told)
+    assert "error_as_data" not in detectors(c)
+    # The final answer alone telling it is the same check.
+    final = "The refund service is unavailable right now; I'll email you once it is back."
+    c = run(*_told(said_at=2, said="Let me look that up.", final=final))
+    assert "error_as_data" not in detectors(c)
+
+
+def test_error_as_data_near_miss_a_mention_before_the_error_is_not_telling_it() -> None:
+    # The only failure words come before the tool returned its error: nobody told the user of it.
+    c = run(*_told(said_at=0.5, said="Sorry for the wait, let me look.", final="Your refund is on its way."))
+    f = one(c, "error_as_data")
+    assert f["decisive_span_id"] == "t1"
+    # Words about the consequence of misreading the error ("can't go through") do not tell of it.
+    misread = "Your refund balance is $0.00, so the refund can't go through right now."
+    c = run(*_told(said_at=2, said=misread, final="Anything else?"))
+    assert one(c, "error_as_data")["decisive_span_id"] == "t1"
+
+
+def test_swallowed_error_stands_down_when_a_later_assistant_message_tells_the_user() -> None:
+    rows = (
+        span("root", 0, 10, **ROOT, output="Anything else?"),
+        span("t1", 1, parent_id="root", kind="tool", tool="crm.lookup", input='{"id":1}', status="error",
+             error_message="HTTP 503 Service Unavailable"),
+        span("l1", 2, parent_id="root", kind="llm", model="gpt-4o",
+             output="The CRM is not responding right now, so I will call you back once it is up."),
+        span("l2", 3, parent_id="root", kind="llm", model="gpt-4o", output="Anything else?"),
+    )
+    assert "swallowed_error" not in detectors(run(*rows))
+    # Near miss: the same run whose assistant never mentions it swallowed it.
+    quiet = (*rows[:2], span("l1", 2, parent_id="root", kind="llm", model="gpt-4o", output="All set."), rows[3])
+    assert one(run(*quiet), "swallowed_error")["decisive_span_id"] == "t1"
