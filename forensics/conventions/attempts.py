@@ -5,6 +5,10 @@ Two spans are attempts of one request when
 * they are HTTP client spans with the same method and URL under one parent (OpenTelemetry HTTP
   semantic conventions: "each time an HTTP request gets resent by the client", a new client span is
   created under the same parent, with ``http.request.resend_count`` set from the second one), or
+* they are database client spans of the same system and statement under one parent (OpenTelemetry
+  database semantic conventions: ``db.system.name``/``db.system``, ``db.query.text``/``db.statement``,
+  the span named ``{db.operation.name} {target}``): a transaction retried after a deadlock or a
+  serialization failure issues the same statement again, from the same caller, or
 * they are calls (tool, model, retriever) by the same agent to the same tool or model with the same
   arguments: a re-issued tool call, a LangChain ``RunnableRetry`` attempt (its child runs carry the
   tag ``retry:attempt:<n>`` from the second attempt), a tenacity- or LiteLLM-retried model call.
@@ -46,6 +50,12 @@ def _extract() -> list[pl.Expr]:
         .str.extract(r"retry:attempt:(\d+)", 1)
         .cast(pl.Int64, strict=False)
         .alias("_cv_retry_tag"),
+        json_scalar("attributes", r"db\.system\.name|db\.system", "db.system").alias("_cv_db_system"),
+        # The whole statement (json_scalar stops at the first comma: "SELECT a, b" would share a key
+        # with "SELECT a, c").
+        where_contains("attributes", "db.")
+        .str.extract(r'"(?:db\.query\.text|db\.statement)"\s*:\s*"((?:[^"\\]|\\.)*)"', 1)
+        .alias("_cv_db_query"),
         json_scalar("attributes", r"http\.response\.header\.retry-after|retry-after|Retry-After", "etry-")
         .cast(pl.Float64, strict=False)
         .alias("_cv_retry_after"),
@@ -57,10 +67,18 @@ def _structure(df: pl.DataFrame) -> pl.DataFrame:
     http_key = pl.when(http).then(
         pl.struct("run_key", "parent_k", pl.col("_cv_http_method").str.to_uppercase(), "_cv_http_url").hash(1)
     )
+    db = pl.col("_cv_db_system").is_not_null()
+    # A statement issued again by the same caller: the same system and query text, or, where the
+    # query text is not recorded (it is opt-in), the same span name ({db.operation.name} {target}).
+    db_key = pl.when(db).then(
+        pl.struct(
+            "run_key", "parent_k", pl.col("_cv_db_system").str.to_lowercase(), pl.coalesce("_cv_db_query", "name")
+        ).hash(3)
+    )
     call_key = pl.when(~http & pl.col("kind").is_in(list(CALL_KINDS))).then(
         pl.struct("run_key", "agent", "kind", "call", "args").hash(2)
     )
-    df = df.with_columns(pl.coalesce(http_key, call_key).alias("attempt_group"), http.alias("http_attempt"))
+    df = df.with_columns(pl.coalesce(db_key, http_key, call_key).alias("attempt_group"), http.alias("http_attempt"))
     g = "attempt_group"
     grouped = pl.col(g).is_not_null()
     # Most groups hold one attempt. The positional facts are computed on the few rows of groups
@@ -138,6 +156,12 @@ register(
                 "attempt_group, attempt_index, explicit_retry, group_recovered",
             ),
             Signal(
+                "database client spans with the same db.system.name (db.system) and db.query.text (db.statement), or the same span name {db.operation.name} {target}, under one parent",
+                "OpenTelemetry database semantic conventions (psycopg, SQLAlchemy, asyncpg instrumentations)",
+                "semantic-conventions docs/database/database-spans.md (Name; Common attributes: db.query.text)",
+                "attempt_group, attempt_index, group_recovered",
+            ),
+            Signal(
                 "x-stainless-retry-count request header (http.request.header.x-stainless-retry-count)",
                 "OpenAI Python client",
                 "src/openai/_base_client.py (_build_headers: x-stainless-retry-count)",
@@ -165,7 +189,7 @@ register(
         extract=_extract,
         structure=_structure,
         columns={
-            "attempt_group": "key of the attempts of one request (HTTP resends; the same call re-issued); null for non-calls",
+            "attempt_group": "key of the attempts of one request (HTTP resends; a database statement issued again; the same call re-issued); null for non-calls",
             "attempt_index": "0-based position of the span among its group's attempts",
             "attempt_count": "how many attempts the group holds",
             "is_last_attempt": "the group's last attempt",

@@ -29,6 +29,11 @@ TELLS_OF_FAULT: Final = (
 )
 
 
+def _tells(text: pl.Expr) -> pl.Expr:
+    """``text`` names a fault in its words; a JSON key ({"error": null}) is a field name, not words."""
+    return text.str.replace_all(r'"[^"]*"\s*:', " ").str.contains(TELLS_OF_FAULT).fill_null(False)
+
+
 def told_of_failure(ctx: Context, failures: pl.LazyFrame) -> pl.LazyFrame:
     """The ``failures`` rows (spans with ``run_id`` and ``seq``) that nobody told the user about.
 
@@ -40,7 +45,7 @@ def told_of_failure(ctx: Context, failures: pl.LazyFrame) -> pl.LazyFrame:
     transfer can't go through" read the error as data. "I could not reach the service" is the
     run's says_failure (reported_outcome error), on which neither rule fires.
     """
-    mentions = pl.col("output").str.contains(TELLS_OF_FAULT).fill_null(False)
+    mentions = _tells(pl.col("output"))
     said_later = (
         ctx.spans.lazy()
         .filter((pl.col("kind") == "llm") & mentions)
@@ -49,7 +54,7 @@ def told_of_failure(ctx: Context, failures: pl.LazyFrame) -> pl.LazyFrame:
     )
     final_says = (
         ctx.runs.lazy()
-        .filter(pl.col("final_output").str.contains(TELLS_OF_FAULT).fill_null(False))
+        .filter(_tells(pl.col("final_output")))
         .select("run_id")
     )
     return (

@@ -112,6 +112,69 @@ def test_http_resend_under_another_parent_is_not_the_same_request() -> None:
     assert col(ctx, "h1", "attempt_group") != col(ctx, "h2", "attempt_group")
 
 
+# --- attempt groups: database statements issued again -------------------------------------------
+# OpenTelemetry database client spans (semantic-conventions docs/database/database-spans.md): named
+# "{db.operation.name} {target}", with db.system.name (older: db.system) and db.query.text (older:
+# db.statement); a failure sets error.type and records the exception event (psycopg's
+# DeadlockDetected, SQLSTATE 40P01; SerializationFailure, 40001), after which the application's
+# transaction retry loop issues the same statement again.
+_TRANSFER = "UPDATE accounts SET balance = balance - %s WHERE id = %s"
+
+
+def db(sid: str, start: float, ok: bool, query: str = _TRANSFER, parent: str = "t1", old: bool = False) -> dict[str, Any]:
+    a: dict[str, Any] = (
+        {"db.system": "postgresql", "db.statement": query}
+        if old
+        else {"db.system.name": "postgresql", "db.operation.name": "UPDATE", "db.query.text": query}
+    )
+    if not ok:
+        a["error.type"] = "psycopg.errors.DeadlockDetected"
+    return span(
+        sid,
+        start,
+        start + 0.1,
+        parent_id=parent,
+        name=f"{query.split()[0]} accounts",
+        status="ok" if ok else "error",
+        error_type=None if ok else "psycopg.errors.DeadlockDetected",
+        error_message=None if ok else "deadlock detected",
+        attributes=json.dumps(a),
+    )
+
+
+def _db_run(*db_rows: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+    return (
+        span("root", 0, 10, **ROOT, output="The ledger is in sync."),
+        span("t1", 1, 8, parent_id="root", kind="tool", tool="ledger.sync", input='{"account": 7}', output="done"),
+        *db_rows,
+        span("l1", 9, parent_id="root", kind="llm", model="gpt-4o", output="The ledger is in sync."),
+    )
+
+
+def test_a_db_statement_issued_again_after_a_deadlock_is_one_recovered_attempt_group() -> None:
+    rows = _db_run(db("d1", 1.1, False), db("d2", 1.4, False, old=True), db("d3", 2.0, True))
+    ctx = ctx_of(*rows)
+    groups = {col(ctx, s, "attempt_group") for s in ("d1", "d2", "d3")}
+    assert len(groups) == 1 and None not in groups  # the old db.statement spelling joins the new
+    assert [col(ctx, s, "attempt_index") for s in ("d1", "d2", "d3")] == [0, 1, 2]
+    assert col(ctx, "d1", "group_recovered") and col(ctx, "d2", "group_recovered")
+    c = run(*rows)
+    assert "swallowed_error" not in detectors(c) and "unhandled_error" not in detectors(c)
+    assert run_row(c)["ok"]
+
+
+def test_db_near_misses_another_statement_or_a_retry_that_failed_too() -> None:
+    other = "UPDATE accounts SET balance = balance + %s WHERE id = %s"
+    ctx = ctx_of(*_db_run(db("d1", 1.1, False), db("d2", 2.0, True, query=other)))
+    assert col(ctx, "d1", "attempt_group") != col(ctx, "d2", "attempt_group")
+    assert one(run(*_db_run(db("d1", 1.1, False), db("d2", 2.0, True, query=other))), "swallowed_error")[
+        "decisive_span_id"
+    ] == "d1"
+    # The statement issued again, and failing again: nothing recovered it.
+    c = run(*_db_run(db("d1", 1.1, False), db("d2", 2.0, False)))
+    assert "swallowed_error" in detectors(c)
+
+
 def _storm(gaps: list[float], last_ok: bool, retry_after: float | None = None) -> list[dict[str, Any]]:
     rows = [span("root", 0, 60, **ROOT, output="done")]
     rows.append(
