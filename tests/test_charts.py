@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
 import struct
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -425,3 +430,36 @@ def test_fleet_charts_give_each_class_one_colour_and_ok_a_quiet_grey() -> None:
     assert colours["ok"] == CLASS_COLORS["ok"] == "#c7c7c7"
     assert colours["silent_failure"] == "#e45756"
     assert len(set(scale["range"])) == len(scale["range"])
+
+
+# Built in a fresh process each time: polars seeds group_by's hash anew per process, so row order
+# that follows a group_by differed from run to run (the trend's totals, the heatmaps' tied counts).
+_BUILD_FLEET_CHARTS = """
+import json
+from chart_tables import finding, findings_table, run, runs_table, span, spans_table
+from forensics.charts import class_agent_heatmap, class_tool_heatmap, class_trend_chart
+classes = ["missing_fallback", "ownership_gap", "silent_failure", "runaway_cost"]
+runs = [run(f"r{i}", i * 20000, i * 20000 + 5, ["a"], [classes[i % 4]] if i % 3 else []) for i in range(60)]
+spans = [span(f"r{i}", "s", i * 20000, i * 20000 + 1, agent=f"agent{i % 5}", tool=f"tool{i % 7}") for i in range(60)]
+found = [finding(f"r{i}", classes[i % 4], "d", ["s"], "x") for i in range(60) if i % 3]
+runs, spans, found = runs_table(runs), spans_table(spans), findings_table(found)
+print(json.dumps([class_trend_chart(runs).to_dict(), class_agent_heatmap(runs, found, spans).to_dict(),
+                  class_tool_heatmap(runs, found, spans).to_dict()], sort_keys=True))
+"""
+
+
+def test_fleet_charts_are_the_same_spec_in_two_fresh_processes() -> None:
+    here = Path(__file__).parent
+    built = []
+    for seed in ("1", "2"):
+        done = subprocess.run([sys.executable, "-c", _BUILD_FLEET_CHARTS], cwd=here, capture_output=True, text=True,
+                              timeout=120, env={**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(here)})
+        assert done.returncode == 0, done.stderr
+        built.append(done.stdout)
+    assert built[0] == built[1]
+    trend, agents, _ = json.loads(built[0])
+    totals = next(rows for rows in trend["datasets"].values() if set(rows[0]) == {"label", "runs"})
+    assert [r["label"] for r in totals][:3] == ["Fri Nov 20", "Sat Nov 21", "Sun Nov 22"]  # in period order
+    (cells,) = agents["datasets"].values()
+    keys = [(-r["runs"], r["failure_class"], r["agent"]) for r in cells]
+    assert keys == sorted(keys) and len({k[0] for k in keys}) < len(keys)  # ties, in class then name order

@@ -80,7 +80,9 @@ def class_trend_chart(runs: Any, *, every: str = "1d", width: int = 700) -> alt.
             fmt, title = "%H:%M", f"run start (UTC, {days.dt.strftime('%a %b %d')[0]}, per {every})"
         periods = days.dt.strftime(fmt).to_list()
     counts = counts.with_columns(label=pl.col("period").dt.strftime(fmt))
-    totals = counts.group_by("label").agg(runs=pl.col("runs").sum())
+    # In period order: polars' group_by seeds its hash afresh in every process, so without
+    # maintain_order the totals' rows (and the text marks drawn from them) came out in a new order each run.
+    totals = counts.group_by("label", maintain_order=True).agg(runs=pl.col("runs").sum())
     tallest = int(totals.get_column("runs").max() or 0)  # type: ignore[arg-type]
     present = counts.get_column("failure_class").unique().to_list()
     # Labels the width of a band or less stay level (overlapping ones are dropped); longer ones slant.
@@ -124,7 +126,9 @@ def _decisive_spans(findings: Any, spans: Any, column: str) -> pl.DataFrame:
 
 
 def _heatmap(pairs: pl.DataFrame, column: str, title: str, what: str) -> alt.LayerChart:
-    counts = pairs.group_by("failure_class", column).agg(runs=pl.col("run_id").n_unique()).sort("runs", descending=True)
+    # Ties in class and name order: group_by's row order changes from process to process.
+    counts = pairs.group_by("failure_class", column).agg(runs=pl.col("run_id").n_unique()).sort(
+        "runs", "failure_class", column, descending=[True, False, False])
     # Most-affected first; an explicit order because both layers must agree on it.
     order = counts.group_by(column).agg(pl.col("runs").sum()).sort("runs", column, descending=[True, False])
     order_list = order.get_column(column).to_list()
