@@ -264,6 +264,79 @@ class Stall(Detector):
         )
 
 
+def retry_storms(ctx: Context) -> pl.DataFrame:
+    """The attempt groups retry_storm finds (one row per run and ``attempt_group``: more retries than
+    thresholds.retry_limit, or retries whose spacing never grew). Shared by retry_storm and
+    swallowed_error (a storm's failed attempts are that storm, told once)."""
+    pol = ctx.policy
+    key = ["run_id", "attempt_group"]
+    calls = ctx.spans.lazy().filter(pl.col("attempt_group").is_not_null())
+    # Only runs with a failing call can hold a storm: narrow to them before the keyed work.
+    calls = calls.join(
+        calls.filter(pl.col("failed")).select("run_key").unique(), on="run_key", how="semi"
+    )
+    failing_keys = calls.filter(pl.col("failed")).select(key).unique()
+    chain = (
+        calls.join(failing_keys, on=key, how="semi", nulls_equal=True)
+        .sort("run_id", "seq")
+        .with_columns(
+            pl.col("failed").shift(1).over(key).fill_null(False).alias("is_retry"),
+            # Whether this attempt waited out the Retry-After of the failure before it.
+            pl.col("retry_after_honoured").shift(1).over(key).fill_null(False).alias("waited"),
+            ((pl.col("t") - pl.col("t").shift(1)).dt.total_milliseconds() / 1000)
+            .over(key)
+            .alias("gap_s"),
+        )
+    )
+    retries = chain.filter(pl.col("is_retry")).with_columns(
+        pl.col("gap_s").shift(1).over(key).alias("prev_gap_s")
+    )
+    grew = (pl.col("gap_s") >= pl.col("prev_gap_s") * pol.backoff_growth) & (
+        pl.col("prev_gap_s").is_not_null()
+    )
+    per_key = retries.group_by(key).agg(
+        pl.len().alias("n_retries"),
+        grew.any().alias("grew"),
+        pl.col("waited").all().alias("honoured"),
+        num(pl.col("gap_s")).str.join(", ").alias("gaps"),
+        pl.col("span_id").alias("retry_ids"),
+    )
+    firsts = (
+        chain.filter(pl.col("failed"))
+        .group_by(key)
+        .agg(
+            pl.col("span_id").first().alias("first_id"),
+            pl.col("kind").first(),
+            # An HTTP resend is named by its method and URL (its span name is often just "GET").
+            pl.when(pl.col("http_attempt"))
+            .then(pl.concat_str([pl.col("call"), pl.col("http_url")], separator=" ", ignore_nulls=True))
+            .otherwise(pl.col("call"))
+            .first()
+            .alias("call"),
+            pl.col("t").first(),
+            pl.col("seq").first(),
+            pl.len().alias("n_failed"),
+            pl.col("error_label").first(),
+        )
+    )
+    clocks = ctx.runs.lazy().select("run_id", "synthetic_time")
+    storms = (
+        per_key.join(firsts, on=key, nulls_equal=True)
+        .join(clocks, on="run_id")
+        .with_columns(
+            (pl.col("n_retries") > pol.retry_limit).alias("too_many"),
+            (
+                (pl.col("n_retries") >= pol.backoff_min_retries)
+                & ~pl.col("grew")
+                & ~pl.col("synthetic_time")
+                & ~pl.col("honoured").fill_null(False)
+            ).alias("no_backoff"),
+        )
+        .filter(pl.col("too_many") | pl.col("no_backoff"))
+    )
+    return ctx.cached("retry_storms", storms)
+
+
 @register
 class RetryStorm(Detector):
     name = "retry_storm"
@@ -291,71 +364,7 @@ class RetryStorm(Detector):
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
         pol = ctx.policy
-        key = ["run_id", "attempt_group"]
-        calls = ctx.spans.lazy().filter(pl.col("attempt_group").is_not_null())
-        # Only runs with a failing call can hold a storm: narrow to them before the keyed work.
-        calls = calls.join(
-            calls.filter(pl.col("failed")).select("run_key").unique(), on="run_key", how="semi"
-        )
-        failing_keys = calls.filter(pl.col("failed")).select(key).unique()
-        chain = (
-            calls.join(failing_keys, on=key, how="semi", nulls_equal=True)
-            .sort("run_id", "seq")
-            .with_columns(
-                pl.col("failed").shift(1).over(key).fill_null(False).alias("is_retry"),
-                # Whether this attempt waited out the Retry-After of the failure before it.
-                pl.col("retry_after_honoured").shift(1).over(key).fill_null(False).alias("waited"),
-                ((pl.col("t") - pl.col("t").shift(1)).dt.total_milliseconds() / 1000)
-                .over(key)
-                .alias("gap_s"),
-            )
-        )
-        retries = chain.filter(pl.col("is_retry")).with_columns(
-            pl.col("gap_s").shift(1).over(key).alias("prev_gap_s")
-        )
-        grew = (pl.col("gap_s") >= pl.col("prev_gap_s") * pol.backoff_growth) & (
-            pl.col("prev_gap_s").is_not_null()
-        )
-        per_key = retries.group_by(key).agg(
-            pl.len().alias("n_retries"),
-            grew.any().alias("grew"),
-            pl.col("waited").all().alias("honoured"),
-            num(pl.col("gap_s")).str.join(", ").alias("gaps"),
-            pl.col("span_id").alias("retry_ids"),
-        )
-        firsts = (
-            chain.filter(pl.col("failed"))
-            .group_by(key)
-            .agg(
-                pl.col("span_id").first().alias("first_id"),
-                pl.col("kind").first(),
-                # An HTTP resend is named by its method and URL (its span name is often just "GET").
-                pl.when(pl.col("http_attempt"))
-                .then(pl.concat_str([pl.col("call"), pl.col("http_url")], separator=" ", ignore_nulls=True))
-                .otherwise(pl.col("call"))
-                .first()
-                .alias("call"),
-                pl.col("t").first(),
-                pl.col("seq").first(),
-                pl.len().alias("n_failed"),
-                pl.col("error_label").first(),
-            )
-        )
-        clocks = ctx.runs.lazy().select("run_id", "synthetic_time")
-        storms = (
-            per_key.join(firsts, on=key, nulls_equal=True)
-            .join(clocks, on="run_id")
-            .with_columns(
-                (pl.col("n_retries") > pol.retry_limit).alias("too_many"),
-                (
-                    (pl.col("n_retries") >= pol.backoff_min_retries)
-                    & ~pl.col("grew")
-                    & ~pl.col("synthetic_time")
-                    & ~pl.col("honoured").fill_null(False)
-                ).alias("no_backoff"),
-            )
-            .filter(pl.col("too_many") | pl.col("no_backoff"))
-        )
+        storms = retry_storms(ctx).lazy()
         why = pl.format(
             "{} {} failed {} time(s) with {} from {} and was retried {} time(s){}{}",
             pl.col("kind"),

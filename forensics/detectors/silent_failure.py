@@ -77,7 +77,8 @@ class SwallowedError(Detector):
         "never recovered (no later successful attempt of the same request, nor a successful fallback). "
         "Errors the framework handed back to the model as results (error_handled) are the model's to "
         "act on, not swallowed by the run; an error the final answer or a later assistant message "
-        "mentions was told, not swallowed."
+        "mentions was told, not swallowed; the failed attempts of a request retry_storm found are "
+        "that storm, told once."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -92,7 +93,12 @@ class SwallowedError(Detector):
             .join(follow, on=["run_id", "span_id"])
             .filter(~pl.col("recovered"))
         )
-        lost = told_of_failure(ctx, lost)
+        # One failing request retried into a storm is one story, retry_storm's (missing_fallback):
+        # its failed attempts are not counted again as swallowed (TAXONOMY: one failure, one class).
+        from forensics.detectors.missing_fallback import retry_storms
+
+        storms = retry_storms(ctx).lazy().select("run_id", "attempt_group")
+        lost = told_of_failure(ctx, lost).join(storms, on=["run_id", "attempt_group"], how="anti")
         tried = (
             pl.when(pl.col("retried"))
             .then(pl.lit("no retry of it succeeded"))

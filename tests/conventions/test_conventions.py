@@ -208,6 +208,25 @@ def test_http_retry_storm_is_a_retry_storm_not_an_unhandled_error() -> None:
     assert "unhandled_error" not in detectors(c)
 
 
+def test_a_retry_storm_whose_run_reported_success_is_one_story_not_also_a_swallowed_error() -> None:
+    # Eight 429s of one request with growing backoff (OTel HTTP resends), and the run said "done":
+    # the storm is the failure (missing_fallback); its attempts are not a silent failure again.
+    c = run(*_storm([0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0], last_ok=False))
+    assert run_row(c)["reported_outcome"] == "success"
+    assert "retried 7 time(s), more than the limit of 3" in one(c, "retry_storm")["explanation"]
+    assert "swallowed_error" not in detectors(c)
+    # The same storm whose last attempt succeeded: recovered, so no swallowed error either.
+    assert "swallowed_error" not in detectors(run(*_storm([0.25, 0.5, 1.0, 2.0, 4.0], last_ok=True)))
+
+
+def test_retry_storm_near_miss_one_retry_that_failed_too_is_still_swallowed() -> None:
+    # One resend (no storm: within the limit, too few retries to judge backoff), failed again,
+    # and the run reported success: nobody recovered or told it.
+    c = run(*_storm([2.0], last_ok=False))
+    assert "retry_storm" not in detectors(c)
+    assert one(c, "swallowed_error")["decisive_span_id"] == "h0"
+
+
 def test_http_retries_near_miss_honoured_retry_after_is_backoff() -> None:
     # Two retries 2 s apart: no growth, but the server asked for 2 s each time and got it.
     c = run(*_storm([2.3, 2.3], last_ok=True, retry_after=2))
