@@ -71,10 +71,15 @@ def _prefilter() -> list[pl.Expr]:
     mask the incident expressions share, computed once (~0.5 s at 600k spans; as a sub-expression
     of each of them it was computed again for each)."""
     needles = ["incident", "dedup_key", "routing_key", "opsgenie", "alert"]
-    cols = ["output", "input", "attributes", "name"]
+    # The same test as a regex, ASCII case-insensitive (`(?i-u)`, as ascii_case_insensitive=True):
+    # on the long attribute texts the regex engine's literal prefilter is ~3x faster than
+    # contains_any (0.13 s vs 0.47 s at 600k spans); on the short columns contains_any is faster.
+    attrs = pl.col("attributes").str.contains("(?i-u)" + "|".join(needles)).fill_null(False)
+    cols = ["output", "input", "name"]
     return [
         pl.any_horizontal(
             [pl.col(c).str.contains_any(needles, ascii_case_insensitive=True).fill_null(False) for c in cols]
+            + [attrs]
         ).alias("_cv_incident_context")
     ]
 
