@@ -30,14 +30,18 @@ def fleet_facts(spans: pl.DataFrame) -> pl.DataFrame:
         "input_tokens",
         "output_tokens",
         "cost_usd",
-        pl.when(pl.col("parent_id").is_null()).then(pl.col("input").str.replace_all(r"\s+", "")).alias("_task"),
+        # Masked first: the regex reads only the roots' inputs.
+        pl.when(pl.col("parent_id").is_null()).then(pl.col("input")).str.replace_all(r"\s+", "").alias("_task"),
         pl.coalesce("start_time", "end_time").alias("_t"),
         "source_line",
         pl.col("span_id").hash(7).alias("_h"),
-    ).sort("run_id", "_t", "source_line", "_h", nulls_last=True)
+        # Runs sorted and grouped by an integer code of run_id (several times faster than the string).
+        pl.col("run_id").cast(pl.Categorical).to_physical().alias("_rk"),
+    ).sort("_rk", "_t", "source_line", "_h", nulls_last=True)
     return (
-        order.group_by("run_id", maintain_order=True)
+        order.group_by("_rk", maintain_order=True)
         .agg(
+            pl.col("run_id").first(),
             pl.col("_task").drop_nulls().first().alias("task"),
             pl.col("agent").drop_nulls().first().alias("agent"),
             pl.when((pl.col("input_tokens").is_not_null() | pl.col("output_tokens").is_not_null()).any())
@@ -45,6 +49,8 @@ def fleet_facts(spans: pl.DataFrame) -> pl.DataFrame:
             .alias("tokens"),
             pl.when(pl.col("cost_usd").is_not_null().any()).then(exact_sum(pl.col("cost_usd"))).alias("cost"),
         )
+        .drop("_rk")
+        .sort("run_id")  # one row per run: cheap, and the same table as before
         .with_columns(pl.col("tokens").cast(pl.Int64), pl.col("cost").cast(pl.Float64))
     )
 
