@@ -173,6 +173,11 @@ def _status(df: pl.DataFrame) -> pl.DataFrame:
         (escalating & ~parent_in(df, escalating)).alias("pause_escalation"),
         state.is_in(list(_ACK_STATES)).fill_null(False).alias("state_ack"),
         state.alias("agent_state"),
+        # What the pause asked the person (the interrupt value in GraphInterrupt's message or
+        # __interrupt__, the approval request): kept only on interrupts and approvals.
+        pl.when(pl.col("pause_kind").is_in(["interrupt", "approval"]))
+        .then(pl.concat_str(["error_message", "output", "args"], separator=" ", ignore_nulls=True))
+        .alias("pause_text"),
         # OpenTelemetry's enduser.id is the identity taken from the request's access token: a
         # signed-in person (an explicit flag saying otherwise wins).
         pl.coalesce("_cv_authenticated", pl.when(pl.col("person")).then(pl.lit(True))).alias("authenticated"),
@@ -189,7 +194,7 @@ register(
                 "GraphInterrupt / NodeInterrupt raised by interrupt(); __interrupt__ in the output",
                 "LangGraph",
                 "libs/langgraph/langgraph/errors.py (GraphInterrupt, NodeInterrupt), langgraph/types.py (interrupt, Interrupt), langgraph/constants.py (INTERRUPT)",
-                "pause_kind=interrupt, pause_escalation, failed=false",
+                "pause_kind=interrupt, pause_escalation, pause_text, failed=false",
             ),
             Signal(
                 "ToolApprovalItem, mcp_approval_request",
@@ -229,6 +234,7 @@ register(
         columns={
             "pause_kind": "why the span stopped for someone else: interrupt, approval, tripwire, awaiting_user, human (null: no pause)",
             "pause_escalation": "the innermost interrupt or approval request: a decision handed to a person",
+            "pause_text": "what an interrupt or approval request asked (its error message, output and input text: the interrupt value, the approval request; null on other spans)",
             "agent_state": "the agent state a state-change event reports (OpenHands AgentState), lower case",
             "state_ack": "a state change saying a person answered (user_confirmed, user_rejected)",
             "authenticated": "the log says the person is signed in (true: an authenticated flag or enduser.id; false: a flag saying not; null: not said)",

@@ -64,6 +64,57 @@ def asked_for(ctx: Context, acts: pl.LazyFrame) -> pl.LazyFrame:
     return pl.concat(found).unique().lazy()
 
 
+def approved_earlier_in_session(ctx: Context, acts: pl.LazyFrame) -> pl.LazyFrame:
+    """``run_id, span_id`` of the irreversible calls a pause earlier in the same session asked a
+    person about: a LangGraph ``interrupt()`` (GraphInterrupt, ``__interrupt__``) or an approval
+    request (``pause_kind`` interrupt or approval) in an earlier run of the same thread
+    (``scope_key``: ``session_id``/``thread_id``), the call's run starting after the pause (the
+    graph only runs again once a ``Command(resume=...)`` answers it), or earlier in the call's own
+    run. The pause must be about that action: its text (the interrupt value, the approval request)
+    names the tool, its verb or its object ("Approve refund of $40?" for ``issue_refund``). A pause
+    about something else (another tool's action) guards nothing here; nor does a session with no
+    earlier pause."""
+    from forensics.detectors.claims import noun_pattern, tool_verb_object
+
+    runs = ctx.runs.lazy().select("run_id", "scope_key", pl.col("start_time").alias("r_start"))
+    pauses = (
+        ctx.spans.lazy()
+        .filter(pl.col("pause_kind").is_in(["interrupt", "approval"]).fill_null(False))
+        .select(
+            pl.col("run_id").alias("p_run"),
+            pl.col("seq").alias("p_seq"),
+            pl.col("t").alias("p_t"),
+            pl.col("pause_text").alias("asked"),
+        )
+        .join(runs.select(pl.col("run_id").alias("p_run"), "scope_key"), on="p_run")
+    )
+    pairs = (
+        acts.select("run_id", "span_id", "seq", "call_tool")
+        .join(runs, on="run_id")
+        .join(pauses, on="scope_key")
+        .filter(
+            pl.when(pl.col("p_run") == pl.col("run_id"))
+            .then(pl.col("p_seq") < pl.col("seq"))
+            .otherwise((pl.col("p_t") <= pl.col("r_start")).fill_null(False))
+        )
+        .collect()
+    )
+    found: list[pl.DataFrame] = []
+    for (name,), rows in pairs.partition_by(["call_tool"], as_dict=True).items():
+        if name is None:
+            continue
+        words = [re.escape(str(name))]
+        parts = tool_verb_object(str(name))
+        if parts is not None:
+            verb, obj = parts
+            words += [rf"{re.escape(verb)}(?:s|es|d|ed|ing)?", noun_pattern(obj[-1])]
+        about = rf"(?i)\b(?:{'|'.join(words)})\b"
+        found.append(rows.filter(pl.col("asked").str.contains(about)).select("run_id", "span_id"))
+    if not found:
+        return pl.LazyFrame(schema={"run_id": pl.String, "span_id": pl.String})
+    return pl.concat(found).unique().lazy()
+
+
 @register
 class UnguardedIrreversible(Detector):
     name = "unguarded_irreversible"
@@ -77,7 +128,10 @@ class UnguardedIrreversible(Detector):
         "order (seq: message order where the source has no times). A person's opening request is "
         "not a review of the action it asks for; a person's turn answering the agent is. A signed-in "
         "person's own earlier instruction naming that very action (its verb and object) is their "
-        "approval of it; an anonymous requester's, or one that did not name the action, is not."
+        "approval of it; an anonymous requester's, or one that did not name the action, is not. An "
+        "interrupt or approval request earlier in the same session (a LangGraph thread resumed with "
+        "Command(resume=...)) that names the action (the tool, its verb or object) guards it; one "
+        "about another action does not."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -98,6 +152,7 @@ class UnguardedIrreversible(Detector):
             .filter(pl.col("r_seq").is_null() | (pl.col("r_seq") > pl.col("seq")))
         )
         acts = acts.join(asked_for(ctx, acts), on=["run_id", "span_id"], how="anti")
+        acts = acts.join(approved_earlier_in_session(ctx, acts), on=["run_id", "span_id"], how="anti")
         return per_run_finding(
             acts,
             first=["call", "agent", "t", "seq", "synthetic_time"],

@@ -225,3 +225,48 @@ def test_unguarded_irreversible_fires_when_the_request_came_from_a_tool_or_an_ag
     # Text that names the action but is not a person's turn (issue 13 mechanism 6).
     c = run(*_charge("charge the card on file", SIGNED_IN, from_kind="tool"))
     assert "unguarded_irreversible" in detectors(c)
+
+
+# LangGraph human-in-the-loop across runs of one thread: run 1's node calls interrupt(), which raises
+# GraphInterrupt (langgraph/errors.py; the value travels as Interrupt(value=...) and the stream's
+# output carries it under __interrupt__); the person answers and run 2 of the same thread_id starts
+# with Command(resume=...) and does what was approved.
+def _thread(question: str | None, *, tool: str = "issue_refund"):
+    from span_builder import concat, spans
+
+    from forensics.classify import classify
+
+    tables = []
+    if question is not None:
+        msg = f"GraphInterrupt((Interrupt(value='{question}', resumable=True, ns=['approve:1']),))"
+        common = {"status": "error", "error_type": "GraphInterrupt", "error_message": msg, "session_id": "thread-9"}
+        tables.append(
+            spans(
+                span("g1", 0, 5, kind="chain", name="LangGraph", run_id="r1", **common),
+                span("n1", 1, 4, parent_id="g1", kind="chain", name="approve", run_id="r1", **common),
+                run_id="r1",
+            )
+        )
+    tables.append(
+        spans(
+            span("g2", 60, 70, kind="chain", name="LangGraph", session_id="thread-9", input='{"resume": "approved"}',
+                 output="Refund issued."),
+            span("t2", 61, 62, parent_id="g2", kind="tool", tool=tool, session_id="thread-9",
+                 input='{"order": 7, "amount": 40}', output='{"refund_id": "rf_1"}'),
+            run_id="r2",
+        )
+    )
+    return classify(concat(*tables))
+
+
+def test_unguarded_irreversible_stands_down_for_an_interrupt_earlier_in_the_thread_that_asked_about_it() -> None:
+    c = _thread("Approve refund of $40 for order 7?")
+    assert "unguarded_irreversible" not in detectors(c)
+
+
+def test_unguarded_irreversible_near_misses_across_the_thread() -> None:
+    # The earlier interrupt asked about another action: it approved that, not the refund.
+    c = _thread("Approve changing the shipping address?")
+    assert one(c, "unguarded_irreversible")["decisive_span_id"] == "t2"
+    # No earlier interrupt in the thread at all.
+    assert one(_thread(None), "unguarded_irreversible")["decisive_span_id"] == "t2"
