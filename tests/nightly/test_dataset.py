@@ -24,7 +24,7 @@ from forensics.classify import classify
 from forensics.load import load
 from forensics.schema import SPAN_SCHEMA
 
-SAMPLES = Path(__file__).resolve().parents[1] / "sample_logs"
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_logs"
 
 
 def _bucket(key: str, n: int) -> int:

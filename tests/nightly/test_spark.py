@@ -203,7 +203,7 @@ def test_engine_spark_without_java_fails_before_loading_anything(tmp_path: Path)
     import subprocess
     import sys
 
-    sample = Path(__file__).resolve().parents[1] / "sample_logs"
+    sample = Path(__file__).resolve().parents[2] / "sample_logs"
     env = {k: v for k, v in os.environ.items() if k != "JAVA_HOME"}
     env["PATH"] = str(tmp_path)  # an empty directory: no java anywhere
     done = subprocess.run([sys.executable, "-m", "forensics.cli", "classify", str(sample),

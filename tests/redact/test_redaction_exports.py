@@ -29,7 +29,7 @@ from forensics.charts import save_chart, timeline_chart
 from forensics.redact import METADATA_KEY, redact_frame, redaction_banner
 from forensics.report import write_report
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1]))  # tests/, for chart_tables
 from chart_tables import finding, findings_table, run, runs_table, span, spans_table
 
 KEY = "test-exports-key-9c1f"
