@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from forensics.detectors.base import Context, Detector, finding, hms, num, txt
+from forensics.detectors.base import HASH_SEED, Context, Detector, finding, hms, num, txt
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.registry import register
 from forensics.policy import Threshold
@@ -422,10 +422,15 @@ def _delegations(ctx: Context) -> pl.LazyFrame:
     different agent: smolagents' managed agents, called from the manager's step), with the
     delegating agent as ``by_agent``."""
     s = ctx.spans.lazy()
-    parents = s.select("run_id", pl.col("span_id").alias("parent_id"), pl.col("agent").alias("by_agent"))
+    # Joined on prepare's integer span keys (span_k: run and span id hashed), not the id strings;
+    # the parent's key is hashed the same way, on the few agent spans only.
+    parents = s.select(pl.col("span_k").alias("parent_k"), pl.col("agent").alias("by_agent"))
+    parent_k = pl.struct("run_key", pl.col("parent_id").hash(HASH_SEED).alias("span_h")).hash(HASH_SEED)
     return (
         s.filter((pl.col("kind") == "agent") & ~pl.col("is_root"))
-        .join(parents, on=["run_id", "parent_id"])
+        .with_columns(parent_k.alias("parent_k"))
+        .join(parents, on="parent_k", maintain_order="left")
+        .drop("parent_k")
         .filter(pl.col("by_agent").is_not_null() & pl.col("by_agent").ne_missing(pl.col("agent")))
     )
 
