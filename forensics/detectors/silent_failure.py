@@ -46,14 +46,19 @@ def told_of_failure(ctx: Context, failures: pl.LazyFrame) -> pl.LazyFrame:
     run's says_failure (reported_outcome error), on which neither rule fires.
     """
     mentions = _tells(pl.col("output"))
+    # Only the runs that hold such a failure are read (the text check is the costly part).
+    in_play = failures.select("run_id").unique()
     said_later = (
         ctx.spans.lazy()
-        .filter((pl.col("kind") == "llm") & mentions)
+        .filter(pl.col("kind") == "llm")
+        .join(in_play, on="run_id", how="semi")
+        .filter(mentions)
         .group_by("run_id")
         .agg(pl.col("seq").max().alias("_said_seq"))
     )
     final_says = (
         ctx.runs.lazy()
+        .join(in_play, on="run_id", how="semi")
         .filter(_tells(pl.col("final_output")))
         .select("run_id")
     )
