@@ -57,19 +57,22 @@ def fleet_facts(spans: pl.DataFrame) -> pl.DataFrame:
 
 def _loo_median(runs: pl.LazyFrame, key: str, value: str, min_runs: int) -> pl.LazyFrame:
     """``run_id, med, n``: for each run, the median of ``value`` over the OTHER runs sharing its
-    ``key`` (``n`` of them, at least ``min_runs``). Columnar: each group's values are sorted once,
-    and a run's leave-one-out median is read at the ranks around its own (no pairs of runs)."""
-    pool = runs.filter(pl.col(key).is_not_null() & pl.col(value).is_not_null()).select("run_id", key, value)
-    ranked = pool.with_columns(
-        (pl.col(value).rank("ordinal").over(key).cast(pl.Int64) - 1).alias("_r"),
-        (pl.len().over(key).cast(pl.Int64) - 1).alias("n"),
-    ).filter(pl.col("n") >= min_runs)
-    lists = pool.group_by(key).agg(pl.col(value).sort().alias("_v"))
-    j = ranked.join(lists, on=key)
+    ``key`` (``n`` of them, at least ``min_runs``). Columnar: the values are sorted once by group,
+    and a run's leave-one-out median is read at the positions around its own (no pairs of runs,
+    and no copy of its group's values per run: a group of thousands of runs made that quadratic)."""
+    pool = (
+        runs.filter(pl.col(key).is_not_null() & pl.col(value).is_not_null())
+        .select("run_id", key, value)
+        .sort(key, value)
+        .with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("_pos"))
+        .with_columns(pl.col("_pos").min().over(key).alias("_off"), (pl.len().over(key).cast(pl.Int64) - 1).alias("n"))
+    )
 
     def at(i: pl.Expr) -> pl.Expr:
-        # Position i among the others is position i (before the run's own rank) or i + 1 (after).
-        return pl.col("_v").list.get(i + (i >= pl.col("_r")).cast(pl.Int64), null_on_oob=True)
+        # Position i among the others is position i in the group (before the run's own) or i + 1
+        # (after); clipped into the table only for the branch of the median not taken.
+        pos = pl.col("_off") + i + (i >= pl.col("_pos") - pl.col("_off")).cast(pl.Int64)
+        return pl.col(value).gather(pos.clip(0, pl.len() - 1))
 
     n = pl.col("n")
     med = (
@@ -77,7 +80,7 @@ def _loo_median(runs: pl.LazyFrame, key: str, value: str, min_runs: int) -> pl.L
         .then(at((n - 1) // 2).cast(pl.Float64))
         .otherwise((at(n // 2 - 1).cast(pl.Float64) + at(n // 2).cast(pl.Float64)) / 2)
     )
-    return j.select("run_id", med.alias("med"), "n")
+    return pool.select("run_id", med.alias("med"), "n").filter(pl.col("n") >= min_runs)
 
 
 def _budgets(ctx: Context) -> pl.LazyFrame:
