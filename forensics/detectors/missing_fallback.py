@@ -283,7 +283,11 @@ def retry_storms(ctx: Context) -> pl.DataFrame:
             pl.col("failed").shift(1).over(key).fill_null(False).alias("is_retry"),
             # Whether this attempt waited out the Retry-After of the failure before it.
             pl.col("retry_after_honoured").shift(1).over(key).fill_null(False).alias("waited"),
-            ((pl.col("t") - pl.col("t").shift(1)).dt.total_milliseconds() / 1000)
+            # The wait before a retry is from the end of the failed attempt to the retry's start:
+            # the sleep a backoff policy grows (tenacity, the OpenAI SDK's _calculate_retry_timeout
+            # sleep after the failure returns); start-to-start gaps also hold each attempt's own
+            # duration, which hides the growth. Without an end time, start to start.
+            ((pl.col("t") - pl.coalesce(pl.col("end_time"), pl.col("t")).shift(1)).dt.total_milliseconds() / 1000)
             .over(key)
             .alias("gap_s"),
         )

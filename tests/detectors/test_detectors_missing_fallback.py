@@ -117,8 +117,34 @@ def test_retry_storm_fires_on_fixed_spacing_past_the_limit() -> None:
         in f["explanation"]
     )
     assert "more than the limit of 3" in f["explanation"]
-    assert "retry spacing never grew (gaps 1.0, 1.0, 1.0, 1.0 s)" in f["explanation"]
+    # Each call takes 0.2 s and starts 1 s after the last one: the waits after the failures are 0.8 s.
+    assert "retry spacing never grew (gaps 0.8, 0.8, 0.8, 0.8 s)" in f["explanation"]
     assert "repeated_action" not in detectors(c)
+
+
+def test_retry_storm_near_miss_backoff_measured_from_the_end_of_the_failed_attempt() -> None:
+    # tenacity / the OpenAI SDK sleep AFTER the failed attempt returns: waits of 0.5 s then 1.0 s
+    # (doubling) after attempts that each took 0.8 s. Start to start that is 1.3 s then 1.8 s, a
+    # growth under the policy's 1.5, which once read as "retry spacing never grew".
+    c = run(
+        span("root", 0, 10, **ROOT, output="Booked."),
+        span("a", 1.0, 1.8, status="error", parent_id="root", kind="tool", tool="db.insert", input="{}", error_type="DeadlockDetected"),
+        span("b", 2.3, 3.1, status="error", parent_id="root", kind="tool", tool="db.insert", input="{}", error_type="DeadlockDetected"),
+        span("c", 4.1, 4.3, status="ok", parent_id="root", kind="tool", tool="db.insert", input="{}", output='{"id": 1}'),
+    )
+    assert "retry_storm" not in detectors(c)
+
+
+def test_retry_storm_fires_when_the_waits_after_failures_stay_flat() -> None:
+    # The firing twin: the same calls, but each retry starts 0.5 s after the failure ended, twice.
+    c = run(
+        span("root", 0, 10, **ROOT, output="Booked."),
+        span("a", 1.0, 1.8, status="error", parent_id="root", kind="tool", tool="db.insert", input="{}", error_type="DeadlockDetected"),
+        span("b", 2.3, 3.1, status="error", parent_id="root", kind="tool", tool="db.insert", input="{}", error_type="DeadlockDetected"),
+        span("c", 3.6, 3.8, status="ok", parent_id="root", kind="tool", tool="db.insert", input="{}", output='{"id": 1}'),
+    )
+    f = one(c, "retry_storm")
+    assert "retry spacing never grew (gaps 0.5, 0.5 s)" in f["explanation"]
 
 
 def test_retry_storm_near_miss_growing_backoff_that_succeeded() -> None:
