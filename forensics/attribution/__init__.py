@@ -1,0 +1,183 @@
+"""Failure attribution beyond plumbing: for a failed run, the decisive agent and step, with evidence.
+
+A run whose own verdict is a failure (or that a detector flagged) gets one ``(agent, step)``: the
+0-based position of the step in the run's own order (the message index of a transcript; else span
+order by ``start_time``, ``source_line``), the agent responsible for it, the rule that chose it and
+one evidence sentence. The rules read only what the run itself says; a benchmark's answers
+(``mistake_agent``, ``mistake_step``, ``mistake_reason``, ``ground_truth``) that a loader keeps as
+``run.*`` attributes are never read: of ``attributes`` only the orchestrator ledger keys (``common``)
+are; the run's verdict is never read (attribution answers "given that this run failed, where?";
+whether a run is attributed is the caller's choice: classify attributes the runs whose ``@outcome``
+is a failure, which for a Magentic-One history without a verdict is the failure its own log
+declares, forensics.conventions.ledger.log_declared_failure, or that a detector flagged).
+
+Rules, strongest evidence first. Among the *evidence* rules the earliest step wins (the decisive
+step is the first one from which the failure followed); the *fallback* rules are tried in order
+only when no evidence rule fires.
+
+Evidence:
+
+* ``orchestrator_stall``: the stall a Magentic-One run never got out of: its last progress ledger
+  (``LedgerOrchestrator.update_ledger``, ``autogen_magentic_one/agents/orchestrator.py``) answers
+  ``is_in_loop: true`` or ``is_progress_being_made: false``; the first ledger of that final streak
+  (after the last one reporting progress and the last replan) judged the latest worker message,
+  and the worker's *episode* (its unbroken outputs on one page) began with the action that put it
+  where it got stuck: that step is blamed (a terminal's output is judged as the code that produced
+  it: its author, at the message that held the code). A stall followed by progress or by a replan
+  was recovered from and is not evidence.
+* ``tool_error``: the first failed tool call (a terminal's non-zero exit code, a surfer's caught
+  exception): the author of the code it ran, at the message that held the code. The evidence
+  says whether the next message acknowledged the error or carried on as if it had worked.
+* ``repeated_action``: the first message that repeats, word for word, an earlier message of the
+  same agent (same action, same observation: a no-op loop).
+* ``final_answer_origin``: where the run states ``FINAL ANSWER: x`` (a failed run: x is wrong),
+  the first earlier step whose text contains x (a tool's output counts for the code's author).
+* ``accepted_wrong_answer``: the first ledger answering ``is_request_satisfied: true`` accepted a
+  wrong answer (attribution is asked about failed runs): a number its reason states that the task
+  does not is traced to the first step that held it (its owner); without one, the worker message
+  it judged.
+* ``unverified_accepted``: the orchestrator turned an unestablished value into the answer: that
+  ledger judged a worker message that says itself it could not find or verify the value, or
+  estimates or guesses it; or an ``Orchestrator (-> X)`` instruction told a worker to assume or
+  guess one. The orchestrator at that ledger is blamed.
+* ``plan_unbacked_fact``: a plan ("Initial plan:" / "New plan:", ORCHESTRATOR_SYNTHESIZE_PROMPT)
+  whose given-or-verified facts or plan bullets hold a number that neither the task nor any earlier
+  message held: a fact sheet inventing a given, or a replan swapping a learned fact for a guess.
+
+Magentic-One's replan resets every agent's history (``_select_next_agent``: ``self._chat_history =
+[self._chat_history[0]]`` and a new plan): tool errors, repeats and stalls before the last "New
+plan:" were recovered from; only the answer traces (final answer, accepted answer) cross it.
+
+Fallback:
+
+* ``unbacked_claim``: the first message (after the task statement) that introduces at least
+  ``UNBACKED_MIN_FACTS`` new facts (numbers, capitalised names) that no earlier message, tool
+  output or the task held, with no code to compute them and not being a tool observation.
+* ``first_worker_output``: in a run with an orchestrator (an agent keeping a progress ledger), the first worker
+  output: a PRIOR between agents, not evidence (no rule found the plan or any step wrong).
+* ``first_response``: the first step after the task statement (a plan or first answer that the
+  rest of the run built on).
+
+Everything is polars expressions over the span table; nothing loops over rows in Python.
+
+The package, one room per job (every name is importable from ``forensics.attribution`` as before):
+``runner`` (``attribute``: evidence, then fallback), ``steps`` (the per-step facts, the ledger
+columns), ``ledger_rules`` (Magentic-One ledgers and plans), ``tool_rules`` (tool errors, repeats),
+``answers`` (final answer origin), ``fallback`` (unbacked claim, first worker output, first response)
+and ``common`` (the text patterns, thresholds and ledger keys the rules share).
+"""
+
+from __future__ import annotations
+
+from forensics.attribution.answers import (
+    _final_answer_origin,
+)
+from forensics.attribution.common import (
+    _ACK,
+    _ANY_NUMBER,
+    _ASSUME,
+    _CODE_FENCE,
+    _FACT_NAME,
+    _FACT_NUMBER,
+    _FINAL_ANSWER,
+    _GIVEN_SECTION,
+    _HEDGE,
+    _LEDGER_KEYS,
+    _OBSERVATIONS,
+    _PAGE_URL,
+    _PLAN,
+    _PLAN_SECTION,
+    _REPLAN,
+    _SATISFIED_REASON,
+    _SEARCH_PAGE,
+    _STANDALONE_NUMBER,
+    REPEAT_MIN_CHARS,
+    UNBACKED_MIN_FACTS,
+    _hedged,
+    _no_rows,
+    _numbers,
+    _page_url,
+    _pick,
+)
+from forensics.attribution.fallback import (
+    _first_response,
+    _first_worker_output,
+    _unbacked_claims,
+)
+from forensics.attribution.ledger_rules import (
+    _accepted_answers,
+    _assumed_values,
+    _episode_starts,
+    _judged,
+    _plan_unbacked_facts,
+    _stalls,
+)
+from forensics.attribution.runner import (
+    ATTRIBUTION_COLUMNS,
+    EVIDENCE_RULES,
+    FALLBACK_RULES,
+    _attribute,
+    _empty,
+    _run_ids,
+    attribute,
+)
+from forensics.attribution.steps import (
+    _ledger,
+    _read_with_conventions,
+    _steps,
+)
+from forensics.attribution.tool_rules import (
+    _repeats,
+    _tool_errors,
+)
+
+#: Every name the single-module ``forensics.attribution`` had, still importable from here.
+__all__ = [
+    "ATTRIBUTION_COLUMNS",
+    "EVIDENCE_RULES",
+    "FALLBACK_RULES",
+    "REPEAT_MIN_CHARS",
+    "UNBACKED_MIN_FACTS",
+    "attribute",
+    "_ACK",
+    "_ANY_NUMBER",
+    "_ASSUME",
+    "_CODE_FENCE",
+    "_FACT_NAME",
+    "_FACT_NUMBER",
+    "_FINAL_ANSWER",
+    "_GIVEN_SECTION",
+    "_HEDGE",
+    "_LEDGER_KEYS",
+    "_OBSERVATIONS",
+    "_PAGE_URL",
+    "_PLAN",
+    "_PLAN_SECTION",
+    "_REPLAN",
+    "_SATISFIED_REASON",
+    "_SEARCH_PAGE",
+    "_STANDALONE_NUMBER",
+    "_accepted_answers",
+    "_assumed_values",
+    "_attribute",
+    "_empty",
+    "_episode_starts",
+    "_final_answer_origin",
+    "_first_response",
+    "_first_worker_output",
+    "_hedged",
+    "_judged",
+    "_ledger",
+    "_no_rows",
+    "_numbers",
+    "_page_url",
+    "_pick",
+    "_plan_unbacked_facts",
+    "_read_with_conventions",
+    "_repeats",
+    "_run_ids",
+    "_stalls",
+    "_steps",
+    "_tool_errors",
+    "_unbacked_claims",
+]

@@ -1,0 +1,105 @@
+"""What the attribution rules share: the text patterns they read, their thresholds, and the helpers
+that normalise a rule's candidate rows (:func:`_pick`) and read numbers and pages from a step.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+#: New facts a message must introduce, without code or a tool behind it, to be an unbacked claim.
+UNBACKED_MIN_FACTS: Final = 5
+#: A repeated message shorter than this (``TERMINATE``, ``ok``) is not an action.
+REPEAT_MIN_CHARS: Final = 20
+
+#: The "facts" a message can introduce: numbers of two digits or more (not list markers) and
+#: capitalised names inside a sentence (after a lower-case word or a comma, so not a sentence's
+#: first word); the two characters before a name are cut off after matching.
+_FACT_NUMBER = r"\b\d[\d,.]*\d\b"
+_FACT_NAME = r"[a-z,] [A-Z][A-Za-z]{2,}"
+#: A code fence: the message carries code for a terminal to run.
+_CODE_FENCE = "```"
+#: A browser observation (MultimodalWebSurfer's "Here is a screenshot of [title](url)", a markdown
+#: browser's "Address: ... Viewport position:"): page text, not the agent's own claim.
+_OBSERVATIONS = ("Here is a screenshot of [", "\nViewport position: ")
+#: The next message acknowledges an error (so it was not misread).
+_ACK = (
+    r"(?i)\b(error|errors|fail\w*|exception|traceback|issue|problem|unable|could not|couldn't|cannot|"
+    r"can't|not (?:found|defined|available|installed|exist\w*)|missing|fix\w*|retry|again|instead|"
+    r"unfortunately|apolog\w*)\b"
+)
+_FINAL_ANSWER = r"(?im)FINAL ANSWER:\s*(.+?)\s*$"
+#: Magentic-One's plan messages (``LedgerOrchestrator._select_next_agent``: "Initial plan:\n" and, after
+#: "Stalled.... Replanning...", "New plan:\n" + ORCHESTRATOR_SYNTHESIZE_PROMPT).
+_PLAN = "Initial plan:"
+_REPLAN = "New plan:"
+#: The synthesize prompt's sections a plan acts on: the facts it calls given or verified, and the plan.
+_GIVEN_SECTION = r"(?s)GIVEN OR VERIFIED FACTS(.*?)(?:\n\s*2\. FACTS TO LOOK UP|$)"
+_PLAN_SECTION = r"(?s)Here is the plan to follow as best as possible:(.*)$"
+#: MultimodalWebSurfer's observation: "Here is a screenshot of [title](url)." (the page it is on).
+_PAGE_URL = r"Here is a screenshot of \[[^\]]*\]\(([^)\s]*)\)"
+#: A message that says its own value is not established: the author could not find or verify it,
+#: or estimates, guesses or assumes it.
+_HEDGE = (
+    r"(?i)\b(?:could not|couldn't|was unable to|unable to|cannot|can't) (?:find|verify|confirm|locate|access|determine)"
+    r"|\b(?:probably|approximately|roughly|presumably|an estimate|estimated|educated guess|assuming)\b"
+)
+#: An orchestrator instruction to take a value as given without finding it.
+_ASSUME = r"(?i)\b(?:assume|assuming|guess)\b"
+#: Any number (the answer a ledger accepts may be one digit); commas dropped before comparing.
+_ANY_NUMBER = r"\b\d[\d,.]*\d\b|\b\d\b"
+#: A number standing alone (two digits or more; not inside a date, a URL, a version or a name):
+#: whitespace, a bracket or a quote before it, whitespace or punctuation after it.
+_STANDALONE_NUMBER = r"(?:^|[\s(\[\"'$])\d[\d,.]*\d(?:[\s)\]\"'.,;:%]|$)"
+#: A search engine's results page (a query in the URL).
+_SEARCH_PAGE = r"/search\?|[?&]q="
+#: The reason the ledger gives for ``is_request_satisfied`` (it usually restates the answer).
+_SATISFIED_REASON = r'"is_request_satisfied"\s*:\s*\{[^{}]*?"reason"\s*:\s*"((?:[^"\\]|\\.)*)"'
+
+_LEDGER_KEYS: Final = {
+    "ledger_satisfied": "$['ledger.is_request_satisfied']",
+    "ledger_in_loop": "$['ledger.is_in_loop']",
+    "ledger_progress": "$['ledger.is_progress_being_made']",
+    "ledger_next_speaker": "$['ledger.next_speaker']",
+}
+
+
+def _pick(frame: pl.DataFrame, rule: str, rank: int) -> pl.DataFrame:
+    """Normalise a rule's candidate rows to (run_id, decisive_agent, decisive_step, rule, evidence)."""
+    return frame.select(
+        "run_id",
+        pl.col("decisive_agent").cast(pl.String),
+        pl.col("decisive_step").cast(pl.Int64),
+        pl.lit(rule).alias("attribution_rule"),
+        pl.col("attribution_evidence").cast(pl.String),
+        pl.lit(rank, dtype=pl.Int64).alias("_rank"),
+    )
+
+
+def _hedged() -> pl.Expr:
+    """The step's text says its own value is not established (read on the few rows a rule needs)."""
+    return pl.col("output").fill_null("").str.contains(_HEDGE)
+
+
+def _page_url() -> pl.Expr:
+    """The page a web surfer's observation shows (MultimodalWebSurfer's screenshot line), else null."""
+    return pl.col("output").fill_null("").str.extract(_PAGE_URL, 1)
+
+
+def _numbers(s: pl.DataFrame, text: pl.Expr | None = None) -> pl.DataFrame:
+    """``run_id, step, _n``: every number a step's text (default: its output) holds, commas dropped."""
+    src = pl.col("output").fill_null("") if text is None else text
+    return (
+        s.select("run_id", "step", src.str.extract_all(_ANY_NUMBER).alias("_n"))
+        .explode("_n")
+        .drop_nulls("_n")
+        .with_columns(pl.col("_n").str.replace_all(",", ""))
+        .unique()
+    )
+
+
+def _no_rows(s: pl.DataFrame) -> pl.DataFrame:
+    return s.head(0).with_columns(
+        decisive_agent=pl.col("agent"), decisive_step=pl.col("step"), attribution_evidence=pl.lit("")
+    )

@@ -1,0 +1,101 @@
+"""The fallback rules, tried in order only when no evidence rule fires: ``unbacked_claim``,
+``first_worker_output`` (a prior between agents, not evidence) and ``first_response``.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from forensics.attribution.common import _FACT_NAME, _FACT_NUMBER, UNBACKED_MIN_FACTS, _pick
+
+
+def _unbacked_claims(s: pl.DataFrame) -> pl.DataFrame:
+    tokens = (
+        s.select(
+            "run_id",
+            "step",
+            pl.concat_list(
+                pl.col("output").fill_null("").str.extract_all(_FACT_NUMBER),
+                pl.col("output")
+                .fill_null("")
+                .str.extract_all(_FACT_NAME)
+                .list.eval(pl.element().str.slice(2)),
+            ).alias("_tok"),
+        )
+        .explode("_tok")
+        .drop_nulls("_tok")
+    )
+    first_seen = tokens.group_by("run_id", "_tok").agg(pl.col("step").min().alias("_first"))
+    novel = first_seen.group_by("run_id", pl.col("_first").alias("step")).agg(pl.len().alias("_novel"))
+    claims = (
+        s.join(novel, on=["run_id", "step"], how="left")
+        .filter(
+            (pl.col("step") > 0)
+            & pl.col("worker")
+            & ~pl.col("is_tool")
+            & ~pl.col("has_code")
+            & ~pl.col("observation")
+            & (pl.col("_novel").fill_null(0) >= UNBACKED_MIN_FACTS)
+        )
+        .sort("run_id", "step")
+        .unique("run_id", keep="first")
+    )
+    return _pick(
+        claims.with_columns(
+            decisive_agent=pl.col("agent"),
+            decisive_step=pl.col("step"),
+            attribution_evidence=pl.format(
+                "step {}: {} states {} facts that no earlier message or tool output held, with no code or tool behind them",
+                pl.col("step"),
+                pl.col("agent"),
+                pl.col("_novel"),
+            ),
+        ),
+        "unbacked_claim",
+        10,
+    )
+
+
+def _first_worker_output(s: pl.DataFrame) -> pl.DataFrame:
+    """In a run with an orchestrator (an agent keeping a ledger) and no evidence: the first output of a
+    worker, its owner if a tool ran it. A PRIOR, not evidence: an orchestrator's plan is bookkeeping
+    that no rule found wrong, and the work that failed was done by the workers."""
+    first = (
+        s.filter(pl.col("worker") & pl.col("orchestrator").any().over("_rk"))
+        .sort("run_id", "step")
+        .unique("run_id", keep="first")
+    )
+    return _pick(
+        first.with_columns(
+            decisive_agent=pl.col("owner_agent"),
+            decisive_step=pl.col("owner_step"),
+            attribution_evidence=pl.format(
+                "step {}: {}'s first output as a worker; a prior, not evidence (no rule found the orchestrator's "
+                "plan or any step wrong)",
+                pl.col("owner_step"),
+                pl.col("owner_agent"),
+            ),
+        ),
+        "first_worker_output",
+        11,
+    )
+
+
+def _first_response(s: pl.DataFrame) -> pl.DataFrame:
+    # The first step after the task statement (step 0), its owner if it is a tool call.
+    first = s.filter(pl.col("step") >= 1).sort("run_id", "step").unique("run_id", keep="first")
+    alone = s.group_by("run_id").agg(pl.len().alias("_n")).filter(pl.col("_n") == 1)
+    only = s.join(alone, on="run_id")
+    return _pick(
+        pl.concat([first, only.drop("_n")], how="vertical").with_columns(
+            decisive_agent=pl.col("owner_agent"),
+            decisive_step=pl.col("owner_step"),
+            attribution_evidence=pl.format(
+                "step {}: {}'s first response to the task, which the rest of the run built on (no stronger evidence)",
+                pl.col("owner_step"),
+                pl.col("owner_agent"),
+            ),
+        ),
+        "first_response",
+        12,
+    )

@@ -1,0 +1,346 @@
+"""Attribution rules that read a Magentic-One orchestrator's ledgers and plans: ``orchestrator_stall``,
+``accepted_wrong_answer``, ``unverified_accepted`` and ``plan_unbacked_fact`` (see :mod:`forensics.attribution`).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from forensics.attribution.common import (
+    _ANY_NUMBER,
+    _ASSUME,
+    _FACT_NAME,
+    _GIVEN_SECTION,
+    _PLAN_SECTION,
+    _SATISFIED_REASON,
+    _SEARCH_PAGE,
+    _STANDALONE_NUMBER,
+    _hedged,
+    _no_rows,
+    _numbers,
+    _page_url,
+    _pick,
+)
+
+
+def _judged(s: pl.DataFrame) -> pl.DataFrame:
+    """The ledger rows, each with the latest worker step before it: (owner step, owner agent,
+    step) of what the orchestrator was judging."""
+    return s.with_columns(
+        j_step=pl.when(pl.col("worker")).then(pl.col("owner_step")).shift(1).forward_fill().over("_rk"),
+        j_agent=pl.when(pl.col("worker")).then(pl.col("owner_agent")).shift(1).forward_fill().over("_rk"),
+        j_at=pl.when(pl.col("worker")).then(pl.col("step")).shift(1).forward_fill().over("_rk"),
+    ).filter(pl.col("ledger_progress").is_not_null() | pl.col("ledger_in_loop").is_not_null())
+
+
+def _episode_starts(s: pl.DataFrame) -> pl.DataFrame:
+    """``run_id, j_at, ep_step, ep_agent``: for each worker step, the first step of its episode: the
+    unbroken run of that worker's outputs (no other worker between) on the same page (a web
+    surfer's screenshot URL; none for other workers), with that first step's owner (a terminal's
+    run is its code's author at the code)."""
+    w = s.filter(pl.col("worker")).select(
+        "_rk", "run_id", "step", "agent", _page_url().alias("url"), "owner_step", "owner_agent"
+    )
+    brk = (pl.col("agent") != pl.col("agent").shift(1).over("_rk")).fill_null(True) | (
+        pl.col("url").fill_null("") != pl.col("url").shift(1).over("_rk").fill_null("")
+    )
+    start = pl.when(brk).then(pl.col("step")).forward_fill().over("_rk")
+    w = w.with_columns(_start=start)
+    owners = w.select("run_id", pl.col("step").alias("_start"), "owner_step", "owner_agent")
+    return (
+        w.select("run_id", pl.col("step").alias("j_at"), "_start")
+        .join(owners, on=["run_id", "_start"], how="left")
+        .select(
+            "run_id", "j_at", pl.col("owner_step").alias("ep_step"), pl.col("owner_agent").alias("ep_agent")
+        )
+    )
+
+
+def _stalls(s: pl.DataFrame) -> pl.DataFrame:
+    """The stall the run never got out of: in a run whose last ledger says it is in a loop or not
+    progressing, the first ledger of that final streak (after the last ledger reporting progress and
+    the last replan). A stall followed by progress or a replan was recovered from. The worker it
+    judged got stuck in an episode (its unbroken outputs on one page): the episode's first step, the
+    action that put it there, is blamed."""
+    if s.get_column("ledger_progress").null_count() == s.height:
+        return _pick(_no_rows(s), "orchestrator_stall", 0)  # no ledger at all
+    judged = _judged(s).with_columns(
+        _stalled=pl.col("ledger_in_loop").fill_null(False) | (pl.col("ledger_progress") == False),  # noqa: E712
+    )
+    last = (
+        judged.sort("run_id", "step")
+        .group_by("run_id", maintain_order=True)
+        .agg(
+            pl.col("_stalled").last().alias("_ends_stalled"),
+            pl.col("ledger_satisfied").fill_null(False).last().alias("_ends_satisfied"),
+            pl.when(~pl.col("_stalled")).then(pl.col("step")).max().fill_null(-1).alias("_last_ok"),
+        )
+    )
+    streak = (
+        judged.join(last, on="run_id")
+        .filter(
+            pl.col("_ends_stalled")
+            & ~pl.col("_ends_satisfied")
+            & pl.col("_stalled")
+            & (pl.col("step") > pl.col("_last_ok"))
+            & (pl.col("step") > pl.col("last_replan"))
+            & pl.col("j_step").is_not_null()
+        )
+        .sort("run_id", "step")
+        .unique("run_id", keep="first")
+    )
+    streak_runs = streak.select("run_id")
+    streak = streak.join(
+        _episode_starts(s.join(streak_runs, on="run_id", how="semi")), on=["run_id", "j_at"], how="left"
+    )
+    what = (
+        pl.when(pl.col("ledger_in_loop").fill_null(False))
+        .then(pl.lit("in a loop"))
+        .otherwise(pl.lit("not making progress"))
+    )
+    since = (
+        pl.when(pl.col("ep_step").fill_null(pl.col("j_step")) != pl.col("j_step"))
+        .then(pl.format(", stuck since its step {} on the same page", pl.col("ep_step")))
+        .otherwise(pl.lit(""))
+    )
+    return _pick(
+        streak.with_columns(
+            decisive_agent=pl.coalesce("ep_agent", "j_agent"),
+            decisive_step=pl.coalesce("ep_step", "j_step"),
+            attribution_evidence=pl.format(
+                "step {}: the orchestrator's ledger says the run is {} and it never recovered, judging {}'s step {}{}",
+                pl.col("step"),
+                what,
+                pl.col("j_agent"),
+                pl.col("j_at"),
+                since,
+            ),
+        ),
+        "orchestrator_stall",
+        0,
+    )
+
+
+def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
+    """The first ledger that declared the request satisfied accepted a wrong answer (attribution is
+    asked about failed runs; it never reads their verdict). If the worker message it judged says
+    itself that its value is not established (it could not find or verify it, estimates or guesses),
+    accepting it was the orchestrator's mistake, at that ledger (``unverified_accepted``). Else the
+    answer is traced: a number or a name (a capitalised word inside a sentence, not an agent's) the
+    ledger's reason states that the request does not, at the first step that held it (not a hedged
+    one, not a plan; for a name, not a search results page, which lists names among others); without
+    one, the judged worker message."""
+    if s.get_column("ledger_satisfied").null_count() == s.height:
+        return _pick(_no_rows(s), "accepted_wrong_answer", 4)
+    judged = _judged(s)
+    accepted = (
+        judged.filter(pl.col("ledger_satisfied").fill_null(False) & pl.col("j_step").is_not_null())
+        .sort("run_id", "step")
+        .unique("run_id", keep="first")
+    )
+    # Only the runs a ledger declared satisfied: their texts are read further.
+    s = s.join(accepted.select("run_id"), on="run_id", how="semi").with_columns(
+        hedged=_hedged(), url=_page_url()
+    )
+    hedged = s.select("run_id", pl.col("step").alias("j_at"), pl.col("hedged").alias("_j_hedged"))
+    accepted = accepted.join(hedged, on=["run_id", "j_at"], how="left")
+    unverified = accepted.filter(pl.col("_j_hedged").fill_null(False))
+    rest = accepted.filter(~pl.col("_j_hedged").fill_null(False))
+    # The numbers the ledger's reason states, less those of the task statement (step 0).
+    stated = (
+        rest.select(
+            "run_id",
+            pl.col("step").alias("_ledger"),
+            pl.col("output")
+            .fill_null("")
+            .str.extract(_SATISFIED_REASON, 1)
+            .str.extract_all(_ANY_NUMBER)
+            .alias("_n"),
+        )
+        .explode("_n")
+        .drop_nulls("_n")
+        .with_columns(pl.col("_n").str.replace_all(",", ""))
+    )
+    task_numbers = _numbers(s.filter(pl.col("step") == 0))
+    stated = stated.join(task_numbers, on=["run_id", "_n"], how="anti")
+    # A plan restates the task and numbers its sections ("1. GIVEN OR VERIFIED FACTS"): not where an
+    # answer entered (a plan that invents a fact is plan_unbacked_fact's).
+    seen = _numbers(
+        s.filter((pl.col("step") > 0) & ~pl.col("human") & ~pl.col("hedged") & ~pl.col("plan_msg"))
+    )
+    # A name on a search engine's results page was only listed among others, not yet taken up
+    # (MultimodalWebSurfer's web_search opens https://www.bing.com/search?q=...).
+    steps_text = s.filter(
+        (pl.col("step") > 0)
+        & ~pl.col("human")
+        & ~pl.col("hedged")
+        & ~pl.col("plan_msg")
+        & ~pl.col("url").fill_null("").str.contains(_SEARCH_PAGE)
+    ).select("run_id", "step", pl.col("output").fill_null("").alias("_text"))
+    task_text = s.filter(pl.col("step") == 0).select("run_id", pl.col("output").fill_null("").alias("_task"))
+    agents = s.select("run_id", pl.col("agent").alias("_n")).drop_nulls().unique()
+    names = (
+        rest.select(
+            "run_id",
+            pl.col("step").alias("_ledger"),
+            pl.col("output")
+            .fill_null("")
+            .str.extract(_SATISFIED_REASON, 1)
+            .str.extract_all(_FACT_NAME)
+            .list.eval(pl.element().str.slice(2))
+            .alias("_n"),
+        )
+        .explode("_n")
+        .drop_nulls("_n")
+        .unique()
+        .join(agents, on=["run_id", "_n"], how="anti")
+        .join(task_text, on="run_id", how="left")
+        .filter(~pl.col("_task").fill_null("").str.contains(pl.col("_n"), literal=True))
+        .drop("_task")
+    )
+    name_hits = (
+        names.join(steps_text, on="run_id")
+        .filter(pl.col("_text").str.contains(pl.col("_n"), literal=True))
+        .select("run_id", "_ledger", "_n", "step")
+    )
+    number_hits = stated.join(seen, on=["run_id", "_n"]).select("run_id", "_ledger", "_n", "step")
+    origin = (
+        pl.concat([number_hits, name_hits], how="vertical")
+        .filter(pl.col("step") < pl.col("_ledger"))
+        .sort("run_id", "step", "_n")
+        .unique("run_id", keep="first")
+        .join(s.select("run_id", "step", "owner_step", "owner_agent"), on=["run_id", "step"])
+        .select(
+            "run_id",
+            pl.col("step").alias("_o_at"),
+            "_n",
+            pl.col("owner_step").alias("_o_step"),
+            pl.col("owner_agent").alias("_o_agent"),
+        )
+    )
+    rest = rest.join(origin, on="run_id", how="left")
+    traced = pl.format(
+        "step {}: the orchestrator's ledger took the request as satisfied, stating {}, which first appears at step {} ({})",
+        pl.col("step"),
+        pl.col("_n"),
+        pl.col("_o_at"),
+        pl.col("_o_agent"),
+    )
+    plain = pl.format(
+        "step {}: the orchestrator's ledger took the request as satisfied by {}'s step {}",
+        pl.col("step"),
+        pl.col("j_agent"),
+        pl.col("j_at"),
+    )
+    return pl.concat(
+        [
+            _pick(
+                rest.with_columns(
+                    decisive_agent=pl.coalesce("_o_agent", "j_agent"),
+                    decisive_step=pl.coalesce("_o_step", "j_step"),
+                    attribution_evidence=pl.when(pl.col("_o_step").is_not_null())
+                    .then(traced)
+                    .otherwise(plain),
+                ),
+                "accepted_wrong_answer",
+                4,
+            ),
+            _pick(
+                unverified.with_columns(
+                    decisive_agent=pl.col("agent"),
+                    decisive_step=pl.col("step"),
+                    attribution_evidence=pl.format(
+                        "step {}: the orchestrator's ledger took the request as satisfied by {}'s step {}, "
+                        "which says itself that its value is not established",
+                        pl.col("step"),
+                        pl.col("j_agent"),
+                        pl.col("j_at"),
+                    ),
+                ),
+                "unverified_accepted",
+                4,
+            ),
+        ],
+        how="vertical",
+    )
+
+
+def _plan_unbacked_facts(s: pl.DataFrame) -> pl.DataFrame:
+    """A plan that acts on a fact nobody established: an orchestrator plan (Magentic-One's "Initial
+    plan:" / "New plan:") whose given-or-verified facts or plan bullets hold a number of two digits
+    or more that neither the task nor any earlier message held (a fact sheet inventing a "given"
+    fact, or a replan replacing a learned fact with a guess). The plan is the decisive step."""
+    plans = s.filter(pl.col("plan_msg") & ~pl.col("human"))
+    if plans.height == 0:
+        return _pick(_no_rows(s), "plan_unbacked_fact", 5)
+    text = pl.col("output").fill_null("")
+    acted = pl.concat_str(
+        text.str.extract(_GIVEN_SECTION, 1).fill_null(""),
+        pl.lit("\n"),
+        text.str.extract(_PLAN_SECTION, 1).fill_null(""),
+    )
+    claimed = (
+        plans.select("run_id", "step", acted.str.extract_all(_STANDALONE_NUMBER).alias("_n"))
+        .explode("_n")
+        .drop_nulls("_n")
+        .with_columns(pl.col("_n").str.replace_all(r"[^\d.]", "").str.strip_chars("."))
+        .filter(pl.col("_n").str.len_chars() >= 2)
+        .unique()
+    )
+    first_seen = _numbers(s).group_by("run_id", "_n").agg(pl.col("step").min().alias("_first"))
+    novel = (
+        claimed.join(first_seen, on=["run_id", "_n"])
+        .filter(pl.col("_first") == pl.col("step"))
+        .group_by("run_id", "step")
+        .agg(pl.col("_n").sort().str.join(", ").alias("_facts"))
+        .sort("run_id", "step")
+        .unique("run_id", keep="first")
+        .join(s.select("run_id", "step", "agent"), on=["run_id", "step"])
+    )
+    return _pick(
+        novel.with_columns(
+            decisive_agent=pl.col("agent"),
+            decisive_step=pl.col("step"),
+            attribution_evidence=pl.format(
+                "step {}: {}'s plan acts on {} that neither the task nor any earlier message held",
+                pl.col("step"),
+                pl.col("agent"),
+                pl.col("_facts"),
+            ),
+        ),
+        "plan_unbacked_fact",
+        5,
+    )
+
+
+def _assumed_values(s: pl.DataFrame) -> pl.DataFrame:
+    """The orchestrator telling a worker to assume or guess a value (Magentic-One's ``Orchestrator
+    (-> X)`` instruction, read from the ledger's ``instruction_or_question``): the team improvised
+    instead of establishing it; the decisive step is the ledger that first gave that instruction."""
+    ledger_at = (
+        pl.when(pl.col("ledger_progress").is_not_null()).then(pl.col("step")).forward_fill().over("_rk")
+    )
+    told = (
+        s.with_columns(_ledger_at=ledger_at)
+        .filter(
+            (pl.col("kind") == "handoff").fill_null(False)
+            & pl.col("orchestrator")
+            & pl.col("output").fill_null("").str.contains(_ASSUME)
+            & (pl.col("step") > pl.col("last_replan"))
+        )
+        .sort("run_id", "step")
+        .unique("run_id", keep="first")
+        .with_columns(decisive_step=pl.coalesce("_ledger_at", "step"))
+    )
+    return _pick(
+        told.with_columns(
+            decisive_agent=pl.col("agent"),
+            attribution_evidence=pl.format(
+                "step {}: {} told the team to assume a value instead of establishing it",
+                pl.col("decisive_step"),
+                pl.col("agent"),
+            ),
+        ),
+        "unverified_accepted",
+        4,
+    )

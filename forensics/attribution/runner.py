@@ -1,0 +1,111 @@
+"""The runner: ``attribute`` runs the evidence rules, keeps the earliest step each run's rules name, and
+tries the fallback rules in order for the runs no evidence rule named (see :mod:`forensics.attribution`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import polars as pl
+
+from forensics.attribution.answers import _final_answer_origin
+from forensics.attribution.fallback import _first_response, _first_worker_output, _unbacked_claims
+from forensics.attribution.ledger_rules import (
+    _accepted_answers,
+    _assumed_values,
+    _plan_unbacked_facts,
+    _stalls,
+)
+from forensics.attribution.steps import _steps
+from forensics.attribution.tool_rules import _repeats, _tool_errors
+
+#: Columns of ``attribute``'s result.
+ATTRIBUTION_COLUMNS: Final = (
+    "run_id",
+    "decisive_agent",
+    "decisive_step",
+    "decisive_span_id",
+    "attribution_rule",
+    "attribution_evidence",
+)
+#: Evidence rules; the earliest step among those that fire wins.
+EVIDENCE_RULES: Final = (
+    "orchestrator_stall",
+    "tool_error",
+    "repeated_action",
+    "final_answer_origin",
+    "accepted_wrong_answer",
+    "unverified_accepted",
+    "plan_unbacked_fact",
+)
+#: Fallback rules, tried in this order.
+FALLBACK_RULES: Final = ("unbacked_claim", "first_worker_output", "first_response")
+
+
+def attribute(spans: Any, runs: Any = None) -> pl.DataFrame:
+    """One row per run: ``run_id, decisive_agent, decisive_step, decisive_span_id,
+    attribution_rule, attribution_evidence``.
+
+    ``spans``: the span table (Arrow, polars, or a LoadResult). ``runs``: optional run ids (a
+    list, Series or a frame with ``run_id``) to attribute; by default every run in ``spans``.
+    """
+    from forensics.classify import _as_spans
+
+    return _attribute(_as_spans(spans), runs)
+
+
+def _attribute(df: pl.DataFrame, runs: Any = None) -> pl.DataFrame:
+    """``attribute`` over a span frame already in SPAN_SCHEMA types (classify's)."""
+    if runs is not None:
+        wanted = _run_ids(runs)
+        df = df.filter(pl.col("run_id").is_in(wanted.implode()))
+    if df.height == 0:
+        return _empty()
+    steps = _steps(df)
+    evidence = pl.concat(
+        [
+            _stalls(steps),
+            _tool_errors(steps),
+            _repeats(steps),
+            _final_answer_origin(steps),
+            _accepted_answers(steps),
+            _plan_unbacked_facts(steps),
+            _assumed_values(steps),
+        ],
+        how="vertical",
+    )
+    chosen_evidence = evidence.sort("run_id", "decisive_step", "_rank").unique("run_id", keep="first")
+    # The fallback rules only for the runs no evidence rule named.
+    rest = steps.join(chosen_evidence.select("run_id"), on="run_id", how="anti")
+    fallback = pl.concat(
+        [_unbacked_claims(rest), _first_worker_output(rest), _first_response(rest)], how="vertical"
+    )
+    chosen_fallback = fallback.sort("run_id", "_rank", "decisive_step").unique("run_id", keep="first")
+    chosen = pl.concat([chosen_evidence, chosen_fallback], how="vertical")
+    span_ids = steps.select(
+        "run_id", pl.col("step").alias("decisive_step"), pl.col("span_id").alias("decisive_span_id")
+    )
+    return (
+        chosen.join(span_ids, on=["run_id", "decisive_step"], how="left")
+        .select(ATTRIBUTION_COLUMNS)
+        .sort("run_id")
+    )
+
+
+def _empty() -> pl.DataFrame:
+    return pl.DataFrame(
+        schema={
+            "run_id": pl.String,
+            "decisive_agent": pl.String,
+            "decisive_step": pl.Int64,
+            "decisive_span_id": pl.String,
+            "attribution_rule": pl.String,
+            "attribution_evidence": pl.String,
+        }
+    )
+
+
+def _run_ids(runs: Any) -> pl.Series:
+    if isinstance(runs, pl.DataFrame):
+        return runs.get_column("run_id").cast(pl.String)
+    return pl.Series("run_id", list(runs), dtype=pl.String)

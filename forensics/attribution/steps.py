@@ -1,0 +1,130 @@
+"""The span table in each run's own order with the per-step facts the attribution rules read
+(owner of a terminal's output, worker or orchestrator bookkeeping, the Magentic-One ledger columns).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from forensics.attribution.common import _CODE_FENCE, _LEDGER_KEYS, _OBSERVATIONS, _PLAN, _REPLAN
+
+
+def _steps(df: pl.DataFrame) -> pl.DataFrame:
+    """The span table in each run's own order, with the per-step facts the rules read."""
+    text = pl.col("output").fill_null("")
+    is_tool = pl.col("kind") == "tool"
+    ordered = df.sort("run_id", "start_time", "source_line", "span_id", nulls_last=True)
+    # An integer key per run (the frame is sorted by run): windows over it, not over the string id.
+    run_key = (pl.col("run_id") != pl.col("run_id").shift(1)).fill_null(True).cum_sum().alias("_rk")
+    base = ordered.with_columns(run_key).select(
+        "_rk",
+        "run_id",
+        "span_id",
+        "kind",
+        "status",
+        "output",
+        "input",
+        pl.col("agent").fill_null(pl.col("name")).alias("agent"),
+        pl.int_range(pl.len(), dtype=pl.Int64).over("_rk").alias("step"),
+        "attributes",
+        *(c for c in _LEDGER_KEYS if c in df.columns),
+    )
+    ledger = _ledger(base)
+    base = base.drop([c for c in _LEDGER_KEYS if c in base.columns])
+    out = base.join(ledger, on=["run_id", "span_id"], how="left").with_columns(
+        is_tool=is_tool.fill_null(False),
+        failed=(pl.col("status") == "error").fill_null(False),
+        has_code=text.str.contains(_CODE_FENCE, literal=True) & ~is_tool.fill_null(False),
+        observation=pl.any_horizontal(text.str.contains(o, literal=True) for o in _OBSERVATIONS),
+        meta=(pl.col("kind") == "handoff").fill_null(False)
+        | pl.col("ledger_progress").is_not_null()
+        | pl.col("ledger_in_loop").is_not_null()
+        | text.str.starts_with("Next speaker "),
+        human=(pl.col("kind") == "human").fill_null(False),
+        plan_msg=text.str.starts_with(_PLAN) | text.str.starts_with(_REPLAN),
+        replan=text.str.starts_with(_REPLAN),
+    )
+    # The orchestrator: an agent that keeps a progress ledger in this run (Magentic-One's
+    # Orchestrator); its plans, ledgers, handoffs and notes are bookkeeping, never a worker's output.
+    # (Handing work over alone does not make one: OpenAI Agents SDK agents hand off and work too.)
+    out = out.with_columns(
+        orchestrator=pl.col("ledger_progress").is_not_null().any().over("_rk", "agent"),
+        # Magentic-One's replan resets every agent's history and rebroadcasts a new plan: what
+        # went wrong before the last "New plan:" was recovered from, unless that plan carried it.
+        last_replan=pl.when(pl.col("replan")).then(pl.col("step")).max().over("_rk").fill_null(-1),
+    )
+    # The step whose code a tool ran: the latest earlier message holding code.
+    code_step = pl.when(pl.col("has_code")).then(pl.col("step")).forward_fill().over("_rk")
+    code_agent = pl.when(pl.col("has_code")).then(pl.col("agent")).forward_fill().over("_rk")
+    code_text = pl.when(pl.col("has_code")).then(pl.col("output")).forward_fill().over("_rk")
+    out = out.with_columns(
+        code_step=code_step,
+        code_agent=code_agent,
+        _code_text=code_text,
+        # A worker step: an agent's own contribution (not the orchestrator's bookkeeping, not the human).
+        worker=~pl.col("meta")
+        & ~pl.col("human")
+        & ~pl.col("orchestrator")
+        & (pl.col("kind").is_in(["agent", "tool"])).fill_null(False),
+    )
+    # Who is answerable for a step: a tool call that ran a message's code (its input's first line
+    # is in that message), that code's author at that message; else the step itself.
+    first_line = pl.col("input").str.strip_chars().str.split("\n").list.first()
+    run_by_code = (
+        pl.col("is_tool")
+        & pl.col("code_step").is_not_null()
+        & (first_line.str.len_chars() > 0).fill_null(False)
+        & pl.col("_code_text").str.contains(first_line, literal=True).fill_null(False)
+    )
+    return out.with_columns(
+        owner_step=pl.when(run_by_code).then(pl.col("code_step")).otherwise(pl.col("step")),
+        owner_agent=pl.when(run_by_code).then(pl.col("code_agent")).otherwise(pl.col("agent")),
+    ).drop("_code_text")
+
+
+def _ledger(base: pl.DataFrame) -> pl.DataFrame:
+    """``ledger_in_loop``, ``ledger_progress``, ``ledger_next_speaker`` per span: the columns
+    when the frame already has them (the conventions layer's), else read from the rows that hold a
+    ledger: by the conventions layer's Magentic-One ledger reader (forensics.conventions.ledger,
+    any loader's text), else from the ag2-history loader's ``ledger.*`` attributes."""
+    if all(c in base.columns for c in _LEDGER_KEYS):
+        return base.select("run_id", "span_id", *_LEDGER_KEYS)
+    rows = base.filter(pl.col("output").str.contains("is_in_loop", literal=True).fill_null(False))
+    parsed = _read_with_conventions(rows)
+    if parsed is None:
+        parsed = rows.select(
+            "run_id",
+            "span_id",
+            *(pl.col("attributes").str.json_path_match(p).alias(name) for name, p in _LEDGER_KEYS.items()),
+        ).with_columns(
+            ledger_satisfied=pl.col("ledger_satisfied").str.to_lowercase() == "true",
+            ledger_in_loop=pl.col("ledger_in_loop").str.to_lowercase() == "true",
+            ledger_progress=pl.col("ledger_progress").str.to_lowercase() == "true",
+        )
+    return parsed.select("run_id", "span_id", *_LEDGER_KEYS).filter(
+        pl.col("ledger_in_loop").is_not_null() | pl.col("ledger_progress").is_not_null()
+    )
+
+
+def _read_with_conventions(rows: pl.DataFrame) -> pl.DataFrame | None:
+    """The ledger columns by the conventions layer's Magentic-One ledger reader (one reader of the
+    ledger for the whole package: its expressions, or its step over a frame with ``output``);
+    None when it is not there or reads differently."""
+    try:
+        from forensics.conventions.registry import CONVENTIONS
+    except ImportError:  # pragma: no cover - the layer ships with the package
+        return None
+    conv = next((c for c in CONVENTIONS if c.name == "magentic_one_ledger"), None)
+    if conv is None:
+        return None
+    exprs = [e for e in conv.extract() if e.meta.output_name() in _LEDGER_KEYS]
+    if len(exprs) == len(_LEDGER_KEYS):
+        return rows.select("run_id", "span_id", *exprs)
+    if conv.status is not None:
+        try:
+            out = conv.status(rows.select("run_id", "span_id", "output"))
+        except pl.exceptions.ColumnNotFoundError:
+            return None
+        if all(k in out.columns for k in _LEDGER_KEYS):
+            return out.select("run_id", "span_id", *_LEDGER_KEYS)
+    return None

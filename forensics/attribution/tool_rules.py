@@ -1,0 +1,72 @@
+"""Attribution rules over the agents' own actions (AG2 / Magentic-One terminals and surfers):
+``tool_error`` and ``repeated_action`` (see :mod:`forensics.attribution`).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from forensics.attribution.common import _ACK, REPEAT_MIN_CHARS, _pick
+
+
+def _tool_errors(s: pl.DataFrame) -> pl.DataFrame:
+    ack = pl.col("output").fill_null("").str.contains(_ACK)
+    nxt_ack = pl.when(pl.col("worker") & ~pl.col("is_tool")).then(ack).shift(-1).backward_fill().over("_rk")
+    failed = s.with_columns(nxt_ack=nxt_ack).filter(
+        pl.col("failed") & pl.col("worker") & (pl.col("step") > pl.col("last_replan"))
+    )
+    first = failed.sort("run_id", "step").unique("run_id", keep="first")
+    reading = (
+        pl.when(pl.col("nxt_ack") == False)  # noqa: E712
+        .then(pl.lit("; the next message carried on as if it had worked"))
+        .when(pl.col("nxt_ack"))
+        .then(pl.lit("; the next message acknowledged it"))
+        .otherwise(pl.lit(""))
+    )
+    return _pick(
+        first.with_columns(
+            decisive_agent=pl.col("owner_agent"),
+            decisive_step=pl.col("owner_step"),
+            attribution_evidence=pl.format(
+                "step {}: {} failed ({}) running {}'s step {}{}",
+                pl.col("step"),
+                pl.col("agent"),
+                pl.col("status"),
+                pl.col("owner_agent"),
+                pl.col("owner_step"),
+                reading,
+            ),
+        ),
+        "tool_error",
+        1,
+    )
+
+
+def _repeats(s: pl.DataFrame) -> pl.DataFrame:
+    # Word for word: the same text (by a 64-bit hash, then compared) from the same agent.
+    rows = s.filter(
+        pl.col("worker") & ~pl.col("is_tool") & (pl.col("output").str.len_bytes() >= REPEAT_MIN_CHARS)
+    ).with_columns(_h=pl.col("output").hash(7))
+    rows = (
+        rows.filter(pl.len().over("_rk", "agent", "_h") > 1)
+        .with_columns(
+            _nth=pl.int_range(pl.len()).over("_rk", "agent", "output"),
+            _orig=pl.col("step").min().over("_rk", "agent", "output"),
+        )
+        .filter((pl.col("_nth") > 0) & (pl.col("step") > pl.col("last_replan")))
+    )
+    first = rows.sort("run_id", "step").unique("run_id", keep="first")
+    return _pick(
+        first.with_columns(
+            decisive_agent=pl.col("agent"),
+            decisive_step=pl.col("step"),
+            attribution_evidence=pl.format(
+                "step {}: {} repeated its step {} word for word",
+                pl.col("step"),
+                pl.col("agent"),
+                pl.col("_orig"),
+            ),
+        ),
+        "repeated_action",
+        2,
+    )
