@@ -86,11 +86,12 @@ class RedoAfterError(Detector):
         "Within a run, after one of its steps failed with an agent error (the framework's own "
         "step error: a parsing, code-execution or tool-call error, conventions column agent_error), "
         "the agent redoes a tool call it had already completed before the error (same tool and "
-        "normalised arguments) and gets the identical result: it lost track of what it had done."
+        "normalised arguments) and gets the identical result: it lost track of what it had done. "
+        "Calls without arguments (moving within the current page) and a call followed by one "
+        "(re-opening a page to read on) are navigation, not redos."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
-        done = tool_calls(ctx).lazy().filter(pl.col("succeeded") & pl.col("output").is_not_null())
         errors = (
             ctx.spans.lazy()
             .filter(pl.col("agent_error").is_not_null())
@@ -103,7 +104,7 @@ class RedoAfterError(Detector):
                 pl.coalesce("end_time", "t").alias("ev_t"),
             )
         )
-        per_run = _first_redo_per_run(_identical_repeats(done), errors, "err_type")
+        per_run = _first_redo_per_run(_redone_calls(ctx), errors, "err_type")
         return per_run.select(
             finding(
                 "run_id",
@@ -123,6 +124,28 @@ class RedoAfterError(Detector):
                 ),
             )
         )
+
+
+def _redone_calls(ctx: Context) -> pl.LazyFrame:
+    """Completed tool calls that repeat the same agent's earlier call with the same tool, normalised
+    arguments and identical result (:func:`_identical_repeats`), navigation left out: the redo
+    candidates of ``redo_after_error`` and ``redo_after_replan``.
+
+    A call without arguments acts on the state the previous calls left (smolagents' text browser,
+    ``src/smolagents/default_tools.py`` / ``examples/open_deep_research/scripts/text_web_browser.py``:
+    ``page_down``, ``page_up``, ``find_next`` move the viewport of the current page), so the same
+    result again says nothing; and a call the agent follows with one of those was navigation
+    (``visit_page`` starts at the top: re-opening a page to read on past what it had read is no
+    redo), whatever came between, a plan update or a step error."""
+    no_args = pl.col("call_args").is_in(["", "[]", "{}"])
+    calls = (
+        tool_calls(ctx)
+        .lazy()
+        .sort("run_key", "seq")
+        .with_columns(no_args.shift(-1).over("run_key", "agent").fill_null(False).alias("then_moves"))
+    )
+    done = calls.filter(pl.col("succeeded") & pl.col("output").is_not_null())
+    return _identical_repeats(done).filter(~no_args & ~pl.col("then_moves"))
 
 
 def _agent_steps(ctx: Context) -> pl.LazyFrame:
@@ -238,21 +261,7 @@ class RedoAfterReplan(Detector):
             .filter((pl.col("seq") > pl.col("s_first")) & (pl.col("seq") < pl.col("s_last")))
             .select("run_key", "agent", pl.col("span_id").alias("ev_id"), pl.col("t").alias("ev_t"))
         )
-        # A call without arguments acts on the state the previous calls left (smolagents' text
-        # browser: page_down, page_up, find_next move the viewport of the current page), so the
-        # same result again says nothing; and a call the agent follows with one of those was
-        # navigation (visit_page starts at the top: re-opening a page to read on past what it had
-        # read is no redo).
-        no_args = pl.col("call_args").is_in(["", "[]", "{}"])
-        calls = (
-            tool_calls(ctx)
-            .lazy()
-            .sort("run_key", "seq")
-            .with_columns(no_args.shift(-1).over("run_key", "agent").fill_null(False).alias("then_moves"))
-        )
-        done = calls.filter(pl.col("succeeded") & pl.col("output").is_not_null())
-        pairs = _identical_repeats(done).filter(~no_args & ~pl.col("then_moves"))
-        per_run = _first_redo_per_run(pairs, replans)
+        per_run = _first_redo_per_run(_redone_calls(ctx), replans)
         return per_run.select(
             finding(
                 "run_id",

@@ -433,6 +433,59 @@ def test_redo_after_error_near_miss_a_repeat_without_a_step_error() -> None:
     assert "redo_after_error" not in detectors(c)
 
 
+PAGE = "Address: https://en.wikipedia.org/wiki/Fairphone\nViewport position: Showing page 1 of 9.\nFounded in 2013."
+
+
+def _reopen_run(*after: dict[str, object]) -> list[dict[str, object]]:
+    # smolagents' text browser (examples/open_deep_research/scripts/text_web_browser.py): visit_page
+    # shows the page's first viewport, page_down (no arguments) moves on from the current one.
+    url = "https://en.wikipedia.org/wiki/Fairphone"
+    return [
+        span("root", 0, 30, kind="agent", name="CodeAgent.run", output="2013"),
+        _smol_step(1, 1, 4),
+        _smol_llm("l1", 1.2, "s1"),
+        _smol_tool("v1", 3, "s1", "visit_page", _smol_args(url=url), PAGE),
+        _smol_step(2, 5, 6, **PARSING),
+        _smol_llm("l2", 5.2, "s2"),
+        _smol_step(3, 7, 10),
+        _smol_llm("l3", 7.2, "s3"),
+        _smol_tool("v2", 8, "s3", "visit_page", _smol_args(url=url), PAGE),
+        *after,
+        _smol_step(4, 11, 12),
+        _smol_tool("fa", 11.5, "s4", "final_answer", _smol_args(answer="2013"), "2013"),
+    ]
+
+
+def test_redo_after_error_fires_on_a_page_reopened_and_left_at_the_top() -> None:
+    f = one(run(*_reopen_run()), "redo_after_error")
+    assert f["decisive_span_id"] == "v1"
+    assert f["evidence_span_ids"] == ["v1", "s2", "v2"]
+
+
+def test_redo_after_error_near_miss_a_page_reopened_to_read_on_is_navigation() -> None:
+    # The same reopened page, then page_down past the first viewport: reading on, not a redo.
+    down = _smol_tool("p1", 9, "s3", "page_down", _smol_args(), "Viewport position: Showing page 2 of 9.")
+    assert "redo_after_error" not in detectors(run(*_reopen_run(down)))
+
+
+def test_redo_after_error_near_miss_a_move_without_arguments_is_navigation() -> None:
+    # find_next twice around a step error with the same answer (the last match again): it acts on
+    # the current page, so the same result says nothing about lost work.
+    last = "Viewport position: Showing page 4 of 9.\nFounded in 2013."
+    c = run(
+        span("root", 0, 30, kind="agent", name="CodeAgent.run", output="2013"),
+        _smol_step(1, 1, 4),
+        _smol_llm("l1", 1.2, "s1"),
+        _smol_tool("n1", 3, "s1", "find_next", _smol_args(), last),
+        _smol_step(2, 5, 6, **PARSING),
+        _smol_llm("l2", 5.2, "s2"),
+        _smol_step(3, 7, 10),
+        _smol_llm("l3", 7.2, "s3"),
+        _smol_tool("n2", 9, "s3", "find_next", _smol_args(), last),
+    )
+    assert "redo_after_error" not in detectors(c)
+
+
 BAD_CODE = "Thought: parse it.\nCode:\n```py\nyear = int(results.split('Founded in ')[1][:4]\n```"
 
 
