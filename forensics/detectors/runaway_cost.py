@@ -297,6 +297,11 @@ def _limit_stops(ctx: Context) -> pl.LazyFrame:
 
         return empty_findings()
     stops = ctx.spans.lazy().filter(pl.col("budget_stop") | pl.col("step_limit"))
+    # A turn limit that ended two agents bouncing the task is handoff_ping_pong's story (the
+    # missing way out, missing_fallback): one story, told once.
+    from forensics.detectors.handoff_loop import handoff_ping_pongs
+
+    stops = stops.join(handoff_ping_pongs(ctx).lazy().select("run_id"), on="run_id", how="anti")
     raised_below = stops.select("run_id", pl.col("parent_id").alias("span_id")).drop_nulls().unique()
     which = pl.when(pl.col("budget_stop")).then(pl.lit("its spend budget")).otherwise(pl.lit("its turn or step limit"))
     return per_run_finding(
