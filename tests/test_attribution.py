@@ -129,11 +129,27 @@ def test_same_action_over_different_text_is_not_a_repeat() -> None:
     assert row["attribution_rule"] != "repeated_action"
 
 
-def test_final_answer_origin_is_where_the_wrong_figure_entered() -> None:
-    # FINAL ANSWER: 131 (step 12); "131" first appears in the surfer's OCR at step 5; no error, no stall.
+def test_final_answer_origin_is_the_page_the_surfer_opened_not_the_results_page() -> None:
+    # FINAL ANSWER: 131 (step 12); "131" first appears in a snippet on the search results page (step 5,
+    # bing.com/search?q=...), then on the page the surfer opened and read it from (step 9): taken up there.
     row = _one(attribute(load(M1 / "magentic_one_wrong_figure.json")), "m1-wrong-figure")
-    assert (row["decisive_agent"], row["decisive_step"]) == ("WebSurfer", 5)
+    assert (row["decisive_agent"], row["decisive_step"]) == ("WebSurfer", 9)
     assert row["attribution_rule"] == "final_answer_origin"
+
+
+def test_final_answer_only_on_a_results_page_stays_there(tmp_path: Path) -> None:
+    # Near miss: the page the surfer opened (step 9) does not show 131; the results page (step 5) is
+    # the only earlier step that held it.
+    doc = json.loads((M1 / "magentic_one_wrong_figure.json").read_text())
+    doc["history"][9]["content"] = doc["history"][9]["content"].replace("131 m", "128 m")
+    path = tmp_path / "snippet.json"
+    path.write_text(json.dumps(doc))
+    row = _one(attribute(load(path, format="ag2-history")), "m1-wrong-figure")
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        "WebSurfer",
+        5,
+        "final_answer_origin",
+    )
 
 
 def test_final_answer_matches_whole_words_only(tmp_path: Path) -> None:
@@ -305,8 +321,9 @@ def test_classify_runs_carry_the_attribution_for_failed_runs_only() -> None:
     assert named == {
         "m1-stall": ("failure", "WebSurfer", 9),
         "m1-misread": ("failure", "Coder", 5),
-        # No detector fires (an unexplained failure), attribution still names the step.
-        "m1-wrong-figure": ("failure", "WebSurfer", 5),
+        # No detector fires (an unexplained failure), attribution still names the step (the page the
+        # surfer opened, step 9; 131 was only a snippet on the results page at step 5).
+        "m1-wrong-figure": ("failure", "WebSurfer", 9),
         # is_correct true and nothing flagged: no decisive agent or step.
         "m1-healthy": ("success", None, None),
     }
@@ -325,17 +342,18 @@ def _variant(tmp_path: Path, name: str, drop_last: int, **changes: Any) -> pl.Da
 
 def test_satisfied_ledger_is_traced_to_where_the_answer_it_states_entered(tmp_path: Path) -> None:
     # The wrong-figure history without its FINAL ANSWER message: the ledger at step 10 takes the
-    # request as satisfied, its reason stating "Harbour Tower at 131 m"; 131 is not in the task and
-    # first appears in WebSurfer's OCR of the search results at step 5 ("spire 131 m").
+    # request as satisfied, its reason stating "Harbour Tower at 131 m"; 131 is not in the task,
+    # is listed in a snippet of the search results at step 5 ("spire 131 m") and taken up on the
+    # page WebSurfer opened at step 9.
     row = _one(_variant(tmp_path, "magentic_one_wrong_figure.json", 1), "m1-wrong-figure")
     assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
         "WebSurfer",
-        5,
+        9,
         "accepted_wrong_answer",
     )
     assert row["attribution_evidence"] == (
         "step 10: the orchestrator's ledger took the request as satisfied, stating 131, "
-        "which first appears at step 5 (WebSurfer)"
+        "which first appears at step 9 (WebSurfer)"
     )
 
 
@@ -390,11 +408,11 @@ def test_blame_scoring_names_every_labelled_run(tmp_path: Path) -> None:
     (run,) = c.runs.to_pylist()
     assert (run["declared_outcome"], run["ok"], run["decisive_agent"]) == ("unknown", True, None)
     labels = pl.DataFrame(
-        {"run_id": ["m1-wrong-figure"], "mistake_agent": ["WebSurfer"], "mistake_step": [5]}
+        {"run_id": ["m1-wrong-figure"], "mistake_agent": ["WebSurfer"], "mistake_step": [9]}
     )
     b = evaluate_blame(c, loaded, labels)
     (row,) = b.runs.to_dicts()
-    assert (row["decisive_agent"], row["decisive_step"], row["named_for_benchmark"]) == ("WebSurfer", 5, True)
+    assert (row["decisive_agent"], row["decisive_step"], row["named_for_benchmark"]) == ("WebSurfer", 9, True)
     assert (b.flagged, b.agent_correct, b.step_correct) == (1, 1, 1)
     assert "of which named only because the benchmark says the run failed" in b.format_text()
 

@@ -27,14 +27,20 @@ Evidence:
   was recovered from and is not evidence.
 * ``tool_error``: the first failed tool call (a terminal's non-zero exit code, a surfer's caught
   exception): the author of the code it ran, at the message that held the code. The evidence
-  says whether the next message acknowledged the error or carried on as if it had worked.
+  says whether the next message acknowledged the error or carried on as if it had worked. An
+  error the ledger judging it called "no progress", followed by a later ledger reporting progress,
+  was recovered from (the team changed course) and is not evidence.
 * ``repeated_action``: the first message that repeats, word for word, an earlier message of the
   same agent (same action, same observation: a no-op loop).
 * ``final_answer_origin``: where the run states ``FINAL ANSWER: x`` (a failed run: x is wrong),
-  the first earlier step whose text contains x (a tool's output counts for the code's author).
+  the first earlier step whose text contains x (a tool's output counts for the code's author); if
+  that is a search engine's results page (a snippet among others), the first later step of the same
+  agent on a page it opened, where it took x up, when there is one.
 * ``accepted_wrong_answer``: the first ledger answering ``is_request_satisfied: true`` accepted a
   wrong answer (attribution is asked about failed runs): a number its reason states that the task
-  does not is traced to the first step that held it (its owner); without one, the worker message
+  does not (the run's final answer, when the reason states it) is traced to the first step that
+  held it (its owner; past a results page as above); a final answer no earlier step held was
+  composed by the orchestrator in that ledger, which is blamed; without one, the worker message
   it judged.
 * ``unverified_accepted``: the orchestrator turned an unestablished value into the answer: that
   ledger judged a worker message that says itself it could not find or verify the value, or
@@ -43,6 +49,14 @@ Evidence:
 * ``plan_unbacked_fact``: a plan ("Initial plan:" / "New plan:", ORCHESTRATOR_SYNTHESIZE_PROMPT)
   whose given-or-verified facts or plan bullets hold a number that neither the task nor any earlier
   message held: a fact sheet inventing a given, or a replan swapping a learned fact for a guess.
+
+* ``instruction_contradicts_task``: the first ``Orchestrator (-> X)`` instruction that contradicts
+  the request: it names only years the request does not (while the request names one), asks for
+  a statistic of another family (a mean for a median), or, as the first instruction, sends a
+  request about an attached file to the WebSurfer while the team's FileSurfer was not asked.
+* ``source_contradicts_task``: a worker's observation (a surfer's page or file view) that names only
+  years the request does not, whose figures a later step used: the team took its data from a
+  source for another period.
 
 Magentic-One's replan resets every agent's history (``_select_next_agent``: ``self._chat_history =
 [self._chat_history[0]]`` and a new plan): tool errors, repeats and stalls before the last "New
@@ -62,7 +76,8 @@ Everything is polars expressions over the span table; nothing loops over rows in
 
 The package, one room per job (every name is importable from ``forensics.attribution`` as before):
 ``runner`` (``attribute``: evidence, then fallback), ``steps`` (the per-step facts, the ledger
-columns), ``ledger_rules`` (Magentic-One ledgers and plans), ``tool_rules`` (tool errors, repeats),
+columns), ``ledger_rules`` (Magentic-One ledgers and plans), ``instruction_rules`` (instructions and
+sources against the request), ``tool_rules`` (tool errors, repeats),
 ``answers`` (final answer origin), ``fallback`` (unbacked claim, first worker output, first response)
 and ``common`` (the text patterns, thresholds and ledger keys the rules share).
 """

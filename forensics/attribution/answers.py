@@ -6,7 +6,15 @@ from __future__ import annotations
 
 import polars as pl
 
-from forensics.attribution.common import _FINAL_ANSWER, _hedged, _no_rows, _pick
+from forensics.attribution.common import (
+    _FINAL_ANSWER,
+    _SEARCH_PAGE,
+    _hedged,
+    _no_rows,
+    _page_url,
+    _pick,
+    _taken_up,
+)
 
 
 def _final_answer_origin(s: pl.DataFrame) -> pl.DataFrame:
@@ -34,9 +42,9 @@ def _final_answer_origin(s: pl.DataFrame) -> pl.DataFrame:
                 pl.concat_str(pl.lit(r"(^|\W)"), pl.col("_answer").str.escape_regex(), pl.lit(r"($|\W)"))
             )
         )
-        .sort("run_id", "step")
-        .unique("run_id", keep="first")
+        .with_columns(_search=_page_url().fill_null("").str.contains(_SEARCH_PAGE))
     )
+    hits = _taken_up(hits)
     return _pick(
         hits.with_columns(
             decisive_agent=pl.col("owner_agent"),

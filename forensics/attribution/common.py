@@ -57,6 +57,24 @@ _SEARCH_PAGE = r"/search\?|[?&]q="
 #: The reason the ledger gives for ``is_request_satisfied`` (it usually restates the answer).
 _SATISFIED_REASON = r'"is_request_satisfied"\s*:\s*\{[^{}]*?"reason"\s*:\s*"((?:[^"\\]|\\.)*)"'
 
+#: A year (1900-2099): four digits between non-digits, also inside a file name or a URL word
+#: (``ar_2025``, ``2026-10``); read by :func:`_years` on the text with every non-digit run blanked.
+_YEAR = r"\b(?:19|20)\d\d\b"
+#: The statistic a request or an instruction asks for, by family: words of one family never
+#: stand for another (a median is not a mean, a sum is not a maximum).
+_STATISTICS: Final = {
+    "median": r"(?i)\bmedian\b",
+    "mean": r"(?i)\b(?:mean|average|arithmetic mean)\b",
+    "sum": r"(?i)\b(?:sum|total|combined|add (?:up|together))\b",
+    "maximum": r"(?i)\b(?:maximum|max|highest|largest)\b",
+    "minimum": r"(?i)\b(?:minimum|min|lowest|smallest)\b",
+}
+#: A request about a local file: the user attached it (GAIA's "attached file" tasks; Magentic-One
+#: hands local files to its FileSurfer, the web to its WebSurfer: autogen_magentic_one/agents/).
+_ATTACHED = r"(?i)\battached\b"
+_WEB_AGENT = "WebSurfer"
+_FILE_AGENT = "FileSurfer"
+
 _LEDGER_KEYS: Final = {
     "ledger_satisfied": "$['ledger.is_request_satisfied']",
     "ledger_in_loop": "$['ledger.is_in_loop']",
@@ -90,6 +108,8 @@ def _page_url() -> pl.Expr:
 def _numbers(s: pl.DataFrame, text: pl.Expr | None = None) -> pl.DataFrame:
     """``run_id, step, _n``: every number a step's text (default: its output) holds, commas dropped."""
     src = pl.col("output").fill_null("") if text is None else text
+    # "_" joins words, not digits: a number inside a file name (adatum_ar_2025.pdf) is still given.
+    src = src.str.replace_all("_", " ", literal=True)
     return (
         s.select("run_id", "step", src.str.extract_all(_ANY_NUMBER).alias("_n"))
         .explode("_n")
@@ -103,3 +123,24 @@ def _no_rows(s: pl.DataFrame) -> pl.DataFrame:
     return s.head(0).with_columns(
         decisive_agent=pl.col("agent"), decisive_step=pl.col("step"), attribution_evidence=pl.lit("")
     )
+
+
+def _years(text: pl.Expr) -> pl.Expr:
+    """The distinct years a text names (see ``_YEAR``), as a list."""
+    return text.fill_null("").str.replace_all(r"\D+", " ").str.extract_all(_YEAR).list.unique()
+
+
+def _taken_up(hits: pl.DataFrame, key: str = "run_id") -> pl.DataFrame:
+    """Of the steps that hold a value (``hits``: ``key``, ``step``, ``agent``, ``_search``), one per
+    ``key``: the first, unless it is a search engine's results page (``_search``), which only lists
+    the value among snippets: then the first later step of the same agent on a page that is not a
+    results page (the page it opened, where it took the value up), if there is one."""
+    hits = hits.sort(key, "step")
+    first = hits.unique(key, keep="first")
+    opened = (
+        hits.join(first.select(key, pl.col("agent").alias("_a0"), pl.col("_search").alias("_s0")), on=key)
+        .filter(pl.col("_s0") & ~pl.col("_search") & (pl.col("agent") == pl.col("_a0")))
+        .unique(key, keep="first")
+        .drop("_a0", "_s0")
+    )
+    return pl.concat([opened, first.join(opened.select(key), on=key, how="anti")], how="vertical")

@@ -10,6 +10,7 @@ from forensics.attribution.common import (
     _ANY_NUMBER,
     _ASSUME,
     _FACT_NAME,
+    _FINAL_ANSWER,
     _GIVEN_SECTION,
     _PLAN_SECTION,
     _SATISFIED_REASON,
@@ -20,6 +21,7 @@ from forensics.attribution.common import (
     _numbers,
     _page_url,
     _pick,
+    _taken_up,
 )
 
 
@@ -163,6 +165,13 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
     )
     task_numbers = _numbers(s.filter(pl.col("step") == 0))
     stated = stated.join(task_numbers, on=["run_id", "_n"], how="anti")
+    # The run's own FINAL ANSWER, when the reason states it, is the one number to trace (the reason
+    # also restates the inputs it was derived from, which may be right).
+    final = _final_numbers(s)
+    stated_final = stated.join(final, on=["run_id", "_n"], how="semi")
+    stated = pl.concat(
+        [stated_final, stated.join(stated_final.select("run_id"), on="run_id", how="anti")], how="vertical"
+    )
     # A plan restates the task and numbers its sections ("1. GIVEN OR VERIFIED FACTS"): not where an
     # answer entered (a plan that invents a fact is plan_unbacked_fact's).
     seen = _numbers(
@@ -204,12 +213,24 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
         .select("run_id", "_ledger", "_n", "step")
     )
     number_hits = stated.join(seen, on=["run_id", "_n"]).select("run_id", "_ledger", "_n", "step")
-    origin = (
+    hits = (
         pl.concat([number_hits, name_hits], how="vertical")
         .filter(pl.col("step") < pl.col("_ledger"))
+        .join(
+            s.select(
+                "run_id",
+                "step",
+                "agent",
+                "owner_step",
+                "owner_agent",
+                pl.col("url").fill_null("").str.contains(_SEARCH_PAGE).alias("_search"),
+            ),
+            on=["run_id", "step"],
+        )
         .sort("run_id", "step", "_n")
-        .unique("run_id", keep="first")
-        .join(s.select("run_id", "step", "owner_step", "owner_agent"), on=["run_id", "step"])
+    )
+    origin = (
+        _taken_up(hits)
         .select(
             "run_id",
             pl.col("step").alias("_o_at"),
@@ -218,13 +239,32 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
             pl.col("owner_agent").alias("_o_agent"),
         )
     )
-    rest = rest.join(origin, on="run_id", how="left")
+    # The final answer the reason states that no earlier step held: the orchestrator composed it
+    # itself in that ledger (a sum, a conversion, a pick among figures): its own step.
+    own = (
+        stated_final.join(hits.select("run_id", "_n"), on=["run_id", "_n"], how="anti")
+        .unique("run_id", keep="first")
+        .select("run_id", pl.col("_n").alias("_own"))
+    )
+    rest = rest.join(origin, on="run_id", how="left").join(own, on="run_id", how="left")
+    rest = rest.with_columns(
+        _o_agent=pl.when(pl.col("_own").is_not_null()).then(pl.col("agent")).otherwise(pl.col("_o_agent")),
+        _o_step=pl.when(pl.col("_own").is_not_null()).then(pl.col("step")).otherwise(pl.col("_o_step")),
+        _o_at=pl.when(pl.col("_own").is_not_null()).then(pl.col("step")).otherwise(pl.col("_o_at")),
+        _n=pl.coalesce("_own", "_n"),
+    )
     traced = pl.format(
         "step {}: the orchestrator's ledger took the request as satisfied, stating {}, which first appears at step {} ({})",
         pl.col("step"),
         pl.col("_n"),
         pl.col("_o_at"),
         pl.col("_o_agent"),
+    )
+    composed = pl.format(
+        "step {}: the orchestrator's ledger took the request as satisfied, stating the final answer {}, "
+        "which no earlier step held: the orchestrator composed it itself",
+        pl.col("step"),
+        pl.col("_n"),
     )
     plain = pl.format(
         "step {}: the orchestrator's ledger took the request as satisfied by {}'s step {}",
@@ -238,7 +278,9 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
                 rest.with_columns(
                     decisive_agent=pl.coalesce("_o_agent", "j_agent"),
                     decisive_step=pl.coalesce("_o_step", "j_step"),
-                    attribution_evidence=pl.when(pl.col("_o_step").is_not_null())
+                    attribution_evidence=pl.when(pl.col("_own").is_not_null())
+                    .then(composed)
+                    .when(pl.col("_o_step").is_not_null())
                     .then(traced)
                     .otherwise(plain),
                 ),
@@ -343,4 +385,17 @@ def _assumed_values(s: pl.DataFrame) -> pl.DataFrame:
         ),
         "unverified_accepted",
         4,
+    )
+
+
+def _final_numbers(s: pl.DataFrame) -> pl.DataFrame:
+    """``run_id, _n``: the number the run's last ``FINAL ANSWER:`` line states, commas dropped."""
+    text = pl.col("output").fill_null("")
+    return (
+        s.filter(text.str.contains(_FINAL_ANSWER))
+        .sort("run_id", "step")
+        .unique("run_id", keep="last")
+        .select("run_id", text.str.extract(_FINAL_ANSWER, 1).str.extract(_ANY_NUMBER, 0).alias("_n"))
+        .drop_nulls("_n")
+        .with_columns(pl.col("_n").str.replace_all(",", ""))
     )

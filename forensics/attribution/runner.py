@@ -10,6 +10,7 @@ import polars as pl
 
 from forensics.attribution.answers import _final_answer_origin
 from forensics.attribution.fallback import _first_response, _first_worker_output, _unbacked_claims
+from forensics.attribution.instruction_rules import _instruction_conflicts, _source_contradicts_task
 from forensics.attribution.ledger_rules import (
     _accepted_answers,
     _assumed_values,
@@ -37,6 +38,8 @@ EVIDENCE_RULES: Final = (
     "accepted_wrong_answer",
     "unverified_accepted",
     "plan_unbacked_fact",
+    "instruction_contradicts_task",
+    "source_contradicts_task",
 )
 #: Fallback rules, tried in this order.
 FALLBACK_RULES: Final = ("unbacked_claim", "first_worker_output", "first_response")
@@ -71,6 +74,8 @@ def _attribute(df: pl.DataFrame, runs: Any = None) -> pl.DataFrame:
             _accepted_answers(steps),
             _plan_unbacked_facts(steps),
             _assumed_values(steps),
+            _instruction_conflicts(steps),
+            _source_contradicts_task(steps),
         ],
         how="vertical",
     )

@@ -25,6 +25,8 @@ def _steps(df: pl.DataFrame) -> pl.DataFrame:
         "output",
         "input",
         pl.col("agent").fill_null(pl.col("name")).alias("agent"),
+        # Whom a handoff addresses: Magentic-One's "Orchestrator (-> WebSurfer)" message names it.
+        pl.col("name").str.extract(r"\(-> ([^)]+)\)", 1).alias("handoff_to"),
         pl.int_range(pl.len(), dtype=pl.Int64).over("_rk").alias("step"),
         "attributes",
         *(c for c in _LEDGER_KEYS if c in df.columns),

@@ -12,8 +12,14 @@ from forensics.attribution.common import _ACK, REPEAT_MIN_CHARS, _pick
 def _tool_errors(s: pl.DataFrame) -> pl.DataFrame:
     ack = pl.col("output").fill_null("").str.contains(_ACK)
     nxt_ack = pl.when(pl.col("worker") & ~pl.col("is_tool")).then(ack).shift(-1).backward_fill().over("_rk")
-    failed = s.with_columns(nxt_ack=nxt_ack).filter(
-        pl.col("failed") & pl.col("worker") & (pl.col("step") > pl.col("last_replan"))
+    # Magentic-One's ledger judging the error said no progress, and a later ledger reported progress
+    # again: the orchestrator saw the error, the team changed course and got past it (recovered).
+    progress = pl.col("ledger_progress")
+    nxt_ledger = pl.when(progress.is_not_null()).then(progress).shift(-1).backward_fill().over("_rk")
+    last_progress = pl.when(progress.fill_null(False)).then(pl.col("step")).max().over("_rk").fill_null(-1)
+    recovered = (nxt_ledger == False).fill_null(False) & (last_progress > pl.col("step"))  # noqa: E712
+    failed = s.with_columns(nxt_ack=nxt_ack, _recovered=recovered).filter(
+        pl.col("failed") & pl.col("worker") & (pl.col("step") > pl.col("last_replan")) & ~pl.col("_recovered")
     )
     first = failed.sort("run_id", "step").unique("run_id", keep="first")
     reading = (

@@ -1,0 +1,161 @@
+"""Attribution rules that compare what the team did with what the request asked:
+``instruction_contradicts_task`` (an orchestrator instruction asking for another year or another
+statistic than the request, or sending a request about an attached file to the web) and
+``source_contradicts_task`` (a worker reading a source for another year than the request names,
+whose figures the team then used). See :mod:`forensics.attribution`.
+
+Magentic-One's ``LedgerOrchestrator`` writes each instruction twice: in the ledger's
+``instruction_or_question`` and as the ``Orchestrator (-> X)`` message the worker receives
+(``autogen_magentic_one/agents/orchestrator.py``); the message is the instruction the team acts on,
+so it is the step blamed. Its team gives local files to the ``FileSurfer`` and the web to the
+``WebSurfer`` (``agents/file_surfer``, ``agents/multimodal_web_surfer``).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from forensics.attribution.common import (
+    _ATTACHED,
+    _FACT_NUMBER,
+    _FILE_AGENT,
+    _STATISTICS,
+    _WEB_AGENT,
+    _no_rows,
+    _pick,
+    _years,
+)
+
+
+def _task(s: pl.DataFrame) -> pl.DataFrame:
+    """``run_id, _task``: each run's request (its first step)."""
+    return s.filter(pl.col("step") == 0).select("run_id", pl.col("output").fill_null("").alias("_task"))
+
+
+def _instruction_conflicts(s: pl.DataFrame) -> pl.DataFrame:
+    """The first orchestrator instruction (a handoff of the agent keeping the ledger, after the last
+    replan) that contradicts the request: it names only years the request does not, while the
+    request names one; or it asks for a statistic of another family than the request's (an average
+    for a median) and not the request's; or, as the run's first instruction, it sends a request
+    about an attached file to the web surfer while the team has a file surfer nobody asked yet."""
+    told = s.filter(
+        (pl.col("kind") == "handoff").fill_null(False) & pl.col("orchestrator") & (pl.col("step") > pl.col("last_replan"))
+    )
+    if told.height == 0:
+        return _pick(_no_rows(s), "instruction_contradicts_task", 4)
+    text = pl.col("output").fill_null("")
+    task = pl.col("_task")
+    first_handoff = (
+        pl.when((pl.col("kind") == "handoff").fill_null(False) & pl.col("orchestrator"))
+        .then(pl.col("step"))
+        .min()
+        .over("_rk")
+    )
+    file_agent_seen = (
+        pl.when(pl.col("agent") == _FILE_AGENT).then(pl.col("step")).min().over("_rk").fill_null(1 << 40)
+    )
+    team_has_files = pl.col("output").fill_null("").str.contains(_FILE_AGENT, literal=True).any().over("_rk")
+    marks = s.select(
+        "run_id", "step", first_handoff.alias("_first"), file_agent_seen.alias("_fs"), team_has_files.alias("_team")
+    )
+    cand = told.join(_task(s), on="run_id").join(marks, on=["run_id", "step"])
+    t_years, i_years = _years(task), _years(text)
+    wrong_year = (
+        (t_years.list.len() > 0)
+        & (i_years.list.len() > 0)
+        & (i_years.list.set_intersection(t_years).list.len() == 0)
+    )
+    fams = list(_STATISTICS.items())
+    other_stat = pl.any_horizontal(text.str.contains(p) & ~task.str.contains(p) for _, p in fams)
+    lost_stat = pl.any_horizontal(task.str.contains(p) & ~text.str.contains(p) for _, p in fams)
+    wrong_stat = other_stat & lost_stat
+    to_web = (
+        task.str.contains(_ATTACHED)
+        & (pl.col("handoff_to") == _WEB_AGENT).fill_null(False)
+        & (pl.col("step") == pl.col("_first"))
+        & pl.col("_team")
+        & (pl.col("_fs") > pl.col("step"))
+    )
+    why = (
+        pl.when(wrong_year)
+        .then(pl.lit("names another year than the request"))
+        .when(wrong_stat)
+        .then(pl.lit("asks for another statistic than the request"))
+        .otherwise(pl.lit("sends a request about an attached file to the web"))
+    )
+    hits = (
+        cand.filter(wrong_year | wrong_stat | to_web)
+        .with_columns(_why=why)
+        .sort("run_id", "step")
+        .unique("run_id", keep="first")
+    )
+    return _pick(
+        hits.with_columns(
+            decisive_agent=pl.col("agent"),
+            decisive_step=pl.col("step"),
+            attribution_evidence=pl.format(
+                "step {}: {}'s instruction to {} {}", pl.col("step"), pl.col("agent"), pl.col("handoff_to"), pl.col("_why")
+            ),
+        ),
+        "instruction_contradicts_task",
+        4,
+    )
+
+
+def _source_contradicts_task(s: pl.DataFrame) -> pl.DataFrame:
+    """A worker's observation (a surfer's page or file view) that names only years the request does
+    not, while the request names one, and whose figures a later step used (a number of two digits or
+    more from it, not a year, appears again later): the team took its data from a source for another
+    period. The observing step is blamed."""
+    obs = s.filter(pl.col("worker") & pl.col("observation") & ~pl.col("is_tool"))
+    if obs.height == 0:
+        return _pick(_no_rows(s), "source_contradicts_task", 5)
+    task = _task(s)
+    t_years, o_years = _years(pl.col("_task")), _years(pl.col("output"))
+    cand = obs.join(task, on="run_id").filter(
+        (t_years.list.len() > 0)
+        & (o_years.list.len() > 0)
+        & (o_years.list.set_intersection(t_years).list.len() == 0)
+    )
+    if cand.height == 0:
+        return _pick(_no_rows(s), "source_contradicts_task", 5)
+    figures = (
+        cand.select(
+            "run_id",
+            pl.col("step").alias("_obs"),
+            pl.col("output").fill_null("").str.extract_all(_FACT_NUMBER).alias("_n"),
+            _years(pl.col("output")).alias("_y"),
+        )
+        .explode("_n")
+        .drop_nulls("_n")
+        .filter(~pl.col("_y").list.contains(pl.col("_n")))
+        .select("run_id", "_obs", "_n")
+        .unique()
+    )
+    later = (
+        s.join(cand.select("run_id").unique(), on="run_id", how="semi")
+        .select("run_id", "step", pl.col("output").fill_null("").str.extract_all(_FACT_NUMBER).alias("_n"))
+        .explode("_n")
+        .drop_nulls("_n")
+        .unique()
+    )
+    used = (
+        figures.join(later, on=["run_id", "_n"])
+        .filter(pl.col("step") > pl.col("_obs"))
+        .select("run_id", pl.col("_obs").alias("step"))
+        .unique()
+    )
+    hits = cand.join(used, on=["run_id", "step"], how="semi").sort("run_id", "step").unique("run_id", keep="first")
+    return _pick(
+        hits.with_columns(
+            decisive_agent=pl.col("agent"),
+            decisive_step=pl.col("step"),
+            attribution_evidence=pl.format(
+                "step {}: {} read a source for another year than the request names, and the team used its figures",
+                pl.col("step"),
+                pl.col("agent"),
+            ),
+        ),
+        "source_contradicts_task",
+        5,
+    )

@@ -1,0 +1,194 @@
+"""Attribution rules that compare what a Magentic-One team did with what the request asked, and the
+answer traces that read where a value was taken up (forensics.attribution.instruction_rules,
+ledger_rules, answers, tool_rules). Each rule: a firing history (tests/data/ag2_history/, README row)
+and a near miss made from it by a one-line change."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from forensics.attribution import attribute
+from forensics.load import load
+
+M1 = Path(__file__).resolve().parent / "data" / "ag2_history"
+
+
+def _row(path: Path, run_id: str) -> dict[str, Any]:
+    (row,) = attribute(load(path, format="ag2-history")).filter(pl.col("run_id") == run_id).to_dicts()
+    return row
+
+
+def _named(path: Path, run_id: str) -> tuple[Any, Any, Any]:
+    row = _row(path, run_id)
+    return row["decisive_agent"], row["decisive_step"], row["attribution_rule"]
+
+
+def _changed(tmp_path: Path, name: str, old: str, new: str, count: int | None = 1) -> Path:
+    """A copy of a fixture history with ``old`` replaced by ``new`` in its messages and question
+    (``count``: how many times it must occur; None: every occurrence, at least one)."""
+    doc = json.loads((M1 / name).read_text())
+    texts = [m["content"] for m in doc["history"]]
+    found = sum(t.count(old) for t in texts)
+    assert found == count if count is not None else found > 0, (old, found)
+    for m in doc["history"]:
+        m["content"] = m["content"].replace(old, new)
+    doc["question"] = doc["question"].replace(old, new)
+    path = tmp_path / name
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def _labels(name: str) -> tuple[str, int]:
+    doc = json.loads((M1 / name).read_text())
+    return doc["mistake_agent"], int(doc["mistake_step"])
+
+
+def test_instruction_naming_another_year_than_the_request() -> None:
+    # The request and the plan are about 2019; the Orchestrator (-> WebSurfer) message at step 7
+    # sends the surfer to the 2021 table.
+    agent, step = _labels("magentic_one_instruction_year.json")
+    assert (agent, step) == ("Orchestrator", 7)
+    assert _named(M1 / "magentic_one_instruction_year.json", "m1-instruction-year") == (
+        agent,
+        step,
+        "instruction_contradicts_task",
+    )
+    assert "another year" in _row(M1 / "magentic_one_instruction_year.json", "m1-instruction-year")[
+        "attribution_evidence"
+    ]
+
+
+def test_instruction_naming_the_requests_year_is_not_a_contradiction(tmp_path: Path) -> None:
+    # Near miss: the same run about the 2021 season throughout.
+    path = _changed(tmp_path, "magentic_one_instruction_year.json", "2019", "2021", count=None)
+    assert _named(path, "m1-instruction-year")[2] != "instruction_contradicts_task"
+
+
+def test_instruction_asking_for_another_statistic() -> None:
+    # The request asks for a median; the instruction to the Coder (step 7) asks for the mean.
+    agent, step = _labels("magentic_one_instruction_statistic.json")
+    assert _named(M1 / "magentic_one_instruction_statistic.json", "m1-instruction-statistic") == (
+        agent,
+        step,
+        "instruction_contradicts_task",
+    )
+
+
+def test_instruction_asking_for_the_requests_statistic(tmp_path: Path) -> None:
+    # Near miss: the instruction asks for the median (the answer then traces to the terminal's
+    # output, the Coder's script at step 9).
+    path = _changed(
+        tmp_path,
+        "magentic_one_instruction_statistic.json",
+        "Compute the mean of the five",
+        "Compute the median of the five",
+        count=2,
+    )
+    assert _named(path, "m1-instruction-statistic") == ("Coder", 9, "final_answer_origin")
+
+
+def test_request_about_an_attached_file_sent_to_the_web() -> None:
+    agent, step = _labels("magentic_one_attached_to_web.json")
+    assert _named(M1 / "magentic_one_attached_to_web.json", "m1-attached-to-web") == (
+        agent,
+        step,
+        "instruction_contradicts_task",
+    )
+
+
+def test_request_without_an_attachment_may_go_to_the_web(tmp_path: Path) -> None:
+    # Near miss: the same question about a published fleet list: the web is the right place.
+    path = _changed(
+        tmp_path, "magentic_one_attached_to_web.json", "the attached fleet list", "the published fleet list", count=2
+    )
+    assert _named(path, "m1-attached-to-web")[2] != "instruction_contradicts_task"
+
+
+def test_a_year_inside_the_tasks_file_name_is_given_by_the_task(tmp_path: Path) -> None:
+    # The plan's "2025 fleet list" comes from the task's file name fabrikam_fleet_2025.xlsx ("_"
+    # joins words, not digits); without it in the file name the plan's 2025 is unbacked (firing twin).
+    given = _changed(
+        tmp_path, "magentic_one_attached_to_web.json", "the attached fleet list", "the published fleet list", count=2
+    )
+    assert _named(given, "m1-attached-to-web")[2] != "plan_unbacked_fact"
+    doc = json.loads(given.read_text())
+    task = doc["history"][0]["content"]
+    assert "fabrikam_fleet_2025.xlsx" in task
+    doc["history"][0]["content"] = task.replace("fabrikam_fleet_2025.xlsx", "fabrikam_fleet.xlsx")
+    unbacked = tmp_path / "unbacked.json"
+    unbacked.write_text(json.dumps(doc))
+    assert _named(unbacked, "m1-attached-to-web") == ("Orchestrator", 1, "plan_unbacked_fact")
+
+
+def test_worker_reading_a_source_for_another_year_whose_figures_the_team_used() -> None:
+    # The FileSurfer's view (step 5) shows the 2024 sheet for a 2025 question; the Coder sums its rows.
+    agent, step = _labels("magentic_one_wrong_year_source.json")
+    assert (agent, step) == ("FileSurfer", 5)
+    assert _named(M1 / "magentic_one_wrong_year_source.json", "m1-wrong-year-source") == (
+        agent,
+        step,
+        "source_contradicts_task",
+    )
+
+
+def test_worker_reading_the_requested_years_source(tmp_path: Path) -> None:
+    # Near miss: the sheet it shows is the 2025 one: the answer traces to the Coder's sum (step 9).
+    path = _changed(tmp_path, "magentic_one_wrong_year_source.json", "## 2024", "## 2025")
+    assert _named(path, "m1-wrong-year-source") == ("Coder", 9, "final_answer_origin")
+
+
+def test_source_for_another_year_whose_figures_nobody_used(tmp_path: Path) -> None:
+    # Near miss: the Coder sums other figures (its own, from nowhere in the view): the view is not blamed.
+    path = _changed(tmp_path, "magentic_one_wrong_year_source.json", "print(4410 + 4175 + 4602)", "print(13187)")
+    assert _named(path, "m1-wrong-year-source")[2] != "source_contradicts_task"
+
+
+def test_ledger_composing_the_final_answer_itself() -> None:
+    # The ledger at step 10 adds 64 km and a 'some 40 km' target into 104, which no earlier step held.
+    agent, step = _labels("magentic_one_ledger_composes_answer.json")
+    row = _row(M1 / "magentic_one_ledger_composes_answer.json", "m1-ledger-composes")
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        agent,
+        step,
+        "accepted_wrong_answer",
+    )
+    assert "composed it itself" in row["attribution_evidence"]
+
+
+def test_ledger_restating_a_final_answer_a_worker_found(tmp_path: Path) -> None:
+    # Near miss: the surfer's results page already gave the 104 km total (step 9): traced there.
+    path = _changed(
+        tmp_path,
+        "magentic_one_ledger_composes_answer.json",
+        "Contoso Canal - Wikipedia  Length 52 km",
+        "Together the two canals run 104 km",
+    )
+    row = _row(path, "m1-ledger-composes")
+    assert (row["decisive_agent"], row["decisive_step"]) == ("WebSurfer", 9)
+    assert "composed" not in row["attribution_evidence"]
+
+
+def test_a_surfer_error_the_team_got_past_is_not_the_decisive_step() -> None:
+    # The unreachable site (step 5) is judged "no progress", the team searches instead and a later
+    # ledger reports progress: recovered; the stall it never got out of began at step 9.
+    agent, step = _labels("magentic_one_error_recovered.json")
+    assert _named(M1 / "magentic_one_error_recovered.json", "m1-error-recovered") == (
+        agent,
+        step,
+        "orchestrator_stall",
+    )
+
+
+def test_a_surfer_error_the_orchestrator_did_not_see_stays_decisive(tmp_path: Path) -> None:
+    # Near miss: the ledger judging the error says progress is being made (it did not see it).
+    path = _changed(
+        tmp_path,
+        "magentic_one_error_recovered.json",
+        '"reason": "The website address could not be resolved.",\n    "answer": false',
+        '"reason": "The website address could not be resolved.",\n    "answer": true',
+    )
+    assert _named(path, "m1-error-recovered") == ("WebSurfer", 5, "tool_error")
