@@ -401,7 +401,9 @@ class ContextOverflow(Detector):
         "An error or finish reason says the context window was exceeded or the output was cut "
         "(context_length_exceeded, finish_reason=length, max_tokens), or prompt tokens exceed "
         "thresholds.context_fraction of the model's window (policy context_windows, else the vendored "
-        "LiteLLM table in forensics/data/context_windows.json)."
+        "LiteLLM table in forensics/data/context_windows.json). Decisive: the earliest such span, "
+        "where the context first went past the window; an enclosing span failing with the error its "
+        "model call raised is not that span."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -436,6 +438,12 @@ class ContextOverflow(Detector):
             )
             .filter(pl.col("said") | pl.col("cut") | pl.col("full"))
         )
+        # The overflow as raised: an enclosing agent/chain span that fails with the error its model
+        # call raised (LangChain/LangSmith runs, OTel spans recording the exception on the way out)
+        # starts earlier but is not where the context went past the window; the innermost span
+        # saying so is (as budget_exceeded's limit stops: the error with no such error below it).
+        said_below = hits.filter(pl.col("said")).select("run_id", pl.col("parent_id").alias("span_id")).drop_nulls()
+        hits = hits.join(said_below.unique(), on=["run_id", "span_id"], how="anti")
         reason = (
             pl.when(pl.col("said"))
             .then(

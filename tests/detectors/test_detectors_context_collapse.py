@@ -181,6 +181,51 @@ def test_context_overflow_fires_on_finish_reason_length() -> None:
     assert "finish reason length" in f["explanation"]
 
 
+OVERFLOW = {
+    "status": "error",
+    "error_type": "BadRequestError",
+    "error_message": "Error code: 400 - This model's maximum context length is 128000 tokens. However, your "
+    "messages resulted in 131206 tokens. code: context_length_exceeded",
+}
+
+
+def test_context_overflow_decisive_is_the_call_that_raised_not_its_enclosing_chain() -> None:
+    # LangChain's tracer records the model call's exception on the llm run and again on each
+    # enclosing chain run (langchain_core/tracers/base.py _errored_llm_run / _errored_chain_run):
+    # the chain starts first, but the context went past the window in the model call.
+    c = run(
+        span("root", 0, 10, **ROOT),
+        span("c1", 1, 6, parent_id="root", kind="chain", name="summarise", **OVERFLOW),
+        span("l1", 2, 3, parent_id="c1", kind="llm", model="gpt-4o", **OVERFLOW),
+    )
+    f = one(c, "context_overflow")
+    assert f["decisive_span_id"] == "l1"
+    assert f["evidence_span_ids"] == ["l1"]
+    assert run_row(c)["decisive_span_id"] == "l1"
+
+
+def test_context_overflow_near_miss_an_error_raised_where_it_is_recorded() -> None:
+    # The same error on the chain alone (its model call not traced): the chain is where it was raised.
+    c = run(
+        span("root", 0, 10, **ROOT),
+        span("c1", 1, 6, parent_id="root", kind="chain", name="summarise", **OVERFLOW),
+        span("l1", 2, 3, parent_id="c1", kind="llm", model="gpt-4o", input_tokens=3_000),
+    )
+    assert one(c, "context_overflow")["decisive_span_id"] == "c1"
+
+
+def test_context_overflow_decisive_is_the_earlier_call_already_past_the_window() -> None:
+    # A call already 98% full, then the next one rejected: the first is where it went past.
+    c = run(
+        span("root", 0, 10, **ROOT),
+        _llm("l0", "gpt-4o-2024-08-06", 125_000),
+        span("l1", 4, 5, parent_id="root", kind="llm", model="gpt-4o-2024-08-06", **OVERFLOW),
+    )
+    f = one(c, "context_overflow")
+    assert f["decisive_span_id"] == "l0"
+    assert f["evidence_span_ids"] == ["l0", "l1"]
+
+
 def test_context_overflow_near_miss_longest_model_prefix_wins() -> None:
     # gpt-4.1 has a 1M window; the shorter "gpt-4" prefix (8k) must not apply to it.
     c = run(span("root", 0, 10, **ROOT), _llm("l1", "gpt-4.1", 60_000), _llm("l2", "gpt-4o", 60_000))
