@@ -192,3 +192,16 @@ def test_a_surfer_error_the_orchestrator_did_not_see_stays_decisive(tmp_path: Pa
         '"reason": "The website address could not be resolved.",\n    "answer": true',
     )
     assert _named(path, "m1-error-recovered") == ("WebSurfer", 5, "tool_error")
+
+
+def test_summing_for_a_requested_average_is_not_another_statistic(tmp_path: Path) -> None:
+    # Near miss: the request asks for an average and the instruction sums the figures (a mean is a
+    # sum divided by a count): no contradiction.
+    first = _changed(tmp_path, "magentic_one_instruction_statistic.json", "median", "average", count=None)
+    doc = json.loads(first.read_text())
+    for m in doc["history"]:
+        m["content"] = m["content"].replace("Compute the mean of the five", "Sum the five")
+    path = tmp_path / "sum.json"
+    path.write_text(json.dumps(doc))
+    assert "Sum the five" in path.read_text()
+    assert _named(path, "m1-instruction-statistic")[2] != "instruction_contradicts_task"

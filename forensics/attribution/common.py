@@ -66,9 +66,12 @@ _STATISTICS: Final = {
     "median": r"(?i)\bmedian\b",
     "mean": r"(?i)\b(?:mean|average|arithmetic mean)\b",
     "sum": r"(?i)\b(?:sum|total|combined|add (?:up|together))\b",
-    "maximum": r"(?i)\b(?:maximum|max|highest|largest)\b",
-    "minimum": r"(?i)\b(?:minimum|min|lowest|smallest)\b",
+    "maximum": r"(?i)\b(?:maximum|highest|largest)\b",
+    "minimum": r"(?i)\b(?:minimum|lowest|smallest)\b",
 }
+#: A statistic computed through another: a mean is a sum divided by a count, so an instruction to sum
+#: (or total) values does not contradict a request for their mean.
+_STATISTIC_PARTS: Final = {"mean": ("sum",)}
 #: A request about a local file: the user attached it (GAIA's "attached file" tasks; Magentic-One
 #: hands local files to its FileSurfer, the web to its WebSurfer: autogen_magentic_one/agents/).
 _ATTACHED = r"(?i)\battached\b"

@@ -19,6 +19,7 @@ from forensics.attribution.common import (
     _ATTACHED,
     _FACT_NUMBER,
     _FILE_AGENT,
+    _STATISTIC_PARTS,
     _STATISTICS,
     _WEB_AGENT,
     _no_rows,
@@ -66,7 +67,14 @@ def _instruction_conflicts(s: pl.DataFrame) -> pl.DataFrame:
         & (i_years.list.set_intersection(t_years).list.len() == 0)
     )
     fams = list(_STATISTICS.items())
-    other_stat = pl.any_horizontal(text.str.contains(p) & ~task.str.contains(p) for _, p in fams)
+
+    def part_of_task(family: str) -> pl.Expr:
+        # the request's statistic is computed through this one (a mean through a sum)
+        return pl.any_horizontal(
+            pl.lit(False), *(task.str.contains(_STATISTICS[w]) for w, parts in _STATISTIC_PARTS.items() if family in parts)
+        )
+
+    other_stat = pl.any_horizontal(text.str.contains(p) & ~task.str.contains(p) & ~part_of_task(f) for f, p in fams)
     lost_stat = pl.any_horizontal(task.str.contains(p) & ~text.str.contains(p) for _, p in fams)
     wrong_stat = other_stat & lost_stat
     to_web = (
@@ -104,9 +112,9 @@ def _instruction_conflicts(s: pl.DataFrame) -> pl.DataFrame:
 
 def _source_contradicts_task(s: pl.DataFrame) -> pl.DataFrame:
     """A worker's observation (a surfer's page or file view) that names only years the request does
-    not, while the request names one, and whose figures a later step used (a number of two digits or
-    more from it, not a year, appears again later): the team took its data from a source for another
-    period. The observing step is blamed."""
+    not, while the request names one, and whose figures a later step used (a number of three digits
+    or more from it, not a year, appears again in a later step that is not a page view): the team
+    took its data from a source for another period. The observing step is blamed."""
     obs = s.filter(pl.col("worker") & pl.col("observation") & ~pl.col("is_tool"))
     if obs.height == 0:
         return _pick(_no_rows(s), "source_contradicts_task", 5)
@@ -132,8 +140,13 @@ def _source_contradicts_task(s: pl.DataFrame) -> pl.DataFrame:
         .select("run_id", "_obs", "_n")
         .unique()
     )
+    # Used: stated again by a step that is not itself a page view (code, a worker's or the
+    # orchestrator's words, the answer); figures of three digits or more (a view's boilerplate, such
+    # as "The viewport shows 38% of the webpage", repeats on every page).
+    figures = figures.filter(pl.col("_n").str.replace_all(r"\D", "").str.len_chars() >= 3)
     later = (
         s.join(cand.select("run_id").unique(), on="run_id", how="semi")
+        .filter(~pl.col("observation"))
         .select("run_id", "step", pl.col("output").fill_null("").str.extract_all(_FACT_NUMBER).alias("_n"))
         .explode("_n")
         .drop_nulls("_n")
