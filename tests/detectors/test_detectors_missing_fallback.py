@@ -161,6 +161,33 @@ def test_retry_storm_near_miss_growing_backoff_that_succeeded() -> None:
     assert run_row(c)["ok"]
 
 
+def _resend(sid: str, start: float, n: int, code: int) -> dict[str, object]:
+    # opentelemetry-instrumentation-httpx: one client span per attempt, http.request.resend_count
+    # from the second (semantic-conventions docs/http/http-spans.md, HTTP request retries).
+    import json
+
+    attrs = {"http.request.method": "POST", "url.full": "https://api.openai.com/v1/chat/completions",
+             "http.response.status_code": code, **({"http.request.resend_count": n} if n else {})}
+    failed = {"status": "error", "error_type": str(code)} if code >= 400 else {}
+    return span(sid, start, start + 0.2, parent_id="chat", kind="tool", name="POST", attributes=json.dumps(attrs), **failed)
+
+
+def test_retry_storm_decisive_is_the_first_failed_attempt_not_the_call_that_resent_it() -> None:
+    # The OpenAI client's own retries: six HTTP attempts under one chat span that finally fails.
+    # The chat span started first, but the storm became inevitable when the first attempt failed
+    # and the client's retry policy (no backoff) took over: that attempt is decisive, for the
+    # finding and for the run.
+    c = run(
+        span("root", 0, 20, **ROOT, status="error"),
+        span("chat", 1, 10, parent_id="root", kind="llm", model="gpt-4o", status="error", error_type="RateLimitError"),
+        *(_resend(f"h{i}", 1.1 + 0.3 * i, i, 429) for i in range(6)),
+    )
+    f = one(c, "retry_storm")
+    assert f["decisive_span_id"] == "h0"
+    assert run_row(c)["decisive_span_id"] == "h0"
+    assert detectors(c) == {"retry_storm"}
+
+
 def test_retry_storm_limit_comes_from_the_policy(tmp_path) -> None:
     text = default_policy_path().read_text().replace("retry_limit = 3", "retry_limit = 1")
     path = tmp_path / "strict.toml"
