@@ -197,6 +197,10 @@ MAPPED: dict[str, bytes] = {
     "escaped-unicode": rb'{"name":"caf\u00e9 \ud83d\ude00","context":{"trace_id":"0x' + b"1" * 32 + rb'","span_id":"0x'
                        + b"2" * 16 + rb'"},"kind":"SpanKind.INTERNAL","attributes":{"k\u00e9":"v\/w\n\t\"\\"}}',
     "json-dumps-spacing": json.dumps(_span(1)).encode(),
+    # Mapped text columns: one without a backslash is cut from between its quotes, one with is unescaped.
+    "mapped-text-raw-and-escaped": _line(_span(1, attributes={"gen_ai.agent.name": "pl\u00e4nner \u201cx\u201d \U0001f600",
+                                                              "input.value": 'say "hi"\\n', "gen_ai.tool.name": ""})),
+    "mapped-text-ensure-ascii": json.dumps(_span(1, attributes={"gen_ai.agent.name": "pl\u00e4nner \U0001f600"})).encode(),
     # `":{` inside a string (escaped JSON) looks nested to the cheap text test: the full check maps it.
     "escaped-json-in-string": _line(_span(1, attributes={"args": '{"a":{"b":[{"c":1}]}}', "gen_ai.agent.name": "p"})),
 }

@@ -115,7 +115,9 @@ def build_query() -> str:
         # the first character of yyjson's text tells the JSON type.
         name = convert.__name__
         if name == "as_text":
-            type_ok, value = f"starts_with({raw}, '\"')", f"({raw}::JSON) ->> '$'"
+            # A string without a backslash is its text between the quotes; one with, unescaped by DuckDB.
+            type_ok = f"starts_with({raw}, '\"')"
+            value = f"CASE WHEN contains({raw}, '\\') THEN ({raw}::JSON) ->> '$' ELSE substr({raw}, 2, length({raw}) - 2) END"
         elif name == "as_int":
             type_ok = f"regexp_full_match({raw}, '-?[0-9]+')"
             value = f"TRY_CAST({raw} AS BIGINT)"
