@@ -258,8 +258,14 @@ def _check_premature(spans: list[Span], d: Span, _: Any) -> None:
 
 
 def _check_budget(spans: list[Span], d: Span, _: Any) -> None:
-    tokens = sum((_a(s, "gen_ai.usage.input_tokens") or 0) + (_a(s, "gen_ai.usage.output_tokens") or 0) for s in spans)
-    assert tokens > 200_000
+    def used(s: Span) -> int:
+        return (_a(s, "gen_ai.usage.input_tokens") or 0) + (_a(s, "gen_ai.usage.output_tokens") or 0)
+
+    assert sum(used(s) for s in spans) > 200_000
+    # Decisive: the span whose running total crosses the least budget the shipped policy applies
+    # (no fixed budget: the fleet's, never below fleet_floor_tokens = 100k).
+    before = sum(used(s) for s in spans if s["start_time"] < d["start_time"])
+    assert before <= 100_000 < before + used(d)
 
 
 def _check_fan_out(spans: list[Span], d: Span, _: Any) -> None:

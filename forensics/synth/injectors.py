@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 
 from forensics.registry import Registry
 from forensics.synth.model import Run, Span
@@ -151,7 +152,12 @@ def _repeated_action(st: RunState, a: Span, sub: SubAgent, tool: Tool) -> bool:
 def _redo_after_restart(st: RunState, a: Span, sub: SubAgent, tool: Tool) -> bool:
     if st.restart_of is None:
         return False
-    c0 = st.b.tool(a, sub.name, tool, st.n)
+    st.b.tool(a, sub.name, tool, st.n)
+    # Decisive: the run's first call that redoes a call the failed run had completed (the
+    # orchestrator's own profile lookup comes before the sub-agent's tool): from there on the run
+    # was starting over instead of resuming at the failed delivery.
+    done = {(s.tool, s.input) for s in st.restart_of.spans if s.kind == "tool" and s.status == "ok"}
+    c0 = next(s for s in st.b.run.spans if s.kind == "tool" and s.status == "ok" and (s.tool, s.input) in done)
     st.label(["redo_after_restart"], c0,
              f"After run {st.restart_of.run_id[:8]} failed at the delivery step, this run of the same session "
              f"redid {tool.name} and the rest instead of resuming at the delivery.")
@@ -223,15 +229,37 @@ def _context_overflow(st: RunState, a: Span, sub: SubAgent) -> None:
              f"{sub.name}'s prompt hit context_length_exceeded (131,206 tokens); it retried on a truncated context.")
 
 
+@cache
+def _shipped_token_budget() -> int:
+    """The least per-run token budget the shipped policy applies: its ``max_tokens_per_run``, else
+    the fleet budget's floor ``fleet_floor_tokens``. Read from the TOML itself, not through
+    ``load_policy`` (which validates against every detector's thresholds, importing them all: in a
+    generator worker forked from a parent that has run polars, that import deadlocks)."""
+    import tomllib
+
+    from forensics.policy import default_policy_path
+
+    budgets = tomllib.loads(default_policy_path().read_text(encoding="utf-8"))["budgets"]
+    return int(budgets.get("max_tokens_per_run") or budgets["fleet_floor_tokens"])
+
+
 def _budget_exceeded(st: RunState, a: Span, sub: SubAgent) -> None:
-    total, crossing = 0, None
+    # Decisive: the span where the run's running total (every span so far, in order) crosses the
+    # budget the classifier applies: the shipped policy's max_tokens_per_run, and where it sets none
+    # (it does not) the fleet's, never below fleet_floor_tokens. A clean run of any system uses
+    # ~20k tokens, so 5x the fleet median stays under the ~124k the run has after its second pass:
+    # both budgets are crossed by the same span.
+    budget = _shipped_token_budget()
+    total = sum((s.input_tokens or 0) + (s.output_tokens or 0) for s in st.b.run.spans)
+    crossing = None
     for k in range(6):
         s = st.b.llm(a, sub.name, "gpt-4.1", 58000 + 1000 * k, 900, f"pass {k + 1} over the full corpus", dur_ms=9000.0)
         total += 58900 + 1000 * k
-        if crossing is None and total > 200_000:
+        if crossing is None and total > budget:
             crossing = s
     st.label(["budget_exceeded"], crossing,
-             f"{sub.name} re-read the full corpus 6 times at ~60k tokens a pass (~370k tokens, budget 200k).")
+             f"{sub.name} re-read the full corpus 6 times at ~60k tokens a pass (~370k tokens; the run went over "
+             f"{budget // 1000}k, the least budget the fleet's ~20k-token runs allow, on the second pass).")
 
 
 def _fallback_model(st: RunState, a: Span, sub: SubAgent) -> None:
