@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from forensics.conventions.delegation import AGENT_WHO
 from forensics.detectors.base import HASH_SEED, Context, Detector, finding, hms, num, txt
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.registry import register
@@ -343,6 +344,7 @@ class DroppedDelegation(Detector):
         returned_nothing = pl.col("output").str.contains(_NOTHING).fill_null(False)
         delegated = (
             s.filter((pl.col("kind") == "agent") & ~pl.col("is_root"))
+            .with_columns(AGENT_WHO.alias("agent"))  # a managed CodeAgent under a CodeAgent: by name
             .join(parents, on=["run_id", "parent_id"])
             .filter(pl.col("by_agent").is_not_null() & pl.col("by_agent").ne_missing(pl.col("agent")))
             .filter(pl.col("failed") | returned_nothing)
@@ -428,7 +430,7 @@ def _delegations(ctx: Context) -> pl.LazyFrame:
     parent_k = pl.struct("run_key", pl.col("parent_id").hash(HASH_SEED).alias("span_h")).hash(HASH_SEED)
     return (
         s.filter((pl.col("kind") == "agent") & ~pl.col("is_root"))
-        .with_columns(parent_k.alias("parent_k"))
+        .with_columns(parent_k.alias("parent_k"), AGENT_WHO.alias("agent"))
         .join(parents, on="parent_k", maintain_order="left")
         .drop("parent_k")
         .filter(pl.col("by_agent").is_not_null() & pl.col("by_agent").ne_missing(pl.col("agent")))

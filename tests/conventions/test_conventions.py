@@ -1170,3 +1170,23 @@ def test_declared_tools_from_definitions_agent_lists_and_system_prompts() -> Non
     )
     (tools,) = ctx.runs.get_column("declared_tools").to_list()
     assert tools == ["archive_thread", "label_thread", "search_threads", "undo_send"]
+
+
+# --- delegation: a smolagents managed agent's name, from the task its manager handed it ----------
+
+
+def test_a_managed_agent_run_is_named_by_the_task_its_manager_handed_it() -> None:
+    # smolagents MultiStepAgent.__call__ wraps the request in managed_agent.task (prompts/*.yaml);
+    # OpenInference's _RunWrapper puts it in the run span's input, and names the span by class.
+    task = json.dumps({"task": "You're a helpful agent named 'web_researcher'.\nYou have been submitted this task "
+                       "by your manager.\n---\nTask:\nFind the height.\n---", "stream": False})
+    c = ctx_of(
+        span("m", 0, 20, kind="agent", name="CodeAgent.run", input=json.dumps({"task": "How tall?"})),
+        span("s1", 1, 10, parent_id="m", kind="chain", name="Step 1"),
+        span("d", 2, 9, parent_id="s1", kind="agent", name="CodeAgent.run", input=task),
+        span("l", 3, parent_id="d", kind="llm", model="gpt-4o", input=task),
+    )
+    assert col(c, "d", "delegate_name") == "web_researcher"
+    # The manager, and a model call quoting the same task, are no managed run.
+    assert col(c, "m", "delegate_name") is None
+    assert col(c, "l", "delegate_name") is None

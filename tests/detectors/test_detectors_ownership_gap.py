@@ -293,7 +293,7 @@ def _delegation(
         span("root", 0, 30, kind="agent", name="CodeAgent.run", status=root_status, output="Norrström"),
         span("s1", 1, 10, parent_id="root", kind="chain", name="Step 1"),
         span("l1", 1.2, parent_id="s1", kind="llm", model="gpt-4o", output="report = search_agent(task=...)"),
-        span("sub", 2, 9, parent_id="s1", kind="agent", name="ToolCallingAgent.run", **sub),
+        span("sub", 2, 9, parent_id="s1", kind="agent", **{"name": "ToolCallingAgent.run", **sub}),
         span("ss", 2.5, 8, parent_id="sub", kind="chain", name="Step 1"),
         span(
             "w1",
@@ -333,6 +333,29 @@ def test_dropped_delegation_fires_when_the_managed_run_fails_and_nobody_takes_it
     assert f["decisive_span_id"] == "sub"
     assert "CodeAgent.run delegated work to ToolCallingAgent.run at 02:13:02" in f["explanation"]
     assert "failed with AgentGenerationError" in f["explanation"]
+
+
+# smolagents' managed_agent.task template (src/smolagents/prompts/code_agent.yaml), as the managed
+# run span's input: MultiStepAgent.__call__ wraps the manager's request in it and calls run().
+MANAGED_TASK = (
+    '{"task": "You\'re a helpful agent named \'search_agent\'.\\nYou have been submitted this task by your '
+    'manager.\\n---\\nTask:\\nWho won Eurovision 2023?\\n---", "stream": false, "reset": true}'
+)
+
+
+def test_dropped_delegation_sees_a_code_agent_managing_a_code_agent_by_its_managed_name() -> None:
+    # Both run spans are named CodeAgent.run (OpenInference _RunWrapper names them by class): the
+    # managed one is told apart by the name its manager gave it in the task.
+    rows = _delegation({**CRASHED, "name": "CodeAgent.run", "input": MANAGED_TASK})
+    f = one(run(*rows), "dropped_delegation")
+    assert f["decisive_span_id"] == "sub"
+    assert "CodeAgent.run delegated work to search_agent at 02:13:02" in f["explanation"]
+
+
+def test_dropped_delegation_near_miss_a_same_named_nested_run_without_a_managed_task() -> None:
+    # The same nesting with no managed-agent task: nothing says it is another agent, so no delegation.
+    rows = _delegation({**CRASHED, "name": "CodeAgent.run", "input": '{"task": "Who won Eurovision 2023?"}'})
+    assert "dropped_delegation" not in detectors(run(*rows))
 
 
 def test_dropped_delegation_fires_when_the_managed_run_returns_nothing() -> None:
