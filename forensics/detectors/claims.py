@@ -301,7 +301,15 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
     said, tried, final_span_id, final_t`` (one row per claim; ``order`` ranks them in a run: the
     run's tools in the order it first called them, then the policy's claims in policy order)."""
     claims = ctx.policy.claims
-    tools = ctx.spans.lazy().filter(pl.col("kind") == "tool")
+    # The tool calls, read once (every part below reads them; a lazy frame used by several parts
+    # of one concat is computed again for each).
+    tools = (
+        ctx.spans.lazy()
+        .filter(pl.col("kind") == "tool")
+        .select("run_key", "call_tool", "succeeded", "span_id", "seq")
+        .collect()
+        .lazy()
+    )
     answers = ctx.runs.lazy().filter(pl.col("final_output").is_not_null()).select(
         "run_key",
         "run_id",
@@ -321,7 +329,21 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
                 *[pl.col("call_tool").str.contains(c.tool).alias(f"m_{i}") for i, c in enumerate(claims)]
             )
         )
-        matched = tools.join(names, on="call_tool", how="left", nulls_equal=True, maintain_order="left")
+        # Every claim's test over the answers in one pass; the tool evidence is gathered only for
+        # the runs whose answer says one of them.
+        said = (
+            answers.with_columns(
+                *[
+                    pl.col("final_output").str.contains(c.claim).alias(f"said_{i}")
+                    for i, c in enumerate(claims)
+                ]
+            )
+            .filter(pl.any_horizontal(*[pl.col(f"said_{i}") for i in range(len(claims))]))
+            .collect()
+        )
+        matched = tools.filter(pl.col("run_key").is_in(said.get_column("run_key").implode())).join(
+            names, on="call_tool", how="left", nulls_equal=True, maintain_order="left"
+        )
         evidence = matched.group_by("run_key").agg(
             *[(pl.col(f"m_{i}") & pl.col("succeeded")).any().alias(f"done_{i}") for i in range(len(claims))],
             *[
@@ -329,10 +351,10 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
                 for i in range(len(claims))
             ],
         )
-        runs = answers.join(evidence, on="run_key", how="left")
+        runs = said.lazy().join(evidence, on="run_key", how="left").collect().lazy()
         for i, c in enumerate(claims):
             parts.append(
-                runs.filter(pl.col("final_output").str.contains(c.claim) & ~pl.col(f"done_{i}").fill_null(False))
+                runs.filter(pl.col(f"said_{i}") & ~pl.col(f"done_{i}").fill_null(False))
                 .select(
                     "run_key",
                     "run_id",
@@ -397,12 +419,14 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
     # Each distinct claim pattern is applied once to the rows that carry it: a regex given as a
     # column would be compiled again for every row.
     candidates = pl.concat(parts, how="vertical_relaxed").collect()
-    judged = []
+    judged: list[pl.DataFrame] = []
     for (frag_re, core_re), group in candidates.partition_by(["frag_re", "core_re"], as_dict=True).items():
         frag, core = str(frag_re), str(core_re)
+        matching = group.filter(pl.col("final_output").str.contains(core))
+        if matching.height == 0 and judged:  # most patterns match no answer: skip the extraction
+            continue
         judged.append(
-            group.filter(pl.col("final_output").str.contains(core))
-            .with_columns(
+            matching.with_columns(
                 pl.col("final_output").str.extract(frag, 0).alias("fragment"),
                 pl.col("final_output").str.extract_groups(frag).alias("_g"),
                 pl.col("final_output").str.extract(core, 0).alias("core"),

@@ -7,6 +7,7 @@ the runs table (:func:`forensics.detectors.facts.run_facts`). ``prepare`` return
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
 
 import polars as pl
@@ -74,6 +75,14 @@ def _where_contains(col: str, needle: str) -> pl.Expr:
     """``col`` where it contains ``needle`` (a cheap literal scan), else null: a regex applied to the
     result only runs on the few rows that can match."""
     return pl.when(pl.col(col).str.contains(needle, literal=True)).then(pl.col(col))
+
+
+def _sparse(mask: pl.Expr, source: pl.Expr, derive: Callable[[pl.Expr], pl.Expr]) -> pl.Expr:
+    """``derive(source)`` on the rows where ``mask`` holds, null elsewhere: the rows are taken out,
+    derived and put back in place. For regex ``contains`` and ``replace_all`` over a column that is
+    mostly masked out: those pay for every row, null or not (``extract`` skips nulls itself)."""
+    mask = mask.fill_null(False)
+    return derive(source.filter(mask)).gather(pl.when(mask).then(mask.cast(pl.UInt32).cum_sum() - 1))
 
 
 def _in_order(df: pl.DataFrame, keys: list[str]) -> bool:
@@ -168,18 +177,15 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
     finish_attrs = pl.when(
         finish_attrs.str.contains_any(["length", "max_"], ascii_case_insensitive=True)
     ).then(finish_attrs)
-    truncated = finish_attrs.str.contains(TRUNCATED_FINISH).fill_null(False) | (
-        pl.when(
-            is_llm
-            & (
-                pl.col("output").str.contains("length", literal=True)
-                | pl.col("output").str.contains("max_", literal=True)
-            )
-        )
-        .then(pl.col("output"))
-        .str.contains(TRUNCATED_FINISH)
-        .fill_null(False)
-    )
+    truncated = finish_attrs.str.contains(TRUNCATED_FINISH).fill_null(False) | _sparse(
+        is_llm
+        & (
+            pl.col("output").str.contains("length", literal=True)
+            | pl.col("output").str.contains("max_", literal=True)
+        ),
+        pl.col("output"),
+        lambda e: e.str.contains(TRUNCATED_FINISH),
+    ).fill_null(False)
     # Lazily, so polars computes a sub-expression several columns share (a convention's literal
     # prefilter, a masked text column) once: the eager with_columns evaluates each copy again.
     df = (
@@ -194,17 +200,19 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
             .alias("parent_h"),
             # Tool arguments compared without whitespace: the same call re-serialised is the same call.
             # Only tool inputs that contain whitespace go through the regex.
+            # Only tool inputs go through the regex (taken out of the column first: see _sparse).
             pl.coalesce(
-                pl.when(pl.when(is_tool).then(pl.col("input")).str.contains(r"\s"))
-                .then(pl.col("input"))
-                .str.replace_all(r"\s+", ""),
+                _sparse(
+                    is_tool & pl.col("input").is_not_null(),
+                    pl.col("input"),
+                    lambda e: e.str.replace_all(r"\s+", ""),
+                ),
                 pl.col("input"),
             ).alias("args"),
             # The task a run was given (its root's input): a restart is given the same task again.
-            pl.when(pl.col("parent_id").is_null())
-            .then(pl.col("input"))
-            .str.replace_all(r"\s+", "")
-            .alias("task"),
+            _sparse(
+                pl.col("parent_id").is_null(), pl.col("input"), lambda e: e.str.replace_all(r"\s+", "")
+            ).alias("task"),
             http.alias("http_status"),
             pl.coalesce(
                 _where_contains("attributes", "onfidence").str.extract(CONFIDENCE, 1),
@@ -214,9 +222,11 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
             .alias("confidence"),
             _where_contains("attributes", "enduser.id").str.contains(PERSON).fill_null(False).alias("person"),
             (is_llm & truncated).alias("cut_short"),
-            pl.when(pl.col("error_type").is_not_null() | pl.col("error_message").is_not_null())
-            .then(err_text)
-            .str.contains(CONTEXT_OVERFLOW_TEXT)
+            _sparse(
+                pl.col("error_type").is_not_null() | pl.col("error_message").is_not_null(),
+                err_text,
+                lambda e: e.str.contains(CONTEXT_OVERFLOW_TEXT),
+            )
             .fill_null(False)
             .alias("overflow_text"),
             # Loaders of sources without clocks synthesise an order and say so; timing rules (backoff
