@@ -363,26 +363,42 @@ def _walk(directory: str) -> list[str]:
 _MAX_JUMPS = 16
 
 
-#: The columns finalisation reads; the wide text columns (input, output, attributes) never leave Arrow.
-_NARROW = ("run_id", "span_id", "parent_id", "session_id", "name", "kind", "agent", "tool", "handoff_to",
-           "start_time", "end_time", "source_file", "source_line")
+#: The columns finalisation reads besides the ids; the wide text columns (input, output,
+#: attributes) never leave Arrow.
+_NARROW = ("session_id", "name", "kind", "agent", "tool", "handoff_to", "start_time", "end_time")
 #: The columns finalisation may rewrite.
 _REWRITTEN = ("kind", "handoff_to", "agent", "session_id")
+
+
+def _narrow_frame(spans: pa.Table) -> pl.DataFrame:
+    """The narrow columns with the ids as integer codes: ``run_k`` from run_id, ``span_k`` and
+    ``parent_k`` from one dictionary of span and parent ids (equal ids, equal codes; null stays
+    null). Grouping and joining on 4-byte codes instead of the id strings is what keeps
+    finalisation's memory small (issue 15 item 5: the string keys' hash tables and join copies were
+    ~1.7 GB at 3M spans)."""
+    import pyarrow.compute as pc
+
+    n = spans.num_rows
+    run_k = pc.dictionary_encode(spans.column("run_id")).combine_chunks().indices
+    ids = pa.chunked_array([*spans.column("span_id").chunks, *spans.column("parent_id").chunks], pa.string())
+    codes = pc.dictionary_encode(ids).combine_chunks().indices
+    del ids
+    df = pl.from_arrow(spans.select(list(_NARROW)))
+    assert isinstance(df, pl.DataFrame)
+    return df.with_columns(run_k=pl.Series(run_k), span_k=pl.Series(codes.slice(0, n)), parent_k=pl.Series(codes.slice(n)))
 
 
 def finalize(spans: pa.Table) -> tuple[pa.Table, pa.Table]:
     """Vectorised clean-up of a freshly loaded table; returns ``(spans, quarantined)``.
 
-    Works on the narrow columns only and patches the Arrow table: a night of spans is never copied
-    whole (the wide text columns dominate its size).
+    Works on the narrow columns only (the ids as integer codes) and patches the Arrow table: a night
+    of spans is never copied whole (the wide text columns dominate its size).
     """
     if spans.num_rows == 0:
         return spans, QUARANTINE_SCHEMA.empty_table()
-    df = pl.from_arrow(spans.select(list(_NARROW)))
-    assert isinstance(df, pl.DataFrame)
-    df = df.with_row_index("_i")
+    df = _narrow_frame(spans).with_row_index("_i")
 
-    first_seen = pl.int_range(pl.len()).over(["run_id", "span_id"]) == 0
+    first_seen = pl.int_range(pl.len()).over(["run_k", "span_k"]) == 0
     backwards = pl.col("end_time").is_not_null() & pl.col("start_time").is_not_null() & (pl.col("end_time") < pl.col("start_time"))
     df = df.with_columns(_dup=~first_seen, _back=backwards)
     rejected = df.filter(pl.col("_dup") | pl.col("_back"))
@@ -395,7 +411,7 @@ def finalize(spans: pa.Table) -> tuple[pa.Table, pa.Table]:
 
     df = _handoffs_from_transfer_tools(df)
     df = _inherit_agents(df)
-    df = df.with_columns(pl.col("session_id").fill_null(pl.col("session_id").drop_nulls().first().over("run_id")))
+    df = df.with_columns(pl.col("session_id").fill_null(pl.col("session_id").drop_nulls().first().over("run_k")))
 
     for column in _REWRITTEN:
         index = SPAN_SCHEMA.get_field_index(column)
@@ -407,14 +423,17 @@ def _quarantine_rows(spans: pa.Table, df: pl.DataFrame, rejected: pl.DataFrame) 
     """Duplicates (saying where the first copy is) and spans ending before they start."""
     if rejected.height == 0:
         return QUARANTINE_SCHEMA.empty_table()
-    firsts = df.filter(~pl.col("_dup")).select(
-        "run_id", "span_id",
-        (pl.col("source_file") + ":" + pl.col("source_line").cast(pl.String)).alias("_first_at"),
-    )
-    full = pl.from_arrow(spans.take(rejected.get_column("_i").to_arrow()))
+    firsts = df.filter(~pl.col("_dup")).select("run_k", "span_k", pl.col("_i").alias("_first_i"))
+    where = rejected.select("_i", "run_k", "span_k", "_dup", "_back").join(
+        firsts, on=["run_k", "span_k"], how="left", maintain_order="left")
+    at = pl.from_arrow(spans.select(["source_file", "source_line"]).take(where.get_column("_first_i").to_arrow()))
+    assert isinstance(at, pl.DataFrame)
+    full = pl.from_arrow(spans.take(where.get_column("_i").to_arrow()))
     assert isinstance(full, pl.DataFrame)
-    full = full.with_columns(rejected.select("_dup", "_back")).join(firsts, on=["run_id", "span_id"], how="left",
-                                                                        maintain_order="left")
+    full = full.with_columns(
+        where.select("_dup", "_back"),
+        _first_at=at.get_column("source_file") + ":" + at.get_column("source_line").cast(pl.String),
+    )
     full = full.with_columns(
         reason=pl.when(pl.col("_dup")).then(pl.lit("duplicate-span-id")).otherwise(pl.lit("end-before-start")),
         detail=pl.when(pl.col("_dup")).then(
@@ -455,8 +474,8 @@ def _inherit_agents(df: pl.DataFrame) -> pl.DataFrame:
     df = df.with_columns(agent=own)
     if df.get_column("agent").null_count() == 0:
         return df
-    index = df.select("run_id", pl.col("span_id").alias("parent_id"), pl.col("_i").alias("_anc"))
-    df = df.join(index, on=["run_id", "parent_id"], how="left", maintain_order="left")
+    index = df.select("run_k", pl.col("span_k").alias("parent_k"), pl.col("_i").alias("_anc"))
+    df = df.join(index, on=["run_k", "parent_k"], how="left", maintain_order="left")
     val = df.get_column("agent")
     anc = df.get_column("_anc")
     for _ in range(_MAX_JUMPS):
