@@ -205,3 +205,63 @@ def test_summing_for_a_requested_average_is_not_another_statistic(tmp_path: Path
     path.write_text(json.dumps(doc))
     assert "Sum the five" in path.read_text()
     assert _named(path, "m1-instruction-statistic")[2] != "instruction_contradicts_task"
+
+
+def _tree(run_id: str, failed: bool = False, ledger: bool = False) -> Any:
+    """A small span tree (not a transcript): a planner, a search tool call and an answer."""
+    from span_builder import span, spans
+
+    led = json.dumps(
+        {
+            "is_request_satisfied": {"reason": "No.", "answer": False},
+            "is_in_loop": {"reason": "No.", "answer": False},
+            "is_progress_being_made": {"reason": "Yes.", "answer": True},
+            "next_speaker": {"reason": "x", "answer": "researcher"},
+            "instruction_or_question": {"reason": "x", "answer": "Search."},
+        }
+    )
+    return spans(
+        span("a", 0, 10, kind="agent", name="planner", output=led if ledger else "Plan: search, then answer."),
+        span("b", 1, 3, parent_id="a", kind="agent", name="researcher", output="Searching the catalogue now."),
+        span("c", 3, 5, parent_id="b", kind="tool", name="search", status="error" if failed else "ok", output="{}"),
+        span("d", 5, 9, parent_id="a", kind="agent", name="writer", output="The catalogue lists 12 items."),
+        run_id=run_id,
+    )
+
+
+def test_a_run_a_finding_already_names_is_skipped_when_no_evidence_rule_can_fire() -> None:
+    # A detector's finding named a step of run "t": no failed step, ledger, plan, answer, page view
+    # or repeat: attribution names nothing (the finding's step stands) and does no per-step work.
+    from forensics.attribution import _attribute
+    from forensics.classify import _as_spans
+
+    out = _attribute(_as_spans(_tree("t")), evidence_only=["t"])
+    assert out.height == 0
+
+
+def test_a_run_no_finding_names_still_gets_the_fallback() -> None:
+    # Near miss: the same run without a finding: the first response is named (a prior).
+    from forensics.attribution import _attribute
+    from forensics.classify import _as_spans
+
+    (row,) = _attribute(_as_spans(_tree("t"))).to_dicts()
+    assert (row["decisive_step"], row["attribution_rule"]) == (1, "first_response")
+
+
+def test_a_run_a_finding_names_keeps_an_evidence_rules_step() -> None:
+    # Near miss: the finding's run has a failed tool call: tool_error still names it.
+    from forensics.attribution import _attribute
+    from forensics.classify import _as_spans
+
+    (row,) = _attribute(_as_spans(_tree("t", failed=True)), evidence_only=["t"]).to_dicts()
+    assert row["attribution_rule"] == "tool_error"
+
+
+def test_an_orchestrated_run_keeps_its_fallback_even_with_a_finding() -> None:
+    # Near miss: a run that keeps a progress ledger is a Magentic-One transcript: its fallback
+    # (the first worker output) still names it.
+    from forensics.attribution import _attribute
+    from forensics.classify import _as_spans
+
+    (row,) = _attribute(_as_spans(_tree("t", ledger=True)), evidence_only=["t"]).to_dicts()
+    assert (row["decisive_agent"], row["attribution_rule"]) == ("researcher", "first_worker_output")

@@ -9,6 +9,7 @@ from typing import Any, Final
 import polars as pl
 
 from forensics.attribution.answers import _final_answer_origin
+from forensics.attribution.common import _OBSERVATIONS, _PLAN, _REPLAN, REPEAT_MIN_CHARS
 from forensics.attribution.fallback import _first_response, _first_worker_output, _unbacked_claims
 from forensics.attribution.instruction_rules import _instruction_conflicts, _source_contradicts_task
 from forensics.attribution.ledger_rules import (
@@ -57,11 +58,31 @@ def attribute(spans: Any, runs: Any = None) -> pl.DataFrame:
     return _attribute(_as_spans(spans), runs)
 
 
-def _attribute(df: pl.DataFrame, runs: Any = None) -> pl.DataFrame:
-    """``attribute`` over a span frame already in SPAN_SCHEMA types (classify's)."""
+def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) -> pl.DataFrame:
+    """``attribute`` over a span frame already in SPAN_SCHEMA types (classify's).
+
+    ``evidence_only``: run ids that already have a decisive step from a detector's finding: such a
+    run (unless it keeps an orchestrator's ledger) is named only by an evidence rule (a fallback
+    rule is a prior, weaker than a finding), and one that holds nothing an evidence rule reads
+    (:func:`_may_hold_evidence`) is skipped before any per-step work."""
     if runs is not None:
         wanted = _run_ids(runs)
         df = df.filter(pl.col("run_id").is_in(wanted.implode()))
+    settled = None
+    if evidence_only is not None and df.height > 0:
+        # An orchestrated run (it keeps a progress ledger: Magentic-One) is the transcript these
+        # rules were built for: its fallback (the first worker output) stays ahead of a plumbing
+        # finding's span, which named the wrong agent on Who&When's Magentic-One runs (issue 13).
+        ledgered = df.filter(pl.col("output").str.contains("is_in_loop", literal=True).fill_null(False))
+        settled = _run_ids(evidence_only)
+        settled = settled.filter(~settled.is_in(ledgered.get_column("run_id").implode()))
+        hopeless = (
+            df.select(pl.col("run_id").unique())
+            .filter(pl.col("run_id").is_in(settled.implode()))
+            .join(_may_hold_evidence(df), on="run_id", how="anti")
+        )
+        if hopeless.height > 0:
+            df = df.filter(~pl.col("run_id").is_in(hopeless.get_column("run_id").implode()))
     if df.height == 0:
         return _empty()
     steps = _steps(df)
@@ -82,6 +103,8 @@ def _attribute(df: pl.DataFrame, runs: Any = None) -> pl.DataFrame:
     chosen_evidence = evidence.sort("run_id", "decisive_step", "_rank").unique("run_id", keep="first")
     # The fallback rules only for the runs no evidence rule named.
     rest = steps.join(chosen_evidence.select("run_id"), on="run_id", how="anti")
+    if settled is not None:
+        rest = rest.filter(~pl.col("run_id").is_in(settled.implode()))
     fallback = pl.concat(
         [_unbacked_claims(rest), _first_worker_output(rest), _first_response(rest)], how="vertical"
     )
@@ -95,6 +118,24 @@ def _attribute(df: pl.DataFrame, runs: Any = None) -> pl.DataFrame:
         .select(ATTRIBUTION_COLUMNS)
         .sort("run_id")
     )
+
+
+def _may_hold_evidence(df: pl.DataFrame) -> pl.DataFrame:
+    """``run_id`` of the runs an evidence rule could name: a failed step (tool_error), a Magentic-One
+    ledger, plan, final answer or page view (the ledger, answer, plan and source rules read them),
+    or one agent's output of ``REPEAT_MIN_CHARS`` or more given twice word for word
+    (repeated_action). One literal scan per marker and one hash per agent output, no ordering."""
+    text = pl.col("output").fill_null("")
+    markers = ("is_in_loop", "FINAL ANSWER", _PLAN, _REPLAN, *_OBSERVATIONS)
+    marked = df.filter(
+        (pl.col("status") == "error").fill_null(False)
+        | pl.any_horizontal(text.str.contains(m, literal=True) for m in markers)
+    ).select("run_id")
+    said = df.filter(
+        (pl.col("kind") == "agent").fill_null(False) & (pl.col("output").str.len_bytes() >= REPEAT_MIN_CHARS)
+    ).select("run_id", pl.col("agent").fill_null(pl.col("name")).alias("_a"), pl.col("output").hash(7).alias("_h"))
+    repeated = said.filter(pl.len().over("run_id", "_a", "_h") > 1).select("run_id")
+    return pl.concat([marked, repeated], how="vertical").unique()
 
 
 def _empty() -> pl.DataFrame:

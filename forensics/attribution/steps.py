@@ -25,8 +25,13 @@ def _steps(df: pl.DataFrame) -> pl.DataFrame:
         "output",
         "input",
         pl.col("agent").fill_null(pl.col("name")).alias("agent"),
-        # Whom a handoff addresses: Magentic-One's "Orchestrator (-> WebSurfer)" message names it.
-        pl.col("name").str.extract(r"\(-> ([^)]+)\)", 1).alias("handoff_to"),
+        # Whom a handoff addresses (the loaders' column; ag2-history reads Magentic-One's
+        # "Orchestrator (-> WebSurfer)" role into it).
+        (
+            pl.col("handoff_to")
+            if "handoff_to" in df.columns
+            else pl.col("name").str.extract(r"\(-> ([^)]+)\)", 1).alias("handoff_to")
+        ),
         pl.int_range(pl.len(), dtype=pl.Int64).over("_rk").alias("step"),
         "attributes",
         *(c for c in _LEDGER_KEYS if c in df.columns),
@@ -49,16 +54,32 @@ def _steps(df: pl.DataFrame) -> pl.DataFrame:
     # The orchestrator: an agent that keeps a progress ledger in this run (Magentic-One's
     # Orchestrator); its plans, ledgers, handoffs and notes are bookkeeping, never a worker's output.
     # (Handing work over alone does not make one: OpenAI Agents SDK agents hand off and work too.)
+    # Windows only where the frame holds what they look for (most span trees hold no ledger, no
+    # plan and no code fence: their columns are constants, at no cost per row).
+    has_ledger, has_replan, has_code = (
+        ledger.height > 0,
+        bool(out.get_column("replan").any()),
+        bool(out.get_column("has_code").any()),
+    )
     out = out.with_columns(
-        orchestrator=pl.col("ledger_progress").is_not_null().any().over("_rk", "agent"),
+        orchestrator=pl.col("ledger_progress").is_not_null().any().over("_rk", "agent")
+        if has_ledger
+        else pl.lit(False),
         # Magentic-One's replan resets every agent's history and rebroadcasts a new plan: what
         # went wrong before the last "New plan:" was recovered from, unless that plan carried it.
-        last_replan=pl.when(pl.col("replan")).then(pl.col("step")).max().over("_rk").fill_null(-1),
+        last_replan=pl.when(pl.col("replan")).then(pl.col("step")).max().over("_rk").fill_null(-1)
+        if has_replan
+        else pl.lit(-1, dtype=pl.Int64),
     )
     # The step whose code a tool ran: the latest earlier message holding code.
-    code_step = pl.when(pl.col("has_code")).then(pl.col("step")).forward_fill().over("_rk")
-    code_agent = pl.when(pl.col("has_code")).then(pl.col("agent")).forward_fill().over("_rk")
-    code_text = pl.when(pl.col("has_code")).then(pl.col("output")).forward_fill().over("_rk")
+    if has_code:
+        code_step = pl.when(pl.col("has_code")).then(pl.col("step")).forward_fill().over("_rk")
+        code_agent = pl.when(pl.col("has_code")).then(pl.col("agent")).forward_fill().over("_rk")
+        code_text = pl.when(pl.col("has_code")).then(pl.col("output")).forward_fill().over("_rk")
+    else:
+        code_step = pl.lit(None, dtype=pl.Int64)
+        code_agent = pl.lit(None, dtype=pl.String)
+        code_text = pl.lit(None, dtype=pl.String)
     out = out.with_columns(
         code_step=code_step,
         code_agent=code_agent,

@@ -17,7 +17,11 @@ def _tool_errors(s: pl.DataFrame) -> pl.DataFrame:
     progress = pl.col("ledger_progress")
     nxt_ledger = pl.when(progress.is_not_null()).then(progress).shift(-1).backward_fill().over("_rk")
     last_progress = pl.when(progress.fill_null(False)).then(pl.col("step")).max().over("_rk").fill_null(-1)
-    recovered = (nxt_ledger == False).fill_null(False) & (last_progress > pl.col("step"))  # noqa: E712
+    recovered = (
+        (nxt_ledger == False).fill_null(False) & (last_progress > pl.col("step"))  # noqa: E712
+        if s.get_column("ledger_progress").null_count() < s.height
+        else pl.lit(False)
+    )
     failed = s.with_columns(nxt_ack=nxt_ack, _recovered=recovered).filter(
         pl.col("failed") & pl.col("worker") & (pl.col("step") > pl.col("last_replan")) & ~pl.col("_recovered")
     )
