@@ -272,7 +272,11 @@ def _attributed(runs: pl.DataFrame, spans: pl.DataFrame) -> pl.DataFrame:
     ).select("run_id")
     if need.height == 0:
         return runs
-    named = _attribute(spans, runs=need).select(
+    # A run a detector's finding already names keeps it unless an evidence rule names a step (a
+    # fallback prior is weaker than a finding); attribution skips such runs early when they hold
+    # nothing an evidence rule reads.
+    found = need.join(runs.filter(pl.col("decisive_step").is_not_null()).select("run_id"), on="run_id", how="semi")
+    named = _attribute(spans, runs=need, evidence_only=found).select(
         "run_id", pl.col("decisive_agent").alias("_agent"), pl.col("decisive_step").alias("_step")
     )
     return (
