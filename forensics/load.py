@@ -192,6 +192,7 @@ def load(
         tables.append(table)
         quarantines.append(quarantine)
     spans = pa.concat_tables(tables) if tables else SPAN_SCHEMA.empty_table()
+    tables.clear()  # the columns finalize rewrites are freed once it returns, not held here too
     spans, late = finalize(spans)
     _move_to_quarantine(report, late)
     quarantine_all = pa.concat_tables([*quarantines, late]) if quarantines else late
