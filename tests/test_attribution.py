@@ -582,14 +582,14 @@ def test_orchestrator_instruction_without_an_assumption(tmp_path: Path) -> None:
     assert row["attribution_rule"] != "unverified_accepted"
 
 
-def test_orchestrated_run_without_evidence_falls_back_to_the_first_worker_output(tmp_path: Path) -> None:
+def test_orchestrated_run_without_evidence_falls_back_to_the_orchestrators_plan(tmp_path: Path) -> None:
     # The wrong-click history cut before its satisfied ledger: no stall, no error, no answer.
-    # The orchestrator's plan (step 1) is not a worker output; the surfer's step 5 is (a prior).
+    # The orchestrator (the agent keeping the ledger) and its plan at step 1 are named (a prior).
     row = _one(_variant(tmp_path, "magentic_one_wrong_click.json", 4), "m1-wrong-click")
     assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
-        "WebSurfer",
-        5,
-        "first_worker_output",
+        "Orchestrator",
+        1,
+        "orchestrator_plan",
     )
     assert "a prior, not evidence" in row["attribution_evidence"]
 

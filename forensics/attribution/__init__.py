@@ -67,8 +67,10 @@ Fallback:
 * ``unbacked_claim``: the first message (after the task statement) that introduces at least
   ``UNBACKED_MIN_FACTS`` new facts (numbers, capitalised names) that no earlier message, tool
   output or the task held, with no code to compute them and not being a tool observation.
-* ``first_worker_output``: in a run with an orchestrator (an agent keeping a progress ledger), the first worker
-  output: a PRIOR between agents, not evidence (no rule found the plan or any step wrong).
+* ``orchestrator_plan``: in a run with an orchestrator (an agent keeping a progress ledger), the
+  orchestrator at its first plan: a PRIOR, not evidence. It writes the plan and every instruction,
+  and it is the agent most failed Magentic-One runs are blamed on (always naming it scores 33/58
+  on Who&When's hand-crafted runs, issue 13), so a worker is the worse guess without evidence.
 * ``first_response``: the first step after the task statement (a plan or first answer that the
   rest of the run built on).
 
@@ -78,7 +80,7 @@ The package, one room per job (every name is importable from ``forensics.attribu
 ``runner`` (``attribute``: evidence, then fallback), ``steps`` (the per-step facts, the ledger
 columns), ``ledger_rules`` (Magentic-One ledgers and plans), ``instruction_rules`` (instructions and
 sources against the request), ``tool_rules`` (tool errors, repeats),
-``answers`` (final answer origin), ``fallback`` (unbacked claim, first worker output, first response)
+``answers`` (final answer origin), ``fallback`` (unbacked claim, orchestrator plan, first response)
 and ``common`` (the text patterns, thresholds and ledger keys the rules share).
 """
 
@@ -116,7 +118,7 @@ from forensics.attribution.common import (
 )
 from forensics.attribution.fallback import (
     _first_response,
-    _first_worker_output,
+    _orchestrator_plan,
     _unbacked_claims,
 )
 from forensics.attribution.ledger_rules import (
@@ -179,7 +181,7 @@ __all__ = [
     "_episode_starts",
     "_final_answer_origin",
     "_first_response",
-    "_first_worker_output",
+    "_orchestrator_plan",
     "_hedged",
     "_judged",
     "_ledger",

@@ -10,7 +10,7 @@ import polars as pl
 
 from forensics.attribution.answers import _final_answer_origin
 from forensics.attribution.common import _OBSERVATIONS, _PLAN, _REPLAN, REPEAT_MIN_CHARS
-from forensics.attribution.fallback import _first_response, _first_worker_output, _unbacked_claims
+from forensics.attribution.fallback import _first_response, _orchestrator_plan, _unbacked_claims
 from forensics.attribution.instruction_rules import _instruction_conflicts, _source_contradicts_task
 from forensics.attribution.ledger_rules import (
     _accepted_answers,
@@ -43,7 +43,7 @@ EVIDENCE_RULES: Final = (
     "source_contradicts_task",
 )
 #: Fallback rules, tried in this order.
-FALLBACK_RULES: Final = ("unbacked_claim", "first_worker_output", "first_response")
+FALLBACK_RULES: Final = ("unbacked_claim", "orchestrator_plan", "first_response")
 
 
 def attribute(spans: Any, runs: Any = None) -> pl.DataFrame:
@@ -71,7 +71,7 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
     settled = None
     if evidence_only is not None and df.height > 0:
         # An orchestrated run (it keeps a progress ledger: Magentic-One) is the transcript these
-        # rules were built for: its fallback (the first worker output) stays ahead of a plumbing
+        # rules were built for: its fallback (the orchestrator's plan) stays ahead of a plumbing
         # finding's span, which named the wrong agent on Who&When's Magentic-One runs (issue 13).
         ledgered = df.filter(pl.col("output").str.contains("is_in_loop", literal=True).fill_null(False))
         settled = _run_ids(evidence_only)
@@ -106,7 +106,7 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
     if settled is not None:
         rest = rest.filter(~pl.col("run_id").is_in(settled.implode()))
     fallback = pl.concat(
-        [_unbacked_claims(rest), _first_worker_output(rest), _first_response(rest)], how="vertical"
+        [_unbacked_claims(rest), _orchestrator_plan(rest), _first_response(rest)], how="vertical"
     )
     chosen_fallback = fallback.sort("run_id", "_rank", "decisive_step").unique("run_id", keep="first")
     chosen = pl.concat([chosen_evidence, chosen_fallback], how="vertical")
