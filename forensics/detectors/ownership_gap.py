@@ -537,17 +537,18 @@ class RedelegatedSameTask(Detector):
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
         reported = ~pl.col("failed") & ~pl.col("output").str.contains(_NOTHING).fill_null(True)
+        key = ["run_key", "by_agent", "agent", "task_key"]
+        # Only a task handed to the same agent at least twice can be a repeat: the rest (nearly
+        # every delegation) are dropped before the outputs are read and the rows sorted.
         d = (
             _delegations(ctx)
-            .with_columns(
-                pl.col("args").str.to_lowercase().str.replace_all(r"[^\w]", "").alias("task_key"),
-                reported.alias("reported"),
-                pl.coalesce("end_time", "t").alias("d_end"),
-            )
+            .select("run_key", "run_id", "span_id", "seq", "agent", "by_agent", "t", "end_time", "args", "failed", "output")
+            .with_columns(pl.col("args").str.to_lowercase().str.replace_all(r"[^\w]", "").alias("task_key"))
             .filter(pl.col("task_key") != "")
+            .filter(pl.len().over(key) > 1)
+            .with_columns(reported.alias("reported"), pl.coalesce("end_time", "t").alias("d_end"))
             .sort("run_key", "seq")
         )
-        key = ["run_key", "by_agent", "agent", "task_key"]
         prev = {c: pl.col(c).shift(1).over(key) for c in ("span_id", "reported", "t", "d_end")}
         # Asked again once the first run had reported back (ended): a delegation made inside the
         # delegate's own run (agents handing work back and forth, nested) is a loop, not this.
