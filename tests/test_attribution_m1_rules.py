@@ -183,15 +183,23 @@ def test_a_surfer_error_the_team_got_past_is_not_the_decisive_step() -> None:
     )
 
 
-def test_a_surfer_error_the_orchestrator_did_not_see_stays_decisive(tmp_path: Path) -> None:
-    # Near miss: the ledger judging the error says progress is being made (it did not see it).
+def test_an_error_its_author_never_got_past_stays_decisive() -> None:
+    # Near miss: the Coder's script fails at the terminal (step 9) and later ledgers report progress,
+    # but no later run of the Coder's code succeeds (it reports a count the script never printed):
+    # not recovered, the error is the decisive step (its author, at the code).
+    assert _named(M1 / "magentic_one_coder_misread.json", "m1-misread") == ("Coder", 5, "tool_error")
+
+
+def test_an_error_the_team_got_past_without_a_no_progress_ledger(tmp_path: Path) -> None:
+    # Firing twin: the ledger judging the surfer's error says progress is being made; the surfer
+    # then works (a page view at step 9) and a later ledger reports progress: still recovered.
     path = _changed(
         tmp_path,
         "magentic_one_error_recovered.json",
         '"reason": "The website address could not be resolved.",\n    "answer": false',
         '"reason": "The website address could not be resolved.",\n    "answer": true',
     )
-    assert _named(path, "m1-error-recovered") == ("WebSurfer", 5, "tool_error")
+    assert _named(path, "m1-error-recovered") == ("WebSurfer", 9, "orchestrator_stall")
 
 
 def test_summing_for_a_requested_average_is_not_another_statistic(tmp_path: Path) -> None:

@@ -27,9 +27,9 @@ Evidence:
   was recovered from and is not evidence.
 * ``tool_error``: the first failed tool call (a terminal's non-zero exit code, a surfer's caught
   exception): the author of the code it ran, at the message that held the code. The evidence
-  says whether the next message acknowledged the error or carried on as if it had worked. An
-  error the ledger judging it called "no progress", followed by a later ledger reporting progress,
-  was recovered from (the team changed course) and is not evidence.
+  says whether the next message acknowledged the error or carried on as if it had worked. In a
+  Magentic-One run, an error its author got past (a later run of its code or a later page view of
+  its own succeeded, and a later ledger reported progress) was recovered from and is not evidence.
 * ``repeated_action``: the first message that repeats, word for word, an earlier message of the
   same agent (same action, same observation: a no-op loop).
 * ``final_answer_origin``: where the run states ``FINAL ANSWER: x`` (a failed run: x is wrong),

@@ -12,19 +12,11 @@ from forensics.attribution.common import _ACK, REPEAT_MIN_CHARS, _pick
 def _tool_errors(s: pl.DataFrame) -> pl.DataFrame:
     ack = pl.col("output").fill_null("").str.contains(_ACK)
     nxt_ack = pl.when(pl.col("worker") & ~pl.col("is_tool")).then(ack).shift(-1).backward_fill().over("_rk")
-    # Magentic-One's ledger judging the error said no progress, and a later ledger reported progress
-    # again: the orchestrator saw the error, the team changed course and got past it (recovered).
-    progress = pl.col("ledger_progress")
-    nxt_ledger = pl.when(progress.is_not_null()).then(progress).shift(-1).backward_fill().over("_rk")
-    last_progress = pl.when(progress.fill_null(False)).then(pl.col("step")).max().over("_rk").fill_null(-1)
-    recovered = (
-        (nxt_ledger == False).fill_null(False) & (last_progress > pl.col("step"))  # noqa: E712
-        if s.get_column("ledger_progress").null_count() < s.height
-        else pl.lit(False)
+    failed = s.with_columns(nxt_ack=nxt_ack).filter(
+        pl.col("failed") & pl.col("worker") & (pl.col("step") > pl.col("last_replan"))
     )
-    failed = s.with_columns(nxt_ack=nxt_ack, _recovered=recovered).filter(
-        pl.col("failed") & pl.col("worker") & (pl.col("step") > pl.col("last_replan")) & ~pl.col("_recovered")
-    )
+    if failed.height > 0 and s.get_column("ledger_progress").null_count() < s.height:
+        failed = failed.join(_recovered(s, failed), on=["run_id", "step"], how="anti")
     first = failed.sort("run_id", "step").unique("run_id", keep="first")
     reading = (
         pl.when(pl.col("nxt_ack") == False)  # noqa: E712
@@ -49,6 +41,28 @@ def _tool_errors(s: pl.DataFrame) -> pl.DataFrame:
         ),
         "tool_error",
         1,
+    )
+
+
+def _recovered(s: pl.DataFrame, failed: pl.DataFrame) -> pl.DataFrame:
+    """``run_id, step`` of the failed steps a Magentic-One team got past: a later ledger reported
+    progress and the same agent later acted successfully (a terminal run of its code that did not
+    fail, or a page view of its own). An error its author never got past (a misread error: the
+    Coder reporting a count its failed script never printed) stays evidence."""
+    last_progress = s.filter(pl.col("ledger_progress").fill_null(False)).group_by("run_id").agg(
+        pl.col("step").max().alias("_lp")
+    )
+    succeeded = s.filter(
+        ~pl.col("failed") & ((pl.col("is_tool") & (pl.col("owner_step") != pl.col("step"))) | pl.col("observation"))
+    ).select("run_id", pl.col("owner_agent").alias("_who"), pl.col("step").alias("_ok_at"))
+    return (
+        failed.select("run_id", "step", pl.col("owner_agent").alias("_who"))
+        .join(last_progress, on="run_id")
+        .filter(pl.col("_lp") > pl.col("step"))
+        .join(succeeded, on=["run_id", "_who"])
+        .filter(pl.col("_ok_at") > pl.col("step"))
+        .select("run_id", "step")
+        .unique()
     )
 
 
