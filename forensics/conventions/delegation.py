@@ -19,7 +19,7 @@ from typing import Final
 
 import polars as pl
 
-from forensics.conventions.registry import Convention, Signal, register, where_contains
+from forensics.conventions.registry import Convention, Signal, register
 
 #: smolagents' managed_agent.task template, as it reaches the run span's input (``task``) and
 #: ``smolagents.task``; the name is whatever the manager's ``managed_agents`` entry is called.
@@ -30,8 +30,11 @@ AGENT_WHO: Final = pl.coalesce("delegate_name", "agent")
 
 
 def _extract() -> list[pl.Expr]:
-    named = where_contains("input", "helpful agent named").str.extract(_MANAGED_TASK, 1)
-    return [pl.when(pl.col("kind") == "agent").then(named).alias("_cv_delegate_name")]
+    # Only agent spans are read (a handful): taken out, read, put back in place, so the wide
+    # input column of every other span is never scanned.
+    agent = (pl.col("kind") == "agent").fill_null(False)
+    named = pl.col("input").filter(agent).str.extract(_MANAGED_TASK, 1)
+    return [named.gather(pl.when(agent).then(agent.cast(pl.UInt32).cum_sum() - 1)).alias("_cv_delegate_name")]
 
 
 def _status(df: pl.DataFrame) -> pl.DataFrame:

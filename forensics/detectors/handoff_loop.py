@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import polars as pl
 
-from forensics.detectors.base import Context, Detector, finding, hms
+from forensics.detectors.base import Context, Detector, empty_findings, finding, hms
 from forensics.detectors.registry import register
 from forensics.policy import Threshold
 
 
 def handoff_ping_pongs(ctx: Context) -> pl.DataFrame:
-    """One row per run that hit its step/turn limit while two agents kept handing the task back and
+    """One row per run (no rows, and only ``run_id``, when none) that hit its step/turn limit while two agents kept handing the task back and
     forth: ``run_id``, ``a`` / ``b`` (the pair, ``a`` handed off first), ``n`` (their hand-offs),
     ``ids`` (those hand-offs and the limit span), ``decisive`` (the first hand-back, b to a),
     ``back_t``, ``limit_id``. The pair's hand-offs number at least ``ping_pong_handoffs`` and include
@@ -36,9 +36,28 @@ def handoff_ping_pongs(ctx: Context) -> pl.DataFrame:
     hit by one of the two."""
     n_min = ctx.policy.ping_pong_handoffs
     src, dst = pl.col("agent"), pl.col("handoff_target")
+    # The pair, whichever way the hand-off went (a string key: grouping by lists is slow).
+    pair = (
+        pl.when(src < dst)
+        .then(pl.concat_str([src, dst], separator="\x1f"))
+        .otherwise(pl.concat_str([dst, src], separator="\x1f"))
+    )
+    is_handoff = dst.is_not_null() & src.is_not_null() & (src != dst)
+    # First, on integer run keys, the runs where one pair handed off often enough at all.
+    busy = (
+        ctx.spans.lazy()
+        .filter(is_handoff)
+        .group_by("run_key", pair.alias("pair"))
+        .len()
+        .filter(pl.col("len") >= n_min)
+        .select("run_key")
+        .collect()
+    )
+    if busy.is_empty():
+        return ctx.cached("handoff_ping_pongs", pl.DataFrame(schema={"run_id": pl.String}).lazy())
     handoffs = (
         ctx.spans.lazy()
-        .filter(dst.is_not_null() & src.is_not_null() & (src != dst))
+        .filter(is_handoff & pl.col("run_key").is_in(busy.get_column("run_key").implode()))
         .select(
             "run_id",
             "span_id",
@@ -46,7 +65,7 @@ def handoff_ping_pongs(ctx: Context) -> pl.DataFrame:
             "t",
             src.alias("src"),
             dst.alias("dst"),
-            pl.when(src < dst).then(pl.concat_list(src, dst)).otherwise(pl.concat_list(dst, src)).alias("pair"),
+            pair.alias("pair"),
         )
         .sort("run_id", "seq")
     )
@@ -66,28 +85,35 @@ def handoff_ping_pongs(ctx: Context) -> pl.DataFrame:
             pl.col("t").filter(pl.col("back")).first().alias("back_t"),
         )
         .filter((pl.col("n") >= n_min) & (pl.col("n_back") >= 1))
+        .collect()
     )
+    if pairs.is_empty():  # the common case: nothing bounced, no need to look at limits
+        return ctx.cached("handoff_ping_pongs", pairs.lazy().select("run_id").head(0))
+    candidates = pairs.get_column("run_id").unique().implode()
     # Another agent handed the task after the pair began: the task moved on, no closed loop.
     outsiders = (
-        handoffs.join(pairs.select("run_id", "pair", "first_seq"), on="run_id")
+        handoffs.join(pairs.lazy().select("run_id", "pair", "first_seq"), on="run_id")
         .filter((pl.col("seq") > pl.col("first_seq")) & (pl.col("pair") != pl.col("pair_right")))
         .select("run_id", pl.col("pair_right").alias("pair"))
         .unique()
     )
     limits = (
         ctx.runs.lazy()
-        .filter(pl.col("step_limit_hit").fill_null(False))
+        .filter(pl.col("step_limit_hit").fill_null(False) & pl.col("run_id").is_in(candidates))
         .select("run_id", pl.col("step_limit_span_id").alias("limit_id"))
         .join(
-            ctx.spans.lazy().select("run_id", pl.col("span_id").alias("limit_id"), pl.col("agent").alias("limit_agent")),
+            ctx.spans.lazy()
+            .filter(pl.col("run_id").is_in(candidates))
+            .select("run_id", pl.col("span_id").alias("limit_id"), pl.col("agent").alias("limit_agent")),
             on=["run_id", "limit_id"],
             how="left",
         )
     )
     found = (
-        pairs.join(outsiders, on=["run_id", "pair"], how="anti")
+        pairs.lazy()
+        .join(outsiders, on=["run_id", "pair"], how="anti")
         .join(limits, on="run_id")
-        .filter(pl.col("pair").list.contains(pl.col("limit_agent")))
+        .filter((pl.col("limit_agent") == pl.col("a")) | (pl.col("limit_agent") == pl.col("b")))
         .sort("run_id", "n", descending=[False, True])
         .group_by("run_id")
         .agg(pl.all().first())
@@ -124,7 +150,10 @@ class HandoffPingPong(Detector):
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
-        found = handoff_ping_pongs(ctx).lazy()
+        bounced = handoff_ping_pongs(ctx)
+        if bounced.is_empty():
+            return empty_findings()
+        found = bounced.lazy()
         limit_t = ctx.spans.lazy().select("run_id", pl.col("span_id").alias("limit_id"), pl.col("t").alias("limit_t"))
         return found.join(limit_t, on=["run_id", "limit_id"], how="left").select(
             finding(
