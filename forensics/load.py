@@ -399,7 +399,10 @@ def finalize(spans: pa.Table) -> tuple[pa.Table, pa.Table]:
         return spans, QUARANTINE_SCHEMA.empty_table()
     df = _narrow_frame(spans).with_row_index("_i")
 
-    first_seen = pl.int_range(pl.len()).over(["run_k", "span_k"]) == 0
+    # One 64-bit key per (run, span) (a null code its own value, as a null id was its own group)
+    none = 0xFFFFFFFF
+    key = (pl.col("run_k").cast(pl.UInt64).fill_null(none) * (1 << 32)) + pl.col("span_k").cast(pl.UInt64).fill_null(none)
+    first_seen = key.is_first_distinct()
     backwards = pl.col("end_time").is_not_null() & pl.col("start_time").is_not_null() & (pl.col("end_time") < pl.col("start_time"))
     df = df.with_columns(_dup=~first_seen, _back=backwards)
     rejected = df.filter(pl.col("_dup") | pl.col("_back"))
@@ -475,10 +478,12 @@ def _inherit_agents(df: pl.DataFrame) -> pl.DataFrame:
     df = df.with_columns(agent=own)
     if df.get_column("agent").null_count() == 0:
         return df
+    # Joined on the integer keys alone: a join of the whole frame copied its string columns.
     index = df.select("run_k", pl.col("span_k").alias("parent_k"), pl.col("_i").alias("_anc"))
-    df = df.join(index, on=["run_k", "parent_k"], how="left", maintain_order="left")
+    anc = df.select("run_k", "parent_k").join(index, on=["run_k", "parent_k"], how="left",
+                                              maintain_order="left").get_column("_anc")
+    del index
     val = df.get_column("agent")
-    anc = df.get_column("_anc")
     for _ in range(_MAX_JUMPS):
         pending = val.is_null() & anc.is_not_null()
         if not pending.any():
@@ -488,7 +493,7 @@ def _inherit_agents(df: pl.DataFrame) -> pl.DataFrame:
         new_val = val.fill_null(parent_val)
         anc = pl.select(pl.when(new_val.is_null()).then(parent_anc).otherwise(None)).to_series()
         val = new_val
-    return df.with_columns(agent=val).drop("_anc")
+    return df.with_columns(agent=val)
 
 
 def _move_to_quarantine(report: LoadReport, late: pa.Table) -> None:
