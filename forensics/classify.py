@@ -341,6 +341,7 @@ def _finish_findings(raw: pl.DataFrame, ctx: Context) -> pl.DataFrame:
             pl.col("t").alias("decisive_time"),
             pl.col("seq").alias("decisive_seq"),
             pl.col("agent").alias("decisive_agent"),
+            pl.col("is_root").alias("decisive_is_root"),
         ),
         on="span_k",
     )
@@ -384,16 +385,17 @@ def _finish_findings(raw: pl.DataFrame, ctx: Context) -> pl.DataFrame:
             nulls_last=True,
         )
     )
-    return out.select([f.name for f in FINDING_SCHEMA] + ["_sev", "decisive_seq", "decisive_agent"])
+    return out.select([f.name for f in FINDING_SCHEMA] + ["_sev", "decisive_seq", "decisive_agent", "decisive_is_root"])
 
 
 def _runs_table(findings: pl.DataFrame, ctx: Context, declared: pl.DataFrame) -> pl.DataFrame:
     # The decisive finding: earliest decisive span (by time, then order in the run), then most
-    # severe, then detector name. findings is already sorted that way within each run.
+    # severe, then detector name. A run's root as decisive span (a limit the whole graph raised
+    # at its end) starts first by construction: it yields to a finding inside the run.
     decisive = (
         findings.sort(
-            ["run_id", "decisive_time", "decisive_seq", "_sev", "detector"],
-            descending=[False, False, False, True, False],
+            ["run_id", "decisive_is_root", "decisive_time", "decisive_seq", "_sev", "detector"],
+            descending=[False, False, False, False, True, False],
             nulls_last=True,
         )
         .group_by("run_id", maintain_order=True)
