@@ -255,3 +255,44 @@ def test_a_fleet_classified_in_parts_is_judged_against_the_whole_fleet() -> None
     ]  # fmt: skip
     part = classify(burn, fleet=fleet)
     assert findings(part, "budget_exceeded") == findings(whole, "budget_exceeded")
+
+
+# --- a limit the whole graph raised: the run's decisive span is the loop inside it ----------------
+
+RECURSION = {
+    "status": "error",
+    "error_type": "GraphRecursionError",
+    # langgraph/errors.py GraphRecursionError, raised by Pregel's loop (the graph run, the root).
+    "error_message": "Recursion limit of 6 reached without hitting a stop condition.",
+}
+
+
+def _graph(*inside: dict[str, object]) -> list[dict[str, object]]:
+    return [span("root", 0, 20, kind="chain", name="LangGraph", **RECURSION), *inside]
+
+
+def test_a_limit_raised_by_the_run_root_yields_the_decisive_span_to_the_loop_inside() -> None:
+    # The agent looked the same PO up four times until the graph's recursion limit stopped it: the
+    # root raised the limit and starts first, but the failure was inevitable at the loop's first call.
+    lookups = [
+        span(f"t{i}", 1 + 3 * i, parent_id="root", kind="tool", tool="po.status", input='{"po": "PO-7"}',
+             output='{"status": "pending"}')
+        for i in range(4)
+    ]
+    c = run(*_graph(*lookups))
+    assert {"budget_exceeded", "repeated_action"} <= detectors(c)
+    assert one(c, "budget_exceeded")["decisive_span_id"] == "root"
+    assert run_row(c)["decisive_span_id"] == "t0"
+    assert set(run_row(c)["classes"]) == {"context_collapse", "runaway_cost"}
+
+
+def test_near_miss_a_limit_raised_by_the_root_alone_keeps_the_root() -> None:
+    # Different lookups each time: no loop found, so the limit stop is the run's only story.
+    lookups = [
+        span(f"t{i}", 1 + 3 * i, parent_id="root", kind="tool", tool="po.status", input=f'{{"po": "PO-{i}"}}',
+             output='{"status": "pending"}')
+        for i in range(4)
+    ]
+    c = run(*_graph(*lookups))
+    assert detectors(c) == {"budget_exceeded"}
+    assert run_row(c)["decisive_span_id"] == "root"
