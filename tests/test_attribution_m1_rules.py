@@ -273,3 +273,15 @@ def test_an_orchestrated_run_keeps_its_fallback_even_with_a_finding() -> None:
 
     (row,) = _attribute(_as_spans(_tree("t", ledger=True)), evidence_only=["t"]).to_dicts()
     assert row["attribution_rule"] in FALLBACK_RULES
+
+
+def test_instruction_year_within_the_span_the_request_names(tmp_path: Path) -> None:
+    # Near miss: the request asks about the seasons between 2018 and 2022; the instruction's 2021
+    # lies within that span (the firing twin's request names 2019 alone).
+    doc = json.loads((M1 / "magentic_one_instruction_year.json").read_text())
+    task = doc["history"][0]["content"]
+    assert "in the 2019 season" in task
+    doc["history"][0]["content"] = task.replace("in the 2019 season", "in any season between 2018 and 2022")
+    path = tmp_path / "span.json"
+    path.write_text(json.dumps(doc))
+    assert _named(path, "m1-instruction-year")[2] != "instruction_contradicts_task"

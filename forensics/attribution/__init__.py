@@ -51,7 +51,7 @@ Evidence:
   message held: a fact sheet inventing a given, or a replan swapping a learned fact for a guess.
 
 * ``instruction_contradicts_task``: the first ``Orchestrator (-> X)`` instruction that contradicts
-  the request: it names only years the request does not (while the request names one), asks for
+  the request: it names only years the request does not name or span (while it names one), asks for
   a statistic of another family (a mean for a median), or, as the first instruction, sends a
   request about an attached file to the WebSurfer while the team's FileSurfer was not asked.
 * ``source_contradicts_task``: a worker's observation (a surfer's page or file view) that names only

@@ -33,10 +33,30 @@ def _task(s: pl.DataFrame) -> pl.DataFrame:
     return s.filter(pl.col("step") == 0).select("run_id", pl.col("output").fill_null("").alias("_task"))
 
 
+def _outside(frame: pl.DataFrame, years: pl.Expr, asked: pl.Expr) -> pl.Series:
+    """Per row of ``frame``: ``years`` (a list) is not empty, the request's ``asked`` years are not
+    empty, and none of ``years`` is one the request names or lies within the span it names
+    ("between 2000 and 2009" asks about 2005 too)."""
+    rows = frame.select(
+        years.cast(pl.List(pl.Int32)).alias("_y"),
+        asked.cast(pl.List(pl.Int32)).list.min().alias("_lo"),
+        asked.cast(pl.List(pl.Int32)).list.max().alias("_hi"),
+    ).with_row_index("_i")
+    inside = (
+        rows.explode("_y")
+        .group_by("_i")
+        .agg(pl.col("_y").is_between(pl.col("_lo"), pl.col("_hi")).fill_null(False).any().alias("_in"))
+    )
+    out = rows.join(inside, on="_i", how="left").sort("_i")
+    return (
+        (out.get_column("_y").list.len() > 0) & out.get_column("_lo").is_not_null() & ~out.get_column("_in").fill_null(False)
+    )
+
+
 def _instruction_conflicts(s: pl.DataFrame) -> pl.DataFrame:
     """The first orchestrator instruction (a handoff of the agent keeping the ledger, after the last
-    replan) that contradicts the request: it names only years the request does not, while the
-    request names one; or it asks for a statistic of another family than the request's (an average
+    replan) that contradicts the request: it names only years the request neither names nor spans,
+    while the request names one; or it asks for a statistic of another family than the request's (an average
     for a median) and not the request's; or, as the run's first instruction, it sends a request
     about an attached file to the web surfer while the team has a file surfer nobody asked yet."""
     told = s.filter(
@@ -60,12 +80,8 @@ def _instruction_conflicts(s: pl.DataFrame) -> pl.DataFrame:
         "run_id", "step", first_handoff.alias("_first"), file_agent_seen.alias("_fs"), team_has_files.alias("_team")
     )
     cand = told.join(_task(s), on="run_id").join(marks, on=["run_id", "step"])
-    t_years, i_years = _years(task), _years(text)
-    wrong_year = (
-        (t_years.list.len() > 0)
-        & (i_years.list.len() > 0)
-        & (i_years.list.set_intersection(t_years).list.len() == 0)
-    )
+    cand = cand.with_columns(_year_off=_outside(cand, _years(text), _years(task)))
+    wrong_year = pl.col("_year_off")
     fams = list(_STATISTICS.items())
 
     def part_of_task(family: str) -> pl.Expr:
@@ -119,12 +135,8 @@ def _source_contradicts_task(s: pl.DataFrame) -> pl.DataFrame:
     if obs.height == 0:
         return _pick(_no_rows(s), "source_contradicts_task", 5)
     task = _task(s)
-    t_years, o_years = _years(pl.col("_task")), _years(pl.col("output"))
-    cand = obs.join(task, on="run_id").filter(
-        (t_years.list.len() > 0)
-        & (o_years.list.len() > 0)
-        & (o_years.list.set_intersection(t_years).list.len() == 0)
-    )
+    cand = obs.join(task, on="run_id")
+    cand = cand.filter(_outside(cand, _years(pl.col("output")), _years(pl.col("_task"))))
     if cand.height == 0:
         return _pick(_no_rows(s), "source_contradicts_task", 5)
     figures = (
