@@ -384,6 +384,7 @@ def _narrow_frame(spans: pa.Table) -> pl.DataFrame:
     ids = pa.chunked_array([*spans.column("span_id").chunks, *spans.column("parent_id").chunks], pa.string())
     codes = pc.dictionary_encode(ids).combine_chunks().indices
     del ids
+    pa.default_memory_pool().release_unused()  # the dictionaries' hash tables
     df = pl.from_arrow(spans.select(list(_NARROW)))
     assert isinstance(df, pl.DataFrame)
     return df.with_columns(run_k=pl.Series(run_k), span_k=pl.Series(codes.slice(0, n)), parent_k=pl.Series(codes.slice(n)))
@@ -397,6 +398,8 @@ def finalize(spans: pa.Table) -> tuple[pa.Table, pa.Table]:
     """
     if spans.num_rows == 0:
         return spans, QUARANTINE_SCHEMA.empty_table()
+    # What Arrow's allocator keeps of the read goes back to the system before polars allocates its own.
+    pa.default_memory_pool().release_unused()
     df = _narrow_frame(spans).with_row_index("_i")
 
     # One 64-bit key per (run, span) (a null code its own value, as a null id was its own group)
@@ -462,13 +465,22 @@ def _as_quarantine(rows: pl.DataFrame) -> pl.DataFrame:
 
 
 def _handoffs_from_transfer_tools(df: pl.DataFrame) -> pl.DataFrame:
-    """``transfer_to_<agent>`` tool calls are handoffs in every framework that uses them."""
-    target = pl.coalesce("tool", "name").str.extract(r"^transfer_to_(.+)$")
-    is_transfer = pl.col("kind").is_in(["tool", "unknown"]) & target.is_not_null()
-    return df.with_columns(
-        kind=pl.when(is_transfer).then(pl.lit("handoff")).otherwise(pl.col("kind")),
-        handoff_to=pl.when(is_transfer).then(pl.coalesce("handoff_to", target)).otherwise(pl.col("handoff_to")),
-    )
+    """``transfer_to_<agent>`` tool calls are handoffs in every framework that uses them.
+
+    The target is extracted on the few rows whose tool (or name) starts with ``transfer_to_`` and
+    scattered back: the regex over every row made a string column the height of the night."""
+    text = pl.coalesce("tool", "name")
+    rows = df.select(pl.arg_where(pl.col("kind").is_in(["tool", "unknown"]) & text.str.starts_with("transfer_to_"))).to_series()
+    if rows.len() == 0:
+        return df
+    found = df[rows].select(pl.col("handoff_to"), text.str.extract(r"^transfer_to_(.+)$").alias("_target"))
+    hit = found.get_column("_target").is_not_null()
+    rows, found = rows.filter(hit), found.filter(hit)
+    if rows.len() == 0:
+        return df
+    kind = df.get_column("kind").clone().scatter(rows, "handoff")
+    target = df.get_column("handoff_to").clone().scatter(rows, found.select(pl.coalesce("handoff_to", "_target")).to_series())
+    return df.with_columns(kind=kind, handoff_to=target)
 
 
 def _inherit_agents(df: pl.DataFrame) -> pl.DataFrame:
@@ -483,17 +495,19 @@ def _inherit_agents(df: pl.DataFrame) -> pl.DataFrame:
     anc = df.select("run_k", "parent_k").join(index, on=["run_k", "parent_k"], how="left",
                                               maintain_order="left").get_column("_anc")
     del index
-    val = df.get_column("agent")
+    # The jumps move row numbers (which row's agent a row takes), not the agent strings: one gather
+    # of the strings at the end instead of one per round.
+    agent = df.get_column("agent")
+    src = df.select(pl.when(pl.col("agent").is_not_null()).then(pl.col("_i"))).to_series()
     for _ in range(_MAX_JUMPS):
-        pending = val.is_null() & anc.is_not_null()
+        pending = src.is_null() & anc.is_not_null()
         if not pending.any():
             break
-        parent_val = val.gather(anc)
+        parent_src = src.gather(anc)
         parent_anc = anc.gather(anc)
-        new_val = val.fill_null(parent_val)
-        anc = pl.select(pl.when(new_val.is_null()).then(parent_anc).otherwise(None)).to_series()
-        val = new_val
-    return df.with_columns(agent=val)
+        src = src.fill_null(parent_src)
+        anc = pl.select(pl.when(src.is_null()).then(parent_anc).otherwise(None)).to_series()
+    return df.with_columns(agent=agent.gather(src))
 
 
 def _move_to_quarantine(report: LoadReport, late: pa.Table) -> None:
