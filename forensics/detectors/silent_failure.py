@@ -46,19 +46,28 @@ def told_of_failure(ctx: Context, failures: pl.LazyFrame) -> pl.LazyFrame:
     run's says_failure (reported_outcome error), on which neither rule fires.
     """
     mentions = _tells(pl.col("output"))
-    # Only the runs that hold such a failure are read (the text check is the costly part).
-    in_play = failures.select("run_id").unique()
+    # Only the runs that hold such a failure are read (the text check is the costly part). Their
+    # rows are taken out first: left in one plan, the optimiser pushes the text filter below the
+    # join, onto every model call of every run.
+    failures = failures.collect().lazy()
+    in_play = failures.select("run_id").unique().collect().lazy()
     said_later = (
         ctx.spans.lazy()
         .filter(pl.col("kind") == "llm")
+        .select("run_id", "seq", "output")
         .join(in_play, on="run_id", how="semi")
+        .collect()
+        .lazy()
         .filter(mentions)
         .group_by("run_id")
         .agg(pl.col("seq").max().alias("_said_seq"))
     )
     final_says = (
         ctx.runs.lazy()
+        .select("run_id", "final_output")
         .join(in_play, on="run_id", how="semi")
+        .collect()
+        .lazy()
         .filter(_tells(pl.col("final_output")))
         .select("run_id")
     )
