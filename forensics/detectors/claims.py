@@ -174,11 +174,15 @@ def _normalised(e: pl.Expr) -> pl.Expr:
     return e.str.to_lowercase().str.replace_all(_NORM, "")
 
 
-def user_fragments(ctx: Context) -> pl.LazyFrame:
+def user_fragments(ctx: Context, run_keys: pl.Series | None = None) -> pl.LazyFrame:
     """``run_key, user_n``: what the user wrote in each run (the task the run was given, human
-    messages), cut at sentence ends and quotation marks and normalised to letters and digits."""
+    messages), cut at sentence ends and quotation marks and normalised to letters and digits.
+    ``run_keys``: only these runs (the text work is done for them only)."""
     tasks = ctx.runs.lazy().select("run_key", pl.col("task").alias("text"))
     said = ctx.spans.lazy().filter(pl.col("kind") == "human").select("run_key", pl.col("output").alias("text"))
+    if run_keys is not None:
+        tasks = tasks.filter(pl.col("run_key").is_in(run_keys.implode()))
+        said = said.filter(pl.col("run_key").is_in(run_keys.implode()))
     return (
         pl.concat([tasks, said])
         .filter(pl.col("text").is_not_null())
@@ -383,16 +387,25 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
             }
         ).lazy()
         # Only the (run, tool) pairs with no successful call can hold an unbacked claim.
-        unbacked = (
+        # Found first without the lists of failed calls (few pairs qualify); the lists are then
+        # gathered for those pairs only.
+        pair = ["run_key", "call_tool"]
+        never_done = (
             tools.filter(pl.col("call_tool").is_not_null())
-            .sort("run_key", "seq")
-            .group_by("run_key", "call_tool")
-            .agg(
-                pl.col("succeeded").any().alias("done"),
-                pl.col("span_id").filter(~pl.col("succeeded")).alias("tried"),
-                pl.col("seq").min().alias("first_seq"),
-            )
+            .group_by(pair)
+            .agg(pl.col("succeeded").any().alias("done"), pl.col("seq").min().alias("first_seq"))
             .filter(~pl.col("done"))
+            .collect()
+        )
+        failed_calls = (
+            tools.join(never_done.lazy().select(pair), on=pair, how="semi")
+            .sort("run_key", "seq")
+            .group_by(pair)
+            .agg(pl.col("span_id").filter(~pl.col("succeeded")).alias("tried"))
+        )
+        unbacked = (
+            never_done.lazy()
+            .join(failed_calls, on=pair)
             .join(vocab, on="call_tool")
             .join(answers, on="run_key")
         )
@@ -458,13 +471,17 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
             & ~pl.col("after").str.contains(_FAILED_AFTER).fill_null(False)
         )
         .with_row_index("_h")
+        .collect()
     )
+    # The few runs with a claim: the user's words and the answering spans are read for them only.
+    in_play = hits.get_column("run_key").unique()
+    hits_lf = hits.lazy()
     # A quote: a whole fragment the user wrote, holding the claim, inside the agent's sentence.
     quoted = (
-        hits.select(
+        hits_lf.select(
             "_h", "run_key", _normalised(pl.col("fragment")).alias("said_n"), _normalised(pl.col("core")).alias("core_n")
         )
-        .join(user_fragments(ctx), on="run_key")
+        .join(user_fragments(ctx, in_play), on="run_key")
         .filter(
             pl.col("said_n").str.contains(pl.col("user_n"), literal=True)
             & pl.col("user_n").str.contains(pl.col("core_n"), literal=True)
@@ -472,14 +489,18 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
         .select("_h")
         .unique()
     )
-    kept = hits.join(quoted, on="_h", how="anti")
+    kept = hits_lf.join(quoted, on="_h", how="anti")
     # Where the claim was first said: the answering span holding it that ended first (a model call
     # whose answer an agent passed up, in another wrapper), else the final answer's span.
     said_at = (
         kept.select("_h", "run_key", "core")
         .join(
             ctx.spans.lazy()
-            .filter(pl.col("kind").is_in(["llm", "agent", "chain", "unknown"]) & pl.col("output").is_not_null())
+            .filter(
+                pl.col("run_key").is_in(in_play.implode())
+                & pl.col("kind").is_in(["llm", "agent", "chain", "unknown"])
+                & pl.col("output").is_not_null()
+            )
             .select("run_key", "span_id", "seq", "output", pl.coalesce("end_time", "t").alias("_end")),
             on="run_key",
         )
