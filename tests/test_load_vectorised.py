@@ -175,6 +175,9 @@ HOSTILE: dict[str, bytes] = {
     "http-status": _line(_span(1, status={"status_code": "ERROR"}, attributes={"http.status_code": 500})),
     "attributes-list": _line(_span(1, attributes=[])),
     "crlf": _line(_span(1)) + b"\r",
+    # Not the SDK's layout (vectorised_sql's pattern): keys in another order, tab whitespace.
+    "keys-out-of-sdk-order": _line({k: _span(1)[k] for k in reversed(list(_span(1)))}),
+    "tab-whitespace": _line(_span(1)).replace(b'"kind":', b'"kind":\t'),
 }
 
 
