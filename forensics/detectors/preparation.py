@@ -163,9 +163,11 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
         pl.col("error_type").str.extract(r"^\s*(\d{3})\s*$", 1),
         pl.when(pl.col("status") == "error").then(pl.col("error_message")).str.extract(HTTP_IN_TEXT, 1),
         pl.when(
-            pl.when(pl.col("error_message").is_not_null())
-            .then(pl.col("error_message"))
-            .str.contains(r"(?i)too many requests|rate limit")
+            _sparse(
+                pl.col("error_message").is_not_null(),
+                pl.col("error_message"),
+                lambda e: e.str.contains(r"(?i)too many requests|rate limit"),
+            )
         ).then(pl.lit("429")),
     ).cast(pl.Int64, strict=False)
     finish_attrs = pl.when(
