@@ -11,7 +11,7 @@ keeps working. Detectors are plain polars queries over ``Context.spans`` / ``Con
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import ClassVar, Final
@@ -223,6 +223,14 @@ def finding(
     ]
 
 
+def on_rows(mask: pl.Expr, source: pl.Expr, derive: Callable[[pl.Expr], pl.Expr]) -> pl.Expr:
+    """``derive(source)`` on the rows where ``mask`` holds, null elsewhere: the rows are taken out,
+    derived and put back in place. For a regex ``contains`` or ``replace_all`` over a column that is
+    mostly masked out: those pay for every row, null or not (``extract`` skips nulls itself)."""
+    mask = mask.fill_null(False)
+    return derive(source.filter(mask)).gather(pl.when(mask).then(mask.cast(pl.UInt32).cum_sum() - 1))
+
+
 # Re-exports (the modules import Context and the patterns from here; ``forensics.detectors``
 # imports this module first, so by the time they run everything above exists).
 from forensics.detectors.facts import (  # noqa: E402
@@ -258,6 +266,7 @@ __all__ = [
     "hms",
     "moment",
     "num",
+    "on_rows",
     "prepare",
     "snippet",
     "txt",

@@ -7,7 +7,6 @@ the runs table (:func:`forensics.detectors.facts.run_facts`). ``prepare`` return
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Final
 
 import polars as pl
@@ -26,6 +25,7 @@ from forensics.detectors.base import (
     TRUNCATED_FINISH,
     Context,
     Stages,
+    on_rows,
 )
 from forensics.detectors.facts import run_facts
 from forensics.policy import Policy
@@ -75,14 +75,6 @@ def _where_contains(col: str, needle: str) -> pl.Expr:
     """``col`` where it contains ``needle`` (a cheap literal scan), else null: a regex applied to the
     result only runs on the few rows that can match."""
     return pl.when(pl.col(col).str.contains(needle, literal=True)).then(pl.col(col))
-
-
-def _sparse(mask: pl.Expr, source: pl.Expr, derive: Callable[[pl.Expr], pl.Expr]) -> pl.Expr:
-    """``derive(source)`` on the rows where ``mask`` holds, null elsewhere: the rows are taken out,
-    derived and put back in place. For regex ``contains`` and ``replace_all`` over a column that is
-    mostly masked out: those pay for every row, null or not (``extract`` skips nulls itself)."""
-    mask = mask.fill_null(False)
-    return derive(source.filter(mask)).gather(pl.when(mask).then(mask.cast(pl.UInt32).cum_sum() - 1))
 
 
 def _in_order(df: pl.DataFrame, keys: list[str]) -> bool:
@@ -163,7 +155,7 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
         pl.col("error_type").str.extract(r"^\s*(\d{3})\s*$", 1),
         pl.when(pl.col("status") == "error").then(pl.col("error_message")).str.extract(HTTP_IN_TEXT, 1),
         pl.when(
-            _sparse(
+            on_rows(
                 pl.col("error_message").is_not_null(),
                 pl.col("error_message"),
                 lambda e: e.str.contains(r"(?i)too many requests|rate limit"),
@@ -179,7 +171,7 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
     finish_attrs = pl.when(
         finish_attrs.str.contains_any(["length", "max_"], ascii_case_insensitive=True)
     ).then(finish_attrs)
-    truncated = finish_attrs.str.contains(TRUNCATED_FINISH).fill_null(False) | _sparse(
+    truncated = finish_attrs.str.contains(TRUNCATED_FINISH).fill_null(False) | on_rows(
         is_llm
         & (
             pl.col("output").str.contains("length", literal=True)
@@ -202,9 +194,9 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
             .alias("parent_h"),
             # Tool arguments compared without whitespace: the same call re-serialised is the same call.
             # Only tool inputs that contain whitespace go through the regex.
-            # Only tool inputs go through the regex (taken out of the column first: see _sparse).
+            # Only tool inputs go through the regex (taken out of the column first: see base.on_rows).
             pl.coalesce(
-                _sparse(
+                on_rows(
                     is_tool & pl.col("input").is_not_null(),
                     pl.col("input"),
                     lambda e: e.str.replace_all(r"\s+", ""),
@@ -212,7 +204,7 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
                 pl.col("input"),
             ).alias("args"),
             # The task a run was given (its root's input): a restart is given the same task again.
-            _sparse(
+            on_rows(
                 pl.col("parent_id").is_null(), pl.col("input"), lambda e: e.str.replace_all(r"\s+", "")
             ).alias("task"),
             http.alias("http_status"),
@@ -224,7 +216,7 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
             .alias("confidence"),
             _where_contains("attributes", "enduser.id").str.contains(PERSON).fill_null(False).alias("person"),
             (is_llm & truncated).alias("cut_short"),
-            _sparse(
+            on_rows(
                 pl.col("error_type").is_not_null() | pl.col("error_message").is_not_null(),
                 err_text,
                 lambda e: e.str.contains(CONTEXT_OVERFLOW_TEXT),

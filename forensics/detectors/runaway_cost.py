@@ -6,7 +6,7 @@ from typing import Final
 
 import polars as pl
 
-from forensics.detectors.base import Context, Detector, exact_sum, finding, hms, num, txt
+from forensics.detectors.base import Context, Detector, exact_sum, finding, hms, num, on_rows, txt
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.registry import register
 from forensics.policy import Threshold
@@ -30,8 +30,9 @@ def fleet_facts(spans: pl.DataFrame) -> pl.DataFrame:
         "input_tokens",
         "output_tokens",
         "cost_usd",
-        # Masked first: the regex reads only the roots' inputs.
-        pl.when(pl.col("parent_id").is_null()).then(pl.col("input")).str.replace_all(r"\s+", "").alias("_task"),
+        # Taken out first: the regex reads only the roots' inputs (a replace_all over the masked
+        # column would still pay for every span).
+        on_rows(pl.col("parent_id").is_null(), pl.col("input"), lambda e: e.str.replace_all(r"\s+", "")).alias("_task"),
         pl.coalesce("start_time", "end_time").alias("_t"),
         "source_line",
         pl.col("span_id").hash(7).alias("_h"),
