@@ -11,7 +11,9 @@ the span table, cached as Parquet. Then, each in a fresh child process (so each 
 * DuckDB `read_json` of the OTel file to an Arrow table (the same reader bench_load.py times);
 * `classify()` over the span table (read from Parquet first, not timed: the night as loaded).
 
-Printed: both times (best of --repeat), the ratio classify / DuckDB, each child's peak resident
+Printed: both times (best of --repeat) with the CPU seconds each spent on all its threads (wall
+time alone misleads on a shared machine: CPU time shows the work, wall time the parallelism), the
+ratio classify / DuckDB, each child's peak resident
 memory (classify's measured from just before the call, with the span table it is given resident),
 the load average before and after (other work on the machine skews the ratio), and precision,
 recall and F1 against the generator's labels. Target (issue 15 item 4): classify at most 1.0x
@@ -69,15 +71,16 @@ def child_classify(parquet: str, labels: str, profile: str, out_json: str) -> No
         Path("/proc/self/clear_refs").write_text("5")
     except OSError:
         pass
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     result = classify(spans, profile=profile == "1")
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     peak = _peak_rss_mb()
     ev = evaluate(result, labels)
     Path(out_json).write_text(
         json.dumps(
             {
                 "seconds": seconds,
+                "cpu_seconds": cpu,
                 "peak_rss_mb": peak,
                 "rss_after_read_mb": read_rss,
                 "runs": result.runs.num_rows,
@@ -94,13 +97,15 @@ def child_duckdb(path: str, out_json: str) -> None:
     import duckdb
 
     con = duckdb.connect()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     table = con.sql(
         f"select * from read_json('{path}', format='newline_delimited', maximum_object_size=1000000000)"
     ).to_arrow_table()
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     Path(out_json).write_text(
-        json.dumps({"seconds": seconds, "peak_rss_mb": _peak_rss_mb(), "rows": table.num_rows})
+        json.dumps(
+            {"seconds": seconds, "cpu_seconds": cpu, "peak_rss_mb": _peak_rss_mb(), "rows": table.num_rows}
+        )
     )
 
 
@@ -178,11 +183,11 @@ def main() -> int:
     cs, ds = float(c["seconds"]), float(d["seconds"])
     print(f"runs {c['runs']:,}  spans {c['spans']:,}  findings {c['findings']:,}  (best of {ns.repeat})")
     print(
-        f"duckdb read_json -> Arrow: {ds:6.2f} s   peak RSS {float(d['peak_rss_mb']):,.0f} MB "
+        f"duckdb read_json -> Arrow: {ds:6.2f} s   (CPU {float(d['cpu_seconds']):.2f} s, all threads)   peak RSS {float(d['peak_rss_mb']):,.0f} MB "
         f"({d['rows']:,} rows)"
     )
     print(
-        f"forensics.classify:        {cs:6.2f} s   peak RSS {float(c['peak_rss_mb']):,.0f} MB "
+        f"forensics.classify:        {cs:6.2f} s   (CPU {float(c['cpu_seconds']):.2f} s, all threads)   peak RSS {float(c['peak_rss_mb']):,.0f} MB "
         f"(of which {float(c['rss_after_read_mb']):,.0f} MB resident before the call: the span table)"
     )
     print(
