@@ -29,6 +29,7 @@ from forensics.conventions.registry import (
     Signal,
     json_bool,
     json_scalar,
+    on_rows,
     parent_in,
     register,
     where_contains,
@@ -125,13 +126,20 @@ def _extract() -> list[pl.Expr]:
     state = state_word.replace(
         {"trigger": "triggered", "acknowledge": "acknowledged", "resolve": "resolved"}
     ).alias("_cv_incident_state")
-    ids = pl.concat_list(
-        [
-            only(c).str.extract_all(_INCIDENT_ID).fill_null(pl.lit([], dtype=pl.List(pl.String)))
-            for c in ("output", "input")
-        ]
-    )
-    key = ids.list.eval(pl.element().str.extract(_INCIDENT_ID, 1)).list.unique()
+    empty = pl.lit([], dtype=pl.List(pl.String))
+
+    def ids_of(texts: pl.Expr) -> pl.Expr:
+        ids = pl.concat_list(
+            [
+                texts.struct.field(c).str.extract_all(_INCIDENT_ID).fill_null(empty)
+                for c in ("output", "input")
+            ]
+        )
+        return ids.list.eval(pl.element().str.extract(_INCIDENT_ID, 1)).list.unique()
+
+    # The list work runs on the spans in context only (taken out and put back: on_rows); the rest
+    # get an empty list.
+    key = on_rows(in_context, pl.struct("output", "input"), ids_of).fill_null(empty)
     return [
         state,
         key.alias("_cv_incident_key"),

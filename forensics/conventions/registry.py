@@ -147,6 +147,14 @@ def private_columns(df: pl.DataFrame) -> list[str]:
 # --- helpers shared by the convention modules ------------------------------------------------
 
 
+def on_rows(mask: pl.Expr, source: pl.Expr, derive: Callable[[pl.Expr], pl.Expr]) -> pl.Expr:
+    """``derive(source)`` on the rows where ``mask`` holds, null elsewhere: the rows are taken out,
+    derived and put back in place. For a regex ``contains`` or ``replace_all`` over a column that is
+    mostly masked out: those pay for every row, null or not (``extract`` skips nulls itself)."""
+    mask = mask.fill_null(False)
+    return derive(source.filter(mask)).gather(pl.when(mask).then(mask.cast(pl.UInt32).cum_sum() - 1))
+
+
 def where_contains(col: str, needle: str) -> pl.Expr:
     """``col`` where it contains ``needle`` (a cheap literal scan), else null: the regex that
     follows only runs on the few rows that can match."""

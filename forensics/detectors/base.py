@@ -11,13 +11,14 @@ keeps working. Detectors are plain polars queries over ``Context.spans`` / ``Con
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import ClassVar, Final
 
 import polars as pl
 
+from forensics.conventions.registry import on_rows
 from forensics.policy import Policy
 
 #: Kinds that are calls to something that can fail on its own (a tool, a model, a retriever).
@@ -221,14 +222,6 @@ def finding(
         explanation.cast(pl.String).alias("explanation"),
         s.cast(pl.String).alias("strength"),
     ]
-
-
-def on_rows(mask: pl.Expr, source: pl.Expr, derive: Callable[[pl.Expr], pl.Expr]) -> pl.Expr:
-    """``derive(source)`` on the rows where ``mask`` holds, null elsewhere: the rows are taken out,
-    derived and put back in place. For a regex ``contains`` or ``replace_all`` over a column that is
-    mostly masked out: those pay for every row, null or not (``extract`` skips nulls itself)."""
-    mask = mask.fill_null(False)
-    return derive(source.filter(mask)).gather(pl.when(mask).then(mask.cast(pl.UInt32).cum_sum() - 1))
 
 
 # Re-exports (the modules import Context and the patterns from here; ``forensics.detectors``
