@@ -139,6 +139,18 @@ def _first_redo_per_run(pairs: pl.LazyFrame, events: pl.LazyFrame, *extra: str) 
     )
 
 
+#: The text browsers of open_deep_research (``scripts/text_web_browser.py``, ``_prev_visit``) and of
+#: autogen's WebSurfer (``_get_browser_state``) put this line in a page's header when the agent
+#: opens an address it opened before: the page is the same, only the seconds differ.
+_REVISIT_HEADER = r"You previously visited this page \d+ seconds ago\.\n?"
+
+
+def _same_page_text(output: pl.Expr) -> pl.Expr:
+    """A tool result with the browser's revisit line cut out, so the same page read again compares
+    equal to the first read (the line is the only thing that changes between them)."""
+    return output.str.replace(_REVISIT_HEADER, "")
+
+
 @register
 class RepeatedAction(Detector):
     name = "repeated_action"
@@ -175,7 +187,7 @@ class RepeatedAction(Detector):
                 pl.col("span_id").alias("ids"),
                 pl.len().alias("n"),
                 ok.sum().alias("n_ok"),
-                pl.col("output").filter(ok).n_unique().alias("n_results"),
+                _same_page_text(pl.col("output")).filter(ok).n_unique().alias("n_results"),
                 # The first result the agent then ignored (labeling convention: not the first repeat).
                 pl.coalesce(pl.col("span_id").filter(ok).first(), pl.col("span_id").first()).alias("redo_id"),
                 pl.col("t").min().alias("first_t"),

@@ -410,6 +410,40 @@ def test_repeated_action_fires_on_normalised_smolagents_arguments() -> None:
     assert "getting the same result 3 times" in f["explanation"]
 
 
+def _search_page(query: str, revisit: str = "", results: str = "1. [Club results](https://example.org)") -> str:
+    # open_deep_research's SimpleTextBrowser header: the revisit line sits between title and viewport.
+    return (f"Address: google: {query}\nTitle: {query} - Search\n{revisit}"
+            f"Viewport position: Showing page 1 of 1.\n=======================\n{results}")
+
+
+def test_repeated_action_fires_on_the_same_search_read_again_with_the_browser_revisit_line() -> None:
+    q = "1994 regatta winning time"
+    c = run(
+        span("root", 0, 30, **SMOL_ROOT),
+        _smol_tool("s1", 2, "root", "web_search", _smol_args(query=q), _search_page(q)),
+        _smol_tool("s2", 4, "root", "web_search", _smol_args(query=q),
+                   _search_page(q, "You previously visited this page 9 seconds ago.\n")),
+        _smol_tool("s3", 6, "root", "web_search", _smol_args(query=q),
+                   _search_page(q, "You previously visited this page 7 seconds ago.\n")),
+    )
+    f = one(c, "repeated_action")
+    assert f["evidence_span_ids"] == ["s1", "s2", "s3"]
+    assert "getting the same result 3 times" in f["explanation"]
+
+
+def test_repeated_action_near_miss_the_same_search_read_again_with_new_results() -> None:
+    q = "1994 regatta winning time"
+    c = run(
+        span("root", 0, 30, **SMOL_ROOT),
+        _smol_tool("s1", 2, "root", "web_search", _smol_args(query=q), _search_page(q)),
+        _smol_tool("s2", 4, "root", "web_search", _smol_args(query=q),
+                   _search_page(q, "You previously visited this page 9 seconds ago.\n", "1. [Archive](https://a.org)")),
+        _smol_tool("s3", 6, "root", "web_search", _smol_args(query=q),
+                   _search_page(q, "You previously visited this page 7 seconds ago.\n", "1. [Times](https://t.org)")),
+    )
+    assert "repeated_action" not in detectors(c)
+
+
 def test_repeated_action_near_miss_page_down_reading_a_long_page() -> None:
     # page_down takes no arguments: every call is "the same call", and each viewport is new text.
     c = run(
