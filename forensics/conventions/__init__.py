@@ -9,7 +9,16 @@ prepare`` runs them; detectors read the columns they add (``error_handled``, ``p
 
 from __future__ import annotations
 
-from forensics.conventions import attempts, delegation, exceptions, fallbacks, ledger, outcome, pauses  # noqa: F401
+from forensics.conventions import (  # noqa: F401
+    attempts,
+    delegation,
+    exceptions,
+    fallbacks,
+    ledger,
+    outcome,
+    pauses,
+    rollups,
+)
 from forensics.conventions.registry import (
     CONVENTIONS,
     Convention,

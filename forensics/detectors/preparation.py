@@ -12,6 +12,7 @@ from typing import Final
 import polars as pl
 
 from forensics import conventions
+from forensics.conventions.rollups import without_rollups
 from forensics.detectors.base import (
     CONFIDENCE,
     CONTEXT_OVERFLOW_TEXT,
@@ -143,6 +144,8 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
     sorted working table stays narrow. ``stages``: where to record the time of each step.
     """
     st = stages if stages is not None else Stages()
+    # Usage totals an instrumentation repeats on enclosing spans are counted once (conventions.rollups).
+    spans = without_rollups(spans)
     is_tool = pl.col("kind") == "tool"
     is_llm = pl.col("kind") == "llm"
     err_text = pl.concat_str(

@@ -6,6 +6,7 @@ from typing import Final
 
 import polars as pl
 
+from forensics.conventions.rollups import without_rollups
 from forensics.detectors.base import Context, Detector, exact_sum, finding, hms, num, on_rows, txt
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.registry import register
@@ -24,7 +25,7 @@ def fleet_facts(spans: pl.DataFrame) -> pl.DataFrame:
     ``classify`` derives them from its spans, and a caller classifying a fleet in parts (dataset
     buckets, Spark partitions) passes the whole fleet's (``classify(..., fleet=...)``).
     """
-    order = spans.select(
+    order = without_rollups(spans).select(
         "run_id",
         "agent",
         "input_tokens",
