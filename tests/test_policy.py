@@ -187,7 +187,9 @@ def test_every_threshold_is_declared_by_the_rule_that_reads_it_with_the_shipped_
     not_thresholds = {"name", "policy_version", "content_hash", "path", "context_windows", "claims",
                       "read_only", "side_effecting", "irreversible", "escalation", "escalation_targets",
                       "acknowledgement", "delivery", "approval", "fallback"}
-    assert set(declared) == fields - not_thresholds - {"declared"}
+    # Every threshold field of Policy is declared by a rule; a rule added later may declare more
+    # (read through Policy.declared, with no field of its own).
+    assert fields - not_thresholds - {"declared"} <= set(declared)
     shipped = load_policy()
     for key, t in declared.items():
         assert getattr(shipped, key) == t.default, key

@@ -270,3 +270,27 @@ def test_unguarded_irreversible_near_misses_across_the_thread() -> None:
     assert one(c, "unguarded_irreversible")["decisive_span_id"] == "t2"
     # No earlier interrupt in the thread at all.
     assert one(_thread(None), "unguarded_irreversible")["decisive_span_id"] == "t2"
+
+
+def test_unguarded_irreversible_fires_on_a_payout_created_with_no_approval() -> None:
+    # Payout APIs create the transfer (Stripe `POST /v1/payouts`, `Payout.create`): the verb is
+    # "create", the money moves all the same.
+    c = run(
+        span("root", 0, 10, kind="agent", name="owner_payouts", output="Payout sent."),
+        span("l1", 1, parent_id="root", kind="tool", tool="list_pending_payouts", output='[{"amount_eur": 4800}]'),
+        span("p1", 2, parent_id="root", kind="tool", tool="create_bank_payout", input='{"amount_eur": 4800}',
+             output='{"payout_id": "po_1", "status": "in_transit"}'),
+    )
+    f = one(c, "unguarded_irreversible")
+    assert f["decisive_span_id"] == "p1"
+    assert f["evidence_span_ids"] == ["p1"]
+
+
+def test_unguarded_irreversible_near_miss_listing_payouts_moves_no_money() -> None:
+    c = run(
+        span("root", 0, 10, kind="agent", name="owner_payouts", output="Two payouts are pending."),
+        span("l1", 1, parent_id="root", kind="tool", tool="list_pending_payouts", output='[{"amount_eur": 4800}]'),
+        span("l2", 2, parent_id="root", kind="tool", tool="stripe.payouts.retrieve", output='{"status": "paid"}'),
+    )
+    assert "unguarded_irreversible" not in detectors(c)
+    assert run_row(c)["ok"]
