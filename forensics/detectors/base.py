@@ -46,6 +46,14 @@ ERROR_SHAPED: Final = (
     rf"|{_Q}success{_Q}\s*:\s*false|{_Q}ok{_Q}\s*:\s*false"
     r"|^\s*(error|exception|fatal)\s*[:!]"
 )
+#: A write's own result saying the write did not happen: the action's flag, in the past participle,
+#: is false (QuickBooks-, Slack- and mail-API-style acknowledgements: ``"posted": false``,
+#: ``"sent": false``, ``"created": false``). Read only on side-effecting tools' results, where the
+#: flag is about the call itself (a read listing drafts may well say ``"sent": false``).
+NOT_DONE_FLAG: Final = (
+    rf"(?i){_Q}(posted|sent|created|saved|submitted|delivered|booked|processed|completed|applied|executed|"
+    rf"committed|published|uploaded|scheduled|updated|deleted|cancell?ed|refunded|charged|paid|transferred){_Q}\s*:\s*false"
+)
 EMPTY_RESULT: Final = r"^\s*(\[\s*\]|\{\s*\}|null|none|\"\"|)\s*$"
 # An answer with nothing in it, bare or in the wrappers exporters use ({"output": ""}, a
 # LangChain generation with empty text, a chat message with empty content).

@@ -21,6 +21,7 @@ from forensics.detectors.base import (
     HASH_SEED,
     HTTP_IN_ATTRS,
     HTTP_IN_TEXT,
+    NOT_DONE_FLAG,
     PERSON,
     TRANSFER_TOOL,
     TRUNCATED_FINISH,
@@ -312,7 +313,7 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
         ]
     ).drop("_roles")
     results = pl.when(pl.col("kind").is_in(["tool", "retriever"])).then(pl.col("output"))
-    shaped = results.str.contains(ERROR_SHAPED)
+    shaped = results.str.contains(ERROR_SHAPED) | (pl.col("is_side_effect") & results.str.contains(NOT_DONE_FLAG))
     if policy.empty_result_is_error:
         # An empty result is an error only where data was expected: a read, not a write (a
         # write that returns {} or 204 did its job).

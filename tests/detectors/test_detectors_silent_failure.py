@@ -558,3 +558,28 @@ def test_swallowed_error_stands_down_when_a_later_assistant_message_tells_the_us
     # Near miss: the same run whose assistant never mentions it swallowed it.
     quiet = (*rows[:2], span("l1", 2, parent_id="root", kind="llm", model="gpt-4o", output="All set."), rows[3])
     assert one(run(*quiet), "swallowed_error")["decisive_span_id"] == "t1"
+
+
+def test_error_as_data_fires_on_a_write_whose_result_says_it_was_not_done() -> None:
+    # The accounting API acknowledged the post with posted=false (no word "error" anywhere).
+    c = run(
+        span("root", 0, 10, **ROOT, output="The accrual is posted."),
+        span("p1", 1, parent_id="root", kind="tool", tool="post_journal_entry", input='{"amount": 1200}',
+             output='{"posted": false, "reason": "session expired, reconnect the company"}'),
+        span("l1", 2, parent_id="root", kind="llm", model="gpt-4o", output="The accrual is posted."),
+    )
+    f = one(c, "error_as_data")
+    assert f["decisive_span_id"] == "p1"
+    assert run_row(c)["primary_class"] == "silent_failure"
+
+
+def test_error_as_data_near_miss_a_read_listing_unsent_drafts() -> None:
+    # "sent": false describes the data a read returned, not the call: not an error.
+    c = run(
+        span("root", 0, 10, **ROOT, output="You have one draft to Ana."),
+        span("g1", 1, parent_id="root", kind="tool", tool="list_drafts", input="{}",
+             output='[{"to": "ana@example.org", "sent": false}]'),
+        span("l1", 2, parent_id="root", kind="llm", model="gpt-4o", output="You have one draft to Ana."),
+    )
+    assert "error_as_data" not in detectors(c)
+    assert run_row(c)["ok"]
