@@ -115,7 +115,8 @@ class UnacknowledgedEscalation(Detector):
         "triggered) with no acknowledgement (a human, an acknowledgement step, the same incident "
         "reported acknowledged or resolved) or human activity "
         "within thresholds.escalation_sla_seconds, or before the log ends. A paused graph that was "
-        "resumed (later work in the run, or a later run of its session) was taken up."
+        "resumed (later work in the run, or a later run of its session) was taken up, however late: "
+        "the SLA applies to pages, tickets and queues, not to a decision a person was asked for."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -195,7 +196,11 @@ class UnacknowledgedEscalation(Detector):
                 ((pl.col("ack_t") - pl.col("t")).dt.total_milliseconds() / 1000).alias("delay_s"),
                 ((pl.col("last_activity") - pl.col("t")).dt.total_milliseconds() / 1000).alias("tail_s"),
             )
-            .filter(pl.col("n_ack").is_null() | (pl.col("delay_s") > sla))
+            # A pause for a person's decision that was answered was owned however long the person
+            # took: the graph waits with its state checkpointed, by design (LangGraph interrupt,
+            # an approval request). The SLA is for pages, tickets and queues, where a late
+            # acknowledgement means nobody held the work meanwhile.
+            .filter(pl.col("n_ack").is_null() | ((pl.col("delay_s") > sla) & ~pl.col("pause_escalation")))
         )
         target = (
             pl.when(pl.col("pause_escalation"))

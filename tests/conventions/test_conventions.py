@@ -358,6 +358,24 @@ def test_graph_interrupt_near_miss_resumed_in_a_later_run_of_the_thread() -> Non
     assert detectors(c) == set()
 
 
+def test_graph_interrupt_near_miss_resumed_long_after_the_sla_is_still_owned() -> None:
+    # The person answered the refund approval 20 minutes later (past the 900 s SLA a page has):
+    # the graph waited, checkpointed, by design; a late decision is not an ownership gap.
+    from span_builder import concat
+
+    from forensics.classify import classify
+
+    resumed = spans(
+        span("g2", 1205, 1210, kind="chain", name="LangGraph", run_id="r2", session_id="thread-1",
+             input='{"resume": "approved"}'),
+        span("n2", 1206, 1209, parent_id="g2", kind="chain", name="human_review", run_id="r2",
+             session_id="thread-1"),
+        run_id="r2",
+    )
+    c = classify(concat(spans(*_interrupted()), resumed))
+    assert detectors(c) == set()
+
+
 def test_graph_interrupt_output_key_marks_the_pause() -> None:
     ctx = ctx_of(
         span("g", 0, 5, kind="chain", name="LangGraph", output='{"__interrupt__": [{"value": "ok?"}]}')
