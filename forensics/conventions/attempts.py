@@ -94,6 +94,17 @@ def _structure(df: pl.DataFrame) -> pl.DataFrame:
         "_cv_retry_after",
     )
     multi = rows.filter(grouped & pl.col(g).is_duplicated()).sort(g, "seq")
+    # A request is sent again only after an attempt failed: a call that follows a successful one
+    # with the same key is a new request (the next turn of a conversation sends the same model the
+    # same unrecorded arguments; a poll repeats a read), so a success closes its group. The key
+    # becomes (key, successes before the row in the key), on the few rows of repeated keys.
+    ok_before = pl.col("succeeded").cast(pl.Int64).cum_sum() - pl.col("succeeded").cast(pl.Int64)
+    starts = (pl.col(g) != pl.col(g).shift(1)).fill_null(True)
+    multi = multi.with_columns(
+        pl.struct(g, (ok_before - pl.when(starts).then(ok_before).forward_fill()).alias("_seg")).hash(4).alias(g)
+    )
+    df = df.with_columns(df.get_column(g).scatter(multi.get_column("_row"), multi.get_column(g)).alias(g))
+    multi = multi.filter(pl.col(g).is_duplicated()).sort(g, "seq")
     # Within-group positions without window functions (many small groups): the rows are sorted by
     # group, so each fact is a running value minus its value at the group's first or last row.
     first = (pl.col(g) != pl.col(g).shift(1)).fill_null(True)

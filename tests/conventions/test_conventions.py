@@ -1208,3 +1208,35 @@ def test_a_managed_agent_run_is_named_by_the_task_its_manager_handed_it() -> Non
     # The manager, and a model call quoting the same task, are no managed run.
     assert col(c, "m", "delegate_name") is None
     assert col(c, "l", "delegate_name") is None
+
+
+def _conversation(last_status: str) -> list[dict[str, Any]]:
+    # OTel GenAI spans without captured content: every turn is "chat gpt-4o" by the same agent with
+    # no recorded arguments, so the same call key; the 4th turn is rejected (context too long).
+    rows = [span("root", 0, 20, kind="agent", name="clause_auditor", status="error" if last_status == "error" else "ok")]
+    for i in range(3):
+        rows.append(span(f"m{i}", 1 + 3 * i, 3 + 3 * i, parent_id="root", kind="llm", name="chat gpt-4o", model="gpt-4o"))
+    err = {"error_type": "openai.BadRequestError", "error_message": "Error code: 400 - context_length_exceeded"}
+    rows.append(span("m3", 12, 13, parent_id="root", kind="llm", name="chat gpt-4o", model="gpt-4o",
+                     status=last_status, **(err if last_status == "error" else {})))
+    return rows
+
+
+def test_a_success_closes_an_attempt_group_so_the_next_turn_is_a_new_request() -> None:
+    ctx = ctx_of(*_conversation("error"))
+    assert col(ctx, "m3", "attempt_count") == 1  # not the 4th attempt of the 1st turn
+    assert col(ctx, "m0", "attempt_count") == 1
+    c = run(*_conversation("error"))
+    assert "unhandled_error" in detectors(c)  # the run died on it and nothing followed
+
+
+def test_near_miss_failed_attempts_then_a_success_stay_one_recovered_group() -> None:
+    err = {"status": "error", "error_type": "RateLimitError", "error_message": "429 Too Many Requests"}
+    ctx = ctx_of(
+        span("root", 0, 20, kind="agent", name="a"),
+        span("m0", 1, 2, parent_id="root", kind="llm", name="chat gpt-4o", model="gpt-4o", **err),
+        span("m1", 4, 5, parent_id="root", kind="llm", name="chat gpt-4o", model="gpt-4o", **err),
+        span("m2", 9, 10, parent_id="root", kind="llm", name="chat gpt-4o", model="gpt-4o"),
+    )
+    assert [col(ctx, s, "attempt_count") for s in ("m0", "m1", "m2")] == [3, 3, 3]
+    assert col(ctx, "m0", "group_recovered") and col(ctx, "m2", "is_last_attempt")
