@@ -22,6 +22,12 @@ MENTIONS_FAILURE: Final = (
 )
 
 
+#: Tools whose call is the agent's answer, not work: smolagents' ``FinalAnswerTool`` (``name =
+#: "final_answer"``, src/smolagents/default_tools.py), which every CodeAgent and ToolCallingAgent
+#: ends on.
+ANSWER_TOOLS: Final = ("final_answer",)
+
+
 def ignored_tool_errors(ctx: Context) -> pl.DataFrame:
     """Tool errors the framework handed back to the model (``error_handled``: the OpenAI Agents
     SDK's ``failure_error_function`` text as the tool's output, a LangGraph ToolNode error message,
@@ -39,7 +45,8 @@ def ignored_tool_errors(ctx: Context) -> pl.DataFrame:
         )
         s = ctx.spans.lazy()
         work = s.filter(pl.col("kind").is_in(["tool", "retriever", "handoff"]))
-        later_work = work.group_by("run_id").agg(pl.col("seq").max().alias("last_work_seq"))
+        # Delivering the answer is no way around the failure (smolagents' FinalAnswerTool).
+        later_work = work.filter(~pl.col("call_tool").is_in(ANSWER_TOOLS).fill_null(False)).group_by("run_id").agg(pl.col("seq").max().alias("last_work_seq"))
         errors = (
             s.filter(
                 pl.col("failed")

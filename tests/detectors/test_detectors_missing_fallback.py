@@ -316,3 +316,29 @@ def test_unhandled_error_near_miss_the_change_made_another_way() -> None:
     other = span("t2", 5, 6, parent_id="root", kind="tool", tool="crm.update_customer_address",
                  input='{"order_id": "A-5521", "line1": "12 Rue Oberkampf"}', output='{"ok": true}')
     assert "unhandled_error" not in detectors(run(*_handed_back(other)))
+
+
+def _failed_read_then(*after: dict[str, object]) -> list[dict[str, object]]:
+    # A read failed and was handed back; the model answered "38%" from nothing it had read.
+    return [
+        span("root", 0, 10, kind="agent", name="Support Agent", output="38% postponed investment."),
+        span("t1", 2, 3, parent_id="root", kind="tool", tool="inspect_file_as_text", input='{"file": "q3.pdf"}',
+             status="error", error_message="Error running tool (non-fatal)",
+             output="An error occurred while running the tool. Please try again. Error: 403 Forbidden"),
+        *after,
+        span("l2", 8, 9, parent_id="root", kind="llm", model="gpt-4o", output="38% postponed investment."),
+    ]
+
+
+def test_unhandled_error_fires_when_only_the_answer_tool_followed_a_failed_read() -> None:
+    # smolagents' FinalAnswerTool delivers the answer: calling it is no way around the failure.
+    answer = span("fa", 5, 6, parent_id="root", kind="tool", tool="final_answer", input='{"answer": "38%"}')
+    f = one(run(*_failed_read_then(answer)), "unhandled_error")
+    assert f["decisive_span_id"] == "t1"
+
+
+def test_unhandled_error_near_miss_another_read_before_the_answer_tool() -> None:
+    other = span("t2", 4, 5, parent_id="root", kind="tool", tool="visit_page", input='{"url": "https://archive.org/q3"}',
+                 output="38% of respondents postponed investment")
+    answer = span("fa", 6, 7, parent_id="root", kind="tool", tool="final_answer", input='{"answer": "38%"}')
+    assert "unhandled_error" not in detectors(run(*_failed_read_then(other, answer)))
