@@ -9,11 +9,19 @@ whose tool-call helpers they share.
 
 from __future__ import annotations
 
+from typing import Final
+
 import polars as pl
 
 from forensics.detectors.base import Context, Detector, finding, hms, txt
 from forensics.detectors.context_collapse import _first_redo_per_run, _identical_repeats, tool_calls
 from forensics.detectors.registry import register
+
+#: The action a CodeAgent's model output carries: the code smolagents runs, found as its
+#: ``parse_code_blobs`` does (src/smolagents/utils.py: a fenced block, ```py / ```python), in a raw
+#: or a JSON-escaped output (the instrumentation records the ChatMessage as JSON). The thought
+#: before it may say "I fixed it" while the code is unchanged.
+CODE_BLOB: Final = r"(?s)```(?:py|python)?(?:\\n|\n)(.*?)(?:\\n|\n)```"
 
 
 @register
@@ -24,7 +32,8 @@ class RepeatedStepError(Detector):
     severity = "medium"
     strength = "strong"
     description = (
-        "The agent's model wrote the identical output repeat_count+ times in a run, and each time "
+        "The agent's model wrote the identical action (its code block, when it wrote one, whatever "
+        "the thought around it said; else the whole output) repeat_count+ times in a run, and each time "
         "the step it drove failed with the same agent error (conventions column agent_error: a "
         "parsing or code-execution error handed back to the model): the error it was shown each "
         "time brought nothing it acted on."
@@ -44,7 +53,8 @@ class RepeatedStepError(Detector):
             .sort("run_key", "seq")
         )
         groups = (
-            outputs.group_by(pl.struct("run_key", "agent", "output", "step_error").hash(11).alias("_k"))
+            outputs.with_columns(pl.coalesce(pl.col("output").str.extract(CODE_BLOB, 1), "output").alias("_act"))
+            .group_by(pl.struct("run_key", "agent", "_act", "step_error").hash(11).alias("_k"))
             .agg(
                 pl.col("run_id").first(),
                 pl.col("agent").first().fill_null("(no agent)"),

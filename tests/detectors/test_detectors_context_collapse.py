@@ -619,3 +619,24 @@ def test_repeated_action_fires_on_two_repeats_in_a_run_that_hit_its_step_limit()
 
 def test_repeated_action_near_miss_two_repeats_without_a_step_limit() -> None:
     assert "repeated_action" not in detectors(run(*_two_lookups()))
+
+
+def test_repeated_step_error_fires_on_the_same_code_under_a_thought_that_claims_a_fix() -> None:
+    code = "Code:\n```py\noak = df[df['Branch'] == 'Oakridge']\nprint(oak['Sales'].sum())\n```"
+    outs = [f"Thought: {t}\n{code}" for t in ("Load and sum.", "I fixed the column name.", "Retrying with the fix.")]
+    f = one(run(*_failing_steps(*outs)), "repeated_step_error")
+    assert f["decisive_span_id"] == "s1"
+
+
+def test_repeated_step_error_reads_the_code_in_a_json_recorded_chat_message() -> None:
+    # OpenInference records the model's ChatMessage as JSON: the newlines are escaped in the text.
+    import json
+
+    outs = [json.dumps({"role": "assistant", "content": f"Thought: try {i}.\nCode:\n```py\nx = d['Branch']\n```"})
+            for i in range(3)]
+    assert "repeated_step_error" in detectors(run(*_failing_steps(*outs)))
+
+
+def test_repeated_step_error_near_miss_the_same_thought_over_changed_code() -> None:
+    outs = [f"Thought: same.\nCode:\n```py\nx = d['{c}']\n```" for c in ("Branch", "branch", "Store")]
+    assert "repeated_step_error" not in detectors(run(*_failing_steps(*outs)))
