@@ -211,7 +211,7 @@ def iter_groups(root: str | os.PathLike[str], table_name: str = "spans", *, date
 
 
 #: The span columns fleet-relative budgets read (forensics.detectors.runaway_cost.fleet_facts).
-FLEET_COLUMNS: Final = ("run_id", "parent_id", "agent", "input", "input_tokens", "output_tokens", "cost_usd",
+FLEET_COLUMNS: Final = ("run_id", "parent_id", "kind", "agent", "input", "input_tokens", "output_tokens", "cost_usd",
                         "start_time", "end_time", "source_line", "span_id")
 
 
