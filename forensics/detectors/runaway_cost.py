@@ -58,10 +58,12 @@ def fleet_facts(spans: pl.DataFrame) -> pl.DataFrame:
 
 
 def _loo_median(runs: pl.LazyFrame, key: str, value: str, min_runs: int) -> pl.LazyFrame:
-    """``run_id, med, n``: for each run, the median of ``value`` over the OTHER runs sharing its
-    ``key`` (``n`` of them, at least ``min_runs``). Columnar: the values are sorted once by group,
-    and a run's leave-one-out median is read at the positions around its own (no pairs of runs,
-    and no copy of its group's values per run: a group of thousands of runs made that quadratic)."""
+    """``run_id, med, n, q1_log, q3_log``: for each run, the median of ``value`` over the OTHER runs
+    sharing its ``key`` (``n`` of them, at least ``min_runs``), and the quartiles of those others'
+    natural logs (linear interpolation, as numpy's default). Columnar: the values are sorted once by
+    group, and a run's leave-one-out statistics are read at the positions around its own (no pairs
+    of runs, and no copy of its group's values per run: a group of thousands of runs made that
+    quadratic)."""
     pool = (
         runs.filter(pl.col(key).is_not_null() & pl.col(value).is_not_null())
         .select("run_id", key, value)
@@ -70,11 +72,12 @@ def _loo_median(runs: pl.LazyFrame, key: str, value: str, min_runs: int) -> pl.L
         .with_columns(pl.col("_pos").min().over(key).alias("_off"), (pl.len().over(key).cast(pl.Int64) - 1).alias("n"))
     )
 
-    def at(i: pl.Expr) -> pl.Expr:
+    def at(i: pl.Expr, of: pl.Expr | None = None) -> pl.Expr:
+        of = pl.col(value) if of is None else of
         # Position i among the others is position i in the group (before the run's own) or i + 1
         # (after); clipped into the table only for the branch of the median not taken.
         pos = pl.col("_off") + i + (i >= pl.col("_pos") - pl.col("_off")).cast(pl.Int64)
-        return pl.col(value).gather(pos.clip(0, pl.len() - 1))
+        return of.gather(pos.clip(0, pl.len() - 1))
 
     n = pl.col("n")
     med = (
@@ -82,7 +85,17 @@ def _loo_median(runs: pl.LazyFrame, key: str, value: str, min_runs: int) -> pl.L
         .then(at((n - 1) // 2).cast(pl.Float64))
         .otherwise((at(n // 2 - 1).cast(pl.Float64) + at(n // 2).cast(pl.Float64)) / 2)
     )
-    return pool.select("run_id", med.alias("med"), "n").filter(pl.col("n") >= min_runs)
+    logs = pl.col(value).cast(pl.Float64).clip(1.0, None).log()
+
+    def quantile(p: float) -> pl.Expr:
+        # Rank p x (n - 1) among the others, between the values below and above it.
+        rank = (n - 1).clip(0, None).cast(pl.Float64) * p
+        low = rank.floor().cast(pl.Int64)
+        return at(low, logs) + (rank - low) * (at((low + 1).clip(None, (n - 1).clip(0, None)), logs) - at(low, logs))
+
+    return pool.select("run_id", med.alias("med"), "n", quantile(0.25).alias("q1_log"), quantile(0.75).alias("q3_log")).filter(
+        pl.col("n") >= min_runs
+    )
 
 
 def _budgets(ctx: Context) -> pl.LazyFrame:
@@ -127,20 +140,36 @@ def _budgets(ctx: Context) -> pl.LazyFrame:
             )
             continue
         by_task = _loo_median(runs, "task", value, pol.fleet_min_runs).rename({"med": "m_task", "n": "n_task"})
+        by_task = by_task.drop("q1_log", "q3_log")
         by_agent = _loo_median(runs, "agent", value, pol.fleet_min_runs).rename({"med": "m_agent", "n": "n_agent"})
+        # Runs that share only an agent's name may answer different questions (a GAIA-style research
+        # agent: one question takes 20k tokens, the next 380k, and nothing is wrong with either), so
+        # a run is judged against them only where it stands out of their own spread too: above
+        # Tukey's far-out fence (the others' third quartile + fleet_spread_k x their interquartile
+        # range, on the log scale, where token counts are spread). A tight fleet's fence sits below
+        # fleet_factor x its median and changes nothing; a heavy-tailed one does not flag its own tail.
+        # Runs given the same task are comparable as they are.
+        k = float(pol.fleet_spread_k)
+        fence = (pl.col("q3_log") + k * (pl.col("q3_log") - pl.col("q1_log"))).exp() if k else pl.lit(None, pl.Float64)
         fleet = (
             runs.select("run_id", "agent")
             .join(by_task, on="run_id", how="left")
             .join(by_agent, on="run_id", how="left")
             .with_columns(pl.col("m_task").is_not_null().alias("_t"))
             .filter(pl.coalesce("m_task", "m_agent").is_not_null())
+            .with_columns(pl.when(pl.col("_t")).then(None).otherwise(fence).alias("_fence"))
+            .with_columns(
+                (pl.col("_fence") > pl.max_horizontal(pl.col("m_agent") * pol.fleet_factor, pl.lit(float(floor))))
+                .fill_null(False)
+                .alias("_by_spread")
+            )
             .select(
                 "run_id",
                 pl.max_horizontal(
-                    pl.coalesce("m_task", "m_agent") * pol.fleet_factor, pl.lit(float(floor))
+                    pl.coalesce("m_task", "m_agent") * pol.fleet_factor, pl.lit(float(floor)), "_fence"
                 ).alias(f"{short}_limit"),
                 pl.format(
-                    "{}x the median of {} comparable run(s) {} ({} {})",
+                    "{}x the median of {} comparable run(s) {} ({} {}){}",
                     pl.lit(pol.fleet_factor),
                     pl.coalesce("n_task", "n_agent"),
                     pl.when(pl.col("_t"))
@@ -152,6 +181,9 @@ def _budgets(ctx: Context) -> pl.LazyFrame:
                         else pl.coalesce("m_task", "m_agent").round(0).cast(pl.Int64)
                     ),
                     pl.lit(unit),
+                    pl.when(pl.col("_by_spread"))
+                    .then(pl.lit(", raised to the far edge of their spread (Tukey's fence)"))
+                    .otherwise(pl.lit("")),
                 ).alias(f"{short}_why"),
                 pl.lit(False).alias(f"{short}_policy"),
             )
@@ -181,6 +213,11 @@ class BudgetExceeded(Detector):
                   "an integer >= 0", lambda v: v >= 0, table="budgets", required=False),
         Threshold("fleet_floor_cost_usd", 1.0, "Fewer dollars than this are never over the fleet's budget.",
                   "a number >= 0", lambda v: v >= 0, (int, float), table="budgets", required=False),
+        Threshold("fleet_spread_k", 3.0,
+                  "Against runs of the same agent (not the same task), a run must also pass the others' "
+                  "third quartile + this many interquartile ranges, on the log scale (Tukey's far-out fence).",
+                  "a number >= 0 (0: no spread test)", lambda v: v >= 0, (int, float), table="budgets",
+                  required=False),
     )
     strength = "strong"
     description = (

@@ -296,3 +296,39 @@ def test_near_miss_a_limit_raised_by_the_root_alone_keeps_the_root() -> None:
     c = run(*_graph(*lookups))
     assert detectors(c) == {"budget_exceeded"}
     assert run_row(c)["decisive_span_id"] == "root"
+
+
+def test_fleet_budget_by_agent_needs_the_run_past_the_others_spread() -> None:
+    # GAIA-style research runs of one agent answer different questions: eight runs from 19k to 245k
+    # tokens (heavy-tailed, as a blind smolagents set's CodeAgent runs were). A healthy 380k run is
+    # 10x their median, but inside their own spread: the far-out fence on their logs (Q3 + 3 IQR)
+    # is ~500k tokens. Not a runaway.
+    tail = [19_000, 25_000, 28_000, 32_000, 41_000, 47_000, 97_000, 245_000]
+    fleet = [_coder_run(f"r{i}", [t - 1_000]) for i, t in enumerate(tail)]
+    c = classify(concat(*fleet, _coder_run("long", [190_000, 189_000])))
+    assert "budget_exceeded" not in detectors(c)
+    # The same run among a tight fleet of that agent (30k-40k: the fence, ~51k, is under 5x the
+    # median, 170k, which stays the budget) stands out: fires.
+    tight = [_coder_run(f"t{i}", [t - 1_000]) for i, t in enumerate([30_000, 32_000, 34_000, 36_000, 40_000])]
+    (f,) = findings(classify(concat(*tight, _coder_run("long", [190_000, 189_000]))), "budget_exceeded")
+    assert f["run_id"] == "long" and f["decisive_span_id"] == "a0"
+    assert "against a budget of 170000 (5.0x the median of 5 comparable run(s) of agent coder (34000 tokens))" in (
+        f["explanation"]
+    )
+    # fleet_spread_k = 0 turns the spread test off: the heavy-tailed fleet then flags its own tail.
+    off = dataclasses.replace(load_policy(), declared={**load_policy().declared, "fleet_spread_k": 0.0})
+    flagged = findings(classify(concat(*fleet, _coder_run("long", [190_000, 189_000])), policy=off), "budget_exceeded")
+    assert {f["run_id"] for f in flagged} == {"long", "r7"}
+
+
+def test_fleet_budget_by_agent_is_raised_to_the_fence_of_a_spread_fleet() -> None:
+    # Six runs from 20k to 80k: 5x their median (40k) is 200k, their fence (~483k) is higher; a
+    # 900k run is past both and the budget it is judged by says so.
+    fleet = [_coder_run(f"r{i}", [t - 1_000]) for i, t in enumerate([20_000, 25_000, 35_000, 45_000, 60_000, 80_000])]
+    (f,) = findings(classify(concat(*fleet, _coder_run("burn", [449_000, 449_000]))), "budget_exceeded")
+    assert f["run_id"] == "burn"
+    assert (
+        "against a budget of 483337 (5.0x the median of 6 comparable run(s) of agent coder (40000 tokens), raised to "
+        "the far edge of their spread (Tukey's fence))" in f["explanation"]
+    )
+    # Runs given the same task are compared as they are, with no spread test (test_fleet_budget_prefers_runs_given_the_same_task).
