@@ -37,8 +37,7 @@ EXPECTED = {
         "limbo",
         # Beyond the taxonomy's signals: a delegation that failed or came back empty, dropped (issue 13).
         "dropped_delegation",
-        # A delegate out of steps passed on unchecked; the same task handed to a delegate again (issue 13).
-        "unchecked_stuck_delegate",
+        # The same task handed to a delegate again (issue 13).
         "redelegated_same_task",
     },
     "missing_fallback": {
@@ -48,6 +47,8 @@ EXPECTED = {
         "ungated_low_confidence",
         # Two agents bouncing one task until the turn limit: no way out defined (issue 13).
         "handoff_ping_pong",
+        # A delegate out of steps whose guess was passed on unchecked: no path followed its step limit (issue 13).
+        "unchecked_stuck_delegate",
     },
     "silent_failure": {
         "swallowed_error",
@@ -55,8 +56,13 @@ EXPECTED = {
         "claimed_but_not_done",
         "undelivered_output",
         "premature_success",
+        # The same stuck delegate's guess reported as success; a delegate's "could not find" report
+        # passed on as the answer (issue 13, delegate_report.py).
+        "stuck_guess_passed_on",
+        "failed_report_passed_on",
     },
-    "runaway_cost": {"budget_exceeded", "delegation_depth", "fan_out"},
+    # A writer/critic loop of model calls with no round cap (issue 13).
+    "runaway_cost": {"budget_exceeded", "delegation_depth", "fan_out", "model_call_cycle"},
     "unguarded_action": {"unguarded_irreversible"},
 }
 

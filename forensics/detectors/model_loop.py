@@ -1,0 +1,197 @@
+"""runaway_cost, the loop family: model calls going round a cycle that nothing caps.
+
+A writer/critic (generator/evaluator, actor/reflector) loop is two or three model calls taking
+turns: the writer drafts, the critic judges, the writer drafts again. It ends when the critic
+approves or when something caps the rounds. The frameworks ship such caps: LangGraph stops a graph
+after ``recursion_limit`` super-steps (default 25: ``GraphRecursionError: Recursion limit of 25
+reached without hitting a stop condition``; its GRAPH_RECURSION_LIMIT troubleshooting page shows
+exactly this a -> b -> a cycle), the OpenAI Agents SDK's Runner after ``max_turns`` model turns
+(``DEFAULT_MAX_TURNS = 10``, ``src/agents/run.py``), AG2's ``GroupChat`` after ``max_round``
+messages. A cycle that went round more often than those defaults allow ran with no cap, and every
+round re-sends a growing conversation: the cost runs away (seen on a held-out set: a subject line
+rewritten 34 times, 68 Claude Opus calls, about $26, because the critic never scored above 7).
+
+What makes it a cycle and not ordinary work, read from the log alone:
+
+* the model calls follow each other with no tool, retriever, hand-off, guardrail or human span in
+  between (nothing new came in from the world: a research run's model calls are separated by its
+  searches and reads);
+* the same call identity (agent, model or span name, and the prompt where it is recorded) comes back
+  every ``P`` calls (P = 2 or 3) and never twice in a row: two or three different calls taking
+  turns (one call repeated alone is sampling or a retry, ``retry_storm``'s and
+  ``repeated_action``'s business; calls that look all alike, as instrumentation without captured
+  content writes every turn of a conversation, ``chat gpt-4o`` with no input, are one identity and
+  never a cycle);
+* more than ``max_cycle_rounds`` rounds of it, with no step/turn limit stopping the run (a limit
+  that did is ``budget_exceeded``'s limit stop: the cap was there).
+
+The decisive span is the call that closed the first round without ending the loop (the critic's
+first "revise"): from its verdict on, the loop had no way out but the rounds running out.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+from forensics.detectors.base import Context, Detector, finding, hms, num, txt
+from forensics.detectors.registry import register
+from forensics.policy import Threshold
+
+#: Kinds whose span brings something new into the run: a model call after one of these has new input.
+NEW_INPUT_KINDS: Final = ("tool", "retriever", "handoff", "guardrail", "human")
+#: Cycle lengths looked for: two calls taking turns (writer/critic), or three (planner/writer/critic).
+PERIODS: Final = (2, 3)
+
+
+def model_cycles(ctx: Context, min_rounds: int) -> pl.DataFrame:
+    """One row per run whose model calls went round a cycle more than ``min_rounds`` times (its
+    longest cycle): ``run_id``, ``period``, ``calls`` (the cycle's calls), ``rounds``, ``ids``
+    (their span ids), ``decisive`` (the call that closed the first round), ``first_t``,
+    ``last_t``, ``tokens``, ``cost``, ``members`` (the calls that took turns: 'writer / critic')."""
+    s = ctx.spans.lazy()
+    if "step_limit_hit" in ctx.runs.columns:
+        capped = ctx.runs.lazy().filter(pl.col("step_limit_hit").fill_null(False)).select("run_id")
+        s = s.join(capped, on="run_id", how="anti")
+    is_llm = pl.col("kind") == "llm"
+    # Calls are compared by agent, model (else span name: ``call``) and prompt (``args`` holds a
+    # model call's input); and by agent and model alone, where each round's prompt carries the
+    # last round's output (two agents taking turns on a growing conversation).
+    by_prompt = pl.struct(pl.col("agent").fill_null(""), pl.col("call").fill_null(""), pl.col("args").fill_null(""))
+    by_caller = pl.struct(pl.col("agent").fill_null(""), pl.col("call").fill_null(""))
+    key = ["run_id", "stretch"]
+    calls = (
+        s.filter(is_llm | pl.col("kind").is_in(NEW_INPUT_KINDS))
+        .select(
+            "run_id",
+            "seq",
+            "span_id",
+            "kind",
+            "t",
+            "failed",
+            pl.col("call").alias("label"),
+            (pl.col("input_tokens").fill_null(0) + pl.col("output_tokens").fill_null(0)).alias("tok"),
+            pl.col("cost_usd").alias("usd"),
+            by_prompt.hash(7).alias("by_prompt"),
+            by_caller.hash(7).alias("by_caller"),
+        )
+        .sort("run_id", "seq")
+        # A stretch: the model calls between two spans that brought new input.
+        .with_columns((~is_llm).cum_sum().over("run_id").alias("stretch"))
+        .filter(is_llm)
+        .with_columns(pl.int_range(pl.len()).over(key).alias("pos"))
+        .collect()
+    )
+    if calls.height == 0:
+        return pl.DataFrame(schema={"run_id": pl.String})
+    streaks = []
+    for ident, p in ((i, p) for i in ("by_prompt", "by_caller") for p in PERIODS):
+        # A call is in the cycle when it is the call p places back again, not the call just before
+        # it (two or three different calls take turns), and it did not fail (attempts of a failing
+        # call are retries, not rounds).
+        periodic = (
+            (pl.col(ident) == pl.col(ident).shift(p).over(key))
+            & (pl.col(ident) != pl.col(ident).shift(1).over(key))
+            & ~pl.col("failed")
+        ).fill_null(False)
+        streaks.append(
+            calls.lazy()
+            .with_columns(periodic.alias("_in"))
+            .with_columns((~pl.col("_in")).cum_sum().over(key).alias("_streak"))
+            .filter(pl.col("_in"))
+            .group_by(*key, "_streak")
+            .agg(pl.col("pos").min().alias("f"), pl.col("pos").max().alias("l"))
+            .select(*key, pl.lit(p).alias("period"), "f", "l", (pl.col("l") - pl.col("f") + 1 + p).alias("calls"))
+            .filter(pl.col("calls") // p > min_rounds)
+        )
+    longest = (
+        pl.concat(streaks)
+        .sort("run_id", "calls", "period", descending=[False, True, False])
+        .group_by("run_id", maintain_order=True)
+        .first()
+    )
+    return (
+        calls.lazy()
+        .join(longest, on=key)
+        # The cycle: the first round (the p calls before the first repeat) and every call after it.
+        .filter((pl.col("pos") >= pl.col("f") - pl.col("period")) & (pl.col("pos") <= pl.col("l")))
+        .sort("run_id", "seq")
+        .group_by("run_id")
+        .agg(
+            pl.col("period").first(),
+            pl.col("calls").first(),
+            (pl.col("calls").first() // pl.col("period").first()).alias("rounds"),
+            pl.col("span_id").alias("ids"),
+            pl.col("span_id").filter(pl.col("pos") == pl.col("f") - 1).first().alias("decisive"),
+            pl.col("t").first().alias("first_t"),
+            pl.col("t").last().alias("last_t"),
+            pl.col("tok").sum().alias("tokens"),
+            pl.when(pl.col("usd").is_not_null().any()).then(pl.col("usd").sum()).alias("cost"),
+            pl.col("label").head(pl.col("period").first()).unique(maintain_order=True).str.join(" / ").alias("members"),
+        )
+        .collect()
+    )
+
+
+@register
+class ModelCallCycle(Detector):
+    name = "model_call_cycle"
+    failure_class = "runaway_cost"
+    scope = "run"
+    severity = "medium"
+    strength = "weak"
+    thresholds = (
+        Threshold(
+            "max_cycle_rounds",
+            10,
+            "Rounds of two or three model calls taking turns (with nothing new in between) past which the "
+            "loop ran uncapped: the frameworks' default caps stop a loop sooner (OpenAI Agents SDK "
+            "max_turns 10, LangGraph recursion_limit 25 steps, AG2 GroupChat max_round).",
+            "an integer >= 2",
+            lambda v: v >= 2,
+            required=False,
+        ),
+    )
+    description = (
+        "Model calls went round a cycle (two or three different calls, by agent, model and "
+        "prompt, taking turns: a writer and a critic) more than thresholds.max_cycle_rounds times with "
+        "no tool, retriever, hand-off, guardrail or human span in between and no step or turn limit "
+        "stopping the run: a loop with no round cap, whose cost runs away. Decisive is the call that "
+        "closed the first round (the critic's first verdict that sent it round again)."
+    )
+
+    def detect(self, ctx: Context) -> pl.LazyFrame:
+        cycles = model_cycles(ctx, ctx.policy.max_cycle_rounds)
+        if cycles.is_empty():
+            from forensics.detectors.base import empty_findings
+
+            return empty_findings()
+        spent = pl.concat_str(
+            [
+                pl.format("{} tokens", pl.col("tokens")),
+                pl.when(pl.col("cost").is_not_null()).then(pl.format("${}", num(pl.col("cost"), 2))),
+            ],
+            separator=", ",
+            ignore_nulls=True,
+        )
+        return cycles.lazy().select(
+            finding(
+                "run_id",
+                pl.col("ids"),
+                "decisive",
+                pl.format(
+                    "{} different model calls ({}) took turns {} rounds ({} calls, {}) from {} to {} with no tool, hand-off "
+                    "or other new input between them and no round cap: past the {} rounds a framework's "
+                    "default cap allows, the loop ran on its own",
+                    pl.col("period"),
+                    txt(pl.col("members")),
+                    pl.col("rounds"),
+                    pl.col("calls"),
+                    spent,
+                    hms("first_t"),
+                    hms("last_t"),
+                    pl.lit(ctx.policy.max_cycle_rounds),
+                ),
+            )
+        )
