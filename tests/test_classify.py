@@ -317,3 +317,33 @@ def test_a_hand_built_frame_is_cast_to_the_span_types() -> None:
     out = classify(narrowed)
     assert out.findings.equals(ref.findings)
     assert out.runs.equals(ref.runs)
+
+
+def test_shared_intermediates_are_built_once_when_detectors_run_side_by_side() -> None:
+    """classify runs the detectors on threads: detectors asking for the same cached intermediate
+    at the same time wait for one build (Context.once), and all get that one frame."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from forensics.detectors.base import Context
+    from forensics.policy import resolve_policy
+
+    ctx = Context(spans=pl.DataFrame(), runs=pl.DataFrame(), policy=resolve_policy(None))
+    builds: list[int] = []
+    start = threading.Barrier(8)
+
+    def make() -> pl.DataFrame:
+        builds.append(1)
+        time.sleep(0.05)  # long enough for every other thread to arrive while this one builds
+        return pl.DataFrame({"n": [len(builds)]})
+
+    def ask(_: int) -> pl.DataFrame:
+        start.wait()
+        return ctx.once("shared", make)
+
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(ask, range(8)))
+    assert len(builds) == 1
+    assert all(g is got[0] for g in got) and got[0]["n"].to_list() == [1]
+    assert ctx.cached("shared", pl.DataFrame({"n": [99]}).lazy()) is got[0]

@@ -10,8 +10,9 @@ keeps working. Detectors are plain polars queries over ``Context.spans`` / ``Con
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import ClassVar, Final
@@ -131,11 +132,26 @@ class Context:
     #: Where classify's opt-in timing report is kept (disabled unless asked for).
     stages: Stages = field(default_factory=Stages)
 
+    #: Guards ``_locks``; each key's lock makes the detectors that need the same intermediate
+    #: (classify runs them on threads) wait for one build instead of each building it.
+    _guard: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _locks: dict[str, threading.RLock] = field(default_factory=dict, repr=False)
+
     def cached(self, key: str, build: pl.LazyFrame) -> pl.DataFrame:
         """Materialise a shared intermediate once (several detectors use the same one)."""
-        if key not in self._cache:
-            self._cache[key] = build.collect()
-        return self._cache[key]
+        return self.once(key, build.collect)
+
+    def once(self, key: str, make: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+        """``make()`` computed once per key and kept (thread-safe: detectors may run side by side)."""
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.RLock())
+        with lock:
+            if key not in self._cache:
+                self._cache[key] = make()
+            return self._cache[key]
 
 
 class Detector:

@@ -247,9 +247,7 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
             )
         )
 
-    if "failure_followups" not in ctx._cache:
-        ctx._cache["failure_followups"] = _recovered_up(ctx, build().collect())
-    return ctx._cache["failure_followups"]
+    return ctx.once("failure_followups", lambda: _recovered_up(ctx, build().collect()))
 
 
 #: How many levels a recovery is carried down a chain of failed spans (an error travelling up).
