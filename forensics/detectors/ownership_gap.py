@@ -424,7 +424,7 @@ class DroppedDelegation(Detector):
         )
 
 
-def _delegations(ctx: Context) -> pl.LazyFrame:
+def delegations(ctx: Context) -> pl.LazyFrame:
     """Agent runs started from inside another agent's work (an agent span under a span of a
     different agent: smolagents' managed agents, called from the manager's step), with the
     delegating agent as ``by_agent``."""
@@ -442,7 +442,7 @@ def _delegations(ctx: Context) -> pl.LazyFrame:
     )
 
 
-def _not_taken_up(ctx: Context, delegated: pl.LazyFrame) -> pl.LazyFrame:
+def not_taken_up(ctx: Context, delegated: pl.LazyFrame) -> pl.LazyFrame:
     """The delegations (columns run_key, run_id, span_id, d_end) after which nobody took the work
     up: no agent started and no tool was called except the run's last one (smolagents'
     final_answer delivers the answer), in a run that went on to report success."""
@@ -459,71 +459,6 @@ def _not_taken_up(ctx: Context, delegated: pl.LazyFrame) -> pl.LazyFrame:
     )
     succeeded = ctx.runs.lazy().filter(pl.col("reported_outcome") == "success").select("run_id")
     return delegated.join(succeeded, on="run_id", how="semi").join(taken_up, on=["run_key", "span_id"], how="anti")
-
-
-@register
-class UncheckedStuckDelegate(Detector):
-    name = "unchecked_stuck_delegate"
-    failure_class = "ownership_gap"
-    scope = "run"
-    severity = "high"
-    strength = "weak"
-    description = (
-        "A delegated agent run used up its steps (its last span is the model call the framework makes "
-        "after the last step: smolagents' _handle_max_steps_reached asks the model for a best answer "
-        "from the stuck agent's memory, and that comes back to the manager as an ordinary report), "
-        "and afterwards nobody checked or redid the work: no other agent started and no tool was "
-        "called except the run's final one, while the run reported success."
-    )
-
-    def detect(self, ctx: Context) -> pl.LazyFrame:
-        s = ctx.spans.lazy()
-        children = (
-            s.filter(pl.col("parent_id").is_not_null())
-            .sort("run_key", "seq")
-            .group_by("run_key", "parent_id")
-            .agg(
-                pl.col("kind").last().alias("last_kind"),
-                pl.col("span_id").last().alias("last_child"),
-                (pl.col("kind") == "chain").any().alias("has_steps"),
-            )
-            .rename({"parent_id": "span_id"})
-        )
-        stuck = (
-            _delegations(ctx)
-            .join(children, on=["run_key", "span_id"])
-            .filter((pl.col("last_kind") == "llm") & pl.col("has_steps"))
-            .select("run_key", "run_id", "span_id", "agent", "by_agent", "t", "last_child",
-                    pl.coalesce("end_time", "t").alias("d_end"))
-        )
-        per_run = (
-            _not_taken_up(ctx, stuck)
-            .sort("run_key", "t")
-            .group_by("run_key")
-            .agg(
-                pl.col("run_id").first(),
-                pl.concat_list("span_id", "last_child").first().alias("ids"),
-                pl.col("span_id").first().alias("first_id"),
-                pl.col("agent").first(),
-                pl.col("by_agent").first(),
-                pl.col("t").first(),
-            )
-        )
-        return per_run.select(
-            finding(
-                "run_id",
-                pl.col("ids"),
-                "first_id",
-                pl.format(
-                    "{} delegated work to {} at {}; the delegated run used up its steps and its answer was the "
-                    "framework's closing guess, yet afterwards nobody checked or redid the work (no other agent, "
-                    "no tool but the final one) and the run reported success",
-                    txt(pl.col("by_agent")),
-                    txt(pl.col("agent")),
-                    hms("t"),
-                ),
-            )
-        )
 
 
 @register
@@ -546,7 +481,7 @@ class RedelegatedSameTask(Detector):
         # Only a task handed to the same agent at least twice can be a repeat: the rest (nearly
         # every delegation) are dropped before the outputs are read and the rows sorted.
         d = (
-            _delegations(ctx)
+            delegations(ctx)
             .select("run_key", "run_id", "span_id", "seq", "agent", "by_agent", "t", "end_time", "args", "failed", "output")
             .with_columns(pl.col("args").str.to_lowercase().str.replace_all(r"[^\w]", "").alias("task_key"))
             .filter(pl.col("task_key") != "")

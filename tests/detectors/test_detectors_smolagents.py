@@ -179,12 +179,32 @@ def test_a_delegate_out_of_steps_whose_guess_is_passed_on_unchecked() -> None:
     children = t.filter(pl.col("parent_id") == sub["span_id"][0]).sort("start_time")
     assert children.filter(pl.col("kind") == "chain").height == 12
     assert children["kind"][-1] == "llm"
-    assert f.get_column("decisive_span_id").to_list() == [sub["span_id"][0]]
+    # TAXONOMY literally (delegate_report.py): the step limit is a failure no defined path followed
+    # (missing_fallback), and the run reported success on the guess (silent_failure); decisive is
+    # the closing model call, where the unfounded answer was made.
+    assert f.get_column("failure_class").to_list() == ["missing_fallback"]
+    assert f.get_column("decisive_span_id").to_list() == [children["span_id"][-1]]
     assert f.get_column("evidence_span_ids").to_list() == [[sub["span_id"][0], children["span_id"][-1]]]
+    g = found(t, "stuck_guess_passed_on")
+    assert g.get_column("failure_class").to_list() == ["silent_failure"]
+    assert g.get_column("decisive_span_id").to_list() == [children["span_id"][-1]]
+    assert "closing guess of search_agent" in g.get_column("explanation").item()
 
 
 def test_a_stuck_delegate_the_manager_followed_up_is_owned() -> None:
     assert found(spans("smol_stuck_delegate_checked"), "unchecked_stuck_delegate").height == 0
+    assert found(spans("smol_stuck_delegate_checked"), "stuck_guess_passed_on").height == 0
+
+
+def test_a_stuck_guess_the_run_admits_to_is_not_passed_on_silently() -> None:
+    # The same unchecked run, but the manager's final answer says it could not find the figure: the
+    # run told its caller (reported_outcome error), so neither delegate rule fires.
+    t = spans("smol_stuck_delegate_unchecked")
+    root = t.filter(pl.col("parent_id").is_null())["span_id"][0]
+    said = pl.lit("I could not find a sourced figure; the best guess was not verified.")
+    t = t.with_columns(pl.when(pl.col("span_id") == root).then(said).otherwise(pl.col("output")).alias("output"))
+    assert found(t, "stuck_guess_passed_on").height == 0
+    assert found(t, "unchecked_stuck_delegate").height == 0
 
 
 def test_a_delegate_that_finished_within_its_steps_is_not_stuck() -> None:
@@ -202,3 +222,51 @@ def test_agents_handing_the_same_work_back_and_forth_nested_are_no_redelegation(
     t = load(Path(__file__).parents[2] / "sample_logs" / "43_coding_review_ping_pong.otel.jsonl").to_polars()
     assert t.filter(pl.col("kind") == "agent").height >= 8
     assert found(t, "redelegated_same_task").height == 0
+
+
+# --- failed_report_passed_on ----------------------------------------------------------------------
+
+NOT_FOUND = (
+    "### 1. Task outcome (short version): I could not find the height of the tallest building in Oslo; "
+    "the only figure I found is 111 m, for Posthuset. ### 2. Task outcome (extremely detailed version): "
+    "No list gave a height. ### 3. Additional context (if relevant): none."
+)
+
+
+def _report(table: pl.DataFrame, which: int, text: str) -> pl.DataFrame:
+    """The table with the ``which``-th delegated run's report (and the manager's view of it) replaced."""
+    sub = table.filter((pl.col("kind") == "agent") & pl.col("parent_id").is_not_null()).sort("start_time")
+    sid = sub["span_id"][which]
+    return table.with_columns(pl.when(pl.col("span_id") == sid).then(pl.lit(text)).otherwise(pl.col("output")).alias("output"))
+
+
+def test_a_report_that_says_it_failed_passed_on_as_the_answer() -> None:
+    # smol_managed_agent_report_used with the delegate's report saying it could not find the figure;
+    # the manager still answered (117) with no other search or delegation.
+    t = _report(spans("smol_managed_agent_report_used"), 0, NOT_FOUND)
+    f = found(t, "failed_report_passed_on")
+    assert f.get_column("failure_class").to_list() == ["silent_failure"]
+    sub = t.filter((pl.col("kind") == "agent") & pl.col("parent_id").is_not_null())["span_id"][0]
+    # Decisive: the manager's next step after the report came back (Step 2), where it was read as an answer.
+    step2 = t.filter((pl.col("kind") == "chain") & (pl.col("agent") == "CodeAgent.run")).sort("start_time")["span_id"][1]
+    assert f.get_column("decisive_span_id").to_list() == [step2]
+    assert f.get_column("evidence_span_ids").to_list() == [[sub, step2]]
+    assert "whose report said it could not do it" in f.get_column("explanation").item()
+
+
+def test_a_report_that_found_its_answer_is_not_a_failed_report() -> None:
+    t = spans("smol_managed_agent_report_used")
+    assert found(t, "failed_report_passed_on").height == 0
+    # A dead end mentioned in the detailed version, on the way to a sourced answer, is not a failure.
+    detour = (
+        "### 1. Task outcome (short version): Oslo Plaza, 117 m. ### 2. Task outcome (extremely detailed "
+        "version): I could not access the council PDF, so I used the Wikipedia list: Oslo Plaza 117 m."
+    )
+    assert found(_report(t, 0, detour), "failed_report_passed_on").height == 0
+
+
+def test_a_failed_report_the_manager_followed_up_is_not_passed_on() -> None:
+    # smol_delegate_followup with its first report saying it could not find the municipality: the
+    # manager delegated again afterwards (another agent started), so the work was taken up.
+    t = _report(spans("smol_delegate_followup"), 0, NOT_FOUND)
+    assert found(t, "failed_report_passed_on").height == 0

@@ -1,0 +1,218 @@
+"""A delegate's report that says it did not do the work, passed on as if it had.
+
+smolagents runs a managed agent as a call from the manager's code (``MultiStepAgent.__call__``,
+``src/smolagents/agents.py``): whatever the delegate's run returns comes back as the manager's
+observation, "Here is the final answer from your managed agent '<name>': ...", an ordinary string
+whether the delegate did the work or not. Two ways it had not:
+
+* it ran out of steps: ``_handle_max_steps_reached`` then asks the model once more
+  (``provide_final_answer``, the "An agent tried to answer a user query but it got stuck" prompt)
+  and returns that guess; the ``AgentMaxStepsError`` stays on the delegate's memory step, no span
+  says it (the OpenInference ``_RunWrapper`` sees a run that returned normally);
+* it said so: its report's outcome says it could not find or do what it was asked (the
+  ``managed_agent.task`` template asks for "### 1. Task outcome (short version):" first).
+
+When the manager then neither checked nor redid the work (no agent started, no tool ran but the
+run's final one) and the run reported success, TAXONOMY's definitions are met literally:
+
+* **missing_fallback** (``unhandled_error``: a call fails and what follows is none of a retry, a
+  fallback, an escalation or a structured failure result; the run just carries on): the delegate's
+  step limit is the failure, and the manager carried on;
+* **silent_failure** (``swallowed_error``: the run reports success while it holds a failure never
+  recovered): the run's answer is the stuck delegate's guess, or the value a delegate said it could
+  not establish.
+
+Not **ownership_gap**: the handoff was picked up (the delegate worked, its report was read), and its
+signals (a target that never starts, an unacknowledged escalation, an error with no owning agent,
+limbo) are not what happened. Seen on a held-out smolagents set, labelled there by these definitions.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+from forensics.conventions.outcome import SAYS_FAILED_STRUCTURED, SAYS_FAILED_TEXT
+from forensics.detectors.base import Context, Detector, finding, hms, txt
+from forensics.detectors.ownership_gap import delegations, not_taken_up
+from forensics.detectors.registry import register
+
+#: The short outcome of a report written to smolagents' managed-agent template ("### 1. Task
+#: outcome (short version):", src/smolagents/prompts/*.yaml managed_agent.task); the detailed
+#: version and the context after it often mention a source that could not be opened on the way
+#: to a good answer, so only the short outcome is read. A report without the template is read by
+#: its opening (the first 200 characters).
+_SHORT_OUTCOME: Final = r"(?is)task\s+outcome\s*\(short\s+version\)\s*:?\s*(.*?)(?:#{2,}|\n\s*\n|$)"
+
+
+def _stuck_delegates(ctx: Context) -> pl.LazyFrame:
+    """Delegated runs that used up their steps and were not taken up: ``run_key, run_id,
+    span_id, agent, by_agent, t, last_child`` (the closing model call)."""
+
+    def build() -> pl.LazyFrame:
+        s = ctx.spans.lazy()
+        children = (
+            s.filter(pl.col("parent_id").is_not_null())
+            .sort("run_key", "seq")
+            .group_by("run_key", "parent_id")
+            .agg(
+                pl.col("kind").last().alias("last_kind"),
+                pl.col("span_id").last().alias("last_child"),
+                (pl.col("kind") == "chain").any().alias("has_steps"),
+            )
+            .rename({"parent_id": "span_id"})
+        )
+        stuck = (
+            delegations(ctx)
+            .join(children, on=["run_key", "span_id"])
+            .filter((pl.col("last_kind") == "llm") & pl.col("has_steps"))
+            .select("run_key", "run_id", "span_id", "agent", "by_agent", "t", "last_child",
+                    pl.coalesce("end_time", "t").alias("d_end"))
+        )
+        return not_taken_up(ctx, stuck).sort("run_key", "t").group_by("run_key").agg(
+            pl.col("run_id").first(),
+            pl.col("span_id").first(),
+            pl.col("last_child").first(),
+            pl.col("agent").first(),
+            pl.col("by_agent").first(),
+            pl.col("t").first(),
+        )
+
+    return ctx.cached("stuck_delegates", build()).lazy()
+
+
+@register
+class UncheckedStuckDelegate(Detector):
+    name = "unchecked_stuck_delegate"
+    failure_class = "missing_fallback"
+    scope = "run"
+    severity = "high"
+    strength = "weak"
+    description = (
+        "A delegated agent run used up its steps (its last span is the model call the framework makes "
+        "after the last step: smolagents' _handle_max_steps_reached asks the model for a best answer "
+        "from the stuck agent's memory, and that comes back to the manager as an ordinary report), "
+        "and afterwards no defined path followed: no other agent started and no tool was called "
+        "except the run's final one, while the run reported success."
+    )
+
+    def detect(self, ctx: Context) -> pl.LazyFrame:
+        return _stuck_delegates(ctx).select(
+            finding(
+                "run_id",
+                pl.concat_list("span_id", "last_child"),
+                "last_child",
+                pl.format(
+                    "{} delegated work to {} at {}; the delegated run used up its steps and its answer was the "
+                    "framework's closing guess, yet afterwards nobody checked or redid the work (no other agent, "
+                    "no tool but the final one) and the run reported success",
+                    txt(pl.col("by_agent")),
+                    txt(pl.col("agent")),
+                    hms("t"),
+                ),
+            )
+        )
+
+
+@register
+class StuckGuessPassedOn(Detector):
+    name = "stuck_guess_passed_on"
+    failure_class = "silent_failure"
+    scope = "run"
+    severity = "high"
+    strength = "weak"
+    description = (
+        "The run reported success with an answer that rests on a delegated run that used up its steps "
+        "(the framework's closing guess, smolagents _handle_max_steps_reached), unchecked: the step "
+        "limit the delegate hit was never recovered (unchecked_stuck_delegate's case, told as the "
+        "success it was reported as)."
+    )
+
+    def detect(self, ctx: Context) -> pl.LazyFrame:
+        return _stuck_delegates(ctx).select(
+            finding(
+                "run_id",
+                pl.concat_list("span_id", "last_child"),
+                "last_child",
+                pl.format(
+                    "the run reported success on the closing guess of {} (delegated by {} at {}), which had used up "
+                    "its steps without finishing the work; nothing recovered it",
+                    txt(pl.col("agent")),
+                    txt(pl.col("by_agent")),
+                    hms("t"),
+                ),
+            )
+        )
+
+
+@register
+class FailedReportPassedOn(Detector):
+    name = "failed_report_passed_on"
+    failure_class = "silent_failure"
+    scope = "run"
+    severity = "high"
+    strength = "weak"
+    description = (
+        "A delegated agent run ended normally with a report whose outcome says it could not do the "
+        "work (the short outcome of smolagents' managed-agent report, or its opening: 'I could not "
+        "find ...', a structured failure), and afterwards nobody redid it (no other agent started, no "
+        "tool ran but the run's final one) while the run reported success: the manager passed a "
+        "failure on as an answer."
+    )
+
+    def detect(self, ctx: Context) -> pl.LazyFrame:
+        out = pl.col("output")
+        short = pl.coalesce(out.str.extract(_SHORT_OUTCOME, 1), out.str.slice(0, 200))
+        said_failed = short.str.contains(SAYS_FAILED_TEXT).fill_null(False) | short.str.contains(
+            SAYS_FAILED_STRUCTURED
+        ).fill_null(False)
+        reports = (
+            delegations(ctx)
+            .filter(~pl.col("failed") & out.is_not_null())
+            .filter(said_failed)
+            .select("run_key", "run_id", "span_id", "seq", "agent", "by_agent", "t",
+                    pl.coalesce("end_time", "t").alias("d_end"))
+        )
+        passed = not_taken_up(ctx, reports)
+        # Decisive: the delegating agent's next step (or model call) after the report came back,
+        # where the failure was read as an answer.
+        s = ctx.spans.lazy()
+        steps = s.filter(pl.col("kind").is_in(["chain", "llm"])).select(
+            "run_key", pl.col("agent").alias("by_agent"), pl.col("seq").alias("n_seq"),
+            pl.col("span_id").alias("next_id"), pl.col("t").alias("n_t"),
+        )
+        nxt = (
+            passed.join(steps, on=["run_key", "by_agent"])
+            .filter(pl.col("n_t") >= pl.col("d_end"))
+            .sort("n_seq")
+            .group_by("run_key", "span_id")
+            .agg(pl.col("next_id").first())
+        )
+        per_run = (
+            passed.join(nxt, on=["run_key", "span_id"], how="left")
+            .sort("run_key", "t")
+            .group_by("run_key")
+            .agg(
+                pl.col("run_id").first(),
+                pl.col("span_id").first(),
+                pl.col("next_id").first(),
+                pl.col("agent").first(),
+                pl.col("by_agent").first(),
+                pl.col("t").first(),
+            )
+        )
+        return per_run.select(
+            finding(
+                "run_id",
+                pl.concat_list("span_id", "next_id").list.drop_nulls(),
+                pl.coalesce("next_id", "span_id"),
+                pl.format(
+                    "{} delegated work to {} at {}, whose report said it could not do it; nobody redid the work "
+                    "(no other agent, no tool but the final one) and the run reported success",
+                    txt(pl.col("by_agent")),
+                    txt(pl.col("agent")),
+                    hms("t"),
+                ),
+            )
+        )
