@@ -206,6 +206,13 @@ MAPPED: dict[str, bytes] = {
     "mapped-text-ensure-ascii": json.dumps(_span(1, attributes={"gen_ai.agent.name": "pl\u00e4nner \U0001f600"})).encode(),
     # `":{` inside a string (escaped JSON) looks nested to the cheap text test: the full check maps it.
     "escaped-json-in-string": _line(_span(1, attributes={"args": '{"a":{"b":[{"c":1}]}}', "gen_ai.agent.name": "p"})),
+    # The taken pairs are cut out of the attribute text as `,"key":value` (vectorised_sql): taken
+    # first, last and alone; the same pair spelled inside a string value (its quotes escaped) stays.
+    "taken-key-first-and-last": _line(_span(1, attributes={"gen_ai.agent.name": "p", "k": 1, "gen_ai.request.model": "m"})),
+    "only-taken-keys": _line(_span(1, attributes={"gen_ai.agent.name": "p", "gen_ai.usage.input_tokens": 3})),
+    "taken-pair-inside-a-string": _line(_span(1, attributes={
+        "a": ',"gen_ai.agent.name":"p"', "gen_ai.agent.name": "p", "b": '{"gen_ai.agent.name":"p",', "c": '"p"}'})),
+    "taken-value-also-another-value": _line(_span(1, attributes={"x": "p", "gen_ai.agent.name": "p", "y": ["p"]})),
 }
 
 

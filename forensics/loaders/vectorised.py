@@ -25,8 +25,8 @@ over when (the SQL and its layout pattern: :mod:`forensics.loaders.vectorised_sq
 * a time is outside 1970..2200 or no date; it has Monocle's ``span.type``, split costs,
   ``http.status_code``, or a mapped attribute whose value is not of the column's plain type.
 
-The attribute text is DuckDB's minified JSON of the attributes with the consumed keys removed
-(``json_merge_patch`` keeps the order), then ``@span_kind`` and ``@resource`` appended, which is
+The attribute text is DuckDB's minified JSON of the attributes with the consumed keys' pairs cut
+out (string replacement, order kept), then ``@span_kind`` and ``@resource`` appended, which is
 byte for byte what orjson writes for the same dict; ``tests/test_load_vectorised.py`` checks the
 two paths give identical tables on every real and generated file of the format.
 """
