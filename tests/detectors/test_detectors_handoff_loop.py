@@ -88,9 +88,11 @@ def test_two_agents_bouncing_the_task_until_max_turns_is_a_missing_way_out(tmp_p
     path = tmp_path / "ping_pong.jsonl"
     ids = agents_trace(path, [TRIAGE, BILLING] * 4, max_turns=6)
     f = findings(path)
-    # One story, told once: the turn limit that ended it is not a separate budget_exceeded.
-    assert f.get_column("detector").to_list() == ["handoff_ping_pong"]
-    row = f.row(0, named=True)
+    # The turn limit that ended it is not a separate budget_exceeded; the identical hand-offs with
+    # nothing new between them are also repeated_handoff (context_collapse): by TAXONOMY both hold.
+    assert sorted(f.get_column("detector").to_list()) == ["handoff_ping_pong", "repeated_handoff"]
+    assert f.filter(pl.col("detector") == "repeated_handoff").item(0, "decisive_span_id") == ids["handoff"][1]
+    row = f.filter(pl.col("detector") == "handoff_ping_pong").row(0, named=True)
     assert row["failure_class"] == "missing_fallback"
     # Decisive: the first hand-back (Billing -> Triage), where the task started bouncing.
     assert row["decisive_span_id"] == ids["handoff"][1]

@@ -29,6 +29,8 @@ EXPECTED = {
         # smolagents step format lost again and again; a completed call redone after a plan update (issue 13).
         "repeated_format_error",
         "redo_after_replan",
+        # repeated_action for hand-off spans (the Agents SDK's transfer_to_<agent> calls) (issue 13).
+        "repeated_handoff",
     },
     "ownership_gap": {
         "dangling_handoff",
@@ -61,7 +63,8 @@ EXPECTED = {
         "stuck_guess_passed_on",
         "failed_report_passed_on",
     },
-    "runaway_cost": {"budget_exceeded", "delegation_depth", "fan_out"},
+    # A writer/critic loop of model calls with no round cap (issue 13).
+    "runaway_cost": {"budget_exceeded", "delegation_depth", "fan_out", "model_call_cycle"},
     "unguarded_action": {"unguarded_irreversible"},
 }
 
