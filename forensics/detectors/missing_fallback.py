@@ -290,6 +290,8 @@ def retry_storms(ctx: Context) -> pl.DataFrame:
             pl.col("failed").shift(1).over(key).fill_null(False).alias("is_retry"),
             # Whether this attempt waited out the Retry-After of the failure before it.
             pl.col("retry_after_honoured").shift(1).over(key).fill_null(False).alias("waited"),
+            # Whether the failure before it asked for a wait (a Retry-After).
+            pl.col("retry_after_s").shift(1).over(key).is_not_null().alias("asked"),
             # The wait before a retry is from the end of the failed attempt to the retry's start:
             # the sleep a backoff policy grows (tenacity, the OpenAI SDK's _calculate_retry_timeout
             # sleep after the failure returns); start-to-start gaps also hold each attempt's own
@@ -311,6 +313,9 @@ def retry_storms(ctx: Context) -> pl.DataFrame:
         pl.col("waited").all().alias("honoured"),
         num(pl.col("gap_s")).str.join(", ").alias("gaps"),
         pl.col("span_id").alias("retry_ids"),
+        # The first resend that ignored the wait the server asked for: the first failure was an
+        # instructed, recoverable wait, and that resend is where the storm became inevitable.
+        pl.col("span_id").filter(pl.col("asked") & ~pl.col("waited")).first().alias("ignored_id"),
     )
     firsts = (
         chain.filter(pl.col("failed"))
@@ -377,7 +382,7 @@ class RetryStorm(Detector):
         pol = ctx.policy
         storms = retry_storms(ctx).lazy()
         why = pl.format(
-            "{} {} failed {} time(s) with {} from {} and was retried {} time(s){}{}",
+            "{} {} failed {} time(s) with {} from {} and was retried {} time(s){}{}{}",
             pl.col("kind"),
             txt(pl.col("call")),
             pl.col("n_failed"),
@@ -390,14 +395,24 @@ class RetryStorm(Detector):
             pl.when(pl.col("no_backoff"))
             .then(pl.format("; retry spacing never grew (gaps {} s)", pl.col("gaps")))
             .otherwise(pl.lit("")),
+            pl.when(pl.col("ignored_id").is_not_null())
+            .then(pl.lit("; the wait the server asked for (Retry-After) was not honoured"))
+            .otherwise(pl.lit("")),
         )
         per_run = (
-            storms.with_columns(why.alias("why"), pl.concat_list(pl.col("first_id"), "retry_ids").alias("ev"))
+            storms.with_columns(
+                why.alias("why"),
+                pl.concat_list(pl.col("first_id"), "retry_ids").alias("ev"),
+                # Decisive: the first failed attempt (from there the retry policy, too many or no
+                # backoff, made the storm inevitable), unless that failure asked for a wait
+                # (Retry-After) the client then ignored: then the resend that ignored it.
+                pl.coalesce("ignored_id", "first_id").alias("decisive"),
+            )
             .sort("run_id", "seq")
             .group_by("run_id")
-            .agg(pl.col("ev").first(), pl.col("first_id").first(), pl.col("why").first())
+            .agg(pl.col("ev").first(), pl.col("decisive").first(), pl.col("why").first())
         )
-        return per_run.select(finding("run_id", pl.col("ev"), "first_id", pl.col("why")))
+        return per_run.select(finding("run_id", pl.col("ev"), "decisive", pl.col("why")))
 
 
 @register

@@ -238,6 +238,17 @@ def test_http_retries_without_retry_after_and_no_growth_are_a_storm() -> None:
     assert "retry spacing never grew" in one(c, "retry_storm")["explanation"]
 
 
+def test_a_storm_that_ignored_the_servers_retry_after_starts_at_the_first_early_resend() -> None:
+    # Every 429 asked for a 20 s wait; the client resent 0.3 s later, six times. The first 429 was
+    # a wait the server instructed (recoverable); the resend that ignored it made the storm.
+    c = run(*_storm([0.3] * 6, last_ok=False, retry_after=20))
+    f = one(c, "retry_storm")
+    assert f["decisive_span_id"] == "h1"
+    assert "Retry-After) was not honoured" in f["explanation"]
+    # Near miss: the same storm with no Retry-After asked for starts at the first failed attempt.
+    assert one(run(*_storm([0.3] * 6, last_ok=False)), "retry_storm")["decisive_span_id"] == "h0"
+
+
 # --- attempt groups: calls re-issued, RunnableRetry ----------------------------------------------
 
 
