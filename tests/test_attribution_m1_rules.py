@@ -48,10 +48,12 @@ def _labels(name: str) -> tuple[str, int]:
 
 
 def test_instruction_naming_another_year_than_the_request() -> None:
-    # The request and the plan are about 2019; the Orchestrator (-> WebSurfer) message at step 7
-    # sends the surfer to the 2021 table.
+    # The request and the plan are about 2019; the ledger at step 6 writes the instruction that the
+    # Orchestrator (-> WebSurfer) message at step 7 repeats, sending the surfer to the 2021 table. The
+    # ledger is blamed: the first place the decision appears (LedgerOrchestrator writes
+    # instruction_or_question, then broadcasts it).
     agent, step = _labels("magentic_one_instruction_year.json")
-    assert (agent, step) == ("Orchestrator", 7)
+    assert (agent, step) == ("Orchestrator", 6)
     assert _named(M1 / "magentic_one_instruction_year.json", "m1-instruction-year") == (
         agent,
         step,
@@ -69,7 +71,7 @@ def test_instruction_naming_the_requests_year_is_not_a_contradiction(tmp_path: P
 
 
 def test_instruction_asking_for_another_statistic() -> None:
-    # The request asks for a median; the instruction to the Coder (step 7) asks for the mean.
+    # The request asks for a median; the instruction to the Coder (ledger 6, message 7) asks for the mean.
     agent, step = _labels("magentic_one_instruction_statistic.json")
     assert _named(M1 / "magentic_one_instruction_statistic.json", "m1-instruction-statistic") == (
         agent,
@@ -285,3 +287,83 @@ def test_instruction_year_within_the_span_the_request_names(tmp_path: Path) -> N
     path = tmp_path / "span.json"
     path.write_text(json.dumps(doc))
     assert _named(path, "m1-instruction-year")[2] != "instruction_contradicts_task"
+
+
+def test_an_error_the_orchestrator_took_over_is_not_the_decisive_step() -> None:
+    # The surfer's click fails (step 9) and the next ledger says no progress: the orchestrator took
+    # the failure over and asked the Coder, who has no browser; its recollection ("approximately 480")
+    # was accepted at step 14. The acceptance decided the run, not the failed click.
+    agent, step = _labels("magentic_one_error_then_guess.json")
+    assert (agent, step) == ("Orchestrator", 14)
+    assert _named(M1 / "magentic_one_error_then_guess.json", "m1-error-then-guess") == (
+        agent,
+        step,
+        "unverified_accepted",
+    )
+
+
+def test_an_error_the_next_ledger_took_for_progress_stays_decisive(tmp_path: Path) -> None:
+    # Near miss: the ledger after the failed click says progress is being made (it misread the
+    # failure): the failure is still the decisive step.
+    path = _changed(
+        tmp_path,
+        "magentic_one_error_then_guess.json",
+        '"reason": "The WebSurfer could not click the link.",\n    "answer": false',
+        '"reason": "The WebSurfer could not click the link.",\n    "answer": true',
+    )
+    assert _named(path, "m1-error-then-guess") == ("WebSurfer", 9, "tool_error")
+
+
+def test_a_ledger_accepting_an_approximate_answer() -> None:
+    # The surfer's encyclopedia page shows "c. 86,000 (2021)" for a 2018 question; the ledger at
+    # step 10 accepts "about 86,000 visitors", the final answer's figure: the orchestrator accepted
+    # a value it knew was approximate (which wins over where the figure came from).
+    agent, step = _labels("magentic_one_approx_accepted.json")
+    row = _row(M1 / "magentic_one_approx_accepted.json", "m1-approx-accepted")
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (agent, step, "unverified_accepted")
+
+
+def test_a_ledger_accepting_the_figure_without_calling_it_approximate(tmp_path: Path) -> None:
+    # Near miss: the ledger and the answer state 86,000 as a plain figure: no acceptance of an
+    # approximation; the page the figure came from (for another year) is blamed instead.
+    path = _changed(tmp_path, "magentic_one_approx_accepted.json", "about 86,000", "86,000", count=None)
+    agent, step, rule = _named(path, "m1-approx-accepted")
+    assert (agent, step) == ("WebSurfer", 9)
+    assert rule != "unverified_accepted"
+
+
+def test_a_file_question_handed_to_the_web_once_the_file_could_not_be_read() -> None:
+    # The FileSurfer cannot render the attached spreadsheet; the ledger at step 6 (no progress)
+    # sends the request's subject (the Proseware Brass Band's tour budget) to the WebSurfer.
+    agent, step = _labels("magentic_one_file_to_web.json")
+    assert _named(M1 / "magentic_one_file_to_web.json", "m1-file-to-web") == (
+        agent,
+        step,
+        "instruction_contradicts_task",
+    )
+
+
+def test_asking_the_web_how_to_read_the_file_is_not_handing_it_the_question(tmp_path: Path) -> None:
+    # Near miss: the stuck team asks the web how to read the file format (not the request's subject).
+    path = _changed(
+        tmp_path,
+        "magentic_one_file_to_web.json",
+        "search the web for the Proseware Brass Band's autumn tour budget and find the cost of the ferry crossings",
+        "search the web for a way to read spreadsheets saved by the macOS spreadsheet app",
+        count=2,
+    )
+    assert _named(path, "m1-file-to-web")[2] != "instruction_contradicts_task"
+
+
+def test_a_split_year_names_both_of_its_years(tmp_path: Path) -> None:
+    # A request about the 2020-21 season spans 2020 and 2021: an instruction naming 2021 is inside
+    # it (near miss); one about 2018-19 does not span 2021 (still fires).
+    from forensics.attribution.common import _years
+
+    years = pl.DataFrame({"t": ["from 2018-19 to 2019-20", "on 2026-10-03"]}).select(_years(pl.col("t")))
+    assert [sorted(y) for y in years.to_series().to_list()] == [["2018", "2019", "2020"], ["2026"]]
+    inside = _changed(tmp_path, "magentic_one_instruction_year.json", "2019", "2020-21", count=None)
+    assert _named(inside, "m1-instruction-year")[2] != "instruction_contradicts_task"
+    (tmp_path / "other").mkdir()
+    outside = _changed(tmp_path / "other", "magentic_one_instruction_year.json", "2019", "2018-19", count=None)
+    assert _named(outside, "m1-instruction-year")[2] == "instruction_contradicts_task"

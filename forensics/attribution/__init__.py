@@ -29,7 +29,9 @@ Evidence:
   exception): the author of the code it ran, at the message that held the code. The evidence
   says whether the next message acknowledged the error or carried on as if it had worked. In a
   Magentic-One run, an error its author got past (a later run of its code or a later page view of
-  its own succeeded, and a later ledger reported progress) was recovered from and is not evidence.
+  its own succeeded, and a later ledger reported progress) was recovered from and is not evidence;
+  nor is one the next ledger took over (it answers ``is_progress_being_made: false``): what the
+  orchestrator did about it decided the run.
 * ``repeated_action``: the first message that repeats, word for word, an earlier message of the
   same agent (same action, same observation: a no-op loop).
 * ``final_answer_origin``: where the run states ``FINAL ANSWER: x`` (a failed run: x is wrong),
@@ -44,16 +46,20 @@ Evidence:
   it judged.
 * ``unverified_accepted``: the orchestrator turned an unestablished value into the answer: that
   ledger judged a worker message that says itself it could not find or verify the value, or
-  estimates or guesses it; or an ``Orchestrator (-> X)`` instruction told a worker to assume or
-  guess one. The orchestrator at that ledger is blamed.
+  estimates or guesses it, or its own reason calls the answer's figure approximate ("about 86,000");
+  or an ``Orchestrator (-> X)`` instruction told a worker to assume or guess one. The orchestrator at
+  that ledger is blamed, ahead of where the value came from (``VALUE_TRACES``).
 * ``plan_unbacked_fact``: a plan ("Initial plan:" / "New plan:", ORCHESTRATOR_SYNTHESIZE_PROMPT)
   whose given-or-verified facts or plan bullets hold a number that neither the task nor any earlier
   message held: a fact sheet inventing a given, or a replan swapping a learned fact for a guess.
 
 * ``instruction_contradicts_task``: the first ``Orchestrator (-> X)`` instruction that contradicts
   the request: it names only years the request does not name or span (while it names one), asks for
-  a statistic of another family (a mean for a median), or, as the first instruction, sends a
-  request about an attached file to the WebSurfer while the team's FileSurfer was not asked.
+  a statistic of another family (a mean for a median), or sends a request about an attached file to
+  the WebSurfer (as the first instruction, while the team's FileSurfer was not asked; or, from a
+  ledger judging the team stuck, naming the request's subject). The ledger that wrote the
+  instruction (its ``instruction_or_question``, which the message repeats) is blamed: the first
+  place the decision appears. A split year (``2019-20``) names both of its years.
 * ``source_contradicts_task``: a worker's observation (a surfer's page or file view) that names only
   years the request does not, whose figures a later step used: the team took its data from a
   source for another period.
@@ -133,6 +139,7 @@ from forensics.attribution.runner import (
     ATTRIBUTION_COLUMNS,
     EVIDENCE_RULES,
     FALLBACK_RULES,
+    VALUE_TRACES,
     _attribute,
     _empty,
     _run_ids,
@@ -153,6 +160,7 @@ __all__ = [
     "ATTRIBUTION_COLUMNS",
     "EVIDENCE_RULES",
     "FALLBACK_RULES",
+    "VALUE_TRACES",
     "REPEAT_MIN_CHARS",
     "UNBACKED_MIN_FACTS",
     "attribute",

@@ -45,6 +45,13 @@ _HEDGE = (
     r"(?i)\b(?:could not|couldn't|was unable to|unable to|cannot|can't) (?:find|verify|confirm|locate|access|determine)"
     r"|\b(?:probably|approximately|roughly|presumably|an estimate|estimated|educated guess|assuming)\b"
 )
+#: A value stated as an approximation ("about 125,000", "c. 620", "roughly 40 km"): read in the reason a
+#: ledger gives for ``is_request_satisfied`` (the orchestrator's own words about the value it accepts;
+#: never in page text, where "About 18,400 results" is a search engine's count).
+_APPROX = (
+    r"(?i)(?:\b(?:about|around|approximately|roughly|circa|nearly|almost|some|an estimated|estimated)|\bc\.|~)"
+    r"\s*[$\u00a3\u20ac]?\d[\d,.]*"
+)
 #: An orchestrator instruction to take a value as given without finding it.
 _ASSUME = r"(?i)\b(?:assume|assuming|guess)\b"
 #: Any number (the answer a ledger accepts may be one digit); commas dropped before comparing.
@@ -128,9 +135,26 @@ def _no_rows(s: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+#: A financial or season year written with the next year's last two digits (``2019-20``,
+#: ``2019/20``): it names both years (an annual report's "2019-20" ends in 2020).
+_SPLIT_YEAR = r"\b(?:19|20)\d\d[-/\u2013]\d\d\b"
+
+
 def _years(text: pl.Expr) -> pl.Expr:
-    """The distinct years a text names (see ``_YEAR``), as a list."""
-    return text.fill_null("").str.replace_all(r"\D+", " ").str.extract_all(_YEAR).list.unique()
+    """The distinct years a text names (see ``_YEAR``), as a list; a split year (``2019-20``) names
+    its second year too (only when it is the next year: ``2026-10`` is a month, not a year)."""
+    plain = text.fill_null("").str.replace_all(r"\D+", " ").str.extract_all(_YEAR)
+    second = (
+        text.fill_null("")
+        .str.extract_all(_SPLIT_YEAR)
+        .list.eval(
+            pl.when(
+                (pl.element().str.slice(0, 4).cast(pl.Int32) + 1) % 100 == pl.element().str.slice(-2).cast(pl.Int32)
+            ).then(pl.element().str.slice(0, 2) + pl.element().str.slice(-2))
+        )
+        .list.drop_nulls()
+    )
+    return plain.list.concat(second).list.unique()
 
 
 def _taken_up(hits: pl.DataFrame, key: str = "run_id") -> pl.DataFrame:

@@ -17,6 +17,7 @@ import polars as pl
 
 from forensics.attribution.common import (
     _ATTACHED,
+    _FACT_NAME,
     _FACT_NUMBER,
     _FILE_AGENT,
     _STATISTIC_PARTS,
@@ -76,10 +77,40 @@ def _instruction_conflicts(s: pl.DataFrame) -> pl.DataFrame:
         pl.when(pl.col("agent") == _FILE_AGENT).then(pl.col("step")).min().over("_rk").fill_null(1 << 40)
     )
     team_has_files = pl.col("output").fill_null("").str.contains(_FILE_AGENT, literal=True).any().over("_rk")
+    # The ledger that wrote the instruction (``instruction_or_question``; the ``Orchestrator (-> X)``
+    # message repeats it): the first place the decision appears, the step blamed; and whether it
+    # judged the team stuck (``is_progress_being_made: false``).
+    ledger_at = pl.when(pl.col("ledger_progress").is_not_null()).then(pl.col("step")).forward_fill().over("_rk")
+    stuck = (
+        pl.when(pl.col("ledger_progress").is_not_null()).then(~pl.col("ledger_progress")).forward_fill().over("_rk")
+    )
     marks = s.select(
-        "run_id", "step", first_handoff.alias("_first"), file_agent_seen.alias("_fs"), team_has_files.alias("_team")
+        "run_id",
+        "step",
+        first_handoff.alias("_first"),
+        file_agent_seen.alias("_fs"),
+        team_has_files.alias("_team"),
+        ledger_at.alias("_ledger_at"),
+        stuck.fill_null(False).alias("_stuck"),
     )
     cand = told.join(_task(s), on="run_id").join(marks, on=["run_id", "step"])
+    # The request's subject named in the instruction: a capitalised name (inside a sentence) the
+    # request holds too.
+    named = (
+        cand.select(
+            "run_id",
+            "step",
+            "_task",
+            text.str.extract_all(_FACT_NAME).list.eval(pl.element().str.slice(2)).alias("_name"),
+        )
+        .explode("_name")
+        .drop_nulls("_name")
+        .filter(pl.col("_task").str.contains(pl.col("_name"), literal=True))
+        .select("run_id", "step")
+        .unique()
+        .with_columns(_subject=pl.lit(True))
+    )
+    cand = cand.join(named, on=["run_id", "step"], how="left").with_columns(pl.col("_subject").fill_null(False))
     cand = cand.with_columns(_year_off=_outside(cand, _years(text), _years(task)))
     wrong_year = pl.col("_year_off")
     fams = list(_STATISTICS.items())
@@ -93,12 +124,18 @@ def _instruction_conflicts(s: pl.DataFrame) -> pl.DataFrame:
     other_stat = pl.any_horizontal(text.str.contains(p) & ~task.str.contains(p) & ~part_of_task(f) for f, p in fams)
     lost_stat = pl.any_horizontal(task.str.contains(p) & ~text.str.contains(p) for _, p in fams)
     wrong_stat = other_stat & lost_stat
+    # A request about an attached file sent to the web: as the run's first instruction while the
+    # team's FileSurfer was not asked yet; or, once the team was stuck on the file (the ledger that
+    # wrote it judged no progress), an instruction handing the request's subject to the web surfer:
+    # another source stood in for the file the request is about.
     to_web = (
         task.str.contains(_ATTACHED)
         & (pl.col("handoff_to") == _WEB_AGENT).fill_null(False)
-        & (pl.col("step") == pl.col("_first"))
         & pl.col("_team")
-        & (pl.col("_fs") > pl.col("step"))
+        & (
+            ((pl.col("step") == pl.col("_first")) & (pl.col("_fs") > pl.col("step")))
+            | (pl.col("_stuck") & pl.col("_subject"))
+        )
     )
     why = (
         pl.when(wrong_year)
@@ -116,9 +153,14 @@ def _instruction_conflicts(s: pl.DataFrame) -> pl.DataFrame:
     return _pick(
         hits.with_columns(
             decisive_agent=pl.col("agent"),
-            decisive_step=pl.col("step"),
+            decisive_step=pl.coalesce("_ledger_at", "step"),
             attribution_evidence=pl.format(
-                "step {}: {}'s instruction to {} {}", pl.col("step"), pl.col("agent"), pl.col("handoff_to"), pl.col("_why")
+                "step {}: {}'s instruction to {} (step {}) {}",
+                pl.coalesce("_ledger_at", "step"),
+                pl.col("agent"),
+                pl.col("handoff_to"),
+                pl.col("step"),
+                pl.col("_why"),
             ),
         ),
         "instruction_contradicts_task",

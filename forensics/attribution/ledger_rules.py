@@ -8,6 +8,7 @@ import polars as pl
 
 from forensics.attribution.common import (
     _ANY_NUMBER,
+    _APPROX,
     _ASSUME,
     _FACT_NAME,
     _FINAL_ANSWER,
@@ -145,9 +146,34 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
         hedged=_hedged(), url=_page_url()
     )
     hedged = s.select("run_id", pl.col("step").alias("j_at"), pl.col("hedged").alias("_j_hedged"))
-    accepted = accepted.join(hedged, on=["run_id", "j_at"], how="left")
-    unverified = accepted.filter(pl.col("_j_hedged").fill_null(False))
-    rest = accepted.filter(~pl.col("_j_hedged").fill_null(False))
+    # The ledger's own reason may say the value is an approximation ("about 125,000 visitors"): the
+    # orchestrator accepted a value it knew was not established.
+    # (only an approximation of the answer itself: "64 km plus some 40 km" approximates an input).
+    approx = (
+        accepted.select(
+            "run_id",
+            pl.col("output")
+            .fill_null("")
+            .str.extract(_SATISFIED_REASON, 1)
+            .fill_null("")
+            .str.extract_all(_APPROX)
+            .alias("_n"),
+        )
+        .explode("_n")
+        .drop_nulls("_n")
+        .with_columns(pl.col("_n").str.extract(_ANY_NUMBER, 0).str.replace_all(",", ""))
+        .join(_answer_numbers(s), on=["run_id", "_n"], how="semi")
+        .select("run_id")
+        .unique()
+        .with_columns(_approx=pl.lit(True))
+    )
+    accepted = (
+        accepted.join(hedged, on=["run_id", "j_at"], how="left")
+        .join(approx, on="run_id", how="left")
+        .with_columns(_j_hedged=pl.col("_j_hedged").fill_null(False) | pl.col("_approx").fill_null(False))
+    )
+    unverified = accepted.filter(pl.col("_j_hedged"))
+    rest = accepted.filter(~pl.col("_j_hedged"))
     # The numbers the ledger's reason states, less those of the task statement (step 0).
     stated = (
         rest.select(
@@ -293,7 +319,7 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
                     decisive_step=pl.col("step"),
                     attribution_evidence=pl.format(
                         "step {}: the orchestrator's ledger took the request as satisfied by {}'s step {}, "
-                        "which says itself that its value is not established",
+                        "whose value is not established (that step or the ledger's reason says so)",
                         pl.col("step"),
                         pl.col("j_agent"),
                         pl.col("j_at"),
@@ -399,3 +425,12 @@ def _final_numbers(s: pl.DataFrame) -> pl.DataFrame:
         .drop_nulls("_n")
         .with_columns(pl.col("_n").str.replace_all(",", ""))
     )
+
+
+def _answer_numbers(s: pl.DataFrame) -> pl.DataFrame:
+    """``run_id, _n``: every number of the run's last answer message (a ``FINAL ANSWER:`` line's
+    value, else the whole ``Orchestrator (final answer)`` message), commas dropped."""
+    text = pl.col("output").fill_null("")
+    last = s.filter(pl.col("final_msg")).sort("run_id", "step").unique("run_id", keep="last")
+    value = pl.coalesce(text.str.extract(_FINAL_ANSWER, 1), text)
+    return _numbers(last, value).select("run_id", "_n")

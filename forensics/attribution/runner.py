@@ -42,6 +42,9 @@ EVIDENCE_RULES: Final = (
     "instruction_contradicts_task",
     "source_contradicts_task",
 )
+#: Evidence rules that say where a value came from; an ``unverified_accepted`` of the same run wins
+#: over them (see ``_attribute``).
+VALUE_TRACES: Final = ("final_answer_origin", "accepted_wrong_answer", "source_contradicts_task")
 #: Fallback rules, tried in this order.
 FALLBACK_RULES: Final = ("unbacked_claim", "orchestrator_plan", "first_response")
 
@@ -100,6 +103,14 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
         ],
         how="vertical",
     )
+    # Where a value came from (the answer traces, a source for another period) does not decide a
+    # run whose orchestrator accepted that value knowing it was not established: the acceptance did.
+    knowing = evidence.filter(pl.col("attribution_rule") == "unverified_accepted").select("run_id").unique()
+    if knowing.height > 0:
+        traced = pl.col("attribution_rule").is_in(list(VALUE_TRACES)) & pl.col("run_id").is_in(
+            knowing.get_column("run_id").implode()
+        )
+        evidence = evidence.filter(~traced)
     chosen_evidence = evidence.sort("run_id", "decisive_step", "_rank").unique("run_id", keep="first")
     # The fallback rules only for the runs no evidence rule named.
     rest = steps.join(chosen_evidence.select("run_id"), on="run_id", how="anti")

@@ -8,6 +8,10 @@ import polars as pl
 
 from forensics.attribution.common import _CODE_FENCE, _LEDGER_KEYS, _OBSERVATIONS, _PLAN, _REPLAN
 
+#: The answer's marker in agbench's GAIA template, and Magentic-One's final-answer log role.
+_FINAL_MARK = "FINAL ANSWER"
+_FINAL_ROLE = "(final answer)"
+
 
 def _steps(df: pl.DataFrame) -> pl.DataFrame:
     """The span table in each run's own order, with the per-step facts the rules read."""
@@ -34,6 +38,7 @@ def _steps(df: pl.DataFrame) -> pl.DataFrame:
         ),
         pl.int_range(pl.len(), dtype=pl.Int64).over("_rk").alias("step"),
         "attributes",
+        pl.col("name").alias("_name"),
         *(c for c in _LEDGER_KEYS if c in df.columns),
     )
     ledger = _ledger(base)
@@ -49,6 +54,10 @@ def _steps(df: pl.DataFrame) -> pl.DataFrame:
         | text.str.starts_with("Next speaker "),
         human=(pl.col("kind") == "human").fill_null(False),
         plan_msg=text.str.starts_with(_PLAN) | text.str.starts_with(_REPLAN),
+        # The run's answer: a "FINAL ANSWER: x" line (agbench's GAIA template) or Magentic-One's
+        # "Orchestrator (final answer)" message (``_prepare_final_answer``'s log role).
+        final_msg=text.str.contains(_FINAL_MARK, literal=True)
+        | pl.col("_name").fill_null("").str.ends_with(_FINAL_ROLE),
         replan=text.str.starts_with(_REPLAN),
     )
     # The orchestrator: an agent that keeps a progress ledger in this run (Magentic-One's
@@ -102,7 +111,7 @@ def _steps(df: pl.DataFrame) -> pl.DataFrame:
     return out.with_columns(
         owner_step=pl.when(run_by_code).then(pl.col("code_step")).otherwise(pl.col("step")),
         owner_agent=pl.when(run_by_code).then(pl.col("code_agent")).otherwise(pl.col("agent")),
-    ).drop("_code_text")
+    ).drop("_code_text", "_name")
 
 
 def _ledger(base: pl.DataFrame) -> pl.DataFrame:

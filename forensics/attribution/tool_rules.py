@@ -17,6 +17,7 @@ def _tool_errors(s: pl.DataFrame) -> pl.DataFrame:
     )
     if failed.height > 0 and s.get_column("ledger_progress").null_count() < s.height:
         failed = failed.join(_recovered(s, failed), on=["run_id", "step"], how="anti")
+        failed = failed.join(_handed_over(s, failed), on=["run_id", "step"], how="anti")
     first = failed.sort("run_id", "step").unique("run_id", keep="first")
     reading = (
         pl.when(pl.col("nxt_ack") == False)  # noqa: E712
@@ -63,6 +64,28 @@ def _recovered(s: pl.DataFrame, failed: pl.DataFrame) -> pl.DataFrame:
         .filter(pl.col("_ok_at") > pl.col("step"))
         .select("run_id", "step")
         .unique()
+    )
+
+
+def _handed_over(s: pl.DataFrame, failed: pl.DataFrame) -> pl.DataFrame:
+    """``run_id, step`` of the failed steps a Magentic-One orchestrator took over: the first ledger
+    after the failure answers ``is_progress_being_made: false`` (``LedgerOrchestrator.update_ledger``
+    reads every message; a stalled ledger counts towards its replan). The failure (a page that would
+    not load, a package that would not build: often the environment's) was seen, and what the
+    orchestrator did about it (retry, another agent, another source, accepting a guess) decided the
+    run, so the failure is not the decisive step. A failure the next ledger took for progress (the
+    Coder then reporting a count its failed script never printed) was misread and stays evidence."""
+    ledgers = s.filter(pl.col("ledger_progress").is_not_null()).select(
+        "run_id", pl.col("step").alias("_l"), pl.col("ledger_progress").alias("_p")
+    )
+    return (
+        failed.select("run_id", "step")
+        .join(ledgers, on="run_id")
+        .filter(pl.col("_l") > pl.col("step"))
+        .sort("run_id", "step", "_l")
+        .unique(["run_id", "step"], keep="first")
+        .filter(~pl.col("_p"))
+        .select("run_id", "step")
     )
 
 
