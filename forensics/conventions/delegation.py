@@ -28,6 +28,26 @@ _MANAGED_TASK: Final = r"You're a helpful agent named '([^'\\]+)'"
 #: Who an agent span is, for the delegation rules: the name its manager gave it, else ``agent``.
 AGENT_WHO: Final = pl.coalesce("delegate_name", "agent")
 
+#: The short outcome of a report written to smolagents' managed-agent template ("### 1. Task
+#: outcome (short version):", src/smolagents/prompts/*.yaml managed_agent.task); the detailed
+#: version and the context after it often mention a source that could not be opened on the way
+#: to a good answer, so only the short outcome is read. A report without the template is read by
+#: its opening (the first 200 characters).
+_SHORT_OUTCOME: Final = r"(?is)task\s+outcome\s*\(short\s+version\)\s*:?\s*(.*?)(?:#{2,}|\n\s*\n|$)"
+
+
+def report_says_failed(report: pl.Expr) -> pl.Expr:
+    """A delegated run's report (its output) says it could not do the work: its short outcome (else
+    its opening) is a says-failure sentence ("I could not find ...") or a structured failure."""
+    # Imported here: importing outcome at the top would register its convention before this
+    # module's, and conventions run (and are tabled) in their package's import order.
+    from forensics.conventions.outcome import SAYS_FAILED_STRUCTURED, SAYS_FAILED_TEXT
+
+    short = pl.coalesce(report.str.extract(_SHORT_OUTCOME, 1), report.str.slice(0, 200))
+    return short.str.contains(SAYS_FAILED_TEXT).fill_null(False) | short.str.contains(SAYS_FAILED_STRUCTURED).fill_null(
+        False
+    )
+
 
 def _extract() -> list[pl.Expr]:
     # Only agent spans are read (a handful): taken out, read, put back in place, so the wide

@@ -29,21 +29,12 @@ limbo) are not what happened. Seen on a held-out smolagents set, labelled there 
 
 from __future__ import annotations
 
-from typing import Final
-
 import polars as pl
 
-from forensics.conventions.outcome import SAYS_FAILED_STRUCTURED, SAYS_FAILED_TEXT
+from forensics.conventions.delegation import report_says_failed
 from forensics.detectors.base import Context, Detector, finding, hms, txt
 from forensics.detectors.ownership_gap import delegations, not_taken_up
 from forensics.detectors.registry import register
-
-#: The short outcome of a report written to smolagents' managed-agent template ("### 1. Task
-#: outcome (short version):", src/smolagents/prompts/*.yaml managed_agent.task); the detailed
-#: version and the context after it often mention a source that could not be opened on the way
-#: to a good answer, so only the short outcome is read. A report without the template is read by
-#: its opening (the first 200 characters).
-_SHORT_OUTCOME: Final = r"(?is)task\s+outcome\s*\(short\s+version\)\s*:?\s*(.*?)(?:#{2,}|\n\s*\n|$)"
 
 
 def _stuck_delegates(ctx: Context) -> pl.LazyFrame:
@@ -162,15 +153,10 @@ class FailedReportPassedOn(Detector):
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
-        out = pl.col("output")
-        short = pl.coalesce(out.str.extract(_SHORT_OUTCOME, 1), out.str.slice(0, 200))
-        said_failed = short.str.contains(SAYS_FAILED_TEXT).fill_null(False) | short.str.contains(
-            SAYS_FAILED_STRUCTURED
-        ).fill_null(False)
         reports = (
             delegations(ctx)
-            .filter(~pl.col("failed") & out.is_not_null())
-            .filter(said_failed)
+            .filter(~pl.col("failed") & pl.col("output").is_not_null())
+            .filter(report_says_failed(pl.col("output")))
             .select("run_key", "run_id", "span_id", "seq", "agent", "by_agent", "t",
                     pl.coalesce("end_time", "t").alias("d_end"))
         )

@@ -167,6 +167,25 @@ def _agent_steps(ctx: Context) -> pl.LazyFrame:
     return s.filter(pl.col("kind") == "chain").join(agents, on=["run_key", "parent_id"], how="semi")
 
 
+def plan_updates(ctx: Context) -> pl.LazyFrame:
+    """``run_key, agent, ev_id, ev_t``: the plan updates of each agent run: model calls the run makes
+    directly (outside any step) between its first and last step (smolagents ``planning_interval``:
+    ``_run_stream`` -> ``_generate_planning_step``); not the initial plan, not the framework's closing
+    model call at the step limit."""
+    steps = (
+        _agent_steps(ctx)
+        .group_by("run_key", "parent_id")
+        .agg(pl.col("seq").min().alias("s_first"), pl.col("seq").max().alias("s_last"))
+    )
+    return (
+        ctx.spans.lazy()
+        .filter(pl.col("kind") == "llm")
+        .join(steps, on=["run_key", "parent_id"])
+        .filter((pl.col("seq") > pl.col("s_first")) & (pl.col("seq") < pl.col("s_last")))
+        .select("run_key", "agent", pl.col("span_id").alias("ev_id"), pl.col("t").alias("ev_t"))
+    )
+
+
 #: Consecutive parsing errors that make a streak: the second one means the format the first
 #: error restated (smolagents' parsing error quotes the expected "Thoughts: ... Code: ```py ..."
 #: pattern) was ignored on the very next step. One error fixed at once is ordinary.
@@ -257,21 +276,7 @@ class RedoAfterReplan(Detector):
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
-        steps = (
-            _agent_steps(ctx)
-            .group_by("run_key", "parent_id")
-            .agg(pl.col("seq").min().alias("s_first"), pl.col("seq").max().alias("s_last"))
-        )
-        # Between the run's first and last step: not the initial plan, not the framework's
-        # closing model call at the step limit.
-        replans = (
-            ctx.spans.lazy()
-            .filter(pl.col("kind") == "llm")
-            .join(steps, on=["run_key", "parent_id"])
-            .filter((pl.col("seq") > pl.col("s_first")) & (pl.col("seq") < pl.col("s_last")))
-            .select("run_key", "agent", pl.col("span_id").alias("ev_id"), pl.col("t").alias("ev_t"))
-        )
-        per_run = _first_redo_per_run(_redone_calls(ctx), replans)
+        per_run = _first_redo_per_run(_redone_calls(ctx), plan_updates(ctx))
         return per_run.select(
             finding(
                 "run_id",

@@ -29,6 +29,8 @@ EXPECTED = {
         # smolagents step format lost again and again; a completed call redone after a plan update (issue 13).
         "repeated_format_error",
         "redo_after_replan",
+        # The same task handed to a delegate again after a plan update: the plan dropped a fact (issue 13).
+        "redelegated_after_replan",
         # repeated_action for hand-off spans (the Agents SDK's transfer_to_<agent> calls) (issue 13).
         "repeated_handoff",
     },

@@ -1,0 +1,182 @@
+"""The same task handed to the same delegate again, after it had already reported.
+
+Two stories leave that in the spans, told apart by what came between the report and the repeat:
+
+* **a plan update** (smolagents ``planning_interval``: the manager's run makes a model call outside
+  any step, ``_run_stream`` -> ``_generate_planning_step``, prompted to survey "facts that we have
+  learned" and "facts still to look up"): the new plan listed as still to look up what the first
+  report had settled, and the question went out again. The agent lost its thread:
+  ``redelegated_after_replan``, context_collapse (TAXONOMY: it "drops prior decisions"), as
+  ``redo_after_replan`` is for a tool call redone after a plan update;
+* **nothing**: the manager asked again as if the report had not come: nobody took the report up,
+  ``redelegated_same_task``, ownership_gap.
+
+A first report that said it could not do the work (``report_says_failed``) asked again is a retry,
+neither of these (and a report that failed or came back empty is ``dropped_delegation``'s).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from forensics.conventions.delegation import report_says_failed
+from forensics.detectors.base import Context, Detector, finding, hms, txt
+from forensics.detectors.ownership_gap import _NOTHING, delegations
+from forensics.detectors.registry import register
+from forensics.detectors.step_redo import plan_updates
+
+
+def _repeat_delegations(ctx: Context) -> pl.DataFrame:
+    """``run_key, run_id, prev_id, span_id, agent, by_agent, prev_t, prev_end, t, ev_id, ev_t``: each
+    delegation that hands the same task (compared without case, spacing or punctuation) to the same
+    agent as an earlier one that had ended with a report (not failed, not empty, not saying it
+    failed), made after that report came back; ``ev_id``/``ev_t`` the delegating agent's first plan
+    update between the two, null when there was none."""
+
+    def build() -> pl.LazyFrame:
+        reported = (
+            ~pl.col("failed")
+            & ~pl.col("output").str.contains(_NOTHING).fill_null(True)
+            & ~report_says_failed(pl.col("output"))
+        )
+        key = ["run_key", "by_agent", "agent", "task_key"]
+        # Only a task handed to the same agent at least twice can be a repeat: the rest (nearly
+        # every delegation) are dropped before the outputs are read and the rows sorted.
+        d = (
+            delegations(ctx)
+            .select("run_key", "run_id", "span_id", "seq", "agent", "by_agent", "t", "end_time", "args", "failed", "output")
+            .with_columns(pl.col("args").str.to_lowercase().str.replace_all(r"[^\w]", "").alias("task_key"))
+            .filter(pl.col("task_key") != "")
+            .filter(pl.len().over(key) > 1)
+            .with_columns(reported.alias("reported"), pl.coalesce("end_time", "t").alias("d_end"))
+            .sort("run_key", "seq")
+        )
+        prev = {c: pl.col(c).shift(1).over(key) for c in ("span_id", "reported", "t", "d_end")}
+        # Asked again once the first run had reported back (ended): a delegation made inside the
+        # delegate's own run (agents handing work back and forth, nested) is a loop, not this.
+        again = (
+            d.with_columns(
+                prev["span_id"].alias("prev_id"), prev["reported"].alias("prev_reported"), prev["t"].alias("prev_t"),
+                prev["d_end"].alias("prev_end"),
+            )
+            .filter(
+                pl.col("prev_id").is_not_null()
+                & pl.col("prev_reported").fill_null(False)
+                & (pl.col("t") >= pl.col("prev_end")).fill_null(False)
+            )
+            .select("run_key", "run_id", "prev_id", "span_id", "seq", "agent", "by_agent", "prev_t", "prev_end", "t")
+        )
+        replans = plan_updates(ctx).rename({"agent": "by_agent"})
+        between = (
+            again.join(replans, on=["run_key", "by_agent"])
+            .filter((pl.col("ev_t") >= pl.col("prev_end")) & (pl.col("ev_t") <= pl.col("t")))
+            .sort("ev_t")
+            .group_by("run_key", "span_id")
+            .agg(pl.col("ev_id").first(), pl.col("ev_t").first())
+        )
+        return again.join(between, on=["run_key", "span_id"], how="left")
+
+    return ctx.cached("repeat_delegations", build())
+
+
+@register
+class RedelegatedSameTask(Detector):
+    name = "redelegated_same_task"
+    failure_class = "ownership_gap"
+    scope = "run"
+    severity = "medium"
+    strength = "weak"
+    description = (
+        "An agent handed the same task (compared without case, spacing or punctuation) to the same "
+        "agent again after the first delegated run had reported a result, with no plan update between: "
+        "the first report was never taken up. A delegation asked again after a failed, empty or "
+        "could-not-do-it report, with a different question, or after a plan update "
+        "(redelegated_after_replan) is not this."
+    )
+
+    def detect(self, ctx: Context) -> pl.LazyFrame:
+        per_run = (
+            _repeat_delegations(ctx)
+            .lazy()
+            .filter(pl.col("ev_id").is_null())
+            .sort("run_key", "seq")
+            .group_by("run_key")
+            .agg(
+                pl.col("run_id").first(),
+                pl.concat_list("prev_id", "span_id").first().alias("ids"),
+                pl.col("prev_id").first().alias("first_id"),
+                pl.col("agent").first(),
+                pl.col("by_agent").first(),
+                pl.col("prev_t").first(),
+                pl.col("t").first(),
+                pl.len().alias("n"),
+            )
+        )
+        return per_run.select(
+            finding(
+                "run_id",
+                pl.col("ids"),
+                "first_id",
+                pl.format(
+                    "{} delegated a task to {} at {}, got a report back, and at {} handed it the same task again "
+                    "({} repeat delegation(s) in the run): the first report was not taken up",
+                    txt(pl.col("by_agent")),
+                    txt(pl.col("agent")),
+                    hms("prev_t"),
+                    hms("t"),
+                    pl.col("n"),
+                ),
+            )
+        )
+
+
+@register
+class RedelegatedAfterReplan(Detector):
+    name = "redelegated_after_replan"
+    failure_class = "context_collapse"
+    scope = "run"
+    severity = "medium"
+    strength = "weak"
+    description = (
+        "After a plan update (a model call the delegating agent's run makes between its steps, outside "
+        "any step: smolagents' planning_interval planning step), the agent handed a delegate the same "
+        "task (compared without case, spacing or punctuation) that the delegate had already answered "
+        "before the update: the new plan dropped a fact the run had established."
+    )
+
+    def detect(self, ctx: Context) -> pl.LazyFrame:
+        per_run = (
+            _repeat_delegations(ctx)
+            .lazy()
+            .filter(pl.col("ev_id").is_not_null())
+            .sort("run_key", "seq")
+            .group_by("run_key")
+            .agg(
+                pl.col("run_id").first(),
+                pl.concat_list("prev_id", "ev_id", "span_id").first().alias("ids"),
+                pl.col("ev_id").first(),
+                pl.col("agent").first(),
+                pl.col("by_agent").first(),
+                pl.col("prev_t").first(),
+                pl.col("ev_t").first(),
+                pl.col("t").first(),
+                pl.len().alias("n"),
+            )
+        )
+        return per_run.select(
+            finding(
+                "run_id",
+                pl.col("ids"),
+                "ev_id",
+                pl.format(
+                    "{} had {}'s report on a task at {}, updated its plan at {}, and at {} handed it the same task "
+                    "again ({} such repeat(s) in the run): the new plan dropped what the run had already established",
+                    txt(pl.col("by_agent")),
+                    txt(pl.col("agent")),
+                    hms("prev_t"),
+                    hms("ev_t"),
+                    hms("t"),
+                    pl.col("n"),
+                ),
+            )
+        )
