@@ -60,11 +60,11 @@ def model_cycles(ctx: Context, min_rounds: int) -> pl.DataFrame:
     # last round's output (two agents taking turns on a growing conversation).
     by_prompt = pl.struct(pl.col("agent").fill_null(""), pl.col("call").fill_null(""), pl.col("args").fill_null(""))
     by_caller = pl.struct(pl.col("agent").fill_null(""), pl.col("call").fill_null(""))
-    key = ["run_id", "stretch"]
     calls = (
         s.filter(is_llm | pl.col("kind").is_in(NEW_INPUT_KINDS))
         .select(
             "run_id",
+            "run_key",
             "seq",
             "span_id",
             "kind",
@@ -76,33 +76,45 @@ def model_cycles(ctx: Context, min_rounds: int) -> pl.DataFrame:
             by_prompt.hash(7).alias("by_prompt"),
             by_caller.hash(7).alias("by_caller"),
         )
-        .sort("run_id", "seq")
-        # A stretch: the model calls between two spans that brought new input.
-        .with_columns((~is_llm).cum_sum().over("run_id").alias("stretch"))
+        .sort("run_key", "seq")
+        # A stretch: the model calls between two spans that brought new input (counted over the
+        # whole table: within a run the count differs from the run's own by a constant, so run and
+        # count name the same stretches).
+        .with_columns((~is_llm).cum_sum().alias("stretch"))
         .filter(is_llm)
-        .with_columns(pl.int_range(pl.len()).over(key).alias("pos"))
         .collect()
     )
     if calls.height == 0:
         return pl.DataFrame(schema={"run_id": pl.String})
+    # Each (run, stretch) is a block of consecutive rows: one integer group id, and window work as
+    # shifts compared with the group id (no window over string keys, issue 15 item 4).
+    idx = pl.int_range(pl.len(), dtype=pl.Int64)
+    starts = (
+        (pl.col("run_key") != pl.col("run_key").shift(1)) | (pl.col("stretch") != pl.col("stretch").shift(1))
+    ).fill_null(True)
+    calls = calls.with_columns(starts.cum_sum().alias("gid"), (idx - pl.when(starts).then(idx).forward_fill()).alias("pos"))
+
+    def back(c: str, n: int) -> pl.Expr:
+        """``c`` of the call ``n`` places earlier in the same stretch (null before its start)."""
+        return pl.when(pl.col("gid").shift(n) == pl.col("gid")).then(pl.col(c).shift(n))
+
     streaks = []
     for ident, p in ((i, p) for i in ("by_prompt", "by_caller") for p in PERIODS):
         # A call is in the cycle when it is the call p places back again, not the call just before
         # it (two or three different calls take turns), and it did not fail (attempts of a failing
         # call are retries, not rounds).
-        periodic = (
-            (pl.col(ident) == pl.col(ident).shift(p).over(key))
-            & (pl.col(ident) != pl.col(ident).shift(1).over(key))
-            & ~pl.col("failed")
-        ).fill_null(False)
+        periodic = ((pl.col(ident) == back(ident, p)) & (pl.col(ident) != back(ident, 1)) & ~pl.col("failed")).fill_null(
+            False
+        )
         streaks.append(
             calls.lazy()
             .with_columns(periodic.alias("_in"))
-            .with_columns((~pl.col("_in")).cum_sum().over(key).alias("_streak"))
+            # Streaks numbered over the whole table: with the stretch, the same runs of calls.
+            .with_columns((~pl.col("_in")).cum_sum().alias("_streak"))
             .filter(pl.col("_in"))
-            .group_by(*key, "_streak")
-            .agg(pl.col("pos").min().alias("f"), pl.col("pos").max().alias("l"))
-            .select(*key, pl.lit(p).alias("period"), "f", "l", (pl.col("l") - pl.col("f") + 1 + p).alias("calls"))
+            .group_by("gid", "_streak")
+            .agg(pl.col("run_id").first(), pl.col("pos").min().alias("f"), pl.col("pos").max().alias("l"))
+            .select("run_id", "gid", pl.lit(p).alias("period"), "f", "l", (pl.col("l") - pl.col("f") + 1 + p).alias("calls"))
             .filter(pl.col("calls") // p > min_rounds)
         )
     longest = (
@@ -113,10 +125,10 @@ def model_cycles(ctx: Context, min_rounds: int) -> pl.DataFrame:
     )
     return (
         calls.lazy()
-        .join(longest, on=key)
+        .join(longest.drop("run_id"), on="gid")
         # The cycle: the first round (the p calls before the first repeat) and every call after it.
         .filter((pl.col("pos") >= pl.col("f") - pl.col("period")) & (pl.col("pos") <= pl.col("l")))
-        .sort("run_id", "seq")
+        .sort("run_key", "seq")
         .group_by("run_id")
         .agg(
             pl.col("period").first(),
