@@ -115,6 +115,11 @@ def approved_earlier_in_session(ctx: Context, acts: pl.LazyFrame) -> pl.LazyFram
     return pl.concat(found).unique().lazy()
 
 
+def _tripped_guardrail() -> pl.Expr:
+    """A guardrail span whose tripwire fired (conventions.pauses: ``pause_kind`` tripwire)."""
+    return (pl.col("kind") == "guardrail") & (pl.col("pause_kind") == "tripwire").fill_null(False)
+
+
 @register
 class UnguardedIrreversible(Detector):
     name = "unguarded_irreversible"
@@ -136,8 +141,11 @@ class UnguardedIrreversible(Detector):
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
         s = ctx.spans.lazy()
+        # A guardrail that tripped said "stop", it did not pass the action (tripwire_overridden).
         first_review = (
-            s.filter(pl.col("is_review")).group_by("run_id").agg(pl.col("seq").min().alias("r_seq"))
+            s.filter(pl.col("is_review") & ~_tripped_guardrail())
+            .group_by("run_id")
+            .agg(pl.col("seq").min().alias("r_seq"))
         )
         acts = (
             s.filter(
@@ -162,5 +170,72 @@ class UnguardedIrreversible(Detector):
                 txt(pl.col("call")),
                 moment(),
                 pl.col("n"),
+            ),
+        )
+
+
+@register
+class TripwireOverridden(Detector):
+    name = "tripwire_overridden"
+    failure_class = "unguarded_action"
+    scope = "run"
+    severity = "critical"
+    strength = "strong"
+    description = (
+        "A guardrail tripped (OpenAI Agents SDK: the guardrail span's triggered=true, "
+        "InputGuardrailTripwireTriggered / OutputGuardrailTripwireTriggered; conventions: pause_kind "
+        "tripwire) and afterwards, in the same run, a side-effecting or irreversible tool still "
+        "succeeded with no person's review in between: the stop was caught and ignored, so the action "
+        "ran against its guard. A tripwire that ends the run, or work a person approved after it, is "
+        "the guardrail doing its job."
+    )
+
+    def detect(self, ctx: Context) -> pl.LazyFrame:
+        # The Runner raises the tripwire exception when the guardrail's result comes back
+        # (src/agents/run.py _run_input_guardrails / _run_output_guardrails, src/agents/guardrail.py):
+        # designed to end the run. Work after it means the caller caught the exception and went on.
+        s = ctx.spans.lazy()
+        # The guardrail span that tripped, or the span the tripwire exception was recorded on.
+        trips = s.filter((pl.col("pause_kind") == "tripwire").fill_null(False)).select(
+            "run_id",
+            pl.col("span_id").alias("g_id"),
+            pl.col("seq").alias("g_seq"),
+            pl.coalesce("end_time", "t").alias("g_end"),
+            pl.col("call").alias("guard"),
+        )
+        after = (pl.col("t") >= pl.col("g_end")).fill_null(pl.col("seq") > pl.col("g_seq"))
+        acts = (
+            s.filter(
+                (pl.col("kind") == "tool")
+                & (pl.col("is_side_effect") | pl.col("is_irreversible")).fill_null(False)
+                & pl.col("succeeded")
+            )
+            .join(trips, on="run_id")
+            .filter(after)
+            .join(ctx.runs.lazy().select("run_id", "synthetic_time"), on="run_id", how="left")
+        )
+        # A person's review after the tripwire and before the action: they overrode it on purpose.
+        reviews = s.filter(pl.col("is_review") & (pl.col("kind") != "guardrail")).select(
+            "run_id", pl.col("seq").alias("r_seq")
+        )
+        reviewed = (
+            acts.join(reviews, on="run_id")
+            .filter((pl.col("r_seq") > pl.col("g_seq")) & (pl.col("r_seq") < pl.col("seq")))
+            .select("run_id", "span_id")
+            .unique()
+        )
+        ignored = acts.join(reviewed, on=["run_id", "span_id"], how="anti").unique(["run_id", "span_id"])
+        return per_run_finding(
+            ignored,
+            first=["call", "agent", "t", "seq", "synthetic_time", "guard", "g_id"],
+            also=[pl.col("span_id").n_unique().alias("n_acts")],
+            explanation=pl.format(
+                "guardrail {} tripped, yet {} went on and ran {} {} ({} side-effecting call(s) after the tripwire, "
+                "none reviewed by a person)",
+                txt(pl.col("guard")),
+                txt(pl.col("agent"), "the run"),
+                txt(pl.col("call")),
+                moment(),
+                pl.col("n_acts"),
             ),
         )

@@ -67,7 +67,8 @@ EXPECTED = {
     },
     # A writer/critic loop of model calls with no round cap (issue 13).
     "runaway_cost": {"budget_exceeded", "delegation_depth", "fan_out", "model_call_cycle"},
-    "unguarded_action": {"unguarded_irreversible"},
+    # A guardrail tripwire caught and ignored (issue 13).
+    "unguarded_action": {"unguarded_irreversible", "tripwire_overridden"},
 }
 
 

@@ -294,3 +294,51 @@ def test_unguarded_irreversible_near_miss_listing_payouts_moves_no_money() -> No
     )
     assert "unguarded_irreversible" not in detectors(c)
     assert run_row(c)["ok"]
+
+
+# --- a guardrail's tripwire caught and ignored ------------------------------------------------
+# OpenAI Agents SDK: a guardrail span (GuardrailSpanData(name, triggered), src/agents/tracing/
+# span_data.py) with triggered=true; the Runner then raises InputGuardrailTripwireTriggered
+# (src/agents/run.py), which ends the run unless the caller catches it and goes on.
+
+
+def _tripped(*after: dict) -> list[dict]:
+    return [
+        span("root", 0, 30, kind="agent", name="Payments Agent", agent="Payments Agent", output="Done."),
+        span("g1", 0.1, 1.0, parent_id="root", kind="guardrail", name="account_takeover_guard",
+             attributes='{"triggered": true}'),
+        *after,
+    ]
+
+
+def test_tripwire_overridden_fires_when_a_side_effect_runs_after_the_guardrail_tripped() -> None:
+    c = run(*_tripped(span("t1", 5, 6, parent_id="root", kind="tool", tool="send_email", input='{"to": "x@y.z"}',
+                           output='{"sent": true}')))
+    f = one(c, "tripwire_overridden")
+    assert f["decisive_span_id"] == "t1"
+    assert f["failure_class"] == "unguarded_action"
+    assert "guardrail account_takeover_guard tripped" in f["explanation"]
+
+
+def test_a_tripped_guardrail_is_no_approval_of_an_irreversible_action() -> None:
+    c = run(*_tripped(span("t1", 5, 6, parent_id="root", kind="tool", tool="wire_transfer", input='{"amount": 9500}',
+                           output='{"status": "sent"}')))
+    assert {"tripwire_overridden", "unguarded_irreversible"} <= detectors(c)
+
+
+def test_tripwire_overridden_near_misses() -> None:
+    # The tripwire ended the run: the guardrail did its job.
+    assert detectors(run(*_tripped())) == set()
+    # A guardrail that passed, then the side effect: guarded.
+    passed = [
+        span("root", 0, 30, kind="agent", name="Payments Agent", agent="Payments Agent", output="Done."),
+        span("g1", 0.1, 1.0, parent_id="root", kind="guardrail", name="account_takeover_guard",
+             attributes='{"triggered": false}'),
+        span("t1", 5, 6, parent_id="root", kind="tool", tool="send_email", input='{"to": "x@y.z"}', output='{"sent": true}'),
+    ]
+    assert "tripwire_overridden" not in detectors(run(*passed))
+    # Only reads after the tripwire: nothing changed in the world.
+    assert "tripwire_overridden" not in detectors(
+        run(*_tripped(span("t1", 5, 6, parent_id="root", kind="tool", tool="get_account", input='{"id": 7}',
+                           output='{"email": "a@b.c"}')))
+    )
