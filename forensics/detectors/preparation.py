@@ -166,23 +166,24 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
             )
         ).then(pl.lit("429")),
     ).cast(pl.Int64, strict=False)
-    finish_attrs = pl.when(
-        pl.col("attributes").str.contains("finish", literal=True)
-        | pl.col("attributes").str.contains("stop_reason", literal=True)
-    ).then(pl.col("attributes"))
-    # Nearly every model call reports a finish reason; the regex only reads those whose text holds
-    # a truncating one at all (it needs "length" or "max_...", in any ASCII letter case).
-    finish_attrs = pl.when(
-        finish_attrs.str.contains_any(["length", "max_"], ascii_case_insensitive=True)
-    ).then(finish_attrs)
-    truncated = finish_attrs.str.contains(TRUNCATED_FINISH).fill_null(False) | on_rows(
-        is_llm
-        & (
-            pl.col("output").str.contains("length", literal=True)
-            | pl.col("output").str.contains("max_", literal=True)
-        ),
-        pl.col("output"),
-        lambda e: e.str.contains(TRUNCATED_FINISH),
+    # Only model calls can be cut short, so only their texts are read (taken out with on_rows: a
+    # literal scan over every span's attributes paid for all of them). Nearly every model call
+    # reports a finish reason; the regex only reads those whose text holds a truncating one at all
+    # (it needs "length" or "max_", in any ASCII letter case: `(?i-u)`, the regex engine's literal
+    # search, ~3x faster than contains_any(ascii_case_insensitive=True) on these texts).
+    def in_attrs(e: pl.Expr) -> pl.Expr:
+        finish = pl.when(e.str.contains("finish", literal=True) | e.str.contains("stop_reason", literal=True)).then(e)
+        return pl.when(finish.str.contains("(?i-u)length|max_")).then(finish).str.contains(TRUNCATED_FINISH)
+
+    def in_output(e: pl.Expr) -> pl.Expr:
+        return (
+            pl.when(e.str.contains("length", literal=True) | e.str.contains("max_", literal=True))
+            .then(e)
+            .str.contains(TRUNCATED_FINISH)
+        )
+
+    truncated = on_rows(is_llm, pl.col("attributes"), in_attrs).fill_null(False) | on_rows(
+        is_llm, pl.col("output"), in_output
     ).fill_null(False)
     # Lazily, so polars computes a sub-expression several columns share (a convention's literal
     # prefilter, a masked text column) once: the eager with_columns evaluates each copy again.
@@ -312,8 +313,15 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
             for i, k in enumerate(_ROLE_BITS)
         ]
     ).drop("_roles")
-    results = pl.when(pl.col("kind").is_in(["tool", "retriever"])).then(pl.col("output"))
-    shaped = results.str.contains(ERROR_SHAPED) | (pl.col("is_side_effect") & results.str.contains(NOT_DONE_FLAG))
+    is_result = pl.col("kind").is_in(["tool", "retriever"])
+    results = pl.when(is_result).then(pl.col("output"))
+    # The regexes read the rows they judge only (taken out with on_rows; a regex over a masked
+    # column pays for every row): results, and for the not-done flag side-effecting tools' results
+    # (side effects are tool spans, so their results are their outputs).
+    shaped = on_rows(is_result, pl.col("output"), lambda e: e.str.contains(ERROR_SHAPED)) | (
+        pl.col("is_side_effect")
+        & on_rows(pl.col("is_side_effect"), pl.col("output"), lambda e: e.str.contains(NOT_DONE_FLAG))
+    )
     if policy.empty_result_is_error:
         # An empty result is an error only where data was expected: a read, not a write (a
         # write that returns {} or 204 did its job).
