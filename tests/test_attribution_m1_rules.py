@@ -367,3 +367,44 @@ def test_a_split_year_names_both_of_its_years(tmp_path: Path) -> None:
     (tmp_path / "other").mkdir()
     outside = _changed(tmp_path / "other", "magentic_one_instruction_year.json", "2019", "2018-19", count=None)
     assert _named(outside, "m1-instruction-year")[2] == "instruction_contradicts_task"
+
+
+def test_a_page_opened_as_told_is_not_where_the_surfer_took_its_figure_up() -> None:
+    # The surfer clicks the result the orchestrator named (step 9); the page shows two lengths, and
+    # its own report (step 13) gives the wrong one: the report is where the figure was taken up.
+    agent, step = _labels("magentic_one_misread_box.json")
+    assert (agent, step) == ("WebSurfer", 13)
+    assert _named(M1 / "magentic_one_misread_box.json", "m1-misread-box")[:2] == (agent, step)
+
+
+def test_a_page_the_surfer_chose_itself_holds_the_figure_it_took(tmp_path: Path) -> None:
+    # Near miss: the instruction does not name what the surfer clicked: opening that page was the
+    # surfer's own choice, and the page is where the figure entered the run.
+    path = _changed(
+        tmp_path,
+        "magentic_one_misread_box.json",
+        "Please click the 'Our history | Contoso Ferry Company' result.",
+        "Please open the company's page about its past.",
+        count=2,
+    )
+    assert _named(path, "m1-misread-box")[:2] == ("WebSurfer", 9)
+
+
+def test_a_stall_on_a_page_opened_as_told_began_with_the_surfers_first_own_action() -> None:
+    # The surfer opens the archive it was told to open (step 9) and scrolls it (from step 13) until
+    # "Max rounds (12) reached.": its first scroll, not the instructed click, is blamed.
+    agent, step = _labels("magentic_one_scroll_loop.json")
+    assert (agent, step) == ("WebSurfer", 13)
+    assert _named(M1 / "magentic_one_scroll_loop.json", "m1-scroll-loop") == (agent, step, "orchestrator_stall")
+
+
+def test_a_stall_on_a_page_the_surfer_chose_began_when_it_opened_it(tmp_path: Path) -> None:
+    # Near miss: the instruction does not name the archive the surfer clicked: the click is blamed.
+    path = _changed(
+        tmp_path,
+        "magentic_one_scroll_loop.json",
+        "Please open 'Results archive | Fabrikam Fell Runners' and find the 2022 race.",
+        "Please open the club's page of old races and find the 2022 race.",
+        count=2,
+    )
+    assert _named(path, "m1-scroll-loop") == ("WebSurfer", 9, "orchestrator_stall")

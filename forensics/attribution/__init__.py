@@ -22,7 +22,9 @@ Evidence:
   ``is_in_loop: true`` or ``is_progress_being_made: false``; the first ledger of that final streak
   (after the last one reporting progress and the last replan) judged the latest worker message,
   and the worker's *episode* (its unbroken outputs on one page) began with the action that put it
-  where it got stuck: that step is blamed (a terminal's output is judged as the code that produced
+  where it got stuck: that step is blamed (unless that action was a click or visit the instruction
+  named, word for word: then the page was the orchestrator's choice and the surfer's next, different
+  action there is blamed) (a terminal's output is judged as the code that produced
   it: its author, at the message that held the code). A stall followed by progress or by a replan
   was recovered from and is not evidence.
 * ``tool_error``: the first failed tool call (a terminal's non-zero exit code, a surfer's caught
@@ -36,8 +38,9 @@ Evidence:
   same agent (same action, same observation: a no-op loop).
 * ``final_answer_origin``: where the run states ``FINAL ANSWER: x`` (a failed run: x is wrong),
   the first earlier step whose text contains x (a tool's output counts for the code's author); if
-  that is a search engine's results page (a snippet among others), the first later step of the same
-  agent on a page it opened, where it took x up, when there is one.
+  that is a search engine's results page (a snippet among others) or a page the surfer opened because
+  the instruction named it, the first later step of the same agent where it took x up itself (its
+  own words, a page it chose), else the first later page that is not a results page.
 * ``accepted_wrong_answer``: the first ledger answering ``is_request_satisfied: true`` accepted a
   wrong answer (attribution is asked about failed runs): a number its reason states that the task
   does not (the run's final answer, when the reason states it) is traced to the first step that

@@ -20,9 +20,10 @@ _FACT_NUMBER = r"\b\d[\d,.]*\d\b"
 _FACT_NAME = r"[a-z,] [A-Z][A-Za-z]{2,}"
 #: A code fence: the message carries code for a terminal to run.
 _CODE_FENCE = "```"
-#: A browser observation (MultimodalWebSurfer's "Here is a screenshot of [title](url)", a markdown
-#: browser's "Address: ... Viewport position:"): page text, not the agent's own claim.
-_OBSERVATIONS = ("Here is a screenshot of [", "\nViewport position: ")
+#: A browser observation (autogen-magentic-one MultimodalWebSurfer's "Here is a screenshot of
+#: [title](url)", autogen-ext's MultimodalWebSurfer's "The web browser is open to the page [title](url).",
+#: a markdown browser's "Address: ... Viewport position:"): page text, not the agent's own claim.
+_OBSERVATIONS = ("Here is a screenshot of [", "The web browser is open to the page [", "\nViewport position: ")
 #: The next message acknowledges an error (so it was not misread).
 _ACK = (
     r"(?i)\b(error|errors|fail\w*|exception|traceback|issue|problem|unable|could not|couldn't|cannot|"
@@ -38,7 +39,7 @@ _REPLAN = "New plan:"
 _GIVEN_SECTION = r"(?s)GIVEN OR VERIFIED FACTS(.*?)(?:\n\s*2\. FACTS TO LOOK UP|$)"
 _PLAN_SECTION = r"(?s)Here is the plan to follow as best as possible:(.*)$"
 #: MultimodalWebSurfer's observation: "Here is a screenshot of [title](url)." (the page it is on).
-_PAGE_URL = r"Here is a screenshot of \[[^\]]*\]\(([^)\s]*)\)"
+_PAGE_URL = r"(?:Here is a screenshot of|The web browser is open to the page) \[[^\]]*\]\(([^)\s]*)\)"
 #: A message that says its own value is not established: the author could not find or verify it,
 #: or estimates, guesses or assumes it.
 _HEDGE = (
@@ -158,16 +159,25 @@ def _years(text: pl.Expr) -> pl.Expr:
 
 
 def _taken_up(hits: pl.DataFrame, key: str = "run_id") -> pl.DataFrame:
-    """Of the steps that hold a value (``hits``: ``key``, ``step``, ``agent``, ``_search``), one per
-    ``key``: the first, unless it is a search engine's results page (``_search``), which only lists
-    the value among snippets: then the first later step of the same agent on a page that is not a
-    results page (the page it opened, where it took the value up), if there is one."""
+    """Of the steps that hold a value (``hits``: ``key``, ``step``, ``agent``, ``_search``, optionally
+    ``instructed``), one per ``key``: the first, unless it only showed the value: a search engine's
+    results page (``_search``), which lists it among snippets, or a page the surfer opened because
+    it was told to (``instructed``: the page was the orchestrator's choice). Then the first later
+    step of the same agent where it took the value up itself (its own words, or a page it chose),
+    else the first later page of that agent that is not a results page, if there is one."""
     hits = hits.sort(key, "step")
+    told = pl.col("instructed") if "instructed" in hits.columns else pl.lit(False)
+    hits = hits.with_columns(_passive=pl.col("_search") | told.fill_null(False))
     first = hits.unique(key, keep="first")
+    pref = pl.when(~pl.col("_passive")).then(0).when(~pl.col("_search")).then(1).otherwise(2)
     opened = (
-        hits.join(first.select(key, pl.col("agent").alias("_a0"), pl.col("_search").alias("_s0")), on=key)
-        .filter(pl.col("_s0") & ~pl.col("_search") & (pl.col("agent") == pl.col("_a0")))
+        hits.join(first.select(key, pl.col("agent").alias("_a0"), pl.col("_passive").alias("_p0"),
+                               pl.col("step").alias("_f0")), on=key)
+        .filter(pl.col("_p0") & (pl.col("agent") == pl.col("_a0")) & (pl.col("step") > pl.col("_f0")))
+        .with_columns(_pref=pref)
+        .filter(pl.col("_pref") < 2)
+        .sort(key, "_pref", "step")
         .unique(key, keep="first")
-        .drop("_a0", "_s0")
+        .drop("_a0", "_p0", "_f0", "_pref")
     )
-    return pl.concat([opened, first.join(opened.select(key), on=key, how="anti")], how="vertical")
+    return pl.concat([opened, first.join(opened.select(key), on=key, how="anti")], how="vertical").drop("_passive")

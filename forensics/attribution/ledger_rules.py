@@ -42,13 +42,39 @@ def _episode_starts(s: pl.DataFrame) -> pl.DataFrame:
     surfer's screenshot URL; none for other workers), with that first step's owner (a terminal's
     run is its code's author at the code)."""
     w = s.filter(pl.col("worker")).select(
-        "_rk", "run_id", "step", "agent", _page_url().alias("url"), "owner_step", "owner_agent"
+        "_rk",
+        "run_id",
+        "step",
+        "agent",
+        _page_url().alias("url"),
+        "owner_step",
+        "owner_agent",
+        "instructed",
+        pl.col("output").fill_null("").str.split("\n").list.first().alias("_act"),
     )
     brk = (pl.col("agent") != pl.col("agent").shift(1).over("_rk")).fill_null(True) | (
         pl.col("url").fill_null("") != pl.col("url").shift(1).over("_rk").fill_null("")
     )
     start = pl.when(brk).then(pl.col("step")).forward_fill().over("_rk")
     w = w.with_columns(_start=start)
+    # An episode opened by a click or visit the orchestrator asked for (``instructed``) put the
+    # surfer where it was told to be: its first own action there (the episode's next step, when that
+    # is another action: the same click again is the instruction retried) is blamed.
+    second = (
+        w.filter(pl.col("step") > pl.col("_start"))
+        .sort("run_id", "step")
+        .group_by("run_id", "_start")
+        .agg(pl.col("step").first().alias("_next"), pl.col("_act").first().alias("_act2"))
+    )
+    opened_as_told = w.filter(pl.col("instructed") & (pl.col("step") == pl.col("_start"))).select(
+        "run_id", "_start", "_act"
+    )
+    moved = (
+        opened_as_told.join(second, on=["run_id", "_start"])
+        .filter(pl.col("_act2") != pl.col("_act"))
+        .select("run_id", "_start", "_next")
+    )
+    w = w.join(moved, on=["run_id", "_start"], how="left").with_columns(_start=pl.coalesce("_next", "_start"))
     owners = w.select("run_id", pl.col("step").alias("_start"), "owner_step", "owner_agent")
     return (
         w.select("run_id", pl.col("step").alias("j_at"), "_start")
@@ -249,6 +275,7 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
                 "agent",
                 "owner_step",
                 "owner_agent",
+                "instructed",
                 pl.col("url").fill_null("").str.contains(_SEARCH_PAGE).alias("_search"),
             ),
             on=["run_id", "step"],

@@ -99,6 +99,7 @@ def _steps(df: pl.DataFrame) -> pl.DataFrame:
         & ~pl.col("orchestrator")
         & (pl.col("kind").is_in(["agent", "tool"])).fill_null(False),
     )
+    out = _instructed(out)
     # Who is answerable for a step: a tool call that ran a message's code (its input's first line
     # is in that message), that code's author at that message; else the step itself.
     first_line = pl.col("input").str.strip_chars().str.split("\n").list.first()
@@ -160,3 +161,47 @@ def _read_with_conventions(rows: pl.DataFrame) -> pl.DataFrame | None:
         if all(k in out.columns for k in _LEDGER_KEYS):
             return out.select("run_id", "span_id", *_LEDGER_KEYS)
     return None
+
+
+#: A web surfer's action on a target it names (autogen-magentic-one / autogen-ext
+#: MultimodalWebSurfer's action descriptions): "I clicked 'X'." and "I typed 'X' into the browser
+#: address bar." (a search typed into the search bar is the surfer's own query, not a target).
+_TARGETED = r"^\s*I (?:clicked '(.+?)'\.|typed '(.+?)' into the browser address bar\.)"
+
+
+def _instructed(out: pl.DataFrame) -> pl.DataFrame:
+    """``instructed``: the step is a web surfer's click or address-bar visit whose target the
+    latest orchestrator instruction to it (or the request) named, word for word (every word of the
+    target is in them): the surfer did what it was told, so the page it opened was the orchestrator's
+    choice; what the surfer then made of the page is its own. Read on the few targeted rows only."""
+    text = pl.col("output").fill_null("")
+    targeted = text.str.contains(_TARGETED)
+    if not bool(out.select(targeted.any()).item()):
+        return out.with_columns(instructed=pl.lit(False))
+    told = pl.when(pl.col("kind") == "handoff").then(pl.col("output")).forward_fill().over("_rk")
+    told_to = pl.when(pl.col("kind") == "handoff").then(pl.col("handoff_to")).forward_fill().over("_rk")
+    task = pl.when(pl.col("step") == 0).then(pl.col("output")).forward_fill().over("_rk")
+    rows = (
+        out.with_columns(_told=told, _told_to=told_to, _task=task)
+        .filter(targeted)
+        .select(
+            "run_id",
+            "step",
+            pl.coalesce(text.str.extract(_TARGETED, 1), text.str.extract(_TARGETED, 2))
+            .str.to_lowercase()
+            .str.extract_all(r"[a-z0-9]+")
+            .alias("_w"),
+            pl.concat_str(
+                pl.when(pl.col("_told_to") == pl.col("agent")).then(pl.col("_told")).otherwise(pl.lit("")),
+                pl.col("_task").fill_null(""),
+                separator="\n",
+            )
+            .str.to_lowercase()
+            .alias("_said"),
+        )
+        .explode("_w")
+        .drop_nulls("_w")
+        .group_by("run_id", "step")
+        .agg(pl.col("_said").str.contains(pl.lit(r"\b") + pl.col("_w") + pl.lit(r"\b")).all().alias("instructed"))
+    )
+    return out.join(rows, on=["run_id", "step"], how="left").with_columns(pl.col("instructed").fill_null(False))
