@@ -16,8 +16,10 @@ What makes it a cycle and not ordinary work, read from the log alone:
 * the model calls follow each other with no tool, retriever, hand-off, guardrail or human span in
   between (nothing new came in from the world: a research run's model calls are separated by its
   searches and reads);
-* the same call identity (agent, model or span name, and the prompt where it is recorded) comes back
-  every ``P`` calls (P = 2 or 3) and never twice in a row: two or three different calls taking
+* the same call identity comes back every ``P`` calls (P = 2 or 3) and never twice in a row, the
+  identity being the agent, the model (else span name) and the prompt where it is recorded, or the
+  agent and model alone (two agents taking turns on a conversation whose every prompt carries the
+  last output): two or three different calls taking
   turns (one call repeated alone is sampling or a retry, ``retry_storm``'s and
   ``repeated_action``'s business; calls that look all alike, as instrumentation without captured
   content writes every turn of a conversation, ``chat gpt-4o`` with no input, are one identity and
