@@ -408,3 +408,35 @@ def test_a_stall_on_a_page_the_surfer_chose_began_when_it_opened_it(tmp_path: Pa
         count=2,
     )
     assert _named(path, "m1-scroll-loop") == ("WebSurfer", 9, "orchestrator_stall")
+
+
+def test_a_ledger_resting_a_claim_on_the_fact_sheets_guess() -> None:
+    # The initial fact sheet (step 1) guesses a child ticket is half the adult price; the ledger at
+    # step 10 says "Per the fact sheet, a child ticket costs half the adult price" and the Coder
+    # computes with it: the plan's guess decided the run.
+    agent, step = _labels("magentic_one_plan_relied_on.json")
+    assert (agent, step) == ("Orchestrator", 1)
+    assert _named(M1 / "magentic_one_plan_relied_on.json", "m1-plan-relied-on") == (agent, step, "plan_relied_on")
+
+
+def test_a_ledger_citing_the_plan_for_what_to_do_next(tmp_path: Path) -> None:
+    # Near miss: the ledger cites the plan for the next step, not for a fact.
+    path = _changed(
+        tmp_path,
+        "magentic_one_plan_relied_on.json",
+        "Per the fact sheet, a child ticket costs half the adult price.",
+        "This is the next step of the plan.",
+    )
+    assert _named(path, "m1-plan-relied-on")[2] != "plan_relied_on"
+
+
+def test_a_ledger_citing_the_fact_sheet_for_what_the_request_says(tmp_path: Path) -> None:
+    # Near miss: the fact the ledger takes from the fact sheet is the request's own (two adults and
+    # two children): nothing the plan assumed.
+    path = _changed(
+        tmp_path,
+        "magentic_one_plan_relied_on.json",
+        "Per the fact sheet, a child ticket costs half the adult price.",
+        "Per the fact sheet, the family is two adults and two children.",
+    )
+    assert _named(path, "m1-plan-relied-on")[2] != "plan_relied_on"

@@ -55,6 +55,9 @@ Evidence:
 * ``plan_unbacked_fact``: a plan ("Initial plan:" / "New plan:", ORCHESTRATOR_SYNTHESIZE_PROMPT)
   whose given-or-verified facts or plan bullets hold a number that neither the task nor any earlier
   message held: a fact sheet inventing a given, or a replan swapping a learned fact for a guess.
+* ``plan_relied_on``: a ledger whose reason rests a claim on the plan or its fact sheet ("Per the fact
+  sheet, ...") where the claim is a line of the plan's given-or-verified facts or educated guesses
+  that the request does not state: the plan in force at that ledger is blamed.
 
 * ``instruction_contradicts_task``: the first ``Orchestrator (-> X)`` instruction that contradicts
   the request: it names only years the request does not name or span (while it names one), asks for
@@ -135,6 +138,7 @@ from forensics.attribution.ledger_rules import (
     _assumed_values,
     _episode_starts,
     _judged,
+    _plan_relied_on,
     _plan_unbacked_facts,
     _stalls,
 )
@@ -200,6 +204,7 @@ __all__ = [
     "_numbers",
     "_page_url",
     "_pick",
+    "_plan_relied_on",
     "_plan_unbacked_facts",
     "_read_with_conventions",
     "_repeats",

@@ -38,6 +38,16 @@ _REPLAN = "New plan:"
 #: The synthesize prompt's sections a plan acts on: the facts it calls given or verified, and the plan.
 _GIVEN_SECTION = r"(?s)GIVEN OR VERIFIED FACTS(.*?)(?:\n\s*2\. FACTS TO LOOK UP|$)"
 _PLAN_SECTION = r"(?s)Here is the plan to follow as best as possible:(.*)$"
+#: The fact sheet's sections a plan takes as true without looking them up: the facts it calls given
+#: or verified, and its educated guesses (ORCHESTRATOR_TASK_LEDGER_FACTS_PROMPT's 1. and 4.).
+_GUESS_SECTION = r"(?s)EDUCATED GUESSES(.*?)(?:\n\s*Here is the plan to follow|$)"
+#: A ledger reason resting a claim on the plan or its fact sheet ("Per the fact sheet, the recipe is for
+#: one loaf"; "Following the plan (Sunday uses the Saturday timetable), ..."): the clause after it.
+#: ("This is the next step of the plan" cites the plan for what to do next, not for a fact.)
+_PLAN_CITED = (
+    r"(?i)\b(?:per|according to|following|as (?:stated|assumed|given) in|based on) the (?:initial |new |updated )?"
+    r"(?:plan|fact sheet|facts)\s*[,(:]\s*([^.\"]+)"
+)
 #: MultimodalWebSurfer's observation: "Here is a screenshot of [title](url)." (the page it is on).
 _PAGE_URL = r"(?:Here is a screenshot of|The web browser is open to the page) \[[^\]]*\]\(([^)\s]*)\)"
 #: A message that says its own value is not established: the author could not find or verify it,

@@ -13,6 +13,8 @@ from forensics.attribution.common import (
     _FACT_NAME,
     _FINAL_ANSWER,
     _GIVEN_SECTION,
+    _GUESS_SECTION,
+    _PLAN_CITED,
     _PLAN_SECTION,
     _SATISFIED_REASON,
     _SEARCH_PAGE,
@@ -461,3 +463,91 @@ def _answer_numbers(s: pl.DataFrame) -> pl.DataFrame:
     last = s.filter(pl.col("final_msg")).sort("run_id", "step").unique("run_id", keep="last")
     value = pl.coalesce(text.str.extract(_FINAL_ANSWER, 1), text)
     return _numbers(last, value).select("run_id", "_n")
+
+
+def _plan_relied_on(s: pl.DataFrame) -> pl.DataFrame:
+    """A plan's unverified fact the team acted on: an orchestrator ledger whose reason rests a claim on
+    the plan or its fact sheet ("Per the fact sheet, the recipe quantity is for one loaf") where that
+    claim is a line of the plan's given-or-verified facts or educated guesses (two of its words of
+    four letters or more in one line) that says something the request does not (a word of that line
+    is not in the request). Magentic-One's ledger prompt sees the plan and facts (orchestrator.py
+    ``_update_facts_and_plan`` / ORCHESTRATOR_LEDGER_PROMPT); a ledger citing them for a fact
+    took it from the plan, not from a worker's finding. The plan (the latest before that ledger) is
+    blamed: the earliest step whose assumption made the failure inevitable."""
+    text = pl.col("output").fill_null("")
+    ledgers = s.filter(pl.col("ledger_progress").is_not_null() & text.str.contains(_PLAN_CITED))
+    plans = s.filter(pl.col("plan_msg") & ~pl.col("human"))
+    if ledgers.height == 0 or plans.height == 0:
+        return _pick(_no_rows(s), "plan_relied_on", 5)
+    words = r"[a-z]{4,}"
+    cited = (
+        ledgers.select(
+            "run_id", pl.col("step").alias("_ledger"), text.str.extract_all(_PLAN_CITED).alias("_c")
+        )
+        .explode("_c")
+        .drop_nulls("_c")
+        .with_columns(pl.col("_c").str.replace(_PLAN_CITED, "${1}").str.to_lowercase().str.extract_all(words))
+        .explode("_c")
+        .drop_nulls("_c")
+        .unique()
+    )
+    task = s.filter(pl.col("step") == 0).select("run_id", text.str.to_lowercase().alias("_task"))
+    lines = (
+        plans.select(
+            "run_id",
+            pl.col("step").alias("_plan"),
+            pl.concat_str(
+                text.str.extract(_GIVEN_SECTION, 1).fill_null(""),
+                pl.lit("\n"),
+                text.str.extract(_GUESS_SECTION, 1).fill_null(""),
+            )
+            .str.to_lowercase()
+            .str.split("\n")
+            .alias("_line"),
+        )
+        .explode("_line")
+        .filter(pl.col("_line").str.contains(words))
+        .with_row_index("_li")
+    )
+    # A line that says something the request does not: one of its words is not in the request.
+    new = (
+        lines.join(task, on="run_id")
+        .select("_li", "_task", pl.col("_line").str.extract_all(words).alias("_w"))
+        .explode("_w")
+        .drop_nulls("_w")
+        .filter(~pl.col("_task").str.contains(pl.col("_w"), literal=True))
+        .select("_li")
+        .unique()
+    )
+    lines = lines.join(new, on="_li", how="semi")
+    hits = (
+        cited.join(lines, on="run_id")
+        .filter((pl.col("_plan") < pl.col("_ledger")) & pl.col("_line").str.contains(pl.col("_c"), literal=True))
+        .group_by("run_id", "_ledger", "_plan", "_li")
+        .agg(pl.len().alias("_k"))
+        .filter(pl.col("_k") >= 2)
+    )
+    # The plan in force at that ledger: the latest before it.
+    hits = (
+        hits.with_columns(_latest=pl.col("_plan").max().over("run_id", "_ledger"))
+        .filter(pl.col("_plan") == pl.col("_latest"))
+        .sort("run_id", "_ledger")
+        .unique("run_id", keep="first")
+        .join(s.select("run_id", pl.col("step").alias("_plan"), "agent", "last_replan"), on=["run_id", "_plan"])
+        .filter(pl.col("_plan") >= pl.col("last_replan"))
+    )
+    return _pick(
+        hits.with_columns(
+            decisive_agent=pl.col("agent"),
+            decisive_step=pl.col("_plan"),
+            attribution_evidence=pl.format(
+                "step {}: the ledger at step {} rests a claim on {}'s plan, whose fact sheet states it without "
+                "the request or any finding behind it",
+                pl.col("_plan"),
+                pl.col("_ledger"),
+                pl.col("agent"),
+            ),
+        ),
+        "plan_relied_on",
+        5,
+    )

@@ -15,6 +15,7 @@ from forensics.attribution.instruction_rules import _instruction_conflicts, _sou
 from forensics.attribution.ledger_rules import (
     _accepted_answers,
     _assumed_values,
+    _plan_relied_on,
     _plan_unbacked_facts,
     _stalls,
 )
@@ -39,6 +40,7 @@ EVIDENCE_RULES: Final = (
     "accepted_wrong_answer",
     "unverified_accepted",
     "plan_unbacked_fact",
+    "plan_relied_on",
     "instruction_contradicts_task",
     "source_contradicts_task",
 )
@@ -97,6 +99,7 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
             _final_answer_origin(steps),
             _accepted_answers(steps),
             _plan_unbacked_facts(steps),
+            _plan_relied_on(steps),
             _assumed_values(steps),
             _instruction_conflicts(steps),
             _source_contradicts_task(steps),
