@@ -90,7 +90,8 @@ class SwallowedError(Detector):
         "The run reports success (nothing it says tells of a failure), yet it holds an error that was "
         "never recovered (no later successful attempt of the same request, nor a successful fallback). "
         "Errors the framework handed back to the model as results (error_handled) are the model's to "
-        "act on, not swallowed by the run; an error the final answer or a later assistant message "
+        "act on, not swallowed by the run, unless the model then did nothing with them and the run "
+        "answered success without a word of the failure (ignored_tool_errors); an error the final answer or a later assistant message "
         "mentions was told, not swallowed; the failed attempts of a request retry_storm found are "
         "that storm, told once."
     )
@@ -113,6 +114,13 @@ class SwallowedError(Detector):
 
         storms = retry_storms(ctx).lazy().select("run_id", "attempt_group")
         lost = told_of_failure(ctx, lost).join(storms, on=["run_id", "attempt_group"], how="anti")
+        # A failure handed back to the model that the model then did nothing with, in a run that
+        # answered success without a word of it (missing_fallback's ignored_tool_errors), was
+        # swallowed after all: the model's to act on, and it did not.
+        from forensics.detectors.missing_fallback import ignored_tool_errors
+
+        ignored = ignored_tool_errors(ctx).lazy().select(lost.collect_schema().names())
+        lost = pl.concat([lost, ignored], how="vertical_relaxed").unique(["run_id", "span_id"])
         tried = (
             pl.when(pl.col("retried"))
             .then(pl.lit("no retry of it succeeded"))

@@ -276,8 +276,12 @@ def test_unhandled_error_fires_on_a_handed_back_tool_error_the_model_ignored() -
     f = one(c, "unhandled_error")
     assert f["decisive_span_id"] == "t1"
     assert "handed back to the model, which neither retried the tool nor said it failed" in f["explanation"]
-    # The claim about that call is the same failure, told once: one class.
-    assert {x["failure_class"] for x in findings(c)} == {"missing_fallback"}
+    # The claim about that call is the same failure, told once (no claimed_but_not_done); the run
+    # reported success on the ignored error, which is swallowed_error (TAXONOMY; a held-out set,
+    # kept_back agents_address_update_claimed, labelled this story missing_fallback + silent_failure).
+    assert {(x["failure_class"], x["detector"]) for x in findings(c)} == {
+        ("missing_fallback", "unhandled_error"), ("silent_failure", "swallowed_error")
+    }
 
 
 def test_unhandled_error_near_miss_the_model_retried_the_tool_successfully() -> None:

@@ -583,3 +583,37 @@ def test_error_as_data_near_miss_a_read_listing_unsent_drafts() -> None:
     )
     assert "error_as_data" not in detectors(c)
     assert run_row(c)["ok"]
+
+
+def _read_refused_then(*after: dict[str, object], answer: str = "38% postponed investment, according to the report."):
+    # A read failed and was handed back to the model as the tool's result (the OpenAI Agents SDK's
+    # non-fatal tool error; smolagents hands back AgentToolExecutionError the same way); the model
+    # answered a figure "according to the report" it never read.
+    return [
+        span("root", 0, 10, kind="agent", name="Research Agent", output=answer),
+        span("t1", 2, 3, parent_id="root", kind="tool", tool="inspect_file_as_text", input='{"file": "q3.pdf"}',
+             status="error", error_message="Error running tool (non-fatal)",
+             output="An error occurred while running the tool. Please try again. Error: 403 Forbidden"),
+        *after,
+        span("l2", 8, 9, parent_id="root", kind="llm", model="gpt-4o", output=answer),
+    ]
+
+
+def test_swallowed_error_fires_on_a_handed_back_failure_the_model_ignored() -> None:
+    # Handed back, and then nothing: no retry, no other route, only the answer tool, and an answer
+    # that reports success without a word of the failure. The run swallowed it after all.
+    answer = span("fa", 5, 6, parent_id="root", kind="tool", tool="final_answer", input='{"answer": "38%"}')
+    f = one(run(*_read_refused_then(answer)), "swallowed_error")
+    assert f["decisive_span_id"] == "t1"
+    assert "tool inspect_file_as_text failed with" in f["explanation"]
+
+
+def test_swallowed_error_near_miss_a_handed_back_failure_worked_around_or_told() -> None:
+    answer = span("fa", 6, 7, parent_id="root", kind="tool", tool="final_answer", input='{"answer": "38%"}')
+    # Another route to the same content before answering: the model acted on the failure.
+    other = span("t2", 4, 5, parent_id="root", kind="tool", tool="visit_page", input='{"url": "https://archive.org/q3"}',
+                 output="38% of respondents postponed investment")
+    assert "swallowed_error" not in detectors(run(*_read_refused_then(other, answer)))
+    # The answer says the report could not be read: told, not swallowed.
+    told = "The report PDF failed to open (403 error); I could not read the figure."
+    assert "swallowed_error" not in detectors(run(*_read_refused_then(answer, answer=told)))
