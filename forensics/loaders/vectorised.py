@@ -34,14 +34,17 @@ two paths give identical tables on every real and generated file of the format.
 from __future__ import annotations
 
 import os
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from ..errors import InternalError
 from ..schema import QUARANTINE_SCHEMA, SPAN_SCHEMA
 from .base import Limits, Source, SpanSink, choose_wrapper, read_sample, skip_line, wrapper_keys
 from .vectorised_sql import build_query
@@ -102,64 +105,120 @@ def _query() -> str:
     return _QUERY
 
 
-def _chunks(path: str) -> Iterator[tuple[int, int, int, memoryview | None]]:
-    """``(offset, end, first_line, body)`` of whole lines, CHUNK_BYTES at a time; ``body`` None for
-    one line longer than a chunk, skipped here without being held (the per-record reader streams
-    past it within ``max_line_bytes``)."""
-    with open(path, "rb") as fh:
-        offset = 0
-        line = 1
-        while True:
-            fh.seek(offset)
-            block = fh.read(CHUNK_BYTES)
-            if not block:
+#: Lines in one batch of the stream DuckDB scans (its threads take the batches in turn).
+_BATCH_LINES = 4096
+#: Rows in one batch of DuckDB's streamed result, and what DuckDB may queue ahead of the reader.
+_RESULT_ROWS = 1 << 16
+_RESULT_QUEUE = "96MB"
+#: Newlines are found this many bytes at a time (a temporary that stays in the allocator's cache).
+_SCAN_BYTES = 1 << 20
+
+LINES_SCHEMA = pa.schema([("line_no", pa.int64()), ("line", pa.string())])
+
+
+@dataclass
+class _Frame:
+    """Where one chunk's lines are: the chunk's offset in the file, its first line number, and
+    each line's start and end in the chunk (one line from 0 to its end for a line longer than a chunk)."""
+
+    offset: int
+    first_line: int
+    starts: np.ndarray
+    ends: np.ndarray
+
+    @property
+    def last_line(self) -> int:
+        return self.first_line + len(self.ends) - 1
+
+
+def _read_at(fh: Any, offset: int, size: int) -> pa.Buffer:
+    """``size`` bytes (fewer at the end of the file) read into a buffer from Arrow's pool (its
+    allocator reuses the memory of the chunks before: no fresh pages to fault in a chunk)."""
+    buffer = pa.allocate_buffer(size)
+    view = memoryview(buffer)
+    fh.seek(offset)
+    got = 0
+    while got < size:
+        n = fh.readinto(view[got:])
+        if not n:
+            break
+        got += n
+    del view
+    return buffer if got == size else buffer.slice(0, got)
+
+
+def _newlines(data: np.ndarray) -> np.ndarray:
+    """Offsets of the newlines in ``data`` (int64), found a block at a time."""
+    found = [np.flatnonzero(data[i:i + _SCAN_BYTES] == 10) + i for i in range(0, len(data), _SCAN_BYTES)]
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+
+
+def _frames(path: str, limits: Limits) -> Iterator[tuple[_Frame, pa.Table | None]]:
+    """The file's whole lines, CHUNK_BYTES at a time, each chunk as a table of (line_no, line) with
+    the lines the SQL must not see null (so handed over); None for one line longer than a chunk,
+    skipped here without being held (the per-record reader streams past it within max_line_bytes)."""
+    size = os.path.getsize(path)
+    with open(path, "rb", buffering=0) as fh:
+        offset, line = 0, 1
+        while offset < size:
+            block = _read_at(fh, offset, min(CHUNK_BYTES, size - offset))
+            if block.size == 0:  # the file shrank while read
                 return
-            cut = block.rfind(b"\n")
-            if cut == -1 and len(block) == CHUNK_BYTES:  # one line longer than a chunk
-                del block  # hold none of it while the per-record reader streams past it
-                consumed, _ = skip_line(fh)
-                end = offset + CHUNK_BYTES + consumed
-                yield offset, end, line, None
-                offset = end
-                line += 1
+            newlines = _newlines(np.frombuffer(block, dtype=np.uint8))
+            if len(newlines) == 0 and block.size == CHUNK_BYTES and offset + CHUNK_BYTES < size:
+                del block  # one line longer than a chunk: hold none of it
+                fh.seek(offset + CHUNK_BYTES)
+                end = offset + CHUNK_BYTES + skip_line(fh)[0]
+                yield _Frame(offset, line, np.zeros(1, np.int64), np.array([end - offset], np.int64)), None
+                offset, line = end, line + 1
                 continue
-            body = memoryview(block) if cut == -1 else memoryview(block)[: cut + 1]  # no copy of the chunk
-            size = len(body)
-            yield offset, offset + size, line, body
-            offset += size
-            line += block.count(b"\n", 0, size)
-            del body, block  # nothing of this chunk is held while the next is read
-            if cut == -1:
-                return
+            # Whole lines only (the rest is read again with the next chunk); the file may end without a newline.
+            ends = newlines + 1 if len(newlines) else np.array([block.size], dtype=np.int64)
+            body = block.slice(0, int(ends[-1]))
+            del block
+            starts = np.concatenate(([0], ends[:-1]))
+            yield _Frame(offset, line, starts, ends), _lines_table(body, starts, ends, line, limits)
+            offset += body.size
+            line += len(ends)
 
 
-def _lines_table(body: memoryview | bytes, first_line: int) -> tuple[pa.Table, np.ndarray, np.ndarray]:
-    """The chunk's lines (newline kept: JSON whitespace) as an Arrow table, with each line's start
-    and end offset in the chunk."""
-    data = np.frombuffer(body, dtype=np.uint8)
-    ends = np.flatnonzero(data == 10) + 1
-    if len(ends) == 0 or ends[-1] != len(body):
-        ends = np.append(ends, len(body))
-    starts = np.concatenate(([0], ends[:-1]))
-    offsets = pa.py_buffer(np.concatenate(([0], ends)).astype(np.int32).tobytes())
-    lines = pa.Array.from_buffers(pa.binary(), len(ends), [None, offsets, pa.py_buffer(body)])
-    numbers = pa.array(np.arange(first_line, first_line + len(ends), dtype=np.int64))
+def _lines_table(body: pa.Buffer, starts: np.ndarray, ends: np.ndarray, first_line: int, limits: Limits) -> pa.Table:
+    """The chunk's lines (newline kept: JSON whitespace) as text, zero-copy over ``body``; a line that
+    is not valid UTF-8, or longer than the per-record reader takes whole or than _MAX_VECTOR_LINE,
+    is null (the SQL drops it: the per-record path reads it)."""
+    n = len(ends)
+    offsets = np.empty(n + 1, dtype=np.int32)
+    offsets[0] = 0
+    offsets[1:] = ends
+    lines = pa.Array.from_buffers(pa.binary(), n, [None, pa.py_buffer(offsets), body])
+    long = (ends - starts) > min(limits.max_line_bytes + 1, _MAX_VECTOR_LINE)
     try:
         text = lines.cast(pa.string())
-    except pa.ArrowInvalid:  # invalid UTF-8 somewhere: those lines (null here) go to the per-record path
-        valid = [_utf8(v) for v in lines.to_pylist()]
-        text = pa.array([v if ok else None for v, ok in zip(lines.to_pylist(), valid, strict=True)], pa.binary()).cast(pa.string())
-    table = pa.table({"line_no": numbers, "line": text})
-    # Batches of a few thousand lines: DuckDB scans an Arrow table's batches on its threads.
-    return pa.Table.from_batches(table.to_batches(max_chunksize=4096)), starts, ends
+        bad = long if long.any() else None
+    except pa.ArrowInvalid:  # invalid UTF-8 somewhere: find those lines by halving (a cast validates)
+        bad = long | ~_utf8_mask(lines)
+    if bad is not None:
+        text = pc.if_else(pa.array(bad), pa.scalar(None, pa.binary()), lines).cast(pa.string())
+    numbers = pa.array(np.arange(first_line, first_line + n, dtype=np.int64))
+    return pa.Table.from_arrays([numbers, text], schema=LINES_SCHEMA)
 
 
-def _utf8(raw: bytes | None) -> bool:
-    try:
-        (raw or b"").decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
+def _utf8_mask(lines: pa.Array) -> np.ndarray:
+    """Which lines are valid UTF-8: Arrow's cast validates a whole slice at once, so the slices that
+    fail are halved until the bad lines are single (about 2 log2(n) casts a bad line)."""
+    ok = np.ones(len(lines), dtype=bool)
+    todo = [(0, len(lines))]
+    while todo:
+        lo, hi = todo.pop()
+        try:
+            lines.slice(lo, hi - lo).cast(pa.string())
+        except pa.ArrowInvalid:
+            if hi - lo == 1:
+                ok[lo] = False
+            else:
+                mid = (lo + hi) // 2
+                todo += [(mid, hi), (lo, mid)]
+    return ok
 
 
 class _RangesSource(Source):
@@ -200,97 +259,172 @@ class Read:
 
 
 def read(path: str, shown: str, limits: Limits) -> Read:
-    """Read an eligible file (see :func:`eligible`) chunk by chunk; within each chunk the lines
-    handed over are read by the per-record loader and their rows put back in line order."""
+    """Read an eligible file (see :func:`eligible`) with ONE DuckDB query over a stream of its lines.
+
+    The chunks are framed in Python (:func:`_frames`) as DuckDB's threads pull them, and the result
+    streams back in line order while DuckDB works on the next lines: here the lines it did not map
+    are read by the per-record loader and put back in line order. So the Python stages run while
+    DuckDB works and both cores stay busy, and the query is bound and planned once a file (it cost
+    ~35 ms CPU a chunk; issue 15 item 1). No process pool: DuckDB's own threads.
+    """
     import duckdb
-    import pyarrow.compute as pc
 
-    from .otel_sdk_json import OtelSdkJsonLoader
+    frames: deque[_Frame] = deque()  # appended by the scan (DuckDB's thread), taken here
+    failed: list[BaseException] = []
 
-    loader = OtelSdkJsonLoader()
+    def stream() -> Iterator[pa.RecordBatch]:
+        try:
+            for frame, table in _frames(path, limits):
+                frames.append(frame)
+                if table is not None:
+                    yield from table.to_batches(max_chunksize=_BATCH_LINES)
+        except BaseException as exc:  # DuckDB reports it as its own error: the reader re-raises this one
+            failed.append(exc)
+            raise
+
+    settle = _Settle(path, shown, limits, frames)
     con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")
-    query = _query()
-    parts: list[pa.Table] = []
-    quarantines: list[pa.Table] = []
-    constants: dict[str, pa.Array] = {}
-    done = Read(SPAN_SCHEMA.empty_table(), QUARANTINE_SCHEMA.empty_table(), 0, 0, 0, Counter(), [], [])
-    for offset, end, first_line, body in _chunks(path):
-        ranges: list[tuple[int, int, int]] = []
-        mapped = SPAN_SCHEMA.empty_table()
-        if body is None:
-            ranges.append((offset, end, first_line))
-        else:
-            lines, starts, ends = _lines_table(body, first_line)
-            con.register("lines", lines)
-            out = con.sql(query).to_arrow_table()
-            con.unregister("lines")
-            too_big = pc.greater(pc.binary_length(out.column("attributes")), 4 * limits.max_attributes)
-            ok = pc.and_(pc.fill_null(out.column("ok"), False), pc.invert(pc.fill_null(too_big, False)))
-            if len(body) > limits.max_line_bytes:  # a line over the limit is the per-record path's to report
-                length = pc.binary_length(pc.take(lines.column("line"), pc.subtract(out.column("line_no"), first_line)))
-                ok = pc.and_(ok, pc.less_equal(length, limits.max_line_bytes + 1))
-            mapped = _as_spans(out if pc.all(ok).as_py() else out.filter(ok), shown)  # no copy when all are ok
-            del out, lines, ok
+    try:
+        con.execute("SET enable_progress_bar = false")
+        con.execute(f"SET streaming_buffer_size = '{_RESULT_QUEUE}'")
+        con.register("lines", pa.RecordBatchReader.from_batches(LINES_SCHEMA, stream()))
+        pending: list[pa.RecordBatch] = []
+        rows = 0
+        for batch in chain(con.sql(_query()).to_arrow_reader(_RESULT_ROWS), [None]):
+            # DuckDB streams batches of a few thousand rows: they are settled ~_RESULT_ROWS at a time.
+            if batch is not None:
+                pending.append(batch)
+                rows += batch.num_rows
+                if rows < _RESULT_ROWS:
+                    continue
+            if not pending:
+                break
+            mapped = _mapped(pa.Table.from_batches(pending), shown, limits, settle.constants)
+            pending, rows = [], 0
             numbers = mapped.column("source_line").to_numpy()
-            if len(numbers) > 1 and (np.diff(numbers) < 0).any():  # DuckDB keeps the scan's order; be sure
-                mapped = mapped.sort_by("source_line")
+            if not len(numbers):
+                continue
+            if not bool((np.diff(numbers) > 0).all()):  # DuckDB keeps the scan's order; be sure
+                mapped = mapped.take(pc.sort_indices(mapped, sort_keys=[("source_line", "ascending")]))
                 numbers = mapped.column("source_line").to_numpy()
-            done.mapped_chunks.append(numbers.astype(np.int64, copy=True))
-            taken = np.zeros(len(starts), dtype=bool)
-            taken[numbers - first_line] = True
-            for i in np.flatnonzero(~taken):  # only the lines handed over (none, on clean input)
-                if bytes(body[starts[i]:ends[i]]).strip():  # blank lines are no records, as in the per-record path
-                    ranges.append((offset + int(starts[i]), offset + int(ends[i]), first_line + int(i)))
-            del body, starts, ends, taken  # the chunk's bytes are not held while its handed-over lines are read
-        done.rows += mapped.num_rows
-        if ranges:
-            sink = SpanSink(FORMAT, shown, limits)
-            loader.read(_RangesSource(path, sink, limits, shown, ranges), sink)
-            done.rows += sink.rows
-            done.quarantined += sink.quarantined
-            done.merged += sink.merged_count
-            done.reasons.update(sink.reasons)
-            done.notes.extend(sink.notes)
-            if sink.quarantined:
-                quarantines.append(sink.quarantine_table())
-            rest = sink.table()
-            if rest.num_rows:  # put them back in line order, within this chunk only
+            if numbers[0] < settle.next_line:  # a line from before lines already settled: never settle twice
+                raise InternalError(f"DuckDB returned line {numbers[0]:,} after line {settle.next_line - 1:,}",
+                                    where=shown, hint="this is a bug; FORENSICS_VECTORISED=0 reads the file record by record")
+            settle.upto(mapped, int(numbers[-1]))
+    except duckdb.Error:
+        if failed:
+            raise failed[0] from None
+        raise
+    finally:
+        con.close()
+    settle.upto(None, frames[-1].last_line if frames else 0)  # the handed-over lines after the last mapped one
+    return settle.finish()
+
+
+class _Settle:
+    """Puts each stretch of lines in order: the mapped rows, and the per-record loader's rows of the
+    lines between them that DuckDB did not map (the same line numbers and reasons as ever)."""
+
+    def __init__(self, path: str, shown: str, limits: Limits, frames: deque[_Frame]) -> None:
+        from .otel_sdk_json import OtelSdkJsonLoader
+
+        self.path, self.shown, self.limits, self.frames = path, shown, limits, frames
+        self.loader = OtelSdkJsonLoader()
+        self.next_line = 1  # the first line not settled yet
+        self.constants: dict[str, pa.Array] = {}
+        self.parts: list[pa.Table] = []
+        self.quarantines: list[pa.Table] = []
+        self.done = Read(SPAN_SCHEMA.empty_table(), QUARANTINE_SCHEMA.empty_table(), 0, 0, 0, Counter(), [], [])
+
+    def upto(self, mapped: pa.Table | None, last: int) -> None:
+        """Settle every line from ``next_line`` to ``last``; ``mapped`` holds the mapped rows among them, sorted."""
+        numbers = mapped.column("source_line").to_numpy() if mapped is not None else np.zeros(0, np.int64)
+        if len(numbers):
+            self.done.mapped_chunks.append(numbers.astype(np.int64, copy=True))
+            self.done.rows += len(numbers)
+        free = np.ones(max(last - self.next_line + 1, 0), dtype=bool)
+        free[numbers - self.next_line] = False
+        handed = np.flatnonzero(free) + self.next_line
+        self.next_line = last + 1
+        if len(handed):
+            rest = self._per_record(self._ranges(handed))
+            if rest.num_rows and mapped is not None:  # put them back in line order
                 both = pa.concat_tables([mapped, rest])
                 mapped = both.take(pc.sort_indices(both, sort_keys=[("source_line", "ascending")]))
-        if mapped.num_rows:
-            parts.append(_shared_constants(mapped, shown, constants))
-    con.close()
-    if parts:
-        done.spans = pa.concat_tables(parts)
-    if quarantines:
-        done.quarantine = pa.concat_tables(quarantines)
-    return done
+            elif rest.num_rows:
+                mapped = rest
+        while self.frames and self.frames[0].last_line < self.next_line:
+            self.frames.popleft()
+        if mapped is not None and mapped.num_rows:
+            self.parts.append(_shared_constants(mapped, self.shown, self.constants))
+
+    def finish(self) -> Read:
+        if self.parts:
+            self.done.spans = pa.concat_tables(self.parts)
+        if self.quarantines:
+            self.done.quarantine = pa.concat_tables(self.quarantines)
+        return self.done
+
+    def _ranges(self, handed: np.ndarray) -> list[tuple[int, int, int]]:
+        """``(start, end, first line)`` byte ranges of the handed-over lines, a run of consecutive
+        lines (within a chunk or across) as one range."""
+        ranges: list[tuple[int, int, int]] = []
+        k = 0
+        for line in handed.tolist():
+            while self.frames[k].last_line < line:
+                k += 1
+            frame = self.frames[k]
+            i = line - frame.first_line
+            start, end = frame.offset + int(frame.starts[i]), frame.offset + int(frame.ends[i])
+            if ranges and ranges[-1][1] == start:
+                ranges[-1] = (ranges[-1][0], end, ranges[-1][2])
+            else:
+                ranges.append((start, end, line))
+        return ranges
+
+    def _per_record(self, ranges: list[tuple[int, int, int]]) -> pa.Table:
+        sink = SpanSink(FORMAT, self.shown, self.limits)
+        self.loader.read(_RangesSource(self.path, sink, self.limits, self.shown, ranges), sink)
+        self.done.rows += sink.rows
+        self.done.quarantined += sink.quarantined
+        self.done.merged += sink.merged_count
+        self.done.reasons.update(sink.reasons)
+        self.done.notes.extend(sink.notes)
+        if sink.quarantined:
+            self.quarantines.append(sink.quarantine_table())
+        return sink.table()
+
+
+def _mapped(out: pa.Table, shown: str, limits: Limits, constants: dict[str, pa.Array]) -> pa.Table:
+    """The rows of a stretch of DuckDB's result it mapped (``ok``), as span-table columns."""
+    too_big = pc.greater(pc.binary_length(out.column("attributes")), 4 * limits.max_attributes)
+    ok = pc.and_(pc.fill_null(out.column("ok"), False), pc.invert(pc.fill_null(too_big, False)))
+    return _as_spans(out if pc.all(ok).as_py() else out.filter(ok), shown, constants)
 
 
 def _shared_constants(table: pa.Table, shown: str, cache: dict[str, pa.Array]) -> pa.Table:
     """``source_format`` and ``source_file`` hold one value per file: every chunk's column becomes a
     slice of one array (one buffer for the file) instead of a copy of the text per row (issue 15
     item 5: ~130 MB at 3M spans)."""
-    n = table.num_rows
     for name, text in (("source_format", FORMAT), ("source_file", shown)):
-        whole = cache.get(name)
-        if whole is None or len(whole) < n:
-            whole = cache[name] = pa.repeat(pa.scalar(text, pa.string()), max(n, 1 << 15))
         index = SPAN_SCHEMA.get_field_index(name)
-        table = table.set_column(index, SPAN_SCHEMA.field(index), whole.slice(0, n))
+        table = table.set_column(index, SPAN_SCHEMA.field(index), _constant(name, text, table.num_rows, cache))
     return table
 
 
-def _as_spans(table: pa.Table, shown: str) -> pa.Table:
-    """DuckDB's result as span-table columns (the file's constant columns added)."""
-    n = table.num_rows
+def _constant(name: str, text: str, n: int, cache: dict[str, pa.Array]) -> pa.Array:
+    whole = cache.get(name)
+    if whole is None or len(whole) < n:
+        whole = cache[name] = pa.repeat(pa.scalar(text, pa.string()), max(n, 1 << 15))
+    return whole.slice(0, n)
+
+
+def _as_spans(table: pa.Table, shown: str, constants: dict[str, pa.Array]) -> pa.Table:
+    """DuckDB's result as span-table columns (the file's constant columns added as slices of one array)."""
     columns = []
     for field in SPAN_SCHEMA:
-        if field.name == "source_format":
-            columns.append(pa.array([FORMAT] * n, pa.string()) if n else pa.array([], pa.string()))
-        elif field.name == "source_file":
-            columns.append(pa.array([shown] * n, pa.string()) if n else pa.array([], pa.string()))
+        if field.name in ("source_format", "source_file"):
+            columns.append(_constant(field.name, FORMAT if field.name == "source_format" else shown, table.num_rows, constants))
         elif field.name == "source_line":
             columns.append(table.column("line_no").cast(pa.int64()))
         elif field.name in ("start_time", "end_time"):
