@@ -30,8 +30,16 @@ SAYS_FAILED_STRUCTURED: Final = (
 #: A final answer saying in words that the task could not be done (weak: read from prose).
 SAYS_FAILED_TEXT: Final = (
     r"(?i)\b(?:i|we)\s+(?:was|were|am|are)\s+(?:unable|not able)\s+to\b"
-    r"|\b(?:i|we)\s+(?:could\s+not|couldn'?t|cannot|can'?t|failed\s+to|did\s+not\s+manage\s+to)\s+"
-    r"(?:complete|finish|do|perform|process|send|create|find|access|retrieve|get|fetch|book|update|delete|run|execute|reach|connect)"
+    # In the past tense the statement is about what happened, whatever the verb ("I couldn't
+    # cancel your membership", "we weren't able to issue the refund").
+    r"|\b(?:i|we)\s+(?:could\s+not|couldn'?t|wasn'?t\s+able\s+to|weren'?t\s+able\s+to|failed\s+to"
+    r"|did\s+not\s+manage\s+to|didn'?t\s+manage\s+to)\s+[a-z]+"
+    # "I can't ..." is a statement of failure only for the work itself ("I can't access the order
+    # system"), not a manner of speaking ("I can't recommend it enough").
+    r"|\b(?:i|we)\s+(?:cannot|can'?t)\s+"
+    r"(?:complete|finish|do|perform|process|send|create|find|access|retrieve|get|fetch|book|update|delete|run|execute|reach|connect"
+    r"|cancel|change|issue|refund|place|submit|schedule|charge|pay|transfer|modify|remove|add|open|load|read|save|upload"
+    r"|verify|confirm|reset|locate|look\s+up|see|check)"
     r"|\bunfortunately\b[^.!?\n]{0,80}\b(?:failed|error|unable|not\s+(?:able|possible|available))"
 )
 _VERDICT: Final = rf"{Q}@outcome{Q}\s*:\s*\{{[^}}]*?{Q}verdict{Q}\s*:\s*{Q}(success|failure|unknown){Q}"

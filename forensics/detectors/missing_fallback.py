@@ -129,7 +129,9 @@ class UnhandledError(Detector):
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
         follow = failure_followups(ctx).lazy()
-        runs = ctx.runs.lazy().select("run_id", "structured_failure", "span_count", "reported_outcome")
+        runs = ctx.runs.lazy().select(
+            "run_id", "structured_failure", "says_failure", "span_count", "reported_outcome"
+        )
         unhandled = (
             ctx.spans.lazy()
             .filter(
@@ -146,7 +148,11 @@ class UnhandledError(Detector):
                 ~pl.col("retried")
                 & ~pl.col("fell_back")
                 & ~pl.col("escalated")
+                # A failure result: structured, or the run's final answer saying in words that the
+                # task could not be done ("I couldn't cancel your membership: ..."): the run
+                # reported the failure, it did not just carry on (conventions.outcome says_failure).
                 & ~pl.col("structured_failure")
+                & ~pl.col("says_failure").fill_null(False)
             )
             .with_columns(pl.lit(False).alias("handed_back"))
         )

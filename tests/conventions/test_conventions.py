@@ -793,12 +793,22 @@ def _says(final: str) -> list[dict[str, Any]]:
         '{"data": {"ok": false}}',
         '{"summary": "done", "errors": [{"step": "sync_orders"}]}',
         "I was unable to sync the orders: the order service timed out.",
+        # In the past tense, whatever the verb.
+        "I couldn't cancel your membership: the contract is locked until March, so nothing changed.",
+        "We weren't able to issue the refund today.",
     ],
 )
 def test_a_final_output_saying_a_step_failed_is_not_reported_success(final: str) -> None:
     c = run(*_says(final))
     assert run_row(c)["reported_outcome"] == "error"
     assert "swallowed_error" not in detectors(c)
+    # The run reported the failure (a failure result, in words): it did not just carry on.
+    assert "unhandled_error" not in detectors(c)
+
+
+def test_the_same_failure_answered_as_success_is_unhandled() -> None:
+    c = run(*_says("Your membership is cancelled."))
+    assert {"unhandled_error", "swallowed_error"} <= detectors(c)
 
 
 @pytest.mark.parametrize(
@@ -806,6 +816,7 @@ def test_a_final_output_saying_a_step_failed_is_not_reported_success(final: str)
     [
         '{"summary": "done", "error": null, "errors": []}',
         "All orders synced. I can't wait for tomorrow's batch!",
+        "All orders synced. I can't recommend the new batch mode enough.",
     ],
 )
 def test_near_miss_a_final_output_without_failure_is_reported_success(final: str) -> None:
