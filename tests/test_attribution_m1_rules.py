@@ -440,3 +440,40 @@ def test_a_ledger_citing_the_fact_sheet_for_what_the_request_says(tmp_path: Path
         "Per the fact sheet, the family is two adults and two children.",
     )
     assert _named(path, "m1-plan-relied-on")[2] != "plan_relied_on"
+
+
+def test_an_answer_rounding_to_another_precision_than_asked() -> None:
+    # The terminal prints 24.333333333333332 (step 13); the final answer (step 16) gives 24.33 where
+    # the request asks for one decimal place: the answer step, not where the mean came from.
+    agent, step = _labels("magentic_one_answer_rounding.json")
+    assert (agent, step) == ("Orchestrator", 16)
+    row = _row(M1 / "magentic_one_answer_rounding.json", "m1-answer-rounding")
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (agent, step, "final_answer_composed")
+    assert "2 decimals where the request asks for 1" in row["attribution_evidence"]
+
+
+def test_an_answer_rounding_to_the_asked_precision(tmp_path: Path) -> None:
+    # Near misses: 24.33 where two decimal places are asked, and 24.3 where one is asked.
+    path = _changed(tmp_path, "magentic_one_answer_rounding.json", "Round to one decimal place.", "Round to two decimal places.",
+                    count=None)
+    assert _named(path, "m1-answer-rounding")[2] != "final_answer_composed"
+    (tmp_path / "one").mkdir()
+    path = _changed(tmp_path / "one", "magentic_one_answer_rounding.json", "tickets is 24.33 pounds", "tickets is 24.3 pounds")
+    assert _named(path, "m1-answer-rounding")[2] != "final_answer_composed"
+
+
+def test_an_answer_computing_a_figure_no_step_held(tmp_path: Path) -> None:
+    # Firing twin: the answer states 24.5, which is no rounding of any earlier figure: computed there.
+    path = _changed(tmp_path, "magentic_one_answer_rounding.json", "tickets is 24.33 pounds", "tickets is 24.5 pounds")
+    row = _row(path, "m1-answer-rounding")
+    assert (row["decisive_step"], row["attribution_rule"]) == (16, "final_answer_composed")
+    assert "computed in the answer itself" in row["attribution_evidence"]
+
+
+def test_an_answer_restating_a_figure_in_another_unit_of_ten(tmp_path: Path) -> None:
+    # Near miss: 2433 (pence, the mean times 100, as printed) is a restatement, not a composition.
+    path = _changed(tmp_path, "magentic_one_answer_rounding.json", "24.333333333333332\n", "24.33\n", count=1)
+    doc = json.loads(path.read_text())
+    doc["history"][16]["content"] = "\nThe mean price of the three day tickets is 2433 pence."
+    path.write_text(json.dumps(doc))
+    assert _named(path, "m1-answer-rounding")[2] != "final_answer_composed"

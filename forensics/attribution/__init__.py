@@ -41,6 +41,10 @@ Evidence:
   that is a search engine's results page (a snippet among others) or a page the surfer opened because
   the instruction named it, the first later step of the same agent where it took x up itself (its
   own words, a page it chose), else the first later page that is not a results page.
+* ``final_answer_composed``: the run's answer message (``Orchestrator (final answer)`` or a ``FINAL
+  ANSWER:`` line) states a number no earlier step held: computed in the answer itself, or an earlier
+  figure rounded to another precision than the request asks (a figure restated in another unit of
+  ten's powers, or rounded as asked, is not evidence). It wins over ``VALUE_TRACES``.
 * ``accepted_wrong_answer``: the first ledger answering ``is_request_satisfied: true`` accepted a
   wrong answer (attribution is asked about failed runs): a number its reason states that the task
   does not (the run's final answer, when the reason states it) is traced to the first step that
@@ -99,6 +103,7 @@ and ``common`` (the text patterns, thresholds and ledger keys the rules share).
 from __future__ import annotations
 
 from forensics.attribution.answers import (
+    _final_answer_composed,
     _final_answer_origin,
 )
 from forensics.attribution.common import (
@@ -194,6 +199,7 @@ __all__ = [
     "_attribute",
     "_empty",
     "_episode_starts",
+    "_final_answer_composed",
     "_final_answer_origin",
     "_first_response",
     "_orchestrator_plan",

@@ -7,8 +7,12 @@ from __future__ import annotations
 import polars as pl
 
 from forensics.attribution.common import (
+    _ANY_NUMBER,
+    _DECIMALS_ASKED,
     _FINAL_ANSWER,
+    _NUMBER_WORDS,
     _SEARCH_PAGE,
+    _WHOLE_ASKED,
     _hedged,
     _no_rows,
     _page_url,
@@ -58,5 +62,97 @@ def _final_answer_origin(s: pl.DataFrame) -> pl.DataFrame:
             ),
         ),
         "final_answer_origin",
+        3,
+    )
+
+
+def _final_answer_composed(s: pl.DataFrame) -> pl.DataFrame:
+    """The run's answer message (Magentic-One's ``Orchestrator (final answer)``, written by
+    ``_prepare_final_answer`` from the transcript, or a ``FINAL ANSWER:`` line) states a number that
+    no earlier step held: the answer computed it itself (a mean of figures nobody averaged), or
+    rounded an earlier figure to another precision than the request asks ("one decimal place",
+    "nearest whole minute"). A rounding to the asked precision, or any rounding when the request
+    asks for none, is the answer's to make and not evidence. The answer step is blamed; it wins over
+    the traces of where the figures came from (``VALUE_TRACES``), which were taken up correctly."""
+    final = s.filter(pl.col("final_msg")).sort("run_id", "step").unique("run_id", keep="last")
+    if final.height == 0:
+        return _pick(_no_rows(s), "final_answer_composed", 3)
+    text = pl.col("output").fill_null("")
+    value = pl.coalesce(text.str.extract(_FINAL_ANSWER, 1), text)
+    stated = (
+        final.select("run_id", pl.col("step").alias("_final"), value.str.extract_all(_ANY_NUMBER).alias("_n"))
+        .explode("_n")
+        .drop_nulls("_n")
+        .with_columns(pl.col("_n").str.replace_all(",", ""))
+        .unique()
+    )
+    earlier = (
+        s.join(final.select("run_id", pl.col("step").alias("_final")), on="run_id")
+        .filter(pl.col("step") < pl.col("_final"))
+        .select("run_id", "step", pl.col("output").fill_null("").str.replace_all("_", " ").str.extract_all(_ANY_NUMBER).alias("_e"))
+        .explode("_e")
+        .drop_nulls("_e")
+        .select("run_id", pl.col("_e").str.replace_all(",", ""))
+        .unique()
+    )
+    as_float = pl.col("_n").cast(pl.Float64, strict=False)
+    novel = stated.join(earlier, left_on=["run_id", "_n"], right_on=["run_id", "_e"], how="anti").filter(
+        as_float.is_not_null()
+    )
+    if novel.height == 0:
+        return _pick(_no_rows(s), "final_answer_composed", 3)
+    decimals = pl.col("_n").str.extract(r"\.(\d+)$", 1).str.len_chars().fill_null(0)
+    novel = novel.with_columns(_d=decimals, _v=as_float)
+    # A rounding of an earlier figure (same value at the answer's own precision).
+    rounded = (
+        novel.join(earlier.with_columns(_x=pl.col("_e").cast(pl.Float64, strict=False)).drop_nulls("_x"), on="run_id")
+        .filter(((pl.col("_x") * (10.0 ** pl.col("_d"))).round(0) / (10.0 ** pl.col("_d")) - pl.col("_v")).abs() < 1e-9)
+        .select("run_id", "_n")
+        .unique()
+        .with_columns(_rounded=pl.lit(True))
+    )
+    # An earlier figure in another unit of ten's powers (1800 g as 1.8 kg, 0.45 as 45 %): restated.
+    scales = pl.DataFrame({"_f": [1e-6, 1e-3, 1e-2, 1e-1, 10.0, 100.0, 1e3, 1e6]})
+    scaled = (
+        novel.join(earlier.with_columns(_x=pl.col("_e").cast(pl.Float64, strict=False)).drop_nulls("_x"), on="run_id")
+        .join(scales, how="cross")
+        .filter((pl.col("_x") * pl.col("_f") - pl.col("_v")).abs() <= 1e-9 * pl.col("_v").abs().clip(lower_bound=1.0))
+        .select("run_id", "_n")
+        .unique()
+    )
+    novel = novel.join(scaled, on=["run_id", "_n"], how="anti")
+    task = s.filter(pl.col("step") == 0).select("run_id", pl.col("output").fill_null("").alias("_task"))
+    asked = task.select(
+        "run_id",
+        pl.col("_task").str.extract(_DECIMALS_ASKED, 1).str.to_lowercase().replace_strict(
+            _NUMBER_WORDS, default=None, return_dtype=pl.Int64
+        ).alias("_asked"),
+        pl.col("_task").str.contains(_WHOLE_ASKED).alias("_whole"),
+    ).with_columns(_asked=pl.when(pl.col("_asked").is_null() & pl.col("_whole")).then(0).otherwise(pl.col("_asked")))
+    judged = (
+        novel.join(rounded, on=["run_id", "_n"], how="left")
+        .join(asked, on="run_id", how="left")
+        .filter(
+            ~pl.col("_rounded").fill_null(False)
+            | (pl.col("_asked").is_not_null() & (pl.col("_asked") != pl.col("_d")))
+        )
+        .sort("run_id", "_n")
+        .unique("run_id", keep="first")
+        .join(final.select("run_id", "step", "agent"), on="run_id")
+    )
+    how = (
+        pl.when(pl.col("_rounded").fill_null(False))
+        .then(pl.format("rounds an earlier figure to {} decimals where the request asks for {}", pl.col("_d"), pl.col("_asked")))
+        .otherwise(pl.lit("was computed in the answer itself"))
+    )
+    return _pick(
+        judged.with_columns(
+            decisive_agent=pl.col("agent"),
+            decisive_step=pl.col("step"),
+            attribution_evidence=pl.format(
+                "step {}: {}'s answer states {}, which no earlier step held: it {}", pl.col("step"), pl.col("agent"), pl.col("_n"), how
+            ),
+        ),
+        "final_answer_composed",
         3,
     )

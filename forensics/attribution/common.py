@@ -48,6 +48,14 @@ _PLAN_CITED = (
     r"(?i)\b(?:per|according to|following|as (?:stated|assumed|given) in|based on) the (?:initial |new |updated )?"
     r"(?:plan|fact sheet|facts)\s*[,(:]\s*([^.\"]+)"
 )
+#: The precision a request asks for: "to one decimal place", "to 2 decimal places" (that many
+#: decimals), "to the nearest whole minute", "nearest integer", "whole number" (none).
+_DECIMALS_ASKED = r"(?i)\b(one|two|three|four|1|2|3|4) decimal places?\b"
+_WHOLE_ASKED = (
+    r"(?i)\bnearest (?:whole|integer|\w+ (?:minute|second|hour|day|km|kilometre|kilometer|metre|meter|mile|"
+    r"percent|pound|dollar|euro|gram|kg|person|people|year)s?\b)|\bwhole number\b|\bnearest integer\b"
+)
+_NUMBER_WORDS: Final = {"one": 1, "two": 2, "three": 3, "four": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 #: MultimodalWebSurfer's observation: "Here is a screenshot of [title](url)." (the page it is on).
 _PAGE_URL = r"(?:Here is a screenshot of|The web browser is open to the page) \[[^\]]*\]\(([^)\s]*)\)"
 #: A message that says its own value is not established: the author could not find or verify it,

@@ -8,7 +8,7 @@ from typing import Any, Final
 
 import polars as pl
 
-from forensics.attribution.answers import _final_answer_origin
+from forensics.attribution.answers import _final_answer_composed, _final_answer_origin
 from forensics.attribution.common import _OBSERVATIONS, _PLAN, _REPLAN, REPEAT_MIN_CHARS
 from forensics.attribution.fallback import _first_response, _orchestrator_plan, _unbacked_claims
 from forensics.attribution.instruction_rules import _instruction_conflicts, _source_contradicts_task
@@ -37,6 +37,7 @@ EVIDENCE_RULES: Final = (
     "tool_error",
     "repeated_action",
     "final_answer_origin",
+    "final_answer_composed",
     "accepted_wrong_answer",
     "unverified_accepted",
     "plan_unbacked_fact",
@@ -97,6 +98,7 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
             _tool_errors(steps),
             _repeats(steps),
             _final_answer_origin(steps),
+            _final_answer_composed(steps),
             _accepted_answers(steps),
             _plan_unbacked_facts(steps),
             _plan_relied_on(steps),
@@ -108,7 +110,12 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
     )
     # Where a value came from (the answer traces, a source for another period) does not decide a
     # run whose orchestrator accepted that value knowing it was not established: the acceptance did.
-    knowing = evidence.filter(pl.col("attribution_rule") == "unverified_accepted").select("run_id").unique()
+    # Nor a run whose answer itself composed or misrounded the figure it states.
+    knowing = (
+        evidence.filter(pl.col("attribution_rule").is_in(["unverified_accepted", "final_answer_composed"]))
+        .select("run_id")
+        .unique()
+    )
     if knowing.height > 0:
         traced = pl.col("attribution_rule").is_in(list(VALUE_TRACES)) & pl.col("run_id").is_in(
             knowing.get_column("run_id").implode()
