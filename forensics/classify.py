@@ -181,16 +181,53 @@ def classify(
     then collected one at a time, so each one's time is its own. ``FORENSICS_PROFILE=1`` does
     the same and prints the report to standard error.
     """
-    from forensics.detectors.runaway_cost import FLEET_KEY, fleet_facts
-
     to_stderr = os.environ.get("FORENSICS_PROFILE", "") not in ("", "0")
     st = Stages(profile or to_stderr)
     pol = resolve_policy(policy)
     df = _as_spans(spans)
     st.lap("span table checked and cast")
+    # What reads only the span table (no prepared column) runs on a side thread while prepare and
+    # the detectors work (polars releases the GIL); when profiling, each is computed where its
+    # stage is timed.
+    side = None if st.enabled else ThreadPoolExecutor(max_workers=1, thread_name_prefix="forensics-side")
+    try:
+        return _classify(df, pol, st, side, detectors, fleet, to_stderr)
+    finally:
+        if side is not None:
+            side.shutdown(wait=True, cancel_futures=True)
+
+
+def _later(
+    side: ThreadPoolExecutor | None, fn: Callable[[pl.DataFrame], pl.DataFrame], df: pl.DataFrame
+) -> Callable[[], pl.DataFrame]:
+    """``fn(df)``, started now on ``side`` (or computed when asked, without one)."""
+    if side is None:
+        return lambda: fn(df)
+    return side.submit(fn, df).result
+
+
+def _classify(
+    df: pl.DataFrame,
+    pol: Policy,
+    st: Stages,
+    side: ThreadPoolExecutor | None,
+    detectors: Iterable[str | type[Detector]] | None,
+    fleet: pl.DataFrame | None,
+    to_stderr: bool,
+) -> Classification:
+    from forensics.conventions.ledger import log_declared_failures
+    from forensics.detectors.runaway_cost import FLEET_KEY, fleet_facts
+
+    use_fleet = bool(pol.fleet_factor and not (pol.max_tokens_per_run and pol.max_cost_usd_per_run))
+    # The fleet budgets compare with: the caller's, else this table's (computed only when used).
+    fleet_of = None
+    if use_fleet:
+        fleet_of = _later(side, fleet_facts, df) if fleet is None else _later(None, lambda _: fleet, df)
+    declared_of = _later(side, declared_outcomes, df)
+    by_log_of = _later(side, log_declared_failures, df)
     ctx = prepare(df, pol, st)
-    if pol.fleet_factor and not (pol.max_tokens_per_run and pol.max_cost_usd_per_run):
-        ctx.cached(FLEET_KEY, (fleet if fleet is not None else fleet_facts(df)).lazy())
+    if fleet_of is not None:
+        ctx.cached(FLEET_KEY, fleet_of().lazy())
     st.lap("fleet facts")
     chosen = _resolve_detectors(detectors)
     if st.enabled:
@@ -216,11 +253,11 @@ def classify(
     )
     findings = _finish_findings(raw, ctx)
     st.lap("findings table")
-    declared = declared_outcomes(df)
+    declared = declared_of()
     st.lap("declared outcomes")
     runs = _runs_table(findings, ctx, declared)
     st.lap("runs table")
-    runs = _attributed(runs, df)
+    runs = _attributed(runs, df, by_log_of().get_column("run_id"))
     st.lap("attribution")
     result = Classification(
         findings=findings.select([f.name for f in FINDING_SCHEMA]).to_arrow().cast(FINDING_SCHEMA),
@@ -269,16 +306,15 @@ def _detector_findings(d: type[Detector], ctx: Context) -> pl.LazyFrame:
     )
 
 
-def _attributed(runs: pl.DataFrame, spans: pl.DataFrame) -> pl.DataFrame:
+def _attributed(runs: pl.DataFrame, spans: pl.DataFrame, by_log: pl.Series) -> pl.DataFrame:
     """``decisive_agent`` and ``decisive_step`` from forensics.attribution for every run that
     failed (its own verdict, or its log's: forensics.conventions.ledger.log_declared_failures) or
     that a detector flagged; a run it cannot name keeps the decisive finding's span's agent and
     position. A run whose outcome is unknown and that nothing flagged gets none: naming a culprit in
-    a run that may have succeeded would be a false alarm."""
+    a run that may have succeeded would be a false alarm. ``by_log``: the runs whose log declares a
+    failure (log_declared_failures of ``spans``)."""
     from forensics.attribution import _attribute
-    from forensics.conventions.ledger import log_declared_failures
 
-    by_log = log_declared_failures(spans).get_column("run_id")
     need = runs.filter(
         (pl.col("declared_outcome") == "failure") | ~pl.col("ok") | pl.col("run_id").is_in(by_log.implode())
     ).select("run_id")
