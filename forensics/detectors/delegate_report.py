@@ -22,12 +22,17 @@ run's final one) and the run reported success, TAXONOMY's definitions are met li
   recovered): the run's answer is the stuck delegate's guess, or the value a delegate said it could
   not establish.
 
-Not **ownership_gap**: the handoff was picked up (the delegate worked, its report was read), and its
+A third: the report came back and never reached the manager at all (a CodeAgent sees only what its
+code prints: ``unread_delegate_report``, ownership_gap: the work was done and nobody took it up).
+
+For the first two, not **ownership_gap**: the handoff was picked up (the delegate worked, its report was read), and its
 signals (a target that never starts, an unacknowledged escalation, an error with no owning agent,
 limbo) are not what happened. Seen on a held-out smolagents set, labelled there by these definitions.
 """
 
 from __future__ import annotations
+
+from typing import Final
 
 import polars as pl
 
@@ -199,6 +204,106 @@ class FailedReportPassedOn(Detector):
                     txt(pl.col("by_agent")),
                     txt(pl.col("agent")),
                     hms("t"),
+                ),
+            )
+        )
+
+
+#: A report's own words, for finding it again in what the manager saw: without smolagents'
+#: managed-agent template heading ("### 1. Task outcome (short version):"), without whitespace
+#: (observations are re-wrapped), the first 40 characters.
+_TEMPLATE_HEAD: Final = r"(?i)^#*\s*1\.\s*task\s+outcome\s*\(short\s+version\)\s*:?"
+
+
+def _gist(text: pl.Expr) -> pl.Expr:
+    return text.str.strip_chars().str.replace(_TEMPLATE_HEAD, "").str.replace_all(r"\s+", "").str.slice(0, 40)
+
+
+@register
+class UnreadDelegateReport(Detector):
+    name = "unread_delegate_report"
+    failure_class = "ownership_gap"
+    scope = "run"
+    severity = "high"
+    strength = "weak"
+    description = (
+        "A delegated agent run reported back, and its report never reached the delegating agent: no "
+        "observation of that agent's steps from the delegation on holds it (a smolagents CodeAgent sees "
+        "only what its code prints and the last expression's value: `result = search_agent(...)` shows "
+        "'Last output from code snippet: None'), nor does the final answer, and afterwards nobody redid "
+        "the work (no other agent, no tool but the final one) while the run reported success: the "
+        "delegate's work was done and nobody took it up."
+    )
+
+    def detect(self, ctx: Context) -> pl.LazyFrame:
+        s = ctx.spans.lazy()
+        # Only where the delegation was made from a step whose observation is recorded (smolagents'
+        # Step N span, its output.value the observations: OpenInference _StepWrapper): elsewhere
+        # what the delegating agent saw is not in the log, and an absence proves nothing.
+        observed_steps = s.filter((pl.col("kind") == "chain") & pl.col("output").is_not_null()).select(
+            "run_key", pl.col("span_id").alias("parent_id")
+        )
+        reports = (
+            delegations(ctx)
+            .join(observed_steps, on=["run_key", "parent_id"], how="semi")
+            .filter(~pl.col("failed") & pl.col("output").is_not_null())
+            .with_columns(_gist(pl.col("output")).alias("gist"), pl.coalesce("end_time", "t").alias("d_end"))
+            .filter(pl.col("gist").str.len_chars() >= 8)
+            .select("run_key", "run_id", "span_id", "agent", "by_agent", "t", "d_end", "gist")
+        )
+        unread = not_taken_up(ctx, reports)
+        # What the delegating agent saw from the delegation on: the observations of its steps (the
+        # step holding the call ends after it; later steps start after it), and the run's answer.
+        seen = (
+            s.filter(pl.col("kind") == "chain")
+            .select("run_key", pl.col("agent").alias("by_agent"), pl.col("t").alias("o_t"),
+                    pl.coalesce("end_time", "t").alias("o_end"),
+                    pl.col("output").str.replace_all(r"\s+", "").alias("o_text"))
+        )
+        read = (
+            unread.join(seen, on=["run_key", "by_agent"])
+            .filter(
+                ((pl.col("o_t") <= pl.col("t")) & (pl.col("o_end") >= pl.col("d_end")))
+                | (pl.col("o_t") >= pl.col("d_end"))
+            )
+            .filter(pl.col("o_text").str.contains(pl.col("gist"), literal=True).fill_null(False))
+            .select("run_key", "span_id")
+            .unique()
+        )
+        answers = ctx.runs.lazy().select(
+            "run_id", pl.col("final_output").str.replace_all(r"\s+", "").alias("answer")
+        )
+        passed_on = (
+            unread.join(answers, on="run_id")
+            .filter(pl.col("answer").str.contains(pl.col("gist"), literal=True).fill_null(False))
+            .select("run_key", "span_id")
+        )
+        per_run = (
+            unread.join(read, on=["run_key", "span_id"], how="anti")
+            .join(passed_on, on=["run_key", "span_id"], how="anti")
+            .sort("run_key", "t")
+            .group_by("run_key")
+            .agg(
+                pl.col("run_id").first(),
+                pl.col("span_id").alias("ids"),
+                pl.col("span_id").first().alias("first_id"),
+                pl.col("agent").first(),
+                pl.col("by_agent").first(),
+                pl.col("t").first(),
+            )
+        )
+        return per_run.select(
+            finding(
+                "run_id",
+                pl.col("ids"),
+                "first_id",
+                pl.format(
+                    "{} delegated work to {} at {}; the report came back but never reached {} (no observation of its "
+                    "steps holds it, nor does the answer), and nobody redid the work before the run reported success",
+                    txt(pl.col("by_agent")),
+                    txt(pl.col("agent")),
+                    hms("t"),
+                    txt(pl.col("by_agent")),
                 ),
             )
         )

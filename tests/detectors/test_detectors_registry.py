@@ -41,8 +41,9 @@ EXPECTED = {
         "limbo",
         # Beyond the taxonomy's signals: a delegation that failed or came back empty, dropped (issue 13).
         "dropped_delegation",
-        # The same task handed to a delegate again (issue 13).
+        # The same task handed to a delegate again; a report that never reached the manager (issue 13).
         "redelegated_same_task",
+        "unread_delegate_report",
     },
     "missing_fallback": {
         "unhandled_error",

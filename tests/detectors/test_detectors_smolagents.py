@@ -270,3 +270,52 @@ def test_a_failed_report_the_manager_followed_up_is_not_passed_on() -> None:
     # manager delegated again afterwards (another agent started), so the work was taken up.
     t = _report(spans("smol_delegate_followup"), 0, NOT_FOUND)
     assert found(t, "failed_report_passed_on").height == 0
+
+
+# --- unread_delegate_report -----------------------------------------------------------------------
+
+UNPRINTED = "Execution logs:\nLast output from code snippet:\nNone"
+
+
+def _observation(table: pl.DataFrame, step: int, text: str) -> pl.DataFrame:
+    """The table with the manager's ``Step step`` observation (the step span's output) replaced."""
+    root = table.filter(pl.col("parent_id").is_null())["span_id"][0]
+    sid = table.filter((pl.col("parent_id") == root) & (pl.col("name") == f"Step {step}"))["span_id"][0]
+    return table.with_columns(pl.when(pl.col("span_id") == sid).then(pl.lit(text)).otherwise(pl.col("output")).alias("output"))
+
+
+def test_a_report_the_manager_never_saw_is_unread() -> None:
+    # smol_managed_agent_report_used with the manager's code not printing the report (`report =
+    # search_agent(...)` alone: smolagents shows only printed logs and the last expression's value,
+    # None for an assignment); the manager still answered 117, from nothing it had seen.
+    t = _observation(spans("smol_managed_agent_report_used"), 1, UNPRINTED)
+    f = found(t, "unread_delegate_report")
+    sub = t.filter((pl.col("kind") == "agent") & pl.col("parent_id").is_not_null())["span_id"][0]
+    assert f.get_column("failure_class").to_list() == ["ownership_gap"]
+    assert f.get_column("decisive_span_id").to_list() == [sub]
+    assert "never reached CodeAgent.run" in f.get_column("explanation").item()
+
+
+def test_a_report_printed_then_or_later_or_passed_on_is_read() -> None:
+    t = spans("smol_managed_agent_report_used")
+    assert found(t, "unread_delegate_report").height == 0  # printed in the step that called it
+    # Not printed at once, printed by the next step (the variable lives on in the executor's state).
+    report = t.filter((pl.col("kind") == "agent") & pl.col("parent_id").is_not_null())["output"][0]
+    later = _observation(_observation(t, 1, UNPRINTED), 2, f"Execution logs:\n{report}\nLast output from code snippet:\nNone")
+    assert found(later, "unread_delegate_report").height == 0
+    # Not printed, but handed on whole as the answer (final_answer(report)): passed on, not dropped.
+    root = t.filter(pl.col("parent_id").is_null())["span_id"][0]
+    whole = _observation(t, 1, UNPRINTED).with_columns(
+        pl.when(pl.col("span_id") == root).then(pl.lit(report)).otherwise(pl.col("output")).alias("output")
+    )
+    assert found(whole, "unread_delegate_report").height == 0
+
+
+def test_a_delegation_without_recorded_observations_proves_nothing() -> None:
+    # The same unprinted report, but the step's observation not recorded at all (null): what the
+    # manager saw is not in the log.
+    t = spans("smol_managed_agent_report_used")
+    root = t.filter(pl.col("parent_id").is_null())["span_id"][0]
+    step1 = t.filter((pl.col("parent_id") == root) & (pl.col("name") == "Step 1"))["span_id"][0]
+    t = t.with_columns(pl.when(pl.col("span_id") == step1).then(None).otherwise(pl.col("output")).alias("output"))
+    assert found(t, "unread_delegate_report").height == 0
