@@ -168,6 +168,11 @@ def _budgets(ctx: Context) -> pl.LazyFrame:
                 pl.max_horizontal(
                     pl.coalesce("m_task", "m_agent") * pol.fleet_factor, pl.lit(float(floor)), "_fence"
                 ).alias(f"{short}_limit"),
+                # Where the run became a runaway: past the fleet's budget before any spread raise
+                # (the fence decides whether the run stands out; the spending began at the budget).
+                pl.max_horizontal(pl.coalesce("m_task", "m_agent") * pol.fleet_factor, pl.lit(float(floor))).alias(
+                    f"{short}_at"
+                ),
                 pl.format(
                     "{}x the median of {} comparable run(s) {} ({} {}){}",
                     pl.lit(pol.fleet_factor),
@@ -232,6 +237,7 @@ class BudgetExceeded(Detector):
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
         limits = _budgets(ctx)
+        names = limits.collect_schema().names()
         tokens = pl.col("input_tokens").fill_null(0) + pl.col("output_tokens").fill_null(0)
         cost = pl.col("cost_usd").fill_null(0.0)
         # Running totals only for the runs whose totals are over a budget (usually few).
@@ -246,6 +252,10 @@ class BudgetExceeded(Detector):
                 (pl.col("_tok") > pl.col("tok_limit")).fill_null(False)
                 | (pl.col("_cost") > pl.col("cost_limit")).fill_null(False)
             )
+            .with_columns(
+                (pl.col("_tok") > pl.col("tok_limit")).fill_null(False).alias("_run_over_tok"),
+                (pl.col("_cost") > pl.col("cost_limit")).fill_null(False).alias("_run_over_cost"),
+            )
             .drop("_tok", "_cost")
         )
         s = (
@@ -259,7 +269,12 @@ class BudgetExceeded(Detector):
         )
         over_tok = (pl.col("cum_tokens") > pl.col("tok_limit")).fill_null(False)
         over_cost = (pl.col("cum_cost") > pl.col("cost_limit")).fill_null(False)
-        crossed = pl.col("over_tok") | pl.col("over_cost")
+        # The crossing: where the running total passed the budget the run is judged over (for a fleet
+        # budget raised to the fleet's spread, the fleet's budget before the raise: ``*_at``).
+        at = {k: pl.coalesce(f"{k}_at", f"{k}_limit") if f"{k}_at" in names else pl.col(f"{k}_limit") for k in ("tok", "cost")}
+        crossed = (pl.col("_run_over_tok") & (pl.col("cum_tokens") > at["tok"]).fill_null(False)) | (
+            pl.col("_run_over_cost") & (pl.col("cum_cost") > at["cost"]).fill_null(False)
+        )
         per_run = (
             s.with_columns(over_tok.alias("over_tok"), over_cost.alias("over_cost"))
             .group_by("run_id")
