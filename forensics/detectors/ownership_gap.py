@@ -433,13 +433,16 @@ def delegations(ctx: Context) -> pl.LazyFrame:
     # the parent's key is hashed the same way, on the few agent spans only.
     parents = s.select(pl.col("span_k").alias("parent_k"), pl.col("agent").alias("by_agent"))
     parent_k = pl.struct("run_key", pl.col("parent_id").hash(HASH_SEED).alias("span_h")).hash(HASH_SEED)
-    return (
+    build = (
         s.filter((pl.col("kind") == "agent") & ~pl.col("is_root"))
         .with_columns(parent_k.alias("parent_k"), AGENT_WHO.alias("agent"))
         .join(parents, on="parent_k", maintain_order="left")
         .drop("parent_k")
         .filter(pl.col("by_agent").is_not_null() & pl.col("by_agent").ne_missing(pl.col("agent")))
     )
+    # Built once (several rules read it) and materialised: a text filter a rule puts on it (a
+    # report's words) then reads the delegations only, not pushed down onto every span's output.
+    return ctx.cached("delegations", build).lazy()
 
 
 def not_taken_up(ctx: Context, delegated: pl.LazyFrame) -> pl.LazyFrame:
@@ -454,8 +457,11 @@ def not_taken_up(ctx: Context, delegated: pl.LazyFrame) -> pl.LazyFrame:
         .filter(pl.col("seq").ne_missing(pl.col("last_tool_seq")))
         .select("run_key", pl.col("t").alias("w_t"))
     )
+    # Some work started after the delegation ended: the run's last work start is after it (one
+    # row per run to compare with, not every work span of the run with every delegation).
+    last_work = work.group_by("run_key").agg(pl.col("w_t").max())
     taken_up = (
-        delegated.join(work, on="run_key").filter(pl.col("w_t") > pl.col("d_end")).select("run_key", "span_id").unique()
+        delegated.join(last_work, on="run_key").filter(pl.col("w_t") > pl.col("d_end")).select("run_key", "span_id").unique()
     )
     succeeded = ctx.runs.lazy().filter(pl.col("reported_outcome") == "success").select("run_id")
     return delegated.join(succeeded, on="run_id", how="semi").join(taken_up, on=["run_key", "span_id"], how="anti")
