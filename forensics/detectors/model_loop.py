@@ -53,6 +53,19 @@ def model_cycles(ctx: Context, min_rounds: int) -> pl.DataFrame:
     (their span ids), ``decisive`` (the call that closed the first round), ``first_t``,
     ``last_t``, ``tokens``, ``cost``, ``members`` (the calls that took turns: 'writer / critic')."""
     s = ctx.spans.lazy()
+    # Only runs with enough model calls to hold such a cycle at all (a cheap count on integer keys):
+    # more than min_rounds rounds of the shortest cycle.
+    enough = (
+        s.filter(pl.col("kind") == "llm")
+        .group_by("run_key")
+        .len()
+        .filter(pl.col("len") > min(PERIODS) * min_rounds)
+        .select("run_key")
+        .collect()
+    )
+    if enough.is_empty():
+        return pl.DataFrame(schema={"run_id": pl.String})
+    s = s.filter(pl.col("run_key").is_in(enough.get_column("run_key").implode()))
     if "step_limit_hit" in ctx.runs.columns:
         capped = ctx.runs.lazy().filter(pl.col("step_limit_hit").fill_null(False)).select("run_id")
         s = s.join(capped, on="run_id", how="anti")
