@@ -71,12 +71,18 @@ def model_cycles(ctx: Context, min_rounds: int) -> pl.DataFrame:
         s = s.join(capped, on="run_id", how="anti")
     is_llm = pl.col("kind") == "llm"
     # Calls are compared by agent, model (else span name: ``call``) and prompt (``args`` holds a
-    # model call's input); and by agent and model alone, where each round's prompt carries the
-    # last round's output (two agents taking turns on a growing conversation).
+    # model call's input); and by agent, model and step alone, where each round's prompt carries
+    # the last round's output (two agents, or two steps, taking turns on a growing conversation).
     by_prompt = pl.struct(pl.col("agent").fill_null(""), pl.col("call").fill_null(""), pl.col("args").fill_null(""))
-    by_caller = pl.struct(pl.col("agent").fill_null(""), pl.col("call").fill_null(""))
+    # The caller also by the step the call is made in: its parent's name (a writer and a critic
+    # step, a Langfuse span or LangGraph node of each, around model calls of the same agent and model).
+    by_caller = pl.struct(
+        pl.col("agent").fill_null(""), pl.col("call").fill_null(""), pl.col("parent_call").fill_null("")
+    )
+    parents = s.select("run_id", pl.col("span_id").alias("parent_id"), pl.col("call").alias("parent_call"))
     calls = (
-        s.filter(is_llm | pl.col("kind").is_in(NEW_INPUT_KINDS))
+        s.join(parents, on=["run_id", "parent_id"], how="left")
+        .filter(is_llm | pl.col("kind").is_in(NEW_INPUT_KINDS))
         .select(
             "run_id",
             "run_key",

@@ -123,3 +123,26 @@ def test_two_agents_taking_turns_on_a_growing_conversation_are_a_cycle(tmp_path:
     f = _found(_trace(tmp_path / "agents.json", steps))
     assert f.height == 1
     assert f.row(0, named=True)["decisive_span_id"] == "rg" + "0" * 14
+
+
+def test_two_steps_of_one_agent_taking_turns_on_a_growing_conversation_are_a_cycle(tmp_path: Path) -> None:
+    # Langfuse @observe spans "write" and "review" around generations of one agent and one model,
+    # each prompt carrying the last output: the step the call is made in tells them apart.
+    steps: list[dict[str, Any]] = []
+    t, history = 1.0, ["Draft the subject line."]
+    for r in range(12):
+        for step in ("write", "review"):
+            sid = f"{step[0]}s{r:014d}"
+            steps.append(_obs(sid, "ag" + "0" * 14, "SPAN", step, t, t + 5))
+            steps.append(_generation(f"{step[0]}g{r:014d}", sid, "OpenAI-generation", t + 0.1,
+                                     [{"role": "user", "content": "\n".join(history)}], f"{step} {r}", 3000 + 400 * r))
+            history.append(f"{step} {r}")
+            t += 6
+    f = _found(_trace(tmp_path / "steps.json", steps))
+    assert f.height == 1
+    assert f.row(0, named=True)["decisive_span_id"] == "rg" + "0" * 14
+    # Near miss: the same steps with a search between rounds brought new input each time.
+    for r in range(12):
+        steps.append(_obs(f"t{r:015d}", "ag" + "0" * 14, "TOOL", "web_search", 1.0 + 12 * r + 5.5, 1.0 + 12 * r + 5.9,
+                          input={"query": f"q{r}"}, output={"results": [f"r{r}"]}))
+    assert _found(_trace(tmp_path / "steps_tools.json", steps)).height == 0
