@@ -18,6 +18,7 @@ from forensics.conventions import (  # noqa: F401
     outcome,
     pauses,
     rollups,
+    search,
 )
 from forensics.conventions.registry import (
     CONVENTIONS,

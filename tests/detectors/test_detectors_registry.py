@@ -31,6 +31,8 @@ EXPECTED = {
         "redo_after_replan",
         # The same task handed to a delegate again after a plan update: the plan dropped a fact (issue 13).
         "redelegated_after_replan",
+        # The same search asked in other words, the same results each time (issue 13).
+        "requery_same_results",
         # repeated_action for hand-off spans (the Agents SDK's transfer_to_<agent> calls) (issue 13).
         "repeated_handoff",
     },
