@@ -182,7 +182,10 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
             .str.contains(TRUNCATED_FINISH)
         )
 
-    truncated = on_rows(is_llm, pl.col("attributes"), in_attrs).fill_null(False) | on_rows(
+    # The attributes are masked with when/then, not taken out with on_rows: in_attrs' nested
+    # when/then over the taken-out rows made polars panic (chunked_array/mod.rs: lengths 242 vs 81)
+    # on tests/data/incidents/dev loaded whole.
+    truncated = in_attrs(pl.when(is_llm).then(pl.col("attributes"))).fill_null(False) | on_rows(
         is_llm, pl.col("output"), in_output
     ).fill_null(False)
     # Lazily, so polars computes a sub-expression several columns share (a convention's literal
