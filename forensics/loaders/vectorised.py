@@ -158,7 +158,7 @@ def _frames(path: str, limits: Limits) -> Iterator[tuple[_Frame, pa.Table | None
     the lines the SQL must not see null (so handed over); None for one line longer than a chunk,
     skipped here without being held (the per-record reader streams past it within max_line_bytes)."""
     size = os.path.getsize(path)
-    with open(path, "rb", buffering=0) as fh:
+    with open(path, "rb") as fh:  # buffered: skip_line reads a line in pieces
         offset, line = 0, 1
         while offset < size:
             block = _read_at(fh, offset, min(CHUNK_BYTES, size - offset))
