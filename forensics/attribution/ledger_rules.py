@@ -475,9 +475,12 @@ def _plan_relied_on(s: pl.DataFrame) -> pl.DataFrame:
     took it from the plan, not from a worker's finding. The plan (the latest before that ledger) is
     blamed: the earliest step whose assumption made the failure inevitable."""
     text = pl.col("output").fill_null("")
-    ledgers = s.filter(pl.col("ledger_progress").is_not_null() & text.str.contains(_PLAN_CITED))
     plans = s.filter(pl.col("plan_msg") & ~pl.col("human"))
-    if ledgers.height == 0 or plans.height == 0:
+    if plans.height == 0:
+        return _pick(_no_rows(s), "plan_relied_on", 5)
+    ledgers = s.filter(pl.col("ledger_progress").is_not_null())
+    ledgers = ledgers.filter(text.str.contains(_PLAN_CITED))
+    if ledgers.height == 0:
         return _pick(_no_rows(s), "plan_relied_on", 5)
     words = r"[a-z]{4,}"
     cited = (

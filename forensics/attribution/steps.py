@@ -166,7 +166,8 @@ def _read_with_conventions(rows: pl.DataFrame) -> pl.DataFrame | None:
 #: A web surfer's action on a target it names (autogen-magentic-one / autogen-ext
 #: MultimodalWebSurfer's action descriptions): "I clicked 'X'." and "I typed 'X' into the browser
 #: address bar." (a search typed into the search bar is the surfer's own query, not a target).
-_TARGETED = r"^\s*I (?:clicked '(.+?)'\.|typed '(.+?)' into the browser address bar\.)"
+_TARGETED = r"^I (?:clicked '(.+?)'\.|typed '(.+?)' into the browser address bar\.)"
+_TARGET_PREFIXES = ("I clicked '", "I typed '")
 
 
 def _instructed(out: pl.DataFrame) -> pl.DataFrame:
@@ -175,7 +176,11 @@ def _instructed(out: pl.DataFrame) -> pl.DataFrame:
     target is in them): the surfer did what it was told, so the page it opened was the orchestrator's
     choice; what the surfer then made of the page is its own. Read on the few targeted rows only."""
     text = pl.col("output").fill_null("")
-    targeted = text.str.contains(_TARGETED)
+    # A literal prefix scan first (most span tables hold no surfer action): the regex on those rows only.
+    prefixed = pl.any_horizontal(text.str.starts_with(p) for p in _TARGET_PREFIXES)
+    if not bool(out.select(prefixed.any()).item()):
+        return out.with_columns(instructed=pl.lit(False))
+    targeted = prefixed & text.str.contains(_TARGETED)
     if not bool(out.select(targeted.any()).item()):
         return out.with_columns(instructed=pl.lit(False))
     told = pl.when(pl.col("kind") == "handoff").then(pl.col("output")).forward_fill().over("_rk")
