@@ -477,3 +477,20 @@ def test_an_answer_restating_a_figure_in_another_unit_of_ten(tmp_path: Path) -> 
     doc["history"][16]["content"] = "\nThe mean price of the three day tickets is 2433 pence."
     path.write_text(json.dumps(doc))
     assert _named(path, "m1-answer-rounding")[2] != "final_answer_composed"
+
+
+def test_a_ledger_saying_what_the_fact_sheet_says(tmp_path: Path) -> None:
+    # Firing twin in other words: "The fact sheet says that ..." rests the claim on the plan too.
+    path = _changed(
+        tmp_path,
+        "magentic_one_plan_relied_on.json",
+        "Per the fact sheet, a child ticket costs half the adult price.",
+        "The fact sheet says that a child ticket costs half the adult price.",
+    )
+    assert _named(path, "m1-plan-relied-on") == ("Orchestrator", 1, "plan_relied_on")
+
+
+def test_a_ledger_accepting_a_lower_bound_as_the_answer(tmp_path: Path) -> None:
+    # Firing twin: "more than 86,000" is no more established than "about 86,000".
+    path = _changed(tmp_path, "magentic_one_approx_accepted.json", "about 86,000", "more than 86,000", count=None)
+    assert _named(path, "m1-approx-accepted") == ("Orchestrator", 10, "unverified_accepted")

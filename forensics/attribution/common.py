@@ -45,12 +45,13 @@ _GUESS_SECTION = r"(?s)EDUCATED GUESSES(.*?)(?:\n\s*Here is the plan to follow|$
 #: one loaf"; "Following the plan (Sunday uses the Saturday timetable), ..."): the clause after it.
 #: ("This is the next step of the plan" cites the plan for what to do next, not for a fact.)
 _PLAN_CITED = (
-    r"(?i)\b(?:per|according to|following|as (?:stated|assumed|given) in|based on) the (?:initial |new |updated )?"
-    r"(?:plan|fact sheet|facts)\s*[,(:]\s*([^.\"]+)"
+    r"(?i)(?:\b(?:per|according to|following|as (?:stated|assumed|given) in|based on) the (?:initial |new |updated )?"
+    r"(?:plan|fact sheet|facts)\s*[,(:]|\bthe (?:initial |new |updated )?(?:plan|fact sheet) "
+    r"(?:says|states|assumes|notes)(?: that)?)\s*([^.\"]+)"
 )
 #: The precision a request asks for: "to one decimal place", "to 2 decimal places" (that many
 #: decimals), "to the nearest whole minute", "nearest integer", "whole number" (none).
-_DECIMALS_ASKED = r"(?i)\b(one|two|three|four|1|2|3|4) decimal places?\b"
+_DECIMALS_ASKED = r"(?i)\b(one|two|three|four|1|2|3|4) decimal(?: places?|s)?\b"
 _WHOLE_ASKED = (
     r"(?i)\bnearest (?:whole|integer|\w+ (?:minute|second|hour|day|km|kilometre|kilometer|metre|meter|mile|"
     r"percent|pound|dollar|euro|gram|kg|person|people|year)s?\b)|\bwhole number\b|\bnearest integer\b"
@@ -68,7 +69,8 @@ _HEDGE = (
 #: ledger gives for ``is_request_satisfied`` (the orchestrator's own words about the value it accepts;
 #: never in page text, where "About 18,400 results" is a search engine's count).
 _APPROX = (
-    r"(?i)(?:\b(?:about|around|approximately|roughly|circa|nearly|almost|some|an estimated|estimated)|\bc\.|~)"
+    r"(?i)(?:\b(?:about|around|approximately|roughly|circa|nearly|almost|some|an estimated|estimated|over|more than|"
+    r"at least|upwards of)|\bc\.|~)"
     r"\s*[$\u00a3\u20ac]?\d[\d,.]*"
 )
 #: An orchestrator instruction to take a value as given without finding it.
