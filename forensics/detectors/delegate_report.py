@@ -266,7 +266,14 @@ class UnreadDelegateReport(Detector):
                 ((pl.col("o_t") <= pl.col("t")) & (pl.col("o_end") >= pl.col("d_end")))
                 | (pl.col("o_t") >= pl.col("d_end"))
             )
-            .filter(pl.col("o_text").str.contains(pl.col("gist"), literal=True).fill_null(False))
+            .filter(
+                pl.col("o_text").str.contains(pl.col("gist"), literal=True).fill_null(False)
+                # Or smolagents' own wrapper of the report, with the delegate's name (the observation
+                # may be cut short before the report's words: truncate_content, attribute limits).
+                | pl.col("o_text")
+                .str.contains(pl.format("Hereisthefinalanswerfromyourmanagedagent'{}'", pl.col("agent")), literal=True)
+                .fill_null(False)
+            )
             .select("run_key", "span_id")
             .unique()
         )

@@ -319,3 +319,11 @@ def test_a_delegation_without_recorded_observations_proves_nothing() -> None:
     step1 = t.filter((pl.col("parent_id") == root) & (pl.col("name") == "Step 1"))["span_id"][0]
     t = t.with_columns(pl.when(pl.col("span_id") == step1).then(None).otherwise(pl.col("output")).alias("output"))
     assert found(t, "unread_delegate_report").height == 0
+
+
+def test_a_report_whose_wrapper_reached_the_manager_is_read_even_cut_short() -> None:
+    # The observation cut before the report's own words (truncate_content, an attribute length
+    # limit), but smolagents' wrapper naming the delegate is there: it was printed, so it was read.
+    cut = "Execution logs:\nHere is the final answer from your managed agent 'search_agent':\n### 1. Task out[...]"
+    t = _observation(spans("smol_managed_agent_report_used"), 1, cut)
+    assert found(t, "unread_delegate_report").height == 0
