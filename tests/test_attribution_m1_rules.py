@@ -494,3 +494,13 @@ def test_a_ledger_accepting_a_lower_bound_as_the_answer(tmp_path: Path) -> None:
     # Firing twin: "more than 86,000" is no more established than "about 86,000".
     path = _changed(tmp_path, "magentic_one_approx_accepted.json", "about 86,000", "more than 86,000", count=None)
     assert _named(path, "m1-approx-accepted") == ("Orchestrator", 10, "unverified_accepted")
+
+
+def test_an_answer_restating_a_figure_in_another_spelling(tmp_path: Path) -> None:
+    # Near miss: the answer adds the date the page gave as 2024-05-07 ("7 May"): 7 is held by value
+    # (07), not a number composed in the answer, whatever precision the request asks for.
+    path = _changed(tmp_path, "magentic_one_answer_rounding.json", "Child 18 pounds", "Child 18 pounds (from 2024-05-07)")
+    doc = json.loads(path.read_text())
+    doc["history"][16]["content"] = "\nThe mean price of the three day tickets (prices from 7 May) is 24.3 pounds."
+    path.write_text(json.dumps(doc))
+    assert _named(path, "m1-answer-rounding")[2] != "final_answer_composed"

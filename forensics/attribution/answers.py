@@ -96,8 +96,16 @@ def _final_answer_composed(s: pl.DataFrame) -> pl.DataFrame:
         .unique()
     )
     as_float = pl.col("_n").cast(pl.Float64, strict=False)
-    novel = stated.join(earlier, left_on=["run_id", "_n"], right_on=["run_id", "_e"], how="anti").filter(
-        as_float.is_not_null()
+    # Held earlier by value, not spelling ("4 March" from "2021-03-04", "12.50" from "12.5").
+    novel = (
+        stated.with_columns(_key=as_float)
+        .drop_nulls("_key")
+        .join(
+            earlier.select("run_id", pl.col("_e").cast(pl.Float64, strict=False).alias("_key")).drop_nulls("_key"),
+            on=["run_id", "_key"],
+            how="anti",
+        )
+        .drop("_key")
     )
     if novel.height == 0:
         return _pick(_no_rows(s), "final_answer_composed", 3)
