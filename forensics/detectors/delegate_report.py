@@ -48,8 +48,12 @@ def _stuck_delegates(ctx: Context) -> pl.LazyFrame:
 
     def build() -> pl.LazyFrame:
         s = ctx.spans.lazy()
+        # Only the children of delegated agent runs are looked at (the join below keeps no other):
+        # taken out first, so the sort and group-by read those rows only.
+        delegated = delegations(ctx).select("run_key", pl.col("span_id").alias("parent_id"))
         children = (
             s.filter(pl.col("parent_id").is_not_null())
+            .join(delegated, on=["run_key", "parent_id"], how="semi")
             .sort("run_key", "seq")
             .group_by("run_key", "parent_id")
             .agg(
