@@ -504,3 +504,25 @@ def test_an_answer_restating_a_figure_in_another_spelling(tmp_path: Path) -> Non
     doc["history"][16]["content"] = "\nThe mean price of the three day tickets (prices from 7 May) is 24.3 pounds."
     path.write_text(json.dumps(doc))
     assert _named(path, "m1-answer-rounding")[2] != "final_answer_composed"
+
+
+def test_a_ledger_accepting_a_recollection(tmp_path: Path) -> None:
+    # Firing twin: the Coder states a plain 480 but says it answers from memory, without a browser:
+    # accepting it is still the orchestrator's acceptance of an unestablished value.
+    path = _changed(tmp_path, "magentic_one_error_then_guess.json", "approximately 480", "480", count=None)
+    assert _named(path, "m1-error-then-guess") == ("Orchestrator", 14, "unverified_accepted")
+
+
+def test_a_ledger_accepting_a_stated_figure(tmp_path: Path) -> None:
+    # Near miss: the Coder states the figure plainly (no recollection, no approximation).
+    first = _changed(tmp_path, "magentic_one_error_then_guess.json", "approximately 480", "480", count=None)
+    doc = json.loads(first.read_text())
+    for m in doc["history"]:
+        m["content"] = m["content"].replace(
+            "I can't browse the web, but from what I know Tailspin Hall is the school's main concert hall and seats 480 people.",
+            "Tailspin Hall is the school's main concert hall and seats 480 people.",
+        )
+    path = tmp_path / "plain.json"
+    path.write_text(json.dumps(doc))
+    assert "from what I know" not in path.read_text()
+    assert _named(path, "m1-error-then-guess")[2] != "unverified_accepted"

@@ -64,6 +64,9 @@ _PAGE_URL = r"(?:Here is a screenshot of|The web browser is open to the page) \[
 _HEDGE = (
     r"(?i)\b(?:could not|couldn't|was unable to|unable to|cannot|can't) (?:find|verify|confirm|locate|access|determine)"
     r"|\b(?:probably|approximately|roughly|presumably|an estimate|estimated|educated guess|assuming)\b"
+    # a recollection, not a finding: an agent without a browser (the Coder) answering from memory
+    r"|\b(?:from what I (?:know|remember|recall)|from memory|as far as I know|to (?:the best of )?my knowledge"
+    r"|I (?:believe|recall)|(?:cannot|can't|can ?not) browse)\b"
 )
 #: A value stated as an approximation ("about 125,000", "c. 620", "roughly 40 km"): read in the reason a
 #: ledger gives for ``is_request_satisfied`` (the orchestrator's own words about the value it accepts;
