@@ -370,9 +370,8 @@ class _Settle:
         self.next_line = last + 1
         if len(handed):
             rest = self._per_record(self._ranges(handed))
-            if rest.num_rows and mapped is not None:  # put them back in line order
-                both = pa.concat_tables([mapped, rest])
-                mapped = both.take(pc.sort_indices(both, sort_keys=[("source_line", "ascending")]))
+            if rest.num_rows and mapped is not None:
+                mapped = _interleave(mapped, numbers, rest)
             elif rest.num_rows:
                 mapped = rest
         while self.frames and self.frames[0].last_line < self.next_line:
@@ -415,6 +414,22 @@ class _Settle:
         if sink.quarantined:
             self.quarantines.append(sink.quarantine_table())
         return sink.table()
+
+
+def _interleave(mapped: pa.Table, numbers: np.ndarray, rest: pa.Table) -> pa.Table:
+    """The per-record rows put back between the mapped rows in line order (both sorted): slices of
+    the two, concatenated once (a sort and take of the stretch cost ~2x: Arrow's take concatenates
+    a chunked column before gathering it)."""
+    at = np.searchsorted(numbers, rest.column("source_line").to_numpy()).tolist()
+    parts, done = [], 0
+    for i, position in enumerate(at):
+        if position > done:
+            parts.append(mapped.slice(done, position - done))
+            done = position
+        parts.append(rest.slice(i, 1))
+    if done < mapped.num_rows:
+        parts.append(mapped.slice(done))
+    return pa.concat_tables(parts).combine_chunks()
 
 
 def _mapped(out: pa.Table, shown: str, limits: Limits, constants: dict[str, pa.Array]) -> pa.Table:
