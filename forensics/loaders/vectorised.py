@@ -1,8 +1,10 @@
 """A vectorised read of the OpenTelemetry SDK span JSON, one span per line (``otel-sdk-json``).
 
 The per-record loader (:mod:`forensics.loaders.otel_sdk_json`) parses each line with orjson and
-maps it in Python, ~20 us a span. Here DuckDB parses whole chunks of the file and maps the columns
-in SQL on its own threads (issue 15): no Python per record, no process pool.
+maps it in Python, ~20 us a span. Here ONE DuckDB query a file parses the lines and maps the
+columns in SQL on DuckDB's own threads (issue 15): no Python per record, no process pool. The file
+reaches it as a stream of line tables framed chunk by chunk (the layout pattern matched there by
+polars), and its result streams back in line order while it works on the next lines.
 
 What the per-record path guarantees, this path keeps by accepting a line only when whole-column
 expressions prove the per-record path would make exactly the same row from it; every other line
@@ -49,9 +51,8 @@ from ..schema import QUARANTINE_SCHEMA, SPAN_SCHEMA
 from .base import Limits, Source, SpanSink, choose_wrapper, read_sample, skip_line, wrapper_keys
 from .vectorised_sql import build_query, layout
 
-#: Bytes of the file parsed per DuckDB query (whole lines). Planning the query (a 7 KB pattern,
-#: ~200 expressions) costs ~65 ms a query whatever its size: 32 MB chunks spend ~14% less CPU a
-#: byte than 16 MB ones; 64 MB and more gain nothing more and hold more at once.
+#: Bytes of the file framed at a time (whole lines): read, its newlines found, matched against the
+#: layout, and handed to DuckDB's scan as batches of _BATCH_LINES lines.
 CHUNK_BYTES = 32 * 1024 * 1024
 #: A line longer than this is read by the per-record path (which streams past one over the limit).
 _MAX_VECTOR_LINE = 8 * 1024 * 1024
