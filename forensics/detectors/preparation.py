@@ -188,6 +188,18 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
     truncated = in_attrs(pl.when(is_llm).then(pl.col("attributes"))).fill_null(False) | on_rows(
         is_llm, pl.col("output"), in_output
     ).fill_null(False)
+    # Ordered within runs first, while the table holds only the loaded columns: the sort copies
+    # every column, and after the text pass there are twice as many (issue 15 item 4). Loaders
+    # write a run's spans together and mostly in time order; when each run already is in (start,
+    # line) order the sort is skipped. The text pass below is row by row, so it gives the same
+    # rows before or after the sort.
+    order = ["run_key", "start_time", "source_line", "span_h"]
+    spans = spans.with_columns(
+        pl.col("run_id").cast(pl.Categorical).to_physical().alias("run_key"),
+        pl.col("span_id").hash(HASH_SEED).alias("span_h"),
+    )
+    spans = spans.sort(order, nulls_last=True) if not _in_order(spans, order) else spans
+    st.lap("prepare: order within runs")
     # Lazily, so polars computes a sub-expression several columns share (a convention's literal
     # prefilter, a masked text column) once: the eager with_columns evaluates each copy again.
     df = (
@@ -195,8 +207,6 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
         # Masks conventions share (their literal prefilters), once, before the expressions reading them.
         .with_columns(conventions.prefilter_exprs())
         .with_columns(
-            pl.col("run_id").cast(pl.Categorical).to_physical().alias("run_key"),
-            pl.col("span_id").hash(HASH_SEED).alias("span_h"),
             pl.when(pl.col("parent_id").is_not_null())
             .then(pl.col("parent_id").hash(HASH_SEED))
             .alias("parent_h"),
@@ -243,15 +253,13 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
         .drop("attributes", "input")
         .collect(engine="in-memory")
     )
-    st.lap("prepare: text columns and convention signals")
-    order = ["run_key", "start_time", "source_line", "span_h"]
-    # Loaders write a run's spans together and mostly in time order; when each run already is in
-    # (start, line) order the sort, a copy of every column, is skipped. Otherwise the sort leaves
-    # one chunk per column; else the table is made one chunk here, once, while it is narrow
+    # The columns in their usual order (the keys beside the other derived ids), and one chunk each
     # (derived columns come out as one chunk, and a table of mixed chunking is copied whole by
     # polars at the next step, later and wider).
-    df = df.sort(order, nulls_last=True) if not _in_order(df, order) else df.rechunk()
-    st.lap("prepare: order within runs")
+    rest = [c for c in df.columns if c not in ("run_key", "span_h")]
+    at = rest.index("parent_h")
+    df = df.select([*rest[:at], "run_key", "span_h", *rest[at:]]).rechunk()
+    st.lap("prepare: text columns and convention signals")
 
     # Position within the run without a group-by: the table is sorted by run, so it is the row
     # index minus the index of the run's first row.
