@@ -42,6 +42,15 @@ SAYS_FAILED_TEXT: Final = (
     r"|verify|confirm|reset|locate|look\s+up|see|check)"
     r"|\bunfortunately\b[^.!?\n]{0,80}\b(?:failed|error|unable|not\s+(?:able|possible|available))"
 )
+#: An answer that opens with an impersonal verdict of failure: GAIA-style research agents answer
+#: "Unable to determine: ..." or "Could not be determined: ..." (smolagents' final_answer returns the
+#: string as the agent run's output, the root's). Only at the very start: mid-answer, "the figure
+#: could not be verified by the council, but its table lists 412" is a sourced answer, not a failure.
+SAYS_FAILED_VERDICT: Final = (
+    r"(?i)^\W*(?:unable|not\s+able)\s+to\s+[a-z]+"
+    r"|^\W*(?:could\s+not|couldn'?t|cannot|can'?t)\s+be\s+(?:determined|found|verified|confirmed|computed|established"
+    r"|answered|completed|located|retrieved|identified)\b"
+)
 _VERDICT: Final = rf"{Q}@outcome{Q}\s*:\s*\{{[^}}]*?{Q}verdict{Q}\s*:\s*{Q}(success|failure|unknown){Q}"
 
 
@@ -103,7 +112,11 @@ def _runs(df: pl.DataFrame, runs: pl.DataFrame) -> pl.DataFrame:
     structured = pl.col("root_output").str.contains(SAYS_FAILED_STRUCTURED).fill_null(False) | pl.col(
         "final_output"
     ).str.contains(SAYS_FAILED_STRUCTURED).fill_null(False)
-    in_words = pl.col("final_output").str.contains(SAYS_FAILED_TEXT).fill_null(False)
+    in_words = (
+        pl.col("final_output").str.contains(SAYS_FAILED_TEXT).fill_null(False)
+        | pl.col("final_output").str.contains(SAYS_FAILED_VERDICT).fill_null(False)
+        | pl.col("root_output").str.contains(SAYS_FAILED_VERDICT).fill_null(False)
+    )
     tools = (
         df.lazy()
         .select("run_key", pl.col("_cv_declared_tools").alias("declared_tools"))

@@ -796,6 +796,9 @@ def _says(final: str) -> list[dict[str, Any]]:
         # In the past tense, whatever the verb.
         "I couldn't cancel your membership: the contract is locked until March, so nothing changed.",
         "We weren't able to issue the refund today.",
+        # An impersonal verdict opening the answer (GAIA-style research agents).
+        "Unable to determine: the order service never answered, so no order count is known.",
+        '"Could not be determined: the order export could not be read."',
     ],
 )
 def test_a_final_output_saying_a_step_failed_is_not_reported_success(final: str) -> None:
@@ -817,6 +820,9 @@ def test_the_same_failure_answered_as_success_is_unhandled() -> None:
         '{"summary": "done", "error": null, "errors": []}',
         "All orders synced. I can't wait for tomorrow's batch!",
         "All orders synced. I can't recommend the new batch mode enough.",
+        # The same words inside a sourced answer are no verdict on the run.
+        "All 10 orders synced; one total could not be verified by the shop, but its invoice lists it.",
+        "Orders synced: 10. Unable to determine why the shop rounds totals, which is not needed here.",
     ],
 )
 def test_near_miss_a_final_output_without_failure_is_reported_success(final: str) -> None:

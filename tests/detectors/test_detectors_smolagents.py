@@ -272,6 +272,17 @@ def test_a_failed_report_the_manager_followed_up_is_not_passed_on() -> None:
     assert found(t, "failed_report_passed_on").height == 0
 
 
+def test_a_failed_report_the_manager_answers_as_a_failure_is_not_passed_on() -> None:
+    # The report says it could not find the figure and the manager's answer opens with the verdict
+    # GAIA-style agents give ("Unable to determine: ..."): the run told its caller, nothing was passed on.
+    t = _report(spans("smol_managed_agent_report_used"), 0, NOT_FOUND)
+    assert found(t, "failed_report_passed_on").height == 1  # as above, with the manager answering 117
+    root = t.filter(pl.col("parent_id").is_null())["span_id"][0]
+    for verdict in ("Unable to determine: no source gives the height.", "Could not be determined from the sources read."):
+        said = t.with_columns(pl.when(pl.col("span_id") == root).then(pl.lit(verdict)).otherwise(pl.col("output")).alias("output"))
+        assert found(said, "failed_report_passed_on").height == 0
+
+
 # --- unread_delegate_report -----------------------------------------------------------------------
 
 UNPRINTED = "Execution logs:\nLast output from code snippet:\nNone"
