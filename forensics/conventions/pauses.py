@@ -54,10 +54,16 @@ _INCIDENT_STATUS: Final = rf"(?i){Q}status{Q}\s*:\s*{Q}(triggered|acknowledged|r
 _EVENT_ACTION: Final = rf"(?i){Q}event_action{Q}\s*:\s*{Q}(trigger|acknowledge|resolve){Q}"
 _EVENT_TYPE: Final = r"(?i)\bincident\.(triggered|acknowledged|resolved)\b"
 _ALERT_ACKED: Final = rf"(?i){Q}acknowledged{Q}\s*:\s*true\b"
+#: A ticket or incident record saying when someone acknowledged it (``acknowledged_at`` set: a
+#: helpdesk or on-call record read back by a later call), or a Zendesk ticket ``status`` "solved"
+#: (Zendesk Tickets API: new, open, pending, hold, solved, closed; only "solved" is unambiguous:
+#: an Opsgenie alert's "open"/"closed" says nothing of who took it up).
+_ACKED_AT: Final = rf"(?i){Q}acknowledged_?at{Q}\s*:\s*{Q}[0-9]"
+_TICKET_SOLVED: Final = rf"(?i){Q}status{Q}\s*:\s*{Q}solved{Q}"
 #: The incident's identifiers: the Events API dedup_key, an incident id, key or number, an Opsgenie
 #: alias or alert id, any ``id`` in a span that speaks of an incident. Every one a span names is kept:
 #: one incident is named differently by different calls (its REST id, its number, its dedup_key).
-_INCIDENT_ID: Final = rf"(?i){Q}(?:dedup_key|incident_key|incident_id|incident_number|alert_id|alertId|alias|id){Q}\s*:\s*{Q}?([^\"\\,\}}\]\s]+)"
+_INCIDENT_ID: Final = rf"(?i){Q}(?:dedup_key|incident_key|incident_id|incident_number|alert_id|alertId|alias|ticket|ticket_id|ticketId|ticket_number|id){Q}\s*:\s*{Q}?([^\"\\,\}}\]\s]+)"
 #: Keys of an explicit "the person is signed in / verified" flag (metadata of a conversation or
 #: trace: ``authenticated``, ``is_authenticated``, ``user_verified``, ``logged_in``, ...).
 _AUTH_KEYS: Final = r"(?:is_|user_|customer_|identity_)?authenticated|isAuthenticated|userAuthenticated"
@@ -71,7 +77,7 @@ def _prefilter() -> list[pl.Expr]:
     """The spans that speak of an incident or an alert (Aho-Corasick over the text columns): one
     mask the incident expressions share, computed once (~0.5 s at 600k spans; as a sub-expression
     of each of them it was computed again for each)."""
-    needles = ["incident", "dedup_key", "routing_key", "opsgenie", "alert"]
+    needles = ["incident", "dedup_key", "routing_key", "opsgenie", "alert", "ticket"]
     # The same test as a regex, ASCII case-insensitive (`(?i-u)`, as ascii_case_insensitive=True):
     # on the long attribute texts the regex engine's literal prefilter is ~3x faster than
     # contains_any (0.13 s vs 0.47 s at 600k spans); on the short columns contains_any is faster.
@@ -122,6 +128,8 @@ def _extract() -> list[pl.Expr]:
         only("output").str.extract(_EVENT_TYPE, 1),
         only("attributes").str.extract(_EVENT_TYPE, 1),
         pl.when(only("output").str.contains(_ALERT_ACKED)).then(pl.lit("acknowledged")),
+        pl.when(only("output").str.contains(_ACKED_AT)).then(pl.lit("acknowledged")),
+        pl.when(only("output").str.contains(_TICKET_SOLVED)).then(pl.lit("resolved")),
     ).str.to_lowercase()
     state = state_word.replace(
         {"trigger": "triggered", "acknowledge": "acknowledged", "resolve": "resolved"}
@@ -230,9 +238,9 @@ register(
                 "authenticated (true, false, null)",
             ),
             Signal(
-                "incident status triggered / acknowledged / resolved; event_action trigger / acknowledge / resolve; incident.* webhook events; alert acknowledged: true",
-                "PagerDuty REST and Events API v2, Opsgenie Alert API (any tool that calls them)",
-                "PagerDuty developer docs: REST API v2 Incident (status), Events API v2 (event_action, dedup_key), Webhooks v3 (event_type); Opsgenie Alert API (acknowledge, close, alias)",
+                "incident status triggered / acknowledged / resolved; event_action trigger / acknowledge / resolve; incident.* webhook events; alert acknowledged: true; a ticket or incident record read back with acknowledged_at set, a ticket status solved",
+                "PagerDuty REST and Events API v2, Opsgenie Alert API, Zendesk Tickets API (any tool that calls them)",
+                "PagerDuty developer docs: REST API v2 Incident (status), Events API v2 (event_action, dedup_key), Webhooks v3 (event_type); Opsgenie Alert API (acknowledge, close, alias); Zendesk Tickets API (status new / open / pending / hold / solved / closed)",
                 "incident_state (triggered, acknowledged, resolved), incident_key (its identifiers)",
             ),
         ),

@@ -150,6 +150,35 @@ def test_unacknowledged_escalation_near_miss_events_api_trigger_then_acknowledge
     assert "unacknowledged_escalation" not in detectors(_events_api("trigger", "acknowledge"))
 
 
+# A helpdesk ticket an escalation opened (Zendesk Tickets API: a new ticket is "new" until an agent
+# takes it), read back later by the run: the record says who took it up and when (acknowledged_at),
+# or that it was solved.
+def _ticket_run(read_back: str, end: float = 610, looked_up: str = "ZD-448120"):
+    return run(
+        span("root", 0, end, kind="agent", name="returns_agent", output="Collection booked for Friday."),
+        span("e1", 2, parent_id="root", kind="tool", tool="escalate_to_human",
+             input='{"order_id": "MF-1", "reason": "damaged item"}',
+             output='{"ticket": "ZD-448120", "queue": "furniture-returns", "status": "new"}'),
+        span("g1", 600, parent_id="root", kind="tool", tool="get_ticket", input=f'{{"ticket": "{looked_up}"}}',
+             output=read_back),
+    )
+
+
+def test_unacknowledged_escalation_near_miss_the_ticket_read_back_acknowledged() -> None:
+    acked = '{"ticket": "ZD-448120", "status": "open", "assignee": "r.osei", "acknowledged_at": "2026-11-26T16:44:12Z"}'
+    assert "unacknowledged_escalation" not in detectors(_ticket_run(acked))
+    solved = '{"ticket": "ZD-448120", "status": "solved", "assignee": "r.osei"}'
+    assert "unacknowledged_escalation" not in detectors(_ticket_run(solved))
+
+
+def test_unacknowledged_escalation_fires_on_a_ticket_read_back_untaken() -> None:
+    # Read back still new (acknowledged_at null), or another ticket acknowledged: nobody took it up.
+    untaken = '{"ticket": "ZD-448120", "status": "new", "assignee": null, "acknowledged_at": null}'
+    assert one(_ticket_run(untaken), "unacknowledged_escalation")["decisive_span_id"] == "e1"
+    other = '{"ticket": "ZD-448777", "status": "open", "acknowledged_at": "2026-11-26T16:44:12Z"}'
+    assert one(_ticket_run(other, looked_up="ZD-448777"), "unacknowledged_escalation")["decisive_span_id"] == "e1"
+
+
 def test_a_ticket_status_is_not_an_incident() -> None:
     # A status word without any incident or alert in sight is not read as one.
     c = run(
