@@ -46,6 +46,13 @@ ERROR_SHAPED: Final = (
     rf"|{_Q}status{_Q}\s*:\s*{_Q}(failed|failure|error){_Q}"
     rf"|{_Q}success{_Q}\s*:\s*false|{_Q}ok{_Q}\s*:\s*false"
     r"|^\s*(error|exception|fatal)\s*[:!]"
+    # A delivery the provider reports failed (Twilio message status "undelivered", a bounced e-mail)
+    # and a provider error code set (Twilio's error_code is null on success).
+    rf"|{_Q}status{_Q}\s*:\s*{_Q}(undelivered|bounced){_Q}"
+    rf"|{_Q}error_code{_Q}\s*:\s*(?:[1-9]|{_Q}[1-9A-Za-z])"
+    # The text browser's page for an HTTP error (open_deep_research text_web_browser.py _fetch_page:
+    # page_title f"Error {status}", content f"## Error {status}"), returned as the visit's result.
+    r"|(?m:^(?:Title: Error|## Error) [45][0-9]{2}\s*$)"
 )
 #: A write's own result saying the write did not happen: the action's flag, in the past participle,
 #: is false (QuickBooks-, Slack- and mail-API-style acknowledgements: ``"posted": false``,

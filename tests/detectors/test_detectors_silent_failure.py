@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import pytest
 from span_builder import detectors, findings, one, run, run_row, span
 
 from forensics.policy import Policy, load_policy
@@ -571,6 +572,45 @@ def test_error_as_data_fires_on_a_write_whose_result_says_it_was_not_done() -> N
     f = one(c, "error_as_data")
     assert f["decisive_span_id"] == "p1"
     assert run_row(c)["primary_class"] == "silent_failure"
+
+
+# Results that say the call failed without the word "error" where the old patterns looked: a Twilio
+# message resource with status "undelivered" and its error_code (null on success), and the page
+# open_deep_research's text browser shows for an HTTP error (text_web_browser.py _fetch_page:
+# page_title f"Error {status}", content f"## Error {status}") returned by a visit as the result.
+_SMS_UNDELIVERED = '{"sid": null, "status": "undelivered", "error_code": 21610, "error_message": "Attempt to send to unsubscribed recipient"}'
+_PAGE_403 = (
+    "Address: https://stats.example.org/energy_2020.pdf\nTitle: Error 403\nViewport position: Showing page 1 of 1.\n"
+    "=======================\n## Error 403\n\n# Access denied\n\nYou don't have permission to access this resource."
+)
+
+
+@pytest.mark.parametrize(("tool", "result"), [("send_sms", _SMS_UNDELIVERED), ("visit_page", _PAGE_403)])
+def test_error_as_data_fires_on_a_failure_the_provider_reports_in_its_own_words(tool: str, result: str) -> None:
+    c = run(
+        span("root", 0, 10, **ROOT, output="Done: the reminder went out and the share is 46.8%."),
+        span("t1", 1, parent_id="root", kind="tool", tool=tool, input='{"to": "x"}', output=result),
+        span("l1", 2, parent_id="root", kind="llm", model="gpt-4o", output="Done: the reminder went out and the share is 46.8%."),
+    )
+    assert one(c, "error_as_data")["decisive_span_id"] == "t1"
+
+
+@pytest.mark.parametrize(
+    ("tool", "result"),
+    [
+        ("send_sms", '{"sid": "SM1f0e", "status": "delivered", "error_code": null, "error_message": null}'),
+        ("visit_page", "Address: https://doc.example.org/book/ch09\nTitle: Error Handling\nViewport position: Showing page 1 of 3.\n"
+                       "=======================\n## Error 404s and retries\n\nRecoverable errors are values."),
+    ],
+)
+def test_error_as_data_near_miss_a_delivered_message_or_a_page_about_errors(tool: str, result: str) -> None:
+    c = run(
+        span("root", 0, 10, **ROOT, output="Done."),
+        span("t1", 1, parent_id="root", kind="tool", tool=tool, input='{"to": "x"}', output=result),
+        span("l1", 2, parent_id="root", kind="llm", model="gpt-4o", output="Done."),
+    )
+    assert "error_as_data" not in detectors(c)
+    assert run_row(c)["ok"]
 
 
 def test_error_as_data_near_miss_a_read_listing_unsent_drafts() -> None:
