@@ -18,10 +18,11 @@ from forensics.detectors.context_collapse import _first_redo_per_run, _identical
 from forensics.detectors.registry import register
 
 #: The action a CodeAgent's model output carries: the code smolagents runs, found as its
-#: ``parse_code_blobs`` does (src/smolagents/utils.py: a fenced block, ```py / ```python), in a raw
+#: ``parse_code_blobs`` does (src/smolagents/utils.py: between the agent's code_block_tags,
+#: ``<code>``/``</code>`` since smolagents 1.17, else a fenced block, ```py / ```python), in a raw
 #: or a JSON-escaped output (the instrumentation records the ChatMessage as JSON). The thought
 #: before it may say "I fixed it" while the code is unchanged.
-CODE_BLOB: Final = r"(?s)```(?:py|python)?(?:\\n|\n)(.*?)(?:\\n|\n)```"
+CODE_BLOB: Final = r"(?s)(?:<code>|```(?:py|python)?(?:\\n|\n))(.*?)(?:</code>|(?:\\n|\n)```)"
 
 
 @register

@@ -640,3 +640,15 @@ def test_repeated_step_error_reads_the_code_in_a_json_recorded_chat_message() ->
 def test_repeated_step_error_near_miss_the_same_thought_over_changed_code() -> None:
     outs = [f"Thought: same.\nCode:\n```py\nx = d['{c}']\n```" for c in ("Branch", "branch", "Store")]
     assert "repeated_step_error" not in detectors(run(*_failing_steps(*outs)))
+
+
+def test_repeated_step_error_reads_code_between_the_agents_code_tags() -> None:
+    # smolagents 1.17+ asks for <code>...</code> (CodeAgent code_block_tags); the same code under a
+    # thought claiming a fix is the same attempt, changed code is not.
+    import json
+
+    same = [json.dumps({"role": "assistant", "content": f"Thought: fixed it, try {i}.\n<code>\nv = s.str.replace(',', '.')\n</code>"})
+            for i in range(3)]
+    assert one(run(*_failing_steps(*same)), "repeated_step_error")["decisive_span_id"] == "s1"
+    changed = [f"Thought: same.\n<code>\nv = s.str.replace('{c}', '.')\n</code>" for c in (",", ";", " ")]
+    assert "repeated_step_error" not in detectors(run(*_failing_steps(*changed)))
