@@ -108,9 +108,9 @@ def _query() -> str:
 
 #: Lines in one batch of the stream DuckDB scans (its threads take the batches in turn).
 _BATCH_LINES = 4096
-#: Rows in one batch of DuckDB's streamed result, and what DuckDB may queue ahead of the reader.
+#: Rows in one batch of DuckDB's streamed result (what DuckDB may queue ahead of the reader, 96 MB,
+#: is set in read() as a literal: the package builds no SQL from strings).
 _RESULT_ROWS = 1 << 16
-_RESULT_QUEUE = "96MB"
 #: Newlines are found this many bytes at a time (a temporary that stays in the allocator's cache).
 _SCAN_BYTES = 1 << 20
 
@@ -309,7 +309,7 @@ def read(path: str, shown: str, limits: Limits) -> Read:
     con = duckdb.connect()
     try:
         con.execute("SET enable_progress_bar = false")
-        con.execute(f"SET streaming_buffer_size = '{_RESULT_QUEUE}'")
+        con.execute("SET streaming_buffer_size = '96MB'")
         con.register("lines", pa.RecordBatchReader.from_batches(LINES_SCHEMA, stream()))
         pending: list[pa.RecordBatch] = []
         rows = 0
