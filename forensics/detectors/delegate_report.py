@@ -38,6 +38,7 @@ import polars as pl
 
 from forensics.conventions.delegation import report_says_failed
 from forensics.detectors.base import Context, Detector, finding, hms, txt
+from forensics.detectors.findings import per_run_finding
 from forensics.detectors.ownership_gap import delegations, not_taken_up
 from forensics.detectors.registry import register
 
@@ -289,32 +290,20 @@ class UnreadDelegateReport(Detector):
             .filter(pl.col("answer").str.contains(pl.col("gist"), literal=True).fill_null(False))
             .select("run_key", "span_id")
         )
-        per_run = (
-            unread.join(read, on=["run_key", "span_id"], how="anti")
-            .join(passed_on, on=["run_key", "span_id"], how="anti")
-            .sort("run_key", "t")
-            .group_by("run_key")
-            .agg(
-                pl.col("run_id").first(),
-                pl.col("span_id").alias("ids"),
-                pl.col("span_id").first().alias("first_id"),
-                pl.col("agent").first(),
-                pl.col("by_agent").first(),
-                pl.col("t").first(),
-            )
+        kept = unread.join(read, on=["run_key", "span_id"], how="anti").join(
+            passed_on, on=["run_key", "span_id"], how="anti"
         )
-        return per_run.select(
-            finding(
-                "run_id",
-                pl.col("ids"),
-                "first_id",
-                pl.format(
-                    "{} delegated work to {} at {}; the report came back but never reached {} (no observation of its "
-                    "steps holds it, nor does the answer), and nobody redid the work before the run reported success",
-                    txt(pl.col("by_agent")),
-                    txt(pl.col("agent")),
-                    hms("t"),
-                    txt(pl.col("by_agent")),
-                ),
-            )
+        return per_run_finding(
+            kept,
+            key="run_key",
+            order="t",
+            first=["agent", "by_agent", "t"],
+            explanation=pl.format(
+                "{} delegated work to {} at {}; the report came back but never reached {} (no observation of its "
+                "steps holds it, nor does the answer), and nobody redid the work before the run reported success",
+                txt(pl.col("by_agent")),
+                txt(pl.col("agent")),
+                hms("t"),
+                txt(pl.col("by_agent")),
+            ),
         )

@@ -27,19 +27,24 @@ def per_run_finding(
     explanation: pl.Expr,
     also: Sequence[pl.Expr] = (),
     strength: str | pl.Expr | None = None,
+    key: str = "run_id",
+    order: str = "seq",
 ) -> pl.LazyFrame:
     """The ``DETECTOR_OUTPUT`` rows for ``rows`` (flagged spans with ``run_id``, ``seq`` and
     ``span_id``): one per run, its evidence every flagged span id in run order, its decisive span
     the first. ``first``: columns taken from the first flagged span, by their own names;
     ``also``: further aggregations; both, and ``n`` (how many spans were flagged), are there for
-    ``explanation`` and ``strength`` to read."""
+    ``explanation`` and ``strength`` to read. ``key``/``order``: the grouping and the order within
+    it, where a rule keys runs otherwise (``run_key``, a physical run) or orders by time (``t``)."""
+    firsts = [c for c in first if c != "run_id"]
     per_run = (
-        rows.sort("run_id", "seq")
-        .group_by("run_id")
+        rows.sort(key, order)
+        .group_by(key)
         .agg(
+            *([] if key == "run_id" else [pl.col("run_id").first()]),
             pl.col("span_id").alias("ids"),
             pl.col("span_id").first().alias("first_id"),
-            *[pl.col(c).first() for c in first],
+            *[pl.col(c).first() for c in firsts],
             *also,
             pl.len().alias("n"),
         )

@@ -393,34 +393,19 @@ class DroppedDelegation(Detector):
             .then(pl.format("failed with {}", pl.col("error_label")))
             .otherwise(pl.lit("returned nothing"))
         )
-        per_run = (
-            dropped.with_columns(what.alias("what"))
-            .sort("run_key", "t")
-            .group_by("run_key")
-            .agg(
-                pl.col("run_id").first(),
-                pl.col("span_id").alias("ids"),
-                pl.col("span_id").first().alias("first_id"),
-                pl.col("agent").first(),
-                pl.col("by_agent").first(),
-                pl.col("what").first(),
-                pl.col("t").first(),
-            )
-        )
-        return per_run.select(
-            finding(
-                "run_id",
-                pl.col("ids"),
-                "first_id",
-                pl.format(
-                    "{} delegated work to {} at {}; the delegated run {}, and afterwards no agent took the work "
-                    "up and no tool was called except the final one, yet the run reported success",
-                    txt(pl.col("by_agent")),
-                    txt(pl.col("agent")),
-                    hms("t"),
-                    pl.col("what"),
-                ),
-            )
+        return per_run_finding(
+            dropped.with_columns(what.alias("what")),
+            key="run_key",
+            order="t",
+            first=["agent", "by_agent", "what", "t"],
+            explanation=pl.format(
+                "{} delegated work to {} at {}; the delegated run {}, and afterwards no agent took the work "
+                "up and no tool was called except the final one, yet the run reported success",
+                txt(pl.col("by_agent")),
+                txt(pl.col("agent")),
+                hms("t"),
+                pl.col("what"),
+            ),
         )
 
 

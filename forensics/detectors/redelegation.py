@@ -79,6 +79,22 @@ def _repeat_delegations(ctx: Context) -> pl.DataFrame:
     return ctx.cached("repeat_delegations", build())
 
 
+def _first_repeat(rows: pl.LazyFrame, ids: list[str], decisive: str, explanation: pl.Expr) -> pl.LazyFrame:
+    """One finding per run from its repeat delegations: the first one's ``ids`` as evidence,
+    its ``decisive`` column as the decisive span, ``n`` the count of repeats."""
+    per_run = (
+        rows.sort("run_key", "seq")
+        .group_by("run_key")
+        .agg(
+            pl.col("run_id").first(),
+            pl.concat_list(*ids).first().alias("ids"),
+            *[pl.col(c).first() for c in dict.fromkeys([decisive, "agent", "by_agent", "prev_t", "ev_t", "t"])],
+            pl.len().alias("n"),
+        )
+    )
+    return per_run.select(finding("run_id", pl.col("ids"), decisive, explanation))
+
+
 @register
 class RedelegatedSameTask(Detector):
     name = "redelegated_same_task"
@@ -95,38 +111,19 @@ class RedelegatedSameTask(Detector):
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
-        per_run = (
-            _repeat_delegations(ctx)
-            .lazy()
-            .filter(pl.col("ev_id").is_null())
-            .sort("run_key", "seq")
-            .group_by("run_key")
-            .agg(
-                pl.col("run_id").first(),
-                pl.concat_list("prev_id", "span_id").first().alias("ids"),
-                pl.col("prev_id").first().alias("first_id"),
-                pl.col("agent").first(),
-                pl.col("by_agent").first(),
-                pl.col("prev_t").first(),
-                pl.col("t").first(),
-                pl.len().alias("n"),
-            )
-        )
-        return per_run.select(
-            finding(
-                "run_id",
-                pl.col("ids"),
-                "first_id",
-                pl.format(
-                    "{} delegated a task to {} at {}, got a report back, and at {} handed it the same task again "
-                    "({} repeat delegation(s) in the run): the first report was not taken up",
-                    txt(pl.col("by_agent")),
-                    txt(pl.col("agent")),
-                    hms("prev_t"),
-                    hms("t"),
-                    pl.col("n"),
-                ),
-            )
+        return _first_repeat(
+            _repeat_delegations(ctx).lazy().filter(pl.col("ev_id").is_null()),
+            ["prev_id", "span_id"],
+            "prev_id",
+            pl.format(
+                "{} delegated a task to {} at {}, got a report back, and at {} handed it the same task again "
+                "({} repeat delegation(s) in the run): the first report was not taken up",
+                txt(pl.col("by_agent")),
+                txt(pl.col("agent")),
+                hms("prev_t"),
+                hms("t"),
+                pl.col("n"),
+            ),
         )
 
 
@@ -145,38 +142,18 @@ class RedelegatedAfterReplan(Detector):
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
-        per_run = (
-            _repeat_delegations(ctx)
-            .lazy()
-            .filter(pl.col("ev_id").is_not_null())
-            .sort("run_key", "seq")
-            .group_by("run_key")
-            .agg(
-                pl.col("run_id").first(),
-                pl.concat_list("prev_id", "ev_id", "span_id").first().alias("ids"),
-                pl.col("ev_id").first(),
-                pl.col("agent").first(),
-                pl.col("by_agent").first(),
-                pl.col("prev_t").first(),
-                pl.col("ev_t").first(),
-                pl.col("t").first(),
-                pl.len().alias("n"),
-            )
-        )
-        return per_run.select(
-            finding(
-                "run_id",
-                pl.col("ids"),
-                "ev_id",
-                pl.format(
-                    "{} had {}'s report on a task at {}, updated its plan at {}, and at {} handed it the same task "
-                    "again ({} such repeat(s) in the run): the new plan dropped what the run had already established",
-                    txt(pl.col("by_agent")),
-                    txt(pl.col("agent")),
-                    hms("prev_t"),
-                    hms("ev_t"),
-                    hms("t"),
-                    pl.col("n"),
-                ),
-            )
+        return _first_repeat(
+            _repeat_delegations(ctx).lazy().filter(pl.col("ev_id").is_not_null()),
+            ["prev_id", "ev_id", "span_id"],
+            "ev_id",
+            pl.format(
+                "{} had {}'s report on a task at {}, updated its plan at {}, and at {} handed it the same task "
+                "again ({} such repeat(s) in the run): the new plan dropped what the run had already established",
+                txt(pl.col("by_agent")),
+                txt(pl.col("agent")),
+                hms("prev_t"),
+                hms("ev_t"),
+                hms("t"),
+                pl.col("n"),
+            ),
         )
