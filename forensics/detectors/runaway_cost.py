@@ -14,20 +14,35 @@ from forensics.policy import Threshold
 
 FLEET_KEY: Final = "fleet_facts"
 
+#: Agent names that name no agent: the role a chat transcript gives every reply, and the default a
+#: loader writes where the log names none (Claude Code's main thread is ``claude-code``, the loader's
+#: own name; OpenHands' is ``agent``). Runs of one product on different tasks are no fleet.
+PLACEHOLDER_AGENTS: Final = ("agent", "assistant")
+
+
+def _named_agent(agent: pl.Expr, source_format: pl.Expr) -> pl.Expr:
+    """``agent`` where it names a configured agent, else null (a placeholder: a role word, or the
+    name of the loader that read the log)."""
+    generic = agent.str.to_lowercase().is_in(PLACEHOLDER_AGENTS) | (agent == source_format).fill_null(False)
+    return pl.when(generic).then(None).otherwise(agent)
+
 
 def fleet_facts(spans: pl.DataFrame) -> pl.DataFrame:
     """``run_id, task, agent, tokens, cost``: what fleet-relative budgets compare, one row per run.
 
     ``task`` is the root span's input (whitespace removed: the same task re-serialised is the same
-    task), ``agent`` the first agent in the run's order (start time, source line), ``tokens`` and
+    task), ``agent`` the first agent in the run's order (start time, source line) where it names one
+    (not a placeholder: :data:`PLACEHOLDER_AGENTS`, or the loader's name), ``tokens`` and
     ``cost`` the run's sums (null when it recorded none; cost summed exactly, so it does not depend
     on which runs share the table). The same facts for the same runs wherever they are computed:
     ``classify`` derives them from its spans, and a caller classifying a fleet in parts (dataset
     buckets, Spark partitions) passes the whole fleet's (``classify(..., fleet=...)``).
     """
+    fmt = pl.col("source_format") if "source_format" in spans.columns else pl.lit(None, pl.String)
     order = without_rollups(spans).select(
         "run_id",
         "agent",
+        fmt.alias("_fmt"),
         "input_tokens",
         "output_tokens",
         "cost_usd",
@@ -45,7 +60,7 @@ def fleet_facts(spans: pl.DataFrame) -> pl.DataFrame:
         .agg(
             pl.col("run_id").first(),
             pl.col("_task").drop_nulls().first().alias("task"),
-            pl.col("agent").drop_nulls().first().alias("agent"),
+            _named_agent(pl.col("agent").drop_nulls().first(), pl.col("_fmt").drop_nulls().first()).alias("agent"),
             pl.when((pl.col("input_tokens").is_not_null() | pl.col("output_tokens").is_not_null()).any())
             .then((pl.col("input_tokens").fill_null(0) + pl.col("output_tokens").fill_null(0)).sum())
             .alias("tokens"),
@@ -112,7 +127,7 @@ def _budgets(ctx: Context) -> pl.LazyFrame:
     fallback = ctx.runs.lazy().select(
         "run_id",
         "task",
-        pl.col("agents").list.first().alias("agent"),
+        _named_agent(pl.col("agents").list.first(), pl.col("source_format")).alias("agent"),
         pl.when(pl.col("_has_in") | pl.col("_has_out"))
         .then(pl.col("input_tokens").fill_null(0) + pl.col("output_tokens").fill_null(0))
         .alias("tokens"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import pyarrow as pa
 from span_builder import concat, detectors, findings, one, run, run_row, span, spans
 
 from forensics.classify import classify
@@ -125,6 +126,14 @@ def test_fleet_budget_near_misses_too_few_comparable_runs_and_the_floor() -> Non
     c = classify(concat(_coder_run("a", [5_000], agent="writer"), _coder_run("b", [5_000], agent="writer"),
                         _coder_run("c", [300_000])))  # fmt: skip
     assert "budget_exceeded" not in detectors(c)
+    # A placeholder agent name is no fleet: every Claude Code session's main thread is the loader's
+    # 'claude-code' and every chat transcript's reply is 'assistant', whatever the task.
+    for name, fmt in (("claude-code", "claude-code"), ("assistant", "test"), ("Agent", "test")):
+        fleet = concat(_coder_run("small", [10_000], agent=name), _coder_run("mid", [20_000], agent=name),
+                       _coder_run("burn", [79_000, 79_000, 79_000], agent=name))  # fmt: skip
+        at = fleet.schema.get_field_index("source_format")
+        fleet = fleet.set_column(at, fleet.schema.field(at), pa.array([fmt] * fleet.num_rows, pa.string()))
+        assert "budget_exceeded" not in detectors(classify(fleet)), name
     # fleet_factor = 0 turns fleet budgets off.
     off = dataclasses.replace(load_policy(), fleet_factor=0.0)
     c = classify(concat(_coder_run("small", [10_000]), _coder_run("mid", [20_000]),
