@@ -32,6 +32,9 @@ from forensics.detectors.base import (
 from forensics.detectors.facts import run_facts
 from forensics.policy import Policy
 
+#: Tools whose answer is a collection (search, list, find, query, filter): an empty one is an answer.
+COLLECTION_TOOL: Final = r"(?i)(^|[^a-z])(search|list|find|query|filter|scan|browse)"
+
 
 def _norm_name(e: pl.Expr) -> pl.Expr:
     """Agent names compared loosely: 'Billing Agent', 'billing_agent' and 'billingAgent' match."""
@@ -335,8 +338,11 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
     )
     if policy.empty_result_is_error:
         # An empty result is an error only where data was expected: a read, not a write (a
-        # write that returns {} or 204 did its job).
-        shaped = shaped | (results.str.contains(EMPTY_RESULT) & ~pl.col("is_side_effect"))
+        # write that returns {} or 204 did its job); and not an empty list, nor anything empty from
+        # a tool that searches or lists: "none found" is one of the answers such a tool gives.
+        collection = pl.col("call").str.contains(COLLECTION_TOOL).fill_null(False)
+        empty = results.str.contains(EMPTY_RESULT) & ~results.str.contains(r"^\s*\[\s*\]\s*$")
+        shaped = shaped | (empty & ~pl.col("is_side_effect") & ~collection)
     df = df.with_columns(shaped.fill_null(False).alias("error_shaped"))
     to_human = pl.col("handoff_target").str.contains(policy.escalation_targets).fill_null(False)
     person = pl.col("person")

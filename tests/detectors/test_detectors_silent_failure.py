@@ -88,6 +88,29 @@ def test_error_as_data_fires_on_an_ok_span_with_an_error_body() -> None:
     assert "swallowed_error" not in detectors(c)  # no span had error status
 
 
+def _empty_result(tool: str, output: str):
+    return run(
+        span("root", 0, 10, **ROOT, output="Nothing to report."),
+        span("t", 1, parent_id="root", kind="tool", tool=tool, input='{"id": "A-17"}', output=output),
+        span("l1", 2, parent_id="root", kind="llm", model="gpt-4o", output="Nothing to report."),
+    )
+
+
+def test_error_as_data_fires_on_an_empty_answer_where_one_thing_was_asked_for() -> None:
+    # A get that returns nothing at all did not answer: the contract was a record.
+    for output in ("{}", "null", ""):
+        f = one(_empty_result("get_invoice", output), "error_as_data")
+        assert f["decisive_span_id"] == "t", output
+
+
+def test_error_as_data_near_miss_an_empty_list_or_an_empty_search_is_an_answer() -> None:
+    # "[]" is a well-formed answer ("none"), from any tool; a search or list tool that finds
+    # nothing has answered too, whatever empty shape it writes.
+    for tool, output in (("list_incidents", "[]"), ("get_invoices", "[]"), ("search_docs", "{}"),
+                         ("kb.find", "null"), ("orders.query", "")):  # fmt: skip
+        assert "error_as_data" not in detectors(_empty_result(tool, output)), (tool, output)
+
+
 def test_error_as_data_near_miss_the_agent_retried() -> None:
     c = run(
         span("root", 0, 10, **ROOT, output="The quote is EUR 9.21."),
