@@ -70,6 +70,11 @@ def layout() -> str:
     status = r"\{" + ws + fields(("status_code", f'"(?:{codes})?"|null', False),
                                  ("description", f"{string}|null", False)) + ws + r"\}"
     resource = r"\{" + ws + fields(("attributes", flat, False), ("schema_url", f"{string}|null", False)) + ws + r"\}"
+    # An event as the SDK writes it (ReadableSpan._format_events: name, timestamp, attributes), its
+    # name a plain string (no escape: its JSON text is quotes around it).
+    event = (r"\{" + ws + field("name", r'"[^"\\\x00-\x1f]*"') + f"{ws},{ws}" + field("timestamp", stamp)
+             + f"{ws},{ws}" + field("attributes", flat) + ws + r"\}")
+    events = rf"\[{ws}(?:{event}(?:{ws},{ws}{event})*)?{ws}\]|null"
     top = fields(
         ("name", f"{string}|null", False),
         ("context", context, True),
@@ -79,7 +84,7 @@ def layout() -> str:
         ("end_time", f"{stamp}|null", False),
         ("status", f"{status}|null", False),
         ("attributes", f"{flat}|null", False),
-        ("events", r"\[ *\]|null", False),
+        ("events", events, False),
         ("links", r"\[ *\]|null", False),
         ("resource", f"{resource}|null", False),
     )
@@ -103,7 +108,8 @@ def build_query() -> str:
     attr_shape = "{" + ",".join(f'"{k}":"JSON"' for k in [*mapped_keys, *FIXED_KEYS, *extra]) + "}"
     line_shape = ('{"name":"VARCHAR","context":{"trace_id":"VARCHAR","span_id":"VARCHAR"},"kind":"VARCHAR",'
                   '"parent_id":"VARCHAR","start_time":"VARCHAR","end_time":"VARCHAR",'
-                  '"status":{"status_code":"VARCHAR","description":"VARCHAR"},"attributes":"JSON","resource":"JSON"}')
+                  '"status":{"status_code":"VARCHAR","description":"VARCHAR"},"attributes":"JSON","resource":"JSON",'
+                  '"events":[{"name":"VARCHAR","timestamp":"VARCHAR","attributes":"JSON"}]}')
     picks, values, keys_taken, checks = [], [], [], []
     for column, keys, convert in _COLUMN_KEYS:
         # The best-ranked key holding a non-null value wins (semconv._take_columns); null and absent
@@ -164,6 +170,30 @@ def build_query() -> str:
         return (f"CASE WHEN {raw}_raw >= '1970-01-01' AND {raw}_raw <= '2200-01-01T00:00:00.000000Z' "
                 f"THEN nullif(epoch_us({raw}_ts) * 1000, 0) END")
 
+    # Events (apply_events): every one is kept under `@events` as {name, time (ns), attributes}; the
+    # first exception event's exception.type/.message fill error_type/error_message when unset.
+    # Monocle's data.input/data.output/metadata events fill more: a line holding one is handed over,
+    # and so is one whose event time is out of range, whose exception text is not a string (as_text
+    # would write it as JSON), or whose event attributes may repeat a key.
+    ev_ts = "TRY_CAST(substr(e.timestamp, 1, 26) AS TIMESTAMP)"
+    ev_in_range = "e.timestamp >= '1970-01-01' AND e.timestamp <= '2200-01-01T00:00:00.000000Z'"
+    ev_ns = f"CASE WHEN {ev_in_range} THEN nullif(epoch_us({ev_ts}) * 1000, 0) END"
+
+    def exception_text(key: str) -> str:
+        picked = "json_extract_string(e.attributes, " + q('$."' + key + '"') + ")"
+        return f"list_filter(list_transform(_exc, lambda e: {picked}), lambda x: x IS NOT NULL)[1]"
+
+    def exception_type_ok(key: str) -> str:
+        return "coalesce(json_type(e.attributes, " + q('$."' + key + '"') + "), 'NULL') IN ('VARCHAR', 'NULL')"
+
+    events_ok = ("coalesce(list_bool_and(list_transform(events, lambda e: "
+                 f"e.name NOT IN ('data.input', 'data.output', 'metadata') AND {ev_ts} IS NOT NULL AND {ev_in_range} "
+                 f"AND (e.name <> 'exception' OR ({exception_type_ok('exception.type')} AND {exception_type_ok('exception.message')})) "
+                 "AND (e.attributes IS NULL OR list_unique(json_keys(e.attributes)) = len(json_keys(e.attributes))))), true)")
+    events_text = ("CASE WHEN len(events) > 0 THEN '\"@events\":[' || array_to_string(list_transform(events, lambda e: "
+                   f"'{{\"name\":\"' || e.name || '\",\"time\":' || coalesce(({ev_ns})::VARCHAR, 'null') "
+                   "|| ',\"attributes\":' || coalesce(e.attributes::VARCHAR, '{}') || '}'), ',') || '],' ELSE '' END")
+
     def hex_id(raw: str) -> str:
         return f"lower(CASE WHEN starts_with({raw}, '0x') THEN substr({raw}, 3) ELSE {raw} END)"
 
@@ -179,7 +209,8 @@ WITH parsed AS (
     r.attributes AS attrs_j, r.resource AS resource_j,
     TRY_CAST(substr(r.start_time, 1, 26) AS TIMESTAMP) AS start_ts, TRY_CAST(substr(r.end_time, 1, 26) AS TIMESTAMP) AS end_ts,
     json_transform(r.attributes, {q(attr_shape)}) AS a,
-    json_keys(r.attributes) AS attrs_keys, json_keys(r.resource, '$.attributes') AS rattrs_keys
+    json_keys(r.attributes) AS attrs_keys, json_keys(r.resource, '$.attributes') AS rattrs_keys,
+    r.events AS events, list_filter(r.events, lambda e: e.name = 'exception') AS _exc
   FROM parsed
 ), described AS (
   SELECT *, CASE code_raw {statuses} END AS status_known,
@@ -202,10 +233,12 @@ SELECT
            CASE {attr("gen_ai.operation.name")} ->> '$' {op_kinds} END, 'unknown') AS kind,
   agent, tool, handoff_to,
   {time_ns("start")} AS start_time, {time_ns("end")} AS end_time,
-  coalesce(status_known, 'unset') AS status, error_type, error_message, model, input_tokens, output_tokens, cost_usd,
+  coalesce(status_known, 'unset') AS status,
+  coalesce(error_type, {exception_text("exception.type")}) AS error_type,
+  coalesce(error_message, {exception_text("exception.message")}) AS error_message, model, input_tokens, output_tokens, cost_usd,
   input, output,
   CASE WHEN _left = '}}' THEN '{{' ELSE '{{' || substr(_left, 2, length(_left) - 2) || ',' END
-    || '"@span_kind":' || CASE WHEN kind_raw IS NULL THEN 'null'
+    || {events_text} || '"@span_kind":' || CASE WHEN kind_raw IS NULL THEN 'null'
          ELSE '"' || CASE WHEN starts_with(kind_raw, 'SPAN_KIND_') THEN substr(kind_raw, 11)
                           WHEN starts_with(kind_raw, 'SpanKind.') THEN substr(kind_raw, 10)
                           ELSE upper(kind_raw) END || '"' END
@@ -215,6 +248,7 @@ SELECT
     {time_ok("start")} AND {time_ok("end")}
     AND (code_raw IS NULL OR code_raw = '' OR status_known IS NOT NULL)
     AND {no_fixed}
+    AND {events_ok}
     AND {" AND ".join(checks)}
     -- duplicate keys: the layout proved every object but the two attribute maps in its own key order
     AND CASE WHEN attrs_keys IS NULL OR len(attrs_keys) < 2 THEN true ELSE list_unique(attrs_keys) = len(attrs_keys) END
