@@ -12,7 +12,7 @@ from typing import Any
 
 import polars as pl
 
-from forensics.detectors.base import Context, Detector, failed_runs, finding, hms, txt
+from forensics.detectors.base import HASH_SEED, Context, Detector, failed_runs, finding, hms, txt
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.registry import register
 from forensics.policy import Threshold
@@ -92,12 +92,39 @@ def tool_calls(ctx: Context) -> pl.DataFrame:
     return ctx.cached("tool_calls", build())
 
 
-def _identical_repeats(done: pl.LazyFrame) -> pl.LazyFrame:
+def agent_run_of(ctx: Context, rows: pl.LazyFrame, hops: int = 4) -> pl.LazyFrame:
+    """``rows`` (with ``span_k``) plus ``owner``: the key (``span_k``) of the agent run the span
+    belongs to: itself when it is an agent span, else its nearest agent ancestor within ``hops``
+    levels (a smolagents tool call sits under ``Step N`` under ``<Agent>.run``; a plan update
+    directly under the run); null when there is none. Two runs of one agent are two memories:
+    a managed agent is run afresh at each call (smolagents ``MultiStepAgent.__call__`` ->
+    ``run(reset=True)``, src/smolagents/agents.py), so what one run did, the next never saw."""
+    parent_k = pl.struct("run_key", pl.col("parent_id").hash(HASH_SEED).alias("span_h")).hash(HASH_SEED)
+    tree = ctx.spans.lazy().select(
+        pl.col("span_k").alias("_at"), (pl.col("kind") == "agent").alias("_is_agent"), parent_k.alias("_up")
+    )
+    out = rows.with_columns(pl.col("span_k").alias("_at"), pl.lit(None, dtype=pl.UInt64).alias("owner"))
+    for _ in range(hops + 1):
+        out = (
+            out.join(tree, on="_at", how="left", maintain_order="left")
+            .with_columns(
+                pl.when(pl.col("owner").is_null() & pl.col("_is_agent").fill_null(False))
+                .then(pl.col("_at"))
+                .otherwise(pl.col("owner"))
+                .alias("owner"),
+                pl.col("_up").alias("_at"),
+            )
+            .drop("_is_agent", "_up")
+        )
+    return out.drop("_at")
+
+
+def _identical_repeats(done: pl.LazyFrame, by: tuple[str, ...] = ()) -> pl.LazyFrame:
     """The completed tool calls (``done``, from :func:`tool_calls`) that repeat the same agent's
     previous call of the same tool with the same normalised arguments and got the identical
     result, with that previous call's ``prev_id``, ``prev_t`` and ``prev_end`` (its end, else its
-    start)."""
-    key = ["run_key", "agent", "call", "call_args"]
+    start). ``by``: more columns the two calls must share (``owner``: the same agent run)."""
+    key = ["run_key", "agent", *by, "call", "call_args"]
     prev = {c: pl.col(c).shift(1).over(key) for c in ("span_id", "output", "end_time", "t")}
     return (
         done.sort("run_key", "seq")
@@ -115,11 +142,15 @@ def _first_redo_per_run(pairs: pl.LazyFrame, events: pl.LazyFrame, *extra: str) 
     """The redos: repeats (``pairs``, from :func:`_identical_repeats`) with an event of the same
     agent (``events``: ``run_key``, ``agent``, ``ev_id``, ``ev_t`` and the ``extra`` columns: a step
     error, a plan update) at or after the first call's end and at or before the redo's start, the
-    earliest such event for each redo. One row per run, from its first redo: ``decisive`` (the
+    earliest such event for each redo; when both carry ``owner`` (:func:`agent_run_of`), the event is
+    of the same agent run as the calls. One row per run, from its first redo: ``decisive`` (the
     call that was redone), ``ids`` (that call, the event, the redo), ``call``, ``prev_t``, ``ev_t``,
     ``t``, ``agent``, the ``extra`` columns, and ``n``, the run's redos."""
+    on = ["run_key", "agent"]
+    if "owner" in pairs.collect_schema().names() and "owner" in events.collect_schema().names():
+        on.append("owner")
     redone = (
-        pairs.join(events, on=["run_key", "agent"], nulls_equal=True)
+        pairs.join(events, on=on, nulls_equal=True)
         .filter((pl.col("ev_t") >= pl.col("prev_end")) & (pl.col("ev_t") <= pl.col("t")))
         .sort("run_key", "seq", "ev_t")
         .group_by("run_key", "span_id")

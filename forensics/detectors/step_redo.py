@@ -14,7 +14,12 @@ from typing import Final
 import polars as pl
 
 from forensics.detectors.base import Context, Detector, finding, hms, txt
-from forensics.detectors.context_collapse import _first_redo_per_run, _identical_repeats, tool_calls
+from forensics.detectors.context_collapse import (
+    _first_redo_per_run,
+    _identical_repeats,
+    agent_run_of,
+    tool_calls,
+)
 from forensics.detectors.registry import register
 
 #: The action a CodeAgent's model output carries: the code smolagents runs, found as its
@@ -103,18 +108,21 @@ class RedoAfterError(Detector):
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
-        errors = (
+        errors = agent_run_of(
+            ctx,
             ctx.spans.lazy()
             .filter(pl.col("agent_error").is_not_null())
             .select(
                 "run_key",
                 "agent",
+                "span_k",
+                "parent_id",
                 pl.col("span_id").alias("ev_id"),
                 pl.col("agent_error").alias("err_type"),
                 # The step error ended after the first call had completed and before the redo started.
                 pl.coalesce("end_time", "t").alias("ev_t"),
-            )
-        )
+            ),
+        ).drop("span_k", "parent_id")
         per_run = _first_redo_per_run(_redone_calls(ctx), errors, "err_type")
         return per_run.select(
             finding(
@@ -155,8 +163,10 @@ def _redone_calls(ctx: Context) -> pl.LazyFrame:
         .sort("run_key", "seq")
         .with_columns(no_args.shift(-1).over("run_key", "agent").fill_null(False).alias("then_moves"))
     )
-    done = calls.filter(pl.col("succeeded") & pl.col("output").is_not_null())
-    return _identical_repeats(done).filter(~no_args & ~pl.col("then_moves"))
+    # Within one agent run: a later run of the same agent (a managed agent called again) starts
+    # with an empty memory, so a call it makes again is no redo of its own finished work.
+    done = agent_run_of(ctx, calls.filter(pl.col("succeeded") & pl.col("output").is_not_null()))
+    return _identical_repeats(done, by=("owner",)).filter(~no_args & ~pl.col("then_moves"))
 
 
 def _agent_steps(ctx: Context) -> pl.LazyFrame:
@@ -169,7 +179,7 @@ def _agent_steps(ctx: Context) -> pl.LazyFrame:
 
 
 def plan_updates(ctx: Context) -> pl.LazyFrame:
-    """``run_key, agent, ev_id, ev_t``: the plan updates of each agent run: model calls the run makes
+    """``run_key, agent, ev_id, ev_t, owner``: the plan updates of each agent run: model calls the run makes
     directly (outside any step) between its first and last step (smolagents ``planning_interval``:
     ``_run_stream`` -> ``_generate_planning_step``); not the initial plan, not the framework's closing
     model call at the step limit."""
@@ -178,13 +188,15 @@ def plan_updates(ctx: Context) -> pl.LazyFrame:
         .group_by("run_key", "parent_id")
         .agg(pl.col("seq").min().alias("s_first"), pl.col("seq").max().alias("s_last"))
     )
-    return (
+    updates = (
         ctx.spans.lazy()
         .filter(pl.col("kind") == "llm")
         .join(steps, on=["run_key", "parent_id"])
         .filter((pl.col("seq") > pl.col("s_first")) & (pl.col("seq") < pl.col("s_last")))
-        .select("run_key", "agent", pl.col("span_id").alias("ev_id"), pl.col("t").alias("ev_t"))
+        .select("run_key", "agent", "span_k", "parent_id", pl.col("span_id").alias("ev_id"), pl.col("t").alias("ev_t"))
     )
+    # ``owner``: the agent run that updated its plan (the update's parent, an agent span).
+    return agent_run_of(ctx, updates, hops=1).drop("span_k", "parent_id")
 
 
 #: Consecutive parsing errors that make a streak: the second one means the format the first

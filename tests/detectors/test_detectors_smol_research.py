@@ -1,0 +1,117 @@
+"""Healthy research runs and decisive spans (issue 13, smolagents rules round 5), on small runs built
+in the shape the OpenInference smolagents instrumentation writes: ``<Agent>.run`` (agent) ->
+``Step N`` (chain) -> tool and model calls; a managed agent's run nests under the manager's step; a
+plan update is a model call directly under the run, between steps.
+
+Each rule here has a firing twin and near misses drawn from what GAIA-style research agents do
+legitimately (open_deep_research: a manager delegating to ``search_agent`` several times).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from span_builder import detectors, findings, run, span
+
+MANAGER = "CodeAgent.run"
+SEARCH = "ToolCallingAgent.run"
+URL = '{"args": [], "sanitize_inputs_outputs": true, "kwargs": {"url": "https://ec.europa.eu/eurostat/nrg_ind_ren"}}'
+PAGE = "Address: https://ec.europa.eu/eurostat/nrg_ind_ren\nTitle: Share of energy from renewable sources\n| PT | 30.5 |"
+
+
+def _agent(sid: str, start: float, end: float, agent: str, parent: str | None = None, **kw: Any) -> dict[str, Any]:
+    return span(sid, start, end, kind="agent", name=agent, agent=agent, parent_id=parent, **kw)
+
+
+def _step(sid: str, start: float, end: float, parent: str, agent: str, **kw: Any) -> dict[str, Any]:
+    return span(sid, start, end, kind="chain", name="Step", agent=agent, parent_id=parent, **kw)
+
+
+def _llm(sid: str, start: float, parent: str, agent: str, out: str = "plan") -> dict[str, Any]:
+    return span(sid, start, kind="llm", name="OpenAIServerModel.generate", model="gpt-4o", agent=agent,
+                parent_id=parent, output=out)
+
+
+def _tool(sid: str, start: float, parent: str, agent: str, tool: str, args: str, out: str) -> dict[str, Any]:
+    return span(sid, start, kind="tool", name=tool, tool=tool, agent=agent, parent_id=parent, input=args, output=out)
+
+
+def _delegate_run(d: str, start: float, parent: str, *, replan: bool, visit: str, reread: str | None = None,
+                  error: bool = False) -> list[dict[str, Any]]:
+    """One run of search_agent: plan, visit the table, (a plan update or a failed step), final answer;
+    ``reread``: the same visit again inside this run, after the update."""
+    rows = [
+        _agent(d, start, start + 30, SEARCH, parent, output="PT 30.5"),
+        _llm(f"{d}p0", start + 1, d, SEARCH),
+        _step(f"{d}s1", start + 2, start + 6, d, SEARCH),
+        _llm(f"{d}m1", start + 2.5, f"{d}s1", SEARCH, "visit_page"),
+        _tool(visit, start + 3, f"{d}s1", SEARCH, "visit_page", URL, PAGE),
+    ]
+    if error:
+        rows.append(_step(f"{d}s2", start + 7, start + 10, d, SEARCH, status="error",
+                          error_type="AgentParsingError", error_message="Error in code parsing"))
+    else:
+        rows.append(_step(f"{d}s2", start + 7, start + 10, d, SEARCH))
+    if replan:
+        rows.append(_llm(f"{d}p1", start + 11, d, SEARCH, "## Updated plan\n1. Read the table again."))
+    rows.append(_step(f"{d}s3", start + 12, start + 20, d, SEARCH))
+    if reread:
+        rows.append(_tool(reread, start + 13, f"{d}s3", SEARCH, "visit_page", URL, PAGE))
+    rows.append(_tool(f"{d}fa", start + 18, f"{d}s3", SEARCH, "final_answer",
+                      '{"args": [], "sanitize_inputs_outputs": true, "kwargs": {"answer": "PT 30.5"}}', ""))
+    return rows
+
+
+_T0_S = span("x", 0)["start_time"].timestamp()
+
+
+def _manager_run(*parts: list[dict[str, Any]]):  # type: ignore[no-untyped-def]
+    rows: list[dict[str, Any]] = [_agent("m", 0, 200, MANAGER, output="-1.7")]
+    for i, part in enumerate(parts):
+        start = part[0]["start_time"].timestamp() - _T0_S
+        rows.append(_step(f"ms{i}", start - 1, start + 32, "m", MANAGER))
+        rows.append(_llm(f"mm{i}", start - 0.5, f"ms{i}", MANAGER, "search_agent(task=...)"))
+        rows.extend(part)
+    rows.append(_step("msz", 150, 160, "m", MANAGER))
+    rows.append(_tool("mfa", 151, "msz", MANAGER, "final_answer",
+                      '{"args": [], "sanitize_inputs_outputs": false, "kwargs": {"answer": "-1.7"}}', ""))
+    return run(*rows)
+
+
+# --- a managed agent run again starts afresh ------------------------------------------------------
+
+
+def test_a_delegate_run_that_rereads_after_its_own_plan_update_redid_its_work() -> None:
+    # Firing twin: inside ONE delegate run, the table read, a plan update, the same read again.
+    c = _manager_run(_delegate_run("d1", 10, "ms0", replan=True, visit="v1", reread="v1b"))
+    f = findings(c, "redo_after_replan")
+    assert len(f) == 1
+    assert f[0]["decisive_span_id"] == "v1"
+    assert f[0]["evidence_span_ids"] == ["v1", "d1p1", "v1b"]
+
+
+def test_a_second_delegation_reading_the_same_table_is_no_redo() -> None:
+    # GAIA-style manager: search_agent is asked about Portugal, then about Spain; each run opens the
+    # same Eurostat table. The first run updated its plan, but the second run is a new memory
+    # (smolagents runs a managed agent with reset=True): no plan of ITS dropped anything.
+    c = _manager_run(
+        _delegate_run("d1", 10, "ms0", replan=True, visit="v1"),
+        _delegate_run("d2", 60, "ms1", replan=False, visit="v2"),
+    )
+    assert "redo_after_replan" not in detectors(c)
+    assert "redo_after_error" not in detectors(c)
+
+
+def test_a_second_delegation_after_a_step_error_in_the_first_is_no_redo() -> None:
+    c = _manager_run(
+        _delegate_run("d1", 10, "ms0", replan=False, visit="v1", error=True),
+        _delegate_run("d2", 60, "ms1", replan=False, visit="v2"),
+    )
+    assert "redo_after_error" not in detectors(c)
+
+
+def test_a_delegate_run_that_rereads_after_its_own_step_error_redid_its_work() -> None:
+    c = _manager_run(_delegate_run("d1", 10, "ms0", replan=False, visit="v1", reread="v1b", error=True))
+    f = findings(c, "redo_after_error")
+    assert len(f) == 1
+    assert f[0]["decisive_span_id"] == "v1"
