@@ -191,7 +191,7 @@ def load(
         report.files.append(account)
         tables.append(table)
         quarantines.append(quarantine)
-    spans = pa.concat_tables(tables) if tables else SPAN_SCHEMA.empty_table()
+    spans = pa.concat_tables(tables) if tables else vectorised.empty(SPAN_SCHEMA)
     tables.clear()  # the columns finalize rewrites are freed once it returns, not held here too
     spans, late = finalize(spans)
     _move_to_quarantine(report, late)
@@ -228,7 +228,7 @@ def load_file(
                 raise UnknownFormatError(shown, exc.candidates, registry.names(),
                                          detail=_detail_of(exc)) from None
             account = FileAccount(path=shown, format=None, chosen_by="skipped", problem=exc.message)
-            return account, SPAN_SCHEMA.empty_table(), QUARANTINE_SCHEMA.empty_table()
+            return account, vectorised.empty(SPAN_SCHEMA), vectorised.empty(QUARANTINE_SCHEMA)
         format, confidence, chosen_by = sniffed.format, sniffed.confidence, "sniffed"
     if format == vectorised.FORMAT and not options and not is_url(path) and vectorised.wanted(path) \
             and vectorised.eligible(path, limits):
@@ -397,7 +397,7 @@ def finalize(spans: pa.Table) -> tuple[pa.Table, pa.Table]:
     of spans is never copied whole (the wide text columns dominate its size).
     """
     if spans.num_rows == 0:
-        return spans, QUARANTINE_SCHEMA.empty_table()
+        return spans, vectorised.empty(QUARANTINE_SCHEMA)
     # What Arrow's allocator keeps of the read goes back to the system before polars allocates its own.
     pa.default_memory_pool().release_unused()
     df = _narrow_frame(spans).with_row_index("_i")
@@ -429,7 +429,7 @@ def finalize(spans: pa.Table) -> tuple[pa.Table, pa.Table]:
 def _quarantine_rows(spans: pa.Table, df: pl.DataFrame, rejected: pl.DataFrame) -> pa.Table:
     """Duplicates (saying where the first copy is) and spans ending before they start."""
     if rejected.height == 0:
-        return QUARANTINE_SCHEMA.empty_table()
+        return vectorised.empty(QUARANTINE_SCHEMA)
     firsts = df.filter(~pl.col("_dup")).select("run_k", "span_k", pl.col("_i").alias("_first_i"))
     where = rejected.select("_i", "run_k", "span_k", "_dup", "_back").join(
         firsts, on=["run_k", "span_k"], how="left", maintain_order="left")

@@ -373,3 +373,20 @@ def test_a_line_over_the_vectorised_limit_is_handed_over(tmp_path: Path, monkeyp
     _assert_identical(per_record, fast, "long-for-sql")
     assert fast.quarantine.num_rows == 0
     assert _vector_rows(path)["source_line"].to_pylist() == [1, 4, 5]
+
+
+def test_the_vectorised_load_does_not_import_pandas(tmp_path: Path) -> None:
+    """pyarrow imports pandas on its first pa.array/pa.scalar/to_numpy/empty_table (~0.4 s CPU):
+    the load path builds its arrays from buffers instead (issue 15 item 4)."""
+    import subprocess
+    import sys
+
+    from forensics.synth.generator import generate
+
+    path = tmp_path / "night.otel.jsonl"
+    generate(30, path, format=FORMAT, seed=3)
+    code = ("import os, sys; os.environ['FORENSICS_VECTORISED'] = '1'; import forensics; "
+            f"r = forensics.load({str(path)!r}, format='otel-sdk-json'); "
+            "assert r.spans.num_rows > 300 and r.report.balanced, r; print('pandas' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False", out

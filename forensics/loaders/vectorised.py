@@ -198,10 +198,36 @@ def _lines_table(body: pa.Buffer, starts: np.ndarray, ends: np.ndarray, first_li
         bad = long if long.any() else None
     except pa.ArrowInvalid:  # invalid UTF-8 somewhere: find those lines by halving (a cast validates)
         bad = long | ~_utf8_mask(lines)
-    if bad is not None:
-        text = pc.if_else(pa.array(bad), pa.scalar(None, pa.binary()), lines).cast(pa.string())
-    numbers = pa.array(np.arange(first_line, first_line + n, dtype=np.int64))
+    if bad is not None:  # the bad lines made null by a validity bitmap over the same buffers (the cast skips them)
+        valid = pa.py_buffer(np.packbits(~bad, bitorder="little"))
+        text = pa.Array.from_buffers(pa.binary(), n, [valid, pa.py_buffer(offsets), body]).cast(pa.string())
+    numbers = _numpy_array(np.arange(first_line, first_line + n, dtype=np.int64))
     return pa.Table.from_arrays([numbers, text, _fits(text)], schema=LINES_SCHEMA)
+
+
+def _numpy_array(values: np.ndarray) -> pa.Array:
+    """An int64 Arrow array over a numpy array's buffer (``pa.array`` would import pandas, ~0.4 s)."""
+    values = np.ascontiguousarray(values, dtype=np.int64)
+    return pa.Array.from_buffers(pa.int64(), len(values), [None, pa.py_buffer(values)])
+
+
+def _ints(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """An int64 column without nulls as numpy, read from its buffers (``to_numpy`` imports pandas)."""
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    parts = [np.frombuffer(c.buffers()[1], dtype=np.int64, count=len(c), offset=8 * c.offset) for c in chunks if len(c)]
+    return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+
+
+def _bools(column: pa.ChunkedArray) -> np.ndarray:
+    """A boolean column without nulls as numpy (its bits unpacked)."""
+    parts = [np.unpackbits(np.frombuffer(c.buffers()[1], dtype=np.uint8), bitorder="little")[c.offset:c.offset + len(c)]
+             .astype(bool) for c in column.chunks if len(c)]
+    return np.concatenate(parts) if parts else np.zeros(0, bool)
+
+
+def empty(schema: pa.Schema) -> pa.Table:
+    """A table of no rows (``Schema.empty_table`` imports pandas, ~0.4 s of a load)."""
+    return pa.Table.from_batches([], schema=schema)
 
 
 def _fits(text: pa.Array) -> pa.Array:
@@ -212,8 +238,7 @@ def _fits(text: pa.Array) -> pa.Array:
     DuckDB maps the lines before."""
     import polars as pl
 
-    found = pl.Series(values=text).str.contains(_pattern()).to_arrow()
-    return pc.fill_null(found, False)
+    return pl.Series(values=text).str.contains(_pattern()).fill_null(False).to_arrow()
 
 
 _PATTERN: str | None = None
@@ -324,12 +349,12 @@ def read(path: str, shown: str, limits: Limits) -> Read:
                 break
             mapped = _mapped(pa.Table.from_batches(pending), shown, limits, settle.constants)
             pending, rows = [], 0
-            numbers = mapped.column("source_line").to_numpy()
+            numbers = _ints(mapped.column("source_line"))
             if not len(numbers):
                 continue
             if not bool((np.diff(numbers) > 0).all()):  # DuckDB keeps the scan's order; be sure
                 mapped = mapped.take(pc.sort_indices(mapped, sort_keys=[("source_line", "ascending")]))
-                numbers = mapped.column("source_line").to_numpy()
+                numbers = _ints(mapped.column("source_line"))
             if numbers[0] < settle.next_line:  # a line from before lines already settled: never settle twice
                 raise InternalError(f"DuckDB returned line {numbers[0]:,} after line {settle.next_line - 1:,}",
                                     where=shown, hint="this is a bug; FORENSICS_VECTORISED=0 reads the file record by record")
@@ -357,11 +382,11 @@ class _Settle:
         self.constants: dict[str, pa.Array] = {}
         self.parts: list[pa.Table] = []
         self.quarantines: list[pa.Table] = []
-        self.done = Read(SPAN_SCHEMA.empty_table(), QUARANTINE_SCHEMA.empty_table(), 0, 0, 0, Counter(), [], [])
+        self.done = Read(empty(SPAN_SCHEMA), empty(QUARANTINE_SCHEMA), 0, 0, 0, Counter(), [], [])
 
     def upto(self, mapped: pa.Table | None, last: int) -> None:
         """Settle every line from ``next_line`` to ``last``; ``mapped`` holds the mapped rows among them, sorted."""
-        numbers = mapped.column("source_line").to_numpy() if mapped is not None else np.zeros(0, np.int64)
+        numbers = _ints(mapped.column("source_line")) if mapped is not None else np.zeros(0, np.int64)
         if len(numbers):
             self.done.mapped_chunks.append(numbers.astype(np.int64, copy=True))
             self.done.rows += len(numbers)
@@ -421,7 +446,7 @@ def _interleave(mapped: pa.Table, numbers: np.ndarray, rest: pa.Table) -> pa.Tab
     """The per-record rows put back between the mapped rows in line order (both sorted): slices of
     the two, concatenated once (a sort and take of the stretch cost ~2x: Arrow's take concatenates
     a chunked column before gathering it)."""
-    at = np.searchsorted(numbers, rest.column("source_line").to_numpy()).tolist()
+    at = np.searchsorted(numbers, _ints(rest.column("source_line"))).tolist()
     parts, done = [], 0
     for i, position in enumerate(at):
         if position > done:
@@ -435,9 +460,12 @@ def _interleave(mapped: pa.Table, numbers: np.ndarray, rest: pa.Table) -> pa.Tab
 
 def _mapped(out: pa.Table, shown: str, limits: Limits, constants: dict[str, pa.Array]) -> pa.Table:
     """The rows of a stretch of DuckDB's result it mapped (``ok``), as span-table columns."""
-    too_big = pc.greater(pc.binary_length(out.column("attributes")), 4 * limits.max_attributes)
-    ok = pc.and_(pc.fill_null(out.column("ok"), False), pc.invert(pc.fill_null(too_big, False)))
-    return _as_spans(out if pc.all(ok).as_py() else out.filter(ok), shown, constants)
+    sizes = pc.binary_length(out.column("attributes")).cast(pa.int64())  # no nulls: the SQL concatenates text
+    ok = _bools(out.column("ok")) & (_ints(sizes) <= 4 * limits.max_attributes)
+    if ok.all():
+        return _as_spans(out, shown, constants)
+    mask = pa.Array.from_buffers(pa.bool_(), len(ok), [None, pa.py_buffer(np.packbits(ok, bitorder="little"))])
+    return _as_spans(out.filter(mask), shown, constants)
 
 
 def _shared_constants(table: pa.Table, shown: str, cache: dict[str, pa.Array]) -> pa.Table:
@@ -453,8 +481,15 @@ def _shared_constants(table: pa.Table, shown: str, cache: dict[str, pa.Array]) -
 def _constant(name: str, text: str, n: int, cache: dict[str, pa.Array]) -> pa.Array:
     whole = cache.get(name)
     if whole is None or len(whole) < n:
-        whole = cache[name] = pa.repeat(pa.scalar(text, pa.string()), max(n, 1 << 15))
+        whole = cache[name] = _repeat(text, max(n, 1 << 15))
     return whole.slice(0, n)
+
+
+def _repeat(text: str, n: int) -> pa.Array:
+    """``text`` n times as a string array, built from its buffers (``pa.repeat`` imports pandas)."""
+    data = text.encode()
+    offsets = np.arange(n + 1, dtype=np.int32) * len(data)
+    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data * n)])
 
 
 def _as_spans(table: pa.Table, shown: str, constants: dict[str, pa.Array]) -> pa.Table:

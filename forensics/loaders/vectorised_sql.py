@@ -244,7 +244,7 @@ SELECT
                           ELSE upper(kind_raw) END || '"' END
     || CASE WHEN resource_j IS NOT NULL AND resource_j::VARCHAR <> '{{}}' THEN ',"@resource":' || resource_j::VARCHAR ELSE '' END
     || '}}' AS attributes,
-  (
+  coalesce((
     {time_ok("start")} AND {time_ok("end")}
     AND (code_raw IS NULL OR code_raw = '' OR status_known IS NOT NULL)
     AND {no_fixed}
@@ -253,6 +253,6 @@ SELECT
     -- duplicate keys: the layout proved every object but the two attribute maps in its own key order
     AND CASE WHEN attrs_keys IS NULL OR len(attrs_keys) < 2 THEN true ELSE list_unique(attrs_keys) = len(attrs_keys) END
     AND CASE WHEN rattrs_keys IS NULL OR len(rattrs_keys) < 2 THEN true ELSE list_unique(rattrs_keys) = len(rattrs_keys) END
-  ) AS ok
+  ), false) AS ok
 FROM leftover
 """
