@@ -132,11 +132,29 @@ class UnhandledError(Detector):
         runs = ctx.runs.lazy().select(
             "run_id", "structured_failure", "says_failure", "span_count", "reported_outcome"
         )
+        # An HTTP client request is a call whatever kind its instrumentation gave the span (an
+        # httpx/requests span under a tool is often INTERNAL or UNKNOWN). Where its failure went up
+        # (the tool call around it failed too) that call is the failure; where the tool call around
+        # it returned normally, its wrapper turned the failure into a result (a default, a
+        # placeholder): the request's failure is the unhandled one.
+        ok_tools = (
+            ctx.spans.lazy()
+            .filter(pl.col("kind").is_in(CALL_KINDS) & ~pl.col("failed"))
+            .select("run_id", pl.col("span_id").alias("parent_id"))
+        )
+        http_swallowed = (
+            ctx.spans.lazy()
+            .filter(pl.col("failed") & pl.col("http_attempt").fill_null(False) & ~pl.col("kind").is_in(CALL_KINDS))
+            .join(ok_tools, on=["run_id", "parent_id"], how="semi")
+            .select("run_id", "span_id", pl.lit(True).alias("_http_swallowed"))
+        )
         unhandled = (
             ctx.spans.lazy()
+            .join(http_swallowed, on=["run_id", "span_id"], how="left")
+            .with_columns(pl.col("_http_swallowed").fill_null(False))
             .filter(
                 pl.col("failed")
-                & pl.col("kind").is_in(CALL_KINDS)
+                & (pl.col("kind").is_in(CALL_KINDS) | pl.col("_http_swallowed"))
                 & ~pl.col("error_handled")
                 & ~pl.col("limit_stop")
                 & ~(pl.col("attempt_count") > 1).fill_null(False)

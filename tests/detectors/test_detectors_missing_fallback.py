@@ -346,3 +346,34 @@ def test_unhandled_error_near_miss_another_read_before_the_answer_tool() -> None
                  output="38% of respondents postponed investment")
     answer = span("fa", 6, 7, parent_id="root", kind="tool", tool="final_answer", input='{"answer": "38%"}')
     assert "unhandled_error" not in detectors(run(*_failed_read_then(other, answer)))
+
+
+def _fx_run(tool_status: str, *, resend: bool = False):
+    # A tool whose HTTP request timed out (an httpx client span the instrumentation left UNKNOWN):
+    # its wrapper either returned a default rate, or failed with it, or sent the request again.
+    http = {"kind": "unknown", "name": "GET", "error_type": "httpx.ReadTimeout",
+            "attributes": '{"http.request.method": "GET", "url.full": "https://fx.example/v1/rates?base=EUR"}'}  # fmt: skip
+    rows = [
+        span("root", 0, 30, **ROOT, output="Payout batch ready at today's rate."),
+        span("fx", 1, 12, parent_id="root", kind="tool", tool="get_fx_rate", input='{"base": "EUR"}',
+             status=tool_status, output='{"rate": 1.0}' if tool_status == "ok" else None,
+             error_type=None if tool_status == "ok" else "httpx.ReadTimeout"),  # fmt: skip
+        span("h1", 1.1, 11, parent_id="fx", status="error", **http),
+    ]
+    if resend:
+        ok_http = {**http, "error_type": None}
+        rows.append(span("h2", 11.1, 11.5, parent_id="fx", **ok_http))
+    return run(*rows, span("l1", 13, 14, parent_id="root", kind="llm", model="gpt-4o", output="Payout batch ready."))
+
+
+def test_unhandled_error_fires_on_a_request_failure_its_tool_turned_into_a_result() -> None:
+    f = one(_fx_run("ok"), "unhandled_error")
+    assert f["decisive_span_id"] == "h1"
+    assert "unknown GET failed with httpx.ReadTimeout" in f["explanation"]
+
+
+def test_unhandled_error_near_miss_the_request_failure_went_up_or_was_resent() -> None:
+    # The tool failed with it: the tool's failure is the one judged, once (decisive: the tool).
+    assert one(_fx_run("error"), "unhandled_error")["decisive_span_id"] == "fx"
+    # The request sent again and answered (OpenTelemetry HTTP resends under one parent).
+    assert "unhandled_error" not in detectors(_fx_run("ok", resend=True))
