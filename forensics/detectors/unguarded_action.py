@@ -12,6 +12,13 @@ from forensics.detectors.findings import per_run_finding
 from forensics.detectors.registry import register
 
 #: Words before the verb that take the request back ("don't charge", "never delete").
+#: A result saying the action was staged, not carried out: a draft, an object waiting for a
+#: person's approval or confirmation (Stripe's PaymentIntent requires_confirmation / requires_action,
+#: a payout batch or e-mail saved as a draft), a dry run. Nothing irreversible happened yet.
+STAGED_RESULT: Final = (
+    r"""(?i)["']?(status|state)["']?\s*[:=]\s*["']?(draft\w*|requires_\w+|awaiting_\w+|pending_(approval|review|confirmation)"""
+    r"""|needs_\w*approval|not_submitted)\b|["']?dry_run["']?\s*[:=]\s*true"""
+)
 _NEGATED: Final = r"(?i)\b(?:not|never|no|don'?t|doesn'?t|didn'?t|won'?t|without|stop|cancel|avoid)\b"
 
 
@@ -152,8 +159,10 @@ class UnguardedIrreversible(Detector):
                 (pl.col("kind") == "tool")
                 & pl.col("is_irreversible")
                 & (pl.col("status") != "error")
-                # A call stopped to wait for a person (an approval request, an interrupt) did not act.
+                # A call stopped to wait for a person (an approval request, an interrupt) did not act,
+                # nor did one whose result says it only staged the action (a draft awaiting release).
                 & ~pl.col("pause_kind").is_in(["approval", "interrupt"]).fill_null(False)
+                & ~pl.col("output").str.contains(STAGED_RESULT).fill_null(False)
             )
             .join(first_review, on="run_id", how="left")
             .join(ctx.runs.lazy().select("run_id", "synthetic_time"), on="run_id", how="left")

@@ -342,3 +342,25 @@ def test_tripwire_overridden_near_misses() -> None:
         run(*_tripped(span("t1", 5, 6, parent_id="root", kind="tool", tool="get_account", input='{"id": 7}',
                            output='{"email": "a@b.c"}')))
     )
+
+
+def _payout(output: str):
+    return run(
+        span("root", 0, 10, kind="agent", name="payroll", output="Batch PB-1 prepared."),
+        span("p1", 1, parent_id="root", kind="tool", tool="create_payout_batch", input='{"total": 61240}',
+             output=output),  # fmt: skip
+    )
+
+
+def test_unguarded_irreversible_fires_on_a_payout_the_result_says_was_sent() -> None:
+    for output in ('{"batch_id": "PB-1", "status": "paid"}', '{"batch_id": "PB-1", "status": "pending"}',
+                   '{"id": "po_1", "draft": "see attached"}'):  # fmt: skip
+        assert one(_payout(output), "unguarded_irreversible")["decisive_span_id"] == "p1", output
+
+
+def test_unguarded_irreversible_near_miss_the_result_says_the_action_was_only_staged() -> None:
+    # A draft waiting for release, a payment waiting for its confirmation (Stripe's PaymentIntent
+    # requires_confirmation), a dry run: nothing irreversible has happened yet.
+    for output in ('{"batch_id": "PB-1", "status": "draft_ready"}', '{"id": "pi_1", "status": "requires_confirmation"}',
+                   '{"batch_id": "PB-1", "state": "pending_approval"}', '{"dry_run": true, "would_pay": 61240}'):  # fmt: skip
+        assert "unguarded_irreversible" not in detectors(_payout(output)), output
