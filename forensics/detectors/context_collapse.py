@@ -138,13 +138,15 @@ def _identical_repeats(done: pl.LazyFrame, by: tuple[str, ...] = ()) -> pl.LazyF
     )
 
 
-def _first_redo_per_run(pairs: pl.LazyFrame, events: pl.LazyFrame, *extra: str) -> pl.LazyFrame:
+def _first_redo_per_run(
+    pairs: pl.LazyFrame, events: pl.LazyFrame, *extra: str, decisive: str = "call"
+) -> pl.LazyFrame:
     """The redos: repeats (``pairs``, from :func:`_identical_repeats`) with an event of the same
     agent (``events``: ``run_key``, ``agent``, ``ev_id``, ``ev_t`` and the ``extra`` columns: a step
     error, a plan update) at or after the first call's end and at or before the redo's start, the
     earliest such event for each redo; when both carry ``owner`` (:func:`agent_run_of`), the event is
     of the same agent run as the calls. One row per run, from its first redo: ``decisive`` (the
-    call that was redone), ``ids`` (that call, the event, the redo), ``call``, ``prev_t``, ``ev_t``,
+    call that was redone; ``decisive="event"``: the event), ``ids`` (that call, the event, the redo), ``call``, ``prev_t``, ``ev_t``,
     ``t``, ``agent``, the ``extra`` columns, and ``n``, the run's redos."""
     on = ["run_key", "agent"]
     if "owner" in pairs.collect_schema().names() and "owner" in events.collect_schema().names():
@@ -161,7 +163,7 @@ def _first_redo_per_run(pairs: pl.LazyFrame, events: pl.LazyFrame, *extra: str) 
         .group_by("run_key")
         .agg(
             pl.col("run_id").first(),
-            pl.col("prev_id").first().alias("decisive"),
+            pl.col("ev_id" if decisive == "event" else "prev_id").first().alias("decisive"),
             pl.concat_list("prev_id", "ev_id", "span_id").first().alias("ids"),
             *[pl.col(c).first() for c in ("call", "prev_t", "ev_t", "t", *extra)],
             pl.col("agent").first().fill_null("(no agent)"),

@@ -171,8 +171,10 @@ class FailedReportPassedOn(Detector):
                     pl.coalesce("end_time", "t").alias("d_end"))
         )
         passed = not_taken_up(ctx, reports)
-        # Decisive: the delegating agent's next step (or model call) after the report came back,
-        # where the failure was read as an answer.
+        # Decisive: the report itself, the output that was misread (docs/DETECTORS.md, "Which span is
+        # decisive": an output passed on is named by the span that produced it, as error_as_data
+        # names the error-shaped result and stuck_guess_passed_on the closing guess). The delegating
+        # agent's next step, where it was read as an answer, is evidence.
         s = ctx.spans.lazy()
         steps = s.filter(pl.col("kind").is_in(["chain", "llm"])).select(
             "run_key", pl.col("agent").alias("by_agent"), pl.col("seq").alias("n_seq"),
@@ -202,7 +204,7 @@ class FailedReportPassedOn(Detector):
             finding(
                 "run_id",
                 pl.concat_list("span_id", "next_id").list.drop_nulls(),
-                pl.coalesce("next_id", "span_id"),
+                "span_id",
                 pl.format(
                     "{} delegated work to {} at {}, whose report said it could not do it; nobody redid the work "
                     "(no other agent, no tool but the final one) and the run reported success",

@@ -289,7 +289,9 @@ class RedoAfterReplan(Detector):
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
-        per_run = _first_redo_per_run(_redone_calls(ctx), plan_updates(ctx))
+        # Decisive: the plan update, the span that dropped what the run had established
+        # (docs/DETECTORS.md, "Which span is decisive"; as redelegated_after_replan).
+        per_run = _first_redo_per_run(_redone_calls(ctx), plan_updates(ctx), decisive="event")
         return per_run.select(
             finding(
                 "run_id",

@@ -86,7 +86,7 @@ def test_a_delegate_run_that_rereads_after_its_own_plan_update_redid_its_work() 
     c = _manager_run(_delegate_run("d1", 10, "ms0", replan=True, visit="v1", reread="v1b"))
     f = findings(c, "redo_after_replan")
     assert len(f) == 1
-    assert f[0]["decisive_span_id"] == "v1"
+    assert f[0]["decisive_span_id"] == "d1p1"  # the plan update that dropped what v1 had read
     assert f[0]["evidence_span_ids"] == ["v1", "d1p1", "v1b"]
 
 

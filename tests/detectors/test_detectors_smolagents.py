@@ -89,9 +89,10 @@ def test_a_page_reread_after_a_plan_update_is_a_dropped_fact() -> None:
     visits = span_id(t, kind="tool", tool="visit_page")
     run_span = span_id(t, kind="agent")[0]
     plans = t.filter((pl.col("kind") == "llm") & (pl.col("parent_id") == run_span)).sort("start_time")
-    # The first visit (step 2) is decisive; the evidence is it, the plan update (the second
-    # planning call, between step 4 and step 5) and the re-read.
-    assert f.get_column("decisive_span_id").to_list() == [visits[0]]
+    # The plan update (the second planning call, between step 4 and step 5) is decisive: it dropped
+    # what step 2 had read (docs/DETECTORS.md, "Which span is decisive"); the evidence is the first
+    # visit, the update and the re-read.
+    assert f.get_column("decisive_span_id").to_list() == [plans.get_column("span_id")[1]]
     assert f.get_column("evidence_span_ids").to_list() == [[visits[0], plans.get_column("span_id")[1], visits[1]]]
     assert f.get_column("strength").to_list() == ["weak"]
 
@@ -247,9 +248,10 @@ def test_a_report_that_says_it_failed_passed_on_as_the_answer() -> None:
     f = found(t, "failed_report_passed_on")
     assert f.get_column("failure_class").to_list() == ["silent_failure"]
     sub = t.filter((pl.col("kind") == "agent") & pl.col("parent_id").is_not_null())["span_id"][0]
-    # Decisive: the manager's next step after the report came back (Step 2), where it was read as an answer.
+    # Decisive: the report, the output that was misread (docs/DETECTORS.md, "Which span is decisive");
+    # the manager's next step after it came back (Step 2), where it was read as an answer, is evidence.
     step2 = t.filter((pl.col("kind") == "chain") & (pl.col("agent") == "CodeAgent.run")).sort("start_time")["span_id"][1]
-    assert f.get_column("decisive_span_id").to_list() == [step2]
+    assert f.get_column("decisive_span_id").to_list() == [sub]
     assert f.get_column("evidence_span_ids").to_list() == [[sub, step2]]
     assert "whose report said it could not do it" in f.get_column("explanation").item()
 
