@@ -126,10 +126,34 @@ def _runs(df: pl.DataFrame, runs: pl.DataFrame) -> pl.DataFrame:
         .group_by("run_key")
         .agg(pl.col("declared_tools").sort())
     )
+    # A delegation the run still waits on: a handoff that never ended (Claude Code's Task tool
+    # call with no tool_result, a handoff span left open) after which the agent that handed off
+    # never acted again. Whatever the delegate went on to write (its report, never delivered), the
+    # run itself reported nothing: it is open, not done.
+    handoffs = (
+        df.lazy()
+        .filter((pl.col("kind") == "handoff") & pl.col("end_time").is_null() & ~pl.col("is_root"))
+        .select("run_key", pl.col("seq").alias("_h_seq"), pl.col("agent").alias("_h_agent"), pl.col("span_id"))
+    )
+    resumed = (
+        df.lazy()
+        .select("run_key", "seq", "agent")
+        .join(handoffs, on="run_key")
+        .filter((pl.col("seq") > pl.col("_h_seq")) & pl.col("agent").eq_missing(pl.col("_h_agent")))
+        .select("run_key", "span_id")
+        .unique()
+    )
+    awaiting = (
+        handoffs.join(resumed, on=["run_key", "span_id"], how="anti")
+        .sort("run_key", "_h_seq")
+        .group_by("run_key")
+        .agg(pl.col("span_id").first().alias("awaiting_span_id"))
+    )
     return (
         runs.lazy()
         .join(declared, on="run_key", how="left")
         .join(tools, on="run_key", how="left")
+        .join(awaiting, on="run_key", how="left")
         .with_columns(
             pl.col("declared_verdict").fill_null("unknown"),
             pl.col("declared_tools").fill_null(pl.lit([], dtype=pl.List(pl.String))),
@@ -139,6 +163,8 @@ def _runs(df: pl.DataFrame, runs: pl.DataFrame) -> pl.DataFrame:
         .with_columns(
             pl.when((pl.col("reported_outcome") == "success") & pl.col("says_failure"))
             .then(pl.lit("error"))
+            .when((pl.col("reported_outcome") == "success") & pl.col("awaiting_span_id").is_not_null())
+            .then(pl.lit("open"))
             .otherwise(pl.col("reported_outcome"))
             .alias("reported_outcome")
         )
@@ -180,6 +206,7 @@ register(
         run_columns={
             "declared_tools": "the tools the run's model was given (tool definitions, an agent's tool list, snake_case names in a system prompt), whether called or not",
             "declared_verdict": "the run's own verdict found in the log (success, failure, unknown)",
+            "awaiting_span_id": "a handoff that never ended, after which the agent that handed off never acted: the run waits on it (reported_outcome open)",
             "says_failure": "the run told its caller something failed (structured result or words)",
             "structured_failure": "the root's or final output is a structured failure result",
         },

@@ -226,13 +226,15 @@ class Stall(Detector):
         s = ctx.spans.lazy()
         runs = ctx.runs.lazy()
         # Never ended: the hang is the latest-started model or tool call still open (the call that
-        # never returned); with none, the last thing the run did (work waiting on nobody).
-        open_runs = runs.filter(pl.col("reported_outcome") == "open").select("run_id", "last_span_id")
-        open_spans = s.join(open_runs, on="run_id", how="semi")
+        # never returned), or the delegation the run waits on (runs.awaiting_span_id: a handoff
+        # that never returned, its agent idle since); with none, the last thing the run did.
+        open_runs = runs.filter(pl.col("reported_outcome") == "open").select("run_id", "awaiting_span_id")
+        open_spans = s.join(open_runs, on="run_id")
         open_rows = open_spans.with_columns(
-            (~pl.col("is_root") & pl.col("end_time").is_null() & pl.col("kind").is_in(CALL_KINDS)).alias(
-                "hung"
-            ),
+            (
+                (~pl.col("is_root") & pl.col("end_time").is_null() & pl.col("kind").is_in(CALL_KINDS))
+                | (pl.col("span_id") == pl.col("awaiting_span_id")).fill_null(False)
+            ).alias("hung"),
             pl.col("end_time").is_null().sum().over("run_id").alias("n_open"),
         )
         hung = open_rows.filter(pl.col("hung")).sort("run_id", "seq").group_by("run_id").agg(pl.all().last())

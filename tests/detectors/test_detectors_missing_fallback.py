@@ -377,3 +377,42 @@ def test_unhandled_error_near_miss_the_request_failure_went_up_or_was_resent() -
     assert one(_fx_run("error"), "unhandled_error")["decisive_span_id"] == "fx"
     # The request sent again and answered (OpenTelemetry HTTP resends under one parent).
     assert "unhandled_error" not in detectors(_fx_run("ok", resend=True))
+
+
+def _task_lost(returned: bool, main_spoke_after: bool = False):
+    # A Claude Code session: the user's message, the main thread's reply, its Task delegation to a
+    # sub-agent, the sub-agent's work and report; the Task's result either came back or never did.
+    rows = [
+        span("u0", 0, 0, kind="human", name="user", agent="main", output="Get the diff reviewed, then fix it."),
+        span("m1", 1, 1.5, parent_id="u0", kind="llm", model="claude", agent="main", output="Delegating."),
+        span("task", 2, 9 if returned else None, parent_id="m1", kind="handoff", name="Task", agent="main",
+             handoff_to="code-reviewer"),  # fmt: skip
+        span("r1", 3, 4, parent_id="task", kind="tool", tool="Read", agent="code-reviewer", input='{"f": "a.ts"}',
+             output="import jwt"),  # fmt: skip
+        span("r2", 5, 6, parent_id="task", kind="llm", model="claude", agent="code-reviewer",
+             output="Blocking: jwt.decode does not verify the signature."),  # fmt: skip
+    ]
+    if main_spoke_after:
+        rows.append(span("m2", 10, 11, parent_id="u0", kind="llm", model="claude", agent="main",
+                         output="The reviewer found one blocking bug: use jwt.verify, not jwt.decode."))  # fmt: skip
+    return run(*rows)
+
+
+def test_stall_and_limbo_fire_on_a_delegation_whose_report_never_came_back() -> None:
+    c = _task_lost(returned=False)
+    row = run_row(c)
+    # The sub-agent's report is not the run's answer: the run waits on the Task, it is not done.
+    assert row["reported_outcome"] == "open"
+    assert one(c, "stall")["decisive_span_id"] == "task"
+    assert one(c, "limbo")["decisive_span_id"] == "task"
+    assert "premature_success" not in detectors(c)
+
+
+def test_stall_near_miss_the_delegation_came_back_or_the_main_agent_went_on() -> None:
+    c = _task_lost(returned=True, main_spoke_after=True)
+    assert run_row(c)["ok"]
+    # The Task never closed in the log, but the main thread acted after it: the run is not
+    # waiting on it (an open span in a finished run is premature_success's, not a stall).
+    c = _task_lost(returned=False, main_spoke_after=True)
+    assert run_row(c)["reported_outcome"] == "success"
+    assert not {"stall", "limbo"} & detectors(c)
