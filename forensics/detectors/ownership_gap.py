@@ -295,8 +295,11 @@ class Limbo(Detector):
     description = "The run has no terminal state and its last activity is a handoff or an escalation."
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
-        open_runs = (
-            ctx.runs.lazy().filter(pl.col("reported_outcome") == "open").select("run_id", "last_span_id")
+        # The last activity: the run's last span, or the handoff it waits on when the agent that
+        # handed off never acted again (runs.awaiting_span_id: the delegate's own later work is
+        # not the run's activity; its report never came back).
+        open_runs = ctx.runs.lazy().filter(pl.col("reported_outcome") == "open").select(
+            "run_id", pl.coalesce("awaiting_span_id", "last_span_id").alias("last_span_id")
         )
         last = (
             ctx.spans.lazy()
