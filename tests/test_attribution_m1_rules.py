@@ -526,3 +526,27 @@ def test_a_ledger_accepting_a_stated_figure(tmp_path: Path) -> None:
     path.write_text(json.dumps(doc))
     assert "from what I know" not in path.read_text()
     assert _named(path, "m1-error-then-guess")[2] != "unverified_accepted"
+
+
+def test_a_figure_read_off_a_page_scrolled_to_is_the_surfers_reading() -> None:
+    # The surfer opens the report (step 9), scrolls it (step 13: the same url, a table row holding
+    # both the average 0.38 and the range up to 0.72) and, asked for the highest level, answers 0.38
+    # in its own words (step 17). A further view of a page already open shows the figure among the
+    # rest of the page; the reading that picked it is the surfer's mistake.
+    agent, step = _labels("magentic_one_scroll_misread.json")
+    assert (agent, step) == ("WebSurfer", 17)
+    assert _named(M1 / "magentic_one_scroll_misread.json", "m1-scroll-misread")[:2] == (agent, step)
+
+
+def test_a_figure_on_a_new_page_the_surfer_opened_is_that_pages(tmp_path: Path) -> None:
+    # Near miss: the table is a page of its own that the surfer clicked through to (another url,
+    # a target no instruction named): opening it showed the figure, so that step is blamed.
+    path = _changed(
+        tmp_path,
+        "magentic_one_scroll_misread.json",
+        "I scrolled down one page in the browser.\n\nHere is a screenshot of [2023_dwr.pdf]"
+        "(https://www.fabrikamwater.example/docs/2023_dwr.pdf)",
+        "I clicked 'Well water results'.\n\nHere is a screenshot of [Well water results]"
+        "(https://www.fabrikamwater.example/quality/wells)",
+    )
+    assert _named(path, "m1-scroll-misread")[:2] == ("WebSurfer", 13)

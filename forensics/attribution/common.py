@@ -185,22 +185,36 @@ def _taken_up(hits: pl.DataFrame, key: str = "run_id") -> pl.DataFrame:
     """Of the steps that hold a value (``hits``: ``key``, ``step``, ``agent``, ``_search``, optionally
     ``instructed``), one per ``key``: the first, unless it only showed the value: a search engine's
     results page (``_search``), which lists it among snippets, or a page the surfer opened because
-    it was told to (``instructed``: the page was the orchestrator's choice). Then the first later
-    step of the same agent where it took the value up itself (its own words, or a page it chose),
-    else the first later page of that agent that is not a results page, if there is one."""
+    it was told to (``instructed``: the page was the orchestrator's choice), or a further view of a
+    page it had opened earlier (``revisit``: a scroll shows the value among the rest of the page;
+    opening the page did not show it). Then the first later step of the same agent where it took
+    the value up itself (its own words, or a page it chose), else (not after a revisit, whose page
+    was already its own) the first later page of that agent that is not a results page, if any."""
     hits = hits.sort(key, "step")
     told = pl.col("instructed") if "instructed" in hits.columns else pl.lit(False)
-    hits = hits.with_columns(_passive=pl.col("_search") | told.fill_null(False))
+    again = pl.col("revisit").fill_null(False) if "revisit" in hits.columns else pl.lit(False)
+    hits = hits.with_columns(
+        _passive=pl.col("_search") | told.fill_null(False) | again, _again=again
+    )
     first = hits.unique(key, keep="first")
-    pref = pl.when(~pl.col("_passive")).then(0).when(~pl.col("_search")).then(1).otherwise(2)
+    # A further view of a page already open is no taking up (the page was chosen when it was opened).
+    pref = (
+        pl.when(~pl.col("_passive"))
+        .then(0)
+        .when(~pl.col("_search") & ~pl.col("_again") & ~pl.col("_a0again"))
+        .then(1)
+        .otherwise(2)
+    )
     opened = (
         hits.join(first.select(key, pl.col("agent").alias("_a0"), pl.col("_passive").alias("_p0"),
-                               pl.col("step").alias("_f0")), on=key)
+                               pl.col("step").alias("_f0"), pl.col("_again").alias("_a0again")), on=key)
         .filter(pl.col("_p0") & (pl.col("agent") == pl.col("_a0")) & (pl.col("step") > pl.col("_f0")))
         .with_columns(_pref=pref)
         .filter(pl.col("_pref") < 2)
         .sort(key, "_pref", "step")
         .unique(key, keep="first")
-        .drop("_a0", "_p0", "_f0", "_pref")
+        .drop("_a0", "_p0", "_f0", "_pref", "_a0again")
     )
-    return pl.concat([opened, first.join(opened.select(key), on=key, how="anti")], how="vertical").drop("_passive")
+    return pl.concat([opened, first.join(opened.select(key), on=key, how="anti")], how="vertical").drop(
+        "_passive", "_again"
+    )

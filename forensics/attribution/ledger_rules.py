@@ -278,6 +278,7 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
                 "owner_step",
                 "owner_agent",
                 "instructed",
+                "revisit",
                 pl.col("url").fill_null("").str.contains(_SEARCH_PAGE).alias("_search"),
             ),
             on=["run_id", "step"],

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from forensics.attribution.common import _CODE_FENCE, _LEDGER_KEYS, _OBSERVATIONS, _PLAN, _REPLAN
+from forensics.attribution.common import _CODE_FENCE, _LEDGER_KEYS, _OBSERVATIONS, _PAGE_URL, _PLAN, _REPLAN
 
 #: The answer's marker in agbench's GAIA template, and Magentic-One's final-answer log role.
 _FINAL_MARK = "FINAL ANSWER"
@@ -99,7 +99,7 @@ def _steps(df: pl.DataFrame) -> pl.DataFrame:
         & ~pl.col("orchestrator")
         & (pl.col("kind").is_in(["agent", "tool"])).fill_null(False),
     )
-    out = _instructed(out)
+    out = _revisits(_instructed(out))
     # Who is answerable for a step: a tool call that ran a message's code (its input's first line
     # is in that message), that code's author at that message; else the step itself.
     first_line = pl.col("input").str.strip_chars().str.split("\n").list.first()
@@ -161,6 +161,25 @@ def _read_with_conventions(rows: pl.DataFrame) -> pl.DataFrame | None:
         if all(k in out.columns for k in _LEDGER_KEYS):
             return out.select("run_id", "span_id", *_LEDGER_KEYS)
     return None
+
+
+def _revisits(out: pl.DataFrame) -> pl.DataFrame:
+    """``revisit``: the step is a browser observation of a page the same agent had already shown
+    at an earlier step of the run (MultimodalWebSurfer's scroll, page down or find on a page it is
+    on: "Here is a screenshot of [title](url)" with the same url). The page was chosen at the step
+    that opened it; a later view of it only shows more of it: what the surfer then reads off it is
+    its own reading. Read on the observation rows only."""
+    seen = out.filter(pl.col("observation"))
+    if seen.height == 0:
+        return out.with_columns(revisit=pl.lit(False))
+    views = (
+        seen.select("run_id", "step", "agent", pl.col("output").fill_null("").str.extract(_PAGE_URL, 1).alias("_url"))
+        .drop_nulls("_url")
+        .sort("run_id", "step")
+        .with_columns(revisit=~pl.struct("run_id", "agent", "_url").is_first_distinct())
+        .select("run_id", "step", "revisit")
+    )
+    return out.join(views, on=["run_id", "step"], how="left").with_columns(pl.col("revisit").fill_null(False))
 
 
 #: A web surfer's action on a target it names (autogen-magentic-one / autogen-ext
