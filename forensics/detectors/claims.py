@@ -219,13 +219,25 @@ _CLAUSE_END: Final = (
 )
 
 
+#: An object named by its identifier, a headline's subject ("LAPTOP-4471 quarantined", "INV-0419
+#: has been voided"): a word with a digit in it (a host, ticket or invoice id), never a bare number.
+_IDENT_SUBJECT: Final = (
+    r"(?-u:\b)[A-Za-z][A-Za-z0-9_.-]*[0-9][A-Za-z0-9_-]*\s+"
+    r"(?:(?:has|have|had)\s+been\s+|was\s+|were\s+|is\s+|are\s+|got\s+)?(?:now\s+|successfully\s+)?"
+)
+
+
 def pronoun_claim(verb: str) -> str:
     """The claim regex for ``verb`` done to an object named by a pronoun or left out, said by the
     agent ("I've archived it", "we deleted them", "Done, archived.", "... and archived it"): the
     past form after a first person subject, a "done" lead-in or an "and" joining it to an earlier
-    verb, then a pronoun or nothing, then the end of the clause."""
+    verb, then a pronoun or nothing, then the end of the clause; or the object named by its
+    identifier, headline-style ("LAPTOP-4471 quarantined.", "INV-0419 has been voided and ...")."""
     past = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in past_forms(verb))
-    return rf"(?i)(?:{_SUBJECT}|{_DONE_LEAD}|{_AND_LEAD})(?:{past}){_PRONOUN}{_CLAUSE_END}"
+    return (
+        rf"(?i)(?:{_SUBJECT}|{_DONE_LEAD}|{_AND_LEAD})(?:{past}){_PRONOUN}{_CLAUSE_END}"
+        rf"|{_IDENT_SUBJECT}(?:{past}){_CLAUSE_END}"
+    )
 
 
 def _pronoun_candidates(ctx: Context, tools: pl.LazyFrame, answers: pl.LazyFrame) -> pl.LazyFrame | None:

@@ -680,3 +680,19 @@ def test_swallowed_error_near_miss_a_handed_back_failure_worked_around_or_told()
     # The answer says the report could not be read: told, not swallowed.
     told = "The report PDF failed to open (403 error); I could not read the figure."
     assert "swallowed_error" not in detectors(run(*_read_refused_then(answer, answer=told)))
+
+
+def test_claimed_but_not_done_fires_on_a_headline_naming_the_object_by_its_id() -> None:
+    # archive_thread offered, never called: the thread named by its id, headline-style.
+    for answer in ("th_88 labelled and th_88 archived.", "Thread TH-88 has been archived, and labelled 'clients'."):
+        f = one(_mailbox(answer), "claimed_but_not_done")
+        assert "no call of tool archive_thread succeeded" in f["explanation"], answer
+
+
+def test_claimed_but_not_done_near_miss_a_headline_id_negated_or_not_an_id() -> None:
+    for answer in ("th_88 labelled; th_88 not archived yet.", "Labelled. Thread was archived? No: say the word.",
+                   "Labelled; 2 archived threads are untouched."):  # fmt: skip
+        assert "claimed_but_not_done" not in detectors(_mailbox(answer)), answer
+    archive = span("t2", 3, parent_id="root", kind="tool", tool="archive_thread",
+                   input='{"thread": "th_88"}', output='{"ok": true}')
+    assert "claimed_but_not_done" not in detectors(_mailbox("th_88 labelled and archived.", archive))
