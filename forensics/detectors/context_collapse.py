@@ -119,6 +119,24 @@ def agent_run_of(ctx: Context, rows: pl.LazyFrame, hops: int = 4) -> pl.LazyFram
     return out.drop("_at")
 
 
+def managed_run_of(ctx: Context, rows: pl.LazyFrame) -> pl.LazyFrame:
+    """``rows`` (with ``span_k``) plus ``memory``: the key of the managed agent run the span belongs
+    to (its nearest agent ancestor, when that run is a delegated one: conventions ``delegate_name``,
+    smolagents' managed-agent task template), else null. Each call of a managed agent starts with
+    an empty memory (smolagents ``MultiStepAgent.__call__`` -> ``run(reset=True)``), so what its
+    earlier runs did is no context it lost. Elsewhere (an OpenAI Agents SDK agent span per turn, a
+    LangGraph node) the conversation carries over, and no key is set."""
+    managed = ctx.spans.lazy().filter(pl.col("delegate_name").is_not_null()).select(
+        pl.col("span_k").alias("memory")
+    )
+    if managed.head(1).collect().height == 0:
+        return rows.with_columns(pl.lit(None, dtype=pl.UInt64).alias("memory"))
+    owned = agent_run_of(ctx, rows)
+    return owned.join(
+        managed.with_columns(pl.col("memory").alias("owner")), on="owner", how="left", maintain_order="left"
+    ).drop("owner")
+
+
 def _identical_repeats(done: pl.LazyFrame, by: tuple[str, ...] = ()) -> pl.LazyFrame:
     """The completed tool calls (``done``, from :func:`tool_calls`) that repeat the same agent's
     previous call of the same tool with the same normalised arguments and got the identical
@@ -205,14 +223,17 @@ class RepeatedAction(Detector):
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
         n = ctx.policy.repeat_count
-        tools = tool_calls(ctx).lazy()
+        # Within one memory: a managed agent's calls are compared within each of its runs
+        # (managed_run_of: each call of a managed agent starts afresh; the same search in three
+        # delegations is the manager's loop, repeated_delegation's, or three different questions).
+        tools = managed_run_of(ctx, tool_calls(ctx).lazy())
         limited = ctx.runs.lazy().select("run_id", "step_limit_hit")
         ok = pl.col("succeeded")
         bad = pl.col("failed")
         groups = (
-            # One 64-bit key for (run, agent, tool, arguments): grouping a million tool calls on
-            # one integer rather than three strings.
-            tools.group_by(pl.struct("run_key", "agent", "call", "call_args").hash(7).alias("_k"))
+            # One 64-bit key for (run, memory, agent, tool, arguments): grouping a million tool calls
+            # on one integer rather than three strings.
+            tools.group_by(pl.struct("run_key", "memory", "agent", "call", "call_args").hash(7).alias("_k"))
             .agg(
                 pl.col("run_id").first(),
                 pl.col("agent").first().fill_null("(no agent)"),

@@ -35,6 +35,8 @@ EXPECTED = {
         "requery_same_results",
         # repeated_action for hand-off spans (the Agents SDK's transfer_to_<agent> calls) (issue 13).
         "repeated_handoff",
+        # repeated_action for delegations: the same task to the same delegate, the same report (issue 13).
+        "repeated_delegation",
     },
     "ownership_gap": {
         "dangling_handoff",

@@ -9,6 +9,7 @@ legitimately (open_deep_research: a manager delegating to ``search_agent`` sever
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from span_builder import detectors, findings, run, span
@@ -74,7 +75,7 @@ def _manager_run(*parts: list[dict[str, Any]]):  # type: ignore[no-untyped-def]
         rows.extend(part)
     rows.append(_step("msz", 150, 160, "m", MANAGER))
     rows.append(_tool("mfa", 151, "msz", MANAGER, "final_answer",
-                      '{"args": [], "sanitize_inputs_outputs": false, "kwargs": {"answer": "-1.7"}}', ""))
+                      '{"args": [], "sanitize_inputs_outputs": false, "kwargs": {"answer": "-1.7"}}', "-1.7"))
     return run(*rows)
 
 
@@ -115,3 +116,109 @@ def test_a_delegate_run_that_rereads_after_its_own_step_error_redid_its_work() -
     f = findings(c, "redo_after_error")
     assert len(f) == 1
     assert f[0]["decisive_span_id"] == "v1"
+
+
+# --- the same question to the same delegate, again and again (repeated_delegation) ----------------
+
+
+def _managed(d: str, start: float, parent: str, task: str, report: str, *calls: tuple[str, str, str]) -> list[dict[str, Any]]:
+    """A managed search_agent run (smolagents' managed-agent task template as its input), one step
+    per tool call ``(tool, arguments, result)``, then final_answer with ``report``."""
+    text = f"You're a helpful agent named 'search_agent'.\nYou have been submitted this task by your manager.\n---\nTask:\n{task}\n---\n"
+    rows = [_agent(d, start, start + 30, SEARCH, parent, input=json.dumps({"task": text}), output=report)]
+    for i, (tool, args, out) in enumerate(calls):
+        rows.append(_step(f"{d}s{i}", start + 1 + 2 * i, start + 2.5 + 2 * i, d, SEARCH))
+        rows.append(_tool(f"{d}t{i}", start + 1.5 + 2 * i, f"{d}s{i}", SEARCH, tool, args, out))
+    rows.append(_step(f"{d}sz", start + 25, start + 29, d, SEARCH))
+    rows.append(_tool(f"{d}fa", start + 26, f"{d}sz", SEARCH, "final_answer", '{"answer": "r"}', report))
+    return rows
+
+
+NOT_IN = "### 1. Task outcome (short version):\nI could not find an airport-level figure for Addis Ababa in the report."
+TASK = "Find the 2019 passengers of Addis Ababa Bole airport in the ICAO annual report."
+
+
+def _three(tasks: list[str], reports: list[str]):  # type: ignore[no-untyped-def]
+    return _manager_run(*[
+        _managed(f"d{i}", 10 + 40 * i, f"ms{i}", task, report, ("visit_page", URL, PAGE))
+        for i, (task, report) in enumerate(zip(tasks, reports, strict=True))
+    ])
+
+
+def test_the_same_task_three_times_with_the_same_report_is_the_managers_loop() -> None:
+    c = _three([TASK] * 3, [NOT_IN] * 3)
+    f = findings(c, "repeated_delegation")
+    assert len(f) == 1
+    assert f[0]["failure_class"] == "context_collapse"
+    assert f[0]["decisive_span_id"] == "d0"  # the first report, which the later delegations ignored
+    assert f[0]["evidence_span_ids"] == ["d0", "d1", "d2"]
+    assert "the same task 3 times" in f[0]["explanation"]
+    # Each delegated run opened the table once, in a new memory: no loop of the delegate's.
+    assert "repeated_action" not in detectors(c)
+
+
+def test_three_different_questions_reading_the_same_table_are_no_loop() -> None:
+    # GAIA-style: Portugal, Spain, then a revision check, each run opening the same Eurostat table.
+    c = _three([f"{TASK} ({x})" for x in ("Portugal", "Spain", "revisions")], [NOT_IN] * 3)
+    assert not {"repeated_delegation", "repeated_action", "redelegated_same_task"} & detectors(c)
+
+
+def test_the_same_task_whose_report_changed_is_no_loop() -> None:
+    c = _three([TASK] * 3, [NOT_IN, NOT_IN, "### 1. Task outcome (short version):\n21.8 million (Table 3)."])
+    assert "repeated_delegation" not in detectors(c)
+
+
+def test_the_same_task_asked_twice_is_a_second_try_not_a_loop() -> None:
+    c = _manager_run(*[_managed(f"d{i}", 10 + 40 * i, f"ms{i}", TASK, NOT_IN, ("visit_page", URL, PAGE)) for i in range(2)])
+    assert "repeated_delegation" not in detectors(c)
+
+
+def test_one_delegate_run_opening_the_same_page_three_times_is_its_own_loop() -> None:
+    # Firing twin of the memory rule: inside ONE managed run the identical visit, three times.
+    c = _manager_run(_managed("d0", 10, "ms0", TASK, NOT_IN, *[("visit_page", URL, PAGE)] * 3))
+    f = findings(c, "repeated_action")
+    assert len(f) == 1 and f[0]["decisive_span_id"] == "d0t0"
+
+
+# --- what GAIA-style research runs do legitimately ------------------------------------------------
+
+_FIND = '{"args": [], "sanitize_inputs_outputs": true, "kwargs": {"search_string": "%s"}}'
+_QUERY = '{"args": [], "sanitize_inputs_outputs": true, "kwargs": {"query": "%s"}}'
+_DOWN = '{"args": [], "sanitize_inputs_outputs": true, "kwargs": {}}'
+
+
+def _research(*calls: tuple[str, str, str], failed: tuple[int, ...] = ()) -> set[str]:
+    rows = _managed("d0", 10, "ms0", TASK, "### 1. Task outcome (short version):\n21.8 million.", *calls)
+    for r in rows:
+        if r["span_id"] in {f"d0t{i}" for i in failed}:
+            r.update(status="error", error_type="Exception", error_message="No results found for query", output=None)
+    return detectors(_manager_run(rows))
+
+
+def test_scrolling_a_long_page_is_no_loop() -> None:
+    pages = [PAGE + f"\nViewport position: Showing page {i} of 5." for i in range(1, 6)]
+    got = _research(("visit_page", URL, pages[0]), *[("page_down", _DOWN, p) for p in pages[1:]],
+                    ("page_up", _DOWN, pages[3]), ("page_down", _DOWN, pages[4]))
+    assert not {"repeated_action", "redo_after_error", "redo_after_replan"} & got
+
+
+def test_find_on_page_with_different_terms_is_no_loop() -> None:
+    got = _research(("visit_page", URL, PAGE), *[("find_on_page_ctrl_f", _FIND % w, PAGE + w) for w in ("Addis", "Bole", "ADD")])
+    assert "repeated_action" not in got
+
+
+def test_a_failed_search_retried_in_other_words_then_answered_is_healthy() -> None:
+    got = _research(
+        ("web_search", _QUERY % "Addis Ababa Bole 2019 passengers ICAO council report table", ""),
+        ("web_search", _QUERY % "Bole airport passengers 2019", "1. [Bole International Airport] 21.8 million"),
+        ("visit_page", URL, PAGE),
+        failed=(0,),
+    )
+    assert not {"repeated_action", "requery_same_results", "redo_after_error"} & got
+
+
+def test_revisiting_a_page_once_for_another_part_is_no_loop() -> None:
+    other = URL.replace("nrg_ind_ren", "demo_pjan")
+    got = _research(("visit_page", URL, PAGE), ("visit_page", other, PAGE + "population"), ("visit_page", URL, PAGE),
+                    ("find_on_page_ctrl_f", _FIND % "area", PAGE + "area"))
+    assert "repeated_action" not in got

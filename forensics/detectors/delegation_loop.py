@@ -1,0 +1,87 @@
+"""context_collapse: the same task handed to the same delegate again and again, the same report back.
+
+``repeated_action`` for delegations. A smolagents manager calls a managed agent from its code
+(``search_agent(task=...)``, src/smolagents/agents.py ``MultiStepAgent.__call__``); the managed
+agent runs afresh each time (``run(reset=True)``), so when the manager asks the identical question
+three times and gets the identical report three times, the loop is the manager's: its delegate's
+repeated searches are each a first search in a new memory (``repeated_action`` compares a managed
+agent's calls within one of its runs, ``context_collapse.managed_run_of``). TAXONOMY: "the same
+agent calls the same tool with the same arguments 3+ times, with no new information in between (an
+error result counts as no new information)": a report that says it could not find the answer, the
+same each time, is no new information either.
+
+Not this: the same task asked twice (a second try: ``redelegated_same_task`` or
+``redelegated_after_replan`` when the first report was taken as an answer), different questions
+to one delegate, a report that changed, delegations running side by side (a fan-out).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from forensics.detectors.base import Context, Detector, hms, txt
+from forensics.detectors.findings import per_run_finding
+from forensics.detectors.ownership_gap import delegations
+from forensics.detectors.registry import register
+
+
+def _key(text: pl.Expr) -> pl.Expr:
+    """A task or report compared without case, spacing or punctuation."""
+    return text.str.to_lowercase().str.replace_all(r"[^\w]", "")
+
+
+@register
+class RepeatedDelegation(Detector):
+    name = "repeated_delegation"
+    failure_class = "context_collapse"
+    scope = "run"
+    severity = "medium"
+    strength = "strong"
+    description = (
+        "An agent handed the same task (compared without case, spacing or punctuation) to the same "
+        "delegate repeat_count+ times, one after the other, and each delegated run came back with the "
+        "same report (or failed with the same error): the repeats brought no new information "
+        "(repeated_action for delegations)."
+    )
+
+    def detect(self, ctx: Context) -> pl.LazyFrame:
+        n = ctx.policy.repeat_count
+        # What came back: the report, else the error it failed with.
+        back = pl.when(pl.col("failed")).then(pl.col("error_label")).otherwise(pl.col("output"))
+        key = ["run_key", "by_agent", "agent", "task_key", "back_key"]
+        d = (
+            delegations(ctx)
+            .select("run_key", "run_id", "span_id", "seq", "agent", "by_agent", "t", "end_time", "args", "failed",
+                    back.alias("back"))
+            .with_columns(_key(pl.col("args")).alias("task_key"), _key(pl.col("back")).alias("back_key"))
+            .filter((pl.col("task_key") != "") & (pl.col("back_key") != ""))
+            .filter(pl.len().over(key) >= n)
+            .sort("run_key", "seq")
+            # One after the other: each asked once the one before had come back.
+            .with_columns(pl.coalesce("end_time", "t").shift(1).over(key).alias("prev_end"))
+            .with_columns(
+                (pl.col("t") < pl.col("prev_end")).fill_null(False).any().over(key).alias("side_by_side")
+            )
+            .filter(~pl.col("side_by_side"))
+        )
+        # The loop's first member is decisive (docs/DETECTORS.md, "Which span is decisive"): the
+        # report every later delegation ignored. One finding per run, from its first loop.
+        first_loop = d.group_by("run_key", "by_agent", "agent", "task_key", "back_key").agg(pl.col("seq").min().alias("_s"))
+        earliest = first_loop.sort("run_key", "_s").group_by("run_key").agg(pl.all().first())
+        rows = d.join(earliest.drop("_s"), on=key, how="semi")
+        return per_run_finding(
+            rows,
+            key="run_key",
+            first=["by_agent", "agent", "t", "failed"],
+            also=[pl.col("t").max().alias("last_t")],
+            explanation=pl.format(
+                "{} handed {} the same task {} times between {} and {}, and got the same {} back each time, "
+                "so the repeats brought no new information",
+                txt(pl.col("by_agent")),
+                txt(pl.col("agent")),
+                pl.col("n"),
+                hms("t"),
+                hms("last_t"),
+                pl.when(pl.col("failed")).then(pl.lit("error")).otherwise(pl.lit("report")),
+            ),
+        )
