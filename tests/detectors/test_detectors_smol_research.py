@@ -222,3 +222,60 @@ def test_revisiting_a_page_once_for_another_part_is_no_loop() -> None:
     got = _research(("visit_page", URL, PAGE), ("visit_page", other, PAGE + "population"), ("visit_page", URL, PAGE),
                     ("find_on_page_ctrl_f", _FIND % "area", PAGE + "area"))
     assert "repeated_action" not in got
+
+
+def _code_step(i: int, start: float, code: str, error: str | None = None) -> list[dict[str, Any]]:
+    """A CodeAgent step: the model call writing ``code``, failing with AgentExecutionError ``error``."""
+    extra: dict[str, Any] = {}
+    if error:
+        extra = {"status": "error", "error_type": "AgentExecutionError", "error_message": error}
+    return [
+        _step(f"c{i}", start, start + 5, "m", MANAGER, **extra),
+        _llm(f"c{i}m", start + 0.5, f"c{i}", MANAGER, f"Thought: go.\n<code>\n{code}\n</code>"),
+    ]
+
+
+def test_a_code_error_fixed_by_other_code_then_answered_is_healthy() -> None:
+    # GAIA: a German-formatted number fails to convert once; the next step changes the code and the
+    # run answers with final_answer after the recovered error.
+    err = "Code execution failed at line 'float(x)' due to: ValueError: could not convert string to float: '1.234,5'"
+    rows = [
+        _agent("m", 0, 40, MANAGER, output="9145.4"),
+        *_code_step(1, 1, "print(sum(float(x) for x in col))", err),
+        *_code_step(2, 7, "print(sum(float(x.replace('.', '').replace(',', '.')) for x in col))"),
+        _step("c3", 13, 18, "m", MANAGER),
+        _tool("fa", 14, "c3", MANAGER, "final_answer", '{"args": [], "sanitize_inputs_outputs": false, "kwargs": {"answer": "9145.4"}}', "9145.4"),
+    ]
+    got = detectors(run(*rows))
+    assert not {"repeated_step_error", "repeated_format_error", "redo_after_error", "repeated_action"} & got
+
+
+def test_the_same_failing_code_three_times_is_a_loop() -> None:
+    # Firing twin: the identical code, the same error, three steps running.
+    err = "Code execution failed at line 'float(x)' due to: ValueError: could not convert string to float: '1.234.5'"
+    rows = [_agent("m", 0, 40, MANAGER, output="could not be computed")]
+    for i in range(3):
+        rows += _code_step(i + 1, 1 + 6 * i, "print(sum(float(x.replace(',', '.')) for x in col))", err)
+    f = findings(run(*rows), "repeated_step_error")
+    assert len(f) == 1 and f[0]["decisive_span_id"] == "c1"  # the loop's first member
+
+
+def _replanned(second_task: str) -> set[str]:
+    """The manager asks search_agent about Portugal, updates its plan, then asks ``second_task``."""
+    first = _managed("d0", 10, "ms0", f"{TASK} (Portugal)", "### 1. Task outcome (short version):\nPortugal: 30.5%.",
+                     ("visit_page", URL, PAGE))
+    later = _managed("d1", 60, "ms1", second_task, "### 1. Task outcome (short version):\nSpain: 16.2%.",
+                     ("visit_page", URL, PAGE))
+    plan = _llm("mp1", 45, "m", MANAGER, "## Updated plan\n1. Ask search_agent about Spain.")
+    return detectors(_manager_run(first, [*later, plan]))
+
+
+def test_a_plan_update_that_asks_the_delegate_a_new_question_is_healthy() -> None:
+    got = _replanned(f"{TASK} (Spain)")
+    assert not {"redelegated_after_replan", "redelegated_same_task", "redo_after_replan", "repeated_delegation",
+                "repeated_action"} & got
+
+
+def test_a_plan_update_that_asks_the_answered_question_again_dropped_it() -> None:
+    # Firing twin: after the update the manager hands search_agent the question it had answered.
+    assert "redelegated_after_replan" in _replanned(f"{TASK} (Portugal)")
