@@ -550,3 +550,26 @@ def test_a_figure_on_a_new_page_the_surfer_opened_is_that_pages(tmp_path: Path) 
         "(https://www.fabrikamwater.example/quality/wells)",
     )
     assert _named(path, "m1-scroll-misread")[:2] == ("WebSurfer", 13)
+
+
+def test_plain_code_over_a_figure_it_was_handed_is_the_figures_fault() -> None:
+    # The surfer opens the 2016 rules (step 9: 3 hours), the orchestrator hands the Coder "3 hours"
+    # and the Coder's script only divides the course by it (step 17, exit 0, 7.0): the answer is as
+    # wrong as the figure; the page that gave it is blamed, not the arithmetic.
+    agent, step = _labels("magentic_one_computed_from_given.json")
+    assert (agent, step) == ("WebSurfer", 9)
+    row = _row(M1 / "magentic_one_computed_from_given.json", "m1-computed-from-given")
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (agent, step, "computed_from_given")
+    assert "from 3," in row["attribution_evidence"]
+
+
+def test_code_with_logic_of_its_own_stays_its_authors(tmp_path: Path) -> None:
+    # Near miss: the same figures through a function the Coder wrote: the code may compute the
+    # wrong thing, so the terminal's result stays the Coder's (the answer trace names its code step).
+    path = _changed(
+        tmp_path,
+        "magentic_one_computed_from_given.json",
+        "speed = distance_km / hours\n",
+        "def speed_for(km, h):\n    return km / h\n\nspeed = speed_for(distance_km, hours)\n",
+    )
+    assert _named(path, "m1-computed-from-given") == ("Coder", 17, "accepted_wrong_answer")

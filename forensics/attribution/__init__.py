@@ -45,6 +45,11 @@ Evidence:
   ANSWER:`` line) states a number no earlier step held: computed in the answer itself, or an earlier
   figure rounded to another precision than the request asks (a figure restated in another unit of
   ten's powers, or rounded as asked, is not evidence). It wins over ``VALUE_TRACES``.
+* ``computed_from_given``: the answer is a terminal's result of plain code (assignments, arithmetic,
+  print: no function, loop, branch, file read or aggregate of its own) over a figure the
+  orchestrator's last instruction handed the code's author and another agent reported (not in the
+  request): the code computed what it was handed, so the figure's first taking up is blamed (traced as
+  an answer is). A ``VALUE_TRACES`` rule.
 * ``accepted_wrong_answer``: the first ledger answering ``is_request_satisfied: true`` accepted a
   wrong answer (attribution is asked about failed runs): a number its reason states that the task
   does not (the run's final answer, when the reason states it) is traced to the first step that
@@ -69,7 +74,8 @@ Evidence:
   the WebSurfer (as the first instruction, while the team's FileSurfer was not asked; or, from a
   ledger judging the team stuck, naming the request's subject). The ledger that wrote the
   instruction (its ``instruction_or_question``, which the message repeats) is blamed: the first
-  place the decision appears. A split year (``2019-20``) names both of its years.
+  place the decision appears. It wins over ``VALUE_TRACES`` (the figures may be right; the question
+  put to them was not). A split year (``2019-20``) names both of its years.
 * ``source_contradicts_task``: a worker's observation (a surfer's page or file view) that names only
   years the request does not, whose figures a later step used: the team took its data from a
   source for another period.
@@ -103,6 +109,7 @@ and ``common`` (the text patterns, thresholds and ledger keys the rules share).
 from __future__ import annotations
 
 from forensics.attribution.answers import (
+    _computed_from_given,
     _final_answer_composed,
     _final_answer_origin,
 )
@@ -197,6 +204,7 @@ __all__ = [
     "_accepted_answers",
     "_assumed_values",
     "_attribute",
+    "_computed_from_given",
     "_empty",
     "_episode_starts",
     "_final_answer_composed",

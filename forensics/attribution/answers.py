@@ -15,6 +15,7 @@ from forensics.attribution.common import (
     _WHOLE_ASKED,
     _hedged,
     _no_rows,
+    _numbers,
     _page_url,
     _pick,
     _taken_up,
@@ -163,4 +164,117 @@ def _final_answer_composed(s: pl.DataFrame) -> pl.DataFrame:
         ),
         "final_answer_composed",
         3,
+    )
+
+
+#: Code that only evaluates figures (assignments, arithmetic, print): no function, loop, branch,
+#: context, file read or aggregate of its own (a sum, a count, a maximum over a collection: which
+#: statistic to take is the code's choice), so its result is the figures it was given, combined as asked.
+_CODE_LOGIC = (
+    r"(?m)^\s*(?:def|for|while|if|with|class|try|async)\b|\bopen\(|\bread_\w+\(|\.read\(|\blambda\b"
+    r"|\b(?:sum|len|max|min|sorted|mean|median|mode|fmean|average|count)\("
+)
+#: The body of a code fence.
+_FENCED = r"(?s)```[A-Za-z0-9_+-]*\n(.*?)```"
+
+
+def _computed_from_given(s: pl.DataFrame) -> pl.DataFrame:
+    """The run's answer is a terminal's result of plain code (figures assigned and combined, printed:
+    nothing read, filtered or looped over, ``_CODE_LOGIC``) over a figure the orchestrator's last
+    instruction to the code's author handed it and another agent reported (not in the request): the
+    code computed what it was handed (the Coder writes the script the
+    orchestrator's instruction spells out, the ComputerTerminal runs it: autogen_magentic_one's
+    coder.py), so the answer is as wrong as the figure was. The figure is traced like an answer, to the
+    first step that took it up (:func:`_taken_up`: past a results page, a page opened as told or a
+    further view of a page, to the reader's own words). Code with logic of its own stays its
+    author's (a filter, a loop, a function: the code may compute the wrong thing)."""
+    final = s.filter(pl.col("final_msg")).sort("run_id", "step").unique("run_id", keep="last")
+    if final.height == 0:
+        return _pick(_no_rows(s), "computed_from_given", 4)
+    text = pl.col("output").fill_null("")
+    value = pl.coalesce(text.str.extract(_FINAL_ANSWER, 1), text)
+    answer = _numbers(final, value).select("run_id", "_n")
+    ends = final.select("run_id", pl.col("step").alias("_final"))
+    # The terminal results (a tool step run by a message's code) before the answer that hold its figure.
+    results = s.join(ends, on="run_id").filter(
+        pl.col("is_tool") & ~pl.col("failed") & (pl.col("owner_step") != pl.col("step")) & (pl.col("step") < pl.col("_final"))
+    )
+    if results.height == 0:
+        return _pick(_no_rows(s), "computed_from_given", 4)
+    held = (
+        _numbers(results)
+        .join(answer, on=["run_id", "_n"], how="semi")
+        .join(results.select("run_id", "step", "owner_step", "owner_agent"), on=["run_id", "step"])
+        .sort("run_id", "step")
+        .unique("run_id", keep="first")
+        .select("run_id", pl.col("owner_step").alias("_code"), pl.col("owner_agent").alias("_author"))
+    )
+    code = (
+        s.join(held, on="run_id")
+        .filter(pl.col("step") == pl.col("_code"))
+        .with_columns(_body=text.str.extract_all(_FENCED).list.join("\n"))
+        .filter(~pl.col("_body").str.contains(_CODE_LOGIC))
+    )
+    if code.height == 0:
+        return _pick(_no_rows(s), "computed_from_given", 4)
+    body = code.select("run_id", "step", pl.col("_body").str.replace_all(r"```[A-Za-z0-9_+-]*", ""))
+    task = _numbers(s.filter(pl.col("step") == 0))
+    # The figures it was handed: in the code and in the orchestrator's last instruction to its author.
+    told = (
+        s.join(code.select("run_id", "_code", "_author"), on="run_id")
+        .filter((pl.col("kind") == "handoff") & (pl.col("handoff_to") == pl.col("_author")) & (pl.col("step") < pl.col("_code")))
+        .sort("run_id", "step")
+        .unique("run_id", keep="last")
+    )
+    figures = (
+        _numbers(body, pl.col("_body"))
+        .select("run_id", "_n")
+        .join(_numbers(told).select("run_id", "_n"), on=["run_id", "_n"], how="semi")
+        .join(task.select("run_id", "_n"), on=["run_id", "_n"], how="anti")
+    )
+    # Where another agent reported the figure before the code: a worker's step, not a plan or a hedge.
+    earlier = s.join(code.select("run_id", "_code", "_author"), on="run_id").filter(
+        (pl.col("step") > 0)
+        & (pl.col("step") < pl.col("_code"))
+        & pl.col("worker")
+        & (pl.col("owner_agent") != pl.col("_author"))
+        & ~pl.col("plan_msg")
+        & ~_hedged()
+    )
+    hits = (
+        _numbers(earlier)
+        .join(figures, on=["run_id", "_n"], how="semi")
+        .join(
+            earlier.select(
+                "run_id",
+                "step",
+                "agent",
+                "owner_step",
+                "owner_agent",
+                "instructed",
+                "revisit",
+                _page_url().fill_null("").str.contains(_SEARCH_PAGE).alias("_search"),
+            ),
+            on=["run_id", "step"],
+        )
+        .sort("run_id", "step", "_n")
+    )
+    if hits.height == 0:
+        return _pick(_no_rows(s), "computed_from_given", 4)
+    origin = _taken_up(hits).join(code.select("run_id", "_code", "_author"), on="run_id")
+    return _pick(
+        origin.with_columns(
+            decisive_agent=pl.col("owner_agent"),
+            decisive_step=pl.col("owner_step"),
+            attribution_evidence=pl.format(
+                "step {}: {}'s plain code (step {}) computed the answer from {}, which {} reported here",
+                pl.col("step"),
+                pl.col("_author"),
+                pl.col("_code"),
+                pl.col("_n"),
+                pl.col("owner_agent"),
+            ),
+        ),
+        "computed_from_given",
+        4,
     )

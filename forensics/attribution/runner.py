@@ -8,7 +8,7 @@ from typing import Any, Final
 
 import polars as pl
 
-from forensics.attribution.answers import _final_answer_composed, _final_answer_origin
+from forensics.attribution.answers import _computed_from_given, _final_answer_composed, _final_answer_origin
 from forensics.attribution.common import _OBSERVATIONS, _PLAN, _REPLAN, REPEAT_MIN_CHARS
 from forensics.attribution.fallback import _first_response, _orchestrator_plan, _unbacked_claims
 from forensics.attribution.instruction_rules import _instruction_conflicts, _source_contradicts_task
@@ -38,6 +38,7 @@ EVIDENCE_RULES: Final = (
     "repeated_action",
     "final_answer_origin",
     "final_answer_composed",
+    "computed_from_given",
     "accepted_wrong_answer",
     "unverified_accepted",
     "plan_unbacked_fact",
@@ -47,7 +48,12 @@ EVIDENCE_RULES: Final = (
 )
 #: Evidence rules that say where a value came from; an ``unverified_accepted`` of the same run wins
 #: over them (see ``_attribute``).
-VALUE_TRACES: Final = ("final_answer_origin", "accepted_wrong_answer", "source_contradicts_task")
+VALUE_TRACES: Final = (
+    "final_answer_origin",
+    "accepted_wrong_answer",
+    "source_contradicts_task",
+    "computed_from_given",
+)
 #: Fallback rules, tried in this order.
 FALLBACK_RULES: Final = ("unbacked_claim", "orchestrator_plan", "first_response")
 
@@ -99,6 +105,7 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
             _repeats(steps),
             _final_answer_origin(steps),
             _final_answer_composed(steps),
+            _computed_from_given(steps),
             _accepted_answers(steps),
             _plan_unbacked_facts(steps),
             _plan_relied_on(steps),
@@ -110,9 +117,15 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
     )
     # Where a value came from (the answer traces, a source for another period) does not decide a
     # run whose orchestrator accepted that value knowing it was not established: the acceptance did.
-    # Nor a run whose answer itself composed or misrounded the figure it states.
+    # Nor a run whose answer itself composed or misrounded the figure it states, nor one whose
+    # orchestrator asked for something the request did not (the figures may be right: the question
+    # put to them was not).
     knowing = (
-        evidence.filter(pl.col("attribution_rule").is_in(["unverified_accepted", "final_answer_composed"]))
+        evidence.filter(
+            pl.col("attribution_rule").is_in(
+                ["unverified_accepted", "final_answer_composed", "instruction_contradicts_task"]
+            )
+        )
         .select("run_id")
         .unique()
     )
