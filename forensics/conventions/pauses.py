@@ -120,6 +120,12 @@ def _extract() -> list[pl.Expr]:
     def only(c: str) -> pl.Expr:
         return pl.when(in_context).then(pl.col(c))
 
+    def said(rx: str) -> pl.Expr:
+        # A regex `contains` reads the text polars keeps behind a when/then null, every row's:
+        # the output is blanked outside the context instead (the context test keeps it exact).
+        blanked = pl.when(in_context).then(pl.col("output")).otherwise(pl.lit(""))
+        return in_context & blanked.str.contains(rx)
+
     state_word = pl.coalesce(
         # What the call asked for (Events API v2), then what the incident now is (REST, webhooks).
         only("input").str.extract(_EVENT_ACTION, 1),
@@ -127,9 +133,9 @@ def _extract() -> list[pl.Expr]:
         only("name").str.extract(_EVENT_TYPE, 1),
         only("output").str.extract(_EVENT_TYPE, 1),
         only("attributes").str.extract(_EVENT_TYPE, 1),
-        pl.when(only("output").str.contains(_ALERT_ACKED)).then(pl.lit("acknowledged")),
-        pl.when(only("output").str.contains(_ACKED_AT)).then(pl.lit("acknowledged")),
-        pl.when(only("output").str.contains(_TICKET_SOLVED)).then(pl.lit("resolved")),
+        pl.when(said(_ALERT_ACKED)).then(pl.lit("acknowledged")),
+        pl.when(said(_ACKED_AT)).then(pl.lit("acknowledged")),
+        pl.when(said(_TICKET_SOLVED)).then(pl.lit("resolved")),
     ).str.to_lowercase()
     state = state_word.replace(
         {"trigger": "triggered", "acknowledge": "acknowledged", "resolve": "resolved"}
