@@ -390,3 +390,35 @@ def test_the_vectorised_load_does_not_import_pandas(tmp_path: Path) -> None:
             "assert r.spans.num_rows > 300 and r.report.balanced, r; print('pandas' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False", out
+
+
+def test_chunks_framed_ahead_keep_their_order_errors_and_stop_with_the_reader() -> None:
+    import threading
+
+    assert list(vectorised._ahead(iter(range(50)))) == list(range(50))
+
+    def broken() -> Any:
+        yield 1
+        raise OSError("disk gone")
+
+    got = []
+    with pytest.raises(OSError, match="disk gone"):
+        for item in vectorised._ahead(broken()):
+            got.append(item)
+    assert got == [1]
+    closed = threading.Event()
+
+    def endless() -> Any:
+        try:
+            n = 0
+            while True:
+                yield n
+                n += 1
+        finally:
+            closed.set()
+
+    reader = vectorised._ahead(endless())
+    assert [next(reader) for _ in range(3)] == [0, 1, 2]
+    reader.close()  # the reader stops early: the thread stops and closes its source
+    assert closed.wait(5)
+    assert not any(t.name == "forensics-frames" for t in threading.enumerate())

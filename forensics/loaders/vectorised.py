@@ -183,6 +183,56 @@ def _frames(path: str, limits: Limits) -> Iterator[tuple[_Frame, pa.Table | None
             line += len(ends)
 
 
+def _ahead(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:
+    """``items`` made in a thread of their own, up to ``depth`` ahead of the reader: the next chunk
+    is read, framed and matched (numpy, Arrow and polars release the GIL) while DuckDB's threads map
+    the one before, instead of one of them waiting under the scan's lock (issue 15 item 1). An error
+    is raised here, in the reader; a reader that stops early stops the thread."""
+    import queue
+    import threading
+
+    done = object()
+    ready: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def make() -> None:
+        try:
+            for item in items:
+                if not put((item, None)):
+                    return
+        except BaseException as exc:  # handed to the reader, which raises it
+            put((None, exc))
+            return
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()  # the file is closed in this thread, not whenever the generator is collected
+        put((done, None))
+
+    worker = threading.Thread(target=make, name="forensics-frames", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, error = ready.get()
+            if error is not None:
+                raise error
+            if item is done:
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join()
+
+
 def _lines_table(body: pa.Buffer, starts: np.ndarray, ends: np.ndarray, first_line: int, limits: Limits) -> pa.Table:
     """The chunk's lines (newline kept: JSON whitespace) as text, zero-copy over ``body``; a line that
     is not valid UTF-8, or longer than the per-record reader takes whole or than _MAX_VECTOR_LINE,
@@ -309,7 +359,8 @@ class Read:
 def read(path: str, shown: str, limits: Limits) -> Read:
     """Read an eligible file (see :func:`eligible`) with ONE DuckDB query over a stream of its lines.
 
-    The chunks are framed in Python (:func:`_frames`) as DuckDB's threads pull them, and the result
+    The chunks are framed in Python (:func:`_frames`) in a thread of their own (:func:`_ahead`), a
+    chunk or two ahead of DuckDB's scan, and the result
     streams back in line order while DuckDB works on the next lines: here the lines it did not map
     are read by the per-record loader and put back in line order. So the Python stages run while
     DuckDB works and both cores stay busy, and the query is bound and planned once a file (it cost
@@ -322,7 +373,7 @@ def read(path: str, shown: str, limits: Limits) -> Read:
 
     def stream() -> Iterator[pa.RecordBatch]:
         try:
-            for frame, table in _frames(path, limits):
+            for frame, table in _ahead(_frames(path, limits)):
                 frames.append(frame)
                 if table is not None:
                     yield from table.to_batches(max_chunksize=_BATCH_LINES)

@@ -143,7 +143,7 @@ def build_query() -> str:
             checks.append(f"(NOT {taken} OR {type_ok})")
         else:
             values.append(f"CASE WHEN _pick_{column} IS NOT NULL THEN {value} END AS {column}")
-            keys_taken.append(key_of)
+            keys_taken.append(f"CASE WHEN _pick_{column} IS NOT NULL THEN {key_of} END")
             checks.append(f"(_pick_{column} IS NULL OR ({type_ok} AND {value} IS NOT NULL))")
     # The leftover attribute text: the taken pairs cut out of yyjson's minified text of the attributes,
     # which is what orjson writes for the dict without them (json_merge_patch did the same with one
@@ -237,13 +237,15 @@ SELECT
   coalesce(error_type, {exception_text("exception.type")}) AS error_type,
   coalesce(error_message, {exception_text("exception.message")}) AS error_message, model, input_tokens, output_tokens, cost_usd,
   input, output,
-  CASE WHEN _left = '}}' THEN '{{' ELSE '{{' || substr(_left, 2, length(_left) - 2) || ',' END
-    || {events_text} || '"@span_kind":' || CASE WHEN kind_raw IS NULL THEN 'null'
+  concat(  -- one concatenation (a chain of || copies the growing text at each step)
+    '{{', CASE WHEN _left <> '}}' THEN substr(_left, 2, length(_left) - 2) END, CASE WHEN _left <> '}}' THEN ',' END,
+    {events_text}, '"@span_kind":', CASE WHEN kind_raw IS NULL THEN 'null'
          ELSE '"' || CASE WHEN starts_with(kind_raw, 'SPAN_KIND_') THEN substr(kind_raw, 11)
                           WHEN starts_with(kind_raw, 'SpanKind.') THEN substr(kind_raw, 10)
-                          ELSE upper(kind_raw) END || '"' END
-    || CASE WHEN resource_j IS NOT NULL AND resource_j::VARCHAR <> '{{}}' THEN ',"@resource":' || resource_j::VARCHAR ELSE '' END
-    || '}}' AS attributes,
+                          ELSE upper(kind_raw) END || '"' END,
+    CASE WHEN resource_j IS NOT NULL AND resource_j::VARCHAR <> '{{}}' THEN ',"@resource":' END,
+    CASE WHEN resource_j IS NOT NULL AND resource_j::VARCHAR <> '{{}}' THEN resource_j::VARCHAR END,
+    '}}') AS attributes,
   coalesce((
     {time_ok("start")} AND {time_ok("end")}
     AND (code_raw IS NULL OR code_raw = '' OR status_known IS NOT NULL)
