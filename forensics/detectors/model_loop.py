@@ -23,7 +23,10 @@ What makes it a cycle and not ordinary work, read from the log alone:
   turns (one call repeated alone is sampling or a retry, ``retry_storm``'s and
   ``repeated_action``'s business; calls that look all alike, as instrumentation without captured
   content writes every turn of a conversation, ``chat gpt-4o`` with no input, are one identity and
-  never a cycle);
+  never a cycle of two); or one caller re-sent its own output: the same agent, model and step
+  right after itself, its input tokens grown by at least half of what it last wrote (a
+  critique-and-rewrite loop on one text; a retry re-sends the same prompt), held to as many calls
+  as a two-call cycle;
 * more than ``max_cycle_rounds`` rounds of it, with no step/turn limit stopping the run (a limit
   that did is ``budget_exceeded``'s limit stop: the cap was there).
 
@@ -54,7 +57,8 @@ def model_cycles(ctx: Context, min_rounds: int) -> pl.DataFrame:
     ``last_t``, ``tokens``, ``cost``, ``members`` (the calls that took turns: 'writer / critic')."""
     s = ctx.spans.lazy()
     # Only runs with enough model calls to hold such a cycle at all (a cheap count on integer keys):
-    # more than min_rounds rounds of the shortest cycle.
+    # more than min_rounds rounds of the shortest cycle (one call re-sent its own output is held
+    # to as many calls: one caller re-called on its output is a writer and critic in one).
     enough = (
         s.filter(pl.col("kind") == "llm")
         .group_by("run_key")
@@ -93,6 +97,8 @@ def model_cycles(ctx: Context, min_rounds: int) -> pl.DataFrame:
             "failed",
             pl.col("call").alias("label"),
             (pl.col("input_tokens").fill_null(0) + pl.col("output_tokens").fill_null(0)).alias("tok"),
+            pl.col("input_tokens").alias("inp"),
+            pl.col("output_tokens").alias("outp"),
             pl.col("cost_usd").alias("usd"),
             by_prompt.hash(7).alias("by_prompt"),
             by_caller.hash(7).alias("by_caller"),
@@ -119,14 +125,21 @@ def model_cycles(ctx: Context, min_rounds: int) -> pl.DataFrame:
         """``c`` of the call ``n`` places earlier in the same stretch (null before its start)."""
         return pl.when(pl.col("gid").shift(n) == pl.col("gid")).then(pl.col(c).shift(n))
 
+    # One call re-sent its own conversation: the same caller (agent, model, step) again right after
+    # itself, its prompt now carrying the last call's output (input tokens grew by at least half of
+    # what the last call wrote). A retry re-sends the same prompt; a new conversation starts smaller.
+    grew = pl.col("inp") >= back("inp", 1) + back("outp", 1) // 2
+    self_loop = (pl.col("by_caller") == back("by_caller", 1)) & grew & (pl.col("outp") > 0) & ~pl.col("failed")
     streaks = []
-    for ident, p in ((i, p) for i in ("by_prompt", "by_caller") for p in PERIODS):
+    for ident, p in [*((i, p) for i in ("by_prompt", "by_caller") for p in PERIODS), ("by_caller", 1)]:
         # A call is in the cycle when it is the call p places back again, not the call just before
         # it (two or three different calls take turns), and it did not fail (attempts of a failing
-        # call are retries, not rounds).
-        periodic = ((pl.col(ident) == back(ident, p)) & (pl.col(ident) != back(ident, 1)) & ~pl.col("failed")).fill_null(
-            False
-        )
+        # call are retries, not rounds); or, for one call, when it re-sent its own growing output.
+        periodic = (
+            self_loop
+            if p == 1
+            else (pl.col(ident) == back(ident, p)) & (pl.col(ident) != back(ident, 1)) & ~pl.col("failed")
+        ).fill_null(False)
         streaks.append(
             calls.lazy()
             .with_columns(periodic.alias("_in"))
@@ -136,13 +149,18 @@ def model_cycles(ctx: Context, min_rounds: int) -> pl.DataFrame:
             .group_by("gid", "_streak")
             .agg(pl.col("run_id").first(), pl.col("pos").min().alias("f"), pl.col("pos").max().alias("l"))
             .select("run_id", "gid", pl.lit(p).alias("period"), "f", "l", (pl.col("l") - pl.col("f") + 1 + p).alias("calls"))
-            .filter(pl.col("calls") // p > min_rounds)
+            .filter(pl.col("calls") // max(p, min(PERIODS)) > min_rounds)
         )
+    # Calls taking turns first (a writer and a critic of one model under one step are also one
+    # caller re-called on a growing conversation): one call looping on itself only where no cycle
+    # of two or three was found.
     longest = (
         pl.concat(streaks)
-        .sort("run_id", "calls", "period", descending=[False, True, False])
+        .with_columns((pl.col("period") == 1).alias("_single"))
+        .sort("run_id", "_single", "calls", "period", descending=[False, False, True, False])
         .group_by("run_id", maintain_order=True)
         .first()
+        .drop("_single")
     )
     return (
         calls.lazy()
@@ -156,7 +174,11 @@ def model_cycles(ctx: Context, min_rounds: int) -> pl.DataFrame:
             pl.col("calls").first(),
             (pl.col("calls").first() // pl.col("period").first()).alias("rounds"),
             pl.col("span_id").alias("ids"),
-            pl.col("span_id").filter(pl.col("pos") == pl.col("f") - 1).first().alias("decisive"),
+            # One call looping on itself: the first re-call (its own first draft was ordinary work).
+            pl.col("span_id")
+            .filter(pl.col("pos") == pl.col("f") - 1 + (pl.col("period") == 1).cast(pl.Int64))
+            .first()
+            .alias("decisive"),
             pl.col("t").first().alias("first_t"),
             pl.col("t").last().alias("last_t"),
             pl.col("tok").sum().alias("tokens"),
@@ -208,12 +230,24 @@ class ModelCallCycle(Detector):
             separator=", ",
             ignore_nulls=True,
         )
+        one_call = pl.format(
+            "model call {} was sent its own growing output again {} times ({} calls, {}) from {} to {} with no "
+            "tool, hand-off or other new input between them and no round cap: past the {} rounds a framework's "
+            "default cap allows, the loop ran on its own",
+            txt(pl.col("members")),
+            pl.col("rounds") - 1,
+            pl.col("calls"),
+            spent,
+            hms("first_t"),
+            hms("last_t"),
+            pl.lit(ctx.policy.max_cycle_rounds),
+        )
         return cycles.lazy().select(
             finding(
                 "run_id",
                 pl.col("ids"),
                 "decisive",
-                pl.format(
+                pl.when(pl.col("period") == 1).then(one_call).otherwise(pl.format(
                     "{} different model calls ({}) took turns {} rounds ({} calls, {}) from {} to {} with no tool, hand-off "
                     "or other new input between them and no round cap: past the {} rounds a framework's "
                     "default cap allows, the loop ran on its own",
@@ -225,6 +259,6 @@ class ModelCallCycle(Detector):
                     hms("first_t"),
                     hms("last_t"),
                     pl.lit(ctx.policy.max_cycle_rounds),
-                ),
+                )),
             )
         )

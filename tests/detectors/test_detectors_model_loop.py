@@ -146,3 +146,35 @@ def test_two_steps_of_one_agent_taking_turns_on_a_growing_conversation_are_a_cyc
         steps.append(_obs(f"t{r:015d}", "ag" + "0" * 14, "TOOL", "web_search", 1.0 + 12 * r + 5.5, 1.0 + 12 * r + 5.9,
                           input={"query": f"q{r}"}, output={"results": [f"r{r}"]}))
     assert _found(_trace(tmp_path / "steps_tools.json", steps)).height == 0
+
+
+def _self_loop(calls: int, grow: int = 1000, tool_between: bool = False) -> list[dict[str, Any]]:
+    # One agent sending the model its own last draft again (critique-and-rewrite on one text): the
+    # same caller each time, the prompt growing by what the last call wrote; no content captured.
+    steps: list[dict[str, Any]] = []
+    t = 1.0
+    for i in range(calls):
+        steps.append(_generation(f"s{i:015d}", "ag" + "0" * 14, "chat", t, None, f"draft {i}", 3000 + grow * i))
+        t += 6
+        if tool_between:
+            steps.append(_obs(f"t{i:015d}", "ag" + "0" * 14, "TOOL", "fetch_listing", t, t + 1,
+                              input={"id": i}, output={"photos": i}))  # fmt: skip
+            t += 2
+    return steps
+
+
+def test_one_call_sent_its_own_growing_output_past_the_cap_is_a_runaway(tmp_path: Path) -> None:
+    f = _found(_trace(tmp_path / "self.json", _self_loop(24)))
+    assert f.height == 1
+    row = f.row(0, named=True)
+    # The first call wrote the draft (ordinary); the first re-call started the loop.
+    assert row["decisive_span_id"] == "s" + "0" * 14 + "1"
+    assert "sent its own growing output again 23 times (24 calls" in row["explanation"]
+
+
+def test_one_call_repeated_without_growth_at_the_cap_or_with_tool_work_is_no_self_loop(tmp_path: Path) -> None:
+    # Twenty-one calls is within the cap (a writer and critic at ten rounds make twenty); a prompt that did not grow by the last output
+    # is a retry or a new conversation; a tool between calls brought new input.
+    assert _found(_trace(tmp_path / "cap.json", _self_loop(21))).height == 0
+    assert _found(_trace(tmp_path / "flat.json", _self_loop(20, grow=50))).height == 0
+    assert _found(_trace(tmp_path / "tools.json", _self_loop(20, tool_between=True))).height == 0
