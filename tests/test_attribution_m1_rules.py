@@ -573,3 +573,25 @@ def test_code_with_logic_of_its_own_stays_its_authors(tmp_path: Path) -> None:
         "def speed_for(km, h):\n    return km / h\n\nspeed = speed_for(distance_km, hours)\n",
     )
     assert _named(path, "m1-computed-from-given") == ("Coder", 17, "accepted_wrong_answer")
+
+
+def test_a_ledger_accepting_a_value_its_reporter_could_not_confirm() -> None:
+    # The surfer lists 7 bridges and says it could not confirm which are Grade I (step 9); after a
+    # page view of the contents (step 13), the ledger at step 14 accepts 7. The value was not
+    # established when it was first reported: the orchestrator accepted it, whatever it judged last.
+    agent, step = _labels("magentic_one_hedged_then_accepted.json")
+    assert (agent, step) == ("Orchestrator", 14)
+    row = _row(M1 / "magentic_one_hedged_then_accepted.json", "m1-hedged-then-accepted")
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (agent, step, "unverified_accepted")
+    assert "first reported" in row["attribution_evidence"]
+
+
+def test_a_ledger_accepting_a_value_its_reporter_stated(tmp_path: Path) -> None:
+    # Near miss: the surfer states the count as found; the answer traces to its report.
+    path = _changed(
+        tmp_path,
+        "magentic_one_hedged_then_accepted.json",
+        "so I could not confirm which of them are Grade I.",
+        "and all 7 of them are listed as Grade I.",
+    )
+    assert _named(path, "m1-hedged-then-accepted") == ("WebSurfer", 9, "accepted_wrong_answer")

@@ -58,7 +58,8 @@ Evidence:
   it judged.
 * ``unverified_accepted``: the orchestrator turned an unestablished value into the answer: that
   ledger judged a worker message that says itself it could not find or verify the value, or
-  estimates or guesses it, or its own reason calls the answer's figure approximate ("about 86,000");
+  estimates or guesses it, or its own reason calls the answer's figure approximate ("about 86,000"),
+  or the value its reason states was first reported by a worker message that said so;
   or an ``Orchestrator (-> X)`` instruction told a worker to assume or guess one. The orchestrator at
   that ledger is blamed, ahead of where the value came from (``VALUE_TRACES``).
 * ``plan_unbacked_fact``: a plan ("Initial plan:" / "New plan:", ORCHESTRATOR_SYNTHESIZE_PROMPT)

@@ -226,6 +226,21 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
     stated = pl.concat(
         [stated_final, stated.join(stated_final.select("run_id"), on="run_id", how="anti")], how="vertical"
     )
+    # The value the ledger states was first reported by a worker that said itself it was not
+    # established ("... so I could not confirm which of them are state endangered"): accepting it was
+    # the orchestrator's mistake, whatever worker message the ledger judged last (a page view after).
+    said_first = (
+        stated.join(_numbers(s.filter((pl.col("step") > 0) & pl.col("worker"))), on=["run_id", "_n"])
+        .filter(pl.col("step") < pl.col("_ledger"))
+        .join(s.select("run_id", "step", "hedged"), on=["run_id", "step"])
+        .sort("run_id", "step")
+        .unique("run_id", keep="first")
+        .filter(pl.col("hedged"))
+        .select("run_id")
+    )
+    if said_first.height > 0:
+        unverified = pl.concat([unverified, rest.join(said_first, on="run_id", how="semi")], how="vertical")
+        rest = rest.join(said_first, on="run_id", how="anti")
     # A plan restates the task and numbers its sections ("1. GIVEN OR VERIFIED FACTS"): not where an
     # answer entered (a plan that invents a fact is plan_unbacked_fact's).
     seen = _numbers(
@@ -349,7 +364,8 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
                     decisive_step=pl.col("step"),
                     attribution_evidence=pl.format(
                         "step {}: the orchestrator's ledger took the request as satisfied by {}'s step {}, "
-                        "whose value is not established (that step or the ledger's reason says so)",
+                        "whose value is not established (that step, the worker that first reported the value "
+                        "or the ledger's reason says so)",
                         pl.col("step"),
                         pl.col("j_agent"),
                         pl.col("j_at"),
