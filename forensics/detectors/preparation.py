@@ -7,6 +7,8 @@ the runs table (:func:`forensics.detectors.facts.run_facts`). ``prepare`` return
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Final
 
 import polars as pl
@@ -80,6 +82,25 @@ def _where_contains(col: str, needle: str) -> pl.Expr:
     """``col`` where it contains ``needle`` (a cheap literal scan), else null: a regex applied to the
     result only runs on the few rows that can match."""
     return pl.when(pl.col(col).str.contains(needle, literal=True)).then(pl.col(col))
+
+
+def _text_where(mask: pl.Expr, col: pl.Expr) -> pl.Expr:
+    """``col`` where ``mask`` holds, else the empty text: a regex (or literal) ``str.contains`` over
+    it reads the masked rows only. Not a when/then null: polars keeps the text behind such a null
+    and ``contains`` reads it (a regex after a when/then mask paid for every row); not on_rows'
+    filter and gather either: that evaluates an expensive mask again for each use. For tests that
+    cannot match the empty text (a null text stays null)."""
+    return pl.when(mask).then(col).otherwise(pl.lit(""))
+
+
+def _beside(fn: Callable[[pl.DataFrame], pl.DataFrame], df: pl.DataFrame, thread: bool) -> Callable[[], pl.DataFrame]:
+    """``fn(df)``, started now on a thread of its own when ``thread`` (else computed when asked)."""
+    if not thread:
+        return lambda: fn(df)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="forensics-prepare")
+    future = pool.submit(fn, df)
+    pool.shutdown(wait=False)
+    return future.result
 
 
 def _in_order(df: pl.DataFrame, keys: list[str]) -> bool:
@@ -174,23 +195,15 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
     # reports a finish reason; the regex only reads those whose text holds a truncating one at all
     # (it needs "length" or "max_", in any ASCII letter case: `(?i-u)`, the regex engine's literal
     # search, ~3x faster than contains_any(ascii_case_insensitive=True) on these texts).
-    def in_attrs(e: pl.Expr) -> pl.Expr:
-        finish = pl.when(e.str.contains("finish", literal=True) | e.str.contains("stop_reason", literal=True)).then(e)
-        return pl.when(finish.str.contains("(?i-u)length|max_")).then(finish).str.contains(TRUNCATED_FINISH)
-
-    def in_output(e: pl.Expr) -> pl.Expr:
-        return (
-            pl.when(e.str.contains("length", literal=True) | e.str.contains("max_", literal=True))
-            .then(e)
-            .str.contains(TRUNCATED_FINISH)
-        )
-
-    # The attributes are masked with when/then, not taken out with on_rows: in_attrs' nested
-    # when/then over the taken-out rows made polars panic (chunked_array/mod.rs: lengths 242 vs 81)
-    # on tests/data/incidents/dev loaded whole.
-    truncated = in_attrs(pl.when(is_llm).then(pl.col("attributes"))).fill_null(False) | on_rows(
-        is_llm, pl.col("output"), in_output
-    ).fill_null(False)
+    # Each test reads only the rows the one before it kept (_text_where: the others are blanked).
+    attrs, out = pl.col("attributes"), pl.col("output")
+    llm_attrs = _text_where(is_llm, attrs)
+    finish = llm_attrs.str.contains("finish", literal=True) | llm_attrs.str.contains("stop_reason", literal=True)
+    hint = _text_where(finish, attrs).str.contains("(?i-u)length|max_")
+    out_hint = is_llm & (out.str.contains("length", literal=True) | out.str.contains("max_", literal=True))
+    truncated = _text_where(hint, attrs).str.contains(TRUNCATED_FINISH).fill_null(False) | _text_where(
+        out_hint, out
+    ).str.contains(TRUNCATED_FINISH).fill_null(False)
     # Ordered within runs first, while the table holds only the loaded columns: the sort copies
     # every column, and after the text pass there are twice as many (issue 15 item 4). Loaders
     # write a run's spans together and mostly in time order; when each run already is in (start,
@@ -207,9 +220,11 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
     # prefilter, a masked text column) once: the eager with_columns evaluates each copy again.
     df = (
         spans.lazy()
-        # Masks conventions share (their literal prefilters), once, before the expressions reading them.
-        .with_columns(conventions.prefilter_exprs())
+        # Masks conventions share (their literal prefilters), once, before the expressions reading
+        # them; preparation's own columns, which read none of them, are computed in the same pass
+        # (polars computes a pass's columns side by side: alone, the masks left a core idle).
         .with_columns(
+            *conventions.prefilter_exprs(),
             pl.when(pl.col("parent_id").is_not_null())
             .then(pl.col("parent_id").hash(HASH_SEED))
             .alias("parent_h"),
@@ -235,7 +250,10 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
             )
             .cast(pl.Float64, strict=False)
             .alias("confidence"),
-            _where_contains("attributes", "enduser.id").str.contains(PERSON).fill_null(False).alias("person"),
+            _text_where(pl.col("attributes").str.contains("enduser.id", literal=True), pl.col("attributes"))
+            .str.contains(PERSON)
+            .fill_null(False)
+            .alias("person"),
             (is_llm & truncated).alias("cut_short"),
             on_rows(
                 pl.col("error_type").is_not_null() | pl.col("error_message").is_not_null(),
@@ -250,9 +268,9 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
             .str.contains('"time_synthesized"', literal=True)
             .fill_null(False)
             .alias("synthetic"),
-            # The conventions layer reads its raw signals while the text columns are still here.
-            *conventions.extract_exprs(),
         )
+        # The conventions layer reads its raw signals while the text columns are still here.
+        .with_columns(conventions.extract_exprs())
         .drop("attributes", "input")
         .collect(engine="in-memory")
     )
@@ -369,6 +387,10 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
     df = df.with_columns(pl.col("span_k").is_in(failed_parents).alias("has_failed_child"))
     # Conventions that relate spans to each other (attempts of one request, declared fallbacks).
     st.lap("prepare: errors, escalations, reviews")
+    # The per-run facts read no column the structure conventions or retried_below add, and those
+    # keep the rows in their order: unless each stage is being timed, they are computed on a thread
+    # of their own meanwhile (polars releases the GIL), the other core being mostly idle here.
+    facts_of = _beside(run_facts, df, not st.enabled)
     df = conventions.apply_structure(df, st)
     st.lap("prepare: conventions (structure)")
     # A failure that came up from a child's retried attempts (an exhausted or stormy retry chain):
@@ -377,7 +399,7 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
         df.filter(pl.col("failed") & (pl.col("attempt_count") > 1)).get_column("parent_k").implode()
     )
     df = df.with_columns(pl.col("span_k").is_in(retried_children).alias("retried_below"))
-    facts = run_facts(df)
+    facts = facts_of()
     st.lap("prepare: run facts")
     runs = conventions.apply_runs(df, facts, st)
     st.lap("prepare: conventions (runs)")
