@@ -226,7 +226,10 @@ class RepeatedAction(Detector):
         # Within one memory: a managed agent's calls are compared within each of its runs
         # (managed_run_of: each call of a managed agent starts afresh; the same search in three
         # delegations is the manager's loop, repeated_delegation's, or three different questions).
-        tools = managed_run_of(ctx, tool_calls(ctx).lazy())
+        # (Only calls made at least twice can repeat: the managed run is looked up for those.)
+        tools = managed_run_of(
+            ctx, tool_calls(ctx).lazy().filter(pl.len().over("run_key", "agent", "call", "call_args") > 1)
+        )
         limited = ctx.runs.lazy().select("run_id", "step_limit_hit")
         ok = pl.col("succeeded")
         bad = pl.col("failed")

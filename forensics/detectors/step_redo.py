@@ -165,8 +165,15 @@ def _redone_calls(ctx: Context) -> pl.LazyFrame:
     )
     # Within one agent run: a later run of the same agent (a managed agent called again) starts
     # with an empty memory, so a call it makes again is no redo of its own finished work.
-    done = agent_run_of(ctx, calls.filter(pl.col("succeeded") & pl.col("output").is_not_null()))
-    return _identical_repeats(done, by=("owner",)).filter(~no_args & ~pl.col("then_moves"))
+    # (Only calls made at least twice with one result can be redos: the agent run is looked up for
+    # those few, not for every call.)
+    done = calls.filter(pl.col("succeeded") & pl.col("output").is_not_null()).filter(
+        pl.len().over("run_key", "agent", "call", "call_args", "output") > 1
+    )
+    return ctx.cached(
+        "redone_calls",
+        _identical_repeats(agent_run_of(ctx, done), by=("owner",)).filter(~no_args & ~pl.col("then_moves")),
+    ).lazy()
 
 
 def _agent_steps(ctx: Context) -> pl.LazyFrame:
