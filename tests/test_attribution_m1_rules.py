@@ -595,3 +595,33 @@ def test_a_ledger_accepting_a_value_its_reporter_stated(tmp_path: Path) -> None:
         "and all 7 of them are listed as Grade I.",
     )
     assert _named(path, "m1-hedged-then-accepted") == ("WebSurfer", 9, "accepted_wrong_answer")
+
+
+def test_a_stall_on_the_action_the_worker_already_took_before_the_replan() -> None:
+    # The surfer types the year into the newsletter's 'Email address' box (step 13) instead of the
+    # archive search; the team stalls and replans; after the replan it does the same, word for word on
+    # the same page (step 32), until max rounds. The replan reset the history, not the action: the
+    # stall began at its first time.
+    agent, step = _labels("magentic_one_replan_same_action.json")
+    assert (agent, step) == ("WebSurfer", 13)
+    row = _row(M1 / "magentic_one_replan_same_action.json", "m1-replan-same-action")
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (agent, step, "orchestrator_stall")
+
+
+def test_a_stall_on_a_new_action_after_the_replan(tmp_path: Path) -> None:
+    # Near miss: after the replan the surfer types into another box (a new action): the stall that
+    # ended the run began there, after the replan.
+    doc = json.loads((M1 / "magentic_one_replan_same_action.json").read_text())
+    replan = max(i for i, m in enumerate(doc["history"]) if m["content"].startswith("New plan:"))
+    for m in doc["history"][replan:]:
+        m["content"] = m["content"].replace("into 'Email address'", "into 'Club news search'")
+    path = tmp_path / "replan_new_action.json"
+    path.write_text(json.dumps(doc))
+    from forensics.attribution import _stalls, _steps
+    from forensics.classify import _as_spans
+
+    stall = _stalls(_steps(_as_spans(load(path, format="ag2-history"))))
+    assert stall.select("decisive_agent", "decisive_step").row(0) == ("WebSurfer", 32)
+    # (the run as a whole is named at the reopened page, 28, which repeats step 9 word for word)
+    agent, step, _ = _named(path, "m1-replan-same-action")
+    assert agent == "WebSurfer" and step > replan

@@ -27,6 +27,10 @@ from forensics.attribution.common import (
     _taken_up,
 )
 
+#: A web surfer's action on a named target (MultimodalWebSurfer's "I typed 'X' into 'Y'.", "I typed 'X'
+#: into the browser search bar.", "I clicked 'X'."), not a scroll or a wait.
+_TARGETED_ACT = r"^I (?:typed|clicked|selected|hovered over) '"
+
 
 def _judged(s: pl.DataFrame) -> pl.DataFrame:
     """The ledger rows, each with the latest worker step before it: (owner step, owner agent,
@@ -121,8 +125,30 @@ def _stalls(s: pl.DataFrame) -> pl.DataFrame:
         .unique("run_id", keep="first")
     )
     streak_runs = streak.select("run_id")
-    streak = streak.join(
-        _episode_starts(s.join(streak_runs, on="run_id", how="semi")), on=["run_id", "j_at"], how="left"
+    stuck = s.join(streak_runs, on="run_id", how="semi")
+    streak = streak.join(_episode_starts(stuck), on=["run_id", "j_at"], how="left")
+    # The action the worker got stuck on, done word for word on the same page before (before the
+    # last replan too: the replan reset the team's history, not what the worker does there): the
+    # stall began at its first time. Only a targeted action (MultimodalWebSurfer's "I typed 'X' into
+    # 'Y'." / "I clicked 'X'."): a scroll repeats by nature.
+    acts = (
+        stuck.filter(pl.col("worker") & pl.col("observation"))
+        .select(
+            "run_id",
+            "step",
+            "agent",
+            _page_url().alias("_url"),
+            pl.col("output").fill_null("").str.split("\n").list.first().alias("_act"),
+        )
+        .filter(pl.col("_act").str.contains(_TARGETED_ACT))
+        .with_columns(_first=pl.col("step").min().over("run_id", "agent", "_url", "_act"))
+        .filter(pl.col("_first") < pl.col("step"))
+        .select("run_id", pl.col("step").alias("ep_step"), "_first")
+    )
+    streak = (
+        streak.join(acts, on=["run_id", "ep_step"], how="left")
+        .with_columns(ep_step=pl.coalesce("_first", "ep_step"))
+        .drop("_first")
     )
     what = (
         pl.when(pl.col("ledger_in_loop").fill_null(False))
