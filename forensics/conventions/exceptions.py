@@ -53,6 +53,13 @@ _STEP_LIMIT: Final = (
 #: max_budget with BudgetExceededError ("Budget has been exceeded! Current cost: x, Max budget: y",
 #: litellm/exceptions.py; raised in litellm/proxy/auth/auth_checks.py), type "budget_exceeded".
 _BUDGET_STOP: Final = r"BudgetExceededError|budget_exceeded|Budget has been exceeded"
+#: Programs whose exit status 1 is an answer, not a failure: grep/rg/ag/ack "no lines selected",
+#: diff/cmp "the files differ", test/[ "false", find "some directories were unreadable". Claude Code's
+#: Bash tool reads them so (BashTool commandSemantics.ts interpretCommandResult: grep 1 -> "No matches
+#: found", isError false); a harness that does not still records is_error / a failed tool.
+_EXIT_ONE_ANSWERS: Final = r"^(?:grep|egrep|fgrep|rg|ag|ack|diff|cmp|test|\[|find)$"
+#: The tool result saying the command exited 1 (and nothing else about it failing), or nothing at all.
+_EXIT_ONE: Final = r"(?i)^\s*(?:(?:exit(?:ed)?\s*(?:code|status)?\s*[:=]?\s*1|error:\s*exit\s*(?:code|status)\s*1)\s*\.?\s*)?$"
 _AGENT_ERROR: Final = "(" + "|".join([*SMOLAGENTS_ERRORS, "GraphRecursionError", "MaxTurnsExceeded"]) + ")"
 #: OpenInference smolagents instrumentation (openinference-instrumentation-smolagents
 #: src/openinference/instrumentation/smolagents/_wrappers.py): ``_StepWrapper`` names each step span
@@ -88,13 +95,32 @@ def _extract() -> list[pl.Expr]:
         .str.contains(_STEP_RECOVERY)
         .fill_null(False)
         .alias("_cv_step_recovery"),
+        # A shell tool's command line (Claude Code Bash, OpenHands CmdRunAction, any {"command": ...}).
+        pl.when(pl.col("status") == "error")
+        .then(where_contains("input", '"command"'))
+        .str.json_path_match("$.command")
+        .alias("_cv_shell_command"),
         json_scalar("attributes", r"smolagents\.max_steps", "smolagents.max_steps")
         .cast(pl.Int64, strict=False)
         .alias("_cv_max_steps"),
     ]
 
 
+def _exit_code_answer() -> pl.Expr:
+    """A failed shell call whose last command is a search, comparison or test that exited 1 with
+    nothing else said: the command answered ("no match", "they differ", "false")."""
+    tool_failed = (pl.col("kind") == "tool") & pl.col("failed")
+    command = pl.when(tool_failed).then(pl.col("_cv_shell_command"))
+    # The program of the last command of a pipeline or list (what the exit status is of).
+    last = command.str.extract(r"(?:^|[|;&]\s*)([^|;&]*)$", 1).str.strip_chars()
+    program = last.str.extract(r"^(?:[A-Za-z_][A-Za-z0-9_]*=\S*\s+)*(?:sudo\s+)?(\S+)", 1).str.extract(r"([^/]+)$", 1)
+    said = pl.coalesce("output", "error_message").fill_null("")
+    return (tool_failed & program.str.contains(_EXIT_ONE_ANSWERS) & said.str.contains(_EXIT_ONE)).fill_null(False)
+
+
 def _status(df: pl.DataFrame) -> pl.DataFrame:
+    # A shell command that answered with exit status 1 (grep found nothing) did not fail.
+    df = df.with_columns((pl.col("failed") & ~_exit_code_answer()).alias("failed"))
     failed = pl.col("failed")
     # exception.escaped=false is NOT evidence of handling: the Python SDK's record_exception()
     # defaults to escaped=False and instrumentations call it before re-raising; only the span's
@@ -244,6 +270,12 @@ register(
                 "Claude Code",
                 "session JSONL (tool_result content blocks)",
                 "error_handled",
+            ),
+            Signal(
+                "a shell command (input {\"command\": ...}) whose last program is grep/rg/ag/ack, diff/cmp, test/[ or find, recorded failed with nothing but exit code 1",
+                "Claude Code Bash tool; any shell tool",
+                "Claude Code BashTool commandSemantics.ts (interpretCommandResult: grep 1 'No matches found', diff 1 'Files differ', test 1 'Condition is false', isError false)",
+                "failed=false (the command answered)",
             ),
             Signal(
                 'BudgetExceededError "Budget has been exceeded!" (type budget_exceeded)',

@@ -1268,3 +1268,29 @@ def test_near_miss_failed_attempts_then_a_success_stay_one_recovered_group() -> 
     )
     assert [col(ctx, s, "attempt_count") for s in ("m0", "m1", "m2")] == [3, 3, 3]
     assert col(ctx, "m0", "group_recovered") and col(ctx, "m2", "is_last_attempt")
+
+
+def _shell(command: str, output: str) -> Context:
+    # A shell tool call recorded as failed (Claude Code is_error, or any harness that marks a
+    # non-zero exit), then the model's answer.
+    return ctx_of(
+        span("root", 0, 10, kind="agent", name="coder", output="formatDate is no longer used."),
+        span("b1", 1, 2, parent_id="root", kind="tool", tool="Bash", status="error",
+             input=json.dumps({"command": command, "description": "Find usages"}), output=output),  # fmt: skip
+    )
+
+
+def test_a_search_or_comparison_that_exited_1_answered_it_did_not_fail() -> None:
+    # BashTool commandSemantics.ts (interpretCommandResult): grep/rg 1 "No matches found", diff 1
+    # "Files differ", test 1 "Condition is false": not errors.
+    for command, output in (("grep -rn formatDate src/", "Exit code 1"), ("cd src && rg -n formatDate", ""),
+                            ("git diff --stat | grep -c auth", "exit status 1"), ("diff a.json b.json", "Exit code 1"),
+                            ("test -f dist/index.js", "Exit code 1")):  # fmt: skip
+        assert col(_shell(command, output), "b1", "failed") is False, command
+
+
+def test_a_search_that_exited_2_or_another_program_that_exited_1_failed() -> None:
+    for command, output in (("grep -rn formatDate srcx/", "grep: srcx/: No such file or directory\nExit code 2"),
+                            ("npm test", "Exit code 1"), ("grep -c x a.txt && npm run build", "Exit code 1"),
+                            ("grep -rn formatDate src/", "Exit code 1\nPermission denied")):  # fmt: skip
+        assert col(_shell(command, output), "b1", "failed") is True, command
