@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from forensics.conventions.delegation import report_says_failed
 from forensics.detectors.base import Context, Detector, hms, txt
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.ownership_gap import delegations
@@ -40,14 +41,23 @@ class RepeatedDelegation(Detector):
     description = (
         "An agent handed the same task (compared without case, spacing or punctuation) to the same "
         "delegate repeat_count+ times, one after the other, and each delegated run came back with the "
-        "same report (or failed with the same error): the repeats brought no new information "
+        "same report (a report saying it could not do the work, in any words, or the same error): the "
+        "repeats brought no new information "
         "(repeated_action for delegations)."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
         n = ctx.policy.repeat_count
-        # What came back: the report, else the error it failed with.
-        back = pl.when(pl.col("failed")).then(pl.col("error_label")).otherwise(pl.col("output"))
+        # What came back: the error it failed with; a report saying it could not do the work (in
+        # whatever words: a model rewords its not-found report each time, and none is news); else
+        # the report itself.
+        back = (
+            pl.when(pl.col("failed"))
+            .then(pl.col("error_label"))
+            .when(report_says_failed(pl.col("output")))
+            .then(pl.lit("could not do it"))
+            .otherwise(pl.col("output"))
+        )
         key = ["run_key", "by_agent", "agent", "task_key", "back_key"]
         d = (
             delegations(ctx)
@@ -72,16 +82,20 @@ class RepeatedDelegation(Detector):
         return per_run_finding(
             rows,
             key="run_key",
-            first=["by_agent", "agent", "t", "failed"],
+            first=["by_agent", "agent", "t", "failed", "back"],
             also=[pl.col("t").max().alias("last_t")],
             explanation=pl.format(
-                "{} handed {} the same task {} times between {} and {}, and got the same {} back each time, "
+                "{} handed {} the same task {} times between {} and {}, and got {} back each time, "
                 "so the repeats brought no new information",
                 txt(pl.col("by_agent")),
                 txt(pl.col("agent")),
                 pl.col("n"),
                 hms("t"),
                 hms("last_t"),
-                pl.when(pl.col("failed")).then(pl.lit("error")).otherwise(pl.lit("report")),
+                pl.when(pl.col("failed"))
+                .then(pl.lit("the same error"))
+                .when(pl.col("back") == "could not do it")
+                .then(pl.lit("a report that it could not do the work"))
+                .otherwise(pl.lit("the same report")),
             ),
         )

@@ -163,6 +163,12 @@ def test_three_different_questions_reading_the_same_table_are_no_loop() -> None:
     assert not {"repeated_delegation", "repeated_action", "redelegated_same_task"} & detectors(c)
 
 
+def test_the_same_task_not_found_three_times_in_other_words_is_a_loop() -> None:
+    reworded = [NOT_IN, NOT_IN.replace("I could not find", "I was unable to find"), NOT_IN + " Try ACI."]
+    f = findings(_three([TASK] * 3, reworded), "repeated_delegation")
+    assert len(f) == 1 and f[0]["decisive_span_id"] == "d0"
+
+
 def test_the_same_task_whose_report_changed_is_no_loop() -> None:
     c = _three([TASK] * 3, [NOT_IN, NOT_IN, "### 1. Task outcome (short version):\n21.8 million (Table 3)."])
     assert "repeated_delegation" not in detectors(c)
