@@ -230,7 +230,15 @@ class RepeatedAction(Detector):
         tools = managed_run_of(
             ctx, tool_calls(ctx).lazy().filter(pl.len().over("run_key", "agent", "call", "call_args") > 1)
         )
-        limited = ctx.runs.lazy().select("run_id", "step_limit_hit")
+        # The agent run that hit the limit (its memory, as for the calls): twice is enough only for
+        # calls of that run. A managed agent out of steps says nothing of its manager's calls, nor
+        # of another delegation's (each starts afresh).
+        limit_spans = ctx.runs.lazy().filter(pl.col("step_limit_hit").fill_null(False)).select(
+            "run_id", pl.col("step_limit_span_id").alias("span_id")
+        )
+        limited = managed_run_of(
+            ctx, ctx.spans.lazy().join(limit_spans, on=["run_id", "span_id"], how="semi").select("run_id", "span_k", "parent_id")
+        ).select("run_id", pl.col("memory").alias("limit_memory"), pl.lit(True).alias("step_limit_hit"))
         ok = pl.col("succeeded")
         bad = pl.col("failed")
         groups = (
@@ -239,6 +247,7 @@ class RepeatedAction(Detector):
             tools.group_by(pl.struct("run_key", "memory", "agent", "call", "call_args").hash(7).alias("_k"))
             .agg(
                 pl.col("run_id").first(),
+                pl.col("memory").first(),
                 pl.col("agent").first().fill_null("(no agent)"),
                 pl.col("call").first(),
                 pl.col("span_id").alias("ids"),
@@ -262,8 +271,13 @@ class RepeatedAction(Detector):
             # limit (conventions: runs.step_limit_hit), a call repeated twice with nothing new is
             # where the steps went.
             .join(limited, on="run_id", how="left")
+            .with_columns(
+                (pl.col("step_limit_hit").fill_null(False) & pl.col("limit_memory").eq_missing(pl.col("memory"))).alias(
+                    "step_limit_hit"
+                )
+            )
             .filter(
-                (pl.col("n") >= pl.when(pl.col("step_limit_hit").fill_null(False)).then(2).otherwise(n))
+                (pl.col("n") >= pl.when(pl.col("step_limit_hit")).then(2).otherwise(n))
                 & (
                     ((pl.col("n_ok") >= 2) & (pl.col("n_results") == 1))
                     | (
@@ -470,7 +484,9 @@ class ContextOverflow(Detector):
         "An error or finish reason says the context window was exceeded or the output was cut "
         "(context_length_exceeded, finish_reason=length, max_tokens), or prompt tokens exceed "
         "thresholds.context_fraction of the model's window (policy context_windows, else the vendored "
-        "LiteLLM table in forensics/data/context_windows.json). Decisive: the earliest such span, "
+        "LiteLLM table in forensics/data/context_windows.json) with something lost: the run also says "
+        "the window was exceeded or an output was cut, or the prompt is at or past the whole window. "
+        "Decisive: the earliest such span, "
         "where the context first went past the window; an enclosing span failing with the error its "
         "model call raised is not that span."
     )
@@ -506,6 +522,16 @@ class ContextOverflow(Detector):
                 .alias("full"),
             )
             .filter(pl.col("said") | pl.col("cut") | pl.col("full"))
+            # A near-full window is the failure only with something lost: the run also says the
+            # window was exceeded or an output was cut (the near-full call is then where it began),
+            # or the prompt is at or past the whole window (it cannot have fit: the provider
+            # truncated it). A call accepted at 96% that answered normally lost nothing.
+            .with_columns((pl.col("said") | pl.col("cut")).any().over("run_id").alias("_stated"))
+            .filter(
+                pl.col("said")
+                | pl.col("cut")
+                | (pl.col("full") & (pl.col("_stated") | (pl.col("input_tokens") >= pl.col("window")).fill_null(False)))
+            )
         )
         # The overflow as raised: an enclosing agent/chain span that fails with the error its model
         # call raised (LangChain/LangSmith runs, OTel spans recording the exception on the way out)
