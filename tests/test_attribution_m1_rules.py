@@ -625,3 +625,27 @@ def test_a_stall_on_a_new_action_after_the_replan(tmp_path: Path) -> None:
     # (the run as a whole is named at the reopened page, 28, which repeats step 9 word for word)
     agent, step, _ = _named(path, "m1-replan-same-action")
     assert agent == "WebSurfer" and step > replan
+
+
+def test_a_stall_that_began_with_a_scroll_the_orchestrator_asked_for() -> None:
+    # The surfer reports the register is members-only (step 9); the ledger at step 10 tells it to
+    # scroll the sign-in page for listings, and it scrolls as told until max rounds: the surfer did
+    # as it was told, so the stall began with the instruction (the ledger that wrote it).
+    agent, step = _labels("magentic_one_scroll_as_told.json")
+    assert (agent, step) == ("Orchestrator", 10)
+    row = _row(M1 / "magentic_one_scroll_as_told.json", "m1-scroll-as-told")
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (agent, step, "orchestrator_stall")
+    assert "did as the instruction" in row["attribution_evidence"]
+
+
+def test_a_stall_that_began_with_a_scroll_of_the_surfers_own(tmp_path: Path) -> None:
+    # Near miss: the instructions ask it to find the listings, not to scroll: the scroll was the
+    # surfer's own choice, and its first scroll is blamed.
+    path = _changed(
+        tmp_path,
+        "magentic_one_scroll_as_told.json",
+        "Please scroll down the page to find the listings",
+        "Please find the listings on this page",
+        count=None,
+    )
+    assert _named(path, "m1-scroll-as-told") == ("WebSurfer", 13, "orchestrator_stall")

@@ -28,7 +28,9 @@ Evidence:
   it: its author, at the message that held the code). A stall followed by progress or by a replan
   was recovered from and is not evidence; but when the targeted action the worker got stuck on (a
   surfer's "I typed 'X' into 'Y'." or "I clicked 'X'.") is one it had taken word for word on the same
-  page before (before the replan too), the stall began at its first time.
+  page before (before the replan too), the stall began at its first time. A stall that began with a
+  scroll the latest instruction to the surfer asked for (it says "scroll") began with that
+  instruction: the ledger that wrote it is blamed.
 * ``tool_error``: the first failed tool call (a terminal's non-zero exit code, a surfer's caught
   exception): the author of the code it ran, at the message that held the code. The evidence
   says whether the next message acknowledged the error or carried on as if it had worked. In a

@@ -150,13 +150,16 @@ def _stalls(s: pl.DataFrame) -> pl.DataFrame:
         .with_columns(ep_step=pl.coalesce("_first", "ep_step"))
         .drop("_first")
     )
+    streak = _scrolled_as_told(stuck, streak)
     what = (
         pl.when(pl.col("ledger_in_loop").fill_null(False))
         .then(pl.lit("in a loop"))
         .otherwise(pl.lit("not making progress"))
     )
     since = (
-        pl.when(pl.col("ep_step").fill_null(pl.col("j_step")) != pl.col("j_step"))
+        pl.when(pl.col("ep_agent").fill_null(pl.col("j_agent")) != pl.col("j_agent"))
+        .then(pl.format(", which did as the instruction the ledger at step {} wrote told it", pl.col("ep_step")))
+        .when(pl.col("ep_step").fill_null(pl.col("j_step")) != pl.col("j_step"))
         .then(pl.format(", stuck since its step {} on the same page", pl.col("ep_step")))
         .otherwise(pl.lit(""))
     )
@@ -175,6 +178,55 @@ def _stalls(s: pl.DataFrame) -> pl.DataFrame:
         ),
         "orchestrator_stall",
         0,
+    )
+
+
+def _scrolled_as_told(stuck: pl.DataFrame, streak: pl.DataFrame) -> pl.DataFrame:
+    """A stall that began with a scroll the orchestrator's instruction asked for (the latest
+    ``Orchestrator (-> X)`` to the surfer says "scroll", the surfer's action is "I scrolled ..."):
+    the surfer did as it was told, so the stall began with the instruction: the ledger that wrote
+    it (its ``instruction_or_question``) is blamed, as for an instruction that contradicts the task."""
+    text = pl.col("output").fill_null("")
+    told = (
+        stuck.filter((pl.col("kind") == "handoff") & text.str.contains(r"(?i)\bscroll"))
+        .select("run_id", pl.col("step").alias("_h"), pl.col("handoff_to").alias("ep_agent"))
+    )
+    if told.height == 0:
+        return streak
+    scrolled = (
+        streak.select("run_id", "ep_step", "ep_agent")
+        .join(stuck.select("run_id", pl.col("step").alias("ep_step"), text.alias("_act")), on=["run_id", "ep_step"])
+        .filter(pl.col("_act").str.starts_with("I scrolled "))
+        .select("run_id", "ep_step", "ep_agent")
+    )
+    # The last handoff to that surfer before its scroll (any handoff, to see it was the latest).
+    handoffs = stuck.filter(pl.col("kind") == "handoff").select(
+        "run_id", pl.col("step").alias("_h"), pl.col("handoff_to").alias("ep_agent")
+    )
+    latest = (
+        scrolled.join(handoffs, on=["run_id", "ep_agent"])
+        .filter(pl.col("_h") < pl.col("ep_step"))
+        .sort("run_id", "_h")
+        .unique("run_id", keep="last")
+        .join(told, on=["run_id", "_h", "ep_agent"], how="semi")
+    )
+    ledgers = stuck.filter(pl.col("ledger_progress").is_not_null()).select(
+        "run_id", pl.col("step").alias("_l"), pl.col("agent").alias("_la")
+    )
+    writer = (
+        latest.join(ledgers, on="run_id")
+        .filter(pl.col("_l") < pl.col("_h"))
+        .sort("run_id", "_l")
+        .unique("run_id", keep="last")
+        .select("run_id", "_l", "_la")
+    )
+    return (
+        streak.join(writer, on="run_id", how="left")
+        .with_columns(
+            ep_step=pl.coalesce("_l", "ep_step"),
+            ep_agent=pl.when(pl.col("_l").is_not_null()).then(pl.col("_la")).otherwise(pl.col("ep_agent")),
+        )
+        .drop("_l", "_la")
     )
 
 
