@@ -355,12 +355,15 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
         & on_rows(pl.col("is_side_effect"), pl.col("output"), lambda e: e.str.contains(NOT_DONE_FLAG))
     )
     if policy.empty_result_is_error:
-        # An empty result is an error only where data was expected: a read, not a write (a
-        # write that returns {} or 204 did its job); and not an empty list, nor anything empty from
-        # a tool that searches or lists: "none found" is one of the answers such a tool gives.
+        # An empty result is an error only where the tool's contract is to return a thing: a read
+        # by its name (policy tools.read_only: get, read, fetch, lookup...), not a write (a write
+        # that returns {} or 204 did its job), not a command whose output is whatever it printed
+        # (a shell command that printed nothing); and not an empty list, nor anything empty from a
+        # tool that searches or lists: "none found" is one of the answers such a tool gives.
+        reads = pl.col("call").str.contains(policy.read_only).fill_null(False)
         collection = pl.col("call").str.contains(COLLECTION_TOOL).fill_null(False)
         empty = results.str.contains(EMPTY_RESULT) & ~results.str.contains(r"^\s*\[\s*\]\s*$")
-        shaped = shaped | (empty & ~pl.col("is_side_effect") & ~collection)
+        shaped = shaped | (empty & reads & ~pl.col("is_side_effect") & ~collection)
     df = df.with_columns(shaped.fill_null(False).alias("error_shaped"))
     to_human = pl.col("handoff_target").str.contains(policy.escalation_targets).fill_null(False)
     person = pl.col("person")

@@ -111,6 +111,13 @@ def test_error_as_data_near_miss_an_empty_list_or_an_empty_search_is_an_answer()
         assert "error_as_data" not in detectors(_empty_result(tool, output)), (tool, output)
 
 
+def test_error_as_data_near_miss_a_command_that_printed_nothing() -> None:
+    # A shell command's result is what it printed ('mkdir -p', 'git add', a grep with no match):
+    # an empty one is no missing record. Only a read by its name (get, read, fetch) promised one.
+    for tool in ("Bash", "run_shell_command", "execute_python"):
+        assert "error_as_data" not in detectors(_empty_result(tool, "")), tool
+
+
 def test_error_as_data_near_miss_the_agent_retried() -> None:
     c = run(
         span("root", 0, 10, **ROOT, output="The quote is EUR 9.21."),
