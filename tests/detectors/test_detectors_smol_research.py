@@ -285,3 +285,38 @@ def test_a_plan_update_that_asks_the_delegate_a_new_question_is_healthy() -> Non
 def test_a_plan_update_that_asks_the_answered_question_again_dropped_it() -> None:
     # Firing twin: after the update the manager hands search_agent the question it had answered.
     assert "redelegated_after_replan" in _replanned(f"{TASK} (Portugal)")
+
+
+# --- twice is enough only in the agent run that ran out of steps ----------------------------------
+
+
+def _stuck(d: str, start: float, parent: str, *calls: tuple[str, str, str]) -> list[dict[str, Any]]:
+    """A managed search_agent run that used up its steps: one ``Step N`` per call, then the closing
+    model call smolagents makes at the limit (_handle_max_steps_reached), directly under the run."""
+    text = f"You're a helpful agent named 'search_agent'.\nYou have been submitted this task by your manager.\n---\nTask:\n{TASK}\n---\n"
+    rows = [_agent(d, start, start + 30, SEARCH, parent, input=json.dumps({"task": text}), output="about 20 million")]
+    for i, (tool, args, out) in enumerate(calls):
+        rows.append(span(f"{d}s{i}", start + 1 + 2 * i, start + 2.5 + 2 * i, kind="chain", name=f"Step {i + 1}",
+                         agent=SEARCH, parent_id=d))
+        rows.append(_tool(f"{d}t{i}", start + 1.5 + 2 * i, f"{d}s{i}", SEARCH, tool, args, out))
+    rows.append(_llm(f"{d}close", start + 28, d, SEARCH, "1) Best current answer: about 20 million (estimate)."))
+    return rows
+
+
+def test_a_delegate_out_of_steps_that_reopened_a_page_spent_its_steps_there() -> None:
+    other = URL.replace("nrg_ind_ren", "demo_pjan")
+    c = _manager_run(_stuck("d0", 10, "ms0", ("visit_page", URL, PAGE), ("visit_page", other, PAGE + "x"), ("visit_page", URL, PAGE)))
+    f = findings(c, "repeated_action")
+    assert len(f) == 1 and f[0]["decisive_span_id"] == "d0t0"
+
+
+def test_a_page_reopened_by_another_agent_run_than_the_one_out_of_steps_is_no_loop() -> None:
+    # The first delegation ran out of steps (distinct calls); the second, a new memory, opened one
+    # table twice to read two rows: the limit says nothing about it.
+    other = URL.replace("nrg_ind_ren", "demo_pjan")
+    c = _manager_run(
+        _stuck("d0", 10, "ms0", ("visit_page", other, PAGE + "x"), ("web_search", _QUERY % "Bole 2019", "1. [Bole]")),
+        _managed("d1", 60, "ms1", TASK + " (again, from the table)", "### 1. Task outcome (short version):\n21.8 million.",
+                 ("visit_page", URL, PAGE), ("find_on_page_ctrl_f", _FIND % "Bole", PAGE + "Bole"), ("visit_page", URL, PAGE)),
+    )
+    assert "repeated_action" not in detectors(c)
