@@ -649,3 +649,17 @@ def test_a_stall_that_began_with_a_scroll_of_the_surfers_own(tmp_path: Path) -> 
         count=None,
     )
     assert _named(path, "m1-scroll-as-told") == ("WebSurfer", 13, "orchestrator_stall")
+
+
+def test_a_month_the_accepting_ledger_names_is_no_fact_to_trace(tmp_path: Path) -> None:
+    # The ledger's reason dates the figure ("... in May") and an earlier instruction names the same
+    # month: a month dates a fact, it is not one, so the figure is still traced (to the surfer's
+    # reading, step 17), not the month (to the instruction, step 7).
+    doc = json.loads((M1 / "magentic_one_scroll_misread.json").read_text())
+    for m in doc["history"]:
+        m["content"] = m["content"].replace("Open the 2023 Drinking Water Report PDF.", "Open the 2023 report PDF published in May.")
+        m["content"] = m["content"].replace("0.38 mg/L, from Table 1.", "0.38 mg/L, from Table 1 of the report published in May.")
+    assert sum("published in May" in m["content"] for m in doc["history"]) == 3  # ledger, handoff, reason
+    path = tmp_path / "month.json"
+    path.write_text(json.dumps(doc))
+    assert _named(path, "m1-scroll-misread") == ("WebSurfer", 17, "accepted_wrong_answer")

@@ -76,6 +76,11 @@ _APPROX = (
     r"at least|upwards of)|\bc\.|~)"
     r"\s*[$\u00a3\u20ac]?\d[\d,.]*"
 )
+#: A month or weekday name (a date's word, not a fact of its own).
+_CALENDAR = (
+    r"^(?:January|February|March|April|May|June|July|August|September|October|November|December"
+    r"|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)$"
+)
 #: An orchestrator instruction to take a value as given without finding it.
 _ASSUME = r"(?i)\b(?:assume|assuming|guess)\b"
 #: Any number (the answer a ledger accepts may be one digit); commas dropped before comparing.

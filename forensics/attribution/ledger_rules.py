@@ -10,6 +10,7 @@ from forensics.attribution.common import (
     _ANY_NUMBER,
     _APPROX,
     _ASSUME,
+    _CALENDAR,
     _FACT_NAME,
     _FINAL_ANSWER,
     _GIVEN_SECTION,
@@ -349,6 +350,8 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
         .explode("_n")
         .drop_nulls("_n")
         .unique()
+        # A month or a weekday dates a fact; it is not one ("in May 2018": the figure is the fact).
+        .filter(~pl.col("_n").str.contains(_CALENDAR))
         .join(agents, on=["run_id", "_n"], how="anti")
         .join(task_text, on="run_id", how="left")
         .filter(~pl.col("_task").fill_null("").str.contains(pl.col("_n"), literal=True))
