@@ -118,9 +118,24 @@ def _exit_code_answer() -> pl.Expr:
     return (tool_failed & program.str.contains(_EXIT_ONE_ANSWERS) & said.str.contains(_EXIT_ONE)).fill_null(False)
 
 
+def _not_found_answer(df: pl.DataFrame) -> pl.Expr:
+    """An HTTP client request answered 404 Not Found or 410 Gone inside a tool call that returned
+    normally: the tool read the answer ("no such order"). OpenTelemetry marks every 4xx on a
+    client span as an error (semantic-conventions docs/http/http-spans.md, Status: 4xx SHOULD be
+    Error for SpanKind.CLIENT); whether it was one is the caller's to say, and it did not fail."""
+    ok_calls = df.filter(pl.col("kind").is_in(["tool", "retriever"]) & ~pl.col("failed")).get_column("span_k")
+    return (
+        pl.col("failed")
+        & pl.col("_cv_http_method").is_not_null()
+        & pl.col("http_status").is_in([404, 410])
+        & pl.col("parent_k").is_in(ok_calls.implode())
+    ).fill_null(False)
+
+
 def _status(df: pl.DataFrame) -> pl.DataFrame:
-    # A shell command that answered with exit status 1 (grep found nothing) did not fail.
-    df = df.with_columns((pl.col("failed") & ~_exit_code_answer()).alias("failed"))
+    # A shell command that answered with exit status 1 (grep found nothing) did not fail, nor did
+    # a lookup its tool read as "not found".
+    df = df.with_columns((pl.col("failed") & ~_exit_code_answer() & ~_not_found_answer(df)).alias("failed"))
     failed = pl.col("failed")
     # exception.escaped=false is NOT evidence of handling: the Python SDK's record_exception()
     # defaults to escaped=False and instrumentations call it before re-raising; only the span's
@@ -276,6 +291,12 @@ register(
                 "Claude Code Bash tool; any shell tool",
                 "Claude Code BashTool commandSemantics.ts (interpretCommandResult: grep 1 'No matches found', diff 1 'Files differ', test 1 'Condition is false', isError false)",
                 "failed=false (the command answered)",
+            ),
+            Signal(
+                "HTTP client span answered 404 / 410 (status Error: every 4xx on a client span) inside a tool call that returned normally",
+                "OpenTelemetry HTTP semantic conventions (httpx, requests, urllib3 instrumentations)",
+                "semantic-conventions docs/http/http-spans.md (Status: 4xx SHOULD be Error for SpanKind.CLIENT)",
+                "failed=false (the tool read the answer: not found)",
             ),
             Signal(
                 'BudgetExceededError "Budget has been exceeded!" (type budget_exceeded)',

@@ -1294,3 +1294,27 @@ def test_a_search_that_exited_2_or_another_program_that_exited_1_failed() -> Non
                             ("npm test", "Exit code 1"), ("grep -c x a.txt && npm run build", "Exit code 1"),
                             ("grep -rn formatDate src/", "Exit code 1\nPermission denied")):  # fmt: skip
         assert col(_shell(command, output), "b1", "failed") is True, command
+
+
+def _lookup(http_status: int, tool_status: str = "ok") -> Context:
+    # A tool whose HTTP client request came back 404 (OpenTelemetry: status Error on a client
+    # span for any 4xx), read by the tool as "no such order", or failed with.
+    return ctx_of(
+        span("root", 0, 10, kind="agent", name="support", output="There is no order 4471 on file."),
+        span("t1", 1, 3, parent_id="root", kind="tool", tool="get_order", input='{"id": 4471}', status=tool_status,
+             output='{"found": false}' if tool_status == "ok" else None),  # fmt: skip
+        span("h1", 1.1, 2, parent_id="t1", kind="unknown", name="GET", status="error", error_type=str(http_status),
+             attributes=json.dumps({"http.request.method": "GET", "url.full": "https://orders.example/v1/orders/4471",
+                                    "http.response.status_code": http_status})),  # fmt: skip
+    )
+
+
+def test_a_not_found_its_tool_read_as_an_answer_is_no_failure() -> None:
+    for status in (404, 410):
+        assert col(_lookup(status), "h1", "failed") is False, status
+
+
+def test_a_not_found_its_tool_failed_with_or_a_server_error_is_a_failure() -> None:
+    assert col(_lookup(404, tool_status="error"), "h1", "failed") is True
+    assert col(_lookup(503), "h1", "failed") is True
+    assert col(_lookup(401), "h1", "failed") is True
