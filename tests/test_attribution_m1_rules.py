@@ -663,3 +663,20 @@ def test_a_month_the_accepting_ledger_names_is_no_fact_to_trace(tmp_path: Path) 
     path = tmp_path / "month.json"
     path.write_text(json.dumps(doc))
     assert _named(path, "m1-scroll-misread") == ("WebSurfer", 17, "accepted_wrong_answer")
+
+
+def test_a_run_a_worker_halted_is_answered_by_its_last_message() -> None:
+    # The Coder's script converts with the wrong factor (step 5, exit 0 at step 9); asked for the
+    # result, the Coder states it and says TERMINATE (step 13): "Coder requested halt."
+    # (base_orchestrator.py, request_halt). Its answer's figures trace to the terminal's output,
+    # which is the code's author's, at the code.
+    agent, step = _labels("magentic_one_coder_halts.json")
+    assert (agent, step) == ("Coder", 5)
+    row = _row(M1 / "magentic_one_coder_halts.json", "m1-coder-halts")
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (agent, step, "halted_answer_origin")
+
+
+def test_a_run_that_ran_out_of_rounds_was_not_answered_by_a_halt(tmp_path: Path) -> None:
+    # Near miss: the same run ended by the round limit: no worker's message was the answer.
+    path = _changed(tmp_path, "magentic_one_coder_halts.json", "Coder requested halt.", "Max rounds (10) reached.")
+    assert _named(path, "m1-coder-halts")[2] != "halted_answer_origin"

@@ -45,6 +45,11 @@ Evidence:
   that is a search engine's results page (a snippet among others) or a page the surfer opened because
   the instruction named it, the first later step of the same agent where it took x up itself (its
   own words, a page it chose), else the first later page that is not a results page.
+* ``halted_answer_origin``: the run ended on a worker's request to halt (base_orchestrator.py's
+  "(termination condition)" "<source> requested halt.", the Coder's TERMINATE): that worker's last
+  message is the answer; a figure of it the request does not give is traced to the first earlier step
+  that held it (as ``final_answer_origin``), else the halting message is blamed. A ``VALUE_TRACES``
+  rule.
 * ``final_answer_composed``: the run's answer message (``Orchestrator (final answer)`` or a ``FINAL
   ANSWER:`` line) states a number no earlier step held: computed in the answer itself, or an earlier
   figure rounded to another precision than the request asks (a figure restated in another unit of
@@ -117,6 +122,7 @@ from forensics.attribution.answers import (
     _computed_from_given,
     _final_answer_composed,
     _final_answer_origin,
+    _halted_answer_origin,
 )
 from forensics.attribution.common import (
     _ACK,
@@ -216,6 +222,7 @@ __all__ = [
     "_final_answer_origin",
     "_first_response",
     "_orchestrator_plan",
+    "_halted_answer_origin",
     "_hedged",
     "_judged",
     "_ledger",

@@ -278,3 +278,94 @@ def _computed_from_given(s: pl.DataFrame) -> pl.DataFrame:
         "computed_from_given",
         4,
     )
+
+
+#: Magentic-One's base orchestrator ends the run when a worker's broadcast asks to halt (the Coder's
+#: "TERMINATE": ``request_halt``), logging "(termination condition)" "<source> requested halt."
+#: (autogen_magentic_one/agents/base_orchestrator.py): that broadcast is the run's answer.
+_HALTED = r"^(\S+) requested halt\.\s*$"
+
+
+def _halted_answer_origin(s: pl.DataFrame) -> pl.DataFrame:
+    """The run ended on a worker's request to halt (``_HALTED``): its last message before it is the
+    run's answer. A figure of it that the request does not give is traced to the first earlier step
+    that held it (a terminal's output counts for its code's author; past a results page, a page opened
+    as told or a further view, as :func:`_taken_up`); a figure no earlier step held was stated by the
+    halting message itself, which is blamed."""
+    text = pl.col("output").fill_null("")
+    halts = s.filter(text.str.contains(_HALTED)).select(
+        "run_id", pl.col("step").alias("_t"), text.str.extract(_HALTED, 1).alias("_x")
+    )
+    if halts.height == 0:
+        return _pick(_no_rows(s), "halted_answer_origin", 3)
+    answer = (
+        s.join(halts, on="run_id")
+        .filter((pl.col("agent") == pl.col("_x")) & (pl.col("step") < pl.col("_t")) & pl.col("worker"))
+        .sort("run_id", "step")
+        .unique("run_id", keep="last")
+        .select("run_id", "step", "agent", "output")
+    )
+    if answer.height == 0:
+        return _pick(_no_rows(s), "halted_answer_origin", 3)
+    task = _numbers(s.filter(pl.col("step") == 0)).select("run_id", "_n")
+    figures = (
+        _numbers(answer)
+        .select("run_id", "_n")
+        .join(task, on=["run_id", "_n"], how="anti")
+        .join(answer.select("run_id", pl.col("step").alias("_a"), pl.col("agent").alias("_x")), on="run_id")
+    )
+    earlier = s.join(answer.select("run_id", pl.col("step").alias("_a")), on="run_id").filter(
+        (pl.col("step") > 0)
+        & (pl.col("step") < pl.col("_a"))
+        & ~pl.col("human")
+        & ~pl.col("meta")
+        & ~pl.col("plan_msg")
+        & ~_hedged()
+    )
+    hits = (
+        _numbers(earlier)
+        .join(figures, on=["run_id", "_n"])
+        .join(
+            earlier.select(
+                "run_id",
+                "step",
+                "agent",
+                "owner_step",
+                "owner_agent",
+                "instructed",
+                "revisit",
+                _page_url().fill_null("").str.contains(_SEARCH_PAGE).alias("_search"),
+            ),
+            on=["run_id", "step"],
+        )
+        .sort("run_id", "step", "_n")
+    )
+    traced = _taken_up(hits).with_columns(
+        decisive_agent=pl.col("owner_agent"),
+        decisive_step=pl.col("owner_step"),
+        attribution_evidence=pl.format(
+            "step {}: the run ended on {}'s request to halt (step {}); its answer's {} first appears here, from {}",
+            pl.col("step"),
+            pl.col("_x"),
+            pl.col("_a"),
+            pl.col("_n"),
+            pl.col("owner_agent"),
+        ),
+    )
+    stated = (
+        figures.join(hits.select("run_id").unique(), on="run_id", how="anti")
+        .unique("run_id", keep="first")
+        .with_columns(
+            decisive_agent=pl.col("_x"),
+            decisive_step=pl.col("_a"),
+            attribution_evidence=pl.format(
+                "step {}: the run ended on {}'s request to halt; its answer's {} was held by no earlier step",
+                pl.col("_a"),
+                pl.col("_x"),
+                pl.col("_n"),
+            ),
+        )
+    )
+    return pl.concat(
+        [_pick(traced, "halted_answer_origin", 3), _pick(stated, "halted_answer_origin", 3)], how="vertical"
+    )

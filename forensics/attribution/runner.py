@@ -8,7 +8,12 @@ from typing import Any, Final
 
 import polars as pl
 
-from forensics.attribution.answers import _computed_from_given, _final_answer_composed, _final_answer_origin
+from forensics.attribution.answers import (
+    _computed_from_given,
+    _final_answer_composed,
+    _final_answer_origin,
+    _halted_answer_origin,
+)
 from forensics.attribution.common import _OBSERVATIONS, _PLAN, _REPLAN, REPEAT_MIN_CHARS
 from forensics.attribution.fallback import _first_response, _orchestrator_plan, _unbacked_claims
 from forensics.attribution.instruction_rules import _instruction_conflicts, _source_contradicts_task
@@ -37,6 +42,7 @@ EVIDENCE_RULES: Final = (
     "tool_error",
     "repeated_action",
     "final_answer_origin",
+    "halted_answer_origin",
     "final_answer_composed",
     "computed_from_given",
     "accepted_wrong_answer",
@@ -50,6 +56,7 @@ EVIDENCE_RULES: Final = (
 #: over them (see ``_attribute``).
 VALUE_TRACES: Final = (
     "final_answer_origin",
+    "halted_answer_origin",
     "accepted_wrong_answer",
     "source_contradicts_task",
     "computed_from_given",
@@ -104,6 +111,7 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
             _tool_errors(steps),
             _repeats(steps),
             _final_answer_origin(steps),
+            _halted_answer_origin(steps),
             _final_answer_composed(steps),
             _computed_from_given(steps),
             _accepted_answers(steps),
