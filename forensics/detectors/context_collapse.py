@@ -484,8 +484,8 @@ class ContextOverflow(Detector):
         "An error or finish reason says the context window was exceeded or the output was cut "
         "(context_length_exceeded, finish_reason=length, max_tokens), or prompt tokens exceed "
         "thresholds.context_fraction of the model's window (policy context_windows, else the vendored "
-        "LiteLLM table in forensics/data/context_windows.json) with something lost: the run also says "
-        "the window was exceeded or an output was cut, or the prompt is at or past the whole window. "
+        "LiteLLM table in forensics/data/context_windows.json) in a run that also says the window was "
+        "exceeded or an output was cut (a full window alone lost nothing). "
         "Decisive: the earliest such span, "
         "where the context first went past the window; an enclosing span failing with the error its "
         "model call raised is not that span."
@@ -523,15 +523,11 @@ class ContextOverflow(Detector):
             )
             .filter(pl.col("said") | pl.col("cut") | pl.col("full"))
             # A near-full window is the failure only with something lost: the run also says the
-            # window was exceeded or an output was cut (the near-full call is then where it began),
-            # or the prompt is at or past the whole window (it cannot have fit: the provider
-            # truncated it). A call accepted at 96% that answered normally lost nothing.
+            # window was exceeded or an output was cut (the near-full call is then where it began).
+            # A call the provider accepted and answered normally lost nothing, however full; and a
+            # window from a table may be another deployment's (the count past it proves nothing).
             .with_columns((pl.col("said") | pl.col("cut")).any().over("run_id").alias("_stated"))
-            .filter(
-                pl.col("said")
-                | pl.col("cut")
-                | (pl.col("full") & (pl.col("_stated") | (pl.col("input_tokens") >= pl.col("window")).fill_null(False)))
-            )
+            .filter(pl.col("said") | pl.col("cut") | (pl.col("full") & pl.col("_stated")))
         )
         # The overflow as raised: an enclosing agent/chain span that fails with the error its model
         # call raised (LangChain/LangSmith runs, OTel spans recording the exception on the way out)

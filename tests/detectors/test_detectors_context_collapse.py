@@ -164,19 +164,26 @@ def _llm(sid: str, model: str, tokens: int, **kw):
     )
 
 
-def test_context_overflow_fires_on_a_prompt_at_or_past_the_window() -> None:
-    # More prompt tokens than the window holds: the provider cut the prompt to make it fit.
-    c = run(span("root", 0, 10, **ROOT), _llm("l1", "gpt-4o-2024-08-06", 131_000))
+def _cut(sid: str, start: float, model: str = "gpt-4o-2024-08-06"):
+    # A later call stopped by the output limit (finish reason length): the run says something was lost.
+    return span(sid, start, start + 1, parent_id="root", kind="llm", model=model, input_tokens=3_000,
+                attributes='{"gen_ai.response.finish_reasons": ["length"]}')  # fmt: skip
+
+
+def test_context_overflow_fires_from_the_near_full_call_when_the_run_then_lost_output() -> None:
+    c = run(span("root", 0, 10, **ROOT), _llm("l1", "gpt-4o-2024-08-06", 125_000), _cut("l2", 5))
     f = one(c, "context_overflow")
     assert f["decisive_span_id"] == "l1"
-    assert "131000 prompt tokens" in f["explanation"]
-    assert "102% of its 128000-token window" in f["explanation"]
+    assert "125000 prompt tokens" in f["explanation"]
+    assert "98% of its 128000-token window" in f["explanation"]
 
 
 def test_context_overflow_near_miss_a_near_full_window_that_lost_nothing() -> None:
-    # 96% of the window, accepted, answered normally; nothing says the window was exceeded or an
-    # output cut: a long context is no failure by itself.
-    c = run(span("root", 0, 10, **ROOT), _llm("l1", "gpt-4o-2024-08-06", 123_000), _llm("l2", "gpt-4o", 124_000))
+    # 96%, 97%, even past a table's window: accepted, answered normally; nothing says the window
+    # was exceeded or an output cut. A long context is no failure by itself (and the table's window
+    # may be another deployment's).
+    c = run(span("root", 0, 10, **ROOT), _llm("l1", "gpt-4o-2024-08-06", 123_000), _llm("l2", "gpt-4o", 124_000),
+            _llm("l3", "gpt-4o", 131_000))  # fmt: skip
     assert "context_overflow" not in detectors(c)
 
 
@@ -291,10 +298,10 @@ def test_duplicate_side_effect_across_runs_only_when_restarting_a_failure() -> N
 
 def test_context_overflow_reads_the_window_from_the_vendored_table() -> None:
     # No policy entry names this model: the LiteLLM-derived table gives claude-sonnet-4 200k.
-    c = run(span("root", 0, 10, **ROOT), _llm("l1", "claude-sonnet-4-20250514", 204_000))
+    c = run(span("root", 0, 10, **ROOT), _llm("l1", "claude-sonnet-4-20250514", 195_000),
+            _cut("l2", 5, "claude-sonnet-4-20250514"))  # fmt: skip
     f = one(c, "context_overflow")
-    assert "102% of its 200000-token window" in f["explanation"]
-    assert f["strength"] == "weak"  # tokens against a table's window is an inference
+    assert "98% of its 200000-token window" in f["explanation"]
 
 
 def test_context_overflow_stated_by_the_log_is_strong() -> None:
@@ -307,16 +314,16 @@ def test_context_overflow_stated_by_the_log_is_strong() -> None:
 
 def test_context_overflow_near_miss_unknown_model_has_no_guessed_window() -> None:
     # A model neither the table nor the policy knows: no window is guessed, whatever its prompt.
-    c = run(span("root", 0, 10, **ROOT), _llm("l1", "acme-llm-7", 900_000))
-    assert "context_overflow" not in detectors(c)
+    c = run(span("root", 0, 10, **ROOT), _llm("l1", "acme-llm-7", 900_000), _cut("l2", 5, "acme-llm-7"))
+    assert one(c, "context_overflow")["decisive_span_id"] == "l2"
     # The policy can name it (an in-house deployment), and then it is judged.
     import dataclasses
 
     from forensics.policy import load_policy
 
     own = dataclasses.replace(load_policy(), context_windows={"acme-llm": 1_000_000})
-    c = run(span("root", 0, 10, **ROOT), _llm("l1", "acme-llm-7", 1_010_000), policy=own)
-    assert "101% of its 1000000-token window" in one(c, "context_overflow")["explanation"]
+    c = run(span("root", 0, 10, **ROOT), _llm("l1", "acme-llm-7", 990_000), _cut("l2", 5, "acme-llm-7"), policy=own)
+    assert "99% of its 1000000-token window" in one(c, "context_overflow")["explanation"]
 
 
 def test_vendored_window_lookup_matches_names_as_providers_write_them() -> None:
