@@ -680,3 +680,27 @@ def test_a_run_that_ran_out_of_rounds_was_not_answered_by_a_halt(tmp_path: Path)
     # Near miss: the same run ended by the round limit: no worker's message was the answer.
     path = _changed(tmp_path, "magentic_one_coder_halts.json", "Coder requested halt.", "Max rounds (10) reached.")
     assert _named(path, "m1-coder-halts")[2] != "halted_answer_origin"
+
+
+def test_a_replan_that_drops_a_fact_the_team_acted_on() -> None:
+    # The press release (step 5) puts the exhibition in the Riverside Pavilion, ticketed separately;
+    # the orchestrator sends the surfer to the pavilion's page (ledger 6), a 404 stalls the team and
+    # the new plan (step 12) no longer names the pavilion: the team answers with the main building's
+    # admission. The replan reset every history to that plan: it is blamed.
+    agent, step = _labels("magentic_one_replan_drops_venue.json")
+    assert (agent, step) == ("Orchestrator", 12)
+    row = _row(M1 / "magentic_one_replan_drops_venue.json", "m1-replan-drops-venue")
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (agent, step, "replan_dropped_fact")
+    assert "'Riverside'" in row["attribution_evidence"]
+
+
+def test_a_replan_that_keeps_the_fact(tmp_path: Path) -> None:
+    # Near miss: the new plan's fact sheet keeps the pavilion: nothing was dropped.
+    doc = json.loads((M1 / "magentic_one_replan_drops_venue.json").read_text())
+    (i,) = [i for i, m in enumerate(doc["history"]) if m["content"].startswith("New plan:")]
+    doc["history"][i]["content"] = doc["history"][i]["content"].replace(
+        "on March 16, 2019.", "on March 16, 2019, in the Riverside Pavilion, ticketed separately.", 1
+    )
+    path = tmp_path / "replan_keeps.json"
+    path.write_text(json.dumps(doc))
+    assert _named(path, "m1-replan-drops-venue")[2] != "replan_dropped_fact"

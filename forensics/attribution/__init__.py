@@ -77,6 +77,9 @@ Evidence:
 * ``plan_relied_on``: a ledger whose reason rests a claim on the plan or its fact sheet ("Per the fact
   sheet, ...") where the claim is a line of the plan's given-or-verified facts or educated guesses
   that the request does not state: the plan in force at that ledger is blamed.
+* ``replan_dropped_fact``: the last "New plan:" no longer names a name a worker first reported (not
+  in the request) and the orchestrator then acted on, and the answer was accepted after it: the replan
+  reset every history to a plan without that fact; the replan is blamed.
 
 * ``instruction_contradicts_task``: the first ``Orchestrator (-> X)`` instruction that contradicts
   the request: it names only years the request does not name or span (while it names one), asks for
@@ -163,6 +166,7 @@ from forensics.attribution.ledger_rules import (
     _judged,
     _plan_relied_on,
     _plan_unbacked_facts,
+    _replan_dropped,
     _stalls,
 )
 from forensics.attribution.runner import (
@@ -233,6 +237,7 @@ __all__ = [
     "_plan_relied_on",
     "_plan_unbacked_facts",
     "_read_with_conventions",
+    "_replan_dropped",
     "_repeats",
     "_run_ids",
     "_stalls",

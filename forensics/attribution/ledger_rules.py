@@ -652,3 +652,77 @@ def _plan_relied_on(s: pl.DataFrame) -> pl.DataFrame:
         "plan_relied_on",
         5,
     )
+
+
+def _replan_dropped(s: pl.DataFrame) -> pl.DataFrame:
+    """A replan that dropped what the team had learned: Magentic-One's replan resets every agent's
+    history and rebroadcasts only the new plan (``_select_next_agent``: ``self._chat_history =
+    [self._chat_history[0]]``), so a fact that is not in the new plan is gone for the team. A name
+    (a capitalised word inside a sentence, ``_FACT_NAME``) that a worker's step first reported (not the
+    request), that the orchestrator then acted on (a later ledger or instruction of its names it) and
+    that the last "New plan:" no longer names, in a run whose answer was accepted after that replan
+    (the team answered by the new plan): the replan is blamed."""
+    if not bool(s.get_column("replan").any()):
+        return _pick(_no_rows(s), "replan_dropped_fact", 5)
+    replans = s.filter(pl.col("replan") & (pl.col("step") == pl.col("last_replan"))).select(
+        "run_id", pl.col("step").alias("_r"), pl.col("agent").alias("_ra"), pl.col("output").fill_null("").alias("_plan")
+    )
+    answered = (
+        s.join(replans, on="run_id")
+        .filter((pl.col("step") > pl.col("_r")) & (pl.col("ledger_satisfied").fill_null(False) | pl.col("final_msg")))
+        .select("run_id")
+        .unique()
+    )
+    replans = replans.join(answered, on="run_id", how="semi")
+    if replans.height == 0:
+        return _pick(_no_rows(s), "replan_dropped_fact", 5)
+    s = s.join(replans, on="run_id", how="semi").join(replans, on="run_id").filter(pl.col("step") < pl.col("_r"))
+    names = s.select(
+        "run_id",
+        "step",
+        "worker",
+        "orchestrator",
+        "plan_msg",
+        pl.col("output").fill_null("").str.extract_all(_FACT_NAME).list.eval(pl.element().str.slice(2)).alias("_n"),
+    ).explode("_n").drop_nulls("_n").filter(~pl.col("_n").str.contains(_CALENDAR)).unique()
+    task = s.filter(pl.col("step") == 0).select("run_id", pl.col("output").fill_null("").alias("_task"))
+    agents = s.select("run_id", pl.col("agent").alias("_n")).drop_nulls().unique()
+    first = (
+        names.filter(pl.col("step") > 0)
+        .sort("run_id", "step")
+        .group_by("run_id", "_n")
+        .agg(pl.col("step").first().alias("_f"), pl.col("worker").first().alias("_w"))
+        .filter(pl.col("_w"))
+        .join(agents, on=["run_id", "_n"], how="anti")
+        .join(task, on="run_id")
+        .filter(~pl.col("_task").str.contains(pl.col("_n"), literal=True))
+    )
+    acted = (
+        names.filter(pl.col("orchestrator") & ~pl.col("plan_msg"))
+        .join(first, on=["run_id", "_n"])
+        .filter(pl.col("step") > pl.col("_f"))
+        .group_by("run_id", "_n")
+        .agg(pl.col("step").min().alias("_used"), pl.col("_f").first())
+    )
+    dropped = (
+        acted.join(replans, on="run_id")
+        .filter(~pl.col("_plan").str.contains(pl.col("_n"), literal=True))
+        .sort("run_id", "_f", "_n")
+        .unique("run_id", keep="first")
+    )
+    return _pick(
+        dropped.with_columns(
+            decisive_agent=pl.col("_ra"),
+            decisive_step=pl.col("_r"),
+            attribution_evidence=pl.format(
+                "step {}: the new plan no longer names '{}', which a worker reported at step {} and the "
+                "orchestrator acted on at step {}; the team answered by the new plan",
+                pl.col("_r"),
+                pl.col("_n"),
+                pl.col("_f"),
+                pl.col("_used"),
+            ),
+        ),
+        "replan_dropped_fact",
+        5,
+    )

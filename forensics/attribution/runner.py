@@ -22,6 +22,7 @@ from forensics.attribution.ledger_rules import (
     _assumed_values,
     _plan_relied_on,
     _plan_unbacked_facts,
+    _replan_dropped,
     _stalls,
 )
 from forensics.attribution.steps import _steps
@@ -49,6 +50,7 @@ EVIDENCE_RULES: Final = (
     "unverified_accepted",
     "plan_unbacked_fact",
     "plan_relied_on",
+    "replan_dropped_fact",
     "instruction_contradicts_task",
     "source_contradicts_task",
 )
@@ -117,6 +119,7 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
             _accepted_answers(steps),
             _plan_unbacked_facts(steps),
             _plan_relied_on(steps),
+            _replan_dropped(steps),
             _assumed_values(steps),
             _instruction_conflicts(steps),
             _source_contradicts_task(steps),
