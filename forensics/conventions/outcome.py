@@ -130,9 +130,14 @@ def _runs(df: pl.DataFrame, runs: pl.DataFrame) -> pl.DataFrame:
     # call with no tool_result, a handoff span left open) after which the agent that handed off
     # never acted again. Whatever the delegate went on to write (its report, never delivered), the
     # run itself reported nothing: it is open, not done.
+    # Only a delegation the delegate works under (its spans nested in the handoff, as a Task's
+    # sub-agent) waits for a return; a one-way transfer logged as a point (a transfer line with no
+    # end) hands the conversation over, and the agent that handed off is not meant to act again.
+    nested = df.lazy().select("run_key", pl.col("parent_id").alias("span_id")).drop_nulls().unique()
     handoffs = (
         df.lazy()
         .filter((pl.col("kind") == "handoff") & pl.col("end_time").is_null() & ~pl.col("is_root"))
+        .join(nested, on=["run_key", "span_id"], how="semi")
         .select("run_key", pl.col("seq").alias("_h_seq"), pl.col("agent").alias("_h_agent"), pl.col("span_id"))
     )
     resumed = (

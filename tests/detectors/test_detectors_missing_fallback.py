@@ -416,3 +416,17 @@ def test_stall_near_miss_the_delegation_came_back_or_the_main_agent_went_on() ->
     c = _task_lost(returned=False, main_spoke_after=True)
     assert run_row(c)["reported_outcome"] == "success"
     assert not {"stall", "limbo"} & detectors(c)
+
+
+def test_stall_near_miss_a_one_way_transfer_logged_with_no_end() -> None:
+    # An app log's transfer line (a point, no end time, nothing nested under it): the target took
+    # the conversation over; the agent that handed off is not meant to act again.
+    c = run(
+        span("root", 0, 10, kind="agent", name="triage", agent="triage", output="Billing refunded you."),
+        span("h1", 1, None, parent_id="root", kind="handoff", name="transfer", agent="triage", handoff_to="billing"),
+        span("b1", 2, 3, parent_id="root", kind="tool", tool="refunds.create", agent="billing", input='{"o": 7}',
+             output='{"id": "re_1"}'),  # fmt: skip
+        span("b2", 4, 5, parent_id="root", kind="llm", model="gpt-4o", agent="billing", output="Billing refunded you."),
+    )
+    assert run_row(c)["reported_outcome"] == "success"
+    assert not {"stall", "limbo"} & detectors(c)
