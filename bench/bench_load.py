@@ -89,10 +89,12 @@ def main() -> int:
     base_cpu = results["duckdb"]["cpu"]
     # CPU seconds (user + system, all threads, imports included) say less about waiting on a busy
     # machine than wall time does: on a shared machine read both.
-    print(f"{'reader':<11} {'rows':>12} {'seconds':>9} {'vs duckdb':>10} {'cpu s':>8} {'vs duckdb':>10} {'peak MB':>9} {'vs duckdb':>10}")
+    # cores = CPU seconds / wall seconds: how busy the reader kept the machine's cores (issue 15 item 1).
+    print(f"{'reader':<11} {'rows':>12} {'seconds':>9} {'vs duckdb':>10} {'cpu s':>8} {'vs duckdb':>10} {'cores':>6}"
+          f" {'peak MB':>9} {'vs duckdb':>10}")
     for name, r in results.items():
         print(f"{name:<11} {int(r['rows']):>12,} {r['seconds']:>9.2f} {r['seconds'] / base:>9.2f}x {r['cpu']:>8.1f}"
-              f" {r['cpu'] / base_cpu:>9.2f}x {r['peak_mb']:>9.0f} {r['peak_mb'] / base_peak:>9.2f}x")
+              f" {r['cpu'] / base_cpu:>9.2f}x {r['cpu'] / r['seconds']:>6.2f} {r['peak_mb']:>9.0f} {r['peak_mb'] / base_peak:>9.2f}x")
     # Other work on the machine skews the ratios: the load average says how busy it was.
     print("load average (1, 5, 15 min) before: {:.2f} {:.2f} {:.2f}; after: {:.2f} {:.2f} {:.2f}".format(*before, *os.getloadavg()))
     return 0

@@ -17,18 +17,22 @@ over when (the SQL and its layout pattern: :mod:`forensics.loaders.vectorised_sq
 * it is not laid out as the SDK writes a span: its keys out of the SDK's order or unknown (nested
   children, keys the loader keeps as ``@extras``), an id, a time, the kind or the status in any
   other shape (``0x`` hex, ISO with ``Z`` and 6 fraction digits, ``SpanKind.X``,
-  ``UNSET``/``OK``/``ERROR``), events, links or a trace state, an attribute or resource-attribute
-  value that is or holds an object, an attribute key starting with ``@``;
+  ``UNSET``/``OK``/``ERROR``), events in another shape than the SDK's (name, timestamp,
+  attributes; an escaped name), links or a trace state, an attribute, event-attribute or
+  resource-attribute value that is or holds an object, an attribute key starting with ``@``;
+* it has one of Monocle's I/O events (``data.input``, ``data.output``, ``metadata``), an event
+  time out of range, an exception event's type or message that is not a string;
 * it holds a NaN or Infinity, an integer of 16 digits or more (orjson would round one wider than
   64 bits, and writes a float that big in exponent form), a float in exponent form, a control
   character or its ``\\u00XX`` escape, a lone surrogate escape, a tab or a carriage return;
-* it may hold a duplicate key: the layout fixes the keys of every object but the two attribute
-  maps, whose keys ``json_keys`` must list distinct (yyjson keeps a repeated key; it decodes escapes);
+* it may hold a duplicate key: the layout fixes the keys of every object but the attribute
+  maps (the span's, the resource's, each event's), whose keys ``json_keys`` must list distinct
+  (yyjson keeps a repeated key; it decodes escapes);
 * a time is outside 1970..2200 or no date; it has Monocle's ``span.type``, split costs,
   ``http.status_code``, or a mapped attribute whose value is not of the column's plain type.
 
 The attribute text is DuckDB's minified JSON of the attributes with the consumed keys' pairs cut
-out (string replacement, order kept), then ``@span_kind`` and ``@resource`` appended, which is
+out (string replacement, order kept), then ``@events``, ``@span_kind`` and ``@resource`` appended, which is
 byte for byte what orjson writes for the same dict; ``tests/test_load_vectorised.py`` checks the
 two paths give identical tables on every real and generated file of the format.
 """
