@@ -12,7 +12,8 @@ from typing import Any
 
 import polars as pl
 
-from forensics.detectors.base import HASH_SEED, Context, Detector, failed_runs, finding, hms, txt
+from forensics.detectors.agent_runs import managed_run_of
+from forensics.detectors.base import Context, Detector, failed_runs, finding, hms, txt
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.registry import register
 from forensics.policy import Threshold
@@ -90,51 +91,6 @@ def tool_calls(ctx: Context) -> pl.DataFrame:
         return tools.with_columns(call_args.str.to_lowercase().alias("call_args"))
 
     return ctx.cached("tool_calls", build())
-
-
-def agent_run_of(ctx: Context, rows: pl.LazyFrame, hops: int = 4) -> pl.LazyFrame:
-    """``rows`` (with ``span_k``) plus ``owner``: the key (``span_k``) of the agent run the span
-    belongs to: itself when it is an agent span, else its nearest agent ancestor within ``hops``
-    levels (a smolagents tool call sits under ``Step N`` under ``<Agent>.run``; a plan update
-    directly under the run); null when there is none. Two runs of one agent are two memories:
-    a managed agent is run afresh at each call (smolagents ``MultiStepAgent.__call__`` ->
-    ``run(reset=True)``, src/smolagents/agents.py), so what one run did, the next never saw."""
-    parent_k = pl.struct("run_key", pl.col("parent_id").hash(HASH_SEED).alias("span_h")).hash(HASH_SEED)
-    tree = ctx.spans.lazy().select(
-        pl.col("span_k").alias("_at"), (pl.col("kind") == "agent").alias("_is_agent"), parent_k.alias("_up")
-    )
-    out = rows.with_columns(pl.col("span_k").alias("_at"), pl.lit(None, dtype=pl.UInt64).alias("owner"))
-    for _ in range(hops + 1):
-        out = (
-            out.join(tree, on="_at", how="left", maintain_order="left")
-            .with_columns(
-                pl.when(pl.col("owner").is_null() & pl.col("_is_agent").fill_null(False))
-                .then(pl.col("_at"))
-                .otherwise(pl.col("owner"))
-                .alias("owner"),
-                pl.col("_up").alias("_at"),
-            )
-            .drop("_is_agent", "_up")
-        )
-    return out.drop("_at")
-
-
-def managed_run_of(ctx: Context, rows: pl.LazyFrame) -> pl.LazyFrame:
-    """``rows`` (with ``span_k``) plus ``memory``: the key of the managed agent run the span belongs
-    to (its nearest agent ancestor, when that run is a delegated one: conventions ``delegate_name``,
-    smolagents' managed-agent task template), else null. Each call of a managed agent starts with
-    an empty memory (smolagents ``MultiStepAgent.__call__`` -> ``run(reset=True)``), so what its
-    earlier runs did is no context it lost. Elsewhere (an OpenAI Agents SDK agent span per turn, a
-    LangGraph node) the conversation carries over, and no key is set."""
-    managed = ctx.spans.lazy().filter(pl.col("delegate_name").is_not_null()).select(
-        pl.col("span_k").alias("memory")
-    )
-    if managed.head(1).collect().height == 0:
-        return rows.with_columns(pl.lit(None, dtype=pl.UInt64).alias("memory"))
-    owned = agent_run_of(ctx, rows)
-    return owned.join(
-        managed.with_columns(pl.col("memory").alias("owner")), on="owner", how="left", maintain_order="left"
-    ).drop("owner")
 
 
 def _identical_repeats(done: pl.LazyFrame, by: tuple[str, ...] = ()) -> pl.LazyFrame:

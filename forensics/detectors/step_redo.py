@@ -13,13 +13,9 @@ from typing import Final
 
 import polars as pl
 
+from forensics.detectors.agent_runs import agent_run_of
 from forensics.detectors.base import Context, Detector, finding, hms, txt
-from forensics.detectors.context_collapse import (
-    _first_redo_per_run,
-    _identical_repeats,
-    agent_run_of,
-    tool_calls,
-)
+from forensics.detectors.context_collapse import _first_redo_per_run, _identical_repeats, tool_calls
 from forensics.detectors.registry import register
 
 #: The action a CodeAgent's model output carries: the code smolagents runs, found as its
