@@ -118,7 +118,7 @@ def _first_redo_per_run(
     """The redos: repeats (``pairs``, from :func:`_identical_repeats`) with an event of the same
     agent (``events``: ``run_key``, ``agent``, ``ev_id``, ``ev_t`` and the ``extra`` columns: a step
     error, a plan update) at or after the first call's end and at or before the redo's start, the
-    earliest such event for each redo; when both carry ``owner`` (:func:`agent_run_of`), the event is
+    earliest such event for each redo; when both carry ``owner`` (:func:`forensics.detectors.agent_runs.agent_run_of`), the event is
     of the same agent run as the calls. One row per run, from its first redo: ``decisive`` (the
     call that was redone; ``decisive="event"``: the event), ``ids`` (that call, the event, the redo), ``call``, ``prev_t``, ``ev_t``,
     ``t``, ``agent``, the ``extra`` columns, and ``n``, the run's redos."""

@@ -5,7 +5,7 @@
 agent runs afresh each time (``run(reset=True)``), so when the manager asks the identical question
 three times and gets the identical report three times, the loop is the manager's: its delegate's
 repeated searches are each a first search in a new memory (``repeated_action`` compares a managed
-agent's calls within one of its runs, ``context_collapse.managed_run_of``). TAXONOMY: "the same
+agent's calls within one of its runs, ``agent_runs.managed_run_of``). TAXONOMY: "the same
 agent calls the same tool with the same arguments 3+ times, with no new information in between (an
 error result counts as no new information)": a report that says it could not find the answer, the
 same each time, is no new information either.
