@@ -44,13 +44,19 @@ class Classification:
     #: ``FORENSICS_PROFILE=1``) asked for them; otherwise empty. Lines starting with spaces are
     #: parts of the line above them.
     timings: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
+    #: The same stages' CPU seconds (the process's, all threads): the work, where the wall clock on
+    #: a machine other jobs share also counts the waiting.
+    cpu_timings: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
 
     def timing_report(self) -> str:
-        """The stage timings as a table (empty when none were taken)."""
+        """The stage timings as a table (empty when none were taken): wall clock, then CPU."""
         if not self.timings:
             return ""
         width = max(len(k) for k in self.timings)
-        lines = [f"{k:<{width}}  {v:7.3f} s" for k, v in self.timings.items()]
+        lines = [
+            f"{k:<{width}}  {v:7.3f} s" + (f"   CPU {self.cpu_timings[k]:7.3f} s" if k in self.cpu_timings else "")
+            for k, v in self.timings.items()
+        ]
         return "classify stages (wall clock):\n" + "\n".join(lines)
 
     def to_polars(self) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -268,7 +274,8 @@ def _classify(
     if not st.enabled:
         return result
     timings = {**st.seconds, "total": sum(v for k, v in st.seconds.items() if not k.startswith(" "))}
-    result = Classification(result.findings, result.runs, result.policy_version, timings)
+    cpu = {**st.cpu_seconds, "total": sum(v for k, v in st.cpu_seconds.items() if not k.startswith(" "))}
+    result = Classification(result.findings, result.runs, result.policy_version, timings, cpu)
     if to_stderr:
         print(result.timing_report(), file=sys.stderr)
     return result

@@ -290,6 +290,13 @@ def test_profile_times_every_stage_and_changes_no_result() -> None:
     top = sum(v for k, v in stages.items() if not k.startswith(" ") and k != "total")
     assert stages["total"] == pytest.approx(top)
     assert timed.timing_report().startswith("classify stages (wall clock):\nspan table checked and cast")
+    # Each stage's CPU seconds beside its wall clock (the work, on a machine other jobs share).
+    cpu = timed.cpu_timings
+    assert cpu.keys() == stages.keys() and all(v >= 0 for v in cpu.values())
+    assert cpu["total"] == pytest.approx(sum(v for k, v in cpu.items() if not k.startswith(" ") and k != "total"))
+    line = next(x for x in timed.timing_report().splitlines() if x.startswith("attribution"))
+    assert line.endswith(f"CPU {cpu['attribution']:7.3f} s")
+    assert plain.cpu_timings == {}
 
 
 def test_forensics_profile_env_prints_the_report(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

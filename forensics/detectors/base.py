@@ -106,14 +106,19 @@ class Stages:
     def __init__(self, enabled: bool = False) -> None:
         self.enabled = enabled
         self.seconds: dict[str, float] = {}
+        #: CPU seconds of the process (all its threads) per stage: the work, where the wall clock of
+        #: a machine other jobs share also counts the waiting.
+        self.cpu_seconds: dict[str, float] = {}
         self._mark = time.perf_counter()
+        self._cpu_mark = time.process_time()
 
     def lap(self, name: str) -> None:
         """Record the time since the previous lap (or since the timer was made) as ``name``."""
         if self.enabled:
-            now = time.perf_counter()
+            now, cpu = time.perf_counter(), time.process_time()
             self.seconds[name] = self.seconds.get(name, 0.0) + now - self._mark
-            self._mark = now
+            self.cpu_seconds[name] = self.cpu_seconds.get(name, 0.0) + cpu - self._cpu_mark
+            self._mark, self._cpu_mark = now, cpu
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -121,11 +126,12 @@ class Stages:
         if not self.enabled:
             yield
             return
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         try:
             yield
         finally:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - t0
+            self.cpu_seconds[name] = self.cpu_seconds.get(name, 0.0) + time.process_time() - c0
 
 
 @dataclass
