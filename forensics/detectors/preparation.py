@@ -7,8 +7,6 @@ the runs table (:func:`forensics.detectors.facts.run_facts`). ``prepare`` return
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Final
 
 import polars as pl
@@ -91,16 +89,6 @@ def _text_where(mask: pl.Expr, col: pl.Expr) -> pl.Expr:
     filter and gather either: that evaluates an expensive mask again for each use. For tests that
     cannot match the empty text (a null text stays null)."""
     return pl.when(mask).then(col).otherwise(pl.lit(""))
-
-
-def _beside(fn: Callable[[pl.DataFrame], pl.DataFrame], df: pl.DataFrame, thread: bool) -> Callable[[], pl.DataFrame]:
-    """``fn(df)``, started now on a thread of its own when ``thread`` (else computed when asked)."""
-    if not thread:
-        return lambda: fn(df)
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="forensics-prepare")
-    future = pool.submit(fn, df)
-    pool.shutdown(wait=False)
-    return future.result
 
 
 def _in_order(df: pl.DataFrame, keys: list[str]) -> bool:
@@ -390,10 +378,6 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
     df = df.with_columns(pl.col("span_k").is_in(failed_parents).alias("has_failed_child"))
     # Conventions that relate spans to each other (attempts of one request, declared fallbacks).
     st.lap("prepare: errors, escalations, reviews")
-    # The per-run facts read no column the structure conventions or retried_below add, and those
-    # keep the rows in their order: unless each stage is being timed, they are computed on a thread
-    # of their own meanwhile (polars releases the GIL), the other core being mostly idle here.
-    facts_of = _beside(run_facts, df, not st.enabled)
     df = conventions.apply_structure(df, st)
     st.lap("prepare: conventions (structure)")
     # A failure that came up from a child's retried attempts (an exhausted or stormy retry chain):
@@ -402,7 +386,7 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
         df.filter(pl.col("failed") & (pl.col("attempt_count") > 1)).get_column("parent_k").implode()
     )
     df = df.with_columns(pl.col("span_k").is_in(retried_children).alias("retried_below"))
-    facts = facts_of()
+    facts = run_facts(df)
     st.lap("prepare: run facts")
     runs = conventions.apply_runs(df, facts, st)
     st.lap("prepare: conventions (runs)")
