@@ -113,7 +113,7 @@ Everything is polars expressions over the span table; nothing loops over rows in
 
 The package, one room per job (every name is importable from ``forensics.attribution`` as before):
 ``runner`` (``attribute``: evidence, then fallback), ``steps`` (the per-step facts, the ledger
-columns), ``ledger_rules`` (Magentic-One ledgers and plans), ``instruction_rules`` (instructions and
+columns), ``ledger_rules`` (Magentic-One ledgers and plans), ``stall_rules`` (where a stall began), ``instruction_rules`` (instructions and
 sources against the request), ``tool_rules`` (tool errors, repeats),
 ``answers`` (final answer origin), ``fallback`` (unbacked claim, orchestrator plan, first response)
 and ``common`` (the text patterns, thresholds and ledger keys the rules share).
@@ -162,12 +162,10 @@ from forensics.attribution.fallback import (
 from forensics.attribution.ledger_rules import (
     _accepted_answers,
     _assumed_values,
-    _episode_starts,
     _judged,
     _plan_relied_on,
     _plan_unbacked_facts,
     _replan_dropped,
-    _stalls,
 )
 from forensics.attribution.runner import (
     ATTRIBUTION_COLUMNS,
@@ -179,6 +177,7 @@ from forensics.attribution.runner import (
     _run_ids,
     attribute,
 )
+from forensics.attribution.stall_rules import _episode_starts, _stalls
 from forensics.attribution.steps import (
     _ledger,
     _read_with_conventions,

@@ -23,8 +23,8 @@ from forensics.attribution.ledger_rules import (
     _plan_relied_on,
     _plan_unbacked_facts,
     _replan_dropped,
-    _stalls,
 )
+from forensics.attribution.stall_rules import _stalls
 from forensics.attribution.steps import _steps
 from forensics.attribution.tool_rules import _repeats, _tool_errors
 
