@@ -29,7 +29,10 @@ def run_facts(df: pl.DataFrame) -> pl.DataFrame:
     """One row per run: times, roots, reported outcome, final answer."""
     root = pl.col("is_root")
     answer_kinds = pl.col("kind").is_in(["agent", "llm", "chain", "unknown"]) | root
-    has_answer = answer_kinds & pl.col("output").is_not_null()
+    # An event with empty text (an OpenHands agent_state_changed observation, content "") says
+    # nothing: it is no answer, even as a root that ends last.
+    silent_event = (pl.col("kind") == "event") & (pl.col("output") == "")
+    has_answer = answer_kinds & pl.col("output").is_not_null() & ~silent_event
     # The final answer: the output of the answering span that ended last (the root, in a tree;
     # the last message, in a flat conversation).
     end_key = pl.col("end_time").fill_null(pl.col("t")).alias("_end")

@@ -30,7 +30,9 @@ the run ends.
 
 Kinds: user ``message`` → human; agent ``message`` → llm; ``delegate`` → handoff to
 ``args.agent`` (and the delegate's events, until its observation, are owned by that agent);
-``recall`` → retriever; ``system``/state changes → event; every other action → tool. Agent events
+``recall`` → retriever; ``system``/state changes → event; the agent's ``finish`` → llm (its last word
+to the user, the run's answer: ``args.final_thought``, else the event's ``message``); every other
+action → tool. Agent events
 are owned by agent ``agent`` (the stream does not name the agent class). Tokens and model come
 from ``tool_call_metadata.model_response`` once per response id (several tool calls of one
 response repeat the same usage). Run id: the events' ``session_id``/``sid`` when present, the
@@ -188,7 +190,10 @@ class _Stream:
         source = event.get("source")
         tcm = event.get("tool_call_metadata")
         args = event.get("args")
-        kind = _ACTION_KINDS.get(action) or ("human" if source == "user" else "llm" if action == "message" else "tool")
+        # The agent's finish (AgentFinishAction) is its last word to the user: an answer, read as the
+        # run's final answer (final_thought; older releases put it in the event's message, from thought).
+        answers = action == "message" or (action == "finish" and source == "agent")
+        kind = _ACTION_KINDS.get(action) or ("human" if source == "user" else "llm" if answers else "tool")
         row: dict[str, Any] = {
             "run_id": run, "span_id": str(event["id"]),
             "parent_id": str(event["cause"]) if event.get("cause") is not None else root,
@@ -199,7 +204,8 @@ class _Stream:
             name = tcm.get("function_name") if isinstance(tcm, dict) else None
             row["tool"] = as_text(name) or action
         if kind in ("human", "llm"):
-            content = args.get("content") if isinstance(args, dict) else None
+            said = ("final_thought", "content") if action == "finish" else ("content",)
+            content = next((args[k] for k in said if isinstance(args, dict) and args.get(k)), None)
             row["output"] = as_text(content if content is not None else event.get("message"))
         else:
             row["input"] = as_text(args)

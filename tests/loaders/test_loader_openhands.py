@@ -33,7 +33,8 @@ def test_real_file() -> None:
     assert result.run_ids == ["openhands_trajs_basic"]
     assert (account.rows, account.merged, account.quarantined) == (3, 1, 0)
     rows = _rows(result)
-    assert Counter(r["kind"] for r in rows.values()) == {"human": 1, "tool": 2}
+    # The `finish` action is the agent's last word to the user (its event `message`): an answer.
+    assert Counter(r["kind"] for r in rows.values()) == {"human": 1, "tool": 1, "llm": 1}
     user, edit, finish = rows["0"], rows["3"], rows["5"]
     assert user["output"].startswith("Please create a simple 2048 game.")
     assert user["agent"] is None
@@ -46,7 +47,8 @@ def test_real_file() -> None:
     assert json.loads(edit["input"])["path"] == "/workspace/game_2048.py"
     # model_response.usage of each response (ids differ between 3 and 5).
     assert (edit["model"], edit["input_tokens"], edit["output_tokens"]) == ("claude-3-5-sonnet-20241022", 3486, 1135)
-    assert (finish["tool"], finish["input_tokens"], finish["output_tokens"]) == ("finish", 4646, 177)
+    assert (finish["name"], finish["kind"], finish["input_tokens"], finish["output_tokens"]) == ("finish", "llm", 4646, 177)
+    assert finish["output"].startswith("I've created a simple implementation of the 2048 game")
     assert finish["end_time"] == finish["start_time"]  # finish gets no observation: an instant
     assert not [r for r in rows.values() if r["status"] == "error" or r["kind"] == "handoff"]
 
@@ -57,7 +59,9 @@ def test_quirks() -> None:
     assert account.format == "openhands"
     assert (account.rows, account.merged, account.quarantined) == (12, 4, 0)
     rows = _rows(result)
-    assert Counter(r["kind"] for r in rows.values()) == {"human": 1, "event": 4, "tool": 5, "handoff": 1, "llm": 1}
+    assert Counter(r["kind"] for r in rows.values()) == {"human": 1, "event": 4, "tool": 4, "handoff": 1, "llm": 2}
+    # The agent's finish (event 13, message "done", no final_thought) is its last word: an answer.
+    assert (rows["13"]["kind"], rows["13"]["name"], rows["13"]["output"]) == ("llm", "finish", "done")
     bash = rows["2"]  # closed by observation 3, exit code 1
     assert (bash["tool"], bash["status"], bash["error_type"], bash["output"]) == (
         "execute_bash", "error", "exit_code=1", "1 failed")
@@ -134,3 +138,45 @@ def test_one_event_per_line_reads_like_the_list(tmp_path: Path) -> None:
     key = ["span_id", "kind", "tool", "status", "start_time", "end_time", "input_tokens", "output"]
     assert as_lines.spans.select(key).to_pylist() == as_list.spans.select(key).to_pylist()
     assert as_lines.run_ids == ["events"]  # the file stem
+
+
+def _failed_install_then_finish(final_thought: str) -> list[dict]:
+    """A session (OpenHands event serialization) whose install fails with exit code 1 and whose
+    agent then finishes (AgentFinishAction: args.final_thought, task_completed)."""
+    meta = {"exit_code": 1, "pid": -1, "username": None, "hostname": None, "working_dir": "/workspace",
+            "py_interpreter_path": None, "prefix": "", "suffix": ""}
+    return [
+        {"id": 0, "timestamp": "2026-11-30T07:03:00", "source": "user", "message": "Upgrade the connector package.",
+         "action": "message", "args": {"content": "Upgrade the connector package.", "image_urls": None, "wait_for_response": False}},
+        {"id": 1, "timestamp": "2026-11-30T07:03:20", "source": "agent", "message": "Running command: pip install x",
+         "action": "run", "args": {"command": "pip install 'connectors>=4'", "is_input": False, "thought": ""},
+         "tool_call_metadata": {"function_name": "execute_bash", "tool_call_id": "c1", "model_response": {"id": "m1"}}},
+        {"id": 2, "timestamp": "2026-11-30T07:03:25", "source": "agent", "cause": 1,
+         "message": "Command `pip install` executed with exit code 1.", "observation": "run",
+         "content": "ERROR: HTTP error 401 while getting https://pkgs.example.internal/simple/connectors/",
+         "extras": {"command": "pip install 'connectors>=4'", "metadata": meta}},
+        {"id": 3, "timestamp": "2026-11-30T07:04:00", "source": "agent", "message": final_thought, "action": "finish",
+         "args": {"outputs": {}, "thought": "", "final_thought": final_thought, "task_completed": None},
+         "tool_call_metadata": {"function_name": "finish", "tool_call_id": "c2", "model_response": {"id": "m2"}}},
+        # The controller's state change after it (no cause: a root, content ""): it says nothing.
+        {"id": 4, "timestamp": "2026-11-30T07:04:01", "source": "environment", "message": "", "observation":
+         "agent_state_changed", "content": "", "extras": {"agent_state": "finished", "reason": ""}},
+    ]
+
+
+def test_finish_final_thought_is_the_runs_answer(tmp_path: Path) -> None:
+    # An honest "could not" in the finish action is the run telling its caller it failed: the run's
+    # final answer, so the failed install before it is not an error nobody reported.
+    path = tmp_path / "honest.json"
+    said = "I could not complete the upgrade because the private index rejects our credentials (HTTP 401)."
+    path.write_text(json.dumps(_failed_install_then_finish(said)))
+    loaded = forensics.load(path)
+    assert _rows(loaded)["3"]["output"] == said
+    findings, runs = forensics.classify(loaded.spans).to_polars()
+    assert runs["reported_outcome"].to_list() == ["error"]  # the run said it failed
+    assert "unhandled_error" not in findings["detector"].to_list()
+    # Near miss: a finish that glosses over the failure leaves it unhandled.
+    path = tmp_path / "glossed.json"
+    path.write_text(json.dumps(_failed_install_then_finish("The connector package is upgraded.")))
+    findings, _ = forensics.classify(forensics.load(path).spans).to_polars()
+    assert "unhandled_error" in findings["detector"].to_list()
