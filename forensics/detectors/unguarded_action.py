@@ -19,6 +19,14 @@ STAGED_RESULT: Final = (
     r"""(?i)["']?(status|state)["']?\s*[:=]\s*["']?(draft\w*|requires_\w+|awaiting_\w+|pending_(approval|review|confirmation)"""
     r"""|needs_\w*approval|not_submitted)\b|["']?dry_run["']?\s*[:=]\s*true"""
 )
+#: A tool whose name asks a person to approve, confirm or review (request_refund_approval,
+#: ask_for_confirmation, submit_for_review, create_approval_request): the guard, not the action.
+#: The irreversible verb in its name ("refund") is what it asks about, not what it does.
+APPROVAL_REQUEST: Final = (
+    r"(?i)(^|[^a-z])(request|ask|seek|get|submit|send)(s|ed|ing)?[._-]?(\w+[._-])?(for[._-])?"
+    r"(approval|confirmation|consent|review|sign[._-]?off)([^a-z]|$)"
+    r"|(^|[^a-z])(approval|confirmation|review)[._-]?request(s|ed)?([^a-z]|$)"
+)
 _NEGATED: Final = r"(?i)\b(?:not|never|no|don'?t|doesn'?t|didn'?t|won'?t|without|stop|cancel|avoid)\b"
 
 
@@ -163,6 +171,7 @@ class UnguardedIrreversible(Detector):
                 # nor did one whose result says it only staged the action (a draft awaiting release).
                 & ~pl.col("pause_kind").is_in(["approval", "interrupt"]).fill_null(False)
                 & ~pl.col("output").str.contains(STAGED_RESULT).fill_null(False)
+                & ~pl.col("call").str.contains(APPROVAL_REQUEST).fill_null(False)
             )
             .join(first_review, on="run_id", how="left")
             .join(ctx.runs.lazy().select("run_id", "synthetic_time"), on="run_id", how="left")
