@@ -141,6 +141,55 @@ class SwallowedError(Detector):
         )
 
 
+#: An assistant message saying the thing was not done ("I wasn't able to switch you", "could not").
+_NOT_DONE: Final = (
+    r"(?i)\b(?:wasn'?t|was\s+not|were\s+not|weren'?t|couldn'?t|could\s+not|unable|not\s+able|can'?t|cannot|"
+    r"didn'?t|did\s+not|hasn'?t|has\s+not|haven'?t|have\s+not|isn'?t|is\s+not)\b"
+)
+
+
+def _stems(text: pl.Expr) -> pl.Expr:
+    """The distinct word stems of ``text`` (words of 5+ letters, their first 5), JSON keys left out."""
+    return (
+        text.str.replace_all(r'"[^"]*"\s*:', " ")
+        .str.to_lowercase()
+        .str.extract_all(r"[a-z]{5,}")
+        .list.eval(pl.element().str.slice(0, 5))
+        .list.unique()
+    )
+
+
+def relayed_error(ctx: Context, shaped: pl.LazyFrame) -> pl.LazyFrame:
+    """``run_id, span_id`` of the ``shaped`` results (error-shaped outputs) whose reason a later
+    assistant message passed on to the user: it says the thing was not done (``_NOT_DONE``) and
+    shares at least three word stems with the error's own text (its message, not its keys). "I
+    wasn't able to switch you: tariff changes are blocked while the account has a balance unpaid
+    for 28 days" relays {"error": {"message": "tariff switches are blocked ... debit balance older
+    than 28 days"}}: the run told the user, it did not go on as if it had succeeded. "Your balance
+    is $0.00, so the refund can't go through" after "refund service unavailable" shares one stem:
+    the error was read as data."""
+    errors = shaped.select("run_id", "span_id", "seq", _stems(pl.col("output")).alias("_e")).collect()
+    if errors.height == 0:
+        return pl.LazyFrame(schema={"run_id": pl.String, "span_id": pl.String})
+    later = (
+        ctx.spans.lazy()
+        .filter(pl.col("kind") == "llm")
+        .join(errors.lazy().select("run_id").unique(), on="run_id", how="semi")
+        .filter(pl.col("output").str.contains(_NOT_DONE).fill_null(False))
+        .select("run_id", pl.col("seq").alias("_l_seq"), _stems(pl.col("output")).alias("_m"))
+    )
+    return (
+        errors.lazy()
+        .join(later, on="run_id")
+        .filter(
+            (pl.col("_l_seq") > pl.col("seq"))
+            & (pl.col("_e").list.set_intersection(pl.col("_m")).list.len() >= 3)
+        )
+        .select("run_id", "span_id")
+        .unique()
+    )
+
+
 @register
 class ErrorAsData(Detector):
     name = "error_as_data"
@@ -152,7 +201,8 @@ class ErrorAsData(Detector):
         'A tool span with ok status returns an error-shaped output ({"error": ...}, a traceback, '
         '429 Too Many Requests, "status": "failed", an empty result) and the run goes on as if it '
         "succeeded (no retry, fallback or escalation, no failure reported: neither the final answer nor a "
-        "later assistant message mentions a failure)."
+        "later assistant message mentions a failure, or says the thing was not done in the error's own "
+        "words)."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -166,6 +216,7 @@ class ErrorAsData(Detector):
             .filter(~pl.col("retried") & ~pl.col("fell_back") & ~pl.col("escalated"))
         )
         shaped = told_of_failure(ctx, shaped)
+        shaped = shaped.join(relayed_error(ctx, shaped), on=["run_id", "span_id"], how="anti")
         shown = (
             pl.when(snippet(pl.col("output")) == "")
             .then(pl.lit("an empty result"))

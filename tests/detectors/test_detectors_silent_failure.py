@@ -703,3 +703,32 @@ def test_claimed_but_not_done_near_miss_a_headline_id_negated_or_not_an_id() -> 
     archive = span("t2", 3, parent_id="root", kind="tool", tool="archive_thread",
                    input='{"thread": "th_88"}', output='{"ok": true}')
     assert "claimed_but_not_done" not in detectors(_mailbox("th_88 labelled and archived.", archive))
+
+
+_BLOCKED = ('{"error": {"code": "SWITCH_BLOCKED", "message": "Account has a debit balance older than 28 days; '
+            'tariff switches are blocked until it is cleared or a payment plan is agreed"}}')
+
+
+def _relayed(said: str) -> tuple[dict, ...]:
+    return (
+        span("root", 0, 10, **ROOT, output="Anything else?"),
+        span("t1", 1, parent_id="root", kind="tool", tool="switch_tariff", input='{"tariff": "FIXED_24"}', output=_BLOCKED),
+        span("l1", 2, parent_id="root", kind="llm", model="gpt-4o", output=said),
+        span("l2", 5, parent_id="root", kind="llm", model="gpt-4o", output="Anything else?"),
+    )
+
+
+def test_error_as_data_stands_down_when_the_assistant_relays_the_errors_own_reason() -> None:
+    # The refusal's reason, passed on in the assistant's words with "was not done": told, not swallowed.
+    said = ("I wasn't able to switch your tariff. Our system blocks tariff changes while an account has a "
+            "balance unpaid for more than 28 days.")
+    assert "error_as_data" not in detectors(run(*_relayed(said)))
+
+
+def test_error_as_data_near_misses_of_relaying() -> None:
+    # The error's words without saying it was not done: the switch is presented as made.
+    said = "Done: your account balance is settled and your tariff switches to Fixed 24 from today."
+    assert one(run(*_relayed(said)), "error_as_data")["decisive_span_id"] == "t1"
+    # "Not done" with a reason of its own (one shared stem): the error was read as data.
+    said = "I couldn't switch you today because the Fixed 24 tariff is sold out."
+    assert one(run(*_relayed(said)), "error_as_data")["decisive_span_id"] == "t1"
