@@ -19,24 +19,51 @@ def agent_run_of(ctx: Context, rows: pl.LazyFrame, hops: int = 4) -> pl.LazyFram
     directly under the run); null when there is none. Two runs of one agent are two memories:
     a managed agent is run afresh at each call (smolagents ``MultiStepAgent.__call__`` ->
     ``run(reset=True)``, src/smolagents/agents.py), so what one run did, the next never saw."""
-    parent_k = pl.struct("run_key", pl.col("parent_id").hash(HASH_SEED).alias("span_h")).hash(HASH_SEED)
-    tree = ctx.spans.lazy().select(
-        pl.col("span_k").alias("_at"), (pl.col("kind") == "agent").alias("_is_agent"), parent_k.alias("_up")
+    owners = _owners(ctx).lazy().select(
+        "span_k", pl.when(pl.col("_depth") <= hops).then(pl.col("owner")).alias("owner")
     )
-    out = rows.with_columns(pl.col("span_k").alias("_at"), pl.lit(None, dtype=pl.UInt64).alias("owner"))
-    for _ in range(hops + 1):
-        out = (
-            out.join(tree, on="_at", how="left", maintain_order="left")
-            .with_columns(
-                pl.when(pl.col("owner").is_null() & pl.col("_is_agent").fill_null(False))
-                .then(pl.col("_at"))
-                .otherwise(pl.col("owner"))
-                .alias("owner"),
-                pl.col("_up").alias("_at"),
-            )
-            .drop("_is_agent", "_up")
+    return rows.join(owners, on="span_k", how="left", maintain_order="left")
+
+
+#: The deepest ancestor walk any caller asks for (agent_run_of's default).
+_MAX_HOPS = 4
+
+
+def _owners(ctx: Context) -> pl.DataFrame:
+    """Every span's nearest agent ancestor (itself when an agent span) within ``_MAX_HOPS``
+    levels, and how many levels up it was (``_depth``): walked once over the whole table and kept,
+    so each rule's lookup is one join (the walk is five joins with the span table)."""
+
+    def walk() -> pl.DataFrame:
+        parent_k = pl.struct("run_key", pl.col("parent_id").hash(HASH_SEED).alias("span_h")).hash(HASH_SEED)
+        tree = ctx.spans.lazy().select(
+            pl.col("span_k").alias("_at"), (pl.col("kind") == "agent").alias("_is_agent"), parent_k.alias("_up")
         )
-    return out.drop("_at")
+        out = ctx.spans.lazy().select(
+            "span_k",
+            pl.col("span_k").alias("_at"),
+            pl.lit(None, dtype=pl.UInt64).alias("owner"),
+            pl.lit(None, dtype=pl.Int32).alias("_depth"),
+        )
+        for depth in range(_MAX_HOPS + 1):
+            out = (
+                out.join(tree, on="_at", how="left", maintain_order="left")
+                .with_columns(
+                    pl.when(pl.col("owner").is_null() & pl.col("_is_agent").fill_null(False))
+                    .then(pl.col("_at"))
+                    .otherwise(pl.col("owner"))
+                    .alias("owner"),
+                    pl.when(pl.col("owner").is_null() & pl.col("_is_agent").fill_null(False))
+                    .then(pl.lit(depth, dtype=pl.Int32))
+                    .otherwise(pl.col("_depth"))
+                    .alias("_depth"),
+                    pl.col("_up").alias("_at"),
+                )
+                .drop("_is_agent", "_up")
+            )
+        return out.drop("_at").unique("span_k").collect()
+
+    return ctx.once("agent_run_owners", walk)
 
 
 def managed_run_of(ctx: Context, rows: pl.LazyFrame) -> pl.LazyFrame:
