@@ -14,6 +14,7 @@ from forensics.attribution.common import (
     _SEARCH_PAGE,
     _WHOLE_ASKED,
     _hedged,
+    _holders,
     _no_rows,
     _numbers,
     _page_url,
@@ -241,24 +242,7 @@ def _computed_from_given(s: pl.DataFrame) -> pl.DataFrame:
         & ~pl.col("plan_msg")
         & ~_hedged()
     )
-    hits = (
-        _numbers(earlier)
-        .join(figures, on=["run_id", "_n"], how="semi")
-        .join(
-            earlier.select(
-                "run_id",
-                "step",
-                "agent",
-                "owner_step",
-                "owner_agent",
-                "instructed",
-                "revisit",
-                _page_url().fill_null("").str.contains(_SEARCH_PAGE).alias("_search"),
-            ),
-            on=["run_id", "step"],
-        )
-        .sort("run_id", "step", "_n")
-    )
+    hits = _holders(_numbers(earlier).join(figures, on=["run_id", "_n"], how="semi"), earlier)
     if hits.height == 0:
         return _pick(_no_rows(s), "computed_from_given", 4)
     origin = _taken_up(hits).join(code.select("run_id", "_code", "_author"), on="run_id")
@@ -326,24 +310,7 @@ def _halted_answer_origin(s: pl.DataFrame) -> pl.DataFrame:
         & ~pl.col("plan_msg")
         & ~_hedged()
     )
-    hits = (
-        _numbers(earlier)
-        .join(figures, on=["run_id", "_n"])
-        .join(
-            earlier.select(
-                "run_id",
-                "step",
-                "agent",
-                "owner_step",
-                "owner_agent",
-                "instructed",
-                "revisit",
-                _page_url().fill_null("").str.contains(_SEARCH_PAGE).alias("_search"),
-            ),
-            on=["run_id", "step"],
-        )
-        .sort("run_id", "step", "_n")
-    )
+    hits = _holders(_numbers(earlier).join(figures, on=["run_id", "_n"]), earlier)
     traced = _taken_up(hits).with_columns(
         decisive_agent=pl.col("owner_agent"),
         decisive_step=pl.col("owner_step"),

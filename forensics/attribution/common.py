@@ -186,6 +186,24 @@ def _years(text: pl.Expr) -> pl.Expr:
     return plain.list.concat(second).list.unique()
 
 
+def _holders(hits: pl.DataFrame, steps: pl.DataFrame, url: pl.Expr | None = None) -> pl.DataFrame:
+    """``hits`` (``run_id``, ``step``, ``_n``: the steps that hold a value) with what
+    :func:`_taken_up` reads of each step (``steps``: who wrote it, whose step it answers, whether it
+    was instructed or a revisit, whether its page is a search results page), in run order."""
+    url = _page_url() if url is None else url
+    facts = steps.select(
+        "run_id",
+        "step",
+        "agent",
+        "owner_step",
+        "owner_agent",
+        "instructed",
+        "revisit",
+        url.fill_null("").str.contains(_SEARCH_PAGE).alias("_search"),
+    )
+    return hits.join(facts, on=["run_id", "step"]).sort("run_id", "step", "_n")
+
+
 def _taken_up(hits: pl.DataFrame, key: str = "run_id") -> pl.DataFrame:
     """Of the steps that hold a value (``hits``: ``key``, ``step``, ``agent``, ``_search``, optionally
     ``instructed``), one per ``key``: the first, unless it only showed the value: a search engine's

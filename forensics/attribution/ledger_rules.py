@@ -20,6 +20,7 @@ from forensics.attribution.common import (
     _SEARCH_PAGE,
     _STANDALONE_NUMBER,
     _hedged,
+    _holders,
     _no_rows,
     _numbers,
     _page_url,
@@ -170,23 +171,10 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
         .select("run_id", "_ledger", "_n", "step")
     )
     number_hits = stated.join(seen, on=["run_id", "_n"]).select("run_id", "_ledger", "_n", "step")
-    hits = (
-        pl.concat([number_hits, name_hits], how="vertical")
-        .filter(pl.col("step") < pl.col("_ledger"))
-        .join(
-            s.select(
-                "run_id",
-                "step",
-                "agent",
-                "owner_step",
-                "owner_agent",
-                "instructed",
-                "revisit",
-                pl.col("url").fill_null("").str.contains(_SEARCH_PAGE).alias("_search"),
-            ),
-            on=["run_id", "step"],
-        )
-        .sort("run_id", "step", "_n")
+    hits = _holders(
+        pl.concat([number_hits, name_hits], how="vertical").filter(pl.col("step") < pl.col("_ledger")),
+        s,
+        pl.col("url"),
     )
     origin = (
         _taken_up(hits)
