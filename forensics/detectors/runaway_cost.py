@@ -7,7 +7,8 @@ from typing import Final
 import polars as pl
 
 from forensics.conventions.rollups import without_rollups
-from forensics.detectors.base import Context, Detector, exact_sum, finding, hms, num, on_rows, txt
+from forensics.detectors.agent_runs import agent_run_of
+from forensics.detectors.base import HASH_SEED, Context, Detector, exact_sum, finding, hms, num, on_rows, txt
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.registry import register
 from forensics.policy import Threshold
@@ -482,52 +483,67 @@ class FanOut(Detector):
     scope = "run"
     severity = "low"
     thresholds = (
-        Threshold("max_fan_out", 8, "More sub-agents started by one span than this.", "an integer >= 1",
+        Threshold("max_fan_out", 8, "More sub-agents started by one agent in one step than this.", "an integer >= 1",
                   lambda v: v >= 1),
     )
     strength = "strong"
-    description = "One span starts more sub-agents (agent children) than thresholds.max_fan_out."
+    description = (
+        "One agent starts more sub-agents than thresholds.max_fan_out in one step: with no model call "
+        "of its own between them (one plan sent them all). Sub-agents no agent started (a workflow "
+        "graph's nodes under its root chain, run in turn by a router) are no fan-out."
+    )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
         limit = ctx.policy.max_fan_out
-        children = ctx.spans.lazy().filter((pl.col("kind") == "agent") & pl.col("parent_id").is_not_null())
+        s = ctx.spans.lazy()
+        # The agent that started each sub-agent: the agent run its parent span belongs to (a
+        # sub-agent called as a tool sits under that tool's span: any-agent / OTel GenAI
+        # ``execute_tool`` -> ``invoke_agent``). A LangGraph supervisor graph's nodes are agent
+        # spans under the graph's root chain, which no agent runs: the router chose each in turn.
+        children = agent_run_of(
+            ctx,
+            s.filter((pl.col("kind") == "agent") & pl.col("parent_id").is_not_null()).select(
+                "run_id",
+                "span_id",
+                "seq",
+                "t",
+                pl.struct("run_key", pl.col("parent_id").hash(HASH_SEED).alias("span_h")).hash(HASH_SEED).alias("span_k"),
+                pl.col("span_k").alias("child_k"),
+            ),
+        ).filter(pl.col("owner").is_not_null() & (pl.col("owner") != pl.col("child_k")))
+        # One step: the owner's own model calls split its sub-agents into decisions; those started
+        # after the same decision were sent by one plan.
+        plans = agent_run_of(ctx, s.filter(pl.col("kind") == "llm").select("run_id", "span_k", "span_id", "seq")).select(
+            "owner", pl.col("span_id").alias("plan_id"), pl.col("seq").alias("plan_seq")
+        )
+        decided = (
+            children.join(plans, on="owner", how="left")
+            .with_columns(pl.col("plan_seq").fill_null(-1))
+            .filter(pl.col("plan_seq") < pl.col("seq"))
+            .sort("child_k", "plan_seq")
+            .group_by("child_k")
+            .agg(pl.all().exclude("child_k").last())
+        )
         wide = (
-            children.sort("run_id", "seq")
-            .group_by("run_id", "parent_id")
+            decided.sort("run_id", "seq")
+            .group_by("run_id", "owner", "plan_seq")
             .agg(
                 pl.col("span_id").alias("ids"),
                 pl.len().alias("n"),
-                pl.col("seq").first().alias("first_child_seq"),
+                pl.col("plan_id").first(),
                 pl.col("t").get(limit, null_on_oob=True).alias("over_t"),
             )
             .filter(pl.col("n") > limit)
         )
-        s = ctx.spans.lazy()
-        parents = s.select(
-            "run_id",
-            pl.col("span_id").alias("parent_id"),
-            pl.col("call").alias("p_call"),
+        owners = s.select(
+            pl.col("span_k").alias("owner"),
+            pl.col("span_id").alias("owner_id"),
+            pl.coalesce("agent", "call").alias("p_call"),
             pl.col("kind").alias("p_kind"),
         )
-        # The plan that fanned out: the last model call directly under the parent before its first
-        # sub-agent started (the decision); without one, the parent itself.
-        plans = (
-            wide.select("run_id", "parent_id", "first_child_seq")
-            .join(
-                s.filter(pl.col("kind") == "llm").select(
-                    "run_id", "parent_id", pl.col("span_id").alias("plan_id"), pl.col("seq").alias("plan_seq")
-                ),
-                on=["run_id", "parent_id"],
-            )
-            .filter(pl.col("plan_seq") < pl.col("first_child_seq"))
-            .sort("run_id", "plan_seq")
-            .group_by("run_id", "parent_id")
-            .agg(pl.col("plan_id").last())
-        )
         per_run = (
-            wide.join(parents, on=["run_id", "parent_id"], how="left")
-            .join(plans, on=["run_id", "parent_id"], how="left")
-            .with_columns(pl.coalesce("plan_id", "parent_id").alias("decisive"))
+            wide.join(owners, on="owner", how="left")
+            .with_columns(pl.coalesce("plan_id", "owner_id").alias("decisive"))
             .sort("run_id", "over_t")
             .group_by("run_id")
             .agg(pl.all().first())

@@ -218,6 +218,44 @@ def test_fan_out_near_miss_at_the_limit() -> None:
     assert run_row(c)["ok"]
 
 
+def test_fan_out_counts_sub_agents_called_as_tools_of_one_agent() -> None:
+    """any-agent / OTel GenAI: a sub-agent called as a tool is an ``invoke_agent`` span under the
+    lead's ``execute_tool`` span, one tool span each: the lead (their agent run) fanned out, even
+    though no one span is the parent of them all."""
+    rows = [
+        span("lead", 0, 60, kind="agent", name="diligence_lead", output="Summary."),
+        span("plan", 1, 2, parent_id="lead", kind="llm", model="gpt-4.1", output="ask 12 analysts"),
+    ]
+    for i in range(12):
+        rows.append(span(f"t{i}", 3 + i * 0.1, 50, parent_id="lead", kind="tool", name="ask_analyst"))
+        rows.append(span(f"a{i}", 3.01 + i * 0.1, 49, parent_id=f"t{i}", kind="agent", name="analyst", output="ok"))
+    f = one(run(*rows), "fan_out")
+    assert f["decisive_span_id"] == "plan"
+    assert "agent diligence_lead started 12 sub-agents against a limit of 8" in f["explanation"]
+
+
+def test_fan_out_near_miss_graph_nodes_routed_in_turn() -> None:
+    """A LangGraph supervisor graph: eleven node spans (the supervisor's turns and the workers it
+    routed to, one after another) under the graph's root chain, which no agent runs: no one
+    started them in one step, the router chose each in turn."""
+    rows = [span("graph", 0, 100, kind="chain", name="LangGraph", output="memo saved")]
+    for i in range(11):
+        rows.append(span(f"n{i}", 1 + i * 8, 8 + i * 8, parent_id="graph", kind="agent", name=f"node{i % 3}"))
+        rows.append(span(f"m{i}", 2 + i * 8, 3 + i * 8, parent_id=f"n{i}", kind="llm", model="gpt-4o", output="next"))
+    c = run(*rows)
+    assert "fan_out" not in detectors(c)
+
+
+def test_fan_out_near_miss_one_decision_per_sub_agent() -> None:
+    """The lead asks its model again before each sub-agent (it decided ten times, one delegation
+    each): ten delegations, no fan-out in one step (each is a step of its own)."""
+    rows = [span("lead", 0, 60, kind="agent", name="support_lead", output="Yes.")]
+    for i in range(10):
+        rows.append(span(f"p{i}", 1 + i * 5, 2 + i * 5, parent_id="lead", kind="llm", model="gpt-4o", output="next"))
+        rows.append(span(f"kb{i}", 3 + i * 5, 4 + i * 5, parent_id="lead", kind="agent", name="kb_agent", output="x"))
+    assert "fan_out" not in detectors(run(*rows))
+
+
 def _stopped(error_type: str | None, message: str):
     """An agent whose model call (through a proxy) fails with ``message``; the error travels up."""
     return run(
