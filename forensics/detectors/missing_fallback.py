@@ -110,6 +110,33 @@ def ignored_tool_errors(ctx: Context) -> pl.DataFrame:
     return ctx.cached("ignored_tool_errors", build())
 
 
+def _cut_off_by_step_limit(ctx: Context, errors: pl.LazyFrame) -> pl.LazyFrame:
+    """Handed-back tool errors the model never got to act on: the run hit its step limit
+    (``runs.step_limit_span_id``) and no model call came between the error and the limit. At
+    smolagents' limit ``_handle_max_steps_reached`` -> ``provide_final_answer`` asks the model for
+    an answer with no tools (src/smolagents/agents.py): the error was in the last step the agent
+    was given, and the limit, not the model, decided what followed. What came of the answer is
+    swallowed_error's (which still reads these rows from ignored_tool_errors); unhandled_error
+    leaves them out."""
+    limits = ctx.runs.lazy().filter(pl.col("step_limit_hit").fill_null(False)).select("run_id", "step_limit_span_id")
+    s = ctx.spans.lazy()
+    limit_seq = limits.join(
+        s.select("run_id", pl.col("span_id").alias("step_limit_span_id"), pl.col("seq").alias("limit_seq")),
+        on=["run_id", "step_limit_span_id"],
+    ).select("run_id", "limit_seq")
+    cands = errors.select("run_id", "span_id", "seq").join(limit_seq, on="run_id").filter(pl.col("seq") < pl.col("limit_seq"))
+    models = s.filter(pl.col("kind") == "llm").select("run_id", pl.col("seq").alias("m_seq")).join(
+        cands.select("run_id").unique(), on="run_id", how="semi"
+    )
+    decided = (
+        cands.join(models, on="run_id")
+        .filter((pl.col("m_seq") > pl.col("seq")) & (pl.col("m_seq") < pl.col("limit_seq")))
+        .select("run_id", "span_id")
+        .unique()
+    )
+    return cands.join(decided, on=["run_id", "span_id"], how="anti").select("run_id", "span_id")
+
+
 @register
 class UnhandledError(Detector):
     name = "unhandled_error"
@@ -122,7 +149,8 @@ class UnhandledError(Detector):
         "same call, a fallback, an escalation or a structured failure result follows. Not a failure "
         "the framework handed back to the model as a result (error_handled) unless the model then did "
         "nothing with it (no retry, no other tool, no escalation) and answered success without a word "
-        "of the failure, nor a limit that stopped "
+        "of the failure (an error in the last step before the step limit was left to no model "
+        "decision: the limit's, not this rule's), nor a limit that stopped "
         "the work on purpose (limit_stop: step, turn or budget limits), nor one whose request "
         "was attempted again (its attempt group, or a child's, has later attempts: retry_storm judges those)."
     )
@@ -174,7 +202,10 @@ class UnhandledError(Detector):
             )
             .with_columns(pl.lit(False).alias("handed_back"))
         )
-        ignored = ignored_tool_errors(ctx).lazy().with_columns(pl.lit(True).alias("handed_back"))
+        ignored = ignored_tool_errors(ctx).lazy()
+        ignored = ignored.join(_cut_off_by_step_limit(ctx, ignored), on=["run_id", "span_id"], how="anti").with_columns(
+            pl.lit(True).alias("handed_back")
+        )
         unhandled = pl.concat([unhandled, ignored], how="diagonal_relaxed")
         then = (
             pl.when(pl.col("after") > 0)

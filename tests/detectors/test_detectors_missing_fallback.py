@@ -430,3 +430,43 @@ def test_stall_near_miss_a_one_way_transfer_logged_with_no_end() -> None:
     )
     assert run_row(c)["reported_outcome"] == "success"
     assert not {"stall", "limbo"} & detectors(c)
+
+
+def _smol_last_step_error(*, limit: bool) -> list[dict[str, object]]:
+    # A smolagents ToolCallingAgent (OpenInference: the ``<Agent>.run`` span, ``Step N`` chains, the
+    # step's tool error handed back as AgentToolExecutionError). At its step limit
+    # _handle_max_steps_reached -> provide_final_answer calls the model with no tools, under the run
+    # span after the last step (src/smolagents/agents.py): the error came in the last step allowed.
+    answer = "Hexmoor usually quotes 6-8 weeks for that part."
+    rows = [
+        span("root", 0, 20, kind="agent", name="ToolCallingAgent.run", output=answer),
+        span("s1", 1, 4, parent_id="root", kind="chain", name="Step 1", output="results"),
+        span("l1", 1, 2, parent_id="s1", kind="llm", model="gpt-4o", output="web_search(...)"),
+        span("t1", 2, 3, parent_id="s1", kind="tool", tool="web_search", input='{"query": "hexmoor lead time"}',
+             output="## Search Results [Hexmoor catalogue](https://hexmoor.example/catalogue)"),
+        span("s2", 5, 8, parent_id="root", kind="chain", name="Step 2", status="error",
+             error_type="AgentToolExecutionError", error_message="AgentToolExecutionError: 403 Forbidden"),
+        span("l2", 5, 6, parent_id="s2", kind="llm", model="gpt-4o", output="visit_webpage(...)"),
+        span("t2", 6, 7, parent_id="s2", kind="tool", tool="visit_webpage", input='{"url": "https://hexmoor.example/catalogue"}',
+             status="error", error_type="HTTPError", error_message="403 Client Error: Forbidden"),
+    ]
+    if limit:
+        rows.append(span("l3", 9, 10, parent_id="root", kind="llm", model="gpt-4o", output=answer))
+    else:
+        # The model decided again (a step of its own) and went straight to its answer.
+        rows.append(span("s3", 9, 11, parent_id="root", kind="chain", name="Step 3", output=answer))
+        rows.append(span("l3", 9, 10, parent_id="s3", kind="llm", model="gpt-4o", output=answer))
+    return rows
+
+
+def test_unhandled_error_fires_when_the_model_had_a_step_after_the_handed_back_error() -> None:
+    c = run(*_smol_last_step_error(limit=False))
+    assert one(c, "unhandled_error")["decisive_span_id"] == "t2"
+
+
+def test_unhandled_error_near_miss_the_step_limit_came_right_after_the_handed_back_error() -> None:
+    # No step was left for the model to act on the error: the limit decided what followed. The
+    # answer made up from nothing is still a swallowed error.
+    c = run(*_smol_last_step_error(limit=True))
+    assert "unhandled_error" not in detectors(c)
+    assert one(c, "swallowed_error")["decisive_span_id"] == "t2"
