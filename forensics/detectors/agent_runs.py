@@ -19,10 +19,15 @@ def agent_run_of(ctx: Context, rows: pl.LazyFrame, hops: int = 4) -> pl.LazyFram
     directly under the run); null when there is none. Two runs of one agent are two memories:
     a managed agent is run afresh at each call (smolagents ``MultiStepAgent.__call__`` ->
     ``run(reset=True)``, src/smolagents/agents.py), so what one run did, the next never saw."""
+    # The rows asked about are few (a rule's candidates): taken first, so that a table holding none
+    # never pays for the walk.
+    asked = rows.collect()
+    if asked.height == 0:
+        return asked.lazy().with_columns(pl.lit(None, dtype=pl.UInt64).alias("owner"))
     owners = _owners(ctx).lazy().select(
         "span_k", pl.when(pl.col("_depth") <= hops).then(pl.col("owner")).alias("owner")
     )
-    return rows.join(owners, on="span_k", how="left", maintain_order="left")
+    return asked.lazy().join(owners, on="span_k", how="left", maintain_order="left")
 
 
 #: The deepest ancestor walk any caller asks for (agent_run_of's default).

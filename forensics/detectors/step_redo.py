@@ -119,7 +119,7 @@ class RedoAfterError(Detector):
                 pl.coalesce("end_time", "t").alias("ev_t"),
             ),
         ).drop("span_k", "parent_id")
-        per_run = _first_redo_per_run(_redone_calls(ctx), errors, "err_type")
+        per_run = _first_redo_per_run(_redone_calls(ctx, errors), errors, "err_type")
         return per_run.select(
             finding(
                 "run_id",
@@ -141,10 +141,12 @@ class RedoAfterError(Detector):
         )
 
 
-def _redone_calls(ctx: Context) -> pl.LazyFrame:
+def _redone_calls(ctx: Context, events: pl.LazyFrame) -> pl.LazyFrame:
     """Completed tool calls that repeat the same agent's earlier call with the same tool, normalised
     arguments and identical result (:func:`_identical_repeats`), navigation left out: the redo
-    candidates of ``redo_after_error`` and ``redo_after_replan``.
+    candidates of ``redo_after_error`` and ``redo_after_replan``, in the runs that hold one of
+    their ``events`` (a step error, a plan update; ``run_key``) only: a redo needs one, and
+    everything below is within a run, so the other runs are never read.
 
     A call without arguments acts on the state the previous calls left (smolagents' text browser,
     ``src/smolagents/default_tools.py`` / ``examples/open_deep_research/scripts/text_web_browser.py``:
@@ -156,6 +158,7 @@ def _redone_calls(ctx: Context) -> pl.LazyFrame:
     calls = (
         tool_calls(ctx)
         .lazy()
+        .join(events.select("run_key").unique(), on="run_key", how="semi")
         .sort("run_key", "seq")
         .with_columns(no_args.shift(-1).over("run_key", "agent").fill_null(False).alias("then_moves"))
     )
@@ -166,10 +169,7 @@ def _redone_calls(ctx: Context) -> pl.LazyFrame:
     done = calls.filter(pl.col("succeeded") & pl.col("output").is_not_null()).filter(
         pl.len().over("run_key", "agent", "call", "call_args", "output") > 1
     )
-    return ctx.cached(
-        "redone_calls",
-        _identical_repeats(agent_run_of(ctx, done), by=("owner",)).filter(~no_args & ~pl.col("then_moves")),
-    ).lazy()
+    return _identical_repeats(agent_run_of(ctx, done), by=("owner",)).filter(~no_args & ~pl.col("then_moves"))
 
 
 def _agent_steps(ctx: Context) -> pl.LazyFrame:
@@ -294,7 +294,8 @@ class RedoAfterReplan(Detector):
     def detect(self, ctx: Context) -> pl.LazyFrame:
         # Decisive: the plan update, the span that dropped what the run had established
         # (docs/DETECTORS.md, "Which span is decisive"; as redelegated_after_replan).
-        per_run = _first_redo_per_run(_redone_calls(ctx), plan_updates(ctx), decisive="event")
+        updates = plan_updates(ctx)
+        per_run = _first_redo_per_run(_redone_calls(ctx, updates), updates, decisive="event")
         return per_run.select(
             finding(
                 "run_id",
