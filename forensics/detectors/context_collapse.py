@@ -67,7 +67,14 @@ def tool_calls(ctx: Context) -> pl.DataFrame:
 
     def build() -> pl.LazyFrame:
         s = ctx.spans.lazy().with_columns(
-            (pl.col("kind") == "llm").cast(pl.Int64).cum_sum().over("run_key").alias("decision"),
+            # A tool span that carries its own model usage was decided by a model call of its own
+            # (OpenHands writes each response's usage once, on the action it produced:
+            # tool_call_metadata.model_response, loaders/openhands.py).
+            ((pl.col("kind") == "llm") | ((pl.col("kind") == "tool") & pl.col("input_tokens").is_not_null()))
+            .cast(pl.Int64)
+            .cum_sum()
+            .over("run_key")
+            .alias("decision"),
         )
         tools = s.filter(pl.col("kind") == "tool")
         # Only the smolagents shape is re-read, once per distinct argument text (a Python parse

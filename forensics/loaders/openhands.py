@@ -207,6 +207,12 @@ class _Stream:
             said = ("final_thought", "content") if action == "finish" else ("content",)
             content = next((args[k] for k in said if isinstance(args, dict) and args.get(k)), None)
             row["output"] = as_text(content if content is not None else event.get("message"))
+        elif kind == "tool" and isinstance(args, dict) and "thought" in args:
+            # ``thought`` is the model's narration that came with the call (CodeAct's function
+            # calling sets ``action.thought`` from the response's text content,
+            # openhands/agenthub/codeact_agent/function_calling.py), no argument of the tool: the
+            # same command said with other words is the same call. Kept as an attribute.
+            row["input"] = as_text({k: v for k, v in args.items() if k != "thought"})
         else:
             row["input"] = as_text(args)
         if kind == "handoff":
@@ -221,6 +227,8 @@ class _Stream:
             self._usage(tcm, row, rest)
         if "source" in event:
             rest["source"] = source
+        if kind == "tool" and isinstance(args, dict) and args.get("thought"):
+            rest["thought"] = args["thought"]
         row["attributes"] = rest
         if action == "finish" and source == "agent":
             done = args.get("task_completed") if isinstance(args, dict) else None
@@ -275,9 +283,13 @@ class _Stream:
             self.final[run] = ("agent_state", extras["agent_state"])
         rest = {k: v for k, v in event.items() if k not in _USED or k == "tool_call_metadata"}
         rest["source"] = event.get("source")
+        # The controller that stops the agent on an error (AgentController._react_to_exception ->
+        # set_agent_state_to(ERROR), reason "AgentStuckInLoopError: ...", openhands/controller/
+        # agent_controller.py) is the agent's own: its failure is the agent's, not one no agent owned.
+        agent = self._agent("agent") if error_type == "agent_state_error" else self._agent(event.get("source"))
         self.add({
             "run_id": run, "span_id": str(event["id"]), "parent_id": cause or root, "name": observation,
-            "kind": "event", "agent": self._agent(event.get("source")), "start_time": when, "end_time": when,
+            "kind": "event", "agent": agent, "start_time": when, "end_time": when,
             "status": "error" if error_type else "ok", "error_type": error_type, "error_message": error_message,
             "output": as_text(event.get("content")), "attributes": rest,
         }, line)

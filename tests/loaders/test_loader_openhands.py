@@ -180,3 +180,62 @@ def test_finish_final_thought_is_the_runs_answer(tmp_path: Path) -> None:
     path.write_text(json.dumps(_failed_install_then_finish("The connector package is upgraded.")))
     findings, _ = forensics.classify(forensics.load(path).spans).to_polars()
     assert "unhandled_error" in findings["detector"].to_list()
+
+
+def _same_command_three_times(reason: str | None, *, thoughts: tuple[str, ...], usage: bool = True) -> list[dict]:
+    """A session (OpenHands event serialization) whose agent runs the same failing command three
+    times, each from a model response of its own (CodeAct: one action per response, its usage on
+    the action; ``thought`` is the response's text), then, with ``reason``, the controller stops
+    it (AgentController._react_to_exception -> agent_state_changed to error, reason
+    "AgentStuckInLoopError: ..."; openhands/controller/stuck.py found the action-error loop)."""
+    meta = {"exit_code": 1, "pid": -1, "working_dir": "/workspace", "prefix": "", "suffix": ""}
+    events: list[dict] = [
+        {"id": 0, "timestamp": "2026-11-19T20:41:19", "source": "user", "message": "Add the column.",
+         "action": "message", "args": {"content": "Add the column.", "image_urls": None, "wait_for_response": False}},
+    ]
+    for i, thought in enumerate(thoughts):
+        response: dict = {"id": f"resp{i}", "model": "claude-sonnet-4"}
+        if usage:
+            response["usage"] = {"prompt_tokens": 11_000 + 900 * i, "completion_tokens": 40}
+        events.append(
+            {"id": 1 + 2 * i, "timestamp": f"2026-11-19T20:41:{30 + 6 * i}", "source": "agent",
+             "message": "Running command: alembic upgrade head", "action": "run",
+             "args": {"command": "alembic upgrade head", "is_input": False, "thought": thought},
+             "tool_call_metadata": {"function_name": "execute_bash", "tool_call_id": f"c{i}", "model_response": response}})
+        events.append(
+            {"id": 2 + 2 * i, "timestamp": f"2026-11-19T20:41:{33 + 6 * i}", "source": "agent", "cause": 1 + 2 * i,
+             "message": "Command `alembic upgrade head` executed with exit code 1.", "observation": "run",
+             "content": 'sqlalchemy.exc.ProgrammingError: type "preferred_channel" does not exist',
+             "extras": {"command": "alembic upgrade head", "metadata": meta}})
+    if reason is not None:
+        events.append({"id": 99, "timestamp": "2026-11-19T20:41:50", "source": "environment", "message": "",
+                       "observation": "agent_state_changed", "content": "",
+                       "extras": {"agent_state": "error", "reason": reason}})
+    return events
+
+
+def test_stuck_in_loop_is_the_agents_repeated_action(tmp_path: Path) -> None:
+    # The thought differs each time (the model's narration), the command does not: one call, three
+    # times, each decided anew by a model response; the controller's stop is the agent's failure.
+    path = tmp_path / "stuck.json"
+    thoughts = ("Apply the migration.", "Let me apply the migration again.", "Applying the migration.")
+    path.write_text(json.dumps(_same_command_three_times("AgentStuckInLoopError: Agent got stuck in a loop",
+                                                         thoughts=thoughts)))
+    loaded = forensics.load(path)
+    rows = _rows(loaded)
+    assert {rows[k]["input"] for k in ("1", "3", "5")} == {'{"command":"alembic upgrade head","is_input":false}'}
+    assert json.loads(rows["3"]["attributes"])["thought"] == "Let me apply the migration again."
+    assert (rows["99"]["agent"], rows["99"]["error_type"]) == ("agent", "agent_state_error")
+    findings, _ = forensics.classify(loaded.spans).to_polars()
+    found = dict(zip(findings["detector"].to_list(), findings["decisive_span_id"].to_list(), strict=True))
+    assert found.get("repeated_action") == "1"
+    assert "orphan_failure" not in found
+
+
+def test_same_command_retried_without_a_model_call_is_no_repeated_action(tmp_path: Path) -> None:
+    # Near miss: the same three failures with no model usage on the actions (nothing says the
+    # model decided again): retries, retry_storm's business, not a lost thread.
+    path = tmp_path / "retried.json"
+    path.write_text(json.dumps(_same_command_three_times(None, thoughts=("", "", ""), usage=False)))
+    findings, _ = forensics.classify(forensics.load(path).spans).to_polars()
+    assert "repeated_action" not in findings["detector"].to_list()
