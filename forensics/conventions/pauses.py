@@ -156,6 +156,8 @@ def _extract() -> list[pl.Expr]:
     key = on_rows(in_context, pl.struct("output", "input"), ids_of).fill_null(empty)
     return [
         state,
+        # A read of the incident: the call asked for no change (no Events API event_action).
+        (in_context & only("input").str.extract(_EVENT_ACTION, 1).is_null()).alias("_cv_reads"),
         key.alias("_cv_incident_key"),
         interrupt.alias("_cv_interrupt"),
         tripwire.alias("_cv_tripwire"),
@@ -208,6 +210,45 @@ def _status(df: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _incident_checks(df: pl.DataFrame) -> pl.DataFrame:
+    """``awaits_incident``: a call that reads back an incident the run opened earlier and finds it
+    still triggered (PagerDuty REST ``GET /incidents/{id}`` status ``triggered``, no acknowledgement
+    yet). Polling one's own page until someone takes it up is waiting on the escalation, not a lost
+    thread: identical answers are what waiting looks like, and what came of the page is
+    unacknowledged_escalation's to judge. A call that asked for a change (an Events API
+    ``event_action`` in its input) is no read; an incident first named by a read of the same call
+    was not opened by this run. Only spans naming an incident are looked at."""
+    named = pl.col("incident_key").list.len() > 0
+    cand = df.filter(named.fill_null(False)).select(
+        "run_key", "span_k", "seq", "call", "incident_key", "incident_state", "_cv_reads"
+    )
+    if cand.height == 0:
+        return df.with_columns(pl.lit(False).alias("awaits_incident"))
+    keys = cand.explode("incident_key")
+    # Who first named the incident: another call that reported it triggered opened it (the page);
+    # a first read of the same call found an incident someone else opened.
+    first = (
+        keys.sort("seq")
+        .group_by("run_key", "incident_key")
+        .agg(pl.col("seq").first().alias("_first"), pl.col("call").first().alias("_opener"),
+             pl.col("incident_state").first().alias("_opened"))
+        .filter(pl.col("_opened") == "triggered")
+    )
+    checks = (
+        keys.join(first, on=["run_key", "incident_key"])
+        .filter(
+            (pl.col("_first") < pl.col("seq"))
+            & (pl.col("_opener") != pl.col("call"))
+            & (pl.col("incident_state") == "triggered")
+            & pl.col("_cv_reads")
+        )
+        .get_column("span_k")
+        .unique()
+        .implode()
+    )
+    return df.with_columns(pl.col("span_k").is_in(checks).alias("awaits_incident"))
+
+
 register(
     Convention(
         name="pauses",
@@ -249,10 +290,17 @@ register(
                 "PagerDuty developer docs: REST API v2 Incident (status), Events API v2 (event_action, dedup_key), Webhooks v3 (event_type); Opsgenie Alert API (acknowledge, close, alias); Zendesk Tickets API (status new / open / pending / hold / solved / closed)",
                 "incident_state (triggered, acknowledged, resolved), incident_key (its identifiers)",
             ),
+            Signal(
+                "a later read of an incident the run opened (the same identifier) reporting status triggered, with no event_action asked",
+                "PagerDuty REST API v2 (GET /incidents/{id}), Opsgenie Alert API (get alert); any tool that polls them",
+                "PagerDuty developer docs: REST API v2 Incident (status triggered until acknowledged), Events API v2 (event_action marks a change, not a read)",
+                "awaits_incident (repeated_action does not count these reads: the run is waiting on its escalation)",
+            ),
         ),
         prefilter=_prefilter,
         extract=_extract,
         status=_status,
+        structure=_incident_checks,
         columns={
             "pause_kind": "why the span stopped for someone else: interrupt, approval, tripwire, awaiting_user, human (null: no pause)",
             "pause_escalation": "the innermost interrupt or approval request: a decision handed to a person",
@@ -262,6 +310,7 @@ register(
             "authenticated": "the log says the person is signed in (true: an authenticated flag or enduser.id; false: a flag saying not; null: not said)",
             "incident_state": "an incident or alert this span opened or reports: triggered, acknowledged, resolved (null: none)",
             "incident_key": "every identifier of the incident the span names (dedup_key, incident id, key or number, alert alias), a list",
+            "awaits_incident": "a read of an incident the run opened earlier that finds it still triggered: waiting on the escalation (polling), not a repeat",
         },
     )
 )

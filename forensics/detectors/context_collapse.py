@@ -190,8 +190,14 @@ class RepeatedAction(Detector):
         # (managed_run_of: each call of a managed agent starts afresh; the same search in three
         # delegations is the manager's loop, repeated_delegation's, or three different questions).
         # (Only calls made at least twice can repeat: the managed run is looked up for those.)
+        # A read of an incident the run opened, still triggered (conventions.pauses awaits_incident),
+        # is waiting on that escalation (polling), not a lost thread.
         tools = managed_run_of(
-            ctx, tool_calls(ctx).lazy().filter(pl.len().over("run_key", "agent", "call", "call_args") > 1)
+            ctx,
+            tool_calls(ctx)
+            .lazy()
+            .filter(~pl.col("awaits_incident"))
+            .filter(pl.len().over("run_key", "agent", "call", "call_args") > 1),
         )
         # The agent run that hit the limit (its memory, as for the calls): twice is enough only for
         # calls of that run. A managed agent out of steps says nothing of its manager's calls, nor

@@ -1205,6 +1205,42 @@ def test_incident_state_reads_pagerduty_rest_and_events_api() -> None:
     assert col(ctx, "c", "incident_state") is None
 
 
+def _paged_then_polled(states: list[str], *, own: bool = True) -> list[dict[str, Any]]:
+    # PagerDuty REST API v2: POST /incidents answers status "triggered"; GET /incidents/{id} keeps
+    # answering "triggered" until someone acknowledges. The agent polls its own page every 5 minutes.
+    rows = [
+        span("root", 0, 2000, kind="agent", name="incident_responder", output="Paged platform on-call."),
+        span("p", 1, parent_id="root", kind="tool", tool="pagerduty_create_incident", input='{"service": "PLAT"}',
+             output='{"incident": {"id": "Q2X7KDL1", "status": "triggered"}}'),
+    ]
+    for i, st in enumerate(states):
+        key = "Q2X7KDL1" if own else "Q9OTHER9"
+        rows.append(span(f"g{i}", 300 * (i + 1), parent_id="root", kind="tool", tool="pagerduty_get_incident",
+                         input=f'{{"id": "{key}"}}', output=f'{{"incident": {{"id": "{key}", "status": "{st}"}}}}'))
+    return rows
+
+
+def test_awaits_incident_marks_reads_of_the_runs_own_page_still_triggered() -> None:
+    ctx = ctx_of(*_paged_then_polled(["triggered", "triggered", "triggered"]))
+    assert col(ctx, "p", "awaits_incident") is False
+    assert [col(ctx, f"g{i}", "awaits_incident") for i in range(3)] == [True, True, True]
+    # Polling one's own page is waiting on it, not a loop; what came of it is the escalation's.
+    c = run(*_paged_then_polled(["triggered", "triggered", "triggered"]))
+    assert "repeated_action" not in detectors(c)
+    assert one(c, "unacknowledged_escalation")["decisive_span_id"] == "p"
+
+
+def test_awaits_incident_near_miss_another_incident_or_an_acknowledged_one() -> None:
+    # Reading an incident the run never opened: the same read three times with the same answer is
+    # a repeat like any other.
+    c = run(*_paged_then_polled(["triggered", "triggered", "triggered"], own=False))
+    assert not any(col(ctx_of(*_paged_then_polled(["triggered"], own=False)), "g0", "awaits_incident") for _ in [0])
+    assert "repeated_action" in detectors(c)
+    # Acknowledged: no longer waiting.
+    ctx = ctx_of(*_paged_then_polled(["acknowledged"]))
+    assert col(ctx, "g0", "awaits_incident") is False
+
+
 def test_declared_tools_from_definitions_agent_lists_and_system_prompts() -> None:
     defs = '{"tools": [{"type": "function", "function": {"name": "archive_thread", "parameters": {"required": ["id"]}}}]}'
     ctx = ctx_of(
