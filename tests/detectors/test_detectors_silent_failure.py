@@ -615,7 +615,17 @@ _PAGE_403 = (
 )
 
 
-@pytest.mark.parametrize(("tool", "result"), [("send_sms", _SMS_UNDELIVERED), ("visit_page", _PAGE_403)])
+# A JSON API's error object ({"error": {"code", "message"}}: Google JSON style guide, OpenAI API)
+# carried inside a result with other fields, as LangChain's tracer records a tool's string result
+# ({"output": "<the tool's JSON text>"}, langchain_core tracers on_tool_end): not the first key.
+_TOKEN_EXPIRED = json.dumps({"output": json.dumps({
+    "tracking_number": "PP7734120GB", "error": {"code": "AUTH_TOKEN_EXPIRED", "message": "carrier API token expired"},
+    "events": []})})
+
+
+@pytest.mark.parametrize(
+    ("tool", "result"), [("send_sms", _SMS_UNDELIVERED), ("visit_page", _PAGE_403), ("track_shipment", _TOKEN_EXPIRED)]
+)
 def test_error_as_data_fires_on_a_failure_the_provider_reports_in_its_own_words(tool: str, result: str) -> None:
     c = run(
         span("root", 0, 10, **ROOT, output="Done: the reminder went out and the share is 46.8%."),
@@ -629,6 +639,8 @@ def test_error_as_data_fires_on_a_failure_the_provider_reports_in_its_own_words(
     ("tool", "result"),
     [
         ("send_sms", '{"sid": "SM1f0e", "status": "delivered", "error_code": null, "error_message": null}'),
+        ("track_shipment", json.dumps({"output": json.dumps({"tracking_number": "PP7734120GB", "error": None,
+                                                             "events": [{"code": "collected"}]})})),
         ("visit_page", "Address: https://doc.example.org/book/ch09\nTitle: Error Handling\nViewport position: Showing page 1 of 3.\n"
                        "=======================\n## Error 404s and retries\n\nRecoverable errors are values."),
     ],
