@@ -61,6 +61,9 @@ class RepeatedDelegation(Detector):
         key = ["run_key", "by_agent", "agent", "task_key", "back_key"]
         d = (
             delegations(ctx)
+            # Only a delegate handed work n+ times by one agent can hold a loop: the texts of the
+            # other delegations (nearly all) are never read.
+            .filter(pl.len().over("run_key", "by_agent", "agent") >= n)
             .select("run_key", "run_id", "span_id", "seq", "agent", "by_agent", "t", "end_time", "args", "failed",
                     back.alias("back"))
             .with_columns(_key(pl.col("args")).alias("task_key"), _key(pl.col("back")).alias("back_key"))

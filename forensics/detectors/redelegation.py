@@ -44,6 +44,7 @@ def _repeat_delegations(ctx: Context) -> pl.DataFrame:
         # every delegation) are dropped before the outputs are read and the rows sorted.
         d = (
             delegations(ctx)
+            .filter(pl.len().over("run_key", "by_agent", "agent") > 1)
             .select("run_key", "run_id", "span_id", "seq", "agent", "by_agent", "t", "end_time", "args", "failed", "output")
             .with_columns(pl.col("args").str.to_lowercase().str.replace_all(r"[^\w]", "").alias("task_key"))
             .filter(pl.col("task_key") != "")
