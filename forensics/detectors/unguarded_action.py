@@ -10,6 +10,7 @@ import polars as pl
 from forensics.detectors.base import Context, Detector, moment, txt
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.registry import register
+from forensics.detectors.shell_commands import destructive_commands
 
 #: Words before the verb that take the request back ("don't charge", "never delete").
 #: A result saying the action was staged, not carried out: a draft, an object waiting for a
@@ -162,16 +163,25 @@ class UnguardedIrreversible(Detector):
             .group_by("run_id")
             .agg(pl.col("seq").min().alias("r_seq"))
         )
+        acted = (
+            (pl.col("kind") == "tool")
+            & (pl.col("status") != "error")
+            # A call stopped to wait for a person (an approval request, an interrupt) did not act,
+            # nor did one whose result says it only staged the action (a draft awaiting release).
+            & ~pl.col("pause_kind").is_in(["approval", "interrupt"]).fill_null(False)
+            & ~pl.col("output").str.contains(STAGED_RESULT).fill_null(False)
+            & ~pl.col("call").str.contains(APPROVAL_REQUEST).fill_null(False)
+        )
+        # A shell tool's name says nothing; its command line does (shell_commands: a force push, a
+        # drop, a change applied to production that no person's turn asked for by name).
+        shell = destructive_commands(ctx)
         acts = (
-            s.filter(
-                (pl.col("kind") == "tool")
-                & pl.col("is_irreversible")
-                & (pl.col("status") != "error")
-                # A call stopped to wait for a person (an approval request, an interrupt) did not act,
-                # nor did one whose result says it only staged the action (a draft awaiting release).
-                & ~pl.col("pause_kind").is_in(["approval", "interrupt"]).fill_null(False)
-                & ~pl.col("output").str.contains(STAGED_RESULT).fill_null(False)
-                & ~pl.col("call").str.contains(APPROVAL_REQUEST).fill_null(False)
+            pl.concat(
+                [
+                    s.filter(acted & pl.col("is_irreversible")).with_columns(pl.lit(None, pl.String).alias("reason")),
+                    s.join(shell, on=["run_id", "span_id"], how="inner").filter(acted & ~pl.col("is_irreversible")),
+                ],
+                how="diagonal_relaxed",
             )
             .join(first_review, on="run_id", how="left")
             .join(ctx.runs.lazy().select("run_id", "synthetic_time"), on="run_id", how="left")
@@ -181,11 +191,12 @@ class UnguardedIrreversible(Detector):
         acts = acts.join(approved_earlier_in_session(ctx, acts), on=["run_id", "span_id"], how="anti")
         return per_run_finding(
             acts,
-            first=["call", "agent", "t", "seq", "synthetic_time"],
+            first=["call", "agent", "t", "seq", "synthetic_time", "reason"],
             explanation=pl.format(
-                "{} ran irreversible tool {} {} with no human approval or guardrail before it ({} such call(s))",
+                "{} ran irreversible tool {}{} {} with no human approval or guardrail before it ({} such call(s))",
                 txt(pl.col("agent"), "the run"),
                 txt(pl.col("call")),
+                pl.when(pl.col("reason").is_not_null()).then(pl.format(" ({})", pl.col("reason"))).otherwise(pl.lit("")),
                 moment(),
                 pl.col("n"),
             ),
