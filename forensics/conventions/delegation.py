@@ -49,16 +49,40 @@ def report_says_failed(report: pl.Expr) -> pl.Expr:
     )
 
 
+#: The OpenAI Agents SDK's record of handoffs it dropped: when one model response calls several
+#: handoff tools, ``execute_handoffs`` (src/agents/_run_impl.py) runs only the first, answers every
+#: other with "Multiple handoffs detected, ignoring this one." and sets the handoff span's error
+#: SpanError(message="Multiple handoffs requested", data={"requested_agents": [...]}) (the JS SDK,
+#: packages/agents-core/src/runImplementation.ts, writes the same). The loader keeps the error's
+#: data under ``@error_data``.
+_MULTIPLE_HANDOFFS: Final = "Multiple handoffs requested"
+
+
 def _extract() -> list[pl.Expr]:
     # Only agent spans are read (a handful): taken out, read, put back in place, so the wide
     # input column of every other span is never scanned.
     agent = (pl.col("kind") == "agent").fill_null(False)
     named = pl.col("input").filter(agent).str.extract(_MANAGED_TASK, 1)
-    return [named.gather(pl.when(agent).then(agent.cast(pl.UInt32).cum_sum() - 1)).alias("_cv_delegate_name")]
+    multiple = (pl.col("kind") == "handoff") & (pl.col("error_message") == _MULTIPLE_HANDOFFS)
+    requested = (
+        pl.when(multiple.fill_null(False))
+        .then(pl.col("attributes"))
+        .str.json_path_match("$['@error_data'].requested_agents")
+    )
+    return [
+        named.gather(pl.when(agent).then(agent.cast(pl.UInt32).cum_sum() - 1)).alias("_cv_delegate_name"),
+        requested.alias("_cv_requested_agents"),
+    ]
 
 
 def _status(df: pl.DataFrame) -> pl.DataFrame:
-    return df.with_columns(pl.col("_cv_delegate_name").alias("delegate_name"))
+    # The agents asked for beyond the one the SDK handed off to (the first): dropped.
+    listed = pl.col("_cv_requested_agents").str.json_decode(pl.List(pl.String))
+    dropped = listed.list.set_difference(pl.concat_list(pl.col("handoff_to").fill_null("")))
+    return df.with_columns(
+        pl.col("_cv_delegate_name").alias("delegate_name"),
+        pl.when(pl.col("_cv_requested_agents").is_not_null()).then(dropped).alias("handoffs_dropped"),
+    )
 
 
 register(
@@ -73,9 +97,19 @@ register(
                 "_wrappers.py (_RunWrapper: span name <AgentClass>.run, smolagents.task)",
                 "delegate_name (the delegation rules compare coalesce(delegate_name, agent))",
             ),
+            Signal(
+                'handoff span error "Multiple handoffs requested" with data.requested_agents',
+                "OpenAI Agents SDK (Python and JS)",
+                "src/agents/_run_impl.py (execute_handoffs: only run_handoffs[0] runs, the rest answered "
+                '"Multiple handoffs detected, ignoring this one."); packages/agents-core/src/runImplementation.ts',
+                "handoffs_dropped (the requested agents the SDK did not hand off to: dangling_handoff judges whether they ever worked)",
+            ),
         ),
         extract=_extract,
         status=_status,
-        columns={"delegate_name": "the name a manager gave the delegated agent run (smolagents managed agent), else null"},
+        columns={
+            "delegate_name": "the name a manager gave the delegated agent run (smolagents managed agent), else null",
+            "handoffs_dropped": "agents a handoff span says were requested in the same turn but not handed to (OpenAI Agents SDK multiple handoffs), a list; null elsewhere",
+        },
     )
 )

@@ -21,9 +21,25 @@ def dangling_handoffs(ctx: Context) -> pl.DataFrame:
         # Handoffs to humans or queues are escalations: unacknowledged_escalation judges those.
         # Materialised step by step: left lazy, the optimiser fused the join and its
         # cross-column filter into something that exhausted memory on 3M spans.
+        # A handoff the framework dropped (conventions.delegation handoffs_dropped: the OpenAI Agents
+        # SDK ran only the first of several requested in one turn) is a handoff to each dropped
+        # agent, on the same span: one row per target.
+        dropped = (
+            s.filter(pl.col("handoffs_dropped").list.len() > 0)
+            .explode("handoffs_dropped")
+            .with_columns(
+                pl.col("handoffs_dropped").alias("handoff_target"),
+                pl.col("handoffs_dropped").str.to_lowercase().str.replace_all(r"[^a-z0-9]", "").alias("target_norm"),
+            )
+        )
         handoffs = (
-            s.filter(
-                pl.col("target_norm").is_not_null() & (pl.col("target_norm") != "") & ~pl.col("to_human")
+            pl.concat(
+                [
+                    s.filter(
+                        pl.col("target_norm").is_not_null() & (pl.col("target_norm") != "") & ~pl.col("to_human")
+                    ).drop("handoffs_dropped"),
+                    dropped.drop("handoffs_dropped"),
+                ]
             )
             .join(ctx.runs.lazy().select("run_key", "scope_key"), on="run_key")
             .collect()
@@ -61,10 +77,10 @@ def dangling_handoffs(ctx: Context) -> pl.DataFrame:
                     & ((pl.col("w_first") - pl.col("t")).dt.total_milliseconds() <= window_ms)
                 )
             )
-            .select("run_id", "span_id")
+            .select("run_id", "span_id", "target_norm")
             .unique()
         )
-        return handoffs.join(received.lazy(), on=["run_id", "span_id"], how="anti")
+        return handoffs.join(received.lazy(), on=["run_id", "span_id", "target_norm"], how="anti")
 
     return ctx.cached("dangling_handoffs", build())
 

@@ -430,3 +430,36 @@ def test_dropped_delegation_near_miss_a_report_or_an_unrecorded_output() -> None
 def test_dropped_delegation_near_miss_the_failure_ends_the_run() -> None:
     # The managed run's failure travelled up and the run failed: owned (it was raised), not dropped.
     assert "dropped_delegation" not in detectors(run(*_delegation(CRASHED, root_status="error")))
+
+
+def _two_handoffs_in_one_turn(*after: dict[str, object]) -> list[dict[str, object]]:
+    # OpenAI Agents SDK execute_handoffs (src/agents/_run_impl.py): the model called two handoff
+    # tools in one response; only the first runs, the other is answered "Multiple handoffs
+    # detected, ignoring this one.", and the handoff span records SpanError("Multiple handoffs
+    # requested", data={"requested_agents": [...]}) (the loader keeps the data under @error_data).
+    answer = "Freight is USD 2,980 and duty about USD 1,100."
+    return [
+        span("root", 0, 20, kind="agent", name="Import Coordinator", output=answer),
+        span("l1", 1, parent_id="root", kind="llm", model="gpt-4o"),
+        span("h1", 2, parent_id="root", kind="handoff", handoff_to="Freight Quotes", status="error",
+             error_message="Multiple handoffs requested",
+             attributes='{"@error_data": {"requested_agents": ["Freight Quotes", "Customs Broker"]}}'),
+        span("f1", 3, 8, parent_id="root", kind="agent", name="Freight Quotes"),
+        span("q1", 4, parent_id="f1", kind="tool", tool="quote_lcl", input='{"cbm": 14.2}', output='{"total_usd": 2980}'),
+        *after,
+        span("l2", 18, parent_id="root", kind="llm", model="gpt-4o", output=answer),
+    ]
+
+
+def test_dangling_handoff_fires_on_a_handoff_the_sdk_dropped() -> None:
+    f = one(run(*_two_handoffs_in_one_turn()), "dangling_handoff")
+    assert f["decisive_span_id"] == "h1"
+    assert "handed off to Customs Broker" in f["explanation"]
+
+
+def test_dangling_handoff_near_miss_the_dropped_agent_was_handed_the_work_later() -> None:
+    later = [
+        span("h2", 9, parent_id="f1", kind="handoff", handoff_to="Customs Broker"),
+        span("c1", 10, 15, parent_id="root", kind="agent", name="Customs Broker"),
+    ]
+    assert "dangling_handoff" not in detectors(run(*_two_handoffs_in_one_turn(*later)))
