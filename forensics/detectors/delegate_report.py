@@ -37,7 +37,7 @@ from typing import Final
 import polars as pl
 
 from forensics.conventions.delegation import report_says_failed
-from forensics.detectors.base import Context, Detector, finding, hms, txt
+from forensics.detectors.base import HASH_SEED, Context, Detector, finding, hms, txt
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.ownership_gap import delegations, not_taken_up
 from forensics.detectors.registry import register
@@ -147,6 +147,41 @@ class StuckGuessPassedOn(Detector):
         )
 
 
+#: A report's first sentence saying, impersonally, that the work did not happen: "The migration did
+#: NOT apply.", "The deploy was not completed", "0042 has not been applied", "Migration failed with
+#: a lock timeout". A Claude Code Task sub-agent reports in plain prose (the Task tool's result is
+#: its final message, sub-agent prompt: "Report exactly what happened"), not in the first person.
+NOT_DONE_OPENING: Final = (
+    r"(?i)^\W*[^.!?\n]{0,80}?\b(?:did\s+not|didn'?t|was\s+not|wasn'?t|were\s+not|weren'?t|has\s+not|hasn'?t"
+    r"|have\s+not|haven'?t|is\s+not|isn'?t|could\s+not|couldn'?t)\s+(?:been\s+|yet\s+)?"
+    r"(?:appl|run|ran|complet|succe|deploy|creat|sent|sav|install|migrat|finish|updat|merg|execut|process|pass|upload|publish)\w*"
+    r"|^\W*[^.!?\n]{0,80}?\b(?:failed|errored|aborted|timed\s+out)\b"
+)
+
+
+#: The same statement anywhere in a text: the run's answer relaying the delegate's failure.
+NOT_DONE_ANYWHERE: Final = NOT_DONE_OPENING.replace(r"^\W*[^.!?\n]{0,80}?", r"(?:^|[.!?\n:]\s*)[^.!?\n]{0,80}?")
+
+
+def opens_not_done(report: pl.Expr) -> pl.Expr:
+    """A report whose first sentence says the work did not happen (:data:`NOT_DONE_OPENING`)."""
+    return report.str.slice(0, 200).str.contains(NOT_DONE_OPENING).fill_null(False)
+
+
+def _worked_handoffs(ctx: Context) -> pl.LazyFrame:
+    """Handoffs the delegate worked under and reported back from: a Claude Code ``Task`` tool call
+    is the sub-agent's run (its messages, sidechain, nest under the call) and its result is the
+    sub-agent's final message (loaders/claude_code.py). ``agent`` is the delegate, ``by_agent``
+    the agent that handed off."""
+    s = ctx.spans.lazy()
+    handoffs = s.filter((pl.col("kind") == "handoff") & ~pl.col("failed") & pl.col("output").is_not_null())
+    parent_k = pl.struct("run_key", pl.col("parent_id").hash(HASH_SEED).alias("span_h")).hash(HASH_SEED)
+    nested = s.filter(pl.col("parent_id").is_not_null()).select(parent_k.alias("span_k")).unique()
+    return handoffs.join(nested, on="span_k", how="semi").with_columns(
+        pl.col("agent").alias("by_agent"), pl.coalesce("handoff_target", "call").alias("agent")
+    )
+
+
 @register
 class FailedReportPassedOn(Detector):
     name = "failed_report_passed_on"
@@ -163,14 +198,24 @@ class FailedReportPassedOn(Detector):
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
-        reports = (
-            delegations(ctx)
-            .filter(~pl.col("failed") & pl.col("output").is_not_null())
-            .filter(report_says_failed(pl.col("output")))
-            .select("run_key", "run_id", "span_id", "seq", "agent", "by_agent", "t",
-                    pl.coalesce("end_time", "t").alias("d_end"))
+        cols = ("run_key", "run_id", "span_id", "seq", "agent", "by_agent", "t", pl.coalesce("end_time", "t").alias("d_end"))
+        reports = pl.concat(
+            [
+                delegations(ctx)
+                .filter(~pl.col("failed") & pl.col("output").is_not_null())
+                .filter(report_says_failed(pl.col("output")) | opens_not_done(pl.col("output")))
+                .select(*cols),
+                _worked_handoffs(ctx).filter(opens_not_done(pl.col("output"))).select(*cols),
+            ]
         )
-        passed = not_taken_up(ctx, reports)
+        # A run whose answer relays the failure ("the migration did not apply: ...") told its user.
+        from forensics.conventions.outcome import SAYS_FAILED_TEXT
+
+        relayed = ctx.runs.lazy().filter(
+            pl.col("final_output").str.contains(NOT_DONE_ANYWHERE).fill_null(False)
+            | pl.col("final_output").str.contains(SAYS_FAILED_TEXT).fill_null(False)
+        )
+        passed = not_taken_up(ctx, reports).join(relayed.select("run_id"), on="run_id", how="anti")
         # Decisive: the report itself, the output that was misread (docs/DETECTORS.md, "Which span is
         # decisive": an output passed on is named by the span that produced it, as error_as_data
         # names the error-shaped result and stuck_guess_passed_on the closing guess). The delegating
