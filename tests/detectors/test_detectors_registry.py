@@ -71,7 +71,7 @@ EXPECTED = {
         "failed_report_passed_on",
     },
     # A writer/critic loop of model calls with no round cap (issue 13).
-    "runaway_cost": {"budget_exceeded", "delegation_depth", "fan_out", "model_call_cycle"},
+    "runaway_cost": {"budget_exceeded", "delegation_depth", "fan_out", "model_call_cycle", "runaway_loop"},
     # A guardrail tripwire caught and ignored (issue 13).
     "unguarded_action": {"unguarded_irreversible", "tripwire_overridden"},
 }
