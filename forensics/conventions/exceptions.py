@@ -68,6 +68,19 @@ _AGENT_ERROR: Final = "(" + "|".join([*SMOLAGENTS_ERRORS, "GraphRecursionError",
 #: other step error as an ``exception`` event with status ERROR. ``_RunWrapper`` names the run span
 #: ``<AgentClass>.run`` and writes ``smolagents.max_steps``.
 _SMOL_STEP: Final = r"^Step (\d+)$"
+#: any-agent wraps every callable tool in ``_wrap_no_exception`` (src/any_agent/tools/wrappers.py),
+#: which returns ``f"Error calling tool: {e}"`` to the model instead of raising; its span
+#: generation then sets the tool span's status ERROR when the output holds that text
+#: (src/any_agent/callbacks/span_generation/base.py ``_determine_tool_status``): the error is the
+#: tool's result, given to the model.
+_ANY_AGENT_HANDED_BACK: Final = "Error calling tool:"
+#: LangGraph's ToolNode catches a tool's exception and answers the model with a ToolMessage
+#: (status "error") built from TOOL_CALL_ERROR_TEMPLATE "Error: {error}\n Please fix your mistakes."
+#: or TOOL_EXECUTION_ERROR_TEMPLATE / TOOL_INVOCATION_ERROR_TEMPLATE ("... Please fix the error and
+#: try again.") (libs/prebuilt/langgraph/prebuilt/tool_node.py _handle_tool_error). The tool's own run
+#: records the exception (LangChain's on_tool_error); the node around it returns normally with that
+#: message in its output.
+_TOOLNODE_HANDED_BACK: Final = r"Please fix your mistakes\.|Please fix the error and try again\."
 _STEP_RECOVERY: Final = rf"{Q}name{Q}\s*:\s*{Q}agent\.step_recovery{Q}"
 
 
@@ -143,6 +156,7 @@ def _status(df: pl.DataFrame) -> pl.DataFrame:
     escaped = (pl.col("_cv_escaped") == True).fill_null(False)  # noqa: E712
     handled = (
         pl.col("_cv_nonfatal")
+        | ((pl.col("kind") == "tool") & pl.col("output").str.starts_with(_ANY_AGENT_HANDED_BACK).fill_null(False))
         | pl.col("_cv_agent_error").is_in(list(_HANDLED_AGENT_ERRORS))
         # OpenHands: an ErrorObservation is the observation the agent reads next (the controller
         # turns the action's exception into it: openhands/controller/agent_controller.py).
@@ -160,7 +174,20 @@ def _status(df: pl.DataFrame) -> pl.DataFrame:
         # missing_fallback (there is no fallback for "you may not spend more").
         (pl.col("_cv_step_limit") | pl.col("_cv_budget_stop")).alias("limit_stop"),
     )
-    return _handled_steps(df, escaped)
+    return _handed_back_by_tool_node(_handled_steps(df, escaped), escaped)
+
+
+def _handed_back_by_tool_node(df: pl.DataFrame, escaped: pl.Expr) -> pl.DataFrame:
+    """A failed tool span under a node that returned normally with ToolNode's error message in its
+    output: the node caught the exception and gave it to the model (``_TOOLNODE_HANDED_BACK``)."""
+    node = (pl.col("kind") == "chain") & ~pl.col("failed")
+    nodes = df.filter(
+        node & pl.col("output").str.contains("Please fix", literal=True).fill_null(False)
+    ).filter(pl.col("output").str.contains(_TOOLNODE_HANDED_BACK))
+    if nodes.height == 0:
+        return df
+    under = (pl.col("kind") == "tool") & pl.col("failed") & ~escaped & pl.col("parent_k").is_in(nodes.get_column("span_k").implode())
+    return df.with_columns((pl.col("error_handled") | under).alias("error_handled"))
 
 
 def _handled_steps(df: pl.DataFrame, escaped: pl.Expr) -> pl.DataFrame:
@@ -273,6 +300,18 @@ register(
                 "smolagents",
                 "src/smolagents/agents.py (_run_stream re-raises AgentGenerationError)",
                 "agent_error (not handled)",
+            ),
+            Signal(
+                'tool span status ERROR whose output starts "Error calling tool:"',
+                "any-agent",
+                "src/any_agent/tools/wrappers.py (_wrap_no_exception returns the text), src/any_agent/callbacks/span_generation/base.py (_determine_tool_status)",
+                "error_handled",
+            ),
+            Signal(
+                'failed tool span under a node that returned normally with "... Please fix your mistakes." / "Please fix the error and try again." in its output',
+                "LangGraph prebuilt ToolNode",
+                "libs/prebuilt/langgraph/prebuilt/tool_node.py (TOOL_CALL_ERROR_TEMPLATE, TOOL_EXECUTION_ERROR_TEMPLATE, _handle_tool_error)",
+                "error_handled",
             ),
             Signal(
                 "ErrorObservation",

@@ -1205,6 +1205,37 @@ def test_incident_state_reads_pagerduty_rest_and_events_api() -> None:
     assert col(ctx, "c", "incident_state") is None
 
 
+def test_any_agent_error_calling_tool_is_handed_back_to_the_model() -> None:
+    # any-agent's _wrap_no_exception returns "Error calling tool: {e}" as the tool's result and its
+    # span generation marks the span ERROR for that text (span_generation/base.py).
+    ctx = ctx_of(
+        span("root", 0, 9, kind="agent", name="a"),
+        span("t1", 1, parent_id="root", kind="tool", tool="send_email", status="error",
+             output="Error calling tool: SMTPRecipientsRefused({'x@example.com': (550, b'5.1.1 unknown')})"),
+        # Near miss: a tool that failed with its own error text raised, not handed back.
+        span("t2", 2, parent_id="root", kind="tool", tool="read_sheet", status="error", error_type="TimeoutError",
+             output="TimeoutError: read timed out"),
+    )
+    assert col(ctx, "t1", "error_handled") is True
+    assert col(ctx, "t2", "error_handled") is False
+
+
+def test_langgraph_tool_node_error_message_hands_the_tool_error_back() -> None:
+    # ToolNode._handle_tool_error: the tool run records the exception; the node answers the model
+    # with TOOL_CALL_ERROR_TEMPLATE and returns normally (libs/prebuilt/.../tool_node.py).
+    msg = '{"messages": [{"type": "tool", "status": "error", "content": "Error: TimeoutError()\\n Please fix your mistakes."}]}'
+    ctx = ctx_of(
+        span("root", 0, 9, kind="chain", name="LangGraph"),
+        span("n1", 1, 3, parent_id="root", kind="chain", name="tools", output=msg),
+        span("t1", 1.1, parent_id="n1", kind="tool", tool="search_fares", status="error", error_type="TimeoutError"),
+        # Near miss: the node failed with its tool (the exception went up the graph).
+        span("n2", 4, 6, parent_id="root", kind="chain", name="tools", status="error", error_type="TimeoutError"),
+        span("t2", 4.1, parent_id="n2", kind="tool", tool="search_fares", status="error", error_type="TimeoutError"),
+    )
+    assert col(ctx, "t1", "error_handled") is True
+    assert col(ctx, "t2", "error_handled") is False
+
+
 def _paged_then_polled(states: list[str], *, own: bool = True) -> list[dict[str, Any]]:
     # PagerDuty REST API v2: POST /incidents answers status "triggered"; GET /incidents/{id} keeps
     # answering "triggered" until someone acknowledges. The agent polls its own page every 5 minutes.
