@@ -37,38 +37,65 @@ _MAX_HOPS = 4
 def _owners(ctx: Context) -> pl.DataFrame:
     """Every span's nearest agent ancestor (itself when an agent span) within ``_MAX_HOPS``
     levels, and how many levels up it was (``_depth``): walked once over the whole table and kept,
-    so each rule's lookup is one join (the walk is five joins with the span table)."""
+    so each rule's lookup is one join. Each span's parent is found once, as a row number (one join
+    on the integer keys); a level up is then a gather of row numbers, not a join with the table."""
 
     def walk() -> pl.DataFrame:
         parent_k = pl.struct("run_key", pl.col("parent_id").hash(HASH_SEED).alias("span_h")).hash(HASH_SEED)
-        tree = ctx.spans.lazy().select(
-            pl.col("span_k").alias("_at"), (pl.col("kind") == "agent").alias("_is_agent"), parent_k.alias("_up")
+        tree = ctx.spans.select(
+            "span_k", (pl.col("kind") == "agent").alias("_is_agent"), parent_k.alias("_up")
+        ).with_row_index("_row")
+        if tree.get_column("span_k").n_unique() != tree.height:
+            return _walk_joins(ctx)  # span keys repeated: a parent is not one row
+        rows = tree.lazy().select("_row", pl.col("span_k").alias("_up"))
+        tree = tree.lazy().join(rows, on="_up", how="left", maintain_order="left").collect()
+        at, owner, depth = pl.col("_at"), pl.col("_owner_row"), pl.col("_depth")
+        agent = pl.col("_is_agent").gather(at).fill_null(False)
+        steps = tree.select(
+            "span_k", "_is_agent", pl.col("_row_right").alias("_parent_row"), pl.col("_row").alias("_at"),
+            pl.lit(None, dtype=pl.UInt32).alias("_owner_row"), pl.lit(None, dtype=pl.Int32).alias("_depth"),
         )
-        out = ctx.spans.lazy().select(
-            "span_k",
-            pl.col("span_k").alias("_at"),
-            pl.lit(None, dtype=pl.UInt64).alias("owner"),
-            pl.lit(None, dtype=pl.Int32).alias("_depth"),
-        )
-        for depth in range(_MAX_HOPS + 1):
-            out = (
-                out.join(tree, on="_at", how="left", maintain_order="left")
-                .with_columns(
-                    pl.when(pl.col("owner").is_null() & pl.col("_is_agent").fill_null(False))
-                    .then(pl.col("_at"))
-                    .otherwise(pl.col("owner"))
-                    .alias("owner"),
-                    pl.when(pl.col("owner").is_null() & pl.col("_is_agent").fill_null(False))
-                    .then(pl.lit(depth, dtype=pl.Int32))
-                    .otherwise(pl.col("_depth"))
-                    .alias("_depth"),
-                    pl.col("_up").alias("_at"),
-                )
-                .drop("_is_agent", "_up")
+        for level in range(_MAX_HOPS + 1):
+            steps = steps.with_columns(
+                pl.when(owner.is_null() & agent).then(at).otherwise(owner).alias("_owner_row"),
+                pl.when(owner.is_null() & agent).then(pl.lit(level, dtype=pl.Int32)).otherwise(depth).alias("_depth"),
+                pl.col("_parent_row").gather(at).alias("_at"),
             )
-        return out.drop("_at").unique("span_k").collect()
+        return steps.select("span_k", pl.col("span_k").gather(owner).alias("owner"), "_depth")
 
     return ctx.once("agent_run_owners", walk)
+
+
+def _walk_joins(ctx: Context) -> pl.DataFrame:
+    """The walk as joins with the span table, level by level: where span keys repeat (a source
+    that reuses a span id within a run), a span may have several parents."""
+    parent_k = pl.struct("run_key", pl.col("parent_id").hash(HASH_SEED).alias("span_h")).hash(HASH_SEED)
+    tree = ctx.spans.lazy().select(
+        pl.col("span_k").alias("_at"), (pl.col("kind") == "agent").alias("_is_agent"), parent_k.alias("_up")
+    )
+    out = ctx.spans.lazy().select(
+        "span_k",
+        pl.col("span_k").alias("_at"),
+        pl.lit(None, dtype=pl.UInt64).alias("owner"),
+        pl.lit(None, dtype=pl.Int32).alias("_depth"),
+    )
+    for depth in range(_MAX_HOPS + 1):
+        out = (
+            out.join(tree, on="_at", how="left", maintain_order="left")
+            .with_columns(
+                pl.when(pl.col("owner").is_null() & pl.col("_is_agent").fill_null(False))
+                .then(pl.col("_at"))
+                .otherwise(pl.col("owner"))
+                .alias("owner"),
+                pl.when(pl.col("owner").is_null() & pl.col("_is_agent").fill_null(False))
+                .then(pl.lit(depth, dtype=pl.Int32))
+                .otherwise(pl.col("_depth"))
+                .alias("_depth"),
+                pl.col("_up").alias("_at"),
+            )
+            .drop("_is_agent", "_up")
+        )
+    return out.drop("_at").unique("span_k").collect()
 
 
 def managed_run_of(ctx: Context, rows: pl.LazyFrame) -> pl.LazyFrame:
