@@ -38,39 +38,40 @@ from forensics.detectors.base import Context
 #: The argument keys a shell tool's command line sits under.
 _COMMAND_KEY: Final = re.compile(r'"(?:command|cmd)"\s*:\s*(?:"((?:[^"\\]|\\.)*)"|\[((?:[^\]"\\]|"(?:[^"\\]|\\.)*")*)\])')
 _SEGMENTS: Final = re.compile(r"&&|\|\||;|\||\n")
-_ENV_PREFIX: Final = re.compile(r"^(?:\s*(?:sudo|env|time|nohup)\s+|\s*[A-Za-z_][A-Za-z0-9_]*=\S*\s+)+")
+# The prepared table keeps a tool call's arguments without whitespace (``args``: the same call
+# re-serialised is the same call), so the command lines below are matched in that form:
+# "git push --force origin main" is read as "gitpush--forceoriginmain".
+_PREFIX: Final = re.compile(r"^(?:sudo|nohup|time)+")
 #: Commands that only read or print, whatever their arguments name.
 _READERS: Final = re.compile(
-    r"^(?:grep|rg|ag|cat|less|more|head|tail|ls|find|echo|printf|wc|sed -n|awk|diff|stat|file|which|type|"
-    r"git (?:log|diff|show|status|grep|blame|branch --list|fetch)|kubectl (?:get|describe|logs)|"
-    r"terraform (?:plan|show|validate)|helm (?:list|status|template))\b"
+    r"^(?:grep|rg|ag|cat|less|more|head|tail|ls|find|echo|printf|wc|awk|diff|stat|which|"
+    r"git(?:log|diff|show|status|grep|blame|fetch)|kubectl(?:get|describe|logs)|terraform(?:plan|show|validate)"
+    r"|helm(?:list|status|template))"
 )
-_PROD: Final = r"(?i)(?:^|[^a-z])(?:prod|production)(?:[^a-z]|$)"
+_PROD: Final = r"(?i)production|prod(?![a-z])"
 _NOT_PROD_TARGET: Final = re.compile(
     r"(?i)(?:^|[^a-z])(?:dev|development|test|testing|local|localhost|staging|sandbox|tmp)(?:[^a-z]|$)|127\.0\.0\.1"
 )
 _WRITE_VERB: Final = re.compile(
-    r"(?i)(?:^|[^a-z])(?:migrat\w*|deploy\w*|apply|drop|delete|truncate|destroy|rollout|rollback|upgrade|"
-    r"downgrade|release|purge|wipe|rm|push|restore|reset)(?:[^a-z]|$)"
+    r"(?i)migrat|deploy|apply|drop|delete|truncate|destroy|rollout|rollback|upgrade|downgrade|release|purge|wipe"
+    r"|push(?!d)|restore|reset"
 )
-#: (reason, pattern over one segment, the keyword a person's request names).
+#: (reason, pattern over one whitespace-free segment, the keyword a person's request names).
 _DESTRUCTIVE: Final = (
-    ("force push", re.compile(r"^git\b.*\bpush\b.*(?:\s--force(?:-with-lease)?\b|\s-[a-zA-Z]*f\b|\s\+\S)"),
-     r"force[- ]?push|push\b.{0,20}\bforce"),
-    ("git reset --hard", re.compile(r"^git\b.*\breset\b.*--hard\b"), r"\breset\b"),
-    ("git clean", re.compile(r"^git\b.*\bclean\b.*\s-[a-zA-Z]*f"), r"\bclean\b"),
-    ("discarding changes", re.compile(r"^git\b.*\b(?:checkout\s+(?:\S+\s+)?--\s|checkout\s+\.(?:\s|$)|restore\s+(?!.*--staged)\S)"),
+    ("force push", re.compile(r"^git\S*push(?:-f|\S*--force|\S*\+)"), r"force[- ]?push|push\b.{0,20}\bforce"),
+    ("git reset --hard", re.compile(r"^git\S*reset\S*--hard"), r"\breset\b"),
+    ("git clean", re.compile(r"^git\S*clean-[a-zA-Z]*f"), r"\bclean\b"),
+    ("discarding changes", re.compile(r"^git(?:checkout(?:--)?\.$|restore(?!\S*--staged))"),
      r"\b(?:discard|revert|restore|checkout)\b"),
-    ("branch force-delete", re.compile(r"^git\b.*\bbranch\b.*\s-D\b"), r"\bdelete\b"),
+    ("branch force-delete", re.compile(r"^git\S*branch\S*-D"), r"\bdelete\b"),
     ("recursive delete of a whole tree",
-     re.compile(r"^rm\s+(?:-[a-zA-Z]*r[a-zA-Z]*f[a-zA-Z]*|-[a-zA-Z]*f[a-zA-Z]*r[a-zA-Z]*|-r\s+-f|-f\s+-r|--recursive\s+--force|--force\s+--recursive)"
-                r"\s+(?:/\*?|~/?\*?|\$HOME/?\*?|\*|\.{1,2}/?)(?:\s|$)"),
+     re.compile(r"^rm(?:-rf|-fr|-Rf|-fR|-r-f|-f-r|--recursive--force|--force--recursive)(?:/\*?|~/?\*?|\$HOME/?\*?|\*|\.{1,2}/?)$"),
      r"\b(?:rm|delete|remove|wipe|clean)\b"),
-    ("infrastructure teardown", re.compile(r"^(?:terraform\s+destroy|kubectl\s+delete|helm\s+(?:uninstall|delete)|dropdb)\b"),
+    ("infrastructure teardown", re.compile(r"^(?:terraformdestroy|kubectldelete|helm(?:uninstall|delete)|dropdb)"),
      r"\b(?:destroy|delete|uninstall|tear\s*down|teardown|drop)\b"),
 )
 _SQL_DESTRUCTIVE: Final = re.compile(
-    r"(?i)\b(?:drop\s+(?:table|database|schema)|truncate(?:\s+table)?\s+\w|delete\s+from\s+[\w.\"]+\s*(?:;|\"|'|$))"
+    r"""(?i)(?:^|["';]|-c)(?:drop(?:table|database|schema)|truncate|deletefrom[\w."]+(?:;|"|'|$))"""
 )
 _NEGATED: Final = re.compile(r"(?i)\b(?:not|never|no|don'?t|doesn'?t|didn'?t|won'?t|without|avoid|leave)\b")
 
@@ -87,8 +88,8 @@ def command_line(args: str) -> str | None:
 def destructive_reason(command: str) -> tuple[str, str] | None:
     """Why this command line is irreversible, and the keyword a person's request for it names;
     None when no segment of it is."""
-    for raw in _SEGMENTS.split(command):
-        seg = _ENV_PREFIX.sub("", raw).strip()
+    for raw in _SEGMENTS.split(re.sub(r"\s+", "", command)):
+        seg = _PREFIX.sub("", raw)
         if not seg or _READERS.match(seg):
             continue
         for reason, pattern, keyword in _DESTRUCTIVE:
@@ -120,7 +121,7 @@ def destructive_commands(ctx: Context) -> pl.LazyFrame:
     s = ctx.spans.lazy()
     calls = (
         s.filter((pl.col("kind") == "tool") & pl.col("args").str.contains('"command', literal=True).fill_null(False))
-        .filter(pl.col("args").str.contains(r"(?i)prod|push|reset|clean|checkout|restore|branch|rm |drop|truncate|delete|destroy|uninstall").fill_null(False))
+        .filter(pl.col("args").str.contains(r"(?i)prod|push|reset|clean|checkout|restore|branch|rm|drop|truncate|delete|destroy|uninstall").fill_null(False))
         .select("run_id", "span_id", "seq", "args")
         .collect()
     )
@@ -128,7 +129,7 @@ def destructive_commands(ctx: Context) -> pl.LazyFrame:
     if calls.height == 0:
         return empty
     reasons: dict[str, tuple[str, str] | None] = {}
-    for a in calls.get_column("args").unique().to_list():
+    for a in calls.get_column("args").drop_nulls().unique().to_list():
         line = command_line(a)
         reasons[a] = destructive_reason(line) if line else None
     hits = [(r, sid, seq, reasons[a]) for r, sid, seq, a in calls.iter_rows() if reasons.get(a)]

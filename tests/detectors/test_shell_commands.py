@@ -39,6 +39,8 @@ def test_destructive_commands(command: str, reason: str) -> None:
         "grep -rn deploy config/prod.yaml",  # reads
         "cat .env | grep PROD_DATABASE_URL",  # reads
         "git push origin feat/batch",  # an ordinary push
+        "git push origin fix-flaky-test",  # a branch name with -f in it
+        "git push --follow-tags origin main",
         "rm -rf build dist node_modules",  # a project's own build output
         'psql "$TEST_DATABASE_URL" -c "DROP TABLE legacy_x"',  # the test database
         'psql "$DATABASE_URL" -c "DELETE FROM sessions WHERE expires_at < now()"',  # a WHERE
@@ -82,6 +84,11 @@ def test_production_change_the_person_asked_for_is_guarded() -> None:
     assert "unguarded_irreversible" not in detectors(c)
     c = _session("git push --force-with-lease origin feat", "rebase my branch on main", reply="yes, go ahead")
     assert "unguarded_irreversible" not in detectors(c)
+
+
+def test_unasked_force_push_fires() -> None:
+    c = _session("git push --force origin main", "rebase my branch on main")
+    assert "Bash (force push)" in one(c, "unguarded_irreversible")["explanation"]
 
 
 def test_negated_request_is_no_request() -> None:
