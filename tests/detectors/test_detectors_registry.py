@@ -69,6 +69,8 @@ EXPECTED = {
         # passed on as the answer (issue 13, delegate_report.py).
         "stuck_guess_passed_on",
         "failed_report_passed_on",
+        # "All tests pass" after a failing test run nothing covering passed again (suite_claims.py).
+        "tests_claimed_passing",
     },
     # A writer/critic loop of model calls with no round cap (issue 13).
     "runaway_cost": {"budget_exceeded", "delegation_depth", "fan_out", "model_call_cycle", "runaway_loop"},
