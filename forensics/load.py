@@ -1,7 +1,7 @@
 """``forensics.load``: files, directories, globs and ``.gz`` in; one span table, a quarantine and
 an accounting report out.
 
-After every file is read, one vectorised pass over the whole table finalises it (the same for
+After every file is read, one vectorised pass over the whole table (forensics/finalize.py) finalises it (the same for
 every format): spans that end before they start and duplicate span ids move to the quarantine;
 ``transfer_to_<agent>`` tool calls become handoffs; ``agent`` is inherited from the nearest agent
 ancestor; a run's ``session_id`` is filled on all its spans.
@@ -23,6 +23,7 @@ import polars as pl
 import pyarrow as pa
 
 from .errors import InputError, InternalError, UnknownFormatError
+from .finalize import finalize
 from .loaders import registry, vectorised
 from .loaders.base import (
     DEFAULT_LIMITS,
@@ -33,7 +34,7 @@ from .loaders.base import (
     display_path,
 )
 from .loaders.sql import is_url
-from .schema import QUARANTINE_SCHEMA, SPAN_COLUMNS, SPAN_SCHEMA
+from .schema import QUARANTINE_SCHEMA, SPAN_SCHEMA
 from .urls import display_url
 
 #: Suffixes a directory walk picks up (a file named explicitly is always read).
@@ -358,156 +359,7 @@ def _walk(directory: str) -> list[str]:
     return files
 
 
-# --- finalisation ------------------------------------------------------------------------------
-
-#: Pointer-jumping rounds for agent inheritance: resolves ancestries up to 2**16 levels deep.
-_MAX_JUMPS = 16
-
-
-#: The columns finalisation reads besides the ids; the wide text columns (input, output,
-#: attributes) never leave Arrow.
-_NARROW = ("session_id", "name", "kind", "agent", "tool", "handoff_to", "start_time", "end_time")
-#: The columns finalisation may rewrite.
-_REWRITTEN = ("kind", "handoff_to", "agent", "session_id")
-
-
-def _narrow_frame(spans: pa.Table) -> pl.DataFrame:
-    """The narrow columns with the ids as integer codes: ``run_k`` from run_id, ``span_k`` and
-    ``parent_k`` from one dictionary of span and parent ids (equal ids, equal codes; null stays
-    null). Grouping and joining on 4-byte codes instead of the id strings is what keeps
-    finalisation's memory small (issue 15 item 5: the string keys' hash tables and join copies were
-    ~1.7 GB at 3M spans)."""
-    import pyarrow.compute as pc
-
-    n = spans.num_rows
-    run_k = pc.dictionary_encode(spans.column("run_id")).combine_chunks().indices
-    ids = pa.chunked_array([*spans.column("span_id").chunks, *spans.column("parent_id").chunks], pa.string())
-    codes = pc.dictionary_encode(ids).combine_chunks().indices
-    del ids
-    pa.default_memory_pool().release_unused()  # the dictionaries' hash tables
-    df = pl.from_arrow(spans.select(list(_NARROW)))
-    assert isinstance(df, pl.DataFrame)
-    return df.with_columns(run_k=pl.Series(run_k), span_k=pl.Series(codes.slice(0, n)), parent_k=pl.Series(codes.slice(n)))
-
-
-def finalize(spans: pa.Table) -> tuple[pa.Table, pa.Table]:
-    """Vectorised clean-up of a freshly loaded table; returns ``(spans, quarantined)``.
-
-    Works on the narrow columns only (the ids as integer codes) and patches the Arrow table: a night
-    of spans is never copied whole (the wide text columns dominate its size).
-    """
-    if spans.num_rows == 0:
-        return spans, vectorised.empty(QUARANTINE_SCHEMA)
-    # What Arrow's allocator keeps of the read goes back to the system before polars allocates its own.
-    pa.default_memory_pool().release_unused()
-    df = _narrow_frame(spans).with_row_index("_i")
-
-    # One 64-bit key per (run, span) (a null code its own value, as a null id was its own group)
-    none = 0xFFFFFFFF
-    key = (pl.col("run_k").cast(pl.UInt64).fill_null(none) * (1 << 32)) + pl.col("span_k").cast(pl.UInt64).fill_null(none)
-    first_seen = key.is_first_distinct()
-    backwards = pl.col("end_time").is_not_null() & pl.col("start_time").is_not_null() & (pl.col("end_time") < pl.col("start_time"))
-    df = df.with_columns(_dup=~first_seen, _back=backwards)
-    rejected = df.filter(pl.col("_dup") | pl.col("_back"))
-    quarantined = _quarantine_rows(spans, df, rejected)
-    if rejected.height:
-        keep = ~(df.get_column("_dup") | df.get_column("_back"))
-        df = df.filter(keep)
-        spans = spans.filter(keep.to_arrow())
-    df = df.drop("_dup", "_back")
-
-    df = _handoffs_from_transfer_tools(df)
-    df = _inherit_agents(df)
-    df = df.with_columns(pl.col("session_id").fill_null(pl.col("session_id").drop_nulls().first().over("run_k")))
-
-    for column in _REWRITTEN:
-        index = SPAN_SCHEMA.get_field_index(column)
-        spans = spans.set_column(index, SPAN_SCHEMA.field(index), df.get_column(column).to_arrow().cast(pa.string()))
-    return spans, quarantined
-
-
-def _quarantine_rows(spans: pa.Table, df: pl.DataFrame, rejected: pl.DataFrame) -> pa.Table:
-    """Duplicates (saying where the first copy is) and spans ending before they start."""
-    if rejected.height == 0:
-        return vectorised.empty(QUARANTINE_SCHEMA)
-    firsts = df.filter(~pl.col("_dup")).select("run_k", "span_k", pl.col("_i").alias("_first_i"))
-    where = rejected.select("_i", "run_k", "span_k", "_dup", "_back").join(
-        firsts, on=["run_k", "span_k"], how="left", maintain_order="left")
-    at = pl.from_arrow(spans.select(["source_file", "source_line"]).take(where.get_column("_first_i").to_arrow()))
-    assert isinstance(at, pl.DataFrame)
-    full = pl.from_arrow(spans.take(where.get_column("_i").to_arrow()))
-    assert isinstance(full, pl.DataFrame)
-    full = full.with_columns(
-        where.select("_dup", "_back"),
-        _first_at=at.get_column("source_file") + ":" + at.get_column("source_line").cast(pl.String),
-    )
-    full = full.with_columns(
-        reason=pl.when(pl.col("_dup")).then(pl.lit("duplicate-span-id")).otherwise(pl.lit("end-before-start")),
-        detail=pl.when(pl.col("_dup")).then(
-            pl.format("span id {} appears again in run {}; first seen at {}. The first one is kept. "
-                      "Hint: the same trace may have been exported twice", "span_id", "run_id", "_first_at")
-        ).otherwise(
-            pl.format("span {} ends at {} before it starts at {}; expected end >= start. "
-                      "Hint: check the exporter's clock or time units",
-                      "span_id", pl.col("end_time").cast(pl.String), pl.col("start_time").cast(pl.String))
-        ),
-    )
-    return _as_quarantine(full).to_arrow().cast(QUARANTINE_SCHEMA)
-
-
-def _as_quarantine(rows: pl.DataFrame) -> pl.DataFrame:
-    raw = pl.struct([pl.col(c).cast(pl.String) if c in ("start_time", "end_time") else pl.col(c)
-                     for c in SPAN_COLUMNS]).struct.json_encode()
-    return rows.select(
-        pl.col("source_file"), pl.col("source_line"), pl.col("source_format"),
-        pl.col("reason"), pl.col("detail"), raw.alias("raw"),
-    )
-
-
-def _handoffs_from_transfer_tools(df: pl.DataFrame) -> pl.DataFrame:
-    """``transfer_to_<agent>`` tool calls are handoffs in every framework that uses them.
-
-    The target is extracted on the few rows whose tool (or name) starts with ``transfer_to_`` and
-    scattered back: the regex over every row made a string column the height of the night."""
-    text = pl.coalesce("tool", "name")
-    rows = df.select(pl.arg_where(pl.col("kind").is_in(["tool", "unknown"]) & text.str.starts_with("transfer_to_"))).to_series()
-    if rows.len() == 0:
-        return df
-    found = df[rows].select(pl.col("handoff_to"), text.str.extract(r"^transfer_to_(.+)$").alias("_target"))
-    hit = found.get_column("_target").is_not_null()
-    rows, found = rows.filter(hit), found.filter(hit)
-    if rows.len() == 0:
-        return df
-    kind = df.get_column("kind").clone().scatter(rows, "handoff")
-    target = df.get_column("handoff_to").clone().scatter(rows, found.select(pl.coalesce("handoff_to", "_target")).to_series())
-    return df.with_columns(kind=kind, handoff_to=target)
-
-
-def _inherit_agents(df: pl.DataFrame) -> pl.DataFrame:
-    """Fill ``agent`` from the nearest agent ancestor, by pointer jumping over row indices."""
-    df = df.drop("_i").with_row_index("_i")
-    own = pl.when(pl.col("kind") == "agent").then(pl.coalesce("agent", "name")).otherwise(pl.col("agent"))
-    df = df.with_columns(agent=own)
-    if df.get_column("agent").null_count() == 0:
-        return df
-    # Joined on the integer keys alone: a join of the whole frame copied its string columns.
-    index = df.select("run_k", pl.col("span_k").alias("parent_k"), pl.col("_i").alias("_anc"))
-    anc = df.select("run_k", "parent_k").join(index, on=["run_k", "parent_k"], how="left",
-                                              maintain_order="left").get_column("_anc")
-    del index
-    # The jumps move row numbers (which row's agent a row takes), not the agent strings: one gather
-    # of the strings at the end instead of one per round.
-    agent = df.get_column("agent")
-    src = df.select(pl.when(pl.col("agent").is_not_null()).then(pl.col("_i"))).to_series()
-    for _ in range(_MAX_JUMPS):
-        pending = src.is_null() & anc.is_not_null()
-        if not pending.any():
-            break
-        parent_src = src.gather(anc)
-        parent_anc = anc.gather(anc)
-        src = src.fill_null(parent_src)
-        anc = pl.select(pl.when(src.is_null()).then(parent_anc).otherwise(None)).to_series()
-    return df.with_columns(agent=agent.gather(src))
+# --- finalisation: forensics/finalize.py (re-exported here: `from forensics.load import finalize`) ---
 
 
 def _move_to_quarantine(report: LoadReport, late: pa.Table) -> None:

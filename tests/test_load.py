@@ -10,6 +10,7 @@ from pathlib import Path
 import orjson
 import pandas as pd
 import polars as pl
+import pyarrow as pa
 import pytest
 from realdata import DATA, shared_file
 
@@ -274,3 +275,48 @@ def test_a_value_its_column_cannot_hold_is_quarantined_not_raised(
     assert (bad["reason"], bad["source_line"]) == ("invalid-value", 2)
     assert f"`{column}`" in bad["detail"] and found in bad["detail"] and "Hint:" in bad["detail"]
     assert result.report.balanced
+
+
+def _finalize_case(ids: dict[str, str | None]) -> tuple[pa.Table, pa.Table]:
+    """Two runs sharing a span id, an agent chain, a duplicate, a span ending before it starts, a
+    transfer tool and a run with one session id; ``ids`` names each span id's text."""
+    def row(line: int, run: str, sid: str, parent: str | None, **kw: object) -> dict[str, object]:
+        base = {"run_id": run, "span_id": ids[sid], "parent_id": ids.get(parent) if parent else None,
+                "kind": "llm", "status": "ok", "source_format": "t", "source_file": "f", "source_line": line,
+                "start_time": 1_000 + line, "end_time": 2_000 + line}
+        return {f.name: {**base, **kw}.get(f.name) for f in SPAN_SCHEMA}
+
+    rows = [
+        row(1, "r1", "a", None, kind="agent", name="planner", session_id="s-1"),
+        row(2, "r1", "b", "a"),
+        row(3, "r1", "c", "b", kind="tool", tool="transfer_to_writer"),
+        row(4, "r1", "b", "a"),  # the same span id again in the run
+        row(5, "r2", "b", "d"),  # the same id in another run is another span
+        row(6, "r2", "d", None, kind="agent", agent="critic"),
+        row(7, "r2", "e", "x", start_time=5_000, end_time=4_000),  # ends before it starts
+        row(8, "r2", "f", "x"),  # its parent is no span of the run
+    ]
+    return finalize(pa.Table.from_pylist(rows, schema=SPAN_SCHEMA))
+
+
+@pytest.mark.parametrize("style", ["otel hex", "other text", "mixed case"])
+def test_finalize_reads_ids_the_same_whether_they_are_otel_hex_or_any_text(style: str) -> None:
+    """OTel span ids in hex are compared by their 64-bit value (no dictionary of the texts); any
+    other text (or one upper-case id: 'B...' is not 'b...') through one dictionary. Same results."""
+    names = "abcdefx"
+    if style == "otel hex":
+        ids: dict[str, str | None] = {n: f"{i + 10:016x}" for i, n in enumerate(names)}
+    elif style == "other text":
+        ids = {n: f"span-{n}" for n in names}
+    else:
+        ids = {n: f"{i + 10:016x}" for i, n in enumerate(names)} | {"f": "00000000000000FF"}
+    spans, quarantined = _finalize_case(ids)
+    assert spans.column("source_line").to_pylist() == [1, 2, 3, 5, 6, 8]
+    # agent from the nearest agent ancestor (the agent span's own name), per run
+    assert spans.column("agent").to_pylist() == ["planner", "planner", "planner", "critic", "critic", None]
+    assert spans.column("kind").to_pylist() == ["agent", "llm", "handoff", "llm", "agent", "llm"]
+    assert spans.column("handoff_to").to_pylist() == [None, None, "writer", None, None, None]
+    assert spans.column("session_id").to_pylist() == ["s-1", "s-1", "s-1", None, None, None]
+    assert quarantined.column("reason").to_pylist() == ["duplicate-span-id", "end-before-start"]
+    assert quarantined.column("source_line").to_pylist() == [4, 7]
+    assert "first seen at f:2" in quarantined.column("detail")[0].as_py()
