@@ -20,6 +20,8 @@ from forensics.errors import InputError
 EXPECTED = {
     "context_collapse": {
         "repeated_action",
+        # A person's prohibition the compact summary dropped, then broken (compaction.py).
+        "instruction_lost_at_compaction",
         "redo_after_restart",
         "duplicate_side_effect",
         "context_overflow",

@@ -1,0 +1,129 @@
+"""context_collapse: a person's instruction lost when the conversation was compacted, then broken.
+
+A coding agent whose context fills up compacts it: Claude Code writes a ``system`` line with
+``subtype: "compact_boundary"`` ("Conversation compacted", ``compactMetadata.trigger`` auto or
+manual, ``preTokens``) and continues from one user message holding a model-written summary
+(``isCompactSummary: true``, opening "This session is being continued from a previous conversation
+that ran out of context. The conversation is summarized below:"; src/services/compact/compact.ts,
+the loader reads both: loaders/claude_code.py, the boundary as an event span named
+``compact_boundary``). Everything before the boundary is gone from the model's context except what
+the summary kept.
+
+So a prohibition a person gave before the boundary ("do not modify anything under third_party/")
+that the summary does not restate is lost; a write to that very path afterwards is the collapse
+(TAXONOMY context_collapse: the agent dropped a prior decision). A rule the summary kept, or a path
+never touched after the boundary, is not this.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+import polars as pl
+
+from forensics.detectors.base import Context, Detector, empty_findings, finding, hms, txt
+from forensics.detectors.registry import register
+
+#: The summary's opening, where no boundary line was kept (Claude Code's compact summary message).
+SUMMARY_OPENING: Final = r"^\s*This session is being continued from a previous conversation"
+#: A prohibition on changing something: "do not modify", "don't touch", "never edit", "must not change".
+_PROHIBITION: Final = re.compile(
+    r"(?i)\b(?:do\s+not|don'?t|never|must\s+not|mustn'?t|should\s+not|shouldn'?t|no)\s+(?:\w+\s+){0,2}?"
+    r"(?:modify|modifying|edit|editing|change|changing|touch|touching|write|writing|delete|deleting|remove|removing"
+    r"|alter|altering|update|updating|rewrite|rewriting)\b((?:[^.!?\n]|[.!?](?=\S))*)"
+)
+#: A path (something with a slash) or a file name with an extension, in the prohibition's clause.
+_PATH: Final = re.compile(r"(?<![\w/.-])((?:[\w.-]+/)+[\w.-]*|[\w-]+\.[A-Za-z0-9]{1,5})(?![\w/])")
+#: Tool names that write: Claude Code's Edit, MultiEdit, Write, NotebookEdit; str_replace_editor ...
+_WRITES: Final = r"(?i)edit|write|patch|replace|delete|remove|move|rename|create|apply"
+
+
+def protected_paths(text: str) -> list[str]:
+    """The paths a person's text forbids changing (each prohibition's clause, its path tokens)."""
+    out: list[str] = []
+    for m in _PROHIBITION.finditer(text):
+        out += [p.rstrip("/") for p in _PATH.findall(m.group(1)) if p.rstrip("/")]
+    return out
+
+
+def _kept(path: str, summary: str) -> bool:
+    """The summary restates a prohibition about this path."""
+    return any(path.lower() in m.group(1).lower() for m in _PROHIBITION.finditer(summary))
+
+
+@register
+class InstructionLostAtCompaction(Detector):
+    name = "instruction_lost_at_compaction"
+    failure_class = "context_collapse"
+    scope = "run"
+    severity = "high"
+    strength = "strong"
+    description = (
+        "A person forbade changing a path ('do not modify anything under third_party/'), the "
+        "conversation was then compacted (Claude Code's compact_boundary, its isCompactSummary "
+        "summary) with a summary that does not restate the prohibition, and afterwards a writing "
+        "tool call (Edit, Write, str_replace_editor ...) changed that path: the instruction was lost "
+        "at the compaction and then broken."
+    )
+
+    def detect(self, ctx: Context) -> pl.LazyFrame:
+        s = ctx.spans.lazy()
+        bounds = (
+            s.filter(
+                ((pl.col("kind") == "event") & (pl.col("call") == "compact_boundary"))
+                | ((pl.col("kind") == "human") & pl.col("output").str.contains(SUMMARY_OPENING).fill_null(False))
+            )
+            .group_by("run_id")
+            .agg(pl.col("seq").min().alias("b_seq"), pl.col("t").min().alias("b_t"))
+            .collect()
+        )
+        if bounds.height == 0:
+            return empty_findings()
+        rows = (
+            s.join(bounds.lazy(), on="run_id")
+            .filter(
+                (pl.col("kind") == "human")
+                | ((pl.col("kind") == "tool") & pl.col("call").str.contains(_WRITES).fill_null(False) & ~pl.col("failed"))
+            )
+            .select("run_id", "span_id", "seq", "t", "kind", "call", "output", "args", "b_seq")
+            .sort("run_id", "seq")
+            .collect()
+        )
+        hits = []
+        for (run,), g in rows.partition_by(["run_id"], as_dict=True).items():
+            before = g.filter((pl.col("kind") == "human") & (pl.col("seq") < pl.col("b_seq")))
+            after = g.filter(pl.col("seq") > pl.col("b_seq"))
+            summaries = after.filter(pl.col("kind") == "human").get_column("output").drop_nulls().to_list()
+            summary = next((t for t in summaries if re.match(SUMMARY_OPENING, t)), summaries[0] if summaries else "")
+            paths = {p for text in before.get_column("output").drop_nulls().to_list() for p in protected_paths(text)}
+            lost = [p for p in paths if not _kept(p, summary)]
+            if not lost:
+                continue
+            for sid, t, call, args in after.filter(pl.col("kind") == "tool").select("span_id", "t", "call", "args").iter_rows():
+                a = args or ""
+                hit = next((p for p in lost if re.search(rf"(?:^|[\"/]){re.escape(p)}(?:[/\"]|$)", a)), None)
+                if hit is not None:
+                    hits.append((run, sid, t, call, hit))
+                    break
+        if not hits:
+            return empty_findings()
+        found = pl.LazyFrame(
+            hits,
+            schema={"run_id": pl.String, "span_id": pl.String, "t": pl.Datetime("ns", "UTC"), "call": pl.String, "path": pl.String},
+            orient="row",
+        )
+        return found.select(
+            finding(
+                "run_id",
+                pl.concat_list("span_id"),
+                "span_id",
+                pl.format(
+                    "a person forbade changing {} before the conversation was compacted; the summary did not keep "
+                    "the rule, and afterwards tool {} changed it at {}",
+                    pl.col("path"),
+                    txt(pl.col("call")),
+                    hms("t"),
+                ),
+            )
+        )
