@@ -215,7 +215,8 @@ class FailedReportPassedOn(Detector):
             pl.col("final_output").str.contains(NOT_DONE_ANYWHERE).fill_null(False)
             | pl.col("final_output").str.contains(SAYS_FAILED_TEXT).fill_null(False)
         )
-        passed = not_taken_up(ctx, reports).join(relayed.select("run_id"), on="run_id", how="anti")
+        # Materialised: read twice below (the next step, and the finding).
+        passed = not_taken_up(ctx, reports).join(relayed.select("run_id"), on="run_id", how="anti").collect().lazy()
         # Decisive: the report itself, the output that was misread (docs/DETECTORS.md, "Which span is
         # decisive": an output passed on is named by the span that produced it, as error_as_data
         # names the error-shaped result and stuck_guess_passed_on the closing guess). The delegating

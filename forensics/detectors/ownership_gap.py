@@ -453,6 +453,9 @@ def not_taken_up(ctx: Context, delegated: pl.LazyFrame) -> pl.LazyFrame:
     """The delegations (columns run_key, run_id, span_id, d_end) after which nobody took the work
     up: no agent started and no tool was called except the run's last one (smolagents'
     final_answer delivers the answer), in a run that went on to report success."""
+    # Materialised first: ``delegated`` is read twice below, and a lazy frame read twice in one
+    # plan is computed twice (its text tests with it).
+    delegated = delegated.collect().lazy()
     s = ctx.spans.lazy()
     last_tool = s.filter(pl.col("kind") == "tool").group_by("run_key").agg(pl.col("seq").max().alias("last_tool_seq"))
     work = (
