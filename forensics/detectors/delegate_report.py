@@ -204,8 +204,8 @@ class FailedReportPassedOn(Detector):
                 delegations(ctx)
                 .filter(~pl.col("failed") & pl.col("output").is_not_null())
                 .filter(report_says_failed(pl.col("output")) | opens_not_done(pl.col("output")))
-                .select(*cols),
-                _worked_handoffs(ctx).filter(opens_not_done(pl.col("output"))).select(*cols),
+                .select(*cols, pl.lit(False).alias("via_handoff")),
+                _worked_handoffs(ctx).filter(opens_not_done(pl.col("output"))).select(*cols, pl.lit(True).alias("via_handoff")),
             ]
         )
         # A run whose answer relays the failure ("the migration did not apply: ...") told its user.
@@ -233,14 +233,29 @@ class FailedReportPassedOn(Detector):
             .group_by("run_key", "span_id")
             .agg(pl.col("next_id").first())
         )
+        # A Task sub-agent's report tells of a failed call of its own (the migration's lock timeout):
+        # that call is where the failure began; the report passed it on.
+        failed_calls = s.filter((pl.col("kind") == "tool") & pl.col("failed")).select(
+            "run_key", "agent", pl.col("span_id").alias("fail_id"), pl.col("t").alias("f_t"), pl.col("seq").alias("f_seq")
+        )
+        began = (
+            passed.filter(pl.col("via_handoff"))
+            .join(failed_calls, on=["run_key", "agent"])
+            .filter((pl.col("f_t") >= pl.col("t")) & (pl.col("f_t") <= pl.col("d_end")))
+            .sort("f_seq")
+            .group_by("run_key", "span_id")
+            .agg(pl.col("fail_id").first())
+        )
         per_run = (
             passed.join(nxt, on=["run_key", "span_id"], how="left")
+            .join(began, on=["run_key", "span_id"], how="left")
             .sort("run_key", "t")
             .group_by("run_key")
             .agg(
                 pl.col("run_id").first(),
                 pl.col("span_id").first(),
                 pl.col("next_id").first(),
+                pl.col("fail_id").first(),
                 pl.col("agent").first(),
                 pl.col("by_agent").first(),
                 pl.col("t").first(),
@@ -249,8 +264,8 @@ class FailedReportPassedOn(Detector):
         return per_run.select(
             finding(
                 "run_id",
-                pl.concat_list("span_id", "next_id").list.drop_nulls(),
-                "span_id",
+                pl.concat_list("fail_id", "span_id", "next_id").list.drop_nulls(),
+                pl.coalesce("fail_id", "span_id"),
                 pl.format(
                     "{} delegated work to {} at {}, whose report said it could not do it; nobody redid the work "
                     "(no other agent, no tool but the final one) and the run reported success",

@@ -34,7 +34,8 @@ def _task(report: str, answer: str):
 def test_failed_task_report_passed_on_as_done_fires() -> None:
     c = _task(REPORT_FAILED, "Done: migration 0042 has been run on staging. QA can start.")
     f = one(c, "failed_report_passed_on")
-    assert f["decisive_span_id"] == "task"
+    assert f["decisive_span_id"] == "b1"  # the sub-agent's failed call its report told of
+    assert {"b1", "task"} <= set(f["evidence_span_ids"])
     assert "general-purpose" in f["explanation"]
 
 
