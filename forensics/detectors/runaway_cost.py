@@ -511,9 +511,13 @@ class FanOut(Detector):
                 pl.col("span_k").alias("child_k"),
             ),
         ).filter(pl.col("owner").is_not_null() & (pl.col("owner") != pl.col("child_k")))
+        # Only an agent that started more sub-agents than the limit can fan out past it in one step:
+        # the model calls are looked up in those agents' runs only.
+        children = children.filter(pl.len().over("owner") > limit).collect().lazy()
+        in_play = s.join(children.select("run_id").unique(), on="run_id", how="semi")
         # One step: the owner's own model calls split its sub-agents into decisions; those started
         # after the same decision were sent by one plan.
-        plans = agent_run_of(ctx, s.filter(pl.col("kind") == "llm").select("run_id", "span_k", "span_id", "seq")).select(
+        plans = agent_run_of(ctx, in_play.filter(pl.col("kind") == "llm").select("run_id", "span_k", "span_id", "seq")).select(
             "owner", pl.col("span_id").alias("plan_id"), pl.col("seq").alias("plan_seq")
         )
         decided = (
