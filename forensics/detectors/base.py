@@ -56,8 +56,9 @@ ERROR_SHAPED: Final = (
     # An error object anywhere in the result, with its code or message: the error body of JSON
     # APIs (Google JSON style guide and OpenAI API {"error": {"code", "message"}}) passed back
     # inside a result with other fields ({"tracking_number": ..., "error": {"code": ...}}). A
-    # success says "error": null, never an error object carrying a code.
-    rf"|{_Q}error{_Q}\s*:\s*\{{\s*{_Q}(code|message|type|reason){_Q}\s*:\s*(?:{_Q}|[0-9])"
+    # success says "error": null, never an error object carrying a code. Not one inside a list
+    # (no "[" before it): a log search's records with their own error objects are data.
+    rf"|^[^\[]*?{_Q}error{_Q}\s*:\s*\{{\s*{_Q}(code|message|type|reason){_Q}\s*:\s*(?:{_Q}|[0-9])"
 )
 #: A write's own result saying the write did not happen: the action's flag, in the past participle,
 #: is false (QuickBooks-, Slack- and mail-API-style acknowledgements: ``"posted": false``,

@@ -641,6 +641,8 @@ def test_error_as_data_fires_on_a_failure_the_provider_reports_in_its_own_words(
         ("send_sms", '{"sid": "SM1f0e", "status": "delivered", "error_code": null, "error_message": null}'),
         ("track_shipment", json.dumps({"output": json.dumps({"tracking_number": "PP7734120GB", "error": None,
                                                              "events": [{"code": "collected"}]})})),
+        # A log search whose records carry their own error objects: data, inside a list.
+        ("search_logs", json.dumps({"hits": [{"ts": "03:11", "error": {"code": "ETIMEDOUT", "message": "upstream timed out"}}]})),
         ("visit_page", "Address: https://doc.example.org/book/ch09\nTitle: Error Handling\nViewport position: Showing page 1 of 3.\n"
                        "=======================\n## Error 404s and retries\n\nRecoverable errors are values."),
     ],
