@@ -52,9 +52,16 @@ def _stuck_delegates(ctx: Context) -> pl.LazyFrame:
         # Only the children of delegated agent runs are looked at (the join below keeps no other):
         # taken out first, so the sort and group-by read those rows only.
         delegated = delegations(ctx).select("run_key", pl.col("span_id").alias("parent_id"))
+        # A stuck run has steps (a chain child): the delegated runs with none are left out first.
+        with_steps = (
+            s.filter((pl.col("kind") == "chain") & pl.col("parent_id").is_not_null())
+            .join(delegated, on=["run_key", "parent_id"], how="semi")
+            .select("run_key", "parent_id")
+            .unique()
+        )
         children = (
             s.filter(pl.col("parent_id").is_not_null())
-            .join(delegated, on=["run_key", "parent_id"], how="semi")
+            .join(with_steps, on=["run_key", "parent_id"], how="semi")
             .sort("run_key", "seq")
             .group_by("run_key", "parent_id")
             .agg(
