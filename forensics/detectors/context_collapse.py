@@ -97,7 +97,8 @@ def tool_calls(ctx: Context) -> pl.DataFrame:
         # argument where case matters.
         return tools.with_columns(call_args.str.to_lowercase().alias("call_args"))
 
-    return ctx.cached("tool_calls", build())
+    # build() collects as it goes (the distinct smolagents argument texts): run on the first call only.
+    return ctx.once("tool_calls", lambda: build().collect())
 
 
 def _identical_repeats(done: pl.LazyFrame, by: tuple[str, ...] = ()) -> pl.LazyFrame:

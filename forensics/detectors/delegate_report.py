@@ -37,7 +37,7 @@ from typing import Final
 import polars as pl
 
 from forensics.conventions.delegation import report_says_failed
-from forensics.detectors.base import HASH_SEED, Context, Detector, finding, hms, txt
+from forensics.detectors.base import Context, Detector, finding, hms, txt
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.ownership_gap import delegations, not_taken_up
 from forensics.detectors.registry import register
@@ -87,7 +87,8 @@ def _stuck_delegates(ctx: Context) -> pl.LazyFrame:
             pl.col("t").first(),
         )
 
-    return ctx.cached("stuck_delegates", build()).lazy()
+    # build() collects as it goes (not_taken_up, the owners): run on the first call only.
+    return ctx.once("stuck_delegates", lambda: build().collect()).lazy()
 
 
 @register
@@ -182,9 +183,11 @@ def _worked_handoffs(ctx: Context) -> pl.LazyFrame:
     the agent that handed off."""
     s = ctx.spans.lazy()
     handoffs = s.filter((pl.col("kind") == "handoff") & ~pl.col("failed") & pl.col("output").is_not_null())
-    parent_k = pl.struct("run_key", pl.col("parent_id").hash(HASH_SEED).alias("span_h")).hash(HASH_SEED)
-    nested = s.filter(pl.col("parent_id").is_not_null()).select(parent_k.alias("span_k")).unique()
-    return handoffs.join(nested, on="span_k", how="semi").with_columns(
+    # The spans nested directly under one of those handoffs (a few handoffs: joined on their ids).
+    nested = s.join(
+        handoffs.select("run_id", pl.col("span_id").alias("parent_id")), on=["run_id", "parent_id"], how="semi"
+    ).select("run_id", pl.col("parent_id").alias("span_id")).unique()
+    return handoffs.join(nested, on=["run_id", "span_id"], how="semi").with_columns(
         pl.col("agent").alias("by_agent"), pl.coalesce("handoff_target", "call").alias("agent")
     )
 

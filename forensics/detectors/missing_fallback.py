@@ -107,7 +107,8 @@ def ignored_tool_errors(ctx: Context) -> pl.DataFrame:
             .drop("last_work_seq")
         )
 
-    return ctx.cached("ignored_tool_errors", build())
+    # build() collects as it goes (the distinct tool names): run on the first call only.
+    return ctx.once("ignored_tool_errors", lambda: build().collect())
 
 
 def _cut_off_by_step_limit(ctx: Context, errors: pl.LazyFrame) -> pl.LazyFrame:
@@ -522,8 +523,9 @@ class UngatedLowConfidence(Detector):
             finding(
                 "run_id",
                 pl.concat_list("low_id", "span_id"),
-                # The step that reported low confidence: from there, acting without review was the path.
-                "low_id",
+                # The action that was not gated: until it ran, the run could still ask a human or a
+                # guardrail; the low-confidence step stays evidence (docs/DETECTORS.md, decisive span).
+                "span_id",
                 pl.format(
                     "{} {} reported confidence {} (gate {}) and side-effecting tool {} ran at {} with no human review or guardrail in between",
                     pl.col("low_kind"),

@@ -77,7 +77,8 @@ def _repeat_delegations(ctx: Context) -> pl.DataFrame:
         )
         return again.join(between, on=["run_key", "span_id"], how="left")
 
-    return ctx.cached("repeat_delegations", build())
+    # build() collects as it goes (the plan updates' owners): run on the first call only.
+    return ctx.once("repeat_delegations", lambda: build().collect())
 
 
 def _first_repeat(rows: pl.LazyFrame, ids: list[str], decisive: str, explanation: pl.Expr) -> pl.LazyFrame:
