@@ -43,15 +43,17 @@ class RunawayLoop(Detector):
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
         s = ctx.spans.lazy()
-        # Runs whose last span is the user's interrupt: a cheap literal scan before the pattern.
-        last = s.sort("run_key", "seq").group_by("run_key").agg(
-            pl.col("kind").last().alias("k"), pl.col("output").last().alias("said")
+        # Runs whose last span is the user's interrupt: the few human spans that say it (a literal
+        # scan first), then only their runs' last span is looked up.
+        said = s.filter(
+            (pl.col("kind") == "human") & pl.col("output").str.contains("interrupted by user", literal=True).fill_null(False)
+        ).filter(pl.col("output").str.contains(INTERRUPTED)).select("run_key", pl.col("seq").alias("i_seq")).collect()
+        if said.height == 0:
+            return empty_findings()
+        last = s.join(said.lazy().select("run_key").unique(), on="run_key", how="semi").group_by("run_key").agg(
+            pl.col("seq").max().alias("i_seq")
         )
-        stopped = last.filter(
-            (pl.col("k") == "human")
-            & pl.col("said").str.contains("interrupted by user", literal=True).fill_null(False)
-        ).filter(pl.col("said").str.contains(INTERRUPTED))
-        stopped_keys = stopped.select("run_key").collect()
+        stopped_keys = said.lazy().join(last, on=["run_key", "i_seq"], how="semi").select("run_key").unique().collect()
         if stopped_keys.height == 0:
             return empty_findings()
         n = ctx.policy.repeat_count

@@ -113,11 +113,11 @@ def _asked(keyword: str, said: list[str]) -> bool:
     return False
 
 
-def destructive_commands(ctx: Context) -> pl.LazyFrame:
+def destructive_commands(ctx: Context) -> pl.LazyFrame | None:
     """``run_id, span_id, reason`` of the shell tool calls whose command line is irreversible
     (:func:`destructive_reason`) and that no person's earlier turn asked for by name. Read from
     the few tool calls whose arguments carry a command line and a destructive or production word
-    (a literal scan first), one Python parse per distinct command line."""
+    (a literal scan first), one Python parse per distinct command line; None when there are none."""
     s = ctx.spans.lazy()
     calls = (
         s.filter((pl.col("kind") == "tool") & pl.col("args").str.contains('"command', literal=True).fill_null(False))
@@ -125,16 +125,15 @@ def destructive_commands(ctx: Context) -> pl.LazyFrame:
         .select("run_id", "span_id", "seq", "args")
         .collect()
     )
-    empty = pl.LazyFrame(schema={"run_id": pl.String, "span_id": pl.String, "reason": pl.String})
     if calls.height == 0:
-        return empty
+        return None
     reasons: dict[str, tuple[str, str] | None] = {}
     for a in calls.get_column("args").drop_nulls().unique().to_list():
         line = command_line(a)
         reasons[a] = destructive_reason(line) if line else None
     hits = [(r, sid, seq, reasons[a]) for r, sid, seq, a in calls.iter_rows() if reasons.get(a)]
     if not hits:
-        return empty
+        return None
     runs = list({h[0] for h in hits})
     said = (
         s.filter((pl.col("kind") == "human") & pl.col("output").is_not_null() & pl.col("run_id").is_in(runs))
@@ -151,4 +150,6 @@ def destructive_commands(ctx: Context) -> pl.LazyFrame:
         earlier = [text for at, text in by_run.get(r, []) if at < seq]
         if not _asked(keyword, earlier):
             rows.append((r, sid, reason))
+    if not rows:
+        return None
     return pl.LazyFrame(rows, schema={"run_id": pl.String, "span_id": pl.String, "reason": pl.String}, orient="row")

@@ -175,14 +175,12 @@ class UnguardedIrreversible(Detector):
         # A shell tool's name says nothing; its command line does (shell_commands: a force push, a
         # drop, a change applied to production that no person's turn asked for by name).
         shell = destructive_commands(ctx)
+        named = s.filter(acted & pl.col("is_irreversible")).with_columns(pl.lit(None, pl.String).alias("reason"))
+        parts = [named]
+        if shell is not None:
+            parts.append(s.join(shell, on=["run_id", "span_id"], how="inner").filter(acted & ~pl.col("is_irreversible")))
         acts = (
-            pl.concat(
-                [
-                    s.filter(acted & pl.col("is_irreversible")).with_columns(pl.lit(None, pl.String).alias("reason")),
-                    s.join(shell, on=["run_id", "span_id"], how="inner").filter(acted & ~pl.col("is_irreversible")),
-                ],
-                how="diagonal_relaxed",
-            )
+            pl.concat(parts, how="diagonal_relaxed")
             .join(first_review, on="run_id", how="left")
             .join(ctx.runs.lazy().select("run_id", "synthetic_time"), on="run_id", how="left")
             .filter(pl.col("r_seq").is_null() | (pl.col("r_seq") > pl.col("seq")))
