@@ -226,10 +226,27 @@ def test_ungated_low_confidence_fires_on_an_unreviewed_side_effect() -> None:
         ),
     )
     f = one(c, "ungated_low_confidence")
-    assert f["decisive_span_id"] == "l1"  # the step that reported low confidence
+    # The unreviewed action: after l1 the run could still have asked a human; after u1 it could not.
+    assert f["decisive_span_id"] == "u1"
     assert f["evidence_span_ids"] == ["l1", "u1"]
     assert "reported confidence 0.31 (gate 0.5)" in f["explanation"]
     assert "zendesk.update_ticket ran at 02:13:03" in f["explanation"]
+
+
+def test_ungated_low_confidence_names_the_first_unreviewed_action_not_a_read_or_a_later_one() -> None:
+    # sample_logs 13's shape: a low-confidence routing, a read, then two side effects; the first
+    # side effect is where acting without review began (the e-mail after it only followed).
+    c = run(
+        span("root", 0, 10, kind="agent", name="ticket_router", output="Routed."),
+        span("l1", 1, 2, parent_id="root", kind="llm", model="gpt-4o-mini",
+             output='{"intent": "security_incident", "confidence": 0.31}'),
+        span("g1", 3, parent_id="root", kind="tool", tool="zendesk.get_ticket", input="{}", output='{"id": 7}'),
+        span("u1", 4, parent_id="root", kind="tool", tool="zendesk.update_ticket", input="{}", output='{"ok": 1}'),
+        span("e1", 5, parent_id="root", kind="tool", tool="email.send", input="{}", output='{"ok": 1}'),
+    )
+    f = one(c, "ungated_low_confidence")
+    assert f["decisive_span_id"] == "u1"
+    assert f["evidence_span_ids"] == ["l1", "u1"]
 
 
 def test_ungated_low_confidence_near_miss_human_review_in_between() -> None:
