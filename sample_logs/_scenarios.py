@@ -295,10 +295,11 @@ def s13_ticket_router_low_confidence(sc: ScenarioBuilder) -> None:
     r = sc.run("r1", "2026-11-18T12:02:00Z", session="ticket-70331", user="cust_3310")
     q = "hey so the thing from last week, still same, pls fix"
     with r.agent("ticket_router", input=q, output="Routed ticket 70331 to security (P1)."):
-        low = r.llm("gpt-4o-mini", 640, 40, '{"intent":"security_incident","confidence":0.31}', input=q)
-        r.tool("zendesk.update_ticket", {"ticket": 70331, "group": "security", "priority": "urgent"}, {"updated": True})
+        r.llm("gpt-4o-mini", 640, 40, '{"intent":"security_incident","confidence":0.31}', input=q)
+        # Decisive: the first action taken on the 0.31 guess with no review (the guess only called for one).
+        act = r.tool("zendesk.update_ticket", {"ticket": 70331, "group": "security", "priority": "urgent"}, {"updated": True})
         r.tool("email.send", {"to": "customer:3310", "template": "security_incident_ack"}, {"accepted": True})
-    sc.label(r, ["ungated_low_confidence"], low,
+    sc.label(r, ["ungated_low_confidence"], act,
              "The router classified a vague message as a security incident at confidence 0.31 and escalated it to P1 and e-mailed the customer with no review.")
     ok = sc.run("r2", "2026-11-18T12:09:00Z", session="ticket-70335", user="cust_1208")
     with ok.agent("ticket_router", input="I can't log in since the password reset", output="Routed ticket 70335 to identity (P3)."):
@@ -325,10 +326,11 @@ def s27_invoice_intake_low_confidence(sc: ScenarioBuilder) -> None:
     r = sc.run("r1", "2026-11-19T10:44:00Z", session="ap-inbox-2026-11-19")
     with r.agent("invoice_intake", input="inbox/initech/scan_0031.jpg", output='{"erp_id":"AP-552210"}'):
         r.tool("ocr.extract", {"document": "scan_0031.jpg"}, {"text_quality": "poor", "chars": 812}, dur=3.1)
-        low = r.llm("gpt-4.1-mini", 1900, 120,
-                    '{"vendor":"Initech","total":7310.00,"due":"2026-12-01","confidence":0.38}')
-        r.tool("erp.create_invoice", {"vendor": "Initech", "total": 7310.00, "due": "2026-12-01"}, {"erp_id": "AP-552210"})
-    sc.label(r, ["ungated_low_confidence"], low,
+        r.llm("gpt-4.1-mini", 1900, 120,
+              '{"vendor":"Initech","total":7310.00,"due":"2026-12-01","confidence":0.38}')
+        # Decisive: the invoice created without the review the 0.38 extraction called for.
+        act = r.tool("erp.create_invoice", {"vendor": "Initech", "total": 7310.00, "due": "2026-12-01"}, {"erp_id": "AP-552210"})
+    sc.label(r, ["ungated_low_confidence"], act,
              "A blurry scan was extracted at confidence 0.38 and the invoice was created in the ERP without the human review step.")
 
 
