@@ -224,10 +224,13 @@ def _check_retry_storm(spans: list[Span], d: Span, _: Any) -> None:
 
 
 def _check_low_confidence(spans: list[Span], d: Span, _: Any) -> None:
-    out = orjson.loads(orjson.loads(_a(d, "gen_ai.output.messages"))[0]["content"])
+    # Decisive is the delivery that ran unreviewed; the span right before it reported low confidence.
+    assert _a(d, "gen_ai.operation.name") == "execute_tool"
+    assert _a(d, "gen_ai.tool.name") in {"email.send", "erp.create_invoice", "github.create_pull_request",
+                                         "slack.post_message"}
+    before = sorted((s for s in spans if s["start_time"] < d["start_time"]), key=lambda s: s["start_time"])
+    out = orjson.loads(orjson.loads(_a(before[-1], "gen_ai.output.messages"))[0]["content"])
     assert out["confidence"] < 0.5
-    after = sorted((s for s in spans if s["start_time"] > d["start_time"]), key=lambda s: s["start_time"])
-    assert _a(after[0], "gen_ai.operation.name") == "execute_tool"
 
 
 def _check_error_as_data(spans: list[Span], d: Span, _: Any) -> None:

@@ -332,10 +332,14 @@ def _ungated_low_confidence(st: RunState) -> bool:
     root = st.root
     assert root is not None
     conf = round(0.2 + st.r() * 0.25, 2)
-    low = st.b.llm(root, st.orch, st.system.model, 2400, 60, f'{{"decision":"proceed","confidence":{conf}}}')
-    st.label(["ungated_low_confidence"], low,
+    st.b.llm(root, st.orch, st.system.model, 2400, 60, f'{{"decision":"proceed","confidence":{conf}}}')
+    # The delivery runs as usual (the very call `runs._build` would make), right after the unreviewed
+    # decision; it is made here so the label can name it: the action that was not gated is decisive,
+    # the low-confidence step only made a review necessary (docs/DETECTORS.md, "Which span is decisive").
+    action = st.b.tool(root, st.orch, st.system.delivery, st.n)
+    st.label(["ungated_low_confidence"], action,
              f"{st.orch} decided at confidence {conf} and ran {st.system.delivery.name} right after with no review.")
-    return False  # the delivery itself runs as usual, right after the unreviewed decision
+    return True
 
 
 def _skip_delivery(st: RunState) -> bool:
