@@ -384,12 +384,15 @@ class DuplicateSideEffect(Detector):
         effects = (
             ctx.spans.lazy()
             .filter((pl.col("kind") == "tool") & pl.col("is_side_effect") & pl.col("succeeded"))
+            .select("run_id", "span_id", "seq", "t", "call", "args")
             .join(
                 ctx.runs.lazy().select(
                     "run_id", pl.col("start_time").alias("run_start"), "task", "scope_key"
                 ),
                 on="run_id",
             )
+            # Only an effect that succeeded twice (same scope, tool and arguments) can be repeated.
+            .filter(pl.len().over(key) > 1)
             .join(failed_runs(ctx).lazy(), on="run_id")
             .sort("scope_key", "run_start", "run_id", "seq")
         )
