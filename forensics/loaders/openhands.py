@@ -291,7 +291,12 @@ class _Stream:
             "run_id": run, "span_id": str(event["id"]), "parent_id": cause or root, "name": observation,
             "kind": "event", "agent": agent, "start_time": when, "end_time": when,
             "status": "error" if error_type else "ok", "error_type": error_type, "error_message": error_message,
-            "output": as_text(event.get("content")), "attributes": rest,
+            # A state change says nothing to anyone (AgentStateChangedObservation's content is '';
+            # the state is in extras, openhands/events/observation/agent.py): no output, not an
+            # empty one. As the run's last root it was read as an empty final answer.
+            "output": (as_text(event.get("content")) or None) if observation == "agent_state_changed"
+            else as_text(event.get("content")),
+            "attributes": rest,
         }, line)
 
 

@@ -239,3 +239,24 @@ def test_same_command_retried_without_a_model_call_is_no_repeated_action(tmp_pat
     path.write_text(json.dumps(_same_command_three_times(None, thoughts=("", "", ""), usage=False)))
     findings, _ = forensics.classify(forensics.load(path).spans).to_polars()
     assert "repeated_action" not in findings["detector"].to_list()
+
+
+def test_state_change_after_finish_is_no_empty_answer(tmp_path: Path) -> None:
+    # A clean session: the install works, the agent finishes (task_completed "true"), and the
+    # controller then writes agent_state_changed to finished with content '' as a root of its own.
+    # That says nothing (no output), so it is not read as an empty final answer (undelivered_output
+    # fired on every clean OpenHands run that finished with no error before this).
+    events = _failed_install_then_finish("The connector package is upgraded to 4.2 and the tests pass.")
+    events[2]["extras"]["metadata"]["exit_code"] = 0
+    events[2]["message"] = "Command `pip install` executed with exit code 0."
+    events[2]["content"] = "Successfully installed connectors-4.2.0"
+    events[3]["args"]["task_completed"] = "true"
+    path = tmp_path / "clean.json"
+    path.write_text(json.dumps(events))
+    loaded = forensics.load(path)
+    rows = _rows(loaded)
+    assert rows["4"]["output"] is None and rows["4"]["name"] == "agent_state_changed"
+    assert rows["1"]["output"] == "Successfully installed connectors-4.2.0"  # a real observation keeps its text
+    findings, runs = forensics.classify(loaded.spans).to_polars()
+    assert runs["reported_outcome"].to_list() == ["success"]
+    assert findings.height == 0
