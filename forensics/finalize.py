@@ -65,6 +65,13 @@ def _mask(condition: pa.ChunkedArray | pa.Array) -> np.ndarray:
     return values if valid is None else values & valid
 
 
+def _repeated_text(text: str, n: int) -> pa.Array:
+    """``text`` n times, built from buffers."""
+    data = text.encode()
+    offsets = np.arange(n + 1, dtype=np.int32) * len(data)
+    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data * n)])
+
+
 def _texts(values: list[str]) -> pa.Array:
     """A string array built from its buffers (``pa.array`` imports pandas)."""
     data = [v.encode() for v in values]
@@ -290,8 +297,8 @@ def _handoffs_from_transfer_tools(spans: pa.Table, kind: pa.ChunkedArray,
     where = np.zeros(spans.num_rows, bool)
     where[rows] = True
     mask = _arrow_mask(where)
-    new_kind = pc.replace_with_mask(_array(kind), mask, _texts(["handoff"] * len(rows)))
-    new_target = pc.replace_with_mask(_array(handoff_to), mask, targets.to_arrow().cast(pa.string()))
+    new_kind = pc.replace_with_mask(_array(kind), mask, _repeated_text("handoff", len(rows)))
+    new_target = pc.replace_with_mask(_array(handoff_to), mask, _array(targets.to_arrow().cast(pa.string())))
     return new_kind, new_target
 
 
@@ -334,12 +341,16 @@ def _fill_sessions(session: pa.ChunkedArray, run: np.ndarray) -> pa.ChunkedArray
         return session
     group = run + 1  # a null run id is a group of its own, as in polars' over()
     present = np.flatnonzero(~missing)
-    runs, first = np.unique(group[present], return_index=True)
-    first_of = np.full(int(group.max()) + 1, -1, dtype=np.int64)
-    first_of[runs] = present[first]
-    rows = np.arange(len(group), dtype=np.int64)
-    fill = first_of[group[missing]]
-    if not (fill >= 0).any():
+    first_of = np.full(int(group.max()) + 1, len(group), dtype=np.int64)
+    np.minimum.at(first_of, group[present], present)  # each run's first row holding a session id
+    del present
+    rows = np.flatnonzero(missing)
+    fill = first_of[group[rows]]
+    taken = fill < len(group)
+    if not taken.any():
         return session
-    rows[missing] = fill
-    return pc.take(session, _indices(rows))
+    rows, fill = rows[taken], fill[taken]
+    whole = _array(session)  # one copy of the chunks: a take from the chunked column would concatenate them again
+    where = np.zeros(len(whole), bool)
+    where[rows] = True
+    return pc.replace_with_mask(whole, _arrow_mask(where), whole.take(_indices(fill)))
