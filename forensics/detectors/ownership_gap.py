@@ -42,6 +42,8 @@ def dangling_handoffs(ctx: Context) -> pl.DataFrame:
                 ]
             )
             .join(ctx.runs.lazy().select("run_key", "scope_key"), on="run_key")
+            # What is read below and by dangling_handoff, not every span column.
+            .select("run_key", "run_id", "span_id", "seq", "t", "agent", "handoff_target", "target_norm", "scope_key")
             .collect()
             .lazy()
         )
