@@ -28,6 +28,12 @@ success, ``error``/``rejected`` failure, anything else unknown) or its ``finish`
 (``task_completed`` when given). Root spans (events without a cause) are therefore written when
 the run ends.
 
+A tool call's input is its action's args without ``thought`` (the model's narration, kept as the
+``thought`` attribute: the same command said with other words is the same call). A controller's
+``agent_state_changed`` has no output (its content is always ''), and one to ``error`` is owned by
+the agent whose controller stopped it (``reason``: "AgentStuckInLoopError: ..." from
+openhands/controller/stuck.py), not by no agent.
+
 Kinds: user ``message`` → human; agent ``message`` → llm; ``delegate`` → handoff to
 ``args.agent`` (and the delegate's events, until its observation, are owned by that agent);
 ``recall`` → retriever; ``system``/state changes → event; the agent's ``finish`` → llm (its last word
