@@ -130,6 +130,13 @@ def _answers_agent(df: pl.DataFrame, human: pl.Expr) -> pl.Series:
         "output",
         human.alias("_h"),
     ).filter(pl.col("_h") | kind.is_in(["llm", "agent"]))
+    out = pl.repeat(False, df.height, dtype=pl.Boolean, eager=True).alias("answers_agent")
+    # Only the runs with a person's turn can hold one that answers: the others are left out
+    # before the running minimum over each run.
+    asking = rows.filter(pl.col("_h")).get_column("run_key").unique()
+    if asking.len() == 0:
+        return out
+    rows = rows.filter(pl.col("run_key").is_in(asking.implode()))
     spoke = (
         pl.when(kind == "llm")
         .then(pl.lit(0, dtype=pl.Int64))
@@ -143,7 +150,6 @@ def _answers_agent(df: pl.DataFrame, human: pl.Expr) -> pl.Series:
             "answered"
         ),
     )
-    out = pl.repeat(False, df.height, dtype=pl.Boolean, eager=True).alias("answers_agent")
     return out.scatter(found.get_column("_row"), found.get_column("answered"))
 
 
@@ -334,7 +340,6 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
         ]
     ).drop("_roles")
     is_result = pl.col("kind").is_in(["tool", "retriever"])
-    results = pl.when(is_result).then(pl.col("output"))
     # The regexes read the rows they judge only (taken out with on_rows; a regex over a masked
     # column pays for every row): results, and for the not-done flag side-effecting tools' results
     # (side effects are tool spans, so their results are their outputs).
@@ -348,9 +353,16 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
         # that returns {} or 204 did its job), not a command whose output is whatever it printed
         # (a shell command that printed nothing); and not an empty list, nor anything empty from a
         # tool that searches or lists: "none found" is one of the answers such a tool gives.
-        reads = pl.col("call").str.contains(policy.read_only).fill_null(False)
-        collection = pl.col("call").str.contains(COLLECTION_TOOL).fill_null(False)
-        empty = results.str.contains(EMPTY_RESULT) & ~results.str.contains(r"^\s*\[\s*\]\s*$")
+        # The names are matched once per distinct call (a few hundred), the results on result rows only.
+        calls = df.get_column("call")
+        reads = _map_distinct(pl.col("call"), calls, pl.col("name").str.contains(policy.read_only), pl.Boolean())
+        collection = _map_distinct(pl.col("call"), calls, pl.col("name").str.contains(COLLECTION_TOOL), pl.Boolean())
+        reads, collection = reads.fill_null(False), collection.fill_null(False)
+        empty = on_rows(
+            is_result,
+            pl.col("output"),
+            lambda e: e.str.contains(EMPTY_RESULT) & ~e.str.contains(r"^\s*\[\s*\]\s*$"),
+        )
         shaped = shaped | (empty & reads & ~pl.col("is_side_effect") & ~collection)
     df = df.with_columns(shaped.fill_null(False).alias("error_shaped"))
     to_human = pl.col("handoff_target").str.contains(policy.escalation_targets).fill_null(False)
@@ -361,7 +373,9 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
     agent_spoke_before = _answers_agent(df, human)
     df = df.with_columns(
         (~pl.col("failed") & ~pl.col("error_shaped")).alias("succeeded"),
-        _norm_name(pl.col("handoff_target")).alias("target_norm"),
+        _map_distinct(
+            pl.col("handoff_target"), df.get_column("handoff_target"), _norm_name(pl.col("name")), pl.String()
+        ).alias("target_norm"),
         to_human.alias("to_human"),
         (pl.col("is_escalation_tool") | to_human | pl.col("pause_escalation")).alias("is_escalation"),
         (
