@@ -109,7 +109,7 @@ _READ_ONLY: Final = re.compile(
 _SIDE_EFFECTING: Final = re.compile(
     r"(^|[^a-zA-Z])(?i:send|post|place|create|update|write|insert|put|patch|delete|remove|charge|refund|pay|"
     r"deploy|book|cancel|submit|publish|notify|email|upsert|drop|truncate|transfer_funds|wire|reserve|append|"
-    r"upload|merge|open_pr|commit|void)(s|es|ed|ing|ment|ments)?([^a-z]|$)"
+    r"upload|merge|open_pr|commit|void|freeze)(s|es|ed|ing|ment|ments)?([^a-z]|$)"
 )
 
 

@@ -249,6 +249,34 @@ def test_ungated_low_confidence_names_the_first_unreviewed_action_not_a_read_or_
     assert f["evidence_span_ids"] == ["l1", "u1"]
 
 
+def test_ungated_low_confidence_a_card_freeze_is_the_unreviewed_action() -> None:
+    # kb5's vantage run (LangSmith, read by hand): score_transaction said fraud at 0.41, then
+    # freeze_card ran, then send_member_sms. Freezing a card changes the world (policy
+    # side_effecting: freeze), so the freeze, not the SMS after it, is decisive.
+    c = run(
+        span("root", 0, 10, kind="agent", name="fraud_responder", output="Card frozen."),
+        span("s1", 1, parent_id="root", kind="tool", tool="score_transaction", input="{}",
+             output='{"label": "fraud", "confidence": 0.41, "model": "txn-risk-v7"}'),
+        span("f1", 3, parent_id="root", kind="tool", tool="freeze_card", input='{"card": "4471"}',
+             output='{"state": "frozen"}'),
+        span("m1", 4, parent_id="root", kind="tool", tool="send_member_sms", input="{}", output='{"queued": true}'),
+    )
+    f = one(c, "ungated_low_confidence")
+    assert f["decisive_span_id"] == "f1"
+    assert f["evidence_span_ids"] == ["s1", "f1"]
+    assert "freeze_card ran at" in f["explanation"]
+
+
+def test_a_freeze_status_read_is_not_a_side_effect() -> None:
+    c = run(
+        span("root", 0, 10, kind="agent", name="fraud_responder", output="Checked."),
+        span("s1", 1, parent_id="root", kind="tool", tool="score_transaction", input="{}",
+             output='{"label": "fraud", "confidence": 0.41}'),
+        span("f1", 3, parent_id="root", kind="tool", tool="get_freeze_status", input="{}", output='{"frozen": false}'),
+    )
+    assert "ungated_low_confidence" not in detectors(c)
+
+
 def test_ungated_low_confidence_near_miss_human_review_in_between() -> None:
     c = run(
         span("root", 0, 10, kind="agent", name="invoice_intake", output="Created."),
