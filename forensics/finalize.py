@@ -116,17 +116,23 @@ _HEX[np.frombuffer(b"0123456789abcdef", dtype=np.uint8)] = np.arange(16, dtype=n
 def _hex_ids(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray | None] | None:
     """Every id as its 64-bit value, when every id is null or 16 lowercase hex digits (an OTel span
     id as the loaders write it: one value per text and one text per value); None otherwise."""
+    if column.type != pa.string():
+        return None
     values, valids = [], []
     for chunk in column.chunks:
         n = len(chunk)
         if n == 0:
             continue
-        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32, count=n + 1, offset=4 * chunk.offset)
+        buffers = chunk.buffers()
+        if buffers[1] is None:
+            return None
+        offsets = np.frombuffer(buffers[1], dtype=np.int32, count=n + 1, offset=4 * chunk.offset)
         lengths = np.diff(offsets)
         valid = _valid(chunk)
         if not ((lengths == 16).all() if valid is None else ((lengths == 16) | (~valid & (lengths == 0))).all()):
             return None
-        data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8, count=int(offsets[-1] - offsets[0]), offset=int(offsets[0]))
+        size = int(offsets[-1] - offsets[0])
+        data = np.frombuffer(buffers[2], dtype=np.uint8, count=size, offset=int(offsets[0])) if size else np.zeros(0, np.uint8)
         digits = _HEX[data]
         if digits.max(initial=0) > 15:
             return None

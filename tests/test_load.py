@@ -277,7 +277,7 @@ def test_a_value_its_column_cannot_hold_is_quarantined_not_raised(
     assert result.report.balanced
 
 
-def _finalize_case(ids: dict[str, str | None]) -> tuple[pa.Table, pa.Table]:
+def _finalize_case(ids: dict[str, str]) -> tuple[pa.Table, pa.Table]:
     """Two runs sharing a span id, an agent chain, a duplicate, a span ending before it starts, a
     transfer tool and a run with one session id; ``ids`` names each span id's text."""
     def row(line: int, run: str, sid: str, parent: str | None, **kw: object) -> dict[str, object]:
@@ -305,7 +305,7 @@ def test_finalize_reads_ids_the_same_whether_they_are_otel_hex_or_any_text(style
     other text (or one upper-case id: 'B...' is not 'b...') through one dictionary. Same results."""
     names = "abcdefx"
     if style == "otel hex":
-        ids: dict[str, str | None] = {n: f"{i + 10:016x}" for i, n in enumerate(names)}
+        ids = {n: f"{i + 10:016x}" for i, n in enumerate(names)}
     elif style == "other text":
         ids = {n: f"span-{n}" for n in names}
     else:
