@@ -515,3 +515,41 @@ def test_unhandled_error_near_miss_the_step_limit_came_right_after_the_handed_ba
     c = run(*_smol_last_step_error(limit=True))
     assert "unhandled_error" not in detectors(c)
     assert one(c, "swallowed_error")["decisive_span_id"] == "t2"
+
+
+# OpenAI's chat completions refusing a prompt longer than the window: HTTP 400, openai-python
+# BadRequestError, error code context_length_exceeded, with the API's own wording.
+_TOO_LONG = {
+    "status": "error",
+    "error_type": "BadRequestError",
+    "error_message": "Error code: 400 - {'error': {'message': \"This model's maximum context length is 16385 "
+    "tokens. However, your messages resulted in 17012 tokens. Please reduce the length of the messages.\", "
+    "'type': 'invalid_request_error', 'param': 'messages', 'code': 'context_length_exceeded'}}",
+}
+
+
+def test_unhandled_error_stands_down_on_the_call_refused_as_too_long_for_the_window() -> None:
+    # The provider refusing the prompt as too long is the context lost (context_overflow names that
+    # very call); the run dying on it is one failure, told once, not again as a call nobody handled.
+    c = run(
+        span("root", 0, 10, **ROOT, status="error"),
+        span("l1", 1, 2, parent_id="root", kind="llm", model="gpt-3.5-turbo-0125", output="policy ..."),
+        span("l2", 3, 4, parent_id="root", kind="llm", model="gpt-3.5-turbo-0125", **_TOO_LONG),
+    )
+    assert one(c, "context_overflow")["decisive_span_id"] == "l2"
+    assert "unhandled_error" not in detectors(c)
+
+
+def test_unhandled_error_near_miss_another_http_400_still_unhandled() -> None:
+    # The same HTTP 400 BadRequestError for another reason (a malformed message) lost no context:
+    # nothing followed the failure, so it is unhandled.
+    bad = dict(_TOO_LONG, error_message="Error code: 400 - {'error': {'message': \"Invalid value for 'content': "
+               "expected a string, got null.\", 'type': 'invalid_request_error', 'param': 'messages.[1].content', "
+               "'code': null}}")  # fmt: skip
+    c = run(
+        span("root", 0, 10, **ROOT, status="error"),
+        span("l1", 1, 2, parent_id="root", kind="llm", model="gpt-3.5-turbo-0125", output="policy ..."),
+        span("l2", 3, 4, parent_id="root", kind="llm", model="gpt-3.5-turbo-0125", **bad),
+    )
+    assert "context_overflow" not in detectors(c)
+    assert one(c, "unhandled_error")["decisive_span_id"] == "l2"
