@@ -10,6 +10,7 @@ from forensics.conventions.rollups import without_rollups
 from forensics.detectors.agent_runs import agent_run_of
 from forensics.detectors.base import HASH_SEED, Context, Detector, exact_sum, finding, hms, num, on_rows, txt
 from forensics.detectors.findings import per_run_finding
+from forensics.detectors.limit_stops import limit_stops
 from forensics.detectors.registry import register
 from forensics.policy import Threshold
 
@@ -247,7 +248,8 @@ class BudgetExceeded(Detector):
         "the median of comparable runs in the same classification (same task, else same agent; at "
         "least budgets.fleet_min_runs of them; never below the floor). None is shipped as a fixed "
         "number. Also when the log says a limit the run was given stopped it (a LiteLLM max_budget, "
-        "max_turns, max_steps, a recursion_limit). Decisive is the span where the running total "
+        "max_turns, max_steps, a recursion_limit), unless a loop in the run used the turns or steps "
+        "up (a loop detector or handoff_ping_pong found it: the loop's story, told once). Decisive is the span where the running total "
         "crossed the budget, or where the limit was raised."
     )
 
@@ -353,40 +355,7 @@ class BudgetExceeded(Detector):
                 pl.when(stated).then(pl.lit("strong")).otherwise(pl.lit("weak")),
             )
         )
-        return pl.concat([spend, _limit_stops(ctx)], how="vertical_relaxed")
-
-
-def _limit_stops(ctx: Context) -> pl.LazyFrame:
-    """Runs the log says a limit they were given stopped: a spend budget (LiteLLM's max_budget,
-    BudgetExceededError) or a turn/step limit (max_turns, max_steps, recursion_limit), as the
-    conventions layer reads them (``budget_stop``, ``step_limit``). Decisive: where the stop was
-    raised (the limit error with no limit error below it), the earliest in the run."""
-    cols = ctx.spans.columns
-    if "budget_stop" not in cols or "step_limit" not in cols:
-        from forensics.detectors.base import empty_findings
-
-        return empty_findings()
-    stops = ctx.spans.lazy().filter(pl.col("budget_stop") | pl.col("step_limit"))
-    # A turn limit that ended two agents bouncing the task is handoff_ping_pong's story (the
-    # missing way out, missing_fallback): one story, told once.
-    from forensics.detectors.handoff_loop import handoff_ping_pongs
-
-    stops = stops.join(handoff_ping_pongs(ctx).lazy().select("run_id"), on="run_id", how="anti")
-    raised_below = stops.select("run_id", pl.col("parent_id").alias("span_id")).drop_nulls().unique()
-    which = pl.when(pl.col("budget_stop")).then(pl.lit("its spend budget")).otherwise(pl.lit("its turn or step limit"))
-    return per_run_finding(
-        stops.join(raised_below, on=["run_id", "span_id"], how="anti"),
-        first=["kind", "call", "t", "error_label", "budget_stop"],
-        explanation=pl.format(
-            "the run was stopped by {}: {} {} failed with {} at {}",
-            which,
-            txt(pl.col("kind")),
-            txt(pl.col("call")),
-            txt(pl.col("error_label")),
-            hms("t"),
-        ),
-        strength="strong",
-    )
+        return pl.concat([spend, limit_stops(ctx)], how="vertical_relaxed")
 
 
 def _agent_depths(spans: pl.LazyFrame) -> pl.LazyFrame:

@@ -1,0 +1,91 @@
+"""budget_exceeded's second story: a limit the run was given stopped it (a spend budget, a turn,
+step or recursion limit), as the log says, unless the run's own loop is the story (a turn or step
+limit is no evidence of its own: what used the steps up is). Used by ``runaway_cost.BudgetExceeded``;
+no detector of its own."""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+from forensics.detectors.base import Context, hms, txt
+from forensics.detectors.findings import per_run_finding
+
+
+def limit_stops(ctx: Context) -> pl.LazyFrame:
+    """Runs the log says a limit they were given stopped: a spend budget (LiteLLM's max_budget,
+    BudgetExceededError) or a turn/step limit (max_turns, max_steps, recursion_limit), as the
+    conventions layer reads them (``budget_stop``, ``step_limit``). Decisive: where the stop was
+    raised (the limit error with no limit error below it), the earliest in the run."""
+    cols = ctx.spans.columns
+    if "budget_stop" not in cols or "step_limit" not in cols:
+        from forensics.detectors.base import empty_findings
+
+        return empty_findings()
+    stops = ctx.spans.lazy().filter(pl.col("budget_stop") | pl.col("step_limit"))
+    # A turn limit that ended two agents bouncing the task is handoff_ping_pong's story (the
+    # missing way out, missing_fallback): one story, told once.
+    from forensics.detectors.handoff_loop import handoff_ping_pongs
+
+    stops = stops.join(handoff_ping_pongs(ctx).lazy().select("run_id"), on="run_id", how="anti")
+    # Likewise any loop in the run: a turn, step or recursion limit is no evidence of its own; the
+    # steps went somewhere, and the loop that used them up (the same call repeated, a failing call
+    # retried, the same step error again) is the story (DETECTORS.md, "A step limit is no evidence
+    # of its own"). A spend budget (BudgetExceededError) is a limit on cost itself and stays.
+    looped = _loop_runs(ctx, stops)
+    if looped is not None:
+        stops = (
+            stops.join(looped.lazy().with_columns(pl.lit(True).alias("_looped")), on="run_id", how="left")
+            .filter(pl.col("budget_stop") | pl.col("_looped").is_null())
+            .drop("_looped")
+        )
+    raised_below = stops.select("run_id", pl.col("parent_id").alias("span_id")).drop_nulls().unique()
+    which = pl.when(pl.col("budget_stop")).then(pl.lit("its spend budget")).otherwise(pl.lit("its turn or step limit"))
+    return per_run_finding(
+        stops.join(raised_below, on=["run_id", "span_id"], how="anti"),
+        first=["kind", "call", "t", "error_label", "budget_stop"],
+        explanation=pl.format(
+            "the run was stopped by {}: {} {} failed with {} at {}",
+            which,
+            txt(pl.col("kind")),
+            txt(pl.col("call")),
+            txt(pl.col("error_label")),
+            hms("t"),
+        ),
+        strength="strong",
+    )
+
+
+#: The loop detectors: each finds work repeated with nothing new, which is where a run's steps go.
+#: (model_call_cycle judges only runs no step or turn limit stopped; handoff_ping_pong is read above.)
+LOOP_DETECTORS: Final = (
+    "repeated_action",
+    "retry_storm",
+    "repeated_step_error",
+    "repeated_format_error",
+    "repeated_handoff",
+    "repeated_delegation",
+    "requery_same_results",
+)
+
+
+def _loop_runs(ctx: Context, stops: pl.LazyFrame) -> pl.DataFrame | None:
+    """The runs stopped by a turn, step or recursion limit (not a spend budget) in which a loop
+    detector fired, or None when no run was. The loop detectors run on those runs alone (all of them
+    are run-scoped), so the night's cost does not double."""
+    from forensics.detectors.registry import get, names
+
+    ids = stops.filter(~pl.col("budget_stop")).select(pl.col("run_id").unique()).collect()
+    if ids.is_empty():
+        return None
+    sub = Context(
+        spans=ctx.spans.join(ids, on="run_id", how="semi"),
+        runs=ctx.runs.join(ids, on="run_id", how="semi"),
+        policy=ctx.policy,
+    )
+    known = set(names())
+    found = [get(n)().detect(sub).select("run_id") for n in LOOP_DETECTORS if n in known]
+    if not found:
+        return None
+    return pl.concat(found).unique().collect()
