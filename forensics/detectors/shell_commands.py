@@ -177,7 +177,17 @@ def destructive_commands(ctx: Context) -> pl.LazyFrame | None:
     s = ctx.spans.lazy()
     calls = (
         s.filter((pl.col("kind") == "tool") & pl.col("args").str.contains(r'"(?:command|cmd|sql|query|statement|stmt)').fill_null(False))
-        .filter(pl.col("args").str.contains(r"(?i)prod|push|reset|clean|checkout|restore|branch|rm|drop|truncate|delete|destroy|uninstall").fill_null(False))
+        .filter(
+            (
+                (
+                    pl.col("args").str.contains(r'"(?:command|cmd)"')
+                    & pl.col("args").str.contains(r"(?i)prod|push|reset|clean|checkout|restore|branch|rm|drop|truncate|delete|destroy|uninstall")
+                )
+                # A SQL argument only when its statement drops, truncates or deletes (a search tool's
+                # "query" that merely contains "rm" or "prod" is not parsed).
+                | pl.col("args").str.contains(r'(?i)"(?:sql|query|statement|sql_query|sql_statement|stmt)":"(?:[^"\\]|\\.)*(?:drop|truncate|delete)')
+            ).fill_null(False)
+        )
         .select("run_id", "span_id", "seq", "args")
         .collect()
     )
