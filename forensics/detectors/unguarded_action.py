@@ -172,8 +172,9 @@ class UnguardedIrreversible(Detector):
             & ~pl.col("output").str.contains(STAGED_RESULT).fill_null(False)
             & ~pl.col("call").str.contains(APPROVAL_REQUEST).fill_null(False)
         )
-        # A shell tool's name says nothing; its command line does (shell_commands: a force push, a
-        # drop, a change applied to production that no person's turn asked for by name).
+        # A shell or SQL tool's name says nothing; its command line or statement does (shell_commands:
+        # a force push, a drop, a truncate, a change applied to production that no person's turn
+        # asked for by name).
         shell = destructive_commands(ctx)
         named = s.filter(acted & pl.col("is_irreversible")).with_columns(pl.lit(None, pl.String).alias("reason"))
         parts = [named]
