@@ -59,6 +59,15 @@ ERROR_SHAPED: Final = (
     # success says "error": null, never an error object carrying a code. Not one inside a list
     # (no "[" before it): a log search's records with their own error objects are data.
     rf"|^[^\[]*?{_Q}error{_Q}\s*:\s*\{{\s*{_Q}(code|message|type|reason){_Q}\s*:\s*(?:{_Q}|[0-9])"
+    # A failure the tool wrote in words as its result, in its first words. CrewAI's platform
+    # (AMP, enterprise) action tools answer a non-2xx reply with f"API request failed: {message}"
+    # and an exception with f"Error executing action {name}: {e}" (crewAI-tools
+    # adapters/enterprise_adapter.py, crewai_platform_tools EnterpriseActionTool/
+    # CrewAIPlatformActionTool._run); each call is then rendered completed (crewAI PR#6712: five
+    # Slack posts, every one "API request failed: Failed to execute action: Slack API error:
+    # channel_not_found"). Only at the start: a summary that mentions a failed request is data.
+    r"|^\s*(?:(?:api|http) )?request failed\s*:"
+    r"|^\s*(?:error executing|failed to execute) (?:action|tool)\b"
 )
 #: A write's own result saying the write did not happen: the action's flag, in the past participle,
 #: is false (QuickBooks-, Slack- and mail-API-style acknowledgements: ``"posted": false``,

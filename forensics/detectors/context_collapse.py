@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 
 from forensics.detectors.agent_runs import managed_run_of
-from forensics.detectors.base import Context, Detector, failed_runs, finding, hms, txt
+from forensics.detectors.base import Context, Detector, failed_runs, finding, hms, snippet, txt
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.registry import register
 from forensics.policy import Threshold
@@ -210,7 +210,16 @@ class RepeatedAction(Detector):
             ctx, ctx.spans.lazy().join(limit_spans, on=["run_id", "span_id"], how="semi").select("run_id", "span_k", "parent_id")
         ).select("run_id", pl.col("memory").alias("limit_memory"), pl.lit(True).alias("step_limit_hit"))
         ok = pl.col("succeeded")
-        bad = pl.col("failed")
+        # An error result counts as no new information (TAXONOMY), whether the status says so or
+        # only the output does (error_shaped: "API request failed: ..." with status ok); an
+        # error-shaped result is told apart from another by its text.
+        bad = pl.col("failed") | pl.col("error_shaped")
+        error_key = pl.when(pl.col("failed")).then(pl.col("error_label")).otherwise(pl.col("output"))
+        error_label = (
+            pl.when(pl.col("failed"))
+            .then(pl.col("error_label"))
+            .otherwise(pl.format('"{}"', snippet(pl.col("output"))))
+        )
         groups = (
             # One 64-bit key for (run, memory, agent, tool, arguments): grouping a million tool calls
             # on one integer rather than three strings.
@@ -230,8 +239,8 @@ class RepeatedAction(Detector):
                 pl.col("t").max().alias("last_t"),
                 pl.col("seq").min().alias("first_seq"),
                 bad.sum().alias("n_err"),
-                pl.col("error_label").filter(bad).n_unique().alias("n_errors"),
-                pl.col("error_label").filter(bad).first().alias("error"),
+                error_key.filter(bad).n_unique().alias("n_errors"),
+                error_label.filter(bad).first().alias("error"),
                 pl.col("decision").n_unique().alias("n_decisions"),
             )
             # A retry of a failing call is not a loop (that is retry_storm's business): the agent

@@ -667,3 +667,34 @@ def test_repeated_step_error_reads_code_between_the_agents_code_tags() -> None:
     assert one(run(*_failing_steps(*same)), "repeated_step_error")["decisive_span_id"] == "s1"
     changed = [f"Thought: same.\n<code>\nv = s.str.replace('{c}', '.')\n</code>" for c in (",", ";", " ")]
     assert "repeated_step_error" not in detectors(run(*_failing_steps(*changed)))
+
+
+# A CrewAI platform action answers a failed call with its error in words and status ok
+# (crewAI-tools enterprise_adapter.py: f"API request failed: {message}"): an error result, so no
+# new information, even though no span says error (crewAI PR#6712: the same Slack post five times).
+_NOT_FOUND = "API request failed: Failed to execute action: Slack API error: channel_not_found"
+
+
+def _crew_posts(*outputs: str) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = [span("root", 0, 30, kind="agent", name="Comms Coordinator", output="Posted.")]
+    for i, out in enumerate(outputs):
+        rows.append(span(f"l{i}", 1 + 4 * i, parent_id="root", kind="llm", model="gpt-4o", output="Action: slack_post"))
+        rows.append(span(f"p{i}", 3 + 4 * i, parent_id="root", kind="tool", tool="slack_post",
+                         input='{"channel": "#ops-weekly", "text": "Week 49"}', output=out))
+    return rows
+
+
+def test_repeated_action_fires_on_the_same_error_shaped_result_decided_again_each_time() -> None:
+    f = one(run(*_crew_posts(_NOT_FOUND, _NOT_FOUND, _NOT_FOUND)), "repeated_action")
+    assert f["evidence_span_ids"] == ["p0", "p1", "p2"]
+    assert f["decisive_span_id"] == "p0"
+    assert 'the same error ("API request failed: Failed to execute action: Slack API erro...") every time' in (
+        f["explanation"]
+    )
+
+
+def test_repeated_action_near_miss_error_shaped_results_that_differ() -> None:
+    # Each attempt told the agent something new (another error each time): not the same loop.
+    outs = (_NOT_FOUND, "API request failed: Failed to execute action: Slack API error: not_in_channel",
+            "API request failed: Failed to execute action: Slack API error: is_archived")
+    assert "repeated_action" not in detectors(run(*_crew_posts(*outs)))

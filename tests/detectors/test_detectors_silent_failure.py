@@ -746,3 +746,44 @@ def test_error_as_data_near_misses_of_relaying() -> None:
     # "Not done" with a reason of its own (one shared stem): the error was read as data.
     said = "I couldn't switch you today because the Fixed 24 tariff is sold out."
     assert one(run(*_relayed(said)), "error_as_data")["decisive_span_id"] == "t1"
+
+
+# CrewAI's platform (AMP, enterprise) action tools write a failed call as their result, in words:
+# f"API request failed: {message}" on a non-2xx reply, f"Error executing action {name}: {e}" on
+# an exception (crewAI-tools adapters/enterprise_adapter.py EnterpriseActionTool._run); the call
+# itself finishes, so its span says ok (crewAI PR#6712).
+@pytest.mark.parametrize(
+    "result",
+    [
+        "API request failed: Failed to execute action: HubSpot API error: PROPERTY_DOESNT_EXIST",
+        "Error executing action hubspot_create_note: HTTPSConnectionPool(host='api.crewai.com'): Read timed out.",
+    ],
+)
+def test_error_as_data_fires_on_a_platform_action_that_says_in_words_it_failed(result: str) -> None:
+    c = run(
+        span("root", 0, 10, **ROOT, output="The note is on the Brightwell deal."),
+        span("t1", 1, parent_id="root", kind="tool", tool="hubspot_create_note", input='{"deal": "Brightwell"}',
+             output=result),
+        span("l1", 2, parent_id="root", kind="llm", model="gpt-4o", output="The note is on the Brightwell deal."),
+    )
+    f = one(c, "error_as_data")
+    assert f["decisive_span_id"] == "t1"
+    assert 'tool hubspot_create_note returned "' + result[:20] in f["explanation"]
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        # Words about a failed request inside the data (not its first words): the call answered.
+        "Incident INC-2291: the API request failed: upstream 502 between 03:10 and 03:14; resolved.",
+        '{"ok": true, "channel": "C0R3L", "ts": "1733101203.000200"}',
+    ],
+)
+def test_error_as_data_near_miss_a_failure_mentioned_inside_the_data(result: str) -> None:
+    c = run(
+        span("root", 0, 10, **ROOT, output="Done."),
+        span("t1", 1, parent_id="root", kind="tool", tool="get_incident", input='{"id": "INC-2291"}', output=result),
+        span("l1", 2, parent_id="root", kind="llm", model="gpt-4o", output="Done."),
+    )
+    assert "error_as_data" not in detectors(c)
+    assert run_row(c)["ok"]
