@@ -15,6 +15,7 @@ from forensics.conventions import (  # noqa: F401
     exceptions,
     fallbacks,
     ledger,
+    lookups,
     outcome,
     pauses,
     rollups,

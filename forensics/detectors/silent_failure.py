@@ -190,6 +190,28 @@ def relayed_error(ctx: Context, shaped: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+def found_another_way(ctx: Context, shaped: pl.LazyFrame) -> pl.LazyFrame:
+    """``run_id, span_id`` of the ``shaped`` results of a lookup by one key that a later lookup of
+    the same thing by another key answered (conventions ``lookup_of``: tau-bench's
+    ``find_user_id_by_email`` -> "Error: user not found", then ``find_user_id_by_name_zip`` found the
+    user): the step was done another way, a fallback, not an error read as data."""
+    if "lookup_of" not in ctx.spans.columns:
+        return pl.LazyFrame(schema={"run_id": pl.String, "span_id": pl.String})
+    looks = ctx.spans.lazy().filter(pl.col("lookup_of").is_not_null())
+    missed = shaped.select("run_id", "span_id").join(
+        looks.select("run_id", "span_id", "seq", "lookup_of", "call_tool"), on=["run_id", "span_id"]
+    )
+    hits = looks.filter(~pl.col("failed") & ~pl.col("error_shaped")).select(
+        "run_id", "lookup_of", pl.col("seq").alias("_h_seq"), pl.col("call_tool").alias("_h_tool")
+    )
+    return (
+        missed.join(hits, on=["run_id", "lookup_of"])
+        .filter((pl.col("_h_seq") > pl.col("seq")) & (pl.col("_h_tool") != pl.col("call_tool")))
+        .select("run_id", "span_id")
+        .unique()
+    )
+
+
 @register
 class ErrorAsData(Detector):
     name = "error_as_data"
@@ -200,7 +222,8 @@ class ErrorAsData(Detector):
     description = (
         'A tool span with ok status returns an error-shaped output ({"error": ...}, a traceback, '
         '429 Too Many Requests, "status": "failed", an empty result) and the run goes on as if it '
-        "succeeded (no retry, fallback or escalation, no failure reported: neither the final answer nor a "
+        "succeeded (no retry, fallback or escalation, nor a later lookup of the same thing by another key "
+        "that found it, no failure reported: neither the final answer nor a "
         "later assistant message mentions a failure, or says the thing was not done in the error's own "
         "words)."
     )
@@ -217,6 +240,7 @@ class ErrorAsData(Detector):
         )
         shaped = told_of_failure(ctx, shaped)
         shaped = shaped.join(relayed_error(ctx, shaped), on=["run_id", "span_id"], how="anti")
+        shaped = shaped.join(found_another_way(ctx, shaped), on=["run_id", "span_id"], how="anti")
         shown = (
             pl.when(snippet(pl.col("output")) == "")
             .then(pl.lit("an empty result"))
