@@ -25,6 +25,27 @@ def exact_sum(value: pl.Expr) -> pl.Expr:
     return pl.when(value.abs().max() < _EXACT_COST_LIMIT).then(exact).otherwise(value.sum())
 
 
+def empty_last_message(output: pl.Expr) -> pl.Expr:
+    """``output`` is a messages state (LangGraph's graph output ``{"messages": [...]}``, what
+    LangSmith keeps as a root run's outputs) whose last message, the answer, is an AI message with
+    nothing in it: content ``""`` or ``[]`` and no tool call. However much work the messages before
+    it hold, nothing was delivered (langgraph-supervisor-py#63, langgraphjs#1296: the supervisor's
+    closing message came back with empty content after its worker had answered)."""
+    # Parsed only where a messages key is (a cheap literal scan; json_path_match skips nulls).
+    last = (
+        pl.when(output.str.contains('"messages"', literal=True))
+        .then(output)
+        .str.json_path_match("$.messages[-1]")
+    )
+    role = pl.coalesce(last.str.json_path_match("$.type"), last.str.json_path_match("$.role"))
+    calls = last.str.json_path_match("$.tool_calls")
+    return (
+        role.is_in(["ai", "assistant", "AIMessage", "AIMessageChunk"])
+        & last.str.json_path_match("$.content").is_in(["", "[]"])
+        & (calls.is_null() | (calls == "[]"))
+    ).fill_null(False)
+
+
 def run_facts(df: pl.DataFrame) -> pl.DataFrame:
     """One row per run: times, roots, reported outcome, final answer."""
     root = pl.col("is_root")
@@ -126,7 +147,10 @@ def run_facts(df: pl.DataFrame) -> pl.DataFrame:
     )
     structured = pl.col("root_output").str.contains(STRUCTURED_FAILURE).fill_null(False)
     return runs.with_columns(
-        pl.col("root_output").str.contains(EMPTY_ANSWER).fill_null(False).alias("empty_answer"),
+        (
+            pl.col("root_output").str.contains(EMPTY_ANSWER).fill_null(False)
+            | empty_last_message(pl.col("root_output"))
+        ).alias("empty_answer"),
         structured.alias("structured_failure"),
         pl.when(pl.col("n_roots") == 0)
         .then(pl.lit("unknown"))

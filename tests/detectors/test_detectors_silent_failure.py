@@ -787,3 +787,66 @@ def test_error_as_data_near_miss_a_failure_mentioned_inside_the_data(result: str
     )
     assert "error_as_data" not in detectors(c)
     assert run_row(c)["ok"]
+
+
+# A LangGraph graph's output is its state, {"messages": [...]} (what LangSmith keeps as the root
+# run's outputs); the answer is the last message. langgraph-supervisor's closing AI message can come
+# back with content "" or [] after a worker answered (langgraph-supervisor-py#63, langgraphjs#1296).
+def _supervised(last: dict[str, object], final_llm: str) -> tuple[dict, ...]:
+    state = {"messages": [
+        {"type": "human", "content": "How many tickets did the Porto desk close in May?"},
+        {"type": "ai", "name": "ticket_analyst", "content": "Porto closed 412 tickets in May."},
+        {"type": "tool", "content": "Successfully transferred back to supervisor"},
+        last,
+    ]}
+    return (
+        span("root", 0, 10, kind="chain", name="LangGraph", output=json.dumps(state)),
+        span("a1", 1, 5, parent_id="root", kind="agent", name="ticket_analyst"),
+        span("q1", 2, parent_id="a1", kind="tool", tool="count_tickets", input='{"desk": "Porto"}', output="412"),
+        span("l1", 3, parent_id="a1", kind="llm", model="gpt-4o",
+             output='{"generations":[[{"text":"Porto closed 412 tickets in May."}]]}'),
+        span("s1", 6, 9, parent_id="root", kind="agent", name="supervisor"),
+        span("l2", 7, parent_id="s1", kind="llm", model="gpt-4o", output=final_llm),
+    )
+
+
+@pytest.mark.parametrize("content", ["", []])
+def test_undelivered_output_fires_on_a_messages_state_whose_last_ai_message_is_empty(content: object) -> None:
+    c = run(*_supervised({"type": "ai", "name": "supervisor", "content": content},
+                         '{"generations":[[{"text":"","message":{"type":"ai","content":""}}]]}'))
+    f = one(c, "undelivered_output")
+    assert f["decisive_span_id"] == "l2"
+    assert "with an empty final output" in f["explanation"]
+
+
+@pytest.mark.parametrize(
+    "last",
+    [
+        {"type": "ai", "name": "supervisor", "content": "Porto closed 412 tickets in May."},
+        # The last message is the worker's answer: the graph ended on it.
+        {"type": "ai", "name": "ticket_analyst", "content": "Porto closed 412 tickets in May."},
+    ],
+)
+def test_undelivered_output_near_miss_the_last_message_holds_the_answer(last: dict[str, object]) -> None:
+    c = run(*_supervised(last, '{"generations":[[{"text":"Porto closed 412 tickets in May."}]]}'))
+    assert "undelivered_output" not in detectors(c)
+    assert run_row(c)["ok"]
+
+
+def test_empty_last_message_reads_only_an_empty_ai_message_without_tool_calls() -> None:
+    import polars as pl
+
+    from forensics.detectors.facts import empty_last_message
+
+    texts = [
+        '{"messages": [{"type": "human", "content": "hi"}, {"type": "ai", "content": []}], "final_response": []}',
+        '{"messages": [{"role": "assistant", "content": ""}]}',
+        # An empty AI message that calls a tool is a step, not an answer; a human's empty turn is no answer.
+        '{"messages": [{"type": "ai", "content": "", "tool_calls": [{"name": "lookup", "args": {}}]}]}',
+        '{"messages": [{"type": "ai", "content": "ok"}, {"type": "human", "content": ""}]}',
+        '{"messages": []}',
+        "not json",
+        None,
+    ]
+    got = pl.select(empty_last_message(pl.Series(texts, dtype=pl.String))).to_series().to_list()
+    assert got == [True, True, False, False, False, False, False]
