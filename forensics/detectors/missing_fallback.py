@@ -152,8 +152,7 @@ class UnhandledError(Detector):
         "nothing with it (no retry, no other tool, no escalation) and answered success without a word "
         "of the failure (an error in the last step before the step limit was left to no model "
         "decision: the limit's, not this rule's), nor a limit that stopped "
-        "the work on purpose (limit_stop: step, turn or budget limits), nor a call refused as too "
-        "long for the context window (context_overflow reports that call), nor one whose request "
+        "the work on purpose (limit_stop: step, turn or budget limits), nor one whose request "
         "was attempted again (its attempt group, or a child's, has later attempts: retry_storm judges those)."
     )
 
@@ -187,11 +186,6 @@ class UnhandledError(Detector):
                 & (pl.col("kind").is_in(CALL_KINDS) | pl.col("_http_swallowed"))
                 & ~pl.col("error_handled")
                 & ~pl.col("limit_stop")
-                # The provider refusing the prompt as too long for the window (OpenAI's HTTP 400
-                # context_length_exceeded) is context_overflow's story, and that rule names this
-                # very call (a model or tool call failing with the error is one of its hits): one
-                # failure, told once, as the context lost, not again as a call nobody handled.
-                & ~(pl.col("overflow_text") & pl.col("kind").is_in(["llm", "tool"]))
                 & ~(pl.col("attempt_count") > 1).fill_null(False)
                 & ~pl.col("retried_below")
             )

@@ -1307,12 +1307,11 @@ def test_a_managed_agent_run_is_named_by_the_task_its_manager_handed_it() -> Non
 
 def _conversation(last_status: str) -> list[dict[str, Any]]:
     # OTel GenAI spans without captured content: every turn is "chat gpt-4o" by the same agent with
-    # no recorded arguments, so the same call key; the 4th turn fails (the server's 500; a rejection
-    # as too long for the window would be context_overflow's story, not unhandled_error's).
+    # no recorded arguments, so the same call key; the 4th turn is rejected (context too long).
     rows = [span("root", 0, 20, kind="agent", name="clause_auditor", status="error" if last_status == "error" else "ok")]
     for i in range(3):
         rows.append(span(f"m{i}", 1 + 3 * i, 3 + 3 * i, parent_id="root", kind="llm", name="chat gpt-4o", model="gpt-4o"))
-    err = {"error_type": "openai.InternalServerError", "error_message": "Error code: 500 - The server had an error"}
+    err = {"error_type": "openai.BadRequestError", "error_message": "Error code: 400 - context_length_exceeded"}
     rows.append(span("m3", 12, 13, parent_id="root", kind="llm", name="chat gpt-4o", model="gpt-4o",
                      status=last_status, **(err if last_status == "error" else {})))
     return rows

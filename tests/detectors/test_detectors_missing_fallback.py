@@ -528,28 +528,24 @@ _TOO_LONG = {
 }
 
 
-def test_unhandled_error_stands_down_on_the_call_refused_as_too_long_for_the_window() -> None:
-    # The provider refusing the prompt as too long is the context lost (context_overflow names that
-    # very call); the run dying on it is one failure, told once, not again as a call nobody handled.
+def test_unhandled_error_also_fires_on_the_overflow_the_run_died_on() -> None:
+    # The context lost (context_overflow) and nothing done about it (no trimming, no bigger model):
+    # both hold, and independent labellers name both (four blind sets' overflow runs).
     c = run(
         span("root", 0, 10, **ROOT, status="error"),
         span("l1", 1, 2, parent_id="root", kind="llm", model="gpt-3.5-turbo-0125", output="policy ..."),
         span("l2", 3, 4, parent_id="root", kind="llm", model="gpt-3.5-turbo-0125", **_TOO_LONG),
     )
     assert one(c, "context_overflow")["decisive_span_id"] == "l2"
-    assert "unhandled_error" not in detectors(c)
-
-
-def test_unhandled_error_near_miss_another_http_400_still_unhandled() -> None:
-    # The same HTTP 400 BadRequestError for another reason (a malformed message) lost no context:
-    # nothing followed the failure, so it is unhandled.
-    bad = dict(_TOO_LONG, error_message="Error code: 400 - {'error': {'message': \"Invalid value for 'content': "
-               "expected a string, got null.\", 'type': 'invalid_request_error', 'param': 'messages.[1].content', "
-               "'code': null}}")  # fmt: skip
-    c = run(
-        span("root", 0, 10, **ROOT, status="error"),
-        span("l1", 1, 2, parent_id="root", kind="llm", model="gpt-3.5-turbo-0125", output="policy ..."),
-        span("l2", 3, 4, parent_id="root", kind="llm", model="gpt-3.5-turbo-0125", **bad),
-    )
-    assert "context_overflow" not in detectors(c)
     assert one(c, "unhandled_error")["decisive_span_id"] == "l2"
+
+
+def test_unhandled_error_near_miss_the_overflow_answered_by_a_bigger_model() -> None:
+    # A fallback to a model with a larger window is the defined path: the context still overflowed.
+    c = run(
+        span("root", 0, 10, **ROOT, output="Covered under Art. 14.2."),
+        span("l2", 3, 4, parent_id="root", kind="llm", model="gpt-3.5-turbo-0125", **_TOO_LONG),
+        span("l3", 4.1, 6, parent_id="root", kind="llm", model="gpt-4o", output="Covered under Art. 14.2."),
+    )
+    assert "context_overflow" in detectors(c)
+    assert "unhandled_error" not in detectors(c)
