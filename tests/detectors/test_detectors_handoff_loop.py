@@ -118,12 +118,14 @@ def test_near_miss_max_turns_without_handoffs_stays_a_step_limit(tmp_path: Path)
 
 
 def test_near_miss_one_hand_back_then_the_agent_works_until_the_limit(tmp_path: Path) -> None:
-    # A -> B -> A, then A spends its turns on tools: two hand-offs are a consult, not a bounce;
-    # the limit stop stays budget_exceeded's.
+    # A -> B -> A, then A spends its turns on tools: two hand-offs are a consult, not a bounce.
+    # The turns went to the same lookup, again and again: that loop (repeated_action) is what used
+    # them up, so the limit stop is not reported again (budget_exceeded stands down, limit_stops.py).
     path = tmp_path / "back_then_stuck.jsonl"
     agents_trace(path, [TRIAGE, BILLING, TRIAGE], max_turns=6, tools_per_turn=5)
     detectors = findings(path).get_column("detector").to_list()
-    assert "handoff_ping_pong" not in detectors and "budget_exceeded" in detectors
+    assert "handoff_ping_pong" not in detectors and "repeated_action" in detectors
+    assert "budget_exceeded" not in detectors
 
 
 def test_near_miss_the_task_moved_on_to_a_third_agent(tmp_path: Path) -> None:
