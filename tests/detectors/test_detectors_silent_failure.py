@@ -850,3 +850,39 @@ def test_empty_last_message_reads_only_an_empty_ai_message_without_tool_calls() 
     ]
     got = pl.select(empty_last_message(pl.Series(texts, dtype=pl.String))).to_series().to_list()
     assert got == [True, True, False, False, False, False, False]
+
+
+# A post to a chat channel is claimed by naming the channel: "Changelog posted to #eng-updates",
+# "Announced v2.3.1 in #releases" (Slack channels are written #name). With no successful post
+# behind it, the claim is unbacked (crewAI PR#6712: the crew reported the digest posted after every
+# post came back channel_not_found).
+def _channel_post(answer: str, result: str, status: str = "ok") -> tuple[dict, ...]:
+    return (
+        span("root", 0, 10, **ROOT, output=answer),
+        span("p1", 1, parent_id="root", kind="tool", tool="slack_chat_post", status=status,
+             input='{"channel": "#eng-updates", "text": "v2.3.1: faster exports"}', output=result),
+        span("l1", 2, parent_id="root", kind="llm", model="gpt-4o", output=answer),
+    )
+
+
+@pytest.mark.parametrize(
+    "answer", ["Changelog posted to #eng-updates.", "Announced v2.3.1 in #eng-updates: faster exports."]
+)
+def test_claimed_but_not_done_fires_on_a_post_to_a_named_channel_that_never_went_out(answer: str) -> None:
+    c = run(*_channel_post(answer, '{"ok": false, "error": "channel_not_found"}'))
+    f = one(c, "claimed_but_not_done")
+    assert f["decisive_span_id"] == "p1"
+    assert "no tool call for posting or publishing succeeded" in f["explanation"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "result"),
+    [
+        ("Changelog posted to #eng-updates.", '{"ok": true, "channel": "C02UPD", "ts": "1733101203.000200"}'),
+        # A PR or issue number is no channel; a negated sentence is no claim.
+        ("The fix published in PR #2211 is ready for review.", '{"ok": false, "error": "channel_not_found"}'),
+        ("The changelog was not posted to #eng-updates.", '{"ok": false, "error": "channel_not_found"}'),
+    ],
+)
+def test_claimed_but_not_done_near_miss_a_channel_post_that_went_out_or_no_channel_claim(answer: str, result: str) -> None:
+    assert "claimed_but_not_done" not in detectors(run(*_channel_post(answer, result)))
