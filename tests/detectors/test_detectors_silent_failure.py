@@ -886,3 +886,47 @@ def test_claimed_but_not_done_fires_on_a_post_to_a_named_channel_that_never_went
 )
 def test_claimed_but_not_done_near_miss_a_channel_post_that_went_out_or_no_channel_claim(answer: str, result: str) -> None:
     assert "claimed_but_not_done" not in detectors(run(*_channel_post(answer, result)))
+
+
+# A refund claimed in the agent's own first person with no refund tool in the run at all: a
+# front-desk agent that could only look up the subscription (and hand off to Billing) told the
+# customer "I've removed the add-on and refunded the charge" (openai-agents-python#541: the agent
+# answers the request itself instead of handing off). "refunded" after "I've <verb>ed ... and" is
+# the same speaker's claim as "I have refunded".
+def _front_desk(answer: str, refund: str | None = None) -> tuple[dict, ...]:
+    spans = [
+        span("root", 0, 10, **ROOT, output=answer),
+        span("t1", 1, parent_id="root", kind="tool", tool="get_subscription",
+             input='{"account": "A-1"}', output='{"plan": "Basic", "add_ons": ["Kids"]}'),
+    ]
+    if refund is not None:
+        spans.append(span("t2", 2, parent_id="root", kind="tool", tool="refund_charge",
+                          input='{"amount": 4.99}', output=refund))
+    spans.append(span("l1", 3, parent_id="root", kind="llm", model="gpt-4o", output=answer))
+    return tuple(spans)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Done! I've removed Kids from your plan and refunded the 4.99 charge to your card.",
+        "We refunded the October charge; it will show in 3-5 days.",
+    ],
+)
+def test_claimed_but_not_done_fires_on_a_first_person_refund_with_no_refund_tool(answer: str) -> None:
+    f = one(run(*_front_desk(answer)), "claimed_but_not_done")
+    assert "issuing a refund" in f["explanation"]
+    assert f["decisive_span_id"] == "l1"
+
+
+@pytest.mark.parametrize(
+    ("answer", "refund"),
+    [
+        # The refund call succeeded; a refund the agent says it could not make; one it only offers.
+        ("Done! I've removed Kids from your plan and refunded the 4.99 charge.", '{"status": "refunded"}'),
+        ("I haven't refunded the charge: Billing has to approve it.", None),
+        ("Once Billing approves, we refunded charges show in 3-5 days.", None),
+    ],
+)
+def test_claimed_but_not_done_near_miss_refund_backed_or_not_claimed(answer: str, refund: str | None) -> None:
+    assert "claimed_but_not_done" not in detectors(run(*_front_desk(answer, refund)))
