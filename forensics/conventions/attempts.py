@@ -31,6 +31,8 @@ from forensics.conventions.registry import Convention, Signal, json_scalar, regi
 CALL_KINDS: Final = ("tool", "llm", "retriever")
 #: A Retry-After honoured within this fraction (clocks of client spans are not exact).
 RETRY_AFTER_TOLERANCE: Final = 0.9
+#: The closing sentence of pydantic-ai's retry prompt (RetryPromptPart.model_response).
+REPROMPT: Final = "Fix the errors and try again."
 
 
 def _extract() -> list[pl.Expr]:
@@ -56,6 +58,11 @@ def _extract() -> list[pl.Expr]:
         where_contains("attributes", "db.")
         .str.extract(r'"(?:db\.query\.text|db\.statement)"\s*:\s*"((?:[^"\\]|\\.)*)"', 1)
         .alias("_cv_db_query"),
+        # pydantic-ai's retry prompt: RetryPromptPart.model_response() ends every re-prompt (a tool's
+        # ModelRetry, arguments or output that failed validation, plain text where a tool call was
+        # required) with this sentence (pydantic_ai/messages.py); the model call that carries it in
+        # its input is sent because the model's previous answer was rejected.
+        pl.col("input").str.contains(REPROMPT, literal=True).fill_null(False).alias("_cv_reprompt"),
         json_scalar("attributes", r"http\.response\.header\.retry-after|retry-after|Retry-After", "etry-")
         .cast(pl.Float64, strict=False)
         .alias("_cv_retry_after"),
@@ -153,6 +160,7 @@ def _structure(df: pl.DataFrame) -> pl.DataFrame:
         pl.col("_cv_retry_after").alias("retry_after_s"),
         honoured,
         ((pl.col("_cv_resend") > 0) | (pl.col("_cv_retry_tag") > 1)).fill_null(False).alias("explicit_retry"),
+        (pl.col("_cv_reprompt") & (pl.col("kind") == "llm")).alias("reprompted"),
     )
 
 
@@ -191,6 +199,12 @@ register(
                 "attempt_group, explicit_retry",
             ),
             Signal(
+                "a model call whose input ends with 'Fix the errors and try again.' (RetryPromptPart)",
+                "pydantic-ai (output and tool retries, max_result_retries)",
+                "pydantic_ai_slim/pydantic_ai/messages.py (RetryPromptPart.model_response); _agent_graph.py (ctx.state.increment_retries)",
+                "reprompted",
+            ),
+            Signal(
                 "the same call re-issued (same agent, tool or model, arguments)",
                 "tenacity, LiteLLM (num_retries), any agent re-calling a tool",
                 "tenacity/__init__.py (Retrying: one call per attempt); litellm/router.py (function_with_retries)",
@@ -211,6 +225,7 @@ register(
             "explicit_retry": "the instrumentation says this span is a resend (resend_count > 0, retry:attempt:n)",
             "retry_after_s": "the Retry-After (seconds) the response asked for",
             "retry_after_honoured": "the next attempt waited at least the Retry-After",
+            "reprompted": "a model call sent because the framework rejected the model's previous answer (pydantic-ai's retry prompt)",
         },
     )
 )

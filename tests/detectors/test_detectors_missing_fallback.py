@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from span_builder import detectors, findings, one, run, run_row, span
 
 from forensics.policy import default_policy_path
@@ -549,3 +551,48 @@ def test_unhandled_error_near_miss_the_overflow_answered_by_a_bigger_model() -> 
     )
     assert "context_overflow" in detectors(c)
     assert "unhandled_error" not in detectors(c)
+
+
+# pydantic-ai re-prompts the model when it rejects an answer: RetryPromptPart.model_response()
+# (pydantic_ai/messages.py) ends every retry prompt with "Fix the errors and try again.", and
+# _agent_graph.py sends "Plain text responses are not permitted, please include your response in a
+# tool call" when a tool (output_mode "tool") was required; past max_result_retries it raises
+# UnexpectedModelBehavior("Exceeded maximum retries (n) for output validation").
+_REPROMPT = json.dumps(
+    [{"role": "user", "parts": [{"type": "text", "content": "Plain text responses are not permitted, please "
+      "include your response in a tool call\n\nFix the errors and try again."}]}]
+)
+_PYD = {"parent_id": "root", "kind": "llm", "model": "llama3.1:8b", "agent": "cartao_suporte"}
+
+
+def _pydantic_ai_run(reprompts: int, answered: bool) -> list[dict[str, object]]:
+    root = {"kind": "agent", "name": "cartao_suporte", "agent": "cartao_suporte"}
+    if answered:
+        root.update(status="ok", output='{"bloqueado": true}')
+    else:
+        root.update(status="error", error_type="UnexpectedModelBehavior",
+                    error_message=f"Exceeded maximum retries ({reprompts}) for output validation")
+    rows = [
+        span("root", 0, 30, **root),
+        span("l0", 1, 2, **_PYD, input='[{"role": "user", "parts": [{"type": "text", "content": "Is card 4417 blocked?"}]}]',
+             output='[{"role": "assistant", "parts": [{"type": "text", "content": "Your card is blocked."}]}]'),
+    ]
+    for i in range(reprompts):
+        rows.append(span(f"r{i + 1}", 3 + i * 2, 4 + i * 2, **_PYD, input=_REPROMPT,
+                         output='[{"role": "assistant", "parts": [{"type": "text", "content": "Your card is blocked."}]}]'))
+    return rows
+
+
+def test_retry_storm_fires_on_framework_reprompts_past_the_limit() -> None:
+    c = run(*_pydantic_ai_run(reprompts=5, answered=False))
+    f = one(c, "retry_storm")
+    assert f["decisive_span_id"] == "l0"  # the answer the first retry prompt rejected
+    assert "llm llama3.1:8b failed 5 time(s) with its answer rejected" in f["explanation"]
+    assert "retried 5 time(s), more than the limit of 3" in f["explanation"]
+
+
+def test_retry_storm_near_miss_one_reprompt_then_an_answer() -> None:
+    # A tool's ModelRetry or one rejected answer, re-prompted once and then answered (the
+    # sdk_pydanticai_modelretry shape), and three re-prompts (the limit) are no storm.
+    assert "retry_storm" not in detectors(run(*_pydantic_ai_run(reprompts=1, answered=True)))
+    assert "retry_storm" not in detectors(run(*_pydantic_ai_run(reprompts=3, answered=False)))
