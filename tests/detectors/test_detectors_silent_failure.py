@@ -930,3 +930,63 @@ def test_claimed_but_not_done_fires_on_a_first_person_refund_with_no_refund_tool
 )
 def test_claimed_but_not_done_near_miss_refund_backed_or_not_claimed(answer: str, refund: str | None) -> None:
     assert "claimed_but_not_done" not in detectors(run(*_front_desk(answer, refund)))
+
+
+# langgraph-supervisor's create_handoff_tool (handoff.py) answers transfer_to_<agent> with the
+# ToolMessage "Successfully transferred to <agent>" and Command(goto=<agent>, graph=Command.PARENT);
+# when the Command never reaches the agent (langgraph#4377) the graph's output ends on that tool
+# message: nobody answered.
+_RECEIPT: dict[str, object] = {
+    "type": "tool", "name": "transfer_to_finance_expert", "tool_call_id": "c1",
+    "content": "Successfully transferred to finance_expert",
+}
+
+
+def _handoff(*after: dict[str, object]) -> tuple[dict, ...]:
+    messages: list[dict[str, object]] = [
+        {"type": "human", "content": "Total 2024 revenue of the three vendors?"},
+        {"type": "ai", "name": "supervisor", "content": "",
+         "tool_calls": [{"name": "transfer_to_finance_expert", "args": {}, "id": "c1", "type": "tool_call"}]},
+        _RECEIPT,
+        *after,
+    ]
+    return (
+        span("root", 0, 10, kind="chain", name="LangGraph", output=json.dumps({"messages": messages})),
+        span("s1", 1, 9, parent_id="root", kind="agent", name="supervisor"),
+        span("l1", 2, parent_id="s1", kind="llm", model="gpt-4o", output='{"generations":[[{"text":""}]]}'),
+        span("h1", 3, parent_id="s1", kind="tool", tool="transfer_to_finance_expert", input="{}",
+             output="Successfully transferred to finance_expert"),
+    )
+
+
+def test_undelivered_output_fires_when_the_graph_ends_on_a_handoffs_tool_message() -> None:
+    c = run(*_handoff())
+    assert "undelivered_output" in detectors(c)
+    assert not run_row(c)["ok"]
+
+
+def test_undelivered_output_near_miss_the_handoff_target_answered_last() -> None:
+    c = run(*_handoff({"type": "ai", "name": "finance_expert", "content": "Combined revenue was 41.2M."}))
+    assert "undelivered_output" not in detectors(c)
+
+
+def test_empty_last_message_reads_a_handoff_receipt_but_not_another_tools_result() -> None:
+    import polars as pl
+
+    from forensics.detectors.facts import empty_last_message
+
+    def state(*msgs: dict[str, object]) -> str:
+        return json.dumps({"messages": [{"type": "human", "content": "q"}, *msgs]})
+
+    receipt = _RECEIPT
+    back = {"role": "tool", "content": "Successfully transferred back to supervisor"}
+    texts = [
+        state(receipt),
+        state(back),
+        # The handoff was received and answered: the answer is last.
+        state(receipt, {"type": "ai", "name": "finance_expert", "content": "41.2M"}),
+        # Another tool's result is not a handoff receipt.
+        state({"type": "tool", "name": "search_filings", "content": "Contoso 2024 revenue 12.1M"}),
+    ]
+    got = pl.select(empty_last_message(pl.Series(texts, dtype=pl.String))).to_series().to_list()
+    assert got == [True, True, False, False]
