@@ -30,13 +30,7 @@ def empty_last_message(output: pl.Expr) -> pl.Expr:
     LangSmith keeps as a root run's outputs) whose last message, the answer, is an AI message with
     nothing in it: content ``""`` or ``[]`` and no tool call. However much work the messages before
     it hold, nothing was delivered (langgraph-supervisor-py#63, langgraphjs#1296: the supervisor's
-    closing message came back with empty content after its worker had answered).
-
-    Or the last message is a handoff's own tool message: langgraph-supervisor's
-    ``create_handoff_tool`` (``handoff.py``) answers a ``transfer_to_<agent>`` call with a
-    ToolMessage "Successfully transferred to <agent>" and a ``Command(goto=<agent>,
-    graph=Command.PARENT)``; when the Command never reaches the agent (langgraph#4377) the graph
-    ends on that tool message, and no one answered. A handoff's receipt is never an answer."""
+    closing message came back with empty content after its worker had answered)."""
     # Parsed only where a messages key is (a cheap literal scan; json_path_match skips nulls).
     last = (
         pl.when(output.str.contains('"messages"', literal=True))
@@ -45,19 +39,11 @@ def empty_last_message(output: pl.Expr) -> pl.Expr:
     )
     role = pl.coalesce(last.str.json_path_match("$.type"), last.str.json_path_match("$.role"))
     calls = last.str.json_path_match("$.tool_calls")
-    empty_ai = (
+    return (
         role.is_in(["ai", "assistant", "AIMessage", "AIMessageChunk"])
         & last.str.json_path_match("$.content").is_in(["", "[]"])
         & (calls.is_null() | (calls == "[]"))
     ).fill_null(False)
-    handoff_receipt = (
-        role.is_in(["tool", "ToolMessage"])
-        & (
-            last.str.json_path_match("$.name").str.contains(r"^transfer_(?:back_)?to_")
-            | last.str.json_path_match("$.content").str.starts_with("Successfully transferred")
-        ).fill_null(False)
-    ).fill_null(False)
-    return empty_ai | handoff_receipt
 
 
 def run_facts(df: pl.DataFrame) -> pl.DataFrame:
