@@ -170,6 +170,33 @@ def _core(claim: str) -> str:
 _NORM: Final = r"[^a-z0-9]+"
 
 
+#: Shell command lines that make an API call a claim names, read as that call (a coding agent's
+#: shell tool, Claude Code ``Bash``, is named for nothing it does): ``gh pr create`` ("Create a pull
+#: request on GitHub", man gh-pr-create(1)), ``hub pull-request``, ``glab mr create`` ("Create a new
+#: merge request.", man glab-mr-create(1)), ``gh issue create`` / ``glab issue create``. Each reads
+#: as the name the same call has as a tool (the GitHub MCP servers' ``create_pull_request`` and
+#: ``create_issue``), so a policy claim's ``tool`` pattern is matched against it as against a
+#: tool's name; a command line that only names the command (an ``echo`` of it) makes no call. Over ``args`` as the prepared table keeps it
+#: (whitespace removed), at the start of the command line or of one ``&&``/``||``/``;`` segment.
+_SEGMENT_START: Final = r'(?:"(?:command|cmd)":"|&&|\|\||;|\\n)(?:sudo)?'
+_COMMAND_CALLS: Final = (
+    (r"ghprcreate|hubpull-request|hubprcreate", "create_pull_request"),
+    (r"glabmrcreate", "create_merge_request"),
+    (r"(?:gh|glab)issuecreate", "create_issue"),
+)
+
+
+def command_call(args: pl.Expr) -> pl.Expr:
+    """The tool name of the API call a shell tool call's command line makes (``gh pr create`` ->
+    ``create_pull_request``), else null; ``args`` is the whitespace-free arguments column."""
+    out = pl.lit(None, dtype=pl.String)
+    for command, call in reversed(_COMMAND_CALLS):
+        out = pl.when(args.str.contains(_SEGMENT_START + "(?:" + command + ")").fill_null(False)).then(
+            pl.lit(call)
+        ).otherwise(out)
+    return out
+
+
 def _normalised(e: pl.Expr) -> pl.Expr:
     return e.str.to_lowercase().str.replace_all(_NORM, "")
 
@@ -322,7 +349,7 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
     tools = (
         ctx.spans.lazy()
         .filter(pl.col("kind") == "tool")
-        .select("run_key", "call_tool", "succeeded", "span_id", "seq")
+        .select("run_key", "call_tool", "succeeded", "span_id", "seq", command_call(pl.col("args")).alias("as_call"))
         .collect()
         .lazy()
     )
@@ -338,11 +365,18 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
     if claims:
         # Which policy claim each distinct tool name can back: patterns run over the distinct
         # names, not every span.
+        # A shell call is matched by the API call its command line makes, too (gh pr create).
         names = (
-            tools.select("call_tool")
+            tools.select("call_tool", "as_call")
             .unique()
             .with_columns(
-                *[pl.col("call_tool").str.contains(c.tool).alias(f"m_{i}") for i, c in enumerate(claims)]
+                *[
+                    (
+                        pl.col("call_tool").str.contains(c.tool).fill_null(False)
+                        | pl.col("as_call").str.contains(c.tool).fill_null(False)
+                    ).alias(f"m_{i}")
+                    for i, c in enumerate(claims)
+                ]
             )
         )
         # Every claim's test over the answers in one pass; the tool evidence is gathered only for
@@ -358,7 +392,7 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
             .collect()
         )
         matched = tools.filter(pl.col("run_key").is_in(said.get_column("run_key").implode())).join(
-            names, on="call_tool", how="left", nulls_equal=True, maintain_order="left"
+            names, on=["call_tool", "as_call"], how="left", nulls_equal=True, maintain_order="left"
         )
         evidence = matched.group_by("run_key").agg(
             *[(pl.col(f"m_{i}") & pl.col("succeeded")).any().alias(f"done_{i}") for i in range(len(claims))],
