@@ -82,8 +82,14 @@ def _structure(df: pl.DataFrame) -> pl.DataFrame:
             "run_key", "parent_k", pl.col("_cv_db_system").str.to_lowercase(), pl.coalesce("_cv_db_query", "name")
         ).hash(3)
     )
+    # Where the arguments are not recorded (a model call whose instrumentation keeps no input), the
+    # only evidence that two calls are one request is the caller: a resend comes from the same
+    # parent (LiteLLM's num_retries and tenacity re-call inside the one completion; LangChain's
+    # RunnableRetry under the one retry run), while the same model called for the next item of a
+    # batch, under that item's own span, is a new request.
+    caller = pl.when(pl.col("args").is_null()).then(pl.col("parent_k"))
     call_key = pl.when(~http & pl.col("kind").is_in(list(CALL_KINDS))).then(
-        pl.struct("run_key", "agent", "kind", "call", "args").hash(2)
+        pl.struct("run_key", "agent", "kind", "call", "args", caller.alias("_caller")).hash(2)
     )
     df = df.with_columns(pl.coalesce(db_key, http_key, call_key).alias("attempt_group"), http.alias("http_attempt"))
     g = "attempt_group"

@@ -185,6 +185,7 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
             "model",
             "args",
             "agent",
+            "parent_id",
             verb.alias("verb"),
             "attempt_index",
             "attempt_count",
@@ -208,6 +209,7 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
                 pl.col("args").alias("l_args"),
                 verb.alias("l_verb"),
                 pl.col("agent").alias("l_agent"),
+                pl.col("parent_id").alias("l_parent_id"),
                 pl.col("succeeded").alias("l_ok"),
                 pl.col("is_escalation").alias("l_esc"),
                 pl.col("is_fallback_tool").alias("l_fallback_tool"),
@@ -218,7 +220,13 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
             )
         )
         pairs = failed.join(later, on="run_key", how="inner").filter(pl.col("l_seq") > pl.col("seq"))
-        retry = (pl.col("l_kind") == pl.col("kind")) & (pl.col("l_call") == pl.col("call"))
+        # A model call whose arguments are not recorded is retried from the same caller (LiteLLM's
+        # num_retries and tenacity re-call inside the one completion): the same model called under
+        # another parent (the next item of a batch, its own span) is a new request, not a retry.
+        same_request = ~((pl.col("kind") == "llm") & pl.col("args").is_null()) | pl.col("l_parent_id").eq_missing(
+            pl.col("parent_id")
+        )
+        retry = (pl.col("l_kind") == pl.col("kind")) & (pl.col("l_call") == pl.col("call")) & same_request
         same_agent = pl.col("l_agent").eq_missing(pl.col("agent"))
         fallback = (
             (

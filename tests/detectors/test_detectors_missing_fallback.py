@@ -596,3 +596,37 @@ def test_retry_storm_near_miss_one_reprompt_then_an_answer() -> None:
     # sdk_pydanticai_modelretry shape), and three re-prompts (the limit) are no storm.
     assert "retry_storm" not in detectors(run(*_pydantic_ai_run(reprompts=1, answered=True)))
     assert "retry_storm" not in detectors(run(*_pydantic_ai_run(reprompts=3, answered=False)))
+
+
+# A LiteLLM batch: one completion per item, each under the item's own span, the model's input not
+# recorded. LiteLLM's num_retries re-calls inside the one completion (litellm/main.py
+# completion_with_retries; the Router's function_with_retries logs 'Retrying {n}/{max}'), so a
+# resend is a model call under the same caller; the next item's call is a new request.
+def _batch(second_under: str) -> list[dict[str, object]]:
+    llm = {"kind": "llm", "model": "gemini-1.5-pro", "input": None}
+    return [
+        span("root", 0, 30, kind="agent", name="abstract_screener", agent="abstract_screener",
+             output="Screening complete: 3/3 abstracts reviewed."),
+        span("i1", 1, 4, parent_id="root", kind="chain", name="review_item"),
+        span("m1", 1.1, 3.9, parent_id="i1", **llm, output='{"decision": "include"}'),
+        span("i2", 5, 8, parent_id="root", kind="chain", name="review_item"),
+        span("m2", 5.1, 5.5, parent_id="i2", **llm, status="error", error_type="RateLimitError",
+             error_message="litellm.RateLimitError: VertexAIException - 429 RESOURCE_EXHAUSTED"),
+        span("m2b", 6, 7.9, parent_id=second_under, **llm, output='{"decision": "exclude"}'),
+        span("i3", 9, 12, parent_id="root", kind="chain", name="review_item"),
+        span("m3", 9.1, 11.9, parent_id="i3", **llm, output='{"decision": "include"}'),
+    ]
+
+
+def test_unhandled_error_fires_when_the_next_items_call_is_no_retry_of_the_failed_one() -> None:
+    # The 429'd item got no second call of its own: the next item's call (under i3) is a new request.
+    rows = [r for r in _batch("i2") if r["span_id"] != "m2b"]
+    c = run(*rows)
+    assert one(c, "unhandled_error")["decisive_span_id"] == "m2"
+    assert "swallowed_error" in detectors(c)
+
+
+def test_unhandled_error_near_miss_litellm_resent_the_call_under_the_same_item() -> None:
+    c = run(*_batch("i2"))
+    assert "unhandled_error" not in detectors(c)
+    assert "swallowed_error" not in detectors(c)
