@@ -212,6 +212,45 @@ def found_another_way(ctx: Context, shaped: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+#: A retriever's result with no document in it: MLflow's RETRIEVER span outputs a list of
+#: Documents (``[]`` when nothing matched; mlflow.org docs, concepts/span "RETRIEVER"), a LangChain
+#: retriever run (LangSmith run_type "retriever") ``{"documents": []}``.
+_NO_DOCUMENTS: Final = r'^\s*(?:\[\s*\]|\{\s*\\?"documents\\?"\s*:\s*\[\s*\]\s*\})\s*$'
+#: An answer saying nothing was found ("I couldn't find anything on that", "no information about").
+_SAYS_NOT_FOUND: Final = (
+    r"(?i)\b(?:no|not|couldn'?t|could\s+not|can'?t|cannot|unable\s+to|didn'?t|did\s+not|nothing)\b"
+    r"[^.!?\n]{0,60}\b(?:find|found|locate|information|info|passages?|documents?|results?|match(?:es|ing)?|"
+    r"mention(?:s|ed)?|details|sources?)\b"
+)
+
+
+def ungrounded_retrievals(ctx: Context) -> pl.LazyFrame:
+    """Retriever spans (kind retriever) that returned no document, in runs where no retriever
+    returned one and the run answered anyway without saying nothing was found: the answer stands on
+    nothing the run retrieved, an empty result where data was expected (TAXONOMY error_as_data).
+    An answer that says it found nothing ("I couldn't find that in our policies") told the user."""
+    retrievals = ctx.spans.lazy().filter((pl.col("kind") == "retriever") & ~pl.col("failed"))
+    empty = pl.col("output").str.contains(_NO_DOCUMENTS).fill_null(False)
+    runs = (
+        retrievals.group_by("run_id")
+        .agg(empty.all().alias("_none"))
+        .filter(pl.col("_none"))
+        .select("run_id")
+        .join(
+            ctx.runs.lazy()
+            .filter(
+                (pl.col("reported_outcome") != "error")
+                & (pl.col("final_output").str.strip_chars().str.len_chars() > 0).fill_null(False)
+                & ~pl.col("final_output").str.contains(_SAYS_NOT_FOUND).fill_null(False)
+            )
+            .select("run_id"),
+            on="run_id",
+            how="semi",
+        )
+    )
+    return retrievals.join(runs, on="run_id", how="semi").filter(empty)
+
+
 @register
 class ErrorAsData(Detector):
     name = "error_as_data"
@@ -225,7 +264,8 @@ class ErrorAsData(Detector):
         "succeeded (no retry, fallback or escalation, nor a later lookup of the same thing by another key "
         "that found it, no failure reported: neither the final answer nor a "
         "later assistant message mentions a failure, or says the thing was not done in the error's own "
-        "words)."
+        "words). Also retriever spans that returned no documents, in a run where no retriever returned "
+        "one, under an answer that does not say nothing was found."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -241,17 +281,24 @@ class ErrorAsData(Detector):
         shaped = told_of_failure(ctx, shaped)
         shaped = shaped.join(relayed_error(ctx, shaped), on=["run_id", "span_id"], how="anti")
         shaped = shaped.join(found_another_way(ctx, shaped), on=["run_id", "span_id"], how="anti")
+        # Retrievals that found nothing under an answer that says it found something.
+        blind = told_of_failure(ctx, ungrounded_retrievals(ctx))
+        cols = ["run_id", "span_id", "seq", "t", "call", "output", "kind"]
+        shaped = pl.concat([shaped.select(cols), blind.select(cols)], how="vertical_relaxed")
         shown = (
-            pl.when(snippet(pl.col("output")) == "")
+            pl.when(pl.col("kind") == "retriever")
+            .then(pl.lit("no documents"))
+            .when(snippet(pl.col("output")) == "")
             .then(pl.lit("an empty result"))
             .otherwise(pl.format('"{}"', snippet(pl.col("output"))))
         )
         return per_run_finding(
             shaped,
-            first=["call", "output", "t"],
+            first=["call", "output", "t", "kind"],
             explanation=pl.format(
-                "tool {} returned {} with status ok at {} and the run went on as if it had succeeded "
+                "{} {} returned {} with status ok at {} and the run went on as if it had succeeded "
                 "({} error-shaped result(s))",
+                pl.when(pl.col("kind") == "retriever").then(pl.lit("retriever")).otherwise(pl.lit("tool")),
                 txt(pl.col("call")),
                 shown,
                 hms("t"),

@@ -930,3 +930,39 @@ def test_claimed_but_not_done_fires_on_a_first_person_refund_with_no_refund_tool
 )
 def test_claimed_but_not_done_near_miss_refund_backed_or_not_claimed(answer: str, refund: str | None) -> None:
     assert "claimed_but_not_done" not in detectors(run(*_front_desk(answer, refund)))
+
+
+# A RAG run whose retrievers all came back with no documents (MLflow RETRIEVER spans output a list
+# of Documents: [] when nothing matched; a LangChain retriever run {"documents": []}) and whose
+# model answered anyway, as if it had passages: an empty result where data was expected.
+def _rag(answer: str, second: str = "[]") -> tuple[dict, ...]:
+    return (
+        span("root", 0, 10, **ROOT, output=answer),
+        span("r1", 1, parent_id="root", kind="retriever", name="handbook_search",
+             input='{"query": "parental leave carry over", "k": 4}', output="[]"),
+        span("r2", 2, parent_id="root", kind="retriever", name="hr_faq_search",
+             input='{"query": "parental leave carry over", "k": 4}', output=second),
+        span("l1", 3, parent_id="root", kind="llm", model="gpt-4o", output=answer),
+    )
+
+
+@pytest.mark.parametrize("second", ["[]", '{"documents": []}'])
+def test_error_as_data_fires_on_retrievers_that_found_nothing_under_a_confident_answer(second: str) -> None:
+    f = one(run(*_rag("Yes: unused parental leave carries over for 12 months.", second)), "error_as_data")
+    assert f["decisive_span_id"] == "r1"
+    assert "returned no documents" in f["explanation"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "second"),
+    [
+        # The answer says nothing was found: the user was told.
+        ("I couldn't find anything about carrying parental leave over in our handbook.", "[]"),
+        ("There is no information on that in the HR documents; please ask HR directly.", "[]"),
+        # Another retriever returned a passage the answer can stand on.
+        ("Yes: unused parental leave carries over for 12 months.",
+         '[{"page_content": "Unused parental leave carries over for 12 months.", "metadata": {"doc": "hb-7"}}]'),
+    ],
+)
+def test_error_as_data_near_miss_retrieval_found_nothing_and_said_so_or_found_something(answer: str, second: str) -> None:
+    assert "error_as_data" not in detectors(run(*_rag(answer, second)))
