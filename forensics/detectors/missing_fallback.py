@@ -10,6 +10,7 @@ from forensics.detectors.base import CALL_KINDS, Context, Detector, failure_foll
 from forensics.detectors.claims import tool_verb_object
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.registry import register
+from forensics.detectors.suite_claims import failed_test_runs
 from forensics.policy import Threshold
 
 #: A final answer that mentions a failure in any words (looser than the run's says_failure: here
@@ -207,7 +208,9 @@ class UnhandledError(Detector):
         ignored = ignored.join(_cut_off_by_step_limit(ctx, ignored), on=["run_id", "span_id"], how="anti").with_columns(
             pl.lit(True).alias("handed_back")
         )
-        unhandled = pl.concat([unhandled, ignored], how="diagonal_relaxed")
+        unhandled = pl.concat([unhandled, ignored], how="diagonal_relaxed").join(
+            failed_test_runs(ctx), on=["run_id", "span_id"], how="anti"
+        )
         then = (
             pl.when(pl.col("after") > 0)
             .then(pl.format("the run carried on with {} more span(s)", pl.col("after")))

@@ -51,6 +51,26 @@ def runner_segment(command: str) -> str | None:
     return None
 
 
+def failed_test_runs(ctx: Context) -> pl.LazyFrame:
+    """``run_id, span_id`` of the failed shell calls that ran the tests (pytest, npm test, vitest,
+    go test ...: runner_segment). A test runner's non-zero exit is the tests' answer,
+    not a failure of the call: pytest exits 1 when "tests were collected and run but some of the
+    tests failed" (docs.pytest.org, "Exit codes"), Jest and Vitest exit 1 on a failing test. Like
+    grep's exit 1 (conventions: the command answered), it asks for no retry or fallback; a claim
+    that the suite passed is silent_failure's (tests_claimed_passing, swallowed_error). Parsed once
+    per distinct command line, on the failed calls that carry one."""
+    calls = (
+        ctx.spans.lazy()
+        .filter(
+            pl.col("failed") & (pl.col("kind") == "tool") & pl.col("args").str.contains('"command', literal=True).fill_null(False)
+        )
+        .select("run_id", "span_id", "args")
+        .collect()
+    )
+    tests = [a for a in calls.get_column("args").unique().to_list() if (line := command_line(a)) and runner_segment(line)]
+    return calls.lazy().filter(pl.col("args").is_in(tests)).select("run_id", "span_id")
+
+
 def _covers(passed: str, failed: str) -> bool:
     """A passing run covers a failing one when it is the same command, or a broader one: the
     failing command with selectors taken out (its text a subsequence of the failing one's)."""
