@@ -138,13 +138,22 @@ def _runs(df: pl.DataFrame, runs: pl.DataFrame) -> pl.DataFrame:
         df.lazy()
         .filter((pl.col("kind") == "handoff") & pl.col("end_time").is_null() & ~pl.col("is_root"))
         .join(nested, on=["run_key", "span_id"], how="semi")
-        .select("run_key", pl.col("seq").alias("_h_seq"), pl.col("agent").alias("_h_agent"), pl.col("span_id"))
+        .select(
+            "run_key", pl.col("seq").alias("_h_seq"), pl.col("agent").alias("_h_agent"), pl.col("span_id"),
+            pl.col("parent_id").alias("_h_parent"),
+        )
     )
+    # The model call that issued the delegation (its parent: a Claude Code Task tool_use is a block
+    # of that assistant message, same start) is not the agent acting again.
     resumed = (
         df.lazy()
-        .select("run_key", "seq", "agent")
+        .select("run_key", "seq", "agent", pl.col("span_id").alias("_s_id"))
         .join(handoffs, on="run_key")
-        .filter((pl.col("seq") > pl.col("_h_seq")) & pl.col("agent").eq_missing(pl.col("_h_agent")))
+        .filter(
+            (pl.col("seq") > pl.col("_h_seq"))
+            & pl.col("agent").eq_missing(pl.col("_h_agent"))
+            & pl.col("_s_id").ne_missing(pl.col("_h_parent"))
+        )
         .select("run_key", "span_id")
         .unique()
     )
