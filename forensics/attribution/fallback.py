@@ -85,12 +85,29 @@ def _orchestrator_plan(s: pl.DataFrame) -> pl.DataFrame:
 
 
 def _first_response(s: pl.DataFrame) -> pl.DataFrame:
-    # The first step after the task statement (step 0), its owner if it is a tool call.
-    first = s.filter(pl.col("step") >= 1).sort("run_id", "step").unique("run_id", keep="first")
+    """The first step after the task statement (step 0), its owner if it is a tool call. A terminal
+    reply that ran nothing (a tool step with no input: AG2's code-executing proxy answering a message
+    without code with its default auto-reply, AgentBuilder.DEFAULT_PROXY_AUTO_REPLY "There is no code
+    from the last 1 message for me to execute...", autogen agentchat/contrib/agent_builder.py) added
+    nothing: it answers the message it was handed, whose author owns it (the task statement's)."""
+    s = s.sort("run_id", "step").with_columns(
+        _prev_step=pl.col("step").shift(1).over("_rk"), _prev_agent=pl.col("agent").shift(1).over("_rk")
+    )
+    ran_nothing = (
+        pl.col("is_tool")
+        & ~pl.col("failed")
+        & (pl.col("owner_step") == pl.col("step"))
+        & (pl.col("input").fill_null("").str.strip_chars() == "")
+        & pl.col("_prev_step").is_not_null()
+    )
+    first = s.filter(pl.col("step") >= 1).unique("run_id", keep="first")
     alone = s.group_by("run_id").agg(pl.len().alias("_n")).filter(pl.col("_n") == 1)
     only = s.join(alone, on="run_id")
     return _pick(
         pl.concat([first, only.drop("_n")], how="vertical").with_columns(
+            owner_agent=pl.when(ran_nothing).then(pl.col("_prev_agent")).otherwise(pl.col("owner_agent")),
+            owner_step=pl.when(ran_nothing).then(pl.col("_prev_step")).otherwise(pl.col("owner_step")),
+        ).with_columns(
             decisive_agent=pl.col("owner_agent"),
             decisive_step=pl.col("owner_step"),
             attribution_evidence=pl.format(

@@ -1,0 +1,95 @@
+"""forensics.attribution on AG2 group chats (CaptainAgent / AgentBuilder teams, Who&When's
+Algorithm-Generated histories): one firing and one near-miss test per rule. Histories are written
+inline from AG2's own message shapes (the Computer_terminal proxy's replies)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from forensics.attribution import attribute
+from forensics.load import load
+
+#: AgentBuilder.DEFAULT_PROXY_AUTO_REPLY (autogen agentchat/contrib/agent_builder.py): the
+#: Computer_terminal's reply to a message that holds no code.
+NO_CODE = (
+    "There is no code from the last 1 message for me to execute. Group chat manager should let other "
+    "participants to continue the conversation. If the group chat manager want to end the conversation, "
+    'you should let other participant reply me only with "TERMINATE"'
+)
+TASK = (
+    "You are given: (1) a task and advises from your manager with a specific plan and (2) a general task.\n"
+    "# General Task\nWhy does the script print 'unknown language unknown'?\n"
+    "## Plan for solving the task\n1. Review the code. 2. Fix it."
+)
+
+
+def _attributed(tmp_path: Path, messages: list[tuple[str, str]]) -> dict[str, Any]:
+    doc = {
+        "question_ID": "r",
+        "is_correct": False,
+        "history": [{"name": n, "role": "user", "content": c} for n, c in messages],
+    }
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps(doc))
+    (row,) = attribute(load(path, format="ag2-history")).filter(pl.col("run_id") == "r").to_dicts()
+    return row
+
+
+def test_a_terminal_reply_that_ran_nothing_is_owned_by_the_message_it_answered(tmp_path: Path) -> None:
+    # The first reply to the task is the terminal's "no code" auto-reply: it added nothing, so the
+    # first response the run built on is the task statement and plan it was handed (step 0).
+    row = _attributed(
+        tmp_path,
+        [
+            ("PythonDebugging_Expert", TASK),
+            ("Computer_terminal", NO_CODE),
+            ("Verification_Expert", "There is no code yet; please share the script that failed."),
+            ("PythonDebugging_Expert", "Without the script we cannot go further."),
+        ],
+    )
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        "PythonDebugging_Expert",
+        0,
+        "first_response",
+    )
+
+
+def test_a_terminal_reply_that_ran_code_is_still_the_codes_authors(tmp_path: Path) -> None:
+    # Near miss: the first reply is the terminal running code another expert wrote at step 1 (its
+    # input is that code): the code's author at its own message is blamed, not the task statement.
+    row = _attributed(
+        tmp_path,
+        [
+            ("PythonDebugging_Expert", TASK),
+            ("Verification_Expert", "Let us test it.\n```python\nprint('ok')\n```"),
+            ("Computer_terminal", "exitcode: 0 (execution succeeded)\nCode output: ok"),
+            ("PythonDebugging_Expert", "It works now."),
+        ],
+    )
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        "Verification_Expert",
+        1,
+        "first_response",
+    )
+
+
+def test_an_expert_first_reply_is_the_first_response(tmp_path: Path) -> None:
+    # Near miss: the no-code auto-reply comes later (step 2); the expert's step 1 is the first response.
+    row = _attributed(
+        tmp_path,
+        [
+            ("PythonDebugging_Expert", TASK),
+            ("Verification_Expert", "The language table is probably missing an entry."),
+            ("Computer_terminal", NO_CODE),
+            ("PythonDebugging_Expert", "Agreed."),
+        ],
+    )
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        "Verification_Expert",
+        1,
+        "first_response",
+    )
