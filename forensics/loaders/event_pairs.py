@@ -20,10 +20,22 @@ from ``span.status`` with ``status.description`` and ``exception`` events as the
 from the agent's configuration; it is ``[]`` throughout the real file), so it never makes a
 handoff: a handoff is only recorded when one was taken, by a ``handoff`` span (``handoff.from``/
 ``handoff.to``, RAAF's ``handoff_span``) or a ``transfer_to_<agent>`` tool call (finalisation).
+
+Parents: a span that started after its recorded parent ended is not inside it. RAAF's
+``SpanTracer#start_span`` (lib/openai_agents/tracing/spans.rb, at the file's commit 9d84a24c) ends a
+block span with ``@context.finish_span(span)``, and ``SpanContext#finish_span(span)`` pops the span
+stack only when called with no span: the stack never shrinks, so every span's ``parent_id`` is the
+last span STARTED, closed or not. A tool call reads as the child of the model call before it, and
+the runner's next turn (a new ``agent.<name>`` span, after the first turn's agent span ended ok) as
+the child of the last tool, so a turn that raised looked like a failure swallowed under a root that
+reported success. Such a span is given the innermost span of its trace still open when its start
+record was read (none: it is a root); the recorded parent is kept as ``@recorded_parent_id``. The
+ends are remembered for the last :data:`ENDED_MEMORY` spans only, so memory stays bounded.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from functools import lru_cache
 from typing import Any
 
@@ -41,6 +53,9 @@ _RAAF_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("handoff_to", ("handoff.to",)),
 )
 _RAAF_TOKENS = (("input_tokens", "llm.usage.prompt_tokens"), ("output_tokens", "llm.usage.completion_tokens"))
+#: How many ended spans are remembered to tell a stale parent (ended before its child started) from
+#: one never seen (its records in another file): the same bound as the id caches.
+ENDED_MEMORY = 1 << 16
 _SPAN_KEYS = frozenset({"span_id", "trace_id", "parent_id", "name", "kind", "start_time", "end_time",
                         "status", "attributes", "events"})
 
@@ -63,6 +78,7 @@ class EventPairsLoader(Loader):
     def read(self, source: Source, sink: SpanSink) -> None:
         # (run, span) → (line of the start, start record). Only spans open right now live here.
         open_spans: dict[tuple[str | None, str], tuple[int, dict[str, Any]]] = {}
+        parents = _Parents()
         for line, record in source.records():
             try:
                 event, span, key = _check(record)
@@ -77,27 +93,65 @@ class EventPairsLoader(Loader):
                                     "the first start is kept. Hint: the writer logged the same start twice", record)
                     continue
                 open_spans[key] = (line, record)
+                parents.started(key, record["span"].get("parent_id"))
                 continue
             started = open_spans.pop(key, None)
             try:
-                row = pair_row(started[1] if started else None, record)
+                row = parents.fix(key, pair_row(started[1] if started else None, record))
             except RecordError as exc:
                 sink.quarantine(line, exc.reason, exc.detail, record)
                 if started:  # the start still is a span: keep it open rather than lose it
                     open_spans[key] = started
                 continue
+            parents.ended(key)
             if started is None:
                 sink.add(row, line)
             else:
                 sink.add(row, started[0])
                 sink.merged(line)
-        for start_line, start in open_spans.values():
+        for key, (start_line, start) in open_spans.items():
             try:
-                row = pair_row(start, None)
+                row = parents.fix(key, pair_row(start, None))
             except RecordError as exc:
                 sink.quarantine(start_line, exc.reason, exc.detail, start)
                 continue
             sink.add(row, start_line)
+
+
+class _Parents:
+    """The enclosing span of each span at its start record (see the module doc: RAAF's stale parents)."""
+
+    def __init__(self) -> None:
+        self._open: dict[str | None, list[str]] = {}  # trace → its open spans, in start order
+        self._ended: OrderedDict[tuple[str | None, str], None] = OrderedDict()
+        self._moved: dict[tuple[str | None, str], str | None] = {}  # span → the parent it is given
+
+    def started(self, key: tuple[str | None, str], recorded: Any) -> None:
+        trace, sid = key
+        stack = self._open.setdefault(trace, [])
+        if recorded not in (None, "") and (trace, str(recorded)) in self._ended:
+            self._moved[key] = stack[-1] if stack else None
+        stack.append(sid)
+
+    def ended(self, key: tuple[str | None, str]) -> None:
+        trace, sid = key
+        stack = self._open.get(trace)
+        if stack is not None and sid in stack:
+            stack.remove(sid)
+            if not stack:
+                del self._open[trace]
+        self._ended[key] = None
+        if len(self._ended) > ENDED_MEMORY:
+            self._ended.popitem(last=False)
+
+    def fix(self, key: tuple[str | None, str], row: dict[str, Any]) -> dict[str, Any]:
+        if key not in self._moved:
+            return row
+        parent = self._moved.pop(key)
+        attrs = row["attributes"]
+        attrs["@recorded_parent_id"] = row["parent_id"]
+        row["parent_id"] = None if parent is None else _id(parent, "span.parent_id", "span")
+        return row
 
 
 # A trace id, a parent id and a second-resolution time repeat on many lines: normalise each

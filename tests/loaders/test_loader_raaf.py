@@ -85,7 +85,16 @@ def test_real_file_specific_spans() -> None:
     tool = rows["span_dcbc39ae1bc11740bb8d0018"]
     assert json.loads(tool["input"]) == {"expression": "25 * 37 + 142"}  # an object in the file: JSON text
     assert tool["output"] == "The result of 25 * 37 + 142 is 1067"
-    assert tool["parent_id"] == "span_8844192e9691fddf7e348247"
+    # Its recorded parent is the llm call of lines 3/4, which ended (line 4) before the tool started
+    # (line 5): RAAF's span stack is never popped (module doc). The agent span, open since line 2,
+    # encloses it.
+    assert tool["parent_id"] == "span_c02a457e5d39115c1486a6c8"
+    assert json.loads(tool["attributes"])["@recorded_parent_id"] == "span_8844192e9691fddf7e348247"
+    # Lines 11-20: the first turn's agent span ended (line 16) before the second turn's agent span
+    # started (line 17, recorded under the tool of line 14): the second turn is a root of its own.
+    second = rows["span_8bf8ce71a784e03ff74559ae"]
+    assert second["parent_id"] is None and second["status"] == "error"
+    assert rows["span_576c3c8463890cb3e27ef17c"]["parent_id"] == "span_8bf8ce71a784e03ff74559ae"
 
 
 def test_quirks() -> None:
@@ -169,3 +178,60 @@ def test_real_file_cut_short_keeps_every_record_accounted(tmp_path: Path, cut: i
             if orjson.loads(line)["event"] == "end"}
     open_rows = {r["span_id"] for r in result.spans.to_pylist() if r["end_time"] is None}
     assert not open_rows & ends
+
+
+def _line(event: str, sid: str, parent: str | None, kind: str, t: str, **span: object) -> bytes:
+    body = {"span_id": sid, "trace_id": "trace_t", "parent_id": parent, "name": f"{kind}.x", "kind": kind,
+            "start_time": t, "attributes": {"agent.name": "Math"} if kind == "agent" else {}, "events": [],
+            "status": "ok", **span}
+    return orjson.dumps({"event": event, "timestamp": t, "span": body}) + b"\n"
+
+
+def _two_turns(tmp_path: Path, *, first_turn_ends_first: bool) -> Path:
+    """RAAF's shape: turn one (agent a1: llm l1, tool t1), then turn two (agent a2, recorded under
+    t1 because the stack is never popped) whose llm call raises; a2 fails with it."""
+    err = {"status": "error", "attributes": {"status.description": "Bad request to OpenAI"},
+           "events": [{"name": "exception", "timestamp": "2025-06-23T19:11:09Z",
+                       "attributes": {"exception.type": "APIError", "exception.message": "Bad request"}}]}
+    a1_end = _line("end", "a1", None, "agent", "2025-06-23T19:11:07Z", end_time="2025-06-23T19:11:08Z")
+    lines = [
+        _line("start", "a1", None, "agent", "2025-06-23T19:11:07Z"),
+        _line("start", "l1", "a1", "llm", "2025-06-23T19:11:07Z"),
+        _line("end", "l1", "a1", "llm", "2025-06-23T19:11:07Z", end_time="2025-06-23T19:11:08Z"),
+        _line("start", "t1", "l1", "tool", "2025-06-23T19:11:08Z"),
+        _line("end", "t1", "l1", "tool", "2025-06-23T19:11:08Z", end_time="2025-06-23T19:11:08Z"),
+        *([a1_end] if first_turn_ends_first else []),
+        _line("start", "a2", "t1", "agent", "2025-06-23T19:11:08Z"),
+        _line("start", "l2", "a2", "llm", "2025-06-23T19:11:08Z"),
+        _line("end", "l2", "a2", "llm", "2025-06-23T19:11:08Z", end_time="2025-06-23T19:11:09Z", **err),
+        _line("end", "a2", "t1", "agent", "2025-06-23T19:11:08Z", end_time="2025-06-23T19:11:09Z", **err),
+        *([] if first_turn_ends_first else [a1_end]),
+    ]
+    path = tmp_path / "turns.jsonl"
+    path.write_bytes(b"".join(lines))
+    return path
+
+
+def test_a_turn_started_after_the_first_ended_raised_to_the_caller(tmp_path: Path) -> None:
+    # The first turn's agent span ended ok before the second began: the second turn is no child of
+    # it, and its error is what the run ended on (reported error), not one swallowed under an ok root.
+    result = forensics.load(_two_turns(tmp_path, first_turn_ends_first=True))
+    rows = _rows(result)
+    assert rows["a2"]["parent_id"] is None and rows["t1"]["parent_id"] == "a1"
+    assert json.loads(rows["a2"]["attributes"])["@recorded_parent_id"] == "t1"
+    classes = {f["failure_class"] for f in forensics.classify(result).findings.to_pylist()}
+    assert "silent_failure" not in classes
+    assert "missing_fallback" in classes  # the Bad request was still never handled
+
+
+def test_a_nested_agent_failing_inside_an_open_root_is_still_swallowed(tmp_path: Path) -> None:
+    # Near-miss: the root agent span was still open when the nested agent started, and ended ok after
+    # it failed: the nested agent is inside the root (the innermost span open at its start; its
+    # recorded parent, the tool, had ended), and the root reporting success over its error is read.
+    result = forensics.load(_two_turns(tmp_path, first_turn_ends_first=False))
+    rows = _rows(result)
+    assert rows["a2"]["parent_id"] == "a1" and rows["t1"]["parent_id"] == "a1"
+    assert rows["l2"]["parent_id"] == "a2"  # its recorded parent was open: it stands
+    assert "@recorded_parent_id" not in json.loads(rows["l2"]["attributes"])
+    classes = {f["failure_class"] for f in forensics.classify(result).findings.to_pylist()}
+    assert "silent_failure" in classes
