@@ -93,3 +93,61 @@ def test_an_expert_first_reply_is_the_first_response(tmp_path: Path) -> None:
         1,
         "first_response",
     )
+
+
+CLAIM = (
+    'I have successfully retrieved the article "Uncoupled" from Project MUSE using the provided DOI. '
+    "The quoted passage on pages 45-46 matches the citation."
+)
+
+
+def test_a_retrieval_claimed_before_any_tool_returned_is_blamed(tmp_path: Path) -> None:
+    # No code was ever run (the only terminal reply ran nothing) when the expert says it retrieved
+    # the article: the retrieval was invented, and the claim is blamed (not the first response).
+    row = _attributed(
+        tmp_path,
+        [
+            ("Literature_Expert", TASK),
+            ("Research_Expert", "I will start by retrieving the article from Project MUSE."),
+            ("Computer_terminal", NO_CODE),
+            ("Research_Expert", CLAIM),
+            ("Literature_Expert", "Then the citation matches. TERMINATE"),
+        ],
+    )
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        "Research_Expert",
+        3,
+        "claimed_access",
+    )
+    assert "I have successfully retrieved" in row["attribution_evidence"]
+
+
+def test_a_retrieval_claimed_after_code_fetched_it_is_not_blamed(tmp_path: Path) -> None:
+    # Near miss: the expert's code ran and printed the article first; the same claim reports it.
+    row = _attributed(
+        tmp_path,
+        [
+            ("Literature_Expert", TASK),
+            ("Research_Expert", "```python\nimport requests\nprint(requests.get('https://muse.jhu.edu/a').text)\n```"),
+            ("Computer_terminal", "exitcode: 0 (execution succeeded)\nCode output: Uncoupled: OR, How I Lost"),
+            ("Research_Expert", CLAIM),
+            ("Literature_Expert", "Then the citation matches. TERMINATE"),
+        ],
+    )
+    assert row["attribution_rule"] != "claimed_access"
+    assert (row["decisive_agent"], row["decisive_step"]) == ("Research_Expert", 1)
+
+
+def test_a_retrieval_planned_is_no_claim(tmp_path: Path) -> None:
+    # Near miss: "I will retrieve" and "once we have located" claim nothing done.
+    row = _attributed(
+        tmp_path,
+        [
+            ("Literature_Expert", TASK),
+            ("Research_Expert", "I will retrieve the article from Project MUSE next."),
+            ("Computer_terminal", NO_CODE),
+            ("Art_Expert", "Once we have located the article, I will compare the citation. Please share it."),
+        ],
+    )
+    assert row["attribution_rule"] == "first_response"
+    assert (row["decisive_agent"], row["decisive_step"]) == ("Research_Expert", 1)

@@ -40,6 +40,11 @@ Evidence:
   orchestrator did about it decided the run.
 * ``repeated_action``: the first message that repeats, word for word, an earlier message of the
   same agent (same action, same observation: a no-op loop).
+* ``claimed_access``: the first message (no code in it) whose author says in the first person that it
+  has retrieved, accessed or located something ("I have successfully retrieved the article") while
+  no tool call in the run had yet returned anything and no page had been viewed: an AG2 expert
+  reaches the world only through code the Computer_terminal runs (AgentBuilder's coding instruction),
+  so the retrieval was invented.
 * ``final_answer_origin``: where the run states ``FINAL ANSWER: x`` (a failed run: x is wrong),
   the first earlier step whose text contains x (a tool's output counts for the code's author); if
   that is a search engine's results page (a snippet among others) or a page the surfer opened because
@@ -114,7 +119,7 @@ Everything is polars expressions over the span table; nothing loops over rows in
 The package, one room per job (every name is importable from ``forensics.attribution`` as before):
 ``runner`` (``attribute``: evidence, then fallback), ``steps`` (the per-step facts, the ledger
 columns), ``ledger_rules`` (Magentic-One ledgers and plans), ``stall_rules`` (where a stall began), ``instruction_rules`` (instructions and
-sources against the request), ``tool_rules`` (tool errors, repeats),
+sources against the request), ``tool_rules`` (tool errors, repeats), ``claim_rules`` (claimed access),
 ``answers`` (final answer origin), ``fallback`` (unbacked claim, orchestrator plan, first response)
 and ``common`` (the text patterns, thresholds and ledger keys the rules share).
 """

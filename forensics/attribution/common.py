@@ -81,6 +81,13 @@ _CALENDAR = (
     r"^(?:January|February|March|April|May|June|July|August|September|October|November|December"
     r"|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)$"
 )
+#: A first-person claim to have fetched something from outside the conversation ("I have successfully
+#: retrieved the article", "I've accessed the website"): perfect tense, an acquisition verb (not
+#: "reviewed" or "checked", which can be done on the conversation itself). Read by claimed_access.
+_CLAIMED_ACCESS = (
+    r"\bI(?: have|'ve)(?: (?:now|already|successfully))* (?:retrieved|accessed|located|obtained|downloaded|fetched|"
+    r"visited|searched|browsed|scraped|opened|looked up)\b"
+)
 #: An orchestrator instruction to take a value as given without finding it.
 _ASSUME = r"(?i)\b(?:assume|assuming|guess)\b"
 #: Any number (the answer a ledger accepts may be one digit); commas dropped before comparing.

@@ -14,6 +14,7 @@ from forensics.attribution.answers import (
     _final_answer_origin,
     _halted_answer_origin,
 )
+from forensics.attribution.claim_rules import _claimed_access
 from forensics.attribution.common import _OBSERVATIONS, _PLAN, _REPLAN, REPEAT_MIN_CHARS
 from forensics.attribution.fallback import _first_response, _orchestrator_plan, _unbacked_claims
 from forensics.attribution.instruction_rules import _instruction_conflicts, _source_contradicts_task
@@ -42,6 +43,7 @@ EVIDENCE_RULES: Final = (
     "orchestrator_stall",
     "tool_error",
     "repeated_action",
+    "claimed_access",
     "final_answer_origin",
     "halted_answer_origin",
     "final_answer_composed",
@@ -112,6 +114,7 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
             _stalls(steps),
             _tool_errors(steps),
             _repeats(steps),
+            _claimed_access(steps),
             _final_answer_origin(steps),
             _halted_answer_origin(steps),
             _final_answer_composed(steps),
