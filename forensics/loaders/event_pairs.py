@@ -122,22 +122,24 @@ class _Parents:
     """The enclosing span of each span at its start record (see the module doc: RAAF's stale parents)."""
 
     def __init__(self) -> None:
-        self._open: dict[str | None, list[str]] = {}  # trace → its open spans, in start order
+        # trace → its open spans in start order (a dict: an end removes its span in O(1), and the
+        # innermost open span is the last key).
+        self._open: dict[str | None, dict[str, None]] = {}
         self._ended: OrderedDict[tuple[str | None, str], None] = OrderedDict()
         self._moved: dict[tuple[str | None, str], str | None] = {}  # span → the parent it is given
 
     def started(self, key: tuple[str | None, str], recorded: Any) -> None:
         trace, sid = key
-        stack = self._open.setdefault(trace, [])
+        stack = self._open.setdefault(trace, {})
         if recorded not in (None, "") and (trace, str(recorded)) in self._ended:
-            self._moved[key] = stack[-1] if stack else None
-        stack.append(sid)
+            self._moved[key] = next(reversed(stack)) if stack else None
+        stack[sid] = None
 
     def ended(self, key: tuple[str | None, str]) -> None:
         trace, sid = key
         stack = self._open.get(trace)
         if stack is not None and sid in stack:
-            stack.remove(sid)
+            del stack[sid]
             if not stack:
                 del self._open[trace]
         self._ended[key] = None
