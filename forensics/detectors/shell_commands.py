@@ -175,21 +175,24 @@ def destructive_commands(ctx: Context) -> pl.LazyFrame | None:
     the few tool calls whose arguments carry a command line and a destructive or production word
     (a literal scan first), one Python parse per distinct command line; None when there are none."""
     s = ctx.spans.lazy()
-    calls = (
+    # The cheap test first, collected: polars' predicate pushdown merges consecutive filters into
+    # one predicate over every span, and the costly regexes below then read all the spans' texts
+    # (0.18 s CPU at 600k spans) where they need only the ~1 in 30 that name a command or query.
+    candidates = (
         s.filter((pl.col("kind") == "tool") & pl.col("args").str.contains(r'"(?:command|cmd|sql|query|statement|stmt)').fill_null(False))
-        .filter(
-            (
-                (
-                    pl.col("args").str.contains(r'"(?:command|cmd)"')
-                    & pl.col("args").str.contains(r"(?i)prod|push|reset|clean|checkout|restore|branch|rm|drop|truncate|delete|destroy|uninstall")
-                )
-                # A SQL argument only when its statement drops, truncates or deletes (a search tool's
-                # "query" that merely contains "rm" or "prod" is not parsed).
-                | pl.col("args").str.contains(r'(?i)"(?:sql|query|statement|sql_query|sql_statement|stmt)":"(?:[^"\\]|\\.)*(?:drop|truncate|delete)')
-            ).fill_null(False)
-        )
         .select("run_id", "span_id", "seq", "args")
         .collect()
+    )
+    calls = candidates.filter(
+        (
+            (
+                pl.col("args").str.contains(r'"(?:command|cmd)"')
+                & pl.col("args").str.contains(r"(?i)prod|push|reset|clean|checkout|restore|branch|rm|drop|truncate|delete|destroy|uninstall")
+            )
+            # A SQL argument only when its statement drops, truncates or deletes (a search tool's
+            # "query" that merely contains "rm" or "prod" is not parsed).
+            | pl.col("args").str.contains(r'(?i)"(?:sql|query|statement|sql_query|sql_statement|stmt)":"(?:[^"\\]|\\.)*(?:drop|truncate|delete)')
+        ).fill_null(False)
     )
     if calls.height == 0:
         return None
