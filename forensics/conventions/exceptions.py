@@ -145,10 +145,48 @@ def _not_found_answer(df: pl.DataFrame) -> pl.Expr:
     ).fill_null(False)
 
 
+#: The answer of an API to a create whose object is there already: Kubernetes' Status reason
+#: AlreadyExists with the message '<kind> "<name>" already exists' (k8s.io/apimachinery
+#: pkg/api/errors NewAlreadyExists, code 409), and the same words from other APIs.
+_ALREADY_EXISTS: Final = r"(?i)\balready[ _-]?exists\b"
+
+
+def _already_exists_answer(df: pl.DataFrame) -> pl.Expr:
+    """An HTTP client request answered 409 "already exists" inside a tool call that returned
+    normally, when an earlier call of the same tool with the same arguments failed: the create the
+    first attempt sent had landed before its answer was lost (a read timeout), and the retry found
+    the object there. Kubernetes clients read it so (client-go apierrors.IsAlreadyExists: the
+    object is what was asked for); without the failed earlier attempt an "already exists" may be
+    someone else's object, and without the tool returning normally the caller took it as a failure."""
+    tools = df.filter(pl.col("kind") == "tool")
+    failed_first = (
+        tools.filter(pl.col("failed"))
+        .group_by("run_key", "call", "args")
+        .agg(pl.col("seq").min().alias("_first_failed"))
+    )
+    retried_ok = (
+        tools.filter(~pl.col("failed") & pl.col("args").is_not_null())
+        .join(failed_first, on=["run_key", "call", "args"])
+        .filter(pl.col("_first_failed") < pl.col("seq"))
+        .select("span_k", pl.col("output").str.contains(_ALREADY_EXISTS).fill_null(False).alias("_tool_says"))
+    )
+    # The words are the tool's result ("namespace team-a already exists") or the request's own error
+    # (an HTTP span keeps no response body unless its instrumentation records the exception).
+    says = pl.concat_str([pl.col("error_message"), pl.col("output")], ignore_nulls=True).str.contains(_ALREADY_EXISTS)
+    return (
+        pl.col("failed")
+        & pl.col("_cv_http_method").is_not_null()
+        & (pl.col("http_status") == 409)
+        & pl.col("parent_k").is_in(retried_ok.get_column("span_k").implode())
+        & (says | pl.col("parent_k").is_in(retried_ok.filter(pl.col("_tool_says")).get_column("span_k").implode()))
+    ).fill_null(False)
+
+
 def _status(df: pl.DataFrame) -> pl.DataFrame:
     # A shell command that answered with exit status 1 (grep found nothing) did not fail, nor did
-    # a lookup its tool read as "not found".
-    df = df.with_columns((pl.col("failed") & ~_exit_code_answer() & ~_not_found_answer(df)).alias("failed"))
+    # a lookup its tool read as "not found", nor a retried create that found its object there.
+    answered = _exit_code_answer() | _not_found_answer(df) | _already_exists_answer(df)
+    df = df.with_columns((pl.col("failed") & ~answered).alias("failed"))
     failed = pl.col("failed")
     # exception.escaped=false is NOT evidence of handling: the Python SDK's record_exception()
     # defaults to escaped=False and instrumentations call it before re-raising; only the span's
@@ -336,6 +374,12 @@ register(
                 "OpenTelemetry HTTP semantic conventions (httpx, requests, urllib3 instrumentations)",
                 "semantic-conventions docs/http/http-spans.md (Status: 4xx SHOULD be Error for SpanKind.CLIENT)",
                 "failed=false (the tool read the answer: not found)",
+            ),
+            Signal(
+                'HTTP client span answered 409 "already exists" (Status reason AlreadyExists) inside a tool call that returned normally, retrying the same call (same tool, same arguments) after it failed',
+                "Kubernetes API clients; any create API that answers 409 already exists",
+                "k8s.io/apimachinery pkg/api/errors (NewAlreadyExists: 409, reason AlreadyExists; IsAlreadyExists); semantic-conventions docs/http/http-spans.md (4xx on a client span is Error)",
+                "failed=false (the earlier attempt's create had landed: the retry found the object)",
             ),
             Signal(
                 'BudgetExceededError "Budget has been exceeded!" (type budget_exceeded)',
