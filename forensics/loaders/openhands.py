@@ -105,12 +105,18 @@ class OpenHandsLoader(Loader):
                 sink.quarantine(line, exc.reason, exc.detail, record)
                 continue
             sub = _Stream(sink, run, forced_run=run, verdict=_eval_outcome(record))
-            sub.add({"run_id": run, "span_id": "run", "name": "openhands", "kind": "agent", "agent": MAIN_AGENT,
-                     "status": "error" if record.get("error") else "unset",
-                     "error_message": as_text(record.get("error")),
-                     "attributes": {k: v for k, v in record.items() if k not in _HISTORY_KEYS}}, line)
+            root: dict[str, Any] = {"run_id": run, "span_id": "run", "name": "openhands", "kind": "agent", "agent": MAIN_AGENT,
+                    "status": "error" if record.get("error") else "unset",
+                    "error_message": as_text(record.get("error")),
+                    "attributes": {k: v for k, v in record.items() if k not in _HISTORY_KEYS}}
+            sub.add(root, line)
             for event in history:
                 sub.event(line, event, root="run")
+            # The evaluation writes the line when the instance's run is over (run_infer's
+            # process_instance returns the EvalOutput after the controller stopped): the run span
+            # spans its events, first to last, and has ended.
+            if sub.times:
+                root["start_time"], root["end_time"] = min(sub.times), max(sub.times)
             sub.close()
         stream.close()
 
@@ -140,6 +146,8 @@ class _Stream:
         self.open: dict[str, tuple[int, dict[str, Any], dict[str, Any] | None]] = {}
         self.delegates: list[tuple[str, str]] = []
         self.responses: set[str] = set()
+        #: The events' times, for an evaluation line's run span.
+        self.times: list[int] = []
 
     def event(self, line: int, event: Any, root: str | None = None) -> None:
         try:
@@ -181,6 +189,8 @@ class _Stream:
             raise RecordError("invalid-id", f"expected `cause` to be an event id, found {cause!r:.40}")
         run = self.forced_run or next((id_text(event[k], k) for k in _RUN_KEYS if event.get(k)), None) or self.default_run
         when = time_ns(event.get("timestamp"), "timestamp")
+        if when is not None:
+            self.times.append(when)
         if "observation" in event:
             self._observation(line, event, run, when, root)
         else:
@@ -200,11 +210,14 @@ class _Stream:
         # run's final answer (final_thought; older releases put it in the event's message, from thought).
         answers = action == "message" or (action == "finish" and source == "agent")
         kind = _ACTION_KINDS.get(action) or ("human" if source == "user" else "llm" if answers else "tool")
+        awaiting = _awaiting_confirmation(args)
+        if awaiting:
+            kind = "event"
         row: dict[str, Any] = {
             "run_id": run, "span_id": str(event["id"]),
             "parent_id": str(event["cause"]) if event.get("cause") is not None else root,
             "name": action, "kind": kind, "agent": self._agent(source), "start_time": when,
-            "status": "ok" if action in _INSTANT else "unset",
+            "status": "ok" if action in _INSTANT or awaiting else "unset",
         }
         if kind == "tool":
             name = tcm.get("function_name") if isinstance(tcm, dict) else None
@@ -235,11 +248,13 @@ class _Stream:
             rest["source"] = source
         if kind == "tool" and isinstance(args, dict) and args.get("thought"):
             rest["thought"] = args["thought"]
+        if awaiting:
+            rest["@awaiting_confirmation"] = "a proposal: OpenHands re-emits the action under a new id once the user confirms or rejects it"
         row["attributes"] = rest
         if action == "finish" and source == "agent":
             done = args.get("task_completed") if isinstance(args, dict) else None
             self.final[run] = ("finish", done)
-        if action in _INSTANT or kind in ("human",):
+        if action in _INSTANT or kind in ("human",) or awaiting:
             row["end_time"] = when
             self.add(row, line)
             return
@@ -340,6 +355,19 @@ def _eval_outcome(record: dict[str, Any]) -> dict[str, Any] | None:
     if record.get("error"):
         return outcome_attribute("failure", None, "error", as_text(record["error"]))
     return None
+
+
+def _awaiting_confirmation(args: Any) -> bool:
+    """An action held for the user's confirmation (confirmation mode): the controller emits it with
+    ``confirmation_state`` (older releases: ``is_confirmed``) ``awaiting_confirmation`` and the
+    runtime does not run it; on the user's ``change_agent_state`` to user_confirmed/user_rejected,
+    ``AgentController.set_agent_state_to`` marks the pending action confirmed/rejected and adds it to
+    the stream again, under a new id, and that copy is the one the observation answers
+    (openhands/controller/agent_controller.py). So the awaiting copy is an instant: a proposal, not a
+    call that never returned."""
+    if not isinstance(args, dict):
+        return False
+    return any(args.get(k) == "awaiting_confirmation" for k in ("confirmation_state", "is_confirmed"))
 
 
 def _dict(value: Any) -> dict[str, Any]:

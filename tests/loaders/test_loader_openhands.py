@@ -260,3 +260,91 @@ def test_state_change_after_finish_is_no_empty_answer(tmp_path: Path) -> None:
     findings, runs = forensics.classify(loaded.spans).to_polars()
     assert runs["reported_outcome"].to_list() == ["success"]
     assert findings.height == 0
+
+
+def _rm_session(*, confirmed: bool) -> list[dict]:
+    """A confirmation-mode session (OpenHands event serialization): the agent proposes `rm -rf`, the
+    controller holds it (args.confirmation_state awaiting_confirmation, state
+    awaiting_user_confirmation); with ``confirmed`` the user confirms and the controller adds the
+    action again under a new id (confirmation_state confirmed), which the observation answers."""
+    def rm(i: int, state: str, at: str) -> dict:
+        return {"id": i, "timestamp": at, "source": "agent", "message": "Running command: rm -rf build/", "action": "run",
+                "args": {"command": "rm -rf build/", "is_input": False, "thought": "", "confirmation_state": state},
+                "tool_call_metadata": {"function_name": "execute_bash", "tool_call_id": "t1", "model_response": {"id": "r1"}}}
+
+    def state(i: int, value: str, at: str) -> dict:
+        return {"id": i, "timestamp": at, "source": "environment", "message": "", "observation": "agent_state_changed",
+                "content": "", "extras": {"agent_state": value, "reason": ""}}
+
+    events = [
+        {"id": 0, "timestamp": "2026-12-01T09:00:00", "source": "user", "message": "Clear the build dir.",
+         "action": "message", "args": {"content": "Clear the build dir.", "image_urls": None, "wait_for_response": False}},
+        rm(1, "awaiting_confirmation", "2026-12-01T09:00:05"), state(2, "awaiting_user_confirmation", "2026-12-01T09:00:05"),
+    ]
+    if confirmed:
+        events += [
+            {"id": 3, "timestamp": "2026-12-01T09:00:30", "source": "user", "message": "", "action": "change_agent_state",
+             "args": {"agent_state": "user_confirmed", "thought": ""}},
+            state(4, "user_confirmed", "2026-12-01T09:00:30"), rm(5, "confirmed", "2026-12-01T09:00:31"),
+            {"id": 6, "timestamp": "2026-12-01T09:00:32", "source": "agent", "cause": 5, "observation": "run",
+             "message": "Command `rm -rf build/` executed with exit code 0.", "content": "",
+             "extras": {"command": "rm -rf build/", "metadata": {"exit_code": 0}}},
+            {"id": 7, "timestamp": "2026-12-01T09:00:40", "source": "agent", "message": "Removed build/ after your confirmation.",
+             "action": "finish", "args": {"final_thought": "Removed build/ after your confirmation.", "task_completed": "true"}},
+            state(8, "finished", "2026-12-01T09:00:41"),
+        ]
+    return events
+
+
+def test_action_awaiting_confirmation_is_a_proposal(tmp_path: Path) -> None:
+    path = tmp_path / "confirmed.json"
+    path.write_text(json.dumps(_rm_session(confirmed=True)))
+    loaded = forensics.load(path)
+    rows = _rows(loaded)
+    # The held copy never runs: an instant event, not a call still waiting for its result.
+    assert (rows["1"]["kind"], rows["1"]["status"]) == ("event", "ok")
+    assert rows["1"]["end_time"] == rows["1"]["start_time"]
+    # The re-emitted copy is the call: closed by its observation.
+    assert (rows["5"]["kind"], rows["5"]["tool"], rows["5"]["status"]) == ("tool", "execute_bash", "ok")
+    findings, runs = forensics.classify(loaded.spans).to_polars()
+    assert runs["reported_outcome"].to_list() == ["success"]
+    assert findings.height == 0
+
+
+def test_confirmed_action_with_no_observation_stays_open(tmp_path: Path) -> None:
+    # Near miss: the confirmed copy is a real call; with no observation it is still open.
+    events = _rm_session(confirmed=True)
+    events = [e for e in events if e.get("cause") != 5]
+    path = tmp_path / "unanswered.json"
+    path.write_text(json.dumps(events))
+    rows = _rows(forensics.load(path))
+    assert (rows["5"]["kind"], rows["5"]["status"], rows["5"]["end_time"]) == ("tool", "unset", None)
+
+
+def _eval_line(history: list[dict]) -> dict:
+    """An evaluation output line (evaluation/benchmarks/swe_bench run_infer's EvalOutput): the
+    instance's events under `history`, the benchmark's verdict under `report`."""
+    return {"instance_id": "demo__demo-7", "instruction": "Fix it", "metadata": {"agent_class": "CodeActAgent"},
+            "history": history, "metrics": {"accumulated_cost": 0.1}, "error": None,
+            "test_result": {"git_patch": "diff"}, "report": {"resolved": True}}
+
+
+def test_evaluation_line_run_span_has_ended(tmp_path: Path) -> None:
+    # The line is written once the run is over: its run span covers its events, first to last.
+    path = tmp_path / "output.jsonl"
+    path.write_text(json.dumps(_eval_line(_rm_session(confirmed=True))) + "\n")
+    loaded = forensics.load(path)
+    root = {r["span_id"]: r for r in loaded.spans.to_pylist()}["run"]
+    assert root["start_time"].isoformat() == "2026-12-01T09:00:00+00:00"
+    assert root["end_time"].isoformat() == "2026-12-01T09:00:41+00:00"
+    findings, _ = forensics.classify(loaded.spans).to_polars()
+    assert "stall" not in findings["detector"].to_list()
+
+
+def test_evaluation_line_with_no_timed_events_has_no_times(tmp_path: Path) -> None:
+    # Near miss: no event carries a time, so nothing says when the run span began or ended.
+    history = [{k: v for k, v in e.items() if k != "timestamp"} for e in _rm_session(confirmed=True)]
+    path = tmp_path / "output.jsonl"
+    path.write_text(json.dumps(_eval_line(history)) + "\n")
+    root = {r["span_id"]: r for r in forensics.load(path).spans.to_pylist()}["run"]
+    assert (root["start_time"], root["end_time"]) == (None, None)
