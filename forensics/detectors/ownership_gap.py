@@ -35,8 +35,15 @@ def dangling_handoffs(ctx: Context) -> pl.DataFrame:
         handoffs = (
             pl.concat(
                 [
+                    # A handoff call that itself failed handed nothing over: the caller got the error
+                    # back (Claude Code's Task tool answering an is_error tool_result "Agent type 'x'
+                    # not found" for an unknown subagent_type) and it is an error for the error
+                    # rules to judge, not work left waiting for an agent that never took it.
                     s.filter(
-                        pl.col("target_norm").is_not_null() & (pl.col("target_norm") != "") & ~pl.col("to_human")
+                        pl.col("target_norm").is_not_null()
+                        & (pl.col("target_norm") != "")
+                        & ~pl.col("to_human")
+                        & ~pl.col("failed")
                     ).drop("handoffs_dropped"),
                     dropped.drop("handoffs_dropped"),
                 ]
