@@ -182,10 +182,33 @@ def _already_exists_answer(df: pl.DataFrame) -> pl.Expr:
     ).fill_null(False)
 
 
+#: LlamaIndex workflows end by raising: the built-in ``_done`` step, which takes the StopEvent,
+#: records the result and raises ``WorkflowDone`` to stop the step workers (llama_index/core/
+#: workflow/workflow.py, workflows/workflow.py: "Signal we want to stop the workflow"); the worker
+#: catches it. Steps run inside ``dispatcher.span``, so the exception reaches the span handler, and
+#: OpenInference's LlamaIndex handler ends the ``Workflow._done`` span with it (prepare_to_drop_span
+#: -> _Span.end(err): record_exception, status ERROR "WorkflowDone: "). The type, bare or qualified
+#: (llama_index.core.workflow.errors.WorkflowDone), or the message the status description carries.
+_WORKFLOW_DONE_TYPE: Final = r"(?:^|[.:])WorkflowDone$"
+_WORKFLOW_DONE_TEXT: Final = r"^\s*(?:[A-Za-z_.]+\.)?WorkflowDone\b"
+
+
+def _workflow_done() -> pl.Expr:
+    """A span whose only error is the workflow's own stop signal: the workflow finished."""
+    return (
+        pl.col("failed")
+        & (
+            pl.col("error_type").str.contains(_WORKFLOW_DONE_TYPE).fill_null(False)
+            | (pl.col("error_type").is_null() & pl.col("error_message").str.contains(_WORKFLOW_DONE_TEXT).fill_null(False))
+        )
+    ).fill_null(False)
+
+
 def _status(df: pl.DataFrame) -> pl.DataFrame:
     # A shell command that answered with exit status 1 (grep found nothing) did not fail, nor did
-    # a lookup its tool read as "not found", nor a retried create that found its object there.
-    answered = _exit_code_answer() | _not_found_answer(df) | _already_exists_answer(df)
+    # a lookup its tool read as "not found", nor a retried create that found its object there, nor
+    # a workflow raising its own stop signal.
+    answered = _exit_code_answer() | _not_found_answer(df) | _already_exists_answer(df) | _workflow_done()
     df = df.with_columns((pl.col("failed") & ~answered).alias("failed"))
     failed = pl.col("failed")
     # exception.escaped=false is NOT evidence of handling: the Python SDK's record_exception()
@@ -380,6 +403,12 @@ register(
                 "Kubernetes API clients; any create API that answers 409 already exists",
                 "k8s.io/apimachinery pkg/api/errors (NewAlreadyExists: 409, reason AlreadyExists; IsAlreadyExists); semantic-conventions docs/http/http-spans.md (4xx on a client span is Error)",
                 "failed=false (the earlier attempt's create had landed: the retry found the object)",
+            ),
+            Signal(
+                "a span failed with WorkflowDone (the Workflow._done step's stop signal)",
+                "LlamaIndex workflows (OpenInference LlamaIndex instrumentation)",
+                "llama_index/core/workflow/workflow.py (_done: raise WorkflowDone; the step worker catches it), openinference-instrumentation-llama-index _handler.py (prepare_to_drop_span -> _Span.end(err): status ERROR)",
+                "failed=false (the workflow reached its StopEvent)",
             ),
             Signal(
                 'BudgetExceededError "Budget has been exceeded!" (type budget_exceeded)',
