@@ -41,6 +41,13 @@ SAYS_FAILED_TEXT: Final = (
     r"|cancel|change|issue|refund|place|submit|schedule|charge|pay|transfer|modify|remove|add|open|load|read|save|upload"
     r"|verify|confirm|reset|locate|look\s+up|see|check)"
     r"|\bunfortunately\b[^.!?\n]{0,80}\b(?:failed|error|unable|not\s+(?:able|possible|available))"
+    # The user's own request turned down by the party that answers it, in the passive: "your card
+    # was declined" (Stripe's card_declined, HTTP 402: the decline is final and the customer is to
+    # be told, docs.stripe.com/declines), "the transfer was rejected", "your booking was refused".
+    # Only when the subject is the request (card, payment, order, ...): "the intruder's login was
+    # denied" is a success.
+    r"|\b(?:card|payment|charge|transaction|transfer|order|booking|reservation|request|application|refund|withdrawal)"
+    r"\b(?:\s+[\w#.-]+){0,3}?\s+(?:was|were|has\s+been|have\s+been|got)\s+(?:declined|rejected|denied|refused)\b"
 )
 #: An answer that opens with an impersonal verdict of failure: GAIA-style research agents answer
 #: "Unable to determine: ..." or "Could not be determined: ..." (smolagents' final_answer returns the
