@@ -66,7 +66,10 @@ def tool_calls(ctx: Context) -> pl.DataFrame:
     same count were issued by one model output; a new count means the agent decided again)."""
 
     def build() -> pl.LazyFrame:
-        s = ctx.spans.lazy().with_columns(
+        # The count added eagerly, then filtered: in one lazy plan the window over the whole span
+        # table and the filter after it cost 0.185 s CPU at 600k spans, eagerly 0.119 s (the
+        # eager with_columns adds one column to the table without copying the others).
+        s = ctx.spans.with_columns(
             # A tool span that carries its own model usage was decided by a model call of its own
             # (OpenHands writes each response's usage once, on the action it produced:
             # tool_call_metadata.model_response, loaders/openhands.py).
@@ -75,7 +78,7 @@ def tool_calls(ctx: Context) -> pl.DataFrame:
             .cum_sum()
             .over("run_key")
             .alias("decision"),
-        )
+        ).lazy()
         tools = s.filter(pl.col("kind") == "tool")
         # Only the smolagents shape is re-read, once per distinct argument text (a Python parse
         # over the few distinct values, never over the rows).
