@@ -10,6 +10,16 @@ from forensics.detectors.findings import per_run_finding
 from forensics.detectors.registry import register
 from forensics.policy import Threshold
 
+#: The result of a conversation handoff saying the conversation was put through: tau-bench's
+#: ``transfer_to_human_agents`` returns "Transfer successful" and its environment ends the episode
+#: there (terminate_tools, tau_bench/envs/base.py), a contact-centre transfer returns "transferred"
+#: or "connected". The receiving side took the conversation: that confirmation acknowledges it.
+#: A ticket or page only notifies; its "created" or "triggered" is no acknowledgement.
+TRANSFER_CONFIRMED = (
+    r"(?i)\btransfer(?:red)?\s+(?:was\s+|is\s+)?(?:successful(?:ly)?|succeeded|complete[d]?|done)\b"
+    r"|\bsuccessfully\s+(?:transferred|connected|handed\s+(?:off|over))\b"
+)
+
 
 def dangling_handoffs(ctx: Context) -> pl.DataFrame:
     """Handoff spans whose target never starts work later in the run or its session."""
@@ -141,13 +151,16 @@ class UnacknowledgedEscalation(Detector):
         "reported acknowledged or resolved) or human activity "
         "within thresholds.escalation_sla_seconds, or before the log ends. A paused graph that was "
         "resumed (later work in the run, or a later run of its session) was taken up, however late: "
-        "the SLA applies to pages, tickets and queues, not to a decision a person was asked for."
+        "the SLA applies to pages, tickets and queues, not to a decision a person was asked for. A "
+        "conversation handed over (a handoff) whose own result says it was put through ('Transfer "
+        "successful': tau-bench's transfer_to_human_agents, which ends the episode) was taken by the "
+        "receiving side; a ticket or page created is not."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
         sla = ctx.policy.escalation_sla_seconds
         s = ctx.spans.lazy()
-        cols = ("run_id", "span_id", "seq", "t", "end_time", "call", "kind", "handoff_target", "pause_escalation", "incident_key")
+        cols = ("run_id", "span_id", "seq", "t", "end_time", "call", "kind", "handoff_target", "pause_escalation", "incident_key", "output")
         # An incident or alert a tool opened (conventions: incident_state "triggered", e.g. a
         # PagerDuty incident created or an Events API trigger) is an escalation to on-call,
         # whatever the tool is called; a later report of the same incident still "triggered" is
@@ -207,6 +220,10 @@ class UnacknowledgedEscalation(Detector):
                     .select("run_id", "span_id", "a_t"),
                     resumed_here,
                     resumed_later,
+                    # A handoff of the conversation that its own result says was put through.
+                    esc.filter(
+                        (pl.col("kind") == "handoff") & pl.col("output").str.contains(TRANSFER_CONFIRMED).fill_null(False)
+                    ).select("run_id", "span_id", pl.coalesce("end_time", "t").alias("a_t")),
                 ]
             )
             .group_by("run_id", "span_id")

@@ -463,3 +463,35 @@ def test_dangling_handoff_near_miss_the_dropped_agent_was_handed_the_work_later(
         span("c1", 10, 15, parent_id="root", kind="agent", name="Customs Broker"),
     ]
     assert "dangling_handoff" not in detectors(run(*_two_handoffs_in_one_turn(*later)))
+
+
+# A conversation handed to human agents, as tau-bench's tool-calling agent does it: the
+# transfer_to_human_agents tool returns "Transfer successful" and the environment ends the episode
+# (terminate_tools, tau_bench/envs/base.py); the agent only tells the user. The confirmation is the
+# receiving side taking the conversation. A transfer with no such confirmation, or a ticket filed
+# ("created" only notifies), is still unacknowledged when the log ends.
+
+
+def _transfer(result: str | None, *, tool: str = "transfer_to_human_agents"):
+    return run(
+        span("root", 0, 20, kind="agent", name="airline_agent"),
+        span("u1", 1, parent_id="root", kind="human", name="user", output="I want to speak to a person."),
+        span("t1", 2, parent_id="root", kind="tool", tool=tool, input='{"summary": "refund outside policy"}',
+             output=result),
+        span("m1", 3, parent_id="root", kind="llm", model="gpt-4o", output="I've transferred you to a human agent."),
+    )
+
+
+def test_unacknowledged_escalation_near_miss_a_transfer_its_result_says_went_through() -> None:
+    c = _transfer("Transfer successful")
+    assert "unacknowledged_escalation" not in detectors(c)
+
+
+def test_unacknowledged_escalation_fires_on_a_transfer_not_confirmed_or_a_ticket_filed() -> None:
+    for result, tool in (
+        (None, "transfer_to_human_agents"),
+        ('{"queued": true, "position": 14}', "transfer_to_human_agents"),
+        ("Ticket created successfully", "create_ticket"),
+    ):
+        f = one(_transfer(result, tool=tool), "unacknowledged_escalation")
+        assert f["decisive_span_id"] == "t1"
