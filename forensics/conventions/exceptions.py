@@ -182,24 +182,40 @@ def _already_exists_answer(df: pl.DataFrame) -> pl.Expr:
     ).fill_null(False)
 
 
-#: LlamaIndex workflows end by raising: the built-in ``_done`` step, which takes the StopEvent,
-#: records the result and raises ``WorkflowDone`` to stop the step workers (llama_index/core/
-#: workflow/workflow.py, workflows/workflow.py: "Signal we want to stop the workflow"); the worker
-#: catches it. Steps run inside ``dispatcher.span``, so the exception reaches the span handler, and
-#: OpenInference's LlamaIndex handler ends the ``Workflow._done`` span with it (prepare_to_drop_span
-#: -> _Span.end(err): record_exception, status ERROR "WorkflowDone: "). The type, bare or qualified
-#: (llama_index.core.workflow.errors.WorkflowDone), or the message the status description carries.
-_WORKFLOW_DONE_TYPE: Final = r"(?:^|[.:])WorkflowDone$"
-_WORKFLOW_DONE_TEXT: Final = r"^\s*(?:[A-Za-z_.]+\.)?WorkflowDone\b"
+#: Control flow a framework implements by raising, which its tracer records as the span's error:
+#:
+#: * LlamaIndex workflows end by raising: the built-in ``_done`` step, which takes the StopEvent,
+#:   records the result and raises ``WorkflowDone`` to stop the step workers (llama_index/core/
+#:   workflow/workflow.py, workflows/workflow.py: "Signal we want to stop the workflow"); the worker
+#:   catches it. Steps run inside ``dispatcher.span``, and OpenInference's LlamaIndex handler ends
+#:   the ``Workflow._done`` span with it (prepare_to_drop_span -> _Span.end(err): record_exception,
+#:   status ERROR "WorkflowDone: ").
+#: * LangGraph hands off to another agent of the parent graph by raising: a tool or node returning
+#:   ``Command(graph=Command.PARENT, goto=...)`` (langgraph-supervisor / langgraph-swarm handoff
+#:   tools) makes the subgraph raise ``ParentCommand`` (a GraphBubbleUp, langgraph/errors.py), which
+#:   the parent's Pregel loop catches to route the Command. LangChain callbacks report it through
+#:   on_chain_error: the ToolNode's span is marked failed (langfuse#5035; Langfuse's handler later
+#:   listed GraphBubbleUp in CONTROL_FLOW_EXCEPTION_TYPES). Its text is the Command's repr
+#:   ("Command(graph='__parent__', ..., goto='<agent>')"), or a traceback ending on it.
+#:
+#: The type, bare or qualified, or with no type the message. Never on a root: a ParentCommand that
+#: escaped the top graph had no parent to route it, and the run did fail.
+_CONTROL_FLOW_TYPE: Final = r"(?:^|[.:])(?:WorkflowDone|ParentCommand)$"
+_CONTROL_FLOW_TEXT: Final = (
+    r"^\s*(?:[A-Za-z_.]+\.)?(?:WorkflowDone|ParentCommand)\b"
+    r"|^\s*Command\(graph=['\"]__parent__['\"]"
+    r"|(?s)^\s*Traceback \(most recent call last\).*\n(?:langgraph\.errors\.)?ParentCommand: [^\n]*\s*$"
+)
 
 
-def _workflow_done() -> pl.Expr:
-    """A span whose only error is the workflow's own stop signal: the workflow finished."""
+def _control_flow_signal() -> pl.Expr:
+    """A span whose only error is its framework's control flow (a workflow's stop, a handoff up)."""
     return (
         pl.col("failed")
+        & ~pl.col("is_root")
         & (
-            pl.col("error_type").str.contains(_WORKFLOW_DONE_TYPE).fill_null(False)
-            | (pl.col("error_type").is_null() & pl.col("error_message").str.contains(_WORKFLOW_DONE_TEXT).fill_null(False))
+            pl.col("error_type").str.contains(_CONTROL_FLOW_TYPE).fill_null(False)
+            | (pl.col("error_type").is_null() & pl.col("error_message").str.contains(_CONTROL_FLOW_TEXT).fill_null(False))
         )
     ).fill_null(False)
 
@@ -207,8 +223,8 @@ def _workflow_done() -> pl.Expr:
 def _status(df: pl.DataFrame) -> pl.DataFrame:
     # A shell command that answered with exit status 1 (grep found nothing) did not fail, nor did
     # a lookup its tool read as "not found", nor a retried create that found its object there, nor
-    # a workflow raising its own stop signal.
-    answered = _exit_code_answer() | _not_found_answer(df) | _already_exists_answer(df) | _workflow_done()
+    # a framework raising its own control flow (a workflow's stop, a handoff to the parent graph).
+    answered = _exit_code_answer() | _not_found_answer(df) | _already_exists_answer(df) | _control_flow_signal()
     df = df.with_columns((pl.col("failed") & ~answered).alias("failed"))
     failed = pl.col("failed")
     # exception.escaped=false is NOT evidence of handling: the Python SDK's record_exception()
@@ -409,6 +425,12 @@ register(
                 "LlamaIndex workflows (OpenInference LlamaIndex instrumentation)",
                 "llama_index/core/workflow/workflow.py (_done: raise WorkflowDone; the step worker catches it), openinference-instrumentation-llama-index _handler.py (prepare_to_drop_span -> _Span.end(err): status ERROR)",
                 "failed=false (the workflow reached its StopEvent)",
+            ),
+            Signal(
+                "a span (not a root) failed with ParentCommand: Command(graph=Command.PARENT, goto=...) from a handoff tool, reported through on_chain_error",
+                "LangGraph (langgraph-supervisor, langgraph-swarm handoffs) via LangChain callbacks (Langfuse, LangSmith, OpenInference)",
+                "langgraph/errors.py (ParentCommand, a GraphBubbleUp); langgraph-supervisor handoff.py (Command(goto=agent, graph=Command.PARENT)); langfuse#5035; langfuse langchain CallbackHandler CONTROL_FLOW_EXCEPTION_TYPES",
+                "failed=false (the handoff to the parent graph's agent)",
             ),
             Signal(
                 'BudgetExceededError "Budget has been exceeded!" (type budget_exceeded)',
