@@ -57,6 +57,12 @@ SAYS_FAILED_VERDICT: Final = (
     r"(?i)^\W*(?:unable|not\s+able)\s+to\s+[a-z]+"
     r"|^\W*(?:could\s+not|couldn'?t|cannot|can'?t)\s+be\s+(?:determined|found|verified|confirmed|computed|established"
     r"|answered|completed|located|retrieved|identified)\b"
+    # LangChain's AgentExecutor, out of iterations or time with early_stopping_method="force"
+    # (its default), returns the agent's stopped response as the answer: AgentFinish({"output":
+    # "Agent stopped due to iteration limit or time limit."}) (langchain/agents/agent.py,
+    # return_stopped_response; "Agent stopped due to max iterations." in older releases), the
+    # chain's output dict exported as is ({"output": "Agent stopped ..."}).
+    r"|^\W*(?:output\W+)?agent\s+stopped\s+due\s+to\s+(?:iteration|time|max(?:imum)?)\b"
 )
 _VERDICT: Final = rf"{Q}@outcome{Q}\s*:\s*\{{[^}}]*?{Q}verdict{Q}\s*:\s*{Q}(success|failure|unknown){Q}"
 
