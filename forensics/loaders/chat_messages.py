@@ -333,8 +333,13 @@ class _Conversation:
 
     def _tool(self, call_id: str, llm: dict[str, Any], name: str | None, arguments: Any,
               extra: dict[str, Any]) -> dict[str, Any]:
+        # Without times (synthesised: message i at i s) the call starts just after the message that
+        # made it (1 ns): at the same instant, the order of the two falls to the span-id hash that
+        # breaks ties downstream, and a call could sort before the message that decided it (and
+        # after the next one). A recorded time is kept as written.
+        start = llm["start_time"] + 1 if self.synthetic and llm["start_time"] is not None else llm["start_time"]
         return self._row(span_id=call_id, parent_id=llm["span_id"], name=name, kind="tool", tool=name,
-                         start_time=llm["start_time"], end_time=None, status="unset",
+                         start_time=start, end_time=None, status="unset",
                          input=as_text(arguments), attributes=extra)
 
     def _result(self, role: str, message: dict[str, Any], content: str | None, base: dict[str, Any],

@@ -237,3 +237,38 @@ def test_a_role_that_is_an_object_is_no_role_and_sniffing_does_not_crash(tmp_pat
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a loader failing while sniffing is reported as a warning
         assert sniff_scores(str(path)).get("chat-messages", 0.0) == 0.0
+
+
+def _lookups(tmp_path: Path, *, one_message: bool) -> forensics.LoadResult:
+    """A support transcript (no timestamps) whose lookup fails the same way three times: each call
+    decided by an assistant message of its own, or all three issued by one message."""
+    call = {"type": "function", "function": {"name": "find_customer", "arguments": '{"email": "ana@example.org"}'}}
+    msgs: list[dict] = [{"role": "user", "content": "Where is my order? I'm ana@example.org"}]
+    ids = ["zz1", "zz2", "zz3"]  # ids that sort after the message ids: order must not come from them
+    if one_message:
+        msgs.append({"role": "assistant", "content": None, "tool_calls": [{"id": i, **call} for i in ids]})
+        msgs += [{"role": "tool", "tool_call_id": i, "content": "Error: customer not found"} for i in ids]
+    else:
+        for i in ids:
+            msgs.append({"role": "assistant", "content": None, "tool_calls": [{"id": i, **call}]})
+            msgs.append({"role": "tool", "tool_call_id": i, "content": "Error: customer not found"})
+    msgs.append({"role": "assistant", "content": "Sorry, I could not find your account."})
+    path = tmp_path / "support.json"
+    path.write_text(json.dumps({"conversation_id": "c-7", "messages": msgs}))
+    return forensics.load(path)
+
+
+def test_a_tool_call_starts_after_the_message_that_made_it(tmp_path: Path) -> None:
+    result = _lookups(tmp_path, one_message=False)
+    rows = _rows(result)
+    for call, message, following in (("zz1", "m1", "m3"), ("zz2", "m3", "m5"), ("zz3", "m5", "m7")):
+        assert rows[("c-7", call)]["parent_id"] == message
+        assert rows[("c-7", message)]["start_time"] < rows[("c-7", call)]["start_time"] < rows[("c-7", following)]["start_time"]
+    # Each failing lookup was decided again by a new message: the agent looped.
+    found = forensics.classify(result).findings
+    assert "repeated_action" in found.column("detector").to_pylist()
+
+
+def test_calls_one_message_made_together_are_one_decision(tmp_path: Path) -> None:
+    found = forensics.classify(_lookups(tmp_path, one_message=True)).findings
+    assert "repeated_action" not in found.column("detector").to_pylist()
