@@ -37,11 +37,15 @@ def empty_last_message(output: pl.Expr) -> pl.Expr:
         .then(output)
         .str.json_path_match("$.messages[-1]")
     )
-    role = pl.coalesce(last.str.json_path_match("$.type"), last.str.json_path_match("$.role"))
-    calls = last.str.json_path_match("$.tool_calls")
+    # A message as langchain-core serialises it (dumpd / Serializable.to_json, what LangChain's
+    # tracer writes into run outputs: {"lc": 1, "type": "constructor", "id": [..., "AIMessage"],
+    # "kwargs": {"content": ..., "type": "ai", "tool_calls": [...]}}) keeps its fields in kwargs.
+    msg = pl.when(last.str.json_path_match("$.type") == "constructor").then(last.str.json_path_match("$.kwargs")).otherwise(last)
+    role = pl.coalesce(msg.str.json_path_match("$.type"), msg.str.json_path_match("$.role"))
+    calls = msg.str.json_path_match("$.tool_calls")
     return (
         role.is_in(["ai", "assistant", "AIMessage", "AIMessageChunk"])
-        & last.str.json_path_match("$.content").is_in(["", "[]"])
+        & msg.str.json_path_match("$.content").is_in(["", "[]"])
         & (calls.is_null() | (calls == "[]"))
     ).fill_null(False)
 

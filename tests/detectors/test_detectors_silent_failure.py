@@ -852,6 +852,28 @@ def test_empty_last_message_reads_only_an_empty_ai_message_without_tool_calls() 
     assert got == [True, True, False, False, False, False, False]
 
 
+def test_empty_last_message_reads_langchain_serialised_messages() -> None:
+    # LangChain's tracer writes messages as langchain-core serialises them (dumpd): the fields are
+    # under kwargs, the top-level "type" is "constructor".
+    import polars as pl
+
+    from forensics.detectors.facts import empty_last_message
+
+    def lc(cls: str, **kwargs: object) -> dict[str, object]:
+        return {"lc": 1, "type": "constructor", "id": ["langchain", "schema", "messages", cls], "kwargs": kwargs}
+
+    human = lc("HumanMessage", content="Refund the duplicate charge.", type="human")
+    texts = [
+        json.dumps({"messages": [human, lc("AIMessage", content="", type="ai", tool_calls=[])]}),
+        # Near-misses: an answer with text; an empty AI message that calls a tool.
+        json.dumps({"messages": [human, lc("AIMessage", content="Credited 412.50 USD.", type="ai", tool_calls=[])]}),
+        json.dumps({"messages": [human, lc("AIMessage", content="", type="ai",
+                                           tool_calls=[{"name": "apply_credit", "args": {}, "id": "c1"}])]}),
+    ]
+    got = pl.select(empty_last_message(pl.Series(texts, dtype=pl.String))).to_series().to_list()
+    assert got == [True, False, False]
+
+
 # A post to a chat channel is claimed by naming the channel: "Changelog posted to #eng-updates",
 # "Announced v2.3.1 in #releases" (Slack channels are written #name). With no successful post
 # behind it, the claim is unbacked (crewAI PR#6712: the crew reported the digest posted after every
