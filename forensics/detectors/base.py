@@ -77,6 +77,14 @@ NOT_DONE_FLAG: Final = (
     rf"(?i){_Q}(posted|sent|created|saved|submitted|delivered|booked|processed|completed|applied|executed|"
     rf"committed|published|uploaded|scheduled|updated|deleted|cancell?ed|refunded|charged|paid|transferred){_Q}\s*:\s*false"
 )
+#: A create that found its object there and returned it: get-or-create's "created" flag false beside
+#: the object's own id (Django's QuerySet.get_or_create returns (object, created), created False for
+#: an existing object; APIs that upsert answer {"id": ..., "created": false}). The object exists, as
+#: the call asked: not a write that did not happen.
+EXISTING_RETURNED: Final = (
+    rf"(?i){_Q}created{_Q}\s*:\s*false",
+    rf"(?i){_Q}(?:id|[a-z]+_id){_Q}\s*:\s*(?:{_Q}[^\"\\\s]|[1-9])",
+)
 EMPTY_RESULT: Final = r"^\s*(\[\s*\]|\{\s*\}|null|none|\"\"|)\s*$"
 # An answer with nothing in it, bare or in the wrappers exporters use ({"output": ""}, a
 # LangChain generation with empty text, a chat message with empty content).
@@ -293,6 +301,7 @@ __all__ = [
     "EMPTY_ANSWER",
     "EMPTY_RESULT",
     "ERROR_SHAPED",
+    "EXISTING_RETURNED",
     "HASH_SEED",
     "HTTP_IN_ATTRS",
     "HTTP_IN_TEXT",

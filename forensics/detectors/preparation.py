@@ -18,6 +18,7 @@ from forensics.detectors.base import (
     CONTEXT_OVERFLOW_TEXT,
     EMPTY_RESULT,
     ERROR_SHAPED,
+    EXISTING_RETURNED,
     HASH_SEED,
     HTTP_IN_ATTRS,
     HTTP_IN_TEXT,
@@ -68,6 +69,17 @@ def _role_masks(names: pl.Series, policy: Policy) -> pl.DataFrame:
     }
     mask = pl.sum_horizontal([flags[k].cast(pl.UInt32) * (1 << i) for i, k in enumerate(_ROLE_BITS)])
     return pl.DataFrame({"name": names}).drop_nulls().unique().select("name", mask.alias("mask"))
+
+
+def _existing_returned(text: pl.Expr) -> pl.Expr:
+    """A get-or-create's answer for an object that was there (EXISTING_RETURNED): "created": false
+    beside the object's id, and no other not-done flag ("sent": false) in the result."""
+    created_false, object_id = EXISTING_RETURNED
+    return (
+        text.str.contains(created_false)
+        & text.str.contains(object_id)
+        & ~text.str.replace_all(created_false, " ").str.contains(NOT_DONE_FLAG)
+    )
 
 
 def _map_distinct(col: pl.Expr, values: pl.Series, derive: pl.Expr, dtype: pl.DataType) -> pl.Expr:
@@ -345,7 +357,7 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
     # (side effects are tool spans, so their results are their outputs).
     shaped = on_rows(is_result, pl.col("output"), lambda e: e.str.contains(ERROR_SHAPED)) | (
         pl.col("is_side_effect")
-        & on_rows(pl.col("is_side_effect"), pl.col("output"), lambda e: e.str.contains(NOT_DONE_FLAG))
+        & on_rows(pl.col("is_side_effect"), pl.col("output"), lambda e: e.str.contains(NOT_DONE_FLAG) & ~_existing_returned(e))
     )
     if policy.empty_result_is_error:
         # An empty result is an error only where the tool's contract is to return a thing: a read
