@@ -160,7 +160,10 @@ class UnacknowledgedEscalation(Detector):
     def detect(self, ctx: Context) -> pl.LazyFrame:
         sla = ctx.policy.escalation_sla_seconds
         s = ctx.spans.lazy()
-        cols = ("run_id", "span_id", "seq", "t", "end_time", "call", "kind", "handoff_target", "pause_escalation", "incident_key", "output")
+        cols = ("run_id", "span_id", "seq", "t", "end_time", "call", "kind", "handoff_target", "pause_escalation", "incident_key", "output", "target_norm")
+        run_agents = (
+            s.filter(pl.col("agent_norm").is_not_null()).select("run_id", pl.col("agent_norm").alias("target_norm")).unique()
+        )
         # An incident or alert a tool opened (conventions: incident_state "triggered", e.g. a
         # PagerDuty incident created or an Events API trigger) is an escalation to on-call,
         # whatever the tool is called; a later report of the same incident still "triggered" is
@@ -220,10 +223,14 @@ class UnacknowledgedEscalation(Detector):
                     .select("run_id", "span_id", "a_t"),
                     resumed_here,
                     resumed_later,
-                    # A handoff of the conversation that its own result says was put through.
+                    # A handoff of the conversation that its own result says was put through, to
+                    # a receiver outside the log (no agent of the run by that name: whether an
+                    # agent of the run took it up, its own work says).
                     esc.filter(
                         (pl.col("kind") == "handoff") & pl.col("output").str.contains(TRANSFER_CONFIRMED).fill_null(False)
-                    ).select("run_id", "span_id", pl.coalesce("end_time", "t").alias("a_t")),
+                    )
+                    .join(run_agents, on=["run_id", "target_norm"], how="anti")
+                    .select("run_id", "span_id", pl.coalesce("end_time", "t").alias("a_t")),
                 ]
             )
             .group_by("run_id", "span_id")

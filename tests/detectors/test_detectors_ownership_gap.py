@@ -495,3 +495,15 @@ def test_unacknowledged_escalation_fires_on_a_transfer_not_confirmed_or_a_ticket
     ):
         f = one(_transfer(result, tool=tool), "unacknowledged_escalation")
         assert f["decisive_span_id"] == "t1"
+
+
+def test_unacknowledged_escalation_a_confirmed_transfer_to_an_agent_of_the_run_is_no_acknowledgement() -> None:
+    # langgraph-supervisor's handoff tool answers "Successfully transferred to <agent>" as it issues
+    # the Command, before the target runs: for an agent of the run, its own work is the evidence.
+    c = run(
+        span("root", 0, 20, kind="agent", name="supervisor"),
+        span("w1", 1, 10, parent_id="root", kind="agent", name="billing_agent"),
+        span("t1", 2, parent_id="w1", kind="tool", tool="transfer_to_supervisor", input="{}",
+             output="Successfully transferred to supervisor"),
+    )
+    assert one(c, "unacknowledged_escalation")["decisive_span_id"] == "t1"
