@@ -62,6 +62,21 @@ MONOCLE_KINDS: Final = {
 
 TRANSFER_RE: Final = re.compile(r"^transfer_to_(.+)$")
 
+#: Google ADK writes its own content keys (src/google/adk/telemetry.py: trace_tool_call sets
+#: gcp.vertex.agent.tool_call_args and tool_response, trace_call_llm llm_request and llm_response) and
+#: writes '{}' in them when content capture is off (and on an execute_tool span's llm_* keys): that
+#: placeholder is no content. Its call_llm span carries no gen_ai.operation.name; trace_call_llm marks it
+#: with gen_ai.system "gcp.vertex.agent" and the invocation id (the execute_tool and invoke_agent spans
+#: name their operation).
+_ADK_PLACEHOLDER: Final = "{}"
+
+
+def as_captured(value: Any) -> str | None:
+    """``as_text``, except ADK's '{}' placeholder for content it did not capture, which is none."""
+    text = as_text(value)
+    return None if text is not None and text.strip() == _ADK_PLACEHOLDER else text
+
+
 # (column, keys in order of preference, converter). The first key present wins and is consumed.
 _Conv = Callable[[Any], Any]
 _COLUMN_KEYS: Final[tuple[tuple[str, tuple[str, ...], _Conv], ...]] = (
@@ -74,8 +89,10 @@ _COLUMN_KEYS: Final[tuple[tuple[str, tuple[str, ...], _Conv], ...]] = (
     ("cost_usd", ("gen_ai.usage.cost", "llm.cost.total", "gen_ai.cost.total"), as_float),
     ("error_type", ("error.type", "exception.type"), as_text),
     ("error_message", ("exception.message", "error.message"), as_text),
-    ("input", ("input.value", "gen_ai.tool.call.arguments", "gen_ai.input.messages", "gen_ai.prompt", "tool.parameters_value"), as_text),
-    ("output", ("output.value", "gen_ai.tool.call.result", "gen_ai.output.messages", "gen_ai.completion", "gen_ai.output"), as_text),
+    ("input", ("input.value", "gen_ai.tool.call.arguments", "gen_ai.input.messages", "gen_ai.prompt", "tool.parameters_value",
+               "gcp.vertex.agent.tool_call_args", "gcp.vertex.agent.llm_request"), as_captured),
+    ("output", ("output.value", "gen_ai.tool.call.result", "gen_ai.output.messages", "gen_ai.completion", "gen_ai.output",
+                "gcp.vertex.agent.tool_response", "gcp.vertex.agent.llm_response"), as_captured),
     ("handoff_to", ("gen_ai.handoff.target", "handoff.to"), as_text),
 )
 
@@ -170,6 +187,8 @@ def infer_kind(attrs: dict[str, Any]) -> str | None:
     op = attrs.get("gen_ai.operation.name")
     if isinstance(op, str) and op in GENAI_OPERATION_KINDS:
         return GENAI_OPERATION_KINDS[op]
+    if attrs.get("gen_ai.system") == "gcp.vertex.agent" and "gcp.vertex.agent.invocation_id" in attrs:
+        return "llm"  # ADK's call_llm (trace_call_llm)
     monocle = attrs.get("span.type")
     if isinstance(monocle, str):
         if attrs.get("span.subtype") == "delegation":
