@@ -12,6 +12,7 @@ from typing import Final
 
 import polars as pl
 
+from forensics.conventions.attempts import REPROMPT
 from forensics.conventions.registry import (
     Convention,
     Q,
@@ -84,6 +85,13 @@ _TOOLNODE_HANDED_BACK: Final = r"Please fix your mistakes\.|Please fix the error
 _STEP_RECOVERY: Final = rf"{Q}name{Q}\s*:\s*{Q}agent\.step_recovery{Q}"
 
 
+#: pydantic-ai's ToolRetryError (pydantic_ai.exceptions; pydantic_ai._output in older releases),
+#: bare or module-qualified as OpenTelemetry SDKs write exception.type, or at the start of a status
+#: description.
+_TOOL_RETRY_TYPE: Final = r"(?:^|[.:])ToolRetryError$"
+_TOOL_RETRY_TEXT: Final = r"^\s*(?:[A-Za-z_.]+\.)?ToolRetryError\b"
+
+
 def _extract() -> list[pl.Expr]:
     et, em = pl.col("error_type"), pl.col("error_message")
     return [
@@ -92,6 +100,15 @@ def _extract() -> list[pl.Expr]:
         # OpenAI Agents SDK: a function tool's failure_error_function result goes back to the model
         # and the span gets SpanError(message="Error running tool (non-fatal)") (src/agents/tool.py).
         em.str.starts_with("Error running tool (non-fatal)").fill_null(False).alias("_cv_nonfatal"),
+        # pydantic-ai: a tool's ModelRetry (or arguments that failed validation) is raised as
+        # ToolRetryError out of the 'running tool' span, whose tool_response is the retry prompt
+        # (_tool_manager.py: span.set_attribute('tool_response', part.model_response()); raise e);
+        # the agent graph catches it and sends the model a RetryPromptPart (_agent_graph.py).
+        (
+            pl.when(et.is_not_null()).then(et).str.contains(_TOOL_RETRY_TYPE).fill_null(False)
+            | pl.when(em.is_not_null()).then(em).str.contains(_TOOL_RETRY_TEXT).fill_null(False)
+            | pl.col("output").str.contains(REPROMPT, literal=True).fill_null(False)
+        ).alias("_cv_tool_retry"),
         pl.coalesce(
             pl.when(et.is_not_null()).then(et).str.extract(_AGENT_ERROR, 1),
             pl.when(em.is_not_null()).then(em).str.extract(_AGENT_ERROR, 1),
@@ -241,8 +258,11 @@ def _status(df: pl.DataFrame) -> pl.DataFrame:
         # Claude Code: a tool_result with is_error is the tool's result given to the model.
         | ((pl.col("source_format") == "claude-code") & (pl.col("kind") == "tool"))
     )
+    # A tool's ModelRetry escapes its span by design (pydantic-ai raises it through the 'running tool'
+    # span to the agent graph, which hands it to the model as a retry prompt): handled, escaped or not.
+    retry_prompted = (pl.col("kind") == "tool") & pl.col("_cv_tool_retry")
     df = df.with_columns(
-        (failed & handled.fill_null(False) & ~escaped).alias("error_handled"),
+        (failed & ((handled.fill_null(False) & ~escaped) | retry_prompted)).alias("error_handled"),
         escaped.alias("error_escaped"),
         pl.col("_cv_agent_error").alias("agent_error"),
         pl.col("_cv_step_limit").alias("step_limit"),
@@ -389,6 +409,12 @@ register(
                 "LangGraph prebuilt ToolNode",
                 "libs/prebuilt/langgraph/prebuilt/tool_node.py (TOOL_CALL_ERROR_TEMPLATE, TOOL_EXECUTION_ERROR_TEMPLATE, _handle_tool_error)",
                 "error_handled",
+            ),
+            Signal(
+                "tool span failed with ToolRetryError (a tool's ModelRetry or arguments that failed validation), or whose tool_response ends 'Fix the errors and try again.'",
+                "pydantic-ai",
+                "pydantic_ai/_tool_manager.py ('running tool' span: tool_response = part.model_response(); raise ToolRetryError), _agent_graph.py (RetryPromptPart to the model), messages.py (RetryPromptPart.model_response)",
+                "error_handled (even with exception.escaped=true: the agent graph catches it)",
             ),
             Signal(
                 "ErrorObservation",
