@@ -25,8 +25,9 @@ Declared outcome (``@outcome`` on the run's root spans, see :mod:`forensics.outc
 evaluation line's ``report.resolved`` (or ``test_result.report.resolved``), else its ``error``
 (a failure); else the agent's own last word: the last ``agent_state_changed`` (``finished`` is
 success, ``error``/``rejected`` failure, anything else unknown) or its ``finish`` action
-(``task_completed`` when given). Root spans (events without a cause) are therefore written when
-the run ends.
+(``task_completed`` when given). A trajectory's events without a cause hang under a run span of
+its own (``span_id`` "run", a chain with no agent; see ``_run_span``), which carries the outcome;
+an evaluation line's under its ``openhands`` run span. Root spans are written when the run ends.
 
 A tool call's input is its action's args without ``thought`` (the model's narration, kept as the
 ``thought`` attribute: the same command said with other words is the same call). A controller's
@@ -92,7 +93,7 @@ class OpenHandsLoader(Loader):
 
     def read(self, source: Source, sink: SpanSink) -> None:
         stem = os.path.splitext(os.path.basename(source.path.removesuffix(".gz")))[0]
-        stream = _Stream(sink, stem)
+        stream = _Stream(sink, stem, run_span=True)
         for line, record in source.records():
             history = _history_of(record)
             if history is None:
@@ -133,8 +134,12 @@ class _Stream:
     """One run's events: open actions waiting for their observation, delegates, usage seen."""
 
     def __init__(self, sink: SpanSink, default_run: str, forced_run: str | None = None,
-                 verdict: dict[str, Any] | None = None) -> None:
+                 verdict: dict[str, Any] | None = None, run_span: bool = False) -> None:
         self.sink = sink
+        #: A trajectory's runs get a run span each, over their cause-less events (see _run_span).
+        self.run_span = run_span
+        self.run_times: dict[str, list[int]] = {}
+        self.run_lines: dict[str, int] = {}
         #: The evaluation's verdict (an eval output line's), which outranks the agent's own.
         self.verdict = verdict
         #: Per run, the agent's last word on how it ended: ("agent_state", state) or ("finish", task_completed).
@@ -166,6 +171,8 @@ class _Stream:
             row["attributes"]["@open"] = "no observation answers this action in the file"
             self.add(row, line)
         self.open.clear()
+        for run, times in self.run_times.items():
+            self.roots.append((self.run_lines[run], _run_span(run, times, self.final.get(run))))
         for line, row in self.roots:
             outcome = self.verdict or _agent_outcome(self.final.get(row["run_id"]))
             if outcome is not None and isinstance(row.get("attributes"), dict):
@@ -191,6 +198,12 @@ class _Stream:
         when = time_ns(event.get("timestamp"), "timestamp")
         if when is not None:
             self.times.append(when)
+        if self.run_span and root is None:
+            root = "run"
+            times = self.run_times.setdefault(run, [])
+            self.run_lines.setdefault(run, line)
+            if when is not None:
+                times.append(when)
         if "observation" in event:
             self._observation(line, event, run, when, root)
         else:
@@ -319,6 +332,31 @@ class _Stream:
             else as_text(event.get("content")),
             "attributes": rest,
         }, line)
+
+
+#: AgentState values after which the agent acts no more unless someone starts it again: its turn is over.
+_TURN_OVER = frozenset({"finished", "error", "rejected", "stopped", "awaiting_user_input", "paused"})
+
+
+def _run_span(run: str, times: list[int], final: tuple[str, Any] | None) -> dict[str, Any]:
+    """The run span of a trajectory: its events (every event without a cause) hang under it.
+
+    The stream is flat: user messages, the agent's actions and the controller's state changes all
+    have no ``cause``. Read as roots, each was the run's own report, so one failed action (an edit
+    answered with an ErrorObservation, a command that exited 1) made the run report an error,
+    whatever the agent then did and said. What the run says of itself is the agent's last word: its
+    ``finish`` or its last ``agent_state_changed`` (``@outcome``). The span ends at the last event
+    when the agent's turn is over (a finish, or a state after which it does not act again:
+    finished, error, rejected, stopped, paused, awaiting_user_input); a stream that stops while the
+    agent is loading, running or waiting on a delegate or a confirmation never ended."""
+    over = final is not None and (final[0] == "finish" or final[1] in _TURN_OVER)
+    failed = final is not None and final[0] == "agent_state" and _STATE_VERDICTS.get(final[1]) == "failure"
+    # A chain with no agent: the span is the session's (user messages and controller events hang under it,
+    # and would inherit an agent from it).
+    return {"run_id": run, "span_id": "run", "name": "openhands", "kind": "chain", "agent": None,
+            "start_time": min(times) if times else None, "end_time": max(times) if times and over else None,
+            "status": "error" if failed else "ok" if over else "unset",
+            "error_message": f"agent_state {final[1]}" if failed and final else None, "attributes": {}}
 
 
 #: OpenHands AgentState values (openhands/core/schema/agent.py) that end a run, and what they say.

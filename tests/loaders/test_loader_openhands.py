@@ -31,8 +31,10 @@ def test_real_file() -> None:
     # str_replace_editor; 4: its `edit` observation (cause 3); 5: the `finish` action.
     # No error observation, no delegation. The file names no run: the run is the file.
     assert result.run_ids == ["openhands_trajs_basic"]
-    assert (account.rows, account.merged, account.quarantined) == (3, 1, 0)
+    # Rows: the three events plus the run span they hang under.
+    assert (account.rows, account.merged, account.quarantined) == (4, 1, 0)
     rows = _rows(result)
+    assert rows.pop("run")["kind"] == "chain"
     # The `finish` action is the agent's last word to the user (its event `message`): an answer.
     assert Counter(r["kind"] for r in rows.values()) == {"human": 1, "tool": 1, "llm": 1}
     user, edit, finish = rows["0"], rows["3"], rows["5"]
@@ -57,8 +59,9 @@ def test_quirks() -> None:
     result = forensics.load(DATA / "quirks.json")
     account = result.report.files[0]
     assert account.format == "openhands"
-    assert (account.rows, account.merged, account.quarantined) == (12, 4, 0)
+    assert (account.rows, account.merged, account.quarantined) == (13, 4, 0)  # 12 events + the run span
     rows = _rows(result)
+    assert rows.pop("run")["kind"] == "chain"
     assert Counter(r["kind"] for r in rows.values()) == {"human": 1, "event": 4, "tool": 4, "handoff": 1, "llm": 2}
     # The agent's finish (event 13, message "done", no final_thought) is its last word: an answer.
     assert (rows["13"]["kind"], rows["13"]["name"], rows["13"]["output"]) == ("llm", "finish", "done")
@@ -107,13 +110,14 @@ def test_malformed_events_are_quarantined_with_reasons() -> None:
     reasons = {(q["source_line"], q["reason"]) for q in result.quarantine.to_pylist()}
     assert reasons == {(1, "not-an-object"), (2, "unknown-event"), (3, "missing-span-id"), (4, "invalid-time"),
                        (5, "invalid-id"), (6, "invalid-value")}
-    assert [r["span_id"] for r in result.spans.to_pylist()] == ["6"]
-    assert account.records_read == 7 == account.rows + account.quarantined + account.merged
+    assert [r["span_id"] for r in result.spans.to_pylist()] == ["6", "run"]
+    # The run span is a row too: 7 records, 1 read into a span, 1 run span.
+    assert account.records_read == 8 == account.rows + account.quarantined + account.merged
 
 
 def test_truncated_trajectory_keeps_complete_events() -> None:
     result = forensics.load(DATA / "truncated.json", format="openhands")
-    assert sorted(r["span_id"] for r in result.spans.to_pylist()) == ["0", "1"]
+    assert sorted(r["span_id"] for r in result.spans.to_pylist()) == ["0", "1", "run"]
     assert [q["reason"] for q in result.quarantine.to_pylist()] == ["truncated"]
 
 
@@ -125,7 +129,7 @@ def test_real_file_cut_short_keeps_complete_events(tmp_path: Path, cut: int) -> 
     result = forensics.load(path, format="openhands")
     assert [q["reason"] for q in result.quarantine.to_pylist()] == ["truncated"]
     # Only whole events are read: each span id is an event id of the real file.
-    assert {r["span_id"] for r in result.spans.to_pylist()} <= {"0", "3", "5"}
+    assert {r["span_id"] for r in result.spans.to_pylist()} <= {"0", "3", "5", "run"}
 
 
 def test_one_event_per_line_reads_like_the_list(tmp_path: Path) -> None:
@@ -348,3 +352,54 @@ def test_evaluation_line_with_no_timed_events_has_no_times(tmp_path: Path) -> No
     path.write_text(json.dumps(_eval_line(history)) + "\n")
     root = {r["span_id"]: r for r in forensics.load(path).spans.to_pylist()}["run"]
     assert (root["start_time"], root["end_time"]) == (None, None)
+
+
+def _edit_missed(last_state: str) -> list[dict]:
+    """A trajectory (OpenHands event serialization) whose str_replace is refused (ErrorObservation
+    'No replacement was performed ...'), after which the agent finishes claiming the change, and the
+    controller's last state is ``last_state``."""
+    return [
+        {"id": 0, "timestamp": "2026-12-01T11:00:00", "source": "user", "message": "Set retries to 5 in conf.ini.",
+         "action": "message", "args": {"content": "Set retries to 5 in conf.ini.", "image_urls": None, "wait_for_response": False}},
+        {"id": 1, "timestamp": "2026-12-01T11:00:04", "source": "agent", "message": "", "action": "edit",
+         "args": {"path": "/workspace/conf.ini", "command": "str_replace", "old_str": "retries=3", "new_str": "retries=5",
+                  "thought": ""},
+         "tool_call_metadata": {"function_name": "str_replace_editor", "tool_call_id": "e1", "model_response": {"id": "r1"}}},
+        {"id": 2, "timestamp": "2026-12-01T11:00:05", "source": "agent", "cause": 1, "observation": "error", "message": "",
+         "content": "ERROR:\nNo replacement was performed, old_str `retries=3` did not appear verbatim in /workspace/conf.ini.",
+         "extras": {"error_id": ""}},
+        {"id": 3, "timestamp": "2026-12-01T11:00:09", "source": "agent", "message": "", "action": "finish",
+         "args": {"final_thought": "Retries are now set to 5 in conf.ini.", "task_completed": "true", "outputs": {}, "thought": ""},
+         "tool_call_metadata": {"function_name": "finish", "tool_call_id": "f1", "model_response": {"id": "r2"}}},
+        {"id": 4, "timestamp": "2026-12-01T11:00:10", "source": "environment", "message": "", "observation": "agent_state_changed",
+         "content": "", "extras": {"agent_state": last_state, "reason": ""}},
+    ]
+
+
+def test_failed_action_is_not_the_runs_report(tmp_path: Path) -> None:
+    # The events hang under the run span; the run's report is the agent's last word (finished), not
+    # the refused edit, so the claim after the refused edit is read as a success over an error.
+    path = tmp_path / "claimed.json"
+    path.write_text(json.dumps(_edit_missed("finished")))
+    loaded = forensics.load(path)
+    rows = _rows(loaded)
+    assert {rows[k]["parent_id"] for k in ("0", "1", "3", "4")} == {"run"}
+    assert (rows["run"]["status"], rows["run"]["end_time"].isoformat()) == ("ok", "2026-12-01T11:00:10+00:00")
+    findings, runs = forensics.classify(loaded.spans).to_polars()
+    assert runs["reported_outcome"].to_list() == ["success"]
+    assert "swallowed_error" in findings["detector"].to_list()
+
+
+def test_run_stopped_by_the_controller_reports_an_error(tmp_path: Path) -> None:
+    # Near miss: the controller's last state is error: the run reported its failure, and nothing
+    # was swallowed. A stream that stops while the agent is running never ended.
+    path = tmp_path / "stopped.json"
+    path.write_text(json.dumps(_edit_missed("error")))
+    loaded = forensics.load(path)
+    assert _rows(loaded)["run"]["status"] == "error"
+    findings, runs = forensics.classify(loaded.spans).to_polars()
+    assert runs["reported_outcome"].to_list() == ["error"]
+    assert "swallowed_error" not in findings["detector"].to_list()
+    path = tmp_path / "running.json"
+    path.write_text(json.dumps(_edit_missed("running")[:3]))
+    assert _rows(forensics.load(path))["run"]["end_time"] is None
