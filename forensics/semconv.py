@@ -90,9 +90,9 @@ _COLUMN_KEYS: Final[tuple[tuple[str, tuple[str, ...], _Conv], ...]] = (
     ("error_type", ("error.type", "exception.type"), as_text),
     ("error_message", ("exception.message", "error.message"), as_text),
     ("input", ("input.value", "gen_ai.tool.call.arguments", "gen_ai.input.messages", "gen_ai.prompt", "tool.parameters_value",
-               "gcp.vertex.agent.tool_call_args", "gcp.vertex.agent.llm_request"), as_captured),
+               "gcp.vertex.agent.tool_call_args", "gcp.vertex.agent.llm_request", "tool_arguments"), as_captured),
     ("output", ("output.value", "gen_ai.tool.call.result", "gen_ai.output.messages", "gen_ai.completion", "gen_ai.output",
-                "gcp.vertex.agent.tool_response", "gcp.vertex.agent.llm_response"), as_captured),
+                "gcp.vertex.agent.tool_response", "gcp.vertex.agent.llm_response", "tool_response", "final_result"), as_captured),
     ("handoff_to", ("gen_ai.handoff.target", "handoff.to"), as_text),
 )
 
@@ -187,6 +187,14 @@ def infer_kind(attrs: dict[str, Any]) -> str | None:
     op = attrs.get("gen_ai.operation.name")
     if isinstance(op, str) and op in GENAI_OPERATION_KINDS:
         return GENAI_OPERATION_KINDS[op]
+    # pydantic-ai's own spans (InstrumentationSettings version 1/2) name no operation: its 'running
+    # tool' span carries the call id (gen_ai.tool.call.id, tool_arguments, tool_response:
+    # pydantic_ai/_tool_manager.py), its 'agent run' span agent_name and model_name beside final_result
+    # (pydantic_ai/agent/__init__.py).
+    if "gen_ai.tool.call.id" in attrs:
+        return "tool"
+    if "agent_name" in attrs and "model_name" in attrs:
+        return "agent"
     if attrs.get("gen_ai.system") == "gcp.vertex.agent" and "gcp.vertex.agent.invocation_id" in attrs:
         return "llm"  # ADK's call_llm (trace_call_llm)
     monocle = attrs.get("span.type")

@@ -43,6 +43,11 @@ _TRIPWIRE: Final = (
     r"(?:Input|Output|ToolInput|ToolOutput)GuardrailTripwireTriggered|Guardrail tripwire triggered"
 )
 _APPROVAL: Final = rf"ToolApprovalItem|{Q}type{Q}\s*:\s*{Q}mcp_approval_request{Q}"
+#: pydantic-ai's approval of a deferred tool call, as a resumed run is given it: DeferredToolResults
+#: approvals map a call id to True or ToolApproved, whose kind is 'tool-approved' (pydantic_ai/tools.py;
+#: ai.pydantic.dev/deferred-tools: the run that ended with DeferredToolRequests is resumed with the
+#: person's decisions). Where a span's attributes carry one, a person approved what that run then does.
+_TOOL_APPROVED: Final = rf"{Q}kind{Q}\s*:\s*{Q}tool-approved{Q}"
 #: OpenHands AgentState values (openhands/core/schema/agent.py).
 _PAUSE_STATES: Final = {"awaiting_user_confirmation": "approval", "awaiting_user_input": "awaiting_user"}
 _ACK_STATES: Final = ("user_confirmed", "user_rejected")
@@ -162,6 +167,7 @@ def _extract() -> list[pl.Expr]:
         interrupt.alias("_cv_interrupt"),
         tripwire.alias("_cv_tripwire"),
         approval.alias("_cv_approval"),
+        where_contains("attributes", "tool-approved").str.contains(_TOOL_APPROVED).fill_null(False).alias("_cv_tool_approved"),
         json_scalar("attributes", "agent_state", "agent_state").str.to_lowercase().alias("_cv_agent_state"),
         # Whether the person is signed in, where the log says so: an explicit flag in the run's or
         # message's metadata (chat transcripts, Langfuse/LangSmith metadata), true or false.
@@ -195,7 +201,7 @@ def _status(df: pl.DataFrame) -> pl.DataFrame:
         (pl.col("failed") & ~pl.col("pause_kind").is_in(list(NOT_FAILURES)).fill_null(False)).alias("failed"),
         # The innermost pause of a chain (the node that called interrupt(), not every graph above it).
         (escalating & ~parent_in(df, escalating)).alias("pause_escalation"),
-        state.is_in(list(_ACK_STATES)).fill_null(False).alias("state_ack"),
+        (state.is_in(list(_ACK_STATES)).fill_null(False) | pl.col("_cv_tool_approved")).alias("state_ack"),
         state.alias("agent_state"),
         # What the pause asked the person (the interrupt value in GraphInterrupt's message or
         # __interrupt__, the approval request): kept only on interrupts and approvals.
