@@ -255,8 +255,9 @@ def _status(df: pl.DataFrame) -> pl.DataFrame:
         # OpenHands: an ErrorObservation is the observation the agent reads next (the controller
         # turns the action's exception into it: openhands/controller/agent_controller.py).
         | (pl.col("error_type") == "ErrorObservation")
-        # Claude Code: a tool_result with is_error is the tool's result given to the model.
-        | ((pl.col("source_format") == "claude-code") & (pl.col("kind") == "tool"))
+        # Claude Code: a tool_result with is_error is the tool's result given to the model, the Task
+        # tool's too (a handoff span: "Agent type '<x>' not found. Available agents: ...").
+        | ((pl.col("source_format") == "claude-code") & pl.col("kind").is_in(["tool", "handoff"]))
     )
     # A tool's ModelRetry escapes its span by design (pydantic-ai raises it through the 'running tool'
     # span to the agent graph, which hands it to the model as a retry prompt): handled, escaped or not.

@@ -52,7 +52,8 @@ def ignored_tool_errors(ctx: Context) -> pl.DataFrame:
             s.filter(
                 pl.col("failed")
                 & pl.col("error_handled")
-                & (pl.col("kind") == "tool")
+                # A delegation call answered with an error (Claude Code's Task tool) is handed back too.
+                & pl.col("kind").is_in(["tool", "handoff"])
                 & ~pl.col("limit_stop")
                 & ~(pl.col("attempt_count") > 1).fill_null(False)
                 & ~pl.col("retried_below")

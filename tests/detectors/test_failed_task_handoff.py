@@ -68,3 +68,19 @@ def test_task_that_returned_with_no_sub_agent_at_work_is_dangling(tmp_path: Path
     # work (no sidechain): the handoff is still one nobody was seen to take up.
     found = _detectors(tmp_path, _session("Index added.", task_failed=False))
     assert "dangling_handoff" in found
+
+
+def test_refused_task_then_doing_the_work_is_no_swallowed_error(tmp_path: Path) -> None:
+    # The refusal is the Task tool's is_error result, read by the model (handed back), and the model
+    # then did the step itself: nothing was swallowed.
+    found = _detectors(tmp_path, _session("Agent type 'schema-keeper' not found. Available agents: general-purpose",
+                                          task_failed=True))
+    assert not found & {"swallowed_error", "unhandled_error"}
+
+
+def test_refused_task_then_claiming_it_done_is_swallowed(tmp_path: Path) -> None:
+    # Near miss: the model does nothing after the refusal and says the sub-agent did the work.
+    lines = _session("Agent type 'schema-keeper' not found. Available agents: general-purpose", task_failed=True)[:3]
+    lines.append(_line(4, 3, "assistant", [{"type": "text", "text": "schema-keeper added the index on orders.sku."}]))
+    found = _detectors(tmp_path, lines)
+    assert {"swallowed_error", "unhandled_error"} <= found
