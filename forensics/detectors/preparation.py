@@ -71,6 +71,11 @@ def _role_masks(names: pl.Series, policy: Policy) -> pl.DataFrame:
     return pl.DataFrame({"name": names}).drop_nulls().unique().select("name", mask.alias("mask"))
 
 
+#: A result saying the thing was not acknowledged (Opsgenie alert "acknowledged": false, an
+#: incident record's "acknowledged": false).
+NOT_ACKNOWLEDGED = r'(?i)"acknowledged"\s*:\s*false'
+
+
 def _existing_returned(text: pl.Expr) -> pl.Expr:
     """A get-or-create's answer for an object that was there (EXISTING_RETURNED): "created": false
     beside the object's id, and no other not-done flag ("sent": false) in the result."""
@@ -383,6 +388,13 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
     # A person's turn reviews what the agent does next only when it answers the agent: the opening
     # request of a conversation (no agent turn before it) asks for the action, it does not approve it.
     agent_spoke_before = _answers_agent(df, human)
+    # A step named for acknowledgement (wait_for_ack, await_acknowledgement) whose own result says
+    # nobody acknowledged (the incident still "triggered": PagerDuty incident status; Opsgenie
+    # "acknowledged": false) waited for one and got none: it is no acknowledgement.
+    acked_step = pl.col("is_ack_step") & ~(
+        (pl.col("incident_state") == "triggered").fill_null(False)
+        | on_rows(pl.col("is_ack_step"), pl.col("output"), lambda e: e.str.contains(NOT_ACKNOWLEDGED)).fill_null(False)
+    )
     df = df.with_columns(
         (~pl.col("failed") & ~pl.col("error_shaped")).alias("succeeded"),
         _map_distinct(
@@ -396,7 +408,7 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
             | (human & agent_spoke_before)
             | pl.col("state_ack")
         ).alias("is_review"),
-        (human | pl.col("is_ack_step") | pl.col("agent_is_human") | pl.col("state_ack")).alias("is_ack"),
+        (human | acked_step | pl.col("agent_is_human") | pl.col("state_ack")).alias("is_ack"),
     )
     # A failure whose own child failed is the same error travelling up; rules about "an error"
     # look at where it started, not every ancestor it passed through.
