@@ -320,7 +320,15 @@ class _Stream:
         # The controller that stops the agent on an error (AgentController._react_to_exception ->
         # set_agent_state_to(ERROR), reason "AgentStuckInLoopError: ...", openhands/controller/
         # agent_controller.py) is the agent's own: its failure is the agent's, not one no agent owned.
-        agent = self._agent("agent") if error_type == "agent_state_error" else self._agent(event.get("source"))
+        # Any other state change is the controller's bookkeeping, no agent's work: a delegate's
+        # controller announcing loading/running (start_delegate -> set_agent_state_to(RUNNING),
+        # written with source agent) is not the delegate taking the work up.
+        if error_type == "agent_state_error":
+            agent = self._agent("agent")
+        elif observation == "agent_state_changed":
+            agent = None
+        else:
+            agent = self._agent(event.get("source"))
         self.add({
             "run_id": run, "span_id": str(event["id"]), "parent_id": cause or root, "name": observation,
             "kind": "event", "agent": agent, "start_time": when, "end_time": when,

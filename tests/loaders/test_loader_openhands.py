@@ -403,3 +403,49 @@ def test_run_stopped_by_the_controller_reports_an_error(tmp_path: Path) -> None:
     path = tmp_path / "running.json"
     path.write_text(json.dumps(_edit_missed("running")[:3]))
     assert _rows(forensics.load(path))["run"]["end_time"] is None
+
+
+def _delegated(browsed: bool) -> list[dict]:
+    """A trajectory whose agent delegates a lookup (AgentDelegateAction to BrowsingAgent); the
+    delegate's controller announces loading and running (AgentStateChangedObservation, source agent);
+    with ``browsed`` the delegate then browses (a browse action answered by its observation)."""
+    def state(i: int, value: str) -> dict:
+        return {"id": i, "timestamp": f"2026-12-01T12:00:0{i}", "source": "agent", "message": "",
+                "observation": "agent_state_changed", "content": "", "extras": {"agent_state": value, "reason": ""}}
+
+    events = [
+        {"id": 0, "timestamp": "2026-12-01T12:00:00", "source": "user", "message": "Find the release date.",
+         "action": "message", "args": {"content": "Find the release date.", "image_urls": None, "wait_for_response": False}},
+        {"id": 1, "timestamp": "2026-12-01T12:00:01", "source": "agent", "message": "", "action": "delegate",
+         "args": {"agent": "BrowsingAgent", "inputs": {"task": "Find the release date."}, "thought": ""}},
+        state(2, "loading"), state(3, "running"),
+    ]
+    if browsed:
+        events += [
+            {"id": 4, "timestamp": "2026-12-01T12:00:04", "source": "agent", "message": "", "action": "browse",
+             "args": {"url": "https://example.org/changelog", "thought": ""}},
+            {"id": 5, "timestamp": "2026-12-01T12:00:05", "source": "agent", "cause": 4, "observation": "browse",
+             "message": "", "content": "v2.1 released 2024-03-02", "extras": {"url": "https://example.org/changelog"}},
+        ]
+    return events
+
+
+def test_delegate_controller_states_are_not_the_delegate_at_work(tmp_path: Path) -> None:
+    path = tmp_path / "limbo.json"
+    path.write_text(json.dumps(_delegated(browsed=False)))
+    loaded = forensics.load(path)
+    rows = _rows(loaded)
+    assert (rows["2"]["agent"], rows["3"]["agent"]) == (None, None)
+    findings, _ = forensics.classify(loaded.spans).to_polars()
+    found = dict(zip(findings["detector"].to_list(), findings["decisive_span_id"].to_list(), strict=True))
+    assert found.get("dangling_handoff") == "1"
+
+
+def test_delegate_that_browses_took_the_work_up(tmp_path: Path) -> None:
+    # Near miss: the delegate's own action is its work: no dangling handoff.
+    path = tmp_path / "browsed.json"
+    path.write_text(json.dumps(_delegated(browsed=True)))
+    loaded = forensics.load(path)
+    assert _rows(loaded)["4"]["agent"] == "BrowsingAgent"
+    findings, _ = forensics.classify(loaded.spans).to_polars()
+    assert "dangling_handoff" not in findings["detector"].to_list()
