@@ -23,6 +23,7 @@ from typing import Final
 
 import polars as pl
 
+from forensics.detectors.ascii_regex import with_contains
 from forensics.detectors.base import Context
 
 #: Where a claim's sentence ends: sentence punctuation, line breaks and quotation marks (a quote is
@@ -380,14 +381,10 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
             )
         )
         # Every claim's test over the answers in one pass; the tool evidence is gathered only for
-        # the runs whose answer says one of them.
+        # the runs whose answer says one of them. ASCII answers are read by each claim's ASCII form
+        # (ascii_regex: the same matches; the channel-post claim 0.15 s -> 0.01 s at 20k answers).
         said = (
-            answers.with_columns(
-                *[
-                    pl.col("final_output").str.contains(c.claim).alias(f"said_{i}")
-                    for i, c in enumerate(claims)
-                ]
-            )
+            with_contains(answers, "final_output", {f"said_{i}": c.claim for i, c in enumerate(claims)})
             .filter(pl.any_horizontal(*[pl.col(f"said_{i}") for i in range(len(claims))]))
             .collect()
         )
