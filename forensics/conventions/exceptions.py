@@ -52,8 +52,11 @@ _STEP_LIMIT: Final = (
 )
 #: A spending limit enforced on the call: the LiteLLM proxy refuses a key, user or team over its
 #: max_budget with BudgetExceededError ("Budget has been exceeded! Current cost: x, Max budget: y",
-#: litellm/exceptions.py; raised in litellm/proxy/auth/auth_checks.py), type "budget_exceeded".
-_BUDGET_STOP: Final = r"BudgetExceededError|budget_exceeded|Budget has been exceeded"
+#: litellm/exceptions.py; raised in litellm/proxy/auth/auth_checks.py), type "budget_exceeded". OpenHands'
+#: controller stops an agent whose accumulated cost passed max_budget_per_task with "Agent reached
+#: maximum budget ..." (AgentController._handle_traffic_control / the budget control flag, reported
+#: as agent_state_changed to error with that reason: openhands/controller/agent_controller.py).
+_BUDGET_STOP: Final = r"BudgetExceededError|budget_exceeded|Budget has been exceeded|Agent reached maximum budget"
 #: Programs whose exit status 1 is an answer, not a failure: grep/rg/ag/ack "no lines selected",
 #: diff/cmp "the files differ", test/[ "false", find "some directories were unreadable". Claude Code's
 #: Bash tool reads them so (BashTool commandSemantics.ts interpretCommandResult: grep 1 -> "No matches
@@ -463,6 +466,12 @@ register(
                 'BudgetExceededError "Budget has been exceeded!" (type budget_exceeded)',
                 "LiteLLM proxy",
                 "litellm/exceptions.py (BudgetExceededError), litellm/proxy/auth/auth_checks.py",
+                "budget_stop, limit_stop",
+            ),
+            Signal(
+                '"Agent reached maximum budget ..." (agent_state_changed to error, extras.reason)',
+                "OpenHands",
+                "openhands/controller/agent_controller.py (_handle_traffic_control: max_budget_per_task)",
                 "budget_stop, limit_stop",
             ),
             Signal(
