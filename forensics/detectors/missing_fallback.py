@@ -189,10 +189,13 @@ class UnhandledError(Detector):
                 & ~pl.col("error_handled")
                 & ~pl.col("limit_stop")
                 & ~(pl.col("attempt_count") > 1).fill_null(False)
-                & ~pl.col("retried_below")
             )
             .join(follow, on=["run_id", "span_id"])
             .join(runs, on="run_id")
+            # A call that failed after its client's own resends (openai-python _retry_request) failed;
+            # where retry_storm judged the resends, the storm is the story (one failure, one class).
+            .join(retry_storms(ctx).lazy().select("run_id", _storm=pl.lit(True)).unique(), on="run_id", how="left")
+            .filter(~pl.col("retried_below") | pl.col("_storm").is_null())
             .filter(
                 ~pl.col("retried")
                 & ~pl.col("fell_back")
