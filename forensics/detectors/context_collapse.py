@@ -217,7 +217,14 @@ class RepeatedAction(Detector):
         # only the output does (error_shaped: "API request failed: ..." with status ok); an
         # error-shaped result is told apart from another by its text.
         bad = pl.col("failed") | pl.col("error_shaped")
-        error_key = pl.when(pl.col("failed")).then(pl.col("error_label")).otherwise(pl.col("output"))
+        # A failed call is told apart from another by its error and by what it gave the model back
+        # (a shell command that exits 1 prints which test failed; the next run, after an edit, prints
+        # another): a different failure is new information, as a different result is.
+        error_key = (
+            pl.when(pl.col("failed"))
+            .then(pl.concat_str([pl.col("error_label"), pl.col("output")], separator="\n", ignore_nulls=True))
+            .otherwise(pl.col("output"))
+        )
         error_label = (
             pl.when(pl.col("failed"))
             .then(pl.col("error_label"))

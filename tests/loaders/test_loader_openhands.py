@@ -449,3 +449,20 @@ def test_delegate_that_browses_took_the_work_up(tmp_path: Path) -> None:
     assert _rows(loaded)["4"]["agent"] == "BrowsingAgent"
     findings, _ = forensics.classify(loaded.spans).to_polars()
     assert "dangling_handoff" not in findings["detector"].to_list()
+
+
+def test_same_command_failing_differently_each_time_is_no_repeated_action(tmp_path: Path) -> None:
+    # The agent reruns the same command, decided anew each time, and each run fails on a different
+    # error (it fixes one between runs): each failure told it something new, no lost thread.
+    events = _same_command_three_times(None, thoughts=("Run it.", "Again after the fix.", "Once more."))
+    for i, event in enumerate(e for e in events if e.get("observation") == "run"):
+        event["content"] = f'sqlalchemy.exc.ProgrammingError: column "c{i}" does not exist'
+    path = tmp_path / "progress.json"
+    path.write_text(json.dumps(events))
+    findings, _ = forensics.classify(forensics.load(path).spans).to_polars()
+    assert "repeated_action" not in findings["detector"].to_list()
+    # Near miss: the same three failures, the same text each time: the repeats brought nothing new.
+    path = tmp_path / "same.json"
+    path.write_text(json.dumps(_same_command_three_times(None, thoughts=("Run it.", "Again.", "Once more."))))
+    findings, _ = forensics.classify(forensics.load(path).spans).to_polars()
+    assert "repeated_action" in findings["detector"].to_list()
