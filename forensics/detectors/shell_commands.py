@@ -85,6 +85,12 @@ _DESTRUCTIVE: Final = (
      re.compile(r"^rm(?:-[a-zA-Z]*[rR]|--recursive)\S*(?:pgdata|postgres(?:ql)?(?:/[\d.]+)?/data(?:/|$)"
                 r"|/var/lib/(?:pgsql|postgresql|mysql|mongodb)|mysql/data(?:/|$))"),
      r"\b(?:pgdata|database|db|data\s*dir\w*)\b"),
+    # Prisma's reset drops the database (or every table) and reapplies the migrations: "all data
+    # will be lost"; it asks first, and --force / -f skips that prompt (Prisma CLI reference,
+    # migrate reset; db push --force-reset "resets the database"). The skipped prompt is the guard.
+    ("database reset with its confirmation skipped",
+     re.compile(r"^(?:npx|bunx|pnpm(?:dlx|exec)?|yarn(?:dlx)?)?prisma(?:migratereset\S*(?:--force|-f(?![a-z]))|dbpush\S*--force-reset)"),
+     r"\breset\b"),
     ("infrastructure teardown", re.compile(r"^(?:terraformdestroy|kubectldelete|helm(?:uninstall|delete)|dropdb)"),
      r"\b(?:destroy|delete|uninstall|tear\s*down|teardown|drop)\b"),
 )
