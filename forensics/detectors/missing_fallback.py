@@ -155,7 +155,8 @@ class UnhandledError(Detector):
         "of the failure (an error in the last step before the step limit was left to no model "
         "decision: the limit's, not this rule's), nor a limit that stopped "
         "the work on purpose (limit_stop: step, turn or budget limits), nor one whose request "
-        "was attempted again (its attempt group, or a child's, has later attempts: retry_storm judges those)."
+        "was attempted again (its attempt group has later attempts: retry_storm judges those; a call whose "
+        "client's own resends below it all failed is judged here unless retry_storm found a storm in the run)."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
