@@ -42,6 +42,9 @@ _INTERRUPT_TEXT: Final = (
 _TRIPWIRE: Final = (
     r"(?:Input|Output|ToolInput|ToolOutput)GuardrailTripwireTriggered|Guardrail tripwire triggered"
 )
+#: A call stopped from outside: asyncio's CancelledError (Python records it as the exception type,
+#: opentelemetry-sdk's error.type / status description), a status that says it was cancelled.
+_CANCELLED: Final = r"(?i)(?:^|[.:\s])CancelledError\b|^\s*(?:task\s+)?cancell?ed\b"
 _APPROVAL: Final = rf"ToolApprovalItem|{Q}type{Q}\s*:\s*{Q}mcp_approval_request{Q}"
 #: pydantic-ai's approval of a deferred tool call, as a resumed run is given it: DeferredToolResults
 #: approvals map a call id to True or ToolApproved, whose kind is 'tool-approved' (pydantic_ai/tools.py;
@@ -195,6 +198,17 @@ def _status(df: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("human"))
     )
     df = df.with_columns(kind.alias("pause_kind"))
+    # A call cancelled because the span above it stopped at a tripwire or an interrupt is part of
+    # that designed stop: the OpenAI Agents SDK cancels the work still in flight when a guardrail's
+    # tripwire fires ("it can immediately raise an error, which stops the expensive model from
+    # running", docs guardrails; run.py _run_input_guardrails cancels the pending tasks and raises
+    # InputGuardrailTripwireTriggered). The cancelled call did not fail on its own.
+    stopped = df.filter(pl.col("pause_kind").is_in(["tripwire", "interrupt"]).fill_null(False))
+    cancelled = pl.col("error_type").str.contains(_CANCELLED).fill_null(False) | pl.col(
+        "error_message"
+    ).str.contains(_CANCELLED).fill_null(False)
+    by_pause = cancelled & pl.col("parent_k").is_in(stopped.get_column("span_k").implode())
+    df = df.with_columns(pl.col("failed") & ~by_pause)
     escalating = pl.col("pause_kind").is_in(list(ESCALATING)).fill_null(False)
     return df.with_columns(
         # A pause is not a failure: an interrupt travels up as an exception, a tripwire stops the run.
@@ -276,6 +290,12 @@ register(
                 "OpenAI Agents SDK",
                 "src/agents/exceptions.py, src/agents/tracing/span_data.py (GuardrailSpanData.triggered)",
                 "pause_kind=tripwire, failed=false",
+            ),
+            Signal(
+                "a call cancelled (CancelledError, a status 'cancelled') under a span stopped at a tripwire or interrupt",
+                "OpenAI Agents SDK (any asyncio runner)",
+                "src/agents/run.py (_run_input_guardrails cancels the pending tasks, raises InputGuardrailTripwireTriggered); docs Guardrails",
+                "failed=false (the stop was designed)",
             ),
             Signal(
                 "agent_state awaiting_user_confirmation / awaiting_user_input / user_confirmed / user_rejected",
