@@ -79,9 +79,13 @@ def _status(df: pl.DataFrame) -> pl.DataFrame:
     # The agents asked for beyond the one the SDK handed off to (the first): dropped.
     listed = pl.col("_cv_requested_agents").str.json_decode(pl.List(pl.String))
     dropped = listed.list.set_difference(pl.concat_list(pl.col("handoff_to").fill_null("")))
+    # The handoff to the first requested agent happened (to_agent is set after on_invoke_handoff
+    # returned): the span's error records the dropped requests, not a failed handoff.
+    taken = pl.col("_cv_requested_agents").is_not_null() & pl.col("handoff_to").is_not_null()
     return df.with_columns(
         pl.col("_cv_delegate_name").alias("delegate_name"),
         pl.when(pl.col("_cv_requested_agents").is_not_null()).then(dropped).alias("handoffs_dropped"),
+        (pl.col("failed") & ~taken).alias("failed"),
     )
 
 
