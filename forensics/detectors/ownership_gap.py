@@ -160,7 +160,7 @@ class UnacknowledgedEscalation(Detector):
     def detect(self, ctx: Context) -> pl.LazyFrame:
         sla = ctx.policy.escalation_sla_seconds
         s = ctx.spans.lazy()
-        cols = ("run_id", "span_id", "seq", "t", "end_time", "call", "kind", "handoff_target", "pause_escalation", "incident_key", "output", "target_norm")
+        cols = ("run_id", "span_id", "seq", "t", "end_time", "call", "kind", "handoff_target", "pause_escalation", "incident_key", "output", "target_norm", "decided_in_result", "incident_state")
         run_agents = (
             s.filter(pl.col("agent_norm").is_not_null()).select("run_id", pl.col("agent_norm").alias("target_norm")).unique()
         )
@@ -223,6 +223,13 @@ class UnacknowledgedEscalation(Detector):
                     .select("run_id", "span_id", "a_t"),
                     resumed_here,
                     resumed_later,
+                    # An escalation whose own result says someone took it: the ticket or incident it
+                    # opened came back acknowledged or resolved ("status": "acknowledged", an
+                    # acknowledged_at), or the request for a decision returned the person's answer.
+                    esc.filter(
+                        pl.col("decided_in_result").fill_null(False)
+                        | pl.col("incident_state").is_in(["acknowledged", "resolved"]).fill_null(False)
+                    ).select("run_id", "span_id", pl.coalesce("end_time", "t").alias("a_t")),
                     # A handoff of the conversation that its own result says was put through, to
                     # a receiver outside the log (no agent of the run by that name: whether an
                     # agent of the run took it up, its own work says).

@@ -74,6 +74,11 @@ def _role_masks(names: pl.Series, policy: Policy) -> pl.DataFrame:
 #: A result saying the thing was not acknowledged (Opsgenie alert "acknowledged": false, an
 #: incident record's "acknowledged": false).
 NOT_ACKNOWLEDGED = r'(?i)"acknowledged"\s*:\s*false'
+#: A person's decision, as the result of a request for it: a human-in-the-loop tool that blocks until
+#: someone answers returns the answer ({"approved": true, "approver": ...}); the OpenAI Responses API's
+#: answer to an MCP approval request is {"type": "mcp_approval_response", "approve": true|false}.
+PERSON_DECIDED = r'(?i)"(?:approved|approve)"\s*:\s*(?:true|false)\b|"decision"\s*:\s*"(?:approved?|rejected|denied)"'
+PERSON_APPROVED = r'(?i)"(?:approved|approve)"\s*:\s*true\b|"decision"\s*:\s*"approved?"'
 
 
 def _existing_returned(text: pl.Expr) -> pl.Expr:
@@ -395,6 +400,11 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
         (pl.col("incident_state") == "triggered").fill_null(False)
         | on_rows(pl.col("is_ack_step"), pl.col("output"), lambda e: e.str.contains(NOT_ACKNOWLEDGED)).fill_null(False)
     )
+    # A request for a person's decision (an escalation tool) whose own result is the decision: the
+    # person answered it (an acknowledgement), and an approval reviews what the agent does next.
+    asked = pl.col("is_escalation_tool") & ~pl.col("failed")
+    decided = asked & on_rows(asked, pl.col("output"), lambda e: e.str.contains(PERSON_DECIDED)).fill_null(False)
+    approved = decided & on_rows(decided, pl.col("output"), lambda e: e.str.contains(PERSON_APPROVED)).fill_null(False)
     df = df.with_columns(
         (~pl.col("failed") & ~pl.col("error_shaped")).alias("succeeded"),
         _map_distinct(
@@ -407,8 +417,10 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
             | pl.col("is_approval_step")
             | (human & agent_spoke_before)
             | pl.col("state_ack")
+            | approved
         ).alias("is_review"),
-        (human | acked_step | pl.col("agent_is_human") | pl.col("state_ack")).alias("is_ack"),
+        (human | acked_step | pl.col("agent_is_human") | pl.col("state_ack") | decided).alias("is_ack"),
+        decided.alias("decided_in_result"),
     )
     # A failure whose own child failed is the same error travelling up; rules about "an error"
     # look at where it started, not every ancestor it passed through.
