@@ -25,7 +25,13 @@ Mapping:
   the Task call whose prompt opened the sidechain (matched by prompt text, the only link the
   transcript keeps), and the sidechain's first message hangs under that Task span; an unmatched
   sidechain is agent ``sidechain``. The main thread's agent is ``claude-code``.
-* system lines: ``event`` spans, status error when ``level`` is ``error``.
+* system lines: ``event`` spans, status error when ``level`` is ``error``. An ``api_error`` line
+  that schedules a retry (``retryInMs``/``retryAttempt``/``maxRetries``: the CLI's own "Retrying in
+  N seconds… (attempt n/10)", anthropics/claude-code#2919) is one failed attempt of the model
+  request that the next assistant line answers: an ``llm`` span of that response's model, and the
+  attempts and the response hang under the message that sent the request (the real
+  ``parentUuid`` of a re-parented line stays in ``@parentUuid``). Attempts no response followed
+  keep no model.
 * summary lines (``leafUuid``, no id or time of their own): ``event`` spans in the session of
   their leaf message; other typeless bookkeeping lines (file-history snapshots) are ``event``
   spans too, so nothing is dropped.
@@ -92,6 +98,10 @@ class _Reader:
         self.usage_owner: dict[str, str] = {}
         self.summaries: list[tuple[int, dict[str, Any]]] = []
         self.deferred: list[tuple[int, dict[str, Any]]] = []
+        #: uuid of a retried api_error line → the message whose model request it was an attempt of.
+        self.request_of: dict[str, str | None] = {}
+        #: session → failed attempts (line, row) waiting for the response that names their model.
+        self.attempts: dict[str, list[tuple[int, dict[str, Any]]]] = {}
 
     def read(self) -> None:
         for line, record in self.source.records():
@@ -103,6 +113,9 @@ class _Reader:
                 self._record(line, record)
             except RecordError as exc:
                 self.sink.quarantine(line, exc.reason, exc.detail, record)
+        for waiting in self.attempts.values():
+            for line, row in waiting:
+                self.sink.add(row, line)
         for line, row in self.pending.values():
             row["attributes"]["@open"] = "no tool_result with this tool_use_id in the file"
             self.sink.add(row, line)
@@ -161,7 +174,28 @@ class _Reader:
         else:
             self._system(record, row, rest)
         row["attributes"] = rest
+        if self._retry_attempt(record, row, session):
+            self.attempts.setdefault(session, []).append((line, row))
+            return
         self.sink.add(row, line)
+
+    def _retry_attempt(self, record: dict[str, Any], row: dict[str, Any], session: str) -> bool:
+        """Re-parent the attempts of one model request; hold a failed attempt for its model."""
+        parent = row["parent_id"]
+        if parent in self.request_of:
+            row["attributes"]["@parentUuid"] = parent
+            row["parent_id"] = self.request_of[parent]
+        if row["kind"] == "llm":
+            for line, attempt in self.attempts.pop(session, []):
+                attempt["model"] = row["model"]
+                self.sink.add(attempt, line)
+            return False
+        retried = any(record.get(k) is not None for k in ("retryInMs", "retryAttempt"))
+        if row["kind"] != "event" or row["status"] != "error" or not retried:
+            return False
+        row.update(kind="llm", name="assistant", error_type=as_text(record.get("subtype")))
+        self.request_of[row["span_id"]] = row["parent_id"]
+        return True
 
     def _agent(self, record: dict[str, Any], blocks: list[dict[str, Any]], parent: str | None) -> tuple[str, str | None]:
         if not record.get("isSidechain"):
