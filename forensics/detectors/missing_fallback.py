@@ -399,6 +399,8 @@ def retry_storms(ctx: Context) -> pl.DataFrame:
             pl.col("seq").first(),
             pl.len().alias("n_failed"),
             pl.col("error_label").first(),
+            # Each failed tool call told the model something else ("1 of 4 replicas", "3 of 4").
+            ((pl.col("kind").first() == "tool") & (pl.col("output").drop_nulls().n_unique() == pl.len())).alias("news"),
         )
     )
     clocks = ctx.runs.lazy().select("run_id", "synthetic_time")
@@ -414,7 +416,9 @@ def retry_storms(ctx: Context) -> pl.DataFrame:
                 & ~pl.col("honoured").fill_null(False)
             ).alias("no_backoff"),
         )
-        .filter(pl.col("too_many") | pl.col("no_backoff"))
+        # A tool re-run while its report keeps changing polls a moving state, not one failing
+        # request resent (as in repeated_action: a failure that told something new is no repeat).
+        .filter((pl.col("too_many") | pl.col("no_backoff")) & ~pl.col("news")).drop("news")
     )
     storms = pl.concat([storms, _reprompt_storms(ctx, storms.collect_schema())], how="diagonal")
     return ctx.cached("retry_storms", storms)
