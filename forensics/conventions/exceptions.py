@@ -275,7 +275,22 @@ def _status(df: pl.DataFrame) -> pl.DataFrame:
         # missing_fallback (there is no fallback for "you may not spend more").
         (pl.col("_cv_step_limit") | pl.col("_cv_budget_stop")).alias("limit_stop"),
     )
-    return _handed_back_by_tool_node(_handled_steps(df, escaped), escaped)
+    return _handed_back_by_react(_handed_back_by_tool_node(_handled_steps(df, escaped), escaped), escaped)
+
+
+#: DSPy's ReAct module span as the OpenInference DSPy instrumentor names it (_ModuleForwardWrapper:
+#: ``instance.__class__.__name__ + ".forward"``).
+_DSPY_REACT: Final = r"^ReAct\.forward$"
+
+
+def _handed_back_by_react(df: pl.DataFrame, escaped: pl.Expr) -> pl.DataFrame:
+    """A failed tool span under a DSPy ``ReAct.forward`` that returned normally: ReAct.forward
+    (stanfordnlp/dspy dspy/predict/react.py) calls the tool in ``try`` and, on any exception, stores
+    ``"Execution error in {tool}: ..."`` as the step's observation, which the next prediction reads."""
+    react = (pl.col("kind") == "chain") & ~pl.col("failed") & pl.col("name").str.contains(_DSPY_REACT).fill_null(False)
+    spans = df.filter(react).get_column("span_k").implode()
+    under = (pl.col("kind") == "tool") & pl.col("failed") & ~escaped & pl.col("parent_k").is_in(spans)
+    return df.with_columns((pl.col("error_handled") | under).alias("error_handled"))
 
 
 def _handed_back_by_tool_node(df: pl.DataFrame, escaped: pl.Expr) -> pl.DataFrame:
