@@ -123,6 +123,8 @@ def approved_earlier_in_session(ctx: Context, acts: pl.LazyFrame) -> pl.LazyFram
             pl.col("seq").alias("p_seq"),
             pl.col("t").alias("p_t"),
             pl.col("pause_text").alias("asked"),
+            pl.col("call").alias("p_name"),
+            pl.col("pause_escalation").alias("p_inner"),
         )
         .join(runs.select(pl.col("run_id").alias("p_run"), "scope_key"), on="p_run")
     )
@@ -137,7 +139,7 @@ def approved_earlier_in_session(ctx: Context, acts: pl.LazyFrame) -> pl.LazyFram
         )
         .collect()
     )
-    found: list[pl.DataFrame] = []
+    found: list[pl.DataFrame] = [_passed_the_resumed_gate(ctx, pairs)]
     for (name,), rows in pairs.partition_by(["call_tool"], as_dict=True).items():
         if name is None:
             continue
@@ -151,6 +153,45 @@ def approved_earlier_in_session(ctx: Context, acts: pl.LazyFrame) -> pl.LazyFram
     if not found:
         return pl.LazyFrame(schema={"run_id": pl.String, "span_id": pl.String})
     return pl.concat(found).unique().lazy()
+
+
+#: A person's approval as the gate's own result: a human-in-the-loop node returns the answer the
+#: person resumed it with ({"approved": true, "approver": ...}, {"decision": "approve"}).
+_APPROVED: Final = r'(?i)"(?:approved|approve)"\s*:\s*true\b|"decision"\s*:\s*"approved?"'
+
+
+def _passed_the_resumed_gate(ctx: Context, pairs: pl.DataFrame) -> pl.DataFrame:
+    """``run_id, span_id`` of the calls that ran after the node an earlier run of the session
+    paused at ran again, answered, in the call's own run. LangGraph re-executes the node that called
+    ``interrupt()`` from its start when the thread is resumed, and ``interrupt()`` then returns the
+    value of ``Command(resume=...)`` (docs, human-in-the-loop: "resuming re-runs the node"); the
+    node ending OK in the resumed run with the person's approval as its result ({"approved": true},
+    {"decision": "approve"}) is the answer passing the gate, and what the graph does after it is
+    downstream of that approval, whatever the question's wording. A gate whose result declines or
+    carries no decision approved nothing."""
+    # The node that called interrupt() (the innermost pause), not the graph runs above it that the
+    # interrupt travelled up through.
+    resumed = pairs.filter((pl.col("p_run") != pl.col("run_id")) & pl.col("p_inner").fill_null(False))
+    resumed = resumed.join(
+        ctx.spans.select("run_id", "span_id", pl.col("t").alias("a_t")), on=["run_id", "span_id"]
+    ).select("run_id", "span_id", "a_t", "p_name")
+    if resumed.height == 0:
+        return pl.DataFrame(schema={"run_id": pl.String, "span_id": pl.String})
+    gates = (
+        ctx.spans.lazy()
+        .join(resumed.lazy().select("run_id").unique(), on="run_id", how="semi")
+        .filter(~pl.col("failed") & pl.col("pause_kind").is_null() & pl.col("end_time").is_not_null())
+        .filter(pl.col("output").str.contains(_APPROVED).fill_null(False))
+        .select("run_id", pl.col("call").alias("p_name"), pl.col("end_time").alias("g_end"))
+        .collect()
+    )
+    # The gate answered before the call started (it ended first): the call is downstream of it.
+    return (
+        resumed.join(gates, on=["run_id", "p_name"])
+        .filter(pl.col("g_end") <= pl.col("a_t"))
+        .select("run_id", "span_id")
+        .unique()
+    )
 
 
 def _tripped_guardrail() -> pl.Expr:
@@ -174,7 +215,9 @@ class UnguardedIrreversible(Detector):
         "approval of it; an anonymous requester's, or one that did not name the action, is not. An "
         "interrupt or approval request earlier in the same session (a LangGraph thread resumed with "
         "Command(resume=...)) that names the action (the tool, its verb or object) guards it; one "
-        "about another action does not. A removal told to write its result to another file or table "
+        "about another action does not, unless the node that paused ran again before the action in the "
+        "resumed run (LangGraph re-runs the interrupted node on resume) and returned the person's "
+        "approval (approved: true, decision: approve): the action is downstream of it. A removal told to write its result to another file or table "
         "than its source (an out / output_path / dest argument) left the source intact: it did not act."
     )
 
