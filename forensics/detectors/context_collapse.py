@@ -500,9 +500,26 @@ class ContextOverflow(Detector):
         )
         spans = ctx.spans.lazy().filter(pl.col("kind").is_in(["llm", "agent", "chain", "tool"]))
         said_overflow = pl.col("failed") & pl.col("overflow_text")
-        truncated = pl.col("cut_short")
+        # A cut output asked again: a later call of the same model by the same agent with the same
+        # prompt (as long: the same prompt token count) that finished normally. The caller caught the cut and re-asked (e.g. with a larger max_tokens): the
+        # answer was not lost, as a failure retried to success is not (TAXONOMY unhandled_error).
+        cut = spans.filter(pl.col("cut_short")).select("run_id", "span_id", "seq", "model", "agent", "input_tokens")
+        reasked = (
+            cut.join(
+                spans.filter((pl.col("kind") == "llm") & ~pl.col("cut_short") & ~pl.col("failed")).select(
+                    "run_id", pl.col("seq").alias("r_seq"), "model", "agent", "input_tokens"
+                ),
+                on=["run_id", "model", "agent", "input_tokens"],
+                nulls_equal=True,
+            )
+            .filter((pl.col("r_seq") > pl.col("seq")) & pl.col("input_tokens").is_not_null())
+            .select("run_id", "span_id", pl.lit(True).alias("reasked"))
+            .unique()
+        )
+        truncated = pl.col("cut_short") & pl.col("reasked").is_null()
         hits = (
-            spans.with_columns(window.alias("window"))
+            spans.join(reasked, on=["run_id", "span_id"], how="left")
+            .with_columns(window.alias("window"))
             .with_columns(
                 said_overflow.alias("said"),
                 truncated.alias("cut"),
