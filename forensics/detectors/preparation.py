@@ -400,9 +400,13 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
         (pl.col("incident_state") == "triggered").fill_null(False)
         | on_rows(pl.col("is_ack_step"), pl.col("output"), lambda e: e.str.contains(NOT_ACKNOWLEDGED)).fill_null(False)
     )
-    # A request for a person's decision (an escalation tool) whose own result is the decision: the
-    # person answered it (an acknowledgement), and an approval reviews what the agent does next.
-    asked = pl.col("is_escalation_tool") & ~pl.col("failed")
+    # A request for a person's decision (an escalation tool, or a tool named for asking approval:
+    # request_approval, ask_for_confirmation) whose own result is the decision: the person answered
+    # it (an acknowledgement), and an approval reviews what the agent does next.
+    from forensics.detectors.unguarded_action import APPROVAL_REQUEST
+
+    asks_approval = (pl.col("kind") == "tool") & pl.coalesce("tool", "name").str.contains(APPROVAL_REQUEST).fill_null(False)
+    asked = (pl.col("is_escalation_tool") | asks_approval) & ~pl.col("failed")
     decided = asked & on_rows(asked, pl.col("output"), lambda e: e.str.contains(PERSON_DECIDED)).fill_null(False)
     approved = decided & on_rows(decided, pl.col("output"), lambda e: e.str.contains(PERSON_APPROVED)).fill_null(False)
     df = df.with_columns(
