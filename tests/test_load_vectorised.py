@@ -124,6 +124,10 @@ def _event(name: str, attributes: dict[str, Any], timestamp: str = "2025-11-20T0
 #: per-record loader, which rows or quarantines it as it always did.
 HOSTILE: dict[str, bytes] = {
     "duplicate-top-key": _line(_span(1))[:-1] + b',"name":"again"}',
+    # ADK's '{}' placeholder for content it did not capture (bare, or padded) is read as no content by
+    # the per-record path (semconv.as_captured); the SQL hands such a line over rather than mirror it.
+    "adk-placeholder": _line(_span(1, attributes={"gcp.vertex.agent.llm_response": "{}"})),
+    "adk-placeholder-padded": _line(_span(1, attributes={"gcp.vertex.agent.tool_call_args": " {}\n"})),
     "duplicate-attribute": _line(_span(1)).replace(b'"note":', b'"input.value":"x","note":'),
     "duplicate-escaped-key": _line(_span(1)).replace(b'"note":', b'"\\u006eote":1,"note":'),
     "duplicate-resource-attribute": _line(_span(1)).replace(b'"service.name":"svc"', b'"service.name":"svc","service.name":"x"'),
@@ -238,6 +242,10 @@ MAPPED: dict[str, bytes] = {
     "taken-pair-inside-a-string": _line(_span(1, attributes={
         "a": ',"gen_ai.agent.name":"p"', "gen_ai.agent.name": "p", "b": '{"gen_ai.agent.name":"p",', "c": '"p"}'})),
     "taken-value-also-another-value": _line(_span(1, attributes={"x": "p", "gen_ai.agent.name": "p", "y": ["p"]})),
+    # Google ADK's content keys (semconv.as_captured): a captured JSON text is mapped in DuckDB like
+    # any other text (a JSON object holding braces is not the '{}' placeholder).
+    "adk-content-captured": _line(_span(1, attributes={"gcp.vertex.agent.tool_call_args": '{"sku": "A-1", "opts": {"x": 1}}',
+                                                       "gcp.vertex.agent.tool_response": '{"status": "ok"}'})),
 }
 
 

@@ -20,6 +20,7 @@ CPU in DuckDB's RE2 (~60 in polars), ``json_valid`` 19 ms; the old query that pr
 
 from __future__ import annotations
 
+from ..errors import InternalError
 from ..semconv import _COLUMN_KEYS, GENAI_OPERATION_KINDS, OPENINFERENCE_KINDS
 
 STATUS_CODES = {"UNSET": "unset", "OK": "ok", "ERROR": "error", "STATUS_CODE_UNSET": "unset",
@@ -122,16 +123,23 @@ def build_query() -> str:
         # The layout proved every attribute value a scalar or a list of scalars, its numbers plain:
         # the first character of yyjson's text tells the JSON type.
         name = convert.__name__
-        if name == "as_text":
+        if name in ("as_text", "as_captured"):
             # A string without a backslash is its text between the quotes; one with, unescaped by DuckDB.
             type_ok = f"starts_with({raw}, '\"')"
             value = f"CASE WHEN contains({raw}, '\\') THEN ({raw}::JSON) ->> '$' ELSE substr({raw}, 2, length({raw}) - 2) END"
+            if name == "as_captured":
+                # Google ADK's '{}' placeholder (semconv.as_captured) is no content: a text that may be
+                # it, padded with anything but braces, goes to the per-record path, which reads it.
+                type_ok = f"({type_ok} AND NOT regexp_full_match({value}, '[^{{}}]*[{{][}}][^{{}}]*'))"
         elif name == "as_int":
             type_ok = f"regexp_full_match({raw}, '-?[0-9]+')"
             value = f"TRY_CAST({raw} AS BIGINT)"
-        else:
+        elif name == "as_float":
             type_ok = f"regexp_full_match({raw}, '-?[0-9]+(\\.[0-9]+)?')"
             value = f"TRY_CAST({raw} AS DOUBLE)"
+        else:  # a converter this SQL does not mirror would send every line to the per-record path
+            raise InternalError(f"semconv column {column!r} converts with {name}, which the vectorised SQL does not mirror",
+                                hint="map the converter in forensics/loaders/vectorised_sql.py build_query")
         # What the taken key adds to the attribute text: `,"key":value` (see _LEFT below).
         key_of = ("CASE " + " ".join(f"WHEN _pick_{column} = {i} THEN ',\"{k}\":'" for i, k in enumerate(keys))
                   + f" END || {raw}")
