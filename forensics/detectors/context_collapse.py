@@ -498,7 +498,10 @@ class ContextOverflow(Detector):
             if known
             else pl.lit(None, dtype=pl.Int64)
         )
-        spans = ctx.spans.lazy().filter(pl.col("kind").is_in(["llm", "agent", "chain", "tool"]))
+        # Events too: a framework that reports the overflow as an event of its own (OpenHands'
+        # ErrorObservation and agent_state_changed reason "LLMContextWindowExceedError: ...",
+        # openhands/core/exceptions.py) records it on no model call.
+        spans = ctx.spans.lazy().filter(pl.col("kind").is_in(["llm", "agent", "chain", "tool", "event"]))
         said_overflow = pl.col("failed") & pl.col("overflow_text")
         # A cut output asked again: a later call of the same model by the same agent with the same
         # prompt (as long: the same prompt token count) that finished normally. The caller caught the cut and re-asked (e.g. with a larger max_tokens): the
