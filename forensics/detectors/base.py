@@ -79,11 +79,12 @@ NOT_DONE_FLAG: Final = (
 )
 #: A create that found its object there and returned it: get-or-create's "created" flag false beside
 #: the object's own id (Django's QuerySet.get_or_create returns (object, created), created False for
-#: an existing object; APIs that upsert answer {"id": ..., "created": false}). The object exists, as
-#: the call asked: not a write that did not happen.
+#: an existing object; APIs that upsert answer {"id": ..., "created": false}), or beside words saying
+#: the object already exists ({"workspace": "ws_1", "created": false, "note": "already exists"}). The
+#: object exists, as the call asked: not a write that did not happen.
 EXISTING_RETURNED: Final = (
     rf"(?i){_Q}created{_Q}\s*:\s*false",
-    rf"(?i){_Q}(?:id|[a-z]+_id){_Q}\s*:\s*(?:{_Q}[^\"\\\s]|[1-9])",
+    rf"(?i){_Q}(?:id|[a-z]+_id){_Q}\s*:\s*(?:{_Q}[^\"\\\s]|[1-9])|\balready[\s_-]+exist(?:s|ed|ing)?\b",
 )
 EMPTY_RESULT: Final = r"^\s*(\[\s*\]|\{\s*\}|null|none|\"\"|)\s*$"
 # An answer with nothing in it, bare or in the wrappers exporters use ({"output": ""}, a

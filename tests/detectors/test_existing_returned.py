@@ -52,3 +52,22 @@ def test_created_false_with_no_object_or_another_failed_flag_is_still_a_failed_w
         rows = _onboard(result)
         assert _shaped(rows) is True, result
         assert "error_as_data" in detectors(run(*rows)), result
+
+
+def test_created_false_saying_the_object_already_exists_is_no_failed_write() -> None:
+    # Firing (of the exception): the object named under its own key, and the result's words say it
+    # was already there (an idempotent create the run called again).
+    for result in ({"workspace": "ws_1", "created": False, "note": "already exists"},
+                   {"account": "kim@x.example", "created": False, "status": "already_exists"}):
+        rows = _onboard(result)
+        assert _shaped(rows) is False, result
+        assert "error_as_data" not in detectors(run(*rows)), result
+
+
+def test_created_false_with_words_that_are_no_existence_is_still_a_failed_write() -> None:
+    # Near-misses: the words say something else ("does not exist", a failure), no id beside them.
+    for result in ({"workspace": "ws_1", "created": False, "note": "parent org does not exist"},
+                   {"workspace": "ws_1", "created": False, "note": "quota exceeded"}):
+        rows = _onboard(result)
+        assert _shaped(rows) is True, result
+        assert "error_as_data" in detectors(run(*rows)), result
