@@ -71,7 +71,18 @@ def run_facts(df: pl.DataFrame) -> pl.DataFrame:
         pl.col("end_time").max().alias("last_end"),
         pl.max_horizontal(pl.col("end_time").max(), pl.col("t").max()).alias("last_activity"),
         root.sum().alias("n_roots"),
-        (root & pl.col("end_time").is_null()).any().alias("root_open"),
+        # A root still open; or, where no root spans the run (a transcript: its roots are its first
+        # messages), a run whose last-started span is a call still open that started after every
+        # root had ended: the log stops inside a call that never returned (Claude Code's tool_use
+        # with no tool_result), so the run never ended.
+        (
+            (root & pl.col("end_time").is_null()).any()
+            | (
+                pl.col("end_time").sort_by("t", "seq").last().is_null()
+                & ~root.sort_by("t", "seq").last()
+                & (pl.col("t").max() > pl.col("end_time").filter(root).max()).fill_null(False)
+            )
+        ).alias("root_open"),
         # ``failed``, not the raw status: a root that stopped at a pause (an interrupt travelling
         # up, a guardrail tripwire) did not fail.
         (root & pl.col("failed")).any().alias("root_error"),

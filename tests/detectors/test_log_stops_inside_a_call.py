@@ -1,0 +1,40 @@
+"""A log that stops inside a call that never returned: the run never ended (stall), it did not
+report success. A transcript (Claude Code) has no span around the run: its roots are its first
+messages, so an open tool_use at the very end is the run still running when the log stops."""
+
+from __future__ import annotations
+
+from span_builder import detectors, run, span
+
+
+def _transcript(*tail: dict[str, object]) -> list[dict[str, object]]:
+    return [
+        span("u1", 0, 0, kind="human", output="Run the nightly export and tell me when it's done."),
+        span("a1", 2, 2, parent_id="u1", kind="llm", model="claude-sonnet-4", output="Starting the export."),
+        span("t1", 3, None, parent_id="a1", kind="tool", tool="Bash", input='{"command": "./export.sh --all"}'),
+        *tail,
+    ]
+
+
+def test_a_transcript_ending_on_an_open_call_stalled() -> None:
+    found = detectors(run(*_transcript()))
+    assert "stall" in found
+    assert "premature_success" not in found
+
+
+def test_near_miss_the_transcript_went_on_after_the_open_call() -> None:
+    # A later message: the session did not stop inside that call.
+    later = span("a2", 9, 9, parent_id="a1", kind="llm", model="claude-sonnet-4", output="Export started in the background.")
+    assert "stall" not in detectors(run(*_transcript(later)))
+
+
+def test_near_miss_a_root_that_ended_around_an_open_child_is_premature_success() -> None:
+    # A tree: the run's span ended OK after the call started, with the call still open.
+    c = run(
+        span("root", 0, 10, kind="agent", name="exporter", output="Export done."),
+        span("l1", 1, 2, parent_id="root", kind="llm", model="gpt-4o"),
+        span("t1", 3, None, parent_id="root", kind="tool", tool="run_export", input='{"all": true}'),
+    )
+    found = detectors(c)
+    assert "premature_success" in found
+    assert "stall" not in found
