@@ -63,6 +63,14 @@ _THREAD_KEYS = ("thread_id", "session_id", "conversation_id")
 # "ValueError('boom')", "openai.RateLimitError: 429 ...", "KeyError: 'x'" → the exception class
 # (a CamelCase name, optionally dotted, right before "(" or ": "); "Traceback (most…" is not one.
 _ERROR_TYPE_RE = re.compile(r"^\s*((?:[A-Za-z_]\w*\.)*[A-Z]\w*)(?=\(|:\s|:$)")
+# The LangSmith SDK records a failed run's error as the formatted traceback (run_helpers /
+# RunTree.end: traceback.format_exc()): Python prints each chained exception's section (its
+# "Traceback (most recent call last):" header, indented frames, then "Class: message"), joined by the
+# "direct cause" / "During handling" lines; the run's own exception is the last section's.
+_CHAINED_RE = re.compile(
+    r"\n(?:The above exception was the direct cause of the following exception|"
+    r"During handling of the above exception, another exception occurred):\n"
+)
 _DOTTED_SEGMENT_RE = re.compile(r"^(\d{8}T\d{6})(\d{1,6})Z(.+)$")
 _LOWER_UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 # Keys whose meaning a column holds; everything else goes to attributes.
@@ -428,6 +436,20 @@ def _trace_by_parents(own: str, parent: str | None, by_id: dict[str, _Run]) -> s
     return None
 
 
+def _exception_class(text: str) -> str | None:
+    """The exception class an error text names: its first line's ("KeyError: 'x'"), or, for a
+    formatted traceback, the exception line of its last section (the first unindented line after
+    that section's frames)."""
+    match = _ERROR_TYPE_RE.match(text)
+    if match or not text.lstrip().startswith("Traceback (most recent call last)"):
+        return match.group(1) if match else None
+    for line in _CHAINED_RE.split(text)[-1].splitlines():
+        if line.strip() and not line[0].isspace() and not line.startswith("Traceback ("):
+            found = _ERROR_TYPE_RE.match(line)
+            return found.group(1) if found else None
+    return None
+
+
 def _status(run: dict[str, Any], row: dict[str, Any]) -> None:
     error = run.get("error")
     word = _STATUS_WORDS.get(str(run.get("status", "")).lower())
@@ -435,8 +457,7 @@ def _status(run: dict[str, Any], row: dict[str, Any]) -> None:
         text = as_text(error)
         row["status"] = "error"
         row["error_message"] = text
-        match = _ERROR_TYPE_RE.match(text or "")
-        row["error_type"] = match.group(1) if match else None
+        row["error_type"] = _exception_class(text or "")
     elif word == "error":
         row["status"] = "error"
     elif word == "unset":
