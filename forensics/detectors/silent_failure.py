@@ -159,6 +159,11 @@ def _stems(text: pl.Expr) -> pl.Expr:
     )
 
 
+def _absent(text: pl.Expr) -> pl.Expr:
+    """What ``text`` says there is none of: the word after each "no" ("no forecast", "no seats")."""
+    return text.str.to_lowercase().str.extract_all(r"\bno\s+[a-z]{4,}").list.eval(pl.element().str.slice(3).str.strip_chars()).list.unique()
+
+
 def relayed_error(ctx: Context, shaped: pl.LazyFrame) -> pl.LazyFrame:
     """``run_id, span_id`` of the ``shaped`` results (error-shaped outputs) whose reason a later
     assistant message passed on to the user: it says the thing was not done (``_NOT_DONE``) and
@@ -168,22 +173,31 @@ def relayed_error(ctx: Context, shaped: pl.LazyFrame) -> pl.LazyFrame:
     than 28 days"}}: the run told the user, it did not go on as if it had succeeded. "Your balance
     is $0.00, so the refund can't go through" after "refund service unavailable" shares one stem:
     the error was read as data."""
-    errors = shaped.select("run_id", "span_id", "seq", _stems(pl.col("output")).alias("_e")).collect()
+    errors = shaped.select(
+        "run_id", "span_id", "seq", _stems(pl.col("output")).alias("_e"), _absent(pl.col("output")).alias("_ne")
+    ).collect()
     if errors.height == 0:
         return pl.LazyFrame(schema={"run_id": pl.String, "span_id": pl.String})
     later = (
         ctx.spans.lazy()
         .filter(pl.col("kind") == "llm")
         .join(errors.lazy().select("run_id").unique(), on="run_id", how="semi")
-        .filter(pl.col("output").str.contains(_NOT_DONE).fill_null(False))
-        .select("run_id", pl.col("seq").alias("_l_seq"), _stems(pl.col("output")).alias("_m"))
+        .select(
+            "run_id", pl.col("seq").alias("_l_seq"), _stems(pl.col("output")).alias("_m"),
+            _absent(pl.col("output")).alias("_na"), pl.col("output").str.contains(_NOT_DONE).fill_null(False).alias("_nd"),
+        )
     )
     return (
         errors.lazy()
         .join(later, on="run_id")
         .filter(
             (pl.col("_l_seq") > pl.col("seq"))
-            & (pl.col("_e").list.set_intersection(pl.col("_m")).list.len() >= 3)
+            & (
+                (pl.col("_nd") & (pl.col("_e").list.set_intersection(pl.col("_m")).list.len() >= 3))
+                # The error's own "no <thing>" said again ({"error": "no forecast available"} ->
+                # "the service has no forecast that far out"): the absence was passed on.
+                | (pl.col("_ne").list.set_intersection(pl.col("_na")).list.len() > 0)
+            )
         )
         .select("run_id", "span_id")
         .unique()
