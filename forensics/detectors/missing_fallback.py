@@ -9,6 +9,7 @@ import polars as pl
 from forensics.detectors.base import CALL_KINDS, Context, Detector, failure_followups, finding, hms, num, txt
 from forensics.detectors.claims import tool_verb_object
 from forensics.detectors.findings import per_run_finding
+from forensics.detectors.output_parsers import parse_failure
 from forensics.detectors.registry import register
 from forensics.detectors.suite_claims import failed_test_runs
 from forensics.policy import Threshold
@@ -164,11 +165,10 @@ class UnhandledError(Detector):
         runs = ctx.runs.lazy().select(
             "run_id", "structured_failure", "says_failure", "span_count", "reported_outcome"
         )
-        # An HTTP client request is a call whatever kind its instrumentation gave the span (an
-        # httpx/requests span under a tool is often INTERNAL or UNKNOWN). Where its failure went up
-        # (the tool call around it failed too) that call is the failure; where the tool call around
-        # it returned normally, its wrapper turned the failure into a result (a default, a
-        # placeholder): the request's failure is the unhandled one.
+        # An HTTP client request is a call whatever kind its instrumentation gave the span (an httpx/requests
+        # span under a tool is often INTERNAL or UNKNOWN). Where its failure went up (the tool call around it
+        # failed too) that call is the failure; where the tool call around it returned normally, its wrapper
+        # turned the failure into a result (a default, a placeholder): the request's failure is the unhandled one.
         ok_tools = (
             ctx.spans.lazy()
             .filter(pl.col("kind").is_in(CALL_KINDS) & ~pl.col("failed"))
@@ -186,7 +186,7 @@ class UnhandledError(Detector):
             .with_columns(pl.col("_http_swallowed").fill_null(False))
             .filter(
                 pl.col("failed")
-                & (pl.col("kind").is_in(CALL_KINDS) | pl.col("_http_swallowed"))
+                & (pl.col("kind").is_in(CALL_KINDS) | pl.col("_http_swallowed") | parse_failure())
                 & ~pl.col("error_handled")
                 & ~pl.col("limit_stop")
                 & ~(pl.col("attempt_count") > 1).fill_null(False)
