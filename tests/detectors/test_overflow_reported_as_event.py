@@ -18,7 +18,7 @@ OVERFLOW = ("LLMContextWindowExceedError: Conversation history longer than LLM c
             "Consider turning on enable_history_truncation config to avoid this error")
 
 
-def _run(tmp_path: Path, reason: str) -> list[str]:
+def _run(tmp_path: Path, reason: str) -> dict[str, str]:
     events: list[dict] = [
         {"id": 0, "timestamp": "2025-03-03T08:00:00", "source": "user", "message": "Why did the nightly job fail?",
          "action": "message", "args": {"content": "Why did the nightly job fail?", "image_urls": None, "wait_for_response": False}},
@@ -42,11 +42,13 @@ def _run(tmp_path: Path, reason: str) -> list[str]:
     path = tmp_path / "events.json"
     path.write_text(json.dumps(events))
     findings, _ = forensics.classify(forensics.load(path).spans).to_polars()
-    return findings["detector"].to_list()
+    return dict(zip(findings["detector"].to_list(), findings["decisive_span_id"].to_list(), strict=True))
 
 
 def test_an_overflow_reported_as_an_error_event_is_a_context_overflow(tmp_path: Path) -> None:
-    assert "context_overflow" in _run(tmp_path, OVERFLOW)
+    # Decisive: the last step before the error (the second cat, event 3), whose output filled the
+    # history the next model call could not send.
+    assert _run(tmp_path, OVERFLOW)["context_overflow"] == "3"
 
 
 def test_a_run_stopped_by_another_error_is_no_overflow(tmp_path: Path) -> None:
