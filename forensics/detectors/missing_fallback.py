@@ -8,6 +8,7 @@ import polars as pl
 
 from forensics.detectors.base import CALL_KINDS, Context, Detector, failure_followups, finding, hms, num, txt
 from forensics.detectors.claims import tool_verb_object
+from forensics.detectors.confidence_gates import blind_guardrail
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.output_parsers import parse_failure
 from forensics.detectors.registry import register
@@ -547,7 +548,7 @@ class UngatedLowConfidence(Detector):
     strength = "weak"
     description = (
         "A side-effecting action taken right after a step that reported confidence below "
-        "thresholds.confidence_gate, with no human review or guardrail in between."
+        "thresholds.confidence_gate, with no human review (nor a guardrail given the confidence) in between."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -564,7 +565,7 @@ class UngatedLowConfidence(Detector):
         effects = s.filter((pl.col("kind") == "tool") & pl.col("is_side_effect")).select(
             "run_id", "span_id", "seq", "t", "call"
         )
-        reviews = s.filter(pl.col("is_review")).select("run_id", pl.col("seq").alias("r_seq"))
+        reviews = s.filter(pl.col("is_review") & ~blind_guardrail()).select("run_id", pl.col("seq").alias("r_seq"))
         next_effect = (
             low.join(effects, on="run_id")
             .filter(pl.col("seq") > pl.col("low_seq"))
@@ -584,8 +585,7 @@ class UngatedLowConfidence(Detector):
             finding(
                 "run_id",
                 pl.concat_list("low_id", "span_id"),
-                # The action that was not gated: until it ran, the run could still ask a human or a
-                # guardrail; the low-confidence step stays evidence (docs/DETECTORS.md, decisive span).
+                # The ungated action (the low step stays evidence): until it ran, a person could still be asked.
                 "span_id",
                 pl.format(
                     "{} {} reported confidence {} (gate {}) and side-effecting tool {} ran at {} with no human review or guardrail in between",
