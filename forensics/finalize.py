@@ -283,19 +283,32 @@ def _quarantine_rows(spans: pa.Table, run: np.ndarray, span: np.ndarray, dup: np
 
 def _handoffs_from_transfer_tools(spans: pa.Table, kind: pa.ChunkedArray,
                                   handoff_to: pa.ChunkedArray) -> tuple[pa.ChunkedArray | pa.Array, pa.ChunkedArray | pa.Array]:
-    """``transfer_to_<agent>`` tool calls are handoffs in every framework that uses them.
+    """``transfer_to_<agent>`` tool calls are handoffs in every framework that uses them, and so is
+    LlamaIndex AgentWorkflow's ``handoff`` tool, whose ``to_agent`` argument names the target
+    (llama_index/core/agent/workflow/multi_agent_workflow.py ``handoff(ctx, to_agent, reason)``; for
+    an unknown agent it returns "Agent X not found. Please select a valid agent ..." and nobody runs).
 
-    The rows whose tool (or, without a tool, name) starts with ``transfer_to_`` are found as a mask;
-    the target is extracted on those few rows and put back in new kind and handoff_to columns."""
+    The rows whose tool (or, without a tool, name) starts with ``transfer_to_`` or is ``handoff`` are
+    found as a mask; the target is extracted on those few rows and put back in new kind and
+    handoff_to columns."""
     tool, name = spans.column("tool"), spans.column("name")
-    starts = pc.or_kleene(pc.starts_with(tool, "transfer_to_"), pc.and_kleene(pc.is_null(tool), pc.starts_with(name, "transfer_to_")))
+    called = pc.if_else(pc.is_null(tool), name, tool)
+    starts = pc.or_kleene(pc.starts_with(called, "transfer_to_"), pc.match_substring_regex(called, "^handoff$"))
     rows = np.flatnonzero(_mask(pc.and_(pc.is_in(kind, value_set=_texts(["tool", "unknown"])), starts)))
     if len(rows) == 0:
         return kind, handoff_to
     at = _indices(rows)
     found = pl.DataFrame({"tool": pl.Series(pc.take(tool, at)), "name": pl.Series(pc.take(name, at)),
-                          "handoff_to": pl.Series(pc.take(handoff_to, at))}, schema={"tool": pl.String, "name": pl.String, "handoff_to": pl.String})
-    found = found.select(pl.col("handoff_to"), pl.coalesce("tool", "name").str.extract(r"^transfer_to_(.+)$").alias("_target"))
+                          "handoff_to": pl.Series(pc.take(handoff_to, at)), "input": pl.Series(pc.take(spans.column("input"), at))},
+                         schema={"tool": pl.String, "name": pl.String, "handoff_to": pl.String, "input": pl.String})
+    to_agent = pl.col("input").str.json_path_match("$.to_agent")
+    found = found.select(
+        pl.col("handoff_to"),
+        pl.coalesce(
+            pl.coalesce("tool", "name").str.extract(r"^transfer_to_(.+)$"),
+            pl.when(pl.coalesce("tool", "name") == "handoff").then(to_agent),
+        ).alias("_target"),
+    )
     hit = found.get_column("_target").is_not_null().to_numpy()
     if not hit.any():
         return kind, handoff_to
