@@ -96,7 +96,8 @@ def test_runs_table_facts() -> None:
     assert bad["duration_ms"] == 10_000.0
     assert bad["reported_outcome"] == "success"
     assert not bad["ok"]
-    assert bad["classes"] == ["silent_failure", "missing_fallback"]  # most severe first
+    # The 429 nobody retried, under a success report: told once, as the silent failure it became.
+    assert bad["classes"] == ["silent_failure"]
     assert bad["primary_class"] == "silent_failure"
     assert bad["decisive_span_id"] == "t1"
     assert (
@@ -161,8 +162,10 @@ def test_accepts_polars_and_a_load_result_like_object() -> None:
 
 
 def test_only_the_named_detectors_run() -> None:
-    c = classify(_failing(), detectors=["unhandled_error"])
-    assert set(c.findings.column("detector").to_pylist()) == {"unhandled_error"}
+    c = classify(_failing(), detectors=["swallowed_error"])
+    assert set(c.findings.column("detector").to_pylist()) == {"swallowed_error"}
+    c = classify(_failing(), detectors=["dangling_handoff"])
+    assert c.findings.num_rows == 0
 
 
 def test_empty_table_gives_empty_results() -> None:

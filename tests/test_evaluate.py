@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 import pytest
-from span_builder import concat, span, spans
+from span_builder import span, spans
 
 from forensics.classify import Classification, classify
 from forensics.errors import InputError
@@ -16,23 +16,22 @@ from forensics.evaluate import evaluate, evaluate_blame, mcc, read_labels
 from forensics.schema import FINDING_SCHEMA, RUN_SCHEMA
 
 
-def _classification():
-    bad = spans(
-        span("root", 0, 10, kind="agent", name="triage", output="Answered."),
-        span(
-            "t1",
-            1,
-            parent_id="root",
-            kind="tool",
-            tool="crm.lookup",
-            input="{}",
-            status="error",
-            error_type="429",
-        ),
-        run_id="bad",
+def _classification() -> Classification:
+    """bad -> swallowed_error (silent_failure) and unhandled_error (missing_fallback), both decisive at
+    t1; good -> ok. Built by hand: these tests are of evaluate's arithmetic, not of which detectors a
+    run fires (the classifier tells an ignored error under a success report once, as swallowed_error)."""
+    c = _hand_classification(
+        {"bad": [("silent_failure", "swallowed_error"), ("missing_fallback", "unhandled_error")], "good": []}
     )
-    good = spans(span("root", 0, 4, kind="agent", name="triage", output="Answered."), run_id="good")
-    return classify(concat(bad, good))
+    swallowed = "tool crm.lookup failed with HTTP 429 at 02:13:01 and it was never retried, yet the run reported success"
+    findings = c.findings.set_column(
+        c.findings.schema.get_field_index("decisive_span_id"), "decisive_span_id", pa.array(["t1", "t1"])
+    )
+    findings = findings.set_column(
+        findings.schema.get_field_index("explanation"), "explanation", pa.array([swallowed, "unhandled_error at t1"])
+    )
+    runs = c.runs.set_column(c.runs.schema.get_field_index("decisive_span_id"), "decisive_span_id", pa.array(["t1", None]))
+    return Classification(findings=findings, runs=runs, policy_version="hand")
 
 
 LABELS = [

@@ -73,7 +73,9 @@ def test_a_failed_terminal_run_that_nobody_retried(classified: Classification) -
     found = {
         (f["detector"], f["decisive_span_id"]) for f in classified.findings.to_pylist() if f["run_id"] == rid
     }
-    assert ("unhandled_error", "step-5") in found
+    # The chat then reported success (TERMINATE): the ignored failure is told once, as swallowed_error.
+    assert ("swallowed_error", "step-5") in found
+    assert not {d for d, _ in found} & {"unhandled_error"}
     (run,) = [r for r in classified.runs.to_pylist() if r["run_id"] == rid]
     assert run["decisive_span_id"] == "step-5"
 

@@ -12,11 +12,11 @@ from forensics.detectors.confidence_gates import blind_guardrail
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.output_parsers import parse_failure
 from forensics.detectors.registry import register
+from forensics.detectors.silent_failure import swallowed_errors
 from forensics.detectors.suite_claims import failed_test_runs
 from forensics.policy import Threshold
 
-#: A final answer that mentions a failure in any words (looser than the run's says_failure: here
-#: it only makes a rule stand down).
+#: A final answer that mentions a failure in any words (looser than says_failure: it only makes a rule stand down).
 MENTIONS_FAILURE: Final = (
     r"(?i)\b(?:error|errors|errored|fail|failed|fails|failure|failing|unable|unsuccessful|cannot|"
     r"could\s+not|couldn'?t|can'?t|wasn'?t\s+able|weren'?t\s+able|not\s+able|did\s+not\s+go\s+through|"
@@ -26,8 +26,7 @@ MENTIONS_FAILURE: Final = (
 
 
 #: Tools whose call is the agent's answer, not work: smolagents' ``FinalAnswerTool`` (``name =
-#: "final_answer"``, src/smolagents/default_tools.py), which every CodeAgent and ToolCallingAgent
-#: ends on.
+#: "final_answer"``, src/smolagents/default_tools.py), which every CodeAgent and ToolCallingAgent ends on.
 ANSWER_TOOLS: Final = ("final_answer",)
 
 
@@ -115,33 +114,6 @@ def ignored_tool_errors(ctx: Context) -> pl.DataFrame:
     return ctx.once("ignored_tool_errors", lambda: build().collect())
 
 
-def _cut_off_by_step_limit(ctx: Context, errors: pl.LazyFrame) -> pl.LazyFrame:
-    """Handed-back tool errors the model never got to act on: the run hit its step limit
-    (``runs.step_limit_span_id``) and no model call came between the error and the limit. At
-    smolagents' limit ``_handle_max_steps_reached`` -> ``provide_final_answer`` asks the model for
-    an answer with no tools (src/smolagents/agents.py): the error was in the last step the agent
-    was given, and the limit, not the model, decided what followed. What came of the answer is
-    swallowed_error's (which still reads these rows from ignored_tool_errors); unhandled_error
-    leaves them out."""
-    limits = ctx.runs.lazy().filter(pl.col("step_limit_hit").fill_null(False)).select("run_id", "step_limit_span_id")
-    s = ctx.spans.lazy()
-    limit_seq = limits.join(
-        s.select("run_id", pl.col("span_id").alias("step_limit_span_id"), pl.col("seq").alias("limit_seq")),
-        on=["run_id", "step_limit_span_id"],
-    ).select("run_id", "limit_seq")
-    cands = errors.select("run_id", "span_id", "seq").join(limit_seq, on="run_id").filter(pl.col("seq") < pl.col("limit_seq"))
-    models = s.filter(pl.col("kind") == "llm").select("run_id", pl.col("seq").alias("m_seq")).join(
-        cands.select("run_id").unique(), on="run_id", how="semi"
-    )
-    decided = (
-        cands.join(models, on="run_id")
-        .filter((pl.col("m_seq") > pl.col("seq")) & (pl.col("m_seq") < pl.col("limit_seq")))
-        .select("run_id", "span_id")
-        .unique()
-    )
-    return cands.join(decided, on=["run_id", "span_id"], how="anti").select("run_id", "span_id")
-
-
 @register
 class UnhandledError(Detector):
     name = "unhandled_error"
@@ -152,13 +124,11 @@ class UnhandledError(Detector):
     description = (
         "A tool or model call fails (error status, HTTP 429/5xx, timeout) and none of a retry of the "
         "same call, a fallback, an escalation or a structured failure result follows. Not a failure "
-        "the framework handed back to the model as a result (error_handled) unless the model then did "
-        "nothing with it (no retry, no other tool, no escalation) and answered success without a word "
-        "of the failure (an error in the last step before the step limit was left to no model "
-        "decision: the limit's, not this rule's), nor a limit that stopped "
+        "the framework handed back to the model as a result (error_handled), nor a limit that stopped "
         "the work on purpose (limit_stop: step, turn or budget limits), nor one whose request "
         "was attempted again (its attempt group has later attempts: retry_storm judges those; a call whose "
-        "client's own resends below it all failed is judged here unless retry_storm found a storm in the run)."
+        "client's own resends below it all failed is judged here unless retry_storm found a storm in the run), "
+        "nor one the run then reported success over (swallowed_error tells that one: one failure, one class)."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -208,37 +178,28 @@ class UnhandledError(Detector):
                 & ~pl.col("structured_failure")
                 & ~pl.col("says_failure").fill_null(False)
             )
-            .with_columns(pl.lit(False).alias("handed_back"))
         )
-        ignored = ignored_tool_errors(ctx).lazy()
-        ignored = ignored.join(_cut_off_by_step_limit(ctx, ignored), on=["run_id", "span_id"], how="anti").with_columns(
-            pl.lit(True).alias("handed_back")
-        )
-        unhandled = pl.concat([unhandled, ignored], how="diagonal_relaxed").join(
-            failed_test_runs(ctx), on=["run_id", "span_id"], how="anti"
+        # A failure handed back to the model (error_handled) and ignored under a success report, and
+        # any failure the run then reported success over, is swallowed_error's: one failure, one class.
+        unhandled = unhandled.join(failed_test_runs(ctx), on=["run_id", "span_id"], how="anti").join(
+            swallowed_errors(ctx).lazy().select("run_id").unique(), on="run_id", how="anti"
         )
         then = (
             pl.when(pl.col("after") > 0)
             .then(pl.format("the run carried on with {} more span(s)", pl.col("after")))
             .otherwise(pl.lit("the run ended there"))
         )
-        how = (
-            pl.when(pl.col("handed_back"))
-            .then(pl.lit(" (the error was handed back to the model, which neither retried the tool nor said it failed)"))
-            .otherwise(pl.lit(""))
-        )
         return per_run_finding(
             unhandled,
-            first=["kind", "call", "error_label", "t", "reported_outcome", "handed_back"],
+            first=["kind", "call", "error_label", "t", "reported_outcome"],
             also=[(pl.col("span_count").first() - 1 - pl.col("seq").first()).alias("after")],
             explanation=pl.format(
                 "{} {} failed with {} at {} and no retry, fallback, escalation or structured failure "
-                "result followed{}; {} and reported {} ({} unhandled failure(s) in the run)",
+                "result followed; {} and reported {} ({} unhandled failure(s) in the run)",
                 pl.col("kind"),
                 txt(pl.col("call")),
                 pl.col("error_label"),
                 hms("t"),
-                how,
                 then,
                 pl.col("reported_outcome"),
                 pl.col("n"),

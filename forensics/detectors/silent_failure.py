@@ -97,30 +97,7 @@ class SwallowedError(Detector):
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
-        follow = failure_followups(ctx).lazy()
-        success = ctx.runs.lazy().filter(pl.col("reported_outcome") == "success").select("run_id")
-        lost = (
-            ctx.spans.lazy()
-            .filter(
-                pl.col("failed") & ~pl.col("is_root") & ~pl.col("has_failed_child") & ~pl.col("error_handled")
-            )
-            .join(success, on="run_id", how="semi")
-            .join(follow, on=["run_id", "span_id"])
-            .filter(~pl.col("recovered"))
-        )
-        # One failing request retried into a storm is one story, retry_storm's (missing_fallback):
-        # its failed attempts are not counted again as swallowed (TAXONOMY: one failure, one class).
-        from forensics.detectors.missing_fallback import retry_storms
-
-        storms = retry_storms(ctx).lazy().select("run_id", "attempt_group")
-        lost = told_of_failure(ctx, lost).join(storms, on=["run_id", "attempt_group"], how="anti")
-        # A failure handed back to the model that the model then did nothing with, in a run that
-        # answered success without a word of it (missing_fallback's ignored_tool_errors), was
-        # swallowed after all: the model's to act on, and it did not.
-        from forensics.detectors.missing_fallback import ignored_tool_errors
-
-        ignored = ignored_tool_errors(ctx).lazy().select(lost.collect_schema().names())
-        lost = pl.concat([lost, ignored], how="vertical_relaxed").unique(["run_id", "span_id"])
+        lost = swallowed_errors(ctx).lazy()
         tried = (
             pl.when(pl.col("retried"))
             .then(pl.lit("no retry of it succeeded"))
@@ -139,6 +116,37 @@ class SwallowedError(Detector):
                 pl.col("n"),
             ),
         )
+
+
+def swallowed_errors(ctx: Context) -> pl.DataFrame:
+    """The failed spans swallowed_error reports (one row per run and span): unrecovered errors of a
+    run that reports success. unhandled_error leaves these to it: an error the run then claimed
+    success over is one story, told once, as the silent failure it became."""
+    follow = failure_followups(ctx).lazy()
+    success = ctx.runs.lazy().filter(pl.col("reported_outcome") == "success").select("run_id")
+    lost = (
+        ctx.spans.lazy()
+        .filter(
+            pl.col("failed") & ~pl.col("is_root") & ~pl.col("has_failed_child") & ~pl.col("error_handled")
+        )
+        .join(success, on="run_id", how="semi")
+        .join(follow, on=["run_id", "span_id"])
+        .filter(~pl.col("recovered"))
+    )
+    # One failing request retried into a storm is one story, retry_storm's (missing_fallback):
+    # its failed attempts are not counted again as swallowed (TAXONOMY: one failure, one class).
+    from forensics.detectors.missing_fallback import retry_storms
+
+    storms = retry_storms(ctx).lazy().select("run_id", "attempt_group")
+    lost = told_of_failure(ctx, lost).join(storms, on=["run_id", "attempt_group"], how="anti")
+    # A failure handed back to the model that the model then did nothing with, in a run that
+    # answered success without a word of it (missing_fallback's ignored_tool_errors), was
+    # swallowed after all: the model's to act on, and it did not.
+    from forensics.detectors.missing_fallback import ignored_tool_errors
+
+    ignored = ignored_tool_errors(ctx).lazy().select(lost.collect_schema().names())
+    lost = pl.concat([lost, ignored], how="vertical_relaxed").unique(["run_id", "span_id"])
+    return ctx.cached("swallowed_errors", lost)
 
 
 #: An assistant message saying the thing was not done ("I wasn't able to switch you", "could not").
@@ -341,7 +349,7 @@ class ClaimedButNotDone(Detector):
         from forensics.detectors.missing_fallback import ignored_tool_errors
 
         # A claim about a call that failed, was handed back to the model and ignored is that
-        # ignored error (unhandled_error, missing_fallback), told once: not a second class.
+        # ignored error (swallowed_error), told once.
         ignored = ignored_tool_errors(ctx).lazy().select("run_id", pl.col("span_id").alias("_ignored"))
         claimed = claim_hits(ctx).with_row_index("_c")
         about_ignored = (

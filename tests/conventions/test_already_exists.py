@@ -34,10 +34,13 @@ def _http(sid: str, parent: str, t: float, status: int | None, message: str) -> 
                 error_type=str(status or "ReadTimeoutError"), error_message=message, attributes=json.dumps(attrs))
 
 
-def _create(*, first_timed_out: bool, tool_says: str, http_says: str = "409") -> list[dict[str, Any]]:
+def _create(*, first_timed_out: bool, tool_says: str, http_says: str = "409",
+            crashed: bool = False) -> list[dict[str, Any]]:
+    """With ``crashed`` the agent's run span ends in error (the run did not report success)."""
+    end = {"status": "error", "error_type": "AgentRunError"} if crashed else {}
     rows = [
         span("root", 0, 20, kind="agent", agent="ops", name="ops", input="Create namespace team-a",
-             output="Namespace team-a is ready."),
+             output="Namespace team-a is ready.", **end),
         span("l1", 1, 2, parent_id="root", kind="llm", model="gpt-4o", agent="ops", output="create_namespace(team-a)"),
     ]
     if first_timed_out:
@@ -73,10 +76,16 @@ def test_a_retried_create_that_found_its_object_did_not_fail() -> None:
 
 def test_a_409_with_no_failed_attempt_before_it_or_a_conflict_still_fails() -> None:
     # Firing: with no earlier attempt, "already exists" may be someone else's object; and a 409 that
-    # is a write conflict (the object has been modified) is no "already exists".
+    # is a write conflict (the object has been modified) is no "already exists". In a run that then
+    # ended in error the unhandled request is unhandled_error's; in one that reported success it is
+    # swallowed_error's alone (an error the run reported success over is one story, told once).
+    crashed = _create(first_timed_out=False, tool_says="namespace team-a already exists", crashed=True)
+    assert _failed(crashed, "h2") is True
+    assert "unhandled_error" in detectors(run(*crashed))
     first = _create(first_timed_out=False, tool_says="namespace team-a already exists")
     assert _failed(first, "h2") is True
-    assert {"unhandled_error", "swallowed_error"} <= detectors(run(*first))
+    found = detectors(run(*first))
+    assert "swallowed_error" in found and "unhandled_error" not in found
     conflict = _create(first_timed_out=True, tool_says=MODIFIED, http_says=MODIFIED)
     assert _failed(conflict, "h2") is True
     assert "swallowed_error" in detectors(run(*conflict))

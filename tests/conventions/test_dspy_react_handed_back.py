@@ -12,9 +12,14 @@ from span_builder import detectors, run, span
 _Q = '{"question": "Which river runs through Lyon besides the Rhone?"}'
 
 
-def _react(module: str) -> list[dict[str, object]]:
+def _react(module: str, *, crashed: bool = False) -> list[dict[str, object]]:
+    """With ``crashed`` the module runs under a program span that ends in error after the module
+    returned (the run did not report success; the module itself returned normally)."""
+    program = [span("app", 0, 21, kind="chain", name="main", status="error", error_type="RuntimeError")]
+    under = {"parent_id": "app"} if crashed else {}
     return [
-        span("root", 0, 20, kind="chain", name=module, input=_Q, output='{"answer": "the Saone"}'),
+        *(program if crashed else []),
+        span("root", 0, 20, kind="chain", name=module, input=_Q, output='{"answer": "the Saone"}', **under),
         span("p1", 1, 2, parent_id="root", kind="chain", name="Predict(StringSignature).forward"),
         span("m1", 1.2, 1.8, parent_id="p1", kind="llm", model="gpt-4o-mini"),
         span("t1", 3, 8, parent_id="root", kind="tool", name="Tool.__call__", tool="search_geonames",
@@ -36,5 +41,10 @@ def test_tool_error_inside_react_is_handed_back_to_the_model() -> None:
 
 
 def test_near_miss_the_same_error_under_a_module_that_does_not_catch_it() -> None:
-    # A user module's forward has no such try: the error is not known to reach the model.
-    assert "unhandled_error" in detectors(run(*_react("ResearchPipeline.forward")))
+    # A user module's forward has no such try: the error is not known to reach the model. In a run
+    # that ended in error it is unhandled_error's (ReAct's, handed back and acted on, is not).
+    assert "unhandled_error" in detectors(run(*_react("ResearchPipeline.forward", crashed=True)))
+    assert "unhandled_error" not in detectors(run(*_react("ReAct.forward", crashed=True)))
+    # In a run that reported success it is swallowed_error's alone (one failure, one class).
+    found = detectors(run(*_react("ResearchPipeline.forward")))
+    assert "swallowed_error" in found and "unhandled_error" not in found

@@ -22,10 +22,12 @@ RETRY = "Unknown customer name 'Acme'; look the customer up with search_customer
 AGENT = {"parent_id": "root", "agent": "support_agent"}
 
 
-def _run(*, t1: dict[str, Any], looked_up: bool, answer: str) -> list[dict[str, Any]]:
+def _run(*, t1: dict[str, Any], looked_up: bool, answer: str, crashed: bool = False) -> list[dict[str, Any]]:
+    """With ``crashed`` the agent run's span ends in error (the run did not report success)."""
+    end = {"status": "error", "error_type": "KeyError"} if crashed else {}
     rows = [
         span("root", 0, 20, kind="agent", name="agent run", agent="support_agent", input="What's Acme Corp's balance?",
-             output=answer),
+             output=answer, **end),
         span("l1", 1, 3, kind="llm", model="gpt-4o", **AGENT,
              output='[{"type": "tool_call", "name": "customer_balance", "arguments": {"customer": "Acme"}}]'),
         span("t1", 3.1, 3.3, kind="tool", tool="customer_balance", name="running tool", **AGENT,
@@ -62,13 +64,20 @@ def test_a_model_retry_the_model_acted_on_is_no_unhandled_error() -> None:
 
 
 def test_a_model_retry_the_model_ignored_or_a_tool_crash_is_still_read() -> None:
-    # Firing: handed back, the model did nothing with it and answered as if the lookup had worked;
-    # and a tool that raised anything else (pydantic-ai re-raises it: not handed to the model).
+    # Firing: handed back, the model did nothing with it and answered as if the lookup had worked:
+    # the run swallowed it (swallowed_error alone: an error the run reported success over is one
+    # story, told once, not unhandled_error too).
     ignored = _run(t1={"error_type": "ToolRetryError", "output": RETRY}, looked_up=False,
                    answer="Acme Corp's balance is $0.00.")
     assert _col(ignored, "t1", "error_handled") is True
-    assert {"unhandled_error", "swallowed_error"} <= detectors(run(*ignored))
-    crashed = _run(t1={"error_type": "KeyError", "error_message": "'Acme'"}, looked_up=True,
-                   answer="Acme Corp is customer 1042; its balance is on the account page.")
+    found = detectors(run(*ignored))
+    assert "swallowed_error" in found and "unhandled_error" not in found
+    # And a tool that raised anything else (pydantic-ai re-raises it: not handed to the model): in
+    # a run that ended in error, unhandled_error; in one that reported success, swallowed_error.
+    crash = {"error_type": "KeyError", "error_message": "'Acme'"}
+    answer = "Acme Corp is customer 1042; its balance is on the account page."
+    crashed = _run(t1=crash, looked_up=True, answer=answer, crashed=True)
     assert _col(crashed, "t1", "error_handled") is False
     assert "unhandled_error" in detectors(run(*crashed))
+    found = detectors(run(*_run(t1=crash, looked_up=True, answer=answer)))
+    assert "swallowed_error" in found and "unhandled_error" not in found

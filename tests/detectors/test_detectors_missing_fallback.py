@@ -22,20 +22,28 @@ def _call(sid: str, start: float, status: str = "ok", **kw):
     return span(sid, start, start + 0.2, status=status, **base)
 
 
-def test_unhandled_error_fires_when_nothing_follows_a_failure() -> None:
-    c = run(
-        span("root", 0, 10, **ROOT, output="Your account looks fine."),
+def _nothing_follows(root_status: str):
+    return run(
+        span("root", 0, 10, **ROOT, status=root_status, output="Your account looks fine."),
         _call("e1", 1, "error", tool="ocr.extract", error_type="503", error_message="Service Unavailable"),
         span("l1", 2, parent_id="root", kind="llm", model="gpt-4o", output="Your account looks fine."),
     )
+
+
+def test_unhandled_error_fires_when_nothing_follows_a_failure() -> None:
+    # The run crashed afterwards (its agent span ended in error): it did not report success.
+    c = _nothing_follows("error")
     f = one(c, "unhandled_error")
     assert f["failure_class"] == "missing_fallback"
     assert f["decisive_span_id"] == "e1"
     assert "tool ocr.extract failed with HTTP 503 at 02:13:01" in f["explanation"]
-    assert "carried on with 1 more span(s) and reported success" in f["explanation"]
-    # Reported success on top of an unrecovered error is also a silent failure, and the more
-    # severe finding at the same span is the primary class.
-    assert "swallowed_error" in detectors(c)
+    assert "carried on with 1 more span(s) and reported error" in f["explanation"]
+    assert "swallowed_error" not in detectors(c)
+    # The same failure under a run that reported success is the silent failure it became,
+    # swallowed_error, told once (one failure, one class): no unhandled_error.
+    c = _nothing_follows("ok")
+    assert one(c, "swallowed_error")["decisive_span_id"] == "e1"
+    assert "unhandled_error" not in detectors(c)
     assert run_row(c)["primary_class"] == "silent_failure"
 
 
@@ -304,7 +312,10 @@ def test_ungated_low_confidence_near_miss_human_review_in_between() -> None:
 # (src/agents/tool.py default_tool_error_function) the model is given "An error occurred while
 # running the tool. Please try again. Error: ..." as the tool's output, and the function span gets
 # SpanError("Error running tool (non-fatal)"); the run goes on. Whether anything followed is the
-# model's doing.
+# model's doing. Such an ignored error is judged only in a run that then answered success without a
+# word of it (ignored_tool_errors), and since a failure the run reported success over is
+# swallowed_error's alone (one failure, one class), these runs now read as swallowed_error, not
+# unhandled_error: the rules of what the model did with the error are tested through it.
 def _handed_back(*after: dict[str, object], answer: str = "Done! I've updated your shipping address to 12 Rue Oberkampf.") -> list[dict[str, object]]:
     return [
         span("root", 0, 10, kind="agent", name="Support Agent", output=answer),
@@ -318,17 +329,17 @@ def _handed_back(*after: dict[str, object], answer: str = "Done! I've updated yo
     ]
 
 
-def test_unhandled_error_fires_on_a_handed_back_tool_error_the_model_ignored() -> None:
+def test_swallowed_error_fires_on_a_handed_back_tool_error_the_model_ignored() -> None:
+    # The model ignored the handed-back error and the run reported success on it: swallowed_error,
+    # and only it (a held-out set, kept_back agents_address_update_claimed, had labelled this story
+    # missing_fallback + silent_failure; most independent writers of our blind sets label it
+    # silent_failure only, the convention since). The claim about that call is the same failure,
+    # told once (no claimed_but_not_done).
     c = run(*_handed_back())
-    f = one(c, "unhandled_error")
+    f = one(c, "swallowed_error")
     assert f["decisive_span_id"] == "t1"
-    assert "handed back to the model, which neither retried the tool nor said it failed" in f["explanation"]
-    # The claim about that call is the same failure, told once (no claimed_but_not_done); the run
-    # reported success on the ignored error, which is swallowed_error (TAXONOMY; a held-out set,
-    # kept_back agents_address_update_claimed, labelled this story missing_fallback + silent_failure).
-    assert {(x["failure_class"], x["detector"]) for x in findings(c)} == {
-        ("missing_fallback", "unhandled_error"), ("silent_failure", "swallowed_error")
-    }
+    assert "tool update_shipping_address failed with" in f["explanation"]
+    assert {(x["failure_class"], x["detector"]) for x in findings(c)} == {("silent_failure", "swallowed_error")}
 
 
 def test_unhandled_error_near_miss_the_model_retried_the_tool_successfully() -> None:
@@ -339,7 +350,7 @@ def test_unhandled_error_near_miss_the_model_retried_the_tool_successfully() -> 
 
 def test_unhandled_error_near_miss_the_answer_says_it_could_not_update() -> None:
     c = run(*_handed_back(answer="I couldn't update the shipping address: the address did not validate."))
-    assert "unhandled_error" not in detectors(c)
+    assert not {"unhandled_error", "swallowed_error"} & detectors(c)
 
 
 def test_unhandled_error_near_miss_after_a_failed_read_the_model_took_another_path() -> None:
@@ -355,18 +366,21 @@ def test_unhandled_error_near_miss_after_a_failed_read_the_model_took_another_pa
     assert detectors(run(*rows)) == set()
 
 
-def test_unhandled_error_fires_when_other_work_followed_a_failed_write() -> None:
-    # A confirmation e-mail after the failed update does not make the update: the change was lost.
+def test_swallowed_error_fires_when_other_work_followed_a_failed_write() -> None:
+    # A confirmation e-mail after the failed update does not make the update: the change was lost,
+    # and the run reported success on it (swallowed_error's, not unhandled_error's).
     email = span("t2", 5, 6, parent_id="root", kind="tool", tool="send_email",
                  input='{"to": "c@example.com", "subject": "Address updated"}', output='{"sent": true}')
-    assert one(run(*_handed_back(email)), "unhandled_error")["decisive_span_id"] == "t1"
+    c = run(*_handed_back(email))
+    assert one(c, "swallowed_error")["decisive_span_id"] == "t1"
+    assert "unhandled_error" not in detectors(c)
 
 
 def test_unhandled_error_near_miss_the_change_made_another_way() -> None:
     # The same change by another tool (same object: the address) after the failed write.
     other = span("t2", 5, 6, parent_id="root", kind="tool", tool="crm.update_customer_address",
                  input='{"order_id": "A-5521", "line1": "12 Rue Oberkampf"}', output='{"ok": true}')
-    assert "unhandled_error" not in detectors(run(*_handed_back(other)))
+    assert not {"unhandled_error", "swallowed_error"} & detectors(run(*_handed_back(other)))
 
 
 def _failed_read_then(*after: dict[str, object]) -> list[dict[str, object]]:
@@ -381,27 +395,30 @@ def _failed_read_then(*after: dict[str, object]) -> list[dict[str, object]]:
     ]
 
 
-def test_unhandled_error_fires_when_only_the_answer_tool_followed_a_failed_read() -> None:
+def test_swallowed_error_fires_when_only_the_answer_tool_followed_a_failed_read() -> None:
     # smolagents' FinalAnswerTool delivers the answer: calling it is no way around the failure.
+    # The run answered success on it: swallowed_error's, not unhandled_error's.
     answer = span("fa", 5, 6, parent_id="root", kind="tool", tool="final_answer", input='{"answer": "38%"}')
-    f = one(run(*_failed_read_then(answer)), "unhandled_error")
-    assert f["decisive_span_id"] == "t1"
+    c = run(*_failed_read_then(answer))
+    assert one(c, "swallowed_error")["decisive_span_id"] == "t1"
+    assert "unhandled_error" not in detectors(c)
 
 
 def test_unhandled_error_near_miss_another_read_before_the_answer_tool() -> None:
     other = span("t2", 4, 5, parent_id="root", kind="tool", tool="visit_page", input='{"url": "https://archive.org/q3"}',
                  output="38% of respondents postponed investment")
     answer = span("fa", 6, 7, parent_id="root", kind="tool", tool="final_answer", input='{"answer": "38%"}')
-    assert "unhandled_error" not in detectors(run(*_failed_read_then(other, answer)))
+    assert not {"unhandled_error", "swallowed_error"} & detectors(run(*_failed_read_then(other, answer)))
 
 
-def _fx_run(tool_status: str, *, resend: bool = False):
+def _fx_run(tool_status: str, *, resend: bool = False, root_status: str = "ok"):
     # A tool whose HTTP request timed out (an httpx client span the instrumentation left UNKNOWN):
     # its wrapper either returned a default rate, or failed with it, or sent the request again.
+    # root_status "error": the run crashed later, so it did not report success.
     http = {"kind": "unknown", "name": "GET", "error_type": "httpx.ReadTimeout",
             "attributes": '{"http.request.method": "GET", "url.full": "https://fx.example/v1/rates?base=EUR"}'}  # fmt: skip
     rows = [
-        span("root", 0, 30, **ROOT, output="Payout batch ready at today's rate."),
+        span("root", 0, 30, **ROOT, status=root_status, output="Payout batch ready at today's rate."),
         span("fx", 1, 12, parent_id="root", kind="tool", tool="get_fx_rate", input='{"base": "EUR"}',
              status=tool_status, output='{"rate": 1.0}' if tool_status == "ok" else None,
              error_type=None if tool_status == "ok" else "httpx.ReadTimeout"),  # fmt: skip
@@ -414,14 +431,20 @@ def _fx_run(tool_status: str, *, resend: bool = False):
 
 
 def test_unhandled_error_fires_on_a_request_failure_its_tool_turned_into_a_result() -> None:
-    f = one(_fx_run("ok"), "unhandled_error")
+    c = _fx_run("ok", root_status="error")
+    f = one(c, "unhandled_error")
     assert f["decisive_span_id"] == "h1"
     assert "unknown GET failed with httpx.ReadTimeout" in f["explanation"]
+    # Under a run that reported success the lost request is swallowed_error's, told once.
+    c = _fx_run("ok")
+    assert one(c, "swallowed_error")["decisive_span_id"] == "h1"
+    assert "unhandled_error" not in detectors(c)
 
 
 def test_unhandled_error_near_miss_the_request_failure_went_up_or_was_resent() -> None:
-    # The tool failed with it: the tool's failure is the one judged, once (decisive: the tool).
-    assert one(_fx_run("error"), "unhandled_error")["decisive_span_id"] == "fx"
+    # The tool failed with it: the tool's failure is the one judged, once (decisive: the tool), in a
+    # run that then crashed (one that reported success over it is swallowed_error's).
+    assert one(_fx_run("error", root_status="error"), "unhandled_error")["decisive_span_id"] == "fx"
     # The request sent again and answered (OpenTelemetry HTTP resends under one parent).
     assert "unhandled_error" not in detectors(_fx_run("ok", resend=True))
 
@@ -506,9 +529,13 @@ def _smol_last_step_error(*, limit: bool) -> list[dict[str, object]]:
     return rows
 
 
-def test_unhandled_error_fires_when_the_model_had_a_step_after_the_handed_back_error() -> None:
+def test_swallowed_error_fires_when_the_model_had_a_step_after_the_handed_back_error() -> None:
+    # The model had a step to act on the error and did nothing with it; the run answered success,
+    # so the ignored error is swallowed_error's alone (one failure, one class), as in the step-limit
+    # twin below: since that convention the two no longer differ in what is reported.
     c = run(*_smol_last_step_error(limit=False))
-    assert one(c, "unhandled_error")["decisive_span_id"] == "t2"
+    assert one(c, "swallowed_error")["decisive_span_id"] == "t2"
+    assert "unhandled_error" not in detectors(c)
 
 
 def test_unhandled_error_near_miss_the_step_limit_came_right_after_the_handed_back_error() -> None:
@@ -621,9 +648,15 @@ def _batch(second_under: str) -> list[dict[str, object]]:
 def test_unhandled_error_fires_when_the_next_items_call_is_no_retry_of_the_failed_one() -> None:
     # The 429'd item got no second call of its own: the next item's call (under i3) is a new request.
     rows = [r for r in _batch("i2") if r["span_id"] != "m2b"]
-    c = run(*rows)
+    # The batch crashed at the end (its agent span ended in error): no success was reported.
+    crashed = [{**r, "status": "error"} if r["span_id"] == "root" else r for r in rows]
+    c = run(*crashed)
     assert one(c, "unhandled_error")["decisive_span_id"] == "m2"
-    assert "swallowed_error" in detectors(c)
+    assert "swallowed_error" not in detectors(c)
+    # Reporting "3/3 abstracts reviewed" over it is swallowed_error's, told once.
+    c = run(*rows)
+    assert one(c, "swallowed_error")["decisive_span_id"] == "m2"
+    assert "unhandled_error" not in detectors(c)
 
 
 def test_unhandled_error_near_miss_litellm_resent_the_call_under_the_same_item() -> None:

@@ -79,8 +79,11 @@ def test_refused_task_then_doing_the_work_is_no_swallowed_error(tmp_path: Path) 
 
 
 def test_refused_task_then_claiming_it_done_is_swallowed(tmp_path: Path) -> None:
-    # Near miss: the model does nothing after the refusal and says the sub-agent did the work.
+    # Near miss: the model does nothing after the refusal and says the sub-agent did the work. The
+    # run reported success over the ignored refusal: swallowed_error, told once (no unhandled_error:
+    # a failure the run reported success over is the silent failure it became).
     lines = _session("Agent type 'schema-keeper' not found. Available agents: general-purpose", task_failed=True)[:3]
     lines.append(_line(4, 3, "assistant", [{"type": "text", "text": "schema-keeper added the index on orders.sku."}]))
     found = _detectors(tmp_path, lines)
-    assert {"swallowed_error", "unhandled_error"} <= found
+    assert "swallowed_error" in found
+    assert "unhandled_error" not in found

@@ -179,11 +179,15 @@ def test_finish_final_thought_is_the_runs_answer(tmp_path: Path) -> None:
     findings, runs = forensics.classify(loaded.spans).to_polars()
     assert runs["reported_outcome"].to_list() == ["error"]  # the run said it failed
     assert "unhandled_error" not in findings["detector"].to_list()
-    # Near miss: a finish that glosses over the failure leaves it unhandled.
+    assert "swallowed_error" not in findings["detector"].to_list()
+    # Near miss: a finish that glosses over the failure reports success over it: the failed install
+    # is swallowed_error's (alone: an error the run reported success over is told once, as that).
     path = tmp_path / "glossed.json"
     path.write_text(json.dumps(_failed_install_then_finish("The connector package is upgraded.")))
-    findings, _ = forensics.classify(forensics.load(path).spans).to_polars()
-    assert "unhandled_error" in findings["detector"].to_list()
+    findings, runs = forensics.classify(forensics.load(path).spans).to_polars()
+    assert runs["reported_outcome"].to_list() == ["success"]
+    assert "swallowed_error" in findings["detector"].to_list()
+    assert "unhandled_error" not in findings["detector"].to_list()
 
 
 def _same_command_three_times(reason: str | None, *, thoughts: tuple[str, ...], usage: bool = True) -> list[dict]:
