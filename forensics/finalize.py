@@ -287,6 +287,10 @@ def _handoffs_from_transfer_tools(spans: pa.Table, kind: pa.ChunkedArray,
     LlamaIndex AgentWorkflow's ``handoff`` tool, whose ``to_agent`` argument names the target
     (llama_index/core/agent/workflow/multi_agent_workflow.py ``handoff(ctx, to_agent, reason)``; for
     an unknown agent it returns "Agent X not found. Please select a valid agent ..." and nobody runs).
+    Google ADK's one ``transfer_to_agent`` tool names the target in its ``agent_name`` argument
+    (google/adk-python src/google/adk/tools/transfer_to_agent_tool.py, ``transfer_to_agent(agent_name,
+    tool_context)``); without that argument (content not captured, or an OpenAI Agents SDK agent named
+    "agent") the suffix is the target as for any ``transfer_to_<agent>``.
 
     The rows whose tool (or, without a tool, name) starts with ``transfer_to_`` or is ``handoff`` are
     found as a mask; the target is extracted on those few rows and put back in new kind and
@@ -302,11 +306,13 @@ def _handoffs_from_transfer_tools(spans: pa.Table, kind: pa.ChunkedArray,
                           "handoff_to": pl.Series(pc.take(handoff_to, at)), "input": pl.Series(pc.take(spans.column("input"), at))},
                          schema={"tool": pl.String, "name": pl.String, "handoff_to": pl.String, "input": pl.String})
     to_agent = pl.col("input").str.json_path_match("$.to_agent")
+    called_as = pl.coalesce("tool", "name")
     found = found.select(
         pl.col("handoff_to"),
         pl.coalesce(
-            pl.coalesce("tool", "name").str.extract(r"^transfer_to_(.+)$"),
-            pl.when(pl.coalesce("tool", "name") == "handoff").then(to_agent),
+            pl.when(called_as == "transfer_to_agent").then(pl.col("input").str.json_path_match("$.agent_name")),
+            called_as.str.extract(r"^transfer_to_(.+)$"),
+            pl.when(called_as == "handoff").then(to_agent),
         ).alias("_target"),
     )
     hit = found.get_column("_target").is_not_null().to_numpy()
