@@ -151,3 +151,54 @@ def test_a_retrieval_planned_is_no_claim(tmp_path: Path) -> None:
     )
     assert row["attribution_rule"] == "first_response"
     assert (row["decisive_agent"], row["decisive_step"]) == ("Research_Expert", 1)
+
+
+#: A CaptainAgent nested chat seeded with the caller's last message, which was the terminal's reply
+#: to failed code (AG2's "exitcode: 1 (execution failed)\nCode output: ..."): the task is an error.
+ERROR_TASK = (
+    "You are given: (1) a task and advises from your manager with a specific plan and (2) a general task.\n"
+    "# General Task\nexitcode: 1 (execution failed)\nCode output: \nunknown language json\n"
+    "# Task and suggestions from manager\n## Task description\nIdentify the cause of the error and fix it."
+)
+FAILED_RUN = "exitcode: 1 (execution failed)\nCode output: unknown language json"
+
+
+def test_a_task_that_is_a_failure_report_is_blamed_at_step_0(tmp_path: Path) -> None:
+    # The team was handed the terminal's error instead of a question; the later failed run of the
+    # debugging expert's code follows from that task, so the task statement (step 0) is blamed.
+    row = _attributed(
+        tmp_path,
+        [
+            ("JSON_Expert", ERROR_TASK),
+            ("Debugging_Expert", "Let us reproduce it.\n```python\nraise ValueError('unknown language json')\n```"),
+            ("Computer_terminal", FAILED_RUN),
+            ("Verification_Expert", "The error is reproduced and explained. TERMINATE"),
+        ],
+    )
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        "JSON_Expert",
+        0,
+        "task_is_tool_error",
+    )
+
+
+def test_a_task_that_asks_about_an_error_is_no_failure_report(tmp_path: Path) -> None:
+    # Near miss: the task is a question about an error (TASK), and a report of a failed run quoted
+    # later in the task message (a previous response's results) is not the task either: the first
+    # failed run of the run's own code is blamed (tool_error at its author's message).
+    quoted = TASK + "\n## Results from last response\nexitcode: 1 (execution failed)\nCode output: unknown language"
+    for task in (TASK, quoted):
+        row = _attributed(
+            tmp_path,
+            [
+                ("PythonDebugging_Expert", task),
+                ("Debugging_Expert", "Let us reproduce it.\n```python\nraise ValueError('unknown language json')\n```"),
+                ("Computer_terminal", FAILED_RUN),
+                ("Verification_Expert", "The error is reproduced and explained. TERMINATE"),
+            ],
+        )
+        assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+            "Debugging_Expert",
+            1,
+            "tool_error",
+        )

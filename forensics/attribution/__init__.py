@@ -31,6 +31,10 @@ Evidence:
   page before (before the replan too), the stall began at its first time. A stall that began with a
   scroll the latest instruction to the surfer asked for (it says "scroll") began with that
   instruction: the ledger that wrote it is blamed.
+* ``task_is_tool_error``: the run's task (step 0) is a code executor's failure report ("exitcode: 1
+  (execution failed)", AG2's reply to failed code), the whole message or a CaptainAgent nested chat's
+  "# General Task": the team was handed an error to debug instead of the request, so the task
+  statement's owner at step 0 is blamed (a task that asks about an error is no such report).
 * ``tool_error``: the first failed tool call (a terminal's non-zero exit code, a surfer's caught
   exception): the author of the code it ran, at the message that held the code. The evidence
   says whether the next message acknowledged the error or carried on as if it had worked. In a

@@ -27,7 +27,7 @@ from forensics.attribution.ledger_rules import (
 )
 from forensics.attribution.stall_rules import _stalls
 from forensics.attribution.steps import _steps
-from forensics.attribution.tool_rules import _repeats, _tool_errors
+from forensics.attribution.tool_rules import _repeats, _task_is_tool_error, _tool_errors
 
 #: Columns of ``attribute``'s result.
 ATTRIBUTION_COLUMNS: Final = (
@@ -41,6 +41,7 @@ ATTRIBUTION_COLUMNS: Final = (
 #: Evidence rules; the earliest step among those that fire wins.
 EVIDENCE_RULES: Final = (
     "orchestrator_stall",
+    "task_is_tool_error",
     "tool_error",
     "repeated_action",
     "claimed_access",
@@ -112,6 +113,7 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
     evidence = pl.concat(
         [
             _stalls(steps),
+            _task_is_tool_error(steps),
             _tool_errors(steps),
             _repeats(steps),
             _claimed_access(steps),
@@ -169,12 +171,13 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
 
 
 def _may_hold_evidence(df: pl.DataFrame) -> pl.DataFrame:
-    """``run_id`` of the runs an evidence rule could name: a failed step (tool_error), a Magentic-One
-    ledger, plan, final answer or page view (the ledger, answer, plan and source rules read them),
+    """``run_id`` of the runs an evidence rule could name: a failed step (tool_error), a failure report
+    (task_is_tool_error), a Magentic-One ledger, plan, final answer or page view (the ledger,
+    answer, plan and source rules read them),
     or one agent's output of ``REPEAT_MIN_CHARS`` or more given twice word for word
     (repeated_action). One literal scan per marker and one hash per agent output, no ordering."""
     text = pl.col("output").fill_null("")
-    markers = ("is_in_loop", "FINAL ANSWER", _PLAN, _REPLAN, *_OBSERVATIONS)
+    markers = ("is_in_loop", "FINAL ANSWER", "(execution failed)", _PLAN, _REPLAN, *_OBSERVATIONS)
     marked = df.filter(
         (pl.col("status") == "error").fill_null(False)
         | pl.any_horizontal(text.str.contains(m, literal=True) for m in markers)

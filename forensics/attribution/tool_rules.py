@@ -1,5 +1,5 @@
 """Attribution rules over the agents' own actions (AG2 / Magentic-One terminals and surfers):
-``tool_error`` and ``repeated_action`` (see :mod:`forensics.attribution`).
+``task_is_tool_error``, ``tool_error`` and ``repeated_action`` (see :mod:`forensics.attribution`).
 """
 
 from __future__ import annotations
@@ -7,6 +7,37 @@ from __future__ import annotations
 import polars as pl
 
 from forensics.attribution.common import _ACK, REPEAT_MIN_CHARS, _pick
+
+#: A task that is a code executor's failure report: AG2's reply to code that failed ("exitcode: 1
+#: (execution failed)\nCode output: ...", ConversableAgent.generate_code_execution_reply /
+#: execute_code_blocks, autogen agentchat/conversable_agent.py) as the whole message or as the
+#: "# General Task" a CaptainAgent nested chat was seeded with (seek_experts_help hands the caller's
+#: last message on as the task, autogen agentchat/contrib/captainagent).
+_TASK_IS_FAILURE = r"(?:\A|# General Task\s*\n)\s*exitcode: *[1-9]\d* \(execution failed\)"
+
+
+def _task_is_tool_error(s: pl.DataFrame) -> pl.DataFrame:
+    """The run's first step (its task) is a failed execution's report, not a question: the team was
+    handed an error to debug instead of the request it was meant to answer, so nothing it did later
+    could answer it. The task statement (its owner at step 0) is blamed: the failure was decided
+    before any agent acted. A task that merely mentions an error (a question about one) is no such
+    report."""
+    first = s.filter(
+        (pl.col("step") == 0) & ~pl.col("is_tool") & pl.col("output").fill_null("").str.contains(_TASK_IS_FAILURE)
+    )
+    return _pick(
+        first.with_columns(
+            decisive_agent=pl.col("owner_agent"),
+            decisive_step=pl.col("step"),
+            attribution_evidence=pl.format(
+                "step 0: {}'s task is a code execution's failure report (exitcode, execution failed), "
+                "not the request: the team was handed an error to debug",
+                pl.col("owner_agent"),
+            ),
+        ),
+        "task_is_tool_error",
+        0,
+    )
 
 
 def _tool_errors(s: pl.DataFrame) -> pl.DataFrame:
