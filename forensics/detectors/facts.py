@@ -72,15 +72,18 @@ def run_facts(df: pl.DataFrame) -> pl.DataFrame:
         pl.max_horizontal(pl.col("end_time").max(), pl.col("t").max()).alias("last_activity"),
         root.sum().alias("n_roots"),
         # A root still open; or, where no root spans the run (a transcript: its roots are its first
-        # messages), a run whose last-started span is a call still open that started after every
+        # messages), a run whose last-started span is a call still open that started once every
         # root had ended: the log stops inside a call that never returned (Claude Code's tool_use
-        # with no tool_result), so the run never ended.
+        # with no tool_result), so the run never ended. A tool_use is a block of the assistant
+        # message that issued it and starts with it, and that message is a root when its parent
+        # is a tool_result record (merged into the call it answers, no span of its own): so the
+        # open call is one of the spans that started last, however they tie, and the roots ended
+        # no later than it started.
         (
             (root & pl.col("end_time").is_null()).any()
             | (
-                pl.col("end_time").sort_by("t", "seq").last().is_null()
-                & ~root.sort_by("t", "seq").last()
-                & (pl.col("t").max() > pl.col("end_time").filter(root).max()).fill_null(False)
+                (~root & pl.col("end_time").is_null() & (pl.col("t") == pl.col("t").max())).any()
+                & (pl.col("t").max() >= pl.col("end_time").filter(root).max()).fill_null(False)
             )
         ).alias("root_open"),
         # ``failed``, not the raw status: a root that stopped at a pause (an interrupt travelling

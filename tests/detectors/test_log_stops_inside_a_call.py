@@ -4,7 +4,7 @@ messages, so an open tool_use at the very end is the run still running when the 
 
 from __future__ import annotations
 
-from span_builder import detectors, run, span
+from span_builder import detectors, one, run, span
 
 
 def _transcript(*tail: dict[str, object]) -> list[dict[str, object]]:
@@ -38,3 +38,29 @@ def test_near_miss_a_root_that_ended_around_an_open_child_is_premature_success()
     found = detectors(c)
     assert "premature_success" in found
     assert "stall" not in found
+
+
+def _killed_mid_push(*tail: dict[str, object]) -> list[dict[str, object]]:
+    # Claude Code: the assistant message after a tool_result has that tool_result record as its
+    # parentUuid, which is no span (merged into the call it answers), so the message is a root;
+    # its tool_use block starts with it and the loader lists the call before the message.
+    return [
+        span("u1", 0, 0, kind="human", output="commit the search feature and push it"),
+        span("t0", 2, 3, parent_id="a0", kind="tool", tool="Bash", input='{"command": "git commit -m x"}'),
+        span("a0", 2, 2, parent_id="u1", kind="llm", model="claude-sonnet-4"),
+        span("t1", 5, None, parent_id="a1", kind="tool", tool="Bash", input='{"command": "git push -u origin feat"}'),
+        span("a1", 5, 5, parent_id="result-of-t0", kind="llm", model="claude-sonnet-4", output="Committed. Now pushing."),
+        *tail,
+    ]
+
+
+def test_a_session_killed_inside_a_call_its_root_message_issued_at_the_same_instant_stalled() -> None:
+    c = run(*_killed_mid_push())
+    assert one(c, "stall")["decisive_span_id"] == "t1"
+    assert "premature_success" not in detectors(c)
+
+
+def test_near_miss_the_session_answered_after_the_call_it_left_open() -> None:
+    later = span("a2", 9, 9, parent_id="result-of-t1", kind="llm", model="claude-sonnet-4", output="Pushed.")
+    c = run(*_killed_mid_push(later))
+    assert "stall" not in detectors(c)
