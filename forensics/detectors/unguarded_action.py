@@ -209,7 +209,9 @@ class UnguardedIrreversible(Detector):
     description = (
         "An irreversible tool (policy tools.irreversible: delete, pay, refund, deploy, drop) ran with "
         "no human review, guardrail span or approval tool (tools.approval) before it in the run's "
-        "order (seq: message order where the source has no times). A person's opening request is "
+        "order (seq: message order where the source has no times). A call that failed, or whose result "
+        "is an error (error_as_data), did not act. A step named human_approval (LangGraph's "
+        "human-in-the-loop node) is an approval; request_human_approval only asks. A person's opening request is "
         "not a review of the action it asks for; a person's turn answering the agent is. A signed-in "
         "person's own earlier instruction naming that very action (its verb and object) is their "
         "approval of it; an anonymous requester's, or one that did not name the action, is not. An "
@@ -231,7 +233,9 @@ class UnguardedIrreversible(Detector):
         )
         acted = (
             (pl.col("kind") == "tool")
-            & (pl.col("status") != "error")
+            # A call that failed, or whose result is an error (a Stripe-shaped {"error": ...} handed
+            # back with OK status: error_as_data), did not act: nothing was refunded or deleted.
+            & pl.col("succeeded")
             # A call stopped to wait for a person (an approval request, an interrupt) did not act,
             # nor did one whose result says it only staged the action (a draft awaiting release).
             & ~pl.col("pause_kind").is_in(["approval", "interrupt"]).fill_null(False)
