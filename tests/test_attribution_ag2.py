@@ -202,3 +202,70 @@ def test_a_task_that_asks_about_an_error_is_no_failure_report(tmp_path: Path) ->
             1,
             "tool_error",
         )
+
+
+#: A scraper whose page lookup failed (AG2's terminal reply to failed code).
+SCRAPE = "```python\nimport requests, bs4\nprint(bs4.BeautifulSoup(requests.get(URL).text).find('td').text)\n```"
+SCRAPE_FAILED = "exitcode: 1 (execution failed)\nCode output: AttributeError: 'NoneType' object has no attribute 'text'"
+HAND_CHECK = (
+    "Upon visiting the link, the headstone in the background reads Creme Brulee, and the last line of its "
+    "rhyme is 'So it may not be beaucoup too late'."
+)
+
+
+def test_a_check_reported_as_done_by_hand_after_a_failed_tool_is_blamed(tmp_path: Path) -> None:
+    # The scraper failed at step 2 (its author's step 1); the next expert reports what a visit it
+    # could not make found: the invented check, not the failure, is what the team built on.
+    row = _attributed(
+        tmp_path,
+        [
+            ("Literature_Expert", TASK),
+            ("DataVerification_Expert", SCRAPE),
+            ("Computer_terminal", SCRAPE_FAILED),
+            ("Flavors_Expert", HAND_CHECK),
+            ("DataVerification_Expert", "That settles it. TERMINATE"),
+        ],
+    )
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        "Flavors_Expert",
+        3,
+        "claimed_manual_check",
+    )
+    assert "Upon visiting" in row["attribution_evidence"]
+
+
+def test_a_check_offered_by_hand_is_no_claim(tmp_path: Path) -> None:
+    # Near miss: a plan to check by hand ("we can manually verify", "I will visit") reports nothing
+    # found: the failed scraper stays the decisive step (its author at step 1).
+    row = _attributed(
+        tmp_path,
+        [
+            ("Literature_Expert", TASK),
+            ("DataVerification_Expert", SCRAPE),
+            ("Computer_terminal", SCRAPE_FAILED),
+            ("Flavors_Expert", "We can manually verify the rhyme instead. I will visit the link and report back."),
+            ("DataVerification_Expert", "Please do."),
+        ],
+    )
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        "DataVerification_Expert",
+        1,
+        "tool_error",
+    )
+
+
+def test_a_check_reported_in_a_run_whose_surfer_views_pages_is_no_claim(tmp_path: Path) -> None:
+    # Near miss: a web surfer in the team views pages (its "The web browser is open to the page ["
+    # observation), so a visit reported by hand may be its view: the failed scraper is blamed.
+    row = _attributed(
+        tmp_path,
+        [
+            ("Literature_Expert", TASK),
+            ("WebServing_Expert", "The web browser is open to the page [Flavor Graveyard](https://www.benjerry.com/)."),
+            ("DataVerification_Expert", SCRAPE),
+            ("Computer_terminal", SCRAPE_FAILED),
+            ("Flavors_Expert", HAND_CHECK),
+        ],
+    )
+    assert row["attribution_rule"] == "tool_error"
+    assert (row["decisive_agent"], row["decisive_step"]) == ("DataVerification_Expert", 2)

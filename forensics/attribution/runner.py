@@ -14,7 +14,7 @@ from forensics.attribution.answers import (
     _final_answer_origin,
     _halted_answer_origin,
 )
-from forensics.attribution.claim_rules import _claimed_access
+from forensics.attribution.claim_rules import _claimed_access, _claimed_manual_checks
 from forensics.attribution.common import _OBSERVATIONS, _PLAN, _REPLAN, REPEAT_MIN_CHARS
 from forensics.attribution.fallback import _first_response, _orchestrator_plan, _unbacked_claims
 from forensics.attribution.instruction_rules import _instruction_conflicts, _source_contradicts_task
@@ -45,6 +45,7 @@ EVIDENCE_RULES: Final = (
     "tool_error",
     "repeated_action",
     "claimed_access",
+    "claimed_manual_check",
     "final_answer_origin",
     "halted_answer_origin",
     "final_answer_composed",
@@ -117,6 +118,7 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
             _tool_errors(steps),
             _repeats(steps),
             _claimed_access(steps),
+            _claimed_manual_checks(steps),
             _final_answer_origin(steps),
             _halted_answer_origin(steps),
             _final_answer_composed(steps),
@@ -150,6 +152,13 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
             knowing.get_column("run_id").implode()
         )
         evidence = evidence.filter(~traced)
+    # A failed tool call the experts then replaced by a check invented by hand was seen (the next
+    # message took it up): the invention, not the failure, decided the run.
+    invented = evidence.filter(pl.col("attribution_rule") == "claimed_manual_check").select("run_id")
+    if invented.height > 0:
+        evidence = evidence.filter(
+            ~((pl.col("attribution_rule") == "tool_error") & pl.col("run_id").is_in(invented.get_column("run_id").implode()))
+        )
     chosen_evidence = evidence.sort("run_id", "decisive_step", "_rank").unique("run_id", keep="first")
     # The fallback rules only for the runs no evidence rule named.
     rest = steps.join(chosen_evidence.select("run_id"), on="run_id", how="anti")
