@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from forensics.conventions.delegation import AGENT_WHO
+from forensics.conventions.registry import Q
 from forensics.detectors.base import HASH_SEED, Context, Detector, finding, hms, num, txt
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.registry import register
@@ -19,6 +20,13 @@ TRANSFER_CONFIRMED = (
     r"(?i)\btransfer(?:red)?\s+(?:was\s+|is\s+)?(?:successful(?:ly)?|succeeded|complete[d]?|done)\b"
     r"|\bsuccessfully\s+(?:transferred|connected|handed\s+(?:off|over))\b"
 )
+#: A ticket that came back with its owner named: the ticketing systems' own field for who holds a
+#: ticket (Jira issue ``assignee``; Zendesk Tickets API ``assignee_id``, "the agent currently
+#: assigned to the ticket"; ServiceNow ``assigned_to``), set to someone (a name, an id, an object),
+#: not null or empty. Someone owns the ticket: nobody-picks-up is not its story. Only for a ticket:
+#: a page (an incident a tool opened: incident_state) is assigned to on-call when it triggers and
+#: is taken only when acknowledged (PagerDuty incident ``status``), so an assignment there is none.
+TICKET_ASSIGNED = rf'(?i){Q}(?:assignee|assignee_?id|assigneeId|assigned_?to|assignedTo){Q}\s*:\s*(?:{Q}[^"\\\s]|[0-9]|\{{)'
 
 
 def dangling_handoffs(ctx: Context) -> pl.DataFrame:
@@ -154,7 +162,9 @@ class UnacknowledgedEscalation(Detector):
         "the SLA applies to pages, tickets and queues, not to a decision a person was asked for. A "
         "conversation handed over (a handoff) whose own result says it was put through ('Transfer "
         "successful': tau-bench's transfer_to_human_agents, which ends the episode) was taken by the "
-        "receiving side; a ticket or page created is not."
+        "receiving side; a ticket or page created is not, unless the ticket came back assigned to "
+        "someone (its assignee / assignee_id / assigned_to set): it has an owner. A page's "
+        "assignment is none: a page is taken when acknowledged."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -229,6 +239,12 @@ class UnacknowledgedEscalation(Detector):
                     esc.filter(
                         pl.col("decided_in_result").fill_null(False)
                         | pl.col("incident_state").is_in(["acknowledged", "resolved"]).fill_null(False)
+                        # A ticket (no incident) its own result says is assigned to someone.
+                        | (
+                            (pl.col("kind") == "tool")
+                            & pl.col("incident_state").is_null()
+                            & pl.col("output").str.contains(TICKET_ASSIGNED).fill_null(False)
+                        )
                     ).select("run_id", "span_id", pl.coalesce("end_time", "t").alias("a_t")),
                     # A handoff of the conversation that its own result says was put through, to
                     # a receiver outside the log (no agent of the run by that name: whether an
