@@ -269,3 +269,40 @@ def test_a_check_reported_in_a_run_whose_surfer_views_pages_is_no_claim(tmp_path
     )
     assert row["attribution_rule"] == "tool_error"
     assert (row["decisive_agent"], row["decisive_step"]) == ("DataVerification_Expert", 2)
+
+
+EMPTY_RUN = "exitcode: 0 (execution succeeded)\nCode output: "
+
+
+def test_code_that_printed_nothing_is_a_failed_run(tmp_path: Path) -> None:
+    # The expert's script prints the gyms it found, and the terminal shows it printed nothing; the
+    # verifier goes on with a list of its own: the script's author at its message is blamed.
+    row = _attributed(
+        tmp_path,
+        [
+            ("Geometry_Expert", TASK),
+            ("Geometry_Expert", "```python\nfor gym in [g for g in gyms if near(g)]:\n    print(gym['name'])\n```"),
+            ("Computer_terminal", EMPTY_RUN),
+            ("Verification_Expert", "The gyms within 5 miles are Point Pleasant Gym and River Fitness Center."),
+        ],
+    )
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        "Geometry_Expert",
+        1,
+        "tool_error",
+    )
+    assert "printed nothing" in row["attribution_evidence"]
+
+
+def test_code_that_prints_nothing_by_design_is_no_failed_run(tmp_path: Path) -> None:
+    # Near miss: an install command prints nothing when it succeeds (no print in it): no tool error.
+    row = _attributed(
+        tmp_path,
+        [
+            ("Geometry_Expert", TASK),
+            ("Geometry_Expert", "```sh\npip install googlemaps\n```"),
+            ("Computer_terminal", EMPTY_RUN),
+            ("Verification_Expert", "The gyms within 5 miles are Point Pleasant Gym and River Fitness Center."),
+        ],
+    )
+    assert row["attribution_rule"] != "tool_error"

@@ -36,7 +36,7 @@ Evidence:
   "# General Task": the team was handed an error to debug instead of the request, so the task
   statement's owner at step 0 is blamed (a task that asks about an error is no such report).
 * ``tool_error``: the first failed tool call (a terminal's non-zero exit code, a surfer's caught
-  exception): the author of the code it ran, at the message that held the code. The evidence
+  exception, or an AG2 terminal run of code that prints its result and printed nothing): the author of the code it ran, at the message that held the code. The evidence
   says whether the next message acknowledged the error or carried on as if it had worked. In a
   Magentic-One run, an error its author got past (a later run of its code or a later page view of
   its own succeeded, and a later ledger reported progress) was recovered from and is not evidence;

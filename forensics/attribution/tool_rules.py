@@ -44,7 +44,7 @@ def _tool_errors(s: pl.DataFrame) -> pl.DataFrame:
     ack = pl.col("output").fill_null("").str.contains(_ACK)
     nxt_ack = pl.when(pl.col("worker") & ~pl.col("is_tool")).then(ack).shift(-1).backward_fill().over("_rk")
     failed = s.with_columns(nxt_ack=nxt_ack).filter(
-        pl.col("failed") & pl.col("worker") & (pl.col("step") > pl.col("last_replan"))
+        (pl.col("failed") | _printed_nothing()) & pl.col("worker") & (pl.col("step") > pl.col("last_replan"))
     )
     if failed.height > 0 and s.get_column("ledger_progress").null_count() < s.height:
         failed = failed.join(_recovered(s, failed), on=["run_id", "step"], how="anti")
@@ -65,7 +65,7 @@ def _tool_errors(s: pl.DataFrame) -> pl.DataFrame:
                 "step {}: {} failed ({}) running {}'s step {}{}",
                 pl.col("step"),
                 pl.col("agent"),
-                pl.col("status"),
+                pl.when(pl.col("failed")).then(pl.col("status")).otherwise(pl.lit("it printed nothing")),
                 pl.col("owner_agent"),
                 pl.col("owner_step"),
                 reading,
@@ -73,6 +73,23 @@ def _tool_errors(s: pl.DataFrame) -> pl.DataFrame:
         ),
         "tool_error",
         1,
+    )
+
+
+#: AG2's code executor's reply to code that ran and printed nothing ("exitcode: 0 (execution
+#: succeeded)\nCode output: " and no more: ConversableAgent.execute_code_blocks, autogen
+#: agentchat/conversable_agent.py).
+_EMPTY_RUN = r"^exitcode: 0 \(execution succeeded\)\s*Code output:\s*$"
+
+
+def _printed_nothing() -> pl.Expr:
+    """A terminal run of code that prints its result (a ``print(`` in the code it ran) and printed
+    nothing: the result the code was written to give never came, as if it had failed; the next
+    message that goes on without it relies on an output that is not there."""
+    return (
+        pl.col("is_tool")
+        & pl.col("input").fill_null("").str.contains("print(", literal=True)
+        & pl.col("output").fill_null("").str.contains(_EMPTY_RUN)
     )
 
 
