@@ -306,3 +306,20 @@ def test_code_that_prints_nothing_by_design_is_no_failed_run(tmp_path: Path) -> 
         ],
     )
     assert row["attribution_rule"] != "tool_error"
+
+
+def test_runs_holding_a_hand_check_or_an_empty_run_may_hold_evidence(tmp_path: Path) -> None:
+    # A run a detector already named is attributed only if it may hold evidence: a check claimed by
+    # hand and a printing script's empty run are such evidence; a plain exchange is not.
+    from forensics.attribution.runner import _may_hold_evidence
+    from forensics.classify import _as_spans
+
+    def run(name: str, messages: list[tuple[str, str]]) -> None:
+        doc = {"question_ID": name, "is_correct": False, "history": [{"name": n, "role": "user", "content": c} for n, c in messages]}
+        (tmp_path / f"{name}.json").write_text(json.dumps(doc))
+
+    run("claimed", [("Literature_Expert", TASK), ("Flavors_Expert", HAND_CHECK)])
+    run("empty", [("Geometry_Expert", TASK), ("Geometry_Expert", "```python\nprint(1)\n```"), ("Computer_terminal", EMPTY_RUN)])
+    run("plain", [("Literature_Expert", TASK), ("Flavors_Expert", "We can manually verify the rhyme. I will visit the link.")])
+    found = set(_may_hold_evidence(_as_spans(load(tmp_path, format="ag2-history").spans))["run_id"].to_list())
+    assert found == {"claimed", "empty"}

@@ -15,7 +15,7 @@ from forensics.attribution.answers import (
     _halted_answer_origin,
 )
 from forensics.attribution.claim_rules import _claimed_access, _claimed_manual_checks
-from forensics.attribution.common import _OBSERVATIONS, _PLAN, _REPLAN, REPEAT_MIN_CHARS
+from forensics.attribution.common import _CLAIMED_CHECK, _OBSERVATIONS, _PLAN, _REPLAN, REPEAT_MIN_CHARS
 from forensics.attribution.fallback import _first_response, _orchestrator_plan, _unbacked_claims
 from forensics.attribution.instruction_rules import _instruction_conflicts, _source_contradicts_task
 from forensics.attribution.ledger_rules import (
@@ -27,7 +27,7 @@ from forensics.attribution.ledger_rules import (
 )
 from forensics.attribution.stall_rules import _stalls
 from forensics.attribution.steps import _steps
-from forensics.attribution.tool_rules import _repeats, _task_is_tool_error, _tool_errors
+from forensics.attribution.tool_rules import _EMPTY_RUN, _repeats, _task_is_tool_error, _tool_errors
 
 #: Columns of ``attribute``'s result.
 ATTRIBUTION_COLUMNS: Final = (
@@ -180,16 +180,20 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
 
 
 def _may_hold_evidence(df: pl.DataFrame) -> pl.DataFrame:
-    """``run_id`` of the runs an evidence rule could name: a failed step (tool_error), a failure report
-    (task_is_tool_error), a Magentic-One ledger, plan, final answer or page view (the ledger,
-    answer, plan and source rules read them),
-    or one agent's output of ``REPEAT_MIN_CHARS`` or more given twice word for word
-    (repeated_action). One literal scan per marker and one hash per agent output, no ordering."""
+    """``run_id`` of the runs an evidence rule could name: a failed step or a run that printed
+    nothing (tool_error), a failure report (task_is_tool_error), a check claimed by hand
+    (claimed_manual_check), a Magentic-One ledger, plan, final answer or page view (the ledger,
+    answer, plan and source rules read them), or one agent's output of ``REPEAT_MIN_CHARS`` or more
+    given twice word for word (repeated_action). One literal scan per marker, two pattern scans and
+    one hash per agent output, no ordering."""
     text = pl.col("output").fill_null("")
     markers = ("is_in_loop", "FINAL ANSWER", "(execution failed)", _PLAN, _REPLAN, *_OBSERVATIONS)
     marked = df.filter(
         (pl.col("status") == "error").fill_null(False)
         | pl.any_horizontal(text.str.contains(m, literal=True) for m in markers)
+        # A terminal run that printed nothing (tool_error) and a check claimed by hand.
+        | text.str.contains(_EMPTY_RUN)
+        | text.str.contains(_CLAIMED_CHECK)
     ).select("run_id")
     said = df.filter(
         (pl.col("kind") == "agent").fill_null(False) & (pl.col("output").str.len_bytes() >= REPEAT_MIN_CHARS)
