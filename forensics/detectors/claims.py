@@ -398,10 +398,26 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
                 for i in range(len(claims))
             ],
         )
-        runs = said.lazy().join(evidence, on="run_key", how="left").collect().lazy()
+        # A claim the run read, not made: a successful call's result already says it (a status
+        # lookup returning {"refund": {"amount": 84.90, "status": "issued"}}, relayed to the user)
+        # is backed by that result, whoever did the action.
+        read = (
+            ctx.spans.lazy()
+            .filter(
+                (pl.col("kind") == "tool")
+                & pl.col("succeeded")
+                & pl.col("output").is_not_null()
+                & pl.col("run_key").is_in(said.get_column("run_key").implode())
+            )
+            .group_by("run_key")
+            .agg(*[pl.col("output").str.contains(c.claim).fill_null(False).any().alias(f"read_{i}") for i, c in enumerate(claims)])
+        )
+        runs = said.lazy().join(evidence, on="run_key", how="left").join(read, on="run_key", how="left").collect().lazy()
         for i, c in enumerate(claims):
             parts.append(
-                runs.filter(pl.col(f"said_{i}") & ~pl.col(f"done_{i}").fill_null(False))
+                runs.filter(
+                    pl.col(f"said_{i}") & ~pl.col(f"done_{i}").fill_null(False) & ~pl.col(f"read_{i}").fill_null(False)
+                )
                 .select(
                     "run_key",
                     "run_id",

@@ -341,7 +341,8 @@ class ClaimedButNotDone(Detector):
         "('I've sent the email', 'ticket created') with no successful matching tool, or a past-tense "
         "statement of exactly what one of the run's own tools does (send_email -> 'sent the email', "
         "'email sent') with no successful call of that tool. A sentence the user wrote, quoted back, "
-        "is not a claim; nor is one its sentence negates or makes conditional."
+        "is not a claim; nor is one its sentence negates or makes conditional, nor a policy claim a "
+        "successful call's own result already states (relayed from a status lookup)."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
