@@ -323,3 +323,45 @@ def test_runs_holding_a_hand_check_or_an_empty_run_may_hold_evidence(tmp_path: P
     run("plain", [("Literature_Expert", TASK), ("Flavors_Expert", "We can manually verify the rhyme. I will visit the link.")])
     found = set(_may_hold_evidence(_as_spans(load(tmp_path, format="ag2-history").spans))["run_id"].to_list())
     assert found == {"claimed", "empty"}
+
+
+def _manager_task(described: str) -> str:
+    """A CaptainAgent nested chat's first message: the request, then the manager's description."""
+    return (
+        "You are given: (1) a task and advises from your manager with a specific plan and (2) a general task.\n"
+        "# General Task\nWhat's the highest price a high-rise apartment was sold for in Mission Bay, "
+        "San Francisco, in 2021? Please solve the task carefully.\n"
+        f"# Task and suggestions from manager\n## Task description\n{described}\n"
+        "## Plan for solving the task\n1. Review the collected data.\n2. Confirm the highest sale price."
+    )
+
+
+VERIFIER = (
+    "Among the collected data the highest sale price is from Realtor.com. The highest sale price of a high-rise "
+    "apartment in Mission Bay in 2021 is confirmed. TERMINATE"
+)
+
+
+def test_a_figure_the_manager_states_and_the_request_does_not_is_blamed_at_step_0(tmp_path: Path) -> None:
+    # The description hands the team the price to confirm ($5,200,000): a premise, not a question.
+    task = _manager_task(
+        "Verify the highest sale price of a high-rise apartment in Mission Bay, San Francisco, during the year "
+        "2021, which was found to be $5,200,000."
+    )
+    row = _attributed(tmp_path, [("DataAnalysis_Expert", task), ("Verification_Expert", VERIFIER)])
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        "DataAnalysis_Expert",
+        0,
+        "task_unasked_figure",
+    )
+    assert "5200000" in row["attribution_evidence"]
+
+
+def test_a_description_restating_the_requests_figures_is_no_premise(tmp_path: Path) -> None:
+    # Near miss: the description names only the request's year (2021): the first response is blamed.
+    task = _manager_task(
+        "Find the highest sale price of a high-rise apartment in Mission Bay, San Francisco, during the year 2021."
+    )
+    row = _attributed(tmp_path, [("DataAnalysis_Expert", task), ("Verification_Expert", VERIFIER)])
+    assert row["attribution_rule"] != "task_unasked_figure"
+    assert (row["decisive_agent"], row["decisive_step"]) == ("Verification_Expert", 1)

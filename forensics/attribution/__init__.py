@@ -107,6 +107,11 @@ Evidence:
 * ``source_contradicts_task``: a worker's observation (a surfer's page or file view) that names only
   years the request does not, whose figures a later step used: the team took its data from a
   source for another period.
+* ``task_unasked_figure``: an AG2 CaptainAgent run's first message restates the request ("# General
+  Task") as the manager's "## Task description", and the description states a figure (two digits or
+  more) the request does not ("verify the highest price, which was found to be $5,200,000"): the team
+  was handed a premise to confirm, not a question; step 0's owner is blamed (as a Magentic-One
+  plan's invented given, ``plan_unbacked_fact``).
 
 Magentic-One's replan resets every agent's history (``_select_next_agent``: ``self._chat_history =
 [self._chat_history[0]]`` and a new plan): tool errors, repeats and stalls before the last "New

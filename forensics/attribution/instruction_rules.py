@@ -2,7 +2,8 @@
 ``instruction_contradicts_task`` (an orchestrator instruction asking for another year or another
 statistic than the request, or sending a request about an attached file to the web) and
 ``source_contradicts_task`` (a worker reading a source for another year than the request names,
-whose figures the team then used). See :mod:`forensics.attribution`.
+whose figures the team then used) and ``task_unasked_figure`` (an AG2 manager's task description
+stating a figure the request does not). See :mod:`forensics.attribution`.
 
 Magentic-One's ``LedgerOrchestrator`` writes each instruction twice: in the ledger's
 ``instruction_or_question`` and as the ``Orchestrator (-> X)`` message the worker receives
@@ -225,4 +226,47 @@ def _source_contradicts_task(s: pl.DataFrame) -> pl.DataFrame:
         ),
         "source_contradicts_task",
         5,
+    )
+
+
+#: An AG2 CaptainAgent nested chat's first message: the request ("# General Task") and the
+#: manager's restatement of it ("## Task description" under "# Task and suggestions from manager"),
+#: the template of autogen agentchat/contrib/captainagent (seek_experts_help's task and suggestions).
+_GENERAL_TASK = r"(?s)# General Task\s*\n(.*?)\n# Task and suggestions from manager"
+_TASK_DESCRIPTION = r"(?s)# Task and suggestions from manager\s*\n## Task description\s*\n(.*?)(?:\n##|$)"
+
+
+def _task_unasked_figures(s: pl.DataFrame) -> pl.DataFrame:
+    """The run's first message restates the request as the manager's task description, and that
+    description states a figure (a number of two digits or more, commas dropped) the request does
+    not: a premise ("verify the highest price, which was found to be $5,200,000") the team was
+    handed as given, to confirm rather than to find. Step 0's owner is blamed: the manager's premise
+    is in the task statement, as a Magentic-One plan's invented given is in the plan
+    (plan_unbacked_fact). A description that only restates the request's figures is none."""
+    text = pl.col("output").fill_null("")
+
+    def figures(part: pl.Expr) -> pl.Expr:
+        return part.str.extract_all(_FACT_NUMBER).list.eval(pl.element().str.replace_all(",", "", literal=True))
+
+    first = (
+        s.filter((pl.col("step") == 0) & text.str.contains("# General Task", literal=True))
+        .with_columns(
+            _asked=figures(text.str.extract(_GENERAL_TASK, 1).fill_null("")),
+            _told=figures(text.str.extract(_TASK_DESCRIPTION, 1).fill_null("")),
+        )
+        .with_columns(_new=pl.col("_told").list.set_difference("_asked"))
+        .filter(pl.col("_new").list.len() > 0)
+    )
+    return _pick(
+        first.with_columns(
+            decisive_agent=pl.col("owner_agent"),
+            decisive_step=pl.col("step"),
+            attribution_evidence=pl.format(
+                "step 0: the manager's task description given to {} states {} that the request does not",
+                pl.col("owner_agent"),
+                pl.col("_new").list.join(", "),
+            ),
+        ),
+        "task_unasked_figure",
+        4,
     )

@@ -17,7 +17,11 @@ from forensics.attribution.answers import (
 from forensics.attribution.claim_rules import _claimed_access, _claimed_manual_checks
 from forensics.attribution.common import _CLAIMED_CHECK, _OBSERVATIONS, _PLAN, _REPLAN, REPEAT_MIN_CHARS
 from forensics.attribution.fallback import _first_response, _orchestrator_plan, _unbacked_claims
-from forensics.attribution.instruction_rules import _instruction_conflicts, _source_contradicts_task
+from forensics.attribution.instruction_rules import (
+    _instruction_conflicts,
+    _source_contradicts_task,
+    _task_unasked_figures,
+)
 from forensics.attribution.ledger_rules import (
     _accepted_answers,
     _assumed_values,
@@ -57,6 +61,7 @@ EVIDENCE_RULES: Final = (
     "replan_dropped_fact",
     "instruction_contradicts_task",
     "source_contradicts_task",
+    "task_unasked_figure",
 )
 #: Evidence rules that say where a value came from; an ``unverified_accepted`` of the same run wins
 #: over them (see ``_attribute``).
@@ -130,6 +135,7 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
             _assumed_values(steps),
             _instruction_conflicts(steps),
             _source_contradicts_task(steps),
+            _task_unasked_figures(steps),
         ],
         how="vertical",
     )
@@ -182,12 +188,21 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
 def _may_hold_evidence(df: pl.DataFrame) -> pl.DataFrame:
     """``run_id`` of the runs an evidence rule could name: a failed step or a run that printed
     nothing (tool_error), a failure report (task_is_tool_error), a check claimed by hand
-    (claimed_manual_check), a Magentic-One ledger, plan, final answer or page view (the ledger,
-    answer, plan and source rules read them), or one agent's output of ``REPEAT_MIN_CHARS`` or more
-    given twice word for word (repeated_action). One literal scan per marker, two pattern scans and
-    one hash per agent output, no ordering."""
+    (claimed_manual_check), an AG2 manager's task description (task_unasked_figure), a
+    Magentic-One ledger, plan, final answer or page view (the ledger, answer, plan and source rules
+    read them), or one agent's output of ``REPEAT_MIN_CHARS`` or more given twice word for word
+    (repeated_action). One literal scan per marker, two pattern scans and one hash per agent
+    output, no ordering."""
     text = pl.col("output").fill_null("")
-    markers = ("is_in_loop", "FINAL ANSWER", "(execution failed)", _PLAN, _REPLAN, *_OBSERVATIONS)
+    markers = (
+        "is_in_loop",
+        "FINAL ANSWER",
+        "(execution failed)",
+        "# Task and suggestions from manager",
+        _PLAN,
+        _REPLAN,
+        *_OBSERVATIONS,
+    )
     marked = df.filter(
         (pl.col("status") == "error").fill_null(False)
         | pl.any_horizontal(text.str.contains(m, literal=True) for m in markers)
