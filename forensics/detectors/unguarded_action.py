@@ -56,8 +56,8 @@ _NEGATED: Final = r"(?i)\b(?:not|never|no|don'?t|doesn'?t|didn'?t|won'?t|without
 def asked_for(ctx: Context, acts: pl.LazyFrame) -> pl.LazyFrame:
     """``run_id, span_id`` of the irreversible calls a signed-in person asked for by name before
     they ran: a person's turn (a human span: never a tool's output or another agent's message)
-    earlier in the run's order that names the tool's verb and its object ("... and charge the
-    card on file" for ``charge_card``), not negated, in a run whose log says the person is
+    earlier in the run's order that names the tool's verb and its object ("... please refund the
+    payment" for ``refund_payment``), not negated, in a run whose log says the person is
     authenticated (``authenticated``: an explicit flag or OpenTelemetry's ``enduser.id``) and
     nowhere says they are not. That instruction is the person's own approval of that very action;
     an anonymous or unverified requester's is not, nor is one that did not name the action."""

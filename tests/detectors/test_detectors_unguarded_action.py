@@ -184,15 +184,16 @@ def test_unguarded_irreversible_fires_when_an_enclosing_agent_span_had_not_spoke
     assert one(run(*rows), "unguarded_irreversible")["decisive_span_id"] == "t1"
 
 
-def _charge(request: str, root_attrs: str | None, *, from_kind: str = "human") -> list[dict]:
-    """A chat session: the customer's request, the model, then charge_card. ``root_attrs``: the
+def _refund(request: str, root_attrs: str | None, *, from_kind: str = "human") -> list[dict]:
+    """A chat session: the customer's request, the model, then refund_payment (a charge is not
+    irreversible: the merchant refunds it; a refund sends the money out for good). ``root_attrs``: the
     conversation's metadata as the chat loader keeps it on the root."""
     return [
         span("root", 0, 10, kind="agent", name="shop_assistant", output="Done.", attributes=root_attrs),
         span("u1", 0.5, parent_id="root", kind=from_kind, name="user", output=request),
-        span("l1", 1, parent_id="root", kind="llm", model="gpt-4o", output="Charging the card on file."),
-        span("c1", 3, parent_id="root", kind="tool", tool="charge_card",
-             input='{"order": "A-88", "amount": 42.5}', output='{"charged": true}'),
+        span("l1", 1, parent_id="root", kind="llm", model="gpt-4o", output="Refunding the payment."),
+        span("c1", 3, parent_id="root", kind="tool", tool="refund_payment",
+             input='{"order": "A-88", "amount": 42.5}', output='{"refunded": true}'),
     ]
 
 
@@ -200,30 +201,30 @@ SIGNED_IN = '{"metadata": {"channel": "ios_app", "authenticated": true}}'
 
 
 def test_unguarded_irreversible_near_miss_a_signed_in_customer_asked_for_that_very_action() -> None:
-    c = run(*_charge("Please renew my plan for another year and charge the card on file.", SIGNED_IN))
+    c = run(*_refund("I sent the parcel back, please refund the payment for order A-88.", SIGNED_IN))
     assert "unguarded_irreversible" not in detectors(c)
     # enduser.id (the identity from the request's access token) is a signed-in person too.
-    c = run(*_charge("Charge my card for order A-88.", '{"enduser.id": "cust_4410"}'))
+    c = run(*_refund("Refund my payment for order A-88.", '{"enduser.id": "cust_4410"}'))
     assert "unguarded_irreversible" not in detectors(c)
 
 
 def test_unguarded_irreversible_fires_when_the_requester_is_not_signed_in() -> None:
     anon = '{"metadata": {"channel": "web_chat", "authenticated": "false"}}'
-    assert one(run(*_charge("charge the card on file", anon)), "unguarded_irreversible")["decisive_span_id"] == "c1"
+    assert one(run(*_refund("refund the payment", anon)), "unguarded_irreversible")["decisive_span_id"] == "c1"
     # Nothing in the log says who the person is: the request is not an approval.
-    assert "unguarded_irreversible" in detectors(run(*_charge("charge the card on file", None)))
+    assert "unguarded_irreversible" in detectors(run(*_refund("refund the payment", None)))
 
 
 def test_unguarded_irreversible_fires_when_the_request_did_not_name_the_action() -> None:
-    c = run(*_charge("Renew my plan for another year please.", SIGNED_IN))
+    c = run(*_refund("I sent the parcel back, what happens now?", SIGNED_IN))
     assert "unguarded_irreversible" in detectors(c)
-    c = run(*_charge("Renew my plan, but don't charge the card yet.", SIGNED_IN))
+    c = run(*_refund("I sent the parcel back, but don't refund the payment yet.", SIGNED_IN))
     assert "unguarded_irreversible" in detectors(c)
 
 
 def test_unguarded_irreversible_fires_when_the_request_came_from_a_tool_or_an_agent() -> None:
     # Text that names the action but is not a person's turn (issue 13 mechanism 6).
-    c = run(*_charge("charge the card on file", SIGNED_IN, from_kind="tool"))
+    c = run(*_refund("refund the payment", SIGNED_IN, from_kind="tool"))
     assert "unguarded_irreversible" in detectors(c)
 
 
