@@ -359,9 +359,11 @@ def test_a_figure_the_manager_states_and_the_request_does_not_is_blamed_at_step_
 
 def test_a_description_restating_the_requests_figures_is_no_premise(tmp_path: Path) -> None:
     # Near miss: the description names only the request's year (2021): the first response is blamed.
-    task = _manager_task(
-        "Find the highest sale price of a high-rise apartment in Mission Bay, San Francisco, during the year 2021."
-    )
-    row = _attributed(tmp_path, [("DataAnalysis_Expert", task), ("Verification_Expert", VERIFIER)])
-    assert row["attribution_rule"] != "task_unasked_figure"
-    assert (row["decisive_agent"], row["decisive_step"]) == ("Verification_Expert", 1)
+    # Nor is a path's digits (the attached file the description points to).
+    for described in (
+        "Find the highest sale price of a high-rise apartment in Mission Bay, San Francisco, during the year 2021.",
+        "Find the highest 2021 sale price in the file ../2023/validation/54612da3-fd56-4941-80f4.xlsx.",
+    ):
+        row = _attributed(tmp_path, [("DataAnalysis_Expert", _manager_task(described)), ("Verification_Expert", VERIFIER)])
+        assert row["attribution_rule"] != "task_unasked_figure"
+        assert (row["decisive_agent"], row["decisive_step"]) == ("Verification_Expert", 1)

@@ -246,7 +246,9 @@ def _task_unasked_figures(s: pl.DataFrame) -> pl.DataFrame:
     text = pl.col("output").fill_null("")
 
     def figures(part: pl.Expr) -> pl.Expr:
-        return part.str.extract_all(_FACT_NUMBER).list.eval(pl.element().str.replace_all(",", "", literal=True))
+        # A path or URL's digits (an attachment's id, a page's) are no figure: such words are dropped.
+        words = part.str.replace_all(r"\S*[/\\]\S*", "")
+        return words.str.extract_all(_FACT_NUMBER).list.eval(pl.element().str.replace_all(",", "", literal=True))
 
     first = (
         s.filter((pl.col("step") == 0) & text.str.contains("# General Task", literal=True))
