@@ -14,6 +14,7 @@ import polars as pl
 
 from forensics.detectors.agent_runs import managed_run_of
 from forensics.detectors.base import Context, Detector, failed_runs, finding, hms, snippet, txt
+from forensics.detectors.decisions import model_decided
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.registry import register
 from forensics.policy import Threshold
@@ -61,25 +62,10 @@ def _letters(text: str) -> str:
 
 def tool_calls(ctx: Context) -> pl.DataFrame:
     """The run's tool calls with ``call_args`` (normalised arguments, see :func:`_canonical_args`,
-    in lower case)
-    and ``decision``: how many model calls the run had made before the call (two calls with the
-    same count were issued by one model output; a new count means the agent decided again)."""
+    in lower case). Whether the agent's model issued a call again: decisions.model_decided."""
 
     def build() -> pl.LazyFrame:
-        # The count added eagerly, then filtered: in one lazy plan the window over the whole span
-        # table and the filter after it cost 0.185 s CPU at 600k spans, eagerly 0.119 s (the
-        # eager with_columns adds one column to the table without copying the others).
-        s = ctx.spans.with_columns(
-            # A tool span that carries its own model usage was decided by a model call of its own
-            # (OpenHands writes each response's usage once, on the action it produced:
-            # tool_call_metadata.model_response, loaders/openhands.py).
-            ((pl.col("kind") == "llm") | ((pl.col("kind") == "tool") & pl.col("input_tokens").is_not_null()))
-            .cast(pl.Int64)
-            .cum_sum()
-            .over("run_key")
-            .alias("decision"),
-        ).lazy()
-        tools = s.filter(pl.col("kind") == "tool")
+        tools = ctx.spans.lazy().filter(pl.col("kind") == "tool")
         # Only the smolagents shape is re-read, once per distinct argument text (a Python parse
         # over the few distinct values, never over the rows).
         smol = (
@@ -183,8 +169,8 @@ class RepeatedAction(Detector):
     description = (
         "The same agent calls the same tool with the same (normalised) arguments repeat_count+ times "
         "in a run and the calls bring no new information: the same result each time, or the same "
-        "error each time with a model call before each attempt (the agent decided again; retries "
-        "without one are retry_storm's). Twice is enough in a run that hit its step, turn or "
+        "error each time with each attempt issued by the agent's model (the agent decided again; "
+        "resends no model decided are retry_storm's). Twice is enough in a run that hit its step, turn or "
         "recursion limit (runs.step_limit_hit): the repeats are where its steps went."
     )
 
@@ -230,6 +216,8 @@ class RepeatedAction(Detector):
             .then(pl.col("error_label"))
             .otherwise(pl.format('"{}"', snippet(pl.col("output"))))
         )
+        # Whether the agent's model issued each call again (decisions.py); retries are retry_storm's.
+        tools = model_decided(ctx, tools, ["run_key", "memory", "agent", "call", "call_args"])
         groups = (
             # One 64-bit key for (run, memory, agent, tool, arguments): grouping a million tool calls
             # on one integer rather than three strings.
@@ -251,14 +239,12 @@ class RepeatedAction(Detector):
                 bad.sum().alias("n_err"),
                 error_key.filter(bad).n_unique().alias("n_errors"),
                 error_label.filter(bad).first().alias("error"),
-                pl.col("decision").n_unique().alias("n_decisions"),
+                pl.col("decided").all().alias("decided"),
             )
-            # A retry of a failing call is not a loop (that is retry_storm's business): the agent
-            # must have completed the step at least twice with the same result, or decided again
-            # (a model call before each attempt) to make a call that failed the same way each time.
-            # Running out of steps while repeating: where the run hit its step, turn or recursion
-            # limit (conventions: runs.step_limit_hit), a call repeated twice with nothing new is
-            # where the steps went.
+            # The step completed at least twice with the same result, or the agent's model decided
+            # again each time to make a call that failed the same way (a resend no model decided is
+            # retry_storm's). Where the run hit its step, turn or recursion limit
+            # (runs.step_limit_hit), a call repeated twice with nothing new is where the steps went.
             .join(limited, on="run_id", how="left")
             .with_columns(
                 (pl.col("step_limit_hit").fill_null(False) & pl.col("limit_memory").eq_missing(pl.col("memory"))).alias(
@@ -271,7 +257,7 @@ class RepeatedAction(Detector):
                     ((pl.col("n_ok") >= 2) & (pl.col("n_results") == 1))
                     | (
                         (pl.col("n_err") == pl.col("n")) & (pl.col("n_errors") == 1)
-                        & (pl.col("n_decisions") == pl.col("n"))
+                        & pl.col("decided")
                     )
                 )
             )

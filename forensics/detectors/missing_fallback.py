@@ -9,6 +9,7 @@ import polars as pl
 from forensics.detectors.base import CALL_KINDS, Context, Detector, failure_followups, finding, hms, num, txt
 from forensics.detectors.claims import tool_verb_object
 from forensics.detectors.confidence_gates import blind_guardrail
+from forensics.detectors.decisions import model_decided
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.output_parsers import parse_failure
 from forensics.detectors.registry import register
@@ -329,6 +330,8 @@ def retry_storms(ctx: Context) -> pl.DataFrame:
             .alias("gap_s"),
         )
     )
+    # Each attempt after the first: did the agent's model send it again (a repeat, repeated_action's)?
+    chain = model_decided(ctx, chain, key)
     retries = chain.filter(pl.col("is_retry")).with_columns(
         pl.col("gap_s").shift(1).over(key).alias("prev_gap_s")
     )
@@ -341,6 +344,8 @@ def retry_storms(ctx: Context) -> pl.DataFrame:
         pl.col("waited").all().alias("honoured"),
         num(pl.col("gap_s")).str.join(", ").alias("gaps"),
         pl.col("span_id").alias("retry_ids"),
+        # A tool call the agent's model issued again after each failure is a repeat, not a retry.
+        (pl.col("decided") & (pl.col("kind") == "tool") & ~pl.col("http_attempt")).all().alias("repeat"),
         # The first resend that ignored the wait the server asked for: the first failure was an
         # instructed, recoverable wait, and that resend is where the storm became inevitable.
         pl.col("span_id").filter(pl.col("asked") & ~pl.col("waited")).first().alias("ignored_id"),
@@ -380,7 +385,8 @@ def retry_storms(ctx: Context) -> pl.DataFrame:
         )
         # A tool re-run while its report keeps changing polls a moving state, not one failing
         # request resent (as in repeated_action: a failure that told something new is no repeat).
-        .filter((pl.col("too_many") | pl.col("no_backoff")) & ~pl.col("news")).drop("news")
+        .filter((pl.col("too_many") | pl.col("no_backoff")) & ~pl.col("news") & ~pl.col("repeat"))
+        .drop("news", "repeat")
     )
     storms = pl.concat([storms, _reprompt_storms(ctx, storms.collect_schema())], how="diagonal")
     return ctx.cached("retry_storms", storms)
@@ -456,7 +462,8 @@ class RetryStorm(Detector):
         "thresholds.retry_limit, or 2+ retries whose spacing never grows by thresholds.backoff_growth "
         "(spacing the server asked for with Retry-After, and honoured, is backoff). A framework's "
         "re-prompts of a rejected answer (pydantic-ai's retry prompt: reprompted) are retries of the "
-        "model call before them."
+        "model call before them. A tool call the agent's model issued again after each failure is a "
+        "repeat (repeated_action's), not a retry."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:

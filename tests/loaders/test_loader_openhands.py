@@ -190,10 +190,13 @@ def test_finish_final_thought_is_the_runs_answer(tmp_path: Path) -> None:
     assert "unhandled_error" not in findings["detector"].to_list()
 
 
-def _same_command_three_times(reason: str | None, *, thoughts: tuple[str, ...], usage: bool = True) -> list[dict]:
+def _same_command_three_times(
+    reason: str | None, *, thoughts: tuple[str, ...], usage: bool = True, issued: bool = True
+) -> list[dict]:
     """A session (OpenHands event serialization) whose agent runs the same failing command three
     times, each from a model response of its own (CodeAct: one action per response, its usage on
-    the action; ``thought`` is the response's text), then, with ``reason``, the controller stops
+    the action; ``thought`` is the response's text; without ``issued`` no action carries the
+    response that issued it), then, with ``reason``, the controller stops
     it (AgentController._react_to_exception -> agent_state_changed to error, reason
     "AgentStuckInLoopError: ..."; openhands/controller/stuck.py found the action-error loop)."""
     meta = {"exit_code": 1, "pid": -1, "working_dir": "/workspace", "prefix": "", "suffix": ""}
@@ -205,11 +208,12 @@ def _same_command_three_times(reason: str | None, *, thoughts: tuple[str, ...], 
         response: dict = {"id": f"resp{i}", "model": "claude-sonnet-4"}
         if usage:
             response["usage"] = {"prompt_tokens": 11_000 + 900 * i, "completion_tokens": 40}
-        events.append(
-            {"id": 1 + 2 * i, "timestamp": f"2026-11-19T20:41:{30 + 6 * i}", "source": "agent",
-             "message": "Running command: alembic upgrade head", "action": "run",
-             "args": {"command": "alembic upgrade head", "is_input": False, "thought": thought},
-             "tool_call_metadata": {"function_name": "execute_bash", "tool_call_id": f"c{i}", "model_response": response}})
+        action = {"id": 1 + 2 * i, "timestamp": f"2026-11-19T20:41:{30 + 6 * i}", "source": "agent",
+                  "message": "Running command: alembic upgrade head", "action": "run",
+                  "args": {"command": "alembic upgrade head", "is_input": False, "thought": thought}}
+        if issued:
+            action["tool_call_metadata"] = {"function_name": "execute_bash", "tool_call_id": f"c{i}", "model_response": response}
+        events.append(action)
         events.append(
             {"id": 2 + 2 * i, "timestamp": f"2026-11-19T20:41:{33 + 6 * i}", "source": "agent", "cause": 1 + 2 * i,
              "message": "Command `alembic upgrade head` executed with exit code 1.", "observation": "run",
@@ -241,12 +245,21 @@ def test_stuck_in_loop_is_the_agents_repeated_action(tmp_path: Path) -> None:
 
 
 def test_same_command_retried_without_a_model_call_is_no_repeated_action(tmp_path: Path) -> None:
-    # Near miss: the same three failures with no model usage on the actions (nothing says the
+    # Near miss: the same three failures, no action carrying a model response (nothing says the
     # model decided again): retries, retry_storm's business, not a lost thread.
     path = tmp_path / "retried.json"
-    path.write_text(json.dumps(_same_command_three_times(None, thoughts=("", "", ""), usage=False)))
+    path.write_text(json.dumps(_same_command_three_times(None, thoughts=("", "", ""), issued=False)))
     findings, _ = forensics.classify(forensics.load(path).spans).to_polars()
     assert "repeated_action" not in findings["detector"].to_list()
+
+
+def test_each_action_carrying_its_own_response_is_the_models_repeat(tmp_path: Path) -> None:
+    # Each action carries the response that issued it (tool_call_metadata.model_response, here
+    # without usage): the model decided again each time, a repeat (repeated_action), no retry storm.
+    path = tmp_path / "decided.json"
+    path.write_text(json.dumps(_same_command_three_times(None, thoughts=("", "", ""), usage=False)))
+    found = forensics.classify(forensics.load(path).spans).to_polars()[0]["detector"].to_list()
+    assert "repeated_action" in found and "retry_storm" not in found
 
 
 def test_state_change_after_finish_is_no_empty_answer(tmp_path: Path) -> None:

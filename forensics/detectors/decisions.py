@@ -1,0 +1,57 @@
+"""Who sent a tool call again: the agent's own model, or the runtime around it.
+
+A retry is the runtime or a wrapper sending the same request again (an HTTP client's resend,
+tenacity, a client's ``maxRetries``, a tool wrapper's loop): no model call decides it. A repeat is
+the agent's model choosing the same action again after it saw the result: every such call is the
+tool call of a model response (Claude Code writes each ``tool_use`` in the assistant message that
+issued it; OpenHands writes the response that issued an action on the action itself,
+``tool_call_metadata.model_response``, openhands/events/tool.py; an OpenAI-style agent loop calls the
+model, then the tools its response asked for). retry_storm judges retries, repeated_action repeats.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from forensics.detectors.base import Context
+
+
+def model_decided(ctx: Context, calls: pl.LazyFrame, key: list[str]) -> pl.LazyFrame:
+    """``calls`` (tool spans with ``run_key``, ``agent``, ``span_id``, ``seq``, ``t``, ``end_time``,
+    ``model``, ``input_tokens``) with ``decided``: the call is the first of its ``key`` group, or a
+    model call of the same agent (of any agent, for an agent that calls no model) started between the end of the group's previous call and this
+    call's start (both included: a transcript stamps a response and its tool call alike), or the
+    call carries the model response that issued it (``model`` or usage on the tool span itself).
+    Time, not ``seq``, orders the model call and its tool call: loaders that stamp both alike may
+    order either first."""
+    chain = calls.sort("run_key", "seq").with_columns(
+        pl.coalesce("end_time", "t").shift(1).over(key).alias("_prev_end")
+    )
+    models = (
+        ctx.spans.lazy()
+        .filter(pl.col("kind") == "llm")
+        .select("run_key", pl.col("agent").alias("_m_agent"), pl.col("t").alias("_m_t"))
+    )
+    # An agent that never calls a model runs the calls another's model asked for (LangGraph's
+    # ToolNode "tools" executes the tool_calls of the "agent" node's response): any model call counts.
+    talkers = models.select("run_key", pl.col("_m_agent").alias("agent"), pl.lit(True).alias("_talks")).unique()
+    # Only the repeats (the calls with a previous one) are looked up: most tool calls are single.
+    asked = (
+        chain.filter(pl.col("_prev_end").is_not_null())
+        .select("run_key", "agent", "span_id", "t", "_prev_end")
+        .join(talkers, on=["run_key", "agent"], how="left", nulls_equal=True)
+        .join(models, on="run_key")
+        .filter(pl.col("_m_agent").eq_missing(pl.col("agent")) | pl.col("_talks").is_null())
+        .filter((pl.col("_m_t") >= pl.col("_prev_end")) & (pl.col("_m_t") <= pl.col("t")))
+        .select("run_key", "span_id", pl.lit(True).alias("_asked"))
+        .unique()
+    )
+    carries = pl.col("model").is_not_null() | pl.col("input_tokens").is_not_null()
+    return (
+        chain.join(asked, on=["run_key", "span_id"], how="left")
+        .with_columns(
+            (pl.col("_prev_end").is_null() | carries | pl.col("_asked").fill_null(False)).alias("decided")
+        )
+        .drop("_prev_end", "_asked")
+        .sort("run_key", "seq")
+    )
