@@ -102,6 +102,9 @@ class _Reader:
         self.request_of: dict[str, str | None] = {}
         #: session → failed attempts (line, row) waiting for the response that names their model.
         self.attempts: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        #: uuid of a line folded into tool spans → the span that holds it (the last result's call).
+        self.folded: dict[str, str] = {}
+        self.last_result = ""
 
     def read(self) -> None:
         for line, record in self.source.records():
@@ -157,6 +160,7 @@ class _Reader:
         self.first_session = self.first_session or session
         start = time_ns(record.get("timestamp"), "timestamp")
         parent = as_text(record.get("parentUuid"))
+        folded_parent = self.folded.get(parent or "")
         agent, parent = self._agent(record, blocks, parent)
         self.seen[uuid] = (session, agent, start)
         row: dict[str, Any] = {
@@ -164,6 +168,10 @@ class _Reader:
             "agent": agent, "start_time": start, "end_time": start, "status": "ok",
         }
         rest = {k: v for k, v in record.items() if k not in _ROW_KEYS}
+        if folded_parent is not None:
+            # The line it answers was a tool result, folded into its call: the chain goes on from
+            # that call (the real parentUuid stays in @parentUuid, as for re-parented attempts).
+            rest["@parentUuid"], row["parent_id"] = parent, folded_parent
         if record.get("isSidechain"):
             rest["isSidechain"] = True
         if kind == "assistant":
@@ -272,7 +280,10 @@ class _Reader:
                 matched += 1
         if results and not others:
             # Only tool results: the line lives on in its tool spans. Matched results were
-            # folded into spans already counted; an unmatched one became its own row.
+            # folded into spans already counted; an unmatched one became its own row. A later
+            # line whose parentUuid is this one hangs under the last of them (Claude Code chains
+            # every line to the one before it, tool results included).
+            self.folded[row["span_id"]] = self.last_result
             if matched == len(results):
                 self.sink.merged(line)
             return True
@@ -307,6 +318,7 @@ class _Reader:
             start_line, tool = entry
         tool["end_time"] = user_row["start_time"]
         tool["output"] = output
+        self.last_result = tool["span_id"]
         is_error = block.get("is_error") is True
         tool["status"] = "error" if is_error else "ok"
         if is_error:

@@ -100,6 +100,20 @@ def test_quirks() -> None:
     assert {r["agent"] for r in rows.values()} == {"claude-code", "code-reviewer"}
 
 
+def test_a_line_answering_a_folded_tool_result_hangs_under_its_call() -> None:
+    # Claude Code chains every line to the one before it: u5's parentUuid is u4, the line holding
+    # only toolu_bash's result, which is folded into the toolu_bash span. u5 hangs under that call
+    # (the real parentUuid kept), so no span points at a parent that is not in the table.
+    rows = _rows(forensics.load(DATA / "quirks.jsonl"))
+    assert "u4" not in rows
+    assert rows["u5"]["parent_id"] == "toolu_bash"
+    assert json.loads(rows["u5"]["attributes"])["@parentUuid"] == "u4"
+    assert {r["parent_id"] for r in rows.values()} - set(rows) == {None}
+    # Near-miss: u9's parent u8 holds a tool result and text, so it is a span of its own: unchanged.
+    assert rows["u9"]["parent_id"] == "u8"
+    assert "@parentUuid" not in json.loads(rows["u9"]["attributes"])
+
+
 def test_malformed_lines_are_quarantined_with_reasons() -> None:
     result = forensics.load(DATA / "malformed.jsonl", format="claude-code")
     account = result.report.files[0]
