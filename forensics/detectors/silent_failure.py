@@ -93,7 +93,9 @@ class SwallowedError(Detector):
         "act on, not swallowed by the run, unless the model then did nothing with them and the run "
         "answered success without a word of the failure (ignored_tool_errors); an error the final answer or a later assistant message "
         "mentions was told, not swallowed; the failed attempts of a request retry_storm found are "
-        "that storm, told once."
+        "that storm, told once. A failed model call that was the last thing the run started, its "
+        "roots saying nothing (status unset, no output), left the run with no answer at all: nothing "
+        "reported success over it (unhandled_error's)."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -118,6 +120,32 @@ class SwallowedError(Detector):
         )
 
 
+def ended_on_failure(ctx: Context) -> pl.LazyFrame:
+    """``run_id, span_id``: a failed model call that was the last thing its run started, in a run
+    whose roots said nothing (status unset, no output). The answer was that call's to give: the
+    run stopped there and never answered, so there was no success to swallow the failure under
+    (an OpenTelemetry span's status is UNSET unless the instrumentation sets it,
+    opentelemetry-specification trace/api.md "Set Status"; a smolagents agent whose model call
+    raised ContextWindowExceededError ends with no final answer). Whether anything handled it is
+    unhandled_error's to judge. A failed tool call at the end (a delivery) is not this: the
+    answer may have been made before it."""
+    s = ctx.spans.lazy()
+    silent_roots = (
+        s.group_by("run_id")
+        .agg(
+            (pl.col("is_root") & ((pl.col("status") != "unset") | pl.col("output").is_not_null())).any().alias("_said"),
+            pl.col("span_id").filter(~pl.col("is_root")).sort_by(pl.col("seq").filter(~pl.col("is_root"))).last().alias("span_id"),
+        )
+        .filter(~pl.col("_said"))
+        .select("run_id", "span_id")
+    )
+    return (
+        s.filter(pl.col("failed") & (pl.col("kind") == "llm"))
+        .select("run_id", "span_id")
+        .join(silent_roots, on=["run_id", "span_id"], how="semi")
+    )
+
+
 def swallowed_errors(ctx: Context) -> pl.DataFrame:
     """The failed spans swallowed_error reports (one row per run and span): unrecovered errors of a
     run that reports success. unhandled_error leaves these to it: an error the run then claimed
@@ -130,6 +158,7 @@ def swallowed_errors(ctx: Context) -> pl.DataFrame:
             pl.col("failed") & ~pl.col("is_root") & ~pl.col("has_failed_child") & ~pl.col("error_handled")
         )
         .join(success, on="run_id", how="semi")
+        .join(ended_on_failure(ctx), on=["run_id", "span_id"], how="anti")
         .join(follow, on=["run_id", "span_id"])
         .filter(~pl.col("recovered"))
     )
