@@ -207,44 +207,22 @@ def test_a_task_that_asks_about_an_error_is_no_failure_report(tmp_path: Path) ->
 #: A scraper whose page lookup failed (AG2's terminal reply to failed code).
 SCRAPE = "```python\nimport requests, bs4\nprint(bs4.BeautifulSoup(requests.get(URL).text).find('td').text)\n```"
 SCRAPE_FAILED = "exitcode: 1 (execution failed)\nCode output: AttributeError: 'NoneType' object has no attribute 'text'"
-HAND_CHECK = (
-    "Upon visiting the link, the headstone in the background reads Creme Brulee, and the last line of its "
-    "rhyme is 'So it may not be beaucoup too late'."
-)
+EMPTY_RUN = "exitcode: 0 (execution succeeded)\nCode output: "
 
 
-def test_a_check_reported_as_done_by_hand_after_a_failed_tool_is_blamed(tmp_path: Path) -> None:
-    # The scraper failed at step 2 (its author's step 1); the next expert reports what a visit it
-    # could not make found: the invented check, not the failure, is what the team built on.
+def test_a_check_reported_by_hand_after_a_failed_tool_leaves_the_tool_error_decisive(tmp_path: Path) -> None:
+    # A rule that blamed the hand-reported check instead (claimed_manual_check) was right on 1 of
+    # the 4 kept-back Who&When runs it fired on, and was removed: the failed scraper's author, at
+    # the code that failed, stays the decisive step.
+    hand_check = "Upon visiting the link, the headstone in the background reads Creme Brulee."
     row = _attributed(
         tmp_path,
         [
             ("Literature_Expert", TASK),
             ("DataVerification_Expert", SCRAPE),
             ("Computer_terminal", SCRAPE_FAILED),
-            ("Flavors_Expert", HAND_CHECK),
+            ("Flavors_Expert", hand_check),
             ("DataVerification_Expert", "That settles it. TERMINATE"),
-        ],
-    )
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
-        "Flavors_Expert",
-        3,
-        "claimed_manual_check",
-    )
-    assert "Upon visiting" in row["attribution_evidence"]
-
-
-def test_a_check_offered_by_hand_is_no_claim(tmp_path: Path) -> None:
-    # Near miss: a plan to check by hand ("we can manually verify", "I will visit") reports nothing
-    # found: the failed scraper stays the decisive step (its author at step 1).
-    row = _attributed(
-        tmp_path,
-        [
-            ("Literature_Expert", TASK),
-            ("DataVerification_Expert", SCRAPE),
-            ("Computer_terminal", SCRAPE_FAILED),
-            ("Flavors_Expert", "We can manually verify the rhyme instead. I will visit the link and report back."),
-            ("DataVerification_Expert", "Please do."),
         ],
     )
     assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
@@ -252,26 +230,6 @@ def test_a_check_offered_by_hand_is_no_claim(tmp_path: Path) -> None:
         1,
         "tool_error",
     )
-
-
-def test_a_check_reported_in_a_run_whose_surfer_views_pages_is_no_claim(tmp_path: Path) -> None:
-    # Near miss: a web surfer in the team views pages (its "The web browser is open to the page ["
-    # observation), so a visit reported by hand may be its view: the failed scraper is blamed.
-    row = _attributed(
-        tmp_path,
-        [
-            ("Literature_Expert", TASK),
-            ("WebServing_Expert", "The web browser is open to the page [Flavor Graveyard](https://www.benjerry.com/)."),
-            ("DataVerification_Expert", SCRAPE),
-            ("Computer_terminal", SCRAPE_FAILED),
-            ("Flavors_Expert", HAND_CHECK),
-        ],
-    )
-    assert row["attribution_rule"] == "tool_error"
-    assert (row["decisive_agent"], row["decisive_step"]) == ("DataVerification_Expert", 2)
-
-
-EMPTY_RUN = "exitcode: 0 (execution succeeded)\nCode output: "
 
 
 def test_code_that_printed_nothing_is_a_failed_run(tmp_path: Path) -> None:
@@ -308,9 +266,9 @@ def test_code_that_prints_nothing_by_design_is_no_failed_run(tmp_path: Path) -> 
     assert row["attribution_rule"] != "tool_error"
 
 
-def test_runs_holding_a_hand_check_or_an_empty_run_may_hold_evidence(tmp_path: Path) -> None:
-    # A run a detector already named is attributed only if it may hold evidence: a check claimed by
-    # hand and a printing script's empty run are such evidence; a plain exchange is not.
+def test_runs_holding_an_empty_run_may_hold_evidence(tmp_path: Path) -> None:
+    # A run a detector already named is attributed only if it may hold evidence: a printing
+    # script's empty run is such evidence; a plain exchange is not.
     from forensics.attribution.runner import _may_hold_evidence
     from forensics.classify import _as_spans
 
@@ -318,11 +276,10 @@ def test_runs_holding_a_hand_check_or_an_empty_run_may_hold_evidence(tmp_path: P
         doc = {"question_ID": name, "is_correct": False, "history": [{"name": n, "role": "user", "content": c} for n, c in messages]}
         (tmp_path / f"{name}.json").write_text(json.dumps(doc))
 
-    run("claimed", [("Literature_Expert", TASK), ("Flavors_Expert", HAND_CHECK)])
     run("empty", [("Geometry_Expert", TASK), ("Geometry_Expert", "```python\nprint(1)\n```"), ("Computer_terminal", EMPTY_RUN)])
     run("plain", [("Literature_Expert", TASK), ("Flavors_Expert", "We can manually verify the rhyme. I will visit the link.")])
     found = set(_may_hold_evidence(_as_spans(load(tmp_path, format="ag2-history").spans))["run_id"].to_list())
-    assert found == {"claimed", "empty"}
+    assert found == {"empty"}
 
 
 def _manager_task(described: str) -> str:

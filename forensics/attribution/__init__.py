@@ -49,12 +49,6 @@ Evidence:
   no tool call in the run had yet returned anything and no page had been viewed: an AG2 expert
   reaches the world only through code the Computer_terminal runs (AgentBuilder's coding instruction),
   so the retrieval was invented.
-* ``claimed_manual_check``: the first message (no code in it) that reports what a check done by hand
-  found ("Upon visiting the link, ...", "After searching, it is confirmed", "Upon manually verifying
-  the information: ..."), in a run with no page view and no orchestrator's ledger: an AG2 expert can
-  no more visit, search or look by hand than retrieve (claimed_access), so the result is invented.
-  It wins over ``tool_error`` in its run: the failed tool call it stood in for was seen, and the
-  invention, not the failure, is what the team built on.
 * ``final_answer_origin``: where the run states ``FINAL ANSWER: x`` (a failed run: x is wrong),
   the first earlier step whose text contains x (a tool's output counts for the code's author); if
   that is a search engine's results page (a snippet among others) or a page the surfer opened because
@@ -135,7 +129,7 @@ The package, one room per job (every name is importable from ``forensics.attribu
 ``runner`` (``attribute``: evidence, then fallback), ``steps`` (the per-step facts, the ledger
 columns), ``ledger_rules`` (Magentic-One ledgers and plans), ``stall_rules`` (where a stall began),
 ``instruction_rules`` (instructions and sources against the request), ``tool_rules`` (a task that
-is a tool error, tool errors, repeats), ``claim_rules`` (claimed access, claimed manual checks),
+is a tool error, tool errors, repeats), ``claim_rules`` (claimed access),
 ``answers`` (final answer origin), ``fallback`` (unbacked claim, orchestrator plan, first response)
 and ``common`` (the text patterns, thresholds and ledger keys the rules share).
 """

@@ -1,6 +1,5 @@
 """``claimed_access``: an agent says, in its own first person, that it has retrieved, accessed or
 located something outside the conversation, in a run where no tool had yet returned anything.
-``claimed_manual_check``: an agent reports what a check it did by hand found.
 
 In an AG2 group chat built by AgentBuilder / CaptainAgent, an expert reaches the world only
 through the code it writes: "Suggest python code (in a python coding block) or shell script ... for
@@ -12,20 +11,13 @@ trial on the NIH website") while no tool call had succeeded and no page had been
 invents what it reports: the claim is the decisive step (the team built on it). A claim after a
 successful tool call or page view may be reporting it, so it is left alone; so is a plan or an
 offer ("I will retrieve", "once we have located"), which claims nothing done.
-
-For the same reason an expert cannot visit a page, search or look at an image by hand: a message
-without code that reports what such a check found ("Upon visiting the link, ... the headstone
-reads", "After searching, it is confirmed that", "Upon manually verifying the information: ...")
-invents it, whatever tools had returned before; typically the experts' answer to a tool that
-failed or returned nothing. Only in runs without a page view or an orchestrator's ledger
-(Magentic-One's WebSurfer does visit pages, and an agent may report its views).
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from forensics.attribution.common import _CLAIMED_ACCESS, _CLAIMED_CHECK, _pick
+from forensics.attribution.common import _CLAIMED_ACCESS, _pick
 
 
 def _claimed_access(s: pl.DataFrame) -> pl.DataFrame:
@@ -64,35 +56,3 @@ def _claimed_access(s: pl.DataFrame) -> pl.DataFrame:
         3,
     )
 
-
-def _claimed_manual_checks(s: pl.DataFrame) -> pl.DataFrame:
-    browsed = (pl.col("observation") | pl.col("ledger_progress").is_not_null()).any().over("_rk")
-    claims = (
-        s.filter(
-            (pl.col("step") > 0)
-            & pl.col("worker")
-            & ~pl.col("is_tool")
-            & ~pl.col("has_code")
-            & ~pl.col("observation")
-            & ~browsed
-        )
-        .with_columns(_said=pl.col("output").fill_null("").str.extract(_CLAIMED_CHECK, 0))
-        .filter(pl.col("_said").is_not_null())
-        .sort("run_id", "step")
-        .unique("run_id", keep="first", maintain_order=True)
-    )
-    return _pick(
-        claims.with_columns(
-            decisive_agent=pl.col("agent"),
-            decisive_step=pl.col("step"),
-            attribution_evidence=pl.format(
-                "step {}: {} reports a check done by hand (\"{}\") with no code in its message: an expert reaches "
-                "the world only through the code the terminal runs",
-                pl.col("step"),
-                pl.col("agent"),
-                pl.col("_said"),
-            ),
-        ),
-        "claimed_manual_check",
-        3,
-    )

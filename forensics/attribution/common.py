@@ -88,16 +88,6 @@ _CLAIMED_ACCESS = (
     r"\bI(?: have|'ve)(?: (?:now|already|successfully))* (?:retrieved|accessed|located|obtained|downloaded|fetched|"
     r"visited|searched|browsed|scraped|opened|looked up)\b"
 )
-#: The reported outcome of a check done by hand ("Upon visiting the link, ...", "After searching, it is
-#: confirmed", "Upon manually verifying the information:", "Given this manually collected
-#: information"): an action on the world (a visit, a search, an inspection) told as done, or a check
-#: told as done manually. Not a plan or an offer ("we can manually verify", "I will inspect"), nor a
-#: review (which can be of the conversation itself). Read by claimed_manual_check.
-_CLAIMED_CHECK = (
-    r"(?i)\b(?:upon|after) (?:visiting|examining|inspecting|inspection|searching)\b"
-    r"|\b(?:upon|after) (?:manual(?:ly)? \w+|(?:conducting|performing|doing) (?:a |the )?manual)"
-    r"|\bmanually (?:collected|gathered|verified|checked|confirmed|inspected|searched)\b"
-)
 #: An orchestrator instruction to take a value as given without finding it.
 _ASSUME = r"(?i)\b(?:assume|assuming|guess)\b"
 #: Any number (the answer a ledger accepts may be one digit); commas dropped before comparing.

@@ -14,8 +14,8 @@ from forensics.attribution.answers import (
     _final_answer_origin,
     _halted_answer_origin,
 )
-from forensics.attribution.claim_rules import _claimed_access, _claimed_manual_checks
-from forensics.attribution.common import _CLAIMED_CHECK, _OBSERVATIONS, _PLAN, _REPLAN, REPEAT_MIN_CHARS
+from forensics.attribution.claim_rules import _claimed_access
+from forensics.attribution.common import _OBSERVATIONS, _PLAN, _REPLAN, REPEAT_MIN_CHARS
 from forensics.attribution.fallback import _first_response, _orchestrator_plan, _unbacked_claims
 from forensics.attribution.instruction_rules import (
     _instruction_conflicts,
@@ -49,7 +49,6 @@ EVIDENCE_RULES: Final = (
     "tool_error",
     "repeated_action",
     "claimed_access",
-    "claimed_manual_check",
     "final_answer_origin",
     "halted_answer_origin",
     "final_answer_composed",
@@ -123,7 +122,6 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
             _tool_errors(steps),
             _repeats(steps),
             _claimed_access(steps),
-            _claimed_manual_checks(steps),
             _final_answer_origin(steps),
             _halted_answer_origin(steps),
             _final_answer_composed(steps),
@@ -158,13 +156,6 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
             knowing.get_column("run_id").implode()
         )
         evidence = evidence.filter(~traced)
-    # A failed tool call the experts then replaced by a check invented by hand was seen (the next
-    # message took it up): the invention, not the failure, decided the run.
-    invented = evidence.filter(pl.col("attribution_rule") == "claimed_manual_check").select("run_id")
-    if invented.height > 0:
-        evidence = evidence.filter(
-            ~((pl.col("attribution_rule") == "tool_error") & pl.col("run_id").is_in(invented.get_column("run_id").implode()))
-        )
     chosen_evidence = evidence.sort("run_id", "decisive_step", "_rank").unique("run_id", keep="first")
     # The fallback rules only for the runs no evidence rule named.
     rest = steps.join(chosen_evidence.select("run_id"), on="run_id", how="anti")
@@ -187,8 +178,7 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
 
 def _may_hold_evidence(df: pl.DataFrame) -> pl.DataFrame:
     """``run_id`` of the runs an evidence rule could name: a failed step or a run that printed
-    nothing (tool_error), a failure report (task_is_tool_error), a check claimed by hand
-    (claimed_manual_check), an AG2 manager's task description (task_unasked_figure), a
+    nothing (tool_error), a failure report (task_is_tool_error), an AG2 manager's task description (task_unasked_figure), a
     Magentic-One ledger, plan, final answer or page view (the ledger, answer, plan and source rules
     read them), or one agent's output of ``REPEAT_MIN_CHARS`` or more given twice word for word
     (repeated_action). One literal scan per marker, two pattern scans and one hash per agent
@@ -206,9 +196,8 @@ def _may_hold_evidence(df: pl.DataFrame) -> pl.DataFrame:
     marked = df.filter(
         (pl.col("status") == "error").fill_null(False)
         | pl.any_horizontal(text.str.contains(m, literal=True) for m in markers)
-        # A terminal run that printed nothing (tool_error) and a check claimed by hand.
+        # A terminal run that printed nothing (tool_error).
         | text.str.contains(_EMPTY_RUN)
-        | text.str.contains(_CLAIMED_CHECK)
     ).select("run_id")
     said = df.filter(
         (pl.col("kind") == "agent").fill_null(False) & (pl.col("output").str.len_bytes() >= REPEAT_MIN_CHARS)
