@@ -58,7 +58,8 @@ def classify(
 
     The Parquet files and the stored findings' explanations are redacted unless --no-redact.
 
-    Inputs already stored (same content hash, same policy) are skipped unless --force.
+    Inputs already stored (same content hash, same policy, same classifier version) are skipped
+    unless --force; those an older classifier stored are reclassified and their rows replaced.
     With --dataset and no PATHS, the dataset's committed spans are classified (what `forensics
     serve --otlp` received) and the runs and findings appended to it, once per policy.
     Exit codes: 0 ok, 1 findings over --fail-on, 2 bad input (good files still stored), 3 internal error.
@@ -177,7 +178,24 @@ def _summary_json(summary: Any, breaches: list[str], exit_code: int) -> dict[str
         "problems": [p.as_json() for p in summary.problems],
         "breaches": breaches, "outputs": summary.outputs, "seconds": round(summary.seconds, 3),
         "redacted": summary.redacted, "redaction": summary.redaction, "from_store": summary.from_store,
+        "classifier_version": summary.classifier_version,
+        "reclassified": [{"path": path, "stored_by": by} for path, by in summary.reclassified.items()],
     }
+
+
+def _reclassified_lines(summary: Any) -> list[str]:
+    """Why inputs stored before were classified again: another classifier version stored them."""
+    if not summary.reclassified:
+        return []
+    by_version: dict[str, int] = {}
+    for version in summary.reclassified.values():
+        by_version[version] = by_version.get(version, 0) + 1
+    older = ", ".join(f"{n} by {v}" if v != "unrecorded" else f"{n} before classifier versions were recorded"
+                      for v, n in sorted(by_version.items()))
+    return [f"reclassified: {len(summary.reclassified)} input(s) stored under this policy by another classifier "
+            f"({older}); this is classifier {summary.classifier_version}, and a new classifier can change the "
+            f"results, so they were classified again and their older rows replaced ({summary.replaced_runs:,} runs, "
+            f"{summary.replaced_findings:,} findings)"]
 
 
 def _print_summary(summary: Any, breaches: list[str], exit_code: int) -> None:
@@ -202,9 +220,11 @@ def _print_summary(summary: Any, breaches: list[str], exit_code: int) -> None:
         f"{summary.count('claimed-elsewhere')} stored by a concurrent job, {summary.count('duplicate')} duplicate, "
         + _failed_count(summary.count("failed"), summary.problems),
         f"policy: {summary.policy_version}",
+        f"classifier: {summary.classifier_version}",
         f"store: {summary.store_url}",
     ]
-    if summary.replaced_runs or summary.replaced_findings:
+    lines.extend(_reclassified_lines(summary))
+    if (summary.replaced_runs or summary.replaced_findings) and not summary.reclassified:
         lines.append(f"replaced (--force): {summary.replaced_runs:,} runs, {summary.replaced_findings:,} findings")
     if summary.from_store:
         lines.append(f"from the store: {summary.from_store} input(s) already stored under this policy: their stored "

@@ -180,22 +180,24 @@ InputT = TypeVar("InputT", FileOutcome, InputFile)
 
 
 def skip_already_stored(store: Store, inputs: Sequence[InputT], policy_version: str, *,
-                        force: bool = False) -> tuple[list[InputT], dict[str, int]]:
+                        force: bool = False, classifier_version: str | None = None) -> tuple[list[InputT], dict[str, int]]:
     """THE "already stored" decision of the nightly job (the file path and the Spark path both ask
-    here): an input whose content hash is stored under this policy version was processed before,
-    so it is marked ``skipped`` instead of being classified again; ``force`` skips nothing (the
-    store then replaces the earlier rows). Returns the inputs and ``{sha256: batch_id}`` of the
-    stored ones (where their results are).
+    here): an input whose content hash is stored under this policy version by this classifier
+    version (default: this install's, forensics.classifier_version) was processed before, so it is
+    marked ``skipped`` instead of being classified again; one an older classifier stored is not (it
+    is reclassified, and the store replaces the older rows); ``force`` skips nothing (the store then
+    replaces the earlier rows). Returns the inputs and ``{sha256: batch_id}`` of the stored ones
+    (where their results are).
 
     This is the early answer, read before the batch starts. The store makes the same decision
-    race-free at commit time (the claim's unique (sha256, policy_version) key inside
+    race-free at commit time (the claim's unique (sha256, policy_version, classifier_version) key inside
     ``write_batch``'s transaction): an input that passes here but that a concurrent job stores
     first comes back ``claimed-elsewhere``, stored once.
     """
     from forensics.store import stored_hashes
 
     pending = [i.sha256 for i in inputs if i.status == "pending" and i.sha256]
-    done = {} if force else stored_hashes(store, pending, policy_version)
+    done = {} if force else stored_hashes(store, pending, policy_version, classifier_version)
     return [replace(i, status="skipped") if i.status == "pending" and i.sha256 in done else i for i in inputs], done
 
 

@@ -81,6 +81,11 @@ class BatchSummary:
     #: Inputs stored before whose results were written to --out from the store (their spans and
     #: quarantine re-read from the files), so that --out always holds every input's results.
     from_store: int = 0
+    #: The classifier of this batch (forensics.classifier_version), recorded on every row it stores.
+    classifier_version: str = ""
+    #: ``{path: version}``: inputs stored under this policy by another classifier version only, so
+    #: reclassified here (their older rows replaced) instead of skipped.
+    reclassified: dict[str, str] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Problem]:
@@ -121,7 +126,9 @@ def classify_paths(
     path with a ``[redact]`` table, or None for the defaults); each Parquet file says in its
     footer metadata whether it was (``forensics.redaction``). ``redact=False`` writes them in clear.
 
-    Inputs already stored under the same policy (same content hash) are skipped unless ``force``,
+    Inputs already stored under the same policy by the same classifier version (same content hash)
+    are skipped unless ``force``; those an older classifier stored are reclassified and their rows
+    replaced in the batch's one transaction (``summary.reclassified`` says which, and by whom),
     which replaces their earlier rows (the one decision: :func:`~forensics.nightly.intake.skip_already_stored`). With ``out``, a skipped input's results are still written
     there, read from the store (its spans and quarantine re-read from the file), so ``out`` always
     holds the results of every input given (``summary.from_store`` counts them). A file larger than ``max_file_bytes`` is reported and not
@@ -131,12 +138,14 @@ def classify_paths(
     :class:`SpanBuckets`), so memory stays bounded, and their files are loaded by ``workers``
     processes (default: one per CPU, as many as fit a 3 GB budget, see :func:`auto_workers`).
     """
+    from forensics.classifier_version import classifier_version
     from forensics.policy import resolve_policy
     from forensics.store import (
         fail_batch,
         finish_batch,
         open_store,
         start_batch,
+        stored_by_other_classifiers,
         write_batch,
     )
 
@@ -160,9 +169,13 @@ def classify_paths(
 
     store = open_store(db)
     try:
-        outcomes, done_before = skip_already_stored(store, outcomes, pol.version, force=force)
+        version = classifier_version()
+        outcomes, done_before = skip_already_stored(store, outcomes, pol.version, force=force,
+                                                    classifier_version=version)
+        older = {} if force else stored_by_other_classifiers(
+            store, [o.sha256 for o in outcomes if o.status == "pending" and o.sha256], pol.version, version)
         handle = start_batch(store, policy_version=pol.version, inputs=[o.as_input() for o in outcomes],
-                             force=force, command=shlex.join(sys.argv))
+                             force=force, command=shlex.join(sys.argv), classifier_version=version)
         def stored_results(hashes: set[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
             return read_stored_results(store, {done_before[h] for h in hashes}, hashes, pol.version)
 
@@ -177,6 +190,9 @@ def classify_paths(
             fail_batch(handle, exc, problems=problems)
             raise
         summary.store_url = display_url(store.url)
+        summary.classifier_version = version
+        summary.reclassified = {o.path: older[o.sha256] for o in summary.files
+                                if o.sha256 in older and o.status == "stored"}
     finally:
         store.close()
     summary.seconds = time.perf_counter() - started

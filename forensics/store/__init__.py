@@ -8,9 +8,12 @@ Guarantees, each tested with real processes:
 * **Per-batch transactions.** A batch row is committed as ``running`` first; then the input
   claims, runs, findings and the flip to ``succeeded`` are ONE transaction. A crash or a kill in
   between leaves the previous state intact, and the next open marks the orphaned batch ``failed``.
-* **Idempotent.** An input is claimed by its content hash and the policy version (a unique
-  constraint), so rerunning the same night stores nothing new; ``force=True`` deletes the earlier
-  rows of those inputs and writes them anew in the same transaction.
+* **Idempotent.** An input is claimed by its content hash, the policy version and the classifier
+  version (:mod:`forensics.classifier_version`; a unique constraint), so rerunning the same night
+  with the same classifier stores nothing new, while an upgraded classifier reclassifies and
+  replaces the older rows in its one transaction; ``force=True`` deletes the earlier rows of those
+  inputs and writes them anew in the same transaction. Every batch, claim, run and finding records
+  the classifier version that wrote it.
 * **No double counting under concurrency.** The claim is an ``INSERT .. ON CONFLICT DO NOTHING``
   inside the data transaction: PostgreSQL makes a second writer wait on the first one's
   uncommitted claim row, SQLite serialises writers (``BEGIN IMMEDIATE`` + busy timeout); whoever
@@ -32,6 +35,7 @@ from forensics.store.batch_writes import (
     fail_batch,
     finish_batch,
     start_batch,
+    stored_by_other_classifiers,
     stored_hashes,
     write_batch,
 )
@@ -90,6 +94,7 @@ __all__ = [
     "resolve_url",
     "runs",
     "start_batch",
+    "stored_by_other_classifiers",
     "stored_hashes",
     "table_counts",
     "trend_from_frames",

@@ -1,6 +1,6 @@
 """Batches and claims: a batch row committed as ``running``, then ONE transaction that claims the
-inputs (unique content hash + policy version), deletes a forced rerun's earlier rows, inserts the
-results in bulk and closes the batch.
+inputs (unique content hash + policy version + classifier version), deletes a forced rerun's earlier
+rows and those an older classifier stored, inserts the results in bulk and closes the batch.
 """
 
 from __future__ import annotations
@@ -41,6 +41,12 @@ def _toolkit_version() -> str:
     from forensics import __version__
 
     return __version__
+
+
+def _classifier_version() -> str:
+    from forensics.classifier_version import classifier_version
+
+    return classifier_version()
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,8 @@ class BatchHandle:
     id: int
     policy_version: str
     force: bool
+    #: The classifier writing this batch (forensics.classifier_version): part of every claim's key.
+    classifier_version: str = field(default_factory=_classifier_version)
     _last_beat: float = field(default_factory=time.monotonic)
 
     def heartbeat(self, min_interval: float = 30.0) -> None:
@@ -112,9 +120,14 @@ def start_batch(
     inputs: Sequence[InputFile] = (),
     force: bool = False,
     command: str | None = None,
+    classifier_version: str | None = None,
 ) -> BatchHandle:
-    """Commit a new batch row in status ``running`` (its own transaction) and return its handle."""
+    """Commit a new batch row in status ``running`` (its own transaction) and return its handle.
+
+    ``classifier_version``: who classifies (default: this install's
+    :func:`~forensics.classifier_version.classifier_version`)."""
     now = _now()
+    version = classifier_version or _classifier_version()
     with store.write() as conn:
         batch_id = conn.execute(
             batches.insert()
@@ -124,6 +137,7 @@ def start_batch(
                 status="running",
                 policy_version=policy_version,
                 toolkit_version=_toolkit_version(),
+                classifier_version=version,
                 forced=force,
                 pid=os.getpid(),
                 hostname=socket.gethostname(),
@@ -134,23 +148,41 @@ def start_batch(
             )
             .returning(batches.c.id)
         ).scalar_one()
-    return BatchHandle(store=store, id=int(batch_id), policy_version=policy_version, force=force)
+    return BatchHandle(store=store, id=int(batch_id), policy_version=policy_version, force=force,
+                       classifier_version=version)
 
 
-def stored_hashes(store: Store, hashes: Iterable[str], policy_version: str) -> dict[str, int]:
-    """``{sha256: batch_id}`` for the given content hashes already stored under this policy."""
+def stored_hashes(store: Store, hashes: Iterable[str], policy_version: str,
+                  classifier_version: str | None = None) -> dict[str, int]:
+    """``{sha256: batch_id}`` for the given content hashes already stored under this policy by this
+    classifier (default: this install's version); what an older classifier stored is not."""
+    version = classifier_version or _classifier_version()
+    return {sha: batch_id for sha, batch_id, by in _claims(store, hashes, policy_version) if by == version}
+
+
+def stored_by_other_classifiers(store: Store, hashes: Iterable[str], policy_version: str,
+                                classifier_version: str | None = None) -> dict[str, str]:
+    """``{sha256: version}`` for the given content hashes stored under this policy by another
+    classifier version only (``unrecorded``: stored before versions were recorded): a rerun by this
+    classifier reclassifies them and replaces those rows."""
+    version = classifier_version or _classifier_version()
+    claims = _claims(store, hashes, policy_version)
+    current = {sha for sha, _, v in claims if v == version}
+    return {sha: v for sha, _, v in sorted(claims, key=lambda c: c[1]) if sha not in current}
+
+
+def _claims(store: Store, hashes: Iterable[str], policy_version: str) -> list[tuple[str, int, str]]:
+    """``(sha256, batch_id, classifier_version)`` of every claim of these hashes under this policy."""
     wanted = sorted(set(hashes))
+    out: list[tuple[str, int, str]] = []
     if not wanted:
-        return {}
-    out: dict[str, int] = {}
+        return out
+    c = batch_inputs.c
     with store.engine.connect() as conn:
         for chunk in _chunks(wanted, 500):
-            rows = conn.execute(
-                sa.select(batch_inputs.c.sha256, batch_inputs.c.batch_id).where(
-                    batch_inputs.c.sha256.in_(chunk), batch_inputs.c.policy_version == policy_version
-                )
-            )
-            out.update({r.sha256: int(r.batch_id) for r in rows})
+            rows = conn.execute(sa.select(c.sha256, c.batch_id, c.classifier_version).where(
+                c.sha256.in_(chunk), c.policy_version == policy_version))
+            out.extend((r.sha256, int(r.batch_id), r.classifier_version) for r in rows)
     return out
 
 
@@ -176,9 +208,11 @@ class WriteResult:
     claimed_elsewhere: tuple[str, ...]
     runs: int
     findings: int
-    #: Rows of earlier batches deleted by a forced rerun.
+    #: Rows of earlier batches deleted by a forced rerun or because another classifier stored them.
     replaced_runs: int = 0
     replaced_findings: int = 0
+    #: Inputs whose rows another classifier version had stored (replaced here, not skipped).
+    reclassified_inputs: int = 0
 
 
 def write_batch(
@@ -194,10 +228,12 @@ def write_batch(
 
     ``runs_table`` (RUN_SCHEMA) and ``findings_table`` (FINDING_SCHEMA) hold the results of the
     ``inputs`` whose status is ``pending``; each run is attributed to the input holding its
-    ``source_file``, each finding to its run's input. In one transaction: claim the inputs (unique
-    content hash + policy version), drop results of inputs claimed by someone else, delete the
-    earlier rows of forced inputs, insert runs and findings in bulk, record the batch. On any
-    error the transaction rolls back, the batch is marked ``failed`` and the error re-raised.
+    ``source_file``, each finding to its run's input. In one transaction: delete the earlier rows
+    of forced inputs and those another classifier version stored (the claim key includes the
+    version, so an upgraded classifier replaces them instead of skipping), claim the inputs (unique
+    content hash + policy version + classifier version), drop results of inputs claimed by someone
+    else, insert runs and findings in bulk, record the batch. On any error the transaction rolls
+    back (the older rows stay, whole), the batch is marked ``failed`` and the error re-raised.
     """
     store = batch.store
     try:
@@ -205,15 +241,18 @@ def write_batch(
         runs_df = _attach_inputs(runs_table, pending)
         findings_df = _findings_with_inputs(findings_table, runs_df)
         with store.write() as conn:
-            replaced_runs = replaced_findings = 0
+            replaced_runs = replaced_findings = reclassified = 0
             hashes = sorted({i.sha256 for i in pending})
             if batch.force and hashes:
-                replaced_runs, replaced_findings = _delete_inputs(conn, hashes, batch.policy_version)
+                replaced_runs, replaced_findings, _ = _delete_inputs(conn, hashes, batch.policy_version)
+            elif hashes:
+                replaced_runs, replaced_findings, reclassified = _delete_inputs(
+                    conn, hashes, batch.policy_version, other_than=batch.classifier_version)
             claimed = _claim(conn, batch, pending)
             runs_df = runs_df.filter(pl.col("input_sha256").is_in(sorted(claimed)))
             findings_df = findings_df.filter(pl.col("input_sha256").is_in(sorted(claimed)))
-            _bulk_insert(conn, runs, _db_rows(runs_df, batch.id, _RUN_COLUMNS))
-            _bulk_insert(conn, findings, _db_rows(findings_df, batch.id, _FINDING_COLUMNS))
+            _bulk_insert(conn, runs, _db_rows(runs_df, batch.id, _RUN_COLUMNS, batch.classifier_version))
+            _bulk_insert(conn, findings, _db_rows(findings_df, batch.id, _FINDING_COLUMNS, batch.classifier_version))
             final_inputs = [_final_input(i, claimed) for i in inputs]
             stored = tuple(i.path for i in final_inputs if i.status == "stored")
             elsewhere = tuple(i.path for i in final_inputs if i.status == "claimed-elsewhere")
@@ -226,6 +265,7 @@ def write_batch(
                 "findings": findings_df.height,
                 "replaced_runs": replaced_runs,
                 "replaced_findings": replaced_findings,
+                "reclassified_inputs": reclassified,
                 "findings_by_class": _class_counts(findings_df),
                 **(dict(counts) if counts else {}),
             }
@@ -251,6 +291,7 @@ def write_batch(
         findings=findings_df.height,
         replaced_runs=replaced_runs,
         replaced_findings=replaced_findings,
+        reclassified_inputs=reclassified,
     )
 
 
@@ -367,6 +408,7 @@ def _claim(conn: Connection, batch: BatchHandle, pending: Sequence[InputFile]) -
             "batch_id": batch.id,
             "sha256": i.sha256,
             "policy_version": batch.policy_version,
+            "classifier_version": batch.classifier_version,
             "path": i.path,
             "format": i.format,
             "size_bytes": i.size_bytes,
@@ -383,7 +425,7 @@ def _claim(conn: Connection, batch: BatchHandle, pending: Sequence[InputFile]) -
     result = conn.execute(
         insert(batch_inputs)
         .values(rows)
-        .on_conflict_do_nothing(index_elements=["sha256", "policy_version"])
+        .on_conflict_do_nothing(index_elements=["sha256", "policy_version", "classifier_version"])
         .returning(batch_inputs.c.sha256)
     )
     return {r[0] for r in result}
@@ -407,24 +449,24 @@ _INSERT_IGNORING_CONFLICTS: Final[dict[str, Callable[[sa.Table], Any]]] = {
 }
 
 
-def _delete_inputs(conn: Connection, hashes: Sequence[str], policy_version: str) -> tuple[int, int]:
-    """Delete every earlier row of these inputs under this policy (a forced rerun)."""
-    n_runs = n_findings = 0
+def _delete_inputs(conn: Connection, hashes: Sequence[str], policy_version: str,
+                   other_than: str | None = None) -> tuple[int, int, int]:
+    """Delete the earlier rows of these inputs under this policy: every one (a forced rerun), or
+    with ``other_than`` those another classifier version stored (an upgrade reclassifies). Returns
+    runs, findings and claims deleted.
+
+    Only rows of another version go, never this version's: a concurrent job of the same version
+    that committed first keeps what it stored (and this one's claim then loses)."""
+    deleted = {"findings": 0, "runs": 0, "claims": 0}
     for chunk in _chunks(list(hashes), 500):
-        n_findings += conn.execute(
-            findings.delete().where(
-                findings.c.input_sha256.in_(chunk), findings.c.policy_version == policy_version
-            )
-        ).rowcount
-        n_runs += conn.execute(
-            runs.delete().where(runs.c.input_sha256.in_(chunk), runs.c.policy_version == policy_version)
-        ).rowcount
-        conn.execute(
-            batch_inputs.delete().where(
-                batch_inputs.c.sha256.in_(chunk), batch_inputs.c.policy_version == policy_version
-            )
-        )
-    return n_runs, n_findings
+        for name, table, key in (("findings", findings, findings.c.input_sha256), ("runs", runs, runs.c.input_sha256),
+                                 ("claims", batch_inputs, batch_inputs.c.sha256)):
+            where = [key.in_(chunk), table.c.policy_version == policy_version]
+            if other_than is not None:
+                version = table.c.classifier_version
+                where.append(sa.or_(version.is_(None), version != other_than))
+            deleted[name] += conn.execute(table.delete().where(*where)).rowcount
+    return deleted["runs"], deleted["findings"], deleted["claims"]
 
 
 

@@ -62,9 +62,13 @@ def _findings_with_inputs(findings_table: pa.Table, runs_df: pl.DataFrame) -> pl
     return out
 
 
-def _db_rows(df: pl.DataFrame, batch_id: int, columns: Sequence[str]) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Column names and row tuples ready for executemany (timestamps as datetimes, lists as JSON)."""
+def _db_rows(df: pl.DataFrame, batch_id: int, columns: Sequence[str],
+             classifier_version: str | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Column names and row tuples ready for executemany (timestamps as datetimes, lists as JSON);
+    every row records the batch and, when given, the classifier version that produced it."""
     exprs: list[pl.Expr] = [pl.lit(batch_id, dtype=pl.Int64).alias("batch_id"), pl.col("input_sha256")]
+    if classifier_version is not None:
+        exprs.append(pl.lit(classifier_version, dtype=pl.String).alias("classifier_version"))
     for name in columns:
         dtype = df.schema[name]
         if name in _LIST_COLUMNS:

@@ -62,15 +62,17 @@ def _arrow_schema_to_polars(schema: pa.Schema) -> dict[str, pl.DataType]:
     return dict(empty.schema)
 
 
-_RUN_PL: Final = {"batch_id": pl.Int64(), "input_sha256": pl.String(), **_arrow_schema_to_polars(RUN_SCHEMA)}
+# classifier_version: which classifier stored the row (forensics.classifier_version; NULL before 0003).
+_RUN_PL: Final = {"batch_id": pl.Int64(), "input_sha256": pl.String(), **_arrow_schema_to_polars(RUN_SCHEMA),
+                  "classifier_version": pl.String()}
 _FINDING_PL: Final = {"batch_id": pl.Int64(), "input_sha256": pl.String(),
-                      **_arrow_schema_to_polars(FINDING_SCHEMA)}
+                      **_arrow_schema_to_polars(FINDING_SCHEMA), "classifier_version": pl.String()}
 _BATCH_PL: Final[dict[str, pl.DataType]] = {
     "id": pl.Int64(), "started_at": pl.Datetime("ns", "UTC"), "finished_at": pl.Datetime("ns", "UTC"),
     "heartbeat_at": pl.Datetime("ns", "UTC"), "status": pl.String(), "policy_version": pl.String(),
     "toolkit_version": pl.String(), "forced": pl.Boolean(), "pid": pl.Int64(), "hostname": pl.String(),
     "command": pl.String(), "inputs": pl.String(), "counts": pl.String(), "problems": pl.String(),
-    "error": pl.String(),
+    "error": pl.String(), "classifier_version": pl.String(),
 }
 
 
@@ -119,7 +121,7 @@ def read_runs(
     batch_id: int | None = None,
     policy_version: str | None = None,
 ) -> pl.DataFrame:
-    """Stored runs (RUN_SCHEMA columns + ``batch_id``, ``input_sha256``), oldest first.
+    """Stored runs (RUN_SCHEMA columns + ``batch_id``, ``input_sha256``, ``classifier_version``), oldest first.
 
     ``since``/``until`` bound the run's ``start_time`` (``until`` exclusive); dates or ISO times.
     """
@@ -137,7 +139,7 @@ def read_findings(
     batch_id: int | None = None,
     policy_version: str | None = None,
 ) -> pl.DataFrame:
-    """Stored findings (FINDING_SCHEMA columns + ``batch_id``, ``input_sha256``).
+    """Stored findings (FINDING_SCHEMA columns + ``batch_id``, ``input_sha256``, ``classifier_version``).
 
     ``since``/``until`` bound the start time of the finding's run, so a night's findings come with
     the same filter as its runs.

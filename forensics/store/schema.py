@@ -37,6 +37,7 @@ batches = sa.Table(
     sa.Column("counts", _JSON_DOC),
     sa.Column("problems", _JSON_DOC),
     sa.Column("error", sa.Text),
+    sa.Column("classifier_version", sa.Text),  # migration 0003
     sa.CheckConstraint(
         "status IN ('running', 'succeeded', 'failed', 'skipped')", name="ck_batches_status"
     ),
@@ -55,7 +56,11 @@ batch_inputs = sa.Table(
     sa.Column("format", sa.Text),
     sa.Column("size_bytes", sa.BigInteger),
     sa.Column("claimed_at", _TS, nullable=False),
-    sa.UniqueConstraint("sha256", "policy_version", name="uq_batch_inputs_sha256_policy"),
+    # Migration 0003: the classifier's version (forensics.classifier_version) is part of the key, so
+    # an upgraded classifier claims anew what an older one stored (and replaces its rows).
+    sa.Column("classifier_version", sa.Text, nullable=False),
+    sa.UniqueConstraint("sha256", "policy_version", "classifier_version",
+                        name="uq_batch_inputs_sha256_policy_classifier"),
 )
 sa.Index("ix_batch_inputs_batch_id", batch_inputs.c.batch_id)
 
@@ -89,6 +94,7 @@ runs = sa.Table(
     sa.Column("unexplained_failure", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("decisive_agent", sa.Text),
     sa.Column("decisive_step", sa.BigInteger),
+    sa.Column("classifier_version", sa.Text),  # migration 0003 (NULL: stored before it, not recorded)
 )
 sa.Index("ix_runs_run_id", runs.c.run_id)
 sa.Index("ix_runs_start_time", runs.c.start_time)
@@ -113,6 +119,7 @@ findings = sa.Table(
     sa.Column("explanation", sa.Text, nullable=False),
     sa.Column("policy_version", sa.Text, nullable=False),
     sa.Column("strength", sa.Text, nullable=False),  # migration 0002
+    sa.Column("classifier_version", sa.Text),  # migration 0003
 )
 sa.Index("ix_findings_batch_run", findings.c.batch_id, findings.c.run_id)
 sa.Index("ix_findings_run_id", findings.c.run_id)

@@ -101,7 +101,7 @@ def test_open_creates_schema_at_head_matching_the_tables(db_url):
     from alembic.runtime.migration import MigrationContext
 
     store = st.open_store(db_url)
-    assert st.current_revision(store) == st.head_revision() == "0002"
+    assert st.current_revision(store) == st.head_revision() == "0003"
     assert st.table_counts(store) == {"batches": 0, "batch_inputs": 0, "runs": 0, "findings": 0}
     with store.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), st.metadata)
@@ -110,7 +110,7 @@ def test_open_creates_schema_at_head_matching_the_tables(db_url):
     # Opening again is a no-op upgrade.
     store.close()
     store = st.open_store(db_url)
-    assert st.current_revision(store) == st.head_revision() == "0002"
+    assert st.current_revision(store) == st.head_revision() == "0003"
     store.close()
 
 
@@ -148,7 +148,7 @@ def test_a_database_written_before_0002_opens_backfilled_and_reopens_unchanged(d
 
     for _ in range(2):  # the upgrade, then a no-op reopen
         store = st.open_store(db_url)
-        assert st.current_revision(store) == "0002"
+        assert st.current_revision(store) == "0003"
         runs = st.read_runs(store).sort("run_id")
         finds = st.read_findings(store).sort("run_id", "detector")
         store.close()
@@ -164,6 +164,47 @@ def test_a_database_written_before_0002_opens_backfilled_and_reopens_unchanged(d
             ("weakrun", "claimed_but_not_done", "weak"),
             ("weakrun", "context_overflow", "weak"),
         ]
+
+
+def test_a_store_written_before_0003_is_reclassified_once_by_the_versioned_classifier(db_url):
+    """Claims stored before the classifier version was part of the key were made by a version nobody
+    recorded: after the upgrade they are not 'already stored' for this classifier, the next write
+    replaces their rows, and the rows then record who classified them."""
+    import sqlalchemy as sa
+
+    from forensics.classifier_version import classifier_version
+
+    store = st.Store(engine=sa.create_engine(db_url), url=db_url)
+    st.upgrade(store, "0002")  # (an explicit batch id far above the sequence: PostgreSQL does not advance it)
+    with store.engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO batches (id, started_at, finished_at, status, policy_version, forced) "
+            "VALUES (1000, :t, :t, 'succeeded', :p, false)"), {"t": T0, "p": POLICY})
+        conn.execute(sa.text(
+            "INSERT INTO batch_inputs (batch_id, sha256, policy_version, path, claimed_at) "
+            "VALUES (1000, :h, :p, '/logs/a.json', :t)"), {"h": "a" * 64, "p": POLICY, "t": T0})
+        conn.execute(sa.text(
+            "INSERT INTO runs (batch_id, run_id, input_sha256, agents, span_count, error_count, "
+            "reported_outcome, classes, primary_class, ok, policy_version) "
+            "VALUES (1000, 'old', :h, '[]', 1, 0, 'success', '[]', NULL, true, :p)"), {"h": "a" * 64, "p": POLICY})
+    store.close()
+
+    store = st.open_store(db_url)
+    try:
+        assert st.current_revision(store) == "0003"
+        assert st.read_runs(store)["classifier_version"].to_list() == [None]
+        assert st.stored_hashes(store, ["a" * 64], POLICY) == {}
+        assert st.stored_by_other_classifiers(store, ["a" * 64], POLICY) == {"a" * 64: "unrecorded"}
+        _, res = _write(store, "/logs/a.json", "a" * 64, ["r1", "r2"])
+        assert (res.status, res.replaced_runs, res.reclassified_inputs) == ("succeeded", 1, 1)
+        runs = st.read_runs(store)
+        assert sorted(runs["run_id"].to_list()) == ["r1", "r2"]
+        assert set(runs["classifier_version"].to_list()) == {classifier_version()}
+        assert st.table_counts(store)["batch_inputs"] == 1
+        assert st.stored_hashes(store, ["a" * 64], POLICY) == {"a" * 64: res.batch_id}
+        assert st.stored_by_other_classifiers(store, ["a" * 64], POLICY) == {}
+    finally:
+        store.close()
 
 
 def test_default_url_is_forensics_db_in_cwd_or_env(tmp_path, monkeypatch):
