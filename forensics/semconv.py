@@ -6,7 +6,12 @@ spec defines means the same column whatever file it arrived in. Keys a column ta
 from the attributes; everything else stays in ``attributes`` JSON, so nothing is lost.
 
 Sources: OpenTelemetry semantic conventions for GenAI (gen_ai.*, error.type), OpenInference
-semantic conventions (openinference.span.kind, llm.*, tool.*, session.id), Monocle's span.type.
+semantic conventions (openinference.span.kind, llm.*, tool.*, session.id), Monocle's span.type,
+Traceloop OpenLLMetry's traceloop.* and llm.request.type, pydantic-ai's and Google ADK's own keys.
+
+The vectorised OTel SDK read (loaders/vectorised_sql.py) builds its SQL from the tables here
+(_COLUMN_KEYS, KIND_BY_VALUE, KIND_BY_EVIDENCE, KIND_BY_NAME, CONDITIONAL_COLUMNS): a rule added to
+them is read alike by both paths (tests/test_load_vectorised.py compares the tables).
 """
 
 from __future__ import annotations
@@ -60,6 +65,67 @@ MONOCLE_KINDS: Final = {
     "retrieval": "retriever",
 }
 
+#: Traceloop OpenLLMetry's traceloop.span.kind (opentelemetry-semantic-conventions-ai
+#: TraceloopSpanKindValues; set by the traceloop-sdk @workflow/@task/@agent/@tool decorators,
+#: traceloop/sdk/decorators/base.py) → kind. A workflow or a task is a step that holds others.
+TRACELOOP_KINDS: Final = {
+    "workflow": "chain",
+    "task": "chain",
+    "agent": "agent",
+    "tool": "tool",
+}
+
+#: OpenLLMetry's llm.request.type on its LLM spans (LLMRequestTypeValues) → kind; a rerank is a
+#: retrieval step, as OpenInference's RERANKER.
+LLM_REQUEST_TYPE_KINDS: Final = {
+    "chat": "llm",
+    "completion": "llm",
+    "embedding": "llm",
+    "rerank": "retriever",
+}
+
+#: Kinds an attribute's value names, in order of precedence: (key, value → kind, compare upper-cased).
+KIND_BY_VALUE: Final[tuple[tuple[str, dict[str, str], bool], ...]] = (
+    ("openinference.span.kind", OPENINFERENCE_KINDS, True),
+    ("gen_ai.operation.name", GENAI_OPERATION_KINDS, False),
+    ("traceloop.span.kind", TRACELOOP_KINDS, False),
+    ("llm.request.type", LLM_REQUEST_TYPE_KINDS, False),
+)
+
+#: A condition on the attributes: ("has", key) — the key is there (even null) — or
+#: ("equals", key, text) — its value is that text.
+Condition = tuple[str, ...]
+
+#: Kinds a framework's own keys give when no value above named one, in order: (kind, conditions, all true).
+#: pydantic-ai's own spans (InstrumentationSettings version 1/2) name no operation: its 'running
+#: tool' span carries the call id (gen_ai.tool.call.id, tool_arguments, tool_response:
+#: pydantic_ai/_tool_manager.py), its 'agent run' span agent_name and model_name beside final_result
+#: (pydantic_ai/agent/__init__.py). Google ADK's call_llm carries no gen_ai.operation.name:
+#: trace_call_llm marks it with gen_ai.system "gcp.vertex.agent" and the invocation id.
+KIND_BY_EVIDENCE: Final[tuple[tuple[str, tuple[Condition, ...]], ...]] = (
+    ("tool", (("has", "gen_ai.tool.call.id"),)),
+    ("agent", (("has", "agent_name"), ("has", "model_name"))),
+    ("llm", (("equals", "gen_ai.system", "gcp.vertex.agent"), ("has", "gcp.vertex.agent.invocation_id"))),
+)
+
+#: Span names that give a kind when nothing else did. Google ADK opens its model call as
+#: ``tracer.start_as_current_span('call_llm')`` (flows/llm_flows/base_llm_flow.py) and sets its
+#: attributes (trace_call_llm) only once a response came: a call that failed before one is a bare
+#: call_llm span, still a model call.
+KIND_BY_NAME: Final = {"call_llm": "llm"}
+
+#: Columns a key fills only when the span's other keys say what the key names, and the column is
+#: still empty: (column, key, conditions). The key is taken (removed) like any mapped key.
+#: traceloop.entity.name is the decorated function's name, a tool's or an agent's by the span kind
+#: (traceloop-sdk decorators/base.py); pydantic-ai's 'agent run' names its agent and model in
+#: agent_name and model_name (versions before gen_ai.agent.name was added beside them).
+CONDITIONAL_COLUMNS: Final[tuple[tuple[str, str, tuple[Condition, ...]], ...]] = (
+    ("tool", "traceloop.entity.name", (("equals", "traceloop.span.kind", "tool"),)),
+    ("agent", "traceloop.entity.name", (("equals", "traceloop.span.kind", "agent"),)),
+    ("agent", "agent_name", (("has", "model_name"),)),
+    ("model", "model_name", (("has", "agent_name"),)),
+)
+
 TRANSFER_RE: Final = re.compile(r"^transfer_to_(.+)$")
 
 #: Google ADK writes its own content keys (src/google/adk/telemetry.py: trace_tool_call sets
@@ -90,9 +156,11 @@ _COLUMN_KEYS: Final[tuple[tuple[str, tuple[str, ...], _Conv], ...]] = (
     ("error_type", ("error.type", "exception.type"), as_text),
     ("error_message", ("exception.message", "error.message"), as_text),
     ("input", ("input.value", "gen_ai.tool.call.arguments", "gen_ai.input.messages", "gen_ai.prompt", "tool.parameters_value",
-               "gcp.vertex.agent.tool_call_args", "gcp.vertex.agent.llm_request", "tool_arguments"), as_captured),
+               "gcp.vertex.agent.tool_call_args", "gcp.vertex.agent.llm_request", "tool_arguments",
+               "traceloop.entity.input"), as_captured),
     ("output", ("output.value", "gen_ai.tool.call.result", "gen_ai.output.messages", "gen_ai.completion", "gen_ai.output",
-                "gcp.vertex.agent.tool_response", "gcp.vertex.agent.llm_response", "tool_response", "final_result"), as_captured),
+                "gcp.vertex.agent.tool_response", "gcp.vertex.agent.llm_response", "tool_response", "final_result",
+                "traceloop.entity.output", "gen_ai.completion.0.content"), as_captured),
     ("handoff_to", ("gen_ai.handoff.target", "handoff.to"), as_text),
 )
 
@@ -107,9 +175,11 @@ def map_attributes(attrs: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]
     rest = dict(attrs)
     if not _ALL_KEYS.isdisjoint(rest):
         _take_columns(rest, row)
+    if not _CONDITIONAL_KEYS.isdisjoint(rest):
+        _take_conditional(attrs, rest, row)
     _map_costs(rest, row)
     if row.get("kind") in (None, "unknown"):
-        kind = infer_kind(rest)
+        kind = infer_kind(attrs, row.get("name"))
         if kind is not None:
             row["kind"] = kind
     if "span.type" in rest:
@@ -177,33 +247,42 @@ def _plan(keys: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...], str], ...]
 
 _KEY_INFO: Final = {key: (column, rank, convert) for column, keys, convert in _COLUMN_KEYS for rank, key in enumerate(keys)}
 _ALL_KEYS: Final = frozenset(_KEY_INFO)
+_CONDITIONAL_KEYS: Final = frozenset(key for _, key, _ in CONDITIONAL_COLUMNS)
 
 
-def infer_kind(attrs: dict[str, Any]) -> str | None:
+def holds(attrs: dict[str, Any], conditions: tuple[Condition, ...]) -> bool:
+    """Whether every condition (see ``Condition``) holds on the attributes."""
+    for test, key, *value in conditions:
+        if (key not in attrs) if test == "has" else (attrs.get(key) != value[0]):
+            return False
+    return True
+
+
+def infer_kind(attrs: dict[str, Any], name: Any = None) -> str | None:
     """The span kind the conventions give, consuming nothing (the keys stay as evidence)."""
-    oi = attrs.get("openinference.span.kind")
-    if isinstance(oi, str) and oi.upper() in OPENINFERENCE_KINDS:
-        return OPENINFERENCE_KINDS[oi.upper()]
-    op = attrs.get("gen_ai.operation.name")
-    if isinstance(op, str) and op in GENAI_OPERATION_KINDS:
-        return GENAI_OPERATION_KINDS[op]
-    # pydantic-ai's own spans (InstrumentationSettings version 1/2) name no operation: its 'running
-    # tool' span carries the call id (gen_ai.tool.call.id, tool_arguments, tool_response:
-    # pydantic_ai/_tool_manager.py), its 'agent run' span agent_name and model_name beside final_result
-    # (pydantic_ai/agent/__init__.py).
-    if "gen_ai.tool.call.id" in attrs:
-        return "tool"
-    if "agent_name" in attrs and "model_name" in attrs:
-        return "agent"
-    if attrs.get("gen_ai.system") == "gcp.vertex.agent" and "gcp.vertex.agent.invocation_id" in attrs:
-        return "llm"  # ADK's call_llm (trace_call_llm)
+    for key, kinds, upper in KIND_BY_VALUE:
+        value = attrs.get(key)
+        if isinstance(value, str):
+            kind = kinds.get(value.upper() if upper else value)
+            if kind is not None:
+                return kind
+    for kind, conditions in KIND_BY_EVIDENCE:
+        if holds(attrs, conditions):
+            return kind
     monocle = attrs.get("span.type")
     if isinstance(monocle, str):
         if attrs.get("span.subtype") == "delegation":
             return "handoff"
         if monocle in MONOCLE_KINDS:
             return MONOCLE_KINDS[monocle]
-    return None
+    return KIND_BY_NAME.get(name) if isinstance(name, str) else None
+
+
+def _take_conditional(attrs: dict[str, Any], rest: dict[str, Any], row: dict[str, Any]) -> None:
+    """CONDITIONAL_COLUMNS: a key whose meaning the span's other keys give fills an empty column."""
+    for column, key, conditions in CONDITIONAL_COLUMNS:
+        if row.get(column) is None and rest.get(key) is not None and holds(attrs, conditions):
+            row[column] = as_text(rest.pop(key))
 
 
 def _map_costs(rest: dict[str, Any], row: dict[str, Any]) -> None:

@@ -188,6 +188,7 @@ HOSTILE: dict[str, bytes] = {
     "string-tokens": _line(_span(1, attributes={"gen_ai.usage.input_tokens": "12"})),
     "bool-tokens": _line(_span(1, attributes={"gen_ai.usage.input_tokens": True})),
     "list-input": _line(_span(1, attributes={"input.value": ["a", "b"]})),
+    "traceloop-entity-name-not-text": _line(_span(1, attributes={"traceloop.span.kind": "tool", "traceloop.entity.name": 7})),
     "monocle": _line(_span(1, attributes={"span.type": "agentic.invocation", "entity.1.name": "a"})),
     "split-cost": _line(_span(1, attributes={"gen_ai.usage.input_cost": 0.1, "gen_ai.usage.output_cost": 0.2})),
     "http-status": _line(_span(1, status={"status_code": "ERROR"}, attributes={"http.status_code": 500})),
@@ -246,6 +247,30 @@ MAPPED: dict[str, bytes] = {
     # any other text (a JSON object holding braces is not the '{}' placeholder).
     "adk-content-captured": _line(_span(1, attributes={"gcp.vertex.agent.tool_call_args": '{"sku": "A-1", "opts": {"x": 1}}',
                                                        "gcp.vertex.agent.tool_response": '{"status": "ok"}'})),
+    # Kinds from a framework's own keys or the span's name (semconv KIND_BY_VALUE/EVIDENCE/NAME) and
+    # columns a key fills by the span's other keys (CONDITIONAL_COLUMNS): the SQL is built from the same tables.
+    "traceloop-tool": _line(_span(1, name="lookup.tool", attributes={
+        "traceloop.span.kind": "tool", "traceloop.entity.name": "lookup", "traceloop.workflow.name": "wf",
+        "traceloop.entity.input": '{"args": [], "kwargs": {"q": "x"}}', "traceloop.entity.output": '"found"'})),
+    "traceloop-agent-escaped-name": _line(_span(1, attributes={"traceloop.span.kind": "agent",
+                                                               "traceloop.entity.name": 'pl\u00e4n "x"'})),
+    "traceloop-task-keeps-its-name": _line(_span(1, attributes={"traceloop.span.kind": "task", "traceloop.entity.name": "t"})),
+    "traceloop-tool-named-by-genai": _line(_span(1, attributes={"traceloop.span.kind": "tool", "gen_ai.tool.name": "g",
+                                                                "traceloop.entity.name": "e"})),
+    "traceloop-llm": _line(_span(1, attributes={"llm.request.type": "chat", "gen_ai.prompt.0.role": "user",
+                                                "gen_ai.prompt.0.content": "hi", "gen_ai.completion.0.content": "hello"})),
+    "traceloop-rerank": _line(_span(1, attributes={"llm.request.type": "rerank"})),
+    "pydantic-tool-call-id": _line(_span(1, attributes={"gen_ai.tool.name": "t", "gen_ai.tool.call.id": "c1",
+                                                        "tool_arguments": '{"a": 1}', "tool_response": "ok"})),
+    "pydantic-agent-run": _line(_span(1, name="agent run", attributes={"model_name": "gpt-4o", "agent_name": "ops",
+                                                                       "logfire.msg": "ops run"})),
+    "pydantic-agent-run-named": _line(_span(1, name="agent run", attributes={
+        "model_name": "gpt-4o", "agent_name": "ops", "gen_ai.agent.name": "ops2", "gen_ai.request.model": None})),
+    "model-name-alone": _line(_span(1, attributes={"model_name": "gpt-4o", "k": 1})),
+    "adk-call-llm": _line(_span(1, name="call_llm", attributes={"gen_ai.system": "gcp.vertex.agent",
+                                                                "gcp.vertex.agent.invocation_id": "e-1"})),
+    "adk-call-llm-bare": _line(_span(1, name="call_llm", attributes={})),
+    "http-client": _line(_span(1, name="POST", attributes={"http.request.method": "POST", "url.full": "https://x/y"})),
 }
 
 

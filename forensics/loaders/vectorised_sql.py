@@ -21,7 +21,14 @@ CPU in DuckDB's RE2 (~60 in polars), ``json_valid`` 19 ms; the old query that pr
 from __future__ import annotations
 
 from ..errors import InternalError
-from ..semconv import _COLUMN_KEYS, GENAI_OPERATION_KINDS, OPENINFERENCE_KINDS
+from ..semconv import (
+    _COLUMN_KEYS,
+    CONDITIONAL_COLUMNS,
+    KIND_BY_EVIDENCE,
+    KIND_BY_NAME,
+    KIND_BY_VALUE,
+    Condition,
+)
 
 STATUS_CODES = {"UNSET": "unset", "OK": "ok", "ERROR": "error", "STATUS_CODE_UNSET": "unset",
                 "STATUS_CODE_OK": "ok", "STATUS_CODE_ERROR": "error", "StatusCode.UNSET": "unset",
@@ -104,9 +111,21 @@ def build_query() -> str:
     def attr(key: str) -> str:
         return f"struct_extract(a, {q(key)})"
 
+    def holds(conditions: tuple[Condition, ...]) -> str:
+        """semconv.holds in SQL: "has" a key listed (null too), "equals" a text value."""
+        return " AND ".join(f"coalesce(list_contains(attrs_keys, {q(key)}), false)" if test == "has"
+                            else f"coalesce(({attr(key)} ->> '$') = {q(value[0])}, false)"
+                            for test, key, *value in conditions)
+
+    def text_of(raw: str) -> str:
+        # A string without a backslash is its text between the quotes; one with, unescaped by DuckDB.
+        return f"CASE WHEN contains({raw}, '\\') THEN ({raw}::JSON) ->> '$' ELSE substr({raw}, 2, length({raw}) - 2) END"
+
     mapped_keys = [k for _, keys, _ in _COLUMN_KEYS for k in keys]
-    extra = ["openinference.span.kind", "gen_ai.operation.name"]
-    attr_shape = "{" + ",".join(f'"{k}":"JSON"' for k in [*mapped_keys, *FIXED_KEYS, *extra]) + "}"
+    conditional_keys = [k for _, key, conditions in CONDITIONAL_COLUMNS for k in (key, *(c[1] for c in conditions))]
+    extra = [*(k for k, _, _ in KIND_BY_VALUE), *(c[1] for _, conditions in KIND_BY_EVIDENCE for c in conditions), *conditional_keys]
+    shape_keys = dict.fromkeys([*mapped_keys, *FIXED_KEYS, *extra])  # each once, in a stable order
+    attr_shape = "{" + ",".join(f'"{k}":"JSON"' for k in shape_keys) + "}"
     line_shape = ('{"name":"VARCHAR","context":{"trace_id":"VARCHAR","span_id":"VARCHAR"},"kind":"VARCHAR",'
                   '"parent_id":"VARCHAR","start_time":"VARCHAR","end_time":"VARCHAR",'
                   '"status":{"status_code":"VARCHAR","description":"VARCHAR"},"attributes":"JSON","resource":"JSON",'
@@ -124,9 +143,8 @@ def build_query() -> str:
         # the first character of yyjson's text tells the JSON type.
         name = convert.__name__
         if name in ("as_text", "as_captured"):
-            # A string without a backslash is its text between the quotes; one with, unescaped by DuckDB.
             type_ok = f"starts_with({raw}, '\"')"
-            value = f"CASE WHEN contains({raw}, '\\') THEN ({raw}::JSON) ->> '$' ELSE substr({raw}, 2, length({raw}) - 2) END"
+            value = text_of(raw)
             if name == "as_captured":
                 # Google ADK's '{}' placeholder (semconv.as_captured) is no content: a text that may be
                 # it, padded with anything but braces, goes to the per-record path, which reads it.
@@ -154,6 +172,22 @@ def build_query() -> str:
             keys_taken.append(f"CASE WHEN _pick_{column} IS NOT NULL THEN {key_of} END")
             # The column itself, not its expression again (an escaped text would be unescaped twice)
             checks.append(f"(_pick_{column} IS NULL OR ({type_ok} AND {column} IS NOT NULL))")
+    # CONDITIONAL_COLUMNS (semconv._take_conditional): the key fills its column when the column is
+    # still empty after the mapped keys and an earlier entry for the column, the key holds a value and
+    # the conditions hold; the key is then taken like a mapped one. A value that is not a string (as_text
+    # would write it as JSON) sends the line to the per-record path.
+    cond_flags: list[str] = []
+    cond_values: dict[str, list[str]] = {}
+    for i, (column, key, conditions) in enumerate(CONDITIONAL_COLUMNS):
+        earlier = [f"NOT _ctaken_{j}" for j, (c, _, _) in enumerate(CONDITIONAL_COLUMNS[:i]) if c == column]
+        raw = f"_craw_{i}"
+        cond_flags.append(f"{attr(key)}::VARCHAR AS {raw}")
+        taken = " AND ".join([f"{column} IS NULL", f"{attr(key)} IS NOT NULL", holds(conditions), *earlier])
+        cond_flags.append(f"({taken}) AS _ctaken_{i}")
+        cond_values.setdefault(column, []).append(f"CASE WHEN _ctaken_{i} THEN {text_of(raw)} END")
+        keys_taken.append(f"CASE WHEN _ctaken_{i} THEN ',\"{key}\":' || {raw} END")
+        checks.append(f"(NOT _ctaken_{i} OR starts_with({raw}, '\"'))")
+    cond_replace = ", ".join(f"coalesce({column}, {', '.join(values)}) AS {column}" for column, values in cond_values.items())
     # The leftover attribute text: the taken pairs cut out of yyjson's minified text of the attributes,
     # which is what orjson writes for the dict without them (json_merge_patch did the same with one
     # more parse and write a line: 65 -> 21 ms CPU a 32 MB chunk). With the text's `{` made a `,`, a
@@ -165,8 +199,13 @@ def build_query() -> str:
     left = "(CASE WHEN attrs_j IS NULL OR attrs_j::VARCHAR = '{}' THEN '}' ELSE ',' || substr(attrs_j::VARCHAR, 2) END)"
     for cut in keys_taken:
         left = f"replace({left}, coalesce({cut}, chr(1)), '')"
-    oi_kinds = " ".join(f"WHEN {q(k)} THEN {q(v)}" for k, v in OPENINFERENCE_KINDS.items())
-    op_kinds = " ".join(f"WHEN {q(k)} THEN {q(v)}" for k, v in GENAI_OPERATION_KINDS.items())
+    # semconv.infer_kind: a value naming a kind (KIND_BY_VALUE), then a framework's keys
+    # (KIND_BY_EVIDENCE), then the span's name (KIND_BY_NAME). Monocle's span.type lines are handed over.
+    kind_rules = [f"CASE {'upper' if upper else ''}({attr(key)} ->> '$') "
+                  + " ".join(f"WHEN {q(k)} THEN {q(v)}" for k, v in kinds.items()) + " END"
+                  for key, kinds, upper in KIND_BY_VALUE]
+    kind_rules += [f"CASE WHEN {holds(conditions)} THEN {q(kind)} END" for kind, conditions in KIND_BY_EVIDENCE]
+    kind_rules.append("CASE name " + " ".join(f"WHEN {q(k)} THEN {q(v)}" for k, v in KIND_BY_NAME.items()) + " END")
     statuses = " ".join(f"WHEN {q(k)} THEN {q(v)}" for k, v in STATUS_CODES.items())
     no_fixed = " AND ".join(f"{attr(k)} IS NULL" for k in FIXED_KEYS)
 
@@ -229,8 +268,12 @@ WITH parsed AS (
   SELECT *, {", ".join(picks)} FROM described
 ), mapped AS (
   SELECT *, {", ".join(values)} FROM picked
+), flagged AS (
+  SELECT *, {", ".join(cond_flags)} FROM mapped
+), conditional AS (
+  SELECT * REPLACE ({cond_replace}) FROM flagged
 ), leftover AS (
-  SELECT *, {left} AS _left FROM mapped
+  SELECT *, {left} AS _left FROM conditional
 )
 SELECT
   line_no,
@@ -238,8 +281,7 @@ SELECT
   {hex_id("span_raw")} AS span_id,
   CASE WHEN parent_raw IS NULL OR parent_raw = '' THEN NULL ELSE {hex_id("parent_raw")} END AS parent_id,
   session_id, name,
-  coalesce(CASE upper({attr("openinference.span.kind")} ->> '$') {oi_kinds} END,
-           CASE {attr("gen_ai.operation.name")} ->> '$' {op_kinds} END, 'unknown') AS kind,
+  coalesce({", ".join(kind_rules)}, 'unknown') AS kind,
   agent, tool, handoff_to,
   {time_ns("start")} AS start_time, {time_ns("end")} AS end_time,
   coalesce(status_known, 'unset') AS status,

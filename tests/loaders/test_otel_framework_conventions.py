@@ -1,0 +1,97 @@
+"""OTel spans of frameworks whose own keys say what a span is (forensics/semconv.py).
+
+Traceloop OpenLLMetry: the traceloop-sdk decorators (packages/traceloop-sdk/traceloop/sdk/decorators/
+base.py) name a span ``{entity}.{kind}`` and set traceloop.span.kind (TraceloopSpanKindValues:
+workflow, task, agent, tool), traceloop.entity.name, and the call's arguments and result as JSON text in
+traceloop.entity.input / traceloop.entity.output; its LLM instrumentations set llm.request.type
+(LLMRequestTypeValues: chat, completion, embedding, rerank) and the answer in gen_ai.completion.N.content.
+Google ADK opens its model call as a span named call_llm and sets its attributes only once a response
+came (base_llm_flow.py, telemetry trace_call_llm). pydantic-ai's 'agent run' span names its model and
+agent in model_name and agent_name (pydantic_ai/agent/__init__.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from forensics.semconv import map_attributes
+
+
+def _mapped(attrs: dict[str, Any], name: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    row: dict[str, Any] = {"name": name, "kind": "unknown"}
+    rest = map_attributes(attrs, row)
+    return row, rest
+
+
+def test_traceloop_tool_span_is_a_tool_call_with_its_arguments_and_result() -> None:
+    row, rest = _mapped({"traceloop.span.kind": "tool", "traceloop.entity.name": "get_weather",
+                         "traceloop.workflow.name": "trip_planner",
+                         "traceloop.entity.input": '{"args": [], "kwargs": {"city": "Oslo"}}',
+                         "traceloop.entity.output": '{"temp_c": -3}'}, "get_weather.tool")
+    assert (row["kind"], row["tool"], row["input"], row["output"]) == (
+        "tool", "get_weather", '{"args": [], "kwargs": {"city": "Oslo"}}', '{"temp_c": -3}')
+    assert "traceloop.entity.name" not in rest and rest["traceloop.workflow.name"] == "trip_planner"
+
+
+def test_traceloop_agent_workflow_and_task_spans() -> None:
+    agent, _ = _mapped({"traceloop.span.kind": "agent", "traceloop.entity.name": "researcher"}, "researcher.agent")
+    assert (agent["kind"], agent["agent"], agent.get("tool")) == ("agent", "researcher", None)
+    for kind in ("workflow", "task"):
+        row, rest = _mapped({"traceloop.span.kind": kind, "traceloop.entity.name": "plan",
+                             "traceloop.entity.output": '"done"'}, f"plan.{kind}")
+        # A step that holds others: no tool or agent is named after it; its name stays an attribute.
+        assert (row["kind"], row.get("tool"), row.get("agent"), row["output"]) == ("chain", None, None, '"done"')
+        assert rest["traceloop.entity.name"] == "plan"
+
+
+def test_traceloop_llm_span_is_a_model_call_with_its_completion() -> None:
+    row, _ = _mapped({"llm.request.type": "chat", "gen_ai.system": "openai", "gen_ai.request.model": "gpt-4o",
+                      "gen_ai.prompt.0.role": "user", "gen_ai.prompt.0.content": "Weather in Oslo?",
+                      "gen_ai.completion.0.role": "assistant", "gen_ai.completion.0.content": "It is -3 C.",
+                      "gen_ai.usage.prompt_tokens": 12, "gen_ai.usage.completion_tokens": 5}, "openai.chat")
+    assert (row["kind"], row["model"], row["output"], row["input_tokens"], row["output_tokens"]) == (
+        "llm", "gpt-4o", "It is -3 C.", 12, 5)
+    assert _mapped({"llm.request.type": "rerank"})[0]["kind"] == "retriever"
+
+
+def test_spans_without_traceloop_keys_keep_their_mapping() -> None:
+    # Near-misses: an entity name without a span kind names nothing; an unknown span kind or request
+    # type gives no kind; a tool span named by gen_ai.tool.name keeps that name.
+    row, rest = _mapped({"traceloop.entity.name": "get_weather"}, "get_weather")
+    assert (row["kind"], row.get("tool"), rest) == ("unknown", None, {"traceloop.entity.name": "get_weather"})
+    assert _mapped({"traceloop.span.kind": "unknown", "llm.request.type": "unknown"})[0]["kind"] == "unknown"
+    row, rest = _mapped({"traceloop.span.kind": "tool", "gen_ai.tool.name": "weather_api",
+                         "traceloop.entity.name": "get_weather"})
+    assert (row["tool"], rest["traceloop.entity.name"]) == ("weather_api", "get_weather")
+    # The GenAI operation name, when there, wins over the Traceloop kind.
+    assert _mapped({"gen_ai.operation.name": "chat", "traceloop.span.kind": "task"})[0]["kind"] == "llm"
+
+
+def test_adk_call_llm_without_attributes_is_a_model_call() -> None:
+    # Firing: a call_llm span that failed before a response carries no attribute of trace_call_llm.
+    assert _mapped({}, "call_llm")[0]["kind"] == "llm"
+    # Near-misses: another name, or a call_llm whose keys name another kind.
+    assert _mapped({}, "call_llm_wrapper")[0]["kind"] == "unknown"
+    assert _mapped({"gen_ai.operation.name": "execute_tool"}, "call_llm")[0]["kind"] == "tool"
+
+
+def test_pydantic_ai_agent_run_names_its_model_and_agent() -> None:
+    row, rest = _mapped({"model_name": "gpt-4o", "agent_name": "ops", "logfire.msg": "ops run"}, "agent run")
+    assert (row["kind"], row["model"], row["agent"], rest) == ("agent", "gpt-4o", "ops", {"logfire.msg": "ops run"})
+    # gen_ai.agent.name (newer versions) names the agent; agent_name then stays an attribute.
+    row, rest = _mapped({"model_name": "gpt-4o", "agent_name": "ops", "gen_ai.agent.name": "ops-v2"}, "agent run")
+    assert (row["agent"], rest) == ("ops-v2", {"agent_name": "ops"})
+
+
+def test_model_name_alone_is_not_a_model() -> None:
+    # Near-miss: a model_name without agent_name (any other instrumentation's key) stays an attribute.
+    row, rest = _mapped({"gen_ai.operation.name": "chat", "model_name": "gpt-4o"})
+    assert (row["kind"], row.get("model"), rest["model_name"]) == ("llm", None, "gpt-4o")
+
+
+def test_an_http_client_span_stays_unknown() -> None:
+    # The table's kinds (schema.KINDS) have none for a transport call; an HTTP client span under a
+    # tool or model span is that call's transport, and made a tool it would count the call twice.
+    row, _ = _mapped({"http.request.method": "POST", "url.full": "https://api.example.com/v1/x",
+                      "http.response.status_code": 200}, "POST")
+    assert row["kind"] == "unknown"
