@@ -405,9 +405,20 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
     # it (an acknowledgement), and an approval reviews what the agent does next.
     from forensics.detectors.unguarded_action import APPROVAL_REQUEST
 
-    asks_approval = (pl.col("kind") == "tool") & pl.coalesce("tool", "name").str.contains(APPROVAL_REQUEST).fill_null(False)
-    asked = (pl.col("is_escalation_tool") | asks_approval) & ~pl.col("failed")
-    decided = asked & on_rows(asked, pl.col("output"), lambda e: e.str.contains(PERSON_DECIDED)).fill_null(False)
+    # The names are matched once per distinct step name (step_name: the tool, else the span's name).
+    asks_approval = (pl.col("kind") == "tool") & _map_distinct(
+        pl.col("step_name"), df.get_column("step_name"), pl.col("name").str.contains(APPROVAL_REQUEST), pl.Boolean()
+    ).fill_null(False)
+    # Each mask is a column before the next test reads it: on_rows evaluates its mask twice, so
+    # masks nested as expressions were evaluated again at every level (the name regex ~20 times).
+    df = df.with_columns(((pl.col("is_escalation_tool") | asks_approval) & ~pl.col("failed")).alias("_asked"))
+    asked = pl.col("_asked")
+    df = df.with_columns(
+        (asked & on_rows(asked, pl.col("output"), lambda e: e.str.contains(PERSON_DECIDED)).fill_null(False)).alias(
+            "_decided"
+        )
+    )
+    decided = pl.col("_decided")
     approved = decided & on_rows(decided, pl.col("output"), lambda e: e.str.contains(PERSON_APPROVED)).fill_null(False)
     df = df.with_columns(
         (~pl.col("failed") & ~pl.col("error_shaped")).alias("succeeded"),
@@ -425,7 +436,7 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
         ).alias("is_review"),
         (human | acked_step | pl.col("agent_is_human") | pl.col("state_ack") | decided).alias("is_ack"),
         decided.alias("decided_in_result"),
-    )
+    ).drop("_asked", "_decided")
     # A failure whose own child failed is the same error travelling up; rules about "an error"
     # look at where it started, not every ancestor it passed through.
     failed_parents = df.filter(pl.col("failed")).get_column("parent_k").implode()
