@@ -63,6 +63,9 @@ def _extract() -> list[pl.Expr]:
         # required) with this sentence (pydantic_ai/messages.py); the model call that carries it in
         # its input is sent because the model's previous answer was rejected.
         pl.col("input").str.contains(REPROMPT, literal=True).fill_null(False).alias("_cv_reprompt"),
+        # The client's own retry limit, written with its failed attempt: Claude Code's api_error
+        # lines (maxRetries, beside retryAttempt and retryInMs), a client's max_retries parameter.
+        json_scalar("attributes", r"maxRetries|max_retries", "etries").cast(pl.Int64, strict=False).alias("_cv_max_retries"),
         json_scalar("attributes", r"http\.response\.header\.retry-after|retry-after|Retry-After", "etry-")
         .cast(pl.Float64, strict=False)
         .alias("_cv_retry_after"),
@@ -164,6 +167,7 @@ def _structure(df: pl.DataFrame) -> pl.DataFrame:
         pl.col("_cv_http_method").alias("http_method"),
         pl.col("_cv_http_url").alias("http_url"),
         pl.col("_cv_retry_after").alias("retry_after_s"),
+        pl.col("_cv_max_retries").alias("client_max_retries"),
         honoured,
         ((pl.col("_cv_resend") > 0) | (pl.col("_cv_retry_tag") > 1)).fill_null(False).alias("explicit_retry"),
         (pl.col("_cv_reprompt") & (pl.col("kind") == "llm")).alias("reprompted"),
@@ -199,6 +203,12 @@ register(
                 "retry_after_s, retry_after_honoured",
             ),
             Signal(
+                "maxRetries (max_retries) on a failed model call: the client's own retry limit",
+                "Claude Code (api_error system lines with retryAttempt, maxRetries, retryInMs); a client's max_retries",
+                "anthropics/claude-code#2919 (the CLI's 'Retrying in N seconds… (attempt n/10)'); openai-python src/openai/_base_client.py (max_retries)",
+                "client_max_retries",
+            ),
+            Signal(
                 "child runs tagged retry:attempt:<n>",
                 "LangChain RunnableRetry (with_retry)",
                 "libs/core/langchain_core/runnables/retry.py (_patch_config: run_manager.get_child(f'retry:attempt:{n}'))",
@@ -231,6 +241,7 @@ register(
             "explicit_retry": "the instrumentation says this span is a resend (resend_count > 0, retry:attempt:n)",
             "retry_after_s": "the Retry-After (seconds) the response asked for",
             "retry_after_honoured": "the next attempt waited at least the Retry-After",
+            "client_max_retries": "the retries the client itself allows, recorded with the attempt (maxRetries, max_retries)",
             "reprompted": "a model call sent because the framework rejected the model's previous answer (pydantic-ai's retry prompt)",
         },
     )

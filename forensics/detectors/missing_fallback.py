@@ -366,6 +366,7 @@ def retry_storms(ctx: Context) -> pl.DataFrame:
             pl.col("seq").first(),
             pl.len().alias("n_failed"),
             pl.col("error_label").first(),
+            pl.col("client_max_retries").max(),
             # Each failed tool call told the model something else ("1 of 4 replicas", "3 of 4").
             ((pl.col("kind").first() == "tool") & (pl.col("output").drop_nulls().n_unique() == pl.len())).alias("news"),
         )
@@ -375,7 +376,13 @@ def retry_storms(ctx: Context) -> pl.DataFrame:
         per_key.join(firsts, on=key, nulls_equal=True)
         .join(clocks, on="run_id")
         .with_columns(
-            (pl.col("n_retries") > pol.retry_limit).alias("too_many"),
+            # A client that states its own limit and backs off (Claude Code: maxRetries 10,
+            # retryInMs doubling) runs its own policy: too many is past that limit.
+            (
+                pl.col("n_retries")
+                > pl.when(pl.col("grew")).then(pl.max_horizontal(pl.col("client_max_retries"), pl.lit(pol.retry_limit)))
+                .otherwise(pl.lit(pol.retry_limit))
+            ).alias("too_many"),
             (
                 (pl.col("n_retries") >= pol.backoff_min_retries)
                 & ~pl.col("grew")
@@ -433,6 +440,7 @@ def _reprompt_storms(ctx: Context, schema: pl.Schema) -> pl.LazyFrame:
             pl.lit(True).alias("honoured"),
             pl.lit("").alias("gaps"),
             pl.lit(None, dtype=schema["ignored_id"]).alias("ignored_id"),
+            pl.lit(None, dtype=schema["client_max_retries"]).alias("client_max_retries"),
         )
         .select(*(pl.col(c).cast(schema[c]) for c in schema.names()))
     )
@@ -463,7 +471,8 @@ class RetryStorm(Detector):
         "(spacing the server asked for with Retry-After, and honoured, is backoff). A framework's "
         "re-prompts of a rejected answer (pydantic-ai's retry prompt: reprompted) are retries of the "
         "model call before them. A tool call the agent's model issued again after each failure is a "
-        "repeat (repeated_action's), not a retry."
+        "repeat (repeated_action's), not a retry. A client that records its own retry limit "
+        "(client_max_retries: Claude Code's maxRetries) and backs off is judged against that limit."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
