@@ -459,7 +459,9 @@ class FanOut(Detector):
     description = (
         "One agent starts more sub-agents than thresholds.max_fan_out in one step: with no model call "
         "of its own between them (one plan sent them all). Sub-agents no agent started (a workflow "
-        "graph's nodes under its root chain, run in turn by a router) are no fan-out."
+        "graph's nodes under its root chain) fan out when more than max_fan_out runs of one node started "
+        "before the first of them ended (LangGraph's Send: one superstep, in parallel); run in turn by "
+        "a router they are no fan-out."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -515,8 +517,14 @@ class FanOut(Detector):
             pl.col("kind").alias("p_kind"),
         )
         per_run = (
-            wide.join(owners, on="owner", how="left")
-            .with_columns(pl.coalesce("plan_id", "owner_id").alias("decisive"))
+            pl.concat(
+                [
+                    wide.join(owners, on="owner", how="left")
+                    .with_columns(pl.coalesce("plan_id", "owner_id").alias("decisive"))
+                    .select("run_id", "ids", "n", "over_t", "decisive", "p_kind", "p_call"),
+                    _sent_in_one_superstep(ctx, limit),
+                ]
+            )
             .sort("run_id", "over_t")
             .group_by("run_id")
             .agg(pl.all().first())
@@ -537,3 +545,55 @@ class FanOut(Detector):
                 ),
             )
         )
+
+
+def _sent_in_one_superstep(ctx: Context, limit: int) -> pl.LazyFrame:
+    """Runs of one graph node that no agent started (under the graph's root chain) and that ran side
+    by side: more than ``limit`` of them started before the first of them ended were sent in one
+    step. LangGraph's Send (a conditional edge returning ``[Send("researcher", s) for s in ...]``)
+    runs the node once per Send, all in the next superstep, in parallel (LangGraph docs: low-level
+    concepts, Send; how-tos/map-reduce); a router's nodes run in turn, one ending before the next
+    starts, and are no fan-out. Decisive: the node that ended last before them under the same parent
+    (its output sent them: the planner), else that parent. Columns as FanOut's per-run rows."""
+    s = ctx.spans.lazy()
+    parent_k = pl.struct("run_key", pl.col("parent_id").hash(HASH_SEED).alias("span_h")).hash(HASH_SEED)
+    group = ["run_id", "parent_id", "agent"]
+    nodes = (
+        s.filter((pl.col("kind") == "agent") & pl.col("parent_id").is_not_null())
+        .filter(pl.len().over("run_id", "parent_id", "agent") > limit)
+        .select(*group, "span_id", "t", "end_time", parent_k.alias("span_k"))
+    )
+    together = (
+        agent_run_of(ctx, nodes)
+        .filter(pl.col("owner").is_null())
+        .filter(pl.col("t") < pl.col("end_time").min().over(group))
+        .sort("t")
+        .group_by(group)
+        .agg(
+            pl.col("span_id").alias("ids"),
+            pl.len().alias("n"),
+            pl.col("t").min().alias("first_t"),
+            pl.col("t").get(limit, null_on_oob=True).alias("over_t"),
+        )
+        .filter(pl.col("n") > limit)
+    )
+    senders = s.filter(pl.col("kind") == "agent").select(
+        "run_id", "parent_id", pl.col("span_id").alias("sender"), pl.col("end_time").alias("s_end"),
+        pl.coalesce("agent", "call").alias("s_call"),
+    )
+    sent_by = (
+        together.join(senders, on=["run_id", "parent_id"], how="left")
+        .filter(pl.col("s_end") <= pl.col("first_t"))
+        .sort("s_end")
+        .group_by(group)
+        .agg(pl.col("sender").last(), pl.col("s_call").last())
+    )
+    return together.join(sent_by, on=group, how="left", nulls_equal=True).select(
+        "run_id",
+        "ids",
+        "n",
+        "over_t",
+        pl.coalesce("sender", "parent_id").alias("decisive"),
+        pl.lit("agent").alias("p_kind"),
+        pl.coalesce("s_call", pl.lit("the graph")).alias("p_call"),
+    )
