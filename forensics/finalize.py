@@ -281,6 +281,15 @@ def _quarantine_rows(spans: pa.Table, run: np.ndarray, span: np.ndarray, dup: np
     ).to_arrow().cast(QUARANTINE_SCHEMA)
 
 
+#: CrewAI's delegation tools, given to an agent with allow_delegation: DelegateWorkTool
+#: ("Delegate work to coworker": task, context, coworker) and AskQuestionTool ("Ask question to
+#: coworker": question, context, coworker), crewAIInc/crewAI src/crewai/tools/agent_tools/
+#: delegate_work_tool.py and ask_question_tool.py; ``coworker`` is "the role/name of the coworker to
+#: delegate to". For a role not in the crew the tool returns "Error executing tool. coworker
+#: mentioned not found, it must be one of the following options: ..." and nobody runs.
+_CREW_DELEGATION = "Delegate work to coworker|Ask question to coworker"
+
+
 def _handoffs_from_transfer_tools(spans: pa.Table, kind: pa.ChunkedArray,
                                   handoff_to: pa.ChunkedArray) -> tuple[pa.ChunkedArray | pa.Array, pa.ChunkedArray | pa.Array]:
     """``transfer_to_<agent>`` tool calls are handoffs in every framework that uses them, and so is
@@ -297,7 +306,9 @@ def _handoffs_from_transfer_tools(spans: pa.Table, kind: pa.ChunkedArray,
     handoff_to columns."""
     tool, name = spans.column("tool"), spans.column("name")
     called = pc.if_else(pc.is_null(tool), name, tool)
-    starts = pc.or_kleene(pc.starts_with(called, "transfer_to_"), pc.match_substring_regex(called, "^handoff$"))
+    starts = pc.or_kleene(
+        pc.starts_with(called, "transfer_to_"), pc.match_substring_regex(called, "^(?:handoff|" + _CREW_DELEGATION + ")$")
+    )
     rows = np.flatnonzero(_mask(pc.and_(pc.is_in(kind, value_set=_texts(["tool", "unknown"])), starts)))
     if len(rows) == 0:
         return kind, handoff_to
@@ -313,6 +324,9 @@ def _handoffs_from_transfer_tools(spans: pa.Table, kind: pa.ChunkedArray,
             pl.when(called_as == "transfer_to_agent").then(pl.col("input").str.json_path_match("$.agent_name")),
             called_as.str.extract(r"^transfer_to_(.+)$"),
             pl.when(called_as == "handoff").then(to_agent),
+            pl.when(called_as.str.contains("^(?:" + _CREW_DELEGATION + ")$")).then(
+                pl.col("input").str.json_path_match("$.coworker")
+            ),
         ).alias("_target"),
     )
     hit = found.get_column("_target").is_not_null().to_numpy()

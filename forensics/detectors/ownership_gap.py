@@ -107,7 +107,23 @@ def dangling_handoffs(ctx: Context) -> pl.DataFrame:
             .select("run_id", "span_id", "target_norm")
             .unique()
         )
-        return handoffs.join(received.lazy(), on=["run_id", "span_id", "target_norm"], how="anti")
+        # A delegate that works under the handoff (its agent span nested in it: CrewAI runs the
+        # coworker inside the delegation tool call, whose span names the agent by its role plus
+        # the method, "Local Events Researcher.execute_task") took it, whatever its span is named.
+        # Another agent than the one that handed off: the delegating agent's own next step logged
+        # under its instruction (a Magentic-One orchestrator turn) is no receipt.
+        nested = (
+            s.filter(pl.col("kind") == "agent")
+            .select("run_id", pl.col("parent_id").alias("span_id"), pl.col("agent").alias("_n_agent"))
+            .drop_nulls("span_id")
+            .join(handoffs.select("run_id", "span_id", "agent"), on=["run_id", "span_id"])
+            .filter(pl.col("_n_agent").ne_missing(pl.col("agent")))
+            .select("run_id", "span_id")
+            .unique()
+        )
+        return handoffs.join(received.lazy(), on=["run_id", "span_id", "target_norm"], how="anti").join(
+            nested, on=["run_id", "span_id"], how="anti"
+        )
 
     return ctx.cached("dangling_handoffs", build())
 
@@ -121,7 +137,8 @@ class DanglingHandoff(Detector):
     strength = "strong"
     description = (
         "A handoff (handoff span, transfer_to_<agent> tool, delegation) after which the target agent "
-        "never starts work in the run or a later run of its session."
+        "never starts work in the run or a later run of its session, nor under the handoff (another "
+        "agent's span nested in it, as CrewAI runs a coworker inside its delegation tool call)."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:

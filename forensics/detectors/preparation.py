@@ -361,7 +361,7 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
             for i, k in enumerate(_ROLE_BITS)
         ]
     ).drop("_roles")
-    is_result = pl.col("kind").is_in(["tool", "retriever"])
+    is_result = pl.col("kind").is_in(["tool", "retriever", "handoff"])
     # The regexes read the rows they judge only (taken out with on_rows; a regex over a masked
     # column pays for every row): results, and for the not-done flag side-effecting tools' results
     # (side effects are tool spans, so their results are their outputs).
