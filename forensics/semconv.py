@@ -10,7 +10,8 @@ semantic conventions (openinference.span.kind, llm.*, tool.*, session.id), Monoc
 Traceloop OpenLLMetry's traceloop.* and llm.request.type, pydantic-ai's and Google ADK's own keys.
 
 The vectorised OTel SDK read (loaders/vectorised_sql.py) builds its SQL from the tables here
-(_COLUMN_KEYS, KIND_BY_VALUE, KIND_BY_EVIDENCE, KIND_BY_NAME, CONDITIONAL_COLUMNS): a rule added to
+(_COLUMN_KEYS, KIND_BY_VALUE, KIND_BY_EVIDENCE, KIND_BY_NAME, ROOT_KIND_BY_NAME, AGENT_RUN_NAME,
+CONDITIONAL_COLUMNS): a rule added to
 them is read alike by both paths (tests/test_load_vectorised.py compares the tables).
 """
 
@@ -114,6 +115,19 @@ KIND_BY_EVIDENCE: Final[tuple[tuple[str, tuple[Condition, ...]], ...]] = (
 #: call_llm span, still a model call.
 KIND_BY_NAME: Final = {"call_llm": "llm"}
 
+#: Span names that give a kind on a root span (no parent) when nothing else did. ADK's Runner wraps a
+#: whole turn in ``tracer.start_as_current_span('invocation')`` (runners.py run_async/_run_with_trace),
+#: with no attribute: the session lookup, the plugins and the root agent's run (its own agent span)
+#: under it. It holds the agent, it is not one: a chain.
+ROOT_KIND_BY_NAME: Final = {"invocation": "chain"}
+
+#: ADK before its invoke_agent span (gen_ai.operation.name) opened each agent's run as
+#: ``tracer.start_as_current_span(f'agent_run [{self.name}]')`` (agents/base_agent.py run_async), with
+#: no attribute: an agent span, named by what the brackets hold. The same pattern reads it in the SQL
+#: (RE2) of the vectorised path.
+AGENT_RUN_NAME: Final = r"agent_run \[(.+)\]"
+_AGENT_RUN: Final = re.compile(AGENT_RUN_NAME)
+
 #: Columns a key fills only when the span's other keys say what the key names, and the column is
 #: still empty: (column, key, conditions). The key is taken (removed) like any mapped key.
 #: traceloop.entity.name is the decorated function's name, a tool's or an agent's by the span kind
@@ -177,9 +191,11 @@ def map_attributes(attrs: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]
         _take_columns(rest, row)
     if not _CONDITIONAL_KEYS.isdisjoint(rest):
         _take_conditional(attrs, rest, row)
+    if row.get("agent") is None and (named := agent_run_name(row.get("name"))) is not None:
+        row["agent"] = named
     _map_costs(rest, row)
     if row.get("kind") in (None, "unknown"):
-        kind = infer_kind(attrs, row.get("name"))
+        kind = infer_kind(attrs, row)
         if kind is not None:
             row["kind"] = kind
     if "span.type" in rest:
@@ -258,8 +274,15 @@ def holds(attrs: dict[str, Any], conditions: tuple[Condition, ...]) -> bool:
     return True
 
 
-def infer_kind(attrs: dict[str, Any], name: Any = None) -> str | None:
-    """The span kind the conventions give, consuming nothing (the keys stay as evidence)."""
+def agent_run_name(name: Any) -> str | None:
+    """The agent an ADK ``agent_run [<agent>]`` span names (AGENT_RUN_NAME), else None."""
+    match = _AGENT_RUN.fullmatch(name) if isinstance(name, str) else None
+    return match.group(1) if match else None
+
+
+def infer_kind(attrs: dict[str, Any], row: dict[str, Any] | None = None) -> str | None:
+    """The span kind the conventions give, consuming nothing (the keys stay as evidence); the row's
+    name and parent id give one when the attributes do not."""
     for key, kinds, upper in KIND_BY_VALUE:
         value = attrs.get(key)
         if isinstance(value, str):
@@ -275,7 +298,14 @@ def infer_kind(attrs: dict[str, Any], name: Any = None) -> str | None:
             return "handoff"
         if monocle in MONOCLE_KINDS:
             return MONOCLE_KINDS[monocle]
-    return KIND_BY_NAME.get(name) if isinstance(name, str) else None
+    name = row.get("name") if row is not None else None
+    if not isinstance(name, str):
+        return None
+    if name in KIND_BY_NAME:
+        return KIND_BY_NAME[name]
+    if name in ROOT_KIND_BY_NAME and row is not None and row.get("parent_id") is None:
+        return ROOT_KIND_BY_NAME[name]
+    return "agent" if agent_run_name(name) is not None else None
 
 
 def _take_conditional(attrs: dict[str, Any], rest: dict[str, Any], row: dict[str, Any]) -> None:

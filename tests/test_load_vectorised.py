@@ -270,6 +270,14 @@ MAPPED: dict[str, bytes] = {
     "adk-call-llm": _line(_span(1, name="call_llm", attributes={"gen_ai.system": "gcp.vertex.agent",
                                                                 "gcp.vertex.agent.invocation_id": "e-1"})),
     "adk-call-llm-bare": _line(_span(1, name="call_llm", attributes={})),
+    "adk-invocation-root": _line(_span(1, name="invocation", parent_id=None, attributes={})),
+    "adk-invocation-root-empty-parent": _line(_span(1, name="invocation", parent_id="", attributes={})),
+    "invocation-not-root": _line(_span(1, name="invocation", attributes={})),
+    "adk-agent-run": _line(_span(1, name="agent_run [weather_agent]", attributes={})),
+    "adk-agent-run-brackets": _line(_span(1, name="agent_run [a] [b]", attributes={"gen_ai.agent.name": None})),
+    "adk-agent-run-named-by-key": _line(_span(1, name="agent_run [a]", attributes={"gen_ai.agent.name": "b"})),
+    "adk-agent-run-newline": _line(_span(1, name="agent_run [a\nb]", attributes={})),
+    "agent-run-not-adk": _line(_span(1, name="agent_run [] x", attributes={})),
     "http-client": _line(_span(1, name="POST", attributes={"http.request.method": "POST", "url.full": "https://x/y"})),
 }
 

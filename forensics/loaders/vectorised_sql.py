@@ -23,10 +23,12 @@ from __future__ import annotations
 from ..errors import InternalError
 from ..semconv import (
     _COLUMN_KEYS,
+    AGENT_RUN_NAME,
     CONDITIONAL_COLUMNS,
     KIND_BY_EVIDENCE,
     KIND_BY_NAME,
     KIND_BY_VALUE,
+    ROOT_KIND_BY_NAME,
     Condition,
 )
 
@@ -187,6 +189,9 @@ def build_query() -> str:
         cond_values.setdefault(column, []).append(f"CASE WHEN _ctaken_{i} THEN {text_of(raw)} END")
         keys_taken.append(f"CASE WHEN _ctaken_{i} THEN ',\"{key}\":' || {raw} END")
         checks.append(f"(NOT _ctaken_{i} OR starts_with({raw}, '\"'))")
+    # An ADK agent_run [<agent>] span names its agent (semconv.agent_run_name), after the keys did not.
+    cond_values.setdefault("agent", []).append(
+        f"CASE WHEN regexp_full_match(name, {q(AGENT_RUN_NAME)}) THEN regexp_extract(name, {q('^' + AGENT_RUN_NAME + '$')}, 1) END")
     cond_replace = ", ".join(f"coalesce({column}, {', '.join(values)}) AS {column}" for column, values in cond_values.items())
     # The leftover attribute text: the taken pairs cut out of yyjson's minified text of the attributes,
     # which is what orjson writes for the dict without them (json_merge_patch did the same with one
@@ -206,6 +211,9 @@ def build_query() -> str:
                   for key, kinds, upper in KIND_BY_VALUE]
     kind_rules += [f"CASE WHEN {holds(conditions)} THEN {q(kind)} END" for kind, conditions in KIND_BY_EVIDENCE]
     kind_rules.append("CASE name " + " ".join(f"WHEN {q(k)} THEN {q(v)}" for k, v in KIND_BY_NAME.items()) + " END")
+    kind_rules.append("CASE WHEN parent_raw IS NULL OR parent_raw = '' THEN CASE name "
+                      + " ".join(f"WHEN {q(k)} THEN {q(v)}" for k, v in ROOT_KIND_BY_NAME.items()) + " END END")
+    kind_rules.append(f"CASE WHEN regexp_full_match(name, {q(AGENT_RUN_NAME)}) THEN 'agent' END")
     statuses = " ".join(f"WHEN {q(k)} THEN {q(v)}" for k, v in STATUS_CODES.items())
     no_fixed = " AND ".join(f"{attr(k)} IS NULL" for k in FIXED_KEYS)
 

@@ -6,7 +6,9 @@ workflow, task, agent, tool), traceloop.entity.name, and the call's arguments an
 traceloop.entity.input / traceloop.entity.output; its LLM instrumentations set llm.request.type
 (LLMRequestTypeValues: chat, completion, embedding, rerank) and the answer in gen_ai.completion.N.content.
 Google ADK opens its model call as a span named call_llm and sets its attributes only once a response
-came (base_llm_flow.py, telemetry trace_call_llm). pydantic-ai's 'agent run' span names its model and
+came (base_llm_flow.py, telemetry trace_call_llm); its Runner wraps a turn in a root span named
+invocation (runners.py), and before its invoke_agent span it opened each agent's run as
+``agent_run [<agent>]`` (agents/base_agent.py), neither with an attribute. pydantic-ai's 'agent run' span names its model and
 agent in model_name and agent_name (pydantic_ai/agent/__init__.py).
 """
 
@@ -17,8 +19,9 @@ from typing import Any
 from forensics.semconv import map_attributes
 
 
-def _mapped(attrs: dict[str, Any], name: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
-    row: dict[str, Any] = {"name": name, "kind": "unknown"}
+def _mapped(attrs: dict[str, Any], name: str | None = None,
+            parent_id: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    row: dict[str, Any] = {"name": name, "parent_id": parent_id, "kind": "unknown"}
     rest = map_attributes(attrs, row)
     return row, rest
 
@@ -73,6 +76,24 @@ def test_adk_call_llm_without_attributes_is_a_model_call() -> None:
     # Near-misses: another name, or a call_llm whose keys name another kind.
     assert _mapped({}, "call_llm_wrapper")[0]["kind"] == "unknown"
     assert _mapped({"gen_ai.operation.name": "execute_tool"}, "call_llm")[0]["kind"] == "tool"
+
+
+def test_adk_invocation_root_is_a_chain_and_agent_run_an_agent() -> None:
+    # Firing: the Runner's root span holds the turn; an agent_run span is the agent in its brackets.
+    assert _mapped({}, "invocation")[0]["kind"] == "chain"
+    row, _ = _mapped({}, "agent_run [weather_agent]", parent_id="00000000000000aa")
+    assert (row["kind"], row["agent"]) == ("agent", "weather_agent")
+
+
+def test_invocation_under_a_parent_or_another_agent_run_name_keeps_its_kind() -> None:
+    # Near-misses: 'invocation' under a parent (not the Runner's root), names that only look alike,
+    # and an agent span whose key names the agent.
+    assert _mapped({}, "invocation", parent_id="00000000000000aa")[0]["kind"] == "unknown"
+    for name in ("agent_run", "agent_run []", "my agent_run [x]"):
+        row, _ = _mapped({}, name)
+        assert (row["kind"], row.get("agent")) == ("unknown", None), name
+    row, _ = _mapped({"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "planner"}, "agent_run [x]")
+    assert (row["kind"], row["agent"]) == ("agent", "planner")
 
 
 def test_pydantic_ai_agent_run_names_its_model_and_agent() -> None:
