@@ -91,11 +91,11 @@ def s05_order_confirmation_twice(sc: ScenarioBuilder) -> None:
                  output="Order 100482 is placed; a confirmation e-mail is on its way."):
         r.tool("orders.place", {"order_id": "100482", "items": [{"sku": "CH-220", "qty": 2}]}, {"status": "placed"})
         r.llm("gpt-4o", 1800, 44, '{"tool":"email.send","template":"order_confirmation"}')
-        first = r.tool("email.send", mail, {"message_id": "<a81f@mail.example.com>", "accepted": True}, dur=0.6)
+        r.tool("email.send", mail, {"message_id": "<a81f@mail.example.com>", "accepted": True}, dur=0.6)
         r.llm("gpt-4o", 2100, 44, '{"tool":"email.send","template":"order_confirmation"}')
-        r.tool("email.send", mail, {"message_id": "<a820@mail.example.com>", "accepted": True}, dur=0.6)
+        again = r.tool("email.send", mail, {"message_id": "<a820@mail.example.com>", "accepted": True}, dur=0.6)
         r.llm("gpt-4o", 2300, 30, "Order 100482 is placed; a confirmation e-mail is on its way.")
-    sc.label(r, ["duplicate_side_effect"], first,
+    sc.label(r, ["duplicate_side_effect"], again,
              "The confirmation e-mail was sent twice with the same arguments; the model ignored the first send's success.")
 
 

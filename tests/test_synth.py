@@ -174,7 +174,7 @@ def _check_repeated(spans: list[Span], d: Span, _: Any) -> None:
 
 def _check_duplicate(spans: list[Span], d: Span, _: Any) -> None:
     calls = [c for c in _tool_calls(spans, _a(d, "gen_ai.tool.name")) if c["status"]["status_code"] == "OK"]
-    assert len(calls) == 2 and calls[0] is d
+    assert len(calls) == 2 and calls[1] is d
     assert _a(calls[0], "gen_ai.tool.call.arguments") == _a(calls[1], "gen_ai.tool.call.arguments")
 
 

@@ -418,12 +418,11 @@ class DuplicateSideEffect(Detector):
             .group_by(key)
             .agg(pl.all().first(), pl.len().alias("n_repeats"))
             .with_columns(
-                # Decisive: the first success whose effect was then repeated, within the run that
-                # repeated it (across runs, the repeat itself: the earlier run did nothing wrong).
-                pl.when(pl.col("same_run"))
-                .then(pl.col("prev_id"))
-                .otherwise(pl.col("span_id"))
-                .alias("decisive"),
+                # Decisive: the repeat, the second success (TAXONOMY: the earliest span from which
+                # the failure was inevitable). Unlike a loop's pointless repeats, the first success
+                # was the job done right; the customer is charged or mailed twice only when the agent
+                # does it again, in the same run or in a restart.
+                pl.col("span_id").alias("decisive"),
             )
         )
         where = (

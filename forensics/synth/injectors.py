@@ -350,10 +350,11 @@ def _skip_delivery(st: RunState) -> bool:
 def _duplicate_side_effect(st: RunState) -> bool:
     b, root, orch, delivery = st.b, st.root, st.orch, st.system.delivery
     assert root is not None
-    c0 = b.tool(root, orch, delivery, st.n)
-    b.llm(root, orch, st.system.model, 2600, 40, f'{{"tool":"{delivery.name}"}}')
     b.tool(root, orch, delivery, st.n)
-    st.label(["duplicate_side_effect"], c0, f"{delivery.name} succeeded twice with the same arguments.")
+    b.llm(root, orch, st.system.model, 2600, 40, f'{{"tool":"{delivery.name}"}}')
+    # Decisive: the repeat (the first success was the job done right).
+    c1 = b.tool(root, orch, delivery, st.n)
+    st.label(["duplicate_side_effect"], c1, f"{delivery.name} succeeded twice with the same arguments.")
     return True
 
 

@@ -139,7 +139,8 @@ def test_duplicate_side_effect_fires_on_two_successful_sends() -> None:
         _tool("s2", 3, "email.send", '{"to": "a@x.io", "template": "confirm"}', '{"accepted":true}'),
     )
     f = one(c, "duplicate_side_effect")
-    assert f["decisive_span_id"] == "s1"
+    # Decisive is the repeat: the first send was the job done right.
+    assert f["decisive_span_id"] == "s2"
     assert f["evidence_span_ids"] == ["s1", "s2"]
     assert f["severity"] == "high"
     assert (
@@ -282,7 +283,7 @@ def test_duplicate_side_effect_within_a_run_after_an_earlier_clean_run() -> None
     # hide the later run posting twice.
     c = classify(concat(_sender("r1", 0, 1), _sender("r2", 3600, 2)))
     f = one(c, "duplicate_side_effect")
-    assert (f["run_id"], f["decisive_span_id"]) == ("r2", "r2-s0")
+    assert (f["run_id"], f["decisive_span_id"]) == ("r2", "r2-s1")
     assert f["evidence_span_ids"] == ["r2-s0", "r2-s1"]
     assert run_row(c, "r1")["ok"]
 
