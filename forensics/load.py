@@ -37,11 +37,9 @@ from .loaders.sql import is_url
 from .schema import QUARANTINE_SCHEMA, SPAN_SCHEMA
 from .urls import display_url
 
-#: Suffixes a directory walk picks up (a file named explicitly is always read).
-LOG_SUFFIXES = (".json", ".jsonl", ".ndjson", ".gz", ".parquet", ".log")
-
-#: Ground-truth files that sit beside logs; a directory walk skips them, saying so.
-LABEL_FILE_NAMES = ("labels.jsonl",)
+# What a directory walk reads and passes over is decided in forensics/walk.py (suffixes, labels,
+# and the content of files with another suffix); LOG_SUFFIXES and LABEL_FILE_NAMES stay importable here.
+from .walk import LABEL_FILE_NAMES, LOG_SUFFIXES, walk  # noqa: F401
 
 PathLike = str | os.PathLike[str]
 
@@ -172,8 +170,9 @@ def load(
     """Load agent logs into the canonical span table.
 
     ``paths``: files, directories (walked for ``*.json``, ``*.jsonl``, ``*.ndjson``, ``*.gz``,
-    ``*.parquet``, ``*.log``), globs, or a list of them. ``format``: a registered loader name;
-    ``None`` sniffs each file and records which loader it chose. ``options`` go to the loader (the
+    ``*.parquet``, ``*.log``, and files of any other suffix whose content a loader recognises, such
+    as a ConsoleSpanExporter capture saved as ``.txt``: forensics.walk), globs, or a list of them.
+    ``format``: a registered loader name; ``None`` sniffs each file and records which loader it chose. ``options`` go to the loader (the
     ``jsonl`` loader's ``field_map``, say). A file named explicitly that no loader recognises raises
     :class:`UnknownFormatError`; one found by walking a directory is reported as not read.
     ``progress(path, index, total)`` is called before each file.
@@ -348,15 +347,7 @@ def expand_paths(paths: PathLike | Iterable[PathLike]) -> list[tuple[str, bool]]
 
 
 def _walk(directory: str) -> list[str]:
-    files = []
-    for root, dirs, names in os.walk(directory):
-        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
-        for name in sorted(names):
-            if name.startswith((".", "_")) or name in LABEL_FILE_NAMES or name.endswith(".labels.jsonl"):
-                continue
-            if name.lower().endswith(LOG_SUFFIXES):
-                files.append(os.path.join(root, name))
-    return files
+    return walk(directory).files
 
 
 # --- finalisation: forensics/finalize.py (re-exported here: `from forensics.load import finalize`) ---

@@ -106,37 +106,17 @@ def _failed_count(failed: int, problems: list[Any]) -> str:
     return f"{failed + missing} failed" + (f" ({missing} not found)" if missing else "")
 
 
-#: Why a directory walk passes over a file (load.py's walk rules, said out loud).
-def _why_skipped(name: str) -> str | None:
-    from forensics.load import LABEL_FILE_NAMES, LOG_SUFFIXES
-
-    if name.startswith("."):
-        return None  # hidden files (.DS_Store, .gitignore) go unmentioned
-    if name in LABEL_FILE_NAMES or name.endswith(".labels.jsonl"):
-        return "ground-truth labels"
-    if name.startswith("_"):
-        return "name starts with _"
-    if not name.lower().endswith(LOG_SUFFIXES):
-        return f"suffix not one of {', '.join(LOG_SUFFIXES)}"
-    return None
-
-
 def _say_walk_skips(paths: list[str]) -> None:
-    """One line per walked directory naming the files it passes over, and why."""
+    """One line per walked directory naming the files it passes over, and why (forensics.walk: the
+    same decision the load makes, so what is read plus what is named here is every visible file)."""
+    from forensics.walk import walk
+
     for path in paths:
         if not os.path.isdir(path):
             continue
         skipped: dict[str, list[str]] = {}
-        for root, dirs, names in os.walk(path):
-            for d in sorted(dirs):
-                if d.startswith("_"):
-                    skipped.setdefault("name starts with _", []).append(
-                        os.path.relpath(os.path.join(root, d), path) + "/")
-            dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
-            for name in sorted(names):
-                why = _why_skipped(name)
-                if why is not None:
-                    skipped.setdefault(why, []).append(os.path.relpath(os.path.join(root, name), path))
+        for name, why in walk(path).skipped:
+            skipped.setdefault(why, []).append(name)
         if skipped:
             n = sum(len(v) for v in skipped.values())
             parts = [f"{', '.join(_first(names, 5))} ({why})" for why, names in skipped.items()]

@@ -73,7 +73,8 @@ def _expand(paths: Sequence[str | os.PathLike[str]], problems: list[Problem]) ->
         if not found:
             problems.append(Problem(os.fspath(item), "no-files",
                                     f"{os.fspath(item)}: no log files (*.json, *.jsonl, *.ndjson, *.gz, "
-                                    "*.parquet, *.log) under this directory. Hint: check the path."))
+                                    "*.parquet, *.log, or a file whose content a loader recognises) under "
+                                    "this directory. Hint: check the path."))
         for path, _explicit in found:
             key = os.path.abspath(path)
             if key not in seen:

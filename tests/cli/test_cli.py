@@ -617,8 +617,8 @@ def test_load_says_how_many_runs_it_found_and_what_the_walk_skipped(tmp_path):
     assert found[0].endswith(f"spans) in {len(logs)} of {len(logs)} files")
     skipped = [line for line in proc.stderr.splitlines() if line.startswith("Skipped ")]
     assert skipped == [f"Skipped 3 files in {SAMPLES} that are not logs: README.md (suffix not one of .json, "
-                       ".jsonl, .ndjson, .gz, .parquet, .log); _scenarios.py (name starts with _); labels.jsonl "
-                       "(ground-truth labels)"]
+                       ".jsonl, .ndjson, .gz, .parquet, .log, and no loader recognises its content); _scenarios.py "
+                       "(name starts with _); labels.jsonl (ground-truth labels)"]
 
 
 def test_spark_is_a_subcommand_and_python_m_forensics_spark_its_alias(tmp_path):
