@@ -33,6 +33,9 @@ CALL_KINDS: Final = ("tool", "llm", "retriever")
 RETRY_AFTER_TOLERANCE: Final = 0.9
 #: The closing sentence of pydantic-ai's retry prompt (RetryPromptPart.model_response).
 REPROMPT: Final = "Fix the errors and try again."
+#: An argument that only numbers the attempt (tenacity's RetryCallState.attempt_number; a wrapper
+#: passing its attempt along): calls that differ in it alone are one request sent again.
+ATTEMPT_ARG: Final = r'"(?:attempt|attempt_number|attempt_no|retry_attempt|retry_count|retry_number)"\s*:\s*\d+\s*,?'
 
 
 def _extract() -> list[pl.Expr]:
@@ -91,8 +94,11 @@ def _structure(df: pl.DataFrame) -> pl.DataFrame:
     # RunnableRetry under the one retry run), while the same model called for the next item of a
     # batch, under that item's own span, is a new request.
     caller = pl.when(pl.col("args").is_null()).then(pl.col("parent_k"))
+    # The attempt number a wrapper records among the arguments is no part of the request.
+    numbered = pl.col("args").str.contains("ttempt", literal=True) | pl.col("args").str.contains("etry_", literal=True)
+    request = pl.when(numbered).then(pl.col("args").str.replace_all(ATTEMPT_ARG, "")).otherwise(pl.col("args"))
     call_key = pl.when(~http & pl.col("kind").is_in(list(CALL_KINDS))).then(
-        pl.struct("run_key", "agent", "kind", "call", "args", caller.alias("_caller")).hash(2)
+        pl.struct("run_key", "agent", "kind", "call", request.alias("args"), caller.alias("_caller")).hash(2)
     )
     df = df.with_columns(pl.coalesce(db_key, http_key, call_key).alias("attempt_group"), http.alias("http_attempt"))
     g = "attempt_group"
@@ -219,6 +225,12 @@ register(
                 "pydantic-ai (output and tool retries, max_result_retries)",
                 "pydantic_ai_slim/pydantic_ai/messages.py (RetryPromptPart.model_response); _agent_graph.py (ctx.state.increment_retries)",
                 "reprompted",
+            ),
+            Signal(
+                "calls whose arguments differ only in an attempt number (attempt, attempt_number, retry_count ...)",
+                "tenacity and retry wrappers that pass the attempt along",
+                "tenacity/__init__.py (RetryCallState.attempt_number)",
+                "attempt_group",
             ),
             Signal(
                 "the same call re-issued (same agent, tool or model, arguments)",

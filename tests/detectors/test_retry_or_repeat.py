@@ -103,3 +103,23 @@ def test_a_tool_node_running_each_new_model_response_is_a_repeat() -> None:
     c = run(*rows)
     assert "retry_storm" not in detectors(c)
     assert "repeated_action" in detectors(c)
+
+
+def _numbered(key: str) -> list[dict]:
+    """One model call asks for the fetch; a wrapper sends it five times 0.5 s apart, recording its
+    attempt number (tenacity's RetryCallState.attempt_number) under ``key`` among the arguments."""
+    rows = [span("root", 0, 10, **ROOT, output="I could not fetch the releases: 429 on every attempt."),
+            span("m1", 0.1, 0.9, parent_id="root", kind="llm", model="gpt-4o")]
+    for i in range(5):
+        rows.append(span(f"f{i}", 1 + 0.8 * i, 1.3 + 0.8 * i, parent_id="root", kind="tool", tool="fetch_url",
+                         input=json.dumps({"url": "https://api.example.com/releases", key: i + 1}),
+                         status="error", error_type="429"))
+    return rows
+
+
+def test_calls_that_differ_only_in_their_attempt_number_are_one_request_retried() -> None:
+    assert one(run(*_numbered("attempt")), "retry_storm")["decisive_span_id"] == "f0"
+
+
+def test_near_miss_calls_that_differ_in_another_number_are_other_requests() -> None:
+    assert "retry_storm" not in detectors(run(*_numbered("page")))
