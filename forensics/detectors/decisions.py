@@ -27,24 +27,47 @@ def model_decided(ctx: Context, calls: pl.LazyFrame, key: list[str]) -> pl.LazyF
     chain = calls.sort("run_key", "seq").with_columns(
         pl.coalesce("end_time", "t").shift(1).over(key).alias("_prev_end")
     )
+    # The latest model call at or before each repeat (as-of joins: a run's model calls are never
+    # paired with all its repeats), of the same agent, and of any agent: an agent that never calls a
+    # model runs the calls another's model asked for (LangGraph's ToolNode "tools" executes the
+    # tool_calls of the "agent" node's response), so any model call counts for it.
+    agent = pl.col("agent").fill_null("").alias("_a")
     models = (
-        ctx.spans.lazy()
-        .filter(pl.col("kind") == "llm")
-        .select("run_key", pl.col("agent").alias("_m_agent"), pl.col("t").alias("_m_t"))
+        ctx.spans.lazy().filter(pl.col("kind") == "llm").select("run_key", agent, pl.col("t").alias("_m_t"))
     )
-    # An agent that never calls a model runs the calls another's model asked for (LangGraph's
-    # ToolNode "tools" executes the tool_calls of the "agent" node's response): any model call counts.
-    talkers = models.select("run_key", pl.col("_m_agent").alias("agent"), pl.lit(True).alias("_talks")).unique()
+    talkers = models.select("run_key", "_a", pl.lit(True).alias("_talks")).unique()
     # Only the repeats (the calls with a previous one) are looked up: most tool calls are single.
-    asked = (
+    repeats = (
         chain.filter(pl.col("_prev_end").is_not_null())
-        .select("run_key", "agent", "span_id", "t", "_prev_end")
-        .join(talkers, on=["run_key", "agent"], how="left", nulls_equal=True)
-        .join(models, on="run_key")
-        .filter(pl.col("_m_agent").eq_missing(pl.col("agent")) | pl.col("_talks").is_null())
-        .filter((pl.col("_m_t") >= pl.col("_prev_end")) & (pl.col("_m_t") <= pl.col("t")))
-        .select("run_key", "span_id", pl.lit(True).alias("_asked"))
-        .unique()
+        .select("run_key", "span_id", "t", "_prev_end", agent)
+        .join(talkers, on=["run_key", "_a"], how="left")
+        .sort("t")
+    )
+    asked = (
+        repeats.join_asof(
+            models.sort("_m_t"),
+            left_on="t",
+            right_on="_m_t",
+            by=["run_key", "_a"],
+            strategy="backward",
+            check_sortedness=False,
+        )
+        .join_asof(
+            models.select("run_key", pl.col("_m_t").alias("_any_t")).sort("_any_t"),
+            left_on="t",
+            right_on="_any_t",
+            by="run_key",
+            strategy="backward",
+            check_sortedness=False,
+        )
+        .select(
+            "run_key",
+            "span_id",
+            (
+                (pl.col("_m_t") >= pl.col("_prev_end")).fill_null(False)
+                | (pl.col("_talks").is_null() & (pl.col("_any_t") >= pl.col("_prev_end")).fill_null(False))
+            ).alias("_asked"),
+        )
     )
     carries = pl.col("model").is_not_null() | pl.col("input_tokens").is_not_null()
     return (
