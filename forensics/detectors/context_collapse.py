@@ -342,13 +342,18 @@ class RedoAfterRestart(Detector):
         redo = later.join(done, on=["session_id", "call", "args"]).filter(
             (pl.col("run_id") != pl.col("e_run")) & (pl.col("run_start") > pl.col("e_run_start")) & same_task
         )
+        # Decisive: the first redone step that changes the world (a charge, an e-mail, an invoice made
+        # again: the duplicate), else the first redone step. Re-reading what the failed run had read
+        # harms nothing; the restart's failure is inevitable where it does a done effect again
+        # (TAXONOMY: the earliest span from which the failure was inevitable).
+        effect = pl.col("is_side_effect").fill_null(False)
         per_run = (
             redo.sort("run_id", "seq")
             .group_by("run_id")
             .agg(
-                pl.col("span_id").first().alias("first_redo"),
-                pl.col("call").first(),
-                pl.col("t").first(),
+                pl.coalesce(pl.col("span_id").filter(effect).first(), pl.col("span_id").first()).alias("first_redo"),
+                pl.coalesce(pl.col("call").filter(effect).first(), pl.col("call").first()).alias("call"),
+                pl.coalesce(pl.col("t").filter(effect).first(), pl.col("t").first()).alias("t"),
                 pl.col("e_run").first(),
                 pl.col("e_span").unique(maintain_order=True).alias("e_spans"),
                 pl.col("span_id").alias("redo_ids"),

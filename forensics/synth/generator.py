@@ -122,7 +122,9 @@ def _label_repeated_side_effects(earlier: Run, redo: _Built) -> None:
         and _SIDE_EFFECTING.search(s.tool or "") and not _READ_ONLY.search(s.tool or "")
     ]
     if again:
-        redo.labels[0] = (run, [*dets, "duplicate_side_effect"], decisive,
+        # Decisive: the first side effect done again (redo_after_restart and duplicate_side_effect
+        # both point there: re-reading harmed nothing, the duplicate is the failure).
+        redo.labels[0] = (run, [*dets, "duplicate_side_effect"], again[0],
                           f"{story} It repeated {again[0].tool} with the same arguments.")
 
 

@@ -116,6 +116,32 @@ def test_redo_after_restart_fires_when_a_later_run_repeats_completed_steps() -> 
     assert run_row(c, "r1")["ok"]
 
 
+def test_redo_after_restart_decisive_is_the_first_side_effect_done_again() -> None:
+    # The failed run had fetched the PO and posted the invoice, then failed to e-mail it; the restart
+    # re-reads the PO (harmless) and posts the invoice again (the duplicate): that is decisive.
+    failed = _session_run(
+        "r1",
+        0,
+        ("f1", "po.fetch", '{"po": 41}', "ok"),
+        ("p1", "erp.post_invoice", '{"doc": 9}', "ok"),
+        ("m1", "email.send", '{"doc": 9}', "error"),
+        root_status="error",
+    )
+    retry = _session_run(
+        "r2",
+        3600,
+        ("f2", "po.fetch", '{"po": 41}', "ok"),
+        ("p2", "erp.post_invoice", '{"doc": 9}', "ok"),
+        ("m2", "email.send", '{"doc": 9}', "ok"),
+    )
+    c = classify(concat(failed, retry))
+    f = one(c, "redo_after_restart")
+    assert f["decisive_span_id"] == "p2"
+    assert f["evidence_span_ids"] == ["f1", "p1", "f2", "p2"]
+    assert "starting with tool erp.post_invoice" in f["explanation"]
+    assert run_row(c, "r2")["decisive_span_id"] == "p2"
+
+
 def test_redo_after_restart_near_miss_resuming_at_the_failed_step() -> None:
     failed = _session_run(
         "r1",
