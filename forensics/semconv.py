@@ -21,6 +21,8 @@ import re
 from collections.abc import Callable
 from typing import Any, Final
 
+import orjson
+
 from .normalize import as_float, as_int, as_text
 
 #: gen_ai.operation.name → kind.
@@ -194,6 +196,8 @@ def map_attributes(attrs: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]
     if row.get("agent") is None and (named := agent_run_name(row.get("name"))) is not None:
         row["agent"] = named
     _map_costs(rest, row)
+    if row.get("output_tokens") is not None and attrs.get("gen_ai.system") == ADK_SYSTEM:
+        _adk_output_tokens(row)
     if row.get("kind") in (None, "unknown"):
         kind = infer_kind(attrs, row)
         if kind is not None:
@@ -313,6 +317,31 @@ def _take_conditional(attrs: dict[str, Any], rest: dict[str, Any], row: dict[str
     for column, key, conditions in CONDITIONAL_COLUMNS:
         if row.get(column) is None and rest.get(key) is not None and holds(attrs, conditions):
             row[column] = as_text(rest.pop(key))
+
+
+#: gen_ai.system on Google ADK's call_llm span (trace_call_llm).
+ADK_SYSTEM: Final = "gcp.vertex.agent"
+
+
+def _adk_output_tokens(row: dict[str, Any]) -> None:
+    """ADK's trace_call_llm wrote the response's total_token_count (prompt and answer) as
+    gen_ai.usage.output_tokens (google/adk-python src/google/adk/telemetry.py at 0e5175a:
+    ``set_attribute('gen_ai.usage.output_tokens', usage_metadata.total_token_count)``); later versions
+    write candidates_token_count (telemetry/tracing.py). The span's captured llm_response holds the
+    usage_metadata: when output_tokens equals its total and the answer's own count is there, the
+    answer's count is the output."""
+    output = row.get("output")
+    if not isinstance(output, str) or "usage_metadata" not in output:
+        return
+    try:
+        usage = orjson.loads(output).get("usage_metadata")
+    except (orjson.JSONDecodeError, AttributeError):
+        return
+    if not isinstance(usage, dict):
+        return
+    total, answer = usage.get("total_token_count"), usage.get("candidates_token_count")
+    if row["output_tokens"] == total and isinstance(answer, int) and not isinstance(answer, bool) and answer != total:
+        row["output_tokens"] = answer
 
 
 def _map_costs(rest: dict[str, Any], row: dict[str, Any]) -> None:

@@ -188,6 +188,10 @@ HOSTILE: dict[str, bytes] = {
     "string-tokens": _line(_span(1, attributes={"gen_ai.usage.input_tokens": "12"})),
     "bool-tokens": _line(_span(1, attributes={"gen_ai.usage.input_tokens": True})),
     "list-input": _line(_span(1, attributes={"input.value": ["a", "b"]})),
+    # ADK's call_llm whose output tokens may be its response's total (semconv._adk_output_tokens).
+    "adk-output-tokens-total": _line(_span(1, attributes={
+        "gen_ai.system": "gcp.vertex.agent", "gcp.vertex.agent.invocation_id": "e-1", "gen_ai.usage.output_tokens": 12,
+        "gcp.vertex.agent.llm_response": '{"usage_metadata": {"candidates_token_count": 2, "total_token_count": 12}}'})),
     "traceloop-entity-name-not-text": _line(_span(1, attributes={"traceloop.span.kind": "tool", "traceloop.entity.name": 7})),
     "monocle": _line(_span(1, attributes={"span.type": "agentic.invocation", "entity.1.name": "a"})),
     "split-cost": _line(_span(1, attributes={"gen_ai.usage.input_cost": 0.1, "gen_ai.usage.output_cost": 0.2})),
@@ -278,6 +282,9 @@ MAPPED: dict[str, bytes] = {
     "adk-agent-run-named-by-key": _line(_span(1, name="agent_run [a]", attributes={"gen_ai.agent.name": "b"})),
     "adk-agent-run-newline": _line(_span(1, name="agent_run [a\nb]", attributes={})),
     "agent-run-not-adk": _line(_span(1, name="agent_run [] x", attributes={})),
+    "adk-output-tokens-no-usage": _line(_span(1, attributes={
+        "gen_ai.system": "gcp.vertex.agent", "gcp.vertex.agent.invocation_id": "e-1", "gen_ai.usage.output_tokens": 12,
+        "gcp.vertex.agent.llm_response": '{"content": {"parts": [{"text": "ok"}]}}'})),
     "http-client": _line(_span(1, name="POST", attributes={"http.request.method": "POST", "url.full": "https://x/y"})),
 }
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 from ..errors import InternalError
 from ..semconv import (
     _COLUMN_KEYS,
+    ADK_SYSTEM,
     AGENT_RUN_NAME,
     CONDITIONAL_COLUMNS,
     KIND_BY_EVIDENCE,
@@ -216,6 +217,10 @@ def build_query() -> str:
     kind_rules.append(f"CASE WHEN regexp_full_match(name, {q(AGENT_RUN_NAME)}) THEN 'agent' END")
     statuses = " ".join(f"WHEN {q(k)} THEN {q(v)}" for k, v in STATUS_CODES.items())
     no_fixed = " AND ".join(f"{attr(k)} IS NULL" for k in FIXED_KEYS)
+    # ADK's call_llm output tokens read against its response's usage_metadata (semconv._adk_output_tokens):
+    # such a line is handed over rather than mirrored.
+    no_fixed += (f" AND NOT (coalesce(({attr('gen_ai.system')} ->> '$') = {q(ADK_SYSTEM)}, false) "
+                 "AND output_tokens IS NOT NULL AND coalesce(contains(output, 'usage_metadata'), false))")
 
     def time_ok(raw: str) -> str:
         return (f"({raw}_raw IS NULL OR ({raw}_ts IS NOT NULL "

@@ -14,6 +14,7 @@ agent in model_name and agent_name (pydantic_ai/agent/__init__.py).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from forensics.semconv import map_attributes
@@ -116,3 +117,27 @@ def test_an_http_client_span_stays_unknown() -> None:
     row, _ = _mapped({"http.request.method": "POST", "url.full": "https://api.example.com/v1/x",
                       "http.response.status_code": 200}, "POST")
     assert row["kind"] == "unknown"
+
+
+def _adk_call_llm(output_tokens: int, response: str, system: str = "gcp.vertex.agent") -> dict[str, Any]:
+    return {"gen_ai.system": system, "gen_ai.request.model": "gemini-2.0-flash", "gcp.vertex.agent.invocation_id": "e-1",
+            "gcp.vertex.agent.llm_request": '{"contents": []}', "gcp.vertex.agent.llm_response": response,
+            "gen_ai.usage.input_tokens": 1200, "gen_ai.usage.output_tokens": output_tokens}
+
+
+RESPONSE = json.dumps({"content": {"role": "model", "parts": [{"text": "Done."}]},
+                       "usage_metadata": {"candidates_token_count": 40, "prompt_token_count": 1200, "total_token_count": 1240}})
+
+
+def test_adk_total_written_as_output_tokens_is_read_as_the_answer_count() -> None:
+    # Firing: ADK's telemetry.py (0e5175a) wrote total_token_count as gen_ai.usage.output_tokens; the
+    # captured response's usage_metadata says the answer was 40 of the 1240.
+    row, _ = _mapped(_adk_call_llm(1240, RESPONSE), "call_llm")
+    assert (row["kind"], row["input_tokens"], row["output_tokens"]) == ("llm", 1200, 40)
+
+
+def test_adk_output_tokens_kept_when_they_are_the_answer_count_or_cannot_be_checked() -> None:
+    # Near-misses: newer ADK writes candidates_token_count; content capture off ('{}'); another system.
+    assert _mapped(_adk_call_llm(40, RESPONSE), "call_llm")[0]["output_tokens"] == 40
+    assert _mapped(_adk_call_llm(1240, "{}"), "call_llm")[0]["output_tokens"] == 1240
+    assert _mapped(_adk_call_llm(1240, RESPONSE, system="openai"), "chat")[0]["output_tokens"] == 1240
