@@ -122,18 +122,27 @@ class SwallowedError(Detector):
 
 def ended_on_failure(ctx: Context) -> pl.LazyFrame:
     """``run_id, span_id``: a failed model call that was the last thing its run started, in a run
-    whose roots said nothing (status unset, no output). The answer was that call's to give: the
+    whose roots said nothing (status unset, no output; a person's message, a transcript's root, is
+    the task, not a report). The answer was that call's to give: the
     run stopped there and never answered, so there was no success to swallow the failure under
     (an OpenTelemetry span's status is UNSET unless the instrumentation sets it,
     opentelemetry-specification trace/api.md "Set Status"; a smolagents agent whose model call
-    raised ContextWindowExceededError ends with no final answer). Whether anything handled it is
+    raised ContextWindowExceededError ends with no final answer; a Claude Code session whose next
+    API call came back as the synthetic "Prompt is too long" error ends there). Whether anything handled it is
     unhandled_error's to judge. A failed tool call at the end (a delivery) is not this: the
     answer may have been made before it."""
     s = ctx.spans.lazy()
     silent_roots = (
         s.group_by("run_id")
         .agg(
-            (pl.col("is_root") & ((pl.col("status") != "unset") | pl.col("output").is_not_null())).any().alias("_said"),
+            # A person's message is the task, not the run's report (a transcript's root).
+            (
+                pl.col("is_root")
+                & (pl.col("kind") != "human")
+                & ((pl.col("status") != "unset") | pl.col("output").is_not_null())
+            )
+            .any()
+            .alias("_said"),
             pl.col("span_id").filter(~pl.col("is_root")).sort_by(pl.col("seq").filter(~pl.col("is_root"))).last().alias("span_id"),
         )
         .filter(~pl.col("_said"))
