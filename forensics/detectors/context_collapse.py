@@ -481,7 +481,9 @@ class ContextOverflow(Detector):
         # The model's real window: the policy's [context_windows] for models it names, else the
         # vendored public table (forensics/data/context_windows.json). Looked up once per distinct
         # model name, then mapped onto the column.
-        models = ctx.spans.filter(pl.col("kind") == "llm").get_column("model").drop_nulls().unique().to_list()
+        models = (
+            ctx.spans.lazy().filter(pl.col("kind") == "llm").select("model").drop_nulls().unique().collect()
+        ).get_column("model").to_list()
         known = windows_for(models, pol.context_windows)
         window = (
             pl.col("model").replace_strict(list(known), list(known.values()), default=None, return_dtype=pl.Int64)
@@ -510,19 +512,16 @@ class ContextOverflow(Detector):
             .unique()
         )
         truncated = pl.col("cut_short") & pl.col("reasked").is_null()
+        full = ((pl.col("kind") == "llm") & (pl.col("input_tokens") > pl.col("window") * pol.context_fraction)).fill_null(
+            False
+        )
         hits = (
-            spans.join(reasked, on=["run_id", "span_id"], how="left")
-            .with_columns(window.alias("window"))
-            .with_columns(
-                said_overflow.alias("said"),
-                truncated.alias("cut"),
-                (
-                    (pl.col("kind") == "llm")
-                    & (pl.col("input_tokens") > pl.col("window") * pol.context_fraction)
-                )
-                .fill_null(False)
-                .alias("full"),
-            )
+            # Only the spans that can be a hit (said, cut short, or full) are joined with the re-asked
+            # calls: the join of every span on its string ids was most of this detector's time.
+            spans.with_columns(window.alias("window"))
+            .filter(said_overflow | pl.col("cut_short") | full)
+            .join(reasked, on=["run_id", "span_id"], how="left")
+            .with_columns(said_overflow.alias("said"), truncated.alias("cut"), full.alias("full"))
             .filter(pl.col("said") | pl.col("cut") | pl.col("full"))
             # A near-full window is the failure only with something lost: the run also says the
             # window was exceeded or an output was cut (the near-full call is then where it began).
