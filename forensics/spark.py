@@ -469,11 +469,14 @@ def store_classification(result: Classification, db: str | None, *, root: str | 
         handle = start_batch(store, policy_version=result.policy_version, inputs=inputs, force=force)
         if not any(i.status == "pending" for i in inputs):
             finish_batch(handle, status="skipped", inputs=inputs, counts={"inputs": len(inputs), "runs": 0})
-            return {"batch_id": handle.id, "status": "skipped", "runs": 0, "findings": 0}
+            return {"batch_id": handle.id, "status": "skipped", "runs": 0, "findings": 0,
+                    "classifier_version": handle.classifier_version, "reclassified": 0}
         written = write_batch(handle, runs_table=result.runs, findings_table=result.findings, inputs=inputs,
                               counts={"dataset": str(root), "engine": "spark"})
+        # An input another classifier version stored is reclassified, its rows replaced (forensics.store).
         return {"batch_id": written.batch_id, "status": written.status, "runs": written.runs,
-                "findings": written.findings}
+                "findings": written.findings, "classifier_version": handle.classifier_version,
+                "reclassified": written.reclassified_inputs}
     finally:
         store.close()
 

@@ -45,5 +45,8 @@ def spark(
     if db:
         stored = store_classification(result, db, root=dataset, date=when, force=force)
         out.print(f"stored: batch {stored['batch_id']} {stored['status']}: {stored['runs']:,} runs, "
-                  f"{stored['findings']:,} findings", markup=False)
+                  f"{stored['findings']:,} findings (classifier {stored['classifier_version']})", markup=False)
+        if stored["reclassified"]:
+            out.print(f"reclassified: {stored['reclassified']} input(s) stored under this policy by another classifier; "
+                      "a new classifier can change the results, so their older rows were replaced", markup=False)
     _exit(EXIT_OK)

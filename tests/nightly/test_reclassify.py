@@ -124,3 +124,24 @@ def test_the_cli_says_why_inputs_were_reclassified(tmp_path, monkeypatch):
     assert line.startswith(f"reclassified: 1 input(s) stored under this policy by another classifier (1 by {old}); "
                            "this is classifier 9.9.9+upgraded0000")
     assert "inputs: 1 stored, 0 already stored" in done.output
+
+
+def test_the_spark_store_path_reclassifies_too(tmp_path, monkeypatch):
+    """``forensics spark --db`` stores a dataset's classification through the same claims (no JVM
+    needed here: store_classification takes a classification made on this machine)."""
+    import forensics
+    from forensics import dataset as D
+    from forensics.spark import store_classification
+
+    root = tmp_path / "ds"
+    D.append_load(forensics.load(OTLP), root, redact=False)
+    result = D.classify_dataset(root)
+    db = str(tmp_path / "s.db")
+    first = store_classification(result, db, root=root)
+    assert (first["status"], first["reclassified"]) == ("succeeded", 0)
+    assert store_classification(result, db, root=root)["status"] == "skipped"
+    _upgrade(monkeypatch, "9.9.9+upgraded0000")
+    upgraded = store_classification(result, db, root=root)
+    assert (upgraded["status"], upgraded["reclassified"], upgraded["runs"]) == ("succeeded", len(OTLP), first["runs"])
+    assert upgraded["classifier_version"] == "9.9.9+upgraded0000"
+    assert _stored(db)[1] == {"9.9.9+upgraded0000"}
