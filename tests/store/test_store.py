@@ -399,6 +399,35 @@ def test_two_writers_on_the_same_input_store_it_once(db_url, tmp_path):
     store.close()
 
 
+def test_two_upgraded_writers_replace_an_older_classifiers_rows_once(db_url, tmp_path):
+    """Both writers run a newer classifier than the one that stored the input: A deletes the older
+    rows and claims inside its open transaction; B waits for it, then finds nothing older left to
+    delete (it never deletes rows of its own version) and the input claimed: stored once."""
+    store = st.open_store(db_url)
+    runs, findings = make_results("/logs/a.json", ["old1"])
+    old = st.start_batch(store, policy_version=POLICY, inputs=[_input("/logs/a.json", "a" * 64)],
+                         classifier_version="0.0.1+older")
+    st.write_batch(old, runs_table=runs, findings_table=findings, inputs=[_input("/logs/a.json", "a" * 64)])
+    store.close()
+    flag = tmp_path / "paused"
+    a = _writer(db_url, "/logs/a.json", "a" * 64, ["r1", "r2"], pause=(str(flag), 3.0))
+    _wait_for(flag, a)
+    b = _writer(db_url, "/logs/also-a.json", "a" * 64, ["r1", "r2"])
+    out_a, err_a = a.communicate(timeout=120)
+    out_b, err_b = b.communicate(timeout=120)
+    assert a.returncode == 0, err_a
+    assert b.returncode == 0, err_b
+    assert out_a.split() == ["succeeded", "2", "2"]
+    assert out_b.split() == ["skipped", "0", "0", "/logs/also-a.json"]
+    store = st.open_store(db_url)
+    counts = st.table_counts(store)
+    assert (counts["runs"], counts["findings"], counts["batch_inputs"]) == (2, 2, 1)
+    stored = st.read_runs(store)
+    assert sorted(stored["run_id"].to_list()) == ["r1", "r2"]
+    assert stored["classifier_version"].n_unique() == 1 and stored["classifier_version"][0] != "0.0.1+older"
+    store.close()
+
+
 def test_running_batch_of_a_live_process_is_left_alone(db_url):
     store = st.open_store(db_url)
     handle = st.start_batch(store, policy_version=POLICY)
