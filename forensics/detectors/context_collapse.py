@@ -15,6 +15,7 @@ import polars as pl
 from forensics.detectors.agent_runs import managed_run_of
 from forensics.detectors.base import Context, Detector, failed_runs, finding, hms, snippet, txt
 from forensics.detectors.decisions import model_decided
+from forensics.detectors.effects import created_nothing_new
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.registry import register
 from forensics.policy import Threshold
@@ -346,7 +347,7 @@ class RedoAfterRestart(Detector):
         # again: the duplicate), else the first redone step. Re-reading what the failed run had read
         # harms nothing; the restart's failure is inevitable where it does a done effect again
         # (TAXONOMY: the earliest span from which the failure was inevitable).
-        effect = pl.col("is_side_effect").fill_null(False)
+        effect = pl.col("is_side_effect").fill_null(False) & ~created_nothing_new()
         per_run = (
             redo.sort("run_id", "seq")
             .group_by("run_id")
@@ -386,14 +387,15 @@ class DuplicateSideEffect(Detector):
     strength = "strong"
     description = (
         "A side-effecting tool (policy tools.side_effecting) succeeds twice with the same arguments "
-        "in a run, or again in a restart (same task) of a failed run of the session."
+        "in a run, or again in a restart (same task) of a failed run of the session. A create whose "
+        "result returns the object already there (\"created\": false beside its id) changed nothing."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
         key = ["scope_key", "call", "args"]
         effects = (
             ctx.spans.lazy()
-            .filter((pl.col("kind") == "tool") & pl.col("is_side_effect") & pl.col("succeeded"))
+            .filter((pl.col("kind") == "tool") & pl.col("is_side_effect") & pl.col("succeeded") & ~created_nothing_new())
             .select("run_id", "span_id", "seq", "t", "call", "args")
             .join(
                 ctx.runs.lazy().select(

@@ -142,6 +142,48 @@ def test_redo_after_restart_decisive_is_the_first_side_effect_done_again() -> No
     assert run_row(c, "r2")["decisive_span_id"] == "p2"
 
 
+def test_duplicate_side_effect_near_miss_a_create_that_returned_the_existing_object() -> None:
+    # get-or-create: the second create_account answered with the account already there.
+    args = '{"email": "dana@northwind.example"}'
+    c = run(
+        span("root", 0, 10, **ROOT),
+        _tool("a1", 1, "create_account", args, '{"account_id": "acc_5521", "created": true}'),
+        _tool("a2", 3, "create_account", args, '{"account_id": "acc_5521", "created": false}'),
+    )
+    assert "duplicate_side_effect" not in detectors(c)
+    # Without the existing-object answer it is a second account: the repeat is decisive.
+    c = run(
+        span("root", 0, 10, **ROOT),
+        _tool("a1", 1, "create_account", args, '{"account_id": "acc_5521", "created": true}'),
+        _tool("a2", 3, "create_account", args, '{"account_id": "acc_5522", "created": true}'),
+    )
+    assert one(c, "duplicate_side_effect")["decisive_span_id"] == "a2"
+
+
+def test_redo_after_restart_decisive_skips_a_create_that_changed_nothing() -> None:
+    # The restart re-creates the account (answered "created": false: nothing new) and then sends the
+    # welcome e-mail again: the e-mail is the duplicate.
+    failed = _session_run(
+        "r1",
+        0,
+        ("a1", "create_account", '{"email": "dana@x.io"}', "ok"),
+        ("w1", "send_welcome_email", '{"to": "dana@x.io"}', "ok"),
+        ("p1", "provision_workspace", '{"seats": 12}', "error"),
+        root_status="error",
+    )
+    root = {"parent_id": "r2-root", "kind": "tool"}
+    retry = spans(
+        span("r2-root", 3600, 3620, kind="agent", name="invoice_extractor", session_id="batch-7", output="done"),
+        span("a2", 3601, **root, tool="create_account", input='{"email": "dana@x.io"}',
+             output='{"account_id": "acc_5521", "created": false}'),
+        span("w2", 3602, **root, tool="send_welcome_email", input='{"to": "dana@x.io"}', output='{"ok":true}'),
+        span("p2", 3603, **root, tool="provision_workspace", input='{"seats": 12}', output='{"ok":true}'),
+        run_id="r2",
+    )  # fmt: skip
+    c = classify(concat(failed, retry))
+    assert one(c, "redo_after_restart")["decisive_span_id"] == "w2"
+
+
 def test_redo_after_restart_near_miss_resuming_at_the_failed_step() -> None:
     failed = _session_run(
         "r1",
