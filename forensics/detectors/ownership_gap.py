@@ -174,7 +174,9 @@ class UnacknowledgedEscalation(Detector):
         "a LangGraph interrupt or a tool approval request, an incident a tool opened: incident_state "
         "triggered) with no acknowledgement (a human, an acknowledgement step, the same incident "
         "reported acknowledged or resolved) or human activity "
-        "within thresholds.escalation_sla_seconds, or before the log ends. A paused graph that was "
+        "within thresholds.escalation_sla_seconds, or before the log ends. The person who asked "
+        "writing again (the speaker of the run's first human message, before the escalation) is the requester waiting, not "
+        "an acknowledgement, except for a pause, where that person is the one asked. A paused graph that was "
         "resumed (later work in the run, or a later run of its session) was taken up, however late: "
         "the SLA applies to pages, tickets and queues, not to a decision a person was asked for. A "
         "conversation handed over (a handoff) whose own result says it was put through ('Transfer "
@@ -201,8 +203,23 @@ class UnacknowledgedEscalation(Detector):
         esc = pl.concat(
             [s.filter(pl.col("is_escalation") & ~pl.col("failed")).select(cols), opened.select(cols)]
         ).unique(["run_id", "span_id"], keep="first")
-        acks = s.filter(pl.col("is_ack")).select(
-            "run_id", pl.col("seq").alias("a_seq"), pl.col("t").alias("a_t")
+        # The person who asked (the speaker of the run's first human message) writing again is the
+        # requester waiting, not the queue or on-call the work was escalated to taking it ("it's
+        # been 40 minutes and nobody called"); for a pause the person asked is that requester.
+        requester = (
+            s.filter(pl.col("kind") == "human")
+            .sort("run_id", "seq")
+            .group_by("run_id")
+            .agg(pl.col("call").first().alias("_requester"), pl.col("seq").first().alias("a_req_seq"))
+        )
+        acks = (
+            s.filter(pl.col("is_ack"))
+            .join(requester, on="run_id", how="left")
+            .select(
+                "run_id", pl.col("seq").alias("a_seq"), pl.col("t").alias("a_t"),
+                ((pl.col("kind") == "human") & pl.col("call").eq_missing(pl.col("_requester"))).alias("a_requester"),
+                "a_req_seq",
+            )
         )
         # The incident acknowledged or resolved (a later call or event reporting it so): one
         # identifier in common (the same incident), or none named on one side to tell them apart.
@@ -236,7 +253,11 @@ class UnacknowledgedEscalation(Detector):
             pl.concat(
                 [
                     esc.join(acks, on="run_id")
-                    .filter(pl.col("a_seq") > pl.col("seq"))
+                    # (The requester: who spoke before the escalation, not its first answerer.)
+                    .filter(
+                        (pl.col("a_seq") > pl.col("seq"))
+                        & ~(pl.col("a_requester") & (pl.col("a_req_seq") < pl.col("seq")) & ~pl.col("pause_escalation"))
+                    )
                     .select("run_id", "span_id", "a_t"),
                     esc.join(incident_acks, on="run_id")
                     .filter(
