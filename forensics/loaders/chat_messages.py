@@ -55,6 +55,7 @@ from .base import Loader, Sample, Source, SpanSink
 from .otel_common import RecordError, field_value, id_text, time_ns
 
 SECOND_NS: Final = 1_000_000_000
+MICROSECOND_NS: Final = 1_000
 TIME_NOTE: Final = "the source has no times: message i spans [i s, i+1 s) from the Unix epoch"
 MESSAGE_KEYS: Final = ("messages", "conversation", "conversations", "traj", "trajectory", "history")
 _ID_KEYS: Final = ("id", "conversation_id", "session_id", "thread_id", "trajectory_id", "instance_id", "task_id", "uuid")
@@ -334,10 +335,12 @@ class _Conversation:
     def _tool(self, call_id: str, llm: dict[str, Any], name: str | None, arguments: Any,
               extra: dict[str, Any]) -> dict[str, Any]:
         # Without times (synthesised: message i at i s) the call starts just after the message that
-        # made it (1 ns): at the same instant, the order of the two falls to the span-id hash that
+        # made it (1 µs): at the same instant, the order of the two falls to the span-id hash that
         # breaks ties downstream, and a call could sort before the message that decided it (and
-        # after the next one). A recorded time is kept as written.
-        start = llm["start_time"] + 1 if self.synthetic and llm["start_time"] is not None else llm["start_time"]
+        # after the next one). A microsecond, not a nanosecond: the stores keep timestamps to the
+        # microsecond, and a finding decided at the call must read back from the store as the time
+        # it was found at. A recorded time is kept as written.
+        start = llm["start_time"] + MICROSECOND_NS if self.synthetic and llm["start_time"] is not None else llm["start_time"]
         return self._row(span_id=call_id, parent_id=llm["span_id"], name=name, kind="tool", tool=name,
                          start_time=start, end_time=None, status="unset",
                          input=as_text(arguments), attributes=extra)

@@ -49,7 +49,8 @@ def test_one_conversation_with_tool_calls() -> None:
     assert {r["agent"] for r in rows.values()} == {"assistant"}
     # No times in the file: message i spans [i s, i+1 s), said in every row.
     assert rows[("conv-42", "m1")]["start_time"].timestamp() == 1.0
-    assert call["start_time"].timestamp() == 2.0 and call["end_time"].timestamp() == 4.0
+    # A call starts 1 µs after the message that made it (stores keep microseconds).
+    assert call["start_time"].value == 2_000_001_000 and call["end_time"].timestamp() == 4.0
     assert all("time_synthesized" in json.loads(r["attributes"]) for r in rows.values())
 
 
