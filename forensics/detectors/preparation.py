@@ -12,6 +12,7 @@ from typing import Final
 import polars as pl
 
 from forensics import conventions
+from forensics.conventions.registry import RARE_ATTRIBUTES
 from forensics.conventions.rollups import without_rollups
 from forensics.detectors.base import (
     CONFIDENCE,
@@ -287,7 +288,7 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
         )
         # The conventions layer reads its raw signals while the text columns are still here.
         .with_columns(conventions.extract_exprs())
-        .drop("attributes", "input")
+        .drop("attributes", "input", RARE_ATTRIBUTES)
         .collect(engine="in-memory")
     )
     # The columns in their usual order (the keys beside the other derived ids), and one chunk each
