@@ -354,13 +354,28 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
         .collect()
         .lazy()
     )
-    answers = ctx.runs.lazy().filter(pl.col("final_output").is_not_null()).select(
+    final = ctx.runs.lazy().filter(pl.col("final_output").is_not_null()).select(
         "run_key",
         "run_id",
         "final_output",
         pl.col("answer_span_id").alias("final_span_id"),
         pl.col("answer_t").alias("final_t"),
     )
+    # What the agent said after its last action is its report, not only its very last message: a
+    # conversation goes on after the claim ("you're booked at 19:30" ... "You're welcome!"). Every
+    # model message with text after the run's last tool call is read as the final answer is.
+    last_tool = tools.group_by("run_key").agg(pl.col("seq").max().alias("_last_tool"))
+    after = (
+        ctx.spans.lazy()
+        .filter((pl.col("kind") == "llm") & pl.col("output").is_not_null() & (pl.col("output").str.strip_chars() != ""))
+        .join(last_tool, on="run_key")
+        .filter(pl.col("seq") > pl.col("_last_tool"))
+        .select(
+            "run_key", "run_id", pl.col("output").alias("final_output"), pl.col("span_id").alias("final_span_id"),
+            pl.coalesce("end_time", "t").alias("final_t"),
+        )
+    )
+    answers = pl.concat([final, after], how="vertical_relaxed").unique(["run_key", "final_output"], keep="first", maintain_order=True)
     empty_list = pl.lit([], dtype=pl.List(pl.String))
     parts: list[pl.LazyFrame] = []
     if claims:

@@ -375,7 +375,8 @@ class ClaimedButNotDone(Detector):
     severity = "critical"
     strength = "weak"
     description = (
-        "The final answer claims an action no successful tool call backs: a policy [[claims]] phrase "
+        "The final answer (or any model message after the run's last tool call) claims an action no "
+        "successful tool call backs: a policy [[claims]] phrase "
         "('I've sent the email', 'ticket created') with no successful matching tool, or a past-tense "
         "statement of exactly what one of the run's own tools does (send_email -> 'sent the email', "
         "'email sent') with no successful call of that tool. A sentence the user wrote, quoted back, "
