@@ -213,14 +213,21 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
     # (it needs "length" or "max_", in any ASCII letter case: `(?i-u)`, the regex engine's literal
     # search, ~3x faster than contains_any(ascii_case_insensitive=True) on these texts).
     # Each test reads only the rows the one before it kept (_text_where: the others are blanked).
+    # The model calls' texts are taken out once (on_rows) and the chain runs on them: blanking the
+    # other rows (_text_where over the whole column) copied every model call's attributes again at
+    # each step, and the output hints scanned every span's output.
     attrs, out = pl.col("attributes"), pl.col("output")
-    llm_attrs = _text_where(is_llm, attrs)
-    finish = llm_attrs.str.contains("finish", literal=True) | llm_attrs.str.contains("stop_reason", literal=True)
-    hint = _text_where(finish, attrs).str.contains("(?i-u)length|max_")
-    out_hint = is_llm & (out.str.contains("length", literal=True) | out.str.contains("max_", literal=True))
-    truncated = _text_where(hint, attrs).str.contains(TRUNCATED_FINISH).fill_null(False) | _text_where(
-        out_hint, out
-    ).str.contains(TRUNCATED_FINISH).fill_null(False)
+
+    def attrs_cut(e: pl.Expr) -> pl.Expr:
+        finish = e.str.contains("finish", literal=True) | e.str.contains("stop_reason", literal=True)
+        hint = _text_where(finish, e).str.contains("(?i-u)length|max_")
+        return _text_where(hint, e).str.contains(TRUNCATED_FINISH)
+
+    def output_cut(e: pl.Expr) -> pl.Expr:
+        hint = e.str.contains("length", literal=True) | e.str.contains("max_", literal=True)
+        return _text_where(hint, e).str.contains(TRUNCATED_FINISH)
+
+    truncated = on_rows(is_llm, attrs, attrs_cut).fill_null(False) | on_rows(is_llm, out, output_cut).fill_null(False)
     # Ordered within runs first, while the table holds only the loaded columns: the sort copies
     # every column, and after the text pass there are twice as many (issue 15 item 4). Loaders
     # write a run's spans together and mostly in time order; when each run already is in (start,
