@@ -24,9 +24,10 @@ _LOOKUP: Final = r"^((?:find|get|lookup|look_up|fetch|read|retrieve|search)[_.].
 
 
 def _extract() -> list[pl.Expr]:
-    name = pl.coalesce("tool", "name").str.to_lowercase()
-    mask = (pl.col("kind") == "tool") & pl.coalesce("tool", "name").str.contains("_by_", literal=True).fill_null(False)
-    return [on_rows(mask, name, lambda e: e.str.extract(_LOOKUP, 1)).alias("_cv_lookup_of")]
+    name = pl.coalesce("tool", "name")
+    mask = (pl.col("kind") == "tool") & name.str.contains("_by_", literal=True).fill_null(False)
+    # Lower-cased after the rows are taken out: the few tool names holding "_by_", not every span's.
+    return [on_rows(mask, name, lambda e: e.str.to_lowercase().str.extract(_LOOKUP, 1)).alias("_cv_lookup_of")]
 
 
 def _status(df: pl.DataFrame) -> pl.DataFrame:
