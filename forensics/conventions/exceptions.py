@@ -57,6 +57,18 @@ _STEP_LIMIT: Final = (
 #: maximum budget ..." (AgentController._handle_traffic_control / the budget control flag, reported
 #: as agent_state_changed to error with that reason: openhands/controller/agent_controller.py).
 _BUDGET_STOP: Final = r"BudgetExceededError|budget_exceeded|Budget has been exceeded|Agent reached maximum budget"
+#: An agent stopped by its model call's exception: OpenHands' controller catches what the agent's
+#: step raised (AgentController._react_to_exception: ``state.last_error = f'{type(e).__name__}: {e}'``,
+#: then set_agent_state_to(AgentState.ERROR), whose AgentStateChangedObservation carries it as
+#: ``reason``: openhands/controller/agent_controller.py). The model client errors are the ones its
+#: LLM resends before giving up (LLM_RETRY_EXCEPTIONS, num_retries with retry_min_wait backoff:
+#: openhands/llm/llm.py, openhands/llm/retry_mixin.py), or the status id it writes for them
+#: (STATUS$ERROR_LLM_SERVICE_UNAVAILABLE / _INTERNAL_SERVER_ERROR). A context window overflow, a stuck
+#: loop or a budget stop are none of them.
+_MODEL_CALL_STOP: Final = (
+    r"^\s*(?:litellm\.)?(?:RateLimitError|APIConnectionError|APIError|InternalServerError|ServiceUnavailableError"
+    r"|Timeout|LLMNoResponseError)\b|^STATUS\$ERROR_LLM_(?:SERVICE_UNAVAILABLE|INTERNAL_SERVER_ERROR)$"
+)
 #: Programs whose exit status 1 is an answer, not a failure: grep/rg/ag/ack "no lines selected",
 #: diff/cmp "the files differ", test/[ "false", find "some directories were unreadable". Claude Code's
 #: Bash tool reads them so (BashTool commandSemantics.ts interpretCommandResult: grep 1 -> "No matches
@@ -286,6 +298,10 @@ def _status(df: pl.DataFrame) -> pl.DataFrame:
         # A limit that stopped the work on purpose: runaway_cost judges the spending, not
         # missing_fallback (there is no fallback for "you may not spend more").
         (pl.col("_cv_step_limit") | pl.col("_cv_budget_stop")).alias("limit_stop"),
+        # An event (no call of its own) telling that the agent stopped on its model call's error.
+        (failed & (pl.col("kind") == "event") & pl.col("error_message").str.contains(_MODEL_CALL_STOP))
+        .fill_null(False)
+        .alias("model_call_stop"),
     )
     return _handed_back_by_react(_handed_back_by_tool_node(_handled_steps(df, escaped), escaped), escaped)
 
@@ -502,6 +518,12 @@ register(
                 "budget_stop, limit_stop",
             ),
             Signal(
+                "agent_state_changed to error whose reason is a model client error (RateLimitError, APIConnectionError, APIError, InternalServerError, ServiceUnavailableError, Timeout, LLMNoResponseError)",
+                "OpenHands",
+                "openhands/controller/agent_controller.py (_react_to_exception: last_error, set_agent_state_to(ERROR)); openhands/llm/llm.py (LLM_RETRY_EXCEPTIONS)",
+                "model_call_stop",
+            ),
+            Signal(
                 "AgentMaxStepsError / GraphRecursionError / MaxTurnsExceeded",
                 "smolagents / LangGraph / OpenAI Agents SDK",
                 "src/smolagents/agents.py (_handle_max_steps_reached); langgraph/errors.py; src/agents/exceptions.py",
@@ -524,6 +546,7 @@ register(
             "step_limit": "the span says the agent hit its step / turn / recursion limit",
             "budget_stop": "the call was refused because a spending limit was exceeded (LiteLLM BudgetExceededError)",
             "limit_stop": "a step, turn, recursion or budget limit stopped the work (step_limit or budget_stop)",
+            "model_call_stop": "an event saying the agent was stopped by its model call's error, its client's resends spent (OpenHands agent_state error)",
         },
         run_columns={
             "step_limit_hit": "the run hit a step, turn or recursion limit (a span says so, or a smolagents run's shape shows it)",

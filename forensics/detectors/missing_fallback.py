@@ -129,7 +129,9 @@ class UnhandledError(Detector):
         "the work on purpose (limit_stop: step, turn or budget limits), nor one whose request "
         "was attempted again (its attempt group has later attempts: retry_storm judges those; a call whose "
         "client's own resends below it all failed is judged here unless retry_storm found a storm in the run), "
-        "nor one the run then reported success over (swallowed_error tells that one: one failure, one class)."
+        "nor one the run then reported success over (swallowed_error tells that one: one failure, one class). "
+        "An agent stopped by its model call's error (model_call_stop: OpenHands' agent_state error with a "
+        "RateLimitError, APIConnectionError ... reason) is that call failing, when no call followed the stop."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -152,17 +154,24 @@ class UnhandledError(Detector):
             .join(ok_tools, on=["run_id", "parent_id"], how="semi")
             .select("run_id", "span_id", pl.lit(True).alias("_http_swallowed"))
         )
+        last_call = (
+            ctx.spans.lazy().filter(pl.col("kind").is_in(CALL_KINDS)).group_by("run_id").agg(pl.col("seq").max().alias("_last_call"))
+        )
         unhandled = (
             ctx.spans.lazy()
             .join(http_swallowed, on=["run_id", "span_id"], how="left")
             .with_columns(pl.col("_http_swallowed").fill_null(False))
             .filter(
                 pl.col("failed")
-                & (pl.col("kind").is_in(CALL_KINDS) | pl.col("_http_swallowed") | parse_failure())
+                & (pl.col("kind").is_in(CALL_KINDS) | pl.col("_http_swallowed") | parse_failure() | pl.col("model_call_stop"))
                 & ~pl.col("error_handled")
                 & ~pl.col("limit_stop")
                 & ~(pl.col("attempt_count") > 1).fill_null(False)
             )
+            # The agent stopped on its model call's error (model_call_stop): unhandled when the run
+            # ended there, no call after it (a run resumed and working again handled it).
+            .join(last_call, on="run_id", how="left")
+            .filter(~pl.col("model_call_stop") | (pl.col("seq") > pl.col("_last_call")).fill_null(True))
             .join(follow, on=["run_id", "span_id"])
             .join(runs, on="run_id")
             # A call that failed after its client's own resends (openai-python _retry_request) failed;
