@@ -415,19 +415,20 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
         )
         # A claim the run read, not made: a successful call's result already says it (a status
         # lookup returning {"refund": {"amount": 84.90, "status": "issued"}}, relayed to the user)
-        # is backed by that result, whoever did the action.
-        read = (
-            ctx.spans.lazy()
-            .filter(
-                (pl.col("kind") == "tool")
-                & pl.col("succeeded")
-                & pl.col("output").is_not_null()
-                & pl.col("run_key").is_in(said.get_column("run_key").implode())
-            )
-            .group_by("run_key")
-            .agg(*[pl.col("output").str.contains(c.claim).fill_null(False).any().alias(f"read_{i}") for i, c in enumerate(claims)])
-        )
-        runs = said.lazy().join(evidence, on="run_key", how="left").join(read, on="run_key", how="left").collect().lazy()
+        # is backed by that result, whoever did the action. Read only for a claim said and backed
+        # by no call, in the runs where it is so (most sending claims have their send call), and
+        # ASCII results by the claim's ASCII form (the channel-post claim, 228k results: 0.68 -> 0.01 s).
+        joined = said.lazy().join(evidence, on="run_key", how="left", maintain_order="left").collect()
+        results = ctx.spans.lazy().filter(
+            (pl.col("kind") == "tool") & pl.col("succeeded") & pl.col("output").is_not_null()
+            & pl.col("run_key").is_in(said.get_column("run_key").implode())
+        ).select("run_key", "output").collect().lazy()  # fmt: skip
+        for i, c in enumerate(claims):
+            keys = joined.filter(pl.col(f"said_{i}") & ~pl.col(f"done_{i}").fill_null(False)).get_column("run_key")
+            read = with_contains(results.filter(pl.col("run_key").is_in(keys.implode())), "output", {f"read_{i}": c.claim})
+            per_run = read.group_by("run_key").agg(pl.col(f"read_{i}").fill_null(False).any()).collect()
+            joined = joined.join(per_run, on="run_key", how="left", maintain_order="left")
+        runs = joined.lazy()
         for i, c in enumerate(claims):
             parts.append(
                 runs.filter(
