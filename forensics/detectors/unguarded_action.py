@@ -257,15 +257,23 @@ class UnguardedIrreversible(Detector):
         # a force push, a drop, a truncate, a change applied to production that no person's turn
         # asked for by name).
         shell = destructive_commands(ctx)
-        named = s.filter(acted & pl.col("is_irreversible")).with_columns(pl.lit(None, pl.String).alias("reason"))
+        # The few candidate calls are taken out first and `acted` (result regexes) read on them
+        # only: a filter after a join is pushed down to every span, and `&` evaluates both sides.
+        named = (
+            s.filter(pl.col("is_irreversible").fill_null(False)).collect().lazy()
+            .filter(acted).with_columns(pl.lit(None, pl.String).alias("reason"))
+        )  # fmt: skip
         parts = [named]
         if shell is not None:
-            parts.append(s.join(shell, on=["run_id", "span_id"], how="inner").filter(acted & ~pl.col("is_irreversible")))
+            by_command = s.join(shell, on=["run_id", "span_id"], how="inner").collect().lazy()
+            parts.append(by_command.filter(acted & ~pl.col("is_irreversible")))
         acts = (
             pl.concat(parts, how="diagonal_relaxed")
             .join(first_review, on="run_id", how="left")
             .join(ctx.runs.lazy().select("run_id", "synthetic_time"), on="run_id", how="left")
             .filter(pl.col("r_seq").is_null() | (pl.col("r_seq") > pl.col("seq")))
+            .collect()  # read by asked_for, approved_earlier_in_session and the finding: found once
+            .lazy()
         )
         acts = acts.join(asked_for(ctx, acts), on=["run_id", "span_id"], how="anti")
         # A run whose own instructions require the user's explicit confirmation before a change
@@ -273,11 +281,13 @@ class UnguardedIrreversible(Detector):
         # it; any other turn of theirs is no review of it, nor is their opening request.
         unconfirmed = (
             s.join(unconfirmed_actions(ctx), on=["run_id", "span_id"], how="inner")
+            .collect()
+            .lazy()
             .filter(acted)
             .with_columns(pl.lit(CONFIRMATION_REASON).alias("reason"))
             .join(ctx.runs.lazy().select("run_id", "synthetic_time"), on="run_id", how="left")
         )
-        acts = pl.concat([acts, unconfirmed], how="diagonal_relaxed").unique(["run_id", "span_id"], keep="first")
+        acts = pl.concat([acts, unconfirmed], how="diagonal_relaxed").unique(["run_id", "span_id"], keep="first").collect().lazy()
         acts = acts.join(approved_earlier_in_session(ctx, acts), on=["run_id", "span_id"], how="anti")
         return per_run_finding(
             acts,
