@@ -375,7 +375,8 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
             pl.coalesce("end_time", "t").alias("final_t"),
         )
     )
-    answers = pl.concat([final, after], how="vertical_relaxed").unique(["run_key", "final_output"], keep="first", maintain_order=True)
+    # Read by the policy claims, the tool vocabulary's and the pronoun claims: found once.
+    answers = pl.concat([final, after], how="vertical_relaxed").unique(["run_key", "final_output"], keep="first", maintain_order=True).collect().lazy()
     empty_list = pl.lit([], dtype=pl.List(pl.String))
     parts: list[pl.LazyFrame] = []
     if claims:
