@@ -316,11 +316,9 @@ def retry_storms(ctx: Context) -> pl.DataFrame:
     pol = ctx.policy
     key = ["run_id", "attempt_group"]
     calls = ctx.spans.lazy().filter(pl.col("attempt_group").is_not_null())
-    # Only runs with a failing call can hold a storm: narrow to them before the keyed work.
-    calls = calls.join(
-        calls.filter(pl.col("failed")).select("run_key").unique(), on="run_key", how="semi"
-    )
-    failing_keys = calls.filter(pl.col("failed")).select(key).unique()
+    # Only the attempt groups with a failing call can hold a storm: the few failing keys are found
+    # first and the calls narrowed to them (a semi join on every attempt's run cost more than them).
+    failing_keys = calls.filter(pl.col("failed")).select(key).unique().collect().lazy()
     chain = (
         calls.join(failing_keys, on=key, how="semi", nulls_equal=True)
         .sort("run_id", "seq")
@@ -340,7 +338,9 @@ def retry_storms(ctx: Context) -> pl.DataFrame:
         )
     )
     # Each attempt after the first: did the agent's model send it again (a repeat, repeated_action's)?
-    chain = model_decided(ctx, chain, key)
+    # Materialised before and after: model_decided reads the chain three times, and retries and
+    # firsts below read its result (a lazy frame read twice in one plan is computed twice).
+    chain = model_decided(ctx, chain.collect().lazy(), key).collect().lazy()
     retries = chain.filter(pl.col("is_retry")).with_columns(
         pl.col("gap_s").shift(1).over(key).alias("prev_gap_s")
     )
