@@ -10,6 +10,7 @@ import polars as pl
 from forensics.detectors.base import Context, Detector, moment, txt
 from forensics.detectors.confirmation_rule import unconfirmed_actions
 from forensics.detectors.findings import per_run_finding
+from forensics.detectors.interrupted_calls import resumed_after_approval
 from forensics.detectors.registry import register
 from forensics.detectors.shell_commands import destructive_commands
 
@@ -228,7 +229,10 @@ class UnguardedIrreversible(Detector):
         "Command(resume=...)) that names the action (the tool, its verb or object) guards it; one "
         "about another action does not, unless the node that paused ran again before the action in the "
         "resumed run (LangGraph re-runs the interrupted node on resume) and returned the person's "
-        "approval (approved: true, decision: approve): the action is downstream of it. A removal told to write its result to another file or table "
+        "approval (approved: true, decision: approve): the action is downstream of it. A call the "
+        "session's previous run asked for in its last model turn and never ran, executed by the next run "
+        "before any model call of its own, was paused for approval and resumed once approved (OpenAI Agents "
+        "SDK needs_approval: RunResult.interruptions, state.approve, Runner.run(agent, state)). A removal told to write its result to another file or table "
         "than its source (an out / output_path / dest argument) left the source intact: it did not act."
     )
 
@@ -289,6 +293,9 @@ class UnguardedIrreversible(Detector):
         )
         acts = pl.concat([acts, unconfirmed], how="diagonal_relaxed").unique(["run_id", "span_id"], keep="first").collect().lazy()
         acts = acts.join(approved_earlier_in_session(ctx, acts), on=["run_id", "span_id"], how="anti")
+        # A call an earlier run of the session stopped on for approval and this run resumed
+        # (OpenAI Agents SDK needs_approval / RunState: interrupted_calls).
+        acts = acts.join(resumed_after_approval(ctx, acts), on=["run_id", "span_id"], how="anti")
         return per_run_finding(
             acts,
             first=["call", "agent", "t", "seq", "synthetic_time", "reason", "is_irreversible"],
