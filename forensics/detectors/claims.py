@@ -38,6 +38,10 @@ _NEGATED_BEFORE: Final = (
 #: Words after a claim that report it went wrong ("the email was sent but bounced"); a consequence
 #: ("you won't be billed again") is not one.
 _FAILED_AFTER: Final = r"(?i)\b(but|however|yet)\b.*\b(fail|failed|fails|error|bounced|rejected|not|never)\b|\b(failed|bounced|was rejected)\b"
+#: A participle that names the claim's object, not its fate: after a determiner or a count ("I've
+#: posted the 3 failed payouts", "forwarded the bounced emails") it is an adjective of the things
+#: the claim is about; "the email was sent but it bounced" still says the act went wrong.
+_OBJECT_ADJECTIVE: Final = r"(?i)\b(?:the|a|an|all|any|these|those|its|their|your|our|his|her|\d+)\s+(?:failed|bounced|rejected)\b"
 #: Words before a claim that make it future, conditional or a question.
 _HEDGED_BEFORE: Final = (
     r"(?i)\b(if|once|when|whether|until|before|after|will|would|should|could|might|may|must|"
@@ -544,7 +548,7 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
         .filter(
             ~pl.col("before").str.contains(_NEGATED_BEFORE).fill_null(False)
             & ~pl.col("before").str.contains(_HEDGED_BEFORE).fill_null(False)
-            & ~pl.col("after").str.contains(_FAILED_AFTER).fill_null(False)
+            & ~pl.col("after").str.replace_all(_OBJECT_ADJECTIVE, " ").str.contains(_FAILED_AFTER).fill_null(False)
         )
         .with_row_index("_h")
         .collect()
