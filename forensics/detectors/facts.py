@@ -50,6 +50,15 @@ def empty_last_message(output: pl.Expr) -> pl.Expr:
     ).fill_null(False)
 
 
+#: The working notes a DSPy ReAct prediction carries beside its answer: ReAct.forward returns
+#: ``dspy.Prediction(trajectory=trajectory, **extract)`` (dspy/predict/react.py), the trajectory a
+#: dict of thought_i / tool_name_i / tool_args_i / observation_i, where a tool's exception is kept
+#: as the observation "Execution error in <tool>: ..." (ReAct._call_tool). What the run answered
+#: is the signature's output fields (``answer``), not the notes it took on the way: the trajectory
+#: is left out of the final answer (one level of nested braces: the tool arguments).
+_REACT_TRAJECTORY: Final = r'\\?"trajectory\\?"\s*:\s*\{(?:[^{}]|\{[^{}]*\})*\}\s*,?'
+
+
 def run_facts(df: pl.DataFrame) -> pl.DataFrame:
     """One row per run: times, roots, reported outcome, final answer."""
     root = pl.col("is_root")
@@ -164,6 +173,14 @@ def run_facts(df: pl.DataFrame) -> pl.DataFrame:
         )
     )
     structured = pl.col("root_output").str.contains(STRUCTURED_FAILURE).fill_null(False)
+    # Only the outputs that hold a trajectory key are rewritten (a literal scan first).
+    notes = pl.col("final_output").str.contains("trajectory", literal=True).fill_null(False)
+    runs = runs.with_columns(
+        pl.when(notes)
+        .then(pl.col("final_output").str.replace(_REACT_TRAJECTORY, ""))
+        .otherwise(pl.col("final_output"))
+        .alias("final_output")
+    )
     return runs.with_columns(
         (
             pl.col("root_output").str.contains(EMPTY_ANSWER).fill_null(False)

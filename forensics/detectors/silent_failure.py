@@ -29,6 +29,11 @@ TELLS_OF_FAULT: Final = (
 )
 
 
+#: TELLS_OF_FAULT over tool arguments, which are kept without whitespace ("CourtListenerunavailable",
+#: preparation's ``args``): a fault word may end a run of joined words, so only its end is bounded.
+_TELLS_OF_FAULT_JOINED: Final = TELLS_OF_FAULT.replace(r"(?i)\b", "(?i)", 1).replace(r"\s+", r"\s*")
+
+
 def _tells(text: pl.Expr) -> pl.Expr:
     """``text`` names a fault in its words; a JSON key ({"error": null}) is a field name, not words."""
     return text.str.replace_all(r'"[^"]*"\s*:', " ").str.contains(TELLS_OF_FAULT).fill_null(False)
@@ -43,7 +48,9 @@ def told_of_failure(ctx: Context, failures: pl.LazyFrame) -> pl.LazyFrame:
     cannot do). A run that said "the service is unavailable, I will try again later" did not go on
     as if it had succeeded, nor swallow the error; one that said "your balance is $0.00, so the
     transfer can't go through" read the error as data. "I could not reach the service" is the
-    run's says_failure (reported_outcome error), on which neither rule fires.
+    run's says_failure (reported_outcome error), on which neither rule fires. A failure a later
+    successful side-effecting call names in its arguments (a review task or ticket opened "because
+    CourtListener is unavailable") was passed on to whoever that call reached: told, too.
     """
     mentions = _tells(pl.col("output"))
     # Only the runs that hold such a failure are read (the text check is the costly part). Their
@@ -71,11 +78,28 @@ def told_of_failure(ctx: Context, failures: pl.LazyFrame) -> pl.LazyFrame:
         .filter(_tells(pl.col("final_output")))
         .select("run_id")
     )
+    # Word of the failure passed on through a later action: a successful side-effecting call whose
+    # arguments name the fault (create_review_task(reason="CourtListener unavailable"), a ticket
+    # or a message saying the service failed) put the failure in front of someone.
+    passed_on = (
+        ctx.spans.lazy()
+        .filter((pl.col("kind") == "tool") & pl.col("succeeded") & pl.col("is_side_effect"))
+        .select("run_id", "seq", "args")
+        .join(in_play, on="run_id", how="semi")
+        .collect()
+        .lazy()
+        .filter(pl.col("args").str.replace_all(r'"[^"]*"\s*:', " ").str.contains(_TELLS_OF_FAULT_JOINED).fill_null(False))
+        .group_by("run_id")
+        .agg(pl.col("seq").max().alias("_passed_seq"))
+    )
     return (
         failures.join(final_says, on="run_id", how="anti")
         .join(said_later, on="run_id", how="left")
         .filter(~(pl.col("_said_seq") > pl.col("seq")).fill_null(False))
         .drop("_said_seq")
+        .join(passed_on, on="run_id", how="left")
+        .filter(~(pl.col("_passed_seq") > pl.col("seq")).fill_null(False))
+        .drop("_passed_seq")
     )
 
 
@@ -210,6 +234,11 @@ def _absent(text: pl.Expr) -> pl.Expr:
     return text.str.to_lowercase().str.extract_all(r"\bno\s+[a-z]{4,}").list.eval(pl.element().str.slice(3).str.strip_chars()).list.unique()
 
 
+def _tokens(text: pl.Expr) -> pl.Expr:
+    """The distinct words and numbers of ``text`` (two characters or more), JSON keys left out."""
+    return text.str.replace_all(r'"[^"]*"\s*:', " ").str.to_lowercase().str.extract_all(r"[a-z0-9]{2,}").list.unique()
+
+
 def relayed_error(ctx: Context, shaped: pl.LazyFrame) -> pl.LazyFrame:
     """``run_id, span_id`` of the ``shaped`` results (error-shaped outputs) whose reason a later
     assistant message passed on to the user: it says the thing was not done (``_NOT_DONE``) and
@@ -218,9 +247,15 @@ def relayed_error(ctx: Context, shaped: pl.LazyFrame) -> pl.LazyFrame:
     for 28 days" relays {"error": {"message": "tariff switches are blocked ... debit balance older
     than 28 days"}}: the run told the user, it did not go on as if it had succeeded. "Your balance
     is $0.00, so the refund can't go through" after "refund service unavailable" shares one stem:
-    the error was read as data."""
+    the error was read as data. A message that says again most of the error's own words and
+    numbers (half its distinct words or more, at least four) passed its reason on, however it
+    phrased the refusal: google-adk's function tools return {"status": "error", "error_message":
+    ...} for the model to explain to the user (adk-docs tools/function-tools, "Return Type": the
+    status key and a message the LLM can act on), and "February 2026 only has 28 days, so there is
+    no 30 February" relays "Invalid date '2026-02-30': February 2026 has 28 days"."""
     errors = shaped.select(
-        "run_id", "span_id", "seq", _stems(pl.col("output")).alias("_e"), _absent(pl.col("output")).alias("_ne")
+        "run_id", "span_id", "seq", _stems(pl.col("output")).alias("_e"), _absent(pl.col("output")).alias("_ne"),
+        _tokens(pl.col("output")).alias("_et"),
     ).collect()
     if errors.height == 0:
         return pl.LazyFrame(schema={"run_id": pl.String, "span_id": pl.String})
@@ -231,6 +266,7 @@ def relayed_error(ctx: Context, shaped: pl.LazyFrame) -> pl.LazyFrame:
         .select(
             "run_id", pl.col("seq").alias("_l_seq"), _stems(pl.col("output")).alias("_m"),
             _absent(pl.col("output")).alias("_na"), pl.col("output").str.contains(_NOT_DONE).fill_null(False).alias("_nd"),
+            _tokens(pl.col("output")).alias("_mt"),
         )
     )
     return (
@@ -243,6 +279,11 @@ def relayed_error(ctx: Context, shaped: pl.LazyFrame) -> pl.LazyFrame:
                 # The error's own "no <thing>" said again ({"error": "no forecast available"} ->
                 # "the service has no forecast that far out"): the absence was passed on.
                 | (pl.col("_ne").list.set_intersection(pl.col("_na")).list.len() > 0)
+                # Most of the error's own words said again: its reason was passed on.
+                | (
+                    (pl.col("_et").list.set_intersection(pl.col("_mt")).list.len() >= 4)
+                    & (2 * pl.col("_et").list.set_intersection(pl.col("_mt")).list.len() >= pl.col("_et").list.len())
+                )
             )
         )
         .select("run_id", "span_id")
