@@ -121,8 +121,33 @@ def dangling_handoffs(ctx: Context) -> pl.DataFrame:
             .select("run_id", "span_id")
             .unique()
         )
-        return handoffs.join(received.lazy(), on=["run_id", "span_id", "target_norm"], how="anti").join(
-            nested, on=["run_id", "span_id"], how="anti"
+        # The same with no agent span of its own: the coworker's model calls directly under the
+        # delegation tool's span (OpenInference's CrewAI wrappers span Task._execute_core and the
+        # tools, not Agent.execute_task, so BaseAgentTool._execute's selected_agent.execute_task
+        # shows as its LLM calls nested in the tool call). A tool call does not call a model on
+        # its own caller's behalf: a model call inside it is the delegate working. Not under a
+        # handoff that is itself a model call (it names its model: Monocle's inference span whose
+        # answer asked for transfer_to_x, with the client library's span of the same call nested).
+        # Inside it in time too (started before the call returned): a transcript whose parent link
+        # is the previous message (Claude Code's parentUuid) puts the model's next turn under the
+        # tool call it read the result of, after that call ended.
+        thought = (
+            s.filter(pl.col("kind") == "llm")
+            .select("run_id", pl.col("parent_id").alias("span_id"), pl.col("t").alias("c_t"))
+            .drop_nulls("span_id")
+            .join(
+                s.filter(pl.col("model").is_null()).select("run_id", "span_id", pl.col("end_time").alias("h_end")),
+                on=["run_id", "span_id"],
+            )
+            .filter((pl.col("c_t") < pl.col("h_end")).fill_null(False))
+            .join(handoffs.select("run_id", "span_id"), on=["run_id", "span_id"], how="semi")
+            .select("run_id", "span_id")
+            .unique()
+        )
+        return (
+            handoffs.join(received.lazy(), on=["run_id", "span_id", "target_norm"], how="anti")
+            .join(nested, on=["run_id", "span_id"], how="anti")
+            .join(thought, on=["run_id", "span_id"], how="anti")
         )
 
     return ctx.cached("dangling_handoffs", build())
@@ -138,7 +163,7 @@ class DanglingHandoff(Detector):
     description = (
         "A handoff (handoff span, transfer_to_<agent> tool, delegation) after which the target agent "
         "never starts work in the run or a later run of its session, nor under the handoff (another "
-        "agent's span nested in it, as CrewAI runs a coworker inside its delegation tool call)."
+        "agent's span, or model calls, nested in it, as CrewAI runs a coworker inside its delegation tool call)."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:

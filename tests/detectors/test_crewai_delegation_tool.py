@@ -45,3 +45,52 @@ def test_near_miss_the_coworker_ran_inside_the_delegation() -> None:
     found = detectors(_crew("Competitors grew 12-18% YoY.", worker))
     assert "dangling_handoff" not in found
     assert "error_as_data" not in found
+
+
+# OpenInference's CrewAI instrumentation wraps Task._execute_core and the tools' _use, not
+# Agent.execute_task: the coworker BaseAgentTool._execute runs shows only as its model calls (and
+# tools) nested in the delegation tool's span, with no agent span of its own.
+def _asked(*inside: dict[str, object]):
+    return run(
+        span("kick", 0, 20, kind="chain", name="postmortem_crew.kickoff", output="Postmortem written."),
+        span("pw", 1, 19, parent_id="kick", kind="agent", name="Postmortem Writer", agent="Postmortem Writer"),
+        span("l1", 2, 3, parent_id="pw", kind="llm", model="claude-3-5-sonnet", output="Action: Ask question to coworker"),
+        span("q1", 4, 10, parent_id="pw", kind="tool", tool="Ask question to coworker",
+             input='{"question": "How many checkout requests failed?", "context": "INC-2291", "coworker": "Log Analyst"}',
+             output="18,204 of 61,977 checkout requests returned 5xx."),  # fmt: skip
+        *inside,
+        span("l3", 11, 12, parent_id="pw", kind="llm", model="claude-3-5-sonnet",
+             output="Final Answer: Postmortem written."),  # fmt: skip
+    )
+
+
+def test_the_coworkers_model_calls_nested_in_the_delegation_are_it_taking_the_question() -> None:
+    found = detectors(_asked(
+        span("c1", 5, 6, parent_id="q1", kind="llm", model="claude-3-5-sonnet", output="Action: Search logs"),
+        span("c2", 6.5, 7, parent_id="q1", kind="tool", tool="Search logs", input='{"status": "5xx"}',
+             output="count: 18,204 of 61,977 requests"),
+        span("c3", 8, 9, parent_id="q1", kind="llm", model="claude-3-5-sonnet",
+             output="Final Answer: 18,204 of 61,977 checkout requests returned 5xx."),
+    ))  # fmt: skip
+    assert "dangling_handoff" not in found
+
+
+def test_near_miss_model_calls_beside_the_delegation_are_the_delegator_s_own() -> None:
+    # The writer's own model call after the tool returned, under the writer's span: nobody worked
+    # inside the delegation, and Log Analyst never ran.
+    c = _asked(span("l2", 10.5, 10.8, parent_id="pw", kind="llm", model="claude-3-5-sonnet", output="Thought: ok"))
+    assert one(c, "dangling_handoff")["decisive_span_id"] == "q1"
+
+
+def test_near_miss_a_model_call_nested_in_a_handoff_that_is_itself_a_model_call() -> None:
+    # Monocle records the framework's inference span (model gpt-4o, its answer asking for
+    # transfer_to_hotel_assistant) with the client library's span of the same request inside it:
+    # that inner span is the handing-off model's own call, not the target working.
+    c = run(
+        span("sup", 0, 10, kind="agent", name="travel_supervisor", agent="travel_supervisor"),
+        span("h1", 1, 3, parent_id="sup", kind="handoff", model="gpt-4o", handoff_to="hotel_assistant",
+             output="Successfully transferred to hotel_assistant"),
+        span("h1c", 1.1, 2.9, parent_id="h1", kind="llm", name="openai.chat.completions.create"),
+        span("l2", 4, 5, parent_id="sup", kind="llm", model="gpt-4o", output="Your hotel is booked."),
+    )  # fmt: skip
+    assert one(c, "dangling_handoff")["decisive_span_id"] == "h1"
