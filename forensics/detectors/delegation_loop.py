@@ -26,9 +26,11 @@ from forensics.detectors.ownership_gap import delegations
 from forensics.detectors.registry import register
 
 
-def _key(text: pl.Expr) -> pl.Expr:
-    """A task or report compared without case, spacing or punctuation."""
-    return text.str.to_lowercase().str.replace_all(r"[^\w]", "")
+def task_key(text: pl.Expr) -> pl.Expr:
+    """A task or report compared without case, spacing or punctuation, and by what it says, not
+    the names of its fields: a JSON object's keys are dropped (``{"messages": "..."}``, a state
+    whose content the export elided, says nothing, and two such are no same task; empty here)."""
+    return text.str.replace_all(r'\\?"[^"\\]*\\?"\s*:', "").str.to_lowercase().str.replace_all(r"[^\w]", "")
 
 
 @register
@@ -66,7 +68,7 @@ class RepeatedDelegation(Detector):
             .filter(pl.len().over("run_key", "by_agent", "agent") >= n)
             .select("run_key", "run_id", "span_id", "seq", "agent", "by_agent", "t", "end_time", "args", "failed",
                     back.alias("back"))
-            .with_columns(_key(pl.col("args")).alias("task_key"), _key(pl.col("back")).alias("back_key"))
+            .with_columns(task_key(pl.col("args")).alias("task_key"), task_key(pl.col("back")).alias("back_key"))
             .filter((pl.col("task_key") != "") & (pl.col("back_key") != ""))
             .filter(pl.len().over(key) >= n)
             .sort("run_key", "seq")

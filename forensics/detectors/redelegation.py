@@ -21,6 +21,7 @@ import polars as pl
 
 from forensics.conventions.delegation import report_says_failed
 from forensics.detectors.base import Context, Detector, finding, hms, txt
+from forensics.detectors.delegation_loop import task_key
 from forensics.detectors.ownership_gap import _NOTHING, delegations
 from forensics.detectors.registry import register
 from forensics.detectors.step_redo import plan_updates
@@ -46,7 +47,7 @@ def _repeat_delegations(ctx: Context) -> pl.DataFrame:
             delegations(ctx)
             .filter(pl.len().over("run_key", "by_agent", "agent") > 1)
             .select("run_key", "run_id", "span_id", "seq", "agent", "by_agent", "t", "end_time", "args", "failed", "output")
-            .with_columns(pl.col("args").str.to_lowercase().str.replace_all(r"[^\w]", "").alias("task_key"))
+            .with_columns(task_key(pl.col("args")).alias("task_key"))
             .filter(pl.col("task_key") != "")
             .filter(pl.len().over(key) > 1)
             .with_columns(reported.alias("reported"), pl.coalesce("end_time", "t").alias("d_end"))

@@ -103,3 +103,34 @@ def test_asking_again_after_a_report_that_said_it_failed_is_a_retry() -> None:
     assert found(t, "redelegated_same_task").height == 0
     replanned, _ = with_plan_update(t, before_step=2)
     assert found(replanned, "redelegated_after_replan").height == 0
+
+
+def _loop(task: str):
+    """A LangGraph sub-agent (flight_assistant) whose ReAct ``agent`` node runs twice, a tool step
+    between; each node run's input is the graph state as the export recorded it (``task``)."""
+    from span_builder import run, span
+
+    return run(
+        span("root", 0, 20, kind="chain", name="LangGraph", output="Booked."),
+        span("fa", 1, 19, parent_id="root", kind="agent", name="flight_assistant", agent="flight_assistant"),
+        span("n1", 2, 4, parent_id="fa", kind="agent", name="agent", agent="agent", input=task,
+             output='{"messages": [{"role": "assistant", "content": "calling search_flights"}]}'),
+        span("n2", 5, 7, parent_id="fa", kind="agent", name="tools", agent="tools", input=task,
+             output='{"messages": [{"role": "tool", "content": "LH190 07:15"}]}'),
+        span("n3", 8, 10, parent_id="fa", kind="agent", name="agent", agent="agent", input=task,
+             output='{"messages": [{"role": "assistant", "content": "Booked."}]}'),
+    )  # fmt: skip
+
+
+def test_the_same_task_in_the_same_words_handed_again_fires() -> None:
+    from span_builder import one
+
+    c = _loop('{"messages": [{"role": "user", "content": "Book LH190 FRA-BER on Sept 12"}]}')
+    assert one(c, "redelegated_same_task")["decisive_span_id"] == "n1"
+
+
+def test_near_miss_inputs_the_export_elided_are_no_same_task() -> None:
+    # {"messages": "..."}: the field is there, its content is not; nothing says the task was the same.
+    from span_builder import detectors
+
+    assert "redelegated_same_task" not in detectors(_loop('{"messages": "..."}'))
