@@ -176,6 +176,37 @@ def _answers_agent(df: pl.DataFrame, human: pl.Expr) -> pl.Series:
     return out.scatter(found.get_column("_row"), found.get_column("answered"))
 
 
+def _error_shaped(df: pl.DataFrame, policy: Policy) -> pl.Series:
+    """Results (tool, retriever, handoff outputs) shaped as an error: ERROR_SHAPED; a side-effecting
+    tool's own not-done flag (NOT_DONE_FLAG, not a get-or-create's existing object); with
+    ``policy.empty_result_is_error``, an empty result of a read. The result rows are taken out once
+    and every test reads them there, then the hits are scattered back: each test taken out on its
+    own (on_rows) filtered and gathered the outputs again and evaluated its mask twice, ~3x the
+    regexes' own cost (issue 15 item 4)."""
+    out, se = pl.col("output"), pl.col("is_side_effect")
+    rows = df.select(
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"), "kind", "output", "is_side_effect", "call"
+    ).filter(pl.col("kind").is_in(["tool", "retriever", "handoff"]) & out.is_not_null())
+    shaped = out.str.contains(ERROR_SHAPED).fill_null(False)
+    if policy.empty_result_is_error:
+        # An empty result is an error only where the tool's contract is to return a thing: a read
+        # by its name (policy tools.read_only: get, read, fetch, lookup...), not a write (a write
+        # that returns {} or 204 did its job), not a command whose output is whatever it printed
+        # (a shell command that printed nothing); and not an empty list, nor anything empty from a
+        # tool that searches or lists: "none found" is one of the answers such a tool gives.
+        # The names are matched once per distinct call (a few hundred).
+        calls = rows.get_column("call")
+        reads = _map_distinct(pl.col("call"), calls, pl.col("name").str.contains(policy.read_only), pl.Boolean())
+        listing = _map_distinct(pl.col("call"), calls, pl.col("name").str.contains(COLLECTION_TOOL), pl.Boolean())
+        empty = out.str.contains(EMPTY_RESULT) & ~out.str.contains(r"^\s*\[\s*\]\s*$")
+        shaped = shaped | (empty & reads.fill_null(False) & ~se & ~listing.fill_null(False)).fill_null(False)
+    # Side effects are tool spans (a tool role), so their results are among these rows; the
+    # not-done flag is read on theirs only.
+    not_done = rows.filter(se).filter(out.str.contains(NOT_DONE_FLAG) & ~_existing_returned(out))
+    hits = pl.concat([rows.filter(shaped).get_column("_row"), not_done.get_column("_row")])
+    return pl.repeat(False, df.height, dtype=pl.Boolean, eager=True).scatter(hits, True).alias("error_shaped")
+
+
 def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -> Context:
     """Derive the shared columns and the per-run facts over the whole table at once.
 
@@ -369,32 +400,7 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
             for i, k in enumerate(_ROLE_BITS)
         ]
     ).drop("_roles")
-    is_result = pl.col("kind").is_in(["tool", "retriever", "handoff"])
-    # The regexes read the rows they judge only (taken out with on_rows; a regex over a masked
-    # column pays for every row): results, and for the not-done flag side-effecting tools' results
-    # (side effects are tool spans, so their results are their outputs).
-    shaped = on_rows(is_result, pl.col("output"), lambda e: e.str.contains(ERROR_SHAPED)) | (
-        pl.col("is_side_effect")
-        & on_rows(pl.col("is_side_effect"), pl.col("output"), lambda e: e.str.contains(NOT_DONE_FLAG) & ~_existing_returned(e))
-    )
-    if policy.empty_result_is_error:
-        # An empty result is an error only where the tool's contract is to return a thing: a read
-        # by its name (policy tools.read_only: get, read, fetch, lookup...), not a write (a write
-        # that returns {} or 204 did its job), not a command whose output is whatever it printed
-        # (a shell command that printed nothing); and not an empty list, nor anything empty from a
-        # tool that searches or lists: "none found" is one of the answers such a tool gives.
-        # The names are matched once per distinct call (a few hundred), the results on result rows only.
-        calls = df.get_column("call")
-        reads = _map_distinct(pl.col("call"), calls, pl.col("name").str.contains(policy.read_only), pl.Boolean())
-        collection = _map_distinct(pl.col("call"), calls, pl.col("name").str.contains(COLLECTION_TOOL), pl.Boolean())
-        reads, collection = reads.fill_null(False), collection.fill_null(False)
-        empty = on_rows(
-            is_result,
-            pl.col("output"),
-            lambda e: e.str.contains(EMPTY_RESULT) & ~e.str.contains(r"^\s*\[\s*\]\s*$"),
-        )
-        shaped = shaped | (empty & reads & ~pl.col("is_side_effect") & ~collection)
-    df = df.with_columns(shaped.fill_null(False).alias("error_shaped"))
+    df = df.with_columns(_error_shaped(df, policy))
     to_human = pl.col("handoff_target").str.contains(policy.escalation_targets).fill_null(False)
     person = pl.col("person")
     human = (pl.col("kind") == "human") | person
