@@ -249,8 +249,7 @@ class FailedReportPassedOn(Detector):
             "run_key", "agent", pl.col("span_id").alias("fail_id"), pl.col("t").alias("f_t"), pl.col("seq").alias("f_seq")
         )
         began = (
-            passed.filter(pl.col("via_handoff"))
-            .join(failed_calls, on=["run_key", "agent"])
+            passed.join(failed_calls, on=["run_key", "agent"])
             .filter((pl.col("f_t") >= pl.col("t")) & (pl.col("f_t") <= pl.col("d_end")))
             .sort("f_seq")
             .group_by("run_key", "span_id")

@@ -261,8 +261,15 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
         same_request = ~((pl.col("kind") == "llm") & pl.col("args").is_null()) | pl.col("l_parent_id").eq_missing(
             pl.col("parent_id")
         )
-        retry = (pl.col("l_kind") == pl.col("kind")) & (pl.col("l_call") == pl.col("call")) & same_request
         same_agent = pl.col("l_agent").eq_missing(pl.col("agent"))
+        # Each agent's answer tool is its own answer: smolagents' managed agent ends with
+        # final_answer, its report to the manager, and the manager's own final_answer later is the
+        # manager's answer, not that call made again (smolagents agents.py: a managed agent's run
+        # returns its final answer to the calling agent as an observation).
+        from forensics.detectors.missing_fallback import ANSWER_TOOLS
+
+        own_answer = pl.col("call").is_in(ANSWER_TOOLS) & ~same_agent
+        retry = (pl.col("l_kind") == pl.col("kind")) & (pl.col("l_call") == pl.col("call")) & same_request & ~own_answer
         fallback = (
             (
                 (pl.col("kind") == "llm")

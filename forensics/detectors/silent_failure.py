@@ -15,6 +15,7 @@ from forensics.detectors.base import (
     snippet,
     txt,
 )
+from forensics.detectors.error_reading import calling_tool, passed_on_as_answer
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.registry import register
 
@@ -382,8 +383,9 @@ class ErrorAsData(Detector):
         shaped = told_of_failure(ctx, shaped)
         shaped = shaped.join(relayed_error(ctx, shaped), on=["run_id", "span_id"], how="anti")
         shaped = shaped.join(found_another_way(ctx, shaped), on=["run_id", "span_id"], how="anti")
+        shaped = passed_on_as_answer(shaped)
         # Retrievals that found nothing under an answer that says it found something.
-        blind = told_of_failure(ctx, ungrounded_retrievals(ctx))
+        blind = calling_tool(ctx, told_of_failure(ctx, ungrounded_retrievals(ctx)))
         cols = ["run_id", "span_id", "seq", "t", "call", "output", "kind"]
         shaped = pl.concat([shaped.select(cols), blind.select(cols)], how="vertical_relaxed")
         shown = (
