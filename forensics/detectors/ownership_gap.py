@@ -8,6 +8,7 @@ from forensics.conventions.delegation import AGENT_WHO
 from forensics.conventions.registry import Q
 from forensics.detectors.base import HASH_SEED, Context, Detector, finding, hms, num, txt
 from forensics.detectors.findings import per_run_finding
+from forensics.detectors.refused_handoffs import refused_handoffs
 from forensics.detectors.registry import register
 from forensics.policy import Threshold
 
@@ -72,6 +73,9 @@ def dangling_handoffs(ctx: Context) -> pl.DataFrame:
             .collect()
             .lazy()
         )
+        # A transfer the framework refused (no such agent: LangGraph ToolNode, refused_handoffs).
+        if (refused := refused_handoffs(ctx)) is not None:
+            handoffs = pl.concat([handoffs, refused.cast(handoffs.collect_schema())]).collect().lazy()
         # Each agent's activity per run, aggregated first (a handoff is then matched against a
         # few rows per run, not every span of the target).
         work = (
