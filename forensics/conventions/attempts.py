@@ -15,7 +15,7 @@ Two spans are attempts of one request when
 
 Columns: ``attempt_group`` (a 64-bit key, null for spans that are no call), ``attempt_index``
 (0-based, in run order), ``attempt_count``, ``is_last_attempt``, ``group_recovered`` (a later
-attempt of the group succeeded), ``retry_after_s`` (a ``Retry-After`` the response asked for) and
+attempt of the group succeeded, or a declared fallback, ``fallback_of``, answered in place of its last one), ``retry_after_s`` (a ``Retry-After`` the response asked for) and
 ``retry_after_honoured`` (the next attempt waited at least that long), ``http_attempt`` (the group
 is HTTP resends), ``explicit_retry`` (the instrumentation itself says this span is a resend).
 """
@@ -65,10 +65,22 @@ def _extract() -> list[pl.Expr]:
         # ModelRetry, arguments or output that failed validation, plain text where a tool call was
         # required) with this sentence (pydantic_ai/messages.py); the model call that carries it in
         # its input is sent because the model's previous answer was rejected.
-        pl.col("input").str.contains(REPROMPT, literal=True).fill_null(False).alias("_cv_reprompt"),
+        # Only the newest request counts: pydantic-ai sends the whole message history with every
+        # model call, so a retry prompt answered turns ago is still in the input of every later
+        # call. The request the model is asked to answer is what follows its last response.
+        where_contains("input", REPROMPT)
+        .str.extract(r'(?s)^.*"assistant"(.*)$', 1)
+        .fill_null(where_contains("input", REPROMPT))
+        .str.contains(REPROMPT, literal=True)
+        .fill_null(False)
+        .alias("_cv_reprompt"),
         # The client's own retry limit, written with its failed attempt: Claude Code's api_error
         # lines (maxRetries, beside retryAttempt and retryInMs), a client's max_retries parameter.
         json_scalar("attributes", r"maxRetries|max_retries", "etries").cast(pl.Int64, strict=False).alias("_cv_max_retries"),
+        # The wait the client itself scheduled before its next attempt, written with the failed one
+        # (Claude Code's api_error lines: retryInMs, the CLI's "Retrying in N seconds"): its backoff,
+        # where the gap between two error lines also holds each attempt's own time on the wire.
+        json_scalar("attributes", r"retryInMs", "retryInMs").cast(pl.Float64, strict=False).alias("_cv_retry_in_ms"),
         json_scalar("attributes", r"http\.response\.header\.retry-after|retry-after|Retry-After", "etry-")
         .cast(pl.Float64, strict=False)
         .alias("_cv_retry_after"),
@@ -114,6 +126,8 @@ def _structure(df: pl.DataFrame) -> pl.DataFrame:
         "t",
         "end_time",
         "_cv_retry_after",
+        # A declared fallback that answered in place of this attempt (conventions.fallbacks runs first).
+        pl.col("span_id").is_in(df.filter(pl.col("succeeded") & pl.col("fallback_of").is_not_null()).get_column("fallback_of").implode()).alias("_fb_ok"),
     )
     multi = rows.filter(grouped & pl.col(g).is_duplicated()).sort(g, "seq")
     # A request is sent again only after an attempt failed: a call that follows a successful one
@@ -144,7 +158,12 @@ def _structure(df: pl.DataFrame) -> pl.DataFrame:
         )
         .with_columns(
             (pl.when(last).then(pl.col("i") + 1).backward_fill()).alias("n"),
-            ((pl.col("_later") - pl.when(last).then(pl.col("_later")).backward_fill()) > 0).alias("rec"),
+            # Recovered: a later attempt succeeded, or the framework's declared fallback answered
+            # in place of the group's last attempt (the request was answered another way).
+            (
+                ((pl.col("_later") - pl.when(last).then(pl.col("_later")).backward_fill()) > 0)
+                | pl.when(last).then(pl.col("_fb_ok")).backward_fill()
+            ).alias("rec"),
             (gap >= pl.col("_cv_retry_after") * RETRY_AFTER_TOLERANCE).fill_null(False).alias("hon"),
         )
         .select("_row", "i", "n", "rec", "hon")
@@ -174,6 +193,7 @@ def _structure(df: pl.DataFrame) -> pl.DataFrame:
         pl.col("_cv_http_url").alias("http_url"),
         pl.col("_cv_retry_after").alias("retry_after_s"),
         pl.col("_cv_max_retries").alias("client_max_retries"),
+        (pl.col("_cv_retry_in_ms") / 1000).alias("client_retry_wait_s"),
         honoured,
         ((pl.col("_cv_resend") > 0) | (pl.col("_cv_retry_tag") > 1)).fill_null(False).alias("explicit_retry"),
         (pl.col("_cv_reprompt") & (pl.col("kind") == "llm")).alias("reprompted"),
@@ -215,13 +235,19 @@ register(
                 "client_max_retries",
             ),
             Signal(
+                "retryInMs on a failed model call: the wait the client scheduled before its next attempt",
+                "Claude Code (api_error system lines: retryInMs beside retryAttempt and maxRetries)",
+                "anthropics/claude-code#2919 (the CLI's 'Retrying in N seconds… (attempt n/10)', the wait doubling)",
+                "client_retry_wait_s",
+            ),
+            Signal(
                 "child runs tagged retry:attempt:<n>",
                 "LangChain RunnableRetry (with_retry)",
                 "libs/core/langchain_core/runnables/retry.py (_patch_config: run_manager.get_child(f'retry:attempt:{n}'))",
                 "attempt_group, explicit_retry",
             ),
             Signal(
-                "a model call whose input ends with 'Fix the errors and try again.' (RetryPromptPart)",
+                "a model call whose newest request (its input after the last assistant message) holds 'Fix the errors and try again.' (RetryPromptPart)",
                 "pydantic-ai (output and tool retries, max_result_retries)",
                 "pydantic_ai_slim/pydantic_ai/messages.py (RetryPromptPart.model_response); _agent_graph.py (ctx.state.increment_retries)",
                 "reprompted",
@@ -246,7 +272,7 @@ register(
             "attempt_index": "0-based position of the span among its group's attempts",
             "attempt_count": "how many attempts the group holds",
             "is_last_attempt": "the group's last attempt",
-            "group_recovered": "a later attempt of the same group succeeded",
+            "group_recovered": "a later attempt of the same group succeeded, or a declared fallback (fallback_of) answered in place of its last attempt",
             "http_attempt": "the group is HTTP client resends (same method and URL under one parent)",
             "http_method": "the HTTP client span's request method (http.request.method, http.method)",
             "http_url": "the HTTP client span's URL (url.full, http.url)",
@@ -254,6 +280,7 @@ register(
             "retry_after_s": "the Retry-After (seconds) the response asked for",
             "retry_after_honoured": "the next attempt waited at least the Retry-After",
             "client_max_retries": "the retries the client itself allows, recorded with the attempt (maxRetries, max_retries)",
+            "client_retry_wait_s": "the wait (seconds) the client scheduled before its next attempt, recorded with the failed one (retryInMs)",
             "reprompted": "a model call sent because the framework rejected the model's previous answer (pydantic-ai's retry prompt)",
         },
     )

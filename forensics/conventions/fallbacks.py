@@ -3,6 +3,11 @@
 * LangChain ``Runnable.with_fallbacks`` builds a ``RunnableWithFallbacks``: its run (named after the
   class) starts the primary as a child, and on an exception in ``exceptions_to_handle`` the next
   fallback as the next child. A child after a failed sibling is a fallback of that sibling.
+* pydantic-ai's ``FallbackModel`` names its model ``fallback:<model>,<model>...`` (its
+  ``model_name``), so its chat span is ``chat fallback:...``; it calls each model in turn until one
+  answers (``fallback_on``: an API status error by default). Under that span, an HTTP request that
+  succeeded after failed ones to another URL is the next model answering: a fallback of the last
+  failed request before it (the failed model's client may have resent it first: one attempt group).
 * LiteLLM's Router logs ``attempted_fallbacks`` (the number of fallbacks tried before the call that
   answered) in its metadata: a model call with one or more is a fallback of the last failed model
   call before it.
@@ -17,6 +22,8 @@ import polars as pl
 from forensics.conventions.registry import Convention, Signal, json_scalar, register
 
 WITH_FALLBACKS: Final = "RunnableWithFallbacks"
+#: pydantic-ai's FallbackModel.model_name, in its chat span's name (``{operation} {model_name}``).
+FALLBACK_MODEL: Final = r"^\S+ fallback:"
 
 
 def _extract() -> list[pl.Expr]:
@@ -52,6 +59,32 @@ def _structure(df: pl.DataFrame) -> pl.DataFrame:
             .alias("of"),
         ).drop_nulls("of")
         out = out.scatter(prev.get_column("_row"), prev.get_column("of"))
+    # pydantic-ai FallbackModel: under its chat span, a request that succeeded after a failed one to
+    # another URL replaces the last failed request before it.
+    fallback_models = df.filter(pl.col("name").str.contains(FALLBACK_MODEL).fill_null(False)).get_column("span_k").implode()
+    requests = (
+        df.select(
+            pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"),
+            "parent_k",
+            "seq",
+            "span_id",
+            "failed",
+            "succeeded",
+            pl.coalesce("_cv_http_url", "name").alias("_url"),
+        )
+        .filter(pl.col("parent_k").is_in(fallback_models))
+        .sort("parent_k", "seq")
+    )
+    if requests.height:
+        last_failed = pl.when(pl.col("failed"))
+        hit = (
+            requests.with_columns(
+                last_failed.then(pl.col("span_id")).forward_fill().shift(1).over("parent_k").alias("of"),
+                last_failed.then(pl.col("_url")).forward_fill().shift(1).over("parent_k").alias("of_url"),
+            )
+            .filter(pl.col("succeeded") & pl.col("of").is_not_null() & (pl.col("_url") != pl.col("of_url")))
+        )
+        out = out.scatter(hit.get_column("_row"), hit.get_column("of"))
     # LiteLLM: a model call after attempted fallbacks replaces the last failed model call before it.
     marked = rows.filter((pl.col("kind") == "llm") & (pl.col("_cv_attempted_fallbacks") > 0))
     if marked.height:
@@ -84,6 +117,12 @@ register(
                 "RunnableWithFallbacks run: children are the primary then each fallback",
                 "LangChain (with_fallbacks)",
                 "libs/core/langchain_core/runnables/fallbacks.py (RunnableWithFallbacks.invoke)",
+                "fallback_of",
+            ),
+            Signal(
+                "a chat span named '<operation> fallback:<model>,<model>' (FallbackModel.model_name); under it, a request that succeeded after a failed one to another URL",
+                "pydantic-ai FallbackModel",
+                "pydantic_ai_slim/pydantic_ai/models/fallback.py (FallbackModel.model_name, request: the next model on fallback_on); tests/models/test_fallback.py (test_init: 'fallback:...')",
                 "fallback_of",
             ),
             Signal(

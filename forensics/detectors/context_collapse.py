@@ -470,9 +470,10 @@ class ContextOverflow(Detector):
         "thresholds.context_fraction of the model's window (policy context_windows, else the vendored "
         "LiteLLM table in forensics/data/context_windows.json) in a run that also says the window was "
         "exceeded or an output was cut (a full window alone lost nothing). "
-        "Decisive: the earliest such span, "
-        "where the context first went past the window; an enclosing span failing with the error its "
-        "model call raised is not that span."
+        "Decisive: the earliest such span, where the context first went past the window; where a "
+        "request was refused for exceeding the window, that refusal (a near-full call before it was "
+        "accepted and answered: evidence only); an enclosing span failing with the error its model "
+        "call raised is not that span."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -582,8 +583,15 @@ class ContextOverflow(Detector):
         )
         # The log saying so (an overflow error, a length finish) is strong; prompt tokens against a
         # table's window is an inference (the provider may count tokens differently).
+        # Decisive: where the context went past the window. A request the provider refused for
+        # exceeding it (said) is that point; a near-full call before it was accepted and answered
+        # (it had not gone past; the agent could still trim or summarise) and stays evidence, after
+        # it. With no refusal (an output cut later), the near-full call is where it began.
+        refused = pl.col("said").any().over("run_id")
+        stated_first = pl.when(pl.col("said") | ~refused).then(pl.col("seq")).otherwise(pl.col("seq") + (1 << 40))
         return per_run_finding(
-            hits.with_columns(reason.alias("why")),
+            hits.with_columns(reason.alias("why"), stated_first.alias("_order")),
+            order="_order",
             first=["why"],
             also=[(pl.col("said") | pl.col("cut")).any().alias("stated")],
             explanation=explanation,

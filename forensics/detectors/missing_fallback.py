@@ -332,7 +332,13 @@ def retry_storms(ctx: Context) -> pl.DataFrame:
             # the sleep a backoff policy grows (tenacity, the OpenAI SDK's _calculate_retry_timeout
             # sleep after the failure returns); start-to-start gaps also hold each attempt's own
             # duration, which hides the growth. Without an end time, start to start.
-            ((pl.col("t") - pl.coalesce(pl.col("end_time"), pl.col("t")).shift(1)).dt.total_milliseconds() / 1000)
+            # Where the client wrote down the wait it scheduled (client_retry_wait_s: Claude Code's
+            # retryInMs), that wait is its backoff: the gap between its error lines also holds each
+            # attempt's own time on the wire (a 529 can take 30 s to come back).
+            pl.coalesce(
+                pl.col("client_retry_wait_s").shift(1),
+                (pl.col("t") - pl.coalesce(pl.col("end_time"), pl.col("t")).shift(1)).dt.total_milliseconds() / 1000,
+            )
             .over(key)
             .alias("gap_s"),
         )
@@ -464,7 +470,10 @@ class RetryStorm(Detector):
     thresholds = (
         Threshold("retry_limit", 3, "More retries of one failing call than this is a storm.",
                   "an integer >= 0", lambda v: v >= 0),
-        Threshold("backoff_growth", 1.5, "Each retry gap must grow by at least this factor over the previous "
+        # 1.25: the OpenAI and Anthropic Python clients sleep min(0.5 * 2**n, 8) s times a jitter of
+        # 0.75-1.0 (openai-python src/openai/_base_client.py _calculate_retry_timeout), so one wait
+        # can be as little as 1.5x the one before, less with clock noise; a flat loop stays near 1.0.
+        Threshold("backoff_growth", 1.25, "Each retry gap must grow by at least this factor over the previous "
                   "gap somewhere in the chain, or the retries had no backoff.",
                   "a growth factor >= 1.0", lambda v: v >= 1.0, (int, float)),
         # Was a literal `>= 2` in detect(): one retry has no spacing to compare, two are the first chain

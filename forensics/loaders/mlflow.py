@@ -16,7 +16,8 @@ In both, span attribute values are JSON-*encoded* strings (``"mlflow.spanType": 
 they are decoded before mapping. ``mlflow.spanType`` gives the kind (CHAT_MODEL/LLM/EMBEDDING →
 llm, AGENT, TOOL, RETRIEVER/RERANKER → retriever, CHAIN/PARSER → chain, GUARDRAIL); an AGENT span
 names its agent and a TOOL span its tool by the span's name. ``mlflow.spanInputs``/``spanOutputs``
-are the input and output; ``mlflow.chat.tokenUsage`` the tokens. The run id is the OpenTelemetry
+are the input and output (a model call's ``model`` argument in its inputs names its model where no
+attribute does: autologging traces ``create(**kwargs)``); ``mlflow.chat.tokenUsage`` the tokens. The run id is the OpenTelemetry
 trace id (``tr-<hex>`` without its prefix is the same id), so the trace joins with an OTLP export
 of it. ``info`` goes to the root span's ``@trace_info``; a trace whose state is ERROR with a root
 span that says OK keeps the root's own status and the state in ``@trace_info``.
@@ -191,7 +192,8 @@ def span_row(span: Any, trace: dict[str, Any]) -> dict[str, Any]:
     span_type = attrs.pop("mlflow.spanType", None)
     kind = SPAN_TYPE_KINDS.get(str(span_type).upper()) if span_type is not None else None
     row["kind"] = kind
-    row["input"] = as_text(attrs.pop("mlflow.spanInputs", None))
+    inputs = attrs.pop("mlflow.spanInputs", None)
+    row["input"] = as_text(inputs)
     row["output"] = as_text(attrs.pop("mlflow.spanOutputs", None))
     usage = attrs.pop("mlflow.chat.tokenUsage", None)
     if isinstance(usage, dict):
@@ -208,6 +210,10 @@ def span_row(span: Any, trace: dict[str, Any]) -> dict[str, Any]:
     rest = finish_row(row, attrs, events)
     if row.get("kind") is None:
         row["kind"] = "unknown"
+    # Autologging records a model call's keyword arguments as its inputs (the OpenAI and Anthropic
+    # flavours trace ``create(**kwargs)``): where no attribute names the model, the request does.
+    if row["kind"] == "llm" and row.get("model") is None and isinstance(inputs, dict) and isinstance(inputs.get("model"), str):
+        row["model"] = inputs["model"]
     if span_type is not None and kind is None:
         rest["@span_type"] = span_type
     if row["kind"] == "agent" and row.get("agent") is None:

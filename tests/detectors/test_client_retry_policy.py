@@ -19,9 +19,10 @@ T0 = datetime(2025, 7, 16, 9, 14, 5, tzinfo=UTC)
 OVERLOADED = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
 
 
-def _session(tmp_path: Path, waits: list[float], max_retries: int = 10) -> list[str]:
+def _session(tmp_path: Path, waits: list[float], max_retries: int = 10, took: float = 0.0) -> list[str]:
     """A user prompt, one api_error line per failed attempt (each ``waits[i]`` seconds after the
-    previous line, announcing that wait as retryInMs), then the answer."""
+    previous line, announcing that wait as retryInMs, plus ``took`` seconds the next attempt spent
+    on the wire before it failed), then the answer."""
     base = {"isSidechain": False, "userType": "external", "cwd": "/w", "sessionId": "s-1", "version": "1.0.98"}
     lines = [{**base, "type": "user", "uuid": "u0", "parentUuid": None, "timestamp": T0.isoformat(),
               "message": {"role": "user", "content": "Build the RSS feed."}}]
@@ -32,7 +33,7 @@ def _session(tmp_path: Path, waits: list[float], max_retries: int = 10) -> list[
                       "timestamp": t.isoformat(), "content": f"API Error (529 ...) · Retrying (attempt {i + 1}/{max_retries})",
                       "error": {"status": 529, "headers": {}, "error": OVERLOADED},
                       "retryInMs": int(wait * 1000), "retryAttempt": i + 1, "maxRetries": max_retries})
-        t, parent = t + timedelta(seconds=wait), uid
+        t, parent = t + timedelta(seconds=wait + took), uid
     lines.append({**base, "type": "assistant", "uuid": "a1", "parentUuid": parent, "timestamp": t.isoformat(),
                   "message": {"role": "assistant", "model": "claude-sonnet-4-20250514",
                               "content": [{"type": "text", "text": "The feed is built and validates."}]}})
@@ -52,3 +53,14 @@ def test_near_miss_the_same_retries_with_flat_spacing_are_a_storm(tmp_path: Path
 
 def test_near_miss_more_retries_than_the_clients_own_limit_are_a_storm(tmp_path: Path) -> None:
     assert "retry_storm" in _session(tmp_path, [1.1, 1.1, 2.2, 4.4, 8.8], max_retries=3)
+
+
+def test_slow_attempts_with_the_scheduled_wait_doubling_are_no_storm(tmp_path: Path) -> None:
+    """Each 529 took 30 s to come back, so the error lines are ~31, 32, 34 s apart: the gap is mostly
+    the attempt itself. The wait the client scheduled (retryInMs 1.1, 2.2, 4.4 s) is its backoff."""
+    assert "retry_storm" not in _session(tmp_path, [1.1, 2.2, 4.4], took=30.0)
+
+
+def test_near_miss_slow_attempts_with_a_flat_scheduled_wait_are_a_storm(tmp_path: Path) -> None:
+    """The same slow attempts, but the client scheduled the same 0.5 s each time: no backoff."""
+    assert "retry_storm" in _session(tmp_path, [0.5, 0.5, 0.5], took=30.0)

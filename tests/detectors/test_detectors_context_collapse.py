@@ -298,16 +298,31 @@ def test_context_overflow_near_miss_an_error_raised_where_it_is_recorded() -> No
     assert one(c, "context_overflow")["decisive_span_id"] == "c1"
 
 
-def test_context_overflow_decisive_is_the_earlier_call_already_past_the_window() -> None:
-    # A call already 98% full, then the next one rejected: the first is where it went past.
+def test_context_overflow_decisive_is_the_rejected_call_not_an_earlier_full_one() -> None:
+    # A call already 98% full was accepted and answered (it had not gone past; the agent could
+    # still trim), then the next one was refused for exceeding the window: the refusal is where it
+    # went past (hold11 mlflow_long_migration_context_length_exceeded names the failing call); the
+    # full call stays evidence. With an output cut instead of a refusal, the full call stays
+    # decisive (test_context_overflow_fires_from_the_near_full_call_when_the_run_then_lost_output).
     c = run(
         span("root", 0, 10, **ROOT),
         _llm("l0", "gpt-4o-2024-08-06", 125_000),
         span("l1", 4, 5, parent_id="root", kind="llm", model="gpt-4o-2024-08-06", **OVERFLOW),
     )
     f = one(c, "context_overflow")
-    assert f["decisive_span_id"] == "l0"
-    assert f["evidence_span_ids"] == ["l0", "l1"]
+    assert f["decisive_span_id"] == "l1"
+    assert set(f["evidence_span_ids"]) == {"l0", "l1"}
+
+
+def test_context_overflow_near_miss_a_call_under_the_fraction_is_no_evidence() -> None:
+    # The same rejection after a call at 60% of the window: only the rejected call is a hit.
+    c = run(
+        span("root", 0, 10, **ROOT),
+        _llm("l0", "gpt-4o-2024-08-06", 77_000),
+        span("l1", 4, 5, parent_id="root", kind="llm", model="gpt-4o-2024-08-06", **OVERFLOW),
+    )
+    f = one(c, "context_overflow")
+    assert (f["decisive_span_id"], f["evidence_span_ids"]) == ("l1", ["l1"])
 
 
 def test_context_overflow_near_miss_longest_model_prefix_wins() -> None:
