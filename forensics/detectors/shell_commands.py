@@ -94,6 +94,19 @@ _DESTRUCTIVE: Final = (
     ("infrastructure teardown", re.compile(r"^(?:terraformdestroy|kubectldelete|helm(?:uninstall|delete)|dropdb)"),
      r"\b(?:destroy|delete|uninstall|tear\s*down|teardown|drop)\b"),
 )
+#: A recursive delete (the whitespace-free segment: ``rm -rf lib/`` reads ``rm-rflib/``).
+#: Its options are rm's own letters (f, i, I, v, d, r, R) with r or R among them, or --recursive;
+#: the targets follow, run together with them, so the flags stay in the text matched.
+_RECURSIVE_RM: Final = re.compile(r"^rm((?:-[fiIvdrR]*[rR]|--recursive).*)$")
+#: What a project regenerates or throws away by design: build output (npm/webpack dist, Maven and
+#: Cargo target, Gradle build, mkdocs site, .NET bin/obj, Xcode DerivedData), dependency trees
+#: (node_modules, vendor, virtualenvs), caches, temporary, log and coverage directories. Deleting
+#: them loses nothing a build or an install does not make again. Matched anywhere in the
+#: whitespace-free target text (several targets run together there): a near name counts as one.
+_REGENERABLE: Final = re.compile(
+    r"(?i)node_modules|build|dist|out|target|site|cache|te?mp|artifact|deriveddata|pycache|coverage|venv|"
+    r"\.next|\.nuxt|\.turbo|egg-info|\.tox|bin|obj|log|vendor|generated|\$|`"
+)
 _SQL_DESTRUCTIVE: Final = re.compile(
     r"""(?i)(?:^|["';]|-c)(?:drop(?:table|database|schema)|truncate|deletefrom[\w."]+(?:;|"|'|$))"""
 )
@@ -130,6 +143,13 @@ def destructive_reason(command: str) -> tuple[str, str] | None:
         for reason, pattern, keyword in _DESTRUCTIVE:
             if pattern.search(seg):
                 return reason, keyword
+        # A recursive delete of a directory of the project's own files (rm -rf lib/, src/legacy):
+        # nothing brings it back (rm has no trash), and the coding agents' rules put it among the
+        # destructive operations to run only when asked. Build output, caches and temporary
+        # directories (_REGENERABLE), or a target named through a variable, are not this.
+        rm = _RECURSIVE_RM.match(seg)
+        if rm is not None and not _REGENERABLE.search(rm.group(1)):
+            return "recursive delete of a project directory", r"\b(?:rm|delete|deleting|remove|removing|wipe|clean)\b"
         targets_prod = re.search(_PROD, seg) is not None
         if targets_prod and _WRITE_VERB.search(seg):
             return "a change applied to production", r"\b(?:prod|production)\b"
