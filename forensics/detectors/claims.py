@@ -25,6 +25,7 @@ import polars as pl
 
 from forensics.detectors.ascii_regex import with_contains
 from forensics.detectors.base import Context
+from forensics.detectors.claim_acts import handoff_acts
 
 #: Where a claim's sentence ends: sentence punctuation, line breaks and quotation marks (a quote is
 #: its own fragment, so a quoted user sentence can be compared with what the user wrote).
@@ -384,11 +385,13 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
     empty_list = pl.lit([], dtype=pl.List(pl.String))
     parts: list[pl.LazyFrame] = []
     if claims:
+        # A handoff is an act too (claim_acts.handoff_acts).
+        acts = pl.concat([tools, handoff_acts(ctx)], how="vertical_relaxed").collect().lazy()
         # Which policy claim each distinct tool name can back: patterns run over the distinct
         # names, not every span.
         # A shell call is matched by the API call its command line makes, too (gh pr create).
         names = (
-            tools.select("call_tool", "as_call")
+            acts.select("call_tool", "as_call")
             .unique()
             .with_columns(
                 *[
@@ -408,7 +411,7 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
             .filter(pl.any_horizontal(*[pl.col(f"said_{i}") for i in range(len(claims))]))
             .collect()
         )
-        matched = tools.filter(pl.col("run_key").is_in(said.get_column("run_key").implode())).join(
+        matched = acts.filter(pl.col("run_key").is_in(said.get_column("run_key").implode())).join(
             names, on=["call_tool", "as_call"], how="left", nulls_equal=True, maintain_order="left"
         )
         evidence = matched.group_by("run_key").agg(
