@@ -56,7 +56,12 @@ _STEP_LIMIT: Final = (
 #: controller stops an agent whose accumulated cost passed max_budget_per_task with "Agent reached
 #: maximum budget ..." (AgentController._handle_traffic_control / the budget control flag, reported
 #: as agent_state_changed to error with that reason: openhands/controller/agent_controller.py).
-_BUDGET_STOP: Final = r"BudgetExceededError|budget_exceeded|Budget has been exceeded|Agent reached maximum budget"
+#: pydantic-ai's UsageLimits (request_limit, input/output/total token limits) raise UsageLimitExceeded
+#: before the request that would go past them ("The next request would exceed the request_limit of 5",
+#: pydantic_ai/usage.py UsageLimits.check_before_request): a limit on usage, the run's spend.
+_BUDGET_STOP: Final = (
+    r"BudgetExceededError|budget_exceeded|Budget has been exceeded|Agent reached maximum budget|UsageLimitExceeded"
+)
 #: An agent stopped by its model call's exception: OpenHands' controller catches what the agent's
 #: step raised (AgentController._react_to_exception: ``state.last_error = f'{type(e).__name__}: {e}'``,
 #: then set_agent_state_to(AgentState.ERROR), whose AgentStateChangedObservation carries it as
@@ -288,7 +293,11 @@ def _status(df: pl.DataFrame) -> pl.DataFrame:
     )
     # A tool's ModelRetry escapes its span by design (pydantic-ai raises it through the 'running tool'
     # span to the agent graph, which hands it to the model as a retry prompt): handled, escaped or not.
-    retry_prompted = (pl.col("kind") == "tool") & pl.col("_cv_tool_retry")
+    # Only where a model call followed it under the same agent run: the retry prompt goes out with
+    # the next model request. At the tool's last retry pydantic-ai raises UnexpectedModelBehavior
+    # ("Tool 'x' exceeded max retries count of n", _tool_manager.py) and no request follows: that
+    # failure went up, it was not handed back.
+    retry_prompted = (pl.col("kind") == "tool") & pl.col("_cv_tool_retry") & pl.col("span_k").is_in(_read_by_a_later_model_call(df))
     df = df.with_columns(
         (failed & ((handled.fill_null(False) & ~escaped) | retry_prompted)).alias("error_handled"),
         escaped.alias("error_escaped"),
@@ -304,6 +313,21 @@ def _status(df: pl.DataFrame) -> pl.DataFrame:
         .alias("model_call_stop"),
     )
     return _handed_back_by_react(_handed_back_by_tool_node(_handled_steps(df, escaped), escaped), escaped)
+
+
+def _read_by_a_later_model_call(df: pl.DataFrame) -> pl.Series:
+    """``span_k`` of the pydantic-ai tool retries (``_cv_tool_retry``) with a model call after them
+    under the same parent (the agent run whose next request carries the retry prompt)."""
+    retries = df.filter((pl.col("kind") == "tool") & pl.col("_cv_tool_retry").fill_null(False)).select("span_k", "parent_k", "seq")
+    if retries.height == 0:
+        return pl.Series("span_k", [], dtype=df.schema["span_k"]).implode()
+    last_llm = (
+        df.filter((pl.col("kind") == "llm") & pl.col("parent_k").is_in(retries.get_column("parent_k").implode()))
+        .group_by("parent_k")
+        .agg(pl.col("seq").max().alias("_last_llm"))
+    )
+    read = retries.join(last_llm, on="parent_k").filter(pl.col("seq") < pl.col("_last_llm"))
+    return read.get_column("span_k").implode()
 
 
 #: DSPy's ReAct module span as the OpenInference DSPy instrumentor names it (_ModuleForwardWrapper:
@@ -458,7 +482,7 @@ register(
                 "error_handled",
             ),
             Signal(
-                "tool span failed with ToolRetryError (a tool's ModelRetry or arguments that failed validation), or whose tool_response ends 'Fix the errors and try again.'",
+                "tool span failed with ToolRetryError (a tool's ModelRetry or arguments that failed validation), or whose tool_response ends 'Fix the errors and try again.', with a model call after it under the same agent run (none after the last retry: UnexpectedModelBehavior went up)",
                 "pydantic-ai",
                 "pydantic_ai/_tool_manager.py ('running tool' span: tool_response = part.model_response(); raise ToolRetryError), _agent_graph.py (RetryPromptPart to the model), messages.py (RetryPromptPart.model_response)",
                 "error_handled (even with exception.escaped=true: the agent graph catches it)",
@@ -512,6 +536,12 @@ register(
                 "budget_stop, limit_stop",
             ),
             Signal(
+                "UsageLimitExceeded (\"The next request would exceed the request_limit of n\", \"Exceeded the input_tokens_limit of n\")",
+                "pydantic-ai (UsageLimits)",
+                "pydantic_ai_slim/pydantic_ai/usage.py (UsageLimits.check_before_request, check_tokens); pydantic_ai/exceptions.py (UsageLimitExceeded)",
+                "budget_stop, limit_stop",
+            ),
+            Signal(
                 '"Agent reached maximum budget ..." (agent_state_changed to error, extras.reason)',
                 "OpenHands",
                 "openhands/controller/agent_controller.py (_handle_traffic_control: max_budget_per_task)",
@@ -544,7 +574,7 @@ register(
             "error_escaped": "the exception event says the exception escaped the span (exception.escaped=true)",
             "agent_error": "the agent framework's error class (smolagents AgentError family, GraphRecursionError, MaxTurnsExceeded)",
             "step_limit": "the span says the agent hit its step / turn / recursion limit",
-            "budget_stop": "the call was refused because a spending limit was exceeded (LiteLLM BudgetExceededError)",
+            "budget_stop": "the call was refused because a spending limit was exceeded (LiteLLM BudgetExceededError, pydantic-ai UsageLimitExceeded)",
             "limit_stop": "a step, turn, recursion or budget limit stopped the work (step_limit or budget_stop)",
             "model_call_stop": "an event saying the agent was stopped by its model call's error, its client's resends spent (OpenHands agent_state error)",
         },
