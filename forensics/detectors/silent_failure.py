@@ -207,8 +207,20 @@ def swallowed_errors(ctx: Context) -> pl.DataFrame:
     # swallowed after all: the model's to act on, and it did not.
     from forensics.detectors.missing_fallback import ignored_tool_errors
 
-    ignored = ignored_tool_errors(ctx).lazy().select(lost.collect_schema().names())
-    lost = pl.concat([lost, ignored], how="vertical_relaxed").unique(["run_id", "span_id"])
+    names = lost.collect_schema().names()
+    ignored = ignored_tool_errors(ctx).lazy().select(names)
+    # The earlier failed attempts of such a call, none of them recovered, were lost with it: the
+    # model retried, got the error back each time and gave up (DSPy ReAct's "Execution error in
+    # search_wikipedia" three times, then finish); the first is where the loss began.
+    earlier = (
+        ctx.spans.lazy()
+        .filter(pl.col("failed") & pl.col("error_handled") & (pl.col("kind") == "tool"))
+        .join(follow.filter(~pl.col("recovered")), on=["run_id", "span_id"])
+        .join(ignored.select("run_id", "call_tool", pl.col("seq").alias("_i_seq")), on=["run_id", "call_tool"])
+        .filter(pl.col("seq") < pl.col("_i_seq"))
+        .select(names)
+    )
+    lost = pl.concat([lost, ignored, earlier], how="vertical_relaxed").unique(["run_id", "span_id"])
     return ctx.cached("swallowed_errors", lost)
 
 

@@ -95,3 +95,23 @@ def test_a_failure_named_in_a_later_tasks_arguments_was_passed_on() -> None:
 
 def test_near_miss_a_task_with_no_word_of_the_failure_passed_nothing_on() -> None:
     assert "swallowed_error" in detectors(_review("routine second check"))
+
+
+def test_the_swallowed_chain_begins_at_its_first_failed_attempt() -> None:
+    c = _react("According to Wikipedia, Jorn Utzon received the Pritzker Prize in 2003.")
+    assert one(c, "swallowed_error")["decisive_span_id"] == "s1"
+
+
+def test_near_miss_an_attempt_a_later_success_recovered_is_not_in_the_chain() -> None:
+    c = run(
+        span("root", 0, 40, kind="chain", name="ReAct.forward",
+             output='{"answer": "According to Wikipedia, Jorn Utzon received the Pritzker Prize in 2003."}'),  # fmt: skip
+        span("s1", 2, 12, parent_id="root", kind="tool", tool="search_wikipedia", status="error",
+             error_type="ReadTimeout", error_message=TIMEOUT, input='{"query": "Sydney Opera House architect"}'),  # fmt: skip
+        span("s2", 14, 15, parent_id="root", kind="tool", tool="search_wikipedia", input='{"query": "Sydney Opera House architect"}',
+             output="Jorn Utzon was the architect."),  # fmt: skip
+        span("s3", 16, 26, parent_id="root", kind="tool", tool="search_wikipedia", status="error",
+             error_type="ReadTimeout", error_message=TIMEOUT, input='{"query": "Jorn Utzon Pritzker Prize"}'),  # fmt: skip
+        span("lm", 27, 27.5, parent_id="root", kind="llm", model="gpt-4o-mini", output="next_tool_name: finish"),
+    )
+    assert one(c, "swallowed_error")["decisive_span_id"] == "s3"
