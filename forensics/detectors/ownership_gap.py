@@ -8,6 +8,7 @@ from forensics.conventions.delegation import AGENT_WHO
 from forensics.conventions.registry import Q
 from forensics.detectors.base import HASH_SEED, Context, Detector, finding, hms, num, txt
 from forensics.detectors.findings import per_run_finding
+from forensics.detectors.long_running import asked_and_pending, pending_approvals
 from forensics.detectors.refused_handoffs import refused_handoffs
 from forensics.detectors.registry import register
 from forensics.policy import Threshold
@@ -230,7 +231,7 @@ class UnacknowledgedEscalation(Detector):
             (pl.col("kind") == "tool") & (pl.col("incident_state") == "triggered") & ~pl.col("failed")
         ).filter(pl.col("seq") == pl.col("seq").min().over("run_id", pl.col("incident_key").list.sort()))
         esc = pl.concat(
-            [s.filter(pl.col("is_escalation") & ~pl.col("failed")).select(cols), opened.select(cols)]
+            [pending_approvals(s, cols), s.filter(pl.col("is_escalation") & ~pl.col("failed")).select(cols), opened.select(cols)]
         ).unique(["run_id", "span_id"], keep="first")
         # The person who asked (the speaker of the run's first human message) writing again is the
         # requester waiting, not the queue or on-call the work was escalated to taking it ("it's
@@ -257,15 +258,16 @@ class UnacknowledgedEscalation(Detector):
         )
         # A pause resumes: the graph only runs again once someone answered it. Work that starts
         # after the pause ended, in the run or in a later run of its session, is the resumption.
-        work = s.filter(pl.col("kind").is_in(["agent", "llm", "tool", "chain", "retriever", "human"])).select(
-            "run_id", pl.col("seq").alias("a_seq"), pl.col("t").alias("a_t")
+        work = s.filter(pl.col("kind").is_in(["agent", "llm", "tool", "chain", "retriever", "human", "event"])).select(
+            "run_id", pl.col("seq").alias("a_seq"), pl.col("t").alias("a_t"), pl.col("kind").alias("a_kind")
         )
         scopes = ctx.runs.lazy().select("run_id", "scope_key", pl.col("start_time").alias("r_start"))
-        resumed_here = (
+        resumed_here = (  # (a pending request: only an answer arriving, a person's turn or an event)
             esc.filter(pl.col("pause_escalation"))
             .join(work, on="run_id")
             .filter(
                 (pl.col("a_seq") > pl.col("seq"))
+                & pl.when(asked_and_pending()).then(pl.col("a_kind").is_in(["human", "event"])).otherwise(pl.col("a_kind") != "event")
                 # Without times, the run's order alone says "after".
                 & (pl.col("a_t") >= pl.coalesce("end_time", "t")).fill_null(True)
             )
