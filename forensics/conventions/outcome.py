@@ -16,7 +16,7 @@ from typing import Final
 
 import polars as pl
 
-from forensics.conventions.registry import Convention, Q, Signal, register, where_contains
+from forensics.conventions.registry import RARE_ATTRIBUTES, Convention, Q, Signal, register, where_contains
 
 #: A structured result that says a step failed (anywhere in the output, not only at its start).
 SAYS_FAILED_STRUCTURED: Final = (
@@ -83,8 +83,9 @@ def _extract() -> list[pl.Expr]:
     # Aho-Corasick over needles that start with a quote (the commonest byte in JSON) reads every
     # byte slowly (~1 s at 600k spans); each needle holds one of these words, which a literal scan
     # finds at memory speed, so only the spans naming one are searched for the needles.
+    # The words are rare needles (registry.RARE_ATTRIBUTE_NEEDLES): read in the spans holding one.
     maybe = pl.any_horizontal(
-        attrs.str.contains(w, literal=True) for w in ("tools", "functions", "gen_ai.tool.definitions")
+        pl.col(RARE_ATTRIBUTES).str.contains(w, literal=True) for w in ("tools", "functions", "gen_ai.tool.definitions")
     )
     has_defs = pl.when(maybe).then(attrs).str.contains_any(_TOOL_DEFS).fill_null(False)
     defs = pl.when(has_defs).then(attrs)

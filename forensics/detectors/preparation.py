@@ -12,7 +12,7 @@ from typing import Final
 import polars as pl
 
 from forensics import conventions
-from forensics.conventions.registry import RARE_ATTRIBUTES
+from forensics.conventions.registry import RARE_ATTRIBUTES, where_contains
 from forensics.conventions.rollups import without_rollups
 from forensics.detectors.base import (
     CONFIDENCE,
@@ -97,12 +97,6 @@ def _map_distinct(col: pl.Expr, values: pl.Series, derive: pl.Expr, dtype: pl.Da
     """``derive`` computed once per distinct value of ``values``, then mapped onto ``col``."""
     table = pl.DataFrame({"name": values}).drop_nulls().unique().with_columns(derive.alias("out"))
     return col.replace_strict(table["name"], table["out"], default=None, return_dtype=dtype)
-
-
-def _where_contains(col: str, needle: str) -> pl.Expr:
-    """``col`` where it contains ``needle`` (a cheap literal scan), else null: a regex applied to the
-    result only runs on the few rows that can match."""
-    return pl.when(pl.col(col).str.contains(needle, literal=True)).then(pl.col(col))
 
 
 def _text_where(mask: pl.Expr, col: pl.Expr) -> pl.Expr:
@@ -225,7 +219,8 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
         [pl.col("error_type").fill_null(""), pl.col("error_message").fill_null("")], separator=" "
     )
     http = pl.coalesce(
-        _where_contains("attributes", "status_code").str.extract(HTTP_IN_ATTRS, 1),
+        # "status_code" is a rare needle: read in the spans holding one (conventions.registry).
+        where_contains("attributes", "status_code").str.extract(HTTP_IN_ATTRS, 1),
         # Error texts are only read on spans that carry an error type or message (masked first:
         # a regex skips the nulls).
         pl.col("error_type").str.extract(r"^\s*(\d{3})\s*$", 1),
@@ -248,6 +243,8 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
     # other rows (_text_where over the whole column) copied every model call's attributes again at
     # each step, and the output hints scanned every span's output.
     attrs, out = pl.col("attributes"), pl.col("output")
+    # The attributes of the spans holding a rare needle, the others blanked (the prefilter pass).
+    rare = pl.col(RARE_ATTRIBUTES)
 
     def attrs_cut(e: pl.Expr) -> pl.Expr:
         finish = e.str.contains("finish", literal=True) | e.str.contains("stop_reason", literal=True)
@@ -298,17 +295,6 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
             on_rows(
                 pl.col("parent_id").is_null(), pl.col("input"), lambda e: e.str.replace_all(r"\s+", "")
             ).alias("task"),
-            http.alias("http_status"),
-            pl.coalesce(
-                _where_contains("attributes", "onfidence").str.extract(CONFIDENCE, 1),
-                _where_contains("output", "onfidence").str.extract(CONFIDENCE, 1),
-            )
-            .cast(pl.Float64, strict=False)
-            .alias("confidence"),
-            _text_where(pl.col("attributes").str.contains("enduser.id", literal=True), pl.col("attributes"))
-            .str.contains(PERSON)
-            .fill_null(False)
-            .alias("person"),
             (is_llm & truncated).alias("cut_short"),
             on_rows(
                 pl.col("error_type").is_not_null() | pl.col("error_message").is_not_null(),
@@ -317,24 +303,43 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
             )
             .fill_null(False)
             .alias("overflow_text"),
+        )
+        # The conventions layer reads its raw signals while the text columns are still here; so do
+        # preparation's columns that look for rare needles in the attributes (status_code,
+        # onfidence, enduser.id, time_synthesized: conventions.registry.RARE_ATTRIBUTE_NEEDLES),
+        # which read the prefilter's column of the spans holding one instead of every span's text
+        # (a literal scan of the 189 MB of attributes each at 584k spans; issue 15 item 4).
+        .with_columns(
+            *conventions.extract_exprs(),
+            http.alias("http_status"),
+            pl.coalesce(
+                where_contains("attributes", "onfidence").str.extract(CONFIDENCE, 1),
+                where_contains("output", "onfidence").str.extract(CONFIDENCE, 1),
+            )
+            .cast(pl.Float64, strict=False)
+            .alias("confidence"),
+            _text_where(rare.str.contains("enduser.id", literal=True), rare)
+            .str.contains(PERSON)
+            .fill_null(False)
+            .alias("person"),
             # Loaders of sources without clocks synthesise an order and say so; timing rules (backoff
             # spacing, quiet gaps) cannot judge such runs.
-            pl.col("attributes")
-            .str.contains('"time_synthesized"', literal=True)
-            .fill_null(False)
-            .alias("synthetic"),
+            rare.str.contains('"time_synthesized"', literal=True).fill_null(False).alias("synthetic"),
         )
-        # The conventions layer reads its raw signals while the text columns are still here.
-        .with_columns(conventions.extract_exprs())
         .drop("attributes", "input", RARE_ATTRIBUTES)
         .collect(engine="in-memory")
     )
     # The columns in their usual order (the keys beside the other derived ids), and one chunk each
     # (derived columns come out as one chunk, and a table of mixed chunking is copied whole by
     # polars at the next step, later and wider).
-    rest = [c for c in df.columns if c not in ("run_key", "span_h")]
+    later = ("http_status", "confidence", "person", "synthetic")
+    rest = [c for c in df.columns if c not in ("run_key", "span_h", *later)]
     at = rest.index("parent_h")
-    df = df.select([*rest[:at], "run_key", "span_h", *rest[at:]]).rechunk()
+    rest = [*rest[:at], "run_key", "span_h", *rest[at:]]
+    at = rest.index("task") + 1
+    rest = [*rest[:at], *later[:3], *rest[at:]]
+    at = rest.index("overflow_text") + 1
+    df = df.select([*rest[:at], later[3], *rest[at:]]).rechunk()
     st.lap("prepare: text columns and convention signals")
 
     # Position within the run without a group-by: the table is sorted by run, so it is the row
