@@ -192,6 +192,46 @@ def _worked_handoffs(ctx: Context) -> pl.LazyFrame:
     )
 
 
+def _not_redone(ctx: Context, reports: pl.LazyFrame) -> pl.LazyFrame:
+    """The failed reports of a handed-off sub-agent (a Claude Code ``Task``) that stand on a failed
+    call of its own, which the parent never redid: no delegation started after the report, and no
+    later successful call of the tool that failed. A Task's result is the sub-agent's final
+    message, returned to the parent as the tool result (loaders/claude_code.py): "The backfill did
+    NOT run. psycopg2.OperationalError ..." over the failed Bash call. Other work the parent did
+    next (the CHANGELOG edit the task asked for after the backfill) is not that work done; in a
+    run that reported success the failure was passed on."""
+    reports = reports.filter(pl.col("via_handoff")).collect().lazy()
+    s = ctx.spans.lazy()
+    inside = (
+        s.filter((pl.col("kind") == "tool") & pl.col("failed"))
+        .select("run_key", "agent", "call_tool", pl.col("t").alias("f_t"))
+        .join(reports.select("run_key", "span_id", "agent", "t", "d_end"), on=["run_key", "agent"])
+        .filter((pl.col("f_t") >= pl.col("t")) & (pl.col("f_t") <= pl.col("d_end")))
+        .select("run_key", "span_id", "call_tool", "d_end")
+        .unique()
+    )
+    again = (
+        s.filter((pl.col("kind") == "tool") & pl.col("succeeded"))
+        .select("run_key", "call_tool", pl.col("t").alias("l_t"))
+        .join(inside, on=["run_key", "call_tool"])
+        .filter(pl.col("l_t") > pl.col("d_end"))
+        .select("run_key", "span_id")
+    )
+    delegated = (
+        s.filter(pl.col("kind").is_in(["handoff", "agent"]))
+        .select("run_key", pl.col("t").alias("l_t"))
+        .join(reports.select("run_key", "span_id", "d_end"), on="run_key")
+        .filter(pl.col("l_t") > pl.col("d_end"))
+        .select("run_key", "span_id")
+    )
+    succeeded = ctx.runs.lazy().filter(pl.col("reported_outcome") == "success").select("run_id")
+    return (
+        reports.join(inside.select("run_key", "span_id").unique(), on=["run_key", "span_id"], how="semi")
+        .join(succeeded, on="run_id", how="semi")
+        .join(pl.concat([again, delegated]).unique(), on=["run_key", "span_id"], how="anti")
+    )
+
+
 @register
 class FailedReportPassedOn(Detector):
     name = "failed_report_passed_on"
@@ -203,8 +243,9 @@ class FailedReportPassedOn(Detector):
         "A delegated agent run ended normally with a report whose outcome says it could not do the "
         "work (the short outcome of smolagents' managed-agent report, or its opening: 'I could not "
         "find ...', a structured failure), and afterwards nobody redid it (no other agent started, no "
-        "tool ran but the run's final one) while the run reported success: the manager passed a "
-        "failure on as an answer."
+        "tool ran but the run's final one; for a handed-off sub-agent whose own call failed, no later "
+        "delegation and no later successful call of that tool) while the run reported success: the "
+        "manager passed a failure on as an answer."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -226,7 +267,13 @@ class FailedReportPassedOn(Detector):
             | pl.col("final_output").str.contains(SAYS_FAILED_TEXT).fill_null(False)
         )
         # Materialised: read twice below (the next step, and the finding).
-        passed = not_taken_up(ctx, reports).join(relayed.select("run_id"), on="run_id", how="anti").collect().lazy()
+        passed = (
+            pl.concat([not_taken_up(ctx, reports), _not_redone(ctx, reports)], how="vertical_relaxed")
+            .unique(["run_key", "span_id"])
+            .join(relayed.select("run_id"), on="run_id", how="anti")
+            .collect()
+            .lazy()
+        )
         # Decisive: the report itself, the output that was misread (docs/DETECTORS.md, "Which span is
         # decisive": an output passed on is named by the span that produced it, as error_as_data
         # names the error-shaped result and stuck_guess_passed_on the closing guess). The delegating
@@ -277,7 +324,7 @@ class FailedReportPassedOn(Detector):
                 pl.coalesce("fail_id", "span_id"),
                 pl.format(
                     "{} delegated work to {} at {}, whose report said it could not do it; nobody redid the work "
-                    "(no other agent, no tool but the final one) and the run reported success",
+                    "(no other agent took it up, no call did it again) and the run reported success",
                     txt(pl.col("by_agent")),
                     txt(pl.col("agent")),
                     hms("t"),
