@@ -6,7 +6,9 @@ the agent's model choosing the same action again after it saw the result: every 
 tool call of a model response (Claude Code writes each ``tool_use`` in the assistant message that
 issued it; OpenHands writes the response that issued an action on the action itself,
 ``tool_call_metadata.model_response``, openhands/events/tool.py; an OpenAI-style agent loop calls the
-model, then the tools its response asked for). retry_storm judges retries, repeated_action repeats.
+model, then the tools its response asked for; in a group chat's history with no model call, AG2's,
+each agent message is its model's reply and the terminal runs the code it holds). retry_storm judges
+retries, repeated_action repeats.
 """
 
 from __future__ import annotations
@@ -32,8 +34,15 @@ def model_decided(ctx: Context, calls: pl.LazyFrame, key: list[str]) -> pl.LazyF
     # model runs the calls another's model asked for (LangGraph's ToolNode "tools" executes the
     # tool_calls of the "agent" node's response), so any model call counts for it.
     agent = pl.col("agent").fill_null("").alias("_a")
-    models = (
-        ctx.spans.lazy().filter(pl.col("kind") == "llm").select("run_key", agent, pl.col("t").alias("_m_t"))
+    # A run that holds no model call but agent messages (a group chat's history: AG2 writes each
+    # agent's reply, ConversableAgent.generate_reply, as one message; the code terminal runs the code
+    # of the message before it) has its model responses as those messages.
+    spans = ctx.spans.lazy()
+    talking = spans.filter(pl.col("kind") == "llm").select("run_key").unique()
+    messages = spans.filter(pl.col("kind") == "agent").join(talking, on="run_key", how="anti")
+    models = pl.concat(
+        [spans.filter(pl.col("kind") == "llm").select("run_key", agent, pl.col("t").alias("_m_t")),
+         messages.select("run_key", agent, pl.col("t").alias("_m_t"))]
     )
     talkers = models.select("run_key", "_a", pl.lit(True).alias("_talks")).unique()
     # Only the repeats (the calls with a previous one) are looked up: most tool calls are single.
