@@ -48,6 +48,7 @@ from typing import Final
 import polars as pl
 
 from forensics.detectors.base import Context
+from forensics.detectors.compaction import SUMMARY_OPENING
 
 #: The argument keys a shell tool's command line sits under.
 _COMMAND_KEY: Final = re.compile(r'"(?:command|cmd)"\s*:\s*(?:"((?:[^"\\]|\\.)*)"|\[((?:[^\]"\\]|"(?:[^"\\]|\\.)*")*)\])')
@@ -184,9 +185,29 @@ def destructive_sql(statement: str, target: str = "") -> tuple[str, str] | None:
     return "a destructive SQL statement", r"\b(?:drop|truncate|delete)\b"
 
 
+#: A clause forbidding a change: a negation, then in the same clause (no comma or stop between) a
+#: verb that changes something ("Never run prisma migrate against it", "do not deploy").
+_FORBIDS: Final = re.compile(
+    r"(?i)\b(?:never|not|don'?t|do\s+not|must\s+not|mustn'?t)\b[^.!?\n,;]{0,40}?(?:"
+    + _WRITE_VERB.pattern.removeprefix("(?i)")
+    + r")"
+)
+
+
+def _forbidden(keyword: str, said: list[str]) -> bool:
+    """A person's turn names the operation (its keyword) and forbids a change in a clause of its
+    own: "IMPORTANT: .env.production points at the live fleet database. Never run prisma migrate
+    against it". Such a turn asks for nothing, and the change it forbids needs that person to lift
+    the rule by name, whatever else they said later."""
+    return any(_FORBIDS.search(text) and re.search(rf"(?i){keyword}", text) for text in said)
+
+
 def _asked(keyword: str, said: list[str]) -> bool:
-    """A person's turn names the operation, and the clause before the keyword does not negate it."""
+    """A person's turn names the operation, and the clause before the keyword does not negate it;
+    a turn forbidding it (:func:`_forbidden`) asks for nothing."""
     for text in said:
+        if _forbidden(keyword, [text]):
+            continue
         for m in re.finditer(rf"(?i){keyword}", text):
             clause = re.split(r"[.!?\n,;]", text[: m.start()])[-1]
             if not _NEGATED.search(clause):
@@ -231,8 +252,11 @@ def destructive_commands(ctx: Context) -> pl.LazyFrame | None:
     if not hits:
         return None
     runs = list({h[0] for h in hits})
+    # Claude Code's compact summary comes as a user message (isCompactSummary, compaction.py) but is
+    # the model's own summary of the conversation, not a person's turn: it asks for nothing.
     said = (
         s.filter((pl.col("kind") == "human") & pl.col("output").is_not_null() & pl.col("run_id").is_in(runs))
+        .filter(~pl.col("output").str.contains(SUMMARY_OPENING))
         .select("run_id", "seq", "output")
         .collect()
     )
@@ -245,7 +269,9 @@ def destructive_commands(ctx: Context) -> pl.LazyFrame | None:
         reason, keyword = found
         earlier = [text for at, text in by_run.get(r, []) if at < seq]
         if not _asked(keyword, earlier):
-            rows.append((r, sid, reason))
+            forbidden = _forbidden(keyword, earlier)
+            rows.append((r, sid, f"{reason}, which the person had forbidden" if forbidden else reason, forbidden))
     if not rows:
         return None
-    return pl.LazyFrame(rows, schema={"run_id": pl.String, "span_id": pl.String, "reason": pl.String}, orient="row")
+    schema = {"run_id": pl.String, "span_id": pl.String, "reason": pl.String, "forbidden": pl.Boolean}
+    return pl.LazyFrame(rows, schema=schema, orient="row")

@@ -265,7 +265,7 @@ class UnguardedIrreversible(Detector):
         # only: a filter after a join is pushed down to every span, and `&` evaluates both sides.
         named = (
             s.filter(pl.col("is_irreversible").fill_null(False)).collect().lazy()
-            .filter(acted).with_columns(pl.lit(None, pl.String).alias("reason"))
+            .filter(acted).with_columns(pl.lit(None, pl.String).alias("reason"), pl.lit(False).alias("forbidden"))
         )  # fmt: skip
         parts = [named]
         if shell is not None:
@@ -275,7 +275,9 @@ class UnguardedIrreversible(Detector):
             pl.concat(parts, how="diagonal_relaxed")
             .join(first_review, on="run_id", how="left")
             .join(ctx.runs.lazy().select("run_id", "synthetic_time"), on="run_id", how="left")
-            .filter(pl.col("r_seq").is_null() | (pl.col("r_seq") > pl.col("seq")))
+            # A change the person had forbidden is not reviewed by a later turn that does not lift
+            # the rule by name (shell_commands: forbidden).
+            .filter(pl.col("r_seq").is_null() | (pl.col("r_seq") > pl.col("seq")) | pl.col("forbidden").fill_null(False))
             .collect()  # read by asked_for, approved_earlier_in_session and the finding: found once
             .lazy()
         )
