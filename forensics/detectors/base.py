@@ -68,6 +68,11 @@ ERROR_SHAPED: Final = (
     # channel_not_found"). Only at the start: a summary that mentions a failed request is data.
     r"|^\s*(?:(?:api|http) )?request failed\s*:"
     r"|^\s*(?:error executing|failed to execute) (?:action|tool)\b"
+    # LlamaIndex AgentWorkflow's handoff tool refusing a target: it returns, as the tool's result,
+    # f"Agent {to_agent} not found. Please select a valid agent to hand off to. Valid agents: ..."
+    # (and "Agent X cannot hand off to X. Please select ..."), and no handoff happens
+    # (llama_index/core/agent/workflow/multi_agent_workflow.py, handoff).
+    r"|please select a valid agent to hand off to"
 )
 #: A write's own result saying the write did not happen: the action's flag, in the past participle,
 #: is false (QuickBooks-, Slack- and mail-API-style acknowledgements: ``"posted": false``,
