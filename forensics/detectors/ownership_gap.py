@@ -223,12 +223,12 @@ class UnacknowledgedEscalation(Detector):
         run_agents = (
             s.filter(pl.col("agent_norm").is_not_null()).select("run_id", pl.col("agent_norm").alias("target_norm")).unique()
         )
-        # An incident or alert a tool opened (conventions: incident_state "triggered", e.g. a
-        # PagerDuty incident created or an Events API trigger) is an escalation to on-call,
-        # whatever the tool is called; a later report of the same incident still "triggered" is
-        # not a second one.
+        # An incident a tool opened (incident_state "triggered": a PagerDuty incident created, an
+        # Events API trigger) is an escalation to on-call, whatever the tool is called; a later report
+        # of it still "triggered" is not a second one. Also a plain span (a Langfuse @observe()
+        # function is an as_type="span" observation unless typed "tool": our chain kind).
         opened = s.filter(
-            (pl.col("kind") == "tool") & (pl.col("incident_state") == "triggered") & ~pl.col("failed")
+            pl.col("kind").is_in(["tool", "chain"]) & (pl.col("incident_state") == "triggered") & ~pl.col("failed")
         ).filter(pl.col("seq") == pl.col("seq").min().over("run_id", pl.col("incident_key").list.sort()))
         esc = pl.concat(
             [pending_approvals(s, cols), s.filter(pl.col("is_escalation") & ~pl.col("failed")).select(cols), opened.select(cols)]
