@@ -12,7 +12,9 @@ the summary kept.
 So a prohibition a person gave before the boundary ("do not modify anything under third_party/")
 that the summary does not restate is lost; a write to that very path afterwards is the collapse
 (TAXONOMY context_collapse: the agent dropped a prior decision). A rule the summary kept, or a path
-never touched after the boundary, is not this.
+never touched after the boundary, is not this. A shell change a person forbade ("IMPORTANT:
+.env.production points at the live database. Never run prisma migrate against it") that the summary
+does not forbid again, then run (a migration applied to production), is the same loss.
 """
 
 from __future__ import annotations
@@ -52,6 +54,19 @@ def _kept(path: str, summary: str) -> bool:
     return any(path.lower() in m.group(1).lower() for m in _PROHIBITION.finditer(summary))
 
 
+def _forbidden_and_run(after: pl.DataFrame, said_before: list[str], summary: str) -> tuple[str, object, str, str] | None:
+    """``(span_id, t, call, what)`` of the first shell call after the boundary whose change a
+    person's turn before it forbade (shell_commands._forbidden) and the summary does not forbid."""
+    from forensics.detectors.shell_commands import _forbidden, command_line, destructive_reason
+
+    for sid, t, call, args in after.filter(pl.col("kind") == "tool").select("span_id", "t", "call", "args").iter_rows():
+        line = command_line(args or "")
+        found = destructive_reason(line) if line else None
+        if found is not None and _forbidden(found[1], said_before) and not _forbidden(found[1], [summary]):
+            return sid, t, call, found[0]
+    return None
+
+
 @register
 class InstructionLostAtCompaction(Detector):
     name = "instruction_lost_at_compaction"
@@ -64,7 +79,8 @@ class InstructionLostAtCompaction(Detector):
         "conversation was then compacted (Claude Code's compact_boundary, its isCompactSummary "
         "summary) with a summary that does not restate the prohibition, and afterwards a writing "
         "tool call (Edit, Write, str_replace_editor ...) changed that path: the instruction was lost "
-        "at the compaction and then broken."
+        "at the compaction and then broken. The same for a shell change a person forbade ('Never run prisma "
+        "migrate against' .env.production: shell_commands) that the summary does not forbid again, run after it."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -84,7 +100,7 @@ class InstructionLostAtCompaction(Detector):
             s.join(bounds.lazy(), on="run_id")
             .filter(
                 (pl.col("kind") == "human")
-                | ((pl.col("kind") == "tool") & pl.col("call").str.contains(_WRITES).fill_null(False) & ~pl.col("failed"))
+                | ((pl.col("kind") == "tool") & ~pl.col("failed"))
             )
             .select("run_id", "span_id", "seq", "t", "kind", "call", "output", "args", "b_seq")
             .sort("run_id", "seq")
@@ -98,13 +114,20 @@ class InstructionLostAtCompaction(Detector):
             summary = next((t for t in summaries if re.match(SUMMARY_OPENING, t)), summaries[0] if summaries else "")
             paths = {p for text in before.get_column("output").drop_nulls().to_list() for p in protected_paths(text)}
             lost = [p for p in paths if not _kept(p, summary)]
+            # A shell change the person had forbidden (shell_commands: "Never run prisma migrate
+            # against it", of .env.production) that the summary does not forbid again, then run.
+            broken = _forbidden_and_run(after, before.get_column("output").drop_nulls().to_list(), summary)
+            if broken is not None:
+                hits.append((run, *broken))
+                continue
             if not lost:
                 continue
-            for sid, t, call, args in after.filter(pl.col("kind") == "tool").select("span_id", "t", "call", "args").iter_rows():
+            writes = after.filter((pl.col("kind") == "tool") & pl.col("call").str.contains(_WRITES).fill_null(False))
+            for sid, t, call, args in writes.select("span_id", "t", "call", "args").iter_rows():
                 a = args or ""
                 hit = next((p for p in lost if re.search(rf"(?:^|[\"/]){re.escape(p)}(?:[/\"]|$)", a)), None)
                 if hit is not None:
-                    hits.append((run, sid, t, call, hit))
+                    hits.append((run, sid, t, call, f"changing {hit}"))
                     break
         if not hits:
             return empty_findings()
@@ -119,8 +142,8 @@ class InstructionLostAtCompaction(Detector):
                 pl.concat_list("span_id"),
                 "span_id",
                 pl.format(
-                    "a person forbade changing {} before the conversation was compacted; the summary did not keep "
-                    "the rule, and afterwards tool {} changed it at {}",
+                    "a person forbade {} before the conversation was compacted; the summary did not keep "
+                    "the rule, and afterwards tool {} did it at {}",
                     pl.col("path"),
                     txt(pl.col("call")),
                     hms("t"),
