@@ -41,7 +41,7 @@ ATTEMPT_ARG: Final = r'"(?:attempt|attempt_number|attempt_no|retry_attempt|retry
 def _extract() -> list[pl.Expr]:
     return [
         json_scalar("attributes", r"http\.request\.method|http\.method", "method").alias("_cv_http_method"),
-        json_scalar("attributes", r"url\.full|http\.url", "url").alias("_cv_http_url"),
+        json_scalar("attributes", r"url\.full|http\.url", ("url.full", "http.url")).alias("_cv_http_url"),
         json_scalar(
             "attributes",
             # The OpenAI Python client sends its own retry number as the x-stainless-retry-count

@@ -89,8 +89,8 @@ def register(c: Convention) -> Convention:
 #: search) keeps the spans holding any of them in ``_cv_attrs_rare`` (the others blank), and each
 #: needle's own scan reads that column: ~20 scans of every span's attributes at ~0.02 s each (600k
 #: spans) became one. A needle not listed (common ones: "url" is in every OTel resource's
-#: schema_url, "method", "count") scans ``attributes`` itself; listing a common one costs time,
-#: never a result (a span holding the needle holds a listed needle, so its text is kept).
+#: schema_url, "count") scans ``attributes`` itself; listing a common one costs time, never a
+#: result (a span holding the needle holds a listed needle, so its text is kept).
 RARE_ATTRIBUTE_NEEDLES: Final = (
     "retry:attempt:",
     "db.",
@@ -118,6 +118,11 @@ RARE_ATTRIBUTE_NEEDLES: Final = (
     "tools",
     "functions",
     "gen_ai.tool.definitions",
+    # attempts: an HTTP request's method and URL (http.request.method, url.full; the older
+    # http.method, http.url)
+    "method",
+    "url.full",
+    "http.url",
 )
 #: The column ``where_contains`` reads the rare needles in (prepare drops it with ``attributes``).
 RARE_ATTRIBUTES: Final = "_cv_attrs_rare"
@@ -127,8 +132,8 @@ RARE_ATTRIBUTES: Final = "_cv_attrs_rare"
 #: search slows past a handful of literals: at 584k spans (189 MB of attributes, single thread)
 #: one alternation of the first 17 needles took 0.134 s, two of 9 and 8 together 0.088 s, three
 #: of 6/6/5 0.100 s, five of 4 0.147 s; the 24 as three of 8 0.107 s, as 9/9/6 0.119 s, as two
-#: of 12 0.226 s (issue 15 item 4).
-_RARE_PER_SCAN: Final = 8
+#: of 12 0.226 s; the 27 as three of 9 0.122 s, as 8/8/8/3 0.138 s (issue 15 item 4).
+_RARE_PER_SCAN: Final = 9
 
 
 def _rare_attributes() -> pl.Expr:
@@ -211,15 +216,19 @@ def on_rows(mask: pl.Expr, source: pl.Expr, derive: Callable[[pl.Expr], pl.Expr]
     return derive(source.filter(mask)).gather(pl.when(mask).then(mask.cast(pl.UInt32).cum_sum() - 1))
 
 
-def where_contains(col: str, needle: str) -> pl.Expr:
-    """``col`` where it contains ``needle`` (a cheap literal scan), else null: the regex that
-    follows only runs on the few rows that can match. A rare needle in ``attributes`` is looked
-    for in the spans that hold one (``RARE_ATTRIBUTES``, from the prefilter pass): the same rows."""
-    scanned = RARE_ATTRIBUTES if col == "attributes" and needle in RARE_ATTRIBUTE_NEEDLES else col
-    return pl.when(pl.col(scanned).str.contains(needle, literal=True)).then(pl.col(col))
+def where_contains(col: str, needle: str | tuple[str, ...]) -> pl.Expr:
+    """``col`` where it contains ``needle`` (a cheap literal scan; a tuple: any of them), else
+    null: the regex that follows only runs on the few rows that can match. A rare needle in
+    ``attributes`` is looked for in the spans that hold one (``RARE_ATTRIBUTES``, from the
+    prefilter pass): the same rows."""
+    needles = (needle,) if isinstance(needle, str) else needle
+    rare = col == "attributes" and all(n in RARE_ATTRIBUTE_NEEDLES for n in needles)
+    scanned = pl.col(RARE_ATTRIBUTES if rare else col)
+    held = [scanned.str.contains(n, literal=True) for n in needles]
+    return pl.when(held[0] if len(held) == 1 else pl.any_horizontal(held)).then(pl.col(col))
 
 
-def json_scalar(col: str, keys: str, needle: str) -> pl.Expr:
+def json_scalar(col: str, keys: str, needle: str | tuple[str, ...]) -> pl.Expr:
     """The scalar value of the first of ``keys`` (a regex alternation of JSON key names) in the
     JSON text ``col``; a one-element array (OTel header attributes) counts as its element."""
     return (
@@ -229,7 +238,7 @@ def json_scalar(col: str, keys: str, needle: str) -> pl.Expr:
     )
 
 
-def json_bool(col: str, keys: str, needle: str) -> pl.Expr:
+def json_bool(col: str, keys: str, needle: str | tuple[str, ...]) -> pl.Expr:
     """True/false where ``col`` holds one of ``keys`` with a JSON boolean (or "true"/"false"), else null."""
     v = where_contains(col, needle).str.extract(rf"(?i){Q}(?:{keys}){Q}\s*:\s*(?:{Q})?(true|false)\b", 1)
     return pl.when(v.is_not_null()).then(v.str.to_lowercase() == "true")
