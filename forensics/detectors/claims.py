@@ -36,6 +36,8 @@ _NEGATED_BEFORE: Final = (
     r"(?i)\b(not|never|no|unable|failed|fail|fails|error|errors|unsuccessful|unsuccessfully|cannot|"
     r"couldn'?t|can'?t|didn'?t|wasn'?t|weren'?t|isn'?t|aren'?t|hasn'?t|haven'?t)\b"
 )
+#: The clauses before the claim's own (to its last , ; : bracket or "and"): a negation there is not its.
+_EARLIER_CLAUSES: Final = r"(?is)^.*(?:[,;:()]|\band\b)"
 #: Words after a claim that report it went wrong ("the email was sent but bounced"); a consequence
 #: ("you won't be billed again") is not one.
 _FAILED_AFTER: Final = r"(?i)\b(but|however|yet)\b.*\b(fail|failed|fails|error|bounced|rejected|not|never)\b|\b(failed|bounced|was rejected)\b"
@@ -189,6 +191,7 @@ _COMMAND_CALLS: Final = (
     (r"ghprcreate|hubpull-request|hubprcreate", "create_pull_request"),
     (r"glabmrcreate", "create_merge_request"),
     (r"(?:gh|glab)issuecreate", "create_issue"),
+    (r"gitpush", "git_push"),
 )
 
 
@@ -406,11 +409,8 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
         # Every claim's test over the answers in one pass; the tool evidence is gathered only for
         # the runs whose answer says one of them. ASCII answers are read by each claim's ASCII form
         # (ascii_regex: the same matches; the channel-post claim 0.15 s -> 0.01 s at 20k answers).
-        said = (
-            with_contains(answers, "final_output", {f"said_{i}": c.claim for i, c in enumerate(claims)})
-            .filter(pl.any_horizontal(*[pl.col(f"said_{i}") for i in range(len(claims))]))
-            .collect()
-        )
+        says = with_contains(answers, "final_output", {f"said_{i}": c.claim for i, c in enumerate(claims)})
+        said = says.filter(pl.any_horizontal(*[pl.col(f"said_{i}") for i in range(len(claims))])).collect()
         matched = acts.filter(pl.col("run_key").is_in(said.get_column("run_key").implode())).join(
             names, on=["call_tool", "as_call"], how="left", nulls_equal=True, maintain_order="left"
         )
@@ -549,7 +549,7 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
         # The claim is negated, future, conditional or a question, or the sentence goes on to say
         # it went wrong.
         .filter(
-            ~pl.col("before").str.contains(_NEGATED_BEFORE).fill_null(False)
+            ~pl.col("before").str.replace(_EARLIER_CLAUSES, "").str.contains(_NEGATED_BEFORE).fill_null(False)
             & ~pl.col("before").str.contains(_HEDGED_BEFORE).fill_null(False)
             & ~pl.col("after").str.replace_all(_OBJECT_ADJECTIVE, " ").str.contains(_FAILED_AFTER).fill_null(False)
         )
