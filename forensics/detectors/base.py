@@ -112,8 +112,11 @@ CONTEXT_OVERFLOW_TEXT: Final = (
     r"(?i)context_length_exceeded|maximum context length|context window|prompt is too long"
     r"|too many tokens|input is too long|exceeds the (model'?s )?(maximum|context)"
 )
+#: OpenLLMetry (Traceloop) writes each choice's finish reason as an indexed completion attribute,
+#: ``gen_ai.completion.<i>.finish_reason`` (opentelemetry-instrumentation-openai shared/__init__.py
+#: _set_response_attributes: f"{SpanAttributes.LLM_COMPLETIONS}.{index}.finish_reason").
 TRUNCATED_FINISH: Final = (
-    rf"(?i){_Q}(gen_ai\.response\.finish_reasons?|finish_reasons?|stop_reason|llm\.finish_reason){_Q}"
+    rf"(?i){_Q}(gen_ai\.response\.finish_reasons?|finish_reasons?|stop_reason|llm\.finish_reason|gen_ai\.completion\.\d+\.finish_reason){_Q}"
     rf"\s*:\s*\[?\s*{_Q}(length|max_tokens|max_output_tokens){_Q}"
 )
 HTTP_IN_ATTRS: Final = rf"{_Q}http\.(?:response\.)?status_code{_Q}\s*:\s*{_Q}?(\d{{3}})"
