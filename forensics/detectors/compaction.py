@@ -150,3 +150,91 @@ class InstructionLostAtCompaction(Detector):
                 ),
             )
         )
+
+
+#: Shell commands that create something outside the workspace, each run making one more (read
+#: whitespace-free, as the prepared ``args`` keep command lines): the GitHub CLI's ``gh pr create``,
+#: ``gh issue create``, ``gh release create`` (each opens a new pull request, issue or release), a
+#: package published (``npm publish``), an HTTP POST sent with curl.
+_CREATES: Final = re.compile(
+    r"^(?:gh(?:pr|issue|release|gist)create|(?:npm|pnpm|yarn)publish|curl\S*(?:-XPOST|--request\S?POST))"
+)
+
+
+def _creating_segments(args: str | None) -> set[str]:
+    from forensics.detectors.shell_commands import command_line
+
+    line = command_line(args or "")
+    if not line:
+        return set()
+    return {seg for seg in re.split(r"&&|\|\||;|\||\n", re.sub(r"\s+", "", line)) if _CREATES.match(seg)}
+
+
+@register
+class RedoneAfterCompaction(Detector):
+    name = "redone_after_compaction"
+    failure_class = "context_collapse"
+    scope = "run"
+    severity = "high"
+    strength = "strong"
+    description = (
+        "A shell command that creates something outside the workspace (gh pr create, gh issue create, "
+        "gh release create, npm publish, a curl POST) succeeded, the conversation was then compacted "
+        "(Claude Code's compact_boundary and isCompactSummary summary), and afterwards the very same "
+        "command ran again and succeeded: the summary lost that the step was done, and it was done twice "
+        "(a second pull request, issue or post)."
+    )
+
+    def detect(self, ctx: Context) -> pl.LazyFrame:
+        s = ctx.spans.lazy()
+        bounds = (
+            s.filter(
+                ((pl.col("kind") == "event") & (pl.col("call") == "compact_boundary"))
+                | ((pl.col("kind") == "human") & pl.col("output").str.contains(SUMMARY_OPENING).fill_null(False))
+            )
+            .group_by("run_id")
+            .agg(pl.col("seq").min().alias("b_seq"))
+            .collect()
+        )
+        if bounds.height == 0:
+            return empty_findings()
+        calls = (
+            s.join(bounds.lazy(), on="run_id")
+            .filter((pl.col("kind") == "tool") & pl.col("succeeded") & pl.col("args").str.contains("create|publish|curl"))
+            .select("run_id", "span_id", "seq", "t", "call", "args", "b_seq")
+            .sort("run_id", "seq")
+            .collect()
+        )
+        hits = []
+        for (run,), g in calls.partition_by(["run_id"], as_dict=True).items():
+            done: dict[str, tuple[str, object]] = {}
+            for sid, seq, t, call, args, b_seq in g.select("span_id", "seq", "t", "call", "args", "b_seq").iter_rows():
+                segs = _creating_segments(args)
+                again = next((done[x] for x in segs if x in done and seq > b_seq), None)
+                if again is not None:
+                    hits.append((run, again[0], again[1], sid, t, call))
+                    break
+                if seq < b_seq:
+                    done.update({x: (sid, t) for x in segs})
+        if not hits:
+            return empty_findings()
+        found = pl.LazyFrame(
+            hits,
+            schema={"run_id": pl.String, "prev_id": pl.String, "prev_t": pl.Datetime("ns", "UTC"),
+                    "span_id": pl.String, "t": pl.Datetime("ns", "UTC"), "call": pl.String},
+            orient="row",
+        )  # fmt: skip
+        return found.select(
+            finding(
+                "run_id",
+                pl.concat_list("prev_id", "span_id"),
+                "span_id",
+                pl.format(
+                    "tool {} created something at {}; the conversation was then compacted, and at {} the same "
+                    "command ran again: the summary lost that the step was done",
+                    txt(pl.col("call")),
+                    hms("prev_t"),
+                    hms("t"),
+                ),
+            )
+        )

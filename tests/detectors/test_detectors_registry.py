@@ -39,6 +39,8 @@ EXPECTED = {
         "repeated_handoff",
         # repeated_action for delegations: the same task to the same delegate, the same report (issue 13).
         "repeated_delegation",
+        # A creating shell command (gh pr create) done before a compaction and again after it.
+        "redone_after_compaction",
     },
     "ownership_gap": {
         "dangling_handoff",
