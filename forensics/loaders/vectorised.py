@@ -56,8 +56,10 @@ from .base import Limits, Source, SpanSink, choose_wrapper, read_sample, skip_li
 from .vectorised_sql import build_query, layout
 
 #: Bytes of the file framed at a time (whole lines): read, its newlines found, matched against the
-#: layout, and handed to DuckDB's scan as batches of _BATCH_LINES lines.
-CHUNK_BYTES = 32 * 1024 * 1024
+#: layout, and handed to DuckDB's scan as batches of _BATCH_LINES lines. Up to four chunks are held
+#: at once (the one DuckDB scans, two queued by _ahead, the one being framed); the query is planned
+#: once a file, so a smaller chunk costs only its framing calls.
+CHUNK_BYTES = 16 * 1024 * 1024
 #: A line longer than this is read by the per-record path (which streams past one over the limit).
 _MAX_VECTOR_LINE = 8 * 1024 * 1024
 
