@@ -60,6 +60,27 @@ def _asked_then_died(ctx: Context) -> pl.DataFrame:
     )
 
 
+def _failed_last(ctx: Context) -> pl.DataFrame:
+    """Handoffs that failed and were the last thing their run did: the OpenAI Agents SDK's
+    handoff whose input the model wrote as invalid JSON (``Handoff.on_invoke_handoff`` raises
+    ``ModelBehaviorError("Invalid JSON provided")`` and the handoff span carries the error,
+    src/agents/handoffs.py). A failed handoff the run went on from (the model doing the work
+    itself, another handoff) is the error rules' to judge, not a case handed to nobody."""
+    s = ctx.spans.lazy()
+    last_step = (
+        s.filter(pl.col("kind").is_in(["llm", "tool", "handoff", "retriever"]))
+        .group_by("run_key")
+        .agg(pl.col("seq").max().alias("_last"))
+    )
+    return (
+        s.filter(pl.col("failed") & pl.col("target_norm").is_not_null() & (pl.col("target_norm") != "") & ~pl.col("to_human"))
+        .join(last_step, on="run_key")
+        .filter(pl.col("seq") == pl.col("_last"))
+        .select("run_key", "run_id", "span_id", "seq", "t", "agent", pl.col("handoff_target").alias("_tool"))
+        .collect()
+    )
+
+
 def refused_handoffs(ctx: Context) -> pl.LazyFrame | None:
     """``run_key, run_id, span_id, seq, t, agent, handoff_target, target_norm, scope_key`` of
     the transfers asked for right before the run failed, and of the refused handoffs (module
@@ -74,7 +95,7 @@ def refused_handoffs(ctx: Context) -> pl.LazyFrame | None:
         .select("run_key", "run_id", "span_id", "parent_id", "seq", "t", "agent", "_tool")
         .collect()
     )
-    died = _asked_then_died(ctx)
+    died = pl.concat([_asked_then_died(ctx), _failed_last(ctx)])
     if hits.height == 0 and died.height == 0:
         return None
     parents = hits.select("run_id", pl.col("parent_id").alias("span_id")).drop_nulls()
@@ -85,7 +106,7 @@ def refused_handoffs(ctx: Context) -> pl.LazyFrame | None:
         .group_by("run_key")
         .agg(pl.col("seq").max().alias("_last_work"))
     )
-    target = pl.col("_tool").str.replace(r"^transfer_(?:back_)?to_", "")
+    target = pl.col("_tool").str.replace(r"^transfer_(?:back_)?to_", "")  # (a failed handoff: its target)
     return (
         inner.lazy()
         .join(later_work, on="run_key", how="left")

@@ -80,3 +80,26 @@ def test_near_miss_work_went_on_after_the_request() -> None:
     # The failure came later, after another call ran: the request was not the run's last act.
     c = _tier1(True, span("t2", 6, 7, parent_id="ag", kind="tool", tool="check_outage", output="{'outage': False}"))
     assert "dangling_handoff" not in detectors(c)
+
+
+# The OpenAI Agents SDK: the model wrote the handoff's input as invalid JSON; on_invoke_handoff
+# raises ModelBehaviorError("Invalid JSON provided") and the handoff span carries the error
+# (src/agents/handoffs.py). The trace ends there.
+def _triage(*after: dict[str, object]):
+    return run(
+        span("ag", 0, 10, kind="agent", name="Triage Agent", agent="Triage Agent"),
+        span("m1", 1, 2, parent_id="ag", kind="llm", model="gpt-4o", output="handing off"),
+        span("h1", 3, 3.1, parent_id="ag", kind="handoff", handoff_to="Billing Agent", status="error",
+             error_message="Invalid JSON provided"),
+        *after,
+    )  # fmt: skip
+
+
+def test_a_failed_handoff_the_run_ended_on_dangles() -> None:
+    assert one(_triage(), "dangling_handoff")["decisive_span_id"] == "h1"
+
+
+def test_near_miss_the_run_went_on_after_the_failed_handoff() -> None:
+    # The model answered the customer itself: the failure is the error rules' to judge.
+    c = _triage(span("m2", 4, 5, parent_id="ag", kind="llm", model="gpt-4o", output="I can help with billing myself."))
+    assert "dangling_handoff" not in detectors(c)
