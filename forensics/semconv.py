@@ -7,7 +7,8 @@ from the attributes; everything else stays in ``attributes`` JSON, so nothing is
 
 Sources: OpenTelemetry semantic conventions for GenAI (gen_ai.*, error.type), OpenInference
 semantic conventions (openinference.span.kind, llm.*, tool.*, session.id), Monocle's span.type,
-Traceloop OpenLLMetry's traceloop.* and llm.request.type, pydantic-ai's and Google ADK's own keys.
+Traceloop OpenLLMetry's traceloop.* and llm.request.type, pydantic-ai's and Google ADK's own keys,
+the Vercel AI SDK's ai.* keys (its experimental_telemetry spans).
 
 The vectorised OTel SDK read (loaders/vectorised_sql.py) builds its SQL from the tables here
 (_COLUMN_KEYS, KIND_BY_VALUE, KIND_BY_EVIDENCE, KIND_BY_NAME, ROOT_KIND_BY_NAME, AGENT_RUN_NAME,
@@ -87,12 +88,26 @@ LLM_REQUEST_TYPE_KINDS: Final = {
     "rerank": "retriever",
 }
 
+#: The Vercel AI SDK's ai.operationId (packages/ai/core/telemetry/assemble-operation-name.ts; the span
+#: names are the same ids, operation.name adds the functionId) → kind. generateText/streamText (and
+#: the object and embed calls) span the whole multi-step call, holding one provider call per step
+#: (``.doGenerate``/``.doStream``/``.doEmbed``) and the ``ai.toolCall`` spans the steps ran
+#: (generate-text.ts recordSpan; execute-tool-call.ts): a step that holds others, a model call, a tool.
+VERCEL_AI_KINDS: Final = {
+    **dict.fromkeys(("ai.generateText", "ai.streamText", "ai.generateObject", "ai.streamObject",
+                     "ai.embed", "ai.embedMany"), "chain"),
+    **dict.fromkeys(("ai.generateText.doGenerate", "ai.streamText.doStream", "ai.generateObject.doGenerate",
+                     "ai.streamObject.doStream", "ai.embed.doEmbed", "ai.embedMany.doEmbed"), "llm"),
+    "ai.toolCall": "tool",
+}
+
 #: Kinds an attribute's value names, in order of precedence: (key, value → kind, compare upper-cased).
 KIND_BY_VALUE: Final[tuple[tuple[str, dict[str, str], bool], ...]] = (
     ("openinference.span.kind", OPENINFERENCE_KINDS, True),
     ("gen_ai.operation.name", GENAI_OPERATION_KINDS, False),
     ("traceloop.span.kind", TRACELOOP_KINDS, False),
     ("llm.request.type", LLM_REQUEST_TYPE_KINDS, False),
+    ("ai.operationId", VERCEL_AI_KINDS, False),
 )
 
 #: A condition on the attributes: ("has", key) — the key is there (even null) — or
@@ -163,20 +178,25 @@ def as_captured(value: Any) -> str | None:
 _Conv = Callable[[Any], Any]
 _COLUMN_KEYS: Final[tuple[tuple[str, tuple[str, ...], _Conv], ...]] = (
     ("agent", ("gen_ai.agent.name", "agent.name"), as_text),
-    ("tool", ("gen_ai.tool.name", "tool.name", "tool_call.function.name"), as_text),
-    ("model", ("gen_ai.response.model", "llm.model_name", "gen_ai.request.model", "embedding.model_name"), as_text),
+    ("tool", ("gen_ai.tool.name", "tool.name", "tool_call.function.name", "ai.toolCall.name"), as_text),
+    ("model", ("gen_ai.response.model", "llm.model_name", "gen_ai.request.model", "embedding.model_name", "ai.model.id"),
+     as_text),
     ("session_id", ("gen_ai.conversation.id", "session.id", "scope.agentic.session", "thread.id"), as_text),
-    ("input_tokens", ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.token_count.prompt"), as_int),
-    ("output_tokens", ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.token_count.completion"), as_int),
+    ("input_tokens", ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.token_count.prompt",
+                      "ai.usage.inputTokens", "ai.usage.promptTokens"), as_int),
+    ("output_tokens", ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.token_count.completion",
+                       "ai.usage.outputTokens", "ai.usage.completionTokens"), as_int),
     ("cost_usd", ("gen_ai.usage.cost", "llm.cost.total", "gen_ai.cost.total"), as_float),
     ("error_type", ("error.type", "exception.type"), as_text),
     ("error_message", ("exception.message", "error.message"), as_text),
     ("input", ("input.value", "gen_ai.tool.call.arguments", "gen_ai.input.messages", "gen_ai.prompt", "tool.parameters_value",
                "gcp.vertex.agent.tool_call_args", "gcp.vertex.agent.llm_request", "tool_arguments",
-               "traceloop.entity.input"), as_captured),
+               "traceloop.entity.input", "ai.toolCall.args", "ai.toolCall.input", "ai.prompt", "ai.prompt.messages"),
+     as_captured),
     ("output", ("output.value", "gen_ai.tool.call.result", "gen_ai.output.messages", "gen_ai.completion", "gen_ai.output",
                 "gcp.vertex.agent.tool_response", "gcp.vertex.agent.llm_response", "tool_response", "final_result",
-                "traceloop.entity.output", "gen_ai.completion.0.content"), as_captured),
+                "traceloop.entity.output", "gen_ai.completion.0.content", "ai.toolCall.result", "ai.toolCall.output",
+                "ai.response.text", "ai.response.object", "ai.response.toolCalls"), as_captured),
     ("handoff_to", ("gen_ai.handoff.target", "handoff.to"), as_text),
 )
 

@@ -286,6 +286,13 @@ MAPPED: dict[str, bytes] = {
         "gen_ai.system": "gcp.vertex.agent", "gcp.vertex.agent.invocation_id": "e-1", "gen_ai.usage.output_tokens": 12,
         "gcp.vertex.agent.llm_response": '{"content": {"parts": [{"text": "ok"}]}}'})),
     "http-client": _line(_span(1, name="POST", attributes={"http.request.method": "POST", "url.full": "https://x/y"})),
+    # The Vercel AI SDK's ai.operationId and ai.* keys (semconv VERCEL_AI_KINDS, _COLUMN_KEYS).
+    "vercel-ai-tool-call": _line(_span(1, name="ai.toolCall", attributes={
+        "ai.operationId": "ai.toolCall", "ai.toolCall.name": "getWeather", "ai.toolCall.args": '{"city":"Oslo"}',
+        "ai.toolCall.result": '{"tempC":-3}'})),
+    "vercel-ai-generate-text": _line(_span(1, name="ai.generateText", attributes={
+        "ai.operationId": "ai.generateText", "ai.model.id": "gpt-4o", "ai.prompt": '{"prompt":"hi"}',
+        "ai.response.text": "hello", "ai.usage.promptTokens": 7, "ai.usage.completionTokens": 2})),
 }
 
 
