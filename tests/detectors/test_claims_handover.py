@@ -38,3 +38,17 @@ def test_near_miss_a_transfer_tool_that_ran_backs_it() -> None:
 def test_near_miss_a_handoff_span_backs_it() -> None:
     c = _supervisor(span("ho", 2, 2.5, parent_id="sup", kind="handoff", name="handoff", handoff_to="Refunds agent"))
     assert "claimed_but_not_done" not in detectors(c)
+
+
+def test_a_handoff_backs_no_other_claim() -> None:
+    # A handoff to the writer agent (named transfer_to_writer: "write" is in the posting claim's
+    # tool vocabulary) posts nothing: "The brief is posted in #research" stays unbacked.
+    posted = "The brief is posted in #research."
+    c = run(
+        span("root", 0, 10, kind="chain", name="research desk", input="Write the weekly brief and post it.", output=posted),
+        span("lead", 0.1, 9, parent_id="root", kind="agent", name="lead", agent="lead"),
+        span("ho", 2, 2.5, parent_id="lead", kind="handoff", name="execute_tool transfer_to_writer", tool="transfer_to_writer", handoff_to="writer"),
+        span("w", 3, 4, parent_id="lead", kind="agent", name="writer", agent="writer"),
+        span("l9", 5, 5.5, parent_id="lead", kind="llm", agent="lead", model="gpt-4o", output=posted),
+    )
+    assert one(c, "claimed_but_not_done")["decisive_span_id"] == "l9"
