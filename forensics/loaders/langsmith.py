@@ -18,7 +18,8 @@ the kind (embedding → llm, prompt/parser → chain). LangSmith has no agent ru
 is an agent only on evidence (see ``AGENT_EVIDENCE``): it is the LangGraph node or LangChain agent
 its metadata names (``langgraph_node``/``lc_agent_name`` equal to its name), an OpenAI Agents SDK
 agent span (``extra.invocation_params`` with ``tools`` and ``handoffs``), or it is named like an
-agent (``*_agent``, ``*Agent``, ``AgentExecutor``). ``agent`` is an agent run's own name, else the
+agent (``*_agent``, ``*Agent``, ``AgentExecutor``). LangGraph's ToolNode (node ``tools``) is never an
+agent: its runs belong to the agent graph above them. ``agent`` is an agent run's own name, else the
 agent its metadata names, else null (inherited later from the nearest agent ancestor): a request
 handler or cron job wrapped around the agents owns nothing. The session is the thread (``extra.metadata.thread_id`` |
 ``session_id`` | ``conversation_id``); the run's top-level ``session_id`` is LangSmith's
@@ -329,7 +330,7 @@ def run_row(pending: _Run, by_id: dict[str, _Run]) -> dict[str, Any]:
         # An agent's own run names itself; any other run only when its metadata names the agent it
         # works for. Else null, and the loader's caller inherits it from the nearest agent ancestor:
         # a wrapper chain (an HTTP handler, a cron job) is nobody's agent.
-        "agent": name if kind == "agent" else _owner(metadata),
+        "agent": name if kind == "agent" else _run_owner(metadata, parent, by_id),
         "tool": name if kind == "tool" else None,
     }
     _status(run, row)
@@ -389,7 +390,7 @@ _AGENT_NAME_RE = re.compile(r"(?:^|[\s_.\-])(?:[Aa]gent|AGENT)$|(?<=[a-z0-9])Age
 def _named_by_metadata(name: str | None, metadata: dict[str, Any], extra: dict[str, Any]) -> bool:
     # The run *is* the agent its metadata names for all its children. When lc_agent_name is there
     # it alone counts: the LangGraph nodes inside a create_agent agent ("model", "tools") are steps.
-    return name is not None and name == _owner(metadata)
+    return name is not None and name == owner(metadata)
 
 
 def _openai_agents_sdk(name: str | None, metadata: dict[str, Any], extra: dict[str, Any]) -> bool:
@@ -411,8 +412,51 @@ def is_agent_run(name: str | None, metadata: dict[str, Any], extra: dict[str, An
     return any(evidence(name, metadata, extra) for evidence in AGENT_EVIDENCE)
 
 
-def _owner(metadata: dict[str, Any]) -> str | None:
-    return next((as_text(metadata[k]) for k in _OWNER_KEYS if metadata.get(k) not in (None, "")), None)
+# LangGraph's prebuilt ToolNode is a graph node named "tools" (langgraph/prebuilt/tool_node.py:
+# ``ToolNode.__init__(tools, *, name="tools")``; create_react_agent and langgraph-supervisor add it as
+# ``add_node("tools", tool_node)``): plumbing that runs the calling agent's tool calls, not an agent.
+# Its runs and the tool runs inside it (``langgraph_node: "tools"``) belong to the agent above it.
+_PLUMBING_NODES = frozenset({"tools"})
+
+
+def owner(metadata: dict[str, Any]) -> str | None:
+    """The agent a LangChain/LangGraph run's metadata names (``lc_agent_name``, else the LangGraph
+    node unless it is the ToolNode), or None."""
+    for key in _OWNER_KEYS:
+        value = metadata.get(key)
+        if value in (None, "") or (key == "langgraph_node" and value in _PLUMBING_NODES):
+            continue
+        return as_text(value)
+    return None
+
+
+def _run_owner(metadata: dict[str, Any], parent: str | None, by_id: dict[str, _Run]) -> str | None:
+    """The agent a non-agent run's metadata names. A run of the ToolNode (``langgraph_node: "tools"``)
+    belongs to the agent graph it runs in (left null, inherited by the caller); only where no
+    ancestor is an agent (a lone create_react_agent graph, whose ToolNode sits beside its model
+    node) does the node's name stay its owner, as nothing better names who called the tools."""
+    named = owner(metadata)
+    if named is not None or metadata.get("langgraph_node") not in _PLUMBING_NODES:
+        return named
+    return None if _has_agent_ancestor(parent, by_id) else as_text(metadata["langgraph_node"])
+
+
+def _has_agent_ancestor(parent: str | None, by_id: dict[str, _Run]) -> bool:
+    seen: set[str] = set()
+    current = parent
+    while current is not None and current not in seen:
+        seen.add(current)
+        pending = by_id.get(current)
+        if pending is None:
+            return False
+        run = pending.record
+        extra = _dict(run.get("extra"))
+        run_type = str(run.get("run_type", "")).lower()
+        if run_type == "agent" or (run_type == "chain" and is_agent_run(as_text(run.get("name")), _dict(extra.get("metadata")), extra)):
+            return True
+        up = run.get("parent_run_id") or pending.nested_parent
+        current = as_text(up) if up is not None else None
+    return False
 
 
 def _trace_by_parents(own: str, parent: str | None, by_id: dict[str, _Run]) -> str | None:
