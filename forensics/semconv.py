@@ -38,6 +38,18 @@ GENAI_OPERATION_KINDS: Final = {
     "create_agent": "agent",
     "invoke_workflow": "chain",
     "handoff": "handoff",
+    # Semantic Kernel's model diagnostics (semantic_kernel/utils/telemetry/model_diagnostics/decorators.py).
+    **dict.fromkeys(("chat.completions", "chat.streaming_completions", "text.completions",
+                     "text.streaming_completions"), "llm"),
+    # opentelemetry-instrumentation-openai-agents-v2 span_processor.py GenAIOperationName (not in the spec).
+    "agent_handoff": "handoff",
+    "guardrail_check": "guardrail",
+    # OpenLIT's SemanticConvention GEN_AI_OPERATION_TYPE_* (sdk/python/src/openlit/semcov).
+    "embedding": "llm",
+    "vectordb": "retriever",
+    "retrieval": "retriever",
+    "agent": "agent",
+    **dict.fromkeys(("framework", "workflow", "execute_task"), "chain"),
 }
 
 #: openinference.span.kind (also Phoenix's span_kind) → kind.
@@ -81,11 +93,18 @@ TRACELOOP_KINDS: Final = {
 
 #: OpenLLMetry's llm.request.type on its LLM spans (LLMRequestTypeValues) → kind; a rerank is a
 #: retrieval step, as OpenInference's RERANKER.
+#: LiteLLM's OTel callback (litellm/integrations/opentelemetry.py, span litellm_request) writes its
+#: CallTypes value there (litellm/types/utils.py): the async spellings, the Responses and Anthropic
+#: routes, an MCP tool called through the proxy. A batch, a file or a listing is no call of an agent.
 LLM_REQUEST_TYPE_KINDS: Final = {
     "chat": "llm",
     "completion": "llm",
     "embedding": "llm",
     "rerank": "retriever",
+    **dict.fromkeys(("acompletion", "text_completion", "atext_completion", "aembedding", "responses", "aresponses",
+                     "anthropic_messages", "generate_content", "agenerate_content"), "llm"),
+    "arerank": "retriever",
+    "call_mcp_tool": "tool",
 }
 
 #: The Vercel AI SDK's ai.operationId (packages/ai/core/telemetry/assemble-operation-name.ts; the span
@@ -191,13 +210,13 @@ _COLUMN_KEYS: Final[tuple[tuple[str, tuple[str, ...], _Conv], ...]] = (
     ("error_message", ("exception.message", "error.message"), as_text),
     ("input", ("input.value", "gen_ai.tool.call.arguments", "gen_ai.input.messages", "gen_ai.prompt", "tool.parameters_value",
                "gcp.vertex.agent.tool_call_args", "gcp.vertex.agent.llm_request", "tool_arguments",
-               "traceloop.entity.input", "ai.toolCall.args", "ai.toolCall.input", "ai.prompt", "ai.prompt.messages"),
+               "traceloop.entity.input", "gen_ai.tool.args", "ai.toolCall.args", "ai.toolCall.input", "ai.prompt", "ai.prompt.messages"),
      as_captured),
     ("output", ("output.value", "gen_ai.tool.call.result", "gen_ai.output.messages", "gen_ai.completion", "gen_ai.output",
                 "gcp.vertex.agent.tool_response", "gcp.vertex.agent.llm_response", "tool_response", "final_result",
                 "traceloop.entity.output", "gen_ai.completion.0.content", "ai.toolCall.result", "ai.toolCall.output",
                 "ai.response.text", "ai.response.object", "ai.response.toolCalls"), as_captured),
-    ("handoff_to", ("gen_ai.handoff.target", "handoff.to"), as_text),
+    ("handoff_to", ("gen_ai.handoff.target", "handoff.to", "gen_ai.handoff.to_agent"), as_text),
 )
 
 

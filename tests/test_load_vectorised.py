@@ -293,6 +293,11 @@ MAPPED: dict[str, bytes] = {
     "vercel-ai-generate-text": _line(_span(1, name="ai.generateText", attributes={
         "ai.operationId": "ai.generateText", "ai.model.id": "gpt-4o", "ai.prompt": '{"prompt":"hi"}',
         "ai.response.text": "hello", "ai.usage.promptTokens": 7, "ai.usage.completionTokens": 2})),
+    # Framework operation names and keys (semconv GENAI_OPERATION_KINDS, LLM_REQUEST_TYPE_KINDS).
+    "openai-agents-v2-handoff": _line(_span(1, name="agent_handoff", attributes={
+        "gen_ai.operation.name": "agent_handoff", "gen_ai.handoff.to_agent": "billing"})),
+    "litellm-acompletion": _line(_span(1, name="litellm_request", attributes={"llm.request.type": "acompletion"})),
+    "openlit-tool-args": _line(_span(1, attributes={"gen_ai.operation.name": "execute_tool", "gen_ai.tool.args": '{"q": 1}'})),
 }
 
 
