@@ -14,7 +14,9 @@ with no top-level observation falls back to ``timestamp + latency``.
 Observation ``type`` gives the kind (GENERATION/EMBEDDING → llm, SPAN → chain, EVENT → event,
 AGENT, TOOL, CHAIN, RETRIEVER, EVALUATOR → chain, GUARDRAIL). A plain SPAN is Langfuse's generic
 type, so when the OpenTelemetry attributes say more (CrewAI's ``Task._execute_core`` is an
-OpenInference AGENT) those win. ``level`` ERROR makes the status error with ``statusMessage`` as the
+OpenInference AGENT) those win; without them, the v2 LangChain handler's metadata does (see
+:func:`langchain_span_kind`: a tool's ``color``, a LangGraph node's ``langgraph_node``), and a run's
+``lc_agent_name``/``langgraph_node`` metadata names its agent (not the ToolNode ``tools``). ``level`` ERROR makes the status error with ``statusMessage`` as the
 message; WARNING stays ok and keeps its level and message in attributes. An EVENT is a point in
 time: its end is its start.
 
@@ -43,6 +45,7 @@ import orjson
 from ..normalize import as_float, as_int, as_text
 from ..outcome import scores_outcome, with_outcome
 from .base import Loader, Sample, Source, SpanSink
+from .langsmith import owner
 from .otel_common import RecordError, finish_row, json_text, span_id, time_ns, trace_id
 
 OBSERVATION_KINDS = {
@@ -306,7 +309,9 @@ def observation_row(obs: Any, root: str | None) -> dict[str, Any]:
     otel, structural = split_metadata(obs.get("metadata"))
     rest = _finish(row, otel)
     if row.get("kind") is None:
-        row["kind"] = kind or "unknown"
+        row["kind"] = langchain_span_kind(row["name"], _dict(structural.get("metadata"))) or kind or "unknown"
+    if row.get("agent") is None and row["kind"] != "agent":
+        row["agent"] = owner(_dict(structural.get("metadata")))
     if kind is None:
         rest["@type"] = obs.get("type")
     if row["kind"] == "agent" and row.get("agent") is None:
@@ -318,6 +323,27 @@ def observation_row(obs: Any, root: str | None) -> dict[str, Any]:
     attrs.update(structural)
     row["attributes"] = attrs
     return row
+
+
+# The Langfuse v2 LangChain CallbackHandler (langfuse/callback/langchain.py) writes every chain, node
+# and tool as a plain SPAN; only its metadata tells them apart. on_tool_start merges the callback's
+# extra keyword arguments into the metadata (``meta.update({k: v for k, v in kwargs.items() if v is
+# not None})``), and LangChain's BaseTool.run passes ``color=start_color`` ("green" unless an
+# AgentExecutor picked one of its colour names) and ``inputs`` (the tool's argument dict)
+# (langchain_core/tools/base.py; colours: langchain_core/utils/input.py _TEXT_COLOR_MAPPING). No
+# chain span gets them: on_chain_start writes the tags and the run's config metadata only.
+_LANGCHAIN_COLOURS = frozenset({"blue", "yellow", "pink", "green", "red"})
+
+
+def langchain_span_kind(name: str | None, metadata: dict[str, Any]) -> str | None:
+    """A v2 LangChain SPAN's kind: ``tool`` (on_tool_start's colour in its metadata), ``agent`` (the
+    LangGraph node or LangChain agent its metadata names: ``langgraph_node``/``lc_agent_name`` equal to
+    its name, never the ToolNode ``tools``, as for LangSmith), else None (a chain)."""
+    if metadata.get("color") in _LANGCHAIN_COLOURS:
+        return "tool"
+    if name is not None and name == owner(metadata):
+        return "agent"
+    return None
 
 
 def _finish(row: dict[str, Any], otel: dict[str, Any]) -> dict[str, Any]:

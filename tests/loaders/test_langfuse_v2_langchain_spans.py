@@ -1,0 +1,34 @@
+"""langfuse: the v2 LangChain CallbackHandler (langfuse/callback/langchain.py) writes tools and
+LangGraph nodes as plain SPANs. Expectations read from the hand-written export
+tests/data/langfuse/v2_langchain_spans.json: a LangGraph agent node ``billing_agent`` whose ToolNode
+runs ``refund_payment`` (on_tool_start's metadata: the config metadata plus LangChain's ``color`` and
+``inputs`` keyword arguments)."""
+
+from __future__ import annotations
+
+import polars as pl
+from realdata import DATA
+
+import forensics
+
+PATH = DATA / "langfuse" / "v2_langchain_spans.json"
+
+
+def test_tool_and_node_spans_get_their_kind_tool_and_agent() -> None:
+    result = forensics.load(PATH)
+    assert result.report.files[0].format == "langfuse"
+    df = result.to_polars().filter(pl.col("span_id") != pl.col("run_id")).sort("start_time", "span_id")
+    assert [(r["name"], r["kind"], r["agent"], r["tool"]) for r in df.iter_rows(named=True)] == [
+        ("LangGraph", "chain", None, None),  # the graph: no node metadata, nobody's agent
+        ("billing_agent", "agent", "billing_agent", None),  # langgraph_node names the span itself
+        ("ChatOpenAI", "llm", "billing_agent", None),
+        ("tools", "chain", "billing_agent", None),  # the ToolNode: plumbing of the agent above it
+        ("refund_payment", "tool", "billing_agent", "refund_payment"),  # colour "green" from BaseTool.run
+        # near misses: "teal" is no LangChain colour (user metadata), and a runnable inside the node
+        # is named otherwise than the node its metadata names
+        ("format_reply", "chain", "billing_agent", None),
+        ("RunnableSequence", "chain", "billing_agent", None),
+    ]
+    failed = df.filter(pl.col("status") == "error")
+    assert failed["name"].to_list() == ["refund_payment"]
+    assert failed["error_message"].to_list() == ["PaymentGatewayError('503 upstream unavailable')"]
