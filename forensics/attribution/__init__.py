@@ -31,6 +31,16 @@ Evidence:
   page before (before the replan too), the stall began at its first time. A stall that began with a
   scroll the latest instruction to the surfer asked for (it says "scroll") began with that
   instruction: the ledger that wrote it is blamed.
+* ``unanswered_instruction``: in a Magentic-One run (it keeps a progress ledger), the first
+  ``Orchestrator (-> X)`` instruction X never answered (X never speaks after it): the
+  LedgerOrchestrator broadcasts its ledger's ``instruction_or_question`` and asks ``next_speaker``
+  for the reply (``_select_next_agent``); a run that went on (guessed, answered itself) or stopped
+  without it is blamed on that instruction, the orchestrator's step (forensics.attribution.handoff_rules).
+* ``repeated_instruction``: the orchestrator sending a worker the same instruction, word for word,
+  a third time after the worker answered the first two with the same reply (not a scroll): one
+  retry is fair, repeating after the retry came back unchanged is the loop the ledger prompt names
+  ("repeating the same requests and / or getting the same responses"). The instructed worker's own
+  ``repeated_action`` or ``orchestrator_stall`` in that run did as it was told and stands down.
 * ``task_is_tool_error``: the run's task (step 0) is a code executor's failure report ("exitcode: 1
   (execution failed)", AG2's reply to failed code), the whole message or a CaptainAgent nested chat's
   "# General Task": the team was handed an error to debug instead of the request, so the task

@@ -17,6 +17,7 @@ from forensics.attribution.answers import (
 from forensics.attribution.claim_rules import _claimed_access
 from forensics.attribution.common import _OBSERVATIONS, _PLAN, _REPLAN, REPEAT_MIN_CHARS
 from forensics.attribution.fallback import _first_response, _orchestrator_plan, _unbacked_claims
+from forensics.attribution.handoff_rules import _repeated_instructions, _unanswered
 from forensics.attribution.instruction_rules import (
     _instruction_conflicts,
     _source_contradicts_task,
@@ -45,6 +46,8 @@ ATTRIBUTION_COLUMNS: Final = (
 #: Evidence rules; the earliest step among those that fire wins.
 EVIDENCE_RULES: Final = (
     "orchestrator_stall",
+    "unanswered_instruction",
+    "repeated_instruction",
     "task_is_tool_error",
     "tool_error",
     "repeated_action",
@@ -115,9 +118,12 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
     if df.height == 0:
         return _empty()
     steps = _steps(df)
+    repeated = _repeated_instructions(steps)
     evidence = pl.concat(
         [
             _stalls(steps),
+            _unanswered(steps),
+            repeated.drop("_worker"),
             _task_is_tool_error(steps),
             _tool_errors(steps),
             _repeats(steps),
@@ -156,6 +162,20 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
             knowing.get_column("run_id").implode()
         )
         evidence = evidence.filter(~traced)
+    # A worker's repeat or stall that answered the orchestrator's word-for-word repeated instruction
+    # is the orchestrator's loop (it kept sending what it knew came back unchanged), not the worker's.
+    fed = repeated.select("run_id", "_worker")
+    if fed.height > 0:
+        evidence = (
+            evidence.join(fed, on="run_id", how="left")
+            .filter(
+                ~(
+                    pl.col("attribution_rule").is_in(["orchestrator_stall", "repeated_action"])
+                    & (pl.col("decisive_agent") == pl.col("_worker")).fill_null(False)
+                )
+            )
+            .drop("_worker")
+        )
     chosen_evidence = evidence.sort("run_id", "decisive_step", "_rank").unique("run_id", keep="first")
     # The fallback rules only for the runs no evidence rule named.
     rest = steps.join(chosen_evidence.select("run_id"), on="run_id", how="anti")
