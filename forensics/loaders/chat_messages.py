@@ -49,6 +49,8 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any, Final
 
+import orjson
+
 from ..normalize import as_int, as_text
 from ..outcome import record_outcome, with_outcome
 from .base import Loader, Sample, Source, SpanSink
@@ -225,8 +227,7 @@ class _Conversation:
 
     def emit(self) -> None:
         valid = [m for m in self.messages if isinstance(m, dict)]
-        names = list(dict.fromkeys(as_text(m.get("name")) for m in valid
-                                   if _role(m) == "assistant" and m.get("name")))
+        names = list(dict.fromkeys(_speaker(m) for m in valid if _role(m) == "assistant" and _speaker(m)))
         root_attrs = with_outcome({k: v for k, v in self.conv.items() if k != self.key}, record_outcome(self.conv))
         if self.run_id_from is not None:
             root_attrs["@run_id_from"] = self.run_id_from
@@ -301,7 +302,9 @@ class _Conversation:
         usage: dict[str, Any] = raw_usage if isinstance(raw_usage, dict) else {}
         if raw_usage is not None and not usage:
             rest["usage"] = message["usage"]
-        row = self._row(**base, name="assistant", kind="llm", agent=as_text(message.get("name")),
+        if not message.get("name") and isinstance(message.get("sender"), str):
+            rest.pop("sender")  # Swarm's agent: in the agent column
+        row = self._row(**base, name="assistant", kind="llm", agent=_speaker(message),
                         model=as_text(message.get("model") or self.conv.get("model")), output=content,
                         input_tokens=field_value("invalid-value", "usage.prompt_tokens", as_int,
                                                  usage.get("prompt_tokens", usage.get("input_tokens"))),
@@ -341,7 +344,7 @@ class _Conversation:
         # microsecond, and a finding decided at the call must read back from the store as the time
         # it was found at. A recorded time is kept as written.
         start = llm["start_time"] + MICROSECOND_NS if self.synthetic and llm["start_time"] is not None else llm["start_time"]
-        return self._row(span_id=call_id, parent_id=llm["span_id"], name=name, kind="tool", tool=name,
+        return self._row(span_id=call_id, parent_id=llm["span_id"], name=name, kind="tool", tool=name, agent=llm["agent"],
                          start_time=start, end_time=None, status="unset",
                          input=as_text(arguments), attributes=extra)
 
@@ -370,8 +373,32 @@ class _Conversation:
         if explicit:
             tool["error_message"] = as_text(message.get("error")) if message.get("error") else content
         tool["attributes"]["@result"] = {"index": base["span_id"], **rest} if rest else {"index": base["span_id"]}
+        target = _swarm_handoff(message, content)
+        if target is not None:
+            tool.update(kind="handoff", handoff_to=target)
         done.append(tool)
         return done
+
+
+def _speaker(message: dict[str, Any]) -> str | None:
+    """The agent an assistant message is from: its ``name``, else OpenAI Swarm's ``sender`` (swarm/
+    core.py Swarm.run: ``message.sender = active_agent.name`` before the message joins the history)."""
+    return as_text(message.get("name")) or (as_text(message["sender"]) if isinstance(message.get("sender"), str) and message["sender"] else None)
+
+
+def _swarm_handoff(message: dict[str, Any], content: str | None) -> str | None:
+    """The agent a Swarm tool handed off to: a function returning an Agent is answered with
+    ``json.dumps({"assistant": agent.name})`` (swarm/core.py handle_function_result) in a tool message
+    that carries Swarm's ``tool_name``; the next agent is that one, whatever the function is called."""
+    if not isinstance(message.get("tool_name"), str) or not content or not content.startswith('{"assistant"'):
+        return None
+    try:
+        parsed = orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return None
+    if isinstance(parsed, dict) and len(parsed) == 1 and isinstance(parsed.get("assistant"), str) and parsed["assistant"]:
+        return str(parsed["assistant"])
+    return None
 
 
 def _role(message: dict[str, Any]) -> str | None:
