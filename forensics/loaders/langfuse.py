@@ -120,12 +120,14 @@ class LangfuseLoader(Loader):
         else:
             root = row["run_id"]
             sink.add(row, line)
+        lone = lone_toolnode_runs(observations)
         for observation in observations:
-            self._observation(observation, root, line, sink)
+            self._observation(observation, root, line, sink, lone)
 
-    def _observation(self, observation: Any, root: str | None, line: int, sink: SpanSink) -> None:
+    def _observation(self, observation: Any, root: str | None, line: int, sink: SpanSink,
+                     lone: frozenset[str] = frozenset()) -> None:
         try:
-            row = observation_row(observation, root)
+            row = observation_row(observation, root, lone)
         except RecordError as exc:
             sink.quarantine(line, exc.reason, exc.detail, observation)
             return
@@ -271,7 +273,43 @@ def trace_scores_outcome(scores: Any) -> dict[str, Any] | None:
     return scores_outcome("scores", named)
 
 
-def observation_row(obs: Any, root: str | None) -> dict[str, Any]:
+def _langchain_metadata(obs: dict[str, Any]) -> dict[str, Any]:
+    return _dict(split_metadata(obs.get("metadata"))[1].get("metadata"))
+
+
+def lone_toolnode_runs(observations: list[Any]) -> frozenset[str]:
+    """Ids of the observations a LangGraph ToolNode ran (``langgraph_node: "tools"``, no
+    ``lc_agent_name``) with no agent above them: a lone create_react_agent graph, whose ToolNode sits
+    beside the model node that called the tools. As in the LangSmith loader, the node's name stays
+    their owner there, rather than no agent at all."""
+    if not any(isinstance(o, dict) and "langgraph_node" in str(o.get("metadata")) for o in observations):
+        return frozenset()
+    parents: dict[str, str | None] = {}
+    agents: set[str] = set()
+    toolnode: list[str] = []
+    for obs in observations:
+        if not isinstance(obs, dict) or not isinstance(obs.get("id"), str):
+            continue
+        metadata = _langchain_metadata(obs)
+        parent = obs.get("parentObservationId")
+        parents[obs["id"]] = parent if isinstance(parent, str) else None
+        if str(obs.get("type")).upper() == "AGENT" or langchain_span_kind(as_text(obs.get("name")), metadata) == "agent":
+            agents.add(obs["id"])
+        elif owner(metadata) is None and metadata.get("langgraph_node") == "tools":
+            toolnode.append(obs["id"])
+    lone = set()
+    for own in toolnode:
+        seen = {own}
+        current = parents.get(own)
+        while current is not None and current not in seen and current not in agents:
+            seen.add(current)
+            current = parents.get(current)
+        if current is None or current not in agents:
+            lone.add(own)
+    return frozenset(lone)
+
+
+def observation_row(obs: Any, root: str | None, lone_toolnode: frozenset[str] = frozenset()) -> dict[str, Any]:
     if not isinstance(obs, dict):
         raise RecordError("not-an-observation", f"expected an observation object, found {type(obs).__name__}")
     type_ = str(obs.get("type") or "SPAN").upper()
@@ -311,7 +349,7 @@ def observation_row(obs: Any, root: str | None) -> dict[str, Any]:
     if row.get("kind") is None:
         row["kind"] = langchain_span_kind(row["name"], _dict(structural.get("metadata"))) or kind or "unknown"
     if row.get("agent") is None and row["kind"] != "agent":
-        row["agent"] = owner(_dict(structural.get("metadata")))
+        row["agent"] = owner(_dict(structural.get("metadata"))) or ("tools" if obs.get("id") in lone_toolnode else None)
     if kind is None:
         rest["@type"] = obs.get("type")
     if row["kind"] == "agent" and row.get("agent") is None:

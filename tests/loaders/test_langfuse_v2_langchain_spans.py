@@ -14,10 +14,15 @@ import forensics
 PATH = DATA / "langfuse" / "v2_langchain_spans.json"
 
 
+def _observations(result: forensics.LoadResult, trace: str) -> pl.DataFrame:
+    df = result.to_polars().filter((pl.col("span_id") != pl.col("run_id")) & pl.col("run_id").str.starts_with(trace))
+    return df.sort("start_time", "span_id")
+
+
 def test_tool_and_node_spans_get_their_kind_tool_and_agent() -> None:
     result = forensics.load(PATH)
     assert result.report.files[0].format == "langfuse"
-    df = result.to_polars().filter(pl.col("span_id") != pl.col("run_id")).sort("start_time", "span_id")
+    df = _observations(result, "e0e0e0e0")
     assert [(r["name"], r["kind"], r["agent"], r["tool"]) for r in df.iter_rows(named=True)] == [
         ("LangGraph", "chain", None, None),  # the graph: no node metadata, nobody's agent
         ("billing_agent", "agent", "billing_agent", None),  # langgraph_node names the span itself
@@ -32,3 +37,17 @@ def test_tool_and_node_spans_get_their_kind_tool_and_agent() -> None:
     failed = df.filter(pl.col("status") == "error")
     assert failed["name"].to_list() == ["refund_payment"]
     assert failed["error_message"].to_list() == ["PaymentGatewayError('503 upstream unavailable')"]
+
+
+def test_lone_react_graph_keeps_the_toolnode_as_owner_of_its_tools() -> None:
+    # Near miss (trace f0f0…): no agent above the ToolNode, whose caller is the sibling model node
+    # "agent": the node's name stays the owner of the failed lookup_order (as in the LangSmith
+    # loader), so the failure is not left to no agent.
+    df = _observations(forensics.load(PATH), "f0f0f0f0")
+    assert [(r["name"], r["kind"], r["agent"]) for r in df.iter_rows(named=True)] == [
+        ("LangGraph", "chain", None),
+        ("agent", "agent", "agent"),
+        ("ChatOpenAI", "llm", "agent"),
+        ("tools", "chain", "tools"),
+        ("lookup_order", "tool", "tools"),
+    ]
