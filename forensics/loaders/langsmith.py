@@ -314,7 +314,7 @@ def run_row(pending: _Run, by_id: dict[str, _Run]) -> dict[str, Any]:
     extra = _dict(run.get("extra"))
     metadata = _dict(extra.get("metadata"))
     name = as_text(run.get("name"))
-    if kind == "chain" and is_agent_run(name, metadata, extra):
+    if kind == "chain" and is_agent_run(name, metadata, extra) and not _inner_model_node(name, metadata, parent, by_id):
         kind = "agent"
     row: dict[str, Any] = {
         "run_id": run_id,
@@ -436,9 +436,25 @@ def _run_owner(metadata: dict[str, Any], parent: str | None, by_id: dict[str, _R
     ancestor is an agent (a lone create_react_agent graph, whose ToolNode sits beside its model
     node) does the node's name stay its owner, as nothing better names who called the tools."""
     named = owner(metadata)
+    if named is not None and _inner_model_node(named, metadata, parent, by_id):
+        return None
     if named is not None or metadata.get("langgraph_node") not in _PLUMBING_NODES:
         return named
     return None if _has_agent_ancestor(parent, by_id) else as_text(metadata["langgraph_node"])
+
+
+# create_react_agent's model node is named "agent" (langgraph/prebuilt/chat_agent_executor.py:
+# workflow.add_node("agent", RunnableCallable(call_model, acall_model))); the compiled graph takes the
+# agent's own name (create_react_agent(..., name=...)), which is its node in a supervisor or swarm
+# graph (langgraph-supervisor / langgraph-swarm add_node(agent.name, agent)). So under an agent, the
+# node "agent" is that agent's model step, not a second agent; alone (no agent above it) it is the
+# only agent there is.
+_REACT_MODEL_NODE = "agent"
+
+
+def _inner_model_node(name: str | None, metadata: dict[str, Any], parent: str | None, by_id: dict[str, _Run]) -> bool:
+    return (name == _REACT_MODEL_NODE and metadata.get("langgraph_node") == _REACT_MODEL_NODE
+            and metadata.get("lc_agent_name") in (None, "") and _has_agent_ancestor(parent, by_id))
 
 
 def _has_agent_ancestor(parent: str | None, by_id: dict[str, _Run]) -> bool:

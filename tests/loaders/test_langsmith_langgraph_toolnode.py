@@ -20,19 +20,21 @@ def _rows(prefix: str) -> list[tuple[str, str, str | None]]:
     return [(r["name"], r["kind"], r["agent"]) for r in df.iter_rows(named=True)]
 
 
-def test_toolnode_runs_belong_to_the_agent_graph_they_run_in() -> None:
+def test_react_nodes_belong_to_the_agent_graph_they_run_in() -> None:
     assert _rows("cccccccc") == [
         ("LangGraph", "chain", None),
         ("supervisor", "agent", "supervisor"),
-        ("agent", "agent", "agent"),
-        ("ChatOpenAI", "llm", "agent"),
+        # create_react_agent's model node "agent" under an agent is that agent's model step (was an
+        # agent named "agent", and the supervisor's model call was agent "agent's")
+        ("agent", "chain", "supervisor"),
+        ("ChatOpenAI", "llm", "supervisor"),
         ("tools", "chain", "supervisor"),  # was an agent named "tools"
         ("transfer_to_research_expert", "handoff", "supervisor"),  # the supervisor hands off, not "tools"
         ("research_expert", "agent", "research_expert"),
-        ("agent", "agent", "agent"),
+        ("agent", "chain", "research_expert"),
         ("tools", "chain", "research_expert"),
         ("web_search", "tool", "research_expert"),
-        ("agent", "agent", "agent"),
+        ("agent", "chain", "research_expert"),
         ("Writer", "agent", "Writer"),
         ("tools", "chain", "Writer"),  # lc_agent_name names the agent outright
         ("save_draft", "tool", "Writer"),
@@ -41,7 +43,8 @@ def test_toolnode_runs_belong_to_the_agent_graph_they_run_in() -> None:
 
 def test_lone_react_graph_keeps_the_toolnode_as_owner_of_its_tools() -> None:
     # Near miss: no agent above the ToolNode (its caller is the sibling model node), so the node's
-    # name stays the owner of its tool runs rather than leaving them to nobody; the node itself is no agent.
+    # name stays the owner of its tool runs rather than leaving them to nobody; the node itself is no
+    # agent. With no agent above it either, the model node "agent" is the agent.
     assert _rows("dddddddd") == [
         ("LangGraph", "chain", None),
         ("agent", "agent", "agent"),
