@@ -84,6 +84,53 @@ def _arrow_mask(mask: np.ndarray) -> pa.Array:
     return pa.Array.from_buffers(pa.bool_(), len(mask), [None, pa.py_buffer(np.packbits(mask, bitorder="little"))])
 
 
+def _chunks(column: pa.ChunkedArray | pa.Array) -> list[pa.Array]:
+    return list(column.chunks) if isinstance(column, pa.ChunkedArray) else [column]
+
+
+def _bounds(chunks: list[pa.Array]) -> np.ndarray:
+    """Where each chunk starts, and the end."""
+    return np.cumsum([0, *(len(c) for c in chunks)]).astype(np.int64)
+
+
+def _gather(column: pa.ChunkedArray | pa.Array, rows: np.ndarray) -> pa.Array:
+    """The values at ``rows`` (none negative), taken chunk by chunk and put back in ``rows``' order:
+    ``take`` on a chunked column concatenates its chunks first, a copy of the whole column."""
+    chunks = _chunks(column)
+    if not chunks or not len(rows):
+        return pa.nulls(0, column.type)  # (``pa.array`` imports pandas)
+    bounds = _bounds(chunks)
+    which = np.searchsorted(bounds, rows, side="right") - 1
+    order = np.argsort(which, kind="stable")
+    starts = np.searchsorted(which[order], np.arange(len(chunks) + 1))
+    parts = [chunk.take(_indices(rows[order[lo:hi]] - bounds[i]))
+             for i, (chunk, lo, hi) in enumerate(zip(chunks, starts[:-1], starts[1:], strict=True)) if hi > lo]
+    inverse = np.empty(len(order), np.int64)
+    inverse[order] = np.arange(len(order))
+    return pa.concat_arrays(parts).take(_indices(inverse))
+
+
+def _patch(column: pa.ChunkedArray | pa.Array, rows: np.ndarray, values: pa.Array) -> pa.ChunkedArray:
+    """The column with ``values`` at ``rows`` (ascending, unique), rewritten chunk by chunk: a chunk
+    without a changed row is kept as it is. The read's chunks are views of DuckDB's record batches,
+    and an imported batch is released only when every column of it is (Arrow's C data interface: one
+    release callback per batch, arrow/cpp/src/arrow/c/bridge.cc ``ImportedArrayData``), so a
+    replaced chunk is not freed while the table lives: only the chunks that change are new memory."""
+    chunks = _chunks(column)
+    bounds = _bounds(chunks)
+    starts = np.searchsorted(rows, bounds)
+    out = []
+    for i, chunk in enumerate(chunks):
+        lo, hi = int(starts[i]), int(starts[i + 1])
+        if hi == lo:
+            out.append(chunk)
+            continue
+        where = np.zeros(len(chunk), bool)
+        where[rows[lo:hi] - bounds[i]] = True
+        out.append(pc.replace_with_mask(chunk, _arrow_mask(where), values.slice(lo, hi - lo).cast(chunk.type)))
+    return pa.chunked_array(out, column.type)
+
+
 def _indices(rows: np.ndarray) -> pa.Array:
     """Row numbers (``-1`` for none) as an int64 Arrow array with nulls, for ``take``."""
     valid = rows >= 0
@@ -305,16 +352,13 @@ def _handoffs_from_transfer_tools(spans: pa.Table, kind: pa.ChunkedArray,
     found as a mask; the target is extracted on those few rows and put back in new kind and
     handoff_to columns."""
     tool, name = spans.column("tool"), spans.column("name")
-    called = pc.if_else(pc.is_null(tool), name, tool)
-    starts = pc.or_kleene(
-        pc.starts_with(called, "transfer_to_"), pc.match_substring_regex(called, "^(?:handoff|" + _CREW_DELEGATION + ")$")
-    )
-    rows = np.flatnonzero(_mask(pc.and_(pc.is_in(kind, value_set=_texts(["tool", "unknown"])), starts)))
+    # The test on the tool where there is one, else on the name, as masks: no coalesced copy of the texts.
+    starts = np.where(_mask(pc.is_null(tool)), _calls_handoff(name), _calls_handoff(tool))
+    rows = np.flatnonzero(_mask(pc.is_in(kind, value_set=_texts(["tool", "unknown"]))) & starts)
     if len(rows) == 0:
         return kind, handoff_to
-    at = _indices(rows)
-    found = pl.DataFrame({"tool": pl.Series(pc.take(tool, at)), "name": pl.Series(pc.take(name, at)),
-                          "handoff_to": pl.Series(pc.take(handoff_to, at)), "input": pl.Series(pc.take(spans.column("input"), at))},
+    found = pl.DataFrame({"tool": pl.Series(_gather(tool, rows)), "name": pl.Series(_gather(name, rows)),
+                          "handoff_to": pl.Series(_gather(handoff_to, rows)), "input": pl.Series(_gather(spans.column("input"), rows))},
                          schema={"tool": pl.String, "name": pl.String, "handoff_to": pl.String, "input": pl.String})
     to_agent = pl.col("input").str.json_path_match("$.to_agent")
     called_as = pl.coalesce("tool", "name")
@@ -333,12 +377,15 @@ def _handoffs_from_transfer_tools(spans: pa.Table, kind: pa.ChunkedArray,
     if not hit.any():
         return kind, handoff_to
     rows, targets = rows[hit], found.filter(pl.Series(hit)).select(pl.coalesce("handoff_to", "_target")).to_series()
-    where = np.zeros(spans.num_rows, bool)
-    where[rows] = True
-    mask = _arrow_mask(where)
-    new_kind = pc.replace_with_mask(_array(kind), mask, _repeated_text("handoff", len(rows)))
-    new_target = pc.replace_with_mask(_array(handoff_to), mask, _array(targets.to_arrow().cast(pa.string())))
-    return new_kind, new_target
+    return (_patch(kind, rows, _repeated_text("handoff", len(rows))),
+            _patch(handoff_to, rows, _array(targets.to_arrow().cast(pa.string()))))
+
+
+def _calls_handoff(called: pa.ChunkedArray) -> np.ndarray:
+    """Which names are a handoff tool's (null is not)."""
+    return _mask(pc.or_kleene(
+        pc.starts_with(called, "transfer_to_"), pc.match_substring_regex(called, "^(?:handoff|" + _CREW_DELEGATION + ")$")
+    ))
 
 
 def _inherit_agents(spans: pa.Table, kind: pa.ChunkedArray | pa.Array, run: np.ndarray, parent: np.ndarray,
@@ -347,11 +394,10 @@ def _inherit_agents(spans: pa.Table, kind: pa.ChunkedArray | pa.Array, run: np.n
     is its own agent (its agent, else its name)."""
     agent, name = spans.column("agent"), spans.column("name")
     is_agent = pc.is_in(kind, value_set=_texts(["agent"]))  # null is not in it
-    named = pc.and_(is_agent, pc.and_(pc.is_null(agent), pc.is_valid(name)))
-    own = pc.if_else(named, name, agent) if _mask(named).any() else agent
-    has = _mask(pc.is_valid(own))
+    named = _mask(pc.and_(is_agent, pc.and_(pc.is_null(agent), pc.is_valid(name))))
+    has = _mask(pc.is_valid(agent)) | named
     if has.all():
-        return own
+        return _own_agents(agent, name, named, np.arange(len(has), dtype=np.int64))
     # Each row's parent row: the row of the same run whose span id is this row's parent id (keys are
     # unique after the duplicates left), found in the sorted keys; none without a run or a parent id
     # (a row with a null span id or run has 0 in that half of its key, which no parent key has).
@@ -370,7 +416,20 @@ def _inherit_agents(spans: pa.Table, kind: pa.ChunkedArray | pa.Array, run: np.n
         parent_anc = np.where(up, anc_rows[safe], -1)
         src = np.where(src >= 0, src, parent_src)
         anc_rows = np.where(src < 0, parent_anc, -1)
-    return pc.take(own, _indices(src))
+    return _own_agents(agent, name, named, src)
+
+
+def _own_agents(agent: pa.ChunkedArray, name: pa.ChunkedArray, named: np.ndarray, src: np.ndarray) -> pa.ChunkedArray:
+    """Each row's agent is row ``src``'s own (its name where ``named``, else its agent; null for
+    ``-1``), written only on the rows where that differs from the row's agent."""
+    rows = np.flatnonzero((src >= 0) & ((src != np.arange(len(src))) | named))
+    taken = src[rows]
+    by_name = named[taken]
+    values = pa.concat_arrays([_gather(name, taken[by_name]).cast(pa.string()), _gather(agent, taken[~by_name]).cast(pa.string())])
+    order = np.concatenate([np.flatnonzero(by_name), np.flatnonzero(~by_name)])
+    inverse = np.empty(len(order), np.int64)
+    inverse[order] = np.arange(len(order))
+    return _patch(agent, rows, values.take(_indices(inverse)))
 
 
 def _fill_sessions(session: pa.ChunkedArray, run: np.ndarray) -> pa.ChunkedArray | pa.Array:
@@ -389,7 +448,4 @@ def _fill_sessions(session: pa.ChunkedArray, run: np.ndarray) -> pa.ChunkedArray
     if not taken.any():
         return session
     rows, fill = rows[taken], fill[taken]
-    whole = _array(session)  # one copy of the chunks: a take from the chunked column would concatenate them again
-    where = np.zeros(len(whole), bool)
-    where[rows] = True
-    return pc.replace_with_mask(whole, _arrow_mask(where), whole.take(_indices(fill)))
+    return _patch(session, rows, _gather(session, fill))
