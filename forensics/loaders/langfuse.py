@@ -16,7 +16,8 @@ AGENT, TOOL, CHAIN, RETRIEVER, EVALUATOR → chain, GUARDRAIL). A plain SPAN is 
 type, so when the OpenTelemetry attributes say more (CrewAI's ``Task._execute_core`` is an
 OpenInference AGENT) those win; without them, the v2 LangChain handler's metadata does (see
 :func:`langchain_span_kind`: a tool's ``color``, a LangGraph node's ``langgraph_node``), and a run's
-``lc_agent_name``/``langgraph_node`` metadata names its agent (not the ToolNode ``tools``). ``level`` ERROR makes the status error with ``statusMessage`` as the
+``lc_agent_name``/``langgraph_node`` metadata names its agent (not the ToolNode ``tools``, nor a
+ReAct model node ``agent`` under an agent: see :func:`react_roles`). ``level`` ERROR makes the status error with ``statusMessage`` as the
 message; WARNING stays ok and keeps its level and message in attributes. An EVENT is a point in
 time: its end is its start.
 
@@ -120,14 +121,14 @@ class LangfuseLoader(Loader):
         else:
             root = row["run_id"]
             sink.add(row, line)
-        lone = lone_toolnode_runs(observations)
+        roles = react_roles(observations)
         for observation in observations:
-            self._observation(observation, root, line, sink, lone)
+            self._observation(observation, root, line, sink, roles)
 
     def _observation(self, observation: Any, root: str | None, line: int, sink: SpanSink,
-                     lone: frozenset[str] = frozenset()) -> None:
+                     roles: dict[str, str] | None = None) -> None:
         try:
-            row = observation_row(observation, root, lone)
+            row = observation_row(observation, root, roles)
         except RecordError as exc:
             sink.quarantine(line, exc.reason, exc.detail, observation)
             return
@@ -277,39 +278,51 @@ def _langchain_metadata(obs: dict[str, Any]) -> dict[str, Any]:
     return _dict(split_metadata(obs.get("metadata"))[1].get("metadata"))
 
 
-def lone_toolnode_runs(observations: list[Any]) -> frozenset[str]:
-    """Ids of the observations a LangGraph ToolNode ran (``langgraph_node: "tools"``, no
-    ``lc_agent_name``) with no agent above them: a lone create_react_agent graph, whose ToolNode sits
-    beside the model node that called the tools. As in the LangSmith loader, the node's name stays
-    their owner there, rather than no agent at all."""
+# LangGraph's prebuilt ReAct loop (create_react_agent, langgraph/prebuilt/chat_agent_executor.py) is a
+# model node "agent" and the ToolNode "tools"; the compiled graph takes the agent's own name, its node
+# in a supervisor or swarm graph. Roles react_roles gives such observations:
+LONE_TOOLS = "lone_tools"  # a ToolNode's run with no agent above it: the node's name owns it
+INNER_MODEL = "inner_model"  # the model node (or a run it names) under an agent: that agent's step
+
+
+def react_roles(observations: list[Any]) -> dict[str, str]:
+    """Observation id → LONE_TOOLS / INNER_MODEL for the runs of a ReAct loop's nodes (metadata
+    ``langgraph_node`` "tools" / "agent", no ``lc_agent_name``), by whether an agent is above them
+    (``parentObservationId`` chain). As in the LangSmith loader: under an agent both nodes are that
+    agent's plumbing; a lone react graph's model node is the agent and its ToolNode's name owns the
+    tool runs (its caller, the model node, is a sibling, not above them)."""
     if not any(isinstance(o, dict) and "langgraph_node" in str(o.get("metadata")) for o in observations):
-        return frozenset()
+        return {}
     parents: dict[str, str | None] = {}
     agents: set[str] = set()
-    toolnode: list[str] = []
+    nodes: dict[str, str] = {}
     for obs in observations:
         if not isinstance(obs, dict) or not isinstance(obs.get("id"), str):
             continue
         metadata = _langchain_metadata(obs)
         parent = obs.get("parentObservationId")
         parents[obs["id"]] = parent if isinstance(parent, str) else None
-        if str(obs.get("type")).upper() == "AGENT" or langchain_span_kind(as_text(obs.get("name")), metadata) == "agent":
+        node = metadata.get("langgraph_node") if metadata.get("lc_agent_name") in (None, "") else None
+        if node in ("tools", "agent"):
+            nodes[obs["id"]] = node
+        elif str(obs.get("type")).upper() == "AGENT" or langchain_span_kind(as_text(obs.get("name")), metadata) == "agent":
             agents.add(obs["id"])
-        elif owner(metadata) is None and metadata.get("langgraph_node") == "tools":
-            toolnode.append(obs["id"])
-    lone = set()
-    for own in toolnode:
+    roles: dict[str, str] = {}
+    for own, node in nodes.items():
         seen = {own}
         current = parents.get(own)
         while current is not None and current not in seen and current not in agents:
             seen.add(current)
             current = parents.get(current)
-        if current is None or current not in agents:
-            lone.add(own)
-    return frozenset(lone)
+        under_agent = current is not None and current in agents
+        if node == "tools" and not under_agent:
+            roles[own] = LONE_TOOLS
+        elif node == "agent" and under_agent:
+            roles[own] = INNER_MODEL
+    return roles
 
 
-def observation_row(obs: Any, root: str | None, lone_toolnode: frozenset[str] = frozenset()) -> dict[str, Any]:
+def observation_row(obs: Any, root: str | None, roles: dict[str, str] | None = None) -> dict[str, Any]:
     if not isinstance(obs, dict):
         raise RecordError("not-an-observation", f"expected an observation object, found {type(obs).__name__}")
     type_ = str(obs.get("type") or "SPAN").upper()
@@ -346,10 +359,12 @@ def observation_row(obs: Any, root: str | None, lone_toolnode: frozenset[str] = 
     _usage(obs, row, kind == "llm")
     otel, structural = split_metadata(obs.get("metadata"))
     rest = _finish(row, otel)
+    role = (roles or {}).get(obs["id"]) if isinstance(obs.get("id"), str) else None
     if row.get("kind") is None:
-        row["kind"] = langchain_span_kind(row["name"], _dict(structural.get("metadata"))) or kind or "unknown"
-    if row.get("agent") is None and row["kind"] != "agent":
-        row["agent"] = owner(_dict(structural.get("metadata"))) or ("tools" if obs.get("id") in lone_toolnode else None)
+        found = langchain_span_kind(row["name"], _dict(structural.get("metadata")))
+        row["kind"] = (None if role == INNER_MODEL else found) or kind or "unknown"
+    if row.get("agent") is None and row["kind"] != "agent" and role != INNER_MODEL:
+        row["agent"] = owner(_dict(structural.get("metadata"))) or ("tools" if role == LONE_TOOLS else None)
     if kind is None:
         rest["@type"] = obs.get("type")
     if row["kind"] == "agent" and row.get("agent") is None:

@@ -51,3 +51,24 @@ def test_lone_react_graph_keeps_the_toolnode_as_owner_of_its_tools() -> None:
         ("tools", "chain", "tools"),
         ("lookup_order", "tool", "tools"),
     ]
+
+
+def test_supervisor_react_nodes_are_the_agents_steps_and_parent_command_is_a_handoff() -> None:
+    # Trace a0a0…: a langgraph-supervisor graph. Each create_react_agent's model node "agent" is its
+    # agent's model step; the supervisor's ToolNode and subgraph end on ParentCommand, whose message
+    # on_chain_error writes as str(error) = the Command's repr: control flow, no finding.
+    result = forensics.load(PATH)
+    df = _observations(result, "a0a0a0a0")
+    assert [(r["name"], r["kind"], r["agent"], r["handoff_to"]) for r in df.iter_rows(named=True)] == [
+        ("LangGraph", "chain", None, None),
+        ("supervisor", "agent", "supervisor", None),
+        ("agent", "chain", "supervisor", None),
+        ("ChatOpenAI", "llm", "supervisor", None),
+        ("tools", "chain", "supervisor", None),
+        ("transfer_to_math_expert", "handoff", "supervisor", "math_expert"),
+        ("math_expert", "agent", "math_expert", None),
+        ("agent", "chain", "math_expert", None),
+    ]
+    from forensics.classify import classify
+
+    assert [f for f in classify(result.spans).findings.to_pylist() if f["run_id"].startswith("a0a0a0a0")] == []
