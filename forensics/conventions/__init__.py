@@ -18,6 +18,7 @@ from forensics.conventions import (  # noqa: F401
     lookups,
     outcome,
     pauses,
+    raised,
     rollups,
     search,
 )

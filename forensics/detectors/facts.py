@@ -9,6 +9,7 @@ from typing import Final
 
 import polars as pl
 
+from forensics.conventions.raised import ended_by_raise
 from forensics.detectors.base import CALL_KINDS, EMPTY_ANSWER, HASH_SEED, STRUCTURED_FAILURE, Context
 
 #: Costs summed exactly up to this many US dollars per value (a larger one is nonsense input,
@@ -97,7 +98,8 @@ def run_facts(df: pl.DataFrame) -> pl.DataFrame:
         ).alias("root_open"),
         # ``failed``, not the raw status: a root that stopped at a pause (an interrupt travelling
         # up, a guardrail tripwire) did not fail.
-        (root & pl.col("failed")).any().alias("root_error"),
+        # A step that raised out of the run as its last step ended it in error (conventions.raised).
+        ((root & pl.col("failed")).any() | ended_by_raise()).alias("root_error"),
         pl.col("span_id").last().alias("last_span_id"),
         pl.col("agent").is_not_null().any().alias("has_agents"),
         # Loaders of sources without clocks synthesise an order and say so; timing rules (backoff

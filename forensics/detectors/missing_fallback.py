@@ -163,7 +163,8 @@ class UnhandledError(Detector):
             .with_columns(pl.col("_http_swallowed").fill_null(False))
             .filter(
                 pl.col("failed")
-                & (pl.col("kind").is_in(CALL_KINDS) | pl.col("_http_swallowed") | parse_failure() | pl.col("model_call_stop"))
+                & (pl.col("kind").is_in(CALL_KINDS) | pl.col("_http_swallowed") | parse_failure() | pl.col("model_call_stop")
+                   | pl.col("raised_out"))
                 & ~pl.col("error_handled")
                 & ~pl.col("limit_stop")
                 & ~(pl.col("attempt_count") > 1).fill_null(False)
