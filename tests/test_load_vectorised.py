@@ -164,6 +164,10 @@ HOSTILE: dict[str, bytes] = {
     # Events the SQL does not map: Monocle's I/O events, a time out of range, a repeated key, an
     # exception text that is not a string (as_text writes JSON), a name with an escape, another layout.
     "monocle-event": _line(_span(1, events=[_event("data.input", {"input": "q"})])),
+    # The earlier GenAI content events fill input/output (otel_common.CONTENT_EVENTS): handed over too.
+    "genai-content-events": _line(_span(1, attributes={"gen_ai.operation.name": "chat"}, events=[
+        _event("gen_ai.content.prompt", {"gen_ai.prompt": '[{"role": "user", "content": "hi"}]'}),
+        _event("gen_ai.content.completion", {"gen_ai.completion": '[{"role": "assistant", "content": "hello"}]'})])),
     "event-time-2201": _line(_span(1, events=[_event("exception", {}, "2201-01-01T00:00:00.000000Z")])),
     "event-duplicate-attribute": _line(_span(1, events=[_event("exception", {"exception.type": "E", "k": 1})])).replace(
         b'"k":1', b'"k":1,"k":2'),

@@ -203,9 +203,25 @@ def _kind_text(text: str) -> str:
 
 # --- events ----------------------------------------------------------------------------------
 
+#: The earlier GenAI semantic conventions carried a model call's content in span events rather than
+#: attributes: gen_ai.content.prompt with gen_ai.prompt, gen_ai.content.completion with
+#: gen_ai.completion. Semantic Kernel's model diagnostics (semantic_kernel/utils/telemetry/
+#: model_diagnostics: PROMPT_EVENT / PROMPT_EVENT_PROMPT, COMPLETION_EVENT / COMPLETION_EVENT_COMPLETION)
+#: and OpenLIT (semcov GEN_AI_CONTENT_PROMPT_EVENT / GEN_AI_CONTENT_PROMPT, ..._COMPLETION_...) write
+#: them: event name -> (column, attribute). The column is filled only when no attribute filled it.
+CONTENT_EVENTS: dict[str, tuple[str, str]] = {
+    "gen_ai.content.prompt": ("input", "gen_ai.prompt"),
+    "gen_ai.content.completion": ("output", "gen_ai.completion"),
+}
+
+#: Events that fill columns beyond the error ones (the vectorised SQL hands a line holding one over).
+COLUMN_EVENTS: tuple[str, ...] = ("data.input", "data.output", "metadata", *CONTENT_EVENTS)
+
+
 def apply_events(events: list[dict[str, Any]], row: dict[str, Any], rest: dict[str, Any]) -> None:
     """Exception events fill error columns; Monocle's data.input/data.output/metadata fill I/O and
-    tokens; all events are kept under ``@events`` so nothing is lost."""
+    tokens, the GenAI content events (CONTENT_EVENTS) I/O; all events are kept under ``@events`` so
+    nothing is lost."""
     if not events:
         return
     for event in events:
@@ -220,6 +236,10 @@ def apply_events(events: list[dict[str, Any]], row: dict[str, Any], rest: dict[s
             row["input"] = as_text(attrs.get("input", attrs or None))
         elif name == "data.output" and row.get("output") is None:
             row["output"] = as_text(attrs.get("response", attrs.get("output", attrs or None)))
+        elif name in CONTENT_EVENTS:
+            column, key = CONTENT_EVENTS[name]
+            if row.get(column) is None and attrs.get(key) is not None:
+                row[column] = as_text(attrs[key])
         elif name == "metadata":
             if row.get("input_tokens") is None and "prompt_tokens" in attrs:
                 row["input_tokens"] = field_value("invalid-value", "metadata.prompt_tokens", as_int, attrs["prompt_tokens"])

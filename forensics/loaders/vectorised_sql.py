@@ -32,6 +32,7 @@ from ..semconv import (
     ROOT_KIND_BY_NAME,
     Condition,
 )
+from .otel_common import COLUMN_EVENTS
 
 STATUS_CODES = {"UNSET": "unset", "OK": "ok", "ERROR": "error", "STATUS_CODE_UNSET": "unset",
                 "STATUS_CODE_OK": "ok", "STATUS_CODE_ERROR": "error", "StatusCode.UNSET": "unset",
@@ -234,7 +235,8 @@ def build_query() -> str:
 
     # Events (apply_events): every one is kept under `@events` as {name, time (ns), attributes}; the
     # first exception event's exception.type/.message fill error_type/error_message when unset.
-    # Monocle's data.input/data.output/metadata events fill more: a line holding one is handed over,
+    # Monocle's data.input/data.output/metadata events and the GenAI content events fill more
+    # (otel_common.COLUMN_EVENTS): a line holding one is handed over,
     # and so is one whose event time is out of range, whose exception text is not a string (as_text
     # would write it as JSON), or whose event attributes may repeat a key.
     ev_ts = "TRY_CAST(substr(e.timestamp, 1, 26) AS TIMESTAMP)"
@@ -249,7 +251,7 @@ def build_query() -> str:
         return "coalesce(json_type(e.attributes, " + q('$."' + key + '"') + "), 'NULL') IN ('VARCHAR', 'NULL')"
 
     events_ok = ("coalesce(list_bool_and(list_transform(events, lambda e: "
-                 f"e.name NOT IN ('data.input', 'data.output', 'metadata') AND {ev_ts} IS NOT NULL AND {ev_in_range} "
+                 f"e.name NOT IN ({', '.join(q(n) for n in COLUMN_EVENTS)}) AND {ev_ts} IS NOT NULL AND {ev_in_range} "
                  f"AND (e.name <> 'exception' OR ({exception_type_ok('exception.type')} AND {exception_type_ok('exception.message')})) "
                  "AND (e.attributes IS NULL OR list_unique(json_keys(e.attributes)) = len(json_keys(e.attributes))))), true)")
     events_text = ("CASE WHEN len(events) > 0 THEN '\"@events\":[' || array_to_string(list_transform(events, lambda e: "
