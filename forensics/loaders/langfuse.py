@@ -275,7 +275,10 @@ def trace_scores_outcome(scores: Any) -> dict[str, Any] | None:
 
 
 def _langchain_metadata(obs: dict[str, Any]) -> dict[str, Any]:
-    return _dict(split_metadata(obs.get("metadata"))[1].get("metadata"))
+    try:
+        return _dict(split_metadata(obs.get("metadata"))[1].get("metadata"))
+    except (RecordError, ValueError):  # a bad one is quarantined with its observation
+        return {}
 
 
 # LangGraph's prebuilt ReAct loop (create_react_agent, langgraph/prebuilt/chat_agent_executor.py) is a
@@ -392,7 +395,8 @@ def langchain_span_kind(name: str | None, metadata: dict[str, Any]) -> str | Non
     """A v2 LangChain SPAN's kind: ``tool`` (on_tool_start's colour in its metadata), ``agent`` (the
     LangGraph node or LangChain agent its metadata names: ``langgraph_node``/``lc_agent_name`` equal to
     its name, never the ToolNode ``tools``, as for LangSmith), else None (a chain)."""
-    if metadata.get("color") in _LANGCHAIN_COLOURS:
+    colour = metadata.get("color")
+    if isinstance(colour, str) and colour in _LANGCHAIN_COLOURS:
         return "tool"
     if name is not None and name == owner(metadata):
         return "agent"

@@ -424,10 +424,15 @@ def owner(metadata: dict[str, Any]) -> str | None:
     node unless it is the ToolNode), or None."""
     for key in _OWNER_KEYS:
         value = metadata.get(key)
-        if value in (None, "") or (key == "langgraph_node" and value in _PLUMBING_NODES):
+        if value in (None, "") or (key == "langgraph_node" and _is_in(value, _PLUMBING_NODES)):
             continue
         return as_text(value)
     return None
+
+
+def _is_in(value: Any, names: frozenset[str]) -> bool:
+    """Membership for metadata values of any JSON type (a list or object is unhashable)."""
+    return isinstance(value, str) and value in names
 
 
 def _run_owner(metadata: dict[str, Any], parent: str | None, by_id: dict[str, _Run]) -> str | None:
@@ -438,7 +443,7 @@ def _run_owner(metadata: dict[str, Any], parent: str | None, by_id: dict[str, _R
     named = owner(metadata)
     if named is not None and _inner_model_node(named, metadata, parent, by_id):
         return None
-    if named is not None or metadata.get("langgraph_node") not in _PLUMBING_NODES:
+    if named is not None or not _is_in(metadata.get("langgraph_node"), _PLUMBING_NODES):
         return named
     return None if _has_agent_ancestor(parent, by_id) else as_text(metadata["langgraph_node"])
 

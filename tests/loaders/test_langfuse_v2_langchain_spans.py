@@ -72,3 +72,16 @@ def test_supervisor_react_nodes_are_the_agents_steps_and_parent_command_is_a_han
     from forensics.classify import classify
 
     assert [f for f in classify(result.spans).findings.to_pylist() if f["run_id"].startswith("a0a0a0a0")] == []
+
+
+def test_metadata_values_of_any_json_type_load(tmp_path) -> None:
+    # A colour or node that is a list or an object (unhashable) names nothing: the SPAN stays a chain.
+    import json
+
+    obs = {"id": "b1", "traceId": "t1", "type": "SPAN", "name": "tools", "startTime": "2025-08-02T09:00:00Z",
+           "endTime": "2025-08-02T09:00:01Z", "metadata": {"color": ["green"], "langgraph_node": {"n": "tools"}}}
+    path = tmp_path / "odd.json"
+    path.write_text(json.dumps({"trace": {"id": "t1", "name": "x", "timestamp": "2025-08-02T09:00:00Z", "projectId": "p"},
+                                "observations": [obs]}))
+    df = forensics.load(path).to_polars().filter(pl.col("span_id") == "b1")
+    assert (df["kind"].to_list(), df["tool"].to_list()) == (["chain"], [None])

@@ -65,3 +65,14 @@ def test_parent_command_handoff_is_not_a_failure() -> None:
     runs = pl.DataFrame(classified.runs) if not isinstance(classified.runs, pl.DataFrame) else classified.runs
     assert runs.filter(pl.col("run_id").str.starts_with("cccccccc"))["ok"].to_list() == [True]
     assert [f for f in classified.findings.to_pylist() if f["run_id"].startswith("cccccccc")] == []
+
+
+def test_metadata_values_of_any_json_type_load(tmp_path) -> None:
+    # A langgraph_node that is a list or an object (unhashable) is no ToolNode: the run loads (it raised).
+    run = {"id": "eeeeeeee-0000-4000-8000-000000000001", "trace_id": "eeeeeeee-0000-4000-8000-000000000001",
+           "name": "tools", "run_type": "chain", "start_time": "2025-08-01T10:00:00", "end_time": "2025-08-01T10:00:01",
+           "extra": {"metadata": {"langgraph_node": ["tools"]}}}
+    path = tmp_path / "odd.json"
+    path.write_text(__import__("json").dumps([run]))
+    df = forensics.load(path).to_polars()
+    assert df["kind"].to_list() == ["chain"]  # (its text names the agent, as any odd value did before)
