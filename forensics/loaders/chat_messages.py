@@ -218,6 +218,11 @@ class _Conversation:
         self.synthetic = not any(isinstance(m, dict) and any(m.get(k) is not None for k in _TIME_KEYS) for m in messages)
         self.pending: dict[str, dict[str, Any]] = {}
         self.pending_functions: list[dict[str, Any]] = []
+        # Swarm's active agent after a handoff (see _swarm_handoff): Swarm.run_and_stream stamps every
+        # streamed message with the *starting* agent ("sender": agent.name, while the completion is
+        # the active_agent's: swarm/core.py), so past a handoff the sender is not the speaker.
+        self.active: str | None = None
+        self.handed_off = False
 
     def _row(self, **values: Any) -> dict[str, Any]:
         row = {"run_id": self.run, "session_id": self.session, **values}
@@ -253,6 +258,9 @@ class _Conversation:
             ends = [r["end_time"] for r in rows[1:] if r["end_time"] is not None]
             root["start_time"] = min(starts) if starts else None
             root["end_time"] = max(ends + starts) if starts else None
+        speakers = list(dict.fromkeys(r["agent"] for r in rows[1:] if r.get("kind") == "llm" and r.get("agent")))
+        if self.handed_off and len(speakers) > 1:  # a Swarm handoff the senders did not show
+            root.update(kind="chain", agent=None)
         for row in rows:
             self.sink.add(row, self.line)
         for tool in [*self.pending.values(), *self.pending_functions]:
@@ -290,6 +298,8 @@ class _Conversation:
             return self._result(role, message, content, base, rest)
         if role == "assistant":
             return self._assistant(message, content, base, rest)
+        if role == "user":
+            self.active = None  # a new turn: Swarm.run starts it with the agent it is given (its sender)
         kind = {"user": "human", "system": "event"}.get(role, "event")
         if kind == "event" and role != "system":
             rest["role"] = message.get("role")
@@ -302,9 +312,13 @@ class _Conversation:
         usage: dict[str, Any] = raw_usage if isinstance(raw_usage, dict) else {}
         if raw_usage is not None and not usage:
             rest["usage"] = message["usage"]
+        speaker = _speaker(message)
         if not message.get("name") and isinstance(message.get("sender"), str):
-            rest.pop("sender")  # Swarm's agent: in the agent column
-        row = self._row(**base, name="assistant", kind="llm", agent=_speaker(message),
+            if self.active is not None and self.active != speaker:
+                speaker = self.active  # the agent handed to speaks; the stale sender stays in attributes
+            else:
+                rest.pop("sender")  # Swarm's agent: in the agent column
+        row = self._row(**base, name="assistant", kind="llm", agent=speaker,
                         model=as_text(message.get("model") or self.conv.get("model")), output=content,
                         input_tokens=field_value("invalid-value", "usage.prompt_tokens", as_int,
                                                  usage.get("prompt_tokens", usage.get("input_tokens"))),
@@ -376,6 +390,7 @@ class _Conversation:
         target = _swarm_handoff(message, content)
         if target is not None:
             tool.update(kind="handoff", handoff_to=target)
+            self.active, self.handed_off = target, True
         done.append(tool)
         return done
 

@@ -48,3 +48,28 @@ def test_an_assistant_object_from_a_plain_tool_is_no_handoff(tmp_path: Path) -> 
         {"role": "assistant", "name": "Ops", "content": "Dana is on call."}]}))
     rows = {span: (kind, agent, to) for span, kind, agent, to in _rows(path)}
     assert rows["call_9"] == ("tool", "Ops", None)
+
+
+def test_a_streamed_response_speaks_as_the_agent_handed_to(tmp_path: Path) -> None:
+    # Swarm.run_and_stream writes "sender": agent.name, the agent the run *started* with, on every
+    # message (swarm/core.py), while the completion after a handoff is the active agent's: past the
+    # handoff the agent handed to speaks. A later user turn starts afresh from the sender.
+    doc = json.loads(PATH.read_text())
+    for message in doc["messages"]:
+        if message["role"] == "assistant":
+            message["sender"] = "Triage Agent"
+    doc["messages"] += [{"role": "user", "content": "thanks!"},
+                        {"role": "assistant", "content": "Anything else?", "sender": "Triage Agent"}]
+    path = tmp_path / "streamed.json"
+    path.write_text(json.dumps(doc))
+    rows = {span: (kind, agent) for span, kind, agent, _ in _rows(path)}
+    assert rows == {
+        "conversation": ("chain", None),
+        "m0": ("llm", "Triage Agent"),
+        "call_1": ("handoff", "Triage Agent"),
+        "m2": ("llm", "Sales Agent"),
+        "call_2": ("tool", "Sales Agent"),
+        "m4": ("llm", "Sales Agent"),
+        "m5": ("human", None),
+        "m6": ("llm", "Triage Agent"),
+    }
