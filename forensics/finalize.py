@@ -13,6 +13,8 @@ four rewritten columns raised the load's peak by ~1.1 GB at 3M spans, above the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import polars as pl
 import pyarrow as pa
@@ -22,6 +24,10 @@ from .schema import QUARANTINE_SCHEMA, SPAN_COLUMNS, SPAN_SCHEMA
 
 #: Pointer-jumping rounds for agent inheritance: resolves ancestries up to 2**16 levels deep.
 _MAX_JUMPS = 16
+#: Row numbers and id codes: 4 bytes a row, not numpy's 8 (the arrays of codes, orders and ancestors
+#: are finalize's peak at 3M spans; a table has far fewer than 2**31 rows, whose string columns'
+#: 32-bit offsets would overflow at a few bytes a row first).
+_ROW = np.int32
 #: The columns finalisation may rewrite.
 _REWRITTEN = ("kind", "handoff_to", "agent", "session_id")
 
@@ -110,9 +116,11 @@ def _gather(column: pa.ChunkedArray | pa.Array, rows: np.ndarray) -> pa.Array:
     return pa.concat_arrays(parts).take(_indices(inverse))
 
 
-def _patch(column: pa.ChunkedArray | pa.Array, rows: np.ndarray, values: pa.Array) -> pa.ChunkedArray:
-    """The column with ``values`` at ``rows`` (ascending, unique), rewritten chunk by chunk: a chunk
-    without a changed row is kept as it is. The read's chunks are views of DuckDB's record batches,
+def _patch(column: pa.ChunkedArray | pa.Array, rows: np.ndarray, values: Callable[[int, int], pa.Array]) -> pa.ChunkedArray:
+    """The column with new values at ``rows`` (ascending, unique), rewritten chunk by chunk; the
+    values at ``rows[lo:hi]`` are ``values(lo, hi)``, made for one chunk at a time (not a column of
+    them all, as large as the column when most rows change). A chunk without a changed row is kept
+    as it is. The read's chunks are views of DuckDB's record batches,
     and an imported batch is released only when every column of it is (Arrow's C data interface: one
     release callback per batch, arrow/cpp/src/arrow/c/bridge.cc ``ImportedArrayData``), so a
     replaced chunk is not freed while the table lives: only the chunks that change are new memory."""
@@ -127,7 +135,7 @@ def _patch(column: pa.ChunkedArray | pa.Array, rows: np.ndarray, values: pa.Arra
             continue
         where = np.zeros(len(chunk), bool)
         where[rows[lo:hi] - bounds[i]] = True
-        out.append(pc.replace_with_mask(chunk, _arrow_mask(where), values.slice(lo, hi - lo).cast(chunk.type)))
+        out.append(pc.replace_with_mask(chunk, _arrow_mask(where), values(lo, hi).cast(chunk.type)))
     return pa.chunked_array(out, column.type)
 
 
@@ -143,13 +151,13 @@ def _nullable(values: np.ndarray) -> pl.Series:
     """Codes (``-1`` for none) as a polars column with nulls."""
     valid = values >= 0
     bitmap = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
-    return pl.Series(pa.Array.from_buffers(pa.int64(), len(values), [bitmap, pa.py_buffer(np.ascontiguousarray(values))]))
+    return pl.Series(pa.Array.from_buffers(pa.int64(), len(values), [bitmap, pa.py_buffer(np.ascontiguousarray(values, dtype=np.int64))]))
 
 
 def _dictionary_codes(column: pa.ChunkedArray) -> np.ndarray:
     """Codes of one dictionary over the column's chunks (equal texts, equal codes), ``-1`` for null."""
     indices = pc.dictionary_encode(column).combine_chunks().indices
-    codes = _numbers(indices, np.int32).astype(np.int64)
+    codes = _numbers(indices, np.int32).copy()
     valid = _valid(indices)
     if valid is not None:
         codes[~valid] = -1
@@ -215,7 +223,7 @@ def _id_codes(spans: pa.Table) -> tuple[np.ndarray, np.ndarray]:
     ranked = values[order]
     new = np.ones(len(ranked), bool)
     new[1:] = ranked[1:] != ranked[:-1]
-    codes = np.empty(len(values), np.int64)
+    codes = np.empty(len(values), _ROW)
     codes[order] = np.cumsum(new) - 1
     known = ranked[new]
     del order, ranked, new
@@ -230,7 +238,7 @@ def _id_codes(spans: pa.Table) -> tuple[np.ndarray, np.ndarray]:
 def _find(keys: np.ndarray, queries: np.ndarray) -> np.ndarray:
     """Where each query is in the sorted ``keys`` (``-1`` where absent). The queries are searched in
     their sorted order: binary searches in random order miss the cache (~1.2 s at 3M against 0.1)."""
-    out = np.full(len(queries), -1, dtype=np.int64)
+    out = np.full(len(queries), -1, dtype=_ROW)
     if not len(keys) or not len(queries):
         return out
     order = np.argsort(queries)
@@ -270,7 +278,7 @@ def finalize(spans: pa.Table) -> tuple[pa.Table, pa.Table]:
     pa.default_memory_pool().release_unused()  # the dictionaries' hash tables
     # A (run, span id) seen before is a duplicate.
     key = _keys(run, span)
-    order = np.argsort(key)
+    order = np.argsort(key).astype(_ROW)
     dup = _repeated(key, order)
     back = _mask(pc.less(spans.column("end_time"), spans.column("start_time")))
     rejected = dup | back
@@ -280,8 +288,8 @@ def finalize(spans: pa.Table) -> tuple[pa.Table, pa.Table]:
         keep = ~rejected
         spans = spans.filter(_arrow_mask(keep))
         run, span, parent, key = run[keep], span[keep], parent[keep], key[keep]
-        order = np.argsort(key)
-    del dup, back, rejected
+        order = np.argsort(key).astype(_ROW)
+    del dup, back, rejected, span
 
     columns = {name: spans.column(name) for name in _REWRITTEN}
     columns["kind"], columns["handoff_to"] = _handoffs_from_transfer_tools(spans, columns["kind"], columns["handoff_to"])
@@ -377,8 +385,9 @@ def _handoffs_from_transfer_tools(spans: pa.Table, kind: pa.ChunkedArray,
     if not hit.any():
         return kind, handoff_to
     rows, targets = rows[hit], found.filter(pl.Series(hit)).select(pl.coalesce("handoff_to", "_target")).to_series()
-    return (_patch(kind, rows, _repeated_text("handoff", len(rows))),
-            _patch(handoff_to, rows, _array(targets.to_arrow().cast(pa.string()))))
+    to = _array(targets.to_arrow().cast(pa.string()))
+    return (_patch(kind, rows, lambda lo, hi: _repeated_text("handoff", hi - lo)),
+            _patch(handoff_to, rows, lambda lo, hi: to.slice(lo, hi - lo)))
 
 
 def _calls_handoff(called: pa.ChunkedArray) -> np.ndarray:
@@ -397,7 +406,7 @@ def _inherit_agents(spans: pa.Table, kind: pa.ChunkedArray | pa.Array, run: np.n
     named = _mask(pc.and_(is_agent, pc.and_(pc.is_null(agent), pc.is_valid(name))))
     has = _mask(pc.is_valid(agent)) | named
     if has.all():
-        return _own_agents(agent, name, named, np.arange(len(has), dtype=np.int64))
+        return _own_agents(agent, name, named, np.arange(len(has), dtype=_ROW))
     # Each row's parent row: the row of the same run whose span id is this row's parent id (keys are
     # unique after the duplicates left), found in the sorted keys; none without a run or a parent id
     # (a row with a null span id or run has 0 in that half of its key, which no parent key has).
@@ -406,7 +415,7 @@ def _inherit_agents(spans: pa.Table, kind: pa.ChunkedArray | pa.Array, run: np.n
     del at
     # The jumps move row numbers (which row's agent a row takes), not the agent strings: one gather
     # of the strings at the end.
-    src = np.where(has, np.arange(len(has), dtype=np.int64), -1)
+    src = np.where(has, np.arange(len(has), dtype=_ROW), -1)
     for _ in range(_MAX_JUMPS):
         up = anc_rows >= 0
         if not ((src < 0) & up).any():
@@ -424,12 +433,17 @@ def _own_agents(agent: pa.ChunkedArray, name: pa.ChunkedArray, named: np.ndarray
     ``-1``), written only on the rows where that differs from the row's agent."""
     rows = np.flatnonzero((src >= 0) & ((src != np.arange(len(src))) | named))
     taken = src[rows]
-    by_name = named[taken]
-    values = pa.concat_arrays([_gather(name, taken[by_name]).cast(pa.string()), _gather(agent, taken[~by_name]).cast(pa.string())])
-    order = np.concatenate([np.flatnonzero(by_name), np.flatnonzero(~by_name)])
-    inverse = np.empty(len(order), np.int64)
-    inverse[order] = np.arange(len(order))
-    return _patch(agent, rows, values.take(_indices(inverse)))
+
+    def values(lo: int, hi: int) -> pa.Array:
+        at = taken[lo:hi]
+        by_name = named[at]
+        both = pa.concat_arrays([_gather(name, at[by_name]).cast(pa.string()), _gather(agent, at[~by_name]).cast(pa.string())])
+        order = np.concatenate([np.flatnonzero(by_name), np.flatnonzero(~by_name)])
+        inverse = np.empty(len(order), np.int64)
+        inverse[order] = np.arange(len(order))
+        return both.take(_indices(inverse))
+
+    return _patch(agent, rows, values)
 
 
 def _fill_sessions(session: pa.ChunkedArray, run: np.ndarray) -> pa.ChunkedArray | pa.Array:
@@ -448,4 +462,4 @@ def _fill_sessions(session: pa.ChunkedArray, run: np.ndarray) -> pa.ChunkedArray
     if not taken.any():
         return session
     rows, fill = rows[taken], fill[taken]
-    return _patch(session, rows, _gather(session, fill))
+    return _patch(session, rows, lambda lo, hi: _gather(session, fill[lo:hi]))
