@@ -1,10 +1,53 @@
-"""Acts that back a policy claim besides tool calls, for ``claims.claim_hits``."""
+"""Acts that back a policy claim besides tool calls by name, for ``claims.claim_hits``: the API
+call a shell command line makes, and handoffs."""
 
 from __future__ import annotations
 
+from typing import Final
+
 import polars as pl
 
+from forensics.conventions.registry import on_rows
 from forensics.detectors.base import Context
+
+#: Shell command lines that make an API call a claim names, read as that call (a coding agent's
+#: shell tool, Claude Code ``Bash``, is named for nothing it does): ``gh pr create`` ("Create a pull
+#: request on GitHub", man gh-pr-create(1)), ``hub pull-request``, ``glab mr create`` ("Create a new
+#: merge request.", man glab-mr-create(1)), ``gh issue create`` / ``glab issue create``. Each reads
+#: as the name the same call has as a tool (the GitHub MCP servers' ``create_pull_request`` and
+#: ``create_issue``), so a policy claim's ``tool`` pattern is matched against it as against a
+#: tool's name; a command line that only names the command (an ``echo`` of it) makes no call. Over ``args`` as the prepared table keeps it
+#: (whitespace removed), at the start of the command line or of one ``&&``/``||``/``;`` segment.
+_SEGMENT_START: Final = r'(?:"(?:command|cmd)":"|&&|\|\||;|\\n)(?:sudo)?'
+_COMMAND_CALLS: Final = (
+    (r"ghprcreate|hubpull-request|hubprcreate", "create_pull_request"),
+    (r"glabmrcreate", "create_merge_request"),
+    (r"(?:gh|glab)issuecreate", "create_issue"),
+    (r"gitpush", "git_push"),
+)
+#: Any of the command lines: one regex pass finds the few calls one of them can name.
+_ANY_COMMAND: Final = _SEGMENT_START + "(?:" + "|".join(command for command, _ in _COMMAND_CALLS) + ")"
+
+
+def _which_call(args: pl.Expr) -> pl.Expr:
+    out = pl.lit(None, dtype=pl.String)
+    for command, call in reversed(_COMMAND_CALLS):
+        out = pl.when(args.str.contains(_SEGMENT_START + "(?:" + command + ")").fill_null(False)).then(
+            pl.lit(call)
+        ).otherwise(out)
+    return out
+
+
+def command_call(frame: pl.LazyFrame, args: str = "args") -> pl.LazyFrame:
+    """``frame`` with ``as_call``: the tool name of the API call a shell tool call's command line
+    makes (``gh pr create`` -> ``create_pull_request``), else null; ``args`` is the whitespace-free
+    arguments column. One regex finds the rows naming any command; the commands are told apart
+    (first of ``_COMMAND_CALLS`` wins) in those rows only. The mask is a column of its own: written
+    inline, on_rows' three uses of it each ran the regex again (0.058 s against 0.013 s over the
+    bench night's 233,147 tool calls)."""
+    held = frame.with_columns(pl.col(args).str.contains(_ANY_COMMAND).alias("_command"))
+    as_call = on_rows(pl.col("_command"), pl.col(args), _which_call).alias("as_call")
+    return held.with_columns(as_call).drop("_command")
 
 
 def handoff_acts(ctx: Context) -> pl.LazyFrame:

@@ -25,7 +25,7 @@ import polars as pl
 
 from forensics.detectors.ascii_regex import with_contains
 from forensics.detectors.base import Context
-from forensics.detectors.claim_acts import handoff_acts
+from forensics.detectors.claim_acts import command_call, handoff_acts
 
 #: Where a claim's sentence ends: sentence punctuation, line breaks and quotation marks (a quote is
 #: its own fragment, so a quoted user sentence can be compared with what the user wrote).
@@ -178,34 +178,6 @@ def _core(claim: str) -> str:
 _NORM: Final = r"[^a-z0-9]+"
 
 
-#: Shell command lines that make an API call a claim names, read as that call (a coding agent's
-#: shell tool, Claude Code ``Bash``, is named for nothing it does): ``gh pr create`` ("Create a pull
-#: request on GitHub", man gh-pr-create(1)), ``hub pull-request``, ``glab mr create`` ("Create a new
-#: merge request.", man glab-mr-create(1)), ``gh issue create`` / ``glab issue create``. Each reads
-#: as the name the same call has as a tool (the GitHub MCP servers' ``create_pull_request`` and
-#: ``create_issue``), so a policy claim's ``tool`` pattern is matched against it as against a
-#: tool's name; a command line that only names the command (an ``echo`` of it) makes no call. Over ``args`` as the prepared table keeps it
-#: (whitespace removed), at the start of the command line or of one ``&&``/``||``/``;`` segment.
-_SEGMENT_START: Final = r'(?:"(?:command|cmd)":"|&&|\|\||;|\\n)(?:sudo)?'
-_COMMAND_CALLS: Final = (
-    (r"ghprcreate|hubpull-request|hubprcreate", "create_pull_request"),
-    (r"glabmrcreate", "create_merge_request"),
-    (r"(?:gh|glab)issuecreate", "create_issue"),
-    (r"gitpush", "git_push"),
-)
-
-
-def command_call(args: pl.Expr) -> pl.Expr:
-    """The tool name of the API call a shell tool call's command line makes (``gh pr create`` ->
-    ``create_pull_request``), else null; ``args`` is the whitespace-free arguments column."""
-    out = pl.lit(None, dtype=pl.String)
-    for command, call in reversed(_COMMAND_CALLS):
-        out = pl.when(args.str.contains(_SEGMENT_START + "(?:" + command + ")").fill_null(False)).then(
-            pl.lit(call)
-        ).otherwise(out)
-    return out
-
-
 def _normalised(e: pl.Expr) -> pl.Expr:
     return e.str.to_lowercase().str.replace_all(_NORM, "")
 
@@ -356,9 +328,12 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
     # The tool calls, read once (every part below reads them; a lazy frame used by several parts
     # of one concat is computed again for each).
     tools = (
-        ctx.spans.lazy()
-        .filter(pl.col("kind") == "tool")
-        .select("run_key", "call_tool", "succeeded", "span_id", "seq", command_call(pl.col("args")).alias("as_call"))
+        command_call(
+            ctx.spans.lazy()
+            .filter(pl.col("kind") == "tool")
+            .select("run_key", "call_tool", "succeeded", "span_id", "seq", "args")
+        )
+        .drop("args")
         .collect()
         .lazy()
     )
@@ -427,12 +402,17 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
         # by no call, in the runs where it is so (most sending claims have their send call), and
         # ASCII results by the claim's ASCII form (the channel-post claim, 228k results: 0.68 -> 0.01 s).
         joined = said.lazy().join(evidence, on="run_key", how="left", maintain_order="left").collect()
+        open_keys = [
+            joined.filter(pl.col(f"said_{i}") & ~pl.col(f"done_{i}").fill_null(False)).get_column("run_key")
+            for i in range(len(claims))
+        ]
+        # Most answers say a claim (18,300 of 20,000 at the bench night) and most have their call: the
+        # results are taken out for the runs with a claim left unbacked only (under 200 there).
         results = ctx.spans.lazy().filter(
             (pl.col("kind") == "tool") & pl.col("succeeded") & pl.col("output").is_not_null()
-            & pl.col("run_key").is_in(said.get_column("run_key").implode())
+            & pl.col("run_key").is_in(pl.concat(open_keys).unique().implode())
         ).select("run_key", "output").collect().lazy()  # fmt: skip
-        for i, c in enumerate(claims):
-            keys = joined.filter(pl.col(f"said_{i}") & ~pl.col(f"done_{i}").fill_null(False)).get_column("run_key")
+        for i, (c, keys) in enumerate(zip(claims, open_keys, strict=True)):
             read = with_contains(results.filter(pl.col("run_key").is_in(keys.implode())), "output", {f"read_{i}": c.claim})
             per_run = read.group_by("run_key").agg(pl.col(f"read_{i}").fill_null(False).any()).collect()
             joined = joined.join(per_run, on="run_key", how="left", maintain_order="left")
