@@ -386,8 +386,12 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
         # (ascii_regex: the same matches; the channel-post claim 0.15 s -> 0.01 s at 20k answers).
         says = with_contains(answers, "final_output", {f"said_{i}": c.claim for i, c in enumerate(claims)})
         said = says.filter(pl.any_horizontal(*[pl.col(f"said_{i}") for i in range(len(claims))])).collect()
+        # Only the acts some claim's tools match can back or have tried it: the others (most calls)
+        # are left out before the per-run aggregation. A run with none has no evidence row; its
+        # done_i / tried_i are null, read as False / [] below.
+        backing = names.filter(pl.any_horizontal(*[pl.col(f"m_{i}") for i in range(len(claims))]))
         matched = acts.filter(pl.col("run_key").is_in(said.get_column("run_key").implode())).join(
-            names, on=["call_tool", "as_call"], how="left", nulls_equal=True, maintain_order="left"
+            backing, on=["call_tool", "as_call"], how="inner", nulls_equal=True, maintain_order="left"
         )
         evidence = matched.group_by("run_key").agg(
             *[(pl.col(f"m_{i}") & pl.col("succeeded")).any().alias(f"done_{i}") for i in range(len(claims))],
