@@ -13,6 +13,8 @@ four rewritten columns raised the load's peak by ~1.1 GB at 3M spans, above the 
 
 from __future__ import annotations
 
+import ctypes
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -30,6 +32,26 @@ _MAX_JUMPS = 16
 _ROW = np.int32
 #: The columns finalisation may rewrite.
 _REWRITTEN = ("kind", "handoff_to", "agent", "session_id")
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return None
+
+
+def _release() -> None:
+    """Freed memory goes back to the system before the next step allocates: Arrow's pool keeps what
+    it freed (``MemoryPool.release_unused``), and glibc's heap keeps numpy's freed temporaries of
+    12-24 MB at 3M spans (above its mmap threshold at start, but that threshold rises to the size
+    of the largest mmapped block freed, mallopt(3) M_MMAP_THRESHOLD; ``malloc_trim(0)`` returns the
+    free pages of every arena, malloc_trim(3))."""
+    pa.default_memory_pool().release_unused()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def empty(schema: pa.Schema) -> pa.Table:
@@ -271,11 +293,11 @@ def finalize(spans: pa.Table) -> tuple[pa.Table, pa.Table]:
     night of spans is never copied whole (the wide text columns dominate its size)."""
     if spans.num_rows == 0:
         return spans, empty(QUARANTINE_SCHEMA)
-    # What Arrow's allocator keeps of the read goes back to the system before more is allocated.
-    pa.default_memory_pool().release_unused()
+    # What the allocators keep of the read goes back to the system before more is allocated.
+    _release()
     span, parent = _id_codes(spans)
     run = _dictionary_codes(spans.column("run_id"))
-    pa.default_memory_pool().release_unused()  # the dictionaries' hash tables
+    _release()  # the dictionaries' hash tables, the sorts' temporaries
     # A (run, span id) seen before is a duplicate.
     key = _keys(run, span)
     order = np.argsort(key).astype(_ROW)
@@ -292,9 +314,12 @@ def finalize(spans: pa.Table) -> tuple[pa.Table, pa.Table]:
     del dup, back, rejected, span
 
     columns = {name: spans.column(name) for name in _REWRITTEN}
+    _release()
     columns["kind"], columns["handoff_to"] = _handoffs_from_transfer_tools(spans, columns["kind"], columns["handoff_to"])
+    _release()
     columns["agent"] = _inherit_agents(spans, columns["kind"], run, parent, key[order], order)
-    del key, order
+    del key, order, parent
+    _release()  # the jumps' and the gathers' temporaries, before the last rewrite
     columns["session_id"] = _fill_sessions(columns["session_id"], run)
     for name, column in columns.items():
         index = SPAN_SCHEMA.get_field_index(name)
@@ -452,13 +477,17 @@ def _fill_sessions(session: pa.ChunkedArray, run: np.ndarray) -> pa.ChunkedArray
     if not missing.any() or missing.all():
         return session
     group = run + 1  # a null run id is a group of its own, as in polars' over()
-    present = np.flatnonzero(~missing)
-    first_of = np.full(int(group.max()) + 1, len(group), dtype=np.int64)
+    # Row numbers in 4 bytes (flatnonzero gives 8): this runs last, with the other rewritten
+    # columns already held beside the read's, so its temporaries are on top of finalize's peak.
+    present = np.flatnonzero(~missing).astype(_ROW)
+    first_of = np.full(int(group.max()) + 1, len(group), dtype=_ROW)
     np.minimum.at(first_of, group[present], present)  # each run's first row holding a session id
     del present
-    rows = np.flatnonzero(missing)
+    rows = np.flatnonzero(missing).astype(_ROW)
+    del missing
     fill = first_of[group[rows]]
-    taken = fill < len(group)
+    del group, first_of
+    taken = fill < len(run)
     if not taken.any():
         return session
     rows, fill = rows[taken], fill[taken]
