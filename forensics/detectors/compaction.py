@@ -67,6 +67,20 @@ def _forbidden_and_run(after: pl.DataFrame, said_before: list[str], summary: str
     return None
 
 
+def compaction_bounds(s: pl.LazyFrame) -> pl.DataFrame:
+    """Each run's first compaction (``run_id, b_seq, b_t``): Claude Code's compact_boundary event or
+    the isCompactSummary turn that opens with its summary, whichever comes first."""
+    return (
+        s.filter(
+            ((pl.col("kind") == "event") & (pl.col("call") == "compact_boundary"))
+            | ((pl.col("kind") == "human") & pl.col("output").str.contains(SUMMARY_OPENING).fill_null(False))
+        )
+        .group_by("run_id")
+        .agg(pl.col("seq").min().alias("b_seq"), pl.col("t").min().alias("b_t"))
+        .collect()
+    )
+
+
 @register
 class InstructionLostAtCompaction(Detector):
     name = "instruction_lost_at_compaction"
@@ -85,15 +99,7 @@ class InstructionLostAtCompaction(Detector):
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
         s = ctx.spans.lazy()
-        bounds = (
-            s.filter(
-                ((pl.col("kind") == "event") & (pl.col("call") == "compact_boundary"))
-                | ((pl.col("kind") == "human") & pl.col("output").str.contains(SUMMARY_OPENING).fill_null(False))
-            )
-            .group_by("run_id")
-            .agg(pl.col("seq").min().alias("b_seq"), pl.col("t").min().alias("b_t"))
-            .collect()
-        )
+        bounds = compaction_bounds(s)
         if bounds.height == 0:
             return empty_findings()
         rows = (
@@ -187,15 +193,7 @@ class RedoneAfterCompaction(Detector):
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
         s = ctx.spans.lazy()
-        bounds = (
-            s.filter(
-                ((pl.col("kind") == "event") & (pl.col("call") == "compact_boundary"))
-                | ((pl.col("kind") == "human") & pl.col("output").str.contains(SUMMARY_OPENING).fill_null(False))
-            )
-            .group_by("run_id")
-            .agg(pl.col("seq").min().alias("b_seq"))
-            .collect()
-        )
+        bounds = compaction_bounds(s).drop("b_t")
         if bounds.height == 0:
             return empty_findings()
         calls = (
