@@ -265,15 +265,22 @@ def _find(keys: np.ndarray, queries: np.ndarray) -> np.ndarray:
         return out
     order = np.argsort(queries)
     wanted = queries[order]
-    at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+    at = np.searchsorted(keys, wanted)
+    np.minimum(at, len(keys) - 1, out=at)
     hit = keys[at] == wanted
+    del wanted
     out[order[hit]] = at[hit]
     return out
 
 
 def _keys(run: np.ndarray, code: np.ndarray) -> np.ndarray:
     """One 64-bit key per (run, id); a null is its own value (code 0), as a null was its own group."""
-    return ((run + 1).astype(np.uint64) << np.uint64(32)) | (code + 1).astype(np.uint64)
+    # In place, one temporary: each ``+ 1``, ``astype`` and ``<<`` of the expression was an array
+    # of its own (uint64 wraps -1 + 1 to 0, as the int64 sum was).
+    key = np.add(run, 1, dtype=np.uint64, casting="unsafe")
+    key <<= np.uint64(32)
+    key |= np.add(code, 1, dtype=np.uint64, casting="unsafe")
+    return key
 
 
 def _repeated(key: np.ndarray, order: np.ndarray) -> np.ndarray:
