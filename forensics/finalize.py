@@ -263,9 +263,9 @@ def _find(keys: np.ndarray, queries: np.ndarray) -> np.ndarray:
     out = np.full(len(queries), -1, dtype=_ROW)
     if not len(keys) or not len(queries):
         return out
-    order = np.argsort(queries)
+    order = np.argsort(queries).astype(_ROW)
     wanted = queries[order]
-    at = np.searchsorted(keys, wanted)
+    at = np.searchsorted(keys, wanted).astype(_ROW)
     np.minimum(at, len(keys) - 1, out=at)
     hit = keys[at] == wanted
     del wanted
