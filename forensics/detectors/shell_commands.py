@@ -115,6 +115,14 @@ _SQL_DESTRUCTIVE: Final = re.compile(
 _STATEMENT_KEY: Final = re.compile(
     r'"(?:sql|query|statement|sql_query|sql_statement|stmt)"\s*:\s*"((?:[^"\\]|\\.)*)"'
 )
+#: A SQL tool's one plain-text input: LangChain runs a single-argument tool (QuerySQLDatabaseTool,
+#: named ``sql_db_query``) on the string the model gave, the callbacks' ``input_str``
+#: (langchain_core/tools/base.py ``BaseTool.run``), which tracers record under a generic key
+#: (Traceloop's tool entity input ``{"inputs": {"input": ...}}``, LangSmith's run inputs
+#: ``{"input": ...}``, the functions agent's ``__arg1``). Read only on a tool whose name says it
+#: runs SQL or queries a database: elsewhere such a key holds a request in words.
+_INPUT_KEY: Final = re.compile(r'"(?:input|input_str|tool_input|__arg1)"\s*:\s*"((?:[^"\\]|\\.)*)"')
+_SQL_TOOL: Final = r"(?i)sql|(?:^|[^a-z])(?:db|database|query)(?:[^a-z]|$)"
 _SQL_START: Final = re.compile(
     r"(?i)^\s*(?:select|insert|update|delete|drop|truncate|alter|create|with|begin|start|merge|replace|grant|revoke)"
 )
@@ -159,10 +167,13 @@ def destructive_reason(command: str) -> tuple[str, str] | None:
     return None
 
 
-def sql_statement(args: str) -> tuple[str, str] | None:
+def sql_statement(args: str, tool: str | None = None) -> tuple[str, str] | None:
     """The SQL statement of a tool call's arguments (JSON text) and the rest of them (where its
-    target database is named), or None when no statement argument holds SQL."""
+    target database is named), or None when no statement argument holds SQL. A SQL tool's
+    (``tool``: its name) single plain input counts as its statement (:data:`_INPUT_KEY`)."""
     m = _STATEMENT_KEY.search(args)
+    if m is None and tool is not None and re.search(_SQL_TOOL, tool):
+        m = _INPUT_KEY.search(args)
     if m is None:
         return None
     text = m.group(1).replace('\\"', '"').replace("\\n", "\n").replace("\\\\", "\\")
@@ -226,8 +237,8 @@ def destructive_commands(ctx: Context) -> pl.LazyFrame | None:
     # one predicate over every span, and the costly regexes below then read all the spans' texts
     # (0.18 s CPU at 600k spans) where they need only the ~1 in 30 that name a command or query.
     candidates = (
-        s.filter((pl.col("kind") == "tool") & pl.col("args").str.contains(r'"(?:command|cmd|sql|query|statement|stmt)').fill_null(False))
-        .select("run_id", "span_id", "seq", "args")
+        s.filter((pl.col("kind") == "tool") & pl.col("args").str.contains(r'"(?:command|cmd|sql|query|statement|stmt|input|tool_input|__arg1)').fill_null(False))
+        .select("run_id", "span_id", "seq", "args", "call")
         .collect()
     )
     calls = candidates.filter(
@@ -239,16 +250,20 @@ def destructive_commands(ctx: Context) -> pl.LazyFrame | None:
             # A SQL argument only when its statement drops, truncates or deletes (a search tool's
             # "query" that merely contains "rm" or "prod" is not parsed).
             | pl.col("args").str.contains(r'(?i)"(?:sql|query|statement|sql_query|sql_statement|stmt)":"(?:[^"\\]|\\.)*(?:drop|truncate|delete)')
+            | (
+                pl.col("call").str.contains(_SQL_TOOL)
+                & pl.col("args").str.contains(r'(?i)"(?:input|input_str|tool_input|__arg1)":"(?:[^"\\]|\\.)*(?:drop|truncate|delete)')
+            )
         ).fill_null(False)
     )
     if calls.height == 0:
         return None
-    reasons: dict[str, tuple[str, str] | None] = {}
-    for a in calls.get_column("args").drop_nulls().unique().to_list():
+    reasons: dict[tuple[str, str | None], tuple[str, str] | None] = {}
+    for a, tool in calls.select("args", "call").drop_nulls("args").unique().iter_rows():
         line = command_line(a)
-        sql = None if line else sql_statement(a)
-        reasons[a] = destructive_reason(line) if line else destructive_sql(*sql) if sql else None
-    hits = [(r, sid, seq, reasons[a]) for r, sid, seq, a in calls.iter_rows() if reasons.get(a)]
+        sql = None if line else sql_statement(a, tool)
+        reasons[(a, tool)] = destructive_reason(line) if line else destructive_sql(*sql) if sql else None
+    hits = [(r, sid, seq, reasons[(a, tool)]) for r, sid, seq, a, tool in calls.iter_rows() if reasons.get((a, tool))]
     if not hits:
         return None
     runs = list({h[0] for h in hits})

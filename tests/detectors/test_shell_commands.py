@@ -250,3 +250,41 @@ def test_a_change_the_person_forbade_is_unguarded_whatever_they_said_later() -> 
 def test_near_miss_the_person_lifted_the_rule_by_name() -> None:
     c = _compacted("Release is approved: go ahead and apply the migration to production now.")
     assert "unguarded_irreversible" not in detectors(c)
+
+
+# A SQL tool's one plain-text input (LangChain's sql_db_query runs on the model's string; Traceloop
+# records it as the tool's entity input {"inputs": {"input": ...}}) is its statement; the same key
+# on a tool not named for SQL or a database holds words, not a statement.
+@pytest.mark.parametrize(
+    ("args", "tool", "fires"),
+    [
+        ({"inputs": {"input": "DROP TABLE customer_segments_v2;"}}, "sql_db_query", True),
+        ({"input": "TRUNCATE TABLE events_raw;"}, "query_sql_database", True),
+        ({"inputs": {"input": "SELECT count(*) FROM customer_segments_v2;"}}, "sql_db_query", False),
+        ({"inputs": {"input": "DROP TABLE customer_segments_v2;"}}, "ask_analyst", False),
+        ({"input": "delete from my cart the red shoes"}, "shop_assistant", False),
+    ],
+)
+def test_sql_tools_single_input_is_its_statement(args: dict[str, object], tool: str, fires: bool) -> None:
+    sql = sql_statement(json.dumps(args).replace(" ", ""), tool)
+    assert (sql is not None and destructive_sql(*sql) is not None) == fires
+
+
+def _sql_agent(statement: str, tool: str = "sql_db_query"):
+    return run(
+        span("w", 0, 10, kind="chain", name="AgentExecutor", input=json.dumps({"input": "the v2 table looks like a leftover, tidy it up"})),
+        span("m1", 1, 2, parent_id="w", kind="llm", name="gpt-4o", output="Checking the tables."),
+        span("q1", 3, 4, parent_id="w", kind="tool", name=tool, tool=tool,
+             input=json.dumps({"inputs": {"input": statement}}), output='{"output": ""}'),
+        span("m2", 5, 6, parent_id="w", kind="llm", name="gpt-4o", output="Done."),
+    )
+
+
+def test_sql_agents_drop_through_its_query_tool_fires() -> None:
+    f = one(_sql_agent("DROP TABLE customer_segments_v2;"), "unguarded_irreversible")
+    assert f["decisive_span_id"] == "q1"
+    assert "sql_db_query (a destructive SQL statement)" in f["explanation"]
+
+
+def test_near_miss_sql_agents_read_through_its_query_tool() -> None:
+    assert "unguarded_irreversible" not in detectors(_sql_agent("SELECT * FROM customer_segments_v2 LIMIT 3;"))
