@@ -200,6 +200,31 @@ def _passed_the_resumed_gate(ctx: Context, pairs: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def gated_inside(ctx: Context, acts: pl.LazyFrame) -> pl.LazyFrame:
+    """``run_id, span_id`` of the calls wrapped in a blocking approval: a span inside the call (its
+    child) that returned a person's approval (preparation.PERSON_APPROVED: {"approved": true,
+    "approver": ...}, {"decision": "approve"}) and ended before the call did. An approval decorator
+    runs before the function it wraps and calls it only once a person approved (HumanLayer's
+    ``require_approval``: humanlayer/core/approval.py creates a function call, polls it until its
+    status says approved, then calls the function; FunctionCallStatus{approved, comment}), so
+    the span of the gate sits inside the tool's own span. A gate that declined, or returned no
+    decision, approved nothing."""
+    from forensics.detectors.preparation import PERSON_APPROVED
+
+    gates = (
+        ctx.spans.lazy()
+        .filter(pl.col("parent_id").is_not_null() & ~pl.col("failed") & pl.col("output").str.contains(PERSON_APPROVED).fill_null(False))
+        .select("run_id", pl.col("parent_id").alias("span_id"), pl.col("end_time").alias("g_end"))
+    )
+    return (
+        acts.select("run_id", "span_id", "end_time")
+        .join(gates, on=["run_id", "span_id"])
+        .filter((pl.col("g_end") <= pl.col("end_time")).fill_null(True))
+        .select("run_id", "span_id")
+        .unique()
+    )
+
+
 def _tripped_guardrail() -> pl.Expr:
     """A guardrail span whose tripwire fired (conventions.pauses: ``pause_kind`` tripwire)."""
     return (pl.col("kind") == "guardrail") & (pl.col("pause_kind") == "tripwire").fill_null(False)
@@ -232,7 +257,9 @@ class UnguardedIrreversible(Detector):
         "approval (approved: true, decision: approve): the action is downstream of it. A call the "
         "session's previous run asked for in its last model turn and never ran, executed by the next run "
         "before any model call of its own, was paused for approval and resumed once approved (OpenAI Agents "
-        "SDK needs_approval: RunResult.interruptions, state.approve, Runner.run(agent, state)). A removal told to write its result to another file or table "
+        "SDK needs_approval: RunResult.interruptions, state.approve, Runner.run(agent, state)). A call "
+        "wrapped in a blocking approval, a span inside it that returned the person's approval (approved: "
+        "true) before it ended (HumanLayer require_approval), was approved. A removal told to write its result to another file or table "
         "than its source (an out / output_path / dest argument) left the source intact: it did not act."
     )
 
@@ -298,6 +325,8 @@ class UnguardedIrreversible(Detector):
         # A call an earlier run of the session stopped on for approval and this run resumed
         # (OpenAI Agents SDK needs_approval / RunState: interrupted_calls).
         acts = acts.join(resumed_after_approval(ctx, acts), on=["run_id", "span_id"], how="anti")
+        # A call an approval gate inside it let through (HumanLayer require_approval: gated_inside).
+        acts = acts.join(gated_inside(ctx, acts), on=["run_id", "span_id"], how="anti")
         return per_run_finding(
             acts,
             first=["call", "agent", "t", "seq", "synthetic_time", "reason", "is_irreversible"],
