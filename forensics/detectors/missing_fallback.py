@@ -313,7 +313,12 @@ class Stall(Detector):
 def retry_storms(ctx: Context) -> pl.DataFrame:
     """The attempt groups retry_storm finds (one row per run and ``attempt_group``: more retries than
     thresholds.retry_limit, or retries whose spacing never grew). Shared by retry_storm and
-    swallowed_error (a storm's failed attempts are that storm, told once)."""
+    swallowed_error (a storm's failed attempts are that storm, told once): built once per
+    classification, eager steps included."""
+    return ctx.once("retry_storms", lambda: _retry_storms(ctx).collect())
+
+
+def _retry_storms(ctx: Context) -> pl.LazyFrame:
     pol = ctx.policy
     key = ["run_id", "attempt_group"]
     calls = ctx.spans.lazy().filter(pl.col("attempt_group").is_not_null())
@@ -411,8 +416,7 @@ def retry_storms(ctx: Context) -> pl.DataFrame:
         .filter((pl.col("too_many") | pl.col("no_backoff")) & ~pl.col("news") & ~pl.col("repeat"))
         .drop("news", "repeat")
     )
-    storms = pl.concat([storms, _reprompt_storms(ctx, storms.collect_schema())], how="diagonal")
-    return ctx.cached("retry_storms", storms)
+    return pl.concat([storms, _reprompt_storms(ctx, storms.collect_schema())], how="diagonal")
 
 
 def _reprompt_storms(ctx: Context, schema: pl.Schema) -> pl.LazyFrame:
