@@ -148,8 +148,12 @@ KIND_BY_EVIDENCE: Final[tuple[tuple[str, tuple[Condition, ...]], ...]] = (
 #: Span names that give a kind when nothing else did. Google ADK opens its model call as
 #: ``tracer.start_as_current_span('call_llm')`` (flows/llm_flows/base_llm_flow.py) and sets its
 #: attributes (trace_call_llm) only once a response came: a call that failed before one is a bare
-#: call_llm span, still a model call.
-KIND_BY_NAME: Final = {"call_llm": "llm"}
+#: call_llm span, still a model call. LiteLLM's OTel callback opens each completion as
+#: ``LITELLM_REQUEST_SPAN_NAME = "litellm_request"`` (litellm/integrations/opentelemetry.py,
+#: _handle_success/_handle_failure), one span per deployment tried: a Router fallback is a second
+#: litellm_request with another model. Its llm.request.type names the call type above; a span
+#: without it is still a model call (its raw_gen_ai_request child is the provider request inside it).
+KIND_BY_NAME: Final = {"call_llm": "llm", "litellm_request": "llm"}
 
 #: Span names that give a kind on a root span (no parent) when nothing else did. ADK's Runner wraps a
 #: whole turn in ``tracer.start_as_current_span('invocation')`` (runners.py run_async/_run_with_trace),
