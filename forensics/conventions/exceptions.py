@@ -59,8 +59,12 @@ _STEP_LIMIT: Final = (
 #: pydantic-ai's UsageLimits (request_limit, input/output/total token limits) raise UsageLimitExceeded
 #: before the request that would go past them ("The next request would exceed the request_limit of 5",
 #: pydantic_ai/usage.py UsageLimits.check_before_request): a limit on usage, the run's spend.
+#: An application's own spend guard names its exception so too, with no Error suffix: ``class
+#: BudgetExceeded(Exception)`` raised when the run's cost passes its cap ("BudgetExceeded: run cost
+#: $5.15 exceeds budget $5.00"); the type as a whole word, at its start or after a module path.
 _BUDGET_STOP: Final = (
-    r"BudgetExceededError|budget_exceeded|Budget has been exceeded|Agent reached maximum budget|UsageLimitExceeded"
+    r"BudgetExceeded(?:Error|Exception)?(?:$|[^A-Za-z0-9_])|budget_exceeded|Budget has been exceeded"
+    r"|Agent reached maximum budget|UsageLimitExceeded"
 )
 #: An agent stopped by its model call's exception: OpenHands' controller catches what the agent's
 #: step raised (AgentController._react_to_exception: ``state.last_error = f'{type(e).__name__}: {e}'``,
