@@ -1,7 +1,7 @@
 """context_collapse: the agent lost its operational thread.
 
 It repeats steps, drops prior decisions, or restarts from scratch after a session boundary or
-crash. Each signal in TAXONOMY.md is one detector below.
+crash. Each signal in TAXONOMY.md is one detector below, but context_overflow (context_overflow.py).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from forensics.detectors.agent_runs import managed_run_of
 from forensics.detectors.base import Context, Detector, failed_runs, finding, hms, snippet, txt
 from forensics.detectors.decisions import model_decided
 from forensics.detectors.effects import created_nothing_new
-from forensics.detectors.findings import per_run_finding
 from forensics.detectors.registry import register
 from forensics.policy import Threshold
 
@@ -450,150 +449,4 @@ class DuplicateSideEffect(Detector):
                     where,
                 ),
             )
-        )
-
-
-@register
-class ContextOverflow(Detector):
-    name = "context_overflow"
-    failure_class = "context_collapse"
-    scope = "run"
-    severity = "high"
-    thresholds = (
-        Threshold("context_fraction", 0.95, "Prompt tokens above this fraction of the model's window.",
-                  "a fraction between 0 and 1", lambda v: 0 < v <= 1, (int, float)),
-    )
-    strength = "strong"
-    description = (
-        "An error or finish reason says the context window was exceeded or the output was cut "
-        "(context_length_exceeded, finish_reason=length, max_tokens), or prompt tokens exceed "
-        "thresholds.context_fraction of the model's window (policy context_windows, else the vendored "
-        "LiteLLM table in forensics/data/context_windows.json) in a run that also says the window was "
-        "exceeded or an output was cut (a full window alone lost nothing). "
-        "Decisive: the earliest such span, where the context first went past the window; where a "
-        "request was refused for exceeding the window, that refusal (a near-full call before it was "
-        "accepted and answered: evidence only); an enclosing span failing with the error its model "
-        "call raised is not that span."
-    )
-
-    def detect(self, ctx: Context) -> pl.LazyFrame:
-
-        from forensics.context_windows import windows_for
-
-        pol = ctx.policy
-        # The model's real window: the policy's [context_windows] for models it names, else the
-        # vendored public table (forensics/data/context_windows.json). Looked up once per distinct
-        # model name, then mapped onto the column.
-        models = (
-            ctx.spans.lazy().filter(pl.col("kind") == "llm").select("model").drop_nulls().unique().collect()
-        ).get_column("model").to_list()
-        known = windows_for(models, pol.context_windows)
-        window = (
-            pl.col("model").replace_strict(list(known), list(known.values()), default=None, return_dtype=pl.Int64)
-            if known
-            else pl.lit(None, dtype=pl.Int64)
-        )
-        # Events too: a framework that reports the overflow as an event of its own (OpenHands'
-        # ErrorObservation and agent_state_changed reason "LLMContextWindowExceedError: ...",
-        # openhands/core/exceptions.py) records it on no model call.
-        spans = ctx.spans.lazy().filter(pl.col("kind").is_in(["llm", "agent", "chain", "tool", "event"]))
-        said_overflow = pl.col("failed") & pl.col("overflow_text")
-        # A cut output asked again: a later call of the same model by the same agent with the same
-        # prompt (as long: the same prompt token count) that finished normally. The caller caught the cut and re-asked (e.g. with a larger max_tokens): the
-        # answer was not lost, as a failure retried to success is not (TAXONOMY unhandled_error).
-        cut = spans.filter(pl.col("cut_short")).select("run_id", "span_id", "seq", "model", "agent", "input_tokens")
-        reasked = (
-            cut.join(
-                spans.filter((pl.col("kind") == "llm") & ~pl.col("cut_short") & ~pl.col("failed")).select(
-                    "run_id", pl.col("seq").alias("r_seq"), "model", "agent", "input_tokens"
-                ),
-                on=["run_id", "model", "agent", "input_tokens"],
-                nulls_equal=True,
-            )
-            .filter((pl.col("r_seq") > pl.col("seq")) & pl.col("input_tokens").is_not_null())
-            .select("run_id", "span_id", pl.lit(True).alias("reasked"))
-            .unique()
-        )
-        truncated = pl.col("cut_short") & pl.col("reasked").is_null()
-        full = ((pl.col("kind") == "llm") & (pl.col("input_tokens") > pl.col("window") * pol.context_fraction)).fill_null(
-            False
-        )
-        hits = (
-            # Only the spans that can be a hit (said, cut short, or full) are joined with the re-asked
-            # calls: the join of every span on its string ids was most of this detector's time.
-            spans.with_columns(window.alias("window"))
-            .filter(said_overflow | pl.col("cut_short") | full)
-            .join(reasked, on=["run_id", "span_id"], how="left")
-            .with_columns(said_overflow.alias("said"), truncated.alias("cut"), full.alias("full"))
-            .filter(pl.col("said") | pl.col("cut") | pl.col("full"))
-            # A near-full window is the failure only with something lost: the run also says the
-            # window was exceeded or an output was cut (the near-full call is then where it began).
-            # A call the provider accepted and answered normally lost nothing, however full; and a
-            # window from a table may be another deployment's (the count past it proves nothing).
-            .with_columns((pl.col("said") | pl.col("cut")).any().over("run_id").alias("_stated"))
-            .filter(pl.col("said") | pl.col("cut") | (pl.col("full") & pl.col("_stated")))
-        )
-        # The overflow as raised: an enclosing agent/chain span that fails with the error its model
-        # call raised (LangChain/LangSmith runs, OTel spans recording the exception on the way out)
-        # starts earlier but is not where the context went past the window; the innermost span
-        # saying so is (as budget_exceeded's limit stops: the error with no such error below it).
-        said_below = hits.filter(pl.col("said")).select("run_id", pl.col("parent_id").alias("span_id")).drop_nulls()
-        hits = hits.join(said_below.unique(), on=["run_id", "span_id"], how="anti")
-        # An overflow an event reports (no model call: OpenHands' ErrorObservation) began at the step before it.
-        steps = spans.filter(pl.col("kind").is_in(["llm", "tool"])).select("run_id", _p="span_id", _ps="seq")
-        prev = hits.filter(pl.col("kind") == "event").select("run_id", "span_id", "seq").join(steps, on="run_id")
-        prev = prev.filter(pl.col("_ps") < pl.col("seq")).group_by("run_id", "span_id").agg(pl.col("_p").sort_by("_ps").last(), pl.col("_ps").max())
-        hits = hits.join(prev, on=["run_id", "span_id"], how="left")
-        hits = hits.with_columns(span_id=pl.coalesce("_p", "span_id"), seq=pl.coalesce("_ps", "seq")).drop("_p", "_ps")
-        reason = (
-            pl.when(pl.col("said"))
-            .then(
-                pl.format(
-                    "{} {} failed at {} because the context window was exceeded ({})",
-                    pl.col("kind"),
-                    txt(pl.col("call")),
-                    hms("t"),
-                    pl.col("error_label"),
-                )
-            )
-            .when(pl.col("full"))
-            .then(
-                pl.format(
-                    "model {} was sent {} prompt tokens at {}, {}% of its {}-token window (limit {}%)",
-                    txt(pl.col("model")),
-                    pl.col("input_tokens"),
-                    hms("t"),
-                    (pl.col("input_tokens") * 100 / pl.col("window")).round(0).cast(pl.Int64),
-                    pl.col("window"),
-                    pl.lit(round(pol.context_fraction * 100)),
-                )
-            )
-            .otherwise(
-                pl.format(
-                    "model {} stopped at {} because it ran out of output tokens (finish reason length), so its output was cut",
-                    txt(pl.coalesce("model", "call")),
-                    hms("t"),
-                )
-            )
-        )
-        explanation = (
-            pl.when(pl.col("n") > 1)
-            .then(pl.format("{} ({} such spans in the run)", pl.col("why"), pl.col("n")))
-            .otherwise(pl.col("why"))
-        )
-        # The log saying so (an overflow error, a length finish) is strong; prompt tokens against a
-        # table's window is an inference (the provider may count tokens differently).
-        # Decisive: where the context went past the window. A request the provider refused for
-        # exceeding it (said) is that point; a near-full call before it was accepted and answered
-        # (it had not gone past; the agent could still trim or summarise) and stays evidence, after
-        # it. With no refusal (an output cut later), the near-full call is where it began.
-        refused = pl.col("said").any().over("run_id")
-        stated_first = pl.when(pl.col("said") | ~refused).then(pl.col("seq")).otherwise(pl.col("seq") + (1 << 40))
-        return per_run_finding(
-            hits.with_columns(reason.alias("why"), stated_first.alias("_order")),
-            order="_order",
-            first=["why"],
-            also=[(pl.col("said") | pl.col("cut")).any().alias("stated")],
-            explanation=explanation,
-            strength=pl.when(pl.col("stated")).then(pl.lit("strong")).otherwise(pl.lit("weak")),
         )
