@@ -2,117 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Final
-
 import polars as pl
 
 from forensics.detectors.base import CALL_KINDS, Context, Detector, failure_followups, finding, hms, num, txt
-from forensics.detectors.claims import tool_verb_object
 from forensics.detectors.confidence_gates import blind_guardrail
 from forensics.detectors.decisions import model_decided
 from forensics.detectors.findings import per_run_finding
+from forensics.detectors.ignored_errors import ANSWER_TOOLS as ANSWER_TOOLS
+from forensics.detectors.ignored_errors import MENTIONS_FAILURE as MENTIONS_FAILURE
+from forensics.detectors.ignored_errors import ignored_tool_errors as ignored_tool_errors
 from forensics.detectors.output_parsers import parse_failure
 from forensics.detectors.registry import register
 from forensics.detectors.silent_failure import swallowed_errors
 from forensics.detectors.suite_claims import failed_test_runs
 from forensics.policy import Threshold
-
-#: A final answer that mentions a failure in any words (looser than says_failure: it only makes a rule stand down).
-MENTIONS_FAILURE: Final = (
-    r"(?i)\b(?:error|errors|errored|fail|failed|fails|failure|failing|unable|unsuccessful|cannot|"
-    r"could\s+not|couldn'?t|can'?t|wasn'?t\s+able|weren'?t\s+able|not\s+able|did\s+not\s+go\s+through|"
-    r"didn'?t\s+go\s+through|didn'?t\s+work|went\s+wrong|try\s+again|retry|unfortunately|sorry|"
-    r"down|unavailable|not\s+available|outage|not\s+responding|timed?\s*out|timeout|problem|trouble)\b"
-)
-
-
-#: Tools whose call is the agent's answer, not work: smolagents' ``FinalAnswerTool`` (``name =
-#: "final_answer"``, src/smolagents/default_tools.py), which every CodeAgent and ToolCallingAgent ends on.
-ANSWER_TOOLS: Final = ("final_answer",)
-
-
-def ignored_tool_errors(ctx: Context) -> pl.DataFrame:
-    """Tool errors the framework handed back to the model (``error_handled``: the OpenAI Agents
-    SDK's ``failure_error_function`` text as the tool's output, a LangGraph ToolNode error message,
-    a Claude Code ``is_error`` result) that the model then did nothing with: no retry of the tool,
-    no fallback, no escalation, no tool, retriever or handoff at all afterwards (after a failed
-    write: no successful tool with the same verb or object afterwards), and a final answer that
-    reports success without a word of the failure. The span rows (every ``ctx.spans`` column),
-    shared by unhandled_error and claimed_but_not_done (a claim about such a call is this failure,
-    told once)."""
-
-    def build() -> pl.LazyFrame:
-        follow = failure_followups(ctx).lazy()
-        runs = ctx.runs.lazy().select(
-            "run_id", "structured_failure", "span_count", "reported_outcome", "final_output", "empty_answer"
-        )
-        s = ctx.spans.lazy()
-        work = s.filter(pl.col("kind").is_in(["tool", "retriever", "handoff"]))
-        # Delivering the answer is no way around the failure (smolagents' FinalAnswerTool).
-        later_work = work.filter(~pl.col("call_tool").is_in(ANSWER_TOOLS).fill_null(False)).group_by("run_id").agg(pl.col("seq").max().alias("last_work_seq"))
-        errors = (
-            s.filter(
-                pl.col("failed")
-                & pl.col("error_handled")
-                # A delegation call answered with an error (Claude Code's Task tool) is handed back too.
-                & pl.col("kind").is_in(["tool", "handoff"])
-                & ~pl.col("limit_stop")
-                & ~(pl.col("attempt_count") > 1).fill_null(False)
-                & ~pl.col("retried_below")
-            )
-            .join(follow, on=["run_id", "span_id"])
-            .join(runs, on="run_id")
-            .join(later_work, on="run_id", how="left")
-            .filter(
-                ~pl.col("retried")
-                & ~pl.col("fell_back")
-                & ~pl.col("escalated")
-                & ~pl.col("structured_failure")
-                & (pl.col("reported_outcome") == "success")
-                & pl.col("final_output").is_not_null()
-                & ~pl.col("empty_answer")
-                & ~pl.col("final_output").str.contains(MENTIONS_FAILURE).fill_null(False)
-            )
-        )
-        # What came after: nothing at all; or, after a failed write (a side-effecting tool), no
-        # successful write doing that change another way (a tool with the same verb or the same
-        # object: update_address -> set_shipping_address). Other work after a failed write does not
-        # make the change; after a failed read, any later work may be the way around it.
-        names = s.filter(pl.col("kind") == "tool").select("call_tool").unique().drop_nulls().collect()
-        parts = [(n, vo) for n in names.get_column("call_tool").to_list() if (vo := tool_verb_object(n)) is not None]
-        words = pl.DataFrame(
-            {
-                "call_tool": [n for n, _ in parts],
-                "verb": [vo[0] for _, vo in parts],
-                "obj": [vo[1][-1] for _, vo in parts],
-            },
-            schema={"call_tool": pl.String, "verb": pl.String, "obj": pl.String},
-        ).lazy()
-        redone = (
-            errors.filter(pl.col("is_side_effect"))
-            .select("run_id", "span_id", "seq", "call_tool")
-            .join(words, on="call_tool")
-            .join(
-                work.filter(pl.col("succeeded") & (pl.col("kind") == "tool") & pl.col("is_side_effect"))
-                .select("run_id", pl.col("seq").alias("l_seq"), pl.col("call_tool").alias("l_tool"))
-                .join(words.rename({"call_tool": "l_tool", "verb": "l_verb", "obj": "l_obj"}), on="l_tool"),
-                on="run_id",
-            )
-            .filter(
-                (pl.col("l_seq") > pl.col("seq"))
-                & ((pl.col("l_verb") == pl.col("verb")) | (pl.col("l_obj") == pl.col("obj")))
-            )
-            .select("run_id", "span_id")
-            .unique()
-        )
-        return (
-            errors.join(redone, on=["run_id", "span_id"], how="anti")
-            .filter((pl.col("last_work_seq") <= pl.col("seq")).fill_null(True) | pl.col("is_side_effect"))
-            .drop("last_work_seq")
-        )
-
-    # build() collects as it goes (the distinct tool names): run on the first call only.
-    return ctx.once("ignored_tool_errors", lambda: build().collect())
 
 
 @register
