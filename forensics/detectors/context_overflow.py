@@ -13,6 +13,42 @@ from forensics.detectors.registry import register
 from forensics.policy import Threshold
 
 
+def _continued(spans: pl.LazyFrame, cut: pl.LazyFrame) -> pl.LazyFrame:
+    """``run_id, span_id, reasked``: the cut calls the caller continued. The Vercel AI SDK's
+    generateText with continueSteps (packages/ai/core/generate-text/generate-text.ts): a step that
+    finished with ``length`` and made no tool call is followed by a ``continue`` step, a next
+    doGenerate under the same generateText span whose text is appended to the cut one (``text +
+    stepText``; the last assistant message is extended), so the answer is whole when a later step
+    finishes normally. Read from the spans: the next model call of the same model under the same
+    parent, with no tool call between, that was neither cut nor failed. A cut step that made tool
+    calls, or whose next step was cut too or failed, was not continued to an end."""
+    calls = (
+        spans.filter((pl.col("kind") == "llm") & pl.col("parent_id").is_not_null())
+        .select("run_id", "span_id", "seq", "parent_id", "model", "cut_short", "failed")
+        .sort("run_id", "parent_id", "seq")
+        .with_columns(
+            *[pl.col(c).shift(-1).over("run_id", "parent_id").alias(f"n_{c}") for c in ("seq", "model", "cut_short", "failed")]
+        )
+        .join(cut.select("run_id", "span_id"), on=["run_id", "span_id"], how="semi")
+        .filter(
+            pl.col("n_seq").is_not_null()
+            & pl.col("model").eq_missing(pl.col("n_model"))
+            & ~pl.col("n_cut_short").fill_null(True)
+            & ~pl.col("n_failed").fill_null(True)
+        )
+    )
+    tools = spans.filter(pl.col("kind") == "tool").select("run_id", pl.col("seq").alias("t_seq"))
+    between = (
+        calls.join(tools, on="run_id")
+        .filter((pl.col("t_seq") > pl.col("seq")) & (pl.col("t_seq") < pl.col("n_seq")))
+        .select("run_id", "span_id")
+        .unique()
+    )
+    return calls.join(between, on=["run_id", "span_id"], how="anti").select(
+        "run_id", "span_id", pl.lit(True).alias("reasked")
+    )
+
+
 @register
 class ContextOverflow(Detector):
     name = "context_overflow"
@@ -29,7 +65,9 @@ class ContextOverflow(Detector):
         "(context_length_exceeded, finish_reason=length, max_tokens), or prompt tokens exceed "
         "thresholds.context_fraction of the model's window (policy context_windows, else the vendored "
         "LiteLLM table in forensics/data/context_windows.json) in a run that also says the window was "
-        "exceeded or an output was cut (a full window alone lost nothing). "
+        "exceeded or an output was cut (a full window alone lost nothing). A cut output asked again "
+        "or continued (the next call under the same parent, no tool call between: the Vercel AI "
+        "SDK's continueSteps) that then finished normally lost nothing. "
         "Decisive: the earliest such span, where the context first went past the window; where a "
         "request was refused for exceeding the window, that refusal (a near-full call before it was "
         "accepted and answered: evidence only); an enclosing span failing with the error its model "
@@ -74,6 +112,7 @@ class ContextOverflow(Detector):
             .select("run_id", "span_id", pl.lit(True).alias("reasked"))
             .unique()
         )
+        reasked = pl.concat([reasked, _continued(spans, cut)]).unique()
         truncated = pl.col("cut_short") & pl.col("reasked").is_null()
         full = ((pl.col("kind") == "llm") & (pl.col("input_tokens") > pl.col("window") * pol.context_fraction)).fill_null(
             False
