@@ -183,7 +183,12 @@ def ended_on_failure(ctx: Context) -> pl.LazyFrame:
 def swallowed_errors(ctx: Context) -> pl.DataFrame:
     """The failed spans swallowed_error reports (one row per run and span): unrecovered errors of a
     run that reports success. unhandled_error leaves these to it: an error the run then claimed
-    success over is one story, told once, as the silent failure it became."""
+    success over is one story, told once, as the silent failure it became. Built once per
+    classification, its eager steps (told_of_failure's collects) included."""
+    return ctx.once("swallowed_errors", lambda: _swallowed_errors(ctx).collect())
+
+
+def _swallowed_errors(ctx: Context) -> pl.LazyFrame:
     follow = failure_followups(ctx).lazy()
     success = ctx.runs.lazy().filter(pl.col("reported_outcome") == "success").select("run_id")
     lost = (
@@ -220,8 +225,7 @@ def swallowed_errors(ctx: Context) -> pl.DataFrame:
         .filter(pl.col("seq") < pl.col("_i_seq"))
         .select(names)
     )
-    lost = pl.concat([lost, ignored, earlier], how="vertical_relaxed").unique(["run_id", "span_id"])
-    return ctx.cached("swallowed_errors", lost)
+    return pl.concat([lost, ignored, earlier], how="vertical_relaxed").unique(["run_id", "span_id"])
 
 
 #: An assistant message saying the thing was not done ("I wasn't able to switch you", "could not").
