@@ -68,6 +68,12 @@ _ALERT_ACKED: Final = rf"(?i){Q}acknowledged{Q}\s*:\s*true\b"
 #: an Opsgenie alert's "open"/"closed" says nothing of who took it up).
 _ACKED_AT: Final = rf"(?i){Q}acknowledged_?at{Q}\s*:\s*{Q}[0-9]"
 _TICKET_SOLVED: Final = rf"(?i){Q}status{Q}\s*:\s*{Q}solved{Q}"
+#: A ticket read back with its owner named: the ticketing systems' field for who holds it (Zendesk
+#: Tickets API ``assignee_id``, "the agent currently assigned to the ticket"; Jira ``assignee``;
+#: ServiceNow ``assigned_to``) set to someone (a name, an id, an object), not null. Someone took the
+#: ticket. Only where the record says nothing of an incident status (a PagerDuty incident is
+#: assigned to on-call when it triggers and is taken only when acknowledged).
+_TICKET_ASSIGNEE: Final = rf"(?i){Q}(?:assignee|assignee_?id|assigneeId|assigned_?to|assignedTo){Q}\s*:\s*(?:{Q}[^\"\\\s]|[0-9]|\{{)"
 #: The incident's identifiers: the Events API dedup_key, an incident id, key or number, an Opsgenie
 #: alias or alert id, any ``id`` in a span that speaks of an incident. Every one a span names is kept:
 #: one incident is named differently by different calls (its REST id, its number, its dedup_key).
@@ -144,6 +150,7 @@ def _extract() -> list[pl.Expr]:
         pl.when(said(_ALERT_ACKED)).then(pl.lit("acknowledged")),
         pl.when(said(_ACKED_AT)).then(pl.lit("acknowledged")),
         pl.when(said(_TICKET_SOLVED)).then(pl.lit("resolved")),
+        pl.when(said(r"(?i)ticket") & said(_TICKET_ASSIGNEE)).then(pl.lit("acknowledged")),
     ).str.to_lowercase()
     state = state_word.replace(
         {"trigger": "triggered", "acknowledge": "acknowledged", "resolve": "resolved"}
@@ -183,12 +190,38 @@ def _extract() -> list[pl.Expr]:
     ]
 
 
+def _awaiting_approval(df: pl.DataFrame) -> pl.Expr:
+    """OpenAI Agents SDK function spans of calls stopped for approval, in exports that leave their
+    output empty. The runner opens the function span, records the arguments, and for a tool whose
+    ``needs_approval`` has no decision yet returns the ``ToolApprovalItem`` as the result without
+    invoking it (src/agents/run_internal/tool_execution.py ``_run_single_tool`` /
+    ``_maybe_execute_tool_approval``); the turn then ends in an interruption, so no model call
+    follows under that agent span (a call that ran has its result sent back to the model in the
+    next turn of the same agent span). Where the export writes the result, ``ToolApprovalItem`` in
+    it says so (``_APPROVAL``); where it leaves it empty, the arguments recorded, no output, no
+    error and no later model call under the same agent span do."""
+    cand = df.filter(
+        (pl.col("kind") == "tool")
+        & (pl.col("source_format") == "openai-agents")
+        & pl.col("args").is_not_null()
+        & pl.col("output").is_null()
+        & ~pl.col("failed")
+    ).select("span_k", "parent_k", "t")
+    if cand.height == 0:
+        return pl.lit(False)
+    agents = df.filter(pl.col("kind") == "agent").select(pl.col("span_k").alias("parent_k"))
+    models = df.filter(pl.col("kind") == "llm").select("parent_k", pl.col("t").alias("l_t"))
+    answered = cand.join(models, on="parent_k").filter(pl.col("l_t") > pl.col("t")).select("span_k")
+    pending = cand.join(agents, on="parent_k", how="semi").join(answered, on="span_k", how="anti")
+    return pl.col("span_k").is_in(pending.get_column("span_k").implode())
+
+
 def _status(df: pl.DataFrame) -> pl.DataFrame:
     state = pl.col("_cv_agent_state")
     kind = (
         pl.when(pl.col("_cv_interrupt"))
         .then(pl.lit("interrupt"))
-        .when(pl.col("_cv_approval") | (state == "awaiting_user_confirmation"))
+        .when(pl.col("_cv_approval") | (state == "awaiting_user_confirmation") | _awaiting_approval(df))
         .then(pl.lit("approval"))
         .when(pl.col("_cv_tripwire"))
         .then(pl.lit("tripwire"))
@@ -286,6 +319,12 @@ register(
                 "pause_kind=approval, pause_escalation",
             ),
             Signal(
+                "a function span with its arguments, no output, no error and no model call after it under its agent span",
+                "OpenAI Agents SDK",
+                "src/agents/run_internal/tool_execution.py (_run_single_tool, _maybe_execute_tool_approval: a needs_approval call with no decision returns the ToolApprovalItem uninvoked; the turn ends in an interruption)",
+                "pause_kind=approval, pause_escalation",
+            ),
+            Signal(
                 "InputGuardrailTripwireTriggered / OutputGuardrailTripwireTriggered; guardrail span triggered=true",
                 "OpenAI Agents SDK",
                 "src/agents/exceptions.py, src/agents/tracing/span_data.py (GuardrailSpanData.triggered)",
@@ -311,9 +350,9 @@ register(
                 "authenticated (true, false, null)",
             ),
             Signal(
-                "incident status triggered / acknowledged / resolved; event_action trigger / acknowledge / resolve; incident.* webhook events; alert acknowledged: true; a ticket or incident record read back with acknowledged_at set, a ticket status solved",
-                "PagerDuty REST and Events API v2, Opsgenie Alert API, Zendesk Tickets API (any tool that calls them)",
-                "PagerDuty developer docs: REST API v2 Incident (status), Events API v2 (event_action, dedup_key), Webhooks v3 (event_type); Opsgenie Alert API (acknowledge, close, alias); Zendesk Tickets API (status new / open / pending / hold / solved / closed)",
+                "incident status triggered / acknowledged / resolved; event_action trigger / acknowledge / resolve; incident.* webhook events; alert acknowledged: true; a ticket or incident record read back with acknowledged_at set, a ticket status solved, a ticket read back with its assignee set",
+                "PagerDuty REST and Events API v2, Opsgenie Alert API, Zendesk Tickets API, Jira, ServiceNow (any tool that calls them)",
+                "PagerDuty developer docs: REST API v2 Incident (status), Events API v2 (event_action, dedup_key), Webhooks v3 (event_type); Opsgenie Alert API (acknowledge, close, alias); Zendesk Tickets API (status new / open / pending / hold / solved / closed; assignee_id); Jira issue assignee; ServiceNow assigned_to",
                 "incident_state (triggered, acknowledged, resolved), incident_key (its identifiers)",
             ),
             Signal(

@@ -115,9 +115,11 @@ def approved_earlier_in_session(ctx: Context, acts: pl.LazyFrame) -> pl.LazyFram
     (``scope_key``: ``session_id``/``thread_id``), the call's run starting after the pause (the
     graph only runs again once a ``Command(resume=...)`` answers it), or earlier in the call's own
     run. The pause must be about that action: its text (the interrupt value, the approval request)
-    names the tool, its verb or its object ("Approve refund of $40?" for ``issue_refund``). A pause
-    about something else (another tool's action) guards nothing here; nor does a session with no
-    earlier pause."""
+    names the tool, its verb or its object ("Approve refund of $40?" for ``issue_refund``), or is a
+    call of that very tool stopped for approval (OpenAI Agents SDK ``needs_approval``: the runner
+    executes it only once a person approved; a rejected call is answered with an error, never run).
+    A pause about something else (another tool's action) guards nothing here; nor does a session
+    with no earlier pause."""
     from forensics.detectors.claims import noun_pattern, tool_verb_object
 
     runs = ctx.runs.lazy().select("run_id", "scope_key", pl.col("start_time").alias("r_start"))
@@ -155,7 +157,10 @@ def approved_earlier_in_session(ctx: Context, acts: pl.LazyFrame) -> pl.LazyFram
             verb, obj = parts
             words += [rf"{re.escape(verb)}(?:s|es|d|ed|ing)?", noun_pattern(obj[-1])]
         about = rf"(?i)\b(?:{'|'.join(words)})\b"
-        found.append(rows.filter(pl.col("asked").str.contains(about)).select("run_id", "span_id"))
+        # A pause at a call of this very tool (the call stopped for approval: OpenAI Agents SDK
+        # needs_approval) is about it, whatever its text; the SDK runs the call only once approved.
+        same_tool = pl.col("p_name") == pl.lit(str(name))
+        found.append(rows.filter(pl.col("asked").str.contains(about).fill_null(False) | same_tool).select("run_id", "span_id"))
     if not found:
         return pl.LazyFrame(schema={"run_id": pl.String, "span_id": pl.String})
     return pl.concat(found).unique().lazy()
