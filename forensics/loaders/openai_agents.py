@@ -17,6 +17,13 @@ guardrail (``triggered`` kept in attributes: a tripped guardrail did its job, th
 custom (chain; the SDK's task/turn spans say ``sdk_span_type``, a turn names its agent),
 mcp_tools (tool ``mcp_list_tools``), transcription/speech (llm), speech_group (chain).
 ``error: {message, data}`` makes the span an error.
+
+One span written twice: the SDK calls a processor's ``on_span_start`` and ``on_span_end`` with the same
+``Span`` (openai-agents-python ``src/agents/tracing/processor_interface.py``; the interface's own example
+keeps the span at start), so a processor that writes ``span.export()`` in both hooks leaves a record with
+``ended_at`` null and, later, the finished record of the same id. The two are one span: the finished
+record is the row and the start record is counted as merged (a start record is held only until its end
+arrives; one whose span never ended is the row, with no end time).
 """
 
 from __future__ import annotations
@@ -71,6 +78,7 @@ class OpenAIAgentsLoader(Loader):
         traces: dict[str, tuple[int, dict[str, Any]]] = {}
         waiting: list[tuple[int, dict[str, Any]]] = []
         emitted: set[str] = set()
+        halves = _StartEndPairs()
         for line, item in _items(source):
             kind = item.get("object") if isinstance(item, dict) else None
             if kind == "trace" and isinstance(item, dict):
@@ -89,15 +97,19 @@ class OpenAIAgentsLoader(Loader):
                     known = trace_id(item.get("trace_id"), "trace_id") in traces
                 except RecordError:
                     known = True  # quarantined now by span_row, with its reason
-                if known:
-                    self._emit(item, line, traces, emitted, sink)
-                else:
+                if not known:
                     waiting.append((line, item))
+                    continue
+                for ready_line, ready in halves.offer(line, item, sink):
+                    self._emit(ready, ready_line, traces, emitted, sink)
             else:
                 sink.quarantine(line, "not-an-agents-sdk-record",
                                 "expected an Agents SDK record with `object` = `trace` or `trace.span`, "
                                 f"found {_describe(item)}", item)
         for line, span in waiting:
+            for ready_line, ready in halves.offer(line, span, sink):
+                self._emit(ready, ready_line, traces, emitted, sink)
+        for line, span in halves.never_ended():
             self._emit(span, line, traces, emitted, sink)
         for tid, (line, trace) in traces.items():
             if tid in emitted:
@@ -119,6 +131,43 @@ class OpenAIAgentsLoader(Loader):
         if row["run_id"]:
             emitted.add(row["run_id"])
         sink.add(row, line)
+
+
+class _StartEndPairs:
+    """The start and end records of one span (a processor writing ``span.export()`` in ``on_span_start``
+    and ``on_span_end``) become one row: a start record (``ended_at`` null) waits for its end record."""
+
+    def __init__(self) -> None:
+        self._open: dict[tuple[Any, Any], tuple[int, dict[str, Any]]] = {}
+        self._ended: set[tuple[Any, Any]] = set()
+
+    def offer(self, line: int, span: dict[str, Any], sink: SpanSink) -> list[tuple[int, dict[str, Any]]]:
+        """The records ready to become rows now (none while a start record waits for its end)."""
+        key = (span.get("trace_id"), span.get("id"))
+        if not isinstance(key[0], str) or not isinstance(key[1], str):
+            return [(line, span)]  # span_row quarantines it with its reason
+        if span.get("ended_at") is None:
+            if key in self._ended:
+                sink.merged(line)  # the end record came first
+                return []
+            if key in self._open:
+                return [(line, span)]  # a second start record is a duplicate span id, not a pair
+            self._open[key] = (line, span)
+            return []
+        self._ended.add(key)
+        start = self._open.pop(key, None)
+        if start is None:
+            return [(line, span)]
+        sink.merged(start[0])
+        if span.get("started_at") is None:
+            span = {**span, "started_at": start[1].get("started_at")}
+        return [(line, span)]
+
+    def never_ended(self) -> list[tuple[int, dict[str, Any]]]:
+        """Start records whose span never ended: each is its span's row, with no end time."""
+        held = sorted(self._open.values(), key=lambda pair: pair[0])
+        self._open.clear()
+        return held
 
 
 def _items(source: Source) -> Iterator[tuple[int, Any]]:

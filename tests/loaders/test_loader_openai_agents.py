@@ -139,3 +139,64 @@ def test_file_larger_than_the_sniffing_head(tmp_path: Path) -> None:
 @pytest.mark.parametrize("path", [HERE / "export.json", HERE / "trace_after_spans.jsonl"], ids=lambda p: p.name)
 def test_damaged_files_account_for_every_record(path: Path, tmp_path: Path) -> None:
     check_damaged_file(path, "openai-agents", tmp_path)
+
+
+def _export(span_id: str, ended_at: str | None, output: str | None, error: dict | None = None) -> str:
+    """One ``Span.export()`` record as a processor writes it (span_data.py FunctionSpanData: name, input, output)."""
+    return json.dumps({"object": "trace.span", "id": span_id, "trace_id": TRACE, "parent_id": "span_aaaaaaaaaaaaaaaaaaaaaa01",
+                       "started_at": "2025-06-01T10:00:01.000000+00:00", "ended_at": ended_at,
+                       "span_data": {"type": "function", "name": "refund", "input": '{"order": 7}', "output": output},
+                       "error": error})
+
+
+def test_start_and_end_records_of_one_span_merge(tmp_path: Path) -> None:
+    # A processor writing span.export() in on_span_start and again in on_span_end (the SDK calls both with
+    # the same Span: tracing/processor_interface.py): the start record has ended_at null and no output.
+    trace = json.dumps({"object": "trace", "id": TRACE, "workflow_name": "Refunds", "group_id": None, "metadata": None})
+    agent = json.dumps({"object": "trace.span", "id": "span_aaaaaaaaaaaaaaaaaaaaaa01", "trace_id": TRACE, "parent_id": None,
+                        "started_at": "2025-06-01T10:00:00.000000+00:00", "ended_at": "2025-06-01T10:00:05.000000+00:00",
+                        "span_data": {"type": "agent", "name": "Refund Agent"}, "error": None})
+    lines = [trace,
+             _export("span_aaaaaaaaaaaaaaaaaaaaaa02", None, None),  # started
+             _export("span_aaaaaaaaaaaaaaaaaaaaaa03", None, None),  # started, never ended (the run was killed)
+             _export("span_aaaaaaaaaaaaaaaaaaaaaa02", "2025-06-01T10:00:02.500000+00:00", None,
+                     {"message": "Error running tool", "data": {"error": "502"}}),  # its end
+             agent]
+    path = tmp_path / "both_hooks.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    result, df = load(path)
+    account = result.report.files[0]
+    # 5 records: the trace and the start record of 02 are merged; 01, 02 and the never-ended 03 are rows.
+    assert (account.records_read, account.rows, account.merged, account.quarantined) == (5, 3, 2, 0)
+    refund = span(df, "02")
+    assert refund["start_time"] == ns("2025-06-01T10:00:01.000000+00:00")
+    assert refund["end_time"] == ns("2025-06-01T10:00:02.500000+00:00")
+    assert (refund["status"], refund["error_message"], refund["source_line"]) == ("error", "Error running tool", 4)
+    open_call = span(df, "03")
+    assert (open_call["end_time"], open_call["status"], open_call["tool"]) == (None, "unset", "refund")
+
+
+def test_two_finished_records_of_one_span_stay_a_duplicate(tmp_path: Path) -> None:
+    # Near miss: two records that both ended are no start/end pair; the second is a duplicate span id.
+    trace = json.dumps({"object": "trace", "id": TRACE, "workflow_name": "Refunds"})
+    lines = [trace, _export("span_aaaaaaaaaaaaaaaaaaaaaa02", "2025-06-01T10:00:02.000000+00:00", "ok"),
+             _export("span_aaaaaaaaaaaaaaaaaaaaaa02", "2025-06-01T10:00:03.000000+00:00", "ok")]
+    path = tmp_path / "twice_ended.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    result = forensics.load(path)
+    account = result.report.files[0]
+    assert (account.rows, account.merged, account.quarantined) == (1, 1, 1)
+    assert result.quarantine.column("reason").to_pylist() == ["duplicate-span-id"]
+
+
+def test_end_record_before_its_start_record(tmp_path: Path) -> None:
+    # Records written by several threads can land out of order: the late start record is still merged.
+    trace = json.dumps({"object": "trace", "id": TRACE, "workflow_name": "Refunds"})
+    lines = [trace, _export("span_aaaaaaaaaaaaaaaaaaaaaa02", "2025-06-01T10:00:02.000000+00:00", '"done"'),
+             _export("span_aaaaaaaaaaaaaaaaaaaaaa02", None, None)]
+    path = tmp_path / "end_first.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    result, df = load(path)
+    account = result.report.files[0]
+    assert (account.rows, account.merged, account.quarantined) == (1, 2, 0)
+    assert span(df, "02")["output"] == '"done"'
