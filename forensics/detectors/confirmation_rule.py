@@ -22,12 +22,19 @@ CONFIRMATION_RULE: Final = (
     r"(?i)\bexplicit(?:ly)?\s+(?:user\s+|customer\s+)?(?:confirmation|consent|approval)\b"
     r"|\b(?:obtain|get|ask\s+for|require)\s+(?:the\s+)?(?:user'?s?\s+|customer'?s?\s+)?explicit\s+\w+"
 )
-#: A person's turn that says yes: it opens with an assent ("Yes, please.", "sure, go ahead") or
-#: says to go ahead anywhere in it ("Great, please proceed.").
+#: A person's turn that says yes: one of its sentences opens with an assent ("Yes, please.",
+#: "sure, go ahead"; "Change of plan. Yes, cancel it." answers the agent's two questions, the
+#: reason and the confirmation, a sentence each) or it says to go ahead anywhere in it ("Great,
+#: please proceed.").
 AFFIRMATIVE: Final = (
-    r"(?i)^\W*(?:yes|yeah|yep|yup|sure|ok|okay|confirm(?:ed)?|correct|right|please\s+do|do\s+it|sounds\s+good)\b"
+    r"(?i)(?:^|[.!?;]\s+)\W*(?:yes|yeah|yep|yup|sure|ok|okay|confirm(?:ed)?|correct|right|please\s+do|do\s+it|sounds\s+good)\b"
     r"|\b(?:go\s+ahead|please\s+proceed|proceed\s+with|you\s+can\s+proceed|i\s+confirm|confirmed)\b"
 )
+#: A sentence of the turn that opens by declining ("No.", "Don't cancel it yet", "Wait"): the turn
+#: is no yes, whatever else it says.
+DECLINING: Final = r"(?i)(?:^|[.!?;]\s+)\W*(?:no|nope|nah|don'?t|do\s+not|not\s+yet|wait|hold\s+on|stop)\b"
+#: Set phrases opening with "no" that decline nothing ("No problem.", "No worries"), left out first.
+_NOT_DECLINING: Final = r"(?i)\bno\s+(?:problem|worries)\b"
 
 
 def unconfirmed_actions(ctx: Context) -> pl.LazyFrame:
@@ -66,7 +73,7 @@ def unconfirmed_actions(ctx: Context) -> pl.LazyFrame:
         .filter(
             pl.col("answers").fill_null(False)
             & (
-                pl.col("said").str.contains(AFFIRMATIVE)
+                (pl.col("said").str.contains(AFFIRMATIVE) & ~pl.col("said").str.replace_all(_NOT_DECLINING, "").str.contains(DECLINING))
                 # A typed confirmation: the turn opens with the action's own verb ("DELETE acme-staging").
                 | pl.col("said").str.to_lowercase().str.contains(pl.concat_str(pl.lit(r"^\W*"), pl.col("verb"), pl.lit(r"\b")))
             ).fill_null(False)
