@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 import polars as pl
 
 from forensics.detectors.base import CALL_KINDS, Context, Detector, failure_followups, finding, hms, num, txt
@@ -16,6 +18,31 @@ from forensics.detectors.registry import register
 from forensics.detectors.silent_failure import swallowed_errors
 from forensics.detectors.suite_claims import failed_test_runs
 from forensics.policy import Threshold
+
+#: An output that is nothing: empty, blanks, or an empty string written as JSON ('""').
+_EMPTY_RESULT: Final = r"""^\s*(?:""|'')?\s*$"""
+
+
+def emptied_by_caller(ctx: Context) -> pl.LazyFrame:
+    """``run_id, span_id, _emptied`` of failed model or tool calls whose caller, a step that holds
+    them (kind chain: a Traceloop @task, a Langfuse @observe span), ended without error and returned
+    an empty result: the code around the call caught the exception and returned "" in its place
+    (``except ...: return ""``). Nothing retried the call or fell back, and no failure result was
+    given: the run carried on with nothing (TAXONOMY unhandled_error), and where it then reported
+    success, that was a swallowed error too. A caller that recorded no output at all (null) says
+    nothing of what it returned and is not this."""
+    s = ctx.spans.lazy()
+    callers = s.filter(
+        (pl.col("kind") == "chain")
+        & ~pl.col("failed")
+        & ~pl.col("is_root")
+        & pl.col("output").str.contains(_EMPTY_RESULT).fill_null(False)
+    ).select("run_id", pl.col("span_id").alias("parent_id"))
+    return (
+        s.filter(pl.col("failed") & pl.col("kind").is_in(["llm", "tool"]))
+        .join(callers, on=["run_id", "parent_id"], how="semi")
+        .select("run_id", "span_id", pl.lit(True).alias("_emptied"))
+    )
 
 
 @register
@@ -32,7 +59,9 @@ class UnhandledError(Detector):
         "the work on purpose (limit_stop: step, turn or budget limits), nor one whose request "
         "was attempted again (its attempt group has later attempts: retry_storm judges those; a call whose "
         "client's own resends below it all failed is judged here unless retry_storm found a storm in the run), "
-        "nor one the run then reported success over (swallowed_error tells that one: one failure, one class). "
+        "nor one the run then reported success over (swallowed_error tells that one: one failure, one class), "
+        "unless the step that made the call caught the failure and returned an empty result in its place "
+        "(a chain span ended OK with an empty output over it): then both. "
         "An agent stopped by its model call's error (model_call_stop: OpenHands' agent_state error with a "
         "RateLimitError, APIConnectionError ... reason) is that call failing, when no call followed the stop."
     )
@@ -95,8 +124,15 @@ class UnhandledError(Detector):
         )
         # A failure handed back to the model (error_handled) and ignored under a success report, and
         # any failure the run then reported success over, is swallowed_error's: one failure, one class.
-        unhandled = unhandled.join(failed_test_runs(ctx), on=["run_id", "span_id"], how="anti").join(
-            swallowed_errors(ctx).lazy().select("run_id").unique(), on="run_id", how="anti"
+        # Unless the caller turned the failure into an empty result (emptied_by_caller): then the
+        # call failed with nothing to fall back on and the run went on with nothing; both happened.
+        swallowed = swallowed_errors(ctx).lazy().select("run_id").unique().with_columns(pl.lit(True).alias("_swallowed"))
+        unhandled = (
+            unhandled.join(failed_test_runs(ctx), on=["run_id", "span_id"], how="anti")
+            .join(swallowed, on="run_id", how="left")
+            .join(emptied_by_caller(ctx), on=["run_id", "span_id"], how="left")
+            .filter(pl.col("_swallowed").is_null() | pl.col("_emptied").fill_null(False))
+            .drop("_swallowed", "_emptied")
         )
         then = (
             pl.when(pl.col("after") > 0)
