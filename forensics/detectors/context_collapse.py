@@ -149,10 +149,18 @@ def _first_redo_per_run(
 _REVISIT_HEADER = r"You previously visited this page \d+ seconds ago\.\n?"
 
 
+#: LangChain runs a tool given a model's tool call into a ToolMessage that names the call it answers
+#: (langchain_core/tools/base.py ``_format_output``: ``ToolMessage(content, ..., tool_call_id=...)``),
+#: and LangSmith records that message, serialised, as the tool run's output: the id is the model's
+#: bookkeeping, new at each call, not what the tool found.
+_TOOL_CALL_ID = r'"tool_call_id"\s*:\s*"[^"]*"'
+
+
 def _same_page_text(output: pl.Expr) -> pl.Expr:
     """A tool result with the browser's revisit line cut out, so the same page read again compares
-    equal to the first read (the line is the only thing that changes between them)."""
-    return output.str.replace(_REVISIT_HEADER, "")
+    equal to the first read (the line is the only thing that changes between them), and with the
+    id of the tool call a LangChain ToolMessage answers (new at each call) left out."""
+    return output.str.replace(_REVISIT_HEADER, "").str.replace(_TOOL_CALL_ID, '"tool_call_id":""')
 
 
 @register
