@@ -168,6 +168,21 @@ ROOT_KIND_BY_NAME: Final = {"invocation": "chain"}
 AGENT_RUN_NAME: Final = r"agent_run \[(.+)\]"
 _AGENT_RUN: Final = re.compile(AGENT_RUN_NAME)
 
+#: autogen-core's runtime telemetry (python/packages/autogen-core/src/autogen_core/_telemetry/_tracing_config.py,
+#: MessageRuntimeTracingConfig) names a span ``autogen {operation} {destination}`` and sets messaging.operation
+#: and messaging.destination; an agent destination is written ``{type}.({key})-A``, a topic ``{type}.({source})-T``.
+#: SingleThreadedAgentRuntime (_single_threaded_agent_runtime.py) opens ``create`` around send_message and
+#: publish_message (the caller waiting for the reply), ``send``/``publish`` around the delivery, ``process``
+#: around the recipient agent's on_message and ``ack`` around the reply's delivery. ``process`` is the agent at
+#: work: an agent span owned by the recipient's type. The others hold work and call nothing themselves: chains.
+#: (The runtime starts send/process with no parent context, only a link to the create span, so a
+#: delegation's target may sit in another trace: none of these is read as a handoff.)
+AUTOGEN_MESSAGE_NAME: Final = r"autogen (create|send|publish|process|ack) (.+)"
+_AUTOGEN_MESSAGE: Final = re.compile(AUTOGEN_MESSAGE_NAME)
+AUTOGEN_KINDS: Final = {"process": "agent", **dict.fromkeys(("create", "send", "publish", "ack"), "chain")}
+#: An agent destination's type: ``{type}.({key})-A``; ``{type}/{key}`` (str(AgentId)) and ``{type}.{key}`` read alike.
+_AUTOGEN_AGENT: Final = re.compile(r"(.+?)(?:\.\(.*\)-A|[./][^./()]*)?")
+
 #: Columns a key fills only when the span's other keys say what the key names, and the column is
 #: still empty: (column, key, conditions). The key is taken (removed) like any mapped key.
 #: traceloop.entity.name is the decorated function's name, a tool's or an agent's by the span kind
@@ -238,6 +253,8 @@ def map_attributes(attrs: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]
         _take_conditional(attrs, rest, row)
     if row.get("agent") is None and (named := agent_run_name(row.get("name"))) is not None:
         row["agent"] = named
+    if row.get("agent") is None and "messaging.operation" in attrs and (message := autogen_message(attrs, row.get("name"))):
+        row["agent"] = message[1]
     _map_costs(rest, row)
     if row.get("output_tokens") is not None and attrs.get("gen_ai.system") == ADK_SYSTEM:
         _adk_output_tokens(row)
@@ -327,6 +344,22 @@ def agent_run_name(name: Any) -> str | None:
     return match.group(1) if match else None
 
 
+def autogen_message(attrs: dict[str, Any], name: Any) -> tuple[str, str | None] | None:
+    """An autogen-core runtime span (AUTOGEN_MESSAGE_NAME, with messaging.operation): its kind, and for
+    ``process`` the agent type handling the message; else None."""
+    match = _AUTOGEN_MESSAGE.fullmatch(name) if isinstance(name, str) and "messaging.operation" in attrs else None
+    if match is None:
+        return None
+    operation, destination = match.group(1), attrs.get("messaging.destination")
+    if not isinstance(destination, str) or not destination:
+        destination = match.group(2)
+    agent = None
+    if operation == "process" and not destination.endswith("-T"):
+        found = _AUTOGEN_AGENT.fullmatch(destination)
+        agent = found.group(1) if found else None
+    return AUTOGEN_KINDS[operation], agent
+
+
 def infer_kind(attrs: dict[str, Any], row: dict[str, Any] | None = None) -> str | None:
     """The span kind the conventions give, consuming nothing (the keys stay as evidence); the row's
     name and parent id give one when the attributes do not."""
@@ -352,6 +385,8 @@ def infer_kind(attrs: dict[str, Any], row: dict[str, Any] | None = None) -> str 
         return KIND_BY_NAME[name]
     if name in ROOT_KIND_BY_NAME and row is not None and row.get("parent_id") is None:
         return ROOT_KIND_BY_NAME[name]
+    if (message := autogen_message(attrs, name)) is not None:
+        return message[0]
     return "agent" if agent_run_name(name) is not None else None
 
 

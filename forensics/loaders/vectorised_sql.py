@@ -39,8 +39,10 @@ STATUS_CODES = {"UNSET": "unset", "OK": "ok", "ERROR": "error", "STATUS_CODE_UNS
                 "StatusCode.OK": "ok", "StatusCode.ERROR": "error", "unset": "unset", "ok": "ok", "error": "error"}
 
 #: Attribute keys that make the per-record loader do more than map columns (split costs, Monocle's
-#: span.type, the HTTP status): a line holding one (not null) is handed over.
-FIXED_KEYS = ("gen_ai.usage.input_cost", "gen_ai.usage.output_cost", "span.type", "http.status_code")
+#: span.type, the HTTP status, autogen-core's runtime spans: semconv.autogen_message): a line holding
+#: one (not null) is handed over.
+FIXED_KEYS = ("gen_ai.usage.input_cost", "gen_ai.usage.output_cost", "span.type", "http.status_code",
+              "messaging.operation")
 
 
 def layout() -> str:

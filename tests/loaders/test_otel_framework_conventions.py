@@ -10,6 +10,9 @@ came (base_llm_flow.py, telemetry trace_call_llm); its Runner wraps a turn in a 
 invocation (runners.py), and before its invoke_agent span it opened each agent's run as
 ``agent_run [<agent>]`` (agents/base_agent.py), neither with an attribute. pydantic-ai's 'agent run' span names its model and
 agent in model_name and agent_name (pydantic_ai/agent/__init__.py).
+autogen-core's runtime (autogen_core/_telemetry/_tracing_config.py, _single_threaded_agent_runtime.py) names
+its spans ``autogen {operation} {destination}`` with messaging.operation and messaging.destination; an agent
+destination is ``{type}.({key})-A``, a topic ``{type}.({source})-T``.
 """
 
 from __future__ import annotations
@@ -141,3 +144,38 @@ def test_adk_output_tokens_kept_when_they_are_the_answer_count_or_cannot_be_chec
     assert _mapped(_adk_call_llm(40, RESPONSE), "call_llm")[0]["output_tokens"] == 40
     assert _mapped(_adk_call_llm(1240, "{}"), "call_llm")[0]["output_tokens"] == 1240
     assert _mapped(_adk_call_llm(1240, RESPONSE, system="openai"), "chat")[0]["output_tokens"] == 1240
+
+
+def _autogen(operation: str, destination: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    # build_attributes writes messaging.operation "publish" for send and publish, the rest as named.
+    written = {"send": "publish", "ack": "receive"}.get(operation, operation)
+    return _mapped({"messaging.operation": written, "messaging.destination": destination},
+                   f"autogen {operation} {destination}", parent_id="00000000000000aa")
+
+
+def test_autogen_process_is_the_recipient_agent_at_work() -> None:
+    # Firing: the runtime's process span wraps the recipient's on_message: an agent span of its type.
+    row, rest = _autogen("process", "code_reviewer.(default)-A")
+    assert (row["kind"], row["agent"]) == ("agent", "code_reviewer")
+    assert rest["messaging.destination"] == "code_reviewer.(default)-A"  # kept as evidence
+    # An agent type may hold dots (AgentId type ^[\w\-\.]+$); str(AgentId) writes type/key.
+    assert _autogen("process", "team.reviewer.(k1)-A")[0]["agent"] == "team.reviewer"
+    assert _autogen("process", "code_reviewer/default")[0]["agent"] == "code_reviewer"
+
+
+def test_autogen_create_send_publish_ack_hold_work() -> None:
+    # The caller's wait (create), the delivery (send, publish) and the reply's delivery (ack) are chains.
+    for operation, destination in (("create", "code_reviewer.(default)-A"), ("send", "code_reviewer.(default)-A"),
+                                   ("publish", "reviews.(default)-T"), ("ack", "orchestrator.(default)-A")):
+        row, _ = _autogen(operation, destination)
+        assert (row["kind"], row.get("agent"), row.get("handoff_to")) == ("chain", None, None), operation
+
+
+def test_spans_only_named_like_autogen_keep_their_kind() -> None:
+    # Near-misses: the name without autogen's messaging.operation, another operation word, and a
+    # process span whose gen_ai keys name another kind and agent.
+    assert _mapped({}, "autogen process code_reviewer.(default)-A")[0]["kind"] == "unknown"
+    assert _mapped({"messaging.operation": "receive"}, "autogen intercepted x")[0]["kind"] == "unknown"
+    row, _ = _mapped({"messaging.operation": "process", "gen_ai.operation.name": "execute_tool",
+                      "gen_ai.agent.name": "planner"}, "autogen process code_reviewer.(default)-A")
+    assert (row["kind"], row["agent"]) == ("tool", "planner")
