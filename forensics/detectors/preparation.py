@@ -94,8 +94,9 @@ def _existing_returned(text: pl.Expr) -> pl.Expr:
 
 
 def _map_distinct(col: pl.Expr, values: pl.Series, derive: pl.Expr, dtype: pl.DataType) -> pl.Expr:
-    """``derive`` computed once per distinct value of ``values``, then mapped onto ``col``."""
-    table = pl.DataFrame({"name": values}).drop_nulls().unique().with_columns(derive.alias("out"))
+    """``derive`` computed once per distinct value of ``values``, then mapped onto ``col``. The
+    distinct values are found on the Series (a DataFrame's unique over the one column cost ~2x)."""
+    table = values.drop_nulls().unique().alias("name").to_frame().with_columns(derive.alias("out"))
     return col.replace_strict(table["name"], table["out"], default=None, return_dtype=dtype)
 
 
