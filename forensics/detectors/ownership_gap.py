@@ -214,7 +214,9 @@ class UnacknowledgedEscalation(Detector):
         "within thresholds.escalation_sla_seconds, or before the log ends. The person who asked "
         "writing again (the speaker of the run's first human message, before the escalation) is the requester waiting, not "
         "an acknowledgement, except for a pause, where that person is the one asked. A paused graph that was "
-        "resumed (later work in the run, or a later run of its session) was taken up, however late: "
+        "resumed (later work in the run, or a later run of its session; for a tool call stopped for "
+        "approval, work inside an agent or an answer arriving, not an application's marker span outside "
+        "every agent) was taken up, however late: "
         "the SLA applies to pages, tickets and queues, not to a decision a person was asked for. A "
         "conversation handed over (a handoff) whose own result says it was put through ('Transfer "
         "successful': tau-bench's transfer_to_human_agents, which ends the episode) was taken by the "
@@ -266,7 +268,8 @@ class UnacknowledgedEscalation(Detector):
         # A pause resumes: the graph only runs again once someone answered it. Work that starts
         # after the pause ended, in the run or in a later run of its session, is the resumption.
         work = s.filter(pl.col("kind").is_in(["agent", "llm", "tool", "chain", "retriever", "human", "event"])).select(
-            "run_id", pl.col("seq").alias("a_seq"), pl.col("t").alias("a_t"), pl.col("kind").alias("a_kind")
+            "run_id", pl.col("seq").alias("a_seq"), pl.col("t").alias("a_t"), pl.col("kind").alias("a_kind"),
+            pl.col("agent").is_not_null().alias("a_in_agent"),
         )
         scopes = ctx.runs.lazy().select("run_id", "scope_key", pl.col("start_time").alias("r_start"))
         resumed_here = (  # (a pending request: only an answer arriving, a person's turn or an event)
@@ -275,6 +278,10 @@ class UnacknowledgedEscalation(Detector):
             .filter(
                 (pl.col("a_seq") > pl.col("seq"))
                 & pl.when(asked_and_pending()).then(pl.col("a_kind").is_in(["human", "event"])).otherwise(pl.col("a_kind") != "event")
+                # A tool call stopped for approval (OpenAI Agents SDK needs_approval) resumes when the
+                # runner runs again from its RunState: work inside an agent, or an answer arriving; an
+                # application's own marker outside every agent (a custom span) is not the run going on.
+                & ((pl.col("kind") != "tool") | pl.col("a_in_agent") | pl.col("a_kind").is_in(["human", "event"]))
                 # Without times, the run's order alone says "after".
                 & (pl.col("a_t") >= pl.coalesce("end_time", "t")).fill_null(True)
             )
