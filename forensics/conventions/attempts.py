@@ -33,6 +33,8 @@ CALL_KINDS: Final = ("tool", "llm", "retriever")
 RETRY_AFTER_TOLERANCE: Final = 0.9
 #: The closing sentence of pydantic-ai's retry prompt (RetryPromptPart.model_response).
 REPROMPT: Final = "Fix the errors and try again."
+#: The run LangChain's ``Runnable.with_retry`` makes (``RunnableRetry``, named after its class).
+RUNNABLE_RETRY: Final = "RunnableRetry"
 #: An argument that only numbers the attempt (tenacity's RetryCallState.attempt_number; a wrapper
 #: passing its attempt along): calls that differ in it alone are one request sent again.
 ATTEMPT_ARG: Final = r'"(?:attempt|attempt_number|attempt_no|retry_attempt|retry_count|retry_number)"\s*:\s*\d+\s*,?'
@@ -112,7 +114,17 @@ def _structure(df: pl.DataFrame) -> pl.DataFrame:
     call_key = pl.when(~http & pl.col("kind").is_in(list(CALL_KINDS))).then(
         pl.struct("run_key", "agent", "kind", "call", request.alias("args"), caller.alias("_caller")).hash(2)
     )
-    df = df.with_columns(pl.coalesce(db_key, http_key, call_key).alias("attempt_group"), http.alias("http_attempt"))
+    # LangChain's RunnableRetry invokes the runnable it wraps once per attempt, each a child run of
+    # the retry run (retry.py _invoke: super().invoke(input, _patch_config(...)) in the tenacity
+    # loop): its children with the same input are attempts of one request, whatever their run type
+    # (a wrapped RunnableLambda or sequence is a chain run, not a tool).
+    retry_runs = df.filter(pl.col("name") == RUNNABLE_RETRY).get_column("span_k").implode()
+    retry_key = pl.when(pl.col("parent_k").is_in(retry_runs)).then(
+        pl.struct("run_key", "parent_k", "call", pl.col("args")).hash(5)
+    )
+    df = df.with_columns(
+        pl.coalesce(db_key, http_key, call_key, retry_key).alias("attempt_group"), http.alias("http_attempt")
+    )
     g = "attempt_group"
     grouped = pl.col(g).is_not_null()
     # Most groups hold one attempt. The positional facts are computed on the few rows of groups
@@ -241,9 +253,9 @@ register(
                 "client_retry_wait_s",
             ),
             Signal(
-                "child runs tagged retry:attempt:<n>",
+                "child runs tagged retry:attempt:<n>; the children of a RunnableRetry run with the same input",
                 "LangChain RunnableRetry (with_retry)",
-                "libs/core/langchain_core/runnables/retry.py (_patch_config: run_manager.get_child(f'retry:attempt:{n}'))",
+                "libs/core/langchain_core/runnables/retry.py (_invoke: one child run per attempt; _patch_config: run_manager.get_child(f'retry:attempt:{n}'))",
                 "attempt_group, explicit_retry",
             ),
             Signal(
