@@ -58,10 +58,27 @@ def handoff_acts(ctx: Context) -> pl.LazyFrame:
 
     The act is named ``handoff``, not by its call: it backs only a claim whose tool vocabulary
     hands over. Named by its call, ``transfer_to_writer`` backed "The brief is posted in
-    #research" (the posting claim's tool vocabulary has ``write``): a handoff posts nothing."""
+    #research" (the posting claim's tool vocabulary has ``write``): a handoff posts nothing.
+
+    A handoff to the agent that gives the run's answer passed nothing on from it: it brought the
+    case to that agent. The OpenAI Agents SDK takes only the first of several handoffs one model
+    response asks for (src/agents/_run_impl.py execute_handoffs: the others are answered "Multiple
+    handoffs detected, ignoring this one.", the span gets SpanError "Multiple handoffs requested");
+    the agent handed to then says "I've also passed your request ... to our cancellations team",
+    which the handoff that brought the case to it does not back."""
+    spans = ctx.spans.lazy()
+    answerer = (
+        ctx.runs.lazy()
+        .select("run_key", pl.col("answer_span_id").alias("span_id"))
+        .join(spans.select("run_key", "span_id", "agent"), on=["run_key", "span_id"])
+        .select("run_key", pl.col("agent").str.to_lowercase().str.strip_chars().alias("_answerer"))
+        .unique("run_key")
+    )
+    to_answerer = (pl.col("handoff_target").str.to_lowercase().str.strip_chars() == pl.col("_answerer")).fill_null(False)
     return (
-        ctx.spans.lazy()
-        .filter(pl.col("kind") == "handoff")
+        spans.filter(pl.col("kind") == "handoff")
+        .join(answerer, on="run_key", how="left")
+        .filter(~to_answerer)
         .select(
             "run_key", pl.lit("handoff").alias("call_tool"), "succeeded", "span_id", "seq",
             pl.lit(None, dtype=pl.String).alias("as_call"),
