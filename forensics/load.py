@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from .errors import InputError, InternalError, UnknownFormatError
 from .finalize import finalize
-from .loaders import registry, vectorised
+from .loaders import registry, vectorised, vectorised_otlp
 from .loaders.base import (
     DEFAULT_LIMITS,
     FileAccount,
@@ -230,9 +230,9 @@ def load_file(
             account = FileAccount(path=shown, format=None, chosen_by="skipped", problem=exc.message)
             return account, vectorised.empty(SPAN_SCHEMA), vectorised.empty(QUARANTINE_SCHEMA)
         format, confidence, chosen_by = sniffed.format, sniffed.confidence, "sniffed"
-    if format == vectorised.FORMAT and not options and not is_url(path) and vectorised.wanted(path) \
-            and vectorised.eligible(path, limits):
-        part = read_vectorised(path, limits, shown)
+    reader = _VECTORISED.get(format)
+    if reader is not None and not options and not is_url(path) and reader.wanted(path) and reader.eligible(path, limits):
+        part = read_vectorised(path, limits, shown, reader)
     else:
         part = read_range(path, format, options, limits, shown, None)
     account = FileAccount(
@@ -259,15 +259,20 @@ class _Part:
     notes: list[str] = field(default_factory=list)
 
 
-def read_vectorised(path: str, limits: Limits, shown: str) -> _Part:
-    """Read a JSON-lines file of the OTel SDK's span JSON with DuckDB's threads; the lines it cannot
-    prove it maps as the per-record loader does go to that loader (see forensics.loaders.vectorised)."""
+#: The formats with a vectorised JSON-lines reader (format -> its module: wanted, eligible, read).
+_VECTORISED: dict[str, Any] = {vectorised.FORMAT: vectorised, vectorised_otlp.FORMAT: vectorised_otlp}
+
+
+def read_vectorised(path: str, limits: Limits, shown: str, reader: Any = vectorised) -> _Part:
+    """Read a JSON-lines file with DuckDB's threads (the OTel SDK's span JSON, OTLP/JSON requests);
+    the lines it cannot prove it maps as the per-record loader does go to that loader (see
+    forensics.loaders.vectorised and vectorised_otlp)."""
     try:
-        done = vectorised.read(path, shown, limits)
+        done = reader.read(path, shown, limits)
     except (InputError, InternalError):
         raise
     except Exception as exc:
-        raise InternalError(f"the vectorised reader of `{vectorised.FORMAT}` failed: {type(exc).__name__}: {exc}",
+        raise InternalError(f"the vectorised reader of `{reader.FORMAT}` failed: {type(exc).__name__}: {exc}",
                             where=shown, hint="this is a bug; FORENSICS_VECTORISED=0 reads the file record by record") from exc
     return _Part(done.spans, done.quarantine, done.rows, done.quarantined, done.merged, dict(done.reasons),
                  notes=done.notes)

@@ -160,10 +160,11 @@ def _newlines(data: np.ndarray) -> np.ndarray:
     return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
 
 
-def _frames(path: str, limits: Limits) -> Iterator[tuple[_Frame, pa.Table | None]]:
+def _frames(path: str, limits: Limits, pattern: str | None = None) -> Iterator[tuple[_Frame, pa.Table | None]]:
     """The file's whole lines, CHUNK_BYTES at a time, each chunk as a table of (line_no, line) with
     the lines the SQL must not see null (so handed over); None for one line longer than a chunk,
-    skipped here without being held (the per-record reader streams past it within max_line_bytes)."""
+    skipped here without being held (the per-record reader streams past it within max_line_bytes).
+    ``pattern``: the layout a line must match whole (``fits``); the SDK span JSON's by default."""
     size = os.path.getsize(path)
     with open(path, "rb") as fh:  # buffered: skip_line reads a line in pieces
         offset, line = 0, 1
@@ -184,7 +185,7 @@ def _frames(path: str, limits: Limits) -> Iterator[tuple[_Frame, pa.Table | None
             body = block.slice(0, int(ends[-1]))
             del block
             starts = np.concatenate(([0], ends[:-1]))
-            yield _Frame(offset, line, starts, ends), _lines_table(body, starts, ends, line, limits)
+            yield _Frame(offset, line, starts, ends), _lines_table(body, starts, ends, line, limits, pattern)
             offset += body.size
             line += len(ends)
 
@@ -239,7 +240,8 @@ def _ahead(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:
         worker.join()
 
 
-def _lines_table(body: pa.Buffer, starts: np.ndarray, ends: np.ndarray, first_line: int, limits: Limits) -> pa.Table:
+def _lines_table(body: pa.Buffer, starts: np.ndarray, ends: np.ndarray, first_line: int, limits: Limits,
+                 pattern: str | None = None) -> pa.Table:
     """The chunk's lines (newline kept: JSON whitespace) as text, zero-copy over ``body``; a line that
     is not valid UTF-8, or longer than the per-record reader takes whole or than _MAX_VECTOR_LINE,
     is null (the SQL drops it: the per-record path reads it)."""
@@ -258,7 +260,7 @@ def _lines_table(body: pa.Buffer, starts: np.ndarray, ends: np.ndarray, first_li
         valid = pa.py_buffer(np.packbits(~bad, bitorder="little"))
         text = pa.Array.from_buffers(pa.binary(), n, [valid, pa.py_buffer(offsets), body]).cast(pa.string())
     numbers = _numpy_array(np.arange(first_line, first_line + n, dtype=np.int64))
-    return pa.Table.from_arrays([numbers, text, _fits(text)], schema=LINES_SCHEMA)
+    return pa.Table.from_arrays([numbers, text, _fits(text, pattern)], schema=LINES_SCHEMA)
 
 
 def _numpy_array(values: np.ndarray) -> pa.Array:
@@ -286,15 +288,16 @@ def empty(schema: pa.Schema) -> pa.Table:
     return pa.Table.from_batches([], schema=schema)
 
 
-def _fits(text: pa.Array) -> pa.Array:
-    """Whether each line matches the SDK's layout (vectorised_sql.layout), false for a null line.
+def _fits(text: pa.Array, pattern: str | None = None) -> pa.Array:
+    """Whether each line matches ``pattern`` whole (the SDK's layout, vectorised_sql.layout, by
+    default), false for a null line.
 
     Matched here by polars (Rust's regex crate), not by RE2 in the SQL: the same pattern costs
     ~115 ms CPU a 32 MB chunk here against ~200 in DuckDB (issue 15 item 2), and it runs while
     DuckDB maps the lines before."""
     import polars as pl
 
-    return pl.Series(values=text).str.contains(_pattern()).fill_null(False).to_arrow()
+    return pl.Series(values=text).str.contains(pattern or _pattern()).fill_null(False).to_arrow()
 
 
 _PATTERN: str | None = None
@@ -430,11 +433,13 @@ class _Settle:
     """Puts each stretch of lines in order: the mapped rows, and the per-record loader's rows of the
     lines between them that DuckDB did not map (the same line numbers and reasons as ever)."""
 
-    def __init__(self, path: str, shown: str, limits: Limits, frames: deque[_Frame]) -> None:
+    def __init__(self, path: str, shown: str, limits: Limits, frames: deque[_Frame], format: str = FORMAT,
+                 loader: Any = None) -> None:
         from .otel_sdk_json import OtelSdkJsonLoader
 
         self.path, self.shown, self.limits, self.frames = path, shown, limits, frames
-        self.loader = OtelSdkJsonLoader()
+        self.format = format
+        self.loader = loader or OtelSdkJsonLoader()
         self.next_line = 1  # the first line not settled yet
         self.constants: dict[str, pa.Array] = {}
         self.parts: list[pa.Table] = []
@@ -460,7 +465,7 @@ class _Settle:
         while self.frames and self.frames[0].last_line < self.next_line:
             self.frames.popleft()
         if mapped is not None and mapped.num_rows:
-            self.parts.append(_shared_constants(mapped, self.shown, self.constants))
+            self.parts.append(_shared_constants(mapped, self.shown, self.constants, self.format))
 
     def finish(self) -> Read:
         if self.parts:
@@ -487,8 +492,9 @@ class _Settle:
         return ranges
 
     def _per_record(self, ranges: list[tuple[int, int, int]]) -> pa.Table:
-        sink = SpanSink(FORMAT, self.shown, self.limits)
+        sink = SpanSink(self.format, self.shown, self.limits)
         self.loader.read(_RangesSource(self.path, sink, self.limits, self.shown, ranges), sink)
+        table = sink.table()  # first: a row its column cannot hold is quarantined when the rows are built
         self.done.rows += sink.rows
         self.done.quarantined += sink.quarantined
         self.done.merged += sink.merged_count
@@ -496,7 +502,7 @@ class _Settle:
         self.done.notes.extend(sink.notes)
         if sink.quarantined:
             self.quarantines.append(sink.quarantine_table())
-        return sink.table()
+        return table
 
 
 def _interleave(mapped: pa.Table, numbers: np.ndarray, rest: pa.Table) -> pa.Table:
@@ -525,11 +531,11 @@ def _mapped(out: pa.Table, shown: str, limits: Limits, constants: dict[str, pa.A
     return _as_spans(out.filter(mask), shown, constants)
 
 
-def _shared_constants(table: pa.Table, shown: str, cache: dict[str, pa.Array]) -> pa.Table:
+def _shared_constants(table: pa.Table, shown: str, cache: dict[str, pa.Array], format: str = FORMAT) -> pa.Table:
     """``source_format`` and ``source_file`` hold one value per file: every chunk's column becomes a
     slice of one array (one buffer for the file) instead of a copy of the text per row (issue 15
     item 5: ~130 MB at 3M spans)."""
-    for name, text in (("source_format", FORMAT), ("source_file", shown)):
+    for name, text in (("source_format", format), ("source_file", shown)):
         index = SPAN_SCHEMA.get_field_index(name)
         table = table.set_column(index, SPAN_SCHEMA.field(index), _constant(name, text, table.num_rows, cache))
     return table
