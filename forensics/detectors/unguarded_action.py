@@ -216,17 +216,24 @@ def gated_inside(ctx: Context, acts: pl.LazyFrame) -> pl.LazyFrame:
     decision, approved nothing."""
     from forensics.detectors.preparation import PERSON_APPROVED
 
-    gates = (
+    calls = acts.select("run_id", "span_id", "end_time").collect()
+    if calls.height == 0:
+        return pl.LazyFrame(schema={"run_id": pl.String, "span_id": pl.String})
+    # The children of the few candidate calls first, the approval regex on them only (not on every
+    # span's output).
+    children = (
         ctx.spans.lazy()
-        .filter(pl.col("parent_id").is_not_null() & ~pl.col("failed") & pl.col("output").str.contains(PERSON_APPROVED).fill_null(False))
-        .select("run_id", pl.col("parent_id").alias("span_id"), pl.col("end_time").alias("g_end"))
+        .filter(pl.col("parent_id").is_in(calls.get_column("span_id").implode()) & ~pl.col("failed"))
+        .select("run_id", pl.col("parent_id").alias("span_id"), pl.col("end_time").alias("g_end"), "output")
+        .collect()
     )
+    gates = children.filter(pl.col("output").str.contains(PERSON_APPROVED).fill_null(False))
     return (
-        acts.select("run_id", "span_id", "end_time")
-        .join(gates, on=["run_id", "span_id"])
+        calls.join(gates, on=["run_id", "span_id"])
         .filter((pl.col("g_end") <= pl.col("end_time")).fill_null(True))
         .select("run_id", "span_id")
         .unique()
+        .lazy()
     )
 
 
