@@ -172,6 +172,8 @@ HOSTILE: dict[str, bytes] = {
     "nan-string": _line(_request(1)).replace(b'{"doubleValue":0.25}', b'{"doubleValue":"NaN"}'),
     "exponent": _line(_request(1)).replace(b'{"doubleValue":0.25}', b'{"doubleValue":2.5e-05}'),
     "minus-zero": _line(_request(1)).replace(b'{"doubleValue":0.25}', b'{"doubleValue":-0.0}'),
+    # orjson writes a double in [1e-6, 1e-5) in exponent form (1.2e-6), yyjson as a plain fraction.
+    "tiny-double": _line(_request(1)).replace(b'{"doubleValue":0.25}', b'{"doubleValue":0.0000012}'),
     "invalid-utf8": _line(_request(1)).replace(b"h\xc3\xa9llo", b"h\xe9llo"),
     "control-escape": _line(_request(1)).replace(b"llo", b"llo\\u001f"),
     "lone-surrogate": _line(_request(1)).replace(b"llo", b"llo\\ud800"),
@@ -238,6 +240,8 @@ NEAR_MISS: dict[str, bytes] = {
     "trace-state-empty": _line(_request(1)).replace(b'"parentSpanId"', b'"traceState":"","parentSpanId"'),
     "doubles": _line(_request(1)).replace(b'{"doubleValue":0.25}', b'{"doubleValue":3}').replace(b'{"doubleValue":1.5}',
                                                                                             b'{"doubleValue":100.50}'),
+    "small-doubles": _line(_request(1)).replace(b'{"doubleValue":0.25}', b'{"doubleValue":0.00001234}').replace(
+        b'{"doubleValue":1.5}', b'{"doubleValue":0.0}'),
     "negative-int": _line(_request(1)).replace(b'{"intValue":7}', b'{"intValue":"-7"}'),
     "exception-event": _line(_request(1, status={"code": 2}, events=[{
         "timeUnixNano": "1763596840049462719", "name": "exception",

@@ -8,8 +8,8 @@ exporter write it: the proto's field order in every object (any optional field m
 no object can repeat a key; ids as 32 and 16 hex digits; times as 19-digit nanosecond strings
 (2001..2033, inside the loader's 1970..2200); kinds and status codes as integers or their
 ``SPAN_KIND_``/``STATUS_CODE_`` names; ``AnyValue`` as exactly one of ``stringValue``,
-``intValue`` (at most 15 digits), ``doubleValue`` (plain decimal, at most 15 integer digits, no
-exponent, NaN or Infinity), ``boolValue`` or an ``arrayValue`` of those; strings without control
+``intValue`` (at most 15 digits), ``doubleValue`` (plain decimal, at most 15 integer digits, not below
+1e-5, no exponent, NaN or Infinity), ``boolValue`` or an ``arrayValue`` of those; strings without control
 characters, their ``\\u00XX`` escapes or lone surrogates; no tab or carriage return between tokens.
 ``kvlistValue``, ``bytesValue``, links, a trace state, scope attributes, base64 ids and every other
 shape go to the per-record loader, which reads them as it always did.
@@ -44,7 +44,9 @@ _KEY = r'"[^"\\@\x00-\x1f][^"\\\x00-\x1f]*"'
 #: A string the SQL writes back between quotes as it is (an event's name).
 _PLAIN = r'"[^"\\\x00-\x1f]*"'
 _INT = r"(?:0|-?[1-9][0-9]{0,14})"
-_NUMBER = r"(?:0|-?[1-9][0-9]{0,14})(?:\.[0-9]+)?"
+#: A double as yyjson and orjson write alike: no exponent, at most 15 integer digits, and not below
+#: 1e-5 (orjson writes 0.0000012 as 1.2e-6, yyjson as it is: a fraction of five zeros is handed over).
+_NUMBER = r"(?:-?[1-9][0-9]{0,14}(?:\.[0-9]+)?|0(?:\.(?:[1-9]|0[1-9]|00[1-9]|000[1-9]|0000[1-9])[0-9]*|\.0+)?)"
 _COUNT = r"(?:0|[1-9][0-9]{0,9})"
 _NANOS = r'"1[0-9]{18}"'
 _KINDS = ("UNSPECIFIED", "INTERNAL", "SERVER", "CLIENT", "PRODUCER", "CONSUMER")
