@@ -60,6 +60,15 @@ def empty_last_message(output: pl.Expr) -> pl.Expr:
 _REACT_TRAJECTORY: Final = r'\\?"trajectory\\?"\s*:\s*\{(?:[^{}]|\{[^{}]*\})*\}\s*,?'
 
 
+def _last_ending(rows: pl.LazyFrame) -> pl.LazyFrame:
+    """Each run's row (``run_key``, ``_end``, ``seq``) that ended last, the later in the run on a tie;
+    a run whose rows all lack an end keeps its last row: what sorting by (run_key, _end nulls first,
+    seq) and keeping each run's last row gives. Only the rows at their run's latest end are sorted
+    (sorting every answering span with its output cost ~3x; issue 15 item 4)."""
+    latest = pl.col("_end").eq_missing(pl.col("_end").max().over("run_key"))
+    return rows.filter(latest).sort("run_key", "seq").unique("run_key", keep="last")
+
+
 def run_facts(df: pl.DataFrame) -> pl.DataFrame:
     """One row per run: times, roots, reported outcome, final answer."""
     root = pl.col("is_root")
@@ -118,10 +127,7 @@ def run_facts(df: pl.DataFrame) -> pl.DataFrame:
     )
     # The last-ending root and the last-ending answering span, on the (small) filtered rows only.
     roots = (
-        lf.filter(root)
-        .select("run_key", "seq", end_key, "output", "span_id", "task")
-        .sort("run_key", "_end", "seq")
-        .unique("run_key", keep="last")
+        _last_ending(lf.filter(root).select("run_key", "seq", end_key, "output", "span_id", "task"))
         .select(
             "run_key",
             pl.col("output").alias("root_output"),
@@ -132,10 +138,7 @@ def run_facts(df: pl.DataFrame) -> pl.DataFrame:
         )
     )
     answers = (
-        lf.filter(has_answer)
-        .select("run_key", "seq", end_key, "output", "span_id")
-        .sort("run_key", "_end", "seq")
-        .unique("run_key", keep="last")
+        _last_ending(lf.filter(has_answer).select("run_key", "seq", end_key, "output", "span_id"))
         .select(
             "run_key",
             pl.col("output").alias("final_output"),
