@@ -153,6 +153,8 @@ KIND_BY_EVIDENCE: Final[tuple[tuple[str, tuple[Condition, ...]], ...]] = (
 #: _handle_success/_handle_failure), one span per deployment tried: a Router fallback is a second
 #: litellm_request with another model. Its llm.request.type names the call type above; a span
 #: without it is still a model call (its raw_gen_ai_request child is the provider request inside it).
+#: A name gives its kind only when no KIND_BY_VALUE key holds a text: a litellm_request whose
+#: llm.request.type says it created a batch or listed files is no call of an agent.
 KIND_BY_NAME: Final = {"call_llm": "llm", "litellm_request": "llm"}
 
 #: Span names that give a kind on a root span (no parent) when nothing else did. ADK's Runner wraps a
@@ -363,9 +365,11 @@ def autogen_message(attrs: dict[str, Any], name: Any) -> tuple[str, str | None] 
 def infer_kind(attrs: dict[str, Any], row: dict[str, Any] | None = None) -> str | None:
     """The span kind the conventions give, consuming nothing (the keys stay as evidence); the row's
     name and parent id give one when the attributes do not."""
+    said = False  # a key of KIND_BY_VALUE names what the span is, even when that is no kind
     for key, kinds, upper in KIND_BY_VALUE:
         value = attrs.get(key)
         if isinstance(value, str):
+            said = True
             kind = kinds.get(value.upper() if upper else value)
             if kind is not None:
                 return kind
@@ -381,7 +385,7 @@ def infer_kind(attrs: dict[str, Any], row: dict[str, Any] | None = None) -> str 
     name = row.get("name") if row is not None else None
     if not isinstance(name, str):
         return None
-    if name in KIND_BY_NAME:
+    if name in KIND_BY_NAME and not said:
         return KIND_BY_NAME[name]
     if name in ROOT_KIND_BY_NAME and row is not None and row.get("parent_id") is None:
         return ROOT_KIND_BY_NAME[name]

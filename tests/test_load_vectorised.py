@@ -200,6 +200,9 @@ HOSTILE: dict[str, bytes] = {
     "monocle": _line(_span(1, attributes={"span.type": "agentic.invocation", "entity.1.name": "a"})),
     "split-cost": _line(_span(1, attributes={"gen_ai.usage.input_cost": 0.1, "gen_ai.usage.output_cost": 0.2})),
     "http-status": _line(_span(1, status={"status_code": "ERROR"}, attributes={"http.status_code": 500})),
+    # autogen-core's runtime spans (semconv.autogen_message) are read record by record.
+    "autogen-process": _line(_span(1, name="autogen process code_reviewer.(default)-A", attributes={
+        "messaging.operation": "process", "messaging.destination": "code_reviewer.(default)-A"})),
     "attributes-list": _line(_span(1, attributes=[])),
     "crlf": _line(_span(1)) + b"\r",
     # Not the SDK's layout (vectorised_sql's pattern): keys in another order, tab whitespace.
@@ -301,6 +304,10 @@ MAPPED: dict[str, bytes] = {
     "openai-agents-v2-handoff": _line(_span(1, name="agent_handoff", attributes={
         "gen_ai.operation.name": "agent_handoff", "gen_ai.handoff.to_agent": "billing"})),
     "litellm-acompletion": _line(_span(1, name="litellm_request", attributes={"llm.request.type": "acompletion"})),
+    # A name's kind (KIND_BY_NAME) only when no KIND_BY_VALUE key holds a text: a batch is no model call.
+    "litellm-batch": _line(_span(1, name="litellm_request", attributes={"llm.request.type": "acreate_batch"})),
+    "litellm-no-request-type": _line(_span(1, name="litellm_request", attributes={"llm.request.type": None})),
+    "call-llm-number-type": _line(_span(1, name="call_llm", attributes={"llm.request.type": 3})),
     "openlit-tool-args": _line(_span(1, attributes={"gen_ai.operation.name": "execute_tool", "gen_ai.tool.args": '{"q": 1}'})),
 }
 

@@ -215,7 +215,9 @@ def build_query() -> str:
                   + " ".join(f"WHEN {q(k)} THEN {q(v)}" for k, v in kinds.items()) + " END"
                   for key, kinds, upper in KIND_BY_VALUE]
     kind_rules += [f"CASE WHEN {holds(conditions)} THEN {q(kind)} END" for kind, conditions in KIND_BY_EVIDENCE]
-    kind_rules.append("CASE name " + " ".join(f"WHEN {q(k)} THEN {q(v)}" for k, v in KIND_BY_NAME.items()) + " END")
+    said = " OR ".join(f"coalesce(json_type({attr(key)}) = 'VARCHAR', false)" for key, _, _ in KIND_BY_VALUE)
+    kind_rules.append(f"CASE WHEN NOT ({said}) THEN CASE name "
+                      + " ".join(f"WHEN {q(k)} THEN {q(v)}" for k, v in KIND_BY_NAME.items()) + " END END")
     kind_rules.append("CASE WHEN parent_raw IS NULL OR parent_raw = '' THEN CASE name "
                       + " ".join(f"WHEN {q(k)} THEN {q(v)}" for k, v in ROOT_KIND_BY_NAME.items()) + " END END")
     kind_rules.append(f"CASE WHEN regexp_full_match(name, {q(AGENT_RUN_NAME)}) THEN 'agent' END")
