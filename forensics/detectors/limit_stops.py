@@ -23,18 +23,13 @@ def limit_stops(ctx: Context) -> pl.LazyFrame:
         from forensics.detectors.base import empty_findings
 
         return empty_findings()
-    stops = ctx.spans.lazy().filter(pl.col("budget_stop") | pl.col("step_limit"))
-    # A turn limit that ended two agents bouncing the task is handoff_ping_pong's story (the
-    # missing way out, missing_fallback): one story, told once.
-    from forensics.detectors.handoff_loop import handoff_ping_pongs
-
-    stops = stops.join(handoff_ping_pongs(ctx).lazy().select("run_id"), on="run_id", how="anti")
+    stops = _stops(ctx)
     # Likewise any loop in the run: a turn, step or recursion limit is no evidence of its own; the
     # steps went somewhere, and the loop that used them up (the same call repeated, a failing call
     # retried, the same step error again) is the story (DETECTORS.md, "A step limit is no evidence
     # of its own"). A spend budget (BudgetExceededError) is a limit on cost itself and stays.
-    looped = _loop_runs(ctx, stops)
-    if looped is not None:
+    looped = _looped(ctx)
+    if not looped.is_empty():
         stops = (
             stops.join(looped.lazy().with_columns(pl.lit(True).alias("_looped")), on="run_id", how="left")
             .filter(pl.col("budget_stop") | pl.col("_looped").is_null())
@@ -70,15 +65,53 @@ LOOP_DETECTORS: Final = (
 )
 
 
-def _loop_runs(ctx: Context, stops: pl.LazyFrame) -> pl.DataFrame | None:
-    """The runs stopped by a turn, step or recursion limit (not a spend budget) in which a loop
-    detector fired, or None when no run was. The loop detectors run on those runs alone (all of them
+def loop_spend_told_once(ctx: Context, spend: pl.LazyFrame) -> pl.LazyFrame:
+    """``spend`` (budget_exceeded's findings of tokens or cost over a budget) without the ones over
+    a budget inferred from the fleet (weak) in runs a turn, step or recursion limit stopped in a
+    loop: the tokens went where the steps went, and the loop is the story, told once, as for the
+    limit stop itself. A budget the policy states (strong) stays, as a spend stop does."""
+    if "step_limit" not in ctx.spans.columns:
+        return spend
+    looped = _looped(ctx)
+    if looped.is_empty():
+        return spend
+    in_loop = pl.col("run_id").is_in(looped.get_column("run_id").implode())
+    return spend.filter(~(in_loop & (pl.col("strength") == "weak")))
+
+
+def _stops(ctx: Context) -> pl.LazyFrame:
+    """The spans saying a limit stopped the run (``budget_stop``, ``step_limit``), but in runs where
+    two agents bounced the task until a turn limit: that is handoff_ping_pong's story (the missing
+    way out, missing_fallback), one story, told once."""
+    from forensics.detectors.handoff_loop import handoff_ping_pongs
+
+    stops = ctx.spans.lazy().filter(pl.col("budget_stop") | pl.col("step_limit"))
+    return stops.join(handoff_ping_pongs(ctx).lazy().select("run_id"), on="run_id", how="anti")
+
+
+def _looped(ctx: Context) -> pl.DataFrame:
+    """``run_id``: the runs a turn, step or recursion limit stopped in a loop (found once; read by
+    the limit stops and by the spend findings). Stopped: a span says so (``step_limit``), or the
+    run used all the steps it was given (runs.step_limit_hit: smolagents' max_steps reached, whose
+    final answer is written from memory with no error raised)."""
+    stopped = pl.concat(
+        [
+            _stops(ctx).filter(~pl.col("budget_stop")).select("run_id"),
+            ctx.runs.lazy().filter(pl.col("step_limit_hit").fill_null(False)).select("run_id"),
+        ]
+    )
+    return ctx.once("limit_stops.looped", lambda: _loop_runs(ctx, stopped))
+
+
+def _loop_runs(ctx: Context, stopped: pl.LazyFrame) -> pl.DataFrame:
+    """The runs stopped by a turn, step or recursion limit (``stopped``: their ids) in which a loop
+    detector fired (none: an empty frame). The loop detectors run on those runs alone (all of them
     are run-scoped), so the night's cost does not double."""
     from forensics.detectors.registry import get, names
 
-    ids = stops.filter(~pl.col("budget_stop")).select(pl.col("run_id").unique()).collect()
+    ids = stopped.select(pl.col("run_id").unique()).collect()
     if ids.is_empty():
-        return None
+        return pl.DataFrame(schema={"run_id": pl.String})
     sub = Context(
         spans=ctx.spans.join(ids, on="run_id", how="semi"),
         runs=ctx.runs.join(ids, on="run_id", how="semi"),
@@ -87,5 +120,5 @@ def _loop_runs(ctx: Context, stops: pl.LazyFrame) -> pl.DataFrame | None:
     known = set(names())
     found = [get(n)().detect(sub).select("run_id") for n in LOOP_DETECTORS if n in known]
     if not found:
-        return None
+        return pl.DataFrame(schema={"run_id": pl.String})
     return pl.concat(found).unique().collect()

@@ -10,7 +10,7 @@ from forensics.conventions.rollups import without_rollups
 from forensics.detectors.agent_runs import agent_run_of
 from forensics.detectors.base import HASH_SEED, Context, Detector, exact_sum, finding, hms, num, on_rows, txt
 from forensics.detectors.findings import per_run_finding
-from forensics.detectors.limit_stops import limit_stops
+from forensics.detectors.limit_stops import limit_stops, loop_spend_told_once
 from forensics.detectors.registry import register
 from forensics.policy import Threshold
 
@@ -355,7 +355,7 @@ class BudgetExceeded(Detector):
                 pl.when(stated).then(pl.lit("strong")).otherwise(pl.lit("weak")),
             )
         )
-        return pl.concat([spend, limit_stops(ctx)], how="vertical_relaxed")
+        return pl.concat([loop_spend_told_once(ctx, spend), limit_stops(ctx)], how="vertical_relaxed")
 
 
 def _agent_depths(spans: pl.LazyFrame) -> pl.LazyFrame:
