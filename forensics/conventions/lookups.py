@@ -25,9 +25,16 @@ _LOOKUP: Final = r"^((?:find|get|lookup|look_up|fetch|read|retrieve|search)[_.].
 
 def _extract() -> list[pl.Expr]:
     name = pl.coalesce("tool", "name")
-    mask = (pl.col("kind") == "tool") & name.str.contains("_by_", literal=True).fill_null(False)
-    # Lower-cased after the rows are taken out: the few tool names holding "_by_", not every span's.
-    return [on_rows(mask, name, lambda e: e.str.to_lowercase().str.extract(_LOOKUP, 1)).alias("_cv_lookup_of")]
+    # The tool spans' names are taken out first and read there (the "_by_" scan and on_rows' mask,
+    # evaluated twice, read every span's name before); only the few names holding "_by_" are
+    # lower-cased and matched (the others are null to to_lowercase and extract).
+    return [
+        on_rows(
+            pl.col("kind") == "tool",
+            name,
+            lambda e: pl.when(e.str.contains("_by_", literal=True)).then(e).str.to_lowercase().str.extract(_LOOKUP, 1),
+        ).alias("_cv_lookup_of")
+    ]
 
 
 def _status(df: pl.DataFrame) -> pl.DataFrame:

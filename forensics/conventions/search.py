@@ -25,9 +25,14 @@ _QUERY: Final = rf"{Q}(?:query|search_query|search_term|q){Q}\s*:\s*{Q}((?:[^\"\
 
 
 def _extract() -> list[pl.Expr]:
-    # Only tool spans whose input names a query are read (a literal scan first).
-    mask = (pl.col("kind") == "tool") & pl.col("input").str.contains("query", literal=True)
-    query = on_rows(mask, pl.col("input"), lambda e: e.str.extract(_QUERY, 1).str.to_lowercase())
+    # Only tool spans' inputs are read (taken out first: on_rows evaluates its mask twice, and a
+    # literal scan in it read every span's input twice), and of those only the ones naming a query
+    # go through the regex (extract skips the nulls).
+    query = on_rows(
+        pl.col("kind") == "tool",
+        pl.col("input"),
+        lambda e: pl.when(e.str.contains("query", literal=True)).then(e).str.extract(_QUERY, 1).str.to_lowercase(),
+    )
     return [query.alias("_cv_search_query")]
 
 
