@@ -187,6 +187,31 @@ def _extract() -> list[pl.Expr]:
             json_bool("attributes", _LOGIN_KEYS, "ogged"),
             json_bool("attributes", _LOGIN_KEYS, "igned"),
         ).alias("_cv_authenticated"),
+        *_prompt_turns(),
+    ]
+
+
+#: A message's role and its plain-text content, as a model call's input lists them (Chat
+#: Completions messages; the OpenAI Agents SDK generation span's input: the agent's instructions as
+#: the system message, then the conversation).
+_ROLE: Final = rf"{Q}role{Q}\s*:\s*{Q}(user|assistant){Q}"
+_USER_TEXT: Final = rf"{Q}role{Q}\s*:\s*{Q}user{Q}\s*,\s*{Q}content{Q}\s*:\s*{Q}((?:[^\"\\]|\\.)*){Q}"
+
+
+def _prompt_turns() -> list[pl.Expr]:
+    """What a model call's input says of the confirmation a run's instructions ask for
+    (detectors.confirmation_rule): whether its instructions require the user's confirmation, the
+    person's latest turn in it (the last user message with plain-text content) and whether that
+    turn answers the agent (an assistant message before it). Read only on model calls whose input
+    mentions confirming (a literal scan first)."""
+    from forensics.detectors.confirmation_rule import CONFIRMATION_RULE
+
+    text = pl.when(pl.col("kind") == "llm").then(where_contains("input", "onfirm"))
+    roles = text.str.extract_all(_ROLE).list.eval(pl.element().str.extract(_ROLE, 1).str.slice(0, 1)).list.join("")
+    return [
+        text.str.contains(CONFIRMATION_RULE).fill_null(False).alias("_cv_prompt_rule"),
+        text.str.extract_all(_USER_TEXT).list.last().str.extract(_USER_TEXT, 1).alias("_cv_prompt_turn"),
+        roles.str.contains(r"a.*ua*$").fill_null(False).alias("_cv_prompt_answers"),
     ]
 
 
@@ -259,6 +284,9 @@ def _status(df: pl.DataFrame) -> pl.DataFrame:
         # signed-in person (an explicit flag saying otherwise wins).
         pl.coalesce("_cv_authenticated", pl.when(pl.col("person")).then(pl.lit(True))).alias("authenticated"),
         pl.col("_cv_incident_state").alias("incident_state"),
+        pl.col("_cv_prompt_rule").alias("prompt_rule"),
+        pl.when(pl.col("_cv_prompt_rule")).then(pl.col("_cv_prompt_turn")).alias("prompt_turn"),
+        (pl.col("_cv_prompt_rule") & pl.col("_cv_prompt_answers")).alias("prompt_answers"),
         pl.col("_cv_incident_key").alias("incident_key"),
     )
 
@@ -344,6 +372,12 @@ register(
             ),
             Signal("human span", "all loaders", "forensics/schema.py (kind=human)", "pause_kind=human"),
             Signal(
+                "a model call's input holding instructions that require the user's confirmation, and the conversation after them",
+                "OpenAI Agents SDK (generation span input: the agent's instructions as the system message, then the conversation); Chat Completions messages",
+                "src/agents/tracing/span_data.py (GenerationSpanData.input), src/agents/models/openai_chatcompletions.py (instructions sent as the system message)",
+                "prompt_rule, prompt_turn (the last user message), prompt_answers (an assistant message before it)",
+            ),
+            Signal(
                 "authenticated / is_authenticated / user_verified / logged_in flag in metadata; enduser.id",
                 "chat transcripts, Langfuse / LangSmith metadata; OpenTelemetry",
                 "semantic-conventions enduser.id (the identity from the request's access token or Authorization header)",
@@ -375,6 +409,9 @@ register(
             "authenticated": "the log says the person is signed in (true: an authenticated flag or enduser.id; false: a flag saying not; null: not said)",
             "incident_state": "an incident or alert this span opened or reports: triggered, acknowledged, resolved (null: none)",
             "incident_key": "every identifier of the incident the span names (dedup_key, incident id, key or number, alert alias), a list",
+            "prompt_rule": "a model call whose input holds instructions requiring the user's explicit confirmation (detectors.confirmation_rule)",
+            "prompt_turn": "on such a model call, the person's latest turn in its input (the last user message's text)",
+            "prompt_answers": "on such a model call, whether that turn came after an assistant message (it answers the agent)",
             "awaits_incident": "a read of an incident the run opened earlier that finds it still triggered: waiting on the escalation (polling), not a repeat",
         },
     )

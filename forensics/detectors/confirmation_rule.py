@@ -18,9 +18,14 @@ import polars as pl
 from forensics.detectors.base import Context
 
 #: An instruction that requires the user's explicit confirmation (or consent, approval) first.
+#: Also the plain form an agent's instructions give it ("Always confirm before cancelling.", "ask
+#: the customer for confirmation before any refund"; the OpenAI Agents SDK docs advise such tools be
+#: confirmed, human_in_the_loop.md).
 CONFIRMATION_RULE: Final = (
     r"(?i)\bexplicit(?:ly)?\s+(?:user\s+|customer\s+)?(?:confirmation|consent|approval)\b"
     r"|\b(?:obtain|get|ask\s+for|require)\s+(?:the\s+)?(?:user'?s?\s+|customer'?s?\s+)?explicit\s+\w+"
+    r"|\b(?:always|must|should|need\s+to)\s+confirm\b[^.\n]{0,40}?\bbefore\s+\w+ing\b"
+    r"|\bask\s+(?:the\s+(?:user|customer)\s+)?for\s+(?:their\s+)?confirmation\s+before\b"
 )
 #: A person's turn that says yes: one of its sentences opens with an assent ("Yes, please.",
 #: "sure, go ahead"; "Change of plan. Yes, cancel it." answers the agent's two questions, the
@@ -45,10 +50,13 @@ def unconfirmed_actions(ctx: Context) -> pl.LazyFrame:
     opening with the action's verb ("DELETE acme-staging" before ``delete_workspace``), or there was
     none. A message to the person (tools.delivery: a one-time code) is not a change to guard."""
     s = ctx.spans.lazy()
+    # The instructions as an event (a transcript's system message), or in a model call's input
+    # (conventions.pauses prompt_rule: the OpenAI Agents SDK generation's system message).
+    said_rule = (pl.col("kind") == "event") & pl.col("output").str.contains(CONFIRMATION_RULE).fill_null(False)
     rules = (
-        s.filter((pl.col("kind") == "event") & pl.col("output").str.contains(CONFIRMATION_RULE).fill_null(False))
+        s.filter(said_rule | pl.col("prompt_rule").fill_null(False))
         .group_by("run_id")
-        .agg(pl.col("seq").min().alias("rule_seq"))
+        .agg(pl.col("seq").min().alias("rule_seq"), said_rule.any().alias("rule_said"))
     )
     calls = (
         s.filter(
@@ -59,10 +67,19 @@ def unconfirmed_actions(ctx: Context) -> pl.LazyFrame:
         )
         .join(rules, on="run_id")
         .filter(pl.col("seq") > pl.col("rule_seq"))
-        .select("run_id", "span_id", "seq", pl.col("call").str.extract(r"^([A-Za-z]+)", 1).str.to_lowercase().alias("verb"))
+        .select("run_id", "span_id", "seq", "rule_said", pl.col("call").str.extract(r"^([A-Za-z]+)", 1).str.to_lowercase().alias("verb"))
     )
-    turns = s.filter(pl.col("kind") == "human").select(
-        "run_id", pl.col("seq").alias("h_seq"), pl.col("output").alias("said"), pl.col("is_review").alias("answers")
+    # The person's turns: human spans, and the latest one a model call's input holds (prompt_turn,
+    # answering the agent when an assistant message came before it: prompt_answers).
+    turns = pl.concat(
+        [
+            s.filter(pl.col("kind") == "human").select(
+                "run_id", pl.col("seq").alias("h_seq"), pl.col("output").alias("said"), pl.col("is_review").alias("answers")
+            ),
+            s.filter(pl.col("prompt_turn").is_not_null()).select(
+                "run_id", pl.col("seq").alias("h_seq"), pl.col("prompt_turn").alias("said"), pl.col("prompt_answers").alias("answers")
+            ),
+        ]
     )
     confirmed = (
         calls.join(turns, on="run_id")
@@ -80,4 +97,14 @@ def unconfirmed_actions(ctx: Context) -> pl.LazyFrame:
         )
         .select("run_id", "span_id")
     )
-    return calls.join(confirmed, on=["run_id", "span_id"], how="anti").select("run_id", "span_id")
+    # Where the rule was read from a model call's input only, a call no readable turn of the person
+    # came before is not judged (their words are not in the log to read).
+    heard = calls.join(turns, on="run_id").filter(pl.col("h_seq") < pl.col("seq")).select("run_id", "span_id").unique()
+    judged = pl.concat(
+        [calls.filter(pl.col("rule_said")).select("run_id", "span_id"), heard]
+    ).unique()
+    return (
+        calls.join(confirmed, on=["run_id", "span_id"], how="anti")
+        .join(judged, on=["run_id", "span_id"], how="semi")
+        .select("run_id", "span_id")
+    )
