@@ -12,6 +12,10 @@ memory (``ru_maxrss``) is its own:
 * ``sqlite`` / ``postgres``: ``forensics.batch.classify_paths`` (hash, load, classify, store in
   one transaction, Parquet) then ``forensics.report.write_report`` on the store.
 
+``--otlp-reader`` picks how the OTLP/JSON files are read (``$FORENSICS_VECTORISED_OTLP`` in the
+measured phases): ``auto`` (the library's choice: DuckDB for files of 16 MB or more),
+``vectorised`` or ``per-record``; ``both`` measures the two in one run, per-record first.
+
 Targets (issue 7): end to end within 3x DuckDB's time, peak memory under 3 GB. Figures are
 printed, never asserted.
 """
@@ -129,8 +133,16 @@ def phase_e2e(files: list[str], db: str, out: str, workers: int | None = None) -
     }
 
 
-def _run_phase(args: list[str]) -> dict:
-    proc = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, cwd=REPO)
+#: --otlp-reader -> $FORENSICS_VECTORISED_OTLP in the phase's process (None: left as it is).
+_OTLP_READERS = {"auto": None, "vectorised": "1", "per-record": "0"}
+
+
+def _run_phase(args: list[str], otlp_reader: str = "auto") -> dict:
+    env = dict(os.environ)
+    switch = _OTLP_READERS[otlp_reader]
+    if switch is not None:
+        env["FORENSICS_VECTORISED_OTLP"] = switch
+    proc = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, cwd=REPO, env=env)
     if proc.returncode != 0:
         raise SystemExit(f"phase {args[:2]} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -166,6 +178,8 @@ def main() -> None:
     ap.add_argument("--no-postgres", action="store_true")
     ap.add_argument("--workers", type=int, action="append",
                     help="loader processes for the SQLite runs (repeatable; default: the automatic choice)")
+    ap.add_argument("--otlp-reader", choices=sorted(_OTLP_READERS) + ["both"], default="auto",
+                    help="how OTLP/JSON files are read in the measured phases (default: auto)")
     ap.add_argument("--phase", help=argparse.SUPPRESS)
     ap.add_argument("--db", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
@@ -197,8 +211,9 @@ def main() -> None:
     print(f"automatic loader workers for these files: {auto}")
     results = {}
     sqlite_url = f"sqlite:///{args.workdir / 'bench.db'}"
-    targets: list[tuple[str, str, int | None]] = [
-        (f"sqlite (workers={w or 'auto'})", sqlite_url, w) for w in (args.workers or [None])
+    readers = ["per-record", "vectorised"] if args.otlp_reader == "both" else [args.otlp_reader]
+    targets: list[tuple[str, str, int | None, str]] = [
+        (f"sqlite (workers={w or 'auto'}, otlp {r})", sqlite_url, w, r) for r in readers for w in (args.workers or [None])
     ]
     server = None
     if not args.no_postgres:
@@ -209,16 +224,16 @@ def main() -> None:
             print("postgres: skipped (no PostgreSQL binaries; apt-get install -y postgresql)")
         else:
             server = PostgresServer().start()
-            targets.append(("postgres", server.url, None))
+            targets += [(f"postgres (otlp {r})", server.url, None, r) for r in readers]
     try:
-        for name, url, workers in targets:
+        for name, url, workers, reader in targets:
             if url == sqlite_url:
                 for suffix in ("", "-wal", "-shm"):
                     Path(f"{args.workdir / 'bench.db'}{suffix}").unlink(missing_ok=True)
             out = args.workdir / f"out-{name.split()[0]}"
             shutil.rmtree(out, ignore_errors=True)
             extra = ["--workers", str(workers)] if workers is not None else []
-            res = _run_phase(["--phase", "e2e", "--manifest", manifest, "--db", url, "--out", str(out), *extra])
+            res = _run_phase(["--phase", "e2e", "--manifest", manifest, "--db", url, "--out", str(out), *extra], reader)
             results[name] = res
             ratio = res["seconds"] / duck["seconds"]
             print(f"{name}: end to end {res['seconds']:.1f} s = {ratio:.1f}x duckdb "
