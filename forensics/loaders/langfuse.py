@@ -276,9 +276,24 @@ def trace_scores_outcome(scores: Any) -> dict[str, Any] | None:
 
 def _langchain_metadata(obs: dict[str, Any]) -> dict[str, Any]:
     try:
-        return _dict(split_metadata(obs.get("metadata"))[1].get("metadata"))
+        otel, structural = split_metadata(obs.get("metadata"))
     except (RecordError, ValueError):  # a bad one is quarantined with its observation
         return {}
+    return langchain_keys(otel, structural)
+
+
+#: The LangChain run metadata the v3 handler sends as span attributes (see langchain_keys).
+_LANGCHAIN_KEYS = ("langgraph_node", "lc_agent_name")
+
+
+def langchain_keys(otel: dict[str, Any], structural: dict[str, Any]) -> dict[str, Any]:
+    """A LangChain run's metadata: the v2 handler's (``metadata`` beside the OTel parts), else the
+    v3 handler's, sent over OpenTelemetry (langfuse/langchain/CallbackHandler.py passes the run's
+    metadata to start_observation), which an export may show among the span's attributes."""
+    found = _dict(structural.get("metadata"))
+    if any(key in otel for key in _LANGCHAIN_KEYS):
+        found = {**{key: otel[key] for key in _LANGCHAIN_KEYS if key in otel}, **found}
+    return found
 
 
 # LangGraph's prebuilt ReAct loop (create_react_agent, langgraph/prebuilt/chat_agent_executor.py) is a
@@ -335,6 +350,12 @@ def observation_row(obs: Any, root: str | None, roles: dict[str, str] | None = N
     own = span_id(obs.get("id"), "id")
     if own is None:
         raise RecordError("missing-span-id", "expected an observation `id`, found none")
+    role = (roles or {}).get(obs["id"]) if isinstance(obs.get("id"), str) else None
+    if type_ == "AGENT" and role == INNER_MODEL:
+        # The v3 LangChain handler types a chain AGENT when "agent" is in its name or class path
+        # (langfuse/langchain/CallbackHandler.py _get_observation_type_from_serialized): a ReAct model
+        # node "agent" under an agent is that agent's step, as the v2 handler's SPAN of it.
+        type_, kind = "SPAN", OBSERVATION_KINDS["SPAN"]
     row: dict[str, Any] = {
         "run_id": run,
         "span_id": own,
@@ -361,13 +382,13 @@ def observation_row(obs: Any, root: str | None, roles: dict[str, str] | None = N
         row["status"] = "ok" if row["end_time"] is not None else "unset"
     _usage(obs, row, kind == "llm")
     otel, structural = split_metadata(obs.get("metadata"))
+    langchain = langchain_keys(otel, structural)
     rest = _finish(row, otel)
-    role = (roles or {}).get(obs["id"]) if isinstance(obs.get("id"), str) else None
     if row.get("kind") is None:
-        found = langchain_span_kind(row["name"], _dict(structural.get("metadata")))
+        found = langchain_span_kind(row["name"], langchain)
         row["kind"] = (None if role == INNER_MODEL else found) or kind or "unknown"
     if row.get("agent") is None and row["kind"] != "agent" and role != INNER_MODEL:
-        row["agent"] = owner(_dict(structural.get("metadata"))) or ("tools" if role == LONE_TOOLS else None)
+        row["agent"] = owner(langchain) or ("tools" if role == LONE_TOOLS else None)
     if kind is None:
         rest["@type"] = obs.get("type")
     if row["kind"] == "agent" and row.get("agent") is None:
