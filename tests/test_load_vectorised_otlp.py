@@ -334,3 +334,15 @@ def test_line_order_across_result_batches(tmp_path: Path, monkeypatch: pytest.Mo
     per_record, fast = _both(path, monkeypatch)
     _assert_identical(per_record, fast, path)
     assert _mapped_lines(path) == {1, 3, 4, 6}
+
+
+def test_the_sdk_sql_it_reuses_must_keep_its_shape(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The mapping is the OTel SDK path's SQL cut at its CTE boundaries: a change of shape is an
+    InternalError when the query is built (and every test above fails), never a wrong table."""
+    from forensics.errors import InternalError
+    from forensics.loaders import vectorised_otlp_sql
+
+    assert "described AS (" in vectorised_otlp_sql.build_query()  # today's shape: cut and reused
+    monkeypatch.setattr(vectorised_otlp_sql, "sdk_query", lambda: "WITH parsed AS (SELECT 1)\nSELECT\n  line_no FROM parsed")
+    with pytest.raises(InternalError, match="changed shape"):
+        vectorised_otlp_sql.build_query()
