@@ -125,6 +125,28 @@ def _structure(df: pl.DataFrame) -> pl.DataFrame:
     df = df.with_columns(
         pl.coalesce(db_key, http_key, call_key, retry_key).alias("attempt_group"), http.alias("http_attempt")
     )
+    # A call that failed because its HTTP request was refused carries that response's Retry-After:
+    # the OpenAI and Anthropic clients raise the 429 with the response (openai-python _base_client.py
+    # _make_status_error; RateLimitError.response.headers), so whoever calls the model again (a
+    # tenacity loop around the SDK call) was asked to wait that long. The HTTP client span under the
+    # model call records the header (http.response.header.retry-after).
+    asked = (
+        df.filter(http & pl.col("failed") & pl.col("_cv_retry_after").is_not_null())
+        .group_by("parent_k")
+        .agg(pl.col("_cv_retry_after").max().alias("_child_retry_after"))
+        .rename({"parent_k": "span_k"})
+    )
+    if asked.height:
+        df = (
+            df.join(asked, on="span_k", how="left", maintain_order="left")
+            .with_columns(
+                pl.when(pl.col("failed") & ~http)
+                .then(pl.coalesce("_cv_retry_after", "_child_retry_after"))
+                .otherwise(pl.col("_cv_retry_after"))
+                .alias("_cv_retry_after")
+            )
+            .drop("_child_retry_after")
+        )
     g = "attempt_group"
     grouped = pl.col(g).is_not_null()
     # Most groups hold one attempt. The positional facts are computed on the few rows of groups
@@ -235,9 +257,9 @@ register(
                 "explicit_retry, attempt_group",
             ),
             Signal(
-                "Retry-After response header (http.response.header.retry-after)",
-                "OpenTelemetry HTTP semantic conventions",
-                "semantic-conventions docs/http/http-spans.md (http.response.header.<key>)",
+                "Retry-After response header (http.response.header.retry-after); on a failed call, that of its failed HTTP request",
+                "OpenTelemetry HTTP semantic conventions; OpenAI / Anthropic Python clients",
+                "semantic-conventions docs/http/http-spans.md (http.response.header.<key>); openai-python src/openai/_base_client.py (_make_status_error: the raised error carries the response)",
                 "retry_after_s, retry_after_honoured",
             ),
             Signal(
