@@ -121,7 +121,7 @@ class LangfuseLoader(Loader):
         else:
             root = row["run_id"]
             sink.add(row, line)
-        roles = react_roles(observations)
+        roles = {**requested_tools(observations), **react_roles(observations)}
         for observation in observations:
             self._observation(observation, root, line, sink, roles)
 
@@ -301,6 +301,7 @@ def langchain_keys(otel: dict[str, Any], structural: dict[str, Any]) -> dict[str
 # in a supervisor or swarm graph. Roles react_roles gives such observations:
 LONE_TOOLS = "lone_tools"  # a ToolNode's run with no agent above it: the node's name owns it
 INNER_MODEL = "inner_model"  # the model node (or a run it names) under an agent: that agent's step
+REQUESTED_TOOL = "requested_tool"  # a plain SPAN a model call before it asked for by name (requested_tools)
 
 
 def react_roles(observations: list[Any]) -> dict[str, str]:
@@ -338,6 +339,58 @@ def react_roles(observations: list[Any]) -> dict[str, str]:
         elif node == "agent" and under_agent:
             roles[own] = INNER_MODEL
     return roles
+
+
+def requested_tools(observations: list[Any]) -> dict[str, str]:
+    """Observation id → REQUESTED_TOOL for a plain SPAN named as a tool a GENERATION before it, under
+    the same parent, asked for. The v2 LangChain handler writes a tool run as a SPAN named by the tool
+    (langfuse/callback/langchain.py on_tool_start: name = the run's name, input = input_str) beside the
+    model call whose AIMessage requested it (``tool_calls`` / ``additional_kwargs.tool_calls``, each
+    named by ``name`` or ``function.name``): AgentExecutor and LangGraph's ToolNode run the tool the
+    model named. Its tool metadata (``color``) says so too when present; this reads an export without it."""
+    asked: dict[Any, list[tuple[int, set[str]]]] = {}
+    for obs in observations:
+        if isinstance(obs, dict) and str(obs.get("type")).upper() == "GENERATION":
+            names = _tool_call_names(obs.get("output"))
+            started = _start(obs) if names else None
+            if started is not None:
+                asked.setdefault(obs.get("parentObservationId"), []).append((started, names))
+    if not asked:
+        return {}
+    roles: dict[str, str] = {}
+    for obs in observations:
+        if (isinstance(obs, dict) and str(obs.get("type") or "SPAN").upper() == "SPAN" and isinstance(obs.get("id"), str)
+                and isinstance(obs.get("name"), str) and obs.get("parentObservationId") in asked):
+            started = _start(obs)
+            earlier = asked[obs.get("parentObservationId")]
+            if started is not None and any(t < started and obs["name"] in names for t, names in earlier):
+                roles[obs["id"]] = REQUESTED_TOOL
+    return roles
+
+
+def _start(obs: dict[str, Any]) -> int | None:
+    try:
+        return time_ns(obs.get("startTime"), "startTime")
+    except RecordError:  # quarantined with its observation
+        return None
+
+
+def _tool_call_names(output: Any) -> set[str]:
+    """The tools a model call's output (a LangChain AIMessage as Langfuse keeps it) asked for."""
+    if isinstance(output, str) and "tool_calls" in output:
+        try:
+            output = orjson.loads(output)
+        except orjson.JSONDecodeError:
+            return set()
+    if not isinstance(output, dict):
+        return set()
+    names: set[str] = set()
+    for calls in (output.get("tool_calls"), _dict(output.get("additional_kwargs")).get("tool_calls")):
+        for call in calls if isinstance(calls, list) else ():
+            name = (call.get("name") or _dict(call.get("function")).get("name")) if isinstance(call, dict) else None
+            if isinstance(name, str) and name:
+                names.add(name)
+    return names
 
 
 def observation_row(obs: Any, root: str | None, roles: dict[str, str] | None = None) -> dict[str, Any]:
@@ -386,6 +439,8 @@ def observation_row(obs: Any, root: str | None, roles: dict[str, str] | None = N
     rest = _finish(row, otel)
     if row.get("kind") is None:
         found = langchain_span_kind(row["name"], langchain)
+        if found is None and role == REQUESTED_TOOL:
+            found = "tool"
         row["kind"] = (None if role == INNER_MODEL else found) or kind or "unknown"
     if row.get("agent") is None and row["kind"] != "agent" and role != INNER_MODEL:
         row["agent"] = owner(langchain) or ("tools" if role == LONE_TOOLS else None)

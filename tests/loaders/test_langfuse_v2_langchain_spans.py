@@ -85,3 +85,49 @@ def test_metadata_values_of_any_json_type_load(tmp_path) -> None:
                                 "observations": [obs]}))
     df = forensics.load(path).to_polars().filter(pl.col("span_id") == "b1")
     assert (df["kind"].to_list(), df["tool"].to_list()) == (["chain"], [None])
+
+
+def _generation_then_span(tmp_path, output: object, span_name: str, *, span_parent: str = "exec",
+                          span_start: str = "2025-08-02T09:00:02Z") -> pl.DataFrame:
+    """An AgentExecutor SPAN holding a GENERATION whose AIMessage asks for a tool, then a plain SPAN
+    (the v2 handler's on_tool_start: name = the tool, input = input_str) with no tool metadata."""
+    import json
+
+    def obs(oid: str, parent: str | None, type_: str, name: str, start: str, **extra: object) -> dict:
+        return {"id": oid, "traceId": "t2", "parentObservationId": parent, "type": type_, "name": name,
+                "startTime": start, "endTime": start.replace(":00Z", ":00.5Z").replace(":02Z", ":02.5Z"),
+                "metadata": {}, **extra}
+
+    observations = [
+        obs("exec", None, "SPAN", "AgentExecutor", "2025-08-02T09:00:00Z"),
+        obs("other", None, "SPAN", "RunnableSequence", "2025-08-02T09:00:00Z"),
+        obs("gen", "exec", "GENERATION", "ChatOpenAI", "2025-08-02T09:00:01Z", output=output),
+        obs("call", span_parent, "SPAN", span_name, span_start, input='{"account_id": "20931"}', level="ERROR",
+            statusMessage="LedgerError('503')"),
+    ]
+    path = tmp_path / "executor.json"
+    path.write_text(json.dumps({"trace": {"id": "t2", "name": "AgentExecutor", "timestamp": "2025-08-02T09:00:00Z"},
+                                "observations": observations}))
+    return forensics.load(path).to_polars().filter(pl.col("span_id") == "call")
+
+
+def test_span_named_as_the_tool_the_model_asked_for_is_that_tool_call(tmp_path) -> None:
+    # Firing: the generation's AIMessage (additional_kwargs.tool_calls[].function.name, or the
+    # AIMessage's own tool_calls[].name) asked for create_invoice; the SPAN after it is the call.
+    for output in ({"role": "assistant", "content": "", "additional_kwargs": {"tool_calls": [
+                       {"function": {"name": "create_invoice", "arguments": "{}"}, "type": "function"}]}},
+                   '{"content": "", "tool_calls": [{"name": "create_invoice", "args": {}, "id": "c1"}]}'):
+        df = _generation_then_span(tmp_path, output, "create_invoice")
+        assert (df["kind"].to_list(), df["tool"].to_list(), df["status"].to_list()) == (
+            ["tool"], ["create_invoice"], ["error"])
+
+
+def test_span_not_asked_for_before_it_under_its_parent_stays_a_chain(tmp_path) -> None:
+    # Near misses: another name, the same name under another parent, and one that started before the
+    # model call asked for it.
+    asked = {"role": "assistant", "content": "", "additional_kwargs": {"tool_calls": [
+        {"function": {"name": "create_invoice", "arguments": "{}"}, "type": "function"}]}}
+    assert _generation_then_span(tmp_path, asked, "format_reply")["kind"].to_list() == ["chain"]
+    assert _generation_then_span(tmp_path, asked, "create_invoice", span_parent="other")["kind"].to_list() == ["chain"]
+    early = _generation_then_span(tmp_path, asked, "create_invoice", span_start="2025-08-02T09:00:00Z")
+    assert early["kind"].to_list() == ["chain"]
