@@ -201,8 +201,12 @@ HOSTILE: dict[str, bytes] = {
     "nested-array": _with_attr(1, "nested", {"arrayValue": {"values": [{"arrayValue": {"values": []}}]}}),
     "at-key": _with_attr(1, "@kind", {"stringValue": "x"}),
     "escaped-key": _line(_request(1)).replace(b'"key":"note"', b'"key":"n\\u006fte"'),
-    "links": _line(_request(1, links=[{"traceId": "a" * 32, "spanId": "b" * 16}])),
-    "trace-state": _line(_request(1, traceState="k=v")),
+    "link-bad-id": _line(_request(1, links=[{"traceId": "a" * 31, "spanId": "b" * 16}])),
+    "link-kvlist": _line(_request(1, links=[{"traceId": "a" * 32, "spanId": "b" * 16, "attributes": [
+        _kv("m", {"kvlistValue": {"values": []}})]}])),
+    "link-keys-out-of-order": _line(_request(1, links=[{"spanId": "b" * 16, "traceId": "a" * 32}])),
+    "link-wide-int": _line(_request(1, links=[{"traceId": "a" * 32, "spanId": "b" * 16, "attributes": [
+        _kv("n", {"intValue": 12345678901234567890})]}])),
     "unknown-span-key": _line(_request(1, extra={"a": 1})),
     "keys-out-of-order": _line(_request(1)).replace(b'"name":"chat 1","kind":3', b'"kind":3,"name":"chat 1"'),
     "monocle-event": _line(_request(1, events=[{"timeUnixNano": "1763596840049462719", "name": "data.input",
@@ -237,6 +241,11 @@ NEAR_MISS: dict[str, bytes] = {
     "status-empty": _line(_request(1, status={})),
     "flags": _line(_request(1)).replace(b'"name":"chat 1"', b'"flags":257,"name":"chat 1"'),
     "dropped-counts": _line(_request(1)).replace(b',"status"', b',"droppedAttributesCount":2,"links":[],"status"'),
+    "trace-state": _line(_request(1)).replace(b'"parentSpanId"', b'"traceState":"k=v,r=\\u00e9","parentSpanId"'),
+    "links": _line(_request(1)).replace(b',"status"', b',"links":[{"traceId":"' + b"A" * 32 + b'","spanId":"' + b"b" * 16
+                                        + b'","traceState":"x=1","attributes":[{"key":"k","value":{"intValue":"5"}}],'
+                                        + b'"flags":256},{"traceId":"' + b"c" * 32 + b'","spanId":"' + b"d" * 16
+                                        + b'"}],"droppedLinksCount":1,"status"'),
     "trace-state-empty": _line(_request(1)).replace(b'"parentSpanId"', b'"traceState":"","parentSpanId"'),
     "doubles": _line(_request(1)).replace(b'{"doubleValue":0.25}', b'{"doubleValue":3}').replace(b'{"doubleValue":1.5}',
                                                                                             b'{"doubleValue":100.50}'),

@@ -11,7 +11,7 @@ no object can repeat a key; ids as 32 and 16 hex digits; times as 19-digit nanos
 ``intValue`` (at most 15 digits), ``doubleValue`` (plain decimal, at most 15 integer digits, not below
 1e-5, no exponent, NaN or Infinity), ``boolValue`` or an ``arrayValue`` of those; strings without control
 characters, their ``\\u00XX`` escapes or lone surrogates; no tab or carriage return between tokens.
-``kvlistValue``, ``bytesValue``, links, a trace state, scope attributes, base64 ids and every other
+``kvlistValue``, ``bytesValue``, scope attributes, base64 ids and every other
 shape go to the per-record loader, which reads them as it always did.
 
 Then the line is parsed once (``json_transform`` into the typed struct), its spans unnested with
@@ -84,10 +84,14 @@ def layout() -> str:
                  ("droppedAttributesCount", _COUNT, False))
     status = "|".join((_obj(("message", _STRING, False), ("code", "[0-2]|" + _CODE_NAMES, False)),
                        _obj(("code", "[0-2]|" + _CODE_NAMES, True), ("message", _STRING, True))))
+    # A link is kept as written (the loader's ``@links`` is the raw list): its text is yyjson's.
+    link = _obj(("traceId", '"[0-9a-fA-F]{32}"', True), ("spanId", '"[0-9a-fA-F]{16}"', True),
+                ("traceState", _STRING, False), ("attributes", kvs, False), ("droppedAttributesCount", _COUNT, False),
+                ("flags", _COUNT, False))
     span = _obj(
         ("traceId", '"[0-9a-fA-F]{32}"', True),
         ("spanId", '"[0-9a-fA-F]{16}"', True),
-        ("traceState", '""', False),
+        ("traceState", _STRING, False),
         ("parentSpanId", '""|"[0-9a-fA-F]{16}"', False),
         ("flags", _COUNT, False),
         ("name", _STRING, False),
@@ -98,7 +102,7 @@ def layout() -> str:
         ("droppedAttributesCount", _COUNT, False),
         ("events", _list(event), False),
         ("droppedEventsCount", _COUNT, False),
-        ("links", rf"\[{_WS}\]", False),
+        ("links", _list(link), False),
         ("droppedLinksCount", _COUNT, False),
         ("status", status, False),
     )
@@ -121,7 +125,7 @@ LINE_SHAPE = (
     '"traceId":"VARCHAR","spanId":"VARCHAR","parentSpanId":"VARCHAR","name":"VARCHAR","kind":"VARCHAR",'
     '"startTimeUnixNano":"VARCHAR","endTimeUnixNano":"VARCHAR","attributes":' + _KVS + ','
     '"events":[{"timeUnixNano":"VARCHAR","name":"VARCHAR","attributes":' + _KVS + '}],'
-    + "".join(f'"{k}":"VARCHAR",' for k in _COUNTS)
+    + "".join(f'"{k}":"VARCHAR",' for k in _COUNTS) + '"traceState":"JSON","links":"JSON",'
     + '"status":{"code":"VARCHAR","message":"VARCHAR"}}]}]}]}'
 )
 
@@ -160,12 +164,15 @@ def _fields() -> str:
     each = ("list_transform(s.events, lambda e: '{\"name\":\"' || e.name || '\",\"time\":' || e.timeUnixNano "
             f"|| ',\"attributes\":' || {_kv_text('e.attributes')} || '}}')")
     events_text = f"CASE WHEN len(s.events) > 0 THEN ',\"@events\":[' || {_joined(each)} || ']' ELSE '' END"
+    # The proto's extras the loader keeps when truthy, in its order (otlp_json._EXTRA_KEYS_ORDER).
+    extras = ("CASE WHEN s.links::VARCHAR <> '[]' THEN ',\"@links\":' || s.links::VARCHAR ELSE '' END "
+              "|| CASE WHEN s.traceState::VARCHAR <> '\"\"' THEN ',\"@traceState\":' || s.traceState::VARCHAR ELSE '' END")
     counts = " || ".join(f"CASE WHEN s.{k} IS NOT NULL AND s.{k} <> '0' THEN ',\"@{k}\":' || s.{k} ELSE '' END"
                          for k in ("droppedAttributesCount", "droppedEventsCount", "droppedLinksCount", "flags"))
     own = (f"{events_text} || ',\"@span_kind\":' || {_kind_text()} "
            "|| CASE WHEN _res <> '{}' THEN ',\"@resource\":' || _res ELSE '' END "
            "|| CASE WHEN _scope IS NOT NULL AND _scope <> '{}' THEN ',\"@scope\":' || _scope ELSE '' END "
-           f"|| {counts}")
+           f"|| {extras} || {counts}")
     code = "CASE s.status.code WHEN '0' THEN 'UNSET' WHEN '1' THEN 'OK' WHEN '2' THEN 'ERROR' ELSE s.status.code END"
     return f"""
   SELECT line_no, s.name AS name, s.traceId AS trace_raw, s.spanId AS span_raw, NULL::VARCHAR AS kind_raw,
