@@ -44,6 +44,9 @@ GENAI_OPERATION_KINDS: Final = {
     # opentelemetry-instrumentation-openai-agents-v2 span_processor.py GenAIOperationName (not in the spec).
     "agent_handoff": "handoff",
     "guardrail_check": "guardrail",
+    # The GenAI Security Guardian proposal's guardrail span (open-telemetry/semantic-conventions
+    # prototype/stories/TRACE_COVERAGE.md: the apply_guardrail span and gen_ai.security.finding events).
+    "apply_guardrail": "guardrail",
     # OpenLIT's SemanticConvention GEN_AI_OPERATION_TYPE_* (sdk/python/src/openlit/semcov).
     "embedding": "llm",
     "vectordb": "retriever",

@@ -11,6 +11,8 @@ semconv's own values (forensics/semconv.py GENAI_OPERATION_KINDS, LLM_REQUEST_TY
   anthropic_messages, arerank, call_mcp_tool ...
 * OpenLIT (sdk/python/src/openlit/semcov SemanticConvention GEN_AI_OPERATION_TYPE_*) writes embedding,
   vectordb, retrieval, framework/workflow, agent, execute_task, and a tool's arguments in gen_ai.tool.args.
+* The GenAI Security Guardian proposal (open-telemetry/semantic-conventions prototype/stories/
+  TRACE_COVERAGE.md) names a guardrail's check apply_guardrail; its decision stays in attributes.
 """
 
 from __future__ import annotations
@@ -87,3 +89,12 @@ def test_openlit_tool_arguments_are_the_tool_call_input() -> None:
 
 def test_near_miss_an_operation_nobody_writes_names_no_kind() -> None:
     assert _mapped({"gen_ai.operation.name": "chat.complete"})["kind"] == "unknown"
+
+
+def test_apply_guardrail_is_a_guardrail_check() -> None:
+    row = _mapped({"gen_ai.operation.name": "apply_guardrail", "guardrail.name": "prompt_injection",
+                   "guardrail.triggered": True}, "guardrail prompt_injection")
+    assert row["kind"] == "guardrail"
+    # Near miss: a tool that applies a guardrail (Bedrock's ApplyGuardrail API called as a tool) is a tool.
+    assert _mapped({"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "apply_guardrail"},
+                   "execute_tool apply_guardrail")["kind"] == "tool"
