@@ -45,6 +45,33 @@ def emptied_by_caller(ctx: Context) -> pl.LazyFrame:
     )
 
 
+def picked_up_after_kill(ctx: Context) -> pl.LazyFrame:
+    """``run_id, span_id`` of calls whose worker process was killed under them (conventions
+    ``worker_killed``: Celery's WorkerLostError, SIGKILL, an OOM kill) that a later run of the same
+    session made again, the same call with the same arguments, and succeeded: the job system
+    redelivered the work (Celery ``task_reject_on_worker_lost``), the failure was picked up. A
+    killed process runs no handler of its own; whether the rerun then redid work already done is
+    redo_after_restart's to judge."""
+    s = ctx.spans.lazy()
+    scope = ctx.runs.lazy().select("run_id", "scope_key")
+    killed = (
+        s.filter(pl.col("worker_killed") & pl.col("kind").is_in(CALL_KINDS))
+        .join(scope, on="run_id")
+        .select("run_id", "span_id", "scope_key", "call", "args", "t")
+    )
+    redone = (
+        s.filter(pl.col("succeeded") & pl.col("kind").is_in(CALL_KINDS))
+        .join(scope, on="run_id")
+        .select(pl.col("run_id").alias("_r"), "scope_key", "call", "args", pl.col("t").alias("_t"))
+    )
+    return (
+        killed.join(redone, on=["scope_key", "call", "args"], nulls_equal=True)
+        .filter((pl.col("_r") != pl.col("run_id")) & (pl.col("_t") > pl.col("t")))
+        .select("run_id", "span_id")
+        .unique()
+    )
+
+
 @register
 class UnhandledError(Detector):
     name = "unhandled_error"
@@ -61,7 +88,9 @@ class UnhandledError(Detector):
         "client's own resends below it all failed is judged here unless retry_storm found a storm in the run), "
         "nor one the run then reported success over (swallowed_error tells that one: one failure, one class), "
         "unless the step that made the call caught the failure and returned an empty result in its place "
-        "(a chain span ended OK with an empty output over it): then both. "
+        "(a chain span ended OK with an empty output over it): then both. A call whose worker process was "
+        "killed under it (worker_killed: Celery's WorkerLostError, SIGKILL) and that a later run of the session "
+        "made again and succeeded was picked up by the job system's redelivery. "
         "An agent stopped by its model call's error (model_call_stop: OpenHands' agent_state error with a "
         "RateLimitError, APIConnectionError ... reason) is that call failing, when no call followed the stop."
     )
@@ -129,6 +158,7 @@ class UnhandledError(Detector):
         swallowed = swallowed_errors(ctx).lazy().select("run_id").unique().with_columns(pl.lit(True).alias("_swallowed"))
         unhandled = (
             unhandled.join(failed_test_runs(ctx), on=["run_id", "span_id"], how="anti")
+            .join(picked_up_after_kill(ctx), on=["run_id", "span_id"], how="anti")
             .join(swallowed, on="run_id", how="left")
             .join(emptied_by_caller(ctx), on=["run_id", "span_id"], how="left")
             .filter(pl.col("_swallowed").is_null() | pl.col("_emptied").fill_null(False))
