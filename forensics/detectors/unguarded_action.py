@@ -7,6 +7,7 @@ from typing import Final
 
 import polars as pl
 
+from forensics.detectors.approval_parts import approved_in_prompt
 from forensics.detectors.base import Context, Detector, moment, txt
 from forensics.detectors.confirmation_rule import unconfirmed_actions
 from forensics.detectors.findings import per_run_finding
@@ -271,7 +272,9 @@ class UnguardedIrreversible(Detector):
         "before any model call of its own, was paused for approval and resumed once approved (OpenAI Agents "
         "SDK needs_approval: RunResult.interruptions, state.approve, Runner.run(agent, state)). A call "
         "wrapped in a blocking approval, a span inside it that returned the person's approval (approved: "
-        "true) before it ended (HumanLayer require_approval), was approved. A removal told to write its result to another file or table "
+        "true) before it ended (HumanLayer require_approval), was approved. A call the run executed before its "
+        "first model call that its own recorded prompt approved (Vercel AI SDK needsApproval: the last message's "
+        "tool-approval-response approved: true for that tool call) was approved; a denial approves nothing. A removal told to write its result to another file or table "
         "than its source (an out / output_path / dest argument) left the source intact: it did not act."
     )
 
@@ -339,6 +342,8 @@ class UnguardedIrreversible(Detector):
         acts = acts.join(resumed_after_approval(ctx, acts), on=["run_id", "span_id"], how="anti")
         # A call an approval gate inside it let through (HumanLayer require_approval: gated_inside).
         acts = acts.join(gated_inside(ctx, acts), on=["run_id", "span_id"], how="anti")
+        # A call the run's own prompt approved (Vercel AI SDK needsApproval: approval_parts).
+        acts = acts.join(approved_in_prompt(ctx, acts), on=["run_id", "span_id"], how="anti")
         return per_run_finding(
             acts,
             first=["call", "agent", "t", "seq", "synthetic_time", "reason", "is_irreversible"],

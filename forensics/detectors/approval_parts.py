@@ -1,0 +1,112 @@
+"""Tool calls a person approved in the prompt that resumed them (Vercel AI SDK ``needsApproval``).
+
+A tool defined with ``needsApproval`` is not executed when the model asks for it: generateText /
+streamText end the step with a ``tool-approval-request`` part (``approvalId``, ``toolCallId``) next to
+the model's ``tool-call`` part. The application shows it to a person and sends the conversation back
+with a ``tool`` message holding a ``tool-approval-response`` part (``approvalId``, ``approved``,
+``reason``). The next generateText call collects those responses from the prompt's last message
+(vercel/ai packages/ai/src/generate-text/collect-tool-approvals.ts), executes the approved calls
+before its first model step and answers the denied ones with ``execution-denied``
+(generate-text.ts: ``executeTools({toolCalls: localApprovedToolApprovals...})``). The prompt is
+recorded on the call's ``ai.generateText`` / ``ai.streamText`` span (``ai.prompt``: ``{system, prompt,
+messages}``), so the approval is in the run's own log, before the call it approved.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Final
+
+import polars as pl
+
+from forensics.detectors.base import Context
+
+_EMPTY: Final = {"run_id": pl.String, "span_id": pl.String}
+
+
+def _messages(text: str) -> list[Any]:
+    """The ``messages`` of a recorded prompt (``{system, prompt, messages}`` or a bare list)."""
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError):
+        return []
+    if isinstance(value, dict):
+        value = value.get("messages")
+    return value if isinstance(value, list) else []
+
+
+def _parts(message: Any, role: str) -> list[dict[str, Any]]:
+    if (
+        not isinstance(message, dict)
+        or message.get("role") != role
+        or not isinstance(message.get("content"), list)
+    ):
+        return []
+    return [p for p in message["content"] if isinstance(p, dict)]
+
+
+def approved_tool_names(text: str) -> set[str]:
+    """Names of the tool calls the prompt's last message approves (collectToolApprovals): a ``tool``
+    message's ``tool-approval-response`` with ``approved: true``, through its ``approvalId`` to the
+    assistant's ``tool-approval-request`` and that request's ``toolCallId`` to the ``tool-call`` part.
+    A denial, a response that is not in the last message, or one whose request or call is missing
+    approves nothing."""
+    messages = _messages(text)
+    if not messages:
+        return set()
+    calls: dict[Any, Any] = {}
+    requests: dict[Any, Any] = {}
+    for message in messages:
+        for part in _parts(message, "assistant"):
+            if part.get("type") == "tool-call":
+                calls[part.get("toolCallId")] = part.get("toolName")
+            elif part.get("type") == "tool-approval-request":
+                requests[part.get("approvalId")] = part.get("toolCallId")
+    names: set[str] = set()
+    for part in _parts(messages[-1], "tool"):
+        if part.get("type") == "tool-approval-response" and part.get("approved") is True:
+            name = calls.get(requests.get(part.get("approvalId")))
+            if isinstance(name, str):
+                names.add(name)
+    return names
+
+
+def approved_in_prompt(ctx: Context, acts: pl.LazyFrame) -> pl.LazyFrame:
+    """``run_id, span_id`` of the calls (``acts``: ``run_id, span_id, seq, call_tool``) a span of
+    their own run recorded as approved in its prompt (``approved_tool_names``), that span coming
+    before the call and the call running before the run's first model call: the SDK executes the
+    approved calls first. A call of the same tool a later model step asked for again is a new call
+    no one approved."""
+    calls = acts.select("run_id", "span_id", "seq", "call_tool").collect()
+    if calls.height == 0:
+        return pl.LazyFrame(schema=_EMPTY)
+    runs = calls.get_column("run_id").unique().implode()
+    s = ctx.spans.lazy().filter(pl.col("run_id").is_in(runs))
+    prompts = (
+        s.filter(pl.col("args").str.contains("tool-approval-response", literal=True).fill_null(False))
+        .select("run_id", pl.col("seq").alias("p_seq"), "args")
+        .collect()
+    )
+    if prompts.height == 0:
+        return pl.LazyFrame(schema=_EMPTY)
+    approved = pl.DataFrame(
+        [(r, q, n) for r, q, a in prompts.iter_rows() for n in approved_tool_names(a)],
+        schema={"run_id": pl.String, "p_seq": pl.Int64, "call_tool": pl.String},
+        orient="row",
+    )
+    first_llm = (
+        s.filter(pl.col("kind") == "llm").group_by("run_id").agg(pl.col("seq").min().alias("l_seq")).collect()
+    )
+    return (
+        calls.join(
+            approved.with_columns(pl.col("p_seq").cast(calls.schema["seq"])), on=["run_id", "call_tool"]
+        )
+        .join(first_llm, on="run_id", how="left")
+        .filter(
+            (pl.col("p_seq") < pl.col("seq"))
+            & (pl.col("l_seq").is_null() | (pl.col("seq") < pl.col("l_seq")))
+        )
+        .select("run_id", "span_id")
+        .unique()
+        .lazy()
+    )
