@@ -463,20 +463,15 @@ def _inner_model_node(name: str | None, metadata: dict[str, Any], parent: str | 
 
 
 def _has_agent_ancestor(parent: str | None, by_id: dict[str, _Run]) -> bool:
-    seen: set[str] = set()
-    current = parent
-    while current is not None and current not in seen:
-        seen.add(current)
-        pending = by_id.get(current)
-        if pending is None:
-            return False
-        run = pending.record
-        extra = _dict(run.get("extra"))
-        run_type = str(run.get("run_type", "")).lower()
-        if run_type == "agent" or (run_type == "chain" and is_agent_run(as_text(run.get("name")), _dict(extra.get("metadata")), extra)):
-            return True
-        up = run.get("parent_run_id") or pending.nested_parent
-        current = as_text(up) if up is not None else None
+    try:
+        for _, pending in _ancestors(parent, by_id, set()):
+            run = pending.record
+            extra = _dict(run.get("extra"))
+            run_type = str(run.get("run_type", "")).lower()
+            if run_type == "agent" or (run_type == "chain" and is_agent_run(as_text(run.get("name")), _dict(extra.get("metadata")), extra)):
+                return True
+    except RecordError:  # an ancestor's parent id that is no id: its own row reports it
+        return False
     return False
 
 
@@ -484,21 +479,34 @@ def _trace_by_parents(own: str, parent: str | None, by_id: dict[str, _Run]) -> s
     """The root of the ancestry, following parent_run_id through the runs in the file."""
     if parent is None:
         return own  # a root run is its own trace
-    seen = {own}
-    current: str | None = parent
+    last = None
+    for current, pending in _ancestors(parent, by_id, {own}):
+        run = pending.record
+        if run.get("trace_id"):
+            return trace_id(run["trace_id"], "trace_id")
+        last = current
+        if _parent_of(pending) is None:
+            return last
+    return None  # an ancestor not in the file, or a cycle
+
+
+def _ancestors(parent: str | None, by_id: dict[str, _Run], seen: set[str]) -> Iterator[tuple[str, _Run]]:
+    """The buffered runs above a run, nearest first, by parent_run_id (else the child_runs nesting),
+    ids normalised as the buffer's keys; the walk ends at a run not in the file, a root, or a cycle.
+    A parent id that is no id raises RecordError."""
+    current = parent
     while current is not None and current not in seen:
         seen.add(current)
         pending = by_id.get(current)
         if pending is None:
-            return None
-        run = pending.record
-        if run.get("trace_id"):
-            return trace_id(run["trace_id"], "trace_id")
-        up = run.get("parent_run_id") or pending.nested_parent
-        if up is None:
-            return current
-        current = span_id(up, "parent_run_id")
-    return None
+            return
+        yield current, pending
+        up = _parent_of(pending)
+        current = _id(up, "parent_run_id") if up is not None else None
+
+
+def _parent_of(pending: _Run) -> Any:
+    return pending.record.get("parent_run_id") or pending.nested_parent
 
 
 def _exception_class(text: str) -> str | None:

@@ -293,3 +293,27 @@ def test_error_under_a_non_agent_wrapper_is_an_orphan_failure() -> None:
     orphans = [f for f in findings if f["detector"] == "orphan_failure"]
     assert [(f["run_id"], f["evidence_span_ids"]) for f in orphans] == [
         ("aaaaaaaa-0000-4000-8000-000000000001", ["aaaaaaaa-0000-4000-8000-000000000006"])]
+
+
+def test_ancestors_are_found_by_normalised_ids_above_the_parent(tmp_path: Path) -> None:
+    # A parent_run_id written upper-case two levels up (UUIDs are case-insensitive; the loader keys runs
+    # by the lowercase form) still leads to the agent: the ReAct model node under it is its step.
+
+
+    trace = "0b1c2d3e-0000-4000-8000-000000000001"
+    agent_id, wrap_id, node_id = (f"0b1c2d3e-0000-4000-8000-00000000000{i}" for i in (2, 3, 4))
+
+    def run(rid: str, parent: str | None, name: str, node: str | None, start: int) -> dict:
+        return {"id": rid, "trace_id": trace, "parent_run_id": parent, "name": name, "run_type": "chain",
+                "start_time": f"2025-06-01T10:00:0{start}Z", "end_time": f"2025-06-01T10:00:0{start + 1}Z",
+                "extra": {"metadata": {"langgraph_node": node} if node else {}}, "inputs": {}, "outputs": {}}
+
+    runs = [run(trace, None, "LangGraph", None, 0),
+            run(agent_id, trace, "billing_agent", "billing_agent", 1),
+            run(wrap_id, agent_id.upper(), "RunnableSequence", None, 2),
+            run(node_id, wrap_id, "agent", "agent", 3)]
+    path = tmp_path / "runs.json"
+    path.write_text(json.dumps(runs))
+    df = forensics.load(path).to_polars()
+    node = df.filter(pl.col("span_id") == node_id).row(0, named=True)
+    assert (node["kind"], node["agent"]) == ("chain", "billing_agent")
