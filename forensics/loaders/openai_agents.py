@@ -23,7 +23,9 @@ One span written twice: the SDK calls a processor's ``on_span_start`` and ``on_s
 keeps the span at start), so a processor that writes ``span.export()`` in both hooks leaves a record with
 ``ended_at`` null and, later, the finished record of the same id. The two are one span: the finished
 record is the row and the start record is counted as merged (a start record is held only until its end
-arrives; one whose span never ended is the row, with no end time).
+arrives; one whose span never ended is the row, with no end time). A trace written by both
+``on_trace_start`` and ``on_trace_end`` is one trace too: its records' fields combine (the later's
+non-null ones win) and the earlier record is counted as merged.
 """
 
 from __future__ import annotations
@@ -90,6 +92,10 @@ class OpenAIAgentsLoader(Loader):
                 if tid is None:
                     sink.quarantine(line, "missing-run-id", "expected a trace `id`, found none", item)
                     continue
+                if tid in traces:  # on_trace_start's and on_trace_end's record of one trace (see the docstring)
+                    earlier_line, earlier = traces[tid]
+                    sink.merged(earlier_line)
+                    item = {**earlier, **{key: value for key, value in item.items() if value is not None}}
                 traces[tid] = (line, item)
             elif kind == "trace.span" and isinstance(item, dict):
                 # The SDK exports a trace before its spans: stream those; hold the few that come first.

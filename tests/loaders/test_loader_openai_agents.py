@@ -200,3 +200,20 @@ def test_end_record_before_its_start_record(tmp_path: Path) -> None:
     account = result.report.files[0]
     assert (account.rows, account.merged, account.quarantined) == (1, 2, 0)
     assert span(df, "02")["output"] == '"done"'
+
+
+def test_trace_written_at_start_and_end_is_one_trace(tmp_path: Path) -> None:
+    # The same processor pattern for traces (on_trace_start and on_trace_end both write Trace.export()):
+    # every record is accounted for (before, the first was silently dropped: 2 records "read" of 3).
+    # Trace.export() carries the group_id set when the trace was created, in both records.
+    first = json.dumps({"object": "trace", "id": TRACE, "workflow_name": "Refunds", "group_id": "conv-7", "metadata": None})
+    agent = json.dumps({"object": "trace.span", "id": "span_aaaaaaaaaaaaaaaaaaaaaa01", "trace_id": TRACE, "parent_id": None,
+                        "started_at": "2025-06-01T10:00:00.000000+00:00", "ended_at": "2025-06-01T10:00:05.000000+00:00",
+                        "span_data": {"type": "agent", "name": "Refund Agent"}, "error": None})
+    last = json.dumps({"object": "trace", "id": TRACE, "workflow_name": "Refunds", "group_id": "conv-7", "metadata": None})
+    path = tmp_path / "trace_twice.jsonl"
+    path.write_text("\n".join([first, agent, last]) + "\n")
+    result, df = load(path)
+    account = result.report.files[0]
+    assert (account.records_read, account.rows, account.merged, account.quarantined) == (3, 1, 2, 0)
+    assert df["session_id"].to_list() == ["conv-7"]
