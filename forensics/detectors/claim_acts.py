@@ -84,3 +84,49 @@ def handoff_acts(ctx: Context) -> pl.LazyFrame:
             pl.lit(None, dtype=pl.String).alias("as_call"),
         )
     )
+
+
+def _stem(word: str) -> str:
+    """A word without its plural ending (``emails`` -> email, ``issues`` -> issue)."""
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+        return word[:-1]
+    return word
+
+
+def done_by_another_tool(tools: pl.LazyFrame, never_done: pl.DataFrame) -> pl.DataFrame:
+    """``never_done`` (``run_key, call_tool``: a tool with no successful call in the run) without
+    the pairs whose act another tool of the run did: a successful call of a tool whose name holds
+    the same verb and object words (``send_email`` failed, ``GMAIL_SEND_EMAIL`` or ``email.send``
+    sent it; a shell ``git push`` for ``git_push``). Toolkits prefix the same act with their app
+    (Composio's ``GMAIL_SEND_EMAIL``, ``GITHUB_CREATE_AN_ISSUE``: APP_ACTION slugs), MCP hosts with
+    their server (``mcp__github__create_issue``), and an agent moves to the other tool when the
+    first fails: the claim the first tool's name makes is then backed. A tool with another verb or
+    object (``send_message`` for ``send_email``) does not count: its name does not say it did it."""
+    from forensics.detectors.claims import _words, tool_verb_object
+
+    if never_done.height == 0:
+        return never_done
+    ok = (
+        tools.filter(pl.col("succeeded"))
+        .select("run_key", pl.coalesce("as_call", "call_tool").alias("other"))
+        .drop_nulls()
+        .unique()
+        .join(never_done.lazy().select("run_key").unique(), on="run_key", how="semi")
+        .collect()
+    )
+    pairs = never_done.select("run_key", "call_tool").join(ok, on="run_key")
+    same: list[tuple[str, str]] = []
+    for name, other in pairs.select("call_tool", "other").unique().iter_rows():
+        parts = tool_verb_object(name)
+        if parts is None or other == name:
+            continue
+        verb, obj = parts
+        words = {_stem(w) for w in _words(other)}
+        if verb in words and {_stem(w) for w in obj} <= words:
+            same.append((name, other))
+    if not same:
+        return never_done
+    done = pairs.join(pl.DataFrame(same, schema=["call_tool", "other"], orient="row"), on=["call_tool", "other"])
+    return never_done.join(done.select("run_key", "call_tool").unique(), on=["run_key", "call_tool"], how="anti")

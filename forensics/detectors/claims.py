@@ -25,7 +25,7 @@ import polars as pl
 
 from forensics.detectors.ascii_regex import with_contains
 from forensics.detectors.base import Context
-from forensics.detectors.claim_acts import command_call, handoff_acts
+from forensics.detectors.claim_acts import command_call, done_by_another_tool, handoff_acts
 
 #: Where a claim's sentence ends: sentence punctuation, line breaks and quotation marks (a quote is
 #: its own fragment, so a quoted user sentence can be compared with what the user wrote).
@@ -464,6 +464,7 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
             .filter(~pl.col("done"))
             .collect()
         )
+        never_done = done_by_another_tool(tools, never_done)
         failed_calls = (
             tools.join(never_done.lazy().select(pair), on=pair, how="semi")
             .sort("run_key", "seq")
