@@ -395,7 +395,9 @@ class DuplicateSideEffect(Detector):
     description = (
         "A side-effecting tool (policy tools.side_effecting) succeeds twice with the same arguments "
         "in a run, or again in a restart (same task) of a failed run of the session. A create whose "
-        "result returns the object already there (\"created\": false beside its id) changed nothing."
+        "result returns the object already there (\"created\": false beside its id) changed nothing, nor "
+        "did a repeat sent with the same idempotency key or answered Idempotent-Replayed: true (Stripe "
+        "answers it with the first request's saved result)."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 import polars as pl
 
 from forensics.detectors.base import EXISTING_RETURNED
@@ -14,7 +16,27 @@ def created_nothing_new() -> pl.Expr:
     ran (:func:`did_not_run`)."""
     created_false, object_id = EXISTING_RETURNED
     returned_existing = (pl.col("output").str.contains(created_false) & pl.col("output").str.contains(object_id)).fill_null(False)
-    return returned_existing | did_not_run()
+    return returned_existing | did_not_run() | replayed_by_key()
+
+
+#: An idempotency key among a call's arguments (Stripe's ``Idempotency-Key`` header / the SDKs'
+#: ``idempotency_key`` / ``idempotencyKey`` request option, the IETF Idempotency-Key header draft).
+_IDEMPOTENCY_KEY: Final = r"""(?i)["']?idempotency[_-]?key["']?\s*[:=]\s*["']?[A-Za-z0-9]"""
+#: A result the server says it replayed (``Idempotent-Replayed: true``).
+_REPLAYED: Final = r"""(?i)["']?idempotent[_-]?replayed["']?\s*[:=]\s*["']?true"""
+
+
+def replayed_by_key() -> pl.Expr:
+    """A call sent with an idempotency key, or answered as a replay: the server saved the first
+    response for that key and answers a repeat of the same request with it, without running it again
+    (Stripe, docs.stripe.com/api/idempotent_requests: "Subsequent requests with the same key return
+    the same result"; a replay carries ``Idempotent-Replayed: true``). Two successes of the same call
+    with the same arguments, the key among them, are one effect; a repeat with a new key (other
+    arguments) is not the same call."""
+    return (
+        pl.col("args").str.contains(_IDEMPOTENCY_KEY).fill_null(False)
+        | pl.col("output").str.contains(_REPLAYED).fill_null(False)
+    )
 
 
 def did_not_run() -> pl.Expr:
