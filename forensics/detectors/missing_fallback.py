@@ -15,7 +15,7 @@ from forensics.detectors.output_parsers import parse_failure
 from forensics.detectors.registry import register
 from forensics.detectors.silent_failure import swallowed_errors
 from forensics.detectors.suite_claims import failed_test_runs
-from forensics.detectors.unhandled_facts import emptied_by_caller, picked_up_after_kill
+from forensics.detectors.unhandled_facts import emptied_by_caller, picked_up_after_kill, timed_out_waits
 from forensics.policy import Threshold
 
 
@@ -147,7 +147,9 @@ class Stall(Detector):
     strength = "strong"
     description = (
         "The run never ends (its root has no end and no terminal status), or it goes quiet for longer "
-        "than thresholds.stall_seconds after an error."
+        "than thresholds.stall_seconds after an error, or a call waits longer than thresholds.stall_seconds "
+        "and then fails with a timeout (what it waited on went quiet; not when a later attempt or a fallback "
+        "answered it)."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -212,7 +214,7 @@ class Stall(Detector):
             )
         )
         per_run = (
-            pl.concat([never, gaps], how="vertical_relaxed")
+            pl.concat([never, gaps, timed_out_waits(ctx, stall_s)], how="vertical_relaxed")
             .sort("run_id", "seq")
             .group_by("run_id")
             .agg(

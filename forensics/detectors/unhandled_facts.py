@@ -1,6 +1,7 @@
-"""Facts unhandled_error reads about a failed call's surroundings: a caller that turned the failure
-into an empty result (``emptied_by_caller``), a killed call the session's next run picked up
-(``picked_up_after_kill``)."""
+"""Facts unhandled_error and stall read about a failed call's surroundings: a caller that turned the
+failure into an empty result (``emptied_by_caller``), a killed call the session's next run picked up
+(``picked_up_after_kill``), a call that waited past the stall threshold and timed out
+(``timed_out_waits``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Final
 
 import polars as pl
 
-from forensics.detectors.base import CALL_KINDS, Context
+from forensics.detectors.base import CALL_KINDS, Context, failure_followups, hms, num, txt
 
 #: An output that is nothing: empty, blanks, or an empty string written as JSON ('""').
 _EMPTY_RESULT: Final = r"""^\s*(?:""|'')?\s*$"""
@@ -60,4 +61,40 @@ def picked_up_after_kill(ctx: Context) -> pl.LazyFrame:
         .filter((pl.col("_r") != pl.col("run_id")) & (pl.col("_t") > pl.col("t")))
         .select("run_id", "span_id")
         .unique()
+    )
+
+
+#: An error that says the call gave up waiting (TimeoutError, ReadTimeout, "timed out").
+_TIMED_OUT: Final = r"(?i)time(?:d)?[\s_-]*out"
+
+
+def timed_out_waits(ctx: Context, stall_s: float) -> pl.LazyFrame:
+    """``run_id, span_id, seq, why`` of calls that waited longer than ``stall_s`` on something that
+    never answered and then gave up with a timeout (an autogen-core runtime ``send_message`` awaited
+    under ``asyncio.wait_for`` raising TimeoutError, an HTTP read timeout): what they waited on went
+    quiet that long, a stall. A timed-out request that a later attempt or a fallback answered was
+    recovered; a run whose clock was synthesised is not judged."""
+    s = ctx.spans.lazy()
+    real_clock = ctx.runs.lazy().filter(~pl.col("synthetic_time")).select("run_id")
+    recovered = failure_followups(ctx).lazy().filter(pl.col("recovered")).select("run_id", "span_id")
+    return (
+        s.filter(pl.col("failed") & pl.col("end_time").is_not_null() & pl.col("error_label").str.contains(_TIMED_OUT).fill_null(False))
+        .join(real_clock, on="run_id", how="semi")
+        .join(recovered, on=["run_id", "span_id"], how="anti")
+        .with_columns(((pl.col("end_time") - pl.col("t")).dt.total_milliseconds() / 1000).alias("wait_s"))
+        .filter(pl.col("wait_s") > stall_s)
+        .select(
+            "run_id",
+            "span_id",
+            "seq",
+            pl.format(
+                "{} {} waited {} s from {} and failed with {}: what it waited on went quiet (stall threshold {} s)",
+                pl.col("kind"),
+                txt(pl.col("call")),
+                num(pl.col("wait_s")),
+                hms("t"),
+                pl.col("error_label"),
+                pl.lit(stall_s),
+            ).alias("why"),
+        )
     )
