@@ -158,7 +158,13 @@ KIND_BY_EVIDENCE: Final[tuple[tuple[str, tuple[Condition, ...]], ...]] = (
 #: without it is still a model call (its raw_gen_ai_request child is the provider request inside it).
 #: A name gives its kind only when no KIND_BY_VALUE key holds a text: a litellm_request whose
 #: llm.request.type says it created a batch or listed files is no call of an agent.
-KIND_BY_NAME: Final = {"call_llm": "llm", "litellm_request": "llm"}
+#: Two frameworks name a step that holds calls and set no kind on it: Strands Agents' event loop cycle
+#: (strands/telemetry/tracer.py start_event_loop_cycle_span, ``execute_event_loop_cycle`` with
+#: event_loop.cycle_id: one model turn and the tools it ran; Arize's openinference-instrumentation-strands
+#: reads it as a CHAIN) and pydantic-ai's ``running tools`` (pydantic_ai/_agent_graph.py, attributes
+#: ``tools`` and logfire.msg, around the tool calls of one model response): chains.
+KIND_BY_NAME: Final = {"call_llm": "llm", "litellm_request": "llm", "execute_event_loop_cycle": "chain",
+                       "running tools": "chain"}
 
 #: Span names that give a kind on a root span (no parent) when nothing else did. ADK's Runner wraps a
 #: whole turn in ``tracer.start_as_current_span('invocation')`` (runners.py run_async/_run_with_trace),

@@ -308,6 +308,8 @@ MAPPED: dict[str, bytes] = {
     "litellm-batch": _line(_span(1, name="litellm_request", attributes={"llm.request.type": "acreate_batch"})),
     "litellm-no-request-type": _line(_span(1, name="litellm_request", attributes={"llm.request.type": None})),
     "call-llm-number-type": _line(_span(1, name="call_llm", attributes={"llm.request.type": 3})),
+    "strands-cycle": _line(_span(1, name="execute_event_loop_cycle", attributes={"event_loop.cycle_id": "5a1e"})),
+    "pydantic-ai-running-tools": _line(_span(1, name="running tools", attributes={"tools": ["get_order"]})),
     "openlit-tool-args": _line(_span(1, attributes={"gen_ai.operation.name": "execute_tool", "gen_ai.tool.args": '{"q": 1}'})),
 }
 

@@ -179,3 +179,14 @@ def test_spans_only_named_like_autogen_keep_their_kind() -> None:
     row, _ = _mapped({"messaging.operation": "process", "gen_ai.operation.name": "execute_tool",
                       "gen_ai.agent.name": "planner"}, "autogen process code_reviewer.(default)-A")
     assert (row["kind"], row["agent"]) == ("tool", "planner")
+
+
+def test_strands_cycle_and_pydantic_ai_running_tools_hold_calls() -> None:
+    # Strands' execute_event_loop_cycle (tracer.py start_event_loop_cycle_span) and pydantic-ai's
+    # 'running tools' (_agent_graph.py) name no kind: each holds one turn's calls, a chain.
+    assert _mapped({"event_loop.cycle_id": "5a1e"}, "execute_event_loop_cycle")[0]["kind"] == "chain"
+    assert _mapped({"tools": ["get_order"], "logfire.msg": "running 1 tool"}, "running tools")[0]["kind"] == "chain"
+    # Near misses: pydantic-ai's single 'running tool' is the call itself (gen_ai.tool.call.id), and a
+    # span only named like one whose operation names another kind keeps that kind.
+    assert _mapped({"gen_ai.tool.call.id": "c1", "gen_ai.tool.name": "get_order"}, "running tool")[0]["kind"] == "tool"
+    assert _mapped({"gen_ai.operation.name": "chat"}, "execute_event_loop_cycle")[0]["kind"] == "llm"
