@@ -16,6 +16,7 @@ from forensics.detectors.findings import per_run_finding
 from forensics.detectors.long_running import asked_and_pending, pending_approvals
 from forensics.detectors.refused_handoffs import refused_handoffs
 from forensics.detectors.registry import register
+from forensics.detectors.ticket_followup import taken_later
 from forensics.policy import Threshold
 
 __all__ = ["TICKET_ASSIGNED", "TRANSFER_CONFIRMED", "delegations", "dangling_handoffs", "not_taken_up"]
@@ -221,7 +222,8 @@ class UnacknowledgedEscalation(Detector):
         "conversation handed over (a handoff) whose own result says it was put through ('Transfer "
         "successful': tau-bench's transfer_to_human_agents, which ends the episode) was taken by the "
         "receiving side; a ticket or page created is not, unless the ticket came back assigned to "
-        "someone (its assignee / assignee_id / assigned_to set): it has an owner. A page's "
+        "someone (its assignee / assignee_id / assigned_to set), or a later call of the run naming the ticket "
+        "reports it assigned or in progress / solved / closed: it has an owner. A page's "
         "assignment is none: a page is taken when acknowledged."
     )
 
@@ -316,6 +318,8 @@ class UnacknowledgedEscalation(Detector):
                     .select("run_id", "span_id", "a_t"),
                     resumed_here,
                     resumed_later,
+                    # The ticket it filed, reported assigned or worked on by a later call naming it.
+                    taken_later(s, esc, TICKET_ASSIGNED),
                     # An escalation whose own result says someone took it: the ticket or incident it
                     # opened came back acknowledged or resolved ("status": "acknowledged", an
                     # acknowledged_at), or the request for a decision returned the person's answer.

@@ -1,0 +1,52 @@
+"""A ticket an escalation opened, reported taken by a later call of the run.
+
+An escalation that files a ticket is owned once someone holds the ticket. Its own result may say
+so (ownership_gap.TICKET_ASSIGNED); so may a later read of the same ticket in the run (the agent
+checking on it, a webhook's payload): Jira's issue ``assignee`` set or its status category "In
+Progress" / "Done", Zendesk's ``assignee_id`` ("the agent currently assigned to the ticket") or its
+status ``solved`` / ``closed``, ServiceNow's ``assigned_to`` or state "In Progress" / "Resolved" /
+"Closed". The later call must name the ticket in its arguments (the identifier the escalation's
+result returned), so a read of another ticket says nothing about this one; a status that is only
+new or open (filed, nobody on it) is no acknowledgement.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+from forensics.conventions.registry import Q
+
+#: The identifier a ticketing API returns for what it created (Jira ``key`` / ``id``, Zendesk
+#: ``id``, ServiceNow ``number`` / ``sys_id``, a generic ``ticket_id``).
+_TICKET_ID: Final = rf"(?i){Q}(?:id|key|ticket_?id|ticketId|number|sys_id){Q}\s*:\s*{Q}?([A-Za-z0-9][A-Za-z0-9_-]{{1,63}})"
+#: A ticket someone works on or has finished (Jira status category, Zendesk and ServiceNow states).
+_WORKED: Final = (
+    rf"(?i){Q}(?:status|state|name|statusCategory){Q}\s*:\s*{Q}"
+    r"(?:in[ _-]?progress|solved|resolved|closed|done)\b"
+)
+
+
+def taken_later(s: pl.LazyFrame, esc: pl.LazyFrame, assigned: str) -> pl.LazyFrame:
+    """``run_id, span_id, a_t`` of the ticket escalations (``esc``: tool calls with no incident
+    state) a later successful call of the same run, naming the ticket's identifier in its
+    arguments, reported assigned (``assigned``: ownership_gap.TICKET_ASSIGNED) or worked on."""
+    tickets = (
+        esc.filter((pl.col("kind") == "tool") & pl.col("incident_state").is_null() & pl.col("output").is_not_null())
+        .select("run_id", "span_id", "seq", pl.col("output").str.extract_all(_TICKET_ID).alias("tid"))
+        .explode("tid")
+        .with_columns(pl.col("tid").str.extract(_TICKET_ID, 1))
+        .filter(pl.col("tid").str.len_chars() >= 2)
+    )
+    later = s.filter(
+        (pl.col("kind") == "tool")
+        & pl.col("succeeded")
+        & pl.col("args").is_not_null()
+        & (pl.col("output").str.contains(assigned) | pl.col("output").str.contains(_WORKED)).fill_null(False)
+    ).select("run_id", pl.col("seq").alias("l_seq"), pl.col("args").alias("l_args"), pl.coalesce("end_time", "t").alias("a_t"))
+    return (
+        tickets.join(later, on="run_id")
+        .filter((pl.col("l_seq") > pl.col("seq")) & pl.col("l_args").str.contains(pl.col("tid"), literal=True))
+        .select("run_id", "span_id", "a_t")
+    )
