@@ -15,7 +15,7 @@ from typing import Final
 
 import polars as pl
 
-from forensics.detectors.base import Context
+from forensics.detectors.base import Context, on_rows
 
 #: An instruction that requires the user's explicit confirmation (or consent, approval) first.
 #: Also the plain form an agent's instructions give it ("Always confirm before cancelling.", "ask
@@ -52,11 +52,18 @@ def unconfirmed_actions(ctx: Context) -> pl.LazyFrame:
     s = ctx.spans.lazy()
     # The instructions as an event (a transcript's system message), or in a model call's input
     # (conventions.pauses prompt_rule: the OpenAI Agents SDK generation's system message).
-    said_rule = (pl.col("kind") == "event") & pl.col("output").str.contains(CONFIRMATION_RULE).fill_null(False)
+    # The rule's regex reads the events' outputs only (on_rows: `&` evaluates both sides, so the
+    # regex read every span's output), and the rules are found once (collected: `calls` below is
+    # read three times, and a lazy frame read three times is computed three times).
+    is_event = pl.col("kind") == "event"
+    said_rule = is_event & on_rows(is_event, pl.col("output"), lambda e: e.str.contains(CONFIRMATION_RULE)).fill_null(False)
     rules = (
-        s.filter(said_rule | pl.col("prompt_rule").fill_null(False))
+        s.with_columns(said_rule.alias("_said_rule"))
+        .filter(pl.col("_said_rule") | pl.col("prompt_rule").fill_null(False))
         .group_by("run_id")
-        .agg(pl.col("seq").min().alias("rule_seq"), said_rule.any().alias("rule_said"))
+        .agg(pl.col("seq").min().alias("rule_seq"), pl.col("_said_rule").any().alias("rule_said"))
+        .collect()
+        .lazy()
     )
     calls = (
         s.filter(
