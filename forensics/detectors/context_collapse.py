@@ -54,6 +54,9 @@ def _canonical_args(text: str) -> str:
 
 
 _WORDS = re.compile(r"\w+")
+#: A tool that only waits (browser-use's ``wait`` action, "Waited for N seconds"; the computer-use
+#: tools' ``wait``; a ``sleep``): its result is the wait itself, the same every time by design.
+_WAIT_TOOL = r"(?i)(?:^|[^a-z])(?:wait|sleep)(?:_?(?:for_?)?(?:seconds|secs|time|ms))?$"
 
 
 def _letters(text: str) -> str:
@@ -179,7 +182,8 @@ class RepeatedAction(Detector):
         "in a run and the calls bring no new information: the same result each time, or the same "
         "error each time with each attempt issued by the agent's model (the agent decided again; "
         "resends no model decided are retry_storm's). Twice is enough in a run that hit its step, turn or "
-        "recursion limit (runs.step_limit_hit): the repeats are where its steps went."
+        "recursion limit (runs.step_limit_hit): the repeats are where its steps went. A wait (a wait or sleep "
+        "tool, browser-use's wait action) repeated between other calls is waiting for something to change."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -244,6 +248,8 @@ class RepeatedAction(Detector):
                 pl.col("t").min().alias("first_t"),
                 pl.col("t").max().alias("last_t"),
                 pl.col("seq").min().alias("first_seq"),
+                pl.col("seq").max().alias("last_seq"),
+                pl.col("run_key").first(),
                 bad.sum().alias("n_err"),
                 error_key.filter(bad).n_unique().alias("n_errors"),
                 error_label.filter(bad).first().alias("error"),
@@ -270,6 +276,17 @@ class RepeatedAction(Detector):
                 )
             )
         )
+        # A wait repeated between other calls (a status check, a page read) is the agent waiting for
+        # something to change, as a person polling would; waits with nothing in between are a loop.
+        between = (
+            groups.filter(pl.col("call").str.contains(_WAIT_TOOL).fill_null(False))
+            .select("_k", "run_key", "call", "first_seq", "last_seq")
+            .join(tool_calls(ctx).lazy().select("run_key", pl.col("seq").alias("o_seq"), pl.col("call").alias("o_call")), on="run_key")
+            .filter((pl.col("o_seq") > pl.col("first_seq")) & (pl.col("o_seq") < pl.col("last_seq")) & (pl.col("o_call") != pl.col("call")))
+            .select("_k")
+            .unique()
+        )
+        groups = groups.join(between, on="_k", how="anti")
         return groups.select(
             finding(
                 "run_id",
