@@ -49,6 +49,29 @@ def _continued(spans: pl.LazyFrame, cut: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+def _fell_back(spans: pl.LazyFrame) -> pl.LazyFrame:
+    """``run_id, span_id, reasked`` of the model calls refused for exceeding the window whose next
+    model call under the same parent went to another model and finished normally: a context-window
+    fallback (LiteLLM's ``context_window_fallbacks``, docs/proxy/reliability.md: "If the error is a
+    context window exceeded error, fall back to a larger model group"; LangChain's
+    ``with_fallbacks``). The request was answered; nothing was lost. The same model asked again, or
+    a fallback that failed or was cut too, is no such rescue."""
+    nxt = {c: pl.col(c).shift(-1).over("run_id", "parent_id") for c in ("model", "failed", "cut_short")}
+    return (
+        spans.filter(pl.col("kind") == "llm")
+        .sort("run_id", "seq")
+        .with_columns(nxt["model"].alias("_nm"), nxt["failed"].alias("_nf"), nxt["cut_short"].alias("_nc"))
+        .filter(
+            pl.col("failed")
+            & pl.col("overflow_text").fill_null(False)
+            & (pl.col("_nm") != pl.col("model")).fill_null(False)
+            & ~pl.col("_nf").fill_null(True)
+            & ~pl.col("_nc").fill_null(True)
+        )
+        .select("run_id", "span_id", pl.lit(True).alias("reasked"))
+    )
+
+
 @register
 class ContextOverflow(Detector):
     name = "context_overflow"
@@ -67,7 +90,9 @@ class ContextOverflow(Detector):
         "LiteLLM table in forensics/data/context_windows.json) in a run that also says the window was "
         "exceeded or an output was cut (a full window alone lost nothing). A cut output asked again "
         "or continued (the next call under the same parent, no tool call between: the Vercel AI "
-        "SDK's continueSteps) that then finished normally lost nothing. "
+        "SDK's continueSteps) that then finished normally lost nothing, nor did a request refused for the "
+        "window whose next model call under the same parent went to another model and finished normally "
+        "(LiteLLM context_window_fallbacks, LangChain with_fallbacks). "
         "Decisive: the earliest such span, where the context first went past the window; where a "
         "request was refused for exceeding the window, that refusal (a near-full call before it was "
         "accepted and answered: evidence only); an enclosing span failing with the error its model "
@@ -112,7 +137,7 @@ class ContextOverflow(Detector):
             .select("run_id", "span_id", pl.lit(True).alias("reasked"))
             .unique()
         )
-        reasked = pl.concat([reasked, _continued(spans, cut)]).unique()
+        reasked = pl.concat([reasked, _continued(spans, cut), _fell_back(spans)]).unique()
         truncated = pl.col("cut_short") & pl.col("reasked").is_null()
         full = ((pl.col("kind") == "llm") & (pl.col("input_tokens") > pl.col("window") * pol.context_fraction)).fill_null(
             False
@@ -123,7 +148,9 @@ class ContextOverflow(Detector):
             spans.with_columns(window.alias("window"))
             .filter(said_overflow | pl.col("cut_short") | full)
             .join(reasked, on=["run_id", "span_id"], how="left")
-            .with_columns(said_overflow.alias("said"), truncated.alias("cut"), full.alias("full"))
+            .with_columns(
+                (said_overflow & pl.col("reasked").is_null()).alias("said"), truncated.alias("cut"), full.alias("full")
+            )
             .filter(pl.col("said") | pl.col("cut") | pl.col("full"))
             # A near-full window is the failure only with something lost: the run also says the
             # window was exceeded or an output was cut (the near-full call is then where it began).
