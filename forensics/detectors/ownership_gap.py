@@ -13,6 +13,7 @@ from forensics.conventions.registry import Q
 from forensics.detectors.base import Context, Detector, finding, hms, num, txt
 from forensics.detectors.delegated_work import delegations, not_taken_up
 from forensics.detectors.findings import per_run_finding
+from forensics.detectors.handoff_result import taken_by_named
 from forensics.detectors.long_running import asked_and_pending, pending_approvals
 from forensics.detectors.refused_handoffs import refused_handoffs
 from forensics.detectors.registry import register
@@ -161,6 +162,8 @@ def dangling_handoffs(ctx: Context) -> pl.DataFrame:
             handoffs.join(received.lazy(), on=["run_id", "span_id", "target_norm"], how="anti")
             .join(nested, on=["run_id", "span_id"], how="anti")
             .join(thought, on=["run_id", "span_id"], how="anti")
+            # Its result names the agent now answering, who then works (handoff_result).
+            .join(taken_by_named(s, handoffs), on=["run_id", "span_id"], how="anti")
         )
 
     return ctx.cached("dangling_handoffs", build())
@@ -176,7 +179,8 @@ class DanglingHandoff(Detector):
     description = (
         "A handoff (handoff span, transfer_to_<agent> tool, delegation) after which the target agent "
         "never starts work in the run or a later run of its session, nor under the handoff (another "
-        "agent's span, or model calls, nested in it, as CrewAI runs a coworker inside its delegation tool call)."
+        "agent's span, or model calls, nested in it, as CrewAI runs a coworker inside its delegation tool call), "
+        "nor the agent its result names as now answering (OpenAI Agents SDK {'assistant': name})."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
