@@ -140,6 +140,8 @@ HOSTILE: dict[str, bytes] = {
     "infinity": _line(_span(1)).replace(b'"gen_ai.usage.cost":0.25', b'"gen_ai.usage.cost":-Infinity'),
     "exponent-float": _line(_span(1)).replace(b'"gen_ai.usage.cost":0.25', b'"gen_ai.usage.cost":2.5e-05'),
     "big-float": _line(_span(1)).replace(b'"gen_ai.usage.cost":0.25', b'"gen_ai.usage.cost":12345678901234567.0'),
+    # orjson writes a double in [1e-6, 1e-5) in exponent form (1.2e-06), yyjson as a plain fraction.
+    "tiny-float": _line(_span(1)).replace(b'"note":', b'"tiny":0.0000012,"note":'),
     "invalid-utf8": _line(_span(1)).replace(b"h\xc3\xa9llo", b"h\xe9llo"),
     "control-escape": _line(_span(1)).replace(b"llo", b"llo\\u001f"),
     "raw-control-character": _line(_span(1)).replace(b"llo", b"llo\x01"),
@@ -213,6 +215,7 @@ HOSTILE: dict[str, bytes] = {
 
 #: Unusual lines the vectorised path maps itself (the same row as the per-record loader's).
 MAPPED: dict[str, bytes] = {
+    "small-floats": _line(_span(1)).replace(b'"note":', b'"small":0.00001234,"zero":0.0,"note":'),
     "epoch": _line(_span(1, start_time="1970-01-01T00:00:00.000000Z")),  # the epoch is "not set"
     "error-with-description": _line(_span(1, status={"status_code": "ERROR", "description": "boom"},
                                           attributes={"exception.message": "m", "error.type": "E"})),

@@ -53,7 +53,9 @@ def layout() -> str:
     char = r'(?:[^"\\\x00-\x1f]|' + escape + ")"
     string = '"' + char + '*"'
     key = r'"(?:[^"\\@\x00-\x1f]|' + escape + ")" + char + '*"'  # no "@..." key (the loader's own) nor ""
-    number = r"-?(?:0|[1-9][0-9]{0,14})(?:\.[0-9]+)?"
+    # No exponent, at most 15 integer digits, and no fraction of five zeros or more then a digit: orjson
+    # writes a double in [1e-6, 1e-5) in exponent form (1.2e-06), yyjson as a plain fraction.
+    number = r"-?(?:[1-9][0-9]{0,14}(?:\.[0-9]+)?|0(?:\.(?:[1-9]|0[1-9]|00[1-9]|000[1-9]|0000[1-9])[0-9]*|\.0+)?)"
     scalar = f"(?:{string}|{number}|true|false|null)"
     value = rf"(?:{scalar}|\[{ws}(?:{scalar}(?:{ws},{ws}{scalar})*)?{ws}\])"
     flat = rf"\{{{ws}(?:{key}{ws}:{ws}{value}(?:{ws},{ws}{key}{ws}:{ws}{value})*)?{ws}\}}"
