@@ -46,8 +46,28 @@ def command_call(frame: pl.LazyFrame, args: str = "args") -> pl.LazyFrame:
     inline, on_rows' three uses of it each ran the regex again (0.058 s against 0.013 s over the
     bench night's 233,147 tool calls)."""
     held = frame.with_columns(pl.col(args).str.contains(_ANY_COMMAND).alias("_command"))
-    as_call = on_rows(pl.col("_command"), pl.col(args), _which_call).alias("as_call")
-    return held.with_columns(as_call).drop("_command")
+    as_call = on_rows(pl.col("_command"), pl.col(args), _which_call)
+    return held.with_columns(pl.coalesce(as_call, _http_write(pl.col(args))).alias("as_call")).drop("_command")
+
+
+#: A generic HTTP tool's write: a method that changes the resource (``{"method": "POST", "url": ...}``,
+#: an HTTP request node), or LangChain's RequestsPostTool / RequestsPatchTool / RequestsPutTool /
+#: RequestsDeleteTool, named ``requests_post`` ... (langchain_community/tools/requests/tool.py), whose
+#: input is ``{"url": ..., "data": ...}``. Over the whitespace-free arguments.
+_HTTP_WRITE_METHOD: Final = r'(?i)"(?:method|http_method|verb)":"(?:post|put|patch|delete)"'
+_HTTP_WRITE_TOOL: Final = r"(?i)(?:^|[^a-z])(?:requests?|http)_?(?:post|put|patch|delete)$"
+#: The URL's path: what the call wrote to (``/v1/refunds``).
+_URL_PATH: Final = r'(?i)"url":"(?:https?://[^/"]+)?(/[^"?#]*)'
+
+
+def _http_write(args: pl.Expr) -> pl.Expr:
+    """``http <path>`` for a generic HTTP tool's write, else null: the REST resource a POST to
+    ``/v1/refunds`` creates is a refund (Stripe's Create a refund is ``POST /v1/refunds``), so a
+    policy claim's tool pattern (``refund``) is matched against the path as against a tool's name.
+    A read (GET) names a resource it did not change and is no such act."""
+    write = args.str.contains(_HTTP_WRITE_METHOD) | pl.col("call_tool").str.contains(_HTTP_WRITE_TOOL)
+    path = args.str.extract(_URL_PATH, 1)
+    return pl.when(write.fill_null(False) & path.is_not_null()).then(pl.concat_str([pl.lit("http "), path]))
 
 
 def handoff_acts(ctx: Context) -> pl.LazyFrame:
