@@ -13,6 +13,7 @@ four rewritten columns raised the load's peak by ~1.1 GB at 3M spans, above the 
 
 from __future__ import annotations
 
+import binascii
 import ctypes
 import functools
 from collections.abc import Callable
@@ -186,10 +187,6 @@ def _dictionary_codes(column: pa.ChunkedArray) -> np.ndarray:
     return codes
 
 
-_HEX = np.full(256, 255, dtype=np.uint8)
-_HEX[np.frombuffer(b"0123456789abcdef", dtype=np.uint8)] = np.arange(16, dtype=np.uint8)
-
-
 def _hex_ids(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray | None] | None:
     """Every id as its 64-bit value, when every id is null or 16 lowercase hex digits (an OTel span
     id as the loaders write it: one value per text and one text per value); None otherwise."""
@@ -209,13 +206,14 @@ def _hex_ids(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray | None] | 
         if not ((lengths == 16).all() if valid is None else ((lengths == 16) | (~valid & (lengths == 0))).all()):
             return None
         size = int(offsets[-1] - offsets[0])
-        data = np.frombuffer(buffers[2], dtype=np.uint8, count=size, offset=int(offsets[0])) if size else np.zeros(0, np.uint8)
-        digits = _HEX[data]
-        if digits.max(initial=0) > 15:
+        text = buffers[2][int(offsets[0]):int(offsets[0]) + size].to_pybytes() if size else b""
+        # Lowercase hex digits only (unhexlify takes A-F too), then 8 bytes an id, in the digits'
+        # order: bytes.translate and binascii.unhexlify run in C, ~3x faster than a lookup table
+        # and shifts in numpy (26 -> 8 ms CPU for 600k ids).
+        if text.translate(None, b"0123456789abcdef"):
             return None
-        pairs = digits.reshape(-1, 2)
-        packed = np.ascontiguousarray((pairs[:, 0] << 4) | pairs[:, 1]).view(np.uint64)  # 8 bytes an id
-        del digits, pairs
+        packed = np.frombuffer(binascii.unhexlify(text), dtype=np.uint64)
+        del text
         if valid is None:
             values.append(packed)
         else:
