@@ -12,6 +12,7 @@ from forensics.detectors.base import Context, Detector, moment, txt
 from forensics.detectors.confirmation_rule import unconfirmed_actions
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.interrupted_calls import resumed_after_approval
+from forensics.detectors.own_objects import made_by_the_run
 from forensics.detectors.registry import register
 from forensics.detectors.shell_commands import destructive_commands
 
@@ -274,7 +275,9 @@ class UnguardedIrreversible(Detector):
         "wrapped in a blocking approval, a span inside it that returned the person's approval (approved: "
         "true) before it ended (HumanLayer require_approval), was approved. A call the run executed before its "
         "first model call that its own recorded prompt approved (Vercel AI SDK needsApproval: the last message's "
-        "tool-approval-response approved: true for that tool call) was approved; a denial approves nothing. A removal told to write its result to another file or table "
+        "tool-approval-response approved: true for that tool call) was approved; a denial approves nothing. A "
+        "removal of an object the run itself made (the first call naming it, by an argument value, a successful "
+        "create / write / copy call: a scratch file, its own branch) lost nothing that was there before. A removal told to write its result to another file or table "
         "than its source (an out / output_path / dest argument) left the source intact: it did not act."
     )
 
@@ -344,6 +347,8 @@ class UnguardedIrreversible(Detector):
         acts = acts.join(gated_inside(ctx, acts), on=["run_id", "span_id"], how="anti")
         # A call the run's own prompt approved (Vercel AI SDK needsApproval: approval_parts).
         acts = acts.join(approved_in_prompt(ctx, acts), on=["run_id", "span_id"], how="anti")
+        # A removal of what the run itself made first (a scratch file, its own branch: own_objects).
+        acts = acts.join(made_by_the_run(ctx, acts), on=["run_id", "span_id"], how="anti")
         return per_run_finding(
             acts,
             first=["call", "agent", "t", "seq", "synthetic_time", "reason", "is_irreversible"],
