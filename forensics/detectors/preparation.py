@@ -80,6 +80,11 @@ NOT_ACKNOWLEDGED = r'(?i)"acknowledged"\s*:\s*false'
 #: answer to an MCP approval request is {"type": "mcp_approval_response", "approve": true|false}.
 PERSON_DECIDED = r'(?i)"(?:approved|approve)"\s*:\s*(?:true|false)\b|"decision"\s*:\s*"(?:approved?|rejected|denied)"'
 PERSON_APPROVED = r'(?i)"(?:approved|approve)"\s*:\s*true\b|"decision"\s*:\s*"approved?"'
+#: Tools whose result is the person's own typed answer: smolagents' UserInputTool (``name =
+#: "user_input"``, "Asks for user's input on a specific question"; huggingface/smolagents
+#: src/smolagents/default_tools.py: ``forward`` returns ``input(f"{question} => Type your answer
+#: here:")``). Its successful call is a person's turn, like a human span.
+PERSON_INPUT_TOOLS: Final = ("user_input",)
 
 
 def _existing_returned(text: pl.Expr) -> pl.Expr:
@@ -409,7 +414,10 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
     df = df.with_columns(_error_shaped(df, policy))
     to_human = pl.col("handoff_target").str.contains(policy.escalation_targets).fill_null(False)
     person = pl.col("person")
-    human = (pl.col("kind") == "human") | person
+    # A person's turn: a human span, a span of a signed-in end user, or a tool that returned what
+    # the person typed (PERSON_INPUT_TOOLS).
+    typed = (pl.col("kind") == "tool") & pl.col("step_name").is_in(PERSON_INPUT_TOOLS) & ~pl.col("failed")
+    human = (pl.col("kind") == "human") | person | typed
     # A person's turn reviews what the agent does next only when it answers the agent: the opening
     # request of a conversation (no agent turn before it) asks for the action, it does not approve it.
     agent_spoke_before = _answers_agent(df, human)
