@@ -83,9 +83,16 @@ def _extract() -> list[pl.Expr]:
         # (Claude Code's api_error lines: retryInMs, the CLI's "Retrying in N seconds"): its backoff,
         # where the gap between two error lines also holds each attempt's own time on the wire.
         json_scalar("attributes", r"retryInMs", "retryInMs").cast(pl.Float64, strict=False).alias("_cv_retry_in_ms"),
-        json_scalar("attributes", r"http\.response\.header\.retry-after|retry-after|Retry-After", "etry-")
-        .cast(pl.Float64, strict=False)
-        .alias("_cv_retry_after"),
+        # The millisecond form first, as the OpenAI client reads it: _parse_retry_after_header
+        # (openai-python _base_client.py) tries the non-standard retry-after-ms (Azure OpenAI sends
+        # it with its 429s) before retry-after, and sleeps that long before its next attempt.
+        pl.coalesce(
+            json_scalar("attributes", r"http\.response\.header\.retry-after-ms|retry-after-ms|Retry-After-Ms", "etry-")
+            .cast(pl.Float64, strict=False)
+            / 1000,
+            json_scalar("attributes", r"http\.response\.header\.retry-after|retry-after|Retry-After", "etry-")
+            .cast(pl.Float64, strict=False),
+        ).alias("_cv_retry_after"),
     ]
 
 
@@ -257,7 +264,7 @@ register(
                 "explicit_retry, attempt_group",
             ),
             Signal(
-                "Retry-After response header (http.response.header.retry-after); on a failed call, that of its failed HTTP request",
+                "Retry-After response header (http.response.header.retry-after, or retry-after-ms in milliseconds); on a failed call, that of its failed HTTP request",
                 "OpenTelemetry HTTP semantic conventions; OpenAI / Anthropic Python clients",
                 "semantic-conventions docs/http/http-spans.md (http.response.header.<key>); openai-python src/openai/_base_client.py (_make_status_error: the raised error carries the response)",
                 "retry_after_s, retry_after_honoured",
