@@ -15,7 +15,12 @@ from forensics.detectors.output_parsers import parse_failure
 from forensics.detectors.registry import register
 from forensics.detectors.silent_failure import swallowed_errors
 from forensics.detectors.suite_claims import failed_test_runs
-from forensics.detectors.unhandled_facts import emptied_by_caller, picked_up_after_kill, timed_out_waits
+from forensics.detectors.unhandled_facts import (
+    aborted_by_caller,
+    emptied_by_caller,
+    picked_up_after_kill,
+    timed_out_waits,
+)
 from forensics.policy import Threshold
 
 
@@ -37,7 +42,8 @@ class UnhandledError(Detector):
         "unless the step that made the call caught the failure and returned an empty result in its place "
         "(a chain span ended OK with an empty output over it): then both. A call whose worker process was "
         "killed under it (worker_killed: Celery's WorkerLostError, SIGKILL) and that a later run of the session "
-        "made again and succeeded was picked up by the job system's redelivery. "
+        "made again and succeeded was picked up by the job system's redelivery. A call its caller aborted "
+        "(AbortError: its AbortSignal fired, a user pressing stop) was ended on purpose. "
         "An agent stopped by its model call's error (model_call_stop: OpenHands' agent_state error with a "
         "RateLimitError, APIConnectionError ... reason) is that call failing, when no call followed the stop."
     )
@@ -106,6 +112,7 @@ class UnhandledError(Detector):
         unhandled = (
             unhandled.join(failed_test_runs(ctx), on=["run_id", "span_id"], how="anti")
             .join(picked_up_after_kill(ctx), on=["run_id", "span_id"], how="anti")
+            .join(aborted_by_caller(ctx), on=["run_id", "span_id"], how="anti")
             .join(swallowed, on="run_id", how="left")
             .join(emptied_by_caller(ctx), on=["run_id", "span_id"], how="left")
             .filter(pl.col("_swallowed").is_null() | pl.col("_emptied").fill_null(False))

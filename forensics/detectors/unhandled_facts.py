@@ -1,7 +1,7 @@
 """Facts unhandled_error and stall read about a failed call's surroundings: a caller that turned the
 failure into an empty result (``emptied_by_caller``), a killed call the session's next run picked up
 (``picked_up_after_kill``), a call that waited past the stall threshold and timed out
-(``timed_out_waits``)."""
+(``timed_out_waits``), a call its own caller aborted (``aborted_by_caller``)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,11 @@ from typing import Final
 import polars as pl
 
 from forensics.detectors.base import CALL_KINDS, Context, failure_followups, hms, num, txt
+
+#: A call stopped by its caller's AbortSignal: abort() without a reason rejects with a DOMException
+#: named AbortError (WHATWG DOM, "signal abort"; AbortSignal.timeout() rejects with TimeoutError
+#: instead), which the OpenAI and Anthropic JS clients rethrow as APIUserAbortError.
+_ABORTED: Final = r"(?:^|[.:])(?:AbortError|APIUserAbortError)$"
 
 #: An output that is nothing: empty, blanks, or an empty string written as JSON ('""').
 _EMPTY_RESULT: Final = r"""^\s*(?:""|'')?\s*$"""
@@ -97,4 +102,18 @@ def timed_out_waits(ctx: Context, stall_s: float) -> pl.LazyFrame:
                 pl.lit(stall_s),
             ).alias("why"),
         )
+    )
+
+
+def aborted_by_caller(ctx: Context) -> pl.LazyFrame:
+    """``run_id, span_id`` of failed calls that ended with AbortError: the code that made the call
+    aborted it through its AbortSignal (a user pressing stop in useChat, a Next.js route's
+    req.signal when the browser goes away, forwarded as streamText's abortSignal). The Vercel AI SDK
+    does not retry such a call by design (retry-with-exponential-backoff.ts: "don't retry when the
+    request was aborted"): the caller chose to end it, so there was nothing to fall back from. A
+    timeout is not this (AbortSignal.timeout() raises TimeoutError)."""
+    return (
+        ctx.spans.lazy()
+        .filter(pl.col("failed") & pl.col("error_type").str.contains(_ABORTED).fill_null(False))
+        .select("run_id", "span_id")
     )
