@@ -10,6 +10,9 @@ before its first model step and answers the denied ones with ``execution-denied`
 (generate-text.ts: ``executeTools({toolCalls: localApprovedToolApprovals...})``). The prompt is
 recorded on the call's ``ai.generateText`` / ``ai.streamText`` span (``ai.prompt``: ``{system, prompt,
 messages}``), so the approval is in the run's own log, before the call it approved.
+
+Also the OpenAI Agents SDK's resumed step: calls of a needs_approval tool that ran beside one the
+SDK answered "Tool execution was not approved." (``approved_beside_a_rejection``).
 """
 
 from __future__ import annotations
@@ -106,6 +109,42 @@ def approved_in_prompt(ctx: Context, acts: pl.LazyFrame) -> pl.LazyFrame:
             (pl.col("p_seq") < pl.col("seq"))
             & (pl.col("l_seq").is_null() | (pl.col("seq") < pl.col("l_seq")))
         )
+        .select("run_id", "span_id")
+        .unique()
+        .lazy()
+    )
+
+
+#: The OpenAI Agents SDK's answer to a call a person rejected on resume (openai-agents-python
+#: tool.py DEFAULT_APPROVAL_REJECTION_MESSAGE; openai-agents-js the same text): the call is recorded
+#: with this as its result and the tool's function never ran.
+_REJECTED: Final = r"^\s*Tool execution was not approved\.?\s*$"
+
+
+def approved_beside_a_rejection(ctx: Context, acts: pl.LazyFrame) -> pl.LazyFrame:
+    """``run_id, span_id`` of the calls (``acts``: ``run_id, span_id, parent_id, call_tool``) made
+    by the same agent step as a call of the same tool that the OpenAI Agents SDK answered
+    "Tool execution was not approved.". That answer exists only for a tool that needs approval: a
+    run interrupted on such calls is resumed from its RunState with each call approved or rejected
+    (state.approve / state.reject), and the resumed step runs the approved ones and answers the
+    rejected ones with the rejection message (run_state / _run_impl: is_tool_approved is True,
+    executed; False, "Tool execution was not approved."). Its sibling calls that ran were
+    therefore approved by a person, and the rejected call itself never ran."""
+    calls = acts.select("run_id", "span_id", "parent_id", "call_tool").collect()
+    if calls.height == 0:
+        return pl.LazyFrame(schema=_EMPTY)
+    runs = calls.get_column("run_id").unique().implode()
+    rejected = (
+        ctx.spans.lazy()
+        .filter(pl.col("run_id").is_in(runs) & (pl.col("kind") == "tool"))
+        .filter(pl.col("output").str.contains(_REJECTED).fill_null(False))
+        .select("run_id", "parent_id", "call_tool", pl.col("span_id").alias("_rejected"))
+        .collect()
+    )
+    if rejected.height == 0:
+        return pl.LazyFrame(schema=_EMPTY)
+    return (
+        calls.join(rejected, on=["run_id", "parent_id", "call_tool"])
         .select("run_id", "span_id")
         .unique()
         .lazy()

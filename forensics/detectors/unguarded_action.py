@@ -7,7 +7,7 @@ from typing import Final
 
 import polars as pl
 
-from forensics.detectors.approval_parts import approved_in_prompt
+from forensics.detectors.approval_parts import approved_beside_a_rejection, approved_in_prompt
 from forensics.detectors.base import Context, Detector, moment, txt
 from forensics.detectors.confirmation_rule import unconfirmed_actions
 from forensics.detectors.findings import per_run_finding
@@ -347,6 +347,9 @@ class UnguardedIrreversible(Detector):
         acts = acts.join(gated_inside(ctx, acts), on=["run_id", "span_id"], how="anti")
         # A call the run's own prompt approved (Vercel AI SDK needsApproval: approval_parts).
         acts = acts.join(approved_in_prompt(ctx, acts), on=["run_id", "span_id"], how="anti")
+        # A call resumed beside a rejected call of the same tool was approved (OpenAI Agents SDK
+        # needs_approval: approval_parts.approved_beside_a_rejection).
+        acts = acts.join(approved_beside_a_rejection(ctx, acts), on=["run_id", "span_id"], how="anti")
         # A removal of what the run itself made first (a scratch file, its own branch: own_objects).
         acts = acts.join(made_by_the_run(ctx, acts), on=["run_id", "span_id"], how="anti")
         return per_run_finding(
