@@ -93,6 +93,10 @@ _AGENT_ERROR: Final = "(" + "|".join([*SMOLAGENTS_ERRORS, "GraphRecursionError",
 #: other step error as an ``exception`` event with status ERROR. ``_RunWrapper`` names the run span
 #: ``<AgentClass>.run`` and writes ``smolagents.max_steps``.
 _SMOL_STEP: Final = r"^Step (\d+)$"
+#: The bare AgentError a smolagents step raises (a final_answer check that failed: _validate_final_answer
+#: raises AgentError("Check ... failed with error: ...")); _run_stream catches every AgentError but
+#: AgentGenerationError ("Other AgentError types are caused by the Model, so we should log them and iterate").
+_SMOL_BARE_ERROR: Final = r"^(?:smolagents\.utils\.)?AgentError$"
 #: any-agent wraps every callable tool in ``_wrap_no_exception`` (src/any_agent/tools/wrappers.py),
 #: which returns ``f"Error calling tool: {e}"`` to the model instead of raising; its span
 #: generation then sets the tool span's status ERROR when the output holds that text
@@ -288,6 +292,7 @@ def _status(df: pl.DataFrame) -> pl.DataFrame:
         pl.col("_cv_nonfatal")
         | ((pl.col("kind") == "tool") & pl.col("output").str.starts_with(_ANY_AGENT_HANDED_BACK).fill_null(False))
         | pl.col("_cv_agent_error").is_in(list(_HANDLED_AGENT_ERRORS))
+        | (pl.col("error_type").str.contains(_SMOL_BARE_ERROR) & pl.col("name").str.contains(_SMOL_STEP))
         # OpenHands: an ErrorObservation is the observation the agent reads next (the controller
         # turns the action's exception into it: openhands/controller/agent_controller.py).
         | (pl.col("error_type") == "ErrorObservation")
