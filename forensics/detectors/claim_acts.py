@@ -115,6 +115,38 @@ def _stem(word: str) -> str:
     return word
 
 
+def same_act(name: str, other: str) -> bool:
+    """Whether ``other``, another tool's name, holds the verb and object words of ``name``'s
+    (``send_email`` -> ``GMAIL_SEND_EMAIL``, ``mcp__mail__send_emails``; not ``send_message``)."""
+    from forensics.detectors.claims import _words, tool_verb_object
+
+    parts = tool_verb_object(name)
+    if parts is None or other == name:
+        return False
+    words = {_stem(w) for w in _words(other)}
+    return parts[0] in words and {_stem(w) for w in parts[1]} <= words
+
+
+def recovered_by_another_tool(ctx: Context, failed: pl.LazyFrame) -> pl.LazyFrame:
+    """``run_id, span_id`` of the ``failed`` tool calls a later successful call of another tool
+    named for the same act did (``same_act``: ``send_email`` failed, then ``GMAIL_SEND_EMAIL`` or
+    ``mcp__gmail__send_email`` sent it): the agent moved to the other tool, the act was done."""
+    lost = failed.select("run_id", "span_id", "seq", "call_tool").drop_nulls("call_tool").collect()
+    ok = (
+        ctx.spans.lazy()
+        .filter((pl.col("kind") == "tool") & pl.col("succeeded") & pl.col("call_tool").is_not_null())
+        .join(lost.lazy().select("run_id").unique(), on="run_id", how="semi")
+        .select("run_id", pl.col("seq").alias("_o_seq"), pl.col("call_tool").alias("_other"))
+        .collect()
+    )
+    pairs = lost.join(ok, on="run_id").filter(pl.col("_o_seq") > pl.col("seq"))
+    same = [(n, o) for n, o in pairs.select("call_tool", "_other").unique().iter_rows() if same_act(n, o)]
+    if not same:
+        return pl.LazyFrame(schema={"run_id": pl.String, "span_id": pl.String})
+    done = pairs.join(pl.DataFrame(same, schema=["call_tool", "_other"], orient="row"), on=["call_tool", "_other"])
+    return done.lazy().select("run_id", "span_id").unique()
+
+
 def done_by_another_tool(tools: pl.LazyFrame, never_done: pl.DataFrame) -> pl.DataFrame:
     """``never_done`` (``run_key, call_tool``: a tool with no successful call in the run) without
     the pairs whose act another tool of the run did: a successful call of a tool whose name holds
@@ -124,8 +156,6 @@ def done_by_another_tool(tools: pl.LazyFrame, never_done: pl.DataFrame) -> pl.Da
     their server (``mcp__github__create_issue``), and an agent moves to the other tool when the
     first fails: the claim the first tool's name makes is then backed. A tool with another verb or
     object (``send_message`` for ``send_email``) does not count: its name does not say it did it."""
-    from forensics.detectors.claims import _words, tool_verb_object
-
     if never_done.height == 0:
         return never_done
     ok = (
@@ -137,15 +167,7 @@ def done_by_another_tool(tools: pl.LazyFrame, never_done: pl.DataFrame) -> pl.Da
         .collect()
     )
     pairs = never_done.select("run_key", "call_tool").join(ok, on="run_key")
-    same: list[tuple[str, str]] = []
-    for name, other in pairs.select("call_tool", "other").unique().iter_rows():
-        parts = tool_verb_object(name)
-        if parts is None or other == name:
-            continue
-        verb, obj = parts
-        words = {_stem(w) for w in _words(other)}
-        if verb in words and {_stem(w) for w in obj} <= words:
-            same.append((name, other))
+    same = [(n, o) for n, o in pairs.select("call_tool", "other").unique().iter_rows() if same_act(n, o)]
     if not same:
         return never_done
     done = pairs.join(pl.DataFrame(same, schema=["call_tool", "other"], orient="row"), on=["call_tool", "other"])

@@ -15,6 +15,7 @@ from forensics.detectors.base import (
     snippet,
     txt,
 )
+from forensics.detectors.claim_acts import recovered_by_another_tool
 from forensics.detectors.error_reading import calling_tool, passed_on_as_answer
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.registry import register
@@ -225,7 +226,9 @@ def _swallowed_errors(ctx: Context) -> pl.LazyFrame:
         .filter(pl.col("seq") < pl.col("_i_seq"))
         .select(names)
     )
-    return pl.concat([lost, ignored, earlier], how="vertical_relaxed").unique(["run_id", "span_id"])
+    out = pl.concat([lost, ignored, earlier], how="vertical_relaxed").unique(["run_id", "span_id"])
+    # A later success of another tool named for the same act recovered it (claim_acts.same_act).
+    return out.join(recovered_by_another_tool(ctx, out), on=["run_id", "span_id"], how="anti")
 
 
 #: An assistant message saying the thing was not done ("I wasn't able to switch you", "could not").
