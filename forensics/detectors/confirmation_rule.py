@@ -38,8 +38,11 @@ AFFIRMATIVE: Final = (
 #: A sentence of the turn that opens by declining ("No.", "Don't cancel it yet", "Wait"): the turn
 #: is no yes, whatever else it says.
 DECLINING: Final = r"(?i)(?:^|[.!?;]\s+)\W*(?:no|nope|nah|don'?t|do\s+not|not\s+yet|wait|hold\s+on|stop)\b"
-#: Set phrases opening with "no" that decline nothing ("No problem.", "No worries"), left out first.
-_NOT_DECLINING: Final = r"(?i)\bno\s+(?:problem|worries)\b"
+#: Set phrases opening with "no" that decline nothing ("No problem.", "No worries"), left out first,
+#: and "no longer": tau-bench's retail policy has the user confirm the cancellation reason, "either
+#: 'no longer needed' or 'ordered by mistake'" (tau_bench/envs/retail/wiki.md, Cancel pending
+#: order), so "No longer needed. Yes, cancel it." answers the reason, then says yes.
+_NOT_DECLINING: Final = r"(?i)\bno\s+(?:problem|worries|longer)\b"
 
 
 def unconfirmed_actions(ctx: Context) -> pl.LazyFrame:

@@ -187,10 +187,14 @@ def test_unguarded_irreversible_fires_when_the_typed_answer_is_not_the_confirmat
 
 def test_near_miss_the_yes_opens_the_turns_second_sentence() -> None:
     # The agent asked two things (the reason, the confirmation); the person answers each in turn.
-    for said in ("Change of plan. Yes, cancel it.", "No problem. Yes, go ahead."):
+    # "No longer needed" is the reason tau-bench's retail policy asks for (wiki.md: either 'no
+    # longer needed' or 'ordered by mistake'), not a no.
+    for said in ("Change of plan. Yes, cancel it.", "No problem. Yes, go ahead.", "no longer needed. yes, cancel it"):
         assert "unguarded_irreversible" not in detectors(_cancel("mei_brown_7075", said)), said
 
 
 def test_a_turn_that_also_declines_is_no_yes() -> None:
-    for said in ("Yes. No wait, don't cancel it yet.", "Sure. Hold on, let me check with my wife."):
+    # Near-miss of "no longer needed. yes": a bare "No." declines whatever reason follows it.
+    for said in ("Yes. No wait, don't cancel it yet.", "Sure. Hold on, let me check with my wife.",
+                 "No. Longer delivery is fine, yes, keep it."):
         assert one(_cancel("mei_brown_7075", said), "unguarded_irreversible")["decisive_span_id"] == "c1", said
