@@ -88,7 +88,8 @@ class ContextOverflow(Detector):
         "(context_length_exceeded, finish_reason=length, max_tokens), or prompt tokens exceed "
         "thresholds.context_fraction of the model's window (policy context_windows, else the vendored "
         "LiteLLM table in forensics/data/context_windows.json) in a run that also says the window was "
-        "exceeded or an output was cut (a full window alone lost nothing). A cut output asked again "
+        "exceeded or an output was cut (a full window alone lost nothing). A prompt as long as the "
+        "window its own request set (Ollama's num_ctx) was cut to fit. A cut output asked again "
         "or continued (the next call under the same parent, no tool call between: the Vercel AI "
         "SDK's continueSteps) that then finished normally lost nothing, nor did a request refused for the "
         "window whose next model call under the same parent went to another model and finished normally "
@@ -142,14 +143,21 @@ class ContextOverflow(Detector):
         full = ((pl.col("kind") == "llm") & (pl.col("input_tokens") > pl.col("window") * pol.context_fraction)).fill_null(
             False
         )
+        # A prompt as long as the window its own request set (Ollama's num_ctx): Ollama cuts a longer
+        # prompt to num_ctx tokens and answers normally (docs/faq.md "How can I specify the context
+        # window size?", default 2048; smolagents#201), so the count it reports is the window, whole.
+        prompt_cut = ((pl.col("kind") == "llm") & (pl.col("input_tokens") >= pl.col("prompt_window"))).fill_null(False)
         hits = (
             # Only the spans that can be a hit (said, cut short, or full) are joined with the re-asked
             # calls: the join of every span on its string ids was most of this detector's time.
             spans.with_columns(window.alias("window"))
-            .filter(said_overflow | pl.col("cut_short") | full)
+            .filter(said_overflow | pl.col("cut_short") | full | prompt_cut)
             .join(reasked, on=["run_id", "span_id"], how="left")
             .with_columns(
-                (said_overflow & pl.col("reasked").is_null()).alias("said"), truncated.alias("cut"), full.alias("full")
+                (said_overflow & pl.col("reasked").is_null()).alias("said"),
+                (truncated | prompt_cut).alias("cut"),
+                full.alias("full"),
+                prompt_cut.alias("pcut"),
             )
             .filter(pl.col("said") | pl.col("cut") | pl.col("full"))
             # A near-full window is the failure only with something lost: the run also says the
@@ -180,6 +188,16 @@ class ContextOverflow(Detector):
                     txt(pl.col("call")),
                     hms("t"),
                     pl.col("error_label"),
+                )
+            )
+            .when(pl.col("pcut"))
+            .then(
+                pl.format(
+                    "model {} was sent {} prompt tokens at {}, the whole {}-token window its request set (num_ctx): the prompt was cut to fit",
+                    txt(pl.coalesce("model", "call")),
+                    pl.col("input_tokens"),
+                    hms("t"),
+                    pl.col("prompt_window"),
                 )
             )
             .when(pl.col("full"))

@@ -80,6 +80,8 @@ NOT_ACKNOWLEDGED = r'(?i)"acknowledged"\s*:\s*false'
 #: answer to an MCP approval request is {"type": "mcp_approval_response", "approve": true|false}.
 PERSON_DECIDED = r'(?i)"(?:approved|approve)"\s*:\s*(?:true|false)\b|"decision"\s*:\s*"(?:approved?|rejected|denied)"'
 PERSON_APPROVED = r'(?i)"(?:approved|approve)"\s*:\s*true\b|"decision"\s*:\s*"approved?"'
+#: Ollama's num_ctx option (the context window a request runs with) as an invocation parameter.
+NUM_CTX: Final = r'num_ctx\\?"\s*:\s*"?(\d+)'
 #: Tools whose result is the person's own typed answer: smolagents' UserInputTool (``name =
 #: "user_input"``, "Asks for user's input on a specific question"; huggingface/smolagents
 #: src/smolagents/default_tools.py: ``forward`` returns ``input(f"{question} => Type your answer
@@ -302,6 +304,11 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
                 pl.col("parent_id").is_null(), pl.col("input"), lambda e: e.str.replace_all(r"\s+", "")
             ).alias("task"),
             (is_llm & truncated).alias("cut_short"),
+            # The context window the request itself set (Ollama's num_ctx option, in the model call's
+            # invocation parameters): context_overflow reads a prompt as long as it as cut to fit.
+            on_rows(is_llm, attrs, lambda e: _text_where(e.str.contains("num_ctx", literal=True), e).str.extract(NUM_CTX, 1))
+            .cast(pl.Int64, strict=False)
+            .alias("prompt_window"),
             on_rows(
                 pl.col("error_type").is_not_null() | pl.col("error_message").is_not_null(),
                 err_text,
