@@ -16,7 +16,20 @@ def created_nothing_new() -> pl.Expr:
     ran (:func:`did_not_run`)."""
     created_false, object_id = EXISTING_RETURNED
     returned_existing = (pl.col("output").str.contains(created_false) & pl.col("output").str.contains(object_id)).fill_null(False)
-    return returned_existing | did_not_run() | replayed_by_key()
+    return returned_existing | did_not_run() | replayed_by_key() | overwrites_a_file()
+
+
+#: A tool that writes a whole file at a path (write_file, overwrite_file, save_to_file): the file
+#: is opened for writing and truncated (open(path, "w"), O_TRUNC; fs.writeFile replaces the file
+#: if it exists), so the file holds what the last write gave it. Appends are not this.
+_FILE_OVERWRITE: Final = r"(?i)^(?:write|overwrite|save)[_-]?(?:to[_-])?file$"
+
+
+def overwrites_a_file() -> pl.Expr:
+    """A whole-file write: doing it again with the same path leaves one file, as the last write
+    made it (the same content: nothing changed; new content: an edit, as a fix after a failing
+    test is). Nothing is made twice, unlike a charge or an e-mail sent again."""
+    return pl.col("call").str.contains(_FILE_OVERWRITE).fill_null(False)
 
 
 #: An idempotency key among a call's arguments (Stripe's ``Idempotency-Key`` header / the SDKs'
