@@ -42,7 +42,12 @@ def ignored_tool_errors(ctx: Context) -> pl.DataFrame:
         s = ctx.spans.lazy()
         work = s.filter(pl.col("kind").is_in(["tool", "retriever", "handoff"]))
         # Delivering the answer is no way around the failure (smolagents' FinalAnswerTool).
-        later_work = work.filter(~pl.col("call_tool").is_in(ANSWER_TOOLS).fill_null(False)).group_by("run_id").agg(pl.col("seq").max().alias("last_work_seq"))
+        # Work the model could have done about the failure starts after the failure came back: a call
+        # of the same parallel batch (LangGraph's ToolNode runs a turn's tool calls concurrently; the
+        # Agents SDK likewise) that started before the failed call ended was issued with it, not after it.
+        later_work = work.filter(~pl.col("call_tool").is_in(ANSWER_TOOLS).fill_null(False)).select(
+            "run_id", pl.col("seq").alias("_w_seq"), pl.col("t").alias("_w_t")
+        )
         errors = (
             s.filter(
                 pl.col("failed")
@@ -55,7 +60,6 @@ def ignored_tool_errors(ctx: Context) -> pl.DataFrame:
             )
             .join(follow, on=["run_id", "span_id"])
             .join(runs, on="run_id")
-            .join(later_work, on="run_id", how="left")
             .filter(
                 ~pl.col("retried")
                 & ~pl.col("fell_back")
@@ -98,10 +102,18 @@ def ignored_tool_errors(ctx: Context) -> pl.DataFrame:
             .select("run_id", "span_id")
             .unique()
         )
+        worked_after = (
+            errors.select("run_id", "span_id", "seq", pl.coalesce("end_time", "t").alias("_end"))
+            .join(later_work, on="run_id")
+            .filter((pl.col("_w_seq") > pl.col("seq")) & (pl.col("_w_t") >= pl.col("_end")))
+            .select("run_id", "span_id")
+            .unique()
+        )
         return (
             errors.join(redone, on=["run_id", "span_id"], how="anti")
-            .filter((pl.col("last_work_seq") <= pl.col("seq")).fill_null(True) | pl.col("is_side_effect"))
-            .drop("last_work_seq")
+            .join(worked_after.with_columns(pl.lit(True).alias("_worked")), on=["run_id", "span_id"], how="left")
+            .filter(pl.col("_worked").is_null() | pl.col("is_side_effect"))
+            .drop("_worked")
         )
 
     # build() collects as it goes (the distinct tool names): run on the first call only.

@@ -19,6 +19,12 @@ _ABORTED: Final = r"(?:^|[.:])(?:AbortError|APIUserAbortError)$"
 #: An output that is nothing: empty, blanks, or an empty string written as JSON ('""').
 _EMPTY_RESULT: Final = r"""^\s*(?:""|'')?\s*$"""
 
+#: A state update (a JSON object) every key of which was set to nothing: "", null, [] or {}.
+_EMPTY_UPDATE: Final = r"""^\s*\{(?:\s*"[^"]+"\s*:\s*(?:""|null|\[\s*\]|\{\s*\})\s*,?)+\s*\}\s*$"""
+
+#: How many failed wrappers (with_fallbacks, a sequence) a failure may go up through to its caller.
+_WRAPPER_HOPS: Final = 3
+
 
 def emptied_by_caller(ctx: Context) -> pl.LazyFrame:
     """``run_id, span_id, _emptied`` of failed model or tool calls whose caller, a step that holds
@@ -27,18 +33,41 @@ def emptied_by_caller(ctx: Context) -> pl.LazyFrame:
     (``except ...: return ""``). Nothing retried the call or fell back, and no failure result was
     given: the run carried on with nothing (TAXONOMY unhandled_error), and where it then reported
     success, that was a swallowed error too. A caller that recorded no output at all (null) says
-    nothing of what it returned and is not this."""
+    nothing of what it returned and is not this.
+
+    The caller may be a LangGraph node (kind agent: its run is the node function) returning a state
+    update whose every key it set is empty (``{"summary": ""}``: langgraph nodes return a dict of the
+    channels they update). Between the call and its caller may stand wrappers the exception went up
+    through, each failed (a ``RunnableWithFallbacks`` whose ``exceptions_to_handle`` did not cover the
+    error re-raises it, langchain_core/runnables/fallbacks.py; a ``RunnableSequence`` fails with its
+    step): the first ancestor that ended without error is the caller that caught it."""
     s = ctx.spans.lazy()
     callers = s.filter(
-        (pl.col("kind") == "chain")
+        pl.col("kind").is_in(["chain", "agent"])
         & ~pl.col("failed")
         & ~pl.col("is_root")
-        & pl.col("output").str.contains(_EMPTY_RESULT).fill_null(False)
-    ).select("run_id", pl.col("span_id").alias("parent_id"))
+        & (
+            ((pl.col("kind") == "chain") & pl.col("output").str.contains(_EMPTY_RESULT))
+            | pl.col("output").str.contains(_EMPTY_UPDATE)
+        ).fill_null(False)
+    ).select("run_id", pl.col("span_id").alias("_caller"))
+    # Walk up through failed wrappers (kind chain) to the first ancestor that did not fail.
+    up = s.select("run_id", "span_id", "parent_id", "kind", "failed")
+    failed_wrappers = up.filter(pl.col("failed") & (pl.col("kind") == "chain")).select(
+        "run_id", pl.col("span_id").alias("_at"), pl.col("parent_id").alias("_next")
+    )
+    at = s.filter(pl.col("failed") & pl.col("kind").is_in(["llm", "tool"])).select(
+        "run_id", "span_id", pl.col("parent_id").alias("_at")
+    )
+    hops = [at]
+    for _ in range(_WRAPPER_HOPS):
+        at = at.join(failed_wrappers, on=["run_id", "_at"]).select("run_id", "span_id", pl.col("_next").alias("_at"))
+        hops.append(at)
     return (
-        s.filter(pl.col("failed") & pl.col("kind").is_in(["llm", "tool"]))
-        .join(callers, on=["run_id", "parent_id"], how="semi")
+        pl.concat(hops)
+        .join(callers, left_on=["run_id", "_at"], right_on=["run_id", "_caller"], how="semi")
         .select("run_id", "span_id", pl.lit(True).alias("_emptied"))
+        .unique()
     )
 
 

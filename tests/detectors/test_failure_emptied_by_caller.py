@@ -38,3 +38,39 @@ def test_caller_that_returned_something_or_recorded_nothing_leaves_it_to_swallow
     for output in ("No incidents to summarise today.", None):
         found = detectors(run(*_digest(output)))
         assert "swallowed_error" in found and "unhandled_error" not in found, (output, found)
+
+
+# A LangGraph node (its run: kind agent) calls a chain built with ``with_fallbacks(exceptions_to_handle=
+# (RateLimitError,))``: an APITimeoutError is not in the tuple, so RunnableWithFallbacks re-raises it
+# without running the fallback (langchain_core/runnables/fallbacks.py) and its run fails too; the node
+# catches it and returns the state update {"summary": ""} (a LangGraph node returns the channels it
+# updates). The failure went up through the wrapper to a caller that emptied it.
+def _node_over_fallbacks(node_output: str, fallback_ran: bool = False) -> list[dict[str, Any]]:
+    rows = [
+        span("root", 0, 70, kind="chain", name="LangGraph", output='{"date": "2025-05-26"}'),
+        span("node", 5, 65, parent_id="root", kind="agent", name="summarize", output=node_output),
+        span("wrap", 5.1, 64, parent_id="node", kind="chain", name="RunnableWithFallbacks",
+             status="ok" if fallback_ran else "error",
+             error_type=None if fallback_ran else "APITimeoutError",
+             error_message=None if fallback_ran else "Request timed out."),
+        span("chat", 5.2, 63, parent_id="wrap", kind="llm", model="gpt-4o", status="error",
+             error_type="APITimeoutError", error_message="Request timed out."),
+    ]
+    if fallback_ran:
+        rows.append(span("chat2", 63.1, 63.9, parent_id="wrap", kind="llm", model="gpt-4o-mini", output="3 incidents ..."))
+    rows.append(span("post", 66, 67, parent_id="root", kind="agent", name="post_to_slack", output='{"ok": true}'))
+    return rows
+
+
+def test_failure_up_through_a_failed_fallbacks_wrapper_to_a_node_that_returned_an_empty_update() -> None:
+    found = detectors(run(*_node_over_fallbacks('{"summary": ""}')))
+    assert {"unhandled_error", "swallowed_error"} <= found, found
+
+
+def test_node_that_returned_a_summary_or_a_fallback_that_answered_is_not_emptied() -> None:
+    # Near-misses: the node returned text in the failure's place (swallowed_error's alone); the
+    # wrapper's fallback model answered (a declared fallback followed: no unhandled_error).
+    found = detectors(run(*_node_over_fallbacks('{"summary": "No incidents."}')))
+    assert "unhandled_error" not in found, found
+    found = detectors(run(*_node_over_fallbacks('{"summary": ""}', fallback_ran=True)))
+    assert "unhandled_error" not in found, found
