@@ -31,7 +31,13 @@ def _extract() -> list[pl.Expr]:
         json_scalar("attributes", "attempted_fallbacks", "attempted_fallbacks")
         .cast(pl.Int64, strict=False)
         .alias("_cv_attempted_fallbacks"),
+        json_scalar("attributes", "final_output", "final_output").alias("_cv_final_output"),
     ]
+
+
+def _handler_status(df: pl.DataFrame) -> pl.DataFrame:
+    carries = ~pl.col("failed") & (pl.col("_cv_final_output").str.strip_chars().str.len_chars() > 0)
+    return df.with_columns(carries.fill_null(False).alias("handler_output"))
 
 
 def _structure(df: pl.DataFrame) -> pl.DataFrame:
@@ -135,5 +141,22 @@ register(
         extract=_extract,
         structure=_structure,
         columns={"fallback_of": "span id of the failed call this span is a declared fallback for"},
+    )
+)
+
+
+register(
+    Convention(
+        name="run_error_handlers",
+        signals=(
+            Signal(
+                "a span ended OK carrying the run's final_output (a run error handler's result), after 'Max turns exceeded'",
+                "OpenAI Agents SDK (error_handlers max_turns)",
+                "src/agents/run_internal/error_handlers.py (resolve_run_error_handler_result, RunErrorHandlerResult.final_output); src/agents/run.py (handler_result else raise max_turns_error)",
+                "handler_output",
+            ),
+        ),
+        status=_handler_status,
+        columns={"handler_output": "the span ended OK carrying a final output (final_output): after a limit stop, the run's error handler answered it"},
     )
 )

@@ -82,11 +82,25 @@ def loop_spend_told_once(ctx: Context, spend: pl.LazyFrame) -> pl.LazyFrame:
 def _stops(ctx: Context) -> pl.LazyFrame:
     """The spans saying a limit stopped the run (``budget_stop``, ``step_limit``), but in runs where
     two agents bounced the task until a turn limit: that is handoff_ping_pong's story (the missing
-    way out, missing_fallback), one story, told once."""
+    way out, missing_fallback), one story, told once; and but a turn limit the run's error handler
+    then answered with a final output (``handler_output``)."""
     from forensics.detectors.handoff_loop import handoff_ping_pongs
 
     stops = ctx.spans.lazy().filter(pl.col("budget_stop") | pl.col("step_limit"))
-    return stops.join(handoff_ping_pongs(ctx).lazy().select("run_id"), on="run_id", how="anti")
+    stops = stops.join(handoff_ping_pongs(ctx).lazy().select("run_id"), on="run_id", how="anti")
+    # A turn limit the run's error handler answered with a final output (the Agents SDK's
+    # error_handlers={"max_turns": ...}: conventions handler_output after the stop) ended on the
+    # path the run defined for it: no stop to report. A spend budget stays (no such handler).
+    answered = (
+        ctx.spans.lazy()
+        .filter(pl.col("handler_output"))
+        .select("run_id", pl.col("seq").alias("_h_seq"))
+        .join(stops.select("run_id", "span_id", "seq", "budget_stop"), on="run_id")
+        .filter((pl.col("_h_seq") > pl.col("seq")) & ~pl.col("budget_stop"))
+        .select("run_id", "span_id")
+        .unique()
+    )
+    return stops.join(answered, on=["run_id", "span_id"], how="anti")
 
 
 def _looped(ctx: Context) -> pl.DataFrame:
