@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import polars as pl
 
-from forensics.conventions.delegation import AGENT_WHO
 from forensics.conventions.registry import Q
 from forensics.detectors.base import Context, Detector, finding, hms, num, txt
 from forensics.detectors.delegated_work import delegations, not_taken_up
+from forensics.detectors.dropped_delegation import _NOTHING as _NOTHING
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.handoff_result import taken_by_named
 from forensics.detectors.long_running import asked_and_pending, pending_approvals
@@ -486,91 +486,3 @@ class Limbo(Detector):
                 ),
             )
         )
-
-
-#: What an agent run that returned nothing looks like once written down: an empty text or the
-#: ``str()`` of Python's ``None`` (the OpenInference smolagents run wrapper sets ``output.value``
-#: to ``str(agent_output)``, _wrappers.py ``_RunWrapper``), JSON null or an empty collection.
-_NOTHING = r"^\s*(?:None|null|\[\s*\]|\{\s*\}|\"\")?\s*$"
-
-
-@register
-class DroppedDelegation(Detector):
-    name = "dropped_delegation"
-    failure_class = "ownership_gap"
-    scope = "run"
-    severity = "high"
-    strength = "weak"
-    description = (
-        "An agent delegated work to another agent (an agent span nested under the delegating "
-        "agent's work, as a smolagents manager calls its managed agents), the delegated run failed "
-        "or returned nothing, and afterwards nobody took the work up: no other agent started and no "
-        "tool was called except the run's final one, while the run went on to report success."
-    )
-
-    def detect(self, ctx: Context) -> pl.LazyFrame:
-        s = ctx.spans.lazy()
-        parents = s.select("run_id", pl.col("span_id").alias("parent_id"), pl.col("agent").alias("by_agent"))
-        # A recorded output that is empty; an agent span that records no output at all says nothing.
-        returned_nothing = pl.col("output").str.contains(_NOTHING).fill_null(False)
-        delegated = (
-            s.filter((pl.col("kind") == "agent") & ~pl.col("is_root"))
-            .with_columns(AGENT_WHO.alias("agent"))  # a managed CodeAgent under a CodeAgent: by name
-            .join(parents, on=["run_id", "parent_id"])
-            .filter(pl.col("by_agent").is_not_null() & pl.col("by_agent").ne_missing(pl.col("agent")))
-            .filter(pl.col("failed") | returned_nothing)
-            .select(
-                "run_key",
-                "run_id",
-                "span_id",
-                "agent",
-                "by_agent",
-                "t",
-                "failed",
-                "error_label",
-                pl.coalesce("end_time", "t").alias("d_end"),
-            )
-        )
-        succeeded = ctx.runs.lazy().filter(pl.col("reported_outcome") == "success").select("run_id")
-        # The run's last tool call delivers the answer (smolagents' final_answer tool): it is no
-        # taking-up of the work.
-        last_tool = (
-            s.filter(pl.col("kind") == "tool")
-            .group_by("run_key")
-            .agg(pl.col("seq").max().alias("last_tool_seq"))
-        )
-        work = (
-            s.filter(pl.col("kind").is_in(["agent", "tool", "retriever", "handoff"]))
-            .join(last_tool, on="run_key", how="left")
-            .filter(pl.col("seq").ne_missing(pl.col("last_tool_seq")))
-            .select("run_key", pl.col("t").alias("w_t"))
-        )
-        taken_up = (
-            delegated.join(work, on="run_key")
-            .filter(pl.col("w_t") > pl.col("d_end"))
-            .select("run_key", "span_id")
-            .unique()
-        )
-        dropped = delegated.join(succeeded, on="run_id", how="semi").join(
-            taken_up, on=["run_key", "span_id"], how="anti"
-        )
-        what = (
-            pl.when(pl.col("failed"))
-            .then(pl.format("failed with {}", pl.col("error_label")))
-            .otherwise(pl.lit("returned nothing"))
-        )
-        return per_run_finding(
-            dropped.with_columns(what.alias("what")),
-            key="run_key",
-            order="t",
-            first=["agent", "by_agent", "what", "t"],
-            explanation=pl.format(
-                "{} delegated work to {} at {}; the delegated run {}, and afterwards no agent took the work "
-                "up and no tool was called except the final one, yet the run reported success",
-                txt(pl.col("by_agent")),
-                txt(pl.col("agent")),
-                hms("t"),
-                pl.col("what"),
-            ),
-        )
-
