@@ -108,6 +108,20 @@ def _extract() -> list[pl.Expr]:
     ]
 
 
+def last_message(output: pl.Expr) -> pl.Expr:
+    """What a run's output says as its report: for a messages state, its last message; else the
+    output itself. LangGraph's graph output is the whole state (``{"messages": [...]}``: every
+    message of the conversation, the user's request and the tools' results included), and Langfuse's
+    and LangSmith's LangChain callbacks keep it as the root's output (langgraph graph/state.py,
+    ``add_messages`` appends each node's messages to the one list; the answer is the last AI
+    message). A tool's error body the model read and answered over ({"error": {"code":
+    "ErrorAccessDenied"}, "status": 403} in a tool message) is not the run reporting a failure: the
+    run's report is what it said last."""
+    # Parsed only where a messages key is (a cheap literal scan; json_path_match skips nulls).
+    last = pl.when(output.str.contains('"messages"', literal=True)).then(output).str.json_path_match("$.messages[-1]")
+    return pl.coalesce(last, output)
+
+
 def _runs(df: pl.DataFrame, runs: pl.DataFrame) -> pl.DataFrame:
     declared = (
         df.lazy()
@@ -123,13 +137,14 @@ def _runs(df: pl.DataFrame, runs: pl.DataFrame) -> pl.DataFrame:
             .alias("declared_verdict")
         )
     )
-    structured = pl.col("root_output").str.contains(SAYS_FAILED_STRUCTURED).fill_null(False) | pl.col(
-        "final_output"
-    ).str.contains(SAYS_FAILED_STRUCTURED).fill_null(False)
+    root_said, final_said = last_message(pl.col("root_output")), last_message(pl.col("final_output"))
+    structured = root_said.str.contains(SAYS_FAILED_STRUCTURED).fill_null(False) | final_said.str.contains(
+        SAYS_FAILED_STRUCTURED
+    ).fill_null(False)
     in_words = (
-        pl.col("final_output").str.contains(SAYS_FAILED_TEXT).fill_null(False)
-        | pl.col("final_output").str.contains(SAYS_FAILED_VERDICT).fill_null(False)
-        | pl.col("root_output").str.contains(SAYS_FAILED_VERDICT).fill_null(False)
+        final_said.str.contains(SAYS_FAILED_TEXT).fill_null(False)
+        | final_said.str.contains(SAYS_FAILED_VERDICT).fill_null(False)
+        | root_said.str.contains(SAYS_FAILED_VERDICT).fill_null(False)
     )
     tools = (
         df.lazy()
