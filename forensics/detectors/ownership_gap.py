@@ -164,9 +164,34 @@ def dangling_handoffs(ctx: Context) -> pl.DataFrame:
             .join(thought, on=["run_id", "span_id"], how="anti")
             # Its result names the agent now answering, who then works (handoff_result).
             .join(taken_by_named(s, handoffs), on=["run_id", "span_id"], how="anti")
+            .join(_cut_by_step_limit(s, handoffs), on=["run_id", "span_id"], how="anti")
         )
 
     return ctx.cached("dangling_handoffs", build())
+
+
+def _cut_by_step_limit(s: pl.LazyFrame, handoffs: pl.LazyFrame) -> pl.LazyFrame:
+    """``run_id, span_id`` of handoffs that were the run's last step because a step, turn or
+    recursion limit stopped the run right there (conventions ``step_limit``, not a spend budget):
+    LangGraph checks its recursion_limit before each superstep and raises GraphRecursionError
+    instead of running the next node (langgraph/pregel: the loop's ``out_of_steps``), so a
+    langgraph-swarm ``Command(goto=agent, graph=PARENT)`` issued at the last step is never run. The
+    target could not start: the limit stopped the run (budget_exceeded, or the loop that used the
+    steps up), nobody left the handoff lying."""
+    last = s.group_by("run_id").agg(pl.col("seq").max().alias("_last_seq"))
+    limits = (
+        s.filter(pl.col("step_limit") & ~pl.col("budget_stop"))
+        .group_by("run_id")
+        .agg(pl.coalesce("end_time", "t").max().alias("_stop_end"))
+    )
+    return (
+        handoffs.select("run_id", "span_id", "seq", "t")
+        .join(last, on="run_id")
+        .join(limits, on="run_id")
+        .filter((pl.col("seq") == pl.col("_last_seq")) & (pl.col("_stop_end") >= pl.col("t")))
+        .select("run_id", "span_id")
+        .unique()
+    )
 
 
 @register
