@@ -28,12 +28,24 @@ class DroppedDelegation(Detector):
         "An agent delegated work to another agent (an agent span nested under the delegating "
         "agent's work, as a smolagents manager calls its managed agents), the delegated run failed "
         "or returned nothing, and afterwards nobody took the work up: no other agent started and no "
-        "tool was called except the run's final one, while the run went on to report success."
+        "tool was called except the run's final one, while the run went on to report success. Not a "
+        "delegated run inside a tool call that failed with it (an Agents SDK agent-as-tool): that "
+        "failure came back to the delegating agent as its own tool call's."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
         s = ctx.spans.lazy()
-        parents = s.select("run_id", pl.col("span_id").alias("parent_id"), pl.col("agent").alias("by_agent"))
+        # A delegated run inside a tool call that failed with it (the OpenAI Agents SDK's
+        # Agent.as_tool: the sub-agent's Runner.run is a function tool's body, and its exception
+        # fails that function span, handed back to the delegating agent's model by the tool's
+        # failure_error_function, src/agents/agent.py as_tool, src/agents/tool.py): the failure came
+        # back to its owner as its own tool call's failure, which the error rules judge.
+        parents = s.select(
+            "run_id",
+            pl.col("span_id").alias("parent_id"),
+            pl.col("agent").alias("by_agent"),
+            ((pl.col("kind") == "tool") & pl.col("failed")).alias("_in_failed_tool"),
+        )
         # A recorded output that is empty; an agent span that records no output at all says nothing.
         returned_nothing = pl.col("output").str.contains(_NOTHING).fill_null(False)
         delegated = (
@@ -41,6 +53,7 @@ class DroppedDelegation(Detector):
             .with_columns(AGENT_WHO.alias("agent"))  # a managed CodeAgent under a CodeAgent: by name
             .join(parents, on=["run_id", "parent_id"])
             .filter(pl.col("by_agent").is_not_null() & pl.col("by_agent").ne_missing(pl.col("agent")))
+            .filter(~pl.col("_in_failed_tool"))
             .filter(pl.col("failed") | returned_nothing)
             .select(
                 "run_key",
