@@ -224,12 +224,16 @@ def _awaiting_approval(df: pl.DataFrame) -> pl.Expr:
     follows under that agent span (a call that ran has its result sent back to the model in the
     next turn of the same agent span). Where the export writes the result, ``ToolApprovalItem`` in
     it says so (``_APPROVAL``); where it leaves it empty, the arguments recorded, no output, no
-    error and no later model call under the same agent span do."""
+    error and no later model call under the same agent span do. The span ended: the function span
+    is a context manager the runner leaves as it returns the approval item, so a function span with
+    no end is a call still running when the log stopped (a streamed run the client abandoned, its
+    spans dumped open at shutdown), not a call stopped for approval."""
     cand = df.filter(
         (pl.col("kind") == "tool")
         & (pl.col("source_format") == "openai-agents")
         & pl.col("args").is_not_null()
         & pl.col("output").is_null()
+        & pl.col("end_time").is_not_null()
         & ~pl.col("failed")
     ).select("span_k", "parent_k", "t")
     if cand.height == 0:
