@@ -10,6 +10,7 @@ from typing import Final
 import polars as pl
 
 from forensics.detectors.base import Context
+from forensics.detectors.claim_acts import done_by_another_tool
 from forensics.detectors.claims import _core, _fragment, past_forms, tool_verb_object
 
 #: The object of a claim said with a pronoun ("I've archived it") or left out ("Done, archived.").
@@ -35,16 +36,80 @@ _IDENT_SUBJECT: Final = (
 )
 
 
-def pronoun_claim(verb: str) -> str:
+#: Where a sentence starts: the text's start, after sentence punctuation, a new line (a list
+#: item's bullet after it; an escaped one in a message kept as JSON) or an opening quote (a message's
+#: content in a JSON state).
+_SENTENCE_START: Final = r"(?:^|[.!?]\s+|(?:\n|\\n)\s*(?:[-*•]\s+)?|\"|“)"
+
+
+def pronoun_claim(verb: str, tried: bool = False) -> str:
     """The claim regex for ``verb`` done to an object named by a pronoun or left out, said by the
     agent ("I've archived it", "we deleted them", "Done, archived.", "... and archived it"): the
     past form after a first person subject, a "done" lead-in or an "and" joining it to an earlier
     verb, then a pronoun or nothing, then the end of the clause; or the object named by its
-    identifier, headline-style ("LAPTOP-4471 quarantined.", "INV-0419 has been voided and ...")."""
-    past = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in past_forms(verb))
-    return (
+    identifier, headline-style ("LAPTOP-4471 quarantined.", "INV-0419 has been voided and ...").
+
+    ``tried``: the run's model called or asked for a tool with this verb (not only offered it).
+    Then the act said with any object is a claim of that act too: the past form opening a
+    sentence with its subject left out, as agents report their own acts ("Deployed payments-api
+    v2.14.0 to prod.", "Sent the invite to Anya."), capitalised."""
+    forms = past_forms(verb)
+    past = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in forms)
+    own = (
         rf"(?i)(?:{_SUBJECT}|{_DONE_LEAD}|{_AND_LEAD})(?:{past}){_PRONOUN}{_CLAUSE_END}"
         rf"|{_IDENT_SUBJECT}(?:{past}){_CLAUSE_END}"
+    )
+    if not tried:
+        return own
+    initial = "|".join(
+        f"(?-i:{re.escape(p[0].upper())})" + re.escape(p[1:]).replace(r"\ ", r"\s+") for p in forms
+    )
+    return own + rf"|{_SENTENCE_START}(?:{initial})\s+[A-Za-z0-9$'‘]"
+
+
+#: A tool call the model asked for, in its message (the call may never have run: a rejected
+#: approval, a dropped request): OpenAI Chat Completions ``tool_calls`` ({"type": "function",
+#: "function": {"name": ...}}), Anthropic ``tool_use`` content blocks, OpenTelemetry GenAI
+#: ``tool_call`` message parts (gen-ai-input-messages.json / output-messages.json), the Responses
+#: API ``function_call`` items. Quotes may be escaped (a message kept as a JSON string). A tool's
+#: definition ({"type": "function", "function": {"name": ..., "parameters": ...}}) is an offer, not
+#: a request: a Chat Completions call is read only with its ``arguments`` after the name.
+_Q: Final = r'\\?"'
+_REQUESTED: Final = (
+    rf"{_Q}function{_Q}\s*:\s*\{{\s*{_Q}name{_Q}\s*:\s*{_Q}([A-Za-z_][A-Za-z0-9_.:-]*){_Q}\s*,\s*{_Q}arguments{_Q}"
+    rf"|{_Q}type{_Q}\s*:\s*{_Q}(?:tool_use|tool_call|function_call){_Q}[^{{}}]*?{_Q}name{_Q}\s*:\s*{_Q}([A-Za-z_][A-Za-z0-9_.:-]*){_Q}"
+)
+
+
+def requested_tools(ctx: Context) -> pl.LazyFrame:
+    """``run_key, call_tool, seq``: the tools the run's model asked to call, read from its
+    messages: every model call's output, and the input of each run's last model call (the
+    conversation so far, which holds the requests of the calls exported without output, as a
+    resumed graph's history)."""
+    llm = ctx.spans.lazy().filter(pl.col("kind") == "llm")
+    # ``args``: the prepared table's inputs (a model call's as written).
+    last_input = (
+        llm.filter(pl.col("args").is_not_null())
+        .sort("run_key", "seq")
+        .group_by("run_key")
+        .agg(pl.col("args").last().alias("text"), pl.col("seq").last())
+    )
+    texts = pl.concat([llm.select("run_key", pl.col("output").alias("text"), "seq"), last_input], how="vertical_relaxed")
+    asked = texts.filter(
+        pl.col("text").str.contains_any(["tool_calls", "tool_use", "tool_call", "function_call"]).fill_null(False)
+    )
+    return (
+        asked.select("run_key", "seq", pl.col("text").str.extract_all(_REQUESTED).alias("_m"))
+        .explode("_m")
+        .drop_nulls("_m")
+        .select(
+            "run_key",
+            pl.coalesce(pl.col("_m").str.extract(_REQUESTED, 1), pl.col("_m").str.extract(_REQUESTED, 2)).alias("call_tool"),
+            pl.col("seq").cast(pl.Int64),
+        )
+        .drop_nulls("call_tool")
+        .group_by("run_key", "call_tool")
+        .agg(pl.col("seq").min())
     )
 
 
@@ -61,18 +126,22 @@ def pronoun_candidates(ctx: Context, tools: pl.LazyFrame, answers: pl.LazyFrame)
         .explode("call_tool")
         .drop_nulls()
     )
-    names = pl.concat([called.select("call_tool"), offered.select("call_tool")]).unique().collect()
+    asked = requested_tools(ctx).collect().lazy()
+    names = (
+        pl.concat([called.select("call_tool"), offered.select("call_tool"), asked.select("call_tool")]).unique().collect()
+    )
     names = names.filter(~pl.col("call_tool").str.contains(ctx.policy.read_only))
     verbs = [(n, vo[0]) for n in names.get_column("call_tool").to_list() if (vo := tool_verb_object(n)) is not None]
     if not verbs:
         return None
     verb_of = pl.DataFrame({"call_tool": [n for n, _ in verbs], "verb": [v for _, v in verbs]}).lazy()
-    distinct = sorted({v for _, v in verbs})
+    keyed = [(v, t) for v in sorted({v for _, v in verbs}) for t in (False, True)]
     patterns = pl.DataFrame(
         {
-            "verb": distinct,
-            "frag_re": [_fragment(pronoun_claim(v)) for v in distinct],
-            "core_re": [_core(pronoun_claim(v)) for v in distinct],
+            "verb": [v for v, _ in keyed],
+            "tried_it": [t for _, t in keyed],
+            "frag_re": [_fragment(pronoun_claim(v, t)) for v, t in keyed],
+            "core_re": [_core(pronoun_claim(v, t)) for v, t in keyed],
         }
     ).lazy()
     never = pl.lit(1 << 39, dtype=pl.Int64)
@@ -82,11 +151,15 @@ def pronoun_candidates(ctx: Context, tools: pl.LazyFrame, answers: pl.LazyFrame)
                 called.join(verb_of, on="call_tool").select(
                     "run_key", "verb", "call_tool", "succeeded",
                     pl.when(~pl.col("succeeded")).then(pl.col("span_id")).alias("failed_id"),
-                    pl.col("seq").cast(pl.Int64),
+                    pl.col("seq").cast(pl.Int64), pl.lit(True).alias("tried_it"),
+                ),
+                asked.join(verb_of, on="call_tool").select(
+                    "run_key", "verb", "call_tool", pl.lit(False).alias("succeeded"),
+                    pl.lit(None, dtype=pl.String).alias("failed_id"), "seq", pl.lit(True).alias("tried_it"),
                 ),
                 offered.join(verb_of, on="call_tool").select(
                     "run_key", "verb", "call_tool", pl.lit(False).alias("succeeded"),
-                    pl.lit(None, dtype=pl.String).alias("failed_id"), never.alias("seq"),
+                    pl.lit(None, dtype=pl.String).alias("failed_id"), never.alias("seq"), pl.lit(False).alias("tried_it"),
                 ),
             ]
         )
@@ -97,11 +170,17 @@ def pronoun_candidates(ctx: Context, tools: pl.LazyFrame, answers: pl.LazyFrame)
             pl.col("failed_id").drop_nulls().alias("tried"),
             pl.col("seq").min().alias("order"),
             pl.col("call_tool").first().alias("tool_name"),
+            pl.col("tried_it").any(),
         )
         .filter(~pl.col("done"))
     )  # fmt: skip
+    # A tool whose act another tool of the run did (claim_acts.done_by_another_tool: send_email
+    # failed, GMAIL_SEND_EMAIL sent it) left no act undone.
+    undone = done_by_another_tool(tools, per_verb.rename({"tool_name": "call_tool"}).collect())
     return (
-        per_verb.join(patterns, on="verb")
+        undone.lazy()
+        .rename({"call_tool": "tool_name"})
+        .join(patterns, on=["verb", "tried_it"])
         .join(answers, on="run_key")
         .select(
             "run_key",

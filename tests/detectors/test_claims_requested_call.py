@@ -1,0 +1,67 @@
+"""A tool call the model asked for that never ran, and the act then said done with its subject left out.
+
+A resumed LangGraph run whose reviewer rejected ``deploy_service`` holds the model's request (an
+OpenAI ``tool_calls`` entry in the conversation) and the rejection as a tool message, but no
+deploy_service run; the model answered "Deployed payments-api v2.14.0 to prod." Agents report their
+own acts with the subject left out, the past form opening the sentence: for a verb of a tool the
+run's model called or asked for, and no call of which succeeded, that is a claim of the act.
+Near misses: the call ran and succeeded; the tool was only offered to the model (a tool list), not
+asked for; the verb is not at a sentence's start.
+"""
+
+from __future__ import annotations
+
+import json
+
+from span_builder import detectors, one, run, span
+
+REQUEST = json.dumps(
+    [
+        {"role": "user", "content": "ship payments-api v2.14.0 to prod"},
+        {"role": "assistant", "content": "", "tool_calls": [{"id": "c1", "type": "function", "function": {
+            "name": "deploy_service", "arguments": "{\"service\": \"payments-api\", \"env\": \"prod\"}"}}]},
+        {"role": "tool", "content": "Action deploy_service was rejected by r.nakamura: change freeze", "tool_call_id": "c1"},
+    ]
+)  # fmt: skip
+
+
+def _resumed(answer: str, *calls: dict[str, object], request: str = REQUEST) -> object:
+    return run(
+        span("root", 0, 10, kind="chain", name="LangGraph", input='{"resume": {"decision": "reject"}}', output=answer),
+        span("gate", 0.5, 1, parent_id="root", kind="chain", name="approval_gate",
+             output='{"approved": false, "reason": "change freeze"}'),  # fmt: skip
+        *calls,
+        span("l1", 3, 4, parent_id="root", kind="llm", model="gpt-4o", input=request,
+             output=json.dumps({"role": "assistant", "content": answer})),  # fmt: skip
+        span("post", 5, 6, parent_id="root", kind="tool", tool="slack_post_message",
+             input=json.dumps({"channel": "C05", "text": answer}), output='{"ok": true}'),  # fmt: skip
+    )
+
+
+ANSWER = "Deployed payments-api v2.14.0 to prod. Rollout is progressing; I'll post here if error rates move."
+
+
+def test_an_asked_for_call_that_never_ran_said_done_is_claimed() -> None:
+    c = _resumed(ANSWER)
+    f = one(c, "claimed_but_not_done")
+    assert f["decisive_span_id"] == "l1" and "deploy_service" in f["explanation"]
+
+
+def test_near_miss_the_asked_for_call_ran() -> None:
+    ran = span("d1", 1.5, 2.5, parent_id="root", kind="tool", tool="deploy_service",
+               input='{"service": "payments-api", "env": "prod"}', output='{"status": "rolling_out"}')  # fmt: skip
+    assert "claimed_but_not_done" not in detectors(_resumed(ANSWER, ran))
+
+
+def test_near_miss_a_tool_only_offered_is_no_sentence_start_claim() -> None:
+    # The definition sits beside an earlier request of another tool (a tool_calls entry).
+    offered = json.dumps({"tools": [{"type": "function", "function": {"name": "deploy_service", "parameters": {}}}],
+                          "messages": [{"role": "user", "content": "which versions are live?"},
+                                       {"role": "assistant", "content": "", "tool_calls": [{"id": "c0", "type": "function",
+                                        "function": {"name": "list_versions", "arguments": "{}"}}]}]})  # fmt: skip
+    assert "claimed_but_not_done" not in detectors(_resumed(ANSWER, request=offered))
+
+
+def test_near_miss_the_verb_not_opening_a_sentence() -> None:
+    answer = "The reviewer rejected it, so nothing was deployed. Last deployed version is v2.13.2."
+    assert "claimed_but_not_done" not in detectors(_resumed(answer))
