@@ -108,8 +108,25 @@ _ANY_AGENT_HANDED_BACK: Final = "Error calling tool:"
 #: try again.") (libs/prebuilt/langgraph/prebuilt/tool_node.py _handle_tool_error). The tool's own run
 #: records the exception (LangChain's on_tool_error); the node around it returns normally with that
 #: message in its output.
+#: smolagents' own tools catch their failure and return its text as their result, which the agent
+#: gives the model as the step's observation (src/smolagents/default_tools.py): VisitWebpageTool.forward
+#: returns "The request timed out. Please try again later or check the URL." (requests' Timeout),
+#: f"Error fetching the webpage: {e}" (any other RequestException: an HTTP error status, a refused
+#: connection) and f"An unexpected error occurred: {e}"; WikipediaSearchTool.forward returns
+#: f"Error fetching Wikipedia summary: {e}". The tool returned normally, so the OpenInference tool
+#: span is OK; the call failed all the same, and its error went to the model. The whole result is
+#: the message (its start): a page that quotes such words is a page.
+_SMOL_TOOL_SAID_FAILED: Final = (
+    r"^\s*(?:The request timed out\. Please try again later or check the URL\.\s*$"
+    r"|Error fetching the webpage: |An unexpected error occurred: |Error fetching Wikipedia summary: )"
+)
 _TOOLNODE_HANDED_BACK: Final = r"Please fix your mistakes\.|Please fix the error and try again\."
 _STEP_RECOVERY: Final = rf"{Q}name{Q}\s*:\s*{Q}agent\.step_recovery{Q}"
+#: The event's attributes are the error's ``AgentError.dict()`` (src/smolagents/utils.py:
+#: ``{"type": <class name>, "message": <text>}``) plus ``severity: expected``: the first type and
+#: message after the event's name are its own (the type is one of smolagents' error classes).
+_RECOVERY_TYPE: Final = rf"(?s){_STEP_RECOVERY}.*?{Q}type{Q}\s*:\s*{Q}(Agent[A-Za-z]*Error){Q}"
+_RECOVERY_MESSAGE: Final = rf'(?s){_STEP_RECOVERY}.*?{Q}message{Q}\s*:\s*"((?:[^"\\]|\\.)*)"'
 
 
 #: pydantic-ai's ToolRetryError (pydantic_ai.exceptions; pydantic_ai._output in older releases),
@@ -152,6 +169,13 @@ def _extract() -> list[pl.Expr]:
         .str.contains(_STEP_RECOVERY)
         .fill_null(False)
         .alias("_cv_step_recovery"),
+        where_contains("attributes", "agent.step_recovery").str.extract(_RECOVERY_TYPE, 1).alias("_cv_recovery_type"),
+        # The message as the JSON string it was written as, decoded (quotes, newlines).
+        pl.concat_str(
+            pl.lit('"'), where_contains("attributes", "agent.step_recovery").str.extract(_RECOVERY_MESSAGE, 1), pl.lit('"')
+        )
+        .str.json_decode(pl.String)
+        .alias("_cv_recovery_message"),
         # A shell tool's command line (Claude Code Bash, OpenHands CmdRunAction, any {"command": ...}).
         pl.when(pl.col("status") == "error")
         .then(where_contains("input", '"command"'))
@@ -169,6 +193,7 @@ def _status(df: pl.DataFrame) -> pl.DataFrame:
     # a framework raising its own control flow (a workflow's stop, a handoff to the parent graph).
     answered = exit_code_answer(df) | not_found_answer(df) | already_exists_answer(df) | control_flow_signal()
     df = df.with_columns((pl.col("failed") & ~answered).alias("failed"))
+    df = _recovered_steps(_tool_said_failed(df))
     failed = pl.col("failed")
     # exception.escaped=false is NOT evidence of handling: the Python SDK's record_exception()
     # defaults to escaped=False and instrumentations call it before re-raising; only the span's
@@ -179,6 +204,7 @@ def _status(df: pl.DataFrame) -> pl.DataFrame:
         | ((pl.col("kind") == "tool") & pl.col("output").str.starts_with(_ANY_AGENT_HANDED_BACK).fill_null(False))
         | pl.col("_cv_agent_error").is_in(list(_HANDLED_AGENT_ERRORS))
         | (pl.col("error_type").str.contains(_SMOL_BARE_ERROR) & pl.col("name").str.contains(_SMOL_STEP))
+        | pl.col("_cv_said_failed")
         # OpenHands: an ErrorObservation is the observation the agent reads next (the controller
         # turns the action's exception into it: openhands/controller/agent_controller.py).
         | (pl.col("error_type") == "ErrorObservation")
@@ -206,8 +232,59 @@ def _status(df: pl.DataFrame) -> pl.DataFrame:
         (failed & (pl.col("kind") == "event") & pl.col("error_message").str.contains(_MODEL_CALL_STOP))
         .fill_null(False)
         .alias("model_call_stop"),
-    )
+    ).drop("_cv_said_failed")
     return _handed_back_by_react(_handed_back_by_tool_node(_handled_steps(df, escaped), escaped), escaped)
+
+
+def _tool_said_failed(df: pl.DataFrame) -> pl.DataFrame:
+    """A smolagents tool call whose result is its own failure message (``_SMOL_TOOL_SAID_FAILED``):
+    failed, handed back to the model (the agent shows it as the observation), the message as its
+    error. A result the error-shape rules read already (``ERROR_SHAPED``: "Error fetching the
+    webpage: 429 Client Error: Too Many Requests ...") stays theirs, an error-shaped result with
+    status OK (error_as_data, the loop rules): one failure, one reading."""
+    from forensics.detectors.base import ERROR_SHAPED  # (detectors import the conventions)
+
+    said = (
+        (pl.col("kind") == "tool")
+        & ~pl.col("failed")
+        & pl.col("output").str.contains(_SMOL_TOOL_SAID_FAILED).fill_null(False)
+    )
+    said = said & ~pl.when(said).then(pl.col("output")).str.contains(ERROR_SHAPED).fill_null(False)
+    if not df.select(said.any()).item():
+        return df.with_columns(pl.lit(False).alias("_cv_said_failed"))
+    return df.with_columns(
+        (pl.col("failed") | said).alias("failed"),
+        pl.when(said).then(pl.coalesce("error_message", pl.col("output").str.slice(0, 300))).otherwise("error_message").alias("error_message"),
+        said.alias("_cv_said_failed"),
+    )
+
+
+def _recovered_steps(df: pl.DataFrame) -> pl.DataFrame:
+    """A smolagents step whose action failed with AgentToolCallError or AgentToolExecutionError
+    (a tool call with bad arguments, a tool that raised, a tool or managed agent the model named
+    that does not exist: ``execute_tool_call`` raises "Unknown tool X, should be one of: ..."),
+    failed, and the agent handed the error to the model: ``_run_stream`` stores it on the memory
+    step (src/smolagents/agents.py), and the OpenInference instrumentation records it as the
+    ``agent.step_recovery`` event and sets the step span's status OK (``_record_step_error``,
+    openinference-instrumentation-smolagents _wrappers.py). The step is then what a step that
+    raised any other AgentError is: failed, handled, with the event's type and message as its
+    error. Whether the failure was recovered is for the rules that read what came after it."""
+    recovered = (
+        pl.col("_cv_step_recovery") & ~pl.col("failed") & pl.col("name").str.contains(_SMOL_STEP)
+    ).fill_null(False)
+    if not df.select(recovered.any()).item():
+        return df
+    kind = pl.coalesce("_cv_recovery_type", pl.lit("AgentToolExecutionError"))
+    return df.with_columns(
+        (pl.col("failed") | recovered).alias("failed"),
+        pl.when(recovered).then(pl.coalesce("error_type", kind)).otherwise("error_type").alias("error_type"),
+        pl.when(recovered)
+        .then(pl.coalesce("error_message", "_cv_recovery_message"))
+        .otherwise("error_message")
+        .alias("error_message"),
+        pl.when(recovered).then(pl.coalesce("error_type", kind)).otherwise("error_label").alias("error_label"),
+        pl.when(recovered).then(kind).otherwise("_cv_agent_error").alias("_cv_agent_error"),
+    )
 
 
 def _read_by_a_later_model_call(df: pl.DataFrame) -> pl.Series:
@@ -356,7 +433,13 @@ register(
                 "agent.step_recovery event (severity: expected, status OK) or a handled AgentError on a `Step N` span; a failed tool span under it",
                 "smolagents (OpenInference instrumentation)",
                 "openinference-instrumentation-smolagents src/openinference/instrumentation/smolagents/_wrappers.py (_record_step_error, _StepWrapper); src/smolagents/agents.py (_run_stream: action_step.error)",
-                "error_handled on the step and on its failed tool spans",
+                "failed and error_handled on the step (a step_recovery event: error_type / agent_error its type, e.g. AgentToolExecutionError 'Unknown tool X, should be one of: ...') and error_handled on its failed tool spans",
+            ),
+            Signal(
+                'tool span OK whose result is its own failure text: "The request timed out. Please try again later or check the URL." alone, or starting "Error fetching the webpage: ", "An unexpected error occurred: ", "Error fetching Wikipedia summary: "',
+                "smolagents (VisitWebpageTool, WikipediaSearchTool)",
+                "src/smolagents/default_tools.py (VisitWebpageTool.forward, WikipediaSearchTool.forward return the caught error as the result)",
+                "failed, error_handled (the call failed; the agent showed its error to the model)",
             ),
             Signal(
                 "AgentGenerationError raised to the caller",
