@@ -247,7 +247,10 @@ class BudgetExceeded(Detector):
         "least budgets.fleet_min_runs of them; never below the floor). None is shipped as a fixed "
         "number. Also when the log says a limit the run was given stopped it (a LiteLLM max_budget, "
         "max_turns, max_steps, a recursion_limit), unless a loop in the run used the turns or steps "
-        "up (a loop detector or handoff_ping_pong found it: the loop's story, told once). Decisive is the span where the running total "
+        "up (a loop detector or handoff_ping_pong found it: the loop's story, told once). A spend budget "
+        "refusal the run went past (a model or tool call after it, and the run reported success) did not "
+        "stop it: LiteLLM's budgets are a key's, user's or team's, spent across runs; the handled or "
+        "hidden error is another rule's story. Decisive is the span where the running total "
         "crossed the budget, or where the limit was raised."
     )
 
@@ -353,4 +356,37 @@ class BudgetExceeded(Detector):
                 pl.when(stated).then(pl.lit("strong")).otherwise(pl.lit("weak")),
             )
         )
-        return pl.concat([loop_spend_told_once(ctx, spend), limit_stops(ctx)], how="vertical_relaxed")
+        stops = limit_stops(ctx).join(_budget_stop_gone_past(ctx), on="run_id", how="anti")
+        return pl.concat([loop_spend_told_once(ctx, spend), stops], how="vertical_relaxed")
+
+
+def _budget_stop_gone_past(ctx: Context) -> pl.LazyFrame:
+    """``run_id`` of the runs a spend budget refused a call in and did not stop: the caller caught
+    the refusal and the run went on (a model or tool call started after the first refusal had
+    ended) and ended reporting success. The LiteLLM proxy's budgets are a virtual key's, a user's, a
+    team's, an end customer's or the proxy's own, spent across every call made with them and reset
+    by budget_duration (LiteLLM docs, proxy/budgets.md "Budgets ... at different levels"; the
+    refusal is BudgetExceededError, "Budget has been exceeded! Current cost: x, Max budget: y"):
+    such a refusal met by a run that carries on is an error that run handled or hid (silent_failure,
+    missing_fallback tell it), not the run stopped by its own budget. A refusal the run ended on (the
+    error reaching its root, nothing called after it), or a run that then reported failure, stays;
+    a turn or step limit in the same run keeps the run's stop as it was."""
+    s = ctx.spans.lazy()
+    if "budget_stop" not in ctx.spans.columns or "step_limit" not in ctx.spans.columns:
+        return pl.LazyFrame(schema={"run_id": pl.String})
+    first = (
+        s.filter(pl.col("budget_stop"))
+        .group_by("run_id")
+        .agg(pl.coalesce("end_time", "t").min().alias("_b_end"), pl.col("seq").min().alias("_b_seq"))
+    )
+    step_limited = s.filter(pl.col("step_limit")).select("run_id").unique()
+    later = (
+        s.filter(pl.col("kind").is_in(["llm", "tool"]))
+        .select("run_id", "t", "seq")
+        .join(first, on="run_id")
+        .filter((pl.col("t") >= pl.col("_b_end")).fill_null(pl.col("seq") > pl.col("_b_seq")))
+        .select("run_id")
+        .unique()
+    )
+    ended_well = ctx.runs.lazy().filter(pl.col("reported_outcome") == "success").select("run_id")
+    return later.join(ended_well, on="run_id", how="semi").join(step_limited, on="run_id", how="anti")

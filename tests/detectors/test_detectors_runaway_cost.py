@@ -418,3 +418,47 @@ def test_fleet_budget_by_agent_is_raised_to_the_fence_of_a_spread_fleet() -> Non
         "the far edge of their spread (Tukey's fence))" in f["explanation"]
     )
     # Runs given the same task are compared as they are, with no spread test (test_fleet_budget_prefers_runs_given_the_same_task).
+
+
+# A LiteLLM proxy budget belongs to a virtual key, user, team or end customer and is spent across
+# every call made with it (LiteLLM docs, proxy/budgets.md); BudgetExceededError says so.
+_KEY_SPENT = "Error code: 400 - {'error': {'message': 'Budget has been exceeded! Current cost: 25.0043, Max budget: 25.0', 'type': 'budget_exceeded'}}"
+
+
+def _chunks(*, root_status: str = "ok", after: bool = True):
+    """A translator: chunk 1 translated, chunk 2's model call refused by the proxy's budget, the
+    tool returning the error text as its result; with ``after``, chunk 3 tried next (refused too)
+    and the document assembled."""
+    rows = [
+        span("root", 0, 20, kind="agent", name="translator", status=root_status,
+             output="Translation complete: 3/3 chunks" if root_status == "ok" else None),
+        span("c1", 1, 3, parent_id="root", kind="tool", tool="translate_chunk", input='{"i": 1}', output="Bonjour"),
+        _llm("l1", 1.5, 1_900, parent="c1"),
+        span("c2", 4, 6, parent_id="root", kind="tool", tool="translate_chunk", input='{"i": 2}', output=_KEY_SPENT),
+        span("l2", 4.5, 5, parent_id="c2", kind="llm", model="gpt-4o-mini", status="error",
+             error_type="BadRequestError", error_message=_KEY_SPENT),
+    ]  # fmt: skip
+    if after:
+        rows += [
+            span("c3", 7, 9, parent_id="root", kind="tool", tool="translate_chunk", input='{"i": 3}', output=_KEY_SPENT),
+            span("l3", 7.5, 8, parent_id="c3", kind="llm", model="gpt-4o-mini", status="error",
+                 error_type="BadRequestError", error_message=_KEY_SPENT),
+            span("as", 10, 11, parent_id="root", kind="chain", name="assemble_document", output="doc.md"),
+        ]  # fmt: skip
+    return run(*rows)
+
+
+def test_budget_exceeded_fires_when_the_budget_refusal_ended_the_run() -> None:
+    # Nothing was called after the refusal: the budget stopped the run.
+    (f,) = findings(_chunks(after=False), "budget_exceeded")
+    assert f["decisive_span_id"] == "l2"
+    assert "stopped by its spend budget" in f["explanation"]
+    # The caller went on after it, but the run then reported failure: still the budget's stop.
+    (f,) = findings(_chunks(root_status="error"), "budget_exceeded")
+    assert f["decisive_span_id"] == "l2"
+
+
+def test_budget_exceeded_near_miss_a_key_budget_refusal_the_run_went_past() -> None:
+    # The caller caught the refusal, called on (chunk 3) and reported success: the key's budget did
+    # not stop this run (its own spend was two small calls); the hidden error is another story.
+    assert "budget_exceeded" not in detectors(_chunks())
