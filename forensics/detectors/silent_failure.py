@@ -378,9 +378,12 @@ class UndeliveredOutput(Detector):
         # handoff ... that nobody picks up"); reporting the same span again here as a silent failure
         # would count one lost handoff in two classes.
         success = ctx.runs.lazy().filter(pl.col("reported_outcome") == "success")
+        # A lookup named by its read verb delivers nothing, whatever it reads by: tau-bench's
+        # find_user_id_by_email finds a user by the address (policy tools.read_only).
+        lookup = pl.col("call_tool").str.contains(ctx.policy.read_only).fill_null(False)
         deliveries = (
             ctx.spans.lazy()
-            .filter((pl.col("kind") == "tool") & pl.col("is_delivery"))
+            .filter((pl.col("kind") == "tool") & pl.col("is_delivery") & ~lookup)
             .sort("run_id", "seq")
             .group_by("run_id")
             .agg(
