@@ -473,6 +473,30 @@ class OrphanFailure(Detector):
         )
 
 
+def _suspended_on_pause(ctx: Context, open_runs: pl.LazyFrame) -> pl.LazyFrame:
+    """Spans of runs (not open ones: those are judged above) that stopped on a pause for a person's
+    decision nobody answered: a LangGraph ``interrupt()`` ends the invocation with the thread
+    pending (``__interrupt__`` in the result, the state's ``next`` still set) until a
+    ``Command(resume=...)``; an Agents SDK run stopped for a tool approval returns
+    ``result.interruptions`` and a RunState to resume from. Either is suspended, no terminal state,
+    and when no work of the run started after the pause and unacknowledged_escalation finds it never
+    answered (no resumption in the run or its session), its last activity is that escalation."""
+    from forensics.detectors.registry import get
+
+    s = ctx.spans.lazy()
+    unanswered = get("unacknowledged_escalation")().detect(ctx).select("run_id", pl.col("decisive_span_id").alias("span_id"))
+    work_after = s.filter(pl.col("kind").is_in(["llm", "tool", "retriever", "handoff", "agent"])).select(
+        "run_id", pl.col("seq").alias("_w_seq")
+    )
+    pauses = (
+        s.filter(pl.col("pause_escalation").fill_null(False))
+        .join(unanswered, on=["run_id", "span_id"], how="semi")
+        .join(open_runs.select("run_id"), on="run_id", how="anti")
+    )
+    later = pauses.select("run_id", "span_id", "seq").join(work_after, on="run_id").filter(pl.col("_w_seq") > pl.col("seq"))
+    return pauses.join(later.select("run_id", "span_id").unique(), on=["run_id", "span_id"], how="anti")
+
+
 @register
 class Limbo(Detector):
     name = "limbo"
@@ -499,6 +523,7 @@ class Limbo(Detector):
             .then(pl.format("an escalation through {} {}", pl.col("kind"), txt(pl.col("call"))))
             .otherwise(pl.format("a handoff to {}", txt(pl.col("handoff_target"))))
         )
+        last = pl.concat([last, _suspended_on_pause(ctx, open_runs)], how="diagonal_relaxed")
         return last.select(
             finding(
                 "run_id",
