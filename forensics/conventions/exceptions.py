@@ -120,6 +120,10 @@ _SMOL_TOOL_SAID_FAILED: Final = (
     r"^\s*(?:The request timed out\. Please try again later or check the URL\.\s*$"
     r"|Error fetching the webpage: |An unexpected error occurred: |Error fetching Wikipedia summary: )"
 )
+#: smolagents' ``execute_tool_call`` refusing a name that is none of the agent's tools and managed
+#: agents: AgentToolExecutionError(f"Unknown tool {tool_name}, should be one of: {', '.join(...)}.")
+#: (src/smolagents/agents.py; earlier releases: "Unknown tool {name}, should be instead one of [...]").
+_UNKNOWN_TOOL: Final = r"^Unknown tool ([^\s,]+), should be (?:instead )?one of\b"
 _TOOLNODE_HANDED_BACK: Final = r"Please fix your mistakes\.|Please fix the error and try again\."
 _STEP_RECOVERY: Final = rf"{Q}name{Q}\s*:\s*{Q}agent\.step_recovery{Q}"
 #: The event's attributes are the error's ``AgentError.dict()`` (src/smolagents/utils.py:
@@ -194,6 +198,10 @@ def _status(df: pl.DataFrame) -> pl.DataFrame:
     answered = exit_code_answer(df) | not_found_answer(df) | already_exists_answer(df) | control_flow_signal()
     df = df.with_columns((pl.col("failed") & ~answered).alias("failed"))
     df = _recovered_steps(_tool_said_failed(df))
+    # The tool or managed agent a smolagents step called by a name the agent does not have.
+    df = df.with_columns(
+        pl.when(pl.col("failed")).then(pl.col("error_message")).str.extract(_UNKNOWN_TOOL, 1).alias("unknown_tool")
+    )
     failed = pl.col("failed")
     # exception.escaped=false is NOT evidence of handling: the Python SDK's record_exception()
     # defaults to escaped=False and instrumentations call it before re-raising; only the span's
@@ -433,7 +441,7 @@ register(
                 "agent.step_recovery event (severity: expected, status OK) or a handled AgentError on a `Step N` span; a failed tool span under it",
                 "smolagents (OpenInference instrumentation)",
                 "openinference-instrumentation-smolagents src/openinference/instrumentation/smolagents/_wrappers.py (_record_step_error, _StepWrapper); src/smolagents/agents.py (_run_stream: action_step.error)",
-                "failed and error_handled on the step (a step_recovery event: error_type / agent_error its type, e.g. AgentToolExecutionError 'Unknown tool X, should be one of: ...') and error_handled on its failed tool spans",
+                "failed and error_handled on the step (a step_recovery event: error_type / agent_error its type, e.g. AgentToolExecutionError 'Unknown tool X, should be one of: ...': unknown_tool X) and error_handled on its failed tool spans",
             ),
             Signal(
                 'tool span OK whose result is its own failure text: "The request timed out. Please try again later or check the URL." alone, or starting "Error fetching the webpage: ", "An unexpected error occurred: ", "Error fetching Wikipedia summary: "',
@@ -550,6 +558,7 @@ register(
         columns={
             "error_handled": "a failed span whose error the framework caught and handed back (to the model) as a result",
             "error_escaped": "the exception event says the exception escaped the span (exception.escaped=true)",
+            "unknown_tool": "the name a smolagents step called that is none of the agent's tools or managed agents (its 'Unknown tool X, should be one of: ...' error), else null",
             "agent_error": "the agent framework's error class (smolagents AgentError family, GraphRecursionError, MaxTurnsExceeded)",
             "step_limit": "the span says the agent hit its step / turn / recursion limit",
             "budget_stop": "the call was refused because a spending limit was exceeded (LiteLLM BudgetExceededError, pydantic-ai UsageLimitExceeded)",

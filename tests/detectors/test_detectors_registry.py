@@ -44,6 +44,7 @@ EXPECTED = {
     },
     "ownership_gap": {
         "dangling_handoff",
+        "delegated_to_unknown_agent",
         "unacknowledged_escalation",
         "orphan_failure",
         "limbo",

@@ -1,0 +1,93 @@
+"""ownership_gap's delegated_to_unknown_agent: a smolagents manager handed a task to a managed
+agent by a name it does not have, and nobody did the work.
+
+smolagents offers a manager's managed agents to its model as tools whose inputs are ``task`` and
+``additional_args`` (``MultiStepAgent._setup_managed_agents``, src/smolagents/agents.py). A call
+to a name that is none of the agent's tools and managed agents is refused by ``execute_tool_call``
+with AgentToolExecutionError "Unknown tool X, should be one of: ..." (the ``unknown_tool``
+column, conventions/exceptions.py); the step fails, the error goes back to the model, and no
+managed run starts. If the model then called the right agent, or did the work itself (a tool
+call that succeeded afterwards, other than the final answer), the error was handled; if nothing
+more was done, the task was handed to nobody: a dangling delegation (TAXONOMY ownership_gap,
+dangling_handoff: "a delegation span ... after which the target never starts work"), found on
+the step that made the call.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+from forensics.detectors.base import Context, Detector, hms
+from forensics.detectors.findings import per_run_finding
+from forensics.detectors.ignored_errors import ANSWER_TOOLS
+from forensics.detectors.registry import register
+
+#: A tool call's arguments holding ``task``, as a model output writes it (a JSON object, or the
+#: arguments string inside one: ``"arguments": "{\"task\": ...}"``).
+_TASK_ARGUMENT: Final = r'\\?"task\\?"\s*:'
+
+
+def unknown_delegations(ctx: Context) -> pl.LazyFrame:
+    """The steps that called an unknown name with a ``task`` argument (the model call under the
+    step asked for that name with it), after which no agent ran and no tool but the final answer
+    succeeded in the run."""
+    s = ctx.spans.lazy()
+    refused = s.filter(pl.col("unknown_tool").is_not_null()).select(
+        "run_key", "run_id", "span_id", "seq", "t", "agent", "unknown_tool"
+    )
+    asked = (
+        s.filter((pl.col("kind") == "llm") & pl.col("output").str.contains(_TASK_ARGUMENT).fill_null(False))
+        .select("run_key", pl.col("parent_id").alias("span_id"), pl.col("output").alias("_asked"))
+        .join(refused.select("run_key", "span_id", "unknown_tool"), on=["run_key", "span_id"])
+        .filter(pl.col("_asked").str.contains(pl.col("unknown_tool"), literal=True))
+        .select("run_key", "span_id")
+        .unique()
+    )
+    later_work = (
+        s.filter(
+            ((pl.col("kind") == "agent") & ~pl.col("is_root"))
+            | (
+                pl.col("kind").is_in(["tool", "handoff", "retriever"])
+                & pl.col("succeeded")
+                & ~pl.col("call_tool").is_in(ANSWER_TOOLS).fill_null(False)
+            )
+        )
+        .group_by("run_key")
+        .agg(pl.col("seq").max().alias("_last_work"))
+    )
+    return (
+        refused.join(asked, on=["run_key", "span_id"], how="semi")
+        .join(later_work, on="run_key", how="left")
+        .filter(~(pl.col("_last_work") > pl.col("seq")).fill_null(False))
+        .drop("_last_work")
+    )
+
+
+@register
+class DelegatedToUnknownAgent(Detector):
+    name = "delegated_to_unknown_agent"
+    failure_class = "ownership_gap"
+    scope = "run"
+    severity = "high"
+    strength = "strong"
+    description = (
+        "A smolagents agent called a name that is none of its tools or managed agents with a `task` "
+        "argument (a managed agent's input), execute_tool_call refused it ('Unknown tool X, should be "
+        "one of: ...', the step's error or its agent.step_recovery event), and afterwards no agent ran "
+        "and no tool call but the final answer succeeded: the task was handed to nobody."
+    )
+
+    def detect(self, ctx: Context) -> pl.LazyFrame:
+        return per_run_finding(
+            unknown_delegations(ctx),
+            first=["agent", "unknown_tool", "t"],
+            explanation=pl.format(
+                "{} handed a task to '{}' at {}, a name none of its tools or managed agents has; the call was "
+                "refused and afterwards no agent ran and no tool but the final answer was called",
+                pl.col("agent").fill_null("an agent"),
+                pl.col("unknown_tool"),
+                hms("t"),
+            ),
+        )
