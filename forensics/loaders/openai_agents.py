@@ -14,7 +14,8 @@ spans is in the file is quarantined (``trace-without-spans``) rather than droppe
 ``span_data.type`` gives the kind: agent (``agent`` = its name), function (tool), generation and
 response (llm; usage tokens), handoff (``from_agent`` owns it, ``handoff_to`` = ``to_agent``),
 guardrail (``triggered`` kept in attributes: a tripped guardrail did its job, the span is ok),
-custom (chain; the SDK's task/turn spans say ``sdk_span_type``, a turn names its agent),
+custom (chain, its ``data`` the output; the SDK's task/turn spans say ``sdk_span_type``, a turn names
+its agent),
 mcp_tools (tool ``mcp_list_tools``), transcription/speech (llm), speech_group (chain).
 ``error: {message, data}`` makes the span an error.
 
@@ -264,6 +265,15 @@ def _handoff(data: dict[str, Any], row: dict[str, Any]) -> None:
     row["handoff_to"] = as_text(data.get("to_agent"))
 
 
+def _custom(data: dict[str, Any], row: dict[str, Any]) -> None:
+    # An app's own span: custom_span(name, data) exports {"type": "custom", "name", "data"}
+    # (src/agents/tracing/span_data.py CustomSpanData.export). Its data is what the app recorded
+    # there (a message it sent, the run's final output): the span's output.
+    inner = data.get("data")
+    if row["output"] is None and isinstance(inner, dict) and inner:
+        row["output"] = as_text(inner)
+
+
 def _turn(data: dict[str, Any], row: dict[str, Any]) -> None:
     inner = data.get("data")
     row["agent"] = as_text(inner.get("agent_name")) if isinstance(inner, dict) else None
@@ -282,6 +292,7 @@ _TYPE_FIELDS: dict[str, Callable[[dict[str, Any], dict[str, Any]], None]] = {
     "function": _function,
     "handoff": _handoff,
     "turn": _turn,
+    "custom": _custom,
     "mcp_tools": _mcp_tools,
 }
 
