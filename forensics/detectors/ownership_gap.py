@@ -510,8 +510,20 @@ class Limbo(Detector):
         # The last activity: the run's last span, or the handoff it waits on when the agent that
         # handed off never acted again (runs.awaiting_span_id: the delegate's own later work is
         # not the run's activity; its report never came back).
-        open_runs = ctx.runs.lazy().filter(pl.col("reported_outcome") == "open").select(
-            "run_id", pl.coalesce("awaiting_span_id", "last_span_id").alias("last_span_id")
+        # The run's last span may be no activity at all (a wrapper, an event the instrumentation
+        # wrote after the call): the last activity is its last model, tool, retriever or handoff
+        # call, or escalation, when it has one.
+        acts = ctx.spans.lazy().filter(
+            pl.col("kind").is_in(["llm", "tool", "retriever", "handoff"])
+            | pl.col("is_escalation")
+            | pl.col("handoff_target").is_not_null()
+        )
+        last_act = acts.sort("run_id", "seq").group_by("run_id").agg(pl.col("span_id").last().alias("_last_act"))
+        open_runs = (
+            ctx.runs.lazy()
+            .filter(pl.col("reported_outcome") == "open")
+            .join(last_act, on="run_id", how="left")
+            .select("run_id", pl.coalesce("awaiting_span_id", "_last_act", "last_span_id").alias("last_span_id"))
         )
         last = (
             ctx.spans.lazy()
