@@ -177,7 +177,12 @@ def run_facts(df: pl.DataFrame) -> pl.DataFrame:
             pl.coalesce("answer_t", "final_t").alias("answer_t"),
         )
     )
-    structured = pl.col("root_output").str.contains(STRUCTURED_FAILURE).fill_null(False)
+    # A messages state (LangGraph's {"messages": [...]}) reports with its last message: a tool
+    # message in it with LangChain's ToolMessage status "error" (ToolNode handing a tool's error
+    # back to the model) is what the model read, not the run's report (conventions.outcome.last_message).
+    from forensics.conventions.outcome import last_message
+
+    structured = last_message(pl.col("root_output")).str.contains(STRUCTURED_FAILURE).fill_null(False)
     # Only the outputs that hold a trajectory key are rewritten (a literal scan first).
     notes = pl.col("final_output").str.contains("trajectory", literal=True).fill_null(False)
     runs = runs.with_columns(

@@ -61,3 +61,35 @@ def test_a_last_message_that_reports_the_failure_is_the_runs_report() -> None:
         c = run(*_graph(answer))
         assert run_row(c)["reported_outcome"] == "error", answer
         assert "error_as_data" not in detectors(c), answer
+
+
+def _tool_message_status_error(last: dict[str, object]) -> str:
+    # langchain-core's dumpd form, what LangChain's tracer writes into a run's outputs; ToolNode
+    # hands a tool's exception back as a ToolMessage with status "error" (langgraph prebuilt
+    # tool_node.py, handle_tool_errors).
+    def msg(kind: str, **kw: object) -> dict[str, object]:
+        return {"lc": 1, "type": "constructor", "id": ["langchain", "schema", "messages", kind], "kwargs": kw}
+
+    return json.dumps({"messages": [
+        msg("HumanMessage", content="How many units of HX-220 in Columbus?", type="human"),
+        msg("ToolMessage", content="Error: ReadTimeout('The read operation timed out')", type="tool",
+            name="get_inventory", tool_call_id="c1", status="error"),
+        last,
+    ]})  # fmt: skip
+
+
+def test_a_tool_message_with_status_error_in_the_state_is_no_report_of_failure() -> None:
+    # Firing: the run's last message answers; the ToolMessage status "error" before it is what the
+    # model read.
+    answer = {"lc": 1, "type": "constructor", "id": ["langchain", "schema", "messages", "AIMessage"],
+              "kwargs": {"content": "Columbus has 0 units of HX-220.", "type": "ai"}}  # fmt: skip
+    c = run(span("root", 0, 6, kind="chain", name="LangGraph", input="How many?", output=_tool_message_status_error(answer)))
+    assert run_row(c)["reported_outcome"] == "success"
+
+
+def test_a_last_message_with_status_error_is_the_runs_report() -> None:
+    # Near-miss: the last message itself is the error the run ended on.
+    last = {"lc": 1, "type": "constructor", "id": ["langchain", "schema", "messages", "ToolMessage"],
+            "kwargs": {"content": "Error: ReadTimeout", "type": "tool", "tool_call_id": "c2", "status": "error"}}  # fmt: skip
+    c = run(span("root", 0, 6, kind="chain", name="LangGraph", input="How many?", output=_tool_message_status_error(last)))
+    assert run_row(c)["reported_outcome"] == "error"
