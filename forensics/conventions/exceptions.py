@@ -123,7 +123,12 @@ _SMOL_TOOL_SAID_FAILED: Final = (
 #: smolagents' ``execute_tool_call`` refusing a name that is none of the agent's tools and managed
 #: agents: AgentToolExecutionError(f"Unknown tool {tool_name}, should be one of: {', '.join(...)}.")
 #: (src/smolagents/agents.py; earlier releases: "Unknown tool {name}, should be instead one of [...]").
+#: A CodeAgent's code calling such a name is refused by the local executor: InterpreterError(
+#: f"Forbidden function evaluation: '{call.func.id}' is not among the explicitly allowed tools or
+#: defined/imported in the preceding code") (src/smolagents/local_python_executor.py evaluate_call),
+#: inside the step's AgentExecutionError "Code execution failed at line ... due to: InterpreterError: ...".
 _UNKNOWN_TOOL: Final = r"^Unknown tool ([^\s,]+), should be (?:instead )?one of\b"
+_FORBIDDEN_CALL: Final = r"Forbidden function evaluation: '([A-Za-z_][A-Za-z0-9_]*)' is not among the explicitly allowed tools"
 _TOOLNODE_HANDED_BACK: Final = r"Please fix your mistakes\.|Please fix the error and try again\."
 _STEP_RECOVERY: Final = rf"{Q}name{Q}\s*:\s*{Q}agent\.step_recovery{Q}"
 #: The event's attributes are the error's ``AgentError.dict()`` (src/smolagents/utils.py:
@@ -200,7 +205,10 @@ def _status(df: pl.DataFrame) -> pl.DataFrame:
     df = _recovered_steps(_tool_said_failed(df))
     # The tool or managed agent a smolagents step called by a name the agent does not have.
     df = df.with_columns(
-        pl.when(pl.col("failed")).then(pl.col("error_message")).str.extract(_UNKNOWN_TOOL, 1).alias("unknown_tool")
+        pl.coalesce(
+            pl.when(pl.col("failed")).then(pl.col("error_message")).str.extract(_UNKNOWN_TOOL, 1),
+            pl.when(pl.col("failed")).then(pl.col("error_message")).str.extract(_FORBIDDEN_CALL, 1),
+        ).alias("unknown_tool")
     )
     failed = pl.col("failed")
     # exception.escaped=false is NOT evidence of handling: the Python SDK's record_exception()
@@ -450,6 +458,12 @@ register(
                 "failed, error_handled (the call failed; the agent showed its error to the model)",
             ),
             Signal(
+                "a step's error \"Unknown tool X, should be one of: ...\" (execute_tool_call), or a CodeAgent step's \"Forbidden function evaluation: 'X' is not among the explicitly allowed tools ...\" (InterpreterError)",
+                "smolagents",
+                "src/smolagents/agents.py (execute_tool_call: AgentToolExecutionError); src/smolagents/local_python_executor.py (evaluate_call: InterpreterError)",
+                "unknown_tool X (delegated_to_unknown_agent: X called with a managed agent's task argument)",
+            ),
+            Signal(
                 "AgentGenerationError raised to the caller",
                 "smolagents",
                 "src/smolagents/agents.py (_run_stream re-raises AgentGenerationError)",
@@ -558,7 +572,7 @@ register(
         columns={
             "error_handled": "a failed span whose error the framework caught and handed back (to the model) as a result",
             "error_escaped": "the exception event says the exception escaped the span (exception.escaped=true)",
-            "unknown_tool": "the name a smolagents step called that is none of the agent's tools or managed agents (its 'Unknown tool X, should be one of: ...' error), else null",
+            "unknown_tool": "the name a smolagents step called that is none of the agent's tools or managed agents (its 'Unknown tool X, should be one of: ...' error; a CodeAgent's \"Forbidden function evaluation: 'X' is not among the explicitly allowed tools\"), else null",
             "agent_error": "the agent framework's error class (smolagents AgentError family, GraphRecursionError, MaxTurnsExceeded)",
             "step_limit": "the span says the agent hit its step / turn / recursion limit",
             "budget_stop": "the call was refused because a spending limit was exceeded (LiteLLM BudgetExceededError, pydantic-ai UsageLimitExceeded)",

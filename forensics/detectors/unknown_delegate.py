@@ -4,8 +4,10 @@ agent by a name it does not have, and nobody did the work.
 smolagents offers a manager's managed agents to its model as tools whose inputs are ``task`` and
 ``additional_args`` (``MultiStepAgent._setup_managed_agents``, src/smolagents/agents.py). A call
 to a name that is none of the agent's tools and managed agents is refused by ``execute_tool_call``
-with AgentToolExecutionError "Unknown tool X, should be one of: ..." (the ``unknown_tool``
-column, conventions/exceptions.py); the step fails, the error goes back to the model, and no
+with AgentToolExecutionError "Unknown tool X, should be one of: ..."; a CodeAgent's code calling it
+is refused by the local executor ("Forbidden function evaluation: 'X' is not among the explicitly
+allowed tools ...", src/smolagents/local_python_executor.py) (both: the ``unknown_tool`` column,
+conventions/exceptions.py); the step fails, the error goes back to the model, and no
 managed run starts. If the model then called the right agent, or did the work itself (a tool
 call that succeeded afterwards, other than the final answer), the error was handled; if nothing
 more was done, the task was handed to nobody: a dangling delegation (TAXONOMY ownership_gap,
@@ -25,8 +27,9 @@ from forensics.detectors.ignored_errors import ANSWER_TOOLS
 from forensics.detectors.registry import register
 
 #: A tool call's arguments holding ``task``, as a model output writes it (a JSON object, or the
-#: arguments string inside one: ``"arguments": "{\"task\": ...}"``).
-_TASK_ARGUMENT: Final = r'\\?"task\\?"\s*:'
+#: arguments string inside one: ``"arguments": "{\"task\": ...}"``), or a CodeAgent's code passing
+#: it as a keyword argument (``search_agent(task="...")``).
+_TASK_ARGUMENT: Final = r'\\?"task\\?"\s*:|[(,]\s*task\s*='
 
 
 def unknown_delegations(ctx: Context) -> pl.LazyFrame:

@@ -103,3 +103,32 @@ def test_the_step_recovery_event_of_the_clickhouse_export_reads_the_same(tmp_pat
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     found = [f for f in classify(load(str(path))).findings.to_pylist() if f["detector"] == "delegated_to_unknown_agent"]
     assert [f["decisive_span_id"] for f in found] == ["c000000000000002"]
+
+
+def _code_manager(code: str, forbidden: str) -> Any:
+    """A CodeAgent manager whose step-1 code calls ``forbidden``, which the local executor refuses;
+    step 2 answers."""
+    error = (f"Code execution failed at line '{code}' due to: InterpreterError: Forbidden function evaluation: "
+             f"'{forbidden}' is not among the explicitly allowed tools or defined/imported in the preceding code")  # fmt: skip
+    return run(
+        span("r", 0, 30, kind="agent", name="CodeAgent.run", output=ANSWER,
+             input=json.dumps({"task": "Any strikes at FRA next week?"}), **SMOL),
+        span("s1", 1, 4, parent_id="r", kind="chain", name="Step 1", status="error",
+             error_type="smolagents.utils.AgentExecutionError", error_message=error, **SMOL),
+        span("m1", 1.1, 3.9, parent_id="s1", kind="llm", name="OpenAIServerModel.generate",
+             output=json.dumps({"role": "assistant", "content": f"Thought: ask the agent.\n<code>\n{code}\n</code>"}), **SMOL),
+        span("s2", 20, 29, parent_id="r", kind="chain", name="Step 2", **SMOL),
+        span("m2", 20.1, 25, parent_id="s2", kind="llm", name="OpenAIServerModel.generate",
+             output=json.dumps({"role": "assistant", "content": f"<code>\nfinal_answer({ANSWER!r})\n</code>"}), **SMOL),
+        span("f2", 25.1, 25.2, parent_id="s2", kind="tool", name="FinalAnswerTool", tool="final_answer", output=ANSWER, **SMOL),
+    )  # fmt: skip
+
+
+def test_a_code_agent_calling_an_agent_name_it_does_not_have_with_a_task_dangles() -> None:
+    rows = _code_manager('report = search_agent(task="Find announced Verdi strikes at FRA next week.")', "search_agent")
+    assert one(rows, "delegated_to_unknown_agent")["decisive_span_id"] == "s1"
+
+
+def test_near_miss_a_code_agent_calling_a_forbidden_builtin_delegates_nothing() -> None:
+    rows = _code_manager("print(globals())", "globals")
+    assert "delegated_to_unknown_agent" not in detectors(rows)
