@@ -20,6 +20,7 @@ from forensics.detectors.unhandled_facts import (
     emptied_by_caller,
     picked_up_after_kill,
     timed_out_waits,
+    unanswered_output_tripwires,
 )
 from forensics.policy import Threshold
 
@@ -45,7 +46,10 @@ class UnhandledError(Detector):
         "made again and succeeded was picked up by the job system's redelivery. A call its caller aborted "
         "(AbortError: its AbortSignal fired, a user pressing stop) was ended on purpose. "
         "An agent stopped by its model call's error (model_call_stop: OpenHands' agent_state error with a "
-        "RateLimitError, APIConnectionError ... reason) is that call failing, when no call followed the stop."
+        "RateLimitError, APIConnectionError ... reason) is that call failing, when no call followed the stop. "
+        "An output guardrail (Agents SDK: run on the final output, after the agent's last model call) "
+        "that tripped with nothing after it (OutputGuardrailTripwireTriggered escaped: no refusal, no canned "
+        "reply) left the request with no answer and no defined path (decisive: the guardrail span)."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -123,7 +127,7 @@ class UnhandledError(Detector):
             .then(pl.format("the run carried on with {} more span(s)", pl.col("after")))
             .otherwise(pl.lit("the run ended there"))
         )
-        return per_run_finding(
+        found = per_run_finding(
             unhandled,
             first=["kind", "call", "error_label", "t", "reported_outcome"],
             also=[(pl.col("span_count").first() - 1 - pl.col("seq").first()).alias("after")],
@@ -139,6 +143,9 @@ class UnhandledError(Detector):
                 pl.col("n"),
             ),
         )
+        # An output guardrail that withheld the final answer, with nothing after it.
+        tripped = unanswered_output_tripwires(ctx).join(found.select("run_id"), on="run_id", how="anti")
+        return pl.concat([found, tripped], how="vertical_relaxed")
 
 
 @register

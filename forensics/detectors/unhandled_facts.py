@@ -10,6 +10,7 @@ from typing import Final
 import polars as pl
 
 from forensics.detectors.base import CALL_KINDS, Context, failure_followups, hms, num, txt
+from forensics.detectors.findings import per_run_finding
 
 #: A call stopped by its caller's AbortSignal: abort() without a reason rejects with a DOMException
 #: named AbortError (WHATWG DOM, "signal abort"; AbortSignal.timeout() rejects with TimeoutError
@@ -145,4 +146,45 @@ def aborted_by_caller(ctx: Context) -> pl.LazyFrame:
         ctx.spans.lazy()
         .filter(pl.col("failed") & pl.col("error_type").str.contains(_ABORTED).fill_null(False))
         .select("run_id", "span_id")
+    )
+
+
+def unanswered_output_tripwires(ctx: Context) -> pl.LazyFrame:
+    """``DETECTOR_OUTPUT`` rows of output guardrails that tripped with nothing after them. The
+    OpenAI Agents SDK runs an agent's output guardrails on its final output, once the last model
+    response is in (src/agents/run.py ``_run_output_guardrails``, after the final-output step), and
+    on a tripwire marks the agent span ``SpanError("Guardrail tripwire triggered")`` and raises
+    ``OutputGuardrailTripwireTriggered`` to the application (docs guardrails.md). The answer the
+    work produced is withheld; unless the application catches the exception and answers otherwise
+    (a refusal, a canned reply: some span after it), the run just ends with no answer and no
+    defined path. An input guardrail (it starts with the agent, alongside or before its first
+    model call) that blocks a request is the guardrail doing its job and is not this. Decisive:
+    the guardrail span."""
+    s = ctx.spans.lazy()
+    trips = s.filter((pl.col("kind") == "guardrail") & (pl.col("pause_kind") == "tripwire")).select(
+        "run_id", "span_id", "seq", "t", "call", pl.col("parent_id").alias("_agent"),
+        pl.coalesce("end_time", "t").alias("g_end"),
+    )
+    # An output guardrail: every model call of its agent had ended before it started (and there was one).
+    models = s.filter(pl.col("kind") == "llm").select(
+        "run_id", pl.col("parent_id").alias("_agent"), pl.coalesce("end_time", "t").alias("_m_end")
+    )
+    last_model = models.group_by("run_id", "_agent").agg(pl.col("_m_end").max())
+    after_output = trips.join(last_model, on=["run_id", "_agent"]).filter(pl.col("_m_end") <= pl.col("t"))
+    anything_after = (
+        after_output.select("run_id", "span_id", "g_end")
+        .join(s.select("run_id", pl.col("t").alias("_a_t")), on="run_id")
+        .filter(pl.col("_a_t") > pl.col("g_end"))
+        .select("run_id", "span_id")
+        .unique()
+    )
+    return per_run_finding(
+        after_output.join(anything_after, on=["run_id", "span_id"], how="anti"),
+        first=["call", "t"],
+        explanation=pl.format(
+            "output guardrail {} tripped at {} on the agent's final output and nothing followed: no "
+            "refusal, retry or escalation answered the blocked request; the run just ended",
+            txt(pl.col("call")),
+            hms("t"),
+        ),
     )
