@@ -54,6 +54,12 @@ def _canonical_args(text: str) -> str:
 
 
 _WORDS = re.compile(r"\w+")
+#: langgraph-supervisor's hand-back: when a worker agent finishes, the supervisor graph appends an
+#: AI message calling ``transfer_back_to_<supervisor>`` with no arguments and its tool message
+#: "Successfully transferred back to <supervisor>" (langgraph_supervisor/handoff.py
+#: ``create_handoff_back_messages``, marked ``__is_handoff_back``): written by the framework, not
+#: decided by a model, the same every time a worker returns. Three delegations are three of them.
+_HAND_BACK = r"(?i)^transfer_back_to_"
 #: A tool that only waits (browser-use's ``wait`` action, "Waited for N seconds"; the computer-use
 #: tools' ``wait``; a ``sleep``): its result is the wait itself, the same every time by design.
 _WAIT_TOOL = r"(?i)(?:^|[^a-z])(?:wait|sleep)(?:_?(?:for_?)?(?:seconds|secs|time|ms))?$"
@@ -183,7 +189,9 @@ class RepeatedAction(Detector):
         "error each time with each attempt issued by the agent's model (the agent decided again; "
         "resends no model decided are retry_storm's). Twice is enough in a run that hit its step, turn or "
         "recursion limit (runs.step_limit_hit): the repeats are where its steps went. A wait (a wait or sleep "
-        "tool, browser-use's wait action) repeated between other calls is waiting for something to change."
+        "tool, browser-use's wait action) repeated between other calls is waiting for something to change. "
+        "A transfer_back_to_<supervisor> call is langgraph-supervisor's hand-back, written by the framework "
+        "each time a worker returns: no repeat."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -199,6 +207,8 @@ class RepeatedAction(Detector):
             tool_calls(ctx)
             .lazy()
             .filter(~pl.col("awaits_incident"))
+            # A worker's hand-back to its supervisor is the framework returning control (_HAND_BACK).
+            .filter(~pl.col("call").str.contains(_HAND_BACK).fill_null(False))
             .filter(pl.len().over("run_key", "agent", "call", "call_args") > 1),
         )
         # The agent run that hit the limit (its memory, as for the calls): twice is enough only for
