@@ -171,6 +171,16 @@ NOT_DONE_OPENING: Final = (
 NOT_DONE_ANYWHERE: Final = NOT_DONE_OPENING.replace(r"^\W*[^.!?\n]{0,80}?", r"(?:^|[.!?\n:]\s*)[^.!?\n]{0,80}?")
 
 
+#: An answer saying it cannot give what was asked ("... so I can't give a EUR amount", "we could not
+#: confirm the figure"): the delegate's inability passed on as such, which tells the user the work
+#: was not done (a smolagents manager answering from a managed agent's report "The deal value was
+#: NOT disclosed ... I could not check filings").
+CANNOT_GIVE: Final = (
+    r"(?i)\b(?:i|we)\s+(?:cannot|can[’']?t|can\s+not|could\s+not|couldn[’']?t|(?:am|are|was|were)\s+(?:unable|not\s+able)\s+to)"
+    r"\s+(?:give|provide|share|tell|state|report|quote|confirm|verify|determine|find|say)\b"
+)
+
+
 def opens_not_done(report: pl.Expr) -> pl.Expr:
     """A report whose first sentence says the work did not happen (:data:`NOT_DONE_OPENING`)."""
     return report.str.slice(0, 200).str.contains(NOT_DONE_OPENING).fill_null(False)
@@ -265,6 +275,7 @@ class FailedReportPassedOn(Detector):
         relayed = ctx.runs.lazy().filter(
             pl.col("final_output").str.contains(NOT_DONE_ANYWHERE).fill_null(False)
             | pl.col("final_output").str.contains(SAYS_FAILED_TEXT).fill_null(False)
+            | pl.col("final_output").str.contains(CANNOT_GIVE).fill_null(False)
         )
         # Materialised: read twice below (the next step, and the finding).
         passed = (
