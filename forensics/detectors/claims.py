@@ -45,6 +45,12 @@ _FAILED_AFTER: Final = r"(?i)\b(but|however|yet)\b.*\b(fail|failed|fails|error|b
 #: posted the 3 failed payouts", "forwarded the bounced emails") it is an adjective of the things
 #: the claim is about; "the email was sent but it bounced" still says the act went wrong.
 _OBJECT_ADJECTIVE: Final = r"(?i)\b(?:the|a|an|all|any|these|those|its|their|your|our|his|her|\d+)\s+(?:failed|bounced|rejected)\b"
+#: A past participle opening a sentence as the adjective of its subject, the sentence's verb after
+#: that subject's head word ("Deployed version remains v2.13.2.", "Cancelled orders are refunded in
+#: 5 days"): no act is claimed. Read on the words right after the claim.
+_PARTICIPLE_SUBJECT: Final = (
+    r"(?i)^\S*\s+(?:is|are|was|were|remains?|stays?|has|have|had|will|would|can|cannot|can'?t|could|should|must|may|might|needs?)\b"
+)
 #: Words before a claim that make it future, conditional or a question.
 _HEDGED_BEFORE: Final = (
     r"(?i)\b(if|once|when|whether|until|before|after|will|would|should|could|might|may|must|"
@@ -431,6 +437,7 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
             ~pl.col("before").str.replace(_EARLIER_CLAUSES, "").str.contains(_NEGATED_BEFORE).fill_null(False)
             & ~pl.col("before").str.contains(_HEDGED_BEFORE).fill_null(False)
             & ~pl.col("after").str.replace_all(_OBJECT_ADJECTIVE, " ").str.contains(_FAILED_AFTER).fill_null(False)
+            & ~pl.col("after").str.contains(_PARTICIPLE_SUBJECT).fill_null(False)
         )
         .with_row_index("_h")
         .collect()

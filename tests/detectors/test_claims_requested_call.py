@@ -6,7 +6,8 @@ deploy_service run; the model answered "Deployed payments-api v2.14.0 to prod." 
 own acts with the subject left out, the past form opening the sentence: for a verb of a tool the
 run's model called or asked for, and no call of which succeeded, that is a claim of the act.
 Near misses: the call ran and succeeded; the tool was only offered to the model (a tool list), not
-asked for; the verb is not at a sentence's start.
+asked for; the participle is the adjective of the sentence's subject ("Deployed version remains
+v2.13.2"); the verb is not at a sentence's start.
 """
 
 from __future__ import annotations
@@ -60,6 +61,15 @@ def test_near_miss_a_tool_only_offered_is_no_sentence_start_claim() -> None:
                                        {"role": "assistant", "content": "", "tool_calls": [{"id": "c0", "type": "function",
                                         "function": {"name": "list_versions", "arguments": "{}"}}]}]})  # fmt: skip
     assert "claimed_but_not_done" not in detectors(_resumed(ANSWER, request=offered))
+
+
+def test_near_miss_the_participle_as_the_subjects_adjective() -> None:
+    # "Deployed version remains ...": the participle opens the sentence as its subject's adjective.
+    for answer in (
+        "The reviewer rejected the deploy. Deployed version remains v2.13.2 until the freeze ends.",
+        "Deployed builds are frozen until 09:00 UTC, so v2.14.0 is not live.",
+    ):
+        assert "claimed_but_not_done" not in detectors(_resumed(answer)), answer
 
 
 def test_near_miss_the_verb_not_opening_a_sentence() -> None:
