@@ -462,6 +462,31 @@ def _node_resumed(ctx: Context, redo: pl.LazyFrame) -> pl.LazyFrame:
     return mine.group_by("run_id").agg(resumed.all().alias("_all")).filter(pl.col("_all")).select("run_id")
 
 
+#: HTTP methods whose repeat has the effect of one request (RFC 9110 section 9.2.2, "Idempotent
+#: Methods": PUT, DELETE and the safe methods), and of those the ones that change anything.
+_IDEMPOTENT_METHODS = ("PUT", "DELETE", "GET", "HEAD", "OPTIONS")
+_IDEMPOTENT_WRITES = ("PUT", "DELETE")
+
+
+def _idempotent_requests(ctx: Context) -> pl.LazyFrame:
+    """``run_id, span_id`` of the tool calls whose HTTP requests (their client spans right under
+    them: ``http_method``) were all idempotent and at least one a PUT or DELETE: the same call made
+    again set the same state again (RFC 9110 9.2.2: "the intended effect on the server of multiple
+    identical requests with that method is the same as the effect for a single such request"). A
+    call that sent a POST or PATCH, or whose requests the log does not show, is judged as before."""
+    if "http_method" not in ctx.spans.columns:
+        return pl.LazyFrame(schema={"run_id": pl.String, "span_id": pl.String})
+    method = pl.col("http_method").str.to_uppercase()
+    return (
+        ctx.spans.lazy()
+        .filter(pl.col("http_method").is_not_null() & pl.col("parent_id").is_not_null())
+        .group_by("run_id", pl.col("parent_id").alias("span_id"))
+        .agg(method.is_in(_IDEMPOTENT_METHODS).all().alias("_all"), method.is_in(_IDEMPOTENT_WRITES).any().alias("_w"))
+        .filter(pl.col("_all") & pl.col("_w"))
+        .select("run_id", "span_id")
+    )
+
+
 @register
 class DuplicateSideEffect(Detector):
     name = "duplicate_side_effect"
@@ -474,7 +499,8 @@ class DuplicateSideEffect(Detector):
         "in a run, or again in a restart (same task) of a failed run of the session. A create whose "
         "result returns the object already there (\"created\": false beside its id) changed nothing, nor "
         "did a repeat sent with the same idempotency key or answered Idempotent-Replayed: true (Stripe "
-        "answers it with the first request's saved result)."
+        "answers it with the first request's saved result), nor a call whose HTTP requests were all "
+        "idempotent, a PUT or DELETE among them (RFC 9110 9.2.2: repeated, the same effect as once)."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -483,6 +509,7 @@ class DuplicateSideEffect(Detector):
             ctx.spans.lazy()
             .filter((pl.col("kind") == "tool") & pl.col("is_side_effect") & pl.col("succeeded") & ~created_nothing_new())
             .select("run_id", "span_id", "seq", "t", "call", "args")
+            .join(_idempotent_requests(ctx), on=["run_id", "span_id"], how="anti")
             .join(
                 ctx.runs.lazy().select(
                     "run_id", pl.col("start_time").alias("run_start"), "task", "scope_key"
