@@ -113,6 +113,31 @@ def requested_tools(ctx: Context) -> pl.LazyFrame:
     )
 
 
+def _norm(name: pl.Expr) -> pl.Expr:
+    return name.str.to_lowercase().str.replace_all(r"[^a-z0-9]", "")
+
+
+def _handed_over(ctx: Context, asked: pl.LazyFrame) -> pl.LazyFrame:
+    """``asked`` with ``succeeded``: a transfer tool the model asked for whose handoff happened (a
+    successful handoff span to the agent the tool is named for) did its act. The OpenAI Agents SDK
+    logs a handoff as a handoff span, never as a function span, and names its tool
+    ``transfer_to_<agent name in snake case>`` (src/agents/handoffs.py, default_tool_name)."""
+    handed = (
+        ctx.spans.lazy()
+        .filter((pl.col("kind") == "handoff") & pl.col("succeeded") & pl.col("handoff_target").is_not_null())
+        .select("run_key", _norm(pl.col("handoff_target")).alias("_target"))
+        .unique()
+    )
+    done = (
+        asked.join(handed, on="run_key")
+        .filter(_norm(pl.col("call_tool")).str.contains(pl.col("_target"), literal=True) & (pl.col("_target") != ""))
+        .select("run_key", "call_tool")
+        .unique()
+        .with_columns(pl.lit(True).alias("succeeded"))
+    )
+    return asked.join(done, on=["run_key", "call_tool"], how="left").with_columns(pl.col("succeeded").fill_null(False))
+
+
 def pronoun_candidates(ctx: Context, tools: pl.LazyFrame, answers: pl.LazyFrame) -> pl.LazyFrame | None:
     """Candidate claims with a pronoun or elided object: for each run and each verb of its tools
     (called, or offered to its model: ``runs.declared_tools``) that is not a read (policy
@@ -126,7 +151,7 @@ def pronoun_candidates(ctx: Context, tools: pl.LazyFrame, answers: pl.LazyFrame)
         .explode("call_tool")
         .drop_nulls()
     )
-    asked = requested_tools(ctx).collect().lazy()
+    asked = _handed_over(ctx, requested_tools(ctx)).collect().lazy()
     names = (
         pl.concat([called.select("call_tool"), offered.select("call_tool"), asked.select("call_tool")]).unique().collect()
     )
@@ -154,7 +179,7 @@ def pronoun_candidates(ctx: Context, tools: pl.LazyFrame, answers: pl.LazyFrame)
                     pl.col("seq").cast(pl.Int64), pl.lit(True).alias("tried_it"),
                 ),
                 asked.join(verb_of, on="call_tool").select(
-                    "run_key", "verb", "call_tool", pl.lit(False).alias("succeeded"),
+                    "run_key", "verb", "call_tool", "succeeded",
                     pl.lit(None, dtype=pl.String).alias("failed_id"), "seq", pl.lit(True).alias("tried_it"),
                 ),
                 offered.join(verb_of, on="call_tool").select(

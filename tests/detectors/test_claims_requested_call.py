@@ -75,3 +75,27 @@ def test_near_miss_the_participle_as_the_subjects_adjective() -> None:
 def test_near_miss_the_verb_not_opening_a_sentence() -> None:
     answer = "The reviewer rejected it, so nothing was deployed. Last deployed version is v2.13.2."
     assert "claimed_but_not_done" not in detectors(_resumed(answer))
+
+
+def _handoff_turn(target: str, status: str = "ok") -> object:
+    # The OpenAI Agents SDK: the model asks for transfer_to_returns_agent, the SDK logs the handoff
+    # as a handoff span (src/agents/handoffs.py names the tool transfer_to_<agent in snake case>).
+    asked = json.dumps([{"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function",
+                        "function": {"name": "transfer_to_returns_agent", "arguments": "{}"}}]}])  # fmt: skip
+    return run(
+        span("a1", 0, 3, kind="agent", name="Triage Agent", agent="Triage Agent"),
+        span("l1", 0.5, 1, parent_id="a1", kind="llm", model="gpt-4o", agent="Triage Agent", output=asked),
+        span("h1", 1.1, 1.2, parent_id="a1", kind="handoff", agent="Triage Agent", handoff_to=target, status=status),
+        span("a2", 4, 8, kind="agent", name=target, agent=target),
+        span("l2", 5, 6, parent_id="a2", kind="llm", model="gpt-4o", agent=target,
+             output=json.dumps([{"role": "assistant", "content": "Transferred your case to the returns desk; a label is on its way."}])),  # fmt: skip
+    )
+
+
+def test_near_miss_an_asked_for_transfer_the_sdk_handed_off() -> None:
+    assert "claimed_but_not_done" not in detectors(_handoff_turn("Returns Agent"))
+
+
+def test_an_asked_for_transfer_that_went_to_another_agent_is_claimed() -> None:
+    # Firing: the handoff that happened went to another agent; the returns transfer never did.
+    assert "claimed_but_not_done" in detectors(_handoff_turn("Billing Agent"))
