@@ -58,3 +58,15 @@ def test_near_miss_the_return_was_started_by_its_call() -> None:
     returned = span("r1", 3, parent_id="root", kind="tool", tool="create_return",
                     input='{"order_id": "88-2291", "item": "kettle"}', output='{"rma": "RMA-77", "status": "created"}')  # fmt: skip
     assert "claimed_but_not_done" not in detectors(_run("I've also started the return for the kettle.", returned))
+
+
+def test_near_miss_a_travel_credit_issued_by_a_credit_tool() -> None:
+    issued = span("c1", 3, parent_id="root", kind="tool", tool="issue_travel_credit",
+                  input='{"user_id": "sofia_kim_7287", "amount": 50}', output='{"credit_id": "tc_91", "amount": 50}')  # fmt: skip
+    assert "claimed_but_not_done" not in detectors(_run("Your $50 travel credit has been issued.", issued))
+
+
+def test_a_credit_card_charge_does_not_back_a_travel_credit() -> None:
+    charged = span("c1", 3, parent_id="root", kind="tool", tool="charge_credit_card",
+                   input='{"amount": 50}', output='{"charge_id": "ch_1", "status": "succeeded"}')  # fmt: skip
+    assert "claimed_but_not_done" in detectors(_run("Your $50 travel credit has been issued.", charged))
