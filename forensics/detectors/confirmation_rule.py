@@ -28,16 +28,24 @@ CONFIRMATION_RULE: Final = (
     r"|\bask\s+(?:the\s+(?:user|customer)\s+)?for\s+(?:their\s+)?confirmation\s+before\b"
 )
 #: A person's turn that says yes: one of its sentences opens with an assent ("Yes, please.",
-#: "sure, go ahead"; "Change of plan. Yes, cancel it." answers the agent's two questions, the
-#: reason and the confirmation, a sentence each) or it says to go ahead anywhere in it ("Great,
-#: please proceed.").
+#: "sure, go ahead", "Absolutely.", "Alright, do it."; "Change of plan. Yes, cancel it." answers
+#: the agent's two questions, the reason and the confirmation, a sentence each) or it says to go
+#: ahead anywhere in it ("Great, please proceed.", "That works, let's do it."). The assents are
+#: the English ones a simulated or real customer answers a "shall I proceed?" with: the adverbs of
+#: assent (absolutely, definitely, certainly, of course, all right) as well as yes and its forms;
+#: one followed by "not" ("Absolutely not.", "Of course not!") declines (DECLINING).
 AFFIRMATIVE: Final = (
-    r"(?i)(?:^|[.!?;]\s+)\W*(?:yes|yeah|yep|yup|sure|ok|okay|confirm(?:ed)?|correct|right|please\s+do|do\s+it|sounds\s+good)\b"
-    r"|\b(?:go\s+ahead|please\s+proceed|proceed\s+with|you\s+can\s+proceed|i\s+confirm|confirmed)\b"
+    r"(?i)(?:^|[.!?;]\s+)\W*(?:yes|yeah|yep|yup|sure|ok|okay|confirm(?:ed)?|correct|right|please\s+do|do\s+it|sounds\s+good"
+    r"|absolutely|definitely|certainly|of\s+course|al(?:l\s+)?right)\b"
+    r"|\b(?:go\s+ahead|please\s+proceed|proceed\s+with|you\s+can\s+proceed|i\s+confirm|confirmed"
+    r"|let'?s\s+(?:do\s+(?:it|that|this)|proceed|go\s+ahead)|please\s+do\s+(?:it|that|so))\b"
 )
 #: A sentence of the turn that opens by declining ("No.", "Don't cancel it yet", "Wait"): the turn
 #: is no yes, whatever else it says.
-DECLINING: Final = r"(?i)(?:^|[.!?;]\s+)\W*(?:no|nope|nah|don'?t|do\s+not|not\s+yet|wait|hold\s+on|stop)\b"
+DECLINING: Final = (
+    r"(?i)(?:^|[.!?;]\s+)\W*(?:no|nope|nah|don'?t|do\s+not|not\s+yet|wait|hold\s+on|stop"
+    r"|(?:absolutely|definitely|certainly|of\s+course)\W+not)\b"
+)
 #: Set phrases opening with "no" that decline nothing ("No problem.", "No worries"), left out first,
 #: and "no longer": tau-bench's retail policy has the user confirm the cancellation reason, "either
 #: 'no longer needed' or 'ordered by mistake'" (tau_bench/envs/retail/wiki.md, Cancel pending
