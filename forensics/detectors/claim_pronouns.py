@@ -75,9 +75,18 @@ def pronoun_claim(verb: str, tried: bool = False) -> str:
 #: definition ({"type": "function", "function": {"name": ..., "parameters": ...}}) is an offer, not
 #: a request: a Chat Completions call is read only with its ``arguments`` after the name.
 _Q: Final = r'\\?"'
+_NAME: Final = r"([A-Za-z_][A-Za-z0-9_.:-]*)"
 _REQUESTED: Final = (
-    rf"{_Q}function{_Q}\s*:\s*\{{\s*{_Q}name{_Q}\s*:\s*{_Q}([A-Za-z_][A-Za-z0-9_.:-]*){_Q}\s*,\s*{_Q}arguments{_Q}"
-    rf"|{_Q}type{_Q}\s*:\s*{_Q}(?:tool_use|tool_call|function_call){_Q}[^{{}}]*?{_Q}name{_Q}\s*:\s*{_Q}([A-Za-z_][A-Za-z0-9_.:-]*){_Q}"
+    rf"{_Q}function{_Q}\s*:\s*\{{\s*{_Q}name{_Q}\s*:\s*{_Q}{_NAME}{_Q}\s*,\s*{_Q}arguments{_Q}"
+    rf"|{_Q}type{_Q}\s*:\s*{_Q}(?:tool_use|tool_call|function_call){_Q}[^{{}}]*?{_Q}name{_Q}\s*:\s*{_Q}{_NAME}{_Q}"
+    # The same request with its arguments first, as the OpenAI SDK's pydantic Function dumps it
+    # ({"arguments": "...", "name": ...}: LangChain's additional_kwargs.tool_calls in a LangSmith or
+    # Langfuse run), and LangChain's own ToolCall ({"name": ..., "args": {...}, "id", "type"},
+    # langchain_core/messages/tool.py) in an AIMessage's tool_calls.
+    # (its arguments string read as a JSON string, escapes and all: a "name" inside it is not the
+    # tool's; only unescaped, a message kept as a JSON string is not read so)
+    rf'|"function"\s*:\s*\{{\s*"arguments"\s*:\s*"(?:[^"\\]|\\.)*"\s*,\s*"name"\s*:\s*"{_NAME}"'
+    rf"|{_Q}name{_Q}\s*:\s*{_Q}{_NAME}{_Q}\s*,\s*{_Q}args{_Q}\s*:"
 )
 
 
@@ -104,7 +113,7 @@ def requested_tools(ctx: Context) -> pl.LazyFrame:
         .drop_nulls("_m")
         .select(
             "run_key",
-            pl.coalesce(pl.col("_m").str.extract(_REQUESTED, 1), pl.col("_m").str.extract(_REQUESTED, 2)).alias("call_tool"),
+            pl.coalesce(*[pl.col("_m").str.extract(_REQUESTED, i) for i in range(1, 5)]).alias("call_tool"),
             pl.col("seq").cast(pl.Int64),
         )
         .drop_nulls("call_tool")
@@ -118,8 +127,9 @@ def _norm(name: pl.Expr) -> pl.Expr:
 
 
 def _handed_over(ctx: Context, asked: pl.LazyFrame) -> pl.LazyFrame:
-    """``asked`` with ``succeeded``: a transfer tool the model asked for whose handoff happened (a
-    successful handoff span to the agent the tool is named for) did its act. The OpenAI Agents SDK
+    """``asked`` with ``succeeded``: a tool the model asked for that a span of the run named for it
+    ran and ended well (whatever its kind), or a transfer tool whose handoff happened (a
+    successful handoff span to the agent the tool is named for), did its act. The OpenAI Agents SDK
     logs a handoff as a handoff span, never as a function span, and names its tool
     ``transfer_to_<agent name in snake case>`` (src/agents/handoffs.py, default_tool_name)."""
     handed = (
@@ -128,10 +138,24 @@ def _handed_over(ctx: Context, asked: pl.LazyFrame) -> pl.LazyFrame:
         .select("run_key", _norm(pl.col("handoff_target")).alias("_target"))
         .unique()
     )
+    # A span of any kind named for the tool that ended well ran it: a Langfuse v2 LangChain trace
+    # keeps a tool's run as a span observation named for the tool (kind chain, not tool).
+    ran = (
+        ctx.spans.lazy()
+        .filter((pl.col("kind") != "llm") & ~pl.col("failed") & pl.col("end_time").is_not_null())
+        .select("run_key", pl.col("call").alias("call_tool"))
+        .drop_nulls()
+        .unique()
+    )
     done = (
-        asked.join(handed, on="run_key")
-        .filter(_norm(pl.col("call_tool")).str.contains(pl.col("_target"), literal=True) & (pl.col("_target") != ""))
-        .select("run_key", "call_tool")
+        pl.concat(
+            [
+                asked.join(handed, on="run_key")
+                .filter(_norm(pl.col("call_tool")).str.contains(pl.col("_target"), literal=True) & (pl.col("_target") != ""))
+                .select("run_key", "call_tool"),
+                asked.join(ran, on=["run_key", "call_tool"], how="semi").select("run_key", "call_tool"),
+            ]
+        )
         .unique()
         .with_columns(pl.lit(True).alias("succeeded"))
     )

@@ -99,3 +99,51 @@ def test_near_miss_an_asked_for_transfer_the_sdk_handed_off() -> None:
 def test_an_asked_for_transfer_that_went_to_another_agent_is_claimed() -> None:
     # Firing: the handoff that happened went to another agent; the returns transfer never did.
     assert "claimed_but_not_done" in detectors(_handoff_turn("Billing Agent"))
+
+
+def _langchain_request() -> str:
+    # A LangSmith run's model output: langchain-core's dumpd AIMessage, its tool_calls as LangChain's
+    # ToolCall ({"name", "args", "id", "type"}) and, in additional_kwargs, the OpenAI SDK's dump with
+    # the arguments first ({"arguments": ..., "name": ...}).
+    return json.dumps({"generations": [[{"message": {"lc": 1, "type": "constructor",
+        "id": ["langchain", "schema", "messages", "AIMessage"], "kwargs": {"content": "", "type": "ai",
+        "tool_calls": [{"name": "deploy_service", "args": {"service": "payments-api"}, "id": "c1", "type": "tool_call"}],
+        "additional_kwargs": {"tool_calls": [{"id": "c1", "type": "function", "function": {
+            "arguments": "{\"service\": \"payments-api\", \"name\": \"release\"}", "name": "deploy_service"}}]}}}}]]})  # fmt: skip
+
+
+def test_a_langchain_tool_call_that_never_ran_said_done_is_claimed() -> None:
+    c = run(
+        span("root", 0, 10, kind="chain", name="LangGraph", input="ship payments-api", output=ANSWER),
+        span("l0", 1, 2, parent_id="root", kind="llm", model="gpt-4o", output=_langchain_request()),
+        span("gate", 2.5, 3, parent_id="root", kind="chain", name="approval_gate", output='{"approved": false}'),
+        span("l1", 3, 4, parent_id="root", kind="llm", model="gpt-4o", output=json.dumps({"role": "assistant", "content": ANSWER})),
+    )  # fmt: skip
+    f = one(c, "claimed_but_not_done")
+    assert "deploy_service" in f["explanation"]
+
+
+def test_near_miss_a_name_inside_the_arguments_is_no_request() -> None:
+    import polars as pl
+
+    from forensics.detectors.claim_pronouns import _REQUESTED
+
+    names = (
+        pl.DataFrame({"t": [_langchain_request()]})
+        .select(pl.col("t").str.extract_all(_REQUESTED).alias("m"))
+        .explode("m")
+        .select(pl.coalesce(*[pl.col("m").str.extract(_REQUESTED, i) for i in range(1, 5)]).alias("name"))
+    )
+    assert set(names["name"]) == {"deploy_service"}
+
+
+def test_near_miss_the_asked_for_tool_ran_as_a_span_of_another_kind() -> None:
+    # A Langfuse v2 LangChain trace keeps a tool's run as a span observation named for the tool
+    # (kind chain): it ran, and the act is done.
+    c = run(
+        span("root", 0, 10, kind="chain", name="LangGraph", input="ship payments-api", output=ANSWER),
+        span("l0", 1, 2, parent_id="root", kind="llm", model="gpt-4o", output=_langchain_request()),
+        span("d1", 2.5, 3, parent_id="root", kind="chain", name="deploy_service", output='{"status": "rolling_out"}'),
+        span("l1", 3, 4, parent_id="root", kind="llm", model="gpt-4o", output=json.dumps({"role": "assistant", "content": ANSWER})),
+    )  # fmt: skip
+    assert "claimed_but_not_done" not in detectors(c)
