@@ -330,8 +330,11 @@ def test_graph_interrupt_is_an_escalation_not_an_error() -> None:
     assert not col(ctx, "n", "failed") and not col(ctx, "g", "failed")
     assert col(ctx, "n", "pause_escalation") and not col(ctx, "g", "pause_escalation")
     c = run(*_interrupted())
-    # Never resumed before the log ends: an escalation nobody took up, and nothing else.
-    assert detectors(c) == {"unacknowledged_escalation"}
+    # Never resumed before the log ends: an escalation nobody took up, and the run left suspended on it
+    # (TAXONOMY limbo: no terminal state, last activity an escalation). Both are ownership gaps; no
+    # error detector reads the interrupt.
+    assert detectors(c) == {"unacknowledged_escalation", "limbo"}
+    assert one(c, "limbo")["decisive_span_id"] == "n"
     f = one(c, "unacknowledged_escalation")
     assert f["decisive_span_id"] == "n"
     assert "a pause for a person's decision" in f["explanation"]
