@@ -250,7 +250,9 @@ class BudgetExceeded(Detector):
         "up (a loop detector or handoff_ping_pong found it: the loop's story, told once). A spend budget "
         "refusal the run went past (a model or tool call after it, and the run reported success) did not "
         "stop it: LiteLLM's budgets are a key's, user's or team's, spent across runs; the handled or "
-        "hidden error is another rule's story. Decisive is the span where the running total "
+        "hidden error is another rule's story. Nor a turn or step limit that stopped one part the run "
+        "then redid (the same agent made the same call again, a sub-agent or agent-as-tool dispatched "
+        "again, and it succeeded). Decisive is the span where the running total "
         "crossed the budget, or where the limit was raised."
     )
 
@@ -356,7 +358,11 @@ class BudgetExceeded(Detector):
                 pl.when(stated).then(pl.lit("strong")).otherwise(pl.lit("weak")),
             )
         )
-        stops = limit_stops(ctx).join(_budget_stop_gone_past(ctx), on="run_id", how="anti")
+        stops = (
+            limit_stops(ctx)
+            .join(_budget_stop_gone_past(ctx), on="run_id", how="anti")
+            .join(limit_stops_redone(ctx), on="run_id", how="anti")
+        )
         return pl.concat([loop_spend_told_once(ctx, spend), stops], how="vertical_relaxed")
 
 
@@ -390,3 +396,32 @@ def _budget_stop_gone_past(ctx: Context) -> pl.LazyFrame:
     )
     ended_well = ctx.runs.lazy().filter(pl.col("reported_outcome") == "success").select("run_id")
     return later.join(ended_well, on="run_id", how="semi").join(step_limited, on="run_id", how="anti")
+
+
+def limit_stops_redone(ctx: Context) -> pl.LazyFrame:
+    """``run_id`` of the runs whose every turn or step limit stop was redone: after the stopped span
+    ended, the same agent made the same call (same kind and call: the sub-agent run again, the
+    agent-as-tool called again) and it succeeded; and no spend budget stopped the run. The OpenAI
+    Agents SDK runs an ``Agent.as_tool`` sub-agent as a nested ``Runner.run`` with its own max_turns;
+    its ``MaxTurnsExceeded`` goes through the tool's ``failure_error_function`` (by default
+    ``default_tool_error_function``, src/agents/tool.py: "An error occurred while running the tool.
+    Please try again. Error: ...") back to the calling model as the tool's result, and the caller
+    may dispatch it again. A limit that stopped one attempt the run then made good stopped a part,
+    not the run: no budget_exceeded (whether the error was handled is the error rules' story)."""
+    s = ctx.spans.lazy()
+    if "budget_stop" not in ctx.spans.columns or "step_limit" not in ctx.spans.columns:
+        return pl.LazyFrame(schema={"run_id": pl.String})
+    stops = s.filter(pl.col("step_limit") & ~pl.col("budget_stop")).select(
+        "run_id", "span_id", "kind", "agent", "call", pl.coalesce("end_time", "t").alias("_stop_end")
+    )
+    redone = (
+        s.filter(pl.col("succeeded"))
+        .select("run_id", "kind", "agent", "call", pl.col("t").alias("_again"))
+        .join(stops, on=["run_id", "kind", "agent", "call"], nulls_equal=True)
+        .filter(pl.col("_again") >= pl.col("_stop_end"))
+        .select("run_id", "span_id")
+        .unique()
+    )
+    left = stops.join(redone, on=["run_id", "span_id"], how="anti").select("run_id")
+    spend = s.filter(pl.col("budget_stop")).select("run_id")
+    return redone.select("run_id").unique().join(pl.concat([left, spend]).unique(), on="run_id", how="anti")
