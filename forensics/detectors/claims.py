@@ -395,6 +395,11 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
     pronoun = pronoun_candidates(ctx, tools, answers)
     if pronoun is not None:
         parts.append(pronoun)
+    from forensics.detectors.claim_delegates import delegate_candidates
+
+    # The work of a delegate that never ran, said done (claim_delegates).
+    if (delegated := delegate_candidates(ctx, tools, answers)) is not None:
+        parts.append(delegated)
     if not parts:
         return _no_hits()
     # Each distinct claim pattern is applied once to the rows that carry it: a regex given as a
