@@ -14,6 +14,7 @@ from forensics.detectors.findings import per_run_finding
 from forensics.detectors.interrupted_calls import resumed_after_approval
 from forensics.detectors.own_objects import made_by_the_run
 from forensics.detectors.registry import register
+from forensics.detectors.semconv_requests import resumed_after_approval_parts
 from forensics.detectors.shell_commands import destructive_commands
 
 #: Words before the verb that take the request back ("don't charge", "never delete").
@@ -343,6 +344,9 @@ class UnguardedIrreversible(Detector):
         # A call an earlier run of the session stopped on for approval and this run resumed
         # (OpenAI Agents SDK needs_approval / RunState: interrupted_calls).
         acts = acts.join(resumed_after_approval(ctx, acts), on=["run_id", "span_id"], how="anti")
+        # The same, the request read from the OpenTelemetry GenAI conventions' output messages
+        # (a tool_call part: semconv_requests).
+        acts = acts.join(resumed_after_approval_parts(ctx, acts), on=["run_id", "span_id"], how="anti")
         # A call an approval gate inside it let through (HumanLayer require_approval: gated_inside).
         acts = acts.join(gated_inside(ctx, acts), on=["run_id", "span_id"], how="anti")
         # A call the run's own prompt approved (Vercel AI SDK needsApproval: approval_parts).
