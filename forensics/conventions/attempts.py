@@ -177,8 +177,21 @@ def _structure(df: pl.DataFrame) -> pl.DataFrame:
     # becomes (key, successes before the row in the key), on the few rows of repeated keys.
     ok_before = pl.col("succeeded").cast(pl.Int64).cum_sum() - pl.col("succeeded").cast(pl.Int64)
     starts = (pl.col(g) != pl.col(g).shift(1)).fill_null(True)
+    # A resend is sent once the attempt before it has failed, that is after it ended (openai-python
+    # _base_client.py _retry_request sleeps after the failed response; tenacity calls again after
+    # the exception; an HTTP client resends after the response): a call that started while the one
+    # before it was still in flight is another request sent alongside (asyncio.gather, a TaskGroup,
+    # ToolNode's parallel tool calls over the same model or tool). It opens a group of its own.
+    alongside = (~starts & (pl.col("t") < pl.coalesce("end_time", "t").shift(1))).fill_null(False).cast(pl.Int64)
+    in_flight = alongside.cum_sum()
     multi = multi.with_columns(
-        pl.struct(g, (ok_before - pl.when(starts).then(ok_before).forward_fill()).alias("_seg")).hash(4).alias(g)
+        pl.struct(
+            g,
+            (ok_before - pl.when(starts).then(ok_before).forward_fill()).alias("_seg"),
+            (in_flight - pl.when(starts).then(in_flight).forward_fill()).alias("_along"),
+        )
+        .hash(4)
+        .alias(g)
     )
     df = df.with_columns(df.get_column(g).scatter(multi.get_column("_row"), multi.get_column(g)).alias(g))
     multi = multi.filter(pl.col(g).is_duplicated()).sort(g, "seq")

@@ -235,6 +235,7 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
             "attempt_index",
             "attempt_count",
             "group_recovered",
+            pl.coalesce("end_time", "t").alias("f_end"),
         )
         # Fallbacks the framework declared (conventions: with_fallbacks, LiteLLM fallbacks).
         declared = (
@@ -248,6 +249,7 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
             .select(
                 "run_key",
                 pl.col("seq").alias("l_seq"),
+                pl.col("t").alias("l_t"),
                 pl.col("kind").alias("l_kind"),
                 pl.col("call").alias("l_call"),
                 pl.col("model").alias("l_model"),
@@ -279,7 +281,14 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
         from forensics.detectors.missing_fallback import ANSWER_TOOLS
 
         own_answer = pl.col("call").is_in(ANSWER_TOOLS) & ~same_agent
-        retry = (pl.col("l_kind") == pl.col("kind")) & (pl.col("l_call") == pl.col("call")) & same_request & ~own_answer
+        # A retry is sent once the failure is known, after the failed call ended: the same call started
+        # while it was still in flight was sent alongside it (asyncio.gather or a TaskGroup over one
+        # model, ToolNode's parallel tool calls), another request (conventions.attempts, the same rule).
+        after_failure = (pl.col("l_t") >= pl.col("f_end")).fill_null(True)
+        retry = (
+            (pl.col("l_kind") == pl.col("kind")) & (pl.col("l_call") == pl.col("call")) & same_request & ~own_answer
+            & after_failure
+        )
         fallback = (
             (
                 (pl.col("kind") == "llm")
