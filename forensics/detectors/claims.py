@@ -78,6 +78,20 @@ _FILLER: Final = frozenset(
      "functions", "function", "tool", "tools", "api", "mcp", "v1", "v2", "v3", "new"}
 )
 _VOWELS: Final = set("aeiou")
+#: The verbs API tools are named with that are no app's name. Toolkits and MCP servers put the
+#: app before the verb in one snake_case name: mcp-atlassian's ``jira_transition_issue``,
+#: ``jira_add_comment``, ``confluence_get_page``; the Slack MCP server's ``slack_post_message``;
+#: Composio's APP_ACTION slugs (``GMAIL_SEND_EMAIL``). Read verb-first, every such tool had the
+#: app as its verb ("jira"), so a failed transition looked redone by a comment added later. A
+#: first word that is none of these followed by one that is, in a name of three words or more,
+#: is the app; words that are as often nouns (issue, refund, charge, comment) are left out.
+_APP_VERBS: Final = frozenset(
+    {"get", "list", "search", "fetch", "query", "retrieve", "find", "read", "create", "add", "insert",
+     "update", "edit", "modify", "delete", "remove", "send", "post", "transition", "move", "assign",
+     "close", "merge", "execute", "run", "upload", "download", "publish", "schedule", "cancel", "approve",
+     "reject", "invite", "archive", "submit", "set", "write", "make", "put", "mark", "resolve", "trigger",
+     "deploy", "restart", "reply", "forward", "share", "rename", "reset", "revoke", "grant"}
+)  # fmt: skip
 
 
 def past_forms(verb: str) -> tuple[str, ...]:
@@ -119,11 +133,14 @@ def _words(part: str) -> list[str]:
 @lru_cache(maxsize=4096)
 def tool_verb_object(name: str) -> tuple[str, list[str]] | None:
     """The verb and the object words of a tool name (``charge_card`` -> charge, [card];
-    ``hotels.book`` -> book, [hotels]), or None when the name has no verb and object."""
+    ``hotels.book`` -> book, [hotels]), or None when the name has no verb and object. An app's
+    name before the verb (``jira_transition_issue``, ``GMAIL_SEND_EMAIL``) is no verb: _APP_VERBS."""
     segments = [s for s in re.split(r"[./:]|__", name) if _words(s)]
     if not segments:
         return None
     last = _words(segments[-1])
+    if len(last) >= 3 and last[0] not in _APP_VERBS and last[1] in _APP_VERBS:
+        last = last[1:]
     if len(last) >= 2:
         verb, obj = last[0], last[1:]
     elif len(segments) >= 2:
