@@ -17,6 +17,7 @@ from forensics.detectors.silent_failure import swallowed_errors
 from forensics.detectors.suite_claims import failed_test_runs
 from forensics.detectors.unhandled_facts import (
     aborted_by_caller,
+    cut_waits,
     emptied_by_caller,
     picked_up_after_kill,
     timed_out_waits,
@@ -166,7 +167,8 @@ class Stall(Detector):
         "The run never ends (its root has no end and no terminal status), or it goes quiet for longer "
         "than thresholds.stall_seconds after an error, or a call waits longer than thresholds.stall_seconds "
         "and then fails with a timeout (what it waited on went quiet; not when a later attempt or a fallback "
-        "answered it)."
+        "answered it), or a call never returns while the step waiting on it ends in error with no other "
+        "call under it failing (the wait cut from outside: asyncio CancelledError, a server timeout)."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -273,7 +275,7 @@ class Stall(Detector):
             )
         )
         per_run = (
-            pl.concat([never, gaps, timed_out_waits(ctx, stall_s)], how="vertical_relaxed")
+            pl.concat([never, gaps, timed_out_waits(ctx, stall_s), cut_waits(ctx)], how="vertical_relaxed")
             .sort("run_id", "seq")
             .group_by("run_id")
             .agg(

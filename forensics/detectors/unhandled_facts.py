@@ -1,7 +1,8 @@
 """Facts unhandled_error and stall read about a failed call's surroundings: a caller that turned the
 failure into an empty result (``emptied_by_caller``), a killed call the session's next run picked up
 (``picked_up_after_kill``), a call that waited past the stall threshold and timed out
-(``timed_out_waits``), a call its own caller aborted (``aborted_by_caller``)."""
+(``timed_out_waits``), a call its own caller aborted (``aborted_by_caller``), a call whose caller's wait
+was cut while it was still in flight (``cut_waits``)."""
 
 from __future__ import annotations
 
@@ -130,6 +131,51 @@ def timed_out_waits(ctx: Context, stall_s: float) -> pl.LazyFrame:
                 hms("t"),
                 pl.col("error_label"),
                 pl.lit(stall_s),
+            ).alias("why"),
+        )
+    )
+
+
+def cut_waits(ctx: Context) -> pl.LazyFrame:
+    """``run_id, span_id, seq, why`` of calls that never returned (no end, no error of their own)
+    whose caller, the span waiting on them, ended in error after they started, with no other call
+    under it failing: the wait was cut from outside, and the open call is what it waited on. An
+    asyncio task cancelled while it awaits (a client gone, ``asyncio.wait_for`` or a server timeout
+    cancelling the request) raises CancelledError in the awaiting code, so the step that gathered
+    the calls ends in error, while the call still in flight never gets its end: LangSmith's run is
+    left pending (langsmith-sdk issue 453), LangGraph's ToolNode runs its tool calls with
+    ``asyncio.gather`` (prebuilt/tool_node.py ``_afunc``), langgraph issue 2055. Where a sibling call
+    failed (an ``asyncio.TaskGroup`` cancels the others when one raises), that failure is the story
+    and the cancelled calls are not waits that went quiet."""
+    s = ctx.spans.lazy()
+    callers = s.filter(
+        pl.col("failed") & pl.col("end_time").is_not_null() & ~pl.col("has_failed_child").fill_null(False)
+    ).select(
+        "run_id",
+        pl.col("span_id").alias("parent_id"),
+        pl.col("end_time").alias("_p_end"),
+        pl.col("kind").alias("_p_kind"),
+        pl.col("call").alias("_p_call"),
+        pl.col("error_label").alias("_p_error"),
+    )
+    return (
+        s.filter(pl.col("kind").is_in(CALL_KINDS) & pl.col("end_time").is_null() & ~pl.col("failed") & ~pl.col("is_root"))
+        .join(callers, on=["run_id", "parent_id"])
+        .filter(pl.col("_p_end") > pl.col("t"))
+        .select(
+            "run_id",
+            "span_id",
+            "seq",
+            pl.format(
+                "{} {} started at {} and never returned; {} {} waiting on it ended with {} at {}: the wait was "
+                "cut from outside, and nothing retried the call, timed it out or answered without it",
+                pl.col("kind"),
+                txt(pl.col("call")),
+                hms("t"),
+                pl.col("_p_kind"),
+                txt(pl.col("_p_call")),
+                pl.col("_p_error"),
+                hms("_p_end"),
             ).alias("why"),
         )
     )
