@@ -49,26 +49,45 @@ def _continued(spans: pl.LazyFrame, cut: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _fell_back(spans: pl.LazyFrame) -> pl.LazyFrame:
+def _fell_back(spans: pl.LazyFrame, window: pl.Expr) -> pl.LazyFrame:
     """``run_id, span_id, reasked`` of the model calls refused for exceeding the window whose next
-    model call under the same parent went to another model and finished normally: a context-window
-    fallback (LiteLLM's ``context_window_fallbacks``, docs/proxy/reliability.md: "If the error is a
-    context window exceeded error, fall back to a larger model group"; LangChain's
-    ``with_fallbacks``). The request was answered; nothing was lost. The same model asked again, or
-    a fallback that failed or was cut too, is no such rescue."""
-    nxt = {c: pl.col(c).shift(-1).over("run_id", "parent_id") for c in ("model", "failed", "cut_short")}
-    return (
+    model call under the same parent was answered normally, either by another model or with a prompt
+    that fits. Another model: a context-window fallback (LiteLLM's ``context_window_fallbacks``,
+    docs/proxy/reliability.md: "If the error is a context window exceeded error, fall back to a
+    larger model group"; LangChain's ``with_fallbacks``). The same model with a prompt the log shows
+    under the model's window (``window``: its prompt tokens known and below it), no tool call between:
+    the caller did what the refusal asks ("Please reduce the length of the messages": trimmed,
+    summarised, compacted) and asked again. The request was answered; the overflow lost no answer (what a summary dropped
+    is compaction's story). The same model asked again with no smaller prompt shown, or a second
+    call that failed or was cut too, is no such rescue."""
+    cols = ("model", "failed", "cut_short", "input_tokens", "seq")
+    nxt = {c: pl.col(c).shift(-1).over("run_id", "parent_id").alias(f"_n_{c}") for c in cols}
+    smaller = pl.col("model").eq_missing(pl.col("_n_model")) & (pl.col("_n_input_tokens") < window).fill_null(False)
+    rescued = (
         spans.filter(pl.col("kind") == "llm")
         .sort("run_id", "seq")
-        .with_columns(nxt["model"].alias("_nm"), nxt["failed"].alias("_nf"), nxt["cut_short"].alias("_nc"))
+        .with_columns(*nxt.values())
         .filter(
             pl.col("failed")
             & pl.col("overflow_text").fill_null(False)
-            & (pl.col("_nm") != pl.col("model")).fill_null(False)
-            & ~pl.col("_nf").fill_null(True)
-            & ~pl.col("_nc").fill_null(True)
+            & ((pl.col("_n_model") != pl.col("model")).fill_null(False) | smaller)
+            & ~pl.col("_n_failed").fill_null(True)
+            & ~pl.col("_n_cut_short").fill_null(True)
         )
-        .select("run_id", "span_id", pl.lit(True).alias("reasked"))
+        .select("run_id", "span_id", "seq", "_n_seq", smaller.alias("_same"))
+    )
+    # The same model asked again is the same request only with no tool call between: work a tool
+    # split into pieces (a chunker, then one call per piece) answered parts, not the request refused.
+    tools = spans.filter(pl.col("kind") == "tool").select("run_id", pl.col("seq").alias("_t_seq"))
+    split = (
+        rescued.filter(pl.col("_same"))
+        .join(tools, on="run_id")
+        .filter((pl.col("_t_seq") > pl.col("seq")) & (pl.col("_t_seq") < pl.col("_n_seq")))
+        .select("run_id", "span_id")
+        .unique()
+    )
+    return rescued.join(split, on=["run_id", "span_id"], how="anti").select(
+        "run_id", "span_id", pl.lit(True).alias("reasked")
     )
 
 
@@ -93,7 +112,9 @@ class ContextOverflow(Detector):
         "or continued (the next call under the same parent, no tool call between: the Vercel AI "
         "SDK's continueSteps) that then finished normally lost nothing, nor did a request refused for the "
         "window whose next model call under the same parent went to another model and finished normally "
-        "(LiteLLM context_window_fallbacks, LangChain with_fallbacks). "
+        "(LiteLLM context_window_fallbacks, LangChain with_fallbacks), or went to the same model with a prompt "
+        "the log shows under the model's window, no tool call between (the caller trimmed or compacted, as the "
+        "refusal asks, and asked again; a tool that split the work into pieces answered parts, not the request). "
         "Decisive: the earliest such span, where the context first went past the window; where a "
         "request was refused for exceeding the window, that refusal (a near-full call before it was "
         "accepted and answered: evidence only); an enclosing span failing with the error its model "
@@ -138,7 +159,7 @@ class ContextOverflow(Detector):
             .select("run_id", "span_id", pl.lit(True).alias("reasked"))
             .unique()
         )
-        reasked = pl.concat([reasked, _continued(spans, cut), _fell_back(spans)]).unique()
+        reasked = pl.concat([reasked, _continued(spans, cut), _fell_back(spans, window)]).unique()
         truncated = pl.col("cut_short") & pl.col("reasked").is_null()
         full = ((pl.col("kind") == "llm") & (pl.col("input_tokens") > pl.col("window") * pol.context_fraction)).fill_null(
             False
