@@ -165,9 +165,31 @@ def dangling_handoffs(ctx: Context) -> pl.DataFrame:
             # Its result names the agent now answering, who then works (handoff_result).
             .join(taken_by_named(s, handoffs), on=["run_id", "span_id"], how="anti")
             .join(_cut_by_step_limit(s, handoffs), on=["run_id", "span_id"], how="anti")
+            .join(_node_named_for_target(s, handoffs), on=["run_id", "span_id", "target_norm"], how="anti")
         )
 
     return ctx.cached("dangling_handoffs", build())
+
+
+def _node_named_for_target(s: pl.LazyFrame, handoffs: pl.LazyFrame) -> pl.LazyFrame:
+    """``run_id, span_id, target_norm`` of handoffs after which a graph node named for the target ran in the same
+    run: langgraph-supervisor and langgraph-swarm add each agent to the graph as a node named after
+    it (``StateGraph.add_node(agent.name, agent)``; langgraph_supervisor/supervisor.py,
+    langgraph_swarm/swarm.py) and the transfer tool's ``Command(goto=agent.name)`` runs that node,
+    whose run the tracer names by the node (the LangChain callback's run name), while the agent's own
+    steps inside it are named for create_react_agent's inner nodes ("agent", "tools") and carry no
+    agent name. The node named for the target, started after the handoff, is the target at work."""
+    nodes = (
+        s.filter(pl.col("kind").is_in(["chain", "agent"]) & pl.col("call").is_not_null())
+        .select("run_id", pl.col("seq").alias("_n_seq"), pl.col("call").str.to_lowercase().str.replace_all(r"[^a-z0-9]", "").alias("target_norm"))
+    )
+    return (
+        handoffs.select("run_id", "span_id", "seq", "target_norm")
+        .join(nodes, on=["run_id", "target_norm"])
+        .filter(pl.col("_n_seq") > pl.col("seq"))
+        .select("run_id", "span_id", "target_norm")
+        .unique()
+    )
 
 
 def _cut_by_step_limit(s: pl.LazyFrame, handoffs: pl.LazyFrame) -> pl.LazyFrame:
