@@ -185,7 +185,8 @@ class RepeatedAction(Detector):
     strength = "strong"
     description = (
         "The same agent calls the same tool with the same (normalised) arguments repeat_count+ times "
-        "in a run and the calls bring no new information: the same result each time, or the same "
+        "in a run and the calls bring no new information: the same result each time (a log that recorded "
+        "neither the arguments nor the results shows no sameness), or the same "
         "error each time with each attempt issued by the agent's model (the agent decided again; "
         "resends no model decided are retry_storm's). Twice is enough in a run that hit its step, turn or "
         "recursion limit (runs.step_limit_hit): the repeats are where its steps went. A wait (a wait or sleep "
@@ -264,6 +265,10 @@ class RepeatedAction(Detector):
                 error_key.filter(bad).n_unique().alias("n_errors"),
                 error_label.filter(bad).first().alias("error"),
                 pl.col("decided").all().alias("decided"),
+                # Whether the log recorded what the calls were given or gave back: a tracer that
+                # writes neither (autogen-core's execute_tool span: the tool's name, id and
+                # description, no arguments, no result) shows no sameness, only the tool's name.
+                (pl.col("call_args").is_not_null() | pl.col("output").is_not_null()).any().alias("_recorded"),
             )
             # The step completed at least twice with the same result, or the agent's model decided
             # again each time to make a call that failed the same way (a resend no model decided is
@@ -278,7 +283,7 @@ class RepeatedAction(Detector):
             .filter(
                 (pl.col("n") >= pl.when(pl.col("step_limit_hit")).then(2).otherwise(n))
                 & (
-                    ((pl.col("n_ok") >= 2) & (pl.col("n_results") == 1))
+                    ((pl.col("n_ok") >= 2) & (pl.col("n_results") == 1) & pl.col("_recorded"))
                     | (
                         (pl.col("n_err") == pl.col("n")) & (pl.col("n_errors") == 1)
                         & pl.col("decided")
