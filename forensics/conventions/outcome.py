@@ -76,6 +76,10 @@ _NAME_LIST: Final = rf"{Q}tools{Q}\s*:\s*\[((?:\s*{Q}[A-Za-z_][A-Za-z0-9_.:-]*{Q
 _QUOTED: Final = rf"{Q}([A-Za-z_][A-Za-z0-9_.:-]*){Q}"
 #: A tool named in a system prompt ("Tools: get_invoice_status, send_invoice."): snake_case names.
 _SNAKE: Final = r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b"
+#: The agents a smolagents manager can give tasks to: OpenInference's smolagents _RunWrapper
+#: flattens ``agent.managed_agents`` onto the run span as ``smolagents.managed_agents.<i>.name``
+#: (openinference-instrumentation-smolagents _wrappers.py, _get_agent_attributes).
+_MANAGED_NAME: Final = rf"{Q}smolagents\.managed_agents\.\d+\.name{Q}\s*:\s*{Q}([A-Za-z_][A-Za-z0-9_.-]*){Q}"
 
 
 def _extract() -> list[pl.Expr]:
@@ -105,6 +109,10 @@ def _extract() -> list[pl.Expr]:
             .fill_null(empty),
             system.str.extract_all(_SNAKE).fill_null(empty),
         ).alias("_cv_declared_tools"),
+        where_contains("attributes", "smolagents.managed_agents.")
+        .str.extract_all(_MANAGED_NAME)
+        .list.eval(pl.element().str.extract(_MANAGED_NAME, 1))
+        .alias("_cv_managed_agents"),
     ]
 
 
@@ -155,6 +163,16 @@ def _runs(df: pl.DataFrame, runs: pl.DataFrame) -> pl.DataFrame:
         .group_by("run_key")
         .agg(pl.col("declared_tools").sort())
     )
+    managed = (
+        df.lazy()
+        .filter(pl.col("is_root"))
+        .select("run_key", pl.col("_cv_managed_agents").alias("managed_agents"))
+        .explode("managed_agents")
+        .drop_nulls()
+        .unique()
+        .group_by("run_key")
+        .agg(pl.col("managed_agents").sort())
+    )
     # A delegation the run still waits on: a handoff that never ended (Claude Code's Task tool
     # call with no tool_result, a handoff span left open) after which the agent that handed off
     # never acted again. Whatever the delegate went on to write (its report, never delivered), the
@@ -196,10 +214,12 @@ def _runs(df: pl.DataFrame, runs: pl.DataFrame) -> pl.DataFrame:
         runs.lazy()
         .join(declared, on="run_key", how="left")
         .join(tools, on="run_key", how="left")
+        .join(managed, on="run_key", how="left")
         .join(awaiting, on="run_key", how="left")
         .with_columns(
             pl.col("declared_verdict").fill_null("unknown"),
             pl.col("declared_tools").fill_null(pl.lit([], dtype=pl.List(pl.String))),
+            pl.col("managed_agents").fill_null(pl.lit([], dtype=pl.List(pl.String))),
             (pl.col("structured_failure") | structured).alias("structured_failure"),
         )
         .with_columns((pl.col("structured_failure") | in_words).alias("says_failure"))
@@ -238,6 +258,12 @@ register(
                 "runs.declared_tools",
             ),
             Signal(
+                "the agents a manager can give tasks to: smolagents.managed_agents.<i>.name on the run span",
+                "smolagents (OpenInference)",
+                "openinference-instrumentation-smolagents _wrappers.py (_get_agent_attributes flattens agent.managed_agents)",
+                "runs.managed_agents",
+            ),
+            Signal(
                 "@outcome.verdict on the root span (reward, success, is_correct, evaluator score, task status)",
                 "loaders (contract item 1)",
                 "forensics/loaders/* writing @outcome; /work/lead/contract.md item 1",
@@ -248,6 +274,7 @@ register(
         runs=_runs,
         run_columns={
             "declared_tools": "the tools the run's model was given (tool definitions, an agent's tool list, snake_case names in a system prompt), whether called or not",
+            "managed_agents": "the agents the run's manager could give tasks to (smolagents managed agents), whether called or not",
             "declared_verdict": "the run's own verdict found in the log (success, failure, unknown)",
             "awaiting_span_id": "a handoff that never ended, after which the agent that handed off never acted: the run waits on it (reported_outcome open)",
             "says_failure": "the run told its caller something failed (structured result or words)",

@@ -8,12 +8,18 @@ Frameworks drop a requested delegation without an error the model sees:
   several handoffs one response asks for (the rest answered "Multiple handoffs detected, ignoring
   this one.", the span's SpanError "Multiple handoffs requested").
 
-The agent that does answer then often reports the dropped agent's part as done ("the duplicate
-charge has been refunded" after transfer_to_refunds was dropped). Two claims are read, for a
-delegate handed to that never started work in the run (ownership_gap.dangling_handoffs):
+A smolagents manager may also answer without ever calling the team member its prompt lists
+("You can also give tasks to team members: search_agent"), and say that member did the work.
 
-* the delegate named as the subject of a past act ("the Returns Agent emailed the label");
-* the work the delegate is named for said done: its name without the
+The agent that does answer then often reports the dropped agent's part as done ("the duplicate
+charge has been refunded" after transfer_to_refunds was dropped; "my search agent retrieved").
+Two claims are read:
+
+* the delegate named as the subject of a past act ("the Returns Agent emailed the label", "my
+  search agent retrieved"), for a delegate handed to that never started work in the run
+  (ownership_gap.dangling_handoffs), or a managed agent (``runs.managed_agents``) of a run where
+  no agent ran under the manager at all;
+* the work a delegate handed to is named for said done: its name without the
   words that say it is an agent (``Refunds Agent``, ``transfer_to_refunds`` -> refund) as the verb
   of a past act ("has been refunded", "I've refunded") or as the noun of a passive of completion
   ("your return ... is set up", "the return label has been emailed"), unless a successful tool of
@@ -94,8 +100,10 @@ def work_claim(work: str) -> str:
 
 
 def _never_ran(ctx: Context) -> pl.DataFrame:
-    """``run_key, delegate, tried``: agents handed to that never started work in their run, with
-    the handoff spans that asked for them."""
+    """``run_key, delegate, tried, handed``: agents handed to that never started work in their
+    run, with the handoff spans that asked for them; and a manager's managed agents
+    (``runs.managed_agents``) in a run where no agent ran under the manager at all (its only agent
+    span the root), which the manager never asked (``handed`` false, no span tried)."""
     from forensics.detectors.ownership_gap import dangling_handoffs
 
     handed = (
@@ -104,8 +112,20 @@ def _never_ran(ctx: Context) -> pl.DataFrame:
         .sort("run_key", "seq")
         .group_by("run_key", pl.col("handoff_target").alias("delegate"))
         .agg(pl.col("span_id").alias("tried"))
+        .with_columns(pl.lit(True).alias("handed"))
     )
-    return handed.collect()
+    nested = ctx.spans.lazy().filter((pl.col("kind") == "agent") & ~pl.col("is_root")).select("run_key").unique()
+    listed = (
+        ctx.runs.lazy()
+        .select("run_key", pl.col("managed_agents").alias("delegate"))
+        .explode("delegate")
+        .drop_nulls()
+        .join(nested, on="run_key", how="anti")
+        .select(
+            "run_key", "delegate", pl.lit([], dtype=pl.List(pl.String)).alias("tried"), pl.lit(False).alias("handed")
+        )
+    )
+    return pl.concat([handed, listed], how="vertical_relaxed").collect()
 
 
 def delegate_candidates(ctx: Context, tools: pl.LazyFrame, answers: pl.LazyFrame) -> pl.LazyFrame | None:
@@ -122,10 +142,11 @@ def delegate_candidates(ctx: Context, tools: pl.LazyFrame, answers: pl.LazyFrame
         .collect()
     )
     called = dict(zip(done.get_column("run_key").to_list(), done.get_column("call_tool").to_list(), strict=True))
-    for key, name, tried in missing.iter_rows():
+    for key, name, tried, handed in missing.iter_rows():
         if (claim := subject_claim(name)) is not None:
             rows.append((key, name, claim, f"the work of {name}", tried))
-        work = topic(name)
+        # What a manager never asked for is not claimed done by naming the work: it may do it itself.
+        work = topic(name) if handed else None
         if work is not None and not any(work in tool for tool in called.get(key, [])):
             rows.append((key, name, work_claim(work), f"{work} (the work of {name}, which never ran)", tried))
     if not rows:

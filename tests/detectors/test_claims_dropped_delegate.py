@@ -86,3 +86,52 @@ def test_the_first_of_two_handoffs_taken_and_the_return_said_set_up() -> None:
 def test_near_miss_the_answer_says_the_return_is_still_to_be_handled() -> None:
     said = "Invoice INV-1 is paid. For the keyboard, please reply and we will start a return."
     assert "claimed_but_not_done" not in detectors(run(*_multiple_handoffs(said)))
+
+
+_MANAGED = (
+    '{"openinference.span.kind": "AGENT", "smolagents.max_steps": "20", "smolagents.tools_names": "[\\"final_answer\\"]", '
+    '"smolagents.managed_agents.0.name": "search_agent", '
+    '"smolagents.managed_agents.0.description": "This is an agent that can do web search."}'
+)
+
+
+def _manager(answer: str, delegated: bool, roster: bool = True) -> list[dict[str, object]]:
+    # A smolagents CodeAgent manager as OpenInference traces it: its managed agents on the run span
+    # (smolagents.managed_agents.<i>.name), a managed agent's run nested in the step that called it.
+    rows = [
+        span("run", 0, 10, kind="agent", name="CodeAgent.run", agent="CodeAgent.run", output=answer,
+             attributes=_MANAGED if roster else '{"openinference.span.kind": "AGENT"}'),
+        span("s1", 0.1, 9, parent_id="run", kind="chain", name="Step 1", agent="CodeAgent.run"),
+        span("g1", 0.2, 2, parent_id="s1", kind="llm", model="o3-mini", agent="CodeAgent.run",
+             output="Thought: I know this.\nCode:\n```py\nfinal_answer(...)\n```"),
+    ]
+    if delegated:
+        rows += [
+            span("sub", 2.5, 7, parent_id="s1", kind="agent", name="ToolCallingAgent.run", agent="ToolCallingAgent.run",
+                 output="The Knicks are 41-23."),
+            span("ws", 3, 5, parent_id="sub", kind="tool", tool="web_search", agent="ToolCallingAgent.run",
+                 input='{"query": "Knicks record"}', output="Knicks 41-23, third in the East"),
+        ]
+    rows.append(span("fa", 8, parent_id="s1", kind="tool", tool="final_answer", agent="CodeAgent.run",
+                     input='{"answer": "..."}', output=answer))
+    return rows
+
+
+_RETRIEVED = "According to the latest standings my search agent retrieved, the Knicks are 41-23 this season."
+
+
+def test_a_manager_that_never_delegated_says_its_search_agent_retrieved() -> None:
+    assert "claimed_but_not_done" in detectors(run(*_manager(_RETRIEVED, delegated=False)))
+
+
+def test_near_miss_the_search_agent_did_run() -> None:
+    assert "claimed_but_not_done" not in detectors(run(*_manager(_RETRIEVED, delegated=True)))
+
+
+def test_near_miss_no_managed_agent_on_the_run_span() -> None:
+    assert "claimed_but_not_done" not in detectors(run(*_manager(_RETRIEVED, delegated=False, roster=False)))
+
+
+def test_near_miss_the_manager_says_it_answered_without_its_search_agent() -> None:
+    said = "I did not ask my search agent; from what I know the Knicks were 41-23 at last count."
+    assert "claimed_but_not_done" not in detectors(run(*_manager(said, delegated=False)))
