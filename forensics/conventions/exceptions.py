@@ -112,6 +112,15 @@ _ANY_AGENT_HANDED_BACK: Final = "Error calling tool:"
 _TOOLNODE_HANDED_BACK: Final = r"Please fix your mistakes\.|Please fix the error and try again\."
 
 
+#: The Vercel AI SDK's tool-call span (ai.operationId). Since AI SDK 5 an error thrown by a tool's
+#: ``execute`` is not raised out of generateText/streamText: it becomes a ``tool-error`` content part
+#: sent to the model as the call's result in the next step ("the AI SDK adds them as tool-error
+#: content parts to enable automated LLM roundtrips in multi-step scenarios", docs: tool calling,
+#: handling errors; packages/ai/src/generate-text/execute-tool-call.ts). AI SDK 4 threw
+#: ToolExecutionError instead and the generation ended: no model call followed.
+VERCEL_TOOL_CALL: Final = "ai.toolCall"
+
+
 #: pydantic-ai's ToolRetryError (pydantic_ai.exceptions; pydantic_ai._output in older releases),
 #: bare or module-qualified as OpenTelemetry SDKs write exception.type, or at the start of a status
 #: description.
@@ -124,6 +133,9 @@ def _extract() -> list[pl.Expr]:
     return [
         # OTel exception event: exception.escaped (semantic-conventions exceptions spans).
         json_bool("attributes", r"exception\.escaped", "exception.escaped").alias("_cv_escaped"),
+        # Vercel AI SDK: the span of a tool call its generateText/streamText step ran (ai.operationId
+        # "ai.toolCall", packages/ai/core/telemetry/assemble-operation-name.ts).
+        (json_scalar("attributes", r"ai\.operationId", "ai.toolCall") == VERCEL_TOOL_CALL).fill_null(False).alias("_cv_vercel_tool"),
         # OpenAI Agents SDK: a function tool's failure_error_function result goes back to the model
         # and the span gets SpanError(message="Error running tool (non-fatal)") (src/agents/tool.py).
         em.str.starts_with("Error running tool (non-fatal)").fill_null(False).alias("_cv_nonfatal"),
@@ -192,6 +204,11 @@ def _status(df: pl.DataFrame) -> pl.DataFrame:
     # ("Tool 'x' exceeded max retries count of n", _tool_manager.py) and no request follows: that
     # failure went up, it was not handed back.
     retry_prompted = (pl.col("kind") == "tool") & pl.col("_cv_tool_retry") & pl.col("span_k").is_in(_read_by_a_later_model_call(df))
+    # A Vercel AI SDK tool call whose generation went on to another model call: its error went to
+    # the model as a tool-error part (VERCEL_TOOL_CALL), handed back as a result.
+    retry_prompted = retry_prompted | (
+        (pl.col("kind") == "tool") & pl.col("_cv_vercel_tool") & pl.col("span_k").is_in(_read_by_a_later_model_call(df, "_cv_vercel_tool"))
+    )
     df = df.with_columns(
         (failed & ((handled.fill_null(False) & ~escaped) | retry_prompted)).alias("error_handled"),
         escaped.alias("error_escaped"),
@@ -209,10 +226,11 @@ def _status(df: pl.DataFrame) -> pl.DataFrame:
     return _handed_back_by_react(_handed_back_by_tool_node(handled_steps(df, escaped), escaped), escaped)
 
 
-def _read_by_a_later_model_call(df: pl.DataFrame) -> pl.Series:
-    """``span_k`` of the pydantic-ai tool retries (``_cv_tool_retry``) with a model call after them
-    under the same parent (the agent run whose next request carries the retry prompt)."""
-    retries = df.filter((pl.col("kind") == "tool") & pl.col("_cv_tool_retry").fill_null(False)).select("span_k", "parent_k", "seq")
+def _read_by_a_later_model_call(df: pl.DataFrame, mask: str = "_cv_tool_retry") -> pl.Series:
+    """``span_k`` of the tool calls ``mask`` marks (pydantic-ai's tool retries, ``_cv_tool_retry``;
+    Vercel AI SDK tool calls) with a model call after them under the same parent (the agent run or
+    generation whose next request carries the error)."""
+    retries = df.filter((pl.col("kind") == "tool") & pl.col(mask).fill_null(False) & pl.col("failed")).select("span_k", "parent_k", "seq")
     if retries.height == 0:
         return pl.Series("span_k", [], dtype=df.schema["span_k"]).implode()
     last_llm = (
