@@ -18,6 +18,7 @@ from forensics.detectors.suite_claims import failed_test_runs
 from forensics.detectors.unhandled_facts import (
     aborted_by_caller,
     cut_waits,
+    detached_calls,
     emptied_by_caller,
     picked_up_after_kill,
     timed_out_waits,
@@ -48,7 +49,8 @@ class UnhandledError(Detector):
         "(a chain span ended OK with an empty output over it): then both. A call whose worker process was "
         "killed under it (worker_killed: Celery's WorkerLostError, SIGKILL) and that a later run of the session "
         "made again and succeeded was picked up by the job system's redelivery. A call its caller aborted "
-        "(AbortError: its AbortSignal fired, a user pressing stop) was ended on purpose. "
+        "(AbortError: its AbortSignal fired, a user pressing stop) was ended on purpose. A tool call that is "
+        "its run's only span, with no parent, is a fragment whose caller is in another trace: not judged. "
         "An agent stopped by its model call's error (model_call_stop: OpenHands' agent_state error with a "
         "RateLimitError, APIConnectionError ... reason) is that call failing, when no call followed the stop. "
         "An output guardrail (Agents SDK: run on the final output, after the agent's last model call) "
@@ -121,6 +123,7 @@ class UnhandledError(Detector):
             unhandled.join(failed_test_runs(ctx), on=["run_id", "span_id"], how="anti")
             .join(picked_up_after_kill(ctx), on=["run_id", "span_id"], how="anti")
             .join(aborted_by_caller(ctx), on=["run_id", "span_id"], how="anti")
+            .join(detached_calls(ctx), on=["run_id", "span_id"], how="anti")
             .join(swallowed, on="run_id", how="left")
             .join(emptied_by_caller(ctx), on=["run_id", "span_id"], how="left")
             .filter(pl.col("_swallowed").is_null() | pl.col("_emptied").fill_null(False))

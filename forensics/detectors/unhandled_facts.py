@@ -2,7 +2,8 @@
 failure into an empty result (``emptied_by_caller``), a killed call the session's next run picked up
 (``picked_up_after_kill``), a call that waited past the stall threshold and timed out
 (``timed_out_waits``), a call its own caller aborted (``aborted_by_caller``), a call whose caller's wait
-was cut while it was still in flight (``cut_waits``)."""
+was cut while it was still in flight (``cut_waits``), a tool call alone in its run, its caller elsewhere
+(``detached_calls``)."""
 
 from __future__ import annotations
 
@@ -178,6 +179,22 @@ def cut_waits(ctx: Context) -> pl.LazyFrame:
                 hms("_p_end"),
             ).alias("why"),
         )
+    )
+
+
+def detached_calls(ctx: Context) -> pl.LazyFrame:
+    """``run_id, span_id`` of tool calls that are their run's only span, with no parent: a fragment
+    whose caller is not in the log. A tool runs because an agent or its model called it, inside
+    that agent's step; a tool span alone in its own trace lost its parent context (a tool run on an
+    executor thread the OpenTelemetry context did not follow: smolagents issue 1961), so what the
+    agent did with its result or failure is in another trace. Whether a fallback followed cannot
+    be read from it."""
+    runs = ctx.runs.lazy().filter(pl.col("span_count") == 1).select("run_id")
+    return (
+        ctx.spans.lazy()
+        .filter((pl.col("kind") == "tool") & pl.col("parent_id").is_null())
+        .join(runs, on="run_id", how="semi")
+        .select("run_id", "span_id")
     )
 
 
