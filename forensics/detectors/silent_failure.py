@@ -246,7 +246,9 @@ class ErrorAsData(Detector):
         "that found it, no failure reported: neither the final answer nor a "
         "later assistant message mentions a failure, or says the thing was not done in the error's own "
         "words). Also retriever spans that returned no documents, in a run where no retriever returned "
-        "one, under an answer that does not say nothing was found."
+        "one, under an answer that does not say nothing was found; and a delegated agent run that "
+        "returned nothing, nobody took up, under an answer that says nothing was found (the empty "
+        "report read as a finding)."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -266,7 +268,16 @@ class ErrorAsData(Detector):
         # Retrievals that found nothing under an answer that says it found something.
         blind = calling_tool(ctx, told_of_failure(ctx, ungrounded_retrievals(ctx)))
         cols = ["run_id", "span_id", "seq", "t", "call", "output", "kind"]
-        shaped = pl.concat([shaped.select(cols), blind.select(cols)], how="vertical_relaxed")
+        # A delegated run that reported nothing, read by the delegating agent as the finding that
+        # there is nothing (dropped_delegation.read_as_nothing_found: "the search agent found no
+        # recalls" over a managed agent's empty final answer).
+        from forensics.detectors.dropped_delegation import dropped_delegations, read_as_nothing_found
+
+        dropped = dropped_delegations(ctx).collect().lazy()
+        empty_report = dropped.join(read_as_nothing_found(ctx, dropped), on=["run_id", "span_id"], how="semi").select(
+            "run_id", "span_id", "seq", "t", pl.col("agent").alias("call"), "output", pl.lit("agent").alias("kind")
+        )
+        shaped = pl.concat([shaped.select(cols), blind.select(cols), empty_report.select(cols)], how="vertical_relaxed")
         shown = (
             pl.when(pl.col("kind") == "retriever")
             .then(pl.lit("no documents"))
@@ -280,7 +291,11 @@ class ErrorAsData(Detector):
             explanation=pl.format(
                 "{} {} returned {} with status ok at {} and the run went on as if it had succeeded "
                 "({} error-shaped result(s))",
-                pl.when(pl.col("kind") == "retriever").then(pl.lit("retriever")).otherwise(pl.lit("tool")),
+                pl.when(pl.col("kind") == "retriever")
+                .then(pl.lit("retriever"))
+                .when(pl.col("kind") == "agent")
+                .then(pl.lit("delegated agent"))
+                .otherwise(pl.lit("tool")),
                 txt(pl.col("call")),
                 shown,
                 hms("t"),
