@@ -6,6 +6,7 @@ from typing import Final
 
 import polars as pl
 
+from forensics.conventions.delegation import AGENT_WHO
 from forensics.conventions.rollups import without_rollups
 from forensics.detectors.base import Context, Detector, exact_sum, finding, hms, num, on_rows, txt
 from forensics.detectors.limit_stops import limit_stops, loop_spend_told_once
@@ -401,7 +402,9 @@ def _budget_stop_gone_past(ctx: Context) -> pl.LazyFrame:
 def limit_stops_redone(ctx: Context) -> pl.LazyFrame:
     """``run_id`` of the runs whose every turn or step limit stop was redone: after the stopped span
     ended, the same agent made the same call (same kind and call: the sub-agent run again, the
-    agent-as-tool called again) and it succeeded; and no spend budget stopped the run. The OpenAI
+    agent-as-tool called again; a smolagents managed agent told apart by the name its manager gave
+    it, conventions.delegation AGENT_WHO, not by its class) and it succeeded; and no spend budget
+    stopped the run. The OpenAI
     Agents SDK runs an ``Agent.as_tool`` sub-agent as a nested ``Runner.run`` with its own max_turns;
     its ``MaxTurnsExceeded`` goes through the tool's ``failure_error_function`` (by default
     ``default_tool_error_function``, src/agents/tool.py: "An error occurred while running the tool.
@@ -411,13 +414,15 @@ def limit_stops_redone(ctx: Context) -> pl.LazyFrame:
     s = ctx.spans.lazy()
     if "budget_stop" not in ctx.spans.columns or "step_limit" not in ctx.spans.columns:
         return pl.LazyFrame(schema={"run_id": pl.String})
+    # Who ran: the name a smolagents manager gave its managed agent where the span names only the
+    # class (conventions.delegation AGENT_WHO), else the agent.
     stops = s.filter(pl.col("step_limit") & ~pl.col("budget_stop")).select(
-        "run_id", "span_id", "kind", "agent", "call", pl.coalesce("end_time", "t").alias("_stop_end")
+        "run_id", "span_id", "kind", AGENT_WHO.alias("_who"), "call", pl.coalesce("end_time", "t").alias("_stop_end")
     )
     redone = (
         s.filter(pl.col("succeeded"))
-        .select("run_id", "kind", "agent", "call", pl.col("t").alias("_again"))
-        .join(stops, on=["run_id", "kind", "agent", "call"], nulls_equal=True)
+        .select("run_id", "kind", AGENT_WHO.alias("_who"), "call", pl.col("t").alias("_again"))
+        .join(stops, on=["run_id", "kind", "_who", "call"], nulls_equal=True)
         .filter(pl.col("_again") >= pl.col("_stop_end"))
         .select("run_id", "span_id")
         .unique()

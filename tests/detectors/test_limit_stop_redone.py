@@ -56,3 +56,31 @@ def test_near_miss_the_caller_dispatched_the_sub_agent_again_and_it_finished() -
 
 def test_a_redo_that_hit_the_limit_again_redid_nothing() -> None:
     assert "budget_exceeded" in detectors(run(*_planner(False)))
+
+
+def _manager(again: str) -> list[dict[str, object]]:
+    """smolagents: a CodeAgent manager with two managed ToolCallingAgents; every run span is named
+    after the class, the managed agent's own name is in the task its manager handed it."""
+
+    def task(name: str) -> str:
+        return f"You're a helpful agent named '{name}'. You have been submitted this task by your manager. Find the recall."
+
+    return [
+        span("m", 0, 40, kind="agent", name="CodeAgent.run", agent="CodeAgent.run", output="Recall 24C-004 covers it."),
+        span("s1", 1, 15, parent_id="m", kind="agent", name="ToolCallingAgent.run", agent="ToolCallingAgent.run",
+             input=task("search_agent"), status="error", error_type="AgentMaxStepsError",
+             error_message="Reached max steps."),
+        span("sl", 1.5, 3, parent_id="s1", kind="llm", model="gpt-4o", agent="ToolCallingAgent.run", output="{}"),
+        span("s2", 16, 30, parent_id="m", kind="agent", name="ToolCallingAgent.run", agent="ToolCallingAgent.run",
+             input=task(again), output="Recall 24C-004 (NHTSA) covers the 2023 model."),
+        span("s2l", 16.5, 18, parent_id="s2", kind="llm", model="gpt-4o", agent="ToolCallingAgent.run", output="{}"),
+        span("ml", 31, 33, parent_id="m", kind="llm", model="gpt-4o", agent="CodeAgent.run", output="final_answer('Recall 24C-004 covers it.')"),
+    ]
+
+
+def test_near_miss_the_manager_ran_the_same_managed_agent_again_and_it_finished() -> None:
+    assert "budget_exceeded" not in detectors(run(*_manager("search_agent")))
+
+
+def test_another_managed_agent_of_the_same_class_redid_nothing_of_the_stopped_one() -> None:
+    assert one(run(*_manager("verify_agent")), "budget_exceeded")["decisive_span_id"] == "s1"
