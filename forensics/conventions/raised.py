@@ -38,9 +38,16 @@ def _status(df: pl.DataFrame) -> pl.DataFrame:
 
 
 def ended_by_raise() -> pl.Expr:
-    """In a group of one run's spans: a step raised out of the run and was its last step."""
+    """In a group of one run's spans: a span raised out of the run and no step started after it
+    ended: it was the run's last step, or the turn holding the run's last step (the final output's
+    ``validate_json`` marks the span current when the model's last answer is parsed, the agent's or
+    its turn's, not the generation under it)."""
     step = pl.col("kind").is_in(STEP_KINDS)
-    return (pl.col("raised_out") & step & (pl.col("seq") == pl.col("seq").filter(step).max())).any()
+    last_step = pl.col("t").filter(step).max()
+    return (
+        pl.col("raised_out")
+        & ((step & (pl.col("seq") == pl.col("seq").filter(step).max())) | (pl.coalesce("end_time", "t") >= last_step))
+    ).any()
 
 
 register(
