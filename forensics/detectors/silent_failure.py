@@ -122,7 +122,10 @@ class SwallowedError(Detector):
         "mentions was told, not swallowed; the failed attempts of a request retry_storm found are "
         "that storm, told once. A failed model call that was the last thing the run started, its "
         "roots saying nothing (status unset, no output), left the run with no answer at all: nothing "
-        "reported success over it (unhandled_error's)."
+        "reported success over it (unhandled_error's). The failed steps of a run that used up its "
+        "steps with no tool call ever succeeding (but the answer's), and answered with the "
+        "framework's closing guess (smolagents provide_final_answer at max_steps), are swallowed "
+        "under that answer, handed back to the model or not."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -227,9 +230,41 @@ def _swallowed_errors(ctx: Context) -> pl.LazyFrame:
         .filter(pl.col("seq") < pl.col("_i_seq"))
         .select(names)
     )
-    out = pl.concat([lost, ignored, earlier], how="vertical_relaxed").unique(["run_id", "span_id"])
+    guessed = told_of_failure(ctx, _steps_under_a_closing_guess(ctx).join(follow, on=["run_id", "span_id"])).select(names)
+    out = pl.concat([lost, ignored, earlier, guessed], how="vertical_relaxed").unique(["run_id", "span_id"])
     # A later success of another tool named for the same act recovered it (claim_acts.same_act).
     return out.join(recovered_by_another_tool(ctx, out), on=["run_id", "span_id"], how="anti")
+
+
+def _steps_under_a_closing_guess(ctx: Context) -> pl.LazyFrame:
+    """The failed steps (handed back to the model) of a run that used up its steps with no tool call
+    but the answer's ever succeeding, and reported success on the framework's closing guess: at
+    its step limit smolagents' ``_handle_max_steps_reached`` asks the model once more, with no
+    tools, for an answer from the memory of the failed steps (``provide_final_answer``,
+    src/smolagents/agents.py), and the run returns that answer with no error. Every step had
+    failed (code that never parsed, a tool that always raised): the answer stands on no work, and
+    the run says nothing of the failures. The closing guess is ``runs.step_limit_span_id``, a
+    model call (a span that says it hit a limit, an error, is the error rules' own)."""
+    from forensics.detectors.ignored_errors import ANSWER_TOOLS
+
+    s = ctx.spans.lazy()
+    guess = (
+        ctx.runs.lazy()
+        .filter((pl.col("reported_outcome") == "success") & pl.col("step_limit_hit").fill_null(False))
+        .select("run_id", pl.col("step_limit_span_id").alias("span_id"))
+        .join(s.filter(pl.col("kind") == "llm").select("run_id", "span_id", pl.col("seq").alias("_g_seq")), on=["run_id", "span_id"])
+        .select("run_id", "_g_seq")
+    )
+    worked = s.filter(
+        (pl.col("kind") == "tool") & pl.col("succeeded") & ~pl.col("call_tool").is_in(ANSWER_TOOLS).fill_null(False)
+    ).select("run_id")
+    return (
+        # A step failed by a tool under it is that tool's failure (the tool span is the one kept).
+        s.filter(pl.col("failed") & pl.col("error_handled") & ~pl.col("is_root") & ~pl.col("has_failed_child"))
+        .join(guess.join(worked, on="run_id", how="anti"), on="run_id")
+        .filter(pl.col("seq") < pl.col("_g_seq"))
+        .drop("_g_seq")
+    )
 
 
 @register
