@@ -20,6 +20,7 @@ from forensics.detectors.unhandled_facts import (
     cut_waits,
     detached_calls,
     emptied_by_caller,
+    outer_failures,
     picked_up_after_kill,
     timed_out_waits,
     unanswered_output_tripwires,
@@ -51,6 +52,8 @@ class UnhandledError(Detector):
         "made again and succeeded was picked up by the job system's redelivery. A call its caller aborted "
         "(AbortError: its AbortSignal fired, a user pressing stop) was ended on purpose. A tool call that is "
         "its run's only span, with no parent, is a fragment whose caller is in another trace: not judged. "
+        "A failed call holding another such failure a few levels below (an agent-as-tool) carried it up: "
+        "the inner one is told. "
         "An agent stopped by its model call's error (model_call_stop: OpenHands' agent_state error with a "
         "RateLimitError, APIConnectionError ... reason) is that call failing, when no call followed the stop. "
         "An output guardrail (Agents SDK: run on the final output, after the agent's last model call) "
@@ -128,7 +131,11 @@ class UnhandledError(Detector):
             .join(emptied_by_caller(ctx), on=["run_id", "span_id"], how="left")
             .filter(pl.col("_swallowed").is_null() | pl.col("_emptied").fill_null(False))
             .drop("_swallowed", "_emptied")
+            .collect()
+            .lazy()
         )
+        # A failure that only carried up another one below it (an agent-as-tool call) is told there.
+        unhandled = unhandled.join(outer_failures(ctx, unhandled), on=["run_id", "span_id"], how="anti")
         then = (
             pl.when(pl.col("after") > 0)
             .then(pl.format("the run carried on with {} more span(s)", pl.col("after")))

@@ -3,7 +3,7 @@ failure into an empty result (``emptied_by_caller``), a killed call the session'
 (``picked_up_after_kill``), a call that waited past the stall threshold and timed out
 (``timed_out_waits``), a call its own caller aborted (``aborted_by_caller``), a call whose caller's wait
 was cut while it was still in flight (``cut_waits``), a tool call alone in its run, its caller elsewhere
-(``detached_calls``)."""
+(``detached_calls``), a failure that only carried up another one below it (``outer_failures``)."""
 
 from __future__ import annotations
 
@@ -196,6 +196,24 @@ def detached_calls(ctx: Context) -> pl.LazyFrame:
         .join(runs, on="run_id", how="semi")
         .select("run_id", "span_id")
     )
+
+
+#: How many levels up a failure is looked for around another (a tool, the agent it runs, its step).
+_OUTER_HOPS: Final = 4
+
+
+def outer_failures(ctx: Context, failures: pl.LazyFrame) -> pl.LazyFrame:
+    """``run_id, span_id`` of the ``failures`` (``run_id, span_id``) that hold another of them
+    within a few levels below: an agent-as-tool call that failed because a call inside the agent it
+    ran failed, its error carried up. The inner one is where the failure happened (as a parser's
+    error is read where it was raised, not the chains it went up through)."""
+    up = ctx.spans.lazy().select("run_id", "span_id", "parent_id")
+    at = failures.select("run_id", "span_id")
+    outer = []
+    for _ in range(_OUTER_HOPS):
+        at = at.join(up, on=["run_id", "span_id"]).select("run_id", pl.col("parent_id").alias("span_id")).drop_nulls()
+        outer.append(at)
+    return pl.concat(outer).join(failures.select("run_id", "span_id"), on=["run_id", "span_id"], how="semi").unique()
 
 
 def aborted_by_caller(ctx: Context) -> pl.LazyFrame:
