@@ -313,7 +313,7 @@ register(
                 "attempt_group",
             ),
             Signal(
-                "the same call re-issued (same agent, tool or model, arguments)",
+                "the same call re-issued (same agent, tool or model, arguments), started once the attempt before it had ended (one started while it was in flight was sent alongside it)",
                 "tenacity, LiteLLM (num_retries), any agent re-calling a tool",
                 "tenacity/__init__.py (Retrying: one call per attempt); litellm/router.py (function_with_retries)",
                 "attempt_group, attempt_index, attempt_count, is_last_attempt, group_recovered",

@@ -299,6 +299,12 @@ register(
                 "error_escaped (never error_handled)",
             ),
             Signal(
+                "a failed ai.toolCall span (ai.operationId) with a later model call under the same generateText/streamText span",
+                "Vercel AI SDK 5 (tool-error content parts)",
+                "AI SDK docs, tool calling / handling errors ('adds them as tool-error content parts'); packages/ai/src/generate-text/execute-tool-call.ts",
+                "error_handled",
+            ),
+            Signal(
                 'function span error "Error running tool (non-fatal)"',
                 "OpenAI Agents SDK",
                 "src/agents/tool.py (function_tool: failure_error_function + _error_tracing.attach_error_to_current_span)",
