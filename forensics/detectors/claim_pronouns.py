@@ -246,3 +246,60 @@ def pronoun_candidates(ctx: Context, tools: pl.LazyFrame, answers: pl.LazyFrame)
             "tried",
         )
     )
+
+
+def passive_act_candidates(ctx: Context, tools: pl.LazyFrame, answers: pl.LazyFrame) -> pl.LazyFrame | None:
+    """Candidate claims of the act a noun-noun tool name ends with, said in the perfect passive
+    ("The MSA has been reviewed" after ``compliance_review`` failed), for the tools the run called
+    with no call succeeding (and no other tool of the run doing the act: done_by_another_tool).
+
+    Read verb-first, such a name has no verb (``compliance_review`` -> "compliance"), so neither
+    the object claim nor the pronoun claim can say its act; its last word is the act (a review, a
+    screen, a refund). Only the perfect passive is read, with any subject: "has been reviewed"
+    reports the act done whatever it names. A name whose first word is one of the verbs API tools
+    are named with (claims._APP_VERBS) has its act read by the other claims; reads
+    (policy tools.read_only) claim no act."""
+    from forensics.detectors.claims import _APP_VERBS, _words
+
+    failed = (
+        tools.filter(pl.col("call_tool").is_not_null())
+        .sort("run_key", "seq")
+        .group_by("run_key", "call_tool")
+        .agg(
+            pl.col("succeeded").any().alias("done"),
+            pl.col("span_id").filter(~pl.col("succeeded")).alias("tried"),
+            pl.col("seq").min().cast(pl.Int64).alias("order"),
+        )
+        .filter(~pl.col("done"))
+        .collect()
+    )
+    failed = failed.filter(~pl.col("call_tool").str.contains(ctx.policy.read_only).fill_null(False))
+    acts: dict[str, str] = {}
+    for name in failed.get_column("call_tool").unique().to_list():
+        parts = tool_verb_object(name)
+        words = _words(name)
+        if parts is None or parts[0] in _APP_VERBS or not words or len(words[-1]) < 4 or not words[-1].isalpha():
+            continue
+        past = "|".join(re.escape(p) for p in past_forms(words[-1]))
+        acts[name] = rf"(?i)\b(?:has|have|had)\s+been\s+(?:(?:now|already|also|successfully|fully)\s+)?(?:{past})\b"
+    if not acts:
+        return None
+    undone = done_by_another_tool(tools, failed.filter(pl.col("call_tool").is_in(list(acts))))
+    patterns = pl.DataFrame(
+        {
+            "call_tool": list(acts),
+            "frag_re": [_fragment(c) for c in acts.values()],
+            "core_re": [_core(c) for c in acts.values()],
+        }
+    ).lazy()
+    return (
+        undone.lazy()
+        .join(patterns, on="call_tool")
+        .join(answers, on="run_key")
+        .select(
+            "run_key", "run_id", "final_output", "final_span_id", "final_t",
+            (pl.col("order") + (1 << 40) + (1 << 21)).alias("order"),
+            pl.concat_str([pl.lit("tool "), pl.col("call_tool")]).alias("action"),
+            pl.col("call_tool").alias("tool_name"), "frag_re", "core_re", "tried",
+        )
+    )  # fmt: skip

@@ -407,11 +407,13 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
                 "tried",
             )
         )
-    from forensics.detectors.claim_pronouns import pronoun_candidates
+    from forensics.detectors.claim_pronouns import passive_act_candidates, pronoun_candidates
 
     pronoun = pronoun_candidates(ctx, tools, answers)
     if pronoun is not None:
         parts.append(pronoun)
+    if (passive := passive_act_candidates(ctx, tools, answers)) is not None:
+        parts.append(passive)
     from forensics.detectors.claim_delegates import delegate_candidates
 
     # The work of a delegate that never ran, said done (claim_delegates).
