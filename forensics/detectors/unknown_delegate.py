@@ -21,6 +21,7 @@ from typing import Final
 
 import polars as pl
 
+from forensics.conventions.smol_steps import SMOL_STEP
 from forensics.detectors.base import Context, Detector, hms
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.ignored_errors import ANSWER_TOOLS
@@ -48,6 +49,9 @@ def unknown_delegations(ctx: Context) -> pl.LazyFrame:
         .select("run_key", "span_id")
         .unique()
     )
+    refused = pl.concat(
+        [refused.with_columns(pl.lit(False).alias("managed")), _managed_call_raised(ctx)], how="vertical_relaxed"
+    )
     later_work = (
         s.filter(
             ((pl.col("kind") == "agent") & ~pl.col("is_root"))
@@ -60,11 +64,40 @@ def unknown_delegations(ctx: Context) -> pl.LazyFrame:
         .group_by("run_key")
         .agg(pl.col("seq").max().alias("_last_work"))
     )
+    asked = pl.concat([asked, refused.filter(pl.col("managed")).select("run_key", "span_id")])
     return (
         refused.join(asked, on=["run_key", "span_id"], how="semi")
         .join(later_work, on="run_key", how="left")
         .filter(~(pl.col("_last_work") > pl.col("seq")).fill_null(False))
         .drop("_last_work")
+    )
+
+
+def _managed_call_raised(ctx: Context) -> pl.LazyFrame:
+    """Failed smolagents steps whose code called one of the run's managed agents
+    (``runs.managed_agents``) that never started under the step: the call raised before the
+    managed run began (``search_agent(query=...)`` where ``MultiStepAgent.__call__`` takes
+    ``task``: "TypeError: MultiStepAgent.__call__() missing 1 required positional argument:
+    'task'", src/smolagents/agents.py), as ``unknown_delegations``' rows with ``managed`` true."""
+    s = ctx.spans.lazy()
+    managed = ctx.runs.lazy().select("run_key", pl.col("managed_agents").alias("unknown_tool")).explode("unknown_tool").drop_nulls()
+    steps = s.filter(pl.col("failed") & (pl.col("kind") == "chain") & pl.col("call").str.contains(SMOL_STEP).fill_null(False)).select(
+        "run_key", "run_id", "span_id", "seq", "t", "agent"
+    )
+    started = s.filter(pl.col("kind") == "agent").select("run_key", pl.col("parent_id").alias("span_id")).drop_nulls()
+    called = (
+        s.filter(pl.col("kind") == "llm")
+        .select("run_key", pl.col("parent_id").alias("span_id"), "output")
+        .join(steps.select("run_key", "span_id"), on=["run_key", "span_id"], how="semi")
+        .join(managed, on="run_key")
+        .filter(pl.col("output").str.contains(pl.col("unknown_tool") + "(", literal=True).fill_null(False))
+        .select("run_key", "span_id", "unknown_tool")
+        .unique(["run_key", "span_id"])
+    )
+    return (
+        steps.join(called, on=["run_key", "span_id"])
+        .join(started, on=["run_key", "span_id"], how="anti")
+        .with_columns(pl.lit(True).alias("managed"))
     )
 
 
@@ -79,18 +112,23 @@ class DelegatedToUnknownAgent(Detector):
         "A smolagents agent called a name that is none of its tools or managed agents with a `task` "
         "argument (a managed agent's input), execute_tool_call refused it ('Unknown tool X, should be "
         "one of: ...', the step's error or its agent.step_recovery event), and afterwards no agent ran "
-        "and no tool call but the final answer succeeded: the task was handed to nobody."
+        "and no tool call but the final answer succeeded: the task was handed to nobody. So too a "
+        "failed step whose code called one of its managed agents (runs.managed_agents) that never "
+        "started under the step (the call raised first: search_agent(query=...) for task=...)."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
         return per_run_finding(
             unknown_delegations(ctx),
-            first=["agent", "unknown_tool", "t"],
+            first=["agent", "unknown_tool", "t", "managed"],
             explanation=pl.format(
-                "{} handed a task to '{}' at {}, a name none of its tools or managed agents has; the call was "
-                "refused and afterwards no agent ran and no tool but the final answer was called",
+                "{} handed a task to '{}' at {}, {}; afterwards no agent ran and no tool but the final "
+                "answer was called",
                 pl.col("agent").fill_null("an agent"),
                 pl.col("unknown_tool"),
                 hms("t"),
+                pl.when(pl.col("managed"))
+                .then(pl.lit("one of its managed agents, but the call raised before that agent started"))
+                .otherwise(pl.lit("a name none of its tools or managed agents has, and the call was refused")),
             ),
         )
