@@ -39,9 +39,10 @@ two paths give identical tables on every real and generated file of the format.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections import Counter, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any
@@ -102,14 +103,9 @@ def eligible(path: str, limits: Limits) -> bool:
         return probe._looks_like_json_lines(fh)
 
 
-_QUERY: str | None = None
-
-
+@functools.cache
 def _query() -> str:
-    global _QUERY
-    if _QUERY is None:
-        _QUERY = build_query()
-    return _QUERY
+    return build_query()
 
 
 #: Lines in one batch of the stream DuckDB scans (its threads take the batches in turn).
@@ -300,14 +296,9 @@ def _fits(text: pa.Array, pattern: str | None = None) -> pa.Array:
     return pl.Series(values=text).str.contains(pattern or _pattern()).fill_null(False).to_arrow()
 
 
-_PATTERN: str | None = None
-
-
+@functools.cache
 def _pattern() -> str:
-    global _PATTERN
-    if _PATTERN is None:
-        _PATTERN = "^" + layout() + "$"
-    return _PATTERN
+    return "^" + layout() + "$"
 
 
 def _utf8_mask(lines: pa.Array) -> np.ndarray:
@@ -366,61 +357,73 @@ class Read:
 
 
 def read(path: str, shown: str, limits: Limits) -> Read:
-    """Read an eligible file (see :func:`eligible`) with ONE DuckDB query over a stream of its lines.
+    """Read an eligible file (see :func:`eligible`) with ONE DuckDB query over a stream of its lines
+    (:func:`read_lines`); the lines it did not map are read by the per-record loader, put back in order."""
 
-    The chunks are framed in Python (:func:`_frames`) in a thread of their own (:func:`_ahead`), a
-    chunk or two ahead of DuckDB's scan, and the result
-    streams back in line order while DuckDB works on the next lines: here the lines it did not map
-    are read by the per-record loader and put back in line order. So the Python stages run while
-    DuckDB works and both cores stay busy, and the query is bound and planned once a file (it cost
-    ~35 ms CPU a chunk; issue 15 item 1). No process pool: DuckDB's own threads.
-    """
+    def take(settle: _Settle, out: pa.Table, final: bool) -> pa.Table | None:
+        mapped = _mapped(out, shown, limits, settle.constants)
+        numbers = _ints(mapped.column("source_line"))
+        if not len(numbers):
+            return None
+        if not bool((np.diff(numbers) > 0).all()):  # DuckDB keeps the scan's order; be sure
+            mapped = mapped.take(pc.sort_indices(mapped, sort_keys=[("source_line", "ascending")]))
+            numbers = _ints(mapped.column("source_line"))
+        if numbers[0] < settle.next_line:  # a line from before lines already settled: never settle twice
+            raise InternalError(f"DuckDB returned line {numbers[0]:,} after line {settle.next_line - 1:,}",
+                                where=shown, hint="this is a bug; FORENSICS_VECTORISED=0 reads the file record by record")
+        settle.upto(mapped, int(numbers[-1]))
+        return None
+
+    # What DuckDB computes ahead of the reader: 32 MB (~50k rows) keeps its threads busy; 96 MB
+    # only raised the read's peak (issue 15 item 5).
+    return read_lines(path, shown, limits, _Settle(path, shown, limits, deque()), query=_query(), take=take,
+                      buffer="SET streaming_buffer_size = '32MB'", batch_lines=_BATCH_LINES, result_rows=_RESULT_ROWS)
+
+
+def read_lines(path: str, shown: str, limits: Limits, settle: _Settle, *, query: str,
+               take: Callable[[_Settle, pa.Table, bool], pa.Table | None], buffer: str, batch_lines: int,
+               result_rows: int, pattern: str | None = None) -> Read:
+    """The vectorised read both JSON-lines formats share: ``query`` (over table ``lines``: line_no,
+    line, fits) planned ONCE a file and run over the stream of its chunks, framed and matched against
+    ``pattern`` in a thread of their own (:func:`_frames`, :func:`_ahead`: the Python stages run
+    while DuckDB's threads map the lines before; no process pool; issue 15 item 1); the result taken
+    back ~``result_rows`` rows at a time by ``take(settle, rows, final)``, which settles them
+    (:meth:`_Settle.upto`) and returns the rows it holds back for its next call. ``buffer``: the
+    statement setting what DuckDB computes ahead of the reader."""
     import duckdb
 
-    frames: deque[_Frame] = deque()  # appended by the scan (DuckDB's thread), taken here
+    frames = settle.frames  # appended by the scan (DuckDB's thread), taken by settle
     failed: list[BaseException] = []
 
     def stream() -> Iterator[pa.RecordBatch]:
         try:
-            for frame, table in _ahead(_frames(path, limits)):
+            for frame, table in _ahead(_frames(path, limits, pattern)):
                 frames.append(frame)
                 if table is not None:
-                    yield from table.to_batches(max_chunksize=_BATCH_LINES)
+                    yield from table.to_batches(max_chunksize=batch_lines)
         except BaseException as exc:  # DuckDB reports it as its own error: the reader re-raises this one
             failed.append(exc)
             raise
 
-    settle = _Settle(path, shown, limits, frames)
     con = duckdb.connect()
     try:
         con.execute("SET enable_progress_bar = false")
-        # What DuckDB computes ahead of the reader: 32 MB (~50k rows) keeps its threads busy; 96 MB
-        # only raised the read's peak (issue 15 item 5).
-        con.execute("SET streaming_buffer_size = '32MB'")
+        con.execute(buffer)
         con.register("lines", pa.RecordBatchReader.from_batches(LINES_SCHEMA, stream()))
         pending: list[pa.RecordBatch] = []
         rows = 0
-        for batch in chain(con.sql(_query()).to_arrow_reader(_RESULT_ROWS), [None]):
-            # DuckDB streams batches of a few thousand rows: they are settled ~_RESULT_ROWS at a time.
+        for batch in chain(con.sql(query).to_arrow_reader(result_rows), [None]):
+            # DuckDB streams batches of a few thousand rows: they are settled ~result_rows at a time.
             if batch is not None:
                 pending.append(batch)
                 rows += batch.num_rows
-                if rows < _RESULT_ROWS:
+                if rows < result_rows:
                     continue
             if not pending:
                 break
-            mapped = _mapped(pa.Table.from_batches(pending), shown, limits, settle.constants)
-            pending, rows = [], 0
-            numbers = _ints(mapped.column("source_line"))
-            if not len(numbers):
-                continue
-            if not bool((np.diff(numbers) > 0).all()):  # DuckDB keeps the scan's order; be sure
-                mapped = mapped.take(pc.sort_indices(mapped, sort_keys=[("source_line", "ascending")]))
-                numbers = _ints(mapped.column("source_line"))
-            if numbers[0] < settle.next_line:  # a line from before lines already settled: never settle twice
-                raise InternalError(f"DuckDB returned line {numbers[0]:,} after line {settle.next_line - 1:,}",
-                                    where=shown, hint="this is a bug; FORENSICS_VECTORISED=0 reads the file record by record")
-            settle.upto(mapped, int(numbers[-1]))
+            held = take(settle, pa.Table.from_batches(pending), batch is None)
+            pending = [b for b in held.to_batches() if b.num_rows] if held is not None else []
+            rows = held.num_rows if held is not None else 0
     except duckdb.Error:
         if failed:
             raise failed[0] from None

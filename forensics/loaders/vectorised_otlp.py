@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Iterator
-from itertools import chain
 
 import numpy as np
 import pyarrow as pa
@@ -31,15 +29,12 @@ from ..errors import InternalError
 from ..schema import SPAN_SCHEMA
 from .base import Limits, Source, SpanSink, read_sample
 from .vectorised import (
-    LINES_SCHEMA,
     Read,
-    _ahead,
     _bools,
     _constant,
-    _Frame,
-    _frames,
     _ints,
     _Settle,
+    read_lines,
 )
 from .vectorised_otlp_sql import FORMAT, build_query, layout
 
@@ -101,70 +96,34 @@ def _pattern() -> str:
 
 
 def read(path: str, shown: str, limits: Limits) -> Read:
-    """Read an eligible file (see :func:`eligible`) with ONE DuckDB query over a stream of its lines;
-    the lines it does not map are read by the per-record loader and put back in line order."""
-    import duckdb
-
+    """Read an eligible file (see :func:`eligible`) with ONE DuckDB query over a stream of its lines
+    (the OTel SDK path's reader, :func:`forensics.loaders.vectorised.read_lines`); the lines it
+    does not map are read by the per-record loader and put back in line order. A line's spans may
+    go on in DuckDB's next result batch: the last line's are held back until its next call."""
     from .otlp_json import OtlpJsonLoader
 
-    frames: deque[_Frame] = deque()
-    failed: list[BaseException] = []
-    pattern = _pattern()
+    def take(settle: _Settle, out: pa.Table, final: bool) -> pa.Table | None:
+        numbers = _ints(out.column("line_no"))
+        if not len(numbers):
+            return None
+        if not bool((np.diff(numbers) >= 0).all()):
+            raise InternalError("DuckDB returned the spans of a file out of line order", where=shown,
+                                hint="this is a bug; FORENSICS_VECTORISED_OTLP=0 reads the file record by record")
+        held = None
+        if not final:  # the last line's spans may go on in the next batch: held back
+            cut = int(np.searchsorted(numbers, numbers[-1]))
+            if cut == 0:
+                return out
+            held, out, numbers = out.slice(cut), out.slice(0, cut), numbers[:cut]
+        if numbers[0] < settle.next_line:
+            raise InternalError(f"DuckDB returned line {numbers[0]:,} after line {settle.next_line - 1:,}",
+                                where=shown, hint="this is a bug; FORENSICS_VECTORISED_OTLP=0 reads the file record by record")
+        settle.upto(_mapped(out, numbers, shown, limits, settle.constants), int(numbers[-1]))
+        return held
 
-    def stream() -> Iterator[pa.RecordBatch]:
-        try:
-            for frame, table in _ahead(_frames(path, limits, pattern)):
-                frames.append(frame)
-                if table is not None:
-                    yield from table.to_batches(max_chunksize=_BATCH_LINES)
-        except BaseException as exc:  # DuckDB reports it as its own error: the reader re-raises this one
-            failed.append(exc)
-            raise
-
-    settle = _Settle(path, shown, limits, frames, FORMAT, OtlpJsonLoader())
-    con = duckdb.connect()
-    try:
-        con.execute("SET enable_progress_bar = false")
-        con.execute("SET streaming_buffer_size = '96MB'")
-        con.register("lines", pa.RecordBatchReader.from_batches(LINES_SCHEMA, stream()))
-        pending: list[pa.RecordBatch] = []
-        rows = 0
-        for batch in chain(con.sql(_query()).to_arrow_reader(_RESULT_ROWS), [None]):
-            if batch is not None:
-                pending.append(batch)
-                rows += batch.num_rows
-                if rows < _RESULT_ROWS:
-                    continue
-            if not pending:
-                break
-            out = pa.Table.from_batches(pending)
-            pending, rows = [], 0
-            numbers = _ints(out.column("line_no"))
-            if not len(numbers):
-                continue
-            if not bool((np.diff(numbers) >= 0).all()):
-                raise InternalError("DuckDB returned the spans of a file out of line order", where=shown,
-                                    hint="this is a bug; FORENSICS_VECTORISED_OTLP=0 reads the file record by record")
-            if batch is not None:  # the last line's spans may go on in the next batch: held back
-                cut = int(np.searchsorted(numbers, numbers[-1]))
-                if cut == 0:
-                    pending, rows = [b for b in out.to_batches() if b.num_rows], out.num_rows
-                    continue
-                held = out.slice(cut)
-                pending, rows = [b for b in held.to_batches() if b.num_rows], held.num_rows
-                out, numbers = out.slice(0, cut), numbers[:cut]
-            if numbers[0] < settle.next_line:
-                raise InternalError(f"DuckDB returned line {numbers[0]:,} after line {settle.next_line - 1:,}",
-                                    where=shown, hint="this is a bug; FORENSICS_VECTORISED_OTLP=0 reads the file record by record")
-            settle.upto(_mapped(out, numbers, shown, limits, settle.constants), int(numbers[-1]))
-    except duckdb.Error:
-        if failed:
-            raise failed[0] from None
-        raise
-    finally:
-        con.close()
-    settle.upto(None, frames[-1].last_line if frames else 0)
-    return settle.finish()
+    settle = _Settle(path, shown, limits, deque(), FORMAT, OtlpJsonLoader())
+    return read_lines(path, shown, limits, settle, query=_query(), take=take, pattern=_pattern(),
+                      buffer="SET streaming_buffer_size = '96MB'", batch_lines=_BATCH_LINES, result_rows=_RESULT_ROWS)
 
 
 def _mapped(out: pa.Table, numbers: np.ndarray, shown: str, limits: Limits,
