@@ -18,6 +18,7 @@ from forensics.conventions import (  # noqa: F401
     ledger,
     lookups,
     outcome,
+    output_cap,
     pauses,
     raised,
     rollups,

@@ -104,7 +104,8 @@ class ContextOverflow(Detector):
     strength = "strong"
     description = (
         "An error or finish reason says the context window was exceeded or the output was cut "
-        "(context_length_exceeded, finish_reason=length, max_tokens), or prompt tokens exceed "
+        "(context_length_exceeded, finish_reason=length, max_tokens; or an output token count equal to the cap its "
+        "request set, conventions output_cap), or prompt tokens exceed "
         "thresholds.context_fraction of the model's window (policy context_windows, else the vendored "
         "LiteLLM table in forensics/data/context_windows.json) in a run that also says the window was "
         "exceeded or an output was cut (a full window alone lost nothing). A prompt as long as the "
@@ -142,6 +143,12 @@ class ContextOverflow(Detector):
         # ErrorObservation and agent_state_changed reason "LLMContextWindowExceedError: ...",
         # openhands/core/exceptions.py) records it on no model call.
         spans = ctx.spans.lazy().filter(pl.col("kind").is_in(["llm", "agent", "chain", "tool", "event"]))
+        # An output as long as its request's cap was cut there, finish reason or not (conventions
+        # output_cap: max_tokens beside the output's token count); read as a cut output throughout.
+        spans = spans.with_columns(
+            (pl.col("cut_at_cap") & ~pl.col("cut_short")).alias("capped"),
+            (pl.col("cut_short") | pl.col("cut_at_cap")).alias("cut_short"),
+        )
         said_overflow = pl.col("failed") & pl.col("overflow_text")
         # A cut output asked again: a later call of the same model by the same agent with the same
         # prompt (as long: the same prompt token count) that finished normally. The caller caught the cut and re-asked (e.g. with a larger max_tokens): the
@@ -231,6 +238,16 @@ class ContextOverflow(Detector):
                     (pl.col("input_tokens") * 100 / pl.col("window")).round(0).cast(pl.Int64),
                     pl.col("window"),
                     pl.lit(round(pol.context_fraction * 100)),
+                )
+            )
+            .when(pl.col("capped"))
+            .then(
+                pl.format(
+                    "model {} stopped at {} after {} output tokens, the whole {}-token cap its request set (max_tokens), so its output was cut",
+                    txt(pl.coalesce("model", "call")),
+                    hms("t"),
+                    pl.col("output_tokens"),
+                    pl.col("output_cap"),
                 )
             )
             .otherwise(
