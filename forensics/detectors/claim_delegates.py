@@ -18,7 +18,8 @@ Two claims are read:
 * the delegate named as the subject of a past act ("the Returns Agent emailed the label", "my
   search agent retrieved"), for a delegate handed to that never started work in the run
   (ownership_gap.dangling_handoffs), or a managed agent (``runs.managed_agents``) of a run where
-  no agent ran under the manager at all;
+  no agent ran under the manager at all; for the latter, when no tool but the answer succeeded
+  either, a statement of having checked against a source ("confirmed against the NVD") too;
 * the work a delegate handed to is named for said done: its name without the
   words that say it is an agent (``Refunds Agent``, ``transfer_to_refunds`` -> refund) as the verb
   of a past act ("has been refunded", "I've refunded") or as the noun of a passive of completion
@@ -54,6 +55,12 @@ _DONE: Final = (
     r"set\s+up|sent|done|emailed|mailed|issued|processed|completed|created|arranged|approved|initiated|"
     r"submitted|scheduled|booked|refunded|returned|confirmed|started|opened|generated|applied|credited|"
     r"cancell?ed|updated|shipped|filed|placed|handled|resolved|taken\s+care\s+of|reversed|fixed|upgraded"
+)
+#: A statement of having checked the answer against a source ("These were confirmed against the
+#: NVD", "verified with the official standings", "cross-checked in the registry").
+_CHECKED: Final = (
+    r"(?i)(?-u:\b)(?:confirmed|verified|checked|cross-checked|double-checked|validated|looked\s+up)"
+    r"\s+(?:against|with|in|on|using|via)\s"
 )
 _B: Final = r"(?-u:\b)"
 _W: Final = r"[A-Za-z0-9_'-]"
@@ -142,9 +149,15 @@ def delegate_candidates(ctx: Context, tools: pl.LazyFrame, answers: pl.LazyFrame
         .collect()
     )
     called = dict(zip(done.get_column("run_key").to_list(), done.get_column("call_tool").to_list(), strict=True))
+    from forensics.detectors.ignored_errors import ANSWER_TOOLS
+
     for key, name, tried, handed in missing.iter_rows():
         if (claim := subject_claim(name)) is not None:
             rows.append((key, name, claim, f"the work of {name}", tried))
+        # A manager with no lookup of its own that ran (no tool but the answer succeeded) and
+        # whose team never ran checked nothing against anything.
+        if not handed and all(tool in ANSWER_TOOLS for tool in called.get(key, [])):
+            rows.append((key, name, _CHECKED, f"a lookup (its team member {name} never ran)", tried))
         # What a manager never asked for is not claimed done by naming the work: it may do it itself.
         work = topic(name) if handed else None
         if work is not None and not any(work in tool for tool in called.get(key, [])):

@@ -135,3 +135,17 @@ def test_near_miss_no_managed_agent_on_the_run_span() -> None:
 def test_near_miss_the_manager_says_it_answered_without_its_search_agent() -> None:
     said = "I did not ask my search agent; from what I know the Knicks were 41-23 at last count."
     assert "claimed_but_not_done" not in detectors(run(*_manager(said, delegated=False)))
+
+
+_CONFIRMED = "The three most recent CVEs are CVE-2024-56326, CVE-2024-34064 and CVE-2024-22195. These were confirmed against the NVD."
+
+
+def test_a_manager_whose_team_never_ran_says_it_confirmed_against_a_source() -> None:
+    assert "claimed_but_not_done" in detectors(run(*_manager(_CONFIRMED, delegated=False)))
+
+
+def test_near_miss_the_manager_looked_it_up_with_its_own_tool() -> None:
+    rows = _manager(_CONFIRMED, delegated=False)
+    rows.insert(3, span("own", 2.5, 4, parent_id="s1", kind="tool", tool="web_search", agent="CodeAgent.run",
+                        input='{"query": "jinja2 CVE"}', output="CVE-2024-56326 ... CVE-2024-22195"))
+    assert "claimed_but_not_done" not in detectors(run(*rows))
