@@ -142,3 +142,75 @@ def test_the_cap_is_read_under_each_frameworks_name_for_it() -> None:
     for text in ('"max_tokens": null', '"max_tokens": {"type": "integer"}', '"num_predict": -1',
                  '"gen_ai.usage.output_tokens": 512', '"llm.token_count.completion": 512'):  # fmt: skip
         assert re.search(OUTPUT_CAP, text) is None, text
+
+
+def _langfuse_run(tmp_path: Path, completion: int) -> list[str]:
+    """A Langfuse export (``trace`` and its ``observations``): the OpenAI integration's GENERATION
+    keeps the request's parameters in ``modelParameters`` and the usage in ``usage``."""
+    tid = "5a0c2f7e-1b3d-4c5e-8f9a-0b1c2d3e4f50"
+    trace = {"id": tid, "name": "extract-line-items", "timestamp": "2025-01-29T11:52:07.330Z", "sessionId": None,
+             "input": {"args": ["INV-1"]}, "output": {"status": "ok"}, "metadata": None, "scores": []}  # fmt: skip
+
+    def obs(oid: str, parent: str | None, type_: str, name: str, start: str, end: str, **kw: object) -> dict[str, object]:
+        return {"id": oid, "traceId": tid, "parentObservationId": parent, "type": type_, "name": name,
+                "startTime": f"2025-01-29T11:52:{start}Z", "endTime": f"2025-01-29T11:52:{end}Z", "level": "DEFAULT",
+                "statusMessage": None, "model": None, "modelParameters": None,
+                "usage": {"input": 0, "output": 0, "total": 0, "unit": "TOKENS"}, **kw}  # fmt: skip
+
+    root = "70b41510-90f0-4a3f-89d4-ee867b026901"
+    observations = [
+        obs(root, None, "SPAN", "extract-line-items", "07.330", "31.910", input="INV-1", output="{'status': 'ok'}"),
+        obs("6012889a-3db7-4a31-846a-c611f235fe01", root, "GENERATION", "OpenAI-generation", "12.540", "31.230",
+            model="gpt-4-turbo-2024-04-09", modelParameters={"temperature": 0, "max_tokens": 1024},
+            input=[{"role": "user", "content": "Extract every invoice line item as JSON."}],
+            output={"role": "assistant", "content": '{"line_items": [{"sku": "BRK-1000", "qty": 1}'},
+            usage={"input": 5210, "output": completion, "total": 5210 + completion, "unit": "TOKENS"}),
+    ]  # fmt: skip
+    path = tmp_path / "langfuse.json"
+    path.write_text(json.dumps({"trace": trace, "observations": observations}))
+    findings, _ = forensics.classify(forensics.load(path).spans).to_polars()
+    return findings["detector"].to_list()
+
+
+def test_a_langfuse_generation_whose_output_reached_its_model_parameters_max_tokens_was_cut(tmp_path: Path) -> None:
+    assert "context_overflow" in _langfuse_run(tmp_path, 1024)
+
+
+def test_near_miss_a_langfuse_generation_under_its_max_tokens(tmp_path: Path) -> None:
+    assert "context_overflow" not in _langfuse_run(tmp_path, 812)
+
+
+def _langsmith_run(tmp_path: Path, completion: int) -> list[str]:
+    """A LangSmith run tree: the ChatOpenAI run's ``extra.invocation_params`` hold the request's
+    ``max_tokens`` (LangChain's BaseChatModel passes its _get_invocation_params to the callbacks),
+    the run its ``completion_tokens``."""
+    tid = "32a7cae9-df32-4560-8500-2635f5bf0001"
+    llm = {
+        "id": "200764ca-b6bc-4b02-81b9-ef9654a40001", "name": "ChatOpenAI", "run_type": "llm",
+        "start_time": "2026-11-19T02:13:07.025000", "end_time": "2026-11-19T02:13:38.505000",
+        "extra": {"invocation_params": {"model": "gpt-4o", "model_name": "gpt-4o", "max_tokens": 2048, "temperature": 0.0,
+                                        "_type": "openai-chat"},
+                  "metadata": {"ls_model_name": "gpt-4o", "ls_provider": "openai", "ls_model_type": "chat"}},
+        "error": None, "inputs": {"messages": [[{"content": "Summarise the contract clauses."}]]},
+        "outputs": {"generations": [[{"text": "1. Term: 24 months. 2. Liability: capped at"}]]},
+        "parent_run_id": tid, "trace_id": tid, "status": "success",
+        "prompt_tokens": 9100, "completion_tokens": completion, "child_runs": [],
+    }  # fmt: skip
+    root = {
+        "id": tid, "name": "summarise_contract", "run_type": "chain", "start_time": "2026-11-19T02:13:07.010000",
+        "end_time": "2026-11-19T02:13:39.000000", "extra": {}, "error": None, "inputs": {"doc": "msa.pdf"},
+        "outputs": {"summary": "1. Term: 24 months. 2. Liability: capped at"}, "parent_run_id": None,
+        "trace_id": tid, "status": "success", "child_runs": [llm],
+    }  # fmt: skip
+    path = tmp_path / "langsmith.json"
+    path.write_text(json.dumps(root))
+    findings, _ = forensics.classify(forensics.load(path).spans).to_polars()
+    return findings["detector"].to_list()
+
+
+def test_a_langsmith_chat_run_whose_completion_reached_its_invocation_max_tokens_was_cut(tmp_path: Path) -> None:
+    assert "context_overflow" in _langsmith_run(tmp_path, 2048)
+
+
+def test_near_miss_a_langsmith_chat_run_under_its_max_tokens(tmp_path: Path) -> None:
+    assert "context_overflow" not in _langsmith_run(tmp_path, 1530)
