@@ -55,11 +55,13 @@ def _fell_back(spans: pl.LazyFrame, window: pl.Expr) -> pl.LazyFrame:
     that fits. Another model: a context-window fallback (LiteLLM's ``context_window_fallbacks``,
     docs/proxy/reliability.md: "If the error is a context window exceeded error, fall back to a
     larger model group"; LangChain's ``with_fallbacks``). The same model with a prompt the log shows
-    under the model's window (``window``: its prompt tokens known and below it), no tool call between:
-    the caller did what the refusal asks ("Please reduce the length of the messages": trimmed,
-    summarised, compacted) and asked again. The request was answered; the overflow lost no answer (what a summary dropped
-    is compaction's story). The same model asked again with no smaller prompt shown, or a second
-    call that failed or was cut too, is no such rescue."""
+    under the model's window (``window``: its prompt tokens known and below it), no tool call between
+    and a model call between that summarised the history: the caller did what the refusal asks
+    ("Please reduce the length of the messages") by compacting, and asked again. The request was
+    answered; the overflow lost no answer (what a summary dropped is compaction's story). The same
+    model asked again on a prompt merely cut shorter (no summary made between: what was cut is gone
+    from its context), with no smaller prompt shown, or a second call that failed or was cut too, is
+    no such rescue."""
     cols = ("model", "failed", "cut_short", "input_tokens", "seq")
     nxt = {c: pl.col(c).shift(-1).over("run_id", "parent_id").alias(f"_n_{c}") for c in cols}
     smaller = pl.col("model").eq_missing(pl.col("_n_model")) & (pl.col("_n_input_tokens") < window).fill_null(False)
@@ -86,8 +88,22 @@ def _fell_back(spans: pl.LazyFrame, window: pl.Expr) -> pl.LazyFrame:
         .select("run_id", "span_id")
         .unique()
     )
-    return rescued.join(split, on=["run_id", "span_id"], how="anti").select(
-        "run_id", "span_id", pl.lit(True).alias("reasked")
+    # ... and a compaction only where a model call made the summary between the refusal and the
+    # re-ask (any parent: the summariser usually runs in a step of its own); with none, the prompt was
+    # truncated and what was cut is lost.
+    calls = spans.filter(pl.col("kind") == "llm").select("run_id", pl.col("seq").alias("_s_seq"))
+    summarised = (
+        rescued.filter(pl.col("_same"))
+        .join(calls, on="run_id")
+        .filter((pl.col("_s_seq") > pl.col("seq")) & (pl.col("_s_seq") < pl.col("_n_seq")))
+        .select("run_id", "span_id")
+        .unique()
+    )
+    truncated = rescued.filter(pl.col("_same")).join(summarised, on=["run_id", "span_id"], how="anti")
+    return (
+        rescued.join(split, on=["run_id", "span_id"], how="anti")
+        .join(truncated.select("run_id", "span_id"), on=["run_id", "span_id"], how="anti")
+        .select("run_id", "span_id", pl.lit(True).alias("reasked"))
     )
 
 
@@ -114,8 +130,9 @@ class ContextOverflow(Detector):
         "SDK's continueSteps) that then finished normally lost nothing, nor did a request refused for the "
         "window whose next model call under the same parent went to another model and finished normally "
         "(LiteLLM context_window_fallbacks, LangChain with_fallbacks), or went to the same model with a prompt "
-        "the log shows under the model's window, no tool call between (the caller trimmed or compacted, as the "
-        "refusal asks, and asked again; a tool that split the work into pieces answered parts, not the request). "
+        "the log shows under the model's window after a model call summarised the history, no tool call between (the "
+        "caller compacted, as the refusal asks, and asked again; a prompt merely truncated lost what was cut, and a "
+        "tool that split the work into pieces answered parts, not the request). "
         "Decisive: the earliest such span, where the context first went past the window; where a "
         "request was refused for exceeding the window, that refusal (a near-full call before it was "
         "accepted and answered: evidence only); an enclosing span failing with the error its model "

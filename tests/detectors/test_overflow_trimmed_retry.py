@@ -51,3 +51,10 @@ def test_near_miss_a_tool_split_the_work_before_the_smaller_calls() -> None:
         span("p2", 12.5, 15, parent_id="run", kind="llm", model="gpt-4o-mini", input_tokens=30100, output_tokens=200, output="Part 2: ..."),
     ]
     assert one(run(*rows), "context_overflow")["decisive_span_id"] == "l1"
+
+
+def test_near_miss_asked_again_on_a_truncated_prompt_with_no_summary_made() -> None:
+    # The same refusal and the same smaller re-ask, but no model call summarised the history between
+    # them: the caller cut the prompt (dropped the oldest messages) and what it cut is gone.
+    rows = [r for r in _ticket({"input_tokens": 24000}) if r["span_id"] not in ("c", "s")]
+    assert one(run(*rows), "context_overflow")["decisive_span_id"] == "l1"
