@@ -122,8 +122,9 @@ class SwallowedError(Detector):
         "mentions was told, not swallowed; the failed attempts of a request retry_storm found are "
         "that storm, told once. A failed model call that was the last thing the run started, its "
         "roots saying nothing (status unset, no output), left the run with no answer at all: nothing "
-        "reported success over it (unhandled_error's). The failed steps of a run that used up its "
-        "steps with no tool call ever succeeding (but the answer's), and answered with the "
+        "reported success over it (unhandled_error's). The steps that failed on their own (no tool "
+        "failing under them) of a run that used up its steps with no tool call ever succeeding (but "
+        "the answer's), and answered with the "
         "framework's closing guess (smolagents provide_final_answer at max_steps), are swallowed "
         "under that answer, handed back to the model or not."
     )
@@ -237,8 +238,8 @@ def _swallowed_errors(ctx: Context) -> pl.LazyFrame:
 
 
 def _steps_under_a_closing_guess(ctx: Context) -> pl.LazyFrame:
-    """The failed steps (handed back to the model) of a run that used up its steps with no tool call
-    but the answer's ever succeeding, and reported success on the framework's closing guess: at
+    """The steps that failed on their own (handed back to the model) of a run that used up its
+    steps with no tool call but the answer's ever succeeding, and reported success on the framework's closing guess: at
     its step limit smolagents' ``_handle_max_steps_reached`` asks the model once more, with no
     tools, for an answer from the memory of the failed steps (``provide_final_answer``,
     src/smolagents/agents.py), and the run returns that answer with no error. Every step had
@@ -259,8 +260,13 @@ def _steps_under_a_closing_guess(ctx: Context) -> pl.LazyFrame:
         (pl.col("kind") == "tool") & pl.col("succeeded") & ~pl.col("call_tool").is_in(ANSWER_TOOLS).fill_null(False)
     ).select("run_id")
     return (
-        # A step failed by a tool under it is that tool's failure (the tool span is the one kept).
-        s.filter(pl.col("failed") & pl.col("error_handled") & ~pl.col("is_root") & ~pl.col("has_failed_child"))
+        # Steps that failed on their own (the model's output never became an action: code that
+        # never parsed or ran). A tool failing step after step is that tool's story (the same
+        # failing call repeated: repeated_action, retry_storm), and a step failed by a tool under
+        # it is that tool's failure.
+        s.filter(
+            pl.col("failed") & pl.col("error_handled") & (pl.col("kind") == "chain") & ~pl.col("has_failed_child")
+        )
         .join(guess.join(worked, on="run_id", how="anti"), on="run_id")
         .filter(pl.col("seq") < pl.col("_g_seq"))
         .drop("_g_seq")
