@@ -99,6 +99,7 @@ RARE_ATTRIBUTE_NEEDLES: Final = (
     "exception.escaped",
     "agent.step_recovery",
     "smolagents.max_steps",
+    "smolagents.managed_agents.",
     "@outcome",
     "triggered",
     "pproval",
