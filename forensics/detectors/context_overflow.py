@@ -62,6 +62,11 @@ def _fell_back(spans: pl.LazyFrame, window: pl.Expr) -> pl.LazyFrame:
     model asked again on a prompt merely cut shorter (no summary made between: what was cut is gone
     from its context), with no smaller prompt shown, or a second call that failed or was cut too, is
     no such rescue."""
+    # Only the runs with a refusal for the window can hold such a rescue: everything below reads
+    # their spans alone, collected once (the whole table's model calls, sorted and windowed, read
+    # four times over, were most of this detector's time).
+    refusals = spans.filter((pl.col("kind") == "llm") & pl.col("failed") & pl.col("overflow_text").fill_null(False))
+    spans = spans.join(refusals.select("run_id").unique(), on="run_id", how="semi").collect().lazy()
     cols = ("model", "failed", "cut_short", "input_tokens", "seq")
     nxt = {c: pl.col(c).shift(-1).over("run_id", "parent_id").alias(f"_n_{c}") for c in cols}
     smaller = pl.col("model").eq_missing(pl.col("_n_model")) & (pl.col("_n_input_tokens") < window).fill_null(False)
