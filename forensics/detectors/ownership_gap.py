@@ -540,7 +540,13 @@ class Limbo(Detector):
             | pl.col("is_escalation")
             | pl.col("handoff_target").is_not_null()
         )
-        last_act = acts.sort("run_id", "seq").group_by("run_id").agg(pl.col("span_id").last().alias("_last_act"))
+        # Only open runs are judged: their activity alone is ordered.
+        open_ids = ctx.runs.lazy().filter(pl.col("reported_outcome") == "open").select("run_id")
+        last_act = (
+            acts.join(open_ids, on="run_id", how="semi")
+            .group_by("run_id")
+            .agg(pl.col("span_id").sort_by("seq").last().alias("_last_act"))
+        )
         open_runs = (
             ctx.runs.lazy()
             .filter(pl.col("reported_outcome") == "open")
