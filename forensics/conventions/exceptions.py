@@ -21,6 +21,7 @@ from forensics.conventions.answered import (
 from forensics.conventions.attempts import REPROMPT
 from forensics.conventions.registry import (
     Convention,
+    Q,
     Signal,
     json_bool,
     json_scalar,
@@ -110,6 +111,13 @@ _ANY_AGENT_HANDED_BACK: Final = "Error calling tool:"
 #: records the exception (LangChain's on_tool_error); the node around it returns normally with that
 #: message in its output.
 _TOOLNODE_HANDED_BACK: Final = r"Please fix your mistakes\.|Please fix the error and try again\."
+#: Whatever text ``handle_tool_errors`` gives (True: the templates above; a string; a callable's
+#: result), ToolNode answers with ``ToolMessage(content=..., status="error")`` (tool_node.py
+#: ``_execute_tool_sync`` / ``_execute_tool_async``: "Error is handled - create error ToolMessage"):
+#: a tool message marked status "error" in the node's output is the handed-back error, as
+#: LangChain serialises it (dumpd kwargs, ``"status": "error"``) or as a plain message dict.
+_TOOL_MESSAGE_ERROR: Final = rf"{Q}status{Q}\s*:\s*{Q}error{Q}"
+_TOOL_MESSAGE: Final = rf"ToolMessage|{Q}type{Q}\s*:\s*{Q}tool{Q}"
 
 
 #: The Vercel AI SDK's tool-call span (ai.operationId). Since AI SDK 5 an error thrown by a tool's
@@ -259,11 +267,14 @@ def _handed_back_by_react(df: pl.DataFrame, escaped: pl.Expr) -> pl.DataFrame:
 
 def _handed_back_by_tool_node(df: pl.DataFrame, escaped: pl.Expr) -> pl.DataFrame:
     """A failed tool span under a node that returned normally with ToolNode's error message in its
-    output: the node caught the exception and gave it to the model (``_TOOLNODE_HANDED_BACK``)."""
+    output: the node caught the exception and gave it to the model (``_TOOLNODE_HANDED_BACK``, or
+    any text in a tool message marked status "error": a custom ``handle_tool_errors``)."""
     node = (pl.col("kind") == "chain") & ~pl.col("failed")
-    nodes = df.filter(
-        node & pl.col("output").str.contains("Please fix", literal=True).fill_null(False)
-    ).filter(pl.col("output").str.contains(_TOOLNODE_HANDED_BACK))
+    said = pl.col("output").str.contains("Please fix", literal=True) | pl.col("output").str.contains('error', literal=True)
+    nodes = df.filter(node & said.fill_null(False)).filter(
+        pl.col("output").str.contains(_TOOLNODE_HANDED_BACK)
+        | (pl.col("output").str.contains(_TOOL_MESSAGE_ERROR) & pl.col("output").str.contains(_TOOL_MESSAGE))
+    )
     if nodes.height == 0:
         return df
     under = (pl.col("kind") == "tool") & pl.col("failed") & ~escaped & pl.col("parent_k").is_in(nodes.get_column("span_k").implode())
@@ -347,9 +358,9 @@ register(
                 "error_handled",
             ),
             Signal(
-                'failed tool span under a node that returned normally with "... Please fix your mistakes." / "Please fix the error and try again." in its output',
+                'failed tool span under a node that returned normally with "... Please fix your mistakes." / "Please fix the error and try again." in its output, or a tool message with status "error" (any handle_tool_errors text)',
                 "LangGraph prebuilt ToolNode",
-                "libs/prebuilt/langgraph/prebuilt/tool_node.py (TOOL_CALL_ERROR_TEMPLATE, TOOL_EXECUTION_ERROR_TEMPLATE, _handle_tool_error)",
+                "libs/prebuilt/langgraph/prebuilt/tool_node.py (TOOL_CALL_ERROR_TEMPLATE, TOOL_EXECUTION_ERROR_TEMPLATE, _handle_tool_error; _execute_tool_sync/_async: ToolMessage(content, status=\"error\"))",
                 "error_handled",
             ),
             Signal(
