@@ -59,9 +59,10 @@ def test_instruction_naming_another_year_than_the_request() -> None:
         step,
         "instruction_contradicts_task",
     )
-    assert "another year" in _row(M1 / "magentic_one_instruction_year.json", "m1-instruction-year")[
-        "attribution_evidence"
-    ]
+    assert (
+        "another year"
+        in _row(M1 / "magentic_one_instruction_year.json", "m1-instruction-year")["attribution_evidence"]
+    )
 
 
 def test_instruction_naming_the_requests_year_is_not_a_contradiction(tmp_path: Path) -> None:
@@ -105,7 +106,11 @@ def test_request_about_an_attached_file_sent_to_the_web() -> None:
 def test_request_without_an_attachment_may_go_to_the_web(tmp_path: Path) -> None:
     # Near miss: the same question about a published fleet list: the web is the right place.
     path = _changed(
-        tmp_path, "magentic_one_attached_to_web.json", "the attached fleet list", "the published fleet list", count=2
+        tmp_path,
+        "magentic_one_attached_to_web.json",
+        "the attached fleet list",
+        "the published fleet list",
+        count=2,
     )
     assert _named(path, "m1-attached-to-web")[2] != "instruction_contradicts_task"
 
@@ -114,7 +119,11 @@ def test_a_year_inside_the_tasks_file_name_is_given_by_the_task(tmp_path: Path) 
     # The plan's "2025 fleet list" comes from the task's file name fabrikam_fleet_2025.xlsx ("_"
     # joins words, not digits); without it in the file name the plan's 2025 is unbacked (firing twin).
     given = _changed(
-        tmp_path, "magentic_one_attached_to_web.json", "the attached fleet list", "the published fleet list", count=2
+        tmp_path,
+        "magentic_one_attached_to_web.json",
+        "the attached fleet list",
+        "the published fleet list",
+        count=2,
     )
     assert _named(given, "m1-attached-to-web")[2] != "plan_unbacked_fact"
     doc = json.loads(given.read_text())
@@ -145,7 +154,9 @@ def test_worker_reading_the_requested_years_source(tmp_path: Path) -> None:
 
 def test_source_for_another_year_whose_figures_nobody_used(tmp_path: Path) -> None:
     # Near miss: the Coder sums other figures (its own, from nowhere in the view): the view is not blamed.
-    path = _changed(tmp_path, "magentic_one_wrong_year_source.json", "print(4410 + 4175 + 4602)", "print(13187)")
+    path = _changed(
+        tmp_path, "magentic_one_wrong_year_source.json", "print(4410 + 4175 + 4602)", "print(13187)"
+    )
     assert _named(path, "m1-wrong-year-source")[2] != "source_contradicts_task"
 
 
@@ -231,9 +242,22 @@ def _tree(run_id: str, failed: bool = False, ledger: bool = False) -> Any:
         }
     )
     return spans(
-        span("a", 0, 10, kind="agent", name="planner", output=led if ledger else "Plan: search, then answer."),
-        span("b", 1, 3, parent_id="a", kind="agent", name="researcher", output="Searching the catalogue now."),
-        span("c", 3, 5, parent_id="b", kind="tool", name="search", status="error" if failed else "ok", output="{}"),
+        span(
+            "a", 0, 10, kind="agent", name="planner", output=led if ledger else "Plan: search, then answer."
+        ),
+        span(
+            "b", 1, 3, parent_id="a", kind="agent", name="researcher", output="Searching the catalogue now."
+        ),
+        span(
+            "c",
+            3,
+            5,
+            parent_id="b",
+            kind="tool",
+            name="search",
+            status="error" if failed else "ok",
+            output="{}",
+        ),
         span("d", 5, 9, parent_id="a", kind="agent", name="writer", output="The catalogue lists 12 items."),
         run_id=run_id,
     )
@@ -320,7 +344,11 @@ def test_a_ledger_accepting_an_approximate_answer() -> None:
     # a value it knew was approximate (which wins over where the figure came from).
     agent, step = _labels("magentic_one_approx_accepted.json")
     row = _row(M1 / "magentic_one_approx_accepted.json", "m1-approx-accepted")
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (agent, step, "unverified_accepted")
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        agent,
+        step,
+        "unverified_accepted",
+    )
 
 
 def test_a_ledger_accepting_the_figure_without_calling_it_approximate(tmp_path: Path) -> None:
@@ -365,7 +393,9 @@ def test_a_split_year_names_both_of_its_years(tmp_path: Path) -> None:
     inside = _changed(tmp_path, "magentic_one_instruction_year.json", "2019", "2020-21", count=None)
     assert _named(inside, "m1-instruction-year")[2] != "instruction_contradicts_task"
     (tmp_path / "other").mkdir()
-    outside = _changed(tmp_path / "other", "magentic_one_instruction_year.json", "2019", "2018-19", count=None)
+    outside = _changed(
+        tmp_path / "other", "magentic_one_instruction_year.json", "2019", "2018-19", count=None
+    )
     assert _named(outside, "m1-instruction-year")[2] == "instruction_contradicts_task"
 
 
@@ -395,7 +425,11 @@ def test_a_stall_on_a_page_opened_as_told_began_with_the_surfers_first_own_actio
     # "Max rounds (12) reached.": its first scroll, not the instructed click, is blamed.
     agent, step = _labels("magentic_one_scroll_loop.json")
     assert (agent, step) == ("WebSurfer", 13)
-    assert _named(M1 / "magentic_one_scroll_loop.json", "m1-scroll-loop") == (agent, step, "orchestrator_stall")
+    assert _named(M1 / "magentic_one_scroll_loop.json", "m1-scroll-loop") == (
+        agent,
+        step,
+        "orchestrator_stall",
+    )
 
 
 def test_a_stall_on_a_page_the_surfer_chose_began_when_it_opened_it(tmp_path: Path) -> None:
@@ -416,7 +450,11 @@ def test_a_ledger_resting_a_claim_on_the_fact_sheets_guess() -> None:
     # computes with it: the plan's guess decided the run.
     agent, step = _labels("magentic_one_plan_relied_on.json")
     assert (agent, step) == ("Orchestrator", 1)
-    assert _named(M1 / "magentic_one_plan_relied_on.json", "m1-plan-relied-on") == (agent, step, "plan_relied_on")
+    assert _named(M1 / "magentic_one_plan_relied_on.json", "m1-plan-relied-on") == (
+        agent,
+        step,
+        "plan_relied_on",
+    )
 
 
 def test_a_ledger_citing_the_plan_for_what_to_do_next(tmp_path: Path) -> None:
@@ -448,23 +486,39 @@ def test_an_answer_rounding_to_another_precision_than_asked() -> None:
     agent, step = _labels("magentic_one_answer_rounding.json")
     assert (agent, step) == ("Orchestrator", 16)
     row = _row(M1 / "magentic_one_answer_rounding.json", "m1-answer-rounding")
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (agent, step, "final_answer_composed")
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        agent,
+        step,
+        "final_answer_composed",
+    )
     assert "2 decimals where the request asks for 1" in row["attribution_evidence"]
 
 
 def test_an_answer_rounding_to_the_asked_precision(tmp_path: Path) -> None:
     # Near misses: 24.33 where two decimal places are asked, and 24.3 where one is asked.
-    path = _changed(tmp_path, "magentic_one_answer_rounding.json", "Round to one decimal place.", "Round to two decimal places.",
-                    count=None)
+    path = _changed(
+        tmp_path,
+        "magentic_one_answer_rounding.json",
+        "Round to one decimal place.",
+        "Round to two decimal places.",
+        count=None,
+    )
     assert _named(path, "m1-answer-rounding")[2] != "final_answer_composed"
     (tmp_path / "one").mkdir()
-    path = _changed(tmp_path / "one", "magentic_one_answer_rounding.json", "tickets is 24.33 pounds", "tickets is 24.3 pounds")
+    path = _changed(
+        tmp_path / "one",
+        "magentic_one_answer_rounding.json",
+        "tickets is 24.33 pounds",
+        "tickets is 24.3 pounds",
+    )
     assert _named(path, "m1-answer-rounding")[2] != "final_answer_composed"
 
 
 def test_an_answer_computing_a_figure_no_step_held(tmp_path: Path) -> None:
     # Firing twin: the answer states 24.5, which is no rounding of any earlier figure: computed there.
-    path = _changed(tmp_path, "magentic_one_answer_rounding.json", "tickets is 24.33 pounds", "tickets is 24.5 pounds")
+    path = _changed(
+        tmp_path, "magentic_one_answer_rounding.json", "tickets is 24.33 pounds", "tickets is 24.5 pounds"
+    )
     row = _row(path, "m1-answer-rounding")
     assert (row["decisive_step"], row["attribution_rule"]) == (16, "final_answer_composed")
     assert "computed in the answer itself" in row["attribution_evidence"]
@@ -492,16 +546,22 @@ def test_a_ledger_saying_what_the_fact_sheet_says(tmp_path: Path) -> None:
 
 def test_a_ledger_accepting_a_lower_bound_as_the_answer(tmp_path: Path) -> None:
     # Firing twin: "more than 86,000" is no more established than "about 86,000".
-    path = _changed(tmp_path, "magentic_one_approx_accepted.json", "about 86,000", "more than 86,000", count=None)
+    path = _changed(
+        tmp_path, "magentic_one_approx_accepted.json", "about 86,000", "more than 86,000", count=None
+    )
     assert _named(path, "m1-approx-accepted") == ("Orchestrator", 10, "unverified_accepted")
 
 
 def test_an_answer_restating_a_figure_in_another_spelling(tmp_path: Path) -> None:
     # Near miss: the answer adds the date the page gave as 2024-05-07 ("7 May"): 7 is held by value
     # (07), not a number composed in the answer, whatever precision the request asks for.
-    path = _changed(tmp_path, "magentic_one_answer_rounding.json", "Child 18 pounds", "Child 18 pounds (from 2024-05-07)")
+    path = _changed(
+        tmp_path, "magentic_one_answer_rounding.json", "Child 18 pounds", "Child 18 pounds (from 2024-05-07)"
+    )
     doc = json.loads(path.read_text())
-    doc["history"][16]["content"] = "\nThe mean price of the three day tickets (prices from 7 May) is 24.3 pounds."
+    doc["history"][16]["content"] = (
+        "\nThe mean price of the three day tickets (prices from 7 May) is 24.3 pounds."
+    )
     path.write_text(json.dumps(doc))
     assert _named(path, "m1-answer-rounding")[2] != "final_answer_composed"
 
@@ -559,7 +619,11 @@ def test_plain_code_over_a_figure_it_was_handed_is_the_figures_fault() -> None:
     agent, step = _labels("magentic_one_computed_from_given.json")
     assert (agent, step) == ("WebSurfer", 9)
     row = _row(M1 / "magentic_one_computed_from_given.json", "m1-computed-from-given")
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (agent, step, "computed_from_given")
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        agent,
+        step,
+        "computed_from_given",
+    )
     assert "from 3," in row["attribution_evidence"]
 
 
@@ -582,7 +646,11 @@ def test_a_ledger_accepting_a_value_its_reporter_could_not_confirm() -> None:
     agent, step = _labels("magentic_one_hedged_then_accepted.json")
     assert (agent, step) == ("Orchestrator", 14)
     row = _row(M1 / "magentic_one_hedged_then_accepted.json", "m1-hedged-then-accepted")
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (agent, step, "unverified_accepted")
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        agent,
+        step,
+        "unverified_accepted",
+    )
     assert "first reported" in row["attribution_evidence"]
 
 
@@ -605,7 +673,11 @@ def test_a_stall_on_the_action_the_worker_already_took_before_the_replan() -> No
     agent, step = _labels("magentic_one_replan_same_action.json")
     assert (agent, step) == ("WebSurfer", 13)
     row = _row(M1 / "magentic_one_replan_same_action.json", "m1-replan-same-action")
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (agent, step, "orchestrator_stall")
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        agent,
+        step,
+        "orchestrator_stall",
+    )
 
 
 def test_a_stall_on_a_new_action_after_the_replan(tmp_path: Path) -> None:
@@ -634,7 +706,11 @@ def test_a_stall_that_began_with_a_scroll_the_orchestrator_asked_for() -> None:
     agent, step = _labels("magentic_one_scroll_as_told.json")
     assert (agent, step) == ("Orchestrator", 10)
     row = _row(M1 / "magentic_one_scroll_as_told.json", "m1-scroll-as-told")
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (agent, step, "orchestrator_stall")
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        agent,
+        step,
+        "orchestrator_stall",
+    )
     assert "did as the instruction" in row["attribution_evidence"]
 
 
@@ -657,8 +733,12 @@ def test_a_month_the_accepting_ledger_names_is_no_fact_to_trace(tmp_path: Path) 
     # reading, step 17), not the month (to the instruction, step 7).
     doc = json.loads((M1 / "magentic_one_scroll_misread.json").read_text())
     for m in doc["history"]:
-        m["content"] = m["content"].replace("Open the 2023 Drinking Water Report PDF.", "Open the 2023 report PDF published in May.")
-        m["content"] = m["content"].replace("0.38 mg/L, from Table 1.", "0.38 mg/L, from Table 1 of the report published in May.")
+        m["content"] = m["content"].replace(
+            "Open the 2023 Drinking Water Report PDF.", "Open the 2023 report PDF published in May."
+        )
+        m["content"] = m["content"].replace(
+            "0.38 mg/L, from Table 1.", "0.38 mg/L, from Table 1 of the report published in May."
+        )
     assert sum("published in May" in m["content"] for m in doc["history"]) == 3  # ledger, handoff, reason
     path = tmp_path / "month.json"
     path.write_text(json.dumps(doc))
@@ -673,12 +753,18 @@ def test_a_run_a_worker_halted_is_answered_by_its_last_message() -> None:
     agent, step = _labels("magentic_one_coder_halts.json")
     assert (agent, step) == ("Coder", 5)
     row = _row(M1 / "magentic_one_coder_halts.json", "m1-coder-halts")
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (agent, step, "halted_answer_origin")
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        agent,
+        step,
+        "halted_answer_origin",
+    )
 
 
 def test_a_run_that_ran_out_of_rounds_was_not_answered_by_a_halt(tmp_path: Path) -> None:
     # Near miss: the same run ended by the round limit: no worker's message was the answer.
-    path = _changed(tmp_path, "magentic_one_coder_halts.json", "Coder requested halt.", "Max rounds (10) reached.")
+    path = _changed(
+        tmp_path, "magentic_one_coder_halts.json", "Coder requested halt.", "Max rounds (10) reached."
+    )
     assert _named(path, "m1-coder-halts")[2] != "halted_answer_origin"
 
 
@@ -690,7 +776,11 @@ def test_a_replan_that_drops_a_fact_the_team_acted_on() -> None:
     agent, step = _labels("magentic_one_replan_drops_venue.json")
     assert (agent, step) == ("Orchestrator", 12)
     row = _row(M1 / "magentic_one_replan_drops_venue.json", "m1-replan-drops-venue")
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (agent, step, "replan_dropped_fact")
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        agent,
+        step,
+        "replan_dropped_fact",
+    )
     assert "'Riverside'" in row["attribution_evidence"]
 
 
@@ -704,3 +794,144 @@ def test_a_replan_that_keeps_the_fact(tmp_path: Path) -> None:
     path = tmp_path / "replan_keeps.json"
     path.write_text(json.dumps(doc))
     assert _named(path, "m1-replan-drops-venue")[2] != "replan_dropped_fact"
+
+
+# Round 5 of issue 13: final_answer_departs (answers.py) and replan_repeated_instruction
+# (handoff_rules.py), each with its fixture history (README row) and near misses.
+
+
+def _with_message(tmp_path: Path, name: str, step: int, old: str, new: str) -> Path:
+    """A copy of a fixture history whose message at ``step`` has ``old`` (present) replaced by ``new``."""
+    doc = json.loads((M1 / name).read_text())
+    assert old in doc["history"][step]["content"], (step, old)
+    doc["history"][step]["content"] = doc["history"][step]["content"].replace(old, new)
+    path = tmp_path / name
+    path.write_text(json.dumps(doc))
+    return path
+
+
+DEPARTS = "magentic_one_final_answer_departs.json"
+REPLAN = "magentic_one_replan_repeats.json"
+
+
+def test_final_answer_departing_from_the_accepted_figure_is_the_answers() -> None:
+    # The surfer reads 38,750 for 2021 (step 9) off a page that also lists 2019's 57,900 (step 5); the
+    # ledger at step 10 accepts 38,750; the final answer (step 12) states 57,900.
+    assert _labels(DEPARTS) == ("Orchestrator", 12)
+    row = _row(M1 / DEPARTS, "m1-final-answer-departs")
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        "Orchestrator",
+        12,
+        "final_answer_departs",
+    )
+    assert "57900" in row["attribution_evidence"] and "38750" in row["attribution_evidence"]
+
+
+def test_final_answer_stating_the_accepted_figure_is_no_departure(tmp_path: Path) -> None:
+    # Near miss: the answer states the accepted 38,750: where 38,750 came from decides (the surfer's page).
+    path = _with_message(tmp_path, DEPARTS, 12, "57,900", "38,750")
+    row = _row(path, "m1-final-answer-departs")
+    assert row["attribution_rule"] != "final_answer_departs"
+    assert (row["decisive_agent"], row["decisive_step"]) == ("WebSurfer", 5)
+
+
+def test_final_answer_rounding_the_accepted_figure_is_no_departure(tmp_path: Path) -> None:
+    # Near miss: "about 39,000" restates 38,750 (within 5 %).
+    path = _with_message(tmp_path, DEPARTS, 12, "57,900", "about 39,000")
+    assert _row(path, "m1-final-answer-departs")["attribution_rule"] != "final_answer_departs"
+
+
+def test_replan_sending_the_stalled_instruction_again_is_the_replans() -> None:
+    # A human check blocks the collection page twice (steps 5, 9); the ledgers say no progress and
+    # loop; the new plan (step 12) sends the surfer to the same page word for word (14), and again
+    # after the second replan (25), until the round limit.
+    assert _labels(REPLAN) == ("Orchestrator", 12)
+    row = _row(M1 / REPLAN, "m1-replan-repeats")
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        "Orchestrator",
+        12,
+        "replan_repeated_instruction",
+    )
+
+
+def test_replan_with_a_new_instruction_is_not_a_repeat(tmp_path: Path) -> None:
+    # Near miss: the first instruction after the first replan searches the web instead.
+    path = _with_message(
+        tmp_path,
+        REPLAN,
+        14,
+        "Open https://collections.wingtipaviation.example/objects/t4 and read the wingspan of the Tailspin T-4.",
+        "Search the web for the Tailspin T-4 glider's wingspan.",
+    )
+    row = _row(path, "m1-replan-repeats")
+    # The second replan (23) still repeats step 3's instruction: that replan is named, not the first.
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        "Orchestrator",
+        23,
+        "replan_repeated_instruction",
+    )
+
+
+def test_replan_after_progress_is_not_a_repeat(tmp_path: Path) -> None:
+    # Near miss: the ledger at step 6 judged the first reply as progress out of a loop, and the second
+    # replan's instruction differs: the first repeat after the replan was not the one the team stalled on.
+    doc = json.loads((M1 / REPLAN).read_text())
+    for step in (6, 10):
+        led = json.loads(doc["history"][step]["content"].removeprefix("Updated Ledger:\n"))
+        led["is_progress_being_made"]["answer"] = True
+        led["is_in_loop"]["answer"] = False
+        doc["history"][step]["content"] = "Updated Ledger:\n" + json.dumps(led, indent=2)
+    doc["history"][25]["content"] = "Search the web for the Tailspin T-4 glider's wingspan."
+    path = tmp_path / REPLAN
+    path.write_text(json.dumps(doc))
+    assert _row(path, "m1-replan-repeats")["attribution_rule"] != "replan_repeated_instruction"
+
+
+def test_filesurfer_stuck_on_its_own_path_stays_decisive_over_a_repeating_replan(tmp_path: Path) -> None:
+    # A worker stuck by its own doing before the replan is earlier than the replan that repeated the
+    # instruction: the FileSurfer opens /<file> at the root (RequestsMarkdownBrowser's "Error 404"),
+    # retries, the team replans with the same instruction.
+    task = (
+        "What is the total of the 'Fuel' column for March in the attached spreadsheet? The question is about a "
+        "file, document or image, which can be accessed by the filename 'f3.xlsx' in the current working directory."
+    )
+    instr = "Please open the file 'f3.xlsx' in the current working directory and show the March rows."
+    view = (
+        "Address: file:///f3.xlsx\nTitle: Error 404\nViewport position: Showing page 1 of 1.\n"
+        "=======================\n## Error 404\n\nFile not found: /f3.xlsx"
+    )
+
+    def ledger(progress: bool, loop: bool = False) -> str:
+        d = {
+            "is_request_satisfied": {"reason": "Not yet.", "answer": False},
+            "is_in_loop": {"reason": "Loop?", "answer": loop},
+            "is_progress_being_made": {"reason": "Progress?", "answer": progress},
+            "next_speaker": {"reason": "The file.", "answer": "FileSurfer"},
+            "instruction_or_question": {"reason": "Next.", "answer": instr},
+        }
+        return "Updated Ledger:\n" + json.dumps(d, indent=2)
+
+    turn = [ledger(True), instr, "Next speaker FileSurfer", view]
+    roles = ["Orchestrator (thought)", "Orchestrator (-> FileSurfer)", "Orchestrator (thought)", "FileSurfer"]
+    msgs = [
+        (task, "human"),
+        ("Initial plan:\n\n- FileSurfer: open the spreadsheet.", "Orchestrator (thought)"),
+    ]
+    msgs += list(zip(turn, roles, strict=True))
+    msgs += list(zip([ledger(False), *turn[1:]], roles, strict=True))
+    msgs += [
+        (ledger(False, loop=True), "Orchestrator (thought)"),
+        ("Stalled.... Replanning...", "Orchestrator (thought)"),
+    ]
+    msgs += [("New plan:\n\n- FileSurfer: open the spreadsheet again.", "Orchestrator (thought)")]
+    msgs += list(zip([ledger(False), *turn[1:]], roles, strict=True))
+    msgs += list(zip([ledger(False, loop=True), *turn[1:]], roles, strict=True))
+    msgs += [("Max rounds (12) reached.", "Orchestrator (termination condition)")]
+    doc = {
+        "question": task,
+        "question_ID": "m1-fs-404",
+        "history": [{"content": c, "role": r} for c, r in msgs],
+    }
+    (tmp_path / "fs.json").write_text(json.dumps(doc))
+    row = _row(tmp_path / "fs.json", "m1-fs-404")
+    assert (row["decisive_agent"], row["decisive_step"]) == ("FileSurfer", 5)

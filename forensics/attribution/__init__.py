@@ -41,6 +41,11 @@ Evidence:
   retry is fair, repeating after the retry came back unchanged is the loop the ledger prompt names
   ("repeating the same requests and / or getting the same responses"). The instructed worker's own
   ``repeated_action`` or ``orchestrator_stall`` in that run did as it was told and stands down.
+* ``replan_repeated_instruction``: a replan ("New plan:") whose first instruction is, word for
+  word, one the orchestrator sent the same worker in the stall that led to it (every ledger since
+  answered no progress or a loop): ``ORCHESTRATOR_UPDATE_PLAN_PROMPT`` asks for a plan that
+  "avoids repeating the same mistakes", so the replan repeated the stall and is blamed. A worker
+  stuck by its own doing before the replan is earlier and stays decisive.
 * ``task_is_tool_error``: the run's task (step 0) is a code executor's failure report ("exitcode: 1
   (execution failed)", AG2's reply to failed code), the whole message or a CaptainAgent nested chat's
   "# General Task": the team was handed an error to debug instead of the request, so the task
@@ -73,6 +78,11 @@ Evidence:
   ANSWER:`` line) states a number no earlier step held: computed in the answer itself, or an earlier
   figure rounded to another precision than the request asks (a figure restated in another unit of
   ten's powers, or rounded as asked, is not evidence). It wins over ``VALUE_TRACES``.
+* ``final_answer_departs``: the run's answer message (``Orchestrator (final answer)``, which
+  ``_prepare_final_answer`` writes afresh from the transcript with ``ORCHESTRATOR_GET_FINAL_ANSWER``)
+  states none of the figures the last accepting ledger's reason states (nor a rounding of one) and
+  one of its own (figures of the request left out of both): the accepted figure was lost in the
+  answer, which is blamed. It wins over ``VALUE_TRACES``.
 * ``computed_from_given``: the answer is a terminal's result of plain code (assignments, arithmetic,
   print: no function, loop, branch, file read or aggregate of its own) over a figure the
   orchestrator's last instruction handed the code's author and another agent reported (not in the

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 import polars as pl
 
 from forensics.attribution.common import (
@@ -11,6 +13,7 @@ from forensics.attribution.common import (
     _DECIMALS_ASKED,
     _FINAL_ANSWER,
     _NUMBER_WORDS,
+    _SATISFIED_REASON,
     _SEARCH_PAGE,
     _WHOLE_ASKED,
     _hedged,
@@ -91,7 +94,11 @@ def _final_answer_composed(s: pl.DataFrame) -> pl.DataFrame:
     earlier = (
         s.join(final.select("run_id", pl.col("step").alias("_final")), on="run_id")
         .filter(pl.col("step") < pl.col("_final"))
-        .select("run_id", "step", pl.col("output").fill_null("").str.replace_all("_", " ").str.extract_all(_ANY_NUMBER).alias("_e"))
+        .select(
+            "run_id",
+            "step",
+            pl.col("output").fill_null("").str.replace_all("_", " ").str.extract_all(_ANY_NUMBER).alias("_e"),
+        )
         .explode("_e")
         .drop_nulls("_e")
         .select("run_id", pl.col("_e").str.replace_all(",", ""))
@@ -103,7 +110,9 @@ def _final_answer_composed(s: pl.DataFrame) -> pl.DataFrame:
         stated.with_columns(_key=as_float)
         .drop_nulls("_key")
         .join(
-            earlier.select("run_id", pl.col("_e").cast(pl.Float64, strict=False).alias("_key")).drop_nulls("_key"),
+            earlier.select("run_id", pl.col("_e").cast(pl.Float64, strict=False).alias("_key")).drop_nulls(
+                "_key"
+            ),
             on=["run_id", "_key"],
             how="anti",
         )
@@ -115,8 +124,13 @@ def _final_answer_composed(s: pl.DataFrame) -> pl.DataFrame:
     novel = novel.with_columns(_d=decimals, _v=as_float)
     # A rounding of an earlier figure (same value at the answer's own precision).
     rounded = (
-        novel.join(earlier.with_columns(_x=pl.col("_e").cast(pl.Float64, strict=False)).drop_nulls("_x"), on="run_id")
-        .filter(((pl.col("_x") * (10.0 ** pl.col("_d"))).round(0) / (10.0 ** pl.col("_d")) - pl.col("_v")).abs() < 1e-9)
+        novel.join(
+            earlier.with_columns(_x=pl.col("_e").cast(pl.Float64, strict=False)).drop_nulls("_x"), on="run_id"
+        )
+        .filter(
+            ((pl.col("_x") * (10.0 ** pl.col("_d"))).round(0) / (10.0 ** pl.col("_d")) - pl.col("_v")).abs()
+            < 1e-9
+        )
         .select("run_id", "_n")
         .unique()
         .with_columns(_rounded=pl.lit(True))
@@ -124,9 +138,14 @@ def _final_answer_composed(s: pl.DataFrame) -> pl.DataFrame:
     # An earlier figure in another unit of ten's powers (1800 g as 1.8 kg, 0.45 as 45 %): restated.
     scales = pl.DataFrame({"_f": [1e-6, 1e-3, 1e-2, 1e-1, 10.0, 100.0, 1e3, 1e6]})
     scaled = (
-        novel.join(earlier.with_columns(_x=pl.col("_e").cast(pl.Float64, strict=False)).drop_nulls("_x"), on="run_id")
+        novel.join(
+            earlier.with_columns(_x=pl.col("_e").cast(pl.Float64, strict=False)).drop_nulls("_x"), on="run_id"
+        )
         .join(scales, how="cross")
-        .filter((pl.col("_x") * pl.col("_f") - pl.col("_v")).abs() <= 1e-9 * pl.col("_v").abs().clip(lower_bound=1.0))
+        .filter(
+            (pl.col("_x") * pl.col("_f") - pl.col("_v")).abs()
+            <= 1e-9 * pl.col("_v").abs().clip(lower_bound=1.0)
+        )
         .select("run_id", "_n")
         .unique()
     )
@@ -134,11 +153,15 @@ def _final_answer_composed(s: pl.DataFrame) -> pl.DataFrame:
     task = s.filter(pl.col("step") == 0).select("run_id", pl.col("output").fill_null("").alias("_task"))
     asked = task.select(
         "run_id",
-        pl.col("_task").str.extract(_DECIMALS_ASKED, 1).str.to_lowercase().replace_strict(
-            _NUMBER_WORDS, default=None, return_dtype=pl.Int64
-        ).alias("_asked"),
+        pl.col("_task")
+        .str.extract(_DECIMALS_ASKED, 1)
+        .str.to_lowercase()
+        .replace_strict(_NUMBER_WORDS, default=None, return_dtype=pl.Int64)
+        .alias("_asked"),
         pl.col("_task").str.contains(_WHOLE_ASKED).alias("_whole"),
-    ).with_columns(_asked=pl.when(pl.col("_asked").is_null() & pl.col("_whole")).then(0).otherwise(pl.col("_asked")))
+    ).with_columns(
+        _asked=pl.when(pl.col("_asked").is_null() & pl.col("_whole")).then(0).otherwise(pl.col("_asked"))
+    )
     judged = (
         novel.join(rounded, on=["run_id", "_n"], how="left")
         .join(asked, on="run_id", how="left")
@@ -152,7 +175,13 @@ def _final_answer_composed(s: pl.DataFrame) -> pl.DataFrame:
     )
     how = (
         pl.when(pl.col("_rounded").fill_null(False))
-        .then(pl.format("rounds an earlier figure to {} decimals where the request asks for {}", pl.col("_d"), pl.col("_asked")))
+        .then(
+            pl.format(
+                "rounds an earlier figure to {} decimals where the request asks for {}",
+                pl.col("_d"),
+                pl.col("_asked"),
+            )
+        )
         .otherwise(pl.lit("was computed in the answer itself"))
     )
     return _pick(
@@ -160,10 +189,97 @@ def _final_answer_composed(s: pl.DataFrame) -> pl.DataFrame:
             decisive_agent=pl.col("agent"),
             decisive_step=pl.col("step"),
             attribution_evidence=pl.format(
-                "step {}: {}'s answer states {}, which no earlier step held: it {}", pl.col("step"), pl.col("agent"), pl.col("_n"), how
+                "step {}: {}'s answer states {}, which no earlier step held: it {}",
+                pl.col("step"),
+                pl.col("agent"),
+                pl.col("_n"),
+                how,
             ),
         ),
         "final_answer_composed",
+        3,
+    )
+
+
+#: How near an answer's figure may be to the accepted one and still be its restatement ("about 39,000"
+#: for 38,750; a rounding), relative to the accepted figure, also after a change of unit by ten's powers.
+_RESTATED = 0.05
+_UNITS: Final = (1e-6, 1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0, 1e3, 1e6)
+
+
+def _final_answer_departs(s: pl.DataFrame) -> pl.DataFrame:
+    """The run's answer message (``Orchestrator (final answer)``: ``_prepare_final_answer`` writes it with ``ORCHESTRATOR_GET_FINAL_ANSWER``
+    afresh from the whole transcript, after the ledger declared the request satisfied) states figures
+    the accepting ledger did not: the last ledger before it that answered ``is_request_satisfied:
+    true`` states a figure in its reason, the answer states none of the reason's figures (nor one
+    within ``_RESTATED`` of them, in any unit of ten's powers) and states one of its own. Figures of
+    the request are left out of both. The team's accepted figure was lost in the answer: the answer
+    step is blamed, ahead of where either figure came from (``VALUE_TRACES``)."""
+    final = s.filter(pl.col("final_msg")).sort("run_id", "step").unique("run_id", keep="last")
+    if final.height == 0 or s.get_column("ledger_satisfied").null_count() == s.height:
+        return _pick(_no_rows(s), "final_answer_departs", 3)
+    at = final.select("run_id", pl.col("step").alias("_final"), pl.col("agent").alias("_who"))
+    ledger = (
+        s.join(at, on="run_id")
+        .filter(pl.col("ledger_satisfied").fill_null(False) & (pl.col("step") < pl.col("_final")))
+        .sort("run_id", "step")
+        .unique("run_id", keep="last")
+    )
+    if ledger.height == 0:
+        return _pick(_no_rows(s), "final_answer_departs", 3)
+    text = pl.col("output").fill_null("")
+    task = _numbers(s.filter(pl.col("step") == 0)).select("run_id", "_n")
+    said = _numbers(
+        final.join(ledger.select("run_id"), on="run_id", how="semi"),
+        pl.coalesce(text.str.extract(_FINAL_ANSWER, 1), text),
+    )
+    reason = _numbers(ledger, text.str.extract(_SATISFIED_REASON, 1).fill_null(""))
+    said, reason = (
+        f.join(task, on=["run_id", "_n"], how="anti")
+        .with_columns(_v=pl.col("_n").cast(pl.Float64, strict=False))
+        .drop_nulls("_v")
+        for f in (said, reason)
+    )
+    units = pl.DataFrame({"_u": list(_UNITS)})
+    kept = (
+        said.join(reason.select("run_id", pl.col("_v").alias("_r")), on="run_id")
+        .join(units, how="cross")
+        .filter(
+            (pl.col("_v") - pl.col("_r") * pl.col("_u")).abs()
+            <= _RESTATED * (pl.col("_r") * pl.col("_u")).abs()
+        )
+        .select("run_id")
+        .unique()
+    )
+    departed = (
+        said.join(reason.select("run_id").unique(), on="run_id", how="semi")
+        .join(kept, on="run_id", how="anti")
+        .sort("run_id", "_v")
+        .unique("run_id", keep="first")
+        .join(at, on="run_id")
+        .join(
+            reason.sort("run_id", "_v")
+            .unique("run_id", keep="first")
+            .select("run_id", pl.col("_n").alias("_acc")),
+            on="run_id",
+        )
+        .join(ledger.select("run_id", pl.col("step").alias("_ledger")), on="run_id")
+    )
+    return _pick(
+        departed.with_columns(
+            decisive_agent=pl.col("_who"),
+            decisive_step=pl.col("_final"),
+            attribution_evidence=pl.format(
+                "step {}: {}'s answer states {}, while the ledger that declared the request satisfied (step {}) "
+                "stated {}: the accepted figure was lost in the answer",
+                pl.col("_final"),
+                pl.col("_who"),
+                pl.col("_n"),
+                pl.col("_ledger"),
+                pl.col("_acc"),
+            ),
+        ),
+        "final_answer_departs",
         3,
     )
 
@@ -198,7 +314,10 @@ def _computed_from_given(s: pl.DataFrame) -> pl.DataFrame:
     ends = final.select("run_id", pl.col("step").alias("_final"))
     # The terminal results (a tool step run by a message's code) before the answer that hold its figure.
     results = s.join(ends, on="run_id").filter(
-        pl.col("is_tool") & ~pl.col("failed") & (pl.col("owner_step") != pl.col("step")) & (pl.col("step") < pl.col("_final"))
+        pl.col("is_tool")
+        & ~pl.col("failed")
+        & (pl.col("owner_step") != pl.col("step"))
+        & (pl.col("step") < pl.col("_final"))
     )
     if results.height == 0:
         return _pick(_no_rows(s), "computed_from_given", 4)
@@ -223,7 +342,11 @@ def _computed_from_given(s: pl.DataFrame) -> pl.DataFrame:
     # The figures it was handed: in the code and in the orchestrator's last instruction to its author.
     told = (
         s.join(code.select("run_id", "_code", "_author"), on="run_id")
-        .filter((pl.col("kind") == "handoff") & (pl.col("handoff_to") == pl.col("_author")) & (pl.col("step") < pl.col("_code")))
+        .filter(
+            (pl.col("kind") == "handoff")
+            & (pl.col("handoff_to") == pl.col("_author"))
+            & (pl.col("step") < pl.col("_code"))
+        )
         .sort("run_id", "step")
         .unique("run_id", keep="last")
     )

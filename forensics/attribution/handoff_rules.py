@@ -1,5 +1,5 @@
 """Attribution rules on a Magentic-One orchestrator's instructions (``Orchestrator (-> X)``):
-``unanswered_instruction`` and ``repeated_instruction`` (see :mod:`forensics.attribution`).
+``unanswered_instruction``, ``repeated_instruction`` and ``replan_repeated_instruction`` (see :mod:`forensics.attribution`).
 
 In autogen-magentic-one's ``LedgerOrchestrator`` (``agents/orchestrator.py``, ``_select_next_agent``)
 every round writes a progress ledger, broadcasts its ``instruction_or_question`` as the message logged
@@ -128,3 +128,71 @@ def _repeated_instructions(s: pl.DataFrame) -> pl.DataFrame:
         "repeated_instruction",
         1,
     ).join(first.select("run_id", pl.col("handoff_to").alias("_worker")), on="run_id", how="left")
+
+
+def _replan_repeats(s: pl.DataFrame) -> pl.DataFrame:
+    """A replan whose first instruction is word for word one the orchestrator sent the same worker
+    before it, in the stall that led to it (every ledger from that instruction to the replan answered
+    ``is_progress_being_made: false`` or ``is_in_loop: true``). Magentic-One replans when the stall
+    counter runs out (``_select_next_agent``: "Stalled.... Replanning...", then "New plan:"), and its
+    replan prompt (``ORCHESTRATOR_UPDATE_PLAN_PROMPT``, ``orchestrator_prompts.py``) asks for a plan that
+    overcomes the prior challenges and avoids repeating the same mistakes: a new plan that hands out
+    the instruction that stalled, unchanged, repeats the stall. The replan message is blamed (the
+    first place the decision appears). The first such replan per run; a worker that got the team
+    stuck by its own doing before the replan is earlier and stays decisive."""
+    replans = s.filter(pl.col("replan")).select(
+        "run_id", pl.col("step").alias("_r"), pl.col("agent").alias("_who")
+    )
+    ins = _instructions(s)
+    if replans.height == 0 or ins.height == 0:
+        return _pick(_no_rows(s), "replan_repeated_instruction", 1)
+    nxt = replans.sort("run_id", "_r").with_columns(_next=pl.col("_r").shift(-1).over("run_id"))
+    after = (
+        nxt.join(ins, on="run_id")
+        .filter(
+            (pl.col("step") > pl.col("_r")) & ((pl.col("step") < pl.col("_next")) | pl.col("_next").is_null())
+        )
+        .sort("run_id", "_r", "step")
+        .unique(["run_id", "_r"], keep="first")
+        .select("run_id", "_r", "_who", "handoff_to", "output")
+    )
+    before = after.join(
+        ins.select("run_id", "handoff_to", "output", pl.col("step").alias("_e")),
+        on=["run_id", "handoff_to", "output"],
+    ).filter(pl.col("_e") < pl.col("_r"))
+    # The ledgers between the earlier instruction and the replan: none may report progress out of a loop.
+    ledgers = s.filter(pl.col("ledger_progress").is_not_null()).select(
+        "run_id",
+        pl.col("step").alias("_l"),
+        (pl.col("ledger_progress").fill_null(False) & ~pl.col("ledger_in_loop").fill_null(False)).alias(
+            "_moved"
+        ),
+    )
+    moved = (
+        before.join(ledgers, on="run_id")
+        .filter((pl.col("_l") > pl.col("_e")) & (pl.col("_l") < pl.col("_r")))
+        .group_by("run_id", "_r", "_e")
+        .agg(pl.col("_moved").any(), pl.len().alias("_n"))
+    )
+    stalled = (
+        before.join(moved, on=["run_id", "_r", "_e"])
+        .filter(~pl.col("_moved") & (pl.col("_n") > 0))
+        .sort("run_id", "_r", "_e")
+        .unique("run_id", keep="first")
+    )
+    return _pick(
+        stalled.with_columns(
+            decisive_agent=pl.col("_who"),
+            decisive_step=pl.col("_r"),
+            attribution_evidence=pl.format(
+                "step {}: {}'s new plan sent {} its step {} instruction again word for word, the one the team "
+                "had stalled on",
+                pl.col("_r"),
+                pl.col("_who"),
+                pl.col("handoff_to"),
+                pl.col("_e"),
+            ),
+        ),
+        "replan_repeated_instruction",
+        1,
+    )

@@ -11,13 +11,14 @@ import polars as pl
 from forensics.attribution.answers import (
     _computed_from_given,
     _final_answer_composed,
+    _final_answer_departs,
     _final_answer_origin,
     _halted_answer_origin,
 )
 from forensics.attribution.claim_rules import _claimed_access
 from forensics.attribution.common import _OBSERVATIONS, _PLAN, _REPLAN, REPEAT_MIN_CHARS
 from forensics.attribution.fallback import _first_response, _orchestrator_plan, _unbacked_claims
-from forensics.attribution.handoff_rules import _repeated_instructions, _unanswered
+from forensics.attribution.handoff_rules import _repeated_instructions, _replan_repeats, _unanswered
 from forensics.attribution.instruction_rules import (
     _instruction_conflicts,
     _source_contradicts_task,
@@ -48,6 +49,7 @@ EVIDENCE_RULES: Final = (
     "orchestrator_stall",
     "unanswered_instruction",
     "repeated_instruction",
+    "replan_repeated_instruction",
     "task_is_tool_error",
     "tool_error",
     "repeated_action",
@@ -55,6 +57,7 @@ EVIDENCE_RULES: Final = (
     "final_answer_origin",
     "halted_answer_origin",
     "final_answer_composed",
+    "final_answer_departs",
     "computed_from_given",
     "accepted_wrong_answer",
     "unverified_accepted",
@@ -124,6 +127,7 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
             _stalls(steps),
             _unanswered(steps),
             repeated.drop("_worker"),
+            _replan_repeats(steps),
             _task_is_tool_error(steps),
             _tool_errors(steps),
             _repeats(steps),
@@ -131,6 +135,7 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
             _final_answer_origin(steps),
             _halted_answer_origin(steps),
             _final_answer_composed(steps),
+            _final_answer_departs(steps),
             _computed_from_given(steps),
             _accepted_answers(steps),
             _plan_unbacked_facts(steps),
@@ -151,7 +156,12 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
     knowing = (
         evidence.filter(
             pl.col("attribution_rule").is_in(
-                ["unverified_accepted", "final_answer_composed", "instruction_contradicts_task"]
+                [
+                    "unverified_accepted",
+                    "final_answer_composed",
+                    "final_answer_departs",
+                    "instruction_contradicts_task",
+                ]
             )
         )
         .select("run_id")
@@ -164,6 +174,7 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
         evidence = evidence.filter(~traced)
     # A worker's repeat or stall that answered the orchestrator's word-for-word repeated instruction
     # is the orchestrator's loop (it kept sending what it knew came back unchanged), not the worker's.
+    # (Not so a replan's repeat: a worker stuck by its own doing before the replan was first.)
     fed = repeated.select("run_id", "_worker")
     if fed.height > 0:
         evidence = (
@@ -221,7 +232,9 @@ def _may_hold_evidence(df: pl.DataFrame) -> pl.DataFrame:
     ).select("run_id")
     said = df.filter(
         (pl.col("kind") == "agent").fill_null(False) & (pl.col("output").str.len_bytes() >= REPEAT_MIN_CHARS)
-    ).select("run_id", pl.col("agent").fill_null(pl.col("name")).alias("_a"), pl.col("output").hash(7).alias("_h"))
+    ).select(
+        "run_id", pl.col("agent").fill_null(pl.col("name")).alias("_a"), pl.col("output").hash(7).alias("_h")
+    )
     repeated = said.filter(pl.len().over("run_id", "_a", "_h") > 1).select("run_id")
     return pl.concat([marked, repeated], how="vertical").unique()
 
