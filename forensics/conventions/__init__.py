@@ -14,6 +14,7 @@ from forensics.conventions import (  # noqa: F401
     delegation,
     exceptions,
     fallbacks,
+    hosted_exports,
     killed,
     ledger,
     lookups,

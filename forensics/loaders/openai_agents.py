@@ -17,7 +17,8 @@ guardrail (``triggered`` kept in attributes: a tripped guardrail did its job, th
 custom (chain, its ``data`` the output; the SDK's task/turn spans say ``sdk_span_type``, a turn names
 its agent),
 mcp_tools (tool ``mcp_list_tools``), transcription/speech (llm), speech_group (chain).
-``error: {message, data}`` makes the span an error.
+``error: {message, data}`` makes the span an error; ``data.error`` (the failure a message such as
+"Error running tool (non-fatal)" wraps) is appended to the message (see :func:`error_text`).
 
 One span written twice: the SDK calls a processor's ``on_span_start`` and ``on_span_end`` with the same
 ``Span`` (openai-agents-python ``src/agents/tracing/processor_interface.py``; the interface's own example
@@ -225,8 +226,8 @@ def span_row(span: dict[str, Any], traces: dict[str, tuple[int, dict[str, Any]]]
     if error not in (None, {}, ""):
         row["status"] = "error"
         if isinstance(error, dict):
-            row["error_message"] = as_text(error.get("message"))
             details = error.get("data")
+            row["error_message"] = error_text(error.get("message"), details)
             if isinstance(details, dict):
                 row["error_type"] = as_text(details.get("type") or details.get("error_type"))
         else:
@@ -249,6 +250,23 @@ def span_row(span: dict[str, Any], traces: dict[str, tuple[int, dict[str, Any]]]
                 attrs["@trace"] = extra
     row["attributes"] = attrs
     return row
+
+
+def error_text(message: Any, details: Any) -> str | None:
+    """A ``SpanError``'s message, followed by the failure it wraps where its ``data`` holds one.
+
+    The SDK's messages name the place, not the failure: ``"Error running tool (non-fatal)"`` and
+    ``"Error running tool"`` carry ``data={"tool_name", "error": str(e)}`` (src/agents/tool.py
+    function_tool, src/agents/_run_impl.py), ``"Error getting response"`` ``{"error": str(e)}``, or
+    the exception's class when data is not traced (src/agents/models/openai_responses.py), and
+    ``"Error in agent run"`` ``{"error": str(e)}`` (src/agents/run.py). The failure itself (``Error
+    code: 429 ...``, a timeout, ``context_length_exceeded``) is in ``data.error``: it joins the
+    message, so the rules that read error text (HTTP status, context window) see it."""
+    text = as_text(message)
+    wrapped = as_text(details.get("error")) if isinstance(details, dict) else None
+    if not wrapped or wrapped == text:
+        return text
+    return f"{text}: {wrapped}" if text else wrapped
 
 
 def _agent(data: dict[str, Any], row: dict[str, Any]) -> None:

@@ -69,7 +69,7 @@ def test_export_array_every_span_type() -> None:
     assert (response["kind"], response["input_tokens"], response["output_tokens"]) == ("llm", 80, 12)
     assert json.loads(response["attributes"])["response_id"] == "resp_123"
     refund = span(df, "08")
-    assert (refund["status"], refund["error_message"], refund["agent"]) == ("error", "Error running tool", "Billing Agent")
+    assert (refund["status"], refund["error_message"], refund["agent"]) == ("error", "Error running tool: card declined", "Billing Agent")
     assert json.loads(refund["attributes"])["@error_data"] == {"tool_name": "refund", "error": "card declined"}
     turn = span(df, "09")  # custom span with sdk_span_type turn names its agent
     assert (turn["kind"], turn["agent"]) == ("chain", "Billing Agent")
@@ -171,7 +171,7 @@ def test_start_and_end_records_of_one_span_merge(tmp_path: Path) -> None:
     refund = span(df, "02")
     assert refund["start_time"] == ns("2025-06-01T10:00:01.000000+00:00")
     assert refund["end_time"] == ns("2025-06-01T10:00:02.500000+00:00")
-    assert (refund["status"], refund["error_message"], refund["source_line"]) == ("error", "Error running tool", 4)
+    assert (refund["status"], refund["error_message"], refund["source_line"]) == ("error", "Error running tool: 502", 4)
     open_call = span(df, "03")
     assert (open_call["end_time"], open_call["status"], open_call["tool"]) == (None, "unset", "refund")
 

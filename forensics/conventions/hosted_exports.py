@@ -1,0 +1,33 @@
+"""What the hosted tracers' loaders read from the frameworks' own export fields.
+
+A documentation-only entry (as ``rollups``): the loaders of LangSmith, Langfuse and the OpenAI
+Agents SDK's trace processors (``forensics/loaders/langsmith.py``, ``langfuse.py``,
+``openai_agents.py``) turn these framework fields into the span table's columns when the file is
+read, so no expression runs here; the signals document each, with the framework source it was read
+from, in docs/DETECTORS.md's conventions table.
+"""
+
+from __future__ import annotations
+
+from forensics.conventions.registry import Convention, Signal, register
+
+register(
+    Convention(
+        name="hosted_exports",
+        signals=(
+            Signal(
+                'SpanError {message, data: {error: str(e)}}: "Error running tool (non-fatal)", "Error running tool", '
+                '"Error getting response", "Error in agent run"',
+                "OpenAI Agents SDK (trace-processor export)",
+                "src/agents/tool.py (function_tool: data tool_name, error); src/agents/_run_impl.py; "
+                "src/agents/models/openai_responses.py (data error: str(e), else the exception class); src/agents/run.py",
+                "error_message = the message, then ': ' and data.error (loaders/openai_agents.py error_text): "
+                "http_status and overflow_text read the wrapped failure; the data stays in attributes @error_data",
+            ),
+        ),
+        columns={
+            "overflow_text": "also read from the failure an OpenAI Agents SDK SpanError's data.error wraps",
+            "error_label": "as overflow_text: an HTTP status in data.error",
+        },
+    )
+)
