@@ -935,3 +935,35 @@ def test_filesurfer_stuck_on_its_own_path_stays_decisive_over_a_repeating_replan
     (tmp_path / "fs.json").write_text(json.dumps(doc))
     row = _row(tmp_path / "fs.json", "m1-fs-404")
     assert (row["decisive_agent"], row["decisive_step"]) == ("FileSurfer", 5)
+
+
+PARTIAL = "magentic_one_partial_count.json"
+
+
+def test_ledger_taking_a_part_for_the_whole_is_unverified() -> None:
+    # The surfer says the list shows "the first 10 of 24" winners (step 9); the ledger at step 10 accepts 10.
+    assert _labels(PARTIAL) == ("Orchestrator", 10)
+    assert _named(M1 / PARTIAL, "m1-partial-count") == ("Orchestrator", 10, "unverified_accepted")
+
+
+def test_a_count_without_paging_words_is_no_part(tmp_path: Path) -> None:
+    # Near miss: "10 of 24" without "first"/"showing" or a range is a count among a whole (7 of the 24
+    # winners were directed by women), not a page of a list: where 10 came from decides.
+    doc = json.loads((M1 / PARTIAL).read_text())
+    doc["history"][5]["content"] = doc["history"][5]["content"].replace(
+        "Showing 1-10 of 24 winners", "24 winners"
+    )
+    doc["history"][9]["content"] = "10 of the 24 Audience Award winners from 1995 to 2019 were documentaries."
+    path = tmp_path / PARTIAL
+    path.write_text(json.dumps(doc))
+    assert _named(path, "m1-partial-count") == ("WebSurfer", 9, "accepted_wrong_answer")
+
+
+def test_ledger_accepting_the_whole_is_no_part(tmp_path: Path) -> None:
+    # Near miss: the ledger states the whole, 24: the part rule does not read it.
+    doc = json.loads((M1 / PARTIAL).read_text())
+    for step in (10, 12):
+        doc["history"][step]["content"] = doc["history"][step]["content"].replace("10 films", "24 films")
+    path = tmp_path / PARTIAL
+    path.write_text(json.dumps(doc))
+    assert _named(path, "m1-partial-count")[2] == "accepted_wrong_answer"

@@ -97,7 +97,9 @@ Evidence:
 * ``unverified_accepted``: the orchestrator turned an unestablished value into the answer: that
   ledger judged a worker message that says itself it could not find or verify the value, or
   estimates or guesses it, or its own reason calls the answer's figure approximate ("about 86,000"),
-  or the value its reason states was first reported by a worker message that said so;
+  or the value its reason states was first reported by a worker message that said so, or that a
+  worker called a part of a larger whole in the words of paging through a list ("the first 10 of
+  24", "showing 1-10 of 24");
   or an ``Orchestrator (-> X)`` instruction told a worker to assume or guess one. The orchestrator at
   that ledger is blamed, ahead of where the value came from (``VALUE_TRACES``).
 * ``plan_unbacked_fact``: a plan ("Initial plan:" / "New plan:", ORCHESTRATOR_SYNTHESIZE_PROMPT)

@@ -23,7 +23,11 @@ _CODE_FENCE = "```"
 #: A browser observation (autogen-magentic-one MultimodalWebSurfer's "Here is a screenshot of
 #: [title](url)", autogen-ext's MultimodalWebSurfer's "The web browser is open to the page [title](url).",
 #: a markdown browser's "Address: ... Viewport position:"): page text, not the agent's own claim.
-_OBSERVATIONS = ("Here is a screenshot of [", "The web browser is open to the page [", "\nViewport position: ")
+_OBSERVATIONS = (
+    "Here is a screenshot of [",
+    "The web browser is open to the page [",
+    "\nViewport position: ",
+)
 #: The next message acknowledges an error (so it was not misread).
 _ACK = (
     r"(?i)\b(error|errors|fail\w*|exception|traceback|issue|problem|unable|could not|couldn't|cannot|"
@@ -75,6 +79,12 @@ _APPROX = (
     r"(?i)(?:\b(?:about|around|approximately|roughly|circa|nearly|almost|some|an estimated|estimated|over|more than|"
     r"at least|upwards of)|\bc\.|~)"
     r"\s*[$\u00a3\u20ac]?\d[\d,.]*"
+)
+#: A count its author says is part of a larger whole, in the words of paging through a list ("the first
+#: 10 of 24", "showing 10 of 24", "1-10 of 24 winners"): group 1 the part, group 2 the whole.
+_PARTIAL = (
+    r"(?i)(?:\b(?:the )?(?:first|showing|shows|displaying|top)\s+|\b\d+\s*[-\u2013]\s*)"
+    r"(\d[\d,]*)\s+of\s+(?:the\s+|all\s+)?(\d[\d,]*)\b"
 )
 #: A month or weekday name (a date's word, not a fact of its own).
 _CALENDAR = (
@@ -185,7 +195,8 @@ def _years(text: pl.Expr) -> pl.Expr:
         .str.extract_all(_SPLIT_YEAR)
         .list.eval(
             pl.when(
-                (pl.element().str.slice(0, 4).cast(pl.Int32) + 1) % 100 == pl.element().str.slice(-2).cast(pl.Int32)
+                (pl.element().str.slice(0, 4).cast(pl.Int32) + 1) % 100
+                == pl.element().str.slice(-2).cast(pl.Int32)
             ).then(pl.element().str.slice(0, 2) + pl.element().str.slice(-2))
         )
         .list.drop_nulls()
@@ -223,9 +234,7 @@ def _taken_up(hits: pl.DataFrame, key: str = "run_id") -> pl.DataFrame:
     hits = hits.sort(key, "step")
     told = pl.col("instructed") if "instructed" in hits.columns else pl.lit(False)
     again = pl.col("revisit").fill_null(False) if "revisit" in hits.columns else pl.lit(False)
-    hits = hits.with_columns(
-        _passive=pl.col("_search") | told.fill_null(False) | again, _again=again
-    )
+    hits = hits.with_columns(_passive=pl.col("_search") | told.fill_null(False) | again, _again=again)
     first = hits.unique(key, keep="first")
     # A further view of a page already open is no taking up (the page was chosen when it was opened).
     pref = (
@@ -236,8 +245,16 @@ def _taken_up(hits: pl.DataFrame, key: str = "run_id") -> pl.DataFrame:
         .otherwise(2)
     )
     opened = (
-        hits.join(first.select(key, pl.col("agent").alias("_a0"), pl.col("_passive").alias("_p0"),
-                               pl.col("step").alias("_f0"), pl.col("_again").alias("_a0again")), on=key)
+        hits.join(
+            first.select(
+                key,
+                pl.col("agent").alias("_a0"),
+                pl.col("_passive").alias("_p0"),
+                pl.col("step").alias("_f0"),
+                pl.col("_again").alias("_a0again"),
+            ),
+            on=key,
+        )
         .filter(pl.col("_p0") & (pl.col("agent") == pl.col("_a0")) & (pl.col("step") > pl.col("_f0")))
         .with_columns(_pref=pref)
         .filter(pl.col("_pref") < 2)

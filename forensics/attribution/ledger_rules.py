@@ -1,5 +1,4 @@
-"""Attribution rules that read a Magentic-One orchestrator's ledgers and plans: ``accepted_wrong_answer``, ``unverified_accepted`` and ``plan_unbacked_fact`` (see :mod:`forensics.attribution`).
-"""
+"""Attribution rules that read a Magentic-One orchestrator's ledgers and plans: ``accepted_wrong_answer``, ``unverified_accepted`` and ``plan_unbacked_fact`` (see :mod:`forensics.attribution`)."""
 
 from __future__ import annotations
 
@@ -14,6 +13,7 @@ from forensics.attribution.common import (
     _FINAL_ANSWER,
     _GIVEN_SECTION,
     _GUESS_SECTION,
+    _PARTIAL,
     _PLAN_CITED,
     _PLAN_SECTION,
     _SATISFIED_REASON,
@@ -125,6 +125,18 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
         .filter(pl.col("hedged"))
         .select("run_id")
     )
+    # Or a worker said the value is only part of a larger whole ("the first 10 of 24"): the ledger took
+    # a part for the whole.
+    partial = _partial_counts(s.filter((pl.col("step") > 0) & pl.col("worker")))
+    said_first = pl.concat(
+        [
+            said_first,
+            stated.join(partial, on=["run_id", "_n"])
+            .filter(pl.col("step") < pl.col("_ledger"))
+            .select("run_id"),
+        ],
+        how="vertical",
+    ).unique()
     if said_first.height > 0:
         unverified = pl.concat([unverified, rest.join(said_first, on="run_id", how="semi")], how="vertical")
         rest = rest.join(said_first, on="run_id", how="anti")
@@ -176,15 +188,12 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
         s,
         pl.col("url"),
     )
-    origin = (
-        _taken_up(hits)
-        .select(
-            "run_id",
-            pl.col("step").alias("_o_at"),
-            "_n",
-            pl.col("owner_step").alias("_o_step"),
-            pl.col("owner_agent").alias("_o_agent"),
-        )
+    origin = _taken_up(hits).select(
+        "run_id",
+        pl.col("step").alias("_o_at"),
+        "_n",
+        pl.col("owner_step").alias("_o_step"),
+        pl.col("owner_agent").alias("_o_agent"),
     )
     # The final answer the reason states that no earlier step held: the orchestrator composed it
     # itself in that ledger (a sum, a conversion, a pick among figures): its own step.
@@ -252,6 +261,27 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
             ),
         ],
         how="vertical",
+    )
+
+
+def _partial_counts(s: pl.DataFrame) -> pl.DataFrame:
+    """``run_id, step, _n``: the counts a step's text says are part of a larger whole (``_PARTIAL``:
+    "the first 10 of 24"; the part smaller than the whole), commas dropped. A literal scan first."""
+    text = pl.col("output").fill_null("")
+    rows = s.filter(text.str.contains(" of ", literal=True) & text.str.contains(_PARTIAL))
+    pairs = (
+        rows.select("run_id", "step", text.str.extract_all(_PARTIAL).alias("_m"))
+        .explode("_m")
+        .drop_nulls("_m")
+    )
+    return (
+        pairs.with_columns(
+            _n=pl.col("_m").str.extract(_PARTIAL, 1).str.replace_all(",", ""),
+            _w=pl.col("_m").str.extract(_PARTIAL, 2).str.replace_all(",", ""),
+        )
+        .filter(pl.col("_n").cast(pl.Float64, strict=False) < pl.col("_w").cast(pl.Float64, strict=False))
+        .select("run_id", "step", "_n")
+        .unique()
     )
 
 
@@ -418,7 +448,9 @@ def _plan_relied_on(s: pl.DataFrame) -> pl.DataFrame:
     lines = lines.join(new, on="_li", how="semi")
     hits = (
         cited.join(lines, on="run_id")
-        .filter((pl.col("_plan") < pl.col("_ledger")) & pl.col("_line").str.contains(pl.col("_c"), literal=True))
+        .filter(
+            (pl.col("_plan") < pl.col("_ledger")) & pl.col("_line").str.contains(pl.col("_c"), literal=True)
+        )
         .group_by("run_id", "_ledger", "_plan", "_li")
         .agg(pl.len().alias("_k"))
         .filter(pl.col("_k") >= 2)
@@ -429,7 +461,9 @@ def _plan_relied_on(s: pl.DataFrame) -> pl.DataFrame:
         .filter(pl.col("_plan") == pl.col("_latest"))
         .sort("run_id", "_ledger")
         .unique("run_id", keep="first")
-        .join(s.select("run_id", pl.col("step").alias("_plan"), "agent", "last_replan"), on=["run_id", "_plan"])
+        .join(
+            s.select("run_id", pl.col("step").alias("_plan"), "agent", "last_replan"), on=["run_id", "_plan"]
+        )
         .filter(pl.col("_plan") >= pl.col("last_replan"))
     )
     return _pick(
@@ -460,26 +494,46 @@ def _replan_dropped(s: pl.DataFrame) -> pl.DataFrame:
     if not bool(s.get_column("replan").any()):
         return _pick(_no_rows(s), "replan_dropped_fact", 5)
     replans = s.filter(pl.col("replan") & (pl.col("step") == pl.col("last_replan"))).select(
-        "run_id", pl.col("step").alias("_r"), pl.col("agent").alias("_ra"), pl.col("output").fill_null("").alias("_plan")
+        "run_id",
+        pl.col("step").alias("_r"),
+        pl.col("agent").alias("_ra"),
+        pl.col("output").fill_null("").alias("_plan"),
     )
     answered = (
         s.join(replans, on="run_id")
-        .filter((pl.col("step") > pl.col("_r")) & (pl.col("ledger_satisfied").fill_null(False) | pl.col("final_msg")))
+        .filter(
+            (pl.col("step") > pl.col("_r"))
+            & (pl.col("ledger_satisfied").fill_null(False) | pl.col("final_msg"))
+        )
         .select("run_id")
         .unique()
     )
     replans = replans.join(answered, on="run_id", how="semi")
     if replans.height == 0:
         return _pick(_no_rows(s), "replan_dropped_fact", 5)
-    s = s.join(replans, on="run_id", how="semi").join(replans, on="run_id").filter(pl.col("step") < pl.col("_r"))
-    names = s.select(
-        "run_id",
-        "step",
-        "worker",
-        "orchestrator",
-        "plan_msg",
-        pl.col("output").fill_null("").str.extract_all(_FACT_NAME).list.eval(pl.element().str.slice(2)).alias("_n"),
-    ).explode("_n").drop_nulls("_n").filter(~pl.col("_n").str.contains(_CALENDAR)).unique()
+    s = (
+        s.join(replans, on="run_id", how="semi")
+        .join(replans, on="run_id")
+        .filter(pl.col("step") < pl.col("_r"))
+    )
+    names = (
+        s.select(
+            "run_id",
+            "step",
+            "worker",
+            "orchestrator",
+            "plan_msg",
+            pl.col("output")
+            .fill_null("")
+            .str.extract_all(_FACT_NAME)
+            .list.eval(pl.element().str.slice(2))
+            .alias("_n"),
+        )
+        .explode("_n")
+        .drop_nulls("_n")
+        .filter(~pl.col("_n").str.contains(_CALENDAR))
+        .unique()
+    )
     task = s.filter(pl.col("step") == 0).select("run_id", pl.col("output").fill_null("").alias("_task"))
     agents = s.select("run_id", pl.col("agent").alias("_n")).drop_nulls().unique()
     first = (
