@@ -181,6 +181,8 @@ SHAPES: dict[str, Shape] = {
 #: Loaders that do not read JSON text, and why.
 NOT_JSON_TEXT = {
     "sql": "reads typed rows through SQLAlchemy, never JSON text (its hostile rows: tests/loaders/test_loader_sql.py)",
+    "span-table": "reads forensics' own span table as typed Parquet columns, never JSON text (its hostile rows: "
+                  "tests/loaders/test_loader_span_table.py)",
 }
 
 KINDS = ("too-deep", "line-too-long", "gzip-bomb", "invalid-utf8", "nan-infinity", "duplicate-key",

@@ -75,7 +75,7 @@ class SpanSink:
             # when the quick count of `":` says it may be over the limit.
             if text is not None and len(text) > 4 * self.limits.max_attributes \
                     and text.count('":') > self.limits.max_attributes:
-                nested = _count_keys(attrs)
+                nested = count_keys(attrs)
                 if nested > self.limits.max_attributes:
                     self.quarantine(line, "too-many-attributes",
                                     f"the record's attributes hold {nested:,} keys, nested objects included, over "
@@ -90,6 +90,15 @@ class SpanSink:
         self.rows += 1
         if len(self._pending) >= self.limits.batch_rows:
             self._flush()
+
+    def add_batch(self, batch: pa.RecordBatch) -> None:
+        """Add rows already in SPAN_SCHEMA and checked whole-column by their loader (the span-table
+        loader): they keep their own provenance columns (where each span was first read)."""
+        if not batch.schema.equals(SPAN_SCHEMA, check_metadata=False):
+            raise ValueError(f"loader {self.source_format} passed a batch that is not in SPAN_SCHEMA: {batch.schema}")
+        self._flush()  # rows keep the order they were read in
+        self._batches.append(pa.RecordBatch.from_arrays(batch.columns, schema=SPAN_SCHEMA))
+        self.rows += batch.num_rows
 
     def quarantine(self, line: int, reason: str, detail: str, raw: Any) -> None:
         """Record one record that could not become a row, with a stable reason code."""
@@ -174,7 +183,7 @@ class SpanSink:
 _RAW_KEYS_KEPT = 10_000
 
 
-def _count_keys(value: Any) -> int:
+def count_keys(value: Any) -> int:
     """Keys in ``value``, nested objects and objects inside lists included."""
     count = 0
     stack = [value]
