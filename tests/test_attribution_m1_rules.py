@@ -967,3 +967,43 @@ def test_ledger_accepting_the_whole_is_no_part(tmp_path: Path) -> None:
     path = tmp_path / PARTIAL
     path.write_text(json.dumps(doc))
     assert _named(path, "m1-partial-count")[2] == "accepted_wrong_answer"
+
+
+RETRY = "magentic_one_retry_then_coder.json"
+
+
+def test_recovered_repeat_and_a_coders_own_constant() -> None:
+    # The surfer's retried visit shows the same error page word for word (steps 5, 9); a search finds
+    # 23.4 miles (step 13) and the ledger reports progress (14); the Coder converts with 1.6 km per mile
+    # (step 17), the terminal prints 37.4 (21), the ledger and the final answer state 37.4.
+    assert _labels(RETRY) == ("Coder", 17)
+    row = _row(M1 / RETRY, "m1-retry-then-coder")
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        "Coder",
+        17,
+        "accepted_wrong_answer",
+    )
+    assert "37.4" in row["attribution_evidence"]
+
+
+def test_a_repeat_never_got_past_stays_evidence(tmp_path: Path) -> None:
+    # Near miss: the surfer's third reply (step 13) is the same error page again: it never said
+    # anything else after the repeat, so the repeat is the loop.
+    doc = json.loads((M1 / RETRY).read_text())
+    doc["history"][13]["content"] = doc["history"][9]["content"]
+    path = tmp_path / RETRY
+    path.write_text(json.dumps(doc))
+    assert _named(path, "m1-retry-then-coder") == ("WebSurfer", 9, "repeated_action")
+
+
+def test_a_factor_the_instruction_handed_is_computed_from_given(tmp_path: Path) -> None:
+    # Near miss: the instruction hands the Coder the factor too ("1.6 km to the mile"): the code computed
+    # what it was handed, so the figure's first taking up (the surfer's search page, its own query) is named.
+    path = _with_message(tmp_path, RETRY, 15, "to kilometres", "to kilometres at 1.6 km to the mile")
+    assert _named(path, "m1-retry-then-coder") == ("WebSurfer", 13, "computed_from_given")
+
+
+def test_the_answer_messages_figure_is_the_one_traced(tmp_path: Path) -> None:
+    # Near miss: the Orchestrator (final answer) states the miles only: the ledger's 23.4 is traced.
+    path = _with_message(tmp_path, RETRY, 24, "37.4 km", "23.4 miles")
+    assert _named(path, "m1-retry-then-coder") == ("WebSurfer", 13, "accepted_wrong_answer")

@@ -58,7 +58,9 @@ Evidence:
   nor is one the next ledger took over (it answers ``is_progress_being_made: false``): what the
   orchestrator did about it decided the run.
 * ``repeated_action``: the first message that repeats, word for word, an earlier message of the
-  same agent (same action, same observation: a no-op loop).
+  same agent (same action, same observation: a no-op loop). In a Magentic-One run, a repeat the
+  team got past (the agent later said something else and a ledger after that reported progress out
+  of a loop: a retried page that came back the same, then a search that worked) is not evidence.
 * ``claimed_access``: the first message (no code in it) whose author says in the first person that it
   has retrieved, accessed or located something ("I have successfully retrieved the article") while
   no tool call in the run had yet returned anything and no page had been viewed: an AG2 expert
@@ -84,13 +86,15 @@ Evidence:
   one of its own (figures of the request left out of both): the accepted figure was lost in the
   answer, which is blamed. It wins over ``VALUE_TRACES``.
 * ``computed_from_given``: the answer is a terminal's result of plain code (assignments, arithmetic,
-  print: no function, loop, branch, file read or aggregate of its own) over a figure the
+  print: no function, loop, branch, file read, aggregate or constant of its own: a conversion
+  factor no earlier step held, not a digit or a power of ten) over a figure the
   orchestrator's last instruction handed the code's author and another agent reported (not in the
   request): the code computed what it was handed, so the figure's first taking up is blamed (traced as
   an answer is). A ``VALUE_TRACES`` rule.
 * ``accepted_wrong_answer``: the first ledger answering ``is_request_satisfied: true`` accepted a
   wrong answer (attribution is asked about failed runs): a number its reason states that the task
-  does not (the run's final answer, when the reason states it) is traced to the first step that
+  does not (the run's final answer, a ``FINAL ANSWER:`` line's or the ``Orchestrator (final
+  answer)`` message's figure, when the reason states it) is traced to the first step that
   held it (its owner; past a results page as above); a final answer no earlier step held was
   composed by the orchestrator in that ledger, which is blamed; without one, the worker message
   it judged.

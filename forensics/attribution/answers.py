@@ -291,6 +291,8 @@ _CODE_LOGIC = (
     r"(?m)^\s*(?:def|for|while|if|with|class|try|async)\b|\bopen\(|\bread_\w+\(|\.read\(|\blambda\b"
     r"|\b(?:sum|len|max|min|sorted|mean|median|mode|fmean|average|count)\("
 )
+#: A number in code that is no constant of the code's own: a digit, or a power of ten (1, 10, 0.01).
+_TRIVIAL_CONSTANT = r"^(?:\d|10*|0?\.0*1)$"
 #: The body of a code fence.
 _FENCED = r"(?s)```[A-Za-z0-9_+-]*\n(.*?)```"
 
@@ -339,6 +341,23 @@ def _computed_from_given(s: pl.DataFrame) -> pl.DataFrame:
         return _pick(_no_rows(s), "computed_from_given", 4)
     body = code.select("run_id", "step", pl.col("_body").str.replace_all(r"```[A-Za-z0-9_+-]*", ""))
     task = _numbers(s.filter(pl.col("step") == 0))
+    # A constant of the code's own (a conversion factor no earlier step held: 1.6 km to the mile) is
+    # the code's contribution, which may be wrong: such code stays its author's. A digit (a rounding's
+    # places) or a power of ten (a percentage, a unit's prefix) is no such constant.
+    before = _numbers(
+        s.join(code.select("run_id", "_code"), on="run_id").filter(pl.col("step") < pl.col("_code"))
+    ).select("run_id", "_n")
+    own = (
+        _numbers(body, pl.col("_body"))
+        .filter(~pl.col("_n").str.contains(_TRIVIAL_CONSTANT))
+        .join(before, on=["run_id", "_n"], how="anti")
+        .select("run_id")
+        .unique()
+    )
+    code = code.join(own, on="run_id", how="anti")
+    body = body.join(own, on="run_id", how="anti")
+    if code.height == 0:
+        return _pick(_no_rows(s), "computed_from_given", 4)
     # The figures it was handed: in the code and in the orchestrator's last instruction to its author.
     told = (
         s.join(code.select("run_id", "_code", "_author"), on="run_id")

@@ -108,7 +108,7 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
     stated = stated.join(task_numbers, on=["run_id", "_n"], how="anti")
     # The run's own FINAL ANSWER, when the reason states it, is the one number to trace (the reason
     # also restates the inputs it was derived from, which may be right).
-    final = _final_numbers(s)
+    final = pl.concat([_final_numbers(s), _answer_numbers(s)], how="vertical").unique()
     stated_final = stated.join(final, on=["run_id", "_n"], how="semi")
     stated = pl.concat(
         [stated_final, stated.join(stated_final.select("run_id"), on="run_id", how="anti")], how="vertical"

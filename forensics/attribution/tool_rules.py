@@ -23,7 +23,9 @@ def _task_is_tool_error(s: pl.DataFrame) -> pl.DataFrame:
     before any agent acted. A task that merely mentions an error (a question about one) is no such
     report."""
     first = s.filter(
-        (pl.col("step") == 0) & ~pl.col("is_tool") & pl.col("output").fill_null("").str.contains(_TASK_IS_FAILURE)
+        (pl.col("step") == 0)
+        & ~pl.col("is_tool")
+        & pl.col("output").fill_null("").str.contains(_TASK_IS_FAILURE)
     )
     return _pick(
         first.with_columns(
@@ -98,11 +100,14 @@ def _recovered(s: pl.DataFrame, failed: pl.DataFrame) -> pl.DataFrame:
     progress and the same agent later acted successfully (a terminal run of its code that did not
     fail, or a page view of its own). An error its author never got past (a misread error: the
     Coder reporting a count its failed script never printed) stays evidence."""
-    last_progress = s.filter(pl.col("ledger_progress").fill_null(False)).group_by("run_id").agg(
-        pl.col("step").max().alias("_lp")
+    last_progress = (
+        s.filter(pl.col("ledger_progress").fill_null(False))
+        .group_by("run_id")
+        .agg(pl.col("step").max().alias("_lp"))
     )
     succeeded = s.filter(
-        ~pl.col("failed") & ((pl.col("is_tool") & (pl.col("owner_step") != pl.col("step"))) | pl.col("observation"))
+        ~pl.col("failed")
+        & ((pl.col("is_tool") & (pl.col("owner_step") != pl.col("step"))) | pl.col("observation"))
     ).select("run_id", pl.col("owner_agent").alias("_who"), pl.col("step").alias("_ok_at"))
     return (
         failed.select("run_id", "step", pl.col("owner_agent").alias("_who"))
@@ -150,6 +155,8 @@ def _repeats(s: pl.DataFrame) -> pl.DataFrame:
         )
         .filter((pl.col("_nth") > 0) & (pl.col("step") > pl.col("last_replan")))
     )
+    if rows.height > 0 and s.get_column("ledger_progress").null_count() < s.height:
+        rows = rows.join(_moved_on(s, rows), on=["run_id", "step"], how="anti")
     first = rows.sort("run_id", "step").unique("run_id", keep="first")
     return _pick(
         first.with_columns(
@@ -165,3 +172,24 @@ def _repeats(s: pl.DataFrame) -> pl.DataFrame:
         "repeated_action",
         2,
     )
+
+
+def _moved_on(s: pl.DataFrame, repeats: pl.DataFrame) -> pl.DataFrame:
+    """``run_id, step`` of the repeats a Magentic-One team got past: the same agent later said
+    something else and a ledger after that reported progress out of a loop (``is_progress_being_made:
+    true``, ``is_in_loop: false``): a retried page that came back the same, then a search that found
+    the figure. A repeat the team never got past is the loop (or ``orchestrator_stall``'s)."""
+    moved = s.filter(
+        pl.col("ledger_progress").fill_null(False) & ~pl.col("ledger_in_loop").fill_null(False)
+    ).select("run_id", pl.col("step").alias("_lp"))
+    later = s.filter(pl.col("worker")).select(
+        "run_id", "agent", pl.col("step").alias("_at"), pl.col("output").hash(7).alias("_h2")
+    )
+    got_past = (
+        repeats.select("run_id", "step", "agent", "_h")
+        .join(later, on=["run_id", "agent"])
+        .filter((pl.col("_at") > pl.col("step")) & (pl.col("_h2") != pl.col("_h")))
+        .join(moved, on="run_id")
+        .filter(pl.col("_lp") > pl.col("_at"))
+    )
+    return got_past.select("run_id", "step").unique()
