@@ -129,6 +129,18 @@ class LangSmithLoader(Loader):
                     self._buffer(item, line, runs, by_id, sink, extras={"@batch": batch} if batch else {})
             else:
                 self._buffer(record, line, runs, by_id, sink)
+        # A post sent twice (a batch re-sent after a lost answer: langsmith-sdk python/langsmith/client.py
+        # mounts a urllib3 `Retry` adapter on its session, so a capture proxy sees both) has two copies; each patch completes every copy, so the
+        # copy the duplicate-id check keeps is the finished run, not an open one.
+        copies: dict[str, list[_Run]] = {}
+        if patches:
+            for pending in runs:
+                try:
+                    own = _run_key(pending.record)
+                except RecordError:
+                    continue
+                if own is not None:
+                    copies.setdefault(own, []).append(pending)
         for line, patch in patches:
             try:
                 key = _run_key(patch)
@@ -146,7 +158,8 @@ class LangSmithLoader(Loader):
                 runs.append(orphan)
                 by_id[key] = orphan
                 continue
-            _merge(target.record, patch)
+            for copy in copies.get(key, [target]):
+                _merge(copy.record, patch)
             sink.merged(line)
         self._emit(runs, by_id, sink)
 

@@ -191,6 +191,25 @@ def test_post_patch_merge_epoch_ms_patch_by_dotted_order_and_orphan_patch() -> N
     assert set(df["session_id"]) == {"t-900"}
 
 
+def test_a_capture_sent_twice_keeps_the_finished_runs(tmp_path) -> None:
+    # The SDK re-sends a batch whose answer it never got (langsmith-sdk client.py batch ingest
+    # retries), so a capture can hold every post and patch twice. Each patch completes both copies
+    # of its post: the copy the duplicate-id check keeps is the finished run. Before, the patches went
+    # to the second copy only, which was then quarantined, and the kept root looked still running.
+    doc = json.loads((HERE / "ingest_post_patch.json").read_text())
+    resent = tmp_path / "resent.jsonl"
+    resent.write_text(json.dumps(doc) + "\n" + json.dumps(doc) + "\n")
+    once, df_once = load(HERE / "ingest_post_patch.json")
+    twice, df_twice = load(resent)
+    account = twice.report.files[0]
+    # 4 posts + 6 patches: the 2 re-sent posts quarantined, 5 patches merged, 1 orphan patch a row.
+    assert (account.records_read, account.rows, account.quarantined, account.merged) == (10, 3, 2, 5)
+    assert account.reasons == {"duplicate-span-id": 2}
+    same = ["span_id", "name", "status", "start_time", "end_time", "error_type", "output", "attributes"]
+    assert df_twice.select(same).sort("span_id").equals(df_once.select(same).sort("span_id"))
+    assert df_twice.filter(pl.col("name") == "support_agent")["end_time"].to_list() == [1746100802000 * 1_000_000]
+
+
 def test_patch_on_a_later_line_completes_its_post() -> None:
     result, df = load(HERE / "ingest_captures.jsonl")
     assert (result.report.files[0].rows, result.report.files[0].merged) == (1, 1)
