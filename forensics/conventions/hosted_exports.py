@@ -24,10 +24,22 @@ register(
                 "error_message = the message, then ': ' and data.error (loaders/openai_agents.py error_text): "
                 "http_status and overflow_text read the wrapped failure; the data stays in attributes @error_data",
             ),
+            Signal(
+                "a LangGraph node's run (name = metadata langgraph_node) with a model call under it, or named by a "
+                "handoff (transfer_to_<name>, metadata __handoff_destination); __start__, routers and plain function "
+                "nodes are no agents",
+                "LangGraph; langgraph-supervisor; langgraph-swarm (LangSmith run export)",
+                "langgraph/pregel/_algo.py (prepare_single_task: run_name=name, metadata langgraph_node, "
+                "langgraph_checkpoint_ns); langgraph/graph/state.py (START node tagged langsmith:hidden); "
+                "langgraph_supervisor/handoff.py, langgraph_swarm/handoff.py (create_handoff_tool)",
+                "kind=agent and agent=<node> (loaders/langsmith.py graph_node_is_agent); a node that is none is a "
+                "chain owned by the agent above it, else by its own name; __start__ owns nothing",
+            ),
         ),
         columns={
             "overflow_text": "also read from the failure an OpenAI Agents SDK SpanError's data.error wraps",
             "error_label": "as overflow_text: an HTTP status in data.error",
+            "agent": "a LangGraph node only on agent evidence (a model call under it, a handoff naming it)",
         },
     )
 )
