@@ -208,6 +208,24 @@ CONDITIONAL_COLUMNS: Final[tuple[tuple[str, str, tuple[Condition, ...]], ...]] =
 
 TRANSFER_RE: Final = re.compile(r"^transfer_to_(.+)$")
 
+#: A tool's own verdict on its call, where the span's status does not carry it: (key, value meaning it
+#: failed). Strands Agents ends a tool span OK unless the call raised (strands/telemetry/tracer.py
+#: end_tool_call_span -> _end_span with no error: the event loop calls it with the ToolResult only), and
+#: writes the ToolResult's status ("success" | "error", strands/types/tools.py ToolResultStatus) as
+#: gen_ai.tool.status; its releases before 1.0 wrote it as tool.status, which Arize's
+#: openinference-instrumentation-strands-agents (processor.py _handle_tool_span) also copies. A tool that
+#: caught its exception and returned ``{"status": "error"}`` (the @tool decorator's own wrapper does,
+#: strands/tools/decorator.py) failed, whatever the span status says.
+TOOL_FAILED_BY_VALUE: Final = (("gen_ai.tool.status", "error"), ("tool.status", "error"))
+_TOOL_STATUS_KEYS: Final = frozenset(key for key, _ in TOOL_FAILED_BY_VALUE)
+
+
+def tool_said_failed(attrs: dict[str, Any]) -> bool:
+    """Whether a tool's own status key (TOOL_FAILED_BY_VALUE) says its call failed."""
+    return not _TOOL_STATUS_KEYS.isdisjoint(attrs) and any(attrs.get(key) == value for key, value in TOOL_FAILED_BY_VALUE)
+
+
+
 #: Google ADK writes its own content keys (src/google/adk/telemetry.py: trace_tool_call sets
 #: gcp.vertex.agent.tool_call_args and tool_response, trace_call_llm llm_request and llm_response) and
 #: writes '{}' in them when content capture is off (and on an execute_tool span's llm_* keys): that
@@ -267,6 +285,8 @@ def map_attributes(attrs: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]
     if row.get("agent") is None and "messaging.operation" in attrs and (message := autogen_message(attrs, row.get("name"))):
         row["agent"] = message[1]
     _map_costs(rest, row)
+    if row.get("status") != "error" and tool_said_failed(attrs):
+        row["status"] = "error"
     if row.get("output_tokens") is not None and attrs.get("gen_ai.system") == ADK_SYSTEM:
         _adk_output_tokens(row)
     if row.get("kind") in (None, "unknown"):

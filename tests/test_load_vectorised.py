@@ -312,6 +312,14 @@ MAPPED: dict[str, bytes] = {
     "litellm-no-request-type": _line(_span(1, name="litellm_request", attributes={"llm.request.type": None})),
     "call-llm-number-type": _line(_span(1, name="call_llm", attributes={"llm.request.type": 3})),
     "strands-cycle": _line(_span(1, name="execute_event_loop_cycle", attributes={"event_loop.cycle_id": "5a1e"})),
+    # A tool's own status key (semconv.TOOL_FAILED_BY_VALUE): Strands' gen_ai.tool.status under a span OK.
+    "strands-tool-status-error": _line(_span(1, name="execute_tool lookup", attributes={
+        "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "lookup", "gen_ai.tool.status": "error"})),
+    "strands-tool-status-success": _line(_span(1, name="execute_tool lookup", attributes={
+        "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "lookup", "gen_ai.tool.status": "success"})),
+    "strands-old-tool-status-error-described": _line(_span(1, name="Tool: lookup", status={
+        "status_code": "ERROR", "description": "boom"}, attributes={"tool.name": "lookup", "tool.status": "error"})),
+    "tool-status-not-text": _line(_span(1, attributes={"gen_ai.tool.status": 1, "tool.status": None})),
     "pydantic-ai-running-tools": _line(_span(1, name="running tools", attributes={"tools": ["get_order"]})),
     "openlit-tool-args": _line(_span(1, attributes={"gen_ai.operation.name": "execute_tool", "gen_ai.tool.args": '{"q": 1}'})),
 }

@@ -17,6 +17,7 @@ from forensics.conventions import (  # noqa: F401
     hosted_exports,
     killed,
     ledger,
+    loaded,
     lookups,
     outcome,
     output_cap,

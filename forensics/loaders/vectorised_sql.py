@@ -30,6 +30,7 @@ from ..semconv import (
     KIND_BY_NAME,
     KIND_BY_VALUE,
     ROOT_KIND_BY_NAME,
+    TOOL_FAILED_BY_VALUE,
     Condition,
 )
 from .otel_common import COLUMN_EVENTS
@@ -131,7 +132,8 @@ def build_query() -> str:
 
     mapped_keys = [k for _, keys, _ in _COLUMN_KEYS for k in keys]
     conditional_keys = [k for _, key, conditions in CONDITIONAL_COLUMNS for k in (key, *(c[1] for c in conditions))]
-    extra = [*(k for k, _, _ in KIND_BY_VALUE), *(c[1] for _, conditions in KIND_BY_EVIDENCE for c in conditions), *conditional_keys]
+    extra = [*(k for k, _, _ in KIND_BY_VALUE), *(c[1] for _, conditions in KIND_BY_EVIDENCE for c in conditions), *conditional_keys,
+             *(k for k, _ in TOOL_FAILED_BY_VALUE)]
     shape_keys = dict.fromkeys([*mapped_keys, *FIXED_KEYS, *extra])  # each once, in a stable order
     attr_shape = "{" + ",".join(f'"{k}":"JSON"' for k in shape_keys) + "}"
     line_shape = ('{"name":"VARCHAR","context":{"trace_id":"VARCHAR","span_id":"VARCHAR"},"kind":"VARCHAR",'
@@ -224,6 +226,9 @@ def build_query() -> str:
                       + " ".join(f"WHEN {q(k)} THEN {q(v)}" for k, v in ROOT_KIND_BY_NAME.items()) + " END END")
     kind_rules.append(f"CASE WHEN regexp_full_match(name, {q(AGENT_RUN_NAME)}) THEN 'agent' END")
     statuses = " ".join(f"WHEN {q(k)} THEN {q(v)}" for k, v in STATUS_CODES.items())
+    # semconv.tool_said_failed: a tool's own status key saying it failed makes the span failed (the
+    # status description still fills error_message only where the span's own status was an error).
+    tool_failed = " OR ".join(holds((("equals", key, value),)) for key, value in TOOL_FAILED_BY_VALUE)
     no_fixed = " AND ".join(f"{attr(k)} IS NULL" for k in FIXED_KEYS)
     # ADK's call_llm output tokens read against its response's usage_metadata (semconv._adk_output_tokens):
     # such a line is handed over rather than mirrored.
@@ -313,7 +318,7 @@ SELECT
   coalesce({", ".join(kind_rules)}, 'unknown') AS kind,
   agent, tool, handoff_to,
   {time_ns("start")} AS start_time, {time_ns("end")} AS end_time,
-  coalesce(status_known, 'unset') AS status,
+  CASE WHEN {tool_failed} THEN 'error' ELSE coalesce(status_known, 'unset') END AS status,
   coalesce(error_type, {exception_text("exception.type")}) AS error_type,
   coalesce(error_message, {exception_text("exception.message")}) AS error_message, model, input_tokens, output_tokens, cost_usd,
   input, output,

@@ -434,7 +434,7 @@ def test_unhandled_error_fires_on_a_request_failure_its_tool_turned_into_a_resul
     c = _fx_run("ok", root_status="error")
     f = one(c, "unhandled_error")
     assert f["decisive_span_id"] == "h1"
-    assert "unknown GET failed with httpx.ReadTimeout" in f["explanation"]
+    assert "unknown GET fx.example/v1/rates failed with httpx.ReadTimeout" in f["explanation"]
     # Under a run that reported success the lost request is swallowed_error's, told once.
     c = _fx_run("ok")
     assert one(c, "swallowed_error")["decisive_span_id"] == "h1"

@@ -190,3 +190,24 @@ def test_strands_cycle_and_pydantic_ai_running_tools_hold_calls() -> None:
     # span only named like one whose operation names another kind keeps that kind.
     assert _mapped({"gen_ai.tool.call.id": "c1", "gen_ai.tool.name": "get_order"}, "running tool")[0]["kind"] == "tool"
     assert _mapped({"gen_ai.operation.name": "chat"}, "execute_event_loop_cycle")[0]["kind"] == "llm"
+
+
+def _status_of(attrs: dict[str, Any], status: str = "ok") -> str:
+    row: dict[str, Any] = {"name": "execute_tool lookup_order", "kind": "unknown", "status": status}
+    map_attributes(attrs, row)
+    return str(row["status"])
+
+
+def test_a_strands_tool_that_returned_an_error_result_failed() -> None:
+    # Strands ends a tool span OK unless the call raised (strands/telemetry/tracer.py end_tool_call_span:
+    # _end_span with no error) and writes the ToolResult's status, "error" for a tool whose exception
+    # its @tool wrapper caught (strands/tools/decorator.py), as gen_ai.tool.status; before 1.0 as tool.status.
+    tool = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "lookup_order"}
+    assert _status_of({**tool, "gen_ai.tool.status": "error"}) == "error"
+    assert _status_of({"tool.name": "lookup_order", "tool.status": "error"}, "unset") == "error"
+    # Near misses: a success keeps the span's status, a failed span stays failed, and a status key
+    # that is no "error" text says nothing.
+    assert _status_of({**tool, "gen_ai.tool.status": "success"}) == "ok"
+    assert _status_of({**tool, "gen_ai.tool.status": "success"}, "error") == "error"
+    assert _status_of({**tool, "gen_ai.tool.status": "Error: timeout"}) == "ok"
+    assert _status_of({**tool, "gen_ai.tool.status": ""}, "unset") == "unset"

@@ -1,0 +1,41 @@
+"""Conventions read as the spans are loaded or labelled: documented here, so the conventions table
+lists them beside the others.
+
+The OTel-family loaders map a framework's keys into the span table's own columns
+(``forensics/semconv.py``: one table the per-record loaders and the vectorised DuckDB read share), and
+``prepare`` names each call (``call``) for the findings' sentences. Neither adds a meaning column of
+its own; the rows below say which framework key became which column, and where that key is written.
+"""
+
+from __future__ import annotations
+
+from forensics.conventions.registry import Convention, Signal, register
+
+register(
+    Convention(
+        name="loaded_columns",
+        signals=(
+            Signal(
+                "gen_ai.tool.status (tool.status before 1.0) 'error' on a tool span whose status is OK",
+                "Strands Agents; Arize openinference-instrumentation-strands-agents",
+                "strands/telemetry/tracer.py (end_tool_call_span: the ToolResult's status, span ended OK unless the "
+                "call raised); strands/tools/decorator.py (the @tool wrapper returns status 'error' for a caught "
+                "exception); openinference strands_agents/processor.py (_handle_tool_span copies tool.status)",
+                "status=error (forensics/semconv.py TOOL_FAILED_BY_VALUE)",
+            ),
+            Signal(
+                "an HTTP span named by its method alone ('POST', 'HTTP POST'): url.full (http.url), else "
+                "server.address (http.host, net.peer.name) with url.template / http.route / url.path (http.target)",
+                "OpenTelemetry HTTP semantic conventions (httpx, requests, urllib3, aiohttp instrumentations)",
+                "semantic-conventions docs/http/http-spans.md (Name: {method} when no target is known; url.full, "
+                "server.address, http.route, url.template)",
+                "call = '{METHOD} {host}{path}' (forensics/detectors/preparation.py _http_label; no query, "
+                "fragment or user info)",
+            ),
+        ),
+        columns={
+            "status": "error where the tool's own status key says its call failed",
+            "call": "an HTTP request's method, host and path where its span is named by the method alone",
+        },
+    )
+)
