@@ -172,6 +172,16 @@ class ContextOverflow(Detector):
             (pl.col("cut_short") | pl.col("cut_at_cap")).alias("cut_short"),
         )
         said_overflow = pl.col("failed") & pl.col("overflow_text")
+        # A prompt as long as the window its own request set (Ollama's num_ctx): Ollama cuts a longer
+        # prompt to num_ctx tokens and answers normally (docs/faq.md "How can I specify the context
+        # window size?", default 2048; smolagents#201), so the count it reports is the window, whole.
+        prompt_cut = ((pl.col("kind") == "llm") & (pl.col("input_tokens") >= pl.col("prompt_window"))).fill_null(False)
+        # Every finding is in a run that says the window was exceeded, cut an output or filled the
+        # window its request set (a full window alone needs one of them in its run), and everything
+        # below compares spans within a run: those runs' spans are taken out first (a few hundred
+        # runs of 20,000 at the bench night), and the sorts, windows and joins read them only.
+        in_play = spans.filter(said_overflow | pl.col("cut_short") | prompt_cut).select("run_key").unique().collect()
+        spans = spans.filter(pl.col("run_key").is_in(in_play.get_column("run_key").implode())).collect().lazy()
         # A cut output asked again: a later call of the same model by the same agent with the same
         # prompt (as long: the same prompt token count) that finished normally. The caller caught the cut and re-asked (e.g. with a larger max_tokens): the
         # answer was not lost, as a failure retried to success is not (TAXONOMY unhandled_error).
@@ -193,10 +203,6 @@ class ContextOverflow(Detector):
         full = ((pl.col("kind") == "llm") & (pl.col("input_tokens") > pl.col("window") * pol.context_fraction)).fill_null(
             False
         )
-        # A prompt as long as the window its own request set (Ollama's num_ctx): Ollama cuts a longer
-        # prompt to num_ctx tokens and answers normally (docs/faq.md "How can I specify the context
-        # window size?", default 2048; smolagents#201), so the count it reports is the window, whole.
-        prompt_cut = ((pl.col("kind") == "llm") & (pl.col("input_tokens") >= pl.col("prompt_window"))).fill_null(False)
         hits = (
             # Only the spans that can be a hit (said, cut short, or full) are joined with the re-asked
             # calls: the join of every span on its string ids was most of this detector's time.
@@ -216,6 +222,9 @@ class ContextOverflow(Detector):
             # window from a table may be another deployment's (the count past it proves nothing).
             .with_columns((pl.col("said") | pl.col("cut")).any().over("run_id").alias("_stated"))
             .filter(pl.col("said") | pl.col("cut") | (pl.col("full") & pl.col("_stated")))
+            # Read three times below: computed once.
+            .collect()
+            .lazy()
         )
         # The overflow as raised: an enclosing agent/chain span that fails with the error its model
         # call raised (LangChain/LangSmith runs, OTel spans recording the exception on the way out)
