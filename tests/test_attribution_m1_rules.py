@@ -996,10 +996,16 @@ def test_a_repeat_never_got_past_stays_evidence(tmp_path: Path) -> None:
     assert _named(path, "m1-retry-then-coder") == ("WebSurfer", 9, "repeated_action")
 
 
-def test_a_factor_the_instruction_handed_is_computed_from_given(tmp_path: Path) -> None:
-    # Near miss: the instruction hands the Coder the factor too ("1.6 km to the mile"): the code computed
-    # what it was handed, so the figure's first taking up (the surfer's search page, its own query) is named.
-    path = _with_message(tmp_path, RETRY, 15, "to kilometres", "to kilometres at 1.6 km to the mile")
+def test_a_factor_the_request_gives_is_computed_from_given(tmp_path: Path) -> None:
+    # Near miss: the request gives the factor ("Use 1.6 km to the mile."): the code computed what it was
+    # handed, so the figure's first taking up (the surfer's search page, its own query) is named.
+    path = _changed(
+        tmp_path,
+        RETRY,
+        "Answer to one decimal place.",
+        "Use 1.6 km to the mile. Answer to one decimal place.",
+        count=None,
+    )
     assert _named(path, "m1-retry-then-coder") == ("WebSurfer", 13, "computed_from_given")
 
 
@@ -1007,3 +1013,29 @@ def test_the_answer_messages_figure_is_the_one_traced(tmp_path: Path) -> None:
     # Near miss: the Orchestrator (final answer) states the miles only: the ledger's 23.4 is traced.
     path = _with_message(tmp_path, RETRY, 24, "37.4 km", "23.4 miles")
     assert _named(path, "m1-retry-then-coder") == ("WebSurfer", 13, "accepted_wrong_answer")
+
+
+MISCOPIED = "magentic_one_instruction_miscopied.json"
+
+
+def test_instruction_handing_a_figure_nobody_held() -> None:
+    # The page gives 23.4 miles (step 5); the ledger at step 6 writes the instruction (message 7) that
+    # hands the Coder 24.3 miles; the Coder's code uses it (9), the terminal prints 39.1 (13), accepted.
+    assert _labels(MISCOPIED) == ("Orchestrator", 6)
+    assert _named(M1 / MISCOPIED, "m1-instruction-miscopied") == (
+        "Orchestrator",
+        6,
+        "instruction_unbacked_figure",
+    )
+
+
+def test_instruction_handing_the_pages_figure_is_backed(tmp_path: Path) -> None:
+    # Near miss: the instruction hands the page's 23.4 (the code uses it too).
+    path = _changed(tmp_path, MISCOPIED, "24.3", "23.4", count=None)
+    assert _named(path, "m1-instruction-miscopied")[2] != "instruction_unbacked_figure"
+
+
+def test_instruction_figure_nobody_used_is_no_evidence(tmp_path: Path) -> None:
+    # Near miss: the Coder's code takes the page's 23.4, not the instruction's 24.3.
+    path = _with_message(tmp_path, MISCOPIED, 9, "24.3", "23.4")
+    assert _named(path, "m1-instruction-miscopied")[2] != "instruction_unbacked_figure"

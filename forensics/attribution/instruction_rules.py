@@ -2,8 +2,9 @@
 ``instruction_contradicts_task`` (an orchestrator instruction asking for another year or another
 statistic than the request, or sending a request about an attached file to the web) and
 ``source_contradicts_task`` (a worker reading a source for another year than the request names,
-whose figures the team then used) and ``task_unasked_figure`` (an AG2 manager's task description
-stating a figure the request does not). See :mod:`forensics.attribution`.
+whose figures the team then used), ``instruction_unbacked_figure`` (an orchestrator instruction
+handing a worker a figure nobody held, which the worker used) and ``task_unasked_figure`` (an AG2
+manager's task description stating a figure the request does not). See :mod:`forensics.attribution`.
 
 Magentic-One's ``LedgerOrchestrator`` writes each instruction twice: in the ledger's
 ``instruction_or_question`` and as the ``Orchestrator (-> X)`` message the worker receives
@@ -25,6 +26,7 @@ from forensics.attribution.common import (
     _STATISTICS,
     _WEB_AGENT,
     _no_rows,
+    _numbers,
     _pick,
     _years,
 )
@@ -33,6 +35,15 @@ from forensics.attribution.common import (
 def _task(s: pl.DataFrame) -> pl.DataFrame:
     """``run_id, _task``: each run's request (its first step)."""
     return s.filter(pl.col("step") == 0).select("run_id", pl.col("output").fill_null("").alias("_task"))
+
+
+def _told(s: pl.DataFrame) -> pl.DataFrame:
+    """The orchestrator's instructions (handoffs of the agent keeping the ledger) after the last replan."""
+    return s.filter(
+        (pl.col("kind") == "handoff").fill_null(False)
+        & pl.col("orchestrator")
+        & (pl.col("step") > pl.col("last_replan"))
+    )
 
 
 def _outside(frame: pl.DataFrame, years: pl.Expr, asked: pl.Expr) -> pl.Series:
@@ -51,7 +62,9 @@ def _outside(frame: pl.DataFrame, years: pl.Expr, asked: pl.Expr) -> pl.Series:
     )
     out = rows.join(inside, on="_i", how="left").sort("_i")
     return (
-        (out.get_column("_y").list.len() > 0) & out.get_column("_lo").is_not_null() & ~out.get_column("_in").fill_null(False)
+        (out.get_column("_y").list.len() > 0)
+        & out.get_column("_lo").is_not_null()
+        & ~out.get_column("_in").fill_null(False)
     )
 
 
@@ -61,9 +74,7 @@ def _instruction_conflicts(s: pl.DataFrame) -> pl.DataFrame:
     while the request names one; or it asks for a statistic of another family than the request's (an average
     for a median) and not the request's; or, as the run's first instruction, it sends a request
     about an attached file to the web surfer while the team has a file surfer nobody asked yet."""
-    told = s.filter(
-        (pl.col("kind") == "handoff").fill_null(False) & pl.col("orchestrator") & (pl.col("step") > pl.col("last_replan"))
-    )
+    told = _told(s)
     if told.height == 0:
         return _pick(_no_rows(s), "instruction_contradicts_task", 4)
     text = pl.col("output").fill_null("")
@@ -81,9 +92,14 @@ def _instruction_conflicts(s: pl.DataFrame) -> pl.DataFrame:
     # The ledger that wrote the instruction (``instruction_or_question``; the ``Orchestrator (-> X)``
     # message repeats it): the first place the decision appears, the step blamed; and whether it
     # judged the team stuck (``is_progress_being_made: false``).
-    ledger_at = pl.when(pl.col("ledger_progress").is_not_null()).then(pl.col("step")).forward_fill().over("_rk")
+    ledger_at = (
+        pl.when(pl.col("ledger_progress").is_not_null()).then(pl.col("step")).forward_fill().over("_rk")
+    )
     stuck = (
-        pl.when(pl.col("ledger_progress").is_not_null()).then(~pl.col("ledger_progress")).forward_fill().over("_rk")
+        pl.when(pl.col("ledger_progress").is_not_null())
+        .then(~pl.col("ledger_progress"))
+        .forward_fill()
+        .over("_rk")
     )
     marks = s.select(
         "run_id",
@@ -111,7 +127,9 @@ def _instruction_conflicts(s: pl.DataFrame) -> pl.DataFrame:
         .unique()
         .with_columns(_subject=pl.lit(True))
     )
-    cand = cand.join(named, on=["run_id", "step"], how="left").with_columns(pl.col("_subject").fill_null(False))
+    cand = cand.join(named, on=["run_id", "step"], how="left").with_columns(
+        pl.col("_subject").fill_null(False)
+    )
     cand = cand.with_columns(_year_off=_outside(cand, _years(text), _years(task)))
     wrong_year = pl.col("_year_off")
     fams = list(_STATISTICS.items())
@@ -119,10 +137,13 @@ def _instruction_conflicts(s: pl.DataFrame) -> pl.DataFrame:
     def part_of_task(family: str) -> pl.Expr:
         # the request's statistic is computed through this one (a mean through a sum)
         return pl.any_horizontal(
-            pl.lit(False), *(task.str.contains(_STATISTICS[w]) for w, parts in _STATISTIC_PARTS.items() if family in parts)
+            pl.lit(False),
+            *(task.str.contains(_STATISTICS[w]) for w, parts in _STATISTIC_PARTS.items() if family in parts),
         )
 
-    other_stat = pl.any_horizontal(text.str.contains(p) & ~task.str.contains(p) & ~part_of_task(f) for f, p in fams)
+    other_stat = pl.any_horizontal(
+        text.str.contains(p) & ~task.str.contains(p) & ~part_of_task(f) for f, p in fams
+    )
     lost_stat = pl.any_horizontal(task.str.contains(p) & ~text.str.contains(p) for _, p in fams)
     wrong_stat = other_stat & lost_stat
     # A request about an attached file sent to the web: as the run's first instruction while the
@@ -151,22 +172,7 @@ def _instruction_conflicts(s: pl.DataFrame) -> pl.DataFrame:
         .sort("run_id", "step")
         .unique("run_id", keep="first")
     )
-    return _pick(
-        hits.with_columns(
-            decisive_agent=pl.col("agent"),
-            decisive_step=pl.coalesce("_ledger_at", "step"),
-            attribution_evidence=pl.format(
-                "step {}: {}'s instruction to {} (step {}) {}",
-                pl.coalesce("_ledger_at", "step"),
-                pl.col("agent"),
-                pl.col("handoff_to"),
-                pl.col("step"),
-                pl.col("_why"),
-            ),
-        ),
-        "instruction_contradicts_task",
-        4,
-    )
+    return _at_ledger(hits, "instruction_contradicts_task")
 
 
 def _source_contradicts_task(s: pl.DataFrame) -> pl.DataFrame:
@@ -213,7 +219,11 @@ def _source_contradicts_task(s: pl.DataFrame) -> pl.DataFrame:
         .select("run_id", pl.col("_obs").alias("step"))
         .unique()
     )
-    hits = cand.join(used, on=["run_id", "step"], how="semi").sort("run_id", "step").unique("run_id", keep="first")
+    hits = (
+        cand.join(used, on=["run_id", "step"], how="semi")
+        .sort("run_id", "step")
+        .unique("run_id", keep="first")
+    )
     return _pick(
         hits.with_columns(
             decisive_agent=pl.col("agent"),
@@ -248,7 +258,9 @@ def _task_unasked_figures(s: pl.DataFrame) -> pl.DataFrame:
     def figures(part: pl.Expr) -> pl.Expr:
         # A path or URL's digits (an attachment's id, a page's) are no figure: such words are dropped.
         words = part.str.replace_all(r"\S*[/\\]\S*", "")
-        return words.str.extract_all(_FACT_NUMBER).list.eval(pl.element().str.replace_all(",", "", literal=True))
+        return words.str.extract_all(_FACT_NUMBER).list.eval(
+            pl.element().str.replace_all(",", "", literal=True)
+        )
 
     first = (
         s.filter((pl.col("step") == 0) & text.str.contains("# General Task", literal=True))
@@ -270,5 +282,92 @@ def _task_unasked_figures(s: pl.DataFrame) -> pl.DataFrame:
             ),
         ),
         "task_unasked_figure",
+        4,
+    )
+
+
+#: A figure in an instruction that is no fact of its own: a year (the year rules read those) or a
+#: power of ten (a page count, a percentage).
+_NO_FIGURE = r"^(?:(?:19|20)\d\d|10*)$"
+
+
+def _instruction_unbacked_figures(s: pl.DataFrame) -> pl.DataFrame:
+    """The first orchestrator instruction (after the last replan) that hands a worker a figure (two
+    digits or more, not a year) that neither the request nor any earlier message of the team held
+    (the plan's included; the ledgers', which write the instruction, not), and that a later worker
+    step used: the orchestrator mis-copied or invented the figure the worker then computed with
+    (``LedgerOrchestrator`` writes the ``instruction_or_question``, the Coder's code takes it as given:
+    autogen_magentic_one/agents/orchestrator.py, coder.py). The ledger that wrote it is blamed."""
+    told = _told(s)
+    if told.height == 0:
+        return _pick(_no_rows(s), "instruction_unbacked_figure", 4)
+
+    def figures(frame: pl.DataFrame) -> pl.DataFrame:
+        # Two digits or more (a single digit is a count of steps, a rounding's places), by value.
+        return (
+            _numbers(frame)
+            .filter(pl.col("_n").str.contains(r"\d\D*\d"))
+            .with_columns(_v=pl.col("_n").cast(pl.Float64, strict=False))
+            .drop_nulls("_v")
+        )
+
+    handed = figures(told).filter(~pl.col("_n").str.contains(_NO_FIGURE))
+    if handed.height == 0:
+        return _pick(_no_rows(s), "instruction_unbacked_figure", 4)
+    runs = handed.select("run_id").unique()
+    team = s.join(runs, on="run_id", how="semi")
+    said = figures(team.filter(~pl.col("meta") | (pl.col("step") == 0))).select(
+        "run_id", pl.col("step").alias("_at"), "_v"
+    )
+    held = (
+        handed.join(said, on=["run_id", "_v"])
+        .filter(pl.col("_at") < pl.col("step"))
+        .select("run_id", "step", "_v")
+    )
+    used = (
+        handed.join(
+            figures(team.filter(pl.col("worker"))).select("run_id", pl.col("step").alias("_u"), "_v"),
+            on=["run_id", "_v"],
+        )
+        .filter(pl.col("_u") > pl.col("step"))
+        .select("run_id", "step", "_v")
+    )
+    ledger_at = (
+        pl.when(pl.col("ledger_progress").is_not_null()).then(pl.col("step")).forward_fill().over("_rk")
+    )
+    marks = s.join(runs, on="run_id", how="semi").select("run_id", "step", ledger_at.alias("_ledger_at"))
+    hits = (
+        handed.join(held, on=["run_id", "step", "_v"], how="anti")
+        .join(used.unique(), on=["run_id", "step", "_v"], how="semi")
+        .join(told.select("run_id", "step", "agent", "handoff_to"), on=["run_id", "step"])
+        .join(marks, on=["run_id", "step"], how="left")
+        .sort("run_id", "step", "_n")
+        .unique("run_id", keep="first")
+    )
+    why = pl.format(
+        "hands it {}, which neither the request nor any earlier message held; {} then used it",
+        pl.col("_n"),
+        pl.col("handoff_to"),
+    )
+    return _at_ledger(hits.with_columns(_why=why), "instruction_unbacked_figure")
+
+
+def _at_ledger(hits: pl.DataFrame, rule: str) -> pl.DataFrame:
+    """An instruction rule's rows (``agent``, ``step``, ``handoff_to``, ``_ledger_at``, ``_why``): the
+    ledger that wrote the instruction is blamed (else the message), with ``_why`` as the evidence."""
+    return _pick(
+        hits.with_columns(
+            decisive_agent=pl.col("agent"),
+            decisive_step=pl.coalesce("_ledger_at", "step"),
+            attribution_evidence=pl.format(
+                "step {}: {}'s instruction to {} (step {}) {}",
+                pl.coalesce("_ledger_at", "step"),
+                pl.col("agent"),
+                pl.col("handoff_to"),
+                pl.col("step"),
+                pl.col("_why"),
+            ),
+        ),
+        rule,
         4,
     )

@@ -21,6 +21,7 @@ from forensics.attribution.fallback import _first_response, _orchestrator_plan, 
 from forensics.attribution.handoff_rules import _repeated_instructions, _replan_repeats, _unanswered
 from forensics.attribution.instruction_rules import (
     _instruction_conflicts,
+    _instruction_unbacked_figures,
     _source_contradicts_task,
     _task_unasked_figures,
 )
@@ -65,6 +66,7 @@ EVIDENCE_RULES: Final = (
     "plan_relied_on",
     "replan_dropped_fact",
     "instruction_contradicts_task",
+    "instruction_unbacked_figure",
     "source_contradicts_task",
     "task_unasked_figure",
 )
@@ -143,6 +145,7 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
             _replan_dropped(steps),
             _assumed_values(steps),
             _instruction_conflicts(steps),
+            _instruction_unbacked_figures(steps),
             _source_contradicts_task(steps),
             _task_unasked_figures(steps),
         ],
@@ -161,6 +164,7 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
                     "final_answer_composed",
                     "final_answer_departs",
                     "instruction_contradicts_task",
+                    "instruction_unbacked_figure",
                 ]
             )
         )
