@@ -35,11 +35,20 @@ register(
                 "kind=agent and agent=<node> (loaders/langsmith.py graph_node_is_agent); a node that is none is a "
                 "chain owned by the agent above it, else by its own name; __start__ owns nothing",
             ),
+            Signal(
+                "an observation whose parentObservationId names no observation of the exported trace",
+                "Langfuse v3 (OpenTelemetry-based SDK)",
+                "langfuse-python langfuse/_client/span_filter.py (is_default_export_span: Langfuse, gen_ai.* and "
+                "known LLM instrumentation scopes only), langfuse/_client/span_processor.py",
+                "parent_id = the trace's root, the parent it named in attributes @parent_not_exported; counted "
+                "among the top-level observations that give the root its status (loaders/langfuse.py _parent_in_trace)",
+            ),
         ),
         columns={
             "overflow_text": "also read from the failure an OpenAI Agents SDK SpanError's data.error wraps",
             "error_label": "as overflow_text: an HTTP status in data.error",
             "agent": "a LangGraph node only on agent evidence (a model call under it, a handoff naming it)",
+            "is_root": "one per Langfuse trace: an observation under a span the SDK did not export is not one",
         },
     )
 )

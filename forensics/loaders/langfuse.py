@@ -3,7 +3,8 @@ JSON-lines), the API's trace-with-details object (observations inside the trace)
 observation lists.
 
 The trace becomes the root span of its run (``span_id`` = trace id, kind ``chain``) and every
-observation with no ``parentObservationId`` hangs under it, so a run always has one root that
+observation with no ``parentObservationId`` (or one naming a span the export does not hold: the v3 SDK
+exports only some spans, see :func:`_parent_in_trace`) hangs under it, so a run always has one root that
 carries the trace's name, input/output, ``sessionId`` (the session) and ``userId``/tags. Langfuse
 traces have no status, and Langfuse computes ``latency`` from the observations' times even while
 one is still open, so the root's status and end come from the top-level observations (see
@@ -122,13 +123,14 @@ class LangfuseLoader(Loader):
             root = row["run_id"]
             sink.add(row, line)
         roles = {**requested_tools(observations), **react_roles(observations)}
+        exported = exported_ids(observations)
         for observation in observations:
-            self._observation(observation, root, line, sink, roles)
+            self._observation(observation, root, line, sink, roles, exported)
 
     def _observation(self, observation: Any, root: str | None, line: int, sink: SpanSink,
-                     roles: dict[str, str] | None = None) -> None:
+                     roles: dict[str, str] | None = None, exported: frozenset[str] | None = None) -> None:
         try:
-            row = observation_row(observation, root, roles)
+            row = observation_row(observation, root, roles, exported)
         except RecordError as exc:
             sink.quarantine(line, exc.reason, exc.detail, observation)
             return
@@ -193,7 +195,8 @@ def root_outcome(trace: dict[str, Any], observations: list[Any]) -> RootOutcome 
     export): then only ``timestamp + latency`` is left.
     """
     own = as_text(trace.get("id"))
-    top = [o for o in observations if isinstance(o, dict) and o.get("parentObservationId") in (None, "")
+    exported = exported_ids(observations)
+    top = [o for o in observations if isinstance(o, dict) and _parent_in_trace(o, exported) is None
            and as_text(o.get("traceId")) in (None, own)]
     if not top:
         return None
@@ -202,6 +205,25 @@ def root_outcome(trace: dict[str, Any], observations: list[Any]) -> RootOutcome 
         return RootOutcome("error" if failed else "unset", None)
     ends = [end for o in observations if isinstance(o, dict) and (end := _end_or_none(o)) is not None]
     return RootOutcome("error" if failed else "ok", max(ends) if ends else None)
+
+
+def exported_ids(observations: list[Any]) -> frozenset[str]:
+    """The ids of a trace's observations in the export."""
+    return frozenset(o["id"] for o in observations if isinstance(o, dict) and isinstance(o.get("id"), str))
+
+
+def _parent_in_trace(obs: dict[str, Any], exported: frozenset[str] | None) -> Any:
+    """An observation's parent as this export has it: its ``parentObservationId``, or None when that
+    is empty or names no observation of the trace. Langfuse stores the OpenTelemetry parent span id
+    as it came, and the v3 SDK's span processor exports only some spans (langfuse-python
+    langfuse/_client/span_filter.py is_default_export_span: the Langfuse SDK's own, ``gen_ai.*`` ones
+    and known LLM instrumentation scopes; span_processor.py drops the rest): an observation under an
+    HTTP server span or a database span names a parent the trace never received. It hangs under the
+    trace's root like a top-level observation, not as a second root."""
+    parent = obs.get("parentObservationId")
+    if parent in (None, "") or (exported is not None and isinstance(parent, str) and parent not in exported):
+        return None
+    return parent
 
 
 def _end_or_none(obs: dict[str, Any]) -> int | None:
@@ -393,13 +415,17 @@ def _tool_call_names(output: Any) -> set[str]:
     return names
 
 
-def observation_row(obs: Any, root: str | None, roles: dict[str, str] | None = None) -> dict[str, Any]:
+def observation_row(obs: Any, root: str | None, roles: dict[str, str] | None = None,
+                    exported: frozenset[str] | None = None) -> dict[str, Any]:
     if not isinstance(obs, dict):
         raise RecordError("not-an-observation", f"expected an observation object, found {type(obs).__name__}")
     type_ = str(obs.get("type") or "SPAN").upper()
     kind = OBSERVATION_KINDS.get(type_)
     run = trace_id(obs.get("traceId"), "traceId") or root
     parent = span_id(obs.get("parentObservationId"), "parentObservationId")
+    unexported = parent is not None and root is not None and root == run and _parent_in_trace(obs, exported) is None
+    if unexported:
+        parent = None  # its parent span was never exported (see _parent_in_trace): it hangs under the root
     own = span_id(obs.get("id"), "id")
     if own is None:
         raise RecordError("missing-span-id", "expected an observation `id`, found none")
@@ -453,6 +479,8 @@ def observation_row(obs: Any, root: str | None, roles: dict[str, str] | None = N
     attrs = {k: v for k, v in obs.items() if k not in used and v not in _EMPTY}
     attrs.update(rest)
     attrs.update(structural)
+    if unexported:
+        attrs["@parent_not_exported"] = obs["parentObservationId"]
     row["attributes"] = attrs
     return row
 
