@@ -8,23 +8,32 @@ import polars as pl
 from forensics.detectors.base import Context
 
 
-def passed_on_as_answer(shaped: pl.LazyFrame) -> pl.LazyFrame:
-    """``shaped`` without the error-shaped results an agent then gave, error-shaped, as its own
-    answer (its answer tool, smolagents' final_answer): a managed agent whose visit_webpage got
-    "429 Too Many Requests" and answered "Error: could not retrieve ...: 429 Too Many Requests" told
-    its caller; what was read as data, if anything, is that answer, which stays."""
-    from forensics.detectors.missing_fallback import ANSWER_TOOLS
+def answered_with_error(failing: pl.LazyFrame) -> pl.LazyFrame:
+    """``run_id, span_id, _answer_id`` of the ``failing`` spans (``run_id, span_id, seq, agent,
+    call_tool``: failed calls and error-shaped results) that the same agent then followed with an
+    error-shaped answer of its own (its answer tool, smolagents' final_answer; the answer span is
+    among ``failing``): a managed agent whose visit_webpage got "429 Too Many Requests" and answered
+    "Error: could not retrieve ...: 429 Too Many Requests" told its caller; what was read as data, if
+    anything, is that answer, which stays."""
+    from forensics.detectors.ignored_errors import ANSWER_TOOLS
 
-    answers = shaped.filter(pl.col("call_tool").is_in(ANSWER_TOOLS).fill_null(False)).select(
-        "run_id", "agent", pl.col("seq").alias("_a_seq")
+    answers = failing.filter(pl.col("call_tool").is_in(ANSWER_TOOLS).fill_null(False)).select(
+        "run_id", "agent", pl.col("seq").alias("_a_seq"), pl.col("span_id").alias("_answer_id")
     )
-    told = (
-        shaped.join(answers, on=["run_id", "agent"], nulls_equal=True)
+    return (
+        failing.select("run_id", "span_id", "seq", "agent")
+        .join(answers, on=["run_id", "agent"], nulls_equal=True)
         .filter(pl.col("_a_seq") > pl.col("seq"))
-        .select("run_id", "span_id")
-        .unique()
+        .sort("run_id", "span_id", "_a_seq")
+        .group_by("run_id", "span_id")
+        .agg(pl.col("_answer_id").first())
     )
-    return shaped.join(told, on=["run_id", "span_id"], how="anti")
+
+
+def passed_on_as_answer(shaped: pl.LazyFrame) -> pl.LazyFrame:
+    """``shaped`` without the error-shaped results an agent then gave as its own answer
+    (:func:`answered_with_error`)."""
+    return shaped.join(answered_with_error(shaped), on=["run_id", "span_id"], how="anti")
 
 
 def calling_tool(ctx: Context, rows: pl.LazyFrame) -> pl.LazyFrame:

@@ -249,6 +249,7 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
             .select(
                 "run_key",
                 pl.col("seq").alias("l_seq"),
+                pl.col("span_id").alias("l_span_id"),
                 pl.col("t").alias("l_t"),
                 pl.col("kind").alias("l_kind"),
                 pl.col("call").alias("l_call"),
@@ -319,6 +320,10 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
             pl.col("l_esc").any().alias("escalated"),
             ((retry | fallback) & pl.col("l_ok")).any().alias("recovered"),
             pl.len().alias("spans_after"),
+            # The evidence (failure_handling): the first later call that did each.
+            _first_where(retry & pl.col("l_ok")).alias("retry_ok_span_id"),
+            _first_where(fallback & pl.col("l_ok")).alias("fallback_ok_span_id"),
+            _first_where(pl.col("l_esc")).alias("escalation_span_id"),
         )
         # A later attempt of the same request (conventions: HTTP resends under one parent, the
         # same call re-issued) is a retry whatever its span kind; its success recovers the failure.
@@ -340,6 +345,10 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
                     | pl.col("fallback_ok").fill_null(False)
                 ).alias("recovered"),
                 "spans_after",
+                "retry_ok_span_id",
+                "fallback_ok_span_id",
+                "escalation_span_id",
+                pl.coalesce("retry_ok_span_id", "fallback_ok_span_id").alias("recovery_span_id"),
             )
         )
 
@@ -348,6 +357,11 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
 
 #: How many levels a recovery is carried down a chain of failed spans (an error travelling up).
 _MAX_CHAIN: Final = 16
+
+
+def _first_where(cond: pl.Expr) -> pl.Expr:
+    """In a group of (failure, later span) pairs: the first later span, in run order, where ``cond``."""
+    return pl.col("l_span_id").filter(cond).sort_by(pl.col("l_seq").filter(cond)).first()
 
 
 def _recovered_up(ctx: Context, follow: pl.DataFrame) -> pl.DataFrame:
@@ -360,12 +374,19 @@ def _recovered_up(ctx: Context, follow: pl.DataFrame) -> pl.DataFrame:
     )
     f = follow.join(parents, on=["run_id", "span_id"], how="left")
     for _ in range(_MAX_CHAIN):
-        up = f.select("run_id", pl.col("span_id").alias("parent_id"), pl.col("recovered").alias("_up"))
+        up = f.select(
+            "run_id",
+            pl.col("span_id").alias("parent_id"),
+            pl.col("recovered").alias("_up"),
+            pl.col("recovery_span_id").alias("_up_id"),
+        )
         new = f.join(up, on=["run_id", "parent_id"], how="left", maintain_order="left").with_columns(
-            (pl.col("recovered") | pl.col("_up").fill_null(False)).alias("recovered")
+            (pl.col("recovered") | pl.col("_up").fill_null(False)).alias("recovered"),
+            # The recovery that made the failed caller good is the evidence for the call under it.
+            pl.coalesce("recovery_span_id", pl.when(pl.col("_up")).then(pl.col("_up_id"))).alias("recovery_span_id"),
         )
         changed = int(new.get_column("recovered").sum()) != int(f.get_column("recovered").sum())
-        f = new.drop("_up")
+        f = new.drop("_up", "_up_id")
         if not changed:
             break
     return f.drop("parent_id")

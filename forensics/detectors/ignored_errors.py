@@ -9,15 +9,7 @@ import polars as pl
 
 from forensics.detectors.base import Context, failure_followups
 from forensics.detectors.claims import tool_verb_object
-
-#: A final answer that mentions a failure in any words (looser than says_failure: it only makes a rule stand down).
-MENTIONS_FAILURE: Final = (
-    r"(?i)\b(?:error|errors|errored|fail|failed|fails|failure|failing|unable|unsuccessful|cannot|"
-    r"could\s+not|couldn'?t|can'?t|wasn'?t\s+able|weren'?t\s+able|not\s+able|did\s+not\s+go\s+through|"
-    r"didn'?t\s+go\s+through|didn'?t\s+work|went\s+wrong|try\s+again|retry|unfortunately|sorry|"
-    r"down|unavailable|not\s+available|outage|not\s+responding|timed?\s*out|timeout|problem|trouble)\b"
-)
-
+from forensics.detectors.handling import MENTIONS_FAILURE as MENTIONS_FAILURE
 
 #: Tools whose call is the agent's answer, not work: smolagents' ``FinalAnswerTool`` (``name =
 #: "final_answer"``, src/smolagents/default_tools.py), which every CodeAgent and ToolCallingAgent ends on.

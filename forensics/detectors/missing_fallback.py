@@ -8,6 +8,7 @@ from forensics.detectors.base import CALL_KINDS, Context, Detector, failure_foll
 from forensics.detectors.confidence_gates import blind_guardrail
 from forensics.detectors.decisions import model_decided
 from forensics.detectors.findings import per_run_finding
+from forensics.detectors.handling import unhandled_failures
 from forensics.detectors.ignored_errors import ANSWER_TOOLS as ANSWER_TOOLS
 from forensics.detectors.ignored_errors import MENTIONS_FAILURE as MENTIONS_FAILURE
 from forensics.detectors.ignored_errors import ignored_tool_errors as ignored_tool_errors
@@ -106,16 +107,11 @@ class UnhandledError(Detector):
             # where retry_storm judged the resends, the storm is the story (one failure, one class).
             .join(retry_storms(ctx).lazy().select("run_id", _storm=pl.lit(True)).unique(), on="run_id", how="left")
             .filter(~pl.col("retried_below") | pl.col("_storm").is_null())
-            .filter(
-                ~pl.col("retried")
-                & ~pl.col("fell_back")
-                & ~pl.col("escalated")
-                # A failure result: structured, or the run's final answer saying in words that the
-                # task could not be done ("I couldn't cancel your membership: ..."): the run
-                # reported the failure, it did not just carry on (conventions.outcome says_failure).
-                & ~pl.col("structured_failure")
-                & ~pl.col("says_failure").fill_null(False)
-            )
+            # No mechanism followed it (handling.failure_handling, the one answer every error rule
+            # reads): no retry, fallback or escalation, no structured failure result, and nobody
+            # told (the final answer or a later message saying it failed: the run reported the
+            # failure, it did not just carry on).
+            .join(unhandled_failures(ctx), on=["run_id", "span_id"], how="semi")
         )
         # A failure handed back to the model (error_handled) and ignored under a success report, and
         # any failure the run then reported success over, is swallowed_error's: one failure, one class.

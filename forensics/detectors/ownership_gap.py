@@ -13,6 +13,7 @@ from forensics.detectors.base import Context, Detector, finding, hms, num, txt
 from forensics.detectors.delegated_work import delegations, not_taken_up
 from forensics.detectors.dropped_delegation import _NOTHING as _NOTHING
 from forensics.detectors.findings import per_run_finding
+from forensics.detectors.handling import unhandled_failures
 from forensics.detectors.handoff_result import taken_by_named
 from forensics.detectors.long_running import asked_and_pending, pending_approvals
 from forensics.detectors.refused_handoffs import refused_handoffs
@@ -479,6 +480,9 @@ class OrphanFailure(Detector):
                 & ~pl.col("limit_stop")
             )
             .join(with_agents, on="run_id", how="semi")
+            # A failure something handled (a retry, a fallback, an escalation, a report: the
+            # client that resent an HTTP request outside any agent owned it) is not unowned.
+            .join(unhandled_failures(ctx), on=["run_id", "span_id"], how="semi")
         )
         return per_run_finding(
             orphans,

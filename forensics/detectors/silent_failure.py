@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Final
-
 import polars as pl
 
 from forensics.detectors.base import (
@@ -16,94 +14,11 @@ from forensics.detectors.base import (
     txt,
 )
 from forensics.detectors.claim_acts import recovered_by_another_tool
-from forensics.detectors.error_reading import calling_tool, passed_on_as_answer
-from forensics.detectors.error_shapes import found_another_way, relayed_error, ungrounded_retrievals
+from forensics.detectors.error_reading import calling_tool
+from forensics.detectors.error_shapes import ungrounded_retrievals
 from forensics.detectors.findings import per_run_finding
+from forensics.detectors.handling import not_made_good, told_of_failure, unhandled_failures
 from forensics.detectors.registry import register
-
-#: Words that tell of a fault (a subset of missing_fallback.MENTIONS_FAILURE): the bare inability
-#: words ("can't", "unable", "didn't go through") and apologies are left out, since a run that
-#: misread an error body as data says them about the consequence ("the transfer can't go through").
-TELLS_OF_FAULT: Final = (
-    r"(?i)\b(?:error|errors|errored|fail|failed|fails|failure|failing|unsuccessful|unavailable|"
-    r"not\s+available|outage|not\s+responding|timed?\s*out|timeout|went\s+wrong|"
-    r"(?:is|are|was|were|went)\s+down|down\s+for\s+maintenance|try\s+again\s+later|"
-    r"(?:technical|system|service|server)\s+(?:problem|issue|trouble)s?)\b"
-)
-
-
-#: TELLS_OF_FAULT over tool arguments, which are kept without whitespace ("CourtListenerunavailable",
-#: preparation's ``args``): a fault word may end a run of joined words, so only its end is bounded.
-_TELLS_OF_FAULT_JOINED: Final = TELLS_OF_FAULT.replace(r"(?i)\b", "(?i)", 1).replace(r"\s+", r"\s*")
-
-
-def _tells(text: pl.Expr) -> pl.Expr:
-    """``text`` names a fault in its words; a JSON key ({"error": null}) is a field name, not words."""
-    return text.str.replace_all(r'"[^"]*"\s*:', " ").str.contains(TELLS_OF_FAULT).fill_null(False)
-
-
-def told_of_failure(ctx: Context, failures: pl.LazyFrame) -> pl.LazyFrame:
-    """The ``failures`` rows (spans with ``run_id`` and ``seq``) that nobody told the user about.
-
-    A failure is told when the run's final answer, or any assistant (model) message after the
-    failure, names a fault (``TELLS_OF_FAULT``: the part of the missing-fallback rule's
-    ``MENTIONS_FAILURE`` that speaks of an error, an outage or a failure, not of what the user
-    cannot do). A run that said "the service is unavailable, I will try again later" did not go on
-    as if it had succeeded, nor swallow the error; one that said "your balance is $0.00, so the
-    transfer can't go through" read the error as data. "I could not reach the service" is the
-    run's says_failure (reported_outcome error), on which neither rule fires. A failure a later
-    successful side-effecting call names in its arguments (a review task or ticket opened "because
-    CourtListener is unavailable") was passed on to whoever that call reached: told, too.
-    """
-    mentions = _tells(pl.col("output"))
-    # Only the runs that hold such a failure are read (the text check is the costly part). Their
-    # rows are taken out first: left in one plan, the optimiser pushes the text filter below the
-    # join, onto every model call of every run.
-    failures = failures.collect().lazy()
-    in_play = failures.select("run_id").unique().collect().lazy()
-    said_later = (
-        ctx.spans.lazy()
-        .filter(pl.col("kind") == "llm")
-        .select("run_id", "seq", "output")
-        .join(in_play, on="run_id", how="semi")
-        .collect()
-        .lazy()
-        .filter(mentions)
-        .group_by("run_id")
-        .agg(pl.col("seq").max().alias("_said_seq"))
-    )
-    final_says = (
-        ctx.runs.lazy()
-        .select("run_id", "final_output")
-        .join(in_play, on="run_id", how="semi")
-        .collect()
-        .lazy()
-        .filter(_tells(pl.col("final_output")))
-        .select("run_id")
-    )
-    # Word of the failure passed on through a later action: a successful side-effecting call whose
-    # arguments name the fault (create_review_task(reason="CourtListener unavailable"), a ticket
-    # or a message saying the service failed) put the failure in front of someone.
-    passed_on = (
-        ctx.spans.lazy()
-        .filter((pl.col("kind") == "tool") & pl.col("succeeded") & pl.col("is_side_effect"))
-        .select("run_id", "seq", "args")
-        .join(in_play, on="run_id", how="semi")
-        .collect()
-        .lazy()
-        .filter(pl.col("args").str.replace_all(r'"[^"]*"\s*:', " ").str.contains(_TELLS_OF_FAULT_JOINED).fill_null(False))
-        .group_by("run_id")
-        .agg(pl.col("seq").max().alias("_passed_seq"))
-    )
-    return (
-        failures.join(final_says, on="run_id", how="anti")
-        .join(said_later, on="run_id", how="left")
-        .filter(~(pl.col("_said_seq") > pl.col("seq")).fill_null(False))
-        .drop("_said_seq")
-        .join(passed_on, on="run_id", how="left")
-        .filter(~(pl.col("_passed_seq") > pl.col("seq")).fill_null(False))
-        .drop("_passed_seq")
-    )
 
 
 @register
@@ -205,14 +120,16 @@ def _swallowed_errors(ctx: Context) -> pl.LazyFrame:
         .join(success, on="run_id", how="semi")
         .join(ended_on_failure(ctx), on=["run_id", "span_id"], how="anti")
         .join(follow, on=["run_id", "span_id"])
-        .filter(~pl.col("recovered"))
+        # Not made good (handling.failure_handling): no retry or fallback succeeded, nothing
+        # escalated it, nobody was told.
+        .join(not_made_good(ctx), on=["run_id", "span_id"], how="semi")
     )
     # One failing request retried into a storm is one story, retry_storm's (missing_fallback):
     # its failed attempts are not counted again as swallowed (TAXONOMY: one failure, one class).
     from forensics.detectors.missing_fallback import retry_storms
 
     storms = retry_storms(ctx).lazy().select("run_id", "attempt_group")
-    lost = told_of_failure(ctx, lost).join(storms, on=["run_id", "attempt_group"], how="anti")
+    lost = lost.join(storms, on=["run_id", "attempt_group"], how="anti")
     # A failure handed back to the model that the model then did nothing with, in a run that
     # answered success without a word of it (missing_fallback's ignored_tool_errors), was
     # swallowed after all: the model's to act on, and it did not.
@@ -295,17 +212,16 @@ class ErrorAsData(Detector):
     def detect(self, ctx: Context) -> pl.LazyFrame:
         follow = failure_followups(ctx).lazy()
         not_failed_runs = ctx.runs.lazy().filter(pl.col("reported_outcome") != "error").select("run_id")
+        # Error-shaped results no mechanism followed (handling.failure_handling): no retry,
+        # fallback (a lookup by another key that found it among them) or escalation, nobody told
+        # in fault words or given its reason, not passed on as the agent's own answer.
         shaped = (
             ctx.spans.lazy()
             .filter(pl.col("error_shaped") & ~pl.col("failed"))
             .join(not_failed_runs, on="run_id", how="semi")
             .join(follow, on=["run_id", "span_id"])
-            .filter(~pl.col("retried") & ~pl.col("fell_back") & ~pl.col("escalated"))
+            .join(unhandled_failures(ctx), on=["run_id", "span_id"], how="semi")
         )
-        shaped = told_of_failure(ctx, shaped)
-        shaped = shaped.join(relayed_error(ctx, shaped), on=["run_id", "span_id"], how="anti")
-        shaped = shaped.join(found_another_way(ctx, shaped), on=["run_id", "span_id"], how="anti")
-        shaped = passed_on_as_answer(shaped)
         # Retrievals that found nothing under an answer that says it found something.
         blind = calling_tool(ctx, told_of_failure(ctx, ungrounded_retrievals(ctx)))
         cols = ["run_id", "span_id", "seq", "t", "call", "output", "kind"]

@@ -1,0 +1,341 @@
+"""Was each failure handled, and how: one answer per failing span, built once per classification.
+
+Every error-reading detector asks the same question of a failed span (or an error-shaped result):
+did anything deal with it? Answered in each detector's own way, one saw a failure as handled and
+another as not (a tool failure the run then told the user about in plain words was "told" for
+swallowed_error and "unhandled" for unhandled_error; an HTTP request retried into a success outside
+any agent was an orphan). :func:`failure_handling` answers it once, as columns over the whole table:
+
+``handled_by`` is the first mechanism that applies, in this order (strongest first):
+
+* ``retry``: a later attempt of the same request succeeded (a re-issued call, an attempt group's
+  later attempt, a failed call whose failed caller was retried into a success);
+* ``fallback``: another tool or model did the step and succeeded (a declared fallback: LangChain
+  with_fallbacks, pydantic-ai FallbackModel, LiteLLM Router ``attempted_fallbacks``; the same verb
+  and arguments on another service; a lookup of the same thing by another key that found it);
+* ``escalation``: an escalation followed (a human, a queue, a ticket: policy ``tools.escalation``);
+* ``framework``: the framework handled it as designed: the error handed back to the model as the
+  call's result (``error_handled``: a ToolNode error message, the Agents SDK's non-fatal tool error,
+  a smolagents error observation, pydantic-ai's ModelRetry) and the model did not ignore it
+  (``ignored_tool_errors``), a limit that stopped the work on purpose (``limit_stop``), or a call its
+  own caller aborted (``AbortError``);
+* ``structured_failure``: the run returned a structured failure result (``"status": "failed"``);
+* ``reported``: the run told someone: its final answer says it could not do the task
+  (``says_failure``), or the final answer or a later assistant message names a fault
+  (``TELLS_OF_FAULT``), or a later successful side-effecting call passed the fault on in its
+  arguments, or the agent gave the error as its own answer (its answer tool), or (an error-shaped
+  result) a later message passed its reason on. Fault words, not inability words: a run that read an
+  error body as data says those about its consequence ("the transfer can't go through"), and "I
+  can't wait for tomorrow's batch" is no report;
+* ``retried`` / ``fell_back``: a retry or a fallback followed, but none succeeded: a defined path
+  followed (missing_fallback's question) that did not make the failure good (silent_failure's).
+
+``handled_span_id`` is the evidence: the successful retry or fallback, the escalation, the span the
+framework handled, the answer or message that told. :func:`made_good` is the set of mechanisms
+after which a run that reports success swallowed nothing. The detectors read this table and add
+only their own scope (which failures they judge, which run outcome), so they cannot disagree on
+whether a failure was handled.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+from forensics.detectors.base import Context, failure_followups
+
+#: Words that tell of a fault (a subset of ``MENTIONS_FAILURE``): the bare inability words ("can't",
+#: "unable", "didn't go through") and apologies are left out, since a run that misread an error body
+#: as data says them about the consequence ("the transfer can't go through").
+TELLS_OF_FAULT: Final = (
+    r"(?i)\b(?:error|errors|errored|fail|failed|fails|failure|failing|unsuccessful|unavailable|"
+    r"not\s+available|outage|not\s+responding|timed?\s*out|timeout|went\s+wrong|"
+    r"(?:is|are|was|were|went)\s+down|down\s+for\s+maintenance|try\s+again\s+later|"
+    r"(?:technical|system|service|server)\s+(?:problem|issue|trouble)s?)\b"
+)
+
+#: A final answer that mentions a failure in any words (looser than says_failure and TELLS_OF_FAULT):
+#: ignored_tool_errors reads it to decide whether the model did anything with an error handed back to
+#: it (any word of it in the answer shows the model read it); it tells nobody of other failures.
+MENTIONS_FAILURE: Final = (
+    r"(?i)\b(?:error|errors|errored|fail|failed|fails|failure|failing|unable|unsuccessful|cannot|"
+    r"could\s+not|couldn'?t|can'?t|wasn'?t\s+able|weren'?t\s+able|not\s+able|did\s+not\s+go\s+through|"
+    r"didn'?t\s+go\s+through|didn'?t\s+work|went\s+wrong|try\s+again|retry|unfortunately|sorry|"
+    r"down|unavailable|not\s+available|outage|not\s+responding|timed?\s*out|timeout|problem|trouble)\b"
+)
+
+#: TELLS_OF_FAULT over tool arguments, which are kept without whitespace ("CourtListenerunavailable",
+#: preparation's ``args``): a fault word may end a run of joined words, so only its end is bounded.
+_TELLS_OF_FAULT_JOINED: Final = TELLS_OF_FAULT.replace(r"(?i)\b", "(?i)", 1).replace(r"\s+", r"\s*")
+
+#: The mechanisms in the order ``handled_by`` names them (the first that applies).
+MECHANISMS: Final = (
+    "retry",
+    "fallback",
+    "escalation",
+    "framework",
+    "structured_failure",
+    "reported",
+    "retried",
+    "fell_back",
+)
+#: After these, a failure is made good: recovered, passed to someone, or told.
+MADE_GOOD: Final = ("retry", "fallback", "escalation", "framework", "structured_failure", "reported")
+
+
+def tells(text: pl.Expr) -> pl.Expr:
+    """``text`` names a fault in its words; a JSON key ({"error": null}) is a field name, not words."""
+    return text.str.replace_all(r'"[^"]*"\s*:', " ").str.contains(TELLS_OF_FAULT).fill_null(False)
+
+
+def told_spans(ctx: Context, failures: pl.LazyFrame) -> pl.LazyFrame:
+    """``run_id, span_id, told_span_id`` of the ``failures`` (spans with ``run_id``, ``span_id`` and
+    ``seq``) that somebody was told about, and where: the final answer naming a fault (the answer span), a later
+    assistant (model) message naming one, a later successful side-effecting call whose arguments
+    name it (a review task or ticket opened "because CourtListener is unavailable": passed on to
+    whoever that call reached). A run that said "the service is unavailable, I will try again later"
+    did not go on as if it had succeeded; one that said "your balance is $0.00, so the transfer
+    can't go through" read the error as data."""
+    # Only the runs that hold such a failure are read (the text check is the costly part). Their
+    # rows are taken out first: left in one plan, the optimiser pushes the text filter below the
+    # join, onto every model call of every run.
+    failures = failures.select("run_id", "span_id", "seq").collect().lazy()
+    in_play = failures.select("run_id").unique().collect().lazy()
+    said_later = (
+        ctx.spans.lazy()
+        .filter(pl.col("kind") == "llm")
+        .select("run_id", pl.col("seq").alias("_said_seq"), pl.col("span_id").alias("_said_id"), "output")
+        .join(in_play, on="run_id", how="semi")
+        .collect()
+        .lazy()
+        .filter(tells(pl.col("output")))
+        .sort("run_id", "_said_seq")
+        .group_by("run_id")
+        .agg(pl.col("_said_seq").max(), pl.col("_said_id").last())
+    )
+    final = (
+        ctx.runs.lazy()
+        .select("run_id", "final_output", pl.coalesce("answer_span_id", "final_span_id").alias("_final_id"))
+        .join(in_play, on="run_id", how="semi")
+        .collect()
+        .lazy()
+        .filter(tells(pl.col("final_output")))
+        .select("run_id", "_final_id")
+    )
+    # Word of the failure passed on through a later action: a successful side-effecting call whose
+    # arguments name the fault (create_review_task(reason="CourtListener unavailable"), a ticket
+    # or a message saying the service failed) put the failure in front of someone.
+    passed_on = (
+        ctx.spans.lazy()
+        .filter((pl.col("kind") == "tool") & pl.col("succeeded") & pl.col("is_side_effect"))
+        .select("run_id", pl.col("seq").alias("_passed_seq"), pl.col("span_id").alias("_passed_id"), "args")
+        .join(in_play, on="run_id", how="semi")
+        .collect()
+        .lazy()
+        .filter(
+            pl.col("args")
+            .str.replace_all(r'"[^"]*"\s*:', " ")
+            .str.contains(_TELLS_OF_FAULT_JOINED)
+            .fill_null(False)
+        )
+        .sort("run_id", "_passed_seq")
+        .group_by("run_id")
+        .agg(pl.col("_passed_seq").max(), pl.col("_passed_id").last())
+    )
+    return (
+        failures.join(final, on="run_id", how="left")
+        .join(said_later, on="run_id", how="left")
+        .join(passed_on, on="run_id", how="left")
+        .select(
+            "run_id",
+            "span_id",
+            pl.coalesce(
+                pl.col("_final_id"),
+                pl.when(pl.col("_said_seq") > pl.col("seq")).then(pl.col("_said_id")),
+                pl.when(pl.col("_passed_seq") > pl.col("seq")).then(pl.col("_passed_id")),
+            ).alias("told_span_id"),
+        )
+        .drop_nulls("told_span_id")
+    )
+
+
+def told_of_failure(ctx: Context, failures: pl.LazyFrame) -> pl.LazyFrame:
+    """The ``failures`` rows (spans with ``run_id``, ``span_id`` and ``seq``) that nobody was told
+    about (:func:`told_spans`)."""
+    failures = failures.collect().lazy()
+    return failures.join(told_spans(ctx, failures), on=["run_id", "span_id"], how="anti")
+
+
+def failure_handling(ctx: Context) -> pl.DataFrame:
+    """One row per failing span (``failed`` or ``error_shaped``): ``run_id, span_id, handled_by,
+    handled_span_id, made_good`` (see the module docs). Built once per classification."""
+    return ctx.once("failure_handling", lambda: _failure_handling(ctx))
+
+
+def _failure_handling(ctx: Context) -> pl.DataFrame:
+    from forensics.detectors.error_reading import answered_with_error
+    from forensics.detectors.error_shapes import found_another_way, relayed_error
+    from forensics.detectors.ignored_errors import ignored_tool_errors
+    from forensics.detectors.unhandled_facts import aborted_by_caller
+
+    s = ctx.spans.lazy()
+    follow = failure_followups(ctx).lazy()
+    failing = (
+        s.filter(pl.col("failed") | pl.col("error_shaped"))
+        .select(
+            "run_id",
+            "span_id",
+            "seq",
+            "failed",
+            "error_handled",
+            "limit_stop",
+            "attempt_group",
+            "call_tool",
+            "agent",
+            "output",
+        )
+        .join(follow, on=["run_id", "span_id"], how="left")
+        .collect()
+    )
+    rows = failing.lazy()
+    # The later successful attempt of the same request (conventions.attempts), and the declared
+    # fallback that answered in its place (conventions.fallbacks): the evidence of a recovery the
+    # attempt group records.
+    attempt_ok = (
+        rows.filter(pl.col("attempt_group").is_not_null())
+        .select("run_id", "span_id", "seq", "attempt_group")
+        .join(
+            s.filter(pl.col("succeeded") & pl.col("attempt_group").is_not_null()).select(
+                "run_id", "attempt_group", pl.col("seq").alias("_ok_seq"), pl.col("span_id").alias("_ok_id")
+            ),
+            on=["run_id", "attempt_group"],
+        )
+        .filter(pl.col("_ok_seq") > pl.col("seq"))
+        .sort("run_id", "span_id", "_ok_seq")
+        .group_by("run_id", "span_id")
+        .agg(pl.col("_ok_id").first().alias("_attempt_ok_id"))
+    )
+    declared = (
+        s.filter(pl.col("succeeded") & pl.col("fallback_of").is_not_null())
+        .sort("run_id", "seq")
+        .group_by("run_id", pl.col("fallback_of").alias("span_id"))
+        .agg(pl.col("span_id").first().alias("_declared_id"))
+    )
+    # The step done another way (a lookup by another key), and the error given as the agent's answer.
+    another_way = found_another_way(ctx, rows).select("run_id", "span_id", pl.lit(True).alias("_another_way"))
+    as_answer = answered_with_error(rows).select("run_id", "span_id", "_answer_id")
+    ignored = ignored_tool_errors(ctx).lazy().select("run_id", "span_id", pl.lit(True).alias("_ignored"))
+    aborted = aborted_by_caller(ctx).select("run_id", "span_id", pl.lit(True).alias("_aborted"))
+    told = told_spans(ctx, rows)
+    runs = ctx.runs.lazy().select(
+        "run_id",
+        "structured_failure",
+        pl.col("says_failure").fill_null(False),
+        pl.coalesce("answer_span_id", "final_span_id").alias("_final_id"),
+    )
+    ok = ["recovered", "retried", "fell_back", "escalated"]
+    joined = (
+        rows.with_columns(pl.col(ok).fill_null(False))
+        .join(attempt_ok, on=["run_id", "span_id"], how="left")
+        .join(declared, on=["run_id", "span_id"], how="left")
+        .join(another_way, on=["run_id", "span_id"], how="left")
+        .join(as_answer, on=["run_id", "span_id"], how="left")
+        .join(ignored, on=["run_id", "span_id"], how="left")
+        .join(aborted, on=["run_id", "span_id"], how="left")
+        .join(told, on=["run_id", "span_id"], how="left")
+        .join(runs, on="run_id", how="left")
+    )
+    recovered_by_retry = pl.col("recovered") & (
+        pl.col("retry_ok_span_id").is_not_null()
+        | pl.col("_attempt_ok_id").is_not_null()
+        | (pl.col("recovery_span_id").is_not_null() & pl.col("fallback_ok_span_id").is_null())
+    )
+    recovered_by_fallback = (pl.col("recovered") & ~recovered_by_retry) | pl.col("_another_way").fill_null(
+        False
+    )
+    framework = (
+        (pl.col("error_handled") & ~pl.col("_ignored").fill_null(False))
+        | pl.col("limit_stop")
+        | pl.col("_aborted").fill_null(False)
+    )
+    reported = (
+        pl.col("says_failure") | pl.col("told_span_id").is_not_null() | pl.col("_answer_id").is_not_null()
+    )
+    how = (
+        pl.when(recovered_by_retry)
+        .then(pl.lit("retry"))
+        .when(recovered_by_fallback)
+        .then(pl.lit("fallback"))
+        .when(pl.col("escalated"))
+        .then(pl.lit("escalation"))
+        .when(framework)
+        .then(pl.lit("framework"))
+        .when(pl.col("structured_failure").fill_null(False))
+        .then(pl.lit("structured_failure"))
+        .when(reported)
+        .then(pl.lit("reported"))
+        .when(pl.col("retried"))
+        .then(pl.lit("retried"))
+        .when(pl.col("fell_back"))
+        .then(pl.lit("fell_back"))
+    )
+    evidence = (
+        pl.when(pl.col("handled_by") == "retry")
+        .then(pl.coalesce("retry_ok_span_id", "_attempt_ok_id", "recovery_span_id"))
+        .when(pl.col("handled_by") == "fallback")
+        .then(pl.coalesce("fallback_ok_span_id", "_declared_id", "recovery_span_id"))
+        .when(pl.col("handled_by") == "escalation")
+        .then(pl.col("escalation_span_id"))
+        .when(pl.col("handled_by") == "framework")
+        .then(pl.col("span_id"))
+        .when(pl.col("handled_by") == "structured_failure")
+        .then(pl.col("_final_id"))
+        .when(pl.col("handled_by") == "reported")
+        .then(pl.coalesce("told_span_id", "_answer_id", "_final_id"))
+    )
+    first = (
+        joined.with_columns(how.alias("handled_by")).with_columns(evidence.alias("handled_span_id")).collect()
+    )
+    # An error-shaped result nothing else handled whose reason a later assistant message passed on
+    # (error_shapes.relayed_error: "I wasn't able to switch you: tariff changes are blocked ..."):
+    # reported. Read last, on the few results left (the word comparison is the costly part).
+    left = (
+        first.lazy()
+        .filter(pl.col("handled_by").is_null() & ~pl.col("failed"))
+        .select("run_id", "span_id", "seq", "output")
+    )
+    relayed = relayed_error(ctx, left).select("run_id", "span_id", pl.lit(True).alias("_relayed"))
+    return (
+        first.lazy()
+        .join(relayed, on=["run_id", "span_id"], how="left")
+        .with_columns(
+            pl.when(pl.col("_relayed").fill_null(False))
+            .then(pl.lit("reported"))
+            .otherwise(pl.col("handled_by"))
+            .alias("handled_by"),
+            pl.when(pl.col("_relayed").fill_null(False))
+            .then(pl.col("_final_id"))
+            .otherwise(pl.col("handled_span_id"))
+            .alias("handled_span_id"),
+        )
+        .select(
+            "run_id",
+            "span_id",
+            "handled_by",
+            "handled_span_id",
+            pl.col("handled_by").is_in(list(MADE_GOOD)).fill_null(False).alias("made_good"),
+        )
+        .collect()
+    )
+
+
+def unhandled_failures(ctx: Context) -> pl.LazyFrame:
+    """``run_id, span_id`` of the failing spans no mechanism followed (``handled_by`` null)."""
+    return failure_handling(ctx).lazy().filter(pl.col("handled_by").is_null()).select("run_id", "span_id")
+
+
+def not_made_good(ctx: Context) -> pl.LazyFrame:
+    """``run_id, span_id`` of the failing spans not made good (no mechanism, or only a retry or a
+    fallback that never succeeded)."""
+    return failure_handling(ctx).lazy().filter(~pl.col("made_good")).select("run_id", "span_id")
