@@ -1039,3 +1039,21 @@ def test_instruction_figure_nobody_used_is_no_evidence(tmp_path: Path) -> None:
     # Near miss: the Coder's code takes the page's 23.4, not the instruction's 24.3.
     path = _with_message(tmp_path, MISCOPIED, 9, "24.3", "23.4")
     assert _named(path, "m1-instruction-miscopied")[2] != "instruction_unbacked_figure"
+
+
+def test_instruction_figure_no_code_used_is_no_evidence(tmp_path: Path) -> None:
+    # Near miss: the Coder answers in prose with the handed figure (no code computed with it): a figure
+    # in a query or a sentence is not this rule's (a surfer's search for "top 50" is no computation).
+    doc = json.loads((M1 / MISCOPIED).read_text())
+    doc["history"][9]["content"] = "The trail is 24.3 miles long, which is 39.1 km."
+    path = tmp_path / MISCOPIED
+    path.write_text(json.dumps(doc))
+    assert _named(path, "m1-instruction-miscopied")[2] != "instruction_unbacked_figure"
+
+
+def test_instruction_url_digits_are_no_figure(tmp_path: Path) -> None:
+    # Near miss: the handed 24.3 is part of a URL the instruction names, which the code also prints.
+    path = _with_message(
+        tmp_path, MISCOPIED, 7, "Convert 24.3 miles", "See https://trails.example/24.3 and convert"
+    )
+    assert _named(path, "m1-instruction-miscopied")[2] != "instruction_unbacked_figure"

@@ -294,8 +294,8 @@ _NO_FIGURE = r"^(?:(?:19|20)\d\d|10*)$"
 def _instruction_unbacked_figures(s: pl.DataFrame) -> pl.DataFrame:
     """The first orchestrator instruction (after the last replan) that hands a worker a figure (two
     digits or more, not a year) that neither the request nor any earlier message of the team held
-    (the plan's included; the ledgers', which write the instruction, not), and that a later worker
-    step used: the orchestrator mis-copied or invented the figure the worker then computed with
+    (the plan's included; the ledgers', which write the instruction, not; a URL's digits are no
+    figure), and that later code used: the orchestrator mis-copied or invented the figure the worker then computed with
     (``LedgerOrchestrator`` writes the ``instruction_or_question``, the Coder's code takes it as given:
     autogen_magentic_one/agents/orchestrator.py, coder.py). The ledger that wrote it is blamed."""
     told = _told(s)
@@ -311,7 +311,9 @@ def _instruction_unbacked_figures(s: pl.DataFrame) -> pl.DataFrame:
             .drop_nulls("_v")
         )
 
-    handed = figures(told).filter(~pl.col("_n").str.contains(_NO_FIGURE))
+    # A URL's digits are an address, not a figure handed to compute with.
+    bare = told.with_columns(pl.col("output").fill_null("").str.replace_all(r"\S+://\S+", " "))
+    handed = figures(bare).filter(~pl.col("_n").str.contains(_NO_FIGURE))
     if handed.height == 0:
         return _pick(_no_rows(s), "instruction_unbacked_figure", 4)
     runs = handed.select("run_id").unique()
@@ -326,7 +328,9 @@ def _instruction_unbacked_figures(s: pl.DataFrame) -> pl.DataFrame:
     )
     used = (
         handed.join(
-            figures(team.filter(pl.col("worker"))).select("run_id", pl.col("step").alias("_u"), "_v"),
+            figures(team.filter(pl.col("worker") & pl.col("has_code"))).select(
+                "run_id", pl.col("step").alias("_u"), "_v"
+            ),
             on=["run_id", "_v"],
         )
         .filter(pl.col("_u") > pl.col("step"))
@@ -345,7 +349,7 @@ def _instruction_unbacked_figures(s: pl.DataFrame) -> pl.DataFrame:
         .unique("run_id", keep="first")
     )
     why = pl.format(
-        "hands it {}, which neither the request nor any earlier message held; {} then used it",
+        "hands it {}, which neither the request nor any earlier message held; {}'s code then used it",
         pl.col("_n"),
         pl.col("handoff_to"),
     )
