@@ -39,6 +39,7 @@ Declared outcome: the trace's own ``scores`` (trace-level, not an observation's)
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,7 +48,7 @@ import orjson
 from ..normalize import as_float, as_int, as_text
 from ..outcome import scores_outcome, with_outcome
 from .base import Loader, Sample, Source, SpanSink
-from .langsmith import owner
+from .langsmith import graph_node_is_agent, handoff_key, handoff_target, owner
 from .otel_common import RecordError, finish_row, json_text, span_id, time_ns, trace_id
 
 OBSERVATION_KINDS = {
@@ -324,6 +325,11 @@ def langchain_keys(otel: dict[str, Any], structural: dict[str, Any]) -> dict[str
 LONE_TOOLS = "lone_tools"  # a ToolNode's run with no agent above it: the node's name owns it
 INNER_MODEL = "inner_model"  # the model node (or a run it names) under an agent: that agent's step
 REQUESTED_TOOL = "requested_tool"  # a plain SPAN a model call before it asked for by name (requested_tools)
+# A LangGraph node with no agent evidence (langsmith.graph_node_is_agent: no model call under it, no
+# handoff naming it), and the runs in it: a step, not an agent. Under an agent, that agent's step; alone,
+# its name still owns its runs (as the ToolNode's).
+NODE_STEP = "node_step"
+LONE_NODE = "lone_node"
 
 
 def react_roles(observations: list[Any]) -> dict[str, str]:
@@ -337,6 +343,10 @@ def react_roles(observations: list[Any]) -> dict[str, str]:
     parents: dict[str, str | None] = {}
     agents: set[str] = set()
     nodes: dict[str, str] = {}
+    graph_nodes: dict[str, str] = {}  # a LangGraph node's own span -> its node (name = langgraph_node)
+    in_node: dict[str, str] = {}  # any run inside a node -> that node
+    evidence: set[str] = set()  # observations with a model call under them
+    targets: set[str] = set()
     for obs in observations:
         if not isinstance(obs, dict) or not isinstance(obs.get("id"), str):
             continue
@@ -344,10 +354,25 @@ def react_roles(observations: list[Any]) -> dict[str, str]:
         parent = obs.get("parentObservationId")
         parents[obs["id"]] = parent if isinstance(parent, str) else None
         node = metadata.get("langgraph_node") if metadata.get("lc_agent_name") in (None, "") else None
+        target = handoff_target(obs.get("name"), metadata)
+        if target is not None:
+            targets.add(target)
         if node in ("tools", "agent"):
             nodes[obs["id"]] = node
+            if node == "agent":
+                evidence.add(obs["id"])  # create_react_agent's model node is a model call by construction
         elif str(obs.get("type")).upper() == "AGENT" or langchain_span_kind(as_text(obs.get("name")), metadata) == "agent":
             agents.add(obs["id"])
+            if str(obs.get("type")).upper() != "AGENT" and isinstance(node, str) and node == obs.get("name"):
+                graph_nodes[obs["id"]] = node
+        if isinstance(node, str) and node not in ("tools", "agent"):
+            in_node[obs["id"]] = node
+        if str(obs.get("type")).upper() == "GENERATION":
+            evidence.add(obs["id"])
+    above_model = _above(evidence, parents)
+    plain = {own for own, node in graph_nodes.items()
+             if own not in above_model and not graph_node_is_agent(node, handoff_key(node) in targets)}
+    agents -= plain
     roles: dict[str, str] = {}
     for own, node in nodes.items():
         seen = {own}
@@ -360,7 +385,41 @@ def react_roles(observations: list[Any]) -> dict[str, str]:
             roles[own] = LONE_TOOLS
         elif node == "agent" and under_agent:
             roles[own] = INNER_MODEL
+    for own, node in in_node.items():
+        step = _nearest(own, parents, _is_node_span(graph_nodes, node))
+        if step is not None and step in plain:
+            roles[own] = NODE_STEP if _nearest(parents.get(step), parents, agents.__contains__) is not None else LONE_NODE
     return roles
+
+
+def _nearest(start: str | None, parents: dict[str, str | None], match: Callable[[str], bool]) -> str | None:
+    """The observation itself or its nearest ancestor that matches, by ``parentObservationId``."""
+    seen: set[str] = set()
+    current = start
+    while current is not None and current not in seen:
+        if match(current):
+            return current
+        seen.add(current)
+        current = parents.get(current)
+    return None
+
+
+def _is_node_span(graph_nodes: dict[str, str], node: str) -> Callable[[str], bool]:
+    def matches(own: str) -> bool:
+        return graph_nodes.get(own) == node
+
+    return matches
+
+
+def _above(found: set[str], parents: dict[str, str | None]) -> set[str]:
+    """Every observation above one of ``found``."""
+    above: set[str] = set()
+    for own in found:
+        current = parents.get(own)
+        while current is not None and current not in above:
+            above.add(current)
+            current = parents.get(current)
+    return above
 
 
 def requested_tools(observations: list[Any]) -> dict[str, str]:
@@ -467,8 +526,10 @@ def observation_row(obs: Any, root: str | None, roles: dict[str, str] | None = N
         found = langchain_span_kind(row["name"], langchain)
         if found is None and role == REQUESTED_TOOL:
             found = "tool"
+        if role in (NODE_STEP, LONE_NODE) and found == "agent":
+            found = None  # a LangGraph node with no agent evidence (react_roles)
         row["kind"] = (None if role == INNER_MODEL else found) or kind or "unknown"
-    if row.get("agent") is None and row["kind"] != "agent" and role != INNER_MODEL:
+    if row.get("agent") is None and row["kind"] != "agent" and role not in (INNER_MODEL, NODE_STEP):
         row["agent"] = owner(langchain) or ("tools" if role == LONE_TOOLS else None)
     if kind is None:
         rest["@type"] = obs.get("type")

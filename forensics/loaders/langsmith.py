@@ -162,7 +162,7 @@ class LangSmithLoader(Loader):
                 runs.append(orphan)
                 by_id[key] = orphan
                 continue
-            for copy in copies.get(key, [target]):
+            for copy in copies.get(key, [target]) if key is not None else [target]:
                 _merge(copy.record, patch)
             sink.merged(line)
         self._emit(runs, by_id, sink)
@@ -469,31 +469,37 @@ def _mark_agent_nodes(runs: list[_Run], by_id: dict[str, _Run]) -> None:
     for pending in runs if targets else ():
         record = pending.record
         node = _dict(_dict(record.get("extra")).get("metadata")).get("langgraph_node")
-        if isinstance(node, str) and record.get("name") == node and _handoff_key(node) in targets:
+        if isinstance(node, str) and record.get("name") == node and handoff_key(node) in targets:
             pending.works_as_agent = True
 
-def _handoff_key(name: str) -> str:
+def handoff_key(name: str) -> str:
     # langgraph-supervisor / langgraph-swarm handoff.py _normalize_agent_name: whitespace to "_", lower case.
     return re.sub(r"\s+", "_", name.strip()).lower()
 
 
+def handoff_target(name: Any, metadata: dict[str, Any]) -> str | None:
+    """The agent a handoff tool run hands to, as handoff_key: langgraph-supervisor's and
+    langgraph-swarm's ``create_handoff_tool(agent_name=...)`` is a tool named
+    ``transfer_to_<agent_name>`` whose ``metadata`` is ``{"__handoff_destination": agent_name}``
+    (langgraph_supervisor/handoff.py, langgraph_swarm/handoff.py), and it answers
+    ``Command(goto=agent_name, graph=Command.PARENT)``: the target is a node of the parent graph, and an agent."""
+    destination = metadata.get("__handoff_destination")
+    if isinstance(destination, str) and destination:
+        return handoff_key(destination)
+    if isinstance(name, str) and name.startswith("transfer_to_") and len(name) > len("transfer_to_"):
+        return handoff_key(name[len("transfer_to_"):])
+    return None
+
+
 def _handoff_targets(runs: list[_Run]) -> set[str]:
-    """The agents the file's handoff tools hand to: langgraph-supervisor's and langgraph-swarm's
-    ``create_handoff_tool(agent_name=...)`` is a tool named ``transfer_to_<agent_name>`` whose
-    ``metadata`` is ``{"__handoff_destination": agent_name}`` (langgraph_supervisor/handoff.py,
-    langgraph_swarm/handoff.py), and it answers ``Command(goto=agent_name, graph=Command.PARENT)``:
-    the target is a node of the parent graph, and an agent."""
+    """The agents the file's handoff tool runs hand to (handoff_target)."""
     targets: set[str] = set()
     for pending in runs:
         record = pending.record
-        if str(record.get("run_type", "")).lower() != "tool":
-            continue
-        name = record.get("name")
-        destination = _dict(_dict(record.get("extra")).get("metadata")).get("__handoff_destination")
-        if isinstance(destination, str) and destination:
-            targets.add(_handoff_key(destination))
-        elif isinstance(name, str) and name.startswith("transfer_to_") and len(name) > len("transfer_to_"):
-            targets.add(_handoff_key(name[len("transfer_to_"):]))
+        if str(record.get("run_type", "")).lower() == "tool":
+            target = handoff_target(record.get("name"), _dict(_dict(record.get("extra")).get("metadata")))
+            if target is not None:
+                targets.add(target)
     return targets
 
 
