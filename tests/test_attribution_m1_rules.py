@@ -1057,3 +1057,25 @@ def test_instruction_url_digits_are_no_figure(tmp_path: Path) -> None:
         tmp_path, MISCOPIED, 7, "Convert 24.3 miles", "See https://trails.example/24.3 and convert"
     )
     assert _named(path, "m1-instruction-miscopied")[2] != "instruction_unbacked_figure"
+
+
+TOLD_PATH = "magentic_one_file_path_told.json"
+
+
+def test_filesurfer_stuck_on_the_path_it_was_told() -> None:
+    # The download went to /workspace/downloads/CHA_AR2023_web.pdf (step 5); the ledger at step 6 names
+    # /workspace/annual_report_2023.pdf; the FileSurfer opens it as told: "Error 404" (9, 13, 17).
+    assert _labels(TOLD_PATH) == ("Orchestrator", 6)
+    assert _named(M1 / TOLD_PATH, "m1-file-path-told") == ("Orchestrator", 6, "orchestrator_stall")
+
+
+def test_filesurfer_stuck_on_a_path_of_its_own(tmp_path: Path) -> None:
+    # Near miss: the instruction names the downloaded file's path; the FileSurfer opens another one.
+    path = _changed(
+        tmp_path,
+        TOLD_PATH,
+        "open the file '/workspace/annual_report_2023.pdf'",
+        "open the file '/workspace/downloads/CHA_AR2023_web.pdf'",
+        count=None,
+    )
+    assert _named(path, "m1-file-path-told")[:2] != ("Orchestrator", 6)

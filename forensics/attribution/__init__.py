@@ -29,8 +29,9 @@ Evidence:
   was recovered from and is not evidence; but when the targeted action the worker got stuck on (a
   surfer's "I typed 'X' into 'Y'." or "I clicked 'X'.") is one it had taken word for word on the same
   page before (before the replan too), the stall began at its first time. A stall that began with a
-  scroll the latest instruction to the surfer asked for (it says "scroll") began with that
-  instruction: the ledger that wrote it is blamed.
+  scroll the latest instruction to the surfer asked for (it says "scroll"), or with a FileSurfer's
+  "Error 404" view of a file path the latest instruction to it named, began with that instruction:
+  the ledger that wrote it is blamed.
 * ``unanswered_instruction``: in a Magentic-One run (it keeps a progress ledger), the first
   ``Orchestrator (-> X)`` instruction X never answered (X never speaks after it): the
   LedgerOrchestrator broadcasts its ledger's ``instruction_or_question`` and asks ``next_speaker``

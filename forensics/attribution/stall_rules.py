@@ -14,6 +14,11 @@ from forensics.attribution.ledger_rules import _judged
 _TARGETED_ACT = r"^I (?:typed|clicked|selected|hovered over) '"
 
 
+#: A FileSurfer view of a local file that does not exist (RequestsMarkdownBrowser: "Address:
+#: file:///p" then, after the header, "## Error 404" and "File not found: /p"): group 1 the path.
+_MISSING_FILE = r"(?s)^Address: file://(/\S+)\n.*\bFile not found: "
+
+
 def _episode_starts(s: pl.DataFrame) -> pl.DataFrame:
     """``run_id, j_at, ep_step, ep_agent``: for each worker step, the first step of its episode: the
     unbroken run of that worker's outputs (no other worker between) on the same page (a web
@@ -130,7 +135,9 @@ def _stalls(s: pl.DataFrame) -> pl.DataFrame:
     )
     since = (
         pl.when(pl.col("ep_agent").fill_null(pl.col("j_agent")) != pl.col("j_agent"))
-        .then(pl.format(", which did as the instruction the ledger at step {} wrote told it", pl.col("ep_step")))
+        .then(
+            pl.format(", which did as the instruction the ledger at step {} wrote told it", pl.col("ep_step"))
+        )
         .when(pl.col("ep_step").fill_null(pl.col("j_step")) != pl.col("j_step"))
         .then(pl.format(", stuck since its step {} on the same page", pl.col("ep_step")))
         .otherwise(pl.lit(""))
@@ -154,22 +161,31 @@ def _stalls(s: pl.DataFrame) -> pl.DataFrame:
 
 
 def _scrolled_as_told(stuck: pl.DataFrame, streak: pl.DataFrame) -> pl.DataFrame:
-    """A stall that began with a scroll the orchestrator's instruction asked for (the latest
-    ``Orchestrator (-> X)`` to the surfer says "scroll", the surfer's action is "I scrolled ..."):
-    the surfer did as it was told, so the stall began with the instruction: the ledger that wrote
-    it (its ``instruction_or_question``) is blamed, as for an instruction that contradicts the task."""
+    """A stall that began with what the orchestrator's latest instruction to the worker told it to do:
+    a scroll it asked for (the ``Orchestrator (-> X)`` says "scroll", the surfer's action is "I
+    scrolled ..."), or a file it named by its path that does not exist (the FileSurfer's view of that
+    address is RequestsMarkdownBrowser's "Error 404": "Address: file:///p" ... "File not found: /p",
+    autogen_magentic_one/agents/file_surfer/file_surfer.py, markdown_browser): the worker did as it
+    was told, so the stall began with the instruction: the ledger that wrote it (its
+    ``instruction_or_question``) is blamed, as for an instruction that contradicts the task."""
     text = pl.col("output").fill_null("")
-    told = (
-        stuck.filter((pl.col("kind") == "handoff") & text.str.contains(r"(?i)\bscroll"))
-        .select("run_id", pl.col("step").alias("_h"), pl.col("handoff_to").alias("ep_agent"))
+    told = stuck.filter(
+        (pl.col("kind") == "handoff")
+        & (text.str.contains(r"(?i)\bscroll") | text.str.contains("/", literal=True))
+    ).select(
+        "run_id", pl.col("step").alias("_h"), pl.col("handoff_to").alias("ep_agent"), text.alias("_said")
     )
     if told.height == 0:
         return streak
+    missing = pl.col("_act").str.extract(_MISSING_FILE, 1)
     scrolled = (
         streak.select("run_id", "ep_step", "ep_agent")
-        .join(stuck.select("run_id", pl.col("step").alias("ep_step"), text.alias("_act")), on=["run_id", "ep_step"])
-        .filter(pl.col("_act").str.starts_with("I scrolled "))
-        .select("run_id", "ep_step", "ep_agent")
+        .join(
+            stuck.select("run_id", pl.col("step").alias("ep_step"), text.alias("_act")),
+            on=["run_id", "ep_step"],
+        )
+        .filter(pl.col("_act").str.starts_with("I scrolled ") | missing.is_not_null())
+        .select("run_id", "ep_step", "ep_agent", missing.alias("_path"))
     )
     # The last handoff to that surfer before its scroll (any handoff, to see it was the latest).
     handoffs = stuck.filter(pl.col("kind") == "handoff").select(
@@ -180,7 +196,12 @@ def _scrolled_as_told(stuck: pl.DataFrame, streak: pl.DataFrame) -> pl.DataFrame
         .filter(pl.col("_h") < pl.col("ep_step"))
         .sort("run_id", "_h")
         .unique("run_id", keep="last")
-        .join(told, on=["run_id", "_h", "ep_agent"], how="semi")
+        .join(told, on=["run_id", "_h", "ep_agent"])
+        .filter(
+            pl.when(pl.col("_path").is_null())
+            .then(pl.col("_said").str.contains(r"(?i)\bscroll"))
+            .otherwise(pl.col("_said").str.contains(pl.col("_path"), literal=True))
+        )
     )
     ledgers = stuck.filter(pl.col("ledger_progress").is_not_null()).select(
         "run_id", pl.col("step").alias("_l"), pl.col("agent").alias("_la")
