@@ -1079,3 +1079,21 @@ def test_filesurfer_stuck_on_a_path_of_its_own(tmp_path: Path) -> None:
         count=None,
     )
     assert _named(path, "m1-file-path-told")[:2] != ("Orchestrator", 6)
+
+
+UNREAD = "magentic_one_unread_rest.json"
+
+
+def test_a_zero_the_worker_said_as_none_is_traced_to_it() -> None:
+    # The surfer says "None of the aircraft listed ..." after seeing a quarter of the list (step 9); the
+    # ledger at step 10 states "so the answer is 0": the 0 was the surfer's, not composed by the ledger.
+    assert _labels(UNREAD) == ("WebSurfer", 9)
+    assert _named(M1 / UNREAD, "m1-unread-rest") == ("WebSurfer", 9, "accepted_wrong_answer")
+
+
+def test_a_zero_nobody_said_is_the_ledgers(tmp_path: Path) -> None:
+    # Near miss: the surfer names the oldest aircraft only; the ledger's 0 is its own conclusion.
+    path = _with_message(
+        tmp_path, UNREAD, 9, "None of the aircraft listed on the page were built before 1940; the", "The"
+    )
+    assert _named(path, "m1-unread-rest") == ("Orchestrator", 10, "accepted_wrong_answer")

@@ -96,7 +96,8 @@ Evidence:
   wrong answer (attribution is asked about failed runs): a number its reason states that the task
   does not (the run's final answer, a ``FINAL ANSWER:`` line's or the ``Orchestrator (final
   answer)`` message's figure, when the reason states it) is traced to the first step that
-  held it (its owner; past a results page as above); a final answer no earlier step held was
+  held it (its owner; past a results page as above; a 0 is held by a step saying "none" or
+  "zero"); a final answer no earlier step held was
   composed by the orchestrator in that ledger, which is blamed; without one, the worker message
   it judged.
 * ``unverified_accepted``: the orchestrator turned an unestablished value into the answer: that

@@ -28,6 +28,9 @@ from forensics.attribution.common import (
     _taken_up,
 )
 
+#: A count of nothing in words ("None of the aircraft ...", "zero entries"): the 0 a ledger may state.
+_ZERO_WORD = r"(?i)\b(?:none|zero)\b"
+
 
 def _judged(s: pl.DataFrame) -> pl.DataFrame:
     """The ledger rows, each with the latest worker step before it: (owner step, owner agent,
@@ -142,9 +145,12 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
         rest = rest.join(said_first, on="run_id", how="anti")
     # A plan restates the task and numbers its sections ("1. GIVEN OR VERIFIED FACTS"): not where an
     # answer entered (a plan that invents a fact is plan_unbacked_fact's).
-    seen = _numbers(
-        s.filter((pl.col("step") > 0) & ~pl.col("human") & ~pl.col("hedged") & ~pl.col("plan_msg"))
+    said = s.filter((pl.col("step") > 0) & ~pl.col("human") & ~pl.col("hedged") & ~pl.col("plan_msg"))
+    # A worker's "None of the aircraft ..." holds the 0 a ledger states ("so the answer is 0").
+    zero = said.filter(pl.col("output").fill_null("").str.contains(_ZERO_WORD)).select(
+        "run_id", "step", pl.lit("0").alias("_n")
     )
+    seen = pl.concat([_numbers(said), zero], how="vertical").unique()
     # A name on a search engine's results page was only listed among others, not yet taken up
     # (MultimodalWebSurfer's web_search opens https://www.bing.com/search?q=...).
     steps_text = s.filter(
