@@ -123,6 +123,21 @@ VERCEL_AI_KINDS: Final = {
     "ai.toolCall": "tool",
 }
 
+#: Kinds a framework's keys give before any other rule: (kind, conditions, all true). autogen-agentchat
+#: wraps each team member's turn in an invoke_agent span (autogen_agentchat/teams/_group_chat/
+#: _chat_agent_container.py handle_request -> trace_invoke_agent_span(agent_name, agent_description,
+#: agent_id): gen_ai.system "autogen", gen_ai.agent.description; autogen_core/_telemetry/_genai.py).
+#: A UserProxyAgent's default description is "A human user"
+#: (autogen_agentchat/agents/_user_proxy_agent.py; "a human user" in the 0.4 previews): its turn is a
+#: person typing through input_func, a human span, not an agent's work. The OTel GenAI conventions,
+#: OpenInference's span kinds and Traceloop's have no kind for a person: only this default says it.
+KIND_BEFORE_VALUE: Final[tuple[tuple[str, tuple[Condition, ...]], ...]] = tuple(
+    ("human", (("equals", "gen_ai.system", "autogen"), ("equals", "gen_ai.operation.name", "invoke_agent"),
+               ("equals", "gen_ai.agent.description", description)))
+    for description in ("A human user", "a human user")
+)
+_KIND_BEFORE_KEYS: Final = frozenset(c[1] for _, conditions in KIND_BEFORE_VALUE for c in conditions[-1:])
+
 #: Kinds an attribute's value names, in order of precedence: (key, value → kind, compare upper-cased).
 KIND_BY_VALUE: Final[tuple[tuple[str, dict[str, str], bool], ...]] = (
     ("openinference.span.kind", OPENINFERENCE_KINDS, True),
@@ -199,9 +214,15 @@ _AUTOGEN_AGENT: Final = re.compile(r"(.+?)(?:\.\(.*\)-A|[./][^./()]*)?")
 #: traceloop.entity.name is the decorated function's name, a tool's or an agent's by the span kind
 #: (traceloop-sdk decorators/base.py); pydantic-ai's 'agent run' names its agent and model in
 #: agent_name and model_name (versions before gen_ai.agent.name was added beside them).
+#: OpenLLMetry's CrewAI instrumentation opens each Agent.execute_task as ``{role}.agent`` with
+#: traceloop.span.kind agent and no entity name: the role is in crewai.agent.role (opentelemetry-
+#: instrumentation-crewai instrumentation.py wrap_agent_execute_task; crewai_span_attributes.py
+#: _process_agent writes every Agent field as crewai.agent.<field>). Without it the agent span was
+#: named by its span name, "Researcher.agent", which no delegation to coworker "Researcher" matches.
 CONDITIONAL_COLUMNS: Final[tuple[tuple[str, str, tuple[Condition, ...]], ...]] = (
     ("tool", "traceloop.entity.name", (("equals", "traceloop.span.kind", "tool"),)),
     ("agent", "traceloop.entity.name", (("equals", "traceloop.span.kind", "agent"),)),
+    ("agent", "crewai.agent.role", (("equals", "traceloop.span.kind", "agent"),)),
     ("agent", "agent_name", (("has", "model_name"),)),
     ("model", "model_name", (("has", "agent_name"),)),
 )
@@ -394,6 +415,10 @@ def autogen_message(attrs: dict[str, Any], name: Any) -> tuple[str, str | None] 
 def infer_kind(attrs: dict[str, Any], row: dict[str, Any] | None = None) -> str | None:
     """The span kind the conventions give, consuming nothing (the keys stay as evidence); the row's
     name and parent id give one when the attributes do not."""
+    if not _KIND_BEFORE_KEYS.isdisjoint(attrs):
+        for first, conditions in KIND_BEFORE_VALUE:
+            if holds(attrs, conditions):
+                return first
     said = False  # a key of KIND_BY_VALUE names what the span is, even when that is no kind
     for key, kinds, upper in KIND_BY_VALUE:
         value = attrs.get(key)

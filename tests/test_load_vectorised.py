@@ -268,6 +268,18 @@ MAPPED: dict[str, bytes] = {
         "traceloop.entity.input": '{"args": [], "kwargs": {"q": "x"}}', "traceloop.entity.output": '"found"'})),
     "traceloop-agent-escaped-name": _line(_span(1, attributes={"traceloop.span.kind": "agent",
                                                                "traceloop.entity.name": 'pl\u00e4n "x"'})),
+    "openllmetry-crewai-agent-role": _line(_span(1, name="Writer.agent", attributes={
+        "traceloop.span.kind": "agent", "crewai.agent.role": "Writer", "crewai.agent.goal": "g"})),
+    "openllmetry-crewai-role-and-entity": _line(_span(1, attributes={
+        "traceloop.span.kind": "agent", "traceloop.entity.name": "w", "crewai.agent.role": "Writer"})),
+    "openllmetry-crewai-role-on-a-task": _line(_span(1, attributes={
+        "traceloop.span.kind": "task", "crewai.agent.role": "Writer", "gen_ai.agent.name": None})),
+    "autogen-user-proxy-turn": _line(_span(1, name="invoke_agent user_proxy", attributes={
+        "gen_ai.operation.name": "invoke_agent", "gen_ai.system": "autogen", "gen_ai.agent.name": "user_proxy",
+        "gen_ai.agent.description": "A human user"})),
+    "autogen-assistant-turn": _line(_span(1, name="invoke_agent assistant", attributes={
+        "gen_ai.operation.name": "invoke_agent", "gen_ai.system": "autogen", "gen_ai.agent.name": "assistant",
+        "gen_ai.agent.description": "A helpful assistant"})),
     "traceloop-task-keeps-its-name": _line(_span(1, attributes={"traceloop.span.kind": "task", "traceloop.entity.name": "t"})),
     "traceloop-tool-named-by-genai": _line(_span(1, attributes={"traceloop.span.kind": "tool", "gen_ai.tool.name": "g",
                                                                 "traceloop.entity.name": "e"})),

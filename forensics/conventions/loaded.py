@@ -24,6 +24,21 @@ register(
                 "status=error (forensics/semconv.py TOOL_FAILED_BY_VALUE)",
             ),
             Signal(
+                "an agent span ({role}.agent, traceloop.span.kind agent) with crewai.agent.role and no entity name",
+                "CrewAI (OpenLLMetry opentelemetry-instrumentation-crewai)",
+                "opentelemetry/instrumentation/crewai/instrumentation.py (wrap_agent_execute_task); "
+                "crewai_span_attributes.py (_process_agent: crewai.agent.<field>)",
+                "agent = the role (forensics/semconv.py CONDITIONAL_COLUMNS), not the span name 'Role.agent'",
+            ),
+            Signal(
+                "invoke_agent span of gen_ai.system autogen whose gen_ai.agent.description is 'A human user'",
+                "AutoGen AgentChat (UserProxyAgent in a team)",
+                "autogen_agentchat/teams/_group_chat/_chat_agent_container.py (trace_invoke_agent_span per turn); "
+                "autogen_core/_telemetry/_genai.py (gen_ai.agent.description); "
+                "autogen_agentchat/agents/_user_proxy_agent.py (description default 'A human user')",
+                "kind=human (forensics/semconv.py KIND_BEFORE_VALUE), so pause_kind=human",
+            ),
+            Signal(
                 "an HTTP span named by its method alone ('POST', 'HTTP POST'): url.full (http.url), else "
                 "server.address (http.host, net.peer.name) with url.template / http.route / url.path (http.target)",
                 "OpenTelemetry HTTP semantic conventions (httpx, requests, urllib3, aiohttp instrumentations)",
@@ -34,6 +49,8 @@ register(
             ),
         ),
         columns={
+            "kind": "human for an AutoGen UserProxyAgent's turn",
+            "agent": "a CrewAI agent span's role (OpenLLMetry)",
             "status": "error where the tool's own status key says its call failed",
             "call": "an HTTP request's method, host and path where its span is named by the method alone",
         },

@@ -26,6 +26,7 @@ from ..semconv import (
     ADK_SYSTEM,
     AGENT_RUN_NAME,
     CONDITIONAL_COLUMNS,
+    KIND_BEFORE_VALUE,
     KIND_BY_EVIDENCE,
     KIND_BY_NAME,
     KIND_BY_VALUE,
@@ -133,7 +134,7 @@ def build_query() -> str:
     mapped_keys = [k for _, keys, _ in _COLUMN_KEYS for k in keys]
     conditional_keys = [k for _, key, conditions in CONDITIONAL_COLUMNS for k in (key, *(c[1] for c in conditions))]
     extra = [*(k for k, _, _ in KIND_BY_VALUE), *(c[1] for _, conditions in KIND_BY_EVIDENCE for c in conditions), *conditional_keys,
-             *(k for k, _ in TOOL_FAILED_BY_VALUE)]
+             *(k for k, _ in TOOL_FAILED_BY_VALUE), *(c[1] for _, conditions in KIND_BEFORE_VALUE for c in conditions)]
     shape_keys = dict.fromkeys([*mapped_keys, *FIXED_KEYS, *extra])  # each once, in a stable order
     attr_shape = "{" + ",".join(f'"{k}":"JSON"' for k in shape_keys) + "}"
     line_shape = ('{"name":"VARCHAR","context":{"trace_id":"VARCHAR","span_id":"VARCHAR"},"kind":"VARCHAR",'
@@ -213,9 +214,10 @@ def build_query() -> str:
     left = "(CASE WHEN attrs_j IS NULL OR attrs_j::VARCHAR = '{}' THEN '}' ELSE ',' || substr(attrs_j::VARCHAR, 2) END)"
     for cut in keys_taken:
         left = f"replace({left}, coalesce({cut}, chr(1)), '')"
-    # semconv.infer_kind: a value naming a kind (KIND_BY_VALUE), then a framework's keys
+    # semconv.infer_kind: a framework's keys that come first (KIND_BEFORE_VALUE), a value naming a kind (KIND_BY_VALUE), then a framework's keys
     # (KIND_BY_EVIDENCE), then the span's name (KIND_BY_NAME). Monocle's span.type lines are handed over.
-    kind_rules = [f"CASE {'upper' if upper else ''}({attr(key)} ->> '$') "
+    kind_rules = [f"CASE WHEN {holds(conditions)} THEN {q(kind)} END" for kind, conditions in KIND_BEFORE_VALUE]
+    kind_rules += [f"CASE {'upper' if upper else ''}({attr(key)} ->> '$') "
                   + " ".join(f"WHEN {q(k)} THEN {q(v)}" for k, v in kinds.items()) + " END"
                   for key, kinds, upper in KIND_BY_VALUE]
     kind_rules += [f"CASE WHEN {holds(conditions)} THEN {q(kind)} END" for kind, conditions in KIND_BY_EVIDENCE]

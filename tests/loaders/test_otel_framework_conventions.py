@@ -211,3 +211,35 @@ def test_a_strands_tool_that_returned_an_error_result_failed() -> None:
     assert _status_of({**tool, "gen_ai.tool.status": "success"}, "error") == "error"
     assert _status_of({**tool, "gen_ai.tool.status": "Error: timeout"}) == "ok"
     assert _status_of({**tool, "gen_ai.tool.status": ""}, "unset") == "unset"
+
+
+def test_an_openllmetry_crewai_agent_span_is_named_by_its_role() -> None:
+    # opentelemetry-instrumentation-crewai wrap_agent_execute_task: span "{role}.agent", traceloop.span.kind
+    # agent, no entity name; CrewAISpanAttributes writes the Agent's fields as crewai.agent.<field>.
+    crewai = {"traceloop.span.kind": "agent", "crewai.agent.role": "Senior Researcher",
+              "crewai.agent.goal": "Find facts", "gen_ai.request.model": "gpt-4o"}
+    row, rest = _mapped(crewai, "Senior Researcher.agent")
+    assert (row["kind"], row["agent"]) == ("agent", "Senior Researcher")
+    assert "crewai.agent.role" not in rest and rest["crewai.agent.goal"] == "Find facts"
+    # Near misses: an entity name (the decorator's) wins, and a role on a span of another kind (a
+    # task names the agent it is for in crewai.task.agent, not crewai.agent.role) names no agent.
+    row, _ = _mapped({**crewai, "traceloop.entity.name": "researcher"}, "researcher.agent")
+    assert row["agent"] == "researcher"
+    row, rest = _mapped({"traceloop.span.kind": "task", "crewai.agent.role": "Senior Researcher"}, "t.task")
+    assert row.get("agent") is None and rest["crewai.agent.role"] == "Senior Researcher"
+
+
+def test_an_autogen_user_proxy_turn_is_a_human_span() -> None:
+    # autogen-agentchat's ChatAgentContainer wraps each member's turn in trace_invoke_agent_span
+    # (autogen_core/_telemetry/_genai.py: gen_ai.system autogen, gen_ai.agent.description); a
+    # UserProxyAgent's default description is "A human user" (_user_proxy_agent.py).
+    turn = {"gen_ai.operation.name": "invoke_agent", "gen_ai.system": "autogen", "gen_ai.agent.name": "user_proxy",
+            "gen_ai.agent.id": "user_proxy_7f/7f", "gen_ai.agent.description": "A human user"}
+    row, _ = _mapped(turn, "invoke_agent user_proxy")
+    assert (row["kind"], row["agent"]) == ("human", "user_proxy")
+    assert _mapped({**turn, "gen_ai.agent.description": "a human user"})[0]["kind"] == "human"
+    # Near misses: an assistant's turn, the same description from another system, and a proxy whose
+    # owner described it otherwise stay agents.
+    assert _mapped({**turn, "gen_ai.agent.description": "An agent that provides assistance."})[0]["kind"] == "agent"
+    assert _mapped({**turn, "gen_ai.system": "strands-agents"})[0]["kind"] == "agent"
+    assert _mapped({**turn, "gen_ai.operation.name": "create_agent"})[0]["kind"] == "agent"
