@@ -43,6 +43,14 @@ register(
                 "parent_id = the trace's root, the parent it named in attributes @parent_not_exported; counted "
                 "among the top-level observations that give the root its status (loaders/langfuse.py _parent_in_trace)",
             ),
+            Signal(
+                "an AGENT observation of scope openinference.instrumentation.openai_agents with no llm.system "
+                "(the span named by the SDK trace's workflow, e.g. 'Agent workflow')",
+                "OpenAI Agents SDK via OpenInference (Langfuse export)",
+                "openinference-instrumentation-openai-agents _processor.py (on_trace_start: span named trace.name, "
+                "kind AGENT only; on_span_start: every SDK span with llm.system)",
+                "kind=chain, agent null: the run's container, not an agent (loaders/langfuse.py agents_sdk_trace_span)",
+            ),
         ),
         columns={
             "overflow_text": "also read from the failure an OpenAI Agents SDK SpanError's data.error wraps",

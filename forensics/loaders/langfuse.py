@@ -533,6 +533,9 @@ def observation_row(obs: Any, root: str | None, roles: dict[str, str] | None = N
         row["agent"] = owner(langchain) or ("tools" if role == LONE_TOOLS else None)
     if kind is None:
         rest["@type"] = obs.get("type")
+    if row["kind"] == "agent" and agents_sdk_trace_span(otel, structural):
+        row["kind"], row["agent"] = "chain", None
+        rest["@type"] = obs.get("type")
     if row["kind"] == "agent" and row.get("agent") is None:
         row["agent"] = as_text(otel.get("graph.node.id")) or row["name"]
     if row["kind"] == "tool" and row.get("tool") is None:
@@ -544,6 +547,21 @@ def observation_row(obs: Any, root: str | None, roles: dict[str, str] | None = N
         attrs["@parent_not_exported"] = obs["parentObservationId"]
     row["attributes"] = attrs
     return row
+
+
+#: OpenInference's OpenAI Agents SDK processor (openinference-instrumentation-openai-agents
+#: _processor.py): on_trace_start opens the SDK trace's own span, named by the trace's workflow name,
+#: with the span kind AGENT and nothing else; every SDK span it writes in on_span_start carries
+#: ``llm.system`` beside its kind.
+_AGENTS_SDK_SCOPE = "openinference.instrumentation.openai_agents"
+
+
+def agents_sdk_trace_span(otel: dict[str, Any], structural: dict[str, Any]) -> bool:
+    """Whether an AGENT observation is OpenInference's span of an OpenAI Agents SDK *trace* (the
+    workflow, e.g. "Agent workflow") rather than of an agent: its scope is the openai_agents
+    instrumentation and it has no ``llm.system``. The agents run under it; it is the run's container."""
+    scope = structural.get("@scope")
+    return isinstance(scope, dict) and scope.get("name") == _AGENTS_SDK_SCOPE and "llm.system" not in otel
 
 
 # The Langfuse v2 LangChain CallbackHandler (langfuse/callback/langchain.py) writes every chain, node
