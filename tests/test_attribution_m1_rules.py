@@ -1097,3 +1097,29 @@ def test_a_zero_nobody_said_is_the_ledgers(tmp_path: Path) -> None:
         tmp_path, UNREAD, 9, "None of the aircraft listed on the page were built before 1940; the", "The"
     )
     assert _named(path, "m1-unread-rest") == ("Orchestrator", 10, "accepted_wrong_answer")
+
+
+def test_replan_sending_the_worker_to_the_same_address_in_other_words(tmp_path: Path) -> None:
+    # Firing: the first instruction after the replan rewords the stalled one but names the same page.
+    url = "https://collections.wingtipaviation.example/objects/t4"
+    path = _with_message(
+        tmp_path,
+        REPLAN,
+        14,
+        f"Open {url} and read the wingspan of the Tailspin T-4.",
+        f"Please visit {url} for the glider's wingspan.",
+    )
+    assert _named(path, "m1-replan-repeats") == ("Orchestrator", 12, "replan_repeated_instruction")
+
+
+def test_replan_sending_the_worker_to_another_address(tmp_path: Path) -> None:
+    # Near miss: the rewording names another page (the museum's archive): the second replan (23),
+    # which repeats step 3 word for word, is named.
+    path = _with_message(
+        tmp_path,
+        REPLAN,
+        14,
+        "Open https://collections.wingtipaviation.example/objects/t4 and read the wingspan of the Tailspin T-4.",
+        "Please visit https://archive.example/wingtip/t4 for the glider's wingspan.",
+    )
+    assert _named(path, "m1-replan-repeats") == ("Orchestrator", 23, "replan_repeated_instruction")

@@ -43,7 +43,8 @@ Evidence:
   ("repeating the same requests and / or getting the same responses"). The instructed worker's own
   ``repeated_action`` or ``orchestrator_stall`` in that run did as it was told and stands down.
 * ``replan_repeated_instruction``: a replan ("New plan:") whose first instruction is, word for
-  word, one the orchestrator sent the same worker in the stall that led to it (every ledger since
+  word (or by the addresses it sends the worker to), one the orchestrator sent the same worker in
+  the stall that led to it (every ledger since
   answered no progress or a loop): ``ORCHESTRATOR_UPDATE_PLAN_PROMPT`` asks for a plan that
   "avoids repeating the same mistakes", so the replan repeated the stall and is blamed. A worker
   stuck by its own doing before the replan is earlier and stays decisive.

@@ -130,9 +130,13 @@ def _repeated_instructions(s: pl.DataFrame) -> pl.DataFrame:
     ).join(first.select("run_id", pl.col("handoff_to").alias("_worker")), on="run_id", how="left")
 
 
+#: An address an instruction sends a worker to (a page or a file).
+_URL = r"[a-z]+://[^\s'\")]+"
+
+
 def _replan_repeats(s: pl.DataFrame) -> pl.DataFrame:
     """A replan whose first instruction is word for word one the orchestrator sent the same worker
-    before it, in the stall that led to it (every ledger from that instruction to the replan answered
+    before it (or sends it to the same addresses, in other words), in the stall that led to it (every ledger from that instruction to the replan answered
     ``is_progress_being_made: false`` or ``is_in_loop: true``). Magentic-One replans when the stall
     counter runs out (``_select_next_agent``: "Stalled.... Replanning...", then "New plan:"), and its
     replan prompt (``ORCHESTRATOR_UPDATE_PLAN_PROMPT``, ``orchestrator_prompts.py``) asks for a plan that
@@ -146,6 +150,10 @@ def _replan_repeats(s: pl.DataFrame) -> pl.DataFrame:
     ins = _instructions(s)
     if replans.height == 0 or ins.height == 0:
         return _pick(_no_rows(s), "replan_repeated_instruction", 1)
+    # The same instruction: word for word, or sending the worker to the same addresses in other words
+    # ("Open https://x/t4 and read ..." / "Please visit https://x/t4 to find ...").
+    urls = pl.col("output").str.extract_all(_URL).list.sort().list.join(" ")
+    ins = ins.with_columns(_key=pl.when(urls != "").then(urls).otherwise(pl.col("output")))
     nxt = replans.sort("run_id", "_r").with_columns(_next=pl.col("_r").shift(-1).over("run_id"))
     after = (
         nxt.join(ins, on="run_id")
@@ -154,11 +162,11 @@ def _replan_repeats(s: pl.DataFrame) -> pl.DataFrame:
         )
         .sort("run_id", "_r", "step")
         .unique(["run_id", "_r"], keep="first")
-        .select("run_id", "_r", "_who", "handoff_to", "output")
+        .select("run_id", "_r", "_who", "handoff_to", "_key")
     )
     before = after.join(
-        ins.select("run_id", "handoff_to", "output", pl.col("step").alias("_e")),
-        on=["run_id", "handoff_to", "output"],
+        ins.select("run_id", "handoff_to", "_key", pl.col("step").alias("_e")),
+        on=["run_id", "handoff_to", "_key"],
     ).filter(pl.col("_e") < pl.col("_r"))
     # The ledgers between the earlier instruction and the replan: none may report progress out of a loop.
     ledgers = s.filter(pl.col("ledger_progress").is_not_null()).select(
