@@ -362,6 +362,23 @@ def test_no_row_loop_on_the_hot_path() -> None:
     assert got[7] == f"mail {ph('email', 'user7@example.com')} x"
 
 
+def test_only_values_with_a_match_are_rewritten() -> None:
+    """Most log values hold nothing to redact: they come back as they were (rows without a match
+    beside rows with one, nulls, non-ASCII text), and a column with no match at all keeps its
+    very buffers (not rebuilt: the nightly job redacts every span it writes)."""
+    plain = ["步骤 1 完成", None, "", "no secrets here", "ping 1.2.3.4.5"]
+    table = span_table([{"input": v, "output": "done"} for v in plain]
+                       + [{"input": "mail a@example.com", "output": "done"}])
+    out = redact_table(table, POLICY)
+    assert out.column("input").to_pylist() == [*plain, f"mail {ph('email', 'a@example.com')}"]
+
+    def data_buffer(t: pa.Table, name: str) -> int:
+        return t.column(name).chunk(0).buffers()[2].address
+
+    assert data_buffer(out, "output") == data_buffer(table, "output")
+    assert data_buffer(out, "input") != data_buffer(table, "input")
+
+
 def test_a_full_size_private_key_and_a_cut_one() -> None:
     """A real-size PEM (2 KB of base64 in JSON-escaped lines) is one placeholder; a key the log
     cut off (no END line) is redacted from its header to the end of the base64 run."""
