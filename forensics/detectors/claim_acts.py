@@ -160,10 +160,11 @@ def done_by_another_tool(tools: pl.LazyFrame, never_done: pl.DataFrame) -> pl.Da
         return never_done
     ok = (
         tools.filter(pl.col("succeeded"))
+        # The runs asked about first: the distinct names are then found in those runs' calls only.
+        .join(never_done.lazy().select("run_key").unique(), on="run_key", how="semi")
         .select("run_key", pl.coalesce("as_call", "call_tool").alias("other"))
         .drop_nulls()
         .unique()
-        .join(never_done.lazy().select("run_key").unique(), on="run_key", how="semi")
         .collect()
     )
     pairs = never_done.select("run_key", "call_tool").join(ok, on="run_key")

@@ -237,9 +237,16 @@ def destructive_commands(ctx: Context) -> pl.LazyFrame | None:
     # one predicate over every span, and the costly regexes below then read all the spans' texts
     # (0.18 s CPU at 600k spans) where they need only the ~1 in 30 that name a command or query.
     candidates = (
-        s.filter((pl.col("kind") == "tool") & pl.col("args").str.contains(r'"(?:command|cmd|sql|query|statement|stmt|input|tool_input|__arg1)').fill_null(False))
+        s.filter(pl.col("kind") == "tool")
         .select("run_id", "span_id", "seq", "args", "call")
         .collect()
+        # The tool calls' arguments only (in one predicate with the kind test, the regex read every
+        # span's, model prompts among them: 0.046 s against 0.024 s at the bench night).
+        .filter(
+            pl.col("args")
+            .str.contains(r'"(?:command|cmd|sql|query|statement|stmt|input|tool_input|__arg1)')
+            .fill_null(False)
+        )
     )
     calls = candidates.filter(
         (

@@ -42,8 +42,13 @@ def unknown_delegations(ctx: Context) -> pl.LazyFrame:
         "run_key", "run_id", "span_id", "seq", "t", "agent", "unknown_tool"
     )
     asked = (
-        s.filter((pl.col("kind") == "llm") & pl.col("output").str.contains(_TASK_ARGUMENT).fill_null(False))
+        s.filter(pl.col("kind") == "llm")
         .select("run_key", pl.col("parent_id").alias("span_id"), pl.col("output").alias("_asked"))
+        # The model calls' outputs only (in one predicate with the kind test, the regex read every
+        # span's: 0.054 s against 0.025 s at the bench night).
+        .collect()
+        .lazy()
+        .filter(pl.col("_asked").str.contains(_TASK_ARGUMENT).fill_null(False))
         .join(refused.select("run_key", "span_id", "unknown_tool"), on=["run_key", "span_id"])
         .filter(pl.col("_asked").str.contains(pl.col("unknown_tool"), literal=True))
         .select("run_key", "span_id")
