@@ -26,8 +26,11 @@ def model_decided(ctx: Context, calls: pl.LazyFrame, key: list[str]) -> pl.LazyF
     call carries the model response that issued it (``model`` or usage on the tool span itself).
     Time, not ``seq``, orders the model call and its tool call: loaders that stamp both alike may
     order either first."""
-    chain = calls.sort("run_key", "seq").with_columns(
-        pl.coalesce("end_time", "t").shift(1).over(key).alias("_prev_end")
+    chain = (
+        calls.sort("run_key", "seq")
+        .with_columns(pl.coalesce("end_time", "t").shift(1).over(key).alias("_prev_end"))
+        .collect()
+        .lazy()
     )
     # The latest model call at or before each repeat (as-of joins: a run's model calls are never
     # paired with all its repeats), of the same agent, and of any agent: an agent that never calls a
@@ -37,7 +40,13 @@ def model_decided(ctx: Context, calls: pl.LazyFrame, key: list[str]) -> pl.LazyF
     # A run that holds no model call but agent messages (a group chat's history: AG2 writes each
     # agent's reply, ConversableAgent.generate_reply, as one message; the code terminal runs the code
     # of the message before it) has its model responses as those messages.
-    spans = ctx.spans.lazy()
+    # Only the repeats (the calls with a previous one) are looked up: most tool calls are single.
+    taken = (
+        chain.filter(pl.col("_prev_end").is_not_null()).select("run_key", "span_id", "t", "_prev_end", agent).collect()
+    )
+    # Everything below pairs a repeat with model calls of its own run: only those runs' spans are
+    # read (the whole table's model calls, sorted for the as-of joins, were most of the time).
+    spans = ctx.spans.lazy().filter(pl.col("run_key").is_in(taken.get_column("run_key").unique().implode()))
     talking = spans.filter(pl.col("kind") == "llm").select("run_key").unique()
     messages = spans.filter(pl.col("kind") == "agent").join(talking, on="run_key", how="anti")
     models = pl.concat(
@@ -45,13 +54,7 @@ def model_decided(ctx: Context, calls: pl.LazyFrame, key: list[str]) -> pl.LazyF
          messages.select("run_key", agent, pl.col("t").alias("_m_t"))]
     )
     talkers = models.select("run_key", "_a", pl.lit(True).alias("_talks")).unique()
-    # Only the repeats (the calls with a previous one) are looked up: most tool calls are single.
-    repeats = (
-        chain.filter(pl.col("_prev_end").is_not_null())
-        .select("run_key", "span_id", "t", "_prev_end", agent)
-        .join(talkers, on=["run_key", "_a"], how="left")
-        .sort("t")
-    )
+    repeats = taken.lazy().join(talkers, on=["run_key", "_a"], how="left").sort("t")
     asked = (
         repeats.join_asof(
             models.sort("_m_t"),
