@@ -219,10 +219,15 @@ _AUTOGEN_AGENT: Final = re.compile(r"(.+?)(?:\.\(.*\)-A|[./][^./()]*)?")
 #: instrumentation-crewai instrumentation.py wrap_agent_execute_task; crewai_span_attributes.py
 #: _process_agent writes every Agent field as crewai.agent.<field>). Without it the agent span was
 #: named by its span name, "Researcher.agent", which no delegation to coworker "Researcher" matches.
+#: OpenInference's CrewAI instrumentation does the same: its AGENT span is "{role}._execute_core" with
+#: no agent name key, the role in graph.node.id (openinference-instrumentation-crewai _wrappers.py
+#: _ExecuteCoreWrapper: span.set_attribute(GRAPH_NODE_ID, agent.role)); on an AGENT span graph.node.id
+#: names the agent node (an agent name key, when there, is taken first).
 CONDITIONAL_COLUMNS: Final[tuple[tuple[str, str, tuple[Condition, ...]], ...]] = (
     ("tool", "traceloop.entity.name", (("equals", "traceloop.span.kind", "tool"),)),
     ("agent", "traceloop.entity.name", (("equals", "traceloop.span.kind", "agent"),)),
     ("agent", "crewai.agent.role", (("equals", "traceloop.span.kind", "agent"),)),
+    ("agent", "graph.node.id", (("equals", "openinference.span.kind", "AGENT"),)),
     ("agent", "agent_name", (("has", "model_name"),)),
     ("model", "model_name", (("has", "agent_name"),)),
 )

@@ -280,6 +280,9 @@ MAPPED: dict[str, bytes] = {
     "autogen-assistant-turn": _line(_span(1, name="invoke_agent assistant", attributes={
         "gen_ai.operation.name": "invoke_agent", "gen_ai.system": "autogen", "gen_ai.agent.name": "assistant",
         "gen_ai.agent.description": "A helpful assistant"})),
+    "openinference-crewai-agent-node": _line(_span(1, name="Writer._execute_core", attributes={
+        "openinference.span.kind": "AGENT", "graph.node.id": "Writer", "task_key": "k"})),
+    "openinference-chain-node": _line(_span(1, attributes={"openinference.span.kind": "CHAIN", "graph.node.id": "n"})),
     "traceloop-task-keeps-its-name": _line(_span(1, attributes={"traceloop.span.kind": "task", "traceloop.entity.name": "t"})),
     "traceloop-tool-named-by-genai": _line(_span(1, attributes={"traceloop.span.kind": "tool", "gen_ai.tool.name": "g",
                                                                 "traceloop.entity.name": "e"})),

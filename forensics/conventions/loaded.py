@@ -31,6 +31,12 @@ register(
                 "agent = the role (forensics/semconv.py CONDITIONAL_COLUMNS), not the span name 'Role.agent'",
             ),
             Signal(
+                "an AGENT span ({role}._execute_core) with graph.node.id and no agent name key",
+                "CrewAI (Arize openinference-instrumentation-crewai)",
+                "openinference/instrumentation/crewai/_wrappers.py (_ExecuteCoreWrapper: GRAPH_NODE_ID = agent.role)",
+                "agent = graph.node.id (forensics/semconv.py CONDITIONAL_COLUMNS), not the span name",
+            ),
+            Signal(
                 "invoke_agent span of gen_ai.system autogen whose gen_ai.agent.description is 'A human user'",
                 "AutoGen AgentChat (UserProxyAgent in a team)",
                 "autogen_agentchat/teams/_group_chat/_chat_agent_container.py (trace_invoke_agent_span per turn); "

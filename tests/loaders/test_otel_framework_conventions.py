@@ -243,3 +243,17 @@ def test_an_autogen_user_proxy_turn_is_a_human_span() -> None:
     assert _mapped({**turn, "gen_ai.agent.description": "An agent that provides assistance."})[0]["kind"] == "agent"
     assert _mapped({**turn, "gen_ai.system": "strands-agents"})[0]["kind"] == "agent"
     assert _mapped({**turn, "gen_ai.operation.name": "create_agent"})[0]["kind"] == "agent"
+
+
+def test_an_openinference_crewai_agent_span_is_named_by_its_graph_node() -> None:
+    # openinference-instrumentation-crewai _ExecuteCoreWrapper: AGENT span "{role}._execute_core", no
+    # agent name key, graph.node.id = the agent's role.
+    crewai = {"openinference.span.kind": "AGENT", "graph.node.id": "Senior Researcher", "task_key": "k1",
+              "input.value": "{}", "crew_key": "c1"}
+    row, rest = _mapped(crewai, "Senior Researcher._execute_core")
+    assert (row["kind"], row["agent"]) == ("agent", "Senior Researcher") and "graph.node.id" not in rest
+    # Near misses: an agent name key wins (Arize's Strands processor writes graph.node.id
+    # "strands_agent" beside gen_ai.agent.name), and a node id on a chain names no agent.
+    assert _mapped({**crewai, "gen_ai.agent.name": "researcher"})[0]["agent"] == "researcher"
+    row, rest = _mapped({"openinference.span.kind": "CHAIN", "graph.node.id": "cycle_1"}, "execute_event_loop_cycle")
+    assert row.get("agent") is None and rest["graph.node.id"] == "cycle_1"
