@@ -56,7 +56,13 @@ class SpanTableLoader(Loader):
     def read(self, source: Source, sink: SpanSink) -> None:
         import pyarrow.parquet as pq
 
-        names = pq.read_schema(source.path).names
+        try:
+            names = pq.read_schema(source.path).names
+        except (pa.ArrowException, OSError) as exc:  # not Parquet at all, or a footer cut short
+            sink.quarantine(1, "unreadable-file",
+                            f"the Parquet file's schema cannot be read: {type(exc).__name__}: {exc}; "
+                            "Hint: a damaged or cut-short Parquet file; write the span table again", None)
+            return
         missing = [c for c in REQUIRED if c not in names]
         if missing:
             raise InputError(

@@ -86,13 +86,15 @@ def seed_files(loader: str) -> list[Path]:
 
 def generated_seeds(loader: str, files: list[Path]) -> dict[str, bytes]:
     """Seeds built here: a SQLite database (``sql``), Parquet (``openinference``,
-    ``otel-clickhouse``), and the smallest JSON seed gzipped (every loader reads ``.gz``) and wrapped
+    ``otel-clickhouse``, ``span-table``), and the smallest JSON seed gzipped (every loader reads ``.gz``) and wrapped
     in a ``{"trace_id", "spans": [...]}`` document (every loader reads its records through a wrapper)."""
     out: dict[str, bytes] = {}
     if loader == "sql":
         out["spans.db"] = _sqlite_seed()
     if loader == "otel-clickhouse":
         out["otel_traces.parquet"] = _clickhouse_parquet_seed()
+    if loader == "span-table":
+        out["spans.parquet"] = _span_table_seed()
     phoenix = DATA / "openinference" / "phoenix_dataframe.jsonl"
     if loader == "openinference" and phoenix.exists():
         out["phoenix_dataframe.parquet"] = _parquet_seed(phoenix)
@@ -107,6 +109,17 @@ def generated_seeds(loader: str, files: list[Path]) -> dict[str, bytes]:
                 out["wrapped-" + candidate.stem + ".json"] = wrapped
                 break
     return out
+
+
+def _span_table_seed() -> bytes:
+    """forensics' own span table as ``forensics classify --out`` writes it: a sample file, loaded."""
+    import pyarrow.parquet as pq
+
+    import forensics
+
+    buffer = io.BytesIO()
+    pq.write_table(forensics.load(TESTS.parent / "sample_logs" / "02_crm_lookup_loop.otel.jsonl").spans, buffer)
+    return buffer.getvalue()
 
 
 def _wrapped_seed(path: Path) -> bytes | None:

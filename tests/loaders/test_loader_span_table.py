@@ -143,3 +143,17 @@ def test_the_cli_reads_back_the_spans_classify_wrote(tmp_path):
     assert "span-table" in sniffed.stdout
     back = forensics.load(out / "spans.parquet")
     assert back.spans.num_rows == pq.read_metadata(out / "spans.parquet").num_rows == forensics.load(logs).spans.num_rows
+
+
+def test_a_damaged_file_is_an_unreadable_record_not_a_crash(tmp_path):
+    saved = tmp_path / "spans.parquet"
+    pq.write_table(pa.Table.from_pylist(_rows(3), schema=SPAN_SCHEMA), saved)
+    data = saved.read_bytes()
+    cut = tmp_path / "cut.parquet"
+    cut.write_bytes(data[: len(data) // 2])  # the footer, and the schema in it, gone
+
+    back = forensics.load(cut, format="span-table")
+
+    (bad,) = back.quarantine.to_pylist()
+    assert (bad["source_line"], bad["reason"]) == (1, "unreadable-file")
+    assert back.spans.num_rows == 0
