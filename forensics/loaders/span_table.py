@@ -35,8 +35,9 @@ from .sink import count_keys
 #: The span table's columns that may never be null: a file without one of them is not a span table.
 REQUIRED = tuple(f.name for f in SPAN_SCHEMA if not f.nullable)
 
-_EARLIEST = pa.scalar(datetime(1970, 1, 1, tzinfo=UTC), type=pa.timestamp("ns", tz="UTC"))
-_LATEST = pa.scalar(datetime(2200, 1, 1, tzinfo=UTC), type=pa.timestamp("ns", tz="UTC"))
+#: The times every loader takes (normalize.to_ns): 1970..2200. Scalars are made when a file is read, not
+#: at import: pyarrow's first pa.scalar imports pandas (~0.4 s), which the load path never needs.
+_TIME_RANGE = (datetime(1970, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC))
 
 #: Checks of values a column's type alone does not make: (column, allowed values, what it should be).
 _ALLOWED: tuple[tuple[str, tuple[str, ...]], ...] = (("kind", KINDS), ("status", STATUSES))
@@ -99,9 +100,10 @@ def conform(batch: pa.RecordBatch, first_row: int, sink: SpanSink) -> pa.RecordB
     for name, allowed in _ALLOWED:
         outside = pc.invert(pc.fill_null(pc.is_in(table.column(name), value_set=pa.array(allowed)), False))
         _mark(faults, outside, "invalid-value", f"`{name}` must be one of {', '.join(allowed)}")
-    for name in ("start_time", "end_time"):  # as every loader: normalize.to_ns's 1970..2200
+    earliest, latest = (pa.scalar(t, type=SPAN_SCHEMA.field("start_time").type) for t in _TIME_RANGE)
+    for name in ("start_time", "end_time"):
         when = table.column(name)
-        outside = pc.or_(pc.less(when, _EARLIEST), pc.greater_equal(when, _LATEST))
+        outside = pc.or_(pc.less(when, earliest), pc.greater_equal(when, latest))
         _mark(faults, pc.fill_null(outside, False), "invalid-time", f"`{name}` is outside 1970..2200")
     for name in ("source_format", "source_file", "source_line"):
         _mark(faults, pc.is_null(table.column(name)), "invalid-value",
