@@ -22,7 +22,7 @@ from forensics.errors import InternalError, StoreError
 from forensics.store.bulk import (
     _attach_inputs,
     _bulk_insert,
-    _db_rows,
+    _db_frame,
     _findings_with_inputs,
 )
 from forensics.store.connection import Store, _now
@@ -251,8 +251,8 @@ def write_batch(
             claimed = _claim(conn, batch, pending)
             runs_df = runs_df.filter(pl.col("input_sha256").is_in(sorted(claimed)))
             findings_df = findings_df.filter(pl.col("input_sha256").is_in(sorted(claimed)))
-            _bulk_insert(conn, runs, _db_rows(runs_df, batch.id, _RUN_COLUMNS, batch.classifier_version))
-            _bulk_insert(conn, findings, _db_rows(findings_df, batch.id, _FINDING_COLUMNS, batch.classifier_version))
+            _bulk_insert(conn, runs, _db_frame(runs_df, batch.id, _RUN_COLUMNS, batch.classifier_version))
+            _bulk_insert(conn, findings, _db_frame(findings_df, batch.id, _FINDING_COLUMNS, batch.classifier_version))
             final_inputs = [_final_input(i, claimed) for i in inputs]
             stored = tuple(i.path for i in final_inputs if i.status == "stored")
             elsewhere = tuple(i.path for i in final_inputs if i.status == "claimed-elsewhere")

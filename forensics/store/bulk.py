@@ -1,6 +1,6 @@
 """Arrow results -> database rows: runs and findings attributed to their input file, then inserted
-in bulk by the fastest writer each dialect has (the driver's executemany on SQLite, COPY on
-PostgreSQL, SQLAlchemy's executemany elsewhere).
+in bulk by the fastest writer each dialect has (the driver's executemany on SQLite, one CSV COPY
+on PostgreSQL, SQLAlchemy's executemany elsewhere), from frames converted column by column.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 import polars as pl
 import pyarrow as pa
@@ -62,10 +62,10 @@ def _findings_with_inputs(findings_table: pa.Table, runs_df: pl.DataFrame) -> pl
     return out
 
 
-def _db_rows(df: pl.DataFrame, batch_id: int, columns: Sequence[str],
-             classifier_version: str | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Column names and row tuples ready for executemany (timestamps as datetimes, lists as JSON);
-    every row records the batch and, when given, the classifier version that produced it."""
+def _db_frame(df: pl.DataFrame, batch_id: int, columns: Sequence[str],
+              classifier_version: str | None = None) -> pl.DataFrame:
+    """The rows to insert, as a frame (timestamps in µs, lists as JSON text); every row records
+    the batch and, when given, the classifier version that produced it."""
     exprs: list[pl.Expr] = [pl.lit(batch_id, dtype=pl.Int64).alias("batch_id"), pl.col("input_sha256")]
     if classifier_version is not None:
         exprs.append(pl.lit(classifier_version, dtype=pl.String).alias("classifier_version"))
@@ -81,52 +81,54 @@ def _db_rows(df: pl.DataFrame, batch_id: int, columns: Sequence[str],
             exprs.append(pl.col(name).dt.cast_time_unit("us").alias(name))
         else:
             exprs.append(pl.col(name))
-    out = df.select(exprs)
-    names = out.columns
-    return names, out.rows()
+    return df.select(exprs)
 
 
-def _bulk_insert(conn: Connection, table: sa.Table, rows: tuple[list[str], list[tuple[Any, ...]]]) -> None:
-    names, data = rows
-    if not data:
+def _bulk_insert(conn: Connection, table: sa.Table, rows: pl.DataFrame) -> None:
+    if rows.height == 0:
         return
     writer = _BULK_WRITERS.get(conn.dialect.name, _bulk_insert_generic)
-    writer(conn, table, names, data)
+    writer(conn, table, rows)
 
 
-def _bulk_insert_generic(conn: Connection, table: sa.Table, names: list[str], data: list[tuple[Any, ...]]) -> None:
-    conn.execute(table.insert(), [dict(zip(names, row, strict=True)) for row in data])
+def _bulk_insert_generic(conn: Connection, table: sa.Table, rows: pl.DataFrame) -> None:
+    conn.execute(table.insert(), rows.to_dicts())
 
 
-def _bulk_insert_sqlite(conn: Connection, table: sa.Table, names: list[str], data: list[tuple[Any, ...]]) -> None:
+#: A timestamp as text: SQLAlchemy's SQLite ``DATETIME`` storage format (UTC wall time, no
+#: offset; PostgreSQL's COPY gets it with ``+00:00``), written by polars for a whole column.
+_DATETIME_TEXT: Final = "%Y-%m-%d %H:%M:%S.%6f"
+
+
+def _bulk_insert_sqlite(conn: Connection, table: sa.Table, rows: pl.DataFrame) -> None:
     # The driver's executemany directly: SQLAlchemy's per-row parameter processing costs more
-    # than the insert itself at a night's volume. Datetimes go in as SQLAlchemy's SQLite format.
-    ts_cols = [i for i, n in enumerate(names) if isinstance(table.c[n].type, sa.DateTime)]
-    if ts_cols:
-        data = [_sqlite_ts_row(row, ts_cols) for row in data]
-    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
-    conn.exec_driver_sql(sql, data)
+    # than the insert itself at a night's volume. Timestamps go in as SQLAlchemy's SQLite text,
+    # formatted column by column (a strftime per value took a third of the write).
+    text = rows.with_columns(
+        pl.col(n).dt.convert_time_zone("UTC").dt.strftime(_DATETIME_TEXT)
+        for n, dtype in rows.schema.items() if isinstance(dtype, pl.Datetime)
+    )
+    sql = f"INSERT INTO {table.name} ({', '.join(text.columns)}) VALUES ({', '.join('?' for _ in text.columns)})"
+    conn.exec_driver_sql(sql, text.rows())
 
 
-def _sqlite_ts_row(row: tuple[Any, ...], ts_cols: list[int]) -> tuple[Any, ...]:
-    out = list(row)
-    for i in ts_cols:
-        v = out[i]
-        if v is not None:
-            out[i] = v.strftime("%Y-%m-%d %H:%M:%S.%f")
-    return tuple(out)
-
-
-def _bulk_insert_postgres(conn: Connection, table: sa.Table, names: list[str], data: list[tuple[Any, ...]]) -> None:
-    # COPY: the fastest way into PostgreSQL, inside the same transaction as everything else.
+def _bulk_insert_postgres(conn: Connection, table: sa.Table, rows: pl.DataFrame) -> None:
+    # COPY: the fastest way into PostgreSQL, inside the same transaction as everything else. The
+    # rows go as one CSV text written by polars over whole columns, not a write_row per row. In
+    # PostgreSQL's CSV format an unquoted empty field is NULL and a quoted one ("") the empty
+    # string, which is how polars writes null and "" (every text field quoted: non_numeric).
+    text = rows.with_columns(
+        pl.col(n).dt.convert_time_zone("UTC").dt.strftime(f"{_DATETIME_TEXT}+00:00")
+        for n, dtype in rows.schema.items() if isinstance(dtype, pl.Datetime)
+    )
+    data = text.write_csv(include_header=False, quote_style="non_numeric", line_terminator="\n")
     dbapi = conn.connection.driver_connection
     with dbapi.cursor() as cur:  # type: ignore[union-attr]
-        with cur.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
-            for row in data:
-                copy.write_row(row)
+        with cur.copy(f"COPY {table.name} ({', '.join(text.columns)}) FROM STDIN WITH (FORMAT csv)") as copy:
+            copy.write(data.encode("utf-8"))
 
 
-_BULK_WRITERS: Final[dict[str, Callable[[Connection, sa.Table, list[str], list[tuple[Any, ...]]], None]]] = {
+_BULK_WRITERS: Final[dict[str, Callable[[Connection, sa.Table, pl.DataFrame], None]]] = {
     "sqlite": _bulk_insert_sqlite,
 }
 

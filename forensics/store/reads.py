@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from forensics.errors import InputError, StoreError
 from forensics.schema import FINDING_SCHEMA, RUN_SCHEMA
-from forensics.store.connection import Store, _as_utc, open_store
+from forensics.store.connection import Store, open_store
 from forensics.store.schema import batch_inputs, batches, findings, runs
 
 
@@ -43,7 +43,9 @@ def _frame(conn: Connection, query: sa.Select[Any], schema: Mapping[str, pl.Data
     for name, values in zip(names, cols, strict=True):
         dtype = schema[name]
         if isinstance(dtype, pl.Datetime):
-            s = pl.Series(name, [_as_utc(v) for v in values], dtype=pl.Datetime("us", "UTC"))
+            # A naive value (SQLite) is UTC, an aware one (PostgreSQL) is converted: polars does
+            # both for the whole column (a Python call per value cost as much as the read).
+            s = pl.Series(name, values, dtype=pl.Datetime("us", "UTC"))
             series.append(s.dt.cast_time_unit("ns"))
         elif isinstance(dtype, pl.List):
             s = pl.Series(name, values, dtype=pl.String)

@@ -259,6 +259,45 @@ def test_write_and_read_back_round_trips_every_column(db_url):
     store.close()
 
 
+#: Text a log can put in a stored column, and what each bulk writer must carry through exactly:
+#: CSV's delimiter, quote and line ends (PostgreSQL's COPY), its end-of-data marker, a backslash,
+#: the empty string beside NULL, non-ASCII and Unicode line separators.
+HOSTILE_TEXT = ['say "hi", then\nleave', "a\rb", "\\.", "back\\slash\ttab", "", None, "  padded  ",
+                "步骤\u2028二", "NULL", "\\N"]
+
+
+def test_hostile_text_exact_floats_and_microseconds_round_trip(db_url):
+    n = len(HOSTILE_TEXT)
+    run_ids = [f"r{i}" for i in range(n)]
+    runs, findings = make_results("/logs/h.json", run_ids)
+    runs = runs.set_column(runs.schema.get_field_index("session_id"), "session_id",
+                           pa.array(HOSTILE_TEXT, pa.string()))
+    costs = [0.1, 1e-300, 123456789.123456, None, 0.0, 2.5e-7, 1 / 3, 7.0, None, 0.30000000000000004]
+    runs = runs.set_column(runs.schema.get_field_index("cost_usd"), "cost_usd", pa.array(costs, pa.float64()))
+    ends = [datetime(2026, 11, 20, 23, 59, 59, 999999, tzinfo=UTC), None,
+            datetime(1970, 1, 1, tzinfo=UTC), *[T0] * (n - 3)]
+    runs = runs.set_column(runs.schema.get_field_index("end_time"), "end_time",
+                           pa.array(ends, pa.timestamp("ns", tz="UTC")))
+    findings = pa.concat_tables([findings] * 5).slice(0, n)
+    findings = findings.set_column(findings.schema.get_field_index("explanation"), "explanation",
+                                   pa.array([t if t is not None else "-" for t in HOSTILE_TEXT], pa.string()))
+    findings = findings.set_column(findings.schema.get_field_index("decisive_span_id"), "decisive_span_id",
+                                   pa.array(HOSTILE_TEXT, pa.string()))
+    store = st.open_store(db_url)
+    handle = st.start_batch(store, policy_version=POLICY, inputs=[_input("/logs/h.json", "h" * 64)])
+    st.write_batch(handle, runs_table=runs, findings_table=findings, inputs=[_input("/logs/h.json", "h" * 64)])
+
+    back = st.read_runs(store).sort("run_id")
+    want = sorted(zip(run_ids, HOSTILE_TEXT, costs, ends, strict=True))
+    assert back["session_id"].to_list() == [w[1] for w in want]
+    assert back["cost_usd"].to_list() == [w[2] for w in want]
+    assert back["end_time"].to_list() == [w[3] for w in want]
+    finds = st.read_findings(store)
+    assert sorted(finds["explanation"].to_list()) == sorted(t if t is not None else "-" for t in HOSTILE_TEXT)
+    assert sorted(finds["decisive_span_id"].to_list(), key=str) == sorted(HOSTILE_TEXT, key=str)
+    store.close()
+
+
 def test_same_input_again_stores_nothing_new(db_url):
     store = st.open_store(db_url)
     _write(store, "/logs/a.json", "a" * 64, ["r1", "r2"])
