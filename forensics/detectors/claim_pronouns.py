@@ -248,7 +248,9 @@ def pronoun_candidates(ctx: Context, tools: pl.LazyFrame, answers: pl.LazyFrame)
     )
 
 
-def passive_act_candidates(ctx: Context, tools: pl.LazyFrame, answers: pl.LazyFrame) -> pl.LazyFrame | None:
+def passive_act_candidates(
+    ctx: Context, tools: pl.LazyFrame, answers: pl.LazyFrame, failed: pl.DataFrame
+) -> pl.LazyFrame | None:
     """Candidate claims of the act a noun-noun tool name ends with, said in the perfect passive
     ("The MSA has been reviewed" after ``compliance_review`` failed), for the tools the run called
     with no call succeeding (and no other tool of the run doing the act: done_by_another_tool).
@@ -258,21 +260,9 @@ def passive_act_candidates(ctx: Context, tools: pl.LazyFrame, answers: pl.LazyFr
     screen, a refund). Only the perfect passive is read, with any subject: "has been reviewed"
     reports the act done whatever it names. A name whose first word is one of the verbs API tools
     are named with (claims._APP_VERBS) has its act read by the other claims; reads
-    (policy tools.read_only) claim no act."""
+    (policy tools.read_only) claim no act. ``failed``: claims.undone_tools of ``tools``."""
     from forensics.detectors.claims import _APP_VERBS, _words
 
-    failed = (
-        tools.filter(pl.col("call_tool").is_not_null())
-        .sort("run_key", "seq")
-        .group_by("run_key", "call_tool")
-        .agg(
-            pl.col("succeeded").any().alias("done"),
-            pl.col("span_id").filter(~pl.col("succeeded")).alias("tried"),
-            pl.col("seq").min().cast(pl.Int64).alias("order"),
-        )
-        .filter(~pl.col("done"))
-        .collect()
-    )
     failed = failed.filter(~pl.col("call_tool").str.contains(ctx.policy.read_only).fill_null(False))
     acts: dict[str, str] = {}
     for name in failed.get_column("call_tool").unique().to_list():

@@ -235,6 +235,24 @@ def _no_hits() -> pl.LazyFrame:
     )  # fmt: skip
 
 
+def undone_tools(tools: pl.LazyFrame) -> pl.DataFrame:
+    """``run_key, call_tool, done, tried, order``: each tool of a run with no successful call, its
+    failed calls' span ids in run order and its first call's ``seq``. Read by the tool vocabulary's
+    claims and the passive act claims (claim_pronouns): grouped once."""
+    return (
+        tools.filter(pl.col("call_tool").is_not_null())
+        .sort("run_key", "seq")
+        .group_by("run_key", "call_tool")
+        .agg(
+            pl.col("succeeded").any().alias("done"),
+            pl.col("span_id").filter(~pl.col("succeeded")).alias("tried"),
+            pl.col("seq").min().cast(pl.Int64).alias("order"),
+        )
+        .filter(~pl.col("done"))
+        .collect()
+    )
+
+
 def claim_hits(ctx: Context) -> pl.LazyFrame:
     """Unbacked claims of each run's final answer: ``run_id, run_key, order, action, tool_name,
     said, tried, final_span_id, final_t`` (one row per claim; ``order`` ranks them in a run: the
@@ -356,6 +374,8 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
                     pl.col(f"tried_{i}").fill_null(empty_list).alias("tried"),
                 )
             )
+    # The tools of each run with no successful call (the vocabulary's and the passive act claims').
+    undone = undone_tools(tools)
     # The run's own tool vocabulary: each distinct tool name's claim, built once per name.
     distinct = tools.select("call_tool").unique().drop_nulls().collect().get_column("call_tool").to_list()
     vocab_rows = [(n, *tc) for n in distinct if (tc := tool_claim(n)) is not None]
@@ -369,29 +389,8 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
             }
         ).lazy()
         # Only the (run, tool) pairs with no successful call can hold an unbacked claim.
-        # Found first without the lists of failed calls (few pairs qualify); the lists are then
-        # gathered for those pairs only.
-        pair = ["run_key", "call_tool"]
-        never_done = (
-            tools.filter(pl.col("call_tool").is_not_null())
-            .group_by(pair)
-            .agg(pl.col("succeeded").any().alias("done"), pl.col("seq").min().alias("first_seq"))
-            .filter(~pl.col("done"))
-            .collect()
-        )
-        never_done = done_by_another_tool(tools, never_done)
-        failed_calls = (
-            tools.join(never_done.lazy().select(pair), on=pair, how="semi")
-            .sort("run_key", "seq")
-            .group_by(pair)
-            .agg(pl.col("span_id").filter(~pl.col("succeeded")).alias("tried"))
-        )
-        unbacked = (
-            never_done.lazy()
-            .join(failed_calls, on=pair)
-            .join(vocab, on="call_tool")
-            .join(answers, on="run_key")
-        )
+        never_done = done_by_another_tool(tools, undone)
+        unbacked = never_done.lazy().join(vocab, on="call_tool").join(answers, on="run_key")
         parts.append(
             unbacked.select(
                 "run_key",
@@ -399,7 +398,7 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
                 "final_output",
                 "final_span_id",
                 "final_t",
-                pl.col("first_seq").cast(pl.Int64).alias("order"),
+                "order",
                 pl.concat_str([pl.lit("tool "), pl.col("call_tool")]).alias("action"),
                 pl.col("call_tool").alias("tool_name"),
                 "frag_re",
@@ -412,7 +411,7 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
     pronoun = pronoun_candidates(ctx, tools, answers)
     if pronoun is not None:
         parts.append(pronoun)
-    if (passive := passive_act_candidates(ctx, tools, answers)) is not None:
+    if (passive := passive_act_candidates(ctx, tools, answers, undone)) is not None:
         parts.append(passive)
     from forensics.detectors.claim_delegates import delegate_candidates
 
