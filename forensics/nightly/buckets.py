@@ -12,7 +12,7 @@ reads back as the table it was, not decoded page by page as Parquet is. Measured
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -43,6 +43,9 @@ class SpanBuckets:
         self._memory: list[pa.Table] = []
         self._dir = workdir
         self._files = 0
+        #: The night's per-run facts for fleet-relative budgets, taken by :meth:`refinalize` when
+        #: asked (one row per run; None until then).
+        self.facts: pl.DataFrame | None = None
 
     @property
     def spilled(self) -> bool:
@@ -65,15 +68,21 @@ class SpanBuckets:
         """Count rows a worker process spilled itself (see :func:`spill_partitions`)."""
         self.rows += rows
 
-    def refinalize(self, spans_out: _SpansParquet | None) -> pa.Table:
+    def refinalize(self, spans_out: _SpansParquet | None,
+                   facts: Callable[[pl.DataFrame], pl.DataFrame] | None = None) -> pa.Table:
         """Finalise the night across its files, bucket by bucket, and write the result back (and
         to spans.parquet). Each file was finalised when it was loaded; a run whose spans came in
         several files (an hourly rotation, an exporter retry) is only whole here: its agents are
         inherited and its session filled across files, and a span exported in two files is kept
-        once, the later copy quarantined as ``duplicate-span-id``. Returns those quarantined rows."""
+        once, the later copy quarantined as ``duplicate-span-id``. Returns those quarantined rows.
+
+        ``facts``: also take each finalised bucket's per-run facts (into :attr:`facts`) while it
+        is in memory, so the fleet-relative budgets need no extra read of the spilled night
+        (fleet_facts of the whole runs a bucket holds: the same rows, bucket by bucket)."""
         from forensics.load import finalize
 
         late: list[pa.Table] = []
+        found: list[pl.DataFrame] = []
         if not self.spilled:
             if self._memory:
                 table, quarantined = finalize(pa.concat_tables(self._memory))
@@ -81,6 +90,8 @@ class SpanBuckets:
                 late.append(quarantined)
                 if spans_out is not None:
                     spans_out.write(table)
+                if facts is not None:
+                    found.append(facts(_frame(table)))
         else:
             assert self._dir is not None
             for bucket in sorted(self._dir.glob("b*")):
@@ -89,12 +100,16 @@ class SpanBuckets:
                 late.append(quarantined)
                 if spans_out is not None:
                     spans_out.write(table)
+                if facts is not None:
+                    found.append(facts(_frame(table)))
                 whole = bucket / "whole.tmp"
                 _write_piece(table, whole)
                 for f in pieces:
                     f.unlink()
                 whole.rename(bucket / f"f000000{SPILL_SUFFIX}")
                 del table
+        if facts is not None and found:
+            self.facts = pl.concat(found)
         gone = pa.concat_tables(late) if late else QUARANTINE_SCHEMA.empty_table()
         self.rows -= gone.num_rows
         return gone

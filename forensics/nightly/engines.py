@@ -23,21 +23,32 @@ from forensics.schema import FINDING_SCHEMA, RUN_SCHEMA
 Engine = Callable[["SpanBuckets", Any, Progress, Path | None], tuple[pa.Table, pa.Table]]
 
 
-def _fleet(spans: SpanBuckets, policy: Any) -> pl.DataFrame | None:
-    """The night's per-run facts for fleet-relative budgets (a run is judged against the whole
-    night, whichever bucket holds it); None when the policy needs none."""
+def fleet_facts_of(policy: Any) -> Callable[[pl.DataFrame], pl.DataFrame] | None:
+    """What gives a bucket's per-run facts for fleet-relative budgets (a run is judged against
+    the whole night, whichever bucket holds it); None when the policy needs none."""
     from forensics.detectors.runaway_cost import fleet_facts
     from forensics.policy import resolve_policy
 
     pol = resolve_policy(policy)
     if not pol.fleet_factor or (pol.max_tokens_per_run and pol.max_cost_usd_per_run):
         return None
-    facts = []
+    return fleet_facts
+
+
+def _fleet(spans: SpanBuckets, policy: Any) -> pl.DataFrame | None:
+    """The night's per-run facts for fleet-relative budgets: taken while the night was finalised
+    (:meth:`SpanBuckets.refinalize`), else read from the buckets; None when the policy needs none."""
+    facts = fleet_facts_of(policy)
+    if facts is None:
+        return None
+    if spans.facts is not None:
+        return spans.facts
+    parts = []
     for bucket in spans.buckets():
         frame = pl.from_arrow(bucket)
         assert isinstance(frame, pl.DataFrame)
-        facts.append(fleet_facts(frame))
-    return pl.concat(facts) if facts else None
+        parts.append(facts(frame))
+    return pl.concat(parts) if parts else None
 
 
 def classify_local(spans: SpanBuckets, policy: Any, tick: Progress, workdir: Path | None) -> tuple[pa.Table, pa.Table]:

@@ -30,7 +30,7 @@ import polars as pl
 import pyarrow as pa
 
 from forensics.nightly.buckets import DEFAULT_BUCKET_BYTES, SpanBuckets, _frame, auto_workers
-from forensics.nightly.engines import Engine, classify_local, engine_named
+from forensics.nightly.engines import Engine, classify_local, engine_named, fleet_facts_of
 from forensics.nightly.intake import (
     FileOutcome,
     Progress,
@@ -284,7 +284,8 @@ def _load_classify_store(
             del result
             handle.heartbeat()
     tick("load", len(todo), len(todo), None)
-    late = spans.refinalize(spans_out)
+    # The local engine's fleet facts are taken here, while each bucket is in memory anyway.
+    late = spans.refinalize(spans_out, facts=fleet_facts_of(policy) if engine in (None, classify_local) else None)
     if late.num_rows:
         quarantines.append(late)
         _count_late_quarantine(outcomes, problems, late)

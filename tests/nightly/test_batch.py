@@ -8,6 +8,7 @@ import json
 import shutil
 from pathlib import Path
 
+import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -141,6 +142,36 @@ def test_bucketed_classification_equals_one_pass_and_keeps_split_runs_whole(tmp_
     split = [r for r in raw if r["run_id"] == split_run]
     assert len(split) == 1 and split[0]["span_count"] == n_split
     assert not list((tmp_path / "many").glob(".forensics-spill-*"))  # the spill is cleaned up
+
+
+def test_a_spilled_night_is_read_back_once_to_classify(tmp_path, monkeypatch):
+    """The fleet-relative budgets' per-run facts are taken while each bucket is finalised, so the
+    spilled night is read back once more (to classify), not twice; they are the facts of the
+    whole night, run for run."""
+    from forensics.detectors.runaway_cost import fleet_facts
+    from forensics.load import finalize, load
+    from forensics.nightly import SpanBuckets
+
+    passes = []
+    real = SpanBuckets.buckets
+
+    def counted(self):
+        passes.append(self.n)
+        yield from real(self)
+
+    monkeypatch.setattr(SpanBuckets, "buckets", counted)
+    summary = classify_paths(OTLP[:4], db=str(tmp_path / "n.db"), out=tmp_path / "out", bucket_bytes=1024)
+    assert exit_code(summary) == EXIT_OK
+    assert len(passes) == 1 and passes[0] > 1
+
+    night = SpanBuckets(4, tmp_path / "spill")
+    for f in OTLP[:4]:
+        night.add(load([str(f)]).spans)
+    night.refinalize(None, facts=fleet_facts)
+    whole, _ = finalize(pa.concat_tables([load([str(f)]).spans for f in OTLP[:4]]))
+    want = fleet_facts(pl.from_arrow(whole))
+    assert night.facts is not None and night.facts.height == want.height > 1
+    assert night.facts.sort("run_id").equals(want.sort("run_id"))
 
 
 def test_auto_workers_fit_the_memory_budget():
