@@ -89,6 +89,32 @@ def test_report_counts_ranks_and_escapes(tmp_path):
     store.close()
 
 
+def test_fleet_pngs_are_the_svgs_rasterised_not_charts_rendered_twice(tmp_path, monkeypatch):
+    """The PNG beside a fleet chart is its SVG rasterised (title and banner on it), the same
+    image save_chart writes, without compiling the chart a second time."""
+    import forensics.charts as charts
+
+    saved: list[str] = []
+    real = charts.save_chart
+
+    def counted(chart: Any, path: Any, **kwargs: Any) -> Any:
+        saved.append(Path(path).suffix)
+        return real(chart, path, **kwargs)
+
+    monkeypatch.setattr(charts, "save_chart", counted)
+    store = _store_with_two_nights(tmp_path)
+    write_report(store, tmp_path / "rep")
+    store.close()
+    assert ".png" not in saved and saved.count(".svg") >= 2
+    out = tmp_path / "rep" / "charts"
+    for name in ("class_trend", "top_detectors"):
+        png = (out / f"{name}.png").read_bytes()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+        width = int.from_bytes(png[16:20], "big")
+        svg_width = float((out / f"{name}.svg").read_text().split('width="', 1)[1].split('"', 1)[0])
+        assert width == round(svg_width * 2)  # save_chart's PNG scale
+
+
 def test_since_and_run_filters(tmp_path):
     store = _store_with_two_nights(tmp_path)
     written = write_report(store, tmp_path / "since", since="2026-11-21")

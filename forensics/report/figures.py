@@ -8,7 +8,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import polars as pl
 
@@ -17,6 +17,9 @@ from forensics.report.data import (
     ReportData,
     _frame,
 )
+
+#: PNG pixels per SVG unit: save_chart's default scale.
+PNG_SCALE: Final = 2.0
 
 
 @dataclass
@@ -58,9 +61,12 @@ def _figure(title: str, builder: str, path: Path, *args: Any, png: bool = False,
     try:
         chart = fn(*args, **kwargs)
         svg = _render_svg(chart, path, **(save_kwargs or {}))
-        save = _chart_builder("save_chart")
-        if png and save is not None:
-            save(chart, path.with_suffix(".png"), **(save_kwargs or {}))
+        if png:
+            # Rasterised from the SVG just written (title and banner included), as save_chart's PNG
+            # is: a second save_chart would validate and compile the chart's spec again.
+            import vl_convert as vlc
+
+            path.with_suffix(".png").write_bytes(vlc.svg_to_png(svg, scale=PNG_SCALE))
     except InputError as exc:
         return Figure(title, None, None, note=str(exc))
     return Figure(title, path, svg)
