@@ -152,15 +152,16 @@ def _check_attributes(column: pa.Array, sink: SpanSink, faults: dict[int, tuple[
 
     con = duckdb.connect()
     con.register("attrs", pa.table({"a": column}))
-    long_text = 4 * int(sink.limits.max_attributes)  # every key takes at least 4 characters: `"k":0`
     verdict = con.sql(
         "SELECT CASE WHEN a IS NULL THEN true WHEN json_valid(a) THEN json_type(a) = 'OBJECT' ELSE false END "
-        f"AS ok, coalesce(length(a) > {long_text}, false) AS long FROM attrs"
+        "AS ok FROM attrs"
     ).to_arrow_table()
     con.close()
     _mark(faults, pc.invert(verdict.column("ok")), "invalid-value",
           "`attributes` must be the text of a JSON object (or null)")
-    for index in pc.indices_nonzero(verdict.column("long")).to_pylist():  # few: a blob of thousands of keys
+    # Every key takes at least 4 characters (`"k":0`): only a longer text can hold too many; few do.
+    long = pc.fill_null(pc.greater(pc.utf8_length(column), 4 * sink.limits.max_attributes), False)
+    for index in pc.indices_nonzero(long).to_pylist():
         if index in faults:
             continue
         keys = count_keys(json.loads(column[index].as_py()))
