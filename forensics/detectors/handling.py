@@ -17,7 +17,8 @@ any agent was an orphan). :func:`failure_handling` answers it once, as columns o
 * ``framework``: the framework handled it as designed: the error handed back to the model as the
   call's result (``error_handled``: a ToolNode error message, the Agents SDK's non-fatal tool error,
   a smolagents error observation, pydantic-ai's ModelRetry) and the model did not ignore it
-  (``ignored_tool_errors``), a limit that stopped the work on purpose (``limit_stop``), or a call its
+  (``ignored_tool_errors``, nor a later failure of the same tool it then ignored:
+  ``lost_with_ignored``), a limit that stopped the work on purpose (``limit_stop``), or a call its
   own caller aborted (``AbortError``);
 * ``structured_failure``: the run returned a structured failure result (``"status": "failed"``);
 * ``reported``: the run told someone: its final answer says it could not do the task
@@ -176,7 +177,7 @@ def failure_handling(ctx: Context) -> pl.DataFrame:
 def _failure_handling(ctx: Context) -> pl.DataFrame:
     from forensics.detectors.error_reading import answered_with_error
     from forensics.detectors.error_shapes import found_another_way, relayed_error
-    from forensics.detectors.ignored_errors import ignored_tool_errors
+    from forensics.detectors.ignored_errors import ignored_tool_errors, lost_with_ignored
     from forensics.detectors.unhandled_facts import aborted_by_caller
 
     s = ctx.spans.lazy()
@@ -226,6 +227,8 @@ def _failure_handling(ctx: Context) -> pl.DataFrame:
     another_way = found_another_way(ctx, rows).select("run_id", "span_id", pl.lit(True).alias("_another_way"))
     as_answer = answered_with_error(rows).select("run_id", "span_id", "_answer_id")
     ignored = ignored_tool_errors(ctx).lazy().select("run_id", "span_id", pl.lit(True).alias("_ignored"))
+    # The earlier failed attempts of an ignored call were ignored with it: no framework credit.
+    ignored = pl.concat([ignored, lost_with_ignored(ctx).with_columns(pl.lit(True).alias("_ignored"))]).unique()
     aborted = aborted_by_caller(ctx).select("run_id", "span_id", pl.lit(True).alias("_aborted"))
     told = told_spans(ctx, rows)
     runs = ctx.runs.lazy().select(

@@ -110,3 +110,23 @@ def ignored_tool_errors(ctx: Context) -> pl.DataFrame:
 
     # build() collects as it goes (the distinct tool names): run on the first call only.
     return ctx.once("ignored_tool_errors", lambda: build().collect())
+
+
+def lost_with_ignored(ctx: Context) -> pl.LazyFrame:
+    """``run_id, span_id`` of the earlier failed attempts of an ignored call (:func:`ignored_tool_errors`):
+    failed tool calls of the same tool, handed back to the model, before it. The model tried again,
+    got the error back each time and gave up (DSPy ReAct's "Execution error in search_wikipedia"
+    three times, then finish: dspy/predict/react.py keeps each exception as the observation). Handed
+    back, they were the model's to act on, and its last word on them was to ignore them: the
+    framework's hand-back made none of them good (handling.failure_handling gives them no
+    ``framework`` credit), though a retry that succeeded or a message that told of them still did."""
+    ignored = ignored_tool_errors(ctx).lazy().select("run_id", "call_tool", pl.col("seq").alias("_i_seq"))
+    return (
+        ctx.spans.lazy()
+        .filter(pl.col("failed") & pl.col("error_handled") & (pl.col("kind") == "tool"))
+        .select("run_id", "span_id", "seq", "call_tool")
+        .join(ignored, on=["run_id", "call_tool"])
+        .filter(pl.col("seq") < pl.col("_i_seq"))
+        .select("run_id", "span_id")
+        .unique()
+    )

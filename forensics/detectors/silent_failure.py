@@ -18,6 +18,7 @@ from forensics.detectors.error_reading import calling_tool
 from forensics.detectors.error_shapes import ungrounded_retrievals
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.handling import not_made_good, told_of_failure, unhandled_failures
+from forensics.detectors.ignored_errors import lost_with_ignored
 from forensics.detectors.registry import register
 
 
@@ -137,15 +138,14 @@ def _swallowed_errors(ctx: Context) -> pl.LazyFrame:
 
     names = lost.collect_schema().names()
     ignored = ignored_tool_errors(ctx).lazy().select(names)
-    # The earlier failed attempts of such a call, none of them recovered, were lost with it: the
-    # model retried, got the error back each time and gave up (DSPy ReAct's "Execution error in
-    # search_wikipedia" three times, then finish); the first is where the loss began.
+    # The earlier failed attempts of such a call were lost with it, unless something made them
+    # good (handling.failure_handling: a retry that succeeded, a message that told of them): the
+    # model retried, got the error back each time and gave up (ignored_errors.lost_with_ignored).
     earlier = (
         ctx.spans.lazy()
-        .filter(pl.col("failed") & pl.col("error_handled") & (pl.col("kind") == "tool"))
-        .join(follow.filter(~pl.col("recovered")), on=["run_id", "span_id"])
-        .join(ignored.select("run_id", "call_tool", pl.col("seq").alias("_i_seq")), on=["run_id", "call_tool"])
-        .filter(pl.col("seq") < pl.col("_i_seq"))
+        .join(lost_with_ignored(ctx), on=["run_id", "span_id"], how="semi")
+        .join(not_made_good(ctx), on=["run_id", "span_id"], how="semi")
+        .join(follow, on=["run_id", "span_id"])
         .select(names)
     )
     guessed = told_of_failure(ctx, _steps_under_a_closing_guess(ctx).join(follow, on=["run_id", "span_id"])).select(names)
