@@ -169,7 +169,9 @@ def dangling_handoffs(ctx: Context) -> pl.DataFrame:
             .join(_node_named_for_target(s, handoffs), on=["run_id", "span_id", "target_norm"], how="anti")
         )
 
-    return ctx.cached("dangling_handoffs", build())
+    # Built inside ``once``: build() collects its steps as it goes, so calling it before the cache
+    # was looked up redid them for every caller (dangling_handoff, claim_delegates).
+    return ctx.once("dangling_handoffs", lambda: build().collect())
 
 
 def _node_named_for_target(s: pl.LazyFrame, handoffs: pl.LazyFrame) -> pl.LazyFrame:

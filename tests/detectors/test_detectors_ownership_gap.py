@@ -507,3 +507,27 @@ def test_unacknowledged_escalation_a_confirmed_transfer_to_an_agent_of_the_run_i
              output="Successfully transferred to supervisor"),
     )
     assert one(c, "unacknowledged_escalation")["decisive_span_id"] == "t1"
+
+
+def test_dangling_handoffs_are_built_once_per_classification(monkeypatch) -> None:
+    # dangling_handoff and claim_delegates both ask for them: the second asker gets the first's
+    # table, the steps build() collects as it goes are not taken again (issue 15 item 4).
+    import polars as pl
+    from span_builder import spans
+
+    from forensics.detectors import ownership_gap
+    from forensics.detectors.base import prepare
+    from forensics.policy import resolve_policy
+
+    builds: list[int] = []
+    refused = ownership_gap.refused_handoffs
+    monkeypatch.setattr(ownership_gap, "refused_handoffs", lambda ctx: builds.append(1) or refused(ctx))
+    ctx = prepare(pl.DataFrame(pl.from_arrow(spans(
+        span("root", 0, 10, kind="agent", name="triage", output="Billing will handle your refund."),
+        span("h1", 2, parent_id="root", kind="tool", tool="transfer_to_billing", input="{}"),
+    ))), resolve_policy(None))
+    first = ownership_gap.dangling_handoffs(ctx)
+    second = ownership_gap.dangling_handoffs(ctx)
+    assert first.get_column("span_id").to_list() == ["h1"]
+    assert second is first
+    assert len(builds) == 1
