@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, Final
 
 import polars as pl
 
@@ -24,11 +24,20 @@ from forensics.policy import Threshold
 #: bool, "kwargs": {...}}`` (openinference-instrumentation-smolagents, _wrappers.py:
 #: ``_ToolCallWrapper`` -> ``_get_input_value`` -> ``_bind_arguments`` + ``_strip_method_args``).
 _SMOLAGENTS_CALL_KEYS = frozenset({"args", "kwargs", "sanitize_inputs_outputs"})
+#: The OpenInference CrewAI instrumentation spans ``ToolUsage._use(tool_string, tool, calling)`` and
+#: writes its bound arguments as ``input.value``: ``{"tool_string": <the model's whole ReAct text,
+#: its Thought included>, "tool": <the tool object's repr>, "calling": {"tool_name", "arguments"}}``
+#: (openinference-instrumentation-crewai _wrappers.py: ``_ToolUseWrapper`` -> ``_get_input_value``;
+#: crewAI src/crewai/tools/tool_usage.py ``_use``). The call is ``calling.arguments``: the Thought
+#: before it is new at every step ("I should search again to confirm"), so read as written the same
+#: search never repeated.
+_CREWAI_CALL_KEYS = frozenset({"tool_string", "tool", "calling"})
 
 
 def _canonical_args(text: str) -> str:
     """One spelling per call: a smolagents ``{args, kwargs}`` input becomes the list of the values
-    the tool was given (positional first, then keyword, omitted-as-null keywords dropped), so
+    the tool was given (positional first, then keyword, omitted-as-null keywords dropped), a CrewAI
+    ``{tool_string, tool, calling}`` input the values of ``calling.arguments``, so
     ``visit_page("u")``, ``visit_page(url="u")`` and the same call with ``sanitize_inputs_outputs``
     flipped are one call; a text value becomes its sorted letters and digits, so
     ``web_search("Galdhøpiggen height")`` and ``web_search("height: Galdhøpiggen?")`` are one call. Anything else is kept as written (already without whitespace)."""
@@ -36,14 +45,20 @@ def _canonical_args(text: str) -> str:
         value: Any = json.loads(text)
     except ValueError:
         return text
-    if (
-        not isinstance(value, dict)
-        or not {"args", "kwargs"} <= value.keys() <= _SMOLAGENTS_CALL_KEYS
-        or not isinstance(value["args"], list)
-        or not isinstance(value["kwargs"], dict)
-    ):
+    if not isinstance(value, dict):
         return text
-    given = [*value["args"], *(v for v in value["kwargs"].values() if v is not None)]
+    calling = value.get("calling")
+    if value.keys() == _CREWAI_CALL_KEYS and isinstance(calling, dict) and isinstance(calling.get("arguments"), dict):
+        # CrewAI's ToolCalling: the arguments the model gave the tool, keyword by keyword.
+        given: list[Any] = [v for v in calling["arguments"].values() if v is not None]
+    elif (
+        {"args", "kwargs"} <= value.keys() <= _SMOLAGENTS_CALL_KEYS
+        and isinstance(value["args"], list)
+        and isinstance(value["kwargs"], dict)
+    ):
+        given = [*value["args"], *(v for v in value["kwargs"].values() if v is not None)]
+    else:
+        return text
     # A text argument (a search query, a question) re-cased, re-punctuated or with its words
     # re-ordered asks the same thing. The prepared ``args`` column has no whitespace left, so the
     # words cannot be split again: the key is the value's letters and digits, sorted (two different
@@ -75,11 +90,11 @@ def tool_calls(ctx: Context) -> pl.DataFrame:
 
     def build() -> pl.LazyFrame:
         tools = ctx.spans.lazy().filter(pl.col("kind") == "tool")
-        # Only the smolagents shape is re-read, once per distinct argument text (a Python parse
+        # Only the smolagents and CrewAI shapes are re-read, once per distinct argument text (a Python parse
         # over the few distinct values, never over the rows).
         smol = (
             tools.select("args")
-            .filter(pl.col("args").str.starts_with('{"args":'))
+            .filter(pl.col("args").str.starts_with('{"args":') | pl.col("args").str.starts_with('{"tool_string":'))
             .unique()
             .collect()
             .get_column("args")
@@ -172,6 +187,35 @@ def _same_page_text(output: pl.Expr) -> pl.Expr:
     return output.str.replace(_REVISIT_HEADER, "").str.replace(_TOOL_CALL_ID, '"tool_call_id":""')
 
 
+#: A search tool, by its name: web_search (open_deep_research, smolagents' default search tools),
+#: search_*, *_search, google/bing/duckduckgo/tavily/serper/brave searches.
+SEARCH_TOOL: Final = r"(?i)search|google|bing|duckduckgo|tavily|serp"
+#: An address in a result list (markdown links "[title](url)", bare urls).
+RESULT_LINK: Final = r"https?://[^\s)\]>\"'\\]+"
+#: CrewAI's answer to a call identical to the agent's previous one: the tool is not run, the model
+#: is told it repeated itself (crewAI src/crewai/tools/tool_usage.py ``_use`` ->
+#: ``_check_tool_repeated_usage``; the text is i18n ``errors.task_repeated_usage``,
+#: src/crewai/translations/en.json: "I tried reusing the same input, I must stop using this action
+#: input. I'll try something else instead."; before 0.30: "I just used the {tool} tool with input
+#: {tool_input}. So I already know the result of that and don't need to use it now."). The
+#: framework itself found the call a repeat: it brought nothing new.
+REFUSED_REPEAT: Final = (
+    r"^\s*(?:I tried reusing the same input, I must stop using this action input"
+    r"|(?s:I just used the .{1,200}? tool with input .*?So I already know the result of that))"
+)
+
+
+def result_key(call: pl.Expr, output: pl.Expr) -> pl.Expr:
+    """What a tool call found, for comparing repeats: a search tool's result list by its links, in
+    order (the Tavily API answers each search with its own ``response_time`` and ``request_id``
+    beside the ``results``, Tavily API reference /search; langchain-tavily's TavilySearch hands the
+    model that whole response: the same links in the same order are the same results), any other
+    result as :func:`_same_page_text` reads it. A search that listed no link is read as its text."""
+    links = output.str.extract_all(RESULT_LINK)
+    listed = call.str.contains(SEARCH_TOOL).fill_null(False) & (links.list.len() > 0).fill_null(False)
+    return pl.when(listed).then(pl.concat_str([pl.lit("links:\n"), links.list.join("\n")])).otherwise(_same_page_text(output))
+
+
 @register
 class RepeatedAction(Detector):
     name = "repeated_action"
@@ -253,7 +297,11 @@ class RepeatedAction(Detector):
                 pl.col("span_id").alias("ids"),
                 pl.len().alias("n"),
                 ok.sum().alias("n_ok"),
-                _same_page_text(pl.col("output")).filter(ok).n_unique().alias("n_results"),
+                # CrewAI's refusal of a repeated call (REFUSED_REPEAT) is no result of its own.
+                result_key(pl.col("call"), pl.col("output"))
+                .filter(ok & ~pl.col("output").str.contains(REFUSED_REPEAT).fill_null(False))
+                .n_unique()
+                .alias("n_results"),
                 # The first result the agent then ignored (labeling convention: not the first repeat).
                 pl.coalesce(pl.col("span_id").filter(ok).first(), pl.col("span_id").first()).alias("redo_id"),
                 pl.col("t").min().alias("first_t"),

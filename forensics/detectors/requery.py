@@ -20,19 +20,13 @@ out of it, not a loop.
 
 from __future__ import annotations
 
-from typing import Final
-
 import polars as pl
 
 from forensics.detectors.base import Context, Detector, finding, hms, txt
+from forensics.detectors.context_collapse import RESULT_LINK as _LINK
+from forensics.detectors.context_collapse import SEARCH_TOOL as _SEARCH_TOOL
 from forensics.detectors.context_collapse import tool_calls
 from forensics.detectors.registry import register
-
-#: A search tool, by its name: web_search (open_deep_research, smolagents' default search tools),
-#: search_*, *_search, google/bing/duckduckgo/tavily/serper/brave searches.
-_SEARCH_TOOL: Final = r"(?i)search|google|bing|duckduckgo|tavily|serp"
-#: An address in a result list (markdown links "[title](url)", bare urls).
-_LINK: Final = r"https?://[^\s)\]>\"'\\]+"
 
 
 @register
