@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from forensics.conventions import (  # noqa: F401
     attempts,
+    cancelled,
     delegation,
     exceptions,
     fallbacks,

@@ -14,11 +14,6 @@ import polars as pl
 from forensics.detectors.base import CALL_KINDS, Context, failure_followups, hms, num, txt
 from forensics.detectors.findings import per_run_finding
 
-#: A call stopped by its caller's AbortSignal: abort() without a reason rejects with a DOMException
-#: named AbortError (WHATWG DOM, "signal abort"; AbortSignal.timeout() rejects with TimeoutError
-#: instead), which the OpenAI and Anthropic JS clients rethrow as APIUserAbortError.
-_ABORTED: Final = r"(?:^|[.:])(?:AbortError|APIUserAbortError)$"
-
 #: An output that is nothing: empty, blanks, or an empty string written as JSON ('""').
 _EMPTY_RESULT: Final = r"""^\s*(?:""|'')?\s*$"""
 
@@ -217,17 +212,14 @@ def outer_failures(ctx: Context, failures: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def aborted_by_caller(ctx: Context) -> pl.LazyFrame:
-    """``run_id, span_id`` of failed calls that ended with AbortError: the code that made the call
-    aborted it through its AbortSignal (a user pressing stop in useChat, a Next.js route's
-    req.signal when the browser goes away, forwarded as streamText's abortSignal). The Vercel AI SDK
-    does not retry such a call by design (retry-with-exponential-backoff.ts: "don't retry when the
-    request was aborted"): the caller chose to end it, so there was nothing to fall back from. A
-    timeout is not this (AbortSignal.timeout() raises TimeoutError)."""
-    return (
-        ctx.spans.lazy()
-        .filter(pl.col("failed") & pl.col("error_type").str.contains(_ABORTED).fill_null(False))
-        .select("run_id", "span_id")
-    )
+    """``run_id, span_id`` of failed calls their caller or their user chose to end
+    (conventions.cancelled ``user_cancelled``): an AbortError (a user pressing stop in useChat, a
+    Next.js route's req.signal when the browser goes away, forwarded as streamText's abortSignal;
+    the Vercel AI SDK does not retry it by design), a tool call Claude Code's user interrupted or
+    turned down, a CancelledError in a run that records its user's cancellation. Nothing was left
+    to fall back from. A timeout is not this (AbortSignal.timeout() raises TimeoutError; a
+    CancelledError in a run that timed out stays a failure)."""
+    return ctx.spans.lazy().filter(pl.col("user_cancelled")).select("run_id", "span_id")
 
 
 def unanswered_output_tripwires(ctx: Context) -> pl.LazyFrame:

@@ -1,0 +1,71 @@
+"""A call its user chose to end, and the run records as the user's, is no swallowed or unhandled error.
+
+* asyncio cancels a streaming model call with CancelledError; the OpenTelemetry Python SDK records it
+  like any exception leaving the span (Span.__exit__: status ERROR "CancelledError: ", an exception
+  event with exception.escaped "True"). The error does not say who cancelled; a run whose answer
+  says the user cancelled it does. Near misses: the same cancellation with no word of the user
+  ("Generation cancelled."), and one in a run where a timeout fired (asyncio.wait_for cancels the
+  call it waits on the same way): both stay failures.
+* Claude Code answers a tool call its user interrupted with the tool result "[Request interrupted
+  by user for tool use]" (src/utils/messages.ts INTERRUPT_MESSAGE_FOR_TOOL_USE). Near miss: the same
+  call failing on its own ("File does not exist.") and left there.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+from span_builder import detectors, one, run, span, spans
+
+from forensics.detectors.base import prepare
+from forensics.detectors.handling import failure_handling
+from forensics.policy import resolve_policy
+
+CANCELLED = {"status": "error", "error_type": "asyncio.exceptions.CancelledError", "error_message": "CancelledError: "}
+A = {"agent": "assistant", "parent_id": "root"}
+
+
+def _stream(answer: str, *more: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        span("root", 0, 5, kind="agent", agent="assistant", name="invoke_agent assistant", input="Write a poem about rain.",
+             output=answer),
+        span("l1", 0.1, 4, kind="llm", model="gpt-4o", name="chat gpt-4o", **A, **CANCELLED),
+        *more,
+    ]  # fmt: skip
+
+
+def test_a_stream_the_user_cancelled_is_no_swallowed_error() -> None:
+    rows = _stream("Generation cancelled by user.")
+    assert "swallowed_error" not in detectors(run(*rows))
+    ctx = prepare(pl.DataFrame(pl.from_arrow(spans(*rows))), resolve_policy(None))
+    assert {d["span_id"]: d["handled_by"] for d in failure_handling(ctx).to_dicts()} == {"l1": "framework"}
+
+
+def test_near_miss_a_cancellation_nobody_is_named_for_stays_swallowed() -> None:
+    assert one(run(*_stream("Generation cancelled.")), "swallowed_error")["decisive_span_id"] == "l1"
+
+
+def test_near_miss_a_cancellation_beside_a_timeout_stays_a_failure() -> None:
+    waited = span("w1", 0.05, 4.1, kind="chain", name="wait_for", **A, status="error", error_type="TimeoutError",
+                  error_message="TimeoutError: ")  # fmt: skip
+    assert "swallowed_error" in detectors(run(*_stream("Generation cancelled by user.", waited)))
+
+
+def _session(result: str) -> list[dict[str, Any]]:
+    c = {"agent": "claude", "parent_id": "root"}
+    return [
+        span("root", 0, 9, kind="agent", agent="claude", input="Fix the failing test.", output="OK, I'll leave the file as it is."),
+        span("l1", 0.1, 1, kind="llm", model="claude-sonnet-4", **c, output='{"tool_use": "Edit"}'),
+        span("t1", 1, 3, kind="tool", tool="Edit", **c, input='{"file_path": "app.py"}', status="error",
+             error_message=result, output=result),
+        span("l2", 5, 6, kind="llm", model="claude-sonnet-4", **c, output="OK, I'll leave the file as it is."),
+    ]  # fmt: skip
+
+
+def test_a_tool_call_the_user_interrupted_is_no_swallowed_error() -> None:
+    assert "swallowed_error" not in detectors(run(*_session("[Request interrupted by user for tool use]")))
+
+
+def test_near_miss_a_tool_call_that_failed_on_its_own_is_swallowed() -> None:
+    assert one(run(*_session("File does not exist.")), "swallowed_error")["decisive_span_id"] == "t1"
