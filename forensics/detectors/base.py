@@ -93,12 +93,18 @@ EXISTING_RETURNED: Final = (
 )
 EMPTY_RESULT: Final = r"^\s*(\[\s*\]|\{\s*\}|null|none|\"\"|)\s*$"
 # An answer with nothing in it, bare or in the wrappers exporters use ({"output": ""}, a
-# LangChain generation with empty text, a chat message with empty content).
+# LangChain generation with empty text, a chat message with empty content, an OpenTelemetry GenAI
+# output message with no part or one empty text part: gen_ai.output.messages is a list of
+# {"role", "parts", "finish_reason"} (semantic-conventions gen-ai-output-messages.json), which
+# opentelemetry-instrumentation-openai-v2 and pydantic-ai write on the chat and invoke_agent spans).
 EMPTY_ANSWER: Final = (
     r"^\s*(\[\s*\]|\{\s*\}|null|\"\"|)\s*$"
     rf"|^\s*\{{\s*{_Q}(output|text|content|answer|result|response){_Q}\s*:\s*({_Q}{_Q}|null)\s*\}}\s*$"
     rf"|^\s*\{{\s*{_Q}generations{_Q}\s*:\s*\[\s*\[\s*\{{\s*{_Q}text{_Q}\s*:\s*{_Q}{_Q}"
     rf"|^\s*\[\s*\{{\s*{_Q}role{_Q}\s*:\s*{_Q}assistant{_Q}\s*,\s*{_Q}content{_Q}\s*:\s*({_Q}{_Q}|null)\s*\}}\s*\]\s*$"
+    rf"|^\s*\[\s*\{{\s*{_Q}role{_Q}\s*:\s*{_Q}assistant{_Q}\s*,\s*{_Q}parts{_Q}\s*:\s*\[\s*"
+    rf"(\{{\s*{_Q}type{_Q}\s*:\s*{_Q}text{_Q}\s*,\s*{_Q}content{_Q}\s*:\s*({_Q}{_Q}|null)\s*\}}\s*)?\]\s*"
+    rf"(,\s*{_Q}finish_reason{_Q}\s*:\s*{_Q}[a-z_]*{_Q}\s*)?\}}\s*\]\s*$"
 )
 
 # A structured failure result from the run itself (its root output): the run said it failed.
