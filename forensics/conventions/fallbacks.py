@@ -9,8 +9,11 @@
   succeeded after failed ones to another URL is the next model answering: a fallback of the last
   failed request before it (the failed model's client may have resent it first: one attempt group).
 * LiteLLM's Router logs ``attempted_fallbacks`` (the number of fallbacks tried before the call that
-  answered) in its metadata: a model call with one or more is a fallback of the last failed model
-  call before it.
+  answered) in its metadata (``run_async_fallback`` sets it with ``model_group`` and
+  ``original_model_group``; the OpenTelemetry logger writes it as ``metadata.attempted_fallbacks``):
+  a model call with one or more is a fallback of the last failed model call before it, whatever
+  the deployments' model names (two deployments of one model name in two groups) and wherever
+  each call's span sits.
 """
 
 from __future__ import annotations
@@ -28,7 +31,10 @@ FALLBACK_MODEL: Final = r"^\S+ fallback:"
 
 def _extract() -> list[pl.Expr]:
     return [
-        json_scalar("attributes", "attempted_fallbacks", "attempted_fallbacks")
+        # Nested in the logged metadata (Langfuse, the callbacks' StandardLoggingPayload), or flat
+        # on an OpenTelemetry span: LiteLLM's OpenTelemetry logger sets each metadata key as the
+        # attribute "metadata.<key>" (litellm/integrations/opentelemetry.py set_attributes).
+        json_scalar("attributes", r"(?:metadata\.)?attempted_fallbacks", "attempted_fallbacks")
         .cast(pl.Int64, strict=False)
         .alias("_cv_attempted_fallbacks"),
         json_scalar("attributes", "final_output", "final_output").alias("_cv_final_output"),
@@ -132,10 +138,10 @@ register(
                 "fallback_of",
             ),
             Signal(
-                "attempted_fallbacks in the logging metadata",
+                "attempted_fallbacks in the logging metadata, or metadata.attempted_fallbacks on an OpenTelemetry span",
                 "LiteLLM Router fallbacks",
-                "litellm/router.py (async_function_with_fallbacks), litellm/types/utils.py (StandardLoggingMetadata)",
-                "fallback_of",
+                "litellm/router.py (async_function_with_fallbacks), litellm/types/utils.py (StandardLoggingMetadata), litellm/integrations/opentelemetry.py (set_attributes: metadata.<key>)",
+                "fallback_of (the failure's handled_by is fallback, even where the deployments share a model name)",
             ),
         ),
         extract=_extract,

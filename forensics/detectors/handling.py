@@ -249,7 +249,9 @@ def _failure_handling(ctx: Context) -> pl.DataFrame:
         .join(told, on=["run_id", "span_id"], how="left")
         .join(runs, on="run_id", how="left")
     )
-    recovered_by_retry = pl.col("recovered") & (
+    # A later call the framework declared a fallback of this one (conventions.fallbacks: LiteLLM's
+    # attempted_fallbacks on a deployment of the same model name) is that fallback, not a retry.
+    recovered_by_retry = pl.col("recovered") & pl.col("_declared_id").is_null() & (
         pl.col("retry_ok_span_id").is_not_null()
         | pl.col("_attempt_ok_id").is_not_null()
         | (pl.col("recovery_span_id").is_not_null() & pl.col("fallback_ok_span_id").is_null())
