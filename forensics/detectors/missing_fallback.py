@@ -306,7 +306,18 @@ def retry_storms(ctx: Context) -> pl.DataFrame:
 def _retry_storms(ctx: Context) -> pl.LazyFrame:
     pol = ctx.policy
     key = ["run_id", "attempt_group"]
-    calls = ctx.spans.lazy().filter(pl.col("attempt_group").is_not_null())
+    # A call its caller or its user ended (aborted_by_caller: an AbortError, a recorded user
+    # cancellation) did not fail to be retried: handling.failure_handling credits it to the
+    # framework, and the Vercel AI SDK never resends it (retry-with-exponential-backoff.ts: "don't
+    # retry when the request was aborted"); the same request sent again is the user's, not a policy's.
+    cancelled = aborted_by_caller(ctx).collect()
+    calls = (
+        ctx.spans.lazy()
+        .filter(pl.col("attempt_group").is_not_null())
+        .join(cancelled.lazy().with_columns(pl.lit(True).alias("_cancelled")), on=["run_id", "span_id"], how="left")
+        .with_columns(pl.col("failed") & pl.col("_cancelled").is_null())
+        .drop("_cancelled")
+    )
     # Only the attempt groups with a failing call can hold a storm: the few failing keys are found
     # first and the calls narrowed to them (a semi join on every attempt's run cost more than them).
     failing_keys = calls.filter(pl.col("failed")).select(key).unique().collect()
