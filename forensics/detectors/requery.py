@@ -25,8 +25,8 @@ import polars as pl
 from forensics.detectors.base import Context, Detector, finding, hms, txt
 from forensics.detectors.context_collapse import RESULT_LINK as _LINK
 from forensics.detectors.context_collapse import SEARCH_TOOL as _SEARCH_TOOL
-from forensics.detectors.context_collapse import tool_calls
 from forensics.detectors.registry import register
+from forensics.detectors.tool_calls import tool_calls
 
 
 @register

@@ -19,8 +19,8 @@ import polars as pl
 
 from forensics.context_windows import windows_for
 from forensics.detectors.base import Context, Detector, empty_findings, finding, hms, txt
-from forensics.detectors.context_collapse import tool_calls
 from forensics.detectors.registry import register
+from forensics.detectors.tool_calls import tool_calls
 
 #: A person stopping the agent mid-turn (Claude Code's interrupt messages).
 INTERRUPTED: Final = r"^\s*\[Request interrupted by user(?: for tool use)?\]"

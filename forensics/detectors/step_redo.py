@@ -15,8 +15,9 @@ import polars as pl
 
 from forensics.detectors.agent_runs import agent_run_of
 from forensics.detectors.base import Context, Detector, finding, hms, txt
-from forensics.detectors.context_collapse import _first_redo_per_run, _identical_repeats, tool_calls
+from forensics.detectors.context_collapse import _first_redo_per_run, _identical_repeats
 from forensics.detectors.registry import register
+from forensics.detectors.tool_calls import tool_calls
 
 #: The action a CodeAgent's model output carries: the code smolagents runs, found as its
 #: ``parse_code_blobs`` does (src/smolagents/utils.py: between the agent's code_block_tags,
