@@ -10,6 +10,7 @@ import polars as pl
 from forensics.detectors.base import Context, failure_followups
 from forensics.detectors.claims import tool_verb_object
 from forensics.detectors.handling import MENTIONS_FAILURE as MENTIONS_FAILURE
+from forensics.detectors.handling import tells
 
 #: Tools whose call is the agent's answer, not work: smolagents' ``FinalAnswerTool`` (``name =
 #: "final_answer"``, src/smolagents/default_tools.py), which every CodeAgent and ToolCallingAgent ends on.
@@ -61,6 +62,9 @@ def ignored_tool_errors(ctx: Context) -> pl.DataFrame:
                 & pl.col("final_output").is_not_null()
                 & ~pl.col("empty_answer")
                 & ~pl.col("final_output").str.contains(MENTIONS_FAILURE).fill_null(False)
+                # Nor names the fault in the words every other rule reads as telling (TELLS_OF_FAULT:
+                # "a technical issue", "a service issue", which MENTIONS_FAILURE has no word for).
+                & ~tells(pl.col("final_output"))
             )
         )
         # What came after: nothing at all; or, after a failed write (a side-effecting tool), no

@@ -137,7 +137,7 @@ def _swallowed_errors(ctx: Context) -> pl.LazyFrame:
     from forensics.detectors.missing_fallback import ignored_tool_errors
 
     names = lost.collect_schema().names()
-    ignored = ignored_tool_errors(ctx).lazy().select(names)
+    ignored = ignored_tool_errors(ctx).lazy().join(not_made_good(ctx), on=["run_id", "span_id"], how="semi").select(names)
     # The earlier failed attempts of such a call were lost with it, unless something made them
     # good (handling.failure_handling: a retry that succeeded, a message that told of them): the
     # model retried, got the error back each time and gave up (ignored_errors.lost_with_ignored).
