@@ -334,6 +334,30 @@ def finalize(spans: pa.Table) -> tuple[pa.Table, pa.Table]:
     return spans, quarantined
 
 
+#: The quarantine reason of a span that repeats an earlier one field for field: an OTLP exporter
+#: sends a batch again when it could not confirm the export (a retryable status, a timeout: the
+#: retry behaviour of open-telemetry/opentelemetry-specification specification/protocol/exporter.md),
+#: though the first send may have arrived; the copy is the same record again, dropping it loses nothing.
+#: A repeated span id with other contents stays ``duplicate-span-id``: two spans collided.
+RESENT_REASON = "resent-span-copy"
+#: What the copies are compared on: everything but where each was read, and the columns finalize
+#: rewrites (a night's files are finalised once each and again together: the copy kept from an
+#: earlier file has its agent inherited and its session filled, the new copy not yet).
+_CONTENT = [c for c in SPAN_COLUMNS if c not in ("source_file", "source_line", *_REWRITTEN)]
+
+
+def _same_as_first(spans: pa.Table, where: pl.DataFrame) -> pl.Series:
+    """For each rejected row of ``where`` (``_i``, ``_first_i``), whether it equals its first copy
+    in every content column (false for rows that are not duplicates: ``_first_i`` null)."""
+    first_i = where.get_column("_first_i")
+    mine = pl.from_arrow(spans.select(_CONTENT).take(where.get_column("_i").to_arrow()))
+    # A row with no first copy (not a duplicate) is compared with itself and masked below.
+    theirs = pl.from_arrow(spans.select(_CONTENT).take(first_i.fill_null(where.get_column("_i")).to_arrow()))
+    assert isinstance(mine, pl.DataFrame) and isinstance(theirs, pl.DataFrame)
+    same = pl.DataFrame([mine.get_column(c).eq_missing(theirs.get_column(c)).alias(c) for c in _CONTENT])
+    return same.select(pl.all_horizontal(pl.all()) & first_i.is_not_null()).to_series().alias("_same")
+
+
 def _quarantine_rows(spans: pa.Table, run: np.ndarray, span: np.ndarray, dup: np.ndarray, back: np.ndarray) -> pa.Table:
     """Duplicates (saying where the first copy is) and spans ending before they start."""
     df = pl.DataFrame({"run_k": _nullable(run), "span_k": _nullable(span), "_dup": dup, "_back": back}).with_row_index("_i")
@@ -348,12 +372,20 @@ def _quarantine_rows(spans: pa.Table, run: np.ndarray, span: np.ndarray, dup: np
     full = full.with_columns(
         where.select("_dup", "_back"),
         _first_at=at.get_column("source_file") + ":" + at.get_column("source_line").cast(pl.String),
+        _same=_same_as_first(spans, where),
     )
     full = full.with_columns(
-        reason=pl.when(pl.col("_dup")).then(pl.lit("duplicate-span-id")).otherwise(pl.lit("end-before-start")),
-        detail=pl.when(pl.col("_dup")).then(
-            pl.format("span id {} appears again in run {}; first seen at {}. The first one is kept. "
-                      "Hint: the same trace may have been exported twice", "span_id", "run_id", "_first_at")
+        reason=pl.when(pl.col("_dup") & pl.col("_same")).then(pl.lit(RESENT_REASON))
+        .when(pl.col("_dup")).then(pl.lit("duplicate-span-id")).otherwise(pl.lit("end-before-start")),
+        detail=pl.when(pl.col("_dup") & pl.col("_same")).then(
+            pl.format("span id {} in run {} is an identical copy of the span at {} (every field the same): "
+                      "the same record sent again, nothing lost. The first one is kept. "
+                      "Hint: harmless; an exporter re-sends a batch it was not sure was received",
+                      "span_id", "run_id", "_first_at")
+        ).when(pl.col("_dup")).then(
+            pl.format("span id {} appears again in run {}, with other contents; first seen at {}. The first one "
+                      "is kept. Hint: two spans share an id: check the exporter's id generation",
+                      "span_id", "run_id", "_first_at")
         ).otherwise(
             pl.format("span {} ends at {} before it starts at {}; expected end >= start. "
                       "Hint: check the exporter's clock or time units",

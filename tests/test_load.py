@@ -74,10 +74,11 @@ class TestPaths:
             fh.write(SUPPORT.read_bytes())
         shutil.copy(SUPPORT, tmp_path / "two.jsonl")
         result = forensics.load(str(tmp_path / "*.jsonl*"))
-        # The same run in two files: the second copy's spans are duplicates and say where the first is.
+        # The same run in two files: the second copy's spans are identical copies (re-sent, harmless)
+        # and say where the first is.
         assert result.spans.num_rows == 4
         assert result.report.quarantined == 4
-        assert set(result.quarantine["reason"].to_pylist()) == {"duplicate-span-id"}
+        assert set(result.quarantine["reason"].to_pylist()) == {"resent-span-copy"}
         assert "one.jsonl.gz:1" in result.quarantine["detail"][0].as_py()
         assert forensics.load([tmp_path / "two.jsonl"]).spans.num_rows == 4
 

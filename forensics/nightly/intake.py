@@ -297,5 +297,6 @@ def _count_late_quarantine(outcomes: list[FileOutcome], problems: list[Problem],
         shown = ", ".join(f"{k}={v}" for k, v in sorted(mine.items()))
         problems.append(Problem(outcome.path, "quarantined",
                                 f"{outcome.path}: {n:,} span(s) quarantined once the night's files were read "
-                                f"together ({shown}; a duplicate-span-id is a span also exported in an earlier file). Hint: check "
+                                f"together ({shown}; a resent-span-copy is a span also exported, field for field, in an "
+                                f"earlier file: harmless; a duplicate-span-id shares the id with other contents). Hint: check "
                                 "whether the exporter wrote the same batch twice.", level="warning"))

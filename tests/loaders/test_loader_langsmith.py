@@ -204,7 +204,7 @@ def test_a_capture_sent_twice_keeps_the_finished_runs(tmp_path) -> None:
     account = twice.report.files[0]
     # 4 posts + 6 patches: the 2 re-sent posts quarantined, 5 patches merged, 1 orphan patch a row.
     assert (account.records_read, account.rows, account.quarantined, account.merged) == (10, 3, 2, 5)
-    assert account.reasons == {"duplicate-span-id": 2}
+    assert account.reasons == {"resent-span-copy": 2}  # the same posts again, field for field
     same = ["span_id", "name", "status", "start_time", "end_time", "error_type", "output", "attributes"]
     assert df_twice.select(same).sort("span_id").equals(df_once.select(same).sort("span_id"))
     assert df_twice.filter(pl.col("name") == "support_agent")["end_time"].to_list() == [1746100802000 * 1_000_000]

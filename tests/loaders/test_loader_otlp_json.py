@@ -195,3 +195,24 @@ def test_malformed_any_values_and_status_are_quarantined_not_a_crash(tmp_path: P
     details = " ".join(result.quarantine.column("detail").to_pylist())
     assert "arrayValue must be" in details and "kvlistValue must be" in details and "found str 'ERROR'" in details
     assert result.report.files[0].balanced
+
+
+def test_a_resent_batch_is_quarantined_as_an_identical_copy_not_a_conflict(tmp_path: Path) -> None:
+    """An exporter that could not confirm an export sends the batch again (the retry behaviour of
+    opentelemetry-specification specification/protocol/exporter.md), and a file exporter writes both
+    requests, one per line: the copy is the same span field for field, harmless, and says so
+    (resent-span-copy); a span that reuses the id with other contents is still a duplicate-span-id."""
+    request = orjson.loads(shared_file("otlp_json/opentelemetry-proto_examples_trace.json").read_bytes())
+    other = json.loads(json.dumps(request))
+    other["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["name"] = "another span, same id"
+    path = tmp_path / "resent.jsonl"
+    path.write_bytes(b"\n".join(orjson.dumps(r) for r in (request, request, other)) + b"\n")
+    result = forensics.load(path)
+    assert result.spans.column("name").to_pylist() == ["I'm a server span"]
+    quarantine = result.quarantine.to_pylist()
+    assert [(q["source_line"], q["reason"]) for q in quarantine] == [(2, "resent-span-copy"), (3, "duplicate-span-id")]
+    assert "identical copy of the span at" in quarantine[0]["detail"] and "resent.jsonl:1" in quarantine[0]["detail"]
+    assert "with other contents" in quarantine[1]["detail"]
+    account = result.report.files[0]
+    assert account.reasons == {"resent-span-copy": 1, "duplicate-span-id": 1}
+    assert account.records_read == account.rows + account.quarantined + account.merged == 3

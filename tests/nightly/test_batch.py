@@ -220,15 +220,15 @@ def test_a_run_split_over_two_files_is_finalised_as_one(tmp_path: Path, bucket_b
     assert spans.column("agent").to_pylist() == ["billing", "billing", "billing"]
     quarantine = pq.read_table(tmp_path / "out" / "quarantine.parquet").to_pylist()
     assert [(Path(q["source_file"]).name, q["source_line"], q["reason"]) for q in quarantine] == [
-        ("h02.jsonl", 1, "duplicate-span-id")]
+        ("h02.jsonl", 1, "resent-span-copy")]  # the same llm span, field for field
     assert "h01.jsonl:2" in quarantine[0]["detail"]  # where the kept copy is
     by_name = {Path(f.path).name: f for f in summary.files}
     assert (by_name["h01.jsonl"].rows, by_name["h01.jsonl"].quarantined) == (2, 0)
     assert (by_name["h02.jsonl"].rows, by_name["h02.jsonl"].quarantined) == (1, 1)
-    assert by_name["h02.jsonl"].reasons == {"duplicate-span-id": 1}
+    assert by_name["h02.jsonl"].reasons == {"resent-span-copy": 1}
     assert all(f.records_read == f.rows + f.quarantined + f.merged for f in summary.files)
     (warning,) = [p for p in summary.problems if Path(p.file).name == "h02.jsonl"]
-    assert warning.level == "warning" and "duplicate-span-id=1" in warning.detail
+    assert warning.level == "warning" and "resent-span-copy=1" in warning.detail
     runs = pq.read_table(tmp_path / "out" / "runs.parquet").to_pylist()
     assert len(runs) == 1 and runs[0]["span_count"] == 3
 
