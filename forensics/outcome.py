@@ -40,7 +40,25 @@ ANSWER_KEYS: Final = frozenset({"ground_truth", "mistake_agent", "mistake_step",
 _SUCCESS_WORDS: Final = frozenset({"success", "succeeded", "successful", "pass", "passed", "resolved", "correct",
                                    "true", "yes"})
 _FAILURE_WORDS: Final = frozenset({"failure", "failed", "fail", "error", "errored", "incorrect", "unresolved", "false",
-                                   "no", "max_steps_error", "timeout", "timed_out"})
+                                   "no", "max_steps_error", "timeout", "timed_out",
+                                   # A run stopped by its turn or step limit, its task not done: smolagents'
+                                   # RunResult.state max_steps_error (above); the Claude Agent SDK's result
+                                   # subtypes error_max_turns and error_during_execution (ResultMessage.subtype);
+                                   # Letta's stop_reason max_steps (letta/schemas/letta_stop_reason.py); the
+                                   # OpenAI Agents SDK's MaxTurnsExceeded (src/agents/exceptions.py).
+                                   "max_turns", "error_max_turns", "max_turns_exceeded", "max_steps",
+                                   "error_during_execution"})
+#: A run stopped from outside before it finished: no verdict on the task, and no failure of the agent.
+#: Letta's stop_reason and run status ``cancelled`` (letta/schemas/letta_stop_reason.py: StopReasonType
+#: .cancelled -> RunStatus.cancelled, the run cancelled through the API); the OpenAI Assistants run
+#: status ``cancelled`` (openai-python src/openai/types/beta/threads/run_status.py, after the client's
+#: cancel call); a state that names the user (``cancelled_by_user``) says who stopped it.
+CANCELLED_WORDS: Final = frozenset({"cancelled", "canceled", "cancelled_by_user", "canceled_by_user", "user_cancelled",
+                                    "user_canceled", "stopped_by_user", "aborted_by_user", "interrupted_by_user",
+                                    "user_interrupted"})
+#: A run state that says the run ended normally, its task not judged (Letta's RunStatus completed also
+#: covers a run stopped at max_steps: letta_stop_reason.py StopReasonType.run_status).
+ENDED_WORDS: Final = frozenset({"completed", "complete", "finished", "done"})
 #: Evaluator names whose score rises with success (a score named otherwise is kept, verdict unknown).
 POSITIVE_SCORE_NAMES: Final = ("correctness", "correct", "is_correct", "success", "task_success", "resolved",
                                "pass", "passed", "accuracy", "exact_match", "reward")
@@ -62,6 +80,31 @@ def _number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def _word(value: str) -> str:
+    return value.strip().lower().replace(" ", "_").replace("-", "_")
+
+
+def cancelled_by(value: Any) -> str | None:
+    """For a run-state word that says the run was cancelled: who cancelled it (``user`` when the word
+    names the user, else ``unknown``); None for any other value."""
+    if not isinstance(value, str) or _word(value) not in CANCELLED_WORDS:
+        return None
+    return "user" if "user" in _word(value) else "unknown"
+
+
+def state_status(value: Any) -> str | None:
+    """The status a run's own state word gives its root span: ``error`` for a failure or a
+    cancellation (the run did not report success), ``ok`` for success or a normal end; None for a
+    word that says neither (``running``, a value that is no word)."""
+    if not isinstance(value, str):
+        return None
+    if cancelled_by(value) is not None or word_verdict(value) == "failure":
+        return "error"
+    if word_verdict(value) == "success" or _word(value) in ENDED_WORDS:
+        return "ok"
+    return None
+
+
 def word_verdict(value: Any) -> str:
     """success / failure / unknown for a bool, a 0/1 number or a status word."""
     if isinstance(value, bool):
@@ -70,7 +113,7 @@ def word_verdict(value: Any) -> str:
     if number is not None:
         return "success" if number == 1 else "failure" if number == 0 else "unknown"
     if isinstance(value, str):
-        word = value.strip().lower().replace(" ", "_").replace("-", "_")
+        word = _word(value)
         if word in _SUCCESS_WORDS:
             return "success"
         if word in _FAILURE_WORDS:
@@ -98,8 +141,10 @@ def record_outcome(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any
 
     Read in order: ``reward`` (see :func:`reward_outcome`); a boolean key (:data:`BOOLEAN_KEYS`);
     a status key (:data:`STATUS_KEYS`) whose word says success or failure (``success``,
-    ``failed``, smolagents' ``max_steps_error``; any other word is not a verdict and is skipped).
-    ``prefix`` is put before the field name (``info.`` for a key read inside ``info``)."""
+    ``failed``, smolagents' ``max_steps_error``; any other word is not a verdict and is skipped),
+    or says the run was cancelled (:data:`CANCELLED_WORDS`): verdict unknown, with ``cancelled_by``
+    (``user`` or ``unknown``), so a run its user stopped is neither a success nor a failure the agent
+    hid. ``prefix`` is put before the field name (``info.`` for a key read inside ``info``)."""
     if "reward" in record:
         found = reward_outcome(record["reward"], prefix + "reward")
         if found is not None:
@@ -116,6 +161,9 @@ def record_outcome(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any
             verdict = word_verdict(raw)
             if verdict != "unknown":
                 return outcome_attribute(verdict, None, prefix + key, raw)
+            who = cancelled_by(raw)
+            if who is not None:
+                return outcome_attribute("unknown", None, prefix + key, raw) | {"cancelled_by": who}
     return None
 
 

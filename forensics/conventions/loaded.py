@@ -53,6 +53,17 @@ register(
                 "call = '{METHOD} {host}{path}' (forensics/detectors/preparation.py _http_label; no query, "
                 "fragment or user info)",
             ),
+            Signal(
+                "a transcript's top-level run state word (state, status): failed, max_turns / error_max_turns / "
+                "max_steps; cancelled, cancelled_by_user; completed",
+                "chat transcripts (chat-messages); Letta; OpenAI Assistants runs; Claude Agent SDK",
+                "letta/schemas/letta_stop_reason.py (StopReasonType cancelled, max_steps; run_status completed also "
+                "covers max_steps); openai-python src/openai/types/beta/threads/run_status.py (completed, cancelled, "
+                "failed); Claude Agent SDK ResultMessage.subtype (error_max_turns)",
+                "@outcome failure; a cancellation @outcome unknown with cancelled_by (user when the word names the "
+                "user), not a failure; root status error, error_type the word (the run did not report success); "
+                "completed: root ok, no verdict (forensics/outcome.py state_status, loaders/chat_messages.py)",
+            ),
         ),
         columns={
             "kind": "human for an AutoGen UserProxyAgent's turn",

@@ -19,8 +19,11 @@ tau-bench's results file (``tau_bench/run.py``: one JSON list of ``EnvRunResult`
 
 Declared outcome (see :mod:`forensics.outcome`): a conversation's ``reward`` (tau-bench: 1 is
 success, anything else failure, the reward kept as the score), ``success``/``is_success``/
-``resolved``/``is_correct``, or a status word (``state``: ``success``/``max_steps_error``) is
-written under ``@outcome`` on the root span. Rows:
+``resolved``/``is_correct``, or a status word (``state``: ``success``/``max_steps_error``/
+``failed``/``max_turns``; ``cancelled_by_user`` is a cancellation, verdict unknown with
+``cancelled_by: user``) is written under ``@outcome`` on the root span. The run's state word also
+gives the root its status: ``completed`` ok; a failure or a cancellation an error whose type is the
+word (the run did not report success). Rows:
 
 * a root span ``conversation`` per run: kind ``agent`` named after the one assistant speaking
   (``assistant`` when unnamed), or ``chain`` when several named assistants share the transcript;
@@ -52,7 +55,7 @@ from typing import Any, Final
 import orjson
 
 from ..normalize import as_int, as_text
-from ..outcome import record_outcome, with_outcome
+from ..outcome import STATUS_KEYS, cancelled_by, record_outcome, state_status, with_outcome
 from .base import Loader, Sample, Source, SpanSink
 from .otel_common import RecordError, field_value, id_text, time_ns
 
@@ -244,6 +247,8 @@ class _Conversation:
             start_time=times[0], end_time=times[1], status="error" if error else "unset",
             error_message=as_text(error) if error else None, attributes=root_attrs,
         )
+        if not error:
+            root.update(_state_status(self.conv))
         rows = [root]
         last_time: int | None = None
         for i, message in enumerate(self.messages):
@@ -393,6 +398,25 @@ class _Conversation:
             self.active, self.handed_off = target, True
         done.append(tool)
         return done
+
+
+def _state_status(conv: dict[str, Any]) -> dict[str, Any]:
+    """The root's status from the run's own state word (its first :data:`STATUS_KEYS` key holding
+    text): a run that ended ``failed`` or at its turn limit (``max_turns``) did not report success,
+    and neither did one its user cancelled (``cancelled_by_user``): an error whose type is the word,
+    so no rule reads the run as claiming a success it did not (forensics.outcome state_status); a
+    ``completed`` run ended ok. The verdict itself is in ``@outcome`` (record_outcome)."""
+    key, word = next(((k, conv[k]) for k in STATUS_KEYS if isinstance(conv.get(k), str) and conv[k]), (None, None))
+    status = state_status(word)
+    if status is None:
+        return {}
+    if status == "ok":
+        return {"status": "ok"}
+    who = cancelled_by(word)
+    said = (f"the run was cancelled ({key} {word!r})" if who == "unknown"
+            else f"the run was cancelled by its {who} ({key} {word!r})" if who
+            else f"the run ended in {key} {word!r}")
+    return {"status": "error", "error_type": word, "error_message": said}
 
 
 def _speaker(message: dict[str, Any]) -> str | None:
