@@ -157,10 +157,20 @@ Condition = tuple[str, ...]
 #: pydantic_ai/_tool_manager.py), its 'agent run' span agent_name and model_name beside final_result
 #: (pydantic_ai/agent/__init__.py). Google ADK's call_llm carries no gen_ai.operation.name:
 #: trace_call_llm marks it with gen_ai.system "gcp.vertex.agent" and the invocation id.
+#: Strands Agents before 1.0 named no operation either (strands-agents/sdk-python
+#: src/strands/telemetry/tracer.py of the 0.x releases): start_tool_call_span opens ``Tool: {name}``
+#: with tool.name, tool.id (the toolUseId) and tool.parameters; start_event_loop_cycle_span opens
+#: ``Cycle {id}`` with event_loop.cycle_id (one model turn and its tools, a chain as in 1.x);
+#: start_agent_span opens a span named by the agent (default "Strands Agent") with gen_ai.system
+#: "strands-agents", agent.name and, when it has tools, agent.tools; start_model_invoke_span opens
+#: ``Model invoke`` with the same gen_ai.system and agent.name but never agent.tools (KIND_BY_NAME).
 KIND_BY_EVIDENCE: Final[tuple[tuple[str, tuple[Condition, ...]], ...]] = (
     ("tool", (("has", "gen_ai.tool.call.id"),)),
     ("agent", (("has", "agent_name"), ("has", "model_name"))),
     ("llm", (("equals", "gen_ai.system", "gcp.vertex.agent"), ("has", "gcp.vertex.agent.invocation_id"))),
+    ("tool", (("has", "tool.id"), ("has", "tool.name"))),
+    ("chain", (("has", "event_loop.cycle_id"),)),
+    ("agent", (("equals", "gen_ai.system", "strands-agents"), ("has", "agent.tools"))),
 )
 
 #: Span names that give a kind when nothing else did. Google ADK opens its model call as
@@ -178,14 +188,18 @@ KIND_BY_EVIDENCE: Final[tuple[tuple[str, tuple[Condition, ...]], ...]] = (
 #: event_loop.cycle_id: one model turn and the tools it ran; Arize's openinference-instrumentation-strands
 #: reads it as a CHAIN) and pydantic-ai's ``running tools`` (pydantic_ai/_agent_graph.py, attributes
 #: ``tools`` and logfire.msg, around the tool calls of one model response): chains.
+#: Strands before 1.0 named its model call ``Model invoke`` (tracer.py start_model_invoke_span, above).
 KIND_BY_NAME: Final = {"call_llm": "llm", "litellm_request": "llm", "execute_event_loop_cycle": "chain",
-                       "running tools": "chain"}
+                       "running tools": "chain", "Model invoke": "llm"}
 
 #: Span names that give a kind on a root span (no parent) when nothing else did. ADK's Runner wraps a
 #: whole turn in ``tracer.start_as_current_span('invocation')`` (runners.py run_async/_run_with_trace),
 #: with no attribute: the session lookup, the plugins and the root agent's run (its own agent span)
 #: under it. It holds the agent, it is not one: a chain.
-ROOT_KIND_BY_NAME: Final = {"invocation": "chain"}
+#: Strands before 1.0 named its agent span by the agent, "Strands Agent" unless given a name
+#: (tracer.py start_agent_span(agent_name="Strands Agent")), a root: an agent without tools has no
+#: other mark (KIND_BY_EVIDENCE reads agent.tools).
+ROOT_KIND_BY_NAME: Final = {"invocation": "chain", "Strands Agent": "agent"}
 
 #: ADK before its invoke_agent span (gen_ai.operation.name) opened each agent's run as
 #: ``tracer.start_as_current_span(f'agent_run [{self.name}]')`` (agents/base_agent.py run_async), with

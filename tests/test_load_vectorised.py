@@ -327,6 +327,18 @@ MAPPED: dict[str, bytes] = {
     "litellm-no-request-type": _line(_span(1, name="litellm_request", attributes={"llm.request.type": None})),
     "call-llm-number-type": _line(_span(1, name="call_llm", attributes={"llm.request.type": 3})),
     "strands-cycle": _line(_span(1, name="execute_event_loop_cycle", attributes={"event_loop.cycle_id": "5a1e"})),
+    # Strands before 1.0 (tracer.py of the 0.x releases: no operation names; semconv KIND_BY_EVIDENCE,
+    # KIND_BY_NAME, ROOT_KIND_BY_NAME).
+    "strands-old-cycle": _line(_span(1, name="Cycle 5a1e", attributes={"event_loop.cycle_id": "5a1e"})),
+    "strands-old-tool": _line(_span(1, name="Tool: lookup", attributes={
+        "tool.name": "lookup", "tool.id": "tooluse_1", "tool.parameters": '{"order": 7}'})),
+    "strands-old-model-invoke": _line(_span(1, name="Model invoke", attributes={
+        "gen_ai.system": "strands-agents", "agent.name": "Strands Agent", "gen_ai.agent.name": "Strands Agent"})),
+    "strands-old-agent-tools": _line(_span(1, name="support", attributes={
+        "gen_ai.system": "strands-agents", "agent.name": "support", "agent.tools": '["lookup"]'})),
+    "strands-old-agent-default-root": _line(_span(0, name="Strands Agent", attributes={
+        "gen_ai.system": "strands-agents", "agent.name": "Strands Agent"})),
+    "strands-default-name-not-root": _line(_span(1, name="Strands Agent", attributes={})),
     # A tool's own status key (semconv.TOOL_FAILED_BY_VALUE): Strands' gen_ai.tool.status under a span OK.
     "strands-tool-status-error": _line(_span(1, name="execute_tool lookup", attributes={
         "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "lookup", "gen_ai.tool.status": "error"})),

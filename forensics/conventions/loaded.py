@@ -64,6 +64,16 @@ register(
                 "user), not a failure; root status error, error_type the word (the run did not report success); "
                 "completed: root ok, no verdict (forensics/outcome.py state_status, loaders/chat_messages.py)",
             ),
+            Signal(
+                "spans with no operation name: 'Tool: {name}' with tool.name and tool.id; 'Cycle {id}' with "
+                "event_loop.cycle_id; 'Model invoke'; the agent's span with gen_ai.system strands-agents and "
+                "agent.tools, or a root named 'Strands Agent'",
+                "Strands Agents before 1.0",
+                "strands-agents/sdk-python src/strands/telemetry/tracer.py of the 0.x releases (start_tool_call_span, "
+                "start_event_loop_cycle_span, start_model_invoke_span, start_agent_span(agent_name='Strands Agent'))",
+                "kind tool / chain / llm / agent (forensics/semconv.py KIND_BY_EVIDENCE, KIND_BY_NAME, "
+                "ROOT_KIND_BY_NAME; the vectorised SQL reads the same tables)",
+            ),
         ),
         columns={
             "kind": "human for an AutoGen UserProxyAgent's turn",

@@ -257,3 +257,48 @@ def test_an_openinference_crewai_agent_span_is_named_by_its_graph_node() -> None
     assert _mapped({**crewai, "gen_ai.agent.name": "researcher"})[0]["agent"] == "researcher"
     row, rest = _mapped({"openinference.span.kind": "CHAIN", "graph.node.id": "cycle_1"}, "execute_event_loop_cycle")
     assert row.get("agent") is None and rest["graph.node.id"] == "cycle_1"
+
+
+def test_strands_before_1_0_spans_get_their_kinds(tmp_path) -> None:
+    """Strands Agents before 1.0 named no operation (strands-agents/sdk-python src/strands/telemetry/
+    tracer.py of the 0.x releases): the agent span is named by the agent ("Strands Agent" by default)
+    with gen_ai.system strands-agents, agent.name and agent.tools; each cycle ``Cycle {id}`` with
+    event_loop.cycle_id; the model call ``Model invoke``; a tool ``Tool: {name}`` with tool.name,
+    tool.id and tool.parameters. A trace as its console exporter writes it (span.to_json()).
+    They loaded as kind unknown, and the agent's accumulated usage as a model call's."""
+    import forensics
+
+    def span(sid: str, parent: str | None, name: str, start: int, attributes: dict[str, Any]) -> dict[str, Any]:
+        return {"name": name, "context": {"trace_id": "0x5a1e0000000000000000000000000001", "span_id": f"0x{sid:0>16}",
+                                          "trace_state": "[]"},
+                "kind": "SpanKind.INTERNAL", "parent_id": f"0x{parent:0>16}" if parent else None,
+                "start_time": f"2025-05-20T10:00:0{start}.000000Z", "end_time": f"2025-05-20T10:00:0{start + 1}.000000Z",
+                "status": {"status_code": "OK"}, "attributes": {"gen_ai.event.start_time": "2025-05-20T10:00:00", **attributes},
+                "events": [], "links": [], "resource": {"attributes": {"service.name": "strands-agents"}, "schema_url": ""}}
+
+    agent = {"gen_ai.system": "strands-agents", "agent.name": "support", "gen_ai.agent.name": "support",
+             "gen_ai.prompt": "Where is order 7?", "gen_ai.request.model": "us.anthropic.claude-3-7-sonnet",
+             "agent.tools": '["lookup_order"]', "gen_ai.agent.tools": '["lookup_order"]',
+             "gen_ai.usage.prompt_tokens": 900, "gen_ai.usage.completion_tokens": 80, "gen_ai.usage.total_tokens": 980}
+    spans = [
+        span("a1", None, "support", 0, agent),
+        span("c1", "a1", "Cycle 5a1e", 1, {"gen_ai.prompt": "[]", "event_loop.cycle_id": "5a1e"}),
+        span("m1", "c1", "Model invoke", 1, {"gen_ai.system": "strands-agents", "agent.name": "support",
+                                            "gen_ai.agent.name": "support", "gen_ai.prompt": "[]",
+                                            "gen_ai.usage.prompt_tokens": 900, "gen_ai.usage.completion_tokens": 80}),
+        span("t1", "c1", "Tool: lookup_order", 2, {
+            "gen_ai.prompt": '{"toolUseId": "tooluse_1", "name": "lookup_order", "input": {"order": 7}}',
+            "tool.name": "lookup_order", "tool.id": "tooluse_1", "tool.parameters": '{"order": 7}',
+            "tool.result": '[{"text": "shipped"}]', "gen_ai.completion": '[{"text": "shipped"}]', "tool.status": "success"}),
+    ]
+    path = tmp_path / "strands.jsonl"
+    path.write_text("\n".join(json.dumps(s) for s in spans) + "\n")
+    rows = {r["name"]: r for r in forensics.load(path).spans.to_pylist()}
+    assert {n: (r["kind"], r["agent"], r["tool"]) for n, r in rows.items()} == {
+        "support": ("agent", "support", None), "Cycle 5a1e": ("chain", "support", None),
+        "Model invoke": ("llm", "support", None), "Tool: lookup_order": ("tool", "support", "lookup_order")}
+    # Near miss: a span of another framework with a tool name but no tool id stays unknown, and the
+    # model span (same system and agent name, never agent.tools) is no agent.
+    assert _mapped({"tool.name": "lookup_order"}, "lookup")[0]["kind"] == "unknown"
+    assert _mapped({"gen_ai.system": "strands-agents", "agent.name": "support"}, "support")[0]["kind"] == "unknown"
+    assert _mapped({"gen_ai.system": "strands-agents", "agent.name": "Strands Agent"}, "Strands Agent")[0]["kind"] == "agent"
