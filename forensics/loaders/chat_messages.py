@@ -414,7 +414,7 @@ def _state_status(conv: dict[str, Any]) -> dict[str, Any]:
         return {"status": "ok"}
     who = cancelled_by(word)
     said = (f"the run was cancelled ({key} {word!r})" if who == "unknown"
-            else f"the run was cancelled by its {who} ({key} {word!r})" if who
+            else f"the run was cancelled by the {who} ({key} {word!r})" if who
             else f"the run ended in {key} {word!r}")
     return {"status": "error", "error_type": word, "error_message": said}
 

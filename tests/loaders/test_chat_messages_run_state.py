@@ -41,7 +41,7 @@ def test_a_run_its_user_cancelled_is_the_users_cancellation_not_a_hidden_failure
     assert json.loads(root["attributes"])["@outcome"] == {
         "verdict": "unknown", "score": None, "field": "state", "value": "cancelled_by_user", "cancelled_by": "user"}
     assert (root["status"], root["error_type"]) == ("error", "cancelled_by_user")
-    assert root["error_message"] == "the run was cancelled by its user (state 'cancelled_by_user')"
+    assert root["error_message"] == "the run was cancelled by the user (state 'cancelled_by_user')"
     run = found.runs.to_pylist()[0]
     assert run["declared_outcome"] == "unknown" and not run["unexplained_failure"]
     # The open refund call is the user's stop, not a success reported over an unfinished span.
