@@ -341,7 +341,9 @@ class UndeliveredOutput(Detector):
     strength = "strong"
     description = (
         "The run reports success but its output went nowhere: the root's output is empty, or the "
-        "run attempted a delivery (policy tools.delivery) and none succeeded. A handoff nobody "
+        "run attempted a delivery (policy tools.delivery) and none succeeded, or a write the run's own "
+        "later read of the same place found missing (empty, or 'no such file', 'not found') and nothing "
+        "made good. A handoff nobody "
         "received is dangling_handoff's (ownership_gap), not reported twice."
     )
 
@@ -387,7 +389,7 @@ class UndeliveredOutput(Detector):
             .otherwise(pl.format("the run reported success at {} with an empty final output", hms("root_t")))
         )
         empty_from = pl.coalesce("empty_span_id", "root_span_id")
-        return judged.select(
+        found = judged.select(
             finding(
                 "run_id",
                 pl.when(pl.col("undelivered"))
@@ -397,6 +399,30 @@ class UndeliveredOutput(Detector):
                 why,
             )
         )
+        # A write the run's own later read found missing (lost_writes): the output went nowhere.
+        from forensics.detectors.lost_writes import lost_writes
+
+        lost = (
+            lost_writes(ctx)
+            .join(success.select("run_id"), on="run_id", how="semi")
+            .join(judged.select("run_id"), on="run_id", how="anti")
+            .select(
+                finding(
+                    "run_id",
+                    pl.concat_list("w_id", "r_id"),
+                    "w_id",
+                    pl.format(
+                        "tool {} reported success at {} but a later {} of the same place at {} found nothing ({}); "
+                        "the run reported success",
+                        pl.col("w_call"), hms("w_t"), pl.col("r_call"), hms("r_t"),
+                        pl.when(pl.col("r_said").str.strip_chars().str.len_chars() > 0)
+                        .then(pl.format('"{}"', snippet(pl.col("r_said"))))
+                        .otherwise(pl.lit("an empty result")),
+                    ),
+                )
+            )
+        )  # fmt: skip
+        return pl.concat([found, lost], how="vertical_relaxed")
 
 
 @register
