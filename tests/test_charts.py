@@ -463,3 +463,17 @@ def test_fleet_charts_are_the_same_spec_in_two_fresh_processes() -> None:
     (cells,) = agents["datasets"].values()
     keys = [(-r["runs"], r["failure_class"], r["agent"]) for r in cells]
     assert keys == sorted(keys) and len({k[0] for k in keys}) < len(keys)  # ties, in class then name order
+
+
+def test_a_callers_chart_is_checked_against_the_schema_unless_told_not_to(tmp_path: Any) -> None:
+    import altair as alt
+    import jsonschema
+
+    bad = alt.Chart(pl.DataFrame({"a": [1, 2]})).mark_point().encode(x=alt.X("a:Q"))
+    bad["width"] = "wide"  # not a number, "container" or a step
+    with pytest.raises(jsonschema.ValidationError):
+        save_chart(bad, tmp_path / "checked.svg")
+    assert not (tmp_path / "checked.svg").exists()
+    # validate=False: the spec goes to vl-convert as it is (the report's own charts).
+    save_chart(bad, tmp_path / "unchecked.svg", validate=False)
+    assert (tmp_path / "unchecked.svg").read_text().lstrip().startswith("<svg")

@@ -294,3 +294,33 @@ def test_a_run_whose_id_was_derived_says_how(tmp_path: Path) -> None:
     assert story.id_from == "task_id+trial"
     plain = run_story({"run_id": "x", "agents": ["a"], "source_file": None}, None)
     assert plain.id_from is None
+
+
+def test_report_charts_are_built_and_written_without_schema_checks(tmp_path, monkeypatch):
+    """The report's builders are ours (their specs rendered by the tests): altair's debug mode,
+    which checks every object against the Vega-Lite schema as it is made, is off while they run
+    and on again after; save_chart is told not to check the finished spec."""
+    import altair.utils.schemapi as schemapi
+
+    import forensics.charts as charts
+
+    modes: list[bool] = []
+    checks: list[bool] = []
+    real_trend, real_save = charts.class_trend_chart, charts.save_chart
+
+    def trend(*args: Any, **kwargs: Any) -> Any:
+        modes.append(schemapi.DEBUG_MODE)
+        return real_trend(*args, **kwargs)
+
+    def save(chart: Any, path: Any, **kwargs: Any) -> Any:
+        checks.append(kwargs.get("validate", True))
+        return real_save(chart, path, **kwargs)
+
+    monkeypatch.setattr(charts, "class_trend_chart", trend)
+    monkeypatch.setattr(charts, "save_chart", save)
+    store = _store_with_two_nights(tmp_path)
+    write_report(store, tmp_path / "rep")
+    store.close()
+    assert modes == [False]
+    assert checks and not any(checks)
+    assert schemapi.DEBUG_MODE is True

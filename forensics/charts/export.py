@@ -76,6 +76,7 @@ def save_chart(
     redacted: bool | None = None,
     redaction_policy: Any = None,
     scale: float = 2.0,
+    validate: bool = True,
 ) -> Path:
     """Write ``chart`` to ``path`` (``.png``, ``.svg`` or ``.html``, by suffix) and return the path.
 
@@ -86,7 +87,9 @@ def save_chart(
     screenshot pasted elsewhere still says it. It only states what the caller did: the chart's data
     must already be redacted (``redact_frame``). ``None`` says nothing (a notebook user exporting a
     chart of their own); the CLI and the report always pass True or False. ``scale`` multiplies
-    PNG pixel dimensions.
+    PNG pixel dimensions. ``validate=False`` skips checking the spec against the Vega-Lite JSON
+    schema (jsonschema, most of a small chart's export time): for charts of ours whose builders
+    the tests render (the report's); a chart of the caller's own is checked.
     """
     target = Path(path)
     exporter = EXPORTERS.get(target.suffix.lower())
@@ -102,7 +105,7 @@ def save_chart(
             where=str(target),
             hint=f"create `{target.parent}` first (e.g. `Path(...).mkdir(parents=True)`).",
         )
-    spec = chart.to_dict()
+    spec = chart.to_dict(validate=validate)
     meta = (spec.get("usermeta") or {}).get("forensics", {})
     run_id = run_id if run_id is not None else meta.get("run_id")
     policy_version = policy_version if policy_version is not None else meta.get("policy_version")

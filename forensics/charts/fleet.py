@@ -99,13 +99,13 @@ def class_trend_chart(runs: Any, *, every: str = "1d", width: int = 700) -> alt.
             y=alt.Y("runs:Q", stack="zero", title="runs", scale=y_scale, axis=count_axis()),
             color=class_color("primary class", with_ok=True, present=present),
             tooltip=[alt.Tooltip("utcyearmonthdatehoursminutes(period):T", title="period (UTC)"),
-                     "failure_class:N", "runs:Q"],  # fmt: skip
+                     alt.Tooltip("failure_class:N"), alt.Tooltip("runs:Q")],  # fmt: skip
         )
     )
     layers = [bars]
     if len(periods) <= width // 30:  # room for a total over each bar (96 quarter-hours have none)
         layers.append(alt.Chart(inline(totals)).mark_text(dy=-7, fontSize=11)
-                      .encode(x=x, y=alt.Y("runs:Q", scale=y_scale), text="runs:Q"))  # fmt: skip
+                      .encode(x=x, y=alt.Y("runs:Q", scale=y_scale), text=alt.Text("runs:Q")))  # fmt: skip
     return alt.LayerChart(layer=layers).properties(
         width=width, height=260, title=f"Runs per failure class ({frame.height} runs)",
         usermeta={"forensics": {"chart": "class_trend"}},
@@ -143,13 +143,13 @@ def _heatmap(pairs: pl.DataFrame, column: str, title: str, what: str) -> alt.Lay
             x=alt.X(f"{column}:N", sort=order_list, title=what),
             y=alt.Y("failure_class:N", title="failure class"),
             color=alt.Color("runs:Q", scale=alt.Scale(scheme="orangered"), title="runs", legend=legend),
-            tooltip=["failure_class:N", f"{column}:N", "runs:Q"],
+            tooltip=[alt.Tooltip("failure_class:N"), alt.Tooltip(f"{column}:N"), alt.Tooltip("runs:Q")],
         )
     )
     labels = (
         alt.Chart(inline(counts))
         .mark_text(fontSize=10)
-        .encode(x=alt.X(f"{column}:N", sort=order_list), y="failure_class:N", text="runs:Q")
+        .encode(x=alt.X(f"{column}:N", sort=order_list), y=alt.Y("failure_class:N"), text=alt.Text("runs:Q"))
     )
     chart = alt.LayerChart(layer=[heat, labels])
     return chart.properties(title=title, usermeta={"forensics": {"chart": f"class_{column}_heatmap"}})
@@ -207,11 +207,11 @@ def top_detectors_chart(findings: Any, *, top: int = 15) -> alt.LayerChart:
             x=alt.X("runs:Q", title="runs it fired on", scale=x_scale, axis=count_axis()),
             y=y,
             color=class_color("failure class", with_ok=False, present=present),
-            tooltip=["detector:N", "failure_class:N", "severity:N", "runs:Q", "findings:Q"],
+            tooltip=[alt.Tooltip(f) for f in ("detector:N", "failure_class:N", "severity:N", "runs:Q", "findings:Q")],
         )
     )
     labels = alt.Chart(inline(counts)).mark_text(align="left", dx=3, fontSize=11).encode(
-        x=alt.X("runs:Q", scale=x_scale), y=y, text="runs:Q")
+        x=alt.X("runs:Q", scale=x_scale), y=y, text=alt.Text("runs:Q"))
     return alt.LayerChart(layer=[bars, labels]).properties(
         title=f"Top {counts.height} detectors (runs they fired on)",
         usermeta={"forensics": {"chart": "top_detectors"}},

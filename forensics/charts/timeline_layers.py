@@ -23,7 +23,7 @@ def _name_layer(names: pl.DataFrame, y: alt.Y, y_off: alt.YOffset) -> alt.Chart:
     return (
         alt.Chart(inline(names.with_columns(pl.col("tx").round(6))))
         .mark_text(align="left", baseline="middle", fontSize=LABEL_FONT_SIZE)
-        .encode(x="tx:Q", y=y, yOffset=y_off, text="text:N", color=alt.Color("color:N", scale=None))
+        .encode(x=alt.X("tx:Q"), y=y, yOffset=y_off, text=alt.Text("text:N"), color=alt.Color("color:N", scale=None))
     )
 
 
@@ -45,7 +45,7 @@ def _key_layer(key: pl.DataFrame) -> alt.Chart:
 def _stall_layer(stalls: pl.DataFrame, x_scale: alt.Scale) -> alt.Chart:
     base = alt.Chart(inline(stalls))
     rect = base.mark_rect(color="#7f7f7f", opacity=0.18).encode(
-        x=alt.X("x0:Q", scale=x_scale), x2="x1:Q", tooltip=[alt.Tooltip("label:N", title="stall")]
+        x=alt.X("x0:Q", scale=x_scale), x2=alt.X2("x1:Q"), tooltip=[alt.Tooltip("label:N", title="stall")]
     )
     return rect
 
@@ -58,17 +58,17 @@ def _bar_layer(bars: pl.DataFrame, x_scale: alt.Scale, x_title: str, y: alt.Y, y
         .mark_bar(cornerRadius=1, height={"band": 0.9})
         .encode(
             x=alt.X("x0:Q", scale=x_scale, title=x_title),
-            x2="x1:Q",
+            x2=alt.X2("x1:Q"),
             y=y,
             yOffset=y_off,
             fill=alt.Fill("kind:N", scale=alt.Scale(domain=kinds, range=[KIND_COLORS[k] for k in kinds]),
                           legend=alt.Legend(title="span kind", orient="right")),  # fmt: skip
-            opacity=alt.condition("datum.n > 1", alt.value(0.45), alt.value(0.9)),
-            stroke=alt.when("datum.status === 'error'").then(alt.value("#d62728"))
-            .when("datum.open").then(alt.value("#222222"))
-            .otherwise(alt.value(None)),
-            strokeWidth=alt.condition("datum.status === 'error' || datum.open", alt.value(2), alt.value(0)),
-            strokeDash=alt.condition("datum.open", alt.value([4, 2]), alt.value([1, 0])),
+            opacity=alt.OpacityValue(**alt.condition("datum.n > 1", alt.value(0.45), alt.value(0.9))),
+            stroke=alt.StrokeValue(**alt.when("datum.status === 'error'").then(alt.value("#d62728"))
+                                   .when("datum.open").then(alt.value("#222222"))
+                                   .otherwise(alt.value(None))),
+            strokeWidth=alt.StrokeWidthValue(**alt.condition("datum.status === 'error' || datum.open", alt.value(2), alt.value(0))),
+            strokeDash=alt.StrokeDashValue(**alt.condition("datum.open", alt.value([4, 2]), alt.value([1, 0]))),
             tooltip=[
                 alt.Tooltip("name:N"), alt.Tooltip("kind:N"), alt.Tooltip("lane:N", title="agent"),
                 alt.Tooltip("tool:N"), alt.Tooltip("status:N"), alt.Tooltip("err:N", title="error"),
@@ -86,8 +86,8 @@ def _evidence_layer(evidence: pl.DataFrame, y: alt.Y, y_off: alt.YOffset) -> alt
         alt.Chart(inline(evidence.with_columns(pl.col("x0", "x1").round(6))))
         .mark_bar(fillOpacity=0, height={"band": 1.0})
         .encode(
-            x="x0:Q",
-            x2="x1:Q",
+            x=alt.X("x0:Q"),
+            x2=alt.X2("x1:Q"),
             y=y,
             yOffset=y_off,
             strokeWidth=alt.StrokeWidth("width:Q", scale=None, legend=None),
@@ -108,12 +108,12 @@ def _handoff_layer(handoffs: pl.DataFrame, lanes: list[str]) -> alt.Chart:
         alt.Chart(data)
         .mark_rule(strokeWidth=1.5)
         .encode(
-            x="x:Q",
-            x2="x2:Q",
+            x=alt.X("x:Q"),
+            x2=alt.X2("x2:Q"),
             y=alt.Y("from_lane:N", scale=alt.Scale(domain=lanes), sort=lanes, title=None),
-            y2="to_lane:N",
-            color=alt.condition("datum.picked", alt.value("#2f6f2a"), alt.value("#d62728")),
-            strokeDash=alt.condition("datum.picked", alt.value([1, 0]), alt.value([5, 3])),
+            y2=alt.Y2("to_lane:N"),
+            color=alt.ColorValue(**alt.condition("datum.picked", alt.value("#2f6f2a"), alt.value("#d62728"))),
+            strokeDash=alt.StrokeDashValue(**alt.condition("datum.picked", alt.value([1, 0]), alt.value([5, 3]))),
             tooltip=[alt.Tooltip("tip:N", title="handoff")],
         )
     )
@@ -126,7 +126,7 @@ def _marker_layer(markers: pl.DataFrame, y: alt.Y, y_off: alt.YOffset) -> alt.Ch
         alt.Chart(inline(markers.with_columns(pl.col("x").round(6))))
         .mark_point(size=70, filled=True, opacity=1)
         .encode(
-            x="x:Q",
+            x=alt.X("x:Q"),
             y=y,
             yOffset=y_off,
             shape=alt.Shape("marker:N", scale=alt.Scale(domain=names, range=[MARKERS[m][0] for m in names]), legend=legend),

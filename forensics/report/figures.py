@@ -42,7 +42,8 @@ def _chart_builder(name: str) -> Callable[..., Any] | None:
 def _render_svg(chart: Any, path: Path, **save_kwargs: Any) -> str:
     save = _chart_builder("save_chart")
     if save is not None:
-        save(chart, path, **save_kwargs)
+        # Not checked against the Vega-Lite schema again when written (_figure).
+        save(chart, path, validate=False, **save_kwargs)
         return path.read_text(encoding="utf-8")
     import vl_convert as vlc
 
@@ -59,8 +60,14 @@ def _figure(title: str, builder: str, path: Path, *args: Any, png: bool = False,
     if fn is None:
         return Figure(title, None, None, note=f"`forensics.charts.{builder}` is not available in this version")
     try:
-        chart = fn(*args, **kwargs)
-        svg = _render_svg(chart, path, **(save_kwargs or {}))
+        # Built and written without altair's debug mode, which checks every object the builder
+        # makes against the Vega-Lite JSON schema as it is made (jsonschema: most of a timeline's
+        # build time, issue 15). The builders are ours and their specs are rendered by the tests.
+        from altair.utils.schemapi import debug_mode
+
+        with debug_mode(False):
+            chart = fn(*args, **kwargs)
+            svg = _render_svg(chart, path, **(save_kwargs or {}))
         if png:
             # Rasterised from the SVG just written (title and banner included), as save_chart's PNG
             # is: a second save_chart would validate and compile the chart's spec again.
