@@ -144,6 +144,14 @@ def _extract() -> list[pl.Expr]:
         # Vercel AI SDK: the span of a tool call its generateText/streamText step ran (ai.operationId
         # "ai.toolCall", packages/ai/core/telemetry/assemble-operation-name.ts).
         (json_scalar("attributes", r"ai\.operationId", "ai.toolCall") == VERCEL_TOOL_CALL).fill_null(False).alias("_cv_vercel_tool"),
+        # Strands Agents: every tool failure goes back to the model as a ToolResult with status
+        # "error" (the @tool wrapper returns it for a caught exception, strands/tools/decorator.py;
+        # ToolExecutor._stream builds {"status": "error", "content": [{"text": "Error: ..."}]} for one
+        # a tool raised, strands/tools/executors/_executor.py), and end_tool_call_span writes that
+        # status on the span as gen_ai.tool.status (tool.status before 1.0; strands/telemetry/tracer.py).
+        (json_scalar("attributes", r"(?:gen_ai\.)?tool\.status", "tool.status") == "error")
+        .fill_null(False)
+        .alias("_cv_tool_status_error"),
         # OpenAI Agents SDK: a function tool's failure_error_function result goes back to the model
         # and the span gets SpanError(message="Error running tool (non-fatal)") (src/agents/tool.py).
         em.str.starts_with("Error running tool (non-fatal)").fill_null(False).alias("_cv_nonfatal"),
@@ -195,6 +203,7 @@ def _status(df: pl.DataFrame) -> pl.DataFrame:
     handled = (
         pl.col("_cv_nonfatal")
         | ((pl.col("kind") == "tool") & pl.col("output").str.starts_with(_ANY_AGENT_HANDED_BACK).fill_null(False))
+        | ((pl.col("kind") == "tool") & pl.col("_cv_tool_status_error"))
         | pl.col("_cv_agent_error").is_in(list(_HANDLED_AGENT_ERRORS))
         | (pl.col("error_type").str.contains(_SMOL_BARE_ERROR) & pl.col("name").str.contains(SMOL_STEP))
         | pl.col("_cv_said_failed")
@@ -320,6 +329,13 @@ register(
                 "OpenAI Agents SDK",
                 "src/agents/tool.py (function_tool: failure_error_function + _error_tracing.attach_error_to_current_span)",
                 "error_handled",
+            ),
+            Signal(
+                "gen_ai.tool.status (tool.status before 1.0) 'error' on an execute_tool span",
+                "Strands Agents",
+                "strands/tools/decorator.py (@tool returns status 'error'); strands/tools/executors/_executor.py "
+                "(ToolExecutor._stream: a raised tool's error ToolResult); strands/telemetry/tracer.py (end_tool_call_span)",
+                "error_handled (the error is the tool's result, given to the model)",
             ),
             Signal(
                 "AgentParsingError / AgentExecutionError / AgentToolCallError / AgentToolExecutionError stored on the step",
