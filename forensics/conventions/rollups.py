@@ -11,10 +11,22 @@ span as well as on each model call under it:
   summed over the descendants on every chain run (langsmith ``schemas.py``, ``Run``);
 * Langfuse observations of type SPAN/AGENT may carry usage aggregated from their generations.
 
+Two instrumentations can also record ONE model call twice, one model-call span inside the other:
+a framework's call and, under it, the client library's request. OpenInference's LangChain
+instrumentation reads the LLM run's ``llm_output.token_usage`` onto its LLM span
+(openinference-instrumentation-langchain ``_tracer.py`` ``_token_counts``), and
+openinference-instrumentation-openai reads the same response's ``usage`` onto the ChatCompletion
+span the client call opens under it (``_response_attributes_extractor.py``); opentelemetry-
+instrumentation-openai-v2 does the same under a framework's own model-call span (``patch.py``,
+gen_ai.usage.* from the response). The innermost span is the request the provider answered and
+billed (a client's own retries are inside it); the outer one repeats its usage.
+
 Summed over every span, such a run counts its usage twice or more, and a healthy long run looks
 like a runaway. The rule: in a run where model-call spans (``kind`` ``llm``) carry a figure, the
 figure on container spans (``agent``, ``chain``) is a roll-up of those calls and is not counted
-again. A run whose only figures are on containers (nothing per call) keeps them. The same rule
+again; and a model-call span with a model-call child carrying the figure is the outer record of
+that call, not counted again. A run whose only figures are on containers (nothing per call) keeps
+them, and so does a model call with none under it. The same rule
 serves the runs table (``prepare``) and the fleet's budgets (``fleet_facts``), so both agree; it runs
 first in ``prepare`` (before any convention), so the registered entry only documents the signals.
 """
@@ -37,18 +49,34 @@ def without_rollups(spans: pl.DataFrame, run: str = "run_id") -> pl.DataFrame:
     their own (per figure family: tokens, cost). Returns the frame unchanged (same object) when no
     container span carries a figure, which is the common case and costs one pass over ``kind``."""
     container = pl.col("kind").is_in(CONTAINER_KINDS)
+    call = pl.col("kind") == "llm"
     present = [pl.any_horizontal([pl.col(c).is_not_null() for c in cols]) for cols in _USAGE]
-    flags = spans.select([(container & p).any().alias(f"_c{i}") for i, p in enumerate(present)]).row(0)
-    if not any(flags):
+    nested = [call & p & pl.col("parent_id").is_not_null() for p in present]
+    flags = spans.select([(container & p).any().alias(f"_c{i}") for i, p in enumerate(present)]
+                         + [n.any().alias(f"_n{i}") for i, n in enumerate(nested)]).row(0)
+    outer = [_outer_calls(spans, run, n) if flags[len(_USAGE) + i] else None for i, n in enumerate(nested)]
+    if not any(flags[: len(_USAGE)]) and not any(o is not None and o.any() for o in outer):
         return spans
     out = spans
     for i, (cols, p) in enumerate(zip(_USAGE, present, strict=True)):
-        if not flags[i]:
-            continue
-        calls_carry = ((pl.col("kind") == "llm") & p).any().over(run)
-        drop = container & calls_carry
+        drop = container & (call & p).any().over(run) if flags[i] else pl.lit(False)
+        if outer[i] is not None:
+            drop = drop | (call & pl.lit(outer[i]))
         out = out.with_columns([pl.when(drop).then(None).otherwise(pl.col(c)).alias(c) for c in cols])
     return out
+
+
+def _outer_calls(spans: pl.DataFrame, run: str, inner: pl.Expr) -> pl.Series:
+    """Per row of ``spans``: whether a child of the span is a model call that carries the figure
+    (``inner``), i.e. the span is the outer record of that call when it is a model call itself."""
+    children = (
+        spans.lazy().filter(inner).select(run, pl.col("parent_id").alias("span_id")).unique()
+        .with_columns(pl.lit(True).alias("_outer"))
+    )
+    return (
+        spans.lazy().select(run, "span_id").join(children, on=[run, "span_id"], how="left", maintain_order="left")
+        .select(pl.col("_outer").fill_null(False)).collect().to_series()
+    )
 
 
 register(
@@ -66,6 +94,15 @@ register(
                 "LangSmith run export",
                 "langsmith python/langsmith/schemas.py (Run)",
                 "input_tokens/output_tokens/cost_usd of the container set to null (counted on the calls)",
+            ),
+            Signal(
+                "llm.token_count.* / gen_ai.usage.* on a model-call span and again on the model-call span of the same "
+                "call under it (a framework's call, the client library's request inside it)",
+                "OpenInference LangChain over OpenInference OpenAI; a framework span over opentelemetry-instrumentation-openai-v2",
+                "openinference-instrumentation-langchain _tracer.py (_token_counts: llm_output.token_usage); "
+                "openinference-instrumentation-openai _response_attributes_extractor.py (the response's usage); "
+                "opentelemetry-instrumentation-openai-v2 patch.py (gen_ai.usage.* from the response)",
+                "input_tokens/output_tokens/cost_usd of the outer model call set to null (counted on the innermost request)",
             ),
         ),
         columns={

@@ -48,3 +48,40 @@ def test_near_miss_a_run_without_calls_keeps_its_totals_beside_one_that_has_them
     )
     runs = pl.from_arrow(classify(table).runs).sort("run_id")
     assert runs["input_tokens"].to_list() == [300, 700]
+
+
+def _otlp_span(sid: str, parent: str | None, name: str, start: int, **attrs: object) -> dict:
+    def value(v: object) -> dict:
+        return {"intValue": str(v)} if isinstance(v, int) else {"stringValue": str(v)}
+
+    return {"traceId": "7ace0000000000000000000000000001", "spanId": f"{sid:0>16}", "parentSpanId": f"{parent:0>16}" if parent else "",
+            "name": name, "kind": 1, "startTimeUnixNano": f"17000000{start:02d}000000000",
+            "endTimeUnixNano": f"17000000{start + 1:02d}000000000", "status": {"code": 1},
+            "attributes": [{"key": k, "value": value(v)} for k, v in attrs.items()]}
+
+
+def test_one_model_call_recorded_by_two_instrumentations_is_counted_once(tmp_path) -> None:
+    """OpenInference's LangChain instrumentation puts the LLM run's llm_output.token_usage on its
+    ChatOpenAI span (_tracer.py _token_counts), and openinference-instrumentation-openai the same
+    response's usage on the ChatCompletion span the client call opens under it: one call, counted
+    once (on the innermost request). Near miss: the chain's two calls side by side both count."""
+    import json
+
+    import forensics
+
+    def llm(sid: str, parent: str, name: str, start: int, prompt: int, completion: int) -> dict:
+        return _otlp_span(sid, parent, name, start, **{"openinference.span.kind": "LLM", "llm.model_name": "gpt-4o",
+                                                        "llm.token_count.prompt": prompt,
+                                                        "llm.token_count.completion": completion})
+
+    chain = _otlp_span("c1", None, "RunnableSequence", 0, **{"openinference.span.kind": "CHAIN"})
+    request = {"resourceSpans": [{"resource": {"attributes": []}, "scopeSpans": [
+        {"scope": {"name": "openinference.instrumentation.langchain"},
+         "spans": [chain, llm("l1", "c1", "ChatOpenAI", 1, 1200, 80), llm("l2", "c1", "ChatOpenAI", 3, 1500, 60)]},
+        {"scope": {"name": "openinference.instrumentation.openai"},
+         "spans": [llm("o1", "l1", "ChatCompletion", 1, 1200, 80), llm("o2", "l2", "ChatCompletion", 3, 1500, 60)]},
+    ]}]}
+    path = tmp_path / "langchain_openai.otlp.json"
+    path.write_text(json.dumps(request))
+    row = pl.from_arrow(forensics.classify(forensics.load(path).spans).runs).row(0, named=True)
+    assert (row["input_tokens"], row["output_tokens"]) == (2700, 140)  # not 5400 and 280
