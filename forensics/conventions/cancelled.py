@@ -67,43 +67,54 @@ def _text(*cols: str) -> pl.Expr:
 
 
 def _status(df: pl.DataFrame) -> pl.DataFrame:
-    failed = pl.col("failed")
-    aborted = pl.col("error_type").str.contains(ABORTED).fill_null(False)
-    stopped_tool = pl.coalesce("error_message", "output").str.contains(USER_STOPPED_TOOL).fill_null(False)
-    cancelled = _text("error_type", "error_message").str.contains(CANCELLATION)
-    # Only the runs holding a failed cancellation are read for who asked for it.
-    in_play = df.filter(failed & cancelled).select("run_key").unique()
-    if in_play.height == 0:
-        return df.with_columns((failed & (aborted | stopped_tool)).alias("user_cancelled"))
-    runs = df.lazy().join(in_play.lazy(), on="run_key", how="semi")
-    timed_out = runs.filter(failed & _text("error_type", "error_message").str.contains(TIMEOUT)).select("run_key").unique()
-    # A root holds the whole run: what it says covers every call in it; a person's message, the
-    # calls before it.
-    said = (
-        runs.filter(pl.col("is_root") | (pl.col("kind") == "human"))
-        .filter(_text("output", "error_message").str.contains(USER_CANCELLED))
-        .join(timed_out, on="run_key", how="anti")
-        .group_by("run_key")
-        .agg(
-            pl.col("is_root").any().alias("_by_root"),
-            pl.col("seq").filter(~pl.col("is_root")).max().alias("_said_seq"),
-        )
-        .collect()
-    )
-    by_user = (
+    # Read on the failed calls only (a few of every table): the text checks never touch the rest.
+    failed = (
         df.lazy()
-        .filter(failed & cancelled)
-        .select("run_key", "seq", "span_k")
-        .join(said.lazy(), on="run_key")
-        .filter(pl.col("_by_root") | (pl.col("_said_seq") > pl.col("seq")).fill_null(False))
-        .select("span_k")
+        .filter(pl.col("failed"))
+        .select("run_key", "seq", "span_k", "error_type", "error_message", "output")
+        .with_columns(
+            (
+                pl.col("error_type").str.contains(ABORTED).fill_null(False)
+                | pl.coalesce("error_message", "output").str.contains(USER_STOPPED_TOOL).fill_null(False)
+            ).alias("_stopped"),
+            _text("error_type", "error_message").str.contains(CANCELLATION).alias("_cancelled"),
+            _text("error_type", "error_message").str.contains(TIMEOUT).alias("_timed_out"),
+        )
+        .select("run_key", "seq", "span_k", "_stopped", "_cancelled", "_timed_out")
         .collect()
     )
-    return df.with_columns(
-        (failed & (aborted | stopped_tool | pl.col("span_k").is_in(by_user.get_column("span_k").implode()))).alias(
-            "user_cancelled"
-        )
+    ended = failed.filter(pl.col("_stopped")).get_column("span_k")
+    # Only the runs holding a failed cancellation, and no timeout, are read for who asked for it.
+    in_play = (
+        failed.group_by("run_key")
+        .agg(pl.col("_cancelled").any(), pl.col("_timed_out").any())
+        .filter(pl.col("_cancelled") & ~pl.col("_timed_out"))
+        .select("run_key")
     )
+    if in_play.height:
+        # A root holds the whole run: what it says covers every call in it; a person's message, the
+        # calls before it.
+        said = (
+            df.lazy()
+            .join(in_play.lazy(), on="run_key", how="semi")
+            .filter(pl.col("is_root") | (pl.col("kind") == "human"))
+            .filter(_text("output", "error_message").str.contains(USER_CANCELLED))
+            .group_by("run_key")
+            .agg(
+                pl.col("is_root").any().alias("_by_root"),
+                pl.col("seq").filter(~pl.col("is_root")).max().alias("_said_seq"),
+            )
+        )
+        by_user = (
+            failed.lazy()
+            .filter(pl.col("_cancelled"))
+            .join(said, on="run_key")
+            .filter(pl.col("_by_root") | (pl.col("_said_seq") > pl.col("seq")).fill_null(False))
+            .collect()
+            .get_column("span_k")
+        )
+        ended = pl.concat([ended, by_user])
+    return df.with_columns(pl.col("span_k").is_in(ended.implode()).alias("user_cancelled"))
 
 
 register(
