@@ -199,6 +199,9 @@ def _core(claim: str) -> str:
 
 
 _NORM: Final = r"[^a-z0-9]+"
+#: Words in single quotation marks (straight or curly), opened after a space or a bracket: an
+#: apostrophe inside a word ("I've", "Dana's") opens none.
+_SINGLE_QUOTED: Final = r"(?:^|[\s(\[:])['‘]([^'‘’\n]{3,}?)['’](?:$|[\s.,;:!?)\]])"
 
 
 def _normalised(e: pl.Expr) -> pl.Expr:
@@ -253,6 +256,19 @@ def undone_tools(tools: pl.LazyFrame) -> pl.DataFrame:
     )
 
 
+def _read_tools(acts: pl.LazyFrame, read_only: str) -> list[str]:
+    """The tool names among ``acts`` whose verb (:func:`tool_verb_object`) is a read by the
+    policy's ``tools.read_only`` (``search_emails``, ``get_ticket``, ``GMAIL_FETCH_EMAILS``); a name
+    with no verb and object is none (its verb is unknown: ``update_order_status`` is an update,
+    though ``status`` is a read word)."""
+    names = acts.select(pl.col("call_tool").drop_nulls().unique()).collect().get_column("call_tool").to_list()
+    parsed = [(n, vo[0]) for n in names if (vo := tool_verb_object(n)) is not None]
+    if not parsed:
+        return []
+    verbs = pl.Series([v for _, v in parsed], dtype=pl.String).str.contains(read_only).fill_null(False).to_list()
+    return [n for (n, _), read in zip(parsed, verbs, strict=True) if read]
+
+
 def claim_hits(ctx: Context) -> pl.LazyFrame:
     """Unbacked claims of each run's final answer: ``run_id, run_key, order, action, tool_name,
     said, tried, final_span_id, final_t`` (one row per claim; ``order`` ranks them in a run: the
@@ -301,13 +317,18 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
         # Which policy claim each distinct tool name can back: patterns run over the distinct
         # names, not every span.
         # A shell call is matched by the API call its command line makes, too (gh pr create).
+        # A read backs no act: a tool whose verb is a read (tools.read_only) matched a claim's tools
+        # by its object, so search_emails backed "I've sent the reply", get_ticket "ticket created",
+        # list_calendar_events "I've booked the meeting", get_user_settings (set) "I've updated your
+        # address". What a read found can still back a claim it states (the results below).
+        reads = _read_tools(acts, ctx.policy.read_only)
         names = (
             acts.select("call_tool", "as_call")
             .unique()
             .with_columns(
                 *[
                     (
-                        pl.col("call_tool").str.contains(c.tool).fill_null(False)
+                        (pl.col("call_tool").str.contains(c.tool).fill_null(False) & ~pl.col("call_tool").is_in(reads))
                         | pl.col("as_call").str.contains(c.tool).fill_null(False)
                     ).alias(f"m_{i}")
                     for i, c in enumerate(claims)
@@ -468,19 +489,34 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
     # The few runs with a claim: the user's words and the answering spans are read for them only.
     in_play = hits.get_column("run_key").unique()
     hits_lf = hits.lazy()
-    # A quote: a whole fragment the user wrote, holding the claim, inside the agent's sentence.
-    quoted = (
-        hits_lf.select(
-            "_h", "run_key", _normalised(pl.col("fragment")).alias("said_n"), _normalised(pl.col("core")).alias("core_n")
-        )
-        .join(user_fragments(ctx, in_play), on="run_key")
+    # A quote: a whole fragment the user wrote, holding the claim, inside the agent's sentence; or
+    # the claim inside single quotation marks, words the user wrote ("You mentioned being told 'your
+    # refund has been issued'", the user having written "your bot told me 'your refund has been
+    # issued' but ..."): single quotes end no fragment (they are apostrophes too), so the quoted words
+    # are matched inside the user's fragment.
+    users = user_fragments(ctx, in_play)
+    claims_n = hits_lf.select(
+        "_h", "run_key", "fragment", _normalised(pl.col("fragment")).alias("said_n"), _normalised(pl.col("core")).alias("core_n")
+    )
+    whole = (
+        claims_n.join(users, on="run_key")
         .filter(
             pl.col("said_n").str.contains(pl.col("user_n"), literal=True)
             & pl.col("user_n").str.contains(pl.col("core_n"), literal=True)
         )
         .select("_h")
-        .unique()
     )
+    single = (
+        claims_n.select("_h", "run_key", "core_n", pl.col("fragment").str.extract_all(_SINGLE_QUOTED).alias("_q"))
+        .explode("_q")
+        .drop_nulls("_q")
+        .select("_h", "run_key", "core_n", _normalised(pl.col("_q")).alias("quote_n"))
+        .filter(pl.col("quote_n").str.contains(pl.col("core_n"), literal=True))
+        .join(users, on="run_key")
+        .filter(pl.col("user_n").str.contains(pl.col("quote_n"), literal=True))
+        .select("_h")
+    )
+    quoted = pl.concat([whole, single]).unique()
     kept = hits_lf.join(quoted, on="_h", how="anti")
     # Where the claim was first said: the answering span holding it that ended first (a model call
     # whose answer an agent passed up, in another wrapper), else the final answer's span.
