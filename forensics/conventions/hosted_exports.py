@@ -46,10 +46,14 @@ register(
             Signal(
                 "an AGENT observation of scope openinference.instrumentation.openai_agents with no llm.system "
                 "(the span named by the SDK trace's workflow, e.g. 'Agent workflow')",
-                "OpenAI Agents SDK via OpenInference (Langfuse export)",
+                "OpenAI Agents SDK via OpenInference (Langfuse export, OTLP/JSON; a Phoenix export, which keeps no "
+                "scope: a root AGENT span named 'Agent workflow' with no attribute but its kind)",
                 "openinference-instrumentation-openai-agents _processor.py (on_trace_start: span named trace.name, "
-                "kind AGENT only; on_span_start: every SDK span with llm.system)",
-                "kind=chain, agent null: the run's container, not an agent (loaders/langfuse.py agents_sdk_trace_span)",
+                "kind AGENT only; on_span_start: every SDK span with llm.system); openai-agents src/agents/run.py "
+                "(RunConfig.workflow_name default 'Agent workflow')",
+                "kind=chain, agent null: the run's container, not an agent (loaders/otel_common.py "
+                "agents_sdk_trace_span, read by langfuse.py, otlp_json.py and openinference.py; the vectorised "
+                "OTLP reader hands such lines to the per-record loader)",
             ),
         ),
         columns={

@@ -13,6 +13,7 @@ import orjson
 from ..normalize import as_text
 from .langsmith_agents import graph_node_is_agent, handoff_key, handoff_target, owner
 from .otel_common import RecordError, json_text, time_ns
+from .otel_common import agents_sdk_trace_span as trace_span_of_scope
 
 #: Values that say nothing (an exporter's empty metadata).
 EMPTY: tuple[Any, ...] = (None, {}, [])
@@ -227,19 +228,12 @@ def _tool_call_names(output: Any) -> set[str]:
     return names
 
 
-#: OpenInference's OpenAI Agents SDK processor (openinference-instrumentation-openai-agents
-#: _processor.py): on_trace_start opens the SDK trace's own span, named by the trace's workflow name,
-#: with the span kind AGENT and nothing else; every SDK span it writes in on_span_start carries
-#: ``llm.system`` beside its kind.
-_AGENTS_SDK_SCOPE = "openinference.instrumentation.openai_agents"
-
-
 def agents_sdk_trace_span(otel: dict[str, Any], structural: dict[str, Any]) -> bool:
     """Whether an AGENT observation is OpenInference's span of an OpenAI Agents SDK *trace* (the
-    workflow, e.g. "Agent workflow") rather than of an agent: its scope is the openai_agents
-    instrumentation and it has no ``llm.system``. The agents run under it; it is the run's container."""
+    workflow, e.g. "Agent workflow") rather than of an agent (otel_common.agents_sdk_trace_span, on
+    the observation's scope). The agents run under it; it is the run's container."""
     scope = structural.get("@scope")
-    return isinstance(scope, dict) and scope.get("name") == _AGENTS_SDK_SCOPE and "llm.system" not in otel
+    return isinstance(scope, dict) and trace_span_of_scope(otel, scope.get("name"))
 
 
 # The Langfuse v2 LangChain CallbackHandler (langfuse/callback/langchain.py) writes every chain, node

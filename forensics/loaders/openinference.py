@@ -14,7 +14,16 @@ from typing import Any
 
 from ..normalize import norm_id, to_ns
 from .base import Loader, Sample, Source, SpanSink
-from .otel_common import RecordError, finish_row, span_id, status_of, time_ns, trace_id
+from .otel_common import (
+    RecordError,
+    as_run_container,
+    finish_row,
+    span_id,
+    status_of,
+    time_ns,
+    trace_id,
+    unscoped_agents_sdk_trace_span,
+)
 from .otel_sdk_json import iter_tree
 
 _KNOWN = frozenset({"name", "context", "span_kind", "parent_id", "start_time", "end_time", "status_code",
@@ -143,6 +152,8 @@ def openinference_row(record: Any, nested_parent: str | None = None) -> dict[str
     # The kind key stays (as evidence) only when it says something the kind column does not.
     if str(rest.get("openinference.span.kind", "")).lower() == row["kind"]:
         rest.pop("openinference.span.kind", None)
+    if row["kind"] == "agent" and unscoped_agents_sdk_trace_span(attrs, row):
+        as_run_container(row)  # an OpenAI Agents SDK trace's span: the run's container, not an agent
     if row["kind"] == "agent" and row.get("agent") is None:
         row["agent"] = attrs.get("graph.node.id") or row["name"]
     for key, value in record.items():

@@ -258,3 +258,35 @@ def finish_row(row: dict[str, Any], attrs: dict[str, Any], events: list[dict[str
     if row.get("status") == "error" and row.get("error_type") is None and attrs.get("http.status_code") is not None:
         row["error_type"] = as_text(attrs.get("http.status_code"))
     return rest
+
+
+#: OpenInference's OpenAI Agents SDK processor (Arize-ai/openinference
+#: python/instrumentation/openinference-instrumentation-openai-agents/.../_processor.py): on_trace_start
+#: opens the SDK trace's own span, named by the trace's workflow name ("Agent workflow" unless the run
+#: names one: openai-agents src/agents/run.py RunConfig.workflow_name), with the span kind AGENT and
+#: nothing else; every SDK span it writes in on_span_start carries ``llm.system`` beside its kind. That
+#: span holds the run's agents; it is none of them. Its instrumentation scope:
+AGENTS_SDK_SCOPE = "openinference.instrumentation.openai_agents"
+#: The SDK's default workflow name: the trace span's name where no scope says who wrote it (a Phoenix export).
+AGENTS_SDK_DEFAULT_WORKFLOW = "Agent workflow"
+#: Texts that send an OTLP/JSON line to the per-record loader (the vectorised readers hand such lines
+#: over): the rule below reads the instrumentation scope, which the vectorised SQL does not map.
+PER_RECORD_MARKS: tuple[str, ...] = (AGENTS_SDK_SCOPE,)
+
+
+def agents_sdk_trace_span(attrs: dict[str, Any], scope_name: Any) -> bool:
+    """Whether an AGENT span is OpenInference's span of an OpenAI Agents SDK *trace* (the workflow),
+    not of an agent: its scope is the openai_agents instrumentation and it has no ``llm.system``."""
+    return scope_name == AGENTS_SDK_SCOPE and "llm.system" not in attrs
+
+
+def unscoped_agents_sdk_trace_span(attrs: dict[str, Any], row: dict[str, Any]) -> bool:
+    """The same span read where no scope is kept (OpenInference / Phoenix span exports): a root AGENT
+    span named by the SDK's default workflow whose only attribute is its span kind."""
+    return (row.get("parent_id") is None and row.get("name") == AGENTS_SDK_DEFAULT_WORKFLOW
+            and set(attrs) <= {"openinference.span.kind"})
+
+
+def as_run_container(row: dict[str, Any]) -> None:
+    """Make an agent span the run's container: a chain owned by no agent."""
+    row["kind"], row["agent"] = "chain", None

@@ -16,7 +16,9 @@ from ..normalize import as_text, norm_id, to_ns
 from .base import Loader, Sample, Source, SpanSink
 from .otel_common import (
     RecordError,
+    agents_sdk_trace_span,
     any_value,
+    as_run_container,
     finish_row,
     key_values,
     otel_span_kind,
@@ -146,6 +148,8 @@ def span_row(span: Any, resource: dict[str, Any], scope: dict[str, Any], max_att
     rest = finish_row(row, attrs, events)
     if row.get("kind") is None:
         row["kind"] = "unknown"
+    elif row["kind"] == "agent" and scope and agents_sdk_trace_span(attrs, scope.get("name")):
+        as_run_container(row)
     rest["@span_kind"] = otel_span_kind(span.get("kind"))
     if resource:
         rest["@resource"] = resource

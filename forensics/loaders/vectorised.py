@@ -290,10 +290,16 @@ def _fits(text: pa.Array, pattern: str | None = None) -> pa.Array:
 
     Matched here by polars (Rust's regex crate), not by RE2 in the SQL: the same pattern costs
     ~115 ms CPU a 32 MB chunk here against ~200 in DuckDB (issue 15 item 2), and it runs while
-    DuckDB maps the lines before."""
+    DuckDB maps the lines before. A line holding one of otel_common.PER_RECORD_MARKS (a rule of the
+    per-record loader the SQL does not map: the OpenAI Agents SDK trace span, read by its
+    instrumentation scope) does not fit: the per-record loader reads it."""
     import polars as pl
 
-    return pl.Series(values=text).str.contains(pattern or _pattern()).fill_null(False).to_arrow()
+    from .otel_common import PER_RECORD_MARKS
+
+    lines = pl.Series(values=text)
+    return (lines.str.contains(pattern or _pattern()) & ~lines.str.contains_any(list(PER_RECORD_MARKS))).fill_null(
+        False).to_arrow()
 
 
 @functools.cache

@@ -59,3 +59,33 @@ def test_spans_dataframe_saved_as_parquet(tmp_path: Path) -> None:
     assert df["source_line"].to_list() == [1, 2]
     assert df["kind"].to_list() == ["chain", "handoff"]
     assert df.filter(pl.col("span_id") == "1111111111111111")["start_time"][0].isoformat() == "2025-05-03T12:00:00+00:00"
+
+
+def _phoenix_span(sid: str, parent: str | None, name: str, kind: str, attributes: dict) -> dict:
+    return {"name": name, "context": {"trace_id": "a9e0000000000000000000000000000b", "span_id": sid},
+            "span_kind": kind, "parent_id": parent, "start_time": "2025-09-30T09:04:00+00:00",
+            "end_time": "2025-09-30T09:04:03+00:00", "status_code": "OK", "status_message": "",
+            "attributes": attributes, "events": []}
+
+
+def test_agents_sdk_trace_span_in_a_phoenix_export_is_the_runs_container(tmp_path: Path) -> None:
+    """openinference-instrumentation-openai-agents (_processor.py on_trace_start) opens the SDK trace's
+    span named by the workflow ("Agent workflow" by default: openai-agents src/agents/run.py
+    RunConfig.workflow_name) with its kind only; a Phoenix export keeps no scope, so the shape says
+    it: a root AGENT span of that name with no attribute but its kind. The agent runs under it."""
+    spans = [
+        _phoenix_span("a0", None, "Agent workflow", "AGENT", {"openinference": {"span": {"kind": "AGENT"}}}),
+        _phoenix_span("a1", "a0", "Hello world", "AGENT", {"llm": {"system": "openai"}, "graph": {"node": {"id": "Hello world"}},
+                                                           "openinference": {"span": {"kind": "AGENT"}}}),
+        _phoenix_span("a2", "a1", "response", "LLM", {"llm": {"system": "openai"}, "openinference": {"span": {"kind": "LLM"}}}),
+    ]
+    path = tmp_path / "phoenix.jsonl"
+    path.write_text("\n".join(json.dumps(s) for s in spans) + "\n")
+    rows = {r["name"]: r for r in forensics.load(path).spans.to_pylist()}
+    assert (rows["Agent workflow"]["kind"], rows["Agent workflow"]["agent"]) == ("chain", None)
+    assert (rows["Hello world"]["kind"], rows["Hello world"]["agent"]) == ("agent", "Hello world")
+    # Near miss: a root AGENT span of that name that records anything else (its input) is an agent.
+    spans[0]["attributes"]["input"] = {"value": "What is the weather in Tokyo?"}
+    path.write_text("\n".join(json.dumps(s) for s in spans) + "\n")
+    root = next(r for r in forensics.load(path).spans.to_pylist() if r["name"] == "Agent workflow")
+    assert (root["kind"], root["agent"]) == ("agent", "Agent workflow")

@@ -216,3 +216,43 @@ def test_a_resent_batch_is_quarantined_as_an_identical_copy_not_a_conflict(tmp_p
     account = result.report.files[0]
     assert account.reasons == {"resent-span-copy": 1, "duplicate-span-id": 1}
     assert account.records_read == account.rows + account.quarantined + account.merged == 3
+
+
+def _agents_sdk_request(root_attrs: dict, scope: str = "openinference.instrumentation.openai_agents") -> dict:
+    """An OpenAI Agents SDK run as openinference-instrumentation-openai-agents (_processor.py) exports
+    it over OTLP: the trace's span (on_trace_start: named by the workflow, span kind AGENT only), the
+    agent's span and its model call (on_span_start: the kind and llm.system "openai"); attributes as
+    in ../shared/formats/langfuse/langfuse_openai-agents-2025-09-30.trace.json."""
+    def span(sid: str, parent: str, name: str, start: int, attrs: dict) -> dict:
+        return {"traceId": "a9e0000000000000000000000000000b", "spanId": f"{sid:0>16}", "parentSpanId": parent and f"{parent:0>16}",
+                "name": name, "kind": 1, "startTimeUnixNano": f"175922304{start}000000000",
+                "endTimeUnixNano": f"175922304{start + 1}000000000", "status": {"code": 1},
+                "attributes": [{"key": k, "value": {"stringValue": v}} for k, v in attrs.items()]}
+    return {"resourceSpans": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "unknown_service"}}]},
+                               "scopeSpans": [{"scope": {"name": scope, "version": "1.3.0"}, "spans": [
+        span("a0", "", "Agent workflow", 0, root_attrs),
+        span("a1", "a0", "Hello world", 1, {"llm.system": "openai", "graph.node.id": "Hello world",
+                                             "openinference.span.kind": "AGENT"}),
+        span("a2", "a1", "response", 2, {"llm.system": "openai", "openinference.span.kind": "LLM"}),
+    ]}]}]}
+
+
+@pytest.mark.parametrize("as_lines", [True, False])
+def test_agents_sdk_trace_span_is_the_runs_container_not_an_agent(tmp_path: Path, as_lines: bool) -> None:
+    path = tmp_path / ("agents.otlp.jsonl" if as_lines else "agents.json")  # lines: the vectorised reader hands it over
+    path.write_bytes(orjson.dumps(_agents_sdk_request({"openinference.span.kind": "AGENT"})) + b"\n")
+    rows = {r["name"]: r for r in forensics.load(path).spans.to_pylist()}
+    assert (rows["Agent workflow"]["kind"], rows["Agent workflow"]["agent"]) == ("chain", None)
+    assert (rows["Hello world"]["kind"], rows["Hello world"]["agent"]) == ("agent", "Hello world")
+    assert rows["response"]["agent"] == "Hello world"
+
+
+def test_near_miss_an_agent_span_of_the_sdk_or_of_another_scope_stays_an_agent(tmp_path: Path) -> None:
+    # With llm.system it is one of the SDK's own spans; under another instrumentation's scope an AGENT
+    # span with nothing else is that instrumentation's agent.
+    for name, request in (("own", _agents_sdk_request({"openinference.span.kind": "AGENT", "llm.system": "openai"})),
+                          ("other", _agents_sdk_request({"openinference.span.kind": "AGENT"}, "my.app"))):
+        path = tmp_path / f"{name}.json"
+        path.write_bytes(orjson.dumps(request))
+        root = next(r for r in forensics.load(path).spans.to_pylist() if r["name"] == "Agent workflow")
+        assert (root["kind"], root["agent"]) == ("agent", "Agent workflow"), name
