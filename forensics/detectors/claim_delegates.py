@@ -38,7 +38,7 @@ from typing import Final
 import polars as pl
 
 from forensics.detectors.base import Context
-from forensics.detectors.claims import _core, _fragment, _noun, _words, past_forms
+from forensics.detectors.claims import _core, _fragment, _noun, _read_tools, _words, past_forms
 
 #: Words of an agent's name that say it is an agent, not what it does (``Refunds Agent``,
 #: ``search_agent``, ``Returns Desk``, ``billing_team``).
@@ -141,8 +141,11 @@ def delegate_candidates(ctx: Context, tools: pl.LazyFrame, answers: pl.LazyFrame
     if missing.height == 0:
         return None
     rows: list[tuple[int, str, str, str, list[str]]] = []
+    # A read of the work's object did none of it: get_refund_status backs no "has been refunded"
+    # (claims._read_tools, as for the policy claims).
+    reads = _read_tools(tools, ctx.policy.read_only)
     done = (
-        tools.filter(pl.col("succeeded") & pl.col("call_tool").is_not_null())
+        tools.filter(pl.col("succeeded") & pl.col("call_tool").is_not_null() & ~pl.col("call_tool").is_in(reads))
         .join(missing.lazy().select("run_key").unique(), on="run_key", how="semi")
         .group_by("run_key")
         .agg(pl.col("call_tool").str.to_lowercase())

@@ -149,3 +149,11 @@ def test_near_miss_the_manager_looked_it_up_with_its_own_tool() -> None:
     rows.insert(3, span("own", 2.5, 4, parent_id="s1", kind="tool", tool="web_search", agent="CodeAgent.run",
                         input='{"query": "jinja2 CVE"}', output="CVE-2024-56326 ... CVE-2024-22195"))
     assert "claimed_but_not_done" not in detectors(run(*rows))
+
+
+def test_a_status_read_of_the_work_does_not_back_it() -> None:
+    # The Sales Agent looked the refund up (a read): it did not refund anything.
+    rows = _parallel_transfers(_CLAIMED)
+    rows.insert(-1, span("t3", 5, parent_id="l2", kind="tool", tool="get_refund_status", agent="Sales Agent",
+                         input='{"charge": "ch_2"}', output='{"refund": null, "status": "none"}'))  # fmt: skip
+    assert one(run(*rows), "claimed_but_not_done")["decisive_span_id"] == "h_ref"
