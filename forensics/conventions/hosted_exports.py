@@ -55,6 +55,16 @@ register(
                 "agents_sdk_trace_span, read by langfuse.py, otlp_json.py and openinference.py; the vectorised "
                 "OTLP reader hands such lines to the per-record loader)",
             ),
+            Signal(
+                "a plain SPAN whose metadata holds LangChain's tool keyword arguments: color (a LangChain colour), "
+                "or inputs (the argument object) beside an input written as text",
+                "LangChain via the Langfuse v2 CallbackHandler (v2 has no TOOL observation type)",
+                "langfuse-python langfuse/callback/langchain.py (on_tool_start: SPAN, input=input_str, metadata "
+                "updated with the callback's keyword arguments); langchain_core/tools/base.py (BaseTool.run: "
+                "color=start_color, inputs=tool_input if a dict, input_str=str(tool_input))",
+                "kind=tool, tool = the span's name (loaders/langfuse_langchain.py langchain_span_kind); a name "
+                "alone is no evidence, unless a model call before it asked for that tool (requested_tools)",
+            ),
         ),
         columns={
             "overflow_text": "also read from the failure an OpenAI Agents SDK SpanError's data.error wraps",

@@ -328,7 +328,7 @@ def observation_row(obs: Any, root: str | None, roles: dict[str, str] | None = N
     langchain = langchain_keys(otel, structural)
     rest = _finish(row, otel)
     if row.get("kind") is None:
-        found = langchain_span_kind(row["name"], langchain)
+        found = langchain_span_kind(row["name"], langchain, obs.get("input"))
         if found is None and role == REQUESTED_TOOL:
             found = "tool"
         if role in (NODE_STEP, LONE_NODE) and found == "agent":

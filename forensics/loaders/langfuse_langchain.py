@@ -243,15 +243,23 @@ def agents_sdk_trace_span(otel: dict[str, Any], structural: dict[str, Any]) -> b
 # AgentExecutor picked one of its colour names) and ``inputs`` (the tool's argument dict)
 # (langchain_core/tools/base.py; colours: langchain_core/utils/input.py _TEXT_COLOR_MAPPING). No
 # chain span gets them: on_chain_start writes the tags and the run's config metadata only.
+# BaseTool.run passes ``inputs=tool_input if isinstance(tool_input, dict) else None`` and the text
+# ``str(tool_input)`` as input_str, which on_tool_start writes as the SPAN's input: an ``inputs``
+# object in the metadata beside an input that is text is a tool's (a chain's input is its inputs
+# object itself), whatever colour the export kept.
 _LANGCHAIN_COLOURS = frozenset({"blue", "yellow", "pink", "green", "red"})
 
 
-def langchain_span_kind(name: str | None, metadata: dict[str, Any]) -> str | None:
-    """A v2 LangChain SPAN's kind: ``tool`` (on_tool_start's colour in its metadata), ``agent`` (the
-    LangGraph node or LangChain agent its metadata names: ``langgraph_node``/``lc_agent_name`` equal to
-    its name, never the ToolNode ``tools``, as for LangSmith), else None (a chain)."""
+def langchain_span_kind(name: str | None, metadata: dict[str, Any], raw_input: Any = None) -> str | None:
+    """A v2 LangChain SPAN's kind: ``tool`` (on_tool_start's colour in its metadata, or its ``inputs``
+    object beside an input given as text: ``raw_input``, the observation's input as exported),
+    ``agent`` (the LangGraph node or LangChain agent its metadata names: ``langgraph_node``/
+    ``lc_agent_name`` equal to its name, never the ToolNode ``tools``, as for LangSmith), else None
+    (a chain)."""
     colour = metadata.get("color")
     if isinstance(colour, str) and colour in _LANGCHAIN_COLOURS:
+        return "tool"
+    if isinstance(metadata.get("inputs"), dict) and metadata["inputs"] and isinstance(raw_input, str):
         return "tool"
     if name is not None and name == owner(metadata):
         return "agent"

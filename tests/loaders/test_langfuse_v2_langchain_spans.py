@@ -131,3 +131,30 @@ def test_span_not_asked_for_before_it_under_its_parent_stays_a_chain(tmp_path) -
     assert _generation_then_span(tmp_path, asked, "create_invoice", span_parent="other")["kind"].to_list() == ["chain"]
     early = _generation_then_span(tmp_path, asked, "create_invoice", span_start="2025-08-02T09:00:00Z")
     assert early["kind"].to_list() == ["chain"]
+
+
+def _one_span(tmp_path, **fields: object) -> dict:
+    import json
+
+    obs = {"id": "b1", "traceId": "t3", "type": "SPAN", "name": "get_incident_status",
+           "startTime": "2025-08-02T09:00:00Z", "endTime": "2025-08-02T09:00:01Z", **fields}
+    path = tmp_path / "one.json"
+    path.write_text(json.dumps({"trace": {"id": "t3", "name": "x", "timestamp": "2025-08-02T09:00:00Z"},
+                                "observations": [obs]}))
+    return forensics.load(path).to_polars().filter(pl.col("span_id") == "b1").row(0, named=True)
+
+
+def test_a_tool_span_is_known_by_its_inputs_beside_its_input_text(tmp_path) -> None:
+    """BaseTool.run (langchain_core/tools/base.py) passes the tool's argument dict as ``inputs`` and
+    ``str(tool_input)`` as input_str; the v2 handler's on_tool_start puts the first in the metadata
+    and the second as the SPAN's input. That pair is a tool's, whatever colour the export kept."""
+    row = _one_span(tmp_path, input="{'incident_id': 'INC-7'}", metadata={"inputs": {"incident_id": "INC-7"}})
+    assert (row["kind"], row["tool"]) == ("tool", "get_incident_status")
+
+
+def test_near_miss_inputs_beside_an_input_object_or_no_evidence_stays_a_chain(tmp_path) -> None:
+    # A chain's input is its inputs object itself (on_chain_start), and a name alone is no evidence.
+    row = _one_span(tmp_path, input={"incident_id": "INC-7"}, metadata={"inputs": {"incident_id": "INC-7"}})
+    assert (row["kind"], row["tool"]) == ("chain", None)
+    row = _one_span(tmp_path, input="INC-7", metadata={"tags": ["seq:step:1"]})
+    assert (row["kind"], row["tool"]) == ("chain", None)
