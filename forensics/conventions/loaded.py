@@ -74,6 +74,17 @@ register(
                 "kind tool / chain / llm / agent (forensics/semconv.py KIND_BY_EVIDENCE, KIND_BY_NAME, "
                 "ROOT_KIND_BY_NAME; the vectorised SQL reads the same tables)",
             ),
+            Signal(
+                "span events gen_ai.user.message / gen_ai.assistant.message / gen_ai.tool.message with content and "
+                "gen_ai.choice with message; with OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental "
+                "gen_ai.client.inference.operation.details with gen_ai.input.messages / gen_ai.output.messages",
+                "Strands Agents",
+                "strands-agents/sdk-python src/strands/telemetry/tracer.py (_add_event_messages, end_model_invoke_span, "
+                "start_tool_call_span, end_tool_call_span, end_event_loop_cycle_span, end_agent_span)",
+                "input (the span's first message event) / output (the final answer, a tool's result) when no attribute "
+                "filled them (forensics/loaders/otel_common.py CONTENT_EVENTS; the vectorised read hands such lines "
+                "to it)",
+            ),
         ),
         columns={
             "kind": "human for an AutoGen UserProxyAgent's turn",

@@ -208,10 +208,24 @@ def _kind_text(text: str) -> str:
 #: gen_ai.completion. Semantic Kernel's model diagnostics (semantic_kernel/utils/telemetry/
 #: model_diagnostics: PROMPT_EVENT / PROMPT_EVENT_PROMPT, COMPLETION_EVENT / COMPLETION_EVENT_COMPLETION)
 #: and OpenLIT (semcov GEN_AI_CONTENT_PROMPT_EVENT / GEN_AI_CONTENT_PROMPT, ..._COMPLETION_...) write
-#: them: event name -> (column, attribute). The column is filled only when no attribute filled it.
-CONTENT_EVENTS: dict[str, tuple[str, str]] = {
-    "gen_ai.content.prompt": ("input", "gen_ai.prompt"),
-    "gen_ai.content.completion": ("output", "gen_ai.completion"),
+#: them. Strands Agents (strands-agents/sdk-python src/strands/telemetry/tracer.py) adds to its agent,
+#: cycle, model and tool spans one event a message sent, named by its role (_add_event_messages:
+#: gen_ai.user.message, gen_ai.assistant.message, gen_ai.tool.message when it holds a toolResult, and
+#: start_tool_call_span's gen_ai.tool.message of the tool's input), each with the content blocks as
+#: JSON in ``content``, and one gen_ai.choice with the answer, the tool's result content or the final
+#: text in ``message`` (end_model_invoke_span, end_tool_call_span, end_event_loop_cycle_span,
+#: end_agent_span); with OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental (the releases that
+#: read it) it adds gen_ai.client.inference.operation.details events holding gen_ai.input.messages or
+#: gen_ai.output.messages instead. Event name -> (column, attribute) pairs; a column is filled only
+#: when no attribute and no earlier event filled it (a span's first message event is its input).
+CONTENT_EVENTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "gen_ai.content.prompt": (("input", "gen_ai.prompt"),),
+    "gen_ai.content.completion": (("output", "gen_ai.completion"),),
+    "gen_ai.user.message": (("input", "content"),),
+    "gen_ai.assistant.message": (("input", "content"),),
+    "gen_ai.tool.message": (("input", "content"),),
+    "gen_ai.choice": (("output", "message"),),
+    "gen_ai.client.inference.operation.details": (("input", "gen_ai.input.messages"), ("output", "gen_ai.output.messages")),
 }
 
 #: Events that fill columns beyond the error ones (the vectorised SQL hands a line holding one over).
@@ -237,9 +251,9 @@ def apply_events(events: list[dict[str, Any]], row: dict[str, Any], rest: dict[s
         elif name == "data.output" and row.get("output") is None:
             row["output"] = as_text(attrs.get("response", attrs.get("output", attrs or None)))
         elif name in CONTENT_EVENTS:
-            column, key = CONTENT_EVENTS[name]
-            if row.get(column) is None and attrs.get(key) is not None:
-                row[column] = as_text(attrs[key])
+            for column, key in CONTENT_EVENTS[name]:
+                if row.get(column) is None and attrs.get(key) is not None:
+                    row[column] = as_text(attrs[key])
         elif name == "metadata":
             if row.get("input_tokens") is None and "prompt_tokens" in attrs:
                 row["input_tokens"] = field_value("invalid-value", "metadata.prompt_tokens", as_int, attrs["prompt_tokens"])

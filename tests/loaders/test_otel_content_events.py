@@ -55,3 +55,60 @@ def test_near_miss_an_attribute_beats_the_event_and_other_events_fill_nothing(tm
                                    [_event("gen_ai.content.prompt", {"gen_ai.prompt": "from event"}),
                                     _event("gen_ai.choice", {"gen_ai.completion": "not this event"})]))
     assert (row["input"], row["output"]) == ("from attribute", None)
+
+
+#: Two Strands Agents runs as its tracer writes them (strands-agents/sdk-python
+#: src/strands/telemetry/tracer.py), exported as OTLP/JSON: agent -> cycle -> model + tool, the tool
+#: returning an error result the agent then tells the user about. The first with the default
+#: conventions (a gen_ai.{role}.message / gen_ai.tool.message event each message, content in
+#: ``content``; a gen_ai.choice with ``message``), the second with OTEL_SEMCONV_STABILITY_OPT_IN=
+#: gen_ai_latest_experimental (gen_ai.client.inference.operation.details events holding
+#: gen_ai.input.messages / gen_ai.output.messages).
+STRANDS = Path(__file__).parents[1] / "data" / "otlp_json" / "strands_agent_tool_error.jsonl"
+
+
+def test_strands_message_and_choice_events_are_the_spans_input_and_output() -> None:
+    rows = forensics.load(STRANDS).spans.to_pylist()
+    first = [r for r in rows if r["run_id"].endswith("1" * 28)]
+    assert [(r["name"], r["kind"]) for r in first] == [
+        ("chat", "llm"), ("execute_tool lookup_order", "tool"), ("execute_event_loop_cycle", "chain"),
+        ("chat", "llm"), ("execute_event_loop_cycle", "chain"), ("invoke_agent order_helper", "agent")]
+    model, tool, cycle, answer, last_cycle, agent = first
+    # The tool's input and its error result (end_tool_call_span's gen_ai.choice).
+    assert (tool["status"], tool["input"], tool["output"]) == (
+        "error", '{"order_id": "4411"}', '[{"text": "Error: order service timed out"}]')
+    # The agent's final answer (end_agent_span: str(AgentResult)) and the prompt (its first message event).
+    assert agent["output"] == ("I could not look up order 4411: the order service timed out. "
+                               "Please try again in a few minutes.\n")
+    assert agent["input"] == '[{"text": "Where is my order 4411?"}]'
+    assert model["output"] == ('[{"text": "Let me look that up."}, {"toolUse": {"toolUseId": "tooluse_k2Xq", '
+                               '"name": "lookup_order", "input": {"order_id": "4411"}}}]')
+    assert cycle["output"] == model["output"]  # the cycle's choice: the model's message (and tool.result)
+    assert answer["output"] == ('[{"text": "I could not look up order 4411: the order service timed out. '
+                                'Please try again in a few minutes."}]')
+    # Near miss: the last cycle ran no tool, so end_event_loop_cycle_span added no choice: no output.
+    assert (last_cycle["input"], last_cycle["output"]) == ('[{"text": "Where is my order 4411?"}]', None)
+    # Every event is still kept.
+    assert [e["name"] for e in json.loads(str(answer["attributes"]))["@events"]] == [
+        "gen_ai.user.message", "gen_ai.assistant.message", "gen_ai.tool.message", "gen_ai.choice"]
+
+
+def test_strands_latest_conventions_events_are_the_spans_input_and_output() -> None:
+    rows = [r for r in forensics.load(STRANDS).spans.to_pylist() if r["run_id"].endswith("2" * 28)]
+    tool, cycle, agent = rows
+    assert tool["input"] == ('[{"role": "tool", "parts": [{"type": "tool_call", "name": "lookup_order", '
+                             '"id": "tooluse_P9aa", "arguments": {"order_id": "4411"}}]}]')
+    assert tool["output"] == ('[{"role": "tool", "parts": [{"type": "tool_call_response", "id": "tooluse_P9aa", '
+                              '"response": [{"text": "Error: order service timed out"}]}]}]')
+    assert json.loads(str(agent["output"]))[0]["parts"][0]["content"].startswith("I could not look up order 4411")
+    # Near miss: a details event without output messages fills no output.
+    assert (cycle["input"], cycle["output"]) == (
+        '[{"role": "user", "parts": [{"type": "text", "content": "Where is my order 4411?"}]}]', None)
+
+
+def test_near_miss_a_strands_event_without_its_content_key_fills_nothing(tmp_path: Path) -> None:
+    row = _row(tmp_path, _sdk_span({"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "lookup"},
+                                   [_event("gen_ai.tool.message", {"role": "tool", "id": "t1"}),
+                                    _event("gen_ai.choice", {"tool.result": "[]", "id": "t1"}),
+                                    _event("gen_ai.client.inference.operation.details", {"gen_ai.usage": 3})]))
+    assert (row["input"], row["output"]) == (None, None)
