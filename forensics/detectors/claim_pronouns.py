@@ -293,3 +293,56 @@ def passive_act_candidates(
             pl.col("call_tool").alias("tool_name"), "frag_re", "core_re", "tried",
         )
     )  # fmt: skip
+
+
+def offered_act_candidates(ctx: Context, tools: pl.LazyFrame, answers: pl.LazyFrame) -> pl.LazyFrame | None:
+    """Candidate claims, in ``claims.claim_hits``' columns, of the act of a tool offered to the
+    run's model (``runs.declared_tools``) and never called, said in the first person with the
+    tool's object ("I've voided the invoice INV-2291", ``void_invoice`` offered, only
+    ``get_invoice`` called): the agent says it did what only that tool does. The object claim
+    (claims.tool_claim) reads the tools the run called; for one never called, only the agent's own
+    act is read: "the invoice is voided" may be a state a lookup relayed. Reads (tools.read_only)
+    claim no act; another tool of the run that did the act backs it (done_by_another_tool)."""
+    from forensics.detectors.claims import noun_pattern
+
+    called = tools.select("run_key", "call_tool").drop_nulls().unique()
+    offered = (
+        ctx.runs.lazy()
+        .select("run_key", pl.col("declared_tools").alias("call_tool"))
+        .explode("call_tool")
+        .drop_nulls()
+        .unique()
+        .join(called, on=["run_key", "call_tool"], how="anti")
+        .filter(~pl.col("call_tool").str.contains(ctx.policy.read_only))
+        .collect()
+    )
+    acts: dict[str, str] = {}
+    for name in offered.get_column("call_tool").unique().to_list():
+        if (parts := tool_verb_object(name)) is None:
+            continue
+        past = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in past_forms(parts[0]))
+        acts[name] = rf"(?i){_SUBJECT}(?:{past})\s+(?:[A-Za-z0-9_'-]+\s+){{0,3}}?{noun_pattern(parts[1][-1])}(?-u:\b)"
+    if not acts:
+        return None
+    never = offered.filter(pl.col("call_tool").is_in(list(acts))).with_columns(
+        pl.lit([], dtype=pl.List(pl.String)).alias("tried"), pl.lit(1 << 39, dtype=pl.Int64).alias("order")
+    )
+    undone = done_by_another_tool(tools, never)
+    patterns = pl.DataFrame(
+        {
+            "call_tool": list(acts),
+            "frag_re": [_fragment(c) for c in acts.values()],
+            "core_re": [_core(c) for c in acts.values()],
+        }
+    ).lazy()
+    return (
+        undone.lazy()
+        .join(patterns, on="call_tool")
+        .join(answers, on="run_key")
+        .select(
+            "run_key", "run_id", "final_output", "final_span_id", "final_t",
+            (pl.col("order") + (1 << 40) + (1 << 22)).alias("order"),
+            pl.concat_str([pl.lit("tool "), pl.col("call_tool")]).alias("action"),
+            pl.col("call_tool").alias("tool_name"), "frag_re", "core_re", "tried",
+        )
+    )  # fmt: skip

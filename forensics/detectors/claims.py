@@ -427,11 +427,17 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
                 "tried",
             )
         )
-    from forensics.detectors.claim_pronouns import passive_act_candidates, pronoun_candidates
+    from forensics.detectors.claim_pronouns import (
+        offered_act_candidates,
+        passive_act_candidates,
+        pronoun_candidates,
+    )
 
     pronoun = pronoun_candidates(ctx, tools, answers)
     if pronoun is not None:
         parts.append(pronoun)
+    if (offered := offered_act_candidates(ctx, tools, answers)) is not None:
+        parts.append(offered)
     if (passive := passive_act_candidates(ctx, tools, answers, undone)) is not None:
         parts.append(passive)
     from forensics.detectors.claim_delegates import delegate_candidates
