@@ -20,6 +20,9 @@ CPU in DuckDB's RE2 (~60 in polars), ``json_valid`` 19 ms; the old query that pr
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterable
+
 from ..errors import InternalError
 from ..semconv import (
     _COLUMN_KEYS,
@@ -113,6 +116,25 @@ def _q(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _is_word(text: str) -> bool:
+    """A text whose JSON string is the text between quotes (nothing to escape) and that no other JSON
+    value's text spells (not a number, true, false or null)."""
+    return re.fullmatch(r"[A-Za-z_][A-Za-z0-9_. ]*", text) is not None and text not in ("true", "false", "null")
+
+
+def _as_text(value: str, words: Iterable[str], upper: bool = False) -> tuple[str, Callable[[str], str]]:
+    """How to compare the attribute value ``value`` (yyjson's minified text of it, from
+    json_transform) with strings: the SQL of the value's text and the SQL literal a string is compared
+    as. For words (:func:`_is_word`), the value's own text against the string's JSON text (the word
+    between quotes): yyjson writes a string unescaped where it can, so a string holding a word is
+    written as the word between quotes and no other value is, and upper-casing the JSON text
+    upper-cases the string's characters and turns no escape into a word's letters. This saves
+    ``value ->> '$'``, a parse a row and key. Any other string: the value parsed."""
+    if all(_is_word(w) for w in words):
+        return f"{'upper' if upper else ''}({value}::VARCHAR)", lambda w: _q(f'"{w}"')
+    return f"{'upper' if upper else ''}({value} ->> '$')", _q
+
+
 def build_query() -> str:
     """The SQL mapping the lines of one chunk (table ``lines``: line_no, line) to span columns and an
     ``ok`` flag; lines absent from the result or with ``ok`` false go to the per-record path."""
@@ -121,11 +143,14 @@ def build_query() -> str:
     def attr(key: str) -> str:
         return f"struct_extract(a, {q(key)})"
 
+    def equals(key: str, value: str) -> str:
+        text, literal = _as_text(attr(key), (value,))
+        return f"coalesce({text} = {literal(value)}, false)"
+
     def holds(conditions: tuple[Condition, ...]) -> str:
         """semconv.holds in SQL: "has" a key listed (null too), "equals" a text value."""
         return " AND ".join(f"coalesce(list_contains(attrs_keys, {q(key)}), false)" if test == "has"
-                            else f"coalesce(({attr(key)} ->> '$') = {q(value[0])}, false)"
-                            for test, key, *value in conditions)
+                            else equals(key, value[0]) for test, key, *value in conditions)
 
     def text_of(raw: str) -> str:
         # A string without a backslash is its text between the quotes; one with, unescaped by DuckDB.
@@ -218,11 +243,12 @@ def build_query() -> str:
     # semconv.infer_kind: a framework's keys that come first (KIND_BEFORE_VALUE), a value naming a kind (KIND_BY_VALUE), then a framework's keys
     # (KIND_BY_EVIDENCE), then the span's name (KIND_BY_NAME). Monocle's span.type lines are handed over.
     kind_rules = [f"CASE WHEN {holds(conditions)} THEN {q(kind)} END" for kind, conditions in KIND_BEFORE_VALUE]
-    kind_rules += [f"CASE {'upper' if upper else ''}({attr(key)} ->> '$') "
-                  + " ".join(f"WHEN {q(k)} THEN {q(v)}" for k, v in kinds.items()) + " END"
-                  for key, kinds, upper in KIND_BY_VALUE]
+    for key, kinds, upper in KIND_BY_VALUE:
+        text, literal = _as_text(attr(key), kinds, upper)
+        kind_rules.append(f"CASE {text} " + " ".join(f"WHEN {literal(k)} THEN {q(v)}" for k, v in kinds.items()) + " END")
     kind_rules += [f"CASE WHEN {holds(conditions)} THEN {q(kind)} END" for kind, conditions in KIND_BY_EVIDENCE]
-    said = " OR ".join(f"coalesce(json_type({attr(key)}) = 'VARCHAR', false)" for key, _, _ in KIND_BY_VALUE)
+    # A string value: its text starts with a quote (the layout proved every value a scalar or a list).
+    said = " OR ".join(f"coalesce(starts_with({attr(key)}, '\"'), false)" for key, _, _ in KIND_BY_VALUE)
     kind_rules.append(f"CASE WHEN NOT ({said}) THEN CASE name "
                       + " ".join(f"WHEN {q(k)} THEN {q(v)}" for k, v in KIND_BY_NAME.items()) + " END END")
     kind_rules.append("CASE WHEN parent_raw IS NULL OR parent_raw = '' THEN CASE name "
@@ -235,7 +261,7 @@ def build_query() -> str:
     no_fixed = " AND ".join(f"{attr(k)} IS NULL" for k in FIXED_KEYS)
     # ADK's call_llm output tokens read against its response's usage_metadata (semconv._adk_output_tokens):
     # such a line is handed over rather than mirrored.
-    no_fixed += (f" AND NOT (coalesce(({attr('gen_ai.system')} ->> '$') = {q(ADK_SYSTEM)}, false) "
+    no_fixed += (f" AND NOT ({equals('gen_ai.system', ADK_SYSTEM)} "
                  "AND output_tokens IS NOT NULL AND coalesce(contains(output, 'usage_metadata'), false))")
 
     def time_ok(raw: str) -> str:
