@@ -112,3 +112,23 @@ def test_near_miss_a_strands_event_without_its_content_key_fills_nothing(tmp_pat
                                     _event("gen_ai.choice", {"tool.result": "[]", "id": "t1"}),
                                     _event("gen_ai.client.inference.operation.details", {"gen_ai.usage": 3})]))
     assert (row["input"], row["output"]) == (None, None)
+
+
+def _detectors(path: Path) -> set[str]:
+    return {f["detector"] for f in forensics.classify(forensics.load(path).spans).findings.to_pylist()}
+
+
+def test_a_strands_answer_read_from_its_choice_event_is_judged(tmp_path: Path) -> None:
+    # Firing: the same run whose final answer (end_agent_span's gen_ai.choice, or its output messages
+    # with the latest conventions) claims the order shipped after the tool's error result: the answer
+    # is read, so the error is one the user was not told of.
+    told = "I could not look up order 4411: the order service timed out. Please try again in a few minutes."
+    for n, honest in enumerate(STRANDS.read_text().splitlines()):
+        assert told in honest
+        claim = tmp_path / f"claim{n}.otlp.jsonl"
+        claim.write_text(honest.replace(told, "Your order 4411 has shipped and will arrive on Tuesday.") + "\n")
+        assert "swallowed_error" in _detectors(claim), n
+        # Near miss: the run as written tells the user the lookup failed: no finding.
+        run = tmp_path / f"honest{n}.otlp.jsonl"
+        run.write_text(honest + "\n")
+        assert _detectors(run) == set(), n
