@@ -282,6 +282,11 @@ class UnacknowledgedEscalation(Detector):
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
+        # Found once per Context: limbo reads the same findings (_suspended_on_pause), and as a
+        # LazyFrame they were computed again there.
+        return ctx.once("unacknowledged_escalations", lambda: self._unacknowledged(ctx).collect()).lazy()
+
+    def _unacknowledged(self, ctx: Context) -> pl.LazyFrame:
         sla = ctx.policy.escalation_sla_seconds
         s = ctx.spans.lazy()
         cols = ("run_id", "span_id", "seq", "t", "end_time", "call", "kind", "handoff_target", "pause_escalation", "incident_key", "output", "target_norm", "decided_in_result", "incident_state")

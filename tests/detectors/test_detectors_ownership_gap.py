@@ -531,3 +531,21 @@ def test_dangling_handoffs_are_built_once_per_classification(monkeypatch) -> Non
     assert first.get_column("span_id").to_list() == ["h1"]
     assert second is first
     assert len(builds) == 1
+
+
+def test_unacknowledged_escalations_are_found_once_for_it_and_limbo(monkeypatch) -> None:
+    # limbo reads unacknowledged_escalation's findings (a pause nobody answered): both get the
+    # findings found the first time, not a second search.
+    from forensics.detectors.ownership_gap import UnacknowledgedEscalation
+
+    found: list[int] = []
+    real = UnacknowledgedEscalation._unacknowledged
+
+    def counted(self, ctx):
+        found.append(1)
+        return real(self, ctx)
+
+    monkeypatch.setattr(UnacknowledgedEscalation, "_unacknowledged", counted)
+    c = _escalation_run(None, 61)
+    assert one(c, "unacknowledged_escalation")["decisive_span_id"] == "p1"
+    assert len(found) == 1
