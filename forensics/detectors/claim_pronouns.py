@@ -275,6 +275,13 @@ def passive_act_candidates(
     if not acts:
         return None
     undone = done_by_another_tool(tools, failed.filter(pl.col("call_tool").is_in(list(acts))))
+    return _tool_act_candidates(undone, acts, answers, 1 << 21)
+
+
+def _tool_act_candidates(undone: pl.DataFrame, acts: dict[str, str], answers: pl.LazyFrame, rank: int) -> pl.LazyFrame:
+    """``undone`` (``run_key, call_tool, order, tried``) with each tool's claim regex from ``acts``,
+    joined to the run's answers, in ``claims.claim_hits``' columns; ``rank`` orders these claims
+    after the object claims'."""
     patterns = pl.DataFrame(
         {
             "call_tool": list(acts),
@@ -288,7 +295,7 @@ def passive_act_candidates(
         .join(answers, on="run_key")
         .select(
             "run_key", "run_id", "final_output", "final_span_id", "final_t",
-            (pl.col("order") + (1 << 40) + (1 << 21)).alias("order"),
+            (pl.col("order") + (1 << 40) + rank).alias("order"),
             pl.concat_str([pl.lit("tool "), pl.col("call_tool")]).alias("action"),
             pl.col("call_tool").alias("tool_name"), "frag_re", "core_re", "tried",
         )
@@ -327,22 +334,4 @@ def offered_act_candidates(ctx: Context, tools: pl.LazyFrame, answers: pl.LazyFr
     never = offered.filter(pl.col("call_tool").is_in(list(acts))).with_columns(
         pl.lit([], dtype=pl.List(pl.String)).alias("tried"), pl.lit(1 << 39, dtype=pl.Int64).alias("order")
     )
-    undone = done_by_another_tool(tools, never)
-    patterns = pl.DataFrame(
-        {
-            "call_tool": list(acts),
-            "frag_re": [_fragment(c) for c in acts.values()],
-            "core_re": [_core(c) for c in acts.values()],
-        }
-    ).lazy()
-    return (
-        undone.lazy()
-        .join(patterns, on="call_tool")
-        .join(answers, on="run_key")
-        .select(
-            "run_key", "run_id", "final_output", "final_span_id", "final_t",
-            (pl.col("order") + (1 << 40) + (1 << 22)).alias("order"),
-            pl.concat_str([pl.lit("tool "), pl.col("call_tool")]).alias("action"),
-            pl.col("call_tool").alias("tool_name"), "frag_re", "core_re", "tried",
-        )
-    )  # fmt: skip
+    return _tool_act_candidates(done_by_another_tool(tools, never), acts, answers, 1 << 22)
