@@ -81,7 +81,13 @@ def any_value(value: Any) -> Any:
         return value["stringValue"]
     if "intValue" in value:
         raw = value["intValue"]
-        return as_int(raw) if isinstance(raw, str | int) else raw
+        if not isinstance(raw, str | int):
+            return raw
+        try:  # proto3 JSON writes an int64 as a decimal string; anything else is no whole number
+            return as_int(raw)
+        except ValueError as exc:
+            raise RecordError("invalid-attribute", f"`intValue`: {exc} (OTLP/JSON writes an int64 as a decimal "
+                              "string, e.g. \"200\")") from None
     if "doubleValue" in value:
         return value["doubleValue"]
     if "boolValue" in value:

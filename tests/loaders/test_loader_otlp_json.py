@@ -197,6 +197,24 @@ def test_malformed_any_values_and_status_are_quarantined_not_a_crash(tmp_path: P
     assert result.report.files[0].balanced
 
 
+def test_an_int_value_that_is_no_whole_number_quarantines_its_span_not_the_file(tmp_path: Path) -> None:
+    """proto3 JSON writes an int64 ``intValue`` as a decimal string: a corrupted one ("{200", found
+    by the property test on a real file) is that span's invalid-attribute, with the value and what
+    was expected; the span beside it loads (before, the whole file crashed the loader)."""
+    spans = [
+        _span("00000000000000e1", attributes=[{"key": "http.response.status_code", "value": {"intValue": "{200"}}]),
+        _span("00000000000000e2", attributes=[{"key": "http.response.status_code", "value": {"intValue": "200"}}]),
+    ]
+    path = tmp_path / "bad_int.json"
+    path.write_bytes(orjson.dumps(_request(spans)))
+    result = forensics.load(path, format="otlp-json")
+    assert result.spans.column("span_id").to_pylist() == ["00000000000000e2"]
+    assert result.quarantine.column("reason").to_pylist() == ["invalid-attribute"]
+    detail = result.quarantine.column("detail")[0].as_py()
+    assert "'{200'" in detail and "decimal string" in detail
+    assert result.report.files[0].balanced
+
+
 def test_a_resent_batch_is_quarantined_as_an_identical_copy_not_a_conflict(tmp_path: Path) -> None:
     """An exporter that could not confirm an export sends the batch again (the retry behaviour of
     opentelemetry-specification specification/protocol/exporter.md), and a file exporter writes both
