@@ -217,6 +217,7 @@ class RepeatedAction(Detector):
                 .filter(ok & ~pl.col("output").str.contains(REFUSED_REPEAT).fill_null(False))
                 .n_unique()
                 .alias("n_results"),
+                (ok & pl.col("output").str.contains(REFUSED_REPEAT).fill_null(False)).sum().alias("n_refused"),
                 # The first result the agent then ignored (labeling convention: not the first repeat).
                 pl.coalesce(pl.col("span_id").filter(ok).first(), pl.col("span_id").first()).alias("redo_id"),
                 pl.col("t").min().alias("first_t"),
@@ -274,13 +275,16 @@ class RepeatedAction(Detector):
                 .then(
                     pl.format(
                         "agent {} called tool {} {} times with the same arguments between {} and {}, "
-                        "getting the same result {} times, so the repeats brought no new information",
+                        "getting the same result {} times{}, so the repeats brought no new information",
                         pl.col("agent"),
                         txt(pl.col("call")),
                         pl.col("n"),
                         hms("first_t"),
                         hms("last_t"),
                         pl.col("n_ok"),
+                        pl.when(pl.col("n_refused") > 0)
+                        .then(pl.format(" ({} of them the framework refusing to run the same call again)", pl.col("n_refused")))
+                        .otherwise(pl.lit("")),
                     )
                 )
                 .otherwise(

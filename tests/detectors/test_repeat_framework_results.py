@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 
-from span_builder import detectors, run, span
+from span_builder import detectors, one, run, span
 
 LINKS = [("https://news.example.com/acme-q3", 0.91), ("https://ir.acme.com/q3-2026", 0.84)]
 
@@ -74,7 +74,9 @@ FOUND = "Search results: Title: Acme Q3\nLink: https://news.example.com/acme-q3\
 
 def test_crewai_refusing_the_same_search_again_is_a_repeat() -> None:
     same = ["Acme Corp Q3 2026 revenue"] * 4
-    assert "repeated_action" in detectors(run(*_crew(same, [FOUND, NOTICE, NOTICE, NOTICE])))
+    f = one(run(*_crew(same, [FOUND, NOTICE, NOTICE, NOTICE])), "repeated_action")
+    assert f["decisive_span_id"] == "t0"  # the search whose result the repeats ignored
+    assert "3 of them the framework refusing to run the same call again" in f["explanation"]
 
 
 def test_near_miss_crewai_searches_for_other_things() -> None:
