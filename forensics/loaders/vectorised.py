@@ -53,6 +53,7 @@ import pyarrow.compute as pc
 
 from ..errors import InternalError
 from ..schema import QUARANTINE_SCHEMA, SPAN_SCHEMA
+from .arrow_columns import constant, copied_out, shared_constants
 from .base import Limits, Source, SpanSink, choose_wrapper, read_sample, skip_line, wrapper_keys
 from .vectorised_sql import build_query, layout
 
@@ -477,7 +478,7 @@ class _Settle:
         while self.frames and self.frames[0].last_line < self.next_line:
             self.frames.popleft()
         if mapped is not None and mapped.num_rows:
-            self.parts.append(_shared_constants(mapped if owned else _owned(mapped), self.shown, self.constants, self.format))
+            self.parts.append(shared_constants(mapped if owned else copied_out(mapped), self.shown, self.constants, self.format))
 
     def finish(self) -> Read:
         if self.parts:
@@ -533,29 +534,6 @@ def _interleave(mapped: pa.Table, numbers: np.ndarray, rest: pa.Table) -> pa.Tab
     return pa.concat_tables(parts).combine_chunks()
 
 
-def _owned(table: pa.Table) -> pa.Table:
-    """The rows copied out of DuckDB's result batches into exact-size buffers from Arrow's pool, one
-    chunk a column (the file's constant columns are set after, as slices of one array).
-
-    DuckDB exports a batch's buffers with malloc/realloc at power-of-two capacities (ArrowBuffer::
-    reserve, duckdb src/include/duckdb/common/arrow/arrow_buffer.hpp) and frees them only when
-    every column of the batch is released (one release callback a batch, arrow/cpp/src/arrow/c/
-    bridge.cc ImportedArrayData): held for the table's life they kept their slack and the heap's
-    holes between them (glibc's in-use bytes 1,416 MB for 1,771 MB of table buffers plus 1,254 MB
-    mmapped at 3M spans), and a column finalize rewrites kept its old buffers beside the new ones.
-    Copied, the batches go back to the heap at once, and the copies are taken from the same heap
-    (the system allocator, not Arrow's mimalloc pool, which would keep its pages beside the heap's
-    freed ones: +115 MB peak at 584k spans), so DuckDB's next batches and the copies reuse it."""
-    pool = pa.system_memory_pool()
-    return pa.Table.from_arrays(
-        [column if name in _CONSTANT_COLUMNS or not column.num_chunks else pa.concat_arrays(column.chunks, memory_pool=pool)
-         for name, column in zip(table.column_names, table.columns, strict=True)], schema=table.schema)
-
-
-#: Columns holding one value a file (see _shared_constants).
-_CONSTANT_COLUMNS = ("source_format", "source_file")
-
-
 def _mapped(out: pa.Table, shown: str, limits: Limits, constants: dict[str, pa.Array]) -> pa.Table:
     """The rows of a stretch of DuckDB's result it mapped (``ok``), as span-table columns."""
     sizes = pc.binary_length(out.column("attributes")).cast(pa.int64())  # no nulls: the SQL concatenates text
@@ -566,36 +544,12 @@ def _mapped(out: pa.Table, shown: str, limits: Limits, constants: dict[str, pa.A
     return _as_spans(out.filter(mask), shown, constants)
 
 
-def _shared_constants(table: pa.Table, shown: str, cache: dict[str, pa.Array], format: str = FORMAT) -> pa.Table:
-    """``source_format`` and ``source_file`` hold one value per file: every chunk's column becomes a
-    slice of one array (one buffer for the file) instead of a copy of the text per row (issue 15
-    item 5: ~130 MB at 3M spans)."""
-    for name, text in (("source_format", format), ("source_file", shown)):
-        index = SPAN_SCHEMA.get_field_index(name)
-        table = table.set_column(index, SPAN_SCHEMA.field(index), _constant(name, text, table.num_rows, cache))
-    return table
-
-
-def _constant(name: str, text: str, n: int, cache: dict[str, pa.Array]) -> pa.Array:
-    whole = cache.get(name)
-    if whole is None or len(whole) < n:
-        whole = cache[name] = _repeat(text, max(n, 1 << 15))
-    return whole.slice(0, n)
-
-
-def _repeat(text: str, n: int) -> pa.Array:
-    """``text`` n times as a string array, built from its buffers (``pa.repeat`` imports pandas)."""
-    data = text.encode()
-    offsets = np.arange(n + 1, dtype=np.int32) * len(data)
-    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data * n)])
-
-
 def _as_spans(table: pa.Table, shown: str, constants: dict[str, pa.Array]) -> pa.Table:
     """DuckDB's result as span-table columns (the file's constant columns added as slices of one array)."""
     columns = []
     for field in SPAN_SCHEMA:
         if field.name in ("source_format", "source_file"):
-            columns.append(_constant(field.name, FORMAT if field.name == "source_format" else shown, table.num_rows, constants))
+            columns.append(constant(field.name, FORMAT if field.name == "source_format" else shown, table.num_rows, constants))
         elif field.name == "source_line":
             columns.append(table.column("line_no").cast(pa.int64()))
         elif field.name in ("start_time", "end_time"):

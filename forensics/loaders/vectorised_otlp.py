@@ -27,11 +27,11 @@ import pyarrow.compute as pc
 
 from ..errors import InternalError
 from ..schema import SPAN_SCHEMA
+from .arrow_columns import constant
 from .base import Limits, Source, SpanSink, read_sample
 from .vectorised import (
     Read,
     _bools,
-    _constant,
     _ints,
     _Settle,
     read_lines,
@@ -141,7 +141,7 @@ def _mapped(out: pa.Table, numbers: np.ndarray, shown: str, limits: Limits,
     columns = []
     for field in SPAN_SCHEMA:
         if field.name in ("source_format", "source_file"):
-            columns.append(_constant(field.name, FORMAT if field.name == "source_format" else shown, out.num_rows, constants))
+            columns.append(constant(field.name, FORMAT if field.name == "source_format" else shown, out.num_rows, constants))
         elif field.name == "source_line":
             columns.append(out.column("line_no").cast(pa.int64()))
         else:
