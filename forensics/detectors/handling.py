@@ -18,8 +18,10 @@ any agent was an orphan). :func:`failure_handling` answers it once, as columns o
   call's result (``error_handled``: a ToolNode error message, the Agents SDK's non-fatal tool error,
   a smolagents error observation, pydantic-ai's ModelRetry) and the model did not ignore it
   (``ignored_tool_errors``, nor a later failure of the same tool it then ignored:
-  ``lost_with_ignored``), a limit that stopped the work on purpose (``limit_stop``), or a call its
-  own caller aborted (``AbortError``);
+  ``lost_with_ignored``), a limit that stopped the work on purpose (``limit_stop``), a call its
+  own caller aborted (``AbortError``), or a request that failed inside a model call that then
+  got its response from a later request (:func:`inside_returned_model_call`: the client's own
+  resends, a FallbackModel's next model);
 * ``structured_failure``: the run returned a structured failure result (``"status": "failed"``);
 * ``reported``: the run told someone: its final answer says it could not do the task
   (``says_failure``), or the final answer or a later assistant message names a fault
@@ -168,6 +170,59 @@ def told_of_failure(ctx: Context, failures: pl.LazyFrame) -> pl.LazyFrame:
     return failures.join(told_spans(ctx, failures), on=["run_id", "span_id"], how="anti")
 
 
+def inside_returned_model_call(ctx: Context, failing: pl.LazyFrame) -> pl.LazyFrame:
+    """``run_id, span_id, _answered_id``: the ``failing`` spans that are a request or an inner model
+    call (kind ``unknown`` or ``llm``) directly under a model call that did not fail and ended, where
+    a later request or inner call under that same model call succeeded (``_answered_id``): the call
+    got its response after the failure, so the failure was absorbed inside it. What puts them
+    there: the OpenAI and Anthropic Python clients resend a 408/409/429/5xx on their own
+    (openai-python ``_base_client.py`` ``_should_retry``/``_retry_request``, ``max_retries`` 2 by
+    default), each attempt an httpx CLIENT span (opentelemetry-instrumentation-httpx) under the one
+    model-call span (opentelemetry-instrumentation-openai-v2, OpenInference); pydantic-ai's
+    ``InstrumentedModel`` wraps the agent's model, a ``FallbackModel`` included, in one request span,
+    and the ``FallbackModel`` tries its next model when one raises (pydantic_ai/models/instrumented.py,
+    models/fallback.py ``fallback_on``), so the first provider's failed requests and the next one's
+    answer share that span, whatever the span is named. A failed HTTP request counts only when the
+    request that answered went to another host (another provider: a resend of the same URL is an
+    attempt group's, conventions.attempts, and another path on the same host is another request,
+    not the failed one's replacement); an inner model call's failure, when any later request or call
+    under the same call succeeded. With no later success under it, nothing shows the failure was
+    got over. A tool, agent or handoff under a model call is not read: a call that returned may
+    still have handed its tool's error to the model to ignore."""
+    calls = ctx.spans.lazy().filter(
+        (pl.col("kind") == "llm") & ~pl.col("failed") & pl.col("end_time").is_not_null()
+    ).select("run_id", pl.col("span_id").alias("parent_id"))
+    host = pl.col("http_url").str.extract(r"^[A-Za-z][A-Za-z0-9+.-]*://([^/:?#]+)", 1).str.to_lowercase()
+    answered = (
+        ctx.spans.lazy()
+        .filter(pl.col("kind").is_in(["unknown", "llm"]) & pl.col("succeeded") & pl.col("parent_id").is_not_null())
+        .join(calls, on=["run_id", "parent_id"], how="semi")
+        .select(
+            "run_id",
+            "parent_id",
+            pl.col("seq").alias("_ok_seq"),
+            pl.col("span_id").alias("_answered_id"),
+            host.alias("_ok_host"),
+        )
+    )
+    return (
+        failing.filter(pl.col("kind").is_in(["unknown", "llm"]) & pl.col("parent_id").is_not_null())
+        .join(ctx.spans.lazy().select("run_id", "span_id", host.alias("_host")), on=["run_id", "span_id"], how="left")
+        .select("run_id", "span_id", "parent_id", "seq", "kind", "_host")
+        .join(answered, on=["run_id", "parent_id"])
+        .filter(
+            (pl.col("_ok_seq") > pl.col("seq"))
+            & (
+                (pl.col("kind") == "llm")
+                | (pl.col("_host").is_not_null() & pl.col("_ok_host").is_not_null() & (pl.col("_host") != pl.col("_ok_host")))
+            )
+        )
+        .sort("run_id", "span_id", "_ok_seq")
+        .group_by("run_id", "span_id")
+        .agg(pl.col("_answered_id").first())
+    )
+
+
 def failure_handling(ctx: Context) -> pl.DataFrame:
     """One row per failing span (``failed`` or ``error_shaped``): ``run_id, span_id, handled_by,
     handled_span_id, made_good`` (see the module docs). Built once per classification."""
@@ -195,6 +250,8 @@ def _failure_handling(ctx: Context) -> pl.DataFrame:
             "call_tool",
             "agent",
             "output",
+            "kind",
+            "parent_id",
         )
         .join(follow, on=["run_id", "span_id"], how="left")
         .collect()
@@ -230,6 +287,7 @@ def _failure_handling(ctx: Context) -> pl.DataFrame:
     # The earlier failed attempts of an ignored call were ignored with it: no framework credit.
     ignored = pl.concat([ignored, lost_with_ignored(ctx).with_columns(pl.lit(True).alias("_ignored"))]).unique()
     aborted = aborted_by_caller(ctx).select("run_id", "span_id", pl.lit(True).alias("_aborted"))
+    inside_ok = inside_returned_model_call(ctx, rows)
     told = told_spans(ctx, rows)
     runs = ctx.runs.lazy().select(
         "run_id",
@@ -246,6 +304,7 @@ def _failure_handling(ctx: Context) -> pl.DataFrame:
         .join(as_answer, on=["run_id", "span_id"], how="left")
         .join(ignored, on=["run_id", "span_id"], how="left")
         .join(aborted, on=["run_id", "span_id"], how="left")
+        .join(inside_ok, on=["run_id", "span_id"], how="left")
         .join(told, on=["run_id", "span_id"], how="left")
         .join(runs, on="run_id", how="left")
     )
@@ -263,6 +322,7 @@ def _failure_handling(ctx: Context) -> pl.DataFrame:
         (pl.col("error_handled") & ~pl.col("_ignored").fill_null(False))
         | pl.col("limit_stop")
         | pl.col("_aborted").fill_null(False)
+        | pl.col("_answered_id").is_not_null()
     )
     reported = (
         pl.col("says_failure") | pl.col("told_span_id").is_not_null() | pl.col("_answer_id").is_not_null()
@@ -293,7 +353,7 @@ def _failure_handling(ctx: Context) -> pl.DataFrame:
         .when(pl.col("handled_by") == "escalation")
         .then(pl.col("escalation_span_id"))
         .when(pl.col("handled_by") == "framework")
-        .then(pl.col("span_id"))
+        .then(pl.coalesce("_answered_id", "span_id"))
         .when(pl.col("handled_by") == "structured_failure")
         .then(pl.col("_final_id"))
         .when(pl.col("handled_by") == "reported")
