@@ -182,6 +182,8 @@ class SqlLoader(Loader):
             return text(self.query)
         table_name = self.table or self._find_table(conn, where)
         meta = MetaData()
+        if conn.dialect.name == "sqlite":
+            _require_text_types(conn, table_name, self.schema)
         try:
             table = Table(table_name, meta, autoload_with=conn, schema=self.schema)
         except NoSuchTableError:
@@ -198,6 +200,8 @@ class SqlLoader(Loader):
         has_trace = any(n in lower for n in self.column_map["run_id"])
         if not has_trace and "trace_rowid" in lower and inspect(conn).has_table("traces", schema=self.schema):
             # Phoenix: spans.trace_rowid → traces.id; traces.trace_id is the run.
+            if conn.dialect.name == "sqlite":
+                _require_text_types(conn, "traces", self.schema)
             traces = Table("traces", meta, autoload_with=conn, schema=self.schema)
             if conn.dialect.name == "sqlite":
                 traces = _untyped(traces)
@@ -274,6 +278,22 @@ def _require_text_names(names: Iterable[Any]) -> None:
     for name in names:
         if isinstance(name, NotUtf8):
             raise NotUtf8Error(repr(bytes(name))[:80])
+
+
+def _require_text_types(conn: Any, table: str, schema: str | None) -> None:
+    """SQLite keeps a column's declared type as written, in any bytes: one that is not UTF-8 (read
+    as :class:`NotUtf8`) crashed SQLAlchemy's type reflection with a TypeError (a text pattern
+    matched against bytes, sqlalchemy/dialects/sqlite/base.py ``_resolve_type_affinity``). Say so
+    before reflecting."""
+    from sqlalchemy import text
+
+    if schema is None:
+        rows = conn.execute(text("SELECT name, type FROM pragma_table_info(:t)"), {"t": table}).all()
+    else:
+        rows = conn.execute(text("SELECT name, type FROM pragma_table_info(:t, :s)"), {"t": table, "s": schema}).all()
+    for name, declared in rows:
+        if isinstance(declared, NotUtf8):
+            raise NotUtf8Error(f"the declared type of column {str(name)!r:.60}: {bytes(declared)!r:.80}")
 
 
 def _untyped(table: Any) -> Any:
