@@ -73,6 +73,17 @@ ERROR_SHAPED: Final = (
     # (and "Agent X cannot hand off to X. Please select ..."), and no handoff happens
     # (llama_index/core/agent/workflow/multi_agent_workflow.py, handoff).
     r"|please select a valid agent to hand off to"
+    # An MCP tool's failure, which the protocol reports inside the result, not as an error:
+    # CallToolResult.isError true (MCP spec, server/tools "Error Handling"; modelcontextprotocol
+    # python-sdk src/mcp/types.py CallToolResult), as a tracer that serialises the whole result writes
+    # it; and the result's one text item carrying the server's error text, as the OpenAI Agents SDK
+    # puts it on the function span, the flag dropped (src/agents/mcp/util.py invoke_mcp_tool:
+    # ToolOutputTextDict(type="text", text=...), exported str(output), span_data.py FunctionSpanData):
+    # FastMCP's f"Error executing tool {name}: {e}" (mcp/server/fastmcp/tools/base.py Tool.run, sent
+    # by the low-level server's _make_error_result with isError=True). JSON or a Python repr.
+    rf"|{_Q}isError{_Q}\s*:\s*true\b"
+    rf"|^\s*\{{\s*(?:{_Q}|')type(?:{_Q}|')\s*:\s*(?:{_Q}|')text(?:{_Q}|')\s*,\s*(?:{_Q}|')text(?:{_Q}|')\s*:\s*(?:{_Q}|')"
+    r"\s*(?:error executing tool\b|(?:error|exception|fatal)\s*[:!])"
 )
 #: A write's own result saying the write did not happen: the action's flag, in the past participle,
 #: is false (QuickBooks-, Slack- and mail-API-style acknowledgements: ``"posted": false``,

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+from agents_sdk_trace import sdk_generation, sdk_span
 
 import forensics
 
@@ -32,22 +33,11 @@ def _span(
     data: dict[str, Any],
     error: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    return {
-        "object": "trace.span",
-        "id": f"span_{sid:0>24}",
-        "trace_id": TRACE,
-        "parent_id": None if parent is None else f"span_{parent:0>24}",
-        "started_at": f"2026-11-20T10:00:{start:06.3f}000+00:00",
-        "ended_at": f"2026-11-20T10:00:{end:06.3f}000+00:00",
-        "span_data": data,
-        "error": error,
-    }
+    return sdk_span(TRACE, sid, parent, start, end, data, error)
 
 
 def _generation(sid: str, start: float, end: float, output: list[dict[str, Any]]) -> dict[str, Any]:
-    data = {"type": "generation", "input": [{"role": "user", "content": ASK}], "output": output, "model": "gpt-4o",
-            "model_config": {}, "usage": {"input_tokens": 120, "output_tokens": 20}}  # fmt: skip
-    return _span(sid, "a1", start, end, data)
+    return sdk_generation(TRACE, sid, start, end, ASK, output)
 
 
 def _call(cid: str, city: str) -> list[dict[str, Any]]:
