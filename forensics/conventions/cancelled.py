@@ -22,6 +22,14 @@ What each framework writes when a call is cancelled, and who it says cancelled i
   that records the cancellation as its user's (a root, a person's message or the final answer
   saying the user cancelled, stopped or interrupted it, from the call on) makes it the user's; a
   run with a timeout among its errors does not (that cancellation nobody asked for stays a failure).
+* AutoGen: ``CancellationToken.cancel()`` cancels every future linked to it (autogen-core
+  src/autogen_core/_cancellation_token.py ``link_future``), so a stopped run's CancelledError
+  leaves the agent, the tool and the HTTP request the tool awaited alike. agentchat's
+  ``TaskResult.stop_reason`` is free text (autogen-agentchat src/autogen_agentchat/base/_task.py):
+  an application records who stopped the run in its root's own attributes
+  (``"stop_reason": "cancelled_by_user"``) or its reply. A CancelledError below a call its user
+  ended is that cancel, at any depth; a child that failed with another error (an HTTP 500 before
+  the cancel) failed on its own.
 
 ``user_cancelled`` marks such failed calls. They stay ``failed`` (the call did not complete), but no
 rule reads them as an error to retry, fall back from or tell of (handling.failure_handling credits
@@ -34,7 +42,7 @@ from typing import Final
 
 import polars as pl
 
-from forensics.conventions.registry import Convention, Q, Signal, register
+from forensics.conventions.registry import Convention, Q, Signal, on_rows, register
 
 #: An AbortSignal's abort (WHATWG DOM "signal abort"), rethrown by the OpenAI and Anthropic JS clients.
 ABORTED: Final = r"(?:^|[.:])(?:AbortError|APIUserAbortError)$"
@@ -46,14 +54,29 @@ CANCELLATION: Final = r"(?i)(?:^|[.:\s])Cancell?edError\b|^\s*(?:request\s+|task
 #: A timeout among a run's errors: its cancellations may be that timeout's.
 TIMEOUT: Final = r"(?i)time[d\s_-]*out|deadline\s*exceeded"
 
-#: Words that record a cancellation as its user's: "cancelled by the user", "stopped by user",
-#: "User cancelled the request", "user_cancelled", ``"cancelled_by": "user"``, Claude Code's
-#: "[Request interrupted by user]". Only where the user is named: "cancelled" alone says not who.
-USER_CANCELLED: Final = (
-    r"(?i)\b(?:cancell?ed|aborted|stopped|interrupted|halted)\s+by\s+(?:the\s+)?(?:end[\s_-]?)?user\b"
-    r"|\buser[\s_-]?(?:cancell?ed|cancell?ation|aborted|interrupted|stopped)\b"
-    rf"|{Q}cancell?ed_by{Q}\s*:\s*{Q}(?:the\s+)?user{Q}"
+#: A word's edge, or snake_case's underscore (``run_cancelled_by_user``: ``\b`` alone takes ``_`` for a
+#: letter).
+_EDGE: Final = r"(?:\b|_)"
+#: The words that name the user as who cancelled: "cancelled by the user", "stopped by user",
+#: "User cancelled the request", and the same as an identifier or a state (``cancelled_by_user``,
+#: ``canceled_by_user``, ``user_cancelled``, ``user-cancelled``, ``userCancelled``). Only where the
+#: user is named: "cancelled" alone says not who.
+_USER_WORDS: Final = (
+    rf"{_EDGE}(?:cancell?ed|aborted|stopped|interrupted|halted)[\s_-]+by[\s_-]+(?:the[\s_-]+)?(?:end[\s_-]?)?user{_EDGE}"
+    rf"|{_EDGE}user[\s_-]?(?:cancell?ed|cancell?ation|aborted|interrupted|stopped){_EDGE}"
 )
+#: ``"cancelled_by": "user"``: the state and who, as a key and its value.
+_CANCELLED_BY_USER: Final = rf"{Q}cancell?ed_by{Q}\s*:\s*{Q}(?:the\s+)?user{Q}"
+#: A text that records a cancellation as its user's (an answer, a person's message, Claude Code's
+#: "[Request interrupted by user]").
+USER_CANCELLED: Final = rf"(?i){_USER_WORDS}|{_CANCELLED_BY_USER}"
+#: A root's own attribute that records it: a short string value naming the user as who cancelled
+#: (an app's ``"stop_reason": "cancelled_by_user"``, a reply "Stopped: cancelled by the user."), or
+#: ``"cancelled_by": "user"``. AutoGen's TaskResult.stop_reason is the application's own text
+#: (autogen-agentchat src/autogen_agentchat/base/_task.py), so it says who only in words like these.
+#: Values only, and short ones: a key (``"user_cancelled": false``) or a long text (the task's own
+#: prompt quoting a customer who "cancelled by user request") says nothing of this run.
+USER_CANCELLED_VALUE: Final = rf"(?i):\s*{Q}[^\"\\]{{0,120}}?(?:{_USER_WORDS})[^\"\\]{{0,120}}{Q}|{_CANCELLED_BY_USER}"
 
 #: Claude Code's tool results when its user stops or turns down a tool call (src/utils/messages.ts).
 USER_STOPPED_TOOL: Final = (
@@ -62,8 +85,77 @@ USER_STOPPED_TOOL: Final = (
 )
 
 
+#: How far up a cancelled call's ancestry its user's cancellation is looked for (deeper spans stay
+#: as they are: no agent framework nests calls this deep).
+MAX_DEPTH: Final = 64
+
+
 def _text(*cols: str) -> pl.Expr:
     return pl.concat_str([pl.col(c) for c in cols], separator=" ", ignore_nulls=True).fill_null("")
+
+
+def _extract() -> list[pl.Expr]:
+    # A root's own attributes, read while they are here (preparation drops them): only the roots
+    # whose attributes name a user at all go through the regex.
+    attrs = pl.col("attributes")
+    return [
+        on_rows(
+            pl.col("parent_id").is_null() & attrs.str.contains("(?i-u)user"),
+            attrs,
+            lambda e: e.str.contains(USER_CANCELLED_VALUE),
+        )
+        .fill_null(False)
+        .alias("_cv_root_user_cancelled")
+    ]
+
+
+def _said_by_user(df: pl.DataFrame, in_play: pl.DataFrame) -> pl.LazyFrame:
+    """Per run in play: whether its roots or its final answer say the user cancelled it
+    (``_by_root``), and the last person's message that says so (``_said_seq``)."""
+    s = df.lazy().join(in_play.lazy(), on="run_key", how="semi")
+    says = _text("output", "error_message").str.contains(USER_CANCELLED)
+    # The final answer: the last answer a model or an agent gave (a root that records none leaves
+    # the run's answer to its last model call).
+    answered = pl.col("kind").is_in(["llm", "agent"]) & pl.col("output").is_not_null() & ~pl.col("failed")
+    final = s.filter(answered).group_by("run_key").agg(pl.col("output").sort_by("seq").last())
+    return pl.concat(
+        [
+            s.filter(pl.col("is_root") & (pl.col("_cv_root_user_cancelled") | says)).select(
+                "run_key", pl.lit(True).alias("_by_root"), pl.lit(None, pl.Int64).alias("_said_seq")
+            ),
+            final.filter(pl.col("output").str.contains(USER_CANCELLED)).select(
+                "run_key", pl.lit(True).alias("_by_root"), pl.lit(None, pl.Int64).alias("_said_seq")
+            ),
+            s.filter((pl.col("kind") == "human") & ~pl.col("is_root") & says).select(
+                "run_key", pl.lit(False).alias("_by_root"), pl.col("seq").cast(pl.Int64).alias("_said_seq")
+            ),
+        ]
+    ).group_by("run_key").agg(pl.col("_by_root").any(), pl.col("_said_seq").max())
+
+
+def _under_cancelled(df: pl.DataFrame, cancelled: pl.DataFrame, ended: pl.Series) -> pl.Series:
+    """The cancelled calls (``span_k``) with an ended call (``ended``) anywhere up their ancestry:
+    the cancel that reached them was that call's (its user's or its caller's). Walked a level per
+    step over the candidates only, at most :data:`MAX_DEPTH` levels."""
+    parent_of = df.lazy().join(cancelled.lazy(), on="run_key", how="semi").select(
+        pl.col("span_k").alias("_up"), pl.col("parent_k").alias("_next")
+    ).collect()
+    done = ended.implode()
+    walk = df.lazy().join(cancelled.lazy(), on="span_k", how="semi").select(
+        "span_k", pl.col("parent_k").alias("_up")
+    ).filter(~pl.col("span_k").is_in(done)).collect()
+    found: list[pl.Series] = []
+    for _ in range(MAX_DEPTH):
+        if not walk.height:
+            break
+        hit = pl.col("_up").is_in(done)
+        found.append(walk.filter(hit).get_column("span_k"))
+        walk = (
+            walk.filter(~hit & pl.col("_up").is_not_null())
+            .join(parent_of, on="_up")
+            .select("span_k", pl.col("_next").alias("_up"))
+        )
+    return pl.concat(found) if found else pl.Series("span_k", [], pl.UInt64)
 
 
 def _status(df: pl.DataFrame) -> pl.DataFrame:
@@ -73,17 +165,15 @@ def _status(df: pl.DataFrame) -> pl.DataFrame:
         .filter(pl.col("failed"))
         .select("run_key", "seq", "span_k", "error_type", "error_message", "output")
         .with_columns(
-            (
-                pl.col("error_type").str.contains(ABORTED).fill_null(False)
-                | pl.coalesce("error_message", "output").str.contains(USER_STOPPED_TOOL).fill_null(False)
-            ).alias("_stopped"),
+            pl.col("error_type").str.contains(ABORTED).fill_null(False).alias("_aborted"),
+            pl.coalesce("error_message", "output").str.contains(USER_STOPPED_TOOL).fill_null(False).alias("_told"),
             _text("error_type", "error_message").str.contains(CANCELLATION).alias("_cancelled"),
             _text("error_type", "error_message").str.contains(TIMEOUT).alias("_timed_out"),
         )
-        .select("run_key", "seq", "span_k", "_stopped", "_cancelled", "_timed_out")
+        .select("run_key", "seq", "span_k", "_aborted", "_told", "_cancelled", "_timed_out")
         .collect()
     )
-    ended = failed.filter(pl.col("_stopped")).get_column("span_k")
+    ended = failed.filter(pl.col("_aborted") | pl.col("_told")).get_column("span_k")
     # Only the runs holding a failed cancellation, and no timeout, are read for who asked for it.
     in_play = (
         failed.group_by("run_key")
@@ -92,28 +182,27 @@ def _status(df: pl.DataFrame) -> pl.DataFrame:
         .select("run_key")
     )
     if in_play.height:
-        # A root holds the whole run: what it says covers every call in it; a person's message, the
-        # calls before it.
-        said = (
-            df.lazy()
-            .join(in_play.lazy(), on="run_key", how="semi")
-            .filter(pl.col("is_root") | (pl.col("kind") == "human"))
-            .filter(_text("output", "error_message").str.contains(USER_CANCELLED))
-            .group_by("run_key")
-            .agg(
-                pl.col("is_root").any().alias("_by_root"),
-                pl.col("seq").filter(~pl.col("is_root")).max().alias("_said_seq"),
-            )
-        )
+        # A root or the final answer holds the whole run: what it says covers every call in it; a
+        # person's message, the calls before it.
         by_user = (
             failed.lazy()
             .filter(pl.col("_cancelled"))
-            .join(said, on="run_key")
+            .join(_said_by_user(df, in_play), on="run_key")
             .filter(pl.col("_by_root") | (pl.col("_said_seq") > pl.col("seq")).fill_null(False))
             .collect()
             .get_column("span_k")
         )
         ended = pl.concat([ended, by_user])
+        # A call its user ended cancels the calls it awaits (an AutoGen CancellationToken cancels
+        # the futures linked to it, autogen-core src/autogen_core/_cancellation_token.py
+        # link_future; asyncio cancels a task's awaited task): a CancelledError or an abort below
+        # one is that cancel (an abort below one is marked already, on its own). A child that
+        # failed on its own (an HTTP 500 before the cancel) keeps its failure.
+        below = failed.join(in_play, on="run_key", how="semi").filter(
+            pl.col("_cancelled") & ~pl.col("span_k").is_in(ended.implode())
+        )
+        if below.height:
+            ended = pl.concat([ended, _under_cancelled(df, below.select("run_key", "span_k"), ended)])
     return df.with_columns(pl.col("span_k").is_in(ended.implode()).alias("user_cancelled"))
 
 
@@ -134,12 +223,19 @@ register(
                 "user_cancelled",
             ),
             Signal(
-                "CancelledError (exception.type asyncio.exceptions.CancelledError, status 'CancelledError: ') in a run whose root, a person's message after the call or the final answer says the user cancelled, stopped or interrupted it; not in a run with a timeout among its errors",
-                "any asyncio app: OpenTelemetry Python SDK, LangChain/LangGraph callbacks, OpenAI Agents SDK RunResultStreaming.cancel()",
-                "opentelemetry-python opentelemetry-sdk/src/opentelemetry/sdk/trace/__init__.py (Span.__exit__, record_exception escaped=True); openai-agents-python src/agents/result.py (cancel() cancels the run task)",
+                "CancelledError (exception.type asyncio.exceptions.CancelledError, status 'CancelledError: ') in a run whose root (its output, or a short attribute value: 'cancelled_by_user', 'user-cancelled'), a person's message after the call or the final answer says the user cancelled, stopped or interrupted it; not in a run with a timeout among its errors",
+                "any asyncio app: OpenTelemetry Python SDK, LangChain/LangGraph callbacks, OpenAI Agents SDK RunResultStreaming.cancel(), AutoGen (TaskResult.stop_reason is the app's own text)",
+                "opentelemetry-python opentelemetry-sdk/src/opentelemetry/sdk/trace/__init__.py (Span.__exit__, record_exception escaped=True); openai-agents-python src/agents/result.py (cancel() cancels the run task); microsoft/autogen python/packages/autogen-agentchat/src/autogen_agentchat/base/_task.py (TaskResult.stop_reason)",
+                "user_cancelled",
+            ),
+            Signal(
+                "a CancelledError below a call its user ended (any depth), in a run with no timeout among its errors: the cancel reached the calls it awaited; a child that failed with another error keeps its failure",
+                "AutoGen (CancellationToken), any asyncio app",
+                "microsoft/autogen python/packages/autogen-core/src/autogen_core/_cancellation_token.py (cancel() cancels every future linked by link_future)",
                 "user_cancelled",
             ),
         ),
+        extract=_extract,
         status=_status,
         columns={"user_cancelled": "a failed call its caller or its user chose to end (an abort, a user's recorded cancellation), not one that failed on its own"},
     )

@@ -45,7 +45,8 @@ def dropped_delegations(ctx: Context) -> pl.LazyFrame:
         .join(parents, on=["run_id", "parent_id"])
         .filter(pl.col("by_agent").is_not_null() & pl.col("by_agent").ne_missing(pl.col("agent")))
         .filter(~pl.col("_in_failed_tool"))
-        .filter(pl.col("failed") | returned_nothing)
+        # A delegated run its user cancelled (conventions.cancelled) was stopped, not dropped.
+        .filter((pl.col("failed") & ~pl.col("user_cancelled")) | returned_nothing)
         .select(
             "run_key",
             "run_id",

@@ -13,9 +13,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import polars as pl
+import pytest
 from span_builder import detectors, one, run, span, spans
 
 from forensics.detectors.base import prepare
@@ -69,3 +71,71 @@ def test_a_tool_call_the_user_interrupted_is_no_swallowed_error() -> None:
 
 def test_near_miss_a_tool_call_that_failed_on_its_own_is_swallowed() -> None:
     assert one(run(*_session("File does not exist.")), "swallowed_error")["decisive_span_id"] == "t1"
+
+
+# An AutoGen run its user stopped: CancellationToken.cancel() cancels the futures linked to it
+# (autogen-core src/autogen_core/_cancellation_token.py link_future), so CancelledError leaves the
+# tool and agent spans and the HTTP GET the tool was waiting on, each recorded failed by the
+# OpenTelemetry SDK (Span.__exit__). Only the root's own attributes say it was the user.
+def _autogen(root: dict[str, Any], get: dict[str, Any] = CANCELLED, *more: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        span("root", 0, 6, kind="agent", agent="team", name="autogen run", input="Summarise the page.", **root),
+        span("a1", 0.1, 5, kind="agent", agent="assistant", name="assistant", parent_id="root", **CANCELLED),
+        span("l1", 0.2, 1, kind="llm", model="gpt-4o", parent_id="a1", output='{"tool_calls": [{"name": "fetch_page"}]}'),
+        span("t1", 1.1, 5, kind="tool", tool="fetch_page", parent_id="a1", input='{"url": "https://x.org"}', **CANCELLED),
+        span("h1", 1.2, 5, kind="unknown", name="GET", parent_id="t1", **get),
+        *more,
+    ]  # fmt: skip
+
+
+def _cancelled_ids(rows: list[dict[str, Any]]) -> set[str]:
+    ctx = prepare(pl.DataFrame(pl.from_arrow(spans(*rows))), resolve_policy(None))
+    return set(ctx.spans.filter(pl.col("user_cancelled")).get_column("span_id"))
+
+
+@pytest.mark.parametrize("said", ["cancelled_by_user", "canceled_by_user", "user-cancelled", "run_cancelled_by_user"])
+def test_a_run_its_root_attributes_say_the_user_cancelled_is_clean(said: str) -> None:
+    rows = _autogen({"attributes": json.dumps({"app.stop_reason": said})})
+    assert _cancelled_ids(rows) == {"a1", "t1", "h1"}
+    assert detectors(run(*rows)) == set()
+
+
+def test_a_run_its_final_answer_says_the_user_stopped_is_clean() -> None:
+    answer = span("l2", 5.1, 5.5, kind="llm", model="gpt-4o", parent_id="root", output="Stopped: the user cancelled the run.")
+    assert detectors(run(*_autogen({}, CANCELLED, answer))) == set()
+
+
+def test_near_miss_an_attribute_key_or_a_bare_cancel_says_nothing_of_the_user() -> None:
+    for root in ({"attributes": json.dumps({"user_cancelled": False})}, {"attributes": json.dumps({"app.stop_reason": "cancelled"})}):
+        assert _cancelled_ids(_autogen(root)) == set()
+        assert one(run(*_autogen(root)), "swallowed_error")["decisive_span_id"] == "h1"
+
+
+def test_near_miss_a_timeout_cancel_in_a_run_the_root_says_the_user_cancelled_stays_a_failure() -> None:
+    waited = span("w1", 1.15, 5, kind="chain", name="wait_for", parent_id="t1", status="error", error_type="TimeoutError",
+                  error_message="TimeoutError: ")  # fmt: skip
+    rows = _autogen({"attributes": json.dumps({"app.stop_reason": "cancelled_by_user"})}, CANCELLED, waited)
+    assert _cancelled_ids(rows) == set()
+    assert "swallowed_error" in detectors(run(*rows))
+
+
+def test_near_miss_a_child_that_failed_on_its_own_before_the_cancel_stays_a_failure() -> None:
+    http500 = {"status": "error", "error_type": "500", "error_message": "500 Internal Server Error"}
+    rows = _autogen({"attributes": json.dumps({"app.stop_reason": "cancelled_by_user"})}, http500)
+    assert _cancelled_ids(rows) == {"a1", "t1"}
+    assert one(run(*rows), "swallowed_error")["decisive_span_id"] == "h1"
+
+
+def test_a_cancel_below_a_tool_call_the_user_interrupted_is_the_users() -> None:
+    # Claude Code's "[Request interrupted by user for tool use]" on the call; the request it was
+    # awaiting ends in CancelledError with no word of the user of its own.
+    rows = _session("[Request interrupted by user for tool use]")
+    rows.insert(3, span("h1", 1.5, 3, kind="unknown", name="GET", parent_id="t1", **CANCELLED))
+    assert _cancelled_ids(rows) == {"t1", "h1"}
+    assert "swallowed_error" not in detectors(run(*rows))
+
+
+def test_near_miss_a_cancel_below_a_tool_call_that_failed_on_its_own_stays_a_failure() -> None:
+    rows = _session("File does not exist.")
+    rows.insert(3, span("h1", 1.5, 3, kind="unknown", name="GET", parent_id="t1", **CANCELLED))
+    assert _cancelled_ids(rows) == set()
