@@ -35,6 +35,10 @@ WRITTEN = {
     "smol_format_error_once.json": 8,
     # Written after redo_after_replan, as the clean near miss it lacked (see the README).
     "smol_replan_reread_then_scroll.json": 27,
+    # Round 3 (written with their rules, see the README): claims of a CodeAgent's e-mail.
+    "smol_email_claim_never_sent.json": 9,
+    "smol_email_send_raised_then_printed.json": 12,
+    "smol_email_sent.json": 10,
 }
 LABELS = [json.loads(line) for line in (DEV / "labels.jsonl").read_text().splitlines() if line.strip()]
 

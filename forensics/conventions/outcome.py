@@ -69,10 +69,16 @@ _VERDICT: Final = rf"{Q}@outcome{Q}\s*:\s*\{{[^}}]*?{Q}verdict{Q}\s*:\s*{Q}(succ
 
 #: Tool definitions handed to the model: OpenAI Chat Completions ``tools`` ([{"type": "function",
 #: "function": {"name": ...}}]), OpenTelemetry GenAI ``gen_ai.tool.definitions``, the OpenAI Agents
-#: SDK's AgentSpanData ``tools`` (a list of names).
-_TOOL_DEFS: Final = ['"tools"', '\\"tools\\"', "gen_ai.tool.definitions", '"functions"']
+#: SDK's AgentSpanData ``tools`` (a list of names); smolagents' ``<Agent>.run`` span's
+#: ``smolagents.tools_names`` = ``list(agent.tools.keys())`` (openinference-instrumentation-smolagents
+#: _wrappers.py, _smolagent_run_attributes): a CodeAgent calls its tools from its code, so a tool the
+#: code never reached has no span, and the run span is where the agent's tools are named. An exporter
+#: that writes attributes as strings (the ClickHouse exporter's Map(String, String)) quotes the list.
+_TOOL_DEFS: Final = ['"tools"', '\\"tools\\"', "gen_ai.tool.definitions", '"functions"', 'tools_names"', 'tools_names\\"']
 _DEF_NAME: Final = rf"{Q}name{Q}\s*:\s*{Q}([A-Za-z_][A-Za-z0-9_.:-]*){Q}"
-_NAME_LIST: Final = rf"{Q}tools{Q}\s*:\s*\[((?:\s*{Q}[A-Za-z_][A-Za-z0-9_.:-]*{Q}\s*,?)+)\]"
+_NAME_LIST: Final = (
+    rf"{Q}(?:tools|smolagents\.tools_names){Q}\s*:\s*(?:{Q})?\[((?:\s*{Q}[A-Za-z_][A-Za-z0-9_.:-]*{Q}\s*,?)+)\]"
+)
 _QUOTED: Final = rf"{Q}([A-Za-z_][A-Za-z0-9_.:-]*){Q}"
 #: A tool named in a system prompt ("Tools: get_invoice_status, send_invoice."): snake_case names.
 _SNAKE: Final = r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b"
@@ -252,9 +258,9 @@ register(
                 "runs.says_failure, reported_outcome=error",
             ),
             Signal(
-                'tools offered to the model: Chat Completions tools [{"function": {"name"}}], gen_ai.tool.definitions, an agent span\'s tools list, tool names in a system prompt',
-                "OpenAI Chat Completions, OpenTelemetry GenAI, OpenAI Agents SDK, chat transcripts",
-                "OpenAI API reference (chat.completions tools); semantic-conventions gen-ai-spans.md (gen_ai.tool.definitions); src/agents/tracing/span_data.py (AgentSpanData.tools)",
+                'tools offered to the model: Chat Completions tools [{"function": {"name"}}], gen_ai.tool.definitions, an agent span\'s tools list, smolagents.tools_names on the <Agent>.run span, tool names in a system prompt',
+                "OpenAI Chat Completions, OpenTelemetry GenAI, OpenAI Agents SDK, smolagents (OpenInference), chat transcripts",
+                "OpenAI API reference (chat.completions tools); semantic-conventions gen-ai-spans.md (gen_ai.tool.definitions); src/agents/tracing/span_data.py (AgentSpanData.tools); openinference-instrumentation-smolagents _wrappers.py (_smolagent_run_attributes: list(agent.tools.keys()))",
                 "runs.declared_tools",
             ),
             Signal(

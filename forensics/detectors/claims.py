@@ -366,10 +366,18 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
         ]
         # Most answers say a claim (18,300 of 20,000 at the bench night) and most have their call: the
         # results are taken out for the runs with a claim left unbacked only (under 200 there).
+        # A result that is the answer itself is no read: a final-answer tool returns what it was
+        # given (smolagents FinalAnswerTool.forward returns its ``answer``, src/smolagents/
+        # default_tools.py; a CodeAgent's ``final_answer(...)`` is a Tool.__call__, which the
+        # OpenInference instrumentation traces as a TOOL span, openinference-instrumentation-
+        # smolagents _ToolCallWrapper), so "I've sent Dana the summary" backed itself.
+        echoes = answers.select("run_key", pl.col("final_output").str.strip_chars().alias("_echo"))
         results = ctx.spans.lazy().filter(
             (pl.col("kind") == "tool") & pl.col("succeeded") & pl.col("output").is_not_null()
             & pl.col("run_key").is_in(pl.concat(open_keys).unique().implode())
-        ).select("run_key", "output").collect().lazy()  # fmt: skip
+        ).select("run_key", "output").join(
+            echoes, left_on=["run_key", pl.col("output").str.strip_chars()], right_on=["run_key", "_echo"], how="anti"
+        ).collect().lazy()  # fmt: skip
         for i, (c, keys) in enumerate(zip(claims, open_keys, strict=True)):
             read = with_contains(results.filter(pl.col("run_key").is_in(keys.implode())), "output", {f"read_{i}": c.claim})
             per_run = read.group_by("run_key").agg(pl.col(f"read_{i}").fill_null(False).any()).collect()
