@@ -68,6 +68,20 @@ _ALERT_ACKED: Final = rf"(?i){Q}acknowledged{Q}\s*:\s*true\b"
 #: an Opsgenie alert's "open"/"closed" says nothing of who took it up).
 _ACKED_AT: Final = rf"(?i){Q}acknowledged_?at{Q}\s*:\s*{Q}[0-9]"
 _TICKET_SOLVED: Final = rf"(?i){Q}status{Q}\s*:\s*{Q}solved{Q}"
+#: An alerting API's answer to an accepted request, which names no state: the Events API v2's
+#: ``{"status": "success", "message": "Event processed", "dedup_key": ...}`` (PagerDuty developer
+#: docs, Events API v2 "Send an Alert Event", 202 from POST https://events.pagerduty.com/v2/enqueue;
+#: pdpyras EventsAPISession) and the Opsgenie Alert API's ``{"result": "Request will be processed",
+#: "requestId": ...}`` (every alert action is asynchronous: create, acknowledge, close). Where the
+#: input does not say which event was sent, a call whose name asks for no change to an existing
+#: alert (_ON_EXISTING_ALERT: acknowledge, resolve, close, snooze, note, ...) opened one.
+_EVENT_ACCEPTED: Final = (
+    rf"(?i){Q}message{Q}\s*:\s*{Q}Event processed{Q}|{Q}result{Q}\s*:\s*{Q}Request will be processed{Q}"
+)
+_ON_EXISTING_ALERT: Final = r"(?i)ack|resol|clos|snooz|note|tag|assign|priorit|delet|escalat|update|get|list|read"
+#: An alert read back not yet acknowledged (Opsgenie Alert API get alert: ``data.acknowledged``
+#: false while ``status`` is "open"): still waiting for someone, as a PagerDuty incident "triggered".
+_ALERT_NOT_ACKED: Final = rf"(?i){Q}acknowledged{Q}\s*:\s*false\b"
 #: A ticket read back with its owner named: the ticketing systems' field for who holds it (Zendesk
 #: Tickets API ``assignee_id``, "the agent currently assigned to the ticket"; Jira ``assignee``;
 #: ServiceNow ``assigned_to``) set to someone (a name, an id, an object), not null. Someone took the
@@ -91,7 +105,10 @@ def _prefilter() -> list[pl.Expr]:
     """The spans that speak of an incident or an alert (Aho-Corasick over the text columns): one
     mask the incident expressions share, computed once (~0.5 s at 600k spans; as a sub-expression
     of each of them it was computed again for each)."""
-    needles = ["incident", "dedup_key", "routing_key", "opsgenie", "alert", "ticket"]
+    # (An Opsgenie alert read back or queued names neither "alert" nor "opsgenie" in its JSON:
+    # data.acknowledged, "Request will be processed".)
+    needles = ["incident", "dedup_key", "routing_key", "opsgenie", "alert", "ticket", "acknowledged",
+               "request will be processed"]
     # The same test as a regex, ASCII case-insensitive (`(?i-u)`, as ascii_case_insensitive=True):
     # on the long attribute texts the regex engine's literal prefilter is ~3x faster than
     # contains_any (0.13 s vs 0.47 s at 600k spans); on the short columns contains_any is faster.
@@ -151,6 +168,11 @@ def _extract() -> list[pl.Expr]:
         pl.when(said(_ACKED_AT)).then(pl.lit("acknowledged")),
         pl.when(said(_TICKET_SOLVED)).then(pl.lit("resolved")),
         pl.when(said(r"(?i)ticket") & said(_TICKET_ASSIGNEE)).then(pl.lit("acknowledged")),
+        pl.when(said(_ALERT_NOT_ACKED)).then(pl.lit("triggered")),
+        pl.when(
+            said(_EVENT_ACCEPTED)
+            & ~pl.coalesce("tool", "name").str.contains(_ON_EXISTING_ALERT).fill_null(False)
+        ).then(pl.lit("triggered")),
     ).str.to_lowercase()
     state = state_word.replace(
         {"trigger": "triggered", "acknowledge": "acknowledged", "resolve": "resolved"}
@@ -392,6 +414,12 @@ register(
                 "PagerDuty REST and Events API v2, Opsgenie Alert API, Zendesk Tickets API, Jira, ServiceNow (any tool that calls them)",
                 "PagerDuty developer docs: REST API v2 Incident (status), Events API v2 (event_action, dedup_key), Webhooks v3 (event_type); Opsgenie Alert API (acknowledge, close, alias); Zendesk Tickets API (status new / open / pending / hold / solved / closed; assignee_id); Jira issue assignee; ServiceNow assigned_to",
                 "incident_state (triggered, acknowledged, resolved), incident_key (its identifiers)",
+            ),
+            Signal(
+                "an accepted event or alert request answered with no state: {status: success, message: Event processed, dedup_key}; {result: Request will be processed, requestId}; an alert read back acknowledged: false",
+                "PagerDuty Events API v2, Opsgenie Alert API (any tool that calls them, a call not named for acting on an open alert)",
+                "PagerDuty developer docs: Events API v2 Send an Alert Event (POST /v2/enqueue, 202 response); pdpyras EventsAPISession; Opsgenie Alert API (Create Alert, asynchronous: result and requestId; Get Alert: data.acknowledged)",
+                "incident_state triggered (the page opened, or still waiting)",
             ),
             Signal(
                 "a later read of an incident the run opened (the same identifier) reporting status triggered, with no event_action asked",

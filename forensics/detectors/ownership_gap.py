@@ -16,6 +16,7 @@ from forensics.detectors.findings import per_run_finding
 from forensics.detectors.handling import unhandled_failures
 from forensics.detectors.handoff_result import taken_by_named
 from forensics.detectors.long_running import asked_and_pending, pending_approvals
+from forensics.detectors.paging import http_pages
 from forensics.detectors.refused_handoffs import refused_handoffs
 from forensics.detectors.registry import register
 from forensics.detectors.ticket_followup import taken_later
@@ -297,12 +298,21 @@ class UnacknowledgedEscalation(Detector):
         # Events API trigger) is an escalation to on-call, whatever the tool is called; a later report
         # of it still "triggered" is not a second one. Also a plain span (a Langfuse @observe()
         # function is an as_type="span" observation unless typed "tool": our chain kind).
+        # A read of an incident the run opened, still triggered (conventions awaits_incident), is
+        # waiting on that page, not a page of its own.
         opened = s.filter(
             pl.col("kind").is_in(["tool", "chain"]) & (pl.col("incident_state") == "triggered") & ~pl.col("failed")
+            & ~pl.col("awaits_incident")
         ).filter(pl.col("seq") == pl.col("seq").min().over("run_id", pl.col("incident_key").list.sort()))
-        esc = pl.concat(
+        named = pl.concat(
             [pending_approvals(s, cols), s.filter(pl.col("is_escalation") & ~pl.col("failed")).select(cols), opened.select(cols)]
-        ).unique(["run_id", "span_id"], keep="first")
+        )
+        # A page sent as a plain HTTP request (paging.http_pages: POST events.pagerduty.com/v2/enqueue),
+        # unless the call it was made for is an escalation already judged.
+        by_request = http_pages(s, (*cols, "parent_id")).join(
+            named.select("run_id", pl.col("span_id").alias("parent_id")), on=["run_id", "parent_id"], how="anti"
+        )
+        esc = pl.concat([named, by_request.select(cols)]).unique(["run_id", "span_id"], keep="first")
         # The person who asked (the speaker of the run's first human message) writing again is the
         # requester waiting, not the queue or on-call the work was escalated to taking it ("it's
         # been 40 minutes and nobody called"); for a pause the person asked is that requester.
