@@ -7,6 +7,7 @@ from typing import Final
 
 import polars as pl
 
+from forensics.detectors.api_deletes import irreversible_requests
 from forensics.detectors.approval_parts import approved_beside_a_rejection, approved_in_prompt
 from forensics.detectors.base import Context, Detector, moment, txt
 from forensics.detectors.confirmation_rule import unconfirmed_actions
@@ -291,7 +292,8 @@ class UnguardedIrreversible(Detector):
             .agg(pl.col("seq").min().alias("r_seq"))
         )
         acted = (
-            (pl.col("kind") == "tool")
+            # (A request irreversible by its service's API outside any tool call: api_deletes.)
+            pl.col("kind").is_in(["tool", "unknown", "chain"])
             # A call that failed, or whose result is an error (a Stripe-shaped {"error": ...} handed
             # back with OK status: error_as_data), did not act: nothing was refunded or deleted.
             & pl.col("succeeded")
@@ -309,8 +311,13 @@ class UnguardedIrreversible(Detector):
         shell = destructive_commands(ctx)
         # The few candidate calls are taken out first and `acted` (result regexes) read on them
         # only: a filter after a join is pushed down to every span, and `&` evaluates both sides.
+        # A request the service's API names irreversible (a DELETE, a POST to .../gdpr-delete, an
+        # AWS DeleteObjects), whatever the tool is called: api_deletes.
+        by_api = irreversible_requests(ctx)
         named = (
-            s.filter(pl.col("is_irreversible").fill_null(False)).collect().lazy()
+            pl.concat([s.filter(pl.col("is_irreversible").fill_null(False)),
+                       s.join(by_api, on=["run_id", "span_id"], how="semi").with_columns(pl.lit(True).alias("is_irreversible"))])
+            .unique(["run_id", "span_id"], keep="first").collect().lazy()
             .filter(acted).with_columns(pl.lit(None, pl.String).alias("reason"), pl.lit(False).alias("forbidden"))
         )  # fmt: skip
         parts = [named]

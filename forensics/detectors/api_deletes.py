@@ -1,0 +1,78 @@
+"""Irreversible actions named by the service's API, not by the tool's name.
+
+A tool called ``remove_customer``, ``http_request`` or ``hubspot_api`` says nothing the policy's
+irreversible names read; the request it made does. Three places hold it:
+
+- an HTTP client span (OpenTelemetry HTTP semantic conventions: ``http.request.method`` and
+  ``url.full``; preparation: ``call`` = ``{METHOD} {host}{path}``): a ``DELETE`` (RFC 9110 section
+  9.3.5: remove the target resource; Stripe ``DELETE /v1/customers/{id}`` "Permanently deletes a
+  customer. It cannot be undone"; Salesforce REST ``DELETE /services/data/vXX.X/sobjects/{object}/{id}``),
+  or a POST, PUT or PATCH to a path that names an irreversible action (policy ``tools.irreversible``
+  over the path: HubSpot ``POST /crm/v3/objects/contacts/gdpr-delete``, "permanently delete a
+  contact and all associated content to follow GDPR"; ``/purge``);
+- a tool call whose arguments are such a request: an HTTP method key (``method``, ``http_method``,
+  ``verb``) and a target (``url``, ``path``, ``endpoint``), read the same way;
+- an AWS SDK span (opentelemetry-instrumentation-botocore: ``rpc.system`` aws-api, span name
+  ``{rpc.service}.{rpc.method}``, ``S3.DeleteObjects``): an operation the policy's irreversible names read
+  (``DeleteObjects``, ``DeleteTable``, ``PurgeQueue``).
+
+A request made inside a tool call is that call's doing: the tool span is the action judged (its
+approval, its result), not the request under it. A request inside a model call (a provider's own
+cleanup) is no action of the agent's.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+from forensics.detectors.base import Context
+
+_EMPTY: Final = {"run_id": pl.String, "span_id": pl.String}
+#: A call's JSON arguments naming an HTTP request: its method, and its target.
+_ARG_METHOD: Final = r'(?i)"(?:method|http_method|httpMethod|verb)"\s*:\s*"(DELETE|POST|PUT|PATCH)"'
+_ARG_TARGET: Final = r'(?i)"(?:url|uri|path|endpoint|route|resource)"\s*:\s*"([^"]+)"'
+#: The AWS SDK operation of a botocore span, named ``{rpc.service}.{rpc.method}``
+#: (opentelemetry-instrumentation-botocore: ``S3.DeleteObjects``), and the label's path after its host.
+_AWS_OPERATION: Final = r"^[A-Za-z0-9]+\.([A-Z][A-Za-z0-9]+)$"
+_LABEL: Final = r"^([A-Z]+) [^/\s]*(/\S*)?$"
+
+
+def irreversible_requests(ctx: Context) -> pl.LazyFrame:
+    """``run_id, span_id`` of the actions whose request is irreversible by the service's API: the
+    tool span for a request made inside a tool call, else the request's own span."""
+    irreversible = ctx.policy.irreversible
+
+    def by_method_and_path(method: pl.Expr, path: pl.Expr) -> pl.Expr:
+        m = method.str.to_uppercase()
+        return (m == "DELETE") | (m.is_in(["POST", "PUT", "PATCH"]) & path.str.contains(irreversible))
+
+    s = ctx.spans.lazy()
+    label = pl.col("call")
+    http = s.filter(
+        pl.col("http_method").is_not_null()
+        & ~pl.col("kind").is_in(["llm", "agent", "tool"])
+        & by_method_and_path(label.str.extract(_LABEL, 1), label.str.extract(_LABEL, 2)).fill_null(False)
+    )
+    aws = s.filter(
+        ~pl.col("kind").is_in(["llm", "agent", "tool"])
+        & pl.col("call").str.extract(_AWS_OPERATION, 1).str.contains(irreversible).fill_null(False)
+    )
+    in_args = s.filter(
+        (pl.col("kind") == "tool")
+        & ~pl.col("is_irreversible")
+        & by_method_and_path(pl.col("args").str.extract(_ARG_METHOD, 1), pl.col("args").str.extract(_ARG_TARGET, 1)).fill_null(False)
+    ).select("run_id", "span_id")
+    requests = pl.concat([http, aws]).select("run_id", "span_id", "parent_id")
+    parents = s.select("run_id", pl.col("span_id").alias("parent_id"), pl.col("kind").alias("p_kind"))
+    placed = requests.join(parents, on=["run_id", "parent_id"], how="left").filter(pl.col("p_kind").ne_missing("llm"))
+    return pl.concat(
+        [
+            placed.select(
+                "run_id",
+                pl.when(pl.col("p_kind") == "tool").then(pl.col("parent_id")).otherwise(pl.col("span_id")).alias("span_id"),
+            ),
+            in_args,
+        ]
+    ).unique()

@@ -1,0 +1,85 @@
+"""An irreversible delete named by the service's API, not by the tool's name: unguarded_irreversible.
+
+The request says what the call did: an HTTP client span ``DELETE api.stripe.com/v1/customers/{id}``
+(Stripe: "Permanently deletes a customer. It cannot be undone"), Salesforce REST ``DELETE
+/services/data/vXX.X/sobjects/{object}/{id}``, HubSpot ``POST /crm/v3/objects/contacts/gdpr-delete``,
+a tool whose arguments are such a request, an AWS SDK ``S3.DeleteObjects`` span. Near misses: the
+same after a person approved it, a read, a delete that failed.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from span_builder import findings, one, run, span
+
+
+def _http(span_id: str, t: float, method: str, url: str, parent: str = "root", **kw: Any) -> dict[str, Any]:
+    attrs = {"http.request.method": method, "url.full": url, "http.response.status_code": 200}
+    return span(span_id, t, t + 0.5, parent_id=parent, kind="unknown", name=method, attributes=json.dumps(attrs), **kw)
+
+
+def _tool(span_id: str, t: float, name: str, args: dict[str, Any]) -> dict[str, Any]:
+    return span(span_id, t, t + 1, parent_id="root", kind="tool", tool=name, name=name, agent="ops",
+                input=json.dumps(args), output='{"ok": true}')
+
+
+CASES: dict[str, tuple[list[dict[str, Any]], str]] = {
+    "stripe DELETE as an HTTP span": ([_http("h", 5, "DELETE", "https://api.stripe.com/v1/customers/cus_N1")], "h"),
+    "the DELETE under a tool named remove_customer": (
+        [_tool("t", 5, "remove_customer", {"customer_id": "cus_N1"}),
+         _http("h", 5.2, "DELETE", "https://api.stripe.com/v1/customers/cus_N1", parent="t")], "t"),
+    "salesforce sobject DELETE": (
+        [_http("h", 5, "DELETE", "https://acme.my.salesforce.com/services/data/v59.0/sobjects/Contact/003XX")], "h"),
+    "hubspot gdpr-delete POST": ([_http("h", 5, "POST", "https://api.hubapi.com/crm/v3/objects/contacts/gdpr-delete")], "h"),
+    "a generic request tool told to DELETE": (
+        [_tool("t", 5, "http_request", {"method": "DELETE", "url": "https://api.stripe.com/v1/customers/cus_N1"})], "t"),
+    "a generic API tool posting to gdpr-delete": (
+        [_tool("t", 5, "hubspot_api", {"method": "POST", "path": "/crm/v3/objects/contacts/gdpr-delete",
+                                      "body": {"idProperty": "email", "objectId": "a@example.com"}})], "t"),
+    "an AWS S3 DeleteObjects span": ([span("a", 5, 6, parent_id="root", kind="unknown", name="S3.DeleteObjects",
+                                          attributes=json.dumps({"rpc.system": "aws-api", "rpc.service": "S3",
+                                                                 "rpc.method": "DeleteObjects"}))], "a"),
+}
+
+
+def _run(*work: dict[str, Any], approved: bool = False) -> list[dict[str, Any]]:
+    asked = [span("la", 1.5, 1.8, parent_id="root", kind="llm", model="gpt-4o", agent="ops", output="Shall I delete it?"),
+             span("hu", 2, 2.5, parent_id="root", kind="human", output="Yes, go ahead and delete it.")]
+    return [
+        span("root", 0, 100, kind="agent", agent="ops", name="ops agent", output="Done: the customer is deleted."),
+        span("l1", 1, 1.2, parent_id="root", kind="llm", model="gpt-4o", agent="ops", output=""),
+        *(asked if approved else []),
+        *work,
+        span("l2", 50, 51, parent_id="root", kind="llm", model="gpt-4o", agent="ops", output="Done."),
+    ]
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_delete_the_api_names_with_no_approval_is_unguarded(case: str) -> None:
+    work, decisive = CASES[case]
+    assert one(run(*_run(*work)), "unguarded_irreversible")["decisive_span_id"] == decisive
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_the_same_delete_after_a_persons_approval_is_guarded(case: str) -> None:
+    work, _ = CASES[case]
+    assert findings(run(*_run(*work, approved=True)), "unguarded_irreversible") == []
+
+
+def test_reads_and_a_failed_delete_are_no_irreversible_action() -> None:
+    for work in (
+        [_http("h", 5, "GET", "https://api.stripe.com/v1/customers/cus_N1")],
+        [_tool("t", 5, "http_request", {"method": "GET", "url": "https://api.stripe.com/v1/customers/cus_N1"})],
+        [_http("h", 5, "POST", "https://api.hubapi.com/crm/v3/objects/contacts/search")],
+        [_http("h", 5, "DELETE", "https://api.stripe.com/v1/customers/cus_N1", status="error")],
+    ):
+        assert findings(run(*_run(*work)), "unguarded_irreversible") == [], work
+
+
+def test_a_request_inside_a_model_call_is_no_action_of_the_agent() -> None:
+    rows = _run(span("m", 5, 6, parent_id="root", kind="llm", model="gpt-4o", agent="ops", output=""),
+                _http("h", 5.2, "DELETE", "https://api.openai.com/v1/files/file-abc", parent="m"))
+    assert findings(run(*rows), "unguarded_irreversible") == []
