@@ -72,7 +72,12 @@ def _structure(df: pl.DataFrame) -> pl.DataFrame:
         ).drop_nulls("of")
         out = out.scatter(prev.get_column("_row"), prev.get_column("of"))
     # pydantic-ai FallbackModel: under its chat span, a request that succeeded after a failed one to
-    # another URL replaces the last failed request before it.
+    # another URL replaces the last failed request before it. handling.inside_returned_model_call
+    # finds the same by structure where the answer came from another host, and this rule stays for
+    # what only the name says: another path on the same host (two Azure OpenAI deployments of one
+    # resource, openai-python src/openai/lib/azure.py /deployments/{model}/...), requests recorded
+    # without a URL, and a FallbackModel span that is no ended model call; it also gives the failed
+    # attempt group its recovery (fallback_of: attempts.group_recovered, facts).
     fallback_models = df.filter(pl.col("name").str.contains(FALLBACK_MODEL).fill_null(False)).get_column("span_k").implode()
     requests = (
         df.select(

@@ -47,3 +47,31 @@ def test_the_next_model_answering_recovers_the_failed_requests() -> None:
 
 def test_near_miss_no_other_model_answered_and_success_was_reported() -> None:
     assert "swallowed_error" in _run(answered=False)
+
+
+# Why the FallbackModel rule stays beside handling.inside_returned_model_call (the structural rule):
+# two Azure OpenAI deployments of one resource are one host, the deployment in the path (openai-python
+# src/openai/lib/azure.py rewrites /chat/completions to /deployments/{model}/chat/completions). Under
+# a plain model call another path on the same host is another request; under a FallbackModel's span
+# it is the next model answering, which only the span's name says.
+AZURE = "https://contoso.openai.azure.com/openai/deployments/{}/chat/completions?api-version=2024-10-21"
+
+
+def _azure(chat_name: str) -> set[str]:
+    rows = [
+        span("root", 0, 10, kind="agent", name="agent run", agent="release_notes_writer", status="ok",
+             output="## v2.4.0 release notes ..."),
+        span("chat", 0.1, 9, parent_id="root", kind="llm", name=chat_name, model="gpt-4o-mini",
+             agent="release_notes_writer", output="## v2.4.0 release notes ..."),
+        _post("p1", 0.2, AZURE.format("gpt-4o"), 500),
+        _post("p2", 1.5, AZURE.format("gpt-4o-mini"), 200),
+    ]  # fmt: skip
+    return detectors(run(*rows))
+
+
+def test_the_next_azure_deployment_answering_under_a_fallback_model_recovers_the_failure() -> None:
+    assert "swallowed_error" not in _azure("chat fallback:gpt-4o,gpt-4o-mini")
+
+
+def test_near_miss_another_deployment_answering_under_a_plain_model_call_is_another_request() -> None:
+    assert "swallowed_error" in _azure("chat gpt-4o-mini")
