@@ -35,6 +35,12 @@ RETRY_AFTER_TOLERANCE: Final = 0.9
 REPROMPT: Final = "Fix the errors and try again."
 #: The run LangChain's ``Runnable.with_retry`` makes (``RunnableRetry``, named after its class).
 RUNNABLE_RETRY: Final = "RunnableRetry"
+#: A wait shorter than this between a failed attempt and the next is none: a retry loop's own
+#: scheduling (tenacity's loop, LangChain's callback manager) takes milliseconds, and a growth among
+#: such gaps (2 ms, then 4 ms) is clock noise, not a backoff. Every backoff read here waits far
+#: longer: the OpenAI client 0.5 s at the least (openai-python _base_client.py
+#: _calculate_retry_timeout), tenacity's wait_exponential_jitter 1 s (its ``initial``).
+WAIT_FLOOR_S: Final = 0.1
 #: An argument that only numbers the attempt (tenacity's RetryCallState.attempt_number; a wrapper
 #: passing its attempt along): calls that differ in it alone are one request sent again.
 ATTEMPT_ARG: Final = r'"(?:attempt|attempt_number|attempt_no|retry_attempt|retry_count|retry_number)"\s*:\s*\d+\s*,?'
@@ -250,6 +256,8 @@ def _structure(df: pl.DataFrame) -> pl.DataFrame:
         (pl.col("_cv_retry_in_ms") / 1000).alias("client_retry_wait_s"),
         honoured,
         ((pl.col("_cv_resend") > 0) | (pl.col("_cv_retry_tag") > 1)).fill_null(False).alias("explicit_retry"),
+        # An attempt of LangChain's RunnableRetry: a child of the retry run, or tagged as its attempt.
+        (pl.col("_cv_retry_tag").is_not_null() | pl.col("parent_k").is_in(retry_runs)).alias("runnable_retry"),
         (pl.col("_cv_reprompt") & (pl.col("kind") == "llm")).alias("reprompted"),
     )
 
@@ -298,7 +306,7 @@ register(
                 "child runs tagged retry:attempt:<n>; the children of a RunnableRetry run with the same input",
                 "LangChain RunnableRetry (with_retry)",
                 "libs/core/langchain_core/runnables/retry.py (_invoke: one child run per attempt; _patch_config: run_manager.get_child(f'retry:attempt:{n}'))",
-                "attempt_group, explicit_retry",
+                "attempt_group, explicit_retry, runnable_retry",
             ),
             Signal(
                 "a model call whose newest request (its input after the last assistant message) holds 'Fix the errors and try again.' (RetryPromptPart)",
@@ -335,7 +343,22 @@ register(
             "retry_after_honoured": "the next attempt waited at least the Retry-After",
             "client_max_retries": "the retries the client itself allows, recorded with the attempt (maxRetries, max_retries)",
             "client_retry_wait_s": "the wait (seconds) the client scheduled before its next attempt, recorded with the failed one (retryInMs)",
+            "runnable_retry": "an attempt of LangChain's RunnableRetry (a child of its run, or tagged retry:attempt:n): its waits are tenacity's wait_exponential_jitter or none",
             "reprompted": "a model call sent because the framework rejected the model's previous answer (pydantic-ai's retry prompt)",
         },
     )
 )
+
+
+def backoff_shown(growth: float) -> pl.Expr:
+    """Per retry (``gap_s``: its wait after the failed attempt; ``prev_gap_s``: the wait before the
+    previous retry; ``runnable_retry``): the wait shows a backoff. It grew by ``growth`` over the one
+    before and is a real wait (``WAIT_FLOOR_S``: milliseconds growing are the loop's own noise). Or it
+    is a RunnableRetry attempt that waited at all: LangChain's with_retry waits in one of two ways
+    (langchain_core/runnables/retry.py ``_kwargs_retrying``): ``wait_exponential_jitter=True``, the
+    default, sets tenacity's ``wait_exponential_jitter`` (initial * 2**(n-1) plus up to 1 s of
+    jitter: tenacity wait.py), whose jitter can hide the doubling over the two retries of the
+    default three attempts (1.93 s, then 2.12 s); ``False`` sets no wait, the attempts back to back."""
+    gap, prev = pl.col("gap_s"), pl.col("prev_gap_s")
+    real = gap >= WAIT_FLOOR_S
+    return ((gap >= prev * growth) & prev.is_not_null() & real) | (pl.col("runnable_retry") & real)

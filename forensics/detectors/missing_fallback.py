@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from forensics.conventions.attempts import backoff_shown
 from forensics.detectors.base import CALL_KINDS, Context, Detector, failure_followups, finding, hms, num, txt
 from forensics.detectors.confidence_gates import blind_guardrail
 from forensics.detectors.decisions import model_decided
@@ -356,9 +357,7 @@ def _retry_storms(ctx: Context) -> pl.LazyFrame:
     retries = chain.filter(pl.col("is_retry")).with_columns(
         pl.col("gap_s").shift(1).over(key).alias("prev_gap_s")
     )
-    grew = (pl.col("gap_s") >= pl.col("prev_gap_s") * pol.backoff_growth) & (
-        pl.col("prev_gap_s").is_not_null()
-    )
+    grew = backoff_shown(pol.backoff_growth)  # grew by backoff_growth, or a RunnableRetry that waited
     per_key = retries.group_by(key).agg(
         pl.len().alias("n_retries"),
         grew.any().alias("grew"),
