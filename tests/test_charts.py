@@ -477,3 +477,27 @@ def test_a_callers_chart_is_checked_against_the_schema_unless_told_not_to(tmp_pa
     # validate=False: the spec goes to vl-convert as it is (the report's own charts).
     save_chart(bad, tmp_path / "unchecked.svg", validate=False)
     assert (tmp_path / "unchecked.svg").read_text().lstrip().startswith("<svg")
+
+
+_IMPORT_CHARTS = """
+import sys
+import forensics.charts
+from jsonschema import Draft7Validator
+built = "rfc3987_syntax.syntax_helpers" in sys.modules
+checks = Draft7Validator.FORMAT_CHECKER
+print(built, checks.conforms("http://example.com/\\u00e4", "iri"), checks.conforms("http://a b/<>", "iri"),
+      "rfc3987_syntax.syntax_helpers" in sys.modules)
+"""
+
+
+def test_importing_the_charts_builds_no_iri_grammar_and_the_iri_check_still_answers(tmp_path: Any) -> None:
+    # jsonschema's iri checker (rfc3987_syntax, a Lark grammar built on import: ~1.2 CPU s) is
+    # imported on its first use only; the Vega-Lite schema never asks for it (forensics.charts._jsonschema).
+    pytest.importorskip("rfc3987_syntax")
+    import forensics
+
+    tree = str(Path(forensics.__file__).parents[1])  # the forensics under test, whatever the cwd
+    done = subprocess.run([sys.executable, "-c", _IMPORT_CHARTS], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONPATH": tree})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "True", "False", "True"]

@@ -5,6 +5,8 @@ Builders return charts and never display or save; ``save_chart`` is the one func
 
 from __future__ import annotations
 
+# First, before altair imports jsonschema: see forensics.charts._jsonschema.
+import forensics.charts._jsonschema  # noqa: F401
 from forensics.charts.export import EXPORTERS, save_chart
 from forensics.charts.fleet import (
     class_agent_heatmap,
