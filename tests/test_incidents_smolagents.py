@@ -39,6 +39,10 @@ WRITTEN = {
     "smol_email_claim_never_sent.json": 9,
     "smol_email_send_raised_then_printed.json": 12,
     "smol_email_sent.json": 10,
+    # ... and a CodeAgent on Ollama whose prompts were cut to the default num_ctx (and two near misses).
+    "smol_ollama_prompt_cut_to_num_ctx.json": 16,
+    "smol_ollama_prompt_under_num_ctx.json": 16,
+    "smol_ollama_large_window_growing.json": 16,
 }
 LABELS = [json.loads(line) for line in (DEV / "labels.jsonl").read_text().splitlines() if line.strip()]
 

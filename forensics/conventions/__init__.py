@@ -23,6 +23,7 @@ from forensics.conventions import (  # noqa: F401
     outcome,
     output_cap,
     pauses,
+    prompt_size,
     raised,
     rollups,
     search,

@@ -5,6 +5,8 @@ Its own module (context_collapse.py holds the rules about repeated and redone wo
 
 from __future__ import annotations
 
+from typing import Final
+
 import polars as pl
 
 from forensics.detectors.base import Context, Detector, hms, txt
@@ -112,6 +114,61 @@ def _fell_back(spans: pl.LazyFrame, window: pl.Expr) -> pl.LazyFrame:
     )
 
 
+#: A model LiteLLM routes to an Ollama server: its ``ollama/`` and ``ollama_chat/`` provider prefixes
+#: (LiteLLM docs, providers/ollama), which smolagents' ``LiteLLMModel(model_id="ollama_chat/...")``
+#: keeps as the model id the OpenInference instrumentation writes as ``llm.model_name``.
+OLLAMA_MODEL: Final = r"(?i)^ollama(?:_chat)?/"
+#: How far under the window a cut prompt's count may sit (Ollama drops whole older messages to fit,
+#: server/prompt.go chatPrompt) and over it (a template's own tokens: a 200 answer reporting
+#: prompt_eval_count 2050 on a 2048 window, ollama/ollama#17889).
+_BELOW: Final = 0.9
+_ABOVE: Final = 1.01
+#: "The conversation grew": the later prompt is at least this many characters longer, and its token
+#: count grew by under a tenth of the characters added (English text runs about four characters a
+#: token, JSON-escaped messages fewer tokens still; a prompt read whole grows by a quarter).
+_GROWN_CHARS: Final = 2000
+_CHARS_PER_TOKEN_CUT: Final = 10
+
+
+def _pinned_at_default(spans: pl.LazyFrame, windows: list[int]) -> pl.LazyFrame:
+    """``run_key, span_id, default_window``: model calls to an Ollama model whose request set no
+    ``num_ctx``, whose prompt counts sit at one of Ollama's default windows (policy
+    ``ollama_default_windows``: 2048 tokens, docs/faq.md "How can I specify the context window
+    size?", later 4096, docs/context-length.mdx) while the conversation sent grew (conventions
+    ``prompt_chars``). Ollama cuts a prompt longer than its window and answers normally, reporting the
+    tokens it kept (``prompt_eval_count``, LiteLLM's ``usage.prompt_tokens``, OpenInference's
+    ``llm.token_count.prompt``): two calls at the window, the later sent far more, its count not
+    grown with it, were both cut (the earlier one at least filled the window). A count under the
+    window, or one that grew with its prompt through a default on the way up (a server started with a
+    larger OLLAMA_CONTEXT_LENGTH), is none."""
+    at = pl.lit(None, dtype=pl.Int64)
+    for w in sorted(windows, reverse=True):
+        inside = (pl.col("input_tokens") >= int(w * _BELOW)) & (pl.col("input_tokens") <= int(w * _ABOVE))
+        at = pl.when(inside).then(pl.lit(w, dtype=pl.Int64)).otherwise(at)
+    calls = (
+        spans.filter(
+            (pl.col("kind") == "llm")
+            & pl.col("prompt_window").is_null()
+            & pl.col("model").str.contains(OLLAMA_MODEL).fill_null(False)
+            & pl.col("prompt_chars").is_not_null()
+        )
+        .select("run_key", "span_id", "seq", "model", "input_tokens", "prompt_chars", at.alias("default_window"))
+        .filter(pl.col("default_window").is_not_null())
+    )
+    grown = pl.col("prompt_chars_l") - pl.col("prompt_chars")
+    pairs = calls.join(calls, on=["run_key", "model", "default_window"], suffix="_l").filter(
+        (pl.col("seq_l") > pl.col("seq"))
+        & (grown >= _GROWN_CHARS)
+        & ((pl.col("input_tokens_l") - pl.col("input_tokens")) * _CHARS_PER_TOKEN_CUT < grown)
+    )
+    return pl.concat(
+        [
+            pairs.select("run_key", "span_id", "default_window"),
+            pairs.select("run_key", pl.col("span_id_l").alias("span_id"), "default_window"),
+        ]
+    ).unique(["run_key", "span_id"])
+
+
 @register
 class ContextOverflow(Detector):
     name = "context_overflow"
@@ -121,6 +178,11 @@ class ContextOverflow(Detector):
     thresholds = (
         Threshold("context_fraction", 0.95, "Prompt tokens above this fraction of the model's window.",
                   "a fraction between 0 and 1", lambda v: 0 < v <= 1, (int, float)),
+        Threshold("ollama_default_windows", [2048, 4096],
+                  "The context windows an Ollama server runs a request with when nothing sets num_ctx "
+                  "(2048, later 4096): prompt counts pinned at one while the conversation grew were cut.",
+                  "a list of positive token counts", lambda v: all(isinstance(w, int) and w > 0 for w in v), (list,),
+                  required=False),
     )
     strength = "strong"
     description = (
@@ -130,7 +192,9 @@ class ContextOverflow(Detector):
         "thresholds.context_fraction of the model's window (policy context_windows, else the vendored "
         "LiteLLM table in forensics/data/context_windows.json) in a run that also says the window was "
         "exceeded or an output was cut (a full window alone lost nothing). A prompt as long as the "
-        "window its own request set (Ollama's num_ctx) was cut to fit. A cut output asked again "
+        "window its own request set (Ollama's num_ctx) was cut to fit, and so were prompts to an Ollama model with "
+        "no num_ctx whose counts stayed at a default window (thresholds.ollama_default_windows) while the "
+        "conversation sent grew (conventions prompt_chars). A cut output asked again "
         "or continued (the next call under the same parent, no tool call between: the Vercel AI "
         "SDK's continueSteps) that then finished normally lost nothing, nor did a request refused for the "
         "window whose next model call under the same parent went to another model and finished normally "
@@ -165,6 +229,9 @@ class ContextOverflow(Detector):
         # ErrorObservation and agent_state_changed reason "LLMContextWindowExceedError: ...",
         # openhands/core/exceptions.py) records it on no model call.
         spans = ctx.spans.lazy().filter(pl.col("kind").is_in(["llm", "agent", "chain", "tool", "event"]))
+        # A prompt pinned at Ollama's default window while the conversation grew (no num_ctx sent).
+        pinned = _pinned_at_default(spans, list(pol.ollama_default_windows)).collect()
+        spans = spans.join(pinned.lazy(), on=["run_key", "span_id"], how="left")
         # An output as long as its request's cap was cut there, finish reason or not (conventions
         # output_cap: max_tokens beside the output's token count); read as a cut output throughout.
         spans = spans.with_columns(
@@ -175,7 +242,9 @@ class ContextOverflow(Detector):
         # A prompt as long as the window its own request set (Ollama's num_ctx): Ollama cuts a longer
         # prompt to num_ctx tokens and answers normally (docs/faq.md "How can I specify the context
         # window size?", default 2048; smolagents#201), so the count it reports is the window, whole.
-        prompt_cut = ((pl.col("kind") == "llm") & (pl.col("input_tokens") >= pl.col("prompt_window"))).fill_null(False)
+        prompt_cut = ((pl.col("kind") == "llm") & (pl.col("input_tokens") >= pl.col("prompt_window"))).fill_null(
+            False
+        ) | pl.col("default_window").is_not_null()
         # Every finding is in a run that says the window was exceeded, cut an output or filled the
         # window its request set (a full window alone needs one of them in its run), and everything
         # below compares spans within a run: those runs' spans are taken out first (a few hundred
@@ -249,6 +318,18 @@ class ContextOverflow(Detector):
                     pl.col("error_label"),
                 )
             )
+            .when(pl.col("pcut") & pl.col("default_window").is_not_null())
+            .then(
+                pl.format(
+                    "model {} was sent {} characters at {} and read {} prompt tokens, Ollama's default {}-token window "
+                    "(its request set no num_ctx), and a later, longer prompt read no more: the prompts were cut to fit",
+                    txt(pl.coalesce("model", "call")),
+                    pl.col("prompt_chars"),
+                    hms("t"),
+                    pl.col("input_tokens"),
+                    pl.col("default_window"),
+                )
+            )
             .when(pl.col("pcut"))
             .then(
                 pl.format(
@@ -306,7 +387,8 @@ class ContextOverflow(Detector):
             hits.with_columns(reason.alias("why"), stated_first.alias("_order")),
             order="_order",
             first=["why"],
-            also=[(pl.col("said") | pl.col("cut")).any().alias("stated")],
+            # Prompts pinned at Ollama's default window are read from counts (weak): the log never says so.
+            also=[(pl.col("said") | (pl.col("cut") & pl.col("default_window").is_null())).any().alias("stated")],
             explanation=explanation,
             strength=pl.when(pl.col("stated")).then(pl.lit("strong")).otherwise(pl.lit("weak")),
         )
