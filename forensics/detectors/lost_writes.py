@@ -13,7 +13,9 @@ policy's ``tools.read_only``), then a later call of a read tool whose every text
 write's arguments (the same place: ``{"file_path": "reports/q3.md"}`` against the write's
 ``{"file_path": "reports/q3.md", "text": ...}``), which found nothing: an empty result, or a failure
 or error-shaped result saying the thing is not there (``NOT_THERE``). Made good, and no finding, when
-a later write of the same place succeeded or a later read of it found something.
+a later write of the same place succeeded or a later read of it found something. The read that
+found the write missing is this finding's evidence, not an error read as data: error_as_data skips
+it (:func:`lost_write_reads`).
 """
 
 from __future__ import annotations
@@ -43,6 +45,28 @@ _TEXT_ARG: Final = r'"[A-Za-z0-9_.-]+":"((?:[^"\\]|\\.){3,})"'
 def lost_writes(ctx: Context) -> pl.LazyFrame:
     """``run_id, w_id, w_call, w_t, r_id, r_call, r_t, r_said``: per run, its first successful
     write that a later read of the same place found missing and nothing made good (module doc)."""
+    return (
+        _lost_writes(ctx)
+        .lazy()
+        .sort("run_key", "w_seq", "r_seq")
+        .group_by("run_key")
+        .agg(pl.all().first())
+        .select("run_id", "w_id", "w_call", "w_t", "r_id", "r_call", "r_t", "r_said")
+    )
+
+
+def lost_write_reads(ctx: Context) -> pl.LazyFrame:
+    """``run_id, span_id`` of every read that found a write of the run missing, nothing making it
+    good: the evidence of that write's loss (undelivered_output's), not an error read as data."""
+    return _lost_writes(ctx).lazy().select("run_id", pl.col("r_id").alias("span_id")).unique()
+
+
+def _lost_writes(ctx: Context) -> pl.DataFrame:
+    """Every (write, read) pair of a lost write, built once per classification."""
+    return ctx.once("lost_writes", lambda: _pairs(ctx))
+
+
+def _pairs(ctx: Context) -> pl.DataFrame:
     tools = ctx.spans.lazy().filter(
         (pl.col("kind") == "tool") & pl.col("call").is_not_null() & pl.col("args").is_not_null()
     )
@@ -118,8 +142,6 @@ def lost_writes(ctx: Context) -> pl.LazyFrame:
     return (
         lost.lazy()
         .join(pl.concat([found_later, written_later]).unique(), on="_p", how="anti")
-        .sort("run_key", "w_seq", "r_seq")
-        .group_by("run_key")
-        .agg(pl.all().first())
-        .select("run_id", "w_id", "w_call", "w_t", "r_id", "r_call", "r_t", "r_said")
+        .select("run_key", "run_id", "w_id", "w_seq", "w_call", "w_t", "r_id", "r_seq", "r_call", "r_t", "r_said")
+        .collect()
     )

@@ -214,13 +214,18 @@ class ErrorAsData(Detector):
         not_failed_runs = ctx.runs.lazy().filter(pl.col("reported_outcome") != "error").select("run_id")
         # Error-shaped results no mechanism followed (handling.failure_handling): no retry,
         # fallback (a lookup by another key that found it among them) or escalation, nobody told
-        # in fault words or given its reason, not passed on as the agent's own answer.
+        # in fault words or given its reason, not passed on as the agent's own answer. A read that
+        # found the run's own write missing told the truth: the write's loss is undelivered_output's
+        # (lost_writes), told once.
+        from forensics.detectors.lost_writes import lost_write_reads
+
         shaped = (
             ctx.spans.lazy()
             .filter(pl.col("error_shaped") & ~pl.col("failed"))
             .join(not_failed_runs, on="run_id", how="semi")
             .join(follow, on=["run_id", "span_id"])
             .join(unhandled_failures(ctx), on=["run_id", "span_id"], how="semi")
+            .join(lost_write_reads(ctx), on=["run_id", "span_id"], how="anti")
         )
         # Retrievals that found nothing under an answer that says it found something.
         blind = calling_tool(ctx, told_of_failure(ctx, ungrounded_retrievals(ctx)))

@@ -62,3 +62,18 @@ def test_near_miss_a_read_whose_result_was_not_recorded() -> None:
     unrecorded = span("r", 3, parent_id="root", kind="tool", tool="read_file", agent="report_writer",
                       input=json.dumps({"file_path": PATH}))  # fmt: skip
     assert "undelivered_output" not in detectors(_run(_write("w", 1), unrecorded))
+
+
+def test_the_read_that_found_the_write_missing_is_no_error_read_as_data() -> None:
+    # One failure, one detector: the read told the truth (the file is not there); the write's loss
+    # is undelivered_output's. Every such read, not only the run's first.
+    assert detectors(_run(_write("w", 1), _read("r", 3, MISSING))) == {"undelivered_output"}
+    notes = "reports/notes.md"
+    two = _run(_write("w", 1), _read("r", 3, MISSING), _write("w2", 4, path=notes),
+               _read("r2", 5, f"Error: no such file or directory: {notes}", path=notes))  # fmt: skip
+    assert detectors(two) == {"undelivered_output"}
+
+
+def test_near_miss_a_read_of_another_place_finding_nothing_stays_error_as_data() -> None:
+    other = _run(_write("w", 1), _read("r", 3, "Error: no such file or directory: notes.md", path="notes.md"))
+    assert one(other, "error_as_data")["decisive_span_id"] == "r"
