@@ -34,9 +34,10 @@ def overwrites_a_file() -> pl.Expr:
 
 #: An idempotency key among a call's arguments (Stripe's ``Idempotency-Key`` header / the SDKs'
 #: ``idempotency_key`` / ``idempotencyKey`` request option, the IETF Idempotency-Key header draft).
-_IDEMPOTENCY_KEY: Final = r"""(?i)["']?idempotency[_-]?key["']?\s*[:=]\s*["']?[A-Za-z0-9]"""
+#: (Quotes may be escaped: a LangChain tool's input recorded as a JSON string inside {"input": ...}.)
+_IDEMPOTENCY_KEY: Final = r"""(?i)\\?["']?idempotency[_-]?key\\?["']?\s*[:=]\s*\\?["']?[A-Za-z0-9]"""
 #: A result the server says it replayed (``Idempotent-Replayed: true``).
-_REPLAYED: Final = r"""(?i)["']?idempotent[_-]?replayed["']?\s*[:=]\s*["']?true"""
+_REPLAYED: Final = r"""(?i)\\?["']?idempotent[_-]?replayed\\?["']?\s*[:=]\s*\\?["']?true"""
 
 
 def replayed_by_key() -> pl.Expr:

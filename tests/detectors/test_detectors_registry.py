@@ -41,6 +41,8 @@ EXPECTED = {
         "repeated_delegation",
         # A creating shell command (gh pr create) done before a compaction and again after it.
         "redone_after_compaction",
+        # duplicate_side_effect across a LangGraph interrupt: the node re-executed on resume.
+        "side_effect_redone_on_resume",
     },
     "ownership_gap": {
         "dangling_handoff",
