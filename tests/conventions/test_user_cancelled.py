@@ -14,12 +14,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
 from span_builder import detectors, one, run, span, spans
 
+import forensics
 from forensics.detectors.base import prepare
 from forensics.detectors.handling import failure_handling
 from forensics.policy import resolve_policy
@@ -139,3 +141,50 @@ def test_near_miss_a_cancel_below_a_tool_call_that_failed_on_its_own_stays_a_fai
     rows = _session("File does not exist.")
     rows.insert(3, span("h1", 1.5, 3, kind="unknown", name="GET", parent_id="t1", **CANCELLED))
     assert _cancelled_ids(rows) == set()
+
+
+def _sdk_span(name: str, sid: int, parent: int | None, attrs: dict[str, str], cancelled: bool) -> dict[str, Any]:
+    """A span as the OpenTelemetry Python SDK's ConsoleSpanExporter writes it (ReadableSpan.to_json).
+    A CancelledError is a BaseException: AutoGen's trace_tool_span/trace_invoke_agent_span catch
+    Exception only (autogen-core src/autogen_core/_telemetry/_genai.py), so the SDK's
+    start_as_current_span records it on the way out (status ERROR "CancelledError: ", an exception
+    event with exception.escaped "True")."""
+    end = "2025-03-02T10:00:04.000000Z"
+    error = {
+        "status": {"status_code": "ERROR", "description": "CancelledError: "},
+        "events": [{"name": "exception", "timestamp": end, "attributes": {
+            "exception.type": "asyncio.exceptions.CancelledError", "exception.message": "",
+            "exception.stacktrace": "Traceback (most recent call last):\nasyncio.exceptions.CancelledError\n",
+            "exception.escaped": "True"}}],
+    }  # fmt: skip
+    return {
+        "name": name, "context": {"trace_id": "0x5b8aa5a2d2c872e8321cf37308d69df2", "span_id": f"0x{sid:016x}",
+                                  "trace_state": "[]"},
+        "kind": "SpanKind.CLIENT" if name == "GET" else "SpanKind.INTERNAL",
+        "parent_id": None if parent is None else f"0x{parent:016x}",
+        "start_time": f"2025-03-02T10:00:0{sid % 10}.000000Z", "end_time": end,
+        "status": {"status_code": "UNSET"}, "attributes": attrs, "events": [], "links": [],
+        "resource": {"attributes": {"service.name": "support-chat"}, "schema_url": ""},
+        **(error if cancelled else {}),
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(("stop_reason", "flagged"), [("cancelled_by_user", False), ("cancelled", True)])
+def test_an_autogen_run_stopped_by_its_user_loaded_from_sdk_json(tmp_path: Path, stop_reason: str, flagged: bool) -> None:
+    """The whole path from a file: the app's root records app.stop_reason; AutoGen's invoke_agent and
+    execute_tool spans and the httpx GET under the tool were cancelled. Near miss: a bare
+    "cancelled" names nobody, and the GET stays a swallowed error."""
+    autogen = {"gen_ai.system": "autogen"}
+    rows = [
+        _sdk_span("support_chat.turn", 10, None, {"app.stop_reason": stop_reason}, cancelled=False),
+        _sdk_span("invoke_agent assistant", 11, 10,
+                  {**autogen, "gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "assistant"}, cancelled=True),
+        _sdk_span("execute_tool fetch_page", 12, 11,
+                  {**autogen, "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "fetch_page"}, cancelled=True),
+        _sdk_span("GET", 13, 12, {"http.method": "GET", "http.url": "https://docs.example.org/pricing"}, cancelled=True),
+    ]  # fmt: skip
+    path = tmp_path / "turn.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    found = forensics.classify(forensics.load(path).spans).findings.to_pylist()
+    expected = [("swallowed_error", f"{13:016x}")] if flagged else []
+    assert [(f["detector"], f["decisive_span_id"]) for f in found] == expected
