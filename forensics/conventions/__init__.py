@@ -25,6 +25,7 @@ from forensics.conventions import (  # noqa: F401
     pauses,
     prompt_size,
     raised,
+    replies,
     rollups,
     search,
 )

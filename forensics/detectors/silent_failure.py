@@ -348,7 +348,8 @@ class UndeliveredOutput(Detector):
         "The run reports success but its output went nowhere: the root's output is empty, or the "
         "run attempted a delivery (policy tools.delivery) and none succeeded, or a write the run's own "
         "later read of the same place found missing (empty, or 'no such file', 'not found') and nothing "
-        "made good. A handoff nobody "
+        "made good, or the run's last agent span returned no reply (reply_missing: output messages "
+        "ending with nothing for the user, or none recorded by Agent Framework). A handoff nobody "
         "received is dangling_handoff's (ownership_gap), not reported twice."
     )
 
@@ -427,7 +428,28 @@ class UndeliveredOutput(Detector):
                 )
             )
         )  # fmt: skip
-        return pl.concat([found, lost], how="vertical_relaxed")
+        # An agent run that returned with no reply (empty_reply: Agent Framework's invoke_agent
+        # whose output messages end with nothing for the user, or that recorded none).
+        from forensics.detectors.empty_reply import empty_agent_replies
+
+        unanswered = (
+            empty_agent_replies(ctx)
+            .join(success.select("run_id"), on="run_id", how="semi")
+            .join(judged.select("run_id"), on="run_id", how="anti")
+            .join(lost.select("run_id"), on="run_id", how="anti")
+            .group_by("run_id")
+            .agg(pl.all().first())
+            .select(
+                finding(
+                    "run_id",
+                    pl.concat_list("span_id", "agent_id").list.unique(maintain_order=True),
+                    "span_id",
+                    pl.format("agent {} returned at {} and {}: nothing reached the user, yet the run reported "
+                              "success", txt(pl.col("agent")), hms("t"), pl.col("how")),
+                )
+            )
+        )  # fmt: skip
+        return pl.concat([found, lost, unanswered], how="vertical_relaxed")
 
 
 @register

@@ -1,0 +1,76 @@
+"""An agent span that returned with no reply for the user.
+
+The OpenTelemetry GenAI agent span (``invoke_agent <name>``) records the run's messages as
+``gen_ai.output.messages``, each ``{"role", "parts"}`` (semantic-conventions
+gen-ai-output-messages.json). Microsoft Agent Framework writes every message of the response there,
+the tool calls and their results included (``AgentTelemetryLayer.run`` -> ``_capture_messages``,
+``_to_otel_part``: text ``{"type": "text", "content"}``, ``tool_call``, ``tool_call_response``;
+microsoft/agent-framework python/packages/core/agent_framework/observability.py), so an answer that
+came back empty is the *last* message of a longer list: an assistant message with no text and no
+call in it, or a tool result with no assistant message after it (``reply_missing`` ``empty``). It
+writes the output only when the response held a message (``if ... and response.messages``), under
+the same sensitive-data switch as the input: an ``invoke_agent`` span of the tracer
+``agent_framework`` (get_tracer's default ``instrumenting_module_name``) that recorded its input and
+no output returned a response with no message at all (``none``).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+from forensics.conventions.registry import Convention, Signal, register
+
+#: Microsoft Agent Framework's tracer, as the OTLP loaders keep the scope (``@scope``).
+AGENT_FRAMEWORK_SCOPE: Final = r'"@scope"\s*:\s*\{\s*"name"\s*:\s*"agent_framework"'
+#: GenAI messages as far as the test needs them (other keys are left out by the decode).
+_MESSAGES: Final = pl.List(
+    pl.Struct({"role": pl.String, "parts": pl.List(pl.Struct({"type": pl.String, "content": pl.String}))})
+)
+
+
+def _ends_without_reply(output: pl.Expr) -> pl.Expr:
+    """``output`` (GenAI messages, already narrowed to the agent spans that hold them) ends with
+    a message that gives the user nothing: an assistant message with no text (nor a call: a step,
+    not an answer), or a tool result."""
+    last = output.str.json_decode(_MESSAGES).list.last()
+    part = pl.element().struct
+    said = (
+        last.struct.field("parts")
+        .list.eval(((part.field("type") == "text") & (part.field("content").str.strip_chars() != "")) | (part.field("type") == "tool_call"))
+        .list.any()
+    )
+    role = last.struct.field("role")
+    return (((role == "assistant") & ~said.fill_null(False)) | (role == "tool")).fill_null(False)
+
+
+def _extract() -> list[pl.Expr]:
+    # Agent spans whose input messages were recorded (the sensitive-data switch was on).
+    asked = (pl.col("kind") == "agent") & pl.col("input").str.contains('"parts"', literal=True).fill_null(False)
+    held = asked & pl.col("output").str.contains('"parts"', literal=True).fill_null(False)
+    none = asked & pl.col("output").is_null() & pl.col("attributes").str.contains(AGENT_FRAMEWORK_SCOPE).fill_null(False)
+    return [
+        pl.when(held & _ends_without_reply(pl.when(held).then(pl.col("output"))))
+        .then(pl.lit("empty"))
+        .when(none)
+        .then(pl.lit("none"))
+        .alias("reply_missing")
+    ]
+
+
+register(
+    Convention(
+        name="reply_missing",
+        signals=(
+            Signal(
+                "an invoke_agent span whose gen_ai.output.messages end with an assistant message with no text or call, or a tool result; of the tracer agent_framework: gen_ai.input.messages and no gen_ai.output.messages",
+                "Microsoft Agent Framework (OpenTelemetry GenAI agent spans)",
+                "microsoft/agent-framework python/packages/core/agent_framework/observability.py (AgentTelemetryLayer.run: _capture_messages of response.messages only when there are any; _to_otel_part; get_tracer 'agent_framework')",
+                "reply_missing (empty / none)",
+            ),
+        ),
+        extract=_extract,
+        columns={"reply_missing": "an agent span returned no reply for the user: its output messages end with none ('empty'), or it recorded its input and no output ('none', Agent Framework)"},
+    )
+)
