@@ -146,6 +146,32 @@ def test_bad_regex_names_the_key(tmp_path: Path) -> None:
     assert "valid regular expression" in str(err.value)
 
 
+def test_a_policy_loaded_again_compiles_no_pattern_again_and_a_bad_one_still_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every classify and every report chart loads the policy; its 33 patterns were compiled by
+    # polars at each load (~0.04 CPU s). Whether a pattern compiles is remembered per pattern.
+    import polars.series.string as pl_string
+
+    first = load_policy()
+    compiled: list[str] = []
+    contains = pl_string.StringNameSpace.contains
+
+    def counting(self: pl_string.StringNameSpace, pattern: str, *args: object, **kwargs: object) -> object:
+        compiled.append(pattern)
+        return contains(self, pattern, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pl_string.StringNameSpace, "contains", counting)
+    again = load_policy()
+    assert compiled == []
+    assert again == first
+    # Near miss: a pattern that does not compile fails with its key on every load, remembered or not.
+    path = _write(tmp_path, DEFAULT.replace("fallback = '(?i)(fallback", "fallback = '(?i)((fallback"))
+    for _ in range(2):
+        with pytest.raises(PolicyError, match=r"key `tools\.fallback`.*valid regular expression"):
+            load_policy(path)
+
+
 def test_bad_toml_and_missing_file(tmp_path: Path) -> None:
     with pytest.raises(PolicyError, match="not valid TOML"):
         load_policy(_write(tmp_path, "[thresholds\nrepeat_count = 3"))
