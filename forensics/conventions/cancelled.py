@@ -95,18 +95,14 @@ def _text(*cols: str) -> pl.Expr:
 
 
 def _extract() -> list[pl.Expr]:
-    # A root's own attributes, read while they are here (preparation drops them): only the roots
-    # whose attributes name a user at all go through the regex.
-    attrs = pl.col("attributes")
-    return [
-        on_rows(
-            pl.col("parent_id").is_null() & attrs.str.contains("(?i-u)user"),
-            attrs,
-            lambda e: e.str.contains(USER_CANCELLED_VALUE),
-        )
-        .fill_null(False)
-        .alias("_cv_root_user_cancelled")
-    ]
+    # A root's own attributes, read while they are here (preparation drops them): the roots are
+    # taken out first, and only those whose attributes name a user and a stop at all go through the
+    # regex (literal scans: a log of parentless records makes every record a root).
+    def says(attrs: pl.Expr) -> pl.Expr:
+        hint = attrs.str.contains("(?i-u)user") & attrs.str.contains("(?i-u)cancel|abort|stopped|interrupt|halted")
+        return on_rows(hint, attrs, lambda e: e.str.contains(USER_CANCELLED_VALUE))
+
+    return [on_rows(pl.col("parent_id").is_null(), pl.col("attributes"), says).fill_null(False).alias("_cv_root_user_cancelled")]
 
 
 def _said_by_user(df: pl.DataFrame, in_play: pl.DataFrame) -> pl.LazyFrame:
