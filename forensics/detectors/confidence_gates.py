@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 import polars as pl
 
 #: Words of a guardrail input that carries the step's certainty (a confidence, a score, a probability).
@@ -16,3 +18,68 @@ def blind_guardrail() -> pl.Expr:
     is given the benefit of the doubt."""
     text = pl.col("args")
     return (pl.col("kind") == "guardrail") & text.is_not_null() & ~text.str.contains(_CERTAINTY).fill_null(False)
+
+
+#: A decision step's own word for how sure it is, in its structured output: the key (``confidence``,
+#: ``confidence_score``, ``confidence_level``, ``certainty``, or one naming what it is sure of:
+#: ``intent_confidence``, ``route_confidence``) and its value, a number or a word. A router or
+#: classifier written with LangChain's ``with_structured_output`` returns the schema's fields as
+#: the model call's tool-call arguments (langchain_core/language_models/chat_models.py
+#: with_structured_output: bind_tools + PydanticToolsParser / JsonOutputKeyToolsParser), recorded
+#: as the run's outputs (LangSmith) or the output messages (OpenInference ``output.value``); a
+#: LangGraph router node returns it as its state update. Quotes may be escaped (arguments as a JSON
+#: string).
+_Q = r'\\?"'
+_STATED: Final = rf"{_Q}([A-Za-z_]*confidence[A-Za-z_]*|certainty){_Q}\s*:\s*{_Q}?([A-Za-z][A-Za-z ]*|-?[0-9]*\.?[0-9]+)"
+#: Keys that state the bar, not the certainty: the step's own threshold beside its confidence.
+_BAR_KEY: Final = r"(?i)threshold|min|required|cutoff|gate|target"
+_OWN_BAR: Final = (
+    rf"(?i){_Q}(?:confidence_threshold|threshold|min_confidence|minimum_confidence|required_confidence|confidence_cutoff)"
+    rf"{_Q}\s*:\s*{_Q}?([0-9]*\.?[0-9]+)"
+)
+#: A certainty given as a word: clearly low.
+_LOW_WORD: Final = r"(?i)^\s*(?:very\s+)?low\s*$|^\s*uncertain\s*$|^\s*unsure\s*$"
+
+
+def low_confidence_steps(s: pl.LazyFrame, gate: float) -> pl.LazyFrame:
+    """The steps that reported confidence below the gate: ``run_id, low_id, low_seq, low_kind,
+    low_call, confidence, gate, said``. The preparation's ``confidence`` (a ``confidence`` key in
+    the span's attributes or output) below the policy's ``gate``; and a decision step (a model
+    call, a chain or graph node, an agent: not a tool's result, whose "confidence" is about the
+    data it returned) whose structured output states its confidence (_STATED) below its own
+    stated threshold beside it (_OWN_BAR, else the policy's gate), as a percentage (a value above
+    1 and up to 100 is out of 100), or as a word that says low."""
+    base = s.filter(pl.col("confidence") < gate).select(
+        "run_id", pl.col("span_id").alias("low_id"), pl.col("seq").alias("low_seq"),
+        pl.col("kind").alias("low_kind"), pl.col("call").alias("low_call"), "confidence",
+        pl.lit(gate).alias("gate"), pl.col("confidence").round(2).cast(pl.String).alias("said"),
+    )
+    out = pl.col("output")
+    stated = (
+        s.filter(
+            pl.col("kind").is_in(["llm", "chain", "agent"])
+            & out.str.contains("(?i)confiden|certaint").fill_null(False)
+        )
+        .with_columns(
+            out.str.extract(_STATED, 1).alias("_key"),
+            out.str.extract(_STATED, 2).str.strip_chars().alias("_value"),
+            out.str.extract(_OWN_BAR, 1).cast(pl.Float64, strict=False).alias("_bar"),
+        )
+        .filter(pl.col("_key").is_not_null() & ~pl.col("_key").str.contains(_BAR_KEY))
+        .with_columns(pl.col("_value").cast(pl.Float64, strict=False).alias("_number"))
+        .with_columns(
+            pl.when(pl.col("_number") > 1).then(pl.col("_number") / 100).otherwise(pl.col("_number")).alias("_level"),
+            pl.when((pl.col("_bar") > 1) & (pl.col("_bar") <= 100)).then(pl.col("_bar") / 100)
+            .otherwise(pl.col("_bar")).fill_null(gate).alias("_gate"),
+        )
+        .filter(
+            ((pl.col("_number") <= 100) & (pl.col("_level") < pl.col("_gate"))).fill_null(False)
+            | pl.col("_value").str.contains(_LOW_WORD).fill_null(False)
+        )
+        .select(
+            "run_id", pl.col("span_id").alias("low_id"), pl.col("seq").alias("low_seq"),
+            pl.col("kind").alias("low_kind"), pl.col("call").alias("low_call"),
+            pl.col("_level").alias("confidence"), pl.col("_gate").alias("gate"), pl.col("_value").alias("said"),
+        )
+    )
+    return pl.concat([base, stated]).unique(["run_id", "low_id"], keep="first")

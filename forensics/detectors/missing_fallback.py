@@ -6,7 +6,7 @@ import polars as pl
 
 from forensics.conventions.attempts import backoff_shown
 from forensics.detectors.base import CALL_KINDS, Context, Detector, failure_followups, finding, hms, num, txt
-from forensics.detectors.confidence_gates import blind_guardrail
+from forensics.detectors.confidence_gates import blind_guardrail, low_confidence_steps
 from forensics.detectors.decisions import model_decided
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.handling import unhandled_failures
@@ -553,14 +553,9 @@ class UngatedLowConfidence(Detector):
     def detect(self, ctx: Context) -> pl.LazyFrame:
         gate = ctx.policy.confidence_gate
         s = ctx.spans.lazy()
-        low = s.filter(pl.col("confidence") < gate).select(
-            "run_id",
-            pl.col("span_id").alias("low_id"),
-            pl.col("seq").alias("low_seq"),
-            "confidence",
-            pl.col("kind").alias("low_kind"),
-            pl.col("call").alias("low_call"),
-        )
+        # Below the policy's gate, or below the step's own stated threshold, as a percentage or a word
+        # (confidence_gates.low_confidence_steps: a router's structured output).
+        low = low_confidence_steps(s, gate)
         effects = s.filter((pl.col("kind") == "tool") & pl.col("is_side_effect")).select(
             "run_id", "span_id", "seq", "t", "call"
         )
@@ -590,8 +585,8 @@ class UngatedLowConfidence(Detector):
                     "{} {} reported confidence {} (gate {}) and side-effecting tool {} ran at {} with no human review or guardrail in between",
                     pl.col("low_kind"),
                     txt(pl.col("low_call")),
-                    num(pl.col("confidence"), 2),
-                    pl.lit(gate),
+                    txt(pl.col("said")),
+                    num(pl.col("gate"), 2),
                     txt(pl.col("call")),
                     hms("t"),
                 ),
