@@ -43,6 +43,10 @@ WRITTEN = {
     "smol_ollama_prompt_cut_to_num_ctx.json": 16,
     "smol_ollama_prompt_under_num_ctx.json": 16,
     "smol_ollama_large_window_growing.json": 16,
+    # ... and a newsletter posted twice through a managed agent (and the two-channel near miss).
+    "smol_newsletter_posted_twice.json": 22,
+    "smol_newsletter_posted_again_by_delegate.json": 16,
+    "smol_newsletter_two_channels.json": 22,
 }
 LABELS = [json.loads(line) for line in (DEV / "labels.jsonl").read_text().splitlines() if line.strip()]
 

@@ -483,9 +483,13 @@ class DuplicateSideEffect(Detector):
     def detect(self, ctx: Context) -> pl.LazyFrame:
         key = ["scope_key", "call", "args"]
         effects = (
-            ctx.spans.lazy()
-            .filter((pl.col("kind") == "tool") & pl.col("is_side_effect") & pl.col("succeeded"))
-            .select("run_id", "span_id", "seq", "t", "call", "args", "output", "pause_kind")
+            # The same call however its arguments were spelled: a smolagents tool called with them
+            # positionally from a CodeAgent's code, by keyword from a ToolCallingAgent (tool_calls:
+            # call_values, the values as given).
+            tool_calls(ctx)
+            .lazy()
+            .filter(pl.col("is_side_effect") & pl.col("succeeded"))
+            .select("run_id", "span_id", "seq", "t", "call", pl.col("call_values").alias("args"), "output", "pause_kind")
             # Taken out first: polars merges stacked filters into one predicate and evaluates each
             # part on every row, so the result regexes read every span's output (0.19 s at the
             # bench night) where the side effects' are a twentieth of them.

@@ -28,13 +28,15 @@ _SMOLAGENTS_CALL_KEYS = frozenset({"args", "kwargs", "sanitize_inputs_outputs"})
 _CREWAI_CALL_KEYS = frozenset({"tool_string", "tool", "calling"})
 
 
-def _canonical_args(text: str) -> str:
+def _canonical_args(text: str, letters: bool = True) -> str:
     """One spelling per call: a smolagents ``{args, kwargs}`` input becomes the list of the values
     the tool was given (positional first, then keyword, omitted-as-null keywords dropped), a CrewAI
     ``{tool_string, tool, calling}`` input the values of ``calling.arguments``, so
     ``visit_page("u")``, ``visit_page(url="u")`` and the same call with ``sanitize_inputs_outputs``
     flipped are one call; a text value becomes its sorted letters and digits, so
-    ``web_search("Galdhøpiggen height")`` and ``web_search("height: Galdhøpiggen?")`` are one call. Anything else is kept as written (already without whitespace)."""
+    ``web_search("Galdhøpiggen height")`` and ``web_search("height: Galdhøpiggen?")`` are one call
+    (``letters=False``: the values as given, for an act whose every character counts, a post's text,
+    an amount). Anything else is kept as written (already without whitespace)."""
     try:
         value: Any = json.loads(text)
     except ValueError:
@@ -58,7 +60,8 @@ def _canonical_args(text: str) -> str:
     # words cannot be split again: the key is the value's letters and digits, sorted (two different
     # queries with the same letters would also need identical results to count as a repeat, see
     # the detectors). URLs are kept as written.
-    given = [_letters(v) if isinstance(v, str) and "://" not in v else v for v in given]
+    if letters:
+        given = [_letters(v) if isinstance(v, str) and "://" not in v else v for v in given]
     return json.dumps(given, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -72,7 +75,9 @@ def _letters(text: str) -> str:
 
 def tool_calls(ctx: Context) -> pl.DataFrame:
     """The run's tool calls with ``call_args`` (normalised arguments, see :func:`_canonical_args`,
-    in lower case). Whether the agent's model issued a call again: decisions.model_decided."""
+    in lower case) and ``call_values`` (the values as given, one spelling for positional, keyword and
+    the sanitize flag: duplicate_side_effect). Whether the agent's model issued a call again:
+    decisions.model_decided."""
 
     def build() -> pl.LazyFrame:
         tools = ctx.spans.lazy().filter(pl.col("kind") == "tool")
@@ -86,15 +91,19 @@ def tool_calls(ctx: Context) -> pl.DataFrame:
             .get_column("args")
         )
         canon = [_canonical_args(a) for a in smol.to_list()]
-        call_args = (
-            pl.col("args").replace_strict(smol, canon, default=pl.col("args"), return_dtype=pl.String)
+        values = [_canonical_args(a, letters=False) for a in smol.to_list()]
+        call_args, call_values = (
+            (
+                pl.col("args").replace_strict(smol, canon, default=pl.col("args"), return_dtype=pl.String),
+                pl.col("args").replace_strict(smol, values, default=pl.col("args"), return_dtype=pl.String),
+            )
             if len(smol)
-            else pl.col("args")
+            else (pl.col("args"), pl.col("args"))
         )
         # Letter case is no new argument (a query re-typed in other case is the same search); the
         # detectors that compare calls also require identical results, which guards the rare
         # argument where case matters.
-        return tools.with_columns(call_args.str.to_lowercase().alias("call_args"))
+        return tools.with_columns(call_args.str.to_lowercase().alias("call_args"), call_values.alias("call_values"))
 
     # build() collects as it goes (the distinct smolagents argument texts): run on the first call only.
     return ctx.once("tool_calls", lambda: build().collect())
