@@ -17,6 +17,7 @@ from forensics.detectors.output_parsers import parse_failure
 from forensics.detectors.registry import register
 from forensics.detectors.silent_failure import swallowed_errors
 from forensics.detectors.suite_claims import failed_test_runs
+from forensics.detectors.unexported import unexported_hangs
 from forensics.detectors.unhandled_facts import (
     aborted_by_caller,
     cut_waits,
@@ -28,9 +29,6 @@ from forensics.detectors.unhandled_facts import (
     unanswered_output_tripwires,
 )
 from forensics.policy import Threshold
-
-#: Source formats written by an OpenTelemetry exporter (a span exported only once it ended).
-OTEL_EXPORTS = ("otlp-json", "otel-sdk-json", "otel-clickhouse")
 
 
 @register
@@ -213,47 +211,8 @@ class Stall(Detector):
                 hms("t"),
             ).alias("why"),
         )
-        # Never ended, as an OpenTelemetry export shows it: the SDK hands a span to its exporter only
-        # when the span ends (SpanProcessor.on_end; BatchSpanProcessor queues ended spans), so a
-        # parent that never ended is missing while its finished children point to it. A run of
-        # such an export with spans under a parent absent from it, not already open: the last work
-        # exported (not an HTTP request inside a call: the call) is where it hung.
-        ids = s.select("run_id", pl.col("span_id").alias("parent_id"))
-        orphaned = (
-            s.filter(
-                pl.col("parent_id").is_not_null()
-                & pl.col("source_format").is_in(list(OTEL_EXPORTS))
-                # Agent work under it (a model or tool call): not a service span whose parent lives in
-                # another process (a remote parent, never in this export).
-                & pl.col("kind").is_in(["llm", "tool"])
-            )
-            .join(ids, on=["run_id", "parent_id"], how="anti")
-            .join(open_runs.select("run_id"), on="run_id", how="anti")
-            .select("run_id", "parent_id")
-            .unique()
-        )
-        unexported = (
-            s.join(orphaned.select("run_id").unique(), on="run_id", how="semi")
-            # An HTTP request under a call is part of that call (the call is what hung).
-            .filter(~pl.col("http_attempt").fill_null(False))
-            .sort("run_id", "seq")
-            .group_by("run_id")
-            .agg(pl.all().last())
-            .join(orphaned.group_by("run_id").agg(pl.col("parent_id").first().alias("_missing")), on="run_id")
-            .select(
-                "run_id",
-                "span_id",
-                "seq",
-                pl.format(
-                    "the run never ended: span {} never ended, so it was never exported while the spans under "
-                    "it were; the last work exported was {} {} started at {}",
-                    pl.col("_missing"),
-                    pl.col("kind"),
-                    txt(pl.col("call")),
-                    hms("t"),
-                ).alias("why"),
-            )
-        )
+        # Never ended, as an OpenTelemetry export shows it: a parent never exported (unexported.py).
+        unexported = unexported_hangs(ctx, stall_s, open_runs)
         never = pl.concat([never, unexported], how="vertical_relaxed")
         # Quiet after an error: the gap from the failure's end to the next span's start.
         real_clock = runs.filter(~pl.col("synthetic_time")).select("run_id")

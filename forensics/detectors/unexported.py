@@ -1,0 +1,76 @@
+"""A run that never ended, as an OpenTelemetry export shows it, for ``missing_fallback.stall``.
+
+The OpenTelemetry SDK hands a span to its exporter only when the span ends
+(opentelemetry-python ``SpanProcessor.on_end``; ``BatchSpanProcessor.on_end`` queues the ended span,
+its worker exports the queue every ``schedule_delay``): a root and a tool call that never ended are
+missing from the export while their finished children, the model calls, still name the root as
+their parent. But the same picture is a run still in progress: the batch processor exports what has
+ended every few seconds, and a file cut while the run works holds its finished children and no root
+yet. What tells them apart is the export's own clock: the latest time anything in the same file
+reached (another run's spans, exported later). A run whose last exported work ended more than
+``stall_seconds`` before it went quiet in a process that went on exporting: it hung. Without such a
+clock, only a run whose last exported work failed is judged (it went quiet after an error, the
+TAXONOMY's stall); a run whose last work succeeded may simply be running, and is not reported.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+from forensics.detectors.base import Context, hms, num, txt
+
+#: Source formats written by an OpenTelemetry exporter (a span exported only once it ended).
+OTEL_EXPORTS: Final = ("otlp-json", "otel-sdk-json", "otel-clickhouse")
+
+
+def unexported_hangs(ctx: Context, stall_s: float, open_runs: pl.LazyFrame) -> pl.LazyFrame:
+    """``run_id, span_id, seq, why``: runs of an OpenTelemetry export with model or tool calls under
+    a parent absent from it (not runs already ``open_runs``), that went quiet: their last exported
+    work failed, or the file's latest time is more than ``stall_s`` past that work's end. The span
+    is the last work exported (not an HTTP request inside a call: the call)."""
+    s = ctx.spans.lazy()
+    ids = s.select("run_id", pl.col("span_id").alias("parent_id"))
+    orphaned = (
+        s.filter(
+            pl.col("parent_id").is_not_null()
+            & pl.col("source_format").is_in(list(OTEL_EXPORTS))
+            # Agent work under it (a model or tool call): not a service span whose parent lives in
+            # another process (a remote parent, never in this export).
+            & pl.col("kind").is_in(["llm", "tool"])
+        )
+        .join(ids, on=["run_id", "parent_id"], how="anti")
+        .join(open_runs.select("run_id"), on="run_id", how="anti")
+        .select("run_id", "parent_id")
+        .unique()
+    )
+    # The export's clock: the latest time any span of the same file reached.
+    clock = s.group_by("source_file").agg(pl.max_horizontal("t", "end_time").max().alias("_export_t"))
+    last = (
+        s.join(orphaned.select("run_id").unique(), on="run_id", how="semi")
+        # An HTTP request under a call is part of that call (the call is what hung).
+        .filter(~pl.col("http_attempt").fill_null(False))
+        .with_columns(pl.max_horizontal("t", "end_time").max().over("run_id").alias("_quiet_from"))
+        .sort("run_id", "seq")
+        .group_by("run_id")
+        .agg(pl.all().last())
+        .join(clock, on="source_file", how="left", nulls_equal=True)
+        .with_columns(((pl.col("_export_t") - pl.col("_quiet_from")).dt.total_milliseconds() / 1000).alias("_quiet_s"))
+        .filter(pl.col("failed") | (pl.col("_quiet_s") > stall_s).fill_null(False))
+    )
+    quiet = (
+        pl.when(pl.col("_quiet_s") > stall_s)
+        .then(pl.format("; the export went on for {} s after it", num(pl.col("_quiet_s"))))
+        .otherwise(pl.lit(""))
+    )
+    return last.join(orphaned.group_by("run_id").agg(pl.col("parent_id").first().alias("_missing")), on="run_id").select(
+        "run_id",
+        "span_id",
+        "seq",
+        pl.format(
+            "the run never ended: span {} never ended, so it was never exported while the spans under "
+            "it were; the last work exported was {} {} started at {}{}",
+            pl.col("_missing"), pl.col("kind"), txt(pl.col("call")), hms("t"), quiet,
+        ).alias("why"),
+    )  # fmt: skip
