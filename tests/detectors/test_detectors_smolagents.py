@@ -340,3 +340,18 @@ def test_a_report_whose_wrapper_reached_the_manager_is_read_even_cut_short() -> 
     cut = "Execution logs:\nHere is the final answer from your managed agent 'search_agent':\n### 1. Task out[...]"
     t = _observation(spans("smol_managed_agent_report_used"), 1, cut)
     assert found(t, "unread_delegate_report").height == 0
+
+
+# --- a parse-error storm until the step limit ------------------------------------------------------
+
+
+def test_parsing_errors_until_the_step_limit_stay_context_collapse() -> None:
+    # TAXONOMY.md: each error was handed back and the step asked again (a defined path: no
+    # unhandled_error); the run then reported the forced answer as success (swallowed_error).
+    t = spans("smol_parse_error_storm")
+    findings, _ = classify(t).to_polars()
+    steps = span_id(t, kind="chain")
+    fmt = findings.filter(pl.col("detector") == "repeated_format_error")
+    assert fmt.get_column("evidence_span_ids").to_list() == [steps]
+    assert set(findings.get_column("failure_class").to_list()) == {"context_collapse", "silent_failure"}
+    assert set(findings.get_column("decisive_span_id").to_list()) == {steps[0]}
