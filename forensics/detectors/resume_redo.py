@@ -75,7 +75,24 @@ class SideEffectRedoneOnResume(Detector):
         in_play = paused.get_column("scope_key").unique().implode()
         effects = (
             _with_nodes(s.join(runs, on="run_id").filter(pl.col("scope_key").is_in(in_play)))
-            .filter((pl.col("kind") == "tool") & pl.col("is_side_effect") & pl.col("succeeded"))
+            .filter(
+                pl.col("succeeded")
+                & (
+                    ((pl.col("kind") == "tool") & pl.col("is_side_effect"))
+                    # A side effect the node made without a tool span: a traced function
+                    # (LangSmith @traceable's default run_type "chain": send_email) or the HTTP
+                    # request itself (POST api.sendgrid.com/v3/mail/send), named for a delivery or
+                    # an irreversible act (the policy's names; a chain's name alone is no write:
+                    # "post_process").
+                    | (
+                        pl.col("kind").is_in(["chain", "unknown"])
+                        & (pl.col("call").str.contains(ctx.policy.delivery) | pl.col("call").str.contains(ctx.policy.irreversible)).fill_null(False)
+                        & ~pl.col("call").str.contains(ctx.policy.read_only).fill_null(False)
+                        & pl.col("http_method").str.to_uppercase().is_in(["POST", "PATCH"]).fill_null(True)
+                        & (pl.col("call") != pl.col("p_call")).fill_null(True)
+                    )
+                )
+            )
             .select("run_id", "span_id", "seq", "t", "call", "args", "output", "pause_kind", "scope_key",
                     "run_start", "p_id", "p_call", "g_id", "g_call")
             .collect()
@@ -93,7 +110,8 @@ class SideEffectRedoneOnResume(Detector):
         )
         # After the resume: the same call, same arguments, under a node of that name in a later run.
         again = (
-            effects.join(before, on=["scope_key", "call", "args"])
+            # (A request's body is not recorded: no arguments on either side is the same call.)
+            effects.join(before, on=["scope_key", "call", "args"], nulls_equal=True)
             .filter(
                 (pl.col("run_id") != pl.col("e_run"))
                 & (pl.col("run_start") >= pl.col("paused_at")).fill_null(False)

@@ -83,3 +83,10 @@ def test_a_request_inside_a_model_call_is_no_action_of_the_agent() -> None:
     rows = _run(span("m", 5, 6, parent_id="root", kind="llm", model="gpt-4o", agent="ops", output=""),
                 _http("h", 5.2, "DELETE", "https://api.openai.com/v1/files/file-abc", parent="m"))
     assert findings(run(*rows), "unguarded_irreversible") == []
+
+
+@pytest.mark.parametrize("tool", ["permanently_remove_contact", "hard_remove_user", "erase_customer_data"])
+def test_a_removal_said_to_be_permanent_is_irreversible(tool: str) -> None:
+    work = [_tool("t", 5, tool, {"contact_id": "c_17"})]
+    assert one(run(*_run(*work)), "unguarded_irreversible")["decisive_span_id"] == "t"
+    assert findings(run(*_run(*work, approved=True)), "unguarded_irreversible") == []

@@ -118,3 +118,13 @@ def test_a_page_sent_as_an_http_request_acknowledged_later_is_taken() -> None:
 
 def test_an_http_request_made_to_resolve_an_alert_is_no_page() -> None:
     assert findings(run(*_by_http(None, caller="resolve_incident")), "unacknowledged_escalation") == []
+
+
+def test_a_page_by_a_tool_named_for_pagerduty_that_answers_in_words_is_an_escalation() -> None:
+    # pagerduty_create_incident, trigger_incident: the policy's escalation names, dotted or not.
+    for tool in ("pagerduty_create_incident", "trigger_incident"):
+        rows = _run(_tool("p", 3, tool, {"title": "checkout 5xx", "urgency": "high"}, "Incident Q2K7XYZ created."))
+        assert one(run(*rows), "unacknowledged_escalation")["decisive_span_id"] == "p", tool
+        acked = _run(_tool("p", 3, tool, {"title": "checkout 5xx", "urgency": "high"}, "Incident Q2K7XYZ created."),
+                     _tool("g", 200, "get_incident", {"incident_id": "Q2K7XYZ"}, _incident("acknowledged")))
+        assert "unacknowledged_escalation" not in detectors(run(*acked)), tool

@@ -39,12 +39,14 @@ def _node(rid: str, name: str, t: float, *, parent: str | None, kind: str = "cha
             "inputs": inputs or {}, "outputs": outputs, "child_runs": kids or []}
 
 
-def _call(rid: str, tool: str, t: float, parent: str, args: dict[str, Any], result: dict[str, Any], trace: str) -> dict[str, Any]:
-    return _node(rid, tool, t, parent=parent, kind="tool", inputs={"input": json.dumps(args)},
+def _call(rid: str, tool: str, t: float, parent: str, args: dict[str, Any], result: dict[str, Any], trace: str,
+          kind: str = "tool") -> dict[str, Any]:
+    return _node(rid, tool, t, parent=parent, kind=kind, inputs={"input": json.dumps(args)},
                  outputs={"output": json.dumps(result)}, trace=trace)
 
 
-def _thread(tmp_path: Path, tool: str, args: dict[str, Any], *, before: bool = True, after: bool = True) -> pl.DataFrame:
+def _thread(tmp_path: Path, tool: str, args: dict[str, Any], *, before: bool = True, after: bool = True,
+            kind: str = "tool") -> pl.DataFrame:
     """A paused run whose review_refund node called ``tool`` (if ``before``) and then interrupt(),
     and the resumed run whose review_refund node calls it (if ``after``) and returns the approval."""
     a, b = "aaaaaaaa-0000-4000-8000-00000000000", "bbbbbbbb-0000-4000-8000-00000000000"
@@ -53,14 +55,14 @@ def _thread(tmp_path: Path, tool: str, args: dict[str, Any], *, before: bool = T
                    outputs={"__interrupt__": [{"value": {"question": "Approve refund of $120?"}}]},
                    kids=[_node(a + "2", "review_refund", 1, parent=a + "1", graph_node="review_refund", trace=a + "1",
                                error="GraphInterrupt((Interrupt(value={'question': 'Approve refund of $120?'}, resumable=True),))",
-                               kids=[_call(a + "3", tool, 1.2, a + "2", args, sent, a + "1")] if before else [])])
+                               kids=[_call(a + "3", tool, 1.2, a + "2", args, sent, a + "1", kind)] if before else [])])
     refund = _call(b + "5", "issue_refund", 603, b + "4", {"order": "A1", "amount": 120},
                    {"refund_id": "re_1", "status": "succeeded"}, b + "1")
     resumed = _node(b + "1", "LangGraph", 600, parent=None, inputs={"resume": {"approved": True}}, trace=b + "1",
                     outputs={"refund_id": "re_1"},
                     kids=[_node(b + "2", "review_refund", 601, parent=b + "1", graph_node="review_refund", trace=b + "1",
                                 outputs={"approved": True},
-                                kids=[_call(b + "3", tool, 601.2, b + "2", args, sent, b + "1")] if after else []),
+                                kids=[_call(b + "3", tool, 601.2, b + "2", args, sent, b + "1", kind)] if after else []),
                           _node(b + "4", "refund", 602.5, parent=b + "1", graph_node="refund", trace=b + "1", kids=[refund])])
     (tmp_path / "paused.json").write_text(json.dumps(paused))
     (tmp_path / "resumed.json").write_text(json.dumps(resumed))
@@ -76,6 +78,16 @@ def test_an_email_sent_before_the_interrupt_and_again_on_resume_is_a_duplicate(t
     assert row["decisive_span_id"] == "bbbbbbbb-0000-4000-8000-000000000003"
     assert "aaaaaaaa-0000-4000-8000-000000000003" in row["evidence_span_ids"]
     assert row["failure_class"] == "context_collapse"
+
+
+def test_a_traced_function_that_sends_counts_as_the_side_effect(tmp_path: Path) -> None:
+    # LangSmith @traceable's default run_type is "chain": the send is a chain run named send_email.
+    found = _thread(tmp_path, "send_email", EMAIL, kind="chain")
+    assert found.get_column("decisive_span_id").to_list() == ["bbbbbbbb-0000-4000-8000-000000000003"]
+
+
+def test_a_traced_function_named_for_no_delivery_is_not_a_side_effect(tmp_path: Path) -> None:
+    assert _thread(tmp_path, "post_process", {"text": "x"}, kind="chain").height == 0
 
 
 def test_a_read_repeated_on_resume_is_the_node_replaying(tmp_path: Path) -> None:
