@@ -151,32 +151,36 @@ def _extract() -> list[pl.Expr]:
     def only(c: str) -> pl.Expr:
         return pl.when(in_context).then(pl.col(c))
 
-    def said(rx: str) -> pl.Expr:
-        # A regex `contains` reads the text polars keeps behind a when/then null, every row's:
-        # the output is blanked outside the context instead (the context test keeps it exact).
-        blanked = pl.when(in_context).then(pl.col("output")).otherwise(pl.lit(""))
-        return in_context & blanked.str.contains(rx)
+    def state_of(texts: pl.Expr) -> pl.Expr:
+        # On the spans in context only (taken out and put back: on_rows), the lower-casing and
+        # spelling map too: as when/then columns over every span (each copying its text column)
+        # and a map over every span's null, this cost ~0.07 CPU s at 584k spans with none in context.
+        def field(c: str) -> pl.Expr:
+            return texts.struct.field(c)
 
-    state_word = pl.coalesce(
-        # What the call asked for (Events API v2), then what the incident now is (REST, webhooks).
-        only("input").str.extract(_EVENT_ACTION, 1),
-        only("output").str.extract(_INCIDENT_STATUS, 1),
-        only("name").str.extract(_EVENT_TYPE, 1),
-        only("output").str.extract(_EVENT_TYPE, 1),
-        only("attributes").str.extract(_EVENT_TYPE, 1),
-        pl.when(said(_ALERT_ACKED)).then(pl.lit("acknowledged")),
-        pl.when(said(_ACKED_AT)).then(pl.lit("acknowledged")),
-        pl.when(said(_TICKET_SOLVED)).then(pl.lit("resolved")),
-        pl.when(said(r"(?i)ticket") & said(_TICKET_ASSIGNEE)).then(pl.lit("acknowledged")),
-        pl.when(said(_ALERT_NOT_ACKED)).then(pl.lit("triggered")),
-        pl.when(
-            said(_EVENT_ACCEPTED)
-            & ~pl.coalesce("tool", "name").str.contains(_ON_EXISTING_ALERT).fill_null(False)
-        ).then(pl.lit("triggered")),
-    ).str.to_lowercase()
-    state = state_word.replace(
-        {"trigger": "triggered", "acknowledge": "acknowledged", "resolve": "resolved"}
-    ).alias("_cv_incident_state")
+        def said(rx: str) -> pl.Expr:
+            return field("output").str.contains(rx)
+
+        return pl.coalesce(
+            # What the call asked for (Events API v2), then what the incident now is (REST, webhooks).
+            field("input").str.extract(_EVENT_ACTION, 1),
+            field("output").str.extract(_INCIDENT_STATUS, 1),
+            field("name").str.extract(_EVENT_TYPE, 1),
+            field("output").str.extract(_EVENT_TYPE, 1),
+            field("attributes").str.extract(_EVENT_TYPE, 1),
+            pl.when(said(_ALERT_ACKED)).then(pl.lit("acknowledged")),
+            pl.when(said(_ACKED_AT)).then(pl.lit("acknowledged")),
+            pl.when(said(_TICKET_SOLVED)).then(pl.lit("resolved")),
+            pl.when(said(r"(?i)ticket") & said(_TICKET_ASSIGNEE)).then(pl.lit("acknowledged")),
+            pl.when(said(_ALERT_NOT_ACKED)).then(pl.lit("triggered")),
+            pl.when(
+                said(_EVENT_ACCEPTED)
+                & ~pl.coalesce(field("tool"), field("name")).str.contains(_ON_EXISTING_ALERT).fill_null(False)
+            ).then(pl.lit("triggered")),
+        ).str.to_lowercase().replace({"trigger": "triggered", "acknowledge": "acknowledged", "resolve": "resolved"})
+
+    texts = pl.struct("input", "output", "name", "attributes", "tool")
+    state = on_rows(in_context, texts, state_of).alias("_cv_incident_state")
     empty = pl.lit([], dtype=pl.List(pl.String))
 
     def ids_of(texts: pl.Expr) -> pl.Expr:
