@@ -116,8 +116,11 @@ def _fell_back(spans: pl.LazyFrame, window: pl.Expr) -> pl.LazyFrame:
 
 #: A model LiteLLM routes to an Ollama server: its ``ollama/`` and ``ollama_chat/`` provider prefixes
 #: (LiteLLM docs, providers/ollama), which smolagents' ``LiteLLMModel(model_id="ollama_chat/...")``
-#: keeps as the model id the OpenInference instrumentation writes as ``llm.model_name``.
-OLLAMA_MODEL: Final = r"(?i)^ollama(?:_chat)?/"
+#: keeps as the model id the OpenInference instrumentation writes as ``llm.model_name``. Through
+#: Ollama's OpenAI-compatible endpoint (smolagents ``OpenAIServerModel(api_base=".../v1")``) the
+#: name is Ollama's own ``model:tag``, the tag a size or ``latest`` (``llama3.2:3b``,
+#: ``qwen2.5-coder:14b-instruct-q4_K_M``: the Ollama library's naming).
+OLLAMA_MODEL: Final = r"(?i)^ollama(?:_chat)?/|^[a-z0-9][\w.-]*:(?:latest|\d+(?:\.\d+)?[bm](?:-[\w.-]+)?)$"
 #: How far under the window a cut prompt's count may sit (Ollama drops whole older messages to fit,
 #: server/prompt.go chatPrompt) and over it (a template's own tokens: a 200 answer reporting
 #: prompt_eval_count 2050 on a 2048 window, ollama/ollama#17889).

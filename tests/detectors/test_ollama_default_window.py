@@ -77,3 +77,18 @@ def test_the_later_4096_default_is_read_the_same_way() -> None:
     f = overflow(t)
     assert f.get_column("decisive_span_id").to_list() == ["d0ba48072ce02cf4"]
     assert "default 4096-token window" in f.get_column("explanation").item()
+
+
+def _renamed(model: str) -> pl.DataFrame:
+    return spans("smol_ollama_prompt_cut_to_num_ctx").with_columns(
+        pl.when(pl.col("kind") == "llm").then(pl.lit(model)).otherwise(pl.col("model")).alias("model")
+    )
+
+
+def test_an_ollama_model_through_its_openai_endpoint_is_named_model_colon_tag() -> None:
+    # OpenAIServerModel(model_id="qwen2.5-coder:14b", api_base="http://localhost:11434/v1"): no prefix.
+    assert overflow(_renamed("qwen2.5-coder:14b")).get_column("decisive_span_id").to_list() == ["d0ba48072ce02cf4"]
+
+
+def test_near_miss_a_versioned_cloud_model_id_is_no_ollama_tag() -> None:
+    assert overflow(_renamed("anthropic.claude-v2:1")).height == 0
