@@ -307,12 +307,9 @@ class UnacknowledgedEscalation(Detector):
         named = pl.concat(
             [pending_approvals(s, cols), s.filter(pl.col("is_escalation") & ~pl.col("failed")).select(cols), opened.select(cols)]
         )
-        # A page sent as a plain HTTP request (paging.http_pages: POST events.pagerduty.com/v2/enqueue),
-        # unless the call it was made for is an escalation already judged.
-        by_request = http_pages(s, (*cols, "parent_id")).join(
-            named.select("run_id", pl.col("span_id").alias("parent_id")), on=["run_id", "parent_id"], how="anti"
-        )
-        esc = pl.concat([named, by_request.select(cols)]).unique(["run_id", "span_id"], keep="first")
+        # A page sent as a plain HTTP request (paging.http_pages: POST events.pagerduty.com/v2/enqueue);
+        # the tool call that made the request is the page, judged once.
+        esc = pl.concat([named, http_pages(s, cols)]).unique(["run_id", "span_id"], keep="first")
         # The person who asked (the speaker of the run's first human message) writing again is the
         # requester waiting, not the queue or on-call the work was escalated to taking it ("it's
         # been 40 minutes and nobody called"); for a pause the person asked is that requester.

@@ -32,7 +32,8 @@ ON_EXISTING_ALERT: Final = r"(?i)ack|resol|clos|snooz|unassign|note|priorit|dele
 
 
 def http_pages(s: pl.LazyFrame, cols: tuple[str, ...]) -> pl.LazyFrame:
-    """The HTTP requests of ``s`` that opened a page (``cols`` of each): a POST to an alerting
+    """The HTTP requests of ``s`` that opened a page (``cols`` of each; of the tool call that made
+    the request, where one did): a POST to an alerting
     API's create endpoint (PAGE_REQUEST), or a POST whose recorded body the conventions read as an
     incident triggered (``incident_state``), that succeeded, made by no caller named for acting on
     an open alert (ON_EXISTING_ALERT) and whose body does not say it acknowledged or resolved
@@ -48,9 +49,14 @@ def http_pages(s: pl.LazyFrame, cols: tuple[str, ...]) -> pl.LazyFrame:
         )
         & ~pl.col("incident_state").is_in(["acknowledged", "resolved"]).fill_null(False)
     )
-    callers = s.select("run_id", pl.col("span_id").alias("parent_id"), pl.col("call").alias("_caller"))
-    return (
+    callers = s.select("run_id", pl.col("span_id").alias("parent_id"), pl.col("call").alias("_caller"),
+                       pl.col("kind").alias("_caller_kind"))
+    # A request made inside a tool call is that call's doing: the tool span is the page (as
+    # api_deletes judges a delete's request by its tool call).
+    pages = (
         requests.join(callers, on=["run_id", "parent_id"], how="left")
         .filter(~pl.col("_caller").str.contains(ON_EXISTING_ALERT).fill_null(False))
-        .select(cols)
+        .select("run_id", pl.when(pl.col("_caller_kind") == "tool").then(pl.col("parent_id"))
+                .otherwise(pl.col("span_id")).alias("span_id"))
     )
+    return s.join(pages.unique(), on=["run_id", "span_id"], how="semi").select(cols)

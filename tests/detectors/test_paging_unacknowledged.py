@@ -109,7 +109,7 @@ def _by_http(last: str | None, caller: str = "notify_incident_channel") -> list[
 def test_a_page_sent_as_an_http_request_and_never_acknowledged_is_unacknowledged() -> None:
     for last in ("triggered", None):
         f = one(run(*_by_http(last)), "unacknowledged_escalation")
-        assert f["decisive_span_id"] == "h1", last
+        assert f["decisive_span_id"] == "t", last
 
 
 def test_a_page_sent_as_an_http_request_acknowledged_later_is_taken() -> None:
@@ -128,3 +128,8 @@ def test_a_page_by_a_tool_named_for_pagerduty_that_answers_in_words_is_an_escala
         acked = _run(_tool("p", 3, tool, {"title": "checkout 5xx", "urgency": "high"}, "Incident Q2K7XYZ created."),
                      _tool("g", 200, "get_incident", {"incident_id": "Q2K7XYZ"}, _incident("acknowledged")))
         assert "unacknowledged_escalation" not in detectors(run(*acked)), tool
+
+
+def test_a_page_request_made_outside_any_tool_is_the_escalation_itself() -> None:
+    rows = _run(_http("h1", 3.2, "POST", "https://api.opsgenie.com/v2/alerts", body=OG_QUEUED))
+    assert one(run(*rows), "unacknowledged_escalation")["decisive_span_id"] == "h1"
