@@ -7,7 +7,8 @@ the tool calls and their results included (``AgentTelemetryLayer.run`` -> ``_cap
 ``_to_otel_part``: text ``{"type": "text", "content"}``, ``tool_call``, ``tool_call_response``;
 microsoft/agent-framework python/packages/core/agent_framework/observability.py), so an answer that
 came back empty is the *last* message of a longer list: an assistant message with no text and no
-call in it, or a tool result with no assistant message after it (``reply_missing`` ``empty``). It
+call in it (``reply_missing`` ``empty``), or a tool result with no assistant message after it
+(``after_tool``). It
 writes the output only when the response held a message (``if ... and response.messages``), under
 the same sensitive-data switch as the input: an ``invoke_agent`` span of the tracer
 ``agent_framework`` (get_tracer's default ``instrumenting_module_name``) that recorded its input and
@@ -30,19 +31,20 @@ _MESSAGES: Final = pl.List(
 )
 
 
-def _ends_without_reply(output: pl.Expr) -> pl.Expr:
-    """``output`` (GenAI messages, already narrowed to the agent spans that hold them) ends with
-    a message that gives the user nothing: an assistant message with no text (nor a call: a step,
-    not an answer), or a tool result."""
+def _last_message_gap(output: pl.Expr) -> pl.Expr:
+    """What ``output`` (GenAI messages, already narrowed to the agent spans that hold them) ends
+    with, where it gives the user nothing: ``empty``, an assistant message with no part but empty
+    text or reasoning (a call, an approval request or a file is something: a step or a pause);
+    ``after_tool``, a tool result (the model asked after it answered nothing, or a middleware ended
+    the loop on the result on purpose: the detector tells them apart by the model call after it)."""
     last = output.str.json_decode(_MESSAGES).list.last()
     part = pl.element().struct
-    said = (
-        last.struct.field("parts")
-        .list.eval(((part.field("type") == "text") & (part.field("content").str.strip_chars() != "")) | (part.field("type") == "tool_call"))
-        .list.any()
+    blank = ((part.field("type") == "text") & (part.field("content").fill_null("").str.strip_chars() == "")) | (
+        part.field("type") == "reasoning"
     )
+    said = last.struct.field("parts").list.eval(~blank).list.any().fill_null(False)
     role = last.struct.field("role")
-    return (((role == "assistant") & ~said.fill_null(False)) | (role == "tool")).fill_null(False)
+    return pl.when((role == "assistant") & ~said).then(pl.lit("empty")).when(role == "tool").then(pl.lit("after_tool"))
 
 
 def _extract() -> list[pl.Expr]:
@@ -51,8 +53,8 @@ def _extract() -> list[pl.Expr]:
     held = asked & pl.col("output").str.contains('"parts"', literal=True).fill_null(False)
     none = asked & pl.col("output").is_null() & pl.col("attributes").str.contains(AGENT_FRAMEWORK_SCOPE).fill_null(False)
     return [
-        pl.when(held & _ends_without_reply(pl.when(held).then(pl.col("output"))))
-        .then(pl.lit("empty"))
+        pl.when(held)
+        .then(_last_message_gap(pl.when(held).then(pl.col("output"))))
         .when(none)
         .then(pl.lit("none"))
         .alias("reply_missing")
@@ -67,10 +69,10 @@ register(
                 "an invoke_agent span whose gen_ai.output.messages end with an assistant message with no text or call, or a tool result; of the tracer agent_framework: gen_ai.input.messages and no gen_ai.output.messages",
                 "Microsoft Agent Framework (OpenTelemetry GenAI agent spans)",
                 "microsoft/agent-framework python/packages/core/agent_framework/observability.py (AgentTelemetryLayer.run: _capture_messages of response.messages only when there are any; _to_otel_part; get_tracer 'agent_framework')",
-                "reply_missing (empty / none)",
+                "reply_missing (empty / after_tool / none)",
             ),
         ),
         extract=_extract,
-        columns={"reply_missing": "an agent span returned no reply for the user: its output messages end with none ('empty'), or it recorded its input and no output ('none', Agent Framework)"},
+        columns={"reply_missing": "an agent span returned no reply for the user: its output messages end with none ('empty') or with a tool result ('after_tool'), or it recorded its input and no output ('none', Agent Framework)"},
     )
 )

@@ -14,8 +14,8 @@ from forensics.detectors.base import EMPTY_ANSWER, Context
 
 
 def empty_agent_replies(ctx: Context) -> pl.LazyFrame:
-    """``run_id, span_id`` (the last model call within the agent's span that answered nothing or
-    recorded no output, else the agent span), ``agent_id``, ``agent``, ``t`` (the agent's end),
+    """``run_id, span_id`` (the agent's last model call where it answered nothing or recorded no
+    output, else the agent span), ``agent_id``, ``agent``, ``t`` (the agent's end),
     ``how``: the run's last agent span with ``reply_missing``; no model call or agent span of the
     run starts after it ends."""
     s = ctx.spans.lazy()
@@ -26,24 +26,33 @@ def empty_agent_replies(ctx: Context) -> pl.LazyFrame:
     later = s.filter(pl.col("kind").is_in(["llm", "agent"])).select("run_id", pl.col("t").alias("_later_t"))
     spoken = agents.join(later, on="run_id").filter(pl.col("_later_t") > pl.col("_end")).select("run_id", "agent_id")
     last = agents.join(spoken, on=["run_id", "agent_id"], how="anti")
+    # The agent's last model call, and whether it answered nothing (an empty output or none).
     silent = (
-        s.filter(
-            (pl.col("kind") == "llm")
-            & (pl.col("output").is_null() | pl.col("output").str.contains(EMPTY_ANSWER).fill_null(False))
+        s.filter(pl.col("kind") == "llm")
+        .select(
+            "run_id", pl.col("span_id").alias("_llm_id"), pl.col("t").alias("_llm_t"), pl.col("end_time").alias("_llm_end"),
+            (pl.col("output").is_null() | pl.col("output").str.contains(EMPTY_ANSWER).fill_null(False)).alias("_said_none"),
         )
-        .select("run_id", pl.col("span_id").alias("_llm_id"), pl.col("t").alias("_llm_t"), pl.col("end_time").alias("_llm_end"))
         .join(last.select("run_id", "agent_id", "t", "_end"), on="run_id")
         .filter((pl.col("_llm_t") >= pl.col("t")) & (pl.col("_llm_end") <= pl.col("_end")))
         .sort("_llm_end")
         .group_by("run_id", "agent_id")
-        .agg(pl.col("_llm_id").last())
+        .agg(pl.col("_llm_id").last(), pl.col("_said_none").last())
     )
     how = (
         pl.when(pl.col("reply_missing") == "none")
         .then(pl.lit("recorded no output message"))
         .otherwise(pl.lit("its output messages ended with no reply"))
     )
-    return last.join(silent, on=["run_id", "agent_id"], how="left").select(
-        "run_id", pl.coalesce("_llm_id", "agent_id").alias("span_id"), "agent_id", "agent", pl.col("_end").alias("t"),
-        how.alias("how"),
-    )
+    # Ending on a tool result is a reply lost only where the model was asked after it and said
+    # nothing (Agent Framework's loop calls the model again after every result); a function
+    # middleware may end the loop on a result on purpose, with no model call after it.
+    return (
+        last.join(silent, on=["run_id", "agent_id"], how="left")
+        .filter((pl.col("reply_missing") != "after_tool") | pl.col("_said_none").fill_null(False))
+        .select(
+            "run_id",
+            pl.when(pl.col("_said_none").fill_null(False)).then(pl.col("_llm_id")).otherwise(pl.col("agent_id")).alias("span_id"),
+            "agent_id", "agent", pl.col("_end").alias("t"), how.alias("how"),
+        )
+    )  # fmt: skip

@@ -55,7 +55,7 @@ def _chat(sid: str, start: int, end: int, inp: list[Any], out: list[Any] | None,
 
 
 def _trace(agent_out: list[Any] | None, last_chat_out: list[Any] | None, tmp_path: Path,
-           later: list[dict[str, Any]] | None = None) -> pl.DataFrame:  # fmt: skip
+           later: list[dict[str, Any]] | None = None, *, asked_again: bool = True) -> pl.DataFrame:  # fmt: skip
     agent: dict[str, Any] = {"gen_ai.operation.name": "invoke_agent", "gen_ai.provider.name": "microsoft.agent_framework",
                              "gen_ai.agent.id": "4b1d6c0e-weather", "gen_ai.agent.name": "WeatherAgent",
                              "gen_ai.input.messages": ASK}  # fmt: skip
@@ -69,7 +69,7 @@ def _trace(agent_out: list[Any] | None, last_chat_out: list[Any] | None, tmp_pat
                "gen_ai.tool.call.id": "call_7f", "gen_ai.tool.type": "function",
                "gen_ai.tool.call.arguments": {"city": "Oslo", "day": "tomorrow"},
                "gen_ai.tool.call.result": '{"rain_mm": 4.2, "chance": 0.8}'}),  # fmt: skip
-        _chat("c0000000000000c2", 1410, 3150, [*ASK, CALL, RESULT], last_chat_out, "stop"),
+        *([_chat("c0000000000000c2", 1410, 3150, [*ASK, CALL, RESULT], last_chat_out, "stop")] if asked_again else []),
         *(later or []),
     ]
     doc = {"resourceSpans": [{"resource": {"attributes": [_attr("service.name", "weather-bot")]},
@@ -110,3 +110,26 @@ def test_near_miss_a_tool_only_turn_then_a_later_reply_with_text(tmp_path: Path)
                "gen_ai.input.messages": [*ASK, CALL, RESULT], "gen_ai.output.messages": [REPLY]}),  # fmt: skip
     ]
     assert "undelivered_output" not in _detectors(_trace([CALL, RESULT], None, tmp_path, later=later))
+
+
+def test_an_agent_span_that_recorded_no_output_is_undelivered(tmp_path: Path) -> None:
+    # response.messages was empty: Agent Framework recorded the input and no output messages.
+    found = _trace(None, None, tmp_path)
+    row = found.filter(pl.col("detector") == "undelivered_output")
+    assert row.get_column("decisive_span_id").to_list() == ["c0000000000000c2"]
+    assert "recorded no output message" in row.get_column("explanation").item()
+
+
+def test_near_miss_a_loop_ended_on_the_tool_result_on_purpose(tmp_path: Path) -> None:
+    # A function middleware ended the loop on the tool's result (no model call after it): the
+    # result is the answer, by design.
+    assert "undelivered_output" not in _detectors(_trace([CALL, RESULT], None, tmp_path, asked_again=False))
+
+
+def test_near_miss_an_approval_request_is_a_pause_not_an_empty_reply(tmp_path: Path) -> None:
+    # A tool that needs approval: the response ends with the framework's approval request
+    # (FunctionApprovalRequestContent, written by _to_otel_part's generic branch, content.to_dict).
+    approval = {"role": "assistant", "parts": [{"type": "function_approval_request", "id": "call_9",
+                                                "function_call": {"name": "cancel_order"}}]}  # fmt: skip
+    found = _trace([CALL, RESULT, approval], [{**approval, "finish_reason": "tool_call"}], tmp_path)
+    assert "undelivered_output" not in _detectors(found)
