@@ -31,6 +31,20 @@ def blind_guardrail() -> pl.Expr:
 #: string).
 _Q = r'\\?"'
 _STATED: Final = rf"{_Q}([A-Za-z_]*confidence[A-Za-z_]*|certainty){_Q}\s*:\s*{_Q}?([A-Za-z][A-Za-z ]*|-?[0-9]*\.?[0-9]+)"
+#: A classifier's score for the label it chose: ``score`` or ``probability`` beside the decision
+#: in the same object (Hugging Face ``text-classification`` / ``zero-shot-classification`` pipelines
+#: answer ``{"label": ..., "score": ...}``; a router's ``{"intent": ..., "score": ...}``). A score
+#: with no decision beside it (a search hit's relevance) is not the step's certainty.
+_DECISION_THEN_SCORE: Final = (
+    rf"{_Q}(?:label|route|intent|category|class|decision|destination|classification|next){_Q}\s*:\s*{_Q}[^\"\\]*{_Q}"
+    rf"\s*,\s*{_Q}(?:score|probability|prob){_Q}\s*:\s*(-?[0-9]*\.?[0-9]+)"
+)
+_SCORE_THEN_DECISION: Final = (
+    rf"{_Q}(?:score|probability|prob){_Q}\s*:\s*(-?[0-9]*\.?[0-9]+)\s*,\s*"
+    rf"{_Q}(?:label|route|intent|category|class|decision|destination|classification|next){_Q}\s*:"
+)
+#: A tool whose name says it decides: a classifier or router run as a tool.
+_DECIDING_TOOL: Final = r"(?i)classif|(^|[^a-z])rout(e|er|ing)([^a-z]|$)|intent|triage|categori"
 #: Keys that state the bar, not the certainty: the step's own threshold beside its confidence.
 _BAR_KEY: Final = r"(?i)threshold|min|required|cutoff|gate|target"
 _OWN_BAR: Final = (
@@ -57,12 +71,20 @@ def low_confidence_steps(s: pl.LazyFrame, gate: float) -> pl.LazyFrame:
     out = pl.col("output")
     stated = (
         s.filter(
-            pl.col("kind").is_in(["llm", "chain", "agent"])
-            & out.str.contains("(?i)confiden|certaint").fill_null(False)
+            (
+                pl.col("kind").is_in(["llm", "chain", "agent"])
+                | ((pl.col("kind") == "tool") & pl.col("call").str.contains(_DECIDING_TOOL).fill_null(False))
+            )
+            & out.str.contains("(?i)confiden|certaint|score|prob").fill_null(False)
         )
         .with_columns(
-            out.str.extract(_STATED, 1).alias("_key"),
-            out.str.extract(_STATED, 2).str.strip_chars().alias("_value"),
+            pl.coalesce(
+                out.str.extract(_STATED, 1),
+                pl.when(out.str.contains(_DECISION_THEN_SCORE) | out.str.contains(_SCORE_THEN_DECISION)).then(pl.lit("score")),
+            ).alias("_key"),
+            pl.coalesce(
+                out.str.extract(_STATED, 2), out.str.extract(_DECISION_THEN_SCORE, 1), out.str.extract(_SCORE_THEN_DECISION, 1)
+            ).str.strip_chars().alias("_value"),
             out.str.extract(_OWN_BAR, 1).cast(pl.Float64, strict=False).alias("_bar"),
         )
         .filter(pl.col("_key").is_not_null() & ~pl.col("_key").str.contains(_BAR_KEY))
@@ -73,7 +95,7 @@ def low_confidence_steps(s: pl.LazyFrame, gate: float) -> pl.LazyFrame:
             .otherwise(pl.col("_bar")).fill_null(gate).alias("_gate"),
         )
         .filter(
-            ((pl.col("_number") <= 100) & (pl.col("_level") < pl.col("_gate"))).fill_null(False)
+            ((pl.col("_number") >= 0) & (pl.col("_number") <= 100) & (pl.col("_level") < pl.col("_gate"))).fill_null(False)
             | pl.col("_value").str.contains(_LOW_WORD).fill_null(False)
         )
         .select(

@@ -71,3 +71,22 @@ def test_a_tools_data_confidence_in_words_is_not_the_decision() -> None:
     rows.insert(2, span("w", 2.5, 2.8, parent_id="root", kind="tool", tool="weather_lookup", name="weather_lookup",
                         agent="support", output=json.dumps({"forecast": "rain", "forecast_confidence": "low"})))
     assert findings(run(*rows), "ungated_low_confidence") == []
+
+
+def test_a_classifiers_score_for_its_label_is_its_confidence() -> None:
+    # Hugging Face text-classification answers {"label": ..., "score": ...}; a router tool likewise.
+    for output in (json.dumps({"label": "returns", "score": 0.38}), json.dumps({"score": 0.38, "intent": "returns"})):
+        rows = _routed(output)
+        rows[1] = span("r", 1, 2, parent_id="root", kind="tool", tool="classify_intent", name="classify_intent",
+                       agent="support", input='{"text": "I want my money back"}', output=output)
+        assert one(run(*rows), "ungated_low_confidence")["decisive_span_id"] == "t", output
+        confident = output.replace("0.38", "0.97")
+        rows[1] = {**rows[1], "output": confident}
+        assert findings(run(*rows), "ungated_low_confidence") == [], confident
+
+
+def test_a_score_with_no_decision_beside_it_is_not_a_confidence() -> None:
+    # A search hit's relevance, a log-probability: no label chosen, or no probability.
+    for output in (json.dumps({"hits": [{"doc": "returns policy", "score": 0.31}]}),
+                   json.dumps({"label": "returns", "score": -2.3})):
+        assert findings(run(*_routed(output)), "ungated_low_confidence") == [], output
