@@ -81,8 +81,8 @@ register(
                 "Strands Agents",
                 "strands-agents/sdk-python src/strands/telemetry/tracer.py (_add_event_messages, end_model_invoke_span, "
                 "start_tool_call_span, end_tool_call_span, end_event_loop_cycle_span, end_agent_span)",
-                "input (the span's first message event) / output (the final answer, a tool's result) when no attribute "
-                "filled them (forensics/loaders/otel_common.py CONTENT_EVENTS; the vectorised read hands such lines "
+                "input (a message event's content; several: [{role, content}] in order) / output (the final answer, "
+                "a tool's result) when no attribute filled them (forensics/loaders/otel_common.py CONTENT_EVENTS; the vectorised read hands such lines "
                 "to it)",
             ),
         ),

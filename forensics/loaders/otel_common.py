@@ -223,7 +223,8 @@ def _kind_text(text: str) -> str:
 #: end_agent_span); with OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental (the releases that
 #: read it) it adds gen_ai.client.inference.operation.details events holding gen_ai.input.messages or
 #: gen_ai.output.messages instead. Event name -> (column, attribute) pairs; a column is filled only
-#: when no attribute and no earlier event filled it (a span's first message event is its input).
+#: when no attribute and no earlier event filled it, except that the message events (MESSAGE_EVENTS)
+#: are read together: one is the span's input as written, several are the conversation in order.
 CONTENT_EVENTS: dict[str, tuple[tuple[str, str], ...]] = {
     "gen_ai.content.prompt": (("input", "gen_ai.prompt"),),
     "gen_ai.content.completion": (("output", "gen_ai.completion"),),
@@ -233,6 +234,11 @@ CONTENT_EVENTS: dict[str, tuple[tuple[str, str], ...]] = {
     "gen_ai.choice": (("output", "message"),),
     "gen_ai.client.inference.operation.details": (("input", "gen_ai.input.messages"), ("output", "gen_ai.output.messages")),
 }
+
+#: The message events and the role each names (Strands: one event a message sent to the model, the
+#: event named by the message's role, or gen_ai.tool.message for one holding a toolResult).
+MESSAGE_EVENTS: dict[str, str] = {"gen_ai.user.message": "user", "gen_ai.assistant.message": "assistant",
+                                  "gen_ai.tool.message": "tool"}
 
 #: Events that fill columns beyond the error ones (the vectorised SQL hands a line holding one over).
 COLUMN_EVENTS: tuple[str, ...] = ("data.input", "data.output", "metadata", *CONTENT_EVENTS)
@@ -244,6 +250,7 @@ def apply_events(events: list[dict[str, Any]], row: dict[str, Any], rest: dict[s
     nothing is lost."""
     if not events:
         return
+    messages: list[tuple[str, Any]] = []
     for event in events:
         name = event.get("name")
         attrs = event.get("attributes") or {}
@@ -256,6 +263,9 @@ def apply_events(events: list[dict[str, Any]], row: dict[str, Any], rest: dict[s
             row["input"] = as_text(attrs.get("input", attrs or None))
         elif name == "data.output" and row.get("output") is None:
             row["output"] = as_text(attrs.get("response", attrs.get("output", attrs or None)))
+        elif name in MESSAGE_EVENTS:
+            if attrs.get("content") is not None:
+                messages.append((as_text(attrs.get("role")) or MESSAGE_EVENTS[name], attrs["content"]))
         elif name in CONTENT_EVENTS:
             for column, key in CONTENT_EVENTS[name]:
                 if row.get(column) is None and attrs.get(key) is not None:
@@ -265,7 +275,24 @@ def apply_events(events: list[dict[str, Any]], row: dict[str, Any], rest: dict[s
                 row["input_tokens"] = field_value("invalid-value", "metadata.prompt_tokens", as_int, attrs["prompt_tokens"])
             if row.get("output_tokens") is None and "completion_tokens" in attrs:
                 row["output_tokens"] = field_value("invalid-value", "metadata.completion_tokens", as_int, attrs["completion_tokens"])
+    if messages and row.get("input") is None:
+        row["input"] = as_text(messages[0][1]) if len(messages) == 1 else _conversation(messages)
     rest["@events"] = events
+
+
+def _conversation(messages: list[tuple[str, Any]]) -> str | None:
+    """Several message events as one input: ``[{"role", "content"}]`` in the order written (Strands'
+    own Message shape), each content the JSON its event holds (Strands serialises the content blocks)
+    or, when that is not JSON, the text as written."""
+    out = []
+    for role, content in messages:
+        if isinstance(content, str):
+            try:
+                content = json_text(content, "content")
+            except (orjson.JSONDecodeError, RecordError):
+                pass  # kept as the text it is
+        out.append({"role": role, "content": content})
+    return as_text(out)
 
 
 def finish_row(row: dict[str, Any], attrs: dict[str, Any], events: list[dict[str, Any]] | None = None) -> dict[str, Any]:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 import forensics
 
 
@@ -87,10 +89,41 @@ def test_strands_message_and_choice_events_are_the_spans_input_and_output() -> N
     assert answer["output"] == ('[{"text": "I could not look up order 4411: the order service timed out. '
                                 'Please try again in a few minutes."}]')
     # Near miss: the last cycle ran no tool, so end_event_loop_cycle_span added no choice: no output.
-    assert (last_cycle["input"], last_cycle["output"]) == ('[{"text": "Where is my order 4411?"}]', None)
+    assert last_cycle["output"] is None
     # Every event is still kept.
     assert [e["name"] for e in json.loads(str(answer["attributes"]))["@events"]] == [
         "gen_ai.user.message", "gen_ai.assistant.message", "gen_ai.tool.message", "gen_ai.choice"]
+
+
+def test_strands_message_events_are_the_conversation_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # _add_event_messages writes one event a message sent; the second model call and the last cycle
+    # were sent the prompt, the model's tool call and the tool's result (a gen_ai.tool.message: it
+    # holds a toolResult). Only the first became the input; the latest turn and the result were lost.
+    rows = [r for r in forensics.load(STRANDS).spans.to_pylist() if r["run_id"].endswith("1" * 28)]
+    _, _, _, answer, last_cycle, agent = rows
+    conversation = [
+        {"role": "user", "content": [{"text": "Where is my order 4411?"}]},
+        {"role": "assistant", "content": [{"text": "Let me look that up."}, {"toolUse": {
+            "toolUseId": "tooluse_k2Xq", "name": "lookup_order", "input": {"order_id": "4411"}}}]},
+        {"role": "tool", "content": [{"toolResult": {"toolUseId": "tooluse_k2Xq", "status": "error",
+                                                     "content": [{"text": "Error: order service timed out"}]}}]}]
+    assert json.loads(str(answer["input"])) == conversation
+    assert json.loads(str(last_cycle["input"])) == conversation
+    # Near miss: a span sent one message keeps that message's content as written.
+    assert agent["input"] == '[{"text": "Where is my order 4411?"}]'
+    # A content that is not JSON stays its text; an event's own role (start_tool_call_span's) is kept.
+    row = _row(tmp_path, _sdk_span({"gen_ai.operation.name": "chat"},
+                                   [_event("gen_ai.user.message", {"content": "plain words"}),
+                                    _event("gen_ai.tool.message", {"role": "tool", "content": '{"a": 1}'}),
+                                    _event("gen_ai.assistant.message", {"role": "assistant"})]))
+    assert json.loads(str(row["input"])) == [{"role": "user", "content": "plain words"},
+                                             {"role": "tool", "content": {"a": 1}}]
+    # The same table record by record and by the vectorised OTLP read (the lines are handed over).
+    tables = []
+    for switch in ("0", "1"):
+        monkeypatch.setenv("FORENSICS_VECTORISED_OTLP", switch)
+        tables.append(forensics.load(STRANDS).spans.to_pylist())
+    assert tables[0] == tables[1]
 
 
 def test_strands_latest_conventions_events_are_the_spans_input_and_output() -> None:
