@@ -23,6 +23,7 @@ from forensics.conventions.registry import (
     Convention,
     Q,
     Signal,
+    error_says,
     json_bool,
     json_scalar,
     register,
@@ -160,22 +161,15 @@ def _extract() -> list[pl.Expr]:
         # (_tool_manager.py: span.set_attribute('tool_response', part.model_response()); raise e);
         # the agent graph catches it and sends the model a RetryPromptPart (_agent_graph.py).
         (
-            pl.when(et.is_not_null()).then(et).str.contains(_TOOL_RETRY_TYPE).fill_null(False)
-            | pl.when(em.is_not_null()).then(em).str.contains(_TOOL_RETRY_TEXT).fill_null(False)
+            error_says(_TOOL_RETRY_TYPE, _TOOL_RETRY_TEXT)
             | pl.col("output").str.contains(REPROMPT, literal=True).fill_null(False)
         ).alias("_cv_tool_retry"),
         pl.coalesce(
             pl.when(et.is_not_null()).then(et).str.extract(_AGENT_ERROR, 1),
             pl.when(em.is_not_null()).then(em).str.extract(_AGENT_ERROR, 1),
         ).alias("_cv_agent_error"),
-        (
-            pl.when(et.is_not_null()).then(et).str.contains(_STEP_LIMIT).fill_null(False)
-            | pl.when(em.is_not_null()).then(em).str.contains(_STEP_LIMIT).fill_null(False)
-        ).alias("_cv_step_limit"),
-        (
-            pl.when(et.is_not_null()).then(et).str.contains(_BUDGET_STOP).fill_null(False)
-            | pl.when(em.is_not_null()).then(em).str.contains(_BUDGET_STOP).fill_null(False)
-        ).alias("_cv_budget_stop"),
+        error_says(_STEP_LIMIT).alias("_cv_step_limit"),
+        error_says(_BUDGET_STOP).alias("_cv_budget_stop"),
         *step_recovery_exprs(),
         # A shell tool's command line (Claude Code Bash, OpenHands CmdRunAction, any {"command": ...}).
         pl.when(pl.col("status") == "error")

@@ -27,6 +27,7 @@ from forensics.conventions.registry import (
     Convention,
     Q,
     Signal,
+    error_says,
     json_bool,
     json_scalar,
     on_rows,
@@ -123,16 +124,14 @@ def _prefilter() -> list[pl.Expr]:
 
 
 def _extract() -> list[pl.Expr]:
-    et, em, out = pl.col("error_type"), pl.col("error_message"), pl.col("output")
+    out = pl.col("output")
     interrupt = (
-        pl.when(et.is_not_null()).then(et).str.contains(_INTERRUPT_TYPE).fill_null(False)
-        | pl.when(em.is_not_null()).then(em).str.contains(_INTERRUPT_TEXT).fill_null(False)
+        error_says(_INTERRUPT_TYPE, _INTERRUPT_TEXT)
         # langgraph/constants.py: INTERRUPT = "__interrupt__", the key interrupts are returned under.
         | out.str.contains("__interrupt__", literal=True).fill_null(False)
     )
     tripwire = (
-        pl.when(et.is_not_null()).then(et).str.contains(_TRIPWIRE).fill_null(False)
-        | pl.when(em.is_not_null()).then(em).str.contains(_TRIPWIRE).fill_null(False)
+        error_says(_TRIPWIRE)
         # OpenAI Agents SDK GuardrailSpanData(name, triggered): the loaders keep `triggered`.
         | (
             (pl.col("kind") == "guardrail")

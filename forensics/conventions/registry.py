@@ -217,6 +217,21 @@ def on_rows(mask: pl.Expr, source: pl.Expr, derive: Callable[[pl.Expr], pl.Expr]
     return derive(source.filter(mask)).gather(pl.when(mask).then(mask.cast(pl.UInt32).cum_sum() - 1))
 
 
+def error_says(type_rx: str, message_rx: str | None = None) -> pl.Expr:
+    """Whether the span's ``error_type`` matches ``type_rx`` or its ``error_message`` matches
+    ``message_rx`` (default: the same pattern); false on a span with neither. Read on the spans
+    that carry one only (on_rows): a regex ``contains`` over the column paid for every span's
+    null (~0.023 CPU s per pattern pair at 584k spans with 1% errors; this ~0.010)."""
+    et, em = pl.col("error_type"), pl.col("error_message")
+
+    def says(s: pl.Expr) -> pl.Expr:
+        return s.struct.field("error_type").str.contains(type_rx).fill_null(False) | s.struct.field(
+            "error_message"
+        ).str.contains(type_rx if message_rx is None else message_rx).fill_null(False)
+
+    return on_rows(et.is_not_null() | em.is_not_null(), pl.struct(et, em), says).fill_null(False)
+
+
 def where_contains(col: str, needle: str | tuple[str, ...]) -> pl.Expr:
     """``col`` where it contains ``needle`` (a cheap literal scan; a tuple: any of them), else
     null: the regex that follows only runs on the few rows that can match. A rare needle in
