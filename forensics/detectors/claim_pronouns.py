@@ -302,6 +302,21 @@ def _tool_act_candidates(undone: pl.DataFrame, acts: dict[str, str], answers: pl
     )  # fmt: skip
 
 
+def offered_never_called(ctx: Context, tools: pl.LazyFrame) -> pl.LazyFrame:
+    """``run_key, call_tool``: the tools offered to the run's model (``runs.declared_tools``) that it
+    never called, reads (tools.read_only) left out."""
+    called = tools.select("run_key", "call_tool").drop_nulls().unique()
+    return (
+        ctx.runs.lazy()
+        .select("run_key", pl.col("declared_tools").alias("call_tool"))
+        .explode("call_tool")
+        .drop_nulls()
+        .unique()
+        .join(called, on=["run_key", "call_tool"], how="anti")
+        .filter(~pl.col("call_tool").str.contains(ctx.policy.read_only))
+    )
+
+
 def offered_act_candidates(ctx: Context, tools: pl.LazyFrame, answers: pl.LazyFrame) -> pl.LazyFrame | None:
     """Candidate claims, in ``claims.claim_hits``' columns, of the act of a tool offered to the
     run's model (``runs.declared_tools``) and never called, said in the first person with the
@@ -312,17 +327,7 @@ def offered_act_candidates(ctx: Context, tools: pl.LazyFrame, answers: pl.LazyFr
     claim no act; another tool of the run that did the act backs it (done_by_another_tool)."""
     from forensics.detectors.claims import noun_pattern
 
-    called = tools.select("run_key", "call_tool").drop_nulls().unique()
-    offered = (
-        ctx.runs.lazy()
-        .select("run_key", pl.col("declared_tools").alias("call_tool"))
-        .explode("call_tool")
-        .drop_nulls()
-        .unique()
-        .join(called, on=["run_key", "call_tool"], how="anti")
-        .filter(~pl.col("call_tool").str.contains(ctx.policy.read_only))
-        .collect()
-    )
+    offered = offered_never_called(ctx, tools).collect()
     acts: dict[str, str] = {}
     for name in offered.get_column("call_tool").unique().to_list():
         if (parts := tool_verb_object(name)) is None:

@@ -448,6 +448,11 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
         parts.append(offered)
     if (passive := passive_act_candidates(ctx, tools, answers, undone)) is not None:
         parts.append(passive)
+    from forensics.detectors.claim_offered import offered_object_candidates
+
+    # The object claim of a side-effecting tool offered and never called (claim_offered).
+    if (offered_object := offered_object_candidates(ctx, tools, answers)) is not None:
+        parts.append(offered_object)
     from forensics.detectors.claim_delegates import delegate_candidates
 
     # The work of a delegate that never ran, said done (claim_delegates).

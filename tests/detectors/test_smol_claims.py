@@ -96,3 +96,32 @@ def test_a_tool_the_agent_was_given_and_never_called_is_an_offered_act(as_text: 
 def test_an_archive_the_agent_had_no_tool_for_is_no_offered_act() -> None:
     answer = "I've archived the thread from the vendor."
     assert "claimed_but_not_done" not in detectors(_answered(answer, answer, tools=""))
+
+
+def _headline(answer: str, tools: list[str], lookup: str | None = None):
+    rows = [
+        span("root", 0, 9, kind="agent", name="CodeAgent.run", attributes=json.dumps({"smolagents.tools_names": tools}),
+             input="Email Dana the Q3 summary.", output=answer),
+        span("l1", 1, parent_id="root", kind="llm", model="gpt-4o", output=f'final_answer("{answer}")'),
+    ]  # fmt: skip
+    if lookup is not None:
+        rows.append(span("t", 1.5, parent_id="root", kind="tool", tool="get_email_status", input='{"id": 7}', output=lookup))
+    rows.append(span("fa", 2, parent_id="root", kind="tool", tool="final_answer", input="{}", output=answer))
+    return run(*rows)
+
+
+def test_a_headline_claim_of_an_offered_send_never_called() -> None:
+    # print("Email sent to ...") then final_answer("Email sent to ..."): no first person, no call.
+    c = _headline("Email sent to Dana Lee with the Q3 summary.", ["send_email", "final_answer"])
+    assert "claimed_but_not_done" in detectors(c)
+
+
+def test_near_miss_a_headline_a_lookup_relayed() -> None:
+    c = _headline("Email sent to Dana Lee on 1 April.", ["send_email", "get_email_status", "final_answer"],
+                  lookup='{"status": "Email sent to Dana Lee on 1 April"}')  # fmt: skip
+    assert "claimed_but_not_done" not in detectors(c)
+
+
+def test_near_miss_an_offered_read_tool_claims_no_act() -> None:
+    c = _headline("Emails searched: none from Dana.", ["search_emails", "final_answer"])
+    assert "claimed_but_not_done" not in detectors(c)
