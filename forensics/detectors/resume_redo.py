@@ -60,11 +60,23 @@ class SideEffectRedoneOnResume(Detector):
     def detect(self, ctx: Context) -> pl.LazyFrame:
         s = ctx.spans.lazy()
         runs = ctx.runs.lazy().select("run_id", "scope_key", pl.col("start_time").alias("run_start"))
-        # The nodes that paused: an interrupt on a span inside the run (not the run's root).
+        # The nodes that paused: an interrupt on a span inside the run (not the run's root). Where only
+        # the run says it paused (``__interrupt__`` in the root's outputs, no node recorded with the
+        # GraphInterrupt), the node is not named: ``node_id`` null, and the effect's own node (its
+        # parent, not the root) stands for it, compared by name in the resumed run.
+        interrupts = s.filter((pl.col("pause_kind") == "interrupt").fill_null(False))
+        at_node = interrupts.filter(~pl.col("is_root")).select(
+            pl.col("run_id").alias("e_run"), pl.col("span_id").alias("node_id"),
+            pl.col("call").alias("node"), pl.coalesce("end_time", "t").alias("paused_at"),
+        )
+        run_only = (
+            interrupts.filter(pl.col("is_root"))
+            .join(at_node.select(pl.col("e_run").alias("run_id")), on="run_id", how="anti")
+            .select(pl.col("run_id").alias("e_run"), pl.lit(None, pl.String).alias("node_id"),
+                    pl.lit(None, pl.String).alias("node"), pl.coalesce("end_time", "t").alias("paused_at"))
+        )
         paused = (
-            s.filter((pl.col("pause_kind") == "interrupt").fill_null(False) & ~pl.col("is_root"))
-            .select(pl.col("run_id").alias("e_run"), pl.col("span_id").alias("node_id"),
-                    pl.col("call").alias("node"), pl.coalesce("end_time", "t").alias("paused_at"))
+            pl.concat([at_node, run_only])
             .join(runs.rename({"run_id": "e_run"}).drop("run_start"), on="e_run")
             .collect()
         )
@@ -101,9 +113,15 @@ class SideEffectRedoneOnResume(Detector):
             .drop("output", "pause_kind")
         )
         # Before the pause: the effect under the node that paused.
+        roots = s.filter(pl.col("is_root")).select("run_id", pl.col("span_id").alias("_root"))
         before = (
             effects.join(paused.lazy(), left_on=["run_id", "scope_key"], right_on=["e_run", "scope_key"])
-            .filter((pl.col("p_id") == pl.col("node_id")) | (pl.col("g_id") == pl.col("node_id")))
+            .join(roots, on="run_id", how="left")
+            .filter(
+                (pl.col("p_id") == pl.col("node_id")) | (pl.col("g_id") == pl.col("node_id"))
+                | (pl.col("node_id").is_null() & (pl.col("p_id") != pl.col("_root")))
+            )
+            .with_columns(pl.coalesce("node_id", "p_id").alias("node_id"), pl.coalesce("node", "p_call").alias("node"))
             .select("scope_key", "call", "args", "node", "paused_at",
                     pl.col("run_id").alias("e_run"), pl.col("span_id").alias("e_span"), "node_id",
                     pl.col("t").alias("e_t"))

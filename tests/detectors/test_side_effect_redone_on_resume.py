@@ -112,3 +112,22 @@ def test_an_idempotency_key_inside_a_langchain_tool_input_string_is_read() -> No
 
     root = span("root", 0, 10, kind="agent", agent="a", name="a", output="sent")
     assert "duplicate_side_effect" not in detectors(run(root, send("s1", 1, "k-1"), send("s2", 3, "k-1")))
+
+
+def test_a_pause_the_run_alone_records_still_names_the_node_by_the_effects_parent(tmp_path: Path) -> None:
+    # No node recorded with the GraphInterrupt: only the paused run's outputs carry __interrupt__.
+    _thread(tmp_path, "send_email", EMAIL)
+    paused = json.loads((tmp_path / "paused.json").read_text())
+    node = paused["child_runs"][0]
+    node.update(error=None, status="success", outputs={})
+    (tmp_path / "paused.json").write_text(json.dumps(paused))
+    found, _ = classify(load([tmp_path]).spans).to_polars()
+    hits = found.filter(pl.col("detector") == "side_effect_redone_on_resume")
+    assert hits.get_column("decisive_span_id").to_list() == ["bbbbbbbb-0000-4000-8000-000000000003"]
+    # A read there is still the node replaying.
+    _thread(tmp_path, "get_order", LOOKUP)
+    paused = json.loads((tmp_path / "paused.json").read_text())
+    paused["child_runs"][0].update(error=None, status="success", outputs={})
+    (tmp_path / "paused.json").write_text(json.dumps(paused))
+    found, _ = classify(load([tmp_path]).spans).to_polars()
+    assert found.filter(pl.col("detector") == "side_effect_redone_on_resume").height == 0
