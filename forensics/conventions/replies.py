@@ -25,26 +25,23 @@ from forensics.conventions.registry import Convention, Signal, register
 
 #: Microsoft Agent Framework's tracer, as the OTLP loaders keep the scope (``@scope``).
 AGENT_FRAMEWORK_SCOPE: Final = r'"@scope"\s*:\s*\{\s*"name"\s*:\s*"agent_framework"'
-#: GenAI messages as far as the test needs them (other keys are left out by the decode).
-_MESSAGES: Final = pl.List(
-    pl.Struct({"role": pl.String, "parts": pl.List(pl.Struct({"type": pl.String, "content": pl.String}))})
-)
-
-
 def _last_message_gap(output: pl.Expr) -> pl.Expr:
     """What ``output`` (GenAI messages, already narrowed to the agent spans that hold them) ends
     with, where it gives the user nothing: ``empty``, an assistant message with no part but empty
-    text or reasoning (a call, an approval request or a file is something: a step or a pause);
+    text (a call, an approval request, a file or reasoning is something: a step or a pause);
     ``after_tool``, a tool result (the model asked after it answered nothing, or a middleware ended
     the loop on the result on purpose: the detector tells them apart by the model call after it)."""
-    last = output.str.json_decode(_MESSAGES).list.last()
-    part = pl.element().struct
-    blank = ((part.field("type") == "text") & (part.field("content").fill_null("").str.strip_chars() == "")) | (
-        part.field("type") == "reasoning"
-    )
-    said = last.struct.field("parts").list.eval(~blank).list.any().fill_null(False)
-    role = last.struct.field("role")
-    return pl.when((role == "assistant") & ~said).then(pl.lit("empty")).when(role == "tool").then(pl.lit("after_tool"))
+    # The last message as compact JSON (null where the text is no JSON list: a path match never
+    # raises, a typed decode of an unexpected shape would); its parts read by pattern.
+    last = output.str.json_path_match("$[-1]")
+    parts = last.str.json_path_match("$.parts")
+    # Something other than text (a call, an approval request, a file, reasoning), or text with
+    # something in it.
+    other = parts.str.extract_all(r'"type":"[^"]*"').list.eval(pl.element() != '"type":"text"').list.any()
+    said = (other | parts.str.contains(r'"content":"\s*[^"\s]')).fill_null(False)
+    role = last.str.json_path_match("$.role")
+    listed = parts.str.starts_with("[").fill_null(False)
+    return pl.when(~listed).then(None).when((role == "assistant") & ~said).then(pl.lit("empty")).when(role == "tool").then(pl.lit("after_tool"))
 
 
 def _extract() -> list[pl.Expr]:

@@ -54,7 +54,7 @@ def _chat(sid: str, start: int, end: int, inp: list[Any], out: list[Any] | None,
     return _span(sid, "a0000000000000a1", "chat gpt-4o-mini", start, end, attrs)
 
 
-def _trace(agent_out: list[Any] | None, last_chat_out: list[Any] | None, tmp_path: Path,
+def _trace(agent_out: Any, last_chat_out: list[Any] | None, tmp_path: Path,
            later: list[dict[str, Any]] | None = None, *, asked_again: bool = True) -> pl.DataFrame:  # fmt: skip
     agent: dict[str, Any] = {"gen_ai.operation.name": "invoke_agent", "gen_ai.provider.name": "microsoft.agent_framework",
                              "gen_ai.agent.id": "4b1d6c0e-weather", "gen_ai.agent.name": "WeatherAgent",
@@ -133,3 +133,11 @@ def test_near_miss_an_approval_request_is_a_pause_not_an_empty_reply(tmp_path: P
                                                 "function_call": {"name": "cancel_order"}}]}  # fmt: skip
     found = _trace([CALL, RESULT, approval], [{**approval, "finish_reason": "tool_call"}], tmp_path)
     assert "undelivered_output" not in _detectors(found)
+
+
+def test_an_output_with_parts_in_another_shape_is_read_without_error(tmp_path: Path) -> None:
+    # google-adk's Content ({"parts": [...], "role": "model"}) and text that is no JSON at all:
+    # not GenAI output messages, so not judged (a typed decode of them would raise).
+    adk = {"parts": [{"text": "Yes: 80% chance of rain."}], "role": "model"}
+    assert _detectors(_trace(adk, [{**REPLY, "finish_reason": "stop"}], tmp_path)) == []
+    assert _detectors(_trace('parts: none (truncated', [{**REPLY, "finish_reason": "stop"}], tmp_path)) == []
