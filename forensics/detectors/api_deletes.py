@@ -64,6 +64,7 @@ def irreversible_requests(ctx: Context) -> pl.LazyFrame:
         & ~pl.col("is_irreversible")
         & by_method_and_path(pl.col("args").str.extract(_ARG_METHOD, 1), pl.col("args").str.extract(_ARG_TARGET, 1)).fill_null(False)
     ).select("run_id", "span_id")
+    http = http.join(_deleting_what_it_made(s, http), on=["run_id", "span_id"], how="anti")
     requests = pl.concat([http, aws]).select("run_id", "span_id", "parent_id")
     parents = s.select("run_id", pl.col("span_id").alias("parent_id"), pl.col("kind").alias("p_kind"))
     placed = requests.join(parents, on=["run_id", "parent_id"], how="left").filter(pl.col("p_kind").ne_missing("llm"))
@@ -76,3 +77,37 @@ def irreversible_requests(ctx: Context) -> pl.LazyFrame:
             in_args,
         ]
     ).unique()
+
+
+def _deleting_what_it_made(s: pl.LazyFrame, requests: pl.LazyFrame) -> pl.LazyFrame:
+    """``run_id, span_id`` of the DELETE requests that remove an object the run itself created: a
+    successful POST of the run to the collection the object belongs to (``POST /v1/files``, then
+    ``DELETE /v1/files/file-abc``) with no span before that POST naming the object's id (the last
+    segment of the DELETE's path) in its arguments or result. A scratch object made and removed
+    again takes away nothing that was there before the run (as own_objects judges tool calls)."""
+    label = pl.col("call")
+    deletes = (
+        requests.filter(label.str.extract(_LABEL, 1) == "DELETE")
+        .select(
+            "run_id", "span_id", "seq",
+            label.str.replace(r"^DELETE ", "").str.replace(r"/[^/]+/?$", "").alias("collection"),
+            label.str.extract(r"/([^/]+)/?$", 1).alias("object_id"),
+        )
+        .filter(pl.col("object_id").str.len_chars() >= 3)
+    )
+    posts = s.filter(
+        (pl.col("http_method").str.to_uppercase() == "POST") & pl.col("succeeded")
+    ).select("run_id", pl.col("seq").alias("c_seq"), label.str.replace(r"^POST ", "").alias("collection"))
+    created = deletes.join(posts, on=["run_id", "collection"]).filter(pl.col("c_seq") < pl.col("seq"))
+    named_before = (
+        created.join(s.select("run_id", pl.col("seq").alias("m_seq"), "output", "args"), on="run_id")
+        .filter(
+            (pl.col("m_seq") < pl.col("c_seq"))
+            & (
+                pl.col("output").str.contains(pl.col("object_id"), literal=True).fill_null(False)
+                | pl.col("args").str.contains(pl.col("object_id"), literal=True).fill_null(False)
+            )
+        )
+        .select("run_id", "span_id", "c_seq")
+    )
+    return created.join(named_before, on=["run_id", "span_id", "c_seq"], how="anti").select("run_id", "span_id").unique()

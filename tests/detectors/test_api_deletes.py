@@ -90,3 +90,20 @@ def test_a_removal_said_to_be_permanent_is_irreversible(tool: str) -> None:
     work = [_tool("t", 5, tool, {"contact_id": "c_17"})]
     assert one(run(*_run(*work)), "unguarded_irreversible")["decisive_span_id"] == "t"
     assert findings(run(*_run(*work, approved=True)), "unguarded_irreversible") == []
+
+
+def test_a_delete_of_what_the_run_itself_created_lost_nothing() -> None:
+    # POST /v1/files made a scratch file; DELETE /v1/files/{id} removed it again.
+    made = [_http("c", 4, "POST", "https://api.example.com/v1/files"),
+            _http("h", 5, "DELETE", "https://api.example.com/v1/files/file-abc123")]
+    assert findings(run(*_run(*made)), "unguarded_irreversible") == []
+    # The object was there before the run made one of its kind: a read named it first.
+    there = [_tool("r", 3, "list_files", {"folder": "reports"}),
+             _http("c", 4, "POST", "https://api.example.com/v1/files"),
+             _http("h", 5, "DELETE", "https://api.example.com/v1/files/file-abc123")]
+    there[0]["output"] = '{"files": [{"id": "file-abc123"}]}'
+    assert one(run(*_run(*there)), "unguarded_irreversible")["decisive_span_id"] == "h"
+    # A POST to another collection made nothing of this kind.
+    other = [_http("c", 4, "POST", "https://api.example.com/v1/uploads"),
+             _http("h", 5, "DELETE", "https://api.example.com/v1/files/file-abc123")]
+    assert one(run(*_run(*other)), "unguarded_irreversible")["decisive_span_id"] == "h"
