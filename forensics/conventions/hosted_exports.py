@@ -47,7 +47,8 @@ register(
                 "an AGENT observation of scope openinference.instrumentation.openai_agents with no llm.system "
                 "(the span named by the SDK trace's workflow, e.g. 'Agent workflow')",
                 "OpenAI Agents SDK via OpenInference (Langfuse export, OTLP/JSON; a Phoenix export, which keeps no "
-                "scope: a root AGENT span named 'Agent workflow' with no attribute but its kind)",
+                "scope: a root AGENT span with no attribute but its kind, named 'Agent workflow' or with AGENT "
+                "spans under it that carry llm.system)",
                 "openinference-instrumentation-openai-agents _processor.py (on_trace_start: span named trace.name, "
                 "kind AGENT only; on_span_start: every SDK span with llm.system); openai-agents src/agents/run.py "
                 "(RunConfig.workflow_name default 'Agent workflow')",

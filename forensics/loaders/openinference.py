@@ -18,6 +18,7 @@ from .otel_common import (
     RecordError,
     as_run_container,
     finish_row,
+    kind_only_root,
     span_id,
     status_of,
     time_ns,
@@ -77,6 +78,11 @@ class OpenInferenceLoader(Loader):
         return 0.0
 
     def read(self, source: Source, sink: SpanSink) -> None:
+        self._workflows = _Workflows()
+        self._read(source, sink)
+        self._workflows.settle(sink)
+
+    def _read(self, source: Source, sink: SpanSink) -> None:
         if source.path.endswith(".parquet") or _is_parquet(source.path):
             for first_row, batch in source.parquet_batches():
                 for offset, record in enumerate(batch.to_pylist()):
@@ -97,11 +103,46 @@ class OpenInferenceLoader(Loader):
 
     def _one(self, record: Any, line: int, sink: SpanSink, nested_parent: str | None = None) -> None:
         try:
-            row = openinference_row(record, nested_parent)
+            row = openinference_row(record, nested_parent, self._workflows)
         except RecordError as exc:
             sink.quarantine(line, exc.reason, exc.detail, record)
             return
-        sink.add(row, line)
+        if not self._workflows.held_back(row, line):
+            sink.add(row, line)
+
+
+class _Workflows:
+    """An OpenAI Agents SDK trace's span under a workflow name of the run's own (openai-agents
+    src/agents/run.py RunConfig.workflow_name; OpenInference's _processor.py on_trace_start names the
+    span by it, with its kind only): a root AGENT span with nothing but its kind is held back until the
+    file is read, and is the run's container when an AGENT span under it carries ``llm.system``, which
+    on_span_start writes on every SDK span. Another framework's bare root agent, whose agents carry no
+    ``llm.system``, stays an agent. Memory: only such roots are held."""
+
+    def __init__(self) -> None:
+        self.held: dict[tuple[str, str], tuple[dict[str, Any], int]] = {}
+        self.sdk_parents: set[tuple[str, str]] = set()
+
+    def saw(self, attrs: dict[str, Any], row: dict[str, Any]) -> bool:
+        """Note an SDK agent's parent; whether the row is a bare root agent to hold back."""
+        if row["parent_id"] is not None:
+            if "llm.system" in attrs:
+                self.sdk_parents.add((row["run_id"], row["parent_id"]))
+            return False
+        return kind_only_root(attrs, row)
+
+    def held_back(self, row: dict[str, Any], line: int) -> bool:
+        if row.pop("@held", None) is None:
+            return False
+        self.held[(row["run_id"], row["span_id"])] = (row, line)
+        return True
+
+    def settle(self, sink: SpanSink) -> None:
+        for key, (row, line) in self.held.items():
+            if key in self.sdk_parents:
+                as_run_container(row)
+            sink.add(row, line)
+        self.held.clear()
 
 
 def _is_parquet(path: str) -> bool:
@@ -109,7 +150,7 @@ def _is_parquet(path: str) -> bool:
         return fh.read(4) == b"PAR1"
 
 
-def openinference_row(record: Any, nested_parent: str | None = None) -> dict[str, Any]:
+def openinference_row(record: Any, nested_parent: str | None = None, workflows: _Workflows | None = None) -> dict[str, Any]:
     if not isinstance(record, dict):
         raise RecordError("not-a-span", f"expected a span object, found {type(record).__name__}")
     context: dict[str, Any] = record["context"] if isinstance(record.get("context"), dict) else {}
@@ -154,6 +195,8 @@ def openinference_row(record: Any, nested_parent: str | None = None) -> dict[str
         rest.pop("openinference.span.kind", None)
     if row["kind"] == "agent" and unscoped_agents_sdk_trace_span(attrs, row):
         as_run_container(row)  # an OpenAI Agents SDK trace's span: the run's container, not an agent
+    elif row["kind"] == "agent" and workflows is not None and workflows.saw(attrs, row):
+        row["@held"] = True  # perhaps that span under a workflow name of its own (_Workflows)
     if row["kind"] == "agent" and row.get("agent") is None:
         row["agent"] = attrs.get("graph.node.id") or row["name"]
     for key, value in record.items():

@@ -330,8 +330,14 @@ def agents_sdk_trace_span(attrs: dict[str, Any], scope_name: Any) -> bool:
 def unscoped_agents_sdk_trace_span(attrs: dict[str, Any], row: dict[str, Any]) -> bool:
     """The same span read where no scope is kept (OpenInference / Phoenix span exports): a root AGENT
     span named by the SDK's default workflow whose only attribute is its span kind."""
-    return (row.get("parent_id") is None and row.get("name") == AGENTS_SDK_DEFAULT_WORKFLOW
-            and set(attrs) <= {"openinference.span.kind"})
+    return row.get("name") == AGENTS_SDK_DEFAULT_WORKFLOW and kind_only_root(attrs, row)
+
+
+def kind_only_root(attrs: dict[str, Any], row: dict[str, Any]) -> bool:
+    """A root span whose only attribute is its span kind: the shape of the SDK trace's span, whatever
+    the workflow is named; under another name it is that span only when the agents under it carry
+    ``llm.system`` (read once the file is read: openinference.py's _Workflows)."""
+    return row.get("parent_id") is None and set(attrs) <= {"openinference.span.kind"}
 
 
 def as_run_container(row: dict[str, Any]) -> None:

@@ -89,3 +89,33 @@ def test_agents_sdk_trace_span_in_a_phoenix_export_is_the_runs_container(tmp_pat
     path.write_text("\n".join(json.dumps(s) for s in spans) + "\n")
     root = next(r for r in forensics.load(path).spans.to_pylist() if r["name"] == "Agent workflow")
     assert (root["kind"], root["agent"]) == ("agent", "Agent workflow")
+
+
+def test_agents_sdk_trace_span_under_a_workflow_name_of_its_own_is_the_runs_container(tmp_path: Path) -> None:
+    """RunConfig(workflow_name="Support triage") names the SDK trace's span (openai-agents
+    src/agents/run.py); on_trace_start still writes only its kind, and on_span_start writes
+    ``llm.system`` on every SDK span under it (openinference-instrumentation-openai-agents
+    _processor.py). The shape says it once the file is read: the agents under it carry llm.system."""
+    spans = [
+        _phoenix_span("a0", None, "Support triage", "AGENT", {"openinference": {"span": {"kind": "AGENT"}}}),
+        _phoenix_span("a1", "a0", "Triage agent", "AGENT", {"llm": {"system": "openai"},
+                                                            "openinference": {"span": {"kind": "AGENT"}}}),
+        _phoenix_span("a2", "a1", "response", "LLM", {"llm": {"system": "openai"}, "openinference": {"span": {"kind": "LLM"}}}),
+    ]
+    path = tmp_path / "phoenix.jsonl"
+    path.write_text("\n".join(json.dumps(s) for s in spans) + "\n")
+    result = forensics.load(path)
+    rows = {r["name"]: r for r in result.spans.to_pylist()}
+    assert (rows["Support triage"]["kind"], rows["Support triage"]["agent"]) == ("chain", None)
+    assert rows["Support triage"]["source_line"] == 1
+    assert (rows["Triage agent"]["kind"], rows["Triage agent"]["agent"]) == ("agent", "Triage agent")
+    assert result.report.balanced and len(rows) == 3
+    # The same with the root written last (a Phoenix export writes a span when it ends).
+    path.write_text("\n".join(json.dumps(s) for s in reversed(spans)) + "\n")
+    root = next(r for r in forensics.load(path).spans.to_pylist() if r["name"] == "Support triage")
+    assert (root["kind"], root["agent"]) == ("chain", None)
+    # Near miss: another framework's bare root AGENT span whose agent carries no llm.system is an agent.
+    del spans[1]["attributes"]["llm"]
+    path.write_text("\n".join(json.dumps(s) for s in spans) + "\n")
+    root = next(r for r in forensics.load(path).spans.to_pylist() if r["name"] == "Support triage")
+    assert (root["kind"], root["agent"]) == ("agent", "Support triage")
