@@ -233,8 +233,8 @@ class ContextOverflow(Detector):
         # openhands/core/exceptions.py) records it on no model call.
         spans = ctx.spans.lazy().filter(pl.col("kind").is_in(["llm", "agent", "chain", "tool", "event"]))
         # A prompt pinned at Ollama's default window while the conversation grew (no num_ctx sent).
+        # Joined onto the spans of the runs in play only (below): a join of every span on its ids is slow.
         pinned = _pinned_at_default(spans, list(pol.ollama_default_windows)).collect()
-        spans = spans.join(pinned.lazy(), on=["run_key", "span_id"], how="left")
         # An output as long as its request's cap was cut there, finish reason or not (conventions
         # output_cap: max_tokens beside the output's token count); read as a cut output throughout.
         spans = spans.with_columns(
@@ -245,15 +245,24 @@ class ContextOverflow(Detector):
         # A prompt as long as the window its own request set (Ollama's num_ctx): Ollama cuts a longer
         # prompt to num_ctx tokens and answers normally (docs/faq.md "How can I specify the context
         # window size?", default 2048; smolagents#201), so the count it reports is the window, whole.
-        prompt_cut = ((pl.col("kind") == "llm") & (pl.col("input_tokens") >= pl.col("prompt_window"))).fill_null(
-            False
-        ) | pl.col("default_window").is_not_null()
+        own_window_cut = ((pl.col("kind") == "llm") & (pl.col("input_tokens") >= pl.col("prompt_window"))).fill_null(False)
+        prompt_cut = own_window_cut | pl.col("default_window").is_not_null()
         # Every finding is in a run that says the window was exceeded, cut an output or filled the
         # window its request set (a full window alone needs one of them in its run), and everything
         # below compares spans within a run: those runs' spans are taken out first (a few hundred
         # runs of 20,000 at the bench night), and the sorts, windows and joins read them only.
-        in_play = spans.filter(said_overflow | pl.col("cut_short") | prompt_cut).select("run_key").unique().collect()
-        spans = spans.filter(pl.col("run_key").is_in(in_play.get_column("run_key").implode())).collect().lazy()
+        in_play = pl.concat(
+            [
+                spans.filter(said_overflow | pl.col("cut_short") | own_window_cut).select("run_key").unique().collect(),
+                pinned.select("run_key").unique(),
+            ]
+        )
+        spans = (
+            spans.filter(pl.col("run_key").is_in(in_play.get_column("run_key").implode()))
+            .join(pinned.lazy(), on=["run_key", "span_id"], how="left")
+            .collect()
+            .lazy()
+        )
         # A cut output asked again: a later call of the same model by the same agent with the same
         # prompt (as long: the same prompt token count) that finished normally. The caller caught the cut and re-asked (e.g. with a larger max_tokens): the
         # answer was not lost, as a failure retried to success is not (TAXONOMY unhandled_error).
