@@ -76,7 +76,7 @@ register(
             ),
             Signal(
                 "span events gen_ai.user.message / gen_ai.assistant.message / gen_ai.tool.message with content and "
-                "gen_ai.choice with message; with OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental "
+                "gen_ai.choice with message (a cycle's: tool.result first); with OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental "
                 "gen_ai.client.inference.operation.details with gen_ai.input.messages / gen_ai.output.messages",
                 "Strands Agents",
                 "strands-agents/sdk-python src/strands/telemetry/tracer.py (_add_event_messages, end_model_invoke_span, "

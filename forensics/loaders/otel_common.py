@@ -219,7 +219,8 @@ def _kind_text(text: str) -> str:
 #: gen_ai.user.message, gen_ai.assistant.message, gen_ai.tool.message when it holds a toolResult, and
 #: start_tool_call_span's gen_ai.tool.message of the tool's input), each with the content blocks as
 #: JSON in ``content``, and one gen_ai.choice with the answer, the tool's result content or the final
-#: text in ``message`` (end_model_invoke_span, end_tool_call_span, end_event_loop_cycle_span,
+#: text in ``message`` (a cycle's also has the tool results it ran in ``tool.result``: its output, the
+#: message being the model span's output already) (end_model_invoke_span, end_tool_call_span, end_event_loop_cycle_span,
 #: end_agent_span); with OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental (the releases that
 #: read it) it adds gen_ai.client.inference.operation.details events holding gen_ai.input.messages or
 #: gen_ai.output.messages instead. Event name -> (column, attribute) pairs; a column is filled only
@@ -231,7 +232,7 @@ CONTENT_EVENTS: dict[str, tuple[tuple[str, str], ...]] = {
     "gen_ai.user.message": (("input", "content"),),
     "gen_ai.assistant.message": (("input", "content"),),
     "gen_ai.tool.message": (("input", "content"),),
-    "gen_ai.choice": (("output", "message"),),
+    "gen_ai.choice": (("output", "tool.result"), ("output", "message")),
     "gen_ai.client.inference.operation.details": (("input", "gen_ai.input.messages"), ("output", "gen_ai.output.messages")),
 }
 

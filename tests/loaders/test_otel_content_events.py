@@ -85,7 +85,11 @@ def test_strands_message_and_choice_events_are_the_spans_input_and_output() -> N
     assert agent["input"] == '[{"text": "Where is my order 4411?"}]'
     assert model["output"] == ('[{"text": "Let me look that up."}, {"toolUse": {"toolUseId": "tooluse_k2Xq", '
                                '"name": "lookup_order", "input": {"order_id": "4411"}}}]')
-    assert cycle["output"] == model["output"]  # the cycle's choice: the model's message (and tool.result)
+    # The cycle's choice holds the model's message (the model span's output) and the tool's result
+    # (end_event_loop_cycle_span's tool.result): the result is the cycle's output, as with the latest
+    # conventions (its gen_ai.output.messages hold the tool result message).
+    assert json.loads(str(cycle["output"])) == [{"toolResult": {
+        "toolUseId": "tooluse_k2Xq", "status": "error", "content": [{"text": "Error: order service timed out"}]}}]
     assert answer["output"] == ('[{"text": "I could not look up order 4411: the order service timed out. '
                                 'Please try again in a few minutes."}]')
     # Near miss: the last cycle ran no tool, so end_event_loop_cycle_span added no choice: no output.
@@ -126,6 +130,20 @@ def test_strands_message_events_are_the_conversation_in_order(tmp_path: Path, mo
     assert tables[0] == tables[1]
 
 
+def test_a_strands_cycles_tool_result_is_its_output_not_the_models_message_again(tmp_path: Path) -> None:
+    # end_event_loop_cycle_span: gen_ai.choice {"message": the model's message, "tool.result": the tool
+    # result message's content}. The model's message is the model span's output already; the result
+    # was kept only in @events. Once each: the cycle's output is the result, the tool span keeps its own.
+    result = '[{"toolResult": {"toolUseId": "t1", "status": "success", "content": [{"text": "42"}]}}]'
+    message = '[{"toolUse": {"toolUseId": "t1", "name": "calc", "input": {}}}]'
+    row = _row(tmp_path, _sdk_span({"event_loop.cycle_id": "c1"},
+                                   [_event("gen_ai.choice", {"message": message, "tool.result": result})]))
+    assert row["output"] == result
+    # Near miss: a choice without tool.result (a model's, an agent's, a 0.x cycle's) is its message.
+    row = _row(tmp_path, _sdk_span({"event_loop.cycle_id": "c1"}, [_event("gen_ai.choice", {"message": message})]))
+    assert row["output"] == message
+
+
 def test_strands_latest_conventions_events_are_the_spans_input_and_output() -> None:
     rows = [r for r in forensics.load(STRANDS).spans.to_pylist() if r["run_id"].endswith("2" * 28)]
     tool, cycle, agent = rows
@@ -142,7 +160,7 @@ def test_strands_latest_conventions_events_are_the_spans_input_and_output() -> N
 def test_near_miss_a_strands_event_without_its_content_key_fills_nothing(tmp_path: Path) -> None:
     row = _row(tmp_path, _sdk_span({"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "lookup"},
                                    [_event("gen_ai.tool.message", {"role": "tool", "id": "t1"}),
-                                    _event("gen_ai.choice", {"tool.result": "[]", "id": "t1"}),
+                                    _event("gen_ai.choice", {"finish_reason": "end_turn", "id": "t1"}),
                                     _event("gen_ai.client.inference.operation.details", {"gen_ai.usage": 3})]))
     assert (row["input"], row["output"]) == (None, None)
 
