@@ -25,7 +25,7 @@ def offered_object_candidates(ctx: Context, tools: pl.LazyFrame, answers: pl.Laz
     where no successful tool result of the run states it."""
     from forensics.detectors.claim_acts import done_by_another_tool
     from forensics.detectors.claim_pronouns import _tool_act_candidates, offered_never_called
-    from forensics.detectors.claims import _core, tool_claim
+    from forensics.detectors.claims import _core, is_final_answer_tool, tool_claim
 
     offered = (
         offered_never_called(ctx, tools)
@@ -39,15 +39,13 @@ def offered_object_candidates(ctx: Context, tools: pl.LazyFrame, answers: pl.Laz
     if never.height == 0:
         return None
     # What the run's tools returned, the answer itself left out (a final-answer tool returns it).
-    echoes = answers.select("run_key", pl.col("final_output").str.strip_chars().alias("_echo"))
     results = (
         ctx.spans.lazy()
         .filter(
-            (pl.col("kind") == "tool") & pl.col("succeeded") & pl.col("output").is_not_null()
+            (pl.col("kind") == "tool") & pl.col("succeeded") & pl.col("output").is_not_null() & ~is_final_answer_tool()
             & pl.col("run_key").is_in(never.get_column("run_key").unique().implode())
         )
         .select("run_key", "output")
-        .join(echoes, left_on=["run_key", pl.col("output").str.strip_chars()], right_on=["run_key", "_echo"], how="anti")
         .collect()
     )  # fmt: skip
     relayed = [

@@ -256,6 +256,16 @@ def undone_tools(tools: pl.LazyFrame) -> pl.DataFrame:
     )
 
 
+#: smolagents' FinalAnswerTool (``name = "final_answer"``, src/smolagents/default_tools.py): its
+#: ``forward`` returns the answer it was given.
+FINAL_ANSWER_TOOL = "final_answer"
+
+
+def is_final_answer_tool() -> pl.Expr:
+    """The span is a final-answer tool's call: its result is the run's answer, not a read of anything."""
+    return (pl.col("call_tool") == FINAL_ANSWER_TOOL).fill_null(False)
+
+
 def _read_tools(acts: pl.LazyFrame, read_only: str) -> list[str]:
     """The tool names among ``acts`` whose verb (:func:`tool_verb_object`) is a read by the
     policy's ``tools.read_only`` (``search_emails``, ``get_ticket``, ``GMAIL_FETCH_EMAILS``); a name
@@ -367,17 +377,16 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
         # Most answers say a claim (18,300 of 20,000 at the bench night) and most have their call: the
         # results are taken out for the runs with a claim left unbacked only (under 200 there).
         # A result that is the answer itself is no read: a final-answer tool returns what it was
-        # given (smolagents FinalAnswerTool.forward returns its ``answer``, src/smolagents/
+        # given (smolagents FinalAnswerTool, named ``final_answer``, returns its ``answer``, src/smolagents/
         # default_tools.py; a CodeAgent's ``final_answer(...)`` is a Tool.__call__, which the
         # OpenInference instrumentation traces as a TOOL span, openinference-instrumentation-
-        # smolagents _ToolCallWrapper), so "I've sent Dana the summary" backed itself.
-        echoes = answers.select("run_key", pl.col("final_output").str.strip_chars().alias("_echo"))
+        # smolagents _ToolCallWrapper), so "I've sent Dana the summary" backed itself. A lookup whose
+        # result the agent passed on word for word as its answer still relayed it.
         results = ctx.spans.lazy().filter(
             (pl.col("kind") == "tool") & pl.col("succeeded") & pl.col("output").is_not_null()
+            & ~is_final_answer_tool()
             & pl.col("run_key").is_in(pl.concat(open_keys).unique().implode())
-        ).select("run_key", "output").join(
-            echoes, left_on=["run_key", pl.col("output").str.strip_chars()], right_on=["run_key", "_echo"], how="anti"
-        ).collect().lazy()  # fmt: skip
+        ).select("run_key", "output").collect().lazy()  # fmt: skip
         for i, (c, keys) in enumerate(zip(claims, open_keys, strict=True)):
             read = with_contains(results.filter(pl.col("run_key").is_in(keys.implode())), "output", {f"read_{i}": c.claim})
             per_run = read.group_by("run_key").agg(pl.col(f"read_{i}").fill_null(False).any()).collect()

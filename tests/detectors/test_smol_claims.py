@@ -125,3 +125,14 @@ def test_near_miss_a_headline_a_lookup_relayed() -> None:
 def test_near_miss_an_offered_read_tool_claims_no_act() -> None:
     c = _headline("Emails searched: none from Dana.", ["search_emails", "final_answer"])
     assert "claimed_but_not_done" not in detectors(c)
+
+
+def test_near_miss_a_lookups_result_passed_on_word_for_word_is_relayed() -> None:
+    # The answer is the status tool's own result: read, not made (only final_answer's echo is no read).
+    answer = "We have sent the signed contract to the vendor."
+    c = run(
+        span("root", 0, 9, kind="agent", name="CodeAgent.run", input="Did the contract go out?", output=answer),
+        span("t", 1, parent_id="root", kind="tool", tool="get_outbox", input='{"id": 7}', output=answer),
+        span("fa", 2, parent_id="root", kind="tool", tool="final_answer", input="{}", output=answer),
+    )  # fmt: skip
+    assert "claimed_but_not_done" not in detectors(c)
