@@ -51,6 +51,13 @@ _OWN_BAR: Final = (
     rf"(?i){_Q}(?:confidence_threshold|threshold|min_confidence|minimum_confidence|required_confidence|confidence_cutoff)"
     rf"{_Q}\s*:\s*{_Q}?([0-9]*\.?[0-9]+)"
 )
+#: The bar the step was told in its own prompt (a router's instructions: "if your confidence is
+#: below 0.8, route to a human", "only act when confidence is at least 80%"): read from the model
+#: call's input where its output states no bar.
+_PROMPT_BAR: Final = (
+    r"(?i)confidence[^.\n]{0,40}?(?:below|under|less than|lower than|<|at least|above|over|>=|>|threshold(?: of| is)?:?)"
+    r"\s*(0?\.[0-9]+|[0-9]{1,3}(?:\.[0-9]+)?\s*%)"
+)
 #: A certainty given as a word: clearly low.
 _LOW_WORD: Final = r"(?i)^\s*(?:very\s+)?low\s*$|^\s*uncertain\s*$|^\s*unsure\s*$"
 
@@ -61,7 +68,8 @@ def low_confidence_steps(s: pl.LazyFrame, gate: float) -> pl.LazyFrame:
     the span's attributes or output) below the policy's ``gate``; and a decision step (a model
     call, a chain or graph node, an agent: not a tool's result, whose "confidence" is about the
     data it returned) whose structured output states its confidence (_STATED) below its own
-    stated threshold beside it (_OWN_BAR, else the policy's gate), as a percentage (a value above
+    stated threshold beside it (_OWN_BAR; for a model call, the bar its prompt set: _PROMPT_BAR;
+    else the policy's gate), as a percentage (a value above
     1 and up to 100 is out of 100), or as a word that says low."""
     base = s.filter(pl.col("confidence") < gate).select(
         "run_id", pl.col("span_id").alias("low_id"), pl.col("seq").alias("low_seq"),
@@ -85,7 +93,10 @@ def low_confidence_steps(s: pl.LazyFrame, gate: float) -> pl.LazyFrame:
             pl.coalesce(
                 out.str.extract(_STATED, 2), out.str.extract(_DECISION_THEN_SCORE, 1), out.str.extract(_SCORE_THEN_DECISION, 1)
             ).str.strip_chars().alias("_value"),
-            out.str.extract(_OWN_BAR, 1).cast(pl.Float64, strict=False).alias("_bar"),
+            pl.coalesce(
+                out.str.extract(_OWN_BAR, 1),
+                pl.when(pl.col("kind") == "llm").then(pl.col("args").str.extract(_PROMPT_BAR, 1).str.replace(r"\s*%$", "")),
+            ).cast(pl.Float64, strict=False).alias("_bar"),
         )
         .filter(pl.col("_key").is_not_null() & ~pl.col("_key").str.contains(_BAR_KEY))
         .with_columns(pl.col("_value").cast(pl.Float64, strict=False).alias("_number"))

@@ -90,3 +90,12 @@ def test_a_score_with_no_decision_beside_it_is_not_a_confidence() -> None:
     for output in (json.dumps({"hits": [{"doc": "returns policy", "score": 0.31}]}),
                    json.dumps({"label": "returns", "score": -2.3})):
         assert findings(run(*_routed(output)), "ungated_low_confidence") == [], output
+
+
+def test_the_bar_a_routers_prompt_set_is_its_own_threshold() -> None:
+    prompt = json.dumps({"messages": [{"role": "system", "content": "Classify the request. If your confidence is "
+                                       "below 0.8, route it to a human agent."}, {"role": "user", "content": "refund?"}]})
+    for level, fires in ((0.62, True), (0.91, False)):
+        rows = _routed(json.dumps({"route": "returns", "confidence": level}))
+        rows[1] = {**rows[1], "input": prompt}
+        assert bool(findings(run(*rows), "ungated_low_confidence")) is fires, level
