@@ -544,3 +544,22 @@ def test_chunks_framed_ahead_keep_their_order_errors_and_stop_with_the_reader() 
     reader.close()  # the reader stops early: the thread stops and closes its source
     assert closed.wait(5)
     assert not any(t.name == "forensics-frames" for t in threading.enumerate())
+
+
+def test_chunks_are_framed_before_the_reader_asks_for_the_first() -> None:
+    """The framing thread starts when the reader is made, so the first chunks are ready while DuckDB
+    is imported and plans the query (a generator would start only at the first ``next``)."""
+    import threading
+
+    started = threading.Event()
+
+    def items() -> Any:
+        started.set()
+        yield from range(3)
+
+    reader = vectorised._ahead(items())
+    try:
+        assert started.wait(5)
+    finally:
+        reader.close()
+    assert not any(t.name == "forensics-frames" for t in threading.enumerate())

@@ -187,54 +187,75 @@ def _frames(path: str, limits: Limits, pattern: str | None = None) -> Iterator[t
             line += len(ends)
 
 
-def _ahead(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:
+def _ahead(items: Iterator[Any], depth: int = 2) -> _Ahead:
+    """``items`` made in a thread of their own, up to ``depth`` ahead of the reader (see :class:`_Ahead`)."""
+    return _Ahead(items, depth)
+
+
+class _Ahead:
     """``items`` made in a thread of their own, up to ``depth`` ahead of the reader: the next chunk
     is read, framed and matched (numpy, Arrow and polars release the GIL) while DuckDB's threads map
-    the one before, instead of one of them waiting under the scan's lock (issue 15 item 1). An error
-    is raised here, in the reader; a reader that stops early stops the thread."""
-    import queue
-    import threading
+    the one before, instead of one of them waiting under the scan's lock (issue 15 item 1). The
+    thread starts when this is made, so the first chunks are framed while DuckDB is imported and
+    plans the query (~0.4 s of one core that waited). An error is raised here, in the reader;
+    :meth:`close` (a reader that stops early) stops the thread."""
 
-    done = object()
-    ready: queue.Queue[Any] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
+    _DONE = object()
 
-    def put(item: Any) -> bool:
-        while not stop.is_set():
+    def __init__(self, items: Iterator[Any], depth: int = 2) -> None:
+        import queue
+        import threading
+
+        self._ready: queue.Queue[Any] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._finished = False
+        self._worker = threading.Thread(target=self._make, args=(items,), name="forensics-frames", daemon=True)
+        self._worker.start()
+
+    def _put(self, item: Any) -> bool:
+        import queue
+
+        while not self._stop.is_set():
             try:
-                ready.put(item, timeout=0.1)
+                self._ready.put(item, timeout=0.1)
                 return True
             except queue.Full:
                 continue
         return False
 
-    def make() -> None:
+    def _make(self, items: Iterator[Any]) -> None:
         try:
             for item in items:
-                if not put((item, None)):
+                if not self._put((item, None)):
                     return
         except BaseException as exc:  # handed to the reader, which raises it
-            put((None, exc))
+            self._put((None, exc))
             return
         finally:
             close = getattr(items, "close", None)
             if close is not None:
                 close()  # the file is closed in this thread, not whenever the generator is collected
-        put((done, None))
+        self._put((self._DONE, None))
 
-    worker = threading.Thread(target=make, name="forensics-frames", daemon=True)
-    worker.start()
-    try:
-        while True:
-            item, error = ready.get()
-            if error is not None:
-                raise error
-            if item is done:
-                return
-            yield item
-    finally:
-        stop.set()
-        worker.join()
+    def __iter__(self) -> _Ahead:
+        return self
+
+    def __next__(self) -> Any:
+        if self._finished:
+            raise StopIteration
+        item, error = self._ready.get()
+        if error is not None:
+            self.close()
+            raise error
+        if item is self._DONE:
+            self.close()
+            raise StopIteration
+        return item
+
+    def close(self) -> None:
+        self._finished = True
+        self._stop.set()
+        self._worker.join()
 
 
 def _lines_table(body: pa.Buffer, starts: np.ndarray, ends: np.ndarray, first_line: int, limits: Limits,
@@ -397,6 +418,17 @@ def read_lines(path: str, shown: str, limits: Limits, settle: _Settle, *, query:
     back ~``result_rows`` rows at a time by ``take(settle, rows, final)``, which settles them
     (:meth:`_Settle.upto`) and returns the rows it holds back for its next call. ``buffer``: the
     statement setting what DuckDB computes ahead of the reader."""
+    ahead = _ahead(_frames(path, limits, pattern))  # framing starts now, before DuckDB is imported
+    try:
+        return _run_query(ahead, settle, query=query, take=take, buffer=buffer, batch_lines=batch_lines,
+                          result_rows=result_rows)
+    finally:
+        ahead.close()
+
+
+def _run_query(ahead: _Ahead, settle: _Settle, *, query: str, take: Callable[[_Settle, pa.Table, bool], pa.Table | None],
+               buffer: str, batch_lines: int, result_rows: int) -> Read:
+    """:func:`read_lines`' query over the chunks ``ahead`` frames."""
     import duckdb
 
     frames = settle.frames  # appended by the scan (DuckDB's thread), taken by settle
@@ -404,7 +436,7 @@ def read_lines(path: str, shown: str, limits: Limits, settle: _Settle, *, query:
 
     def stream() -> Iterator[pa.RecordBatch]:
         try:
-            for frame, table in _ahead(_frames(path, limits, pattern)):
+            for frame, table in ahead:
                 frames.append(frame)
                 if table is not None:
                     yield from table.to_batches(max_chunksize=batch_lines)
