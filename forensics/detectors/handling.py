@@ -87,6 +87,20 @@ MECHANISMS: Final = (
 MADE_GOOD: Final = ("retry", "fallback", "escalation", "framework", "structured_failure", "reported")
 
 
+#: A failure that says what it looked for is not there: HTTP 404, or an error text saying "not
+#: found" (a tracking number, an order, a file): a lookup that found nothing.
+FAILED_AS_ABSENT: Final = r"(?i)^404$|\b404\b|\bnot\s+found\b|\bno\s+such\b|\bdoes\s*n[o']?t\s+exist\b"
+#: An answer that tells its reader the thing was not there: the same fact in the words people use
+#: to relay a 404 ("UPS has no record of that number", "I couldn't find order 88"). Only read for
+#: a failure that was one (FAILED_AS_ABSENT): after a 500 or a timeout the same words are an error
+#: read as data.
+TELLS_ABSENT: Final = (
+    r"(?i)\b(?:not\s+found|no\s+record|no\s+such|does\s*n[o']?t\s+exist|do\s*n[o']?t\s+exist|"
+    r"could\s*n[o']?t\s+(?:find|locate)|could\s+not\s+(?:find|locate)|unable\s+to\s+(?:find|locate)|"
+    r"no\s+(?:match|result)s?\s+for)\b"
+)
+
+
 def tells(text: pl.Expr) -> pl.Expr:
     """``text`` names a fault in its words; a JSON key ({"error": null}) is a field name, not words."""
     return text.str.replace_all(r'"[^"]*"\s*:', " ").str.contains(TELLS_OF_FAULT).fill_null(False)
@@ -117,14 +131,25 @@ def told_spans(ctx: Context, failures: pl.LazyFrame) -> pl.LazyFrame:
         .group_by("run_id")
         .agg(pl.col("_said_seq").max(), pl.col("_said_id").last())
     )
-    final = (
+    answers = (
         ctx.runs.lazy()
         .select("run_id", "final_output", pl.coalesce("answer_span_id", "final_span_id").alias("_final_id"))
         .join(in_play, on="run_id", how="semi")
         .collect()
         .lazy()
-        .filter(tells(pl.col("final_output")))
-        .select("run_id", "_final_id")
+    )
+    final = answers.filter(tells(pl.col("final_output"))).select("run_id", "_final_id")
+    # A lookup that found nothing (a 404, "not found"), relayed as finding nothing: the answer told
+    # the user the one thing the failure meant (Strands hands a tool's error result back to the
+    # model, which answers "UPS has no record of that number").
+    absent = (
+        ctx.spans.lazy()
+        .select("run_id", "span_id", pl.concat_str(["error_type", "error_label", "output"], separator=" ",
+                                                   ignore_nulls=True).alias("_said"))
+        .join(failures.select("run_id", "span_id"), on=["run_id", "span_id"], how="semi")
+        .filter(pl.col("_said").str.contains(FAILED_AS_ABSENT).fill_null(False))
+        .join(answers.filter(pl.col("final_output").str.contains(TELLS_ABSENT).fill_null(False)), on="run_id")
+        .select("run_id", "span_id", pl.col("_final_id").alias("_absent_id"))
     )
     # Word of the failure passed on through a later action: a successful side-effecting call whose
     # arguments name the fault (create_review_task(reason="CourtListener unavailable"), a ticket
@@ -148,6 +173,7 @@ def told_spans(ctx: Context, failures: pl.LazyFrame) -> pl.LazyFrame:
     )
     return (
         failures.join(final, on="run_id", how="left")
+        .join(absent, on=["run_id", "span_id"], how="left")
         .join(said_later, on="run_id", how="left")
         .join(passed_on, on="run_id", how="left")
         .select(
@@ -155,6 +181,7 @@ def told_spans(ctx: Context, failures: pl.LazyFrame) -> pl.LazyFrame:
             "span_id",
             pl.coalesce(
                 pl.col("_final_id"),
+                pl.col("_absent_id"),
                 pl.when(pl.col("_said_seq") > pl.col("seq")).then(pl.col("_said_id")),
                 pl.when(pl.col("_passed_seq") > pl.col("seq")).then(pl.col("_passed_id")),
             ).alias("told_span_id"),
