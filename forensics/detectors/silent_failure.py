@@ -20,6 +20,7 @@ from forensics.detectors.findings import per_run_finding
 from forensics.detectors.handling import not_made_good, told_of_failure, unhandled_failures
 from forensics.detectors.ignored_errors import lost_with_ignored
 from forensics.detectors.registry import register
+from forensics.outcome import CANCELLED_WORDS
 
 
 @register
@@ -299,6 +300,22 @@ class ClaimedButNotDone(Detector):
             .unique()
         )
         hits = claimed.join(about_ignored, on="_c", how="anti").drop("_c")
+        # A run its own state says was cancelled (a chat transcript's or Letta's ``state``
+        # "cancelled", read onto the root as its error type: loaders/chat_messages.py, outcome.py
+        # CANCELLED_WORDS) that says "I've cancelled that" states that cancellation: the stop its
+        # user asked for, not an act a tool should back.
+        cancelled_runs = (
+            ctx.spans.lazy()
+            .filter(pl.col("is_root") & pl.col("error_type").str.to_lowercase().is_in(sorted(CANCELLED_WORDS)))
+            .select("run_id")
+            .unique()
+        )
+        cancelling = (pl.col("action").str.contains("(?i)cancel").fill_null(False)
+                      | pl.col("tool_name").str.contains("(?i)cancel").fill_null(False))
+        hits = pl.concat(
+            [hits.filter(~cancelling), hits.filter(cancelling).join(cancelled_runs, on="run_id", how="anti")],
+            how="vertical_relaxed",
+        )
         # One finding per run: its first claim (the run's tools in the order it first called them,
         # then policy claims in policy order); every failed attempt behind any claim is evidence.
         per_run = (
