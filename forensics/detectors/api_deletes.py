@@ -7,8 +7,8 @@ irreversible names read; the request it made does. Three places hold it:
   ``url.full``; preparation: ``call`` = ``{METHOD} {host}{path}``): a ``DELETE`` (RFC 9110 section
   9.3.5: remove the target resource; Stripe ``DELETE /v1/customers/{id}`` "Permanently deletes a
   customer. It cannot be undone"; Salesforce REST ``DELETE /services/data/vXX.X/sobjects/{object}/{id}``),
-  or a POST, PUT or PATCH to a path that names an irreversible action (policy ``tools.irreversible``
-  over the path: HubSpot ``POST /crm/v3/objects/contacts/gdpr-delete``, "permanently delete a
+  or a POST, PUT or PATCH to a path that names a removal (``_REMOVAL_PATH``: HubSpot
+  ``POST /crm/v3/objects/contacts/gdpr-delete``, "permanently delete a
   contact and all associated content to follow GDPR"; ``/purge``);
 - a tool call whose arguments are such a request: an HTTP method key (``method``, ``http_method``,
   ``verb``) and a target (``url``, ``path``, ``endpoint``), read the same way;
@@ -37,6 +37,15 @@ _ARG_TARGET: Final = r'(?i)"(?:url|uri|path|endpoint|route|resource)"\s*:\s*"([^
 #: (opentelemetry-instrumentation-botocore: ``S3.DeleteObjects``), and the label's path after its host.
 _AWS_OPERATION: Final = r"^[A-Za-z0-9]+\.([A-Z][A-Za-z0-9]+)$"
 _LABEL: Final = r"^([A-Z]+) [^/\s]*(/\S*)?$"
+#: A path that names a removal: a segment (or a hyphenated or underscored part of one) that is a
+#: removal verb (HubSpot ``/crm/v3/objects/contacts/gdpr-delete``, ``/purge``, ``/v1/records/erase``).
+#: Not the policy's irreversible names, which are written for tool names: over a path they read the
+#: collections a POST creates in or calls into, named by nouns (Azure OpenAI's
+#: ``/openai/deployments/{name}/embeddings`` is a model call; ``/v1/refunds``, ``/v2/payments`` take
+#: requests that create, quote or search), as "deploy" and "pay".
+_REMOVAL_PATH: Final = (
+    r"(?i)(?:^|[/_-])(?:delete|purge|erase|wipe|destroy|expunge|shred|truncate|drop)(?:[/_-]|\?|$)"
+)
 
 
 def irreversible_requests(ctx: Context) -> pl.LazyFrame:
@@ -46,7 +55,7 @@ def irreversible_requests(ctx: Context) -> pl.LazyFrame:
 
     def by_method_and_path(method: pl.Expr, path: pl.Expr) -> pl.Expr:
         m = method.str.to_uppercase()
-        return (m == "DELETE") | (m.is_in(["POST", "PUT", "PATCH"]) & path.str.contains(irreversible))
+        return (m == "DELETE") | (m.is_in(["POST", "PUT", "PATCH"]) & path.str.contains(_REMOVAL_PATH))
 
     s = ctx.spans.lazy()
     label = pl.col("call")

@@ -107,3 +107,23 @@ def test_a_delete_of_what_the_run_itself_created_lost_nothing() -> None:
     other = [_http("c", 4, "POST", "https://api.example.com/v1/uploads"),
              _http("h", 5, "DELETE", "https://api.example.com/v1/files/file-abc123")]
     assert one(run(*_run(*other)), "unguarded_irreversible")["decisive_span_id"] == "h"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        # Azure OpenAI names a model by its deployment: a POST here is a model call, not a deploy.
+        "https://clinic-aoai-weu.openai.azure.com/openai/deployments/text-embedding-3-small/embeddings",
+        # A collection named by a noun: the POST creates or quotes in it; the path names no removal.
+        "https://api.treasury.example.internal/v2/payments",
+        "https://api.example.com/v1/deployments/dep_9/status",
+    ],
+)
+def test_near_miss_a_post_to_a_collection_named_by_a_noun_removes_nothing(url: str) -> None:
+    assert findings(run(*_run(_http("h", 5, "POST", url))), "unguarded_irreversible") == []
+
+
+@pytest.mark.parametrize("path", ["/v1/records/erase", "/api/users/42/purge", "/v2/tables/orders/truncate?force=1"])
+def test_a_post_to_a_path_naming_a_removal_is_irreversible(path: str) -> None:
+    work = [_http("h", 5, "POST", "https://api.example.com" + path)]
+    assert one(run(*_run(*work)), "unguarded_irreversible")["decisive_span_id"] == "h"
