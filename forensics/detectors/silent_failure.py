@@ -291,7 +291,10 @@ class ClaimedButNotDone(Detector):
         # A claim about a call that failed, was handed back to the model and ignored is that
         # ignored error (swallowed_error), told once.
         ignored = ignored_tool_errors(ctx).lazy().select("run_id", pl.col("span_id").alias("_ignored"))
-        claimed = claim_hits(ctx).with_row_index("_c")
+        # Collected once: the claims' row order is not fixed (parallel joins), and a lazy plan read
+        # twice below would number its rows twice, so one claim's about-an-ignored-error mark could
+        # land on another claim (a run's unbacked claim came and went from run to run).
+        claimed = claim_hits(ctx).with_row_index("_c").collect().lazy()
         about_ignored = (
             claimed.select("_c", "run_id", pl.col("tried").alias("_ignored"))
             .explode("_ignored")
