@@ -10,7 +10,9 @@ yet. What tells them apart is the export's own clock: the latest time anything i
 reached (another run's spans, exported later). A run whose last exported work ended more than
 ``stall_seconds`` before it went quiet in a process that went on exporting: it hung. Without such a
 clock, only a run whose last exported work failed is judged (it went quiet after an error, the
-TAXONOMY's stall); a run whose last work succeeded may simply be running, and is not reported.
+TAXONOMY's stall); a run whose last work succeeded may simply be running, and is not reported,
+unless it is the only run in its file (an incident's trace pulled or exported alone): then nothing
+shows it running on, and its parents that never ended are the record.
 """
 
 from __future__ import annotations
@@ -46,7 +48,9 @@ def unexported_hangs(ctx: Context, stall_s: float, open_runs: pl.LazyFrame) -> p
         .unique()
     )
     # The export's clock: the latest time any span of the same file reached.
-    clock = s.group_by("source_file").agg(pl.max_horizontal("t", "end_time").max().alias("_export_t"))
+    clock = s.group_by("source_file").agg(
+        pl.max_horizontal("t", "end_time").max().alias("_export_t"), pl.col("run_id").n_unique().alias("_file_runs")
+    )
     last = (
         s.join(orphaned.select("run_id").unique(), on="run_id", how="semi")
         # An HTTP request under a call is part of that call (the call is what hung).
@@ -57,11 +61,20 @@ def unexported_hangs(ctx: Context, stall_s: float, open_runs: pl.LazyFrame) -> p
         .agg(pl.all().last())
         .join(clock, on="source_file", how="left", nulls_equal=True)
         .with_columns(((pl.col("_export_t") - pl.col("_quiet_from")).dt.total_milliseconds() / 1000).alias("_quiet_s"))
-        .filter(pl.col("failed") | (pl.col("_quiet_s") > stall_s).fill_null(False))
+        .filter(
+            pl.col("failed")
+            | (pl.col("_quiet_s") > stall_s).fill_null(False)
+            # The run is all its file holds (an incident's trace, exported or pulled alone): no other
+            # run can show the export was still going, and none shows it stopped; the parents that
+            # never ended are the record, as they were before the file's clock was read.
+            | (pl.col("_file_runs") == 1).fill_null(False)
+        )
     )
     quiet = (
         pl.when(pl.col("_quiet_s") > stall_s)
         .then(pl.format("; the export went on for {} s after it", num(pl.col("_quiet_s"))))
+        .when(pl.col("_file_runs") == 1)
+        .then(pl.lit("; it is the only run in its file, and nothing after that work was exported"))
         .otherwise(pl.lit(""))
     )
     return last.join(orphaned.group_by("run_id").agg(pl.col("parent_id").first().alias("_missing")), on="run_id").select(

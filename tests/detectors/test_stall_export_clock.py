@@ -96,3 +96,11 @@ def test_near_miss_the_root_arrives_later_in_the_file(tmp_path: Path) -> None:
                   "gen_ai.output.messages": json.dumps([{"role": "assistant", "parts": [
                       {"type": "text", "content": "Here is INV-5531: https://files.example.com/INV-5531.pdf"}]}])})  # fmt: skip
     assert _stalls(_classify([_hung_run("a"), [tool, root], _finished_run("b", 880, 905)], tmp_path)).height == 0
+
+
+def test_a_run_alone_in_its_file_with_parents_never_exported_stalled(tmp_path: Path) -> None:
+    # An incident's trace pulled alone (a tool that hung, a pod that was OOM-killed): only the
+    # finished children are there, and nothing after them.
+    stall = _stalls(_classify([_hung_run("a")], tmp_path))
+    assert stall.get_column("decisive_span_id").to_list() == ["ac00000000000001"]
+    assert "only run in its file" in stall.get_column("explanation").item()
