@@ -455,6 +455,10 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
             for i, k in enumerate(_ROLE_BITS)
         ]
     ).drop("_roles")
+    # A handoff tool is named by the agent it hands to (handoff_to_refund_agent, transfer_to_refund_agent:
+    # the OpenAI Agents SDK's default_tool_name, Agent Framework's handoff tools): its name says who
+    # takes over, not an act, so it is never an irreversible action itself.
+    df = df.with_columns(pl.col("is_irreversible") & pl.col("handoff_target").is_null())
     df = df.with_columns(_error_shaped(df, policy))
     to_human = pl.col("handoff_target").str.contains(policy.escalation_targets).fill_null(False)
     person = pl.col("person")
