@@ -77,7 +77,9 @@ def unexported_hangs(ctx: Context, stall_s: float, open_runs: pl.LazyFrame) -> p
         .then(pl.lit("; it is the only run in its file, and nothing after that work was exported"))
         .otherwise(pl.lit(""))
     )
-    return last.join(orphaned.group_by("run_id").agg(pl.col("parent_id").first().alias("_missing")), on="run_id").select(
+    # One of the parents that never ended, the same one every time (the smallest id: ``orphaned``
+    # is a unique() of no fixed order, and its first row changed from run to run).
+    return last.join(orphaned.group_by("run_id").agg(pl.col("parent_id").min().alias("_missing")), on="run_id").select(
         "run_id",
         "span_id",
         "seq",

@@ -104,3 +104,18 @@ def test_a_run_alone_in_its_file_with_parents_never_exported_stalled(tmp_path: P
     stall = _stalls(_classify([_hung_run("a")], tmp_path))
     assert stall.get_column("decisive_span_id").to_list() == ["ac00000000000001"]
     assert "only run in its file" in stall.get_column("explanation").item()
+
+
+def test_the_parent_named_as_never_ended_is_the_same_every_time(tmp_path: Path) -> None:
+    # Two parents never ended (the agent span and the tool span, with work exported under each).
+    ask = [{"role": "assistant", "parts": [{"type": "text", "content": "Fetching it."}], "finish_reason": "stop"}]
+    spans = [_chat("a", f"ac0000000000000{i}", f"a{p}00000000000001", 0.2 + i, 0.9 + i, ask)
+             for i, p in ((1, "d"), (2, "c"), (3, "b"), (4, "a"))]
+    path = tmp_path / "export.otlp.jsonl"
+    path.write_text(_request(spans) + "\n")
+    table = forensics.load(path).spans
+    said = set()
+    for _ in range(8):
+        found = pl.DataFrame(pl.from_arrow(forensics.classify(table).findings))
+        said |= set(_stalls(found).get_column("explanation").to_list())
+    assert len(said) == 1 and "span aa00000000000001 never ended" in said.pop()
