@@ -322,7 +322,8 @@ class ClaimedButNotDone(Detector):
         # One finding per run: its first claim (the run's tools in the order it first called them,
         # then policy claims in policy order); every failed attempt behind any claim is evidence.
         per_run = (
-            hits.sort("run_id", "order")
+            # Ties in order (one claim said in two messages) broken by time and span: the same finding every run.
+            hits.sort("run_id", "order", "final_t", "final_span_id", nulls_last=True, maintain_order=True)
             .group_by("run_id", maintain_order=True)
             .agg(
                 pl.col("said").first(),
