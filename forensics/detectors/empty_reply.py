@@ -47,9 +47,15 @@ def empty_agent_replies(ctx: Context) -> pl.LazyFrame:
     # Ending on a tool result is a reply lost only where the model was asked after it and said
     # nothing (Agent Framework's loop calls the model again after every result); a function
     # middleware may end the loop on a result on purpose, with no model call after it.
+    # Recording no output is a reply lost only where the agent asked its model: a streamed run
+    # nobody read never calls the model, and Agent Framework ends its span when the stream is
+    # collected, with the input and no output (AgentTelemetryLayer.run, stream=True:
+    # weakref.finalize(wrapped_stream, _close_span); the model is called as the stream is read).
+    # The caller dropped the stream; the span says nothing of what the user got.
+    asked = (pl.col("reply_missing") != "none") | pl.col("_llm_id").is_not_null()
     return (
         last.join(silent, on=["run_id", "agent_id"], how="left")
-        .filter((pl.col("reply_missing") != "after_tool") | pl.col("_said_none").fill_null(False))
+        .filter(((pl.col("reply_missing") != "after_tool") | pl.col("_said_none").fill_null(False)) & asked)
         .select(
             "run_id",
             pl.when(pl.col("_said_none").fill_null(False)).then(pl.col("_llm_id")).otherwise(pl.col("agent_id")).alias("span_id"),

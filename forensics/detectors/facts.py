@@ -286,9 +286,18 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
         # while it was still in flight was sent alongside it (asyncio.gather or a TaskGroup over one
         # model, ToolNode's parallel tool calls), another request (conventions.attempts, the same rule).
         after_failure = (pl.col("l_t") >= pl.col("f_end")).fill_null(True)
+        # A model call is one agent's step: another agent's later call of the same model is that
+        # agent's own step, never the failed request sent again. Microsoft Agent Framework's
+        # fan-out: a researcher executor's agent hit a 429 (invoke_agent and its chat span in error),
+        # the executor caught it and sent an empty result on, and the aggregator's agent then called
+        # the same model to write the answer (microsoft/agent-framework python/packages/core/
+        # agent_framework/_workflows/_executor.py, executor.process per message; observability.py).
+        other_agent = (
+            (pl.col("kind") == "llm") & pl.col("agent").is_not_null() & pl.col("l_agent").is_not_null() & ~same_agent
+        )
         retry = (
             (pl.col("l_kind") == pl.col("kind")) & (pl.col("l_call") == pl.col("call")) & same_request & ~own_answer
-            & after_failure
+            & after_failure & ~other_agent
         )
         fallback = (
             (
