@@ -220,7 +220,7 @@ def test_every_threshold_is_declared_by_the_rule_that_reads_it_with_the_shipped_
     for key, t in declared.items():
         assert getattr(shipped, key) == t.default, key
         assert t.doc and t.expected and t.valid(t.default), key
-    assert [t.key for t in get("retry_storm").thresholds] == ["retry_limit", "backoff_growth", "backoff_min_retries"]
+    assert [t.key for t in get("retry_storm").thresholds] == ["retry_limit", "backoff_growth", "backoff_min_retries", "retry_wait_floor_s"]
 
 
 def test_backoff_min_retries_is_a_threshold_not_a_literal(tmp_path: Path) -> None:

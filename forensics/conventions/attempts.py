@@ -35,12 +35,12 @@ RETRY_AFTER_TOLERANCE: Final = 0.9
 REPROMPT: Final = "Fix the errors and try again."
 #: The run LangChain's ``Runnable.with_retry`` makes (``RunnableRetry``, named after its class).
 RUNNABLE_RETRY: Final = "RunnableRetry"
-#: A wait shorter than this between a failed attempt and the next is none: a retry loop's own
-#: scheduling (tenacity's loop, LangChain's callback manager) takes milliseconds, and a growth among
-#: such gaps (2 ms, then 4 ms) is clock noise, not a backoff. Every backoff read here waits far
-#: longer: the OpenAI client 0.5 s at the least (openai-python _base_client.py
-#: _calculate_retry_timeout), tenacity's wait_exponential_jitter 1 s (its ``initial``).
-WAIT_FLOOR_S: Final = 0.1
+#: The Retry-After a provider writes in its error text, which the SDK raises as the exception's
+#: message: Azure OpenAI's 429 body ("Please retry after 120 seconds."), OpenAI's ("Please try again
+#: in 20s.", "in 120ms"); openai-python puts the body in the RateLimitError's message
+#: (_base_client.py _make_status_error). A minute form ("1m30s") reads as its minutes alone: a
+#: Retry-After read short only ever excuses a retry.
+RETRY_AFTER_TEXT: Final = r"(?i)(?:retry after|try again in)\s+(\d+(?:\.\d+)?)\s*(seconds?|secs?|ms|m|s)?"
 #: An argument that only numbers the attempt (tenacity's RetryCallState.attempt_number; a wrapper
 #: passing its attempt along): calls that differ in it alone are one request sent again.
 ATTEMPT_ARG: Final = r'"(?:attempt|attempt_number|attempt_no|retry_attempt|retry_count|retry_number)"\s*:\s*\d+\s*,?'
@@ -98,8 +98,17 @@ def _extract() -> list[pl.Expr]:
             / 1000,
             json_scalar("attributes", r"http\.response\.header\.retry-after|retry-after|Retry-After", "etry-")
             .cast(pl.Float64, strict=False),
+            _retry_after_in_text(pl.col("error_message")),
         ).alias("_cv_retry_after"),
     ]
+
+
+def _retry_after_in_text(text: pl.Expr) -> pl.Expr:
+    """Seconds of the wait an error text asks for (:data:`RETRY_AFTER_TEXT`), else null."""
+    said = text.str.extract_groups(RETRY_AFTER_TEXT)
+    value = said.struct.field("1").cast(pl.Float64, strict=False)
+    unit = said.struct.field("2").str.to_lowercase()
+    return pl.when(unit == "ms").then(value / 1000).when(unit == "m").then(value * 60).otherwise(value)
 
 
 def _structure(df: pl.DataFrame) -> pl.DataFrame:
@@ -350,15 +359,21 @@ register(
 )
 
 
-def backoff_shown(growth: float) -> pl.Expr:
+def backoff_shown(growth: float, floor_s: float) -> pl.Expr:
     """Per retry (``gap_s``: its wait after the failed attempt; ``prev_gap_s``: the wait before the
-    previous retry; ``runnable_retry``): the wait shows a backoff. It grew by ``growth`` over the one
-    before and is a real wait (``WAIT_FLOOR_S``: milliseconds growing are the loop's own noise). Or it
+    previous retry; ``asked_s``: the Retry-After the failed attempt asked for; ``runnable_retry``):
+    the wait shows a backoff. It grew by ``growth`` over the one before and is a real wait. Or it
     is a RunnableRetry attempt that waited at all: LangChain's with_retry waits in one of two ways
     (langchain_core/runnables/retry.py ``_kwargs_retrying``): ``wait_exponential_jitter=True``, the
     default, sets tenacity's ``wait_exponential_jitter`` (initial * 2**(n-1) plus up to 1 s of
     jitter: tenacity wait.py), whose jitter can hide the doubling over the two retries of the
-    default three attempts (1.93 s, then 2.12 s); ``False`` sets no wait, the attempts back to back."""
+    default three attempts (1.93 s, then 2.12 s); ``False`` sets no wait, the attempts back to back.
+
+    A real wait is at least ``floor_s`` (thresholds.retry_wait_floor_s: milliseconds growing are the
+    loop's own scheduling), and at least the Retry-After the server asked for where it asked: a
+    LlamaIndex step re-run by ConstantDelayRetryPolicy every 0.5 s against ``Retry-After: 120``
+    waits 0.55 s, then 0.9 s (the step's own work varies), a growth that is no backoff."""
     gap, prev = pl.col("gap_s"), pl.col("prev_gap_s")
-    real = gap >= WAIT_FLOOR_S
+    needed = pl.max_horizontal(pl.lit(floor_s), pl.col("asked_s").fill_null(0.0) * RETRY_AFTER_TOLERANCE)
+    real = gap >= needed
     return ((gap >= prev * growth) & prev.is_not_null() & real) | (pl.col("runnable_retry") & real)

@@ -294,6 +294,7 @@ def _retry_storms(ctx: Context) -> pl.LazyFrame:
             pl.col("retry_after_honoured").shift(1).over(key).fill_null(False).alias("waited"),
             # Whether the failure before it asked for a wait (a Retry-After).
             pl.col("retry_after_s").shift(1).over(key).is_not_null().alias("asked"),
+            pl.col("retry_after_s").shift(1).over(key).alias("asked_s"),
             # The wait before a retry is from the end of the failed attempt to the retry's start:
             # the sleep a backoff policy grows (tenacity, the OpenAI SDK's _calculate_retry_timeout
             # sleep after the failure returns); start-to-start gaps also hold each attempt's own
@@ -316,7 +317,8 @@ def _retry_storms(ctx: Context) -> pl.LazyFrame:
     retries = chain.filter(pl.col("is_retry")).with_columns(
         pl.col("gap_s").shift(1).over(key).alias("prev_gap_s")
     )
-    grew = backoff_shown(pol.backoff_growth)  # grew by backoff_growth, or a RunnableRetry that waited
+    # grew by backoff_growth, or a RunnableRetry that waited; a wait under the floor or the Retry-After is none
+    grew = backoff_shown(pol.backoff_growth, pol.retry_wait_floor_s)
     per_key = retries.group_by(key).agg(
         pl.len().alias("n_retries"),
         grew.any().alias("grew"),
@@ -443,6 +445,14 @@ class RetryStorm(Detector):
         # whose spacing can fail to grow. Optional so policy files written before it keep loading.
         Threshold("backoff_min_retries", 2, "Retries of one call needed before missing backoff counts.",
                   "an integer >= 2", lambda v: v >= 2, required=False),
+        # 0.1 s: a retry loop's own scheduling (tenacity's loop, LangChain's callback manager) takes
+        # milliseconds, and a growth among such gaps (2 ms, then 4 ms) is clock noise, not a backoff.
+        # Every backoff read here waits far longer: the OpenAI client 0.5 s at the least
+        # (openai-python _base_client.py _calculate_retry_timeout), tenacity's wait_exponential_jitter
+        # 1 s (its ``initial``). Was the constant WAIT_FLOOR_S; optional so older policy files load.
+        Threshold("retry_wait_floor_s", 0.1, "A wait after a failed attempt shorter than this (seconds) is no "
+                  "wait: its growth is no backoff. A wait shorter than the Retry-After the failure asked for "
+                  "is none either.", "a number of seconds >= 0", lambda v: v >= 0, (int, float), required=False),
     )
     strength = "strong"
     description = (
