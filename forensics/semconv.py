@@ -147,9 +147,38 @@ KIND_BY_VALUE: Final[tuple[tuple[str, dict[str, str], bool], ...]] = (
     ("ai.operationId", VERCEL_AI_KINDS, False),
 )
 
-#: A condition on the attributes: ("has", key) — the key is there (even null) — or
-#: ("equals", key, text) — its value is that text.
+#: A condition on the attributes: ("has", key) — the key is there (even null) —,
+#: ("equals", key, text) — its value is that text — or ("endswith", key, text) — its value is a text
+#: ending with that text.
 Condition = tuple[str, ...]
+
+#: Haystack's pipeline opens each component's run as ``tracing.tracer.trace("haystack.component.run",
+#: tags={"haystack.component.name": name, "haystack.component.type": instance.__class__.__name__, ...})``
+#: (deepset-ai/haystack haystack/core/pipeline/pipeline.py _run_component, async_pipeline.py the same;
+#: haystack/tracing/opentelemetry.py OpenTelemetryTracer.trace writes each tag as an attribute). The
+#: type is the component's class, and Haystack names its classes by role: the model calls are the
+#: ``*Generator``/``*ChatGenerator`` components (haystack/components/generators/), the document
+#: lookups ``*Retriever``, and ``ToolInvoker`` (haystack/components/tools/tool_invoker.py) runs the
+#: tool calls of one model message. Any other component (a prompt builder, a router, a joiner, the
+#: ``Agent`` component, whose own ``haystack.agent.run`` span is the agent: KIND_BY_NAME) is a step
+#: holding work, a chain (by name, KIND_BY_NAME).
+HAYSTACK_COMPONENT_KINDS: Final[tuple[tuple[str, tuple[Condition, ...]], ...]] = (
+    ("llm", (("endswith", "haystack.component.type", "Generator"),)),
+    ("retriever", (("endswith", "haystack.component.type", "Retriever"),)),
+    ("tool", (("equals", "haystack.component.type", "ToolInvoker"),)),
+)
+
+#: Microsoft Agent Framework's workflow spans (microsoft/agent-framework python/packages/core/
+#: agent_framework/observability.py): ``create_processing_span`` opens ``executor.process`` (newer
+#: releases ``executor.process <executor id>``) with executor.id and executor.type around one
+#: executor's handling of a message; ``create_edge_group_processing_span`` opens ``edge_group.process``
+#: with edge_group.type around the routing of a message between executors. An executor that wraps an
+#: agent (AgentExecutor) holds that agent's own invoke_agent span: the executor is the step, a chain,
+#: as the routing is. (workflow.run and message.send carry no key of their own: KIND_BY_NAME.)
+AGENT_FRAMEWORK_WORKFLOW_KINDS: Final[tuple[tuple[str, tuple[Condition, ...]], ...]] = (
+    ("chain", (("has", "executor.id"), ("has", "executor.type"))),
+    ("chain", (("has", "edge_group.type"),)),
+)
 
 #: Kinds a framework's own keys give when no value above named one, in order: (kind, conditions, all true).
 #: pydantic-ai's own spans (InstrumentationSettings version 1/2) name no operation: its 'running
@@ -171,6 +200,8 @@ KIND_BY_EVIDENCE: Final[tuple[tuple[str, tuple[Condition, ...]], ...]] = (
     ("tool", (("has", "tool.id"), ("has", "tool.name"))),
     ("chain", (("has", "event_loop.cycle_id"),)),
     ("agent", (("equals", "gen_ai.system", "strands-agents"), ("has", "agent.tools"))),
+    *HAYSTACK_COMPONENT_KINDS,
+    *AGENT_FRAMEWORK_WORKFLOW_KINDS,
 )
 
 #: Span names that give a kind when nothing else did. Google ADK opens its model call as
@@ -189,8 +220,23 @@ KIND_BY_EVIDENCE: Final[tuple[tuple[str, tuple[Condition, ...]], ...]] = (
 #: reads it as a CHAIN) and pydantic-ai's ``running tools`` (pydantic_ai/_agent_graph.py, attributes
 #: ``tools`` and logfire.msg, around the tool calls of one model response): chains.
 #: Strands before 1.0 named its model call ``Model invoke`` (tracer.py start_model_invoke_span, above).
+#: Haystack names its spans by operation (deepset-ai/haystack): the pipeline's run
+#: (``haystack.pipeline.run``, ``haystack.async_pipeline.run``: haystack/core/pipeline/pipeline.py,
+#: async_pipeline.py) and a component's (``haystack.component.run``, HAYSTACK_COMPONENT_KINDS first)
+#: hold work; the Agent component opens ``haystack.agent.run`` around its loop, one
+#: ``haystack.agent.step`` a turn, holding ``haystack.agent.step.llm`` around its chat generator's call
+#: and ``haystack.agent.step.tool`` around a tool's (haystack/components/agents/agent.py).
+#: Microsoft Agent Framework's workflow (agent_framework/_workflows/_workflow.py: ``workflow.run``
+#: around a run, attributes workflow.id/name; ``workflow.build`` around WorkflowBuilder.build;
+#: _workflow_context.py send_message: ``message.send``, a PRODUCER span with message.type) holds
+#: executors and routes their messages: chains, as their executor.process/edge_group.process spans.
 KIND_BY_NAME: Final = {"call_llm": "llm", "litellm_request": "llm", "execute_event_loop_cycle": "chain",
-                       "running tools": "chain", "Model invoke": "llm"}
+                       "running tools": "chain", "Model invoke": "llm",
+                       **dict.fromkeys(("haystack.pipeline.run", "haystack.async_pipeline.run", "haystack.component.run",
+                                        "haystack.agent.step"), "chain"),
+                       "haystack.agent.run": "agent", "haystack.agent.step.llm": "llm", "haystack.agent.step.tool": "tool",
+                       **dict.fromkeys(("workflow.run", "workflow.build", "message.send", "executor.process",
+                                        "edge_group.process"), "chain")}
 
 #: Span names that give a kind on a root span (no parent) when nothing else did. ADK's Runner wraps a
 #: whole turn in ``tracer.start_as_current_span('invocation')`` (runners.py run_async/_run_with_trace),
@@ -404,7 +450,14 @@ _CONDITIONAL_KEYS: Final = frozenset(key for _, key, _ in CONDITIONAL_COLUMNS)
 def holds(attrs: dict[str, Any], conditions: tuple[Condition, ...]) -> bool:
     """Whether every condition (see ``Condition``) holds on the attributes."""
     for test, key, *value in conditions:
-        if (key not in attrs) if test == "has" else (attrs.get(key) != value[0]):
+        if test == "has":
+            if key not in attrs:
+                return False
+        elif test == "endswith":
+            found = attrs.get(key)
+            if not (isinstance(found, str) and found.endswith(value[0])):
+                return False
+        elif attrs.get(key) != value[0]:
             return False
     return True
 

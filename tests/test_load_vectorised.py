@@ -360,6 +360,24 @@ MAPPED: dict[str, bytes] = {
     "tool-status-not-text": _line(_span(1, attributes={"gen_ai.tool.status": 1, "tool.status": None})),
     "pydantic-ai-running-tools": _line(_span(1, name="running tools", attributes={"tools": ["get_order"]})),
     "openlit-tool-args": _line(_span(1, attributes={"gen_ai.operation.name": "execute_tool", "gen_ai.tool.args": '{"q": 1}'})),
+    # Haystack's component spans by their class (semconv HAYSTACK_COMPONENT_KINDS: "endswith"), and names.
+    "haystack-chat-generator": _line(_span(1, name="haystack.component.run", attributes={
+        "haystack.component.name": "llm", "haystack.component.type": "OpenAIChatGenerator"})),
+    "haystack-retriever": _line(_span(1, name="haystack.component.run", attributes={
+        "haystack.component.name": "retriever", "haystack.component.type": "InMemoryBM25Retriever"})),
+    "haystack-prompt-builder": _line(_span(1, name="haystack.component.run", attributes={
+        "haystack.component.name": "prompt", "haystack.component.type": "PromptBuilder"})),
+    "haystack-type-escaped": _line(_span(1, name="haystack.component.run", attributes={
+        "haystack.component.type": "My\"Generator"})),
+    "haystack-type-not-text": _line(_span(1, name="haystack.component.run", attributes={
+        "haystack.component.type": ["Generator"]})),
+    "haystack-agent-run": _line(_span(1, name="haystack.agent.run", attributes={"haystack.agent.max_steps": 100})),
+    # Microsoft Agent Framework's workflow spans (semconv AGENT_FRAMEWORK_WORKFLOW_KINDS, KIND_BY_NAME).
+    "maf-executor-process": _line(_span(1, name="executor.process writer", attributes={
+        "executor.id": "writer", "executor.type": "AgentExecutor", "message.type": "standard"})),
+    "maf-edge-group": _line(_span(1, name="edge_group.process", attributes={
+        "edge_group.type": "SingleEdgeGroup", "edge_group.delivered": True})),
+    "maf-workflow-run": _line(_span(0, name="workflow.run", attributes={"workflow.id": "w-1"})),
 }
 
 

@@ -75,6 +75,25 @@ register(
                 "ROOT_KIND_BY_NAME; the vectorised SQL reads the same tables)",
             ),
             Signal(
+                "haystack.pipeline.run / haystack.component.run with haystack.component.type (the component's class: "
+                "*Generator, *Retriever, ToolInvoker, any other) / haystack.agent.run / haystack.agent.step(.llm/.tool)",
+                "Haystack",
+                "deepset-ai/haystack haystack/core/pipeline/pipeline.py (_run_component: tracer.trace('haystack.component.run', "
+                "tags)), haystack/tracing/opentelemetry.py (tags as attributes), haystack/components/agents/agent.py",
+                "kind llm / retriever / tool / chain by the component's class, agent / chain / llm / tool by the agent's "
+                "span names (forensics/semconv.py HAYSTACK_COMPONENT_KINDS, KIND_BY_NAME; the vectorised SQL reads the same tables)",
+            ),
+            Signal(
+                "workflow.run, workflow.build, message.send, executor.process[ <id>] with executor.id and executor.type, "
+                "edge_group.process with edge_group.type",
+                "Microsoft Agent Framework workflows",
+                "microsoft/agent-framework python/packages/core/agent_framework/observability.py (create_workflow_span, "
+                "create_processing_span, create_edge_group_processing_span), _workflows/_workflow.py, "
+                "_workflows/_workflow_context.py (send_message)",
+                "kind chain (forensics/semconv.py AGENT_FRAMEWORK_WORKFLOW_KINDS, KIND_BY_NAME); the agent an executor "
+                "runs is its own invoke_agent span",
+            ),
+            Signal(
                 "span events gen_ai.user.message / gen_ai.assistant.message / gen_ai.tool.message with content and "
                 "gen_ai.choice with message (a cycle's: tool.result first); with OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental "
                 "gen_ai.client.inference.operation.details with gen_ai.input.messages / gen_ai.output.messages",

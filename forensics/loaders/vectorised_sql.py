@@ -147,10 +147,15 @@ def build_query() -> str:
         text, literal = _as_text(attr(key), (value,))
         return f"coalesce({text} = {literal(value)}, false)"
 
+    def ends_with(key: str, value: str) -> str:
+        # A string value (its text starts with a quote), parsed, ends with the text.
+        return f"coalesce(starts_with({attr(key)}::VARCHAR, '\"') AND ends_with({attr(key)} ->> '$', {q(value)}), false)"
+
     def holds(conditions: tuple[Condition, ...]) -> str:
-        """semconv.holds in SQL: "has" a key listed (null too), "equals" a text value."""
-        return " AND ".join(f"coalesce(list_contains(attrs_keys, {q(key)}), false)" if test == "has"
-                            else equals(key, value[0]) for test, key, *value in conditions)
+        """semconv.holds in SQL: "has" a key listed (null too), "equals" a text value, "endswith" a text."""
+        tests = {"has": lambda key, _: f"coalesce(list_contains(attrs_keys, {q(key)}), false)", "equals": equals,
+                 "endswith": ends_with}
+        return " AND ".join(tests[test](key, value[0] if value else "") for test, key, *value in conditions)
 
     def text_of(raw: str) -> str:
         # A string without a backslash is its text between the quotes; one with, unescaped by DuckDB.
