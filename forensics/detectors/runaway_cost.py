@@ -21,6 +21,38 @@ FLEET_KEY: Final = "fleet_facts"
 PLACEHOLDER_AGENTS: Final = ("agent", "assistant")
 
 
+#: The configuration a smolagents run span records of its agent (openinference-instrumentation-
+#: smolagents ``_wrappers.py`` ``_smolagent_run_attributes``): its tools (``smolagents.tools_names``,
+#: ``list(agent.tools.keys())``) and the agents it manages (``smolagents.managed_agents.<i>.name``).
+#: That span is named after the agent's class (``_RunWrapper``: ``f"{instance.__class__.__name__}.run"``),
+#: which every smolagents agent shares: ``CodeAgent.run`` names no agent, its configuration does.
+_SMOL_TOOLS: Final = r'"smolagents\.tools_names"\s*:\s*(\[[^\]]*\])'
+_SMOL_MANAGED: Final = r'"smolagents\.managed_agents\.\d+\.name"\s*:\s*"[^"]*"'
+
+
+def _agent_configuration(attributes: pl.Expr) -> pl.Expr:
+    """The agent configuration a run span records (tools, then managed agents), else null."""
+    tools = attributes.str.extract(_SMOL_TOOLS, 1)
+    managed = attributes.str.extract_all(_SMOL_MANAGED).list.join(", ")
+    return pl.when(tools.is_not_null()).then(
+        pl.concat_str([pl.lit("tools "), tools, pl.when(managed != "").then(pl.lit(", ") + managed)], ignore_nulls=True)
+    )
+
+
+def _agent_identity(agent: pl.Expr, configured: pl.Expr) -> pl.Expr:
+    """Per run (an aggregation): the first agent, or, where that name is the class name of a span
+    that records its agent's configuration (``_config``), that name with the configuration. Two
+    smolagents runs are runs of one agent when their class, tools and managed agents agree; a
+    long research run is not judged against a data-cleaning agent's because both are CodeAgents."""
+    first = agent.drop_nulls().first()
+    class_name = agent.filter(configured.is_not_null()).first()
+    return (
+        pl.when(first == class_name)
+        .then(pl.format("{} ({})", first, configured.drop_nulls().first()))
+        .otherwise(first)
+    )
+
+
 def _named_agent(agent: pl.Expr, source_format: pl.Expr) -> pl.Expr:
     """``agent`` where it names a configured agent, else null (a placeholder: a role word, or the
     name of the loader that read the log)."""
@@ -33,7 +65,8 @@ def fleet_facts(spans: pl.DataFrame) -> pl.DataFrame:
 
     ``task`` is the root span's input (whitespace removed: the same task re-serialised is the same
     task), ``agent`` the first agent in the run's order (start time, source line) where it names one
-    (not a placeholder: :data:`PLACEHOLDER_AGENTS`, or the loader's name), ``tokens`` and
+    (not a placeholder: :data:`PLACEHOLDER_AGENTS`, or the loader's name; a class name a run span
+    carries with its agent's configuration is named with that configuration: :func:`_agent_identity`), ``tokens`` and
     ``cost`` the run's sums (null when it recorded none; cost summed exactly, so it does not depend
     on which runs share the table). The same facts for the same runs wherever they are computed:
     ``classify`` derives them from its spans, and a caller classifying a fleet in parts (dataset
@@ -50,6 +83,7 @@ def fleet_facts(spans: pl.DataFrame) -> pl.DataFrame:
         # Taken out first: the regex reads only the roots' inputs (a replace_all over the masked
         # column would still pay for every span).
         on_rows(pl.col("parent_id").is_null(), pl.col("input"), lambda e: e.str.replace_all(r"\s+", "")).alias("_task"),
+        on_rows(pl.col("kind") == "agent", pl.col("attributes"), _agent_configuration).alias("_config"),
         pl.coalesce("start_time", "end_time").alias("_t"),
         "source_line",
         pl.col("span_id").hash(7).alias("_h"),
@@ -61,7 +95,9 @@ def fleet_facts(spans: pl.DataFrame) -> pl.DataFrame:
         .agg(
             pl.col("run_id").first(),
             pl.col("_task").drop_nulls().first().alias("task"),
-            _named_agent(pl.col("agent").drop_nulls().first(), pl.col("_fmt").drop_nulls().first()).alias("agent"),
+            _named_agent(_agent_identity(pl.col("agent"), pl.col("_config")), pl.col("_fmt").drop_nulls().first()).alias(
+                "agent"
+            ),
             pl.when((pl.col("input_tokens").is_not_null() | pl.col("output_tokens").is_not_null()).any())
             .then((pl.col("input_tokens").fill_null(0) + pl.col("output_tokens").fill_null(0)).sum())
             .alias("tokens"),
