@@ -23,7 +23,8 @@ _COMMAND_CALLS: Final = (
     (r"ghprcreate|hubpull-request|hubprcreate", "create_pull_request"),
     (r"glabmrcreate", "create_merge_request"),
     (r"(?:gh|glab)issuecreate", "create_issue"),
-    (r"gitpush", "git_push"),
+    # Named resource.verb (as ``hotels.book``): the act is the push (claims.tool_verb_object).
+    (r"gitpush", "git.push"),
 )
 #: Any of the command lines: one regex pass finds the few calls one of them can name.
 _ANY_COMMAND: Final = _SEGMENT_START + "(?:" + "|".join(command for command, _ in _COMMAND_CALLS) + ")"
@@ -151,7 +152,7 @@ def done_by_another_tool(tools: pl.LazyFrame, never_done: pl.DataFrame) -> pl.Da
     """``never_done`` (``run_key, call_tool``: a tool with no successful call in the run) without
     the pairs whose act another tool of the run did: a successful call of a tool whose name holds
     the same verb and object words (``send_email`` failed, ``GMAIL_SEND_EMAIL`` or ``email.send``
-    sent it; a shell ``git push`` for ``git_push``). Toolkits prefix the same act with their app
+    sent it; a shell ``git push`` (``git.push``) for ``git_push``). Toolkits prefix the same act with their app
     (Composio's ``GMAIL_SEND_EMAIL``, ``GITHUB_CREATE_AN_ISSUE``: APP_ACTION slugs), MCP hosts with
     their server (``mcp__github__create_issue``), and an agent moves to the other tool when the
     first fails: the claim the first tool's name makes is then backed. A tool with another verb or

@@ -457,6 +457,11 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
         parts.append(offered)
     if (passive := passive_act_candidates(ctx, tools, answers, undone)) is not None:
         parts.append(passive)
+    from forensics.detectors.claim_failed import failed_act_candidates
+
+    # A handing-on act whose only calls failed, said done in the first person (claim_failed).
+    if (failed_act := failed_act_candidates(ctx, tools, answers)) is not None:
+        parts.append(failed_act)
     from forensics.detectors.claim_offered import offered_object_candidates
 
     # The object claim of a side-effecting tool offered and never called (claim_offered).
