@@ -59,19 +59,25 @@ def irreversible_requests(ctx: Context) -> pl.LazyFrame:
 
     s = ctx.spans.lazy()
     label = pl.col("call")
-    http = s.filter(
+    # The few spans each test can hold are taken out first and the regexes read on them only: one
+    # filter's cheap tests and its regexes are a single predicate, which polars evaluates whole over
+    # every span (at 584k spans with none to find, 0.34 CPU s; taken out first, ~0.07).
+    requests_made = (
+        s.filter(~pl.col("kind").is_in(["llm", "agent", "tool"]))
+        .select("run_id", "span_id", "parent_id", "seq", "call", "http_method")
+        .collect()
+        .lazy()
+    )
+    http = requests_made.filter(
         pl.col("http_method").is_not_null()
-        & ~pl.col("kind").is_in(["llm", "agent", "tool"])
         & by_method_and_path(label.str.extract(_LABEL, 1), label.str.extract(_LABEL, 2)).fill_null(False)
+    ).collect().lazy()
+    aws = requests_made.filter(
+        pl.col("call").str.extract(_AWS_OPERATION, 1).str.contains(irreversible).fill_null(False)
     )
-    aws = s.filter(
-        ~pl.col("kind").is_in(["llm", "agent", "tool"])
-        & pl.col("call").str.extract(_AWS_OPERATION, 1).str.contains(irreversible).fill_null(False)
-    )
-    in_args = s.filter(
-        (pl.col("kind") == "tool")
-        & ~pl.col("is_irreversible")
-        & by_method_and_path(pl.col("args").str.extract(_ARG_METHOD, 1), pl.col("args").str.extract(_ARG_TARGET, 1)).fill_null(False)
+    calls = s.filter((pl.col("kind") == "tool") & ~pl.col("is_irreversible")).select("run_id", "span_id", "args")
+    in_args = calls.collect().lazy().filter(
+        by_method_and_path(pl.col("args").str.extract(_ARG_METHOD, 1), pl.col("args").str.extract(_ARG_TARGET, 1)).fill_null(False)
     ).select("run_id", "span_id")
     http = http.join(_deleting_what_it_made(s, http), on=["run_id", "span_id"], how="anti")
     requests = pl.concat([http, aws]).select("run_id", "span_id", "parent_id")
