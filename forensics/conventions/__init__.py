@@ -12,6 +12,7 @@ from __future__ import annotations
 from forensics.conventions import (  # noqa: F401
     attempts,
     cancelled,
+    content_filter,
     delegation,
     exceptions,
     fallbacks,

@@ -37,7 +37,9 @@ SAYS_FAILED_TEXT: Final = (
     # "I can't ..." is a statement of failure only for the work itself ("I can't access the order
     # system"), not a manner of speaking ("I can't recommend it enough").
     r"|\b(?:i|we)\s+(?:cannot|can'?t)\s+"
-    r"(?:complete|finish|do|perform|process|send|create|find|access|retrieve|get|fetch|book|update|delete|run|execute|reach|connect"
+    # "I can't help with that": the app's answer to a request its model was not allowed to answer
+    # (conventions.content_filter).
+    r"(?:help|assist|complete|finish|do|perform|process|send|create|find|access|retrieve|get|fetch|book|update|delete|run|execute|reach|connect"
     r"|cancel|change|issue|refund|place|submit|schedule|charge|pay|transfer|modify|remove|add|open|load|read|save|upload"
     r"|verify|confirm|reset|locate|look\s+up|see|check)"
     r"|\bunfortunately\b[^.!?\n]{0,80}\b(?:failed|error|unable|not\s+(?:able|possible|available))"

@@ -59,7 +59,10 @@ TELLS_OF_FAULT: Final = (
     r"(?:was|were|got|been)\s+(?:rejected|refused|declined|denied)|"
     r"not\s+available|outage|not\s+responding|timed?\s*out|timeout|went\s+wrong|"
     r"(?:is|are|was|were|went)\s+down|down\s+for\s+maintenance|try\s+again\s+later|"
-    r"(?:technical|system|service|server)\s+(?:problem|issue|trouble)s?)\b"
+    r"(?:technical|system|service|server)\s+(?:problem|issue|trouble)s?|"
+    # The provider's filter named as what stopped the answer ("blocked by our content filter"):
+    # conventions.content_filter's failure, told.
+    r"(?:content|safety)\s+(?:filters?|filtering|polic(?:y|ies)))\b"
 )
 
 #: A final answer that mentions a failure in any words (looser than says_failure and TELLS_OF_FAULT):

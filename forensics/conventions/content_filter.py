@@ -1,0 +1,98 @@
+"""A model call the provider's content filter stopped: the call returned, its answer did not.
+
+OpenAI and Azure OpenAI end a choice whose content the filter withheld or cut with
+``finish_reason: "content_filter"`` (openai-python ``types/chat/chat_completion.py``: ``Choice.
+finish_reason`` is one of stop, length, tool_calls, content_filter, function_call), the content null
+or cut short, and HTTP 200: no exception, so no instrumentation marks the span as failed. Where
+each records the reason:
+
+* the OTel GenAI conventions: ``gen_ai.response.finish_reasons`` (opentelemetry-instrumentation-
+  openai-v2 ``patch.py``), and each output message's ``finish_reason`` in
+  ``gen_ai.output.messages``; Microsoft Agent Framework writes both (``observability.py``
+  ``FINISH_REASON_MAP``: "content_filter" kept as is);
+* OpenLLMetry: ``gen_ai.completion.<i>.finish_reason`` (opentelemetry-instrumentation-openai
+  ``shared/__init__.py`` ``_set_response_attributes``);
+* OpenInference: the response itself as ``output.value`` (its ``choices[].finish_reason``);
+* LangChain (LangSmith runs, Langfuse's callback): the generation's ``generation_info``
+  ``{"finish_reason": ...}`` (langchain-openai ``chat_models/base.py`` ``_create_chat_result``);
+* Gemini's ``finishReason`` SAFETY, PROHIBITED_CONTENT, BLOCKLIST, SPII, IMAGE_SAFETY
+  (google-genai ``types.FinishReason``: generation stopped for flagged content); Amazon Bedrock
+  Converse's ``stopReason`` content_filtered, guardrail_intervened.
+
+Such a call failed at what it was for: ``failed`` is set on it, so every rule that judges a failure
+(was it retried, handled, reported to the user: ``detectors.handling``) judges this one. Anthropic's
+``refusal`` is not read: the model's refusal is its answer, text the user sees.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+from forensics.conventions.registry import Convention, Q, Signal, on_rows, register
+
+#: A finish (stop) reason key with a value saying the provider's filter stopped the output.
+FILTERED_FINISH: Final = (
+    rf"(?i){Q}(?:gen_ai\.response\.finish_reasons?|finish_reasons?|finishReason|stop_reason|stopReason"
+    rf"|llm\.finish_reason|gen_ai\.completion\.\d+\.finish_reason){Q}\s*:\s*\[?\s*{Q}"
+    r"(content_filter|content_filtered|guardrail_intervened|safety|prohibited_content|blocklist|spii|image_safety)"
+    rf"{Q}"
+)
+
+
+def _extract() -> list[pl.Expr]:
+    def reason(col: str) -> pl.Expr:
+        return on_rows(pl.col("kind") == "llm", pl.col(col), lambda e: e.str.extract(FILTERED_FINISH, 1))
+
+    return [pl.coalesce(reason("attributes"), reason("output")).str.to_lowercase().alias("_cv_filtered_by")]
+
+
+def _status(df: pl.DataFrame) -> pl.DataFrame:
+    filtered = pl.col("_cv_filtered_by").is_not_null()
+    return df.with_columns(
+        pl.when(filtered & ~pl.col("failed"))
+        .then(pl.format("finish_reason {}", pl.col("_cv_filtered_by")))
+        .otherwise(pl.col("error_label"))
+        .alias("error_label"),
+        (pl.col("failed") | filtered).alias("failed"),
+        filtered.alias("content_filtered"),
+    )
+
+
+_BECOMES: Final = "content_filtered; failed (error_label 'finish_reason <reason>')"
+
+register(
+    Convention(
+        name="content_filter",
+        signals=(
+            Signal(
+                "gen_ai.response.finish_reasons ['content_filter']; an output message's finish_reason content_filter; "
+                "gen_ai.completion.<i>.finish_reason content_filter",
+                "OTel GenAI semantic conventions (openai-v2); Microsoft Agent Framework; OpenLLMetry",
+                "opentelemetry-instrumentation-openai-v2 patch.py (gen_ai.response.finish_reasons); microsoft/agent-framework "
+                "python/packages/core/agent_framework/observability.py (FINISH_REASON_MAP); opentelemetry-instrumentation-openai "
+                "shared/__init__.py (_set_response_attributes); openai-python types/chat/chat_completion.py (Choice.finish_reason)",
+                _BECOMES,
+            ),
+            Signal(
+                "finish_reason content_filter in a model call's output: the response (output.value) or a LangChain "
+                "generation's generation_info",
+                "OpenInference (openai); LangChain via LangSmith or Langfuse",
+                "openinference-instrumentation-openai (output.value: the response); langchain-openai chat_models/base.py "
+                "(_create_chat_result: generation_info finish_reason)",
+                _BECOMES,
+            ),
+            Signal(
+                "finishReason SAFETY / PROHIBITED_CONTENT / BLOCKLIST / SPII / IMAGE_SAFETY; stopReason content_filtered / "
+                "guardrail_intervened",
+                "Gemini (google-genai); Amazon Bedrock Converse",
+                "google-genai types.FinishReason; Bedrock Converse API (stopReason)",
+                _BECOMES,
+            ),
+        ),
+        extract=_extract,
+        status=_status,
+        columns={"content_filtered": "a model call whose output the provider's content filter withheld or cut (a failure)"},
+    )
+)
