@@ -94,6 +94,16 @@ register(
                 "runs is its own invoke_agent span",
             ),
             Signal(
+                "WebSurfer message 'Web surfing error:' + traceback (its exception line: Page.goto: net::ERR_* at <url>); "
+                "an observation 'Here is a screenshot of [title](chrome-error://chromewebdata/)' (Chromium's error page)",
+                "Magentic-One (autogen_magentic_one) in Who&When histories",
+                "microsoft/autogen python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/multimodal_web_surfer/"
+                "multimodal_web_surfer.py (_generate_reply: caught exception as message; _visit_page: page.goto errors "
+                "raised but a download's net::ERR_ABORTED; _execute_tool: the page's title and URL)",
+                "status error, error_type web surfing error / navigation error, error_message the exception line / the "
+                "net code (forensics/loaders/ag2_history.py _read_surfer_failure)",
+            ),
+            Signal(
                 "span events gen_ai.user.message / gen_ai.assistant.message / gen_ai.tool.message with content and "
                 "gen_ai.choice with message (a cycle's: tool.result first); with OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental "
                 "gen_ai.client.inference.operation.details with gen_ai.input.messages / gen_ai.output.messages",

@@ -63,6 +63,11 @@ _NO_CODE = re.compile(r"(?i)^\s*(There is no code from the last|No code block de
 _LEDGER = re.compile(r"^\s*Updated Ledger:\s*(.*?)\s*$", re.S)
 _NEXT_SPEAKER = re.compile(r"^\s*Next speaker\s+(\S.*?)\s*$")
 _SURF_ERROR = re.compile(r"^\s*(Web|File) surfing error:")
+#: A traceback's exception line: ``playwright._impl._errors.Error: Page.goto: net::ERR_... at <url>``.
+_RAISED_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Timeout\w*)(?:\b[^:\n]*)?: \S")
+#: The web surfer's observation of a page whose URL is Chromium's error page (see _read_surfer_failure).
+_CHROMIUM_ERROR_PAGE = re.compile(r"Here is a screenshot of \[[^\]\n]*\]\((chrome-error://chromewebdata/?)\)")
+_CHROMIUM_NET_CODE = re.compile(r"\b(?:net::)?(ERR_[A-Z][A-Z_]+)\b")
 _FINAL_ANSWER = re.compile(r"(?im)FINAL ANSWER:\s*(.+?)\s*$")
 _LEDGER_KEYS: Final = (
     "is_request_satisfied",
@@ -249,16 +254,42 @@ class Ag2HistoryLoader(Loader):
             if noted:
                 attrs["history.note"] = noted.group("note").strip()
             _read_orchestrator(text, attrs)
-            if _SURF_ERROR.match(text):
-                # MultimodalWebSurfer._generate_reply returns a caught exception as its message.
-                lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-                row["status"] = "error"
-                row["error_type"] = f"{_SURF_ERROR.match(text).group(1).lower()} surfing error"  # type: ignore[union-attr]
-                row["error_message"] = lines[-1][:500]
+            _read_surfer_failure(text, row)
         final = _FINAL_ANSWER.search(text)
         if final is not None:
             attrs["final_answer"] = final.group(1)
         return row
+
+
+def _read_surfer_failure(text: str, row: dict[str, Any]) -> None:
+    """The web surfer's two shapes of a failed step (autogen_magentic_one multimodal_web_surfer.py).
+
+    A caught exception is its message: ``_generate_reply`` returns ``f"Web surfing error:\n\n{traceback}"``.
+    A ``visit_url`` to a host that does not resolve is one (``_visit_page``: ``page.goto`` raises
+    Playwright's ``Error: Page.goto: net::ERR_NAME_NOT_RESOLVED at <url>`` and only ``net::ERR_ABORTED``
+    of a download is caught), followed by Playwright's ``Call log:``: the error is the exception's
+    line, not the call log's last line.
+
+    A click or a page's own redirect that fails raises nothing: Chromium commits its error page,
+    whose URL is ``chrome-error://chromewebdata/``, and ``_execute_tool`` describes it like any page
+    (``Here is a screenshot of [{page_title}]({self._page.url})``), its OCR holding Chromium's code
+    (``ERR_NAME_NOT_RESOLVED``). The navigation failed; the page is the browser's error, not the
+    site. A page that only mentions such a code (a forum thread about it) has its own URL: ok."""
+    surf = _SURF_ERROR.match(text)
+    if surf is not None:
+        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        raised = [ln for ln in lines if _RAISED_LINE.match(ln)]
+        row["status"] = "error"
+        row["error_type"] = f"{surf.group(1).lower()} surfing error"
+        row["error_message"] = (raised[-1] if raised else lines[-1])[:500]
+        return
+    error_page = _CHROMIUM_ERROR_PAGE.search(text)
+    if error_page is not None:
+        code = _CHROMIUM_NET_CODE.search(text)
+        row["status"] = "error"
+        row["error_type"] = "navigation error"
+        row["error_message"] = (f"net::{code.group(1)}: " if code else "") + \
+            f"the page did not load (Chromium's error page, {error_page.group(1)})"
 
 
 def _read_orchestrator(text: str, attrs: dict[str, Any]) -> None:
