@@ -1,0 +1,117 @@
+"""runaway_cost: one agent called the same sub-agent with the same request over and over.
+
+The OpenAI Agents SDK's ``Agent.as_tool`` (openai-agents-python ``src/agents/agent.py``) wraps a
+whole nested ``Runner.run`` of the sub-agent in a function tool: each call the orchestrator's model
+makes runs the sub-agent afresh, with its own turns and model calls (traced as a ``function`` span
+with the tool's input, the sub-agent's ``agent`` span under it: ``src/agents/tracing/``). Nothing
+bounds how often: an orchestrator that keeps asking its research tool the same question pays for a
+full sub-agent run each time (64 calls, 7.1M tokens, in one run). A smolagents manager calling a
+managed agent from its code is the same shape.
+
+How many calls are too many is not one number: a wide research run asks one sub-agent about 64
+different companies and is healthy. So the rule counts what no healthy run does, the same request
+(the same words, whatever their case, order or punctuation) sent to the same sub-agent more than
+``repeat_count`` times over more than one decision (not one batch sent side by side: sampling the
+same question in parallel to vote is a design); or, where the policy states it
+(``budgets.max_sub_agent_calls``, not set by default), more calls of one sub-agent than that. A run
+where ``repeated_delegation`` already found the loop (the same report back each time) is that
+loop's story, told once.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from forensics.detectors.base import Context, Detector, hms, txt
+from forensics.detectors.delegated_work import delegations
+from forensics.detectors.findings import per_run_finding
+from forensics.detectors.registry import register
+from forensics.policy import Threshold
+
+
+def request_words(text: pl.Expr) -> pl.Expr:
+    """A request as the set of its words (lower case, sorted, each once), JSON keys dropped: the
+    same question reworded in order, case or punctuation is the same request."""
+    return (
+        text.str.replace_all(r'\\?"[^"\\]*\\?"\s*:', " ")
+        .str.to_lowercase()
+        .str.extract_all(r"\w+")
+        .list.unique()
+        .list.sort()
+        .list.join(" ")
+    )
+
+
+@register
+class RepeatedSubAgentCalls(Detector):
+    name = "repeated_sub_agent_calls"
+    failure_class = "runaway_cost"
+    scope = "run"
+    severity = "medium"
+    thresholds = (
+        Threshold("max_sub_agent_calls", 0, "Calls of one sub-agent (an agent as a tool, a managed agent) by one "
+                  "agent in one run, at most (0: not set).", "an integer >= 0 (0 disables)", lambda v: v >= 0,
+                  table="budgets", required=False),
+    )
+    strength = "strong"
+    description = (
+        "One agent called the same sub-agent (an OpenAI Agents SDK Agent.as_tool, a managed agent) with "
+        "the same request (the same words, in any order, case or punctuation) more than "
+        "thresholds.repeat_count times, over more than one decision (not one batch sent side by side), "
+        "each call a full sub-agent run paid for again; or more calls of one sub-agent than "
+        "budgets.max_sub_agent_calls where the policy sets it. Not where repeated_delegation found the "
+        "same report back each time (that loop's story)."
+    )
+
+    def detect(self, ctx: Context) -> pl.LazyFrame:
+        from forensics.detectors.delegation_loop import RepeatedDelegation
+
+        pol = ctx.policy
+        stated = int(pol.max_sub_agent_calls)
+        floor = min(pol.repeat_count, stated) if stated else pol.repeat_count
+        s = ctx.spans.lazy()
+        # The request: the sub-agent span's own input, else the tool call around it (as_tool's
+        # function span holds the input; the SDK's agent span records none).
+        callers = s.select("run_id", pl.col("span_id").alias("parent_id"), pl.col("args").alias("_p_args"))
+        group = ["run_key", "by_agent", "agent"]
+        d = (
+            delegations(ctx)
+            .filter(pl.len().over(group) > floor)
+            .join(callers, on=["run_id", "parent_id"], how="left")
+            .select(*group, "run_id", "span_id", "seq", "t", "end_time",
+                    request_words(pl.coalesce("args", "_p_args")).alias("words"))
+            .with_columns(pl.len().over(group).alias("calls"))
+        )
+        same = (
+            d.filter(pl.col("words").fill_null("") != "")
+            .filter(pl.len().over(*group, "words") > pol.repeat_count)
+            # Over more than one decision: some call started after the first of them came back.
+            .with_columns(pl.coalesce("end_time", "t").min().over(*group, "words").alias("_back"))
+            .with_columns((pl.col("t") >= pl.col("_back")).any().over(*group, "words").alias("_again"))
+            .filter(pl.col("_again"))
+            .drop("_back", "_again")
+            .with_columns(pl.lit(False).alias("_stated"))
+        )
+        over = (
+            d.filter(pl.col("calls") > stated) if stated else d.filter(pl.lit(False))
+        ).with_columns(pl.lit(True).alias("_stated"))
+        rows = pl.concat([same, over]).unique(["run_key", "span_id"], keep="first", maintain_order=True)
+        looped = RepeatedDelegation().detect(ctx).select("run_id")
+        rows = rows.join(looped, on="run_id", how="anti")
+        return per_run_finding(
+            rows,
+            key="run_key",
+            first=["by_agent", "agent", "t", "_stated", "calls"],
+            also=[pl.col("t").max().alias("last_t")],
+            explanation=pl.format(
+                "{} called sub-agent {} {} time(s) between {} and {}{}, each call a sub-agent run of its own",
+                txt(pl.col("by_agent")),
+                txt(pl.col("agent")),
+                pl.col("n"),
+                hms("t"),
+                hms("last_t"),
+                pl.when(pl.col("_stated"))
+                .then(pl.format(", more than the policy's {} (budgets.max_sub_agent_calls)", pl.lit(stated)))
+                .otherwise(pl.format(", with the same request each time (more than {})", pl.lit(pol.repeat_count))),
+            ),
+        )

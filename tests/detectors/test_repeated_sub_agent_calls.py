@@ -1,0 +1,73 @@
+"""An orchestrator that calls one sub-agent with the same request over and over runs up its cost.
+
+OpenAI Agents SDK ``Agent.as_tool`` (openai/openai-agents-python ``src/agents/agent.py``) runs the
+sub-agent as a nested ``Runner.run`` inside a function tool: the trace holds a ``function`` span
+(the tool's name, its input ``{"input": ...}``) with the sub-agent's ``agent`` span and model calls
+under it (``src/agents/tracing/create.py`` ``function_span``, ``agent_span``). Each call is a whole
+sub-agent run. The orchestrator here asks its research tool about one company again and again
+(reworded in case and order, the same words), 64 times, 7.1M tokens: runaway_cost, with no budget
+set and no fleet to compare with. A wide research run asking 64 different companies is healthy.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+from span_builder import detectors, one, run, span
+
+from forensics.policy import load_policy
+
+ASKS = ("Find Contoso's 2023 revenue and its sources", "find contoso's 2023 revenue and its sources.",
+        "Contoso 2023 revenue: find its sources and", "FIND CONTOSO'S REVENUE 2023 AND ITS SOURCES")
+
+
+def _orchestrator(requests: list[str], per_turn: int = 4):
+    """The orchestrator's model decides ``per_turn`` research calls per turn (sent side by side),
+    each a sub-agent run of ~110k tokens."""
+    rows = [span("root", 0, 10_000, kind="agent", name="orchestrator", agent="orchestrator", output="Report ready.")]
+    t = 1.0
+    for i, ask in enumerate(requests):
+        if i % per_turn == 0:
+            rows.append(span(f"p{i}", t, t + 1, parent_id="root", kind="llm", model="gpt-4.1", agent="orchestrator",
+                             input_tokens=3_000, output_tokens=200, output="call research"))
+            t += 1.5
+        rows.append(span(f"f{i}", t, t + 20, parent_id="root", kind="tool", tool="research", agent="orchestrator",
+                         input=json.dumps({"input": ask}), output=f"Findings {i}"))
+        rows.append(span(f"a{i}", t + 0.01, t + 19.9, parent_id=f"f{i}", kind="agent", name="research_agent",
+                         agent="research_agent", output=f"Findings {i}"))
+        rows.append(span(f"m{i}", t + 1, t + 19, parent_id=f"a{i}", kind="llm", model="gpt-4.1", agent="research_agent",
+                         input_tokens=100_000, output_tokens=10_000, output=f"Findings {i}"))
+        if i % per_turn == per_turn - 1:
+            t += 21
+    return rows
+
+
+def test_the_same_request_to_one_sub_agent_64_times_fires() -> None:
+    f = one(run(*_orchestrator([ASKS[i % 4] for i in range(64)])), "repeated_sub_agent_calls")
+    assert f["decisive_span_id"] == "a0"
+    assert len(f["evidence_span_ids"]) == 64
+    assert "orchestrator called sub-agent research_agent 64 time(s)" in f["explanation"]
+
+
+def test_near_miss_a_wide_research_run_of_64_different_requests() -> None:
+    c = run(*_orchestrator([f"Find {name}'s 2023 revenue and its sources" for name in
+                            [f"Company{i:02d}" for i in range(64)]]))
+    assert "repeated_sub_agent_calls" not in detectors(c)
+
+
+def test_near_miss_the_same_question_sampled_side_by_side_or_asked_again_a_few_times() -> None:
+    # Eight samples of one question in one batch (a vote): one decision, not a loop.
+    assert "repeated_sub_agent_calls" not in detectors(run(*_orchestrator([ASKS[0]] * 8, per_turn=8)))
+    # Asked again three times in turn (repeat_count, 3, is the most that is no loop).
+    assert "repeated_sub_agent_calls" not in detectors(run(*_orchestrator([ASKS[0]] * 3, per_turn=1)))
+
+
+def test_a_policy_limit_on_calls_of_one_sub_agent() -> None:
+    pol = load_policy()
+    limited = dataclasses.replace(pol, declared={**pol.declared, "max_sub_agent_calls": 40})
+    wide = _orchestrator([f"Find Company{i:02d}'s 2023 revenue" for i in range(64)])
+    f = one(run(*wide, policy=limited), "repeated_sub_agent_calls")
+    assert "64 time(s)" in f["explanation"] and "budgets.max_sub_agent_calls" in f["explanation"]
+    at_limit = _orchestrator([f"Find Company{i:02d}'s 2023 revenue" for i in range(40)])
+    assert "repeated_sub_agent_calls" not in detectors(run(*at_limit, policy=limited))
