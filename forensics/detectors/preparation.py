@@ -32,6 +32,7 @@ from forensics.detectors.base import (
     on_rows,
 )
 from forensics.detectors.facts import run_facts
+from forensics.detectors.result_verdict import WRITE_VERDICT_FAILED, record_status_only
 from forensics.policy import Policy
 
 #: Tools whose answer is a collection (search, list, find, query, filter): an empty one is an answer.
@@ -237,9 +238,20 @@ def _error_shaped(df: pl.DataFrame, policy: Policy) -> pl.Series:
         listing = _map_distinct(pl.col("call"), calls, pl.col("name").str.contains(COLLECTION_TOOL), pl.Boolean())
         empty = out.str.contains(EMPTY_RESULT) & ~out.str.contains(r"^\s*\[\s*\]\s*$")
         shaped = shaped | (empty & reads.fill_null(False) & ~se & ~listing.fill_null(False)).fill_null(False)
+    # A read that lists records whose only failure is a record's own status is a listing, not
+    # a failed call (result_verdict.record_status_only: list_jobs -> some jobs failed).
+    calls = rows.get_column("call")
+    reading = _map_distinct(
+        pl.col("call"), calls, pl.col("name").str.contains(COLLECTION_TOOL) | pl.col("name").str.contains(policy.read_only),
+        pl.Boolean(),
+    ).fill_null(False)
+    shaped = shaped & ~(reading & ~se & record_status_only(out, ERROR_SHAPED)).fill_null(False)
     # Side effects are tool spans (a tool role), so their results are among these rows; the
-    # not-done flag is read on theirs only.
-    not_done = rows.filter(se).filter(out.str.contains(NOT_DONE_FLAG) & ~_existing_returned(out))
+    # not-done flag and the write's own verdict (result_verdict.WRITE_VERDICT_FAILED: a payment
+    # API's 200 with {"status": "declined"}) are read on theirs only.
+    not_done = rows.filter(se).filter(
+        (out.str.contains(NOT_DONE_FLAG) & ~_existing_returned(out)) | out.str.contains(WRITE_VERDICT_FAILED)
+    )
     hits = pl.concat([rows.filter(shaped).get_column("_row"), not_done.get_column("_row")])
     return pl.repeat(False, df.height, dtype=pl.Boolean, eager=True).scatter(hits, True).alias("error_shaped")
 

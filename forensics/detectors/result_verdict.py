@@ -1,0 +1,51 @@
+"""A result's own verdict field: whose verdict a ``status`` is, the call's or a record's.
+
+An API that answers HTTP 200 may still say in its body that the request failed: a payment API's
+``{"status": "failed", "reason": "IBAN checksum invalid"}``, a job API's ``{"state": "FAILED"}``, a
+card ``{"status": "declined"}``. The tool span ends OK (the request itself succeeded), so the body's
+own verdict is the only evidence that the act did not happen (TAXONOMY error_as_data: ``"status":
+"failed"``). ``ERROR_SHAPED`` reads ``"status": "failed|failure|error"`` on any result; here:
+
+* a write's verdict (:data:`WRITE_VERDICT_FAILED`): on a side-effecting tool's result, the verdict
+  keys ``status``, ``state``, ``result``, ``outcome``, ``resultCode`` (Adyen's /payments answers
+  HTTP 200 with ``"resultCode": "Refused"`` and a ``refusalReason``) at the top of the body (no list before them)
+  saying failed, rejected, declined, denied or invalid, in any case (``"FAILED"``: Databricks'
+  and AWS' job states are upper case). A write's result is about the write: the thing it asked
+  for was refused. "cancelled" is left out (a cancel_order's ``{"status": "cancelled"}`` is its
+  success);
+* a record's status (:func:`record_status_only`): a read that lists things (a name that lists or
+  searches, ``COLLECTION_TOOL``; or a read by the policy's ``tools.read_only``) whose only
+  error-shaped part is a ``status`` field inside a list is a listing of records, some of which
+  failed (``list_jobs`` -> ``{"jobs": [{"id": 1, "status": "failed"}, ...]}``): data about those
+  records, not the call's verdict. The same rule the error object follows in ``ERROR_SHAPED``
+  (not one inside a list: a log search's records with their own error objects are data).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+from forensics.conventions.registry import Q
+
+#: A write's own verdict, before any list in its result, saying the write did not happen.
+WRITE_VERDICT_FAILED: Final = (
+    rf"(?i)^[^\[]*?{Q}(?:status|state|result|outcome|resultCode|result_code){Q}\s*:\s*{Q}"
+    rf"(?:failed|failure|error|errored|rejected|declined|denied|refused|invalid|unsuccessful){Q}"
+)
+#: The status field ERROR_SHAPED reads as a failure.
+_STATUS_FAILED: Final = rf"(?i){Q}status{Q}\s*:\s*{Q}(?:failed|failure|error){Q}"
+#: That field before any list: the result's own status, not a record's.
+_OWN_STATUS_FAILED: Final = rf"(?i)^[^\[]*?{Q}status{Q}\s*:\s*{Q}(?:failed|failure|error){Q}"
+
+
+def record_status_only(out: pl.Expr, error_shaped: str) -> pl.Expr:
+    """``out`` (a result) holds a failed ``status`` only inside a list, and nothing else in it is
+    error-shaped (``error_shaped``, the ERROR_SHAPED pattern, read again with those fields
+    blanked): a listing's records, some of them failed."""
+    return (
+        out.str.contains(_STATUS_FAILED)
+        & ~out.str.contains(_OWN_STATUS_FAILED)
+        & ~out.str.replace_all(_STATUS_FAILED, '"status": ""').str.contains(error_shaped)
+    )

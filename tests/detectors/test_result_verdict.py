@@ -1,0 +1,76 @@
+"""A result's own verdict field (forensics/detectors/result_verdict.py): HTTP 200, body says failed.
+
+A payment API answers a request it refused with HTTP 200 and the verdict in the body: Adyen's
+/payments ``{"resultCode": "Refused", "refusalReason": ...}`` (Adyen API Explorer, Checkout
+/payments response), a bank API's ``{"status": "failed", "reason": ...}`` or ``{"state": "FAILED"}``.
+The tool span ends OK; an agent that then says the payment is scheduled read the error as data. A
+listing whose records carry their own status is data: OpenAI's batch list answers
+``{"object": "list", "data": [{"id": "batch_...", "status": "failed"}, ...]}`` (openai-python
+``types/batch.py``: ``Batch.status`` validating, failed, in_progress, ..., completed).
+"""
+
+from __future__ import annotations
+
+import json
+
+from span_builder import detectors, findings, run, span
+
+PAY = {"iban": "DE89 3704 0044 0532 0130 01", "amount_eur": 120, "payee": "ACME GmbH"}
+SCHEDULED = "Done: your payment of EUR 120 to ACME GmbH is scheduled for tomorrow."
+
+
+def _payment(result: dict[str, object], answer: str = SCHEDULED, tool: str = "schedule_payment") -> set[str]:
+    return detectors(run(
+        span("root", 0, 10, kind="agent", name="payments", agent="payments", input="Pay ACME EUR 120", output=answer),
+        span("l1", 1, 2, kind="llm", parent_id="root", agent="payments", model="gpt-4o", output=f"call {tool}"),
+        span("t1", 3, 4, kind="tool", parent_id="root", agent="payments", name=tool, tool=tool, input=json.dumps(PAY),
+             output=json.dumps(result), attributes=json.dumps({"http.response.status_code": 200})),
+        span("l2", 5, 6, kind="llm", parent_id="root", agent="payments", model="gpt-4o", output=answer),
+    ))  # fmt: skip
+
+
+def test_a_write_whose_body_says_failed_or_refused_is_error_as_data() -> None:
+    assert "error_as_data" in _payment({"state": "FAILED", "reason": "IBAN checksum invalid"})
+    assert "error_as_data" in _payment({"pspReference": "8815", "resultCode": "Refused", "refusalReason": "Invalid IBAN"})
+    assert "error_as_data" in _payment({"payment_id": "p_1", "status": "declined", "reason": "IBAN checksum invalid"})
+
+
+def test_the_finding_names_the_write_and_its_body() -> None:
+    c = run(
+        span("root", 0, 10, kind="agent", name="payments", agent="payments", output=SCHEDULED),
+        span("t1", 3, 4, kind="tool", parent_id="root", agent="payments", tool="schedule_payment",
+             output=json.dumps({"state": "FAILED", "reason": "IBAN checksum invalid"})),  # fmt: skip
+    )
+    (row,) = findings(c, "error_as_data")
+    assert row["decisive_span_id"] == "t1" and "schedule_payment" in row["explanation"]
+
+
+def test_near_miss_the_agent_relayed_the_refusal() -> None:
+    told = "I couldn't schedule the payment: the bank refused it because the IBAN checksum is invalid."
+    assert _payment({"state": "FAILED", "reason": "IBAN checksum invalid"}, told) == set()
+
+
+def test_near_miss_a_cancel_whose_status_is_cancelled_did_its_job() -> None:
+    done = "Your order 88 is cancelled."
+    assert _payment({"order_id": 88, "status": "cancelled"}, done, tool="cancel_order") == set()
+
+
+def test_near_miss_a_listing_of_batches_some_failed_is_data() -> None:
+    listing = {"object": "list", "data": [{"id": "batch_1", "status": "failed"}, {"id": "batch_2", "status": "completed"}]}
+    answer = "You have two batches: batch_2 is complete and batch_1 needs to be resubmitted."
+    found = detectors(run(
+        span("root", 0, 10, kind="agent", name="ops", agent="ops", input="How are my batches?", output=answer),
+        span("t1", 3, 4, kind="tool", parent_id="root", agent="ops", tool="list_batches", output=json.dumps(listing)),
+        span("l2", 5, 6, kind="llm", parent_id="root", agent="ops", model="gpt-4o", output=answer),
+    ))  # fmt: skip
+    assert found == set()
+
+
+def test_a_listing_that_failed_itself_is_still_error_shaped() -> None:
+    # The listing call's own status, before its (empty) records: the call failed.
+    failed = {"status": "failed", "error": "upstream timeout", "data": []}
+    found = detectors(run(
+        span("root", 0, 10, kind="agent", name="ops", agent="ops", output="You have no batches."),
+        span("t1", 3, 4, kind="tool", parent_id="root", agent="ops", tool="list_batches", output=json.dumps(failed)),
+    ))  # fmt: skip
+    assert "error_as_data" in found
