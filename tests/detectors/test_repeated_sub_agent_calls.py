@@ -71,3 +71,47 @@ def test_a_policy_limit_on_calls_of_one_sub_agent() -> None:
     assert "64 time(s)" in f["explanation"] and "budgets.max_sub_agent_calls" in f["explanation"]
     at_limit = _orchestrator([f"Find Company{i:02d}'s 2023 revenue" for i in range(40)])
     assert "repeated_sub_agent_calls" not in detectors(run(*at_limit, policy=limited))
+
+
+def _sdk_export(requests: list[str], tmp_path) -> set[str]:  # type: ignore[no-untyped-def]
+    """The same orchestrator as the SDK's trace processor exports it: an ``agent`` span, a
+    ``generation`` per turn, a ``function`` span per as_tool call with the nested ``agent`` span
+    and its ``generation`` under it (four calls decided per turn)."""
+    from agents_sdk_trace import sdk_span
+
+    import forensics
+
+    trace = "trace_5f6e7d8c9b0a1f2e3d4c5b6a79881726"
+
+    def gen(sid: str, parent: str, start: float, tokens: int) -> dict:
+        data = {"type": "generation", "input": [{"role": "user", "content": "go"}], "output": [], "model": "gpt-4.1",
+                "model_config": {}, "usage": {"input_tokens": tokens, "output_tokens": 500}}
+        return sdk_span(trace, sid, parent, start, start + 0.1, data)
+
+    spans = [sdk_span(trace, "a1", None, 0, 59, {"type": "agent", "name": "Orchestrator", "handoffs": [],
+                                                 "tools": ["research"], "output_type": "str"})]
+    t = 0.1
+    for i, ask in enumerate(requests):
+        if i % 4 == 0:
+            spans.append(gen(f"g{i}", "a1", t, 3_000))
+            t += 0.15
+        spans.append(sdk_span(trace, f"f{i}", "a1", t, t + 0.5, {"type": "function", "name": "research",
+                                                                "input": json.dumps({"input": ask}),
+                                                                "output": f"Findings {i}", "mcp_data": None}))
+        spans.append(sdk_span(trace, f"s{i}", f"f{i}", t + 0.01, t + 0.49, {"type": "agent", "name": "Researcher",
+                                                                           "handoffs": [], "tools": ["web_search"],
+                                                                           "output_type": "str"}))
+        spans.append(gen(f"r{i}", f"s{i}", t + 0.05, 110_000))
+        if i % 4 == 3:
+            t += 0.55
+    path = tmp_path / "orchestrator.json"
+    path.write_text(json.dumps({"traces": [{"object": "trace", "id": trace, "workflow_name": "Research",
+                                            "group_id": None, "metadata": None}], "spans": spans}))
+    c = forensics.classify(forensics.load(path).spans)
+    return detectors(c)
+
+
+def test_the_sdk_export_of_the_same_request_64_times(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    assert "repeated_sub_agent_calls" in _sdk_export([ASKS[i % 4] for i in range(64)], tmp_path)
+    wide = [f"Find Company{i:02d}'s 2023 revenue and its sources" for i in range(64)]
+    assert "repeated_sub_agent_calls" not in _sdk_export(wide, tmp_path)
