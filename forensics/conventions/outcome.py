@@ -47,8 +47,9 @@ SAYS_FAILED_TEXT: Final = (
     # was declined" (Stripe's card_declined, HTTP 402: the decline is final and the customer is to
     # be told, docs.stripe.com/declines), "the transfer was rejected", "your booking was refused".
     # Only when the subject is the request (card, payment, order, ...): "the intruder's login was
-    # denied" is a success.
-    r"|\b(?:card|payment|charge|transaction|transfer|order|booking|reservation|request|application|refund|withdrawal)"
+    # denied" is a success. A push git refused ("! [rejected] main -> main (non-fast-forward)",
+    # git transport.c print_one_push_status) told as "the push was rejected" is the same.
+    r"|\b(?:card|payment|charge|transaction|transfer|order|booking|reservation|request|application|refund|withdrawal|push)"
     r"\b(?:\s+[\w#.-]+){0,3}?\s+(?:was|were|has\s+been|have\s+been|got)\s+(?:declined|rejected|denied|refused)\b"
 )
 #: An answer that opens with an impersonal verdict of failure: GAIA-style research agents answer

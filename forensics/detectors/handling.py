@@ -51,12 +51,8 @@ from forensics.detectors.base import Context, failure_followups
 #: Words that tell of a fault (a subset of ``MENTIONS_FAILURE``): the bare inability words ("can't",
 #: "unable", "didn't go through") and apologies are left out, since a run that misread an error body
 #: as data says them about the consequence ("the transfer can't go through").
-#: A request said to have been turned away ("the push was rejected": git's "! [rejected] main ->
-#: main (non-fast-forward)"; "the card was declined") is a fault told; the agent's own act ("I
-#: rejected the draft") is not, so only the passive reads.
 TELLS_OF_FAULT: Final = (
     r"(?i)\b(?:error|errors|errored|fail|failed|fails|failure|failing|unsuccessful|unavailable|"
-    r"(?:was|were|got|been)\s+(?:rejected|refused|declined|denied)|"
     r"not\s+available|outage|not\s+responding|timed?\s*out|timeout|went\s+wrong|"
     r"(?:is|are|was|were|went)\s+down|down\s+for\s+maintenance|try\s+again\s+later|"
     r"(?:technical|system|service|server)\s+(?:problem|issue|trouble)s?|"
@@ -72,8 +68,7 @@ MENTIONS_FAILURE: Final = (
     r"(?i)\b(?:error|errors|errored|fail|failed|fails|failure|failing|unable|unsuccessful|cannot|"
     r"could\s+not|couldn'?t|can'?t|wasn'?t\s+able|weren'?t\s+able|not\s+able|did\s+not\s+go\s+through|"
     r"didn'?t\s+go\s+through|didn'?t\s+work|went\s+wrong|try\s+again|retry|unfortunately|sorry|"
-    r"down|unavailable|not\s+available|outage|not\s+responding|timed?\s*out|timeout|problem|trouble|"
-    r"rejected|refused|declined|denied)\b"
+    r"down|unavailable|not\s+available|outage|not\s+responding|timed?\s*out|timeout|problem|trouble)\b"
 )
 
 #: TELLS_OF_FAULT over tool arguments, which are kept without whitespace ("CourtListenerunavailable",
