@@ -29,6 +29,7 @@ from forensics.conventions import (  # noqa: F401
     replies,
     rollups,
     search,
+    tool_descriptions,
 )
 from forensics.conventions.registry import (
     CONVENTIONS,

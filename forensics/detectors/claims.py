@@ -462,6 +462,11 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
     # A handing-on act whose only calls failed, said done in the first person (claim_failed).
     if (failed_act := failed_act_candidates(ctx, tools, answers)) is not None:
         parts.append(failed_act)
+    from forensics.detectors.claim_described import described_act_candidates
+
+    # An offered tool's act in its description's verb ("Emails the customer ...": claim_described).
+    if (described := described_act_candidates(ctx, tools, answers)) is not None:
+        parts.append(described)
     from forensics.detectors.claim_offered import offered_object_candidates
 
     # The object claim of a side-effecting tool offered and never called (claim_offered).
