@@ -370,7 +370,8 @@ def backoff_shown(growth: float, floor_s: float) -> pl.Expr:
     default three attempts (1.93 s, then 2.12 s); ``False`` sets no wait, the attempts back to back.
 
     A real wait is at least ``floor_s`` (thresholds.retry_wait_floor_s: milliseconds growing are the
-    loop's own scheduling), and at least the Retry-After the server asked for where it asked: a
+    loop's own scheduling), and at least the Retry-After the server asked for where it asked
+    (``asked_s``: the caller leaves it null where the request got through in the end): a
     LlamaIndex step re-run by ConstantDelayRetryPolicy every 0.5 s against ``Retry-After: 120``
     waits 0.55 s, then 0.9 s (the step's own work varies), a growth that is no backoff."""
     gap, prev = pl.col("gap_s"), pl.col("prev_gap_s")

@@ -294,7 +294,14 @@ def _retry_storms(ctx: Context) -> pl.LazyFrame:
             pl.col("retry_after_honoured").shift(1).over(key).fill_null(False).alias("waited"),
             # Whether the failure before it asked for a wait (a Retry-After).
             pl.col("retry_after_s").shift(1).over(key).is_not_null().alias("asked"),
-            pl.col("retry_after_s").shift(1).over(key).alias("asked_s"),
+            # The wait it asked for, where the request never got through: then the server was right
+            # and no wait shorter than it is a backoff (backoff_shown). Where a later attempt got
+            # through, the Retry-After was the server's caution and the client's own growing backoff
+            # (openai-python sleeps its own when Retry-After is over 60 s) is read as before.
+            pl.when(pl.col("group_recovered").any().over(key))
+            .then(None)
+            .otherwise(pl.col("retry_after_s").shift(1).over(key))
+            .alias("asked_s"),
             # The wait before a retry is from the end of the failed attempt to the retry's start:
             # the sleep a backoff policy grows (tenacity, the OpenAI SDK's _calculate_retry_timeout
             # sleep after the failure returns); start-to-start gaps also hold each attempt's own

@@ -86,3 +86,32 @@ def test_the_wait_floor_is_a_policy_threshold(tmp_path) -> None:  # type: ignore
     # Waits of 0.65 s and 1.0 s (with the step's 0.1 s of work before its model call) are under
     # a 1.5 s floor: no wait at all, so no backoff (no header).
     assert "retry_storm" in detectors(run(*_workflow([0.55, 0.9, 0.6], header=False), policy=pol))
+
+
+def _client_resends(recovered: bool) -> list[dict[str, Any]]:
+    """openai-python's own resends of one chat call (HTTP client spans of one POST under the chat
+    span): it honours a Retry-After of at most 60 s and otherwise sleeps its own growing backoff
+    (``_base_client.py`` ``_calculate_retry_timeout``: 0.5 s * 2**n, jittered), here 0.45 s then 0.9 s
+    against ``Retry-After: 120``."""
+    rows = [
+        span("root", 0, 10, kind="agent", agent="kb", name="answer_ticket", output="Refunds take 5 days."),
+        span("chat", 1, 4, parent_id="root", kind="llm", model="gpt-4o", agent="kb", output="Refunds take 5 days.",
+             **({} if recovered else {"status": "error", "error_type": "RateLimitError"})),
+    ]
+    t = 1.01
+    for i, wait in enumerate([0.45, 0.9, None]):
+        ok = recovered and wait is None
+        attrs = {"http.request.method": "POST", "url.full": URL, "http.response.status_code": 200 if ok else 429}
+        if not ok:
+            attrs["http.response.header.retry-after"] = ["120"]
+        rows.append(span(f"h{i}", t, t + 0.3, parent_id="chat", name="POST", attributes=json.dumps(attrs),
+                         **({} if ok else {"status": "error", "error_type": "429"})))
+        t += 0.3 + (wait or 0)
+    return rows
+
+
+def test_client_backoff_that_ignored_the_retry_after_and_got_through_is_no_storm() -> None:
+    # The Retry-After was the server's caution, and the client's growing backoff got the answer:
+    # its growth is read as before. The same resends all refused: the server was right, a storm.
+    assert "retry_storm" not in detectors(run(*_client_resends(recovered=True)))
+    assert one(run(*_client_resends(recovered=False)), "retry_storm")["decisive_span_id"] == "h1"
