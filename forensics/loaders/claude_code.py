@@ -32,6 +32,12 @@ Mapping:
   attempts and the response hang under the message that sent the request (the real
   ``parentUuid`` of a re-parented line stays in ``@parentUuid``). Attempts no response followed
   keep no model.
+* compaction: the ``compact_boundary`` system line has ``parentUuid: null`` and names the last
+  message before the compaction in ``logicalParentUuid`` (Claude Code ``src/utils/sessionStorage.ts``
+  ``insertMessageChain``: ``parentUuid: isCompactBoundary ? null : ...``, ``logicalParentUuid:
+  isCompactBoundary ? parentUuid``). When that message is in the file the boundary hangs under it,
+  so the conversation after the compaction stays one tree with the one before (not a second root);
+  a logical parent not in the file (an older transcript) leaves the boundary a root.
 * summary lines (``leafUuid``, no id or time of their own): ``event`` spans in the session of
   their leaf message; other typeless bookkeeping lines (file-history snapshots) are ``event``
   spans too, so nothing is dropped.
@@ -159,7 +165,7 @@ class _Reader:
         self.session = session
         self.first_session = self.first_session or session
         start = time_ns(record.get("timestamp"), "timestamp")
-        parent = as_text(record.get("parentUuid"))
+        parent = as_text(record.get("parentUuid")) or self._logical_parent(record)
         folded_parent = self.folded.get(parent or "")
         agent, parent = self._agent(record, blocks, parent)
         self.seen[uuid] = (session, agent, start)
@@ -186,6 +192,11 @@ class _Reader:
             self.attempts.setdefault(session, []).append((line, row))
             return
         self.sink.add(row, line)
+
+    def _logical_parent(self, record: dict[str, Any]) -> str | None:
+        """A compact boundary's link to the conversation before it, when that message is in the file."""
+        logical = as_text(record.get("logicalParentUuid"))
+        return logical if logical is not None and (logical in self.seen or logical in self.folded) else None
 
     def _retry_attempt(self, record: dict[str, Any], row: dict[str, Any], session: str) -> bool:
         """Re-parent the attempts of one model request; hold a failed attempt for its model."""
