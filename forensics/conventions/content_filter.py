@@ -41,9 +41,18 @@ FILTERED_FINISH: Final = (
 )
 
 
+#: Literals one of the filtered reasons holds: the key-and-value regex reads only the model calls
+#: holding one (a literal scan is cheap beside a regex over every model call's attributes).
+_NEEDLE: Final = "(?i-u)content_filter|guardrail_interv|safety|prohibited_content|blocklist|spii"
+
+
 def _extract() -> list[pl.Expr]:
     def reason(col: str) -> pl.Expr:
-        return on_rows(pl.col("kind") == "llm", pl.col(col), lambda e: e.str.extract(FILTERED_FINISH, 1))
+        return on_rows(
+            pl.col("kind") == "llm",
+            pl.col(col),
+            lambda e: pl.when(e.str.contains(_NEEDLE)).then(e).str.extract(FILTERED_FINISH, 1),
+        )
 
     return [pl.coalesce(reason("attributes"), reason("output")).str.to_lowercase().alias("_cv_filtered_by")]
 

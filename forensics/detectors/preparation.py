@@ -245,7 +245,9 @@ def _error_shaped(df: pl.DataFrame, policy: Policy) -> pl.Series:
         pl.col("call"), calls, pl.col("name").str.contains(COLLECTION_TOOL) | pl.col("name").str.contains(policy.read_only),
         pl.Boolean(),
     ).fill_null(False)
-    shaped = shaped & ~(reading & ~se & record_status_only(out, ERROR_SHAPED)).fill_null(False)
+    # Read again on those few rows only (on_rows), not on every result.
+    listed = on_rows(shaped & reading & ~se, out, lambda e: record_status_only(e, ERROR_SHAPED))
+    shaped = shaped & ~listed.fill_null(False)
     # Side effects are tool spans (a tool role), so their results are among these rows; the
     # not-done flag and the write's own verdict (result_verdict.WRITE_VERDICT_FAILED: a payment
     # API's 200 with {"status": "declined"}) are read on theirs only.
