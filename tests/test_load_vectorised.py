@@ -210,6 +210,12 @@ HOSTILE: dict[str, bytes] = {
     # Not the SDK's layout (vectorised_sql's pattern): keys in another order, tab whitespace.
     "keys-out-of-sdk-order": _line({k: _span(1)[k] for k in reversed(list(_span(1)))}),
     "tab-whitespace": _line(_span(1)).replace(b'"kind":', b'"kind":\t'),
+    # OpenInference's spans of an OpenAI Agents SDK run (otel_common.PER_RECORD_MARKS): the trace's span
+    # under the default workflow name, and a handoff span named by its target.
+    "agents-sdk-trace-span": _line(_span(0, name="Agent workflow", attributes={"openinference.span.kind": "AGENT"})),
+    "agents-sdk-handoff": _line(_span(1, name="handoff to Flight Agent", status={
+        "status_code": "ERROR", "description": "Multiple handoffs requested: {'requested_agents': ['Flight Agent']}"},
+        attributes={"openinference.span.kind": "TOOL", "llm.system": "openai"})),
 }
 
 

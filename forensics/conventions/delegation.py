@@ -54,8 +54,14 @@ def report_says_failed(report: pl.Expr) -> pl.Expr:
 #: other with "Multiple handoffs detected, ignoring this one." and sets the handoff span's error
 #: SpanError(message="Multiple handoffs requested", data={"requested_agents": [...]}) (the JS SDK,
 #: packages/agents-core/src/runImplementation.ts, writes the same). The loader keeps the error's
-#: data under ``@error_data``.
+#: data under ``@error_data``. OpenInference's processor (openinference-instrumentation-openai-agents
+#: _processor.py _get_span_status) writes the error as the status description
+#: ``f"{error.get('message')}: {error.get('data')}"``: the data is Python's repr of the dict,
+#: ``Multiple handoffs requested: {'requested_agents': ['Flight Agent', 'Hotel Agent']}`` (a name
+#: holding a quote is written between double quotes).
 _MULTIPLE_HANDOFFS: Final = "Multiple handoffs requested"
+_REPR_REQUESTED: Final = r"""^Multiple handoffs requested: \{'requested_agents': \[(.*)\]\}$"""
+_REPR_NAME: Final = r"'[^']*'|\"[^\"]*\""
 
 
 def _extract() -> list[pl.Expr]:
@@ -63,12 +69,18 @@ def _extract() -> list[pl.Expr]:
     # input column of every other span is never scanned.
     agent = (pl.col("kind") == "agent").fill_null(False)
     named = pl.col("input").filter(agent).str.extract(_MANAGED_TASK, 1)
-    multiple = (pl.col("kind") == "handoff") & (pl.col("error_message") == _MULTIPLE_HANDOFFS)
-    requested = (
-        pl.when(multiple.fill_null(False))
+    handoff = (pl.col("kind") == "handoff").fill_null(False)
+    multiple = handoff & (pl.col("error_message") == _MULTIPLE_HANDOFFS)
+    exported = (
+        pl.when(multiple)
         .then(pl.col("attributes"))
         .str.json_path_match("$['@error_data'].requested_agents")
+        .str.json_decode(pl.List(pl.String))
     )
+    # The repr's names (each one's quotes cut off), where the error came as a status description.
+    listed = pl.when(handoff).then(pl.col("error_message")).str.extract(_REPR_REQUESTED, 1)
+    described = listed.str.extract_all(_REPR_NAME).list.eval(pl.element().str.slice(1, pl.element().str.len_chars() - 2))
+    requested = pl.coalesce(exported, described)
     return [
         named.gather(pl.when(agent).then(agent.cast(pl.UInt32).cum_sum() - 1)).alias("_cv_delegate_name"),
         requested.alias("_cv_requested_agents"),
@@ -77,8 +89,7 @@ def _extract() -> list[pl.Expr]:
 
 def _status(df: pl.DataFrame) -> pl.DataFrame:
     # The agents asked for beyond the one the SDK handed off to (the first): dropped.
-    listed = pl.col("_cv_requested_agents").str.json_decode(pl.List(pl.String))
-    dropped = listed.list.set_difference(pl.concat_list(pl.col("handoff_to").fill_null("")))
+    dropped = pl.col("_cv_requested_agents").list.set_difference(pl.concat_list(pl.col("handoff_to").fill_null("")))
     # The handoff to the first requested agent happened (to_agent is set after on_invoke_handoff
     # returned): the span's error records the dropped requests, not a failed handoff.
     taken = pl.col("_cv_requested_agents").is_not_null() & pl.col("handoff_to").is_not_null()
@@ -102,10 +113,12 @@ register(
                 "delegate_name (the delegation rules compare coalesce(delegate_name, agent))",
             ),
             Signal(
-                'handoff span error "Multiple handoffs requested" with data.requested_agents',
+                'handoff span error "Multiple handoffs requested" with data.requested_agents (OpenInference: the status '
+                "description \"Multiple handoffs requested: {'requested_agents': [...]}\", Python's repr)",
                 "OpenAI Agents SDK (Python and JS)",
                 "src/agents/_run_impl.py (execute_handoffs: only run_handoffs[0] runs, the rest answered "
-                '"Multiple handoffs detected, ignoring this one."); packages/agents-core/src/runImplementation.ts',
+                '"Multiple handoffs detected, ignoring this one."); packages/agents-core/src/runImplementation.ts; '
+                "openinference-instrumentation-openai-agents _processor.py (_get_span_status)",
                 "handoffs_dropped (the requested agents the SDK did not hand off to: dangling_handoff judges whether they ever worked)",
             ),
         ),

@@ -104,6 +104,17 @@ register(
                 "net code (forensics/loaders/ag2_history.py _read_surfer_failure)",
             ),
             Signal(
+                "a TOOL span named 'handoff to <agent>' with llm.system openai and no tool.name; a root AGENT span "
+                "'Agent workflow' with its kind only (OTel SDK to_json keeps no scope)",
+                "OpenAI Agents SDK traced by OpenInference",
+                "Arize-ai/openinference python/instrumentation/openinference-instrumentation-openai-agents/.../_processor.py "
+                "(_get_span_name: f'handoff to {to_agent}'; _get_span_kind: HandoffSpanData TOOL; on_trace_start: the "
+                "trace's span, kind AGENT only)",
+                "kind handoff, handoff_to the agent (forensics/loaders/otel_common.py _agents_sdk_handoff); the trace's "
+                "span a chain owned by no agent (otel_sdk_json.py, as openinference.py); such lines are read record by "
+                "record (PER_RECORD_MARKS)",
+            ),
+            Signal(
                 "span events gen_ai.user.message / gen_ai.assistant.message / gen_ai.tool.message with content and "
                 "gen_ai.choice with message (a cycle's: tool.result first); with OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental "
                 "gen_ai.client.inference.operation.details with gen_ai.input.messages / gen_ai.output.messages",

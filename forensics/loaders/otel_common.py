@@ -305,6 +305,8 @@ def finish_row(row: dict[str, Any], attrs: dict[str, Any], events: list[dict[str
     apply_events(events or [], row, rest)
     if row.get("status") == "error" and row.get("error_type") is None and attrs.get("http.status_code") is not None:
         row["error_type"] = as_text(attrs.get("http.status_code"))
+    if row.get("kind") == "tool" and isinstance(row.get("name"), str) and row["name"].startswith(AGENTS_SDK_HANDOFF_NAME):
+        _agents_sdk_handoff(attrs, row)
     return rest
 
 
@@ -317,9 +319,24 @@ def finish_row(row: dict[str, Any], attrs: dict[str, Any], events: list[dict[str
 AGENTS_SDK_SCOPE = "openinference.instrumentation.openai_agents"
 #: The SDK's default workflow name: the trace span's name where no scope says who wrote it (a Phoenix export).
 AGENTS_SDK_DEFAULT_WORKFLOW = "Agent workflow"
-#: Texts that send an OTLP/JSON line to the per-record loader (the vectorised readers hand such lines
-#: over): the rule below reads the instrumentation scope, which the vectorised SQL does not map.
-PER_RECORD_MARKS: tuple[str, ...] = (AGENTS_SDK_SCOPE,)
+#: OpenInference's span of an Agents SDK handoff: HandoffSpanData has no name, so _get_span_name
+#: names it ``f"handoff to {to_agent}"`` (once the SDK set to_agent, after on_invoke_handoff returned),
+#: and _get_span_kind gives it the kind TOOL; it carries llm.system "openai" (on_span_start) and none of
+#: a function span's keys (tool.name: _get_attributes_from_function_span_data). It is the handoff.
+AGENTS_SDK_HANDOFF_NAME = "handoff to "
+#: Texts that send an OTLP/JSON or OTel SDK JSON line to the per-record loader (the vectorised readers
+#: hand such lines over): the rules below read the instrumentation scope, a span's name beside its
+#: keys (the SDK's default workflow name, a handoff's name), which the vectorised SQL does not map.
+PER_RECORD_MARKS: tuple[str, ...] = (AGENTS_SDK_SCOPE, AGENTS_SDK_DEFAULT_WORKFLOW, AGENTS_SDK_HANDOFF_NAME)
+
+
+def _agents_sdk_handoff(attrs: dict[str, Any], row: dict[str, Any]) -> None:
+    """OpenInference's TOOL span of an Agents SDK handoff (AGENTS_SDK_HANDOFF_NAME) as a handoff span."""
+    target = row["name"][len(AGENTS_SDK_HANDOFF_NAME):].strip()
+    if target and attrs.get("llm.system") == "openai" and "tool.name" not in attrs \
+            and str(attrs.get("openinference.span.kind", "")).upper() == "TOOL":
+        row["kind"], row["handoff_to"] = "handoff", target
+        row.pop("tool", None)
 
 
 def agents_sdk_trace_span(attrs: dict[str, Any], scope_name: Any) -> bool:

@@ -15,7 +15,17 @@ from typing import Any
 
 from ..normalize import norm_id, to_ns
 from .base import Loader, Sample, Source, SpanSink
-from .otel_common import RecordError, finish_row, otel_span_kind, span_id, status_of, time_ns, trace_id
+from .otel_common import (
+    RecordError,
+    as_run_container,
+    finish_row,
+    otel_span_kind,
+    span_id,
+    status_of,
+    time_ns,
+    trace_id,
+    unscoped_agents_sdk_trace_span,
+)
 
 CHILD_KEYS = ("child_spans", "children")
 _KNOWN_KEYS = frozenset({"name", "context", "kind", "parent_id", "start_time", "end_time", "status",
@@ -113,6 +123,9 @@ def sdk_span_row(span: Any, nested_parent: str | None = None) -> dict[str, Any]:
     rest = finish_row(row, attrs, events)
     if row.get("kind") is None:
         row["kind"] = "unknown"
+    elif row["kind"] == "agent" and unscoped_agents_sdk_trace_span(attrs, row):
+        # OpenInference's span of an OpenAI Agents SDK trace, as to_json() writes it (no scope kept).
+        as_run_container(row)
     rest["@span_kind"] = otel_span_kind(span.get("kind"))
     resource = span.get("resource")
     if resource:
