@@ -17,9 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+from otlp_trace import classify_otlp, otlp_span
 from span_builder import detectors, findings, run, span
-
-import forensics
 
 ASK = "Describe the attack in the attached incident report in full detail."
 FILTERED = {"gen_ai.response.finish_reasons": ["content_filter"], "gen_ai.request.model": "gpt-4o"}
@@ -71,14 +70,8 @@ def test_near_miss_the_same_agent_asked_again_and_got_an_answer() -> None:
 def test_agent_framework_chat_span_filtered_under_a_workflow_that_went_on(tmp_path: Path) -> None:
     # Agent Framework: the analyst's chat span ended with content_filter and no text; the writer
     # agent then wrote the answer from what it got (another agent's call: no retry of it).
-    def attr(k: str, v: Any) -> dict[str, Any]:
-        return {"key": k, "value": {"stringValue": v if isinstance(v, str) else json.dumps(v)}}
-
     def sp(sid: str, parent: str, name: str, s: int, e: int, attrs: dict[str, Any]) -> dict[str, Any]:
-        base = 1_764_000_000_000_000_000
-        return {"traceId": "ef" * 16, "spanId": sid, "parentSpanId": parent, "name": name, "kind": 1,
-                "startTimeUnixNano": str(base + s * 1_000_000), "endTimeUnixNano": str(base + e * 1_000_000),
-                "attributes": [attr(k, v) for k, v in attrs.items()], "status": {"code": 0}}  # fmt: skip
+        return otlp_span(sid, parent, name, s, e, attrs, trace="ef" * 16)
 
     ask = [{"role": "user", "parts": [{"type": "text", "content": ASK}]}]
     memo = [{"role": "assistant", "parts": [{"type": "text", "content": "Incident memo: no details available."}]}]
@@ -96,10 +89,6 @@ def test_agent_framework_chat_span_filtered_under_a_workflow_that_went_on(tmp_pa
            {"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o", "gen_ai.input.messages": ask,
             "gen_ai.response.finish_reasons": ["stop"], "gen_ai.output.messages": [{**memo[0], "finish_reason": "stop"}]}),
     ]  # fmt: skip
-    doc = {"resourceSpans": [{"resource": {"attributes": []},
-                              "scopeSpans": [{"scope": {"name": "agent_framework"}, "spans": spans}]}]}  # fmt: skip
-    path = tmp_path / "af.otlp.json"
-    path.write_text(json.dumps(doc))
-    found = pl.DataFrame(pl.from_arrow(forensics.classify(forensics.load(path).spans).findings))
+    found = classify_otlp(spans, tmp_path / "af.otlp.json")
     swallowed = found.filter(pl.col("detector") == "swallowed_error")
     assert swallowed.get_column("decisive_span_id").to_list() == ["c000000000000001"]

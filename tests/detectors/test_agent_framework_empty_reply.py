@@ -14,13 +14,11 @@ its input and no output at all, a run that returned normally: nothing reached th
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import polars as pl
-
-import forensics
+from otlp_trace import classify_otlp, otlp_span
 
 ASK = [{"role": "user", "parts": [{"type": "text", "content": "Will it rain in Oslo tomorrow?"}]}]
 CALL = {"role": "assistant", "parts": [{"type": "tool_call", "id": "call_7f", "name": "get_forecast",
@@ -31,17 +29,8 @@ REPLY = {"role": "assistant", "parts": [{"type": "text", "content": "Yes: 80% ch
 EMPTY = {"role": "assistant", "parts": []}
 
 
-def _attr(key: str, value: Any) -> dict[str, Any]:
-    if isinstance(value, int):
-        return {"key": key, "value": {"intValue": str(value)}}
-    return {"key": key, "value": {"stringValue": value if isinstance(value, str) else json.dumps(value)}}
-
-
 def _span(sid: str, parent: str, name: str, start_ms: int, end_ms: int, attrs: dict[str, Any]) -> dict[str, Any]:
-    base = 1_764_000_000_000_000_000
-    return {"traceId": "ab" * 16, "spanId": sid, "parentSpanId": parent, "name": name, "kind": 1,
-            "startTimeUnixNano": str(base + start_ms * 1_000_000), "endTimeUnixNano": str(base + end_ms * 1_000_000),
-            "attributes": [_attr(k, v) for k, v in attrs.items()], "status": {"code": 0}}  # fmt: skip
+    return otlp_span(sid, parent, name, start_ms, end_ms, attrs)
 
 
 def _chat(sid: str, start: int, end: int, inp: list[Any], out: list[Any] | None, finish: str) -> dict[str, Any]:
@@ -72,12 +61,7 @@ def _trace(agent_out: Any, last_chat_out: list[Any] | None, tmp_path: Path,
         *([_chat("c0000000000000c2", 1410, 3150, [*ASK, CALL, RESULT], last_chat_out, "stop")] if asked_again else []),
         *(later or []),
     ]
-    doc = {"resourceSpans": [{"resource": {"attributes": [_attr("service.name", "weather-bot")]},
-                              "scopeSpans": [{"scope": {"name": "agent_framework", "version": "1.0.0"},
-                                              "spans": spans}]}]}  # fmt: skip
-    path = tmp_path / "af.otlp.json"
-    path.write_text(json.dumps(doc))
-    return pl.DataFrame(pl.from_arrow(forensics.classify(forensics.load(path).spans).findings))
+    return classify_otlp(spans, tmp_path / "af.otlp.json", service="weather-bot")
 
 
 def _detectors(found: pl.DataFrame) -> list[str]:

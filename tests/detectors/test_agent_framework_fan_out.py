@@ -20,13 +20,11 @@ _close_span)``), its span holding the input and no output, with no model call un
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import polars as pl
-
-import forensics
+from otlp_trace import attr, classify_otlp, otlp_span
 
 TASK = "Research the EV battery recycling market for the board memo."
 RATE_LIMIT = (
@@ -36,25 +34,14 @@ RATE_LIMIT = (
 WORKFLOW = "f000000000000001"
 
 
-def _attr(key: str, value: Any) -> dict[str, Any]:
-    if isinstance(value, int):
-        return {"key": key, "value": {"intValue": str(value)}}
-    return {"key": key, "value": {"stringValue": value if isinstance(value, str) else json.dumps(value)}}
-
-
 def _span(sid: str, parent: str, name: str, start_ms: int, end_ms: int, attrs: dict[str, Any],
           error: str | None = None, kind: int = 1) -> dict[str, Any]:  # fmt: skip
-    base = 1_764_000_000_000_000_000
-    span: dict[str, Any] = {
-        "traceId": "cd" * 16, "spanId": sid, "parentSpanId": parent, "name": name, "kind": kind,
-        "startTimeUnixNano": str(base + start_ms * 1_000_000), "endTimeUnixNano": str(base + end_ms * 1_000_000),
-        "attributes": [_attr(k, v) for k, v in attrs.items()], "status": {"code": 0},
-    }  # fmt: skip
+    span = otlp_span(sid, parent, name, start_ms, end_ms, attrs, trace="cd" * 16, kind=kind)
     if error:
         span["status"] = {"code": 2, "message": error}
-        span["events"] = [{"name": "exception", "timeUnixNano": str(base + end_ms * 1_000_000),
-                           "attributes": [_attr("exception.type", "openai.RateLimitError"),
-                                          _attr("exception.message", error)]}]  # fmt: skip
+        span["events"] = [{"name": "exception", "timeUnixNano": span["endTimeUnixNano"],
+                           "attributes": [attr("exception.type", "openai.RateLimitError"),
+                                          attr("exception.message", error)]}]  # fmt: skip
     return span
 
 
@@ -108,12 +95,7 @@ def _fan_out(policy: list[dict[str, Any]], memo: str, tmp_path: Path) -> pl.Data
         _executor(4, "aggregator", 4100, 8900, "list[Findings]"),
         *_agent(4, "e000000000000004", "WriterAgent", 4110, 8800, f"Write the memo from these findings: {market}", memo),
     ]
-    doc = {"resourceSpans": [{"resource": {"attributes": [_attr("service.name", "research")]},
-                              "scopeSpans": [{"scope": {"name": "agent_framework", "version": "1.0.0"},
-                                              "spans": spans}]}]}  # fmt: skip
-    path = tmp_path / "workflow.otlp.json"
-    path.write_text(json.dumps(doc))
-    return pl.DataFrame(pl.from_arrow(forensics.classify(forensics.load(path).spans).findings))
+    return classify_otlp(spans, tmp_path / "workflow.otlp.json", service="research")
 
 
 def _detectors(found: pl.DataFrame) -> list[str]:
@@ -148,11 +130,7 @@ def _stream(tmp_path: Path, *later: dict[str, Any]) -> pl.DataFrame:
     agent = {"gen_ai.operation.name": "invoke_agent", "gen_ai.provider.name": "microsoft.agent_framework",
              "gen_ai.agent.name": "WeatherAgent", "gen_ai.input.messages": [_text("user", "Rain in Oslo tomorrow?")]}  # fmt: skip
     spans = [_span("a0000000000000a1", "", "invoke_agent WeatherAgent", 0, 40, agent), *later]
-    doc = {"resourceSpans": [{"resource": {"attributes": []},
-                              "scopeSpans": [{"scope": {"name": "agent_framework"}, "spans": spans}]}]}  # fmt: skip
-    path = tmp_path / "stream.otlp.json"
-    path.write_text(json.dumps(doc))
-    return pl.DataFrame(pl.from_arrow(forensics.classify(forensics.load(path).spans).findings))
+    return classify_otlp(spans, tmp_path / "stream.otlp.json")
 
 
 def test_a_stream_nobody_read_is_no_empty_reply(tmp_path: Path) -> None:
