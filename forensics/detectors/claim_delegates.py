@@ -79,7 +79,9 @@ def subject_claim(name: str) -> str | None:
     who = _name_re(name)
     if who is None:
         return None
-    return rf"(?i){_B}(?:{who})(?:\s+(?:has|have|had|just|already|also))*\s+(?:{_PAST_ACT}){_B}"
+    return (
+        rf"(?i){_B}(?:{who})(?:\s*,?\s+(?:who|which|that))?(?:\s+(?:has|have|had|just|already|also))*\s+(?:{_PAST_ACT}){_B}"
+    )
 
 
 def topic(name: str) -> str | None:
@@ -107,10 +109,11 @@ def work_claim(work: str) -> str:
 
 
 def _never_ran(ctx: Context) -> pl.DataFrame:
-    """``run_key, delegate, tried, handed``: agents handed to that never started work in their
-    run, with the handoff spans that asked for them; and a manager's managed agents
+    """``run_key, delegate, tried, handed, managed``: agents handed to that never started work in
+    their run, with the handoff spans that asked for them; and a manager's managed agents
     (``runs.managed_agents``) in a run where no agent ran under the manager at all (its only agent
-    span the root), which the manager never asked (``handed`` false, no span tried)."""
+    span the root), which the manager never asked (``handed`` false, no span tried) or asked in
+    code that never ran the call (delegation_code: ``handed``, the model calls that wrote it tried)."""
     from forensics.detectors.ownership_gap import dangling_handoffs
 
     handed = (
@@ -119,20 +122,19 @@ def _never_ran(ctx: Context) -> pl.DataFrame:
         .sort("run_key", "seq")
         .group_by("run_key", pl.col("handoff_target").alias("delegate"))
         .agg(pl.col("span_id").alias("tried"))
-        .with_columns(pl.lit(True).alias("handed"))
+        .with_columns(pl.lit(True).alias("handed"), pl.lit(False).alias("managed"))
     )
-    nested = ctx.spans.lazy().filter((pl.col("kind") == "agent") & ~pl.col("is_root")).select("run_key").unique()
-    listed = (
-        ctx.runs.lazy()
-        .select("run_key", pl.col("managed_agents").alias("delegate"))
-        .explode("delegate")
-        .drop_nulls()
-        .join(nested, on="run_key", how="anti")
-        .select(
-            "run_key", "delegate", pl.lit([], dtype=pl.List(pl.String)).alias("tried"), pl.lit(False).alias("handed")
-        )
+    from forensics.detectors.delegation_code import managed_never_run, written_not_run
+
+    listed = managed_never_run(ctx).select(
+        "run_key", "delegate", pl.lit([], dtype=pl.List(pl.String)).alias("tried"), pl.lit(False).alias("handed"),
+        pl.lit(True).alias("managed"),
     )
-    return pl.concat([handed, listed], how="vertical_relaxed").collect()
+    # A managed agent whose call the manager wrote in code that never ran it (delegation_code) was
+    # asked for: handed, the model calls that wrote it tried.
+    written = written_not_run(ctx).lazy().with_columns(pl.lit(True).alias("handed"), pl.lit(True).alias("managed"))
+    listed = listed.join(written, on=["run_key", "delegate"], how="anti")
+    return pl.concat([handed, written, listed], how="vertical_relaxed").collect()
 
 
 def delegate_candidates(ctx: Context, tools: pl.LazyFrame, answers: pl.LazyFrame) -> pl.LazyFrame | None:
@@ -154,12 +156,12 @@ def delegate_candidates(ctx: Context, tools: pl.LazyFrame, answers: pl.LazyFrame
     called = dict(zip(done.get_column("run_key").to_list(), done.get_column("call_tool").to_list(), strict=True))
     from forensics.detectors.ignored_errors import ANSWER_TOOLS
 
-    for key, name, tried, handed in missing.iter_rows():
+    for key, name, tried, handed, managed in missing.select("run_key", "delegate", "tried", "handed", "managed").iter_rows():
         if (claim := subject_claim(name)) is not None:
             rows.append((key, name, claim, f"the work of {name}", tried))
         # A manager with no lookup of its own that ran (no tool but the answer succeeded) and
         # whose team never ran checked nothing against anything.
-        if not handed and all(tool in ANSWER_TOOLS for tool in called.get(key, [])):
+        if managed and all(tool in ANSWER_TOOLS for tool in called.get(key, [])):
             rows.append((key, name, _CHECKED, f"a lookup (its team member {name} never ran)", tried))
         # What a manager never asked for is not claimed done by naming the work: it may do it itself.
         work = topic(name) if handed else None
