@@ -131,10 +131,18 @@ VERCEL_AI_KINDS: Final = {
 #: (autogen_agentchat/agents/_user_proxy_agent.py; "a human user" in the 0.4 previews): its turn is a
 #: person typing through input_func, a human span, not an agent's work. The OTel GenAI conventions,
 #: OpenInference's span kinds and Traceloop's have no kind for a person: only this default says it.
-KIND_BEFORE_VALUE: Final[tuple[tuple[str, tuple[Condition, ...]], ...]] = tuple(
-    ("human", (("equals", "gen_ai.system", "autogen"), ("equals", "gen_ai.operation.name", "invoke_agent"),
-               ("equals", "gen_ai.agent.description", description)))
-    for description in ("A human user", "a human user")
+#: smolagents' UserInputTool (huggingface/smolagents src/smolagents/default_tools.py: name
+#: ``user_input``, "Asks for user's input on a specific question", ``forward`` returns
+#: ``input(f"{question} => ...")``) is a question put to a person, whose answer is the tool's
+#: output; OpenInference's smolagents instrumentation writes it as any tool, a TOOL span with
+#: tool.name (_wrappers.py _ToolCallWrapper, _tools): a human span, so an approval given there counts.
+KIND_BEFORE_VALUE: Final[tuple[tuple[str, tuple[Condition, ...]], ...]] = (
+    *(
+        ("human", (("equals", "gen_ai.system", "autogen"), ("equals", "gen_ai.operation.name", "invoke_agent"),
+                   ("equals", "gen_ai.agent.description", description)))
+        for description in ("A human user", "a human user")
+    ),
+    ("human", (("equals", "openinference.span.kind", "TOOL"), ("equals", "tool.name", "user_input"))),
 )
 _KIND_BEFORE_KEYS: Final = frozenset(c[1] for _, conditions in KIND_BEFORE_VALUE for c in conditions[-1:])
 

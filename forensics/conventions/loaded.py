@@ -45,6 +45,13 @@ register(
                 "kind=human (forensics/semconv.py KIND_BEFORE_VALUE), so pause_kind=human",
             ),
             Signal(
+                "a TOOL span whose tool.name is user_input (UserInputTool: a question put to a person)",
+                "smolagents (Arize openinference-instrumentation-smolagents)",
+                "src/smolagents/default_tools.py (UserInputTool: name user_input, forward returns input(question)); "
+                "openinference smolagents _wrappers.py (_ToolCallWrapper, _tools: tool.name)",
+                "kind=human (forensics/semconv.py KIND_BEFORE_VALUE), so pause_kind=human and the answer is a person's turn",
+            ),
+            Signal(
                 "an HTTP span named by its method alone ('POST', 'HTTP POST'): url.full (http.url), else "
                 "server.address (http.host, net.peer.name) with url.template / http.route / url.path (http.target)",
                 "OpenTelemetry HTTP semantic conventions (httpx, requests, urllib3, aiohttp instrumentations)",
