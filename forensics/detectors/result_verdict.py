@@ -30,9 +30,14 @@ import polars as pl
 from forensics.conventions.registry import Q
 
 #: A write's own verdict, before any list in its result, saying the write did not happen.
+#: Keys and values quoted as JSON writes them, or as a Python dict's repr does: the OpenAI Agents
+#: SDK exports a function tool's result as ``str(output)`` (src/agents/tracing/span_data.py
+#: FunctionSpanData.export), so a tool returning a dict reads ``{'state': 'FAILED', ...}``.
+_QP: Final = rf"(?:{Q}|')"
 WRITE_VERDICT_FAILED: Final = (
-    rf"(?i)^[^\[]*?{Q}(?:status|state|result|outcome|resultCode|result_code){Q}\s*:\s*{Q}"
-    rf"(?:failed|failure|error|errored|rejected|declined|denied|refused|invalid|unsuccessful){Q}"
+    rf"(?i)^[^\[]*?{_QP}(?:status|state|result|outcome|resultCode|result_code){_QP}\s*:\s*{_QP}"
+    rf"(?:failed|failure|error|errored|rejected|declined|denied|refused|invalid|unsuccessful){_QP}"
+    rf"|^[^\[]*?'(?:success|ok)'\s*:\s*False\b"
 )
 #: The status field ERROR_SHAPED reads as a failure.
 _STATUS_FAILED: Final = rf"(?i){Q}status{Q}\s*:\s*{Q}(?:failed|failure|error){Q}"

@@ -74,3 +74,23 @@ def test_a_listing_that_failed_itself_is_still_error_shaped() -> None:
         span("t1", 3, 4, kind="tool", parent_id="root", agent="ops", tool="list_batches", output=json.dumps(failed)),
     ))  # fmt: skip
     assert "error_as_data" in found
+
+
+def test_a_write_result_exported_as_a_python_dict_is_read() -> None:
+    # The OpenAI Agents SDK exports a function tool's dict result as str(output)
+    # (src/agents/tracing/span_data.py FunctionSpanData.export).
+    for body in ("{'state': 'FAILED', 'reason': 'IBAN checksum invalid'}", "{'success': False, 'message': 'IBAN checksum invalid'}"):
+        found = detectors(run(
+            span("root", 0, 10, kind="agent", name="payments", agent="payments", output=SCHEDULED),
+            span("t1", 3, 4, kind="tool", parent_id="root", agent="payments", tool="schedule_payment", output=body),
+        ))  # fmt: skip
+        assert "error_as_data" in found, body
+
+
+def test_near_miss_a_python_dict_of_a_write_that_went_through() -> None:
+    found = detectors(run(
+        span("root", 0, 10, kind="agent", name="payments", agent="payments", output=SCHEDULED),
+        span("t1", 3, 4, kind="tool", parent_id="root", agent="payments", tool="schedule_payment",
+             output="{'state': 'SCHEDULED', 'success': True, 'payment_id': 'p_1'}"),
+    ))  # fmt: skip
+    assert "error_as_data" not in found
