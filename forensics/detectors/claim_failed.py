@@ -8,9 +8,10 @@ says the act with what it acted on: "pushed the fix", "deployed payments-api". W
 the act and no call with its verb went through, the agent's own first-person report of having done
 it is contradicted by the failed call, if the object is the failed call's own:
 
-* an act read from a shell command line (claim_acts.command_call), named ``program.verb``
+* an act read from a shell command line (claim_acts.command_call) named ``program.verb``
   (``git.push``): its object is whatever the command works on (a branch, "the fix", "the
-  changes"), so any object;
+  changes"), so any object; one named with its own object (``gh pr create`` ->
+  ``create_pull_request``) is read as a named tool is ("I've created a branch" is not it);
 * a tool named with an object (``deploy_service``): the claim's object is what the failed call was
   given, a string value of its arguments ("I've deployed payments-api", ``{"service":
   "payments-api"}``). Another object ("I sent a reminder to Acme" after ``send_invoice`` for
@@ -84,7 +85,6 @@ def failed_act_candidates(ctx: Context, tools: pl.LazyFrame, answers: pl.LazyFra
     # What the failed calls were given (a named tool's only: a command line's act takes any object).
     given = (
         undone.lazy()
-        .filter(~pl.col("command"))
         .select("run_key", "call_tool", pl.col("tried").alias("span_id"))
         .explode("span_id")
         .join(ctx.spans.lazy().select("run_key", "span_id", "args"), on=["run_key", "span_id"])
@@ -98,10 +98,13 @@ def failed_act_candidates(ctx: Context, tools: pl.LazyFrame, answers: pl.LazyFra
     values = {(k, n): v for k, n, v in given.iter_rows()}
     rows = []
     for run_key, name, command in undone.select("run_key", "call_tool", "command").iter_rows():
-        if not command and (run_key, name) not in values:
+        # Any object only for a command named program.verb (git.push); a command line's call named
+        # with its own object (gh pr create: create_pull_request) is read as a named tool is.
+        any_object = command and "." in name
+        if not any_object and (run_key, name) not in values:
             continue
         past = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in past_forms(verb_of[name]))
-        obj = r"[A-Za-z0-9$'‘`]" if command else _LEAD_WORDS + _ground(values[(run_key, name)])
+        obj = r"[A-Za-z0-9$'‘`]" if any_object else _LEAD_WORDS + _ground(values[(run_key, name)])
         claim = rf"(?i)(?:{_SUBJECT}|{_AND_LEAD})(?:{past})\s+{obj}"
         rows.append((run_key, name, _fragment(claim), _core(claim)))
     if not rows:

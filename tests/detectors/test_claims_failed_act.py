@@ -123,3 +123,11 @@ def test_near_miss_the_same_verb_with_another_object() -> None:
     assert "claimed_but_not_done" not in detectors(table)
     assert "claimed_but_not_done" in detectors(_deploy(False, "I've restarted payments-api.", verb_tool="restart_service"))
     assert "claimed_but_not_done" not in detectors(table)
+
+
+def test_near_miss_a_command_named_with_its_own_object_takes_no_other(tmp_path: Path) -> None:
+    # gh pr create (read as create_pull_request) failed; the branch it says it created is another
+    # command's doing (git checkout -b), not the pull request's.
+    refused = ("gh pr create --fill", "Exit code 1\npull request create failed: GraphQL: No commits between main and main", True)
+    said = "I've created a branch fix/iso-weeks with the fix and committed it."
+    assert "claimed_but_not_done" not in _findings(_transcript(tmp_path, [COMMIT, refused, STATUS], said))
