@@ -79,8 +79,10 @@ EXPECTED = {
         # "All tests pass" after a failing test run nothing covering passed again (suite_claims.py).
         "tests_claimed_passing",
     },
-    # A writer/critic loop of model calls with no round cap (issue 13).
-    "runaway_cost": {"budget_exceeded", "delegation_depth", "fan_out", "model_call_cycle", "runaway_loop"},
+    # A writer/critic loop of model calls with no round cap (issue 13); one sub-agent (an
+    # Agent.as_tool) called with the same request over and over (issue 13, sub_agent_calls.py).
+    "runaway_cost": {"budget_exceeded", "delegation_depth", "fan_out", "model_call_cycle", "runaway_loop",
+                     "repeated_sub_agent_calls"},
     # A guardrail tripwire caught and ignored (issue 13).
     "unguarded_action": {"unguarded_irreversible", "tripwire_overridden"},
 }
