@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, Final
 import pyarrow as pa
 
 from forensics.errors import ForensicsError, InputError, MissingDependencyError
-from forensics.schema import FINDING_SCHEMA, RUN_SCHEMA, SPAN_COLUMNS, SPAN_SCHEMA
+from forensics.schema import FINDING_SCHEMA, RUN_SCHEMA, SPAN_COLUMNS, SPAN_SCHEMA, empty_table
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
@@ -384,7 +384,7 @@ def read_spans_spark(root: str | os.PathLike[str], *, date: DateFilter = None,
 def _read_parts(root: Path, parts: Sequence[Any], session: SparkSession) -> DataFrame:
     session.conf.set("spark.sql.legacy.parquet.nanosAsLong", "true")
     if not parts:
-        return spans_to_spark(session, SPAN_SCHEMA.empty_table())
+        return spans_to_spark(session, empty_table(SPAN_SCHEMA))
     # File paths, not the directory: Spark must not discover partitions itself (it would find
     # uncommitted files and type `date` as a date).
     df = session.read.parquet(*[str(root / p.path) for p in parts]).select(*SPAN_COLUMNS)

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.feather as feather
 
 from forensics.errors import InternalError
-from forensics.schema import QUARANTINE_SCHEMA, SPAN_SCHEMA
+from forensics.schema import QUARANTINE_SCHEMA, SPAN_SCHEMA, empty_table
 
 if TYPE_CHECKING:
     from forensics.nightly.outputs import _SpansParquet
@@ -110,7 +110,7 @@ class SpanBuckets:
                 del table
         if facts is not None and found:
             self.facts = pl.concat(found)
-        gone = pa.concat_tables(late) if late else QUARANTINE_SCHEMA.empty_table()
+        gone = pa.concat_tables(late) if late else empty_table(QUARANTINE_SCHEMA)
         self.rows -= gone.num_rows
         return gone
 

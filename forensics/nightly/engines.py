@@ -17,7 +17,7 @@ from forensics.errors import InputError
 from forensics.nightly.buckets import SpanBuckets
 from forensics.nightly.intake import Progress
 from forensics.registry import Registry
-from forensics.schema import FINDING_SCHEMA, RUN_SCHEMA
+from forensics.schema import FINDING_SCHEMA, RUN_SCHEMA, empty_table
 
 #: ``engine(spans, policy, progress, workdir) -> (runs, findings)``.
 Engine = Callable[["SpanBuckets", Any, Progress, Path | None], tuple[pa.Table, pa.Table]]
@@ -65,8 +65,8 @@ def classify_local(spans: SpanBuckets, policy: Any, tick: Progress, workdir: Pat
         findings_parts.append(result.findings)
         del bucket, result
     tick("classify", spans.n, spans.n, None)
-    runs_t = pa.concat_tables(runs_parts) if runs_parts else RUN_SCHEMA.empty_table()
-    findings_t = pa.concat_tables(findings_parts) if findings_parts else FINDING_SCHEMA.empty_table()
+    runs_t = pa.concat_tables(runs_parts) if runs_parts else empty_table(RUN_SCHEMA)
+    findings_t = pa.concat_tables(findings_parts) if findings_parts else empty_table(FINDING_SCHEMA)
     return runs_t, findings_t
 
 

@@ -52,7 +52,7 @@ from forensics.nightly.outputs import (
     _write_outputs,
     read_stored_results,
 )
-from forensics.schema import FINDING_SCHEMA, QUARANTINE_SCHEMA, RUN_SCHEMA
+from forensics.schema import FINDING_SCHEMA, QUARANTINE_SCHEMA, RUN_SCHEMA, empty_table
 from forensics.store import Problem
 from forensics.urls import display_url
 
@@ -290,7 +290,7 @@ def _load_classify_store(
         quarantines.append(late)
         _count_late_quarantine(outcomes, problems, late)
 
-    quarantine = pa.concat_tables(quarantines) if quarantines else QUARANTINE_SCHEMA.empty_table()
+    quarantine = pa.concat_tables(quarantines) if quarantines else empty_table(QUARANTINE_SCHEMA)
     old = _replay_stored(outcomes, replay, format, spans_out, problems, stored_results, tick)
     if old is not None:
         quarantine = pa.concat_tables([quarantine, old.quarantine])

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 from forensics.dataset.atomic import fsync_dir, write_parquet_atomic
 from forensics.nightly.buckets import SpanBuckets, _frame
 from forensics.nightly.intake import FileOutcome, Progress, _load_one, _path_keys
-from forensics.schema import FINDING_SCHEMA, QUARANTINE_SCHEMA, RUN_SCHEMA, SPAN_SCHEMA
+from forensics.schema import FINDING_SCHEMA, QUARANTINE_SCHEMA, RUN_SCHEMA, SPAN_SCHEMA, empty_table
 from forensics.store import Problem
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ class _SpansParquet:
         os.close(fd)
         self.target, self.tmp = target, Path(tmp)
         self.redaction = redaction
-        self.schema = with_banner(SPAN_SCHEMA.empty_table(), redaction).schema
+        self.schema = with_banner(empty_table(SPAN_SCHEMA), redaction).schema
         self.writer: pq.ParquetWriter | None = pq.ParquetWriter(self.tmp, self.schema, compression="zstd")
 
     def write(self, spans: pa.Table) -> None:
@@ -159,7 +159,7 @@ def read_stored_results(store: Any, batch_ids: Iterable[int], hashes: set[str],
         finds.append(read_findings(store, batch_id=batch_id, policy_version=policy_version))
     wanted = pl.col("input_sha256").is_in(sorted(hashes))
     if not runs:
-        return _frame(RUN_SCHEMA.empty_table()), _frame(FINDING_SCHEMA.empty_table())
+        return _frame(empty_table(RUN_SCHEMA)), _frame(empty_table(FINDING_SCHEMA))
     run_frame, find_frame = pl.concat(runs).filter(wanted), pl.concat(finds).filter(wanted)
     return run_frame.select(RUN_SCHEMA.names), find_frame.select(FINDING_SCHEMA.names)
 
@@ -191,7 +191,7 @@ def _replay_stored(outcomes: list[FileOutcome], replay: Sequence[int], format: s
         if spans_out is not None:
             spans_out.write(spans)
     runs, findings = stored_results({h for idx in replay if (h := outcomes[idx].sha256) is not None})
-    quarantine = pa.concat_tables(quarantines) if quarantines else QUARANTINE_SCHEMA.empty_table()
+    quarantine = pa.concat_tables(quarantines) if quarantines else empty_table(QUARANTINE_SCHEMA)
     return _Replayed(len(replay), runs, findings, quarantine, _path_keys(outcomes[idx].path for idx in replay))
 
 

@@ -535,3 +535,17 @@ def test_a_sqlite_store_in_a_directory_that_does_not_exist_yet(tmp_path: Path) -
         assert (tmp_path / "out" / "nightly" / "forensics.db").exists()
     finally:
         store.engine.dispose()
+
+
+def test_the_store_and_the_nightly_job_import_no_pandas() -> None:
+    """pyarrow imports pandas on a schema's first ``empty_table()`` (~1 s of wall time at a nightly
+    job's start, which never uses it): the store's reader built its polars schemas that way when
+    imported, and the job its empty outputs. ``forensics.schema.empty_table`` builds one from no
+    record batches, with every column of the schema."""
+    code = (
+        "import sys; import forensics.batch, forensics.store, forensics.report; "
+        "from forensics.schema import RUN_SCHEMA, empty_table; t = empty_table(RUN_SCHEMA); "
+        "assert t.num_rows == 0 and t.schema == RUN_SCHEMA, t.schema; print('pandas' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False", out
