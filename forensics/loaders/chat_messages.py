@@ -41,8 +41,12 @@ word (the run did not report success). Rows:
 
 Times: a message's ``timestamp``/``created_at``/``time``/``created`` when present (a message
 without one takes the previous message's). When a conversation has none at all, message i is
-given [i s, i+1 s) from the Unix epoch — an order, not a clock — and every row's attributes say
-``time_synthesized`` (the same convention as ``ag2-history``).
+given [i s, i+1 s) — an order, not a clock — and every row's attributes say ``time_synthesized``
+(the same convention as ``ag2-history``), counted from the conversation's own time where it has one
+(``created``/``created_at``/``timestamp``/``time`` on the conversation: OpenAI's chat completion and
+thread objects carry ``created`` / ``created_at`` in epoch seconds, openai-python
+``src/openai/types/chat/chat_completion.py``, ``src/openai/types/beta/thread.py``), else from the Unix
+epoch. The times stay flagged as synthesised either way: only the day is the source's.
 """
 
 from __future__ import annotations
@@ -54,7 +58,7 @@ from typing import Any, Final
 
 import orjson
 
-from ..normalize import as_int, as_text
+from ..normalize import as_int, as_text, to_ns
 from ..outcome import STATUS_KEYS, cancelled_by, record_outcome, state_status, with_outcome
 from .base import Loader, Sample, Source, SpanSink
 from .otel_common import RecordError, field_value, id_text, time_ns
@@ -62,6 +66,8 @@ from .otel_common import RecordError, field_value, id_text, time_ns
 SECOND_NS: Final = 1_000_000_000
 MICROSECOND_NS: Final = 1_000
 TIME_NOTE: Final = "the source has no times: message i spans [i s, i+1 s) from the Unix epoch"
+#: The same when the conversation gives its own time (``{}``: its key): counted from there.
+TIME_NOTE_FROM: Final = "the messages have no times: message i spans [i s, i+1 s) from the conversation's `{}`"
 MESSAGE_KEYS: Final = ("messages", "conversation", "conversations", "traj", "trajectory", "history")
 _ID_KEYS: Final = ("id", "conversation_id", "session_id", "thread_id", "trajectory_id", "instance_id", "task_id", "uuid")
 _TIME_KEYS: Final = ("timestamp", "created_at", "time", "created")
@@ -191,6 +197,19 @@ class ChatMessagesLoader(Loader):
         yield line, record, found[1], found[0]
 
 
+def _conversation_time(conv: dict[str, Any]) -> tuple[int, str] | None:
+    """The conversation's own time (ns) and its note, when it has a readable one; a value that is no
+    time stays in the root's attributes and the count starts at the epoch, as with none."""
+    for key in _TIME_KEYS:
+        try:
+            when = to_ns(conv.get(key))
+        except ValueError:
+            continue
+        if when is not None:
+            return when, TIME_NOTE_FROM.format(key)
+    return None
+
+
 def _one_ahead(items: Iterator[Any]) -> Iterator[tuple[Any, bool]]:
     """Yield ``(item, is_the_only_item)`` holding one item back, so a file of one conversation is
     told apart from the first of many without reading everything first."""
@@ -219,6 +238,7 @@ class _Conversation:
         self.run_id_from = run_id_from
         self.session = as_text(conv.get("session_id") or conv.get("thread_id"))
         self.synthetic = not any(isinstance(m, dict) and any(m.get(k) is not None for k in _TIME_KEYS) for m in messages)
+        self.origin, self.time_note = (_conversation_time(conv) if self.synthetic else None) or (0, TIME_NOTE)
         self.pending: dict[str, dict[str, Any]] = {}
         self.pending_functions: list[dict[str, Any]] = []
         # Swarm's active agent after a handoff (see _swarm_handoff): Swarm.run_and_stream stamps every
@@ -230,7 +250,7 @@ class _Conversation:
     def _row(self, **values: Any) -> dict[str, Any]:
         row = {"run_id": self.run, "session_id": self.session, **values}
         if self.synthetic:
-            row["attributes"]["time_synthesized"] = TIME_NOTE
+            row["attributes"]["time_synthesized"] = self.time_note
         return row
 
     def emit(self) -> None:
@@ -240,7 +260,7 @@ class _Conversation:
         if self.run_id_from is not None:
             root_attrs["@run_id_from"] = self.run_id_from
         error = self.conv.get("error")
-        times = [0, len(self.messages) * SECOND_NS] if self.synthetic else [None, None]
+        times = [self.origin, self.origin + len(self.messages) * SECOND_NS] if self.synthetic else [None, None]
         root = self._row(
             span_id="conversation", parent_id=None, name="conversation",
             kind="chain" if len(names) > 1 else "agent", agent=None if len(names) > 1 else (names[0] if names else "assistant"),
@@ -281,7 +301,7 @@ class _Conversation:
         start: int | None
         end: int | None
         if self.synthetic:
-            start, end = i * SECOND_NS, (i + 1) * SECOND_NS
+            start, end = self.origin + i * SECOND_NS, self.origin + (i + 1) * SECOND_NS
         else:
             raw = next((message[k] for k in _TIME_KEYS if message.get(k) is not None), None)
             start = time_ns(raw, "timestamp") if raw is not None else last_time
