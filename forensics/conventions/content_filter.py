@@ -32,9 +32,12 @@ import polars as pl
 
 from forensics.conventions.registry import Convention, Q, Signal, on_rows, register
 
-#: A finish (stop) reason key with a value saying the provider's filter stopped the output.
+#: A finish (stop) reason key with a value saying the provider's filter stopped the output. The
+#: key's own quote is unescaped: a field of the record itself, not words inside one of its strings
+#: (a model's answer quoting a response, ``{\"finish_reason\": \"content_filter\"}``, in a test
+#: fixture it writes, is text).
 FILTERED_FINISH: Final = (
-    rf"(?i){Q}(?:gen_ai\.response\.finish_reasons?|finish_reasons?|finishReason|stop_reason|stopReason"
+    rf"(?i)(?:^|[^\\])\"(?:gen_ai\.response\.finish_reasons?|finish_reasons?|finishReason|stop_reason|stopReason"
     rf"|llm\.finish_reason|gen_ai\.completion\.\d+\.finish_reason){Q}\s*:\s*\[?\s*{Q}"
     r"(content_filter|content_filtered|guardrail_intervened|safety|prohibited_content|blocklist|spii|image_safety)"
     rf"{Q}"
@@ -47,14 +50,17 @@ _NEEDLE: Final = "(?i-u)content_filter|guardrail_interv|safety|prohibited_conten
 
 
 def _extract() -> list[pl.Expr]:
-    def reason(col: str) -> pl.Expr:
+    def reason(col: str, rows: pl.Expr) -> pl.Expr:
         return on_rows(
-            pl.col("kind") == "llm",
+            (pl.col("kind") == "llm") & rows,
             pl.col(col),
             lambda e: pl.when(e.str.contains(_NEEDLE)).then(e).str.extract(FILTERED_FINISH, 1),
         )
 
-    return [pl.coalesce(reason("attributes"), reason("output")).str.to_lowercase().alias("_cv_filtered_by")]
+    # The output is read where it is a record (the response, its messages): a model's plain-text
+    # answer holds only what the model wrote, whatever JSON it quotes.
+    record = pl.col("output").str.strip_chars_start().str.contains(r"^[\[{]")
+    return [pl.coalesce(reason("attributes", pl.lit(True)), reason("output", record)).str.to_lowercase().alias("_cv_filtered_by")]
 
 
 def _status(df: pl.DataFrame) -> pl.DataFrame:

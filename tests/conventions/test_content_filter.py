@@ -92,3 +92,31 @@ def test_agent_framework_chat_span_filtered_under_a_workflow_that_went_on(tmp_pa
     found = classify_otlp(spans, tmp_path / "af.otlp.json")
     swallowed = found.filter(pl.col("detector") == "swallowed_error")
     assert swallowed.get_column("decisive_span_id").to_list() == ["c000000000000001"]
+
+
+#: A coding agent's answer that quotes a filtered response in a test fixture it writes: its text.
+FIXTURE = ('Here is the fixture for the handler test:\n```json\n{"choices": [{"index": 0, "finish_reason": '
+           '"content_filter", "message": {"role": "assistant", "content": null}}]}\n```')  # fmt: skip
+
+
+def test_near_miss_a_model_answer_that_quotes_a_filtered_response_is_text(tmp_path: Path) -> None:
+    # The model wrote the words; its own call stopped normally. As plain text (a loader's message
+    # text), inside an OpenInference response's message content (output.value), and inside an
+    # Agent Framework output message's text part (gen_ai.output.messages, observability.py).
+    stop = {"gen_ai.response.finish_reasons": ["stop"]}
+    done = "Added tests/test_filter.py; it passes."
+    assert detectors(_chat_run(done, FIXTURE, stop)) == set()
+    response = json.dumps({"id": "chatcmpl-2", "choices": [{"index": 0, "finish_reason": "stop",
+                                                            "message": {"role": "assistant", "content": FIXTURE}}]})  # fmt: skip
+    assert detectors(_chat_run(done, response, {"llm.model_name": "gpt-4o"})) == set()
+    ask = [{"role": "user", "parts": [{"type": "text", "content": "Add a test for the content filter notice."}]}]
+    said = [{"role": "assistant", "parts": [{"type": "text", "content": FIXTURE}], "finish_reason": "stop"}]
+    spans = [
+        otlp_span("a000000000000001", "", "invoke_agent Coder", 0, 900,
+                  {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "Coder", "gen_ai.input.messages": ask,
+                   "gen_ai.output.messages": [{"role": "assistant", "parts": [{"type": "text", "content": done}]}]}),
+        otlp_span("c000000000000001", "a000000000000001", "chat gpt-4o", 5, 890,
+                  {"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o", "gen_ai.input.messages": ask,
+                   "gen_ai.response.finish_reasons": ["stop"], "gen_ai.output.messages": said}),
+    ]  # fmt: skip
+    assert classify_otlp(spans, tmp_path / "coder.otlp.json").is_empty()
