@@ -18,8 +18,12 @@ llm, AGENT, TOOL, RETRIEVER/RERANKER → retriever, CHAIN/PARSER → chain, GUAR
 names its agent and a TOOL span its tool by the span's name. ``mlflow.spanInputs``/``spanOutputs``
 are the input and output (a model call's ``model`` argument in its inputs names its model where no
 attribute does: autologging traces ``create(**kwargs)``); ``mlflow.chat.tokenUsage`` the tokens. The run id is the OpenTelemetry
-trace id (``tr-<hex>`` without its prefix is the same id), so the trace joins with an OTLP export
-of it. ``info`` goes to the root span's ``@trace_info``; a trace whose state is ERROR with a root
+trace id: MLflow 3 makes its id as ``"tr-"`` + the OTel trace id's 32 hex digits
+(mlflow/tracing/constant.py ``TRACE_REQUEST_ID_PREFIX``, mlflow/tracing/utils
+``generate_mlflow_trace_id_from_otel_trace_id``), so the prefix is dropped on purpose: the trace joins
+with an OTLP export of it (the receiver, a collector file) and one trace read from both is one run.
+The id the MLflow UI and API know is ``tr-`` + the run id, kept as written in the root span's
+``@trace_info.trace_id`` (``request_id`` in v2). ``info`` goes to the root span's ``@trace_info``; a trace whose state is ERROR with a root
 span that says OK keeps the root's own status and the state in ``@trace_info``.
 
 Declared outcome (``@outcome`` on the root span, see :func:`info_outcome`): the trace's feedback

@@ -47,6 +47,9 @@ def test_v3_base64_ids_json_encoded_types_and_metadata() -> None:
     assert (root["start_time"], root["end_time"]) == (1751371200000000000, 1751371203000000000)
     info = json.loads(root["attributes"])["@trace_info"]
     assert (info["state"], info["trace_metadata"]["mlflow.trace.user"]) == ("ERROR", "alice")
+    # The id the MLflow UI and API know (mlflow/tracing/constant.py TRACE_REQUEST_ID_PREFIX "tr-" +
+    # the OTel trace id, mlflow/tracing/utils generate_mlflow_trace_id_from_otel_trace_id) stays on the root.
+    assert info["trace_id"] == "tr-" + root["run_id"]
     chat = rows["Completions"]
     assert (chat["kind"], chat["model"], chat["input_tokens"], chat["output_tokens"]) == ("llm", "gpt-4o-mini", 200, 40)
     assert chat["parent_id"] == b64hex("t61rcWkgMzE=")
