@@ -37,14 +37,21 @@ DETECTOR_OUTPUT: Final[dict[str, pl.DataType]] = {
 # pattern below accepts a key written "key" or \"key\".
 _Q: Final = r'\\?"'
 
+#: A key or string value quoted as JSON writes it, or as a Python dict's repr does: the OpenAI Agents
+#: SDK exports a function tool's result as ``str(output)`` (src/agents/tracing/span_data.py
+#: FunctionSpanData.export), so a tool returning {"error": ...} reads {'error': ...}.
+_QP: Final = rf"(?:{_Q}|')"
 # Error-shaped text in an output whose status says ok. Each alternative is a shape seen in real
 # tool results: a JSON error object, a Python traceback, an HTTP error page, a failed status field.
 ERROR_SHAPED: Final = (
-    rf"(?i)^\s*\{{\s*{_Q}(error|errors|exception|error_message|err){_Q}\s*:"
+    # An error key first, holding something: "error": null (None, false, "", [], {}) is a success
+    # that says it has no error ({"error": null, "rate": 1.08}).
+    rf"(?i)^\s*\{{\s*{_QP}(error|errors|exception|error_message|err){_QP}\s*:"
+    rf"\s*(?:{_QP}[^\"'\\]|\{{\s*[^\s}}]|\[\s*[^\s\]]|[0-9]|true\b|[a-z_][a-z_.]*\()"
     r"|traceback \(most recent call last\)"
     r"|too many requests|rate limit(ed)? exceeded|internal server error|service unavailable|bad gateway|gateway time-?out"
-    rf"|{_Q}status{_Q}\s*:\s*{_Q}(failed|failure|error){_Q}"
-    rf"|{_Q}success{_Q}\s*:\s*false|{_Q}ok{_Q}\s*:\s*false"
+    rf"|{_QP}status{_QP}\s*:\s*{_QP}(failed|failure|error){_QP}"
+    rf"|{_QP}success{_QP}\s*:\s*false|{_QP}ok{_QP}\s*:\s*false"
     r"|^\s*(error|exception|fatal)\s*[:!]"
     # A delivery the provider reports failed (Twilio message status "undelivered", a bounced e-mail)
     # and a provider error code set (Twilio's error_code is null on success).

@@ -40,9 +40,9 @@ WRITE_VERDICT_FAILED: Final = (
     rf"|^[^\[]*?'(?:success|ok)'\s*:\s*False\b"
 )
 #: The status field ERROR_SHAPED reads as a failure.
-_STATUS_FAILED: Final = rf"(?i){Q}status{Q}\s*:\s*{Q}(?:failed|failure|error){Q}"
+_STATUS_FAILED: Final = rf"(?i){_QP}status{_QP}\s*:\s*{_QP}(?:failed|failure|error){_QP}"
 #: That field before any list: the result's own status, not a record's.
-_OWN_STATUS_FAILED: Final = rf"(?i)^[^\[]*?{Q}status{Q}\s*:\s*{Q}(?:failed|failure|error){Q}"
+_OWN_STATUS_FAILED: Final = rf"(?i)^[^\[]*?{_QP}status{_QP}\s*:\s*{_QP}(?:failed|failure|error){_QP}"
 
 
 def record_status_only(out: pl.Expr, error_shaped: str) -> pl.Expr:

@@ -94,3 +94,22 @@ def test_near_miss_a_python_dict_of_a_write_that_went_through() -> None:
              output="{'state': 'SCHEDULED', 'success': True, 'payment_id': 'p_1'}"),
     ))  # fmt: skip
     assert "error_as_data" not in found
+
+
+def _rate(body: str) -> set[str]:
+    return detectors(run(
+        span("root", 0, 10, kind="agent", name="fx", agent="fx", output="The EUR/USD rate is 1.08."),
+        span("t1", 3, 4, kind="tool", parent_id="root", agent="fx", tool="get_rate", output=body),
+    ))  # fmt: skip
+
+
+def test_an_error_object_exported_as_a_python_dict_is_error_shaped() -> None:
+    # A read's {"error": ...} returned as a dict by an OpenAI Agents SDK function tool: str(output).
+    assert "error_as_data" in _rate("{'error': 'rate service unavailable'}")
+
+
+def test_near_miss_an_error_key_holding_nothing_is_a_success() -> None:
+    # "error": null beside the data: the API saying there is no error (JSON, or None in a repr).
+    assert _rate('{"error": null, "rate": 1.08}') == set()
+    assert _rate("{'error': None, 'rate': 1.08}") == set()
+    assert _rate('{"errors": [], "rate": 1.08}') == set()
