@@ -324,3 +324,25 @@ def test_report_charts_are_built_and_written_without_schema_checks(tmp_path, mon
     assert modes == [False]
     assert checks and not any(checks)
     assert schemapi.DEBUG_MODE is True
+
+
+def test_the_renderer_warms_on_a_side_thread_and_a_failure_there_is_left_to_the_figure(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """write_report starts vl-convert's engine and imports the chart builders while it gathers the
+    data (the first render's ~0.45 CPU s of engine start overlaps the store reads). A renderer that
+    cannot start fails there silently: the figure that needs it reports it, as before."""
+    import threading
+
+    from forensics.report.figures import warm_renderer
+
+    raised: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: raised.append(args.exc_value))
+    warming = warm_renderer()
+    warming.join(timeout=120)
+    assert not warming.is_alive() and warming.daemon and warming.name == "forensics-report-warm"
+    assert "forensics.charts" in sys.modules
+    monkeypatch.setitem(sys.modules, "vl_convert", None)  # import vl_convert now raises ImportError
+    failing = warm_renderer()
+    failing.join(timeout=120)
+    assert not failing.is_alive() and raised == []

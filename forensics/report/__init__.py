@@ -35,7 +35,7 @@ from forensics.report.data import (
     top_detectors,
     worst_runs,
 )
-from forensics.report.figures import Figure, RunStory, _figure, _run_spans, run_story
+from forensics.report.figures import Figure, RunStory, _figure, _run_spans, run_story, warm_renderer
 from forensics.report.render import _Context, _html, _markdown
 
 #: The report in rooms of one job: data (gathering, tables), figures (charts, run stories), render
@@ -80,8 +80,10 @@ def write_report(
     """
     from forensics.redact import redaction_banner, resolve_redaction_policy
 
+    warming = warm_renderer()
     pol = resolve_redaction_policy(redaction_policy) if redact else None
     data = _redact_data(gather(store_or_tables, since=since, until=until, run_id=run_id), pol)
+    warming.join()
     banner = redaction_banner(redact, pol)
     save_kwargs = {"redacted": redact, "redaction_policy": pol}
     out = Path(out_dir)
