@@ -32,7 +32,7 @@ from forensics.detectors.base import (
     on_rows,
 )
 from forensics.detectors.facts import run_facts
-from forensics.detectors.result_verdict import WRITE_VERDICT_FAILED, record_status_only
+from forensics.detectors.result_verdict import record_status_only, write_verdict_failed
 from forensics.policy import Policy
 
 #: Tools whose answer is a collection (search, list, find, query, filter): an empty one is an answer.
@@ -223,7 +223,7 @@ def _error_shaped(df: pl.DataFrame, policy: Policy) -> pl.Series:
     regexes' own cost (issue 15 item 4)."""
     out, se = pl.col("output"), pl.col("is_side_effect")
     rows = df.select(
-        pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"), "kind", "output", "is_side_effect", "call"
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"), "kind", "output", "is_side_effect", "call", "args"
     ).filter(pl.col("kind").is_in(["tool", "retriever", "handoff"]) & out.is_not_null())
     shaped = out.str.contains(ERROR_SHAPED).fill_null(False)
     if policy.empty_result_is_error:
@@ -249,10 +249,10 @@ def _error_shaped(df: pl.DataFrame, policy: Policy) -> pl.Series:
     listed = on_rows(shaped & reading & ~se, out, lambda e: record_status_only(e, ERROR_SHAPED))
     shaped = shaped & ~listed.fill_null(False)
     # Side effects are tool spans (a tool role), so their results are among these rows; the
-    # not-done flag and the write's own verdict (result_verdict.WRITE_VERDICT_FAILED: a payment
-    # API's 200 with {"status": "declined"}) are read on theirs only.
+    # not-done flag and the write's own verdict (result_verdict.write_verdict_failed: a payment
+    # API's 200 with {"status": "declined"}, not the state the write asked to set) are read on theirs only.
     not_done = rows.filter(se).filter(
-        (out.str.contains(NOT_DONE_FLAG) & ~_existing_returned(out)) | out.str.contains(WRITE_VERDICT_FAILED)
+        (out.str.contains(NOT_DONE_FLAG) & ~_existing_returned(out)) | write_verdict_failed(out, pl.col("args"))
     )
     hits = pl.concat([rows.filter(shaped).get_column("_row"), not_done.get_column("_row")])
     return pl.repeat(False, df.height, dtype=pl.Boolean, eager=True).scatter(hits, True).alias("error_shaped")

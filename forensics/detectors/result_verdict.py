@@ -12,7 +12,10 @@ own verdict is the only evidence that the act did not happen (TAXONOMY error_as_
   saying failed, rejected, declined, denied or invalid, in any case (``"FAILED"``: Databricks'
   and AWS' job states are upper case). A write's result is about the write: the thing it asked
   for was refused. "cancelled" is left out (a cancel_order's ``{"status": "cancelled"}`` is its
-  success);
+  success). Not the state the write itself asked to set (:func:`write_verdict_failed`): a triage
+  agent's ``update_ticket(status="rejected")`` answered ``{"status": "rejected"}``, a CI agent's
+  GitHub commit status ``{"state": "failure"}`` (AutoGPT ``backend/blocks/github/statuses.py``
+  GithubCreateStatusBlock: the created status, echoed) is the write done;
 * a record's status (:func:`record_status_only`): a read that lists things (a name that lists or
   searches, ``COLLECTION_TOOL``; or a read by the policy's ``tools.read_only``) whose only
   error-shaped part is a ``status`` field inside a list is a listing of records, some of which
@@ -29,20 +32,30 @@ import polars as pl
 
 from forensics.conventions.registry import Q
 
-#: A write's own verdict, before any list in its result, saying the write did not happen.
+#: A write's own verdict, before any list in its result, saying the write did not happen (the
+#: verdict's word, where it has one: group 1).
 #: Keys and values quoted as JSON writes them, or as a Python dict's repr does: the OpenAI Agents
 #: SDK exports a function tool's result as ``str(output)`` (src/agents/tracing/span_data.py
 #: FunctionSpanData.export), so a tool returning a dict reads ``{'state': 'FAILED', ...}``.
 _QP: Final = rf"(?:{Q}|')"
 WRITE_VERDICT_FAILED: Final = (
     rf"(?i)^[^\[]*?{_QP}(?:status|state|result|outcome|resultCode|result_code){_QP}\s*:\s*{_QP}"
-    rf"(?:failed|failure|error|errored|rejected|declined|denied|refused|invalid|unsuccessful){_QP}"
+    rf"(failed|failure|error|errored|rejected|declined|denied|refused|invalid|unsuccessful){_QP}"
     rf"|^[^\[]*?'(?:success|ok)'\s*:\s*False\b"
 )
 #: The status field ERROR_SHAPED reads as a failure.
 _STATUS_FAILED: Final = rf"(?i){_QP}status{_QP}\s*:\s*{_QP}(?:failed|failure|error){_QP}"
 #: That field before any list: the result's own status, not a record's.
 _OWN_STATUS_FAILED: Final = rf"(?i)^[^\[]*?{_QP}status{_QP}\s*:\s*{_QP}(?:failed|failure|error){_QP}"
+
+
+def write_verdict_failed(out: pl.Expr, args: pl.Expr) -> pl.Expr:
+    """``out`` (a write's result) holds its own failed verdict (WRITE_VERDICT_FAILED) and the
+    write's arguments ``args`` did not ask for that very word (a quoted string, in JSON or in a
+    call written as code): a state the write was asked to set, echoed back, is the write done."""
+    word = out.str.extract(WRITE_VERDICT_FAILED, 1).str.to_lowercase()
+    asked = args.str.to_lowercase().str.replace_all(r"[\\']", '"').str.contains(pl.format('"{}"', word), literal=True)
+    return out.str.contains(WRITE_VERDICT_FAILED) & ~asked.fill_null(False)
 
 
 def record_status_only(out: pl.Expr, error_shaped: str) -> pl.Expr:

@@ -113,3 +113,32 @@ def test_near_miss_an_error_key_holding_nothing_is_a_success() -> None:
     assert _rate('{"error": null, "rate": 1.08}') == set()
     assert _rate("{'error': None, 'rate': 1.08}") == set()
     assert _rate('{"errors": [], "rate": 1.08}') == set()
+
+
+def _set_state(tool: str, args: str, result: dict[str, object], answer: str) -> set[str]:
+    return detectors(run(
+        span("root", 0, 10, kind="agent", name="triage", agent="triage", input="Triage the new tickets.", output=answer),
+        span("l1", 1, 2, kind="llm", parent_id="root", agent="triage", model="gpt-4o", output=f"call {tool}"),
+        span("t1", 3, 4, kind="tool", parent_id="root", agent="triage", name=tool, tool=tool, input=args,
+             output=json.dumps(result), attributes=json.dumps({"http.response.status_code": 200})),
+    ))  # fmt: skip
+
+
+def test_near_miss_a_write_that_set_the_state_it_echoes_did_its_job() -> None:
+    # The write asked for that state: the body echoes the record it changed. A ticket rejected as a
+    # duplicate (JSON arguments, and a smolagents call written as code), and a CI agent's GitHub commit
+    # status "failure" (AutoGPT backend/blocks/github/statuses.py GithubCreateStatusBlock returns the
+    # created status: id, url, state, context, description).
+    rejected = {"ticket_id": "T-1042", "status": "rejected", "updated_at": "2024-01-21T10:00:00Z"}
+    said = "I've marked T-1042 as rejected: it duplicates T-1001."
+    asked = json.dumps({"ticket_id": "T-1042", "status": "rejected", "comment": "Duplicate of T-1001"})
+    assert _set_state("update_ticket", asked, rejected, said) == set()
+    assert _set_state("update_ticket", "update_ticket(ticket_id='T-1042', status='rejected')", rejected, said) == set()
+    status = {"id": 1234567890, "url": "https://api.github.com/repos/acme/shop/statuses/ce58745", "state": "failure",
+              "context": "agent/ci", "description": "3 of 212 tests failed", "created_at": "2024-01-21T10:00:00Z"}
+    ci = json.dumps({"repo_url": "https://github.com/acme/shop", "sha": "ce58745", "state": "failure",
+                     "description": "3 of 212 tests failed", "context": "agent/ci"})
+    assert _set_state("set_commit_status", ci, status, "Posted the CI result on ce58745.") == set()
+    # The same body for a write that asked for something else: the write was refused.
+    closed = json.dumps({"ticket_id": "T-1042", "status": "closed"})
+    assert "error_as_data" in _set_state("update_ticket", closed, rejected, "T-1042 is closed.")
