@@ -342,7 +342,11 @@ _COLUMN_KEYS: Final[tuple[tuple[str, tuple[str, ...], _Conv], ...]] = (
     ("tool", ("gen_ai.tool.name", "tool.name", "tool_call.function.name", "ai.toolCall.name"), as_text),
     ("model", ("gen_ai.response.model", "llm.model_name", "gen_ai.request.model", "embedding.model_name", "ai.model.id"),
      as_text),
-    ("session_id", ("gen_ai.conversation.id", "session.id", "scope.agentic.session", "thread.id"), as_text),
+    # Mastra's own spans carry the memory thread as metadata, mastra.metadata.threadId (its Arize
+    # exporter, mastra-ai/mastra observability/arize/src/openInferenceOTLPExporter.ts, lifts it into
+    # session.id; its OTel exporter's gen-ai-semantics.ts into gen_ai.conversation.id): the last resort.
+    ("session_id", ("gen_ai.conversation.id", "session.id", "scope.agentic.session", "thread.id",
+                    "mastra.metadata.threadId"), as_text),
     ("input_tokens", ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.token_count.prompt",
                       "ai.usage.inputTokens", "ai.usage.promptTokens"), as_int),
     ("output_tokens", ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.token_count.completion",

@@ -52,6 +52,13 @@ register(
                 "kind=human (forensics/semconv.py KIND_BEFORE_VALUE), so pause_kind=human and the answer is a person's turn",
             ),
             Signal(
+                "mastra.metadata.threadId on a span with no gen_ai.conversation.id / session.id",
+                "Mastra",
+                "mastra-ai/mastra observability/arize/src/openInferenceOTLPExporter.ts (metadata threadId -> session.id); "
+                "observability/otel-exporter/src/gen-ai-semantics.ts (metadata threadId -> gen_ai.conversation.id)",
+                "session_id (forensics/semconv.py _COLUMN_KEYS, after the conventions' own session keys)",
+            ),
+            Signal(
                 "an HTTP span named by its method alone ('POST', 'HTTP POST'): url.full (http.url), else "
                 "server.address (http.host, net.peer.name) with url.template / http.route / url.path (http.target)",
                 "OpenTelemetry HTTP semantic conventions (httpx, requests, urllib3, aiohttp instrumentations)",
