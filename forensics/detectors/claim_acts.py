@@ -23,8 +23,11 @@ _COMMAND_CALLS: Final = (
     (r"ghprcreate|hubpull-request|hubprcreate", "create_pull_request"),
     (r"glabmrcreate", "create_merge_request"),
     (r"(?:gh|glab)issuecreate", "create_issue"),
-    # Named resource.verb (as ``hotels.book``): the act is the push (claims.tool_verb_object).
-    (r"gitpush", "git.push"),
+    # Named resource.verb (as ``hotels.book``): the act is the push (claims.tool_verb_object). After
+    # git's own options that say where it runs, not what (``git -C <path> push``, ``--no-pager``,
+    # ``--git-dir=``/``--work-tree=``: git.c handle_options): a coding agent outside the repo's
+    # directory pushes with ``git -C /work/app push``.
+    (r"""git(?:-C[^"&;|'\\]+?|--no-pager|--(?:git-dir|work-tree)=[^"&;|'\\]+?)*push""", "git.push"),
 )
 #: Any of the command lines: one regex pass finds the few calls one of them can name.
 _ANY_COMMAND: Final = _SEGMENT_START + "(?:" + "|".join(command for command, _ in _COMMAND_CALLS) + ")"

@@ -86,6 +86,14 @@ def test_near_miss_rebased_and_pushed_again(tmp_path: Path) -> None:
     assert _findings(_transcript(tmp_path, [COMMIT, PUSH_REFUSED, PULL, PUSH_OK], CLAIM)) == {}
 
 
+def test_near_miss_pushed_again_with_git_options_before_the_push(tmp_path: Path) -> None:
+    # git's own options before the subcommand say where it runs (git.c handle_options: -C <path>,
+    # --no-pager): the agent outside the repo's directory pushed again and it went through.
+    for command in ("git -C /work/dates push origin main", "git --no-pager push origin main"):
+        again = (command, PUSH_OK[1], False)
+        assert _findings(_transcript(tmp_path, [COMMIT, PUSH_REFUSED, PULL, again], CLAIM)) == {}
+
+
 def test_near_miss_the_answer_says_the_push_was_rejected(tmp_path: Path) -> None:
     told = "I fixed the ISO week parsing and committed it, but the push was rejected (non-fast-forward): main moved on."
     assert _findings(_transcript(tmp_path, [COMMIT, PUSH_REFUSED], told)) == {}
