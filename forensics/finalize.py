@@ -2,7 +2,8 @@
 
 The same for every format, after every file is read: spans that end before they start and
 duplicate span ids move to the quarantine; ``transfer_to_<agent>`` tool calls become handoffs;
-``agent`` is inherited from the nearest agent ancestor; a run's ``session_id`` is filled on all its
+a smolagents managed agent's run span is named by the name its manager gave it (its task's
+``managed_agent.task`` template), not its class; ``agent`` is inherited from the nearest agent ancestor; a run's ``session_id`` is filled on all its
 spans.
 
 Only integer codes of the ids (numpy arrays, 8 bytes a row) and boolean masks are made for the
@@ -24,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .schema import QUARANTINE_SCHEMA, SPAN_COLUMNS, SPAN_SCHEMA
+from .semconv import MANAGED_AGENT_TASK
 
 #: Pointer-jumping rounds for agent inheritance: resolves ancestries up to 2**16 levels deep.
 _MAX_JUMPS = 16
@@ -324,7 +326,8 @@ def finalize(spans: pa.Table) -> tuple[pa.Table, pa.Table]:
     _release()
     ranked = key[order]
     del key  # only its sorted copy is searched: one 64-bit array less at finalize's peak
-    columns["agent"] = _inherit_agents(spans, columns["kind"], run, parent, ranked, order)
+    columns["agent"] = _managed_agent_names(spans, columns["kind"], columns["agent"])
+    columns["agent"] = _inherit_agents(spans, columns["kind"], run, parent, ranked, order, columns["agent"])
     del ranked, order, parent
     _release()  # the jumps' and the gathers' temporaries, before the last rewrite
     columns["session_id"] = _fill_sessions(columns["session_id"], run)
@@ -465,11 +468,31 @@ def _calls_handoff(called: pa.ChunkedArray) -> np.ndarray:
     ))
 
 
+def _managed_agent_names(spans: pa.Table, kind: pa.ChunkedArray | pa.Array,
+                         agent: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    """A smolagents managed agent's run span is that agent, by the name its manager gave it in the
+    task (semconv.MANAGED_AGENT_TASK), not its class's ``<Class>.run`` (which manager and sub-agent
+    share): where the loader named no agent, or named it by the span's name. Only agent spans' inputs
+    (a handful) are read."""
+    rows = np.flatnonzero(_mask(pc.is_in(kind, value_set=_texts(["agent"]))))
+    if not len(rows):
+        return agent
+    found = pc.extract_regex(_gather(spans.column("input"), rows), MANAGED_AGENT_TASK)
+    names = pc.struct_field(found, [0])
+    own = _gather(agent, rows)
+    unnamed = pc.or_kleene(pc.is_null(own), pc.equal(own, _gather(spans.column("name"), rows)))
+    take = _mask(pc.and_(pc.is_valid(names), unnamed))
+    if not take.any():
+        return agent
+    values = names.filter(_arrow_mask(take))
+    return _patch(agent, rows[take], lambda lo, hi: values.slice(lo, hi - lo))
+
+
 def _inherit_agents(spans: pa.Table, kind: pa.ChunkedArray | pa.Array, run: np.ndarray, parent: np.ndarray,
-                    ranked: np.ndarray, order: np.ndarray) -> pa.ChunkedArray | pa.Array:
+                    ranked: np.ndarray, order: np.ndarray, agent: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
     """``agent`` from the nearest agent ancestor, by pointer jumping over row numbers: an agent span
     is its own agent (its agent, else its name)."""
-    agent, name = spans.column("agent"), spans.column("name")
+    name = spans.column("name")
     is_agent = pc.is_in(kind, value_set=_texts(["agent"]))  # null is not in it
     named = _mask(pc.and_(is_agent, pc.and_(pc.is_null(agent), pc.is_valid(name))))
     has = _mask(pc.is_valid(agent)) | named

@@ -146,6 +146,15 @@ KIND_BEFORE_VALUE: Final[tuple[tuple[str, tuple[Condition, ...]], ...]] = (
 )
 _KIND_BEFORE_KEYS: Final = frozenset(c[1] for _, conditions in KIND_BEFORE_VALUE for c in conditions[-1:])
 
+#: smolagents runs a managed agent by wrapping its manager's request in the ``managed_agent.task``
+#: template (src/smolagents/agents.py MultiStepAgent.__call__; src/smolagents/prompts/code_agent.yaml,
+#: toolcalling_agent.yaml: "You're a helpful agent named '{{name}}'. You have been submitted this task by
+#: your manager. ...") and calling ``self.run(full_task)``; OpenInference names the run span after the
+#: class (_wrappers.py _RunWrapper: ``<Class>.run``, the task in input.value / smolagents.task). The
+#: managed agent's own name is in that text (group 1, ``name``: Arrow's extract_regex wants it named). One home: finalize names the agent by it and
+#: conventions.delegation reads it as delegate_name.
+MANAGED_AGENT_TASK: Final = r"You're a helpful agent named '(?P<name>[^'\\]+)'"
+
 #: Kinds an attribute's value names, in order of precedence: (key, value → kind, compare upper-cased).
 KIND_BY_VALUE: Final[tuple[tuple[str, dict[str, str], bool], ...]] = (
     ("openinference.span.kind", OPENINFERENCE_KINDS, True),

@@ -7,10 +7,10 @@ named '{{name}}'. You have been submitted this task by your manager. ...") and c
 ``self.run(full_task)``. The OpenInference instrumentation names every run span after the agent's
 class (``_RunWrapper``: ``f"{instance.__class__.__name__}.run"``, ``smolagents.task`` = the task),
 so a CodeAgent managing a CodeAgent writes two ``CodeAgent.run`` spans, one nested in the other's
-step: the loaders' ``agent`` column (the span name) cannot tell them apart and the delegation is
-invisible. The managed agent's own name is in the task it was handed; this convention reads it
-into ``delegate_name`` (on that agent span; null elsewhere), and the delegation rules compare
-``coalesce(delegate_name, agent)``.
+step: by the span name alone the two could not be told apart. The managed agent's own name is in
+the task it was handed (``forensics.semconv.MANAGED_AGENT_TASK``): finalisation makes it the sub-run's
+``agent`` (inherited by its work), and this convention reads it into ``delegate_name`` (on that
+agent span; null elsewhere), which the delegation rules compare as ``coalesce(delegate_name, agent)``.
 """
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ from typing import Final
 import polars as pl
 
 from forensics.conventions.registry import Convention, Signal, register
+from forensics.semconv import MANAGED_AGENT_TASK
 
 #: smolagents' managed_agent.task template, as it reaches the run span's input (``task``) and
 #: ``smolagents.task``; the name is whatever the manager's ``managed_agents`` entry is called.
-_MANAGED_TASK: Final = r"You're a helpful agent named '([^'\\]+)'"
+_MANAGED_TASK: Final = MANAGED_AGENT_TASK
 
 #: Who an agent span is, for the delegation rules: the name its manager gave it, else ``agent``.
 AGENT_WHO: Final = pl.coalesce("delegate_name", "agent")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+from smol_rows import smol_span
 
 import forensics
 
@@ -23,13 +24,7 @@ _TRACE = "7d3e5b1c9a2f4e6d8b0c1a2e3f4d5c6b"
 
 
 def _span(span_id: str, parent: str, name: str, second: int, attrs: dict[str, Any], children: list[Any]) -> dict[str, Any]:
-    return {
-        "timestamp": f"2025-03-19T14:00:{second:02d}Z", "trace_id": _TRACE, "span_id": span_id,
-        "parent_span_id": parent, "span_name": name, "span_kind": "Internal", "service_name": "ops-bot",
-        "resource_attributes": {"service.name": "ops-bot"}, "scope_name": "openinference.instrumentation.smolagents",
-        "scope_version": "0.1.11", "span_attributes": attrs, "status_code": "Ok", "status_message": "",
-        "events": [], "links": [], "logs": [], "duration": "PT0.500000S", "child_spans": children,
-    }
+    return smol_span(_TRACE, span_id, parent, name, second, attrs, children, service="ops-bot")
 
 
 def _tool(span_id: str, second: int, cls: str, name: str, description: str, kwargs: dict[str, Any], output: str) -> dict[str, Any]:

@@ -1,0 +1,20 @@
+"""smolagents traces as ClickHouse rows for tests: the OpenTelemetry ClickHouse exporter's row shape
+(``timestamp``, ``trace_id``, ``span_id``, ``parent_span_id``, ``span_name``, ``span_attributes``,
+``duration``...) with nested ``child_spans``, as the smolagents_dev incidents are written, scope
+``openinference.instrumentation.smolagents``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def smol_span(trace: str, span_id: str, parent: str, name: str, second: int, attrs: dict[str, Any],
+              children: list[Any], *, service: str = "smol-agent") -> dict[str, Any]:  # fmt: skip
+    """One span at ``second`` past 14:00 on 2025-03-19, status Ok, lasting a second."""
+    return {
+        "timestamp": f"2025-03-19T14:00:{second:02d}Z", "trace_id": trace, "span_id": span_id,
+        "parent_span_id": parent, "span_name": name, "span_kind": "Internal", "service_name": service,
+        "resource_attributes": {"service.name": service}, "scope_name": "openinference.instrumentation.smolagents",
+        "scope_version": "0.1.11", "span_attributes": attrs, "status_code": "Ok", "status_message": "",
+        "events": [], "links": [], "logs": [], "duration": "PT1.000000S", "child_spans": children,
+    }
