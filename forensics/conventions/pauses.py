@@ -110,10 +110,16 @@ def _prefilter() -> list[pl.Expr]:
     # data.acknowledged, "Request will be processed".)
     needles = ["incident", "dedup_key", "routing_key", "opsgenie", "alert", "ticket", "acknowledged",
                "request will be processed"]
-    # The same test as a regex, ASCII case-insensitive (`(?i-u)`, as ascii_case_insensitive=True):
-    # on the long attribute texts the regex engine's literal prefilter is ~3x faster than
-    # contains_any (0.13 s vs 0.47 s at 600k spans); on the short columns contains_any is faster.
-    attrs = pl.col("attributes").str.contains("(?i-u)" + "|".join(needles)).fill_null(False)
+    # The same test as a regex, ASCII case-insensitive (`(?i-u)`, as ascii_case_insensitive=True),
+    # read only on the attribute texts whose lower-cased form holds a needle: a case-insensitive
+    # alternation has no literal prefilter and reads every byte (0.29 CPU s over 189 MB at 584k
+    # spans; contains_any as slow); lower-casing, a case-sensitive literal scan and the regex on the
+    # texts it kept, 0.12 s.
+    # Every text the regex matches is kept (the matched letters are ASCII, and lower-case to the
+    # needle); the few others lower-casing also keeps (the Kelvin sign is a "k") the regex drops.
+    # On the short columns contains_any is faster.
+    lowered = pl.col("attributes").str.to_lowercase().str.contains("|".join(needles))
+    attrs = pl.when(lowered).then(pl.col("attributes")).str.contains("(?i-u)" + "|".join(needles)).fill_null(False)
     cols = ["output", "input", "name"]
     return [
         pl.any_horizontal(

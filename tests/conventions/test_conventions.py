@@ -1421,3 +1421,20 @@ def test_a_not_found_its_tool_failed_with_or_a_server_error_is_a_failure() -> No
     assert col(_lookup(404, tool_status="error"), "h1", "failed") is True
     assert col(_lookup(503), "h1", "failed") is True
     assert col(_lookup(401), "h1", "failed") is True
+
+
+def test_incident_prefilter_reads_attributes_ascii_case_insensitively_as_the_regex_did() -> None:
+    """pauses._prefilter finds the incident needles in the attributes by lower-casing first and
+    reading the kept texts with the ASCII case-insensitive regex: the same spans as that regex over
+    every text. A Kelvin sign lower-cases to "k" (kept by the scan, dropped by the regex); a dotted
+    capital I is no "i"; a needle split by a space is none."""
+    from forensics.conventions.pauses import _prefilter
+
+    attributes = [
+        '{"event": "INCIDENT.triggered"}', '{"x": "InCiDeNt"}', '{"ref": "tic\u212aet-9"}', None, "nothing",
+        "\u0130NCIDENT", "Request Will Be Processed", "ale rt", '{"Dedup_Key": "k1"}', "opsGENIE",
+    ]  # fmt: skip
+    none = pl.Series([None] * len(attributes), dtype=pl.String)
+    df = pl.DataFrame({"attributes": attributes, "output": none, "input": none, "name": none})
+    got = df.select(_prefilter()[0]).to_series().to_list()
+    assert got == [True, True, False, False, False, False, True, False, True, True]
