@@ -38,9 +38,14 @@ RUNNABLE_RETRY: Final = "RunnableRetry"
 #: The Retry-After a provider writes in its error text, which the SDK raises as the exception's
 #: message: Azure OpenAI's 429 body ("Please retry after 120 seconds."), OpenAI's ("Please try again
 #: in 20s.", "in 120ms"); openai-python puts the body in the RateLimitError's message
-#: (_base_client.py _make_status_error). A minute form ("1m30s") reads as its minutes alone: a
-#: Retry-After read short only ever excuses a retry.
-RETRY_AFTER_TEXT: Final = r"(?i)(?:retry after|try again in)\s+(\d+(?:\.\d+)?)\s*(seconds?|secs?|ms|m|s)?"
+#: (_base_client.py _make_status_error), also spelled out ("Please try again in 500 milliseconds.",
+#: as a coding client's retry parser is tested on OpenAI's text). A minute form ("1m30s") reads as
+#: its minutes alone: a Retry-After read short only ever excuses a retry. A unit is a whole word or
+#: ends where a number starts ("1m30s"): the m of "milliseconds" or of "2 more seconds" is no minute.
+RETRY_AFTER_TEXT: Final = (
+    r"(?i)(?:retry after|try again in)\s+(\d+(?:\.\d+)?)\s*"
+    r"(milliseconds?|ms|seconds?|secs?|minutes?|mins?|m|s)?(?:[^a-z]|$)"
+)
 #: An argument that only numbers the attempt (tenacity's RetryCallState.attempt_number; a wrapper
 #: passing its attempt along): calls that differ in it alone are one request sent again.
 ATTEMPT_ARG: Final = r'"(?:attempt|attempt_number|attempt_no|retry_attempt|retry_count|retry_number)"\s*:\s*\d+\s*,?'
@@ -108,7 +113,8 @@ def _retry_after_in_text(text: pl.Expr) -> pl.Expr:
     said = text.str.extract_groups(RETRY_AFTER_TEXT)
     value = said.struct.field("1").cast(pl.Float64, strict=False)
     unit = said.struct.field("2").str.to_lowercase()
-    return pl.when(unit == "ms").then(value / 1000).when(unit == "m").then(value * 60).otherwise(value)
+    milli = (unit == "ms") | unit.str.starts_with("milli")
+    return pl.when(milli).then(value / 1000).when(unit.str.starts_with("m")).then(value * 60).otherwise(value)
 
 
 def _structure(df: pl.DataFrame) -> pl.DataFrame:

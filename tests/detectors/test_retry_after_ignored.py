@@ -115,3 +115,14 @@ def test_client_backoff_that_ignored_the_retry_after_and_got_through_is_no_storm
     # its growth is read as before. The same resends all refused: the server was right, a storm.
     assert "retry_storm" not in detectors(run(*_client_resends(recovered=True)))
     assert one(run(*_client_resends(recovered=False)), "retry_storm")["decisive_span_id"] == "h1"
+
+
+def test_near_miss_a_retry_after_spelled_in_milliseconds_was_waited() -> None:
+    # OpenAI's 429 text also spells the unit out ("Please try again in 500 milliseconds.", the form a
+    # coding client's Retry-After parser is tested on); the step waited 1 s, 2 s, 4 s: far longer,
+    # and growing. The m of "milliseconds" is no minute (500 minutes would make every wait none).
+    said = "Error code: 429 - Rate limit reached for gpt-4o. Please try again in 500 milliseconds."
+    assert "retry_storm" not in detectors(run(*_workflow([1.0, 2.0, 4.0], header=False, message=said)))
+    # The same waits against 500 seconds asked for are no backoff.
+    asked = "Error code: 429 - Rate limit reached for gpt-4o. Please try again in 500 seconds."
+    assert "retry_storm" in detectors(run(*_workflow([1.0, 2.0, 4.0], header=False, message=asked)))
