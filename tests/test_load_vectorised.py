@@ -124,6 +124,8 @@ def _event(name: str, attributes: dict[str, Any], timestamp: str = "2025-11-20T0
 #: per-record loader, which rows or quarantines it as it always did.
 HOSTILE: dict[str, bytes] = {
     "duplicate-top-key": _line(_span(1))[:-1] + b',"name":"again"}',
+    # The SDK writes its ids in lowercase hex; the loaders lower any other, in the per-record path.
+    "uppercase-hex-ids": _line(_span(1, context={"trace_id": "AB" * 16, "span_id": "0x" + "CD" * 8}, parent_id="0x" + "Ef" * 8)),
     # ADK's '{}' placeholder for content it did not capture (bare, or padded) is read as no content by
     # the per-record path (semconv.as_captured); the SQL hands such a line over rather than mirror it.
     "adk-placeholder": _line(_span(1, attributes={"gcp.vertex.agent.llm_response": "{}"})),
@@ -256,7 +258,7 @@ MAPPED: dict[str, bytes] = {
     "openinference-kind": _line(_span(1, attributes={"openinference.span.kind": "tool", "tool.name": "t"})),
     "empty-attributes-and-resource": _line(_span(1, attributes={}, resource={})),
     "no-parent-status-or-resource": _line({k: v for k, v in _span(1).items() if k not in ("parent_id", "status", "resource")}),
-    "plain-hex-ids": _line(_span(1, context={"trace_id": "AB" * 16, "span_id": "cd" * 8}, parent_id="")),
+    "plain-hex-ids": _line(_span(1, context={"trace_id": "ab" * 16, "span_id": "cd" * 8}, parent_id="")),
     "colon-and-brace-in-strings": _line(_span(1, name='a:{"b":1}', attributes={"k": "x:{y}", "l": "[{"})),
     "escaped-unicode": rb'{"name":"caf\u00e9 \ud83d\ude00","context":{"trace_id":"0x' + b"1" * 32 + rb'","span_id":"0x'
                        + b"2" * 16 + rb'"},"kind":"SpanKind.INTERNAL","attributes":{"k\u00e9":"v\/w\n\t\"\\"}}',

@@ -16,7 +16,7 @@ over when (the SQL and its layout pattern: :mod:`forensics.loaders.vectorised_sq
   per-record reader streams a long line past within ``max_line_bytes``);
 * it is not laid out as the SDK writes a span: its keys out of the SDK's order or unknown (nested
   children, keys the loader keeps as ``@extras``), an id, a time, the kind or the status in any
-  other shape (``0x`` hex, ISO with ``Z`` and 6 fraction digits, ``SpanKind.X``,
+  other shape (lowercase hex with or without ``0x``, ISO with ``Z`` and 6 fraction digits, ``SpanKind.X``,
   ``UNSET``/``OK``/``ERROR``), events in another shape than the SDK's (name, timestamp,
   attributes; an escaped name), links or a trace state, an attribute, event-attribute or
   resource-attribute value that is or holds an object, an attribute key starting with ``@``;
