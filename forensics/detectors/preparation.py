@@ -32,7 +32,7 @@ from forensics.detectors.base import (
     on_rows,
 )
 from forensics.detectors.facts import run_facts
-from forensics.detectors.result_verdict import record_status_only, write_verdict_failed
+from forensics.detectors.result_verdict import OWN_VERDICT_STATED, record_status_only, write_verdict_failed
 from forensics.policy import Policy
 
 #: Tools whose answer is a collection (search, list, find, query, filter): an empty one is an answer.
@@ -245,8 +245,11 @@ def _error_shaped(df: pl.DataFrame, policy: Policy) -> pl.Series:
         pl.col("call"), calls, pl.col("name").str.contains(COLLECTION_TOOL) | pl.col("name").str.contains(policy.read_only),
         pl.Boolean(),
     ).fill_null(False)
-    # Read again on those few rows only (on_rows), not on every result.
-    listed = on_rows(shaped & reading & ~se, out, lambda e: record_status_only(e, ERROR_SHAPED))
+    # So is a write's result that states its own verdict before any list and holds failed ones only
+    # in a list (a payment's {"status": "scheduled", "recent_payments": [{"status": "failed"}, ...]}):
+    # its own verdict is read by write_verdict_failed below. Read again on those few rows only (on_rows).
+    own = on_rows(shaped & se, out, lambda e: e.str.contains(OWN_VERDICT_STATED)).fill_null(False)
+    listed = on_rows(shaped & ((reading & ~se) | own), out, lambda e: record_status_only(e, ERROR_SHAPED))
     shaped = shaped & ~listed.fill_null(False)
     # Side effects are tool spans (a tool role), so their results are among these rows; the
     # not-done flag and the write's own verdict (result_verdict.write_verdict_failed: a payment

@@ -21,7 +21,10 @@ own verdict is the only evidence that the act did not happen (TAXONOMY error_as_
   error-shaped part is a ``status`` field inside a list is a listing of records, some of which
   failed (``list_jobs`` -> ``{"jobs": [{"id": 1, "status": "failed"}, ...]}``): data about those
   records, not the call's verdict. The same rule the error object follows in ``ERROR_SHAPED``
-  (not one inside a list: a log search's records with their own error objects are data).
+  (not one inside a list: a log search's records with their own error objects are data). So too a
+  write's result that states its own verdict before any list (:data:`OWN_VERDICT_STATED`, read by
+  :func:`write_verdict_failed`): a payment scheduled, ``{"status": "scheduled", "recent_payments":
+  [{"status": "failed"}, ...]}``, lists the account's past payments beside it.
 """
 
 from __future__ import annotations
@@ -43,6 +46,9 @@ WRITE_VERDICT_FAILED: Final = (
     rf"(failed|failure|error|errored|rejected|declined|denied|refused|invalid|unsuccessful){_QP}"
     rf"|^[^\[]*?'(?:success|ok)'\s*:\s*False\b"
 )
+#: A result that states its own verdict, whatever it says, before any list: the verdict keys of
+#: WRITE_VERDICT_FAILED at the top of the body.
+OWN_VERDICT_STATED: Final = rf"(?i)^[^\[]*?{_QP}(?:status|state|result|outcome|resultCode|result_code){_QP}\s*:"
 #: The status field ERROR_SHAPED reads as a failure.
 _STATUS_FAILED: Final = rf"(?i){_QP}status{_QP}\s*:\s*{_QP}(?:failed|failure|error){_QP}"
 #: That field before any list: the result's own status, not a record's.

@@ -142,3 +142,14 @@ def test_near_miss_a_write_that_set_the_state_it_echoes_did_its_job() -> None:
     # The same body for a write that asked for something else: the write was refused.
     closed = json.dumps({"ticket_id": "T-1042", "status": "closed"})
     assert "error_as_data" in _set_state("update_ticket", closed, rejected, "T-1042 is closed.")
+
+
+def test_near_miss_a_write_that_lists_past_payments_some_failed() -> None:
+    # The payment is scheduled (its own status, at the top of the body); the account's recent
+    # payments are listed beside it, one of which failed last week: records, not this write's verdict.
+    body = {"payment_id": "p_9", "status": "scheduled",
+            "recent_payments": [{"id": "p_7", "status": "failed", "reason": "IBAN checksum invalid"},
+                                {"id": "p_8", "status": "completed"}]}  # fmt: skip
+    assert "error_as_data" not in _payment(body)
+    # The same listing under a write that states no verdict of its own is read as before.
+    assert "error_as_data" in _payment({"payment_id": "p_9", "recent_payments": body["recent_payments"]})
