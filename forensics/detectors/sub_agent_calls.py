@@ -15,7 +15,10 @@ different companies and is healthy. So the rule counts what no healthy run does,
 same question in parallel to vote is a design); or, where the policy states it
 (``budgets.max_sub_agent_calls``, not set by default), more calls of one sub-agent than that. A run
 where ``repeated_delegation`` already found the loop (the same report back each time) is that
-loop's story, told once.
+loop's story, told once. A call the caller made after waiting (a wait or sleep tool or step of its
+own since the previous call of the series: :data:`WAITED`) is polling a state that changes (an
+orchestrator asking its CI agent "has run 4821 finished?" every two minutes), not asking again;
+such calls are not counted.
 """
 
 from __future__ import annotations
@@ -27,6 +30,10 @@ from forensics.detectors.delegated_work import delegations
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.registry import register
 from forensics.policy import Threshold
+
+#: A step whose name says the caller waited on purpose: a ``wait`` / ``sleep`` / ``delay`` tool
+#: (an Agents SDK function tool, a LangChain tool), ``time.sleep`` or ``asyncio.sleep`` as a step.
+WAITED = r"(?i)(?:^|[^a-z])(?:wait|sleep|delay|pause)(?:[^a-z]|$)"
 
 
 def request_words(text: pl.Expr) -> pl.Expr:
@@ -90,6 +97,26 @@ class RepeatedSubAgentCalls(Detector):
             .with_columns((pl.col("t") >= pl.col("_back")).any().over(*group, "words").alias("_again"))
             .filter(pl.col("_again"))
             .drop("_back", "_again")
+        )
+        # Polling, not asking again: a call made after the caller waited since the series' previous
+        # call is not counted; what is left must still be more than repeat_count calls.
+        waits = s.filter(pl.col("call").str.contains(WAITED).fill_null(False)).select(
+            "run_key", pl.col("agent").alias("by_agent"), pl.col("t").alias("w_t")
+        )
+        series = [*group, "words"]
+        same = same.sort(*series, "t", "span_id").with_columns(
+            pl.coalesce("end_time", "t").shift(1).over(series).alias("_prev_end")
+        )
+        waited = (
+            same.join(waits, on=["run_key", "by_agent"])
+            .filter((pl.col("w_t") >= pl.col("_prev_end")) & (pl.col("w_t") <= pl.col("t")))
+            .select("run_key", "span_id")
+            .unique()
+        )
+        same = (
+            same.join(waited, on=["run_key", "span_id"], how="anti")
+            .filter(pl.len().over(series) > pol.repeat_count)
+            .drop("_prev_end")
             .with_columns(pl.lit(False).alias("_stated"))
         )
         over = (

@@ -115,3 +115,41 @@ def test_the_sdk_export_of_the_same_request_64_times(tmp_path) -> None:  # type:
     assert "repeated_sub_agent_calls" in _sdk_export([ASKS[i % 4] for i in range(64)], tmp_path)
     wide = [f"Find Company{i:02d}'s 2023 revenue and its sources" for i in range(64)]
     assert "repeated_sub_agent_calls" not in _sdk_export(wide, tmp_path)
+
+
+def _poller(wait_tool: str | None) -> list[dict[str, object]]:
+    """A release agent asks its CI sub-agent the same status question four times; with a wait tool
+    (an Agents SDK function tool ``wait``) of two minutes between the calls, the reports moving from
+    2 of 7 jobs to all 7: polling a run that was still going, the healthy way to wait on CI."""
+    ask = "Check whether CI run 4821 on payments-api has finished and report its result."
+    reports = ["Running: 2 of 7 jobs done.", "Running: 4 of 7 jobs done.", "Running: 6 of 7 jobs done.",
+               "Finished: all 7 jobs passed."]
+    rows = [span("root", 0, 2000, kind="agent", name="release", agent="release",
+                 output="CI run 4821 passed; payments-api is ready to ship.")]
+    t = 1.0
+    for i, rep in enumerate(reports):
+        rows.append(span(f"p{i}", t, t + 1, parent_id="root", kind="llm", model="gpt-4.1", agent="release",
+                         output="call ci_status"))
+        t += 1.5
+        rows.append(span(f"f{i}", t, t + 10, parent_id="root", kind="tool", tool="ci_status", agent="release",
+                         input=json.dumps({"input": ask}), output=rep))
+        rows.append(span(f"a{i}", t + 0.01, t + 9.9, parent_id=f"f{i}", kind="agent", name="ci_agent",
+                         agent="ci_agent", output=rep))
+        rows.append(span(f"m{i}", t + 1, t + 9, parent_id=f"a{i}", kind="llm", model="gpt-4.1", agent="ci_agent",
+                         output=rep))
+        t += 11
+        if i < 3 and wait_tool:
+            rows.append(span(f"w{i}", t, t + 120, parent_id="root", kind="tool", tool=wait_tool, agent="release",
+                             input=json.dumps({"seconds": 120}), output="waited 120 s"))
+            t += 121
+    return rows
+
+
+def test_near_miss_polling_a_sub_agent_with_a_wait_between_calls() -> None:
+    assert "repeated_sub_agent_calls" not in detectors(run(*_poller("wait")))
+    assert "repeated_sub_agent_calls" not in detectors(run(*_poller("time.sleep")))
+
+
+def test_the_same_four_asks_with_no_wait_between_them_fire() -> None:
+    f = one(run(*_poller(None)), "repeated_sub_agent_calls")
+    assert "release called sub-agent ci_agent 4 time(s)" in f["explanation"]
