@@ -136,6 +136,13 @@ CONTEXT_OVERFLOW_TEXT: Final = (
     r"(?i)context_length_exceeded|maximum context length|context window|prompt is too long"
     r"|too many tokens|input is too long|exceeds the (model'?s )?(maximum|context)"
 )
+#: A rate limit on tokens, not a window: Amazon Bedrock's ThrottlingException says "Too many tokens,
+#: please wait before trying again." (a tokens-per-minute quota; botocore's error text, which Strands
+#: raises as ModelThrottledException: strands-agents/sdk-python src/strands/models/bedrock.py), and
+#: OpenAI's 429 says "Rate limit reached for ... on tokens per min". CONTEXT_OVERFLOW_TEXT's "too many
+#: tokens" in such a text is a throttle: the same prompt goes through once the quota refills (the same
+#: misreading fixed in anomalyco/opencode PR #39621, "stop classifying Bedrock throttling as context overflow").
+TOKEN_THROTTLE_TEXT: Final = r"(?i)throttl|rate.?limit|please wait|tokens per min|\b429\b"
 #: OpenLLMetry (Traceloop) writes each choice's finish reason as an indexed completion attribute,
 #: ``gen_ai.completion.<i>.finish_reason`` (opentelemetry-instrumentation-openai shared/__init__.py
 #: _set_response_attributes: f"{SpanAttributes.LLM_COMPLETIONS}.{index}.finish_reason").

@@ -25,6 +25,7 @@ from forensics.detectors.base import (
     HTTP_IN_TEXT,
     NOT_DONE_FLAG,
     PERSON,
+    TOKEN_THROTTLE_TEXT,
     TRANSFER_TOOL,
     TRUNCATED_FINISH,
     Context,
@@ -364,7 +365,8 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
             on_rows(
                 pl.col("error_type").is_not_null() | pl.col("error_message").is_not_null(),
                 err_text,
-                lambda e: e.str.contains(CONTEXT_OVERFLOW_TEXT),
+                # (A token quota's throttle is no window exceeded: TOKEN_THROTTLE_TEXT.)
+                lambda e: e.str.contains(CONTEXT_OVERFLOW_TEXT) & ~e.str.contains(TOKEN_THROTTLE_TEXT),
             )
             .fill_null(False)
             .alias("overflow_text"),
