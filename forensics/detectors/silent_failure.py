@@ -367,7 +367,8 @@ class UndeliveredOutput(Detector):
     strength = "strong"
     description = (
         "The run reports success but its output went nowhere: the root's output is empty, or the "
-        "run attempted a delivery (policy tools.delivery) and none succeeded, or a write the run's own "
+        "run attempted a delivery (policy tools.delivery) and none succeeded (and no failed one was told "
+        "of: an answer or later message naming the fault), or a write the run's own "
         "later read of the same place found missing (empty, or 'no such file', 'not found') and nothing "
         "made good, or the run's last agent span returned no reply (reply_missing: output messages "
         "ending with nothing for the user, or none recorded by Agent Framework). A handoff nobody "
@@ -396,10 +397,23 @@ class UndeliveredOutput(Detector):
                 pl.len().alias("n_d"),
             )
         )
+        # A failed delivery the run told somebody about (its answer or a later message naming the
+        # fault, handling.told_spans: "the S3 upload failed with AccessDenied; not uploaded") was
+        # reported, not passed off as delivered: it is no silent failure.
+        failed_deliveries = (
+            ctx.spans.lazy()
+            .filter((pl.col("kind") == "tool") & pl.col("is_delivery") & ~lookup & ~pl.col("succeeded"))
+            .join(success.select("run_id"), on="run_id", how="semi")
+            .select("run_id", "span_id", "seq")
+        )
+        untold = told_of_failure(ctx, failed_deliveries).select("run_id").unique().with_columns(pl.lit(True).alias("_untold"))
         judged = (
             success.join(deliveries, on="run_id", how="left")
+            .join(untold, on="run_id", how="left")
             .with_columns(
-                (pl.col("n_d").is_not_null() & ~pl.col("delivered").fill_null(True)).alias("undelivered"),
+                (
+                    pl.col("n_d").is_not_null() & ~pl.col("delivered").fill_null(True) & pl.col("_untold").fill_null(False)
+                ).alias("undelivered"),
             )
             .filter(pl.col("undelivered") | pl.col("empty_answer"))
         )
