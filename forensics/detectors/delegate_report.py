@@ -37,6 +37,7 @@ from typing import Final
 import polars as pl
 
 from forensics.conventions.delegation import report_says_failed
+from forensics.conventions.smol_steps import SMOL_STEP
 from forensics.detectors.base import Context, Detector, finding, hms, txt
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.ownership_gap import delegations, not_taken_up
@@ -52,9 +53,13 @@ def _stuck_delegates(ctx: Context) -> pl.LazyFrame:
         # Only the children of delegated agent runs are looked at (the join below keeps no other):
         # taken out first, so the sort and group-by read those rows only.
         delegated = delegations(ctx).select("run_key", pl.col("span_id").alias("parent_id"))
-        # A stuck run has steps (a chain child): the delegated runs with none are left out first.
+        # A stuck run has steps (smolagents' ``Step N`` chain children, SMOL_STEP): the delegated
+        # runs with none are left out first. Any chain child is not a step: an OpenAI Agents SDK
+        # agent's guardrail or custom span (OpenInference exports both as CHAIN) before its
+        # closing answer is no step used up, and that agent's run ends on a model call every time.
         with_steps = (
-            s.filter((pl.col("kind") == "chain") & pl.col("parent_id").is_not_null())
+            s.filter((pl.col("kind") == "chain") & pl.col("call").str.contains(SMOL_STEP).fill_null(False)
+                     & pl.col("parent_id").is_not_null())
             .join(delegated, on=["run_key", "parent_id"], how="semi")
             .select("run_key", "parent_id")
             .unique()
@@ -67,7 +72,7 @@ def _stuck_delegates(ctx: Context) -> pl.LazyFrame:
             .agg(
                 pl.col("kind").last().alias("last_kind"),
                 pl.col("span_id").last().alias("last_child"),
-                (pl.col("kind") == "chain").any().alias("has_steps"),
+                ((pl.col("kind") == "chain") & pl.col("call").str.contains(SMOL_STEP).fill_null(False)).any().alias("has_steps"),
             )
             .rename({"parent_id": "span_id"})
         )
