@@ -281,7 +281,13 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
     )
     http = pl.coalesce(
         # "status_code" is a rare needle: read in the spans holding one (conventions.registry).
-        where_contains("attributes", "status_code").str.extract(HTTP_IN_ATTRS, 1),
+        # Not on an ASGI event span: opentelemetry-instrumentation-asgi opens an internal
+        # "{method} {route} http send" span per ASGI message (asgi.event.type http.response.start),
+        # carrying the status the server answered with. That is the server span's outcome passed to
+        # the client, not a failure of its own (a 500 sent after an agent failed is that failure,
+        # told), and it sits outside any agent: read as a failure it was an orphan of its own.
+        pl.when(~where_contains("attributes", "status_code").str.contains("asgi.event.type", literal=True))
+        .then(where_contains("attributes", "status_code").str.extract(HTTP_IN_ATTRS, 1)),
         # Error texts are only read on spans that carry an error type or message (masked first:
         # a regex skips the nulls).
         pl.col("error_type").str.extract(r"^\s*(\d{3})\s*$", 1),
