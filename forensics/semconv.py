@@ -365,12 +365,17 @@ _COLUMN_KEYS: Final[tuple[tuple[str, tuple[str, ...], _Conv], ...]] = (
     ("error_message", ("exception.message", "error.message"), as_text),
     ("input", ("input.value", "gen_ai.tool.call.arguments", "gen_ai.input.messages", "gen_ai.prompt", "tool.parameters_value",
                "gcp.vertex.agent.tool_call_args", "gcp.vertex.agent.llm_request", "tool_arguments",
-               "traceloop.entity.input", "gen_ai.tool.args", "ai.toolCall.args", "ai.toolCall.input", "ai.prompt", "ai.prompt.messages"),
+               "traceloop.entity.input", "gen_ai.tool.args", "ai.toolCall.args", "ai.toolCall.input", "ai.prompt", "ai.prompt.messages",
+               # Haystack's content tags (HAYSTACK_CONTENT_TRACING_ENABLED): deepset-ai/haystack
+               # haystack/core/pipeline/base.py _COMPONENT_INPUT / _COMPONENT_OUTPUT, set on each
+               # haystack.component.run span; the pipeline's own on haystack.pipeline.run.
+               "haystack.component.input", "haystack.pipeline.input_data"),
      as_captured),
     ("output", ("output.value", "gen_ai.tool.call.result", "gen_ai.output.messages", "gen_ai.completion", "gen_ai.output",
                 "gcp.vertex.agent.tool_response", "gcp.vertex.agent.llm_response", "tool_response", "final_result",
                 "traceloop.entity.output", "gen_ai.completion.0.content", "ai.toolCall.result", "ai.toolCall.output",
-                "ai.response.text", "ai.response.object", "ai.response.toolCalls"), as_captured),
+                "ai.response.text", "ai.response.object", "ai.response.toolCalls",
+                "haystack.component.output", "haystack.pipeline.output_data"), as_captured),
     ("handoff_to", ("gen_ai.handoff.target", "handoff.to", "gen_ai.handoff.to_agent"), as_text),
 )
 
