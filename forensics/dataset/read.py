@@ -212,7 +212,8 @@ def iter_groups(root: str | os.PathLike[str], table_name: str = "spans", *, date
 
 #: The span columns fleet-relative budgets read (forensics.detectors.runaway_cost.fleet_facts).
 FLEET_COLUMNS: Final = ("run_id", "parent_id", "kind", "agent", "source_format", "input", "input_tokens",
-                        "output_tokens", "cost_usd", "start_time", "end_time", "source_line", "span_id")
+                        "output_tokens", "cost_usd", "start_time", "end_time", "source_line", "span_id",
+                        "attributes")  # (an agent span's configuration: runaway_cost._agent_identity)
 
 
 def fleet_of(root: str | os.PathLike[str], *, date: DateFilter = None, policy: Any = None) -> pl.DataFrame | None:
