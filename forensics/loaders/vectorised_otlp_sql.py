@@ -176,8 +176,8 @@ def _fields() -> str:
            f"|| {extras} || {counts}")
     code = "CASE s.status.code WHEN '0' THEN 'UNSET' WHEN '1' THEN 'OK' WHEN '2' THEN 'ERROR' ELSE s.status.code END"
     return f"""
-  SELECT line_no, s.name AS name, s.traceId AS trace_raw, s.spanId AS span_raw, NULL::VARCHAR AS kind_raw,
-    s.parentSpanId AS parent_raw, NULL::VARCHAR AS start_raw, NULL::VARCHAR AS end_raw,
+  SELECT line_no, s.name AS name, lower(s.traceId) AS trace_raw, lower(s.spanId) AS span_raw, NULL::VARCHAR AS kind_raw,
+    lower(s.parentSpanId) AS parent_raw, NULL::VARCHAR AS start_raw, NULL::VARCHAR AS end_raw,
     {code} AS code_raw, s.status.message AS desc_raw,
     _attrs AS attrs_j, NULL::JSON AS resource_j, NULL::TIMESTAMP AS start_ts, NULL::TIMESTAMP AS end_ts,
     json_transform(_attrs, {{attr_shape}}) AS a,
