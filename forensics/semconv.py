@@ -124,12 +124,9 @@ VERCEL_AI_KINDS: Final = {
 }
 
 #: Kinds a framework's keys give before any other rule: (kind, conditions, all true). autogen-agentchat
-#: wraps each team member's turn in an invoke_agent span (autogen_agentchat/teams/_group_chat/
-#: _chat_agent_container.py handle_request -> trace_invoke_agent_span(agent_name, agent_description,
-#: agent_id): gen_ai.system "autogen", gen_ai.agent.description; autogen_core/_telemetry/_genai.py).
-#: A UserProxyAgent's default description is "A human user"
-#: (autogen_agentchat/agents/_user_proxy_agent.py; "a human user" in the 0.4 previews): its turn is a
-#: person typing through input_func, a human span, not an agent's work. The OTel GenAI conventions,
+#: wraps each team member's turn in an invoke_agent span (autogen_agentchat/teams/_group_chat/_chat_agent_container.py
+#: handle_request -> trace_invoke_agent_span(agent_name, agent_description, agent_id): gen_ai.system "autogen", gen_ai.agent.description; autogen_core/_telemetry/_genai.py).
+#: A UserProxyAgent's default description is "A human user" (autogen_agentchat/agents/_user_proxy_agent.py; "a human user" in the 0.4 previews): its turn is a person typing through input_func, a human span, not an agent's work. The OTel GenAI conventions,
 #: OpenInference's span kinds and Traceloop's have no kind for a person: only this default says it.
 #: smolagents' UserInputTool (huggingface/smolagents src/smolagents/default_tools.py: name
 #: ``user_input``, "Asks for user's input on a specific question", ``forward`` returns
@@ -150,9 +147,7 @@ _KIND_BEFORE_KEYS: Final = frozenset(c[1] for _, conditions in KIND_BEFORE_VALUE
 #: template (src/smolagents/agents.py MultiStepAgent.__call__; src/smolagents/prompts/code_agent.yaml,
 #: toolcalling_agent.yaml: "You're a helpful agent named '{{name}}'. You have been submitted this task by
 #: your manager. ...") and calling ``self.run(full_task)``; OpenInference names the run span after the
-#: class (_wrappers.py _RunWrapper: ``<Class>.run``, the task in input.value / smolagents.task). The
-#: managed agent's own name is in that text (group 1, ``name``: Arrow's extract_regex wants it named). One home: finalize names the agent by it and
-#: conventions.delegation reads it as delegate_name.
+#: class (_wrappers.py _RunWrapper: ``<Class>.run``, the task in input.value / smolagents.task). The managed agent's own name is in that text (group 1, ``name``: Arrow's extract_regex wants it named). One home: finalize names the agent by it and conventions.delegation reads it as delegate_name.
 MANAGED_AGENT_TASK: Final = r"You're a helpful agent named '(?P<name>[^'\\]+)'"
 
 #: Kinds an attribute's value names, in order of precedence: (key, value → kind, compare upper-cased).
@@ -366,9 +361,7 @@ _COLUMN_KEYS: Final[tuple[tuple[str, tuple[str, ...], _Conv], ...]] = (
     ("input", ("input.value", "gen_ai.tool.call.arguments", "gen_ai.input.messages", "gen_ai.prompt", "tool.parameters_value",
                "gcp.vertex.agent.tool_call_args", "gcp.vertex.agent.llm_request", "tool_arguments",
                "traceloop.entity.input", "gen_ai.tool.args", "ai.toolCall.args", "ai.toolCall.input", "ai.prompt", "ai.prompt.messages",
-               # Haystack's content tags (HAYSTACK_CONTENT_TRACING_ENABLED): deepset-ai/haystack
-               # haystack/core/pipeline/base.py _COMPONENT_INPUT / _COMPONENT_OUTPUT, set on each
-               # haystack.component.run span; the pipeline's own on haystack.pipeline.run.
+               # Haystack's content tags: haystack/core/pipeline/base.py _COMPONENT_INPUT/_OUTPUT (and the pipeline's).
                "haystack.component.input", "haystack.pipeline.input_data"),
      as_captured),
     ("output", ("output.value", "gen_ai.tool.call.result", "gen_ai.output.messages", "gen_ai.completion", "gen_ai.output",
