@@ -23,7 +23,7 @@ _COMMAND_CALLS: Final = (
     (r"ghprcreate|hubpull-request|hubprcreate", "create_pull_request"),
     (r"glabmrcreate", "create_merge_request"),
     (r"(?:gh|glab)issuecreate", "create_issue"),
-    # Named resource.verb (as ``hotels.book``): the act is the push (claims.tool_verb_object). After
+    # Named resource.verb (as ``hotels.book``): the act is the push (claim_vocabulary.tool_verb_object). After
     # git's own options that say where it runs, not what (``git -C <path> push``, ``--no-pager``,
     # ``--git-dir=``/``--work-tree=``: git.c handle_options): a coding agent outside the repo's
     # directory pushes with ``git -C /work/app push``.
@@ -122,12 +122,12 @@ def _stem(word: str) -> str:
 def same_act(name: str, other: str) -> bool:
     """Whether ``other``, another tool's name, holds the verb and object words of ``name``'s
     (``send_email`` -> ``GMAIL_SEND_EMAIL``, ``mcp__mail__send_emails``; not ``send_message``)."""
-    from forensics.detectors.claims import _words, tool_verb_object
+    from forensics.detectors.claim_vocabulary import name_words, tool_verb_object
 
     parts = tool_verb_object(name)
     if parts is None or other == name:
         return False
-    words = {_stem(w) for w in _words(other)}
+    words = {_stem(w) for w in name_words(other)}
     return parts[0] in words and {_stem(w) for w in parts[1]} <= words
 
 

@@ -38,7 +38,8 @@ from typing import Final
 import polars as pl
 
 from forensics.detectors.base import Context
-from forensics.detectors.claims import _core, _fragment, _noun, _read_tools, _words, past_forms
+from forensics.detectors.claim_vocabulary import name_words, noun_pattern, past_forms
+from forensics.detectors.claims import _core, _fragment, _read_tools
 
 #: Words of an agent's name that say it is an agent, not what it does (``Refunds Agent``,
 #: ``search_agent``, ``Returns Desk``, ``billing_team``).
@@ -67,10 +68,10 @@ _W: Final = r"[A-Za-z0-9_'-]"
 
 
 def _name_re(name: str) -> str | None:
-    words = _words(name.removeprefix("transfer_to_"))
+    words = name_words(name.removeprefix("transfer_to_"))
     if not words:
         return None
-    return r"[\s_-]+".join(_noun(w) for w in words)
+    return r"[\s_-]+".join(noun_pattern(w) for w in words)
 
 
 def subject_claim(name: str) -> str | None:
@@ -87,7 +88,7 @@ def subject_claim(name: str) -> str | None:
 def topic(name: str) -> str | None:
     """The work a delegate is named for: the last word of its name that does not say it is an
     agent, singular (``Refunds Agent`` -> refund, ``transfer_to_returns`` -> return)."""
-    words = [w for w in _words(name) if w not in _ROLE]
+    words = [w for w in name_words(name) if w not in _ROLE]
     if not words:
         return None
     w = words[-1]
@@ -103,7 +104,7 @@ def work_claim(work: str) -> str:
     return (
         rf"(?i){_B}(?:has|have|had)\s+been\s+(?:{_W}+ly\s+)?(?:{past}){_B}"
         rf"|{_B}(?:i|we)(?:'ve|’ve|\s+have|\s+had)?\s+(?:just\s+|also\s+|already\s+|now\s+)?(?:{past}){_B}"
-        rf"|{_B}{_noun(work)}(?:\s+{_W}+){{0,4}}?\s+(?:has\s+been|have\s+been|was|were|is|are)\s+"
+        rf"|{_B}{noun_pattern(work)}(?:\s+{_W}+){{0,4}}?\s+(?:has\s+been|have\s+been|was|were|is|are)\s+"
         rf"(?:now\s+|all\s+|also\s+|successfully\s+|already\s+)?(?:{_DONE}){_B}"
     )
 

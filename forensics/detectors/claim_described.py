@@ -60,7 +60,7 @@ def described_act_candidates(ctx: Context, tools: pl.LazyFrame, answers: pl.Lazy
     name's own (offered_act_candidates reads that one) nor a read, and with the name's object."""
     from forensics.detectors.claim_acts import done_by_another_tool
     from forensics.detectors.claim_pronouns import _SUBJECT, _tool_act_candidates, offered_never_called
-    from forensics.detectors.claims import noun_pattern, past_forms, tool_verb_object
+    from forensics.detectors.claim_vocabulary import noun_pattern, past_forms, tool_verb_object
 
     offered = offered_never_called(ctx, tools).collect()
     if offered.height == 0:

@@ -2,7 +2,7 @@
 name does not spell ("I've pushed the fix" after ``git push origin main`` came back ``! [rejected]
 main -> main (non-fast-forward)``), for ``claims.claim_hits``.
 
-The object claim (claims.tool_claim) needs the tool's own object in the sentence ("sent the
+The object claim (claim_vocabulary.tool_claim) needs the tool's own object in the sentence ("sent the
 invoice"), the pronoun claim (claim_pronouns) a pronoun or no object ("I've pushed it"). An agent
 says the act with what it acted on: "pushed the fix", "deployed payments-api". When the run tried
 the act and no call with its verb went through, the agent's own first-person report of having done
@@ -52,7 +52,8 @@ def failed_act_candidates(ctx: Context, tools: pl.LazyFrame, answers: pl.LazyFra
     command line's ``program.verb`` act, else with one of the failed calls' argument values."""
     from forensics.detectors.claim_acts import done_by_another_tool
     from forensics.detectors.claim_pronouns import _AND_LEAD, _SUBJECT
-    from forensics.detectors.claims import _core, _fragment, past_forms, tool_verb_object
+    from forensics.detectors.claim_vocabulary import past_forms, tool_verb_object
+    from forensics.detectors.claims import _core, _fragment
 
     acts = tools.select(
         "run_key", pl.coalesce("as_call", "call_tool").alias("call_tool"), pl.col("as_call").is_not_null().alias("command"),

@@ -5,7 +5,7 @@
 CodeAgent calls its tools from its code, and what it says at the end is often its own printed
 headline ("Email sent to Dana Lee", ``print("Email sent to ...")`` then ``final_answer(...)``):
 with ``send_email`` on its run span (``smolagents.tools_names``: runs.declared_tools) and never
-called, that is the claim the tool's name makes (claims.tool_claim: "email sent", "the summary was
+called, that is the claim the tool's name makes (claim_vocabulary.tool_claim: "email sent", "the summary was
 emailed"), unbacked. A lookup's relayed state is told apart the way the policy's claims are: a
 successful tool result of the run (other than the answer itself) that states the claim backs it.
 Only side-effecting tools (policy tools.side_effecting, not a read): a search tool the agent did not
@@ -21,11 +21,12 @@ from forensics.detectors.base import Context
 
 def offered_object_candidates(ctx: Context, tools: pl.LazyFrame, answers: pl.LazyFrame) -> pl.LazyFrame | None:
     """Candidate claims, in ``claims.claim_hits``' columns, of the object claim
-    (:func:`claims.tool_claim`) of each side-effecting tool offered to the run and never called,
+    (:func:`claim_vocabulary.tool_claim`) of each side-effecting tool offered to the run and never called,
     where no successful tool result of the run states it."""
     from forensics.detectors.claim_acts import done_by_another_tool
     from forensics.detectors.claim_pronouns import _tool_act_candidates, offered_never_called
-    from forensics.detectors.claims import _core, is_final_answer_tool, tool_claim
+    from forensics.detectors.claim_vocabulary import tool_claim
+    from forensics.detectors.claims import _core, is_final_answer_tool
 
     offered = (
         offered_never_called(ctx, tools)

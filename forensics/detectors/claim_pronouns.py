@@ -11,7 +11,8 @@ import polars as pl
 
 from forensics.detectors.base import Context
 from forensics.detectors.claim_acts import done_by_another_tool
-from forensics.detectors.claims import _core, _fragment, past_forms, tool_verb_object
+from forensics.detectors.claim_vocabulary import past_forms, tool_verb_object
+from forensics.detectors.claims import _core, _fragment
 
 #: The object of a claim said with a pronoun ("I've archived it") or left out ("Done, archived.").
 _PRONOUN: Final = r"(?:\s+(?:it|them|that|this|those|these|both|all\s+of\s+them))?"
@@ -259,16 +260,16 @@ def passive_act_candidates(
     the object claim nor the pronoun claim can say its act; its last word is the act (a review, a
     screen, a refund). Only the perfect passive is read, with any subject: "has been reviewed"
     reports the act done whatever it names. A name whose first word is one of the verbs API tools
-    are named with (claims._APP_VERBS) has its act read by the other claims; reads
+    are named with (claim_vocabulary.APP_VERBS) has its act read by the other claims; reads
     (policy tools.read_only) claim no act. ``failed``: claims.undone_tools of ``tools``."""
-    from forensics.detectors.claims import _APP_VERBS, _words
+    from forensics.detectors.claim_vocabulary import APP_VERBS, name_words
 
     failed = failed.filter(~pl.col("call_tool").str.contains(ctx.policy.read_only).fill_null(False))
     acts: dict[str, str] = {}
     for name in failed.get_column("call_tool").unique().to_list():
         parts = tool_verb_object(name)
-        words = _words(name)
-        if parts is None or parts[0] in _APP_VERBS or not words or len(words[-1]) < 4 or not words[-1].isalpha():
+        words = name_words(name)
+        if parts is None or parts[0] in APP_VERBS or not words or len(words[-1]) < 4 or not words[-1].isalpha():
             continue
         past = "|".join(re.escape(p) for p in past_forms(words[-1]))
         acts[name] = rf"(?i)\b(?:has|have|had)\s+been\s+(?:(?:now|already|also|successfully|fully)\s+)?(?:{past})\b"
@@ -322,10 +323,10 @@ def offered_act_candidates(ctx: Context, tools: pl.LazyFrame, answers: pl.LazyFr
     run's model (``runs.declared_tools``) and never called, said in the first person with the
     tool's object ("I've voided the invoice INV-2291", ``void_invoice`` offered, only
     ``get_invoice`` called): the agent says it did what only that tool does. The object claim
-    (claims.tool_claim) reads the tools the run called; for one never called, only the agent's own
+    (claim_vocabulary.tool_claim) reads the tools the run called; for one never called, only the agent's own
     act is read: "the invoice is voided" may be a state a lookup relayed. Reads (tools.read_only)
     claim no act; another tool of the run that did the act backs it (done_by_another_tool)."""
-    from forensics.detectors.claims import noun_pattern
+    from forensics.detectors.claim_vocabulary import noun_pattern
 
     offered = offered_never_called(ctx, tools).collect()
     acts: dict[str, str] = {}

@@ -3,11 +3,9 @@
 Two sources of claims, one judgement:
 
 * the policy's ``[[claims]]`` (a phrase pattern and the tools that back it), and
-* the run's own tool vocabulary: every tool the run called is split into a verb and an object
-  (``send_email``, ``sendEmail``, ``email.send``, ``hotels.book``), and the past-tense statement of
-  exactly what it does (``sent the email``, ``email sent``, ``the hotel is booked``) is a claim that
-  the tool did its job. The forms come from English morphology (regular ``-ed`` rules and the
-  irregular verbs), not from phrases seen in any log.
+* the run's own tool vocabulary: the past-tense statement of exactly what a tool the run called
+  does (claim_vocabulary.tool_claim: ``send_email`` -> "sent the email", "email sent") is a claim
+  that the tool did its job.
 
 A claim counts when the run holds no successful call of a tool that backs it, and it is the
 agent's own: a sentence the user wrote (the run's task, a human message) quoted back by the agent
@@ -17,8 +15,6 @@ email is sent").
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
 from typing import Final
 
 import polars as pl
@@ -26,6 +22,7 @@ import polars as pl
 from forensics.detectors.ascii_regex import with_contains
 from forensics.detectors.base import Context
 from forensics.detectors.claim_acts import command_call, done_by_another_tool, handoff_acts
+from forensics.detectors.claim_vocabulary import tool_claim, tool_verb_object
 
 #: Where a claim's sentence ends: sentence punctuation, line breaks and quotation marks (a quote is
 #: its own fragment, so a quoted user sentence can be compared with what the user wrote).
@@ -44,146 +41,18 @@ _FAILED_AFTER: Final = r"(?i)\b(but|however|yet)\b.*\b(fail|failed|fails|error|b
 #: A participle that names the claim's object, not its fate: after a determiner or a count ("I've
 #: posted the 3 failed payouts", "forwarded the bounced emails") it is an adjective of the things
 #: the claim is about; "the email was sent but it bounced" still says the act went wrong.
-_OBJECT_ADJECTIVE: Final = r"(?i)\b(?:the|a|an|all|any|these|those|its|their|your|our|his|her|\d+)\s+(?:failed|bounced|rejected)\b"
+_OBJECT_ADJECTIVE: Final = (
+    r"(?i)\b(?:the|a|an|all|any|these|those|its|their|your|our|his|her|\d+)\s+(?:failed|bounced|rejected)\b"
+)
 #: A past participle opening a sentence as the adjective of its subject, the sentence's verb after
 #: that subject's head word ("Deployed version remains v2.13.2.", "Cancelled orders are refunded in
 #: 5 days"): no act is claimed. Read on the words right after the claim.
-_PARTICIPLE_SUBJECT: Final = (
-    r"(?i)^\S*\s+(?:is|are|was|were|remains?|stays?|has|have|had|will|would|can|cannot|can'?t|could|should|must|may|might|needs?)\b"
-)
+_PARTICIPLE_SUBJECT: Final = r"(?i)^\S*\s+(?:is|are|was|were|remains?|stays?|has|have|had|will|would|can|cannot|can'?t|could|should|must|may|might|needs?)\b"
 #: Words before a claim that make it future, conditional or a question.
 _HEDGED_BEFORE: Final = (
     r"(?i)\b(if|once|when|whether|until|before|after|will|would|should|could|might|may|must|"
     r"need|needs|to be|please|can you|did you|have you|has it)\b"
 )
-#: Irregular past forms (simple past | participle) of verbs tools are named with; the rest follow
-#: the regular rules. Verb+particle compounds read as two words (``lookup`` -> "looked up").
-_IRREGULAR: Final[dict[str, tuple[str, ...]]] = {
-    "send": ("sent",), "write": ("wrote", "written"), "make": ("made",), "pay": ("paid",),
-    "buy": ("bought",), "get": ("got", "gotten"), "put": ("put",), "set": ("set",), "run": ("ran", "run"),
-    "find": ("found",), "build": ("built",), "read": ("read",), "take": ("took", "taken"),
-    "give": ("gave", "given"), "do": ("did", "done"), "begin": ("began", "begun"), "feed": ("fed",),
-    "hold": ("held",), "leave": ("left",), "lend": ("lent",), "let": ("let",), "lose": ("lost",),
-    "meet": ("met",), "quit": ("quit",), "rebuild": ("rebuilt",), "resend": ("resent",),
-    "rewrite": ("rewrote", "rewritten"), "sell": ("sold",), "shut": ("shut",), "spend": ("spent",),
-    "split": ("split",), "tell": ("told",), "undo": ("undid", "undone"), "upset": ("upset",),
-    "withdraw": ("withdrew", "withdrawn"), "forward": ("forwarded",), "lookup": ("looked up",),
-    "setup": ("set up",), "signup": ("signed up",), "login": ("logged in",), "logout": ("logged out",),
-    "checkout": ("checked out",), "rollback": ("rolled back",), "backup": ("backed up",),
-    "checkin": ("checked in",), "shutdown": ("shut down",),
-}
-#: Words in a tool name that are not its object (articles, prepositions, namespaces).
-_FILLER: Final = frozenset(
-    {"a", "an", "the", "to", "for", "of", "on", "in", "into", "from", "by", "with", "and", "or", "at",
-     "functions", "function", "tool", "tools", "api", "mcp", "v1", "v2", "v3", "new"}
-)
-_VOWELS: Final = set("aeiou")
-#: The verbs API tools are named with that are no app's name. Toolkits and MCP servers put the
-#: app before the verb in one snake_case name: mcp-atlassian's ``jira_transition_issue``,
-#: ``jira_add_comment``, ``confluence_get_page``; the Slack MCP server's ``slack_post_message``;
-#: Composio's APP_ACTION slugs (``GMAIL_SEND_EMAIL``). Read verb-first, every such tool had the
-#: app as its verb ("jira"), so a failed transition looked redone by a comment added later. A
-#: first word that is none of these followed by one that is, in a name of three words or more,
-#: is the app; words that are as often nouns (issue, refund, charge, comment) are left out.
-_APP_VERBS: Final = frozenset(
-    {"get", "list", "search", "fetch", "query", "retrieve", "find", "read", "create", "add", "insert",
-     "update", "edit", "modify", "delete", "remove", "send", "post", "transition", "move", "assign",
-     "close", "merge", "execute", "run", "upload", "download", "publish", "schedule", "cancel", "approve",
-     "reject", "invite", "archive", "submit", "set", "write", "make", "put", "mark", "resolve", "trigger",
-     "deploy", "restart", "reply", "forward", "share", "rename", "reset", "revoke", "grant"}
-)  # fmt: skip
-
-
-def past_forms(verb: str) -> tuple[str, ...]:
-    """The simple past and participle spellings of ``verb`` (both doubling spellings when unsure:
-    ``submit`` -> submitted, ``cancel`` -> cancelled / canceled)."""
-    v = verb.lower()
-    if v in _IRREGULAR:
-        return _IRREGULAR[v]
-    if v.endswith("e"):
-        return (v + "d",)
-    if len(v) > 1 and v.endswith("y") and v[-2] not in _VOWELS:
-        return (v[:-1] + "ied",)
-    forms = [v + "ed"]
-    if len(v) > 2 and v[-1] not in _VOWELS | {"w", "x", "y"} and v[-2] in _VOWELS and v[-3] not in _VOWELS:
-        forms.append(v + v[-1] + "ed")
-    return tuple(forms)
-
-
-def _noun(word: str) -> str:
-    """A regex for the noun in singular or plural (``hotels`` and ``hotel`` both match either)."""
-    w = word.lower()
-    if w.endswith("ies") and len(w) > 4:
-        stem = w[:-3]
-        return f"{re.escape(stem)}(?:y|ies)"
-    if w.endswith(("ses", "xes", "ches", "shes")):
-        w = w[:-2]
-    elif w.endswith("s") and not w.endswith("ss") and len(w) > 3:
-        w = w[:-1]
-    if w.endswith("y") and len(w) > 2 and w[-2] not in _VOWELS:
-        return f"{re.escape(w[:-1])}(?:y|ies)"
-    return f"{re.escape(w)}(?:e?s)?"
-
-
-def _words(part: str) -> list[str]:
-    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", part)
-    return [w.lower() for w in re.split(r"[^A-Za-z0-9]+", spaced) if w and not w.isdigit()]
-
-
-@lru_cache(maxsize=4096)
-def tool_verb_object(name: str) -> tuple[str, list[str]] | None:
-    """The verb and the object words of a tool name (``charge_card`` -> charge, [card];
-    ``hotels.book`` -> book, [hotels]), or None when the name has no verb and object. An app's
-    name before the verb (``jira_transition_issue``, ``GMAIL_SEND_EMAIL``) is no verb: _APP_VERBS."""
-    segments = [s for s in re.split(r"[./:]|__", name) if _words(s)]
-    if not segments:
-        return None
-    last = _words(segments[-1])
-    if len(last) >= 3 and last[0] not in _APP_VERBS and last[1] in _APP_VERBS:
-        last = last[1:]
-    if len(last) >= 2:
-        verb, obj = last[0], last[1:]
-    elif len(segments) >= 2:
-        verb, obj = last[0], _words(segments[-2])
-    else:
-        return None
-    obj = [w for w in obj if w not in _FILLER]
-    if not obj or len(verb) < 2:
-        return None
-    return verb, obj
-
-
-def noun_pattern(word: str) -> str:
-    """A regex for a noun in singular or plural."""
-    return _noun(word)
-
-
-@lru_cache(maxsize=4096)
-def tool_claim(name: str) -> tuple[str, str] | None:
-    """``(action, claim regex)`` for a tool name, or None when the name has no verb and object.
-
-    Names read verb-first within their last segment (``send_email``, ``gmail.send_message``) or,
-    when the last segment is one word, resource then verb (``email.send``, ``hotels.book``).
-    The regex matches the verb's past form before the object ("sent you the email"), the object
-    then a passive ("the email has been sent", "your hotel in Le Marais is booked") or a headline
-    ("email sent").
-    """
-    parts = tool_verb_object(name)
-    if parts is None:
-        return None
-    verb, obj = parts
-    past = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in past_forms(verb))
-    head = _noun(obj[-1])
-    # ASCII word boundaries and word classes (tool vocabularies are ASCII): the Unicode ones make
-    # each pattern several times slower to compile.
-    b, w = r"(?-u:\b)", r"[A-Za-z0-9_'-]"
-    claim = (
-        rf"(?i){b}(?:{past})\s+(?:{w}+\s+){{0,3}}?{head}{b}"
-        rf"|{b}{head}(?:\s+{w}+){{0,5}}?\s+(?:has\s+been|have\s+been|had\s+been|was|were|is|are|got)\s+"
-        rf"(?:now\s+|successfully\s+|already\s+|also\s+)?(?:{past}){b}"
-        rf"|{b}{head}\s+(?:successfully\s+)?(?:{past}){b}"
-    )
-    return f"{verb} {' '.join(obj)}", claim
 
 
 def _fragment(claim: str) -> str:
@@ -213,7 +82,9 @@ def user_fragments(ctx: Context, run_keys: pl.Series | None = None) -> pl.LazyFr
     messages), cut at sentence ends and quotation marks and normalised to letters and digits.
     ``run_keys``: only these runs (the text work is done for them only)."""
     tasks = ctx.runs.lazy().select("run_key", pl.col("task").alias("text"))
-    said = ctx.spans.lazy().filter(pl.col("kind") == "human").select("run_key", pl.col("output").alias("text"))
+    said = (
+        ctx.spans.lazy().filter(pl.col("kind") == "human").select("run_key", pl.col("output").alias("text"))
+    )
     if run_keys is not None:
         tasks = tasks.filter(pl.col("run_key").is_in(run_keys.implode()))
         said = said.filter(pl.col("run_key").is_in(run_keys.implode()))
@@ -275,7 +146,9 @@ def _read_tools(acts: pl.LazyFrame, read_only: str) -> list[str]:
     parsed = [(n, vo[0]) for n in names if (vo := tool_verb_object(n)) is not None]
     if not parsed:
         return []
-    verbs = pl.Series([v for _, v in parsed], dtype=pl.String).str.contains(read_only).fill_null(False).to_list()
+    verbs = (
+        pl.Series([v for _, v in parsed], dtype=pl.String).str.contains(read_only).fill_null(False).to_list()
+    )
     return [n for (n, _), read in zip(parsed, verbs, strict=True) if read]
 
 
@@ -296,12 +169,16 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
         .collect()
         .lazy()
     )
-    final = ctx.runs.lazy().filter(pl.col("final_output").is_not_null()).select(
-        "run_key",
-        "run_id",
-        "final_output",
-        pl.col("answer_span_id").alias("final_span_id"),
-        pl.col("answer_t").alias("final_t"),
+    final = (
+        ctx.runs.lazy()
+        .filter(pl.col("final_output").is_not_null())
+        .select(
+            "run_key",
+            "run_id",
+            "final_output",
+            pl.col("answer_span_id").alias("final_span_id"),
+            pl.col("answer_t").alias("final_t"),
+        )
     )
     # What the agent said after its last action is its report, not only its very last message: a
     # conversation goes on after the claim ("you're booked at 19:30" ... "You're welcome!"). Every
@@ -309,16 +186,28 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
     last_tool = tools.group_by("run_key").agg(pl.col("seq").max().alias("_last_tool"))
     after = (
         ctx.spans.lazy()
-        .filter((pl.col("kind") == "llm") & pl.col("output").is_not_null() & (pl.col("output").str.strip_chars() != ""))
+        .filter(
+            (pl.col("kind") == "llm")
+            & pl.col("output").is_not_null()
+            & (pl.col("output").str.strip_chars() != "")
+        )
         .join(last_tool, on="run_key")
         .filter(pl.col("seq") > pl.col("_last_tool"))
         .select(
-            "run_key", "run_id", pl.col("output").alias("final_output"), pl.col("span_id").alias("final_span_id"),
+            "run_key",
+            "run_id",
+            pl.col("output").alias("final_output"),
+            pl.col("span_id").alias("final_span_id"),
             pl.coalesce("end_time", "t").alias("final_t"),
         )
     )
     # Read by the policy claims, the tool vocabulary's and the pronoun claims: found once.
-    answers = pl.concat([final, after], how="vertical_relaxed").unique(["run_key", "final_output"], keep="first", maintain_order=True).collect().lazy()
+    answers = (
+        pl.concat([final, after], how="vertical_relaxed")
+        .unique(["run_key", "final_output"], keep="first", maintain_order=True)
+        .collect()
+        .lazy()
+    )
     empty_list = pl.lit([], dtype=pl.List(pl.String))
     parts: list[pl.LazyFrame] = []
     if claims:
@@ -338,7 +227,10 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
             .with_columns(
                 *[
                     (
-                        (pl.col("call_tool").str.contains(c.tool).fill_null(False) & ~pl.col("call_tool").is_in(reads))
+                        (
+                            pl.col("call_tool").str.contains(c.tool).fill_null(False)
+                            & ~pl.col("call_tool").is_in(reads)
+                        )
                         | pl.col("as_call").str.contains(c.tool).fill_null(False)
                     ).alias(f"m_{i}")
                     for i, c in enumerate(claims)
@@ -388,16 +280,19 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
             & pl.col("run_key").is_in(pl.concat(open_keys).unique().implode())
         ).select("run_key", "output").collect().lazy()  # fmt: skip
         for i, (c, keys) in enumerate(zip(claims, open_keys, strict=True)):
-            read = with_contains(results.filter(pl.col("run_key").is_in(keys.implode())), "output", {f"read_{i}": c.claim})
+            read = with_contains(
+                results.filter(pl.col("run_key").is_in(keys.implode())), "output", {f"read_{i}": c.claim}
+            )
             per_run = read.group_by("run_key").agg(pl.col(f"read_{i}").fill_null(False).any()).collect()
             joined = joined.join(per_run, on="run_key", how="left", maintain_order="left")
         runs = joined.lazy()
         for i, c in enumerate(claims):
             parts.append(
                 runs.filter(
-                    pl.col(f"said_{i}") & ~pl.col(f"done_{i}").fill_null(False) & ~pl.col(f"read_{i}").fill_null(False)
-                )
-                .select(
+                    pl.col(f"said_{i}")
+                    & ~pl.col(f"done_{i}").fill_null(False)
+                    & ~pl.col(f"read_{i}").fill_null(False)
+                ).select(
                     "run_key",
                     "run_id",
                     "final_output",
@@ -502,7 +397,11 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
             .with_columns(
                 # What the explanation shows: the claim with up to _WIDTH characters either side.
                 pl.concat_str(
-                    [pl.col("before").str.slice(-_WIDTH), pl.col("core"), pl.col("after").str.slice(0, _WIDTH)]
+                    [
+                        pl.col("before").str.slice(-_WIDTH),
+                        pl.col("core"),
+                        pl.col("after").str.slice(0, _WIDTH),
+                    ]
                 )
                 .str.strip_chars()
                 .alias("said")
@@ -518,7 +417,10 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
         .filter(
             ~pl.col("before").str.replace(_EARLIER_CLAUSES, "").str.contains(_NEGATED_BEFORE).fill_null(False)
             & ~pl.col("before").str.contains(_HEDGED_BEFORE).fill_null(False)
-            & ~pl.col("after").str.replace_all(_OBJECT_ADJECTIVE, " ").str.contains(_FAILED_AFTER).fill_null(False)
+            & ~pl.col("after")
+            .str.replace_all(_OBJECT_ADJECTIVE, " ")
+            .str.contains(_FAILED_AFTER)
+            .fill_null(False)
             & ~pl.col("after").str.contains(_PARTICIPLE_SUBJECT).fill_null(False)
         )
         .with_row_index("_h")
@@ -534,7 +436,11 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
     # are matched inside the user's fragment.
     users = user_fragments(ctx, in_play)
     claims_n = hits_lf.select(
-        "_h", "run_key", "fragment", _normalised(pl.col("fragment")).alias("said_n"), _normalised(pl.col("core")).alias("core_n")
+        "_h",
+        "run_key",
+        "fragment",
+        _normalised(pl.col("fragment")).alias("said_n"),
+        _normalised(pl.col("core")).alias("core_n"),
     )
     whole = (
         claims_n.join(users, on="run_key")
@@ -545,7 +451,9 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
         .select("_h")
     )
     single = (
-        claims_n.select("_h", "run_key", "core_n", pl.col("fragment").str.extract_all(_SINGLE_QUOTED).alias("_q"))
+        claims_n.select(
+            "_h", "run_key", "core_n", pl.col("fragment").str.extract_all(_SINGLE_QUOTED).alias("_q")
+        )
         .explode("_q")
         .drop_nulls("_q")
         .select("_h", "run_key", "core_n", _normalised(pl.col("_q")).alias("quote_n"))
@@ -578,5 +486,7 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
     return (
         kept.join(said_at, on="_h", how="left")
         .with_columns(pl.coalesce("said_span_id", "final_span_id").alias("final_span_id"))
-        .select("run_id", "run_key", "order", "action", "tool_name", "said", "tried", "final_span_id", "final_t")
+        .select(
+            "run_id", "run_key", "order", "action", "tool_name", "said", "tried", "final_span_id", "final_t"
+        )
     )

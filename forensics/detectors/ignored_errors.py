@@ -8,7 +8,7 @@ from typing import Final
 import polars as pl
 
 from forensics.detectors.base import Context, failure_followups
-from forensics.detectors.claims import tool_verb_object
+from forensics.detectors.claim_vocabulary import tool_verb_object
 from forensics.detectors.handling import MENTIONS_FAILURE as MENTIONS_FAILURE
 from forensics.detectors.handling import tells
 

@@ -82,7 +82,7 @@ def made_by_the_run(ctx: Context, acts: pl.LazyFrame) -> pl.LazyFrame:
 def _object(name: str | None) -> str | None:
     """The head noun of a tool name's object, singular (``delete_files`` -> file), or None."""
     from forensics.detectors.claim_acts import _stem
-    from forensics.detectors.claims import tool_verb_object
+    from forensics.detectors.claim_vocabulary import tool_verb_object
 
     parts = tool_verb_object(name) if name else None
     return _stem(parts[1][-1]) if parts else None

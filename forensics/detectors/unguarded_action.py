@@ -71,7 +71,7 @@ def asked_for(ctx: Context, acts: pl.LazyFrame) -> pl.LazyFrame:
     authenticated (``authenticated``: an explicit flag or OpenTelemetry's ``enduser.id``) and
     nowhere says they are not. That instruction is the person's own approval of that very action;
     an anonymous or unverified requester's is not, nor is one that did not name the action."""
-    from forensics.detectors.claims import noun_pattern, tool_verb_object
+    from forensics.detectors.claim_vocabulary import noun_pattern, tool_verb_object
 
     s = ctx.spans.lazy()
     signed_in = (
@@ -124,7 +124,7 @@ def approved_earlier_in_session(ctx: Context, acts: pl.LazyFrame) -> pl.LazyFram
     executes it only once a person approved; a rejected call is answered with an error, never run).
     A pause about something else (another tool's action) guards nothing here; nor does a session
     with no earlier pause."""
-    from forensics.detectors.claims import noun_pattern, tool_verb_object
+    from forensics.detectors.claim_vocabulary import noun_pattern, tool_verb_object
 
     runs = ctx.runs.lazy().select("run_id", "scope_key", pl.col("start_time").alias("r_start"))
     pauses = (

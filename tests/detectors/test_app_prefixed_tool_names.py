@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from span_builder import detectors, one, run, span
 
-from forensics.detectors.claims import tool_verb_object
+from forensics.detectors.claim_vocabulary import tool_verb_object
 
 _ERR = ("An error occurred while running the tool. Please try again. Error: Error invoking MCP tool "
         "jira_transition_issue on server 'mcp-atlassian': Transition 'Done' is not valid for PAY-2291")

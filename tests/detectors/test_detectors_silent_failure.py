@@ -389,7 +389,7 @@ def test_the_tool_vocabulary_needs_no_policy_claims() -> None:
 
 
 def test_tool_names_split_into_verb_and_object_with_past_forms() -> None:
-    from forensics.detectors.claims import past_forms, tool_claim
+    from forensics.detectors.claim_vocabulary import past_forms, tool_claim
 
     assert past_forms("send") == ("sent",)
     assert past_forms("create") == ("created",)
