@@ -149,3 +149,46 @@ def approved_beside_a_rejection(ctx: Context, acts: pl.LazyFrame) -> pl.LazyFram
         .unique()
         .lazy()
     )
+
+
+def approved_by_response(ctx: Context, acts: pl.LazyFrame) -> pl.LazyFrame:
+    """``run_id, span_id`` of the calls (``acts``: ``run_id, span_id, seq, call_tool``) a person's
+    recorded answer approved before they ran (conventions ``approves``: Microsoft Agent Framework's
+    ``function_approval_response`` with ``approved: true``, or an approval span's own decision):
+    the answer is on a span of the call's run earlier in its order (the ``invoke_agent`` run the
+    answer was sent in starts before the call it lets through), or of an earlier run of the same
+    session (started by the time the call's run started). It names the call's tool (an approval
+    span that names no function approves what follows it), and where both sides carry a call id
+    the ids are the same: an approval kept in the conversation's history answered its own call,
+    not a later call of the same tool the model asked for again. A request, or an answer that
+    rejected the call, approves nothing."""
+    s = ctx.spans.lazy()
+    given = s.filter(pl.col("approves").is_not_null())
+    if given.select(pl.len()).collect().item() == 0:
+        return pl.LazyFrame(schema=_EMPTY)
+    runs = ctx.runs.lazy().select("run_id", "scope_key", pl.col("start_time").alias("r_start"))
+    answers = (
+        given.select(pl.col("run_id").alias("a_run"), pl.col("seq").alias("a_seq"), pl.col("t").alias("a_t"), "approves")
+        .explode("approves")
+        .with_columns(
+            pl.col("approves").str.extract(r"^(.*)\|", 1).alias("a_tool"),
+            pl.col("approves").str.extract(r"\|(.*)$", 1).alias("a_id"),
+        )
+        .join(runs.select(pl.col("run_id").alias("a_run"), "scope_key"), on="a_run")
+    )
+    calls = acts.select("run_id", "span_id", "seq", "call_tool").join(
+        s.select("run_id", "span_id", "tool_call_id"), on=["run_id", "span_id"], how="left"
+    )
+    same_call = (pl.col("a_id") == "") | pl.col("tool_call_id").is_null() | (pl.col("a_id") == pl.col("tool_call_id"))
+    before = (
+        pl.when(pl.col("a_run") == pl.col("run_id"))
+        .then(pl.col("a_seq") < pl.col("seq"))
+        .otherwise((pl.col("a_t") <= pl.col("r_start")).fill_null(False))
+    )
+    return (
+        calls.join(runs, on="run_id")
+        .join(answers, on="scope_key")
+        .filter(before & ((pl.col("a_tool") == pl.col("call_tool")) | (pl.col("a_tool") == "*")) & same_call)
+        .select("run_id", "span_id")
+        .unique()
+    )

@@ -8,7 +8,7 @@ from typing import Final
 import polars as pl
 
 from forensics.detectors.api_deletes import irreversible_requests
-from forensics.detectors.approval_parts import approved_beside_a_rejection, approved_in_prompt
+from forensics.detectors.approval_parts import approved_beside_a_rejection, approved_by_response, approved_in_prompt
 from forensics.detectors.base import Context, Detector, moment, txt
 from forensics.detectors.confirmation_rule import unconfirmed_actions
 from forensics.detectors.findings import per_run_finding
@@ -278,6 +278,9 @@ class UnguardedIrreversible(Detector):
         "true) before it ended (HumanLayer require_approval), was approved. A call the run executed before its "
         "first model call that its own recorded prompt approved (Vercel AI SDK needsApproval: the last message's "
         "tool-approval-response approved: true for that tool call) was approved; a denial approves nothing. A "
+        "call a person's recorded answer approved before it ran (Microsoft Agent Framework's "
+        "function_approval_response approved: true for that tool and call id, or an application's approval span "
+        "recording approved: true) was approved; a request nobody answered, or a rejection, approves nothing. A "
         "removal of an object the run itself made (the first call naming it, by an argument value, a successful "
         "create / write / copy call: a scratch file, its own branch) lost nothing that was there before. A removal told to write its result to another file or table "
         "than its source (an out / output_path / dest argument) left the source intact: it did not act."
@@ -361,6 +364,8 @@ class UnguardedIrreversible(Detector):
         # A call resumed beside a rejected call of the same tool was approved (OpenAI Agents SDK
         # needs_approval: approval_parts.approved_beside_a_rejection).
         acts = acts.join(approved_beside_a_rejection(ctx, acts), on=["run_id", "span_id"], how="anti")
+        # A call a person's recorded answer approved (Agent Framework function_approval_response).
+        acts = acts.join(approved_by_response(ctx, acts), on=["run_id", "span_id"], how="anti")
         # A removal of what the run itself made first (a scratch file, its own branch: own_objects).
         acts = acts.join(made_by_the_run(ctx, acts), on=["run_id", "span_id"], how="anti")
         return per_run_finding(
