@@ -8,7 +8,11 @@ from typing import Final
 import polars as pl
 
 from forensics.detectors.api_deletes import irreversible_requests
-from forensics.detectors.approval_parts import approved_beside_a_rejection, approved_by_response, approved_in_prompt
+from forensics.detectors.approval_parts import (
+    approved_beside_a_rejection,
+    approved_by_response,
+    approved_in_prompt,
+)
 from forensics.detectors.base import Context, Detector, moment, txt
 from forensics.detectors.confirmation_rule import unconfirmed_actions
 from forensics.detectors.findings import per_run_finding
