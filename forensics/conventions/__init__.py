@@ -13,6 +13,7 @@ from forensics.conventions import (  # noqa: F401
     approvals_given,
     attempts,
     cancelled,
+    command_words,
     content_filter,
     delegation,
     exceptions,

@@ -36,22 +36,30 @@ _ANY_COMMAND: Final = _SEGMENT_START + "(?:" + "|".join(command for command, _ i
 def _which_call(args: pl.Expr) -> pl.Expr:
     out = pl.lit(None, dtype=pl.String)
     for command, call in reversed(_COMMAND_CALLS):
-        out = pl.when(args.str.contains(_SEGMENT_START + "(?:" + command + ")").fill_null(False)).then(
-            pl.lit(call)
-        ).otherwise(out)
+        out = (
+            pl.when(args.str.contains(_SEGMENT_START + "(?:" + command + ")").fill_null(False))
+            .then(pl.lit(call))
+            .otherwise(out)
+        )
     return out
 
 
 def command_call(frame: pl.LazyFrame, args: str = "args") -> pl.LazyFrame:
     """``frame`` with ``as_call``: the tool name of the API call a shell tool call's command line
     makes (``gh pr create`` -> ``create_pull_request``), else null; ``args`` is the whitespace-free
-    arguments column. One regex finds the rows naming any command; the commands are told apart
-    (first of ``_COMMAND_CALLS`` wins) in those rows only. The mask is a column of its own: written
-    inline, on_rows' three uses of it each ran the regex again (0.058 s against 0.013 s over the
-    bench night's 233,147 tool calls)."""
+    arguments column. Where the frame has the commands as the shell reads them (conventions
+    ``command_flat``: ``sudo -u deploy /usr/bin/git push`` is a push), they are read instead. One regex finds the rows naming any command; the commands
+    are told apart (first of ``_COMMAND_CALLS`` wins) in those rows only. The mask is a column of
+    its own: written inline, on_rows' three uses of it each ran the regex again (0.058 s against
+    0.013 s over the bench night's 233,147 tool calls)."""
     held = frame.with_columns(pl.col(args).str.contains(_ANY_COMMAND).alias("_command"))
-    as_call = on_rows(pl.col("_command"), pl.col(args), _which_call)
-    return held.with_columns(pl.coalesce(as_call, _http_write(pl.col(args))).alias("as_call")).drop("_command")
+    call = on_rows(pl.col("_command"), pl.col(args), _which_call)
+    if "command_flat" in frame.collect_schema().names():
+        # Where the words were read, they decide: a separator inside a quoted word (``git commit
+        # -m "wip; git push later"``) ends no command, though ``args`` shows one there.
+        read = pl.col("command_flat").is_not_null()
+        call = pl.when(read).then(on_rows(read, pl.col("command_flat"), _which_call)).otherwise(call)
+    return held.with_columns(pl.coalesce(call, _http_write(pl.col(args))).alias("as_call")).drop("_command")
 
 
 #: A generic HTTP tool's write: a method that changes the resource (``{"method": "POST", "url": ...}``,
@@ -98,13 +106,19 @@ def handoff_acts(ctx: Context) -> pl.LazyFrame:
         .select("run_key", pl.col("agent").str.to_lowercase().str.strip_chars().alias("_answerer"))
         .unique("run_key")
     )
-    to_answerer = (pl.col("handoff_target").str.to_lowercase().str.strip_chars() == pl.col("_answerer")).fill_null(False)
+    to_answerer = (
+        pl.col("handoff_target").str.to_lowercase().str.strip_chars() == pl.col("_answerer")
+    ).fill_null(False)
     return (
         spans.filter(pl.col("kind") == "handoff")
         .join(answerer, on="run_key", how="left")
         .filter(~to_answerer)
         .select(
-            "run_key", pl.lit("handoff").alias("call_tool"), "succeeded", "span_id", "seq",
+            "run_key",
+            pl.lit("handoff").alias("call_tool"),
+            "succeeded",
+            "span_id",
+            "seq",
             pl.lit(None, dtype=pl.String).alias("as_call"),
         )
     )
@@ -147,7 +161,9 @@ def recovered_by_another_tool(ctx: Context, failed: pl.LazyFrame) -> pl.LazyFram
     same = [(n, o) for n, o in pairs.select("call_tool", "_other").unique().iter_rows() if same_act(n, o)]
     if not same:
         return pl.LazyFrame(schema={"run_id": pl.String, "span_id": pl.String})
-    done = pairs.join(pl.DataFrame(same, schema=["call_tool", "_other"], orient="row"), on=["call_tool", "_other"])
+    done = pairs.join(
+        pl.DataFrame(same, schema=["call_tool", "_other"], orient="row"), on=["call_tool", "_other"]
+    )
     return done.lazy().select("run_id", "span_id").unique()
 
 
@@ -175,5 +191,9 @@ def done_by_another_tool(tools: pl.LazyFrame, never_done: pl.DataFrame) -> pl.Da
     same = [(n, o) for n, o in pairs.select("call_tool", "other").unique().iter_rows() if same_act(n, o)]
     if not same:
         return never_done
-    done = pairs.join(pl.DataFrame(same, schema=["call_tool", "other"], orient="row"), on=["call_tool", "other"])
-    return never_done.join(done.select("run_key", "call_tool").unique(), on=["run_key", "call_tool"], how="anti")
+    done = pairs.join(
+        pl.DataFrame(same, schema=["call_tool", "other"], orient="row"), on=["call_tool", "other"]
+    )
+    return never_done.join(
+        done.select("run_key", "call_tool").unique(), on=["run_key", "call_tool"], how="anti"
+    )

@@ -163,9 +163,9 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
         command_call(
             ctx.spans.lazy()
             .filter(pl.col("kind") == "tool")
-            .select("run_key", "call_tool", "succeeded", "span_id", "seq", "args")
+            .select("run_key", "call_tool", "succeeded", "span_id", "seq", "args", "command_flat")
         )
-        .drop("args")
+        .drop("args", "command_flat")
         .collect()
         .lazy()
     )
