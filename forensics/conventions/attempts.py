@@ -11,7 +11,11 @@ Two spans are attempts of one request when
   serialization failure issues the same statement again, from the same caller, or
 * they are calls (tool, model, retriever) by the same agent to the same tool or model with the same
   arguments: a re-issued tool call, a LangChain ``RunnableRetry`` attempt (its child runs carry the
-  tag ``retry:attempt:<n>`` from the second attempt), a tenacity- or LiteLLM-retried model call.
+  tag ``retry:attempt:<n>`` from the second attempt), a tenacity- or LiteLLM-retried model call, or
+* they are runs of one LangGraph task: a node re-run by its ``RetryPolicy`` (the node's own run,
+  named after the node, with the same ``langgraph_checkpoint_ns`` under the same graph run). A node
+  whose inner calls already form attempt groups across its runs is not grouped again: one attempt
+  level per request.
 
 Columns: ``attempt_group`` (a 64-bit key, null for spans that are no call), ``attempt_index``
 (0-based, in run order), ``attempt_count``, ``is_last_attempt``, ``group_recovered`` (a later
@@ -49,6 +53,10 @@ RETRY_AFTER_TEXT: Final = (
 #: An argument that only numbers the attempt (tenacity's RetryCallState.attempt_number; a wrapper
 #: passing its attempt along): calls that differ in it alone are one request sent again.
 ATTEMPT_ARG: Final = r'"(?:attempt|attempt_number|attempt_no|retry_attempt|retry_count|retry_number)"\s*:\s*\d+\s*,?'
+#: The metadata LangGraph gives every run of a task (langgraph/pregel/_algo.py prepare_single_task),
+#: as the tracers export it: LangSmith's extra.metadata, OpenInference's ``metadata`` JSON string,
+#: OpenLLMetry's ``traceloop.association.properties.<key>``.
+LANGGRAPH_KEY: Final = r"(?:[\w.]*\.)?"
 
 
 def _extract() -> list[pl.Expr]:
@@ -69,6 +77,14 @@ def _extract() -> list[pl.Expr]:
         .cast(pl.Int64, strict=False)
         .alias("_cv_retry_tag"),
         json_scalar("attributes", r"db\.system\.name|db\.system", "db.system").alias("_cv_db_system"),
+        # A LangGraph task's runs: run_with_retry (langgraph/pregel/_retry.py) calls
+        # task.proc.invoke(task.input, config) again after each retryable failure, with the same
+        # config, so each attempt is a new run of the node (run_name = the node's name) under the
+        # same graph run, with the same metadata: langgraph_node, langgraph_step and
+        # langgraph_checkpoint_ns ("<node>:<task id>", unique to the task within its superstep).
+        json_scalar("attributes", LANGGRAPH_KEY + "langgraph_node", "langgraph_node").alias("_cv_lg_node"),
+        json_scalar("attributes", LANGGRAPH_KEY + "langgraph_checkpoint_ns", "langgraph_checkpoint_ns").alias("_cv_lg_task"),
+        json_scalar("attributes", LANGGRAPH_KEY + "langgraph_step", "langgraph_step").alias("_cv_lg_step"),
         # The whole statement (json_scalar stops at the first comma: "SELECT a, b" would share a key
         # with "SELECT a, c").
         where_contains("attributes", "db.")
@@ -150,31 +166,34 @@ def _structure(df: pl.DataFrame) -> pl.DataFrame:
     retry_key = pl.when(pl.col("parent_k").is_in(retry_runs)).then(
         pl.struct("run_key", "parent_k", "call", pl.col("args")).hash(5)
     )
+    # A LangGraph node's own run (named after the node: its metadata's langgraph_node is its name;
+    # the runs inside it inherit the metadata under their own names), keyed by its task: the runs
+    # of one task under one graph run are its RetryPolicy's attempts. A task id is new in every
+    # superstep and for every Send, so a node run again by the graph's edges, or fanned out over
+    # items, is another request. Without the checkpoint namespace, the superstep stands in.
+    node = (
+        pl.col("kind").is_in(["chain", "agent"])
+        & (pl.col("_cv_lg_node") == pl.col("name")).fill_null(False)
+    )
+    task = pl.coalesce("_cv_lg_task", pl.concat_str(pl.lit("step "), "_cv_lg_step"))
+    node_key = pl.when(node & task.is_not_null()).then(pl.struct("run_key", "parent_k", "name", task).hash(6))
     df = df.with_columns(
-        pl.coalesce(db_key, http_key, call_key, retry_key).alias("attempt_group"), http.alias("http_attempt")
+        pl.coalesce(db_key, http_key, call_key, retry_key).alias("attempt_group"),
+        node_key.alias("_cv_node_group"),
+        http.alias("http_attempt"),
+    )
+    df = df.with_columns(
+        pl.coalesce("attempt_group", _one_level(df)).alias("attempt_group")
     )
     # A call that failed because its HTTP request was refused carries that response's Retry-After:
     # the OpenAI and Anthropic clients raise the 429 with the response (openai-python _base_client.py
     # _make_status_error; RateLimitError.response.headers), so whoever calls the model again (a
     # tenacity loop around the SDK call) was asked to wait that long. The HTTP client span under the
-    # model call records the header (http.response.header.retry-after).
-    asked = (
-        df.filter(http & pl.col("failed") & pl.col("_cv_retry_after").is_not_null())
-        .group_by("parent_k")
-        .agg(pl.col("_cv_retry_after").max().alias("_child_retry_after"))
-        .rename({"parent_k": "span_k"})
-    )
-    if asked.height:
-        df = (
-            df.join(asked, on="span_k", how="left", maintain_order="left")
-            .with_columns(
-                pl.when(pl.col("failed") & ~http)
-                .then(pl.coalesce("_cv_retry_after", "_child_retry_after"))
-                .otherwise(pl.col("_cv_retry_after"))
-                .alias("_cv_retry_after")
-            )
-            .drop("_child_retry_after")
-        )
+    # model call records the header (http.response.header.retry-after). Carried up two levels: the
+    # step that failed with that model call (a LangGraph node re-run by its RetryPolicy, a LlamaIndex
+    # step) was asked the same wait.
+    for _level in range(2):
+        df = _carry_retry_after(df, http)
     g = "attempt_group"
     grouped = pl.col(g).is_not_null()
     # Most groups hold one attempt. The positional facts are computed on the few rows of groups
@@ -273,7 +292,52 @@ def _structure(df: pl.DataFrame) -> pl.DataFrame:
         ((pl.col("_cv_resend") > 0) | (pl.col("_cv_retry_tag") > 1)).fill_null(False).alias("explicit_retry"),
         # An attempt of LangChain's RunnableRetry: a child of the retry run, or tagged as its attempt.
         (pl.col("_cv_retry_tag").is_not_null() | pl.col("parent_k").is_in(retry_runs)).alias("runnable_retry"),
+        # A run of a LangGraph node grouped with its task's other runs (its RetryPolicy's attempts).
+        (pl.col("_cv_node_group").is_not_null() & (pl.col("attempt_group").is_not_null())).alias("node_retry"),
         (pl.col("_cv_reprompt") & (pl.col("kind") == "llm")).alias("reprompted"),
+    )
+
+
+def _one_level(df: pl.DataFrame) -> pl.Series:
+    """``_cv_node_group`` where it is the only attempt level: null for a LangGraph node whose runs hold
+    calls that already form one attempt group across two of them (the model call inside the node,
+    resent with each run: retry_storm judges that group, with its Retry-After, and the node's runs
+    are the same request told once)."""
+    nodes = df.select("span_k", "_cv_node_group").filter(pl.col("_cv_node_group").is_not_null())
+    if nodes.height == 0:
+        return df.get_column("_cv_node_group")
+    inner = (
+        df.filter(pl.col("attempt_group").is_not_null() & pl.col("parent_k").is_in(nodes.get_column("span_k").implode()))
+        .select("parent_k", "attempt_group")
+        .join(nodes.rename({"span_k": "parent_k"}), on="parent_k")
+        .group_by("_cv_node_group", "attempt_group")
+        .agg(pl.col("parent_k").n_unique().alias("runs"))
+        .filter(pl.col("runs") > 1)
+    )
+    nested = inner.get_column("_cv_node_group").implode()
+    return df.select(pl.when(~pl.col("_cv_node_group").is_in(nested)).then(pl.col("_cv_node_group"))).to_series()
+
+
+def _carry_retry_after(df: pl.DataFrame, http: pl.Expr) -> pl.DataFrame:
+    """One level up: a failed span that is no HTTP request takes the largest Retry-After of its
+    failed children where it has none of its own."""
+    asked = (
+        df.filter(pl.col("failed") & pl.col("_cv_retry_after").is_not_null())
+        .group_by("parent_k")
+        .agg(pl.col("_cv_retry_after").max().alias("_child_retry_after"))
+        .rename({"parent_k": "span_k"})
+    )
+    if asked.height == 0:
+        return df
+    return (
+        df.join(asked, on="span_k", how="left", maintain_order="left")
+        .with_columns(
+            pl.when(pl.col("failed") & ~http)
+            .then(pl.coalesce("_cv_retry_after", "_child_retry_after"))
+            .otherwise(pl.col("_cv_retry_after"))
+            .alias("_cv_retry_after")
+        )
+        .drop("_child_retry_after")
     )
 
 
@@ -324,6 +388,15 @@ register(
                 "attempt_group, explicit_retry, runnable_retry",
             ),
             Signal(
+                "runs of a LangGraph node (name = metadata langgraph_node) with the same langgraph_checkpoint_ns "
+                "(else langgraph_step) under one graph run; not where the calls inside them already form one attempt group",
+                "LangGraph RetryPolicy (OpenInference metadata, LangSmith extra.metadata, OpenLLMetry association properties)",
+                "libs/langgraph/langgraph/pregel/_retry.py (run_with_retry: task.proc.invoke(task.input, config) after each "
+                "retryable failure, sleeping initial_interval * backoff_factor**(n-1) plus jitter); langgraph/types.py (RetryPolicy); "
+                "openinference-instrumentation-langchain _tracer.py (span named run.name, metadata JSON, exception event)",
+                "attempt_group, node_retry",
+            ),
+            Signal(
                 "a model call whose newest request (its input after the last assistant message) holds 'Fix the errors and try again.' (RetryPromptPart)",
                 "pydantic-ai (output and tool retries, max_result_retries)",
                 "pydantic_ai_slim/pydantic_ai/messages.py (RetryPromptPart.model_response); _agent_graph.py (ctx.state.increment_retries)",
@@ -358,6 +431,7 @@ register(
             "retry_after_honoured": "the next attempt waited at least the Retry-After",
             "client_max_retries": "the retries the client itself allows, recorded with the attempt (maxRetries, max_retries)",
             "client_retry_wait_s": "the wait (seconds) the client scheduled before its next attempt, recorded with the failed one (retryInMs)",
+            "node_retry": "a run of a LangGraph node among its task's runs (RetryPolicy attempts: same node, same langgraph_checkpoint_ns, same graph run)",
             "runnable_retry": "an attempt of LangChain's RunnableRetry (a child of its run, or tagged retry:attempt:n): its waits are tenacity's wait_exponential_jitter or none",
             "reprompted": "a model call sent because the framework rejected the model's previous answer (pydantic-ai's retry prompt)",
         },
@@ -383,4 +457,10 @@ def backoff_shown(growth: float, floor_s: float) -> pl.Expr:
     gap, prev = pl.col("gap_s"), pl.col("prev_gap_s")
     needed = pl.max_horizontal(pl.lit(floor_s), pl.col("asked_s").fill_null(0.0) * RETRY_AFTER_TOLERANCE)
     real = gap >= needed
-    return ((gap >= prev * growth) & prev.is_not_null() & real) | (pl.col("runnable_retry") & real)
+    # A LangGraph RetryPolicy (langgraph/types.py: initial_interval 0.5, backoff_factor 2, jitter
+    # True) sleeps interval * backoff_factor**(n-1) plus up to 1 s of jitter (pregel/_retry.py
+    # run_with_retry), which can hide the doubling as it does RunnableRetry's: a real wait that
+    # differs from the one before by more than the floor is that jittered backoff. A policy of a
+    # constant interval (backoff_factor 1, jitter False) waits the same each time: no backoff.
+    jittered = pl.col("node_retry") & real & prev.is_not_null() & ((gap - prev).abs() >= floor_s)
+    return ((gap >= prev * growth) & prev.is_not_null() & real) | (pl.col("runnable_retry") & real) | jittered
