@@ -473,11 +473,24 @@ class DuplicateSideEffect(Detector):
     strength = "strong"
     description = (
         "A side-effecting tool (policy tools.side_effecting) succeeds twice with the same arguments "
-        "in a run, or again in a restart (same task) of a failed run of the session. A create whose "
+        "in a run, or again in a restart (same task) of a failed run of the session, or again in a run of "
+        "the session given the same request that started before the earlier run ended or within "
+        "thresholds.resend_window_s of its end (a client that gave up waiting and sent the request again: "
+        "the earlier run did its work all the same). A create whose "
         "result returns the object already there (\"created\": false beside its id) changed nothing, nor "
         "did a repeat sent with the same idempotency key or answered Idempotent-Replayed: true (Stripe "
         "answers it with the first request's saved result), nor a call whose HTTP requests were all "
         "idempotent, a PUT or DELETE among them (RFC 9110 9.2.2: repeated, the same effect as once)."
+    )
+
+    thresholds = (
+        Threshold(
+            "resend_window_s", 30.0,
+            "duplicate_side_effect: a run of a session given the same request as an earlier one, started "
+            "before that run ended or within this many seconds of its end, is the request sent again "
+            "(a client's retry after its own timeout), not the user asking anew.",
+            "a number of seconds >= 0", lambda v: v >= 0, (int, float), required=False,
+        ),
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -500,7 +513,8 @@ class DuplicateSideEffect(Detector):
             .join(_idempotent_requests(ctx), on=["run_id", "span_id"], how="anti")
             .join(
                 ctx.runs.lazy().select(
-                    "run_id", pl.col("start_time").alias("run_start"), "task", "scope_key"
+                    "run_id", pl.col("start_time").alias("run_start"), pl.col("last_activity").alias("run_end"),
+                    "task", "scope_key",
                 ),
                 on="run_id",
             )
@@ -509,18 +523,31 @@ class DuplicateSideEffect(Detector):
             .join(failed_runs(ctx).lazy(), on="run_id")
             .sort("scope_key", "run_start", "run_id", "seq")
         )
-        prev = {c: pl.col(c).shift(1).over(key) for c in ("run_id", "span_id", "t", "run_failed", "task")}
+        cols = ("run_id", "span_id", "t", "run_failed", "task", "run_end")
+        prev = {c: pl.col(c).shift(1).over(key) for c in cols}
         same_task = prev["task"].is_null() | pl.col("task").is_null() | (prev["task"] == pl.col("task"))
+        # The same request sent again while the earlier run was still at work, or just after it: a
+        # front end whose own timeout fired re-sends the user's request as a new run of the session
+        # (Strands: a new invoke_agent trace, the session.id of the agent's trace_attributes, its
+        # input the new messages: strands-agents/sdk-python src/strands/telemetry/tracer.py
+        # start_agent_span), and the earlier run, which never heard the client leave, did its work.
+        # The same words asked again after a while are the user's own second request.
+        window = pl.duration(milliseconds=pl.lit(ctx.policy.resend_window_s * 1000))
+        resent = (
+            (prev["task"] == pl.col("task")).fill_null(False)
+            & (pl.col("run_start") <= prev["run_end"] + window).fill_null(False)
+        )
         # Each success is compared with the previous one of the same effect: a repeat within a run,
-        # or a restart of a failed run given the same task (two separate requests that each send
-        # the same confirmation are two requests).
+        # a restart of a failed run given the same task (two separate requests that each send the
+        # same confirmation are two requests), or the same request re-sent.
         repeats = effects.with_columns(
             prev["run_id"].alias("prev_run"),
             prev["span_id"].alias("prev_id"),
             prev["t"].alias("prev_t"),
             (prev["run_id"] == pl.col("run_id")).alias("same_run"),
             (prev["run_failed"].fill_null(False) & same_task).alias("restart"),
-        ).filter(pl.col("prev_run").is_not_null() & (pl.col("same_run") | pl.col("restart")))
+            resent.alias("resent"),
+        ).filter(pl.col("prev_run").is_not_null() & (pl.col("same_run") | pl.col("restart") | pl.col("resent")))
         per_effect = (
             repeats.sort("scope_key", "run_start", "run_id", "seq")
             .group_by(key)
@@ -536,7 +563,15 @@ class DuplicateSideEffect(Detector):
         where = (
             pl.when(pl.col("same_run"))
             .then(pl.lit("in the same run"))
-            .otherwise(pl.format("in a restart of failed run {}", pl.col("prev_run")))
+            .when(pl.col("restart"))
+            .then(pl.format("in a restart of failed run {}", pl.col("prev_run")))
+            .otherwise(
+                pl.format(
+                    "in a run given the same request as run {} of the session while it was at work or just after "
+                    "(the request sent again, as a client does after its own timeout)",
+                    pl.col("prev_run"),
+                )
+            )
         )
         return per_effect.select(
             finding(
