@@ -56,7 +56,7 @@ def _extract() -> list[pl.Expr]:
 def _status(df: pl.DataFrame) -> pl.DataFrame:
     cand = pl.col("_cv_oi_guardrail")
     if not df.select(cand.any()).item():
-        return df
+        return df.with_columns(pl.lit(False).alias("guardrail_check"))
     agents = df.filter(pl.col("kind") == "agent").get_column("span_k").implode()
     is_check = cand & pl.col("parent_k").is_in(agents)
     # The guardrails a tripwire error of the run names (the agent span's status description).
@@ -74,6 +74,7 @@ def _status(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(
         pl.when(is_check).then(pl.lit("guardrail")).otherwise(pl.col("kind")).alias("kind"),
         pl.when(tripped).then(pl.lit("tripwire")).otherwise(pl.col("pause_kind")).alias("pause_kind"),
+        is_check.alias("guardrail_check"),
     ).drop("_tripped")
 
 
@@ -95,5 +96,9 @@ register(
         ),
         extract=_extract,
         status=_status,
+        columns={
+            "guardrail_check": "an OpenAI Agents SDK guardrail OpenInference wrote as a CHAIN span, now kind guardrail "
+            "(pause_kind tripwire where a tripwire error names it)",
+        },
     )
 )
