@@ -6,7 +6,7 @@ manual, ``preTokens``) and continues from one user message holding a model-writt
 (``isCompactSummary: true``, opening "This session is being continued from a previous conversation
 that ran out of context. The conversation is summarized below:"; src/services/compact/compact.ts,
 the loader reads both: loaders/claude_code.py, the boundary as an event span named
-``compact_boundary``). Everything before the boundary is gone from the model's context except what
+``compact_boundary`` and the summary as one named ``compact_summary``). Everything before the boundary is gone from the model's context except what
 the summary kept.
 
 So a prohibition a person gave before the boundary ("do not modify anything under third_party/")
@@ -27,6 +27,9 @@ import polars as pl
 from forensics.detectors.base import Context, Detector, empty_findings, finding, hms, txt
 from forensics.detectors.registry import register
 
+#: The summary's span: the event the loader makes of the isCompactSummary line (a person's turn does not
+#: say it), or a person's turn that opens with the summary's words (a transcript that lost the flag).
+_SUMMARY: Final = (pl.col("kind") == "event") & (pl.col("call") == "compact_summary")
 #: The summary's opening, where no boundary line was kept (Claude Code's compact summary message).
 SUMMARY_OPENING: Final = r"^\s*This session is being continued from a previous conversation"
 #: A prohibition on changing something: "do not modify", "don't touch", "never edit", "must not change".
@@ -73,6 +76,7 @@ def compaction_bounds(s: pl.LazyFrame) -> pl.DataFrame:
     return (
         s.filter(
             ((pl.col("kind") == "event") & (pl.col("call") == "compact_boundary"))
+            | _SUMMARY
             | ((pl.col("kind") == "human") & pl.col("output").str.contains(SUMMARY_OPENING).fill_null(False))
         )
         .group_by("run_id")
@@ -106,6 +110,7 @@ class InstructionLostAtCompaction(Detector):
             s.join(bounds.lazy(), on="run_id")
             .filter(
                 (pl.col("kind") == "human")
+                | _SUMMARY
                 | ((pl.col("kind") == "tool") & ~pl.col("failed"))
             )
             .select("run_id", "span_id", "seq", "t", "kind", "call", "output", "args", "b_seq")
@@ -116,8 +121,10 @@ class InstructionLostAtCompaction(Detector):
         for (run,), g in rows.partition_by(["run_id"], as_dict=True).items():
             before = g.filter((pl.col("kind") == "human") & (pl.col("seq") < pl.col("b_seq")))
             after = g.filter(pl.col("seq") > pl.col("b_seq"))
+            flagged = g.filter(pl.col("kind") == "event").get_column("output").drop_nulls().to_list()
             summaries = after.filter(pl.col("kind") == "human").get_column("output").drop_nulls().to_list()
-            summary = next((t for t in summaries if re.match(SUMMARY_OPENING, t)), summaries[0] if summaries else "")
+            summary = next(iter(flagged), None) or next(
+                (t for t in summaries if re.match(SUMMARY_OPENING, t)), summaries[0] if summaries else "")
             paths = {p for text in before.get_column("output").drop_nulls().to_list() for p in protected_paths(text)}
             lost = [p for p in paths if not _kept(p, summary)]
             # A shell change the person had forbidden (shell_commands: "Never run prisma migrate

@@ -9,7 +9,11 @@ Mapping:
 
 * run id and ``session_id``: ``sessionId`` (a line without one takes the file's session so far,
   else the file stem).
-* user lines with text: ``human`` spans, the text as ``output`` (what the human produced).
+* user lines with text: ``human`` spans, the text as ``output`` (what the human produced). The
+  summary Claude Code writes after a compaction comes as a user line too (``isCompactSummary: true``,
+  src/services/compact/compact.ts ``createUserMessage({content: getCompactUserSummaryMessage(...),
+  isCompactSummary: true})``): the model's summary, not a person's turn, so an ``event`` span named
+  ``compact_summary`` with the summary as ``output``.
 * assistant lines: ``llm`` spans with ``model`` and usage. ``input_tokens`` is the whole prompt:
   ``input_tokens + cache_creation_input_tokens + cache_read_input_tokens`` (the Anthropic API
   counts cached prompt tokens apart; the breakdown stays in attributes). Claude Code writes one
@@ -55,6 +59,8 @@ from .otel_common import RecordError, field_value, time_ns
 
 MAIN_AGENT = "claude-code"
 SIDECHAIN_AGENT = "sidechain"
+#: The span name of the summary a compaction leaves (a user line with ``isCompactSummary``).
+COMPACT_SUMMARY = "compact_summary"
 _DELEGATION_TOOLS = frozenset({"Task", "Agent"})
 _MESSAGE_TYPES = frozenset({"user", "assistant", "system"})
 _ROW_KEYS = frozenset({"type", "uuid", "parentUuid", "sessionId", "timestamp", "message", "isSidechain"})
@@ -299,7 +305,9 @@ class _Reader:
                 self.sink.merged(line)
             return True
         texts = [b.get("text") for b in others if b.get("type") == "text"]
-        row.update(kind="human", name="user", output="\n".join(t for t in texts if t) or None)
+        summary = record.get("isCompactSummary") is True
+        row.update(kind="event" if summary else "human", name=COMPACT_SUMMARY if summary else "user",
+                   output="\n".join(t for t in texts if t) or None)
         rest_blocks = [b for b in others if b.get("type") != "text"]
         if rest_blocks:
             rest["@content"] = rest_blocks
