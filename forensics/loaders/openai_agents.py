@@ -16,7 +16,9 @@ response (llm; usage tokens), handoff (``from_agent`` owns it, ``handoff_to`` = 
 guardrail (``triggered`` kept in attributes: a tripped guardrail did its job, the span is ok),
 custom (chain, its ``data`` the output; the SDK's task/turn spans say ``sdk_span_type``, a turn names
 its agent),
-mcp_tools (tool ``mcp_list_tools``), transcription/speech (llm), speech_group (chain).
+mcp_tools (a chain named ``mcp_list_tools``: the listing of an MCP server's tools, ``MCPListToolsSpanData``
+``{server, result}`` written by ``MCPUtil._list_tools_with_span`` before a turn; no tool call), transcription/speech
+(llm), speech_group (chain).
 ``error: {message, data}`` makes the span an error; ``data.error`` (the failure a message such as
 "Error running tool (non-fatal)" wraps) is appended to the message (see :func:`error_text`).
 
@@ -47,7 +49,7 @@ SPAN_KINDS = {
     "handoff": "handoff",
     "guardrail": "guardrail",
     "custom": "chain",
-    "mcp_tools": "tool",
+    "mcp_tools": "chain",
     "transcription": "llm",
     "speech": "llm",
     "speech_group": "chain",
@@ -298,8 +300,9 @@ def _turn(data: dict[str, Any], row: dict[str, Any]) -> None:
 
 
 def _mcp_tools(data: dict[str, Any], row: dict[str, Any]) -> None:
-    row["name"] = "mcp_tools"
-    row["tool"] = "mcp_list_tools"
+    # src/agents/mcp/util.py MCPUtil._list_tools_with_span: mcp_tools_span(server=...) around
+    # server.list_tools(), span_data.result = the tool names. A listing, not a call: no tool.
+    row["name"] = "mcp_list_tools"
     row["input"] = as_text(data.get("server"))
     row["output"] = as_text(data.get("result"))
 

@@ -46,7 +46,7 @@ def test_export_array_every_span_type() -> None:
     assert (account.records_read, account.rows, account.merged, account.quarantined) == (12, 11, 1, 0)
     assert set(df["run_id"]) == {TRACE}  # opaque trace_… ids stay as written
     assert set(df["session_id"]) == {"conv-42"}  # the trace's group_id
-    assert Counter(df["kind"]) == {"agent": 2, "llm": 2, "tool": 3, "guardrail": 1, "handoff": 1, "chain": 2}
+    assert Counter(df["kind"]) == {"agent": 2, "llm": 2, "tool": 2, "guardrail": 1, "handoff": 1, "chain": 3}
     triage = span(df, "01")
     assert (triage["kind"], triage["agent"], triage["parent_id"]) == ("agent", "Triage Agent", None)
     assert triage["start_time"] == ns("2025-06-01T10:00:00.000000+00:00")
@@ -74,7 +74,9 @@ def test_export_array_every_span_type() -> None:
     turn = span(df, "09")  # custom span with sdk_span_type turn names its agent
     assert (turn["kind"], turn["agent"]) == ("chain", "Billing Agent")
     mcp = span(df, "10")
-    assert (mcp["kind"], mcp["tool"], mcp["input"]) == ("tool", "mcp_list_tools", "payments-mcp")
+    # MCPListToolsSpanData (src/agents/tracing/span_data.py; src/agents/mcp/util.py MCPUtil._list_tools_with_span):
+    # the listing of a server's tools is a step of the run, not a tool call.
+    assert (mcp["kind"], mcp["name"], mcp["tool"], mcp["input"]) == ("chain", "mcp_list_tools", None, "payments-mcp")
     audit = span(df, "11")
     assert (audit["kind"], audit["status"], audit["end_time"]) == ("chain", "unset", None)
 
