@@ -32,6 +32,7 @@ from forensics.conventions import (  # noqa: F401
     replies,
     rollups,
     search,
+    sub_agent_requests,
     tool_descriptions,
 )
 from forensics.conventions.registry import (

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from forensics.conventions.sub_agent_requests import request_words
 from forensics.detectors.base import Context, Detector, hms, txt
 from forensics.detectors.delegated_work import delegations
 from forensics.detectors.findings import per_run_finding
@@ -34,19 +35,14 @@ from forensics.policy import Threshold
 #: A step whose name says the caller waited on purpose: a ``wait`` / ``sleep`` / ``delay`` tool
 #: (an Agents SDK function tool, a LangChain tool), ``time.sleep`` or ``asyncio.sleep`` as a step.
 WAITED = r"(?i)(?:^|[^a-z])(?:wait|sleep|delay|pause)(?:[^a-z]|$)"
-
-
-def request_words(text: pl.Expr) -> pl.Expr:
-    """A request as the set of its words (lower case, sorted, each once), JSON keys dropped: the
-    same question reworded in order, case or punctuation is the same request."""
-    return (
-        text.str.replace_all(r'\\?"[^"\\]*\\?"\s*:', " ")
-        .str.to_lowercase()
-        .str.extract_all(r"\w+")
-        .list.unique()
-        .list.sort()
-        .list.join(" ")
-    )
+#: A wait written in the code the caller runs, with its seconds: a smolagents CodeAgent's model
+#: writes Python (``time.sleep(120)`` in a polling loop) that the local executor runs inside the
+#: step, with no span of its own (src/smolagents/agents.py CodeAgent._step_stream: the code parsed
+#: from the model's output is run by python_executor; local_python_executor.py runs ``time`` and
+#: ``asyncio`` calls as any other). The OpenInference instrumentation records the code in the
+#: model call's output (``_ModelWrapper``: output.value, the ChatMessage JSON) and the step's
+#: execution logs as the ``Step N`` span's output (``_StepWrapper``: observations).
+CODE_SLEEP = r"(?:\b(?:time|asyncio)\.)?\bsleep\(\s*(?:(?:secs|seconds|delay)\s*=\s*)?(\d+(?:\.\d+)?)"
 
 
 @register
@@ -56,9 +52,16 @@ class RepeatedSubAgentCalls(Detector):
     scope = "run"
     severity = "medium"
     thresholds = (
-        Threshold("max_sub_agent_calls", 0, "Calls of one sub-agent (an agent as a tool, a managed agent) by one "
-                  "agent in one run, at most (0: not set).", "an integer >= 0 (0 disables)", lambda v: v >= 0,
-                  table="budgets", required=False),
+        Threshold(
+            "max_sub_agent_calls",
+            0,
+            "Calls of one sub-agent (an agent as a tool, a managed agent) by one "
+            "agent in one run, at most (0: not set).",
+            "an integer >= 0 (0 disables)",
+            lambda v: v >= 0,
+            table="budgets",
+            required=False,
+        ),
     )
     strength = "strong"
     description = (
@@ -79,14 +82,30 @@ class RepeatedSubAgentCalls(Detector):
         s = ctx.spans.lazy()
         # The request: the sub-agent span's own input, else the tool call around it (as_tool's
         # function span holds the input; the SDK's agent span records none).
-        callers = s.select("run_id", pl.col("span_id").alias("parent_id"), pl.col("args").alias("_p_args"))
+        # The tool call's request words are kept apart by a convention (sub_agent_requests): its
+        # ``args`` has no whitespace.
+        callers = s.select(
+            "run_id",
+            pl.col("span_id").alias("parent_id"),
+            pl.col("request_words").alias("_p_words"),
+            pl.col("args").alias("_p_args"),
+        )
         group = ["run_key", "by_agent", "agent"]
         d = (
             delegations(ctx)
             .filter(pl.len().over(group) > floor)
             .join(callers, on=["run_id", "parent_id"], how="left")
-            .select(*group, "run_id", "span_id", "seq", "t", "end_time",
-                    request_words(pl.coalesce("args", "_p_args")).alias("words"))
+            .select(
+                *group,
+                "run_id",
+                "span_id",
+                "seq",
+                "t",
+                "end_time",
+                pl.coalesce(
+                    request_words(pl.col("args")), "_p_words", request_words(pl.col("_p_args"))
+                ).alias("words"),
+            )
             .with_columns(pl.len().over(group).alias("calls"))
         )
         same = (
@@ -111,17 +130,17 @@ class RepeatedSubAgentCalls(Detector):
             same.join(waits, on=["run_key", "by_agent"])
             .filter((pl.col("w_t") >= pl.col("_prev_end")) & (pl.col("w_t") <= pl.col("t")))
             .select("run_key", "span_id")
-            .unique()
         )
+        waited = pl.concat([waited, _slept_in_code(s, same)]).unique()
         same = (
             same.join(waited, on=["run_key", "span_id"], how="anti")
             .filter(pl.len().over(series) > pol.repeat_count)
             .drop("_prev_end")
             .with_columns(pl.lit(False).alias("_stated"))
         )
-        over = (
-            d.filter(pl.col("calls") > stated) if stated else d.filter(pl.lit(False))
-        ).with_columns(pl.lit(True).alias("_stated"))
+        over = (d.filter(pl.col("calls") > stated) if stated else d.filter(pl.lit(False))).with_columns(
+            pl.lit(True).alias("_stated")
+        )
         rows = pl.concat([same, over]).unique(["run_key", "span_id"], keep="first", maintain_order=True)
         looped = RepeatedDelegation().detect(ctx).select("run_id")
         rows = rows.join(looped, on="run_id", how="anti")
@@ -139,6 +158,47 @@ class RepeatedSubAgentCalls(Detector):
                 hms("last_t"),
                 pl.when(pl.col("_stated"))
                 .then(pl.format(", more than the policy's {} (budgets.max_sub_agent_calls)", pl.lit(stated)))
-                .otherwise(pl.format(", with the same request each time (more than {})", pl.lit(pol.repeat_count))),
+                .otherwise(
+                    pl.format(", with the same request each time (more than {})", pl.lit(pol.repeat_count))
+                ),
             ),
         )
+
+
+def _slept_in_code(s: pl.LazyFrame, calls: pl.LazyFrame) -> pl.LazyFrame:
+    """``run_key, span_id`` of the ``calls`` (with ``by_agent``, ``t`` and ``_prev_end``, the end
+    of the series' previous call) made by code that waits: the caller's latest model call or step
+    before the call (the code it was running) holds a sleep of N seconds (:data:`CODE_SLEEP`),
+    and the caller was idle at least half of N between the previous call's end and this one. A
+    sleep that has no span is seen by the time it took; code that sleeps a second and calls again
+    at once is not polling a state that changes."""
+    code = (
+        s.filter(pl.col("kind").is_in(["llm", "chain"]) & ~pl.col("is_root"))
+        .select("run_key", pl.col("agent").alias("by_agent"), pl.col("t").alias("_code_t"),
+                # A model call's code is its output; a step's input is in ``args`` (a tool's only is
+                # stripped of whitespace), its execution logs in its output.
+                pl.concat_str([pl.col("args").fill_null(""), pl.col("output").fill_null("")], separator="\n").alias("_code"))
+        .with_columns(pl.col("_code").str.extract(CODE_SLEEP, 1).cast(pl.Float64, strict=False).alias("_sleep_s"))
+        .drop("_code")
+        .drop_nulls(["by_agent", "_code_t"])
+        .sort("_code_t")
+    )  # fmt: skip
+    asked = calls.filter(pl.col("_prev_end").is_not_null()).select(
+        "run_key", "by_agent", "span_id", "t", "_prev_end"
+    )
+    return (
+        asked.sort("t")
+        .join_asof(
+            code,
+            left_on="t",
+            right_on="_code_t",
+            by=["run_key", "by_agent"],
+            strategy="backward",
+            check_sortedness=False,
+        )
+        .filter(
+            (pl.col("_sleep_s") > 0)
+            & ((pl.col("t") - pl.col("_prev_end")).dt.total_milliseconds() >= pl.col("_sleep_s") * 500)
+        )
+        .select("run_key", "span_id")
+    )
