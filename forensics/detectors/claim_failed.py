@@ -39,10 +39,32 @@ _ARG_VALUE: Final = r'":"([^"\\]{3,80})"'
 _LEAD_WORDS: Final = r"(?:[A-Za-z0-9$'‘`_.-]+\s+){0,4}?"
 
 
+#: A version number as a call is given it: an optional ``v`` and two to four numeric parts
+#: (``v2.14.0``, ``2.14``, ``1.0.0.1``).
+_VERSION: Final = re.compile(r"^[vV]?(\d+(?:\.\d+){1,3})$")
+
+
+def _value_re(value: str) -> str:
+    """The regex for one argument value as the claim may spell it. A version is the same version
+    with or without its ``v`` (semver.org FAQ: "v1.2.3" is a common way to say "1.2.3" is a
+    version; git tags and GitHub releases are named so) and with trailing zero parts left out or
+    added (PEP 440: release segments are compared padded with zeros, 2.14 == 2.14.0): the call's
+    ``v2.14.0`` is the claim's "2.14.0" and "2.14"; "2.14.1", "2.1" or "12.14.0" are others. The
+    version ends where no digit follows a dot."""
+    m = _VERSION.match(value)
+    if m is None:
+        return re.escape(value)
+    parts = m.group(1).split(".")
+    while len(parts) > 2 and parts[-1] == "0":
+        parts.pop()
+    core = r"\.".join(parts)
+    return rf"[vV]?{core}(?:\.0)*"
+
+
 def _ground(values: list[str]) -> str:
     """The regex for any of a failed call's argument ``values`` as a whole word of the claim."""
-    alts = "|".join(re.escape(v) for v in sorted(set(values), key=lambda v: (-len(v), v)))
-    return rf"[`'\"‘“(]?(?:{alts})(?:[^A-Za-z0-9_-]|$)"
+    alts = "|".join(_value_re(v) for v in sorted(set(values), key=lambda v: (-len(v), v)))
+    return rf"[`'\"‘“(]?(?:{alts})(?:[^A-Za-z0-9_.-]|\.(?:[^0-9]|$)|$)"
 
 
 def failed_act_candidates(ctx: Context, tools: pl.LazyFrame, answers: pl.LazyFrame) -> pl.LazyFrame | None:
