@@ -556,7 +556,9 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
     st.lap("prepare: run facts")
     runs = conventions.apply_runs(df, facts, st)
     st.lap("prepare: conventions (runs)")
-    # Keep the working table narrow: what only preparation needed goes.
+    # Keep the working table narrow: what only preparation needed goes. The 64-bit keys stay
+    # (span_k, and parent_k: the parent's span_k): detectors join spans to their parents on them,
+    # not on the (run_id, span_id) strings.
     spent = [
         "name",
         "tool",
@@ -564,7 +566,6 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
         "error_message",
         "source_line",
         "parent_h",
-        "parent_k",
         "step_name",
         "agent_is_human",
         "is_escalation_tool",

@@ -204,17 +204,20 @@ _OUTER_HOPS: Final = 4
 
 
 def outer_failures(ctx: Context, failures: pl.LazyFrame) -> pl.LazyFrame:
-    """``run_id, span_id`` of the ``failures`` (``run_id, span_id``) that hold another of them
+    """``run_id, span_id`` of the ``failures`` (``run_id, span_id, span_k``) that hold another of them
     within a few levels below: an agent-as-tool call that failed because a call inside the agent it
     ran failed, its error carried up. The inner one is where the failure happened (as a parser's
     error is read where it was raised, not the chains it went up through)."""
-    up = ctx.spans.lazy().select("run_id", "span_id", "parent_id")
-    at = failures.select("run_id", "span_id")
+    # Walked up by the spans' 64-bit keys (prepare's span_k / parent_k): each hop joined every span
+    # on the (run_id, span_id) strings.
+    up = ctx.spans.lazy().filter(pl.col("parent_id").is_not_null()).select("span_k", "parent_k")
+    at = failures.select("span_k")
     outer = []
     for _ in range(_OUTER_HOPS):
-        at = at.join(up, on=["run_id", "span_id"]).select("run_id", pl.col("parent_id").alias("span_id")).drop_nulls()
+        at = at.join(up, on="span_k").select(pl.col("parent_k").alias("span_k"))
         outer.append(at)
-    return pl.concat(outer).join(failures.select("run_id", "span_id"), on=["run_id", "span_id"], how="semi").unique()
+    keys = pl.concat(outer).join(failures.select("span_k"), on="span_k", how="semi").unique()
+    return failures.join(keys, on="span_k", how="semi").select("run_id", "span_id").unique()
 
 
 def aborted_by_caller(ctx: Context) -> pl.LazyFrame:
