@@ -147,17 +147,18 @@ def dangling_handoffs(ctx: Context) -> pl.DataFrame:
         # Inside it in time too (started before the call returned): a transcript whose parent link
         # is the previous message (Claude Code's parentUuid) puts the model's next turn under the
         # tool call it read the result of, after that call ended.
+        # Joined on the spans' 64-bit keys (parent_k to span_k), not the (run_id, span_id) strings:
+        # every model call met every span with no model.
         thought = (
-            s.filter(pl.col("kind") == "llm")
-            .select("run_id", pl.col("parent_id").alias("span_id"), pl.col("t").alias("c_t"))
-            .drop_nulls("span_id")
+            s.filter((pl.col("kind") == "llm") & pl.col("parent_id").is_not_null())
+            .select(pl.col("parent_k").alias("span_k"), pl.col("t").alias("c_t"))
             .join(
-                s.filter(pl.col("model").is_null()).select("run_id", "span_id", pl.col("end_time").alias("h_end")),
-                on=["run_id", "span_id"],
+                s.filter(pl.col("model").is_null()).select("span_k", "run_id", "span_id", pl.col("end_time").alias("h_end")),
+                on="span_k",
             )
             .filter((pl.col("c_t") < pl.col("h_end")).fill_null(False))
-            .join(handoffs.select("run_id", "span_id"), on=["run_id", "span_id"], how="semi")
             .select("run_id", "span_id")
+            .join(handoffs.select("run_id", "span_id"), on=["run_id", "span_id"], how="semi")
             .unique()
         )
         return (
