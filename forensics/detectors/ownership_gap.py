@@ -310,7 +310,8 @@ class UnacknowledgedEscalation(Detector):
         )
         # A page sent as a plain HTTP request (paging.http_pages: POST events.pagerduty.com/v2/enqueue);
         # the tool call that made the request is the page, judged once.
-        esc = pl.concat([named, http_pages(s, cols)]).unique(["run_id", "span_id"], keep="first")
+        # Collected once: seven parts below read it, and as a plan each computed it again.
+        esc = pl.concat([named, http_pages(s, cols)]).unique(["run_id", "span_id"], keep="first").collect().lazy()
         # The person who asked (the speaker of the run's first human message) writing again is the
         # requester waiting, not the queue or on-call the work was escalated to taking it ("it's
         # been 40 minutes and nobody called"); for a pause the person asked is that requester.
