@@ -150,7 +150,9 @@ def _swallowed_errors(ctx: Context) -> pl.LazyFrame:
         .select(names)
     )
     guessed = told_of_failure(ctx, _steps_under_a_closing_guess(ctx).join(follow, on=["run_id", "span_id"])).select(names)
-    out = pl.concat([lost, ignored, earlier, guessed], how="vertical_relaxed").unique(["run_id", "span_id"])
+    # Collected once: recovered_by_another_tool collects it, and the anti join below read the
+    # plan again (every part above computed twice).
+    out = pl.concat([lost, ignored, earlier, guessed], how="vertical_relaxed").unique(["run_id", "span_id"]).collect().lazy()
     # A later success of another tool named for the same act recovered it (claim_acts.same_act).
     return out.join(recovered_by_another_tool(ctx, out), on=["run_id", "span_id"], how="anti")
 
