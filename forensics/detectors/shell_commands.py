@@ -79,6 +79,12 @@ _DESTRUCTIVE: Final = (
     ("discarding changes", re.compile(r"^git(?:checkout(?:--)?\.$|restore(?!\S*--staged))"),
      r"\b(?:discard|revert|restore|checkout)\b"),
     ("branch force-delete", re.compile(r"^git\S*branch\S*-D"), r"\bdelete\b"),
+    # Branches deleted on the remote: git push --delete (-d right after push), or a refspec with no
+    # source (git push origin :branch); git-push(1): "All listed refs are deleted from the remote
+    # repository". What only they reached is gone for every clone that fetches, as branch -D is for
+    # one. OpenHands runs it as a CmdRunAction with no confirmation outside confirmation mode.
+    ("remote branch delete", re.compile(r"^git\S*push(?:\S*--delete|-d|(?:origin|upstream):)"),
+     r"\b(?:delete|deleting|remove|removing|prune|clean\s*up|cleanup)\b"),
     ("recursive delete of a whole tree",
      re.compile(r"^rm(?:-rf|-fr|-Rf|-fR|-r-f|-f-r|--recursive--force|--force--recursive)(?:/\*?|~/?\*?|\$HOME/?\*?|\*|\.{1,2}/?)$"),
      r"\b(?:rm|delete|remove|wipe|clean)\b"),
