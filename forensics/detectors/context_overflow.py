@@ -134,42 +134,61 @@ _CHARS_PER_TOKEN_CUT: Final = 10
 
 
 def _pinned_at_default(spans: pl.LazyFrame, windows: list[int]) -> pl.LazyFrame:
-    """``run_key, span_id, default_window``: model calls to an Ollama model whose request set no
-    ``num_ctx``, whose prompt counts sit at one of Ollama's default windows (policy
-    ``ollama_default_windows``: 2048 tokens, docs/faq.md "How can I specify the context window
-    size?", later 4096, docs/context-length.mdx) while the conversation sent grew (conventions
-    ``prompt_chars``). Ollama cuts a prompt longer than its window and answers normally, reporting the
-    tokens it kept (``prompt_eval_count``, LiteLLM's ``usage.prompt_tokens``, OpenInference's
-    ``llm.token_count.prompt``): two calls at the window, the later sent far more, its count not
-    grown with it, were both cut (the earlier one at least filled the window). A count under the
-    window, or one that grew with its prompt through a default on the way up (a server started with a
-    larger OLLAMA_CONTEXT_LENGTH), is none."""
+    """``run_key, span_id, default_window, own_window``: model calls whose prompts were cut to a
+    window, read from counts pinned at it while the conversation sent grew (conventions
+    ``prompt_chars``). The window is the one the request set (Ollama's ``num_ctx``: ``own_window``),
+    else, for an Ollama model, one of Ollama's defaults (policy ``ollama_default_windows``: 2048
+    tokens, docs/faq.md "How can I specify the context window size?", later 4096,
+    docs/context-length.mdx: ``default_window``). Ollama cuts a prompt longer than its window and
+    answers normally, reporting the tokens it kept (``prompt_eval_count``, LiteLLM's
+    ``usage.prompt_tokens``, OpenInference's ``llm.token_count.prompt``), which can sit a little under
+    the window (2041 of 2048): two calls at the window, the later sent far more, its count not grown
+    with it, were both cut (the earlier one at least filled the window). Once two such calls show
+    the window, every call of that model in the run whose count reached theirs filled it too: the
+    first of them is where the prompts began to be cut, whether or not a later call sent far more
+    than it. A count under the window, or one that grew with its prompt through a default on the way
+    up (a server started with a larger OLLAMA_CONTEXT_LENGTH), is none."""
+    tokens = pl.col("input_tokens")
+
+    def near(w: pl.Expr | int) -> pl.Expr:
+        w_expr = w if isinstance(w, pl.Expr) else pl.lit(w)
+        return (tokens >= (w_expr * _BELOW).floor()) & (tokens <= (w_expr * _ABOVE).floor())
+
     at = pl.lit(None, dtype=pl.Int64)
     for w in sorted(windows, reverse=True):
-        inside = (pl.col("input_tokens") >= int(w * _BELOW)) & (pl.col("input_tokens") <= int(w * _ABOVE))
-        at = pl.when(inside).then(pl.lit(w, dtype=pl.Int64)).otherwise(at)
+        at = pl.when(near(w)).then(pl.lit(w, dtype=pl.Int64)).otherwise(at)
+    own = pl.col("prompt_window").is_not_null()
+    window = pl.when(own).then(pl.when(near(pl.col("prompt_window"))).then(pl.col("prompt_window"))).otherwise(at)
     calls = (
         spans.filter(
             (pl.col("kind") == "llm")
-            & pl.col("prompt_window").is_null()
-            & pl.col("model").str.contains(OLLAMA_MODEL).fill_null(False)
+            & (own | pl.col("model").str.contains(OLLAMA_MODEL).fill_null(False))
             & pl.col("prompt_chars").is_not_null()
         )
-        .select("run_key", "span_id", "seq", "model", "input_tokens", "prompt_chars", at.alias("default_window"))
+        .select("run_key", "span_id", "seq", "model", "input_tokens", "prompt_chars", own.alias("own_window"),
+                window.alias("default_window"))
         .filter(pl.col("default_window").is_not_null())
     )
     grown = pl.col("prompt_chars_l") - pl.col("prompt_chars")
-    pairs = calls.join(calls, on=["run_key", "model", "default_window"], suffix="_l").filter(
+    key = ["run_key", "model", "default_window"]
+    pairs = calls.join(calls, on=key, suffix="_l").filter(
         (pl.col("seq_l") > pl.col("seq"))
         & (grown >= _GROWN_CHARS)
         & ((pl.col("input_tokens_l") - pl.col("input_tokens")) * _CHARS_PER_TOKEN_CUT < grown)
     )
-    return pl.concat(
-        [
-            pairs.select("run_key", "span_id", "default_window"),
-            pairs.select("run_key", pl.col("span_id_l").alias("span_id"), "default_window"),
-        ]
-    ).unique(["run_key", "span_id"])
+    shown = pl.concat([pairs.select(*key, "input_tokens"), pairs.select(*key, pl.col("input_tokens_l").alias("input_tokens"))])
+    floor = shown.group_by(key).agg(pl.col("input_tokens").min().alias("_floor"))
+    return (
+        calls.join(floor, on=key)
+        .filter(pl.col("input_tokens") >= pl.col("_floor"))
+        .select(
+            "run_key",
+            "span_id",
+            pl.when(~pl.col("own_window")).then(pl.col("default_window")).alias("default_window"),
+            "own_window",
+        )
+        .unique(["run_key", "span_id"])
+    )
 
 
 @register
@@ -246,7 +265,7 @@ class ContextOverflow(Detector):
         # prompt to num_ctx tokens and answers normally (docs/faq.md "How can I specify the context
         # window size?", default 2048; smolagents#201), so the count it reports is the window, whole.
         own_window_cut = ((pl.col("kind") == "llm") & (pl.col("input_tokens") >= pl.col("prompt_window"))).fill_null(False)
-        prompt_cut = own_window_cut | pl.col("default_window").is_not_null()
+        prompt_cut = own_window_cut | pl.col("default_window").is_not_null() | pl.col("own_window").fill_null(False)
         # Every finding is in a run that says the window was exceeded, cut an output or filled the
         # window its request set (a full window alone needs one of them in its run), and everything
         # below compares spans within a run: those runs' spans are taken out first (a few hundred
