@@ -9,6 +9,14 @@ smolagents instrumentation records on the model span as ``llm.tools.<i>.tool.jso
 string (openinference-instrumentation-smolagents _wrappers.py _llm_tools). Read before the raw
 attributes are dropped, in the spans whose attributes name tool definitions (the rare-needle column
 outcome.py reads ``declared_tools`` from).
+
+A smolagents manager's team members are described the same way: each managed agent has a ``name``
+and a ``description`` the manager's prompt lists ("You can also give tasks to team members ...
+{{ agent.name }}: {{ agent.description }}", src/smolagents/prompts/code_agent.yaml), and the
+OpenInference instrumentation flattens them onto the manager's run span as
+``smolagents.managed_agents.<i>.name`` then ``.description`` (_wrappers.py
+_smolagent_run_attributes). They are kept alongside (claim_delegates reads the work a team
+member that never ran was described to do).
 """
 
 from __future__ import annotations
@@ -25,25 +33,53 @@ _NAME_DESCRIPTION: Final = (
     rf"{Q}name{Q}\s*:\s*{Q}([A-Za-z_][A-Za-z0-9_.:-]*){Q}\s*,\s*{Q}description{Q}\s*:\s*{Q}([^\"\\]{{3,400}})"
 )
 
+#: A managed agent's name then its description on the manager's run span, as flattened there.
+_MANAGED_DESCRIPTION: Final = (
+    rf"{Q}smolagents\.managed_agents\.\d+\.name{Q}\s*:\s*{Q}([A-Za-z_][A-Za-z0-9_.-]*){Q}\s*,\s*"
+    rf"{Q}smolagents\.managed_agents\.\d+\.description{Q}\s*:\s*{Q}([^\"\\]{{3,400}})"
+)
+
 
 def _extract() -> list[pl.Expr]:
-    held = pl.any_horizontal(pl.col(RARE_ATTRIBUTES).str.contains(w, literal=True) for w in ("tools", "functions"))
-    described = pl.when(held & pl.col("attributes").str.contains("description", literal=True).fill_null(False))
-    return [described.then(pl.col("attributes")).str.extract_all(_NAME_DESCRIPTION).alias("_cv_tool_defs")]
+    held = pl.any_horizontal(
+        pl.col(RARE_ATTRIBUTES).str.contains(w, literal=True) for w in ("tools", "functions")
+    )
+    described = pl.when(
+        held & pl.col("attributes").str.contains("description", literal=True).fill_null(False)
+    )
+    managed = pl.when(
+        pl.col(RARE_ATTRIBUTES).str.contains("smolagents.managed_agents.", literal=True).fill_null(False)
+    )
+    return [
+        described.then(pl.col("attributes")).str.extract_all(_NAME_DESCRIPTION).alias("_cv_tool_defs"),
+        managed.then(pl.col(RARE_ATTRIBUTES)).str.extract_all(_MANAGED_DESCRIPTION).alias("_cv_managed_defs"),
+    ]
 
 
-def _runs(df: pl.DataFrame, runs: pl.DataFrame) -> pl.DataFrame:
-    described = (
+def _pairs(df: pl.DataFrame, column: str, pattern: str) -> pl.LazyFrame:
+    """``run_key, tool_descriptions``: the (name, description) pairs ``pattern`` found in ``column``."""
+    return (
         df.lazy()
-        .select("run_key", pl.col("_cv_tool_defs").alias("_d"))
+        .select("run_key", pl.col(column).alias("_d"))
         .explode("_d")
         .drop_nulls("_d")
         .select(
             "run_key",
             pl.struct(
-                pl.col("_d").str.extract(_NAME_DESCRIPTION, 1).alias("name"),
-                pl.col("_d").str.extract(_NAME_DESCRIPTION, 2).alias("description"),
+                pl.col("_d").str.extract(pattern, 1).alias("name"),
+                pl.col("_d").str.extract(pattern, 2).alias("description"),
             ).alias("tool_descriptions"),
+        )
+    )
+
+
+def _runs(df: pl.DataFrame, runs: pl.DataFrame) -> pl.DataFrame:
+    described = (
+        pl.concat(
+            [
+                _pairs(df, "_cv_tool_defs", _NAME_DESCRIPTION),
+                _pairs(df, "_cv_managed_defs", _MANAGED_DESCRIPTION),
+            ]
         )
         .unique(maintain_order=True)
         .group_by("run_key")
@@ -62,11 +98,19 @@ register(
                 "src/smolagents/models.py (get_tool_json_schema from Tool.name / Tool.description); openinference-instrumentation-smolagents _wrappers.py (_llm_tools)",
                 "runs.tool_descriptions",
             ),
+            Signal(
+                "a smolagents manager's team members: smolagents.managed_agents.<i>.name and .description on its run span",
+                "smolagents (OpenInference)",
+                "src/smolagents/prompts/code_agent.yaml (team members listed with name and description); "
+                "openinference-instrumentation-smolagents _wrappers.py (_smolagent_run_attributes)",
+                "runs.tool_descriptions (the managed agent's name and description)",
+            ),
         ),
         extract=_extract,
         runs=_runs,
         run_columns={
-            "tool_descriptions": "each tool definition handed to the run's model: its name and description (null when none was recorded)",
+            "tool_descriptions": "each tool definition handed to the run's model, and each managed agent of a smolagents "
+            "manager: its name and description (null when none was recorded)",
         },
     )
 )

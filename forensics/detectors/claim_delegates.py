@@ -26,6 +26,14 @@ Two claims are read:
   ("your return ... is set up", "the return label has been emailed"), unless a successful tool of
   the run is named for that work (``issue_refund``).
 
+* the answer relying on the work of a team member that never ran, in a run where no tool but the
+  answer succeeded: "Based on the research, ...", "According to my web search", "I searched the
+  web", "my research shows". The work is named by the member's name (``research_agent`` ->
+  research) and by its description, as the manager's prompt shows it (runs.tool_descriptions:
+  "A team member that will search the internet to answer your question." -> search; "an agent
+  that can do web search" -> search, the object of a light verb), as claim_described reads a
+  tool's act from its description.
+
 A claim of passing the case on ("forwarded to the refunds team") is not a claim of the work: the
 completion participles below leave the handover verbs out.
 """
@@ -63,6 +71,15 @@ _CHECKED: Final = (
     r"(?i)(?-u:\b)(?:confirmed|verified|checked|cross-checked|double-checked|validated|looked\s+up)"
     r"\s+(?:against|with|in|on|using|via)\s"
 )
+#: The verb a description gives its agent's work after a modal or "to" ("that will search the
+#: internet", "can do web search"), with the words after it.
+_DESCRIBED_VERB: Final = re.compile(r"(?i)\b(?:will|can|to|shall)\s+([a-z]{2,})")
+#: Verbs that name no work of their own: the work is their object ("do web search" -> search).
+_LIGHT: Final = frozenset({"do", "perform", "conduct", "carry", "run", "make", "handle", "provide", "out"})
+#: Verbs a description uses that are not work (be asked, have access, help you).
+_NOT_WORK: Final = frozenset({"be", "have", "get", "help", "assist", "you", "use", "call", "ask"})
+#: Words that end a light verb's object ("do web search on a topic").
+_OBJECT_END: Final = frozenset({"on", "for", "of", "about", "to", "and", "or", "with", "in", "from", "that", "which"})
 _B: Final = r"(?-u:\b)"
 _W: Final = r"[A-Za-z0-9_'-]"
 
@@ -106,6 +123,44 @@ def work_claim(work: str) -> str:
         rf"|{_B}(?:i|we)(?:'ve|’ve|\s+have|\s+had)?\s+(?:just\s+|also\s+|already\s+|now\s+)?(?:{past}){_B}"
         rf"|{_B}{noun_pattern(work)}(?:\s+{_W}+){{0,4}}?\s+(?:has\s+been|have\s+been|was|were|is|are)\s+"
         rf"(?:now\s+|all\s+|also\s+|successfully\s+|already\s+)?(?:{_DONE}){_B}"
+    )
+
+
+def described_work(description: str) -> str | None:
+    """The work a description says its agent does: the first verb after a modal or "to" that is
+    work ("A team member that will search the internet" -> search), or a light verb's object's
+    head word ("This is an agent that can do web search." -> search); None when there is none."""
+    for m in _DESCRIBED_VERB.finditer(description):
+        verb = m.group(1).lower()
+        if verb in _NOT_WORK:
+            continue
+        if verb not in _LIGHT:
+            return verb
+        head = None
+        for word in re.findall(r"[a-z]+|[^a-z\s]", description[m.end() :].lower())[:5]:
+            if word in _OBJECT_END or not word.isalpha():
+                break
+            if word not in {"a", "an", "the", "some", "out"}:
+                head = word
+        if head is not None and len(head) > 2:
+            return head
+    return None
+
+
+def _gerund(verb: str) -> str:
+    return (verb[:-1] if verb.endswith("e") and not verb.endswith("ee") else verb) + "ing"
+
+
+def relied_claim(work: str) -> str:
+    """The regex of an answer relying on ``work`` as done: "based on the research", "according to
+    my web search", "I've searched", "my research shows"."""
+    past = "|".join(re.escape(p) for p in past_forms(work))
+    nouns = f"{noun_pattern(work)}|{re.escape(_gerund(work))}"
+    return (
+        rf"(?i){_B}(?:based\s+on|according\s+to)\s+(?:the|my|our|this|these|that|its)\s+(?:{_W}+\s+){{0,2}}?(?:{nouns}){_B}"
+        rf"|{_B}(?:i|we)(?:'ve|’ve|\s+have|\s+had)?\s+(?:just\s+|already\s+|also\s+)?(?:{past}){_B}"
+        rf"|{_B}(?:my|our)\s+(?:{_W}+\s+)?(?:{nouns})\s+(?:shows?|showed|found|finds|indicates?|indicated|suggests?|"
+        rf"suggested|confirms?|confirmed|turned\s+up){_B}"
     )
 
 
@@ -155,7 +210,25 @@ def delegate_candidates(ctx: Context, tools: pl.LazyFrame, answers: pl.LazyFrame
         .collect()
     )
     called = dict(zip(done.get_column("run_key").to_list(), done.get_column("call_tool").to_list(), strict=True))
+    from forensics.detectors.claim_described import tool_descriptions
     from forensics.detectors.ignored_errors import ANSWER_TOOLS
+
+    # What each never-run managed agent was described to do (its description as the prompt shows it).
+    described = {
+        (k, n): d
+        for k, n, d in tool_descriptions(ctx)
+        .join(missing.filter(pl.col("managed")).select("run_key", pl.col("delegate").alias("call_tool")), on=["run_key", "call_tool"])
+        .iter_rows()
+    }
+    # Any tool but the answer that succeeded, reads included (a manager's own web_search did research).
+    ran = set(
+        tools.filter(pl.col("succeeded") & pl.col("call_tool").is_not_null() & ~pl.col("call_tool").is_in(list(ANSWER_TOOLS)))
+        .select("run_key")
+        .unique()
+        .collect()
+        .get_column("run_key")
+        .to_list()
+    )
 
     for key, name, tried, handed, managed in missing.select("run_key", "delegate", "tried", "handed", "managed").iter_rows():
         if (claim := subject_claim(name)) is not None:
@@ -164,6 +237,12 @@ def delegate_candidates(ctx: Context, tools: pl.LazyFrame, answers: pl.LazyFrame
         # whose team never ran checked nothing against anything.
         if managed and all(tool in ANSWER_TOOLS for tool in called.get(key, [])):
             rows.append((key, name, _CHECKED, f"a lookup (its team member {name} never ran)", tried))
+        # A manager whose team never ran and that ran nothing itself relied on no one's work: the
+        # work named by the member's name and by its description.
+        if managed and key not in ran:
+            works = {w for w in (topic(name), described_work(described.get((key, name), ""))) if w is not None}
+            for w in sorted(works):
+                rows.append((key, name, relied_claim(w), f"{w} (the work of {name}, which never ran)", tried))
         # What a manager never asked for is not claimed done by naming the work: it may do it itself.
         work = topic(name) if handed else None
         if work is not None and not any(work in tool for tool in called.get(key, [])):
