@@ -54,6 +54,16 @@ _HEDGED_BEFORE: Final = (
     r"need|needs|to be|please|can you|did you|have you|has it)\b"
 )
 
+#: The future and intentions _HEDGED_BEFORE's words miss: "will" contracted ("I'll make sure the
+#: refund is issued", "we'll"), "going to", "about to", "planning to", and a plan's label opening the
+#: sentence ("Next step: refund issued after approval", "Plan: 1) ... 2) refund issued").
+_FUTURE_BEFORE: Final = (
+    r"(?i)\w['’]ll\b|\b(?:going|about|plann?(?:ing|ed)?)\s+to\b|^\s*(?:next\s+steps?|plan|to-?do|remaining\s+steps?)\s*:"
+)
+#: A claim whose own words are future, a duty or a habit: a policy claim's pattern spans words
+#: between its noun and its verb ("the refund is expected to be issued tomorrow", "refund is pending
+#: approval; it gets issued within a day", "the refund will be issued"): no act is said done.
+_FUTURE_IN_CORE: Final = r"(?i)\b(?:to\s+be|will|would|shall|should|must|going\s+to|expected|gets?)\b|\w['’]ll\b"
 
 def _fragment(claim: str) -> str:
     """The claim with the rest of its sentence around it, the words before and after it as the
@@ -417,6 +427,8 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
         .filter(
             ~pl.col("before").str.replace(_EARLIER_CLAUSES, "").str.contains(_NEGATED_BEFORE).fill_null(False)
             & ~pl.col("before").str.contains(_HEDGED_BEFORE).fill_null(False)
+            & ~pl.col("before").str.contains(_FUTURE_BEFORE).fill_null(False)
+            & ~pl.col("core").str.contains(_FUTURE_IN_CORE).fill_null(False)
             & ~pl.col("after")
             .str.replace_all(_OBJECT_ADJECTIVE, " ")
             .str.contains(_FAILED_AFTER)
