@@ -29,6 +29,7 @@ claim_acts), the commands in the whitespace-free form ``args`` has (``command_fl
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -59,6 +60,18 @@ _WRAPPERS: Final[dict[str, frozenset[str]]] = {
 }
 #: timeout(1)'s first operand is the duration, not the command.
 _OPERAND_FIRST: Final = frozenset({"timeout"})
+#: Reserved words that open a compound command (POSIX 2.4, 2.9.4: ``if git push; then ...``,
+#: ``while``, ``! cmd``, ``{ cmd; }``) and a subshell's ``(``: the command follows them.
+_OPENERS: Final = frozenset({"if", "then", "elif", "else", "while", "until", "do", "!", "{", "("})
+#: Shells that run their ``-c`` operand as a command line (bash(1), sh(1) "-c: commands are read
+#: from the first non-option argument"; Codex CLI's shell tool runs ``["bash", "-lc", script]``,
+#: openai/codex codex-rs/core/src/bash.rs), and su(1)'s ``-c command``.
+_SHELLS: Final = frozenset({"bash", "sh", "zsh", "dash", "ksh"})
+#: git's own options before its subcommand (git(1) SYNOPSIS, git.c handle_options), with those
+#: that take the next word as their value: ``git -c http.extraheader=... push`` is a push.
+_GIT_OPTION_VALUE: Final = frozenset(
+    {"-C", "-c", "--git-dir", "--work-tree", "--namespace", "--config-env", "--super-prefix", "--attr-source"}
+)
 #: What a word loses in the flat form: whitespace, and the separators and quotes that would read
 #: as a command's end or the argument's there.
 _IN_WORD: Final = re.compile(r"[\s;&|\"'\\]")
@@ -76,13 +89,27 @@ def _words(line: str) -> list[str]:
         return line.split()
 
 
+def _script(name: str, operands: list[str]) -> str | None:
+    """The command line a shell runs from its ``-c`` (``bash -lc "git push"``, ``su deploy -c
+    "git push"``), else None."""
+    i = 0
+    while i < len(operands) - 1:
+        word = operands[i]
+        if word == "--command" or (word.startswith("-") and not word.startswith("--") and "c" in word[1:]):
+            return operands[i + 1]
+        if name in _SHELLS and not word.startswith(("-", "+")):
+            return None  # a script file's name: its operands are the script's arguments
+        i += 2 if name in _SHELLS and word in ("-o", "-O", "+o", "+O") else 1
+    return None
+
+
 def _unwrapped(words: list[str]) -> list[str]:
-    """One command's words from its command name on: assignments and wrappers before it removed,
-    the command name without its directory."""
+    """One command's words from its command name on: assignments, reserved words and wrappers
+    before it removed, the command name without its directory."""
     i = 0
     while i < len(words):
         word = words[i]
-        if _ASSIGNMENT.match(word):
+        if _ASSIGNMENT.match(word) or word in _OPENERS:
             i += 1
             continue
         name = os.path.basename(word)
@@ -105,14 +132,16 @@ def _unwrapped(words: list[str]) -> list[str]:
 
 def commands(line: str) -> list[list[str]]:
     """The commands ``line`` runs, each as its words from the command name on (``sudo -u deploy
-    /usr/bin/git push origin main`` -> ``[["git", "push", "origin", "main"]]``)."""
+    /usr/bin/git push origin main`` -> ``[["git", "push", "origin", "main"]]``); a shell's ``-c``
+    command line is read for the commands it runs (``bash -lc "git push"`` -> ``[["git", "push"]]``)."""
     out: list[list[str]] = []
     for physical in line.splitlines():
         current: list[str] = []
         for word in [*_words(physical), ";"]:
             if word in _SEPARATORS or (word and set(word) <= set("&|;")):
                 if (cmd := _unwrapped(current)) and cmd[0]:
-                    out.append(cmd)
+                    script = _script(cmd[0], cmd[1:]) if cmd[0] in _SHELLS | {"su"} else None
+                    out.extend(commands(script) if script is not None else [cmd])
                 current = []
             else:
                 current.append(word)
@@ -126,8 +155,23 @@ def flat_commands(line: str) -> str:
     separator or quote inside a word (``git commit -m "wip; git push later"``) is dropped: it
     ends no command there."""
     return (
-        '"command":"' + "&&".join("".join(_IN_WORD.sub("", w) for w in cmd) for cmd in commands(line)) + '"'
+        '"command":"'
+        + "&&".join(
+            "".join(_IN_WORD.sub("", w) for w in _git_subcommand_first(cmd)) for cmd in commands(line)
+        )
+        + '"'
     )
+
+
+def _git_subcommand_first(cmd: list[str]) -> list[str]:
+    """A git command with git's own options before its subcommand dropped (``git -c k=v -C dir
+    push`` -> ``git push``); any other command as it is."""
+    if cmd[0] != "git":
+        return cmd
+    i = 1
+    while i < len(cmd) and cmd[i].startswith("-"):
+        i += 2 if cmd[i] in _GIT_OPTION_VALUE else 1
+    return ["git", *cmd[i:]]
 
 
 #: A tool input holding a command line (under ``command`` / ``cmd``) that names, at a word's start
@@ -144,13 +188,25 @@ def _extract() -> list[pl.Expr]:
     return [line.alias("_cv_shell_input")]
 
 
-def _status(df: pl.DataFrame) -> pl.DataFrame:
+def _line(text: str) -> str | None:
+    """The command line of a shell tool's input: a ``command`` given as a list of words (Codex CLI's
+    shell tool, ``{"command": ["bash", "-lc", "git push"], "workdir": ...}``) joined with the
+    shell's quoting, so each word stays one word; a string as it is."""
     from forensics.detectors.shell_commands import command_line
 
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    argv = next((data[k] for k in ("command", "cmd") if k in data), None) if isinstance(data, dict) else None
+    if isinstance(argv, list) and argv and all(isinstance(w, str) for w in argv):
+        return shlex.join(argv)
+    return command_line(text)
+
+
+def _status(df: pl.DataFrame) -> pl.DataFrame:
     held = df.get_column("_cv_shell_input").drop_nulls().unique()
-    flat = [
-        flat_commands(line) if (line := command_line(text)) is not None else None for text in held.to_list()
-    ]
+    flat = [flat_commands(line) if (line := _line(text)) is not None else None for text in held.to_list()]
     return df.with_columns(
         pl.col("_cv_shell_input")
         .replace_strict(held, pl.Series(flat, dtype=pl.String), default=None)
@@ -164,11 +220,14 @@ register(
         signals=(
             Signal(
                 'a shell tool\'s command line ({"command": ...}) read as bash reads it: assignments '
-                "(NAME=value), wrappers (sudo -u, env, nohup, time, nice, timeout) and a path before the program",
-                "OpenHands (execute_bash), Claude Code (Bash), any shell tool",
-                "POSIX Shell Command Language 2.9.1 (Simple Commands, Command Search and Execution); "
-                "sudo(8), env(1) options; OpenHands CmdRunAction args (command, is_input); "
-                "Claude Code Bash input (command, description)",
+                "(NAME=value), wrappers (sudo -u, env, nohup, time, nice, timeout) and a path before the program; "
+                "a shell's -c command line (bash -lc, su -c), reserved words (if, then, do, !), git's own options "
+                "before its subcommand (git -c k=v push)",
+                "OpenHands (execute_bash), Claude Code (Bash), Codex CLI (shell, command as a list), any shell tool",
+                "POSIX Shell Command Language 2.9.1 (Simple Commands, Command Search and Execution), 2.4 "
+                "(Reserved Words); sudo(8), env(1), bash(1) -c, su(1) -c options; git(1) SYNOPSIS / git.c "
+                "handle_options; OpenHands CmdRunAction args (command, is_input); Claude Code Bash input "
+                "(command, description); openai/codex codex-rs/core/src/bash.rs (bash -lc script)",
                 "command_flat (the commands, whitespace-free, from the program's name on)",
             ),
         ),

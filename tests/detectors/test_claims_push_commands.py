@@ -31,7 +31,9 @@ WRAPPED = [
 ]
 
 
-def _session(command: str, push_ok: bool, answer: str = DONE):
+def _session(command: str | dict, push_ok: bool, answer: str = DONE, tool: str = "execute_bash"):
+    """``command`` is the pushing call's command line, or its whole tool input."""
+    tool_input = command if isinstance(command, dict) else {"command": command, "is_input": False}
     push = {"output": "To github.com:acme/inventory-api.git\n * [new branch] fix/paging -> fix/paging"} if push_ok else {
         "status": "error", "error_type": "exit_code=128",
         "output": "fatal: Could not read from remote repository."}  # fmt: skip
@@ -51,7 +53,7 @@ def _session(command: str, push_ok: bool, answer: str = DONE):
             3,
             parent_id="run",
             kind="tool",
-            tool="execute_bash",
+            tool=tool,
             input=json.dumps(
                 {"command": "git checkout -b fix/paging && git commit -am 'Fix paging'", "is_input": False}
             ),
@@ -63,8 +65,8 @@ def _session(command: str, push_ok: bool, answer: str = DONE):
             5,
             parent_id="run",
             kind="tool",
-            tool="execute_bash",
-            input=json.dumps({"command": command, "is_input": False}),
+            tool=tool,
+            input=json.dumps(tool_input),
             **push,
         ),  # fmt: skip
         span("fin", 6, 6.5, parent_id="run", kind="llm", name="finish", output=answer),
@@ -93,3 +95,58 @@ def test_command_words_read_the_command_after_assignments_and_wrappers() -> None
     assert commands("env -u GIT_DIR X=1 timeout -s KILL 60 git push") == [["git", "push"]]
     assert commands("echo git push && ls\ngit status") == [["echo", "git", "push"], ["ls"], ["git", "status"]]
     assert commands('git commit -m "a; b"') == [["git", "commit", "-m", "a; b"]]
+
+
+# A push run through git's own options, a shell's ``-c`` or a compound command is a push.
+#
+# Coding agents push from CI boxes with an auth header or a deploy key given to git itself
+# (``git -c http.extraheader="AUTHORIZATION: bearer ..." push``, ``git -c core.sshCommand=... push``:
+# git(1) SYNOPSIS ``-c <name>=<value>``, read by git.c handle_options before the subcommand), run
+# their command line through a shell's ``-c`` (OpenHands' ``execute_bash`` args ``{"command",
+# "is_input"}`` holding ``bash -lc "..."``; Codex CLI's ``shell`` tool, whose ``command`` is a list of
+# words, ``["bash", "-lc", script]``, openai/codex codex-rs/core/src/bash.rs reads that script), or
+# test the push's exit status (``if git push ...; then``, POSIX 2.9.4). Each went through and backs
+# "pushed the branch to origin"; on main none was read as a push and the claim fired on a healthy
+# run. Twins: the same forms refused are the decisive span; git's options before a ``commit`` whose
+# message names a push are no push.
+STRING_FORMS = [
+    'git -c http.extraheader="AUTHORIZATION: bearer ghs_16C7e42F292c6912E7710c838347Ae178B4a" push -u origin fix/paging',
+    'git -c core.sshCommand="ssh -i ~/.ssh/deploy_key" -C /workspace/inventory-api push -u origin fix/paging',
+    "git -P push -u origin fix/paging",
+    'bash -lc "cd /workspace/inventory-api && git push -u origin fix/paging"',
+    'sudo -H -u deploy bash -c "git push -u origin fix/paging"',
+    "if git push -u origin fix/paging; then echo pushed; else echo failed; fi",
+]
+#: Codex CLI's shell tool input: the command as a list of words.
+CODEX = {"command": ["bash", "-lc", "git push -u origin fix/paging"], "workdir": "/workspace/inventory-api"}
+
+
+@pytest.mark.parametrize("command", STRING_FORMS)
+def test_near_miss_a_push_through_git_options_or_a_shell_backs_the_claim(command: str) -> None:
+    assert "claimed_but_not_done" not in detectors(_session(command, True))
+
+
+def test_near_miss_codex_shell_list_push_backs_the_claim() -> None:
+    assert "claimed_but_not_done" not in detectors(_session(CODEX, True, tool="shell"))
+
+
+@pytest.mark.parametrize("tool_input", [{"command": STRING_FORMS[0]}, {"command": STRING_FORMS[3]}, CODEX])
+def test_a_refused_push_in_those_forms_is_the_decisive_span(tool_input: dict) -> None:
+    assert one(_session(tool_input, False, tool="shell"), "claimed_but_not_done")["decisive_span_id"] == "b2"
+
+
+def test_git_options_before_a_commit_naming_a_push_are_no_push() -> None:
+    f = one(_session({"command": 'git -C /workspace/inventory-api commit -am "push fix for paging"'}, True),
+            "claimed_but_not_done")  # fmt: skip
+    assert f["decisive_span_id"] != "b2"
+
+
+def test_command_words_read_a_shells_c_line_and_reserved_words() -> None:
+    assert commands('bash -o pipefail -lc "cd /w && git push | cat"') == [
+        ["cd", "/w"],
+        ["git", "push"],
+        ["cat"],
+    ]
+    assert commands('su - deploy -c "git push"') == [["git", "push"]]
+    assert commands("bash deploy.sh -c x") == [["bash", "deploy.sh", "-c", "x"]]  # a script's own -c
+    assert commands("if git push; then echo ok; fi") == [["git", "push"], ["echo", "ok"], ["fi"]]
