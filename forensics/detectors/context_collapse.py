@@ -473,7 +473,7 @@ class DuplicateSideEffect(Detector):
     strength = "strong"
     description = (
         "A side-effecting tool (policy tools.side_effecting) succeeds twice with the same arguments "
-        "in a run, or again in a restart (same task) of a failed run of the session, or again in a run of "
+        "in a run, or again in a restart (same task) of a failed run of the session, or again in the next run of "
         "the session given the same request that started before the earlier run ended or within "
         "thresholds.resend_window_s of its end (a client that gave up waiting and sent the request again: "
         "the earlier run did its work all the same). A create whose "
@@ -515,6 +515,8 @@ class DuplicateSideEffect(Detector):
                 ctx.runs.lazy().select(
                     "run_id", pl.col("start_time").alias("run_start"), pl.col("last_activity").alias("run_end"),
                     "task", "scope_key",
+                    # The run's place among its session's runs (start, then id: ties broken).
+                    pl.int_range(pl.len()).over("scope_key", order_by=["start_time", "run_id"]).alias("run_n"),
                 ),
                 on="run_id",
             )
@@ -523,7 +525,7 @@ class DuplicateSideEffect(Detector):
             .join(failed_runs(ctx).lazy(), on="run_id")
             .sort("scope_key", "run_start", "run_id", "seq")
         )
-        cols = ("run_id", "span_id", "t", "run_failed", "task", "run_end")
+        cols = ("run_id", "span_id", "t", "run_failed", "task", "run_end", "run_n")
         prev = {c: pl.col(c).shift(1).over(key) for c in cols}
         same_task = prev["task"].is_null() | pl.col("task").is_null() | (prev["task"] == pl.col("task"))
         # The same request sent again while the earlier run was still at work, or just after it: a
@@ -531,11 +533,13 @@ class DuplicateSideEffect(Detector):
         # (Strands: a new invoke_agent trace, the session.id of the agent's trace_attributes, its
         # input the new messages: strands-agents/sdk-python src/strands/telemetry/tracer.py
         # start_agent_span), and the earlier run, which never heard the client leave, did its work.
-        # The same words asked again after a while are the user's own second request.
+        # The same words asked again after a while, or after another turn of the session between
+        # them (the user said something else: "post it again" then "yes" twice), are the user's own.
         window = pl.duration(milliseconds=pl.lit(ctx.policy.resend_window_s * 1000))
         resent = (
             (prev["task"] == pl.col("task")).fill_null(False)
             & (pl.col("run_start") <= prev["run_end"] + window).fill_null(False)
+            & (pl.col("run_n") == prev["run_n"] + 1).fill_null(False)
         )
         # Each success is compared with the previous one of the same effect: a repeat within a run,
         # a restart of a failed run given the same task (two separate requests that each send the

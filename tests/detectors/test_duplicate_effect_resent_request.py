@@ -23,17 +23,22 @@ ASK = json.dumps([{"role": "user", "content": [{"text": "Open a ticket: VPN is d
 ARGS = '{"title": "VPN down - Lisbon office", "priority": "high"}'
 
 
-def _run(rid: str, start: float, *, ask: str = ASK, args: str = ARGS, session: str = "sess-7f3a") -> list[dict[str, Any]]:
+def _run(rid: str, start: float, *, ask: str = ASK, args: str | None = ARGS, session: str = "sess-7f3a",
+         length: float = 38, answer: str | None = None) -> list[dict[str, Any]]:
+    """One invocation of the session's agent; ``args`` None: a turn that called no tool."""
     attrs = json.dumps({"session.id": session, "gen_ai.operation.name": "invoke_agent"})
-    return [
-        span(f"{rid}-root", start, start + 38, kind="agent", agent="support_agent", name="invoke_agent support_agent",
-             input=ask, output=f"I opened ticket INC-{rid} for the VPN outage.", session_id=session,
-             attributes=attrs, run_id=rid),
-        span(f"{rid}-chat", start + 1, start + 20, parent_id=f"{rid}-root", kind="llm", model="us.anthropic.claude-sonnet-4",
-             agent="support_agent", name="chat", session_id=session, run_id=rid),
-        span(f"{rid}-tool", start + 21, start + 35, parent_id=f"{rid}-root", kind="tool", tool="create_ticket",
-             agent="support_agent", name="execute_tool create_ticket", input=args,
+    tool = [] if args is None else [
+        span(f"{rid}-tool", start + length * 0.55, start + length * 0.92, parent_id=f"{rid}-root", kind="tool",
+             tool="create_ticket", agent="support_agent", name="execute_tool create_ticket", input=args,
              output=json.dumps({"ticket_id": f"INC-{rid}", "status": "open"}), session_id=session, run_id=rid),
+    ]
+    return [
+        span(f"{rid}-root", start, start + length, kind="agent", agent="support_agent", name="invoke_agent support_agent",
+             input=ask, output=answer or f"I opened ticket INC-{rid} for the VPN outage.", session_id=session,
+             attributes=attrs, run_id=rid),
+        span(f"{rid}-chat", start + 1, start + length * 0.5, parent_id=f"{rid}-root", kind="llm",
+             model="us.anthropic.claude-sonnet-4", agent="support_agent", name="chat", session_id=session, run_id=rid),
+        *tool,
     ]
 
 
@@ -59,6 +64,24 @@ def test_near_misses_asked_anew_other_arguments_or_another_session() -> None:
     )
     # The same request in another user's session.
     assert "duplicate_side_effect" not in detectors(_classify(_run("r1", 0), _run("r2", 31, session="sess-0b21")))
+
+
+def test_near_miss_the_same_words_after_another_turn_of_the_session() -> None:
+    """The user confirmed the ticket ("yes"), asked for the very same ticket once more for the night
+    shift's queue, and confirmed again ("yes") 20 s after the first: the same request twice, but a
+    turn of the user's own between them, so no client re-sent the first."""
+    yes = json.dumps([{"role": "user", "content": [{"text": "yes"}]}])
+    again = json.dumps([{"role": "user", "content": [
+        {"text": "The night shift tracks its own queue: open the very same ticket once more."}]}])
+    c = _classify(
+        _run("r1", 0, ask=yes, length=12),
+        _run("r2", 13, ask=again, args=None, length=5, answer="Shall I open the same ticket again?"),
+        _run("r3", 20, ask=yes, length=12),
+    )
+    assert "duplicate_side_effect" not in detectors(c)
+    # Without the turn between them, the second "yes" within the window is the first sent again.
+    resent = _classify(_run("r1", 0, ask=yes, length=12), _run("r3", 20, ask=yes, length=12))
+    assert "duplicate_side_effect" in detectors(resent)
 
 
 def test_near_miss_an_idempotency_key_made_the_resend_one_ticket() -> None:
