@@ -35,6 +35,11 @@ from forensics.conventions.registry import Convention, Signal, json_scalar, regi
 CALL_KINDS: Final = ("tool", "llm", "retriever")
 #: A Retry-After honoured within this fraction (clocks of client spans are not exact).
 RETRY_AFTER_TOLERANCE: Final = 0.9
+#: Two waits closer than this are one fixed interval, told apart only by the timer and the
+#: callbacks around the sleep (a few ms); further apart, a policy's jitter drew them. Not the
+#: wait floor: LangGraph's default RetryPolicy draws 0.5 s + U(0, 1) then 1 s + U(0, 1), which
+#: lie within 0.1 s of each other one time in ten.
+SAME_WAIT_S: Final = 0.02
 #: The closing sentence of pydantic-ai's retry prompt (RetryPromptPart.model_response).
 REPROMPT: Final = "Fix the errors and try again."
 #: The run LangChain's ``Runnable.with_retry`` makes (``RunnableRetry``, named after its class).
@@ -460,7 +465,8 @@ def backoff_shown(growth: float, floor_s: float) -> pl.Expr:
     # A LangGraph RetryPolicy (langgraph/types.py: initial_interval 0.5, backoff_factor 2, jitter
     # True) sleeps interval * backoff_factor**(n-1) plus up to 1 s of jitter (pregel/_retry.py
     # run_with_retry), which can hide the doubling as it does RunnableRetry's: a real wait that
-    # differs from the one before by more than the floor is that jittered backoff. A policy of a
-    # constant interval (backoff_factor 1, jitter False) waits the same each time: no backoff.
-    jittered = pl.col("node_retry") & real & prev.is_not_null() & ((gap - prev).abs() >= floor_s)
+    # differs from the one before by more than the timer's noise (SAME_WAIT_S) is that jittered
+    # backoff. A policy of a constant interval (backoff_factor 1, jitter False) waits the same
+    # each time: no backoff.
+    jittered = pl.col("node_retry") & real & prev.is_not_null() & ((gap - prev).abs() >= SAME_WAIT_S)
     return ((gap >= prev * growth) & prev.is_not_null() & real) | (pl.col("runnable_retry") & real) | jittered

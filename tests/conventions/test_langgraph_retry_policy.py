@@ -70,6 +70,15 @@ def test_near_miss_the_default_jittered_policy() -> None:
     assert "retry_storm" not in detectors(run(*_graph([1.31, 1.12], last_ok=True)))
 
 
+def test_near_miss_the_default_policy_whose_jitter_drew_close_waits() -> None:
+    # RetryPolicy(): 0.5 s + 0.78 s then 1.0 s + 0.33 s of jitter (0.05 s apart), or 0.5 s + 0.43 s
+    # then 1.0 s + 0.0 s (0.07 s apart): one draw in ten of the default policy lands its two waits
+    # within 0.1 s. Backoff all the same, whether the transient failure cleared or not.
+    for waits in ([1.28, 1.33], [0.93, 1.0]):
+        assert "retry_storm" not in detectors(run(*_graph(waits, last_ok=True))), waits
+        assert "retry_storm" not in detectors(run(*_graph(waits))), waits
+
+
 def test_near_miss_other_tasks_of_the_same_node() -> None:
     # The graph's own edges running the node again in later supersteps (a new task id each time),
     # and a Send fan-out (one task per item): other requests, not attempts.
