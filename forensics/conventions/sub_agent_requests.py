@@ -25,18 +25,22 @@ from forensics.conventions.registry import Convention, Signal, on_rows, register
 #: baseline), "Contoso 2023 revenue: find its sources" is "Find Contoso's 2023 revenue and its
 #: sources" reworded. Roles word order alone gives ("Acme acquired Globex") are not read.
 _ROLE_MARKED: Final = r"\b(?:to|from|into|onto|than|vs|versus|against)\s+\w+"
+#: A number and the word it counts, written after it in English ("2 adults, 1 child, 3 nights";
+#: "250 EUR"): the same numbers given to other words ("1 adult, 2 children") are another request.
+_COUNTED: Final = r"\b\d+(?:\.\d+)?\s+[^\W\d]\w*"
 
 
 def request_words(text: pl.Expr) -> pl.Expr:
     """A request as the set of its words (lower case, sorted, each once), JSON keys dropped, with
-    the word after each role-marking preposition (:data:`_ROLE_MARKED`): the same question
-    reworded in order, case or punctuation is the same request; the same words with the roles
-    swapped are not. An empty request is ``""``."""
+    the word after each role-marking preposition (:data:`_ROLE_MARKED`) and after each number
+    (:data:`_COUNTED`): the same question reworded in order, case or punctuation is the same
+    request; the same words with the roles or the counts swapped are not. An empty request is
+    ``""``."""
     lowered = text.str.replace_all(r'\\?"[^"\\]*\\?"\s*:', " ").str.to_lowercase()
     bag = lowered.str.extract_all(r"\w+").list.unique().list.sort().list.join(" ")
     roles = (
         lowered.str.replace_all(r"[^\w\s]+", " ")
-        .str.extract_all(_ROLE_MARKED)
+        .str.extract_all(_ROLE_MARKED + "|" + _COUNTED)
         .list.eval(pl.element().str.replace_all(r"\s+", " "))
         .list.unique()
         .list.sort()

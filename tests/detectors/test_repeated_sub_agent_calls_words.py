@@ -147,3 +147,15 @@ def test_near_miss_a_code_agent_polling_with_time_sleep_in_its_code() -> None:
 def test_a_code_agent_asking_again_with_no_sleep_fires() -> None:
     f = one(run(*_code_agent(0)), "repeated_sub_agent_calls")
     assert "release called sub-agent ci_agent 4 time(s)" in f["explanation"]
+
+
+def test_near_miss_the_same_numbers_counting_other_things_are_other_requests() -> None:
+    """A capacity planner prices four cluster shapes with its pricing sub-agent: the numbers 2, 4
+    and 8 each time, counting nodes, GB and GPUs in turn. One bag of words, four requests: a number
+    counts the word after it."""
+    shapes = [(4, 8, 2), (2, 8, 4), (8, 4, 2), (4, 2, 8)]
+    asks = [f"Price a cluster of {n} nodes with {gb} GB and {gpu} GPUs each" for n, gb, gpu in shapes]
+    assert "repeated_sub_agent_calls" not in detectors(run(*_fx(asks)))
+    # The same shape asked four times, reworded, is one request asked again.
+    again = ["Price a cluster of 4 nodes with 8 GB and 2 GPUs each", "With 8 GB and 2 GPUs each, price a cluster of 4 nodes"]
+    assert one(run(*_fx(again * 2)), "repeated_sub_agent_calls")
