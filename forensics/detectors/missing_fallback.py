@@ -193,7 +193,10 @@ class Stall(Detector):
                 | (pl.col("span_id") == pl.col("awaiting_span_id")).fill_null(False)
             ).alias("hung"),
             pl.col("end_time").is_null().sum().over("run_id").alias("n_open"),
-        )
+        ).select("run_id", "span_id", "seq", "kind", "call", "t", "hung", "n_open")
+        # The columns read below only (pl.all() takes every column it is given), collected once:
+        # both parts read it.
+        open_rows = open_rows.collect().lazy()
         hung = open_rows.filter(pl.col("hung")).sort("run_id", "seq").group_by("run_id").agg(pl.all().last())
         no_hung = (
             open_rows.join(hung.select("run_id"), on="run_id", how="anti")
