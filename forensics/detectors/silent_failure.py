@@ -80,9 +80,11 @@ def ended_on_failure(ctx: Context) -> pl.LazyFrame:
     unhandled_error's to judge. A failed tool call at the end (a delivery) is not this: the
     answer may have been made before it."""
     s = ctx.spans.lazy()
+    # Grouped by the run's integer key (run_key codes run_id one to one), not the run_id string.
     silent_roots = (
-        s.group_by("run_id")
+        s.group_by("run_key")
         .agg(
+            pl.col("run_id").first(),
             # A person's message is the task, not the run's report (a transcript's root).
             (
                 pl.col("is_root")
@@ -418,6 +420,9 @@ class UndeliveredOutput(Detector):
                 ).alias("undelivered"),
             )
             .filter(pl.col("undelivered") | pl.col("empty_answer"))
+            # Collected once: the findings and the lost writes' anti join both read it.
+            .collect()
+            .lazy()
         )
         why = (
             pl.when(pl.col("undelivered"))
