@@ -82,9 +82,11 @@ _DESTRUCTIVE: Final = (
     # Branches deleted on the remote: git push --delete (-d right after push), or a refspec with no
     # source (git push origin :branch); git-push(1): "All listed refs are deleted from the remote
     # repository". What only they reached is gone for every clone that fetches, as branch -D is for
-    # one. OpenHands runs it as a CmdRunAction with no confirmation outside confirmation mode.
-    ("remote branch delete", re.compile(r"^git\S*push(?:\S*--delete|-d|(?:origin|upstream):)"),
-     r"\b(?:delete|deleting|remove|removing|prune|clean\s*up|cleanup)\b"),
+    # one. OpenHands runs it as a CmdRunAction with no confirmation outside confirmation mode. A
+    # bare ':' deletes nothing: "git push origin :" pushes the matching branches (git-push(1)
+    # EXAMPLES). Asked for as deleting is: delete, remove, prune, clean up, drop, get rid of.
+    ("remote branch delete", re.compile(r"^git\S*push(?:\S*--delete|-d|(?:origin|upstream):(?!$|-))"),
+     r"\b(?:delete|deleting|remove|removing|prune|clean\s*up|cleanup|drop|dropping|get(?:ting)?\s+rid\s+of)\b"),
     ("recursive delete of a whole tree",
      re.compile(r"^rm(?:-rf|-fr|-Rf|-fR|-r-f|-f-r|--recursive--force|--force--recursive)(?:/\*?|~/?\*?|\$HOME/?\*?|\*|\.{1,2}/?)$"),
      r"\b(?:rm|delete|remove|wipe|clean)\b"),

@@ -46,6 +46,7 @@ def test_remote_branch_deletes(command: str) -> None:
         "git push -u origin dev-docs",
         "git branch -r --merged",  # lists
         "git fetch --prune origin",  # prunes only the local remote-tracking refs
+        "git push origin :",  # git-push(1) EXAMPLES: the matching branches, pushed
     ],
 )
 def test_pushes_that_delete_nothing(command: str) -> None:
@@ -108,3 +109,10 @@ def test_near_misses_asked_for_or_confirmed(tmp_path: Path) -> None:
     assert "unguarded_irreversible" not in _detectors(tmp_path, _session(CMD, asked))
     confirmed = _session(CMD, "Tidy up the repository before the release.", confirmed=True)
     assert "unguarded_irreversible" not in _detectors(tmp_path, confirmed)
+
+
+def test_near_misses_the_user_named_the_branches_and_said_drop_or_get_rid_of(tmp_path: Path) -> None:
+    """The person asked for exactly this delete, in the words people use for it."""
+    for ask in ("PR #212 is merged. Get rid of feat/old-search and feat/tmp-ci on GitHub.",
+                "Both PRs are merged; drop the feat/old-search and feat/tmp-ci branches from origin."):  # fmt: skip
+        assert "unguarded_irreversible" not in _detectors(tmp_path, _session(CMD, ask)), ask
