@@ -71,7 +71,7 @@ register(
                 "OpenAI Agents SDK (Agent.as_tool)",
                 "src/agents/agent.py (as_tool: run_agent(context, input: str)); "
                 "src/agents/tracing/span_data.py (FunctionSpanData.input)",
-                "request_words (the request as a set of words, with the word after each role-marking preposition)",
+                "request_words (the request as a set of words, with the word after each role-marking preposition and each number)",
             ),
         ),
         extract=_extract,
