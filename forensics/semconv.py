@@ -13,7 +13,9 @@ the Vercel AI SDK's ai.* keys (its experimental_telemetry spans).
 The vectorised OTel SDK read (loaders/vectorised_sql.py) builds its SQL from the tables here
 (_COLUMN_KEYS, KIND_BY_VALUE, KIND_BY_EVIDENCE, KIND_BY_NAME, ROOT_KIND_BY_NAME, AGENT_RUN_NAME,
 CONDITIONAL_COLUMNS): a rule added to
-them is read alike by both paths (tests/test_load_vectorised.py compares the tables).
+them is read alike by both paths (tests/test_load_vectorised.py compares the tables). Values a
+framework writes in its own way (ADK's output tokens, any-agent's split costs, Monocle's numbered
+entities) are read in ``semconv_values.py``.
 """
 
 from __future__ import annotations
@@ -22,9 +24,8 @@ import re
 from collections.abc import Callable
 from typing import Any, Final
 
-import orjson
-
 from .normalize import as_float, as_int, as_text
+from .semconv_values import ADK_SYSTEM, adk_output_tokens, map_costs, map_monocle
 
 #: gen_ai.operation.name → kind.
 GENAI_OPERATION_KINDS: Final = {
@@ -304,8 +305,6 @@ CONDITIONAL_COLUMNS: Final[tuple[tuple[str, str, tuple[Condition, ...]], ...]] =
     ("model", "model_name", (("has", "agent_name"),)),
 )
 
-TRANSFER_RE: Final = re.compile(r"^transfer_to_(.+)$")
-
 #: A tool's own verdict on its call, where the span's status does not carry it: (key, value meaning it
 #: failed). Strands Agents ends a tool span OK unless the call raised (strands/telemetry/tracer.py
 #: end_tool_call_span -> _end_span with no error: the event loop calls it with the ToolResult only), and
@@ -389,17 +388,17 @@ def map_attributes(attrs: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]
         row["agent"] = named
     if row.get("agent") is None and "messaging.operation" in attrs and (message := autogen_message(attrs, row.get("name"))):
         row["agent"] = message[1]
-    _map_costs(rest, row)
+    map_costs(rest, row)
     if row.get("status") != "error" and tool_said_failed(attrs):
         row["status"] = "error"
     if row.get("output_tokens") is not None and attrs.get("gen_ai.system") == ADK_SYSTEM:
-        _adk_output_tokens(row)
+        adk_output_tokens(row)
     if row.get("kind") in (None, "unknown"):
         kind = infer_kind(attrs, row)
         if kind is not None:
             row["kind"] = kind
     if "span.type" in rest:
-        _map_monocle(rest, row)
+        map_monocle(rest, row)
     return rest
 
 
@@ -544,57 +543,3 @@ def _take_conditional(attrs: dict[str, Any], rest: dict[str, Any], row: dict[str
     for column, key, conditions in CONDITIONAL_COLUMNS:
         if row.get(column) is None and rest.get(key) is not None and holds(attrs, conditions):
             row[column] = as_text(rest.pop(key))
-
-
-#: gen_ai.system on Google ADK's call_llm span (trace_call_llm).
-ADK_SYSTEM: Final = "gcp.vertex.agent"
-
-
-def _adk_output_tokens(row: dict[str, Any]) -> None:
-    """ADK's trace_call_llm wrote the response's total_token_count (prompt and answer) as
-    gen_ai.usage.output_tokens (google/adk-python src/google/adk/telemetry.py at 0e5175a:
-    ``set_attribute('gen_ai.usage.output_tokens', usage_metadata.total_token_count)``); later versions
-    write candidates_token_count (telemetry/tracing.py). The span's captured llm_response holds the
-    usage_metadata: when output_tokens equals its total and the answer's own count is there, the
-    answer's count is the output."""
-    output = row.get("output")
-    if not isinstance(output, str) or "usage_metadata" not in output:
-        return
-    try:
-        usage = orjson.loads(output).get("usage_metadata")
-    except (orjson.JSONDecodeError, AttributeError):
-        return
-    if not isinstance(usage, dict):
-        return
-    total, answer = usage.get("total_token_count"), usage.get("candidates_token_count")
-    if row["output_tokens"] == total and isinstance(answer, int) and not isinstance(answer, bool) and answer != total:
-        row["output_tokens"] = answer
-
-
-def _map_costs(rest: dict[str, Any], row: dict[str, Any]) -> None:
-    # any-agent splits cost into input and output parts.
-    if row.get("cost_usd") is None and ("gen_ai.usage.input_cost" in rest or "gen_ai.usage.output_cost" in rest):
-        parts = [as_float(rest.pop(k)) for k in ("gen_ai.usage.input_cost", "gen_ai.usage.output_cost") if k in rest]
-        numbers = [p for p in parts if p is not None]
-        row["cost_usd"] = sum(numbers) if numbers else None
-
-
-def _map_monocle(rest: dict[str, Any], row: dict[str, Any]) -> None:
-    """Monocle keeps names in numbered entities whose meaning depends on span.type."""
-    span_type = rest.get("span.type")
-    if not isinstance(span_type, str):
-        return
-    if span_type == "agentic.invocation" and row.get("agent") is None and "entity.1.name" in rest:
-        row["agent"] = as_text(rest.pop("entity.1.name"))
-    elif span_type in ("agentic.tool.invocation", "agentic.mcp.invocation"):
-        if row.get("tool") is None and "entity.1.name" in rest:
-            row["tool"] = as_text(rest.pop("entity.1.name"))
-        if row.get("agent") is None and "entity.2.name" in rest:
-            row["agent"] = as_text(rest.pop("entity.2.name"))
-    elif span_type.startswith("inference"):
-        if row.get("model") is None and str(rest.get("entity.2.type", "")).startswith("model.") and "entity.2.name" in rest:
-            row["model"] = as_text(rest.pop("entity.2.name"))
-        if rest.get("span.subtype") == "delegation" and row.get("handoff_to") is None:
-            target = rest.get("entity.3.name")
-            match = TRANSFER_RE.match(target) if isinstance(target, str) else None
-            row["handoff_to"] = match.group(1) if match else as_text(target)
