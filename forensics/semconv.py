@@ -348,8 +348,13 @@ _COLUMN_KEYS: Final[tuple[tuple[str, tuple[str, ...], _Conv], ...]] = (
     # Mastra's own spans carry the memory thread as metadata, mastra.metadata.threadId (its Arize
     # exporter, mastra-ai/mastra observability/arize/src/openInferenceOTLPExporter.ts, lifts it into
     # session.id; its OTel exporter's gen-ai-semantics.ts into gen_ai.conversation.id): the last resort.
+    # OpenLLMetry writes the app's association properties as traceloop.association.properties.<key>
+    # (traceloop-sdk tracing/tracing.py _set_association_properties_attributes; its Associations'
+    # SESSION_ID / CONVERSATION_ID, associations/associations.py), and its LangChain callback handler
+    # every run's metadata the same way, LangGraph's thread_id among it (callback_handler.py).
     ("session_id", ("gen_ai.conversation.id", "session.id", "scope.agentic.session", "thread.id",
-                    "mastra.metadata.threadId"), as_text),
+                    "traceloop.association.properties.session_id", "traceloop.association.properties.conversation_id",
+                    "traceloop.association.properties.thread_id", "mastra.metadata.threadId"), as_text),
     ("input_tokens", ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.token_count.prompt",
                       "ai.usage.inputTokens", "ai.usage.promptTokens"), as_int),
     ("output_tokens", ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.token_count.completion",

@@ -59,6 +59,15 @@ register(
                 "session_id (forensics/semconv.py _COLUMN_KEYS, after the conventions' own session keys)",
             ),
             Signal(
+                "traceloop.association.properties.session_id / conversation_id / thread_id (LangGraph's thread_id "
+                "through the LangChain instrumentation's metadata)",
+                "Traceloop OpenLLMetry",
+                "traceloop/openllmetry packages/traceloop-sdk/traceloop/sdk/tracing/tracing.py "
+                "(_set_association_properties_attributes), sdk/associations/associations.py (AssociationProperty); "
+                "opentelemetry-instrumentation-langchain callback_handler.py (metadata -> association properties)",
+                "session_id (forensics/semconv.py _COLUMN_KEYS, after gen_ai.conversation.id / session.id)",
+            ),
+            Signal(
                 "an HTTP span named by its method alone ('POST', 'HTTP POST'): url.full (http.url), else "
                 "server.address (http.host, net.peer.name) with url.template / http.route / url.path (http.target)",
                 "OpenTelemetry HTTP semantic conventions (httpx, requests, urllib3, aiohttp instrumentations)",
