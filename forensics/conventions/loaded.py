@@ -148,6 +148,28 @@ register(
                 "a tool's result) when no attribute filled them (forensics/loaders/otel_common.py CONTENT_EVENTS; the vectorised read hands such lines "
                 "to it)",
             ),
+            Signal(
+                "a CmdOutputObservation with metadata.exit_code -1 and the notice '[The command has no new output "
+                "after N seconds. ...]' or '[The command timed out after N seconds. ...]' (the command still running)",
+                "OpenHands",
+                "openhands/runtime/utils/bash.py (BashSession._handle_nochange_timeout_command, "
+                "_handle_hard_timeout_command: CmdOutputMetadata() with no exit code, metadata.suffix)",
+                "status=error, error_type no_output_timeout / command_timeout (forensics/loaders/openhands.py), not ok",
+            ),
+            Signal(
+                "a Claude Code user line with isCompactSummary: true (the summary written after a compaction)",
+                "Claude Code",
+                "src/services/compact/compact.ts (createUserMessage with isCompactSummary: true after the "
+                "compact_boundary)",
+                "kind=event named compact_summary (forensics/loaders/claude_code.py), not a person's turn (human)",
+            ),
+            Signal(
+                "an mcp_tools span (MCPListToolsSpanData: server, result = the tool names)",
+                "OpenAI Agents SDK",
+                "src/agents/tracing/span_data.py (MCPListToolsSpanData); src/agents/mcp/util.py "
+                "(MCPUtil._list_tools_with_span)",
+                "kind=chain named mcp_list_tools with no tool (forensics/loaders/openai_agents.py), not a tool call",
+            ),
         ),
         columns={
             "kind": "human for an AutoGen UserProxyAgent's turn",

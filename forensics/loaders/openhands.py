@@ -17,7 +17,10 @@ close (state changes, a second observation of the same action, a cause outside t
 Status: an ``error`` observation (ErrorObservation) makes the span an error, and so does an
 ``agent_state_changed`` to ``error`` (the controller stopping the agent; ``extras.reason``); so does a command
 whose ``extras.metadata.exit_code`` (older files: ``extras.exit_code``) is a non-zero code
-(``-1`` means "no exit code yet", not a failure). Actions that never get an observation (agent
+(``-1`` means "no exit code yet", not a failure), and a command that had not completed when it was
+observed (exit code ``-1`` with the bash session's "[The command has no new output after N seconds.
+...]" or "[The command timed out after N seconds. ...]": ``error_type`` ``no_output_timeout`` /
+``command_timeout``, the notice as the message). Actions that never get an observation (agent
 ``message``, ``finish``, ``system``, ``reject``, state changes) are instants (end = start);
 other actions whose observation never came stay open (end_time null).
 
@@ -49,7 +52,8 @@ evaluation line's ``instance_id``, else the file stem.
 from __future__ import annotations
 
 import os
-from typing import Any
+import re
+from typing import Any, Final
 
 from ..normalize import as_int, as_text
 from ..outcome import OUTCOME_KEY, outcome_attribute, record_outcome, word_verdict
@@ -64,6 +68,13 @@ _INSTANT = frozenset({"message", "finish", "system", "reject", "change_agent_sta
 _ACTION_KINDS = {"delegate": "handoff", "recall": "retriever", "system": "event", "change_agent_state": "event",
                  "null": "event", "condensation": "event", "condensation_request": "event"}
 _RUN_KEYS = ("session_id", "sid")
+#: A command that had not completed when its observation was written: the bash session's no-change
+#: timeout ("[The command has no new output after 30 seconds. ...]") or hard timeout ("[The command
+#: timed out after N seconds. ...]"), with no exit code (-1, CmdOutputMetadata's default): OpenHands
+#: openhands/runtime/utils/bash.py _handle_nochange_timeout_command / _handle_hard_timeout_command
+#: (metadata.suffix; the observation's message and the agent's view append it to the output).
+_NOT_COMPLETED: Final = re.compile(r"\[The command (has no new output|timed out) after [\d.]+ seconds\.[^\]]*\]?")
+_TIMEOUT_TYPES: Final = {"has no new output": "no_output_timeout", "timed out": "command_timeout"}
 _HISTORY_KEYS = ("history", "events", "trajectory")
 _USED = frozenset({"id", "timestamp", "source", "action", "observation", "cause", "args", "content",
                    "tool_call_metadata", *_RUN_KEYS})
@@ -433,4 +444,10 @@ def _observation_error(observation: str, event: dict[str, Any]) -> tuple[str | N
         code = metadata.get("exit_code") if isinstance(metadata, dict) else extras.get("exit_code")
         if isinstance(code, int) and not isinstance(code, bool) and code not in (0, -1):
             return f"exit_code={code}", content
+        if code == -1:
+            suffix = as_text(metadata.get("suffix")) if isinstance(metadata, dict) else None
+            for text in (suffix, content):
+                found = _NOT_COMPLETED.search(text or "")
+                if found is not None:
+                    return _TIMEOUT_TYPES[found.group(1)], found.group(0).strip("[]\n ")
     return None, None
