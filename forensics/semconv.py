@@ -189,6 +189,10 @@ HAYSTACK_COMPONENT_KINDS: Final[tuple[tuple[str, tuple[Condition, ...]], ...]] =
 #: agent (AgentExecutor) holds that agent's own invoke_agent span: the executor is the step, a chain,
 #: as the routing is. (workflow.run and message.send carry no key of their own: KIND_BY_NAME.)
 AGENT_FRAMEWORK_WORKFLOW_KINDS: Final[tuple[tuple[str, tuple[Condition, ...]], ...]] = (
+    # The built-in RequestInfoExecutor (agent_framework _workflows _executor.py: "a gateway for external
+    # information requests": it emits a RequestInfoEvent and the workflow waits for the answer, the
+    # human-in-the-loop step) is a question put to a person, not a step of the graph's own work.
+    ("human", (("has", "executor.id"), ("equals", "executor.type", "RequestInfoExecutor"))),
     ("chain", (("has", "executor.id"), ("has", "executor.type"))),
     ("chain", (("has", "edge_group.type"),)),
 )

@@ -386,6 +386,11 @@ MAPPED: dict[str, bytes] = {
     "maf-edge-group": _line(_span(1, name="edge_group.process", attributes={
         "edge_group.type": "SingleEdgeGroup", "edge_group.delivered": True})),
     "maf-workflow-run": _line(_span(0, name="workflow.run", attributes={"workflow.id": "w-1"})),
+    "maf-request-info": _line(_span(1, name="executor.process request_info", attributes={
+        "executor.id": "request_info", "executor.type": "RequestInfoExecutor", "message.type": "standard"})),
+    # OpenLLMetry's association properties are the session (semconv _COLUMN_KEYS).
+    "traceloop-thread-id": _line(_span(1, name="LangGraph.workflow", attributes={
+        "traceloop.span.kind": "workflow", "traceloop.association.properties.thread_id": "thread-4"})),
 }
 
 

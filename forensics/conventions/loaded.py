@@ -170,6 +170,15 @@ register(
                 "(MCPUtil._list_tools_with_span)",
                 "kind=chain named mcp_list_tools with no tool (forensics/loaders/openai_agents.py), not a tool call",
             ),
+            Signal(
+                "an executor.process span whose executor.type is RequestInfoExecutor (the workflow's request for "
+                "external input: a RequestInfoEvent the workflow waits on)",
+                "Microsoft Agent Framework (workflows)",
+                "microsoft/agent-framework python/packages/core/agent_framework/_workflows/_executor.py "
+                "(RequestInfoExecutor: 'a gateway for external information requests'); observability.py "
+                "(create_processing_span: executor.id, executor.type)",
+                "kind=human (forensics/semconv.py AGENT_FRAMEWORK_WORKFLOW_KINDS), so pause_kind=human, not a chain",
+            ),
         ),
         columns={
             "kind": "human for an AutoGen UserProxyAgent's turn",
