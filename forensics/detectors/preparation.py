@@ -33,7 +33,12 @@ from forensics.detectors.base import (
     on_rows,
 )
 from forensics.detectors.facts import run_facts
-from forensics.detectors.result_verdict import OWN_VERDICT_STATED, record_status_only, write_verdict_failed
+from forensics.detectors.result_verdict import (
+    OWN_VERDICT_STATED,
+    record_state_read,
+    record_status_only,
+    write_verdict_failed,
+)
 from forensics.policy import Policy
 
 #: Tools whose answer is a collection (search, list, find, query, filter): an empty one is an answer.
@@ -258,7 +263,11 @@ def _error_shaped(df: pl.DataFrame, policy: Policy) -> pl.Series:
     rows = rows.with_columns(on_rows(pl.col("_m_own"), out, lambda e: e.str.contains(OWN_VERDICT_STATED)).fill_null(False).alias("_own"))
     rows = rows.with_columns((shaped & ((reading & ~se) | pl.col("_own"))).alias("_m_listed"))
     listed = on_rows(pl.col("_m_listed"), out, lambda e: record_status_only(e, ERROR_SHAPED))
-    shaped = shaped & ~listed.fill_null(False)
+    # A read of one record's state (get_job_status -> {"status": "failed"}) answered it: data
+    # (result_verdict.record_state_read).
+    rows = rows.with_columns((shaped & reading & ~se & (pl.col("kind") == "tool")).alias("_m_state"))
+    state = on_rows(pl.col("_m_state"), out, lambda e: record_state_read(e, ERROR_SHAPED))
+    shaped = shaped & ~listed.fill_null(False) & ~state.fill_null(False)
     # Side effects are tool spans (a tool role), so their results are among these rows; the
     # not-done flag and the write's own verdict (result_verdict.write_verdict_failed: a payment
     # API's 200 with {"status": "declined"}, not the state the write asked to set) are read on theirs only.

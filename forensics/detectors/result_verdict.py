@@ -24,7 +24,13 @@ own verdict is the only evidence that the act did not happen (TAXONOMY error_as_
   (not one inside a list: a log search's records with their own error objects are data). So too a
   write's result that states its own verdict before any list (:data:`OWN_VERDICT_STATED`, read by
   :func:`write_verdict_failed`): a payment scheduled, ``{"status": "scheduled", "recent_payments":
-  [{"status": "failed"}, ...]}``, lists the account's past payments beside it.
+  [{"status": "failed"}, ...]}``, lists the account's past payments beside it;
+* a record's state a read returned (:func:`record_state_read`): a read (not a side effect) of one
+  thing's state, ``get_job_status`` -> ``{"job_id": "j_8812", "status": "failed"}``, answered the
+  question asked: the job failed, the read did not. Its ``status`` is data about the record (a job,
+  a run, a build: Airflow's and GitHub Actions' ``failed`` / ``failure``); only a write's own
+  verdict is the call's failure. A read's ``"status": "error"`` stays the call's (JSend's error
+  reply), and so does anything else error-shaped in the result.
 """
 
 from __future__ import annotations
@@ -62,6 +68,27 @@ def write_verdict_failed(out: pl.Expr, args: pl.Expr) -> pl.Expr:
     word = out.str.extract(WRITE_VERDICT_FAILED, 1).str.to_lowercase()
     asked = args.str.to_lowercase().str.replace_all(r"[\\']", '"').str.contains(pl.format('"{}"', word), literal=True)
     return out.str.contains(WRITE_VERDICT_FAILED) & ~asked.fill_null(False)
+
+
+#: A record's state a read returned: failed or failure (a job, a run, a build), not "error".
+_STATE_FAILED: Final = rf"(?i){_QP}status{_QP}\s*:\s*{_QP}(?:failed|failure){_QP}"
+
+
+#: A record's identifier with a value (``"id"``, ``"job_id"``, ``"runId"``): the result is a record.
+_RECORD_ID: Final = rf"{_QP}(?:id|[A-Za-z]\w*_id|[a-z]\w*Id){_QP}\s*:\s*(?:{_QP}[^\"'\\\s]|[0-9])"
+
+
+def record_state_read(out: pl.Expr, error_shaped: str) -> pl.Expr:
+    """``out`` (a read's result) is a record (it carries its identifier: :data:`_RECORD_ID`) whose
+    ``status`` is failed or failure, and nothing else in it is error-shaped (``error_shaped`` read
+    again with those fields blanked): the state of the record read. A result with no identifier is
+    the read's own reply (a search's ``{"status": "failed", "reason": "index read-only",
+    "documents": []}``: the search failed)."""
+    return (
+        out.str.contains(_STATE_FAILED)
+        & out.str.contains(_RECORD_ID)
+        & ~out.str.replace_all(_STATE_FAILED, '"status": ""').str.contains(error_shaped)
+    )
 
 
 def record_status_only(out: pl.Expr, error_shaped: str) -> pl.Expr:
