@@ -43,6 +43,14 @@ SAYS_FAILED_TEXT: Final = (
     r"|cancel|change|issue|refund|place|submit|schedule|charge|pay|transfer|modify|remove|add|open|load|read|save|upload"
     r"|verify|confirm|reset|locate|look\s+up|see|check)"
     r"|\bunfortunately\b[^.!?\n]{0,80}\b(?:failed|error|unable|not\s+(?:able|possible|available))"
+    # The task itself, whoever the subject, not done: "the transfer could not be completed", "your
+    # order couldn't complete", "the payment was unable to go through". The verb is the work's own
+    # (complete, process, go through ...), not a finding: "the figure could not be verified" is a
+    # research answer's caveat (SAYS_FAILED_VERDICT reads that only as the answer's opening).
+    r"|\b(?:could\s+not|couldn'?t|cannot|can'?t)\s+be\s+(?:completed|processed|finished|fulfilled|carried\s+out"
+    r"|executed|submitted|placed|sent|delivered)\b"
+    r"|\b(?:could\s+not|couldn'?t|(?:was|were)\s+unable\s+to|(?:was|were)n'?t\s+able\s+to)\s+(?:be\s+)?"
+    r"(?:complete|completed|finish|finished|process|processed|go\s+through|be\s+completed)\b"
     # The user's own request turned down by the party that answers it, in the passive: "your card
     # was declined" (Stripe's card_declined, HTTP 402: the decline is final and the customer is to
     # be told, docs.stripe.com/declines), "the transfer was rejected", "your booking was refused".
