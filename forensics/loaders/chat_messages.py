@@ -37,7 +37,13 @@ word (the run did not report success). Rows:
   error-as-data rule, not a status the source gave); only an explicit ``error`` field or
   ``is_error: true`` on the result marks it an error. A call never answered is an open span;
   a result with no call is a tool span of its own. ``transfer_to_<agent>`` calls become handoffs
-  in finalisation. Legacy ``function_call`` / ``role=function`` pairs are read the same way.
+  in finalisation. Legacy ``function_call`` / ``role=function`` pairs are read the same way;
+* a request logged with its completion (the request's ``messages`` beside the response's
+  ``choices``, as a proxy or an app logging both writes them: openai-python
+  ``src/openai/types/chat/chat_completion.py``, ``Choice.message``/``finish_reason``) ends with the
+  reply of ``choices[0]`` as the last assistant turn, its ``finish_reason`` in the attributes and the
+  response's ``usage`` as its tokens; the other choices (``n`` > 1: alternatives nobody continued)
+  stay in the root's attributes.
 
 Times: a message's ``timestamp``/``created_at``/``time``/``created`` when present (a message
 without one takes the previous message's). When a conversation has none at all, message i is
@@ -226,6 +232,26 @@ def _one_ahead(items: Iterator[Any]) -> Iterator[tuple[Any, bool]]:
         yield item, False
 
 
+def _reply(conv: dict[str, Any]) -> tuple[dict[str, Any], set[str]] | None:
+    """The completion's reply logged beside its request (module doc): ``choices[0].message`` as an
+    assistant message (with the choice's ``finish_reason`` and the response's ``usage``), and the
+    conversation keys it now holds (kept on the root otherwise)."""
+    choices = conv.get("choices")
+    if not (isinstance(choices, list) and choices and isinstance(choices[0], dict)):
+        return None
+    message = choices[0].get("message")
+    if not (isinstance(message, dict) and message.get("role") == "assistant"):
+        return None
+    reply = dict(message)
+    if choices[0].get("finish_reason") is not None:
+        reply.setdefault("finish_reason", choices[0]["finish_reason"])
+    held = {"choices"} if len(choices) == 1 else set()
+    if isinstance(conv.get("usage"), dict) and "usage" not in reply:
+        reply["usage"] = conv["usage"]
+        held.add("usage")
+    return reply, held
+
+
 class _Conversation:
     def __init__(self, sink: SpanSink, run: str, line: int, conv: dict[str, Any], messages: list[Any],
                  key: str | None, run_id_from: str | None = None) -> None:
@@ -233,6 +259,10 @@ class _Conversation:
         self.run = run
         self.line = line
         self.conv = conv
+        replied = _reply(conv) if key is not None else None
+        self.held: set[str] = set()
+        if replied is not None:
+            messages, self.held = [*messages, replied[0]], replied[1]
         self.messages = messages
         self.key = key
         self.run_id_from = run_id_from
@@ -256,7 +286,8 @@ class _Conversation:
     def emit(self) -> None:
         valid = [m for m in self.messages if isinstance(m, dict)]
         names = list(dict.fromkeys(_speaker(m) for m in valid if _role(m) == "assistant" and _speaker(m)))
-        root_attrs = with_outcome({k: v for k, v in self.conv.items() if k != self.key}, record_outcome(self.conv))
+        root_attrs = with_outcome({k: v for k, v in self.conv.items() if k != self.key and k not in self.held},
+                                  record_outcome(self.conv))
         if self.run_id_from is not None:
             root_attrs["@run_id_from"] = self.run_id_from
         error = self.conv.get("error")
