@@ -53,6 +53,12 @@ CANCELLATION: Final = r"(?i)(?:^|[.:\s])Cancell?edError\b|^\s*(?:request\s+|task
 
 #: A timeout among a run's errors: its cancellations may be that timeout's.
 TIMEOUT: Final = r"(?i)time[d\s_-]*out|deadline\s*exceeded"
+#: The same in an error message, on a line that is not a traceback's quoted code: Python indents a
+#: traceback's ``File ...`` lines and their source lines, so ``await asyncio.wait_for(consume(stream,
+#: run_id), timeout)`` quoted from the worker that was cancelled (langgraph-api's worker awaits each
+#: run under ``asyncio.wait_for(..., timeout)``) names the parameter, not a timeout that fired; the
+#: exception lines (``asyncio.exceptions.TimeoutError``, "TimeoutError: ...") are not indented.
+TIMEOUT_LINE: Final = r"(?im)^(?:[^\s][^\n]*?)?(?:time[d\s_-]*out|deadline\s*exceeded)"
 
 #: A word's edge, or snake_case's underscore (``run_cancelled_by_user``: ``\b`` alone takes ``_`` for a
 #: letter).
@@ -66,7 +72,9 @@ _USER_WORDS: Final = (
     rf"|{_EDGE}user[\s_-]?(?:cancell?ed|cancell?ation|aborted|interrupted|stopped){_EDGE}"
 )
 #: ``"cancelled_by": "user"``: the state and who, as a key and its value.
-_CANCELLED_BY_USER: Final = rf"{Q}cancell?ed_by{Q}\s*:\s*{Q}(?:the\s+)?user{Q}"
+#: The user may be named with their id as a principal (``"user:mkaplan"``, ``"user/42"``): a person,
+#: where ``"user-service"`` or ``"users_api"`` is not.
+_CANCELLED_BY_USER: Final = rf"{Q}cancell?ed_by{Q}\s*:\s*{Q}(?:the\s+)?user(?:[:/][^\"\\]{{0,80}})?{Q}"
 #: A text that records a cancellation as its user's (an answer, a person's message, Claude Code's
 #: "[Request interrupted by user]").
 USER_CANCELLED: Final = rf"(?i){_USER_WORDS}|{_CANCELLED_BY_USER}"
@@ -164,7 +172,8 @@ def _status(df: pl.DataFrame) -> pl.DataFrame:
             pl.col("error_type").str.contains(ABORTED).fill_null(False).alias("_aborted"),
             pl.coalesce("error_message", "output").str.contains(USER_STOPPED_TOOL).fill_null(False).alias("_told"),
             _text("error_type", "error_message").str.contains(CANCELLATION).alias("_cancelled"),
-            _text("error_type", "error_message").str.contains(TIMEOUT).alias("_timed_out"),
+            (pl.col("error_type").str.contains(TIMEOUT).fill_null(False)
+             | pl.col("error_message").str.contains(TIMEOUT_LINE).fill_null(False)).alias("_timed_out"),
         )
         .select("run_key", "seq", "span_k", "_aborted", "_told", "_cancelled", "_timed_out")
         .collect()

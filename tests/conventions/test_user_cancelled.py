@@ -188,3 +188,42 @@ def test_an_autogen_run_stopped_by_its_user_loaded_from_sdk_json(tmp_path: Path,
     found = forensics.classify(forensics.load(path).spans).findings.to_pylist()
     expected = [("swallowed_error", f"{13:016x}")] if flagged else []
     assert [(f["detector"], f["decisive_span_id"]) for f in found] == expected
+
+
+# LangGraph Platform's worker awaits each run under asyncio.wait_for(consume(stream, run_id), timeout)
+# (langgraph-api worker.py), so a run its user cancelled leaves a CancelledError whose traceback quotes
+# that line: the word "timeout" there is the parameter's name in quoted code, not a timeout that fired.
+# The traceback's exception line says which it was.
+def _platform_error(last_line: str) -> dict[str, Any]:
+    text = ("CancelledError()Traceback (most recent call last):\n"
+            '  File "/api/langgraph_api/worker.py", line 142, in worker\n'
+            "    await asyncio.wait_for(consume(stream, run_id), timeout)\n" + last_line)
+    return {"status": "error", "error_type": "CancelledError", "error_message": text}
+
+
+def _platform(cancelled_by: str, last_line: str = "asyncio.exceptions.CancelledError") -> list[dict[str, Any]]:
+    err = _platform_error(last_line)
+    meta = json.dumps({"metadata": {"thread_id": "thr_1", "cancelled_by": cancelled_by}})
+    return [
+        span("root", 0, 6, kind="chain", name="LangGraph", input="Draft the price-change email.", attributes=meta, **err),
+        span("n1", 0.1, 1, kind="chain", name="agent", parent_id="root", output="segment?"),
+        span("t1", 1, 2, kind="tool", tool="get_segment", parent_id="root", input='{"segment": "eu"}', output="4212 customers"),
+        span("n2", 2, 6, kind="chain", name="agent", parent_id="root", **err),
+        span("l2", 2.1, 6, kind="llm", model="gpt-4o", parent_id="n2", **err),
+    ]  # fmt: skip
+
+
+def test_a_platform_run_its_user_cancelled_is_clean_though_its_traceback_quotes_a_timeout() -> None:
+    rows = _platform("user:mkaplan (UI stop button)")
+    assert _cancelled_ids(rows) >= {"n2", "l2"}
+    assert detectors(run(*rows)) == set()
+
+
+def test_near_miss_the_same_traceback_ending_in_a_timeout_stays_a_failure() -> None:
+    rows = _platform("user:mkaplan (UI stop button)", "asyncio.exceptions.TimeoutError")
+    assert _cancelled_ids(rows) == set()
+    assert detectors(run(*rows)) != set()
+
+
+def test_near_miss_a_service_named_user_something_is_no_person() -> None:
+    assert _cancelled_ids(_platform("user-service")) == set()
