@@ -25,8 +25,9 @@ from forensics.policy import Threshold
 #: decided by a model, the same every time a worker returns. Three delegations are three of them.
 _HAND_BACK = r"(?i)^transfer_back_to_"
 #: A tool that only waits (browser-use's ``wait`` action, "Waited for N seconds"; the computer-use
-#: tools' ``wait``; a ``sleep``): its result is the wait itself, the same every time by design.
-_WAIT_TOOL = r"(?i)(?:^|[^a-z])(?:wait|sleep)(?:_?(?:for_?)?(?:seconds|secs|time|ms))?$"
+#: tools' ``wait``; a ``sleep``; an app's ``wait_minutes``): its result is the wait itself, the same
+#: every time by design. Named by its unit at most, never by what it waits on (``wait_for_job``).
+_WAIT_TOOL = r"(?i)(?:^|[^a-z])(?:wait|sleep)(?:_?(?:for_?)?(?:seconds|secs|time|ms|minutes|mins|hours))?$"
 
 
 def _identical_repeats(done: pl.LazyFrame, by: tuple[str, ...] = ()) -> pl.LazyFrame:

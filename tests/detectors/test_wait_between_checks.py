@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from span_builder import detectors, one, run, span
 
 WAIT = ("wait", {"seconds": 10}, "🕒  Waited for 10 seconds")
@@ -35,6 +36,20 @@ def _session(calls: list[tuple[str, dict[str, Any], str]]):
 def test_waits_between_changing_checks_are_no_repeat() -> None:
     calls = [WAIT, _status("running"), WAIT, _status("running"), WAIT, _status("succeeded")]
     assert "repeated_action" not in detectors(_session(calls))
+
+
+@pytest.mark.parametrize("tool", ["wait_minutes", "sleep_seconds", "wait_for_minutes", "WaitHours"])
+def test_a_wait_tool_named_by_its_unit_between_changing_checks_is_no_repeat(tool: str) -> None:
+    wait = (tool, {"minutes": 10}, "waited 10 minutes")
+    calls = [wait, _status("running"), wait, _status("running"), wait, _status("succeeded")]
+    assert "repeated_action" not in detectors(_session(calls))
+
+
+def test_near_miss_a_tool_named_for_what_it_waits_on_is_no_bare_wait() -> None:
+    # wait_for_export returns the export's state: three identical answers in a row are a loop.
+    wait_on = ("wait_for_export", {"job_id": "exp_2231"}, json.dumps({"status": "running"}))
+    calls = [wait_on, _status("running"), wait_on, _status("queued"), wait_on, _status("succeeded")]
+    assert one(_session(calls), "repeated_action")["decisive_span_id"] == "t0"
 
 
 def test_near_miss_waits_back_to_back_or_a_check_that_never_changes() -> None:
