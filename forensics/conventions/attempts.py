@@ -51,8 +51,10 @@ RUNNABLE_RETRY: Final = "RunnableRetry"
 #: as a coding client's retry parser is tested on OpenAI's text). A minute form ("1m30s") reads as
 #: its minutes alone: a Retry-After read short only ever excuses a retry. A unit is a whole word or
 #: ends where a number starts ("1m30s"): the m of "milliseconds" or of "2 more seconds" is no minute.
+#: The header itself quoted in an error text ("429 Too Many Requests (Retry-After: 10)", as an app's
+#: HTTP client logs it) is its seconds (RFC 9110 10.2.3 delay-seconds).
 RETRY_AFTER_TEXT: Final = (
-    r"(?i)(?:retry after|try again in)\s+(\d+(?:\.\d+)?)\s*"
+    r"(?i)(?:retry[ -]after:?|try again in)\s+(\d+(?:\.\d+)?)\s*"
     r"(milliseconds?|ms|seconds?|secs?|minutes?|mins?|m|s)?(?:[^a-z]|$)"
 )
 #: An argument that only numbers the attempt (tenacity's RetryCallState.attempt_number; a wrapper

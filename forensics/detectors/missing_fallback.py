@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 import polars as pl
 
 from forensics.conventions.attempts import backoff_shown
@@ -268,6 +270,15 @@ def retry_storms(ctx: Context) -> pl.DataFrame:
     return ctx.once("retry_storms", lambda: _retry_storms(ctx).collect())
 
 
+#: What changes between two answers of one failure without telling anything new: the response's own
+#: id (HubSpot's error body carries a fresh ``correlationId`` UUID on every response, HubSpot API
+#: "Error handling"; Azure's and AWS's request ids are UUIDs too) and the time it was answered.
+VOLATILE: Final = (
+    r"(?i)\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"
+    r"|\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?"
+)
+
+
 def _retry_storms(ctx: Context) -> pl.LazyFrame:
     pol = ctx.policy
     key = ["run_id", "attempt_group"]
@@ -361,7 +372,9 @@ def _retry_storms(ctx: Context) -> pl.LazyFrame:
             pl.col("error_label").first(),
             pl.col("client_max_retries").max(),
             # Each failed tool call told the model something else ("1 of 4 replicas", "3 of 4").
-            ((pl.col("kind").first() == "tool") & (pl.col("output").drop_nulls().n_unique() == pl.len())).alias("news"),
+            # Answers that differ only by the response's id or time told nothing new.
+            ((pl.col("kind").first() == "tool")
+             & (pl.col("output").str.replace_all(VOLATILE, "~").drop_nulls().n_unique() == pl.len())).alias("news"),
         )
     )
     clocks = ctx.runs.lazy().select("run_id", "synthetic_time")
