@@ -90,7 +90,11 @@ ERROR_SHAPED: Final = (
     # by the low-level server's _make_error_result with isError=True). JSON or a Python repr.
     rf"|{_Q}isError{_Q}\s*:\s*true\b"
     rf"|^\s*\{{\s*(?:{_Q}|')type(?:{_Q}|')\s*:\s*(?:{_Q}|')text(?:{_Q}|')\s*,\s*(?:{_Q}|')text(?:{_Q}|')\s*:\s*(?:{_Q}|')"
-    r"\s*(?:error executing tool\b|(?:error|exception|fatal)\s*[:!])"
+    r"\s*(?:error executing tool\b|(?:error|exception|fatal)\s*[:!]"
+    # A server's own failure sentence as the text, with its reason after a colon: "Failed to update
+    # address: upstream CRM returned 423 Locked" (a handler that returns its failure as text, the flag
+    # dropped on the way as above). The colon keeps "Failed to find any match" (an answer) out.
+    r"|failed to [a-z]+(?:\s+[a-z]+){0,3}\s*:)"
 )
 #: A write's own result saying the write did not happen: the action's flag, in the past participle,
 #: is false (QuickBooks-, Slack- and mail-API-style acknowledgements: ``"posted": false``,

@@ -49,13 +49,13 @@ def _mcp_function(sid: str, start: float, end: float, invoice: str, text: str) -
     return _span(sid, "a1", start, end, data)
 
 
-def _agents_trace(answer: str, tmp_path: Path, *, retried: bool = False) -> pl.DataFrame:
+def _agents_trace(answer: str, tmp_path: Path, *, retried: bool = False, text: str = MCP_ERROR) -> pl.DataFrame:
     spans = [
         _span("a1", None, 0, 9, {"type": "agent", "name": "Billing", "handoffs": [], "tools": ["get_invoice"],
                                  "output_type": "str"}),  # fmt: skip
         _span("m1", "a1", 0.05, 0.08, {"type": "mcp_tools", "server": "billing", "result": ["get_invoice"]}),
         _generation("g1", 0.1, 1, _call("c1", "INV-88")),
-        _mcp_function("f1", 1.1, 1.5, "INV-88", MCP_ERROR),
+        _mcp_function("f1", 1.1, 1.5, "INV-88", text),
     ]
     if retried:
         spans += [_generation("g2", 2, 3, _call("c2", "INV-0088")),
@@ -74,6 +74,22 @@ def test_an_mcp_error_result_the_agent_answered_over_is_error_as_data(tmp_path: 
     assert row.height == 1
     assert row.get_column("decisive_span_id").item().endswith("f1")
     assert "Error executing tool get_invoice" in row.get_column("explanation").item()
+
+
+def test_a_servers_own_failure_sentence_the_agent_answered_over_is_error_as_data(tmp_path: Path) -> None:
+    # A handler returning its failure as text ("Failed to <act>: <reason>"), the isError flag dropped
+    # by the SDK as above.
+    text = "Failed to load invoice: upstream ledger returned 423 Locked (record held by month-end close)."
+    found = _agents_trace("Invoice INV-88 has a balance of $0.00, nothing is due.", tmp_path, text=text)
+    row = found.filter(pl.col("detector") == "error_as_data")
+    assert row.height == 1 and row.get_column("decisive_span_id").item().endswith("f1")
+
+
+def test_near_miss_a_result_saying_what_it_failed_to_find_is_data(tmp_path: Path) -> None:
+    # No reason after a colon: the tool's answer (nothing matched), which the agent passed on.
+    text = "Failed to find any open invoice numbered INV-88 in the 2026 ledger"
+    found = _agents_trace("There is no open invoice INV-88 in the 2026 ledger.", tmp_path, text=text)
+    assert found.height == 0 or "error_as_data" not in found.get_column("detector").to_list()
 
 
 def test_near_miss_an_mcp_error_the_agent_told_the_user_is_clean(tmp_path: Path) -> None:
