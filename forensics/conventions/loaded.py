@@ -68,6 +68,16 @@ register(
                 "session_id (forensics/semconv.py _COLUMN_KEYS, after gen_ai.conversation.id / session.id)",
             ),
             Signal(
+                "session.id from a LangChain run's metadata thread_id (session_id, conversation_id), one trace per "
+                "graph.invoke of the thread; the thread's next run given the same input within resend_window_s of "
+                "a run that ended in error",
+                "LangGraph (OpenInference LangChain instrumentation; LangSmith extra.metadata.thread_id)",
+                "Arize-ai/openinference python/instrumentation/openinference-instrumentation-langchain/src/"
+                "openinference/instrumentation/langchain/_tracer.py (_metadata: SESSION_ID from metadata)",
+                "session_id; the failed run's failures handled_by=retry when the resend answered, retried when "
+                "it failed too (forensics/detectors/session_retry.py)",
+            ),
+            Signal(
                 "an HTTP span named by its method alone ('POST', 'HTTP POST'): url.full (http.url), else "
                 "server.address (http.host, net.peer.name) with url.template / http.route / url.path (http.target)",
                 "OpenTelemetry HTTP semantic conventions (httpx, requests, urllib3, aiohttp instrumentations)",

@@ -9,7 +9,8 @@ any agent was an orphan). :func:`failure_handling` answers it once, as columns o
 ``handled_by`` is the first mechanism that applies, in this order (strongest first):
 
 * ``retry``: a later attempt of the same request succeeded (a re-issued call, an attempt group's
-  later attempt, a failed call whose failed caller was retried into a success);
+  later attempt, a failed call whose failed caller was retried into a success, a run that ended in
+  error whose request the session's next run sent again and got answered: session_retry);
 * ``fallback``: another tool or model did the step and succeeded (a declared fallback: LangChain
   with_fallbacks, pydantic-ai FallbackModel, LiteLLM Router ``attempted_fallbacks``; the same verb
   and arguments on another service; a lookup of the same thing by another key that found it);
@@ -263,6 +264,7 @@ def _failure_handling(ctx: Context) -> pl.DataFrame:
     from forensics.detectors.error_reading import answered_with_error
     from forensics.detectors.error_shapes import found_another_way, relayed_error
     from forensics.detectors.ignored_errors import ignored_tool_errors, lost_with_ignored
+    from forensics.detectors.session_retry import session_retries
     from forensics.detectors.unhandled_facts import aborted_by_caller
 
     s = ctx.spans.lazy()
@@ -337,6 +339,10 @@ def _failure_handling(ctx: Context) -> pl.DataFrame:
         .join(inside_ok, on=["run_id", "span_id"], how="left")
         .join(told, on=["run_id", "span_id"], how="left")
         .join(runs, on="run_id", how="left")
+        # The whole request sent again as the session's next run (session_retry): every failure of
+        # the run that ended in error is an attempt of it.
+        .join(session_retries(ctx).lazy(), on="run_id", how="left")
+        .with_columns(pl.col("_session_retried").fill_null(False))
     )
     # A later call the framework declared a fallback of this one (conventions.fallbacks: LiteLLM's
     # attempted_fallbacks on a deployment of the same model name) is that fallback, not a retry.
@@ -344,7 +350,7 @@ def _failure_handling(ctx: Context) -> pl.DataFrame:
         pl.col("retry_ok_span_id").is_not_null()
         | pl.col("_attempt_ok_id").is_not_null()
         | (pl.col("recovery_span_id").is_not_null() & pl.col("fallback_ok_span_id").is_null())
-    )
+    ) | pl.col("_session_ok_id").is_not_null()
     recovered_by_fallback = (pl.col("recovered") & ~recovered_by_retry) | pl.col("_another_way").fill_null(
         False
     )
@@ -370,14 +376,14 @@ def _failure_handling(ctx: Context) -> pl.DataFrame:
         .then(pl.lit("structured_failure"))
         .when(reported)
         .then(pl.lit("reported"))
-        .when(pl.col("retried"))
+        .when(pl.col("retried") | pl.col("_session_retried"))
         .then(pl.lit("retried"))
         .when(pl.col("fell_back"))
         .then(pl.lit("fell_back"))
     )
     evidence = (
         pl.when(pl.col("handled_by") == "retry")
-        .then(pl.coalesce("retry_ok_span_id", "_attempt_ok_id", "recovery_span_id"))
+        .then(pl.coalesce("retry_ok_span_id", "_attempt_ok_id", "recovery_span_id", "_session_ok_id"))
         .when(pl.col("handled_by") == "fallback")
         .then(pl.coalesce("fallback_ok_span_id", "_declared_id", "recovery_span_id"))
         .when(pl.col("handled_by") == "escalation")
