@@ -550,7 +550,9 @@ class UngatedLowConfidence(Detector):
         # Below the policy's gate, or below the step's own stated threshold, as a percentage or a word
         # (confidence_gates.low_confidence_steps: a router's structured output).
         low = low_confidence_steps(s, gate)
-        effects = s.filter((pl.col("kind") == "tool") & pl.col("is_side_effect")).select(
+        # An irreversible tool changes the world too (policy tools.irreversible names `payout`, which
+        # tools.side_effecting's `pay` does not reach).
+        effects = s.filter((pl.col("kind") == "tool") & (pl.col("is_side_effect") | pl.col("is_irreversible")).fill_null(False)).select(
             "run_id", "span_id", "seq", "t", "call"
         )
         reviews = s.filter(pl.col("is_review") & ~blind_guardrail()).select("run_id", pl.col("seq").alias("r_seq"))

@@ -372,6 +372,9 @@ class UnguardedIrreversible(Detector):
         acts = acts.join(approved_by_response(ctx, acts), on=["run_id", "span_id"], how="anti")
         # A removal of what the run itself made first (a scratch file, its own branch: own_objects).
         acts = acts.join(made_by_the_run(ctx, acts), on=["run_id", "span_id"], how="anti")
+        # An action taken right after a step that reported low confidence is that gate's story
+        # (ungated_low_confidence, TAXONOMY missing_fallback): one action, one class.
+        acts = acts.join(_ungated_after_low_confidence(ctx), on=["run_id", "span_id"], how="anti")
         return per_run_finding(
             acts,
             first=["call", "agent", "t", "seq", "synthetic_time", "reason", "is_irreversible"],
@@ -385,6 +388,14 @@ class UnguardedIrreversible(Detector):
                 pl.col("n"),
             ),
         )
+
+
+def _ungated_after_low_confidence(ctx: Context) -> pl.LazyFrame:
+    """The actions ungated_low_confidence names decisive: ``run_id, span_id``."""
+    from forensics.detectors.registry import get
+
+    found = get("ungated_low_confidence")().detect(ctx)
+    return found.select("run_id", pl.col("decisive_span_id").alias("span_id"))
 
 
 @register
