@@ -13,9 +13,10 @@ Two spans are attempts of one request when
   arguments: a re-issued tool call, a LangChain ``RunnableRetry`` attempt (its child runs carry the
   tag ``retry:attempt:<n>`` from the second attempt), a tenacity- or LiteLLM-retried model call, or
 * they are runs of one LangGraph task: a node re-run by its ``RetryPolicy`` (the node's own run,
-  named after the node, with the same ``langgraph_checkpoint_ns`` under the same graph run). A node
-  whose inner calls already form attempt groups across its runs is not grouped again: one attempt
-  level per request.
+  named after the node, with the same ``langgraph_checkpoint_ns`` under the same graph run), or
+* they are invocations of one agent with the same input under one caller: the application's own retry
+  loop around the agent (Semantic Kernel's ``invoke_agent <name>`` spans). A node or agent whose inner
+  calls already form attempt groups across its runs is not grouped again: one attempt level per request.
 
 Columns: ``attempt_group`` (a 64-bit key, null for spans that are no call), ``attempt_index``
 (0-based, in run order), ``attempt_count``, ``is_last_attempt``, ``group_recovered`` (a later
@@ -184,9 +185,18 @@ def _structure(df: pl.DataFrame) -> pl.DataFrame:
     )
     task = pl.coalesce("_cv_lg_task", pl.concat_str(pl.lit("step "), "_cv_lg_step"))
     node_key = pl.when(node & task.is_not_null()).then(pl.struct("run_key", "parent_k", "name", task).hash(6))
+    # An agent invoked again by the application with the same input, under the same caller: the
+    # app's own retry loop around the agent (Semantic Kernel's ChatCompletionAgent.get_response /
+    # invoke, each call its own "invoke_agent <name>" span with gen_ai.input.messages, set to ERROR
+    # when it raised: semantic_kernel/utils/telemetry/agent_diagnostics/decorators.py). As for a
+    # LangGraph node, only where the calls inside are not already attempts of one request.
+    agent_key = pl.when(
+        (pl.col("kind") == "agent") & pl.col("agent").is_not_null() & pl.col("args").is_not_null() & pl.col("parent_k").is_not_null()
+    ).then(pl.struct("run_key", "parent_k", "agent", "args").hash(7))
     df = df.with_columns(
         pl.coalesce(db_key, http_key, call_key, retry_key).alias("attempt_group"),
-        node_key.alias("_cv_node_group"),
+        pl.coalesce(node_key, agent_key).alias("_cv_node_group"),
+        node_key.is_not_null().alias("_cv_lg_run"),
         http.alias("http_attempt"),
     )
     df = df.with_columns(
@@ -300,7 +310,7 @@ def _structure(df: pl.DataFrame) -> pl.DataFrame:
         # An attempt of LangChain's RunnableRetry: a child of the retry run, or tagged as its attempt.
         (pl.col("_cv_retry_tag").is_not_null() | pl.col("parent_k").is_in(retry_runs)).alias("runnable_retry"),
         # A run of a LangGraph node grouped with its task's other runs (its RetryPolicy's attempts).
-        (pl.col("_cv_node_group").is_not_null() & (pl.col("attempt_group").is_not_null())).alias("node_retry"),
+        (pl.col("_cv_lg_run") & (pl.col("attempt_group").is_not_null())).alias("node_retry"),
         (pl.col("_cv_reprompt") & (pl.col("kind") == "llm")).alias("reprompted"),
     )
 
@@ -402,6 +412,14 @@ register(
                 "retryable failure, sleeping initial_interval * backoff_factor**(n-1) plus jitter); langgraph/types.py (RetryPolicy); "
                 "openinference-instrumentation-langchain _tracer.py (span named run.name, metadata JSON, exception event)",
                 "attempt_group, node_retry",
+            ),
+            Signal(
+                "invoke_agent spans of the same agent (gen_ai.agent.name) with the same input (gen_ai.input.messages) under one parent, "
+                "each started once the one before had failed; not where the calls inside already form one attempt group",
+                "Semantic Kernel (Python) agents (ChatCompletionAgent.get_response / invoke); an application's retry loop around any agent",
+                "python/semantic_kernel/utils/telemetry/agent_diagnostics/decorators.py (_start_as_current_span: 'invoke_agent {agent.name}'; "
+                "_set_agent_invocation_input: gen_ai.input.messages; _set_agent_invocation_error: error.type, status ERROR)",
+                "attempt_group, attempt_index, group_recovered (retry_storm: a recovered group is no storm by its spacing alone)",
             ),
             Signal(
                 "a model call whose newest request (its input after the last assistant message) holds 'Fix the errors and try again.' (RetryPromptPart)",

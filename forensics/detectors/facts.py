@@ -346,6 +346,8 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
                 "run_id",
                 "span_id",
                 (pl.col("retried") | later_attempt).alias("retried"),
+                # Attempted again as a whole (carried down to the failed calls inside: _recovered_up).
+                later_attempt.alias("_again"),
                 (pl.col("fell_back") | pl.col("fallback_ok").is_not_null()).alias("fell_back"),
                 "escalated",
                 (
@@ -388,17 +390,24 @@ def _recovered_up(ctx: Context, follow: pl.DataFrame) -> pl.DataFrame:
             pl.col("span_id").alias("parent_id"),
             pl.col("recovered").alias("_up"),
             pl.col("recovery_span_id").alias("_up_id"),
+            pl.col("_again").alias("_up_again"),
         )
         new = f.join(up, on=["run_id", "parent_id"], how="left", maintain_order="left").with_columns(
             (pl.col("recovered") | pl.col("_up").fill_null(False)).alias("recovered"),
             # The recovery that made the failed caller good is the evidence for the call under it.
             pl.coalesce("recovery_span_id", pl.when(pl.col("_up")).then(pl.col("_up_id"))).alias("recovery_span_id"),
+            # A failed caller that was attempted again as a whole (an agent invoked again by the
+            # app's retry loop: conventions.attempts) sent the call that failed inside it again.
+            (pl.col("_again") | pl.col("_up_again").fill_null(False)).alias("_again"),
         )
-        changed = int(new.get_column("recovered").sum()) != int(f.get_column("recovered").sum())
-        f = new.drop("_up", "_up_id")
+        changed = (int(new.get_column("recovered").sum()), int(new.get_column("_again").sum())) != (
+            int(f.get_column("recovered").sum()),
+            int(f.get_column("_again").sum()),
+        )
+        f = new.drop("_up", "_up_id", "_up_again")
         if not changed:
             break
-    return f.drop("parent_id")
+    return f.with_columns(pl.col("retried") | pl.col("_again")).drop("parent_id", "_again")
 
 
 def failed_runs(ctx: Context) -> pl.DataFrame:

@@ -353,6 +353,10 @@ def _retry_storms(ctx: Context) -> pl.LazyFrame:
         # The first resend that ignored the wait the server asked for: the first failure was an
         # instructed, recoverable wait, and that resend is where the storm became inevitable.
         pl.col("span_id").filter(pl.col("asked") & ~pl.col("waited")).first().alias("ignored_id"),
+        # An application's retry loop around a whole agent invocation that got its answer in the end
+        # (conventions.attempts: the agent invoked again with the same input): each attempt is a
+        # whole agent run, no endpoint hammered; only too many attempts tell of a storm.
+        ((pl.col("kind") == "agent") & pl.col("group_recovered")).any().alias("agent_recovered"),
     )
     firsts = (
         chain.filter(pl.col("failed"))
@@ -394,12 +398,13 @@ def _retry_storms(ctx: Context) -> pl.LazyFrame:
                 & ~pl.col("grew")
                 & ~pl.col("synthetic_time")
                 & ~pl.col("honoured").fill_null(False)
+                & ~pl.col("agent_recovered")
             ).alias("no_backoff"),
         )
         # A tool re-run while its report keeps changing polls a moving state, not one failing
         # request resent (as in repeated_action: a failure that told something new is no repeat).
         .filter((pl.col("too_many") | pl.col("no_backoff")) & ~pl.col("news") & ~pl.col("repeat"))
-        .drop("news", "repeat")
+        .drop("news", "repeat", "agent_recovered")
     )
     return pl.concat([storms, _reprompt_storms(ctx, storms.collect_schema())], how="diagonal")
 
