@@ -13,7 +13,6 @@ from forensics.detectors.base import Context, Detector, finding, hms, num, txt
 from forensics.detectors.delegated_work import delegations, not_taken_up
 from forensics.detectors.dropped_delegation import _NOTHING as _NOTHING
 from forensics.detectors.findings import per_run_finding
-from forensics.detectors.handling import unhandled_failures
 from forensics.detectors.handoff_result import taken_by_named
 from forensics.detectors.long_running import asked_and_pending, pending_approvals
 from forensics.detectors.paging import http_pages
@@ -468,51 +467,6 @@ class UnacknowledgedEscalation(Detector):
             )
         )
         return per_run.select(finding("run_id", pl.col("ids"), "first_id", pl.col("why")))
-
-
-@register
-class OrphanFailure(Detector):
-    name = "orphan_failure"
-    failure_class = "ownership_gap"
-    scope = "run"
-    severity = "medium"
-    strength = "strong"
-    description = (
-        "In a run with agents, an error span with no owning agent anywhere up its ancestry: "
-        "nobody is accountable for it."
-    )
-
-    def detect(self, ctx: Context) -> pl.LazyFrame:
-        with_agents = ctx.runs.lazy().filter(pl.col("has_agents")).select("run_id")
-        orphans = (
-            ctx.spans.lazy()
-            # A failure the framework handed back as a result was owned by whoever read it.
-            .filter(
-                pl.col("failed")
-                & pl.col("agent").is_null()
-                & ~pl.col("has_failed_child")
-                & ~pl.col("error_handled")
-                # A step or budget limit stopping the run is the framework's own guard firing.
-                & ~pl.col("limit_stop")
-            )
-            .join(with_agents, on="run_id", how="semi")
-            # A failure something handled (a retry, a fallback, an escalation, a report: the
-            # client that resent an HTTP request outside any agent owned it) is not unowned.
-            .join(unhandled_failures(ctx), on=["run_id", "span_id"], how="semi")
-        )
-        return per_run_finding(
-            orphans,
-            first=["kind", "call", "error_label", "t"],
-            explanation=pl.format(
-                "{} {} failed with {} at {} outside any agent, so no agent owned the failure "
-                "({} unowned error(s) in the run)",
-                pl.col("kind"),
-                txt(pl.col("call")),
-                pl.col("error_label"),
-                hms("t"),
-                pl.col("n"),
-            ),
-        )
 
 
 def _suspended_on_pause(ctx: Context, open_runs: pl.LazyFrame) -> pl.LazyFrame:

@@ -1,0 +1,73 @@
+"""ownership_gap's orphan_failure: a failure with no owning agent anywhere up its ancestry.
+
+In a run with agents, an error span outside every agent; in a run with none (a scheduled job, a
+batch workflow), the run's own failure recorded on its root with nothing inside it failing: a
+LlamaIndex workflow run whose step raised (llama_index/core/workflow/workflow.py: the step worker's
+exception ends the run, ``handler`` raises it; openinference-instrumentation-llama-index _handler.py
+ends the workflow's span with the error, its step spans OK or absent) failed where no agent was
+accountable for it.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from forensics.detectors.base import Context, Detector, hms, txt
+from forensics.detectors.findings import per_run_finding
+from forensics.detectors.handling import unhandled_failures
+from forensics.detectors.registry import register
+
+#: The span kinds of a job's own code: a workflow, a chain, a span with no kind. A model or tool call
+#: that is its run's only span is a fragment whose caller is in another trace (unhandled_error's).
+JOB_KINDS = ("chain", "unknown")
+
+
+@register
+class OrphanFailure(Detector):
+    name = "orphan_failure"
+    failure_class = "ownership_gap"
+    scope = "run"
+    severity = "medium"
+    strength = "strong"
+    description = (
+        "In a run with agents, an error span with no owning agent anywhere up its ancestry: "
+        "nobody is accountable for it. In a run with no agent at all (a scheduled job, a batch "
+        "workflow), the run's root failed with nothing inside it failing: the job's own code raised "
+        "and no agent or handler owned the failure."
+    )
+
+    def detect(self, ctx: Context) -> pl.LazyFrame:
+        runs = ctx.runs.lazy().select("run_id", "has_agents")
+        # A job with no agent: only its root's own failure (one that carried up a failed call is
+        # that call's, unhandled_error's), and only where the root is the job's code, not a call.
+        job_failure = pl.col("is_root") & pl.col("kind").is_in(JOB_KINDS) & ~pl.col("has_agents")
+        orphans = (
+            ctx.spans.lazy()
+            # A failure the framework handed back as a result was owned by whoever read it.
+            .filter(
+                pl.col("failed")
+                & pl.col("agent").is_null()
+                & ~pl.col("has_failed_child")
+                & ~pl.col("error_handled")
+                # A step or budget limit stopping the run is the framework's own guard firing.
+                & ~pl.col("limit_stop")
+            )
+            .join(runs, on="run_id")
+            .filter(pl.col("has_agents") | job_failure)
+            # A failure something handled (a retry, a fallback, an escalation, a report: the
+            # client that resent an HTTP request outside any agent owned it) is not unowned.
+            .join(unhandled_failures(ctx), on=["run_id", "span_id"], how="semi")
+        )
+        return per_run_finding(
+            orphans,
+            first=["kind", "call", "error_label", "t"],
+            explanation=pl.format(
+                "{} {} failed with {} at {} outside any agent, so no agent owned the failure "
+                "({} unowned error(s) in the run)",
+                pl.col("kind"),
+                txt(pl.col("call")),
+                pl.col("error_label"),
+                hms("t"),
+                pl.col("n"),
+            ),
+        )
