@@ -208,6 +208,9 @@ def _extract() -> list[pl.Expr]:
         interrupt.alias("_cv_interrupt"),
         tripwire.alias("_cv_tripwire"),
         approval.alias("_cv_approval"),
+        # Agent Framework workflows: the executor each executor.process span ran (observability.py
+        # create_processing_span: executor.id, executor.type = the executor's class name).
+        json_scalar("attributes", r"executor\.type", "executor.type").alias("_cv_executor_type"),
         where_contains("attributes", "tool-approved").str.contains(_TOOL_APPROVED).fill_null(False).alias("_cv_tool_approved"),
         json_scalar("attributes", "agent_state", "agent_state").str.to_lowercase().alias("_cv_agent_state"),
         # Whether the person is signed in, where the log says so: an explicit flag in the run's or
@@ -276,12 +279,37 @@ def _awaiting_approval(df: pl.DataFrame) -> pl.Expr:
     return pl.col("span_k").is_in(pending.get_column("span_k").implode())
 
 
+#: Microsoft Agent Framework's built-in human-in-the-loop executor (agent_framework/_workflows/
+#: _executor.py RequestInfoExecutor: "When it receives a request message, it saves the request
+#: details and emits a RequestInfoEvent. When a response is provided externally, it emits the
+#: response as a message").
+REQUEST_INFO_EXECUTOR: Final = "RequestInfoExecutor"
+
+
+def _request_unanswered(df: pl.DataFrame) -> pl.Expr:
+    """A RequestInfoExecutor's span (loaded as kind human: the question put to a person) with
+    nothing of its run started after it ended: the response never came. The workflow waits on it
+    (the run ends idle with the request pending) until ``send_responses`` hands the answer in, which
+    RequestInfoExecutor.handle_response sends on as a message to the executor that asked, whose work
+    then runs. A request with no work after it is a question nobody answered (pause_kind approval:
+    an escalation), not a person's review; work after it (another branch's, at worst) is read as the
+    workflow going on with the answer."""
+    asks = pl.col("_cv_executor_type") == REQUEST_INFO_EXECUTOR
+    cand = df.filter(asks.fill_null(False)).select("span_k", "run_key", pl.coalesce("end_time", "t").alias("_end"))
+    if cand.height == 0:
+        return pl.lit(False)
+    work = df.join(cand.select("run_key").unique(), on="run_key", how="semi").select("run_key", pl.col("t").alias("_w_t"))
+    answered = cand.join(work, on="run_key").filter(pl.col("_w_t") >= pl.col("_end")).select("span_k")
+    pending = cand.join(answered, on="span_k", how="anti")
+    return pl.col("span_k").is_in(pending.get_column("span_k").implode())
+
+
 def _status(df: pl.DataFrame) -> pl.DataFrame:
     state = pl.col("_cv_agent_state")
     kind = (
         pl.when(pl.col("_cv_interrupt"))
         .then(pl.lit("interrupt"))
-        .when(pl.col("_cv_approval") | (state == "awaiting_user_confirmation") | _awaiting_approval(df))
+        .when(pl.col("_cv_approval") | (state == "awaiting_user_confirmation") | _awaiting_approval(df) | _request_unanswered(df))
         .then(pl.lit("approval"))
         .when(pl.col("_cv_tripwire"))
         .then(pl.lit("tripwire"))
@@ -406,6 +434,13 @@ register(
                 "pause_kind=approval / awaiting_user, agent_state, state_ack",
             ),
             Signal("human span", "all loaders", "forensics/schema.py (kind=human)", "pause_kind=human"),
+            Signal(
+                "a RequestInfoExecutor's executor.process span (executor.type) with nothing of its run started after it ended",
+                "Microsoft Agent Framework (workflows)",
+                "microsoft/agent-framework python/packages/core/agent_framework/_workflows/_executor.py (RequestInfoExecutor.run emits "
+                "the RequestInfoEvent; handle_response sends the answer on as a message); observability.py (create_processing_span)",
+                "pause_kind=approval, pause_escalation (the request pending: no person's turn)",
+            ),
             Signal(
                 "a model call's input holding instructions that require the user's confirmation, and the conversation after them",
                 "OpenAI Agents SDK (generation span input: the agent's instructions as the system message, then the conversation); Chat Completions messages",

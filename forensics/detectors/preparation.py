@@ -506,7 +506,9 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
     # A person's turn: a human span, a span of a signed-in end user, or a tool that returned what
     # the person typed (PERSON_INPUT_TOOLS).
     typed = (pl.col("kind") == "tool") & pl.col("step_name").is_in(PERSON_INPUT_TOOLS) & ~pl.col("failed")
-    human = (pl.col("kind") == "human") | person | typed
+    # A question put to a person that nobody answered (pause_kind approval: an Agent Framework
+    # RequestInfoExecutor request with no response, conventions.pauses) is no turn of theirs.
+    human = ((pl.col("kind") == "human") & (pl.col("pause_kind") != "approval").fill_null(True)) | person | typed
     # A person's turn reviews what the agent does next only when it answers the agent: the opening
     # request of a conversation (no agent turn before it) asks for the action, it does not approve it.
     agent_spoke_before = _answers_agent(df, human)
