@@ -305,6 +305,9 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
                 & (pl.col("l_kind") == "llm")
                 & ~pl.col("l_model").eq_missing(pl.col("model"))
                 & same_agent
+                # Another model doing the same work: a chat model answering after an embeddings call
+                # failed did not embed the query (the retrieval it fed came back empty).
+                & (_embeds("call", "model") == _embeds("l_call", "l_model"))
             )
             | (
                 # Another tool doing the same thing: the same verb and arguments on another service
@@ -364,6 +367,17 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
         )
 
     return ctx.once("failure_followups", lambda: _recovered_up(ctx, build().collect()))
+
+
+#: An embeddings call, by its model or its name: OpenAI's text-embedding-3-small, Cohere's
+#: embed-english-v3.0, Ollama's nomic-embed-text; OpenTelemetry GenAI's ``embeddings {model}`` span,
+#: LlamaIndex's OpenAIEmbedding, LangChain's OpenAIEmbeddings. (All load as kind llm.)
+_EMBEDDING: Final = r"(?i)embed"
+
+
+def _embeds(call: str, model: str) -> pl.Expr:
+    """The call (``call``/``model`` columns) is an embeddings call (:data:`_EMBEDDING`)."""
+    return pl.concat_str([pl.col(call), pl.col(model)], separator=" ", ignore_nulls=True).str.contains(_EMBEDDING).fill_null(False)
 
 
 #: How many levels a recovery is carried down a chain of failed spans (an error travelling up).
