@@ -16,6 +16,7 @@ from forensics.detectors.findings import per_run_finding
 from forensics.detectors.handoff_result import taken_by_named
 from forensics.detectors.long_running import asked_and_pending, pending_approvals
 from forensics.detectors.paging import http_pages
+from forensics.detectors.readdressed_handoffs import readdressed
 from forensics.detectors.refused_handoffs import refused_handoffs
 from forensics.detectors.registry import register
 from forensics.detectors.ticket_followup import taken_later
@@ -160,7 +161,7 @@ def dangling_handoffs(ctx: Context) -> pl.DataFrame:
             .join(handoffs.select("run_id", "span_id"), on=["run_id", "span_id"], how="semi")
             .unique()
         )
-        return (
+        dangling = (
             handoffs.join(received.lazy(), on=["run_id", "span_id", "target_norm"], how="anti")
             .join(nested, on=["run_id", "span_id"], how="anti")
             .join(thought, on=["run_id", "span_id"], how="anti")
@@ -168,7 +169,11 @@ def dangling_handoffs(ctx: Context) -> pl.DataFrame:
             .join(taken_by_named(s, handoffs), on=["run_id", "span_id"], how="anti")
             .join(_cut_by_step_limit(s, handoffs), on=["run_id", "span_id"], how="anti")
             .join(_node_named_for_target(s, handoffs), on=["run_id", "span_id", "target_norm"], how="anti")
+            .collect()
+            .lazy()
         )
+        # Refused for naming no such coworker, then made again to one who took it (readdressed_handoffs).
+        return dangling.join(readdressed(s, handoffs, dangling), on=["run_id", "span_id"], how="anti")
 
     # Built inside ``once``: build() collects its steps as it goes, so calling it before the cache
     # was looked up redid them for every caller (dangling_handoff, claim_delegates).

@@ -11,7 +11,7 @@ error the manager then went on from as if it had worked (error_as_data).
 
 from __future__ import annotations
 
-from span_builder import detectors, one, run, span
+from span_builder import detectors, findings, one, run, span
 
 NOT_FOUND = (
     "\nError executing tool. coworker mentioned not found, it must be one of the following options:\n"
@@ -94,3 +94,36 @@ def test_near_miss_a_model_call_nested_in_a_handoff_that_is_itself_a_model_call(
         span("l2", 4, 5, parent_id="sup", kind="llm", model="gpt-4o", output="Your hotel is booked."),
     )  # fmt: skip
     assert one(c, "dangling_handoff")["decisive_span_id"] == "h1"
+
+
+# The manager read the refusal's list of roles and delegated again to one of them, who did the
+# work inside the second call (BaseAgentTool._execute -> agent.execute_task): the first handoff was
+# re-addressed, not left lying (forensics/detectors/readdressed_handoffs.py).
+def _readdressed(second_output: str, *inside: dict[str, object]):
+    return run(
+        span("kick", 0, 20, kind="chain", name="Crew.kickoff", output="Competitive analysis: competitors grew 12-18% YoY."),
+        span("pm", 1, 19, parent_id="kick", kind="agent", name="Project Manager", agent="Project Manager"),
+        span("l1", 2, 3, parent_id="pm", kind="llm", model="gpt-4o", output="Action: Delegate work to coworker"),
+        span("d1", 4, 5, parent_id="pm", kind="tool", tool="Delegate work to coworker",
+             input='{"task": "Collect 2025 revenue for the top 3 competitors", "context": "Acme", "coworker": "Market Analyst"}',
+             output=NOT_FOUND),
+        span("l1b", 5.5, 6, parent_id="pm", kind="llm", model="gpt-4o", output="Action: Delegate work to coworker"),
+        span("d2", 6.5, 10, parent_id="pm", kind="tool", tool="Delegate work to coworker",
+             input='{"task": "Collect 2025 revenue for the top 3 competitors", "context": "Acme", "coworker": "Market Research Analyst"}',
+             output=second_output),
+        *inside,
+        span("l2", 11, 12, parent_id="pm", kind="llm", model="gpt-4o",
+             output="Final Answer: Competitive analysis: competitors grew 12-18% YoY."),
+    )  # fmt: skip
+
+
+def test_near_miss_the_manager_delegated_again_to_a_coworker_in_the_crew() -> None:
+    worker = span("w", 7, 9.5, parent_id="d2", kind="agent", name="Market Research Analyst.execute_task",
+                  agent="Market Research Analyst.execute_task", output="Competitors grew 12-18% YoY.")  # fmt: skip
+    assert detectors(_readdressed("Competitors grew 12-18% YoY.", worker)) == set()
+
+
+def test_a_second_delegation_refused_too_leaves_both_dangling() -> None:
+    found = findings(_readdressed(NOT_FOUND), "dangling_handoff")
+    assert [f["decisive_span_id"] for f in found] == ["d1"]
+    assert "2 unreceived" in found[0]["explanation"]
