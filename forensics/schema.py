@@ -15,6 +15,7 @@ import pyarrow as pa
 KINDS: Final = (
     "agent",
     "llm",
+    "embedding",
     "tool",
     "retriever",
     "handoff",
@@ -41,7 +42,7 @@ SPAN_FIELDS: Final = (
     _field("parent_id", pa.string(), "The parent span's id, null for a root span."),
     _field("session_id", pa.string(), "Runs that continue the same task or conversation (conversation id, thread, Langfuse sessionId); filled for every span of a run that names one."),
     _field("name", pa.string(), "The span's name as the source wrote it."),
-    _field("kind", pa.string(), "One of agent, llm, tool, retriever, handoff, human, guardrail, chain, event, unknown.", False),
+    _field("kind", pa.string(), "One of agent, llm, embedding, tool, retriever, handoff, human, guardrail, chain, event, unknown.", False),
     _field("agent", pa.string(), "The agent that owns the span: its own name for agent spans, else inherited from the nearest agent ancestor."),
     _field("tool", pa.string(), "The tool's name, for tool spans."),
     _field("handoff_to", pa.string(), "The target agent of a handoff span."),

@@ -32,7 +32,7 @@ GENAI_OPERATION_KINDS: Final = {
     "chat": "llm",
     "text_completion": "llm",
     "generate_content": "llm",
-    "embeddings": "llm",
+    "embeddings": "embedding",
     "call_llm": "llm",  # any-agent
     "execute_tool": "tool",
     "invoke_agent": "agent",
@@ -49,17 +49,21 @@ GENAI_OPERATION_KINDS: Final = {
     # prototype/stories/TRACE_COVERAGE.md: the apply_guardrail span and gen_ai.security.finding events).
     "apply_guardrail": "guardrail",
     # OpenLIT's SemanticConvention GEN_AI_OPERATION_TYPE_* (sdk/python/src/openlit/semcov).
-    "embedding": "llm",
+    "embedding": "embedding",
     "vectordb": "retriever",
     "retrieval": "retriever",
     "agent": "agent",
     **dict.fromkeys(("framework", "workflow", "execute_task"), "chain"),
 }
 
-#: openinference.span.kind (also Phoenix's span_kind) → kind.
+#: openinference.span.kind (also Phoenix's span_kind) → kind. EMBEDDING is a call to an embedding
+#: model, "used in retrieval" (Arize-ai/openinference spec/embedding_spans.md: span CreateEmbeddings,
+#: embedding.model_name, output.value the vectors as JSON): a billed call that can fail, but no turn of
+#: the agent's model, whose output is never the agent's words: its own kind ``embedding`` (every
+#: format's embedding call maps there: GenAI ``embeddings``, LangSmith/Langfuse/MLflow, OpenLIT, LiteLLM).
 OPENINFERENCE_KINDS: Final = {
     "LLM": "llm",
-    "EMBEDDING": "llm",
+    "EMBEDDING": "embedding",
     "CHAIN": "chain",
     "TOOL": "tool",
     "AGENT": "agent",
@@ -103,11 +107,12 @@ TRACELOOP_KINDS: Final = {
 LLM_REQUEST_TYPE_KINDS: Final = {
     "chat": "llm",
     "completion": "llm",
-    "embedding": "llm",
+    "embedding": "embedding",
     "rerank": "retriever",
-    **dict.fromkeys(("acompletion", "text_completion", "atext_completion", "aembedding", "responses", "aresponses",
+    **dict.fromkeys(("acompletion", "text_completion", "atext_completion", "responses", "aresponses",
                      "anthropic_messages", "generate_content", "agenerate_content"), "llm"),
     "arerank": "retriever",
+    "aembedding": "embedding",
     "call_mcp_tool": "tool",
 }
 
@@ -120,7 +125,8 @@ VERCEL_AI_KINDS: Final = {
     **dict.fromkeys(("ai.generateText", "ai.streamText", "ai.generateObject", "ai.streamObject",
                      "ai.embed", "ai.embedMany"), "chain"),
     **dict.fromkeys(("ai.generateText.doGenerate", "ai.streamText.doStream", "ai.generateObject.doGenerate",
-                     "ai.streamObject.doStream", "ai.embed.doEmbed", "ai.embedMany.doEmbed"), "llm"),
+                     "ai.streamObject.doStream"), "llm"),
+    **dict.fromkeys(("ai.embed.doEmbed", "ai.embedMany.doEmbed"), "embedding"),
     "ai.toolCall": "tool",
 }
 

@@ -33,7 +33,7 @@ import polars as pl
 
 from forensics.conventions.registry import Convention, Signal, json_scalar, register, where_contains
 
-CALL_KINDS: Final = ("tool", "llm", "retriever")
+CALL_KINDS: Final = ("tool", "llm", "embedding", "retriever")
 #: A Retry-After honoured within this fraction (clocks of client spans are not exact).
 RETRY_AFTER_TOLERANCE: Final = 0.9
 #: Two waits closer than this are one fixed interval, told apart only by the timer and the

@@ -45,6 +45,16 @@ register(
                 "kind=human (forensics/semconv.py KIND_BEFORE_VALUE), so pause_kind=human",
             ),
             Signal(
+                "openinference.span.kind EMBEDDING (span CreateEmbeddings, embedding.model_name, the vectors in "
+                "output.value); RETRIEVER, RERANKER",
+                "OpenInference (Phoenix, Arize instrumentations); the same call in GenAI (embeddings), OpenLIT, "
+                "LiteLLM (aembedding), the Vercel AI SDK (ai.embed.doEmbed), LangSmith, Langfuse, MLflow",
+                "Arize-ai/openinference spec/embedding_spans.md; spec/semantic_conventions.md (reranker.*); "
+                "openinference-instrumentation-llama-index _handler.py (EmbeddingStartEvent, ReRankStartEvent)",
+                "kind=embedding (a billed call that can fail, never a turn of the agent's model: forensics/semconv.py "
+                "OPENINFERENCE_KINDS), kind=retriever",
+            ),
+            Signal(
                 "a TOOL span whose tool.name is user_input (UserInputTool: a question put to a person)",
                 "smolagents (Arize openinference-instrumentation-smolagents)",
                 "src/smolagents/default_tools.py (UserInputTool: name user_input, forward returns input(question)); "

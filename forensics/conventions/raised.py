@@ -29,7 +29,7 @@ from forensics.conventions.registry import Convention, Signal, register
 #: The whole error message the SDK attaches right before raising ModelBehaviorError.
 RAISED_OUT: Final = r"^(?:Tool not found|Invalid JSON provided|Handoff function expected non-null input, but got None)$"
 #: The steps of a run: a failure after which none of these started was the last thing it did.
-STEP_KINDS: Final = ("llm", "tool", "handoff", "retriever")
+STEP_KINDS: Final = ("llm", "embedding", "tool", "handoff", "retriever")
 
 
 def _status(df: pl.DataFrame) -> pl.DataFrame:

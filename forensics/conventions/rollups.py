@@ -22,7 +22,7 @@ gen_ai.usage.* from the response). The innermost span is the request the provide
 billed (a client's own retries are inside it); the outer one repeats its usage.
 
 Summed over every span, such a run counts its usage twice or more, and a healthy long run looks
-like a runaway. The rule: in a run where model-call spans (``kind`` ``llm``) carry a figure, the
+like a runaway. The rule: in a run where model-call spans (``kind`` ``llm`` or ``embedding``) carry a figure, the
 figure on container spans (``agent``, ``chain``) is a roll-up of those calls and is not counted
 again; and a model-call span with a model-call child carrying the figure is the outer record of
 that call, not counted again. A run whose only figures are on containers (nothing per call) keeps
@@ -41,6 +41,8 @@ from forensics.conventions.registry import Convention, Signal, register
 
 #: Span kinds that enclose model calls and whose usage, when the calls carry their own, is a total.
 CONTAINER_KINDS: Final = ("agent", "chain")
+#: Span kinds that are calls a provider billed: a model call, an embedding model call.
+MODEL_CALL_KINDS: Final = ("llm", "embedding")
 _USAGE: Final = (("input_tokens", "output_tokens"), ("cost_usd",))
 
 
@@ -49,7 +51,7 @@ def without_rollups(spans: pl.DataFrame, run: str = "run_id") -> pl.DataFrame:
     their own (per figure family: tokens, cost). Returns the frame unchanged (same object) when no
     container span carries a figure, which is the common case and costs one pass over ``kind``."""
     container = pl.col("kind").is_in(CONTAINER_KINDS)
-    call = pl.col("kind") == "llm"
+    call = pl.col("kind").is_in(MODEL_CALL_KINDS)
     present = [pl.any_horizontal([pl.col(c).is_not_null() for c in cols]) for cols in _USAGE]
     nested = [call & p & pl.col("parent_id").is_not_null() for p in present]
     flags = spans.select([(container & p).any().alias(f"_c{i}") for i, p in enumerate(present)]

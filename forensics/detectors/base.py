@@ -22,8 +22,9 @@ import polars as pl
 from forensics.conventions.registry import on_rows
 from forensics.policy import Policy
 
-#: Kinds that are calls to something that can fail on its own (a tool, a model, a retriever).
-CALL_KINDS: Final = ("tool", "llm", "retriever")
+#: Kinds that are calls to something that can fail on its own (a tool, a model, an embedding model,
+#: a retriever).
+CALL_KINDS: Final = ("tool", "llm", "embedding", "retriever")
 
 #: Columns a detector returns; classify() adds the rest of FINDING_SCHEMA.
 DETECTOR_OUTPUT: Final[dict[str, pl.DataType]] = {

@@ -12,7 +12,7 @@ one is still open, so the root's status and end come from the top-level observat
 (no end), else it ends with the last observation; the latency stays in attributes. Only a trace
 with no top-level observation falls back to ``timestamp + latency``.
 
-Observation ``type`` gives the kind (GENERATION/EMBEDDING → llm, SPAN → chain, EVENT → event,
+Observation ``type`` gives the kind (GENERATION → llm, EMBEDDING → embedding, SPAN → chain, EVENT → event,
 AGENT, TOOL, CHAIN, RETRIEVER, EVALUATOR → chain, GUARDRAIL). A plain SPAN is Langfuse's generic
 type, so when the OpenTelemetry attributes say more (CrewAI's ``Task._execute_core`` is an
 OpenInference AGENT) those win; without them, the v2 LangChain handler's metadata does (see
@@ -65,7 +65,7 @@ from .otel_common import RecordError, finish_row, span_id, time_ns, trace_id
 OBSERVATION_KINDS = {
     "SPAN": "chain",
     "GENERATION": "llm",
-    "EMBEDDING": "llm",
+    "EMBEDDING": "embedding",
     "EVENT": "event",
     "AGENT": "agent",
     "TOOL": "tool",
@@ -323,7 +323,7 @@ def observation_row(obs: Any, root: str | None, roles: dict[str, str] | None = N
             used.add("statusMessage")
     else:
         row["status"] = "ok" if row["end_time"] is not None else "unset"
-    _usage(obs, row, kind == "llm")
+    _usage(obs, row, kind in ("llm", "embedding"))
     otel, structural = split_metadata(obs.get("metadata"))
     langchain = langchain_keys(otel, structural)
     rest = _finish(row, otel)

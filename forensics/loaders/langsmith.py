@@ -14,7 +14,7 @@ Mapping: ``trace_id`` (else the first ``dotted_order`` segment, else the root's 
 run; ``parent_run_id`` (else the nesting, else the previous ``dotted_order`` segment) the parent.
 Times are ISO-8601 (aware or naive UTC) or epoch milliseconds (JS SDK); ``dotted_order`` keeps
 the SDK's microsecond start order, so it refines a millisecond ``start_time``. ``run_type`` gives
-the kind (embedding → llm, prompt/parser → chain). LangSmith has no agent run type, so a chain run
+the kind (prompt/parser → chain). LangSmith has no agent run type, so a chain run
 is an agent only on evidence (see ``AGENT_EVIDENCE``): it is the LangGraph node or LangChain agent
 its metadata names (``lc_agent_name`` equal to its name, or ``langgraph_node`` for a node with a model
 call under it or a handoff naming it: not ``__start__``, a router or a plain function node), an OpenAI Agents SDK
@@ -65,7 +65,7 @@ RUN_TYPE_KINDS = {
     "chain": "chain",
     "tool": "tool",
     "retriever": "retriever",
-    "embedding": "llm",
+    "embedding": "embedding",
     "prompt": "chain",
     "parser": "chain",
     "agent": "agent",
@@ -348,7 +348,7 @@ def run_row(pending: _Run, by_id: dict[str, _Run]) -> dict[str, Any]:
     if str(run.get("status", "")).lower() in _STATUS_WORDS:
         used.add("status")
     rest: dict[str, Any] = {}
-    if kind == "llm":
+    if kind in ("llm", "embedding"):
         _usage(run, row, metadata, used, rest)
     attrs = {k: v for k, v in run.items() if k not in used and v is not None}
     attrs.update(rest)

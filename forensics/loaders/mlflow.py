@@ -13,8 +13,8 @@ Two schema generations (FIELDS.md §7):
   in ns, ``status_code``/``status_message``.
 
 In both, span attribute values are JSON-*encoded* strings (``"mlflow.spanType": "\\"AGENT\\""``);
-they are decoded before mapping. ``mlflow.spanType`` gives the kind (CHAT_MODEL/LLM/EMBEDDING →
-llm, AGENT, TOOL, RETRIEVER/RERANKER → retriever, CHAIN/PARSER → chain, GUARDRAIL); an AGENT span
+they are decoded before mapping. ``mlflow.spanType`` gives the kind (CHAT_MODEL/LLM →
+llm, EMBEDDING → embedding, AGENT, TOOL, RETRIEVER/RERANKER → retriever, CHAIN/PARSER → chain, GUARDRAIL); an AGENT span
 names its agent and a TOOL span its tool by the span's name. ``mlflow.spanInputs``/``spanOutputs``
 are the input and output (a model call's ``model`` argument in its inputs names its model where no
 attribute does: autologging traces ``create(**kwargs)``); ``mlflow.chat.tokenUsage`` the tokens. The run id is the OpenTelemetry
@@ -53,7 +53,7 @@ from .otel_common import (
 SPAN_TYPE_KINDS = {
     "LLM": "llm",
     "CHAT_MODEL": "llm",
-    "EMBEDDING": "llm",
+    "EMBEDDING": "embedding",
     "AGENT": "agent",
     "TOOL": "tool",
     "RETRIEVER": "retriever",
@@ -216,7 +216,7 @@ def span_row(span: Any, trace: dict[str, Any]) -> dict[str, Any]:
         row["kind"] = "unknown"
     # Autologging records a model call's keyword arguments as its inputs (the OpenAI and Anthropic
     # flavours trace ``create(**kwargs)``): where no attribute names the model, the request does.
-    if row["kind"] == "llm" and row.get("model") is None and isinstance(inputs, dict) and isinstance(inputs.get("model"), str):
+    if row["kind"] in ("llm", "embedding") and row.get("model") is None and isinstance(inputs, dict) and isinstance(inputs.get("model"), str):
         row["model"] = inputs["model"]
     if span_type is not None and kind is None:
         rest["@span_type"] = span_type

@@ -153,7 +153,7 @@ def test_list_of_traces_types_levels_events_and_otel_metadata() -> None:
     assert (post["parent_id"], post["status"], post["end_time"]) == (run1, "unset", None)
     assert json.loads(post["attributes"])["metadata"] == "not json, written by hand"
     kinds2 = {r["name"]: r["kind"] for r in df.filter(pl.col("run_id") == "8e4d0b2f3c5e4f708192a3b4c5d6e7f8").iter_rows(named=True)}
-    assert kinds2 == {"order-support": "chain", "rag": "chain", "embed": "llm", "vector-search": "retriever",
+    assert kinds2 == {"order-support": "chain", "rag": "chain", "embed": "embedding", "vector-search": "retriever",
                       "faithfulness": "chain"}
     embed = rows["b000000000000002"]  # the older `usage` object and calculatedTotalCost
     assert (embed["input_tokens"], embed["output_tokens"], embed["cost_usd"]) == (7, 0, 2e-07)

@@ -119,7 +119,7 @@ def test_nested_child_runs_flatten_with_parents_agents_and_handoff() -> None:
     kinds = {name: rows[name]["kind"] for name in rows}
     assert kinds == {"LangGraph": "chain", "supervisor": "agent", "ChatOpenAI": "llm",
                      "transfer_to_researcher": "handoff", "researcher": "agent", "web_search": "tool",
-                     "OpenAIEmbeddings": "llm", "StrOutputParser": "chain"}
+                     "OpenAIEmbeddings": "embedding", "StrOutputParser": "chain"}
     assert rows["transfer_to_researcher"]["handoff_to"] == "researcher"
     assert rows["transfer_to_researcher"]["agent"] == "supervisor"
     assert rows["web_search"]["agent"] == "researcher"

@@ -87,7 +87,7 @@ def test_jsonl_one_trace_per_line() -> None:
     _, df = load(HERE / "traces.jsonl")
     assert df.select("run_id", "kind", "status", "session_id").rows() == [
         ("11111111111111111111111111111111", "agent", "ok", "multi"),
-        ("33333333333333333333333333333333", "llm", "unset", None),
+        ("33333333333333333333333333333333", "embedding", "unset", None),
     ]
     assert df["span_id"].to_list() == ["2222222222222222", "4444444444444444"]
 

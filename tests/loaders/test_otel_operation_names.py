@@ -56,7 +56,7 @@ def test_openai_agents_v2_handoff_names_its_target_and_guardrail_is_a_guardrail(
 
 
 @pytest.mark.parametrize(("call_type", "kind"), [
-    ("acompletion", "llm"), ("completion", "llm"), ("atext_completion", "llm"), ("aembedding", "llm"),
+    ("acompletion", "llm"), ("completion", "llm"), ("atext_completion", "llm"), ("aembedding", "embedding"),
     ("aresponses", "llm"), ("anthropic_messages", "llm"), ("arerank", "retriever"), ("call_mcp_tool", "tool")])
 def test_litellm_call_types(call_type: str, kind: str) -> None:
     row = _mapped({"llm.request.type": call_type, "gen_ai.request.model": "gpt-4o", "gen_ai.system": "openai",
@@ -71,7 +71,7 @@ def test_near_miss_litellm_call_types_that_are_no_call_of_an_agent_name_no_kind(
 
 
 @pytest.mark.parametrize(("operation", "kind"), [
-    ("embedding", "llm"), ("vectordb", "retriever"), ("retrieval", "retriever"), ("framework", "chain"),
+    ("embedding", "embedding"), ("vectordb", "retriever"), ("retrieval", "retriever"), ("framework", "chain"),
     ("workflow", "chain"), ("agent", "agent"), ("execute_task", "chain")])
 def test_openlit_operation_types(operation: str, kind: str) -> None:
     assert _mapped({"gen_ai.operation.name": operation, "gen_ai.system": "crewai"})["kind"] == kind
