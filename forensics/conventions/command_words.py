@@ -15,10 +15,17 @@ then not read as that command. A coding agent's shell tool (Claude Code ``Bash``
   ``NAME=VALUE`` words);
 * ``sudo -u deploy git push``: sudo(8) runs its command as another user (options taking an
   argument: ``-u user``, ``-g group``, ``-C num``, ``-D dir``, ``-h host``, ``-p prompt``, ``-r
-  role``, ``-t type``, ``-T timeout``, ``-U user``, ``-R dir``; ``--`` ends them); ``doas -u user``
-  alike (doas(1));
+  role``, ``-t type``, ``-T timeout``, ``-U user``, ``-R dir``, and their long forms ``--user``
+  ...; ``--`` ends them); ``doas -u user`` alike (doas(1));
+* ``runuser -u deploy -- git push``: util-linux runuser(1) (login-utils/su-common.c, shared with
+  su) runs its command as another user when given ``-u``/``--user`` (options taking an argument:
+  ``-u``, ``-g``, ``-G``, ``-s``, ``-w``, ``-c``, long forms ``--user``, ``--group``, ``--supp-group``,
+  ``--shell``, ``--whitelist-environment``, ``--command``, ``--session-command``); without ``-u`` it
+  is su: ``runuser -l deploy -c "git push"`` runs the ``-c`` line;
 * ``nohup``, ``time [-p]``, ``nice [-n N]``, ``timeout [opts] DURATION``, ``command``, ``exec``,
-  ``stdbuf -oL``: they run the command that follows.
+  ``stdbuf -oL``, ``setsid``, ``ionice [-c class] [-n level]``: they run the command that follows
+  (a long option written apart from its value, ``timeout --signal KILL 30``, ``nice --adjustment 5``,
+  ``env --chdir /srv``, takes the next word too: GNU getopt_long's required arguments).
 
 Read with :mod:`shlex`'s POSIX rules (quotes, escapes; ``&&``, ``||``, ``;``, ``|`` and line breaks
 end a command), one parse per distinct command line. The convention keeps, for the shell tool
@@ -44,20 +51,32 @@ _ASSIGNMENT: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 #: Words that end one command of a line (shlex's punctuation tokens).
 _SEPARATORS: Final = frozenset({"&&", "||", ";", "|", "&", ";;", "|&"})
 #: Commands that run the command after them, with the options of theirs that take an argument
-#: (the next word is that argument, not the command): sudo(8), doas(1), env(1), nice(1),
-#: timeout(1), stdbuf(1), time (bash keyword / time(1)), nohup(1), command and exec (builtins).
+#: (the next word is that argument, not the command; a long one only when written apart from its
+#: value, ``--user deploy``, not ``--user=deploy``): sudo(8), doas(1), env(1), nice(1), timeout(1),
+#: stdbuf(1) (GNU coreutils), time (bash keyword / time(1)), nohup(1), command and exec (builtins),
+#: util-linux runuser(1) (with ``-u``: _SU_WITHOUT), setsid(1) and ionice(1).
 _WRAPPERS: Final[dict[str, frozenset[str]]] = {
-    "sudo": frozenset({"-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-T", "-U", "-R"}),
+    "sudo": frozenset({"-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-T", "-U", "-R", "--user", "--group",
+                       "--close-from", "--chdir", "--host", "--prompt", "--role", "--type", "--command-timeout",
+                       "--other-user", "--chroot"}),
     "doas": frozenset({"-u", "-C"}),
-    "env": frozenset({"-u", "-C", "-S"}),
-    "nice": frozenset({"-n"}),
-    "timeout": frozenset({"-s", "-k"}),
-    "stdbuf": frozenset({"-i", "-o", "-e"}),
-    "time": frozenset({"-f", "-o"}),
+    "env": frozenset({"-u", "-C", "-S", "--unset", "--chdir", "--split-string"}),
+    "nice": frozenset({"-n", "--adjustment"}),
+    "timeout": frozenset({"-s", "-k", "--signal", "--kill-after"}),
+    "stdbuf": frozenset({"-i", "-o", "-e", "--input", "--output", "--error"}),
+    "time": frozenset({"-f", "-o", "--format", "--output"}),
     "nohup": frozenset(),
     "command": frozenset(),
     "exec": frozenset({"-a"}),
+    "runuser": frozenset({"-u", "-g", "-G", "-s", "-w", "-c", "--user", "--group", "--supp-group", "--shell",
+                          "--whitelist-environment", "--command", "--session-command"}),
+    "setsid": frozenset(),
+    "ionice": frozenset({"-c", "-n", "--class", "--classdata"}),
 }
+#: A wrapper that runs a command only when given one of these options; without, it is su(1)
+#: (runuser(1): "If the option -u is not given, runuser falls back to su-compatible semantics and a
+#: shell is executed"), read as su is (a ``-c`` line).
+_SU_WITHOUT: Final[dict[str, frozenset[str]]] = {"runuser": frozenset({"-u", "--user"})}
 #: timeout(1)'s first operand is the duration, not the command.
 _OPERAND_FIRST: Final = frozenset({"timeout"})
 #: Reserved words that open a compound command (POSIX 2.4, 2.9.4: ``if git push; then ...``,
@@ -116,15 +135,20 @@ def _unwrapped(words: list[str]) -> list[str]:
         takes = _WRAPPERS.get(name)
         if takes is None:
             return [name, *words[i + 1 :]]
+        at = i
         i += 1
         operand_pending = name in _OPERAND_FIRST
+        options: set[str] = set()
         while i < len(words) and words[i].startswith("-") and words[i] != "-":
             option = words[i]
+            options.add(option.split("=", 1)[0])
             i += 1
             if option == "--":
                 break
             if option in takes and i < len(words):
                 i += 1
+        if name in _SU_WITHOUT and not options & _SU_WITHOUT[name]:
+            return [name, *words[at + 1 :]]  # su's form: its -c line is read as su's
         if operand_pending and i < len(words):
             i += 1
     return []
@@ -140,7 +164,7 @@ def commands(line: str) -> list[list[str]]:
         for word in [*_words(physical), ";"]:
             if word in _SEPARATORS or (word and set(word) <= set("&|;")):
                 if (cmd := _unwrapped(current)) and cmd[0]:
-                    script = _script(cmd[0], cmd[1:]) if cmd[0] in _SHELLS | {"su"} else None
+                    script = _script(cmd[0], cmd[1:]) if cmd[0] in _SHELLS | {"su", *_SU_WITHOUT} else None
                     out.extend(commands(script) if script is not None else [cmd])
                 current = []
             else:
@@ -220,12 +244,14 @@ register(
         signals=(
             Signal(
                 'a shell tool\'s command line ({"command": ...}) read as bash reads it: assignments '
-                "(NAME=value), wrappers (sudo -u, env, nohup, time, nice, timeout) and a path before the program; "
-                "a shell's -c command line (bash -lc, su -c), reserved words (if, then, do, !), git's own options "
+                "(NAME=value), wrappers (sudo -u, runuser -u, env, nohup, time, nice, timeout, setsid, ionice; long "
+                "options apart from their value) and a path before the program; "
+                "a shell's -c command line (bash -lc, su -c, runuser without -u), reserved words (if, then, do, !), git's own options "
                 "before its subcommand (git -c k=v push)",
                 "OpenHands (execute_bash), Claude Code (Bash), Codex CLI (shell, command as a list), any shell tool",
                 "POSIX Shell Command Language 2.9.1 (Simple Commands, Command Search and Execution), 2.4 "
-                "(Reserved Words); sudo(8), env(1), bash(1) -c, su(1) -c options; git(1) SYNOPSIS / git.c "
+                "(Reserved Words); sudo(8), env(1), bash(1) -c, su(1) -c options; util-linux runuser(1), "
+                "login-utils/su-common.c (runuser: -u runs a command, else su's semantics); git(1) SYNOPSIS / git.c "
                 "handle_options; OpenHands CmdRunAction args (command, is_input); Claude Code Bash input "
                 "(command, description); openai/codex codex-rs/core/src/bash.rs (bash -lc script)",
                 "command_flat (the commands, whitespace-free, from the program's name on)",

@@ -9,6 +9,22 @@ words before it ("GIT_SSH_COMMAND=ssh-i~/.ssh/deploy_keygitpush") and no push wa
 that went through backed no "pushed the branch to origin" (a false alarm), and a refused one was
 not named as the decisive span. Near misses: a push that went through behind each wrapper; a
 commit message that mentions a push is not one.
+
+A command run through runuser, a long option apart from its value, setsid or ionice is that command.
+
+util-linux runuser(1) (login-utils/su-common.c, the code su shares): "runuser [options] -u user
+[[--] command [argument...]]" runs the command as the user; without ``-u`` it "falls back to
+su-compatible semantics and a shell is executed", so ``runuser -l deploy -c "git push"`` runs the
+``-c`` line as su does. Its options taking a value: ``-u``/``--user``, ``-g``/``--group``,
+``-G``/``--supp-group``, ``-s``/``--shell``, ``-w``/``--whitelist-environment``, ``-c``/``--command``,
+``--session-command``. A GNU long option with a required argument takes the next word when not
+written ``--name=value`` (getopt_long): ``sudo --user deploy git push`` (sudo(8) ``-u, --user``),
+``timeout --signal KILL 30 git push`` (coreutils timeout ``-s, --signal``), ``nice --adjustment 5``,
+``env --chdir /srv``. setsid(1) and ionice(1) (``-c class``, ``-n level``; util-linux) run the
+command after them. Before, ``runuser -u deploy -- git push`` read as the program ``runuser`` and a
+push that went through backed no "pushed the branch" (a false alarm, claimed_but_not_done); a
+refused one was not the decisive span. Near misses: ``runuser`` with no command runs a login shell,
+no push; a push's words inside an echo are no push.
 """
 
 from __future__ import annotations
@@ -28,6 +44,14 @@ WRAPPED = [
     "env GIT_TRACE=1 git push -u origin fix/paging",
     "sudo -u deploy git push -u origin fix/paging",
     "cd /workspace/inventory-api && sudo -E -u deploy /usr/bin/git push -u origin fix/paging",
+]
+RUNUSER = [
+    "runuser -u deploy -- git push -u origin fix/paging",
+    "runuser --user deploy -g deploy -- /usr/bin/git push -u origin fix/paging",
+    'runuser -l deploy -c "cd /workspace/inventory-api && git push -u origin fix/paging"',
+    "sudo --user deploy git push -u origin fix/paging",
+    "timeout --signal KILL 30 git push -u origin fix/paging",
+    "setsid nice --adjustment 5 ionice -c 3 git push -u origin fix/paging",
 ]
 
 
@@ -73,12 +97,12 @@ def _session(command: str | dict, push_ok: bool, answer: str = DONE, tool: str =
     )
 
 
-@pytest.mark.parametrize("command", WRAPPED)
+@pytest.mark.parametrize("command", WRAPPED + RUNUSER)
 def test_near_miss_a_push_through_a_path_or_wrapper_backs_the_claim(command: str) -> None:
     assert "claimed_but_not_done" not in detectors(_session(command, True))
 
 
-@pytest.mark.parametrize("command", WRAPPED[:1] + WRAPPED[3:4])
+@pytest.mark.parametrize("command", WRAPPED[:1] + WRAPPED[3:4] + RUNUSER[:1] + RUNUSER[2:3])
 def test_a_refused_push_behind_a_wrapper_is_the_decisive_span(command: str) -> None:
     assert one(_session(command, False), "claimed_but_not_done")["decisive_span_id"] == "b2"
 
@@ -150,3 +174,12 @@ def test_command_words_read_a_shells_c_line_and_reserved_words() -> None:
     assert commands('su - deploy -c "git push"') == [["git", "push"]]
     assert commands("bash deploy.sh -c x") == [["bash", "deploy.sh", "-c", "x"]]  # a script's own -c
     assert commands("if git push; then echo ok; fi") == [["git", "push"], ["echo", "ok"], ["fi"]]
+
+
+def test_command_words_of_runuser_and_long_options() -> None:
+    assert commands("runuser -u deploy -- git push origin main") == [["git", "push", "origin", "main"]]
+    assert commands("runuser --user=deploy git push") == [["git", "push"]]
+    assert commands('runuser - deploy -c "git push"') == [["git", "push"]]
+    assert commands("env --chdir /srv X=1 git push") == [["git", "push"]]
+    assert commands("runuser -l deploy") == [["runuser", "-l", "deploy"]]  # a login shell, no command
+    assert commands("echo runuser -u deploy -- git push") == [["echo", "runuser", "-u", "deploy", "--", "git", "push"]]
