@@ -5,7 +5,9 @@ answering a ``tool_call_id``.
 Framings: one conversation per file, a JSON list of conversations, JSON-lines of conversations,
 a bare message list (the file is ``[{role, content}, ...]``), or JSON-lines of single messages
 (one conversation). A conversation keeps its messages under ``messages``, ``conversation``,
-``traj``, ``trajectory`` or ``history``; ShareGPT's ``conversations`` with ``from``/``value`` is
+``traj``, ``trajectory`` or ``history`` (a ``history`` of OpenAI chat messages, unnamed turns or
+tool calls, not AG2's group chat with every message named, nor Magentic-One's agent roles:
+``_openai_history``); ShareGPT's ``conversations`` with ``from``/``value`` is
 read too (``human``/``gpt`` are user/assistant).
 
 One run per conversation, never two merged: run id = the conversation's own id (``id``,
@@ -30,7 +32,8 @@ word (the run did not report success). Rows:
   every other key of the conversation (ids, outcome, reward, metadata) stays in its attributes,
   and an explicit ``error`` key makes it an error;
 * ``user`` turns are ``human`` spans, ``system``/``developer`` turns ``event`` spans, assistant
-  turns ``llm`` spans (``name`` → agent, ``model``, ``usage`` tokens), all children of the root;
+  turns ``llm`` spans (``name`` → agent, ``model`` — the message's, else the conversation's, else a
+  ``metadata.model`` tag on either —, ``usage`` tokens), all children of the root;
 * each tool call and its result are ONE ``tool`` span, child of the assistant turn that made it:
   ``input`` = the arguments as written, ``output`` = the result's content. Its status stays
   ``ok`` whatever the text says (an error-shaped result is data for the classifier's
@@ -78,6 +81,8 @@ MESSAGE_KEYS: Final = ("messages", "conversation", "conversations", "traj", "tra
 _ID_KEYS: Final = ("id", "conversation_id", "session_id", "thread_id", "trajectory_id", "instance_id", "task_id", "uuid")
 _TIME_KEYS: Final = ("timestamp", "created_at", "time", "created")
 _ROLES: Final = frozenset({"system", "developer", "user", "assistant", "tool", "function", "ipython", "human", "gpt"})
+#: The roles of OpenAI's chat messages (ChatCompletionMessageParam), ``function`` the legacy one.
+_OPENAI_ROLES: Final = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 _ROLE_ALIASES: Final = {"human": "user", "gpt": "assistant", "developer": "system", "ipython": "tool",
                         "function_call": "assistant", "observation": "tool"}
 _WHO_AND_WHEN: Final = frozenset({"question_ID", "mistake_agent", "mistake_step", "ground_truth"})
@@ -102,6 +107,32 @@ def _is_message(value: Any) -> bool:
         return False
     role, sender = value.get("role"), value.get("from")
     return (isinstance(role, str) and role in _ROLES) or (isinstance(sender, str) and sender in _FROM)
+
+
+def _openai_history(messages: list[Any]) -> bool:
+    """Whether a ``history`` list holds OpenAI chat messages rather than a multi-agent log.
+
+    AG2's group chat names every message after its speaker (autogen/agentchat/groupchat.py
+    GroupChatManager.run_chat: ``if message["role"] != "function": message["name"] = speaker.name``),
+    and Magentic-One's log (Who&When) puts the agent in ``role`` ("Orchestrator (thought)",
+    "WebSurfer"), no OpenAI role. OpenAI chat messages (openai-python
+    ``src/openai/types/chat/chat_completion_message_param.py``: ``role`` system/developer/user/
+    assistant/tool, ``name`` optional) carry OpenAI roles only, and tool calls or unnamed turns."""
+    dicts = [m for m in messages if isinstance(m, dict)]
+    if not dicts or len(dicts) != len(messages):
+        return False
+    if any("tool_calls" in m or "tool_call_id" in m for m in dicts):
+        return True
+    roles = [m.get("role") for m in dicts]
+    return all(isinstance(r, str) and r in _OPENAI_ROLES for r in roles) and not all("name" in m for m in dicts)
+
+
+def _metadata_model(record: dict[str, Any]) -> Any:
+    """``metadata.model`` of a message or a conversation: where an application tags the model of a
+    stored chat (OpenAI's ``metadata``, "16 key-value pairs that can be attached to an object",
+    openai-python ``src/openai/types/shared/metadata.py``; a chat log's conversation metadata)."""
+    metadata = record.get("metadata")
+    return metadata.get("model") if isinstance(metadata, dict) else None
 
 
 def _message_list(conversation: dict[str, Any]) -> tuple[str, list[Any]] | None:
@@ -137,9 +168,9 @@ class ChatMessagesLoader(Loader):
                 continue
             if key != "history":
                 return 0.9
-            # `history` is also ag2-history's key (0.7): claim it only with OpenAI tool messages.
-            with_tools = any(isinstance(m, dict) and ("tool_calls" in m or "tool_call_id" in m) for m in value)
-            return 0.75 if with_tools else 0.5
+            # `history` is also ag2-history's key (0.7): claim it when its messages are OpenAI chat
+            # messages (_openai_history), not a group chat's or Magentic-One's.
+            return 0.75 if _openai_history(value) else 0.5
         return 0.0
 
     def read(self, source: Source, sink: SpanSink) -> None:
@@ -375,7 +406,8 @@ class _Conversation:
             else:
                 rest.pop("sender")  # Swarm's agent: in the agent column
         row = self._row(**base, name="assistant", kind="llm", agent=speaker,
-                        model=as_text(message.get("model") or self.conv.get("model")), output=content,
+                        model=as_text(message.get("model") or self.conv.get("model") or _metadata_model(message)
+                                      or _metadata_model(self.conv)), output=content,
                         input_tokens=field_value("invalid-value", "usage.prompt_tokens", as_int,
                                                  usage.get("prompt_tokens", usage.get("input_tokens"))),
                         output_tokens=field_value("invalid-value", "usage.completion_tokens", as_int,
