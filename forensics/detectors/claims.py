@@ -384,15 +384,27 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
         parts.append(delegated)
     if not parts:
         return _no_hits()
-    # Each distinct claim pattern is applied once to the rows that carry it: a regex given as a
-    # column would be compiled again for every row.
-    candidates = pl.concat(parts, how="vertical_relaxed").collect()
+    # Which rows' answers hold their claim's core, in one pass with the pattern as a column: the
+    # rows sorted by pattern, so each is compiled once (polars keeps only the last few compiled
+    # patterns: in the parts' order, where a tool's pattern recurs run after run, 0.82 CPU s over
+    # the bench night's 2,981 rows; one filter call per pattern, 0.24 s, most of it polars' set-up
+    # of 351 calls; sorted, 0.14 s), then put back in their order. Most patterns match no answer
+    # (3 of 351 there): only those that do are extracted, each once on the rows that carry it,
+    # the patterns in the order they first come among the candidates.
+    candidates = pl.concat(parts, how="vertical_relaxed").collect().with_row_index("_c")
+    said_core = (
+        candidates.sort("core_re", "_c")
+        .filter(pl.col("final_output").str.contains(pl.col("core_re")))
+        .join(
+            candidates.group_by("frag_re", "core_re").agg(pl.col("_c").min().alias("_first")),
+            on=["frag_re", "core_re"],
+        )
+        .sort("_first", "_c")
+        .drop("_c", "_first")
+    )
     judged: list[pl.DataFrame] = []
-    for (frag_re, core_re), group in candidates.partition_by(["frag_re", "core_re"], as_dict=True).items():
+    for (frag_re, core_re), matching in said_core.partition_by(["frag_re", "core_re"], as_dict=True).items():
         frag, core = str(frag_re), str(core_re)
-        matching = group.filter(pl.col("final_output").str.contains(core))
-        if matching.height == 0 and judged:  # most patterns match no answer: skip the extraction
-            continue
         judged.append(
             matching.with_columns(
                 pl.col("final_output").str.extract(frag, 0).alias("fragment"),
