@@ -76,9 +76,15 @@ def irreversible_requests(ctx: Context) -> pl.LazyFrame:
         pl.col("call").str.extract(_AWS_OPERATION, 1).str.contains(irreversible).fill_null(False)
     )
     calls = s.filter((pl.col("kind") == "tool") & ~pl.col("is_irreversible")).select("run_id", "span_id", "args")
-    in_args = calls.collect().lazy().filter(
-        by_method_and_path(pl.col("args").str.extract(_ARG_METHOD, 1), pl.col("args").str.extract(_ARG_TARGET, 1)).fill_null(False)
-    ).select("run_id", "span_id")
+    # The target is read only in the arguments that name a method (a call with none is no request).
+    in_args = (
+        calls.select("run_id", "span_id", "args", pl.col("args").str.extract(_ARG_METHOD, 1).alias("_method"))
+        .filter(pl.col("_method").is_not_null())
+        .collect()
+        .lazy()
+        .filter(by_method_and_path(pl.col("_method"), pl.col("args").str.extract(_ARG_TARGET, 1)).fill_null(False))
+        .select("run_id", "span_id")
+    )
     http = http.join(_deleting_what_it_made(s, http), on=["run_id", "span_id"], how="anti")
     requests = pl.concat([http, aws]).select("run_id", "span_id", "parent_id")
     parents = s.select("run_id", pl.col("span_id").alias("parent_id"), pl.col("kind").alias("p_kind"))
