@@ -386,7 +386,10 @@ class UndeliveredOutput(Detector):
         success = ctx.runs.lazy().filter(pl.col("reported_outcome") == "success")
         # A lookup named by its read verb delivers nothing, whatever it reads by: tau-bench's
         # find_user_id_by_email finds a user by the address (policy tools.read_only).
-        lookup = pl.col("call_tool").str.contains(ctx.policy.read_only).fill_null(False)
+        # Read once per distinct tool name, not per call.
+        tool_names = ctx.spans.get_column("call_tool").drop_nulls().unique()
+        reads = tool_names.filter(tool_names.str.contains(ctx.policy.read_only))
+        lookup = pl.col("call_tool").is_in(reads.implode()).fill_null(False)
         deliveries = (
             ctx.spans.lazy()
             .filter((pl.col("kind") == "tool") & pl.col("is_delivery") & ~lookup)
