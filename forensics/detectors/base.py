@@ -90,6 +90,11 @@ ERROR_SHAPED: Final = (
     # FastMCP's f"Error executing tool {name}: {e}" (mcp/server/fastmcp/tools/base.py Tool.run, sent
     # by the low-level server's _make_error_result with isError=True). JSON or a Python repr.
     rf"|{_Q}isError{_Q}\s*:\s*true\b"
+    # The same result as pydantic prints the model, ``str()`` or ``repr()`` of CallToolResult
+    # ("... structuredContent=None isError=True"): what LangChain puts in the ToolMessage of a tool
+    # that returns the session's result object (langchain_core/tools/base.py _stringify: json.dumps,
+    # failing on a model, falls back to str(content)). The field name is the protocol's own.
+    r"|\bisError=True\b"
     rf"|^\s*\{{\s*(?:{_Q}|')type(?:{_Q}|')\s*:\s*(?:{_Q}|')text(?:{_Q}|')\s*,\s*(?:{_Q}|')text(?:{_Q}|')\s*:\s*(?:{_Q}|')"
     r"\s*(?:error executing tool\b|(?:error|exception|fatal)\s*[:!]"
     # A server's own failure sentence as the text, with its reason after a colon: "Failed to update

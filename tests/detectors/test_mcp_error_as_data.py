@@ -103,7 +103,7 @@ def test_near_miss_an_mcp_error_the_agent_retried_is_clean(tmp_path: Path) -> No
     assert found.height == 0 or "error_as_data" not in found.get_column("detector").to_list()
 
 
-def _otlp_trace(result: dict[str, Any], tmp_path: Path) -> pl.DataFrame:
+def _otlp_trace(result: dict[str, Any] | str, tmp_path: Path) -> pl.DataFrame:
     """A GenAI-convention OTLP trace whose tool span records the whole CallToolResult as its result."""
 
     def attr(key: str, value: str) -> dict[str, Any]:
@@ -125,7 +125,7 @@ def _otlp_trace(result: dict[str, Any], tmp_path: Path) -> pl.DataFrame:
         span("b000000000000001", "a000000000000001", "execute_tool get_invoice", 210, 400,
              [attr("gen_ai.operation.name", "execute_tool"), attr("gen_ai.tool.name", "get_invoice"),
               attr("gen_ai.tool.call.arguments", '{"id": "INV-88"}'),
-              attr("gen_ai.tool.call.result", json.dumps(result))]),  # fmt: skip
+              attr("gen_ai.tool.call.result", result if isinstance(result, str) else json.dumps(result))]),  # fmt: skip
         span("c000000000000002", "a000000000000001", "chat gpt-4o", 410, 880,
              [attr("gen_ai.operation.name", "chat"), attr("gen_ai.request.model", "gpt-4o"),
               attr("gen_ai.output.messages", out)]),  # fmt: skip
@@ -151,4 +151,24 @@ def test_a_whole_call_tool_result_flagged_is_error_is_error_as_data(tmp_path: Pa
 
 def test_near_miss_a_call_tool_result_not_flagged_is_clean(tmp_path: Path) -> None:
     found = _otlp_trace(_call_tool_result('{"id": "INV-88", "balance_usd": 0}', is_error=False), tmp_path)
+    assert found.height == 0
+
+
+def _printed_call_tool_result(text: str, *, is_error: bool) -> str:
+    # str() of the pydantic model CallToolResult (modelcontextprotocol python-sdk src/mcp/types.py),
+    # as LangChain writes a tool's non-JSON return value into its ToolMessage
+    # (langchain-ai/langchain libs/core/langchain_core/tools/base.py _stringify: json.dumps, which a
+    # model fails, then str(content)).
+    return (f"meta=None content=[TextContent(type='text', text={text!r}, annotations=None, meta=None)] "
+            f"structuredContent=None isError={is_error}")  # fmt: skip
+
+
+def test_a_printed_call_tool_result_flagged_is_error_is_error_as_data(tmp_path: Path) -> None:
+    found = _otlp_trace(_printed_call_tool_result("ledger unavailable", is_error=True), tmp_path)
+    row = found.filter(pl.col("detector") == "error_as_data")
+    assert row.get_column("decisive_span_id").to_list() == ["b000000000000001"]
+
+
+def test_near_miss_a_printed_call_tool_result_not_flagged_is_clean(tmp_path: Path) -> None:
+    found = _otlp_trace(_printed_call_tool_result('{"id": "INV-88", "balance_usd": 0}', is_error=False), tmp_path)
     assert found.height == 0
