@@ -18,6 +18,7 @@ from forensics.conventions import (  # noqa: F401
     delegation,
     exceptions,
     fallbacks,
+    graph_steps,
     guardrail_checks,
     hosted_exports,
     killed,

@@ -177,6 +177,7 @@ class FanOut(Detector):
                     .with_columns(pl.coalesce("plan_id", "owner_id").alias("decisive"))
                     .select("run_id", "ids", "n", "over_t", "decisive", "p_kind", "p_call"),
                     _sent_in_one_superstep(ctx, limit),
+                    _sent_in_one_graph_step(ctx, limit),
                 ]
             )
             .sort("run_id", "over_t")
@@ -249,5 +250,52 @@ def _sent_in_one_superstep(ctx: Context, limit: int) -> pl.LazyFrame:
         "over_t",
         pl.coalesce("sender", "parent_id").alias("decisive"),
         pl.lit("agent").alias("p_kind"),
+        pl.coalesce("s_call", pl.lit("the graph")).alias("p_call"),
+    )
+
+
+def _sent_in_one_graph_step(ctx: Context, limit: int) -> pl.LazyFrame:
+    """Runs of one LangGraph node that made a model call, sent in one superstep as the graph's own
+    metadata says (conventions ``superstep_batch``: one ``langgraph_step``, one parent): more than
+    ``limit`` tasks in one batch were sent by one plan, however many its ``max_concurrency`` let
+    run at once (LangGraph's Send, langgraph/pregel/_algo.py). Decisive: the graph node that ended
+    last before the first of them started, under the same parent (its output sent them), else that
+    parent. Columns as FanOut's per-run rows."""
+    s = ctx.spans.lazy()
+    if "superstep_batch" not in ctx.spans.columns:
+        return pl.LazyFrame(schema={"run_id": pl.String, "ids": pl.List(pl.String), "n": pl.UInt32,
+                                    "over_t": ctx.spans.schema["t"], "decisive": pl.String, "p_kind": pl.String,
+                                    "p_call": pl.String})  # fmt: skip
+    sent = (
+        s.filter(pl.col("superstep_batch").is_not_null())
+        .sort("t", "span_id")
+        .group_by("run_id", "superstep_batch")
+        .agg(
+            pl.col("span_id").alias("ids"),
+            pl.col("superstep_task").n_unique().cast(pl.UInt32).alias("n"),
+            pl.col("t").min().alias("first_t"),
+            pl.col("t").get(limit, null_on_oob=True).alias("over_t"),
+            pl.col("parent_id").first(),
+        )
+        .filter(pl.col("n") > limit)
+    )
+    senders = s.filter(pl.col("superstep_task").is_not_null()).select(
+        "run_id", "parent_id", pl.col("span_id").alias("sender"), pl.col("end_time").alias("s_end"),
+        pl.coalesce("agent", "call").alias("s_call"), pl.col("kind").alias("s_kind"),
+    )
+    sent_by = (
+        sent.join(senders, on=["run_id", "parent_id"], how="left")
+        .filter(pl.col("s_end") <= pl.col("first_t"))
+        .sort("s_end", "sender")
+        .group_by("run_id", "superstep_batch")
+        .agg(pl.col("sender").last(), pl.col("s_call").last(), pl.col("s_kind").last())
+    )
+    return sent.join(sent_by, on=["run_id", "superstep_batch"], how="left").select(
+        "run_id",
+        "ids",
+        "n",
+        "over_t",
+        pl.coalesce("sender", "parent_id").alias("decisive"),
+        pl.coalesce("s_kind", pl.lit("agent")).alias("p_kind"),
         pl.coalesce("s_call", pl.lit("the graph")).alias("p_call"),
     )
