@@ -11,6 +11,7 @@ import polars as pl
 
 from forensics.conventions.raised import ended_by_raise
 from forensics.detectors.base import CALL_KINDS, EMPTY_ANSWER, HASH_SEED, STRUCTURED_FAILURE, Context
+from forensics.detectors.unexported import unexported_runs
 
 #: Costs summed exactly up to this many US dollars per value (a larger one is nonsense input,
 #: summed as a plain float rather than dropped).
@@ -439,15 +440,21 @@ def failed_runs(ctx: Context) -> pl.DataFrame:
             .unique()
             .with_columns(pl.lit(True).alias("lost"))
         )
+        # A run whose own span never ended, as an OpenTelemetry export shows it (steps or calls under
+        # a parent never exported: unexported.py), never ended like an open one.
+        hung = unexported_runs(ctx).lazy().with_columns(pl.lit(True).alias("hung"))
         return (
             ctx.runs.lazy()
             .select("run_id", "reported_outcome")
             .join(lost, on="run_id", how="left")
+            .join(hung, on="run_id", how="left")
             .select(
                 "run_id",
-                (pl.col("reported_outcome").is_in(["error", "open"]) | pl.col("lost").fill_null(False)).alias(
-                    "run_failed"
-                ),
+                (
+                    pl.col("reported_outcome").is_in(["error", "open"])
+                    | pl.col("lost").fill_null(False)
+                    | pl.col("hung").fill_null(False)
+                ).alias("run_failed"),
             )
         )
 

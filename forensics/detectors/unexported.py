@@ -13,6 +13,16 @@ clock, only a run whose last exported work failed is judged (it went quiet after
 TAXONOMY's stall); a run whose last work succeeded may simply be running, and is not reported,
 unless it is the only run in its file (an incident's trace pulled or exported alone): then nothing
 shows it running on, and its parents that never ended are the record.
+
+A Phoenix export of OpenInference spans is the same record: Phoenix stores what the application's
+OTel exporter sent it (``phoenix.otel.register`` installs a span processor over an OTLP exporter),
+ended spans only. And a framework's own steps show the parent that never ended as well as its model
+calls do: the OpenInference LlamaIndex span handler opens each dispatcher span (a workflow step,
+``Workflow.step``) in the context of its open parent span (``Workflow.run``) in the same process
+(openinference-instrumentation-llama-index ``_handler.py`` ``new_span``: ``context=parent.context``
+when ``parent_span_id`` is open; the span ends in ``prepare_to_exit_span``), so two or more steps
+under one parent absent from the export are the steps of a run whose own span never ended. A
+remote parent (a service span in another process) has one span of this process under it.
 """
 
 from __future__ import annotations
@@ -24,7 +34,19 @@ import polars as pl
 from forensics.detectors.base import Context, hms, num, txt
 
 #: Source formats written by an OpenTelemetry exporter (a span exported only once it ended).
-OTEL_EXPORTS: Final = ("otlp-json", "otel-sdk-json", "otel-clickhouse")
+OTEL_EXPORTS: Final = ("otlp-json", "otel-sdk-json", "otel-clickhouse", "openinference")
+
+
+def unexported_runs(ctx: Context) -> pl.DataFrame:
+    """``run_id``: the runs that never ended as their export shows it (``unexported_hangs`` at the
+    policy's ``stall_seconds``, not the runs already open by their root): built once per
+    classification. A later run of the session that does their work again is a restart."""
+
+    def build() -> pl.DataFrame:
+        open_runs = ctx.runs.lazy().filter(pl.col("reported_outcome") == "open").select("run_id")
+        return unexported_hangs(ctx, ctx.policy.stall_seconds, open_runs).select("run_id").unique().collect()
+
+    return ctx.once("unexported_runs", build)
 
 
 def unexported_hangs(ctx: Context, stall_s: float, open_runs: pl.LazyFrame) -> pl.LazyFrame:
@@ -34,16 +56,19 @@ def unexported_hangs(ctx: Context, stall_s: float, open_runs: pl.LazyFrame) -> p
     is the last work exported (not an HTTP request inside a call: the call)."""
     s = ctx.spans.lazy()
     ids = s.select("run_id", pl.col("span_id").alias("parent_id"))
+    works = s.filter(pl.col("kind").is_in(["llm", "tool"])).select("run_id").unique()
     orphaned = (
-        s.filter(
-            pl.col("parent_id").is_not_null()
-            & pl.col("source_format").is_in(list(OTEL_EXPORTS))
-            # Agent work under it (a model or tool call): not a service span whose parent lives in
-            # another process (a remote parent, never in this export).
-            & pl.col("kind").is_in(["llm", "tool"])
-        )
+        s.filter(pl.col("parent_id").is_not_null() & pl.col("source_format").is_in(list(OTEL_EXPORTS)))
         .join(ids, on=["run_id", "parent_id"], how="anti")
         .join(open_runs.select("run_id"), on="run_id", how="anti")
+        .filter(
+            # Agent work under it (a model or tool call): not a service span whose parent lives in
+            # another process (a remote parent, never in this export).
+            pl.col("kind").is_in(["llm", "tool"])
+            # Or two steps or more of one run under it, in a run that did agent work: the steps of
+            # a run whose own span never ended (a remote parent has one span of this process under it).
+            | ((pl.len().over("run_id", "parent_id") > 1) & pl.col("run_id").is_in(works.collect().get_column("run_id").implode()))
+        )
         .select("run_id", "parent_id")
         .unique()
     )
