@@ -11,6 +11,7 @@ from forensics.conventions.rollups import without_rollups
 from forensics.detectors.base import Context, Detector, exact_sum, finding, hms, num, on_rows, txt
 from forensics.detectors.limit_stops import limit_stops, loop_spend_told_once
 from forensics.detectors.registry import register
+from forensics.detectors.run_progress import progressing_runs
 from forensics.policy import Threshold
 
 FLEET_KEY: Final = "fleet_facts"
@@ -243,9 +244,19 @@ def _budgets(ctx: Context) -> pl.LazyFrame:
                     .otherwise(pl.lit("")),
                 ).alias(f"{short}_why"),
                 pl.lit(False).alias(f"{short}_policy"),
+                (~pl.col("_t")).alias(f"{short}_by_agent"),
             )
         )
         out = out.join(fleet, on="run_id", how="left").with_columns(pl.col(f"{short}_policy").fill_null(False))
+        # Runs of the agent on other tasks are no measure of what this task needed: against them a
+        # run whose every step made progress and that finished is no runaway (run_progress).
+        healthy = progressing_runs(ctx).with_columns(pl.lit(True).alias("_healthy"))
+        unjudged = pl.col(f"{short}_by_agent").fill_null(False) & pl.col("_healthy").fill_null(False)
+        out = (
+            out.join(healthy, on="run_id", how="left")
+            .with_columns(pl.when(unjudged).then(None).otherwise(pl.col(f"{short}_limit")).alias(f"{short}_limit"))
+            .drop("_healthy", f"{short}_by_agent")
+        )
     return out
 
 
@@ -281,7 +292,9 @@ class BudgetExceeded(Detector):
         "The run's tokens (input + output) or cost exceed a budget: the policy's "
         "budgets.max_tokens_per_run / max_cost_usd_per_run where set, else budgets.fleet_factor x "
         "the median of comparable runs in the same classification (same task, else same agent; at "
-        "least budgets.fleet_min_runs of them; never below the floor). None is shipped as a fixed "
+        "least budgets.fleet_min_runs of them; never below the floor; against runs that share only the agent, a run "
+        "that finished with an answer and whose every step made progress, no error, no repeated call or output, is "
+        "not judged: other tasks say nothing of what this one needed). None is shipped as a fixed "
         "number. Also when the log says a limit the run was given stopped it (a LiteLLM max_budget, "
         "max_turns, max_steps, a recursion_limit), unless a loop in the run used the turns or steps "
         "up (a loop detector or handoff_ping_pong found it: the loop's story, told once). A spend budget "

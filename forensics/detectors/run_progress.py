@@ -1,0 +1,48 @@
+"""Runs whose every step made progress: what a fleet of other tasks cannot call a runaway.
+
+TAXONOMY.md defines runaway cost as cost out of proportion to the task. Runs of the same
+configured agent on *different* tasks say how much that agent usually spends, not how much this
+task needed: a research agent's run on a hard question may take ten times its fleet's median and
+be healthy (13 smolagents runs of one CodeAgent at a median of 8k tokens; a 103k-token research run
+on another question, every step a new search or page, ended with its answer). Against such a fleet
+the ratio alone is no evidence; waste is: the run repeated itself or never finished. A run given the
+same task as its fleet is compared as it is (the task is held fixed), and a budget the policy sets
+applies to every run.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from forensics.detectors.base import Context
+
+
+def progressing_runs(ctx: Context) -> pl.LazyFrame:
+    """``run_id`` of the runs that finished and never repeated or failed a step: the run reported
+    success with a final answer that is not empty (no span left open at its root), no span failed or
+    returned an error-shaped result, no tool call of an agent was made twice with the same
+    normalised arguments (``call``, ``args``), and no model call of an agent wrote the same output
+    twice (a model re-sending one answer is a loop with no tool in it)."""
+    s = ctx.spans.lazy()
+    finished = ctx.runs.lazy().filter(
+        (pl.col("reported_outcome") == "success")
+        & ~pl.col("root_open").fill_null(False)
+        & (pl.col("final_output").str.strip_chars().str.len_chars() > 0).fill_null(False)
+    )
+    faulty = s.filter(pl.col("failed") | pl.col("error_shaped").fill_null(False)).select("run_id")
+    tool_repeats = (
+        s.filter(pl.col("kind") == "tool")
+        .group_by("run_id", "agent", "call", "args")
+        .agg(pl.len().alias("n"))
+        .filter(pl.col("n") > 1)
+        .select("run_id")
+    )
+    model_repeats = (
+        s.filter((pl.col("kind") == "llm") & (pl.col("output").str.strip_chars().str.len_chars() > 0).fill_null(False))
+        .group_by("run_id", "agent", "output")
+        .agg(pl.len().alias("n"))
+        .filter(pl.col("n") > 1)
+        .select("run_id")
+    )
+    wasted = pl.concat([faulty, tool_repeats, model_repeats]).unique()
+    return finished.select("run_id").join(wasted, on="run_id", how="anti")
