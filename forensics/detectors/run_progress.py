@@ -22,7 +22,8 @@ def progressing_runs(ctx: Context) -> pl.LazyFrame:
     success with a final answer that is not empty (no span left open at its root), no span failed or
     returned an error-shaped result, no tool call of an agent was made twice with the same
     normalised arguments (``call``, ``args``), and no model call of an agent wrote the same output
-    twice (a model re-sending one answer is a loop with no tool in it)."""
+    twice (a model re-sending one answer is a loop with no tool in it), and no agent fanned out or
+    nested sub-agents past the policy's limits (fan_out, delegation_depth)."""
     s = ctx.spans.lazy()
     finished = ctx.runs.lazy().filter(
         (pl.col("reported_outcome") == "success")
@@ -44,5 +45,10 @@ def progressing_runs(ctx: Context) -> pl.LazyFrame:
         .filter(pl.col("n") > 1)
         .select("run_id")
     )
-    wasted = pl.concat([faulty, tool_repeats, model_repeats]).unique()
+    # Work spread wider or deeper than the policy allows (fan_out, delegation_depth: a lead that
+    # started 24 researchers for a one-page brief) is waste too, whatever each step did.
+    from forensics.detectors.agent_spread import DelegationDepth, FanOut
+
+    spread = [d().detect(ctx).select("run_id") for d in (FanOut, DelegationDepth)]
+    wasted = pl.concat([faulty, tool_repeats, model_repeats, *spread]).unique()
     return finished.select("run_id").join(wasted, on="run_id", how="anti")
