@@ -23,7 +23,14 @@ def progressing_runs(ctx: Context) -> pl.LazyFrame:
     returned an error-shaped result, no tool call of an agent was made twice with the same
     normalised arguments (``call``, ``args``), and no model call of an agent wrote the same output
     twice (a model re-sending one answer is a loop with no tool in it), and no agent fanned out or
-    nested sub-agents past the policy's limits (fan_out, delegation_depth)."""
+    nested sub-agents past the policy's limits (fan_out, delegation_depth).
+
+    Progress is told from each model call's *input*, not only its output: every model call must have
+    recorded its request, and no model call of an agent sent the same request as the agent's call
+    before it. Six passes over one corpus write six different summaries, yet each was asked the same
+    thing; a log that kept no request cannot tell a new step from a re-read, so its run is judged
+    against the fleet as before. (``args`` holds a model call's input as recorded; preparation strips
+    whitespace only from tool arguments.)"""
     s = ctx.spans.lazy()
     finished = ctx.runs.lazy().filter(
         (pl.col("reported_outcome") == "success")
@@ -39,10 +46,24 @@ def progressing_runs(ctx: Context) -> pl.LazyFrame:
         .select("run_id")
     )
     model_repeats = (
-        s.filter((pl.col("kind") == "llm") & (pl.col("output").str.strip_chars().str.len_chars() > 0).fill_null(False))
+        s.filter(
+            (pl.col("kind") == "llm")
+            & (pl.col("output").str.strip_chars().str.len_chars() > 0).fill_null(False)
+        )
         .group_by("run_id", "agent", "output")
         .agg(pl.len().alias("n"))
         .filter(pl.col("n") > 1)
+        .select("run_id")
+    )
+    llm = s.filter(pl.col("kind") == "llm")
+    no_request = llm.filter(pl.col("args").str.strip_chars().str.len_chars().fill_null(0) == 0).select(
+        "run_id"
+    )
+    # The same request sent again by the agent's next model call (a replan that re-sends the first
+    # plan's prompt after other steps is the agent's schedule, not a re-read).
+    request_repeats = (
+        llm.sort("run_id", "agent", "start_time", "span_id")
+        .filter(pl.col("args") == pl.col("args").shift(1).over("run_id", "agent"))
         .select("run_id")
     )
     # Work spread wider or deeper than the policy allows (fan_out, delegation_depth: a lead that
@@ -50,5 +71,5 @@ def progressing_runs(ctx: Context) -> pl.LazyFrame:
     from forensics.detectors.agent_spread import DelegationDepth, FanOut
 
     spread = [d().detect(ctx).select("run_id") for d in (FanOut, DelegationDepth)]
-    wasted = pl.concat([faulty, tool_repeats, model_repeats, *spread]).unique()
+    wasted = pl.concat([faulty, tool_repeats, model_repeats, no_request, request_repeats, *spread]).unique()
     return finished.select("run_id").join(wasted, on="run_id", how="anti")

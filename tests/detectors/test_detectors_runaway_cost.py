@@ -401,12 +401,10 @@ def test_fleet_budget_by_agent_needs_the_run_past_the_others_spread() -> None:
     assert "against a budget of 170000 (5.0x the median of 5 comparable run(s) of agent coder (34000 tokens))" in (
         f["explanation"]
     )
-    # fleet_spread_k = 0 turns the spread test off: the heavy-tailed fleet then flags the long run
-    # (its two model calls wrote the same output: a repeat), but not its own tail, r7, one model
-    # call that answered: against runs on other tasks a run that only made progress is no runaway.
+    # fleet_spread_k = 0 turns the spread test off: the heavy-tailed fleet then flags its own tail.
     off = dataclasses.replace(load_policy(), declared={**load_policy().declared, "fleet_spread_k": 0.0})
     flagged = findings(classify(concat(*fleet, _coder_run("long", [190_000, 189_000])), policy=off), "budget_exceeded")
-    assert {f["run_id"] for f in flagged} == {"long"}
+    assert {f["run_id"] for f in flagged} == {"long", "r7"}
 
 
 def test_fleet_budget_by_agent_is_raised_to_the_fence_of_a_spread_fleet() -> None:
