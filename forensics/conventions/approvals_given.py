@@ -68,7 +68,9 @@ def _responses(node: Any, out: list[str]) -> None:
             _responses(item, out)
     elif isinstance(node, dict):
         if node.get("type") == _RESPONSE:
-            call: dict[str, Any] = node["function_call"] if isinstance(node.get("function_call"), dict) else {}
+            call: dict[str, Any] = (
+                node["function_call"] if isinstance(node.get("function_call"), dict) else {}
+            )
             name = call.get("name")
             if _is_true(node.get("approved")) and isinstance(name, str):
                 call_id = call.get("call_id") or ""
@@ -91,10 +93,15 @@ def _decision(attrs: dict[str, Any]) -> bool | None:
     return found
 
 
-def approvals_in(messages: str | None, span_name: str | None, attributes: str | None) -> list[str]:
+def approvals_in(
+    messages: str | None, span_name: str | None, attributes: str | None, tool: str | None = None
+) -> list[str]:
     """``name|call_id`` of each call a person approved as recorded on one span: the approved
     ``function_approval_response`` parts of its messages, and, on a span named for an approval, its
-    own decision (``approved: true``) about the function its attributes name (``*`` when none)."""
+    own decision (``approved: true``) about the function it names: the span's ``tool`` where the
+    loader lifted one out of its attributes (``gen_ai.tool.name``: then its other strings, a request
+    id or an ``approval_mode``, name no function), else the function its attributes name (``*``
+    when none)."""
     out: list[str] = []
     if messages and _RESPONSE in messages:
         _responses(messages, out)
@@ -102,6 +109,8 @@ def approvals_in(messages: str | None, span_name: str | None, attributes: str | 
     if span_name and "approv" in span_name.lower() and isinstance(attrs, dict):
         if attrs and _RESPONSE in (attributes or ""):
             _responses(attrs, out)
+        elif _decision(attrs) and tool:
+            out.append(f"{tool}|")
         elif _decision(attrs):
             names = [
                 v for k, v in attrs.items()
@@ -114,13 +123,16 @@ def approvals_in(messages: str | None, span_name: str | None, attributes: str | 
 
 def _extract() -> list[pl.Expr]:
     text = pl.concat_str(
-        [where_contains("input", _RESPONSE), where_contains("output", _RESPONSE)], separator="\n", ignore_nulls=True
+        [where_contains("input", _RESPONSE), where_contains("output", _RESPONSE)],
+        separator="\n",
+        ignore_nulls=True,
     )
     named = pl.col("name").str.contains("(?i)approv").fill_null(False)
     return [
         pl.when(text.str.len_bytes() > 0).then(text).alias("_cv_approval_msgs"),
         pl.when(named).then(pl.col("attributes")).alias("_cv_approval_attrs"),
         pl.when(named).then(pl.col("name")).alias("_cv_approval_name"),
+        pl.when(named).then(pl.col("tool")).alias("_cv_approval_tool"),
         on_rows(pl.col("kind") == "tool", pl.col("attributes"), lambda e: e.str.extract(_CALL_ID, 1)).alias(
             "_cv_tool_call_id"
         ),
@@ -129,13 +141,20 @@ def _extract() -> list[pl.Expr]:
 
 def _status(df: pl.DataFrame) -> pl.DataFrame:
     held = pl.col("_cv_approval_msgs").is_not_null() | pl.col("_cv_approval_attrs").is_not_null()
-    rows = df.with_row_index("_i").filter(held).select("_i", "_cv_approval_msgs", "_cv_approval_name", "_cv_approval_attrs")
+    rows = (
+        df.with_row_index("_i")
+        .filter(held)
+        .select("_i", "_cv_approval_msgs", "_cv_approval_name", "_cv_approval_attrs", "_cv_approval_tool")
+    )
     df = df.with_columns(pl.col("_cv_tool_call_id").alias("tool_call_id"))
     if rows.height == 0:
         return df.with_columns(pl.lit(None, pl.List(pl.String)).alias("approves"))
     # The few spans that hold an answer are read in Python (nested JSON), then put back by row.
     found = pl.DataFrame(
-        {"_i": rows.get_column("_i"), "approves": [approvals_in(m, n, a) or None for _, m, n, a in rows.iter_rows()]},
+        {
+            "_i": rows.get_column("_i"),
+            "approves": [approvals_in(m, n, a, t) or None for _, m, n, a, t in rows.iter_rows()],
+        },
         schema={"_i": pl.UInt32, "approves": pl.List(pl.String)},
     )
     return df.with_row_index("_i").join(found, on="_i", how="left", maintain_order="left").drop("_i")
@@ -148,8 +167,9 @@ register(
             Signal(
                 "a function_approval_response part (approved, function_call{call_id, name}) in a span's input or "
                 "output messages; a span named for an approval (function_approval) whose attributes record approved: "
-                "true and the function; gen_ai.tool.call.id on the tool span",
-                "Microsoft Agent Framework (approval_mode=\"always_require\" tools)",
+                "true and the function (gen_ai.tool.name, which the loader lifts into the span's tool, else the "
+                "attribute that names it); gen_ai.tool.call.id on the tool span",
+                'Microsoft Agent Framework (approval_mode="always_require" tools)',
                 "microsoft/agent-framework python/packages/core/agent_framework/_tools.py (approval_mode, the "
                 "function-invocation loop's approval requests); _types.py (Content.from_function_approval_request / "
                 "from_function_approval_response, to_function_approval_response(approved)); observability.py "

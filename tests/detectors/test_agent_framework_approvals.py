@@ -21,7 +21,12 @@ from typing import Any
 import polars as pl
 from otlp_trace import classify_otlp, otlp_span
 
-ASK = [{"role": "user", "parts": [{"type": "text", "content": "Drop the staging_orders database, we migrated off it."}]}]
+ASK = [
+    {
+        "role": "user",
+        "parts": [{"type": "text", "content": "Drop the staging_orders database, we migrated off it."}],
+    }
+]
 ARGS = {"name": "staging_orders"}
 AGENT = {"gen_ai.operation.name": "invoke_agent", "gen_ai.provider.name": "microsoft.agent_framework",
          "gen_ai.agent.name": "DbAdmin"}  # fmt: skip
@@ -71,7 +76,9 @@ def _trace(tmp_path: Path, *, answer: bool | None, app_span: dict[str, Any] | No
 
 
 def _fired(found: pl.DataFrame) -> list[str]:
-    return found.filter(pl.col("detector") == "unguarded_irreversible").get_column("decisive_span_id").to_list()
+    return (
+        found.filter(pl.col("detector") == "unguarded_irreversible").get_column("decisive_span_id").to_list()
+    )
 
 
 def test_near_miss_the_call_a_person_approved_is_guarded(tmp_path: Path) -> None:
@@ -101,3 +108,24 @@ def test_an_approval_of_another_call_of_the_tool_is_no_approval(tmp_path: Path) 
     # The approved answer is kept in the history; the call that ran is a new one (another call id)
     # the model asked for again, which nobody approved.
     assert _fired(_trace(tmp_path, answer=True, ran_id="call_d2")) == ["e000000000000001"]
+
+
+# An approval span that names its function the GenAI way (gen_ai.tool.name, which the loader lifts
+# into the span's tool column) beside the strings of the request: its id and the tool's approval_mode.
+_GENAI_NAMED = {"gen_ai.tool.name": "drop_database", "approval.request_id": "req_7f3a",
+                "approval.approval_mode": "always_require"}  # fmt: skip
+
+
+def test_near_miss_an_approval_span_naming_the_tool_by_gen_ai_tool_name(tmp_path: Path) -> None:
+    span = {**_GENAI_NAMED, "approval.approved": True}
+    assert _fired(_trace(tmp_path, answer=None, app_span=span)) == []
+
+
+def test_an_approval_span_by_gen_ai_tool_name_that_declined_is_no_approval(tmp_path: Path) -> None:
+    span = {**_GENAI_NAMED, "approval.approved": False}
+    assert _fired(_trace(tmp_path, answer=None, app_span=span)) == ["e000000000000001"]
+
+
+def test_an_approval_span_for_another_tool_is_no_approval(tmp_path: Path) -> None:
+    span = {**_GENAI_NAMED, "gen_ai.tool.name": "truncate_table", "approval.approved": True}
+    assert _fired(_trace(tmp_path, answer=None, app_span=span)) == ["e000000000000001"]
