@@ -16,7 +16,10 @@ agent span's status description ``"Guardrail tripwire triggered: {'guardrail': '
 So a CHAIN span of that processor (``llm.system`` openai) directly under an agent span, with no
 input or output and a name that is none of the SDK's own span types, is a guardrail check
 (``kind`` guardrail): one that ran and passed, unless a tripwire error in its run names it, which
-makes it the guardrail that tripped (``pause_kind`` tripwire): a stop, not a pass.
+makes it the guardrail that tripped (``pause_kind`` tripwire): a stop, not a pass. A bare CHAIN
+span under an agent whose name says it is a guardrail (``*guardrail*``) is read so without
+``llm.system``: the name is the guardrail's own (``guardrail.get_name()``), and an application's
+own guardrail span, or an exporter that kept fewer attributes, says as much.
 """
 
 from __future__ import annotations
@@ -28,7 +31,16 @@ import polars as pl
 from forensics.conventions.registry import Convention, Q, Signal, on_rows, register
 
 #: Span names the processor gives SDK spans with no name of their own (``span_data.type``): not a guardrail.
-_SDK_TYPES: Final = ("mcp_tools", "speech", "speech_group", "transcription", "custom", "task", "turn", "response")
+_SDK_TYPES: Final = (
+    "mcp_tools",
+    "speech",
+    "speech_group",
+    "transcription",
+    "custom",
+    "task",
+    "turn",
+    "response",
+)
 #: The guardrail a tripwire error names (the SpanError's data, as the processor writes it).
 _NAMED: Final = r"""['"]guardrail['"]\s*:\s*['"]([^'"]+)['"]"""
 
@@ -41,15 +53,20 @@ def _extract() -> list[pl.Expr]:
         & ~pl.col("name").is_in(list(_SDK_TYPES)).fill_null(True)
     )
     # The attributes read on the few bare chain spans only (on_rows), not on every span.
+    # A bare chain named for a guardrail (``refund_amount_guardrail``) is one whoever wrote it: an
+    # exporter that drops the processor's ``llm.system``, or an application's own guardrail span.
     return [
-        on_rows(
-            bare,
-            pl.col("attributes"),
-            lambda e: e.str.contains(rf"{Q}llm\.system{Q}\s*:\s*{Q}openai{Q}")
-            & e.str.contains(rf"{Q}openinference\.span\.kind{Q}\s*:\s*{Q}CHAIN{Q}"),
-        )
-        .fill_null(False)
-        .alias("_cv_oi_guardrail")
+        (
+            on_rows(
+                bare,
+                pl.col("attributes"),
+                lambda e: (
+                    e.str.contains(rf"{Q}llm\.system{Q}\s*:\s*{Q}openai{Q}")
+                    & e.str.contains(rf"{Q}openinference\.span\.kind{Q}\s*:\s*{Q}CHAIN{Q}")
+                ),
+            ).fill_null(False)
+            | (bare & pl.col("name").str.contains("(?i)guardrail")).fill_null(False)
+        ).alias("_cv_oi_guardrail")
     ]
 
 

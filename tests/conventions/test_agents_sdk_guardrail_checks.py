@@ -29,8 +29,9 @@ TRIPPED = f"Guardrail tripwire triggered: {{'guardrail': '{GUARD}', 'type': 'inp
 
 
 def _span(i: int, name: str, kind: str, parent: int | None, status: dict[str, str] | None = None,
-          **attributes: Any) -> dict[str, Any]:  # fmt: skip
-    attrs = {"openinference.span.kind": kind, **({"llm.system": "openai"} if parent is not None else {}), **attributes}
+          system: bool = True, **attributes: Any) -> dict[str, Any]:  # fmt: skip
+    attrs = {"openinference.span.kind": kind, **({"llm.system": "openai"} if parent is not None and system else {}),
+             **attributes}  # fmt: skip
     return {
         "name": name, "context": {"trace_id": "0x" + "ef" * 16, "span_id": f"0x{i + 1:016x}", "trace_state": "[]"},
         "kind": "SpanKind.INTERNAL", "parent_id": None if parent is None else f"0x{parent + 1:016x}",
@@ -40,12 +41,13 @@ def _span(i: int, name: str, kind: str, parent: int | None, status: dict[str, st
     }  # fmt: skip
 
 
-def _run(tmp_path: Path, *, guard: str | None = GUARD, tripped: bool = False) -> tuple[pl.DataFrame, list[str]]:
+def _run(tmp_path: Path, *, guard: str | None = GUARD, tripped: bool = False,
+         system: bool = True) -> tuple[pl.DataFrame, list[str]]:  # fmt: skip
     """The agent's spans: its guardrail (named ``guard``), a model call, the refund, the answer."""
     agent_status = {"status_code": "ERROR", "description": TRIPPED} if tripped else None
     spans = [_span(0, "Agent workflow", "AGENT", None), _span(1, "Refund Agent", "AGENT", 0, agent_status)]
     if guard is not None:
-        spans.append(_span(2, guard, "CHAIN", 1))
+        spans.append(_span(2, guard, "CHAIN", 1, system=system))
     spans += [
         _span(3, "response", "LLM", 1, **{"input.value": "Refund order 4411, it arrived broken",
                                           "output.value": '{"output": [{"type": "function_call"}]}'}),
@@ -80,4 +82,15 @@ def test_a_tripped_guardrail_is_a_stop_not_a_guard(tmp_path: Path) -> None:
 def test_an_sdk_span_type_is_no_guardrail(tmp_path: Path) -> None:
     # A CHAIN span named by the SDK's own span type (mcp_tools: an MCP server's tool list) is no check.
     _, names = _run(tmp_path, guard="mcp_tools")
+    assert names == ["unguarded_irreversible"]
+
+
+def test_near_miss_a_chain_named_for_a_guardrail_guards_without_llm_system(tmp_path: Path) -> None:
+    # The same check with fewer attributes (no llm.system): its name says what it is.
+    _, found = _run(tmp_path, system=False)
+    assert found == []
+
+
+def test_a_bare_chain_without_llm_system_or_a_guardrail_name_is_no_check(tmp_path: Path) -> None:
+    _, names = _run(tmp_path, guard="format_refund_reply", system=False)
     assert names == ["unguarded_irreversible"]
