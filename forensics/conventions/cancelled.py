@@ -44,12 +44,17 @@ import polars as pl
 
 from forensics.conventions.registry import Convention, Q, Signal, on_rows, register
 
-#: An AbortSignal's abort (WHATWG DOM "signal abort"), rethrown by the OpenAI and Anthropic JS clients.
-ABORTED: Final = r"(?:^|[.:])(?:AbortError|APIUserAbortError)$"
+#: An AbortSignal's abort (WHATWG DOM "signal abort"), rethrown by the OpenAI and Anthropic JS clients;
+#: LlamaIndex's ``WorkflowCancelledByUser``, "raised when a run is cancelled via the handler or
+#: programmatically" (run-llama/workflows ``workflows/errors.py``, re-exported as
+#: ``llama_index.core.workflow.errors``): the caller's ``handler.cancel_run()``, not a fault.
+ABORTED: Final = r"(?:^|[.:])(?:AbortError|APIUserAbortError|WorkflowCancelledByUser)$"
 
 #: A cancellation: asyncio's CancelledError (``asyncio.exceptions.CancelledError``; "CancelledError: "
 #: as the status description), a status or message that says the call was cancelled.
-CANCELLATION: Final = r"(?i)(?:^|[.:\s])Cancell?edError\b|^\s*(?:request\s+|task\s+|run\s+|stream\s+)?cancell?ed\b"
+CANCELLATION: Final = (
+    r"(?i)(?:^|[.:\s])Cancell?edError\b|^\s*(?:request\s+|task\s+|run\s+|stream\s+)?cancell?ed\b"
+)
 
 #: A timeout among a run's errors: its cancellations may be that timeout's.
 TIMEOUT: Final = r"(?i)time[d\s_-]*out|deadline\s*exceeded"
@@ -84,7 +89,9 @@ USER_CANCELLED: Final = rf"(?i){_USER_WORDS}|{_CANCELLED_BY_USER}"
 #: (autogen-agentchat src/autogen_agentchat/base/_task.py), so it says who only in words like these.
 #: Values only, and short ones: a key (``"user_cancelled": false``) or a long text (the task's own
 #: prompt quoting a customer who "cancelled by user request") says nothing of this run.
-USER_CANCELLED_VALUE: Final = rf"(?i):\s*{Q}[^\"\\]{{0,120}}?(?:{_USER_WORDS})[^\"\\]{{0,120}}{Q}|{_CANCELLED_BY_USER}"
+USER_CANCELLED_VALUE: Final = (
+    rf"(?i):\s*{Q}[^\"\\]{{0,120}}?(?:{_USER_WORDS})[^\"\\]{{0,120}}{Q}|{_CANCELLED_BY_USER}"
+)
 
 #: Claude Code's tool results when its user stops or turns down a tool call (src/utils/messages.ts).
 USER_STOPPED_TOOL: Final = (
@@ -107,10 +114,16 @@ def _extract() -> list[pl.Expr]:
     # taken out first, and only those whose attributes name a user and a stop at all go through the
     # regex (literal scans: a log of parentless records makes every record a root).
     def says(attrs: pl.Expr) -> pl.Expr:
-        hint = attrs.str.contains("(?i-u)user") & attrs.str.contains("(?i-u)cancel|abort|stopped|interrupt|halted")
+        hint = attrs.str.contains("(?i-u)user") & attrs.str.contains(
+            "(?i-u)cancel|abort|stopped|interrupt|halted"
+        )
         return on_rows(hint, attrs, lambda e: e.str.contains(USER_CANCELLED_VALUE))
 
-    return [on_rows(pl.col("parent_id").is_null(), pl.col("attributes"), says).fill_null(False).alias("_cv_root_user_cancelled")]
+    return [
+        on_rows(pl.col("parent_id").is_null(), pl.col("attributes"), says)
+        .fill_null(False)
+        .alias("_cv_root_user_cancelled")
+    ]
 
 
 def _said_by_user(df: pl.DataFrame, in_play: pl.DataFrame) -> pl.LazyFrame:
@@ -122,32 +135,45 @@ def _said_by_user(df: pl.DataFrame, in_play: pl.DataFrame) -> pl.LazyFrame:
     # the run's answer to its last model call).
     answered = pl.col("kind").is_in(["llm", "agent"]) & pl.col("output").is_not_null() & ~pl.col("failed")
     final = s.filter(answered).group_by("run_key").agg(pl.col("output").sort_by("seq").last())
-    return pl.concat(
-        [
-            s.filter(pl.col("is_root") & (pl.col("_cv_root_user_cancelled") | says)).select(
-                "run_key", pl.lit(True).alias("_by_root"), pl.lit(None, pl.Int64).alias("_said_seq")
-            ),
-            final.filter(pl.col("output").str.contains(USER_CANCELLED)).select(
-                "run_key", pl.lit(True).alias("_by_root"), pl.lit(None, pl.Int64).alias("_said_seq")
-            ),
-            s.filter((pl.col("kind") == "human") & ~pl.col("is_root") & says).select(
-                "run_key", pl.lit(False).alias("_by_root"), pl.col("seq").cast(pl.Int64).alias("_said_seq")
-            ),
-        ]
-    ).group_by("run_key").agg(pl.col("_by_root").any(), pl.col("_said_seq").max())
+    return (
+        pl.concat(
+            [
+                s.filter(pl.col("is_root") & (pl.col("_cv_root_user_cancelled") | says)).select(
+                    "run_key", pl.lit(True).alias("_by_root"), pl.lit(None, pl.Int64).alias("_said_seq")
+                ),
+                final.filter(pl.col("output").str.contains(USER_CANCELLED)).select(
+                    "run_key", pl.lit(True).alias("_by_root"), pl.lit(None, pl.Int64).alias("_said_seq")
+                ),
+                s.filter((pl.col("kind") == "human") & ~pl.col("is_root") & says).select(
+                    "run_key",
+                    pl.lit(False).alias("_by_root"),
+                    pl.col("seq").cast(pl.Int64).alias("_said_seq"),
+                ),
+            ]
+        )
+        .group_by("run_key")
+        .agg(pl.col("_by_root").any(), pl.col("_said_seq").max())
+    )
 
 
 def _under_cancelled(df: pl.DataFrame, cancelled: pl.DataFrame, ended: pl.Series) -> pl.Series:
     """The cancelled calls (``span_k``) with an ended call (``ended``) anywhere up their ancestry:
     the cancel that reached them was that call's (its user's or its caller's). Walked a level per
     step over the candidates only, at most :data:`MAX_DEPTH` levels."""
-    parent_of = df.lazy().join(cancelled.lazy(), on="run_key", how="semi").select(
-        pl.col("span_k").alias("_up"), pl.col("parent_k").alias("_next")
-    ).collect()
+    parent_of = (
+        df.lazy()
+        .join(cancelled.lazy(), on="run_key", how="semi")
+        .select(pl.col("span_k").alias("_up"), pl.col("parent_k").alias("_next"))
+        .collect()
+    )
     done = ended.implode()
-    walk = df.lazy().join(cancelled.lazy(), on="span_k", how="semi").select(
-        "span_k", pl.col("parent_k").alias("_up")
-    ).filter(~pl.col("span_k").is_in(done)).collect()
+    walk = (
+        df.lazy()
+        .join(cancelled.lazy(), on="span_k", how="semi")
+        .select("span_k", pl.col("parent_k").alias("_up"))
+        .filter(~pl.col("span_k").is_in(done))
+        .collect()
+    )
     found: list[pl.Series] = []
     for _ in range(MAX_DEPTH):
         if not walk.height:
@@ -170,10 +196,15 @@ def _status(df: pl.DataFrame) -> pl.DataFrame:
         .select("run_key", "seq", "span_k", "error_type", "error_message", "output")
         .with_columns(
             pl.col("error_type").str.contains(ABORTED).fill_null(False).alias("_aborted"),
-            pl.coalesce("error_message", "output").str.contains(USER_STOPPED_TOOL).fill_null(False).alias("_told"),
+            pl.coalesce("error_message", "output")
+            .str.contains(USER_STOPPED_TOOL)
+            .fill_null(False)
+            .alias("_told"),
             _text("error_type", "error_message").str.contains(CANCELLATION).alias("_cancelled"),
-            (pl.col("error_type").str.contains(TIMEOUT).fill_null(False)
-             | pl.col("error_message").str.contains(TIMEOUT_LINE).fill_null(False)).alias("_timed_out"),
+            (
+                pl.col("error_type").str.contains(TIMEOUT).fill_null(False)
+                | pl.col("error_message").str.contains(TIMEOUT_LINE).fill_null(False)
+            ).alias("_timed_out"),
         )
         .select("run_key", "seq", "span_k", "_aborted", "_told", "_cancelled", "_timed_out")
         .collect()
@@ -216,9 +247,11 @@ register(
         name="user_cancelled",
         signals=(
             Signal(
-                "AbortError / APIUserAbortError on a failed call (its AbortSignal fired; AbortSignal.timeout() is TimeoutError instead)",
-                "Vercel AI SDK; OpenAI and Anthropic JS clients",
-                "vercel/ai packages/ai/src/util/retry-with-exponential-backoff.ts (no retry when the request was aborted); WHATWG DOM signal abort",
+                "AbortError / APIUserAbortError on a failed call (its AbortSignal fired; AbortSignal.timeout() is TimeoutError instead); "
+                "WorkflowCancelledByUser on a LlamaIndex workflow run (handler.cancel_run())",
+                "Vercel AI SDK; OpenAI and Anthropic JS clients; LlamaIndex workflows",
+                "vercel/ai packages/ai/src/util/retry-with-exponential-backoff.ts (no retry when the request was aborted); WHATWG DOM signal abort; "
+                "run-llama/workflows workflows/errors.py (WorkflowCancelledByUser: a run cancelled via the handler or programmatically)",
                 "user_cancelled (handled by the framework: no unhandled or swallowed error)",
             ),
             Signal(
@@ -242,6 +275,8 @@ register(
         ),
         extract=_extract,
         status=_status,
-        columns={"user_cancelled": "a failed call its caller or its user chose to end (an abort, a user's recorded cancellation), not one that failed on its own"},
+        columns={
+            "user_cancelled": "a failed call its caller or its user chose to end (an abort, a user's recorded cancellation), not one that failed on its own"
+        },
     )
 )

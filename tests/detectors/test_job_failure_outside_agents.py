@@ -17,8 +17,10 @@ from typing import Any
 from span_builder import detectors, one, run, span
 
 
-def _nightly(*, failed: bool, model_failed: bool = False) -> list[dict[str, Any]]:
+def _nightly(*, failed: bool, model_failed: bool = False, cancelled: bool = False) -> list[dict[str, Any]]:
     root_error: dict[str, Any] = (
+        {"status": "error", "error_type": "llama_index.core.workflow.errors.WorkflowCancelledByUser", "error_message": ""}
+        if cancelled else
         {"status": "error", "error_type": "ConnectionRefusedError",
          "error_message": "[Errno 111] Connect call failed ('10.0.4.12', 5432)"}
         if failed else {"output": "Report for 2025-11-19 written to s3://reports/daily/2025-11-19.md"}
@@ -57,3 +59,9 @@ def test_near_miss_a_job_failed_by_its_model_call_is_that_calls_failure() -> Non
     found = detectors(run(*_nightly(failed=True, model_failed=True)))
     assert "unhandled_error" in found
     assert "orphan_failure" not in found
+
+
+def test_near_miss_a_workflow_its_caller_cancelled_is_no_failure() -> None:
+    # handler.cancel_run(): the workflow ends with WorkflowCancelledByUser, "raised when a run is
+    # cancelled via the handler or programmatically" (run-llama/workflows workflows/errors.py).
+    assert detectors(run(*_nightly(failed=True, cancelled=True))) == set()
