@@ -33,6 +33,7 @@ from forensics.conventions import (  # noqa: F401
     replies,
     rollups,
     search,
+    sent_messages,
     sub_agent_requests,
     tool_descriptions,
 )

@@ -52,9 +52,7 @@ ABORTED: Final = r"(?:^|[.:])(?:AbortError|APIUserAbortError|WorkflowCancelledBy
 
 #: A cancellation: asyncio's CancelledError (``asyncio.exceptions.CancelledError``; "CancelledError: "
 #: as the status description), a status or message that says the call was cancelled.
-CANCELLATION: Final = (
-    r"(?i)(?:^|[.:\s])Cancell?edError\b|^\s*(?:request\s+|task\s+|run\s+|stream\s+)?cancell?ed\b"
-)
+CANCELLATION: Final = r"(?i)(?:^|[.:\s])Cancell?edError\b|^\s*(?:request\s+|task\s+|run\s+|stream\s+)?cancell?ed\b"
 
 #: A timeout among a run's errors: its cancellations may be that timeout's.
 TIMEOUT: Final = r"(?i)time[d\s_-]*out|deadline\s*exceeded"
@@ -89,8 +87,15 @@ USER_CANCELLED: Final = rf"(?i){_USER_WORDS}|{_CANCELLED_BY_USER}"
 #: (autogen-agentchat src/autogen_agentchat/base/_task.py), so it says who only in words like these.
 #: Values only, and short ones: a key (``"user_cancelled": false``) or a long text (the task's own
 #: prompt quoting a customer who "cancelled by user request") says nothing of this run.
-USER_CANCELLED_VALUE: Final = (
-    rf"(?i):\s*{Q}[^\"\\]{{0,120}}?(?:{_USER_WORDS})[^\"\\]{{0,120}}{Q}|{_CANCELLED_BY_USER}"
+USER_CANCELLED_VALUE: Final = rf"(?i):\s*{Q}[^\"\\]{{0,120}}?(?:{_USER_WORDS})[^\"\\]{{0,120}}{Q}|{_CANCELLED_BY_USER}"
+
+#: The same told to the user in the second person, in the run's answer ("You cancelled the request",
+#: "I've stopped drafting it as you asked", "stopped at your request"): in an answer, "you" is its
+#: user. Read in the answer only: a person's own "you stopped" is said to the agent, of the agent.
+YOU_CANCELLED: Final = (
+    r"(?i)\byou(?:\s+have|'ve|\s+just)?\s+(?:cancell?ed|stopped|interrupted|aborted|halted)\b"
+    r"|\b(?:cancell?ed|stopped|interrupted|aborted|halted)\b[^.!?\n]{0,80}?"
+    r"\b(?:as\s+you\s+(?:asked|requested|wanted)|at\s+your\s+request)\b"
 )
 
 #: Claude Code's tool results when its user stops or turns down a tool call (src/utils/messages.ts).
@@ -114,16 +119,10 @@ def _extract() -> list[pl.Expr]:
     # taken out first, and only those whose attributes name a user and a stop at all go through the
     # regex (literal scans: a log of parentless records makes every record a root).
     def says(attrs: pl.Expr) -> pl.Expr:
-        hint = attrs.str.contains("(?i-u)user") & attrs.str.contains(
-            "(?i-u)cancel|abort|stopped|interrupt|halted"
-        )
+        hint = attrs.str.contains("(?i-u)user") & attrs.str.contains("(?i-u)cancel|abort|stopped|interrupt|halted")
         return on_rows(hint, attrs, lambda e: e.str.contains(USER_CANCELLED_VALUE))
 
-    return [
-        on_rows(pl.col("parent_id").is_null(), pl.col("attributes"), says)
-        .fill_null(False)
-        .alias("_cv_root_user_cancelled")
-    ]
+    return [on_rows(pl.col("parent_id").is_null(), pl.col("attributes"), says).fill_null(False).alias("_cv_root_user_cancelled")]
 
 
 def _said_by_user(df: pl.DataFrame, in_play: pl.DataFrame) -> pl.LazyFrame:
@@ -131,49 +130,37 @@ def _said_by_user(df: pl.DataFrame, in_play: pl.DataFrame) -> pl.LazyFrame:
     (``_by_root``), and the last person's message that says so (``_said_seq``)."""
     s = df.lazy().join(in_play.lazy(), on="run_key", how="semi")
     says = _text("output", "error_message").str.contains(USER_CANCELLED)
+    answer_says = pl.col("output").str.contains(USER_CANCELLED) | pl.col("output").str.contains(YOU_CANCELLED)
     # The final answer: the last answer a model or an agent gave (a root that records none leaves
     # the run's answer to its last model call).
     answered = pl.col("kind").is_in(["llm", "agent"]) & pl.col("output").is_not_null() & ~pl.col("failed")
     final = s.filter(answered).group_by("run_key").agg(pl.col("output").sort_by("seq").last())
-    return (
-        pl.concat(
-            [
-                s.filter(pl.col("is_root") & (pl.col("_cv_root_user_cancelled") | says)).select(
-                    "run_key", pl.lit(True).alias("_by_root"), pl.lit(None, pl.Int64).alias("_said_seq")
-                ),
-                final.filter(pl.col("output").str.contains(USER_CANCELLED)).select(
-                    "run_key", pl.lit(True).alias("_by_root"), pl.lit(None, pl.Int64).alias("_said_seq")
-                ),
-                s.filter((pl.col("kind") == "human") & ~pl.col("is_root") & says).select(
-                    "run_key",
-                    pl.lit(False).alias("_by_root"),
-                    pl.col("seq").cast(pl.Int64).alias("_said_seq"),
-                ),
-            ]
-        )
-        .group_by("run_key")
-        .agg(pl.col("_by_root").any(), pl.col("_said_seq").max())
-    )
+    return pl.concat(
+        [
+            s.filter(pl.col("is_root") & (pl.col("_cv_root_user_cancelled") | says | answer_says.fill_null(False))).select(
+                "run_key", pl.lit(True).alias("_by_root"), pl.lit(None, pl.Int64).alias("_said_seq")
+            ),
+            final.filter(answer_says).select(
+                "run_key", pl.lit(True).alias("_by_root"), pl.lit(None, pl.Int64).alias("_said_seq")
+            ),
+            s.filter((pl.col("kind") == "human") & ~pl.col("is_root") & says).select(
+                "run_key", pl.lit(False).alias("_by_root"), pl.col("seq").cast(pl.Int64).alias("_said_seq")
+            ),
+        ]
+    ).group_by("run_key").agg(pl.col("_by_root").any(), pl.col("_said_seq").max())
 
 
 def _under_cancelled(df: pl.DataFrame, cancelled: pl.DataFrame, ended: pl.Series) -> pl.Series:
     """The cancelled calls (``span_k``) with an ended call (``ended``) anywhere up their ancestry:
     the cancel that reached them was that call's (its user's or its caller's). Walked a level per
     step over the candidates only, at most :data:`MAX_DEPTH` levels."""
-    parent_of = (
-        df.lazy()
-        .join(cancelled.lazy(), on="run_key", how="semi")
-        .select(pl.col("span_k").alias("_up"), pl.col("parent_k").alias("_next"))
-        .collect()
-    )
+    parent_of = df.lazy().join(cancelled.lazy(), on="run_key", how="semi").select(
+        pl.col("span_k").alias("_up"), pl.col("parent_k").alias("_next")
+    ).collect()
     done = ended.implode()
-    walk = (
-        df.lazy()
-        .join(cancelled.lazy(), on="span_k", how="semi")
-        .select("span_k", pl.col("parent_k").alias("_up"))
-        .filter(~pl.col("span_k").is_in(done))
-        .collect()
-    )
+    walk = df.lazy().join(cancelled.lazy(), on="span_k", how="semi").select(
+        "span_k", pl.col("parent_k").alias("_up")
+    ).filter(~pl.col("span_k").is_in(done)).collect()
     found: list[pl.Series] = []
     for _ in range(MAX_DEPTH):
         if not walk.height:
@@ -196,15 +183,10 @@ def _status(df: pl.DataFrame) -> pl.DataFrame:
         .select("run_key", "seq", "span_k", "error_type", "error_message", "output")
         .with_columns(
             pl.col("error_type").str.contains(ABORTED).fill_null(False).alias("_aborted"),
-            pl.coalesce("error_message", "output")
-            .str.contains(USER_STOPPED_TOOL)
-            .fill_null(False)
-            .alias("_told"),
+            pl.coalesce("error_message", "output").str.contains(USER_STOPPED_TOOL).fill_null(False).alias("_told"),
             _text("error_type", "error_message").str.contains(CANCELLATION).alias("_cancelled"),
-            (
-                pl.col("error_type").str.contains(TIMEOUT).fill_null(False)
-                | pl.col("error_message").str.contains(TIMEOUT_LINE).fill_null(False)
-            ).alias("_timed_out"),
+            (pl.col("error_type").str.contains(TIMEOUT).fill_null(False)
+             | pl.col("error_message").str.contains(TIMEOUT_LINE).fill_null(False)).alias("_timed_out"),
         )
         .select("run_key", "seq", "span_k", "_aborted", "_told", "_cancelled", "_timed_out")
         .collect()
@@ -261,7 +243,7 @@ register(
                 "user_cancelled",
             ),
             Signal(
-                "CancelledError (exception.type asyncio.exceptions.CancelledError, status 'CancelledError: ') in a run whose root (its output, or a short attribute value: 'cancelled_by_user', 'user-cancelled'), a person's message after the call or the final answer says the user cancelled, stopped or interrupted it; not in a run with a timeout among its errors",
+                "CancelledError (exception.type asyncio.exceptions.CancelledError, status 'CancelledError: ') in a run whose root (its output, or a short attribute value: 'cancelled_by_user', 'user-cancelled'), a person's message after the call or the final answer says the user cancelled, stopped or interrupted it (the answer also in the second person: 'you cancelled', 'stopped as you asked'); not in a run with a timeout among its errors",
                 "any asyncio app: OpenTelemetry Python SDK, LangChain/LangGraph callbacks, OpenAI Agents SDK RunResultStreaming.cancel(), AutoGen (TaskResult.stop_reason is the app's own text)",
                 "opentelemetry-python opentelemetry-sdk/src/opentelemetry/sdk/trace/__init__.py (Span.__exit__, record_exception escaped=True); openai-agents-python src/agents/result.py (cancel() cancels the run task); microsoft/autogen python/packages/autogen-agentchat/src/autogen_agentchat/base/_task.py (TaskResult.stop_reason)",
                 "user_cancelled",
@@ -275,8 +257,6 @@ register(
         ),
         extract=_extract,
         status=_status,
-        columns={
-            "user_cancelled": "a failed call its caller or its user chose to end (an abort, a user's recorded cancellation), not one that failed on its own"
-        },
+        columns={"user_cancelled": "a failed call its caller or its user chose to end (an abort, a user's recorded cancellation), not one that failed on its own"},
     )
 )
