@@ -12,6 +12,7 @@ import polars as pl
 
 from forensics.detectors.agent_runs import managed_run_of
 from forensics.detectors.base import Context, Detector, failed_runs, finding, hms, snippet, txt
+from forensics.detectors.changed_state import repeats_on_changed_state
 from forensics.detectors.decisions import model_decided
 from forensics.detectors.effects import created_nothing_new
 from forensics.detectors.registry import register
@@ -24,10 +25,6 @@ from forensics.policy import Threshold
 #: ``create_handoff_back_messages``, marked ``__is_handoff_back``): written by the framework, not
 #: decided by a model, the same every time a worker returns. Three delegations are three of them.
 _HAND_BACK = r"(?i)^transfer_back_to_"
-#: A tool that only waits (browser-use's ``wait`` action, "Waited for N seconds"; the computer-use
-#: tools' ``wait``; a ``sleep``; an app's ``wait_minutes``): its result is the wait itself, the same
-#: every time by design. Named by its unit at most, never by what it waits on (``wait_for_job``).
-_WAIT_TOOL = r"(?i)(?:^|[^a-z])(?:wait|sleep)(?:_?(?:for_?)?(?:seconds|secs|time|ms|minutes|mins|hours))?$"
 
 
 def _identical_repeats(done: pl.LazyFrame, by: tuple[str, ...] = ()) -> pl.LazyFrame:
@@ -150,7 +147,9 @@ class RepeatedAction(Detector):
         "error each time with each attempt issued by the agent's model (the agent decided again; "
         "resends no model decided are retry_storm's). Twice is enough in a run that hit its step, turn or "
         "recursion limit (runs.step_limit_hit): the repeats are where its steps went. A wait (a wait or sleep "
-        "tool, browser-use's wait action) repeated between other calls is waiting for something to change. "
+        "tool, browser-use's wait action) repeated between other calls is waiting for something to change; "
+        "a call with no arguments (close_popups) acts on the page in front of it, a repeat only when "
+        "repeat_count of them follow one another with no other call between. "
         "A transfer_back_to_<supervisor> call is langgraph-supervisor's hand-back, written by the framework "
         "each time a worker returns: no repeat."
     )
@@ -256,17 +255,9 @@ class RepeatedAction(Detector):
                 )
             )
         )
-        # A wait repeated between other calls (a status check, a page read) is the agent waiting for
-        # something to change, as a person polling would; waits with nothing in between are a loop.
-        between = (
-            groups.filter(pl.col("call").str.contains(_WAIT_TOOL).fill_null(False))
-            .select("_k", "run_key", "call", "first_seq", "last_seq")
-            .join(tool_calls(ctx).lazy().select("run_key", pl.col("seq").alias("o_seq"), pl.col("call").alias("o_call")), on="run_key")
-            .filter((pl.col("o_seq") > pl.col("first_seq")) & (pl.col("o_seq") < pl.col("last_seq")) & (pl.col("o_call") != pl.col("call")))
-            .select("_k")
-            .unique()
-        )
-        groups = groups.join(between, on="_k", how="anti")
+        # A wait repeated between other calls, or a call with no arguments with other calls between
+        # (close_popups after each page opened), acted on a state that changed (changed_state).
+        groups = groups.join(repeats_on_changed_state(ctx, groups, n), on="_k", how="anti")
         return groups.select(
             finding(
                 "run_id",
