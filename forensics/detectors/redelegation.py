@@ -12,7 +12,9 @@ Two stories leave that in the spans, told apart by what came between the report 
   ``redelegated_same_task``, ownership_gap.
 
 A first report that said it could not do the work (``report_says_failed``) asked again is a retry,
-neither of these (and a report that failed or came back empty is ``dropped_delegation``'s).
+neither of these (and a report that failed or came back empty is ``dropped_delegation``'s); one
+asked again after the delegating agent waited (a wait tool, ``time.sleep`` in a CodeAgent's code)
+is polling a delegate whose answer changes.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from forensics.detectors.delegation_loop import task_key
 from forensics.detectors.ownership_gap import _NOTHING, delegations
 from forensics.detectors.registry import register
 from forensics.detectors.step_redo import plan_updates
+from forensics.detectors.sub_agent_calls import waited_since
 
 
 def _repeat_delegations(ctx: Context) -> pl.DataFrame:
@@ -68,6 +71,11 @@ def _repeat_delegations(ctx: Context) -> pl.DataFrame:
             )
             .select("run_key", "run_id", "prev_id", "span_id", "seq", "agent", "by_agent", "prev_t", "prev_end", "t")
         )
+        # Polling a delegate (a job, a managed agent watching one) with a wait between the calls
+        # asks again because the answer changes (sub_agent_calls.waited_since: a wait tool, a
+        # smolagents CodeAgent's time.sleep in the code that made the call): not a report dropped.
+        polled = waited_since(ctx.spans.lazy(), again.with_columns(pl.col("prev_end").alias("_prev_end")))
+        again = again.join(polled, on=["run_key", "span_id"], how="anti")
         replans = plan_updates(ctx).rename({"agent": "by_agent"})
         between = (
             again.join(replans, on=["run_key", "by_agent"])

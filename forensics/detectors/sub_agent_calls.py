@@ -119,19 +119,11 @@ class RepeatedSubAgentCalls(Detector):
         )
         # Polling, not asking again: a call made after the caller waited since the series' previous
         # call is not counted; what is left must still be more than repeat_count calls.
-        waits = s.filter(pl.col("call").str.contains(WAITED).fill_null(False)).select(
-            "run_key", pl.col("agent").alias("by_agent"), pl.col("t").alias("w_t")
-        )
         series = [*group, "words"]
         same = same.sort(*series, "t", "span_id").with_columns(
             pl.coalesce("end_time", "t").shift(1).over(series).alias("_prev_end")
         )
-        waited = (
-            same.join(waits, on=["run_key", "by_agent"])
-            .filter((pl.col("w_t") >= pl.col("_prev_end")) & (pl.col("w_t") <= pl.col("t")))
-            .select("run_key", "span_id")
-        )
-        waited = pl.concat([waited, _slept_in_code(s, same)]).unique()
+        waited = waited_since(s, same)
         same = (
             same.join(waited, on=["run_key", "span_id"], how="anti")
             .filter(pl.len().over(series) > pol.repeat_count)
@@ -163,6 +155,22 @@ class RepeatedSubAgentCalls(Detector):
                 ),
             ),
         )
+
+
+def waited_since(s: pl.LazyFrame, calls: pl.LazyFrame) -> pl.LazyFrame:
+    """``run_key, span_id`` of the ``calls`` (with ``by_agent``, ``t`` and ``_prev_end``, the end of
+    the previous call of their series) that the caller made after waiting since ``_prev_end``: a
+    wait or sleep tool of its own between the two (:data:`WAITED`), or code that sleeps
+    (:func:`_slept_in_code`). Polling a state that changes, not asking again."""
+    waits = s.filter(pl.col("call").str.contains(WAITED).fill_null(False)).select(
+        "run_key", pl.col("agent").alias("by_agent"), pl.col("t").alias("w_t")
+    )
+    waited = (
+        calls.join(waits, on=["run_key", "by_agent"])
+        .filter((pl.col("w_t") >= pl.col("_prev_end")) & (pl.col("w_t") <= pl.col("t")))
+        .select("run_key", "span_id")
+    )
+    return pl.concat([waited, _slept_in_code(s, calls)]).unique()
 
 
 def _slept_in_code(s: pl.LazyFrame, calls: pl.LazyFrame) -> pl.LazyFrame:
