@@ -48,6 +48,7 @@ from typing import Final
 import polars as pl
 
 from forensics.detectors.base import Context, failure_followups
+from forensics.detectors.next_step_told import tells_next_step
 
 #: Words that tell of a fault (a subset of ``MENTIONS_FAILURE``): the bare inability words ("can't",
 #: "unable", "didn't go through") and apologies are left out, since a run that misread an error body
@@ -142,7 +143,11 @@ def told_spans(ctx: Context, failures: pl.LazyFrame) -> pl.LazyFrame:
         .collect()
         .lazy()
     )
-    final = answers.filter(tells(pl.col("final_output"))).select("run_id", "_final_id")
+    # A refusal told with what happens next ("pending manager approval", "I've escalated it to our
+    # billing team": next_step_told) told the user the act did not happen.
+    final = answers.filter(tells(pl.col("final_output")) | tells_next_step(pl.col("final_output"))).select(
+        "run_id", "_final_id"
+    )
     # A lookup that found nothing (a 404, "not found"), relayed as finding nothing: the answer told
     # the user the one thing the failure meant (Strands hands a tool's error result back to the
     # model, which answers "UPS has no record of that number").
