@@ -48,6 +48,17 @@ _OBJECT_ADJECTIVE: Final = (
 #: that subject's head word ("Deployed version remains v2.13.2.", "Cancelled orders are refunded in
 #: 5 days"): no act is claimed. Read on the words right after the claim.
 _PARTICIPLE_SUBJECT: Final = r"(?i)^\S*\s+(?:is|are|was|were|remains?|stays?|has|have|had|will|would|can|cannot|can'?t|could|should|must|may|might|needs?)\b"
+#: A claim of relying on work ("based on the web search", "according to the research") whose noun
+#: phrase goes on to say the work was the user's own ("Based on the web search you ran", "according
+#: to the research you shared"): the agent quotes the user's work, it claims none of its own. Acts
+#: the user did, not ones they asked for ("the research you asked for" is the agent's). Read on the
+#: claim and the words after it (a clearing test: polars regexes have no look-ahead).
+_USERS_OWN_WORK: Final = (
+    r"(?i)^(?:based\s+on|according\s+to)\s+(?:[A-Za-z0-9'’-]+\s+){1,5}?(?:that\s+|which\s+)?"
+    r"you(?:['’]ve|\s+have|\s+had|\s+just|\s+already)*\s+"
+    r"(?:ran|run|did|done|shared|sent|provided|gave|given|pasted|attached|uploaded|forwarded|linked|"
+    r"conducted|performed|made|posted|quoted|cited|mentioned|included|collected|gathered|compiled)\b"
+)
 #: Words before a claim that make it future, conditional or a question.
 _HEDGED_BEFORE: Final = (
     r"(?i)\b(if|once|when|whether|until|before|after|will|would|should|could|might|may|must|"
@@ -446,6 +457,7 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
             .str.contains(_FAILED_AFTER)
             .fill_null(False)
             & ~pl.col("after").str.contains(_PARTICIPLE_SUBJECT).fill_null(False)
+            & ~pl.concat_str(["core", "after"]).str.contains(_USERS_OWN_WORK).fill_null(False)
         )
         .with_row_index("_h")
         .collect()
