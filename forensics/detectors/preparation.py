@@ -522,6 +522,7 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
     # A request for a person's decision (an escalation tool, or a tool named for asking approval:
     # request_approval, ask_for_confirmation) whose own result is the decision: the person answered
     # it (an acknowledgement), and an approval reviews what the agent does next.
+    from forensics.detectors.declined_reviews import declined_by_person
     from forensics.detectors.unguarded_action import APPROVAL_REQUEST
 
     # The names are matched once per distinct step name (step_name: the tool, else the span's name).
@@ -549,7 +550,7 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
         (
             (pl.col("kind") == "guardrail")
             | pl.col("is_approval_step")
-            | (human & agent_spoke_before)
+            | (human & agent_spoke_before & ~declined_by_person())
             | pl.col("state_ack")
             | approved
         ).alias("is_review"),
