@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .schema import QUARANTINE_SCHEMA, SPAN_COLUMNS, SPAN_SCHEMA
-from .semconv import MANAGED_AGENT_TASK
+from .semconv import AGENT_NAMED_BY_PARENT, AGENT_NAMED_BY_PARENT_KEY, MANAGED_AGENT_TASK
 
 #: Pointer-jumping rounds for agent inheritance: resolves ancestries up to 2**16 levels deep.
 _MAX_JUMPS = 16
@@ -327,6 +327,7 @@ def finalize(spans: pa.Table) -> tuple[pa.Table, pa.Table]:
     ranked = key[order]
     del key  # only its sorted copy is searched: one 64-bit array less at finalize's peak
     columns["agent"] = _managed_agent_names(spans, columns["kind"], columns["agent"])
+    columns["agent"] = _agents_named_by_parent(spans, columns["kind"], columns["agent"], run, parent, ranked, order)
     columns["agent"] = _inherit_agents(spans, columns["kind"], run, parent, ranked, order, columns["agent"])
     del ranked, order, parent
     _release()  # the jumps' and the gathers' temporaries, before the last rewrite
@@ -482,6 +483,31 @@ def _managed_agent_names(spans: pa.Table, kind: pa.ChunkedArray | pa.Array,
     own = _gather(agent, rows)
     unnamed = pc.or_kleene(pc.is_null(own), pc.equal(own, _gather(spans.column("name"), rows)))
     take = _mask(pc.and_(pc.is_valid(names), unnamed))
+    if not take.any():
+        return agent
+    values = names.filter(_arrow_mask(take))
+    return _patch(agent, rows[take], lambda lo, hi: values.slice(lo, hi - lo))
+
+
+def _agents_named_by_parent(spans: pa.Table, kind: pa.ChunkedArray | pa.Array, agent: pa.ChunkedArray | pa.Array,
+                            run: np.ndarray, parent: np.ndarray, ranked: np.ndarray,
+                            order: np.ndarray) -> pa.ChunkedArray | pa.Array:
+    """An agent span its framework names only by the operation (Haystack's ``haystack.agent.run``,
+    semconv.AGENT_NAMED_BY_PARENT) is the agent its parent span names: where the loader named no
+    agent, or named it by the span's name. Only those agent spans' parents (a handful) are read."""
+    rows = np.flatnonzero(_mask(pc.and_(pc.is_in(kind, value_set=_texts(["agent"])),
+                                        pc.is_in(spans.column("name"), value_set=_texts(list(AGENT_NAMED_BY_PARENT))))))
+    if not len(rows):
+        return agent
+    own = _gather(agent, rows)
+    rows = rows[_mask(pc.or_kleene(pc.is_null(own), pc.equal(own, _gather(spans.column("name"), rows))))]
+    at = _find(ranked, _keys(run[rows], parent[rows]))
+    found = (at >= 0) & (parent[rows] >= 0) & (run[rows] >= 0)
+    rows, up = rows[found], order[at[found]]
+    if not len(rows):
+        return agent
+    names = pc.struct_field(pc.extract_regex(_gather(spans.column("attributes"), up), AGENT_NAMED_BY_PARENT_KEY), [0])
+    take = _mask(pc.is_valid(names))
     if not take.any():
         return agent
     values = names.filter(_arrow_mask(take))

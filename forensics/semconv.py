@@ -157,6 +157,17 @@ _KIND_BEFORE_KEYS: Final = frozenset(c[1] for _, conditions in KIND_BEFORE_VALUE
 #: class (_wrappers.py _RunWrapper: ``<Class>.run``, the task in input.value / smolagents.task). The managed agent's own name is in that text (group 1, ``name``: Arrow's extract_regex wants it named). One home: finalize names the agent by it and conventions.delegation reads it as delegate_name.
 MANAGED_AGENT_TASK: Final = r"You're a helpful agent named '(?P<name>[^'\\]+)'"
 
+#: Agent spans a framework names only by the operation, the agent's own name on the parent span.
+#: Haystack's Agent component opens ``haystack.agent.run`` with tags for its steps, tools and exit
+#: conditions but no name (deepset-ai/haystack haystack/components/agents/agent.py
+#: ``_create_agent_span``: max_steps, tools, exit_conditions, state_schema; parent_span the current
+#: span), under the pipeline's ``haystack.component.run`` span of the component, whose
+#: ``haystack.component.name`` is the name the pipeline gave the agent (haystack/core/pipeline/pipeline.py
+#: ``_run_component``). Two agents of one pipeline were both "haystack.agent.run". Finalize names the
+#: agent span (and so its steps, inherited) by that tag (group ``name`` of the regex, for Arrow).
+AGENT_NAMED_BY_PARENT: Final = ("haystack.agent.run",)
+AGENT_NAMED_BY_PARENT_KEY: Final = r'"haystack\.component\.name"\s*:\s*"(?P<name>[^"\\]+)"'
+
 #: Kinds an attribute's value names, in order of precedence: (key, value → kind, compare upper-cased).
 KIND_BY_VALUE: Final[tuple[tuple[str, dict[str, str], bool], ...]] = (
     ("openinference.span.kind", OPENINFERENCE_KINDS, True),

@@ -122,9 +122,12 @@ register(
                 "*Generator, *Retriever, ToolInvoker, any other) / haystack.agent.run / haystack.agent.step(.llm/.tool)",
                 "Haystack",
                 "deepset-ai/haystack haystack/core/pipeline/pipeline.py (_run_component: tracer.trace('haystack.component.run', "
-                "tags)), haystack/tracing/opentelemetry.py (tags as attributes), haystack/components/agents/agent.py",
+                "tags)), haystack/tracing/opentelemetry.py (tags as attributes), haystack/components/agents/agent.py "
+                "(_create_agent_span: no name tag, parent the component's span)",
                 "kind llm / retriever / tool / chain by the component's class, agent / chain / llm / tool by the agent's "
-                "span names (forensics/semconv.py HAYSTACK_COMPONENT_KINDS, KIND_BY_NAME; the vectorised SQL reads the same tables)",
+                "span names (forensics/semconv.py HAYSTACK_COMPONENT_KINDS, KIND_BY_NAME; the vectorised SQL reads the same tables); "
+                "agent = the Agent component's haystack.component.name on its parent span, inherited by its steps "
+                "(semconv.AGENT_NAMED_BY_PARENT, finalize)",
             ),
             Signal(
                 "workflow.run, workflow.build, message.send, executor.process[ <id>] with executor.id and executor.type, "
