@@ -410,7 +410,10 @@ register(
                 "LangGraph RetryPolicy (OpenInference metadata, LangSmith extra.metadata, OpenLLMetry association properties)",
                 "libs/langgraph/langgraph/pregel/_retry.py (run_with_retry: task.proc.invoke(task.input, config) after each "
                 "retryable failure, sleeping initial_interval * backoff_factor**(n-1) plus jitter); langgraph/types.py (RetryPolicy); "
-                "openinference-instrumentation-langchain _tracer.py (span named run.name, metadata JSON, exception event)",
+                "openinference-instrumentation-langchain _tracer.py (span named run.name, metadata JSON, exception event); "
+                "traceloop/openllmetry opentelemetry-instrumentation-langchain callback_handler.py (_create_span: the "
+                "metadata into the context's association properties) and traceloop-sdk tracing.py (_span_processor_on_start: "
+                "traceloop.association.properties.<key>)",
                 "attempt_group, node_retry",
             ),
             Signal(

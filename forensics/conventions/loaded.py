@@ -73,8 +73,11 @@ register(
                 "through the LangChain instrumentation's metadata)",
                 "Traceloop OpenLLMetry",
                 "traceloop/openllmetry packages/traceloop-sdk/traceloop/sdk/tracing/tracing.py "
-                "(_set_association_properties_attributes), sdk/associations/associations.py (AssociationProperty); "
-                "opentelemetry-instrumentation-langchain callback_handler.py (metadata -> association properties)",
+                "(_span_processor_on_start writes the context's association_properties on every span as "
+                "traceloop.association.properties.<key>, under Traceloop.init only; _set_association_properties_attributes), "
+                "sdk/associations/associations.py (AssociationProperty); opentelemetry-instrumentation-langchain "
+                "callback_handler.py (TraceloopCallbackHandler._create_span merges each run's LangChain metadata, "
+                "LangGraph's thread_id, langgraph_node, langgraph_step, langgraph_checkpoint_ns, into them)",
                 "session_id (forensics/semconv.py _COLUMN_KEYS, after gen_ai.conversation.id / session.id)",
             ),
             Signal(
