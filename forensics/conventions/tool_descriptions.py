@@ -17,6 +17,15 @@ OpenInference instrumentation flattens them onto the manager's run span as
 ``smolagents.managed_agents.<i>.name`` then ``.description`` (_wrappers.py
 _smolagent_run_attributes). They are kept alongside (claim_delegates reads the work a team
 member that never ran was described to do).
+
+A tool span may carry its tool's description itself: OpenInference's ``tool.description``
+(spec/semantic_conventions.md), which the OpenAI Agents SDK instrumentation writes on each function
+span from the live ``FunctionTool`` (openinference-instrumentation-openai-agents _tool_schemas.py:
+``FunctionSpanData`` has only name, input and output, so it reads the tool runs' ``description``).
+An agent used as a tool is such a ``FunctionTool``, described by ``as_tool(tool_name,
+tool_description)`` (openai-agents-python src/agents/agent.py); the SDK's own trace export has no
+description anywhere (src/agents/tracing/span_data.py: AgentSpanData's tools are names,
+ResponseSpanData.export() only the response id), so only an OpenInference export tells it.
 """
 
 from __future__ import annotations
@@ -32,6 +41,9 @@ from forensics.conventions.registry import RARE_ATTRIBUTES, Convention, Q, Signa
 _NAME_DESCRIPTION: Final = (
     rf"{Q}name{Q}\s*:\s*{Q}([A-Za-z_][A-Za-z0-9_.:-]*){Q}\s*,\s*{Q}description{Q}\s*:\s*{Q}([^\"\\]{{3,400}})"
 )
+
+#: A tool span's own description (OpenInference tool.description): its name is the span's tool.
+_SPAN_DESCRIPTION: Final = rf"{Q}tool\.description{Q}\s*:\s*{Q}([^\"\\]{{3,400}})"
 
 #: A managed agent's name then its description on the manager's run span, as flattened there.
 _MANAGED_DESCRIPTION: Final = (
@@ -50,7 +62,9 @@ def _extract() -> list[pl.Expr]:
     managed = pl.when(
         pl.col(RARE_ATTRIBUTES).str.contains("smolagents.managed_agents.", literal=True).fill_null(False)
     )
+    own = pl.when((pl.col("kind") == "tool") & pl.col("attributes").str.contains("tool.description", literal=True))
     return [
+        own.then(pl.col("attributes").str.extract(_SPAN_DESCRIPTION, 1)).alias("_cv_tool_span_description"),
         described.then(pl.col("attributes")).str.extract_all(_NAME_DESCRIPTION).alias("_cv_tool_defs"),
         managed.then(pl.col(RARE_ATTRIBUTES)).str.extract_all(_MANAGED_DESCRIPTION).alias("_cv_managed_defs"),
     ]
@@ -79,6 +93,13 @@ def _runs(df: pl.DataFrame, runs: pl.DataFrame) -> pl.DataFrame:
             [
                 _pairs(df, "_cv_tool_defs", _NAME_DESCRIPTION),
                 _pairs(df, "_cv_managed_defs", _MANAGED_DESCRIPTION),
+                df.lazy()
+                .filter(pl.col("_cv_tool_span_description").is_not_null() & pl.col("tool").is_not_null())
+                .select(
+                    "run_key",
+                    pl.struct(pl.col("tool").alias("name"), pl.col("_cv_tool_span_description").alias("description"))
+                    .alias("tool_descriptions"),
+                ),
             ]
         )
         .unique(maintain_order=True)
@@ -104,6 +125,15 @@ register(
                 "src/smolagents/prompts/code_agent.yaml (team members listed with name and description); "
                 "openinference-instrumentation-smolagents _wrappers.py (_smolagent_run_attributes)",
                 "runs.tool_descriptions (the managed agent's name and description)",
+            ),
+            Signal(
+                "a tool span's own tool.description (an OpenAI Agents SDK function tool, an agent used as a tool "
+                "with as_tool(tool_name, tool_description))",
+                "OpenAI Agents SDK (OpenInference); any OpenInference TOOL span",
+                "openinference-instrumentation-openai-agents _tool_schemas.py (the FunctionTool's description on its "
+                "function span); openai-agents-python src/agents/agent.py (as_tool); src/agents/tracing/span_data.py "
+                "(the SDK's own export: no description)",
+                "runs.tool_descriptions (the span's tool and its description)",
             ),
         ),
         extract=_extract,
