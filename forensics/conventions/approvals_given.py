@@ -12,9 +12,17 @@ loop then runs the approved call and answers a rejected one with a rejection res
 running it. Observability records both on the ``invoke_agent`` span: ``gen_ai.input.messages`` /
 ``gen_ai.output.messages`` (``observability.py`` ``_to_otel_part``: contents with no GenAI part of
 their own are written by their ``to_dict()``, so the parts keep their type, ``approved`` and
-``function_call``). An application may also record the person's decision in a span of its own
-(``function_approval``, ``tool_approval``) whose attributes carry the decision (``approved: true``,
-``decision: "approved"``) and the function it is about.
+``function_call``). That message is the framework's only record of the decision: Agent Framework
+opens no approval span of its own (observability.py traces invoke_agent, chat and execute_tool,
+the workflows their build/run/executor/message spans), and its samples take the answer from
+``input()`` and send it back as that message (python/samples/02-agents/tools/
+function_tool_with_approval.py ``handle_approvals``: ``to_function_approval_response(user_approval
+== "y")`` in a user ``Message``). A span named for an approval (``function_approval``,
+``tool_approval``) is an application's own record, written in no framework's words: read only where
+its attributes hold the response part itself (the framework's ``function_approval_response`` dict,
+``approved`` and ``function_call``), else a decision key (``approved: true``, ``decision:
+"approved"``) and the function it is about. Those keys are a reading of applications, not of
+Agent Framework's source (checked: none there).
 
 ``approves`` lists, on the span that records it, each call a person approved: ``name`` and
 ``call id`` (``"drop_database|call_d1"``; the id empty where the record has none; ``"*|"`` for an
@@ -173,7 +181,9 @@ register(
                 "microsoft/agent-framework python/packages/core/agent_framework/_tools.py (approval_mode, the "
                 "function-invocation loop's approval requests); _types.py (Content.from_function_approval_request / "
                 "from_function_approval_response, to_function_approval_response(approved)); observability.py "
-                "(_to_otel_part: other contents by to_dict(); get_function_span: gen_ai.tool.call.id)",
+                "(_to_otel_part: other contents by to_dict(); get_function_span: gen_ai.tool.call.id; no approval span); "
+                "python/samples/02-agents/tools/function_tool_with_approval.py (the answer sent back as a user Message). "
+                "The approval span's keys (approved, decision) are an application's own, in no framework source",
                 "approves (name|call id of each call a person approved; a request or a rejection approves nothing), "
                 "tool_call_id (unguarded_irreversible: an approved call is guarded)",
             ),
