@@ -375,7 +375,9 @@ class UndeliveredOutput(Detector):
         "of: an answer or later message naming the fault), or a write the run's own "
         "later read of the same place found missing (empty, or 'no such file', 'not found') and nothing "
         "made good, or the run's last agent span returned no reply (reply_missing: output messages "
-        "ending with nothing for the user, or none recorded by Agent Framework). A handoff nobody "
+        "ending with nothing for the user, or none recorded by Agent Framework), or a model call ended "
+        "normally with nothing (its output recorded empty and zero output tokens: Gemini 2.5 thinking that "
+        "used the output budget up) and a delivery followed it with no model answer in between. A handoff nobody "
         "received is dangling_handoff's (ownership_gap), not reported twice."
     )
 
@@ -494,7 +496,24 @@ class UndeliveredOutput(Detector):
                 )
             )
         )  # fmt: skip
-        return pl.concat([found, lost, unanswered], how="vertical_relaxed")
+        # A model call that generated nothing (output empty, zero output tokens), then a delivery.
+        from forensics.detectors.empty_generation import empty_generations_delivered
+
+        sent_empty = (
+            empty_generations_delivered(ctx)
+            .join(pl.concat([judged.select("run_id"), lost.select("run_id"), unanswered.select("run_id")]), on="run_id", how="anti")
+            .select(
+                finding(
+                    "run_id",
+                    pl.concat_list("span_id", "d_id"),
+                    "span_id",
+                    pl.format("model call {} at {} ended normally with no output (zero output tokens, an empty "
+                              "answer) and {} at {} delivered after it with no answer in between; the run reported "
+                              "success", txt(pl.col("model")), hms("t"), txt(pl.col("d_call")), hms("d_t")),
+                )
+            )
+        )  # fmt: skip
+        return pl.concat([found, lost, unanswered, sent_empty], how="vertical_relaxed")
 
 
 @register
