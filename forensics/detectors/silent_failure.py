@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from forensics.detectors.base import (
+    CALL_KINDS,
     Context,
     Detector,
     failure_followups,
@@ -113,13 +114,33 @@ def swallowed_errors(ctx: Context) -> pl.DataFrame:
     return ctx.once("swallowed_errors", lambda: _swallowed_errors(ctx).collect())
 
 
+def error_origin_below(ctx: Context) -> pl.Expr:
+    """True for a failed span whose failure came up from a child: a failed child of its own, except
+    an HTTP client request sent once that failed with its call. An HTTP client request is a call of
+    its own only where the tool call around it returned normally (unhandled_error's rule): where the
+    call failed with it (httpx's ``raise_for_status`` raising out of the tool,
+    opentelemetry-instrumentation-httpx marking the request's span an error), the request is how the
+    call failed, and the failing step is the call. Such a request is no origin either."""
+    s = ctx.spans
+    failed_calls = s.filter(pl.col("failed") & pl.col("kind").is_in(CALL_KINDS)).get_column("span_k").implode()
+    request_of_call = (
+        pl.col("failed")
+        & pl.col("http_attempt").fill_null(False)
+        & ~pl.col("kind").is_in(CALL_KINDS)
+        & (pl.col("attempt_count").fill_null(1) <= 1)
+        & pl.col("parent_k").is_in(failed_calls)
+    )
+    origins = s.filter(pl.col("failed") & ~request_of_call).get_column("parent_k").implode()
+    return request_of_call | pl.col("span_k").is_in(origins)
+
+
 def _swallowed_errors(ctx: Context) -> pl.LazyFrame:
     follow = failure_followups(ctx).lazy()
     success = ctx.runs.lazy().filter(pl.col("reported_outcome") == "success").select("run_id")
     lost = (
         ctx.spans.lazy()
         .filter(
-            pl.col("failed") & ~pl.col("is_root") & ~pl.col("has_failed_child") & ~pl.col("error_handled")
+            pl.col("failed") & ~pl.col("is_root") & ~error_origin_below(ctx) & ~pl.col("error_handled")
         )
         .join(success, on="run_id", how="semi")
         .join(ended_on_failure(ctx), on=["run_id", "span_id"], how="anti")

@@ -173,7 +173,7 @@ def _sdk_span(name: str, sid: int, parent: int | None, attrs: dict[str, str], ca
 def test_an_autogen_run_stopped_by_its_user_loaded_from_sdk_json(tmp_path: Path, stop_reason: str, flagged: bool) -> None:
     """The whole path from a file: the app's root records app.stop_reason; AutoGen's invoke_agent and
     execute_tool spans and the httpx GET under the tool were cancelled. Near miss: a bare
-    "cancelled" names nobody, and the GET stays a swallowed error."""
+    "cancelled" names nobody, and the call the GET failed with stays a swallowed error."""
     autogen = {"gen_ai.system": "autogen"}
     rows = [
         _sdk_span("support_chat.turn", 10, None, {"app.stop_reason": stop_reason}, cancelled=False),
@@ -186,7 +186,7 @@ def test_an_autogen_run_stopped_by_its_user_loaded_from_sdk_json(tmp_path: Path,
     path = tmp_path / "turn.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows))
     found = forensics.classify(forensics.load(path).spans).findings.to_pylist()
-    expected = [("swallowed_error", f"{13:016x}")] if flagged else []
+    expected = [("swallowed_error", f"{12:016x}")] if flagged else []
     assert [(f["detector"], f["decisive_span_id"]) for f in found] == expected
 
 

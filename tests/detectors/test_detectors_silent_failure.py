@@ -473,8 +473,29 @@ def _fx(*after: dict) -> list[dict]:
     ]
 
 
-def test_swallowed_error_fires_on_the_origin_of_a_failure_nothing_recovered() -> None:
+def test_swallowed_error_fires_on_the_tool_call_its_http_request_failed_with() -> None:
+    # The HTTP request is how the call failed (httpx raising out of the tool, the httpx
+    # instrumentation marking the request's span an error): the failing step is the tool call, as
+    # unhandled_error reads a request failure that went up with its tool.
     f = one(run(*_fx()), "swallowed_error")
+    assert f["decisive_span_id"] == "t1"
+    assert "tool get_fx_rate failed" in f["explanation"]
+
+
+def test_swallowed_error_near_miss_a_request_whose_tool_returned_normally_is_the_origin() -> None:
+    # The tool caught the timeout and returned a result: the request's failure is the one lost.
+    rows = _fx()
+    rows[1] = {**rows[1], "status": "ok", "error_type": None, "output": '{"rate": null}'}
+    f = one(run(*rows), "swallowed_error")
+    assert f["decisive_span_id"] == "h1"
+
+
+def test_swallowed_error_near_miss_a_request_sent_again_stays_the_origin() -> None:
+    # The client sent the request twice (two GETs of one URL under the call): the resends are the
+    # attempt group retry_storm and unhandled_error read; the first failure stays where it started.
+    second = span("h2", 1.92, 1.98, parent_id="t1", name="GET", status="error", error_type="httpx.ReadTimeout",
+                  attributes='{"http.request.method": "GET", "url.full": "https://rates.example.com/v1/latest"}')  # fmt: skip
+    f = one(run(*_fx(second)), "swallowed_error")
     assert f["decisive_span_id"] == "h1"
 
 
