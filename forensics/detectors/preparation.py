@@ -84,9 +84,10 @@ def _role_masks(names: pl.Series, policy: Policy) -> pl.DataFrame:
 NOT_ACKNOWLEDGED = r'(?i)"acknowledged"\s*:\s*false'
 #: A person's decision, as the result of a request for it: a human-in-the-loop tool that blocks until
 #: someone answers returns the answer ({"approved": true, "approver": ...}); the OpenAI Responses API's
-#: answer to an MCP approval request is {"type": "mcp_approval_response", "approve": true|false}.
-PERSON_DECIDED = r'(?i)"(?:approved|approve)"\s*:\s*(?:true|false)\b|"decision"\s*:\s*"(?:approved?|rejected|denied)"'
-PERSON_APPROVED = r'(?i)"(?:approved|approve)"\s*:\s*true\b|"decision"\s*:\s*"approved?"'
+#: answer to an MCP approval request is {"type": "mcp_approval_response", "approve": true|false}. Quotes
+#: may be escaped: LangSmith wraps a tool's JSON result as a string ({"output": "{\\"decision\\": ...}"}).
+PERSON_DECIDED = r'(?i)\\?"(?:approved|approve)\\?"\s*:\s*(?:true|false)\b|\\?"decision\\?"\s*:\s*\\?"(?:approved?|rejected|denied)\\?"'
+PERSON_APPROVED = r'(?i)\\?"(?:approved|approve)\\?"\s*:\s*true\b|\\?"decision\\?"\s*:\s*\\?"approved?\\?"'
 #: Ollama's num_ctx option (the context window a request runs with) as an invocation parameter.
 NUM_CTX: Final = r'num_ctx\\?"\s*:\s*"?(\d+)'
 #: Tools whose result is the person's own typed answer: smolagents' UserInputTool (``name =
@@ -522,7 +523,7 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
     # A request for a person's decision (an escalation tool, or a tool named for asking approval:
     # request_approval, ask_for_confirmation) whose own result is the decision: the person answered
     # it (an acknowledgement), and an approval reviews what the agent does next.
-    from forensics.detectors.declined_reviews import declined_by_person
+    from forensics.detectors.declined_reviews import approved_record, declined_by_person
     from forensics.detectors.unguarded_action import APPROVAL_REQUEST
 
     # The names are matched once per distinct step name (step_name: the tool, else the span's name).
@@ -552,7 +553,7 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
             | pl.col("is_approval_step")
             | (human & agent_spoke_before & ~declined_by_person())
             | pl.col("state_ack")
-            | approved
+            | approved | approved_record()
         ).alias("is_review"),
         (human | acked_step | pl.col("agent_is_human") | pl.col("state_ack") | decided).alias("is_ack"),
         decided.alias("decided_in_result"),
