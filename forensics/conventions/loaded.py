@@ -180,7 +180,8 @@ register(
                 "OpenHands",
                 "openhands/runtime/utils/bash.py (BashSession._handle_nochange_timeout_command, "
                 "_handle_hard_timeout_command: CmdOutputMetadata() with no exit code, metadata.suffix)",
-                "status=error, error_type no_output_timeout / command_timeout (forensics/loaders/openhands.py), not ok",
+                "no new output: status=unset (the command still runs: no verdict), the notice as @still_running; timed "
+                "out (the action's own limit): status=error, error_type command_timeout (forensics/loaders/openhands.py)",
             ),
             Signal(
                 "a Claude Code user line with isCompactSummary: true (the summary written after a compaction)",

@@ -17,10 +17,11 @@ close (state changes, a second observation of the same action, a cause outside t
 Status: an ``error`` observation (ErrorObservation) makes the span an error, and so does an
 ``agent_state_changed`` to ``error`` (the controller stopping the agent; ``extras.reason``); so does a command
 whose ``extras.metadata.exit_code`` (older files: ``extras.exit_code``) is a non-zero code
-(``-1`` means "no exit code yet", not a failure), and a command that had not completed when it was
-observed (exit code ``-1`` with the bash session's "[The command has no new output after N seconds.
-...]" or "[The command timed out after N seconds. ...]": ``error_type`` ``no_output_timeout`` /
-``command_timeout``, the notice as the message). Actions that never get an observation (agent
+(``-1`` means "no exit code yet", not a failure), and a command that ran out of its time limit (exit
+code ``-1`` with the bash session's "[The command timed out after N seconds. ...]": ``error_type``
+``command_timeout``, the notice as the message). The no-change timeout ("[The command has no new
+output after N seconds. ...]", the command still running) is no verdict: status unset, the notice
+under ``@still_running`` (see ``_still_running``). Actions that never get an observation (agent
 ``message``, ``finish``, ``system``, ``reject``, state changes) are instants (end = start);
 other actions whose observation never came stay open (end_time null).
 
@@ -74,7 +75,9 @@ _RUN_KEYS = ("session_id", "sid")
 #: openhands/runtime/utils/bash.py _handle_nochange_timeout_command / _handle_hard_timeout_command
 #: (metadata.suffix; the observation's message and the agent's view append it to the output).
 _NOT_COMPLETED: Final = re.compile(r"\[The command (has no new output|timed out) after [\d.]+ seconds\.[^\]]*\]?")
-_TIMEOUT_TYPES: Final = {"has no new output": "no_output_timeout", "timed out": "command_timeout"}
+#: The hard timeout is the action's own time limit run out: an error. The no-change timeout is no
+#: verdict (see _still_running), so it has no error type.
+_TIMEOUT_TYPES: Final = {"has no new output": None, "timed out": "command_timeout"}
 _HISTORY_KEYS = ("history", "events", "trajectory")
 _USED = frozenset({"id", "timestamp", "source", "action", "observation", "cause", "args", "content",
                    "tool_call_metadata", *_RUN_KEYS})
@@ -314,10 +317,13 @@ class _Stream:
             start_line, row, tcm = opened
             row["end_time"] = when
             row["output"] = as_text(event.get("content"))
-            row["status"] = "error" if error_type else "ok"
+            still = _still_running(observation, event)
+            row["status"] = "error" if error_type else "unset" if still else "ok"
             row["error_type"], row["error_message"] = error_type, error_message
             kept = {k: v for k, v in event.items() if not (k == "tool_call_metadata" and v == tcm)}
             row["attributes"]["@observation"] = kept
+            if still:
+                row["attributes"]["@still_running"] = still
             if self.delegates and self.delegates[-1][0] == row["span_id"]:
                 self.delegates.pop()
             self.add(row, start_line)
@@ -343,7 +349,8 @@ class _Stream:
         self.add({
             "run_id": run, "span_id": str(event["id"]), "parent_id": cause or root, "name": observation,
             "kind": "event", "agent": agent, "start_time": when, "end_time": when,
-            "status": "error" if error_type else "ok", "error_type": error_type, "error_message": error_message,
+            "status": "error" if error_type else "unset" if _still_running(observation, event) else "ok",
+            "error_type": error_type, "error_message": error_message,
             # A state change says nothing to anyone (AgentStateChangedObservation's content is '';
             # the state is in extras, openhands/events/observation/agent.py): no output, not an
             # empty one. As the run's last root it was read as an empty final answer.
@@ -444,10 +451,42 @@ def _observation_error(observation: str, event: dict[str, Any]) -> tuple[str | N
         code = metadata.get("exit_code") if isinstance(metadata, dict) else extras.get("exit_code")
         if isinstance(code, int) and not isinstance(code, bool) and code not in (0, -1):
             return f"exit_code={code}", content
-        if code == -1:
-            suffix = as_text(metadata.get("suffix")) if isinstance(metadata, dict) else None
-            for text in (suffix, content):
-                found = _NOT_COMPLETED.search(text or "")
-                if found is not None:
-                    return _TIMEOUT_TYPES[found.group(1)], found.group(0).strip("[]\n ")
+        found = _not_completed(observation, event)
+        if found is not None and _TIMEOUT_TYPES[found.group(1)] is not None:
+            return _TIMEOUT_TYPES[found.group(1)], found.group(0).strip("[]\n ")
     return None, None
+
+
+def _not_completed(observation: str, event: dict[str, Any]) -> re.Match[str] | None:
+    """The bash session's notice on a command observed before it completed (exit code -1)."""
+    extras = event.get("extras")
+    if observation != "run" or not isinstance(extras, dict):
+        return None
+    metadata = extras.get("metadata")
+    code = metadata.get("exit_code") if isinstance(metadata, dict) else extras.get("exit_code")
+    if code != -1 or isinstance(code, bool):
+        return None
+    suffix = as_text(metadata.get("suffix")) if isinstance(metadata, dict) else None
+    for text in (suffix, as_text(event.get("content"))):
+        found = _NOT_COMPLETED.search(text or "")
+        if found is not None:
+            return found
+    return None
+
+
+def _still_running(observation: str, event: dict[str, Any]) -> str | None:
+    """The no-change timeout's notice, when the observation is one: no verdict on the command.
+
+    The bash session returns after NO_CHANGE_TIMEOUT_SECONDS (30) without new output while the
+    command still runs (prev_status NO_CHANGE_TIMEOUT, CmdOutputMetadata() with no exit code) and
+    tells the agent to wait by sending '', to send keys, or to interrupt it
+    (openhands/runtime/utils/bash.py _handle_nochange_timeout_command, TIMEOUT_MESSAGE_TEMPLATE in
+    bash_constants.py); the next command's observation then carries the rest of the output
+    ("[Below is the output of the previous command.]") and its exit code. So the command did not
+    fail: a dev server started in the foreground answers so and keeps serving. What happened is
+    told by what the agent does next (waits, interrupts, or answers over a result it never saw),
+    which the detectors read; the span's status is unset (neither ok nor error)."""
+    found = _not_completed(observation, event)
+    if found is None or _TIMEOUT_TYPES[found.group(1)] is not None:
+        return None
+    return found.group(0).strip("[]\n ")
