@@ -184,6 +184,15 @@ register(
                 "out (the action's own limit): status=error, error_type command_timeout (forensics/loaders/openhands.py)",
             ),
             Signal(
+                "a BrowserOutputObservation with extras.error true and extras.last_browser_action_error (the "
+                "browser step failed or raised; its message still 'Visited <url>')",
+                "OpenHands",
+                "openhands/runtime/browser/utils.py (browse: error=True when BrowserGym's last_action_error is set, "
+                "or the exception's text); openhands/events/observation/browse.py (BrowserOutputObservation)",
+                "status=error, error_type browser_action_error, error_message last_browser_action_error "
+                "(forensics/loaders/openhands.py), not ok",
+            ),
+            Signal(
                 "a Claude Code user line with isCompactSummary: true (the summary written after a compaction)",
                 "Claude Code",
                 "src/services/compact/compact.ts (createUserMessage with isCompactSummary: true after the "

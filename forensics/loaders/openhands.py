@@ -15,7 +15,9 @@ close (state changes, a second observation of the same action, a cause outside t
 ``event`` spans of their own, parented to their cause.
 
 Status: an ``error`` observation (ErrorObservation) makes the span an error, and so does an
-``agent_state_changed`` to ``error`` (the controller stopping the agent; ``extras.reason``); so does a command
+``agent_state_changed`` to ``error`` (the controller stopping the agent; ``extras.reason``), a browser
+observation with ``extras.error`` true (``browser_action_error``, ``last_browser_action_error`` as the
+message); so does a command
 whose ``extras.metadata.exit_code`` (older files: ``extras.exit_code``) is a non-zero code
 (``-1`` means "no exit code yet", not a failure), and a command that ran out of its time limit (exit
 code ``-1`` with the bash session's "[The command timed out after N seconds. ...]": ``error_type``
@@ -446,6 +448,12 @@ def _observation_error(observation: str, event: dict[str, Any]) -> tuple[str | N
     if observation == "agent_state_changed" and isinstance(extras, dict) and extras.get("agent_state") == "error":
         # The controller stopped the agent on an error (the reason is the exception text).
         return "agent_state_error", as_text(extras.get("reason")) or content
+    if isinstance(extras, dict) and extras.get("error") is True and "last_browser_action_error" in extras:
+        # A BrowserOutputObservation whose browser step failed: error=True when BrowserGym's
+        # last_action_error is set, or the step raised (content and last_browser_action_error the
+        # exception text) (openhands/runtime/browser/utils.py browse; the fields in
+        # openhands/events/observation/browse.py, serialised under extras).
+        return "browser_action_error", as_text(extras.get("last_browser_action_error")) or content
     if observation == "run" and isinstance(extras, dict):
         metadata = extras.get("metadata")
         code = metadata.get("exit_code") if isinstance(metadata, dict) else extras.get("exit_code")
