@@ -16,6 +16,7 @@ from forensics.detectors.changed_state import repeats_on_changed_state
 from forensics.detectors.decisions import model_decided
 from forensics.detectors.effects import created_nothing_new
 from forensics.detectors.registry import register
+from forensics.detectors.stalled_results import longest_same_result, same_result_told, stalled_at_limit
 from forensics.detectors.tool_calls import tool_calls
 from forensics.policy import Threshold
 
@@ -146,7 +147,9 @@ class RepeatedAction(Detector):
         "neither the arguments nor the results shows no sameness), or the same "
         "error each time with each attempt issued by the agent's model (the agent decided again; "
         "resends no model decided are retry_storm's). Twice is enough in a run that hit its step, turn or "
-        "recursion limit (runs.step_limit_hit): the repeats are where its steps went. A wait (a wait or sleep "
+        "recursion limit (runs.step_limit_hit): the repeats are where its steps went; there, repeat_count calls in "
+        "a row with the same result are a loop though the result changed before them (a status that moved once, "
+        "then stood still until the limit). A wait (a wait or sleep "
         "tool, browser-use's wait action) repeated between other calls is waiting for something to change; "
         "a call with no arguments (close_popups) acts on the page in front of it, a repeat only when "
         "repeat_count of them follow one another with no other call between. "
@@ -218,6 +221,11 @@ class RepeatedAction(Detector):
                 .n_unique()
                 .alias("n_results"),
                 (ok & pl.col("output").str.contains(REFUSED_REPEAT).fill_null(False)).sum().alias("n_refused"),
+                longest_same_result(
+                    result_key(pl.col("call"), pl.col("output")),
+                    ok & ~pl.col("output").str.contains(REFUSED_REPEAT).fill_null(False),
+                    pl.col("seq"),
+                ).alias("longest_same"),
                 # The first result the agent then ignored (labeling convention: not the first repeat).
                 pl.coalesce(pl.col("span_id").filter(ok).first(), pl.col("span_id").first()).alias("redo_id"),
                 pl.col("t").min().alias("first_t"),
@@ -248,6 +256,8 @@ class RepeatedAction(Detector):
                 (pl.col("n") >= pl.when(pl.col("step_limit_hit")).then(2).otherwise(n))
                 & (
                     ((pl.col("n_ok") >= 2) & (pl.col("n_results") == 1) & pl.col("_recorded"))
+                    # Or, in a run its limit stopped, its result stood still for the last stretch.
+                    | (stalled_at_limit(pl.col("longest_same"), pl.col("step_limit_hit"), n) & pl.col("_recorded"))
                     | (
                         (pl.col("n_err") == pl.col("n")) & (pl.col("n_errors") == 1)
                         & pl.col("decided")
@@ -267,13 +277,13 @@ class RepeatedAction(Detector):
                 .then(
                     pl.format(
                         "agent {} called tool {} {} times with the same arguments between {} and {}, "
-                        "getting the same result {} times{}, so the repeats brought no new information",
+                        "getting the same result {}{}, so the repeats brought no new information",
                         pl.col("agent"),
                         txt(pl.col("call")),
                         pl.col("n"),
                         hms("first_t"),
                         hms("last_t"),
-                        pl.col("n_ok"),
+                        same_result_told(pl.col("n_results"), pl.col("n_ok"), pl.col("longest_same")),
                         pl.when(pl.col("n_refused") > 0)
                         .then(pl.format(" ({} of them the framework refusing to run the same call again)", pl.col("n_refused")))
                         .otherwise(pl.lit("")),
