@@ -19,7 +19,7 @@ from forensics.detectors.paging import http_pages
 from forensics.detectors.readdressed_handoffs import readdressed
 from forensics.detectors.refused_handoffs import refused_handoffs
 from forensics.detectors.registry import register
-from forensics.detectors.ticket_followup import taken_later
+from forensics.detectors.ticket_followup import answered_by_reference, taken_later
 from forensics.policy import Threshold
 
 __all__ = ["TICKET_ASSIGNED", "TRANSFER_CONFIRMED", "delegations", "dangling_handoffs", "not_taken_up"]
@@ -274,7 +274,8 @@ class UnacknowledgedEscalation(Detector):
         "reported acknowledged or resolved) or human activity "
         "within thresholds.escalation_sla_seconds, or before the log ends. The person who asked "
         "writing again (the speaker of the run's first human message, before the escalation) is the requester waiting, not "
-        "an acknowledgement, except for a pause, where that person is the one asked. A paused graph that was "
+        "an acknowledgement, except for a pause, where that person is the one asked, or a turn naming the reference "
+        "the escalation's result returned that no question to a person had shown (the receiving side). A paused graph that was "
         "resumed (later work in the run, or a later run of its session; for a tool call stopped for "
         "approval, work inside an agent or an answer arriving, not an application's marker span outside "
         "every agent) was taken up, however late: "
@@ -392,6 +393,8 @@ class UnacknowledgedEscalation(Detector):
                     resumed_later,
                     # The ticket it filed, reported assigned or worked on by a later call naming it.
                     taken_later(s, esc, TICKET_ASSIGNED),
+                    # A person's turn naming the reference only the escalation's result held.
+                    answered_by_reference(s, esc),
                     # An escalation whose own result says someone took it: the ticket or incident it
                     # opened came back acknowledged or resolved ("status": "acknowledged", an
                     # acknowledged_at), or the request for a decision returned the person's answer.

@@ -8,6 +8,9 @@ status ``solved`` / ``closed``, ServiceNow's ``assigned_to`` or state "In Progre
 "Closed". The later call must name the ticket in its arguments (the identifier the escalation's
 result returned), so a read of another ticket says nothing about this one; a status that is only
 new or open (filed, nobody on it) is no acknowledgement.
+
+Or a person's turn after it naming the reference the escalation returned, which nobody had shown
+the requester: the receiving side taking the case up (:func:`answered_by_reference`).
 """
 
 from __future__ import annotations
@@ -50,3 +53,46 @@ def taken_later(s: pl.LazyFrame, esc: pl.LazyFrame, assigned: str) -> pl.LazyFra
         .filter((pl.col("l_seq") > pl.col("seq")) & pl.col("l_args").str.contains(pl.col("tid"), literal=True))
         .select("run_id", "span_id", "a_t")
     )
+
+
+#: The reference an escalation's result gives what it opened: a key named ``id``, ``key``,
+#: ``number``, ``reference`` / ``ref`` or ending in ``_id`` / ``Id`` (``handoff_id``, ``case_id``,
+#: ``ticketId``), its value at least five characters with a digit in it (``HO-20251201-7731``,
+#: ``INC0012345``): a queue position or a count names nothing.
+_REFERENCE: Final = (
+    rf"{Q}(?:[A-Za-z]*_id|[a-z]+Id|id|key|number|reference|ref){Q}\s*:\s*{Q}?"
+    r"([A-Za-z0-9][A-Za-z0-9_-]{3,63})"
+)
+
+
+def answered_by_reference(s: pl.LazyFrame, esc: pl.LazyFrame) -> pl.LazyFrame:
+    """``run_id, span_id, a_t`` of the escalations (``esc``: tool calls) a later person's turn (a
+    human span: smolagents' UserInputTool returns whatever the person typed, huggingface/smolagents
+    src/smolagents/default_tools.py ``UserInputTool.forward``: ``input(f"{question} => Type your
+    answer here:")``, so one channel carries the requester and whoever took the case) answered by
+    the reference the escalation's result returned, a reference no question put to a person before
+    that turn had shown: only the receiving side holds it ("I've picked up your case HO-..."). A
+    requester quoting the case number the agent told them is still the requester."""
+    refs = (
+        esc.filter((pl.col("kind") == "tool") & pl.col("output").is_not_null())
+        .select("run_id", "span_id", "seq", pl.col("output").str.extract_all(_REFERENCE).alias("ref"))
+        .explode("ref")
+        .with_columns(pl.col("ref").str.extract(_REFERENCE, 1))
+        .filter(pl.col("ref").str.len_chars().is_between(5, 64) & pl.col("ref").str.contains(r"\d"))
+    )
+    turns = s.filter(pl.col("kind") == "human").select(
+        "run_id", pl.col("seq").alias("h_seq"), pl.col("args").alias("h_input"), pl.col("output").alias("h_output"),
+        pl.coalesce("end_time", "t").alias("a_t"),
+    )
+    named = (
+        refs.join(turns, on="run_id")
+        .filter((pl.col("h_seq") > pl.col("seq")) & pl.col("h_output").str.contains(pl.col("ref"), literal=True).fill_null(False))
+        .select("run_id", "span_id", "ref", "h_seq", "a_t")
+    )
+    shown = (
+        named.join(turns.select("run_id", pl.col("h_seq").alias("q_seq"), "h_input"), on="run_id")
+        .filter((pl.col("q_seq") <= pl.col("h_seq")) & pl.col("h_input").str.contains(pl.col("ref"), literal=True).fill_null(False))
+        .select("run_id", "span_id", "h_seq")
+        .unique()
+    )
+    return named.join(shown, on=["run_id", "span_id", "h_seq"], how="anti").select("run_id", "span_id", "a_t")
