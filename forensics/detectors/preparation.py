@@ -85,9 +85,14 @@ NOT_ACKNOWLEDGED = r'(?i)"acknowledged"\s*:\s*false'
 #: A person's decision, as the result of a request for it: a human-in-the-loop tool that blocks until
 #: someone answers returns the answer ({"approved": true, "approver": ...}); the OpenAI Responses API's
 #: answer to an MCP approval request is {"type": "mcp_approval_response", "approve": true|false}. Quotes
-#: may be escaped: LangSmith wraps a tool's JSON result as a string ({"output": "{\\"decision\\": ...}"}).
-PERSON_DECIDED = r'(?i)\\?"(?:approved|approve)\\?"\s*:\s*(?:true|false)\b|\\?"decision\\?"\s*:\s*\\?"(?:approved?|rejected|denied)\\?"'
-PERSON_APPROVED = r'(?i)\\?"(?:approved|approve)\\?"\s*:\s*true\b|\\?"decision\\?"\s*:\s*\\?"approved?\\?"'
+#: may be escaped: LangSmith wraps a tool's JSON result as a string ({"output": "{\\"decision\\": ...}"}),
+#: or a Python repr's: a smolagents tool declared ``output_type="string"`` that returns a dict is
+#: recorded as ``str(dict)`` (huggingface/smolagents src/smolagents/tools.py ``Tool.__call__`` with
+#: ``sanitize_inputs_outputs`` -> agent_types.py ``handle_agent_output_types`` -> ``AgentText(output)``):
+#: {'decision': 'approved', 'approver': ...}, {'approved': True}.
+_PQ: Final = r"""(?:\\?"|')"""
+PERSON_DECIDED = rf"(?i){_PQ}(?:approved|approve){_PQ}\s*:\s*(?:true|false)\b|{_PQ}decision{_PQ}\s*:\s*{_PQ}(?:approved?|rejected|denied){_PQ}"
+PERSON_APPROVED = rf"(?i){_PQ}(?:approved|approve){_PQ}\s*:\s*true\b|{_PQ}decision{_PQ}\s*:\s*{_PQ}approved?{_PQ}"
 #: Ollama's num_ctx option (the context window a request runs with) as an invocation parameter.
 NUM_CTX: Final = r'num_ctx\\?"\s*:\s*"?(\d+)'
 #: Tools whose result is the person's own typed answer: smolagents' UserInputTool (``name =
