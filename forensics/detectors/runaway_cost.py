@@ -20,6 +20,11 @@ FLEET_KEY: Final = "fleet_facts"
 #: loader writes where the log names none (Claude Code's main thread is ``claude-code``, the loader's
 #: own name; OpenHands' is ``agent``). Runs of one product on different tasks are no fleet.
 PLACEHOLDER_AGENTS: Final = ("agent", "assistant")
+#: A smolagents run span's name is its agent's class (openinference-instrumentation-smolagents
+#: ``_wrappers.py`` ``_RunWrapper``: ``f"{instance.__class__.__name__}.run"``), which every agent of
+#: that class shares: alone, with no configuration recorded beside it (:func:`_agent_identity`), it
+#: names no agent. A banking assistant and a ticket summariser are both ``ToolCallingAgent.run``.
+CLASS_RUN_NAME: Final = r"^[A-Z][A-Za-z0-9_]*\.run$"
 
 
 #: The configuration a smolagents run span records of its agent (openinference-instrumentation-
@@ -56,8 +61,12 @@ def _agent_identity(agent: pl.Expr, configured: pl.Expr) -> pl.Expr:
 
 def _named_agent(agent: pl.Expr, source_format: pl.Expr) -> pl.Expr:
     """``agent`` where it names a configured agent, else null (a placeholder: a role word, or the
-    name of the loader that read the log)."""
-    generic = agent.str.to_lowercase().is_in(PLACEHOLDER_AGENTS) | (agent == source_format).fill_null(False)
+    name of the loader that read the log, or an agent class's run span with no configuration: :data:`CLASS_RUN_NAME`)."""
+    generic = (
+        agent.str.to_lowercase().is_in(PLACEHOLDER_AGENTS)
+        | (agent == source_format).fill_null(False)
+        | agent.str.contains(CLASS_RUN_NAME).fill_null(False)
+    )
     return pl.when(generic).then(None).otherwise(agent)
 
 
