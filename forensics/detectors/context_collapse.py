@@ -15,6 +15,7 @@ from forensics.detectors.base import Context, Detector, failed_runs, finding, hm
 from forensics.detectors.changed_state import repeats_on_changed_state
 from forensics.detectors.decisions import model_decided
 from forensics.detectors.effects import created_nothing_new
+from forensics.detectors.parallel_runs import parallel_run_of
 from forensics.detectors.registry import register
 from forensics.detectors.stalled_results import longest_same_result, same_result_told, stalled_at_limit
 from forensics.detectors.tool_calls import tool_calls
@@ -154,7 +155,7 @@ class RepeatedAction(Detector):
         "a call with no arguments (close_popups) acts on the page in front of it, a repeat only when "
         "repeat_count of them follow one another with no other call between. "
         "A transfer_back_to_<supervisor> call is langgraph-supervisor's hand-back, written by the framework "
-        "each time a worker returns: no repeat."
+        "each time a worker returns: no repeat. Runs of one agent side by side are each their own memory."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -174,6 +175,8 @@ class RepeatedAction(Detector):
             .filter(~pl.col("call").str.contains(_HAND_BACK).fill_null(False))
             .filter(pl.len().over("run_key", "agent", "call", "call_args") > 1),
         )
+        # Runs of one agent side by side (parallel workers) are each their own memory (parallel_runs).
+        tools = parallel_run_of(ctx, tools)
         # The agent run that hit the limit (its memory, as for the calls): twice is enough only for
         # calls of that run. A managed agent out of steps says nothing of its manager's calls, nor
         # of another delegation's (each starts afresh).
