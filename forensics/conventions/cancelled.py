@@ -132,8 +132,11 @@ def _said_by_user(df: pl.DataFrame, in_play: pl.DataFrame) -> pl.LazyFrame:
     says = _text("output", "error_message").str.contains(USER_CANCELLED)
     answer_says = pl.col("output").str.contains(USER_CANCELLED) | pl.col("output").str.contains(YOU_CANCELLED)
     # The final answer: the last answer a model or an agent gave (a root that records none leaves
-    # the run's answer to its last model call).
-    answered = pl.col("kind").is_in(["llm", "agent"]) & pl.col("output").is_not_null() & ~pl.col("failed")
+    # the run's answer to its last model call), or the message the app sent its user on a span of
+    # its own after the agent (a bot's send_activity span: sent_messages fills its output).
+    answered = (
+        pl.col("kind").is_in(["llm", "agent", "chain", "unknown"]) & pl.col("output").is_not_null() & ~pl.col("failed")
+    )
     final = s.filter(answered).group_by("run_key").agg(pl.col("output").sort_by("seq").last())
     return pl.concat(
         [
@@ -243,7 +246,7 @@ register(
                 "user_cancelled",
             ),
             Signal(
-                "CancelledError (exception.type asyncio.exceptions.CancelledError, status 'CancelledError: ') in a run whose root (its output, or a short attribute value: 'cancelled_by_user', 'user-cancelled'), a person's message after the call or the final answer says the user cancelled, stopped or interrupted it (the answer also in the second person: 'you cancelled', 'stopped as you asked'); not in a run with a timeout among its errors",
+                "CancelledError (exception.type asyncio.exceptions.CancelledError, status 'CancelledError: ') in a run whose root (its output, or a short attribute value: 'cancelled_by_user', 'user-cancelled'), a person's message after the call or the final answer (a model's or agent's, or the message the app sent its user on a span of its own after the agent: sent_messages) says the user cancelled, stopped or interrupted it (the answer also in the second person: 'you cancelled', 'stopped as you asked'); not in a run with a timeout among its errors",
                 "any asyncio app: OpenTelemetry Python SDK, LangChain/LangGraph callbacks, OpenAI Agents SDK RunResultStreaming.cancel(), AutoGen (TaskResult.stop_reason is the app's own text)",
                 "opentelemetry-python opentelemetry-sdk/src/opentelemetry/sdk/trace/__init__.py (Span.__exit__, record_exception escaped=True); openai-agents-python src/agents/result.py (cancel() cancels the run task); microsoft/autogen python/packages/autogen-agentchat/src/autogen_agentchat/base/_task.py (TaskResult.stop_reason)",
                 "user_cancelled",

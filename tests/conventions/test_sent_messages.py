@@ -77,3 +77,32 @@ def test_the_second_person_is_read_in_the_answer_only() -> None:
     """A person's own message saying 'you stopped' speaks of the agent, not of a cancel of theirs."""
     human = span("h1", 5, 5.2, kind="human", parent_id="turn", output="Why have you stopped? Go on.")
     assert "swallowed_error" in detectors(run(*_turn(None), human))
+
+
+def _server_turn(sent: str) -> list[dict[str, Any]]:
+    """The bot's turn as a FastAPI server span (opentelemetry-instrumentation-fastapi: ``POST
+    /api/messages``, no output), the agent's call under it cancelled mid-tool, and the message the
+    bot then sent on a span of its own after the agent (its ``send_activity``)."""
+    tool = {**CANCELLED, "error_message": "CancelledError"}
+    return [
+        span("srv", 0, 46, kind="unknown", name="POST /api/messages",
+             attributes=json.dumps({"http.request.method": "POST", "http.route": "/api/messages"})),
+        span("a1", 0.04, 45, kind="agent", agent="PayslipExporter", name="invoke_agent PayslipExporter", parent_id="srv",
+             **tool),
+        span("l1", 0.05, 2, kind="llm", model="gpt-4o", name="chat.completions gpt-4o", parent_id="a1"),
+        span("t1", 2.2, 13, kind="tool", tool="PayrollPlugin-export_payslip", parent_id="a1",
+             input='{"employee_id": "E1042"}'),
+        span("t2", 36.4, 45, kind="tool", tool="PayrollPlugin-export_payslip", parent_id="a1",
+             input='{"employee_id": "E1101"}', **tool),
+        span("send", 45.1, 45.3, kind="unknown", name="send_activity", parent_id="srv",
+             attributes=json.dumps({"bot.activity.type": "message", "bot.activity.text": sent})),
+    ]  # fmt: skip
+
+
+def test_near_miss_the_message_sent_after_the_agent_says_the_user_stopped_it() -> None:
+    said = "Stopped as you asked. 1 of 12 payslips was exported; E1101 was interrupted and not written."
+    assert "swallowed_error" not in detectors(run(*_server_turn(said)))
+
+
+def test_a_message_sent_after_the_agent_as_if_done_swallowed_the_cancel() -> None:
+    assert "swallowed_error" in detectors(run(*_server_turn("All 12 payslips were exported to SharePoint.")))
