@@ -42,6 +42,7 @@ from typing import Final
 
 import polars as pl
 
+from forensics.conventions.ancestry import spans_below
 from forensics.conventions.registry import Convention, Q, Signal, on_rows, register
 
 #: An AbortSignal's abort (WHATWG DOM "signal abort"), rethrown by the OpenAI and Anthropic JS clients;
@@ -105,11 +106,6 @@ USER_STOPPED_TOOL: Final = (
 )
 
 
-#: How far up a cancelled call's ancestry its user's cancellation is looked for (deeper spans stay
-#: as they are: no agent framework nests calls this deep).
-MAX_DEPTH: Final = 64
-
-
 def _text(*cols: str) -> pl.Expr:
     return pl.concat_str([pl.col(c) for c in cols], separator=" ", ignore_nulls=True).fill_null("")
 
@@ -151,31 +147,6 @@ def _said_by_user(df: pl.DataFrame, in_play: pl.DataFrame) -> pl.LazyFrame:
             ),
         ]
     ).group_by("run_key").agg(pl.col("_by_root").any(), pl.col("_said_seq").max())
-
-
-def _under_cancelled(df: pl.DataFrame, cancelled: pl.DataFrame, ended: pl.Series) -> pl.Series:
-    """The cancelled calls (``span_k``) with an ended call (``ended``) anywhere up their ancestry:
-    the cancel that reached them was that call's (its user's or its caller's). Walked a level per
-    step over the candidates only, at most :data:`MAX_DEPTH` levels."""
-    parent_of = df.lazy().join(cancelled.lazy(), on="run_key", how="semi").select(
-        pl.col("span_k").alias("_up"), pl.col("parent_k").alias("_next")
-    ).collect()
-    done = ended.implode()
-    walk = df.lazy().join(cancelled.lazy(), on="span_k", how="semi").select(
-        "span_k", pl.col("parent_k").alias("_up")
-    ).filter(~pl.col("span_k").is_in(done)).collect()
-    found: list[pl.Series] = []
-    for _ in range(MAX_DEPTH):
-        if not walk.height:
-            break
-        hit = pl.col("_up").is_in(done)
-        found.append(walk.filter(hit).get_column("span_k"))
-        walk = (
-            walk.filter(~hit & pl.col("_up").is_not_null())
-            .join(parent_of, on="_up")
-            .select("span_k", pl.col("_next").alias("_up"))
-        )
-    return pl.concat(found) if found else pl.Series("span_k", [], pl.UInt64)
 
 
 def _status(df: pl.DataFrame) -> pl.DataFrame:
@@ -223,7 +194,7 @@ def _status(df: pl.DataFrame) -> pl.DataFrame:
             pl.col("_cancelled") & ~pl.col("span_k").is_in(ended.implode())
         )
         if below.height:
-            ended = pl.concat([ended, _under_cancelled(df, below.select("run_key", "span_k"), ended)])
+            ended = pl.concat([ended, spans_below(df, below.select("run_key", "span_k"), ended)])
     return df.with_columns(pl.col("span_k").is_in(ended.implode()).alias("user_cancelled"))
 
 

@@ -5,7 +5,8 @@ batch workflow), the run's own failure recorded on its root with nothing inside 
 LlamaIndex workflow run whose step raised (llama_index/core/workflow/workflow.py: the step worker's
 exception ends the run, ``handler`` raises it; openinference-instrumentation-llama-index _handler.py
 ends the workflow's span with the error, its step spans OK or absent) failed where no agent was
-accountable for it.
+accountable for it. A failure inside a workflow run that records itself as one (Mastra's
+``workflow_run`` span: conventions ``in_workflow``) is the workflow's: it has an owner.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ class OrphanFailure(Detector):
                 & ~pl.col("error_handled")
                 # A step or budget limit stopping the run is the framework's own guard firing.
                 & ~pl.col("limit_stop")
+                # Inside a workflow run, the workflow owns its steps' failures (workflow_owner).
+                & ~pl.col("in_workflow")
             )
             .join(runs, on="run_id")
             .filter(pl.col("has_agents") | job_failure)
