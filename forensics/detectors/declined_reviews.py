@@ -24,7 +24,7 @@ NOT_APPROVED_STATE: Final = _STATE_KEY + r'(?:not|un|dis)[_ -]?approved\\?"'
 
 def declined_by_person() -> pl.Expr:
     """A span whose own result is a person's decision that is not an approval."""
-    from forensics.detectors.preparation import PERSON_APPROVED, PERSON_DECIDED
+    from forensics.detectors.person_signals import PERSON_APPROVED, PERSON_DECIDED
 
     out = pl.col("output")
     return (out.str.contains(PERSON_DECIDED) & ~out.str.contains(PERSON_APPROVED)).fill_null(False)

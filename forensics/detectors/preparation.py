@@ -33,6 +33,12 @@ from forensics.detectors.base import (
     on_rows,
 )
 from forensics.detectors.facts import run_facts
+from forensics.detectors.person_signals import (
+    NOT_ACKNOWLEDGED,
+    PERSON_APPROVED,
+    PERSON_DECIDED,
+    PERSON_INPUT_TOOLS,
+)
 from forensics.detectors.result_verdict import (
     OWN_VERDICT_STATED,
     record_state_read,
@@ -79,27 +85,8 @@ def _role_masks(names: pl.Series, policy: Policy) -> pl.DataFrame:
     return pl.DataFrame({"name": names}).drop_nulls().unique().select("name", mask.alias("mask"))
 
 
-#: A result saying the thing was not acknowledged (Opsgenie alert "acknowledged": false, an
-#: incident record's "acknowledged": false).
-NOT_ACKNOWLEDGED = r'(?i)"acknowledged"\s*:\s*false'
-#: A person's decision, as the result of a request for it: a human-in-the-loop tool that blocks until
-#: someone answers returns the answer ({"approved": true, "approver": ...}); the OpenAI Responses API's
-#: answer to an MCP approval request is {"type": "mcp_approval_response", "approve": true|false}. Quotes
-#: may be escaped: LangSmith wraps a tool's JSON result as a string ({"output": "{\\"decision\\": ...}"}),
-#: or a Python repr's: a smolagents tool declared ``output_type="string"`` that returns a dict is
-#: recorded as ``str(dict)`` (huggingface/smolagents src/smolagents/tools.py ``Tool.__call__`` with
-#: ``sanitize_inputs_outputs`` -> agent_types.py ``handle_agent_output_types`` -> ``AgentText(output)``):
-#: {'decision': 'approved', 'approver': ...}, {'approved': True}.
-_PQ: Final = r"""(?:\\?"|')"""
-PERSON_DECIDED = rf"(?i){_PQ}(?:approved|approve){_PQ}\s*:\s*(?:true|false)\b|{_PQ}decision{_PQ}\s*:\s*{_PQ}(?:approved?|rejected|denied){_PQ}"
-PERSON_APPROVED = rf"(?i){_PQ}(?:approved|approve){_PQ}\s*:\s*true\b|{_PQ}decision{_PQ}\s*:\s*{_PQ}approved?{_PQ}"
 #: Ollama's num_ctx option (the context window a request runs with) as an invocation parameter.
 NUM_CTX: Final = r'num_ctx\\?"\s*:\s*"?(\d+)'
-#: Tools whose result is the person's own typed answer: smolagents' UserInputTool (``name =
-#: "user_input"``, "Asks for user's input on a specific question"; huggingface/smolagents
-#: src/smolagents/default_tools.py: ``forward`` returns ``input(f"{question} => Type your answer
-#: here:")``). Its successful call is a person's turn, like a human span.
-PERSON_INPUT_TOOLS: Final = ("user_input",)
 
 
 #: An HTTP request named by what it asked for. OTel's HTTP client spans are named ``{method}`` alone

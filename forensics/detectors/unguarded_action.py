@@ -222,7 +222,7 @@ def gated_inside(ctx: Context, acts: pl.LazyFrame) -> pl.LazyFrame:
     status says approved, then calls the function; FunctionCallStatus{approved, comment}), so
     the span of the gate sits inside the tool's own span. A gate that declined, or returned no
     decision, approved nothing."""
-    from forensics.detectors.preparation import PERSON_APPROVED
+    from forensics.detectors.person_signals import PERSON_APPROVED
 
     calls = acts.select("run_id", "span_id", "end_time").collect()
     if calls.height == 0:
