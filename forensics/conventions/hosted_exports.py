@@ -64,7 +64,9 @@ register(
                 "updated with the callback's keyword arguments); langchain_core/tools/base.py (BaseTool.run: "
                 "color=start_color, inputs=tool_input if a dict, input_str=str(tool_input))",
                 "kind=tool, tool = the span's name (loaders/langfuse_langchain.py langchain_span_kind); a name "
-                "alone is no evidence, unless a model call before it asked for that tool (requested_tools)",
+                "alone is no evidence, unless a model call before it asked for that tool (requested_tools): beside it, "
+                "or, for a span with text input (input_str), under its parent or grandparent (AgentExecutor's "
+                "RunnableSequence, the agent's node beside LangGraph's ToolNode)",
             ),
         ),
         columns={

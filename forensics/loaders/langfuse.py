@@ -49,14 +49,14 @@ from .langfuse_langchain import EMPTY as _EMPTY
 from .langfuse_langchain import (
     INNER_MODEL,
     LONE_NODE,
+    LONE_TOOL_CALL,
     LONE_TOOLS,
     NODE_STEP,
     REQUESTED_TOOL,
     agents_sdk_trace_span,
     langchain_keys,
     langchain_span_kind,
-    react_roles,
-    requested_tools,
+    langgraph_roles,
     split_metadata,
 )
 from .langsmith_agents import owner
@@ -133,7 +133,7 @@ class LangfuseLoader(Loader):
         else:
             root = row["run_id"]
             sink.add(row, line)
-        roles = {**requested_tools(observations), **react_roles(observations)}
+        roles = langgraph_roles(observations)
         exported = exported_ids(observations)
         for observation in observations:
             self._observation(observation, root, line, sink, roles, exported)
@@ -329,13 +329,13 @@ def observation_row(obs: Any, root: str | None, roles: dict[str, str] | None = N
     rest = _finish(row, otel)
     if row.get("kind") is None:
         found = langchain_span_kind(row["name"], langchain, obs.get("input"))
-        if found is None and role == REQUESTED_TOOL:
+        if found is None and role in (REQUESTED_TOOL, LONE_TOOL_CALL):
             found = "tool"
         if role in (NODE_STEP, LONE_NODE) and found == "agent":
             found = None  # a LangGraph node with no agent evidence (react_roles)
         row["kind"] = (None if role == INNER_MODEL else found) or kind or "unknown"
     if row.get("agent") is None and row["kind"] != "agent" and role not in (INNER_MODEL, NODE_STEP):
-        row["agent"] = owner(langchain) or ("tools" if role == LONE_TOOLS else None)
+        row["agent"] = owner(langchain) or ("tools" if role in (LONE_TOOLS, LONE_TOOL_CALL) else None)
     if kind is None:
         rest["@type"] = obs.get("type")
     if row["kind"] == "agent" and agents_sdk_trace_span(otel, structural):

@@ -79,11 +79,21 @@ def langchain_keys(otel: dict[str, Any], structural: dict[str, Any]) -> dict[str
 LONE_TOOLS = "lone_tools"  # a ToolNode's run with no agent above it: the node's name owns it
 INNER_MODEL = "inner_model"  # the model node (or a run it names) under an agent: that agent's step
 REQUESTED_TOOL = "requested_tool"  # a plain SPAN a model call before it asked for by name (requested_tools)
+LONE_TOOL_CALL = "lone_tool_call"  # both: a requested tool's run in a ToolNode with no agent above it
 # A LangGraph node with no agent evidence (langsmith.graph_node_is_agent: no model call under it, no
 # handoff naming it), and the runs in it: a step, not an agent. Under an agent, that agent's step; alone,
 # its name still owns its runs (as the ToolNode's).
 NODE_STEP = "node_step"
 LONE_NODE = "lone_node"
+
+
+def langgraph_roles(observations: list[Any]) -> dict[str, str]:
+    """requested_tools and react_roles together: react_roles' role wins, but a tool run a model
+    asked for inside a lone ToolNode keeps both (LONE_TOOL_CALL: a tool, owned by the node)."""
+    asked = requested_tools(observations)
+    roles = {**asked, **react_roles(observations)}
+    roles.update({own: LONE_TOOL_CALL for own in asked if roles[own] == LONE_TOOLS})
+    return roles
 
 
 def react_roles(observations: list[Any]) -> dict[str, str]:
@@ -177,30 +187,52 @@ def _above(found: set[str], parents: dict[str, str | None]) -> set[str]:
 
 
 def requested_tools(observations: list[Any]) -> dict[str, str]:
-    """Observation id → REQUESTED_TOOL for a plain SPAN named as a tool a GENERATION before it, under
-    the same parent, asked for. The v2 LangChain handler writes a tool run as a SPAN named by the tool
-    (langfuse/callback/langchain.py on_tool_start: name = the run's name, input = input_str) beside the
-    model call whose AIMessage requested it (``tool_calls`` / ``additional_kwargs.tool_calls``, each
-    named by ``name`` or ``function.name``): AgentExecutor and LangGraph's ToolNode run the tool the
-    model named. Its tool metadata (``color``) says so too when present; this reads an export without it."""
-    asked: dict[Any, list[tuple[int, set[str]]]] = {}
+    """Observation id → REQUESTED_TOOL for a plain SPAN named as a tool a GENERATION before it asked
+    for. The v2 LangChain handler writes a tool run as a SPAN named by the tool, its input the tool
+    input as text (langfuse/callback/langchain.py on_tool_start: name = the run's name, input =
+    input_str), near the model call whose AIMessage requested it (``tool_calls`` /
+    ``additional_kwargs.tool_calls``, each named by ``name`` or ``function.name``): beside it under the
+    same parent, or a level up, as a text-input run. AgentExecutor runs the tool under itself and the
+    model call under its agent's RunnableSequence (langchain/agents/agent.py: plan(...,
+    callbacks=run_manager.get_child()), _perform_agent_action: tool.run(...,
+    callbacks=run_manager.get_child())); LangGraph's ToolNode runs it under the node ``tools``, the
+    model call under the agent's node, both in the graph. Its tool metadata (``color``) says so too
+    when present; this reads an export without it (a handler that kept only the run's metadata)."""
+    parents = {o["id"]: o.get("parentObservationId") for o in observations
+               if isinstance(o, dict) and isinstance(o.get("id"), str)}
+    asked: list[tuple[int, set[str], Any, set[Any]]] = []
     for obs in observations:
         if isinstance(obs, dict) and str(obs.get("type")).upper() == "GENERATION":
             names = _tool_call_names(obs.get("output"))
             started = _start(obs) if names else None
             if started is not None:
-                asked.setdefault(obs.get("parentObservationId"), []).append((started, names))
+                parent = obs.get("parentObservationId")
+                asked.append((started, names, parent, _lineage(parent, parents)))
     if not asked:
         return {}
     roles: dict[str, str] = {}
     for obs in observations:
-        if (isinstance(obs, dict) and str(obs.get("type") or "SPAN").upper() == "SPAN" and isinstance(obs.get("id"), str)
-                and isinstance(obs.get("name"), str) and obs.get("parentObservationId") in asked):
-            started = _start(obs)
-            earlier = asked[obs.get("parentObservationId")]
-            if started is not None and any(t < started and obs["name"] in names for t, names in earlier):
-                roles[obs["id"]] = REQUESTED_TOOL
+        if not (isinstance(obs, dict) and str(obs.get("type") or "SPAN").upper() == "SPAN" and isinstance(obs.get("id"), str)
+                and isinstance(obs.get("name"), str)):
+            continue
+        parent = obs.get("parentObservationId")
+        # A text input is on_tool_start's input_str; a chain's input is its inputs object.
+        up = (parent, parents.get(parent)) if isinstance(parent, str) and isinstance(obs.get("input"), str) else ()
+        started = _start(obs)
+        if started is not None and any(t < started and obs["name"] in names and (parent == at or any(u in lineage for u in up))
+                                       for t, names, at, lineage in asked):
+            roles[obs["id"]] = REQUESTED_TOOL
     return roles
+
+
+def _lineage(start: Any, parents: dict[str, Any]) -> set[Any]:
+    """An observation id and every id above it, by ``parentObservationId``."""
+    found: set[Any] = set()
+    current = start
+    while isinstance(current, str) and current not in found:
+        found.add(current)
+        current = parents.get(current)
+    return found
 
 
 def _start(obs: dict[str, Any]) -> int | None:
