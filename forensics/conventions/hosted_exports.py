@@ -28,12 +28,15 @@ register(
                 "a LangGraph node's run (name = metadata langgraph_node) with a model call under it, or named by a "
                 "handoff (transfer_to_<name>, metadata __handoff_destination); __start__, routers and plain function "
                 "nodes are no agents",
-                "LangGraph; langgraph-supervisor; langgraph-swarm (LangSmith run export; Langfuse v2 LangChain handler SPANs)",
+                "LangGraph; langgraph-supervisor; langgraph-swarm (LangSmith run export; Langfuse v2 LangChain handler SPANs; "
+                "MLflow LangChain autolog CHAIN spans)",
                 "langgraph/pregel/_algo.py (prepare_single_task: run_name=name, metadata langgraph_node, "
                 "langgraph_checkpoint_ns); langgraph/graph/state.py (START node tagged langsmith:hidden); "
-                "langgraph_supervisor/handoff.py, langgraph_swarm/handoff.py (create_handoff_tool)",
-                "kind=agent and agent=<node> (loaders/langsmith.py graph_node_is_agent, langfuse.py react_roles); a node that is none is a "
-                "chain owned by the agent above it, else by its own name; __start__ owns nothing",
+                "langgraph_supervisor/handoff.py, langgraph_swarm/handoff.py (create_handoff_tool); "
+                "mlflow/langchain/langchain_tracer.py (on_chain_start: CHAIN span, the run's metadata as an attribute)",
+                "kind=agent and agent=<node> (loaders/langsmith.py graph_node_is_agent, langfuse.py react_roles, mlflow.py "
+                "graph_roles); a node that is none is a chain owned by the agent above it, else by its own name; __start__ "
+                "owns nothing",
             ),
             Signal(
                 "an observation whose parentObservationId names no observation of the exported trace",

@@ -15,7 +15,10 @@ Two schema generations (FIELDS.md §7):
 In both, span attribute values are JSON-*encoded* strings (``"mlflow.spanType": "\\"AGENT\\""``);
 they are decoded before mapping. ``mlflow.spanType`` gives the kind (CHAT_MODEL/LLM →
 llm, EMBEDDING → embedding, AGENT, TOOL, RETRIEVER/RERANKER → retriever, CHAIN/PARSER → chain, GUARDRAIL); an AGENT span
-names its agent and a TOOL span its tool by the span's name. ``mlflow.spanInputs``/``spanOutputs``
+names its agent and a TOOL span its tool by the span's name. LangChain autologging writes a
+LangGraph node as a CHAIN span with the run's ``metadata`` (``langgraph_node``) as an attribute: it
+names its agent by the rules of the Langfuse and LangSmith loaders (see :func:`graph_roles`: a node
+with a model call under it is an agent, the ToolNode ``tools`` and a router are not). ``mlflow.spanInputs``/``spanOutputs``
 are the input and output (a model call's ``model`` argument in its inputs names its model where no
 attribute does: autologging traces ``create(**kwargs)``); ``mlflow.chat.tokenUsage`` the tokens. The run id is the OpenTelemetry
 trace id: MLflow 3 makes its id as ``"tr-"`` + the OTel trace id's 32 hex digits
@@ -39,6 +42,15 @@ import orjson
 from ..normalize import as_int, as_text
 from ..outcome import outcome_attribute, scores_outcome, with_outcome
 from .base import Loader, Sample, Source, SpanSink
+from .langfuse_langchain import (
+    INNER_MODEL,
+    LONE_NODE,
+    LONE_TOOLS,
+    NODE_STEP,
+    langchain_span_kind,
+    react_roles,
+)
+from .langsmith_agents import owner
 from .otel_common import (
     RecordError,
     field_value,
@@ -115,9 +127,10 @@ class MlflowLoader(Loader):
             extra = {k: v for k, v in record.items() if k not in ("info", "data")}
             if extra:
                 trace["info"]["@record"] = extra
+            roles = graph_roles(spans)
             for span in spans:
                 try:
-                    row = span_row(span, trace)
+                    row = span_row(span, trace, roles)
                 except RecordError as exc:
                     sink.quarantine(line, exc.reason, exc.detail, span)
                     continue
@@ -180,7 +193,53 @@ def _decode(value: Any) -> Any:
         return value
 
 
-def span_row(span: Any, trace: dict[str, Any]) -> dict[str, Any]:
+def _ids_as_written(span: dict[str, Any]) -> tuple[Any, Any]:
+    """A span's own id and its parent's as written (v2: ``context.span_id``, ``parent_id``)."""
+    if isinstance(span.get("context"), dict) or "start_time" in span:
+        return _dict(span.get("context")).get("span_id"), span.get("parent_id")
+    return span.get("span_id"), span.get("parent_span_id")
+
+
+def graph_roles(spans: list[Any]) -> dict[str, str]:
+    """Span id (as written) → the LangGraph role the Langfuse loader gives the same run
+    (langfuse_langchain.react_roles: a ToolNode with no agent above it, a ReAct model node under
+    an agent, a node with no model call under it), the trace's spans read as the observations that
+    rule takes: MLflow's LangChain tracer keeps each run's ``metadata`` (``langgraph_node``...) as an
+    attribute and types model calls CHAT_MODEL/LLM (mlflow/langchain/langchain_tracer.py)."""
+    if not any(isinstance(s, dict) and "langgraph_node" in str(s.get("attributes")) for s in spans):
+        return {}
+    observations = []
+    for span in spans:
+        if not isinstance(span, dict) or not isinstance(span.get("attributes"), dict):
+            continue
+        attrs = span["attributes"]
+        span_type = str(_decode(attrs.get("mlflow.spanType"))).upper()
+        metadata = _decode(attrs.get("metadata"))
+        own, parent = _ids_as_written(span)
+        observations.append({
+            "id": own, "parentObservationId": parent,
+            "name": span.get("name"), "metadata": metadata if isinstance(metadata, dict) else None,
+            "type": "GENERATION" if span_type in ("LLM", "CHAT_MODEL") else "AGENT" if span_type == "AGENT" else "SPAN",
+        })
+    return react_roles(observations)
+
+
+def _graph_node_agent(row: dict[str, Any], metadata: Any, role: str | None) -> None:
+    """A LangGraph node's CHAIN span is its agent's (the name ``langgraph_node`` gives, when a model
+    call runs under it or a handoff names it), and a run inside an agent's node is that agent's, by
+    the rules of the Langfuse and LangSmith loaders (langfuse.py observation_row): the ToolNode
+    ``tools`` is never an agent (alone, its name owns its tool runs), a node with no model call
+    under it is a step, the ReAct model node ``agent`` under an agent is that agent's step."""
+    if not isinstance(metadata, dict):
+        return
+    if row["kind"] == "chain" and role not in (INNER_MODEL, NODE_STEP, LONE_NODE) \
+            and langchain_span_kind(row["name"], metadata) == "agent":
+        row["kind"] = "agent"
+    if row.get("agent") is None and row["kind"] != "agent" and role not in (INNER_MODEL, NODE_STEP):
+        row["agent"] = owner(metadata) or ("tools" if role == LONE_TOOLS else None)
+
+
+def span_row(span: Any, trace: dict[str, Any], roles: dict[str, str] | None = None) -> dict[str, Any]:
     if not isinstance(span, dict):
         raise RecordError("not-a-span", f"expected a span object, found {type(span).__name__}")
     raw_attrs = span.get("attributes")
@@ -220,6 +279,8 @@ def span_row(span: Any, trace: dict[str, Any]) -> dict[str, Any]:
         row["model"] = inputs["model"]
     if span_type is not None and kind is None:
         rest["@span_type"] = span_type
+    own = _ids_as_written(span)[0]
+    _graph_node_agent(row, attrs.get("metadata"), (roles or {}).get(own) if isinstance(own, str) else None)
     if row["kind"] == "agent" and row.get("agent") is None:
         row["agent"] = row["name"]
     if row["kind"] == "tool" and row.get("tool") is None:
