@@ -15,6 +15,7 @@ from forensics.detectors.base import (
     txt,
 )
 from forensics.detectors.claim_acts import recovered_by_another_tool
+from forensics.detectors.closing_guess import decided_by_closing_guess
 from forensics.detectors.error_reading import calling_tool
 from forensics.detectors.error_shapes import ungrounded_retrievals
 from forensics.detectors.findings import per_run_finding
@@ -54,7 +55,7 @@ class SwallowedError(Detector):
             .then(pl.lit("no retry of it succeeded"))
             .otherwise(pl.lit("it was never retried"))
         )
-        return per_run_finding(
+        found = per_run_finding(
             lost,
             first=["kind", "call", "error_label", "t", "retried"],
             explanation=pl.format(
@@ -67,6 +68,8 @@ class SwallowedError(Detector):
                 pl.col("n"),
             ),
         )
+        # Steps swallowed under the framework's closing guess: the guess is what reported success.
+        return decided_by_closing_guess(ctx, lost, found)
 
 
 def ended_on_failure(ctx: Context) -> pl.LazyFrame:
@@ -172,7 +175,7 @@ def _swallowed_errors(ctx: Context) -> pl.LazyFrame:
         .join(follow, on=["run_id", "span_id"])
         .select(names)
     )
-    guessed = told_of_failure(ctx, _steps_under_a_closing_guess(ctx).join(follow, on=["run_id", "span_id"])).select(names)
+    guessed = told_of_failure(ctx, steps_under_a_closing_guess(ctx).join(follow, on=["run_id", "span_id"])).select(names)
     # Collected once: recovered_by_another_tool collects it, and the anti join below read the
     # plan again (every part above computed twice).
     out = pl.concat([lost, ignored, earlier, guessed], how="vertical_relaxed").unique(["run_id", "span_id"]).collect().lazy()
@@ -180,7 +183,7 @@ def _swallowed_errors(ctx: Context) -> pl.LazyFrame:
     return out.join(recovered_by_another_tool(ctx, out), on=["run_id", "span_id"], how="anti")
 
 
-def _steps_under_a_closing_guess(ctx: Context) -> pl.LazyFrame:
+def steps_under_a_closing_guess(ctx: Context) -> pl.LazyFrame:
     """The steps that failed on their own (handed back to the model) of a run that used up its
     steps with no tool call but the answer's ever succeeding, and reported success on the framework's closing guess: at
     its step limit smolagents' ``_handle_max_steps_reached`` asks the model once more, with no

@@ -9,7 +9,7 @@ the answer stands on nothing, and the failures were swallowed under it.
 
 from __future__ import annotations
 
-from span_builder import detectors, one, run, span
+from span_builder import detectors, one, run, run_row, span
 
 _PARSE = "Error in code parsing:\nYour code snippet is invalid, because the regex pattern ```(?:py|python)?\\s*\\n(.*?)\\n``` was not found in it."
 _ANSWER = "Median first-response time per product line: Billing 3.2 h, Hardware 5.1 h, Software 2.7 h."
@@ -36,7 +36,14 @@ def _run(tool_worked: bool) -> list[dict[str, object]]:
 
 
 def test_every_step_failed_and_the_closing_guess_reported_success() -> None:
-    assert one(run(*_run(tool_worked=False)), "swallowed_error")["decisive_span_id"] == "s1"
+    c = run(*_run(tool_worked=False))
+    f = one(c, "swallowed_error")
+    # The guess reported success over the failed steps: it is swallowed_error's decisive span
+    # (forensics/detectors/closing_guess.py); the run is decided by the loop that used the steps
+    # up, the same parse error three times, from its first member.
+    assert f["decisive_span_id"] == "guess"
+    assert f["evidence_span_ids"] == ["s1", "s2", "s3", "guess"]
+    assert run_row(c)["decisive_span_id"] == "s1"
 
 
 def test_near_miss_a_step_did_work() -> None:
