@@ -8,6 +8,12 @@ from typing import Final
 
 import polars as pl
 
+from forensics.conventions.orchestrator_namings import (
+    LAST_MESSAGE_PLAN_OPENINGS,
+    PLAN_OPENINGS,
+    REPLAN_OPENINGS,
+)
+
 #: New facts a message must introduce, without code or a tool behind it, to be an unbacked claim.
 UNBACKED_MIN_FACTS: Final = 5
 #: A repeated message shorter than this (``TERMINATE``, ``ok``) is not an action.
@@ -35,10 +41,15 @@ _ACK = (
     r"unfortunately|apolog\w*)\b"
 )
 _FINAL_ANSWER = r"(?im)FINAL ANSWER:\s*(.+?)\s*$"
-#: Magentic-One's plan messages (``LedgerOrchestrator._select_next_agent``: "Initial plan:\n" and, after
-#: "Stalled.... Replanning...", "New plan:\n" + ORCHESTRATOR_SYNTHESIZE_PROMPT).
+#: Magentic-One's plan messages, in both namings (forensics.conventions.orchestrator_namings):
+#: autogen-magentic-one's "Initial plan:\n" and, after "Stalled.... Replanning...", "New plan:\n" +
+#: ORCHESTRATOR_SYNTHESIZE_PROMPT; agentchat's task ledger itself (a replan posts it again).
+_PLAN_OPENINGS: Final = PLAN_OPENINGS
 _PLAN = "Initial plan:"
 _REPLAN = "New plan:"
+_REPLAN_OPENINGS: Final = REPLAN_OPENINGS
+#: The plan openings of the namings whose final answer is the orchestrator's last message.
+_LAST_MESSAGE_PLANS: Final = LAST_MESSAGE_PLAN_OPENINGS
 #: The synthesize prompt's sections a plan acts on: the facts it calls given or verified, and the plan.
 _GIVEN_SECTION = r"(?s)GIVEN OR VERIFIED FACTS(.*?)(?:\n\s*2\. FACTS TO LOOK UP|$)"
 _PLAN_SECTION = r"(?s)Here is the plan to follow as best as possible:(.*)$"

@@ -16,7 +16,7 @@ from forensics.attribution.answers import (
     _halted_answer_origin,
 )
 from forensics.attribution.claim_rules import _claimed_access
-from forensics.attribution.common import _OBSERVATIONS, _PLAN, _REPLAN, REPEAT_MIN_CHARS
+from forensics.attribution.common import _OBSERVATIONS, _PLAN_OPENINGS, REPEAT_MIN_CHARS
 from forensics.attribution.fallback import _first_response, _orchestrator_plan, _unbacked_claims
 from forensics.attribution.handoff_rules import _repeated_instructions, _replan_repeats, _unanswered
 from forensics.attribution.instruction_rules import (
@@ -224,8 +224,7 @@ def _may_hold_evidence(df: pl.DataFrame) -> pl.DataFrame:
         "FINAL ANSWER",
         "(execution failed)",
         "# Task and suggestions from manager",
-        _PLAN,
-        _REPLAN,
+        *_PLAN_OPENINGS,
         *_OBSERVATIONS,
     )
     marked = df.filter(

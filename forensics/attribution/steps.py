@@ -6,7 +6,15 @@ from __future__ import annotations
 
 import polars as pl
 
-from forensics.attribution.common import _CODE_FENCE, _LEDGER_KEYS, _OBSERVATIONS, _PAGE_URL, _PLAN, _REPLAN
+from forensics.attribution.common import (
+    _CODE_FENCE,
+    _LAST_MESSAGE_PLANS,
+    _LEDGER_KEYS,
+    _OBSERVATIONS,
+    _PAGE_URL,
+    _PLAN_OPENINGS,
+    _REPLAN_OPENINGS,
+)
 
 #: The answer's marker in agbench's GAIA template, and Magentic-One's final-answer log role.
 _FINAL_MARK = "FINAL ANSWER"
@@ -53,13 +61,21 @@ def _steps(df: pl.DataFrame) -> pl.DataFrame:
         | pl.col("ledger_in_loop").is_not_null()
         | text.str.starts_with("Next speaker "),
         human=(pl.col("kind") == "human").fill_null(False),
-        plan_msg=text.str.starts_with(_PLAN) | text.str.starts_with(_REPLAN),
+        plan_msg=_opens_with(_PLAN_OPENINGS),
         # The run's answer: a "FINAL ANSWER: x" line (agbench's GAIA template) or Magentic-One's
         # "Orchestrator (final answer)" message (``_prepare_final_answer``'s log role).
         final_msg=text.str.contains(_FINAL_MARK, literal=True)
         | pl.col("_name").fill_null("").str.ends_with(_FINAL_ROLE),
-        replan=text.str.starts_with(_REPLAN),
+        replan=_opens_with(_REPLAN_OPENINGS),
     )
+    # A plan after the run's first is a replan (agentchat posts its task ledger again: no opening of
+    # its own), and its author, like a ledger's keeper, is the orchestrator (agentchat keeps its
+    # ledger out of the messages): forensics.conventions.orchestrator_namings.
+    has_plan = bool(out.get_column("plan_msg").any())
+    if has_plan:
+        out = out.with_columns(
+            replan=pl.col("replan") | (pl.col("plan_msg") & (pl.col("plan_msg").cum_sum().over("_rk") > 1))
+        )
     # The orchestrator: an agent that keeps a progress ledger in this run (Magentic-One's
     # Orchestrator); its plans, ledgers, handoffs and notes are bookkeeping, never a worker's output.
     # (Handing work over alone does not make one: OpenAI Agents SDK agents hand off and work too.)
@@ -70,9 +86,10 @@ def _steps(df: pl.DataFrame) -> pl.DataFrame:
         bool(out.get_column("replan").any()),
         bool(out.get_column("has_code").any()),
     )
+    keeps_ledger = pl.col("ledger_progress").is_not_null() if has_ledger else pl.lit(False)
     out = out.with_columns(
-        orchestrator=pl.col("ledger_progress").is_not_null().any().over("_rk", "agent")
-        if has_ledger
+        orchestrator=(keeps_ledger | pl.col("plan_msg")).any().over("_rk", "agent")
+        if has_ledger or has_plan
         else pl.lit(False),
         # Magentic-One's replan resets every agent's history and rebroadcasts a new plan: what
         # went wrong before the last "New plan:" was recovered from, unless that plan carried it.
@@ -80,6 +97,23 @@ def _steps(df: pl.DataFrame) -> pl.DataFrame:
         if has_replan
         else pl.lit(-1, dtype=pl.Int64),
     )
+    if has_plan:
+        # The final answer where it has no role of its own (agentchat's ``_prepare_final_answer``):
+        # the orchestrator's own message (no role note, no handoff, no plan) that ends a run whose
+        # plan is in such a naming.
+        last_naming = (pl.col("plan_msg") & _opens_with(_LAST_MESSAGE_PLANS)).any().over("_rk")
+        ends_run = pl.col("step") == pl.col("step").max().over("_rk")
+        out = out.with_columns(
+            final_msg=pl.col("final_msg")
+            | (
+                last_naming
+                & ends_run
+                & pl.col("orchestrator")
+                & (pl.col("kind") == "agent").fill_null(False)
+                & (pl.col("_name") == pl.col("agent")).fill_null(False)
+                & ~pl.col("plan_msg")
+            )
+        )
     # The step whose code a tool ran: the latest earlier message holding code.
     if has_code:
         code_step = pl.when(pl.col("has_code")).then(pl.col("step")).forward_fill().over("_rk")
@@ -113,6 +147,14 @@ def _steps(df: pl.DataFrame) -> pl.DataFrame:
         owner_step=pl.when(run_by_code).then(pl.col("code_step")).otherwise(pl.col("step")),
         owner_agent=pl.when(run_by_code).then(pl.col("code_agent")).otherwise(pl.col("agent")),
     ).drop("_code_text", "_name")
+
+
+def _opens_with(openings: tuple[str, ...]) -> pl.Expr:
+    """The step's text opens (leading whitespace aside) with one of ``openings``."""
+    if not openings:
+        return pl.lit(False)
+    text = pl.col("output").fill_null("").str.strip_chars_start()
+    return pl.any_horizontal(text.str.starts_with(o) for o in openings)
 
 
 def _ledger(base: pl.DataFrame) -> pl.DataFrame:
@@ -173,7 +215,9 @@ def _revisits(out: pl.DataFrame) -> pl.DataFrame:
     if seen.height == 0:
         return out.with_columns(revisit=pl.lit(False))
     views = (
-        seen.select("run_id", "step", "agent", pl.col("output").fill_null("").str.extract(_PAGE_URL, 1).alias("_url"))
+        seen.select(
+            "run_id", "step", "agent", pl.col("output").fill_null("").str.extract(_PAGE_URL, 1).alias("_url")
+        )
         .drop_nulls("_url")
         .sort("run_id", "step")
         .with_columns(revisit=~pl.struct("run_id", "agent", "_url").is_first_distinct())
@@ -226,6 +270,13 @@ def _instructed(out: pl.DataFrame) -> pl.DataFrame:
         .explode("_w")
         .drop_nulls("_w")
         .group_by("run_id", "step")
-        .agg(pl.col("_said").str.contains(pl.lit(r"\b") + pl.col("_w") + pl.lit(r"\b")).all().alias("instructed"))
+        .agg(
+            pl.col("_said")
+            .str.contains(pl.lit(r"\b") + pl.col("_w") + pl.lit(r"\b"))
+            .all()
+            .alias("instructed")
+        )
     )
-    return out.join(rows, on=["run_id", "step"], how="left").with_columns(pl.col("instructed").fill_null(False))
+    return out.join(rows, on=["run_id", "step"], how="left").with_columns(
+        pl.col("instructed").fill_null(False)
+    )

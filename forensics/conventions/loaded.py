@@ -153,6 +153,24 @@ register(
                 "net code (forensics/loaders/ag2_history.py _read_surfer_failure)",
             ),
             Signal(
+                "every orchestrator message named MagenticOneOrchestrator: the task ledger ('We are working to address "
+                "the following user request:', posted again on a replan), the ledger's instruction_or_question alone, the "
+                "final answer last; the task from user; no progress ledger in the messages; ComputerTerminal's 'The script "
+                "ran, then exited with an error (POSIX exit code: N)'",
+                "AutoGen AgentChat MagenticOneGroupChat in Who&When-shaped histories (beside autogen-magentic-one's "
+                "'Orchestrator (thought)' 'Initial plan:' / 'New plan:', 'Orchestrator (-> X)', 'Orchestrator (final answer)', "
+                "'human')",
+                "microsoft/autogen python/packages/autogen-agentchat/src/autogen_agentchat/teams/_group_chat/_magentic_one/"
+                "_magentic_one_orchestrator.py (_reenter_outer_loop; _orchestrate_step: the ledger to _log_message only; "
+                "_prepare_final_answer), _magentic_one_group_chat.py (group_chat_manager_name), "
+                "autogen_agentchat/agents/_code_executor_agent.py (execute_code_block)",
+                "an orchestrator message before another speaker's is a handoff to it, user is the human, the exit code is "
+                "read (forensics/loaders/ag2_history.py); plan, replan (a later task ledger), orchestrator (the plan's "
+                "author) and final answer (its message that ends the run) for attribution (forensics/attribution/steps.py); "
+                "both namings in one table (forensics/conventions/orchestrator_namings.py); the terminal's run stays its "
+                "code author's (a CodeExecutorAgent without a model has no choice of its own)",
+            ),
+            Signal(
                 "a TOOL span named 'handoff to <agent>' with llm.system openai and no tool.name; a root AGENT span "
                 "'Agent workflow' with its kind only (OTel SDK to_json keeps no scope)",
                 "OpenAI Agents SDK traced by OpenInference",

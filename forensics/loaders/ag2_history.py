@@ -36,6 +36,13 @@ its messages mean:
 * a message holding ``FINAL ANSWER: x`` (the GAIA template's answer format) carries
   ``final_answer``.
 
+agentchat's ``MagenticOneGroupChat`` names every orchestrator message ``MagenticOneOrchestrator`` and
+keeps the progress ledger out of the messages (forensics.conventions.orchestrator_namings, the table
+of both namings): the author of its task ledger is the orchestrator, whose message before another
+speaker's is a handoff to that speaker (``_orchestrate_step`` broadcasts the instruction, then asks
+the next speaker to speak); its task comes from ``user``, the human; its ``CodeExecutorAgent``
+(ComputerTerminal) reports "... (POSIX exit code: N)".
+
 A run's own verdict (``is_correct``) is written on its root span as ``@outcome`` (contract 1); a
 Magentic-One history without one gets the failure its log declares, if any (``field`` ``log``).
 """
@@ -46,6 +53,7 @@ import os
 import re
 from typing import Any, Final
 
+from ..conventions.orchestrator_namings import NEXT_SPEAKER_PLAN_OPENINGS, PLAN_OPENINGS, TASK_SPEAKERS
 from ..normalize import norm_id
 from .base import Loader, Sample, Source, SpanSink
 from .otel_common import RecordError, id_text
@@ -58,7 +66,10 @@ _ROLE_NOTE = re.compile(r"^\s*(?P<agent>[^()]+?)\s*\((?P<note>[^)]*)\)\s*$")
 _TERMINAL = re.compile(r"(?i)^computer_?terminal$")
 _EXITCODE = re.compile(r"^\s*exitcode:\s*(-?\d+)")
 #: Magentic-One's Executor: "The script ran, then exited with Unix exit code: N" / "... The Unix exit code was: N."
-_M1_EXITCODE = re.compile(r"(?i)^\s*The script ran\b[^\n]*?\bUnix exit code(?: was)?:\s*(-?\d+)")
+#: agentchat's CodeExecutorAgent: "The script ran, then exited with an error (POSIX exit code: N)" /
+#: "The script ran but produced no output to console. The POSIX exit code was: N."
+#: (autogen_agentchat/agents/_code_executor_agent.py ``execute_code_block``).
+_M1_EXITCODE = re.compile(r"(?i)^\s*The script ran\b[^\n]*?\b(?:Unix|POSIX) exit code(?: was)?:\s*(-?\d+)")
 _NO_CODE = re.compile(r"(?i)^\s*(There is no code from the last|No code block detected in the messages)")
 _LEDGER = re.compile(r"^\s*Updated Ledger:\s*(.*?)\s*$", re.S)
 _NEXT_SPEAKER = re.compile(r"^\s*Next speaker\s+(\S.*?)\s*$")
@@ -161,6 +172,8 @@ class Ag2HistoryLoader(Loader):
         # The latest message with a code block and its speaker: what a terminal message ran.
         last_code: tuple[str, str | None] | None = None
         handed_to: str | None = None  # the target of the latest handoff
+        speakers = [_speaker(m) if isinstance(m, dict) else None for m in history]
+        leads = _next_speaker_orchestrators(history, speakers)
         for i, msg in enumerate(history):
             if not isinstance(msg, dict):
                 sink.quarantine(
@@ -172,6 +185,8 @@ class Ag2HistoryLoader(Loader):
                 )
                 continue
             row = self._row(run_id, i, msg, previous_id, last_code)
+            if speakers[i] in leads:
+                _read_instruction(row, i, speakers)
             if row.get("kind") == "tool" and row["name"] == handed_to:
                 # Magentic-One hands work to the terminal like to any agent (it is a worker of the
                 # team, Executor in coder.py): it answers as itself; attribution still reads the
@@ -246,7 +261,9 @@ class Ag2HistoryLoader(Loader):
                     row["error_type"] = f"exitcode {code.group(1)}"
                     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
                     row["error_message"] = (lines[-1] if len(lines) > 1 else lines[0])[:500]
-        elif (role or "").lower() == "human" and name is None:
+        elif speaker.lower() in TASK_SPEAKERS and (name is None or name.lower() in TASK_SPEAKERS):
+            # The task's speaker: autogen-magentic-one's ``human``, agentchat's ``user``
+            # (forensics.conventions.orchestrator_namings); AG2's ``role: user`` beside a name is an agent.
             row.update(kind="human", agent="human")
         else:
             agent = noted.group("agent") if noted else speaker
@@ -259,6 +276,39 @@ class Ag2HistoryLoader(Loader):
         if final is not None:
             attrs["final_answer"] = final.group(1)
         return row
+
+
+def _speaker(msg: dict[str, Any]) -> str:
+    """A message's speaker as ``_row`` names it: its ``name``, else its ``role``."""
+    for key in ("name", "role"):
+        value = msg.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return "unknown"
+
+
+def _next_speaker_orchestrators(history: list[Any], speakers: list[str | None]) -> set[str]:
+    """The speakers that posted a task ledger in a naming whose instructions address the next
+    speaker (agentchat's ``MagenticOneOrchestrator``: forensics.conventions.orchestrator_namings)."""
+    return {
+        sp
+        for sp, msg in zip(speakers, history, strict=True)
+        if sp is not None
+        and isinstance(msg.get("content"), str)
+        and msg["content"].lstrip().startswith(NEXT_SPEAKER_PLAN_OPENINGS)
+    }
+
+
+def _read_instruction(row: dict[str, Any], i: int, speakers: list[str | None]) -> None:
+    """An orchestrator message in a naming whose instructions address the next speaker: not its task
+    ledger, not its last word (the final answer, ``_prepare_final_answer``), and followed by another
+    speaker, it is the ledger's ``instruction_or_question`` broadcast before that participant is
+    asked to speak (``_orchestrate_step``): a handoff to the next speaker."""
+    text = (row.get("output") or "").lstrip()
+    nxt = speakers[i + 1] if i + 1 < len(speakers) else None
+    if text.startswith(PLAN_OPENINGS) or nxt is None or nxt == speakers[i] or nxt.lower() in TASK_SPEAKERS:
+        return
+    row.update(kind="handoff", handoff_to=nxt)
 
 
 def _read_surfer_failure(text: str, row: dict[str, Any]) -> None:
@@ -288,8 +338,9 @@ def _read_surfer_failure(text: str, row: dict[str, Any]) -> None:
         code = _CHROMIUM_NET_CODE.search(text)
         row["status"] = "error"
         row["error_type"] = "navigation error"
-        row["error_message"] = (f"net::{code.group(1)}: " if code else "") + \
-            f"the page did not load (Chromium's error page, {error_page.group(1)})"
+        row["error_message"] = (
+            f"net::{code.group(1)}: " if code else ""
+        ) + f"the page did not load (Chromium's error page, {error_page.group(1)})"
 
 
 def _read_orchestrator(text: str, attrs: dict[str, Any]) -> None:
