@@ -14,7 +14,7 @@ Two spans are attempts of one request when
   tag ``retry:attempt:<n>`` from the second attempt), a tenacity- or LiteLLM-retried model call, or
 * they are runs of one LangGraph task: a node re-run by its ``RetryPolicy`` (the node's own run,
   named after the node, with the same ``langgraph_checkpoint_ns`` under the same graph run), or
-* they are invocations of one agent with the same input under one caller: the application's own retry
+* they are invocations of one agent with the same input (or none recorded) under one caller: the application's own retry
   loop around the agent (Semantic Kernel's ``invoke_agent <name>`` spans). A node or agent whose inner
   calls already form attempt groups across its runs is not grouped again: one attempt level per request.
 
@@ -128,6 +128,15 @@ def _extract() -> list[pl.Expr]:
             json_scalar("attributes", r"http\.response\.header\.retry-after|retry-after|Retry-After", "etry-")
             .cast(pl.Float64, strict=False),
             _retry_after_in_text(pl.col("error_message")),
+            # The span's status may say less than its exception event: Semantic Kernel's
+            # ServiceResponseException reads "service failed to complete the prompt" and the
+            # provider's 429 text ("Please retry after 28 seconds.") is only in str() of the
+            # exception the SDK records (opentelemetry-sdk Span.record_exception: exception.message).
+            _retry_after_in_text(
+                where_contains("attributes", "exception.message").str.extract(
+                    r'"exception\.message"\s*:\s*"((?:[^"\\]|\\.)*)"', 1
+                )
+            ),
         ).alias("_cv_retry_after"),
     ]
 
@@ -190,8 +199,13 @@ def _structure(df: pl.DataFrame) -> pl.DataFrame:
     # invoke, each call its own "invoke_agent <name>" span with gen_ai.input.messages, set to ERROR
     # when it raised: semantic_kernel/utils/telemetry/agent_diagnostics/decorators.py). As for a
     # LangGraph node, only where the calls inside are not already attempts of one request.
+    # Semantic Kernel writes the input only with its sensitive-data switch on
+    # (_set_agent_invocation_input: `if are_sensitive_events_enabled()`), and its older decorators
+    # never did: with the input not recorded, the caller is the evidence, as for a model call
+    # above. Another agent invocation under the same caller after a success is a new request (a
+    # success closes the group, below), so only failures in a row are attempts of one request.
     agent_key = pl.when(
-        (pl.col("kind") == "agent") & pl.col("agent").is_not_null() & pl.col("args").is_not_null() & pl.col("parent_k").is_not_null()
+        (pl.col("kind") == "agent") & pl.col("agent").is_not_null() & pl.col("parent_k").is_not_null()
     ).then(pl.struct("run_key", "parent_k", "agent", "args").hash(7))
     df = df.with_columns(
         pl.coalesce(db_key, http_key, call_key, retry_key).alias("attempt_group"),
@@ -387,6 +401,14 @@ register(
                 "retry_after_s, retry_after_honoured",
             ),
             Signal(
+                "the wait a failed call's error text asks for ('Please retry after 28 seconds.', 'try again in 20s'), in its status "
+                "message or, where the status says less, its exception event's exception.message",
+                "Azure OpenAI / OpenAI 429 texts; Semantic Kernel (Python) model calls",
+                "opentelemetry-sdk trace/__init__.py (Span.record_exception: exception.message = str(exception)); semantic_kernel "
+                "utils/telemetry/model_diagnostics/decorators.py (_set_completion_error: status repr of the SK exception)",
+                "retry_after_s, retry_after_honoured",
+            ),
+            Signal(
                 "maxRetries (max_retries) on a failed model call: the client's own retry limit",
                 "Claude Code (api_error system lines with retryAttempt, maxRetries, retryInMs); a client's max_retries",
                 "anthropics/claude-code#2919 (the CLI's 'Retrying in N seconds… (attempt n/10)'); openai-python src/openai/_base_client.py (max_retries)",
@@ -417,11 +439,12 @@ register(
                 "attempt_group, node_retry",
             ),
             Signal(
-                "invoke_agent spans of the same agent (gen_ai.agent.name) with the same input (gen_ai.input.messages) under one parent, "
+                "invoke_agent spans of the same agent (gen_ai.agent.name) with the same input (gen_ai.input.messages), or none recorded "
+                "(the sensitive-data switch off, the default), under one parent, "
                 "each started once the one before had failed; not where the calls inside already form one attempt group",
                 "Semantic Kernel (Python) agents (ChatCompletionAgent.get_response / invoke); an application's retry loop around any agent",
                 "python/semantic_kernel/utils/telemetry/agent_diagnostics/decorators.py (_start_as_current_span: 'invoke_agent {agent.name}'; "
-                "_set_agent_invocation_input: gen_ai.input.messages; _set_agent_invocation_error: error.type, status ERROR)",
+                "_set_agent_invocation_input: gen_ai.input.messages only if are_sensitive_events_enabled(); _set_agent_invocation_error: error.type, status ERROR)",
                 "attempt_group, attempt_index, group_recovered (retry_storm: a recovered group is no storm by its spacing alone)",
             ),
             Signal(
