@@ -34,7 +34,8 @@ class OrphanFailure(Detector):
         "In a run with agents, an error span with no owning agent anywhere up its ancestry: "
         "nobody is accountable for it. In a run with no agent at all (a scheduled job, a batch "
         "workflow), the run's root failed with nothing inside it failing: the job's own code raised "
-        "and no agent or handler owned the failure."
+        "and no agent or handler owned the failure; in a job that calls no model at all, the failed "
+        "call unhandled_error names."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -61,6 +62,8 @@ class OrphanFailure(Detector):
             # client that resent an HTTP request outside any agent owned it) is not unowned.
             .join(unhandled_failures(ctx), on=["run_id", "span_id"], how="semi")
         )
+        orphans = pl.concat([orphans.select("run_id", "span_id"), _modelless_job_failures(ctx)]).unique()
+        orphans = ctx.spans.lazy().join(orphans, on=["run_id", "span_id"], how="semi")
         return per_run_finding(
             orphans,
             first=["kind", "call", "error_label", "t"],
@@ -74,3 +77,34 @@ class OrphanFailure(Detector):
                 pl.col("n"),
             ),
         )
+
+
+def _modelless_job_failures(ctx: Context) -> pl.LazyFrame:
+    """``run_id, span_id``: the failure unhandled_error names in each run with no agent and no model
+    call (and no later run of its session).
+
+    In a job where no model is called at all (a CronJob running an agent's tools directly, an
+    embedding batch: no agent span and no LLM span anywhere), nothing in the run is an agent, so the
+    failed call unhandled_error names there is unowned too: an orphan_failure beside it, on the same
+    span. A run that calls a model is an LLM app whose calls are its agent's steps: a call failing
+    there is unhandled_error's alone. A session that went on in a later run (a job queue that
+    re-enqueued the thread, a person who asked again) had someone to pick its failure up."""
+    from forensics.detectors.registry import get
+
+    runs = ctx.runs.lazy().filter(~pl.col("has_agents"))
+    models = ctx.spans.lazy().filter(pl.col("kind") == "llm").select("run_id").unique()
+    sessions = ctx.runs.lazy().filter(pl.col("session_id").is_not_null()).select("run_id", "session_id", "start_time")
+    went_on = (
+        sessions.join(sessions, on="session_id", suffix="_l")
+        .filter(pl.col("start_time_l") > pl.col("start_time"))
+        .select("run_id")
+        .unique()
+    )
+    jobs = runs.join(models, on="run_id", how="anti").join(went_on, on="run_id", how="anti").select("run_id")
+    return (
+        get("unhandled_error")()
+        .detect(ctx)
+        .join(jobs, on="run_id", how="semi")
+        .select("run_id", pl.col("decisive_span_id").alias("span_id"))
+        .drop_nulls()
+    )
