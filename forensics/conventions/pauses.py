@@ -364,11 +364,18 @@ def _incident_checks(df: pl.DataFrame) -> pl.DataFrame:
     was not opened by this run. Only spans naming an incident are looked at."""
     named = pl.col("incident_key").list.len() > 0
     cand = df.filter(named.fill_null(False)).select(
-        "run_key", "span_k", "seq", "call", "incident_key", "incident_state", "_cv_reads"
+        "run_key", "span_k", "parent_k", "seq", "call", "incident_key", "incident_state", "_cv_reads"
     )
     if cand.height == 0:
         return df.with_columns(pl.lit(False).alias("awaits_incident"))
-    keys = cand.explode("incident_key")
+    # A step that reports its call's result as its own output names the incident before the call
+    # did (it starts first): smolagents' `Step N` span, whose output is the step's observations
+    # (openinference-instrumentation-smolagents `_StepWrapper`; src/smolagents/agents.py
+    # ToolCallingAgent: the tool's result becomes the observation). The call under it opened the
+    # incident; the step only passes its result up, so it opens and reads nothing of its own.
+    keys = cand.join(
+        cand.select("run_key", pl.col("parent_k").alias("span_k")).unique(), on=["run_key", "span_k"], how="anti"
+    ).explode("incident_key")
     # Who first named the incident: another call that reported it triggered opened it (the page);
     # a first read of the same call found an incident someone else opened.
     first = (
@@ -468,8 +475,11 @@ register(
             Signal(
                 "a later read of an incident the run opened (the same identifier) reporting status triggered, with no event_action asked",
                 "PagerDuty REST API v2 (GET /incidents/{id}), Opsgenie Alert API (get alert); any tool that polls them",
-                "PagerDuty developer docs: REST API v2 Incident (status triggered until acknowledged), Events API v2 (event_action marks a change, not a read)",
-                "awaits_incident (repeated_action does not count these reads: the run is waiting on its escalation)",
+                "PagerDuty developer docs: REST API v2 Incident (status triggered until acknowledged), Events API v2 (event_action marks a change, not a read); "
+                "openinference-instrumentation-smolagents _wrappers.py (_StepWrapper: the Step N span's output is the step's observations), "
+                "src/smolagents/agents.py (ToolCallingAgent: the tool's result is the observation)",
+                "awaits_incident (repeated_action does not count these reads: the run is waiting on its escalation); the opener is the innermost "
+                "span naming the incident: a step whose call under it names it too only passes the call's result up",
             ),
         ),
         prefilter=_prefilter,

@@ -306,9 +306,15 @@ class UnacknowledgedEscalation(Detector):
         # function is an as_type="span" observation unless typed "tool": our chain kind).
         # A read of an incident the run opened, still triggered (conventions awaits_incident), is
         # waiting on that page, not a page of its own.
-        opened = s.filter(
+        # A step that reports its call's result as its own output (smolagents' `Step N`: the step's
+        # observations) names the same incident triggered as the page under it: the page is the
+        # escalation, the step its wrapper (forensics.conventions.pauses._incident_checks).
+        paging = s.filter(
             pl.col("kind").is_in(["tool", "chain"]) & (pl.col("incident_state") == "triggered") & ~pl.col("failed")
             & ~pl.col("awaits_incident")
+        )
+        opened = paging.join(
+            paging.select("run_id", pl.col("parent_k").alias("span_k")).unique(), on=["run_id", "span_k"], how="anti"
         ).filter(pl.col("seq") == pl.col("seq").min().over("run_id", pl.col("incident_key").list.sort()))
         named = pl.concat(
             [pending_approvals(s, cols), s.filter(pl.col("is_escalation") & ~pl.col("failed")).select(cols), opened.select(cols)]
