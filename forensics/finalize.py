@@ -3,7 +3,8 @@
 The same for every format, after every file is read: spans that end before they start and
 duplicate span ids move to the quarantine; ``transfer_to_<agent>`` tool calls become handoffs;
 a smolagents managed agent's run span is named by the name its manager gave it (its task's
-``managed_agent.task`` template), not its class; ``agent`` is inherited from the nearest agent ancestor; a run's ``session_id`` is filled on all its
+``managed_agent.task`` template), not its class; OpenLLMetry's LangGraph node spans are read for
+agents (graph_node_agents.py); ``agent`` is inherited from the nearest agent ancestor; a run's ``session_id`` is filled on all its
 spans.
 
 Only integer codes of the ids (numpy arrays, 8 bytes a row) and boolean masks are made for the
@@ -24,6 +25,18 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from . import graph_node_agents
+from .arrow_rows import arrow_mask as _arrow_mask
+from .arrow_rows import gather as _gather
+from .arrow_rows import indices as _indices
+from .arrow_rows import mask as _mask
+from .arrow_rows import nullable as _nullable
+from .arrow_rows import numbers as _numbers
+from .arrow_rows import patch as _patch
+from .arrow_rows import repeated_text as _repeated_text
+from .arrow_rows import texts as _texts
+from .arrow_rows import valid_bits as _valid
+from .arrow_rows import whole as _array
 from .schema import QUARANTINE_SCHEMA, SPAN_COLUMNS, SPAN_SCHEMA
 from .semconv import AGENT_NAMED_BY_PARENT, AGENT_NAMED_BY_PARENT_KEY, MANAGED_AGENT_TASK
 
@@ -60,123 +73,6 @@ def _release() -> None:
 def empty(schema: pa.Schema) -> pa.Table:
     """A table of no rows (``Schema.empty_table`` imports pandas)."""
     return pa.Table.from_batches([], schema=schema)
-
-
-def _array(column: pa.ChunkedArray | pa.Array) -> pa.Array:
-    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-
-
-def _numbers(array: pa.Array, dtype: type) -> np.ndarray:
-    """A numeric array without nulls as numpy, read from its buffer (``to_numpy`` imports pandas)."""
-    size = np.dtype(dtype).itemsize
-    if len(array) == 0:
-        return np.zeros(0, dtype)
-    return np.frombuffer(array.buffers()[1], dtype=dtype, count=len(array), offset=size * array.offset)
-
-
-def _bits(buffer: pa.Buffer, offset: int, n: int) -> np.ndarray:
-    return np.unpackbits(np.frombuffer(buffer, dtype=np.uint8), bitorder="little")[offset:offset + n].astype(bool)
-
-
-def _valid(array: pa.Array) -> np.ndarray | None:
-    """Which entries are not null (None when none is)."""
-    if array.null_count == 0:
-        return None
-    return _bits(array.buffers()[0], array.offset, len(array))
-
-
-def _mask(condition: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    """A boolean column as numpy, null read as false (``fill_null`` with a Python value imports
-    pandas, through ``pa.scalar``)."""
-    array = _array(condition)
-    if len(array) == 0:
-        return np.zeros(0, bool)
-    values = _bits(array.buffers()[1], array.offset, len(array))
-    valid = _valid(array)
-    return values if valid is None else values & valid
-
-
-def _repeated_text(text: str, n: int) -> pa.Array:
-    """``text`` n times, built from buffers."""
-    data = text.encode()
-    offsets = np.arange(n + 1, dtype=np.int32) * len(data)
-    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data * n)])
-
-
-def _texts(values: list[str]) -> pa.Array:
-    """A string array built from its buffers (``pa.array`` imports pandas)."""
-    data = [v.encode() for v in values]
-    offsets = np.zeros(len(data) + 1, dtype=np.int32)
-    offsets[1:] = np.cumsum([len(d) for d in data])
-    return pa.Array.from_buffers(pa.string(), len(data), [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(data))])
-
-
-def _arrow_mask(mask: np.ndarray) -> pa.Array:
-    return pa.Array.from_buffers(pa.bool_(), len(mask), [None, pa.py_buffer(np.packbits(mask, bitorder="little"))])
-
-
-def _chunks(column: pa.ChunkedArray | pa.Array) -> list[pa.Array]:
-    return list(column.chunks) if isinstance(column, pa.ChunkedArray) else [column]
-
-
-def _bounds(chunks: list[pa.Array]) -> np.ndarray:
-    """Where each chunk starts, and the end."""
-    return np.cumsum([0, *(len(c) for c in chunks)]).astype(np.int64)
-
-
-def _gather(column: pa.ChunkedArray | pa.Array, rows: np.ndarray) -> pa.Array:
-    """The values at ``rows`` (none negative), taken chunk by chunk and put back in ``rows``' order:
-    ``take`` on a chunked column concatenates its chunks first, a copy of the whole column."""
-    chunks = _chunks(column)
-    if not chunks or not len(rows):
-        return pa.nulls(0, column.type)  # (``pa.array`` imports pandas)
-    bounds = _bounds(chunks)
-    which = np.searchsorted(bounds, rows, side="right") - 1
-    order = np.argsort(which, kind="stable")
-    starts = np.searchsorted(which[order], np.arange(len(chunks) + 1))
-    parts = [chunk.take(_indices(rows[order[lo:hi]] - bounds[i]))
-             for i, (chunk, lo, hi) in enumerate(zip(chunks, starts[:-1], starts[1:], strict=True)) if hi > lo]
-    inverse = np.empty(len(order), np.int64)
-    inverse[order] = np.arange(len(order))
-    return pa.concat_arrays(parts).take(_indices(inverse))
-
-
-def _patch(column: pa.ChunkedArray | pa.Array, rows: np.ndarray, values: Callable[[int, int], pa.Array]) -> pa.ChunkedArray:
-    """The column with new values at ``rows`` (ascending, unique), rewritten chunk by chunk; the
-    values at ``rows[lo:hi]`` are ``values(lo, hi)``, made for one chunk at a time (not a column of
-    them all, as large as the column when most rows change). A chunk without a changed row is kept
-    as it is. The read's chunks are views of DuckDB's record batches,
-    and an imported batch is released only when every column of it is (Arrow's C data interface: one
-    release callback per batch, arrow/cpp/src/arrow/c/bridge.cc ``ImportedArrayData``), so a
-    replaced chunk is not freed while the table lives: only the chunks that change are new memory."""
-    chunks = _chunks(column)
-    bounds = _bounds(chunks)
-    starts = np.searchsorted(rows, bounds)
-    out = []
-    for i, chunk in enumerate(chunks):
-        lo, hi = int(starts[i]), int(starts[i + 1])
-        if hi == lo:
-            out.append(chunk)
-            continue
-        where = np.zeros(len(chunk), bool)
-        where[rows[lo:hi] - bounds[i]] = True
-        out.append(pc.replace_with_mask(chunk, _arrow_mask(where), values(lo, hi).cast(chunk.type)))
-    return pa.chunked_array(out, column.type)
-
-
-def _indices(rows: np.ndarray) -> pa.Array:
-    """Row numbers (``-1`` for none) as an int64 Arrow array with nulls, for ``take``."""
-    valid = rows >= 0
-    data = np.where(valid, rows, 0).astype(np.int64)
-    bitmap = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
-    return pa.Array.from_buffers(pa.int64(), len(rows), [bitmap, pa.py_buffer(data)])
-
-
-def _nullable(values: np.ndarray) -> pl.Series:
-    """Codes (``-1`` for none) as a polars column with nulls."""
-    valid = values >= 0
-    bitmap = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
-    return pl.Series(pa.Array.from_buffers(pa.int64(), len(values), [bitmap, pa.py_buffer(np.ascontiguousarray(values, dtype=np.int64))]))
 
 
 def _dictionary_codes(column: pa.ChunkedArray) -> np.ndarray:
@@ -328,7 +224,10 @@ def finalize(spans: pa.Table) -> tuple[pa.Table, pa.Table]:
     del key  # only its sorted copy is searched: one 64-bit array less at finalize's peak
     columns["agent"] = _managed_agent_names(spans, columns["kind"], columns["agent"])
     columns["agent"] = _agents_named_by_parent(spans, columns["kind"], columns["agent"], run, parent, ranked, order)
+    steps = graph_node_agents.node_agents(spans, columns, _parent_rows(run, parent, ranked, order))
     columns["agent"] = _inherit_agents(spans, columns["kind"], run, parent, ranked, order, columns["agent"])
+    if steps is not None and graph_node_agents.lone_steps(columns, steps):
+        columns["agent"] = _inherit_agents(spans, columns["kind"], run, parent, ranked, order, columns["agent"])
     del ranked, order, parent
     _release()  # the jumps' and the gathers' temporaries, before the last rewrite
     columns["session_id"] = _fill_sessions(columns["session_id"], run)
@@ -514,6 +413,17 @@ def _agents_named_by_parent(spans: pa.Table, kind: pa.ChunkedArray | pa.Array, a
     return _patch(agent, rows[take], lambda lo, hi: values.slice(lo, hi - lo))
 
 
+def _parent_rows(run: np.ndarray, parent: np.ndarray, ranked: np.ndarray, order: np.ndarray) -> Callable[[], np.ndarray]:
+    """Each row's parent row, when called: the row of the same run whose span id is this row's parent
+    id (keys are unique after the duplicates left), found in the sorted keys; none (``-1``) without a
+    run or a parent id (a row with a null span id or run has 0 in that half of its key, which no
+    parent key has)."""
+    def rows() -> np.ndarray:
+        at = _find(ranked, _keys(run, parent))
+        return np.where((at >= 0) & (run >= 0) & (parent >= 0), order[np.maximum(at, 0)], -1)
+    return rows
+
+
 def _inherit_agents(spans: pa.Table, kind: pa.ChunkedArray | pa.Array, run: np.ndarray, parent: np.ndarray,
                     ranked: np.ndarray, order: np.ndarray, agent: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
     """``agent`` from the nearest agent ancestor, by pointer jumping over row numbers: an agent span
@@ -524,12 +434,7 @@ def _inherit_agents(spans: pa.Table, kind: pa.ChunkedArray | pa.Array, run: np.n
     has = _mask(pc.is_valid(agent)) | named
     if has.all():
         return _own_agents(agent, name, named, np.arange(len(has), dtype=_ROW))
-    # Each row's parent row: the row of the same run whose span id is this row's parent id (keys are
-    # unique after the duplicates left), found in the sorted keys; none without a run or a parent id
-    # (a row with a null span id or run has 0 in that half of its key, which no parent key has).
-    at = _find(ranked, _keys(run, parent))
-    anc_rows = np.where((at >= 0) & (run >= 0) & (parent >= 0), order[np.maximum(at, 0)], -1)
-    del at
+    anc_rows = _parent_rows(run, parent, ranked, order)()
     # The jumps move row numbers (which row's agent a row takes), not the agent strings: one gather
     # of the strings at the end.
     src = np.where(has, np.arange(len(has), dtype=_ROW), -1)

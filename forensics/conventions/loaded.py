@@ -31,6 +31,16 @@ register(
                 "agent = the role (forensics/semconv.py CONDITIONAL_COLUMNS), not the span name 'Role.agent'",
             ),
             Signal(
+                "a LangGraph node's chain span ({node}.task, traceloop.association.properties.langgraph_node or "
+                "the traced input's metadata.langgraph_node = node) with a model call under it or a handoff naming it",
+                "LangGraph (OpenLLMetry opentelemetry-instrumentation-langchain)",
+                "opentelemetry/instrumentation/langchain/callback_handler.py (on_chain_start, _create_task_span "
+                "{name}.task, _create_span: the run's metadata into the association properties); "
+                "langgraph/pregel/_algo.py (prepare_single_task: metadata langgraph_node)",
+                "kind=agent, agent = the node (forensics/graph_node_agents.py); other nodes own their runs "
+                "where no agent is above them, as LangSmith's",
+            ),
+            Signal(
                 "an AGENT span ({role}._execute_core) with graph.node.id and no agent name key",
                 "CrewAI (Arize openinference-instrumentation-crewai)",
                 "openinference/instrumentation/crewai/_wrappers.py (_ExecuteCoreWrapper: GRAPH_NODE_ID = agent.role)",
