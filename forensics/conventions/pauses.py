@@ -437,7 +437,8 @@ register(
             Signal(
                 "agent_state awaiting_user_confirmation / awaiting_user_input / user_confirmed / user_rejected",
                 "OpenHands",
-                "openhands/core/schema/agent.py (AgentState), AgentStateChangedObservation",
+                "openhands/core/schema/agent.py (AgentState), AgentStateChangedObservation; the user's ChangeAgentStateAction "
+                "(openhands/events/action/agent.py: its args.agent_state, written as agent_state by forensics/loaders/openhands.py)",
                 "pause_kind=approval / awaiting_user, agent_state, state_ack",
             ),
             Signal("human span", "all loaders", "forensics/schema.py (kind=human)", "pause_kind=human"),

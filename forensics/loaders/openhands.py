@@ -239,7 +239,8 @@ class _Stream:
         # run's final answer (final_thought; older releases put it in the event's message, from thought).
         answers = action == "message" or (action == "finish" and source == "agent")
         kind = _ACTION_KINDS.get(action) or ("human" if source == "user" else "llm" if answers else "tool")
-        awaiting = _awaiting_confirmation(args)
+        held = _held_by_confirmation(args)
+        awaiting = held is not None
         if awaiting:
             kind = "event"
         row: dict[str, Any] = {
@@ -277,8 +278,14 @@ class _Stream:
             rest["source"] = source
         if kind == "tool" and isinstance(args, dict) and args.get("thought"):
             rest["thought"] = args["thought"]
-        if awaiting:
-            rest["@awaiting_confirmation"] = "a proposal: OpenHands re-emits the action under a new id once the user confirms or rejects it"
+        if held is not None:
+            rest["@awaiting_confirmation" if held == "awaiting_confirmation" else "@rejected_by_user"] = _HELD[held]
+        if action == "change_agent_state" and isinstance(args, dict) and isinstance(args.get("agent_state"), str):
+            # The user's answer to a held action (ChangeAgentStateAction, source user: user_confirmed /
+            # user_rejected, openhands/events/action/agent.py): the state it asks for, read as the
+            # controller's AgentStateChangedObservation is (conventions pauses: agent_state, state_ack);
+            # a log without that observation still holds the person's answer.
+            rest["agent_state"] = args["agent_state"]
         row["attributes"] = rest
         if action == "finish" and source == "agent":
             done = args.get("task_completed") if isinstance(args, dict) else None
@@ -423,17 +430,28 @@ def _eval_outcome(record: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def _awaiting_confirmation(args: Any) -> bool:
-    """An action held for the user's confirmation (confirmation mode): the controller emits it with
-    ``confirmation_state`` (older releases: ``is_confirmed``) ``awaiting_confirmation`` and the
-    runtime does not run it; on the user's ``change_agent_state`` to user_confirmed/user_rejected,
-    ``AgentController.set_agent_state_to`` marks the pending action confirmed/rejected and adds it to
-    the stream again, under a new id, and that copy is the one the observation answers
-    (openhands/controller/agent_controller.py). So the awaiting copy is an instant: a proposal, not a
-    call that never returned."""
+#: What a held copy of an action is (its ``confirmation_state``), kept on its row.
+_HELD = {"awaiting_confirmation": "a proposal: OpenHands re-emits the action under a new id once the user confirms or rejects it",
+         "rejected": "the user rejected it: the runtime did not run it (UserRejectObservation)"}
+
+
+def _held_by_confirmation(args: Any) -> str | None:
+    """The confirmation state of an action the runtime does not run, else None. In confirmation mode
+    the controller emits a runnable action with ``confirmation_state`` (older releases:
+    ``is_confirmed``) ``awaiting_confirmation`` and the runtime does not run it; on the user's
+    ``change_agent_state`` to user_confirmed/user_rejected, ``AgentController.set_agent_state_to``
+    marks the pending action confirmed/rejected and adds it to the stream again, under a new id
+    (openhands/controller/agent_controller.py). A confirmed copy is the call the observation answers;
+    a rejected one the runtime answers with ``UserRejectObservation`` ("Action has been rejected by
+    the user!") without running it (openhands/runtime/impl/action_execution/action_execution_client.py, as runtime/base.py before it). So the awaiting
+    and the rejected copies are instants, not calls. ``confirmed`` is every action's default
+    (CmdRunAction, openhands/events/action/commands.py): with confirmation mode off, nobody confirmed."""
     if not isinstance(args, dict):
-        return False
-    return any(args.get(k) == "awaiting_confirmation" for k in ("confirmation_state", "is_confirmed"))
+        return None
+    for key in ("confirmation_state", "is_confirmed"):
+        if args.get(key) in _HELD:
+            return str(args[key])
+    return None
 
 
 def _dict(value: Any) -> dict[str, Any]:

@@ -483,3 +483,54 @@ def test_same_command_failing_differently_each_time_is_no_repeated_action(tmp_pa
     path.write_text(json.dumps(_same_command_three_times(None, thoughts=("Run it.", "Again.", "Once more."))))
     findings, _ = forensics.classify(forensics.load(path).spans).to_polars()
     assert "repeated_action" in findings["detector"].to_list()
+
+
+def _push_session(*, confirmed: bool) -> list[dict]:
+    """_rm_session with an irreversible command (a force push: forensics/detectors/shell_commands.py)
+    the user did not name."""
+    text = json.dumps(_rm_session(confirmed=confirmed)).replace("rm -rf build/", "git push --force origin main")
+    events: list[dict] = json.loads(text.replace("Clear the build dir.", "Publish my changes."))
+    return events
+
+
+def _classes(tmp_path: Path, events: list[dict]) -> list[tuple[str, str]]:
+    path = tmp_path / "session.json"
+    path.write_text(json.dumps(events))
+    findings, _ = forensics.classify(forensics.load(path).spans).to_polars()
+    return sorted(zip(findings["detector"].to_list(), findings["decisive_span_id"].to_list(), strict=True))
+
+
+def test_the_users_confirmation_action_approves_the_held_command(tmp_path: Path) -> None:
+    # The user's ChangeAgentStateAction(user_confirmed) (openhands/events/action/agent.py) is the person's
+    # answer; a log without the controller's AgentStateChangedObservation still holds it. Was
+    # unguarded_irreversible at the confirmed copy (event 5).
+    events = [e for e in _push_session(confirmed=True) if e["id"] != 4]
+    assert _classes(tmp_path, events) == []
+    rows = _rows(forensics.load(tmp_path / "session.json"))
+    assert json.loads(rows["3"]["attributes"])["agent_state"] == "user_confirmed"
+
+
+def test_near_miss_confirmation_mode_off_approves_nothing(tmp_path: Path) -> None:
+    # confirmation_state "confirmed" is every action's default (CmdRunAction, openhands/events/action/
+    # commands.py): with confirmation mode off no copy is held and nobody answered.
+    events = [e for e in _push_session(confirmed=True) if e["id"] not in (1, 2, 3, 4)]
+    assert [e["args"]["confirmation_state"] for e in events if e.get("action") == "run"] == ["confirmed"]
+    assert _classes(tmp_path, events) == [("unguarded_irreversible", "5")]
+
+
+def test_a_rejected_copy_never_ran(tmp_path: Path) -> None:
+    # On user_rejected the controller re-emits the action with confirmation_state "rejected" and the
+    # runtime answers it with UserRejectObservation without running it (openhands/runtime/impl/
+    # action_execution/action_execution_client.py). Was a tool call that ran, with the rejection as its result.
+    events = json.loads(json.dumps(_push_session(confirmed=True)).replace("user_confirmed", "user_rejected"))
+    events = [e for e in events if e["id"] not in (7, 8)]
+    events[5]["args"]["confirmation_state"] = "rejected"
+    events[6].update({"observation": "user_rejected", "extras": {},
+                      "content": "Action has been rejected by the user! Waiting for further user input."})
+    path = tmp_path / "rejected.json"
+    path.write_text(json.dumps(events))
+    loaded = forensics.load(path)
+    rows = _rows(loaded)
+    assert (rows["5"]["kind"], rows["5"]["tool"], rows["5"]["end_time"]) == ("event", None, rows["5"]["start_time"])
+    assert (rows["6"]["kind"], rows["6"]["parent_id"]) == ("event", "5")
+    assert not [r for r in rows.values() if r["kind"] == "tool"]
