@@ -220,6 +220,6 @@ WITH fields AS ({_fields().replace("{attr_shape}", found.group(1))}
 )
 SELECT * EXCLUDE (start_time, end_time, attributes, _start, _end, _left, _own),
   _start AS start_time, _end AS end_time,
-  concat('{{', CASE WHEN _left <> '}}' THEN substr(_left, 2, length(_left) - 2) || ',' END, substr(_own, 2), '}}') AS attributes
+  concat('{{', ltrim(_left, ','), ltrim(_own, ','), '}}') AS attributes  -- each cut of its first comma (the SDK query's `left`)
 FROM sdk
 """
