@@ -18,7 +18,8 @@ What changes, from microsoft/autogen's code:
   ``MagenticOneOrchestrator`` and ends with a ``StopMessage`` that is the result's ``stop_reason``;
 * ``python/packages/autogen-agentchat/src/autogen_agentchat/agents/_code_executor_agent.py``
   (``CodeExecutorAgent`` named ``ComputerTerminal``): a failed script is "The script ran, then
-  exited with an error (POSIX exit code: N)\\nIts output was:\\n...";
+  exited with an error (POSIX exit code: N)\\nIts output was:\\n...", a script that exited 0
+  its output alone;
 * ``python/packages/autogen-ext/src/autogen_ext/agents/web_surfer/_multimodal_web_surfer.py``: a page
   is "The web browser is open to the page [title](url).\\nThe viewport shows N% of the webpage, and
   is positioned ...\\nThe following text is visible in the viewport:".
@@ -58,6 +59,9 @@ def _kept(role: str, text: str) -> tuple[str, str] | None:
     if role.startswith("Orchestrator (-> ") or role == "Orchestrator (final answer)":
         return ORCHESTRATOR, text
     if role == "ComputerTerminal":
+        # A run that exited 0 is its output alone; a failed one is announced (execute_code_block).
+        if text.startswith("The script ran, then exited with Unix exit code: 0\nIts output was:\n"):
+            return role, text.split("Its output was:\n", 1)[1]
         return role, _EXIT.sub(r"The script ran, then exited with an error (POSIX exit code: \1)", text)
     text = _SCREENSHOT.sub(r"The web browser is open to the page [\1](\2).\n", text)
     text = text.replace(_OCR, "The following text is visible in the viewport:")

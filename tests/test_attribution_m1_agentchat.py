@@ -39,6 +39,14 @@ BOTH_NAMINGS = (
     ("magentic_one_coder_exit0.json", "final_answer_origin"),
     ("magentic_one_computed_from_given.json", "computed_from_given"),
     ("magentic_one_wrong_year_source.json", "source_contradicts_task"),
+    # The acceptance: autogen-magentic-one's satisfied ledger; agentchat's final answer, which
+    # _prepare_final_answer writes once the (unlogged) ledger found the request satisfied.
+    ("magentic_one_misread_box.json", "accepted_wrong_answer"),
+    ("magentic_one_scroll_misread.json", "accepted_wrong_answer"),
+    ("magentic_one_unverified.json", "unverified_accepted"),
+    ("magentic_one_hedged_then_accepted.json", "unverified_accepted"),
+    ("magentic_one_partial_count.json", "unverified_accepted"),
+    ("magentic_one_approx_accepted.json", "unverified_accepted"),
 )
 
 
@@ -105,3 +113,27 @@ def test_a_healthy_agentchat_run_stays_clean(tmp_path: Path) -> None:
     findings, runs = classify(load(_write(tmp_path, new), format="ag2-history")).to_polars()
     assert findings.height == 0
     assert runs.select(pl.col("primary_class").is_null().all()).item()
+
+
+def test_an_estimate_in_agentchats_final_answer_is_an_unverified_acceptance(tmp_path: Path) -> None:
+    # With no ledger in the messages, the final answer is where the acceptance shows: "about 86,000"
+    # (step 6) accepts a value the orchestrator knows is an estimate; without "about" the figure is
+    # traced to the page that held it, the surfer's reading.
+    new = to_agentchat(json.loads((M1 / "magentic_one_approx_accepted.json").read_text()))
+    final = new["history"][-1]
+    assert final["role"] == ORCHESTRATOR and "about 86,000" in final["content"]
+    assert _named(_write(tmp_path, new)) == (ORCHESTRATOR, 6, "unverified_accepted")
+    (row,) = attribute(load(_write(tmp_path, new), format="ag2-history")).to_dicts()
+    assert row["attribution_evidence"].startswith(
+        "step 6: the orchestrator's final answer took the request as satisfied"
+    )
+    final["content"] = final["content"].replace("about 86,000", "86,000")
+    assert _named(_write(tmp_path, new)) == ("WebSurfer", 5, "accepted_wrong_answer")
+
+
+def test_a_bound_in_agentchats_final_answer_is_no_estimate(tmp_path: Path) -> None:
+    # Near miss: "must average at least 7.0 km/h" states a requirement, not an estimate (a ledger's
+    # "at least 40,000" would be): the answer stays traced to the 3 hours the surfer reported.
+    new = to_agentchat(json.loads((M1 / "magentic_one_computed_from_given.json").read_text()))
+    assert "at least 7.0" in new["history"][-1]["content"]
+    assert _named(_write(tmp_path, new)) == ("WebSurfer", 5, "computed_from_given")

@@ -91,6 +91,10 @@ _APPROX = (
     r"at least|upwards of)|\bc\.|~)"
     r"\s*[$\u00a3\u20ac]?\d[\d,.]*"
 )
+#: A value stated as an estimate in a final answer written for the user (agentchat's
+#: ``_prepare_final_answer``, where no ledger reason is in the messages): ``_APPROX`` less its bounds
+#: ("at least", "more than", "over", "some"), which a requirement or a count states as well.
+_ESTIMATE = r"(?i)(?:\b(?:about|around|approximately|roughly|circa|an estimated|estimated)|\bc\.|~)\s*[$\u00a3\u20ac]?\d[\d,.]*"
 #: A count its author says is part of a larger whole, in the words of paging through a list ("the first
 #: 10 of 24", "showing 10 of 24", "1-10 of 24 winners"): group 1 the part, group 2 the whole.
 _PARTIAL = (

@@ -9,6 +9,7 @@ from forensics.attribution.common import (
     _APPROX,
     _ASSUME,
     _CALENDAR,
+    _ESTIMATE,
     _FACT_NAME,
     _FINAL_ANSWER,
     _GIVEN_SECTION,
@@ -32,14 +33,15 @@ from forensics.attribution.common import (
 _ZERO_WORD = r"(?i)\b(?:none|zero)\b"
 
 
-def _judged(s: pl.DataFrame) -> pl.DataFrame:
-    """The ledger rows, each with the latest worker step before it: (owner step, owner agent,
-    step) of what the orchestrator was judging."""
+def _judged(s: pl.DataFrame, also: pl.Expr | None = None) -> pl.DataFrame:
+    """The ledger rows (and the rows ``also`` keeps), each with the latest worker step before it:
+    (owner step, owner agent, step) of what the orchestrator was judging."""
+    kept = pl.col("ledger_progress").is_not_null() | pl.col("ledger_in_loop").is_not_null()
     return s.with_columns(
         j_step=pl.when(pl.col("worker")).then(pl.col("owner_step")).shift(1).forward_fill().over("_rk"),
         j_agent=pl.when(pl.col("worker")).then(pl.col("owner_agent")).shift(1).forward_fill().over("_rk"),
         j_at=pl.when(pl.col("worker")).then(pl.col("step")).shift(1).forward_fill().over("_rk"),
-    ).filter(pl.col("ledger_progress").is_not_null() | pl.col("ledger_in_loop").is_not_null())
+    ).filter(kept if also is None else kept | also)
 
 
 def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
@@ -50,14 +52,24 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
     answer is traced: a number or a name (a capitalised word inside a sentence, not an agent's) the
     ledger's reason states that the request does not, at the first step that held it (not a hedged
     one, not a plan; for a name, not a search results page, which lists names among others); without
-    one, the judged worker message."""
-    if s.get_column("ledger_satisfied").null_count() == s.height:
+    one, the judged worker message.
+
+    Where the messages hold no ledger (agentchat's MagenticOneGroupChat logs it to its trace log
+    only), the final answer message is the acceptance (``accepts``, forensics.attribution.steps) and
+    its whole text stands for the ledger's reason."""
+    if s.get_column("ledger_satisfied").null_count() == s.height and not bool(s.get_column("accepts").any()):
         return _pick(_no_rows(s), "accepted_wrong_answer", 4)
-    judged = _judged(s)
+    judged = _judged(s, also=pl.col("accepts"))
+    text = pl.col("output").fill_null("")
     accepted = (
-        judged.filter(pl.col("ledger_satisfied").fill_null(False) & pl.col("j_step").is_not_null())
+        judged.filter(
+            (pl.col("ledger_satisfied").fill_null(False) | pl.col("accepts")) & pl.col("j_step").is_not_null()
+        )
         .sort("run_id", "step")
         .unique("run_id", keep="first")
+        .with_columns(
+            _reason=pl.when(pl.col("accepts")).then(text).otherwise(text.str.extract(_SATISFIED_REASON, 1))
+        )
     )
     # Only the runs a ledger declared satisfied: their texts are read further.
     s = s.join(accepted.select("run_id"), on="run_id", how="semi").with_columns(
@@ -70,11 +82,9 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
     approx = (
         accepted.select(
             "run_id",
-            pl.col("output")
-            .fill_null("")
-            .str.extract(_SATISFIED_REASON, 1)
-            .fill_null("")
-            .str.extract_all(_APPROX)
+            pl.when(pl.col("accepts"))
+            .then(pl.col("_reason").fill_null("").str.extract_all(_ESTIMATE))
+            .otherwise(pl.col("_reason").fill_null("").str.extract_all(_APPROX))
             .alias("_n"),
         )
         .explode("_n")
@@ -97,11 +107,7 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
         rest.select(
             "run_id",
             pl.col("step").alias("_ledger"),
-            pl.col("output")
-            .fill_null("")
-            .str.extract(_SATISFIED_REASON, 1)
-            .str.extract_all(_ANY_NUMBER)
-            .alias("_n"),
+            pl.col("_reason").str.extract_all(_ANY_NUMBER).alias("_n"),
         )
         .explode("_n")
         .drop_nulls("_n")
@@ -166,12 +172,7 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
         rest.select(
             "run_id",
             pl.col("step").alias("_ledger"),
-            pl.col("output")
-            .fill_null("")
-            .str.extract(_SATISFIED_REASON, 1)
-            .str.extract_all(_FACT_NAME)
-            .list.eval(pl.element().str.slice(2))
-            .alias("_n"),
+            pl.col("_reason").str.extract_all(_FACT_NAME).list.eval(pl.element().str.slice(2)).alias("_n"),
         )
         .explode("_n")
         .drop_nulls("_n")
@@ -216,21 +217,24 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
         _n=pl.coalesce("_own", "_n"),
     )
     traced = pl.format(
-        "step {}: the orchestrator's ledger took the request as satisfied, stating {}, which first appears at step {} ({})",
+        "step {}: {} took the request as satisfied, stating {}, which first appears at step {} ({})",
         pl.col("step"),
+        _ACCEPTED_BY,
         pl.col("_n"),
         pl.col("_o_at"),
         pl.col("_o_agent"),
     )
     composed = pl.format(
-        "step {}: the orchestrator's ledger took the request as satisfied, stating the final answer {}, "
+        "step {}: {} took the request as satisfied, stating the final answer {}, "
         "which no earlier step held: the orchestrator composed it itself",
         pl.col("step"),
+        _ACCEPTED_BY,
         pl.col("_n"),
     )
     plain = pl.format(
-        "step {}: the orchestrator's ledger took the request as satisfied by {}'s step {}",
+        "step {}: {} took the request as satisfied by {}'s step {}",
         pl.col("step"),
+        _ACCEPTED_BY,
         pl.col("j_agent"),
         pl.col("j_at"),
     )
@@ -254,10 +258,11 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
                     decisive_agent=pl.col("agent"),
                     decisive_step=pl.col("step"),
                     attribution_evidence=pl.format(
-                        "step {}: the orchestrator's ledger took the request as satisfied by {}'s step {}, "
+                        "step {}: {} took the request as satisfied by {}'s step {}, "
                         "whose value is not established (that step, the worker that first reported the value "
                         "or the ledger's reason says so)",
                         pl.col("step"),
+                        _ACCEPTED_BY,
                         pl.col("j_agent"),
                         pl.col("j_at"),
                     ),
@@ -268,6 +273,14 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
         ],
         how="vertical",
     )
+
+
+#: Who took the request as satisfied: the ledger, or (none in the messages) the final answer.
+_ACCEPTED_BY = (
+    pl.when(pl.col("accepts"))
+    .then(pl.lit("the orchestrator's final answer"))
+    .otherwise(pl.lit("the orchestrator's ledger"))
+)
 
 
 def _partial_counts(s: pl.DataFrame) -> pl.DataFrame:

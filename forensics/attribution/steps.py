@@ -103,17 +103,23 @@ def _steps(df: pl.DataFrame) -> pl.DataFrame:
         # plan is in such a naming.
         last_naming = (pl.col("plan_msg") & _opens_with(_LAST_MESSAGE_PLANS)).any().over("_rk")
         ends_run = pl.col("step") == pl.col("step").max().over("_rk")
-        out = out.with_columns(
-            final_msg=pl.col("final_msg")
-            | (
-                last_naming
-                & ends_run
-                & pl.col("orchestrator")
-                & (pl.col("kind") == "agent").fill_null(False)
-                & (pl.col("_name") == pl.col("agent")).fill_null(False)
-                & ~pl.col("plan_msg")
-            )
+        spoken_final = (
+            last_naming
+            & ends_run
+            & pl.col("orchestrator")
+            & (pl.col("kind") == "agent").fill_null(False)
+            & (pl.col("_name") == pl.col("agent")).fill_null(False)
+            & ~pl.col("plan_msg")
         )
+        out = out.with_columns(
+            final_msg=pl.col("final_msg") | spoken_final,
+            # Where the messages hold no progress ledger (agentchat's goes to the trace log), that final
+            # answer is where the orchestrator's acceptance shows: ``_prepare_final_answer`` writes it
+            # once a ledger found the request satisfied (or the rounds ran out), from the transcript.
+            accepts=spoken_final & ~pl.col("ledger_progress").is_not_null().any().over("_rk"),
+        )
+    else:
+        out = out.with_columns(accepts=pl.lit(False))
     # The step whose code a tool ran: the latest earlier message holding code.
     if has_code:
         code_step = pl.when(pl.col("has_code")).then(pl.col("step")).forward_fill().over("_rk")
