@@ -22,6 +22,17 @@ each records the reason:
 Such a call failed at what it was for: ``failed`` is set on it, so every rule that judges a failure
 (was it retried, handled, reported to the user: ``detectors.handling``) judges this one. Anthropic's
 ``refusal`` is not read: the model's refusal is its answer, text the user sees.
+
+Bedrock's ``guardrail_intervened`` is not the provider's filter but the deployment's own guardrail
+(``guardrailConfig`` with the guardrail id and version the app chose: strands-agents/sdk-python
+``src/strands/models/bedrock.py`` ``format_request``) doing what it was configured to do: the blocked
+input or output is replaced by the guardrail's configured message (``blockedOutputsMessaging``;
+Strands redacts the turn in its history, ``_generate_redaction_events``, so the conversation goes
+on), the event loop ends the cycle as on any other stop reason that is not ``tool_use``, and
+the agent's result carries ``stop_reason == "guardrail_intervened"`` for the app to read. That
+message is the designed answer, as a refusal is: ``guardrail_intervened`` marks the call
+``guardrail_blocked``, never ``failed`` (a guardrail that tripped, like the OpenAI Agents SDK's
+tripwire, is a designed stop).
 """
 
 from __future__ import annotations
@@ -63,8 +74,13 @@ def _extract() -> list[pl.Expr]:
     return [pl.coalesce(reason("attributes", pl.lit(True)), reason("output", record)).str.to_lowercase().alias("_cv_filtered_by")]
 
 
+#: The deployment's own guardrail (Bedrock Guardrails), not the provider's filter: a designed stop.
+GUARDRAIL_STOP: Final = "guardrail_intervened"
+
+
 def _status(df: pl.DataFrame) -> pl.DataFrame:
-    filtered = pl.col("_cv_filtered_by").is_not_null()
+    guardrail = (pl.col("_cv_filtered_by") == GUARDRAIL_STOP).fill_null(False)
+    filtered = pl.col("_cv_filtered_by").is_not_null() & ~guardrail
     return df.with_columns(
         pl.when(filtered & ~pl.col("failed"))
         .then(pl.format("finish_reason {}", pl.col("_cv_filtered_by")))
@@ -72,6 +88,7 @@ def _status(df: pl.DataFrame) -> pl.DataFrame:
         .alias("error_label"),
         (pl.col("failed") | filtered).alias("failed"),
         filtered.alias("content_filtered"),
+        guardrail.alias("guardrail_blocked"),
     )
 
 
@@ -99,15 +116,27 @@ register(
                 _BECOMES,
             ),
             Signal(
-                "finishReason SAFETY / PROHIBITED_CONTENT / BLOCKLIST / SPII / IMAGE_SAFETY; stopReason content_filtered / "
-                "guardrail_intervened",
+                "finishReason SAFETY / PROHIBITED_CONTENT / BLOCKLIST / SPII / IMAGE_SAFETY; stopReason content_filtered",
                 "Gemini (google-genai); Amazon Bedrock Converse",
                 "google-genai types.FinishReason; Bedrock Converse API (stopReason)",
                 _BECOMES,
             ),
+            Signal(
+                "stopReason / finish_reason guardrail_intervened (Strands: the gen_ai.choice event's finish_reason)",
+                "Amazon Bedrock Guardrails (Strands Agents BedrockModel with guardrail_id; any Converse caller)",
+                "strands-agents/sdk-python src/strands/models/bedrock.py (format_request: guardrailConfig; "
+                "_generate_redaction_events), src/strands/telemetry/tracer.py (end_model_invoke_span: gen_ai.choice "
+                "finish_reason)",
+                "guardrail_blocked (the deployment's guardrail answered with its configured message: a designed stop, "
+                "not failed)",
+            ),
         ),
         extract=_extract,
         status=_status,
-        columns={"content_filtered": "a model call whose output the provider's content filter withheld or cut (a failure)"},
+        columns={
+            "content_filtered": "a model call whose output the provider's content filter withheld or cut (a failure)",
+            "guardrail_blocked": "a model call the deployment's own guardrail stopped (Bedrock guardrail_intervened): "
+            "its configured message is the designed answer, not a failure",
+        },
     )
 )
