@@ -36,6 +36,7 @@ from forensics.conventions import (  # noqa: F401
     sent_messages,
     sub_agent_requests,
     tool_descriptions,
+    vector_queries,
     workflow_owner,
 )
 from forensics.conventions.registry import (

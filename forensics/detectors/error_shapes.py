@@ -123,12 +123,33 @@ _SAYS_NOT_FOUND: Final = (
 )
 
 
+#: A word naming the lookup itself: what an answer that says the search failed talks about.
+_LOOKUP: Final = (
+    r"\b(?:search(?:es|ed|ing)?|look\s*-?\s*ups?|looked\s+up|retriev\w*|knowledge\s*-?\s*base|kb|documentation|"
+    r"docs|articles?|sources?|index|database|records?)\b"
+)
+
+
+def _says_lookup_failed() -> str:
+    """A sentence naming a fault (handling.TELLS_OF_FAULT) and the lookup (``_LOOKUP``), in either
+    order: "our knowledge base search is unavailable right now". A fault word alone is not enough:
+    a support answer names the user's own error while it explains the fix ("the 'invalid signature'
+    error clears within a few minutes"), which tells nothing of a search that found nothing."""
+    from forensics.detectors.handling import TELLS_OF_FAULT
+
+    fault = TELLS_OF_FAULT.removeprefix("(?i)")
+    return rf"(?i)(?:{fault}[^.!?\n]*{_LOOKUP}|{_LOOKUP}[^.!?\n]*{fault})"
+
+
 def ungrounded_retrievals(ctx: Context) -> pl.LazyFrame:
-    """Retriever spans (kind retriever) that returned no document, in runs where no retriever
+    """Retriever spans (kind retriever, or a tool querying a vector store) that returned no document, in runs where no retriever
     returned one and the run answered anyway without saying nothing was found: the answer stands on
     nothing the run retrieved, an empty result where data was expected (TAXONOMY error_as_data).
-    An answer that says it found nothing ("I couldn't find that in our policies") told the user."""
-    retrievals = ctx.spans.lazy().filter((pl.col("kind") == "retriever") & ~pl.col("failed"))
+    An answer that says it found nothing ("I couldn't find that in our policies"), or that the
+    lookup failed ("the knowledge base search is unavailable"), told the user."""
+    # A tool whose work is a vector-store query is a retrieval too (conventions ``retrieves``).
+    retrieval = (pl.col("kind") == "retriever") | pl.col("retrieves").fill_null(False)
+    retrievals = ctx.spans.lazy().filter(retrieval & ~pl.col("failed"))
     empty = pl.col("output").str.contains(_NO_DOCUMENTS).fill_null(False)
     runs = (
         retrievals.group_by("run_id")
@@ -141,6 +162,7 @@ def ungrounded_retrievals(ctx: Context) -> pl.LazyFrame:
                 (pl.col("reported_outcome") != "error")
                 & (pl.col("final_output").str.strip_chars().str.len_chars() > 0).fill_null(False)
                 & ~pl.col("final_output").str.contains(_SAYS_NOT_FOUND).fill_null(False)
+                & ~pl.col("final_output").str.contains(_says_lookup_failed()).fill_null(False)
             )
             .select("run_id"),
             on="run_id",

@@ -256,8 +256,11 @@ class ErrorAsData(Detector):
             .join(unhandled_failures(ctx), on=["run_id", "span_id"], how="semi")
             .join(lost_write_reads(ctx), on=["run_id", "span_id"], how="anti")
         )
-        # Retrievals that found nothing under an answer that says it found something.
-        blind = calling_tool(ctx, told_of_failure(ctx, ungrounded_retrievals(ctx)))
+        # Retrievals that found nothing under an answer that says it found something. Whether the
+        # answer told the user is judged there, by what an empty result means (nothing found, or
+        # the lookup failed): the fault words of told_of_failure also name the user's own error
+        # that a support answer explains.
+        blind = calling_tool(ctx, ungrounded_retrievals(ctx))
         cols = ["run_id", "span_id", "seq", "t", "call", "output", "kind"]
         # A delegated run that reported nothing, read by the delegating agent as the finding that
         # there is nothing (dropped_delegation.read_as_nothing_found: "the search agent found no
