@@ -309,10 +309,16 @@ class UnacknowledgedEscalation(Detector):
         # A step that reports its call's result as its own output (smolagents' `Step N`: the step's
         # observations) names the same incident triggered as the page under it: the page is the
         # escalation, the step its wrapper (forensics.conventions.pauses._incident_checks).
+        # The run's own top span with work under it, naming an incident triggered, names the event
+        # that started the run (a PagerDuty webhook, v3 event_type "incident.triggered", kept as the
+        # trace's metadata or attributes): the run received that page, it did not send one; a page
+        # it sent is a call under it. A lone root (a single @observe() function) is still the page.
+        parents = s.select("run_id", pl.col("parent_k").alias("span_k")).unique()
+        received = s.filter(pl.col("is_root")).join(parents, on=["run_id", "span_k"], how="semi").select("run_id", "span_k")
         paging = s.filter(
             pl.col("kind").is_in(["tool", "chain"]) & (pl.col("incident_state") == "triggered") & ~pl.col("failed")
             & ~pl.col("awaits_incident")
-        )
+        ).join(received, on=["run_id", "span_k"], how="anti")
         opened = paging.join(
             paging.select("run_id", pl.col("parent_k").alias("span_k")).unique(), on=["run_id", "span_k"], how="anti"
         ).filter(pl.col("seq") == pl.col("seq").min().over("run_id", pl.col("incident_key").list.sort()))
