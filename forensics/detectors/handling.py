@@ -94,7 +94,11 @@ MADE_GOOD: Final = ("retry", "fallback", "escalation", "framework", "structured_
 
 #: A failure that says what it looked for is not there: HTTP 404, or an error text saying "not
 #: found" (a tracking number, an order, a file): a lookup that found nothing.
-FAILED_AS_ABSENT: Final = r"(?i)^404$|\b404\b|\bnot\s+found\b|\bno\s+such\b|\bdoes\s*n[o']?t\s+exist\b"
+#: An API's error code spells it as one token: ``order_not_found``, ``resource_not_found``,
+#: ``NOT_FOUND`` (gRPC status codes), ``NotFound`` / ``NotFoundException``.
+FAILED_AS_ABSENT: Final = (
+    r"(?i)^404$|\b404\b|(?:\b|_)not[\s_]*found(?:\b|_|exception)|\bno\s+such\b|\bdoes\s*n[o']?t\s+exist\b"
+)
 #: An answer that tells its reader the thing was not there: the same fact in the words people use
 #: to relay a 404 ("UPS has no record of that number", "I couldn't find order 88"). Only read for
 #: a failure that was one (FAILED_AS_ABSENT): after a 500 or a timeout the same words are an error
@@ -157,9 +161,28 @@ def told_spans(ctx: Context, failures: pl.LazyFrame) -> pl.LazyFrame:
                                                    ignore_nulls=True).alias("_said"))
         .join(failures.select("run_id", "span_id"), on=["run_id", "span_id"], how="semi")
         .filter(pl.col("_said").str.contains(FAILED_AS_ABSENT).fill_null(False))
-        .join(answers.filter(pl.col("final_output").str.contains(TELLS_ABSENT).fill_null(False)), on="run_id")
-        .select("run_id", "span_id", pl.col("_final_id").alias("_absent_id"))
     )
+    # Told in the final answer, or in a model message after the lookup: in a conversation the turn
+    # that answers the failed lookup ("I couldn't find order 4471-22819, but you do have 4417-22819")
+    # is seldom the last one ("Great, anything else?").
+    absent_answer = absent.join(
+        answers.filter(pl.col("final_output").str.contains(TELLS_ABSENT).fill_null(False)), on="run_id"
+    ).select("run_id", "span_id", pl.col("_final_id").alias("_absent_id"))
+    absent_later = (
+        absent.join(failures.select("run_id", "span_id", "seq"), on=["run_id", "span_id"])
+        .join(
+            ctx.spans.lazy()
+            .filter((pl.col("kind") == "llm") & pl.col("output").str.contains(TELLS_ABSENT).fill_null(False))
+            .join(in_play, on="run_id", how="semi")
+            .select("run_id", pl.col("seq").alias("_abs_seq"), pl.col("span_id").alias("_absent_id")),
+            on="run_id",
+        )
+        .filter(pl.col("_abs_seq") > pl.col("seq"))
+        .sort("run_id", "span_id", "_abs_seq")
+        .group_by("run_id", "span_id")
+        .agg(pl.col("_absent_id").first())
+    )
+    absent = pl.concat([absent_answer, absent_later]).unique(["run_id", "span_id"], keep="first")
     # Word of the failure passed on through a later action: a successful side-effecting call whose
     # arguments name the fault (create_review_task(reason="CourtListener unavailable"), a ticket
     # or a message saying the service failed) put the failure in front of someone.

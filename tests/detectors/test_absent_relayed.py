@@ -49,3 +49,45 @@ def test_doesnt_exist_relays_a_not_found_error_text_without_a_code() -> None:
 def test_near_miss_the_same_words_after_a_500_are_an_error_read_as_data() -> None:
     rows = _rows("500", "UPS Tracking API 500: Internal Server Error")
     assert one(run(*rows), "swallowed_error")["decisive_span_id"] in {"t1", "g1"}
+
+
+# A conversation (OpenAI Chat Completions messages, as the chat-messages loader reads them: a tool
+# message's content is the function's return value, openai-python types/chat
+# chat_completion_tool_message_param.py). The shop's API answers a lookup of a mistyped order with
+# an error code as one token (``order_not_found``); the assistant tells the customer in the turn
+# that answers the lookup, and the conversation goes on past it, so the last message is a
+# pleasantry.
+def _chat(told: str, code: str = "order_not_found") -> list[dict[str, Any]]:
+    C = {"agent": "assistant", "parent_id": "root"}
+    error = f'{{"error": {{"code": "{code}", "message": "No order 4471-22819 for customer cus_88f1a0"}}}}'
+    return [
+        span("root", 0, 9, kind="agent", agent="assistant", name="conversation",
+             output="Great. You'll get a UPS notification when it's out for delivery. Anything else?"),
+        span("m1", 1, 1.5, kind="human", parent_id="root", output="Where is my order 4471-22819?"),
+        span("m2", 2, 2.5, kind="llm", **C, output=""),
+        span("t1", 2.5, 2.6, kind="tool", tool="get_order_status", **C,
+             input='{"order_number": "4471-22819"}', output=error),
+        span("m4", 4, 4.5, kind="llm", **C, output=""),
+        span("t2", 4.5, 4.6, kind="tool", tool="list_recent_orders", **C, input='{"customer_id": "cus_88f1a0"}',
+             output='{"orders": [{"order_number": "4417-22819", "status": "in_transit"}]}'),
+        span("m6", 6, 6.5, kind="llm", **C, output=told),
+        span("m7", 7, 7.5, kind="human", parent_id="root", output="yes that's the one, thanks"),
+        span("m8", 8, 8.5, kind="llm", **C,
+             output="Great. You'll get a UPS notification when it's out for delivery. Anything else?"),
+    ]  # fmt: skip
+
+
+def test_an_order_not_found_told_in_the_turn_that_answered_it_was_told() -> None:
+    told = ("I couldn't find an order numbered 4471-22819 on your account, but you do have order 4417-22819 "
+            "from Nov 18 - is that the one?")
+    assert "error_as_data" not in detectors(run(*_chat(told)))
+
+
+def test_near_miss_a_turn_that_answers_as_if_the_order_were_found_read_the_error_as_data() -> None:
+    told = "Your order 4471-22819 is in transit with UPS and should arrive Friday."
+    assert "error_as_data" in detectors(run(*_chat(told)))
+
+
+def test_near_miss_a_server_error_relayed_as_not_found_is_still_an_error_read_as_data() -> None:
+    told = "I couldn't find an order numbered 4471-22819 on your account."
+    assert "error_as_data" in detectors(run(*_chat(told, code="internal_error")))
