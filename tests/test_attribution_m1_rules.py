@@ -1,6 +1,6 @@
 """Attribution rules that compare what a Magentic-One team did with what the request asked, and the
 answer traces that read where a value was taken up (forensics.attribution.instruction_rules,
-ledger_rules, answers, tool_rules). Each rule: a firing history (tests/data/ag2_history/, README row)
+ledger_rules, plan_rules, answers, tool_rules). Each rule: a firing history (tests/data/ag2_history/, README row)
 and a near miss made from it by a one-line change."""
 
 from __future__ import annotations

@@ -161,7 +161,7 @@ Everything is polars expressions over the span table; nothing loops over rows in
 
 The package, one room per job (every name is importable from ``forensics.attribution`` as before):
 ``runner`` (``attribute``: evidence, then fallback), ``steps`` (the per-step facts, the ledger
-columns), ``ledger_rules`` (Magentic-One ledgers and plans), ``stall_rules`` (where a stall began),
+columns), ``ledger_rules`` (Magentic-One ledgers: the accepted answer), ``plan_rules`` (its plans and replans), ``stall_rules`` (where a stall began),
 ``instruction_rules`` (instructions and sources against the request), ``tool_rules`` (a task that
 is a tool error, tool errors, repeats), ``claim_rules`` (claimed access),
 ``answers`` (final answer origin), ``fallback`` (unbacked claim, orchestrator plan, first response)
@@ -208,10 +208,9 @@ from forensics.attribution.fallback import (
     _orchestrator_plan,
     _unbacked_claims,
 )
-from forensics.attribution.ledger_rules import (
-    _accepted_answers,
+from forensics.attribution.ledger_rules import _accepted_answers, _judged
+from forensics.attribution.plan_rules import (
     _assumed_values,
-    _judged,
     _plan_relied_on,
     _plan_unbacked_facts,
     _replan_dropped,

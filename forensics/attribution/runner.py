@@ -25,8 +25,8 @@ from forensics.attribution.instruction_rules import (
     _source_contradicts_task,
     _task_unasked_figures,
 )
-from forensics.attribution.ledger_rules import (
-    _accepted_answers,
+from forensics.attribution.ledger_rules import _accepted_answers
+from forensics.attribution.plan_rules import (
     _assumed_values,
     _plan_relied_on,
     _plan_unbacked_facts,
