@@ -20,7 +20,7 @@ import pytest
 from realdata import DATA, FORMATS, REPO
 
 import forensics
-from forensics.loaders import registry, vectorised
+from forensics.loaders import registry, vectorised, vectorised_frames
 from forensics.loaders.base import Limits
 
 FORMAT = "otel-sdk-json"
@@ -445,7 +445,7 @@ def test_a_line_over_the_limit_is_reported_by_the_per_record_path(tmp_path: Path
 
 
 def test_a_line_longer_than_a_chunk_is_streamed_past(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(vectorised, "CHUNK_BYTES", 4096)
+    monkeypatch.setattr(vectorised_frames, "CHUNK_BYTES", 4096)
     lines = [_line(_span(i)) for i in range(40)]
     lines[7] = _line(_span(7, attributes={"input.value": "y" * 20_000}))
     path = tmp_path / "chunks.jsonl"
@@ -488,7 +488,7 @@ def test_a_gzip_or_a_document_is_read_record_by_record(tmp_path: Path) -> None:
 
 
 def test_several_invalid_utf8_lines_in_one_chunk_are_each_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The lines that are not UTF-8 are found by halving casts (vectorised._utf8_mask): each one, and
+    """The lines that are not UTF-8 are found by halving casts (vectorised_frames._utf8_mask): each one, and
     only those, is handed over, however they cluster."""
     bad = HOSTILE["invalid-utf8"]
     lines = [_line(_span(i)) for i in range(20)]
@@ -504,7 +504,7 @@ def test_several_invalid_utf8_lines_in_one_chunk_are_each_found(tmp_path: Path, 
 def test_a_run_of_handed_over_lines_and_blank_lines_reads_as_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Consecutive lines DuckDB does not map (hostile ones and blank ones, across a chunk boundary)
     are read by the per-record loader as one range: the same rows, quarantine and line numbers."""
-    monkeypatch.setattr(vectorised, "CHUNK_BYTES", 2048)
+    monkeypatch.setattr(vectorised_frames, "CHUNK_BYTES", 2048)
     run = [HOSTILE["nan"], b"", HOSTILE["links"], b"   ", HOSTILE["invalid-json"], HOSTILE["duplicate-attribute"]]
     lines = [_line(_span(i)) for i in range(6)] + run + [_line(_span(i)) for i in range(6, 12)] + run
     path = tmp_path / "runs.jsonl"
@@ -519,7 +519,7 @@ def test_a_run_of_handed_over_lines_and_blank_lines_reads_as_one(tmp_path: Path,
 
 
 def test_a_line_over_the_vectorised_limit_is_handed_over(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(vectorised, "_MAX_VECTOR_LINE", 1000)
+    monkeypatch.setattr(vectorised_frames, "_MAX_VECTOR_LINE", 1000)
     long = _line(_span(1, attributes={"input.value": "z" * 2000}))
     path = _hostile_file(tmp_path, "long-for-sql", long)
     per_record, fast = _both(path, monkeypatch)
@@ -548,7 +548,7 @@ def test_the_vectorised_load_does_not_import_pandas(tmp_path: Path) -> None:
 def test_chunks_framed_ahead_keep_their_order_errors_and_stop_with_the_reader() -> None:
     import threading
 
-    assert list(vectorised._ahead(iter(range(50)))) == list(range(50))
+    assert list(vectorised_frames._ahead(iter(range(50)))) == list(range(50))
 
     def broken() -> Any:
         yield 1
@@ -556,7 +556,7 @@ def test_chunks_framed_ahead_keep_their_order_errors_and_stop_with_the_reader() 
 
     got = []
     with pytest.raises(OSError, match="disk gone"):
-        for item in vectorised._ahead(broken()):
+        for item in vectorised_frames._ahead(broken()):
             got.append(item)
     assert got == [1]
     closed = threading.Event()
@@ -570,7 +570,7 @@ def test_chunks_framed_ahead_keep_their_order_errors_and_stop_with_the_reader() 
         finally:
             closed.set()
 
-    reader = vectorised._ahead(endless())
+    reader = vectorised_frames._ahead(endless())
     assert [next(reader) for _ in range(3)] == [0, 1, 2]
     reader.close()  # the reader stops early: the thread stops and closes its source
     assert closed.wait(5)
@@ -588,7 +588,7 @@ def test_chunks_are_framed_before_the_reader_asks_for_the_first() -> None:
         started.set()
         yield from range(3)
 
-    reader = vectorised._ahead(items())
+    reader = vectorised_frames._ahead(items())
     try:
         assert started.wait(5)
     finally:
