@@ -7,6 +7,7 @@ import polars as pl
 
 from forensics.detectors.agent_runs import agent_run_of
 from forensics.detectors.base import HASH_SEED, Context, Detector, finding, hms, txt
+from forensics.detectors.code_step import decided_by_code_step
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.registry import register
 from forensics.policy import Threshold
@@ -184,7 +185,9 @@ class FanOut(Detector):
             .group_by("run_id")
             .agg(pl.all().first())
         )
-        return per_run.select(
+        # One code action that called them all (a smolagents CodeAgent's loop over managed agents):
+        # its step decided them (code_step).
+        return decided_by_code_step(ctx, per_run.select(
             finding(
                 "run_id",
                 pl.concat_list(pl.col("decisive"), pl.col("ids")),
@@ -199,7 +202,7 @@ class FanOut(Detector):
                     hms("over_t"),
                 ),
             )
-        )
+        ))
 
 
 def _sent_in_one_superstep(ctx: Context, limit: int) -> pl.LazyFrame:

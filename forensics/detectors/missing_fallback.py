@@ -8,6 +8,7 @@ import polars as pl
 
 from forensics.conventions.attempts import backoff_shown
 from forensics.detectors.base import CALL_KINDS, Context, Detector, failure_followups, finding, hms, num, txt
+from forensics.detectors.code_step import decided_by_code_step
 from forensics.detectors.confidence_gates import blind_guardrail, low_confidence_steps
 from forensics.detectors.decisions import model_decided
 from forensics.detectors.findings import per_run_finding
@@ -530,7 +531,8 @@ class RetryStorm(Detector):
             .group_by("run_id")
             .agg(pl.col("ev").first(), pl.col("decisive").first(), pl.col("why").first())
         )
-        return per_run.select(finding("run_id", pl.col("ev"), "decisive", pl.col("why")))
+        # Attempts that one code action made (a smolagents CodeAgent's retry loop): its step decided them.
+        return decided_by_code_step(ctx, per_run.select(finding("run_id", pl.col("ev"), "decisive", pl.col("why"))))
 
 
 @register
