@@ -24,6 +24,7 @@ from forensics.attribution.common import (
     _pick,
     _taken_up,
 )
+from forensics.attribution.value_forms import month_numbers
 
 
 def _final_answer_origin(s: pl.DataFrame) -> pl.DataFrame:
@@ -97,7 +98,11 @@ def _final_answer_composed(s: pl.DataFrame) -> pl.DataFrame:
         .select(
             "run_id",
             "step",
-            pl.col("output").fill_null("").str.replace_all("_", " ").str.extract_all(_ANY_NUMBER).alias("_e"),
+            # A month named next to a day holds its number (a page's "June 20, 2025" is "2025-06-20").
+            pl.concat_list(
+                pl.col("output").fill_null("").str.replace_all("_", " ").str.extract_all(_ANY_NUMBER),
+                month_numbers(pl.col("output").fill_null("")),
+            ).alias("_e"),
         )
         .explode("_e")
         .drop_nulls("_e")

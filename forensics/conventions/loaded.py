@@ -181,6 +181,16 @@ register(
                 "code author's (a CodeExecutorAgent without a model has no choice of its own)",
             ),
             Signal(
+                "Orchestrator (final answer) (agentchat: MagenticOneOrchestrator's last message), written afresh from "
+                "the conversation in the form the request asks: a date a page gave as 'June 20, 2025' restated as "
+                "'2025-06-20'",
+                "Magentic-One (autogen-magentic-one LedgerOrchestrator; agentchat MagenticOneGroupChat)",
+                "microsoft/autogen python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/orchestrator.py "
+                "(_prepare_final_answer), agents/orchestrator_prompts.py (ORCHESTRATOR_GET_FINAL_ANSWER)",
+                "a month named next to a day holds its number (forensics/attribution/value_forms.py month_numbers): the "
+                "answer's 06 is held, not composed (final_answer_composed); tests/test_attribution_m1_values.py",
+            ),
+            Signal(
                 "a TOOL span named 'handoff to <agent>' with llm.system openai and no tool.name; a root AGENT span "
                 "'Agent workflow' with its kind only (OTel SDK to_json keeps no scope)",
                 "OpenAI Agents SDK traced by OpenInference",
