@@ -39,7 +39,9 @@ _SCREENSHOT = re.compile(r"Here is a screenshot of \[([^\]]*)\]\(([^)\s]*)\)\. "
 _OCR = "Automatic OCR of the page screenshot has detected the following text:"
 _EXIT = re.compile(r"^The script ran, then exited with Unix exit code: (\d+)")
 #: The orchestrator's thoughts that agentchat logs to the trace logger only.
-_TRACE_ONLY = ("Updated Ledger:", "Next speaker ", "Stalled.", "Request satisfied.")
+#: ("Replan counter exceeded..." has no agentchat counterpart in the messages: MagenticOneGroupChat
+#: re-enters its outer loop on a stall and stops at its turn limit, ``_magentic_one_orchestrator.py``.)
+_TRACE_ONLY = ("Updated Ledger:", "Next speaker ", "Stalled.", "Request satisfied.", "Replan counter exceeded")
 
 
 def _kept(role: str, text: str) -> tuple[str, str] | None:

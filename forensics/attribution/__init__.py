@@ -59,6 +59,11 @@ Evidence:
   its own succeeded, and a later ledger reported progress) was recovered from and is not evidence;
   nor is one the next ledger took over (it answers ``is_progress_being_made: false``): what the
   orchestrator did about it decided the run.
+* ``miscopied_path``: a worker's view of a local file that does not exist (the FileSurfer's markdown
+  browser: "Address: file:///p" ... "File not found: /p") whose file name the request or an
+  instruction before it gave under another path ("/workspace/gaia/attachments/deck.pptx" given,
+  "/workspace/gaia/deck.pptx" opened), while no message before it named the opened path: the worker
+  mis-copied the path, and its first such view is blamed (forensics.attribution.path_rules).
 * ``repeated_action``: the first message that repeats, word for word, an earlier message of the
   same agent (same action, same observation: a no-op loop). In a Magentic-One run, a repeat the
   team got past (the agent later said something else and a ledger after that reported progress out
@@ -162,7 +167,8 @@ Everything is polars expressions over the span table; nothing loops over rows in
 The package, one room per job (every name is importable from ``forensics.attribution`` as before):
 ``runner`` (``attribute``: evidence, then fallback), ``steps`` (the per-step facts, the ledger
 columns), ``ledger_rules`` (Magentic-One ledgers: the accepted answer), ``plan_rules`` (its plans and replans), ``stall_rules`` (where a stall began),
-``instruction_rules`` (instructions and sources against the request), ``tool_rules`` (a task that
+``instruction_rules`` (instructions and sources against the request), ``path_rules`` (a path a
+worker mis-copied), ``value_forms`` (a value restated in another notation), ``tool_rules`` (a task that
 is a tool error, tool errors, repeats), ``claim_rules`` (claimed access),
 ``answers`` (final answer origin), ``fallback`` (unbacked claim, orchestrator plan, first response)
 and ``common`` (the text patterns, thresholds and ledger keys the rules share).

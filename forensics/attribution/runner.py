@@ -26,6 +26,7 @@ from forensics.attribution.instruction_rules import (
     _task_unasked_figures,
 )
 from forensics.attribution.ledger_rules import _accepted_answers
+from forensics.attribution.path_rules import _miscopied_paths
 from forensics.attribution.plan_rules import (
     _assumed_values,
     _plan_relied_on,
@@ -53,6 +54,7 @@ EVIDENCE_RULES: Final = (
     "replan_repeated_instruction",
     "task_is_tool_error",
     "tool_error",
+    "miscopied_path",
     "repeated_action",
     "claimed_access",
     "final_answer_origin",
@@ -132,6 +134,7 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
             _replan_repeats(steps),
             _task_is_tool_error(steps),
             _tool_errors(steps),
+            _miscopied_paths(steps),
             _repeats(steps),
             _claimed_access(steps),
             _final_answer_origin(steps),

@@ -191,6 +191,16 @@ register(
                 "answer's 06 is held, not composed (final_answer_composed); tests/test_attribution_m1_values.py",
             ),
             Signal(
+                "FileSurfer view 'Address: file:///p' ... 'File not found: /p' (the markdown browser's not-found page) of "
+                "a path whose file name the request or an earlier instruction gave under other folders, no earlier "
+                "message naming p",
+                "Magentic-One (autogen-magentic-one FileSurfer; agentchat FileSurfer)",
+                "microsoft/autogen python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/file_surfer/"
+                "file_surfer.py (open_local_file: the path the model wrote), agents/orchestrator.py ((-> X) instruction)",
+                "attribution miscopied_path: the surfer's first such view is decisive (forensics/attribution/path_rules.py); "
+                "a path opened as named stays the instruction's (orchestrator_stall); tests/test_attribution_m1_paths.py",
+            ),
+            Signal(
                 "a TOOL span named 'handoff to <agent>' with llm.system openai and no tool.name; a root AGENT span "
                 "'Agent workflow' with its kind only (OTel SDK to_json keeps no scope)",
                 "OpenAI Agents SDK traced by OpenInference",
