@@ -23,7 +23,8 @@ run's final one) and the run reported success, TAXONOMY's definitions are met li
   not establish.
 
 A third: the report came back and never reached the manager at all (a CodeAgent sees only what its
-code prints: ``unread_delegate_report``, ownership_gap: the work was done and nobody took it up).
+code prints: ``unread_delegate_report``, silent_failure as undelivered_output: the hand-back had no
+receipt while the run reported success).
 
 For the first two, not **ownership_gap**: the handoff was picked up (the delegate worked, its report was read), and its
 signals (a target that never starts, an unacknowledged escalation, an error with no owning agent,
@@ -42,6 +43,7 @@ from forensics.detectors.base import Context, Detector, finding, hms, txt
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.ownership_gap import delegations, not_taken_up
 from forensics.detectors.registry import register
+from forensics.detectors.report_reads import printed_by_code
 
 
 def _stuck_delegates(ctx: Context) -> pl.LazyFrame:
@@ -362,7 +364,11 @@ def _gist(text: pl.Expr) -> pl.Expr:
 @register
 class UnreadDelegateReport(Detector):
     name = "unread_delegate_report"
-    failure_class = "ownership_gap"
+    # TAXONOMY silent_failure, undelivered_output: "the run claims completion but its output went
+    # nowhere: ... a handoff was emitted with no receipt". The delegate did the work and handed it
+    # back; the hand-back had no receipt, and the run reported success without it. Not ownership_gap:
+    # the delegate took the work up (no dangling handoff, no unacknowledged escalation).
+    failure_class = "silent_failure"
     scope = "run"
     severity = "high"
     strength = "weak"
@@ -389,9 +395,12 @@ class UnreadDelegateReport(Detector):
             .filter(~pl.col("failed") & pl.col("output").is_not_null())
             .with_columns(_gist(pl.col("output")).alias("gist"), pl.coalesce("end_time", "t").alias("d_end"))
             .filter(pl.col("gist").str.len_chars() >= 8)
-            .select("run_key", "run_id", "span_id", "agent", "by_agent", "t", "d_end", "gist")
+            .select("run_key", "run_id", "span_id", "parent_id", "agent", "by_agent", "t", "d_end", "gist")
         )
         unread = not_taken_up(ctx, reports)
+        # The manager's code printed the variable it assigned the report to, or handed it to
+        # final_answer (report_reads.py): it reached the manager, whatever the recorded observation kept.
+        unread = unread.join(printed_by_code(ctx, unread), on=["run_key", "span_id"], how="anti")
         # What the delegating agent saw from the delegation on: the observations of its steps (the
         # step holding the call ends after it; later steps start after it), and the run's answer.
         seen = (

@@ -52,9 +52,8 @@ EXPECTED = {
         "limbo",
         # Beyond the taxonomy's signals: a delegation that failed or came back empty, dropped (issue 13).
         "dropped_delegation",
-        # The same task handed to a delegate again; a report that never reached the manager (issue 13).
+        # The same task handed to a delegate again (issue 13).
         "redelegated_same_task",
-        "unread_delegate_report",
     },
     "missing_fallback": {
         "unhandled_error",
@@ -76,6 +75,9 @@ EXPECTED = {
         # passed on as the answer (issue 13, delegate_report.py).
         "stuck_guess_passed_on",
         "failed_report_passed_on",
+        # A delegate's report that never reached the manager: a hand-back with no receipt, the run
+        # reporting success (undelivered_output; delegate_report.py).
+        "unread_delegate_report",
         # "All tests pass" after a failing test run nothing covering passed again (suite_claims.py).
         "tests_claimed_passing",
     },

@@ -297,14 +297,26 @@ def _observation(table: pl.DataFrame, step: int, text: str) -> pl.DataFrame:
     return table.with_columns(pl.when(pl.col("span_id") == sid).then(pl.lit(text)).otherwise(pl.col("output")).alias("output"))
 
 
+def _unprinted_code(table: pl.DataFrame) -> pl.DataFrame:
+    """The table with the manager's Step 1 code (its model call's output) assigning the report and
+    not printing it: `report = search_agent(...)` alone."""
+    sid = table.filter((pl.col("kind") == "llm") & (pl.col("agent") == "CodeAgent.run")).sort("start_time")["span_id"][0]
+    out = table.filter(pl.col("span_id") == sid)["output"][0]
+    assert "\\nprint(report)" in out
+    return table.with_columns(
+        pl.when(pl.col("span_id") == sid).then(pl.lit(out.replace("\\nprint(report)", ""))).otherwise(pl.col("output")).alias("output")
+    )
+
+
 def test_a_report_the_manager_never_saw_is_unread() -> None:
     # smol_managed_agent_report_used with the manager's code not printing the report (`report =
     # search_agent(...)` alone: smolagents shows only printed logs and the last expression's value,
     # None for an assignment); the manager still answered 117, from nothing it had seen.
-    t = _observation(spans("smol_managed_agent_report_used"), 1, UNPRINTED)
+    t = _observation(_unprinted_code(spans("smol_managed_agent_report_used")), 1, UNPRINTED)
     f = found(t, "unread_delegate_report")
     sub = t.filter((pl.col("kind") == "agent") & pl.col("parent_id").is_not_null())["span_id"][0]
-    assert f.get_column("failure_class").to_list() == ["ownership_gap"]
+    # TAXONOMY undelivered_output: the hand-back had no receipt while the run reported success.
+    assert f.get_column("failure_class").to_list() == ["silent_failure"]
     assert f.get_column("decisive_span_id").to_list() == [sub]
     assert "never reached CodeAgent.run" in f.get_column("explanation").item()
 
@@ -322,6 +334,18 @@ def test_a_report_printed_then_or_later_or_passed_on_is_read() -> None:
         pl.when(pl.col("span_id") == root).then(pl.lit(report)).otherwise(pl.col("output")).alias("output")
     )
     assert found(whole, "unread_delegate_report").height == 0
+
+
+def test_a_report_the_code_printed_is_read_whatever_the_observation_kept() -> None:
+    # The recorded observation summarised (an exporter's or a writer's cut: no report words, no
+    # wrapper), but the manager's code printed the variable it assigned the report to: CodeAgent's
+    # observation is "Execution logs:\n" + what the code printed (src/smolagents/agents.py), so the
+    # report reached the manager (report_reads.py).
+    summary = "Execution logs:\n(report, 412 chars)\nLast output from code snippet:\nNone"
+    t = _observation(spans("smol_managed_agent_report_used"), 1, summary)
+    assert found(t, "unread_delegate_report").height == 0
+    # The same summary with the print taken out of the code: nothing shows the report reached it.
+    assert found(_unprinted_code(t), "unread_delegate_report").height == 1
 
 
 def test_a_delegation_without_recorded_observations_proves_nothing() -> None:
