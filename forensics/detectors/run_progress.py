@@ -17,8 +17,9 @@ import polars as pl
 from forensics.detectors.base import Context
 
 
-def progressing_runs(ctx: Context) -> pl.LazyFrame:
-    """``run_id`` of the runs that finished and never repeated or failed a step: the run reported
+def progressing_runs(ctx: Context, among: pl.DataFrame | None = None) -> pl.LazyFrame:
+    """``run_id`` of the runs (of ``among``'s ``run_id``, when given: every test below is a run's
+    own, so the others' spans are not read) that finished and never repeated or failed a step: the run reported
     success with a final answer that is not empty (no span left open at its root), no span failed or
     returned an error-shaped result, no tool call of an agent was made twice with the same
     normalised arguments (``call``, ``args``), and no model call of an agent wrote the same output
@@ -31,8 +32,13 @@ def progressing_runs(ctx: Context) -> pl.LazyFrame:
     thing; a log that kept no request cannot tell a new step from a re-read, so its run is judged
     against the fleet as before. (``args`` holds a model call's input as recorded; preparation strips
     whitespace only from tool arguments.)"""
-    s = ctx.spans.lazy()
-    finished = ctx.runs.lazy().filter(
+    s, runs = ctx.spans.lazy(), ctx.runs.lazy()
+    if among is not None:
+        if among.height == 0:
+            return pl.LazyFrame(schema={"run_id": pl.String})
+        s = s.join(among.lazy(), on="run_id", how="semi")
+        runs = runs.join(among.lazy(), on="run_id", how="semi")
+    finished = runs.filter(
         (pl.col("reported_outcome") == "success")
         & ~pl.col("root_open").fill_null(False)
         & (pl.col("final_output").str.strip_chars().str.len_chars() > 0).fill_null(False)

@@ -182,6 +182,7 @@ def _budgets(ctx: Context) -> pl.LazyFrame:
     )
     runs = ctx.cached(FLEET_KEY, fallback).lazy()
     out = ctx.runs.lazy().select("run_id")
+    judged: list[str] = []  # the figures with a fleet budget ("tok", "cost")
     for value, budget, floor, unit in (
         ("tokens", pol.max_tokens_per_run, pol.fleet_floor_tokens, "tokens"),
         ("cost", pol.max_cost_usd_per_run, pol.fleet_floor_cost_usd, "USD"),
@@ -257,16 +258,34 @@ def _budgets(ctx: Context) -> pl.LazyFrame:
             )
         )
         out = out.join(fleet, on="run_id", how="left").with_columns(pl.col(f"{short}_policy").fill_null(False))
-        # Runs of the agent on other tasks are no measure of what this task needed: against them a
-        # run whose every step made progress and that finished is no runaway (run_progress).
-        healthy = progressing_runs(ctx).with_columns(pl.lit(True).alias("_healthy"))
+        judged.append(short)
+    if not judged:
+        return out
+    # Runs of the agent on other tasks are no measure of what this task needed: against them a
+    # run whose every step made progress and that finished is no runaway (run_progress). Asked only
+    # of the runs over a budget set by such runs (a limit lifted can only spare a run over it): the
+    # progress test reads every span of the runs it is given, and most runs are over no budget.
+    out = out.collect().lazy()
+    over = pl.lit(False)
+    for short in judged:
+        total = pl.col("_tok" if short == "tok" else "_cost")
+        over = over | (pl.col(f"{short}_by_agent").fill_null(False) & (total > pl.col(f"{short}_limit")).fill_null(False))
+    asked = _run_totals(ctx).join(out, on="run_id").filter(over).select("run_id").collect()
+    healthy = progressing_runs(ctx, asked).with_columns(pl.lit(True).alias("_healthy"))
+    out = out.join(healthy, on="run_id", how="left")
+    for short in judged:
         unjudged = pl.col(f"{short}_by_agent").fill_null(False) & pl.col("_healthy").fill_null(False)
-        out = (
-            out.join(healthy, on="run_id", how="left")
-            .with_columns(pl.when(unjudged).then(None).otherwise(pl.col(f"{short}_limit")).alias(f"{short}_limit"))
-            .drop("_healthy", f"{short}_by_agent")
-        )
-    return out
+        out = out.with_columns(pl.when(unjudged).then(None).otherwise(pl.col(f"{short}_limit")).alias(f"{short}_limit"))
+    return out.drop("_healthy", *[f"{short}_by_agent" for short in judged])
+
+
+def _run_totals(ctx: Context) -> pl.LazyFrame:
+    """``run_id, _tok, _cost``: each run's tokens (input + output) and cost, a missing figure as 0."""
+    return ctx.runs.lazy().select(
+        "run_id",
+        (pl.col("input_tokens").fill_null(0) + pl.col("output_tokens").fill_null(0)).alias("_tok"),
+        pl.col("cost_usd").fill_null(0.0).alias("_cost"),
+    )
 
 
 @register
@@ -322,11 +341,7 @@ class BudgetExceeded(Detector):
         tokens = pl.col("input_tokens").fill_null(0) + pl.col("output_tokens").fill_null(0)
         cost = pl.col("cost_usd").fill_null(0.0)
         # Running totals only for the runs whose totals are over a budget (usually few).
-        totals = ctx.runs.lazy().select(
-            "run_id",
-            (pl.col("input_tokens").fill_null(0) + pl.col("output_tokens").fill_null(0)).alias("_tok"),
-            pl.col("cost_usd").fill_null(0.0).alias("_cost"),
-        )
+        totals = _run_totals(ctx)
         spenders = (
             totals.join(limits, on="run_id")
             .filter(
