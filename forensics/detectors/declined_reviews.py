@@ -14,6 +14,8 @@ from typing import Final
 
 import polars as pl
 
+from forensics.conventions.registry import on_rows
+
 #: A record's state naming an approval: ``"status": "approved"`` / ``"refund_approved"``, an
 #: ``approval_status`` or ``state`` likewise (quotes possibly escaped, a JSON result inside a string).
 _STATE_KEY: Final = r'(?i)\\?"(?:status|state|approval[_ ]?status|approval[_ ]?state)\\?"\s*:\s*\\?"(?:[a-z]+[_ -])?'
@@ -22,22 +24,27 @@ APPROVED_STATE: Final = _STATE_KEY + r'approved\\?"'
 NOT_APPROVED_STATE: Final = _STATE_KEY + r'(?:not|un|dis)[_ -]?approved\\?"'
 
 
-def declined_by_person() -> pl.Expr:
-    """A span whose own result is a person's decision that is not an approval."""
+def declined_by_person(text: pl.Expr | None = None) -> pl.Expr:
+    """A span whose own result (``text``, default its output) is a person's decision that is not an
+    approval."""
     from forensics.detectors.person_signals import PERSON_APPROVED, PERSON_DECIDED
 
-    out = pl.col("output")
+    out = pl.col("output") if text is None else text
     return (out.str.contains(PERSON_DECIDED) & ~out.str.contains(PERSON_APPROVED)).fill_null(False)
 
 
 def approved_record() -> pl.Expr:
     """A successful read (a tool with no side effect) whose result is a record its state says a
     person approved: the approval the action after it rests on."""
-    out = pl.col("output")
-    return (
-        (pl.col("kind") == "tool")
-        & ~pl.col("failed")
-        & ~pl.col("is_side_effect")
-        & out.str.contains(APPROVED_STATE)
-        & ~out.str.contains(NOT_APPROVED_STATE)
-    ).fill_null(False)
+    read = (pl.col("kind") == "tool") & ~pl.col("failed") & ~pl.col("is_side_effect")
+    return on_rows(read, pl.col("output"), _approved_state).fill_null(False)
+
+
+def _approved_state(text: pl.Expr) -> pl.Expr:
+    """APPROVED_STATE and not NOT_APPROVED_STATE in ``text``. Both need the word "approved" (in
+    any letter case: no other character folds to one of its letters), found first by the regex
+    engine's literal search in ASCII case (``(?i-u)``); the state regexes, which begin with their
+    key alternation, then read only the results holding it. Read over every tool result, they cost
+    0.23 CPU s at 584k spans (the bench night, issue 15 item 4); this 0.03."""
+    held = pl.when(text.str.contains("(?i-u)approved")).then(text).otherwise(pl.lit(""))
+    return held.str.contains(APPROVED_STATE) & ~held.str.contains(NOT_APPROVED_STATE)

@@ -533,6 +533,9 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
     )
     decided = pl.col("_decided")
     approved = decided & on_rows(decided, pl.col("output"), lambda e: e.str.contains(PERSON_APPROVED)).fill_null(False)
+    # A person's answer to the agent, as a column: only its few rows are read for a declining decision.
+    df = df.with_columns((human & agent_spoke_before).alias("_heard"))
+    heard = pl.col("_heard")
     df = df.with_columns(
         (~pl.col("failed") & ~pl.col("error_shaped")).alias("succeeded"),
         _map_distinct(
@@ -543,13 +546,13 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
         (
             (pl.col("kind") == "guardrail")
             | pl.col("is_approval_step")
-            | (human & agent_spoke_before & ~declined_by_person())
+            | (heard & ~on_rows(heard, pl.col("output"), declined_by_person).fill_null(False))
             | pl.col("state_ack")
             | approved | approved_record()
         ).alias("is_review"),
         (human | acked_step | pl.col("agent_is_human") | pl.col("state_ack") | decided).alias("is_ack"),
         decided.alias("decided_in_result"),
-    ).drop("_asked", "_decided")
+    ).drop("_asked", "_decided", "_heard")
     # A failure whose own child failed is the same error travelling up; rules about "an error"
     # look at where it started, not every ancestor it passed through.
     failed_parents = df.filter(pl.col("failed")).get_column("parent_k").implode()
