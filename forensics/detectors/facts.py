@@ -213,7 +213,8 @@ def run_facts(df: pl.DataFrame) -> pl.DataFrame:
 def failure_followups(ctx: Context) -> pl.DataFrame:
     """For every failed span: did a retry, a fallback or an escalation follow, and did one succeed?
 
-    A retry is a later call of the same kind and name; a fallback is a later model call with a
+    A retry is a later call of the same kind and name (not the next item of the same model
+    output's action, with other arguments: one_action); a fallback is a later model call with a
     different model, a later tool with the same arguments under another name, or a tool the
     policy names as a fallback. Shared by unhandled_error, swallowed_error and error_as_data.
     """
@@ -238,6 +239,11 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
             "group_recovered",
             pl.coalesce("end_time", "t").alias("f_end"),
         )
+        # The model call that wrote each tool call (one_action): calls one output wrote together.
+        from forensics.detectors.one_action import another_item_of_one_action, issuing_model_call
+
+        issued = issuing_model_call(s.join(failed.select("run_key").unique(), on="run_key", how="semi"))
+        failed = failed.join(issued, on=["run_key", "span_id"], how="left")
         # Fallbacks the framework declared (conventions: with_fallbacks, LiteLLM fallbacks).
         declared = (
             s.filter(pl.col("fallback_of").is_not_null())
@@ -263,6 +269,8 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
                 pl.col("is_escalation").alias("l_esc"),
                 pl.col("is_fallback_tool").alias("l_fallback_tool"),
             )
+            .join(issued.select("run_key", pl.col("span_id").alias("l_span_id"), pl.col("issued_by").alias("l_issued_by")),
+                  on=["run_key", "l_span_id"], how="left")
             .filter(
                 pl.col("l_kind").is_in([*CALL_KINDS, "handoff", "agent", "chain", "guardrail"])
                 | pl.col("l_esc")
@@ -296,9 +304,12 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
         other_agent = (
             (pl.col("kind") == "llm") & pl.col("agent").is_not_null() & pl.col("l_agent").is_not_null() & ~same_agent
         )
+        # The next item of one action (a CodeAgent's loop over recipients, a response's parallel
+        # calls: one_action) is another request, not the failed one sent again.
+        next_item = another_item_of_one_action("issued_by", "l_issued_by", "args", "l_args")
         retry = (
             (pl.col("l_kind") == pl.col("kind")) & (pl.col("l_call") == pl.col("call")) & same_request & ~own_answer
-            & after_failure & ~other_agent
+            & after_failure & ~other_agent & ~next_item
         )
         fallback = (
             (
