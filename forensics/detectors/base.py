@@ -54,6 +54,16 @@ ERROR_SHAPED: Final = (
     rf"|{_QP}status{_QP}\s*:\s*{_QP}(failed|failure|error){_QP}"
     rf"|{_QP}success{_QP}\s*:\s*false|{_QP}ok{_QP}\s*:\s*false"
     r"|^\s*(error|exception|fatal)\s*[:!]"
+    # A refusal of the caller's rights, as a tool that caught the driver's exception returns its
+    # text (``except Exception as e: return str(e)``): PostgreSQL's "permission denied for table
+    # payroll" (postgres src/backend/catalog/aclchk.c aclcheck_error: "permission denied for %s %s"),
+    # MySQL's "Access denied for user ..." (ER_ACCESS_DENIED_ERROR), EACCES as Python prints it
+    # ("[Errno 13] Permission denied: 'path'"). At the start, or after a short lead of words ending
+    # in a colon ("Query failed: ...", "InsufficientPrivilege: ...") or the exception's class in
+    # parentheses (sqlalchemy lib/sqlalchemy/exc.py StatementError: "(psycopg2.errors.
+    # InsufficientPrivilege) permission denied ..."). Not after a log line's stamp or process tag
+    # ("sshd[812]: Permission denied (publickey)"): a log read's lines are data.
+    r"|^\s*(?:[a-z][a-z '_-]{0,40}:\s*|\([a-z_][\w.]*\)\s*)?(?:\[errno 13\]\s*)?(?:permission|access)\s+denied\b"
     # A delivery the provider reports failed (Twilio message status "undelivered", a bounced e-mail)
     # and a provider error code set (Twilio's error_code is null on success).
     rf"|{_Q}status{_Q}\s*:\s*{_Q}(undelivered|bounced){_Q}"
