@@ -80,6 +80,8 @@ EXPECTED = {
         "unread_delegate_report",
         # "All tests pass" after a failing test run nothing covering passed again (suite_claims.py).
         "tests_claimed_passing",
+        # "Tests pass" about a test run sent to the background and never read (background_shells.py).
+        "unread_background_tests",
     },
     # A writer/critic loop of model calls with no round cap (issue 13); one sub-agent (an
     # Agent.as_tool) called with the same request over and over (issue 13, sub_agent_calls.py).

@@ -1,0 +1,137 @@
+"""silent_failure: "tests pass" about a test run started in the background whose output was never read.
+
+Claude Code's Bash tool takes ``run_in_background: true`` for a long command: the call returns at
+once with only the shell's id, "Command running in background with ID: <id>" (newer versions add
+"Output is being written to: <path>/<id>.output"), and the command's output and exit code come
+back only when asked for: the ``BashOutput`` tool with that id (``bash_id``; "Retrieves output from
+a running or completed background bash shell ... Returns stdout and stderr output along with shell
+status", the tool's description, shaneholloman/claude-code-prompts
+system-prompts/tool-description-check-background-bash-output.md), ``TaskOutput`` in later versions, or
+a read of the output file (bianbianzhu/claude-code-utilities docs/en/background-tasks/README.md).
+The harness's notice that a background shell has new output names the id too. A run that started
+its tests so, never asked for them (no later span names the id, no test run in the foreground), and
+then answers that the tests pass claims what it never saw. The decisive span is the first act that
+published the unverified work (a ``git push``, a pull request opened: claim_acts.command_call), else
+the answer itself.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+import polars as pl
+
+from forensics.detectors.base import Context, Detector, empty_findings, finding, hms
+from forensics.detectors.claim_acts import command_call
+from forensics.detectors.registry import register
+from forensics.detectors.shell_commands import command_line
+from forensics.detectors.suite_claims import ALL_PASS, runner_segment
+
+#: The tool result of a command sent to the background: its shell's id.
+_STARTED: Final = r"(?i)running in (?:the )?background with id:?\s*([A-Za-z0-9_-]+)"
+#: The call asked for the background (the prepared ``args`` keep no whitespace).
+_BACKGROUND_ARG: Final = '"run_in_background":true'
+#: An answer saying the tests pass, in a few words ("Tests pass", "the tests are passing") or for
+#: the whole suite (suite_claims.ALL_PASS).
+PASS_CLAIM: Final = (
+    ALL_PASS
+    + r"|(?i:\b(?:unit\s+|integration\s+)?tests?\s+(?:(?:all|now|still)\s+)?(?:pass(?:es|ed|ing)?|succeed(?:s|ed)?"
+    r"|are\s+(?:all\s+)?(?:passing|green))\b|\btest\s+suite\s+(?:pass\w*|is\s+green)\b)"
+)
+#: Words before a claim that make it no claim: negated ("not all tests pass"), or a condition or a
+#: plan ("once the tests pass", "if tests pass").
+_NOT_A_CLAIM: Final = re.compile(r"(?i)\b(?:not|n't|except|but|other\s+than|if|once|when|until|whether|after)\b")
+#: The acts that publish the work (claim_acts.command_call's names).
+_PUBLISHES: Final = ("git.push", "create_pull_request", "create_merge_request")
+
+
+def _claims_pass(answer: str) -> bool:
+    """The answer says the tests pass, not negated or conditional in the 40 characters before."""
+    return any(not _NOT_A_CLAIM.search(answer[max(0, m.start() - 40) : m.start()]) for m in re.finditer(PASS_CLAIM, answer))
+
+
+@register
+class UnreadBackgroundTests(Detector):
+    name = "unread_background_tests"
+    failure_class = "silent_failure"
+    scope = "run"
+    severity = "high"
+    strength = "weak"
+    description = (
+        "The answer says the tests pass, yet the run started its test run in the background (Claude "
+        "Code Bash run_in_background: only the shell's id came back) and never read it: no later "
+        "span names the shell's id (BashOutput, TaskOutput, the output file, the harness's notice) "
+        "and no test run in the foreground followed. The claim stands on nothing the run saw."
+    )
+
+    def detect(self, ctx: Context) -> pl.LazyFrame:
+        s = ctx.spans.lazy()
+        started = (
+            s.filter(
+                (pl.col("kind") == "tool")
+                & pl.col("args").str.contains(_BACKGROUND_ARG, literal=True).fill_null(False)
+                & pl.col("output").str.contains(_STARTED).fill_null(False)
+            )
+            .select("run_key", "run_id", "span_id", "seq", "t", "args", pl.col("output").str.extract(_STARTED, 1).alias("bg_id"))
+            .join(ctx.runs.lazy().select("run_id", "final_output", "final_span_id"), on="run_id")
+            .collect()
+        )
+        if started.height == 0:
+            return empty_findings()
+        # Test runs only, answered by a claim that the tests pass: read per distinct text (a few rows).
+        tests = {a for a in started.get_column("args").unique().to_list() if (line := command_line(a)) and runner_segment(line)}
+        claims = {a for a in started.get_column("final_output").drop_nulls().unique().to_list() if _claims_pass(a)}
+        started = started.filter(pl.col("args").is_in(list(tests)) & pl.col("final_output").is_in(list(claims)))
+        if started.height == 0:
+            return empty_findings()
+        later = (
+            s.join(started.lazy().select("run_key").unique(), on="run_key", how="semi")
+            .select("run_key", pl.col("span_id").alias("l_id"), pl.col("seq").alias("l_seq"), pl.col("kind").alias("l_kind"),
+                    pl.col("args").alias("l_args"), pl.col("output").alias("l_output"))
+            .collect()
+        )
+        pairs = started.join(later, on="run_key").filter((pl.col("l_seq") > pl.col("seq")) & pl.col("l_id").ne_missing(pl.col("final_span_id")))
+        # Heard back: a later span names the shell's id (in its arguments or output).
+        names_id = pl.any_horizontal(
+            pl.col(c).str.contains(pl.col("bg_id"), literal=True).fill_null(False) for c in ("l_args", "l_output")
+        )
+        later_tests = [a for a in pairs.get_column("l_args").drop_nulls().unique().to_list() if (line := command_line(a)) and runner_segment(line)]
+        foreground = (
+            (pl.col("l_kind") == "tool")
+            & pl.col("l_args").is_in(later_tests)
+            & ~pl.col("l_args").str.contains(_BACKGROUND_ARG, literal=True).fill_null(False)
+        )
+        heard = pairs.filter(names_id | foreground).select("run_key", "span_id").unique()
+        unread = started.join(heard, on=["run_key", "span_id"], how="anti")
+        if unread.height == 0:
+            return empty_findings()
+        acts = command_call(
+            pairs.lazy().filter(pl.col("l_kind") == "tool").with_columns(pl.lit(None, dtype=pl.String).alias("call_tool")), args="l_args"
+        )
+        published = (
+            acts.filter(pl.col("as_call").is_in(list(_PUBLISHES)))
+            .sort("l_seq")
+            .group_by("run_key", "span_id")
+            .agg(pl.col("l_id").first().alias("_pub_id"))
+        )
+        return (
+            unread.lazy()
+            .join(published, on=["run_key", "span_id"], how="left")
+            .sort("run_key", "seq")
+            .group_by("run_key")
+            .first()
+            .select(
+                finding(
+                    "run_id",
+                    pl.concat_list("span_id", "_pub_id", "final_span_id").list.drop_nulls(),
+                    pl.coalesce("_pub_id", "final_span_id"),
+                    pl.format(
+                        "the answer says the tests pass, yet the test run started in the background at {} (shell {}) "
+                        "was never read: no later call asked for its output and no test run followed",
+                        hms("t"),
+                        pl.col("bg_id"),
+                    ),
+                )
+            )
+        )
