@@ -307,9 +307,13 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
         # The next item of one action (a CodeAgent's loop over recipients, a response's parallel
         # calls: one_action) is another request, not the failed one sent again.
         next_item = another_item_of_one_action("issued_by", "l_issued_by", "args", "l_args")
+        # Another piece of work handed to another coworker through the same delegation tool (delegated_tasks).
+        from forensics.detectors.delegated_tasks import another_task_to_another_coworker
+
+        other_work = another_task_to_another_coworker("args", "l_args")
         retry = (
             (pl.col("l_kind") == pl.col("kind")) & (pl.col("l_call") == pl.col("call")) & same_request & ~own_answer
-            & after_failure & ~other_agent & ~next_item
+            & after_failure & ~other_agent & ~next_item & ~other_work
         )
         fallback = (
             (
