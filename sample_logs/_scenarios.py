@@ -644,7 +644,9 @@ def _delegate(r: RunBuilder, chain: list[str], depth: int, marks: dict[str, obje
         return
     name = chain[depth]
     with r.agent(name, input=f"subtask from {chain[depth - 1] if depth else 'user'}", output="done") as a:
-        if depth == 5:  # the sixth agent is the first past a depth limit of 5
+        # Decisive: the agent that delegates to one already running above it, closing the loop
+        # (not the first agent past the limit, which moves with the policy: detectors/recursion.py).
+        if depth + 1 < len(chain) and chain[depth + 1] in chain[: depth + 1] and "decisive" not in marks:
             marks["decisive"] = a
         r.llm("gpt-4o-mini", 1500 + 200 * depth, 60, f'{{"delegate":"{chain[depth + 1] if depth + 1 < len(chain) else "self"}"}}')
         _delegate(r, chain, depth + 1, marks)

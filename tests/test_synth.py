@@ -281,12 +281,21 @@ def _check_fan_out(spans: list[Span], d: Span, _: Any) -> None:
 
 def _check_depth(spans: list[Span], d: Span, _: Any) -> None:
     ids = _by_id(spans)
-    depth, p = 1, d["parent_id"]
-    while p is not None:
-        parent = ids[p[2:]]
-        depth += _a(parent, "gen_ai.operation.name") == "invoke_agent"
-        p = parent["parent_id"]
-    assert depth == 6
+
+    def agents_above(s: Span) -> list[str]:
+        names, p = [], s["parent_id"]
+        while p is not None:
+            parent = ids[p[2:]]
+            if _a(parent, "gen_ai.operation.name") == "invoke_agent":
+                names.append(parent["name"])
+            p = parent["parent_id"]
+        return names
+
+    agents = [s for s in spans if _a(s, "gen_ai.operation.name") == "invoke_agent"]
+    assert max(len(agents_above(s)) + 1 for s in agents) > 5
+    # Decisive: the agent that started an agent again inside that agent's own run (the loop closed).
+    started = [s for s in agents if s["parent_id"] and s["parent_id"][2:] == d["context"]["span_id"][2:]]
+    assert any(s["name"] in agents_above(s) for s in started)
 
 
 def _check_unguarded(spans: list[Span], d: Span, _: Any) -> None:

@@ -101,16 +101,40 @@ def _walk_joins(ctx: Context) -> pl.DataFrame:
 def managed_run_of(ctx: Context, rows: pl.LazyFrame) -> pl.LazyFrame:
     """``rows`` (with ``span_k``) plus ``memory``: the key of the managed agent run the span belongs
     to (its nearest agent ancestor, when that run is a delegated one: conventions ``delegate_name``,
-    smolagents' managed-agent task template), else null. Each call of a managed agent starts with
+    smolagents' managed-agent task template; or an agent run a tool call started: :func:`tool_started_runs`),
+    else null. Each call of a managed agent starts with
     an empty memory (smolagents ``MultiStepAgent.__call__`` -> ``run(reset=True)``), so what its
-    earlier runs did is no context it lost. Elsewhere (an OpenAI Agents SDK agent span per turn, a
+    earlier runs did is no context it lost. Elsewhere (an OpenAI Agents SDK agent span per handoff, a
     LangGraph node) the conversation carries over, and no key is set."""
-    managed = ctx.spans.lazy().filter(pl.col("delegate_name").is_not_null()).select(
-        pl.col("span_k").alias("memory")
-    )
+    spans = ctx.spans.lazy()
+    managed = pl.concat(
+        [spans.filter(pl.col("delegate_name").is_not_null()).select(pl.col("span_k").alias("memory")),
+         tool_started_runs(ctx).select(pl.col("span_k").alias("memory"))]
+    ).unique()
     if managed.head(1).collect().height == 0:
         return rows.with_columns(pl.lit(None, dtype=pl.UInt64).alias("memory"))
     owned = agent_run_of(ctx, rows)
     return owned.join(
         managed.with_columns(pl.col("memory").alias("owner")), on="owner", how="left", maintain_order="left"
     ).drop("owner")
+
+
+def tool_started_runs(ctx: Context) -> pl.LazyFrame:
+    """``span_k`` of the agent spans whose parent is a tool call: a sub-agent run as a tool, which
+    starts with only the tool's input. The OpenAI Agents SDK's ``Agent.as_tool`` wraps
+    ``Runner.run(starting_agent=self, input=input)`` in a function tool ("In handoffs, the new agent
+    receives the conversation history. In this tool, the new agent receives generated input.",
+    openai-agents-python src/agents/agent.py), traced as the ``agent`` span under that ``function``
+    span; OpenTelemetry GenAI's ``execute_tool`` -> ``invoke_agent`` is the same shape. Two such runs
+    of one agent are two memories: the second never saw what the first did."""
+    s = ctx.spans.lazy()
+    tools = s.filter(pl.col("kind") == "tool").select(
+        pl.col("span_k").alias("parent_k"), pl.col("t").alias("_tool_t"), pl.col("end_time").alias("_tool_end")
+    )
+    # Started while the call was running: a flat history chains each message to the one before it
+    # (AG2's group chat: an agent's turn under the terminal's, already ended), a predecessor, not a caller.
+    running = (pl.col("t") >= pl.col("_tool_t")) & (pl.col("_tool_end").is_null() | (pl.col("t") < pl.col("_tool_end")))
+    started = (
+        s.filter(pl.col("kind") == "agent").join(tools, on="parent_k").filter(running.fill_null(False)).select("span_k")
+    )
+    return ctx.cached("tool_started_runs", started).lazy()

@@ -9,6 +9,7 @@ from forensics.detectors.agent_runs import agent_run_of
 from forensics.detectors.base import HASH_SEED, Context, Detector, finding, hms, txt
 from forensics.detectors.code_step import decided_by_code_step
 from forensics.detectors.findings import per_run_finding
+from forensics.detectors.recursion import first_reentries
 from forensics.detectors.registry import register
 from forensics.policy import Threshold
 
@@ -86,7 +87,7 @@ class DelegationDepth(Detector):
         too_deep = candidates.join(depths, on=["run_id", "span_id"]).filter(
             (pl.col("kind") == "agent") & (pl.col("depth") > limit)
         )
-        return per_run_finding(
+        found = per_run_finding(
             too_deep,
             first=["agent", "t"],
             also=[pl.col("depth").max().alias("max_depth")],
@@ -97,6 +98,25 @@ class DelegationDepth(Detector):
                 txt(pl.col("agent")),
                 hms("t"),
             ),
+        )
+        # Agents calling each other (recursion.py): decisive is the call that closed the loop, the
+        # first agent started inside a run of itself, not the first agent past the limit.
+        loops = first_reentries(ctx, found.select("run_id"))
+        return (
+            found.join(loops, on="run_id", how="left")
+            .with_columns(
+                pl.coalesce("closing_id", "decisive_span_id").alias("decisive_span_id"),
+                pl.when(pl.col("closing_id").is_not_null())
+                .then(pl.concat_list(pl.col("closing_id"), pl.col("evidence_span_ids")).list.unique(maintain_order=True))
+                .otherwise(pl.col("evidence_span_ids"))
+                .alias("evidence_span_ids"),
+                pl.when(pl.col("closing_id").is_not_null())
+                .then(pl.format("{}, a loop between agents: {} was started again inside its own run at {}",
+                                pl.col("explanation"), txt(pl.col("again")), hms("again_t")))
+                .otherwise(pl.col("explanation"))
+                .alias("explanation"),
+            )  # fmt: skip
+            .select("run_id", "evidence_span_ids", "decisive_span_id", "explanation", "strength")
         )
 
 

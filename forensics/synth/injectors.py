@@ -121,7 +121,10 @@ def _delegation_depth(st: RunState) -> None:
         parent = a
     for a in reversed(chain):
         b.close(a, "done")
-    st.label(["delegation_depth"], chain[4],  # root is depth 1: the fifth nested agent is depth 6
+    # Decisive: the delegation that closed the loop, the agent that started names[0] again inside
+    # names[0]'s own run (chain[1]; chain[0] itself where both names are one), not the first agent
+    # past the limit, which moves with the policy (detectors/recursion.py).
+    st.label(["delegation_depth"], chain[0 if names[0] == names[1] else 1],
              f"{names[0]} and {names[1]} delegated to each other 7 levels below {orch} (8 agents deep, limit 5).")
 
 

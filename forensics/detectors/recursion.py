@@ -1,0 +1,71 @@
+"""Agents that call each other: the call that closed the loop of a recursion between agents.
+
+Two agents each given the other as a tool (OpenAI Agents SDK ``Agent.as_tool``: the function tool
+runs ``Runner.run(starting_agent=self, input=input)`` inside the calling agent's run,
+openai-agents-python src/agents/agent.py) nest one run inside the other for as long as each defers
+to the other: A -> B -> A -> B ... The depth is delegation_depth's to count (TAXONOMY, runaway_cost:
+"recursion or delegation depth ... above the policy's limit"); the span from which it was
+inevitable is not the first agent past the limit but the call that first started an agent inside
+a run of that same agent (B calling A back while A's run is still open): from there the two
+agents hand the same question round until a limit stops them.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from forensics.conventions.delegation import AGENT_WHO
+from forensics.detectors.agent_runs import agent_run_of
+from forensics.detectors.base import Context
+
+
+def first_reentries(ctx: Context, runs: pl.LazyFrame) -> pl.LazyFrame:
+    """For the ``runs`` (``run_id``), the first agent run (by start) started inside a run of the same
+    agent (an agent ancestor of the same name: ``AGENT_WHO``, a smolagents managed agent by the name
+    its manager gave it), one row per run: ``run_id``, ``closing_id`` (the span that started it: its
+    parent, the tool call or handoff), ``again`` (the agent), ``again_t``."""
+    agents = (
+        ctx.spans.lazy()
+        .join(runs, on="run_id", how="semi")
+        .filter((pl.col("kind") == "agent") & pl.col("parent_id").is_not_null())
+        .select("run_id", "span_id", "parent_id", "parent_k", "t", "seq", AGENT_WHO.alias("who"), "span_k")
+    )
+    # Each agent span's delegating agent run: the agent run its parent span belongs to.
+    ups = agent_run_of(ctx, agents.select(pl.col("parent_k").alias("span_k")).unique()).select(
+        pl.col("span_k").alias("parent_k"), pl.col("owner").alias("up")
+    )
+    linked = agents.join(ups, on="parent_k", how="left").collect()
+    names = pl.concat(
+        [
+            linked.select("span_k", "who", "up"),
+            # The root agents (no parent) are ancestors too.
+            ctx.spans.lazy()
+            .join(runs, on="run_id", how="semi")
+            .filter((pl.col("kind") == "agent") & pl.col("parent_id").is_null())
+            .select("span_k", AGENT_WHO.alias("who"), pl.lit(None, dtype=pl.UInt64).alias("up"))
+            .collect(),
+        ]
+    ).unique("span_k")
+    walk = linked.select("span_k", "who", pl.col("up").alias("_at"), pl.lit(False).alias("_again"))
+    for _ in range(64):  # one level a round over the few agent spans; the data ends it long before
+        if walk.get_column("_at").null_count() == walk.height:
+            break
+        walk = (
+            walk.join(names.select(pl.col("span_k").alias("_at"), pl.col("who").alias("_up_who"), "up"),
+                      on="_at", how="left")
+            .with_columns((pl.col("_again") | pl.col("_up_who").eq_missing(pl.col("who")) & pl.col("who").is_not_null())
+                          .alias("_again"))
+            .select("span_k", "who", pl.col("up").alias("_at"), "_again")
+        )  # fmt: skip
+    again = walk.filter(pl.col("_again")).select("span_k")
+    return (
+        linked.lazy()
+        .join(again.lazy(), on="span_k", how="semi")
+        .sort("run_id", "t", "seq", "span_id")
+        .group_by("run_id")
+        .agg(
+            pl.col("parent_id").first().alias("closing_id"),
+            pl.col("who").first().alias("again"),
+            pl.col("t").first().alias("again_t"),
+        )
+    )
