@@ -6,6 +6,7 @@ name, so the same call is new work once that state has changed:
 
 * a wait (a ``wait`` or ``sleep`` tool, browser-use's ``wait`` action) repeated between other
   calls is waiting for something to change, as a person polling would;
+* a call repeated each time after the run sat idle (``polls.py``) is checking a state it waits on;
 * a call with no arguments acts on whatever is in front of it: smolagents' vision browser's
   ``close_popups()`` presses Escape on the current page and says so, the same words each time
   (huggingface/smolagents src/smolagents/vision_web_browser.py: ``close_popups`` ->
@@ -27,7 +28,10 @@ from typing import Final
 import polars as pl
 
 from forensics.detectors.base import Context
+from forensics.detectors.polls import POLL_WAIT, polled_repeats
 from forensics.detectors.tool_calls import tool_calls
+
+__all__ = ["POLL_WAIT", "no_arguments", "repeats_on_changed_state"]
 
 #: A tool that only waits (browser-use's ``wait`` action, "Waited for N seconds"; the computer-use
 #: tools' ``wait``; a ``sleep``; an app's ``wait_minutes``): its result is the wait itself, the same
@@ -81,4 +85,5 @@ def repeats_on_changed_state(ctx: Context, groups: pl.LazyFrame, repeat_count: i
     spread = longest.filter(
         pl.col("_streak_len") < pl.when(pl.col("step_limit_hit")).then(2).otherwise(repeat_count)
     ).select("_k")
-    return pl.concat([waits, spread]).unique()
+    # A call repeated each time after the run sat idle is a poll of a state that changes (polls.py).
+    return pl.concat([waits, spread, polled_repeats(ctx, groups)]).unique()

@@ -12,7 +12,7 @@ import polars as pl
 
 from forensics.detectors.agent_runs import managed_run_of
 from forensics.detectors.base import Context, Detector, failed_runs, finding, hms, snippet, txt
-from forensics.detectors.changed_state import repeats_on_changed_state
+from forensics.detectors.changed_state import POLL_WAIT, repeats_on_changed_state
 from forensics.detectors.decisions import model_decided
 from forensics.detectors.effects import created_nothing_new
 from forensics.detectors.parallel_runs import parallel_run_of
@@ -140,6 +140,7 @@ class RepeatedAction(Detector):
     thresholds = (
         Threshold("repeat_count", 3, "Identical tool calls (same agent, tool, arguments) that count as a loop "
                   "when no call in between brought new information.", "an integer >= 2", lambda v: v >= 2),
+        POLL_WAIT,
     )
     strength = "strong"
     description = (
