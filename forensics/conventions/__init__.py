@@ -14,6 +14,8 @@ from forensics.conventions import (  # noqa: F401
     attempts,
     cancelled,
     command_words,
+    components,
+    confidence_bars,
     content_filter,
     delegation,
     exceptions,

@@ -172,8 +172,12 @@ TRUNCATED_FINISH: Final = (
 )
 HTTP_IN_ATTRS: Final = rf"{_Q}http\.(?:response\.)?status_code{_Q}\s*:\s*{_Q}?(\d{{3}})"
 HTTP_IN_TEXT: Final = r"(?i)\b(?:http|status|code|error)\D{0,3}(\d{3})\b"
+#: A step's confidence in its attributes or result: ``confidence``, ``confidence_score``, a
+#: matcher's ``match_confidence``, ``gen_ai.confidence``; quoted as JSON (maybe escaped) or as a
+#: Python repr (a smolagents tool declared ``output_type="string"`` that returns a dict is recorded
+#: as ``str(dict)``: huggingface/smolagents src/smolagents/agent_types.py handle_agent_output_types).
 CONFIDENCE: Final = (
-    rf"{_Q}(?:confidence|confidence_score|gen_ai\.confidence){_Q}\s*:\s*{_Q}?(-?[0-9]*\.?[0-9]+)"
+    r"""\\?["'](?:(?:match_)?confidence(?:_score)?|gen_ai\.confidence)\\?["']\s*:\s*\\?["']?(-?[0-9]*\.?[0-9]+)"""
 )
 TRANSFER_TOOL: Final = r"(?i)^(?:transfer|handoff|hand_off|delegate)_to_(.+)$"
 # A person acting (OpenTelemetry's enduser.id on a step): human activity, whatever the span kind.

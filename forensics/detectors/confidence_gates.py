@@ -6,6 +6,8 @@ from typing import Final
 
 import polars as pl
 
+from forensics.conventions.confidence_bars import STATED_BAR
+
 #: Words of a guardrail input that carries the step's certainty (a confidence, a score, a probability).
 _CERTAINTY = r"(?i)confiden|score|probab|certaint"
 
@@ -30,7 +32,9 @@ def blind_guardrail() -> pl.Expr:
 #: LangGraph router node returns it as its state update. Quotes may be escaped (arguments as a JSON
 #: string).
 _Q = r'\\?"'
-_STATED: Final = rf"{_Q}([A-Za-z_]*confidence[A-Za-z_]*|certainty){_Q}\s*:\s*{_Q}?([A-Za-z][A-Za-z ]*|-?[0-9]*\.?[0-9]+)"
+#: A key's quote in JSON (maybe escaped) or a Python repr (a smolagents tool's ``str(dict)`` result).
+_K = r"""\\?["']"""
+_STATED: Final = rf"{_K}([A-Za-z_]*confidence[A-Za-z_]*|certainty){_K}\s*:\s*{_K}?([A-Za-z][A-Za-z ]*|-?[0-9]*\.?[0-9]+)"
 #: A classifier's score for the label it chose: ``score`` or ``probability`` beside the decision
 #: in the same object (Hugging Face ``text-classification`` / ``zero-shot-classification`` pipelines
 #: answer ``{"label": ..., "score": ...}``; a router's ``{"intent": ..., "score": ...}``). A score
@@ -48,8 +52,8 @@ _DECIDING_TOOL: Final = r"(?i)classif|(^|[^a-z])rout(e|er|ing)([^a-z]|$)|intent|
 #: Keys that state the bar, not the certainty: the step's own threshold beside its confidence.
 _BAR_KEY: Final = r"(?i)threshold|min|required|cutoff|gate|target"
 _OWN_BAR: Final = (
-    rf"(?i){_Q}(?:confidence_threshold|threshold|min_confidence|minimum_confidence|required_confidence|confidence_cutoff)"
-    rf"{_Q}\s*:\s*{_Q}?([0-9]*\.?[0-9]+)"
+    rf"(?i){_K}(?:confidence_threshold|threshold|min_confidence|minimum_confidence|required_confidence|confidence_cutoff)"
+    rf"{_K}\s*:\s*{_K}?([0-9]*\.?[0-9]+)"
 )
 #: The bar the step was told in its own prompt (a router's instructions: "if your confidence is
 #: below 0.8, route to a human", "only act when confidence is at least 80%"): read from the model
@@ -62,21 +66,53 @@ _PROMPT_BAR: Final = (
 _LOW_WORD: Final = r"(?i)^\s*(?:very\s+)?low\s*$|^\s*uncertain\s*$|^\s*unsure\s*$"
 
 
-def low_confidence_steps(s: pl.LazyFrame, gate: float) -> pl.LazyFrame:
-    """The steps that reported confidence below the gate: ``run_id, low_id, low_seq, low_kind,
-    low_call, confidence, gate, said``. The preparation's ``confidence`` (a ``confidence`` key in
-    the span's attributes or output) below the policy's ``gate``; and a decision step (a model
-    call, a chain or graph node, an agent: not a tool's result, whose "confidence" is about the
-    data it returned) whose structured output states its confidence (_STATED) below its own
-    stated threshold beside it (_OWN_BAR; for a model call, the bar its prompt set: _PROMPT_BAR;
-    else the policy's gate), as a percentage (a value above
-    1 and up to 100 is out of 100), or as a word that says low."""
-    base = s.filter(pl.col("confidence") < gate).select(
-        "run_id", pl.col("span_id").alias("low_id"), pl.col("seq").alias("low_seq"),
-        pl.col("kind").alias("low_kind"), pl.col("call").alias("low_call"), "confidence",
-        pl.lit(gate).alias("gate"), pl.col("confidence").round(2).cast(pl.String).alias("said"),
+def _fraction(e: pl.Expr) -> pl.Expr:
+    """A level or bar given out of 100 (above 1, up to 100) as a fraction."""
+    return pl.when((e > 1) & (e <= 100)).then(e / 100).otherwise(e)
+
+
+def run_bars(s: pl.LazyFrame) -> pl.LazyFrame:
+    """The confidence bar each run's own configuration states: ``run_id, run_bar``: the first (in
+    the run's order) of a bar in a span's attributes (``stated_bar``: Langfuse metadata, an
+    application's attribute), under a key naming the bar in a span's input (``match_threshold``:
+    the Langfuse v2 ``@observe`` input of a step called with its bar; the run's root input), or set
+    by a model call's prompt ("confirm with the patient when the match confidence is below 0.9": a
+    smolagents ToolCallingAgent's system prompt lists its tools' descriptions, huggingface/smolagents
+    src/smolagents/prompts/toolcalling_agent.yaml ``{{tool.description}}``)."""
+    return (
+        s.select(
+            "run_id", "seq",
+            pl.coalesce(
+                pl.col("stated_bar"),
+                pl.col("args").str.extract(STATED_BAR, 1).cast(pl.Float64, strict=False),
+                pl.when(pl.col("kind") == "llm")
+                .then(pl.col("args").str.extract(_PROMPT_BAR, 1).str.replace(r"\s*%$", ""))
+                .cast(pl.Float64, strict=False),
+            ).alias("run_bar"),
+        )
+        .filter(pl.col("run_bar").is_not_null() & (pl.col("run_bar") > 0) & (pl.col("run_bar") <= 100))
+        .sort("run_id", "seq")
+        .group_by("run_id")
+        .agg(_fraction(pl.col("run_bar")).first())
     )
+
+
+def low_confidence_steps(s: pl.LazyFrame, gate: float) -> pl.LazyFrame:
+    """The steps that reported confidence below their gate: ``run_id, low_id, low_seq, low_kind,
+    low_call, low_text, confidence, gate, said``. The preparation's ``confidence`` (a ``confidence``
+    key in the span's attributes or output, any step's: a matcher tool's result); and a decision
+    step (a model call, a chain or graph node, an agent: not a tool's result, whose "confidence" is
+    about the data it returned, unless the tool is named for deciding) whose structured output states
+    its confidence (_STATED), as a percentage (a value above 1 and up to 100 is out of 100), or as a
+    word that says low. The gate is the first stated of: the step's own threshold beside its
+    confidence (_OWN_BAR), the bar its own prompt set (a model call: _PROMPT_BAR), a bar in its own
+    input or configuration (a matcher called with ``match_threshold``: STATED_BAR, ``stated_bar``),
+    the bar the run's configuration states (:func:`run_bars`), else the policy's ``gate``.
+    ``low_text`` is the step's input and output: what it was about (the entity it matched)."""
     out = pl.col("output")
+    base = s.filter(pl.col("confidence").is_not_null()).with_columns(
+        pl.col("confidence").alias("_number"), pl.col("confidence").round(2).cast(pl.String).alias("_value"),
+    )
     stated = (
         s.filter(
             (
@@ -93,17 +129,23 @@ def low_confidence_steps(s: pl.LazyFrame, gate: float) -> pl.LazyFrame:
             pl.coalesce(
                 out.str.extract(_STATED, 2), out.str.extract(_DECISION_THEN_SCORE, 1), out.str.extract(_SCORE_THEN_DECISION, 1)
             ).str.strip_chars().alias("_value"),
-            pl.coalesce(
-                out.str.extract(_OWN_BAR, 1),
-                pl.when(pl.col("kind") == "llm").then(pl.col("args").str.extract(_PROMPT_BAR, 1).str.replace(r"\s*%$", "")),
-            ).cast(pl.Float64, strict=False).alias("_bar"),
         )
         .filter(pl.col("_key").is_not_null() & ~pl.col("_key").str.contains(_BAR_KEY))
         .with_columns(pl.col("_value").cast(pl.Float64, strict=False).alias("_number"))
+        .drop("_key")
+    )
+    own_bar = pl.coalesce(
+        out.str.extract(_OWN_BAR, 1),
+        pl.when(pl.col("kind") == "llm").then(pl.col("args").str.extract(_PROMPT_BAR, 1).str.replace(r"\s*%$", "")),
+        pl.col("args").str.extract(STATED_BAR, 1),
+    ).cast(pl.Float64, strict=False)
+    low = (
+        pl.concat([base, stated], how="diagonal_relaxed")
+        .unique(["run_id", "span_id"], keep="first", maintain_order=True)
+        .join(run_bars(s), on="run_id", how="left")
         .with_columns(
-            pl.when(pl.col("_number") > 1).then(pl.col("_number") / 100).otherwise(pl.col("_number")).alias("_level"),
-            pl.when((pl.col("_bar") > 1) & (pl.col("_bar") <= 100)).then(pl.col("_bar") / 100)
-            .otherwise(pl.col("_bar")).fill_null(gate).alias("_gate"),
+            _fraction(pl.col("_number")).alias("_level"),
+            pl.coalesce(_fraction(own_bar), _fraction(pl.col("stated_bar")), "run_bar", pl.lit(gate)).alias("_gate"),
         )
         .filter(
             ((pl.col("_number") >= 0) & (pl.col("_number") <= 100) & (pl.col("_level") < pl.col("_gate"))).fill_null(False)
@@ -112,7 +154,13 @@ def low_confidence_steps(s: pl.LazyFrame, gate: float) -> pl.LazyFrame:
         .select(
             "run_id", pl.col("span_id").alias("low_id"), pl.col("seq").alias("low_seq"),
             pl.col("kind").alias("low_kind"), pl.col("call").alias("low_call"),
+            pl.concat_str([pl.col("args").fill_null(""), out.fill_null("")], separator="\n").alias("low_text"),
             pl.col("_level").alias("confidence"), pl.col("_gate").alias("gate"), pl.col("_value").alias("said"),
+            "span_k", "parent_k",
         )
     )
-    return pl.concat([base, stated]).unique(["run_id", "low_id"], keep="first")
+    # A step whose result holds a low step's below it (a smolagents Step span's observations are
+    # its tool's result; a pipeline's output its components') carried the confidence up: the step
+    # that reported it is the inner one.
+    inner = low.select("run_id", pl.col("parent_k").alias("span_k")).drop_nulls()
+    return low.join(inner, on=["run_id", "span_k"], how="anti").drop("span_k", "parent_k")

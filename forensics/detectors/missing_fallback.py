@@ -9,7 +9,6 @@ import polars as pl
 from forensics.conventions.attempts import backoff_shown
 from forensics.detectors.base import CALL_KINDS, Context, Detector, failure_followups, finding, hms, num, txt
 from forensics.detectors.code_step import decided_by_code_step
-from forensics.detectors.confidence_gates import blind_guardrail, low_confidence_steps
 from forensics.detectors.decisions import model_decided
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.handling import unhandled_failures
@@ -533,65 +532,3 @@ class RetryStorm(Detector):
         )
         # Attempts that one code action made (a smolagents CodeAgent's retry loop): its step decided them.
         return decided_by_code_step(ctx, per_run.select(finding("run_id", pl.col("ev"), "decisive", pl.col("why"))))
-
-
-@register
-class UngatedLowConfidence(Detector):
-    name = "ungated_low_confidence"
-    failure_class = "missing_fallback"
-    scope = "run"
-    severity = "high"
-    thresholds = (
-        Threshold("confidence_gate", 0.5, "Confidence below this needs a human or guardrail before a "
-                  "side-effecting action.", "a number between 0 and 1", lambda v: 0 <= v <= 1, (int, float)),
-    )
-    strength = "weak"
-    description = (
-        "A side-effecting action taken right after a step that reported confidence below "
-        "thresholds.confidence_gate, with no human review (nor a guardrail given the confidence) in between."
-    )
-
-    def detect(self, ctx: Context) -> pl.LazyFrame:
-        gate = ctx.policy.confidence_gate
-        s = ctx.spans.lazy()
-        # Below the policy's gate, or below the step's own stated threshold, as a percentage or a word
-        # (confidence_gates.low_confidence_steps: a router's structured output).
-        low = low_confidence_steps(s, gate)
-        # An irreversible tool changes the world too (policy tools.irreversible names `payout`, which
-        # tools.side_effecting's `pay` does not reach).
-        effects = s.filter((pl.col("kind") == "tool") & (pl.col("is_side_effect") | pl.col("is_irreversible")).fill_null(False)).select(
-            "run_id", "span_id", "seq", "t", "call"
-        )
-        reviews = s.filter(pl.col("is_review") & ~blind_guardrail()).select("run_id", pl.col("seq").alias("r_seq"))
-        next_effect = (
-            low.join(effects, on="run_id")
-            .filter(pl.col("seq") > pl.col("low_seq"))
-            .sort("run_id", "seq")
-            .group_by("run_id", "low_id")
-            .agg(pl.all().first())
-        )
-        gated = (
-            next_effect.join(reviews, on="run_id")
-            .filter((pl.col("r_seq") > pl.col("low_seq")) & (pl.col("r_seq") < pl.col("seq")))
-            .select("run_id", "low_id")
-            .unique()
-        )
-        ungated = next_effect.join(gated, on=["run_id", "low_id"], how="anti")
-        per_run = ungated.sort("run_id", "seq").group_by("run_id").agg(pl.all().first())
-        return per_run.select(
-            finding(
-                "run_id",
-                pl.concat_list("low_id", "span_id"),
-                # The ungated action (the low step stays evidence): until it ran, a person could still be asked.
-                "span_id",
-                pl.format(
-                    "{} {} reported confidence {} (gate {}) and side-effecting tool {} ran at {} with no human review or guardrail in between",
-                    pl.col("low_kind"),
-                    txt(pl.col("low_call")),
-                    txt(pl.col("said")),
-                    num(pl.col("gate"), 2),
-                    txt(pl.col("call")),
-                    hms("t"),
-                ),
-            )
-        )

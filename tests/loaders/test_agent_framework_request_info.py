@@ -21,6 +21,7 @@ from typing import Any
 
 import orjson
 import polars as pl
+from sdk_spans import sdk_span
 
 import forensics
 
@@ -29,13 +30,7 @@ _DRAFT = '[{"role": "assistant", "parts": [{"type": "text", "content": "Proposed
 
 def _span(i: int, name: str, attributes: dict[str, Any], parent: int | None = 0) -> dict[str, Any]:
     # opentelemetry-sdk ReadableSpan.to_json(), one per line (the console / file exporter).
-    return {
-        "name": name, "context": {"trace_id": "0x" + "cd" * 16, "span_id": f"0x{i + 1:016x}", "trace_state": "[]"},
-        "kind": "SpanKind.INTERNAL", "parent_id": None if parent is None else f"0x{parent + 1:016x}",
-        "start_time": f"2025-11-20T00:00:{10 + 2 * i:02d}.000000Z", "end_time": f"2025-11-20T00:00:{11 + 2 * i:02d}.000000Z",
-        "status": {"status_code": "UNSET"}, "attributes": attributes, "events": [], "links": [],
-        "resource": {"attributes": {"service.name": "refunds"}, "schema_url": ""},
-    }
+    return sdk_span(i, name, attributes, parent, service="refunds", step=2)
 
 
 def _workflow(executor_type: str, *, refund_first: bool) -> list[dict[str, Any]]:

@@ -18,19 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from sdk_spans import sdk_span
 
 import forensics
 from forensics.classify import classify
 
 
 def _span(i: int, name: str, attributes: dict[str, Any], parent: int | None = 0) -> dict[str, Any]:
-    return {
-        "name": name, "context": {"trace_id": "0x" + "cd" * 16, "span_id": f"0x{i + 1:016x}", "trace_state": "[]"},
-        "kind": "SpanKind.INTERNAL", "parent_id": None if parent is None else f"0x{parent + 1:016x}",
-        "start_time": f"2025-11-20T00:00:{10 + i:02d}.000000Z", "end_time": f"2025-11-20T00:00:{11 + i:02d}.000000Z",
-        "status": {"status_code": "UNSET"}, "attributes": attributes, "events": [], "links": [],
-        "resource": {"attributes": {"service.name": "digest"}, "schema_url": ""},
-    }
+    return sdk_span(i, name, attributes, parent, service="digest")
 
 
 def _pipeline(tmp_path: Path, finish_reason: str, content: list[dict[str, Any]]) -> forensics.LoadResult:
