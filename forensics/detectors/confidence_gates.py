@@ -79,8 +79,15 @@ def run_bars(s: pl.LazyFrame) -> pl.LazyFrame:
     by a model call's prompt ("confirm with the patient when the match confidence is below 0.9": a
     smolagents ToolCallingAgent's system prompt lists its tools' descriptions, huggingface/smolagents
     src/smolagents/prompts/toolcalling_agent.yaml ``{{tool.description}}``)."""
+    args = pl.col("args")
     return (
-        s.select(
+        # Only the spans that can state one (a literal scan) go through the regexes.
+        s.filter(
+            pl.col("stated_bar").is_not_null()
+            | args.str.contains("onfidence", literal=True).fill_null(False)
+            | args.str.contains("hreshold", literal=True).fill_null(False)
+        )
+        .select(
             "run_id", "seq",
             pl.coalesce(
                 pl.col("stated_bar"),

@@ -35,6 +35,9 @@ from forensics.policy import Threshold
 
 #: Work a step holds: a step holding one of these is a container of the work, not the action.
 _WORK: Final = ("tool", "llm", "agent", "chain", "retriever")
+#: A step named for checking an act, not doing it (an OpenAI Agents SDK guardrail function traced as
+#: a chain, ``refund_policy_guardrail``, whose output is its ``tripwire_triggered`` verdict).
+_CHECK: Final = r"(?i)guardrail|(^|[^a-z])guard([^a-z]|$)"
 #: An identifier in a JSON object or a Python repr: the value of a key ``id`` or ending in ``_id`` /
 #: ``Id`` (``patient_id``, ``contactId``, ``claim_id``).
 _ID_VALUE: Final = r"""\\?["'](?:[A-Za-z_]*_id|[A-Za-z]*Id|id)\\?["']\s*:\s*\\?["']?([A-Za-z0-9][A-Za-z0-9_.:\-]*)"""
@@ -42,29 +45,46 @@ _ID_VALUE: Final = r"""\\?["'](?:[A-Za-z_]*_id|[A-Za-z]*Id|id)\\?["']\s*:\s*\\?[
 
 def acting_steps(ctx: Context) -> pl.LazyFrame:
     """The steps that change the world: ``run_id, span_id, span_k, seq, t, call, args``. A tool the
-    policy names side-effecting or irreversible (``is_side_effect``, ``is_irreversible``); and a
-    chain step that is no tool span but acts: its own name (a Haystack component's pipeline name,
-    ``component``, else the span's name) matches tools.side_effecting or tools.irreversible and not
-    tools.read_only, it succeeded, it is not the run's root and holds no tool, model call, agent or
-    step under it (a container is not the action: what it holds is judged)."""
-    s = ctx.spans.lazy()
+    policy names side-effecting or irreversible (``is_side_effect``, ``is_irreversible``), and a
+    step that is no tool span but acts (:func:`acting_components`)."""
     policy = ctx.policy
     cols = ("run_id", "span_id", "span_k", "seq", "t", "call", "args")
-    tools = s.filter((pl.col("kind") == "tool") & (pl.col("is_side_effect") | pl.col("is_irreversible")).fill_null(False))
+    tools = ctx.spans.lazy().filter(
+        (pl.col("kind") == "tool") & (pl.col("is_side_effect") | pl.col("is_irreversible")).fill_null(False)
+    )
+    steps = acting_components(ctx, f"(?:{policy.side_effecting})|(?:{policy.irreversible})")
+    return pl.concat([tools.select(cols), steps.select(cols)])
+
+
+def acting_components(ctx: Context, words: str) -> pl.LazyFrame:
+    """Chain steps that are no tool span but act, the spans' rows with ``call`` their own name: the
+    name (a Haystack component's pipeline name, ``component``, else the span's name) matches
+    ``words`` (the policy's tool vocabulary) and not tools.read_only nor a check (``_CHECK``: a
+    guardrail), the step succeeded, it is not the run's root and holds no tool, model call, agent
+    or step under it (a container is not the action: what it holds is judged)."""
+    s = ctx.spans.lazy()
     label = pl.coalesce("component", "call")
     holders = s.filter(pl.col("kind").is_in(_WORK) & pl.col("parent_k").is_not_null()).select(
         "run_id", pl.col("parent_k").alias("span_k")
     ).unique()
-    steps = (
-        s.filter((pl.col("kind") == "chain") & ~pl.col("is_root") & pl.col("succeeded") & ~pl.col("routes"))
-        .filter(
-            (label.str.contains(policy.side_effecting) | label.str.contains(policy.irreversible)).fill_null(False)
-            & ~label.str.contains(policy.read_only).fill_null(False)
-        )
-        .join(holders, on=["run_id", "span_k"], how="anti")
-        .with_columns(label.alias("call"))
+    steps = s.filter((pl.col("kind") == "chain") & ~pl.col("is_root") & pl.col("succeeded") & ~pl.col("routes")).with_columns(
+        label.alias("_label")
     )
-    return pl.concat([tools.select(cols), steps.select(cols)])
+    # The names are matched once each (a few hundred distinct names, not every step).
+    named = (
+        steps.select("_label").unique()
+        .filter(
+            pl.col("_label").str.contains(words).fill_null(False)
+            & ~pl.col("_label").str.contains(ctx.policy.read_only).fill_null(False)
+            & ~pl.col("_label").str.contains(_CHECK).fill_null(False)
+        )
+    )  # fmt: skip
+    return (
+        steps.join(named, on="_label", how="semi")
+        .join(holders, on=["run_id", "span_k"], how="anti")
+        .with_columns(pl.col("_label").alias("call"))
+        .drop("_label")
+    )
 
 
 def about_another_entity() -> pl.Expr:

@@ -21,6 +21,7 @@ from forensics.detectors.own_objects import made_by_the_run
 from forensics.detectors.registry import register
 from forensics.detectors.semconv_requests import resumed_after_approval_parts
 from forensics.detectors.shell_commands import destructive_commands
+from forensics.detectors.ungated_confidence import acting_components
 
 #: Words before the verb that take the request back ("don't charge", "never delete").
 #: A result saying the action was staged, not carried out: a draft, an object waiting for a
@@ -321,9 +322,13 @@ class UnguardedIrreversible(Detector):
         # A request the service's API names irreversible (a DELETE, a POST to .../gdpr-delete, an
         # AWS DeleteObjects), whatever the tool is called: api_deletes.
         by_api = irreversible_requests(ctx)
+        # A step that is no tool span but acts, named for an irreversible act (a Haystack custom
+        # component `payout_writer`, a Langfuse v2 @observe function: ungated_confidence.acting_components).
+        by_step = acting_components(ctx, ctx.policy.irreversible).with_columns(pl.lit(True).alias("is_irreversible"))
         named = (
             pl.concat([s.filter(pl.col("is_irreversible").fill_null(False)),
-                       s.join(by_api, on=["run_id", "span_id"], how="semi").with_columns(pl.lit(True).alias("is_irreversible"))])
+                       s.join(by_api, on=["run_id", "span_id"], how="semi").with_columns(pl.lit(True).alias("is_irreversible")),
+                       by_step])
             .unique(["run_id", "span_id"], keep="first").collect().lazy()
             .filter(acted).with_columns(pl.lit(None, pl.String).alias("reason"), pl.lit(False).alias("forbidden"))
         )  # fmt: skip

@@ -13,8 +13,9 @@ and ``haystack.component.type`` (its class), and with content tracing on its inp
 the OpenTelemetry SDK's ConsoleSpanExporter (one JSON object a span).
 
 Decisive: the router. Once it chose the payout branch the pipeline had no further decision to make.
-Near misses: a sure adjudication paid the same way; an unsure one the router sent to an adjuster's
-queue (a component that only reads, ``lookup_policy``), with no payout.
+The payout component, irreversible and approved by no one, is also ``unguarded_irreversible``'s (a
+sure adjudication paid the same way is that rule's alone). Near misses: the sure adjudication; an
+unsure one the router sent to a component that only reads (``lookup_policy``), with no payout.
 """
 
 from __future__ import annotations
@@ -67,16 +68,30 @@ def _pipeline(tmp_path: Path, confidence: float, route: str) -> list[dict[str, A
 
 
 def test_an_unsure_adjudication_routed_to_the_payout_makes_the_router_decisive(tmp_path: Path) -> None:
-    (hit,) = [f for f in _pipeline(tmp_path, 0.38, "approved") if f["detector"] == "ungated_low_confidence"]
+    found = _pipeline(tmp_path, 0.38, "approved")
+    (hit,) = [f for f in found if f["detector"] == "ungated_low_confidence"]
     assert hit["evidence_span_ids"] == ["0000000000000003", "0000000000000004", "0000000000000005"]
     assert hit["decisive_span_id"] == "0000000000000004"  # the router
     assert "payout_writer" in hit["explanation"] and "confidence 0.38" in hit["explanation"]
+    # The payout itself, a component no person approved, is an unguarded irreversible act too: the
+    # low-confidence rule named the router, not the payout.
+    (paid,) = [f for f in found if f["detector"] == "unguarded_irreversible"]
+    assert paid["decisive_span_id"] == "0000000000000005"
 
 
 def test_near_miss_a_sure_adjudication_paid_the_same_way(tmp_path: Path) -> None:
     found = _pipeline(tmp_path, 0.94, "approved")
-    assert [f for f in found if f["detector"] == "ungated_low_confidence"] == []
+    assert {f["detector"] for f in found} == {"unguarded_irreversible"}
 
 
 def test_near_miss_an_unsure_adjudication_sent_to_a_lookup_pays_nothing(tmp_path: Path) -> None:
     assert _pipeline(tmp_path, 0.38, "needs_review") == []
+
+
+def test_near_miss_a_component_named_for_a_payout_that_only_previews_it(tmp_path: Path) -> None:
+    # tools.read_only's `preview`: the component reads, whatever else its name says.
+    found = _pipeline(tmp_path, 0.94, "approved")
+    assert found  # the payout_writer pays: unguarded_irreversible
+    path = tmp_path / "claims.jsonl"
+    path.write_text(path.read_text().replace('"payout_writer"', '"payout_preview"'))
+    assert pl.DataFrame(pl.from_arrow(forensics.classify(forensics.load(path, format="otel-sdk-json").spans).findings)).is_empty()
