@@ -147,6 +147,12 @@ KIND_BEFORE_VALUE: Final[tuple[tuple[str, tuple[Condition, ...]], ...]] = (
         for description in ("A human user", "a human user")
     ),
     ("human", (("equals", "openinference.span.kind", "TOOL"), ("equals", "tool.name", "user_input"))),
+    # Spring AI observes each tool call as ``tool_call <name>`` with spring.ai.kind tool_call and
+    # gen_ai.operation.name "framework" (spring-projects/spring-ai spring-ai-model .../tool/observation/
+    # DefaultToolCallingObservationConvention.java; ToolCallingObservationContext: AiOperationType.FRAMEWORK,
+    # the operation type its ChatClient and advisor observations share): a tool, not the chain the
+    # operation name alone gives. Its ChatClient (spring.ai.kind chat_client) and advisor spans stay chains.
+    ("tool", (("equals", "spring.ai.kind", "tool_call"),)),
 )
 _KIND_BEFORE_KEYS: Final = frozenset(c[1] for _, conditions in KIND_BEFORE_VALUE for c in conditions[-1:])
 
@@ -363,7 +369,11 @@ def as_captured(value: Any) -> str | None:
 _Conv = Callable[[Any], Any]
 _COLUMN_KEYS: Final[tuple[tuple[str, tuple[str, ...], _Conv], ...]] = (
     ("agent", ("gen_ai.agent.name", "agent.name"), as_text),
-    ("tool", ("gen_ai.tool.name", "tool.name", "tool_call.function.name", "ai.toolCall.name"), as_text),
+    # Spring AI's tool_call observation names the tool in spring.ai.tool.definition.name (a low-cardinality
+    # key it writes on no other span) and, with its content filter on, the arguments and the result in
+    # spring.ai.tool.call.arguments / .result (ToolCallingObservationDocumentation.java).
+    ("tool", ("gen_ai.tool.name", "tool.name", "tool_call.function.name", "ai.toolCall.name",
+              "spring.ai.tool.definition.name"), as_text),
     ("model", ("gen_ai.response.model", "llm.model_name", "gen_ai.request.model", "embedding.model_name", "ai.model.id"),
      as_text),
     # Mastra's own spans carry the memory thread as metadata, mastra.metadata.threadId (its Arize
@@ -387,13 +397,13 @@ _COLUMN_KEYS: Final[tuple[tuple[str, tuple[str, ...], _Conv], ...]] = (
                "gcp.vertex.agent.tool_call_args", "gcp.vertex.agent.llm_request", "tool_arguments",
                "traceloop.entity.input", "gen_ai.tool.args", "ai.toolCall.args", "ai.toolCall.input", "ai.prompt", "ai.prompt.messages",
                # Haystack's content tags: haystack/core/pipeline/base.py _COMPONENT_INPUT/_OUTPUT (and the pipeline's).
-               "haystack.component.input", "haystack.pipeline.input_data"),
+               "haystack.component.input", "haystack.pipeline.input_data", "spring.ai.tool.call.arguments"),
      as_captured),
     ("output", ("output.value", "gen_ai.tool.call.result", "gen_ai.output.messages", "gen_ai.completion", "gen_ai.output",
                 "gcp.vertex.agent.tool_response", "gcp.vertex.agent.llm_response", "tool_response", "final_result",
                 "traceloop.entity.output", "gen_ai.completion.0.content", "ai.toolCall.result", "ai.toolCall.output",
                 "ai.response.text", "ai.response.object", "ai.response.toolCalls",
-                "haystack.component.output", "haystack.pipeline.output_data"), as_captured),
+                "haystack.component.output", "haystack.pipeline.output_data", "spring.ai.tool.call.result"), as_captured),
     ("handoff_to", ("gen_ai.handoff.target", "handoff.to", "gen_ai.handoff.to_agent"), as_text),
 )
 

@@ -263,6 +263,17 @@ register(
                 "(create_processing_span: executor.id, executor.type)",
                 "kind=human (forensics/semconv.py AGENT_FRAMEWORK_WORKFLOW_KINDS), so pause_kind=human, not a chain",
             ),
+            Signal(
+                "a 'tool_call <name>' span with spring.ai.kind tool_call (gen_ai.operation.name framework) and "
+                "spring.ai.tool.definition.name; spring.ai.tool.call.arguments / .result with the content filter on",
+                "Spring AI",
+                "spring-projects/spring-ai spring-ai-model/src/main/java/org/springframework/ai/tool/observation/"
+                "DefaultToolCallingObservationConvention.java (contextual name, spring.ai.kind, tool definition name), "
+                "ToolCallingObservationDocumentation.java, ToolCallingObservationContext.java (AiOperationType.FRAMEWORK)",
+                "kind=tool (forensics/semconv.py KIND_BEFORE_VALUE, before the operation name's chain), tool = the "
+                "definition's name, input / output the arguments and result (_COLUMN_KEYS); its chat_client and "
+                "advisor spans stay chains",
+            ),
         ),
         columns={
             "kind": "human for an AutoGen UserProxyAgent's turn",
