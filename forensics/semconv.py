@@ -174,6 +174,18 @@ MANAGED_AGENT_TASK: Final = r"You're a helpful agent named '(?P<name>[^'\\]+)'"
 AGENT_NAMED_BY_PARENT: Final = ("haystack.agent.run",)
 AGENT_NAMED_BY_PARENT_KEY: Final = r'"haystack\.component\.name"\s*:\s*"(?P<name>[^"\\]+)"'
 
+#: mastra.span.type → kind, for the workflow spans. Mastra's OTel exporter writes every span's own type
+#: as ``mastra.span.type`` and its operation name from it (mastra-ai/mastra observability/otel-exporter/
+#: src/gen-ai-semantics.ts ``getOperationName``: ``invoke_workflow`` for a workflow run in recent
+#: releases, else ``span.type.toLowerCase()``), so a workflow step's operation name is ``workflow_step``,
+#: which names no GenAI operation. The types are packages/core/src/observability/types/tracing.ts
+#: ``SpanType``: the workflow run (the root of a workflow process), its steps and its control flow
+#: (conditional and each condition's evaluation, parallel, loop, sleep, wait for an event) hold the
+#: agents, tools and model calls the steps ran: chains. Its other types already name their operation.
+MASTRA_SPAN_KINDS: Final = dict.fromkeys(
+    ("workflow_run", "workflow_step", "workflow_conditional", "workflow_conditional_eval", "workflow_parallel",
+     "workflow_loop", "workflow_sleep", "workflow_wait_event"), "chain")
+
 #: Kinds an attribute's value names, in order of precedence: (key, value → kind, compare upper-cased).
 KIND_BY_VALUE: Final[tuple[tuple[str, dict[str, str], bool], ...]] = (
     ("openinference.span.kind", OPENINFERENCE_KINDS, True),
@@ -181,6 +193,7 @@ KIND_BY_VALUE: Final[tuple[tuple[str, dict[str, str], bool], ...]] = (
     ("traceloop.span.kind", TRACELOOP_KINDS, False),
     ("llm.request.type", LLM_REQUEST_TYPE_KINDS, False),
     ("ai.operationId", VERCEL_AI_KINDS, False),
+    ("mastra.span.type", MASTRA_SPAN_KINDS, False),
 )
 
 #: A condition on the attributes: ("has", key) — the key is there (even null) —,

@@ -274,6 +274,15 @@ register(
                 "definition's name, input / output the arguments and result (_COLUMN_KEYS); its chat_client and "
                 "advisor spans stay chains",
             ),
+            Signal(
+                "mastra.span.type workflow_run / workflow_step / workflow_conditional(_eval) / workflow_parallel / "
+                "workflow_loop / workflow_sleep / workflow_wait_event (gen_ai.operation.name the type lower-cased, "
+                "no GenAI operation; invoke_workflow on a run in recent releases)",
+                "Mastra (@mastra/otel-exporter)",
+                "mastra-ai/mastra observability/otel-exporter/src/gen-ai-semantics.ts (getOperationName, getAttributes); "
+                "packages/core/src/observability/types/tracing.ts (SpanType)",
+                "kind=chain (forensics/semconv.py MASTRA_SPAN_KINDS in KIND_BY_VALUE), not unknown",
+            ),
         ),
         columns={
             "kind": "human for an AutoGen UserProxyAgent's turn",
