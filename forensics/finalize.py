@@ -322,8 +322,13 @@ def _handoffs_from_transfer_tools(spans: pa.Table, kind: pa.ChunkedArray,
     (google/adk-python src/google/adk/tools/transfer_to_agent_tool.py, ``transfer_to_agent(agent_name,
     tool_context)``); without that argument (content not captured, or an OpenAI Agents SDK agent named
     "agent") the suffix is the target as for any ``transfer_to_<agent>``.
+    Microsoft Agent Framework's handoff workflow gives each agent a synthetic ``handoff_to_<alias>``
+    tool whose call its middleware answers with ``{"handoff_to": <target executor id>}``
+    (microsoft/agent-framework python/packages/core/agent_framework/_workflows/_handoff.py
+    ``_create_handoff_tool``, ``_AutoHandoffMiddleware``; its ``_HANDOFF_TOOL_PATTERN`` reads
+    ``handoff_to``/``transfer_to`` names): the result names the target, else the alias does.
 
-    The rows whose tool (or, without a tool, name) starts with ``transfer_to_`` or is ``handoff`` are
+    The rows whose tool (or, without a tool, name) starts with ``transfer_to_`` or ``handoff_to_`` or is ``handoff`` are
     found as a mask; the target is extracted on those few rows and put back in new kind and
     handoff_to columns."""
     tool, name = spans.column("tool"), spans.column("name")
@@ -333,8 +338,10 @@ def _handoffs_from_transfer_tools(spans: pa.Table, kind: pa.ChunkedArray,
     if len(rows) == 0:
         return kind, handoff_to
     found = pl.DataFrame({"tool": pl.Series(_gather(tool, rows)), "name": pl.Series(_gather(name, rows)),
-                          "handoff_to": pl.Series(_gather(handoff_to, rows)), "input": pl.Series(_gather(spans.column("input"), rows))},
-                         schema={"tool": pl.String, "name": pl.String, "handoff_to": pl.String, "input": pl.String})
+                          "handoff_to": pl.Series(_gather(handoff_to, rows)), "input": pl.Series(_gather(spans.column("input"), rows)),
+                          "output": pl.Series(_gather(spans.column("output"), rows))},
+                         schema={"tool": pl.String, "name": pl.String, "handoff_to": pl.String, "input": pl.String,
+                                 "output": pl.String})
     to_agent = pl.col("input").str.json_path_match("$.to_agent")
     called_as = pl.coalesce("tool", "name")
     found = found.select(
@@ -342,6 +349,8 @@ def _handoffs_from_transfer_tools(spans: pa.Table, kind: pa.ChunkedArray,
         pl.coalesce(
             pl.when(called_as == "transfer_to_agent").then(pl.col("input").str.json_path_match("$.agent_name")),
             called_as.str.extract(r"^transfer_to_(.+)$"),
+            pl.when(called_as.str.starts_with("handoff_to_")).then(pl.col("output").str.json_path_match("$.handoff_to")),
+            called_as.str.extract(r"^handoff_to_(.+)$"),
             pl.when(called_as == "handoff").then(to_agent),
             pl.when(called_as.str.contains("^(?:" + _CREW_DELEGATION + ")$")).then(
                 pl.col("input").str.json_path_match("$.coworker")
@@ -364,7 +373,8 @@ def _calls_handoff(called: pa.ChunkedArray) -> np.ndarray:
     """Which names are a handoff tool's (null is not). The whole names by a hash lookup (``is_in``),
     not a regex anchored at both ends: the same rows, ~4x less CPU over every span's tool and name."""
     return _mask(pc.or_kleene(
-        pc.starts_with(called, "transfer_to_"), pc.is_in(called, value_set=_texts(["handoff", *_CREW_DELEGATION.split("|")]))
+        pc.or_kleene(pc.starts_with(called, "transfer_to_"), pc.starts_with(called, "handoff_to_")),
+        pc.is_in(called, value_set=_texts(["handoff", *_CREW_DELEGATION.split("|")])),
     ))
 
 

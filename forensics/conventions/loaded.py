@@ -283,6 +283,16 @@ register(
                 "packages/core/src/observability/types/tracing.ts (SpanType)",
                 "kind=chain (forensics/semconv.py MASTRA_SPAN_KINDS in KIND_BY_VALUE), not unknown",
             ),
+            Signal(
+                "a tool call named handoff_to_<alias> whose result is {\"handoff_to\": <target>} (then a message.send "
+                "span with message.target_id)",
+                "Microsoft Agent Framework (handoff workflows)",
+                "microsoft/agent-framework python/packages/core/agent_framework/_workflows/_handoff.py "
+                "(_create_handoff_tool, _AutoHandoffMiddleware: context.result = {'handoff_to': target}; "
+                "_HANDOFF_TOOL_PATTERN)",
+                "kind=handoff, handoff_to the result's target, else the alias (forensics/finalize.py "
+                "_handoffs_from_transfer_tools, beside transfer_to_<agent>)",
+            ),
         ),
         columns={
             "kind": "human for an AutoGen UserProxyAgent's turn",
