@@ -25,7 +25,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import graph_node_agents
+from . import graph_node_agents, tool_node_owner
 from .arrow_rows import arrow_mask as _arrow_mask
 from .arrow_rows import gather as _gather
 from .arrow_rows import indices as _indices
@@ -228,6 +228,8 @@ def finalize(spans: pa.Table) -> tuple[pa.Table, pa.Table]:
     columns["agent"] = _inherit_agents(spans, columns["kind"], run, parent, ranked, order, columns["agent"])
     if steps is not None and graph_node_agents.lone_steps(columns, steps):
         columns["agent"] = _inherit_agents(spans, columns["kind"], run, parent, ranked, order, columns["agent"])
+    columns["agent"] = tool_node_owner.tools_to_caller(spans, columns["kind"], columns["agent"],
+                                                       _parent_rows(run, parent, ranked, order)())
     del ranked, order, parent
     _release()  # the jumps' and the gathers' temporaries, before the last rewrite
     columns["session_id"] = _fill_sessions(columns["session_id"], run)

@@ -293,6 +293,17 @@ register(
                 "kind=handoff, handoff_to the result's target, else the alias (forensics/finalize.py "
                 "_handoffs_from_transfer_tools, beside transfer_to_<agent>)",
             ),
+            Signal(
+                "the runs of LangGraph's ToolNode (node 'tools', metadata langgraph_node tools) with no agent above "
+                "it, beside the agent node that ran before it under the same parent",
+                "LangGraph (LangSmith, Langfuse, MLflow, OpenLLMetry exports of create_react_agent or any graph "
+                "with a ToolNode)",
+                "langgraph/prebuilt/chat_agent_executor.py (create_react_agent: add_node('agent'), add_node('tools'), "
+                "should_continue routes agent -> tools on tool_calls, add_edge('tools', entrypoint)); "
+                "langgraph/prebuilt/tool_node.py (ToolNode runs the last AIMessage's tool_calls)",
+                "agent = that agent node's agent (forensics/tool_node_owner.py, after inheritance), not 'tools'; "
+                "with no agent node before it, 'tools'",
+            ),
         ),
         columns={
             "kind": "human for an AutoGen UserProxyAgent's turn",

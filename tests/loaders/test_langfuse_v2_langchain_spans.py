@@ -39,17 +39,17 @@ def test_tool_and_node_spans_get_their_kind_tool_and_agent() -> None:
     assert failed["error_message"].to_list() == ["PaymentGatewayError('503 upstream unavailable')"]
 
 
-def test_lone_react_graph_keeps_the_toolnode_as_owner_of_its_tools() -> None:
-    # Near miss (trace f0f0…): no agent above the ToolNode, whose caller is the sibling model node
-    # "agent": the node's name stays the owner of the failed lookup_order (as in the LangSmith
-    # loader), so the failure is not left to no agent.
+def test_lone_react_graph_gives_the_toolnode_to_the_model_node_that_asked() -> None:
+    # Trace f0f0…: no agent above the ToolNode, whose caller is the sibling model node "agent": the
+    # failed lookup_order is that agent's call (forensics/tool_node_owner.py, as in every loader), not
+    # the node's, and not left to no agent.
     df = _observations(forensics.load(PATH), "f0f0f0f0")
     assert [(r["name"], r["kind"], r["agent"]) for r in df.iter_rows(named=True)] == [
         ("LangGraph", "chain", None),
         ("agent", "agent", "agent"),
         ("ChatOpenAI", "llm", "agent"),
-        ("tools", "chain", "tools"),
-        ("lookup_order", "tool", "tools"),
+        ("tools", "chain", "agent"),
+        ("lookup_order", "tool", "agent"),
     ]
 
 

@@ -41,15 +41,15 @@ def test_react_nodes_belong_to_the_agent_graph_they_run_in() -> None:
     ]
 
 
-def test_lone_react_graph_keeps_the_toolnode_as_owner_of_its_tools() -> None:
-    # Near miss: no agent above the ToolNode (its caller is the sibling model node), so the node's
-    # name stays the owner of its tool runs rather than leaving them to nobody; the node itself is no
-    # agent. With no agent above it either, the model node "agent" is the agent.
+def test_lone_react_graph_gives_the_toolnode_to_the_model_node_that_asked() -> None:
+    # No agent above the ToolNode: its caller is the sibling model node "agent" (the agent, with no
+    # agent above it either), whose tool calls the ToolNode ran (chat_agent_executor.py: agent ->
+    # tools -> agent; forensics/tool_node_owner.py); the node itself is no agent. Was owned by "tools".
     assert _rows("dddddddd") == [
         ("LangGraph", "chain", None),
         ("agent", "agent", "agent"),
-        ("tools", "chain", "tools"),
-        ("lookup_order", "tool", "tools"),
+        ("tools", "chain", "agent"),
+        ("lookup_order", "tool", "agent"),
     ]
 
 

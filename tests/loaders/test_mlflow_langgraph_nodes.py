@@ -42,15 +42,15 @@ def _span(n: int, parent: int | None, name: str, span_type: str, node: str | Non
             "events": [], "status": {"code": "STATUS_CODE_OK", "message": ""}, "attributes": attrs}
 
 
-def _trace() -> dict[str, Any]:
+def _trace(tools_at: int = 2) -> dict[str, Any]:
     ask = {"messages": [["user", "Find the 2024 revenue of Acme and write a two-line summary."]]}
     spans = [
         _span(1, None, "LangGraph", "CHAIN", None, 0, **{"mlflow.spanInputs": ask}),
         _span(2, 1, "__start__", "CHAIN", "__start__", 0),
         _span(3, 1, "researcher", "CHAIN", "researcher", 1),
         _span(4, 3, "ChatOpenAI", "CHAT_MODEL", "researcher", 1),
-        _span(5, 1, "tools", "CHAIN", "tools", 2),
-        _span(6, 5, "search_web", "TOOL", "tools", 2, **{"mlflow.spanInputs": "{'query': 'Acme 2024 revenue'}"}),
+        _span(5, 1, "tools", "CHAIN", "tools", tools_at),
+        _span(6, 5, "search_web", "TOOL", "tools", tools_at, **{"mlflow.spanInputs": "{'query': 'Acme 2024 revenue'}"}),
         _span(7, 1, "route", "CHAIN", "route", 3),  # a router: a node with no model call under it
         _span(8, 1, "writer", "CHAIN", "writer", 4),
         _span(9, 8, "RunnableSequence", "CHAIN", "writer", 4),
@@ -61,9 +61,9 @@ def _trace() -> dict[str, Any]:
             "data": {"spans": spans}}
 
 
-def _rows(tmp_path: Path) -> dict[str, list[tuple[str, str | None, str | None]]]:
+def _rows(tmp_path: Path, tools_at: int = 2) -> dict[str, list[tuple[str, str | None, str | None]]]:
     path = tmp_path / "langgraph_trace.json"
-    path.write_text(json.dumps(_trace()))
+    path.write_text(json.dumps(_trace(tools_at)))
     result = forensics.load(path)
     assert result.report.files[0].format == "mlflow"
     found: dict[str, list[tuple[str, str | None, str | None]]] = {}
@@ -82,10 +82,19 @@ def test_a_node_with_a_model_call_under_it_is_an_agent(tmp_path: Path) -> None:
 
 def test_near_miss_the_toolnode_a_router_and_the_graph_are_no_agents(tmp_path: Path) -> None:
     rows = _rows(tmp_path)
-    # The ToolNode beside the agent (no agent above it) owns its tool runs by its name, as in the
-    # LangSmith and Langfuse loaders; it is never an agent span.
-    assert rows["tools"] == [("chain", "tools", None)]
-    assert rows["search_web"] == [("tool", "tools", "search_web")]
+    # The ToolNode beside the agent (no agent above it) is never an agent span; it ran the tool calls
+    # of the agent node before it, researcher (chat_agent_executor.py routes agent -> tools -> agent;
+    # forensics/tool_node_owner.py), whose calls they are (they were owned by "tools").
+    assert rows["tools"] == [("chain", "researcher", None)]
+    assert rows["search_web"] == [("tool", "researcher", "search_web")]
     assert rows["route"][0][0] == "chain"
     assert rows["LangGraph"] == [("chain", None, None)]
     assert rows["__start__"] == [("chain", None, None)]
+
+
+def test_near_miss_a_toolnode_before_any_agent_node_keeps_its_name(tmp_path: Path) -> None:
+    # The ToolNode ran first (at 0: no agent node beside it had run, so none asked for its calls):
+    # nothing better names who called the tools than the node.
+    rows = _rows(tmp_path, tools_at=0)
+    assert rows["tools"] == [("chain", "tools", None)]
+    assert rows["search_web"] == [("tool", "tools", "search_web")]

@@ -127,13 +127,14 @@ def test_a_supervisors_agent_owns_its_react_nodes(tmp_path: Path) -> None:
 
 
 def test_a_lone_react_graph_is_its_model_node(tmp_path: Path) -> None:
-    # create_react_agent alone: the model node "agent" is the agent; its ToolNode beside it owns the tools.
+    # create_react_agent alone: the model node "agent" is the agent; its ToolNode beside it runs that
+    # agent's tool calls (forensics/tool_node_owner.py; was owned by "tools").
     spans = [_root(), _task(_id(2), ROOT, "agent", 2), _chat(_id(3), _id(2), "agent", 2),
              _task(_id(4), ROOT, "tools", 3), _tool(_id(5), _id(4), "search", "tools", 3)]
     rows = _load(tmp_path, spans)
     assert rows[_id(2)] == ("agent", "agent")
     assert rows[_id(3)] == ("llm", "agent")
-    assert rows[_id(5)] == ("tool", "tools")
+    assert rows[_id(5)] == ("tool", "agent")
 
 
 def test_a_handoff_target_is_an_agent(tmp_path: Path) -> None:
