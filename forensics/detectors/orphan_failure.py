@@ -62,7 +62,9 @@ class OrphanFailure(Detector):
             # client that resent an HTTP request outside any agent owned it) is not unowned.
             .join(unhandled_failures(ctx), on=["run_id", "span_id"], how="semi")
         )
-        orphans = pl.concat([orphans.select("run_id", "span_id"), _modelless_job_failures(ctx)]).unique()
+        orphans = pl.concat(
+            [orphans.select("run_id", "span_id"), _modelless_job_failures(ctx), _unended_run_failures(ctx)]
+        ).unique()
         orphans = ctx.spans.lazy().join(orphans, on=["run_id", "span_id"], how="semi")
         return per_run_finding(
             orphans,
@@ -107,4 +109,42 @@ def _modelless_job_failures(ctx: Context) -> pl.LazyFrame:
         .join(jobs, on="run_id", how="semi")
         .select("run_id", pl.col("decisive_span_id").alias("span_id"))
         .drop_nulls()
+    )
+
+
+def _unended_run_failures(ctx: Context) -> pl.LazyFrame:
+    """``run_id, span_id``: the failed model call that ended a run whose agent span was never
+    exported (the run's work under a parent absent from the export: ``unexported_runs``).
+
+    smolagents re-raises a model call's failure out of the run (huggingface/smolagents
+    ``src/smolagents/agents.py``: ``_step_stream`` wraps the model's exception in
+    ``AgentGenerationError``, and the step loop's ``except AgentGenerationError as e: raise e``, where
+    every other ``AgentError`` is recorded on the step and the loop goes on); the OpenInference run
+    wrapper then records the exception on the run span and re-raises without ending it
+    (Arize-ai/openinference ``openinference-instrumentation-smolagents`` ``_wrappers.py``
+    ``_RunWrapper``), so the agent span, the owner, is never exported. What remains is the step,
+    failed by the exception leaving its ``start_as_current_span`` block, over the failed model
+    call, with nothing after them. Such a failure had no owner: no agent in the export holds it,
+    and nothing took it up. The signal that the run died of it rather than was cut mid-way by the
+    export: the failure left the step (the step failed, its own parent never exported) and it is
+    the run's last work. A failure the step kept (a tool's error fed back as an observation, the
+    step OK) or one work followed (the next step, a retry) is a run still going."""
+    from forensics.detectors.unexported import unexported_runs
+
+    s = ctx.spans.lazy()
+    hung = unexported_runs(ctx).lazy()
+    exported = s.select("run_id", pl.col("span_id").alias("parent_id"))
+    # The step the failure left: failed itself, under a parent the export never held.
+    steps = (
+        s.filter(pl.col("failed") & pl.col("parent_id").is_not_null() & pl.col("agent").is_null())
+        .join(exported, on=["run_id", "parent_id"], how="anti")
+        .select("run_id", pl.col("span_id").alias("parent_id"))
+    )
+    work = s.filter(~pl.col("http_attempt").fill_null(False)).join(hung, on="run_id", how="semi")
+    return (
+        work.filter(pl.col("seq") == pl.col("seq").max().over("run_id"))
+        .filter((pl.col("kind") == "llm") & pl.col("failed") & pl.col("agent").is_null())
+        .join(steps, on=["run_id", "parent_id"], how="semi")
+        .join(unhandled_failures(ctx), on=["run_id", "span_id"], how="semi")
+        .select("run_id", "span_id")
     )

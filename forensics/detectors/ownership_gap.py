@@ -20,6 +20,7 @@ from forensics.detectors.readdressed_handoffs import readdressed
 from forensics.detectors.refused_handoffs import refused_handoffs
 from forensics.detectors.registry import register
 from forensics.detectors.ticket_followup import answered_by_reference, taken_later
+from forensics.detectors.unanswered_asks import asked_person_and_hung
 from forensics.policy import Threshold
 
 __all__ = ["TICKET_ASSIGNED", "TRANSFER_CONFIRMED", "delegations", "dangling_handoffs", "not_taken_up"]
@@ -553,11 +554,15 @@ class Limbo(Detector):
             .filter(pl.col("handoff_target").is_not_null() | pl.col("is_escalation"))
         )
         what = (
-            pl.when(pl.col("is_escalation"))
+            pl.when(pl.col("asked_tool").is_not_null())
+            .then(pl.format("a question to a person through {}, asked by {} {} and never answered", pl.col("asked_tool"), pl.col("kind"), txt(pl.col("call"))))
+            .when(pl.col("is_escalation"))
             .then(pl.format("an escalation through {} {}", pl.col("kind"), txt(pl.col("call"))))
             .otherwise(pl.format("a handoff to {}", txt(pl.col("handoff_target"))))
         )
-        last = pl.concat([last, _suspended_on_pause(ctx, open_runs)], how="diagonal_relaxed")
+        # A run the export shows hung on a question to a person (unanswered_asks).
+        asked = asked_person_and_hung(ctx).join(last.select("run_id"), on="run_id", how="anti")
+        last = pl.concat([last, _suspended_on_pause(ctx, open_runs), asked], how="diagonal_relaxed")
         return last.select(
             finding(
                 "run_id",
