@@ -21,6 +21,7 @@ from forensics.detectors.refused_handoffs import refused_handoffs
 from forensics.detectors.registry import register
 from forensics.detectors.ticket_followup import answered_by_reference, taken_later
 from forensics.detectors.unanswered_asks import asked_person_and_hung
+from forensics.detectors.unconsumed_queues import unconsumed_handoffs
 from forensics.policy import Threshold
 
 __all__ = ["TICKET_ASSIGNED", "TRANSFER_CONFIRMED", "delegations", "dangling_handoffs", "not_taken_up"]
@@ -324,12 +325,14 @@ class UnacknowledgedEscalation(Detector):
             paging.select("run_id", pl.col("parent_k").alias("span_k")).unique(), on=["run_id", "span_k"], how="anti"
         ).filter(pl.col("seq") == pl.col("seq").min().over("run_id", pl.col("incident_key").list.sort()))
         named = pl.concat(
-            [pending_approvals(s, cols), s.filter(pl.col("is_escalation") & ~pl.col("failed")).select(cols), opened.select(cols)]
+            [pending_approvals(s, cols), s.filter(pl.col("is_escalation") & ~pl.col("failed")).select(cols), opened.select(cols),
+             unconsumed_handoffs(ctx, cols)],
+            how="diagonal_relaxed",
         )
         # A page sent as a plain HTTP request (paging.http_pages: POST events.pagerduty.com/v2/enqueue);
         # the tool call that made the request is the page, judged once.
         # Collected once: seven parts below read it, and as a plan each computed it again.
-        esc = pl.concat([named, http_pages(s, cols)]).unique(["run_id", "span_id"], keep="first").collect().lazy()
+        esc = pl.concat([named, http_pages(s, cols)], how="diagonal_relaxed").unique(["run_id", "span_id"], keep="first").collect().lazy()
         # The person who asked (the speaker of the run's first human message) writing again is the
         # requester waiting, not the queue or on-call the work was escalated to taking it ("it's
         # been 40 minutes and nobody called"); for a pause the person asked is that requester.
@@ -454,7 +457,7 @@ class UnacknowledgedEscalation(Detector):
             .then(pl.format("a pause for a person's decision at {} {}", pl.col("kind"), txt(pl.col("call"))))
             .when(pl.col("kind") == "handoff")
             .then(pl.format("a handoff to {}", txt(pl.col("handoff_target"))))
-            .otherwise(pl.format("{} {}", pl.col("kind"), txt(pl.col("call"))))
+            .otherwise(pl.format("{} {}{}", pl.col("kind"), txt(pl.col("call")), pl.col("queue_note").fill_null("")))
         )
         why = (
             pl.when(pl.col("n_ack").is_null())
