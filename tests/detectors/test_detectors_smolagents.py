@@ -366,6 +366,31 @@ def test_a_report_whose_wrapper_reached_the_manager_is_read_even_cut_short() -> 
     assert found(t, "unread_delegate_report").height == 0
 
 
+def _unnamed_delegate(table: pl.DataFrame) -> pl.DataFrame:
+    """The table as loaded when the delegate's task carried no name (an application's own
+    ``prompt_templates["managed_agent"]["task"]``, huggingface/smolagents ``src/smolagents/agents.py``
+    ``MultiStepAgent.__call__`` fills it): the sub-run is the instrumentation's ``ToolCallingAgent.run``
+    (openinference ``_RunWrapper``: ``f"{instance.__class__.__name__}.run"``), the manager still
+    lists ``search_agent`` (``smolagents.managed_agents.0.name``) and its code calls it so."""
+    task = '{"task": "Find the tallest building in Oslo and its height in metres.", "stream": false, "reset": true}'
+    sub = (pl.col("kind") == "agent") & pl.col("parent_id").is_not_null()
+    return table.with_columns(
+        pl.when(sub).then(pl.lit(task)).otherwise(pl.col("input")).alias("input"),
+        pl.when(pl.col("agent") == "search_agent").then(pl.lit("ToolCallingAgent.run")).otherwise(pl.col("agent")).alias("agent"),
+    )
+
+
+def test_a_report_of_a_delegate_named_by_its_class_is_read_by_the_managers_name_for_it() -> None:
+    # The observation summarised (only the code shows the print), the sub-run named by its class:
+    # `report = search_agent(...)` then `print(report)` is the call of that run, printed: read.
+    summary = "Execution logs:\n(report, 412 chars)\nLast output from code snippet:\nNone"
+    t = _unnamed_delegate(_observation(spans("smol_managed_agent_report_used"), 1, summary))
+    assert found(t, "unread_delegate_report").height == 0
+    # The same with the print taken out of the code: still unread, named by its class.
+    f = found(_unprinted_code(t), "unread_delegate_report")
+    assert f.height == 1 and "ToolCallingAgent.run" in f.get_column("explanation").item()
+
+
 # --- a parse-error storm until the step limit ------------------------------------------------------
 
 
