@@ -34,6 +34,7 @@ from forensics.conventions import (  # noqa: F401
     raised,
     replies,
     rollups,
+    scheduled_jobs,
     search,
     sent_messages,
     sub_agent_requests,

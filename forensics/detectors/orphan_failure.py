@@ -128,7 +128,12 @@ def _unended_run_failures(ctx: Context) -> pl.LazyFrame:
     and nothing took it up. The signal that the run died of it rather than was cut mid-way by the
     export: the failure left the step (the step failed, its own parent never exported) and it is
     the run's last work. A failure the step kept (a tool's error fed back as an observation, the
-    step OK) or one work followed (the next step, a retry) is a run still going."""
+    step OK) or one work followed (the next step, a retry) is a run still going.
+
+    And only in a scheduled job (conventions ``scheduled_job``: its resource names a Kubernetes
+    CronJob or Job): a service's request has a caller, which receives the exception ``agent.run``
+    raised and answers the request with it; the failure is then missing_fallback's alone
+    (unhandled_error, stall). A Job's pod has nobody to receive it."""
     from forensics.detectors.unexported import unexported_runs
 
     s = ctx.spans.lazy()
@@ -140,7 +145,10 @@ def _unended_run_failures(ctx: Context) -> pl.LazyFrame:
         .join(exported, on=["run_id", "parent_id"], how="anti")
         .select("run_id", pl.col("span_id").alias("parent_id"))
     )
-    work = s.filter(~pl.col("http_attempt").fill_null(False)).join(hung, on="run_id", how="semi")
+    work = (
+        s.filter(~pl.col("http_attempt").fill_null(False) & pl.col("scheduled_job"))
+        .join(hung, on="run_id", how="semi")
+    )
     return (
         work.filter(pl.col("seq") == pl.col("seq").max().over("run_id"))
         .filter((pl.col("kind") == "llm") & pl.col("failed") & pl.col("agent").is_null())

@@ -12,7 +12,8 @@ e``), every other ``AgentError`` is kept on the step and the loop goes on;
 ``src/smolagents/default_tools.py``: ``UserInputTool`` (``user_input``) blocks on ``input()``.
 open-telemetry/opentelemetry-collector-contrib ``exporter/clickhouseexporter/exporter_traces.go``:
 the JSONEachRow columns. The OpenTelemetry SDK exports a span only once it ended
-(``BatchSpanProcessor.on_end``).
+(``BatchSpanProcessor.on_end``). open-telemetry/opentelemetry-collector-contrib
+``processor/k8sattributesprocessor``: ``k8s.cronjob.name`` on a scheduled job's resource.
 """
 
 from __future__ import annotations
@@ -101,13 +102,31 @@ _TR = "6e0000000000000000000000000000a1"
 _401 = "AuthenticationError: Error code: 401 - Access token is missing, invalid, audience is incorrect, or have expired."
 
 
-def test_a_model_call_failure_that_killed_the_run_has_no_owner(tmp_path: Path) -> None:
-    rows = [*_step_one(_TR),
+def _in_cronjob(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows as a scheduled job exports them: the resource names its Kubernetes CronJob
+    (``k8s.cronjob.name``, OpenTelemetry's k8s resource conventions; the collector's
+    k8sattributesprocessor adds it from the pod's owner)."""
+    return [{**r, "ResourceAttributes": {**r["ResourceAttributes"], "k8s.cronjob.name": "nightly-recon"}} for r in rows]
+
+
+def _died() -> list[dict[str, Any]]:
+    return [*_step_one(_TR),
             _step(_TR, "b000000000000002", _RUN, 2, 6.5, 2.2, "", error=f"AgentGenerationError: Error in generating model output:\n{_401}"),
             _model(_TR, "c000000000000002", "b000000000000002", 6.6, "", error=_401)]  # fmt: skip
-    found = _found(_write(tmp_path, rows), _TR)
+
+
+def test_a_model_call_failure_that_killed_a_scheduled_run_has_no_owner(tmp_path: Path) -> None:
+    found = _found(_write(tmp_path, _in_cronjob(_died())), _TR)
     assert found.get("orphan_failure") == "c000000000000002"
     assert found.get("unhandled_error") == "c000000000000002"
+
+
+def test_near_miss_in_a_service_the_caller_receives_what_run_raised(tmp_path: Path) -> None:
+    # The same death in a service's request: the exception agent.run raised reaches the handler that
+    # called it, which answers the request with it. Missing fallback, not a failure nobody owns.
+    found = _found(_write(tmp_path, _died()), _TR)
+    assert "orphan_failure" not in found
+    assert found.get("unhandled_error") == "c000000000000002" and found.get("stall") == "c000000000000002"
 
 
 def test_near_miss_a_tool_failure_the_step_kept_is_a_run_going_on(tmp_path: Path) -> None:
@@ -119,7 +138,7 @@ def test_near_miss_a_tool_failure_the_step_kept_is_a_run_going_on(tmp_path: Path
             _model(_TR, "c000000000000002", "b000000000000002", 6.6, code),
             _tool(_TR, "d000000000000002", "b000000000000002", 9.0, "query_warehouse", {"sql": "SELECT SUM(amount) FROM charges"}, "",
                   error="OperationalError: statement timeout")]  # fmt: skip
-    assert "orphan_failure" not in _found(_write(tmp_path, rows), _TR)
+    assert "orphan_failure" not in _found(_write(tmp_path, _in_cronjob(rows)), _TR)
 
 
 def test_near_miss_a_streamed_run_ends_its_span_and_owns_the_failure(tmp_path: Path) -> None:
@@ -130,7 +149,7 @@ def test_near_miss_a_streamed_run_ends_its_span_and_owns_the_failure(tmp_path: P
             *_step_one(_TR),
             _step(_TR, "b000000000000002", _RUN, 2, 6.5, 2.2, "", error=f"AgentGenerationError: {_401}"),
             _model(_TR, "c000000000000002", "b000000000000002", 6.6, "", error=_401)]  # fmt: skip
-    found = _found(_write(tmp_path, rows), _TR)
+    found = _found(_write(tmp_path, _in_cronjob(rows)), _TR)
     assert "orphan_failure" not in found
     assert found.get("unhandled_error") == "c000000000000002"
 
