@@ -239,24 +239,40 @@ _TARGETED = r"^I (?:clicked '(.+?)'\.|typed '(.+?)' into the browser address bar
 _TARGET_PREFIXES = ("I clicked '", "I typed '")
 
 
+#: A FileSurfer's view of a local file (the markdown browser's page: autogen-magentic-one
+#: ``agents/file_surfer/file_surfer.py`` and autogen-ext ``agents/file_surfer/_file_surfer.py`` open
+#: the path the model wrote into ``open_local_file`` and answer "Address: file:///p\nTitle: ...\n
+#: Viewport position: Showing page i of n."): group 1 the path.
+_FILE_VIEW = r"^Address: file://(/\S+)\n"
+
+
 def _instructed(out: pl.DataFrame) -> pl.DataFrame:
     """``instructed``: the step is a web surfer's click or address-bar visit whose target the
     latest orchestrator instruction to it (or the request) named, word for word (every word of the
-    target is in them): the surfer did what it was told, so the page it opened was the orchestrator's
-    choice; what the surfer then made of the page is its own. Read on the few targeted rows only."""
+    target is in them), or a file surfer's view of a local file whose path that instruction or the
+    request named (``_FILE_VIEW``): the surfer did what it was told, so the page or file it opened was
+    the orchestrator's (or the user's) choice; what the surfer then made of it is its own. Read on the
+    few targeted rows only."""
     text = pl.col("output").fill_null("")
-    # A literal prefix scan first (most span tables hold no surfer action): the regex on those rows only.
-    prefixed = pl.any_horizontal(text.str.starts_with(p) for p in _TARGET_PREFIXES)
-    if not bool(out.select(prefixed.any()).item()):
-        return out.with_columns(instructed=pl.lit(False))
-    targeted = prefixed & text.str.contains(_TARGETED)
-    if not bool(out.select(targeted.any()).item()):
-        return out.with_columns(instructed=pl.lit(False))
     told = pl.when(pl.col("kind") == "handoff").then(pl.col("output")).forward_fill().over("_rk")
     told_to = pl.when(pl.col("kind") == "handoff").then(pl.col("handoff_to")).forward_fill().over("_rk")
     task = pl.when(pl.col("step") == 0).then(pl.col("output")).forward_fill().over("_rk")
+    # What the step's agent was told: the latest instruction to it, and the request.
+    said = pl.concat_str(
+        pl.when(told_to == pl.col("agent")).then(told).otherwise(pl.lit("")),
+        task.fill_null(""),
+        separator="\n",
+    )
+    out = _file_views_instructed(out, said)
+    # A literal prefix scan first (most span tables hold no surfer action): the regex on those rows only.
+    prefixed = pl.any_horizontal(text.str.starts_with(p) for p in _TARGET_PREFIXES)
+    if not bool(out.select(prefixed.any()).item()):
+        return out.with_columns(instructed=pl.col("_file_told")).drop("_file_told")
+    targeted = prefixed & text.str.contains(_TARGETED)
+    if not bool(out.select(targeted.any()).item()):
+        return out.with_columns(instructed=pl.col("_file_told")).drop("_file_told")
     rows = (
-        out.with_columns(_told=told, _told_to=told_to, _task=task)
+        out.with_columns(_said=said.str.to_lowercase())
         .filter(targeted)
         .select(
             "run_id",
@@ -265,13 +281,7 @@ def _instructed(out: pl.DataFrame) -> pl.DataFrame:
             .str.to_lowercase()
             .str.extract_all(r"[a-z0-9]+")
             .alias("_w"),
-            pl.concat_str(
-                pl.when(pl.col("_told_to") == pl.col("agent")).then(pl.col("_told")).otherwise(pl.lit("")),
-                pl.col("_task").fill_null(""),
-                separator="\n",
-            )
-            .str.to_lowercase()
-            .alias("_said"),
+            "_said",
         )
         .explode("_w")
         .drop_nulls("_w")
@@ -283,6 +293,33 @@ def _instructed(out: pl.DataFrame) -> pl.DataFrame:
             .alias("instructed")
         )
     )
+    return (
+        out.join(rows, on=["run_id", "step"], how="left")
+        .with_columns(instructed=pl.col("instructed").fill_null(False) | pl.col("_file_told"))
+        .drop("_file_told")
+    )
+
+
+def _file_views_instructed(out: pl.DataFrame, said: pl.Expr) -> pl.DataFrame:
+    """``_file_told``: the step is a file view (``_FILE_VIEW``) of a path that ``said`` (what its agent
+    was told: the latest instruction to it, and the request) names whole. A literal scan first."""
+    text = pl.col("output").fill_null("")
+    views = text.str.starts_with("Address: file://")
+    if not bool(out.select(views.any()).item()):
+        return out.with_columns(_file_told=pl.lit(False))
+    # Named whole: the path not followed by more of a path (".../a.xlsx" names no ".../a.xlsx.bak").
+    whole = pl.lit(r"(?:$|[^\w/.-]|\.(?:\s|$))")
+    rows = (
+        out.with_columns(_said=said)
+        .filter(views)
+        .select("run_id", "step", "_said", text.str.extract(_FILE_VIEW, 1).alias("_path"))
+        .drop_nulls("_path")
+        .select(
+            "run_id",
+            "step",
+            pl.col("_said").str.contains(pl.col("_path").str.escape_regex() + whole).alias("_file_told"),
+        )
+    )
     return out.join(rows, on=["run_id", "step"], how="left").with_columns(
-        pl.col("instructed").fill_null(False)
+        pl.col("_file_told").fill_null(False)
     )

@@ -1,0 +1,103 @@
+"""Small Magentic-One histories for attribution tests, in ``autogen-magentic-one``'s naming, written
+from its emitting code (microsoft/autogen ``python/packages/autogen-magentic-one/src/autogen_magentic_one/``):
+``agents/orchestrator.py``'s ``LedgerOrchestrator`` logs "Initial plan:\\n" + the synthesize prompt
+(``orchestrator_prompts.py``: "1. GIVEN OR VERIFIED FACTS" ... "Here is the plan to follow as best as
+possible:"), "Updated Ledger:\\n" + the progress ledger JSON (``ORCHESTRATOR_LEDGER_PROMPT``'s five
+keys, each ``{reason, answer}``) as ``Orchestrator (thought)``, the ledger's ``instruction_or_question``
+as ``Orchestrator (-> X)``, "Request satisfied." and the ``_prepare_final_answer`` message as
+``Orchestrator (final answer)``; ``agents/file_surfer/file_surfer.py`` answers with the markdown
+browser's viewport ("Address: file:///p\\nTitle: ...\\nViewport position: Showing page i of n.\\n
+=======================\\n" + the file as markdown); the Coder answers with a fenced script and the
+ComputerTerminal with the script's stdout. The task is step 0 (``human``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+TEAM = (
+    "WebSurfer: A helpful assistant with access to a web browser.\n"
+    "Coder: A helpful and general-purpose AI assistant that has strong language skills, Python skills, "
+    "and Linux command line skills.\n"
+    "ComputerTerminal: A computer terminal that performs no other action than running Python scripts.\n"
+    "FileSurfer: An agent that can handle local files.\n"
+)
+
+
+def plan(task: str, given: str, steps: str) -> dict[str, str]:
+    """The "Initial plan:" message (``ORCHESTRATOR_SYNTHESIZE_PROMPT`` with the closed-book facts)."""
+    text = (
+        "Initial plan:\n\nWe are working to address the following user request:\n\n"
+        f"{task}\n\n\nTo answer this request we have assembled the following team:\n\n{TEAM}\n\n"
+        "Here is an initial fact sheet to consider:\n\n1. GIVEN OR VERIFIED FACTS\n"
+        f"{given}\n\n2. FACTS TO LOOK UP\n- None.\n\n3. FACTS TO DERIVE\n- None.\n\n"
+        "4. EDUCATED GUESSES\n- None.\n\n\nHere is the plan to follow as best as possible:\n\n"
+        f"{steps}\n"
+    )
+    return {"content": text, "role": "assistant", "name": "Orchestrator (thought)"}
+
+
+def ledger(satisfied: bool, reason: str, speaker: str, instruction: str) -> dict[str, str]:
+    """An "Updated Ledger:" message (the progress ledger JSON)."""
+    body = {
+        "is_request_satisfied": {"reason": reason, "answer": satisfied},
+        "is_in_loop": {"reason": "We are not repeating the same requests.", "answer": False},
+        "is_progress_being_made": {"reason": "The last step added new information.", "answer": True},
+        "next_speaker": {"reason": f"{speaker} is best placed to act next.", "answer": speaker},
+        "instruction_or_question": {"reason": "This is the next step of the plan.", "answer": instruction},
+    }
+    return {
+        "content": "Updated Ledger:\n" + json.dumps(body, indent=2),
+        "role": "assistant",
+        "name": "Orchestrator (thought)",
+    }
+
+
+def tell(agent: str, instruction: str) -> list[dict[str, str]]:
+    """The ledger choosing ``agent`` and the ``Orchestrator (-> agent)`` instruction it broadcasts."""
+    return [
+        ledger(False, "The requested value has not yet been found.", agent, instruction),
+        {"content": instruction, "role": "assistant", "name": f"Orchestrator (-> {agent})"},
+    ]
+
+
+def said(agent: str, text: str) -> dict[str, str]:
+    return {"content": text, "role": "user" if agent == "ComputerTerminal" else "assistant", "name": agent}
+
+
+def file_view(path: str, body: str, page: int = 1, pages: int = 1) -> dict[str, str]:
+    """The FileSurfer's viewport of a local file (file_surfer.py ``_get_browser_state``)."""
+    text = (
+        f"Address: file://{path}\nTitle: None\nViewport position: Showing page {page} of {pages}.\n"
+        f"=======================\n{body}"
+    )
+    return said("FileSurfer", text)
+
+
+def accept(reason: str, answer: str) -> list[dict[str, str]]:
+    """The ledger that finds the request satisfied, "Request satisfied." and the final answer."""
+    return [
+        ledger(True, reason, "WebSurfer", "No further action is needed."),
+        {"content": "Request satisfied.", "role": "assistant", "name": "Orchestrator (thought)"},
+        {"content": answer, "role": "assistant", "name": "Orchestrator (final answer)"},
+    ]
+
+
+def write(tmp_path: Path, run_id: str, task: str, history: list[dict[str, str]], **labels: Any) -> Path:
+    """The run as a Who&When-schema file (``history[0]`` is the task) for the ag2-history loader."""
+    doc = {
+        "is_correct": False,
+        "question": task,
+        "question_ID": run_id,
+        "level": "1",
+        "ground_truth": labels.get("ground_truth", ""),
+        "history": [{"content": task, "role": "user", "name": "human"}, *history],
+        "mistake_agent": labels.get("agent", ""),
+        "mistake_step": str(labels.get("step", "")),
+        "mistake_reason": "",
+        "system_prompt": {},
+    }
+    path = tmp_path / f"{run_id}.json"
+    path.write_text(json.dumps(doc))
+    return path

@@ -1,0 +1,72 @@
+"""A FileSurfer's view of the file it was told to open shows that file; what the surfer then reads
+off it is its own (forensics.attribution.steps ``_instructed``, read by the answer traces'
+``_taken_up``). Histories from Magentic-One's emitting code (tests/m1_history.py: microsoft/autogen
+``autogen-magentic-one`` ``agents/orchestrator.py`` and ``agents/file_surfer/file_surfer.py``, whose
+``_get_browser_state`` answers "Address: file:///p" / "Viewport position: Showing page i of n.")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from m1_history import accept, file_view, plan, said, tell, write
+
+from forensics.attribution import attribute
+from forensics.load import load
+
+TASK = (
+    "The attached PDF is the 2022 water quality report of the Town of Avonlea. What was the highest "
+    "detected level of nitrate, in mg/L? The attached file path is: /workspace/avonlea_wqr.pdf"
+)
+PAGE = (
+    "Town of Avonlea Water Department\n2022 Annual Drinking Water Quality Report\n\n"
+    "Nitrate levels in 2022 remained below the limit of 10 mg/L. The average nitrate level across "
+    "our wells was 2.1 mg/L.\n"
+)
+
+
+def _history(opened: str) -> list[dict[str, str]]:
+    return [
+        plan(
+            TASK, "- The report is the attached PDF.", "- FileSurfer: open the report.\n- Report the value."
+        ),
+        *tell(
+            "FileSurfer",
+            f"Please open {'/workspace/avonlea_wqr.pdf' if opened == 'named' else 'the report'}.",
+        ),
+        file_view("/workspace/avonlea_wqr.pdf", PAGE, 1, 3),
+        *tell(
+            "FileSurfer", "Please find the detected contaminants table and tell me the highest nitrate level."
+        ),
+        said(
+            "FileSurfer", "The report says the nitrate level was 2.1 mg/L, so the highest level is 2.1 mg/L."
+        ),
+        *accept(
+            "The FileSurfer found the highest nitrate level, 2.1 mg/L.", "The highest level was 2.1 mg/L."
+        ),
+    ]
+
+
+def _named(tmp_path: Path, history: list[dict[str, str]], task: str = TASK) -> tuple[str, int, str]:
+    (row,) = attribute(load(write(tmp_path, "m1-file-view", task, history), format="ag2-history")).to_dicts()
+    return row["decisive_agent"], row["decisive_step"], row["attribution_rule"]
+
+
+def test_a_file_opened_as_told_is_not_where_the_surfer_took_its_figure_up(tmp_path: Path) -> None:
+    # The instruction (step 3) names the file; its first page (step 4) holds the average 2.1; the
+    # surfer's own report (step 7) calls it the highest: the report is where the figure was taken up.
+    assert _named(tmp_path, _history("named")) == ("FileSurfer", 7, "accepted_wrong_answer")
+
+
+def test_a_file_the_surfer_chose_itself_holds_the_figure_it_showed(tmp_path: Path) -> None:
+    # Near miss: neither the instruction nor the request names the path the surfer opened: opening
+    # it was the surfer's own choice, and its view is where the figure entered the run.
+    task = TASK.replace(" The attached file path is: /workspace/avonlea_wqr.pdf", " It is in /workspace.")
+    assert _named(tmp_path, _history("unnamed"), task) == ("FileSurfer", 4, "accepted_wrong_answer")
+
+
+def test_a_file_named_only_as_the_prefix_of_the_opened_path_is_not_told(tmp_path: Path) -> None:
+    # Near miss: the request names /workspace/avonlea_wqr.pdf; the surfer opened a longer path that
+    # begins with it (a backup copy): not the file it was given.
+    history = _history("unnamed")
+    history[3] = file_view("/workspace/avonlea_wqr.pdf.bak", PAGE, 1, 3)
+    assert _named(tmp_path, history) == ("FileSurfer", 4, "accepted_wrong_answer")
