@@ -134,7 +134,8 @@ Evidence:
   put to them was not). A split year (``2019-20``) names both of its years.
 * ``instruction_unbacked_figure``: the first ``Orchestrator (-> X)`` instruction that hands a worker a
   figure (two digits or more, not a year, not a power of ten) that neither the request nor any earlier
-  message of the team held (ledgers aside: they write the instruction; a URL's digits are no figure),
+  message of the team held (ledgers aside: they write the instruction; a URL's digits are no figure;
+  a search results page's snippet counts only while it is the team's latest finding),
   and that later code computed with: the orchestrator mis-copied or invented it. The ledger that wrote it is blamed; it wins over
   ``VALUE_TRACES`` (the code computed what it was handed).
 * ``source_contradicts_task``: a worker's observation (a surfer's page or file view) that names only

@@ -22,11 +22,13 @@ from forensics.attribution.common import (
     _FACT_NAME,
     _FACT_NUMBER,
     _FILE_AGENT,
+    _SEARCH_PAGE,
     _STATISTIC_PARTS,
     _STATISTICS,
     _WEB_AGENT,
     _no_rows,
     _numbers,
+    _page_url,
     _pick,
     _years,
 )
@@ -295,7 +297,9 @@ def _instruction_unbacked_figures(s: pl.DataFrame) -> pl.DataFrame:
     """The first orchestrator instruction (after the last replan) that hands a worker a figure (two
     digits or more, not a year) that neither the request nor any earlier message of the team held
     (the plan's included; the ledgers', which write the instruction, not; a URL's digits are no
-    figure), and that later code used: the orchestrator mis-copied or invented the figure the worker then computed with
+    figure; nor a search results page, once a worker had gone on from it: the snippet was passed over),
+    and that later code used: the orchestrator mis-copied or invented the figure the worker then
+    computed with
     (``LedgerOrchestrator`` writes the ``instruction_or_question``, the Coder's code takes it as given:
     autogen_magentic_one/agents/orchestrator.py, coder.py). The ledger that wrote it is blamed."""
     told = _told(s)
@@ -318,12 +322,27 @@ def _instruction_unbacked_figures(s: pl.DataFrame) -> pl.DataFrame:
         return _pick(_no_rows(s), "instruction_unbacked_figure", 4)
     runs = handed.select("run_id").unique()
     team = s.join(runs, on="run_id", how="semi")
-    said = figures(team.filter(~pl.col("meta") | (pl.col("step") == 0))).select(
-        "run_id", pl.col("step").alias("_at"), "_v"
+    # A search engine's results page lists a figure among other snippets (MultimodalWebSurfer's
+    # web_search opens https://www.bing.com/search?q=...): handing it on is taking it up as the
+    # latest finding, but not once a worker has since gone on to another step (the surfer opened
+    # the source and read it): a snippet handed on over that reading was mis-copied.
+    listed = _page_url().fill_null("").str.contains(_SEARCH_PAGE)
+    said = (
+        figures(team.filter(~pl.col("meta") | (pl.col("step") == 0)))
+        .join(team.select("run_id", "step", _listed=listed), on=["run_id", "step"])
+        .select("run_id", pl.col("step").alias("_at"), "_v", "_listed")
+    )
+    last_worker = (
+        told.select("run_id", "step")
+        .join(team.filter(pl.col("worker")).select("run_id", pl.col("step").alias("_w")), on="run_id")
+        .filter(pl.col("_w") < pl.col("step"))
+        .group_by("run_id", "step")
+        .agg(pl.col("_w").max().alias("_last"))
     )
     held = (
         handed.join(said, on=["run_id", "_v"])
-        .filter(pl.col("_at") < pl.col("step"))
+        .join(last_worker, on=["run_id", "step"], how="left")
+        .filter((pl.col("_at") < pl.col("step")) & (~pl.col("_listed") | (pl.col("_at") == pl.col("_last"))))
         .select("run_id", "step", "_v")
     )
     used = (

@@ -1,0 +1,83 @@
+"""What a Magentic-One instruction may state without a worker having found it, and what it may not
+(forensics.attribution.instruction_rules ``instruction_unbacked_figure``). Histories from Magentic-One's emitting
+code (tests/m1_history.py: microsoft/autogen ``autogen-magentic-one`` ``agents/orchestrator.py`` and
+``orchestrator_prompts.py``'s synthesize prompt, ``agents/multimodal_web_surfer/multimodal_web_surfer.py``'s
+"I typed '...' into '0'." / "I clicked '...'." / "Here is a screenshot of [title](url).", whose
+``web_search`` opens https://www.bing.com/search?q=..., and ``coder.py``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from m1_history import accept, plan, said, tell, write
+
+from forensics.attribution import attribute
+from forensics.load import load
+
+HIKE = (
+    "A hiker walks the whole Coastal Ridge Trail of Pelican Bluffs State Park one way at 3.2 km/h, plus a "
+    "45-minute lunch break. Using the length on the park's official trail page, how many hours will the hike "
+    "take? Round to one decimal place."
+)
+SEARCH = (
+    "I typed 'Pelican Bluffs Coastal Ridge Trail' into '0'.\n\nHere is a screenshot of [Pelican Bluffs Coastal "
+    "Ridge Trail - Search](https://www.bing.com/search?q=Pelican+Bluffs+Coastal+Ridge+Trail&form=QBLH). The "
+    "viewport shows 22% of the webpage, and is positioned at the top of the page.\nAutomatic OCR of the page "
+    "screenshot has detected the following text:\n\nCoastal Ridge Trail - Pelican Bluffs State Park (official "
+    "site)\nhttps://parks.example.gov/pelican-bluffs/coastal-ridge\nCoastal Ridge Trail - AllTrails\n"
+    "14.8 km loop with the return via the dunes\n"
+)
+PAGE = (
+    "I clicked 'Coastal Ridge Trail - Pelican Bluffs State Park (official site)'.\n\nHere is a screenshot of "
+    "[Coastal Ridge Trail](https://parks.example.gov/pelican-bluffs/coastal-ridge). The viewport shows 55% of "
+    "the webpage, and is positioned at the top of the page.\nAutomatic OCR of the page screenshot has detected "
+    "the following text:\n\nCoastal Ridge Trail\nLength: 18.4 km one way, Lighthouse Trailhead to North Cove\n"
+)
+CODE = "```python\nprint(round(14.8 / 3.2 + 45 / 60, 1))\n```"
+
+
+def _hike(
+    read_the_page: bool = True,
+    plan_step: str = "compute the hike's hours",
+    task: str = HIKE,
+    given: str = "- Speed 3.2 km/h; one 45-minute break.",
+) -> list[dict[str, str]]:
+    opened = [
+        *tell("WebSurfer", "Please open the official park page and read the one-way length."),
+        said("WebSurfer", PAGE),
+    ]
+    return [
+        plan(task, given, f"- WebSurfer: find the length.\n- Coder: {plan_step}."),
+        *tell("WebSurfer", "Please search for the official Coastal Ridge Trail page."),
+        said("WebSurfer", SEARCH),
+        *(opened if read_the_page else []),
+        *tell("Coder", "The trail is 14.8 km one way. Please compute 14.8 / 3.2 + 45 minutes in hours."),
+        said("Coder", CODE),
+        *tell("ComputerTerminal", "Please run the Coder's script."),
+        said("ComputerTerminal", "5.4\n"),
+        *accept("The hike takes 5.4 hours.", "The hike takes about 5.4 hours."),
+    ]
+
+
+def _row(tmp_path: Path, task: str, history: list[dict[str, str]]) -> dict[str, object]:
+    (row,) = attribute(load(write(tmp_path, "m1-givens", task, history), format="ag2-history")).to_dicts()
+    return row
+
+
+def test_an_instruction_handing_on_a_snippet_the_surfer_had_read_past(tmp_path: Path) -> None:
+    # The results page (step 4) lists an AllTrails 14.8 km loop; the surfer then opens the official page
+    # (step 7: 18.4 km one way); the instruction to the Coder (step 9) hands it 14.8 and the code computes
+    # with it: the ledger that wrote the instruction (step 8) took the snippet over the surfer's reading.
+    row = _row(tmp_path, HIKE, _hike())
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        "Orchestrator",
+        8,
+        "instruction_unbacked_figure",
+    )
+
+
+def test_an_instruction_handing_on_the_latest_snippet(tmp_path: Path) -> None:
+    # Near miss: the results page is the surfer's latest step: handing its figure on takes up the
+    # team's latest finding, which is no mis-copy.
+    row = _row(tmp_path, HIKE, _hike(read_the_page=False))
+    assert row["attribution_rule"] != "instruction_unbacked_figure"
