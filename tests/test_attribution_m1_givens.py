@@ -1,5 +1,5 @@
 """What a Magentic-One instruction may state without a worker having found it, and what it may not
-(forensics.attribution.instruction_rules ``instruction_unbacked_figure``). Histories from Magentic-One's emitting
+(forensics.attribution.instruction_rules ``instruction_unbacked_figure``, plan_rules ``_assumed_values``). Histories from Magentic-One's emitting
 code (tests/m1_history.py: microsoft/autogen ``autogen-magentic-one`` ``agents/orchestrator.py`` and
 ``orchestrator_prompts.py``'s synthesize prompt, ``agents/multimodal_web_surfer/multimodal_web_surfer.py``'s
 "I typed '...' into '0'." / "I clicked '...'." / "Here is a screenshot of [title](url).", whose
@@ -81,3 +81,37 @@ def test_an_instruction_handing_on_the_latest_snippet(tmp_path: Path) -> None:
     # team's latest finding, which is no mis-copy.
     row = _row(tmp_path, HIKE, _hike(read_the_page=False))
     assert row["attribution_rule"] != "instruction_unbacked_figure"
+
+
+CENSUS = "What was the 2019 population estimate of Teton County, Wyoming, per the US Census Bureau?"
+
+
+def _census(instruction: str, report: str) -> list[dict[str, str]]:
+    return [
+        plan(CENSUS, "- County: Teton County, Wyoming.", "- WebSurfer: look up the estimate.\n- Report it."),
+        *tell("WebSurfer", "Please search census.gov for the county's population."),
+        said("WebSurfer", "I could not open census.gov: the page did not load."),
+        *tell("WebSurfer", instruction),
+        said("WebSurfer", report),
+        *accept("The WebSurfer gave the population, 23,100.", "The population was 23,100."),
+    ]
+
+
+def test_an_instruction_asking_for_a_best_estimate_instead(tmp_path: Path) -> None:
+    # The orchestrator (ledger at step 5) has the surfer make the figure up: the run's answer is a guess.
+    history = _census("Please give your best estimate instead.", "My estimate is 23,100 residents.")
+    row = _row(tmp_path, CENSUS, history)
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        "Orchestrator",
+        5,
+        "unverified_accepted",
+    )
+
+
+def test_an_instruction_asking_for_a_published_estimate(tmp_path: Path) -> None:
+    # Near miss: "the 2019 population estimate" is the published figure the request names.
+    history = _census(
+        "Please open the Census Bureau's 2019 population estimate table for the county.",
+        "The 2019 population estimate table lists Teton County, Wyoming at 23,100.",
+    )
+    assert _row(tmp_path, CENSUS, history)["attribution_rule"] != "unverified_accepted"

@@ -112,7 +112,7 @@ Evidence:
   or the value its reason states was first reported by a worker message that said so, or that a
   worker called a part of a larger whole in the words of paging through a list ("the first 10 of
   24", "showing 1-10 of 24");
-  or an ``Orchestrator (-> X)`` instruction told a worker to assume or guess one. The orchestrator at
+  or an ``Orchestrator (-> X)`` instruction told a worker to assume, guess or give its best estimate of one. The orchestrator at
   that ledger is blamed, ahead of where the value came from (``VALUE_TRACES``).
 * ``plan_unbacked_fact``: a plan ("Initial plan:" / "New plan:", ORCHESTRATOR_SYNTHESIZE_PROMPT)
   whose given-or-verified facts or plan bullets hold a number that neither the task nor any earlier

@@ -113,8 +113,10 @@ _CLAIMED_ACCESS = (
     r"\bI(?: have|'ve)(?: (?:now|already|successfully))* (?:retrieved|accessed|located|obtained|downloaded|fetched|"
     r"visited|searched|browsed|scraped|opened|looked up)\b"
 )
-#: An orchestrator instruction to take a value as given without finding it.
-_ASSUME = r"(?i)\b(?:assume|assuming|guess)\b"
+#: An orchestrator instruction to take a value as given without finding it, or to make it up ("give
+#: your best estimate instead", "a rough estimate will do"; not "the 2019 population estimate", a
+#: published figure's name).
+_ASSUME = r"(?i)\b(?:assume|assuming|guess)\b|\b(?:best|rough|educated|ballpark) estimate\b"
 #: Any number (the answer a ledger accepts may be one digit); commas dropped before comparing.
 _ANY_NUMBER = r"\b\d[\d,.]*\d\b|\b\d\b"
 #: A number standing alone (two digits or more; not inside a date, a URL, a version or a name):
