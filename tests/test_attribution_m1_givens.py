@@ -1,5 +1,6 @@
-"""What a Magentic-One instruction may state without a worker having found it, and what it may not
-(forensics.attribution.instruction_rules ``instruction_unbacked_figure``, plan_rules ``_assumed_values``). Histories from Magentic-One's emitting
+"""What a Magentic-One plan or instruction may state without a worker having found it, and what it may
+not (forensics.attribution.plan_rules ``plan_unbacked_fact``, instruction_rules
+``instruction_unbacked_figure``, plan_rules ``_assumed_values``). Histories from Magentic-One's emitting
 code (tests/m1_history.py: microsoft/autogen ``autogen-magentic-one`` ``agents/orchestrator.py`` and
 ``orchestrator_prompts.py``'s synthesize prompt, ``agents/multimodal_web_surfer/multimodal_web_surfer.py``'s
 "I typed '...' into '0'." / "I clicked '...'." / "Here is a screenshot of [title](url).", whose
@@ -12,6 +13,9 @@ from pathlib import Path
 from m1_history import accept, plan, said, tell, write
 
 from forensics.attribution import attribute
+from forensics.attribution.plan_rules import _plan_unbacked_facts
+from forensics.attribution.steps import _steps
+from forensics.classify import _as_spans
 from forensics.load import load
 
 HIKE = (
@@ -62,6 +66,30 @@ def _hike(
 def _row(tmp_path: Path, task: str, history: list[dict[str, str]]) -> dict[str, object]:
     (row,) = attribute(load(write(tmp_path, "m1-givens", task, history), format="ag2-history")).to_dicts()
     return row
+
+
+def _plan_facts(tmp_path: Path, task: str, history: list[dict[str, str]]) -> list[int]:
+    steps = _steps(_as_spans(load(write(tmp_path, "m1-plan", task, history), format="ag2-history")))
+    return _plan_unbacked_facts(steps).get_column("decisive_step").to_list()
+
+
+def test_a_plan_restating_the_requests_minutes_in_hours_invents_nothing(tmp_path: Path) -> None:
+    # The plan computes with 0.75 h: the request's 45-minute break in the unit of the sum.
+    assert _plan_facts(tmp_path, HIKE, _hike(plan_step="compute length / 3.2 + 0.75 hours")) == []
+
+
+def test_a_plan_stating_a_figure_no_unit_of_the_request_gives(tmp_path: Path) -> None:
+    # Near miss: 0.5 h is no restatement of 45 minutes (nor of 3.2 km/h): the plan invented it.
+    assert _plan_facts(tmp_path, HIKE, _hike(plan_step="compute length / 3.2 + 0.5 hours")) == [1]
+
+
+def test_a_plan_restating_a_time_and_an_ordinal_of_the_request(tmp_path: Path) -> None:
+    # "1:05.00" is 65.00 s and "10th" is rank 10: restated, not invented.
+    task = "How many swimmers in the 10th lane group swam 100 m faster than 1:05.00?"
+    history = _hike(plan_step="count times under 65.00 s in rank 10", task=task, given="- A swim.")
+    assert _plan_facts(tmp_path, task, history) == []
+    history = _hike(plan_step="count times under 66.00 s in rank 11", task=task, given="- A swim.")
+    assert _plan_facts(tmp_path, task, history) == [1]
 
 
 def test_an_instruction_handing_on_a_snippet_the_surfer_had_read_past(tmp_path: Path) -> None:

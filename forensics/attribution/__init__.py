@@ -116,7 +116,8 @@ Evidence:
   that ledger is blamed, ahead of where the value came from (``VALUE_TRACES``).
 * ``plan_unbacked_fact``: a plan ("Initial plan:" / "New plan:", ORCHESTRATOR_SYNTHESIZE_PROMPT)
   whose given-or-verified facts or plan bullets hold a number that neither the task nor any earlier
-  message held: a fact sheet inventing a given, or a replan swapping a learned fact for a guess.
+  message held: a fact sheet inventing a given, or a replan swapping a learned fact for a guess (a
+  quantity of the task in another unit, "45 minutes" as 0.75 h, is no such number).
 * ``plan_relied_on``: a ledger whose reason rests a claim on the plan or its fact sheet ("Per the fact
   sheet, ...") where the claim is a line of the plan's given-or-verified facts or educated guesses
   that the request does not state: the plan in force at that ledger is blamed.

@@ -17,13 +17,15 @@ from forensics.attribution.common import (
     _numbers,
     _pick,
 )
+from forensics.attribution.value_forms import is_restated, restated_figures
 
 
 def _plan_unbacked_facts(s: pl.DataFrame) -> pl.DataFrame:
     """A plan that acts on a fact nobody established: an orchestrator plan (Magentic-One's "Initial
     plan:" / "New plan:") whose given-or-verified facts or plan bullets hold a number of two digits
     or more that neither the task nor any earlier message held (a fact sheet inventing a "given"
-    fact, or a replan replacing a learned fact with a guess). The plan is the decisive step."""
+    fact, or a replan replacing a learned fact with a guess), nor is a quantity of the task restated
+    in another unit (value_forms.restated_figures). The plan is the decisive step."""
     plans = s.filter(pl.col("plan_msg") & ~pl.col("human"))
     if plans.height == 0:
         return _pick(_no_rows(s), "plan_unbacked_fact", 5)
@@ -42,9 +44,12 @@ def _plan_unbacked_facts(s: pl.DataFrame) -> pl.DataFrame:
         .unique()
     )
     first_seen = _numbers(s).group_by("run_id", "_n").agg(pl.col("step").min().alias("_first"))
+    # A quantity of the request restated in another unit ("a 45-minute break" as 0.75 h, "1:05.00" as
+    # 65.00 s, "the 10th" as rank 10) is given, not invented.
+    given = restated_figures(s.filter(pl.col("step") == 0), pl.col("output"))
     novel = (
-        claimed.join(first_seen, on=["run_id", "_n"])
-        .filter(pl.col("_first") == pl.col("step"))
+        is_restated(claimed.join(first_seen, on=["run_id", "_n"]), given)
+        .filter((pl.col("_first") == pl.col("step")) & ~pl.col("_restated"))
         .group_by("run_id", "step")
         .agg(pl.col("_n").sort().str.join(", ").alias("_facts"))
         .sort("run_id", "step")

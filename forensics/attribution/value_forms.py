@@ -8,6 +8,11 @@ asks for YYYY-MM-DD. Its figures 2025 and 20 were held; its month 06 was held as
 month named next to a day ("June 20", "20 June", "Jun. 20th"), so a restated date is not read as a
 figure the answer composed. A capitalised month name without a day next to it ("in May") is not a
 date and gives nothing.
+
+A plan restates the request's quantities in the unit its steps compute with (``ORCHESTRATOR_SYNTHESIZE_PROMPT``'s
+fact sheet and plan: "a 45-minute break" is 0.75 h in "length / 3.2 + 0.75"; a time of "1:05.00" is
+65.00 s): ``restated_figures`` gives, for a text, the figures it holds and their restatements in another
+unit of time or of ten's powers, so such a figure is not read as one the plan invented.
 """
 
 from __future__ import annotations
@@ -36,4 +41,61 @@ def month_numbers(text: pl.Expr) -> pl.Expr:
     ).str.strip_chars_end(".")
     return text.str.extract_all(_DATED_MONTH).list.eval(
         word.replace_strict(_MONTH_WORDS, default=None, return_dtype=pl.Int64).cast(pl.String)
+    )
+
+
+#: Unit factors a quantity is restated by: time (seconds, minutes, hours, days, weeks) and ten's powers.
+_UNIT_FACTORS: Final = (
+    60.0, 1 / 60, 3600.0, 1 / 3600, 24.0, 1 / 24, 1440.0, 1 / 1440, 7.0, 1 / 7,
+    10.0, 0.1, 100.0, 0.01, 1000.0, 0.001,
+)  # fmt: skip
+#: A number with an ordinal suffix ("10th", "3rd"): it names that number.
+_ORDINAL = r"\b(\d+)(?:st|nd|rd|th)\b"
+#: A time written with a colon ("1:05.00", "2:30"): minutes and seconds (or hours and minutes).
+_CLOCK = r"\b(\d{1,2}):([0-5]\d(?:\.\d+)?)\b"
+
+
+def restated_figures(frame: pl.DataFrame, text: pl.Expr) -> pl.DataFrame:
+    """``run_id, _v``: the values (floats) ``text`` holds per row of ``frame`` (a ``run_id`` column):
+    its plain numbers, its ordinals' numbers ("10th": 10), its colon times as one unit ("1:05.00":
+    65.0), and each of them times every ``_UNIT_FACTORS`` factor."""
+    src = text.fill_null("")
+    plain = src.str.replace_all(",", "").str.extract_all(r"\d+(?:\.\d+)?")
+    ordinal = src.str.extract_all(_ORDINAL).list.eval(pl.element().str.extract(r"(\d+)", 1))
+    clock = src.str.extract_all(_CLOCK).list.eval(
+        (
+            pl.element().str.extract(_CLOCK, 1).cast(pl.Float64) * 60
+            + pl.element().str.extract(_CLOCK, 2).cast(pl.Float64)
+        ).cast(pl.String)
+    )
+    values = (
+        frame.select("run_id", plain.list.concat(ordinal).list.concat(clock).alias("_v"))
+        .explode("_v")
+        .drop_nulls("_v")
+        .select("run_id", pl.col("_v").cast(pl.Float64, strict=False))
+        .drop_nulls("_v")
+        .unique()
+    )
+    factors = pl.DataFrame({"_f": [1.0, *_UNIT_FACTORS]})
+    return (
+        values.join(factors, how="cross").select("run_id", (pl.col("_v") * pl.col("_f")).alias("_v")).unique()
+    )
+
+
+def is_restated(figures: pl.DataFrame, restated: pl.DataFrame) -> pl.DataFrame:
+    """``figures`` (``run_id``, ``_n``: a number as text) joined with ``_restated``: whether ``_n`` is
+    one of ``restated``'s values (within a relative 1e-9)."""
+    keyed = figures.with_row_index("_ri").with_columns(_x=pl.col("_n").cast(pl.Float64, strict=False))
+    hit = (
+        keyed.drop_nulls("_x")
+        .join(restated, on="run_id")
+        .filter((pl.col("_x") - pl.col("_v")).abs() <= 1e-9 * pl.col("_x").abs().clip(lower_bound=1.0))
+        .select("_ri")
+        .unique()
+        .with_columns(_restated=pl.lit(True))
+    )
+    return (
+        keyed.join(hit, on="_ri", how="left")
+        .with_columns(pl.col("_restated").fill_null(False))
+        .drop("_ri", "_x")
     )
