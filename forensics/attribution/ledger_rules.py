@@ -22,6 +22,7 @@ from forensics.attribution.common import (
     _pick,
     _taken_up,
 )
+from forensics.attribution.value_forms import roundings
 
 #: A count of nothing in words ("None of the aircraft ...", "zero entries"): the 0 a ledger may state.
 _ZERO_WORD = r"(?i)\b(?:none|zero)\b"
@@ -73,9 +74,13 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
     # The ledger's own reason may say the value is an approximation ("about 125,000 visitors"): the
     # orchestrator accepted a value it knew was not established.
     # (only an approximation of the answer itself: "64 km plus some 40 km" approximates an input).
+    # (Not a rounding: "about 122.4 days" for a page's 122.3874, rounded as asked, restates a value a
+    # worker established.)
+    workers = _numbers(s.filter((pl.col("step") > 0) & pl.col("worker")))
     approx = (
         accepted.select(
             "run_id",
+            pl.col("step").alias("_ledger"),
             pl.when(pl.col("accepts"))
             .then(pl.col("_reason").fill_null("").str.extract_all(_ESTIMATE))
             .otherwise(pl.col("_reason").fill_null("").str.extract_all(_APPROX))
@@ -85,6 +90,10 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
         .drop_nulls("_n")
         .with_columns(pl.col("_n").str.extract(_ANY_NUMBER, 0).str.replace_all(",", ""))
         .join(_answer_numbers(s), on=["run_id", "_n"], how="semi")
+    )
+    rounded = roundings(approx, workers).filter(pl.col("step") < pl.col("_ledger"))
+    approx = (
+        approx.join(rounded.select("run_id", "_n").unique(), on=["run_id", "_n"], how="anti")
         .select("run_id")
         .unique()
         .with_columns(_approx=pl.lit(True))
@@ -183,7 +192,10 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
         .filter(pl.col("_text").str.contains(pl.col("_n"), literal=True))
         .select("run_id", "_ledger", "_n", "step")
     )
-    number_hits = stated.join(seen, on=["run_id", "_n"]).select("run_id", "_ledger", "_n", "step")
+    # The final answer's figure rounded as the answer writes it is held where the finer figure was.
+    number_hits = pl.concat(
+        [stated.join(seen, on=["run_id", "_n"]), roundings(stated_final, seen)], how="diagonal"
+    ).select("run_id", "_ledger", "_n", "step")
     hits = _holders(
         pl.concat([number_hits, name_hits], how="vertical").filter(pl.col("step") < pl.col("_ledger")),
         s,

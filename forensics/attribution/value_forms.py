@@ -13,6 +13,11 @@ A plan restates the request's quantities in the unit its steps compute with (``O
 fact sheet and plan: "a 45-minute break" is 0.75 h in "length / 3.2 + 0.75"; a time of "1:05.00" is
 65.00 s): ``restated_figures`` gives, for a text, the figures it holds and their restatements in another
 unit of time or of ten's powers, so such a figure is not read as one the plan invented.
+
+The final answer also rounds a figure a worker read to the precision the request asks ("Round to one
+decimal place": a page's 122.3874 days comes back as "about 122.4"): ``roundings`` finds, for stated
+figures, the earlier figures they round, so the rounded figure is traced to the step that held it
+and its "about" is read as the rounding's, not as a value nobody established.
 """
 
 from __future__ import annotations
@@ -98,4 +103,28 @@ def is_restated(figures: pl.DataFrame, restated: pl.DataFrame) -> pl.DataFrame:
         keyed.join(hit, on="_ri", how="left")
         .with_columns(pl.col("_restated").fill_null(False))
         .drop("_ri", "_x")
+    )
+
+
+def roundings(stated: pl.DataFrame, held: pl.DataFrame) -> pl.DataFrame:
+    """``stated`` (``run_id``, ``_n`` and any other columns) joined with the rows of ``held``
+    (``run_id``, ``step``, ``_n``: figures steps held) whose figure ``stated``'s rounds: it has more
+    decimals than the stated figure and rounds to it at the stated figure's decimals (27844.1 to 27844,
+    122.3874 to 122.4). A figure held as it is stated is no rounding of it."""
+    places = pl.col("_n").str.extract(r"\.(\d+)$", 1).str.len_chars().fill_null(0)
+    figures = stated.with_columns(_d=places, _v=pl.col("_n").cast(pl.Float64, strict=False)).drop_nulls("_v")
+    finer = held.select(
+        "run_id",
+        "step",
+        pl.col("_n").cast(pl.Float64, strict=False).alias("_x"),
+        places.alias("_xd"),
+    ).drop_nulls("_x")
+    scale = 10.0 ** pl.col("_d")
+    return (
+        figures.join(finer, on="run_id")
+        .filter(
+            (pl.col("_xd") > pl.col("_d"))
+            & (((pl.col("_x") * scale).round(0) / scale - pl.col("_v")).abs() < 1e-9)
+        )
+        .drop("_d", "_v", "_x", "_xd")
     )
