@@ -82,6 +82,8 @@ EXPECTED = {
         "tests_claimed_passing",
         # "Tests pass" about a test run sent to the background and never read (background_shells.py).
         "unread_background_tests",
+        # A list result's page reported as the whole set, the next page never read (unread_pages.py).
+        "unread_pages",
     },
     # A writer/critic loop of model calls with no round cap (issue 13); one sub-agent (an
     # Agent.as_tool) called with the same request over and over (issue 13, sub_agent_calls.py).
