@@ -289,6 +289,7 @@ def failure_handling(ctx: Context) -> pl.DataFrame:
 
 
 def _failure_handling(ctx: Context) -> pl.DataFrame:
+    from forensics.detectors.batch_results import whole_batch_claimed
     from forensics.detectors.error_reading import answered_with_error
     from forensics.detectors.error_shapes import found_another_way, relayed_error
     from forensics.detectors.ignored_errors import ignored_tool_errors, lost_with_ignored
@@ -349,6 +350,10 @@ def _failure_handling(ctx: Context) -> pl.DataFrame:
     aborted = aborted_by_caller(ctx).select("run_id", "span_id", pl.lit(True).alias("_aborted"))
     inside_ok = inside_returned_model_call(ctx, rows)
     told = told_spans(ctx, rows)
+    # A batch whose items partly failed, under an answer that states its whole size and not the
+    # split ("All 40 invoices now carry the credit" over 36 credited, 4 failed): a fault word in
+    # that answer ("the October outage list") told nobody of the failed items (batch_results).
+    whole = whole_batch_claimed(ctx.runs.lazy(), rows).select("run_id", "span_id", pl.lit(True).alias("_whole"))
     runs = ctx.runs.lazy().select(
         "run_id",
         "structured_failure",
@@ -366,6 +371,7 @@ def _failure_handling(ctx: Context) -> pl.DataFrame:
         .join(aborted, on=["run_id", "span_id"], how="left")
         .join(inside_ok, on=["run_id", "span_id"], how="left")
         .join(told, on=["run_id", "span_id"], how="left")
+        .join(whole, on=["run_id", "span_id"], how="left")
         .join(runs, on="run_id", how="left")
         # The whole request sent again as the session's next run (session_retry): every failure of
         # the run that ended in error is an attempt of it.
@@ -390,7 +396,7 @@ def _failure_handling(ctx: Context) -> pl.DataFrame:
     )
     reported = (
         pl.col("says_failure") | pl.col("told_span_id").is_not_null() | pl.col("_answer_id").is_not_null()
-    )
+    ) & ~pl.col("_whole").fill_null(False)
     how = (
         pl.when(recovered_by_retry)
         .then(pl.lit("retry"))

@@ -32,6 +32,7 @@ from forensics.detectors.base import (
     Stages,
     on_rows,
 )
+from forensics.detectors.batch_results import bulk_error_rows
 from forensics.detectors.facts import run_facts
 from forensics.detectors.person_signals import (
     NOT_ACKNOWLEDGED,
@@ -216,7 +217,8 @@ def _answers_agent(df: pl.DataFrame, human: pl.Expr) -> pl.Series:
 def _error_shaped(df: pl.DataFrame, policy: Policy) -> pl.Series:
     """Results (tool, retriever, handoff outputs) shaped as an error: ERROR_SHAPED; a side-effecting
     tool's own not-done flag (NOT_DONE_FLAG, not a get-or-create's existing object); with
-    ``policy.empty_result_is_error``, an empty result of a read. The result rows are taken out once
+    ``policy.empty_result_is_error``, an empty result of a read; an Elasticsearch ``_bulk`` body
+    with failed operations, on any step but a model call (batch_results.bulk_error_rows). The result rows are taken out once
     and every test reads them there, then the hits are scattered back: each test taken out on its
     own (on_rows) filtered and gathered the outputs again and evaluated its mask twice, ~3x the
     regexes' own cost (issue 15 item 4)."""
@@ -267,7 +269,7 @@ def _error_shaped(df: pl.DataFrame, policy: Policy) -> pl.Series:
     not_done = rows.filter(se).filter(
         (out.str.contains(NOT_DONE_FLAG) & ~_existing_returned(out)) | write_verdict_failed(out, pl.col("args"))
     )
-    hits = pl.concat([rows.filter(shaped).get_column("_row"), not_done.get_column("_row")])
+    hits = pl.concat([rows.filter(shaped).get_column("_row"), not_done.get_column("_row"), bulk_error_rows(df)]).unique()
     return pl.repeat(False, df.height, dtype=pl.Boolean, eager=True).scatter(hits, True).alias("error_shaped")
 
 

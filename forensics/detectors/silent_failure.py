@@ -289,6 +289,8 @@ class ErrorAsData(Detector):
                 .then(pl.lit("retriever"))
                 .when(pl.col("kind") == "agent")
                 .then(pl.lit("delegated agent"))
+                .when(pl.col("kind") == "chain")
+                .then(pl.lit("step"))
                 .otherwise(pl.lit("tool")),
                 txt(pl.col("call")),
                 shown,

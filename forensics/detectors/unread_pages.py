@@ -33,6 +33,7 @@ from typing import Final
 import polars as pl
 
 from forensics.detectors.base import Context, Detector, finding, hms, txt
+from forensics.detectors.batch_results import stated_numbers
 from forensics.detectors.registry import register
 
 #: A key or value quoted as JSON writes it, escaped inside JSON text, or as a Python repr.
@@ -59,13 +60,6 @@ PARTIAL_TOLD: Final = (
     r"(?i)\b(?:first|only|page[sd]?|paginat\w*|more|remain\w*|rest|partial\w*|at\s+least|so\s+far|truncat\w*|"
     r"additional|further|incomplete|subset|sample|showing|shown|top|next|cursor|limit\w*|capped|up\s+to)\b"
 )
-
-
-def _numbers(text: pl.Expr) -> pl.Expr:
-    """The whole numbers written in ``text`` (thousands commas dropped), as a list of integers."""
-    return text.str.extract_all(r"\d[\d,]*\d|\d").list.eval(
-        pl.element().str.replace_all(",", "").cast(pl.Int64, strict=False)
-    )
 
 
 def unread_pages(ctx: Context) -> pl.LazyFrame:
@@ -111,7 +105,7 @@ def unread_pages(ctx: Context) -> pl.LazyFrame:
         .select(
             "run_id",
             pl.coalesce("answer_span_id", "final_span_id").alias("answer_id"),
-            _numbers(pl.col("final_output")).alias("_said"),
+            stated_numbers(pl.col("final_output")).alias("_said"),
             pl.col("final_output").str.contains(PARTIAL_TOLD).fill_null(False).alias("_partial_told"),
         )
     )
