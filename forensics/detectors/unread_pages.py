@@ -46,6 +46,10 @@ MORE_PAGES: Final = (
     rf"|next_token|nextToken|@odata\.nextLink|nextLink|next_link|nextRecordsUrl|next_offset|nextOffset|next_url|nextUrl)"
     rf"{_Q}\s*:\s*(?:{_Q}[^\"'\\\s]|[1-9])"
     rf"|{_Q}links{_Q}\s*:\s*\{{[^{{}}]*{_Q}next{_Q}\s*:\s*{_Q}[^\"'\\\s]"
+    # Django REST framework's PageNumberPagination / LimitOffsetPagination: "next" the next page's
+    # URL (null on the last); HubSpot CRM v3's "paging": {"next": {"after": ...}} (absent on the last).
+    rf"|{_Q}next{_Q}\s*:\s*{_Q}https?://"
+    rf"|{_Q}paging{_Q}\s*:\s*\{{\s*{_Q}next{_Q}\s*:\s*\{{"
 )
 #: The total the result announces (the whole set, not the page): its value is group 1.
 TOTAL: Final = (

@@ -116,3 +116,32 @@ def test_near_miss_the_last_page_an_answer_with_no_count_or_with_both(tmp_path: 
     tools = [_tool(1, "searchTickets", {"query": "status:solved"}, page)]
     assert _findings(tmp_path, tools, "9 tickets match; I closed 4 of them.").filter(
         pl.col("detector") == "unread_pages").height == 0  # fmt: skip
+
+
+MORE = [
+    '{"object": "list", "data": [{"id": "ch_1"}], "has_more": true}',  # Stripe list object
+    '{"results": [{"id": 1}], "next_page": "https://acme.zendesk.com/api/v2/search.json?page=2", "count": 9}',  # Zendesk
+    '{"files": [{"id": "1Ab"}], "nextPageToken": "~!!~AI9FV7Q"}',  # Google AIP-158
+    '{"value": [{"id": "u1"}], "@odata.nextLink": "https://graph.microsoft.com/v1.0/users?$skiptoken=X"}',  # Graph
+    '{"totalSize": 512, "done": false, "nextRecordsUrl": "/services/data/v61.0/query/01gD-2000", "records": []}',  # Salesforce
+    '{"data": [{"id": "1"}], "links": {"self": "/a?page[number]=1", "next": "/a?page[number]=2"}}',  # JSON:API
+    '{"count": 40, "next": "https://api.example.org/accounts/?page=2", "previous": null, "results": []}',  # DRF
+    '{"results": [{"id": "51"}], "paging": {"next": {"after": "NTI1Cg", "link": "?after=NTI1Cg"}}}',  # HubSpot CRM v3
+    '{"ok": true, "members": ["U1"], "response_metadata": {"next_cursor": "dXNlcjpVMEc5V0ZYTlo="}}',  # Slack
+]
+LAST = [
+    '{"object": "list", "data": [{"id": "ch_1"}], "has_more": false}',
+    '{"results": [{"id": 1}], "next_page": null, "count": 1}',
+    '{"files": [{"id": "1Ab"}]}',
+    '{"totalSize": 2, "done": true, "records": []}',
+    '{"count": 2, "next": null, "previous": null, "results": []}',
+    '{"ok": true, "members": ["U1"], "response_metadata": {"next_cursor": ""}}',
+    '{"title": "Chapter 2", "next": "chapter-3"}',  # a record's own "next" field, no URL
+]
+
+
+def test_more_pages_reads_each_apis_own_page_metadata() -> None:
+    from forensics.detectors.unread_pages import MORE_PAGES
+
+    said = pl.Series([*MORE, *LAST]).str.contains(MORE_PAGES).to_list()
+    assert said == [True] * len(MORE) + [False] * len(LAST)
