@@ -35,22 +35,34 @@ def exit_code_answer(df: pl.DataFrame) -> pl.Expr:
     return (tool_failed & program.str.contains(_EXIT_ONE_ANSWERS) & said.str.contains(_EXIT_ONE)).fill_null(False)
 
 
+#: Methods that send something for the server to keep or act on (RFC 9110 section 9.3: POST, PUT,
+#: PATCH). Answered 404 Not Found or 410 Gone, the write had nowhere to land: a Slack incoming
+#: webhook whose channel was archived answers a POST 410 ``channel_is_archived`` and posts
+#: nothing. A read (GET, HEAD) answered so learned that the thing is not there; a DELETE found it
+#: gone already (idempotent, section 9.2.2).
+_WRITE_METHODS: Final = ("POST", "PUT", "PATCH")
+
+
 def not_found_answer(df: pl.DataFrame) -> pl.Expr:
-    """An HTTP client request answered 404 Not Found or 410 Gone inside a tool call that returned
-    normally: the tool read the answer ("no such order"). OpenTelemetry marks every 4xx on a
-    client span as an error (semantic-conventions docs/http/http-spans.md, Status: 4xx SHOULD be
-    Error for SpanKind.CLIENT); whether it was one is the caller's to say, and it did not fail."""
-    answered = pl.col("failed") & pl.col("_cv_http_method").is_not_null() & pl.col("http_status").is_in([404, 410])
+    """An HTTP client request that read (not a write: :data:`_WRITE_METHODS`) answered 404 Not
+    Found or 410 Gone inside a tool call that returned normally: the tool read the answer ("no such
+    order"). OpenTelemetry marks every 4xx on a client span as an error (semantic-conventions
+    docs/http/http-spans.md, Status: 4xx SHOULD be Error for SpanKind.CLIENT; open-telemetry/
+    opentelemetry-js-contrib plugins/node/instrumentation-undici/src/undici.ts onResponseHeaders:
+    ERROR at 400 and up); whether it was one is the caller's to say, and it did not fail. A write
+    so answered did not land, however the tool returned (a Mastra step that caught the 410 and
+    returned ``posted: true``): that stays a failure for the error rules to judge."""
+    answered = (
+        pl.col("failed")
+        & pl.col("_cv_http_method").is_not_null()
+        & ~pl.col("_cv_http_method").str.to_uppercase().is_in(_WRITE_METHODS)
+        & pl.col("http_status").is_in([404, 410])
+    )
     # Most nights hold no such request: the set of normal tool calls is only built when one does.
     if not df.select(answered.fill_null(False).any()).item():
         return pl.lit(False)
     ok_calls = df.filter(pl.col("kind").is_in(["tool", "retriever"]) & ~pl.col("failed")).get_column("span_k")
-    return (
-        pl.col("failed")
-        & pl.col("_cv_http_method").is_not_null()
-        & pl.col("http_status").is_in([404, 410])
-        & pl.col("parent_k").is_in(ok_calls.implode())
-    ).fill_null(False)
+    return (answered & pl.col("parent_k").is_in(ok_calls.implode())).fill_null(False)
 
 
 #: The answer of an API to a create whose object is there already: Kubernetes' Status reason

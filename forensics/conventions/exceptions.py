@@ -398,9 +398,9 @@ register(
                 "failed=false (the command answered)",
             ),
             Signal(
-                "HTTP client span answered 404 / 410 (status Error: every 4xx on a client span) inside a tool call that returned normally",
+                "HTTP client span of a read (not POST, PUT or PATCH) answered 404 / 410 (status Error: every 4xx on a client span) inside a tool call that returned normally",
                 "OpenTelemetry HTTP semantic conventions (httpx, requests, urllib3 instrumentations)",
-                "semantic-conventions docs/http/http-spans.md (Status: 4xx SHOULD be Error for SpanKind.CLIENT)",
+                "semantic-conventions docs/http/http-spans.md (Status: 4xx SHOULD be Error for SpanKind.CLIENT); open-telemetry/opentelemetry-js-contrib plugins/node/instrumentation-undici/src/undici.ts (onResponseHeaders: ERROR at 400 and up); RFC 9110 section 9.3 (a POST, PUT or PATCH answered 404 / 410 did not land: stays failed, tests/conventions/test_write_not_found.py)",
                 "failed=false (the tool read the answer: not found)",
             ),
             Signal(
