@@ -32,6 +32,7 @@ from forensics.conventions import (  # noqa: F401
     pauses,
     prompt_size,
     raised,
+    ran_nothing,
     replies,
     rollups,
     scheduled_jobs,

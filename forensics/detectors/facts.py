@@ -276,6 +276,10 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
                 | pl.col("l_esc")
             )
         )
+        # A code executor's turn that found no code to run (conventions.ran_nothing: AG2's
+        # "There is no code from the last 1 message for me to execute") sent nothing again.
+        nothing = s.filter(pl.col("ran_nothing")).select("run_key", pl.col("span_id").alias("l_span_id"))
+        later = later.join(nothing, on=["run_key", "l_span_id"], how="anti")
         pairs = failed.join(later, on="run_key", how="inner").filter(pl.col("l_seq") > pl.col("seq"))
         # A model call whose arguments are not recorded is retried from the same caller (LiteLLM's
         # num_retries and tenacity re-call inside the one completion): the same model called under
