@@ -15,6 +15,7 @@ from forensics.detectors.base import Context, Detector, failed_runs, finding, hm
 from forensics.detectors.changed_state import POLL_WAIT, repeats_on_changed_state
 from forensics.detectors.decisions import model_decided
 from forensics.detectors.effects import created_nothing_new
+from forensics.detectors.findings import first_repeat
 from forensics.detectors.parallel_runs import parallel_run_of
 from forensics.detectors.registry import register
 from forensics.detectors.stalled_results import longest_same_result, same_result_told, stalled_at_limit
@@ -56,7 +57,7 @@ def _first_redo_per_run(
     error, a plan update) at or after the first call's end and at or before the redo's start, the
     earliest such event for each redo; when both carry ``owner`` (:func:`forensics.detectors.agent_runs.agent_run_of`), the event is
     of the same agent run as the calls. One row per run, from its first redo: ``decisive`` (the
-    call that was redone; ``decisive="event"``: the event), ``ids`` (that call, the event, the redo), ``call``, ``prev_t``, ``ev_t``,
+    call that was redone; ``decisive="event"``: the event; ``decisive="redo"``: the redo), ``ids`` (that call, the event, the redo), ``call``, ``prev_t``, ``ev_t``,
     ``t``, ``agent``, the ``extra`` columns, and ``n``, the run's redos."""
     on = ["run_key", "agent"]
     if "owner" in pairs.collect_schema().names() and "owner" in events.collect_schema().names():
@@ -73,7 +74,7 @@ def _first_redo_per_run(
         .group_by("run_key")
         .agg(
             pl.col("run_id").first(),
-            pl.col("ev_id" if decisive == "event" else "prev_id").first().alias("decisive"),
+            pl.col({"event": "ev_id", "redo": "span_id"}.get(decisive, "prev_id")).first().alias("decisive"),
             pl.concat_list("prev_id", "ev_id", "span_id").first().alias("ids"),
             *[pl.col(c).first() for c in ("call", "prev_t", "ev_t", "t", *extra)],
             pl.col("agent").first().fill_null("(no agent)"),
@@ -230,8 +231,8 @@ class RepeatedAction(Detector):
                     ok & ~pl.col("output").str.contains(REFUSED_REPEAT).fill_null(False),
                     pl.col("seq"),
                 ).alias("longest_same"),
-                # The first result the agent then ignored (labeling convention: not the first repeat).
-                pl.coalesce(pl.col("span_id").filter(ok).first(), pl.col("span_id").first()).alias("redo_id"),
+                # The first repeat: the call that ignored the first result (findings.first_repeat).
+                first_repeat(ok).alias("redo_id"),
                 pl.col("t").min().alias("first_t"),
                 pl.col("t").max().alias("last_t"),
                 pl.col("seq").min().alias("first_seq"),

@@ -79,14 +79,16 @@ class RepeatedDelegation(Detector):
             )
             .filter(~pl.col("side_by_side"))
         )
-        # The loop's first member is decisive (docs/DETECTORS.md, "Which span is decisive"): the
-        # report every later delegation ignored. One finding per run, from its first loop.
+        # The loop's first repeat is decisive (docs/DETECTORS.md, "Which span is decisive"): the
+        # first delegation was the agent's own step, the second is where it ignored the report.
+        # One finding per run, from its first loop.
         first_loop = d.group_by("run_key", "by_agent", "agent", "task_key", "back_key").agg(pl.col("seq").min().alias("_s"))
         earliest = first_loop.sort("run_key", "_s").group_by("run_key").agg(pl.all().first())
         rows = d.join(earliest.drop("_s"), on=key, how="semi")
         return per_run_finding(
             rows,
             key="run_key",
+            decisive_at=1,
             first=["by_agent", "agent", "t", "failed", "back"],
             also=[pl.col("t").max().alias("last_t")],
             explanation=pl.format(

@@ -29,13 +29,15 @@ def per_run_finding(
     strength: str | pl.Expr | None = None,
     key: str = "run_id",
     order: str = "seq",
+    decisive_at: int = 0,
 ) -> pl.LazyFrame:
     """The ``DETECTOR_OUTPUT`` rows for ``rows`` (flagged spans with ``run_id``, ``seq`` and
     ``span_id``): one per run, its evidence every flagged span id in run order, its decisive span
     the first. ``first``: columns taken from the first flagged span, by their own names;
     ``also``: further aggregations; both, and ``n`` (how many spans were flagged), are there for
     ``explanation`` and ``strength`` to read. ``key``/``order``: the grouping and the order within
-    it, where a rule keys runs otherwise (``run_key``, a physical run) or orders by time (``t``)."""
+    it, where a rule keys runs otherwise (``run_key``, a physical run) or orders by time (``t``).
+    ``decisive_at``: which flagged span, in that order, is decisive (1: a loop's first repeat)."""
     firsts = [c for c in first if c != "run_id"]
     per_run = (
         rows.sort(key, order)
@@ -43,10 +45,20 @@ def per_run_finding(
         .agg(
             *([] if key == "run_id" else [pl.col("run_id").first()]),
             pl.col("span_id").alias("ids"),
-            pl.col("span_id").first().alias("first_id"),
+            pl.col("span_id").get(decisive_at, null_on_oob=True).alias("first_id"),
             *[pl.col(c).first() for c in firsts],
             *also,
             pl.len().alias("n"),
         )
     )
     return per_run.select(finding("run_id", pl.col("ids"), "first_id", explanation, strength))
+
+
+def first_repeat(ok: pl.Expr) -> pl.Expr:
+    """In a group of identical calls (``span_id``, ``seq``), the loop's first repeat: the call after
+    the first one that ``ok`` says brought a result, or, every call failing, the second call. The
+    first call was the run's own legitimate step; the repeat is where the run ignored what it had
+    (docs/DETECTORS.md, "Which span is decisive")."""
+    ids = pl.col("span_id").sort_by("seq")
+    after_result = ids.filter(pl.col("seq").sort() > pl.col("seq").filter(ok).min()).first()
+    return pl.coalesce(after_result, ids.get(1, null_on_oob=True))

@@ -95,7 +95,9 @@ class RequerySameResults(Detector):
             finding(
                 "run_id",
                 pl.col("ids"),
-                pl.col("ids").list.first(),
+                # The first re-worded search, which ignored the first one's results (docs/DETECTORS.md,
+                # "Which span is decisive": a loop's first repeat).
+                pl.col("ids").list.get(1, null_on_oob=True),
                 pl.format(
                     "agent {} ran {} {} times from {} to {} in {} different wordings and got the same {} results "
                     "each time: the rewording brought nothing new",

@@ -120,7 +120,9 @@ class RedoAfterError(Detector):
                 pl.coalesce("end_time", "t").alias("ev_t"),
             ),
         ).drop("span_k", "parent_id")
-        per_run = _first_redo_per_run(_redone_calls(ctx, errors), errors, "err_type")
+        # The redo is decisive: the first call was the agent's own finished work, the redo is where
+        # it lost track of it (docs/DETECTORS.md, "Which span is decisive": as a loop's first repeat).
+        per_run = _first_redo_per_run(_redone_calls(ctx, errors), errors, "err_type", decisive="redo")
         return per_run.select(
             finding(
                 "run_id",

@@ -80,12 +80,12 @@ def test_a_retry_loop_in_one_code_action_is_decided_by_its_step() -> None:
 
 def test_near_miss_retries_one_per_step_keep_their_first_attempt() -> None:
     # Each attempt is a decision of its own step's model call: the agent's loop (repeated_action's),
-    # decided by its first member, no step.
+    # decided by its first repeat, no step.
     c = run(*_tool_calling_agent_retries())
     f = one(c, "repeated_action")
-    assert f["decisive_span_id"] == "call0"
+    assert f["decisive_span_id"] == "call1"
     assert not any(s.startswith("step") for s in f["evidence_span_ids"])
-    assert run_row(c)["decisive_span_id"] == "call0"
+    assert run_row(c)["decisive_span_id"] == "call1"
 
 
 def _manager_fan_out(per_step: bool) -> list[dict[str, object]]:

@@ -24,7 +24,7 @@ def test_repeated_action_fires_on_identical_calls_with_identical_results() -> No
     f = one(c, "repeated_action")
     assert f["failure_class"] == "context_collapse"
     assert f["evidence_span_ids"] == ["a", "b", "c", "d"]
-    assert f["decisive_span_id"] == "a"  # the first result the agent then ignored
+    assert f["decisive_span_id"] == "b"  # the first repeat: it ignored the first result
     assert "crm.lookup 4 times" in f["explanation"]
     assert "02:13:01 and 02:13:04" in f["explanation"]
     assert run_row(c)["primary_class"] == "context_collapse"
@@ -470,7 +470,7 @@ def test_repeated_action_fires_on_the_same_error_decided_again_each_time() -> No
     )
     f = one(c, "repeated_action")
     assert f["evidence_span_ids"] == ["v1", "v2", "v3"]
-    assert f["decisive_span_id"] == "v1"
+    assert f["decisive_span_id"] == "v2"
     assert "decided 3 times to call tool visit_page" in f["explanation"]
     assert "the same error (Exception) every time" in f["explanation"]
 
@@ -593,7 +593,7 @@ def test_redo_after_error_fires_on_a_completed_search_redone_after_a_step_error(
     c = run(*_redo_run(_smol_args("Fairphone founded"), SEARCH, PARSING))
     f = one(c, "redo_after_error")
     assert f["failure_class"] == "context_collapse"
-    assert f["decisive_span_id"] == "w1"
+    assert f["decisive_span_id"] == "w2"  # the redo
     assert f["evidence_span_ids"] == ["w1", "s2", "w2"]
     assert (
         "completed tool web_search at 02:13:03, a step then failed with AgentParsingError" in f["explanation"]
@@ -636,7 +636,7 @@ def _reopen_run(*after: dict[str, object]) -> list[dict[str, object]]:
 
 def test_redo_after_error_fires_on_a_page_reopened_and_left_at_the_top() -> None:
     f = one(run(*_reopen_run()), "redo_after_error")
-    assert f["decisive_span_id"] == "v1"
+    assert f["decisive_span_id"] == "v2"  # the redo
     assert f["evidence_span_ids"] == ["v1", "s2", "v2"]
 
 
@@ -771,7 +771,7 @@ def _crew_posts(*outputs: str) -> list[dict[str, object]]:
 def test_repeated_action_fires_on_the_same_error_shaped_result_decided_again_each_time() -> None:
     f = one(run(*_crew_posts(_NOT_FOUND, _NOT_FOUND, _NOT_FOUND)), "repeated_action")
     assert f["evidence_span_ids"] == ["p0", "p1", "p2"]
-    assert f["decisive_span_id"] == "p0"
+    assert f["decisive_span_id"] == "p1"
     assert 'the same error ("API request failed: Failed to execute action: Slack API erro...") every time' in (
         f["explanation"]
     )

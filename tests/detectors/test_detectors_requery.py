@@ -53,7 +53,7 @@ def test_the_same_question_in_new_words_with_the_same_results_fires() -> None:
     f = found(t)
     ids = search_ids(t)
     assert f.get_column("failure_class").to_list() == ["context_collapse"]
-    assert f.get_column("decisive_span_id").to_list() == [ids[0]]
+    assert f.get_column("decisive_span_id").to_list() == [ids[1]]  # the first re-worded search
     assert f.get_column("evidence_span_ids").to_list() == [ids]
     assert "ran web_search 3 times" in f.get_column("explanation").item()
     assert "in 3 different wordings and got the same 1 results" in f.get_column("explanation").item()

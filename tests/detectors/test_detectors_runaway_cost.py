@@ -325,7 +325,7 @@ def _graph(*inside: dict[str, object]) -> list[dict[str, object]]:
 def test_a_limit_that_stopped_a_loop_is_the_loop_s_story_told_once() -> None:
     # The agent looked the same PO up four times until the graph's recursion limit stopped it: the
     # steps went to the loop, and the limit is no evidence of its own (one story, told once, as for
-    # handoff_ping_pong). The run is decided at the loop's first call.
+    # handoff_ping_pong). The run is decided at the loop's first repeat.
     lookups = [
         span(f"t{i}", 1 + 3 * i, parent_id="root", kind="tool", tool="po.status", input='{"po": "PO-7"}',
              output='{"status": "pending"}')
@@ -334,7 +334,7 @@ def test_a_limit_that_stopped_a_loop_is_the_loop_s_story_told_once() -> None:
     c = run(*_graph(*lookups))
     assert "repeated_action" in detectors(c)
     assert "budget_exceeded" not in detectors(c)
-    assert run_row(c)["decisive_span_id"] == "t0"
+    assert run_row(c)["decisive_span_id"] == "t1"
     assert set(run_row(c)["classes"]) == {"context_collapse"}
 
 

@@ -115,7 +115,7 @@ def test_a_delegate_run_that_rereads_after_its_own_step_error_redid_its_work() -
     c = _manager_run(_delegate_run("d1", 10, "ms0", replan=False, visit="v1", reread="v1b", error=True))
     f = findings(c, "redo_after_error")
     assert len(f) == 1
-    assert f[0]["decisive_span_id"] == "v1"
+    assert f[0]["decisive_span_id"] == "v1b"  # the redo
 
 
 # --- the same question to the same delegate, again and again (repeated_delegation) ----------------
@@ -150,7 +150,7 @@ def test_the_same_task_three_times_with_the_same_report_is_the_managers_loop() -
     f = findings(c, "repeated_delegation")
     assert len(f) == 1
     assert f[0]["failure_class"] == "context_collapse"
-    assert f[0]["decisive_span_id"] == "d0"  # the first report, which the later delegations ignored
+    assert f[0]["decisive_span_id"] == "d1"  # the first repeat, which ignored the first report
     assert f[0]["evidence_span_ids"] == ["d0", "d1", "d2"]
     assert "the same task 3 times" in f[0]["explanation"]
     # Each delegated run opened the table once, in a new memory: no loop of the delegate's.
@@ -166,7 +166,7 @@ def test_three_different_questions_reading_the_same_table_are_no_loop() -> None:
 def test_the_same_task_not_found_three_times_in_other_words_is_a_loop() -> None:
     reworded = [NOT_IN, NOT_IN.replace("I could not find", "I was unable to find"), NOT_IN + " Try ACI."]
     f = findings(_three([TASK] * 3, reworded), "repeated_delegation")
-    assert len(f) == 1 and f[0]["decisive_span_id"] == "d0"
+    assert len(f) == 1 and f[0]["decisive_span_id"] == "d1"
 
 
 def test_the_same_task_whose_report_changed_is_no_loop() -> None:
@@ -183,7 +183,7 @@ def test_one_delegate_run_opening_the_same_page_three_times_is_its_own_loop() ->
     # Firing twin of the memory rule: inside ONE managed run the identical visit, three times.
     c = _manager_run(_managed("d0", 10, "ms0", TASK, NOT_IN, *[("visit_page", URL, PAGE)] * 3))
     f = findings(c, "repeated_action")
-    assert len(f) == 1 and f[0]["decisive_span_id"] == "d0t0"
+    assert len(f) == 1 and f[0]["decisive_span_id"] == "d0t1"
 
 
 # --- what GAIA-style research runs do legitimately ------------------------------------------------
@@ -307,7 +307,7 @@ def test_a_delegate_out_of_steps_that_reopened_a_page_spent_its_steps_there() ->
     other = URL.replace("nrg_ind_ren", "demo_pjan")
     c = _manager_run(_stuck("d0", 10, "ms0", ("visit_page", URL, PAGE), ("visit_page", other, PAGE + "x"), ("visit_page", URL, PAGE)))
     f = findings(c, "repeated_action")
-    assert len(f) == 1 and f[0]["decisive_span_id"] == "d0t0"
+    assert len(f) == 1 and f[0]["decisive_span_id"] == "d0t2"  # the page opened again
 
 
 def test_a_page_reopened_by_another_agent_run_than_the_one_out_of_steps_is_no_loop() -> None:

@@ -129,7 +129,7 @@ def test_the_same_query_reworded_cosmetically_is_a_repeat() -> None:
     f = found(t, "repeated_action")
     searches = span_id(t, kind="tool", tool="web_search")
     assert len(searches) == 3
-    assert f.get_column("decisive_span_id").to_list() == [searches[0]]
+    assert f.get_column("decisive_span_id").to_list() == [searches[1]]  # the first repeat
     assert f.get_column("evidence_span_ids").to_list() == [searches]
 
 

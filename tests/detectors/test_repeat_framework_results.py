@@ -75,7 +75,7 @@ FOUND = "Search results: Title: Acme Q3\nLink: https://news.example.com/acme-q3\
 def test_crewai_refusing_the_same_search_again_is_a_repeat() -> None:
     same = ["Acme Corp Q3 2026 revenue"] * 4
     f = one(run(*_crew(same, [FOUND, NOTICE, NOTICE, NOTICE])), "repeated_action")
-    assert f["decisive_span_id"] == "t0"  # the search whose result the repeats ignored
+    assert f["decisive_span_id"] == "t1"  # the first repeat, which ignored the search's result
     assert "3 of them the framework refusing to run the same call again" in f["explanation"]
 
 

@@ -32,4 +32,4 @@ def test_calls_with_nothing_recorded_are_no_repeat() -> None:
 
 def test_near_miss_the_same_arguments_and_result_recorded_are_a_repeat() -> None:
     f = one(run(*_coder(True)), "repeated_action")
-    assert f["decisive_span_id"] == "r0"
+    assert f["decisive_span_id"] == "r1"

@@ -47,4 +47,4 @@ def test_repeated_action_fires_on_the_worker_repeating_its_own_search() -> None:
     c = _supervised(["FAANG headcount 2024"] * 3, result="no results")
     (f,) = findings(c, "repeated_action")
     assert "web_search 3 times" in f["explanation"]
-    assert f["decisive_span_id"] == "rt0"
+    assert f["decisive_span_id"] == "rt1"

@@ -49,10 +49,10 @@ def test_near_miss_a_tool_named_for_what_it_waits_on_is_no_bare_wait() -> None:
     # wait_for_export returns the export's state: three identical answers in a row are a loop.
     wait_on = ("wait_for_export", {"job_id": "exp_2231"}, json.dumps({"status": "running"}))
     calls = [wait_on, _status("running"), wait_on, _status("queued"), wait_on, _status("succeeded")]
-    assert one(_session(calls), "repeated_action")["decisive_span_id"] == "t0"
+    assert one(_session(calls), "repeated_action")["decisive_span_id"] == "t2"  # the first repeat
 
 
 def test_near_miss_waits_back_to_back_or_a_check_that_never_changes() -> None:
-    assert one(_session([WAIT, WAIT, WAIT, _status("succeeded")]), "repeated_action")["decisive_span_id"] == "t0"
+    assert one(_session([WAIT, WAIT, WAIT, _status("succeeded")]), "repeated_action")["decisive_span_id"] == "t1"
     stuck = [WAIT, _status("running"), WAIT, _status("running"), WAIT, _status("running")]
-    assert one(_session(stuck), "repeated_action")["decisive_span_id"] == "t1"
+    assert one(_session(stuck), "repeated_action")["decisive_span_id"] == "t3"  # the second check

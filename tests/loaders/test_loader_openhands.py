@@ -240,7 +240,7 @@ def test_stuck_in_loop_is_the_agents_repeated_action(tmp_path: Path) -> None:
     assert (rows["99"]["agent"], rows["99"]["error_type"]) == ("agent", "agent_state_error")
     findings, _ = forensics.classify(loaded.spans).to_polars()
     found = dict(zip(findings["detector"].to_list(), findings["decisive_span_id"].to_list(), strict=True))
-    assert found.get("repeated_action") == "1"
+    assert found.get("repeated_action") == "3"  # the first repeat
     assert "orphan_failure" not in found
 
 
