@@ -70,3 +70,54 @@ def test_a_file_named_only_as_the_prefix_of_the_opened_path_is_not_told(tmp_path
     history = _history("unnamed")
     history[3] = file_view("/workspace/avonlea_wqr.pdf.bak", PAGE, 1, 3)
     assert _named(tmp_path, history) == ("FileSurfer", 4, "accepted_wrong_answer")
+
+
+BRANCHES = (
+    "The attached spreadsheet gives each library branch's monthly checkouts in 2023. Which branch had the "
+    "largest increase from Q1 to Q3? The attached file path is: /workspace/checkouts_2023.xlsx"
+)
+TABLE = (
+    "## Sheet1\n| Branch | Jan | Feb | Mar | Apr | May | Jun | Jul | Aug | Sep |\n|---|---|---|---|---|---|---|---|---|---|\n"
+    "| Eastgate | 2210 | 2150 | 2300 | 2450 | 2600 | 2750 | 3120 | 3380 | 3290 |\n"
+    "| Riverside | 3050 | 2990 | 3120 | 3300 | 3600 | 4180 | 4300 | 4100 | 3200 |\n"
+)
+SCRIPT = (
+    "```python\nimport pandas as pd\n\ndf = pd.read_excel('/workspace/checkouts_2023.xlsx').set_index('Branch')\n"
+    "q1 = df.iloc[:, 0:3].sum(axis=1)\nq3 = df.iloc[:, 5:8].sum(axis=1)\n"
+    "print('Largest increase:', (q3 - q1).idxmax())\n```"
+)
+
+
+def _branches(path: str) -> list[dict[str, str]]:
+    return [
+        plan(BRANCHES, "- The file holds monthly checkouts.", "- FileSurfer: open it.\n- Coder: compute."),
+        *tell("FileSurfer", "Please open /workspace/checkouts_2023.xlsx and show its contents."),
+        file_view(path, TABLE),
+        *tell(
+            "Coder", "Please write a script that sums Q1 and Q3 per branch and prints the largest increase."
+        ),
+        said("Coder", SCRIPT),
+        *tell("ComputerTerminal", "Please run the Coder's script."),
+        said("ComputerTerminal", "Largest increase: Riverside\n"),
+        *accept("The script found that Riverside had the largest increase.", "Riverside"),
+    ]
+
+
+def test_a_name_the_told_view_only_listed_is_the_codes_that_singled_it_out(tmp_path: Path) -> None:
+    # The view of the named file (step 4) lists every branch; the FileSurfer never names one itself;
+    # the Coder's script (step 7: Jun-Aug for Q3) prints Riverside (step 10): its author singled it out.
+    assert _named(tmp_path, _branches("/workspace/checkouts_2023.xlsx"), BRANCHES) == (
+        "Coder",
+        7,
+        "accepted_wrong_answer",
+    )
+
+
+def test_a_name_on_a_view_the_surfer_chose_stays_the_views(tmp_path: Path) -> None:
+    # Near miss: the surfer opened a file nobody named (a copy elsewhere): the view is where the name
+    # entered the run, as before.
+    assert _named(tmp_path, _branches("/workspace/old/checkouts_2023.xlsx"), BRANCHES) == (
+        "FileSurfer",
+        4,
+        "accepted_wrong_answer",
+    )

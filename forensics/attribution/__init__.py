@@ -75,9 +75,10 @@ Evidence:
   so the retrieval was invented.
 * ``final_answer_origin``: where the run states ``FINAL ANSWER: x`` (a failed run: x is wrong),
   the first earlier step whose text contains x (a tool's output counts for the code's author); if
-  that is a search engine's results page (a snippet among others) or a page the surfer opened because
-  the instruction named it, the first later step of the same agent where it took x up itself (its
-  own words, a page it chose), else the first later page that is not a results page.
+  that is a search engine's results page (a snippet among others) or a page (or file) the surfer opened
+  because the instruction named it, the first later step of the same agent where it took x up itself
+  (its own words, a page it chose), else the first later page that is not a results page, else the
+  first later terminal output holding x (its code's author).
 * ``halted_answer_origin``: the run ended on a worker's request to halt (base_orchestrator.py's
   "(termination condition)" "<source> requested halt.", the Coder's TERMINATE): that worker's last
   message is the answer; a figure of it the request does not give is traced to the first earlier step

@@ -234,6 +234,7 @@ def _holders(hits: pl.DataFrame, steps: pl.DataFrame, url: pl.Expr | None = None
         "owner_agent",
         "instructed",
         "revisit",
+        "is_tool",
         url.fill_null("").str.contains(_SEARCH_PAGE).alias("_search"),
     )
     return hits.join(facts, on=["run_id", "step"]).sort("run_id", "step", "_n")
@@ -247,7 +248,8 @@ def _taken_up(hits: pl.DataFrame, key: str = "run_id") -> pl.DataFrame:
     page it had opened earlier (``revisit``: a scroll shows the value among the rest of the page;
     opening the page did not show it). Then the first later step of the same agent where it took
     the value up itself (its own words, or a page it chose), else (not after a revisit, whose page
-    was already its own) the first later page of that agent that is not a results page, if any."""
+    was already its own) the first later page of that agent that is not a results page, else the first
+    later output of code (``is_tool``: a terminal's, owned by the code's author) that held it, if any."""
     hits = hits.sort(key, "step")
     told = pl.col("instructed") if "instructed" in hits.columns else pl.lit(False)
     again = pl.col("revisit").fill_null(False) if "revisit" in hits.columns else pl.lit(False)
@@ -279,6 +281,19 @@ def _taken_up(hits: pl.DataFrame, key: str = "run_id") -> pl.DataFrame:
         .unique(key, keep="first")
         .drop("_a0", "_p0", "_f0", "_pref", "_a0again")
     )
-    return pl.concat([opened, first.join(opened.select(key), on=key, how="anti")], how="vertical").drop(
-        "_passive", "_again"
+    # Nor did the agent that showed it take it up later: the first later output of code that held it
+    # (a terminal's, whose owner is the code's author) singled it out of what was shown: a script that
+    # read the file a FileSurfer displayed as told and printed one branch of its table.
+    rest = first.join(opened.select(key), on=key, how="anti")
+    computed = (
+        hits.join(rest.filter(pl.col("_passive")).select(key, pl.col("step").alias("_f0")), on=key)
+        .filter((pl.col("step") > pl.col("_f0")) & pl.col("is_tool").fill_null(False) & ~pl.col("_passive"))
+        .sort(key, "step")
+        .unique(key, keep="first")
+        .drop("_f0")
+        if "is_tool" in hits.columns
+        else hits.head(0)
     )
+    return pl.concat(
+        [opened, computed, rest.join(computed.select(key), on=key, how="anti")], how="vertical"
+    ).drop("_passive", "_again")
