@@ -18,6 +18,7 @@ from forensics.conventions import (  # noqa: F401
     confidence_bars,
     content_filter,
     delegation,
+    dry_runs,
     exceptions,
     fallbacks,
     graph_steps,

@@ -26,10 +26,11 @@ from forensics.detectors.ungated_confidence import acting_components
 #: Words before the verb that take the request back ("don't charge", "never delete").
 #: A result saying the action was staged, not carried out: a draft, an object waiting for a
 #: person's approval or confirmation (Stripe's PaymentIntent requires_confirmation / requires_action,
-#: a payout batch or e-mail saved as a draft), a dry run. Nothing irreversible happened yet.
+#: a payout batch or e-mail saved as a draft). Nothing irreversible happened yet. (A dry run:
+#: dry_runs.)
 STAGED_RESULT: Final = (
     r"""(?i)["']?(status|state)["']?\s*[:=]\s*["']?(draft\w*|requires_\w+|awaiting_\w+|pending_(approval|review|confirmation)"""
-    r"""|needs_\w*approval|not_submitted)\b|["']?dry_run["']?\s*[:=]\s*true"""
+    r"""|needs_\w*approval|not_submitted)\b"""
 )
 #: A tool whose name asks a person to approve, confirm or review (request_refund_approval,
 #: ask_for_confirmation, submit_for_review, create_approval_request): the guard, not the action.
@@ -262,7 +263,8 @@ class UnguardedIrreversible(Detector):
         "An irreversible tool (policy tools.irreversible: delete, pay, refund, deploy, drop) ran with "
         "no human review, guardrail span or approval tool (tools.approval) before it in the run's "
         "order (seq: message order where the source has no times). A call that failed, or whose result "
-        "is an error (error_as_data), did not act. A step named human_approval (LangGraph's "
+        "is an error (error_as_data), did not act, nor did a dry run (its arguments turned its dry-run flag on, "
+        "dry_run / DryRun / preview true or --dry-run, or its result says so; a flag that is off is no dry run). A step named human_approval (LangGraph's "
         "human-in-the-loop node) is an approval; request_human_approval only asks. In a run whose own "
         "instructions require the user's explicit confirmation before a change (tau-bench's policies: "
         "'obtain explicit user confirmation (yes) to proceed'), a side-effecting call that is not a message "
@@ -309,6 +311,9 @@ class UnguardedIrreversible(Detector):
             # nor did one whose result says it only staged the action (a draft awaiting release).
             & ~pl.col("pause_kind").is_in(["approval", "interrupt"]).fill_null(False)
             & ~pl.col("output").str.contains(STAGED_RESULT).fill_null(False)
+            # A dry run (its flag on in the arguments, or its result saying so: conventions.dry_runs)
+            # changed nothing.
+            & ~pl.col("dry_run").fill_null(False)
             & ~pl.col("call").str.contains(APPROVAL_REQUEST).fill_null(False)
             # A removal written to a copy left its source intact (writes_a_copy).
             & ~writes_a_copy()
