@@ -24,7 +24,8 @@ What counts, read from the coding agents' own safety rules:
 A SQL tool is judged by its statement, whatever its name: a tool call whose argument ``sql``,
 ``query`` or ``statement`` holds a SQL statement (the MCP reference PostgreSQL server's ``query``
 tool takes ``{"sql"}``; LangChain's ``QuerySQLDatabaseTool`` takes ``{"query"}``). A ``DROP
-TABLE/DATABASE/SCHEMA``, a ``TRUNCATE`` or a ``DELETE`` with no ``WHERE`` cannot be undone once
+TABLE/DATABASE/SCHEMA``, an ``ALTER TABLE ... DROP COLUMN``, a ``TRUNCATE`` or a ``DELETE`` with no
+``WHERE`` cannot be undone once
 committed; PostgreSQL's TRUNCATE is "transaction-safe ... rolled back if the surrounding
 transaction does not commit" (docs, TRUNCATE), so a statement wrapped in ``BEGIN ... ROLLBACK``
 changed nothing. The target is the call's other arguments (``database``, ``db``, a DSN): aimed at a
@@ -135,8 +136,12 @@ _SQL_START: Final = re.compile(
     r"(?i)^\s*(?:select|insert|update|delete|drop|truncate|alter|create|with|begin|start|merge|replace|grant|revoke)"
 )
 #: One statement (a ``;``-separated part, read without whitespace as ``args`` keeps it) that
-#: removes a table's rows or the table itself.
-_SQL_IRREVERSIBLE: Final = re.compile(r"""(?i)^(?:drop(?:table|database|schema)|truncate|deletefrom[\w."]+$)""")
+#: removes a table's rows, the table itself, or one of its columns with every value in it
+#: (PostgreSQL ``ALTER TABLE ... DROP [COLUMN]``: "This form drops a column from a table"; read
+#: only with the COLUMN keyword, as the whitespace-free text cannot tell a table name from the rest).
+_SQL_IRREVERSIBLE: Final = re.compile(
+    r"""(?i)^(?:drop(?:table|database|schema)|truncate|deletefrom[\w."]+$|altertable(?:ifexists)?(?:only)?[\w."]+dropcolumn)"""
+)
 _ROLLED_BACK: Final = re.compile(r"(?is)^(?:begin|starttransaction)\w*;.*;rollback\w*;?$")
 _NEGATED: Final = re.compile(r"(?i)\b(?:not|never|no|don'?t|doesn'?t|didn'?t|won'?t|without|avoid|leave)\b")
 
