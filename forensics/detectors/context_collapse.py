@@ -18,6 +18,7 @@ from forensics.detectors.effects import created_nothing_new
 from forensics.detectors.findings import first_repeat
 from forensics.detectors.parallel_runs import parallel_run_of
 from forensics.detectors.registry import register
+from forensics.detectors.session_overlap import EFFECT_ORDER, same_job_again
 from forensics.detectors.stalled_results import longest_same_result, same_result_told, stalled_at_limit
 from forensics.detectors.tool_calls import tool_calls
 from forensics.policy import Threshold
@@ -483,7 +484,9 @@ class DuplicateSideEffect(Detector):
         "in a run, or again in a restart (same task) of a failed run of the session, or again in the next run of "
         "the session given the same request that started before the earlier run ended or within "
         "thresholds.resend_window_s of its end (a client that gave up waiting and sent the request again: "
-        "the earlier run did its work all the same). A create whose "
+        "the earlier run did its work all the same), or again in a neighbouring run of the session at work at "
+        "the same time when neither records a request (a scheduler firing again while its previous run still "
+        "goes); compared in the order they happened, the second is the repeat. A create whose "
         "result returns the object already there (\"created\": false beside its id) changed nothing, nor "
         "did a repeat sent with the same idempotency key or answered Idempotent-Replayed: true (Stripe "
         "answers it with the first request's saved result), nor a call whose HTTP requests were all "
@@ -530,24 +533,18 @@ class DuplicateSideEffect(Detector):
             # Only an effect that succeeded twice (same scope, tool and arguments) can be repeated.
             .filter(pl.len().over(key) > 1)
             .join(failed_runs(ctx).lazy(), on="run_id")
-            .sort("scope_key", "run_start", "run_id", "seq")
+            # In the order they happened: of two runs of a session at work at once (a schedule
+            # firing again while its previous run is still going), the effect done second is the
+            # repeat, whichever run started first.
+            .sort(*EFFECT_ORDER, nulls_last=True)
         )
-        cols = ("run_id", "span_id", "t", "run_failed", "task", "run_end", "run_n")
+        cols = ("run_id", "span_id", "t", "run_failed", "task", "run_start", "run_end", "run_n")
         prev = {c: pl.col(c).shift(1).over(key) for c in cols}
         same_task = prev["task"].is_null() | pl.col("task").is_null() | (prev["task"] == pl.col("task"))
-        # The same request sent again while the earlier run was still at work, or just after it: a
-        # front end whose own timeout fired re-sends the user's request as a new run of the session
-        # (Strands: a new invoke_agent trace, the session.id of the agent's trace_attributes, its
-        # input the new messages: strands-agents/sdk-python src/strands/telemetry/tracer.py
-        # start_agent_span), and the earlier run, which never heard the client leave, did its work.
-        # The same words asked again after a while, or after another turn of the session between
-        # them (the user said something else: "post it again" then "yes" twice), are the user's own.
+        # The same request sent again while the earlier run was at work or just after it, or the
+        # same unasked job run twice at once (session_overlap.same_job_again).
         window = pl.duration(milliseconds=pl.lit(ctx.policy.resend_window_s * 1000))
-        resent = (
-            (prev["task"] == pl.col("task")).fill_null(False)
-            & (pl.col("run_start") <= prev["run_end"] + window).fill_null(False)
-            & (pl.col("run_n") == prev["run_n"] + 1).fill_null(False)
-        )
+        resent = same_job_again(prev, window)
         # Each success is compared with the previous one of the same effect: a repeat within a run,
         # a restart of a failed run given the same task (two separate requests that each send the
         # same confirmation are two requests), or the same request re-sent.
@@ -556,11 +553,11 @@ class DuplicateSideEffect(Detector):
             prev["span_id"].alias("prev_id"),
             prev["t"].alias("prev_t"),
             (prev["run_id"] == pl.col("run_id")).alias("same_run"),
-            (prev["run_failed"].fill_null(False) & same_task).alias("restart"),
+            (prev["run_failed"].fill_null(False) & same_task & (prev["run_n"] < pl.col("run_n")).fill_null(False)).alias("restart"),
             resent.alias("resent"),
         ).filter(pl.col("prev_run").is_not_null() & (pl.col("same_run") | pl.col("restart") | pl.col("resent")))
         per_effect = (
-            repeats.sort("scope_key", "run_start", "run_id", "seq")
+            repeats.sort(*EFFECT_ORDER, nulls_last=True)
             .group_by(key)
             .agg(pl.all().first(), pl.len().alias("n_repeats"))
             .with_columns(
