@@ -25,7 +25,14 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from .normalize import as_float, as_int, as_text
-from .semconv_values import ADK_SYSTEM, adk_output_tokens, map_costs, map_monocle
+from .semconv_values import (
+    ADK_SYSTEM,
+    HAYSTACK_OUTPUT,
+    adk_output_tokens,
+    haystack_usage,
+    map_costs,
+    map_monocle,
+)
 
 #: gen_ai.operation.name → kind.
 GENAI_OPERATION_KINDS: Final = {
@@ -207,13 +214,15 @@ Condition = tuple[str, ...]
 #: haystack/tracing/opentelemetry.py OpenTelemetryTracer.trace writes each tag as an attribute). The
 #: type is the component's class, and Haystack names its classes by role: the model calls are the
 #: ``*Generator``/``*ChatGenerator`` components (haystack/components/generators/), the document
-#: lookups ``*Retriever``, and ``ToolInvoker`` (haystack/components/tools/tool_invoker.py) runs the
+#: lookups ``*Retriever``, the embedding model calls ``*Embedder`` (haystack/components/embedders/),
+#: and ``ToolInvoker`` (haystack/components/tools/tool_invoker.py) runs the
 #: tool calls of one model message. Any other component (a prompt builder, a router, a joiner, the
 #: ``Agent`` component, whose own ``haystack.agent.run`` span is the agent: KIND_BY_NAME) is a step
 #: holding work, a chain (by name, KIND_BY_NAME).
 HAYSTACK_COMPONENT_KINDS: Final[tuple[tuple[str, tuple[Condition, ...]], ...]] = (
     ("llm", (("endswith", "haystack.component.type", "Generator"),)),
     ("retriever", (("endswith", "haystack.component.type", "Retriever"),)),
+    ("embedding", (("endswith", "haystack.component.type", "Embedder"),)),
     ("tool", (("equals", "haystack.component.type", "ToolInvoker"),)),
 )
 
@@ -442,6 +451,8 @@ def map_attributes(attrs: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]
         row["status"] = "error"
     if row.get("output_tokens") is not None and attrs.get("gen_ai.system") == ADK_SYSTEM:
         adk_output_tokens(row)
+    if HAYSTACK_OUTPUT in attrs and row.get("input_tokens") is None and row.get("output_tokens") is None:
+        haystack_usage(attrs, row)
     if row.get("kind") in (None, "unknown"):
         kind = infer_kind(attrs, row)
         if kind is not None:

@@ -1,7 +1,8 @@
 """Attribute values a framework writes in its own way, read after the keys are mapped (semconv.py).
 
 Google ADK's call_llm output tokens (sometimes the response's total), any-agent's cost split into
-input and output parts, Monocle's numbered entities whose meaning depends on ``span.type``.
+input and output parts, Monocle's numbered entities whose meaning depends on ``span.type``,
+Haystack's token usage inside a component's traced output.
 """
 
 from __future__ import annotations
@@ -39,6 +40,59 @@ def adk_output_tokens(row: dict[str, Any]) -> None:
     total, answer = usage.get("total_token_count"), usage.get("candidates_token_count")
     if row["output_tokens"] == total and isinstance(answer, int) and not isinstance(answer, bool) and answer != total:
         row["output_tokens"] = answer
+
+
+#: The attribute Haystack traces a component's return value in (haystack/core/pipeline/base.py
+#: ``_COMPONENT_OUTPUT``, written by ``span.set_content_tag``; haystack/tracing/utils.py
+#: ``coerce_tag_value`` turns the dict into JSON text, ``to_dict()`` first for a ChatMessage).
+HAYSTACK_OUTPUT: Final = "haystack.component.output"
+#: The usage's keys per column: OpenAI's ``prompt_tokens``/``completion_tokens`` (the OpenAI
+#: components' ``_serialize_usage(completion.usage)`` / ``dict(response.usage)``), or an integration's
+#: ``input_tokens``/``output_tokens``.
+_HAYSTACK_USAGE_KEYS: Final = (("input_tokens", ("prompt_tokens", "input_tokens")),
+                               ("output_tokens", ("completion_tokens", "output_tokens")))
+
+
+def haystack_usage(attrs: dict[str, Any], row: dict[str, Any]) -> None:
+    """Token counts from the usage a Haystack model component returned, for a span that carries no
+    usage attribute of its own (the caller checks). A generator returns ``{"replies": [...], "meta":
+    [{..., "usage": {...}}]}`` (haystack/components/generators/openai.py), a chat generator replies
+    whose ChatMessage meta holds ``usage`` (haystack/components/generators/chat/openai.py
+    ``_convert_chat_completion_to_chat_message``; ``to_dict()`` writes ``meta``, releases 2.9-2.11
+    ``_meta``: haystack/dataclasses/chat_message.py), an embedder ``{"embedding"|"documents": ...,
+    "meta": {"model": ..., "usage": {...}}}`` (haystack/components/embedders/openai_text_embedder.py,
+    openai_document_embedder.py). Every choice of one completion repeats that completion's usage, so
+    the first usage is the call's: summing the replies would count one call n times."""
+    text = attrs.get(HAYSTACK_OUTPUT)
+    if not isinstance(text, str) or '"usage"' not in text:
+        return
+    try:
+        output = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return
+    usage = _first_usage(output) if isinstance(output, dict) else None
+    if usage is None:
+        return
+    for column, keys in _HAYSTACK_USAGE_KEYS:
+        for key in keys:
+            value = usage.get(key)
+            if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+                row[column] = value
+                break
+
+
+def _first_usage(output: dict[str, Any]) -> dict[str, Any] | None:
+    metas: list[Any] = []
+    meta = output.get("meta")
+    metas.extend(meta if isinstance(meta, list) else [meta])
+    replies = output.get("replies")
+    if isinstance(replies, list):
+        metas.extend(reply.get("meta", reply.get("_meta")) for reply in replies if isinstance(reply, dict))
+    for entry in metas:
+        usage = entry.get("usage") if isinstance(entry, dict) else None
+        if isinstance(usage, dict):
+            return usage
+    return None
 
 
 def map_costs(rest: dict[str, Any], row: dict[str, Any]) -> None:

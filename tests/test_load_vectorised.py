@@ -200,6 +200,14 @@ HOSTILE: dict[str, bytes] = {
     "adk-output-tokens-total": _line(_span(1, attributes={
         "gen_ai.system": "gcp.vertex.agent", "gcp.vertex.agent.invocation_id": "e-1", "gen_ai.usage.output_tokens": 12,
         "gcp.vertex.agent.llm_response": '{"usage_metadata": {"candidates_token_count": 2, "total_token_count": 12}}'})),
+    # Haystack's usage inside a component's traced output, on a span without usage attributes
+    # (semconv_values.haystack_usage): read record by record.
+    "haystack-generator-usage": _line(_span(1, name="haystack.component.run", attributes={
+        "haystack.component.name": "llm", "haystack.component.type": "OpenAIGenerator",
+        "haystack.component.output": '{"replies": ["ok"], "meta": [{"model": "gpt-4o", "usage": {"prompt_tokens": 9}}]}'})),
+    "haystack-embedder-usage-escaped": _line(_span(1, name="haystack.component.run", attributes={
+        "haystack.component.type": "OpenAITextEmbedder",
+        "haystack.component.output": '{"embedding": [0.1], "meta": {"model": "m\\u00e9", "usage": {"prompt_tokens": 4}}}'})),
     "traceloop-entity-name-not-text": _line(_span(1, attributes={"traceloop.span.kind": "tool", "traceloop.entity.name": 7})),
     "monocle": _line(_span(1, attributes={"span.type": "agentic.invocation", "entity.1.name": "a"})),
     "split-cost": _line(_span(1, attributes={"gen_ai.usage.input_cost": 0.1, "gen_ai.usage.output_cost": 0.2})),
@@ -371,6 +379,14 @@ MAPPED: dict[str, bytes] = {
     # Haystack's component spans by their class (semconv HAYSTACK_COMPONENT_KINDS: "endswith"), and names.
     "haystack-chat-generator": _line(_span(1, name="haystack.component.run", attributes={
         "haystack.component.name": "llm", "haystack.component.type": "OpenAIChatGenerator"})),
+    # A traced output with no usage, and one whose span carries its own usage attribute: mapped in SQL.
+    "haystack-output-no-usage": _line(_span(1, name="haystack.component.run", attributes={
+        "haystack.component.type": "OpenAIChatGenerator", "haystack.component.output": '{"replies": []}'})),
+    "haystack-usage-with-own-tokens": _line(_span(1, name="haystack.component.run", attributes={
+        "haystack.component.type": "OpenAIChatGenerator", "gen_ai.usage.input_tokens": 3,
+        "haystack.component.output": '{"replies": [{"meta": {"usage": {"prompt_tokens": 9}}}]}'})),
+    "haystack-embedder": _line(_span(1, name="haystack.component.run", attributes={
+        "haystack.component.name": "embedder", "haystack.component.type": "SentenceTransformersTextEmbedder"})),
     "haystack-retriever": _line(_span(1, name="haystack.component.run", attributes={
         "haystack.component.name": "retriever", "haystack.component.type": "InMemoryBM25Retriever"})),
     "haystack-prompt-builder": _line(_span(1, name="haystack.component.run", attributes={

@@ -132,15 +132,28 @@ register(
             ),
             Signal(
                 "haystack.pipeline.run / haystack.component.run with haystack.component.type (the component's class: "
-                "*Generator, *Retriever, ToolInvoker, any other) / haystack.agent.run / haystack.agent.step(.llm/.tool)",
+                "*Generator, *Retriever, *Embedder, ToolInvoker, any other) / haystack.agent.run / haystack.agent.step(.llm/.tool)",
                 "Haystack",
                 "deepset-ai/haystack haystack/core/pipeline/pipeline.py (_run_component: tracer.trace('haystack.component.run', "
                 "tags)), haystack/tracing/opentelemetry.py (tags as attributes), haystack/components/agents/agent.py "
                 "(_create_agent_span: no name tag, parent the component's span)",
-                "kind llm / retriever / tool / chain by the component's class, agent / chain / llm / tool by the agent's "
+                "kind llm / retriever / embedding / tool / chain by the component's class, agent / chain / llm / tool by the agent's "
                 "span names (forensics/semconv.py HAYSTACK_COMPONENT_KINDS, KIND_BY_NAME; the vectorised SQL reads the same tables); "
                 "agent = the Agent component's haystack.component.name on its parent span, inherited by its steps "
                 "(semconv.AGENT_NAMED_BY_PARENT, finalize)",
+            ),
+            Signal(
+                "haystack.component.output of a model component: usage (prompt_tokens / completion_tokens) under a chat "
+                "generator reply's meta (_meta in 2.9-2.11), a generator's meta list or an embedder's meta",
+                "Haystack",
+                "deepset-ai/haystack haystack/core/pipeline/base.py (_COMPONENT_OUTPUT content tag), haystack/tracing/utils.py "
+                "(coerce_tag_value: to_dict, JSON), haystack/components/generators/chat/openai.py "
+                "(_convert_chat_completion_to_chat_message: meta usage), haystack/components/generators/openai.py, "
+                "haystack/components/embedders/openai_text_embedder.py (meta usage), haystack/dataclasses/chat_message.py (to_dict)",
+                "input_tokens / output_tokens where the span has no usage attribute of its own, from the first usage "
+                "(every choice repeats its completion's) (forensics/semconv_values.py haystack_usage; the vectorised path "
+                "hands such a line to the per-record loader); a client instrumentation's span under it counts the call "
+                "once (usage_rollups)",
             ),
             Signal(
                 "workflow.run, workflow.build, message.send, executor.process[ <id>] with executor.id and executor.type, "

@@ -37,6 +37,7 @@ from ..semconv import (
     TOOL_FAILED_BY_VALUE,
     Condition,
 )
+from ..semconv_values import HAYSTACK_OUTPUT
 from .otel_common import COLUMN_EVENTS
 
 STATUS_CODES = {"UNSET": "unset", "OK": "ok", "ERROR": "error", "STATUS_CODE_UNSET": "unset",
@@ -283,6 +284,10 @@ def build_query() -> str:
     # such a line is handed over rather than mirrored.
     no_fixed += (f" AND NOT ({equals('gen_ai.system', ADK_SYSTEM)} "
                  "AND output_tokens IS NOT NULL AND coalesce(contains(output, 'usage_metadata'), false))")
+    # Haystack's usage inside a component's traced output (semconv_values.haystack_usage) on a span with
+    # no usage attribute: handed over too.
+    no_fixed += (f" AND NOT (input_tokens IS NULL AND output_tokens IS NULL "
+                 f"AND coalesce(contains({attr(HAYSTACK_OUTPUT)}::VARCHAR, 'usage'), false))")
 
     def time_ok(raw: str) -> str:
         return (f"({raw}_raw IS NULL OR ({raw}_ts IS NOT NULL "
