@@ -405,9 +405,13 @@ _COLUMN_KEYS: Final[tuple[tuple[str, tuple[str, ...], _Conv], ...]] = (
     # (traceloop-sdk tracing/tracing.py _set_association_properties_attributes; its Associations'
     # SESSION_ID / CONVERSATION_ID, associations/associations.py), and its LangChain callback handler
     # every run's metadata the same way, LangGraph's thread_id among it (callback_handler.py).
+    # Google ADK writes the session on its call_llm span as gcp.vertex.agent.session_id (google/adk-python
+    # src/google/adk/telemetry/tracing.py trace_call_llm), and on its invoke_agent span as
+    # gen_ai.conversation.id only in later releases (trace_agent_invocation): the last resort.
     ("session_id", ("gen_ai.conversation.id", "session.id", "scope.agentic.session", "thread.id",
                     "traceloop.association.properties.session_id", "traceloop.association.properties.conversation_id",
-                    "traceloop.association.properties.thread_id", "mastra.metadata.threadId"), as_text),
+                    "traceloop.association.properties.thread_id", "mastra.metadata.threadId",
+                    "gcp.vertex.agent.session_id"), as_text),
     ("input_tokens", ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.token_count.prompt",
                       "ai.usage.inputTokens", "ai.usage.promptTokens"), as_int),
     ("output_tokens", ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.token_count.completion",

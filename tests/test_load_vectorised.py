@@ -379,6 +379,11 @@ MAPPED: dict[str, bytes] = {
     # Haystack's component spans by their class (semconv HAYSTACK_COMPONENT_KINDS: "endswith"), and names.
     "haystack-chat-generator": _line(_span(1, name="haystack.component.run", attributes={
         "haystack.component.name": "llm", "haystack.component.type": "OpenAIChatGenerator"})),
+    # Google ADK's call_llm session (semconv session_id keys, last): mapped in SQL like the others.
+    "adk-call-llm-session": _line(_span(1, name="call_llm", attributes={
+        "gen_ai.system": "gcp.vertex.agent", "gcp.vertex.agent.session_id": "s-42", "gcp.vertex.agent.invocation_id": "e-1"})),
+    "adk-call-llm-session-and-conversation": _line(_span(1, name="call_llm", attributes={
+        "gcp.vertex.agent.session_id": "s-42", "gen_ai.conversation.id": "conv-1"})),
     # A traced output with no usage, and one whose span carries its own usage attribute: mapped in SQL.
     "haystack-output-no-usage": _line(_span(1, name="haystack.component.run", attributes={
         "haystack.component.type": "OpenAIChatGenerator", "haystack.component.output": '{"replies": []}'})),
