@@ -16,7 +16,7 @@ def check_damaged_file(original: Path, fmt: str, tmp_dir: Path) -> None:
     """Run the property over ``original`` read as ``fmt``; raises on the first failing example."""
     data = original.read_bytes()
 
-    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
     @given(cut=st.integers(min_value=1, max_value=len(data)),
            flips=st.lists(st.tuples(st.integers(0, len(data) - 1), st.integers(0, 255)), max_size=3))
     def damaged(cut: int, flips: list[tuple[int, int]]) -> None:

@@ -82,7 +82,7 @@ def _check(path: Path, fmt: str, mutated: bytes, tmp: Path, sniff: bool) -> None
 
 @pytest.mark.skipif(not SAMPLES, reason="no real samples available")
 @pytest.mark.parametrize(("path", "fmt"), SAMPLES, ids=[p.name for p, _ in SAMPLES])
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
 def test_corrupted_real_files_always_account_for_every_record(path: Path, fmt: str, data: st.DataObject,
                                                               tmp_path_factory: pytest.TempPathFactory) -> None:
