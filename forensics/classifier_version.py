@@ -30,7 +30,7 @@ _PACKAGE: Final = Path(__file__).parent
 SHAPING: Final = (
     "attribution", "conventions", "detectors", "loaders",
     "blame.py", "classify.py", "context_windows.py", "finalize.py", "load.py", "normalize.py",
-    "outcome.py", "policy.py", "policy.toml", "registry.py", "schema.py", "semconv.py", "semconv_values.py",
+    "outcome.py", "policy.py", "policy.toml", "registry.py", "schema.py", "semconv.py", "semconv_agents.py", "semconv_values.py",
     "data/context_windows.json",
 )
 

@@ -38,7 +38,7 @@ from .arrow_rows import texts as _texts
 from .arrow_rows import valid_bits as _valid
 from .arrow_rows import whole as _array
 from .schema import QUARANTINE_SCHEMA, SPAN_COLUMNS, SPAN_SCHEMA
-from .semconv import AGENT_NAMED_BY_PARENT, AGENT_NAMED_BY_PARENT_KEY, MANAGED_AGENT_TASK
+from .semconv_agents import AGENT_NAMED_BY_PARENT, AGENT_NAMED_BY_PARENT_KEY, MANAGED_AGENT_TASK
 
 #: Pointer-jumping rounds for agent inheritance: resolves ancestries up to 2**16 levels deep.
 _MAX_JUMPS = 16
@@ -383,7 +383,7 @@ def _calls_handoff(called: pa.ChunkedArray) -> np.ndarray:
 def _managed_agent_names(spans: pa.Table, kind: pa.ChunkedArray | pa.Array,
                          agent: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
     """A smolagents managed agent's run span is that agent, by the name its manager gave it in the
-    task (semconv.MANAGED_AGENT_TASK), not its class's ``<Class>.run`` (which manager and sub-agent
+    task (semconv_agents.MANAGED_AGENT_TASK), not its class's ``<Class>.run`` (which manager and sub-agent
     share): where the loader named no agent, or named it by the span's name. Only agent spans' inputs
     (a handful) are read."""
     rows = np.flatnonzero(_mask(pc.is_in(kind, value_set=_texts(["agent"]))))
@@ -404,7 +404,7 @@ def _agents_named_by_parent(spans: pa.Table, kind: pa.ChunkedArray | pa.Array, a
                             run: np.ndarray, parent: np.ndarray, ranked: np.ndarray,
                             order: np.ndarray) -> pa.ChunkedArray | pa.Array:
     """An agent span its framework names only by the operation (Haystack's ``haystack.agent.run``,
-    semconv.AGENT_NAMED_BY_PARENT) is the agent its parent span names: where the loader named no
+    semconv_agents.AGENT_NAMED_BY_PARENT) is the agent its parent span names: where the loader named no
     agent, or named it by the span's name. Only those agent spans' parents (a handful) are read."""
     rows = np.flatnonzero(_mask(pc.and_(pc.is_in(kind, value_set=_texts(["agent"])),
                                         pc.is_in(spans.column("name"), value_set=_texts(list(AGENT_NAMED_BY_PARENT))))))

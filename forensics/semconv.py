@@ -11,8 +11,8 @@ Traceloop OpenLLMetry's traceloop.* and llm.request.type, pydantic-ai's and Goog
 the Vercel AI SDK's ai.* keys (its experimental_telemetry spans).
 
 The vectorised OTel SDK read (loaders/vectorised_sql.py) builds its SQL from the tables here
-(_COLUMN_KEYS, KIND_BY_VALUE, KIND_BY_EVIDENCE, KIND_BY_NAME, ROOT_KIND_BY_NAME, AGENT_RUN_NAME,
-CONDITIONAL_COLUMNS): a rule added to
+(_COLUMN_KEYS, KIND_BY_VALUE, KIND_BY_EVIDENCE, KIND_BY_NAME, ROOT_KIND_BY_NAME, CONDITIONAL_COLUMNS;
+semconv_agents.py's AGENT_RUN_NAME): a rule added to
 them is read alike by both paths (tests/test_load_vectorised.py compares the tables). Values a
 framework writes in its own way (ADK's output tokens, any-agent's split costs, Monocle's numbered
 entities) are read in ``semconv_values.py``.
@@ -20,11 +20,11 @@ entities) are read in ``semconv_values.py``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any, Final
 
 from .normalize import as_float, as_int, as_text
+from .semconv_agents import agent_run_name, autogen_message
 from .semconv_values import (
     ADK_SYSTEM,
     HAYSTACK_OUTPUT,
@@ -163,24 +163,6 @@ KIND_BEFORE_VALUE: Final[tuple[tuple[str, tuple[Condition, ...]], ...]] = (
 )
 _KIND_BEFORE_KEYS: Final = frozenset(c[1] for _, conditions in KIND_BEFORE_VALUE for c in conditions[-1:])
 
-#: smolagents runs a managed agent by wrapping its manager's request in the ``managed_agent.task``
-#: template (src/smolagents/agents.py MultiStepAgent.__call__; src/smolagents/prompts/code_agent.yaml,
-#: toolcalling_agent.yaml: "You're a helpful agent named '{{name}}'. You have been submitted this task by
-#: your manager. ...") and calling ``self.run(full_task)``; OpenInference names the run span after the
-#: class (_wrappers.py _RunWrapper: ``<Class>.run``, the task in input.value / smolagents.task). The managed agent's own name is in that text (group 1, ``name``: Arrow's extract_regex wants it named). One home: finalize names the agent by it and conventions.delegation reads it as delegate_name.
-MANAGED_AGENT_TASK: Final = r"You're a helpful agent named '(?P<name>[^'\\]+)'"
-
-#: Agent spans a framework names only by the operation, the agent's own name on the parent span.
-#: Haystack's Agent component opens ``haystack.agent.run`` with tags for its steps, tools and exit
-#: conditions but no name (deepset-ai/haystack haystack/components/agents/agent.py
-#: ``_create_agent_span``: max_steps, tools, exit_conditions, state_schema; parent_span the current
-#: span), under the pipeline's ``haystack.component.run`` span of the component, whose
-#: ``haystack.component.name`` is the name the pipeline gave the agent (haystack/core/pipeline/pipeline.py
-#: ``_run_component``). Two agents of one pipeline were both "haystack.agent.run". Finalize names the
-#: agent span (and so its steps, inherited) by that tag (group ``name`` of the regex, for Arrow).
-AGENT_NAMED_BY_PARENT: Final = ("haystack.agent.run",)
-AGENT_NAMED_BY_PARENT_KEY: Final = r'"haystack\.component\.name"\s*:\s*"(?P<name>[^"\\]+)"'
-
 #: mastra.span.type → kind, for the workflow spans. Mastra's OTel exporter writes every span's own type
 #: as ``mastra.span.type`` and its operation name from it (mastra-ai/mastra observability/otel-exporter/
 #: src/gen-ai-semantics.ts ``getOperationName``: ``invoke_workflow`` for a workflow run in recent
@@ -308,28 +290,6 @@ KIND_BY_NAME: Final = {"call_llm": "llm", "litellm_request": "llm", "execute_eve
 #: (tracer.py start_agent_span(agent_name="Strands Agent")), a root: an agent without tools has no
 #: other mark (KIND_BY_EVIDENCE reads agent.tools).
 ROOT_KIND_BY_NAME: Final = {"invocation": "chain", "Strands Agent": "agent"}
-
-#: ADK before its invoke_agent span (gen_ai.operation.name) opened each agent's run as
-#: ``tracer.start_as_current_span(f'agent_run [{self.name}]')`` (agents/base_agent.py run_async), with
-#: no attribute: an agent span, named by what the brackets hold. The same pattern reads it in the SQL
-#: (RE2) of the vectorised path.
-AGENT_RUN_NAME: Final = r"agent_run \[(.+)\]"
-_AGENT_RUN: Final = re.compile(AGENT_RUN_NAME)
-
-#: autogen-core's runtime telemetry (python/packages/autogen-core/src/autogen_core/_telemetry/_tracing_config.py,
-#: MessageRuntimeTracingConfig) names a span ``autogen {operation} {destination}`` and sets messaging.operation
-#: and messaging.destination; an agent destination is written ``{type}.({key})-A``, a topic ``{type}.({source})-T``.
-#: SingleThreadedAgentRuntime (_single_threaded_agent_runtime.py) opens ``create`` around send_message and
-#: publish_message (the caller waiting for the reply), ``send``/``publish`` around the delivery, ``process``
-#: around the recipient agent's on_message and ``ack`` around the reply's delivery. ``process`` is the agent at
-#: work: an agent span owned by the recipient's type. The others hold work and call nothing themselves: chains.
-#: (The runtime starts send/process with no parent context, only a link to the create span, so a
-#: delegation's target may sit in another trace: none of these is read as a handoff.)
-AUTOGEN_MESSAGE_NAME: Final = r"autogen (create|send|publish|process|ack) (.+)"
-_AUTOGEN_MESSAGE: Final = re.compile(AUTOGEN_MESSAGE_NAME)
-AUTOGEN_KINDS: Final = {"process": "agent", **dict.fromkeys(("create", "send", "publish", "ack"), "chain")}
-#: An agent destination's type: ``{type}.({key})-A``; ``{type}/{key}`` (str(AgentId)) and ``{type}.{key}`` read alike.
-_AUTOGEN_AGENT: Final = re.compile(r"(.+?)(?:\.\(.*\)-A|[./][^./()]*)?")
 
 #: Columns a key fills only when the span's other keys say what the key names, and the column is
 #: still empty: (column, key, conditions). The key is taken (removed) like any mapped key.
@@ -542,28 +502,6 @@ def holds(attrs: dict[str, Any], conditions: tuple[Condition, ...]) -> bool:
         elif attrs.get(key) != value[0]:
             return False
     return True
-
-
-def agent_run_name(name: Any) -> str | None:
-    """The agent an ADK ``agent_run [<agent>]`` span names (AGENT_RUN_NAME), else None."""
-    match = _AGENT_RUN.fullmatch(name) if isinstance(name, str) else None
-    return match.group(1) if match else None
-
-
-def autogen_message(attrs: dict[str, Any], name: Any) -> tuple[str, str | None] | None:
-    """An autogen-core runtime span (AUTOGEN_MESSAGE_NAME, with messaging.operation): its kind, and for
-    ``process`` the agent type handling the message; else None."""
-    match = _AUTOGEN_MESSAGE.fullmatch(name) if isinstance(name, str) and "messaging.operation" in attrs else None
-    if match is None:
-        return None
-    operation, destination = match.group(1), attrs.get("messaging.destination")
-    if not isinstance(destination, str) or not destination:
-        destination = match.group(2)
-    agent = None
-    if operation == "process" and not destination.endswith("-T"):
-        found = _AUTOGEN_AGENT.fullmatch(destination)
-        agent = found.group(1) if found else None
-    return AUTOGEN_KINDS[operation], agent
 
 
 def infer_kind(attrs: dict[str, Any], row: dict[str, Any] | None = None) -> str | None:

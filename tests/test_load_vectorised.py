@@ -212,7 +212,7 @@ HOSTILE: dict[str, bytes] = {
     "monocle": _line(_span(1, attributes={"span.type": "agentic.invocation", "entity.1.name": "a"})),
     "split-cost": _line(_span(1, attributes={"gen_ai.usage.input_cost": 0.1, "gen_ai.usage.output_cost": 0.2})),
     "http-status": _line(_span(1, status={"status_code": "ERROR"}, attributes={"http.status_code": 500})),
-    # autogen-core's runtime spans (semconv.autogen_message) are read record by record.
+    # autogen-core's runtime spans (semconv_agents.autogen_message) are read record by record.
     "autogen-process": _line(_span(1, name="autogen process code_reviewer.(default)-A", attributes={
         "messaging.operation": "process", "messaging.destination": "code_reviewer.(default)-A"})),
     "attributes-list": _line(_span(1, attributes=[])),

@@ -8,7 +8,7 @@ named '{{name}}'. You have been submitted this task by your manager. ...") and c
 class (``_RunWrapper``: ``f"{instance.__class__.__name__}.run"``, ``smolagents.task`` = the task),
 so a CodeAgent managing a CodeAgent writes two ``CodeAgent.run`` spans, one nested in the other's
 step: by the span name alone the two could not be told apart. The managed agent's own name is in
-the task it was handed (``forensics.semconv.MANAGED_AGENT_TASK``): finalisation makes it the sub-run's
+the task it was handed (``forensics.semconv_agents.MANAGED_AGENT_TASK``): finalisation makes it the sub-run's
 ``agent`` (inherited by its work), and this convention reads it into ``delegate_name`` (on that
 agent span; null elsewhere), which the delegation rules compare as ``coalesce(delegate_name, agent)``.
 """
@@ -20,7 +20,7 @@ from typing import Final
 import polars as pl
 
 from forensics.conventions.registry import Convention, Signal, register
-from forensics.semconv import MANAGED_AGENT_TASK
+from forensics.semconv_agents import MANAGED_AGENT_TASK
 
 #: smolagents' managed_agent.task template, as it reaches the run span's input (``task``) and
 #: ``smolagents.task``; the name is whatever the manager's ``managed_agents`` entry is called.

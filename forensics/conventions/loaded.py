@@ -140,7 +140,7 @@ register(
                 "kind llm / retriever / embedding / tool / chain by the component's class, agent / chain / llm / tool by the agent's "
                 "span names (forensics/semconv.py HAYSTACK_COMPONENT_KINDS, KIND_BY_NAME; the vectorised SQL reads the same tables); "
                 "agent = the Agent component's haystack.component.name on its parent span, inherited by its steps "
-                "(semconv.AGENT_NAMED_BY_PARENT, finalize)",
+                "(semconv_agents.AGENT_NAMED_BY_PARENT, finalize)",
             ),
             Signal(
                 "haystack.component.output of a model component: usage (prompt_tokens / completion_tokens) under a chat "

@@ -27,7 +27,6 @@ from ..errors import InternalError
 from ..semconv import (
     _COLUMN_KEYS,
     ADK_SYSTEM,
-    AGENT_RUN_NAME,
     CONDITIONAL_COLUMNS,
     KIND_BEFORE_VALUE,
     KIND_BY_EVIDENCE,
@@ -37,6 +36,7 @@ from ..semconv import (
     TOOL_FAILED_BY_VALUE,
     Condition,
 )
+from ..semconv_agents import AGENT_RUN_NAME
 from ..semconv_values import HAYSTACK_OUTPUT
 from .otel_common import COLUMN_EVENTS
 
@@ -45,7 +45,7 @@ STATUS_CODES = {"UNSET": "unset", "OK": "ok", "ERROR": "error", "STATUS_CODE_UNS
                 "StatusCode.OK": "ok", "StatusCode.ERROR": "error", "unset": "unset", "ok": "ok", "error": "error"}
 
 #: Attribute keys that make the per-record loader do more than map columns (split costs, Monocle's
-#: span.type, the HTTP status, autogen-core's runtime spans: semconv.autogen_message): a line holding
+#: span.type, the HTTP status, autogen-core's runtime spans: semconv_agents.autogen_message): a line holding
 #: one (not null) is handed over.
 FIXED_KEYS = ("gen_ai.usage.input_cost", "gen_ai.usage.output_cost", "span.type", "http.status_code",
               "messaging.operation")
@@ -238,7 +238,7 @@ def build_query() -> str:
         cond_values.setdefault(column, []).append(f"CASE WHEN _ctaken_{i} THEN {text_of(raw)} END")
         keys_taken.append(f"CASE WHEN _ctaken_{i} THEN ',\"{key}\":' || {raw} END")
         checks.append(f"(NOT _ctaken_{i} OR starts_with({raw}, '\"'))")
-    # An ADK agent_run [<agent>] span names its agent (semconv.agent_run_name), after the keys did not.
+    # An ADK agent_run [<agent>] span names its agent (semconv_agents.agent_run_name), after the keys did not.
     cond_values.setdefault("agent", []).append(
         f"CASE WHEN regexp_full_match(name, {q(AGENT_RUN_NAME)}) THEN regexp_extract(name, {q('^' + AGENT_RUN_NAME + '$')}, 1) END")
     cond_replace = ", ".join(f"coalesce({column}, {', '.join(values)}) AS {column}" for column, values in cond_values.items())
