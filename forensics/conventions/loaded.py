@@ -204,6 +204,74 @@ register(
                 "answer's 06 is held, not composed (final_answer_composed); tests/test_attribution_m1_values.py",
             ),
             Signal(
+                "the accepting ledger's reason (agentchat: the final answer) calling the answer's figure approximate "
+                "('about 122.4 days') where an earlier worker step held a finer figure it rounds to (122.3874): the "
+                "request's rounding ('Round to one decimal place'), written by ORCHESTRATOR_GET_FINAL_ANSWER / the "
+                'ledger from the transcript',
+                'Magentic-One (autogen-magentic-one LedgerOrchestrator; agentchat MagenticOneGroupChat)',
+                'microsoft/autogen '
+                'python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/orchestrator.py (update_ledger,'
+                ' _prepare_final_answer), agents/orchestrator_prompts.py (ORCHESTRATOR_LEDGER_PROMPT, '
+                'ORCHESTRATOR_GET_FINAL_ANSWER)',
+                'not unverified_accepted; the rounded figure is held where the finer one was '
+                '(forensics/attribution/value_forms.py roundings, ledger_rules accepted_wrong_answer); an approximate'
+                ' figure no step held finer stays unverified_accepted; tests/test_attribution_m1_roundings.py',
+            ),
+            Signal(
+                "'Initial plan:' / 'New plan:' fact sheet ('1. GIVEN OR VERIFIED FACTS') and plan bullets ('Here is "
+                "the plan to follow as best as possible:') stating a quantity of the request in another unit: a "
+                "'45-minute break' as 0.75 h, a time '1:05.00' as 65.00 s, 'the 10th' as rank 10",
+                "Magentic-One (autogen-magentic-one LedgerOrchestrator; agentchat MagenticOneGroupChat's task ledger)",
+                'microsoft/autogen '
+                'python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/orchestrator_prompts.py '
+                '(ORCHESTRATOR_CLOSED_BOOK_PROMPT, ORCHESTRATOR_SYNTHESIZE_PROMPT), agents/orchestrator.py '
+                '(_initialize)',
+                'the figure is given, not invented (forensics/attribution/value_forms.py restated_figures: the '
+                "request's numbers, ordinals and colon times times a unit of time or of ten's powers): no "
+                'plan_unbacked_fact; a figure of no such unit stays one; tests/test_attribution_m1_givens.py',
+            ),
+            Signal(
+                'an Orchestrator (-> X) instruction handing a worker a figure that only a search results page held '
+                "('Here is a screenshot of [... - Search](https://www.bing.com/search?q=...)', a snippet among "
+                'others), after which a worker went on to another step (the surfer opened the source and read it), '
+                'and that later code computed with',
+                'Magentic-One (autogen-magentic-one MultimodalWebSurfer and LedgerOrchestrator; agentchat)',
+                'microsoft/autogen python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/multimodal_we'
+                'b_surfer/multimodal_web_surfer.py (web_search: the Bing results page), agents/orchestrator.py '
+                '(instruction_or_question)',
+                'attribution instruction_unbacked_figure: the ledger that wrote the instruction took the snippet over'
+                " the surfer's reading (forensics/attribution/instruction_rules.py); a snippet handed on as the "
+                'latest finding (the results page is the last worker step) is taken up, not mis-copied; '
+                'tests/test_attribution_m1_givens.py',
+            ),
+            Signal(
+                "an Orchestrator (-> X) instruction asking the worker to make the value up: 'assume', 'guess', 'give "
+                "your best / a rough / an educated / a ballpark estimate' (not 'the 2019 population estimate', a "
+                "published figure's name)",
+                "Magentic-One (autogen-magentic-one LedgerOrchestrator; agentchat MagenticOneOrchestrator's "
+                'instruction message)',
+                'microsoft/autogen '
+                'python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/orchestrator.py '
+                '(instruction_or_question broadcast as (-> X)); autogen-agentchat '
+                'teams/_group_chat/_magentic_one/_magentic_one_orchestrator.py (_orchestrate_step)',
+                'attribution unverified_accepted at the ledger that wrote it (forensics/attribution/plan_rules.py '
+                '_assumed_values, common._ASSUME); tests/test_attribution_m1_givens.py',
+            ),
+            Signal(
+                "FileSurfer view 'Address: file:///p' / 'Viewport position: Showing page i of n.' (the markdown "
+                "browser's page) of a path p that the latest instruction to it, or the request, names whole",
+                'Magentic-One (autogen-magentic-one FileSurfer; agentchat FileSurfer)',
+                'microsoft/autogen '
+                'python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/file_surfer/file_surfer.py '
+                '(_get_browser_state: Address, Title, Viewport position; open_local_file: the path the model wrote), '
+                'agents/orchestrator.py ((-> X) instruction)',
+                "instructed (forensics/attribution/steps.py _instructed, _FILE_VIEW): the file was the orchestrator's"
+                " or the user's choice; a value the view shows is traced on to the surfer's own later reading of it "
+                '(common._taken_up), as a page opened by an instructed click, else to the first later terminal output'
+                " that held it (the code's author singled it out of the file: a script printing one branch of the "
+                "table); a path nobody named stays the surfer's view; tests/test_attribution_m1_file_views.py",
+            ),
+            Signal(
                 "FileSurfer view 'Address: file:///p' ... 'File not found: /p' (the markdown browser's not-found page) of "
                 "a path whose file name the request or an earlier instruction gave under other folders, no earlier "
                 "message naming p",
