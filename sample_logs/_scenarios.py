@@ -51,14 +51,14 @@ def s02_crm_lookup_loop(sc: ScenarioBuilder) -> None:
     q = "My seat count is wrong, we have 14 users not 9. Account C-1190."
     a = "I've looked into your account C-1190; a specialist will review your seat count."
     with r.agent("account_assistant", input=q, output=a):
-        first = None
+        lookups = []
         for i in range(5):
             r.llm("gpt-4o", 1400 + 350 * i, 36, '{"tool":"crm.lookup","customer_id":"C-1190"}')
-            lk = r.tool("crm.lookup", {"customer_id": "C-1190"},
-                        {"customer_id": "C-1190", "plan": "Team", "seats": 9, "seats_in_use": 14})
-            first = first or lk
+            lookups.append(r.tool("crm.lookup", {"customer_id": "C-1190"},
+                                  {"customer_id": "C-1190", "plan": "Team", "seats": 9, "seats_in_use": 14}))
         r.llm("gpt-4o", 3300, 60, a)
-    sc.label(r, ["repeated_action"], first,
+    # Decisive: the first repeat (the first lookup was the run's own legitimate step).
+    sc.label(r, ["repeated_action"], lookups[1],
              "The assistant called crm.lookup with the same arguments five times, ignoring the identical record each time.")
 
 
@@ -152,14 +152,14 @@ def s24_chat_context_exceeded(sc: ScenarioBuilder) -> None:
 def s31_coding_agent_reread_loop(sc: ScenarioBuilder) -> None:
     r = sc.run("r1", "2026-11-20T13:02:00Z", session="gh-issue-2207")
     with r.agent("coder", input="Fix issue #2207: off-by-one in paginate()", output="Opened PR #2214 fixing paginate()."):
-        first = None
+        reads = []
         for i in range(4):
             r.llm("claude-sonnet-4-20250514", 18000 + 2500 * i, 80, '{"tool":"fs.read","path":"src/api/paginate.py"}')
-            rd = r.tool("fs.read", {"path": "src/api/paginate.py"}, "def paginate(items, page, size):\n    start = page * size\n    return items[start:start + size + 1]\n", dur=0.01)
-            first = first or rd
+            reads.append(r.tool("fs.read", {"path": "src/api/paginate.py"}, "def paginate(items, page, size):\n    start = page * size\n    return items[start:start + size + 1]\n", dur=0.01))
         r.tool("fs.write", {"path": "src/api/paginate.py", "patch": "- size + 1\n+ size"}, {"written": True}, dur=0.01)
         r.tool("github.create_pull_request", {"title": "Fix off-by-one in paginate()", "branch": "fix-2207"}, {"number": 2214})
-    sc.label(r, ["repeated_action"], first,
+    # Decisive: the first repeat (the first read was the run's own legitimate step).
+    sc.label(r, ["repeated_action"], reads[1],
              "The coding agent read the same file four times in a row with nothing changing in between before writing the one-line fix.")
 
 
