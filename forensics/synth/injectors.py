@@ -144,11 +144,15 @@ def _dangling_handoff(st: RunState, i: int, sub: SubAgent, h: Span) -> bool:
 
 def _repeated_action(st: RunState, a: Span, sub: SubAgent, tool: Tool) -> bool:
     b, r, n = st.b, st.r, st.n
-    c0 = b.tool(a, sub.name, tool, n)
+    b.tool(a, sub.name, tool, n)
+    repeats = []
     for _ in range(4):
         b.llm(a, sub.name, sub.model, 1500 + int(r() * 500), 30, f'{{"tool":"{tool.name}"}}')
-        b.tool(a, sub.name, tool, n)
-    st.label(["repeated_action"], c0, f"{sub.name} called {tool.name} 5 times with the same arguments and the same result.")
+        repeats.append(b.tool(a, sub.name, tool, n))
+    # Decisive: the loop's first repeat, the call that ignored the first result (docs/DETECTORS.md,
+    # "Which span is decisive"); the first call was the run's own legitimate step.
+    st.label(["repeated_action"], repeats[0],
+             f"{sub.name} called {tool.name} 5 times with the same arguments and the same result.")
     return True
 
 
