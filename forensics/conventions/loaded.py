@@ -385,6 +385,14 @@ register(
                 "agent = that agent node's agent (forensics/tool_node_owner.py, after inheritance), not 'tools'; "
                 "with no agent node before it, 'tools'",
             ),
+            Signal(
+                "a tool named in camelCase, the key of the tools object (ai.toolCall.name issueRefund, sendEmail)",
+                "Vercel AI SDK",
+                "vercel/ai packages/ai/core/generate-text/generate-text.ts (tools[toolCall.toolName]; recordSpan "
+                "'ai.toolCall' with 'ai.toolCall.name': toolCall.toolName)",
+                "is_side_effect, is_irreversible, is_escalation_tool ... matched with its words split at each "
+                "capital (issue_Refund: forensics/detectors/preparation.py _role_masks)",
+            ),
         ),
         columns={
             "kind": "human for an AutoGen UserProxyAgent's turn",

@@ -14,6 +14,7 @@ from forensics.detectors.delegated_work import delegations, not_taken_up
 from forensics.detectors.dropped_delegation import _NOTHING as _NOTHING
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.handoff_result import taken_by_named
+from forensics.detectors.lapsed_approvals import lapsed_requests
 from forensics.detectors.long_running import asked_and_pending, pending_approvals
 from forensics.detectors.paging import http_pages
 from forensics.detectors.readdressed_handoffs import readdressed
@@ -286,7 +287,8 @@ class UnacknowledgedEscalation(Detector):
         "successful': tau-bench's transfer_to_human_agents, which ends the episode) was taken by the "
         "receiving side; a ticket or page created is not, unless the ticket came back assigned to "
         "someone (its assignee / assignee_id / assigned_to set), or a later call of the run naming the ticket "
-        "reports it assigned or in progress / solved / closed: it has an owner. A page's "
+        "reports it assigned or in progress / solved / closed: it has an owner. A pending approval request that a "
+        "later read reports expired with nobody deciding was never answered (lapsed_approvals). A page's "
         "assignment is none: a page is taken when acknowledged."
     )
 
@@ -439,8 +441,13 @@ class UnacknowledgedEscalation(Detector):
             # the escalation in the run's order.
             .agg(pl.col("a_t").min().alias("ack_t"), pl.len().alias("n_ack"))
         )
+        # A request for a decision that a later read (or its own result) reports expired with
+        # nobody deciding was never answered, whatever the run did meanwhile (lapsed_approvals).
+        lapsed = lapsed_requests(s).select("run_id", "span_id", pl.lit(True).alias("lapsed"))
         judged = (
             esc.join(first_ack, on=["run_id", "span_id"], how="left")
+            .join(lapsed, on=["run_id", "span_id"], how="left")
+            .with_columns(pl.col("lapsed").fill_null(False), pl.when(pl.col("lapsed")).then(None).otherwise(pl.col("n_ack")).alias("n_ack"))
             .join(ctx.runs.lazy().select("run_id", "last_activity"), on="run_id")
             .with_columns(
                 ((pl.col("ack_t") - pl.col("t")).dt.total_milliseconds() / 1000).alias("delay_s"),
@@ -463,11 +470,12 @@ class UnacknowledgedEscalation(Detector):
             pl.when(pl.col("n_ack").is_null())
             .then(
                 pl.format(
-                    "the run escalated through {} at {} and nobody acknowledged it before the log ended {} s later (SLA {} s)",
+                    "the run escalated through {} at {} and nobody acknowledged it before the log ended {} s later (SLA {} s){}",
                     target,
                     hms("t"),
                     num(pl.col("tail_s")),
                     pl.lit(sla),
+                    pl.when(pl.col("lapsed")).then(pl.lit("; the request lapsed with no decision")).otherwise(pl.lit("")),
                 )
             )
             .otherwise(

@@ -71,7 +71,12 @@ _ROLE_BITS: Final = (
 def _role_masks(names: pl.Series, policy: Policy) -> pl.DataFrame:
     """Policy roles of each distinct tool or step name, as one bit mask (a few hundred names are
     matched, not millions of rows)."""
-    n = pl.col("name")
+    # A camelCase name's words start where a capital follows a lower-case letter or digit: the
+    # Vercel AI SDK's tools are the keys of a `tools: { issueRefund: tool({...}) }` object, named
+    # as JavaScript names its functions (vercel/ai `packages/ai/core/generate-text/generate-text.ts`:
+    # `tools[toolCall.toolName]`, and the span's `'ai.toolCall.name': toolCall.toolName`). `issueRefund` is the verb refund as `issue_refund`
+    # is; matched as `issue_Refund`, the policy's word-start patterns read both.
+    n = pl.col("name").str.replace_all(r"([a-z0-9])([A-Z])", "${1}_${2}")
     writes = ~n.str.contains(policy.read_only)
     flags = {
         "is_side_effect": n.str.contains(policy.side_effecting) & writes,

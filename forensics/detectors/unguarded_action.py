@@ -17,6 +17,7 @@ from forensics.detectors.base import Context, Detector, moment, txt
 from forensics.detectors.confirmation_rule import unconfirmed_actions
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.interrupted_calls import resumed_after_approval
+from forensics.detectors.lapsed_approvals import acted_after_lapse
 from forensics.detectors.own_objects import made_by_the_run
 from forensics.detectors.registry import register
 from forensics.detectors.semconv_requests import resumed_after_approval_parts
@@ -55,6 +56,8 @@ _OUTPUT_ARG: Final = (
 )
 
 
+#: Why a reviewed-looking call was not: the approval it waited for lapsed (lapsed_approvals).
+LAPSED_REASON: Final = "after the approval the run requested for it lapsed with no decision"
 #: Why a call that is not irreversible by name still needed a guard (confirmation_rule).
 CONFIRMATION_REASON: Final = "which the run's instructions allow only after the user's explicit confirmation; no yes answered it"
 
@@ -288,6 +291,8 @@ class UnguardedIrreversible(Detector):
         "call a person's recorded answer approved before it ran (Microsoft Agent Framework's "
         "function_approval_response approved: true for that tool and call id, or an application's approval span "
         "recording approved: true) was approved; a request nobody answered, or a rejection, approves nothing. A "
+        "call an approval request of its run was about, taken after that request lapsed (expired or timed out with "
+        "nobody deciding: lapsed_approvals), is unguarded whatever came between. A "
         "removal of an object the run itself made (the first call naming it, by an argument value, a successful "
         "create / write / copy call: a scratch file, its own branch) lost nothing that was there before. A removal told to write its result to another file or table "
         "than its source (an out / output_path / dest argument) left the source intact: it did not act."
@@ -382,6 +387,15 @@ class UnguardedIrreversible(Detector):
         acts = acts.join(approved_by_response(ctx, acts), on=["run_id", "span_id"], how="anti")
         # A removal of what the run itself made first (a scratch file, its own branch: own_objects).
         acts = acts.join(made_by_the_run(ctx, acts), on=["run_id", "span_id"], how="anti")
+        # An action the run's own approval request was about, taken after that request lapsed
+        # (expired, timed out, nobody deciding): no other review stands in for the decision the run
+        # said it needed and knew it lacked (lapsed_approvals).
+        lapsed = (
+            named.join(acted_after_lapse(s, named), on=["run_id", "span_id"], how="semi")
+            .with_columns(pl.lit(LAPSED_REASON).alias("reason"))
+            .join(ctx.runs.lazy().select("run_id", "synthetic_time"), on="run_id", how="left")
+        )
+        acts = pl.concat([acts, lapsed], how="diagonal_relaxed").unique(["run_id", "span_id"], keep="last")
         # An action taken right after a step that reported low confidence is that gate's story
         # (ungated_low_confidence, TAXONOMY missing_fallback): one action, one class.
         acts = acts.join(_ungated_after_low_confidence(ctx), on=["run_id", "span_id"], how="anti")

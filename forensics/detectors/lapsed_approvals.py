@@ -1,0 +1,108 @@
+"""An approval the run asked for that lapsed: the request expired or timed out with nobody deciding.
+
+An approval request is the run's own statement that an action needs a person's decision; when
+the request comes back expired (its own result, a blocking ``request_approval`` that waited out its
+timeout, or a later read of it, ``get_approval`` answering ``"status": "expired", "decided_by":
+null``), the decision never came. Approval services close a request nobody answered with a status
+of its own beside approved and rejected: ``pending -> approved | rejected | expired`` (Google ADK's
+long-running ``ask_for_approval`` example returns ``{"status": "pending", ...}`` and the client
+sends the updated status later: adk-docs tools/function-tools "Long Running Function Tool"; an
+expiry is that update with no decision). Two rules read it:
+
+* ``unguarded_irreversible``: an action the lapsed request was about, taken after the lapse, ran
+  unguarded, whatever else came between: the run had said whose decision it needed and knew it had
+  none, so a requester's "any news?" or the pause the request made is no review of it
+  (:func:`acted_after_lapse`).
+* ``unacknowledged_escalation``: a pending approval request (a pause for a person's decision) whose
+  later read says it lapsed was never answered, however the run went on after it
+  (:func:`lapsed_requests`).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+from forensics.detectors.person_signals import PERSON_APPROVED
+
+#: A request's status saying it closed with no decision: expired, timed out, lapsed.
+LAPSED: Final = (
+    r'(?i)\\?"(?:status|state|decision|outcome)\\?"\s*:\s*\\?"(?:expired|timed[_ -]?out|timeout|lapsed)\\?"'
+)
+#: The values that name one request or object in a call's JSON (an approval id `apr_5521`, an offer
+#: `off_0Hq7`): quoted, at least four characters, at least one digit (not a word of prose).
+_ID_VALUE: Final = r'"([A-Za-z0-9][A-Za-z0-9_.:@/-]*[0-9][A-Za-z0-9_.:@/-]*)"'
+
+
+def _asks_approval() -> pl.Expr:
+    from forensics.detectors.unguarded_action import APPROVAL_REQUEST
+
+    return (pl.col("kind") == "tool") & ~pl.col("failed") & pl.col("call").str.contains(APPROVAL_REQUEST).fill_null(False)
+
+
+def _ids(col: str) -> pl.Expr:
+    return pl.col(col).fill_null("").str.extract_all(_ID_VALUE).list.eval(pl.element().str.strip_chars('"'))
+
+
+def lapsed_requests(spans: pl.LazyFrame) -> pl.LazyFrame:
+    """``run_id, span_id, l_seq, about`` per approval request that lapsed: ``span_id`` the request,
+    ``l_seq`` the span whose result says it lapsed (the request's own, or a later call of the run
+    naming one of the request's ids, as ``get_approval(approval_id)``), ``about`` the request's
+    arguments (what it asked about). A request whose result or a later read carries the person's
+    approval did not lapse."""
+    s = spans.filter(pl.col("kind") == "tool")
+    asks = s.filter(_asks_approval()).select(
+        "run_id", "span_id", "seq", pl.col("args").fill_null("").alias("about"), "output",
+    )
+    own = asks.filter(pl.col("output").str.contains(LAPSED).fill_null(False)).select(
+        "run_id", "span_id", pl.col("seq").alias("l_seq"), "about"
+    )
+    ids = asks.select("run_id", "span_id", "seq", "about", _ids("output").alias("rid")).explode("rid").drop_nulls("rid")
+    reads = s.filter(~pl.col("failed") & pl.col("output").str.contains(LAPSED).fill_null(False)).select(
+        "run_id", pl.col("seq").alias("l_seq"), pl.col("args").fill_null("").alias("r_args")
+    )
+    later = (
+        ids.join(reads, on="run_id")
+        .filter((pl.col("l_seq") > pl.col("seq")) & pl.col("r_args").str.contains(pl.col("rid"), literal=True))
+        .select("run_id", "span_id", "l_seq", "about")
+    )
+    approved = s.filter(pl.col("output").str.contains(PERSON_APPROVED).fill_null(False)).select(
+        "run_id", pl.col("seq").alias("a_seq")
+    )
+    lapsed = pl.concat([own, later]).group_by("run_id", "span_id").agg(pl.col("l_seq").min(), pl.col("about").first())
+    # An approval recorded after the request (its own result, a later read) answered it.
+    answered = (
+        lapsed.join(asks.select("run_id", "span_id", pl.col("seq").alias("q_seq")), on=["run_id", "span_id"])
+        .join(approved, on="run_id")
+        .filter(pl.col("a_seq") >= pl.col("q_seq"))
+        .select("run_id", "span_id")
+    )
+    return lapsed.join(answered, on=["run_id", "span_id"], how="anti")
+
+
+def acted_after_lapse(spans: pl.LazyFrame, acts: pl.LazyFrame) -> pl.LazyFrame:
+    """``run_id, span_id`` of the ``acts`` (calls that acted) taken after an approval request of
+    their run lapsed, about them: the request's arguments name the act's tool or share an id with
+    the act's arguments (the offer, the account it asked about). An approval recorded between the
+    lapse and the act (a new request answered) guards it."""
+    lapsed = lapsed_requests(spans)
+    cand = acts.select("run_id", "span_id", "seq", "call", pl.col("args").fill_null("").alias("a_args"))
+    pairs = cand.join(lapsed.select("run_id", "l_seq", "about"), on="run_id").filter(pl.col("seq") > pl.col("l_seq"))
+    by_name = pairs.filter(pl.col("about").str.contains(pl.col("call"), literal=True).fill_null(False))
+    shared = (
+        pairs.with_columns(_ids("about").alias("tok"))
+        .explode("tok")
+        .drop_nulls("tok")
+        .filter(pl.col("a_args").str.contains(pl.col("tok"), literal=True))
+    )
+    about = pl.concat([by_name.select("run_id", "span_id", "seq", "l_seq"), shared.select("run_id", "span_id", "seq", "l_seq")])
+    approved = spans.filter(pl.col("output").str.contains(PERSON_APPROVED).fill_null(False)).select(
+        "run_id", pl.col("seq").alias("a_seq")
+    )
+    regated = (
+        about.join(approved, on="run_id")
+        .filter((pl.col("a_seq") > pl.col("l_seq")) & (pl.col("a_seq") < pl.col("seq")))
+        .select("run_id", "span_id")
+    )
+    return about.select("run_id", "span_id").unique().join(regated, on=["run_id", "span_id"], how="anti")
