@@ -104,7 +104,9 @@ Evidence:
   does not (the run's final answer, a ``FINAL ANSWER:`` line's or the ``Orchestrator (final
   answer)`` message's figure, when the reason states it) is traced to the first step that
   held it (its owner; past a results page as above; a 0 is held by a step saying "none" or
-  "zero"); a final answer no earlier step held was
+  "zero"); a reason that states no figure ("FileSurfer found the maximum reading") accepted the
+  ``FINAL ANSWER:`` line's figure, traced the same way; with that figure stated, a name beside it
+  (where it was read: "on Google Patents") is not traced; a final answer no earlier step held was
   composed by the orchestrator in that ledger, which is blamed; without one, the worker message
   it judged.
 * ``unverified_accepted``: the orchestrator turned an unestablished value into the answer: that

@@ -46,8 +46,10 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
     accepting it was the orchestrator's mistake, at that ledger (``unverified_accepted``). Else the
     answer is traced: a number or a name (a capitalised word inside a sentence, not an agent's) the
     ledger's reason states that the request does not, at the first step that held it (not a hedged
-    one, not a plan; for a name, not a search results page, which lists names among others); without
-    one, the judged worker message.
+    one, not a plan; for a name, not a search results page, which lists names among others; a name
+    only when the reason states no figure of the FINAL ANSWER: beside that figure a name says where
+    it was read). A reason that states no figure accepted the run's ``FINAL ANSWER:`` figure, traced
+    the same way. Without either, the judged worker message.
 
     Where the messages hold no ledger (agentchat's MagenticOneGroupChat logs it to its trace log
     only), the final answer message is the acceptance (``accepts``, forensics.attribution.steps) and
@@ -118,6 +120,16 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
     )
     task_numbers = _numbers(s.filter(pl.col("step") == 0))
     stated = stated.join(task_numbers, on=["run_id", "_n"], how="anti")
+    # A reason that states no figure ("FileSurfer found the maximum nitrate reading") accepted the
+    # answer the run then gives: _prepare_final_answer writes it from the transcript the ledger judged
+    # (autogen-magentic-one orchestrator.py), so its FINAL ANSWER figure is the value accepted.
+    unstated = (
+        rest.select("run_id", pl.col("step").alias("_ledger"))
+        .join(stated.select("run_id").unique(), on="run_id", how="anti")
+        .join(_final_numbers(s), on="run_id")
+        .join(task_numbers, on=["run_id", "_n"], how="anti")
+    )
+    stated = pl.concat([stated, unstated], how="vertical")
     # The run's own FINAL ANSWER, when the reason states it, is the one number to trace (the reason
     # also restates the inputs it was derived from, which may be right).
     final = pl.concat([_final_numbers(s), _answer_numbers(s)], how="vertical").unique()
@@ -187,6 +199,9 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
         .filter(~pl.col("_task").fill_null("").str.contains(pl.col("_n"), literal=True))
         .drop("_task")
     )
+    # The FINAL ANSWER's figure, when the reason states it, is the answer; a name beside it says where
+    # it was read ("on Google Patents"), the source the orchestrator's own instruction named.
+    names = names.join(stated_final.select("run_id").unique(), on="run_id", how="anti")
     name_hits = (
         names.join(steps_text, on="run_id")
         .filter(pl.col("_text").str.contains(pl.col("_n"), literal=True))

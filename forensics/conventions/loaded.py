@@ -282,6 +282,20 @@ register(
                 "a path opened as named stays the instruction's (orchestrator_stall); tests/test_attribution_m1_paths.py",
             ),
             Signal(
+                "the accepting ledger's is_request_satisfied reason stating no figure ('FileSurfer found the maximum "
+                "nitrate reading') before an Orchestrator (final answer) with a 'FINAL ANSWER: x' line; or a reason "
+                "stating that figure beside a name of where it was read ('the Kesterton County Portal register lists "
+                "2,917')",
+                'Magentic-One (autogen-magentic-one LedgerOrchestrator)',
+                'microsoft/autogen python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/orchestrator.py '
+                '(update_ledger, _prepare_final_answer), agents/orchestrator_prompts.py (ORCHESTRATOR_LEDGER_PROMPT, '
+                'ORCHESTRATOR_GET_FINAL_ANSWER)',
+                "attribution accepted_wrong_answer traces the FINAL ANSWER's figure (what _prepare_final_answer wrote "
+                'from the transcript the ledger accepted), not the judged worker step; with that figure stated, a name '
+                'beside it is not traced (forensics/attribution/ledger_rules.py _accepted_answers); a plain answer with'
+                ' no FINAL ANSWER line keeps the judged step; tests/test_attribution_m1_accepted.py',
+            ),
+            Signal(
                 "a TOOL span named 'handoff to <agent>' with llm.system openai and no tool.name; a root AGENT span "
                 "'Agent workflow' with its kind only (OTel SDK to_json keeps no scope)",
                 "OpenAI Agents SDK traced by OpenInference",

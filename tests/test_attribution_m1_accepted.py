@@ -1,0 +1,141 @@
+"""What an accepting ledger accepted (forensics.attribution.ledger_rules, ``accepted_wrong_answer``):
+the figure the run's answer states, traced to the step that first held it.
+
+Written from Magentic-One's emitting code (microsoft/autogen
+``python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/orchestrator.py``):
+``LedgerOrchestrator`` logs the progress ledger (``ORCHESTRATOR_LEDGER_PROMPT`` in
+``orchestrator_prompts.py``: ``is_request_satisfied`` with a free-text ``reason``) as ``Orchestrator
+(thought)``, and once it is satisfied ``_prepare_final_answer`` writes the answer from the whole
+transcript (``ORCHESTRATOR_GET_FINAL_ANSWER``) as ``Orchestrator (final answer)``. The reason is
+the model's own words: it may restate the answer's figure, name only who found it ("FileSurfer
+found the maximum"), or name where it was read ("on the county portal"). ``file_surfer.py`` answers
+with the markdown browser's viewport ("Address: file://... Viewport position: Showing page i of
+n."); ``multimodal_web_surfer.py`` with "I clicked '...'." / "Here is a screenshot of [title](url)."
+/ "Automatic OCR of the page screenshot has detected the following text:". The histories are built
+with tests/m1_history.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from m1_history import accept, file_view, plan, said, tell, write
+
+from forensics.attribution import attribute
+from forensics.load import load
+
+TASK = (
+    "The folder /data/inspections/ holds the Harbour District's 2023 restaurant inspection reports. "
+    "According to the signed annual summary, how many restaurants failed their first inspection?"
+)
+LISTING = (
+    "# Index of /data/inspections/\n\n| Name | Size |\n| --- | --- |\n"
+    "| annual_summary_unsigned_v3.docx | 41.2 KiB |\n| annual_summary_signed.pdf | 88.0 KiB |\n"
+)
+UNSIGNED = "# Harbour District inspections 2023\n\n| Result | Restaurants |\n|---|---|\n| Passed | 211 |\n| Failed first inspection | 37 |\n"
+
+
+def _row(tmp_path: Path, history: list[dict[str, str]], task: str = TASK) -> dict[str, object]:
+    (row,) = attribute(load(write(tmp_path, "m1-accepted", task, history), format="ag2-history")).to_dicts()
+    return row
+
+
+def _run(reason: str) -> list[dict[str, str]]:
+    # Step 1 plan, 2-3 instruction, 4 listing, 5-6 instruction, 7 the file the FileSurfer opened
+    # (37), 8-9 instruction, 10 its answer, 11-12 instruction, 13 the WebSurfer's plausibility note.
+    return [
+        plan(TASK, "- The reports are in /data/inspections/.", "- FileSurfer: open the summary.\n- Answer."),
+        *tell("FileSurfer", "List the files in /data/inspections/."),
+        file_view("/data/inspections/", LISTING),
+        *tell("FileSurfer", "Open the signed annual summary and find the failed first inspections."),
+        file_view("/data/inspections/annual_summary_unsigned_v3.docx", UNSIGNED),
+        *tell("FileSurfer", "How many restaurants failed their first inspection?"),
+        said("FileSurfer", "The annual summary lists 37 restaurants that failed their first inspection."),
+        *tell("WebSurfer", "Check whether 37 failures among 248 restaurants is a plausible share."),
+        said("WebSurfer", "A failure share of about 15% is typical for a city district, so 37 is plausible."),
+        *accept(reason, "37 restaurants failed their first inspection.\n\nFINAL ANSWER: 37 restaurants (2023)"),
+    ]
+
+
+def test_a_reason_stating_no_figure_accepted_the_final_answers_figure(tmp_path: Path) -> None:
+    # The ledger (step 14) says only who found the answer; the answer is 37, which first entered at
+    # the FileSurfer's view of the unsigned draft (step 7): that step, not the WebSurfer's note the
+    # ledger judged last (step 13), which on HEAD was blamed.
+    row = _row(tmp_path, _run("FileSurfer found the number of failed first inspections."))
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        "FileSurfer",
+        7,
+        "accepted_wrong_answer",
+    )
+    assert "stating 37" in str(row["attribution_evidence"])
+
+
+def test_an_answer_without_a_final_answer_line_leaves_the_judged_step(tmp_path: Path) -> None:
+    # Near miss: the reason states no figure and the answer has no FINAL ANSWER line (the plain
+    # _prepare_final_answer text): no one figure is the answer, so the ledger stays read as accepting
+    # the worker message it judged (the WebSurfer's note, step 13), as before.
+    history = _run("FileSurfer found the number of failed first inspections.")
+    history[-1] = {**history[-1], "content": "37 restaurants failed their first inspection."}
+    row = _row(tmp_path, history)
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        "WebSurfer",
+        13,
+        "accepted_wrong_answer",
+    )
+
+
+PARCEL_TASK = "How many parcels does the county's 2022 land register list for the Millbrook township? Give the number."
+RESULTS = (
+    "I typed 'Millbrook township parcels 2022' into '0'.\n\nHere is a screenshot of [Millbrook township parcels "
+    "2022 - Search](https://www.bing.com/search?q=Millbrook+township+parcels+2022). The viewport shows 30% of "
+    "the webpage, and is positioned at the top of the page.\nAutomatic OCR of the page screenshot has detected "
+    "the following text:\n\nLand register 2022 - Kesterton County Portal\nMillbrook township - Wikipedia\n"
+)
+REGISTER = (
+    "I clicked 'Land register 2022 - Kesterton County Portal'.\n\nHere is a screenshot of [Land register 2022]"
+    "(https://portal.kesterton.example.gov/land/2022). The viewport shows 40% of the webpage, and is positioned "
+    "at the top of the page.\nAutomatic OCR of the page screenshot has detected the following text:\n\n"
+    "Land register 2022\nTownship  Parcels\nAshby  1,204\nMillbrook  2,917\n"
+)
+
+
+def _portal_run(final: str, reason: str) -> list[dict[str, str]]:
+    # Step 2 the ledger naming Kesterton County Portal, 3 the instruction, 4 the results page,
+    # 5-6 instruction, 7 the surfer's click to the register (2,917).
+    return [
+        plan(PARCEL_TASK, "- The township is Millbrook.", "- WebSurfer: open the county register.\n- Answer."),
+        *tell("WebSurfer", "Search for the Kesterton County Portal land register 2022."),
+        said("WebSurfer", RESULTS),
+        *tell("WebSurfer", "Open the register and read the parcel count."),
+        said("WebSurfer", REGISTER),
+        *accept(reason, final),
+    ]
+
+
+def test_a_name_beside_the_final_answers_figure_says_where_it_was_read(tmp_path: Path) -> None:
+    # The reason states the answer (2917) and where it was read (Kesterton County Portal, named
+    # first by the orchestrator's own instruction at step 2/3): the figure is the answer, traced to
+    # the surfer's register page (step 7), not the name to the instruction (HEAD blamed step 2).
+    row = _row(
+        tmp_path,
+        _portal_run(
+            "The register has 2,917 parcels.\n\nFINAL ANSWER: 2917",
+            "The Kesterton County Portal register lists 2,917 parcels for Millbrook.",
+        ),
+        PARCEL_TASK,
+    )
+    assert (row["decisive_agent"], row["decisive_step"]) == ("WebSurfer", 7)
+    assert "stating 2917" in str(row["attribution_evidence"])
+
+
+def test_a_name_is_traced_when_the_final_answer_states_no_figure(tmp_path: Path) -> None:
+    # Near miss: the answer is a name (the township with the most parcels) and states no figure: the
+    # name the reason gives is still traced, to the step that first held it (the register, step 7).
+    row = _row(
+        tmp_path,
+        _portal_run(
+            "Millbrook has the most parcels.\n\nFINAL ANSWER: Ashby",
+            "The register shows Ashby ahead of the other townships.",
+        ),
+        PARCEL_TASK,
+    )
+    assert (row["decisive_agent"], row["decisive_step"]) == ("WebSurfer", 7)
