@@ -139,3 +139,103 @@ def test_a_name_is_traced_when_the_final_answer_states_no_figure(tmp_path: Path)
         PARCEL_TASK,
     )
     assert (row["decisive_agent"], row["decisive_step"]) == ("WebSurfer", 7)
+
+
+TRIPS_TASK = "How many trips does ferry line F3 run on Sunday 7 July 2024 according to the attached schedule /data/f3.csv?"
+TRIPS_CODE = (
+    "```python\nimport pandas as pd\ndf = pd.read_csv('/data/f3.csv')\n"
+    "print(len(df[df.day == 'sun']))\n```"
+)
+
+
+def _trips_run(terminal: str, check: str) -> list[dict[str, str]]:
+    # Step 1-2 instruction, 3 the Coder's script, 4-5 instruction, 6 the terminal's output, 7-8 the
+    # orchestrator asking for a plausibility check, 9 the Coder's answer, 10 the accepting ledger.
+    return [
+        *tell("Coder", "Write a script that counts the Sunday trips of line F3 in /data/f3.csv."),
+        said("Coder", TRIPS_CODE),
+        *tell("ComputerTerminal", "Please run the Coder's script."),
+        said("ComputerTerminal", terminal),
+        *tell("Coder", "Is that count plausible for a ferry line?"),
+        said("Coder", check),
+        *accept("The Coder's script counted the trips and the Coder confirmed the figure.", "FINAL ANSWER: 64"),
+    ]
+
+
+def test_a_hedged_check_of_a_figure_already_printed_is_no_unverified_value(tmp_path: Path) -> None:
+    # The terminal printed 64 (step 6); the Coder's check (step 9) estimates ("roughly 32 crossings
+    # each way") and the ledger judged that check. The figure was established by the script's output,
+    # so the code's author (the Coder's script, step 3) is blamed; HEAD called it unverified_accepted
+    # at the ledger (step 10).
+    row = _row(
+        tmp_path,
+        _trips_run("64\n", "64 is plausible: roughly 32 crossings each way over a 16-hour day."),
+        TRIPS_TASK,
+    )
+    assert (row["decisive_agent"], row["decisive_step"]) == ("Coder", 3)
+    assert row["attribution_rule"] != "unverified_accepted"
+
+
+def test_a_hedged_message_that_first_gave_the_figure_is_still_unverified(tmp_path: Path) -> None:
+    # Near miss: the script printed nothing usable (a count by direction, 32); the figure 64 first
+    # appears in the Coder's own estimate, which the ledger accepted: unverified_accepted at step 10.
+    row = _row(
+        tmp_path,
+        _trips_run("32\n", "Counting both directions, roughly 64 trips is plausible."),
+        TRIPS_TASK,
+    )
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        "Orchestrator",
+        10,
+        "unverified_accepted",
+    )
+
+
+RECORD_TASK = "What is the current women's indoor world record in the 60 m hurdles, as ratified? Answer with the time."
+SNIPPETS = (
+    "I typed 'women 60 m hurdles indoor world record' into '0'.\n\nHere is a screenshot of [women 60 m hurdles "
+    "indoor world record - Search](https://www.bing.com/search?q=women+60+m+hurdles+indoor+world+record). The "
+    "viewport shows 30% of the webpage, and is positioned at the top of the page.\nAutomatic OCR of the page "
+    "screenshot has detected the following text:\n\nHurdles record stands for a decade | News\n"
+    "... the 7.68 set in 2008 remains the record ...\nIndoor records | Federation\n"
+)
+
+
+def _record_run(report: str) -> list[dict[str, str]]:
+    # Step 1-2 instruction, 3 the results page, 4-5 instruction, 6 the surfer's report, 7 the ledger.
+    return [
+        *tell("WebSurfer", "Search for the ratified women's 60 m hurdles indoor world record."),
+        said("WebSurfer", SNIPPETS),
+        *tell("WebSurfer", "What do the results say the record is?"),
+        said("WebSurfer", report),
+        *accept("The WebSurfer reported the record as 7.68.", "FINAL ANSWER: 7.68"),
+    ]
+
+
+def test_a_report_whose_source_was_not_yet_opened_is_unverified(tmp_path: Path) -> None:
+    # The surfer says it has not opened the official records page yet: the value is not established
+    # and accepting it was the orchestrator's mistake (the ledger, step 7); HEAD traced it to step 6.
+    row = _row(
+        tmp_path,
+        _record_run(
+            "A 2018 news snippet says the 7.68 from 2008 remains the record. I have not opened the official "
+            "records page yet."
+        ),
+        RECORD_TASK,
+    )
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        "Orchestrator",
+        7,
+        "unverified_accepted",
+    )
+
+
+def test_a_report_from_the_opened_source_is_traced(tmp_path: Path) -> None:
+    # Near miss: the surfer reports the value as read on the records page it opened: traced to it.
+    row = _row(
+        tmp_path,
+        _record_run("I have opened the official records page: the record is 7.68, set in 2008."),
+        RECORD_TASK,
+    )
+    assert (row["decisive_agent"], row["decisive_step"]) == ("WebSurfer", 6)
+    assert row["attribution_rule"] != "unverified_accepted"

@@ -110,8 +110,10 @@ Evidence:
   composed by the orchestrator in that ledger, which is blamed; without one, the worker message
   it judged.
 * ``unverified_accepted``: the orchestrator turned an unestablished value into the answer: that
-  ledger judged a worker message that says itself it could not find or verify the value, or
-  estimates or guesses it, or its own reason calls the answer's figure approximate ("about 86,000";
+  ledger judged a worker message that says itself it could not find or verify the value, has not
+  yet opened or checked its source, or estimates or guesses it (unless the ``FINAL ANSWER:`` figure
+  first entered earlier at a worker step that did not hedge and is no results page: the hedge then
+  comments on a figure already found, which is traced), or its own reason calls the answer's figure approximate ("about 86,000";
   not a rounding of a finer figure a worker held, "about 122.4" for 122.3874: that is traced as held),
   or the value its reason states was first reported by a worker message that said so, or that a
   worker called a part of a larger whole in the words of paging through a list ("the first 10 of

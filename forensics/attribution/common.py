@@ -79,6 +79,8 @@ _PAGE_URL = r"(?:Here is a screenshot of|The web browser is open to the page) \[
 _HEDGE = (
     r"(?i)\b(?:could not|couldn't|was unable to|unable to|cannot|can't) (?:find|verify|confirm|locate|access|determine)"
     r"|\b(?:probably|approximately|roughly|presumably|an estimate|estimated|educated guess|assuming)\b"
+    # a source not yet consulted: "I have not opened the official records page yet"
+    r"|\b(?:have|has) not (?:yet )?(?:opened|verified|confirmed|checked)\b|\bhaven't (?:yet )?(?:opened|verified|confirmed|checked)\b"
     # a recollection, not a finding: an agent without a browser (the Coder) answering from memory
     r"|\b(?:from what I (?:know|remember|recall)|from memory|as far as I know|to (?:the best of )?my knowledge"
     r"|I (?:believe|recall)|(?:cannot|can't|can ?not) browse)\b"

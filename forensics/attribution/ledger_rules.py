@@ -100,10 +100,28 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
         .unique()
         .with_columns(_approx=pl.lit(True))
     )
+    # The judged message may hedge a comment on a figure already found (a Coder's plausibility check:
+    # "roughly 46 trips in each direction gives 92"): where the FINAL ANSWER's figure first entered at
+    # an earlier worker step that did not hedge and is no results page (a terminal's output, a page
+    # the surfer opened), that step established it and the hedge is not the value's source.
+    held = (
+        _final_numbers(s)
+        .join(_numbers(s.filter((pl.col("step") > 0) & pl.col("worker"))), on=["run_id", "_n"])
+        .join(s.select("run_id", "step", "hedged", "url"), on=["run_id", "step"])
+        .sort("run_id", "step")
+        .unique("run_id", keep="first")
+        .filter(~pl.col("hedged") & ~pl.col("url").fill_null("").str.contains(_SEARCH_PAGE))
+        .select("run_id", pl.col("step").alias("_held_at"))
+    )
     accepted = (
         accepted.join(hedged, on=["run_id", "j_at"], how="left")
+        .join(held, on="run_id", how="left")
+        .with_columns(
+            _j_hedged=pl.col("_j_hedged").fill_null(False) & ~(pl.col("_held_at") < pl.col("j_at")).fill_null(False)
+        )
+        .drop("_held_at")
         .join(approx, on="run_id", how="left")
-        .with_columns(_j_hedged=pl.col("_j_hedged").fill_null(False) | pl.col("_approx").fill_null(False))
+        .with_columns(_j_hedged=pl.col("_j_hedged") | pl.col("_approx").fill_null(False))
     )
     unverified = accepted.filter(pl.col("_j_hedged"))
     rest = accepted.filter(~pl.col("_j_hedged"))

@@ -296,6 +296,21 @@ register(
                 ' no FINAL ANSWER line keeps the judged step; tests/test_attribution_m1_accepted.py',
             ),
             Signal(
+                "the worker message the accepting ledger judged hedging ('roughly 46 trips in each direction', 'I "
+                "have not opened the official records page yet'), where the FINAL ANSWER's figure first entered at an "
+                "earlier worker step (a ComputerTerminal output, a page the surfer opened) or only at a results page "
+                "or at that message",
+                'Magentic-One (autogen-magentic-one LedgerOrchestrator; agentchat MagenticOneGroupChat)',
+                'microsoft/autogen python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/orchestrator.py '
+                '(update_ledger, _prepare_final_answer); autogen-agentchat '
+                'teams/_group_chat/_magentic_one/_magentic_one_orchestrator.py (_prepare_final_answer)',
+                'attribution: a figure first held by an unhedged non-results worker step is traced there '
+                '(accepted_wrong_answer / final_answer_origin), the hedge comments on it; a source not yet opened, or '
+                'a figure first given by the hedging message, is unverified_accepted at the ledger '
+                '(forensics/attribution/ledger_rules.py _accepted_answers, common._HEDGE); '
+                'tests/test_attribution_m1_accepted.py',
+            ),
+            Signal(
                 "a TOOL span named 'handoff to <agent>' with llm.system openai and no tool.name; a root AGENT span "
                 "'Agent workflow' with its kind only (OTel SDK to_json keeps no scope)",
                 "OpenAI Agents SDK traced by OpenInference",
