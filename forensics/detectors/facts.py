@@ -234,6 +234,8 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
             "agent",
             "parent_id",
             verb.alias("verb"),
+            "process_killed",
+            "command_programs",
             "attempt_index",
             "attempt_count",
             "group_recovered",
@@ -265,6 +267,7 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
                 verb.alias("l_verb"),
                 pl.col("agent").alias("l_agent"),
                 pl.col("parent_id").alias("l_parent_id"),
+                pl.col("command_programs").alias("l_command_programs"),
                 pl.col("succeeded").alias("l_ok"),
                 pl.col("is_escalation").alias("l_esc"),
                 pl.col("is_fallback_tool").alias("l_fallback_tool"),
@@ -315,9 +318,17 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
         from forensics.detectors.delegated_tasks import another_task_to_another_coworker
 
         other_work = another_task_to_another_coworker("args", "l_args")
+        # A killed command's output is whatever it printed before the kill: only running it again
+        # makes it whole. A later call of the same shell tool that runs none of its programs (a
+        # `wc -l` of the partial file after the export was SIGKILLed) is another command, not its
+        # re-run (conventions.killed: process_killed, command_programs).
+        other_command = (
+            pl.col("process_killed")
+            & (pl.col("command_programs").list.set_intersection(pl.col("l_command_programs")).list.len() == 0)
+        ).fill_null(False)
         retry = (
             (pl.col("l_kind") == pl.col("kind")) & (pl.col("l_call") == pl.col("call")) & same_request & ~own_answer
-            & after_failure & ~other_agent & ~next_item & ~other_work
+            & after_failure & ~other_agent & ~next_item & ~other_work & ~other_command
         )
         fallback = (
             (

@@ -46,6 +46,7 @@ from forensics.detectors.result_verdict import (
     record_status_only,
     write_verdict_failed,
 )
+from forensics.detectors.returned_errors import returned_error
 from forensics.policy import Policy
 
 #: Tools whose answer is a collection (search, list, find, query, filter): an empty one is an answer.
@@ -268,6 +269,9 @@ def _error_shaped(df: pl.DataFrame, policy: Policy) -> pl.Series:
     rows = rows.with_columns((shaped & reading & ~se & (pl.col("kind") == "tool")).alias("_m_state"))
     state = on_rows(pl.col("_m_state"), out, lambda e: record_state_read(e, ERROR_SHAPED))
     shaped = shaped & ~listed.fill_null(False) & ~state.fill_null(False)
+    # A killed process's partial output and an exception caught beside the result, handed back OK
+    # (returned_errors: exit 137 with the stdout printed so far; {"rows": [], "error": "TypeError: ..."}).
+    shaped = shaped | returned_error(out, reading, se)
     # Side effects are tool spans (a tool role), so their results are among these rows; the
     # not-done flag and the write's own verdict (result_verdict.write_verdict_failed: a payment
     # API's 200 with {"status": "declined"}, not the state the write asked to set) are read on theirs only.

@@ -1,0 +1,69 @@
+"""Failures a tool caught and handed back inside an OK result, in shapes ``ERROR_SHAPED`` (which
+reads an error object or key only at the result's start) does not read.
+
+* **A process killed under the call** (:data:`KILLED_RUN`): a code or command tool that runs a
+  process (a sandbox, a container, a subprocess) and returns what it printed with its exit status,
+  whatever that status is. A process killed by SIGKILL (the kernel's OOM killer, a container's
+  memory limit) ran no handler of its own and left whatever it had printed so far: a shell reports
+  it as exit status 128+9 = 137 (bash(1) "EXIT STATUS": "the value is 128+n" for a command ended by
+  fatal signal n), Python's subprocess as ``returncode`` -9 (docs subprocess.Popen.returncode: "A
+  negative value -N indicates that the child was terminated by signal N (POSIX only)"). The result
+  shapes: E2B's ``ProcessResult(stderr, stdout, exit_code, error)`` (e2b-dev/E2B
+  packages/python-sdk/e2b/sandbox/process/process_handle.py); Kubernetes'
+  ``ContainerStateTerminated`` ``exitCode``, ``signal``, ``reason`` ("OOMKilled")
+  (kubernetes/kubernetes docs/api-types/v1/ContainerStateTerminated.md); Docker's container state
+  ``OOMKilled`` and ``ExitCode`` (``docker inspect``'s ``State``). Read only where the result also
+  carries the process's output streams (``stdout``, ``stderr``, ``output``, ``logs``): the result of
+  running something, whose printed part is partial. A pod's status read (``exitCode``,
+  ``reason`` with no stream) is data about another process, and so is anything inside a list (a
+  listing of pods or jobs); nor is a read tool's result (a job's logs fetched later) the call's own.
+  The process killed with its error raised instead (pydantic-ai's ``ModelRetry``, smolagents'
+  executor error) is a failed span, not this.
+* **An exception a tool caught and returned beside its result** (:data:`CAUGHT_EXCEPTION`): a
+  wrapper's ``except Exception as e: return {"rows": [], "error": f"{type(e).__name__}: {e}"}``,
+  the empty result first and the error after it (ERROR_SHAPED reads an error key only as the
+  result's first key). The error key holds an exception rendered with its class name
+  (``"TypeError: query() got an unexpected keyword argument 'timeout_s'"``, ``"ValueError(...)"``,
+  Python's ``traceback.format_exception_only`` and ``repr`` forms), at the result's top level: only
+  scalars, empty lists or empty objects before it (a record with its own ``error`` field inside a
+  list or a nested object is data). ``"error": null`` or ``""`` is a success saying it has none.
+
+Both are read on the results of tools that are not reads by name (``tools.read_only`` or a
+collection tool), or reads that are side effects: :func:`returned_error`.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+# A key quoted as JSON writes it (escaped inside JSON text too) or as a Python dict's repr does.
+_QP: Final = r"""(?:\\?"|')"""
+#: The top level of a JSON object: from its opening brace, only scalars, empty lists and empty
+#: objects before the key (no list of records, no nested object the key could belong to).
+_TOP: Final = r"""^\s*\{(?:[^\[\]{}]|\[\s*\]|\{\s*\})*?"""
+#: A killed process's status at the result's top level: exit status 137 or -9 (128+SIGKILL, a
+#: subprocess's negative signal), an OOM-kill flag or reason, the signal SIGKILL.
+KILLED_RUN: Final = (
+    rf"(?i){_TOP}{_QP}(?:"
+    rf"(?:exit_?code|exit_?status|return_?code|status_?code){_QP}\s*:\s*(?:137|-9)\b"
+    rf"|oom_?killed{_QP}\s*:\s*true\b"
+    rf"|reason{_QP}\s*:\s*{_QP}oom_?killed{_QP}"
+    rf"|signal{_QP}\s*:\s*(?:{_QP}(?:sig)?kill{_QP}|9\b))"
+)
+#: The process's output streams beside its status: a result of running something.
+RUN_STREAMS: Final = rf"(?i){_QP}(?:stdout|stderr|output|logs){_QP}\s*:"
+#: An error key at the result's top level holding an exception rendered with its class name.
+CAUGHT_EXCEPTION: Final = (
+    rf"(?i){_TOP}{_QP}(?:error|exception|error_message|err){_QP}\s*:\s*{_QP}\s*"
+    r"(?:[a-z_][\w]*\.)*[a-z_]\w*(?:error|exception)\s*[:(]"
+)
+
+
+def returned_error(out: pl.Expr, reading: pl.Expr, side_effect: pl.Expr) -> pl.Expr:
+    """True where the result ``out`` is a killed process's partial output or a caught exception
+    beside the result (the module docs), on a tool that is no read (``reading``: named for a read
+    or a listing) unless it is a side effect."""
+    shaped = (out.str.contains(KILLED_RUN) & out.str.contains(RUN_STREAMS)) | out.str.contains(CAUGHT_EXCEPTION)
+    return (shaped & (~reading | side_effect)).fill_null(False)
