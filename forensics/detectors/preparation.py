@@ -34,6 +34,7 @@ from forensics.detectors.base import (
 )
 from forensics.detectors.batch_results import bulk_error_rows
 from forensics.detectors.facts import run_facts
+from forensics.detectors.http_labels import http_label, http_target_exprs
 from forensics.detectors.person_signals import (
     NOT_ACKNOWLEDGED,
     PERSON_APPROVED,
@@ -94,41 +95,6 @@ def _role_masks(names: pl.Series, policy: Policy) -> pl.DataFrame:
 
 #: Ollama's num_ctx option (the context window a request runs with) as an invocation parameter.
 NUM_CTX: Final = r'num_ctx\\?"\s*:\s*"?(\d+)'
-
-
-#: An HTTP request named by what it asked for. OTel's HTTP client spans are named ``{method}`` alone
-#: when no low-cardinality target is known ("POST"; semantic-conventions docs/http/http-spans.md,
-#: Name), and the old conventions' ``HTTP {method}``: a finding then said "unknown POST". The request is
-#: in its attributes: url.full (stable; http.url before v1.21), else server.address (http.host,
-#: net.peer.name) and url.template / http.route / url.path (http.target). The label keeps the URL's
-#: host and path only: its scheme, user info, query and fragment (which may hold credentials or
-#: personal data, as the spec warns for url.full) are left out.
-_URL_HOST_PATH: Final = r"^[A-Za-z][A-Za-z0-9+.\-]*://(?:[^@/?#]*@)?([^/?#]+)([^?#]*)"
-_HTTP_HOST_KEYS: Final = (r"server\.address", r"http\.host", r"net\.peer\.name")
-_HTTP_PATH_KEYS: Final = (r"url\.template", r"http\.route", r"url\.path", r"http\.target")
-
-
-def _http_target_exprs() -> list[pl.Expr]:
-    """The HTTP request's host and path from its attributes, in the order of preference above
-    (read where a method is: the convention's HTTP method key marks the spans to read)."""
-    def first(keys: tuple[str, ...]) -> pl.Expr:
-        # A string value whole (a route template holds braces, which json_scalar stops at).
-        held = where_contains("attributes", "method")
-        return pl.coalesce([held.str.extract(rf'"{key}"\s*:\s*"([^"\\]+)"', 1) for key in keys])
-
-    return [first(_HTTP_HOST_KEYS).alias("_http_host"),
-            first(_HTTP_PATH_KEYS).str.replace(r"[?#].*$", "").alias("_http_path")]
-
-
-def _http_label() -> pl.Expr:
-    """``{METHOD} {host}{path}`` for a span with an HTTP method and a host or a path, else null."""
-    url = pl.col("_cv_http_url")
-    host = pl.coalesce(url.str.extract(_URL_HOST_PATH, 1), pl.col("_http_host"))
-    path = pl.coalesce(pl.when(url.str.extract(_URL_HOST_PATH, 2) != "").then(url.str.extract(_URL_HOST_PATH, 2)),
-                       pl.col("_http_path"))
-    target = pl.concat_str([host, path], ignore_nulls=True)
-    return (pl.when(pl.col("_cv_http_method").is_not_null() & (target != ""))
-            .then(pl.concat_str([pl.col("_cv_http_method").str.to_uppercase(), pl.lit(" "), target])))
 
 
 def _existing_returned(text: pl.Expr) -> pl.Expr:
@@ -404,7 +370,7 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
         # (a literal scan of the 189 MB of attributes each at 584k spans; issue 15 item 4).
         .with_columns(
             *conventions.extract_exprs(),
-            *_http_target_exprs(),
+            *http_target_exprs(),
             http.alias("http_status"),
             pl.coalesce(
                 where_contains("attributes", "onfidence").str.extract(CONFIDENCE, 1),
@@ -451,8 +417,8 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
         pl.when(same_run_as_next).then(t.shift(-1)).alias("next_t"),
         pl.when(is_tool).then(pl.coalesce("tool", "name")).alias("call_tool"),
         pl.coalesce("tool", "name").alias("step_name"),
-        # An HTTP request is named by its method and target (_http_label), not its bare method.
-        pl.coalesce("tool", "model", _http_label(), "name", "kind").alias("call"),
+        # An HTTP request is named by its method and target (http_label), not its bare method.
+        pl.coalesce("tool", "model", http_label(), "name", "kind").alias("call"),
         _map_distinct(pl.col("agent"), agents, _norm_name(pl.col("name")), pl.String()).alias("agent_norm"),
         _map_distinct(
             pl.col("agent"), agents, pl.col("name").str.contains(policy.escalation_targets), pl.Boolean()
