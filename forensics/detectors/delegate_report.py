@@ -188,6 +188,40 @@ CANNOT_GIVE: Final = (
 )
 
 
+#: A past participle, regular ("booked", "changed") or one of English's common irregular ones
+#: ("made", "sent", "taken"): the act a negated statement says did not happen. The irregular ones
+#: are listed, not read by an ending: "-en" words are as often no participle ("even", "open", "then").
+_PARTICIPLE: Final = (
+    r"(?:[a-z]+ed|made|sent|done|set|put|run|paid|built|kept|held|found|bought|brought|sold|told|left|"
+    r"begun|got|gotten|shut|cut|spent|won|taken|given|written|chosen|broken|shown|drawn|seen|withdrawn|undone)"
+)
+#: The auxiliary a negated perfect or passive carries ("has not been", "was not", "haven't"); the
+#: pluperfect "had not" is left out: it tells what was so before ("the parcel, which had not
+#: arrived, is rebooked").
+_AUX_NOT: Final = r"(?:(?:has|have|was|were|is|are)\s+not|(?:has|have|was|were|is|are)n['’]?t)"
+
+#: An answer saying, in its own words, that an act did not happen, whichever act: a negated perfect
+#: or passive ("I have not made any appointment", "the shipment was not rebooked", "has not yet been
+#: applied"), a sentence or clause opening on a negated participle ("Not booked.", "Status: not
+#: sent"), or nothing / no thing as the subject of a passive ("Nothing was changed", "no appointment
+#: was created"). The grammar of a negated act, not any one act's verb: a manager relaying its
+#: delegate's "I could not book" may say "Not booked ... I have not made any appointment"
+#: (smolagents ``final_answer``), "No order was placed" or "the refund has not been issued".
+NOT_DONE_SAID: Final = (
+    rf"(?i)\b{_AUX_NOT}\s+(?:yet\s+|been\s+|yet\s+been\s+)?{_PARTICIPLE}\b"
+    rf"|(?:^|[.!?\n:;]\s*)not\s+(?:yet\s+)?{_PARTICIPLE}\b"
+    rf"|\b(?:nothing|no\s+[a-z]+(?:\s+[a-z]+)?)\s+(?:was|were|is|are|has\s+been|have\s+been)\s+{_PARTICIPLE}\b"
+)
+#: Participles of need, not of an act: "no further changes are needed" says no work was wanting,
+#: not that the work was left undone. Taken out before :data:`NOT_DONE_SAID` is read.
+_NEED_WORDS: Final = r"(?i)\b(?:needed|required|wanted|warranted)\b"
+
+
+def says_not_done(answer: pl.Expr) -> pl.Expr:
+    """The answer says in its own words that an act did not happen (:data:`NOT_DONE_SAID`)."""
+    return answer.str.replace_all(_NEED_WORDS, "").str.contains(NOT_DONE_SAID).fill_null(False)
+
+
 def opens_not_done(report: pl.Expr) -> pl.Expr:
     """A report whose first sentence says the work did not happen (:data:`NOT_DONE_OPENING`)."""
     return report.str.slice(0, 200).str.contains(NOT_DONE_OPENING).fill_null(False)
@@ -261,8 +295,10 @@ class FailedReportPassedOn(Detector):
         "work (the short outcome of smolagents' managed-agent report, or its opening: 'I could not "
         "find ...', a structured failure), and afterwards nobody redid it (no other agent started, no "
         "tool ran but the run's final one; for a handed-off sub-agent whose own call failed, no later "
-        "delegation and no later successful call of that tool) while the run reported success: the "
-        "manager passed a failure on as an answer."
+        "delegation and no later successful call of that tool) while the run reported success and its "
+        "answer does not relay the failure (says-failure, says it cannot give what was asked, or says an "
+        "act did not happen: 'Not booked', 'no appointment was created'): the manager passed a failure on "
+        "as an answer."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -283,6 +319,7 @@ class FailedReportPassedOn(Detector):
             pl.col("final_output").str.contains(NOT_DONE_ANYWHERE).fill_null(False)
             | pl.col("final_output").str.contains(SAYS_FAILED_TEXT).fill_null(False)
             | pl.col("final_output").str.contains(CANNOT_GIVE).fill_null(False)
+            | says_not_done(pl.col("final_output"))
         )
         # Materialised: read twice below (the next step, and the finding).
         passed = (
