@@ -39,7 +39,7 @@ def unknown_delegations(ctx: Context) -> pl.LazyFrame:
     succeeded in the run."""
     s = ctx.spans.lazy()
     refused = s.filter(pl.col("unknown_tool").is_not_null()).select(
-        "run_key", "run_id", "span_id", "seq", "t", "agent", "unknown_tool"
+        "run_key", "run_id", "span_id", "seq", "t", "agent", pl.coalesce("end_time", "t").alias("_end"), "unknown_tool"
     )
     asked = (
         s.filter(pl.col("kind") == "llm")
@@ -67,14 +67,24 @@ def unknown_delegations(ctx: Context) -> pl.LazyFrame:
             )
         )
         .group_by("run_key")
-        .agg(pl.col("seq").max().alias("_last_work"))
+        .agg(pl.col("seq").max().alias("_last_work"), pl.col("t").max().alias("_last_work_t"))
     )
     asked = pl.concat([asked, refused.filter(pl.col("managed")).select("run_key", "span_id")])
+    # A managed agent's call raised inside the step's code: work that code did before the call (the
+    # CRM lookup on the line above, `acct = crm_account_summary(...)` then `researcher(request=...)`)
+    # nests in the same step and is not the delegated work taken up; only work started after the
+    # failed step ended is (the local executor stops the code at the exception,
+    # src/smolagents/local_python_executor.py, and the step's error goes back to the model).
+    later = (
+        pl.when(pl.col("managed"))
+        .then(pl.col("_last_work_t") > pl.col("_end"))
+        .otherwise(pl.col("_last_work") > pl.col("seq"))
+    )
     return (
         refused.join(asked, on=["run_key", "span_id"], how="semi")
         .join(later_work, on="run_key", how="left")
-        .filter(~(pl.col("_last_work") > pl.col("seq")).fill_null(False))
-        .drop("_last_work")
+        .filter(~later.fill_null(False))
+        .drop("_last_work", "_last_work_t", "_end")
     )
 
 
@@ -87,7 +97,7 @@ def _managed_call_raised(ctx: Context) -> pl.LazyFrame:
     s = ctx.spans.lazy()
     managed = ctx.runs.lazy().select("run_key", pl.col("managed_agents").alias("unknown_tool")).explode("unknown_tool").drop_nulls()
     steps = s.filter(pl.col("failed") & (pl.col("kind") == "chain") & pl.col("call").str.contains(SMOL_STEP).fill_null(False)).select(
-        "run_key", "run_id", "span_id", "seq", "t", "agent"
+        "run_key", "run_id", "span_id", "seq", "t", "agent", pl.coalesce("end_time", "t").alias("_end")
     )
     started = s.filter(pl.col("kind") == "agent").select("run_key", pl.col("parent_id").alias("span_id")).drop_nulls()
     called = (
