@@ -13,7 +13,9 @@ any agent was an orphan). :func:`failure_handling` answers it once, as columns o
   error whose request the session's next run sent again and got answered: session_retry);
 * ``fallback``: another tool or model did the step and succeeded (a declared fallback: LangChain
   with_fallbacks, pydantic-ai FallbackModel, LiteLLM Router ``attempted_fallbacks``; the same verb
-  and arguments on another service; a lookup of the same thing by another key that found it);
+  and arguments on another service; a lookup of the same thing by another key that found it; the
+  same file written to another place the answer names, a created object found there already:
+  made_good_elsewhere);
 * ``escalation``: an escalation followed (a human, a queue, a ticket: policy ``tools.escalation``);
 * ``framework``: the framework handled it as designed: the error handed back to the model as the
   call's result (``error_handled``: a ToolNode error message, the Agents SDK's non-fatal tool error,
@@ -293,6 +295,7 @@ def _failure_handling(ctx: Context) -> pl.DataFrame:
     from forensics.detectors.error_reading import answered_with_error
     from forensics.detectors.error_shapes import found_another_way, relayed_error
     from forensics.detectors.ignored_errors import ignored_tool_errors, lost_with_ignored
+    from forensics.detectors.made_good_elsewhere import made_good_elsewhere
     from forensics.detectors.session_retry import session_retries
     from forensics.detectors.unhandled_facts import aborted_by_caller
 
@@ -343,6 +346,9 @@ def _failure_handling(ctx: Context) -> pl.DataFrame:
     )
     # The step done another way (a lookup by another key), and the error given as the agent's answer.
     another_way = found_another_way(ctx, rows).select("run_id", "span_id", pl.lit(True).alias("_another_way"))
+    # The file written to another place through another tool, the created object found there
+    # already (made_good_elsewhere): the step's end reached another way.
+    elsewhere = made_good_elsewhere(ctx, rows)
     as_answer = answered_with_error(rows).select("run_id", "span_id", "_answer_id")
     ignored = ignored_tool_errors(ctx).lazy().select("run_id", "span_id", pl.lit(True).alias("_ignored"))
     # The earlier failed attempts of an ignored call were ignored with it: no framework credit.
@@ -366,6 +372,7 @@ def _failure_handling(ctx: Context) -> pl.DataFrame:
         .join(attempt_ok, on=["run_id", "span_id"], how="left")
         .join(declared, on=["run_id", "span_id"], how="left")
         .join(another_way, on=["run_id", "span_id"], how="left")
+        .join(elsewhere, on=["run_id", "span_id"], how="left")
         .join(as_answer, on=["run_id", "span_id"], how="left")
         .join(ignored, on=["run_id", "span_id"], how="left")
         .join(aborted, on=["run_id", "span_id"], how="left")
@@ -385,8 +392,10 @@ def _failure_handling(ctx: Context) -> pl.DataFrame:
         | pl.col("_attempt_ok_id").is_not_null()
         | (pl.col("recovery_span_id").is_not_null() & pl.col("fallback_ok_span_id").is_null())
     ) | pl.col("_session_ok_id").is_not_null()
-    recovered_by_fallback = (pl.col("recovered") & ~recovered_by_retry) | pl.col("_another_way").fill_null(
-        False
+    recovered_by_fallback = (
+        (pl.col("recovered") & ~recovered_by_retry)
+        | pl.col("_another_way").fill_null(False)
+        | pl.col("_elsewhere_id").is_not_null()
     )
     framework = (
         (pl.col("error_handled") & ~pl.col("_ignored").fill_null(False))
@@ -419,7 +428,7 @@ def _failure_handling(ctx: Context) -> pl.DataFrame:
         pl.when(pl.col("handled_by") == "retry")
         .then(pl.coalesce("retry_ok_span_id", "_attempt_ok_id", "recovery_span_id", "_session_ok_id"))
         .when(pl.col("handled_by") == "fallback")
-        .then(pl.coalesce("fallback_ok_span_id", "_declared_id", "recovery_span_id"))
+        .then(pl.coalesce("fallback_ok_span_id", "_declared_id", "recovery_span_id", "_elsewhere_id"))
         .when(pl.col("handled_by") == "escalation")
         .then(pl.col("escalation_span_id"))
         .when(pl.col("handled_by") == "framework")
