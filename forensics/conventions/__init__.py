@@ -34,6 +34,7 @@ from forensics.conventions import (  # noqa: F401
     prompt_size,
     raised,
     ran_nothing,
+    refusals,
     replies,
     rollups,
     scheduled_jobs,

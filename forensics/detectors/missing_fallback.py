@@ -357,6 +357,7 @@ def _retry_storms(ctx: Context) -> pl.LazyFrame:
         # (conventions.attempts: the agent invoked again with the same input): each attempt is a
         # whole agent run, no endpoint hammered; only too many attempts tell of a storm.
         ((pl.col("kind") == "agent") & pl.col("group_recovered")).any().alias("agent_recovered"),
+        pl.col("group_recovered").fill_null(False).any().alias("_recovered"),
     )
     firsts = (
         chain.filter(pl.col("failed"))
@@ -375,6 +376,9 @@ def _retry_storms(ctx: Context) -> pl.LazyFrame:
             pl.len().alias("n_failed"),
             pl.col("error_label").first(),
             pl.col("client_max_retries").max(),
+            # Every failure a refusal the same request sent again at once could not get past (an open
+            # circuit breaker, a certificate that fails verification: conventions.refusals).
+            pl.col("refused_now").all().alias("refused"),
             # Each failed tool call told the model something else ("1 of 4 replicas", "3 of 4").
             # Answers that differ only by the response's id or time told nothing new.
             ((pl.col("kind").first() == "tool")
@@ -403,8 +407,16 @@ def _retry_storms(ctx: Context) -> pl.LazyFrame:
         )
         # A tool re-run while its report keeps changing polls a moving state, not one failing
         # request resent (as in repeated_action: a failure that told something new is no repeat).
-        .filter((pl.col("too_many") | pl.col("no_backoff")) & ~pl.col("news") & ~pl.col("repeat"))
-        .drop("news", "repeat", "agent_recovered")
+        # A tool call the agent's model issued again after each failure is a repeat (repeated_action's),
+        # unless every failure was a refusal (refused_now) and the model sent it more than retry_limit
+        # times, never getting through: resending into an open breaker is the storm the breaker is
+        # there to stop, whoever decided the resends.
+        .filter(
+            (pl.col("too_many") | pl.col("no_backoff"))
+            & ~pl.col("news")
+            & (~pl.col("repeat") | (pl.col("refused") & pl.col("too_many") & ~pl.col("_recovered")))
+        )
+        .drop("news", "repeat", "agent_recovered", "refused", "_recovered")
     )
     return pl.concat([storms, _reprompt_storms(ctx, storms.collect_schema())], how="diagonal")
 
@@ -492,7 +504,9 @@ class RetryStorm(Detector):
         "(spacing the server asked for with Retry-After, and honoured, is backoff). A framework's "
         "re-prompts of a rejected answer (pydantic-ai's retry prompt: reprompted) are retries of the "
         "model call before them. A tool call the agent's model issued again after each failure is a "
-        "repeat (repeated_action's), not a retry. A client that records its own retry limit "
+        "repeat (repeated_action's), not a retry, unless every failure was a refusal (refused_now: an open "
+        "circuit breaker, a certificate that fails verification) and it was sent more than thresholds.retry_limit "
+        "times without getting through. A client that records its own retry limit "
         "(client_max_retries: Claude Code's maxRetries) and backs off is judged against that limit."
     )
 
