@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import polars as pl
 from m1_history import accept, plan, said, tell, write
 
 from forensics.attribution import attribute
 from forensics.attribution.plan_rules import _plan_unbacked_facts
 from forensics.attribution.steps import _steps
+from forensics.attribution.value_forms import restated_dates
 from forensics.classify import _as_spans
 from forensics.load import load
 
@@ -90,6 +92,33 @@ def test_a_plan_restating_a_time_and_an_ordinal_of_the_request(tmp_path: Path) -
     assert _plan_facts(tmp_path, task, history) == []
     history = _hike(plan_step="count times under 66.00 s in rank 11", task=task, given="- A swim.")
     assert _plan_facts(tmp_path, task, history) == [1]
+
+
+def test_a_plan_writing_the_requests_date_in_numbers_invents_nothing(tmp_path: Path) -> None:
+    # The request names "Saturday 14 September 2024"; the plan's bullet searches "on 14.09.2024" (the
+    # form a timetable's date field takes): the request's date, not a fact the plan invented. HEAD
+    # blamed the plan (plan_unbacked_fact at step 1).
+    task = "Using the ferry timetable for Saturday 14 September 2024, when does the last boat leave Oban?"
+    history = _hike(plan_step="search the timetable for 14.09.2024", task=task, given="- A Saturday.")
+    assert _plan_facts(tmp_path, task, history) == []
+    history = _hike(plan_step="search the timetable for 2024-09-14", task=task, given="- A Saturday.")
+    assert _plan_facts(tmp_path, task, history) == []
+
+
+def test_a_plan_writing_another_day_in_numbers_is_unbacked(tmp_path: Path) -> None:
+    # Near miss: 15.09.2024 is not the request's date (the Sunday after): the plan acts on a date of its own.
+    task = "Using the ferry timetable for Saturday 14 September 2024, when does the last boat leave Oban?"
+    history = _hike(plan_step="search the timetable for 15.09.2024", task=task, given="- A Saturday.")
+    assert _plan_facts(tmp_path, task, history) == [1]
+
+
+def test_restated_dates_gives_the_numeric_forms_of_a_named_date() -> None:
+    frame = pl.DataFrame({"run_id": ["a", "b", "c"], "t": ["on 14 September 2024", "March 3rd, 2021", "in May 2020"]})
+    got = restated_dates(frame, pl.col("t")).group_by("run_id").agg(pl.col("_n")).sort("run_id")
+    forms = dict(zip(got["run_id"], got["_n"].to_list(), strict=True))
+    assert {"14.09.2024", "14.9.2024", "20240914"} <= set(forms["a"])
+    assert {"03.03.2021", "20210303"} <= set(forms["b"])
+    assert "c" not in forms  # a month without a day is no date
 
 
 def test_an_instruction_handing_on_a_snippet_the_surfer_had_read_past(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from forensics.attribution.common import (
     _numbers,
     _pick,
 )
-from forensics.attribution.value_forms import is_restated, restated_figures
+from forensics.attribution.value_forms import is_restated, restated_dates, restated_figures
 
 
 def _plan_unbacked_facts(s: pl.DataFrame) -> pl.DataFrame:
@@ -25,7 +25,8 @@ def _plan_unbacked_facts(s: pl.DataFrame) -> pl.DataFrame:
     plan:" / "New plan:") whose given-or-verified facts or plan bullets hold a number of two digits
     or more that neither the task nor any earlier message held (a fact sheet inventing a "given"
     fact, or a replan replacing a learned fact with a guess), nor is a quantity of the task restated
-    in another unit (value_forms.restated_figures). The plan is the decisive step."""
+    in another unit (value_forms.restated_figures) or a date of the task written in numbers
+    (value_forms.restated_dates). The plan is the decisive step."""
     plans = s.filter(pl.col("plan_msg") & ~pl.col("human"))
     if plans.height == 0:
         return _pick(_no_rows(s), "plan_unbacked_fact", 5)
@@ -49,6 +50,7 @@ def _plan_unbacked_facts(s: pl.DataFrame) -> pl.DataFrame:
     given = restated_figures(s.filter(pl.col("step") == 0), pl.col("output"))
     novel = (
         is_restated(claimed.join(first_seen, on=["run_id", "_n"]), given)
+        .join(restated_dates(s.filter(pl.col("step") == 0), pl.col("output")), on=["run_id", "_n"], how="anti")
         .filter((pl.col("_first") == pl.col("step")) & ~pl.col("_restated"))
         .group_by("run_id", "step")
         .agg(pl.col("_n").sort().str.join(", ").alias("_facts"))

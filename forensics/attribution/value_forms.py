@@ -12,7 +12,10 @@ date and gives nothing.
 A plan restates the request's quantities in the unit its steps compute with (``ORCHESTRATOR_SYNTHESIZE_PROMPT``'s
 fact sheet and plan: "a 45-minute break" is 0.75 h in "length / 3.2 + 0.75"; a time of "1:05.00" is
 65.00 s): ``restated_figures`` gives, for a text, the figures it holds and their restatements in another
-unit of time or of ten's powers, so such a figure is not read as one the plan invented.
+unit of time or of ten's powers, so such a figure is not read as one the plan invented. A plan also
+writes the request's date in the numbers a form or a timetable takes ("Saturday 14 September 2024"
+searched "on 14.09.2024"): ``restated_dates`` gives those numeric forms of each date the request names
+with its month's name.
 
 The final answer also rounds a figure a worker read to the precision the request asks ("Round to one
 decimal place": a page's 122.3874 days comes back as "about 122.4"): ``roundings`` finds, for stated
@@ -46,6 +49,42 @@ def month_numbers(text: pl.Expr) -> pl.Expr:
     ).str.strip_chars_end(".")
     return text.str.extract_all(_DATED_MONTH).list.eval(
         word.replace_strict(_MONTH_WORDS, default=None, return_dtype=pl.Int64).cast(pl.String)
+    )
+
+
+#: A year next to a dated month ("14 September 2024", "September 14, 2024").
+_DATED_YEAR: Final = rf"(?:{_DATED_MONTH})\s*,?\s*((?:19|20)\d\d)\b"
+
+
+def restated_dates(frame: pl.DataFrame, text: pl.Expr) -> pl.DataFrame:
+    """``run_id, _n``: the numeric forms of each date ``text`` writes with its month's name ("14
+    September 2024"): day.month.year, day/month/year, month/day/year (two-digit month and day or
+    not) and year-month-day, as the text of a number the rules extract ("14.09.2024")."""
+    whole = text.fill_null("").str.extract_all(_DATED_YEAR)
+    dates = (
+        frame.select("run_id", whole.alias("_d"))
+        .explode("_d")
+        .drop_nulls("_d")
+        .with_columns(
+            _m=month_numbers(pl.col("_d")).list.first().cast(pl.Int64),
+            _day=pl.col("_d").str.extract(r"\b(\d{1,2})(?:st|nd|rd|th)?\b(?:\s|,|$)", 1).cast(pl.Int64),
+            _y=pl.col("_d").str.extract(r"((?:19|20)\d\d)\b", 1),
+        )
+        .drop_nulls(["_m", "_day", "_y"])
+    )
+    two = pl.col("_day").cast(pl.String).str.zfill(2), pl.col("_m").cast(pl.String).str.zfill(2)
+    one = pl.col("_day").cast(pl.String), pl.col("_m").cast(pl.String)
+    forms = [
+        pl.concat_str(d, pl.lit(sep), m, pl.lit(sep), pl.col("_y"))
+        for d, m in (two, one)
+        for sep in (".", "/")
+    ] + [pl.concat_str(m, pl.lit("/"), d, pl.lit("/"), pl.col("_y")) for d, m in (two, one)]
+    forms.append(pl.concat_str(pl.col("_y"), pl.lit("-"), two[1], pl.lit("-"), two[0]))
+    return (
+        dates.select("run_id", pl.concat_list(forms).alias("_n"))
+        .explode("_n")
+        .with_columns(pl.col("_n").str.replace_all(r"[^\d.]", ""))
+        .unique()
     )
 
 
