@@ -25,6 +25,7 @@ from typing import Any, Final
 
 from .normalize import as_float, as_int, as_text
 from .semconv_agents import agent_run_name, autogen_message
+from .semconv_messages import indexed_messages
 from .semconv_values import (
     ADK_SYSTEM,
     HAYSTACK_OUTPUT,
@@ -387,7 +388,7 @@ _COLUMN_KEYS: Final[tuple[tuple[str, tuple[str, ...], _Conv], ...]] = (
      as_captured),
     ("output", ("output.value", "gen_ai.tool.call.result", "gen_ai.output.messages", "gen_ai.completion", "gen_ai.output",
                 "gcp.vertex.agent.tool_response", "gcp.vertex.agent.llm_response", "tool_response", "final_result",
-                "traceloop.entity.output", "gen_ai.completion.0.content", "ai.toolCall.result", "ai.toolCall.output",
+                "traceloop.entity.output", "ai.toolCall.result", "ai.toolCall.output",
                 "ai.response.text", "ai.response.object", "ai.response.toolCalls",
                 "haystack.component.output", "haystack.pipeline.output_data", "spring.ai.tool.call.result"), as_captured),
     ("handoff_to", ("gen_ai.handoff.target", "handoff.to", "gen_ai.handoff.to_agent"), as_text),
@@ -406,6 +407,8 @@ def map_attributes(attrs: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]
         _take_columns(rest, row)
     if not _CONDITIONAL_KEYS.isdisjoint(rest):
         _take_conditional(attrs, rest, row)
+    # OpenLLMetry's indexed prompt and completion keys, after every key that holds the content whole.
+    indexed_messages(attrs, row)
     if row.get("agent") is None and (named := agent_run_name(row.get("name"))) is not None:
         row["agent"] = named
     if row.get("agent") is None and "messaging.operation" in attrs and (message := autogen_message(attrs, row.get("name"))):

@@ -129,6 +129,13 @@ HOSTILE: dict[str, bytes] = {
     # ADK's '{}' placeholder for content it did not capture (bare, or padded) is read as no content by
     # the per-record path (semconv.as_captured); the SQL hands such a line over rather than mirror it.
     "adk-placeholder": _line(_span(1, attributes={"gcp.vertex.agent.llm_response": "{}"})),
+    # OpenLLMetry's indexed messages (semconv_messages: otel_common.PER_RECORD_MARKS): rebuilt into the
+    # input and output record by record only.
+    "traceloop-llm": _line(_span(1, attributes={"llm.request.type": "chat", "gen_ai.prompt.0.role": "user",
+                                                "gen_ai.prompt.0.content": "hi", "gen_ai.completion.0.content": "hello"})),
+    "traceloop-llm-tool-call": _line(_span(1, attributes={
+        "llm.request.type": "chat", "gen_ai.completion.0.role": "assistant", "gen_ai.completion.0.finish_reason": "tool_calls",
+        "gen_ai.completion.0.tool_calls.0.name": "get_ticket", "gen_ai.completion.0.tool_calls.0.arguments": "{}"})),
     "adk-placeholder-padded": _line(_span(1, attributes={"gcp.vertex.agent.tool_call_args": " {}\n"})),
     "duplicate-attribute": _line(_span(1)).replace(b'"note":', b'"input.value":"x","note":'),
     "duplicate-escaped-key": _line(_span(1)).replace(b'"note":', b'"\\u006eote":1,"note":'),
@@ -313,8 +320,9 @@ MAPPED: dict[str, bytes] = {
     "traceloop-task-keeps-its-name": _line(_span(1, attributes={"traceloop.span.kind": "task", "traceloop.entity.name": "t"})),
     "traceloop-tool-named-by-genai": _line(_span(1, attributes={"traceloop.span.kind": "tool", "gen_ai.tool.name": "g",
                                                                 "traceloop.entity.name": "e"})),
-    "traceloop-llm": _line(_span(1, attributes={"llm.request.type": "chat", "gen_ai.prompt.0.role": "user",
-                                                "gen_ai.prompt.0.content": "hi", "gen_ai.completion.0.content": "hello"})),
+    # The whole prompt and completion under one key each (the GenAI conventions' older keys): mapped in SQL.
+    "genai-prompt-whole": _line(_span(1, attributes={"llm.request.type": "chat", "gen_ai.prompt": "hi",
+                                                     "gen_ai.completion": "hello"})),
     "traceloop-rerank": _line(_span(1, attributes={"llm.request.type": "rerank"})),
     "pydantic-tool-call-id": _line(_span(1, attributes={"gen_ai.tool.name": "t", "gen_ai.tool.call.id": "c1",
                                                         "tool_arguments": '{"a": 1}', "tool_response": "ok"})),

@@ -218,6 +218,9 @@ HOSTILE: dict[str, bytes] = {
                                                           "attributes": [_kv("exception.type", {"intValue": "4"})]}])),
     "string-tokens-as-text": _line(_request(1)).replace(b'{"intValue":"11"}', b'{"stringValue":"11"}'),
     "http-status-code": _with_attr(1, "http.status_code", {"intValue": "500"}),
+    # OpenLLMetry's indexed messages are rebuilt record by record (semconv_messages, PER_RECORD_MARKS).
+    "openllmetry-completion": _with_attr(1, "gen_ai.completion.0.finish_reason", {"stringValue": "tool_calls"}),
+    "openllmetry-prompt": _with_attr(1, "gen_ai.prompt.0.role", {"stringValue": "user"}),
     "scope-attributes": _line(_request(1)).replace(b'"version":"1.0"}', b'"version":"1.0","attributes":[]}'),
     "instrumentation-library": _line(_request(1)).replace(b'"scopeSpans"', b'"instrumentationLibrarySpans"'),
     "snake-case-request": _line(_request(1)).replace(b'"resourceSpans"', b'"resource_spans"'),
@@ -260,6 +263,8 @@ NEAR_MISS: dict[str, bytes] = {
                        _kv("exception.message", {"stringValue": "429"}), _kv("exception.escaped", {"boolValue": False})]}])),
     "empty-attributes": _line(_request(1, attributes=[])),
     "empty-array": _with_attr(1, "list", {"arrayValue": {"values": []}}),
+    # The completion whole under one key (no index): mapped in SQL, unlike OpenLLMetry's indexed keys.
+    "genai-completion-whole": _with_attr(1, "gen_ai.completion", {"stringValue": "hello"}),
     "two-scopes-two-resources": _line({"resourceSpans": [
         {**_request(1)["resourceSpans"][0], "scopeSpans": [_request(1)["resourceSpans"][0]["scopeSpans"][0],
                                                            {"scope": {}, "spans": [_request(2)["resourceSpans"][0]["scopeSpans"][0]["spans"][0]]}]},

@@ -31,6 +31,18 @@ register(
                 "agent = the role (forensics/semconv.py CONDITIONAL_COLUMNS), not the span name 'Role.agent'",
             ),
             Signal(
+                "a model call's messages as indexed keys: gen_ai.prompt.<i>.role / .content / .tool_call_id / "
+                ".tool_calls.<j>.name|arguments, gen_ai.completion.<i>.role / .content / .refusal / .tool_calls.<j>.*",
+                "Traceloop OpenLLMetry (openai, anthropic, langchain instrumentations)",
+                "opentelemetry-instrumentation-openai .../shared/chat_wrappers.py (_set_prompts, _set_completions); "
+                "opentelemetry-instrumentation-langchain span_utils.py (set_chat_request, set_chat_response: "
+                "json.dumps of an empty content is '\"\"'); opentelemetry-instrumentation-anthropic span_utils.py "
+                "(_set_span_completions: role 'thinking' for a thinking block)",
+                "input = the prompt's messages as JSON in index order; output = the first non-thinking content, else "
+                "the refusal, else the tool calls as an assistant message (forensics/semconv_messages.py); the keys "
+                "stay in attributes; such lines are read record by record (PER_RECORD_MARKS)",
+            ),
+            Signal(
                 "a LangGraph node's chain span ({node}.task, traceloop.association.properties.langgraph_node or "
                 "the traced input's metadata.langgraph_node = node) with a model call under it or a handoff naming it",
                 "LangGraph (OpenLLMetry opentelemetry-instrumentation-langchain)",
