@@ -16,6 +16,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Final
 
+import polars as pl
+
 TABLE_FILE: Final = "data/context_windows.json"
 # Bedrock-style names: optional region, a vendor, a dot; a version suffix -v1:0 / -v2 / @20251001.
 _VENDOR: Final = re.compile(r"^(?:[a-z]{2,4}\.)?(?:anthropic|meta|mistral|cohere|amazon|ai21|google|openai|deepseek|qwen)\.")
@@ -76,3 +78,11 @@ def windows_for(models: Iterable[str], overrides: Mapping[str, int] | None = Non
         if w is not None:
             out[model] = w
     return out
+
+
+def window_column(known: Mapping[str, int], column: str = "model") -> pl.Expr:
+    """Per row, the window of the model named in ``column`` (``known``: :func:`windows_for` over the
+    distinct names in play, looked up once each), else null."""
+    if not known:
+        return pl.lit(None, dtype=pl.Int64)
+    return pl.col(column).replace_strict(list(known), list(known.values()), default=None, return_dtype=pl.Int64)

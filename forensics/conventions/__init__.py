@@ -31,6 +31,7 @@ from forensics.conventions import (  # noqa: F401
     outcome,
     output_cap,
     pauses,
+    prompt_cache,
     prompt_size,
     raised,
     ran_nothing,

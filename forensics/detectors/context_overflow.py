@@ -232,7 +232,7 @@ class ContextOverflow(Detector):
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
 
-        from forensics.context_windows import windows_for
+        from forensics.context_windows import window_column, windows_for
 
         pol = ctx.policy
         # The model's real window: the policy's [context_windows] for models it names, else the
@@ -242,11 +242,7 @@ class ContextOverflow(Detector):
             ctx.spans.lazy().filter(pl.col("kind") == "llm").select("model").drop_nulls().unique().collect()
         ).get_column("model").to_list()
         known = windows_for(models, pol.context_windows)
-        window = (
-            pl.col("model").replace_strict(list(known), list(known.values()), default=None, return_dtype=pl.Int64)
-            if known
-            else pl.lit(None, dtype=pl.Int64)
-        )
+        window = window_column(known)
         # Events too: a framework that reports the overflow as an event of its own (OpenHands'
         # ErrorObservation and agent_state_changed reason "LLMContextWindowExceedError: ...",
         # openhands/core/exceptions.py) records it on no model call.

@@ -17,7 +17,7 @@ from typing import Final
 
 import polars as pl
 
-from forensics.context_windows import windows_for
+from forensics.context_windows import window_column, windows_for
 from forensics.detectors.base import Context, Detector, empty_findings, finding, hms, txt
 from forensics.detectors.registry import register
 from forensics.detectors.tool_calls import tool_calls
@@ -88,7 +88,7 @@ class RunawayLoop(Detector):
         windows = windows_for(models, ctx.policy.context_windows)
         if not windows:
             return empty_findings()
-        window = pl.col("model").replace_strict(list(windows), list(windows.values()), default=None, return_dtype=pl.Int64)
+        window = window_column(windows)
         spent = (
             llm.join(loops.select("run_key", "repeat_seq"), on="run_key")
             .filter(pl.col("seq") > pl.col("repeat_seq"))
