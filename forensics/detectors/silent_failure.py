@@ -314,10 +314,12 @@ class ClaimedButNotDone(Detector):
         "statement of exactly what one of the run's own tools does (send_email -> 'sent the email', "
         "'email sent') with no successful call of that tool. A sentence the user wrote, quoted back, "
         "is not a claim; nor is one its sentence negates or makes conditional, nor a policy claim a "
-        "successful call's own result already states (relayed from a status lookup)."
+        "successful call's own result already states (relayed from a status lookup), nor a policy claim "
+        "naming an identifier an acting call returned ('saved as intake LI-26-3391' after create_intake)."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
+        from forensics.detectors.claim_ids import claims_naming_returned_ids
         from forensics.detectors.claims import claim_hits
         from forensics.detectors.missing_fallback import ignored_tool_errors
 
@@ -335,7 +337,9 @@ class ClaimedButNotDone(Detector):
             .select("_c")
             .unique()
         )
-        hits = claimed.join(about_ignored, on="_c", how="anti").drop("_c")
+        # A policy claim naming the identifier an acting call returned reports that call (claim_ids).
+        reported = claims_naming_returned_ids(ctx, claimed).select("_c")
+        hits = claimed.join(about_ignored, on="_c", how="anti").join(reported, on="_c", how="anti").drop("_c")
         # A run its own state says was cancelled (a chat transcript's or Letta's ``state``
         # "cancelled", read onto the root as its error type: loaders/chat_messages.py, outcome.py
         # CANCELLED_WORDS) that says "I've cancelled that" states that cancellation: the stop its
