@@ -436,6 +436,16 @@ register(
                 "is_side_effect, is_irreversible, is_escalation_tool ... matched with its words split at each "
                 "capital (issue_Refund: forensics/detectors/preparation.py _role_masks)",
             ),
+            Signal(
+                "a plain SPAN named by the program's own function (create_article), holding no model call, tool, "
+                "agent or step: Langfuse v2 has no tool observation type",
+                "Langfuse v2 Python SDK (low-level client, @observe decorator)",
+                "langfuse/langfuse-python v2 langfuse/client.py (StatefulClient.span: name, input, output); "
+                "langfuse/decorators/langfuse_decorator.py (@observe: a SPAN named by the function)",
+                "kind=chain; read as an act by its name (detectors/ungated_confidence.py acting_components): "
+                "unguarded_irreversible, ungated_low_confidence and duplicate_side_effect (detectors/effects.py "
+                "side_effects) judge it as a side-effecting call",
+            ),
         ),
         columns={
             "kind": "human for an AutoGen UserProxyAgent's turn",

@@ -14,7 +14,7 @@ from forensics.detectors.agent_runs import managed_run_of
 from forensics.detectors.base import Context, Detector, failed_runs, finding, hms, snippet, txt
 from forensics.detectors.changed_state import POLL_WAIT, repeats_on_changed_state
 from forensics.detectors.decisions import model_decided
-from forensics.detectors.effects import created_nothing_new
+from forensics.detectors.effects import created_nothing_new, side_effects
 from forensics.detectors.findings import first_repeat
 from forensics.detectors.parallel_runs import parallel_run_of
 from forensics.detectors.registry import register
@@ -480,7 +480,8 @@ class DuplicateSideEffect(Detector):
     severity = "high"
     strength = "strong"
     description = (
-        "A side-effecting tool (policy tools.side_effecting) succeeds twice with the same arguments "
+        "A side-effecting tool (policy tools.side_effecting), or a step that acts though no tool span (a Langfuse v2 "
+        "program's own function), succeeds twice with the same arguments "
         "in a run, or again in a restart (same task) of a failed run of the session, or again in the next run of "
         "the session given the same request that started before the earlier run ended or within "
         "thresholds.resend_window_s of its end (a client that gave up waiting and sent the request again: "
@@ -508,18 +509,16 @@ class DuplicateSideEffect(Detector):
         effects = (
             # The same call however its arguments were spelled: a smolagents tool called with them
             # positionally from a CodeAgent's code, by keyword from a ToolCallingAgent (tool_calls:
-            # call_values, the values as given).
-            tool_calls(ctx)
-            .lazy()
-            .filter(pl.col("is_side_effect") & pl.col("succeeded"))
-            .select("run_id", "span_id", "seq", "t", "call", pl.col("call_values").alias("args"), "output", "pause_kind")
+            # call_values, the values as given); and a step that acts though no tool span
+            # (effects.side_effects: a Langfuse v2 program's own function).
+            side_effects(ctx)
             # Taken out first: polars merges stacked filters into one predicate and evaluates each
             # part on every row, so the result regexes read every span's output (0.19 s at the
             # bench night) where the side effects' are a twentieth of them.
             .collect()
             .lazy()
             .filter(~created_nothing_new())
-            .select("run_id", "span_id", "seq", "t", "call", "args")
+            .select("run_id", "span_id", "seq", "t", "call", "args", "kind")
             .join(_idempotent_requests(ctx), on=["run_id", "span_id"], how="anti")
             .join(
                 ctx.runs.lazy().select(
@@ -587,7 +586,8 @@ class DuplicateSideEffect(Detector):
                 pl.concat_list("prev_id", "span_id"),
                 "decisive",
                 pl.format(
-                    "side-effecting tool {} succeeded at {} and again with the same arguments at {} {}",
+                    "side-effecting {} {} succeeded at {} and again with the same arguments at {} {}",
+                    pl.when(pl.col("kind") == "tool").then(pl.lit("tool")).otherwise(pl.lit("step")),
                     txt(pl.col("call")),
                     hms("prev_t"),
                     hms("t"),

@@ -1,4 +1,4 @@
-"""What a side-effecting call's own result says it changed."""
+"""Which calls changed the world, and what a side-effecting call's own result says it changed."""
 
 from __future__ import annotations
 
@@ -6,7 +6,36 @@ from typing import Final
 
 import polars as pl
 
-from forensics.detectors.base import EXISTING_RETURNED
+from forensics.detectors.base import EXISTING_RETURNED, Context
+
+
+def side_effects(ctx: Context) -> pl.LazyFrame:
+    """``run_id, span_id, seq, t, call, args, output, pause_kind, kind`` of every successful
+    side-effecting call: a tool span the policy names side-effecting (``args`` one spelling per call,
+    ``tool_calls.call_values``), and a step that is no tool span but acts
+    (``ungated_confidence.acting_components``: a Langfuse v2 program's own function, recorded as a
+    plain SPAN, ``create_article``; a Haystack custom component). Langfuse v2 has no tool
+    observation type: the low-level ``trace.span(name=..., input=..., output=...)`` and
+    ``@observe()`` record a function the agent called as a SPAN named by it (langfuse/langfuse-python
+    v2 ``langfuse/client.py`` ``StatefulClient.span``, ``langfuse/decorators/langfuse_decorator.py``),
+    so a create done twice there is two such steps, not two tool spans."""
+    from forensics.detectors.tool_calls import tool_calls
+    from forensics.detectors.ungated_confidence import acting_components
+
+    cols = ("run_id", "span_id", "seq", "t", "call", "args", "output", "pause_kind", "kind")
+    tools = (
+        tool_calls(ctx)
+        .lazy()
+        .filter(pl.col("is_side_effect") & pl.col("succeeded"))
+        .with_columns(pl.col("call_values").alias("args"))
+        .select(cols)
+    )
+    # A step is the same act again only by what it was given: a framework's own messaging span
+    # (Microsoft Agent Framework's ``message.send``, which records the message's type and source,
+    # never its content: agent_framework/observability.py MESSAGE_SEND_SPAN) records no input, and
+    # two of them are not the same call, as nothing is not the same as nothing.
+    steps = acting_components(ctx, ctx.policy.side_effecting).filter(pl.col("args").is_not_null()).select(cols)
+    return pl.concat([tools, steps], how="vertical_relaxed")
 
 
 def created_nothing_new() -> pl.Expr:
