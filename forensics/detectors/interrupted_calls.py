@@ -10,6 +10,13 @@ never executed (the model is told it was rejected). The trace shows exactly that
 model call requested a tool call it never ran, and a later run of the same group (``group_id``, our
 ``session_id``) executing that very call (same tool, same arguments) before any model call of its
 own. The call ran because a person approved it.
+
+The request is read in the providers' own shapes (Chat Completions ``tool_calls``, Responses
+``function_call``, Anthropic ``tool_use``) and in the OpenTelemetry GenAI conventions' output messages
+(``gen_ai.output.messages``; open-telemetry/semantic-conventions docs/gen-ai, the output messages JSON
+schema: ``ChatMessage{role, parts}``, ``ToolCallRequestPart{type: "tool_call", id, name, arguments}``),
+which the OpenTelemetry instrumentations of the OpenAI Agents SDK
+(opentelemetry-instrumentation-openai-agents-v2) and of the model clients write on a ``chat`` span.
 """
 
 from __future__ import annotations
@@ -38,7 +45,8 @@ def _canon(value: Any) -> str | None:
 
 def _requests(node: Any) -> Iterator[tuple[str, str | None]]:
     """``(tool, arguments)`` of every tool call a model output asks for: Chat Completions
-    ``tool_calls[].function``, Responses ``function_call`` items, Anthropic ``tool_use`` blocks."""
+    ``tool_calls[].function``, Responses ``function_call`` items, Anthropic ``tool_use`` blocks, the
+    GenAI conventions' ``tool_call`` parts of ``ChatMessage.parts``."""
     if isinstance(node, list):
         for item in node:
             yield from _requests(item)
@@ -50,7 +58,9 @@ def _requests(node: Any) -> Iterator[tuple[str, str | None]]:
             yield node["name"], _canon(node.get("arguments"))
         elif node.get("type") == "tool_use" and isinstance(node.get("name"), str):
             yield node["name"], _canon(node.get("input"))
-        for key in ("tool_calls", "content", "output"):
+        elif node.get("type") == "tool_call" and isinstance(node.get("name"), str):
+            yield node["name"], _canon(node.get("arguments"))
+        for key in ("tool_calls", "content", "output", "parts"):
             if isinstance(node.get(key), list):
                 yield from _requests(node[key])
 

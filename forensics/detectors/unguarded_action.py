@@ -20,7 +20,6 @@ from forensics.detectors.interrupted_calls import resumed_after_approval
 from forensics.detectors.lapsed_approvals import acted_after_lapse
 from forensics.detectors.own_objects import made_by_the_run
 from forensics.detectors.registry import register
-from forensics.detectors.semconv_requests import resumed_after_approval_parts
 from forensics.detectors.shell_commands import destructive_commands
 from forensics.detectors.ungated_confidence import acting_components
 
@@ -371,11 +370,9 @@ class UnguardedIrreversible(Detector):
         acts = pl.concat([acts, unconfirmed], how="diagonal_relaxed").unique(["run_id", "span_id"], keep="first").collect().lazy()
         acts = acts.join(approved_earlier_in_session(ctx, acts), on=["run_id", "span_id"], how="anti")
         # A call an earlier run of the session stopped on for approval and this run resumed
-        # (OpenAI Agents SDK needs_approval / RunState: interrupted_calls).
+        # (OpenAI Agents SDK needs_approval / RunState: interrupted_calls; the request in the
+        # provider's shape or the OpenTelemetry GenAI conventions' tool_call part).
         acts = acts.join(resumed_after_approval(ctx, acts), on=["run_id", "span_id"], how="anti")
-        # The same, the request read from the OpenTelemetry GenAI conventions' output messages
-        # (a tool_call part: semconv_requests).
-        acts = acts.join(resumed_after_approval_parts(ctx, acts), on=["run_id", "span_id"], how="anti")
         # A call an approval gate inside it let through (HumanLayer require_approval: gated_inside).
         acts = acts.join(gated_inside(ctx, acts), on=["run_id", "span_id"], how="anti")
         # A call the run's own prompt approved (Vercel AI SDK needsApproval: approval_parts).
