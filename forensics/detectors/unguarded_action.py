@@ -33,10 +33,12 @@ STAGED_RESULT: Final = (
     r"""|needs_\w*approval|not_submitted)\b"""
 )
 #: A tool whose name asks a person to approve, confirm or review (request_refund_approval,
-#: ask_for_confirmation, submit_for_review, create_approval_request): the guard, not the action.
+#: ask_for_confirmation, submit_for_review, create_approval_request), or waits for the answer to
+#: such a request (wait_for_approval, await_confirmation, poll_approval: the step that blocks until
+#: the person decides and returns the decision): the guard, not the action.
 #: The irreversible verb in its name ("refund") is what it asks about, not what it does.
 APPROVAL_REQUEST: Final = (
-    r"(?i)(^|[^a-z])(request|ask|seek|get|submit|send)(s|ed|ing)?[._-]?(\w+[._-])?(for[._-])?"
+    r"(?i)(^|[^a-z])(request|ask|seek|get|submit|send|wait|await|poll)(s|ed|ing)?[._-]?(\w+[._-])?(for[._-])?"
     r"(approval|confirmation|consent|review|sign[._-]?off)([^a-z]|$)"
     r"|(^|[^a-z])(approval|confirmation|review)[._-]?request(s|ed)?([^a-z]|$)"
 )
