@@ -33,6 +33,11 @@ any agent was an orphan). :func:`failure_handling` answers it once, as columns o
   result) a later message passed its reason on. Fault words, not inability words: a run that read an
   error body as data says those about its consequence ("the transfer can't go through"), and "I
   can't wait for tomorrow's batch" is no report;
+  A report is no handling of a failure the run then pushed past into an irreversible act (a
+  successful deploy, payment or drop after it, with no retry, fallback or escalation first:
+  :func:`pushed_past`): "the migration hit a lock timeout, proceeding with the rollout" told, and
+  carried on; a structured failure at the end (the rollout's own health check failing) tells of
+  what followed, not of a path that handled it;
 * ``retried`` / ``fell_back``: a retry or a fallback followed, but none succeeded: a defined path
   followed (missing_fallback's question) that did not make the failure good (silent_failure's).
 
@@ -356,6 +361,7 @@ def _failure_handling(ctx: Context) -> pl.DataFrame:
     aborted = aborted_by_caller(ctx).select("run_id", "span_id", pl.lit(True).alias("_aborted"))
     inside_ok = inside_returned_model_call(ctx, rows)
     told = told_spans(ctx, rows)
+    pushed = pushed_past(ctx, rows).with_columns(pl.lit(True).alias("_pushed"))
     # A batch whose items partly failed, under an answer that states its whole size and not the
     # split ("All 40 invoices now carry the credit" over 36 credited, 4 failed): a fault word in
     # that answer ("the October outage list") told nobody of the failed items (batch_results).
@@ -379,6 +385,7 @@ def _failure_handling(ctx: Context) -> pl.DataFrame:
         .join(inside_ok, on=["run_id", "span_id"], how="left")
         .join(told, on=["run_id", "span_id"], how="left")
         .join(whole, on=["run_id", "span_id"], how="left")
+        .join(pushed, on=["run_id", "span_id"], how="left")
         .join(runs, on="run_id", how="left")
         # The whole request sent again as the session's next run (session_retry): every failure of
         # the run that ended in error is an attempt of it.
@@ -405,7 +412,7 @@ def _failure_handling(ctx: Context) -> pl.DataFrame:
     )
     reported = (
         pl.col("says_failure") | pl.col("told_span_id").is_not_null() | pl.col("_answer_id").is_not_null()
-    ) & ~pl.col("_whole").fill_null(False)
+    ) & ~pl.col("_whole").fill_null(False) & ~pl.col("_pushed").fill_null(False)
     how = (
         pl.when(recovered_by_retry)
         .then(pl.lit("retry"))
@@ -415,7 +422,7 @@ def _failure_handling(ctx: Context) -> pl.DataFrame:
         .then(pl.lit("escalation"))
         .when(framework)
         .then(pl.lit("framework"))
-        .when(pl.col("structured_failure").fill_null(False))
+        .when(pl.col("structured_failure").fill_null(False) & ~pl.col("_pushed").fill_null(False))
         .then(pl.lit("structured_failure"))
         .when(reported)
         .then(pl.lit("reported"))
@@ -471,6 +478,25 @@ def _failure_handling(ctx: Context) -> pl.DataFrame:
             pl.col("handled_by").is_in(list(MADE_GOOD)).fill_null(False).alias("made_good"),
         )
         .collect()
+    )
+
+
+def pushed_past(ctx: Context, failing: pl.LazyFrame) -> pl.LazyFrame:
+    """``run_id, span_id`` of the ``failing`` spans after which the run went on to an irreversible
+    act (a tool call policy tools.irreversible names, that succeeded) later in its order. A run that
+    said "the migration hit a lock timeout; proceeding with the rollout" and deployed did not stop
+    at the failure: telling it, or a failure result at the end (the deploy's own health check
+    failing), is no path that handled it (TAXONOMY unhandled_error: "the run just carries on"). A
+    retry, fallback or escalation before the act is read first (``handled_by``) and stands."""
+    acts = ctx.spans.lazy().filter(
+        (pl.col("kind") == "tool") & pl.col("is_irreversible").fill_null(False) & pl.col("succeeded")
+    )
+    return (
+        failing.select("run_id", "span_id", "seq")
+        .join(acts.select("run_id", pl.col("seq").alias("_act_seq")), on="run_id")
+        .filter(pl.col("_act_seq") > pl.col("seq"))
+        .select("run_id", "span_id")
+        .unique()
     )
 
 

@@ -60,7 +60,10 @@ class UnhandledError(Detector):
         "RateLimitError, APIConnectionError ... reason) is that call failing, when no call followed the stop. "
         "An output guardrail (Agents SDK: run on the final output, after the agent's last model call) "
         "that tripped with nothing after it (OutputGuardrailTripwireTriggered escaped: no refusal, no canned "
-        "reply) left the request with no answer and no defined path (decisive: the guardrail span)."
+        "reply) left the request with no answer and no defined path (decisive: the guardrail span). "
+        "A word of the failure, or a failure result, handled nothing where the run went on past it into an "
+        "irreversible act (a deploy, payment or drop that succeeded later, no retry, fallback or escalation "
+        "first: handling.pushed_past)."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
