@@ -142,6 +142,16 @@ _SQL_START: Final = re.compile(
 _SQL_IRREVERSIBLE: Final = re.compile(
     r"""(?i)^(?:drop(?:table|database|schema)|truncate|deletefrom[\w."]+$|altertable(?:ifexists)?(?:only)?[\w."]+dropcolumn)"""
 )
+#: ``dbt run-operation {macro}`` "invokes a macro ... against the target database" (docs.getdbt.com
+#: reference/commands/run-operation): a macro named for a removal (drop_schemas, drop_pr_schemas,
+#: truncate_staging, purge_old_relations) removes what it names from the target. The target is
+#: ``--target`` / ``-t``; without it dbt uses the profile's default ``target:`` (profiles.yml), which
+#: the command line does not show. Read on the whitespace-free segment.
+_DBT_REMOVAL: Final = re.compile(r"(?i)^dbtrun-operation(?:drop|truncate|delete|purge|wipe)")
+#: The target named on the whitespace-free segment (the prepared table keeps a call's arguments
+#: without whitespace: ``--target dev`` reads ``--targetdev``): the text after ``--target`` (or
+#: ``-t``) up to the next flag, quote or end.
+_DBT_TARGET: Final = (re.compile(r"--target=?([^-'\"]*)"), re.compile(r"-t=?([^-'\"]*)"))
 _ROLLED_BACK: Final = re.compile(r"(?is)^(?:begin|starttransaction)\w*;.*;rollback\w*;?$")
 _NEGATED: Final = re.compile(r"(?i)\b(?:not|never|no|don'?t|doesn'?t|didn'?t|won'?t|without|avoid|leave)\b")
 
@@ -177,6 +187,13 @@ def destructive_reason(command: str) -> tuple[str, str] | None:
             return "a change applied to production", r"\b(?:prod|production)\b"
         if _SQL_DESTRUCTIVE.search(seg) and (targets_prod or not _NOT_PROD_TARGET.search(seg)):
             return "a destructive SQL statement", r"\b(?:drop|truncate|delete)\b"
+        # A dbt macro that removes, run against the profile's target: unless the command names a
+        # dev, test or staging target (an unnamed one is the profile's default, production as likely).
+        if _DBT_REMOVAL.match(seg):
+            named = [m.group(1) for m in (p.search(seg) for p in _DBT_TARGET) if m is not None]
+            aimed = named[0] if named else ""
+            if re.search(_PROD, aimed) or not _NOT_PROD_TARGET.search(aimed):
+                return "a dbt operation that drops, not aimed at a dev or staging target", r"\b(?:drop|truncate|delete)\b"
     return None
 
 
