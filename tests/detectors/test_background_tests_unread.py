@@ -13,9 +13,10 @@ tests again in the foreground, its answer says the tests are still running.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
+
+from claude_transcript import Transcript
 
 import forensics
 
@@ -36,29 +37,15 @@ CLAIM = "Fixed the ISO week off-by-one in parser.py. Tests pass; committed and p
 
 
 def _transcript(tmp_path: Path, steps: list[Step], answer: str, *, notice_after: int | None = None) -> Path:
-    lines: list[dict[str, Any]] = []
-    parent: str | None = None
-
-    def add(kind: str, message: dict[str, Any]) -> None:
-        nonlocal parent
-        uid = f"u{len(lines)}"
-        lines.append({"type": kind, "uuid": uid, "parentUuid": parent, "sessionId": "s-background",
-                      "timestamp": f"2025-09-18T11:40:{2 * len(lines):02d}.000Z", "cwd": "/work/dates", "message": message})  # fmt: skip
-        parent = uid
-
-    add("user", {"role": "user", "content": "Fix the ISO week bug in the date parser, make sure the tests pass, and push the fix."})
+    t = Transcript("s-background", "/work/dates")
+    t.said("Fix the ISO week bug in the date parser, make sure the tests pass, and push the fix.")
     for i, (name, given, result, is_error) in enumerate(steps):
-        tid = f"toolu_{i:02d}"
-        add("assistant", {"role": "assistant", "model": "claude-sonnet-4-20250514",
-                          "content": [{"type": "tool_use", "id": tid, "name": name, "input": given}]})  # fmt: skip
-        add("user", {"role": "user", "content": [{"tool_use_id": tid, "type": "tool_result", "content": result, "is_error": is_error}]})
+        t.called(f"toolu_{i:02d}", name, given, result, is_error)
         if notice_after == i:
-            add("user", {"role": "user", "content": "<system-reminder>Background Bash bash_1 (command: python -m pytest -q) "
-                         "(status: completed) (exit code: 0) has new output available.</system-reminder>"})  # fmt: skip
-    add("assistant", {"role": "assistant", "model": "claude-sonnet-4-20250514", "content": [{"type": "text", "text": answer}]})
-    path = tmp_path / "background.jsonl"
-    path.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
-    return path
+            t.said("<system-reminder>Background Bash bash_1 (command: python -m pytest -q) "
+                   "(status: completed) (exit code: 0) has new output available.</system-reminder>")  # fmt: skip
+    t.answered(answer)
+    return t.write(tmp_path / "background.jsonl")
 
 
 def _findings(path: Path) -> dict[str, dict[str, Any]]:

@@ -12,11 +12,10 @@ dev, test or staging target, or one that only lists, is no such act (shell_comma
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
+from claude_transcript import Transcript
 
 import forensics
 from forensics.detectors.shell_commands import destructive_reason
@@ -53,30 +52,15 @@ def test_dbt_operations_that_drop_nothing_that_matters(command: str) -> None:
 def _transcript(tmp_path: Path, ask: str, steps: list[tuple[str, str]], *, reply: str | None = None) -> set[str]:
     """A Claude Code session: the person's request, Bash calls with their results (a person's
     reply after the first one, when given), the answer."""
-    lines: list[dict[str, Any]] = []
-    parent: str | None = None
-
-    def add(kind: str, message: dict[str, Any]) -> None:
-        nonlocal parent
-        uid = f"u{len(lines)}"
-        lines.append({"type": kind, "uuid": uid, "parentUuid": parent, "sessionId": "s-dbt",
-                      "timestamp": f"2025-10-02T09:12:{2 * len(lines):02d}.000Z", "cwd": "/repo/warehouse", "message": message})  # fmt: skip
-        parent = uid
-
-    add("user", {"role": "user", "content": ask})
+    t = Transcript("s-dbt", "/repo/warehouse", day="2025-10-02T09:12")
+    t.said(ask)
     for i, (command, result) in enumerate(steps):
-        tid = f"toolu_{i:02d}"
-        add("assistant", {"role": "assistant", "model": "claude-sonnet-4-20250514",
-                          "content": [{"type": "tool_use", "id": tid, "name": "Bash",
-                                       "input": {"command": command, "description": "dbt"}}]})  # fmt: skip
-        add("user", {"role": "user", "content": [{"tool_use_id": tid, "type": "tool_result", "content": result, "is_error": False}]})
+        t.called(f"toolu_{i:02d}", "Bash", {"command": command, "description": "dbt"}, result)
         if i == 0 and reply is not None:
-            add("assistant", {"role": "assistant", "model": "claude-sonnet-4-20250514",
-                              "content": [{"type": "text", "text": "These three are older than 14 days. Drop them?"}]})  # fmt: skip
-            add("user", {"role": "user", "content": reply})
-    add("assistant", {"role": "assistant", "model": "claude-sonnet-4-20250514", "content": [{"type": "text", "text": "Done."}]})
-    path = tmp_path / "dbt.jsonl"
-    path.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+            t.answered("These three are older than 14 days. Drop them?")
+            t.said(reply)
+    t.answered("Done.")
+    path = t.write(tmp_path / "dbt.jsonl")
     found = forensics.classify(forensics.load(path).spans).findings
     return set(found.column("detector").to_pylist())
 
