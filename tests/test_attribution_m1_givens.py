@@ -112,6 +112,23 @@ def test_a_plan_writing_another_day_in_numbers_is_unbacked(tmp_path: Path) -> No
     assert _plan_facts(tmp_path, task, history) == [1]
 
 
+def test_a_plan_dating_its_source_with_a_written_date_invents_nothing(tmp_path: Path) -> None:
+    # The synthesize prompt's closed-book fact sheet dates the source it names ("published 6 February
+    # 2024", orchestrator_prompts.py ORCHESTRATOR_SYNTHESIZE_PROMPT's "GIVEN OR VERIFIED FACTS"): a year
+    # that dates a publication is no figure the team computes with. HEAD blamed the plan.
+    task = "According to the Fabrikam Q4 2023 annual report, how many stores did Fabrikam run at year end?"
+    given = "- Source: the Q4 2023 report (published 6 February 2024; the summary of February 2024)."
+    history = _hike(plan_step="read the store count", task=task, given=given)
+    assert _plan_facts(tmp_path, task, history) == []
+
+
+def test_a_plan_acting_on_a_bare_year_of_its_own_is_unbacked(tmp_path: Path) -> None:
+    # Near miss: "released in 2024" is a year the plan acts on (a search bullet), not a date it wrote.
+    task = "According to the Fabrikam Q4 2023 annual report, how many stores did Fabrikam run at year end?"
+    history = _hike(plan_step="search the report released in 2024", task=task, given="- A report.")
+    assert _plan_facts(tmp_path, task, history) == [1]
+
+
 def test_restated_dates_gives_the_numeric_forms_of_a_named_date() -> None:
     frame = pl.DataFrame({"run_id": ["a", "b", "c"], "t": ["on 14 September 2024", "March 3rd, 2021", "in May 2020"]})
     got = restated_dates(frame, pl.col("t")).group_by("run_id").agg(pl.col("_n")).sort("run_id")

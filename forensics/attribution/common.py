@@ -108,6 +108,12 @@ _CALENDAR = (
     r"^(?:January|February|March|April|May|June|July|August|September|October|November|December"
     r"|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)$"
 )
+#: A calendar date written with its month's name ("6 February 2024", "February 2024", "February 6,
+#: 2024"): its year dates something (a publication, an event), it is no quantity a plan computes with.
+_WRITTEN_DATE = (
+    r"(?i)\b(?:\d{1,2}(?:st|nd|rd|th)?\s+)?(?:January|February|March|April|May|June|July|August|September"
+    r"|October|November|December)(?:\s+\d{1,2}(?:st|nd|rd|th)?,?)?\s+\d{4}\b"
+)
 #: A first-person claim to have fetched something from outside the conversation ("I have successfully
 #: retrieved the article", "I've accessed the website"): perfect tense, an acquisition verb (not
 #: "reviewed" or "checked", which can be done on the conversation itself). Read by claimed_access.

@@ -13,6 +13,7 @@ from forensics.attribution.common import (
     _PLAN_CITED,
     _PLAN_SECTION,
     _STANDALONE_NUMBER,
+    _WRITTEN_DATE,
     _no_rows,
     _numbers,
     _pick,
@@ -26,16 +27,20 @@ def _plan_unbacked_facts(s: pl.DataFrame) -> pl.DataFrame:
     or more that neither the task nor any earlier message held (a fact sheet inventing a "given"
     fact, or a replan replacing a learned fact with a guess), nor is a quantity of the task restated
     in another unit (value_forms.restated_figures) or a date of the task written in numbers
-    (value_forms.restated_dates). The plan is the decisive step."""
+    (value_forms.restated_dates), nor the year of a date written with its month's name
+    (``_WRITTEN_DATE``: when a source was published dates it, it is no given the team computes with).
+    The plan is the decisive step."""
     plans = s.filter(pl.col("plan_msg") & ~pl.col("human"))
     if plans.height == 0:
         return _pick(_no_rows(s), "plan_unbacked_fact", 5)
     text = pl.col("output").fill_null("")
+    # A date written with its month's name ("published 6 February 2024") dates a source; its year is
+    # no figure the plan acts on (a bare "released in 2011" still is).
     acted = pl.concat_str(
         text.str.extract(_GIVEN_SECTION, 1).fill_null(""),
         pl.lit("\n"),
         text.str.extract(_PLAN_SECTION, 1).fill_null(""),
-    )
+    ).str.replace_all(_WRITTEN_DATE, "")
     claimed = (
         plans.select("run_id", "step", acted.str.extract_all(_STANDALONE_NUMBER).alias("_n"))
         .explode("_n")
