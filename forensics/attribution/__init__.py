@@ -123,7 +123,8 @@ Evidence:
 * ``plan_unbacked_fact``: a plan ("Initial plan:" / "New plan:", ORCHESTRATOR_SYNTHESIZE_PROMPT)
   whose given-or-verified facts or plan bullets hold a number that neither the task nor any earlier
   message held: a fact sheet inventing a given, or a replan swapping a learned fact for a guess (a
-  quantity of the task in another unit, "45 minutes" as 0.75 h, is no such number).
+  quantity of the task in another unit, "45 minutes" as 0.75 h, is no such number; nor is the year
+  of a date written with its month's name, "published 6 February 2024", which dates a source).
 * ``plan_relied_on``: a ledger whose reason rests a claim on the plan or its fact sheet ("Per the fact
   sheet, ...") where the claim is a line of the plan's given-or-verified facts or educated guesses
   that the request does not state: the plan in force at that ledger is blamed.
@@ -132,7 +133,8 @@ Evidence:
   reset every history to a plan without that fact; the replan is blamed.
 
 * ``instruction_contradicts_task``: the first ``Orchestrator (-> X)`` instruction that contradicts
-  the request: it names only years the request does not name or span (while it names one), asks for
+  the request: it names only years the request does not name or span (while it names one), only
+  another kind of day (a Saturday for a weekday request: ``_day_kinds``), asks for
   a statistic of another family (a mean for a median), or sends a request about an attached file to
   the WebSurfer (as the first instruction, while the team's FileSurfer was not asked; or, from a
   ledger judging the team stuck, naming the request's subject). The ledger that wrote the

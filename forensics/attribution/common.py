@@ -211,6 +211,35 @@ def _no_rows(s: pl.DataFrame) -> pl.DataFrame:
 _SPLIT_YEAR = r"\b(?:19|20)\d\d[-/\u2013]\d\d\b"
 
 
+#: A day of the week, or the words for the working week or the weekend, in a request or an instruction.
+_DAY_WORD = r"(?i)\b(?:(?:mon|tues|wednes|thurs|fri|satur|sun)days?|week-?days?|week-?ends?)\b"
+
+
+def _day_kinds(text: pl.Expr) -> pl.Expr:
+    """The kinds of day a text names, as a list of ``weekday``, ``saturday``, ``sunday`` (a timetable's
+    three services): Monday to Friday and "weekday" are ``weekday``; "weekend" is both of the others.
+    Two working days are one kind: "Wednesday" is inside "Monday to Friday", so only kinds are compared."""
+    word = pl.element().str.to_lowercase()
+    kind = (
+        pl.when(word.str.contains(r"^(?:mon|tues|wednes|thurs|fri)day|^week-?day"))
+        .then(pl.lit("weekday"))
+        .when(word.str.starts_with("sat"))
+        .then(pl.lit("saturday"))
+        .when(word.str.starts_with("sun"))
+        .then(pl.lit("sunday"))
+        .otherwise(pl.lit("saturday,sunday"))
+    )
+    return (
+        text.fill_null("")
+        .str.extract_all(_DAY_WORD)
+        .list.eval(kind)
+        .list.join(",")
+        .str.split(",")
+        .list.eval(pl.element().filter(pl.element() != ""))
+        .list.unique()
+    )
+
+
 def _years(text: pl.Expr) -> pl.Expr:
     """The distinct years a text names (see ``_YEAR``), as a list; a split year (``2019-20``) names
     its second year too (only when it is the next year: ``2026-10`` is a month, not a year)."""

@@ -26,6 +26,7 @@ from forensics.attribution.common import (
     _STATISTIC_PARTS,
     _STATISTICS,
     _WEB_AGENT,
+    _day_kinds,
     _no_rows,
     _numbers,
     _page_url,
@@ -74,7 +75,8 @@ def _instruction_conflicts(s: pl.DataFrame) -> pl.DataFrame:
     """The first orchestrator instruction (a handoff of the agent keeping the ledger, after the last
     replan) that contradicts the request: it names only years the request neither names nor spans,
     while the request names one; or it asks for a statistic of another family than the request's (an average
-    for a median) and not the request's; or, as the run's first instruction, it sends a request
+    for a median) and not the request's; or it names only another kind of day (``_day_kinds``: a
+    Saturday for a request about a weekday) than the request, while the request names one; or, as the run's first instruction, it sends a request
     about an attached file to the web surfer while the team has a file surfer nobody asked yet."""
     told = _told(s)
     if told.height == 0:
@@ -134,6 +136,14 @@ def _instruction_conflicts(s: pl.DataFrame) -> pl.DataFrame:
     )
     cand = cand.with_columns(_year_off=_outside(cand, _years(text), _years(task)))
     wrong_year = pl.col("_year_off")
+    # Another kind of day than the request's: the request asks about a weekday (or a Sunday) and the
+    # instruction names only a Saturday (a timetable's services differ by kind of day).
+    said_days, asked_days = _day_kinds(text), _day_kinds(task)
+    wrong_day = (
+        (said_days.list.len() > 0)
+        & (asked_days.list.len() > 0)
+        & (said_days.list.set_intersection(asked_days).list.len() == 0)
+    )
     fams = list(_STATISTICS.items())
 
     def part_of_task(family: str) -> pl.Expr:
@@ -166,10 +176,12 @@ def _instruction_conflicts(s: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("names another year than the request"))
         .when(wrong_stat)
         .then(pl.lit("asks for another statistic than the request"))
+        .when(wrong_day)
+        .then(pl.lit("names another kind of day than the request"))
         .otherwise(pl.lit("sends a request about an attached file to the web"))
     )
     hits = (
-        cand.filter(wrong_year | wrong_stat | to_web)
+        cand.filter(wrong_year | wrong_stat | wrong_day | to_web)
         .with_columns(_why=why)
         .sort("run_id", "step")
         .unique("run_id", keep="first")

@@ -245,6 +245,29 @@ register(
                 'figure of no such unit, or another day, stays one; tests/test_attribution_m1_givens.py',
             ),
             Signal(
+                "'Initial plan:' / 'New plan:' fact sheet or plan bullets dating a source with a date written with "
+                "its month's name ('published 6 February 2024', 'February 2024', 'February 6, 2024')",
+                "Magentic-One (autogen-magentic-one LedgerOrchestrator; agentchat MagenticOneGroupChat's task ledger)",
+                'microsoft/autogen '
+                'python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/orchestrator_prompts.py '
+                '(ORCHESTRATOR_CLOSED_BOOK_PROMPT: GIVEN OR VERIFIED FACTS, ORCHESTRATOR_SYNTHESIZE_PROMPT)',
+                "the date's year is no figure the plan acts on (forensics/attribution/common.py _WRITTEN_DATE, "
+                "plan_rules plan_unbacked_fact); a bare year the plan acts on ('released in 2011') stays one; "
+                'tests/test_attribution_m1_givens.py',
+            ),
+            Signal(
+                "an Orchestrator (-> X) instruction (agentchat: MagenticOneOrchestrator's instruction message) naming "
+                "only another kind of day than the request: a 'Saturday' timetable for a request about a weekday "
+                "('Monday to Friday'), a 'Sunday' for a 'Saturday'",
+                'Magentic-One (autogen-magentic-one LedgerOrchestrator; agentchat MagenticOneGroupChat)',
+                'microsoft/autogen python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/orchestrator.py '
+                '(instruction_or_question broadcast as Orchestrator (-> X))',
+                'attribution instruction_contradicts_task: the ledger that wrote it (else the message) is blamed '
+                '(forensics/attribution/instruction_rules.py, common.py _day_kinds: weekday, saturday, sunday; a '
+                'weekend is both); a day of the same kind (Wednesday for Monday to Friday) is none; '
+                'tests/test_attribution_m1_days.py',
+            ),
+            Signal(
                 'an Orchestrator (-> X) instruction handing a worker a figure that only a search results page held '
                 "('Here is a screenshot of [... - Search](https://www.bing.com/search?q=...)', a snippet among "
                 'others), after which a worker went on to another step (the surfer opened the source and read it), '
