@@ -29,7 +29,8 @@ Evidence:
   was recovered from and is not evidence; but when the targeted action the worker got stuck on (a
   surfer's "I typed 'X' into 'Y'." or "I clicked 'X'.") is one it had taken word for word on the same
   page before (before the replan too), the stall began at its first time. A stall that began with a
-  scroll the latest instruction to the surfer asked for (it says "scroll"), or with a FileSurfer's
+  scroll the latest instruction to the surfer asked for (it says "scroll"), with a search whose query
+  that instruction quoted word for word ("Please search for 'Q'", "I typed 'Q' into '...'."), or with a FileSurfer's
   "Error 404" view of a file path the latest instruction to it named, began with that instruction:
   the ledger that wrote it is blamed.
 * ``unanswered_instruction``: in a Magentic-One run (it keeps a progress ledger), the first

@@ -14,6 +14,10 @@ from forensics.attribution.ledger_rules import _judged
 _TARGETED_ACT = r"^I (?:typed|clicked|selected|hovered over) '"
 
 
+#: A web surfer's search (MultimodalWebSurfer's "I typed 'Q' into '0 characters out of 2000'." in the
+#: search box, or "I typed 'Q' into the browser search bar."; not the address bar, a visit): group 1 the query.
+_TYPED_SEARCH = r"^I typed '(.+?)' into (?:'[^'\n]*'|the browser search bar)\."
+
 #: A FileSurfer view of a local file that does not exist (RequestsMarkdownBrowser: "Address:
 #: file:///p" then, after the header, "## Error 404" and "File not found: /p"): group 1 the path.
 _MISSING_FILE = r"(?s)^Address: file://(/\S+)\n.*\bFile not found: "
@@ -163,7 +167,9 @@ def _stalls(s: pl.DataFrame) -> pl.DataFrame:
 def _scrolled_as_told(stuck: pl.DataFrame, streak: pl.DataFrame) -> pl.DataFrame:
     """A stall that began with what the orchestrator's latest instruction to the worker told it to do:
     a scroll it asked for (the ``Orchestrator (-> X)`` says "scroll", the surfer's action is "I
-    scrolled ..."), or a file it named by its path that does not exist (the FileSurfer's view of that
+    scrolled ..."), a search whose query it quoted word for word ("Please search for 'Q'", the
+    surfer's "I typed 'Q' into '...'.": ``_TYPED_SEARCH``) when the stalled ledger judged that search
+    itself (a surfer that went on acting on the results page made of it its own), or a file it named by its path that does not exist (the FileSurfer's view of that
     address is RequestsMarkdownBrowser's "Error 404": "Address: file:///p" ... "File not found: /p",
     autogen_magentic_one/agents/file_surfer/file_surfer.py, markdown_browser): the worker did as it
     was told, so the stall began with the instruction: the ledger that wrote it (its
@@ -171,21 +177,29 @@ def _scrolled_as_told(stuck: pl.DataFrame, streak: pl.DataFrame) -> pl.DataFrame
     text = pl.col("output").fill_null("")
     told = stuck.filter(
         (pl.col("kind") == "handoff")
-        & (text.str.contains(r"(?i)\bscroll") | text.str.contains("/", literal=True))
+        & (
+            text.str.contains(r"(?i)\bscroll")
+            | text.str.contains("/", literal=True)
+            | text.str.contains(r"['\"\u2018\u201c]")
+        )
     ).select(
         "run_id", pl.col("step").alias("_h"), pl.col("handoff_to").alias("ep_agent"), text.alias("_said")
     )
     if told.height == 0:
         return streak
     missing = pl.col("_act").str.extract(_MISSING_FILE, 1)
+    query = pl.col("_act").str.extract(_TYPED_SEARCH, 1)
+    # A dictated search only while the stalled ledger judged that search itself: a surfer that stayed
+    # on the results page and acted there (scrolled past the result it needed) made of it its own.
+    searched = query.is_not_null() & (pl.col("j_at") == pl.col("ep_step"))
     scrolled = (
-        streak.select("run_id", "ep_step", "ep_agent")
+        streak.select("run_id", "ep_step", "ep_agent", "j_at")
         .join(
             stuck.select("run_id", pl.col("step").alias("ep_step"), text.alias("_act")),
             on=["run_id", "ep_step"],
         )
-        .filter(pl.col("_act").str.starts_with("I scrolled ") | missing.is_not_null())
-        .select("run_id", "ep_step", "ep_agent", missing.alias("_path"))
+        .filter(pl.col("_act").str.starts_with("I scrolled ") | missing.is_not_null() | searched)
+        .select("run_id", "ep_step", "ep_agent", missing.alias("_path"), query.str.to_lowercase().alias("_query"))
     )
     # The last handoff to that surfer before its scroll (any handoff, to see it was the latest).
     handoffs = stuck.filter(pl.col("kind") == "handoff").select(
@@ -197,10 +211,17 @@ def _scrolled_as_told(stuck: pl.DataFrame, streak: pl.DataFrame) -> pl.DataFrame
         .sort("run_id", "_h")
         .unique("run_id", keep="last")
         .join(told, on=["run_id", "_h", "ep_agent"])
+        .with_columns(_said_lc=pl.col("_said").str.to_lowercase().str.replace_all(r"[\u2018\u2019\u201c\u201d]", "'"))
         .filter(
-            pl.when(pl.col("_path").is_null())
-            .then(pl.col("_said").str.contains(r"(?i)\bscroll"))
-            .otherwise(pl.col("_said").str.contains(pl.col("_path"), literal=True))
+            pl.when(pl.col("_path").is_not_null())
+            .then(pl.col("_said").str.contains(pl.col("_path"), literal=True))
+            # The query typed is the one the instruction quoted, word for word: the search was its choice.
+            .when(pl.col("_query").is_not_null())
+            .then(
+                pl.col("_said_lc").str.contains("'" + pl.col("_query") + "'", literal=True)
+                | pl.col("_said_lc").str.contains('"' + pl.col("_query") + '"', literal=True)
+            )
+            .otherwise(pl.col("_said").str.contains(r"(?i)\bscroll"))
         )
     )
     ledgers = stuck.filter(pl.col("ledger_progress").is_not_null()).select(

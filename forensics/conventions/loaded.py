@@ -268,6 +268,19 @@ register(
                 'tests/test_attribution_m1_days.py',
             ),
             Signal(
+                "a WebSurfer search 'I typed 'Q' into '0 characters out of 2000'.' (or 'into the browser search "
+                "bar.') whose query the latest Orchestrator (-> WebSurfer) instruction quoted word for word "
+                "(\"Please search for 'Q'\"), itself judged by the first ledger of the stall the run ended in",
+                'Magentic-One (autogen-magentic-one MultimodalWebSurfer and LedgerOrchestrator)',
+                'microsoft/autogen python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/multimodal_we'
+                "b_surfer/multimodal_web_surfer.py (web_search: the query typed into the search box), "
+                'agents/orchestrator.py (update_ledger: is_in_loop, is_progress_being_made; instruction_or_question)',
+                'attribution orchestrator_stall: the surfer did as told, so the ledger that wrote the instruction is '
+                'blamed, as for a scroll it asked for (forensics/attribution/stall_rules.py _scrolled_as_told, '
+                "_TYPED_SEARCH); a query the surfer chose, or a results page it went on acting on, stays the "
+                "surfer's; tests/test_attribution_m1_searches.py, tests/data/ag2_history/magentic_one_error_recovered.json",
+            ),
+            Signal(
                 'an Orchestrator (-> X) instruction handing a worker a figure that only a search results page held '
                 "('Here is a screenshot of [... - Search](https://www.bing.com/search?q=...)', a snippet among "
                 'others), after which a worker went on to another step (the surfer opened the source and read it), '
