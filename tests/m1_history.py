@@ -38,12 +38,19 @@ def plan(task: str, given: str, steps: str) -> dict[str, str]:
     return {"content": text, "role": "assistant", "name": "Orchestrator (thought)"}
 
 
-def ledger(satisfied: bool, reason: str, speaker: str, instruction: str) -> dict[str, str]:
-    """An "Updated Ledger:" message (the progress ledger JSON)."""
+def ledger(
+    satisfied: bool, reason: str, speaker: str, instruction: str, in_loop: bool = False
+) -> dict[str, str]:
+    """An "Updated Ledger:" message (the progress ledger JSON); ``in_loop``: the team is repeating itself
+    and making no progress."""
     body = {
         "is_request_satisfied": {"reason": reason, "answer": satisfied},
-        "is_in_loop": {"reason": "We are not repeating the same requests.", "answer": False},
-        "is_progress_being_made": {"reason": "The last step added new information.", "answer": True},
+        "is_in_loop": {"reason": "We are repeating the same request.", "answer": True}
+        if in_loop
+        else {"reason": "We are not repeating the same requests.", "answer": False},
+        "is_progress_being_made": {"reason": "Recent messages add little.", "answer": False}
+        if in_loop
+        else {"reason": "The last step added new information.", "answer": True},
         "next_speaker": {"reason": f"{speaker} is best placed to act next.", "answer": speaker},
         "instruction_or_question": {"reason": "This is the next step of the plan.", "answer": instruction},
     }

@@ -9,10 +9,9 @@ https://www.bing.com/search?q=...)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from m1_history import plan, said, tell, write
+from m1_history import ledger, plan, said, tell, write
 
 from forensics.attribution import attribute
 from forensics.load import load
@@ -32,15 +31,8 @@ def _results(query: str) -> str:
 
 def _looping(instruction: str) -> list[dict[str, str]]:
     """The ledger judging the team in a loop, and the instruction it broadcasts."""
-    body = {
-        "is_request_satisfied": {"reason": "The count has not been found.", "answer": False},
-        "is_in_loop": {"reason": "We are repeating the same request.", "answer": True},
-        "is_progress_being_made": {"reason": "Recent messages add little.", "answer": False},
-        "next_speaker": {"reason": "WebSurfer is best placed to act next.", "answer": "WebSurfer"},
-        "instruction_or_question": {"reason": "Continue with the plan.", "answer": instruction},
-    }
     return [
-        {"content": "Updated Ledger:\n" + json.dumps(body, indent=2), "role": "assistant", "name": "Orchestrator (thought)"},
+        ledger(False, "The count has not been found.", "WebSurfer", instruction, in_loop=True),
         {"content": instruction, "role": "assistant", "name": "Orchestrator (-> WebSurfer)"},
     ]
 
