@@ -69,6 +69,11 @@ Evidence:
   same agent (same action, same observation: a no-op loop). In a Magentic-One run, a repeat the
   team got past (the agent later said something else and a ledger after that reported progress out
   of a loop: a retried page that came back the same, then a search that worked) is not evidence.
+* ``stale_output``: in an autogen-magentic-one run (its ledger in the messages), a terminal's output
+  repeating its own earlier output word for word while the latest code before it holds only blocks
+  without a language tag: the Executor (``agents/coder.py``) runs only a ``` ```lang ``` block, so it ran
+  the earlier script again; the terminal's step is blamed, and it wins over ``VALUE_TRACES`` (the
+  traced figure was right for the code that printed it) (forensics.attribution.tool_rules).
 * ``claimed_access``: the first message (no code in it) whose author says in the first person that it
   has retrieved, accessed or located something ("I have successfully retrieved the article") while
   no tool call in the run had yet returned anything and no page had been viewed: an AG2 expert
@@ -180,7 +185,7 @@ The package, one room per job (every name is importable from ``forensics.attribu
 columns), ``ledger_rules`` (Magentic-One ledgers: the accepted answer), ``plan_rules`` (its plans and replans), ``stall_rules`` (where a stall began),
 ``instruction_rules`` (instructions and sources against the request), ``path_rules`` (a path a
 worker mis-copied), ``value_forms`` (a value restated in another notation), ``tool_rules`` (a task that
-is a tool error, tool errors, repeats), ``claim_rules`` (claimed access),
+is a tool error, tool errors, repeats, a terminal's stale output), ``claim_rules`` (claimed access),
 ``answers`` (final answer origin), ``fallback`` (unbacked claim, orchestrator plan, first response)
 and ``common`` (the text patterns, thresholds and ledger keys the rules share).
 """

@@ -35,7 +35,13 @@ from forensics.attribution.plan_rules import (
 )
 from forensics.attribution.stall_rules import _stalls
 from forensics.attribution.steps import _steps
-from forensics.attribution.tool_rules import _EMPTY_RUN, _repeats, _task_is_tool_error, _tool_errors
+from forensics.attribution.tool_rules import (
+    _EMPTY_RUN,
+    _repeats,
+    _stale_outputs,
+    _task_is_tool_error,
+    _tool_errors,
+)
 
 #: Columns of ``attribute``'s result.
 ATTRIBUTION_COLUMNS: Final = (
@@ -56,6 +62,7 @@ EVIDENCE_RULES: Final = (
     "tool_error",
     "miscopied_path",
     "repeated_action",
+    "stale_output",
     "claimed_access",
     "final_answer_origin",
     "halted_answer_origin",
@@ -136,6 +143,7 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
             _tool_errors(steps),
             _miscopied_paths(steps),
             _repeats(steps),
+            _stale_outputs(steps),
             _claimed_access(steps),
             _final_answer_origin(steps),
             _halted_answer_origin(steps),
@@ -158,7 +166,8 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
     # run whose orchestrator accepted that value knowing it was not established: the acceptance did.
     # Nor a run whose answer itself composed or misrounded the figure it states, nor one whose
     # orchestrator asked for something the request did not (the figures may be right: the question
-    # put to them was not).
+    # put to them was not), nor one whose terminal handed back an earlier script's result as the new
+    # code's (the traced figure was right for the code that printed it).
     knowing = (
         evidence.filter(
             pl.col("attribution_rule").is_in(
@@ -168,6 +177,7 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
                     "final_answer_departs",
                     "instruction_contradicts_task",
                     "instruction_unbacked_figure",
+                    "stale_output",
                 ]
             )
         )

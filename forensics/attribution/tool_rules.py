@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from forensics.attribution.common import _ACK, REPEAT_MIN_CHARS, _pick
+from forensics.attribution.common import _ACK, REPEAT_MIN_CHARS, _no_rows, _pick
 
 #: A task that is a code executor's failure report: AG2's reply to code that failed ("exitcode: 1
 #: (execution failed)\nCode output: ...", ConversableAgent.generate_code_execution_reply /
@@ -193,3 +193,53 @@ def _moved_on(s: pl.DataFrame, repeats: pl.DataFrame) -> pl.DataFrame:
         .filter(pl.col("_lp") > pl.col("_at"))
     )
     return got_past.select("run_id", "step").unique()
+
+
+#: A fenced block autogen-magentic-one's Executor runs: a language tag right after the fence
+#: (``_extract_execution_request``'s pattern ``` ```(\w+)\n(.*?)\n``` ```, agents/coder.py).
+_RUNNABLE_FENCE = r"```\w+\n"
+
+
+def _stale_outputs(s: pl.DataFrame) -> pl.DataFrame:
+    """``stale_output``: in an autogen-magentic-one run (its progress ledger is in the messages), a
+    terminal's output that repeats, word for word, its own earlier output, while the latest code message
+    before it (after that earlier run) holds only blocks without a language tag. The Executor
+    (autogen_magentic_one/agents/coder.py) walks back through its history for the first message whose
+    block matches ``` ```(\\w+)\\n ```; an untagged block never does, so it ran an earlier script again and
+    handed back that script's result as the new code's. The terminal's step is blamed: its answer is not
+    the run of the code it was asked to run (the earlier result, traced, was right for its own code).
+    AgentChat's CodeExecutorAgent runs an untagged block, so its namings are not read."""
+    text = pl.col("output").fill_null("")
+    ledgered = pl.col("ledger_progress").is_not_null().any().over("_rk")
+    runs = s.filter(
+        ledgered & pl.col("is_tool") & pl.col("worker") & (text.str.len_bytes() >= REPEAT_MIN_CHARS)
+    ).select("run_id", "step", "agent", "code_step", text.hash(7).alias("_h"))
+    if runs.height < 2:
+        return _pick(_no_rows(s), "stale_output", 2)
+    untagged = s.filter(pl.col("has_code") & ~text.str.contains(_RUNNABLE_FENCE)).select(
+        "run_id", pl.col("step").alias("code_step")
+    )
+    earlier = runs.select("run_id", "agent", "_h", pl.col("step").alias("_before"))
+    stale = (
+        runs.join(untagged, on=["run_id", "code_step"], how="semi")
+        .join(earlier, on=["run_id", "agent", "_h"])
+        .filter(pl.col("_before") < pl.col("code_step"))
+        .sort("run_id", "step", "_before")
+        .unique("run_id", keep="first")
+    )
+    return _pick(
+        stale.with_columns(
+            decisive_agent=pl.col("agent"),
+            decisive_step=pl.col("step"),
+            attribution_evidence=pl.format(
+                "step {}: {} answered the untagged code of step {} with its step {}'s output word for word "
+                "(the executor runs only a block with a language tag: it ran the earlier script again)",
+                pl.col("step"),
+                pl.col("agent"),
+                pl.col("code_step"),
+                pl.col("_before"),
+            ),
+        ),
+        "stale_output",
+        2,
+    )

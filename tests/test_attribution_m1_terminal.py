@@ -1,0 +1,65 @@
+"""A terminal that ran an earlier script again (forensics.attribution.tool_rules ``stale_output``).
+Histories from Magentic-One's emitting code (tests/m1_history.py; microsoft/autogen
+``autogen-magentic-one`` ``agents/coder.py``: the Executor walks back through its history for the first
+message whose block matches ``` ```(\\w+)\\n(.*?)\\n``` ``` and answers "The script ran, then exited with
+Unix exit code: N\\nIts output was:\\n..."; a block without a language tag never matches)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from m1_history import accept, plan, said, tell, write
+
+from forensics.attribution import attribute
+from forensics.load import load
+
+TASK = (
+    "The file /workspace/harbour_tides.csv lists the highest tide of every year. What was the mean highest "
+    "tide from 2001 to 2010 inclusive, in metres, rounded to two decimal places?"
+)
+ALL_YEARS = (
+    "```python\nimport pandas as pd\n\ndf = pd.read_csv('/workspace/harbour_tides.csv')\n"
+    "print(df.columns.tolist())\nprint('mean:', round(df['tide_m'].mean(), 2))\n```"
+)
+OUTPUT = "The script ran, then exited with Unix exit code: 0\nIts output was:\n['year', 'tide_m']\nmean: 4.87\n"
+
+
+def _filtered(fence: str) -> str:
+    return (
+        "I filter on the year column.\n\n"
+        f"{fence}\nimport pandas as pd\n\ndf = pd.read_csv('/workspace/harbour_tides.csv')\n"
+        "sel = df[(df['year'] >= 2001) & (df['year'] <= 2010)]\nprint('mean:', round(sel['tide_m'].mean(), 2))\n```"
+    )
+
+
+def _run(fence: str) -> list[dict[str, str]]:
+    return [
+        plan(TASK, "- The file /workspace/harbour_tides.csv.", "- Coder: compute the mean.\n- Report it."),
+        *tell("Coder", "Please write a script that loads /workspace/harbour_tides.csv and prints the mean tide."),
+        said("Coder", ALL_YEARS),
+        *tell("ComputerTerminal", "Please run the script."),
+        said("ComputerTerminal", OUTPUT),
+        *tell("Coder", "That is the mean over all years. Please filter to 2001 through 2010 inclusive."),
+        said("Coder", _filtered(fence)),
+        *tell("ComputerTerminal", "Please run the filtered script."),
+        said("ComputerTerminal", OUTPUT),
+        *accept("The mean highest tide is 4.87 m.", "The mean highest tide from 2001 to 2010 was 4.87 m."),
+    ]
+
+
+def _named(tmp_path: Path, fence: str) -> tuple[object, object, object]:
+    (row,) = attribute(load(write(tmp_path, "m1-terminal", TASK, _run(fence)), format="ag2-history")).to_dicts()
+    return row["decisive_agent"], row["decisive_step"], row["attribution_rule"]
+
+
+def test_a_terminal_answering_untagged_code_with_its_earlier_output(tmp_path: Path) -> None:
+    # The filtered script (step 10) has no language tag; the terminal's answer (step 13) is its step 7
+    # output word for word: it ran the all-years script again. HEAD traced 4.87 to that first script's
+    # author (Coder, step 4), whose code was right for what it was asked.
+    assert _named(tmp_path, "```") == ("ComputerTerminal", 13, "stale_output")
+
+
+def test_a_terminal_answering_tagged_code_with_the_same_output_ran_it(tmp_path: Path) -> None:
+    # Near miss: the filtered script is tagged ```python, so the executor ran it; the same output is
+    # that script's own result (the figure traces to where it first appeared, as before).
+    assert _named(tmp_path, "```python")[2] != "stale_output"
