@@ -284,11 +284,15 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
         nothing = s.filter(pl.col("ran_nothing")).select("run_key", pl.col("span_id").alias("l_span_id"))
         later = later.join(nothing, on=["run_key", "l_span_id"], how="anti")
         pairs = failed.join(later, on="run_key", how="inner").filter(pl.col("l_seq") > pl.col("seq"))
-        # A model call whose arguments are not recorded is retried from the same caller (LiteLLM's
-        # num_retries and tenacity re-call inside the one completion): the same model called under
-        # another parent (the next item of a batch, its own span) is a new request, not a retry.
-        same_request = ~((pl.col("kind") == "llm") & pl.col("args").is_null()) | pl.col("l_parent_id").eq_missing(
-            pl.col("parent_id")
+        # A model call is retried from the same caller (LiteLLM's num_retries and tenacity re-call
+        # inside the one completion) or sent again with the same messages: the same model called under
+        # another parent with other messages (the next item of a batch; a pipeline's next step, whose
+        # prompt is its own: an intent call failed, then the reply-drafting step called the model) is a
+        # new request, not a retry. Where the arguments are not recorded only the caller tells.
+        same_request = (
+            (pl.col("kind") != "llm")
+            | pl.col("l_parent_id").eq_missing(pl.col("parent_id"))
+            | (pl.col("args").is_not_null() & (pl.col("l_args") == pl.col("args")).fill_null(False))
         )
         same_agent = pl.col("l_agent").eq_missing(pl.col("agent"))
         # Each agent's answer tool is its own answer: smolagents' managed agent ends with
