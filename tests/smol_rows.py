@@ -26,3 +26,20 @@ def tool_calling_run(trace: str, task: str, answer: str, steps: list[Any], *, se
                      {"openinference.span.kind": "AGENT", "smolagents.task": task, "output.value": answer}, steps,
                      service=service)  # fmt: skip
     return {"trace_id": trace, "spans": [root]}
+
+
+def clickhouse_row(trace: str, sid: str, parent: str, name: str, kind: str, second: int, *, minute: str = "2026-03-10 06:45",
+                   status: str = "Ok", attrs: dict[str, str] | None = None,
+                   events: list[tuple[str, dict[str, str]]] = ()) -> dict[str, Any]:  # type: ignore[assignment]  # fmt: skip
+    """One span as the OpenTelemetry Collector ClickHouse exporter writes it (JSONEachRow, flat
+    ``Events.*`` columns), at ``second`` past ``minute``, lasting 0.9 s; each event at half past."""
+    return {
+        "Timestamp": f"{minute}:{second:02d}.000000000", "TraceId": trace, "SpanId": sid,
+        "ParentSpanId": parent, "TraceState": "", "SpanName": name, "SpanKind": "Internal",
+        "ServiceName": "desk", "ResourceAttributes": {"service.name": "desk"},
+        "ScopeName": "openinference.instrumentation.smolagents", "ScopeVersion": "0.1.14",
+        "SpanAttributes": {"openinference.span.kind": kind, **(attrs or {})}, "Duration": "900000000",
+        "StatusCode": status, "StatusMessage": "",
+        "Events.Timestamp": [f"{minute}:{second:02d}.500000000" for _ in events],
+        "Events.Name": [n for n, _ in events], "Events.Attributes": [a for _, a in events],
+    }  # fmt: skip

@@ -9,6 +9,7 @@ from typing import Final
 import polars as pl
 
 from forensics.conventions.delegation import AGENT_WHO
+from forensics.conventions.smol_steps import SMOL_STEP
 from forensics.detectors.base import Context, Detector, hms, txt
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.registry import register
@@ -31,11 +32,19 @@ def dropped_delegations(ctx: Context) -> pl.LazyFrame:
     # fails that function span, handed back to the delegating agent's model by the tool's
     # failure_error_function, src/agents/agent.py as_tool, src/agents/tool.py): the failure came
     # back to its owner as its own tool call's failure, which the error rules judge.
+    # Likewise a managed agent's failure inside the smolagents step that called it: the manager's
+    # ``execute_tool_call`` catches it and raises AgentToolExecutionError("Error executing request
+    # to team member ...: ... Please try again or request to another team member"), stored on the
+    # step and shown to the manager's model in the next one (huggingface/smolagents
+    # src/smolagents/agents.py; the instrumentation's ``agent.step_recovery`` event on ``Step N``,
+    # conventions.smol_steps.recovered_steps): the failure reached its owner. An answer given over
+    # it anyway swallowed the error (swallowed_error, silent_failure), it was not left to nobody.
+    handed_back = (pl.col("kind") == "tool") | ((pl.col("kind") == "chain") & pl.col("call").str.contains(SMOL_STEP).fill_null(False))
     parents = s.select(
         "run_id",
         pl.col("span_id").alias("parent_id"),
         pl.col("agent").alias("by_agent"),
-        ((pl.col("kind") == "tool") & pl.col("failed")).alias("_in_failed_tool"),
+        (handed_back & pl.col("failed")).alias("_in_failed_call"),
     )
     # A recorded output that is empty; an agent span that records no output at all says nothing.
     returned_nothing = pl.col("output").str.contains(_NOTHING).fill_null(False)
@@ -44,7 +53,7 @@ def dropped_delegations(ctx: Context) -> pl.LazyFrame:
         .with_columns(AGENT_WHO.alias("agent"))  # a managed CodeAgent under a CodeAgent: by name
         .join(parents, on=["run_id", "parent_id"])
         .filter(pl.col("by_agent").is_not_null() & pl.col("by_agent").ne_missing(pl.col("agent")))
-        .filter(~pl.col("_in_failed_tool"))
+        .filter(~pl.col("_in_failed_call"))
         # A delegated run its user cancelled (conventions.cancelled) was stopped, not dropped.
         .filter((pl.col("failed") & ~pl.col("user_cancelled")) | returned_nothing)
         .select(
@@ -112,7 +121,9 @@ class DroppedDelegation(Detector):
         "or returned nothing, and afterwards nobody took the work up: no other agent started and no "
         "tool was called except the run's final one, while the run went on to report success. Not a "
         "delegated run inside a tool call that failed with it (an Agents SDK agent-as-tool): that "
-        "failure came back to the delegating agent as its own tool call's. Nor an empty report the "
+        "failure came back to the delegating agent as its own tool call's; nor one inside a smolagents "
+        "manager step that recorded the managed agent's failure as its own error (handed back to the "
+        "manager's model: an answer over it is swallowed_error's). Nor an empty report the "
         "delegating agent read as the finding that there is nothing (its answer says nothing was "
         "found): that is error_as_data's."
     )

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+from smol_rows import clickhouse_row
 
 from forensics.detectors.base import prepare
 from forensics.load import load
@@ -32,18 +33,8 @@ TRACE = "5d1c0a7e9b2f4c6d8e0f1a2b3c4d5e6f"
 RECOVERY = "agent.step_recovery"
 
 
-def _row(sid: str, parent: str, name: str, kind: str, second: int, *, status: str = "Ok",
-         attrs: dict[str, str] | None = None, events: list[tuple[str, dict[str, str]]] = ()) -> dict[str, Any]:  # type: ignore[assignment]
-    return {
-        "Timestamp": f"2026-03-10 06:45:{second:02d}.000000000", "TraceId": TRACE, "SpanId": sid,
-        "ParentSpanId": parent, "TraceState": "", "SpanName": name, "SpanKind": "Internal",
-        "ServiceName": "desk", "ResourceAttributes": {"service.name": "desk"},
-        "ScopeName": "openinference.instrumentation.smolagents", "ScopeVersion": "0.1.14",
-        "SpanAttributes": {"openinference.span.kind": kind, **(attrs or {})}, "Duration": "900000000",
-        "StatusCode": status, "StatusMessage": "",
-        "Events.Timestamp": [f"2026-03-10 06:45:{second:02d}.500000000" for _ in events],
-        "Events.Name": [n for n, _ in events], "Events.Attributes": [a for _, a in events],
-    }  # fmt: skip
+def _row(*args: Any, **kw: Any) -> dict[str, Any]:
+    return clickhouse_row(TRACE, *args, **kw)
 
 
 def _prepared(tmp_path: Path, rows: list[dict[str, Any]]) -> pl.DataFrame:
