@@ -115,6 +115,22 @@ def found_another_way(ctx: Context, shaped: pl.LazyFrame) -> pl.LazyFrame:
 #: Documents (``[]`` when nothing matched; mlflow.org docs, concepts/span "RETRIEVER"), a LangChain
 #: retriever run (LangSmith run_type "retriever") ``{"documents": []}``.
 _NO_DOCUMENTS: Final = r'^\s*(?:\[\s*\]|\{\s*\\?"documents\\?"\s*:\s*\[\s*\]\s*\})\s*$'
+#: A result object whose document list is empty beside fields that describe the query: Pinecone's
+#: query response ``{"matches": [], "namespace": "...", "usage": {...}}`` (pinecone-io
+#: python-client ``QueryResponse``), an app's own retriever observation (Langfuse v3
+#: ``as_type="retriever"``: the output is whatever the function returned, ``{"documents": [],
+#: "index": ...}``). Any list with something in it (``[[]]`` included: Chroma's per-query lists)
+#: is a result, not nothing.
+_EMPTY_LIST_FIELD: Final = r'^\s*\{.*\\?"(?:documents|matches|results)\\?"\s*:\s*\[\s*\]'
+_SOME_LIST: Final = r"\[\s*[^\]\s]"
+
+
+def no_documents(output: pl.Expr) -> pl.Expr:
+    """A retriever's ``output`` holding no document (``_NO_DOCUMENTS``, ``_EMPTY_LIST_FIELD``)."""
+    return (
+        output.str.contains(_NO_DOCUMENTS)
+        | (output.str.contains(_EMPTY_LIST_FIELD) & ~output.str.contains(_SOME_LIST))
+    ).fill_null(False)
 #: An answer saying nothing was found ("I couldn't find anything on that", "no information about").
 _SAYS_NOT_FOUND: Final = (
     r"(?i)\b(?:no|not|couldn'?t|could\s+not|can'?t|cannot|unable\s+to|didn'?t|did\s+not|nothing)\b"
@@ -150,7 +166,7 @@ def ungrounded_retrievals(ctx: Context) -> pl.LazyFrame:
     # A tool whose work is a vector-store query is a retrieval too (conventions ``retrieves``).
     retrieval = (pl.col("kind") == "retriever") | pl.col("retrieves").fill_null(False)
     retrievals = ctx.spans.lazy().filter(retrieval & ~pl.col("failed"))
-    empty = pl.col("output").str.contains(_NO_DOCUMENTS).fill_null(False)
+    empty = no_documents(pl.col("output"))
     runs = (
         retrievals.group_by("run_id")
         .agg(empty.all().alias("_none"))

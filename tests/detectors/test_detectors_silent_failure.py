@@ -989,11 +989,25 @@ def _rag(answer: str, second: str = "[]") -> tuple[dict, ...]:
     )
 
 
-@pytest.mark.parametrize("second", ["[]", '{"documents": []}'])
+# An empty document list beside fields describing the query is still no document: Pinecone's query
+# response (pinecone-io python-client QueryResponse: matches, namespace, usage), and an app's own
+# retriever observation (Langfuse v3 @observe(as_type="retriever"): its output is whatever the
+# function returned).
+EMPTY_PINECONE = '{"matches": [], "namespace": "handbook", "usage": {"read_units": 5}}'
+EMPTY_WITH_INDEX = '{"documents": [], "index": "hr-prod", "namespace": "policies"}'
+
+
+@pytest.mark.parametrize("second", ["[]", '{"documents": []}', EMPTY_PINECONE, EMPTY_WITH_INDEX])
 def test_error_as_data_fires_on_retrievers_that_found_nothing_under_a_confident_answer(second: str) -> None:
     f = one(run(*_rag("Yes: unused parental leave carries over for 12 months.", second)), "error_as_data")
     assert f["decisive_span_id"] == "r1"
     assert "returned no documents" in f["explanation"]
+
+
+def test_error_as_data_fires_on_an_absence_stated_as_a_fact_of_the_thing_over_an_empty_retrieval() -> None:
+    # "The handbook has no carry-over rule" says what the handbook holds; nothing the run read said so.
+    answer = "No: the parental leave policy contains no carry-over rule, so unused leave lapses."
+    assert "error_as_data" in detectors(run(*_rag(answer, EMPTY_WITH_INDEX)))
 
 
 @pytest.mark.parametrize(
@@ -1002,6 +1016,11 @@ def test_error_as_data_fires_on_retrievers_that_found_nothing_under_a_confident_
         # The answer says nothing was found: the user was told.
         ("I couldn't find anything about carrying parental leave over in our handbook.", "[]"),
         ("There is no information on that in the HR documents; please ask HR directly.", "[]"),
+        # The absence told as the search's, over an empty list beside the query's fields.
+        ("There is no carry-over rule in the documents I could search; please check with HR.", EMPTY_WITH_INDEX),
+        # A list with a passage in it, beside the same fields, is a result.
+        ("Yes: unused parental leave carries over for 12 months.",
+         '{"documents": [{"page_content": "Unused parental leave carries over for 12 months."}], "index": "hr-prod"}'),
         # Another retriever returned a passage the answer can stand on.
         ("Yes: unused parental leave carries over for 12 months.",
          '[{"page_content": "Unused parental leave carries over for 12 months.", "metadata": {"doc": "hb-7"}}]'),
