@@ -233,7 +233,9 @@ class ErrorAsData(Detector):
         "that found it, no failure reported: neither the final answer nor a "
         "later assistant message mentions a failure, or says the thing was not done in the error's own "
         "words). Also retriever spans that returned no documents, in a run where no retriever returned "
-        "one, under an answer that does not say nothing was found; and a delegated agent run that "
+        "one, under an answer that does not say nothing was found; tool calls of a single-agent run "
+        "that all returned an empty collection, under an answer stating figures none of them nor the "
+        "request gave; and a delegated agent run that "
         "returned nothing, nobody took up, under an answer that says nothing was found (the empty "
         "report read as a finding)."
     )
@@ -260,8 +262,15 @@ class ErrorAsData(Detector):
         # answer told the user is judged there, by what an empty result means (nothing found, or
         # the lookup failed): the fault words of told_of_failure also name the user's own error
         # that a support answer explains.
-        blind = calling_tool(ctx, ungrounded_retrievals(ctx))
+        # And tools that all came back empty under an answer stating figures none of them gave
+        # (empty_lookups.answered_from_nothing: a tool's empty result is data expected only when
+        # the answer goes on as if it had some).
+        from forensics.detectors.empty_lookups import answered_from_nothing
+
         cols = ["run_id", "span_id", "seq", "t", "call", "output", "kind"]
+        blind = pl.concat(
+            [calling_tool(ctx, ungrounded_retrievals(ctx)).select(cols), answered_from_nothing(ctx).select(cols)]
+        ).unique(["run_id", "span_id"], keep="first")
         # A delegated run that reported nothing, read by the delegating agent as the finding that
         # there is nothing (dropped_delegation.read_as_nothing_found: "the search agent found no
         # recalls" over a managed agent's empty final answer).
