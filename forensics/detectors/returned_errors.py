@@ -27,9 +27,31 @@ reads an error object or key only at the result's start) does not read.
   Python's ``traceback.format_exception_only`` and ``repr`` forms), at the result's top level: only
   scalars, empty lists or empty objects before it (a record with its own ``error`` field inside a
   list or a nested object is data). ``"error": null`` or ``""`` is a success saying it has none.
+  Or the whole result is the exception's text, its class name first (:data:`EXCEPTION_TEXT`): Java's
+  ``Throwable.toString()`` (``"org.springframework.web.client.HttpClientErrorException$PayloadTooLarge:
+  413 Payload Too Large: ..."``), Python's ``traceback.format_exception_only`` (``"KeyError: 'sku'"``),
+  as a framework hands a tool's exception back to the model as its result: Spring AI's
+  ``DefaultToolCallingManager.executeToolCall`` catches the tool's ``ToolExecutionException`` inside the
+  ``tool_call`` observation and returns ``DefaultToolExecutionExceptionProcessor.process``'s text as
+  the call's result, so the observation ends normally (spring-projects/spring-ai
+  spring-ai-model/src/main/java/org/springframework/ai/model/tool/DefaultToolCallingManager.java).
 
 Both are read on the results of tools that are not reads by name (``tools.read_only`` or a
 collection tool), or reads that are side effects: :func:`returned_error`.
+
+* **An HTTP error response handed back as the result** (:data:`HTTP_ERROR_LINE`,
+  :data:`HTTP_ERROR_STATUS` with :data:`ERROR_KEY`): a tool that made a request, got a 4xx or 5xx
+  reply and returned it instead of raising, so the span ends OK. In words, at the result's start:
+  the status line, code and reason phrase (RFC 9110 section 15.5/15.6, 429 from RFC 6585:
+  ``"410 Gone: channel_is_archived"``, ``"HTTP/1.1 404 Not Found"``), or the client's own exception
+  text caught and returned (requests ``Response.raise_for_status``, src/requests/models.py:
+  ``f"{status_code} Client Error: {reason} for url: {url}"``; httpx ``Response.raise_for_status``,
+  httpx/_models.py: ``"Client error '404 Not Found' for url '...'"``). As JSON, the reply's status
+  code at the result's top level beside an error key holding something (``{"delivered": false,
+  "status_code": 410, "error": "Gone", ...}``), in either order: the code alone is a fact a status
+  check may report, the two together are the reply's failure. Read on every tool's result: a
+  failed request is the call's failure whatever the tool is named for (ERROR_SHAPED reads "too many
+  requests", "service unavailable" the same way); anything inside a list before it is data.
 """
 
 from __future__ import annotations
@@ -61,9 +83,51 @@ CAUGHT_EXCEPTION: Final = (
 )
 
 
+#: The 4xx and 5xx reason phrases (RFC 9110 section 15.5 and 15.6; 429 and 431 from RFC 6585; the
+#: older names of 413 and 422 that clients still print).
+_REASONS: Final = (
+    r"bad request|unauthori[sz]ed|payment required|forbidden|not found|method not allowed|not acceptable"
+    r"|proxy authentication required|request time-?out|conflict|gone|length required|precondition failed"
+    r"|(?:content|payload|request entity) too large|uri too long|unsupported media type|range not satisfiable"
+    r"|expectation failed|misdirected request|unprocessable (?:content|entity)|locked|failed dependency"
+    r"|too early|upgrade required|precondition required|too many requests|request header fields too large"
+    r"|unavailable for legal reasons|internal server error|not implemented|bad gateway|service unavailable"
+    r"|gateway time-?out|http version not supported"
+)
+#: An HTTP error reply in words at the result's start: the status line (its protocol optional),
+#: requests' HTTPError text, httpx's HTTPStatusError text.
+HTTP_ERROR_LINE: Final = (
+    rf"(?i)^\s*(?:(?:http/[0-9.]+\s+)?[45][0-9]{{2}}\s+(?:{_REASONS})\b"
+    r"|[45][0-9]{2} (?:client|server) error:"
+    r"|(?:client|server) error '[45][0-9]{2} )"
+)
+#: The reply's 4xx/5xx status code at the result's top level.
+HTTP_ERROR_STATUS: Final = (
+    rf"(?i){_TOP}{_QP}(?:status_?code|statusCode|http_?status(?:_?code)?|status){_QP}\s*:\s*{_QP}?[45][0-9]{{2}}\b"
+)
+#: An error key at the result's top level holding something (not null, false, "" or empty).
+ERROR_KEY: Final = (
+    rf"(?i){_TOP}{_QP}(?:error|errors|error_message|err){_QP}\s*:\s*(?:{_QP}\s*[^\s\"'\\]|\{{\s*[^\s}}]|\[\s*[^\s\]]|true\b)"
+)
+
+#: A result that starts with an exception's class name (a dotted path, a nested class after ``$``)
+#: and a colon: the exception's own text.
+EXCEPTION_TEXT: Final = r"^\s*(?:[A-Za-z_$][\w$]*\.)*[A-Za-z_$][\w$]*(?:Error|Exception)(?:\$[\w$]+)?:\s"
+
+
+def http_error_returned(out: pl.Expr) -> pl.Expr:
+    """True where the result ``out`` is an HTTP error reply handed back (the module docs)."""
+    line = out.str.contains(HTTP_ERROR_LINE)
+    return (line | (out.str.contains(HTTP_ERROR_STATUS) & out.str.contains(ERROR_KEY))).fill_null(False)
+
+
 def returned_error(out: pl.Expr, reading: pl.Expr, side_effect: pl.Expr) -> pl.Expr:
     """True where the result ``out`` is a killed process's partial output or a caught exception
     beside the result (the module docs), on a tool that is no read (``reading``: named for a read
-    or a listing) unless it is a side effect."""
-    shaped = (out.str.contains(KILLED_RUN) & out.str.contains(RUN_STREAMS)) | out.str.contains(CAUGHT_EXCEPTION)
-    return (shaped & (~reading | side_effect)).fill_null(False)
+    or a listing) unless it is a side effect; or an HTTP error reply handed back, on any tool."""
+    shaped = (
+        (out.str.contains(KILLED_RUN) & out.str.contains(RUN_STREAMS))
+        | out.str.contains(CAUGHT_EXCEPTION)
+        | out.str.contains(EXCEPTION_TEXT)
+    )
+    return ((shaped & (~reading | side_effect)) | http_error_returned(out)).fill_null(False)
