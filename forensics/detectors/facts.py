@@ -110,6 +110,10 @@ def run_facts(df: pl.DataFrame) -> pl.DataFrame:
         # up, a guardrail tripwire) did not fail.
         # A step that raised out of the run as its last step ended it in error (conventions.raised).
         ((root & pl.col("failed")).any() | ended_by_raise()).alias("root_error"),
+        # A root that is an HTTP server's span and recorded a 2xx response answered its caller with
+        # success (http.response.status_code; the server span's status stays unset for 1xx-4xx:
+        # semantic-conventions docs/http/http-spans.md "Status"): the run's report, with no output.
+        (root & pl.col("http_status").is_between(200, 299)).any().alias("root_answered_ok"),
         pl.col("span_id").last().alias("last_span_id"),
         pl.col("agent").is_not_null().any().alias("has_agents"),
         # Loaders of sources without clocks synthesise an order and say so; timing rules (backoff

@@ -74,8 +74,12 @@ class SwallowedError(Detector):
 
 def ended_on_failure(ctx: Context) -> pl.LazyFrame:
     """``run_id, span_id``: a failed model call that was the last thing its run started, in a run
-    whose roots said nothing (status unset, no output; a person's message, a transcript's root, is
-    the task, not a report). The answer was that call's to give: the
+    whose roots said nothing (status unset, no output, no HTTP response of their own; a person's
+    message, a transcript's root, is the task, not a report). A root that is an HTTP server's span
+    answering 2xx (``runs.root_answered_ok``: a Next.js route handler's ``POST /api/...`` with
+    ``http.response.status_code`` 200 over a Vercel AI SDK ``ai.generateText`` that failed) told its
+    caller the request succeeded: that is a success report, and the failure under it swallowed_error's.
+    The answer was that call's to give: the
     run stopped there and never answered, so there was no success to swallow the failure under
     (an OpenTelemetry span's status is UNSET unless the instrumentation sets it,
     opentelemetry-specification trace/api.md "Set Status"; a smolagents agent whose model call
@@ -101,6 +105,7 @@ def ended_on_failure(ctx: Context) -> pl.LazyFrame:
         )
         .filter(~pl.col("_said"))
         .select("run_id", "span_id")
+        .join(ctx.runs.lazy().filter(pl.col("root_answered_ok")).select("run_id"), on="run_id", how="anti")
     )
     return (
         s.filter(pl.col("failed") & (pl.col("kind") == "llm"))
