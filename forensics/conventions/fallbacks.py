@@ -14,6 +14,12 @@
   a model call with one or more is a fallback of the last failed model call before it, whatever
   the deployments' model names (two deployments of one model name in two groups) and wherever
   each call's span sits.
+* DSPy's ``ChatAdapter.__call__`` (and any adapter that inherits it, XMLAdapter) catches what its
+  parse raised and calls ``JSONAdapter()(...)`` with the same inputs (ContextWindowExceededError
+  alone is re-raised; dspy/adapters/chat_adapter.py). The OpenInference DSPy instrumentor wraps only
+  the base ``Adapter.__call__``/``acall`` (span ``<Adapter class>.__call__``), whose span has ended
+  in error by the time the override falls back: the ``JSONAdapter.__call__`` span is the failed
+  adapter span's next sibling under the same Predict span, a fallback of it.
 """
 
 from __future__ import annotations
@@ -27,6 +33,11 @@ from forensics.conventions.registry import Convention, Signal, json_scalar, regi
 WITH_FALLBACKS: Final = "RunnableWithFallbacks"
 #: pydantic-ai's FallbackModel.model_name, in its chat span's name (``{operation} {model_name}``).
 FALLBACK_MODEL: Final = r"^\S+ fallback:"
+#: The OpenInference DSPy instrumentor's adapter span: ``instance.__class__.__name__ + ".__call__"``
+#: (``.acall`` when awaited), _AdapterCallWrapper / _AdapterAcallWrapper.
+DSPY_ADAPTER: Final = r"^\w*Adapter\.(?:__call__|acall)$"
+#: ChatAdapter's fallback target: JSONAdapter itself re-raises (no fallback of a fallback).
+DSPY_JSON_ADAPTER: Final = r"^JSONAdapter\.(?:__call__|acall)$"
 
 
 def _extract() -> list[pl.Expr]:
@@ -102,6 +113,24 @@ def _structure(df: pl.DataFrame) -> pl.DataFrame:
             .filter(pl.col("succeeded") & pl.col("of").is_not_null() & (pl.col("_url") != pl.col("of_url")))
         )
         out = out.scatter(hit.get_column("_row"), hit.get_column("of"))
+    # DSPy: among the adapter spans under one parent (the Predict span), a JSONAdapter span right
+    # after a failed adapter span of another class is ChatAdapter's fallback to JSONAdapter.
+    adapters = (
+        rows.with_columns(df.get_column("name").alias("_name"))
+        .filter(pl.col("_name").str.contains(DSPY_ADAPTER).fill_null(False) & pl.col("parent_k").is_not_null())
+        .sort("parent_k", "seq")
+    )
+    if adapters.height:
+        hit = adapters.with_columns(
+            pl.col("span_id").shift(1).over("parent_k").alias("of"),
+            pl.col("failed").shift(1).over("parent_k").fill_null(False).alias("_after_failed"),
+            pl.col("_name").shift(1).over("parent_k").alias("_before"),
+        ).filter(
+            pl.col("_name").str.contains(DSPY_JSON_ADAPTER)
+            & pl.col("_after_failed")
+            & ~pl.col("_before").str.contains(DSPY_JSON_ADAPTER)
+        )
+        out = out.scatter(hit.get_column("_row"), hit.get_column("of"))
     # LiteLLM: a model call after attempted fallbacks replaces the last failed model call before it.
     marked = rows.filter((pl.col("kind") == "llm") & (pl.col("_cv_attempted_fallbacks") > 0))
     if marked.height:
@@ -147,6 +176,12 @@ register(
                 "LiteLLM Router fallbacks",
                 "litellm/router.py (async_function_with_fallbacks), litellm/types/utils.py (StandardLoggingMetadata), litellm/integrations/opentelemetry.py (set_attributes: metadata.<key>)",
                 "fallback_of (the failure's handled_by is fallback, even where the deployments share a model name)",
+            ),
+            Signal(
+                "a JSONAdapter.__call__ (or .acall) span right after a failed <Adapter>.__call__ sibling under the same Predict span",
+                "DSPy (OpenInference DSPy instrumentor)",
+                "stanfordnlp/dspy dspy/adapters/chat_adapter.py (ChatAdapter.__call__: except -> JSONAdapter()(...)); openinference-instrumentation-dspy __init__.py (_AdapterCallWrapper wraps Adapter.__call__, span '<class>.__call__')",
+                "fallback_of",
             ),
         ),
         extract=_extract,
