@@ -26,6 +26,7 @@ from forensics.conventions import (  # noqa: F401
     hosted_exports,
     killed,
     ledger,
+    lifecycle,
     loaded,
     lookups,
     outcome,

@@ -189,13 +189,15 @@ class Stall(Detector):
         runs = ctx.runs.lazy()
         # Never ended: the hang is the latest-started model or tool call still open (the call that
         # never returned), or the delegation the run waits on (runs.awaiting_span_id: a handoff
-        # that never returned, its agent idle since); with none, the last thing the run did.
+        # that never returned, its agent idle since), or a step an application log started and
+        # never ended (conventions.lifecycle: never_ended); with none, the last thing the run did.
         open_runs = runs.filter(pl.col("reported_outcome") == "open").select("run_id", "awaiting_span_id")
         open_spans = s.join(open_runs, on="run_id")
         open_rows = open_spans.with_columns(
             (
                 (~pl.col("is_root") & pl.col("end_time").is_null() & pl.col("kind").is_in(CALL_KINDS))
                 | (pl.col("span_id") == pl.col("awaiting_span_id")).fill_null(False)
+                | (pl.col("never_ended") & ~pl.col("is_root"))
             ).alias("hung"),
             pl.col("end_time").is_null().sum().over("run_id").alias("n_open"),
         ).select("run_id", "span_id", "seq", "kind", "call", "t", "hung", "n_open")
