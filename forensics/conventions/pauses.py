@@ -438,7 +438,9 @@ register(
                 "agent_state awaiting_user_confirmation / awaiting_user_input / user_confirmed / user_rejected",
                 "OpenHands",
                 "openhands/core/schema/agent.py (AgentState), AgentStateChangedObservation; the user's ChangeAgentStateAction "
-                "(openhands/events/action/agent.py: its args.agent_state, written as agent_state by forensics/loaders/openhands.py)",
+                "(openhands/events/action/agent.py: its args.agent_state, written as agent_state by forensics/loaders/openhands.py); "
+                "an agent MessageAction with wait_for_response (openhands/events/action/message.py; AgentController._handle_message_action "
+                "sets AWAITING_USER_INPUT), written as agent_state awaiting_user_input by the loader",
                 "pause_kind=approval / awaiting_user, agent_state, state_ack",
             ),
             Signal("human span", "all loaders", "forensics/schema.py (kind=human)", "pause_kind=human"),

@@ -43,7 +43,9 @@ openhands/controller/stuck.py), not by no agent.
 
 Kinds: user ``message`` → human; agent ``message`` → llm; ``delegate`` → handoff to
 ``args.agent`` (and the delegate's events, until its observation, are owned by that agent);
-``recall`` → retriever; ``system``/state changes → event; the agent's ``finish`` → llm (its last word
+``recall`` → retriever; ``system``/state changes → event; an agent ``message`` with ``wait_for_response``
+(the agent asks and waits: the controller sets AWAITING_USER_INPUT) is still llm, with ``agent_state``
+awaiting_user_input as the state change it causes reports (see ``_waits_for_user``); the agent's ``finish`` → llm (its last word
 to the user, the run's answer: ``args.final_thought``, else the event's ``message``); every other
 action → tool. Agent events
 are owned by agent ``agent`` (the stream does not name the agent class). Tokens and model come
@@ -280,6 +282,18 @@ class _Stream:
             rest["thought"] = args["thought"]
         if held is not None:
             rest["@awaiting_confirmation" if held == "awaiting_confirmation" else "@rejected_by_user"] = _HELD[held]
+        if _waits_for_user(action, source, args):
+            # The agent hands the turn to the person: AgentController._handle_message_action sets
+            # AWAITING_USER_INPUT on an agent MessageAction with wait_for_response
+            # (openhands/controller/agent_controller.py; openhands/events/action/message.py), the state
+            # its AgentStateChangedObservation reports. Read as that state (conventions pauses:
+            # awaiting_user), so a log without the observation still holds the pause.
+            rest["agent_state"] = _AWAITING_INPUT
+            self.final[run] = ("agent_state", _AWAITING_INPUT)
+        elif action == "message" and source == "user" and self.final.get(run) == ("agent_state", _AWAITING_INPUT):
+            # The person's answer: the controller sets the agent RUNNING again on a user message
+            # (_handle_message_action), so the wait is over and the turn is the agent's.
+            self.final[run] = ("agent_state", "running")
         if action == "change_agent_state" and isinstance(args, dict) and isinstance(args.get("agent_state"), str):
             # The user's answer to a held action (ChangeAgentStateAction, source user: user_confirmed /
             # user_rejected, openhands/events/action/agent.py): the state it asks for, read as the
@@ -367,6 +381,18 @@ class _Stream:
             else as_text(event.get("content")),
             "attributes": rest,
         }, line)
+
+
+#: AgentState.AWAITING_USER_INPUT (openhands/core/schema/agent.py): the agent waits for the person's next message.
+_AWAITING_INPUT: Final = "awaiting_user_input"
+
+
+def _waits_for_user(action: str, source: Any, args: Any) -> bool:
+    """An agent ``message`` with ``wait_for_response`` true: the agent asks and waits for the user
+    (MessageAction.wait_for_response, openhands/events/action/message.py; CodeAct sends every reply
+    without a tool call so: openhands/agenthub/codeact_agent/function_calling.py response_to_actions).
+    A user's message, or an agent's that does not wait, is no pause."""
+    return action == "message" and source == "agent" and isinstance(args, dict) and args.get("wait_for_response") is True
 
 
 #: AgentState values after which the agent acts no more unless someone starts it again: its turn is over.
