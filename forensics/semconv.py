@@ -26,6 +26,7 @@ from typing import Any, Final
 from .normalize import as_float, as_int, as_text
 from .semconv_agents import agent_run_name, autogen_message
 from .semconv_messages import indexed_messages
+from .semconv_pydantic_ai import event_messages
 from .semconv_values import (
     ADK_SYSTEM,
     HAYSTACK_OUTPUT,
@@ -409,6 +410,9 @@ def map_attributes(attrs: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]
         _take_conditional(attrs, rest, row)
     # OpenLLMetry's indexed prompt and completion keys, after every key that holds the content whole.
     indexed_messages(attrs, row)
+    # pydantic-ai's version-1 message events, kept on the model request span as one attribute.
+    if "events" in attrs:
+        event_messages(attrs, row)
     if row.get("agent") is None and (named := agent_run_name(row.get("name"))) is not None:
         row["agent"] = named
     if row.get("agent") is None and "messaging.operation" in attrs and (message := autogen_message(attrs, row.get("name"))):

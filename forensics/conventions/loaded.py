@@ -43,6 +43,17 @@ register(
                 "stay in attributes; such lines are read record by record (PER_RECORD_MARKS)",
             ),
             Signal(
+                "a model request span's events attribute: the JSON text of event dicts (event.name gen_ai.system.message / "
+                "gen_ai.user.message / gen_ai.assistant.message / gen_ai.tool.message with role, content, tool_calls, id; "
+                "gen_ai.choice with message)",
+                "pydantic-ai (instrumentation version 1, event_mode 'attributes', its default)",
+                "pydantic/pydantic-ai pydantic_ai_slim/pydantic_ai/models/instrumented.py (InstrumentedModel.event_to_dict, "
+                "messages_to_otel_events); tests/test_logfire.py",
+                "input = the request's messages in the Chat Completions shape (a tool message's id as tool_call_id); "
+                "output = the choice's content, else the assistant message holding its tool calls "
+                "(forensics/semconv_pydantic_ai.py); the attribute stays; such lines are read record by record (PER_RECORD_MARKS)",
+            ),
+            Signal(
                 "a LangGraph node's chain span ({node}.task, traceloop.association.properties.langgraph_node or "
                 "the traced input's metadata.langgraph_node = node) with a model call under it or a handoff naming it",
                 "LangGraph (OpenLLMetry opentelemetry-instrumentation-langchain)",

@@ -11,6 +11,7 @@ import orjson
 from ..normalize import as_int, as_text, norm_id, to_ns
 from ..semconv import map_attributes
 from ..semconv_messages import LINE_MARKS as INDEXED_MESSAGE_MARKS
+from ..semconv_pydantic_ai import EVENT_NAME as PYDANTIC_AI_EVENT_MARK
 from .base import duplicate_detail, exact_numbers, find_duplicate_key, may_have_duplicate_keys
 
 
@@ -328,9 +329,10 @@ AGENTS_SDK_HANDOFF_NAME = "handoff to "
 #: Texts that send an OTLP/JSON or OTel SDK JSON line to the per-record loader (the vectorised readers
 #: hand such lines over): the rules below read the instrumentation scope, a span's name beside its
 #: keys (the SDK's default workflow name, a handoff's name), and semconv_messages rebuilds a model
-#: call's messages from OpenLLMetry's indexed keys, none of which the vectorised SQL maps.
+#: call's messages from OpenLLMetry's indexed keys, semconv_pydantic_ai from pydantic-ai's ``events``
+#: attribute, none of which the vectorised SQL maps.
 PER_RECORD_MARKS: tuple[str, ...] = (AGENTS_SDK_SCOPE, AGENTS_SDK_DEFAULT_WORKFLOW, AGENTS_SDK_HANDOFF_NAME,
-                                     *INDEXED_MESSAGE_MARKS)
+                                     *INDEXED_MESSAGE_MARKS, PYDANTIC_AI_EVENT_MARK)
 
 
 def _agents_sdk_handoff(attrs: dict[str, Any], row: dict[str, Any]) -> None:
