@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final
 
+from . import semconv_logfire
 from .normalize import as_float, as_int, as_text
 from .semconv_agents import agent_run_name, autogen_message
 from .semconv_messages import indexed_messages
@@ -248,6 +249,8 @@ KIND_BY_EVIDENCE: Final[tuple[tuple[str, tuple[Condition, ...]], ...]] = (
     ("agent", (("equals", "gen_ai.system", "strands-agents"), ("has", "agent.tools"))),
     *HAYSTACK_COMPONENT_KINDS,
     *AGENT_FRAMEWORK_WORKFLOW_KINDS,
+    # Logfire's OpenAI Agents SDK spans, by their message template (semconv_logfire).
+    *semconv_logfire.KINDS,
 )
 
 #: Span names that give a kind when nothing else did. Google ADK opens its model call as
@@ -314,6 +317,7 @@ CONDITIONAL_COLUMNS: Final[tuple[tuple[str, str, tuple[Condition, ...]], ...]] =
     ("agent", "graph.node.id", (("equals", "openinference.span.kind", "AGENT"),)),
     ("agent", "agent_name", (("has", "model_name"),)),
     ("model", "model_name", (("has", "agent_name"),)),
+    *semconv_logfire.COLUMNS,
 )
 
 #: A tool's own verdict on its call, where the span's status does not carry it: (key, value meaning it

@@ -43,6 +43,15 @@ register(
                 "stay in attributes; such lines are read record by record (PER_RECORD_MARKS)",
             ),
             Signal(
+                "logfire.msg_template 'Function: {name}' / 'Agent run: {name!r}' / 'Handoff: {from_agent} → {to_agent}' / "
+                "'Guardrail {name!r} {triggered=}' / 'OpenAI Agents trace: {name}' (and the earlier releases' wordings) with the "
+                "span data's fields as attributes (name, input, output, to_agent, triggered)",
+                "OpenAI Agents SDK traced by Logfire (logfire.instrument_openai_agents; Langfuse's OpenAI Agents cookbook before OpenInference)",
+                "pydantic/logfire logfire/_internal/integrations/openai_agents.py; tests/otel_integrations/test_openai_agents.py (snapshots)",
+                "kind tool / agent / handoff / guardrail / chain; tool = name, input, output; agent = name; handoff_to = to_agent "
+                "(forensics/semconv_logfire.py, joined to semconv KIND_BY_EVIDENCE and CONDITIONAL_COLUMNS; the vectorised SQL reads the same tables)",
+            ),
+            Signal(
                 "a model request span's events attribute: the JSON text of event dicts (event.name gen_ai.system.message / "
                 "gen_ai.user.message / gen_ai.assistant.message / gen_ai.tool.message with role, content, tool_calls, id; "
                 "gen_ai.choice with message)",
