@@ -388,14 +388,18 @@ _COLUMN_KEYS: Final[tuple[tuple[str, tuple[str, ...], _Conv], ...]] = (
     ("input", ("input.value", "gen_ai.tool.call.arguments", "gen_ai.input.messages", "gen_ai.prompt", "tool.parameters_value",
                "gcp.vertex.agent.tool_call_args", "gcp.vertex.agent.llm_request", "tool_arguments",
                "traceloop.entity.input", "gen_ai.tool.args", "ai.toolCall.args", "ai.toolCall.input", "ai.prompt", "ai.prompt.messages",
-               # Haystack's content tags: haystack/core/pipeline/base.py _COMPONENT_INPUT/_OUTPUT (and the pipeline's).
-               "haystack.component.input", "haystack.pipeline.input_data", "spring.ai.tool.call.arguments"),
+               # Haystack's content tags: haystack/core/pipeline/base.py _COMPONENT_INPUT/_OUTPUT (and the pipeline's);
+               # the Agent component's own spans (haystack/components/agents/agent.py: the run's, its steps' model
+               # call and tool call) tag theirs as haystack.agent[.step.llm|.step.tool].input/output.
+               "haystack.component.input", "haystack.pipeline.input_data", "haystack.agent.input",
+               "haystack.agent.step.llm.input", "haystack.agent.step.tool.input", "spring.ai.tool.call.arguments"),
      as_captured),
     ("output", ("output.value", "gen_ai.tool.call.result", "gen_ai.output.messages", "gen_ai.completion", "gen_ai.output",
                 "gcp.vertex.agent.tool_response", "gcp.vertex.agent.llm_response", "tool_response", "final_result",
                 "traceloop.entity.output", "ai.toolCall.result", "ai.toolCall.output",
                 "ai.response.text", "ai.response.object", "ai.response.toolCalls",
-                "haystack.component.output", "haystack.pipeline.output_data", "spring.ai.tool.call.result"), as_captured),
+                "haystack.component.output", "haystack.pipeline.output_data", "haystack.agent.output",
+                "haystack.agent.step.llm.output", "haystack.agent.step.tool.output", "spring.ai.tool.call.result"), as_captured),
     ("handoff_to", ("gen_ai.handoff.target", "handoff.to", "gen_ai.handoff.to_agent"), as_text),
 )
 

@@ -175,6 +175,15 @@ register(
                 "(semconv_agents.AGENT_NAMED_BY_PARENT, finalize)",
             ),
             Signal(
+                "content tags haystack.component.input/output, haystack.pipeline.input_data/output_data and the Agent "
+                "component's haystack.agent.input/output, haystack.agent.step.llm.input/output, "
+                "haystack.agent.step.tool.input/output (with content tracing on)",
+                "Haystack",
+                "deepset-ai/haystack haystack/core/pipeline/base.py (_COMPONENT_INPUT/_COMPONENT_OUTPUT), "
+                "haystack/components/agents/agent.py (run, _run_step: span.set_content_tag)",
+                "input / output of the span (forensics/semconv.py _COLUMN_KEYS; the vectorised SQL reads the same table)",
+            ),
+            Signal(
                 "haystack.component.output of a model component: usage (prompt_tokens / completion_tokens) under a chat "
                 "generator reply's meta (_meta in 2.9-2.11), a generator's meta list or an embedder's meta",
                 "Haystack",

@@ -61,3 +61,37 @@ def test_a_filtered_generator_reply_is_a_failed_call_and_a_normal_one_is_not(tmp
     assert "swallowed_error" in filtered.findings.column("detector").to_pylist()
     normal = classify(_pipeline(tmp_path, "stop", [{"text": "Digest: three updates."}]).spans)
     assert normal.findings.num_rows == 0
+
+
+def test_the_agent_components_own_tags_load_as_input_and_output(tmp_path: Path) -> None:
+    """The Agent component traces its own spans, not ``haystack.component.run``: ``haystack.agent.run``
+    with ``haystack.agent.input`` (the run's messages and kwargs) and ``haystack.agent.output`` (its
+    State's data), each turn's ``haystack.agent.step.llm`` with ``haystack.agent.step.llm.input`` /
+    ``.output`` (the chat generator's inputs, its result) and ``haystack.agent.step.tool`` with
+    ``haystack.agent.step.tool.input`` / ``.output`` ({"tool_messages", "state"}) (deepset-ai/haystack
+    haystack/components/agents/agent.py ``run``, ``_run_step``: ``span.set_content_tag``). They loaded as
+    leftover attributes, so the agent's question and answer were missing from its own span."""
+    user = {"role": "user", "content": [{"text": "Which carriers serve route 12?"}], "name": None, "meta": {}}
+    answer = {"role": "assistant", "content": [{"text": "Two carriers serve route 12."}], "name": None, "meta": {}}
+    spans = [
+        _span(0, "haystack.agent.run", {"haystack.agent.max_steps": 5,
+                                        "haystack.agent.input": json.dumps({"messages": [user], "streaming_callback": None}),
+                                        "haystack.agent.output": json.dumps({"messages": [user, answer]})}, parent=None),
+        _span(1, "haystack.agent.step", {"haystack.agent.step": 0}),
+        _span(2, "haystack.agent.step.llm", {"haystack.agent.step.llm.input": json.dumps({"messages": [user]}),
+                                             "haystack.agent.step.llm.output": json.dumps({"replies": [answer]})}, parent=1),
+        _span(3, "haystack.agent.step.tool", {"haystack.agent.step.tool.input": json.dumps({"messages": [user]}),
+                                              "haystack.agent.step.tool.output": json.dumps({"tool_messages": []})}, parent=1),
+    ]
+    path = tmp_path / "agent.jsonl"
+    path.write_bytes(b"\n".join(orjson.dumps(s) for s in spans) + b"\n")
+    rows = {row["name"]: row for row in forensics.load(path, format="otel-sdk-json").spans.to_pylist()}
+    agent, llm, tool = rows["haystack.agent.run"], rows["haystack.agent.step.llm"], rows["haystack.agent.step.tool"]
+    assert agent["kind"] == "agent" and json.loads(agent["input"])["messages"] == [user]
+    assert json.loads(agent["output"])["messages"][-1] == answer
+    assert (llm["kind"], json.loads(llm["output"])) == ("llm", {"replies": [answer]})
+    assert (tool["kind"], json.loads(tool["output"])) == ("tool", {"tool_messages": []})
+    # Near-miss: the step span carries no content tag, and its step number is no input or output.
+    step = rows["haystack.agent.step"]
+    assert (step["input"], step["output"]) == (None, None)
+    assert "haystack.agent.max_steps" in json.loads(agent["attributes"])
