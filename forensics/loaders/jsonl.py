@@ -4,7 +4,8 @@ Each line is one span or event. Which key holds what is a :data:`DEFAULT_FIELD_M
 names, overridable per column: ``load(path, format="jsonl", options={"field_map": {"run_id":
 "job", "agent": ["actor", "meta.agent"]}})``. Dotted names reach into nested objects. Set
 ``run_id`` to ``"@file"`` when a file holds one run and its lines carry no run id. A line without a
-span id gets ``L<line>``; a line with neither ``kind`` nor a hint is an ``event``.
+span id gets ``L<line>``; a line with neither ``kind`` nor a hint is an ``event``. An event or handoff
+line with no end and no duration ends at its own timestamp (:data:`POINT_KINDS`); other kinds stay open.
 """
 
 from __future__ import annotations
@@ -59,6 +60,13 @@ _KIND_WORDS = {
     "retrieval": "retriever", "search": "retriever", "delegation": "handoff", "transfer": "handoff",
     "approval": "human", "review": "human", "step": "chain", "workflow": "chain", "log": "event",
 }
+
+#: Kinds a line records as a moment, closed at its own timestamp when it gives no end or duration:
+#: a plain log event, and a handoff, the passing of control from one agent to another, which does
+#: no work of its own (the receiving agent's lines are its work). A tool, model or agent line
+#: without an end stays open: one line written when the work started says nothing of its end, and
+#: a run that stops inside it never finished it.
+POINT_KINDS: frozenset[str] = frozenset({"event", "handoff"})
 
 
 def _resolve(record: Mapping[str, Any], key: str) -> Any:
@@ -167,7 +175,7 @@ class JsonlLoader(Loader):
         if kind is None:
             kind = ("handoff" if row["handoff_to"] else "tool" if row["tool"] else "llm" if row["model"]
                     else "agent" if row["agent"] and not row["name"] else "event")
-        if kind == "event" and row["end_time"] is None:
+        if kind in POINT_KINDS and row["end_time"] is None:
             row["end_time"] = row["start_time"]  # a log line is a point in time, not an open span
         row["kind"] = kind
         rest = {k: v for k, v in record.items() if k not in used}

@@ -70,3 +70,48 @@ def test_lines_without_a_run_id_are_quarantined_with_a_hint(tmp_path: Path) -> N
 def test_unknown_field_map_column_is_an_error() -> None:
     with pytest.raises(InputError, match="unknown column `runid`"):
         forensics.load(SUPPORT, format="jsonl", options={"field_map": {"runid": "x"}})
+
+
+def _handoff_log(tmp_path: Path, handoff: dict[str, object]) -> Path:
+    lines = [
+        {"ts": "2025-03-02T09:00:00Z", "run_id": "r1", "event": "run.started", "agent": "triage"},
+        {"ts": "2025-03-02T09:00:01Z", "run_id": "r1", "event": "tool.call", "agent": "triage", "tool": "crm.lookup",
+         "duration_ms": 300, "status": "ok", "result": {"tier": "gold"}},
+        {"ts": "2025-03-02T09:00:02Z", "run_id": "r1", "event": "handoff", "agent": "triage", **handoff},
+        {"ts": "2025-03-02T09:00:03Z", "run_id": "r1", "event": "tool.call", "agent": "billing", "tool": "invoice.status",
+         "duration_ms": 500, "status": "ok", "result": {"invoice": "in_1", "state": "paid"}},
+        {"ts": "2025-03-02T09:00:04Z", "run_id": "r1", "event": "run.finished", "agent": "billing", "status": "completed",
+         "answer": "Invoice in_1 is paid."},
+    ]
+    path = tmp_path / "app.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return path
+
+
+def test_a_handoff_line_is_a_moment_like_an_event(tmp_path: Path) -> None:
+    """A one-line handoff (``to_agent``, no end, no duration) records control passing at its timestamp;
+    it does no work that could still be running. It loaded as an open span while an event line of the
+    same shape closed at its timestamp, so a run that finished (``run.finished`` completed) kept its
+    handoffs open and read as one that never ended."""
+    from forensics.classify import classify
+
+    result = forensics.load(_handoff_log(tmp_path, {"to_agent": "billing"}), format="jsonl")
+    df = result.to_polars()
+    handoff = df.filter(df["kind"] == "handoff").row(0, named=True)
+    assert (handoff["handoff_to"], handoff["end_time"]) == ("billing", handoff["start_time"])
+    assert df["end_time"].null_count() == 0
+    runs = classify(result.spans).runs.to_pylist()
+    assert [r["reported_outcome"] for r in runs] != ["open"]
+    assert classify(result.spans).findings.num_rows == 0
+
+
+def test_a_tool_line_without_an_end_stays_open_and_a_handoff_keeps_its_duration(tmp_path: Path) -> None:
+    # Near-miss: only a moment closes at its timestamp; a handoff that gives a duration keeps it.
+    df = forensics.load(_handoff_log(tmp_path, {"to_agent": "billing", "duration_ms": 1200}), format="jsonl").to_polars()
+    handoff = df.filter(df["kind"] == "handoff").row(0, named=True)
+    assert (handoff["end_time"] - handoff["start_time"]).total_seconds() == pytest.approx(1.2)
+    path = tmp_path / "open.jsonl"
+    path.write_text(json.dumps({"ts": "2025-03-02T09:00:01Z", "run_id": "r2", "event": "tool.call",
+                                "tool": "refund.issue", "agent": "billing"}) + "\n")
+    tool = forensics.load(path, format="jsonl").to_polars().row(0, named=True)
+    assert (tool["kind"], tool["end_time"]) == ("tool", None)
