@@ -86,6 +86,13 @@ ERROR_SHAPED: Final = (
     # channel_not_found"). Only at the start: a summary that mentions a failed request is data.
     r"|^\s*(?:(?:api|http) )?request failed\s*:"
     r"|^\s*(?:error executing|failed to execute) (?:action|tool)\b"
+    # The OpenAI Agents SDK's own sentence for a tool that raised, handed to the model as the call's
+    # result (openai-agents-python src/agents/tool.py default_tool_error_function; openai-agents-js
+    # agents-core tool.ts, the MCP tools' too: mcpToFunctionTool): "An error occurred while running
+    # the tool. Please try again. Error: {error}". Its traces also mark the span failed ("Error
+    # running tool (non-fatal)"); a chat transcript (to_input_list, a function_call_output or tool
+    # message) keeps the sentence only, with no error flag: the same failure, read from its text.
+    r"|^\s*an error occurred while running the tool\. please try again\. error:"
     # LlamaIndex AgentWorkflow's handoff tool refusing a target: it returns, as the tool's result,
     # f"Agent {to_agent} not found. Please select a valid agent to hand off to. Valid agents: ..."
     # (and "Agent X cannot hand off to X. Please select ..."), and no handoff happens
