@@ -3,6 +3,7 @@
     .venv/bin/python bench/bench_classify.py                  # issue 15's night: 20,000 runs x 30 spans
     .venv/bin/python bench/bench_classify.py --runs 100000    # ~3M spans
     .venv/bin/python bench/bench_classify.py --profile        # and classify's stages (a second, profiled run)
+    .venv/bin/python bench/bench_classify.py --repeat 3 --tree old=/tmp/old   # and another tree's classify
 
 The file is bench/bench_load.py's: `forensics.synth.generate` writes OpenTelemetry SDK span JSON,
 one span per line (seed 1), kept in --workdir with its labels. `forensics.load` reads it once into
@@ -18,11 +19,18 @@ memory (classify's measured from just before the call, with the span table it is
 the load average before and after (other work on the machine skews the ratio), and precision,
 recall and F1 against the generator's labels. Target (issue 15 item 4): classify at most 1.0x
 DuckDB's read. This is a benchmark, not a test: nothing here asserts.
+
+``--tree LABEL=PATH`` (repeatable) also runs classify from another source tree (``git archive
+<commit> | tar -x -C PATH``), as ``classify@LABEL``, on the same span table in the same run, the
+children taking turns: our CPU seconds against another tree's tell a change from the machine's
+noise, where DuckDB's time moves by half from run to run on a shared machine. Each classify child
+also prints a digest of its findings and runs tables: equal digests, the same results.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import resource
@@ -76,6 +84,9 @@ def child_classify(parquet: str, labels: str, profile: str, out_json: str) -> No
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     peak = _peak_rss_mb()
     ev = evaluate(result, labels)
+    # The results' digest: every finding and run row as JSON (default=str: times and lists).
+    rows = [result.findings.to_pylist(), result.runs.to_pylist()]
+    digest = hashlib.sha256(json.dumps(rows, default=str, sort_keys=True).encode()).hexdigest()[:16]
     # The stage table from a second, profiled run: profiling collects the detectors one at a time
     # (each one's time its own), so it is not the run whose time is reported.
     timings = classify(spans, profile=True).timing_report() if profile == "1" else ""
@@ -89,6 +100,7 @@ def child_classify(parquet: str, labels: str, profile: str, out_json: str) -> No
                 "runs": result.runs.num_rows,
                 "spans": spans.height,
                 "findings": result.findings.num_rows,
+                "digest": digest,
                 "evaluation": ev.format_text(max_items=10),
                 "timings": timings,
             }
@@ -141,10 +153,12 @@ def prepare_data(runs: int, workdir: Path) -> tuple[Path, Path, Path]:
     return raw, labels, parquet
 
 
-def _child(kind: str, args: list[str], workdir: Path) -> dict[str, Any]:
+def _child(kind: str, args: list[str], workdir: Path, tree: str | None = None) -> dict[str, Any]:
+    """``kind``'s child in a fresh process; with ``tree``, forensics imported from that source tree."""
     out = workdir / f"{kind}.result.json"
     cmd = [sys.executable, __file__, "--child", kind, "--args", *args, str(out)]
-    subprocess.run(cmd, check=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+    env = {**os.environ, "PYTHONHASHSEED": "0", **({"PYTHONPATH": tree} if tree else {})}
+    subprocess.run(cmd, check=True, env=env)
     return json.loads(out.read_text())
 
 
@@ -159,6 +173,13 @@ def main() -> int:
         help="also print classify's time stage by stage (from a second, profiled run: the detectors "
         "then run one after another, so its total is above the timed run's)",
     )
+    ap.add_argument(
+        "--tree",
+        action="append",
+        default=[],
+        metavar="LABEL=PATH",
+        help="also run classify from the source tree at PATH, as classify@LABEL",
+    )
     ap.add_argument("--child", choices=["classify", "duckdb"], help=argparse.SUPPRESS)
     ap.add_argument("--args", nargs="*", help=argparse.SUPPRESS)
     ns = ap.parse_args()
@@ -169,6 +190,12 @@ def main() -> int:
         child_duckdb(*ns.args)
         return 0
 
+    trees: list[tuple[str, str]] = []
+    for spec in ns.tree:
+        label, sep, tree = spec.partition("=")
+        if not sep or not Path(tree, "forensics", "__init__.py").is_file():
+            ap.error(f"--tree {spec}: expected LABEL=PATH of a source tree holding forensics/__init__.py")
+        trees.append((f"classify@{label}", tree))
     raw, labels, parquet = prepare_data(ns.runs, ns.workdir)
     print(
         f"file: {raw} ({raw.stat().st_size / 1e9:.2f} GB); span table {parquet.stat().st_size / 1e6:.0f} MB parquet"
@@ -179,13 +206,15 @@ def main() -> int:
     before = os.getloadavg()
     best: dict[str, dict[str, Any]] = {}
     for _ in range(max(1, ns.repeat)):
-        for kind, args in (
-            ("duckdb", [str(raw)]),
-            ("classify", [str(parquet), str(labels), "1" if ns.profile else "0"]),
+        profiled = "1" if ns.profile else "0"
+        for name, kind, args, tree_path in (
+            ("duckdb", "duckdb", [str(raw)], None),
+            ("classify", "classify", [str(parquet), str(labels), profiled], None),
+            *[(n, "classify", [str(parquet), str(labels), "0"], t) for n, t in trees],
         ):
-            r = _child(kind, args, ns.workdir)
-            if kind not in best or float(r["seconds"]) < float(best[kind]["seconds"]):
-                best[kind] = r
+            r = _child(kind, args, ns.workdir, tree_path)
+            if name not in best or float(r["seconds"]) < float(best[name]["seconds"]):
+                best[name] = r
     after = os.getloadavg()
     c, d = best["classify"], best["duckdb"]
     cs, ds = float(c["seconds"]), float(d["seconds"])
@@ -198,6 +227,15 @@ def main() -> int:
         f"forensics.classify:        {cs:6.2f} s   (CPU {float(c['cpu_seconds']):.2f} s, all threads)   peak RSS {float(c['peak_rss_mb']):,.0f} MB "
         f"(of which {float(c['rss_after_read_mb']):,.0f} MB resident before the call: the span table)"
     )
+    for name, _ in trees:
+        o = best[name]
+        print(
+            f"{name + ':':<27}{float(o['seconds']):6.2f} s   (CPU {float(o['cpu_seconds']):.2f} s, all threads)   "
+            f"peak RSS {float(o['peak_rss_mb']):,.0f} MB; CPU this tree / it: "
+            f"{float(c['cpu_seconds']) / float(o['cpu_seconds']):.2f}x; "
+            f"results {'the same' if o['digest'] == c['digest'] else 'DIFFER'} (digest {o['digest']})"
+        )
+    print(f"results digest (this tree): {c['digest']}")
     print(
         f"ratio classify / duckdb read: {cs / ds:.2f}x "
         f"({'meets' if cs <= ds else 'misses'} issue 15's target of <= 1.0x)"
