@@ -337,9 +337,11 @@ def _one_level(df: pl.DataFrame) -> pl.Series:
     nodes = df.select("span_k", "_cv_node_group").filter(pl.col("_cv_node_group").is_not_null())
     if nodes.height == 0:
         return df.get_column("_cv_node_group")
+    # The two columns read are taken out before the filter: filtering the span table itself copied
+    # every one of its ~200 columns (0.24 CPU s at 584k spans, for two).
     inner = (
-        df.filter(pl.col("attempt_group").is_not_null() & pl.col("parent_k").is_in(nodes.get_column("span_k").implode()))
-        .select("parent_k", "attempt_group")
+        df.select("parent_k", "attempt_group")
+        .filter(pl.col("attempt_group").is_not_null() & pl.col("parent_k").is_in(nodes.get_column("span_k").implode()))
         .join(nodes.rename({"span_k": "parent_k"}), on="parent_k")
         .group_by("_cv_node_group", "attempt_group")
         .agg(pl.col("parent_k").n_unique().alias("runs"))
