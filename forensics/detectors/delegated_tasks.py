@@ -24,9 +24,19 @@ _TASK: Final = r'"(?:task|question)":"((?:[^"\\]|\\.)*)"'
 _COWORKER: Final = r'"coworker":"((?:[^"\\]|\\.)*)"'
 
 
-def another_task_to_another_coworker(args: str, later_args: str) -> pl.Expr:
-    """True where both calls name a task and a coworker, and the later one differs in both."""
-    task, later_task = pl.col(args).str.extract(_TASK, 1), pl.col(later_args).str.extract(_TASK, 1)
-    who = pl.col(args).str.extract(_COWORKER, 1).str.to_lowercase()
-    later_who = pl.col(later_args).str.extract(_COWORKER, 1).str.to_lowercase()
+def delegated_task(args: str, prefix: str) -> list[pl.Expr]:
+    """The task and the coworker (lower-cased) a call's ``args`` name, as the columns
+    ``{prefix}task`` and ``{prefix}coworker`` (null where it names none): read once per call, before
+    the calls are paired (per pair, the four regexes ran on every failure's every later call)."""
+    return [
+        pl.col(args).str.extract(_TASK, 1).alias(f"{prefix}task"),
+        pl.col(args).str.extract(_COWORKER, 1).str.to_lowercase().alias(f"{prefix}coworker"),
+    ]
+
+
+def another_task_to_another_coworker(prefix: str, later_prefix: str) -> pl.Expr:
+    """True where both calls name a task and a coworker (:func:`delegated_task`'s columns with these
+    prefixes), and the later one differs in both."""
+    task, later_task = pl.col(f"{prefix}task"), pl.col(f"{later_prefix}task")
+    who, later_who = pl.col(f"{prefix}coworker"), pl.col(f"{later_prefix}coworker")
     return ((task != later_task) & (who != later_who)).fill_null(False)

@@ -135,14 +135,18 @@ def told_spans(ctx: Context, failures: pl.LazyFrame) -> pl.LazyFrame:
     # join, onto every model call of every run.
     failures = failures.select("run_id", "span_id", "seq").collect().lazy()
     in_play = failures.select("run_id").unique().collect().lazy()
-    said_later = (
+    # The model messages of those runs: read for a fault told (said_later) and for an absence told
+    # (absent_later).
+    messages = (
         ctx.spans.lazy()
         .filter(pl.col("kind") == "llm")
         .select("run_id", pl.col("seq").alias("_said_seq"), pl.col("span_id").alias("_said_id"), "output")
         .join(in_play, on="run_id", how="semi")
         .collect()
         .lazy()
-        .filter(tells(pl.col("output")))
+    )
+    said_later = (
+        messages.filter(tells(pl.col("output")))
         .sort("run_id", "_said_seq")
         .group_by("run_id")
         .agg(pl.col("_said_seq").max(), pl.col("_said_id").last())
@@ -162,11 +166,16 @@ def told_spans(ctx: Context, failures: pl.LazyFrame) -> pl.LazyFrame:
     # A lookup that found nothing (a 404, "not found"), relayed as finding nothing: the answer told
     # the user the one thing the failure meant (Strands hands a tool's error result back to the
     # model, which answers "UPS has no record of that number").
+    # The failures' own texts only (taken out first: the text built for every span, then joined,
+    # cost more than the regex).
     absent = (
         ctx.spans.lazy()
+        .select("run_id", "span_id", "error_type", "error_label", "output")
+        .join(failures.select("run_id", "span_id"), on=["run_id", "span_id"], how="semi")
+        .collect()
+        .lazy()
         .select("run_id", "span_id", pl.concat_str(["error_type", "error_label", "output"], separator=" ",
                                                    ignore_nulls=True).alias("_said"))
-        .join(failures.select("run_id", "span_id"), on=["run_id", "span_id"], how="semi")
         .filter(pl.col("_said").str.contains(FAILED_AS_ABSENT).fill_null(False))
     )
     # Told in the final answer, or in a model message after the lookup: in a conversation the turn
@@ -178,10 +187,10 @@ def told_spans(ctx: Context, failures: pl.LazyFrame) -> pl.LazyFrame:
     absent_later = (
         absent.join(failures.select("run_id", "span_id", "seq"), on=["run_id", "span_id"])
         .join(
-            ctx.spans.lazy()
-            .filter((pl.col("kind") == "llm") & pl.col("output").str.contains(TELLS_ABSENT).fill_null(False))
-            .join(in_play, on="run_id", how="semi")
-            .select("run_id", pl.col("seq").alias("_abs_seq"), pl.col("span_id").alias("_absent_id")),
+            # (Those runs' model messages only: the regex read every model call's output before.)
+            messages.filter(pl.col("output").str.contains(TELLS_ABSENT).fill_null(False)).select(
+                "run_id", pl.col("_said_seq").alias("_abs_seq"), pl.col("_said_id").alias("_absent_id")
+            ),
             on="run_id",
         )
         .filter(pl.col("_abs_seq") > pl.col("seq"))
