@@ -51,8 +51,8 @@ def lapsed_requests(spans: pl.LazyFrame) -> pl.LazyFrame:
     naming one of the request's ids, as ``get_approval(approval_id)``), ``about`` the request's
     arguments (what it asked about). A request whose result or a later read carries the person's
     approval did not lapse."""
-    s = spans.filter(pl.col("kind") == "tool")
-    asks = s.filter(_asks_approval()).select(
+    tools = spans.filter(pl.col("kind") == "tool")
+    asked = tools.filter(_asks_approval()).select(
         "run_id", "span_id", "seq", pl.col("args").fill_null("").alias("about"), "output",
     ).collect()
     # Every part below pairs a request with calls of its own run: only the tool calls of the runs
@@ -61,12 +61,12 @@ def lapsed_requests(spans: pl.LazyFrame) -> pl.LazyFrame:
     # Over every tool result, twice, and once again by each of the two rules: 0.35 CPU s a call at
     # 584k spans, in a night with no approval request at all.
     s = (
-        s.filter(pl.col("run_id").is_in(asks.get_column("run_id").unique().implode()))
+        tools.filter(pl.col("run_id").is_in(asked.get_column("run_id").unique().implode()))
         .select("run_id", "seq", "args", "output", "failed")
         .collect()
         .lazy()
     )
-    asks = asks.lazy()
+    asks = asked.lazy()
     own = asks.filter(pl.col("output").str.contains(LAPSED).fill_null(False)).select(
         "run_id", "span_id", pl.col("seq").alias("l_seq"), "about"
     )
