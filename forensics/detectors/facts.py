@@ -256,14 +256,6 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
 
         issued = issuing_model_call(s.join(failed.select("run_key").unique(), on="run_key", how="semi"))
         failed = failed.join(issued, on=["run_key", "span_id"], how="left")
-        # The step each call was made in (its parent): its name, and whether it returned normally.
-        steps = s.select(
-            "run_key",
-            pl.col("span_id").alias("parent_id"),
-            pl.col("call").alias("p_name"),
-            pl.when(~pl.col("failed")).then(pl.col("end_time")).alias("p_returned"),
-        )
-        failed = failed.join(steps, on=["run_key", "parent_id"], how="left")
         # Fallbacks the framework declared (conventions: with_fallbacks, LiteLLM fallbacks).
         declared = (
             s.filter(pl.col("fallback_of").is_not_null())
@@ -294,8 +286,6 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
             )
             .join(issued.select("run_key", pl.col("span_id").alias("l_span_id"), pl.col("issued_by").alias("l_issued_by")),
                   on=["run_key", "l_span_id"], how="left")
-            .join(steps.select("run_key", pl.col("parent_id").alias("l_parent_id"), pl.col("p_name").alias("l_p_name")),
-                  on=["run_key", "l_parent_id"], how="left")
             .filter(
                 pl.col("l_kind").is_in([*CALL_KINDS, "handoff", "agent", "chain", "guardrail"])
                 | pl.col("l_esc")
@@ -337,17 +327,6 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
         other_agent = (
             (pl.col("kind") == "llm") & pl.col("agent").is_not_null() & pl.col("l_agent").is_not_null() & ~same_agent
         )
-        # A model call is its step's own, too: once the step that made the failed call had
-        # returned normally (it caught the failure and went on: a pipeline function's
-        # ``except RateLimitError: return None``), a later call of the same model in a step of
-        # another name is that step's own request (another prompt for another job), never the
-        # failed one sent again: the caller that could resend it had returned.
-        other_step = (
-            (pl.col("kind") == "llm")
-            & (pl.col("l_t") >= pl.col("p_returned"))
-            & pl.col("l_p_name").is_not_null()
-            & (pl.col("l_p_name") != pl.col("p_name"))
-        ).fill_null(False)
         # The next item of one action (a CodeAgent's loop over recipients, a response's parallel
         # calls: one_action) is another request, not the failed one sent again.
         next_item = another_item_of_one_action("issued_by", "l_issued_by", "args", "l_args")
@@ -363,7 +342,7 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
         ).fill_null(False)
         retry = (
             (pl.col("l_kind") == pl.col("kind")) & (pl.col("l_call") == pl.col("call")) & same_request & ~own_answer
-            & after_failure & ~other_agent & ~other_step & ~next_item & ~other_work & ~other_command
+            & after_failure & ~other_agent & ~next_item & ~other_work & ~other_command
         )
         fallback = (
             (
