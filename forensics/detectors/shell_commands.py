@@ -132,6 +132,16 @@ _STATEMENT_KEY: Final = re.compile(
 #: runs SQL or queries a database: elsewhere such a key holds a request in words.
 _INPUT_KEY: Final = re.compile(r'"(?:input|input_str|tool_input|__arg1)"\s*:\s*"((?:[^"\\]|\\.)*)"')
 _SQL_TOOL: Final = r"(?i)sql|(?:^|[^a-z])(?:db|database|query)(?:[^a-z]|$)"
+#: A structured tool's arguments inside that one input string: LangChain's tracer records a tool run
+#: as ``{"input": input_str}`` (langchain_core/tracers/core.py ``_create_tool_run``, schema
+#: "original" / "original+chat", LangSmith's LangChainTracer), and ``BaseTool.run`` passes as
+#: ``input_str`` the model's arguments as given (their JSON text, ``{"sql": "DROP TABLE ..."}``) or
+#: ``str()`` of the dict (``{'sql': 'DROP TABLE ...'}``). A statement key in there is the call's
+#: statement, whatever the tool is called (a ``snowflake_execute`` taking ``{"sql"}``), as it is at
+#: the top level; the other arguments beside it name the target.
+_NESTED_STATEMENT_KEY: Final = re.compile(
+    r"""["'](?:sql|query|statement|sql_query|sql_statement|stmt)["']\s*:\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')"""
+)
 _SQL_START: Final = re.compile(
     r"(?i)^\s*(?:select|insert|update|delete|drop|truncate|alter|create|with|begin|start|merge|replace|grant|revoke)"
 )
@@ -202,14 +212,38 @@ def sql_statement(args: str, tool: str | None = None) -> tuple[str, str] | None:
     target database is named), or None when no statement argument holds SQL. A SQL tool's
     (``tool``: its name) single plain input counts as its statement (:data:`_INPUT_KEY`)."""
     m = _STATEMENT_KEY.search(args)
+    if m is None:
+        nested = _nested_statement(args)
+        if nested is not None:
+            return nested
     if m is None and tool is not None and re.search(_SQL_TOOL, tool):
         m = _INPUT_KEY.search(args)
     if m is None:
         return None
-    text = m.group(1).replace('\\"', '"').replace("\\n", "\n").replace("\\\\", "\\")
+    text = _unescape(m.group(1))
     if not _SQL_START.match(text):
         return None
     return text, args[: m.start()] + args[m.end() :]
+
+
+def _unescape(text: str) -> str:
+    return text.replace('\\"', '"').replace("\\n", "\n").replace("\\\\", "\\")
+
+
+def _nested_statement(args: str) -> tuple[str, str] | None:
+    """The SQL statement a structured tool's arguments hold inside a tracer's one input string
+    (:data:`_NESTED_STATEMENT_KEY`), and the rest of the arguments, inner and outer; or None."""
+    outer = _INPUT_KEY.search(args)
+    if outer is None:
+        return None
+    inner = _unescape(outer.group(1))
+    m = _NESTED_STATEMENT_KEY.search(inner) if inner.lstrip().startswith("{") else None
+    if m is None:
+        return None
+    text = _unescape(m.group(1) if m.group(1) is not None else m.group(2))
+    if not _SQL_START.match(text):
+        return None
+    return text, inner[: m.start()] + inner[m.end() :] + args[: outer.start()] + args[outer.end() :]
 
 
 def destructive_sql(statement: str, target: str = "") -> tuple[str, str] | None:
@@ -287,6 +321,10 @@ def destructive_commands(ctx: Context) -> pl.LazyFrame | None:
             # A SQL argument only when its statement drops, truncates or deletes (a search tool's
             # "query" that merely contains "rm" or "prod" is not parsed).
             | pl.col("args").str.contains(r'(?i)"(?:sql|query|statement|sql_query|sql_statement|stmt)":"(?:[^"\\]|\\.)*(?:drop|truncate|delete)')
+            # A statement key inside a tracer's one input string (escaped quotes: _NESTED_STATEMENT_KEY).
+            | pl.col("args").str.contains(
+                r'''(?i)"(?:input|input_str|tool_input|__arg1)":"\{(?:[^"\\]|\\.)*?\\?["'](?:sql|query|statement|sql_query|sql_statement|stmt)\\?["']:(?:[^"\\]|\\.)*(?:drop|truncate|delete)'''
+            )
             | (
                 pl.col("call").str.contains(_SQL_TOOL)
                 & pl.col("args").str.contains(r'(?i)"(?:input|input_str|tool_input|__arg1)":"(?:[^"\\]|\\.)*(?:drop|truncate|delete)')

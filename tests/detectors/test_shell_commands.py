@@ -321,3 +321,46 @@ def test_sql_agents_drop_through_its_query_tool_fires() -> None:
 
 def test_near_miss_sql_agents_read_through_its_query_tool() -> None:
     assert "unguarded_irreversible" not in detectors(_sql_agent("SELECT * FROM customer_segments_v2 LIMIT 3;"))
+
+
+# A structured tool's arguments inside the tracer's one input string: LangChain's tracer records a
+# tool run as {"input": input_str} (langchain_core/tracers/core.py _create_tool_run, schema
+# "original+chat": LangSmith's LangChainTracer), input_str being the model's arguments as given
+# (JSON text) or str() of the dict (BaseTool.run). The statement key in there is the statement,
+# whatever the tool is called; the arguments beside it name the target.
+@pytest.mark.parametrize(
+    ("args", "tool", "fires"),
+    [
+        ({"input": json.dumps({"sql": "DROP TABLE ANALYTICS.PUBLIC.TMP_EVENTS_2023"})}, "warehouse_execute", True),
+        ({"input": str({"warehouse": "prod_wh", "sql": "TRUNCATE TABLE raw.events"})}, "run_statement", True),
+        ({"input": json.dumps({"sql": "SELECT table_name FROM ANALYTICS.INFORMATION_SCHEMA.TABLES"})}, "warehouse_execute", False),
+        ({"input": json.dumps({"database": "analytics_staging", "sql": "DROP TABLE PUBLIC.TMP_EVENTS_2023"})}, "warehouse_execute", False),
+        ({"input": json.dumps({"text": "drop table of contents from the doc"})}, "edit_doc", False),
+    ],
+)
+def test_structured_tools_statement_inside_the_tracers_input_string(args: dict[str, object], tool: str, fires: bool) -> None:
+    sql = sql_statement(json.dumps(args).replace(" ", ""), tool)
+    assert (sql is not None and destructive_sql(*sql) is not None) == fires
+
+
+def _langsmith_tool_run(statement: str):
+    # The run as LangChainTracer posts it: the tool run's inputs {"input": <the arguments' JSON>}.
+    return run(
+        span("w", 0, 10, kind="chain", name="AgentExecutor", input=json.dumps({"input": "clean up the old TMP_ tables"})),
+        span("m1", 1, 2, parent_id="w", kind="llm", name="gpt-4o", output="Dropping the old table."),
+        span("q1", 3, 4, parent_id="w", kind="tool", name="warehouse_execute", tool="warehouse_execute",
+             input=json.dumps({"input": json.dumps({"sql": statement})}),
+             output=json.dumps({"output": {"status": "Statement executed successfully."}})),
+        span("m2", 5, 6, parent_id="w", kind="llm", name="gpt-4o", output="Done."),
+    )  # fmt: skip
+
+
+def test_drop_inside_a_langsmith_tool_runs_input_string_fires() -> None:
+    f = one(_langsmith_tool_run("DROP TABLE ANALYTICS.PUBLIC.TMP_EVENTS_2023"), "unguarded_irreversible")
+    assert f["decisive_span_id"] == "q1"
+    assert "warehouse_execute (a destructive SQL statement)" in f["explanation"]
+
+
+def test_near_miss_a_read_inside_a_langsmith_tool_runs_input_string() -> None:
+    c = _langsmith_tool_run("SELECT table_name FROM ANALYTICS.INFORMATION_SCHEMA.TABLES WHERE table_name LIKE 'TMP_%'")
+    assert "unguarded_irreversible" not in detectors(c)
