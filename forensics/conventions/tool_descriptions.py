@@ -18,7 +18,11 @@ OpenInference instrumentation flattens them onto the manager's run span as
 _smolagent_run_attributes). They are kept alongside (claim_delegates reads the work a team
 member that never ran was described to do).
 
-A tool span may carry its tool's description itself: OpenInference's ``tool.description``
+A tool span may carry its tool's description itself: the OpenTelemetry GenAI conventions'
+``gen_ai.tool.description`` on an ``execute_tool`` span, which Google ADK sets from the live tool
+(adk-python src/google/adk/telemetry/tracing.py ``trace_tool_call``:
+``span.set_attribute('gen_ai.tool.description', tool.description)``, the function's docstring for
+a FunctionTool), or OpenInference's ``tool.description``
 (spec/semantic_conventions.md), which the OpenAI Agents SDK instrumentation writes on each function
 span from the live ``FunctionTool`` (openinference-instrumentation-openai-agents _tool_schemas.py:
 ``FunctionSpanData`` has only name, input and output, so it reads the tool runs' ``description``).
@@ -30,6 +34,7 @@ ResponseSpanData.export() only the response id), so only an OpenInference export
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 import polars as pl
@@ -42,8 +47,20 @@ _NAME_DESCRIPTION: Final = (
     rf"{Q}name{Q}\s*:\s*{Q}([A-Za-z_][A-Za-z0-9_.:-]*){Q}\s*,\s*{Q}description{Q}\s*:\s*{Q}([^\"\\]{{3,400}})"
 )
 
-#: A tool span's own description (OpenInference tool.description): its name is the span's tool.
-_SPAN_DESCRIPTION: Final = rf"{Q}tool\.description{Q}\s*:\s*{Q}([^\"\\]{{3,400}})"
+#: A tool span's own description (OpenInference tool.description, GenAI gen_ai.tool.description):
+#: its name is the span's tool.
+_SPAN_DESCRIPTION: Final = rf"{Q}(?:gen_ai\.)?tool\.description{Q}\s*:\s*{Q}([^\"\\]{{3,400}})"
+
+#: A description saying the tool delivers a message: it opens (as a docstring's summary line does,
+#: "POSTs a deployment notice to the team's webhook", "Sends a refund reminder to the customer") with
+#: a delivery verb whose object is a message, the noun that heads the phrase (a notice, a
+#: notification, an announcement ...) after at most three words that say what it is about. What the
+#: message is about (a deployment, a refund) is not done by sending it.
+_DELIVERS_A_MESSAGE: Final = (
+    r"(?i)^\s*(?:posts?|sends?|notif(?:y|ies)|announces?|publishes|emails?|messages?|pings?|broadcasts?)\s+"
+    r"(?:(?:a|an|the|its|their|your|one)\s+)?(?:[\w'-]+\s+){0,3}?"
+    r"(?:notices?|notifications?|messages?|announcements?|alerts?|reminders?|summar(?:y|ies)|digests?)\b"
+)
 
 #: A managed agent's name then its description on the manager's run span, as flattened there.
 _MANAGED_DESCRIPTION: Final = (
@@ -68,6 +85,31 @@ def _extract() -> list[pl.Expr]:
         described.then(pl.col("attributes")).str.extract_all(_NAME_DESCRIPTION).alias("_cv_tool_defs"),
         managed.then(pl.col(RARE_ATTRIBUTES)).str.extract_all(_MANAGED_DESCRIPTION).alias("_cv_managed_defs"),
     ]
+
+
+def _status(df: pl.DataFrame) -> pl.DataFrame:
+    return df.with_columns(pl.col("_cv_tool_span_description").alias("tool_description"))
+
+
+def only_notifies(df: pl.DataFrame, irreversible: str) -> pl.Expr:
+    """The tool calls whose own recorded description says they deliver a message
+    (:data:`_DELIVERS_A_MESSAGE`) and whose name's verb is not itself an irreversible act
+    (``irreversible``: the policy's pattern): ``post_deploy_webhook``, "POSTs a deployment notice to
+    the team's incoming webhook", posts a notice about a deploy; it deploys nothing. The name alone
+    cannot tell (a deploy hook is also POSTed to); ``deploy_and_notify``'s verb deploys whatever its
+    description says."""
+    from forensics.detectors.claim_vocabulary import tool_verb_object
+
+    said = (
+        df.filter(pl.col("tool_description").str.contains(_DELIVERS_A_MESSAGE).fill_null(False))
+        .get_column("step_name")
+        .drop_nulls()
+        .unique()
+        .to_list()
+    )
+    # One reading per distinct tool name (a few), not per row.
+    names = [n for n in said if (p := tool_verb_object(str(n))) is not None and not re.search(irreversible, p[0])]
+    return pl.col("step_name").is_in(names) & pl.col("tool_description").str.contains(_DELIVERS_A_MESSAGE).fill_null(False)
 
 
 def _pairs(df: pl.DataFrame, column: str, pattern: str) -> pl.LazyFrame:
@@ -135,9 +177,24 @@ register(
                 "(the SDK's own export: no description)",
                 "runs.tool_descriptions (the span's tool and its description)",
             ),
+            Signal(
+                "an execute_tool span's own gen_ai.tool.description (OpenTelemetry GenAI conventions), a tool span's "
+                "tool.description (OpenInference); one opening with a delivery verb whose object is a message "
+                "(\"POSTs a deployment notice to the team's incoming webhook\"), on a tool whose name's verb is no "
+                "irreversible act, delivers a message about the act and does not do it",
+                "Google ADK; any GenAI execute_tool or OpenInference TOOL span",
+                "adk-python src/google/adk/telemetry/tracing.py (trace_tool_call: gen_ai.tool.description = "
+                "tool.description, a FunctionTool's docstring); OpenTelemetry GenAI semantic conventions (execute_tool span)",
+                "tool_description; is_irreversible cleared for a tool that only notifies (only_notifies)",
+            ),
         ),
         extract=_extract,
+        status=_status,
         runs=_runs,
+        columns={
+            "tool_description": "the tool span's own recorded description of its tool (GenAI gen_ai.tool.description, "
+            "OpenInference tool.description); null when none was recorded",
+        },
         run_columns={
             "tool_descriptions": "each tool definition handed to the run's model, and each managed agent of a smolagents "
             "manager: its name and description (null when none was recorded)",

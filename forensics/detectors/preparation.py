@@ -14,6 +14,7 @@ import polars as pl
 from forensics import conventions
 from forensics.conventions.registry import RARE_ATTRIBUTES, where_contains
 from forensics.conventions.rollups import without_rollups
+from forensics.conventions.tool_descriptions import only_notifies
 from forensics.detectors.base import (
     CONFIDENCE,
     CONTEXT_OVERFLOW_TEXT,
@@ -469,7 +470,11 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
     # A handoff tool is named by the agent it hands to (handoff_to_refund_agent, transfer_to_refund_agent:
     # the OpenAI Agents SDK's default_tool_name, Agent Framework's handoff tools): its name says who
     # takes over, not an act, so it is never an irreversible action itself.
-    df = df.with_columns(pl.col("is_irreversible") & pl.col("handoff_target").is_null())
+    # A tool whose own description says it delivers a message about an irreversible act (a
+    # deployment notice posted to a webhook) does not do the act (conventions.tool_descriptions).
+    df = df.with_columns(
+        pl.col("is_irreversible") & pl.col("handoff_target").is_null() & ~only_notifies(df, policy.irreversible)
+    )
     df = df.with_columns(_error_shaped(df, policy))
     to_human = pl.col("handoff_target").str.contains(policy.escalation_targets).fill_null(False)
     person = pl.col("person")

@@ -266,7 +266,9 @@ class UnguardedIrreversible(Detector):
     description = (
         "An irreversible tool (policy tools.irreversible: delete, pay, refund, deploy, drop) ran with "
         "no human review, guardrail span or approval tool (tools.approval) before it in the run's "
-        "order (seq: message order where the source has no times). A call that failed, or whose result "
+        "order (seq: message order where the source has no times). A tool whose own recorded description says "
+        "it delivers a message (gen_ai.tool.description 'POSTs a deployment notice to the team's webhook'), its "
+        "name's verb no irreversible act, posts a notice about the act and does not do it. A call that failed, or whose result "
         "is an error (error_as_data), did not act, nor did a dry run (its arguments turned its dry-run flag on, "
         "dry_run / DryRun / preview true or --dry-run, or its result says so; a flag that is off is no dry run). A step named human_approval (LangGraph's "
         "human-in-the-loop node) is an approval; request_human_approval only asks. In a run whose own "
