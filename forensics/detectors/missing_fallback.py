@@ -193,11 +193,23 @@ class Stall(Detector):
         # never ended (conventions.lifecycle: never_ended); with none, the last thing the run did.
         open_runs = runs.filter(pl.col("reported_outcome") == "open").select("run_id", "awaiting_span_id")
         open_spans = s.join(open_runs, on="run_id")
+        # A run whose last activity is a handoff waits on it: the agent that handed off passed its
+        # work on and stopped acting, and nobody took the task up (limbo reads the same last
+        # activity). An application log that writes each agent's start and never its end
+        # (conventions.lifecycle: never_ended) leaves the handing-off agent's start open as well:
+        # that agent did not hang, it handed off, so the handoff is where the run stopped.
+        act = pl.col("kind").is_in(["llm", "tool", "retriever", "handoff"]) | pl.col("handoff_target").is_not_null()
+        last_is_handoff = (
+            (pl.col("seq") == pl.col("seq").filter(act).max().over("run_id"))
+            & pl.col("handoff_target").is_not_null()
+            & ~pl.col("is_root")
+        ).fill_null(False)
         open_rows = open_spans.with_columns(
             (
                 (~pl.col("is_root") & pl.col("end_time").is_null() & pl.col("kind").is_in(CALL_KINDS))
                 | (pl.col("span_id") == pl.col("awaiting_span_id")).fill_null(False)
                 | (pl.col("never_ended") & ~pl.col("is_root"))
+                | last_is_handoff
             ).alias("hung"),
             pl.col("end_time").is_null().sum().over("run_id").alias("n_open"),
         ).select("run_id", "span_id", "seq", "kind", "call", "t", "hung", "n_open")
