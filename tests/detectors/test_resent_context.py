@@ -157,3 +157,44 @@ def test_near_miss_history_growing_to_half_the_window_at_the_end() -> None:
     total = sum(r["input_tokens"] for r in rows if r.get("input_tokens"))
     assert total / 128_000 > 5
     assert "resent_context" not in detectors(run(*rows))
+
+
+def _paging(tools: list[str]) -> list[dict]:
+    """An OpenAI Agents SDK agent (generation and function spans; gpt-4o's 128,000-token window; the
+    Runner sends the whole input list, every tool output appended, on each turn: openai-agents-python
+    ``src/agents/run.py``): a lookup first, then one tool call per turn whose ~12,000-token result is
+    appended, so the prompt grows from 12,000 to 120,000; the last five turns send half the window or
+    more. ``tools``: the tool each of the nine middle turns calls."""
+    rows = [span("agent", 0, 900, kind="agent", name="Fare desk", agent="Fare desk", output="Non-refundable; credit only.")]
+    rows += [
+        span("gen0", 1, 2, parent_id="agent", kind="llm", name="generation", model="gpt-4o-2024-08-06",
+             agent="Fare desk", input_tokens=2_000, output_tokens=30),
+        span("lookup", 3, 4, parent_id="agent", kind="tool", name="get_booking", tool="get_booking", agent="Fare desk",
+             input=json.dumps({"pnr": "QX81ZD"}), output=json.dumps({"fare_basis": "KLOWUS2"})),
+    ]  # fmt: skip
+    for i in range(1, 11):
+        t = 10 * i
+        rows.append(span(f"gen{i}", t, t + 2, parent_id="agent", kind="llm", name="generation", model="gpt-4o-2024-08-06",
+                         agent="Fare desk", input_tokens=12_000 * i, output_tokens=30))  # fmt: skip
+        if i < 10:
+            rows.append(span(f"tool{i}", t + 3, t + 5, parent_id="agent", kind="tool", name=tools[i - 1], tool=tools[i - 1],
+                             agent="Fare desk", input=json.dumps({"page": i}), output=json.dumps({"page": i, "text": "..."})))  # fmt: skip
+    return rows
+
+
+def test_a_tool_loop_feeding_the_context_began_the_resending() -> None:
+    """Nine turns each calling the fare-rules tool for the next page: the streak (turns 6-10, 72,000
+    tokens and up) was fed by the paging, which began with the model call that first asked for a
+    page (gen1), not the turn that crossed the policy's fraction."""
+    f = one(run(*_paging(["get_fare_rules"] * 9)), "resent_context")
+    assert f["decisive_span_id"] == "gen1"
+    assert f["evidence_span_ids"] == ["gen1", "gen6", "gen7", "gen8", "gen9", "gen10"]
+    assert "growing since the model call that began calling tool get_fare_rules" in f["explanation"]
+
+
+def test_near_miss_turns_calling_different_tools_keep_the_streak_start() -> None:
+    """The same growth from turns that each called another tool (a search, a fetch, in turn): no one
+    loop fed the context, so the re-sending is told from the streak's first call."""
+    f = one(run(*_paging(["web_search", "fetch_page"] * 4 + ["web_search"])), "resent_context")
+    assert f["decisive_span_id"] == "gen6"
+    assert "growing since" not in f["explanation"]
