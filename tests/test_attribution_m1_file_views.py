@@ -121,3 +121,27 @@ def test_a_name_on_a_view_the_surfer_chose_stays_the_views(tmp_path: Path) -> No
         4,
         "accepted_wrong_answer",
     )
+
+
+def _path_headed(history: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The same views as autogen-ext's FileSurfer writes them (microsoft/autogen
+    ``autogen-ext/src/autogen_ext/agents/file_surfer/_file_surfer.py`` ``_get_browser_state``:
+    "Path: {self._browser.path}" with MarkdownFileBrowser's plain path, no ``file://``)."""
+    return [
+        {**m, "content": m["content"].replace("Address: file://", "Path: ", 1)}
+        if m["content"].startswith("Address: file://")
+        else m
+        for m in history
+    ]
+
+
+def test_a_path_headed_view_of_the_told_file_is_not_where_the_figure_was_taken_up(tmp_path: Path) -> None:
+    # autogen-ext's "Path: /p" view of the file the instruction named is the orchestrator's choice, as
+    # the "Address: file:///p" one is: the surfer's own report (step 7) took the figure up.
+    assert _named(tmp_path, _path_headed(_history("named"))) == ("FileSurfer", 7, "accepted_wrong_answer")
+
+
+def test_a_path_headed_view_of_a_file_the_surfer_chose_holds_the_figure(tmp_path: Path) -> None:
+    # Near miss: nobody named the path: the "Path: /p" view is where the figure entered the run.
+    task = TASK.replace(" The attached file path is: /workspace/avonlea_wqr.pdf", " It is in /workspace.")
+    assert _named(tmp_path, _path_headed(_history("unnamed")), task) == ("FileSurfer", 4, "accepted_wrong_answer")

@@ -104,7 +104,9 @@ Evidence:
   factor no earlier step held, not a digit or a power of ten) over a figure the
   orchestrator's last instruction handed the code's author and another agent reported (not in the
   request): the code computed what it was handed, so the figure's first taking up is blamed (traced as
-  an answer is). A ``VALUE_TRACES`` rule.
+  an answer is); of several such figures, one only workers' own words held (no page, file view or
+  terminal output showed it) is the suspect, else the earliest. The answer may write the printed
+  figure with the trailing zeros the request's decimals ask for (1.10 for 1.1). A ``VALUE_TRACES`` rule.
 * ``accepted_wrong_answer``: the first ledger answering ``is_request_satisfied: true`` accepted a
   wrong answer (attribution is asked about failed runs): a number its reason states that the task
   does not (the run's final answer, a ``FINAL ANSWER:`` line's or the ``Orchestrator (final

@@ -24,7 +24,7 @@ from forensics.attribution.common import (
     _pick,
     _taken_up,
 )
-from forensics.attribution.value_forms import month_numbers
+from forensics.attribution.value_forms import month_numbers, zero_padded
 
 
 def _final_answer_origin(s: pl.DataFrame) -> pl.DataFrame:
@@ -328,9 +328,11 @@ def _computed_from_given(s: pl.DataFrame) -> pl.DataFrame:
     )
     if results.height == 0:
         return _pick(_no_rows(s), "computed_from_given", 4)
+    printed = _numbers(results)
+    # The answer may write the printed figure with the trailing zeros the request's decimals ask for.
+    padded = zero_padded(answer, printed).select("run_id", "step")
     held = (
-        _numbers(results)
-        .join(answer, on=["run_id", "_n"], how="semi")
+        pl.concat([printed.join(answer, on=["run_id", "_n"], how="semi").select("run_id", "step"), padded])
         .join(results.select("run_id", "step", "owner_step", "owner_agent"), on=["run_id", "step"])
         .sort("run_id", "step")
         .unique("run_id", keep="first")
@@ -392,7 +394,7 @@ def _computed_from_given(s: pl.DataFrame) -> pl.DataFrame:
     hits = _holders(_numbers(earlier).join(figures, on=["run_id", "_n"], how="semi"), earlier)
     if hits.height == 0:
         return _pick(_no_rows(s), "computed_from_given", 4)
-    origin = _taken_up(hits).join(code.select("run_id", "_code", "_author"), on="run_id")
+    origin = _suspect_figure(hits, earlier).join(code.select("run_id", "_code", "_author"), on="run_id")
     return _pick(
         origin.with_columns(
             decisive_agent=pl.col("owner_agent"),
@@ -408,6 +410,27 @@ def _computed_from_given(s: pl.DataFrame) -> pl.DataFrame:
         ),
         "computed_from_given",
         4,
+    )
+
+
+def _suspect_figure(hits: pl.DataFrame, earlier: pl.DataFrame) -> pl.DataFrame:
+    """Of the figures the code was handed (``hits``: the worker steps holding each, ``_holders``), each
+    traced to where it was taken up (:func:`_taken_up`), one per run: a figure that only workers' own
+    words held (no observation: no page, file view or terminal output showed it) entered the run as
+    a worker's claim, and is the suspect ahead of figures a source showed; else the earliest."""
+    seen = earlier.select("run_id", "step", (pl.col("observation") | pl.col("is_tool")).alias("_obs"))
+    keyed = hits.with_columns(_k=pl.concat_str("run_id", pl.lit("\x00"), "_n"))
+    claimed = (
+        keyed.join(seen, on=["run_id", "step"])
+        .group_by("_k")
+        .agg((~pl.col("_obs").fill_null(False)).all().alias("_claimed"))
+    )
+    return (
+        _taken_up(keyed, key="_k")
+        .join(claimed, on="_k", how="left")
+        .sort("run_id", pl.col("_claimed").fill_null(False), "step", descending=[False, True, False])
+        .unique("run_id", keep="first")
+        .drop("_k", "_claimed")
     )
 
 

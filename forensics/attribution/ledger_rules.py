@@ -22,7 +22,7 @@ from forensics.attribution.common import (
     _pick,
     _taken_up,
 )
-from forensics.attribution.value_forms import roundings
+from forensics.attribution.value_forms import roundings, zero_padded
 
 #: A count of nothing in words ("None of the aircraft ...", "zero entries"): the 0 a ledger may state.
 _ZERO_WORD = r"(?i)\b(?:none|zero)\b"
@@ -225,9 +225,11 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
         .filter(pl.col("_text").str.contains(pl.col("_n"), literal=True))
         .select("run_id", "_ledger", "_n", "step")
     )
-    # The final answer's figure rounded as the answer writes it is held where the finer figure was.
+    # The final answer's figure rounded as the answer writes it is held where the finer figure was;
+    # written with the trailing zeros the request's decimals ask for, where the plain figure was.
     number_hits = pl.concat(
-        [stated.join(seen, on=["run_id", "_n"]), roundings(stated_final, seen)], how="diagonal"
+        [stated.join(seen, on=["run_id", "_n"]), roundings(stated_final, seen), zero_padded(stated_final, seen)],
+        how="diagonal",
     ).select("run_id", "_ledger", "_n", "step")
     hits = _holders(
         pl.concat([number_hits, name_hits], how="vertical").filter(pl.col("step") < pl.col("_ledger")),

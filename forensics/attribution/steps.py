@@ -242,8 +242,11 @@ _TARGET_PREFIXES = ("I clicked '", "I typed '")
 #: A FileSurfer's view of a local file (the markdown browser's page: autogen-magentic-one
 #: ``agents/file_surfer/file_surfer.py`` and autogen-ext ``agents/file_surfer/_file_surfer.py`` open
 #: the path the model wrote into ``open_local_file`` and answer "Address: file:///p\nTitle: ...\n
-#: Viewport position: Showing page i of n."): group 1 the path.
-_FILE_VIEW = r"^Address: file://(/\S+)\n"
+#: Viewport position: Showing page i of n."); autogen-ext's later ``_get_browser_state`` heads the
+#: view "Path: /p" (``MarkdownFileBrowser.path``, a plain path), and a browser given a plain path
+#: keeps it as its address ("Address: /p"): group 1 the path.
+_FILE_VIEW = r"^(?:Address|Path): (?:file://)?(/\S+)\n"
+_FILE_VIEW_PREFIXES = ("Address: file://", "Address: /", "Path: /")
 
 
 def _instructed(out: pl.DataFrame) -> pl.DataFrame:
@@ -304,7 +307,7 @@ def _file_views_instructed(out: pl.DataFrame, said: pl.Expr) -> pl.DataFrame:
     """``_file_told``: the step is a file view (``_FILE_VIEW``) of a path that ``said`` (what its agent
     was told: the latest instruction to it, and the request) names whole. A literal scan first."""
     text = pl.col("output").fill_null("")
-    views = text.str.starts_with("Address: file://")
+    views = pl.any_horizontal(text.str.starts_with(p) for p in _FILE_VIEW_PREFIXES)
     if not bool(out.select(views.any()).item()):
         return out.with_columns(_file_told=pl.lit(False))
     # Named whole: the path not followed by more of a path (".../a.xlsx" names no ".../a.xlsx.bak").

@@ -167,3 +167,26 @@ def roundings(stated: pl.DataFrame, held: pl.DataFrame) -> pl.DataFrame:
         )
         .drop("_d", "_v", "_x", "_xd")
     )
+
+
+def zero_padded(stated: pl.DataFrame, held: pl.DataFrame) -> pl.DataFrame:
+    """``stated`` (``run_id``, ``_n`` and any other columns) joined with the rows of ``held``
+    (``run_id``, ``step``, ``_n``) whose figure ``stated``'s writes with trailing zeros: the same value
+    with fewer decimals (1.1 for 1.10). Python prints a float without them (``print(round(x, 2))``
+    shows 1.1), and the answer writes the figure to the decimals the request asks ("Round to two
+    decimal places": 1.10): the padded figure is held where the plain one was."""
+    places = pl.col("_n").str.extract(r"\.(\d+)$", 1).str.len_chars().fill_null(0)
+    figures = stated.filter(pl.col("_n").str.contains(r"\.\d*0$")).with_columns(
+        _d=places, _v=pl.col("_n").cast(pl.Float64, strict=False)
+    ).drop_nulls("_v")
+    plain = held.select(
+        "run_id",
+        "step",
+        pl.col("_n").cast(pl.Float64, strict=False).alias("_x"),
+        places.alias("_xd"),
+    ).drop_nulls("_x")
+    return (
+        figures.join(plain, on="run_id")
+        .filter((pl.col("_xd") < pl.col("_d")) & ((pl.col("_x") - pl.col("_v")).abs() < 1e-9))
+        .drop("_d", "_v", "_x", "_xd")
+    )

@@ -259,6 +259,19 @@ register(
                 ' figure no step held finer stays unverified_accepted; tests/test_attribution_m1_roundings.py',
             ),
             Signal(
+                "the accepting ledger's reason or the final answer writing a figure with the trailing zeros the "
+                "request's decimals ask for ('1.10' for 'Round to two decimal places') where the ComputerTerminal "
+                "printed it without them ('1.1': Python's print of a float)",
+                'Magentic-One (autogen-magentic-one LedgerOrchestrator and Executor; agentchat MagenticOneGroupChat)',
+                'microsoft/autogen '
+                'python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/orchestrator.py (update_ledger,'
+                ' _prepare_final_answer), agents/orchestrator_prompts.py (ORCHESTRATOR_GET_FINAL_ANSWER), '
+                'agents/coder.py (Executor: the script\'s stdout)',
+                'the padded figure is held where the printed one was (forensics/attribution/value_forms.py '
+                'zero_padded; ledger_rules accepted_wrong_answer, answers computed_from_given), not composed by the '
+                'orchestrator; another figure stays composed; tests/test_attribution_m1_handed.py',
+            ),
+            Signal(
                 "'Initial plan:' / 'New plan:' fact sheet ('1. GIVEN OR VERIFIED FACTS') and plan bullets ('Here is "
                 "the plan to follow as best as possible:') stating a quantity of the request in another unit: a "
                 "'45-minute break' as 0.75 h, a time '1:05.00' as 65.00 s, 'the 10th' as rank 10; a date the request "
@@ -349,13 +362,15 @@ register(
                 '_assumed_values, common._ASSUME); tests/test_attribution_m1_givens.py',
             ),
             Signal(
-                "FileSurfer view 'Address: file:///p' / 'Viewport position: Showing page i of n.' (the markdown "
+                "FileSurfer view 'Address: file:///p' (agentchat: 'Path: /p'; a plain-path address 'Address: /p') / "
+                "'Viewport position: Showing page i of n.' (the markdown "
                 "browser's page) of a path p that the latest instruction to it, or the request, names whole",
                 'Magentic-One (autogen-magentic-one FileSurfer; agentchat FileSurfer)',
                 'microsoft/autogen '
                 'python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/file_surfer/file_surfer.py '
                 '(_get_browser_state: Address, Title, Viewport position; open_local_file: the path the model wrote), '
-                'agents/orchestrator.py ((-> X) instruction)',
+                'agents/orchestrator.py ((-> X) instruction); autogen-ext agents/file_surfer/_file_surfer.py '
+                '(_get_browser_state: Path, the MarkdownFileBrowser path)',
                 "instructed (forensics/attribution/steps.py _instructed, _FILE_VIEW): the file was the orchestrator's"
                 " or the user's choice; a value the view shows is traced on to the surfer's own later reading of it "
                 '(common._taken_up), as a page opened by an instructed click, else to the first later terminal output'

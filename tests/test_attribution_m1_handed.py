@@ -1,0 +1,91 @@
+"""A Magentic-One answer computed by plain code from figures the orchestrator handed the Coder
+(``computed_from_given``), and an answer written with the trailing zeros the request's decimals ask
+for. Histories from Magentic-One's emitting code (tests/m1_history.py: microsoft/autogen
+``autogen-magentic-one`` ``agents/orchestrator.py``: the ledger's ``instruction_or_question`` as
+``Orchestrator (-> X)``, ``_prepare_final_answer`` with ``ORCHESTRATOR_GET_FINAL_ANSWER``, which
+writes the answer in the form the request asks; ``agents/coder.py``: the Coder's fenced script, the
+ComputerTerminal's stdout, where Python's ``print(round(x, 2))`` shows 1.1, not 1.10)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+from m1_history import accept, plan, said, tell, write
+
+from forensics.attribution import attribute
+from forensics.attribution.value_forms import zero_padded
+from forensics.load import load
+
+TASK = (
+    "Using the figures in their English Wikipedia articles, what is the ratio of the length of the "
+    "Danube to the length of the Rhine? Round to two decimal places."
+)
+RHINE_PAGE = (
+    "I clicked 'Rhine - Wikipedia'.\n\nHere is a screenshot of [Rhine - Wikipedia]"
+    "(https://en.wikipedia.org/wiki/Rhine). The viewport shows 4% of the webpage, and is positioned at "
+    "the top of the page.\nAutomatic OCR of the page screenshot has detected the following text:\n\n"
+    "Rhine\nCountries Switzerland, Liechtenstein, Austria, Germany, France, Netherlands\n"
+    "Length 1,233 km (766 mi)\n"
+)
+DANUBE_PAGE = (
+    "I clicked 'Danube - Wikipedia'.\n\nHere is a screenshot of [Danube - Wikipedia]"
+    "(https://en.wikipedia.org/wiki/Danube). The viewport shows 3% of the webpage, and is positioned at "
+    "the top of the page.\nAutomatic OCR of the page screenshot has detected the following text:\n\n"
+    "Danube\nCountries Germany, Austria, Slovakia, Hungary, Croatia, Serbia, Romania, Bulgaria\n"
+    "{extra}"
+)
+SCRIPT = "```python\ndanube = {d}\nrhine = 1233\nprint(round(danube / rhine, 2))\n```"
+
+
+def _history(danube: str, *, on_page: bool = False, printed: str = "2.3", answer: str = "2.30") -> list[dict[str, str]]:
+    return [
+        plan(TASK, "- Rivers: Danube and Rhine.", "- WebSurfer: read both lengths.\n- Coder: compute the ratio."),
+        *tell("WebSurfer", "Please open the English Wikipedia article for the Rhine and report its length."),
+        said("WebSurfer", RHINE_PAGE),
+        *tell("WebSurfer", "Please open the English Wikipedia article for the Danube and report its length."),
+        said("WebSurfer", DANUBE_PAGE.format(extra=f"Length {danube} km\n" if on_page else "")),
+        *tell("WebSurfer", "Please report the Danube's length from the page you have open."),
+        said("WebSurfer", f"According to the Danube infobox, its length is {danube} km."),
+        *tell(
+            "Coder",
+            f"Danube: {danube} km. Rhine: 1,233 km. Please write a script that prints the ratio rounded to two decimals.",
+        ),
+        said("Coder", SCRIPT.format(d=danube.replace(",", ""))),
+        *tell("ComputerTerminal", "Please run the script."),
+        said("ComputerTerminal", f"{printed}\n"),
+        *accept(f"The ratio was computed as {answer}.", f"The ratio of the Danube to the Rhine is **{answer}**."),
+    ]
+
+
+def _named(tmp_path: Path, history: list[dict[str, str]]) -> tuple[str, int, str]:
+    (row,) = attribute(load(write(tmp_path, "m1-handed", TASK, history), format="ag2-history")).to_dicts()
+    return row["decisive_agent"], row["decisive_step"], row["attribution_rule"]
+
+
+def test_a_handed_figure_only_the_surfers_words_held_is_the_suspect(tmp_path: Path) -> None:
+    # The Rhine's 1,233 is on the page the surfer opened (step 4); the Danube's 2,830 is in no view,
+    # only in the surfer's own report (step 10). The plain script computed what it was handed, and
+    # the answer writes its printed 2.3 as 2.30, as the request's two decimals ask: the claimed
+    # figure's report is blamed, not the first figure handed.
+    assert _named(tmp_path, _history("2,830")) == ("WebSurfer", 10, "computed_from_given")
+
+
+def test_figures_every_view_showed_keep_the_earliest(tmp_path: Path) -> None:
+    # Near miss: the Danube page (step 7) shows the 2,830 the surfer reports: no figure is a claim of
+    # its own, so the first figure handed is traced, as before (the Rhine page, step 4).
+    assert _named(tmp_path, _history("2,830", on_page=True)) == ("WebSurfer", 4, "computed_from_given")
+
+
+def test_an_answer_that_is_not_the_printed_figure_padded_is_composed(tmp_path: Path) -> None:
+    # Near miss: the answer's 2.40 is no padding of the printed 2.3: no step held it, so the
+    # orchestrator composed it in the accepting ledger (step 17).
+    assert _named(tmp_path, _history("2,830", answer="2.40")) == ("Orchestrator", 17, "accepted_wrong_answer")
+
+
+def test_zero_padded_matches_only_the_same_value_with_fewer_decimals() -> None:
+    stated = pl.DataFrame({"run_id": ["r"] * 4, "_n": ["1.10", "12.0", "2.5", "120"]})
+    held = pl.DataFrame({"run_id": ["r"] * 4, "step": [1, 2, 3, 4], "_n": ["1.1", "12", "2.5", "12"]})
+    got = sorted(zero_padded(stated, held).select("_n", "step").iter_rows())
+    # 2.5 is held as it is stated (an exact match, not a padding); 120 has no decimals to pad.
+    assert got == [("1.10", 1), ("12.0", 2), ("12.0", 4)]
