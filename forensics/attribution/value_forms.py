@@ -145,27 +145,30 @@ def is_restated(figures: pl.DataFrame, restated: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def roundings(stated: pl.DataFrame, held: pl.DataFrame) -> pl.DataFrame:
-    """``stated`` (``run_id``, ``_n`` and any other columns) joined with the rows of ``held``
-    (``run_id``, ``step``, ``_n``: figures steps held) whose figure ``stated``'s rounds: it has more
-    decimals than the stated figure and rounds to it at the stated figure's decimals (27844.1 to 27844,
-    122.3874 to 122.4). A figure held as it is stated is no rounding of it."""
+def _decimal_pairs(stated: pl.DataFrame, held: pl.DataFrame, when: pl.Expr) -> pl.DataFrame:
+    """``stated`` (``run_id``, ``_n``, ...) joined with ``held`` (``run_id``, ``step``, ``_n``) where
+    ``when`` holds over ``_v``/``_d`` (the stated value and its decimals) and ``_x``/``_xd`` (the held)."""
     places = pl.col("_n").str.extract(r"\.(\d+)$", 1).str.len_chars().fill_null(0)
     figures = stated.with_columns(_d=places, _v=pl.col("_n").cast(pl.Float64, strict=False)).drop_nulls("_v")
-    finer = held.select(
+    other = held.select(
         "run_id",
         "step",
         pl.col("_n").cast(pl.Float64, strict=False).alias("_x"),
         places.alias("_xd"),
     ).drop_nulls("_x")
+    return figures.join(other, on="run_id").filter(when).drop("_d", "_v", "_x", "_xd")
+
+
+def roundings(stated: pl.DataFrame, held: pl.DataFrame) -> pl.DataFrame:
+    """``stated`` (``run_id``, ``_n`` and any other columns) joined with the rows of ``held``
+    (``run_id``, ``step``, ``_n``: figures steps held) whose figure ``stated``'s rounds: it has more
+    decimals than the stated figure and rounds to it at the stated figure's decimals (27844.1 to 27844,
+    122.3874 to 122.4). A figure held as it is stated is no rounding of it."""
     scale = 10.0 ** pl.col("_d")
-    return (
-        figures.join(finer, on="run_id")
-        .filter(
-            (pl.col("_xd") > pl.col("_d"))
-            & (((pl.col("_x") * scale).round(0) / scale - pl.col("_v")).abs() < 1e-9)
-        )
-        .drop("_d", "_v", "_x", "_xd")
+    return _decimal_pairs(
+        stated,
+        held,
+        (pl.col("_xd") > pl.col("_d")) & (((pl.col("_x") * scale).round(0) / scale - pl.col("_v")).abs() < 1e-9),
     )
 
 
@@ -175,18 +178,6 @@ def zero_padded(stated: pl.DataFrame, held: pl.DataFrame) -> pl.DataFrame:
     with fewer decimals (1.1 for 1.10). Python prints a float without them (``print(round(x, 2))``
     shows 1.1), and the answer writes the figure to the decimals the request asks ("Round to two
     decimal places": 1.10): the padded figure is held where the plain one was."""
-    places = pl.col("_n").str.extract(r"\.(\d+)$", 1).str.len_chars().fill_null(0)
-    figures = stated.filter(pl.col("_n").str.contains(r"\.\d*0$")).with_columns(
-        _d=places, _v=pl.col("_n").cast(pl.Float64, strict=False)
-    ).drop_nulls("_v")
-    plain = held.select(
-        "run_id",
-        "step",
-        pl.col("_n").cast(pl.Float64, strict=False).alias("_x"),
-        places.alias("_xd"),
-    ).drop_nulls("_x")
-    return (
-        figures.join(plain, on="run_id")
-        .filter((pl.col("_xd") < pl.col("_d")) & ((pl.col("_x") - pl.col("_v")).abs() < 1e-9))
-        .drop("_d", "_v", "_x", "_xd")
+    return _decimal_pairs(
+        stated, held, (pl.col("_xd") < pl.col("_d")) & ((pl.col("_x") - pl.col("_v")).abs() < 1e-9)
     )
