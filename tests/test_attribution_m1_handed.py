@@ -44,9 +44,16 @@ def _history(danube: str, *, on_page: bool = False, printed: str = "2.3", answer
         *tell("WebSurfer", "Please open the English Wikipedia article for the Rhine and report its length."),
         said("WebSurfer", RHINE_PAGE),
         *tell("WebSurfer", "Please open the English Wikipedia article for the Danube and report its length."),
-        said("WebSurfer", DANUBE_PAGE.format(extra=f"Length {danube} km\n" if on_page else "")),
+        said("WebSurfer", DANUBE_PAGE.format(extra="")),
         *tell("WebSurfer", "Please report the Danube's length from the page you have open."),
-        said("WebSurfer", f"According to the Danube infobox, its length is {danube} km."),
+        said(
+            "WebSurfer",
+            DANUBE_PAGE.replace("I clicked 'Danube - Wikipedia'.", "I scrolled down one page in the browser.").format(
+                extra=f"Length {danube} km\n"
+            )
+            if on_page
+            else f"According to the Danube infobox, its length is {danube} km.",
+        ),
         *tell(
             "Coder",
             f"Danube: {danube} km. Rhine: 1,233 km. Please write a script that prints the ratio rounded to two decimals.",
@@ -63,17 +70,18 @@ def _named(tmp_path: Path, history: list[dict[str, str]]) -> tuple[str, int, str
     return row["decisive_agent"], row["decisive_step"], row["attribution_rule"]
 
 
-def test_a_handed_figure_only_the_surfers_words_held_is_the_suspect(tmp_path: Path) -> None:
-    # The Rhine's 1,233 is on the page the surfer opened (step 4); the Danube's 2,830 is in no view,
-    # only in the surfer's own report (step 10). The plain script computed what it was handed, and
-    # the answer writes its printed 2.3 as 2.30, as the request's two decimals ask: the claimed
-    # figure's report is blamed, not the first figure handed.
+def test_a_handed_figure_the_surfer_reported_in_its_own_words_is_the_suspect(tmp_path: Path) -> None:
+    # The Rhine's 1,233 is only shown on the page the surfer opened as told (step 4); the Danube's
+    # 2,830 is the surfer's own report (step 10: its reading, which may be a misreading). The plain
+    # script computed what it was handed, and the answer writes its printed 2.3 as 2.30, as the
+    # request's two decimals ask: the reported figure is blamed, not the first figure handed.
     assert _named(tmp_path, _history("2,830")) == ("WebSurfer", 10, "computed_from_given")
 
 
-def test_figures_every_view_showed_keep_the_earliest(tmp_path: Path) -> None:
-    # Near miss: the Danube page (step 7) shows the 2,830 the surfer reports: no figure is a claim of
-    # its own, so the first figure handed is traced, as before (the Rhine page, step 4).
+def test_figures_views_only_showed_keep_the_earliest(tmp_path: Path) -> None:
+    # Near miss: the surfer's step 10 is a scroll of the Danube page that shows 2,830, and no worker
+    # restates either figure: both were only shown, so the first figure handed is traced, as before
+    # (the Rhine page, step 4).
     assert _named(tmp_path, _history("2,830", on_page=True)) == ("WebSurfer", 4, "computed_from_given")
 
 

@@ -796,6 +796,36 @@ def test_a_replan_that_keeps_the_fact(tmp_path: Path) -> None:
     assert _named(path, "m1-replan-drops-venue")[2] != "replan_dropped_fact"
 
 
+def _guessed_venue(tmp_path: Path, reported: bool) -> Path:
+    """The venue fixture whose initial plan already guesses the pavilion (ORCHESTRATOR_CLOSED_BOOK_PROMPT's
+    "4. EDUCATED GUESSES"); ``reported``: the press release (step 5) then names it, else it does not."""
+    doc = json.loads((M1 / "magentic_one_replan_drops_venue.json").read_text())
+    doc["history"][1]["content"] = doc["history"][1]["content"].replace(
+        "4. EDUCATED GUESSES\n\n- None.", "4. EDUCATED GUESSES\n\n- The exhibition may be in the Riverside Pavilion.", 1
+    )
+    if not reported:
+        doc["history"][5]["content"] = doc["history"][5]["content"].replace("Riverside Pavilion", "new wing")
+    path = tmp_path / "replan_guessed.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_a_replan_drops_a_fact_the_first_plan_had_only_guessed(tmp_path: Path) -> None:
+    # The first plan guessed the pavilion; the press release (step 5) reported it, the orchestrator
+    # acted on it and the new plan (step 12) dropped it: a guess is not learned, the report was.
+    assert _named(_guessed_venue(tmp_path, reported=True), "m1-replan-drops-venue") == (
+        "Orchestrator",
+        12,
+        "replan_dropped_fact",
+    )
+
+
+def test_a_replan_drops_a_guess_no_worker_reported(tmp_path: Path) -> None:
+    # Near miss: no worker ever reported the pavilion (the press release names a new wing): the new
+    # plan dropped a guess, not a fact the team had learned.
+    assert _named(_guessed_venue(tmp_path, reported=False), "m1-replan-drops-venue")[2] != "replan_dropped_fact"
+
+
 # Round 5 of issue 13: final_answer_departs (answers.py) and replan_repeated_instruction
 # (handoff_rules.py), each with its fixture history (README row) and near misses.
 

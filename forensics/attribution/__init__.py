@@ -104,8 +104,8 @@ Evidence:
   factor no earlier step held, not a digit or a power of ten) over a figure the
   orchestrator's last instruction handed the code's author and another agent reported (not in the
   request): the code computed what it was handed, so the figure's first taking up is blamed (traced as
-  an answer is); of several such figures, one only workers' own words held (no page, file view or
-  terminal output showed it) is the suspect, else the earliest. The answer may write the printed
+  an answer is); of several such figures, one taken up in a worker's own words (its report: it read
+  the figure, and may have misread it) is the suspect ahead of one a view only showed, else the earliest. The answer may write the printed
   figure with the trailing zeros the request's decimals ask for (1.10 for 1.1). A ``VALUE_TRACES`` rule.
 * ``accepted_wrong_answer``: the first ledger answering ``is_request_satisfied: true`` accepted a
   wrong answer (attribution is asked about failed runs): a number its reason states that the task
@@ -137,7 +137,7 @@ Evidence:
   sheet, ...") where the claim is a line of the plan's given-or-verified facts or educated guesses
   that the request does not state: the plan in force at that ledger is blamed.
 * ``replan_dropped_fact``: the last "New plan:" no longer names a name a worker first reported (not
-  in the request) and the orchestrator then acted on, and the answer was accepted after it: the replan
+  in the request; an earlier plan's educated guess of it does not count) and the orchestrator then acted on, and the answer was accepted after it: the replan
   reset every history to a plan without that fact; the replan is blamed.
 
 * ``instruction_contradicts_task``: the first ``Orchestrator (-> X)`` instruction that contradicts
@@ -151,7 +151,8 @@ Evidence:
   put to them was not). A split year (``2019-20``) names both of its years.
 * ``instruction_unbacked_figure``: the first ``Orchestrator (-> X)`` instruction that hands a worker a
   figure (two digits or more, not a year, not a power of ten) that neither the request nor any earlier
-  message of the team held (ledgers aside: they write the instruction; a URL's digits are no figure;
+  message of the team held (ledgers aside: they write the instruction; a URL's digits are no figure,
+  nor a date's that restates in numbers a date written with its month's name, "1941-12-22";
   a search results page's snippet counts only while it is the team's latest finding),
   and that later code computed with: the orchestrator mis-copied or invented it. The ledger that wrote it is blamed; it wins over
   ``VALUE_TRACES`` (the code computed what it was handed).

@@ -415,22 +415,17 @@ def _computed_from_given(s: pl.DataFrame) -> pl.DataFrame:
 
 def _suspect_figure(hits: pl.DataFrame, earlier: pl.DataFrame) -> pl.DataFrame:
     """Of the figures the code was handed (``hits``: the worker steps holding each, ``_holders``), each
-    traced to where it was taken up (:func:`_taken_up`), one per run: a figure that only workers' own
-    words held (no observation: no page, file view or terminal output showed it) entered the run as
-    a worker's claim, and is the suspect ahead of figures a source showed; else the earliest."""
-    seen = earlier.select("run_id", "step", (pl.col("observation") | pl.col("is_tool")).alias("_obs"))
-    keyed = hits.with_columns(_k=pl.concat_str("run_id", pl.lit("\x00"), "_n"))
-    claimed = (
-        keyed.join(seen, on=["run_id", "step"])
-        .group_by("_k")
-        .agg((~pl.col("_obs").fill_null(False)).all().alias("_claimed"))
-    )
+    traced to where it was taken up (:func:`_taken_up`), one per run: a figure taken up in a worker's
+    own words (its report, no observation: no page, file view or terminal output) was read by that
+    worker, who may have misread it, and is the suspect ahead of a figure a view only showed; else
+    the earliest."""
+    seen = earlier.select("run_id", "step", (pl.col("observation") | pl.col("is_tool")).alias("_shown"))
     return (
-        _taken_up(keyed, key="_k")
-        .join(claimed, on="_k", how="left")
-        .sort("run_id", pl.col("_claimed").fill_null(False), "step", descending=[False, True, False])
+        _taken_up(hits.with_columns(_k=pl.concat_str("run_id", pl.lit("\x00"), "_n")), key="_k")
+        .join(seen, on=["run_id", "step"], how="left")
+        .sort("run_id", pl.col("_shown").fill_null(False), "step")
         .unique("run_id", keep="first")
-        .drop("_k", "_claimed")
+        .drop("_k", "_shown")
     )
 
 

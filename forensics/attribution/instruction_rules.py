@@ -33,6 +33,7 @@ from forensics.attribution.common import (
     _pick,
     _years,
 )
+from forensics.attribution.value_forms import restated_dates
 
 
 def _task(s: pl.DataFrame) -> pl.DataFrame:
@@ -334,6 +335,7 @@ def _instruction_unbacked_figures(s: pl.DataFrame) -> pl.DataFrame:
         return _pick(_no_rows(s), "instruction_unbacked_figure", 4)
     runs = handed.select("run_id").unique()
     team = s.join(runs, on="run_id", how="semi")
+    handed = handed.join(_restated_date_parts(bare, team), on=["run_id", "step", "_n"], how="anti")
     # A search engine's results page lists a figure among other snippets (MultimodalWebSurfer's
     # web_search opens https://www.bing.com/search?q=...): handing it on is taking it up as the
     # latest finding, but not once a worker has since gone on to another step (the surfer opened
@@ -385,6 +387,30 @@ def _instruction_unbacked_figures(s: pl.DataFrame) -> pl.DataFrame:
         pl.col("handoff_to"),
     )
     return _at_ledger(hits.with_columns(_why=why), "instruction_unbacked_figure")
+
+
+#: A date written in numbers: 1941-12-22, 22.12.1941, 12/22/1941.
+_NUMERIC_DATE = r"\b\d{1,4}[./-]\d{1,2}[./-]\d{2,4}\b"
+
+
+def _restated_date_parts(told: pl.DataFrame, team: pl.DataFrame) -> pl.DataFrame:
+    """``run_id, step, _n``: the numbers of each date an instruction (``told``) writes in numbers
+    ("born 1941-12-22") that restates a date the request or a worker wrote with its month's name
+    ("22 December 1941"): the month's 12 is no figure the orchestrator invented; the ledger writes
+    the instruction from the transcript in the form the code needs. A date nobody named stays figures."""
+    said = team.filter(~pl.col("meta") | (pl.col("step") == 0))
+    named = restated_dates(said, pl.col("output"))
+    if named.height == 0:
+        return told.head(0).select("run_id", "step", pl.lit("").alias("_n"))
+    dates = (
+        told.select("run_id", "step", pl.col("output").fill_null("").str.extract_all(_NUMERIC_DATE).alias("output"))
+        .explode("output")
+        .drop_nulls("output")
+        .with_columns(_n=pl.col("output").str.replace_all(r"[^\d.]", ""))
+        .join(named, on=["run_id", "_n"], how="semi")
+        .drop("_n")
+    )
+    return _numbers(dates).select("run_id", "step", "_n").unique()
 
 
 def _at_ledger(hits: pl.DataFrame, rule: str) -> pl.DataFrame:

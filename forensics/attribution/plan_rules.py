@@ -212,7 +212,7 @@ def _replan_dropped(s: pl.DataFrame) -> pl.DataFrame:
     history and rebroadcasts only the new plan (``_select_next_agent``: ``self._chat_history =
     [self._chat_history[0]]``), so a fact that is not in the new plan is gone for the team. A name
     (a capitalised word inside a sentence, ``_FACT_NAME``) that a worker's step first reported (not the
-    request), that the orchestrator then acted on (a later ledger or instruction of its names it) and
+    request; a plan that only guessed it before does not count), that the orchestrator then acted on (a later ledger or instruction of its names it) and
     that the last "New plan:" no longer names, in a run whose answer was accepted after that replan
     (the team answered by the new plan): the replan is blamed."""
     if not bool(s.get_column("replan").any()):
@@ -260,8 +260,10 @@ def _replan_dropped(s: pl.DataFrame) -> pl.DataFrame:
     )
     task = s.filter(pl.col("step") == 0).select("run_id", pl.col("output").fill_null("").alias("_task"))
     agents = s.select("run_id", pl.col("agent").alias("_n")).drop_nulls().unique()
+    # A plan's educated guess is not learned (ORCHESTRATOR_CLOSED_BOOK_PROMPT: "EDUCATED GUESSES"): a
+    # name the first plan guessed and a worker then reported is the worker's finding all the same.
     first = (
-        names.filter(pl.col("step") > 0)
+        names.filter((pl.col("step") > 0) & ~pl.col("plan_msg"))
         .sort("run_id", "step")
         .group_by("run_id", "_n")
         .agg(pl.col("step").first().alias("_f"), pl.col("worker").first().alias("_w"))

@@ -298,6 +298,17 @@ register(
                 'tests/test_attribution_m1_givens.py',
             ),
             Signal(
+                "an Orchestrator (-> X) instruction (agentchat: MagenticOneOrchestrator's instruction message) writing "
+                "in numbers ('born 1941-12-22') a date a worker or the request wrote with its month's name ('Born: 22 "
+                "December 1941')",
+                'Magentic-One (autogen-magentic-one LedgerOrchestrator; agentchat MagenticOneGroupChat)',
+                'microsoft/autogen python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/orchestrator.py '
+                '(update_ledger: instruction_or_question written from the transcript, broadcast as Orchestrator (-> X))',
+                "the date's numbers (the month's 12) are no figure the orchestrator invented: no "
+                'instruction_unbacked_figure (forensics/attribution/instruction_rules.py _restated_date_parts, '
+                'value_forms.restated_dates); a numeric date nobody named stays figures; tests/test_attribution_m1_dates.py',
+            ),
+            Signal(
                 "an Orchestrator (-> X) instruction (agentchat: MagenticOneOrchestrator's instruction message) naming "
                 "only another kind of day than the request: a 'Saturday' timetable for a request about a weekday "
                 "('Monday to Friday'), a 'Sunday' for a 'Saturday'",
