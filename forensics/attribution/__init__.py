@@ -57,7 +57,8 @@ Evidence:
   exception, or an AG2 terminal run of code that prints its result and printed nothing): the author of the code it ran, at the message that held the code. The evidence
   says whether the next message acknowledged the error or carried on as if it had worked. In a
   Magentic-One run, an error its author got past (a later run of its code or a later page view of
-  its own succeeded, and a later ledger reported progress) was recovered from and is not evidence;
+  its own succeeded, and a later ledger reported progress; agentchat, which keeps no ledger in its
+  messages: the success alone, with no replan between) was recovered from and is not evidence;
   nor is one the next ledger took over (it answers ``is_progress_being_made: false``): what the
   orchestrator did about it decided the run.
 * ``miscopied_path``: a worker's view of a local file that does not exist (the FileSurfer's markdown

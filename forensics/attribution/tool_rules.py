@@ -48,7 +48,7 @@ def _tool_errors(s: pl.DataFrame) -> pl.DataFrame:
     failed = s.with_columns(nxt_ack=nxt_ack).filter(
         (pl.col("failed") | _printed_nothing()) & pl.col("worker") & (pl.col("step") > pl.col("last_replan"))
     )
-    if failed.height > 0 and s.get_column("ledger_progress").null_count() < s.height:
+    if failed.height > 0 and bool(s.get_column("orchestrator").any()):
         failed = failed.join(_recovered(s, failed), on=["run_id", "step"], how="anti")
         failed = failed.join(_handed_over(s, failed), on=["run_id", "step"], how="anti")
     first = failed.sort("run_id", "step").unique("run_id", keep="first")
@@ -99,12 +99,28 @@ def _recovered(s: pl.DataFrame, failed: pl.DataFrame) -> pl.DataFrame:
     """``run_id, step`` of the failed steps a Magentic-One team got past: a later ledger reported
     progress and the same agent later acted successfully (a terminal run of its code that did not
     fail, or a page view of its own). An error its author never got past (a misread error: the
-    Coder reporting a count its failed script never printed) stays evidence."""
+    Coder reporting a count its failed script never printed) stays evidence.
+
+    AgentChat's MagenticOneGroupChat keeps its progress ledger out of the messages (``_orchestrate_step``
+    logs it only) and re-enters its outer loop, posting a new task ledger, when the team stalls: in a
+    run with a plan and no ledger in its messages, a later success of the same agent after no replan
+    (the rule reads only failures after the last one) is the progress the orchestrator saw."""
     last_progress = (
         s.filter(pl.col("ledger_progress").fill_null(False))
         .group_by("run_id")
         .agg(pl.col("step").max().alias("_lp"))
     )
+    unledgered = (
+        s.group_by("run_id")
+        .agg(
+            pl.col("ledger_progress").is_not_null().any().alias("_ledgered"),
+            pl.col("plan_msg").any().alias("_planned"),
+            (pl.col("step").max() + 1).alias("_lp"),
+        )
+        .filter(~pl.col("_ledgered") & pl.col("_planned"))
+        .select("run_id", "_lp")
+    )
+    last_progress = pl.concat([last_progress, unledgered], how="vertical")
     succeeded = s.filter(
         ~pl.col("failed")
         & ((pl.col("is_tool") & (pl.col("owner_step") != pl.col("step"))) | pl.col("observation"))

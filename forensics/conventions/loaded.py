@@ -298,6 +298,17 @@ register(
                 'tests/test_attribution_m1_givens.py',
             ),
             Signal(
+                "agentchat ComputerTerminal 'The script ran, then exited with an error (POSIX exit code: N)' followed, "
+                "with no new task ledger between, by a successful run of the same author's code (its output alone)",
+                'AutoGen AgentChat MagenticOneGroupChat (no progress ledger in the messages)',
+                'microsoft/autogen python/packages/autogen-agentchat/src/autogen_agentchat/teams/_group_chat/'
+                '_magentic_one/_magentic_one_orchestrator.py (_orchestrate_step: the progress ledger to _log_message '
+                'only; a stall past max_stalls re-enters the outer loop with a new task ledger), '
+                'autogen_agentchat/agents/_code_executor_agent.py',
+                "the error was recovered from: no tool_error (forensics/attribution/tool_rules.py _recovered); an "
+                "error its author never got past stays one; tests/test_attribution_m1_recovered.py",
+            ),
+            Signal(
                 "an Orchestrator (-> X) instruction (agentchat: MagenticOneOrchestrator's instruction message) writing "
                 "in numbers ('born 1941-12-22') a date a worker or the request wrote with its month's name ('Born: 22 "
                 "December 1941')",
