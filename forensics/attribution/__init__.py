@@ -159,7 +159,9 @@ Evidence:
   ``VALUE_TRACES`` (the code computed what it was handed).
 * ``source_contradicts_task``: a worker's observation (a surfer's page or file view) that names only
   years the request does not, whose figures a later step used: the team took its data from a
-  source for another period.
+  source for another period; or a FileSurfer's view, of a file it chose itself, whose name states a
+  date range ("export_2023-01-01_2023-12-31.xlsx") that does not cover the range the request states
+  ("from 1 July 2022 to 30 June 2023"), and that later code read (forensics.attribution.period_rules).
 * ``task_unasked_figure``: an AG2 CaptainAgent run's first message restates the request ("# General
   Task") as the manager's "## Task description", and the description states a figure (two digits or
   more) the request does not ("verify the highest price, which was found to be $5,200,000"): the team
@@ -187,7 +189,8 @@ Everything is polars expressions over the span table; nothing loops over rows in
 The package, one room per job (every name is importable from ``forensics.attribution`` as before):
 ``runner`` (``attribute``: evidence, then fallback), ``steps`` (the per-step facts, the ledger
 columns), ``ledger_rules`` (Magentic-One ledgers: the accepted answer), ``plan_rules`` (its plans and replans), ``stall_rules`` (where a stall began),
-``instruction_rules`` (instructions and sources against the request), ``path_rules`` (a path a
+``instruction_rules`` (instructions and sources against the request), ``period_rules`` (a file
+named for another period than the request's), ``path_rules`` (a path a
 worker mis-copied), ``value_forms`` (a value restated in another notation), ``tool_rules`` (a task that
 is a tool error, tool errors, repeats, a terminal's stale output), ``claim_rules`` (claimed access),
 ``answers`` (final answer origin), ``fallback`` (unbacked claim, orchestrator plan, first response)

@@ -27,6 +27,7 @@ from forensics.attribution.instruction_rules import (
 )
 from forensics.attribution.ledger_rules import _accepted_answers
 from forensics.attribution.path_rules import _miscopied_paths
+from forensics.attribution.period_rules import _source_period
 from forensics.attribution.plan_rules import (
     _assumed_values,
     _plan_relied_on,
@@ -158,6 +159,7 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
             _instruction_conflicts(steps),
             _instruction_unbacked_figures(steps),
             _source_contradicts_task(steps),
+            _source_period(steps),
             _task_unasked_figures(steps),
         ],
         how="vertical",

@@ -56,13 +56,12 @@ def month_numbers(text: pl.Expr) -> pl.Expr:
 _DATED_YEAR: Final = rf"(?:{_DATED_MONTH})\s*,?\s*((?:19|20)\d\d)\b"
 
 
-def restated_dates(frame: pl.DataFrame, text: pl.Expr) -> pl.DataFrame:
-    """``run_id, _n``: the numeric forms of each date ``text`` writes with its month's name ("14
-    September 2024"): day.month.year, day/month/year, month/day/year (two-digit month and day or
-    not) and year-month-day, as the text of a number the rules extract ("14.09.2024")."""
+def _named_dates(frame: pl.DataFrame, text: pl.Expr) -> pl.DataFrame:
+    """``frame``'s other columns, ``_d`` (the date as written), ``_m``, ``_day`` (ints) and ``_y`` (a
+    string): each date ``text`` writes with its month's name, one row each."""
     whole = text.fill_null("").str.extract_all(_DATED_YEAR)
-    dates = (
-        frame.select("run_id", whole.alias("_d"))
+    return (
+        frame.with_columns(whole.alias("_d"))
         .explode("_d")
         .drop_nulls("_d")
         .with_columns(
@@ -72,6 +71,40 @@ def restated_dates(frame: pl.DataFrame, text: pl.Expr) -> pl.DataFrame:
         )
         .drop_nulls(["_m", "_day", "_y"])
     )
+
+
+def iso_dates(frame: pl.DataFrame, text: pl.Expr) -> pl.DataFrame:
+    """``frame``'s other columns and ``_iso``: each date ``text`` writes with its month's name ("1 July
+    2022") or as year-month-day ("2022-07-01"), as ``YYYY-MM-DD`` (which sorts as the dates do)."""
+    named = _named_dates(frame, text).select(
+        pl.exclude("_d", "_m", "_day", "_y"),
+        pl.concat_str(
+            pl.col("_y"),
+            pl.lit("-"),
+            pl.col("_m").cast(pl.String).str.zfill(2),
+            pl.lit("-"),
+            pl.col("_day").cast(pl.String).str.zfill(2),
+        ).alias("_iso"),
+    )
+    written = (
+        # "_" joins words, not digits: a date inside a file name (export_2023-01-01_2023-12-31.xlsx) is one.
+        frame.with_columns(
+            text.fill_null("")
+            .str.replace_all("_", " ", literal=True)
+            .str.extract_all(r"\b(?:19|20)\d\d-[01]\d-[0-3]\d\b")
+            .alias("_iso")
+        )
+        .explode("_iso")
+        .drop_nulls("_iso")
+    )
+    return pl.concat([named, written.select(named.columns)], how="vertical")
+
+
+def restated_dates(frame: pl.DataFrame, text: pl.Expr) -> pl.DataFrame:
+    """``run_id, _n``: the numeric forms of each date ``text`` writes with its month's name ("14
+    September 2024"): day.month.year, day/month/year, month/day/year (two-digit month and day or
+    not) and year-month-day, as the text of a number the rules extract ("14.09.2024")."""
+    dates = _named_dates(frame, text)
     two = pl.col("_day").cast(pl.String).str.zfill(2), pl.col("_m").cast(pl.String).str.zfill(2)
     one = pl.col("_day").cast(pl.String), pl.col("_m").cast(pl.String)
     forms = [

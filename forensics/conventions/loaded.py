@@ -298,6 +298,17 @@ register(
                 'tests/test_attribution_m1_givens.py',
             ),
             Signal(
+                "FileSurfer view 'Address: file:///p' of a file the surfer chose (no instruction named p) whose name "
+                "states a date range ('export_2023-01-01_2023-12-31.xlsx') not covering the range the request states "
+                "('from 1 July 2022 to 30 June 2023'), the file a later Coder script reads by its path",
+                'Magentic-One (autogen-magentic-one FileSurfer and Coder; agentchat FileSurfer)',
+                'microsoft/autogen python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/file_surfer/'
+                'file_surfer.py (open_local_file: the path the model chose; _get_browser_state), agents/coder.py',
+                "attribution source_contradicts_task at the view (forensics/attribution/period_rules.py, "
+                "value_forms.iso_dates); a file covering the request's range, or one the instruction named, is none; "
+                "tests/test_attribution_m1_periods.py",
+            ),
+            Signal(
                 "agentchat ComputerTerminal 'The script ran, then exited with an error (POSIX exit code: N)' followed, "
                 "with no new task ledger between, by a successful run of the same author's code (its output alone)",
                 'AutoGen AgentChat MagenticOneGroupChat (no progress ledger in the messages)',
