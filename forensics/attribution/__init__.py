@@ -116,8 +116,10 @@ Evidence:
   "zero"); a reason that states no figure ("FileSurfer found the maximum reading") accepted the
   ``FINAL ANSWER:`` line's figure, traced the same way; with that figure stated, a name beside it
   (where it was read: "on Google Patents") is not traced; a final answer no earlier step held was
-  composed by the orchestrator in that ledger, which is blamed; without one, the worker message
-  it judged.
+  composed by the orchestrator in that ledger, which is blamed; so is a year the answer picked
+  among the years a worker's report (its own words) gave for a request that selects by order ("the
+  first to ..."), when the report did not make that selection itself; without one, the worker
+  message it judged.
 * ``unverified_accepted``: the orchestrator turned an unestablished value into the answer: that
   ledger judged a worker message that says itself it could not find or verify the value, has not
   yet opened or checked its source, or estimates or guesses it (unless the ``FINAL ANSWER:`` figure

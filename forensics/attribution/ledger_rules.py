@@ -21,6 +21,7 @@ from forensics.attribution.common import (
     _page_url,
     _pick,
     _taken_up,
+    _years,
 )
 from forensics.attribution.value_forms import roundings, zero_padded
 
@@ -251,6 +252,8 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
         .select("run_id", pl.col("_n").alias("_own"))
     )
     rest = rest.join(origin, on="run_id", how="left").join(own, on="run_id", how="left")
+    own = _picked_year(rest, s)
+    rest = rest.drop("_own").join(own, on="run_id", how="left").with_columns(_from=pl.col("_o_at"))
     rest = rest.with_columns(
         _o_agent=pl.when(pl.col("_own").is_not_null()).then(pl.col("agent")).otherwise(pl.col("_o_agent")),
         _o_step=pl.when(pl.col("_own").is_not_null()).then(pl.col("step")).otherwise(pl.col("_o_step")),
@@ -272,6 +275,14 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
         _ACCEPTED_BY,
         pl.col("_n"),
     )
+    picked = pl.format(
+        "step {}: {} took the request as satisfied, stating {}, one of the years step {} reported among others "
+        "it leaves out: the pick among them was the orchestrator's",
+        pl.col("step"),
+        _ACCEPTED_BY,
+        pl.col("_n"),
+        pl.col("_from"),
+    )
     plain = pl.format(
         "step {}: {} took the request as satisfied by {}'s step {}",
         pl.col("step"),
@@ -285,7 +296,9 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
                 rest.with_columns(
                     decisive_agent=pl.coalesce("_o_agent", "j_agent"),
                     decisive_step=pl.coalesce("_o_step", "j_step"),
-                    attribution_evidence=pl.when(pl.col("_own").is_not_null())
+                    attribution_evidence=pl.when(pl.col("_pick").fill_null(False))
+                    .then(picked)
+                    .when(pl.col("_own").is_not_null())
                     .then(composed)
                     .when(pl.col("_o_step").is_not_null())
                     .then(traced)
@@ -313,6 +326,52 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
             ),
         ],
         how="vertical",
+    )
+
+
+#: A request that asks to select one of several by order ("Which album was the band's first to ...").
+_SELECTION = r"(?i)\b(?:first|earliest|last|latest|oldest|newest|youngest|most recent)\b"
+
+
+def _picked_year(rest: pl.DataFrame, s: pl.DataFrame) -> pl.DataFrame:
+    """``run_id, _own, _pick``: ``rest``'s composed figure (``_own``), or else (``_pick``) a year the
+    accepted answer states that its origin, a worker's report in its own words (no page or file view),
+    gave among other years the answer leaves out (and the request does not name), for a request that
+    asks to select by order (``_SELECTION``) while the report does not use the request's word: "two
+    albums reached number one: A (2000) and B (2008)". The worker reported candidates; the answer's
+    pick among them was the orchestrator's (ORCHESTRATOR_GET_FINAL_ANSWER / the ledger write it from
+    the transcript)."""
+    task = s.filter((pl.col("step") == 0) & pl.col("output").fill_null("").str.contains(_SELECTION)).select(
+        "run_id",
+        _years(pl.col("output")).alias("_ty"),
+        pl.col("output").str.extract(_SELECTION, 0).str.to_lowercase().alias("_sel"),
+    )
+    origin = s.select(
+        "run_id",
+        pl.col("step").alias("_o_at"),
+        pl.col("output").alias("_o_text"),
+        (pl.col("worker") & ~pl.col("observation") & ~pl.col("is_tool")).alias("_o_report"),
+    )
+    picked = (
+        rest.select("run_id", "_o_at", "_n", "_own", "_reason")
+        .filter(pl.col("_own").is_null() & pl.col("_n").str.contains(r"^(?:19|20)\d\d$"))
+        .join(origin, on=["run_id", "_o_at"])
+        .filter(pl.col("_o_report"))
+        .join(task, on="run_id")
+        # The report did not make the request's selection itself ("the first was ...").
+        .filter(~pl.col("_o_text").str.to_lowercase().str.contains(pl.col("_sel"), literal=True))
+        .with_columns(
+            _others=_years(pl.col("_o_text"))
+            .list.set_difference(_years(pl.col("_reason")))
+            .list.set_difference(pl.col("_ty"))
+        )
+        .filter(pl.col("_others").list.len() > 0)
+        .select("run_id", pl.col("_n").alias("_picked"))
+    )
+    return (
+        rest.select("run_id", "_own")
+        .join(picked, on="run_id", how="left")
+        .select("run_id", pl.coalesce("_own", "_picked").alias("_own"), pl.col("_picked").is_not_null().alias("_pick"))
     )
 
 

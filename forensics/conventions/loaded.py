@@ -309,6 +309,18 @@ register(
                 "tests/test_attribution_m1_periods.py",
             ),
             Signal(
+                "the accepting ledger's reason (agentchat: the final answer) stating one year of several a worker's "
+                "report in its own words gave ('two albums reached number one: A (2000) and B (2008)') for a request "
+                "that selects by order ('the first to ...'), the report not using the request's word",
+                'Magentic-One (autogen-magentic-one LedgerOrchestrator; agentchat MagenticOneGroupChat)',
+                'microsoft/autogen python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/orchestrator.py '
+                '(update_ledger, _prepare_final_answer), agents/orchestrator_prompts.py (ORCHESTRATOR_GET_FINAL_ANSWER); '
+                'autogen-agentchat _magentic_one_orchestrator.py (_prepare_final_answer)',
+                "attribution accepted_wrong_answer at the acceptance: the pick was the orchestrator's "
+                "(forensics/attribution/ledger_rules.py _picked_year); a report that made the selection ('the first "
+                "was ...') stays traced; tests/test_attribution_m1_picks.py",
+            ),
+            Signal(
                 "agentchat ComputerTerminal 'The script ran, then exited with an error (POSIX exit code: N)' followed, "
                 "with no new task ledger between, by a successful run of the same author's code (its output alone)",
                 'AutoGen AgentChat MagenticOneGroupChat (no progress ledger in the messages)',
