@@ -35,6 +35,7 @@ from forensics.detectors.base import (
 )
 from forensics.detectors.batch_results import bulk_error_rows
 from forensics.detectors.facts import run_facts
+from forensics.detectors.html_pages import html_page_returned
 from forensics.detectors.http_labels import http_label, http_target_exprs
 from forensics.detectors.person_signals import (
     NOT_ACKNOWLEDGED,
@@ -239,6 +240,9 @@ def _error_shaped(df: pl.DataFrame, policy: Policy) -> pl.Series:
     # A killed process's partial output and an exception caught beside the result, handed back OK
     # (returned_errors: exit 137 with the stdout printed so far; {"rows": [], "error": "TypeError: ..."}).
     shaped = shaped | returned_error(out, reading, se)
+    # A web page where the answer was expected: a server's error page, a sign-in page sent over an
+    # expired session (html_pages: nginx's 413 page after curl exited 0).
+    shaped = shaped | html_page_returned(out)
     # Side effects are tool spans (a tool role), so their results are among these rows; the
     # not-done flag and the write's own verdict (result_verdict.write_verdict_failed: a payment
     # API's 200 with {"status": "declined"}, not the state the write asked to set) are read on theirs only.

@@ -85,7 +85,7 @@ CAUGHT_EXCEPTION: Final = (
 
 #: The 4xx and 5xx reason phrases (RFC 9110 section 15.5 and 15.6; 429 and 431 from RFC 6585; the
 #: older names of 413 and 422 that clients still print).
-_REASONS: Final = (
+HTTP_REASONS: Final = (
     r"bad request|unauthori[sz]ed|payment required|forbidden|not found|method not allowed|not acceptable"
     r"|proxy authentication required|request time-?out|conflict|gone|length required|precondition failed"
     r"|(?:content|payload|request entity) too large|uri too long|unsupported media type|range not satisfiable"
@@ -97,7 +97,7 @@ _REASONS: Final = (
 #: An HTTP error reply in words at the result's start: the status line (its protocol optional),
 #: requests' HTTPError text, httpx's HTTPStatusError text.
 HTTP_ERROR_LINE: Final = (
-    rf"(?i)^\s*(?:(?:http/[0-9.]+\s+)?[45][0-9]{{2}}\s+(?:{_REASONS})\b"
+    rf"(?i)^\s*(?:(?:http/[0-9.]+\s+)?[45][0-9]{{2}}\s+(?:{HTTP_REASONS})\b"
     r"|[45][0-9]{2} (?:client|server) error:"
     r"|(?:client|server) error '[45][0-9]{2} )"
 )
