@@ -25,7 +25,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import graph_node_agents, tool_node_owner
+from . import graph_node_agents, invoked_tools, tool_node_owner
 from .arrow_rows import arrow_mask as _arrow_mask
 from .arrow_rows import gather as _gather
 from .arrow_rows import indices as _indices
@@ -47,7 +47,7 @@ _MAX_JUMPS = 16
 #: 32-bit offsets would overflow at a few bytes a row first).
 _ROW = np.int32
 #: The columns finalisation may rewrite.
-_REWRITTEN = ("kind", "handoff_to", "agent", "session_id")
+_REWRITTEN = ("kind", "handoff_to", "agent", "session_id", "tool")
 
 
 @functools.cache
@@ -218,6 +218,8 @@ def finalize(spans: pa.Table) -> tuple[pa.Table, pa.Table]:
 
     columns = {name: spans.column(name) for name in _REWRITTEN}
     _release()
+    # A Haystack ToolInvoker's run named by the one tool it ran (its output's tool message: invoked_tools).
+    columns["tool"] = invoked_tools.haystack_invoked_tools(spans, columns["kind"], columns["tool"])
     columns["kind"], columns["handoff_to"] = _handoffs_from_transfer_tools(spans, columns["kind"], columns["handoff_to"])
     _release()
     ranked = key[order]

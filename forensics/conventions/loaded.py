@@ -566,6 +566,17 @@ register(
                 "with no agent node before it, 'tools'",
             ),
             Signal(
+                "a ToolInvoker component's haystack.component.run span (no attribute names the tool) whose output tag "
+                "holds one tool message, {\"tool_messages\": [{..., \"content\": [{\"tool_call_result\": {\"result\", "
+                "\"origin\": {\"tool_name\", ...}, \"error\"}}]}]}",
+                "Haystack",
+                "deepset-ai/haystack haystack/components/tools/tool_invoker.py (run returns tool_messages; "
+                "raise_on_failure=False: ChatMessage.from_tool(..., error=True)), haystack/dataclasses/chat_message.py "
+                "(to_dict: asdict(ToolCallResult), asdict(ToolCall))",
+                "tool = the origin's tool_name (forensics/invoked_tools.py, finalize); a run of several tool calls stays "
+                "unnamed; error: true makes the result error-shaped (forensics/detectors/base.py ERROR_SHAPED)",
+            ),
+            Signal(
                 "a tool named in camelCase, the key of the tools object (ai.toolCall.name issueRefund, sendEmail)",
                 "Vercel AI SDK",
                 "vercel/ai packages/ai/core/generate-text/generate-text.ts (tools[toolCall.toolName]; recordSpan "

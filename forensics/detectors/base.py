@@ -112,6 +112,15 @@ ERROR_SHAPED: Final = (
     # that returns the session's result object (langchain_core/tools/base.py _stringify: json.dumps,
     # failing on a model, falls back to str(content)). The field name is the protocol's own.
     r"|\bisError=True\b"
+    # Haystack's ToolInvoker built with raise_on_failure=False: a tool that raised becomes a tool
+    # message flagged as an error, the exception's text its result ("Failed to invoke Tool `git_push`
+    # with parameters ... Error: ..."), and the component returns normally (deepset-ai/haystack
+    # haystack/components/tools/tool_invoker.py _handle_error, ChatMessage.from_tool(..., error=True)).
+    # Traced, the component's output tag is {"tool_messages": [ChatMessage.to_dict()]}, each result
+    # {"tool_call_result": {"result", "origin", "error"}} in that order (haystack/dataclasses/
+    # chat_message.py: asdict(ToolCallResult)): the flag follows the origin call's closing brace. The
+    # quote before it is JSON's own (a quote inside the result text is escaped).
+    r'|"tool_call_result"\s*:\s*\{.*?\}\s*,\s*"error"\s*:\s*true\b'
     rf"|^\s*\{{\s*(?:{_Q}|')type(?:{_Q}|')\s*:\s*(?:{_Q}|')text(?:{_Q}|')\s*,\s*(?:{_Q}|')text(?:{_Q}|')\s*:\s*(?:{_Q}|')"
     r"\s*(?:error executing tool\b|(?:error|exception|fatal)\s*[:!]"
     # A server's own failure sentence as the text, with its reason after a colon: "Failed to update
