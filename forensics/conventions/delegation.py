@@ -96,6 +96,13 @@ def _status(df: pl.DataFrame) -> pl.DataFrame:
     taken = pl.col("_cv_requested_agents").is_not_null() & pl.col("handoff_to").is_not_null()
     return df.with_columns(
         pl.col("_cv_delegate_name").alias("delegate_name"),
+        # smolagents writes no handoff span: the manager's call of a team member (a tool call named
+        # after it, ToolCallingAgent.execute_tool_call; a call in a CodeAgent's code) runs
+        # MultiStepAgent.__call__, whose own run span (OpenInference _RunWrapper, nested in the
+        # manager's step) is the only trace of the delegation. That span is the handoff, to the
+        # name the manager gave it, so the rules that read handoffs (handoff_target) see it; it is
+        # the delegate's own run, so the work under it is the target at work.
+        pl.coalesce("handoff_target", "_cv_delegate_name").alias("handoff_target"),
         pl.when(pl.col("_cv_requested_agents").is_not_null()).then(dropped).alias("handoffs_dropped"),
         (pl.col("failed") & ~taken).alias("failed"),
     )
@@ -111,7 +118,8 @@ register(
                 "src/smolagents/agents.py (MultiStepAgent.__call__: managed_agent task template, self.run), "
                 "src/smolagents/prompts/code_agent.yaml (managed_agent.task); openinference-instrumentation-smolagents "
                 "_wrappers.py (_RunWrapper: span name <AgentClass>.run, smolagents.task)",
-                "delegate_name (the delegation rules compare coalesce(delegate_name, agent))",
+                "delegate_name (the delegation rules compare coalesce(delegate_name, agent)); handoff_target = that name "
+                "(smolagents writes no handoff span: the managed agent's run span is the handoff)",
             ),
             Signal(
                 'handoff span error "Multiple handoffs requested" with data.requested_agents (OpenInference: the status '
