@@ -208,13 +208,15 @@ register(
             ),
             Signal(
                 "WebSurfer message 'Web surfing error:' + traceback (its exception line: Page.goto: net::ERR_* at <url>); "
-                "an observation 'Here is a screenshot of [title](chrome-error://chromewebdata/)' (Chromium's error page)",
+                "an observation 'Here is a screenshot of [title](chrome-error://chromewebdata/)' (Chromium's error page); "
+                "FileSurfer message 'File surfer encountered an error decoding JSON arguments: <e>'",
                 "Magentic-One (autogen_magentic_one) in Who&When histories",
                 "microsoft/autogen python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/multimodal_web_surfer/"
                 "multimodal_web_surfer.py (_generate_reply: caught exception as message; _visit_page: page.goto errors "
-                "raised but a download's net::ERR_ABORTED; _execute_tool: the page's title and URL)",
-                "status error, error_type web surfing error / navigation error, error_message the exception line / the "
-                "net code (forensics/loaders/ag2_history.py _read_surfer_failure)",
+                "raised but a download's net::ERR_ABORTED; _execute_tool: the page's title and URL); "
+                "agents/file_surfer/file_surfer.py (_generate_reply: json.JSONDecodeError answered as the message)",
+                "status error, error_type web surfing error / navigation error / file surfer error, error_message the "
+                "exception line / the net code / the message (forensics/loaders/ag2_history.py _read_surfer_failure)",
             ),
             Signal(
                 "every orchestrator message named MagenticOneOrchestrator: the task ledger ('We are working to address "

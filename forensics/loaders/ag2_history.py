@@ -32,7 +32,9 @@ its messages mean:
   (it looks back over the chat, not only at the message before it), so the tool span's input is
   that code; its agent is the terminal itself when the orchestrator handed work to it
   (``Orchestrator (-> ComputerTerminal)``: a worker of the team), else the code's author;
-* the web surfer's caught exceptions (``Web surfing error:`` + traceback) are error spans;
+* the web surfer's caught exceptions (``Web surfing error:`` + traceback) and the file surfer's
+  undecodable arguments (``File surfer encountered an error decoding JSON arguments: ...``) are
+  error spans;
 * a message holding ``FINAL ANSWER: x`` (the GAIA template's answer format) carries
   ``final_answer``.
 
@@ -74,6 +76,10 @@ _NO_CODE = re.compile(r"(?i)^\s*(There is no code from the last|No code block de
 _LEDGER = re.compile(r"^\s*Updated Ledger:\s*(.*?)\s*$", re.S)
 _NEXT_SPEAKER = re.compile(r"^\s*Next speaker\s+(\S.*?)\s*$")
 _SURF_ERROR = re.compile(r"^\s*(Web|File) surfing error:")
+#: The file surfer's failed step (autogen_magentic_one agents/file_surfer/file_surfer.py
+#: ``_generate_reply``; agentchat's FileSurfer the same): model tool-call arguments that are no JSON
+#: are answered ``f"File surfer encountered an error decoding JSON arguments: {e}"`` as its message.
+_FILE_SURFER_ERROR = re.compile(r"^\s*File surfer encountered an error decoding JSON arguments: ")
 #: A traceback's exception line: ``playwright._impl._errors.Error: Page.goto: net::ERR_... at <url>``.
 _RAISED_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Timeout\w*)(?:\b[^:\n]*)?: \S")
 #: The web surfer's observation of a page whose URL is Chromium's error page (see _read_surfer_failure).
@@ -312,7 +318,8 @@ def _read_instruction(row: dict[str, Any], i: int, speakers: list[str | None]) -
 
 
 def _read_surfer_failure(text: str, row: dict[str, Any]) -> None:
-    """The web surfer's two shapes of a failed step (autogen_magentic_one multimodal_web_surfer.py).
+    """The web surfer's two shapes of a failed step (autogen_magentic_one multimodal_web_surfer.py),
+    and the file surfer's one (``_FILE_SURFER_ERROR``).
 
     A caught exception is its message: ``_generate_reply`` returns ``f"Web surfing error:\n\n{traceback}"``.
     A ``visit_url`` to a host that does not resolve is one (``_visit_page``: ``page.goto`` raises
@@ -325,6 +332,11 @@ def _read_surfer_failure(text: str, row: dict[str, Any]) -> None:
     (``Here is a screenshot of [{page_title}]({self._page.url})``), its OCR holding Chromium's code
     (``ERR_NAME_NOT_RESOLVED``). The navigation failed; the page is the browser's error, not the
     site. A page that only mentions such a code (a forum thread about it) has its own URL: ok."""
+    if _FILE_SURFER_ERROR.match(text):
+        row["status"] = "error"
+        row["error_type"] = "file surfer error"
+        row["error_message"] = text.strip()[:500]
+        return
     surf = _SURF_ERROR.match(text)
     if surf is not None:
         lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
