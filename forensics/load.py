@@ -34,6 +34,7 @@ from .loaders.base import (
     display_path,
 )
 from .loaders.sql import is_url
+from .loaders.task_run_ids import separate_task_runs
 from .schema import QUARANTINE_SCHEMA, SPAN_SCHEMA
 from .urls import display_url
 
@@ -181,7 +182,7 @@ def load(
     files = expand_paths(paths)
     if format is not None:
         registry.get(format)  # fail before reading anything when the name is wrong
-    tables: list[pa.Table] = []
+    read: list[tuple[str, str | None, pa.Table]] = []
     quarantines: list[pa.Table] = []
     report = LoadReport()
     for index, (path, explicit) in enumerate(files):
@@ -189,8 +190,12 @@ def load(
             progress(path, index, len(files))
         account, table, quarantine = load_file(path, format, limits=limits, options=options, explicit=explicit)
         report.files.append(account)
-        tables.append(table)
+        read.append((path, account.format, table))
         quarantines.append(quarantine)
+    # Two files of one task (a Who&When question_ID) are two runs: ids made distinct before
+    # finalisation would take the second for copies of the first.
+    tables = separate_task_runs(read)
+    read.clear()
     spans = pa.concat_tables(tables) if tables else vectorised.empty(SPAN_SCHEMA)
     tables.clear()  # the columns finalize rewrites are freed once it returns, not held here too
     spans, late = finalize(spans)

@@ -5,7 +5,10 @@ mistake_step, ...}``).
 One span per history entry, in file order:
 
 * span id ``step-<i>`` (``i`` = position in ``history``), parent the previous step (the source is
-  a linear conversation), run id ``question_ID`` or the file stem;
+  a linear conversation), run id ``question_ID`` or the file stem; the ``question_ID`` names a task,
+  not a run: records of one file sharing it are ``<question_ID>#<line>``, and files read together
+  that share it are ``<question_ID>#<path tail>`` (forensics.loaders.task_run_ids); a question_ID
+  that clashes with none stays as it is;
 * agent from ``name`` (AG2) or ``role`` (Magentic-One: ``Orchestrator (thought)`` is the
   Orchestrator); ``Orchestrator (-> WebSurfer)`` is a handoff span to ``WebSurfer``;
 * the code-execution terminal (``Computer_terminal``, ``ComputerTerminal``) is a tool span whose
@@ -53,6 +56,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from typing import Any, Final
 
 from ..conventions.orchestrator_namings import NEXT_SPEAKER_PLAN_OPENINGS, PLAN_OPENINGS, TASK_SPEAKERS
@@ -109,6 +113,7 @@ def _text(value: Any) -> str | None:
 
 class Ag2HistoryLoader(Loader):
     name = "ag2-history"
+    runs_per_file = True
     description = (
         "AG2 / Magentic-One conversation histories (Who&When): one span per message, order from position"
     )
@@ -139,6 +144,10 @@ class Ag2HistoryLoader(Loader):
         stem = os.path.splitext(os.path.basename(source.path.removesuffix(".gz")))[0]
         records = list(source.records())
         many = len(records) > 1
+        # Repeated trials of one question in one file: each run is ``<question_ID>#<line>``.
+        repeated = Counter(
+            r.get("question_ID") for _, r in records if isinstance(r, dict) and isinstance(r.get("question_ID"), str | int)
+        )
         for line, record in records:
             if not isinstance(record, dict):
                 sink.quarantine(
@@ -164,7 +173,10 @@ class Ag2HistoryLoader(Loader):
             except RecordError as exc:
                 sink.quarantine(line, exc.reason, exc.detail, record)
                 continue
-            run_id = qid if qid is not None else (f"{stem}#{line}" if many else stem)
+            if qid is None:
+                run_id = f"{stem}#{line}" if many else stem
+            else:
+                run_id = f"{qid}#{line}" if repeated[record.get("question_ID")] > 1 else qid
             self._read_history(run_id, record, history, line, sink)
 
     def _read_history(

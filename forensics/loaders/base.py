@@ -98,6 +98,9 @@ class Loader:
     #: False for a fallback that only guesses (auto-json): sniffing never chooses it, whatever its
     #: ``sniff`` says; only ``format=NAME`` (CLI ``--format NAME``) runs it.
     chosen_by_sniffing: ClassVar[bool] = True
+    #: True when the run id names a task rather than a run (Who&When's ``question_ID``): the same id
+    #: in two files is two runs, made distinct when read together (forensics.loaders.task_run_ids).
+    runs_per_file: ClassVar[bool] = False
 
     def __init__(self, **options: Any) -> None:
         self.options = options
