@@ -6,6 +6,14 @@ names, overridable per column: ``load(path, format="jsonl", options={"field_map"
 ``run_id`` to ``"@file"`` when a file holds one run and its lines carry no run id. A line without a
 span id gets ``L<line>``; a line with neither ``kind`` nor a hint is an ``event``. An event or handoff
 line with no end and no duration ends at its own timestamp (:data:`POINT_KINDS`); other kinds stay open.
+
+An instant event is a line that reports a moment, not work: no end, no duration, and no kind of
+work said (``kind``) or shown. A ``model`` key alone shows none (a budget check naming the model it
+checks): such a line is an event, closed at its timestamp, the model left in its attributes; a
+line that names a model and holds something of a call (its input, output, tokens or cost) is a
+model call, open until its end. A line that says when its work began (``start_ts``, ``started_at``,
+``start_time``) beside the logger's stamp (``ts``, ``timestamp``, ...) was written when the work
+ended: the stamp is its end.
 """
 
 from __future__ import annotations
@@ -31,7 +39,7 @@ DEFAULT_FIELD_MAP: Mapping[str, tuple[str, ...]] = {
     "agent": ("agent", "agent_name", "agent.name", "actor"),
     "tool": ("tool", "tool_name", "tool.name", "function", "function_name"),
     "handoff_to": ("handoff_to", "to_agent", "target_agent", "delegate_to"),
-    "start_time": ("start_time", "timestamp", "ts", "time", "@timestamp", "started_at", "created_at", "datetime"),
+    "start_time": ("start_time", "start_ts", "started_at", "timestamp", "ts", "time", "@timestamp", "created_at", "datetime"),
     "end_time": ("end_time", "ended_at", "finished_at", "end"),
     "duration_ms": ("duration_ms", "latency_ms", "elapsed_ms"),
     "level": ("level", "severity", "levelname", "log.level"),
@@ -67,6 +75,16 @@ _KIND_WORDS = {
 #: without an end stays open: one line written when the work started says nothing of its end, and
 #: a run that stops inside it never finished it.
 POINT_KINDS: frozenset[str] = frozenset({"event", "handoff"})
+
+#: Keys that name when the work a line reports began, as opposed to when the line was written.
+_START_KEYS: frozenset[str] = frozenset({"start_time", "start_ts", "started_at"})
+#: The stamp a logger puts on every line when it writes it: on a line that also says when its work
+#: began (``_START_KEYS``), the line was written when the work ended, and the stamp is its end.
+_STAMP_KEYS: tuple[str, ...] = ("timestamp", "ts", "time", "@timestamp")
+#: What a line holds of a model call having happened (what it was asked, what it answered, what it
+#: used): a line that only names a model (a budget or rate-limit check logging the model it is
+#: about) holds none, and is an event about that model, not a call of it.
+_CALL_COLUMNS: tuple[str, ...] = ("input", "output", "input_tokens", "output_tokens", "cost_usd")
 
 
 def _resolve(record: Mapping[str, Any], key: str) -> Any:
@@ -169,12 +187,19 @@ class JsonlLoader(Loader):
         duration = field_value("invalid-value", "duration_ms", as_float, self._pick(record, "duration_ms", used))
         if row["end_time"] is None and duration is not None and row["start_time"] is not None:
             row["end_time"] = row["start_time"] + int(duration * 1_000_000)
+        if row["end_time"] is None and row["start_time"] is not None:
+            row["end_time"] = self._stamped_end(record, row["start_time"], used)
         self._status(record, row, used)
         kind_word = self._pick(record, "kind", used)
         kind = _KIND_WORDS.get(str(kind_word).lower()) if kind_word is not None else None
         if kind is None:
             kind = ("handoff" if row["handoff_to"] else "tool" if row["tool"] else "llm" if row["model"]
                     else "agent" if row["agent"] and not row["name"] else "event")
+            if kind == "llm" and row["end_time"] is None and all(row[c] is None for c in _CALL_COLUMNS):
+                # Guessed from a model key alone, with no end, duration or anything of a call: an
+                # event naming a model (its key stays in attributes), not a call that never ended.
+                kind, row["model"] = "event", None
+                used -= set(self.field_map["model"])
         if kind in POINT_KINDS and row["end_time"] is None:
             row["end_time"] = row["start_time"]  # a log line is a point in time, not an open span
         row["kind"] = kind
@@ -183,6 +208,24 @@ class JsonlLoader(Loader):
             rest["@kind"] = kind_word
         row["attributes"] = rest
         return row
+
+    def _stamped_end(self, record: Mapping[str, Any], start: int, used: set[str]) -> int | None:
+        """The line's stamp as its end (``_STAMP_KEYS``), when its start came from a key that says
+        when the work began and the stamp is not before it; else None."""
+        start_key = next((k for k in self.field_map["start_time"] if _resolve(record, k) is not None), None)
+        if start_key not in _START_KEYS:
+            return None
+        for key in _STAMP_KEYS:
+            if key != start_key and key in record and record[key] is not None:
+                try:
+                    end = time_ns(record[key], key)
+                except RecordError:  # a stamp that is no time stays in attributes; the line loads
+                    return None
+                if end is not None and end >= start:
+                    used.add(key)
+                    return end
+                return None
+        return None
 
     def _status(self, record: Mapping[str, Any], row: dict[str, Any], used: set[str]) -> None:
         level = self._pick(record, "level", used)
