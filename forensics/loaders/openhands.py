@@ -50,7 +50,11 @@ to the user, the run's answer: ``args.final_thought``, else the event's ``messag
 action → tool. Agent events
 are owned by agent ``agent`` (the stream does not name the agent class). Tokens and model come
 from ``tool_call_metadata.model_response`` once per response id (several tool calls of one
-response repeat the same usage). Run id: the events' ``session_id``/``sid`` when present, the
+response repeat the same usage). Cost: an event's ``llm_metrics`` is the agent's LLM ``Metrics.get()``
+at that event (openhands/events/serialization/event.py ``event_to_dict``; openhands/llm/metrics.py),
+whose ``accumulated_cost`` is a running total: an event's ``cost_usd`` is its rise since the run's
+previous event that carried one (the first: the whole total), so the run's spans sum to its total.
+Run id: the events' ``session_id``/``sid`` when present, the
 evaluation line's ``instance_id``, else the file stem.
 """
 
@@ -60,7 +64,7 @@ import os
 import re
 from typing import Any, Final
 
-from ..normalize import as_int, as_text
+from ..normalize import as_float, as_int, as_text
 from ..outcome import OUTCOME_KEY, outcome_attribute, record_outcome, word_verdict
 from .base import Loader, Sample, Source, SpanSink
 from .otel_common import RecordError, field_value, id_text, time_ns
@@ -169,6 +173,10 @@ class _Stream:
         self.open: dict[str, tuple[int, dict[str, Any], dict[str, Any] | None]] = {}
         self.delegates: list[tuple[str, str]] = []
         self.responses: set[str] = set()
+        #: Per run, the latest ``llm_metrics.accumulated_cost`` seen, and the step cost of the event
+        #: being read (``_step_cost``).
+        self.spent: dict[str, float] = {}
+        self.step_cost: float | None = None
         #: The events' times, for an evaluation line's run span.
         self.times: list[int] = []
 
@@ -222,10 +230,26 @@ class _Stream:
             self.run_lines.setdefault(run, line)
             if when is not None:
                 times.append(when)
+        self.step_cost = self._step_cost(run, event)
         if "observation" in event:
             self._observation(line, event, run, when, root)
         else:
             self._action(line, event, run, when, root)
+
+    def _step_cost(self, run: str, event: dict[str, Any]) -> float | None:
+        """What the run spent since the last event that said (module doc, Cost): the rise of
+        ``llm_metrics.accumulated_cost``, a running total; None when it did not rise or is absent."""
+        metrics = event.get("llm_metrics")
+        try:
+            total = as_float(metrics.get("accumulated_cost")) if isinstance(metrics, dict) else None
+        except ValueError:  # no number: kept in the event's attributes, no cost read
+            return None
+        if total is None:
+            return None
+        before = self.spent.get(run, 0.0)
+        self.spent[run] = total
+        # A total below the last one is another ledger (metrics reset), not money given back.
+        return total - before if total > before else None
 
     def _agent(self, source: Any) -> str | None:
         if source != "agent":
@@ -249,7 +273,7 @@ class _Stream:
             "run_id": run, "span_id": str(event["id"]),
             "parent_id": str(event["cause"]) if event.get("cause") is not None else root,
             "name": action, "kind": kind, "agent": self._agent(source), "start_time": when,
-            "status": "ok" if action in _INSTANT or awaiting else "unset",
+            "status": "ok" if action in _INSTANT or awaiting else "unset", "cost_usd": self.step_cost,
         }
         if kind == "tool":
             name = tcm.get("function_name") if isinstance(tcm, dict) else None
@@ -345,6 +369,8 @@ class _Stream:
             row["error_type"], row["error_message"] = error_type, error_message
             kept = {k: v for k, v in event.items() if not (k == "tool_call_metadata" and v == tcm)}
             row["attributes"]["@observation"] = kept
+            if self.step_cost is not None:
+                row["cost_usd"] = (row.get("cost_usd") or 0.0) + self.step_cost
             if still:
                 row["attributes"]["@still_running"] = still
             if self.delegates and self.delegates[-1][0] == row["span_id"]:
@@ -373,7 +399,7 @@ class _Stream:
             "run_id": run, "span_id": str(event["id"]), "parent_id": cause or root, "name": observation,
             "kind": "event", "agent": agent, "start_time": when, "end_time": when,
             "status": "error" if error_type else "unset" if _still_running(observation, event) else "ok",
-            "error_type": error_type, "error_message": error_message,
+            "error_type": error_type, "error_message": error_message, "cost_usd": self.step_cost,
             # A state change says nothing to anyone (AgentStateChangedObservation's content is '';
             # the state is in extras, openhands/events/observation/agent.py): no output, not an
             # empty one. As the run's last root it was read as an empty final answer.
