@@ -17,8 +17,10 @@ from forensics.detectors.handoff_result import taken_by_named
 from forensics.detectors.lapsed_approvals import lapsed_requests
 from forensics.detectors.long_running import asked_and_pending, pending_approvals
 from forensics.detectors.paging import http_pages
+from forensics.detectors.queued_work import queued_unowned
 from forensics.detectors.readdressed_handoffs import readdressed
 from forensics.detectors.refused_handoffs import refused_handoffs
+from forensics.detectors.refused_requests import refused_requests
 from forensics.detectors.registry import register
 from forensics.detectors.ticket_followup import answered_by_reference, taken_later
 from forensics.detectors.unanswered_asks import asked_person_and_hung
@@ -289,7 +291,9 @@ class UnacknowledgedEscalation(Detector):
         "someone (its assignee / assignee_id / assigned_to set), or a later call of the run naming the ticket "
         "reports it assigned or in progress / solved / closed: it has an owner. A pending approval request that a "
         "later read reports expired with nobody deciding was never answered (lapsed_approvals). A page's "
-        "assignment is none: a page is taken when acknowledged."
+        "assignment is none: a page is taken when acknowledged. A record a tool opened in a named queue with its owner "
+        "left empty (queued_work) is an escalation to that queue, whatever the tool is called; a request for a person's "
+        "decision the messaging API refused (Slack's ok: false, refused_requests) reached nobody."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -326,9 +330,11 @@ class UnacknowledgedEscalation(Detector):
         opened = paging.join(
             paging.select("run_id", pl.col("parent_k").alias("span_k")).unique(), on=["run_id", "span_k"], how="anti"
         ).filter(pl.col("seq") == pl.col("seq").min().over("run_id", pl.col("incident_key").list.sort()))
+        # A request for a decision the messaging API refused (refused_requests) comes first: its
+        # note says why nobody acknowledged it, where the same call is also a named escalation.
         named = pl.concat(
-            [pending_approvals(s, cols), s.filter(pl.col("is_escalation") & ~pl.col("failed")).select(cols), opened.select(cols),
-             unconsumed_handoffs(ctx, cols)],
+            [refused_requests(s, cols), pending_approvals(s, cols), s.filter(pl.col("is_escalation") & ~pl.col("failed")).select(cols), opened.select(cols),
+             unconsumed_handoffs(ctx, cols), queued_unowned(s, cols)],
             how="diagonal_relaxed",
         )
         # A page sent as a plain HTTP request (paging.http_pages: POST events.pagerduty.com/v2/enqueue);

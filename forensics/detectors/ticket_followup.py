@@ -22,8 +22,9 @@ import polars as pl
 from forensics.conventions.registry import Q
 
 #: The identifier a ticketing API returns for what it created (Jira ``key`` / ``id``, Zendesk
-#: ``id``, ServiceNow ``number`` / ``sys_id``, a generic ``ticket_id``).
-_TICKET_ID: Final = rf"(?i){Q}(?:id|key|ticket_?id|ticketId|number|sys_id){Q}\s*:\s*{Q}?([A-Za-z0-9][A-Za-z0-9_-]{{1,63}})"
+#: ``id``, ServiceNow ``number`` / ``sys_id``, a generic ``ticket_id``, a work queue's ``task_id`` or
+#: ``case_id``).
+_TICKET_ID: Final = rf"(?i){Q}(?:id|key|(?:ticket|task|case)_?id|(?:ticket|task|case)Id|number|sys_id){Q}\s*:\s*{Q}?([A-Za-z0-9][A-Za-z0-9_-]{{1,63}})"
 #: A ticket someone works on or has finished (Jira status category, Zendesk and ServiceNow states).
 _WORKED: Final = (
     rf"(?i){Q}(?:status|state|name|statusCategory){Q}\s*:\s*{Q}"
@@ -59,7 +60,7 @@ def taken_later(s: pl.LazyFrame, esc: pl.LazyFrame, assigned: str) -> pl.LazyFra
 #: ``number``, ``reference`` / ``ref`` or ending in ``_id`` / ``Id`` (``handoff_id``, ``case_id``,
 #: ``ticketId``), its value at least five characters with a digit in it (``HO-20251201-7731``,
 #: ``INC0012345``): a queue position or a count names nothing.
-_REFERENCE: Final = (
+REFERENCE: Final = (
     rf"{Q}(?:[A-Za-z]*_id|[a-z]+Id|id|key|number|reference|ref){Q}\s*:\s*{Q}?"
     r"([A-Za-z0-9][A-Za-z0-9_-]{3,63})"
 )
@@ -75,9 +76,9 @@ def answered_by_reference(s: pl.LazyFrame, esc: pl.LazyFrame) -> pl.LazyFrame:
     requester quoting the case number the agent told them is still the requester."""
     refs = (
         esc.filter((pl.col("kind") == "tool") & pl.col("output").is_not_null())
-        .select("run_id", "span_id", "seq", pl.col("output").str.extract_all(_REFERENCE).alias("ref"))
+        .select("run_id", "span_id", "seq", pl.col("output").str.extract_all(REFERENCE).alias("ref"))
         .explode("ref")
-        .with_columns(pl.col("ref").str.extract(_REFERENCE, 1))
+        .with_columns(pl.col("ref").str.extract(REFERENCE, 1))
         .filter(pl.col("ref").str.len_chars().is_between(5, 64) & pl.col("ref").str.contains(r"\d"))
     )
     turns = s.filter(pl.col("kind") == "human").select(
