@@ -26,7 +26,8 @@ def test_defaults_load_with_a_versioned_hash() -> None:
     assert re.fullmatch(r"default@1\+[0-9a-f]{10}", p.version)
     assert p.repeat_count == 3
     assert p.retry_limit == 3
-    assert p.escalation_sla_seconds == 900.0
+    # No invented acknowledgement SLA: a deployment sets its own, or an escalation's record states one.
+    assert p.escalation_sla_seconds == 0.0
     # No guessed windows or fixed budgets: windows come from the vendored table, budgets from a
     # policy that sets them or from the fleet.
     assert p.context_windows == {}

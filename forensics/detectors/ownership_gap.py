@@ -12,6 +12,7 @@ from forensics.conventions.registry import Q
 from forensics.detectors.base import Context, Detector, finding, hms, num, txt
 from forensics.detectors.delegated_work import delegations, not_taken_up
 from forensics.detectors.dropped_delegation import _NOTHING as _NOTHING
+from forensics.detectors.escalation_sla import late, policy_sla, record_deadline, sla_note, sla_passed
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.handoff_result import taken_by_named
 from forensics.detectors.lapsed_approvals import lapsed_requests
@@ -268,8 +269,10 @@ class UnacknowledgedEscalation(Detector):
     scope = "run"
     severity = "high"
     thresholds = (
-        Threshold("escalation_sla_seconds", 900.0, "Seconds within which an escalation must be acknowledged.",
-                  "a number of seconds > 0", lambda v: v > 0, (int, float)),
+        Threshold("escalation_sla_seconds", 0.0,
+                  "Seconds within which an escalation must be acknowledged; 0: the policy sets none (only an "
+                  "escalation's own recorded deadline, or none acknowledged before the log ends, is judged).",
+                  "a number of seconds >= 0", lambda v: v >= 0, (int, float), required=False),
     )
     strength = "weak"
     description = (
@@ -277,7 +280,8 @@ class UnacknowledgedEscalation(Detector):
         "a LangGraph interrupt or a tool approval request, an incident a tool opened: incident_state "
         "triggered) with no acknowledgement (a human, an acknowledgement step, the same incident "
         "reported acknowledged or resolved) or human activity "
-        "within thresholds.escalation_sla_seconds, or before the log ends. The person who asked "
+        "before the log ends, or past an SLA someone stated: the escalation's own recorded deadline (a ticket's sla_due), "
+        "else thresholds.escalation_sla_seconds when the policy sets one (escalation_sla). The person who asked "
         "writing again (the speaker of the run's first human message, before the escalation) is the requester waiting, not "
         "an acknowledgement, except for a pause, where that person is the one asked, or a turn naming the reference "
         "the escalation's result returned that no question to a person had shown (the receiving side). A paused graph that was "
@@ -302,7 +306,8 @@ class UnacknowledgedEscalation(Detector):
         return ctx.once("unacknowledged_escalations", lambda: self._unacknowledged(ctx).collect()).lazy()
 
     def _unacknowledged(self, ctx: Context) -> pl.LazyFrame:
-        sla = ctx.policy.escalation_sla_seconds
+        # The policy's SLA, where it sets one; an escalation's own record may state its deadline (escalation_sla).
+        sla = policy_sla(ctx.policy.escalation_sla_seconds)
         s = ctx.spans.lazy()
         cols = ("run_id", "span_id", "seq", "t", "end_time", "call", "kind", "handoff_target", "pause_escalation", "incident_key", "output", "target_norm", "decided_in_result", "incident_state")
         run_agents = (
@@ -458,12 +463,13 @@ class UnacknowledgedEscalation(Detector):
             .with_columns(
                 ((pl.col("ack_t") - pl.col("t")).dt.total_milliseconds() / 1000).alias("delay_s"),
                 ((pl.col("last_activity") - pl.col("t")).dt.total_milliseconds() / 1000).alias("tail_s"),
+                record_deadline().alias("deadline"),
             )
             # A pause for a person's decision that was answered was owned however long the person
             # took: the graph waits with its state checkpointed, by design (LangGraph interrupt,
             # an approval request). The SLA is for pages, tickets and queues, where a late
             # acknowledgement means nobody held the work meanwhile.
-            .filter(pl.col("n_ack").is_null() | ((pl.col("delay_s") > sla) & ~pl.col("pause_escalation")))
+            .filter(pl.col("n_ack").is_null() | (late(sla) & ~pl.col("pause_escalation")))
         )
         target = (
             pl.when(pl.col("pause_escalation"))
@@ -476,21 +482,21 @@ class UnacknowledgedEscalation(Detector):
             pl.when(pl.col("n_ack").is_null())
             .then(
                 pl.format(
-                    "the run escalated through {} at {} and nobody acknowledged it before the log ended {} s later (SLA {} s){}",
+                    "the run escalated through {} at {} and nobody acknowledged it before the log ended {} s later{}{}",
                     target,
                     hms("t"),
                     num(pl.col("tail_s")),
-                    pl.lit(sla),
+                    sla_note(sla),
                     pl.when(pl.col("lapsed")).then(pl.lit("; the request lapsed with no decision")).otherwise(pl.lit("")),
                 )
             )
             .otherwise(
                 pl.format(
-                    "the run escalated through {} at {} and the first acknowledgement came {} s later, past the {} s SLA",
+                    "the run escalated through {} at {} and the first acknowledgement came {} s later, past{}",
                     target,
                     hms("t"),
                     num(pl.col("delay_s")),
-                    pl.lit(sla),
+                    sla_passed(sla),
                 )
             )
         )

@@ -20,12 +20,10 @@ from typing import Final
 import polars as pl
 
 from forensics.conventions.registry import Q
-from forensics.detectors.ticket_followup import REFERENCE
+from forensics.detectors.ticket_followup import NO_OWNER, REFERENCE
 
 #: The queue or group the record sits in, named (a string or a number, not null or empty).
 _QUEUE: Final = rf"(?i){Q}(?:queue|group|group_?id|groupId|assignment_?group|team){Q}\s*:\s*(?:{Q}[^\"\\\s]|[0-9])"
-#: Its owner left empty: null (JSON), None (a Python repr) or an empty string.
-_NO_OWNER: Final = rf"(?i){Q}(?:assignee|assignee_?id|assigneeId|assigned_?to|assignedTo|owner){Q}\s*:\s*(?:null|None|{Q}{Q})"
 #: A record already finished: nothing is waiting on it.
 _FINISHED: Final = rf"(?i){Q}(?:status|state){Q}\s*:\s*{Q}(?:closed|resolved|solved|done|cancell?ed)"
 
@@ -37,7 +35,7 @@ def queued_unowned(spans: pl.LazyFrame, cols: tuple[str, ...]) -> pl.LazyFrame:
     filed = spans.filter(
         (pl.col("kind") == "tool")
         & ~pl.col("failed")
-        & out.str.contains(_NO_OWNER).fill_null(False)
+        & out.str.contains(NO_OWNER).fill_null(False)
         & out.str.contains(_QUEUE).fill_null(False)
         & ~out.str.contains(_FINISHED).fill_null(False)
     )

@@ -68,7 +68,7 @@ def refused_requests(spans: pl.LazyFrame, cols: tuple[str, ...]) -> pl.LazyFrame
     return refused.lazy().join(delivered, on=["run_id", "span_id"], how="anti").select(
         *cols,
         pl.format(
-            ", which the messaging API refused ({}): nobody received the request",
+            " (the messaging API refused it: {}; nobody received it)",
             pl.col("output").str.extract(_ERROR_CODE, 1),
         ).alias("queue_note"),
     )

@@ -31,6 +31,11 @@ _WORKED: Final = (
     r"(?:in[ _-]?progress|solved|resolved|closed|done)\b"
 )
 
+#: A record whose owner is left empty: null (JSON), None (a Python repr) or an empty string. Whatever
+#: its status says, nobody holds it: a ServiceNow incident auto-closed on an SLA breach with
+#: ``assigned_to`` empty was closed by a rule, not worked.
+NO_OWNER: Final = rf"(?i){Q}(?:assignee|assignee_?id|assigneeId|assigned_?to|assignedTo|owner){Q}\s*:\s*(?:null|None|{Q}{Q})"
+
 
 def taken_later(s: pl.LazyFrame, esc: pl.LazyFrame, assigned: str) -> pl.LazyFrame:
     """``run_id, span_id, a_t`` of the ticket escalations (``esc``: tool calls with no incident
@@ -47,7 +52,10 @@ def taken_later(s: pl.LazyFrame, esc: pl.LazyFrame, assigned: str) -> pl.LazyFra
         (pl.col("kind") == "tool")
         & pl.col("succeeded")
         & pl.col("args").is_not_null()
-        & (pl.col("output").str.contains(assigned) | pl.col("output").str.contains(_WORKED)).fill_null(False)
+        & (
+            pl.col("output").str.contains(assigned)
+            | (pl.col("output").str.contains(_WORKED) & ~pl.col("output").str.contains(NO_OWNER))
+        ).fill_null(False)
     ).select("run_id", pl.col("seq").alias("l_seq"), pl.col("args").alias("l_args"), pl.coalesce("end_time", "t").alias("a_t"))
     return (
         tickets.join(later, on="run_id")

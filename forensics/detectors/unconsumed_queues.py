@@ -32,7 +32,8 @@ OLDEST_AGE: Final = rf"(?i){_Q}\w*(?:oldest_?message_?age|age_?of_?oldest_?messa
 def unconsumed_handoffs(ctx: Context, cols: tuple[str, ...]) -> pl.LazyFrame:
     """``cols`` plus ``queue_note`` of the successful tool calls whose result says the queue they
     handed work to has no consumer and a backlog older than the escalation SLA."""
-    sla = ctx.policy.escalation_sla_seconds
+    # With no SLA set (0), a backlog is old once the policy's stall threshold would call the run quiet.
+    sla = ctx.policy.escalation_sla_seconds or ctx.policy.stall_seconds
     out = pl.col("output")
     age = out.str.extract(OLDEST_AGE, 1).cast(pl.Float64, strict=False)
     return (

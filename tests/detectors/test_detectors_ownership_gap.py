@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+from typing import Any
+
 from span_builder import detectors, one, run, run_row, span
+
+from forensics.policy import load_policy
 
 
 def test_dangling_handoff_fires_when_the_target_never_starts() -> None:
@@ -42,6 +48,10 @@ def test_dangling_handoff_near_miss_target_picks_it_up() -> None:
 
 
 def _escalation_run(ack_at: float | None, end: float):
+    return run(*_escalation_run_rows(ack_at, end))
+
+
+def _escalation_run_rows(ack_at: float | None, end: float) -> list[dict[str, Any]]:
     rows = [
         span("root", 0, end, kind="agent", name="incident_responder", output="Paged on-call."),
         span(
@@ -65,27 +75,64 @@ def _escalation_run(ack_at: float | None, end: float):
                 attributes='{"enduser.id": "priya.s"}',
             )
         )
-    return run(*rows)
+    return rows
+
+
+#: A deployment's policy that sets a 15-minute acknowledgement SLA (the shipped one sets none).
+SLA_900 = dataclasses.replace(load_policy(), escalation_sla_seconds=900.0)
 
 
 def test_unacknowledged_escalation_fires_when_the_log_ends_without_an_ack() -> None:
-    c = _escalation_run(None, 61)
-    f = one(c, "unacknowledged_escalation")
+    f = one(_escalation_run(None, 61), "unacknowledged_escalation")
     assert f["decisive_span_id"] == "p1"
     assert "pagerduty.page_oncall at 02:13:01" in f["explanation"]
-    assert "before the log ended 60.0 s later (SLA 900.0 s)" in f["explanation"]
+    assert f["explanation"].endswith("before the log ended 60.0 s later")
+    c = run(*_escalation_run_rows(None, 61), policy=SLA_900)
+    assert "before the log ended 60.0 s later (SLA 900.0 s)" in one(c, "unacknowledged_escalation")["explanation"]
 
 
 def test_unacknowledged_escalation_fires_on_an_ack_past_the_sla() -> None:
-    c = _escalation_run(1001, 1005)
+    c = run(*_escalation_run_rows(1001, 1005), policy=SLA_900)
     f = one(c, "unacknowledged_escalation")
     assert "first acknowledgement came 1000.0 s later, past the 900.0 s SLA" in f["explanation"]
 
 
 def test_unacknowledged_escalation_near_miss_ack_within_sla() -> None:
-    c = _escalation_run(181, 185)
+    c = run(*_escalation_run_rows(181, 185), policy=SLA_900)
     assert "unacknowledged_escalation" not in detectors(c)
     assert run_row(c)["ok"]
+
+
+def test_a_late_ack_is_not_judged_without_an_sla_someone_stated() -> None:
+    """The shipped policy sets no acknowledgement SLA and the page's result states no deadline:
+    acknowledged 1000 s later, it was acknowledged (no invented 900 s)."""
+    assert "unacknowledged_escalation" not in detectors(_escalation_run(1001, 1005))
+
+
+def _incident_with_deadline(ack_at: float, due: str):
+    """A ServiceNow incident opened with its own deadline (the task's ``sla_due``, a glide_date_time
+    the Table API returns as ``YYYY-MM-DD HH:MM:SS`` UTC) and read back assigned at ``ack_at``."""
+    filed = {"number": "INC0012345", "state": "New", "assignment_group": "Service Desk", "assigned_to": "", "sla_due": due}
+    taken = {"number": "INC0012345", "state": "In Progress", "assigned_to": "Ana Ruiz"}
+    return run(
+        span("root", 0, ack_at + 5, kind="agent", name="desk_agent", output="Opened INC0012345."),
+        span("c1", 1, parent_id="root", kind="tool", tool="create_incident", input='{"short_description":"VPN down"}',
+             output=json.dumps(filed)),
+        span("g1", ack_at, parent_id="root", kind="tool", tool="get_incident", input='{"number":"INC0012345"}',
+             output=json.dumps(taken)),
+    )  # fmt: skip
+
+
+def test_an_ack_past_the_deadline_the_record_states_is_late() -> None:
+    # The run starts at 02:13:00 UTC (span_builder); the record is due at 02:30, taken at 02:46.
+    f = one(_incident_with_deadline(2000, "2024-01-01 02:30:00"), "unacknowledged_escalation")
+    assert "past its record's deadline 2024-01-01 02:30:00" in f["explanation"]
+
+
+def test_near_miss_ack_before_the_recorded_deadline_or_a_deadline_before_the_record() -> None:
+    assert "unacknowledged_escalation" not in detectors(_incident_with_deadline(2000, "2024-01-01 03:30:00"))
+    # A deadline before the incident was opened (a field carried over) is none it was given.
+    assert "unacknowledged_escalation" not in detectors(_incident_with_deadline(2000, "2023-12-28 20:00:00"))
 
 
 # An incident a tool opened, as PagerDuty reports it (REST API v2: POST /incidents answers the

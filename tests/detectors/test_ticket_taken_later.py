@@ -37,3 +37,11 @@ def test_a_later_read_of_the_ticket_showing_an_owner_or_progress_acknowledges_it
 def test_near_miss_still_new_or_another_ticket() -> None:
     assert one(_session("SUP-881", {"status": "new", "assignee": None}), "unacknowledged_escalation")["decisive_span_id"] == "t1"
     assert one(_session("SUP-702", {"status": "In Progress"}), "unacknowledged_escalation")["decisive_span_id"] == "t1"
+
+
+def test_a_later_read_closed_with_its_owner_empty_is_no_acknowledgement() -> None:
+    """ServiceNow closes an incident by rule (an SLA breach auto-close) with ``assigned_to`` still
+    empty: nobody held it, whatever its state says. Near miss: closed with an owner."""
+    untaken = {"status": "closed", "assigned_to": "", "close_notes": "Auto-closed by rule"}
+    assert one(_session("SUP-881", untaken), "unacknowledged_escalation")["decisive_span_id"] == "t1"
+    assert "unacknowledged_escalation" not in detectors(_session("SUP-881", {"status": "closed", "assigned_to": "ana"}))
