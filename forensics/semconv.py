@@ -385,7 +385,9 @@ _COLUMN_KEYS: Final[tuple[tuple[str, tuple[str, ...], _Conv], ...]] = (
     ("cost_usd", ("gen_ai.usage.cost", "llm.cost.total", "gen_ai.cost.total"), as_float),
     ("error_type", ("error.type", "exception.type"), as_text),
     ("error_message", ("exception.message", "error.message"), as_text),
-    ("input", ("input.value", "gen_ai.tool.call.arguments", "gen_ai.input.messages", "gen_ai.prompt", "tool.parameters_value",
+    # autogen-core's execute_tool span kept the call's arguments in its own key (autogen_core/_telemetry/
+    # _genai.py trace_tool_span(tool_arguments=...): span_attributes["autogen.tool.arguments"]).
+    ("input", ("input.value", "gen_ai.tool.call.arguments", "autogen.tool.arguments", "gen_ai.input.messages", "gen_ai.prompt", "tool.parameters_value",
                "gcp.vertex.agent.tool_call_args", "gcp.vertex.agent.llm_request", "tool_arguments",
                "traceloop.entity.input", "gen_ai.tool.args", "ai.toolCall.args", "ai.toolCall.input", "ai.prompt", "ai.prompt.messages",
                # Haystack's content tags: haystack/core/pipeline/base.py _COMPONENT_INPUT/_OUTPUT (and the pipeline's);
