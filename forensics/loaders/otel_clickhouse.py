@@ -9,7 +9,10 @@ traces_table.sql): ``Timestamp`` DateTime64(9) (the span's start), ``TraceId``, 
 ``Duration`` (UInt64 ns; ClickHouse quotes 64-bit integers in JSON, and some pipelines write an
 ISO-8601 duration such as ``PT1.5S``), ``StatusCode`` (``Unset``/``Ok``/``Error``),
 ``StatusMessage``, and the nested ``Events`` and ``Links`` (``Events.Timestamp``,
-``Events.Name``, ``Events.Attributes`` parallel arrays, or a list of objects).
+``Events.Name``, ``Events.Attributes`` parallel arrays, or a list of objects). The scope, the trace
+state and the links are kept as the OTLP loaders keep them, whatever the row's spelling: ``@scope``
+(``{name, version}``), ``@traceState``, ``@links`` (one ``{traceId, spanId, traceState, attributes}``
+a link, the ``Links.*`` arrays zipped as ``Events.*`` are into ``@events``).
 
 Some exports join each span's log records (the exporter's ``otel_logs`` table: ``Timestamp``,
 ``SeverityText``, ``SeverityNumber``, ``Body``, ``LogAttributes``...) onto its row as a ``logs``
@@ -41,6 +44,8 @@ from ..normalize import as_text, duration_to_ns
 from .base import Loader, Sample, Source, SpanSink
 from .otel_common import (
     RecordError,
+    agents_sdk_trace_span,
+    as_run_container,
     field_value,
     finish_row,
     json_text,
@@ -59,7 +64,14 @@ _COLUMNS = {
     "spanattributes": "attributes", "duration": "duration", "statuscode": "status",
     "statusmessage": "status_message", "events": "events", "eventstimestamp": "events.timestamp",
     "eventsname": "events.name", "eventsattributes": "events.attributes", "logs": "logs",
+    "scopename": "scope_name", "scopeversion": "scope_version", "tracestate": "trace_state", "links": "links",
+    "linkstraceid": "links.traceid", "linksspanid": "links.spanid", "linkstracestate": "links.tracestate",
+    "linksattributes": "links.attributes",
 }
+#: A link's fields as the exporter's ``Links`` Nested columns name them (normalised) → the OTLP/JSON
+#: field each is kept under in ``@links``, so a link reads alike whatever table or request it came from.
+_LINK_FIELDS = (("traceid", "traceId"), ("spanid", "spanId"), ("tracestate", "traceState"),
+                ("attributes", "attributes"))
 #: Keys of a log body that hold the span's input, output, error type and error message, best first.
 _BODY_INPUT = ("function.arguments", "input", "inputs", "input.value", "arguments", "args")
 _BODY_OUTPUT = ("function.output", "output", "outputs", "output.value", "result", "return_value")
@@ -207,6 +219,40 @@ def _events(columns: dict[str, Any], label_of: dict[str, str]) -> list[dict[str,
              "attributes": _as_map(attrs[i] if attrs else None, "Events.Attributes")} for i, n in enumerate(names)]
 
 
+def _links(columns: dict[str, Any], label_of: dict[str, str]) -> list[dict[str, Any]]:
+    """The exporter's ``Links.TraceId``/``.SpanId``/``.TraceState``/``.Attributes`` parallel arrays (or a
+    list of link objects, or an object of the arrays) zipped into one object a link, as ``_events`` zips
+    ``Events.*``: OTLP/JSON's field names, the attributes a map."""
+    links = columns.get("links")
+    if isinstance(links, dict):  # nested as an object of parallel arrays
+        columns = {**columns, **{f"links.{_norm(k)}": v for k, v in links.items()}}
+        links = None
+    if isinstance(links, list):
+        out = []
+        for link in links:
+            if not isinstance(link, dict):
+                raise RecordError("invalid-link", f"`{label_of.get('links', 'Links')}`: expected link objects, found {link!r:.60}")
+            fields = {_norm(k): v for k, v in link.items()}
+            out.append(_link(fields))
+        return out
+    arrays = {field: columns.get(f"links.{field}") or [] for field, _ in _LINK_FIELDS}
+    if not all(isinstance(a, list) for a in arrays.values()):
+        raise RecordError("invalid-link", "expected `Links.TraceId`, `Links.SpanId`, `Links.TraceState`, "
+                          "`Links.Attributes` as arrays")
+    count = max(len(a) for a in arrays.values())
+    if any(a and len(a) != count for a in arrays.values()):
+        raise RecordError("invalid-link", "the Links arrays differ in length: "
+                          + ", ".join(f"{len(a)} {field}" for field, a in arrays.items()))
+    return [_link({field: a[i] if a else None for field, a in arrays.items()}) for i in range(count)]
+
+
+def _link(fields: dict[str, Any]) -> dict[str, Any]:
+    link = {name: fields.get(field) for field, name in _LINK_FIELDS if fields.get(field) not in (None, "")}
+    if "attributes" in link:
+        link["attributes"] = _as_map(link["attributes"], "Links.Attributes")
+    return link
+
+
 def _status(raw: Any) -> str:
     """The exporter writes ``Unset``/``Ok``/``Error``; other writers the OTLP spellings."""
     try:
@@ -264,12 +310,26 @@ def clickhouse_row(span: Any, nested_parent: str | None = None) -> dict[str, Any
         rest["@logs"] = logs
     if row.get("kind") is None:
         row["kind"] = "unknown"
+    # The instrumentation scope under OTLP/JSON's ``@scope`` ({name, version}), whatever the row's
+    # spelling (ScopeName, scope_name): conventions read it there (conventions/replies.py), and the OpenAI
+    # Agents SDK trace's AGENT span is told by it as otlp_json does.
+    scope = {field: as_text(columns[role]) for field, role in (("name", "scope_name"), ("version", "scope_version"))
+             if columns.get(role) not in (None, "")}
+    if row["kind"] == "agent" and agents_sdk_trace_span(attrs, scope.get("name")):
+        as_run_container(row)
     rest["@span_kind"] = otel_span_kind(columns.get("kind")) if columns.get("kind") not in (None, "") else None
     resource = _as_map(columns.get("resource"), label_of.get("resource", "ResourceAttributes"))
     if columns.get("service") not in (None, ""):
         resource.setdefault("service.name", columns["service"])
     if resource:
         rest["@resource"] = resource
+    if scope:
+        rest["@scope"] = scope
+    if columns.get("trace_state") not in (None, ""):
+        rest["@traceState"] = columns["trace_state"]
+    links = _links(columns, label_of)
+    if links:
+        rest["@links"] = links
     if duration is not None and start is None:
         rest["@duration_ns"] = duration  # no start: the duration alone is still evidence
     rest.update(extra)

@@ -45,7 +45,9 @@ def test_json_each_row_pascal_case_with_openinference_attributes() -> None:
     assert {r["session_id"] for r in rows.values()} == {"sess-9"}  # session.id on the root, filled per run
     root_attrs = json.loads(root["attributes"])
     assert root_attrs["@resource"] == {"service.name": "research-svc", "deployment.environment": "prod"}
-    assert root_attrs["@ScopeName"] == "openinference.instrumentation.langchain"
+    # The scope as the OTLP loaders keep it; the empty TraceState and Links arrays leave nothing behind.
+    assert root_attrs["@scope"] == {"name": "openinference.instrumentation.langchain", "version": "0.1.0"}
+    assert not {"@ScopeName", "@ScopeVersion", "@TraceState", "@Links.TraceId", "@traceState", "@links"} & set(root_attrs)
 
 
 def test_snake_case_iso_durations_and_handoff() -> None:
