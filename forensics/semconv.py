@@ -31,8 +31,11 @@ from .semconv_pydantic_ai import event_messages
 from .semconv_values import (
     ADK_SYSTEM,
     HAYSTACK_OUTPUT,
+    HAYSTACK_TOOL_INVOKER,
+    HAYSTACK_TYPE,
     adk_output_tokens,
-    haystack_usage,
+    haystack_output,
+    haystack_tool,
     map_costs,
     map_monocle,
 )
@@ -432,8 +435,11 @@ def map_attributes(attrs: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]
         row["status"] = "error"
     if row.get("output_tokens") is not None and attrs.get("gen_ai.system") == ADK_SYSTEM:
         adk_output_tokens(row)
-    if HAYSTACK_OUTPUT in attrs and row.get("input_tokens") is None and row.get("output_tokens") is None:
-        haystack_usage(attrs, row)
+    if HAYSTACK_OUTPUT in attrs and (row.get("model") is None
+                                     or row.get("input_tokens") is None and row.get("output_tokens") is None):
+        haystack_output(attrs, row)
+    if row.get("tool") is None and attrs.get(HAYSTACK_TYPE) == HAYSTACK_TOOL_INVOKER:
+        haystack_tool(attrs, row)
     if row.get("kind") in (None, "unknown"):
         kind = infer_kind(attrs, row)
         if kind is not None:

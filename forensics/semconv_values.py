@@ -53,7 +53,73 @@ _HAYSTACK_USAGE_KEYS: Final = (("input_tokens", ("prompt_tokens", "input_tokens"
                                ("output_tokens", ("completion_tokens", "output_tokens")))
 
 
-def haystack_usage(attrs: dict[str, Any], row: dict[str, Any]) -> None:
+#: The attributes Haystack tags a component's class and traced arguments with (pipeline.py
+#: ``_run_component``: ``haystack.component.type`` = ``instance.__class__.__name__``; base.py ``_COMPONENT_INPUT``).
+HAYSTACK_TYPE: Final = "haystack.component.type"
+HAYSTACK_INPUT: Final = "haystack.component.input"
+#: Haystack's model components by their class's suffix (haystack/components/generators/, embedders/), the
+#: ones whose traced output names the model that answered; and its component running tool calls.
+HAYSTACK_MODEL_TYPES: Final = ("Generator", "Embedder")
+HAYSTACK_TOOL_INVOKER: Final = "ToolInvoker"
+
+
+def haystack_output(attrs: dict[str, Any], row: dict[str, Any]) -> None:
+    """The token counts (``haystack_usage``) and the model a Haystack model component's traced output
+    holds, for a span whose attributes gave neither (the caller checks one is missing). A chat
+    generator's reply meta carries ``model`` beside ``usage`` (haystack/components/generators/chat/openai.py
+    ``_convert_chat_completion_to_chat_message``: ``meta={"model": completion.model, ...}``), a generator's
+    ``meta`` list the same (generators/openai.py), an embedder's ``meta`` dict ``{"model", "usage"}``
+    (embedders/openai_text_embedder.py): the model of the call, as the provider answered it. Only a
+    model component's (HAYSTACK_MODEL_TYPES) output names its model so; another component passing
+    replies on names none of its own."""
+    text = attrs.get(HAYSTACK_OUTPUT)
+    if not isinstance(text, str) or not ('"usage"' in text or '"model"' in text):
+        return
+    try:
+        output = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return
+    if not isinstance(output, dict):
+        return
+    if row.get("input_tokens") is None and row.get("output_tokens") is None:
+        haystack_usage(output, row)
+    kind = attrs.get(HAYSTACK_TYPE)
+    if row.get("model") is None and isinstance(kind, str) and kind.endswith(HAYSTACK_MODEL_TYPES):
+        model = next((entry["model"] for entry in _metas(output)
+                      if isinstance(entry, dict) and isinstance(entry.get("model"), str) and entry["model"]), None)
+        if model is not None:
+            row["model"] = model
+
+
+def haystack_tool(attrs: dict[str, Any], row: dict[str, Any]) -> None:
+    """The tool a Haystack ToolInvoker span ran, for its ``tool`` column. The component runs the tool
+    calls of the messages it is given (haystack/components/tools/tool_invoker.py ``run(messages)``: one
+    per ``message.tool_calls``, each a ToolCall ``{tool_name, arguments, id}``) and its span names none:
+    the traced input (HAYSTACK_INPUT, ``{"messages": [ChatMessage.to_dict()...]}``: each content part a
+    ``{"tool_call": {...}}``; ``_content`` in releases 2.9-2.11) does. One tool called, once or more, names
+    the span's tool; calls of several tools name no single one, and the column stays empty."""
+    text = attrs.get(HAYSTACK_INPUT)
+    if not isinstance(text, str) or '"tool_name"' not in text:
+        return
+    try:
+        data = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return
+    messages = data.get("messages") if isinstance(data, dict) else None
+    if not isinstance(messages, list):
+        return
+    names = set()
+    for message in messages:
+        parts = message.get("content", message.get("_content")) if isinstance(message, dict) else None
+        for part in parts if isinstance(parts, list) else ():
+            call = part.get("tool_call") if isinstance(part, dict) else None
+            if isinstance(call, dict) and isinstance(call.get("tool_name"), str) and call["tool_name"]:
+                names.add(call["tool_name"])
+    if len(names) == 1:
+        row["tool"] = names.pop()
+
+
+def haystack_usage(output: dict[str, Any], row: dict[str, Any]) -> None:
     """Token counts from the usage a Haystack model component returned, for a span that carries no
     usage attribute of its own (the caller checks). A generator returns ``{"replies": [...], "meta":
     [{..., "usage": {...}}]}`` (haystack/components/generators/openai.py), a chat generator replies
@@ -63,14 +129,8 @@ def haystack_usage(attrs: dict[str, Any], row: dict[str, Any]) -> None:
     "meta": {"model": ..., "usage": {...}}}`` (haystack/components/embedders/openai_text_embedder.py,
     openai_document_embedder.py). Every choice of one completion repeats that completion's usage, so
     the first usage is the call's: summing the replies would count one call n times."""
-    text = attrs.get(HAYSTACK_OUTPUT)
-    if not isinstance(text, str) or '"usage"' not in text:
-        return
-    try:
-        output = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return
-    usage = _first_usage(output) if isinstance(output, dict) else None
+    usage = next((entry["usage"] for entry in _metas(output)
+                  if isinstance(entry, dict) and isinstance(entry.get("usage"), dict)), None)
     if usage is None:
         return
     for column, keys in _HAYSTACK_USAGE_KEYS:
@@ -81,18 +141,16 @@ def haystack_usage(attrs: dict[str, Any], row: dict[str, Any]) -> None:
                 break
 
 
-def _first_usage(output: dict[str, Any]) -> dict[str, Any] | None:
+def _metas(output: dict[str, Any]) -> list[Any]:
+    """The meta entries of a model component's output: its own ``meta`` (a list or one dict), then each
+    reply's (``meta``, ``_meta`` in 2.9-2.11)."""
     metas: list[Any] = []
     meta = output.get("meta")
     metas.extend(meta if isinstance(meta, list) else [meta])
     replies = output.get("replies")
     if isinstance(replies, list):
         metas.extend(reply.get("meta", reply.get("_meta")) for reply in replies if isinstance(reply, dict))
-    for entry in metas:
-        usage = entry.get("usage") if isinstance(entry, dict) else None
-        if isinstance(usage, dict):
-            return usage
-    return None
+    return metas
 
 
 def map_costs(rest: dict[str, Any], row: dict[str, Any]) -> None:

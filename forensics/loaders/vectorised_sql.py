@@ -37,7 +37,7 @@ from ..semconv import (
     Condition,
 )
 from ..semconv_agents import AGENT_RUN_NAME
-from ..semconv_values import HAYSTACK_OUTPUT
+from ..semconv_values import HAYSTACK_OUTPUT, HAYSTACK_TOOL_INVOKER, HAYSTACK_TYPE
 from .otel_common import COLUMN_EVENTS
 
 STATUS_CODES = {"UNSET": "unset", "OK": "ok", "ERROR": "error", "STATUS_CODE_UNSET": "unset",
@@ -284,10 +284,13 @@ def build_query() -> str:
     # such a line is handed over rather than mirrored.
     no_fixed += (f" AND NOT ({equals('gen_ai.system', ADK_SYSTEM)} "
                  "AND output_tokens IS NOT NULL AND coalesce(contains(output, 'usage_metadata'), false))")
-    # Haystack's usage inside a component's traced output (semconv_values.haystack_usage) on a span with
-    # no usage attribute: handed over too.
+    # Haystack's usage and model inside a component's traced output (semconv_values.haystack_output) on a
+    # span whose attributes gave neither, and a ToolInvoker's tool named in its traced input
+    # (haystack_tool): handed over too.
     no_fixed += (f" AND NOT (input_tokens IS NULL AND output_tokens IS NULL "
-                 f"AND coalesce(contains({attr(HAYSTACK_OUTPUT)}::VARCHAR, 'usage'), false))")
+                 f"AND coalesce(contains({attr(HAYSTACK_OUTPUT)}::VARCHAR, 'usage'), false))"
+                 f" AND NOT (model IS NULL AND coalesce(contains({attr(HAYSTACK_OUTPUT)}::VARCHAR, 'model'), false))"
+                 f" AND NOT (tool IS NULL AND {equals(HAYSTACK_TYPE, HAYSTACK_TOOL_INVOKER)})")
 
     def time_ok(raw: str) -> str:
         return (f"({raw}_raw IS NULL OR ({raw}_ts IS NOT NULL "
