@@ -319,6 +319,12 @@ CONDITIONAL_COLUMNS: Final[tuple[tuple[str, str, tuple[Condition, ...]], ...]] =
     ("agent", "crewai.agent.role", (("equals", "traceloop.span.kind", "agent"),)),
     ("agent", "graph.node.id", (("equals", "openinference.span.kind", "AGENT"),)),
     ("agent", "agent_name", (("has", "model_name"),)),
+    # The Vercel AI SDK records no agent: the one identity its spans carry is the caller's telemetry
+    # functionId, written on every span of the call (packages/ai/src/telemetry/assemble-operation-name.ts:
+    # ai.telemetry.functionId, also resource.name and the tail of operation.name; telemetry-settings.ts
+    # "Identifier for this function"), beside ai.operationId. A ToolLoopAgent runs generateText/streamText
+    # with the caller's settings (agent/tool-loop-agent.ts), so the functionId names the agent loop.
+    ("agent", "ai.telemetry.functionId", (("has", "ai.operationId"),)),
     ("model", "model_name", (("has", "agent_name"),)),
     *semconv_logfire.COLUMNS,
 )

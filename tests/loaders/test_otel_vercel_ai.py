@@ -114,3 +114,21 @@ def test_an_otlp_export_of_a_generate_text_call_loads_its_steps(tmp_path: Path) 
     assert (tool["tool"], tool["input"], tool["output"]) == ("getWeather", '{"city":"Oslo"}', '{"tempC":-3}')
     assert rows["ai.generateText"]["output"] == "It is -3 C in Oslo."
     assert (rows["ai.generateText.doGenerate"]["model"], rows["ai.generateText.doGenerate"]["input_tokens"]) == ("gpt-4o", 50)
+    # No functionId set: the SDK names no one, and no agent is made up (near miss of the test below).
+    assert {r["agent"] for r in rows.values()} == {None}
+
+
+def test_the_telemetry_function_id_names_the_agent_of_every_span_of_the_call() -> None:
+    """assemble-operation-name.ts writes ai.telemetry.functionId (and resource.name, and operation.name's
+    tail) on every span of the call beside ai.operationId: the caller's identity for the whole loop."""
+    fid = {"ai.telemetry.functionId": "weather-bot", "resource.name": "weather-bot"}
+    outer = _mapped({**fid, "operation.name": "ai.streamText weather-bot", "ai.operationId": "ai.streamText"},
+                    "ai.streamText")
+    step = _mapped({**fid, "operation.name": "ai.streamText.doStream weather-bot",
+                    "ai.operationId": "ai.streamText.doStream", "ai.model.id": "gpt-4o"}, "ai.streamText.doStream")
+    tool = _mapped({**fid, "operation.name": "ai.toolCall weather-bot", "ai.operationId": "ai.toolCall",
+                    "ai.toolCall.name": "getWeather", "ai.toolCall.input": '{"city":"Oslo"}'}, "ai.toolCall")
+    assert [(r["kind"], r["agent"]) for r in (outer, step, tool)] == [
+        ("chain", "weather-bot"), ("llm", "weather-bot"), ("tool", "weather-bot")]
+    # Near miss: the key without the SDK's operation id (someone else's span) names nobody.
+    assert _mapped({"ai.telemetry.functionId": "weather-bot"}, "work").get("agent") is None
