@@ -197,6 +197,38 @@ register(
                 "once (usage_rollups)",
             ),
             Signal(
+                "a Haystack model component's traced output naming its model (a reply's meta or the output's meta "
+                "'model'); a ToolInvoker's traced input holding the tool calls ({'tool_call': {'tool_name'}})",
+                "Haystack",
+                "deepset-ai/haystack haystack/components/generators/chat/openai.py (reply meta model), "
+                "haystack/components/embedders/openai_text_embedder.py (meta model), haystack/components/tools/"
+                "tool_invoker.py (run(messages): the messages' tool calls), haystack/dataclasses/chat_message.py (to_dict)",
+                "model on a *Generator / *Embedder span with no model key; tool on a ToolInvoker span whose calls are "
+                "of one tool, none for several (forensics/semconv_values.py haystack_output, haystack_tool)",
+            ),
+            Signal(
+                "autogen.tool.arguments on an execute_tool span",
+                "AutoGen (autogen-core)",
+                "microsoft/autogen autogen_core/_telemetry/_genai.py (trace_tool_span(tool_arguments=...))",
+                "input (forensics/semconv.py _COLUMN_KEYS, after gen_ai.tool.call.arguments)",
+            ),
+            Signal(
+                "ai.telemetry.functionId beside ai.operationId, on every span of a call",
+                "Vercel AI SDK (experimental_telemetry)",
+                "vercel/ai packages/ai/src/telemetry/assemble-operation-name.ts (ai.telemetry.functionId, resource.name); "
+                "telemetry-settings.ts (functionId: 'Identifier for this function')",
+                "agent (forensics/semconv.py CONDITIONAL_COLUMNS); no functionId, no agent",
+            ),
+            Signal(
+                "ScopeName / ScopeVersion, TraceState and the Links.TraceId / .SpanId / .TraceState / .Attributes "
+                "arrays of an otel_traces row (any spelling: scope_name, links)",
+                "OpenTelemetry Collector ClickHouse exporter",
+                "opentelemetry-collector-contrib exporter/clickhouseexporter internal/sqltemplates/traces_table.sql",
+                "attributes @scope {name, version}, @traceState, @links (one {traceId, spanId, traceState, attributes} a "
+                "link), as the OTLP loaders keep them; the OpenAI Agents SDK trace's AGENT span read by its scope "
+                "(forensics/loaders/otel_clickhouse.py)",
+            ),
+            Signal(
                 "workflow.run, workflow.build, message.send, executor.process[ <id>] with executor.id and executor.type, "
                 "edge_group.process with edge_group.type",
                 "Microsoft Agent Framework workflows",
