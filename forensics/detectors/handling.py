@@ -21,7 +21,8 @@ any agent was an orphan). :func:`failure_handling` answers it once, as columns o
   call's result (``error_handled``: a ToolNode error message, the Agents SDK's non-fatal tool error,
   a smolagents error observation, pydantic-ai's ModelRetry) and the model did not ignore it
   (``ignored_tool_errors``, nor a later failure of the same tool it then ignored:
-  ``lost_with_ignored``), a limit that stopped the work on purpose (``limit_stop``), a call its
+  ``lost_with_ignored``), nor went straight on to an irreversible act (:func:`pushed_past_handback`:
+  its next tool call a deploy, payment or drop that succeeded), a limit that stopped the work on purpose (``limit_stop``), a call its
   own caller aborted (``AbortError``), or a request that failed inside a model call that then
   got its response from a later request (:func:`inside_returned_model_call`: the client's own
   resends, a FallbackModel's next model);
@@ -371,6 +372,7 @@ def _failure_handling(ctx: Context) -> pl.DataFrame:
     inside_ok = inside_returned_model_call(ctx, rows)
     told = told_spans(ctx, rows)
     pushed = pushed_past(ctx, rows).with_columns(pl.lit(True).alias("_pushed"))
+    handback_pushed = pushed_past_handback(ctx).with_columns(pl.lit(True).alias("_handback_pushed"))
     # A batch whose items partly failed, under an answer that states its whole size and not the
     # split ("All 40 invoices now carry the credit" over 36 credited, 4 failed): a fault word in
     # that answer ("the October outage list") told nobody of the failed items (batch_results).
@@ -395,6 +397,7 @@ def _failure_handling(ctx: Context) -> pl.DataFrame:
         .join(told, on=["run_id", "span_id"], how="left")
         .join(whole, on=["run_id", "span_id"], how="left")
         .join(pushed, on=["run_id", "span_id"], how="left")
+        .join(handback_pushed, on=["run_id", "span_id"], how="left")
         .join(runs, on="run_id", how="left")
         # The whole request sent again as the session's next run (session_retry): every failure of
         # the run that ended in error is an attempt of it.
@@ -414,7 +417,7 @@ def _failure_handling(ctx: Context) -> pl.DataFrame:
         | pl.col("_elsewhere_id").is_not_null()
     )
     framework = (
-        (pl.col("error_handled") & ~pl.col("_ignored").fill_null(False))
+        (pl.col("error_handled") & ~pl.col("_ignored").fill_null(False) & ~pl.col("_handback_pushed").fill_null(False))
         | pl.col("limit_stop")
         | pl.col("_aborted").fill_null(False)
         | pl.col("_answered_id").is_not_null()
@@ -507,6 +510,48 @@ def pushed_past(ctx: Context, failing: pl.LazyFrame) -> pl.LazyFrame:
         .select("run_id", "span_id")
         .unique()
     )
+
+
+def pushed_past_handback(ctx: Context) -> pl.LazyFrame:
+    """``run_id, span_id`` of the tool failures the framework handed back to the model
+    (``error_handled``: Strands' ``{"status": "error"}`` tool result, a ToolNode error message, the
+    Agents SDK's failure_error_function text) whose agent's next tool call, sent once the error had
+    come back, was an irreversible act (policy tools.irreversible) that succeeded. The hand-back is
+    the framework's path only while the model acts on the error; a model that read "the backup failed"
+    and deleted at once went straight past it into an act nothing undoes (TAXONOMY unhandled_error:
+    "the run just carries on"). A retry, a fallback or an escalation, or any other tool call first (a
+    status check, a wait), is not this. Built once per classification."""
+
+    def build() -> pl.DataFrame:
+        tools = ctx.spans.lazy().filter(pl.col("kind") == "tool")
+        handed = tools.filter(pl.col("failed") & pl.col("error_handled")).select(
+            "run_id", "span_id", "seq", "agent", pl.coalesce("end_time", "t").alias("_end")
+        )
+        later = tools.select(
+            "run_id",
+            pl.col("seq").alias("_n_seq"),
+            pl.col("t").alias("_n_t"),
+            pl.col("agent").alias("_n_agent"),
+            (pl.col("is_irreversible").fill_null(False) & pl.col("succeeded")).alias("_n_act"),
+        )
+        return (
+            handed.join(later, on="run_id")
+            # Sent after the error came back (a call of the same parallel batch was issued with the
+            # failed one, not in answer to it), by the agent the error was handed to.
+            .filter(
+                (pl.col("_n_seq") > pl.col("seq"))
+                & (pl.col("_n_t") >= pl.col("_end")).fill_null(True)
+                & pl.col("_n_agent").eq_missing(pl.col("agent"))
+            )
+            .sort("run_id", "span_id", "_n_seq")
+            .group_by("run_id", "span_id")
+            .agg(pl.col("_n_act").first())
+            .filter(pl.col("_n_act"))
+            .select("run_id", "span_id")
+            .collect()
+        )
+
+    return ctx.once("pushed_past_handback", build).lazy()
 
 
 def unhandled_failures(ctx: Context) -> pl.LazyFrame:

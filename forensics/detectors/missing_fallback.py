@@ -11,7 +11,7 @@ from forensics.detectors.base import CALL_KINDS, Context, Detector, failure_foll
 from forensics.detectors.code_step import decided_by_code_step
 from forensics.detectors.decisions import model_decided
 from forensics.detectors.findings import per_run_finding
-from forensics.detectors.handling import unhandled_failures
+from forensics.detectors.handling import pushed_past_handback, unhandled_failures
 from forensics.detectors.ignored_errors import ANSWER_TOOLS as ANSWER_TOOLS
 from forensics.detectors.ignored_errors import MENTIONS_FAILURE as MENTIONS_FAILURE
 from forensics.detectors.ignored_errors import ignored_tool_errors as ignored_tool_errors
@@ -63,7 +63,9 @@ class UnhandledError(Detector):
         "reply) left the request with no answer and no defined path (decisive: the guardrail span). "
         "A word of the failure, or a failure result, handled nothing where the run went on past it into an "
         "irreversible act (a deploy, payment or drop that succeeded later, no retry, fallback or escalation "
-        "first: handling.pushed_past)."
+        "first: handling.pushed_past). Nor did the framework's hand-back of a tool error to the model where the "
+        "agent's next tool call was such an act (handling.pushed_past_handback: a backup that failed, "
+        "then the delete it was to protect)."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -94,11 +96,14 @@ class UnhandledError(Detector):
         unhandled = (
             ctx.spans.lazy()
             .with_columns(http_swallowed.alias("_http_swallowed"))
+            # A failure handed back to the model that went straight on to an irreversible act: the
+            # hand-back was no path (handling.pushed_past_handback).
+            .join(pushed_past_handback(ctx).with_columns(_pushed_on=pl.lit(True)), on=["run_id", "span_id"], how="left")
             .filter(
                 pl.col("failed")
                 & (pl.col("kind").is_in(CALL_KINDS) | pl.col("_http_swallowed") | parse_failure() | pl.col("model_call_stop")
                    | pl.col("raised_out"))
-                & ~pl.col("error_handled")
+                & (~pl.col("error_handled") | pl.col("_pushed_on").fill_null(False))
                 & ~pl.col("limit_stop")
                 & ~(pl.col("attempt_count") > 1).fill_null(False)
             )
