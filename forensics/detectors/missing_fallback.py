@@ -25,6 +25,7 @@ from forensics.detectors.unhandled_facts import (
     cut_waits,
     detached_calls,
     emptied_by_caller,
+    ended_on_error_result,
     outer_failures,
     picked_up_after_kill,
     timed_out_waits,
@@ -65,7 +66,9 @@ class UnhandledError(Detector):
         "irreversible act (a deploy, payment or drop that succeeded later, no retry, fallback or escalation "
         "first: handling.pushed_past). Nor did the framework's hand-back of a tool error to the model where the "
         "agent's next tool call was such an act (handling.pushed_past_handback: a backup that failed, "
-        "then the delete it was to protect)."
+        "then the delete it was to protect). A tool result handed back with status ok whose text is an error (an MCP "
+        "server's \"Error executing tool ...\") and that is the last thing the run holds is that call failing "
+        "with nothing after it (unhandled_facts.ended_on_error_result; error_as_data leaves it: the run did not go on)."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -99,8 +102,11 @@ class UnhandledError(Detector):
             # A failure handed back to the model that went straight on to an irreversible act: the
             # hand-back was no path (handling.pushed_past_handback).
             .join(pushed_past_handback(ctx).with_columns(_pushed_on=pl.lit(True)), on=["run_id", "span_id"], how="left")
+            # An error result the run ended on is the call failing, with nothing after it.
+            .join(ended_on_error_result(ctx).with_columns(_ended_on=pl.lit(True)), on=["run_id", "span_id"], how="left")
+            .with_columns(pl.col("_ended_on").fill_null(False))
             .filter(
-                pl.col("failed")
+                (pl.col("failed") | pl.col("_ended_on"))
                 & (pl.col("kind").is_in(CALL_KINDS) | pl.col("_http_swallowed") | parse_failure() | pl.col("model_call_stop")
                    | pl.col("raised_out"))
                 & (~pl.col("error_handled") | pl.col("_pushed_on").fill_null(False))

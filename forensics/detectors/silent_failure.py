@@ -254,6 +254,7 @@ class ErrorAsData(Detector):
         # found the run's own write missing told the truth: the write's loss is undelivered_output's
         # (lost_writes), told once.
         from forensics.detectors.lost_writes import lost_write_reads
+        from forensics.detectors.unhandled_facts import ended_on_error_result
 
         shaped = (
             ctx.spans.lazy()
@@ -262,6 +263,8 @@ class ErrorAsData(Detector):
             .join(follow, on=["run_id", "span_id"])
             .join(unhandled_failures(ctx), on=["run_id", "span_id"], how="semi")
             .join(lost_write_reads(ctx), on=["run_id", "span_id"], how="anti")
+            # An error result the run ended on: the run did not go on at all (unhandled_error's).
+            .join(ended_on_error_result(ctx), on=["run_id", "span_id"], how="anti")
         )
         # Retrievals that found nothing under an answer that says it found something. Whether the
         # answer told the user is judged there, by what an empty result means (nothing found, or

@@ -3,7 +3,8 @@ failure into an empty result (``emptied_by_caller``), a killed call the session'
 (``picked_up_after_kill``), a call that waited past the stall threshold and timed out
 (``timed_out_waits``), a call its own caller aborted (``aborted_by_caller``), a call whose caller's wait
 was cut while it was still in flight (``cut_waits``), a tool call alone in its run, its caller elsewhere
-(``detached_calls``), a failure that only carried up another one below it (``outer_failures``)."""
+(``detached_calls``), a failure that only carried up another one below it (``outer_failures``), an error
+result the run ended on (``ended_on_error_result``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Final
 
 import polars as pl
 
-from forensics.detectors.base import CALL_KINDS, Context, failure_followups, hms, num, txt
+from forensics.detectors.base import CALL_KINDS, ERROR_SHAPED, Context, failure_followups, hms, num, txt
 from forensics.detectors.findings import per_run_finding
 
 #: An output that is nothing: empty, blanks, or an empty string written as JSON ('""').
@@ -218,6 +219,35 @@ def outer_failures(ctx: Context, failures: pl.LazyFrame) -> pl.LazyFrame:
         outer.append(at)
     keys = pl.concat(outer).join(failures.select("span_k"), on="span_k", how="semi").unique()
     return failures.join(keys, on="span_k", how="semi").select("run_id", "span_id").unique()
+
+
+def ended_on_error_result(ctx: Context) -> pl.LazyFrame:
+    """``run_id, span_id`` of tool calls whose result, handed back with status ok, is an error text
+    (``ERROR_SHAPED``: an MCP server's "Error executing tool ...: <exception>", a traceback, a JSON
+    error object; not an empty result) and is the last thing the run holds: no model turn, answer or
+    other call after it, and no output on the run's root (a root that returned a result went on past
+    the call to report). The MCP server reports a tool's failure inside the result (``isError`` beside
+    the text; FastMCP words it ``f"Error executing tool {name}: {e}"``, modelcontextprotocol
+    python-sdk ``src/mcp/server/fastmcp/tools/base.py`` Tool.run), and the client hands that text to
+    the model as the call's output; a chat transcript writes it as the ``role: "tool"`` message. The
+    call failed, and the run stopped there: it did not go on as if it had succeeded (error_as_data's
+    reading), nothing was tried after it and nobody was answered (TAXONOMY unhandled_error: "the run
+    just carries on, or ends")."""
+    s = ctx.spans.lazy()
+    last = s.group_by("run_id").agg(pl.col("seq").max().alias("_last_seq"))
+    silent = ctx.runs.lazy().filter(pl.col("root_output").is_null()).select("run_id")
+    return (
+        s.filter(
+            (pl.col("kind") == "tool")
+            & pl.col("error_shaped")
+            & ~pl.col("failed")
+            & pl.col("output").str.contains(ERROR_SHAPED).fill_null(False)
+        )
+        .join(silent, on="run_id", how="semi")
+        .join(last, on="run_id")
+        .filter(pl.col("seq") == pl.col("_last_seq"))
+        .select("run_id", "span_id")
+    )
 
 
 def aborted_by_caller(ctx: Context) -> pl.LazyFrame:
