@@ -1,0 +1,241 @@
+"""Conventions the failure attribution reads in Magentic-One histories (Who&When-shaped): how the
+orchestrator's ledger, its instructions and its workers write figures, dates, file views and picks, so
+``forensics/attribution`` names the agent and step a figure came from by what the framework wrote.
+
+Kept apart from ``loaded``'s load-time column mappings, whose convention lists them (``loaded_columns``):
+these become attribution readings, not span-table columns.
+"""
+
+from __future__ import annotations
+
+from forensics.conventions.registry import Signal
+
+ATTRIBUTION_SIGNALS: tuple[Signal, ...] = (
+    Signal(
+        "Orchestrator (final answer) (agentchat: MagenticOneOrchestrator's last message), written afresh from "
+        "the conversation in the form the request asks: a date a page gave as 'June 20, 2025' restated as "
+        "'2025-06-20'",
+        "Magentic-One (autogen-magentic-one LedgerOrchestrator; agentchat MagenticOneGroupChat)",
+        "microsoft/autogen python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/orchestrator.py "
+        "(_prepare_final_answer), agents/orchestrator_prompts.py (ORCHESTRATOR_GET_FINAL_ANSWER)",
+        "a month named next to a day holds its number (forensics/attribution/value_forms.py month_numbers): the "
+        "answer's 06 is held, not composed (final_answer_composed); tests/test_attribution_m1_values.py",
+    ),
+    Signal(
+        "the accepting ledger's reason (agentchat: the final answer) calling the answer's figure approximate "
+        "('about 122.4 days') where an earlier worker step held a finer figure it rounds to (122.3874): the "
+        "request's rounding ('Round to one decimal place'), written by ORCHESTRATOR_GET_FINAL_ANSWER / the "
+        'ledger from the transcript',
+        'Magentic-One (autogen-magentic-one LedgerOrchestrator; agentchat MagenticOneGroupChat)',
+        'microsoft/autogen '
+        'python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/orchestrator.py (update_ledger,'
+        ' _prepare_final_answer), agents/orchestrator_prompts.py (ORCHESTRATOR_LEDGER_PROMPT, '
+        'ORCHESTRATOR_GET_FINAL_ANSWER)',
+        'not unverified_accepted; the rounded figure is held where the finer one was '
+        '(forensics/attribution/value_forms.py roundings, ledger_rules accepted_wrong_answer); an approximate'
+        ' figure no step held finer stays unverified_accepted; tests/test_attribution_m1_roundings.py',
+    ),
+    Signal(
+        "the accepting ledger's reason or the final answer writing a figure with the trailing zeros the "
+        "request's decimals ask for ('1.10' for 'Round to two decimal places') where the ComputerTerminal "
+        "printed it without them ('1.1': Python's print of a float)",
+        'Magentic-One (autogen-magentic-one LedgerOrchestrator and Executor; agentchat MagenticOneGroupChat)',
+        'microsoft/autogen '
+        'python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/orchestrator.py (update_ledger,'
+        ' _prepare_final_answer), agents/orchestrator_prompts.py (ORCHESTRATOR_GET_FINAL_ANSWER), '
+        'agents/coder.py (Executor: the script\'s stdout)',
+        'the padded figure is held where the printed one was (forensics/attribution/value_forms.py '
+        'zero_padded; ledger_rules accepted_wrong_answer, answers computed_from_given), not composed by the '
+        'orchestrator; another figure stays composed; tests/test_attribution_m1_handed.py',
+    ),
+    Signal(
+        "'Initial plan:' / 'New plan:' fact sheet ('1. GIVEN OR VERIFIED FACTS') and plan bullets ('Here is "
+        "the plan to follow as best as possible:') stating a quantity of the request in another unit: a "
+        "'45-minute break' as 0.75 h, a time '1:05.00' as 65.00 s, 'the 10th' as rank 10; a date the request "
+        "names with its month ('Saturday 14 September 2024') written in numbers ('14.09.2024', '2024-09-14')",
+        "Magentic-One (autogen-magentic-one LedgerOrchestrator; agentchat MagenticOneGroupChat's task ledger)",
+        'microsoft/autogen '
+        'python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/orchestrator_prompts.py '
+        '(ORCHESTRATOR_CLOSED_BOOK_PROMPT, ORCHESTRATOR_SYNTHESIZE_PROMPT), agents/orchestrator.py '
+        '(_initialize)',
+        'the figure is given, not invented (forensics/attribution/value_forms.py restated_figures: the '
+        "request's numbers, ordinals and colon times times a unit of time or of ten's powers; restated_dates: "
+        "its named dates' day.month.year, month/day/year and year-month-day forms): no plan_unbacked_fact; a "
+        'figure of no such unit, or another day, stays one; tests/test_attribution_m1_givens.py',
+    ),
+    Signal(
+        "'Initial plan:' / 'New plan:' fact sheet or plan bullets dating a source with a date written with "
+        "its month's name ('published 6 February 2024', 'February 2024', 'February 6, 2024')",
+        "Magentic-One (autogen-magentic-one LedgerOrchestrator; agentchat MagenticOneGroupChat's task ledger)",
+        'microsoft/autogen '
+        'python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/orchestrator_prompts.py '
+        '(ORCHESTRATOR_CLOSED_BOOK_PROMPT: GIVEN OR VERIFIED FACTS, ORCHESTRATOR_SYNTHESIZE_PROMPT)',
+        "the date's year is no figure the plan acts on (forensics/attribution/common.py _WRITTEN_DATE, "
+        "plan_rules plan_unbacked_fact); a bare year the plan acts on ('released in 2011') stays one; "
+        'tests/test_attribution_m1_givens.py',
+    ),
+    Signal(
+        "FileSurfer view 'Address: file:///p' of a file the surfer chose (no instruction named p) whose name "
+        "states a date range ('export_2023-01-01_2023-12-31.xlsx') not covering the range the request states "
+        "('from 1 July 2022 to 30 June 2023'), the file a later Coder script reads by its path",
+        'Magentic-One (autogen-magentic-one FileSurfer and Coder; agentchat FileSurfer)',
+        'microsoft/autogen python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/file_surfer/'
+        'file_surfer.py (open_local_file: the path the model chose; _get_browser_state), agents/coder.py',
+        "attribution source_contradicts_task at the view (forensics/attribution/period_rules.py, "
+        "value_forms.iso_dates); a file covering the request's range, or one the instruction named, is none; "
+        "tests/test_attribution_m1_periods.py",
+    ),
+    Signal(
+        "the accepting ledger's reason (agentchat: the final answer) stating one year of several a worker's "
+        "report in its own words gave ('two albums reached number one: A (2000) and B (2008)') for a request "
+        "that selects by order ('the first to ...'), the report not using the request's word",
+        'Magentic-One (autogen-magentic-one LedgerOrchestrator; agentchat MagenticOneGroupChat)',
+        'microsoft/autogen python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/orchestrator.py '
+        '(update_ledger, _prepare_final_answer), agents/orchestrator_prompts.py (ORCHESTRATOR_GET_FINAL_ANSWER); '
+        'autogen-agentchat _magentic_one_orchestrator.py (_prepare_final_answer)',
+        "attribution accepted_wrong_answer at the acceptance: the pick was the orchestrator's "
+        "(forensics/attribution/ledger_rules.py _picked_year); a report that made the selection ('the first "
+        "was ...') stays traced; tests/test_attribution_m1_picks.py",
+    ),
+    Signal(
+        "agentchat ComputerTerminal 'The script ran, then exited with an error (POSIX exit code: N)' followed, "
+        "with no new task ledger between, by a successful run of the same author's code (its output alone)",
+        'AutoGen AgentChat MagenticOneGroupChat (no progress ledger in the messages)',
+        'microsoft/autogen python/packages/autogen-agentchat/src/autogen_agentchat/teams/_group_chat/'
+        '_magentic_one/_magentic_one_orchestrator.py (_orchestrate_step: the progress ledger to _log_message '
+        'only; a stall past max_stalls re-enters the outer loop with a new task ledger), '
+        'autogen_agentchat/agents/_code_executor_agent.py',
+        "the error was recovered from: no tool_error (forensics/attribution/tool_rules.py _recovered); an "
+        "error its author never got past stays one; tests/test_attribution_m1_recovered.py",
+    ),
+    Signal(
+        "an Orchestrator (-> X) instruction (agentchat: MagenticOneOrchestrator's instruction message) writing "
+        "in numbers ('born 1941-12-22') a date a worker or the request wrote with its month's name ('Born: 22 "
+        "December 1941')",
+        'Magentic-One (autogen-magentic-one LedgerOrchestrator; agentchat MagenticOneGroupChat)',
+        'microsoft/autogen python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/orchestrator.py '
+        '(update_ledger: instruction_or_question written from the transcript, broadcast as Orchestrator (-> X))',
+        "the date's numbers (the month's 12) are no figure the orchestrator invented: no "
+        'instruction_unbacked_figure (forensics/attribution/instruction_rules.py _restated_date_parts, '
+        'value_forms.restated_dates); a numeric date nobody named stays figures; tests/test_attribution_m1_dates.py',
+    ),
+    Signal(
+        "an Orchestrator (-> X) instruction (agentchat: MagenticOneOrchestrator's instruction message) naming "
+        "only another kind of day than the request: a 'Saturday' timetable for a request about a weekday "
+        "('Monday to Friday'), a 'Sunday' for a 'Saturday'",
+        'Magentic-One (autogen-magentic-one LedgerOrchestrator; agentchat MagenticOneGroupChat)',
+        'microsoft/autogen python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/orchestrator.py '
+        '(instruction_or_question broadcast as Orchestrator (-> X))',
+        'attribution instruction_contradicts_task: the ledger that wrote it (else the message) is blamed '
+        '(forensics/attribution/instruction_rules.py, common.py _day_kinds: weekday, saturday, sunday; a '
+        'weekend is both); a day of the same kind (Wednesday for Monday to Friday) is none; '
+        'tests/test_attribution_m1_days.py',
+    ),
+    Signal(
+        "a WebSurfer search 'I typed 'Q' into '0 characters out of 2000'.' (or 'into the browser search "
+        "bar.') whose query the latest Orchestrator (-> WebSurfer) instruction quoted word for word "
+        "(\"Please search for 'Q'\"), itself judged by the first ledger of the stall the run ended in",
+        'Magentic-One (autogen-magentic-one MultimodalWebSurfer and LedgerOrchestrator)',
+        'microsoft/autogen python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/multimodal_we'
+        "b_surfer/multimodal_web_surfer.py (web_search: the query typed into the search box), "
+        'agents/orchestrator.py (update_ledger: is_in_loop, is_progress_being_made; instruction_or_question)',
+        'attribution orchestrator_stall: the surfer did as told, so the ledger that wrote the instruction is '
+        'blamed, as for a scroll it asked for (forensics/attribution/stall_rules.py _scrolled_as_told, '
+        "_TYPED_SEARCH); a query the surfer chose, or a results page it went on acting on, stays the "
+        "surfer's; tests/test_attribution_m1_searches.py, tests/data/ag2_history/magentic_one_error_recovered.json",
+    ),
+    Signal(
+        "a ComputerTerminal answer ('The script ran, then exited with Unix exit code: N\\nIts output was:') "
+        'repeating its own earlier answer word for word after a code message whose fenced blocks have no '
+        "language tag (three backticks, then a newline)",
+        'Magentic-One (autogen-magentic-one Executor; its ledger in the messages)',
+        'microsoft/autogen python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/coder.py '
+        '(Executor._generate_reply walks back through the history; _extract_execution_request matches a '
+        'fence followed by a language tag, (\\w+)\\n, only)',
+        'attribution stale_output: the executor ran the earlier script again; the terminal step is blamed, '
+        'ahead of the answer traces (forensics/attribution/tool_rules.py); a tagged block, or agentchat '
+        "(CodeExecutorAgent runs an untagged block), is no such answer; tests/test_attribution_m1_terminal.py",
+    ),
+    Signal(
+        'an Orchestrator (-> X) instruction handing a worker a figure that only a search results page held '
+        "('Here is a screenshot of [... - Search](https://www.bing.com/search?q=...)', a snippet among "
+        'others), after which a worker went on to another step (the surfer opened the source and read it), '
+        'and that later code computed with',
+        'Magentic-One (autogen-magentic-one MultimodalWebSurfer and LedgerOrchestrator; agentchat)',
+        'microsoft/autogen python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/multimodal_we'
+        'b_surfer/multimodal_web_surfer.py (web_search: the Bing results page), agents/orchestrator.py '
+        '(instruction_or_question)',
+        'attribution instruction_unbacked_figure: the ledger that wrote the instruction took the snippet over'
+        " the surfer's reading (forensics/attribution/instruction_rules.py); a snippet handed on as the "
+        'latest finding (the results page is the last worker step) is taken up, not mis-copied; '
+        'tests/test_attribution_m1_givens.py',
+    ),
+    Signal(
+        "an Orchestrator (-> X) instruction asking the worker to make the value up: 'assume', 'guess', 'give "
+        "your best / a rough / an educated / a ballpark estimate' (not 'the 2019 population estimate', a "
+        "published figure's name)",
+        "Magentic-One (autogen-magentic-one LedgerOrchestrator; agentchat MagenticOneOrchestrator's "
+        'instruction message)',
+        'microsoft/autogen '
+        'python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/orchestrator.py '
+        '(instruction_or_question broadcast as (-> X)); autogen-agentchat '
+        'teams/_group_chat/_magentic_one/_magentic_one_orchestrator.py (_orchestrate_step)',
+        'attribution unverified_accepted at the ledger that wrote it (forensics/attribution/plan_rules.py '
+        '_assumed_values, common._ASSUME); tests/test_attribution_m1_givens.py',
+    ),
+    Signal(
+        "FileSurfer view 'Address: file:///p' (agentchat: 'Path: /p'; a plain-path address 'Address: /p') / "
+        "'Viewport position: Showing page i of n.' (the markdown "
+        "browser's page) of a path p that the latest instruction to it, or the request, names whole",
+        'Magentic-One (autogen-magentic-one FileSurfer; agentchat FileSurfer)',
+        'microsoft/autogen '
+        'python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/file_surfer/file_surfer.py '
+        '(_get_browser_state: Address, Title, Viewport position; open_local_file: the path the model wrote), '
+        'agents/orchestrator.py ((-> X) instruction); autogen-ext agents/file_surfer/_file_surfer.py '
+        '(_get_browser_state: Path, the MarkdownFileBrowser path)',
+        "instructed (forensics/attribution/steps.py _instructed, _FILE_VIEW): the file was the orchestrator's"
+        " or the user's choice; a value the view shows is traced on to the surfer's own later reading of it "
+        '(common._taken_up), as a page opened by an instructed click, else to the first later terminal output'
+        " that held it (the code's author singled it out of the file: a script printing one branch of the "
+        "table); a path nobody named stays the surfer's view; tests/test_attribution_m1_file_views.py",
+    ),
+    Signal(
+        "FileSurfer view 'Address: file:///p' ... 'File not found: /p' (the markdown browser's not-found page) of "
+        "a path whose file name the request or an earlier instruction gave under other folders, no earlier "
+        "message naming p",
+        "Magentic-One (autogen-magentic-one FileSurfer; agentchat FileSurfer)",
+        "microsoft/autogen python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/file_surfer/"
+        "file_surfer.py (open_local_file: the path the model wrote), agents/orchestrator.py ((-> X) instruction)",
+        "attribution miscopied_path: the surfer's first such view is decisive (forensics/attribution/path_rules.py); "
+        "a path opened as named stays the instruction's (orchestrator_stall); tests/test_attribution_m1_paths.py",
+    ),
+    Signal(
+        "the accepting ledger's is_request_satisfied reason stating no figure ('FileSurfer found the maximum "
+        "nitrate reading') before an Orchestrator (final answer) with a 'FINAL ANSWER: x' line; or a reason "
+        "stating that figure beside a name of where it was read ('the Kesterton County Portal register lists "
+        "2,917')",
+        'Magentic-One (autogen-magentic-one LedgerOrchestrator)',
+        'microsoft/autogen python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/orchestrator.py '
+        '(update_ledger, _prepare_final_answer), agents/orchestrator_prompts.py (ORCHESTRATOR_LEDGER_PROMPT, '
+        'ORCHESTRATOR_GET_FINAL_ANSWER)',
+        "attribution accepted_wrong_answer traces the FINAL ANSWER's figure (what _prepare_final_answer wrote "
+        'from the transcript the ledger accepted), not the judged worker step; with that figure stated, a name '
+        'beside it is not traced (forensics/attribution/ledger_rules.py _accepted_answers); a plain answer with'
+        ' no FINAL ANSWER line keeps the judged step; tests/test_attribution_m1_accepted.py',
+    ),
+    Signal(
+        "the worker message the accepting ledger judged hedging ('roughly 46 trips in each direction', 'I "
+        "have not opened the official records page yet'), where the FINAL ANSWER's figure first entered at an "
+        "earlier worker step (a ComputerTerminal output, a page the surfer opened) or only at a results page "
+        "or at that message",
+        'Magentic-One (autogen-magentic-one LedgerOrchestrator; agentchat MagenticOneGroupChat)',
+        'microsoft/autogen python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/orchestrator.py '
+        '(update_ledger, _prepare_final_answer); autogen-agentchat '
+        'teams/_group_chat/_magentic_one/_magentic_one_orchestrator.py (_prepare_final_answer)',
+        'attribution: a figure first held by an unhedged non-results worker step is traced there '
+        '(accepted_wrong_answer / final_answer_origin), the hedge comments on it; a source not yet opened, or '
+        'a figure first given by the hedging message, is unverified_accepted at the ledger '
+        '(forensics/attribution/ledger_rules.py _accepted_answers, common._HEDGE); '
+        'tests/test_attribution_m1_accepted.py',
+    ),
+)
