@@ -9,7 +9,7 @@ from typing import Final
 
 import polars as pl
 
-from forensics.detectors.base import Context, Detector, hms, txt
+from forensics.detectors.base import TRUNCATED_FINISH, Context, Detector, hms, on_rows, txt
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.registry import register
 from forensics.policy import Threshold
@@ -114,6 +114,45 @@ def _fell_back(spans: pl.LazyFrame, window: pl.Expr) -> pl.LazyFrame:
     )
 
 
+def _tool_cut() -> pl.Expr:
+    """A tool whose result is a model's response cut at its output limit: a tool that calls a model
+    itself and hands back the provider's response (OpenAI's chat completion choice carries
+    ``finish_reason: "length"``, Anthropic's message ``stop_reason: "max_tokens"``). The framework
+    records the tool's return value as the span's output: smolagents' tool span is OK with the
+    returned object as ``output.value`` (openinference-instrumentation-smolagents ``_wrappers.py``
+    ``_ToolCallWrapper``), so the cut shows only there. Only the tool outputs holding a hint
+    (``length``, ``max_``) are read by the regex."""
+    hint = pl.col("output").str.contains("length", literal=True) | pl.col("output").str.contains("max_", literal=True)
+    return on_rows(
+        (pl.col("kind") == "tool") & hint.fill_null(False),
+        pl.col("output"),
+        lambda e: e.str.contains(TRUNCATED_FINISH),
+    ).fill_null(False)
+
+
+def _tool_reasked(spans: pl.LazyFrame) -> pl.LazyFrame:
+    """``run_id, span_id, reasked`` of the cut tool results the agent asked for again: a later call
+    of the same tool by the same agent that succeeded and was not cut (the agent saw the cut and
+    re-ran the tool with a larger output budget, or a narrower request): the answer was not lost,
+    as a cut model output asked again is not. A cut tool result whose own model call is traced
+    below it (a cut model call as its child) is that model call's story, told there."""
+    tools = spans.filter(pl.col("kind") == "tool")
+    cut = tools.filter(pl.col("tool_cut")).select("run_id", "span_id", "seq", "agent", "call")
+    again = tools.filter(~pl.col("tool_cut") & ~pl.col("failed")).select(
+        "run_id", pl.col("seq").alias("r_seq"), "agent", "call"
+    )
+    reasked = (
+        cut.join(again, on=["run_id", "agent", "call"], nulls_equal=True)
+        .filter(pl.col("r_seq") > pl.col("seq"))
+        .select("run_id", "span_id")
+    )
+    inner = spans.filter((pl.col("kind") == "llm") & pl.col("cut_short")).select(
+        "run_id", pl.col("parent_id").alias("span_id")
+    )
+    told_below = cut.join(inner.drop_nulls(), on=["run_id", "span_id"], how="semi").select("run_id", "span_id")
+    return pl.concat([reasked, told_below]).unique().with_columns(pl.lit(True).alias("reasked"))
+
+
 #: A model LiteLLM routes to an Ollama server: its ``ollama/`` and ``ollama_chat/`` provider prefixes
 #: (LiteLLM docs, providers/ollama), which smolagents' ``LiteLLMModel(model_id="ollama_chat/...")``
 #: keeps as the model id the OpenInference instrumentation writes as ``llm.model_name``. Through
@@ -210,7 +249,8 @@ class ContextOverflow(Detector):
     description = (
         "An error or finish reason says the context window was exceeded or the output was cut "
         "(context_length_exceeded, finish_reason=length, max_tokens; or an output token count equal to the cap its "
-        "request set, conventions output_cap), or prompt tokens exceed "
+        "request set, conventions output_cap; or a tool's result that is a model response with such a finish "
+        "reason, unless the agent ran the tool again and it came back whole), or prompt tokens exceed "
         "thresholds.context_fraction of the model's window (policy context_windows, else the vendored "
         "LiteLLM table in forensics/data/context_windows.json) in a run that also says the window was "
         "exceeded or an output was cut (a full window alone lost nothing). A prompt as long as the "
@@ -252,9 +292,9 @@ class ContextOverflow(Detector):
         pinned = _pinned_at_default(spans, list(pol.ollama_default_windows)).collect()
         # An output as long as its request's cap was cut there, finish reason or not (conventions
         # output_cap: max_tokens beside the output's token count); read as a cut output throughout.
-        spans = spans.with_columns(
+        spans = spans.with_columns(_tool_cut().alias("tool_cut")).with_columns(
             (pl.col("cut_at_cap") & ~pl.col("cut_short")).alias("capped"),
-            (pl.col("cut_short") | pl.col("cut_at_cap")).alias("cut_short"),
+            (pl.col("cut_short") | pl.col("cut_at_cap") | pl.col("tool_cut")).alias("cut_short"),
         )
         said_overflow = pl.col("failed") & pl.col("overflow_text")
         # A prompt as long as the window its own request set (Ollama's num_ctx): Ollama cuts a longer
@@ -294,7 +334,7 @@ class ContextOverflow(Detector):
             .select("run_id", "span_id", pl.lit(True).alias("reasked"))
             .unique()
         )
-        reasked = pl.concat([reasked, _continued(spans, cut), _fell_back(spans, window)]).unique()
+        reasked = pl.concat([reasked, _continued(spans, cut), _fell_back(spans, window), _tool_reasked(spans)]).unique()
         truncated = pl.col("cut_short") & pl.col("reasked").is_null()
         full = ((pl.col("kind") == "llm") & (pl.col("input_tokens") > pl.col("window") * pol.context_fraction)).fill_null(
             False
@@ -377,6 +417,15 @@ class ContextOverflow(Detector):
                     (pl.col("input_tokens") * 100 / pl.col("window")).round(0).cast(pl.Int64),
                     pl.col("window"),
                     pl.lit(round(pol.context_fraction * 100)),
+                )
+            )
+            .when(pl.col("tool_cut"))
+            .then(
+                pl.format(
+                    "tool {} returned at {} a model response that stopped because it ran out of output tokens "
+                    "(finish reason length), and the cut output was not asked for again",
+                    txt(pl.col("call")),
+                    hms("t"),
                 )
             )
             .when(pl.col("capped"))
