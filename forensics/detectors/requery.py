@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from forensics.detectors.agent_runs import managed_run_of
 from forensics.detectors.base import Context, Detector, finding, hms, txt
 from forensics.detectors.context_collapse import RESULT_LINK as _LINK
 from forensics.detectors.context_collapse import SEARCH_TOOL as _SEARCH_TOOL
@@ -41,7 +42,8 @@ class RequerySameResults(Detector):
         "sharing at least half its words with the first; not the same normalised arguments: that is "
         "repeated_action's) and got the very same result list each "
         "time (the same links, in the same order; a search that found nothing is not a result list): the rewording brought nothing "
-        "new and the agent kept asking."
+        "new and the agent kept asking. Within one agent run: each call of a managed agent starts afresh, and "
+        "its searches in several delegated runs are its manager's asking again."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -50,13 +52,19 @@ class RequerySameResults(Detector):
             tool_calls(ctx)
             .lazy()
             .filter(pl.col("succeeded") & pl.col("call").str.contains(_SEARCH_TOOL).fill_null(False))
+            # Within one memory, as repeated_action (managed_run_of): each call of a managed agent
+            # starts afresh, and the same search in several delegations is its manager's asking
+            # again (repeated_delegation, repeated_sub_agent_calls), not a thread the delegate lost.
+            # (Only searches made at least twice by one agent can repeat: those are looked up.)
+            .filter(pl.len().over("run_key", "agent", "call") >= 2)
+            .pipe(lambda rows: managed_run_of(ctx, rows))
             .filter(pl.col("search_query").is_not_null())
             .filter(pl.col("output").is_not_null() & ~pl.col("error_shaped"))
             .with_columns(pl.col("output").str.extract_all(_LINK).alias("links"))
             .filter(pl.col("links").list.len() >= 1)
             .with_columns(pl.col("links").list.join("\n").alias("result_key"))
         )
-        key = ["run_key", "agent", "call", "result_key"]
+        key = ["run_key", "memory", "agent", "call", "result_key"]
         # Reworded: each query shares at least half of its words (the shorter query's) with the
         # first query of the series; different questions that a stub search answers alike are not
         # one question asked again.

@@ -19,6 +19,12 @@ loop's story, told once. A call the caller made after waiting (a wait or sleep t
 own since the previous call of the series: :data:`WAITED`) is polling a state that changes (an
 orchestrator asking its CI agent "has run 4821 finished?" every two minutes), not asking again;
 such calls are not counted.
+
+Re-verification is the same loop in other words: a manager that asks its researcher again what it
+already asked ("... (independent re-check #2)") after the reports agreed pays a full sub-agent run
+for nothing new each time (:func:`reasked_after_agreement`). Its decisive span is the caller's
+model call that first asked again (the decision; for a smolagents manager, the model's tool call
+naming the managed agent).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import polars as pl
 from forensics.conventions.sub_agent_requests import request_words
 from forensics.detectors.base import Context, Detector, hms, txt
 from forensics.detectors.delegated_work import delegations
+from forensics.detectors.delegation_loop import task_key
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.registry import register
 from forensics.policy import Threshold
@@ -69,7 +76,10 @@ class RepeatedSubAgentCalls(Detector):
         "the same request (the same words, in any order, case or punctuation) more than "
         "thresholds.repeat_count times, over more than one decision (not one batch sent side by side), "
         "each call a full sub-agent run paid for again; or more calls of one sub-agent than "
-        "budgets.max_sub_agent_calls where the policy sets it. Not where repeated_delegation found the "
+        "budgets.max_sub_agent_calls where the policy sets it; or more than thresholds.repeat_count calls "
+        "that asked again what an earlier call had asked (every word of it, and maybe more: a re-check) once "
+        "it had come back, and got back the report the sub-agent had already given (cited links aside): "
+        "re-verifying what the reports already agreed on. Not where repeated_delegation found the "
         "same report back each time (that loop's story)."
     )
 
@@ -105,6 +115,8 @@ class RepeatedSubAgentCalls(Detector):
                 pl.coalesce(
                     request_words(pl.col("args")), "_p_words", request_words(pl.col("_p_args"))
                 ).alias("words"),
+                # The sub-agent span's own input as written (a non-tool span's ``args`` keeps its spacing).
+                pl.col("args").alias("request"),
             )
             .with_columns(pl.len().over(group).alias("calls"))
         )
@@ -133,13 +145,17 @@ class RepeatedSubAgentCalls(Detector):
         over = (d.filter(pl.col("calls") > stated) if stated else d.filter(pl.lit(False))).with_columns(
             pl.lit(True).alias("_stated")
         )
+        agreed = reasked_after_agreement(s, d, pol.repeat_count)
         rows = pl.concat([same, over]).unique(["run_key", "span_id"], keep="first", maintain_order=True)
+        # A run whose same request crossed the limit is told as that; the re-asks are the rest.
+        agreed = agreed.join(rows.select("run_key").unique(), on="run_key", how="anti")
+        rows = pl.concat([rows.with_columns(pl.lit(False).alias("_agreed")), agreed], how="diagonal_relaxed")
         looped = RepeatedDelegation().detect(ctx).select("run_id")
         rows = rows.join(looped, on="run_id", how="anti")
         return per_run_finding(
             rows,
             key="run_key",
-            first=["by_agent", "agent", "t", "_stated", "calls"],
+            first=["by_agent", "agent", "t", "_stated", "_agreed", "calls"],
             also=[pl.col("t").max().alias("last_t")],
             explanation=pl.format(
                 "{} called sub-agent {} {} time(s) between {} and {}{}, each call a sub-agent run of its own",
@@ -148,13 +164,108 @@ class RepeatedSubAgentCalls(Detector):
                 pl.col("n"),
                 hms("t"),
                 hms("last_t"),
-                pl.when(pl.col("_stated"))
+                pl.when(pl.col("_agreed"))
+                .then(
+                    pl.format(
+                        ", each asking again what an earlier call had asked (its words and more) after the sub-agent's "
+                        "reports had already agreed, so the re-asks brought nothing new (more than {})",
+                        pl.lit(pol.repeat_count),
+                    )
+                )
+                .when(pl.col("_stated"))
                 .then(pl.format(", more than the policy's {} (budgets.max_sub_agent_calls)", pl.lit(stated)))
                 .otherwise(
                     pl.format(", with the same request each time (more than {})", pl.lit(pol.repeat_count))
                 ),
             ),
         )
+
+
+#: A link in a report: the page a sub-agent cites changes from run to run while what it reports
+#: stays the same (a search ranks the same facts on other pages).
+_LINK = r"https?://\S+"
+
+
+def _words(request: pl.Expr) -> pl.Expr:
+    """A request's words, each once, lower case, JSON keys dropped (as :func:`request_words`' bag),
+    read from the request's text with its JSON escapes taken as the spacing they stand for (a
+    smolagents managed agent's task is its prompt template with the task inside, serialised as
+    JSON: ``"Task:\\nWhen do ..."``)."""
+    text = request.str.replace_all(r"\\[nrt]", " ").str.replace_all(r'\\?"[^"\\]*\\?"\s*:', " ")
+    return text.str.to_lowercase().str.extract_all(r"\w+").list.unique()
+
+
+def reasked_after_agreement(s: pl.LazyFrame, d: pl.LazyFrame, repeat_count: int) -> pl.LazyFrame:
+    """Calls of one sub-agent that asked again what an earlier call of the series had asked (every
+    word of the earlier request, and maybe more: "... (independent re-check #2)", "verify again:
+    ...") once that call had come back, and got back the report the sub-agent had already given
+    (the same words, cited links aside), more than ``repeat_count`` such calls by one agent. A
+    smolagents manager's managed agent runs afresh at every call (src/smolagents/agents.py
+    ``MultiStepAgent.__call__``: ``self.run(full_task, **kwargs)``, the task wrapped in the managed
+    agent's prompt), and an Agents SDK ``Agent.as_tool`` call is a whole ``Runner.run``: each
+    re-verification of facts the reports already agreed on is a sub-agent run paid for again.
+    A request asked once more after a report that differed, or calls after a wait (polling), are
+    not counted. Rows: the series' columns, with the span and seq of the caller's model call that
+    asked (its latest model call before the sub-agent started: the decision to ask again), else the
+    delegated run's."""
+    calls = (
+        d.filter(pl.col("words").fill_null("") != "")
+        .join(s.select("run_key", "span_id", "output"), on=["run_key", "span_id"], how="left")
+        .with_columns(
+            task_key(pl.col("output").str.replace_all(_LINK, "")).alias("_report"),
+            # The words of the request as written, else (an agent called as a tool, whose span records
+            # no input) the tool call's words kept apart (conventions sub_agent_requests).
+            pl.coalesce(_words(pl.col("request")), pl.col("words").str.split(" | ").list.first().str.split(" ")).alias("_w"),
+            pl.coalesce("end_time", "t").alias("_back"),
+        )
+        .filter(pl.col("_report").fill_null("") != "")
+        .collect()
+    )
+    group = ["run_key", "by_agent", "agent"]
+    # Every word of the earlier request in the later one: the earlier's words, one row each, all
+    # found among the later's (pairs within one caller's series of one sub-agent only).
+    pairs = (
+        calls.select(*group, pl.col("span_id").alias("_e"), pl.col("_back").alias("_e_back"), pl.col("_report").alias("_e_report"), pl.col("_w").alias("_e_w"))
+        .join(calls.select(*group, "span_id", "t", "_report", "_w"), on=group)
+        .filter((pl.col("t") >= pl.col("_e_back")) & (pl.col("_report") == pl.col("_e_report")))
+        .with_row_index("_pair")
+    )
+    later = pairs.select("_pair", pl.col("_w").alias("_word")).explode("_word").unique()
+    found = (
+        pairs.select("_pair", pl.col("_e_w").list.unique().alias("_word"), pl.col("_e_w").list.unique().list.len().alias("_need"))
+        .explode("_word")
+        .join(later, on=["_pair", "_word"])
+        .group_by("_pair")
+        .agg(pl.len().alias("_got"), pl.col("_need").first())
+        .filter(pl.col("_got") == pl.col("_need"))
+    )
+    again = (
+        pairs.join(found.select("_pair"), on="_pair", how="semi")
+        .group_by("run_key", "span_id")
+        .agg(pl.col("_e_back").max().alias("_prev_end"))
+    )
+    rows = calls.join(again, on=["run_key", "span_id"]).lazy()
+    rows = rows.join(waited_since(s, rows), on=["run_key", "span_id"], how="anti").filter(pl.len().over(group) > repeat_count)
+    # The decision to ask again: the caller's latest model call before the sub-agent started.
+    asks = (
+        s.filter(pl.col("kind") == "llm")
+        .select("run_key", pl.col("agent").alias("by_agent"), pl.col("t").alias("_ask_t"), pl.col("span_id").alias("_ask"), pl.col("seq").alias("_ask_seq"))
+        .drop_nulls(["by_agent", "_ask_t"])
+        .sort("_ask_t")
+    )
+    rows = rows.sort("t").join_asof(asks, left_on="t", right_on="_ask_t", by=["run_key", "by_agent"], strategy="backward", check_sortedness=False)
+    return rows.select(
+        *group,
+        "run_id",
+        pl.coalesce("_ask", "span_id").alias("span_id"),
+        pl.coalesce("_ask_seq", "seq").alias("seq"),
+        "t",
+        "end_time",
+        "words",
+        "calls",
+        pl.lit(False).alias("_stated"),
+        pl.lit(True).alias("_agreed"),
+    )
 
 
 def waited_since(s: pl.LazyFrame, calls: pl.LazyFrame) -> pl.LazyFrame:
