@@ -10,7 +10,7 @@ from typing import Final
 import polars as pl
 
 from forensics.detectors.base import TRUNCATED_FINISH, Context, Detector, hms, on_rows, txt
-from forensics.detectors.findings import per_run_finding
+from forensics.detectors.findings import at_step_before_event, per_run_finding
 from forensics.detectors.registry import register
 from forensics.policy import Threshold
 
@@ -369,11 +369,7 @@ class ContextOverflow(Detector):
         said_below = hits.filter(pl.col("said")).select("run_id", pl.col("parent_id").alias("span_id")).drop_nulls()
         hits = hits.join(said_below.unique(), on=["run_id", "span_id"], how="anti")
         # An overflow an event reports (no model call: OpenHands' ErrorObservation) began at the step before it.
-        steps = spans.filter(pl.col("kind").is_in(["llm", "tool"])).select("run_id", _p="span_id", _ps="seq")
-        prev = hits.filter(pl.col("kind") == "event").select("run_id", "span_id", "seq").join(steps, on="run_id")
-        prev = prev.filter(pl.col("_ps") < pl.col("seq")).group_by("run_id", "span_id").agg(pl.col("_p").sort_by("_ps").last(), pl.col("_ps").max())
-        hits = hits.join(prev, on=["run_id", "span_id"], how="left")
-        hits = hits.with_columns(span_id=pl.coalesce("_p", "span_id"), seq=pl.coalesce("_ps", "seq")).drop("_p", "_ps")
+        hits = at_step_before_event(spans, hits)
         reason = (
             pl.when(pl.col("said"))
             .then(

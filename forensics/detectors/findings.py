@@ -62,3 +62,20 @@ def first_repeat(ok: pl.Expr) -> pl.Expr:
     ids = pl.col("span_id").sort_by("seq")
     after_result = ids.filter(pl.col("seq").sort() > pl.col("seq").filter(ok).min()).first()
     return pl.coalesce(after_result, ids.get(1, null_on_oob=True))
+
+
+def at_step_before_event(spans: pl.LazyFrame, hits: pl.LazyFrame) -> pl.LazyFrame:
+    """``hits`` (``run_id, span_id, seq, kind``) with each event hit moved to the step before it: the
+    run's latest model or tool call before the event (its ``span_id`` and ``seq``). An event that
+    reports a limit or an overflow made no call of its own: the step that went past it is the one
+    before (OpenHands writes the stop as an observation of the agent's state, ``ErrorObservation``
+    or ``AgentStateChangedObservation`` with the controller's reason, after the action whose model
+    call crossed it: openhands/controller/agent_controller.py). Other hits, and an event with no
+    step before it, stay."""
+    steps = spans.filter(pl.col("kind").is_in(["llm", "tool"])).select("run_id", _p="span_id", _ps="seq")
+    prev = hits.filter(pl.col("kind") == "event").select("run_id", "span_id", "seq").join(steps, on="run_id")
+    prev = prev.filter(pl.col("_ps") < pl.col("seq")).group_by("run_id", "span_id").agg(
+        pl.col("_p").sort_by("_ps").last(), pl.col("_ps").max()
+    )
+    hits = hits.join(prev, on=["run_id", "span_id"], how="left")
+    return hits.with_columns(span_id=pl.coalesce("_p", "span_id"), seq=pl.coalesce("_ps", "seq")).drop("_p", "_ps")

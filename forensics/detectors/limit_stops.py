@@ -10,7 +10,7 @@ from typing import Final
 import polars as pl
 
 from forensics.detectors.base import Context, hms, txt
-from forensics.detectors.findings import per_run_finding
+from forensics.detectors.findings import at_step_before_event, per_run_finding
 
 
 def limit_stops(ctx: Context) -> pl.LazyFrame:
@@ -37,8 +37,13 @@ def limit_stops(ctx: Context) -> pl.LazyFrame:
         )
     raised_below = stops.select("run_id", pl.col("parent_id").alias("span_id")).drop_nulls().unique()
     which = pl.when(pl.col("budget_stop")).then(pl.lit("its spend budget")).otherwise(pl.lit("its turn or step limit"))
+    # A stop an event reports (no call of its own: OpenHands' agent state changed to error with the
+    # controller's budget or iteration reason) was crossed by the step before it, as an overflow so
+    # reported is (context_overflow); the explanation still tells the event.
+    stops = stops.join(raised_below, on=["run_id", "span_id"], how="anti")
+    stops = at_step_before_event(ctx.spans.lazy(), stops)
     return per_run_finding(
-        stops.join(raised_below, on=["run_id", "span_id"], how="anti"),
+        stops,
         first=["kind", "call", "t", "error_label", "budget_stop"],
         explanation=pl.format(
             "the run was stopped by {}: {} {} failed with {} at {}",

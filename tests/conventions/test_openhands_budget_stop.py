@@ -38,7 +38,9 @@ def _found(tmp_path: Path, reason: str) -> dict[str, str]:
 
 def test_budget_stop_is_budget_exceeded(tmp_path: Path) -> None:
     found = _found(tmp_path, "RuntimeError: Agent reached maximum budget for conversation.Current budget: 1.02, max budget: 1.00")
-    assert found.get("budget_exceeded") == "9"
+    # Decisive: the last action, whose model call took the spend past the budget; the state change
+    # (id 9) records the stop the controller made after it and made no call of its own.
+    assert found.get("budget_exceeded") == "3"
 
 
 def test_other_controller_error_is_no_budget_stop(tmp_path: Path) -> None:
