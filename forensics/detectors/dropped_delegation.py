@@ -1,6 +1,6 @@
-"""ownership_gap's dropped_delegation: work delegated to another agent that failed or came back
-empty, and that nobody took up afterwards (moved out of :mod:`forensics.detectors.ownership_gap`,
-which re-exports ``_NOTHING``)."""
+"""ownership_gap's dropped_delegation: work delegated to another agent that failed (or came back
+empty and was seen to be: forensics.detectors.empty_reports), and that nobody took up afterwards
+(moved out of :mod:`forensics.detectors.ownership_gap`, which re-exports ``_NOTHING``)."""
 
 from __future__ import annotations
 
@@ -117,29 +117,37 @@ class DroppedDelegation(Detector):
     strength = "weak"
     description = (
         "An agent delegated work to another agent (an agent span nested under the delegating "
-        "agent's work, as a smolagents manager calls its managed agents), the delegated run failed "
-        "or returned nothing, and afterwards nobody took the work up: no other agent started and no "
+        "agent's work, as a smolagents manager calls its managed agents), the delegated run failed, "
+        "or returned nothing and the delegating agent's model said so before answering around it, "
+        "and afterwards nobody took the work up: no other agent started and no "
         "tool was called except the run's final one, while the run went on to report success. Not a "
         "delegated run inside a tool call that failed with it (an Agents SDK agent-as-tool): that "
         "failure came back to the delegating agent as its own tool call's; nor one inside a smolagents "
         "manager step that recorded the managed agent's failure as its own error (handed back to the "
         "manager's model: an answer over it is swallowed_error's). Nor an empty report the "
-        "delegating agent read as the finding that there is nothing (its answer says nothing was "
-        "found): that is error_as_data's."
+        "delegating agent took as the work done or read as the finding that there is nothing: the "
+        "delegate started, nothing dangled, and the empty result went on as data (error_as_data's)."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
-        # An empty report the delegating agent then read as a finding ("the search agent found no
-        # recalls") is error_as_data's (silent_failure): told once.
-        dropped = dropped_delegations(ctx).collect().lazy()
-        dropped = dropped.join(read_as_nothing_found(ctx, dropped), on=["run_id", "span_id"], how="anti")
-        what = (
-            pl.when(pl.col("failed"))
-            .then(pl.format("failed with {}", pl.col("error_label")))
-            .otherwise(pl.lit("returned nothing"))
+        # A delegated run that failed, and nobody took the failure up. One that ran and answered
+        # nothing is dropped only where its caller saw the answer was empty and answered around it
+        # (empty_reports.answered_around); taken as the work done, it is error_as_data's
+        # (silent_failure: an empty result where data was expected), told once there.
+        from forensics.detectors.empty_reports import answered_around, empty_reports
+
+        failed = dropped_delegations(ctx).filter(pl.col("failed"))
+        around = empty_reports(ctx).join(answered_around(ctx), on=["run_id", "span_id"], how="semi")
+        cols = ["run_key", "run_id", "span_id", "seq", "agent", "by_agent", "t"]
+        what = pl.format("failed with {}", pl.col("error_label"))
+        dropped = pl.concat(
+            [
+                failed.select(*cols, what.alias("what")),
+                around.select(*cols, pl.lit("returned nothing").alias("what")),
+            ]
         )
         return per_run_finding(
-            dropped.with_columns(what.alias("what")),
+            dropped,
             key="run_key",
             order="t",
             first=["agent", "by_agent", "what", "t"],

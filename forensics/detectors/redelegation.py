@@ -12,7 +12,8 @@ Two stories leave that in the spans, told apart by what came between the report 
   ``redelegated_same_task``, ownership_gap.
 
 A first report that said it could not do the work (``report_says_failed``) asked again is a retry,
-neither of these (and a report that failed or came back empty is ``dropped_delegation``'s); one
+neither of these (and a report that failed is ``dropped_delegation``'s, one that came back empty
+``error_as_data``'s or ``dropped_delegation``'s: forensics.detectors.empty_reports); one
 asked again after the delegating agent waited (a wait tool, ``time.sleep`` in a CodeAgent's code)
 is polling a delegate whose answer changes.
 """

@@ -240,9 +240,10 @@ class ErrorAsData(Detector):
         "words). Also retriever spans that returned no documents, in a run where no retriever returned "
         "one, under an answer that does not say nothing was found; tool calls of a single-agent run "
         "that all returned an empty collection, under an answer stating figures none of them nor the "
-        "request gave; and a delegated agent run that "
-        "returned nothing, nobody took up, under an answer that says nothing was found (the empty "
-        "report read as a finding)."
+        "request gave; and a delegate that ran and "
+        "returned nothing (an agent span, or a delegation tool call it ran inside), nobody took up, "
+        "whose caller went on with the empty answer as the work done or as a finding, not saying it "
+        "came back empty."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -279,14 +280,13 @@ class ErrorAsData(Detector):
         blind = pl.concat(
             [calling_tool(ctx, ungrounded_retrievals(ctx)).select(cols), answered_from_nothing(ctx).select(cols)]
         ).unique(["run_id", "span_id"], keep="first")
-        # A delegated run that reported nothing, read by the delegating agent as the finding that
-        # there is nothing (dropped_delegation.read_as_nothing_found: "the search agent found no
-        # recalls" over a managed agent's empty final answer).
-        from forensics.detectors.dropped_delegation import dropped_delegations, read_as_nothing_found
+        # A delegated run that answered nothing, which its caller went on with as the work done
+        # (posted, sent, reported) or read as the finding that there is nothing
+        # (empty_reports.taken_as_done): an empty result where data was expected.
+        from forensics.detectors.empty_reports import taken_as_done
 
-        dropped = dropped_delegations(ctx).collect().lazy()
-        empty_report = dropped.join(read_as_nothing_found(ctx, dropped), on=["run_id", "span_id"], how="semi").select(
-            "run_id", "span_id", "seq", "t", pl.col("agent").alias("call"), "output", pl.lit("agent").alias("kind")
+        empty_report = taken_as_done(ctx).select(
+            "run_id", "span_id", "seq", "t", pl.col("agent").alias("call"), "output", "kind"
         )
         shaped = pl.concat([shaped.select(cols), blind.select(cols), empty_report.select(cols)], how="vertical_relaxed")
         shown = (

@@ -26,9 +26,13 @@ def _brief(tool_failed: bool, sub_output: str | None = None) -> list[dict[str, o
     ]
 
 
-def test_a_sub_agent_that_came_back_empty_through_a_tool_that_returned_is_dropped() -> None:
+def test_a_sub_agent_that_came_back_empty_through_a_tool_that_returned_was_taken_as_done() -> None:
+    # It ran and answered nothing; the brief was published over it with no word of the gap: an
+    # empty result taken as data (error_as_data), not a delegation nobody picked up
+    # (forensics/detectors/empty_reports.py).
     c = run(*_brief(tool_failed=False, sub_output=""))
-    assert one(c, "dropped_delegation")["decisive_span_id"] == "sub"
+    assert one(c, "error_as_data")["decisive_span_id"] == "sub"
+    assert "dropped_delegation" not in detectors(c)
 
 
 def test_near_miss_the_sub_agent_failed_its_tool_call() -> None:

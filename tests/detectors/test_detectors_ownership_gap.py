@@ -434,9 +434,14 @@ def test_dropped_delegation_near_miss_a_same_named_nested_run_without_a_managed_
     assert "dropped_delegation" not in detectors(run(*rows))
 
 
-def test_dropped_delegation_fires_when_the_managed_run_returns_nothing() -> None:
-    f = one(run(*_delegation({"output": ""})), "dropped_delegation")
-    assert "the delegated run returned nothing" in f["explanation"]
+def test_a_managed_run_that_returned_nothing_taken_as_done_is_error_as_data_not_dropped() -> None:
+    # The managed agent ran and answered nothing; the manager answered on with no word of it: an
+    # empty result taken for the work done (silent_failure), not work nobody picked up
+    # (forensics/detectors/empty_reports.py). A manager that says the report came back empty and
+    # answers around it dropped the work: tests/detectors/test_empty_report_read_as_none.py.
+    found = detectors(run(*_delegation({"output": ""})))
+    assert "error_as_data" in found
+    assert "dropped_delegation" not in found
 
 
 def test_dropped_delegation_near_miss_the_manager_delegates_again() -> None:
@@ -462,7 +467,7 @@ def test_dropped_delegation_near_miss_the_manager_searches_itself() -> None:
         input='{"query": "Stockholm river"}',
         output="Norrström",
     )
-    assert "dropped_delegation" not in detectors(run(*_delegation({"output": "None"}, itself)))
+    assert not {"dropped_delegation", "error_as_data"} & detectors(run(*_delegation({"output": "None"}, itself)))
 
 
 def test_dropped_delegation_near_miss_a_report_or_an_unrecorded_output() -> None:
@@ -471,7 +476,7 @@ def test_dropped_delegation_near_miss_a_report_or_an_unrecorded_output() -> None
     assert "dropped_delegation" not in detectors(
         run(*_delegation({"output": "Sweden; Stockholm; Norrström"}))
     )
-    assert "dropped_delegation" not in detectors(run(*_delegation({})))
+    assert not {"dropped_delegation", "error_as_data"} & detectors(run(*_delegation({})))
 
 
 def test_dropped_delegation_near_miss_the_failure_ends_the_run() -> None:
