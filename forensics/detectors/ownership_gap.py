@@ -16,6 +16,7 @@ from forensics.detectors.escalation_sla import late, policy_sla, record_deadline
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.handoff_result import taken_by_named
 from forensics.detectors.lapsed_approvals import lapsed_requests
+from forensics.detectors.limbo_waits import MUTUAL_WAIT_WHY, mutual_waits, suspended_on_pause
 from forensics.detectors.long_running import asked_and_pending, pending_approvals
 from forensics.detectors.paging import http_pages
 from forensics.detectors.queued_work import queued_unowned
@@ -301,7 +302,7 @@ class UnacknowledgedEscalation(Detector):
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
-        # Found once per Context: limbo reads the same findings (_suspended_on_pause), and as a
+        # Found once per Context: limbo reads the same findings (limbo_waits.suspended_on_pause), and as a
         # LazyFrame they were computed again there.
         return ctx.once("unacknowledged_escalations", lambda: self._unacknowledged(ctx).collect()).lazy()
 
@@ -513,30 +514,6 @@ class UnacknowledgedEscalation(Detector):
         return per_run.select(finding("run_id", pl.col("ids"), "first_id", pl.col("why")))
 
 
-def _suspended_on_pause(ctx: Context, open_runs: pl.LazyFrame) -> pl.LazyFrame:
-    """Spans of runs (not open ones: those are judged above) that stopped on a pause for a person's
-    decision nobody answered: a LangGraph ``interrupt()`` ends the invocation with the thread
-    pending (``__interrupt__`` in the result, the state's ``next`` still set) until a
-    ``Command(resume=...)``; an Agents SDK run stopped for a tool approval returns
-    ``result.interruptions`` and a RunState to resume from. Either is suspended, no terminal state,
-    and when no work of the run started after the pause and unacknowledged_escalation finds it never
-    answered (no resumption in the run or its session), its last activity is that escalation."""
-    from forensics.detectors.registry import get
-
-    s = ctx.spans.lazy()
-    unanswered = get("unacknowledged_escalation")().detect(ctx).select("run_id", pl.col("decisive_span_id").alias("span_id"))
-    work_after = s.filter(pl.col("kind").is_in(["llm", "tool", "retriever", "handoff", "agent"])).select(
-        "run_id", pl.col("seq").alias("_w_seq")
-    )
-    pauses = (
-        s.filter(pl.col("pause_escalation").fill_null(False))
-        .join(unanswered, on=["run_id", "span_id"], how="semi")
-        .join(open_runs.select("run_id"), on="run_id", how="anti")
-    )
-    later = pauses.select("run_id", "span_id", "seq").join(work_after, on="run_id").filter(pl.col("_w_seq") > pl.col("seq"))
-    return pauses.join(later.select("run_id", "span_id").unique(), on=["run_id", "span_id"], how="anti")
-
-
 @register
 class Limbo(Detector):
     name = "limbo"
@@ -544,7 +521,10 @@ class Limbo(Detector):
     scope = "run"
     severity = "high"
     strength = "strong"
-    description = "The run has no terminal state and its last activity is a handoff or an escalation."
+    description = (
+        "The run has no terminal state and its last activity is a handoff or an escalation; or an AG2 group chat "
+        "that ended with no termination message, its last two speakers each waiting on the other by name."
+    )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
         # The last activity: the run's last span, or the handoff it waits on when the agent that
@@ -585,16 +565,17 @@ class Limbo(Detector):
         )
         # A run the export shows hung on a question to a person (unanswered_asks).
         asked = asked_person_and_hung(ctx).join(last.select("run_id"), on="run_id", how="anti")
-        last = pl.concat([last, _suspended_on_pause(ctx, open_runs), asked], how="diagonal_relaxed")
+        # A group chat out of rounds with its last two speakers waiting on each other (limbo_waits).
+        mutual = mutual_waits(ctx).join(last.select("run_id"), on="run_id", how="anti")
+        last = pl.concat([last, suspended_on_pause(ctx, open_runs), asked, mutual], how="diagonal_relaxed")
+        why = pl.format(
+            "the run never reached a terminal state and its last activity was {} at {}, which nobody took up", what, hms("t")
+        )
         return last.select(
             finding(
                 "run_id",
                 pl.concat_list(pl.col("span_id")),
                 "span_id",
-                pl.format(
-                    "the run never reached a terminal state and its last activity was {} at {}, which nobody took up",
-                    what,
-                    hms("t"),
-                ),
+                pl.when(pl.col("waiter").is_not_null()).then(MUTUAL_WAIT_WHY).otherwise(why),
             )
         )
