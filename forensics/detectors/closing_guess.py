@@ -16,6 +16,7 @@ from __future__ import annotations
 import polars as pl
 
 from forensics.detectors.base import Context
+from forensics.detectors.findings import decisive_moved
 
 
 def decided_by_closing_guess(ctx: Context, lost: pl.LazyFrame, findings: pl.LazyFrame) -> pl.LazyFrame:
@@ -33,19 +34,6 @@ def decided_by_closing_guess(ctx: Context, lost: pl.LazyFrame, findings: pl.Lazy
         .join(steps.select("run_id"), on="run_id", how="semi")
         .join(other, on="run_id", how="anti")
     )
-    moved = pl.col("_guess").is_not_null()
-    return (
-        findings.join(guess, on="run_id", how="left")
-        .with_columns(
-            pl.when(moved).then(pl.col("_guess")).otherwise(pl.col("decisive_span_id")).alias("decisive_span_id"),
-            pl.when(moved)
-            .then(pl.col("evidence_span_ids").list.concat(pl.concat_list(pl.col("_guess"))))
-            .otherwise(pl.col("evidence_span_ids"))
-            .alias("evidence_span_ids"),
-            pl.when(moved)
-            .then(pl.concat_str(pl.col("explanation"), pl.lit(", on the model's closing guess at the step limit")))
-            .otherwise(pl.col("explanation"))
-            .alias("explanation"),
-        )
-        .drop("_guess")
+    return decisive_moved(
+        findings.join(guess, on="run_id", how="left"), "_guess", ", on the model's closing guess at the step limit"
     )

@@ -371,14 +371,23 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
                 & (pl.col("l_call") != pl.col("call"))
             )
         )
+        # A retry sent with one of the failed call's constraints taken out (a filter dropped after a
+        # timeout: dropped_filters) answered a wider question: its success recovers nothing. It is
+        # still a retry (the model did act on the failure); a later retry that kept the constraint
+        # and succeeded recovers it as before.
+        from forensics.detectors.dropped_filters import dropped_filter
+
+        pairs = pairs.with_columns(dropped_filter(retry & pl.col("l_ok"), "args", "l_args").alias("_wider"))
+        wider = pl.col("_wider")
         flags = pairs.group_by("run_id", "span_id").agg(
             retry.any().alias("retried"),
             fallback.any().alias("fell_back"),
             pl.col("l_esc").any().alias("escalated"),
-            ((retry | fallback) & pl.col("l_ok")).any().alias("recovered"),
+            ((retry | fallback) & pl.col("l_ok") & ~wider).any().alias("recovered"),
             pl.len().alias("spans_after"),
             # The evidence (failure_handling): the first later call that did each.
-            _first_where(retry & pl.col("l_ok")).alias("retry_ok_span_id"),
+            _first_where(retry & pl.col("l_ok") & ~wider).alias("retry_ok_span_id"),
+            _first_where(wider).alias("wider_retry_span_id"),
             _first_where(fallback & pl.col("l_ok")).alias("fallback_ok_span_id"),
             _first_where(pl.col("l_esc")).alias("escalation_span_id"),
         )
@@ -408,6 +417,8 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
                 "fallback_ok_span_id",
                 "escalation_span_id",
                 pl.coalesce("retry_ok_span_id", "fallback_ok_span_id").alias("recovery_span_id"),
+                # The successful retry that dropped a constraint, where no retry or fallback made good.
+                pl.when(~pl.col("recovered")).then(pl.col("wider_retry_span_id")).alias("wider_retry_span_id"),
             )
         )
 

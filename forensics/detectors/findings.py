@@ -79,3 +79,17 @@ def at_step_before_event(spans: pl.LazyFrame, hits: pl.LazyFrame) -> pl.LazyFram
     )
     hits = hits.join(prev, on=["run_id", "span_id"], how="left")
     return hits.with_columns(span_id=pl.coalesce("_p", "span_id"), seq=pl.coalesce("_ps", "seq")).drop("_p", "_ps")
+
+
+def decisive_moved(findings: pl.LazyFrame, to: str, note: str) -> pl.LazyFrame:
+    """``findings`` (``DETECTOR_OUTPUT`` rows) with the decisive span moved to column ``to`` where it
+    is set: that span is added to the evidence and ``note`` to the explanation; ``to`` is dropped."""
+    moved = pl.col(to).is_not_null()
+    return findings.with_columns(
+        pl.when(moved).then(pl.col(to)).otherwise(pl.col("decisive_span_id")).alias("decisive_span_id"),
+        pl.when(moved)
+        .then(pl.col("evidence_span_ids").list.concat(pl.concat_list(pl.col(to))))
+        .otherwise(pl.col("evidence_span_ids"))
+        .alias("evidence_span_ids"),
+        pl.when(moved).then(pl.concat_str(pl.col("explanation"), pl.lit(note))).otherwise(pl.col("explanation")).alias("explanation"),
+    ).drop(to)

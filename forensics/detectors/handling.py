@@ -370,7 +370,18 @@ def _failure_handling(ctx: Context) -> pl.DataFrame:
     ignored = pl.concat([ignored, lost_with_ignored(ctx).with_columns(pl.lit(True).alias("_ignored"))]).unique()
     aborted = aborted_by_caller(ctx).select("run_id", "span_id", pl.lit(True).alias("_aborted"))
     inside_ok = inside_returned_model_call(ctx, rows)
-    told = told_spans(ctx, rows)
+    # Word of the failure before the retry that dropped a constraint (dropped_filters) was that retry's
+    # plan ("the search timed out; retry with a simpler query", a ReAct thought), told to nobody: what
+    # tells of it comes after the wider answer came back.
+    seqs = s.select("run_id", "span_id", "seq")
+    told = (
+        told_spans(ctx, rows)
+        .join(seqs.rename({"span_id": "told_span_id", "seq": "_told_seq"}), on=["run_id", "told_span_id"], how="left")
+        .join(rows.select("run_id", "span_id", "wider_retry_span_id"), on=["run_id", "span_id"], how="left")
+        .join(seqs.rename({"span_id": "wider_retry_span_id", "seq": "_wider_seq"}), on=["run_id", "wider_retry_span_id"], how="left")
+        .filter(~(pl.col("_told_seq") < pl.col("_wider_seq")).fill_null(False))
+        .select("run_id", "span_id", "told_span_id")
+    )
     pushed = pushed_past(ctx, rows).with_columns(pl.lit(True).alias("_pushed"))
     handback_pushed = pushed_past_handback(ctx).with_columns(pl.lit(True).alias("_handback_pushed"))
     # A batch whose items partly failed, under an answer that states its whole size and not the
@@ -416,8 +427,11 @@ def _failure_handling(ctx: Context) -> pl.DataFrame:
         | pl.col("_another_way").fill_null(False)
         | pl.col("_elsewhere_id").is_not_null()
     )
+    # A hand-back the model answered by asking a wider question (the same tool again with a constraint
+    # dropped, dropped_filters) took no path about the failure: the question it failed on went unanswered.
     framework = (
-        (pl.col("error_handled") & ~pl.col("_ignored").fill_null(False) & ~pl.col("_handback_pushed").fill_null(False))
+        (pl.col("error_handled") & ~pl.col("_ignored").fill_null(False) & ~pl.col("_handback_pushed").fill_null(False)
+         & pl.col("wider_retry_span_id").is_null())
         | pl.col("limit_stop")
         | pl.col("_aborted").fill_null(False)
         | pl.col("_answered_id").is_not_null()

@@ -16,6 +16,7 @@ from forensics.detectors.base import (
 )
 from forensics.detectors.claim_acts import recovered_by_another_tool
 from forensics.detectors.closing_guess import decided_by_closing_guess
+from forensics.detectors.dropped_filters import decided_by_wider_retry
 from forensics.detectors.error_reading import calling_tool
 from forensics.detectors.error_shapes import ungrounded_retrievals
 from forensics.detectors.findings import per_run_finding
@@ -68,6 +69,8 @@ class SwallowedError(Detector):
                 pl.col("n"),
             ),
         )
+        # A failure answered by a retry that dropped a constraint: that retry's wider answer was passed on.
+        found = decided_by_wider_retry(lost, found)
         # Steps swallowed under the framework's closing guess: the guess is what reported success.
         return decided_by_closing_guess(ctx, lost, found)
 
@@ -147,12 +150,14 @@ def _swallowed_errors(ctx: Context) -> pl.LazyFrame:
     success = ctx.runs.lazy().filter(pl.col("reported_outcome") == "success").select("run_id")
     lost = (
         ctx.spans.lazy()
-        .filter(
-            pl.col("failed") & ~pl.col("is_root") & ~error_origin_below(ctx) & ~pl.col("error_handled")
-        )
+        .filter(pl.col("failed") & ~pl.col("is_root") & ~error_origin_below(ctx))
         .join(success, on="run_id", how="semi")
         .join(ended_on_failure(ctx), on=["run_id", "span_id"], how="anti")
         .join(follow, on=["run_id", "span_id"])
+        # A failure handed back to the model is the model's to act on, unless it answered by sending
+        # the call again with a constraint dropped (dropped_filters): the wider answer stood in for
+        # the one that failed.
+        .filter(~pl.col("error_handled") | pl.col("wider_retry_span_id").is_not_null())
         # Not made good (handling.failure_handling): no retry or fallback succeeded, nothing
         # escalated it, nobody was told.
         .join(not_made_good(ctx), on=["run_id", "span_id"], how="semi")
