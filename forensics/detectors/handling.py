@@ -384,6 +384,11 @@ def _failure_handling(ctx: Context) -> pl.DataFrame:
     )
     pushed = pushed_past(ctx, rows).with_columns(pl.lit(True).alias("_pushed"))
     handback_pushed = pushed_past_handback(ctx).with_columns(pl.lit(True).alias("_handback_pushed"))
+    # A failed read the run went on past into an act that needed it (acted_without): neither the
+    # hand-back nor a word of it was a path.
+    from forensics.detectors.acted_without import acted_without_read
+
+    acted = acted_without_read(ctx).select("run_id", "span_id", pl.lit(True).alias("_acted"))
     # A batch whose items partly failed, under an answer that states its whole size and not the
     # split ("All 40 invoices now carry the credit" over 36 credited, 4 failed): a fault word in
     # that answer ("the October outage list") told nobody of the failed items (batch_results).
@@ -409,6 +414,10 @@ def _failure_handling(ctx: Context) -> pl.DataFrame:
         .join(whole, on=["run_id", "span_id"], how="left")
         .join(pushed, on=["run_id", "span_id"], how="left")
         .join(handback_pushed, on=["run_id", "span_id"], how="left")
+        .join(acted, on=["run_id", "span_id"], how="left")
+        .with_columns(pl.col("_acted").fill_null(False))
+        .with_columns((pl.col("_pushed").fill_null(False) | pl.col("_acted")).alias("_pushed"),
+                      (pl.col("_handback_pushed").fill_null(False) | pl.col("_acted")).alias("_handback_pushed"))
         .join(runs, on="run_id", how="left")
         # The whole request sent again as the session's next run (session_retry): every failure of
         # the run that ended in error is an attempt of it.

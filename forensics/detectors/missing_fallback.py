@@ -7,6 +7,7 @@ from typing import Final
 import polars as pl
 
 from forensics.conventions.attempts import backoff_shown
+from forensics.detectors.acted_without import acted_without_read
 from forensics.detectors.base import CALL_KINDS, Context, Detector, failure_followups, finding, hms, num, txt
 from forensics.detectors.code_step import decided_by_code_step
 from forensics.detectors.decisions import model_decided
@@ -66,7 +67,9 @@ class UnhandledError(Detector):
         "irreversible act (a deploy, payment or drop that succeeded later, no retry, fallback or escalation "
         "first: handling.pushed_past). Nor did the framework's hand-back of a tool error to the model where the "
         "agent's next tool call was such an act (handling.pushed_past_handback: a backup that failed, "
-        "then the delete it was to protect). A tool result handed back with status ok whose text is an error (an MCP "
+        "then the delete it was to protect). Nor were they, or a word of it, any path where a failed read (tools.read_only) "
+        "was followed by an act that needed it, the next call or one on the read's values, with the data not read another way "
+        "first (acted_without: a stock read on an open breaker, then the purchase order). A tool result handed back with status ok whose text is an error (an MCP "
         "server's \"Error executing tool ...\") and that is the last thing the run holds is that call failing "
         "with nothing after it (unhandled_facts.ended_on_error_result; error_as_data leaves it: the run did not go on)."
     )
@@ -101,7 +104,8 @@ class UnhandledError(Detector):
             .with_columns(http_swallowed.alias("_http_swallowed"))
             # A failure handed back to the model that went straight on to an irreversible act: the
             # hand-back was no path (handling.pushed_past_handback).
-            .join(pushed_past_handback(ctx).with_columns(_pushed_on=pl.lit(True)), on=["run_id", "span_id"], how="left")
+            .join(pl.concat([pushed_past_handback(ctx), acted_without_read(ctx).select("run_id", "span_id")]).unique()
+                  .with_columns(_pushed_on=pl.lit(True)), on=["run_id", "span_id"], how="left")
             # An error result the run ended on is the call failing, with nothing after it.
             .join(ended_on_error_result(ctx).with_columns(_ended_on=pl.lit(True)), on=["run_id", "span_id"], how="left")
             .with_columns(pl.col("_ended_on").fill_null(False))

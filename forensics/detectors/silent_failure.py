@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from forensics.detectors.acted_without import acted_without_read
 from forensics.detectors.base import (
     CALL_KINDS,
     Context,
@@ -154,9 +155,7 @@ def _swallowed_errors(ctx: Context) -> pl.LazyFrame:
         .join(success, on="run_id", how="semi")
         .join(ended_on_failure(ctx), on=["run_id", "span_id"], how="anti")
         .join(follow, on=["run_id", "span_id"])
-        # A failure handed back to the model is the model's to act on, unless it answered by sending
-        # the call again with a constraint dropped (dropped_filters): the wider answer stood in for
-        # the one that failed.
+        # Handed back: the model's to act on, unless it re-sent the call with a constraint dropped (dropped_filters).
         .filter(~pl.col("error_handled") | pl.col("wider_retry_span_id").is_not_null())
         # Not made good (handling.failure_handling): no retry or fallback succeeded, nothing
         # escalated it, nobody was told.
@@ -189,8 +188,10 @@ def _swallowed_errors(ctx: Context) -> pl.LazyFrame:
     # Collected once: recovered_by_another_tool collects it, and the anti join below read the
     # plan again (every part above computed twice).
     out = pl.concat([lost, ignored, earlier, guessed], how="vertical_relaxed").unique(["run_id", "span_id"]).collect().lazy()
-    # A later success of another tool named for the same act recovered it (claim_acts.same_act).
-    return out.join(recovered_by_another_tool(ctx, out), on=["run_id", "span_id"], how="anti")
+    # A later success of another tool named for the same act recovered it (claim_acts.same_act); a
+    # failed read the run acted past (acted_without) is unhandled_error's: one failure, one class.
+    out = out.join(recovered_by_another_tool(ctx, out), on=["run_id", "span_id"], how="anti")
+    return out.join(acted_without_read(ctx), on=["run_id", "span_id"], how="anti")
 
 
 def steps_under_a_closing_guess(ctx: Context) -> pl.LazyFrame:
