@@ -13,6 +13,7 @@ from forensics.conventions import (  # noqa: F401
     approvals_given,
     attempts,
     cancelled,
+    cluster_commands,
     command_words,
     components,
     confidence_bars,

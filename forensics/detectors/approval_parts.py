@@ -192,3 +192,38 @@ def approved_by_response(ctx: Context, acts: pl.LazyFrame) -> pl.LazyFrame:
         .select("run_id", "span_id")
         .unique()
     )
+
+
+#: An agent named for approving: ``approver``, ``sre_approver``, ``change_approval`` (a word of its own).
+_APPROVER_NAME: Final = r"(?i)(?:^|[^a-z])approv(?:er|ers|al|als)?(?:[^a-z]|$)"
+
+
+def approver_turn_before(ctx: Context, acts: pl.LazyFrame) -> pl.LazyFrame:
+    """``run_id, span_id`` of the calls a team member named for approving took its turn before: an
+    agent span (one turn of a group chat's member: autogen-agentchat
+    teams/_group_chat/_chat_agent_container.py handle_request opens ``invoke_agent {name}`` per turn)
+    of another agent than the caller's, named approver (``sre_approver``), that ended OK before the
+    call started and whose result, if it recorded one, is no refusal (declined_reviews). In a
+    RoundRobinGroupChat or SelectorGroupChat the approver speaks between the acting agent's turns: a
+    UserProxyAgent there is a person typing through input_func, and the action comes after their
+    turn. An approver that never took a turn, or a turn after the call, guards nothing."""
+    from forensics.detectors.declined_reviews import declined_by_person
+
+    calls = acts.select("run_id", "span_id", "t", "agent").collect()
+    if calls.height == 0:
+        return pl.LazyFrame(schema=_EMPTY)
+    turns = (
+        ctx.spans.lazy()
+        .join(calls.lazy().select("run_id").unique(), on="run_id", how="semi")
+        .filter((pl.col("kind") == "agent") & pl.col("agent").str.contains(_APPROVER_NAME).fill_null(False))
+        .filter(~pl.col("failed") & pl.col("end_time").is_not_null() & ~declined_by_person())
+        .select("run_id", pl.col("agent").alias("approver"), pl.col("end_time").alias("a_end"))
+        .collect()
+    )
+    return (
+        calls.join(turns, on="run_id")
+        .filter((pl.col("a_end") <= pl.col("t")) & (pl.col("approver") != pl.col("agent").fill_null("")))
+        .select("run_id", "span_id")
+        .unique()
+        .lazy()
+    )

@@ -44,6 +44,7 @@ request the rules ask for; the agent's own plan, or a request about dev, is not.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Final
 
 import polars as pl
@@ -341,6 +342,14 @@ def destructive_commands(ctx: Context) -> pl.LazyFrame | None:
     hits = [(r, sid, seq, reasons[(a, tool)]) for r, sid, seq, a, tool in calls.iter_rows() if reasons.get((a, tool))]
     if not hits:
         return None
+    return unasked(ctx, hits)
+
+
+def unasked(ctx: Context, hits: Sequence[tuple[str, str, int, tuple[str, str] | None]]) -> pl.LazyFrame | None:
+    """``run_id, span_id, reason, forbidden`` of the ``hits`` (run, span, seq, (reason, keyword))
+    that no person's earlier turn asked for by name (:func:`_asked`); a turn that forbade the
+    operation marks it ``forbidden``. None when every hit was asked for."""
+    s = ctx.spans.lazy()
     runs = list({h[0] for h in hits})
     # Claude Code's compact summary comes as a user message (isCompactSummary, compaction.py) but is
     # the model's own summary of the conversation, not a person's turn: it asks for nothing.

@@ -12,8 +12,10 @@ from forensics.detectors.approval_parts import (
     approved_beside_a_rejection,
     approved_by_response,
     approved_in_prompt,
+    approver_turn_before,
 )
 from forensics.detectors.base import Context, Detector, moment, txt
+from forensics.detectors.cluster_targets import production_cluster_acts
 from forensics.detectors.confirmation_rule import unconfirmed_actions
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.interrupted_calls import resumed_after_approval
@@ -286,7 +288,12 @@ class UnguardedIrreversible(Detector):
         "approval (approved: true, decision: approve): the action is downstream of it. A call the "
         "session's previous run asked for in its last model turn and never ran, executed by the next run "
         "before any model call of its own, was paused for approval and resumed once approved (OpenAI Agents "
-        "SDK needs_approval: RunResult.interruptions, state.approve, Runner.run(agent, state)). A call "
+        "SDK needs_approval: RunResult.interruptions, state.approve, Runner.run(agent, state)). A kubectl or "
+        "helm call that changes a cluster (apply, rollout restart, delete, scale, helm upgrade; not a read or a dry "
+        "run) run against a context the run shows to be production (its --context or context argument, else the "
+        "current context a call before it printed or switched to, else the first printed after it with no switch "
+        "between) is a change applied to production (cluster_targets). A call a team member named approver took "
+        "its turn before (an AutoGen group chat's sre_approver) was reviewed. A call "
         "wrapped in a blocking approval, a span inside it that returned the person's approval (approved: "
         "true) before it ended (HumanLayer require_approval), was approved. A call the run executed before its "
         "first model call that its own recorded prompt approved (Vercel AI SDK needsApproval: the last message's "
@@ -330,6 +337,11 @@ class UnguardedIrreversible(Detector):
         # a force push, a drop, a truncate, a change applied to production that no person's turn
         # asked for by name).
         shell = destructive_commands(ctx)
+        # A kubectl / helm call changing a cluster the run shows to be production, named by its
+        # --context or by the current context the run printed (cluster_targets).
+        cluster = production_cluster_acts(ctx)
+        if cluster is not None:
+            shell = cluster if shell is None else pl.concat([shell, cluster]).unique(["run_id", "span_id"], keep="first")
         # The few candidate calls are taken out first and `acted` (result regexes) read on them
         # only: a filter after a join is pushed down to every span, and `&` evaluates both sides.
         # A request the service's API names irreversible (a DELETE, a POST to .../gdpr-delete, an
@@ -386,6 +398,8 @@ class UnguardedIrreversible(Detector):
         acts = acts.join(approved_beside_a_rejection(ctx, acts), on=["run_id", "span_id"], how="anti")
         # A call a person's recorded answer approved (Agent Framework function_approval_response).
         acts = acts.join(approved_by_response(ctx, acts), on=["run_id", "span_id"], how="anti")
+        # A call a team member named approver took its turn before (AutoGen group chat: approval_parts).
+        acts = acts.join(approver_turn_before(ctx, acts), on=["run_id", "span_id"], how="anti")
         # A removal of what the run itself made first (a scratch file, its own branch: own_objects).
         acts = acts.join(made_by_the_run(ctx, acts), on=["run_id", "span_id"], how="anti")
         # An action the run's own approval request was about, taken after that request lapsed
