@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from forensics.detectors.base import DETECTOR_OUTPUT, Context, Detector, Stages
 from forensics.detectors.preparation import prepare
-from forensics.detectors.registry import all_detectors, get
+from forensics.detectors.registry import all_detectors, findings_of, get
 from forensics.errors import InputError
 from forensics.policy import Policy, resolve_policy
 from forensics.schema import FINDING_SCHEMA, RUN_SCHEMA, SEVERITIES, SPAN_SCHEMA, STRENGTHS
@@ -302,7 +302,8 @@ def _detector_findings(d: type[Detector], ctx: Context) -> pl.LazyFrame:
             f"detector `{d.name}` declares strength {default!r}",
             hint=f"set the class attribute `strength` to one of: {', '.join(STRENGTHS)}.",
         )
-    lf = d().detect(ctx)
+    # Once per Context: a rule that reads this detector's findings gets the same frame (findings_of).
+    lf = findings_of(ctx, d).lazy()
     own = pl.col("strength") if "strength" in lf.collect_schema().names() else pl.lit(None, dtype=pl.String)
     return lf.select(
         *[pl.col(c).cast(t) for c, t in DETECTOR_OUTPUT.items()],

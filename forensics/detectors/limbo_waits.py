@@ -48,10 +48,10 @@ def suspended_on_pause(ctx: Context, open_runs: pl.LazyFrame) -> pl.LazyFrame:
     ``result.interruptions`` and a RunState to resume from. Either is suspended, no terminal state,
     and when no work of the run started after the pause and unacknowledged_escalation finds it never
     answered (no resumption in the run or its session), its last activity is that escalation."""
-    from forensics.detectors.registry import get
+    from forensics.detectors.registry import findings_of
 
     s = ctx.spans.lazy()
-    unanswered = get("unacknowledged_escalation")().detect(ctx).select("run_id", pl.col("decisive_span_id").alias("span_id"))
+    unanswered = findings_of(ctx, "unacknowledged_escalation").lazy().select("run_id", pl.col("decisive_span_id").alias("span_id"))
     work_after = s.filter(pl.col("kind").is_in(["llm", "tool", "retriever", "handoff", "agent"])).select(
         "run_id", pl.col("seq").alias("_w_seq")
     )

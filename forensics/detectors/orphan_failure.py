@@ -91,7 +91,7 @@ def _modelless_job_failures(ctx: Context) -> pl.LazyFrame:
     span. A run that calls a model is an LLM app whose calls are its agent's steps: a call failing
     there is unhandled_error's alone. A session that went on in a later run (a job queue that
     re-enqueued the thread, a person who asked again) had someone to pick its failure up."""
-    from forensics.detectors.registry import get
+    from forensics.detectors.registry import findings_of
 
     runs = ctx.runs.lazy().filter(~pl.col("has_agents"))
     models = ctx.spans.lazy().filter(pl.col("kind") == "llm").select("run_id").unique()
@@ -104,8 +104,8 @@ def _modelless_job_failures(ctx: Context) -> pl.LazyFrame:
     )
     jobs = runs.join(models, on="run_id", how="anti").join(went_on, on="run_id", how="anti").select("run_id")
     return (
-        get("unhandled_error")()
-        .detect(ctx)
+        findings_of(ctx, "unhandled_error")
+        .lazy()
         .join(jobs, on="run_id", how="semi")
         .select("run_id", pl.col("decisive_span_id").alias("span_id"))
         .drop_nulls()

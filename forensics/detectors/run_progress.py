@@ -75,7 +75,8 @@ def progressing_runs(ctx: Context, among: pl.DataFrame | None = None) -> pl.Lazy
     # Work spread wider or deeper than the policy allows (fan_out, delegation_depth: a lead that
     # started 24 researchers for a one-page brief) is waste too, whatever each step did.
     from forensics.detectors.agent_spread import DelegationDepth, FanOut
+    from forensics.detectors.registry import findings_of
 
-    spread = [d().detect(ctx).select("run_id") for d in (FanOut, DelegationDepth)]
+    spread = [findings_of(ctx, d).lazy().select("run_id") for d in (FanOut, DelegationDepth)]
     wasted = pl.concat([faulty, tool_repeats, model_repeats, no_request, request_repeats, *spread]).unique()
     return finished.select("run_id").join(wasted, on="run_id", how="anti")

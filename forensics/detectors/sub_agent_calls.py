@@ -36,7 +36,7 @@ from forensics.detectors.base import Context, Detector, hms, txt
 from forensics.detectors.delegated_work import delegations
 from forensics.detectors.delegation_loop import task_key
 from forensics.detectors.findings import per_run_finding
-from forensics.detectors.registry import register
+from forensics.detectors.registry import findings_of, register
 from forensics.policy import Threshold
 
 #: A step whose name says the caller waited on purpose: a ``wait`` / ``sleep`` / ``delay`` tool
@@ -150,7 +150,7 @@ class RepeatedSubAgentCalls(Detector):
         # A run whose same request crossed the limit is told as that; the re-asks are the rest.
         agreed = agreed.join(rows.select("run_key").unique(), on="run_key", how="anti")
         rows = pl.concat([rows.with_columns(pl.lit(False).alias("_agreed")), agreed], how="diagonal_relaxed")
-        looped = RepeatedDelegation().detect(ctx).select("run_id")
+        looped = findings_of(ctx, RepeatedDelegation).lazy().select("run_id")
         rows = rows.join(looped, on="run_id", how="anti")
         return per_run_finding(
             rows,

@@ -431,9 +431,9 @@ class UnguardedIrreversible(Detector):
 
 def _ungated_after_low_confidence(ctx: Context) -> pl.LazyFrame:
     """The actions ungated_low_confidence names decisive: ``run_id, span_id``."""
-    from forensics.detectors.registry import get
+    from forensics.detectors.registry import findings_of
 
-    found = get("ungated_low_confidence")().detect(ctx)
+    found = findings_of(ctx, "ungated_low_confidence").lazy()
     return found.select("run_id", pl.col("decisive_span_id").alias("span_id"))
 
 
