@@ -53,16 +53,20 @@ def tool_descriptions(ctx: Context) -> pl.DataFrame:
     )
 
 
-def described_act_candidates(ctx: Context, tools: pl.LazyFrame, answers: pl.LazyFrame) -> pl.LazyFrame | None:
+def described_act_candidates(
+    ctx: Context, tools: pl.LazyFrame, answers: pl.LazyFrame, offered: pl.DataFrame | None = None
+) -> pl.LazyFrame | None:
     """Candidate claims, in ``claims.claim_hits``' columns, of the act of a tool offered to the
     run's model and never called (claim_pronouns.offered_never_called: reads left out), said in
     the first person with the opening verb of the tool's description, when that verb is not the
-    name's own (offered_act_candidates reads that one) nor a read, and with the name's object."""
+    name's own (offered_act_candidates reads that one) nor a read, and with the name's object.
+    ``offered``: offered_never_called of ``tools``, where the caller has it."""
     from forensics.detectors.claim_acts import done_by_another_tool
     from forensics.detectors.claim_pronouns import _SUBJECT, _tool_act_candidates, offered_never_called
     from forensics.detectors.claim_vocabulary import noun_pattern, past_forms, tool_verb_object
 
-    offered = offered_never_called(ctx, tools).collect()
+    if offered is None:
+        offered = offered_never_called(ctx, tools).collect()
     if offered.height == 0:
         return None
     described = offered.join(tool_descriptions(ctx), on=["run_key", "call_tool"]).with_columns(

@@ -19,20 +19,21 @@ import polars as pl
 from forensics.detectors.base import Context
 
 
-def offered_object_candidates(ctx: Context, tools: pl.LazyFrame, answers: pl.LazyFrame) -> pl.LazyFrame | None:
+def offered_object_candidates(
+    ctx: Context, tools: pl.LazyFrame, answers: pl.LazyFrame, offered: pl.DataFrame | None = None
+) -> pl.LazyFrame | None:
     """Candidate claims, in ``claims.claim_hits``' columns, of the object claim
     (:func:`claim_vocabulary.tool_claim`) of each side-effecting tool offered to the run and never called,
-    where no successful tool result of the run states it."""
+    where no successful tool result of the run states it. ``offered``: claim_pronouns.offered_never_called
+    of ``tools``, where the caller has it."""
     from forensics.detectors.claim_acts import done_by_another_tool
     from forensics.detectors.claim_pronouns import _tool_act_candidates, offered_never_called
     from forensics.detectors.claim_vocabulary import tool_claim
     from forensics.detectors.claims import _core, is_final_answer_tool
 
-    offered = (
-        offered_never_called(ctx, tools)
-        .filter(pl.col("call_tool").str.contains(ctx.policy.side_effecting).fill_null(False))
-        .collect()
-    )
+    if offered is None:
+        offered = offered_never_called(ctx, tools).collect()
+    offered = offered.filter(pl.col("call_tool").str.contains(ctx.policy.side_effecting).fill_null(False))
     claims = {n: tc for n in offered.get_column("call_tool").unique().to_list() if (tc := tool_claim(n)) is not None}
     if not claims:
         return None

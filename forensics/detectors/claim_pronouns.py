@@ -318,17 +318,21 @@ def offered_never_called(ctx: Context, tools: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def offered_act_candidates(ctx: Context, tools: pl.LazyFrame, answers: pl.LazyFrame) -> pl.LazyFrame | None:
+def offered_act_candidates(
+    ctx: Context, tools: pl.LazyFrame, answers: pl.LazyFrame, offered: pl.DataFrame | None = None
+) -> pl.LazyFrame | None:
     """Candidate claims, in ``claims.claim_hits``' columns, of the act of a tool offered to the
     run's model (``runs.declared_tools``) and never called, said in the first person with the
     tool's object ("I've voided the invoice INV-2291", ``void_invoice`` offered, only
     ``get_invoice`` called): the agent says it did what only that tool does. The object claim
     (claim_vocabulary.tool_claim) reads the tools the run called; for one never called, only the agent's own
     act is read: "the invoice is voided" may be a state a lookup relayed. Reads (tools.read_only)
-    claim no act; another tool of the run that did the act backs it (done_by_another_tool)."""
+    claim no act; another tool of the run that did the act backs it (done_by_another_tool).
+    ``offered``: :func:`offered_never_called` of ``tools``, where the caller has it."""
     from forensics.detectors.claim_vocabulary import noun_pattern
 
-    offered = offered_never_called(ctx, tools).collect()
+    if offered is None:
+        offered = offered_never_called(ctx, tools).collect()
     acts: dict[str, str] = {}
     for name in offered.get_column("call_tool").unique().to_list():
         if (parts := tool_verb_object(name)) is None:

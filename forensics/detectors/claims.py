@@ -362,14 +362,18 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
         )
     from forensics.detectors.claim_pronouns import (
         offered_act_candidates,
+        offered_never_called,
         passive_act_candidates,
         pronoun_candidates,
     )
 
+    # The tools offered and never called: read by three kinds of claim below, found once.
+    never_called = offered_never_called(ctx, tools).collect()
+
     pronoun = pronoun_candidates(ctx, tools, answers)
     if pronoun is not None:
         parts.append(pronoun)
-    if (offered := offered_act_candidates(ctx, tools, answers)) is not None:
+    if (offered := offered_act_candidates(ctx, tools, answers, never_called)) is not None:
         parts.append(offered)
     if (passive := passive_act_candidates(ctx, tools, answers, undone)) is not None:
         parts.append(passive)
@@ -381,12 +385,12 @@ def claim_hits(ctx: Context) -> pl.LazyFrame:
     from forensics.detectors.claim_described import described_act_candidates
 
     # An offered tool's act in its description's verb ("Emails the customer ...": claim_described).
-    if (described := described_act_candidates(ctx, tools, answers)) is not None:
+    if (described := described_act_candidates(ctx, tools, answers, never_called)) is not None:
         parts.append(described)
     from forensics.detectors.claim_offered import offered_object_candidates
 
     # The object claim of a side-effecting tool offered and never called (claim_offered).
-    if (offered_object := offered_object_candidates(ctx, tools, answers)) is not None:
+    if (offered_object := offered_object_candidates(ctx, tools, answers, never_called)) is not None:
         parts.append(offered_object)
     from forensics.detectors.claim_delegates import delegate_candidates
 
