@@ -24,15 +24,15 @@ ALL_YEARS = (
 OUTPUT = "The script ran, then exited with Unix exit code: 0\nIts output was:\n['year', 'tide_m']\nmean: 4.87\n"
 
 
-def _filtered(fence: str) -> str:
+def _filtered(fence: str, close: str = "\n```") -> str:
     return (
         "I filter on the year column.\n\n"
         f"{fence}\nimport pandas as pd\n\ndf = pd.read_csv('/workspace/harbour_tides.csv')\n"
-        "sel = df[(df['year'] >= 2001) & (df['year'] <= 2010)]\nprint('mean:', round(sel['tide_m'].mean(), 2))\n```"
+        f"sel = df[(df['year'] >= 2001) & (df['year'] <= 2010)]\nprint('mean:', round(sel['tide_m'].mean(), 2)){close}"
     )
 
 
-def _run(fence: str) -> list[dict[str, str]]:
+def _run(fence: str, close: str = "\n```") -> list[dict[str, str]]:
     return [
         plan(TASK, "- The file /workspace/harbour_tides.csv.", "- Coder: compute the mean.\n- Report it."),
         *tell("Coder", "Please write a script that loads /workspace/harbour_tides.csv and prints the mean tide."),
@@ -40,15 +40,15 @@ def _run(fence: str) -> list[dict[str, str]]:
         *tell("ComputerTerminal", "Please run the script."),
         said("ComputerTerminal", OUTPUT),
         *tell("Coder", "That is the mean over all years. Please filter to 2001 through 2010 inclusive."),
-        said("Coder", _filtered(fence)),
+        said("Coder", _filtered(fence, close)),
         *tell("ComputerTerminal", "Please run the filtered script."),
         said("ComputerTerminal", OUTPUT),
         *accept("The mean highest tide is 4.87 m.", "The mean highest tide from 2001 to 2010 was 4.87 m."),
     ]
 
 
-def _named(tmp_path: Path, fence: str) -> tuple[object, object, object]:
-    (row,) = attribute(load(write(tmp_path, "m1-terminal", TASK, _run(fence)), format="ag2-history")).to_dicts()
+def _named(tmp_path: Path, fence: str, close: str = "\n```") -> tuple[object, object, object]:
+    (row,) = attribute(load(write(tmp_path, "m1-terminal", TASK, _run(fence, close)), format="ag2-history")).to_dicts()
     return row["decisive_agent"], row["decisive_step"], row["attribution_rule"]
 
 
@@ -63,3 +63,16 @@ def test_a_terminal_answering_tagged_code_with_the_same_output_ran_it(tmp_path: 
     # Near miss: the filtered script is tagged ```python, so the executor ran it; the same output is
     # that script's own result (the figure traces to where it first appeared, as before).
     assert _named(tmp_path, "```python")[2] != "stale_output"
+
+
+def test_a_terminal_answering_a_block_closed_on_its_code_line_with_its_earlier_output(tmp_path: Path) -> None:
+    # The filtered script is tagged ```python but its closing fence sits on the last code line
+    # ("...2))```"): the Executor's pattern needs "\n```" to close the block, so it matched none in that
+    # message and walked back to the all-years script: its answer (step 13) is step 7's word for word.
+    assert _named(tmp_path, "```python", "```") == ("ComputerTerminal", 13, "stale_output")
+
+
+def test_a_terminal_answering_a_block_closed_on_its_own_line_with_the_same_output_ran_it(tmp_path: Path) -> None:
+    # Near miss: the same tagged script with its closing fence on a line of its own (and blank lines
+    # around it) matches the pattern: the executor ran it, and the same output is its own result.
+    assert _named(tmp_path, "```python", "\n```\n\nThis prints the mean.")[2] != "stale_output"

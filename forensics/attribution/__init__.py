@@ -72,7 +72,8 @@ Evidence:
   of a loop: a retried page that came back the same, then a search that worked) is not evidence.
 * ``stale_output``: in an autogen-magentic-one run (its ledger in the messages), a terminal's output
   repeating its own earlier output word for word while the latest code before it holds only blocks
-  without a language tag: the Executor (``agents/coder.py``) runs only a ``` ```lang ``` block, so it ran
+  without a language tag or closed on their last code line: the Executor (``agents/coder.py``) runs only
+  a ``` ```lang ``` block whose closing fence follows a newline, so it ran
   the earlier script again; the terminal's step is blamed, and it wins over ``VALUE_TRACES`` (the
   traced figure was right for the code that printed it) (forensics.attribution.tool_rules).
 * ``claimed_access``: the first message (no code in it) whose author says in the first person that it

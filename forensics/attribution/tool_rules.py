@@ -211,17 +211,20 @@ def _moved_on(s: pl.DataFrame, repeats: pl.DataFrame) -> pl.DataFrame:
     return got_past.select("run_id", "step").unique()
 
 
-#: A fenced block autogen-magentic-one's Executor runs: a language tag right after the fence
-#: (``_extract_execution_request``'s pattern ``` ```(\w+)\n(.*?)\n``` ```, agents/coder.py).
-_RUNNABLE_FENCE = r"```\w+\n"
+#: A fenced block autogen-magentic-one's Executor runs: ``_extract_execution_request``'s own pattern
+#: ``` ```(\w+)\n(.*?)\n``` ``` (agents/coder.py, ``re.DOTALL``): a language tag right after the opening
+#: fence *and* a closing fence at the start of a line. A block closed on its last code line
+#: (``print(x)```) matches no more than an untagged one: the Executor walks back to an earlier block.
+_RUNNABLE_FENCE = r"(?s)```\w+\n.*?\n```"
 
 
 def _stale_outputs(s: pl.DataFrame) -> pl.DataFrame:
     """``stale_output``: in an autogen-magentic-one run (its progress ledger is in the messages), a
     terminal's output that repeats, word for word, its own earlier output, while the latest code message
-    before it (after that earlier run) holds only blocks without a language tag. The Executor
+    before it (after that earlier run) holds no block the Executor's pattern matches (no language tag,
+    or the closing fence on the code's last line). The Executor
     (autogen_magentic_one/agents/coder.py) walks back through its history for the first message whose
-    block matches ``` ```(\\w+)\\n ```; an untagged block never does, so it ran an earlier script again and
+    block matches ``` ```(\\w+)\\n(.*?)\\n``` ```; an untagged or unclosed block never does, so it ran an earlier script again and
     handed back that script's result as the new code's. The terminal's step is blamed: its answer is not
     the run of the code it was asked to run (the earlier result, traced, was right for its own code).
     AgentChat's CodeExecutorAgent runs an untagged block, so its namings are not read."""
