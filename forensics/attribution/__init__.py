@@ -116,7 +116,8 @@ Evidence:
   held it (its owner; past a results page as above; a 0 is held by a step saying "none" or
   "zero"); a reason that states no figure ("FileSurfer found the maximum reading") accepted the
   ``FINAL ANSWER:`` line's figure, traced the same way; with that figure stated, a name beside it
-  (where it was read: "on Google Patents") is not traced; a final answer no earlier step held was
+  (where it was read: "on Google Patents") is not traced, nor a year beside another figure (it dates
+  the figure: "the 2023 budget granted $84,750.00"), unless the request asks for a year or a date; a final answer no earlier step held was
   composed by the orchestrator in that ledger, which is blamed; so is a year the answer picked
   among the years a worker's report (its own words) gave for a request that selects by order ("the
   first to ..."), when the report did not make that selection itself; without one, the worker
@@ -158,7 +159,8 @@ Evidence:
   message of the team held (ledgers aside: they write the instruction; a URL's digits are no figure,
   nor a date's that restates in numbers a date written with its month's name, "1941-12-22";
   a search results page's snippet counts only while it is the team's latest finding),
-  and that later code computed with: the orchestrator mis-copied or invented it. The ledger that wrote it is blamed; it wins over
+  and that later code computed with (a percentage handed as "4.53%" is used by code that writes
+  0.0453): the orchestrator mis-copied or invented it. The ledger that wrote it is blamed; it wins over
   ``VALUE_TRACES`` (the code computed what it was handed).
 * ``source_contradicts_task``: a worker's observation (a surfer's page or file view) that names only
   years the request does not, whose figures a later step used: the team took its data from a

@@ -359,15 +359,24 @@ def _instruction_unbacked_figures(s: pl.DataFrame) -> pl.DataFrame:
         .filter((pl.col("_at") < pl.col("step")) & (~pl.col("_listed") | (pl.col("_at") == pl.col("_last"))))
         .select("run_id", "step", "_v")
     )
+    # The code may write a percentage the instruction handed ("at an annual rate of 4.14%") as the
+    # fraction it computes with (annual_rate = 0.0414): that is the same figure, used.
+    code = figures(team.filter(pl.col("worker") & pl.col("has_code"))).select(
+        "run_id", pl.col("step").alias("_u"), "_v"
+    )
+    as_fraction = code.with_columns((pl.col("_v") * 100).round(9).alias("_v"))
     used = (
-        handed.join(
-            figures(team.filter(pl.col("worker") & pl.col("has_code"))).select(
-                "run_id", pl.col("step").alias("_u"), "_v"
-            ),
-            on=["run_id", "_v"],
+        pl.concat(
+            [
+                handed.join(code, on=["run_id", "_v"]),
+                _percents(handed, bare)
+                .with_columns(pl.col("_v").round(9))
+                .join(as_fraction, on=["run_id", "_v"]),
+            ],
+            how="diagonal",
         )
         .filter(pl.col("_u") > pl.col("step"))
-        .select("run_id", "step", "_v")
+        .select("run_id", "step", pl.col("_n").cast(pl.Float64, strict=False).alias("_v"))
     )
     ledger_at = (
         pl.when(pl.col("ledger_progress").is_not_null()).then(pl.col("step")).forward_fill().over("_rk")
@@ -387,6 +396,19 @@ def _instruction_unbacked_figures(s: pl.DataFrame) -> pl.DataFrame:
         pl.col("handoff_to"),
     )
     return _at_ledger(hits.with_columns(_why=why), "instruction_unbacked_figure")
+
+
+def _percents(handed: pl.DataFrame, told: pl.DataFrame) -> pl.DataFrame:
+    """``handed``'s rows whose instruction (``told``'s text) writes the figure as a percentage
+    ("4.14%", "4.14 percent")."""
+    pattern = pl.lit(r"(?:^|[^\d.])") + pl.col("_n").str.replace_all(".", r"\.", literal=True) + pl.lit(
+        r"\s*(?:%|percent\b)"
+    )
+    return (
+        handed.join(told.select("run_id", "step", pl.col("output").fill_null("").alias("_text")), on=["run_id", "step"])
+        .filter(pl.col("_text").str.contains(pattern))
+        .drop("_text")
+    )
 
 
 #: A date written in numbers: 1941-12-22, 22.12.1941, 12/22/1941.

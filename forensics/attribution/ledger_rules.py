@@ -148,7 +148,7 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
         .join(_final_numbers(s), on="run_id")
         .join(task_numbers, on=["run_id", "_n"], how="anti")
     )
-    stated = pl.concat([stated, unstated], how="vertical")
+    stated = _without_dating_years(pl.concat([stated, unstated], how="vertical"), s)
     # The run's own FINAL ANSWER, when the reason states it, is the one number to trace (the reason
     # also restates the inputs it was derived from, which may be right).
     final = pl.concat([_final_numbers(s), _answer_numbers(s)], how="vertical").unique()
@@ -372,6 +372,24 @@ def _picked_year(rest: pl.DataFrame, s: pl.DataFrame) -> pl.DataFrame:
         rest.select("run_id", "_own")
         .join(picked, on="run_id", how="left")
         .select("run_id", pl.coalesce("_own", "_picked").alias("_own"), pl.col("_picked").is_not_null().alias("_pick"))
+    )
+
+
+#: A request that asks for a year (or a date): a year its answer states may be the value itself.
+_ASKS_YEAR = r"(?i)\byears?\b|\bwhen\b|\bdates?\b|\bdecades?\b|\bcentur(?:y|ies)\b"
+
+
+def _without_dating_years(stated: pl.DataFrame, s: pl.DataFrame) -> pl.DataFrame:
+    """``stated`` (``run_id, _ledger, _n``) less the years (``_YEAR``, written plain) that stand beside
+    another figure of the same acceptance, in a run whose request does not ask for a year or a date:
+    "the town's 2023 budget granted the library $84,750.00" dates the budget, and the
+    amount is the value accepted (``_prepare_final_answer`` restates the transcript's words around it).
+    Tracing the year would blame the first page that printed the date, not where the value entered."""
+    year = pl.col("_n").str.contains(r"^(?:19|20)\d\d$")
+    asks = s.filter((pl.col("step") == 0) & pl.col("output").fill_null("").str.contains(_ASKS_YEAR)).select("run_id")
+    return stated.filter(
+        ~(year & (~year).any().over("run_id", "_ledger"))
+        | pl.col("run_id").is_in(asks.get_column("run_id").implode())
     )
 
 

@@ -238,4 +238,28 @@ ATTRIBUTION_SIGNALS: tuple[Signal, ...] = (
         '(forensics/attribution/ledger_rules.py _accepted_answers, common._HEDGE); '
         'tests/test_attribution_m1_accepted.py',
     ),
+    Signal(
+        "an Orchestrator (-> Coder) instruction (agentchat: MagenticOneOrchestrator's instruction message) "
+        "handing a percentage ('at an annual rate of 4.53%') that the Coder's script writes as the fraction it "
+        "computes with (rate = 0.0453)",
+        'Magentic-One (autogen-magentic-one LedgerOrchestrator and Coder; agentchat MagenticOneCoderAgent)',
+        'microsoft/autogen python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/orchestrator.py '
+        '(update_ledger: instruction_or_question), agents/coder.py (the Coder writes the code the instruction '
+        'asks for; the user cannot modify it)',
+        'instruction_unbacked_figure: the fraction is the handed percentage, used '
+        '(forensics/attribution/instruction_rules.py _percents); a percentage a page or the request held is '
+        'no invention; tests/test_attribution_m1_handed_forms.py',
+    ),
+    Signal(
+        "the accepting ledger's reason (agentchat: the final answer) stating a year beside the figure it "
+        "accepts ('the 2023 budget granted the library $84,750.00'): the year dates the figure, "
+        "restated from the transcript by ORCHESTRATOR_GET_FINAL_ANSWER / the ledger",
+        'Magentic-One (autogen-magentic-one LedgerOrchestrator; agentchat MagenticOneGroupChat)',
+        'microsoft/autogen python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/orchestrator.py '
+        '(update_ledger, _prepare_final_answer), python/packages/autogen-agentchat/src/autogen_agentchat/teams/'
+        '_group_chat/_magentic_one/_magentic_one_orchestrator.py (_prepare_final_answer)',
+        'accepted_wrong_answer traces the other figure, not the year (forensics/attribution/ledger_rules.py '
+        "_without_dating_years); a request that asks for a year, a date or when keeps it; "
+        'tests/test_attribution_m1_handed_forms.py',
+    ),
 )
