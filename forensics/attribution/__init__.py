@@ -82,7 +82,9 @@ Evidence:
   reaches the world only through code the Computer_terminal runs (AgentBuilder's coding instruction),
   so the retrieval was invented.
 * ``final_answer_origin``: where the run states ``FINAL ANSWER: x`` (a failed run: x is wrong),
-  the first earlier step whose text contains x (a tool's output counts for the code's author); if
+  the first earlier step whose text contains x (a tool's output counts for the code's author; a
+  number x only as a number of its own, not inside a longer one, "pypdf-4.2.0", nor as the row labels
+  pandas prints down a frame's left edge); if
   that is a search engine's results page (a snippet among others) or a page (or file) the surfer opened
   because the instruction named it, the first later step of the same agent where it took x up itself
   (its own words, a page it chose), else the first later page that is not a results page, else the

@@ -13,6 +13,7 @@ from forensics.attribution.common import (
     _DECIMALS_ASKED,
     _FINAL_ANSWER,
     _NUMBER_WORDS,
+    _ROW_LABEL,
     _SATISFIED_REASON,
     _SEARCH_PAGE,
     _WHOLE_ASKED,
@@ -54,6 +55,18 @@ def _final_answer_origin(s: pl.DataFrame) -> pl.DataFrame:
         )
         .with_columns(_search=_page_url().fill_null("").str.contains(_SEARCH_PAGE))
     )
+    # A number is held where a number of the text is that number: not inside a longer one (a version,
+    # openpyxl-3.1.5, holds no 5), nor as the row labels pandas prints down a frame's left edge
+    # (DataFrame.to_string: " 5      Finn ..."), which number the rows, not what they count.
+    numeric = pl.col("_answer").str.contains(r"^\d[\d,.]*$")
+    held = (
+        text.str.replace_all(_ROW_LABEL, "\n")
+        .str.replace_all("_", " ", literal=True)
+        .str.extract_all(_ANY_NUMBER)
+        .list.eval(pl.element().str.replace_all(",", "", literal=True))
+        .list.contains(pl.col("_answer").str.replace_all(",", "", literal=True))
+    )
+    hits = hits.filter(~numeric | held)
     hits = _taken_up(hits)
     return _pick(
         hits.with_columns(

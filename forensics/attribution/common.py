@@ -130,6 +130,10 @@ _ANY_NUMBER = r"\b\d[\d,.]*\d\b|\b\d\b"
 #: A number standing alone (two digits or more; not inside a date, a URL, a version or a name):
 #: whitespace, a bracket or a quote before it, whitespace or punctuation after it.
 _STANDALONE_NUMBER = r"(?:^|[\s(\[\"'$])\d[\d,.]*\d(?:[\s)\]\"'.,;:%]|$)"
+#: A row label pandas prints at the left edge of a frame (``DataFrame.to_string``: the index, then the
+#: padding to the first column): " 5      Finn Gallagher  2023-12-13". It numbers the rows; a figure
+#: it equals is not held there.
+_ROW_LABEL = r"(?m)^[ \t]*\d+[ \t]{2,}"
 #: A search engine's results page (a query in the URL).
 _SEARCH_PAGE = r"/search\?|[?&]q="
 #: The reason the ledger gives for ``is_request_satisfied`` (it usually restates the answer).

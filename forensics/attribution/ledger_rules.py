@@ -12,6 +12,7 @@ from forensics.attribution.common import (
     _FACT_NAME,
     _FINAL_ANSWER,
     _PARTIAL,
+    _ROW_LABEL,
     _SATISFIED_REASON,
     _SEARCH_PAGE,
     _hedged,
@@ -190,7 +191,9 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
     zero = said.filter(pl.col("output").fill_null("").str.contains(_ZERO_WORD)).select(
         "run_id", "step", pl.lit("0").alias("_n")
     )
-    seen = pl.concat([_numbers(said), zero], how="vertical").unique()
+    # (A frame's row labels number its rows: not where a count was held, common._ROW_LABEL.)
+    unlabelled = pl.col("output").fill_null("").str.replace_all(_ROW_LABEL, "\n")
+    seen = pl.concat([_numbers(said, unlabelled), zero], how="vertical").unique()
     # A name on a search engine's results page was only listed among others, not yet taken up
     # (MultimodalWebSurfer's web_search opens https://www.bing.com/search?q=...).
     steps_text = s.filter(

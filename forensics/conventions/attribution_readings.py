@@ -262,4 +262,16 @@ ATTRIBUTION_SIGNALS: tuple[Signal, ...] = (
         "_without_dating_years); a request that asks for a year, a date or when keeps it; "
         'tests/test_attribution_m1_handed_forms.py',
     ),
+    Signal(
+        "a ComputerTerminal output holding a one-digit answer only inside a longer number (pip's "
+        "'Successfully installed pypdf-4.2.0') or as a row label pandas prints down a frame's left edge "
+        "(DataFrame.to_string: ' 3    Lindqvist    night')",
+        'Magentic-One (autogen-magentic-one Executor; agentchat CodeExecutorAgent)',
+        'microsoft/autogen python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/coder.py '
+        "(Executor: 'The script ran, then exited with Unix exit code: N\\nIts output was:\\n' + stdout); "
+        'pandas DataFrame.to_string (the index column)',
+        'final_answer_origin and accepted_wrong_answer hold a number where a number of the text is it '
+        '(forensics/attribution/answers.py, ledger_rules.py; common._ROW_LABEL); a number standing on its '
+        'own earlier is still held there; tests/test_attribution_m1_held_numbers.py',
+    ),
 )
