@@ -154,7 +154,8 @@ Evidence:
   the WebSurfer (as the first instruction, while the team's FileSurfer was not asked; or, from a
   ledger judging the team stuck, naming the request's subject). The ledger that wrote the
   instruction (its ``instruction_or_question``, which the message repeats) is blamed: the first
-  place the decision appears. It wins over ``VALUE_TRACES`` (the figures may be right; the question
+  place the decision appears; for an attached file sent to the web, the plan in force when its
+  bullets already gave the work to the WebSurfer and named no FileSurfer. It wins over ``VALUE_TRACES`` (the figures may be right; the question
   put to them was not). A split year (``2019-20``) names both of its years.
 * ``instruction_unbacked_figure``: the first ``Orchestrator (-> X)`` instruction that hands a worker a
   figure (two digits or more, not a year, not a power of ten) that neither the request nor any earlier

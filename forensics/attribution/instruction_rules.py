@@ -22,6 +22,7 @@ from forensics.attribution.common import (
     _FACT_NAME,
     _FACT_NUMBER,
     _FILE_AGENT,
+    _PLAN_SECTION,
     _SEARCH_PAGE,
     _STATISTIC_PARTS,
     _STATISTICS,
@@ -183,11 +184,51 @@ def _instruction_conflicts(s: pl.DataFrame) -> pl.DataFrame:
     )
     hits = (
         cand.filter(wrong_year | wrong_stat | wrong_day | to_web)
-        .with_columns(_why=why)
+        .with_columns(_why=why, _to_web=to_web & ~wrong_year & ~wrong_stat & ~wrong_day)
         .sort("run_id", "step")
         .unique("run_id", keep="first")
     )
-    return _at_ledger(hits, "instruction_contradicts_task")
+    return _at_ledger(_planned_for_web(hits, s), "instruction_contradicts_task")
+
+
+def _planned_for_web(hits: pl.DataFrame, s: pl.DataFrame) -> pl.DataFrame:
+    """``hits`` with the attached-file-to-the-web ones (``_to_web``) moved to the plan that already
+    gave the work to the web surfer: the plan in force (the latest "Initial plan:" / task ledger before
+    the instruction) whose bullets (``_PLAN_SECTION``: "Here is the plan to follow as best as
+    possible:") name the WebSurfer and not the FileSurfer. ORCHESTRATOR_SYNTHESIZE_PROMPT (agentchat:
+    ORCHESTRATOR_TASK_LEDGER_FULL_PROMPT) writes that plan, and each ledger's instruction follows it:
+    the plan is the first place the decision appears. A plan naming no worker, or the FileSurfer
+    too, left the choice to the ledger, which stays blamed."""
+    plans = s.filter(pl.col("plan_msg")).select(
+        "run_id",
+        pl.col("step").alias("_plan_at"),
+        pl.col("output").fill_null("").str.extract(_PLAN_SECTION, 1).fill_null("").alias("_bullets"),
+    )
+    if plans.height == 0 or not bool(hits.get_column("_to_web").any()):
+        return hits.drop("_to_web")
+    planned = (
+        hits.filter(pl.col("_to_web"))
+        .select("run_id", "step")
+        .join(plans, on="run_id")
+        .filter(pl.col("_plan_at") < pl.col("step"))
+        .sort("run_id", "_plan_at")
+        .unique("run_id", keep="last")
+        .filter(
+            pl.col("_bullets").str.contains(_WEB_AGENT, literal=True)
+            & ~pl.col("_bullets").str.contains(_FILE_AGENT, literal=True)
+        )
+        .select("run_id", "_plan_at")
+    )
+    return (
+        hits.join(planned, on="run_id", how="left")
+        .with_columns(
+            _ledger_at=pl.coalesce("_plan_at", "_ledger_at"),
+            _why=pl.when(pl.col("_plan_at").is_not_null())
+            .then(pl.format("{}, as the plan (step {}) gave it the work", pl.col("_why"), pl.col("_plan_at")))
+            .otherwise(pl.col("_why")),
+        )
+        .drop("_plan_at", "_to_web")
+    )
 
 
 def _source_contradicts_task(s: pl.DataFrame) -> pl.DataFrame:

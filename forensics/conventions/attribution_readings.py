@@ -274,4 +274,16 @@ ATTRIBUTION_SIGNALS: tuple[Signal, ...] = (
         '(forensics/attribution/answers.py, ledger_rules.py; common._ROW_LABEL); a number standing on its '
         'own earlier is still held there; tests/test_attribution_m1_held_numbers.py',
     ),
+    Signal(
+        "'Initial plan:' (agentchat: the task ledger) whose bullets ('Here is the plan to follow as best as "
+        "possible:') give the work on a request about an attached file to the WebSurfer and name no "
+        'FileSurfer, followed by the first instruction sending the WebSurfer',
+        'Magentic-One (autogen-magentic-one LedgerOrchestrator; agentchat MagenticOneGroupChat)',
+        'microsoft/autogen python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/'
+        'orchestrator_prompts.py (ORCHESTRATOR_SYNTHESIZE_PROMPT), python/packages/autogen-agentchat/src/'
+        'autogen_agentchat/teams/_group_chat/_magentic_one/_prompts.py (ORCHESTRATOR_TASK_LEDGER_FULL_PROMPT)',
+        'instruction_contradicts_task blames the plan, where the decision first appears '
+        '(forensics/attribution/instruction_rules.py _planned_for_web); a plan naming no worker, or the '
+        'FileSurfer too, leaves it to the ledger; tests/test_attribution_m1_plan_to_web.py',
+    ),
 )
