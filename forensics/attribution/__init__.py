@@ -140,6 +140,10 @@ Evidence:
   message held: a fact sheet inventing a given, or a replan swapping a learned fact for a guess (a
   quantity of the task in another unit, "45 minutes" as 0.75 h, is no such number; nor is the year
   of a date written with its month's name, "published 6 February 2024", which dates a source).
+* ``plan_contradicts_task``: a plan whose facts to look up and bullets ask for the most recent
+  (latest, newest) value and name none of the request's years, while the request names a year and
+  asks for nothing by recency ("According to the 2010 census" looked up as "the latest population
+  figure"): every instruction follows the plan, so the plan is blamed (forensics.attribution.plan_rules).
 * ``plan_relied_on``: a ledger whose reason rests a claim on the plan or its fact sheet ("Per the fact
   sheet, ...") where the claim is a line of the plan's given-or-verified facts or educated guesses
   that the request does not state: the plan in force at that ledger is blamed.

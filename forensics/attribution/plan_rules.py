@@ -17,6 +17,7 @@ from forensics.attribution.common import (
     _no_rows,
     _numbers,
     _pick,
+    _years,
 )
 from forensics.attribution.value_forms import is_restated, restated_dates, restated_figures
 
@@ -299,5 +300,61 @@ def _replan_dropped(s: pl.DataFrame) -> pl.DataFrame:
             ),
         ),
         "replan_dropped_fact",
+        5,
+    )
+
+
+#: The fact sheet's look-up section (ORCHESTRATOR_SYNTHESIZE_PROMPT's "2. FACTS TO LOOK UP").
+_LOOKUP_SECTION = r"(?s)2\. FACTS TO LOOK UP(.*?)(?:\n\s*3\. FACTS TO DERIVE|$)"
+#: A value asked for by recency, not by a date: "the most recent population figure".
+_RECENCY = r"(?i)\b(?:most recent|latest|newest)\b"
+
+
+def _plan_unpinned_year(s: pl.DataFrame) -> pl.DataFrame:
+    """``plan_contradicts_task``: a plan (Magentic-One's "Initial plan:" / "New plan:"; agentchat's task
+    ledger) whose facts to look up and bullets ask for the most recent (latest, newest) value and name
+    none of the years the request names, while the request names a year and asks for nothing by
+    recency: "According to the 2020 census, ..." looked up as "the most recent population figure".
+    ORCHESTRATOR_SYNTHESIZE_PROMPT (agentchat: ORCHESTRATOR_TASK_LEDGER_FULL_PROMPT) writes the facts to
+    look up and the plan every instruction follows, so the team reads whatever figure is newest; the
+    plan is the decisive step. A plan that keeps the request's year ("the latest 2020 census count")
+    is no such plan."""
+    plans = s.filter(pl.col("plan_msg") & ~pl.col("human"))
+    if plans.height == 0:
+        return _pick(_no_rows(s), "plan_contradicts_task", 5)
+    text = pl.col("output").fill_null("")
+    task = s.filter(pl.col("step") == 0).select(
+        "run_id", _years(text).alias("_asked"), text.str.contains(_RECENCY).alias("_task_recent")
+    )
+    asks = pl.concat_str(
+        text.str.extract(_LOOKUP_SECTION, 1).fill_null(""),
+        pl.lit("\n"),
+        text.str.extract(_PLAN_SECTION, 1).fill_null(""),
+    )
+    hits = (
+        plans.select("run_id", "step", "agent", asks.alias("_asks"))
+        .filter(pl.col("_asks").str.contains(_RECENCY))
+        .join(task, on="run_id")
+        .filter(
+            (pl.col("_asked").list.len() > 0)
+            & ~pl.col("_task_recent")
+            & (_years(pl.col("_asks")).list.set_intersection(pl.col("_asked")).list.len() == 0)
+        )
+        .sort("run_id", "step")
+        .unique("run_id", keep="first")
+    )
+    return _pick(
+        hits.with_columns(
+            decisive_agent=pl.col("agent"),
+            decisive_step=pl.col("step"),
+            attribution_evidence=pl.format(
+                "step {}: {}'s plan asks for the {} value where the request names {}",
+                pl.col("step"),
+                pl.col("agent"),
+                pl.col("_asks").str.extract(_RECENCY, 0).str.to_lowercase(),
+                pl.col("_asked").list.eval(pl.element().cast(pl.String)).list.join(", "),
+            ),
+        ),
+        "plan_contradicts_task",
         5,
     )

@@ -32,6 +32,7 @@ from forensics.attribution.plan_rules import (
     _assumed_values,
     _plan_relied_on,
     _plan_unbacked_facts,
+    _plan_unpinned_year,
     _replan_dropped,
 )
 from forensics.attribution.stall_rules import _stalls
@@ -73,6 +74,7 @@ EVIDENCE_RULES: Final = (
     "accepted_wrong_answer",
     "unverified_accepted",
     "plan_unbacked_fact",
+    "plan_contradicts_task",
     "plan_relied_on",
     "replan_dropped_fact",
     "instruction_contradicts_task",
@@ -153,6 +155,7 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
             _computed_from_given(steps),
             _accepted_answers(steps),
             _plan_unbacked_facts(steps),
+            _plan_unpinned_year(steps),
             _plan_relied_on(steps),
             _replan_dropped(steps),
             _assumed_values(steps),

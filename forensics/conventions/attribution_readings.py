@@ -286,4 +286,16 @@ ATTRIBUTION_SIGNALS: tuple[Signal, ...] = (
         '(forensics/attribution/instruction_rules.py _planned_for_web); a plan naming no worker, or the '
         'FileSurfer too, leaves it to the ledger; tests/test_attribution_m1_plan_to_web.py',
     ),
+    Signal(
+        "'Initial plan:' / 'New plan:' (agentchat: the task ledger) whose facts to look up ('2. FACTS TO LOOK "
+        "UP') and bullets ask for the 'most recent' / 'latest' / 'newest' value and name none of the years the "
+        "request names ('According to the 2010 census, ...')",
+        'Magentic-One (autogen-magentic-one LedgerOrchestrator; agentchat MagenticOneGroupChat)',
+        'microsoft/autogen python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/'
+        'orchestrator_prompts.py (ORCHESTRATOR_SYNTHESIZE_PROMPT), python/packages/autogen-agentchat/src/'
+        'autogen_agentchat/teams/_group_chat/_magentic_one/_prompts.py (ORCHESTRATOR_TASK_LEDGER_FULL_PROMPT)',
+        'attribution plan_contradicts_task: the plan is blamed (forensics/attribution/plan_rules.py '
+        '_plan_unpinned_year); a plan keeping the year, or a request asking by recency itself, is no such '
+        'plan; tests/test_attribution_m1_plan_recency.py',
+    ),
 )
