@@ -70,6 +70,10 @@ Evidence:
   same agent (same action, same observation: a no-op loop). In a Magentic-One run, a repeat the
   team got past (the agent later said something else and a ledger after that reported progress out
   of a loop: a retried page that came back the same, then a search that worked) is not evidence.
+* ``unrefined_search``: a web surfer that typed the same query ("I typed 'Q' into ..."), word for
+  word, in answer to three or more different instructions, none of which quoted it (across a replan
+  too): the query is the surfer's (``web_search``), so its first typing is blamed
+  (forensics.attribution.search_rules).
 * ``stale_output``: in an autogen-magentic-one run (its ledger in the messages), a terminal's output
   repeating its own earlier output word for word while the latest code before it holds only blocks
   without a language tag or closed on their last code line: the Executor (``agents/coder.py``) runs only
@@ -201,7 +205,8 @@ Everything is polars expressions over the span table; nothing loops over rows in
 The package, one room per job (every name is importable from ``forensics.attribution`` as before):
 ``runner`` (``attribute``: evidence, then fallback), ``steps`` (the per-step facts, the ledger
 columns), ``ledger_rules`` (Magentic-One ledgers: the accepted answer), ``plan_rules`` (its plans and replans), ``stall_rules`` (where a stall began),
-``instruction_rules`` (instructions and sources against the request), ``period_rules`` (a file
+``instruction_rules`` (instructions and sources against the request), ``search_rules`` (a search
+never refined), ``period_rules`` (a file
 named for another period than the request's), ``path_rules`` (a path a
 worker mis-copied), ``value_forms`` (a value restated in another notation), ``tool_rules`` (a task that
 is a tool error, tool errors, repeats, a terminal's stale output), ``claim_rules`` (claimed access),

@@ -35,6 +35,7 @@ from forensics.attribution.plan_rules import (
     _plan_unpinned_year,
     _replan_dropped,
 )
+from forensics.attribution.search_rules import _unrefined_searches
 from forensics.attribution.stall_rules import _stalls
 from forensics.attribution.steps import _steps
 from forensics.attribution.tool_rules import (
@@ -64,6 +65,7 @@ EVIDENCE_RULES: Final = (
     "tool_error",
     "miscopied_path",
     "repeated_action",
+    "unrefined_search",
     "stale_output",
     "claimed_access",
     "final_answer_origin",
@@ -146,6 +148,7 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
             _tool_errors(steps),
             _miscopied_paths(steps),
             _repeats(steps),
+            _unrefined_searches(steps),
             _stale_outputs(steps),
             _claimed_access(steps),
             _final_answer_origin(steps),

@@ -298,4 +298,16 @@ ATTRIBUTION_SIGNALS: tuple[Signal, ...] = (
         '_plan_unpinned_year); a plan keeping the year, or a request asking by recency itself, is no such '
         'plan; tests/test_attribution_m1_plan_recency.py',
     ),
+    Signal(
+        "a WebSurfer's \"I typed 'Q' into '...'.\" (agentchat: \"into the browser search bar.\") with the same "
+        'query Q, word for word, after three or more different Orchestrator (-> WebSurfer) instructions '
+        '(agentchat: MagenticOneOrchestrator instruction messages), none quoting Q',
+        'Magentic-One (autogen-magentic-one MultimodalWebSurfer; agentchat/autogen-ext MultimodalWebSurfer)',
+        'microsoft/autogen python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/multimodal_we'
+        'b_surfer/multimodal_web_surfer.py (web_search: the query the model chose), agents/orchestrator.py '
+        '(update_ledger: a new instruction_or_question each round)',
+        'attribution unrefined_search: the surfer never refined its search; its first typing is blamed '
+        '(forensics/attribution/search_rules.py); a query the instructions quoted, or a search refined '
+        'after one retry, is no such loop; tests/test_attribution_m1_unrefined.py',
+    ),
 )
