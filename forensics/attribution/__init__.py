@@ -153,7 +153,9 @@ Evidence:
   that the request does not state: the plan in force at that ledger is blamed.
 * ``replan_dropped_fact``: the last "New plan:" no longer names a name a worker first reported (not
   in the request; an earlier plan's educated guess of it does not count) and the orchestrator then acted on, and the answer was accepted after it: the replan
-  reset every history to a plan without that fact; the replan is blamed.
+  reset every history to a plan without that fact; the replan is blamed. So too when the last "New
+  plan:"'s fact sheet no longer names a name of the request ("held in Room B") that an earlier plan's
+  given-or-verified facts stated: the request's condition is gone for the team.
 
 * ``instruction_contradicts_task``: the first ``Orchestrator (-> X)`` instruction that contradicts
   the request: it names only years the request does not name or span (while it names one), only

@@ -286,21 +286,76 @@ def _replan_dropped(s: pl.DataFrame) -> pl.DataFrame:
         .sort("run_id", "_f", "_n")
         .unique("run_id", keep="first")
     )
+    learned = dropped.with_columns(
+        attribution_evidence=pl.format(
+            "step {}: the new plan no longer names '{}', which a worker reported at step {} and the "
+            "orchestrator acted on at step {}; the team answered by the new plan",
+            pl.col("_r"),
+            pl.col("_n"),
+            pl.col("_f"),
+            pl.col("_used"),
+        ),
+    ).select("run_id", "_r", "_ra", "attribution_evidence")
+    given = _dropped_givens(s, task, replans).join(learned.select("run_id"), on="run_id", how="anti")
     return _pick(
-        dropped.with_columns(
-            decisive_agent=pl.col("_ra"),
-            decisive_step=pl.col("_r"),
-            attribution_evidence=pl.format(
-                "step {}: the new plan no longer names '{}', which a worker reported at step {} and the "
-                "orchestrator acted on at step {}; the team answered by the new plan",
-                pl.col("_r"),
-                pl.col("_n"),
-                pl.col("_f"),
-                pl.col("_used"),
-            ),
+        pl.concat([learned, given], how="vertical").with_columns(
+            decisive_agent=pl.col("_ra"), decisive_step=pl.col("_r")
         ),
         "replan_dropped_fact",
         5,
+    )
+
+
+def _dropped_givens(s: pl.DataFrame, task: pl.DataFrame, replans: pl.DataFrame) -> pl.DataFrame:
+    """``run_id, _r, _ra, attribution_evidence``: a name of the request (``_FACT_NAME``: "held in Room
+    B") that an earlier plan's given-or-verified facts stated as a condition and that the last replan's
+    fact sheet and plan (from "1. GIVEN OR VERIFIED FACTS" on: the request it restates above them is
+    not what the team is told to do) no longer name. ORCHESTRATOR_UPDATE_FACTS_PROMPT rewrites the
+    fact sheet and the replan resets every history to it: the condition is gone for the team."""
+    sheet = pl.col("_plan").str.extract(r"(?s)(1\. GIVEN OR VERIFIED FACTS.*)$", 1)
+    stated = (
+        s.filter(pl.col("plan_msg"))
+        .select(
+            "run_id",
+            "step",
+            pl.col("output")
+            .fill_null("")
+            .str.extract(_GIVEN_SECTION, 1)
+            .fill_null("")
+            .str.extract_all(_FACT_NAME)
+            .list.eval(pl.element().str.slice(2))
+            .alias("_n"),
+        )
+        .explode("_n")
+        .drop_nulls("_n")
+        .filter(~pl.col("_n").str.contains(_CALENDAR))
+        .join(task, on="run_id")
+        .filter(pl.col("_task").str.contains(pl.col("_n"), literal=True))
+        .select("run_id", "step", "_n")
+    )
+    if stated.height == 0:
+        return replans.head(0).select("run_id", "_r", "_ra", pl.lit("").alias("attribution_evidence"))
+    return (
+        stated.join(replans.with_columns(_sheet=sheet), on="run_id")
+        .filter(
+            (pl.col("step") < pl.col("_r"))
+            & pl.col("_sheet").is_not_null()
+            & ~pl.col("_sheet").str.contains(pl.col("_n"), literal=True)
+        )
+        .sort("run_id", "step", "_n")
+        .unique("run_id", keep="first")
+        .select(
+            "run_id",
+            "_r",
+            "_ra",
+            pl.format(
+                "step {}: the new plan's fact sheet no longer names '{}', a condition of the request the plan "
+                "of step {} stated; the team answered by the new plan",
+                pl.col("_r"),
+                pl.col("_n"),
+                pl.col("step"),
+            ).alias("attribution_evidence"),
+        )
     )
 
 
