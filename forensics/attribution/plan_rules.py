@@ -241,24 +241,7 @@ def _replan_dropped(s: pl.DataFrame) -> pl.DataFrame:
         .join(replans, on="run_id")
         .filter(pl.col("step") < pl.col("_r"))
     )
-    names = (
-        s.select(
-            "run_id",
-            "step",
-            "worker",
-            "orchestrator",
-            "plan_msg",
-            pl.col("output")
-            .fill_null("")
-            .str.extract_all(_FACT_NAME)
-            .list.eval(pl.element().str.slice(2))
-            .alias("_n"),
-        )
-        .explode("_n")
-        .drop_nulls("_n")
-        .filter(~pl.col("_n").str.contains(_CALENDAR))
-        .unique()
-    )
+    names = _names(s.select("run_id", "step", "worker", "orchestrator", "plan_msg", "output"), pl.col("output")).unique()
     task = s.filter(pl.col("step") == 0).select("run_id", pl.col("output").fill_null("").alias("_task"))
     agents = s.select("run_id", pl.col("agent").alias("_n")).drop_nulls().unique()
     # A plan's educated guess is not learned (ORCHESTRATOR_CLOSED_BOOK_PROMPT: "EDUCATED GUESSES"): a
@@ -306,6 +289,20 @@ def _replan_dropped(s: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _names(frame: pl.DataFrame, text: pl.Expr) -> pl.DataFrame:
+    """``frame`` (less ``output``) with ``_n``, one row per name ``text`` holds (``_FACT_NAME``: a
+    capitalised word inside a sentence; a month or a weekday dates a fact and is none)."""
+    return (
+        frame.with_columns(
+            text.fill_null("").str.extract_all(_FACT_NAME).list.eval(pl.element().str.slice(2)).alias("_n")
+        )
+        .drop("output")
+        .explode("_n")
+        .drop_nulls("_n")
+        .filter(~pl.col("_n").str.contains(_CALENDAR))
+    )
+
+
 def _dropped_givens(s: pl.DataFrame, task: pl.DataFrame, replans: pl.DataFrame) -> pl.DataFrame:
     """``run_id, _r, _ra, attribution_evidence``: a name of the request (``_FACT_NAME``: "held in Room
     B") that an earlier plan's given-or-verified facts stated as a condition and that the last replan's
@@ -313,22 +310,9 @@ def _dropped_givens(s: pl.DataFrame, task: pl.DataFrame, replans: pl.DataFrame) 
     not what the team is told to do) no longer name. ORCHESTRATOR_UPDATE_FACTS_PROMPT rewrites the
     fact sheet and the replan resets every history to it: the condition is gone for the team."""
     sheet = pl.col("_plan").str.extract(r"(?s)(1\. GIVEN OR VERIFIED FACTS.*)$", 1)
+    plans = s.filter(pl.col("plan_msg")).select("run_id", "step", "output")
     stated = (
-        s.filter(pl.col("plan_msg"))
-        .select(
-            "run_id",
-            "step",
-            pl.col("output")
-            .fill_null("")
-            .str.extract(_GIVEN_SECTION, 1)
-            .fill_null("")
-            .str.extract_all(_FACT_NAME)
-            .list.eval(pl.element().str.slice(2))
-            .alias("_n"),
-        )
-        .explode("_n")
-        .drop_nulls("_n")
-        .filter(~pl.col("_n").str.contains(_CALENDAR))
+        _names(plans, pl.col("output").fill_null("").str.extract(_GIVEN_SECTION, 1))
         .join(task, on="run_id")
         .filter(pl.col("_task").str.contains(pl.col("_n"), literal=True))
         .select("run_id", "step", "_n")
