@@ -188,6 +188,12 @@ TRUNCATED_FINISH: Final = (
 )
 HTTP_IN_ATTRS: Final = rf"{_Q}http\.(?:response\.)?status_code{_Q}\s*:\s*{_Q}?(\d{{3}})"
 HTTP_IN_TEXT: Final = r"(?i)\b(?:http|status|code|error)\D{0,3}(\d{3})\b"
+#: The status as Python requests words it when ``raise_for_status`` raises ``HTTPError``: "409 Client
+#: Error: Conflict for url: ..." (psf/requests src/requests/models.py Response.raise_for_status:
+#: f"{self.status_code} Client Error: {reason} for url: {self.url}", "Server Error" for 5xx); a tool
+#: that let it escape is recorded with that message (LangChain's tool run error ``HTTPError('409
+#: Client Error: ...')``), the code before the words, where HTTP_IN_TEXT does not look.
+HTTP_IN_REQUESTS_ERROR: Final = r"\b([1-5]\d{2}) (?:Client|Server) Error\b"
 #: A step's confidence in its attributes or result: ``confidence``, ``confidence_score``, a
 #: matcher's ``match_confidence``, ``gen_ai.confidence``; quoted as JSON (maybe escaped) or as a
 #: Python repr (a smolagents tool declared ``output_type="string"`` that returns a dict is recorded
@@ -384,6 +390,7 @@ __all__ = [
     "EXISTING_RETURNED",
     "HASH_SEED",
     "HTTP_IN_ATTRS",
+    "HTTP_IN_REQUESTS_ERROR",
     "HTTP_IN_TEXT",
     "PERSON",
     "STRUCTURED_FAILURE",

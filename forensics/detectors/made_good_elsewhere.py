@@ -18,6 +18,15 @@ show neither:
   ``AlreadyExists``), and a later read by the agent with the same key (the login the create sent)
   found it: the object the create was for is there, which is what the step needed (the
   get-or-create an idempotent client does; Django's ``QuerySet.get_or_create``).
+* **replayed by key**: a create sent with an idempotency key answered 409 Conflict: another request
+  with that key is in flight or already done (Stripe's ``idempotency_key_in_use``, "There is
+  currently another in-progress request using this idempotent key ... Please try again later";
+  the IETF Idempotency-Key header draft, draft-ietf-httpapi-idempotency-key-header section 2.7:
+  409 while the first request with the key is still being processed), and a later successful read
+  by that key, or whose result holds it, found the object: the first request did the act, and not
+  doing it twice is the key's whole purpose. A key reused with other parameters (Stripe's
+  "Keys for idempotent requests can only be used with the same parameters"; the draft's 422) names
+  another request's object: no replay.
 """
 
 from __future__ import annotations
@@ -38,11 +47,26 @@ _KEY_VALUE: Final = r':"[^"]*[A-Za-z][^"]*"'
 #: The object of a create is there already (Kubernetes' Status reason AlreadyExists, Okta's
 #: E0000001 "An object with this field already exists", SQL's unique-violation words).
 ALREADY_EXISTS: Final = r"(?i)\balready[ _-]?exists?\b|\bduplicate\s+(?:key|entry)\b"
+#: The idempotency key a call sent, as its arguments hold it (JSON, or a Python dict's repr as
+#: LangChain's tool input string keeps it; whitespace already taken out): the value, 6+ characters.
+_IDEMPOTENCY_KEY: Final = r"""(?i)idempotency[_-]?key\\?["']:\\?["']([^"'\\]{6,})"""
+#: The request with that key is in flight or done: HTTP 409 Conflict, Stripe's idempotency_key_in_use.
+_KEY_IN_USE: Final = r"(?i)\b409\b|\bconflict\b|idempotency[_ -]?key[_ -]?in[_ -]?use"
+#: The key was sent before with other parameters (Stripe's idempotency_error "can only be used with
+#: the same parameters", the draft's 422): whatever the key finds is another request's object.
+_KEY_MISUSED: Final = (
+    r"(?i)\bsame\s+parameters\b|\bdifferent\s+(?:parameters|payload|request\s+body)\b|\b422\b|"
+    r"\b(?:payload|parameters|request\s+body)\s+(?:does\s*n[o']?t|do\s*n[o']?t)\s+match\b"
+)
 
 
 def _pairs(ctx: Context, rows: pl.LazyFrame) -> pl.LazyFrame:
     """Each failing tool call of ``rows`` (``run_id, span_id``) with every later successful tool
-    call of another tool by the same agent, started once the failure had come back."""
+    call of another tool by the same agent, started once the failure had come back. The agent's
+    answer tool (smolagents' final_answer) is no such call: naming the thing in the answer finds
+    nothing."""
+    from forensics.detectors.ignored_errors import ANSWER_TOOLS
+
     s = ctx.spans.lazy()
     failed = (
         rows.select("run_id", "span_id")
@@ -56,7 +80,12 @@ def _pairs(ctx: Context, rows: pl.LazyFrame) -> pl.LazyFrame:
         )
         .filter(pl.col("args").is_not_null())
     )
-    later = s.filter((pl.col("kind") == "tool") & pl.col("succeeded") & pl.col("args").is_not_null()).select(
+    later = s.filter(
+        (pl.col("kind") == "tool")
+        & pl.col("succeeded")
+        & pl.col("args").is_not_null()
+        & ~pl.col("call_tool").is_in(ANSWER_TOOLS).fill_null(False)
+    ).select(
         "run_id",
         pl.col("span_id").alias("_l_id"),
         pl.col("seq").alias("_l_seq"),
@@ -130,15 +159,45 @@ def found_existing(ctx: Context, rows: pl.LazyFrame) -> pl.LazyFrame:
     return _first(found, "_existing_id")
 
 
+def replayed_by_key(ctx: Context, rows: pl.LazyFrame) -> pl.LazyFrame:
+    """``run_id, span_id, _replayed_id`` of the failing side-effecting tool calls in ``rows`` sent
+    with an idempotency key and answered 409 (``_KEY_IN_USE``, not ``_KEY_MISUSED``), where a later
+    read (a call of another tool that is not side-effecting, not error-shaped) sent that key or
+    returned it: the module docs' "replayed by key"."""
+    pairs = _pairs(ctx, rows).filter(
+        pl.col("is_side_effect")
+        & ~pl.col("_l_side_effect")
+        & pl.col("_said").str.contains(_KEY_IN_USE).fill_null(False)
+        & ~pl.col("_said").str.contains(_KEY_MISUSED).fill_null(False)
+    )
+    keyed = pairs.with_columns(pl.col("args").str.extract(_IDEMPOTENCY_KEY, 1).alias("_key")).drop_nulls("_key")
+    found = keyed.join(
+        ctx.spans.lazy().select("run_id", pl.col("span_id").alias("_l_id"), pl.col("error_shaped").alias("_l_shaped")),
+        on=["run_id", "_l_id"],
+    ).filter(
+        ~pl.col("_l_shaped").fill_null(False)
+        & (
+            pl.col("_l_args").str.contains(pl.col("_key"), literal=True)
+            | pl.col("_l_output").str.contains(pl.col("_key"), literal=True)
+        ).fill_null(False)
+    )
+    return _first(found, "_replayed_id")
+
+
 def made_good_elsewhere(ctx: Context, rows: pl.LazyFrame) -> pl.LazyFrame:
     """``run_id, span_id, _elsewhere_id``: the failing spans of ``rows`` (``run_id, span_id,
-    parent_id``) made good another way (:func:`stored_elsewhere`, :func:`found_existing`), and the
+    parent_id``) made good another way (:func:`stored_elsewhere`, :func:`found_existing`,
+    :func:`replayed_by_key`), and the
     failing requests directly under such a call (the HTTP 400 under the create whose object was
     found): the call around them was made good, so were they."""
     rows = rows.collect().lazy()
     tools = rows.select("run_id", "span_id")
     good = pl.concat(
-        [stored_elsewhere(ctx, tools), found_existing(ctx, tools).rename({"_existing_id": "_elsewhere_id"})]
+        [
+            stored_elsewhere(ctx, tools),
+            found_existing(ctx, tools).rename({"_existing_id": "_elsewhere_id"}),
+            replayed_by_key(ctx, tools).rename({"_replayed_id": "_elsewhere_id"}),
+        ]
     ).unique(["run_id", "span_id"], keep="first")
     below = (
         rows.filter(pl.col("parent_id").is_not_null())

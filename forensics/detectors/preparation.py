@@ -23,6 +23,7 @@ from forensics.detectors.base import (
     EXISTING_RETURNED,
     HASH_SEED,
     HTTP_IN_ATTRS,
+    HTTP_IN_REQUESTS_ERROR,
     HTTP_IN_TEXT,
     NOT_DONE_FLAG,
     PERSON,
@@ -283,6 +284,7 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
         # a regex skips the nulls).
         pl.col("error_type").str.extract(r"^\s*(\d{3})\s*$", 1),
         pl.when(pl.col("status") == "error").then(pl.col("error_message")).str.extract(HTTP_IN_TEXT, 1),
+        pl.when(pl.col("status") == "error").then(pl.col("error_message")).str.extract(HTTP_IN_REQUESTS_ERROR, 1),
         pl.when(
             on_rows(
                 pl.col("error_message").is_not_null(),
