@@ -24,7 +24,7 @@ from forensics.detectors.readdressed_handoffs import readdressed
 from forensics.detectors.refused_handoffs import refused_handoffs
 from forensics.detectors.refused_requests import refused_requests
 from forensics.detectors.registry import register
-from forensics.detectors.ticket_followup import answered_by_reference, taken_later
+from forensics.detectors.ticket_followup import PQ, answered_by_reference, taken_later
 from forensics.detectors.unanswered_asks import asked_person_and_hung
 from forensics.detectors.unconsumed_queues import unconsumed_handoffs
 from forensics.policy import Threshold
@@ -46,7 +46,13 @@ TRANSFER_CONFIRMED = (
 #: not null or empty. Someone owns the ticket: nobody-picks-up is not its story. Only for a ticket:
 #: a page (an incident a tool opened: incident_state) is assigned to on-call when it triggers and
 #: is taken only when acknowledged (PagerDuty incident ``status``), so an assignment there is none.
-TICKET_ASSIGNED = rf'(?i){Q}(?:assignee|assignee_?id|assigneeId|assigned_?to|assignedTo){Q}\s*:\s*(?:{Q}[^"\\\s]|[0-9]|\{{)'
+#: Quoted as JSON or as a Python dict's repr (ticket_followup.PQ: the OpenAI Agents SDK exports a
+#: function span's output as ``str(output)``, so a tool that returned a dict reads
+#: ``{'assignee': 'Ines Moreau'}``); ``None`` and an empty string are nobody.
+TICKET_ASSIGNED = (
+    rf"(?i){PQ}(?:assignee|assignee_?id|assigneeId|assigned_?to|assignedTo){PQ}\s*:\s*"
+    rf"""(?:{PQ}[^"'\\\s]|[0-9]|\{{)"""
+)
 
 
 def dangling_handoffs(ctx: Context) -> pl.DataFrame:

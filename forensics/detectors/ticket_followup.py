@@ -21,20 +21,33 @@ import polars as pl
 
 from forensics.conventions.registry import Q
 
+#: A key's or value's quote as JSON writes it (maybe escaped) or as a Python dict's repr writes it:
+#: the OpenAI Agents SDK exports a function span's output as ``str(output)`` (openai-agents-python
+#: src/agents/tracing/span_data.py ``FunctionSpanData.export``), so a ticket a tool returned as a
+#: dict is recorded ``{'case_id': 'CS-4472518', 'assignee': None}``.
+PQ: Final = r"""\\?["']"""
+
 #: The identifier a ticketing API returns for what it created (Jira ``key`` / ``id``, Zendesk
 #: ``id``, ServiceNow ``number`` / ``sys_id``, a generic ``ticket_id``, a work queue's ``task_id`` or
-#: ``case_id``).
-_TICKET_ID: Final = rf"(?i){Q}(?:id|key|(?:ticket|task|case)_?id|(?:ticket|task|case)Id|number|sys_id){Q}\s*:\s*{Q}?([A-Za-z0-9][A-Za-z0-9_-]{{1,63}})"
-#: A ticket someone works on or has finished (Jira status category, Zendesk and ServiceNow states).
+#: ``case_id``, an approval service's ``approval_id``).
+_TICKET_ID: Final = (
+    rf"(?i){PQ}(?:id|key|(?:ticket|task|case|approval)_?id|(?:ticket|task|case|approval)Id|number|sys_id){PQ}"
+    rf"\s*:\s*{PQ}?([A-Za-z0-9][A-Za-z0-9_-]{{1,63}})"
+)
+#: A ticket someone works on or has finished (Jira status category, Zendesk and ServiceNow states),
+#: or acknowledged (a case a specialist took); a request for a decision someone decided (an approval
+#: service's status approved / rejected / denied: a person answered it).
 _WORKED: Final = (
-    rf"(?i){Q}(?:status|state|name|statusCategory){Q}\s*:\s*{Q}"
-    r"(?:in[ _-]?progress|solved|resolved|closed|done)\b"
+    rf"(?i){PQ}(?:status|state|name|statusCategory){PQ}\s*:\s*{PQ}"
+    r"(?:in[ _-]?progress|solved|resolved|closed|done|acknowledged|approved|rejected|denied)\b"
 )
 
 #: A record whose owner is left empty: null (JSON), None (a Python repr) or an empty string. Whatever
 #: its status says, nobody holds it: a ServiceNow incident auto-closed on an SLA breach with
 #: ``assigned_to`` empty was closed by a rule, not worked.
 NO_OWNER: Final = rf"(?i){Q}(?:assignee|assignee_?id|assigneeId|assigned_?to|assignedTo|owner){Q}\s*:\s*(?:null|None|{Q}{Q})"
+#: The same, quoted either way (``PQ``): what a later read of a ticket says of its owner.
+_NO_OWNER_ANY: Final = NO_OWNER.replace(Q, PQ)
 
 
 def taken_later(s: pl.LazyFrame, esc: pl.LazyFrame, assigned: str) -> pl.LazyFrame:
@@ -54,7 +67,7 @@ def taken_later(s: pl.LazyFrame, esc: pl.LazyFrame, assigned: str) -> pl.LazyFra
         & pl.col("args").is_not_null()
         & (
             pl.col("output").str.contains(assigned)
-            | (pl.col("output").str.contains(_WORKED) & ~pl.col("output").str.contains(NO_OWNER))
+            | (pl.col("output").str.contains(_WORKED) & ~pl.col("output").str.contains(_NO_OWNER_ANY))
         ).fill_null(False)
     ).select("run_id", pl.col("seq").alias("l_seq"), pl.col("args").alias("l_args"), pl.coalesce("end_time", "t").alias("a_t"))
     return (
