@@ -191,7 +191,8 @@ class Stall(Detector):
     )
     strength = "strong"
     description = (
-        "The run never ends (its root has no end and no terminal status), or it goes quiet for longer "
+        "The run never ends (its root has no end and no terminal status; not a run its application "
+        "wrote parked to wait for a person after escalating: run.suspended), or it goes quiet for longer "
         "than thresholds.stall_seconds after an error, or a call waits longer than thresholds.stall_seconds "
         "and then fails with a timeout (what it waited on went quiet; not when a later attempt or a fallback "
         "answered it), or a call never returns while the step waiting on it ends in error with no other "
@@ -206,7 +207,15 @@ class Stall(Detector):
         # never returned), or the delegation the run waits on (runs.awaiting_span_id: a handoff
         # that never returned, its agent idle since), or a step an application log started and
         # never ended (conventions.lifecycle: never_ended); with none, the last thing the run did.
-        open_runs = runs.filter(pl.col("reported_outcome") == "open").select("run_id", "awaiting_span_id")
+        # A run its application parked to wait for a person after escalating (suspended_runs) did not
+        # hang: whether anybody answered is the escalation's story (unacknowledged_escalation, limbo).
+        from forensics.detectors.suspended_runs import suspended_for_a_person
+
+        open_runs = (
+            runs.filter(pl.col("reported_outcome") == "open")
+            .select("run_id", "awaiting_span_id")
+            .join(suspended_for_a_person(ctx), on="run_id", how="anti")
+        )
         open_spans = s.join(open_runs, on="run_id")
         # A run whose last activity is a handoff waits on it: the agent that handed off passed its
         # work on and stopped acting, and nobody took the task up (limbo reads the same last

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import polars as pl
 
-from forensics.conventions.registry import Q
 from forensics.detectors.base import Context, Detector, finding, hms, num, txt
 from forensics.detectors.delegated_work import delegations, not_taken_up
 from forensics.detectors.dropped_delegation import _NOTHING as _NOTHING
@@ -300,7 +299,8 @@ class UnacknowledgedEscalation(Detector):
         "successful': tau-bench's transfer_to_human_agents, which ends the episode) was taken by the "
         "receiving side; a ticket or page created is not, unless the ticket came back assigned to "
         "someone (its assignee / assignee_id / assigned_to set), or a later call of the run naming the ticket "
-        "reports it assigned or in progress / solved / closed: it has an owner. A pending approval request that a "
+        "reports it assigned or acknowledged / in progress / solved / closed, or a later read of the approval "
+        "request reports it approved or rejected: it has an owner. A pending approval request that a "
         "later read reports expired with nobody deciding was never answered (lapsed_approvals). A page's "
         "assignment is none: a page is taken when acknowledged. A record a tool opened in a named queue with its owner "
         "left empty (queued_work) is an escalation to that queue, whatever the tool is called; a request for a person's "
