@@ -11,6 +11,12 @@ Two stories leave that in the spans, told apart by what came between the report 
 * **nothing**: the manager asked again as if the report had not come: nobody took the report up,
   ``redelegated_same_task``, ownership_gap.
 
+A manager that went on from the report to a call of its own (the next step of its task: a smolagents
+manager's own tool call, outside the delegate's run) took the report up: asking the same again after
+that is redoing a step it had done (a later step failed, and the manager went back to the start),
+context_collapse's story, which ``duplicate_side_effect`` tells where the redone step made its
+effect again (a second invoice).
+
 A first report that said it could not do the work (``report_says_failed``) asked again is a retry,
 neither of these (and a report that failed is ``dropped_delegation``'s, one that came back empty
 ``error_as_data``'s or ``dropped_delegation``'s: forensics.detectors.empty_reports); one
@@ -107,6 +113,23 @@ def _first_repeat(rows: pl.LazyFrame, ids: list[str], decisive: str, explanation
     return per_run.select(finding("run_id", pl.col("ids"), decisive, explanation))
 
 
+def _went_on(ctx: Context, repeats: pl.LazyFrame) -> pl.LazyFrame:
+    """``run_key, span_id`` of the ``repeats`` before which the delegating agent made a tool call of
+    its own (not its answer tool) after the first report came back: it went on from the report."""
+    from forensics.detectors.ignored_errors import ANSWER_TOOLS
+
+    own = ctx.spans.lazy().filter(
+        (pl.col("kind") == "tool") & ~pl.col("call_tool").is_in(ANSWER_TOOLS).fill_null(False)
+    ).select("run_key", pl.col("agent").alias("by_agent"), pl.col("t").alias("_o_t"))
+    return (
+        repeats.select("run_key", "span_id", "by_agent", "prev_end", "t")
+        .join(own, on=["run_key", "by_agent"])
+        .filter((pl.col("_o_t") >= pl.col("prev_end")) & (pl.col("_o_t") < pl.col("t")))
+        .select("run_key", "span_id")
+        .unique()
+    )
+
+
 @register
 class RedelegatedSameTask(Detector):
     name = "redelegated_same_task"
@@ -119,12 +142,15 @@ class RedelegatedSameTask(Detector):
         "agent again after the first delegated run had reported a result, with no plan update between: "
         "the first report was never taken up. A delegation asked again after a failed, empty or "
         "could-not-do-it report, with a different question, or after a plan update "
-        "(redelegated_after_replan) is not this."
+        "(redelegated_after_replan) is not this; nor one made after the agent went on from the report to a "
+        "tool call of its own (it took the report up, and went back to a step it had done: a redo, "
+        "duplicate_side_effect where the step made its effect again)."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
+        repeats = _repeat_delegations(ctx).lazy().filter(pl.col("ev_id").is_null())
         return _first_repeat(
-            _repeat_delegations(ctx).lazy().filter(pl.col("ev_id").is_null()),
+            repeats.join(_went_on(ctx, repeats), on=["run_key", "span_id"], how="anti"),
             ["prev_id", "span_id"],
             "prev_id",
             pl.format(

@@ -134,3 +134,42 @@ def test_near_miss_inputs_the_export_elided_are_no_same_task() -> None:
     from span_builder import detectors
 
     assert "redelegated_same_task" not in detectors(_loop('{"messages": "..."}'))
+
+
+def with_own_call(table: pl.DataFrame, start: float) -> pl.DataFrame:
+    """The run with a tool call the manager made itself, ``start`` s after its Step 2 model call
+    began: a smolagents CodeAgent's code calls a tool directly as well as its managed agent
+    (huggingface/smolagents ``src/smolagents/agents.py``: tools and managed agents are both callables
+    of the code's namespace; each call a span of its own under the step, openinference
+    ``_ToolCallWrapper``)."""
+    root_id = table.filter(pl.col("parent_id").is_null())["span_id"][0]
+    step = table.filter((pl.col("parent_id") == root_id) & (pl.col("name") == "Step 2"))
+    at = step.select(pl.col("start_time").first()).item() + timedelta(seconds=start)
+    tool = table.filter(pl.col("kind") == "tool").head(1).with_columns(
+        pl.lit("owncall00000001").alias("span_id"),
+        pl.lit(step["span_id"][0]).alias("parent_id"),
+        pl.lit("UpdateChecklistTool").alias("name"),
+        pl.lit("update_checklist").alias("tool"),
+        pl.lit(table.filter(pl.col("span_id") == root_id)["agent"][0]).alias("agent"),
+        pl.lit(at).alias("start_time"),
+        pl.lit(at + timedelta(seconds=0.02)).alias("end_time"),
+        pl.lit("error").alias("status"),
+        pl.lit("TimeoutError").alias("error_type"),
+        pl.lit('{"item": "capacity", "status": "done"}').alias("input"),
+        pl.lit(None, pl.String).alias("output"),
+        (pl.col("source_line") + 20_000).alias("source_line"),
+    )
+    return pl.concat([table, tool.select(table.columns)], how="vertical_relaxed")
+
+
+def test_the_same_task_asked_again_after_the_manager_went_on_from_the_report_is_no_dropped_report() -> None:
+    # The manager took the report up: it went on to a call of its own (which failed), then went
+    # back to the step it had done. A redo, not a report nobody took up (duplicate_side_effect
+    # tells it where the redone step made its effect again).
+    assert found(with_own_call(spans("smol_redelegate_same_task"), 1.46), "redelegated_same_task").height == 0
+
+
+def test_near_miss_a_call_of_the_manager_after_the_repeat_leaves_it_a_dropped_report() -> None:
+    # The call came after the task was handed out again: nothing went on from the first report.
+    t = with_own_call(spans("smol_redelegate_same_task"), 5.9)
+    assert found(t, "redelegated_same_task").get_column("failure_class").to_list() == ["ownership_gap"]
