@@ -472,7 +472,7 @@ def test_repeated_action_fires_on_the_same_error_decided_again_each_time() -> No
     assert f["evidence_span_ids"] == ["v1", "v2", "v3"]
     assert f["decisive_span_id"] == "v2"
     assert "decided 3 times to call tool visit_page" in f["explanation"]
-    assert "the same error (Exception) every time" in f["explanation"]
+    assert "the same error (HTTP 403) every time" in f["explanation"]
 
 
 def test_repeated_action_near_miss_one_decision_retried_by_the_code() -> None:
