@@ -23,7 +23,7 @@ from forensics.detectors.readdressed_handoffs import readdressed
 from forensics.detectors.refused_handoffs import refused_handoffs
 from forensics.detectors.refused_requests import refused_requests
 from forensics.detectors.registry import register
-from forensics.detectors.ticket_followup import PQ, answered_by_reference, taken_later
+from forensics.detectors.ticket_followup import TICKET_ASSIGNED, answered_by_reference, taken_later
 from forensics.detectors.unanswered_asks import asked_person_and_hung
 from forensics.detectors.unconsumed_queues import unconsumed_handoffs
 from forensics.policy import Threshold
@@ -38,19 +38,6 @@ __all__ = ["TICKET_ASSIGNED", "TRANSFER_CONFIRMED", "delegations", "dangling_han
 TRANSFER_CONFIRMED = (
     r"(?i)\btransfer(?:red)?\s+(?:was\s+|is\s+)?(?:successful(?:ly)?|succeeded|complete[d]?|done)\b"
     r"|\bsuccessfully\s+(?:transferred|connected|handed\s+(?:off|over))\b"
-)
-#: A ticket that came back with its owner named: the ticketing systems' own field for who holds a
-#: ticket (Jira issue ``assignee``; Zendesk Tickets API ``assignee_id``, "the agent currently
-#: assigned to the ticket"; ServiceNow ``assigned_to``), set to someone (a name, an id, an object),
-#: not null or empty. Someone owns the ticket: nobody-picks-up is not its story. Only for a ticket:
-#: a page (an incident a tool opened: incident_state) is assigned to on-call when it triggers and
-#: is taken only when acknowledged (PagerDuty incident ``status``), so an assignment there is none.
-#: Quoted as JSON or as a Python dict's repr (ticket_followup.PQ: the OpenAI Agents SDK exports a
-#: function span's output as ``str(output)``, so a tool that returned a dict reads
-#: ``{'assignee': 'Ines Moreau'}``); ``None`` and an empty string are nobody.
-TICKET_ASSIGNED = (
-    rf"(?i){PQ}(?:assignee|assignee_?id|assigneeId|assigned_?to|assignedTo){PQ}\s*:\s*"
-    rf"""(?:{PQ}[^"'\\\s]|[0-9]|\{{)"""
 )
 
 

@@ -1,7 +1,7 @@
 """A ticket an escalation opened, reported taken by a later call of the run.
 
 An escalation that files a ticket is owned once someone holds the ticket. Its own result may say
-so (ownership_gap.TICKET_ASSIGNED); so may a later read of the same ticket in the run (the agent
+so (``TICKET_ASSIGNED``); so may a later read of the same ticket in the run (the agent
 checking on it, a webhook's payload): Jira's issue ``assignee`` set or its status category "In
 Progress" / "Done", Zendesk's ``assignee_id`` ("the agent currently assigned to the ticket") or its
 status ``solved`` / ``closed``, ServiceNow's ``assigned_to`` or state "In Progress" / "Resolved" /
@@ -27,6 +27,19 @@ from forensics.conventions.registry import Q
 #: dict is recorded ``{'case_id': 'CS-4472518', 'assignee': None}``.
 PQ: Final = r"""\\?["']"""
 
+#: A ticket that came back with its owner named: the ticketing systems' own field for who holds a
+#: ticket (Jira issue ``assignee``; Zendesk Tickets API ``assignee_id``, "the agent currently
+#: assigned to the ticket"; ServiceNow ``assigned_to``), set to someone (a name, an id, an object),
+#: not null or empty. Someone owns the ticket: nobody-picks-up is not its story. Only for a ticket:
+#: a page (an incident a tool opened: incident_state) is assigned to on-call when it triggers and
+#: is taken only when acknowledged (PagerDuty incident ``status``), so an assignment there is none.
+#: Quoted as JSON or as a Python dict's repr (``PQ``: the OpenAI Agents SDK exports a
+#: function span's output as ``str(output)``, so a tool that returned a dict reads
+#: ``{'assignee': 'Ines Moreau'}``); ``None`` and an empty string are nobody.
+TICKET_ASSIGNED: Final = (
+    rf"(?i){PQ}(?:assignee|assignee_?id|assigneeId|assigned_?to|assignedTo){PQ}\s*:\s*"
+    rf"""(?:{PQ}[^"'\\\s]|[0-9]|\{{)"""
+)
 #: The identifier a ticketing API returns for what it created (Jira ``key`` / ``id``, Zendesk
 #: ``id``, ServiceNow ``number`` / ``sys_id``, a generic ``ticket_id``, a work queue's ``task_id`` or
 #: ``case_id``, an approval service's ``approval_id``).
@@ -53,7 +66,7 @@ _NO_OWNER_ANY: Final = NO_OWNER.replace(Q, PQ)
 def taken_later(s: pl.LazyFrame, esc: pl.LazyFrame, assigned: str) -> pl.LazyFrame:
     """``run_id, span_id, a_t`` of the ticket escalations (``esc``: tool calls with no incident
     state) a later successful call of the same run, naming the ticket's identifier in its
-    arguments, reported assigned (``assigned``: ownership_gap.TICKET_ASSIGNED) or worked on."""
+    arguments, reported assigned (``assigned``: ``TICKET_ASSIGNED``) or worked on."""
     tickets = (
         esc.filter((pl.col("kind") == "tool") & pl.col("incident_state").is_null() & pl.col("output").is_not_null())
         .select("run_id", "span_id", "seq", pl.col("output").str.extract_all(_TICKET_ID).alias("tid"))
