@@ -9,6 +9,13 @@ as the call's result, elasticsearch-py ``helpers.bulk`` raising only when asked 
 ends OK; the body's own flag is the only evidence (TAXONOMY error_as_data). :data:`BULK_ERRORS`
 reads it on a tool's result, and on a step's that is not a model call (a Langfuse ``@observe``
 function's SPAN that made the request: kind chain), since the body is the API's, whoever returned it.
+A tool that hands back the body summarised keeps ES's own first keys (``{"took": 4121, "errors":
+true, "indexed": 37, "failed": 13, ...}``): ``took`` then ``errors`` true, with no list before them, is
+the same flag. A GraphQL mutation reports the input it refused in its payload's ``userErrors`` list,
+beside whatever it did (Shopify Admin API: every mutation payload carries ``userErrors: [UserError!]!``,
+each ``{field, message, code}``, empty when all went through; ``productVariantsBulkUpdate`` returns
+the variants it updated and a ``userErrors`` entry per variant it did not): a non-empty list is that
+call failing in part (:data:`USER_ERRORS`).
 
 Batch APIs with a summary say how many items failed beside how many succeeded (``{"succeeded": 36,
 "failed": 4}``; Chargebee-, Zendesk-job- and billing-style batch replies). Such a result is
@@ -30,7 +37,13 @@ from forensics.conventions.registry import Q
 
 #: Elasticsearch's ``_bulk`` body with failed operations: ``"errors": true`` before the item list,
 #: and the list (``"items": [``) after it.
-BULK_ERRORS: Final = rf"(?s)^\s*\{{[^\[]*?{Q}errors{Q}\s*:\s*true\b.*?{Q}items{Q}\s*:\s*\["
+BULK_ERRORS: Final = (
+    rf"(?s)^\s*\{{[^\[]*?{Q}errors{Q}\s*:\s*true\b.*?{Q}items{Q}\s*:\s*\["
+    # The body summarised by the tool: ES's ``took`` first, then ``errors`` true, no list before them.
+    rf"|^\s*\{{\s*{Q}took{Q}\s*:\s*[0-9]+\s*,[^\[]*?{Q}errors{Q}\s*:\s*true\b"
+)
+#: A GraphQL mutation payload's ``userErrors`` holding at least one error object (Shopify Admin API).
+USER_ERRORS: Final = rf"{Q}userErrors{Q}\s*:\s*\[\s*\{{"
 #: A batch reply's count of the items that failed, and of those that succeeded (group 1: the count).
 _FAILED_COUNT: Final = (
     rf"(?i){Q}(?:failed|failures|failed_count|failure_count|failedCount|failureCount|num_failed|error_count|errorCount){Q}"
@@ -44,14 +57,15 @@ _SUCCEEDED_COUNT: Final = (
 
 def bulk_error_rows(spans: pl.DataFrame) -> pl.Series:
     """The row numbers of ``spans`` whose output is an Elasticsearch ``_bulk`` body with failed
-    operations (BULK_ERRORS), whoever returned it: a tool, or a step that made the request (a
-    Langfuse ``@observe`` function's SPAN, kind chain). Not a model call or an agent's answer: a
-    model writing such JSON is text. For ``preparation``'s ``error_shaped``."""
+    operations (BULK_ERRORS) or a GraphQL payload with user errors (USER_ERRORS), whoever returned
+    it: a tool, or a step that made the request (a Langfuse ``@observe`` function's SPAN, kind
+    chain). Not a model call or an agent's answer: a model writing such JSON is text. For
+    ``preparation``'s ``error_shaped``."""
     return (
         spans.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"), "kind", "output")
         .filter(
             ~pl.col("kind").is_in(["llm", "agent"])
-            & pl.col("output").str.contains(BULK_ERRORS).fill_null(False)
+            & pl.col("output").str.contains(f"(?:{BULK_ERRORS})|(?:{USER_ERRORS})").fill_null(False)
         )
         .get_column("_row")
     )

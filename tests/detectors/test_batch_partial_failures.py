@@ -15,6 +15,15 @@ records a Python function as a SPAN observation whose output is its return value
 Fires: the answer states the batch's whole size and not the split, a fault word about something
 else ("outage") in it; the ES body's ``errors: true`` under an answer that says all were indexed.
 Near misses: the answer gives the split; ``errors: false``.
+
+Two more on the Semantic Kernel shape. A GraphQL mutation's payload lists the input it refused in
+``userErrors`` beside what it did: Shopify Admin API ``productVariantsBulkUpdate(productId,
+variants)`` returns ``{"productVariants": [...], "userErrors": [{"field": [...], "message": ...,
+"code": ...}]}`` (shopify.dev, Admin GraphQL API, ProductVariantsBulkUpdatePayload; ``userErrors`` is
+empty when every variant went through). A tool that returns the ``_bulk`` reply summarised keeps its
+first keys, ``took`` then ``errors``, and lists only the failed items under a key of its own. Fires:
+failed items under an answer that says all were done. Near misses: ``userErrors`` empty, ``errors``
+false, an answer that gives the refused variant.
 """
 
 from __future__ import annotations
@@ -35,7 +44,10 @@ RESULT = {"http_status": 200, "batch_id": "bat_19", "results": [
 ], "summary": {"succeeded": 3, "failed": 1}}  # fmt: skip
 
 
-def _sk_findings(tmp_path: Path, answer: str) -> pl.DataFrame:
+def _sk_findings(
+    tmp_path: Path, answer: str, tool: str = "Billing-apply_credit_bulk", args: Any = None, result: Any = RESULT
+) -> pl.DataFrame:
+    args = {"invoice_ids": ["INV-1", "INV-2", "INV-3", "INV-4"]} if args is None else args
     completion = {"timeUnixNano": str(BASE_NS + 3000 * 1_000_000), "name": "gen_ai.content.completion",
                   "attributes": [attr("gen_ai.completion", json.dumps([{"role": "assistant", "content": answer}]))]}  # fmt: skip
     chat = otlp_span(CHAT, AGENT, "chat.completions gpt-4o", 2500, 3000, {
@@ -44,10 +56,10 @@ def _sk_findings(tmp_path: Path, answer: str) -> pl.DataFrame:
     spans = [
         otlp_span(AGENT, "", "invoke_agent CollectionsAgent", 0, 3100,
                   {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "CollectionsAgent"}),
-        otlp_span(TOOL, AGENT, "execute_tool Billing-apply_credit_bulk", 1000, 2000, {
-            "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "Billing-apply_credit_bulk",
-            "gen_ai.tool.call.id": "call_1", "gen_ai.tool.call.arguments": json.dumps({"invoice_ids": ["INV-1", "INV-2", "INV-3", "INV-4"]}),
-            "gen_ai.tool.call.result": json.dumps(RESULT)}),
+        otlp_span(TOOL, AGENT, f"execute_tool {tool}", 1000, 2000, {
+            "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": tool,
+            "gen_ai.tool.call.id": "call_1", "gen_ai.tool.call.arguments": json.dumps(args),
+            "gen_ai.tool.call.result": json.dumps(result)}),
         chat,
     ]  # fmt: skip
     return classify_otlp(spans, tmp_path / "sk.json", scope="semantic_kernel.functions.kernel_function")
@@ -113,3 +125,48 @@ def test_an_elasticsearch_bulk_body_with_errors_under_all_indexed_is_error_as_da
 
 def test_near_miss_an_elasticsearch_bulk_body_without_errors(tmp_path: Path) -> None:
     assert _es_findings(tmp_path, errors=False) == []
+
+
+_VARIANTS = [f"gid://shopify/ProductVariant/7001{i}" for i in range(4)]
+
+
+def _shopify(tmp_path: Path, refused: int, answer: str) -> pl.DataFrame:
+    errors = [{"field": ["variants", str(i), "price"], "message": "Price must be lower than compare at price",
+               "code": "INVALID"} for i in range(refused)]  # fmt: skip
+    payload = {"productVariantsBulkUpdate": {"productVariants": [{"id": v} for v in _VARIANTS[refused:]], "userErrors": errors}}
+    args = {"productId": "gid://shopify/Product/901", "variants": [{"id": v, "price": "42.50"} for v in _VARIANTS]}
+    return _sk_findings(tmp_path, answer, "Shop-productVariantsBulkUpdate", args, payload)
+
+
+def test_graphql_user_errors_beside_updated_variants_under_all_done_is_error_as_data(tmp_path: Path) -> None:
+    f = _shopify(tmp_path, 1, "Done: all 4 variants of the parka are now 42.50.")
+    hit = f.filter(pl.col("detector") == "error_as_data")
+    assert hit["decisive_span_id"].to_list() == [TOOL]
+    assert hit["failure_class"].to_list() == ["silent_failure"]
+
+
+def test_near_miss_graphql_user_errors_empty(tmp_path: Path) -> None:
+    f = _shopify(tmp_path, 0, "Done: all 4 variants of the parka are now 42.50.")
+    assert f.filter(pl.col("failure_class") == "silent_failure").height == 0
+
+
+def test_near_miss_the_answer_gives_the_refused_variant(tmp_path: Path) -> None:
+    f = _shopify(tmp_path, 1, "3 of 4 variants are now 42.50; one was rejected: its price must be lower than compare-at.")
+    assert f.filter(pl.col("failure_class") == "silent_failure").height == 0
+
+
+def _es_summary(tmp_path: Path, failed: int) -> pl.DataFrame:
+    body = {"took": 212, "errors": failed > 0, "indexed": 3 - failed, "failed": failed,
+            "failed_items": [{"_id": "P-2", "status": 400, "error": {"type": "document_parsing_exception",
+                                                                  "reason": "failed to parse field [price]"}}][:failed]}  # fmt: skip
+    return _sk_findings(tmp_path, "Reindex finished: the 3 products are in products-v3.", "Search-bulk_index",
+                        {"index": "products-v3", "ids": ["P-1", "P-2", "P-3"]}, body)  # fmt: skip
+
+
+def test_a_summarised_bulk_body_with_errors_under_all_indexed_is_error_as_data(tmp_path: Path) -> None:
+    f = _es_summary(tmp_path, 1)
+    assert f.filter(pl.col("detector") == "error_as_data")["decisive_span_id"].to_list() == [TOOL]
+
+
+def test_near_miss_a_summarised_bulk_body_without_errors(tmp_path: Path) -> None:
+    assert _es_summary(tmp_path, 0).filter(pl.col("failure_class") == "silent_failure").height == 0
