@@ -36,6 +36,9 @@ from forensics.registry import Registry
 # JSON inside JSON (a chat message whose content is a JSON string) escapes its quotes; every
 # pattern accepts a key written "key" or \"key\".
 Q: Final = r'\\?"'
+#: A quote as JSON writes it (escaped or not) or as a Python dict's repr does (the OpenAI Agents SDK
+#: exports a function tool's result as ``str(output)``: src/agents/tracing/span_data.py).
+QP: Final = rf"(?:{Q}|')"
 
 
 @dataclass(frozen=True)

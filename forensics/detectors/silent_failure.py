@@ -332,13 +332,14 @@ class ClaimedButNotDone(Detector):
     strength = "weak"
     description = (
         "The final answer (or any model message after the run's last tool call) claims an action no "
-        "successful tool call backs: a policy [[claims]] phrase "
-        "('I've sent the email', 'ticket created') with no successful matching tool, or a past-tense "
-        "statement of exactly what one of the run's own tools does (send_email -> 'sent the email', "
-        "'email sent') with no successful call of that tool. A sentence the user wrote, quoted back, "
-        "is not a claim; nor is one its sentence negates or makes conditional, nor a policy claim a "
-        "successful call's own result already states (relayed from a status lookup), nor a policy claim "
-        "naming an identifier an acting call returned ('saved as intake LI-26-3391' after create_intake)."
+        "successful tool call backs: a policy [[claims]] phrase ('I've sent the email', 'ticket created') "
+        "with no successful matching tool, or a past-tense statement of exactly what one of the run's own "
+        "tools does (send_email -> 'sent the email', 'email sent') with no successful call of that tool; or "
+        "work a call only started (a job left queued, an upload never completed) reported done. A sentence "
+        "the user wrote, quoted back, is not a claim; nor is one its sentence negates or makes conditional, "
+        "nor a policy claim a successful call's own result already states (relayed from a status lookup), "
+        "nor a policy claim naming an identifier an acting call returned ('saved as intake LI-26-3391' "
+        "after create_intake)."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -401,7 +402,7 @@ class ClaimedButNotDone(Detector):
             .then(pl.format("no call of {} succeeded", pl.col("action")))
             .otherwise(pl.format("no tool call for {} succeeded", pl.col("action")))
         )
-        return per_run.select(
+        found = per_run.select(
             finding(
                 "run_id",
                 pl.concat_list("tried_all", pl.col("final_span_id")),
@@ -416,6 +417,10 @@ class ClaimedButNotDone(Detector):
                 ),
             )
         )
+        # Work a call only started (a job accepted, an upload never completed), reported done (pending_work).
+        from forensics.detectors.pending_work import unfinished_claims
+
+        return pl.concat([found, unfinished_claims(ctx, besides=found)], how="vertical_relaxed")
 
 
 @register
