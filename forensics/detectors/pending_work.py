@@ -58,12 +58,16 @@ _DONE: Final = (
     r"(?i)\b(?:done|complete[d]?|finished|live|applied|updated|uploaded|available|succeeded|successful(?:ly)?"
     r"|in place|ha(?:s|ve) been|(?:is|are) now|all \d[\d,]*)\b"
 )
-#: An answer telling the work is still under way, or not finished.
+#: An answer telling the work is still under way or not finished, or reporting only what the call
+#: did (the job created, triggered, sent off: "the nightly export has been triggered" is true of a
+#: queued job), or a fault.
 _TOLD_PENDING: Final = (
     r"(?i)\b(?:queued|enqueued|pending|in progress|processing|submitted|scheduled|accepted|started|kicked off"
     r"|under ?way|running|in the background|not (?:yet )?(?:been )?(?:complete|completed|finished|done|live)|yet to"
     r"|still|will (?:be|take|finish|complete|go|apply|run|update)|should (?:finish|complete|be)|once (?:it|the)"
-    r"|check (?:back|on|its|the status)|poll)"
+    r"|check (?:back|on|its|the status)|poll"
+    r"|created|added|opened|filed|placed|registered|triggered|launched|initiated|dispatched|requested"
+    r"|fail(?:ed|ure|s)?|error|could not|couldn't|unable)"
 )
 
 
