@@ -24,7 +24,6 @@ from forensics.detectors.findings import per_run_finding
 from forensics.detectors.handling import not_made_good, told_of_failure, unhandled_failures
 from forensics.detectors.ignored_errors import lost_with_ignored
 from forensics.detectors.registry import register
-from forensics.outcome import CANCELLED_WORDS
 
 
 @register
@@ -321,106 +320,6 @@ class ErrorAsData(Detector):
                 pl.col("n"),
             ),
         )
-
-
-@register
-class ClaimedButNotDone(Detector):
-    name = "claimed_but_not_done"
-    failure_class = "silent_failure"
-    scope = "run"
-    severity = "critical"
-    strength = "weak"
-    description = (
-        "The final answer (or any model message after the run's last tool call) claims an action no "
-        "successful tool call backs: a policy [[claims]] phrase ('I've sent the email', 'ticket created') "
-        "with no successful matching tool, or a past-tense statement of exactly what one of the run's own "
-        "tools does (send_email -> 'sent the email', 'email sent') with no successful call of that tool; or "
-        "work a call only started (a job left queued, an upload never completed) reported done. A sentence "
-        "the user wrote, quoted back, is not a claim; nor is one its sentence negates or makes conditional, "
-        "nor a policy claim a successful call's own result already states (relayed from a status lookup), "
-        "nor a policy claim naming an identifier an acting call returned ('saved as intake LI-26-3391' "
-        "after create_intake)."
-    )
-
-    def detect(self, ctx: Context) -> pl.LazyFrame:
-        from forensics.detectors.claim_ids import claims_naming_returned_ids
-        from forensics.detectors.claims import claim_hits
-        from forensics.detectors.missing_fallback import ignored_tool_errors
-
-        # A claim about a call that failed, was handed back to the model and ignored is that
-        # ignored error (swallowed_error), told once.
-        ignored = ignored_tool_errors(ctx).lazy().select("run_id", pl.col("span_id").alias("_ignored"))
-        # Collected once: the claims' row order is not fixed (parallel joins), and a lazy plan read
-        # twice below would number its rows twice, so one claim's about-an-ignored-error mark could
-        # land on another claim (a run's unbacked claim came and went from run to run).
-        claimed = claim_hits(ctx).with_row_index("_c").collect().lazy()
-        about_ignored = (
-            claimed.select("_c", "run_id", pl.col("tried").alias("_ignored"))
-            .explode("_ignored")
-            .join(ignored, on=["run_id", "_ignored"])
-            .select("_c")
-            .unique()
-        )
-        # A policy claim naming the identifier an acting call returned reports that call (claim_ids).
-        reported = claims_naming_returned_ids(ctx, claimed).select("_c")
-        hits = claimed.join(about_ignored, on="_c", how="anti").join(reported, on="_c", how="anti").drop("_c")
-        # A run its own state says was cancelled (a chat transcript's or Letta's ``state``
-        # "cancelled", read onto the root as its error type: loaders/chat_messages.py, outcome.py
-        # CANCELLED_WORDS) that says "I've cancelled that" states that cancellation: the stop its
-        # user asked for, not an act a tool should back.
-        cancelled_runs = (
-            ctx.spans.lazy()
-            .filter(pl.col("is_root") & pl.col("error_type").str.to_lowercase().is_in(sorted(CANCELLED_WORDS)))
-            .select("run_id")
-            .unique()
-        )
-        cancelling = (pl.col("action").str.contains("(?i)cancel").fill_null(False)
-                      | pl.col("tool_name").str.contains("(?i)cancel").fill_null(False))
-        hits = pl.concat(
-            [hits.filter(~cancelling), hits.filter(cancelling).join(cancelled_runs, on="run_id", how="anti")],
-            how="vertical_relaxed",
-        )
-        # One finding per run: its first claim (the run's tools in the order it first called them,
-        # then policy claims in policy order); every failed attempt behind any claim is evidence.
-        per_run = (
-            # Ties in order (one claim said in two messages) broken by time and span: the same finding every run.
-            hits.sort("run_id", "order", "final_t", "final_span_id", nulls_last=True, maintain_order=True)
-            .group_by("run_id", maintain_order=True)
-            .agg(
-                pl.col("said").first(),
-                pl.col("action").first(),
-                pl.col("tool_name").first(),
-                pl.col("tried").first().alias("tried_first"),
-                pl.col("tried").list.explode(keep_nulls=False, empty_as_null=False).unique(maintain_order=True).alias("tried_all"),
-                pl.col("final_span_id").first(),
-                pl.col("final_t").first(),
-            )
-        )
-        tried = pl.col("tried_first")
-        what_failed = (
-            pl.when(pl.col("tool_name").is_not_null())
-            .then(pl.format("no call of {} succeeded", pl.col("action")))
-            .otherwise(pl.format("no tool call for {} succeeded", pl.col("action")))
-        )
-        found = per_run.select(
-            finding(
-                "run_id",
-                pl.concat_list("tried_all", pl.col("final_span_id")),
-                # The failed attempt is where the action was lost; with none, the false claim itself.
-                pl.coalesce(tried.list.first(), pl.col("final_span_id")),
-                pl.format(
-                    'the final answer at {} says "{}" but {} in the run ({} failed attempt(s))',
-                    hms("final_t"),
-                    pl.col("said"),
-                    what_failed,
-                    tried.list.len(),
-                ),
-            )
-        )
-        # Work a call only started (a job accepted, an upload never completed), reported done (pending_work).
-        from forensics.detectors.pending_work import unfinished_claims
-
-        return pl.concat([found, unfinished_claims(ctx, besides=found)], how="vertical_relaxed")
 
 
 @register
