@@ -41,7 +41,8 @@ A tool call's input is its action's args without ``thought`` (the model's narrat
 the agent whose controller stopped it (``reason``: "AgentStuckInLoopError: ..." from
 openhands/controller/stuck.py), not by no agent.
 
-Kinds: user ``message`` → human; agent ``message`` → llm; ``delegate`` → handoff to
+Kinds: user ``message`` → human; the user's confirmation-mode answer (``change_agent_state`` to
+user_confirmed / user_rejected) → human; agent ``message`` → llm; ``delegate`` → handoff to
 ``args.agent`` (and the delegate's events, until its observation, are owned by that agent);
 ``recall`` → retriever; ``system``/state changes → event; an agent ``message`` with ``wait_for_response``
 (the agent asks and waits: the controller sets AWAITING_USER_INPUT) is still llm, with ``agent_state``
@@ -77,6 +78,11 @@ _INSTANT = frozenset({"message", "finish", "system", "reject", "change_agent_sta
 _ACTION_KINDS = {"delegate": "handoff", "recall": "retriever", "system": "event", "change_agent_state": "event",
                  "null": "event", "condensation": "event", "condensation_request": "event"}
 _RUN_KEYS = ("session_id", "sid")
+#: A person's answer to an action held in confirmation mode: the ChangeAgentStateAction the user
+#: sends (source user) to AgentState.USER_CONFIRMED / USER_REJECTED (openhands/core/schema/agent.py;
+#: openhands/events/action/agent.py; the controller then runs or drops the held action,
+#: openhands/controller/agent_controller.py). The person acted: a human step, not a state event.
+_PERSON_ANSWERS: Final = frozenset({"user_confirmed", "user_rejected"})
 #: A command that had not completed when its observation was written: the bash session's no-change
 #: timeout ("[The command has no new output after 30 seconds. ...]") or hard timeout ("[The command
 #: timed out after N seconds. ...]"), with no exit code (-1, CmdOutputMetadata's default): OpenHands
@@ -265,6 +271,9 @@ class _Stream:
         # run's final answer (final_thought; older releases put it in the event's message, from thought).
         answers = action == "message" or (action == "finish" and source == "agent")
         kind = _ACTION_KINDS.get(action) or ("human" if source == "user" else "llm" if answers else "tool")
+        if action == "change_agent_state" and source == "user" and isinstance(args, dict) \
+                and args.get("agent_state") in _PERSON_ANSWERS:
+            kind = "human"
         held = _held_by_confirmation(args)
         awaiting = held is not None
         if awaiting:

@@ -534,3 +534,29 @@ def test_a_rejected_copy_never_ran(tmp_path: Path) -> None:
     assert (rows["5"]["kind"], rows["5"]["tool"], rows["5"]["end_time"]) == ("event", None, rows["5"]["start_time"])
     assert (rows["6"]["kind"], rows["6"]["parent_id"]) == ("event", "5")
     assert not [r for r in rows.values() if r["kind"] == "tool"]
+
+
+def test_the_users_confirmation_is_a_persons_step(tmp_path: Path) -> None:
+    # The user's ChangeAgentStateAction to user_confirmed / user_rejected (source user;
+    # openhands/core/schema/agent.py AgentState.USER_CONFIRMED / USER_REJECTED) is the person acting on
+    # the held action: a human step, with the state it asks for kept. Was an event.
+    for answer in ("user_confirmed", "user_rejected"):
+        events = json.loads(json.dumps(_rm_session(confirmed=True)).replace("user_confirmed", answer))
+        path = tmp_path / f"{answer}.json"
+        path.write_text(json.dumps(events))
+        rows = _rows(forensics.load(path))
+        assert (rows["3"]["kind"], rows["3"]["agent"]) == ("human", None)
+        assert json.loads(rows["3"]["attributes"])["agent_state"] == answer
+        # The controller's observation of the same state is no one's step: still an event.
+        assert rows["4"]["kind"] == "event"
+
+
+def test_near_miss_a_state_change_not_answering_stays_an_event(tmp_path: Path) -> None:
+    # A user's ChangeAgentStateAction that answers nothing held (a pause, a stop: AgentState.PAUSED /
+    # STOPPED, the UI's pause button) is a control event, as before.
+    events = json.loads(json.dumps(_rm_session(confirmed=True)).replace('"agent_state": "user_confirmed", "thought"',
+                                                                         '"agent_state": "paused", "thought"'))
+    path = tmp_path / "paused.json"
+    path.write_text(json.dumps(events))
+    rows = _rows(forensics.load(path))
+    assert rows["3"]["kind"] == "event"
