@@ -257,9 +257,15 @@ class _Reader:
             else:
                 rest["@usage_counted_on"] = owner
             rest["usage"] = usage
-        for key in ("id", "stop_reason", "stop_sequence", "type", "role"):
+        for key in ("id", "stop_sequence", "type", "role"):
             if message.get(key) is not None:
                 rest[f"message.{key}"] = message[key]
+        if message.get("stop_reason") is not None:
+            # The Messages API's own key (anthropic-sdk-python types/message.py Message.stop_reason:
+            # end_turn, max_tokens, stop_sequence, tool_use, pause_turn, refusal), kept under that name
+            # as the other formats keep finish_reason: "max_tokens" is the output cut at its cap, read
+            # where finish_reason "length" is (detectors/base.py TRUNCATED_FINISH).
+            rest["stop_reason"] = message["stop_reason"]
         if record.get("isApiErrorMessage") or message.get("error"):
             row["status"] = "error"
             row["error_type"] = as_text(message.get("error")) or "api_error"

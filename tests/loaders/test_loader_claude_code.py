@@ -158,3 +158,38 @@ def test_newer_files_opening_with_bookkeeping_lines(tmp_path: Path) -> None:
     snapshot = rows["file-history-snapshot:1"]
     assert snapshot["start_time"].isoformat() == "2025-09-01T08:00:01+00:00"  # its time sits in the snapshot
     assert rows["u1"]["kind"] == "human"
+
+
+def _answer_session(tmp_path: Path, stop_reason: str) -> Path:
+    """A Claude Code transcript (one JSON line per message: type, uuid, parentUuid, sessionId and the
+    Messages API message with its usage and stop_reason) whose last assistant line is the answer."""
+    text = "Clause 14.2 (limitation of liability) caps damages at the fees paid in the prior twelve months, and the carve"
+    lines = [
+        {"type": "user", "timestamp": "2025-09-01T08:00:00Z", "parentUuid": None, "isSidechain": False, "sessionId": "s1",
+         "uuid": "u1", "message": {"role": "user", "content": "Summarise every clause of the MSA."}},
+        {"type": "assistant", "timestamp": "2025-09-01T08:02:00Z", "parentUuid": "u1", "isSidechain": False, "sessionId": "s1",
+         "uuid": "a1", "message": {"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-opus-4-1-20250805",
+                                   "content": [{"type": "text", "text": text}], "stop_reason": stop_reason,
+                                   "stop_sequence": None, "usage": {"input_tokens": 900, "output_tokens": 8192}}},
+    ]
+    path = tmp_path / f"{stop_reason}.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return path
+
+
+def test_stop_reason_max_tokens_is_the_cut_output(tmp_path: Path) -> None:
+    # The Messages API's stop_reason (anthropic-sdk-python types/message.py) "max_tokens" is the
+    # answer cut at its cap, as finish_reason "length" is elsewhere; kept under its own key it is
+    # read as such. Was only message.stop_reason, which nothing read: the cut answer went clean.
+    path = _answer_session(tmp_path, "max_tokens")
+    attributes = json.loads(_rows(forensics.load(path))["a1"]["attributes"])
+    assert attributes["stop_reason"] == "max_tokens" and "message.stop_reason" not in attributes
+    findings, _ = forensics.classify(forensics.load(path).spans).to_polars()
+    assert sorted(zip(findings["detector"], findings["decisive_span_id"], strict=True)) == [("context_overflow", "a1")]
+
+
+def test_near_miss_stop_reason_end_turn_is_a_whole_answer(tmp_path: Path) -> None:
+    path = _answer_session(tmp_path, "end_turn")
+    assert json.loads(_rows(forensics.load(path))["a1"]["attributes"])["stop_reason"] == "end_turn"
+    findings, _ = forensics.classify(forensics.load(path).spans).to_polars()
+    assert findings.height == 0
