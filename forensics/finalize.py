@@ -19,6 +19,7 @@ import binascii
 import ctypes
 import functools
 from collections.abc import Callable
+from typing import Final
 
 import numpy as np
 import polars as pl
@@ -316,6 +317,15 @@ def _quarantine_rows(spans: pa.Table, run: np.ndarray, span: np.ndarray, dup: np
 _CREW_DELEGATION = "Delegate work to coworker|Ask question to coworker"
 
 
+#: Strands' tool that hands control to the person at the keyboard (strands-agents/tools
+#: src/strands_tools/handoff_to_user.py: "Hand off control from agent to user for confirmation, input,
+#: or complete task handoff"; it shows the agent's message and returns what the user types, or stops
+#: the event loop with breakout_of_loop; the Swarm's own handoff_to_user, strands multiagent swarm.py,
+#: saves the question for the person the same way). Its suffix names nobody's agent: the call is a
+#: person's step (kind human), whatever ``handoff_to_<alias>`` means for agents.
+HANDOFF_TO_PERSON: Final = "handoff_to_user"
+
+
 def _handoffs_from_transfer_tools(spans: pa.Table, kind: pa.ChunkedArray,
                                   handoff_to: pa.ChunkedArray) -> tuple[pa.ChunkedArray | pa.Array, pa.ChunkedArray | pa.Array]:
     """``transfer_to_<agent>`` tool calls are handoffs in every framework that uses them, and so is
@@ -363,7 +373,11 @@ def _handoffs_from_transfer_tools(spans: pa.Table, kind: pa.ChunkedArray,
     )
     # The mask stays a polars column for the filter: pl.Series of a numpy array imports numpy.ma
     # (~0.14 s, at the end of a load where nothing runs beside it).
-    found_target = found.get_column("_target").is_not_null()
+    person = _mask(pc.is_in(pc.coalesce(_gather(tool, rows), _gather(name, rows)), value_set=_texts([HANDOFF_TO_PERSON])))
+    if person.any():
+        # Control handed to the person, not to an agent named "user": their step (HANDOFF_TO_PERSON).
+        kind = _patch(kind, rows[person], lambda lo, hi: _repeated_text("human", hi - lo))
+    found_target = found.get_column("_target").is_not_null() & pl.Series(~person)
     hit = found_target.to_numpy()
     if not hit.any():
         return kind, handoff_to

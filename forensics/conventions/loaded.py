@@ -363,6 +363,29 @@ register(
                 "_handoffs_from_transfer_tools, beside transfer_to_<agent>)",
             ),
             Signal(
+                "a tool call named handoff_to_user (execute_tool handoff_to_user)",
+                "Strands Agents (strands-agents/tools; the Swarm's own handoff_to_user)",
+                "strands-agents/tools src/strands_tools/handoff_to_user.py (TOOL_SPEC: hand off control from agent "
+                "to user for confirmation, input, or complete task handoff; returns what the user types or stops "
+                "the event loop); strands-agents/sdk-python src/strands/multiagent/swarm.py (_create_handoff_to_user_tool)",
+                "kind=human, no handoff_to (forensics/finalize.py HANDOFF_TO_PERSON), not a handoff to an agent 'user'",
+            ),
+            Signal(
+                "an event with source user, action change_agent_state, args.agent_state user_confirmed / user_rejected",
+                "OpenHands (confirmation mode)",
+                "openhands/core/schema/agent.py (AgentState.USER_CONFIRMED / USER_REJECTED); "
+                "openhands/events/action/agent.py (ChangeAgentStateAction)",
+                "kind=human (forensics/loaders/openhands.py _PERSON_ANSWERS), not event; agent_state kept",
+            ),
+            Signal(
+                "an assistant line's message.stop_reason (end_turn, max_tokens, tool_use, refusal ...)",
+                "Claude Code transcripts (the Anthropic Messages API message)",
+                "anthropic-sdk-python src/anthropic/types/message.py (Message.stop_reason); Claude Code "
+                "~/.claude/projects/*.jsonl assistant lines",
+                "attributes.stop_reason (was message.stop_reason): max_tokens read as finish_reason length "
+                "(forensics/detectors/base.py TRUNCATED_FINISH)",
+            ),
+            Signal(
                 "the runs of LangGraph's ToolNode (node 'tools', metadata langgraph_node tools) with no agent above "
                 "it, beside the agent node that ran before it under the same parent",
                 "LangGraph (LangSmith, Langfuse, MLflow, OpenLLMetry exports of create_react_agent or any graph "
