@@ -39,7 +39,13 @@ from .arrow_rows import texts as _texts
 from .arrow_rows import valid_bits as _valid
 from .arrow_rows import whole as _array
 from .schema import QUARANTINE_SCHEMA, SPAN_COLUMNS, SPAN_SCHEMA
-from .semconv_agents import AGENT_NAMED_BY_PARENT, AGENT_NAMED_BY_PARENT_KEY, MANAGED_AGENT_TASK
+from .semconv_agents import (
+    AGENT_NAMED_BY_PARENT,
+    AGENT_NAMED_BY_PARENT_KEY,
+    HAYSTACK_AGENT_COMPONENT,
+    HAYSTACK_AGENT_TYPE,
+    MANAGED_AGENT_TASK,
+)
 
 #: Pointer-jumping rounds for agent inheritance: resolves ancestries up to 2**16 levels deep.
 _MAX_JUMPS = 16
@@ -226,6 +232,7 @@ def finalize(spans: pa.Table) -> tuple[pa.Table, pa.Table]:
     ranked = key[order]
     del key  # only its sorted copy is searched: one 64-bit array less at finalize's peak
     columns["agent"] = _managed_agent_names(spans, columns["kind"], columns["agent"])
+    columns["agent"] = _haystack_agent_components(spans, columns["agent"])
     columns["agent"] = _agents_named_by_parent(spans, columns["kind"], columns["agent"], run, parent, ranked, order)
     steps = graph_node_agents.node_agents(spans, columns, _parent_rows(run, parent, ranked, order))
     columns["agent"] = _inherit_agents(spans, columns["kind"], run, parent, ranked, order, columns["agent"])
@@ -410,6 +417,22 @@ def _managed_agent_names(spans: pa.Table, kind: pa.ChunkedArray | pa.Array,
     own = _gather(agent, rows)
     unnamed = pc.or_kleene(pc.is_null(own), pc.equal(own, _gather(spans.column("name"), rows)))
     take = _mask(pc.and_(pc.is_valid(names), unnamed))
+    if not take.any():
+        return agent
+    values = names.filter(_arrow_mask(take))
+    return _patch(agent, rows[take], lambda lo, hi: values.slice(lo, hi - lo))
+
+
+def _haystack_agent_components(spans: pa.Table, agent: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    """A Haystack Agent component's span (semconv_agents.HAYSTACK_AGENT_COMPONENT, type Agent) is owned
+    by that agent, its component name, where the loader named none: what runs under it inherits it.
+    Only the component spans' attributes (a handful) are read."""
+    rows = np.flatnonzero(_mask(pc.and_(pc.is_null(agent), pc.equal(spans.column("name"), HAYSTACK_AGENT_COMPONENT))))
+    if not len(rows):
+        return agent
+    attributes = _gather(spans.column("attributes"), rows)
+    names = pc.struct_field(pc.extract_regex(attributes, AGENT_NAMED_BY_PARENT_KEY), [0])
+    take = _mask(pc.and_(pc.match_substring_regex(attributes, HAYSTACK_AGENT_TYPE), pc.is_valid(names)))
     if not take.any():
         return agent
     values = names.filter(_arrow_mask(take))

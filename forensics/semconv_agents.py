@@ -30,6 +30,14 @@ MANAGED_AGENT_TASK: Final = r"You're a helpful agent named '(?P<name>[^'\\]+)'"
 #: agent span (and so its steps, inherited) by that tag (group ``name`` of the regex, for Arrow).
 AGENT_NAMED_BY_PARENT: Final = ("haystack.agent.run",)
 AGENT_NAMED_BY_PARENT_KEY: Final = r'"haystack\.component\.name"\s*:\s*"(?P<name>[^"\\]+)"'
+#: The Agent component's own span in a pipeline: ``haystack.component.run`` with
+#: ``haystack.component.type`` the class's name, "Agent" (haystack/core/pipeline/pipeline.py
+#: ``_run_component``; haystack/components/agents/agent.py ``class Agent``). It is that agent's run as the
+#: pipeline sees it: the agent is its ``haystack.component.name`` (AGENT_NAMED_BY_PARENT_KEY), inherited by
+#: what runs under it, as its haystack.agent.run is named. The span stays a chain (the agent's own span is
+#: haystack.agent.run), as Agent Framework's AgentExecutor around an invoke_agent span is.
+HAYSTACK_AGENT_COMPONENT: Final = "haystack.component.run"
+HAYSTACK_AGENT_TYPE: Final = r'"haystack\.component\.type"\s*:\s*"Agent"'
 
 #: ADK before its invoke_agent span (gen_ai.operation.name) opened each agent's run as
 #: ``tracer.start_as_current_span(f'agent_run [{self.name}]')`` (agents/base_agent.py run_async), with

@@ -363,6 +363,14 @@ register(
                 "_handoffs_from_transfer_tools, beside transfer_to_<agent>)",
             ),
             Signal(
+                "a haystack.component.run span with haystack.component.type Agent and its haystack.component.name",
+                "Haystack 2.x (Agent component in a pipeline; OpenTelemetry tracer)",
+                "deepset-ai/haystack haystack/core/pipeline/pipeline.py (_run_component tags); "
+                "haystack/components/agents/agent.py (class Agent)",
+                "agent = the component's name on that span and what runs under it (forensics/finalize.py "
+                "_haystack_agent_components); the span stays a chain",
+            ),
+            Signal(
                 "a tool call named handoff_to_user (execute_tool handoff_to_user)",
                 "Strands Agents (strands-agents/tools; the Swarm's own handoff_to_user)",
                 "strands-agents/tools src/strands_tools/handoff_to_user.py (TOOL_SPEC: hand off control from agent "

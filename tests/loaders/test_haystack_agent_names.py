@@ -53,7 +53,30 @@ def test_each_agent_of_a_pipeline_is_its_components_name(tmp_path: Path) -> None
     agents = _agents(tmp_path, spans)
     assert [agents[i] for i in (2, 3, 4, 5)] == ["researcher"] * 4
     assert [agents[i] for i in (7, 8, 9, 10)] == ["writer"] * 4
-    assert agents[0] is None and agents[1] is None  # the pipeline and the component span own nothing
+    # The pipeline owns nothing; each Agent component's span is its agent's (semconv_agents.HAYSTACK_AGENT_COMPONENT).
+    assert (agents[0], agents[1], agents[6]) == (None, "researcher", "writer")
+
+
+def _component_over_generator(name: str, type_: str) -> list[dict[str, Any]]:
+    """A pipeline running one component (``name`` of class ``type_``) with a chat generator's run under it."""
+    return [
+        _span(0, "haystack.pipeline.run", {}, None),
+        _span(1, "haystack.component.run", {"haystack.component.name": name, "haystack.component.type": type_}, 0),
+        _span(2, "haystack.component.run", {"haystack.component.name": "chat_generator",
+                                            "haystack.component.type": "OpenAIChatGenerator"}, 1),
+    ]
+
+
+def test_an_agent_components_work_is_its_agents_without_the_agent_span(tmp_path: Path) -> None:
+    # What runs under the Agent component's span (here its chat generator's component run, with no
+    # haystack.agent.run between them) is the agent's, by the component's name. Was no agent at all.
+    agents = _agents(tmp_path, _component_over_generator("triage", "Agent"))
+    assert (agents[0], agents[1], agents[2]) == (None, "triage", "triage")
+
+
+def test_near_miss_a_component_of_another_type_names_no_agent(tmp_path: Path) -> None:
+    # A component whose class only starts with Agent (a router choosing an agent) is a step, no agent.
+    assert set(_agents(tmp_path, _component_over_generator("route", "AgentRouter")).values()) == {None}
 
 
 def test_near_miss_an_agent_run_alone_keeps_the_operations_name(tmp_path: Path) -> None:
