@@ -363,6 +363,15 @@ register(
                 "_handoffs_from_transfer_tools, beside transfer_to_<agent>)",
             ),
             Signal(
+                "two JSON lines of one run and span id, a start then an end (event <stem>.start / <stem>.end, "
+                "_started / _completed ..., or a phase field start / end)",
+                "in-house JSON-lines step logs (the jsonl loader's common keys), as RAAF's start/end records",
+                "forensics/loaders/jsonl_pairs.py (the writers' shape); /work/shared/formats/jsonl_app_logs/"
+                "raaf_traces.jsonl (the same pairing, forensics/loaders/event_pairs.py)",
+                "one row: the start's start and fields, the end's time, status, result (the end line merged); "
+                "was the end quarantined as duplicate-span-id. Two starts or lines with no phase stay duplicates",
+            ),
+            Signal(
                 "a haystack.component.run span with haystack.component.type Agent and its haystack.component.name",
                 "Haystack 2.x (Agent component in a pipeline; OpenTelemetry tracer)",
                 "deepset-ai/haystack haystack/core/pipeline/pipeline.py (_run_component tags); "

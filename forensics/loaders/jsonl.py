@@ -13,7 +13,8 @@ checks): such a line is an event, closed at its timestamp, the model left in its
 line that names a model and holds something of a call (its input, output, tokens or cost) is a
 model call, open until its end. A line that says when its work began (``start_ts``, ``started_at``,
 ``start_time``) beside the logger's stamp (``ts``, ``timestamp``, ...) was written when the work
-ended: the stamp is its end.
+ended: the stamp is its end. A step logged twice under one span id, a start line and an end line
+(``tool.start`` / ``tool.end``, or a ``phase`` field), is one row (``jsonl_pairs``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from ..errors import InputError
 from ..normalize import as_float, as_int, as_text
 from ..schema import KINDS
 from .base import Loader, Sample, Source, SpanSink
+from .jsonl_pairs import StartEndPairs
 from .otel_common import RecordError, field_value, span_id, time_ns, trace_id
 
 #: Column → candidate keys, first present wins. Dotted keys reach into nested objects.
@@ -104,7 +106,8 @@ class JsonlLoader(Loader):
     name = "jsonl"
     description = "Generic structured JSON-lines app logs, mapped by a declarative field map (options: field_map)"
     sniffs = "JSON-lines objects with a time key and a level/event/message key"
-    splittable = True
+    # A step's start line is held until its end line (jsonl_pairs): state across lines.
+    splittable = False
     suffixes = (".jsonl", ".ndjson", ".log", ".json")
 
     def __init__(self, field_map: Mapping[str, str | Sequence[str]] | None = None, **options: Any) -> None:
@@ -131,6 +134,7 @@ class JsonlLoader(Loader):
 
     def read(self, source: Source, sink: SpanSink) -> None:
         file_run = os.path.splitext(os.path.basename(source.path.removesuffix(".gz")))[0]
+        pairs = StartEndPairs(sink)
         for line, record in source.records():
             if not isinstance(record, dict):
                 sink.quarantine(line, "not-an-object", f"expected one JSON object per line, found {type(record).__name__}", record)
@@ -140,7 +144,9 @@ class JsonlLoader(Loader):
             except RecordError as exc:
                 sink.quarantine(line, exc.reason, exc.detail, record)
                 continue
-            sink.add(row, line)
+            if not pairs.take(row, record, line, has_span_id=row["span_id"] != f"L{line}"):
+                sink.add(row, line)
+        pairs.flush()
 
     def _pick(self, record: Mapping[str, Any], column: str, used: set[str]) -> Any:
         for key in self.field_map[column]:
