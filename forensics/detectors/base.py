@@ -19,6 +19,8 @@ from typing import ClassVar, Final
 
 import polars as pl
 
+from forensics.conventions.registry import QP as _QP
+from forensics.conventions.registry import Q as _Q
 from forensics.conventions.registry import on_rows
 from forensics.policy import Policy
 
@@ -34,14 +36,8 @@ DETECTOR_OUTPUT: Final[dict[str, pl.DataType]] = {
     "explanation": pl.String(),
 }
 
-# JSON inside JSON (a chat message whose content is a JSON string) escapes its quotes; every
-# pattern below accepts a key written "key" or \"key\".
-_Q: Final = r'\\?"'
-
-#: A key or string value quoted as JSON writes it, or as a Python dict's repr does: the OpenAI Agents
-#: SDK exports a function tool's result as ``str(output)`` (src/agents/tracing/span_data.py
-#: FunctionSpanData.export), so a tool returning {"error": ...} reads {'error': ...}.
-_QP: Final = rf"(?:{_Q}|')"
+# The quote patterns (_Q: JSON's, escaped inside JSON text too; _QP: also a Python dict repr's, as the
+# OpenAI Agents SDK exports a function tool's result) are conventions.registry's Q and QP.
 # Error-shaped text in an output whose status says ok. Each alternative is a shape seen in real
 # tool results: a JSON error object, a Python traceback, an HTTP error page, a failed status field.
 ERROR_SHAPED: Final = (

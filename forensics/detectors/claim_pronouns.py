@@ -9,6 +9,7 @@ from typing import Final
 
 import polars as pl
 
+from forensics.conventions.registry import Q as _Q
 from forensics.detectors.base import Context
 from forensics.detectors.claim_acts import done_by_another_tool
 from forensics.detectors.claim_vocabulary import past_forms, tool_verb_object
@@ -75,7 +76,6 @@ def pronoun_claim(verb: str, tried: bool = False) -> str:
 #: API ``function_call`` items. Quotes may be escaped (a message kept as a JSON string). A tool's
 #: definition ({"type": "function", "function": {"name": ..., "parameters": ...}}) is an offer, not
 #: a request: a Chat Completions call is read only with its ``arguments`` after the name.
-_Q: Final = r'\\?"'
 _NAME: Final = r"([A-Za-z_][A-Za-z0-9_.:-]*)"
 _REQUESTED: Final = (
     rf"{_Q}function{_Q}\s*:\s*\{{\s*{_Q}name{_Q}\s*:\s*{_Q}{_NAME}{_Q}\s*,\s*{_Q}arguments{_Q}"

@@ -7,6 +7,7 @@ from typing import Final
 import polars as pl
 
 from forensics.conventions.confidence_bars import STATED_BAR
+from forensics.conventions.registry import Q as _Q
 
 #: Words of a guardrail input that carries the step's certainty (a confidence, a score, a probability).
 _CERTAINTY = r"(?i)confiden|score|probab|certaint"
@@ -31,7 +32,6 @@ def blind_guardrail() -> pl.Expr:
 #: as the run's outputs (LangSmith) or the output messages (OpenInference ``output.value``); a
 #: LangGraph router node returns it as its state update. Quotes may be escaped (arguments as a JSON
 #: string).
-_Q = r'\\?"'
 #: A key's quote in JSON (maybe escaped) or a Python repr (a smolagents tool's ``str(dict)`` result).
 _K = r"""\\?["']"""
 _STATED: Final = rf"{_K}([A-Za-z_]*confidence[A-Za-z_]*|certainty){_K}\s*:\s*{_K}?([A-Za-z][A-Za-z ]*|-?[0-9]*\.?[0-9]+)"

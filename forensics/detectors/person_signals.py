@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from forensics.conventions.registry import QP as _PQ
+
 #: A result saying the thing was not acknowledged (Opsgenie alert "acknowledged": false, an
 #: incident record's "acknowledged": false).
 NOT_ACKNOWLEDGED = r'(?i)"acknowledged"\s*:\s*false'
@@ -17,7 +19,6 @@ NOT_ACKNOWLEDGED = r'(?i)"acknowledged"\s*:\s*false'
 #: recorded as ``str(dict)`` (huggingface/smolagents src/smolagents/tools.py ``Tool.__call__`` with
 #: ``sanitize_inputs_outputs`` -> agent_types.py ``handle_agent_output_types`` -> ``AgentText(output)``):
 #: {'decision': 'approved', 'approver': ...}, {'approved': True}.
-_PQ: Final = r"""(?:\\?"|')"""
 PERSON_DECIDED = rf"(?i){_PQ}(?:approved|approve){_PQ}\s*:\s*(?:true|false)\b|{_PQ}decision{_PQ}\s*:\s*{_PQ}(?:approved?|rejected|denied){_PQ}"
 PERSON_APPROVED = rf"(?i){_PQ}(?:approved|approve){_PQ}\s*:\s*true\b|{_PQ}decision{_PQ}\s*:\s*{_PQ}approved?{_PQ}"
 #: Tools whose result is the person's own typed answer: smolagents' UserInputTool (``name =

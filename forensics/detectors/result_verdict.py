@@ -39,14 +39,12 @@ from typing import Final
 
 import polars as pl
 
-from forensics.conventions.registry import Q
+from forensics.conventions.registry import QP as _QP
 
 #: A write's own verdict, before any list in its result, saying the write did not happen (the
 #: verdict's word, where it has one: group 1).
-#: Keys and values quoted as JSON writes them, or as a Python dict's repr does: the OpenAI Agents
-#: SDK exports a function tool's result as ``str(output)`` (src/agents/tracing/span_data.py
-#: FunctionSpanData.export), so a tool returning a dict reads ``{'state': 'FAILED', ...}``.
-_QP: Final = rf"(?:{Q}|')"
+#: Keys and values quoted as JSON writes them, or as a Python dict's repr does (QP): a tool returning
+#: a dict reads ``{'state': 'FAILED', ...}`` in the OpenAI Agents SDK's export.
 WRITE_VERDICT_FAILED: Final = (
     rf"(?i)^[^\[]*?{_QP}(?:status|state|result|outcome|resultCode|result_code){_QP}\s*:\s*{_QP}"
     rf"(failed|failure|error|errored|rejected|declined|denied|refused|invalid|unsuccessful){_QP}"

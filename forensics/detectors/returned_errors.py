@@ -61,7 +61,8 @@ from typing import Final
 import polars as pl
 
 # A key quoted as JSON writes it (escaped inside JSON text too) or as a Python dict's repr does.
-_QP: Final = r"""(?:\\?"|')"""
+from forensics.conventions.registry import QP as _QP
+
 #: The top level of a JSON object: from its opening brace, only scalars, empty lists and empty
 #: objects before the key (no list of records, no nested object the key could belong to).
 _TOP: Final = r"""^\s*\{(?:[^\[\]{}]|\[\s*\]|\{\s*\})*?"""

@@ -32,12 +32,11 @@ from typing import Final
 
 import polars as pl
 
+from forensics.conventions.registry import QP as _Q
 from forensics.detectors.base import Context, Detector, finding, hms, txt
 from forensics.detectors.batch_results import stated_numbers
 from forensics.detectors.registry import register
 
-#: A key or value quoted as JSON writes it, escaped inside JSON text, or as a Python repr.
-_Q: Final = r"""(?:\\?"|')"""
 #: The result's own word that another page follows: a flag set, or a cursor, token or link that is
 #: there (a non-empty string or a number; null, "" and false are the last page).
 MORE_PAGES: Final = (
