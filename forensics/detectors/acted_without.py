@@ -30,7 +30,7 @@ import polars as pl
 
 from forensics.detectors.base import Context, failure_followups
 from forensics.detectors.claim_vocabulary import name_words
-from forensics.detectors.handling import _TELLS_OF_FAULT_JOINED
+from forensics.detectors.handling import TELLS_OF_FAULT_IN_ARGUMENTS
 from forensics.detectors.ignored_errors import ANSWER_TOOLS
 
 #: A string value in tool arguments as the span table holds them (whitespace taken out): a quoted
@@ -78,7 +78,7 @@ def _acted(ctx: Context) -> pl.LazyFrame:
             (
                 pl.col("is_side_effect").fill_null(False)
                 & ~pl.col("is_escalation").fill_null(False)
-                & ~pl.col("args").str.replace_all(r'"[^"]*"\s*:', " ").str.contains(_TELLS_OF_FAULT_JOINED).fill_null(False)
+                & ~pl.col("args").str.replace_all(r'"[^"]*"\s*:', " ").str.contains(TELLS_OF_FAULT_IN_ARGUMENTS).fill_null(False)
             ).alias("_l_act"),
             pl.col("args").alias("_l_args"),
         )

@@ -83,7 +83,7 @@ MENTIONS_FAILURE: Final = (
 
 #: TELLS_OF_FAULT over tool arguments, which are kept without whitespace ("CourtListenerunavailable",
 #: preparation's ``args``): a fault word may end a run of joined words, so only its end is bounded.
-_TELLS_OF_FAULT_JOINED: Final = TELLS_OF_FAULT.replace(r"(?i)\b", "(?i)", 1).replace(r"\s+", r"\s*")
+TELLS_OF_FAULT_IN_ARGUMENTS: Final = TELLS_OF_FAULT.replace(r"(?i)\b", "(?i)", 1).replace(r"\s+", r"\s*")
 
 #: The mechanisms in the order ``handled_by`` names them (the first that applies).
 MECHANISMS: Final = (
@@ -213,7 +213,7 @@ def told_spans(ctx: Context, failures: pl.LazyFrame) -> pl.LazyFrame:
         .filter(
             pl.col("args")
             .str.replace_all(r'"[^"]*"\s*:', " ")
-            .str.contains(_TELLS_OF_FAULT_JOINED)
+            .str.contains(TELLS_OF_FAULT_IN_ARGUMENTS)
             .fill_null(False)
         )
         .sort("run_id", "_passed_seq")
