@@ -180,6 +180,21 @@ def _pick(frame: pl.DataFrame, rule: str, rank: int) -> pl.DataFrame:
     )
 
 
+def _blame_row(
+    frame: pl.DataFrame, rule: str, rank: int, evidence: pl.Expr, *, step: str | pl.Expr = "step", agent: str = "agent"
+) -> pl.DataFrame:
+    """``_pick`` for a rule whose row is the blame: its ``agent`` column at its ``step`` (a column or an
+    expression), with ``evidence`` (an expression over the row) as the attribution's evidence."""
+    return _pick(
+        frame.with_columns(
+            decisive_agent=pl.col(agent),
+            decisive_step=pl.col(step) if isinstance(step, str) else step,
+            attribution_evidence=evidence,
+        ),
+        rule,
+        rank,
+    )
+
 def _hedged() -> pl.Expr:
     """The step's text says its own value is not established (read on the few rows a rule needs)."""
     return pl.col("output").fill_null("").str.contains(_HEDGE)

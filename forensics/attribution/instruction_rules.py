@@ -27,6 +27,7 @@ from forensics.attribution.common import (
     _STATISTIC_PARTS,
     _STATISTICS,
     _WEB_AGENT,
+    _blame_row,
     _day_kinds,
     _no_rows,
     _numbers,
@@ -280,18 +281,15 @@ def _source_contradicts_task(s: pl.DataFrame) -> pl.DataFrame:
         .sort("run_id", "step")
         .unique("run_id", keep="first")
     )
-    return _pick(
-        hits.with_columns(
-            decisive_agent=pl.col("agent"),
-            decisive_step=pl.col("step"),
-            attribution_evidence=pl.format(
-                "step {}: {} read a source for another year than the request names, and the team used its figures",
-                pl.col("step"),
-                pl.col("agent"),
-            ),
-        ),
+    return _blame_row(
+        hits,
         "source_contradicts_task",
         5,
+        pl.format(
+            "step {}: {} read a source for another year than the request names, and the team used its figures",
+            pl.col("step"),
+            pl.col("agent"),
+        ),
     )
 
 
@@ -327,18 +325,16 @@ def _task_unasked_figures(s: pl.DataFrame) -> pl.DataFrame:
         .with_columns(_new=pl.col("_told").list.set_difference("_asked"))
         .filter(pl.col("_new").list.len() > 0)
     )
-    return _pick(
-        first.with_columns(
-            decisive_agent=pl.col("owner_agent"),
-            decisive_step=pl.col("step"),
-            attribution_evidence=pl.format(
-                "step 0: the manager's task description given to {} states {} that the request does not",
-                pl.col("owner_agent"),
-                pl.col("_new").list.join(", "),
-            ),
-        ),
+    return _blame_row(
+        first,
         "task_unasked_figure",
         4,
+        pl.format(
+            "step 0: the manager's task description given to {} states {} that the request does not",
+            pl.col("owner_agent"),
+            pl.col("_new").list.join(", "),
+        ),
+        agent="owner_agent",
     )
 
 
@@ -479,19 +475,17 @@ def _restated_date_parts(told: pl.DataFrame, team: pl.DataFrame) -> pl.DataFrame
 def _at_ledger(hits: pl.DataFrame, rule: str) -> pl.DataFrame:
     """An instruction rule's rows (``agent``, ``step``, ``handoff_to``, ``_ledger_at``, ``_why``): the
     ledger that wrote the instruction is blamed (else the message), with ``_why`` as the evidence."""
-    return _pick(
-        hits.with_columns(
-            decisive_agent=pl.col("agent"),
-            decisive_step=pl.coalesce("_ledger_at", "step"),
-            attribution_evidence=pl.format(
-                "step {}: {}'s instruction to {} (step {}) {}",
-                pl.coalesce("_ledger_at", "step"),
-                pl.col("agent"),
-                pl.col("handoff_to"),
-                pl.col("step"),
-                pl.col("_why"),
-            ),
-        ),
+    return _blame_row(
+        hits,
         rule,
         4,
+        pl.format(
+            "step {}: {}'s instruction to {} (step {}) {}",
+            pl.coalesce("_ledger_at", "step"),
+            pl.col("agent"),
+            pl.col("handoff_to"),
+            pl.col("step"),
+            pl.col("_why"),
+        ),
+        step=pl.coalesce("_ledger_at", "step"),
     )

@@ -14,6 +14,7 @@ from forensics.attribution.common import (
     _PLAN_SECTION,
     _STANDALONE_NUMBER,
     _WRITTEN_DATE,
+    _blame_row,
     _no_rows,
     _numbers,
     _pick,
@@ -64,19 +65,16 @@ def _plan_unbacked_facts(s: pl.DataFrame) -> pl.DataFrame:
         .unique("run_id", keep="first")
         .join(s.select("run_id", "step", "agent"), on=["run_id", "step"])
     )
-    return _pick(
-        novel.with_columns(
-            decisive_agent=pl.col("agent"),
-            decisive_step=pl.col("step"),
-            attribution_evidence=pl.format(
-                "step {}: {}'s plan acts on {} that neither the task nor any earlier message held",
-                pl.col("step"),
-                pl.col("agent"),
-                pl.col("_facts"),
-            ),
-        ),
+    return _blame_row(
+        novel,
         "plan_unbacked_fact",
         5,
+        pl.format(
+            "step {}: {}'s plan acts on {} that neither the task nor any earlier message held",
+            pl.col("step"),
+            pl.col("agent"),
+            pl.col("_facts"),
+        ),
     )
 
 
@@ -191,20 +189,18 @@ def _plan_relied_on(s: pl.DataFrame) -> pl.DataFrame:
         )
         .filter(pl.col("_plan") >= pl.col("last_replan"))
     )
-    return _pick(
-        hits.with_columns(
-            decisive_agent=pl.col("agent"),
-            decisive_step=pl.col("_plan"),
-            attribution_evidence=pl.format(
-                "step {}: the ledger at step {} rests a claim on {}'s plan, whose fact sheet states it without "
-                "the request or any finding behind it",
-                pl.col("_plan"),
-                pl.col("_ledger"),
-                pl.col("agent"),
-            ),
-        ),
+    return _blame_row(
+        hits,
         "plan_relied_on",
         5,
+        pl.format(
+            "step {}: the ledger at step {} rests a claim on {}'s plan, whose fact sheet states it without "
+            "the request or any finding behind it",
+            pl.col("_plan"),
+            pl.col("_ledger"),
+            pl.col("agent"),
+        ),
+        step="_plan",
     )
 
 
@@ -382,18 +378,15 @@ def _plan_unpinned_year(s: pl.DataFrame) -> pl.DataFrame:
         .sort("run_id", "step")
         .unique("run_id", keep="first")
     )
-    return _pick(
-        hits.with_columns(
-            decisive_agent=pl.col("agent"),
-            decisive_step=pl.col("step"),
-            attribution_evidence=pl.format(
-                "step {}: {}'s plan asks for the {} value where the request names {}",
-                pl.col("step"),
-                pl.col("agent"),
-                pl.col("_asks").str.extract(_RECENCY, 0).str.to_lowercase(),
-                pl.col("_asked").list.eval(pl.element().cast(pl.String)).list.join(", "),
-            ),
-        ),
+    return _blame_row(
+        hits,
         "plan_contradicts_task",
         5,
+        pl.format(
+            "step {}: {}'s plan asks for the {} value where the request names {}",
+            pl.col("step"),
+            pl.col("agent"),
+            pl.col("_asks").str.extract(_RECENCY, 0).str.to_lowercase(),
+            pl.col("_asked").list.eval(pl.element().cast(pl.String)).list.join(", "),
+        ),
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from forensics.attribution.common import _no_rows, _pick
+from forensics.attribution.common import _blame_row, _no_rows, _pick
 from forensics.attribution.stall_rules import _TYPED_SEARCH
 
 #: How many different instructions a surfer answered with one query before that query is its loop:
@@ -51,19 +51,17 @@ def _unrefined_searches(s: pl.DataFrame) -> pl.DataFrame:
         .sort("run_id", "_first")
         .unique("run_id", keep="first")
     )
-    return _pick(
-        loops.with_columns(
-            decisive_agent=pl.col("agent"),
-            decisive_step=pl.col("_first"),
-            attribution_evidence=pl.format(
-                "step {}: {} typed '{}', and typed it again word for word for {} different instructions ({} times in all): its search was never refined",
-                pl.col("_first"),
-                pl.col("agent"),
-                pl.col("_query"),
-                pl.col("_asks"),
-                pl.col("_times"),
-            ),
-        ),
+    return _blame_row(
+        loops,
         "unrefined_search",
         3,
+        pl.format(
+            "step {}: {} typed '{}', and typed it again word for word for {} different instructions ({} times in all): its search was never refined",
+            pl.col("_first"),
+            pl.col("agent"),
+            pl.col("_query"),
+            pl.col("_asks"),
+            pl.col("_times"),
+        ),
+        step="_first",
     )
