@@ -16,6 +16,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from forensics.attribution import attribute
+from forensics.load import load
+
 TEAM = (
     "WebSurfer: A helpful assistant with access to a web browser.\n"
     "Coder: A helpful and general-purpose AI assistant that has strong language skills, Python skills, "
@@ -108,3 +111,15 @@ def write(tmp_path: Path, run_id: str, task: str, history: list[dict[str, str]],
     path = tmp_path / f"{run_id}.json"
     path.write_text(json.dumps(doc))
     return path
+
+
+def blamed_row(tmp_path: Path, run_id: str, task: str, history: list[dict[str, str]]) -> dict[str, Any]:
+    """The attribution row of the one run ``history`` written as ``run_id`` (``write``) and loaded."""
+    (row,) = attribute(load(write(tmp_path, run_id, task, history), format="ag2-history")).to_dicts()
+    return row
+
+
+def blamed(tmp_path: Path, run_id: str, task: str, history: list[dict[str, str]]) -> tuple[Any, Any, Any]:
+    """``blamed_row``'s agent, step and rule."""
+    row = blamed_row(tmp_path, run_id, task, history)
+    return row["decisive_agent"], row["decisive_step"], row["attribution_rule"]

@@ -18,10 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from m1_history import accept, file_view, plan, said, tell, write
-
-from forensics.attribution import attribute
-from forensics.load import load
+from m1_history import accept, blamed_row, file_view, plan, said, tell
 
 TASK = (
     "The folder /data/inspections/ holds the Harbour District's 2023 restaurant inspection reports. "
@@ -35,8 +32,7 @@ UNSIGNED = "# Harbour District inspections 2023\n\n| Result | Restaurants |\n|--
 
 
 def _row(tmp_path: Path, history: list[dict[str, str]], task: str = TASK) -> dict[str, object]:
-    (row,) = attribute(load(write(tmp_path, "m1-accepted", task, history), format="ag2-history")).to_dicts()
-    return row
+    return blamed_row(tmp_path, "m1-accepted", task, history)
 
 
 def _run(reason: str) -> list[dict[str, str]]:

@@ -10,10 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from m1_history import accept, plan, said, tell, write
-
-from forensics.attribution import attribute
-from forensics.load import load
+from m1_history import accept, blamed, plan, said, tell
 
 TASK = (
     "How old, in whole years, was the chemist Stanley Whittingham on the day of the 2019 Nobel award "
@@ -47,8 +44,7 @@ def _history(born: str) -> list[dict[str, str]]:
 
 
 def _rule(tmp_path: Path, born: str) -> tuple[str, int, str]:
-    (row,) = attribute(load(write(tmp_path, "m1-dates", TASK, _history(born)), format="ag2-history")).to_dicts()
-    return row["decisive_agent"], row["decisive_step"], row["attribution_rule"]
+    return blamed(tmp_path, "m1-dates", TASK, _history(born))
 
 
 def test_a_reported_date_written_in_numbers_hands_no_invented_figure(tmp_path: Path) -> None:

@@ -10,11 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
-from m1_history import accept, plan, said, tell, write
+from m1_history import accept, blamed_row, plan, said, tell
 
-from forensics.attribution import attribute
 from forensics.attribution.common import _day_kinds
-from forensics.load import load
 
 TASK = (
     "According to Fabrikam Ferries' published timetable, when does the first ferry leave Lakeside Pier "
@@ -43,8 +41,7 @@ def _run(view: str) -> list[dict[str, str]]:
 
 
 def _row(tmp_path: Path, view: str) -> dict[str, object]:
-    (row,) = attribute(load(write(tmp_path, "m1-days", TASK, _run(view)), format="ag2-history")).to_dicts()
-    return row
+    return blamed_row(tmp_path, "m1-days", TASK, _run(view))
 
 
 def test_an_instruction_for_the_saturday_timetable_contradicts_a_weekday_request(tmp_path: Path) -> None:

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from m1_history import accept, file_view, plan, said, tell, write
-
-from forensics.attribution import attribute
-from forensics.load import load
+from m1_history import accept, blamed, file_view, plan, said, tell
 
 TASK = (
     "The attached PDF is the 2022 water quality report of the Town of Avonlea. What was the highest "
@@ -47,8 +44,7 @@ def _history(opened: str) -> list[dict[str, str]]:
 
 
 def _named(tmp_path: Path, history: list[dict[str, str]], task: str = TASK) -> tuple[str, int, str]:
-    (row,) = attribute(load(write(tmp_path, "m1-file-view", task, history), format="ag2-history")).to_dicts()
-    return row["decisive_agent"], row["decisive_step"], row["attribution_rule"]
+    return blamed(tmp_path, "m1-file-view", task, history)
 
 
 def test_a_file_opened_as_told_is_not_where_the_surfer_took_its_figure_up(tmp_path: Path) -> None:

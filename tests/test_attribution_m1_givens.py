@@ -11,9 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
-from m1_history import accept, plan, said, tell, write
+from m1_history import accept, blamed_row, plan, said, tell, write
 
-from forensics.attribution import attribute
 from forensics.attribution.plan_rules import _plan_unbacked_facts
 from forensics.attribution.steps import _steps
 from forensics.attribution.value_forms import restated_dates
@@ -66,8 +65,7 @@ def _hike(
 
 
 def _row(tmp_path: Path, task: str, history: list[dict[str, str]]) -> dict[str, object]:
-    (row,) = attribute(load(write(tmp_path, "m1-givens", task, history), format="ag2-history")).to_dicts()
-    return row
+    return blamed_row(tmp_path, "m1-givens", task, history)
 
 
 def _plan_facts(tmp_path: Path, task: str, history: list[dict[str, str]]) -> list[int]:

@@ -11,11 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
-from m1_history import accept, plan, said, tell, write
+from m1_history import accept, blamed, plan, said, tell
 
-from forensics.attribution import attribute
 from forensics.attribution.value_forms import zero_padded
-from forensics.load import load
 
 TASK = (
     "Using the figures in their English Wikipedia articles, what is the ratio of the length of the "
@@ -66,8 +64,7 @@ def _history(danube: str, *, on_page: bool = False, printed: str = "2.3", answer
 
 
 def _named(tmp_path: Path, history: list[dict[str, str]]) -> tuple[str, int, str]:
-    (row,) = attribute(load(write(tmp_path, "m1-handed", TASK, history), format="ag2-history")).to_dicts()
-    return row["decisive_agent"], row["decisive_step"], row["attribution_rule"]
+    return blamed(tmp_path, "m1-handed", TASK, history)
 
 
 def test_a_handed_figure_the_surfer_reported_in_its_own_words_is_the_suspect(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from m1_history import accept, file_view, plan, said, tell, write
+from m1_history import accept, blamed, file_view, plan, said, tell, write
 
 from forensics.attribution import attribute
 from forensics.load import load
@@ -53,8 +53,7 @@ def _rate_run(handed: str) -> list[dict[str, str]]:
 
 
 def _named(tmp_path: Path, task: str, history: list[dict[str, str]]) -> tuple[object, object, object]:
-    (row,) = attribute(load(write(tmp_path, "m1-forms", task, history), format="ag2-history")).to_dicts()
-    return row["decisive_agent"], row["decisive_step"], row["attribution_rule"]
+    return blamed(tmp_path, "m1-forms", task, history)
 
 
 def test_an_instruction_handing_a_percentage_nobody_held_that_the_code_used_as_a_fraction(tmp_path: Path) -> None:

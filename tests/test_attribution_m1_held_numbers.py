@@ -10,10 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from m1_history import accept, plan, said, tell, write
-
-from forensics.attribution import attribute
-from forensics.load import load
+from m1_history import accept, blamed, plan, said, tell
 
 TASK = "How many of the scanned invoices in /workspace/invoices are PDF files?"
 INSTALL = (
@@ -40,8 +37,7 @@ def _run(install_output: str) -> list[dict[str, str]]:
 
 
 def _named(tmp_path: Path, history: list[dict[str, str]], task: str = TASK) -> tuple[object, object]:
-    (row,) = attribute(load(write(tmp_path, "m1-held", task, history), format="ag2-history")).to_dicts()
-    return row["decisive_agent"], row["decisive_step"]
+    return blamed(tmp_path, "m1-held", task, history)[:2]
 
 
 def test_a_one_digit_answer_is_not_held_inside_a_version(tmp_path: Path) -> None:

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from m1_history import accept, file_view, plan, said, tell, write
-
-from forensics.attribution import attribute
-from forensics.load import load
+from m1_history import accept, blamed, file_view, plan, said, tell
 
 TASK = (
     "The co-op's meter exports are in /workspace/meters/. Its billing year 2023 ran from 1 April 2023 to "
@@ -47,8 +44,7 @@ def _history(opened: str, told: bool = False) -> list[dict[str, str]]:
 
 
 def _named(tmp_path: Path, history: list[dict[str, str]]) -> tuple[str, int, str]:
-    (row,) = attribute(load(write(tmp_path, "m1-period", TASK, history), format="ag2-history")).to_dicts()
-    return row["decisive_agent"], row["decisive_step"], row["attribution_rule"]
+    return blamed(tmp_path, "m1-period", TASK, history)
 
 
 def test_a_file_for_another_period_the_surfer_chose_is_blamed(tmp_path: Path) -> None:

@@ -10,10 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from m1_history import accept, plan, said, tell, write
-
-from forensics.attribution import attribute
-from forensics.load import load
+from m1_history import accept, blamed, plan, said, tell
 
 TASK = "Which studio album by the band Fabrikam Quartet was the first to top the national chart, and in what year?"
 PAGE = (
@@ -37,9 +34,7 @@ def _history(report: str) -> list[dict[str, str]]:
 
 
 def _named(tmp_path: Path, report: str) -> tuple[str, int, str]:
-    path = write(tmp_path, "m1-pick", TASK, _history(report))
-    (row,) = attribute(load(path, format="ag2-history")).to_dicts()
-    return row["decisive_agent"], row["decisive_step"], row["attribution_rule"]
+    return blamed(tmp_path, "m1-pick", TASK, _history(report))
 
 
 def test_an_answer_picking_among_the_reported_candidates_is_the_orchestrators(tmp_path: Path) -> None:

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from m1_history import accept, plan, said, tell, write
-
-from forensics.attribution import attribute
-from forensics.load import load
+from m1_history import accept, blamed, plan, said, tell
 
 TASK = "According to the 2010 United States census, how many people lived in Burlington, Vermont?"
 PAGE = (
@@ -36,8 +33,7 @@ def _run(bullet: str, task: str = TASK) -> list[dict[str, str]]:
 
 
 def _named(tmp_path: Path, history: list[dict[str, str]], task: str = TASK) -> tuple[object, object, object]:
-    (row,) = attribute(load(write(tmp_path, "m1-recency", task, history), format="ag2-history")).to_dicts()
-    return row["decisive_agent"], row["decisive_step"], row["attribution_rule"]
+    return blamed(tmp_path, "m1-recency", task, history)
 
 
 def test_a_plan_asking_for_the_latest_figure_where_the_request_names_a_census_year(tmp_path: Path) -> None:

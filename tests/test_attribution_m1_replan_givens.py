@@ -9,10 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from m1_history import accept, file_view, plan, said, tell, write
-
-from forensics.attribution import attribute
-from forensics.load import load
+from m1_history import accept, blamed, file_view, plan, said, tell
 
 TASK = (
     "The attached CSV lists the workshops of a teachers' conference. On the first day, which workshop held "
@@ -43,8 +40,7 @@ def _run(replan_given: str) -> list[dict[str, str]]:
 
 
 def _named(tmp_path: Path, history: list[dict[str, str]]) -> tuple[object, object, object]:
-    (row,) = attribute(load(write(tmp_path, "m1-replan-givens", TASK, history), format="ag2-history")).to_dicts()
-    return row["decisive_agent"], row["decisive_step"], row["attribution_rule"]
+    return blamed(tmp_path, "m1-replan-givens", TASK, history)
 
 
 def test_a_replan_whose_fact_sheet_drops_the_requests_hall(tmp_path: Path) -> None:

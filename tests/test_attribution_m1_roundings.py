@@ -11,10 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from m1_history import accept, plan, said, tell, write
-
-from forensics.attribution import attribute
-from forensics.load import load
+from m1_history import accept, blamed, plan, said, tell
 
 TASK = "What is the orbital period of Kepler-62 f in days, per the exoplanet archive? Round to one decimal place."
 PAGE = (
@@ -37,9 +34,7 @@ def _history(report: str, page: str) -> list[dict[str, str]]:
 
 
 def _named(tmp_path: Path, report: str, page: str = PAGE) -> tuple[object, object, object]:
-    path = write(tmp_path, "m1-rounding", TASK, _history(report, page))
-    (row,) = attribute(load(path, format="ag2-history")).to_dicts()
-    return row["decisive_agent"], row["decisive_step"], row["attribution_rule"]
+    return blamed(tmp_path, "m1-rounding", TASK, _history(report, page))
 
 
 def test_an_answer_rounding_the_surfers_figure_is_traced_to_the_surfer(tmp_path: Path) -> None:

@@ -11,10 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from m1_history import ledger, plan, said, tell, write
-
-from forensics.attribution import attribute
-from forensics.load import load
+from m1_history import blamed, ledger, plan, said, tell
 
 TASK = "How many tide gauges does the Fabrikam Coastal Survey list for Contoso Bay?"
 
@@ -53,9 +50,7 @@ def _run(second: str, typed: str) -> list[dict[str, str]]:
 
 
 def _named(tmp_path: Path, second: str, typed: str) -> tuple[object, object, object]:
-    path = write(tmp_path, "m1-searches", TASK, _run(second, typed))
-    (row,) = attribute(load(path, format="ag2-history")).to_dicts()
-    return row["decisive_agent"], row["decisive_step"], row["attribution_rule"]
+    return blamed(tmp_path, "m1-searches", TASK, _run(second, typed))
 
 
 def test_a_stall_that_began_with_a_search_the_orchestrator_quoted(tmp_path: Path) -> None:

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from m1_history import accept, plan, said, tell, write
-
-from forensics.attribution import attribute
-from forensics.load import load
+from m1_history import accept, blamed, plan, said, tell
 
 TASK = (
     "The file /workspace/harbour_tides.csv lists the highest tide of every year. What was the mean highest "
@@ -48,8 +45,7 @@ def _run(fence: str, close: str = "\n```") -> list[dict[str, str]]:
 
 
 def _named(tmp_path: Path, fence: str, close: str = "\n```") -> tuple[object, object, object]:
-    (row,) = attribute(load(write(tmp_path, "m1-terminal", TASK, _run(fence, close)), format="ag2-history")).to_dicts()
-    return row["decisive_agent"], row["decisive_step"], row["attribution_rule"]
+    return blamed(tmp_path, "m1-terminal", TASK, _run(fence, close))
 
 
 def test_a_terminal_answering_untagged_code_with_its_earlier_output(tmp_path: Path) -> None:

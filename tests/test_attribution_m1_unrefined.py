@@ -9,10 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from m1_history import accept, plan, said, tell, write
-
-from forensics.attribution import attribute
-from forensics.load import load
+from m1_history import accept, blamed, plan, said, tell
 
 TASK = (
     "In which year did the Port of Tauranga first handle more than one million TEU in a financial year? "
@@ -43,8 +40,7 @@ def _run(queries: tuple[str, str, str], asks: tuple[str, ...] = ASKS) -> list[di
 
 
 def _named(tmp_path: Path, history: list[dict[str, str]]) -> tuple[object, object, object]:
-    (row,) = attribute(load(write(tmp_path, "m1-unrefined", TASK, history), format="ag2-history")).to_dicts()
-    return row["decisive_agent"], row["decisive_step"], row["attribution_rule"]
+    return blamed(tmp_path, "m1-unrefined", TASK, history)
 
 
 def test_a_surfer_typing_one_query_for_three_different_instructions(tmp_path: Path) -> None:
