@@ -22,7 +22,6 @@ import gc
 import gzip
 import os
 import random
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +37,7 @@ from forensics.synth.runs import (
     _Built,
 )
 from forensics.synth.scenario import CLASSES, DETECTOR_CLASS
-from forensics.synth.systems import _DUMPS, SYSTEMS
+from forensics.synth.systems import _DUMPS, SYSTEMS, acts
 from forensics.synth.writers import WRITERS, get_writer
 
 #: The default share of runs per failure class (the rest are clean, a fifth of those recovered).
@@ -98,28 +97,13 @@ def _plan(n_runs: int, mix: dict[str, float], rng: random.Random) -> list[int]:
     return slots
 
 
-#: The shipped policy's default read-only and side-effecting verbs (forensics/policy.toml `[tools]`):
-#: a redo that repeats a side-effecting call successfully is also a duplicate side effect in the session.
-_READ_ONLY: Final = re.compile(
-    r"(?i)(^|[^a-z])(get|list|search|read|fetch|lookup|query|describe|check|find|view|show|retrieve|count|status|"
-    r"preview|validate|verify|calculate|estimate)([^a-z]|$)"
-)
-
-
-_SIDE_EFFECTING: Final = re.compile(
-    r"(^|[^a-zA-Z])(?i:send|post|place|create|update|write|insert|put|patch|delete|remove|charge|refund|pay|"
-    r"deploy|book|cancel|submit|publish|notify|email|upsert|drop|truncate|transfer_funds|wire|reserve|append|"
-    r"upload|merge|open_pr|commit|void|freeze)(s|es|ed|ing|ment|ments)?([^a-z]|$)"
-)
-
-
 def _label_repeated_side_effects(earlier: Run, redo: _Built) -> None:
     done = {(s.tool, s.input) for s in earlier.spans if s.kind == "tool" and s.status == "ok"}
     run, dets, decisive, story = redo.labels[0]
     again = [
         s for s in run.spans
         if s.kind == "tool" and s.status == "ok" and (s.tool, s.input) in done
-        and _SIDE_EFFECTING.search(s.tool or "") and not _READ_ONLY.search(s.tool or "")
+        and acts(s.tool or "")
     ]
     if again:
         # Decisive: the first side effect done again (redo_after_restart and duplicate_side_effect

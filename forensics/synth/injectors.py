@@ -21,7 +21,7 @@ from functools import cache
 from forensics.registry import Registry
 from forensics.synth.model import Run, Span
 from forensics.synth.runs import _ERR_429, _ERR_503, _NS, _PEOPLE, _RunBuilder
-from forensics.synth.systems import _DUMPS, SubAgent, System, Tool
+from forensics.synth.systems import _DUMPS, SubAgent, System, Tool, acts, reads
 
 
 @dataclass
@@ -174,6 +174,16 @@ def _redo_after_restart(st: RunState, a: Span, sub: SubAgent, tool: Tool) -> boo
 def _swallowed_error(st: RunState, a: Span, sub: SubAgent, tool: Tool) -> bool:
     c0 = st.b.tool_error(a, sub.name, tool, st.n, *_ERR_429)
     # An ignored error under a success report is the silent failure only (one failure, one class).
+    # Unless the failed call was a read and the agent's next call acts (the coder's fs.read, then its
+    # fs.write): the run carried on past the failure into an act made on a guess, with no retry,
+    # fallback or escalation, which the TAXONOMY names unhandled_error, and the house reads that one
+    # failure as that one class (detectors/acted_without.py; silent_failure leaves it to it).
+    after = sub.tools[sub.tools.index(tool) + 1:]
+    if reads(tool.name) and after and acts(after[0].name):
+        st.label(["unhandled_error"], c0,
+                 f"{tool.name} returned 429 with no retry or fallback, and {sub.name} went on to "
+                 f"{after[0].name} without what it was to read; the run still reported success.")
+        return True
     st.label(["swallowed_error"], c0,
              f"{tool.name} returned 429, was never retried, and the run still reported success.")
     return True

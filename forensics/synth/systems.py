@@ -5,6 +5,7 @@ their models, retrievers and tools, what it delivers and claims, and its irrever
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -12,6 +13,32 @@ from typing import Any, Final
 import orjson
 
 _DUMPS = orjson.dumps
+
+#: The shipped policy's default read-only and side-effecting verbs (forensics/policy.toml `[tools]`):
+#: a redo that repeats a side-effecting call successfully is also a duplicate side effect in the session
+#: (generator), a read that failed before such a call was acted past (injectors).
+_READ_ONLY: Final = re.compile(
+    r"(?i)(^|[^a-z])(get|list|search|read|fetch|lookup|query|describe|check|find|view|show|retrieve|count|status|"
+    r"preview|validate|verify|calculate|estimate)([^a-z]|$)"
+)
+
+
+_SIDE_EFFECTING: Final = re.compile(
+    r"(^|[^a-zA-Z])(?i:send|post|place|create|update|write|insert|put|patch|delete|remove|charge|refund|pay|"
+    r"deploy|book|cancel|submit|publish|notify|email|upsert|drop|truncate|transfer_funds|wire|reserve|append|"
+    r"upload|merge|open_pr|commit|void|freeze)(s|es|ed|ing|ment|ments)?([^a-z]|$)"
+)
+
+
+def acts(tool: str) -> bool:
+    """The tool's name says it has a side effect and does not say it only reads."""
+    return bool(_SIDE_EFFECTING.search(tool)) and not _READ_ONLY.search(tool)
+
+
+def reads(tool: str) -> bool:
+    """The tool's name says it only reads (what ``tools.read_only`` matches)."""
+    return bool(_READ_ONLY.search(tool))
+
 
 
 @dataclass(frozen=True)
