@@ -10,6 +10,7 @@ prepare`` runs them; detectors read the columns they add (``error_handled``, ``p
 from __future__ import annotations
 
 from forensics.conventions import (  # noqa: F401
+    approval_deciders,
     approvals_given,
     attempts,
     cancelled,

@@ -35,8 +35,15 @@ def declined_by_person(text: pl.Expr | None = None) -> pl.Expr:
 
 def approved_record() -> pl.Expr:
     """A successful read (a tool with no side effect) whose result is a record its state says a
-    person approved: the approval the action after it rests on."""
-    read = (pl.col("kind") == "tool") & ~pl.col("failed") & ~pl.col("is_side_effect")
+    person approved: the approval the action after it rests on. Not a call named for granting it
+    (``approve_change_request``: returned_approvals.GRANTS): its result is the caller's own
+    approval, the agent deciding for itself, not a person's answer."""
+    from forensics.detectors.returned_approvals import GRANTS
+
+    read = (
+        (pl.col("kind") == "tool") & ~pl.col("failed") & ~pl.col("is_side_effect")
+        & ~pl.col("step_name").str.contains(GRANTS).fill_null(False)
+    )
     return on_rows(read, pl.col("output"), _approved_state).fill_null(False)
 
 

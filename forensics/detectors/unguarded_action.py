@@ -17,11 +17,13 @@ from forensics.detectors.approval_parts import (
 from forensics.detectors.base import Context, Detector, moment, txt
 from forensics.detectors.cluster_targets import production_cluster_acts
 from forensics.detectors.confirmation_rule import unconfirmed_actions
+from forensics.detectors.consumed_messages import acknowledged_messages
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.interrupted_calls import resumed_after_approval
 from forensics.detectors.lapsed_approvals import acted_after_lapse
 from forensics.detectors.own_objects import made_by_the_run
 from forensics.detectors.registry import register
+from forensics.detectors.returned_approvals import returned_approval
 from forensics.detectors.shell_commands import destructive_commands
 from forensics.detectors.ungated_confidence import acting_components
 
@@ -300,7 +302,14 @@ class UnguardedIrreversible(Detector):
         "tool-approval-response approved: true for that tool call) was approved; a denial approves nothing. A "
         "call a person's recorded answer approved before it ran (Microsoft Agent Framework's "
         "function_approval_response approved: true for that tool and call id, or an application's approval span "
-        "recording approved: true) was approved; a request nobody answered, or a rejection, approves nothing. A "
+        "recording approved: true) was approved; a request nobody answered, or a rejection, approves nothing. A call "
+        "after an approval returned to its run naming the person who decided it (a state approved or granted "
+        "with decided_by / approved_by: a wait_for_approval tool's result, read from the next chat span's prompt "
+        "where the tool span records none, as autogen-core's does; an application's approval.granted event) was "
+        "approved, unless the decider is the acting agent or the record came from the agent's own call granting "
+        "it (approve_change_request: an agent approving itself reviews nothing). A queue message deleted after a "
+        "receive of the run (SQS receive_message, then delete_message) is the consumer's acknowledgement, not a "
+        "loss. A "
         "call an approval request of its run was about, taken after that request lapsed (expired or timed out with "
         "nobody deciding: lapsed_approvals), is unguarded whatever came between. A "
         "removal of an object the run itself made (the first call naming it, by an argument value, a successful "
@@ -398,8 +407,14 @@ class UnguardedIrreversible(Detector):
         acts = acts.join(approved_beside_a_rejection(ctx, acts), on=["run_id", "span_id"], how="anti")
         # A call a person's recorded answer approved (Agent Framework function_approval_response).
         acts = acts.join(approved_by_response(ctx, acts), on=["run_id", "span_id"], how="anti")
+        # A call a named person's returned approval guarded (an approval tool's answer, read from
+        # the next prompt where its span holds none; an application's approval.granted: returned_approvals).
+        acts = acts.join(returned_approval(ctx, acts), on=["run_id", "span_id"], how="anti")
         # A call a team member named approver took its turn before (AutoGen group chat: approval_parts).
         acts = acts.join(approver_turn_before(ctx, acts), on=["run_id", "span_id"], how="anti")
+        # A queue message deleted after the run received it: the consumer's acknowledgement, SQS's
+        # receive -> process -> delete (consumed_messages).
+        acts = acts.join(acknowledged_messages(ctx, acts), on=["run_id", "span_id"], how="anti")
         # A removal of what the run itself made first (a scratch file, its own branch: own_objects).
         acts = acts.join(made_by_the_run(ctx, acts), on=["run_id", "span_id"], how="anti")
         # An action the run's own approval request was about, taken after that request lapsed
