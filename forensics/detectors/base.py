@@ -89,6 +89,13 @@ ERROR_SHAPED: Final = (
     # running tool (non-fatal)"); a chat transcript (to_input_list, a function_call_output or tool
     # message) keeps the sentence only, with no error flag: the same failure, read from its text.
     r"|^\s*an error occurred while running the tool\. please try again\. error:"
+    # Spring AI's answer for a tool that threw: by default the exception's message is handed to the
+    # model as the call's result (spring-ai DefaultToolExecutionExceptionProcessor.process, alwaysThrow
+    # false: ``return exception.getMessage()``), the span ending OK. A tool calling an HTTP API
+    # through Spring's RestTemplate / RestClient throws ResourceAccessException on an I/O failure,
+    # its message "I/O error on POST request for \"https://...\": Read timed out"
+    # (spring-framework RestTemplate.doExecute / DefaultRestClient createResourceAccessException).
+    r"|^\s*i/o error on (?:get|post|put|patch|delete|head|options) request for\b"
     # LlamaIndex AgentWorkflow's handoff tool refusing a target: it returns, as the tool's result,
     # f"Agent {to_agent} not found. Please select a valid agent to hand off to. Valid agents: ..."
     # (and "Agent X cannot hand off to X. Please select ..."), and no handoff happens
