@@ -164,6 +164,16 @@ _DBT_REMOVAL: Final = re.compile(r"(?i)^dbtrun-operation(?:drop|truncate|delete|
 #: ``-t``) up to the next flag, quote or end.
 _DBT_TARGET: Final = (re.compile(r"--target=?([^-'\"]*)"), re.compile(r"-t=?([^-'\"]*)"))
 _ROLLED_BACK: Final = re.compile(r"(?is)^(?:begin|starttransaction)\w*;.*;rollback\w*;?$")
+#: A change told to skip its backup: a command line's ``--skip-backup`` / ``--no-backup`` /
+#: ``--without-backup`` (read whitespace-free), or a JSON argument ``skip_backup`` / ``no_backup`` /
+#: ``skipBackup`` true or ``backup`` false (quotes possibly escaped).
+BACKUP_OFF: Final = re.compile(
+    r"""(?i)--(?:skip|no|without)-?backups?(?:[^a-z]|$)"""
+    r"""|\\?"(?:skip_?backups?|no_?backups?)\\?"\s*:\s*true|\\?"backups?\\?"\s*:\s*false"""
+)
+BACKUP_OFF_REASON: Final = "a change applied to production with its backup turned off"
+#: What a person's request must name to ask for that: skipping the backup, not the change alone.
+BACKUP_OFF_ASKED: Final = r"\b(?:skip\w*|without)\b[^.!?\n]{0,40}\bbackups?\b|\bno\s+backups?\b"
 _NEGATED: Final = re.compile(r"(?i)\b(?:not|never|no|don'?t|doesn'?t|didn'?t|won'?t|without|avoid|leave)\b")
 
 
@@ -195,6 +205,10 @@ def destructive_reason(command: str) -> tuple[str, str] | None:
             return "recursive delete of a project directory", r"\b(?:rm|delete|deleting|remove|removing|wipe|clean)\b"
         targets_prod = re.search(_PROD, seg) is not None
         if targets_prod and _WRITE_VERB.search(seg):
+            # Told to skip its backup, the change can no longer be undone: a request for the change
+            # is not one for dropping its safety net, which the person must name (skipped_backups).
+            if BACKUP_OFF.search(seg):
+                return BACKUP_OFF_REASON, BACKUP_OFF_ASKED
             return "a change applied to production", r"\b(?:prod|production)\b"
         if _SQL_DESTRUCTIVE.search(seg) and (targets_prod or not _NOT_PROD_TARGET.search(seg)):
             return "a destructive SQL statement", r"\b(?:drop|truncate|delete)\b"

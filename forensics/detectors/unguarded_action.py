@@ -25,6 +25,7 @@ from forensics.detectors.own_objects import made_by_the_run
 from forensics.detectors.registry import register
 from forensics.detectors.returned_approvals import returned_approval
 from forensics.detectors.shell_commands import destructive_commands
+from forensics.detectors.skipped_backups import backup_skipped_migrations
 from forensics.detectors.ungated_confidence import acting_components
 
 #: Words before the verb that take the request back ("don't charge", "never delete").
@@ -349,8 +350,10 @@ class UnguardedIrreversible(Detector):
         # A kubectl / helm call changing a cluster the run shows to be production, named by its
         # --context or by the current context the run printed (cluster_targets).
         cluster = production_cluster_acts(ctx)
-        if cluster is not None:
-            shell = cluster if shell is None else pl.concat([shell, cluster]).unique(["run_id", "span_id"], keep="first")
+        # A migration tool run against production with its backup off (skipped_backups).
+        for more in (cluster, backup_skipped_migrations(ctx)):
+            if more is not None:
+                shell = more if shell is None else pl.concat([shell, more]).unique(["run_id", "span_id"], keep="first")
         # The few candidate calls are taken out first and `acted` (result regexes) read on them
         # only: a filter after a join is pushed down to every span, and `&` evaluates both sides.
         # A request the service's API names irreversible (a DELETE, a POST to .../gdpr-delete, an
