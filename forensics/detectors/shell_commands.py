@@ -177,6 +177,17 @@ BACKUP_OFF_ASKED: Final = r"\b(?:skip\w*|without)\b[^.!?\n]{0,40}\bbackups?\b|\b
 _NEGATED: Final = re.compile(r"(?i)\b(?:not|never|no|don'?t|doesn'?t|didn'?t|won'?t|without|avoid|leave)\b")
 
 
+#: A push with ``--force-with-lease`` (and no plain ``--force`` / ``-f``) to a branch other than the
+#: default one: the rebased branch's own push after a rebase. git refuses it when the remote ref
+#: moved past what the pusher last fetched (git-push(1) --force-with-lease: "protect ... from
+#: unintentional overwrites"), so it replaces only the branch's own earlier commits. To main,
+#: master or trunk (the segment ends with it: ``origin main``, ``hotfix:main``) it still
+#: rewrites the shared history.
+_LEASED_BRANCH_PUSH: Final = re.compile(
+    r"^git\S*push(?!\S*\+)(?!\S*--force(?!-with-lease))(?!\S*-f(?:$|[^a-z]))\S*--force-with-lease(?!\S*(?:main|master|trunk)$)"
+)
+
+
 def command_line(args: str) -> str | None:
     """The command line of a shell tool call's arguments (JSON text), or None."""
     m = _COMMAND_KEY.search(args)
@@ -184,6 +195,25 @@ def command_line(args: str) -> str | None:
         return None
     text = m.group(1) if m.group(1) is not None else " ".join(re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(2)))
     return text.replace('\\"', '"').replace("\\n", "\n").replace("\\\\", "\\")
+
+
+#: A tool named for git (``run_git``, ``git``, ``git_command``; not ``github_*``) that takes the
+#: subcommand line as one string argument: a smolagents tool records it in ``kwargs``
+#: (``{"args": [], "kwargs": {"args": "push --force origin main"}}``: huggingface/smolagents
+#: src/smolagents/tools.py Tool.__call__, openinference-instrumentation-smolagents _wrappers.py).
+GIT_TOOL: Final = r"(?i)(?:^|[^a-z])git(?:[^a-z]|$)"
+_GIT_ARGS: Final = re.compile(r'"(?:args|arguments|argv|subcommand)"\s*:\s*"((?:[^"\\]|\\.)*)"')
+
+
+def git_tool_line(args: str, tool: str | None) -> str | None:
+    """The git command line a git tool's string argument stands for (``git`` put in front), or None."""
+    if tool is None or not re.search(GIT_TOOL, tool):
+        return None
+    m = _GIT_ARGS.search(args)
+    if m is None or not m.group(1):
+        return None
+    line = m.group(1)
+    return line if line.startswith("git") else f"git {line}"
 
 
 def destructive_reason(command: str) -> tuple[str, str] | None:
@@ -194,7 +224,7 @@ def destructive_reason(command: str) -> tuple[str, str] | None:
         if not seg or _READERS.match(seg):
             continue
         for reason, pattern, keyword in _DESTRUCTIVE:
-            if pattern.search(seg):
+            if pattern.search(seg) and not _LEASED_BRANCH_PUSH.match(seg):
                 return reason, keyword
         # A recursive delete of a directory of the project's own files (rm -rf lib/, src/legacy):
         # nothing brings it back (rm has no trash), and the coding agents' rules put it among the
@@ -323,7 +353,7 @@ def destructive_commands(ctx: Context) -> pl.LazyFrame | None:
         # span's, model prompts among them: 0.046 s against 0.024 s at the bench night).
         .filter(
             pl.col("args")
-            .str.contains(r'"(?:command|cmd|sql|query|statement|stmt|input|tool_input|__arg1)')
+            .str.contains(r'"(?:command|cmd|sql|query|statement|stmt|input|tool_input|__arg1|args|arguments|argv)')
             .fill_null(False)
         )
     )
@@ -340,6 +370,11 @@ def destructive_commands(ctx: Context) -> pl.LazyFrame | None:
             | pl.col("args").str.contains(
                 r'''(?i)"(?:input|input_str|tool_input|__arg1)":"\{(?:[^"\\]|\\.)*?\\?["'](?:sql|query|statement|sql_query|sql_statement|stmt)\\?["']:(?:[^"\\]|\\.)*(?:drop|truncate|delete)'''
             )
+            # A git tool given its subcommand line as one string (git_tool_line).
+            | (
+                pl.col("call").str.contains(GIT_TOOL)
+                & pl.col("args").str.contains(r"(?i)push|reset|clean|checkout|restore|branch")
+            )
             | (
                 pl.col("call").str.contains(_SQL_TOOL)
                 & pl.col("args").str.contains(r'(?i)"(?:input|input_str|tool_input|__arg1)":"(?:[^"\\]|\\.)*(?:drop|truncate|delete)')
@@ -350,7 +385,7 @@ def destructive_commands(ctx: Context) -> pl.LazyFrame | None:
         return None
     reasons: dict[tuple[str, str | None], tuple[str, str] | None] = {}
     for a, tool in calls.select("args", "call").drop_nulls("args").unique().iter_rows():
-        line = command_line(a)
+        line = command_line(a) or git_tool_line(a, tool)
         sql = None if line else sql_statement(a, tool)
         reasons[(a, tool)] = destructive_reason(line) if line else destructive_sql(*sql) if sql else None
     hits = [(r, sid, seq, reasons[(a, tool)]) for r, sid, seq, a, tool in calls.iter_rows() if reasons.get((a, tool))]
