@@ -15,7 +15,10 @@ expiry is that update with no decision). Two rules read it:
   (:func:`acted_after_lapse`).
 * ``unacknowledged_escalation``: a pending approval request (a pause for a person's decision) whose
   later read says it lapsed was never answered, however the run went on after it
-  (:func:`lapsed_requests`).
+  (:func:`lapsed_requests`), unless the run then took an irreversible action anyway, with no
+  person's turn or recorded approval after the lapse (:func:`requests_acted_past`): the run read
+  the lapse and decided for itself, so the request did not sit with nobody; that act is the
+  failure, unguarded_irreversible's, decisive at the act.
 """
 
 from __future__ import annotations
@@ -125,3 +128,27 @@ def acted_after_lapse(spans: pl.LazyFrame, acts: pl.LazyFrame) -> pl.LazyFrame:
         .select("run_id", "span_id")
     )
     return about.select("run_id", "span_id").unique().join(regated, on=["run_id", "span_id"], how="anti")
+
+
+def requests_acted_past(spans: pl.LazyFrame, acts: pl.LazyFrame) -> pl.LazyFrame:
+    """``run_id, span_id`` of the lapsed approval requests (:func:`lapsed_requests`) after whose
+    lapse the run took one of ``acts`` (calls that acted) with nothing between the lapse and the act
+    that a person said: no human turn, no approval recorded (a new request answered). The act need
+    not name the request's subject: a request's arguments describe the action in words (``"subject":
+    "Pay INV-88213 ..."``) while the act carries the payee's ids, and either way the run acted on its
+    own decision after reading that none came."""
+    lapsed = lapsed_requests(spans).select("run_id", "span_id", "l_seq")
+    after = acts.select("run_id", pl.col("seq").alias("x_seq"))
+    pairs = lapsed.join(after, on="run_id").filter(pl.col("x_seq") > pl.col("l_seq")).collect().lazy()
+    # Only the runs with such a pair (few; most nights none) are read for a person's word.
+    said = (
+        spans.join(pairs.select("run_id").unique(), on="run_id", how="semi")
+        .filter((pl.col("kind") == "human") | pl.col("output").str.contains(PERSON_APPROVED).fill_null(False))
+        .select("run_id", pl.col("seq").alias("p_seq"))
+    )
+    spoken = (
+        pairs.join(said, on="run_id")
+        .filter((pl.col("p_seq") > pl.col("l_seq")) & (pl.col("p_seq") < pl.col("x_seq")))
+        .select("run_id", "span_id", "x_seq")
+    )
+    return pairs.join(spoken, on=["run_id", "span_id", "x_seq"], how="anti").select("run_id", "span_id").unique()

@@ -14,7 +14,7 @@ from forensics.detectors.dropped_delegation import _NOTHING as _NOTHING
 from forensics.detectors.escalation_sla import late, policy_sla, record_deadline, sla_note, sla_passed
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.handoff_result import taken_by_named
-from forensics.detectors.lapsed_approvals import lapsed_requests
+from forensics.detectors.lapsed_approvals import lapsed_requests, requests_acted_past
 from forensics.detectors.limbo_waits import MUTUAL_WAIT_WHY, mutual_waits, suspended_on_pause
 from forensics.detectors.long_running import asked_and_pending, pending_approvals
 from forensics.detectors.paging import http_pages
@@ -287,8 +287,10 @@ class UnacknowledgedEscalation(Detector):
         "receiving side; a ticket or page created is not, unless the ticket came back assigned to "
         "someone (its assignee / assignee_id / assigned_to set), or a later call of the run naming the ticket "
         "reports it assigned or acknowledged / in progress / solved / closed, or a later read of the approval "
-        "request reports it approved or rejected: it has an owner. A pending approval request that a "
-        "later read reports expired with nobody deciding was never answered (lapsed_approvals). A page's "
+        "request (its approval_id or request_id) reports it approved or rejected: it has an owner. A pending "
+        "approval request that a later read reports expired with nobody deciding was never answered "
+        "(lapsed_approvals), unless the run then took an irreversible action anyway with no person's word after "
+        "the lapse: it decided for itself, and the act is unguarded_irreversible's. A page's "
         "assignment is none: a page is taken when acknowledged. A record a tool opened in a named queue with its owner "
         "left empty (queued_work) is an escalation to that queue, whatever the tool is called; a request for a person's "
         "decision the messaging API refused (Slack's ok: false, refused_requests) reached nobody."
@@ -449,6 +451,11 @@ class UnacknowledgedEscalation(Detector):
         # A request for a decision that a later read (or its own result) reports expired with
         # nobody deciding was never answered, whatever the run did meanwhile (lapsed_approvals).
         lapsed = lapsed_requests(s).select("run_id", "span_id", pl.lit(True).alias("lapsed"))
+        # A lapsed request the run then acted past (the irreversible action it was about, taken
+        # anyway) was not left with nobody: the run read the lapse and decided for itself. That
+        # act is the failure (unguarded_irreversible, decisive at the act): one story, one class.
+        acts = s.filter((pl.col("kind") == "tool") & pl.col("succeeded") & pl.col("is_irreversible").fill_null(False))
+        esc = esc.join(requests_acted_past(s, acts), on=["run_id", "span_id"], how="anti")
         judged = (
             esc.join(first_ack, on=["run_id", "span_id"], how="left")
             .join(lapsed, on=["run_id", "span_id"], how="left")

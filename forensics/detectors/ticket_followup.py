@@ -42,9 +42,12 @@ TICKET_ASSIGNED: Final = (
 )
 #: The identifier a ticketing API returns for what it created (Jira ``key`` / ``id``, Zendesk
 #: ``id``, ServiceNow ``number`` / ``sys_id``, a generic ``ticket_id``, a work queue's ``task_id`` or
-#: ``case_id``, an approval service's ``approval_id``).
+#: ``case_id``, an approval service's ``approval_id`` or ``request_id``: a pending approval request is
+#: known by the id it was registered under and decided by it, as ADK for Elixir's
+#: ``ADK.Tool.Approval.register/2`` returns ``{request_id, request}`` that ``approve(request_id)`` /
+#: ``deny(request_id, reason)`` resolve, hexdocs.pm/adk ADK.Tool.Approval).
 _TICKET_ID: Final = (
-    rf"(?i){PQ}(?:id|key|(?:ticket|task|case|approval)_?id|(?:ticket|task|case|approval)Id|number|sys_id){PQ}"
+    rf"(?i){PQ}(?:id|key|(?:ticket|task|case|approval|request)_?id|(?:ticket|task|case|approval|request)Id|number|sys_id){PQ}"
     rf"\s*:\s*{PQ}?([A-Za-z0-9][A-Za-z0-9_-]{{1,63}})"
 )
 #: A ticket someone works on or has finished (Jira status category, Zendesk and ServiceNow states),
