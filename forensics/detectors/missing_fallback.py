@@ -195,7 +195,8 @@ class Stall(Detector):
         "wrote parked to wait for a person after escalating: run.suspended), or it goes quiet for longer "
         "than thresholds.stall_seconds after an error, or a call waits longer than thresholds.stall_seconds "
         "and then fails with a timeout (what it waited on went quiet; not when a later attempt or a fallback "
-        "answered it), or a call never returns while the step waiting on it ends in error with no other "
+        "answered it, nor when the run then relayed the silence: told as a fault or as no answer having come), "
+        "or a call never returns while the step waiting on it ends in error with no other "
         "call under it failing (the wait cut from outside: asyncio CancelledError, a server timeout)."
     )
 

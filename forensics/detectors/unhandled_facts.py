@@ -14,6 +14,7 @@ import polars as pl
 
 from forensics.detectors.base import CALL_KINDS, ERROR_SHAPED, Context, failure_followups, hms, num, txt
 from forensics.detectors.findings import per_run_finding
+from forensics.detectors.handling import told_spans
 
 #: An output that is nothing: empty, blanks, or an empty string written as JSON ('""').
 _EMPTY_RESULT: Final = r"""^\s*(?:""|'')?\s*$"""
@@ -116,12 +117,23 @@ def timed_out_waits(ctx: Context, stall_s: float) -> pl.LazyFrame:
     recovered = failure_followups(ctx).lazy().filter(pl.col("recovered")).select("run_id", "span_id")
     # The failed spans taken out first: in one filter polars ran the regex over every span's label.
     failed = s.filter(pl.col("failed") & pl.col("end_time").is_not_null()).collect().lazy()
-    return (
+    waits = (
         failed.filter(pl.col("error_label").str.contains(_TIMED_OUT).fill_null(False))
         .join(real_clock, on="run_id", how="semi")
         .join(recovered, on=["run_id", "span_id"], how="anti")
         .with_columns(((pl.col("end_time") - pl.col("t")).dt.total_milliseconds() / 1000).alias("wait_s"))
         .filter(pl.col("wait_s") > stall_s)
+        .collect()
+        .lazy()
+    )
+    # A wait whose silence the run then passed on did not leave the run stalled: it got control back
+    # and took a path for it. A deadline a long-poll was given (a payer's callback, a person's
+    # decision) lapsing is news to relay, not a hang. Told as a fault (handling.told_spans: the final
+    # answer, a later model message, a follow-up task naming it), or as the silence itself in the
+    # final answer or a later model message ("no decision arrived within 30 minutes").
+    return (
+        waits.join(told_spans(ctx, waits), on=["run_id", "span_id"], how="anti")
+        .join(_silence_told(ctx, waits), on=["run_id", "span_id"], how="anti")
         .select(
             "run_id",
             "span_id",
@@ -137,6 +149,37 @@ def timed_out_waits(ctx: Context, stall_s: float) -> pl.LazyFrame:
             ).alias("why"),
         )
     )
+
+
+#: Words relaying that what a call waited on never answered: "no decision arrived", "no response from
+#: the payer", "has not responded", "never came back". A timed-out wait's own news, where the words
+#: of a fault (handling.TELLS_OF_FAULT: failed, timed out) are not used.
+_TELLS_SILENCE: Final = (
+    r"(?i)\bno\s+(?:\w+\s+){0,2}(?:decision|response|reply|answer|callback|word|update)s?\s+"
+    r"(?:arrived|came|yet|was\s+received|has\s+(?:arrived|come)|within|after|from|in)\b"
+    r"|\b(?:has|have|had)\s*(?:n[o']t|\s+not)\s+(?:yet\s+)?(?:responded|answered|replied|decided)\b"
+    r"|\bnever\s+(?:came|arrived|responded|answered|replied)\b"
+)
+
+
+def _silence_told(ctx: Context, waits: pl.LazyFrame) -> pl.LazyFrame:
+    """``run_id, span_id`` of the ``waits`` whose run's final answer, or a model message after the
+    wait, relays that no answer came (``_TELLS_SILENCE``)."""
+    in_play = waits.select("run_id").unique()
+    answered = (
+        ctx.runs.lazy().join(in_play, on="run_id", how="semi")
+        .filter(pl.col("final_output").str.contains(_TELLS_SILENCE).fill_null(False))
+        .select("run_id")
+    )
+    said = (
+        ctx.spans.lazy().filter(pl.col("kind") == "llm").join(in_play, on="run_id", how="semi")
+        .filter(pl.col("output").str.contains(_TELLS_SILENCE).fill_null(False))
+        .group_by("run_id").agg(pl.col("seq").max().alias("_said_seq"))
+    )
+    return pl.concat([
+        waits.join(answered, on="run_id", how="semi").select("run_id", "span_id"),
+        waits.join(said, on="run_id").filter(pl.col("_said_seq") > pl.col("seq")).select("run_id", "span_id"),
+    ]).unique()
 
 
 def cut_waits(ctx: Context) -> pl.LazyFrame:

@@ -39,3 +39,31 @@ def test_short_wait_another_error_or_an_answered_retry_is_no_stall() -> None:
     assert "stall" not in detectors(run(*_send(30.0)))
     assert "stall" not in detectors(run(*_send(300.5, error="PermissionError")))
     assert "stall" not in detectors(run(*_send(300.5, answered=True)))
+
+
+def _long_poll(answer: str) -> list[dict[str, Any]]:
+    """A smolagents ToolCallingAgent long-polls a callback with a tool whose deadline lapses
+    (smolagents hands the tool's exception back to the model as the step's error and the agent
+    goes on: huggingface/smolagents src/smolagents/agents.py ``execute_tool_call`` raising
+    AgentToolExecutionError, caught by the step loop), then answers through ``final_answer``."""
+    return [
+        span("root", 0, 1000, kind="agent", agent="claims_agent", name="ToolCallingAgent.run", output=answer),
+        span("submit", 1, 2, parent_id="root", kind="tool", tool="submit_claim", agent="claims_agent",
+             input='{"claim": "C-20417"}', output='{"claim_id": "C-20417", "status": "pended"}'),
+        span("wait", 3, 903, parent_id="root", kind="tool", tool="await_adjudication", agent="claims_agent",
+             input='{"claim_id": "C-20417", "timeout_s": 900}', status="error", error_type="TimeoutError"),
+        span("llm", 904, 906, parent_id="root", kind="llm", model="gpt-4.1", agent="claims_agent", output=answer),
+        span("final", 907, 907.1, parent_id="root", kind="tool", tool="final_answer", agent="claims_agent",
+             input='{"answer": "..."}', output=answer),
+    ]
+
+
+def test_near_miss_a_lapsed_wait_the_answer_relays_is_no_stall() -> None:
+    """The run got control back and told its reader no decision came: news, not a hang."""
+    c = run(*_long_poll("Not adjudicated yet: no decision arrived within 15 minutes; I'll check again at 14:00."))
+    assert "stall" not in detectors(c)
+
+
+def test_a_lapsed_wait_the_answer_passes_over_is_still_a_stall() -> None:
+    f = one(run(*_long_poll("Claim C-20417 is approved; the payment will follow.")), "stall")
+    assert f["decisive_span_id"] == "wait"
