@@ -73,3 +73,42 @@ def claims_naming_returned_ids(ctx: Context, hits: pl.LazyFrame) -> pl.LazyFrame
         .unique()
         .lazy()
     )
+
+
+def claims_naming_given_values(ctx: Context, hits: pl.LazyFrame) -> pl.LazyFrame:
+    """``run_key, _c`` of the policy claims among ``hits`` whose sentence says the act was done *as* a
+    value another tool's call of the run was given ("I sent the date as 2025-03-1, which the API
+    refused"): the verb tells how that call's request carried the value (a query's variable), not
+    that a message went out. The call is one the claim's own tools (its policy ``tool`` pattern) do
+    not name: a value a matching tool was given is its own act's, judged as a claim of it."""
+    tool_of = {c.action: c.tool for c in ctx.policy.claims}
+    if not tool_of:
+        return pl.LazyFrame(schema={"run_key": pl.UInt32, "_c": pl.UInt32})
+    given = (
+        hits.filter(pl.col("tool_name").is_null() & pl.col("action").is_in(list(tool_of)))
+        .select("run_key", "_c", "action", pl.col("said").str.extract_all(rf"(?i)\bas\s+{_TOKEN}").alias("value"))
+        .explode("value")
+        .with_columns(pl.col("value").str.replace(r"(?i)^as\s+", ""))
+        .filter((pl.col("value").str.len_chars() >= _MIN_LEN) & pl.col("value").str.contains(r"\d"))
+        .collect()
+    )
+    if given.height == 0:
+        return pl.LazyFrame(schema={"run_key": pl.UInt32, "_c": pl.UInt32})
+    calls = (
+        ctx.spans.lazy()
+        .filter((pl.col("kind") == "tool") & pl.col("args").is_not_null()
+                & pl.col("run_key").is_in(given.get_column("run_key").unique().implode()))
+        .select("run_key", "call_tool", "args")
+        .collect()
+    )  # fmt: skip
+    own_tool = pl.col("action").replace_strict(tool_of, return_dtype=pl.String)
+    return (
+        given.join(calls, on="run_key")
+        .filter(
+            pl.col("args").str.contains(pl.col("value"), literal=True)
+            & ~pl.col("call_tool").str.contains(own_tool).fill_null(False)
+        )
+        .select("run_key", pl.col("_c").cast(pl.UInt32))
+        .unique()
+        .lazy()
+    )

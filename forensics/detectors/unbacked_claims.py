@@ -29,11 +29,12 @@ class ClaimedButNotDone(Detector):
         "the user wrote, quoted back, is not a claim; nor is one its sentence negates or makes conditional, "
         "nor a policy claim a successful call's own result already states (relayed from a status lookup), "
         "nor a policy claim naming an identifier an acting call returned ('saved as intake LI-26-3391' "
-        "after create_intake)."
+        "after create_intake), nor one done *as* a value another tool's call was given ('I sent the date as "
+        "2024-11-3', a query's variable: that call's request, not a message)."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
-        from forensics.detectors.claim_ids import claims_naming_returned_ids
+        from forensics.detectors.claim_ids import claims_naming_given_values, claims_naming_returned_ids
         from forensics.detectors.claims import claim_hits
         from forensics.detectors.missing_fallback import ignored_tool_errors
 
@@ -53,6 +54,9 @@ class ClaimedButNotDone(Detector):
         )
         # A policy claim naming the identifier an acting call returned reports that call (claim_ids).
         reported = claims_naming_returned_ids(ctx, claimed).select("_c")
+        # A policy claim of doing something *as* a value another call was given tells that call's
+        # request ("I sent the date as 2025-03-1"), not the claimed act (claim_ids).
+        reported = pl.concat([reported, claims_naming_given_values(ctx, claimed).select("_c")])
         hits = claimed.join(about_ignored, on="_c", how="anti").join(reported, on="_c", how="anti").drop("_c")
         # A run its own state says was cancelled (a chat transcript's or Letta's ``state``
         # "cancelled", read onto the root as its error type: loaders/chat_messages.py, outcome.py
