@@ -320,7 +320,8 @@ class RedoAfterRestart(Detector):
     strength = "weak"
     description = (
         "Within a session, a later run repeats a tool call (same tool and arguments) that an "
-        "earlier, failed run had already completed, instead of resuming from the failed step. A graph "
+        "earlier, failed run had already completed, instead of resuming from the failed step; a restart "
+        "starts after the failed run's last activity (a run of the session at work beside it restarts nothing). A graph "
         "node resumed where it stopped (LangGraph replays that node from its first line) re-reading what it "
         "read before failing resumed: every redo inside a node named as the one that failed or paused, "
         "none of them a side effect."
@@ -332,8 +333,11 @@ class RedoAfterRestart(Detector):
             failed_runs(ctx)
             .lazy()
             .filter(pl.col("run_failed"))
-            .join(runs.select("run_id", "start_time", "task"), on="run_id")
-            .select("run_id", pl.col("start_time").alias("e_run_start"), pl.col("task").alias("e_task"))
+            .join(runs.select("run_id", "start_time", "last_activity", "task"), on="run_id")
+            .select(
+                "run_id", pl.col("start_time").alias("e_run_start"), pl.col("last_activity").alias("e_run_end"),
+                pl.col("task").alias("e_task"),
+            )
         )
         # Only the runs of a session that holds a failed run can redo one's work: their spans are
         # the ones read below (a tenth of the bench night's), looked up by the integer run key.
@@ -351,6 +355,7 @@ class RedoAfterRestart(Detector):
                 pl.col("run_id").first().alias("e_run"),
                 pl.col("span_id").first().alias("e_span"),
                 pl.col("e_run_start").first(),
+                pl.col("e_run_end").first(),
                 pl.col("e_task").first(),
             )
         )
@@ -362,8 +367,12 @@ class RedoAfterRestart(Detector):
         same_task = (
             pl.col("task").is_null() | pl.col("e_task").is_null() | (pl.col("task") == pl.col("e_task"))
         )
+        # A restart follows the failure: a run of the session that started while the failed one was
+        # still at work ran beside it (a second request, a twin worker), and resumed nothing of it.
+        # Without times, the order of starts alone is read.
+        after_it = (pl.col("run_start") >= pl.col("e_run_end")).fill_null(pl.col("run_start") > pl.col("e_run_start"))
         redo = later.join(done, on=["session_id", "call", "args"]).filter(
-            (pl.col("run_id") != pl.col("e_run")) & (pl.col("run_start") > pl.col("e_run_start")) & same_task
+            (pl.col("run_id") != pl.col("e_run")) & (pl.col("run_start") > pl.col("e_run_start")) & after_it & same_task
         )
         redo = redo.join(_node_resumed(spans, redo), on="run_id", how="anti")
         # Decisive: the first redone step that changes the world (a charge, an e-mail, an invoice made

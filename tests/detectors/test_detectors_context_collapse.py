@@ -782,3 +782,22 @@ def test_repeated_action_near_miss_error_shaped_results_that_differ() -> None:
     outs = (_NOT_FOUND, "API request failed: Failed to execute action: Slack API error: not_in_channel",
             "API request failed: Failed to execute action: Slack API error: is_archived")
     assert "repeated_action" not in detectors(run(*_crew_posts(*outs)))
+
+
+def test_redo_after_restart_near_miss_a_run_beside_the_failed_one_restarts_nothing() -> None:
+    """Two runs of one session at work at the same time (two workers given the same job under one
+    session key, as the OpenAI Agents SDK's ``trace(group_id=...)`` links the traces of a conversation
+    or process: openai-agents-python src/agents/tracing/create.py): the second started before the
+    first failed, so it could not resume it; what both did is the other rules' to judge
+    (duplicate_side_effect)."""
+    failed = _session_run(
+        "r1", 0,
+        ("f1", "po.fetch", '{"po": 41}', "ok"),
+        ("e1", "erp.post_invoice", '{"doc": 9}', "error"),
+        root_status="error", root_out='{"status": "failed", "step": "erp.post_invoice"}',
+    )  # fmt: skip
+    beside = _session_run("r2", 0.3, ("f2", "po.fetch", '{"po": 41}', "ok"), ("e2", "erp.post_invoice", '{"doc": 9}', "ok"))
+    assert "redo_after_restart" not in detectors(classify(concat(failed, beside)))
+    # The same run started after the failed one's last activity is its restart.
+    later = _session_run("r2", 60, ("f2", "po.fetch", '{"po": 41}', "ok"), ("e2", "erp.post_invoice", '{"doc": 9}', "ok"))
+    assert one(classify(concat(failed, later)), "redo_after_restart")["run_id"] == "r2"
