@@ -46,7 +46,7 @@ WHOLE = json.dumps({"exit_code": 0, "stdout": PARTIAL + "TOTAL logistics=3610992
 ANSWER = "Q3 cloud spend: logistics $810,992.57 (total of all parts)."
 
 
-def _smol(tmp_path: Path, results: list[tuple[str, dict[str, Any], str]]) -> pl.DataFrame:
+def _smol(tmp_path: Path, results: list[tuple[str, dict[str, Any], str]], answer: str = ANSWER) -> pl.DataFrame:
     """A smolagents ToolCallingAgent: one step per ``(tool, kwargs, result)``, then final_answer."""
     def span(span_id: str, parent: str, name: str, second: int, attrs: dict[str, Any], children: list[Any]) -> dict[str, Any]:
         return smol_span(_TRACE, span_id, parent, name, second, attrs, children, service="finops-agent")
@@ -63,10 +63,10 @@ def _smol(tmp_path: Path, results: list[tuple[str, dict[str, Any], str]]) -> pl.
         return span(sid, "a300000000000001", f"Step {i + 1}", 3 * i + 1,
                     {"openinference.span.kind": "CHAIN", "output.value": result}, [model, call])  # fmt: skip
 
-    steps = [step(i, *r) for i, r in enumerate([*results, ("final_answer", {"answer": ANSWER}, ANSWER)])]
+    steps = [step(i, *r) for i, r in enumerate([*results, ("final_answer", {"answer": answer}, answer)])]
     path = tmp_path / "smol_finops.json"
     task = "Total Q3 cloud spend by business unit."
-    path.write_text(json.dumps(tool_calling_run(_TRACE, task, ANSWER, steps, service="finops-agent")))
+    path.write_text(json.dumps(tool_calling_run(_TRACE, task, answer, steps, service="finops-agent")))
     return load(path).to_polars()
 
 
@@ -176,3 +176,27 @@ def test_near_miss_openhands_killed_export_rerun_or_still_running(tmp_path: Path
     ctx = prepare(load(waiting).to_polars(), resolve_policy(None))
     assert not ctx.spans.get_column("process_killed").any()
     assert not ctx.spans.get_column("failed").any()
+
+
+# An answer that says the work ran "with no errors" over a kill that left no output denies a fault;
+# it tells none (handling.DENIES_FAULT). The process printed nothing, so there was nothing for the
+# answer to find an error in: the kill read as data.
+NO_ERRORS = "Done: the reconciliation ran with no errors and the report is in /workspace/out/recon.csv."
+
+
+def test_killed_with_empty_output_answered_no_errors_is_not_told(tmp_path: Path) -> None:
+    e2b = json.dumps({"stderr": "", "stdout": "", "exit_code": 137, "error": None})
+    assert _found(_smol(tmp_path, [("run_sandbox_job", SCRIPT, e2b)], NO_ERRORS)) == {"error_as_data": "c300000000000000"}
+    # The OpenHands shape: the command's CmdOutputObservation with exit code 137 and no output.
+    path = _openhands(tmp_path, [(EXPORT, 137, "")], NO_ERRORS)
+    assert _found(load(path).to_polars()) == {"swallowed_error": "1"}
+
+
+def test_near_miss_kill_told_beside_a_denied_fault(tmp_path: Path) -> None:
+    # The answer that says no errors were found in what ran, and tells the kill: told.
+    e2b = json.dumps({"stderr": "", "stdout": "", "exit_code": 137, "error": None})
+    told = "No errors in the first 3 files, but the scan failed on the rest: the sandbox ran out of memory."
+    assert _found(_smol(tmp_path, [("run_sandbox_job", SCRIPT, e2b)], told)) == {}
+    path = _openhands(tmp_path, [(EXPORT, 137, "")], "The export failed with exit code 137 (out of memory); no errors before that.")
+    assert _found(load(path).to_polars()) == {}
+
