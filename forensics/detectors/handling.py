@@ -118,23 +118,18 @@ TELLS_ABSENT: Final = (
 )
 
 
-#: A fault word the sentence says was absent: "ran with no errors", "finished without errors",
-#: "0 failures", "no settlement errors were found", "error-free", "nothing failed". Such an answer
-#: states the opposite of a fault: over a process killed with empty output ("exit 137" and no
-#: stdout, a run that printed nothing for the answer to find an error in) it is the error read as
-#: data, not the error told. Taken out before TELLS_OF_FAULT is read; a fault named elsewhere in the
-#: text ("no errors in the log, but the upload failed") is still read.
+#: A fault the text says was absent ("ran with no errors", "no settlement errors were found",
+#: "error-free"): over a process killed with empty output it is the kill read as data, not told.
 DENIES_FAULT: Final = (
     r"(?i)\b(?:no|zero|0|without(?:\s+any)?|free\s+of|never\s+(?:an?|any))\s+(?:[a-z][\w-]*\s+){0,2}?"
-    r"(?:errors?|failures?|failed|failing)\b"
-    r"|\b(?:error|failure)[- ]free\b"
+    r"(?:errors?|failures?|failed|failing)\b|\b(?:error|failure)[- ]free\b"
     r"|\b(?:nothing|none)\s+(?:\w+\s+)?(?:failed|errored)\b|\b(?:did\s+not|didn'?t|never)\s+(?:fail|error)\b"
 )
 
 
 def tells(text: pl.Expr) -> pl.Expr:
     """``text`` names a fault in its words; a JSON key ({"error": null}) is a field name, not words,
-    and a fault said to be absent ("ran with no errors": DENIES_FAULT) names none."""
+    and a fault said absent (DENIES_FAULT) is none: "no errors, but the upload failed" still tells."""
     words = text.str.replace_all(r'"[^"]*"\s*:', " ").str.replace_all(DENIES_FAULT, " ")
     return words.str.contains(TELLS_OF_FAULT).fill_null(False)
 

@@ -282,8 +282,16 @@ class ErrorAsData(Detector):
         from forensics.detectors.empty_lookups import answered_from_nothing
 
         cols = ["run_id", "span_id", "seq", "t", "call", "output", "kind"]
+        # And a test run that ran no test (pytest "no tests ran", Jest "No tests found, exiting with
+        # code 0") under an answer that says the tests pass (empty_test_runs).
+        from forensics.detectors.empty_test_runs import ran_no_tests
+
         blind = pl.concat(
-            [calling_tool(ctx, ungrounded_retrievals(ctx)).select(cols), answered_from_nothing(ctx).select(cols)]
+            [
+                calling_tool(ctx, ungrounded_retrievals(ctx)).select(cols),
+                answered_from_nothing(ctx).select(cols),
+                ran_no_tests(ctx).select(cols),
+            ]
         ).unique(["run_id", "span_id"], keep="first")
         # A delegated run that answered nothing, which its caller went on with as the work done
         # (posted, sent, reported) or read as the finding that there is nothing
