@@ -28,6 +28,30 @@ def tool_calling_run(trace: str, task: str, answer: str, steps: list[Any], *, se
     return {"trace_id": trace, "spans": [root]}
 
 
+
+def tool_steps_run(trace: str, task: str, calls: list[tuple[str, dict[str, Any], str]], answer: str, *,
+                   service: str = "smol-agent", prefix: str = "5") -> dict[str, Any]:  # fmt: skip
+    """A ToolCallingAgent's run (:func:`tool_calling_run`): one ``Step N`` per ``(tool, kwargs,
+    result)`` holding its model call (``b{prefix}...{i}``, the tool call it asked for) and its tool
+    call (``c{prefix}...{i}``, the result as ``output.value``, the span OK: src/smolagents/tools.py,
+    openinference-instrumentation-smolagents ``_ToolCallWrapper``), then the final_answer step."""
+    import json
+
+    def step(i: int, tool: str, kwargs: dict[str, Any], result: str) -> dict[str, Any]:
+        sid, pad = f"a{prefix}{i + 2:014d}", f"{i:014d}"
+        model = smol_span(trace, f"b{prefix}{pad}", sid, "LiteLLMModel.__call__", 3 * i + 1, {
+            "openinference.span.kind": "LLM", "llm.model_name": "gpt-4o",
+            "llm.output_messages.0.message.tool_calls.0.tool_call.function.name": tool,
+            "llm.output_messages.0.message.tool_calls.0.tool_call.function.arguments": json.dumps(kwargs)}, [], service=service)  # fmt: skip
+        call = smol_span(trace, f"c{prefix}{pad}", sid, "FinalAnswerTool" if tool == "final_answer" else "SimpleTool", 3 * i + 2, {
+            "openinference.span.kind": "TOOL", "tool.name": tool, "output.value": result,
+            "input.value": json.dumps({"args": [], "sanitize_inputs_outputs": True, "kwargs": kwargs})}, [], service=service)  # fmt: skip
+        return smol_span(trace, sid, "a300000000000001", f"Step {i + 1}", 3 * i + 1,
+                         {"openinference.span.kind": "CHAIN", "output.value": result}, [model, call], service=service)  # fmt: skip
+
+    steps = [step(i, *c) for i, c in enumerate([*calls, ("final_answer", {"answer": answer}, answer)])]
+    return tool_calling_run(trace, task, answer, steps, service=service)
+
 def clickhouse_row(trace: str, sid: str, parent: str, name: str, kind: str, second: int, *, minute: str = "2026-03-10 06:45",
                    status: str = "Ok", attrs: dict[str, str] | None = None,
                    events: list[tuple[str, dict[str, str]]] = ()) -> dict[str, Any]:  # type: ignore[assignment]  # fmt: skip

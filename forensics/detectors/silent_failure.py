@@ -283,7 +283,9 @@ class ErrorAsData(Detector):
 
         cols = ["run_id", "span_id", "seq", "t", "call", "output", "kind"]
         # And a test run that ran no test (pytest "no tests ran", Jest "No tests found, exiting with
-        # code 0") under an answer that says the tests pass (empty_test_runs).
+        # code 0") under an answer that says the tests pass (empty_test_runs); an empty reply of an
+        # endpoint its server marked deprecated, read as none found (deprecated_replies).
+        from forensics.detectors.deprecated_replies import deprecated_empty
         from forensics.detectors.empty_test_runs import ran_no_tests
 
         blind = pl.concat(
@@ -291,6 +293,7 @@ class ErrorAsData(Detector):
                 calling_tool(ctx, ungrounded_retrievals(ctx)).select(cols),
                 answered_from_nothing(ctx).select(cols),
                 ran_no_tests(ctx).select(cols),
+                deprecated_empty(ctx).select(cols),
             ]
         ).unique(["run_id", "span_id"], keep="first")
         # A delegated run that answered nothing, which its caller went on with as the work done

@@ -23,7 +23,7 @@ from typing import Any
 
 import polars as pl
 from claude_transcript import Transcript
-from smol_rows import smol_span, tool_calling_run
+from smol_rows import tool_steps_run
 
 from forensics.classify import classify
 from forensics.load import load
@@ -40,26 +40,9 @@ CLAIM = "All ledger tests pass with the dependency bump; the PR is safe to merge
 
 def _smol(tmp_path: Path, results: list[tuple[dict[str, Any], str]], answer: str) -> pl.DataFrame:
     """A smolagents ToolCallingAgent: one run_shell step per ``(kwargs, result)``, then final_answer."""
-    def span(span_id: str, parent: str, name: str, second: int, attrs: dict[str, Any], children: list[Any]) -> dict[str, Any]:
-        return smol_span(_TRACE, span_id, parent, name, second, attrs, children, service="ci-assistant")
-
-    def step(i: int, tool: str, kwargs: dict[str, Any], result: str) -> dict[str, Any]:
-        sid = f"a40000000000000{i + 2}"
-        model = span(f"b40000000000000{i}", sid, "LiteLLMModel.__call__", 3 * i + 1, {
-            "openinference.span.kind": "LLM", "llm.model_name": "gpt-4o",
-            "llm.output_messages.0.message.tool_calls.0.tool_call.function.name": tool,
-            "llm.output_messages.0.message.tool_calls.0.tool_call.function.arguments": json.dumps(kwargs)}, [])  # fmt: skip
-        call = span(f"c40000000000000{i}", sid, "FinalAnswerTool" if tool == "final_answer" else "SimpleTool", 3 * i + 2, {
-            "openinference.span.kind": "TOOL", "tool.name": tool, "output.value": result,
-            "input.value": json.dumps({"args": [], "sanitize_inputs_outputs": True, "kwargs": kwargs})}, [])  # fmt: skip
-        return span(sid, "a300000000000001", f"Step {i + 1}", 3 * i + 1,
-                    {"openinference.span.kind": "CHAIN", "output.value": result}, [model, call])  # fmt: skip
-
-    calls = [("run_shell", k, r) for k, r in results] + [("final_answer", {"answer": answer}, answer)]
-    steps = [step(i, *c) for i, c in enumerate(calls)]
+    calls = [("run_shell", k, r) for k, r in results]
     path = tmp_path / "smol_ci.json"
-    path.write_text(json.dumps(tool_calling_run(_TRACE, "Run the ledger unit tests; is the PR safe?", answer, steps,
-                                                service="ci-assistant")))  # fmt: skip
+    path.write_text(json.dumps(tool_steps_run(_TRACE, "Run the ledger unit tests; is the PR safe?", calls, answer, service="ci-assistant", prefix="4")))
     return load(path).to_polars()
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from smol_rows import smol_span, tool_calling_run
+from smol_rows import tool_steps_run
 
 from forensics.classify import classify
 from forensics.load import load
@@ -31,25 +31,8 @@ CLAIM = "I've sent the payment reminder for INV-4410 to ap@example-foods.com."
 
 def _smol(tmp_path: Path, calls: list[tuple[str, dict[str, Any], str]], answer: str) -> pl.DataFrame:
     """A smolagents ToolCallingAgent: one step per ``(tool, kwargs, result)``, then final_answer."""
-    def span(span_id: str, parent: str, name: str, second: int, attrs: dict[str, Any], children: list[Any]) -> dict[str, Any]:
-        return smol_span(_TRACE, span_id, parent, name, second, attrs, children, service="ar-agent")
-
-    def step(i: int, tool: str, kwargs: dict[str, Any], result: str) -> dict[str, Any]:
-        sid = f"a50000000000000{i + 2}"
-        model = span(f"b50000000000000{i}", sid, "LiteLLMModel.__call__", 3 * i + 1, {
-            "openinference.span.kind": "LLM", "llm.model_name": "gpt-4o",
-            "llm.output_messages.0.message.tool_calls.0.tool_call.function.name": tool,
-            "llm.output_messages.0.message.tool_calls.0.tool_call.function.arguments": json.dumps(kwargs)}, [])  # fmt: skip
-        call = span(f"c50000000000000{i}", sid, "FinalAnswerTool" if tool == "final_answer" else "SimpleTool", 3 * i + 2, {
-            "openinference.span.kind": "TOOL", "tool.name": tool, "output.value": result,
-            "input.value": json.dumps({"args": [], "sanitize_inputs_outputs": True, "kwargs": kwargs})}, [])  # fmt: skip
-        return span(sid, "a300000000000001", f"Step {i + 1}", 3 * i + 1,
-                    {"openinference.span.kind": "CHAIN", "output.value": result}, [model, call])  # fmt: skip
-
-    steps = [step(i, *c) for i, c in enumerate([*calls, ("final_answer", {"answer": answer}, answer)])]
     path = tmp_path / "smol_reminder.json"
-    path.write_text(json.dumps(tool_calling_run(_TRACE, "Send the overdue reminder for INV-4410.", answer, steps,
-                                                service="ar-agent")))  # fmt: skip
+    path.write_text(json.dumps(tool_steps_run(_TRACE, "Send the overdue reminder for INV-4410.", calls, answer, service="ar-agent", prefix="5")))
     return load(path).to_polars()
 
 
