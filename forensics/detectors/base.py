@@ -185,8 +185,11 @@ TOKEN_THROTTLE_TEXT: Final = r"(?i)throttl|rate.?limit|please wait|tokens per mi
 #: OpenLLMetry (Traceloop) writes each choice's finish reason as an indexed completion attribute,
 #: ``gen_ai.completion.<i>.finish_reason`` (opentelemetry-instrumentation-openai shared/__init__.py
 #: _set_response_attributes: f"{SpanAttributes.LLM_COMPLETIONS}.{index}.finish_reason").
+#: Claude Code's transcript keeps the Anthropic message's own ``stop_reason`` ("max_tokens" when the
+#: answer hit the output cap: anthropics/anthropic-sdk-python ``types/stop_reason.py``), which the
+#: loader files under the message as ``message.stop_reason`` (forensics/loaders/claude_code.py).
 TRUNCATED_FINISH: Final = (
-    rf"(?i){_Q}(gen_ai\.response\.finish_reasons?|finish_reasons?|stop_reason|llm\.finish_reason|gen_ai\.completion\.\d+\.finish_reason){_Q}"
+    rf"(?i){_Q}(gen_ai\.response\.finish_reasons?|finish_reasons?|(?:message\.)?stop_reason|llm\.finish_reason|gen_ai\.completion\.\d+\.finish_reason){_Q}"
     rf"\s*:\s*\[?\s*{_Q}(length|max_tokens|max_output_tokens){_Q}"
 )
 HTTP_IN_ATTRS: Final = rf"{_Q}http\.(?:response\.)?status_code{_Q}\s*:\s*{_Q}?(\d{{3}})"
