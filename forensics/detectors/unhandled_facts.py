@@ -22,6 +22,9 @@ _EMPTY_RESULT: Final = r"""^\s*(?:""|'')?\s*$"""
 #: A state update (a JSON object) every key of which was set to nothing: "", null, [] or {}.
 _EMPTY_UPDATE: Final = r"""^\s*\{(?:\s*"[^"]+"\s*:\s*(?:""|null|\[\s*\]|\{\s*\})\s*,?)+\s*\}\s*$"""
 
+#: A tool's return value that is no data: empty, an empty string, or an empty list ("[]").
+_EMPTY_LIST: Final = r"""^\s*(?:""|''|\[\s*\])?\s*$"""
+
 #: How many failed wrappers (with_fallbacks, a sequence) a failure may go up through to its caller.
 _WRAPPER_HOPS: Final = 3
 
@@ -63,11 +66,35 @@ def emptied_by_caller(ctx: Context) -> pl.LazyFrame:
     for _ in range(_WRAPPER_HOPS):
         at = at.join(failed_wrappers, on=["run_id", "_at"]).select("run_id", "span_id", pl.col("_next").alias("_at"))
         hops.append(at)
+    emptied = pl.concat(hops).join(callers, left_on=["run_id", "_at"], right_on=["run_id", "_caller"], how="semi")
     return (
-        pl.concat(hops)
-        .join(callers, left_on=["run_id", "_at"], right_on=["run_id", "_caller"], how="semi")
+        pl.concat([emptied.select("run_id", "span_id"), _requests_emptied_by_tool(s)])
         .select("run_id", "span_id", pl.lit(True).alias("_emptied"))
         .unique()
+    )
+
+
+def _requests_emptied_by_tool(s: pl.LazyFrame) -> pl.LazyFrame:
+    """``run_id, span_id`` of failed HTTP client requests (``http_attempt``: the span an httpx or
+    requests instrumentation opens under the tool, kind unknown) whose tool call returned normally
+    with an empty list or string: the tool function caught the client's error and returned ``[]``
+    in its place (a pydantic-ai tool's ``except ...: return []``; logfire records the function's
+    return value as ``tool_response``, its request under it as ``POST {host}`` with the status).
+    The step's search never ran and the model was handed "nothing found", with no retry, no fallback
+    and no failure result. Only a request the service failed (HTTP 429, 5xx, or no response at
+    all: a timeout, a refused connection), not one it answered 4xx: a 404 read as "none" is an
+    answer. A tool that recorded no return value (null) says nothing of what it returned."""
+    tools = s.filter(
+        (pl.col("kind") == "tool") & ~pl.col("failed") & pl.col("output").str.contains(_EMPTY_LIST).fill_null(False)
+    ).select("run_id", pl.col("span_id").alias("parent_id"))
+    # error_label is "HTTP <status>" where the request got one (preparation), else the error's type.
+    label = pl.col("error_label").fill_null("")
+    service_failed = ~label.str.starts_with("HTTP 4") | (label == "HTTP 429")
+    return (
+        s.filter(pl.col("failed") & pl.col("http_attempt").fill_null(False) & ~pl.col("kind").is_in(CALL_KINDS)
+                 & service_failed)
+        .join(tools, on=["run_id", "parent_id"], how="semi")
+        .select("run_id", "span_id")
     )
 
 

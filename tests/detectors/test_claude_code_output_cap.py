@@ -13,15 +13,12 @@ from and the model then finished (the cut was taken up, nothing lost).
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).parent))
+from claude_transcript import MODEL, Transcript
 
-from claude_transcript import MODEL, Transcript  # noqa: E402
-
-import forensics  # noqa: E402
+import forensics
 
 
 def _session(stops: list[tuple[str, str]], *, between: str | None = None) -> Transcript:
