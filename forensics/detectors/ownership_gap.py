@@ -9,6 +9,7 @@ from __future__ import annotations
 import polars as pl
 
 from forensics.detectors.base import Context, Detector, finding, hms, num, txt
+from forensics.detectors.dead_letters import parked_unread
 from forensics.detectors.delegated_work import delegations, not_taken_up
 from forensics.detectors.dropped_delegation import _NOTHING as _NOTHING
 from forensics.detectors.escalation_sla import late, policy_sla, record_deadline, sla_note, sla_passed
@@ -292,7 +293,9 @@ class UnacknowledgedEscalation(Detector):
         "(lapsed_approvals), unless the run then took an irreversible action anyway with no person's word after "
         "the lapse: it decided for itself, and the act is unguarded_irreversible's. A page's "
         "assignment is none: a page is taken when acknowledged. A record a tool opened in a named queue with its owner "
-        "left empty (queued_work) is an escalation to that queue, whatever the tool is called; a request for a person's "
+        "left empty (queued_work) is an escalation to that queue, whatever the tool is called; so is work sent to a "
+        "dead-letter queue no later call of the run or session reads, no later escalation took on and no read shows a "
+        "consumer on (dead_letters); a request for a person's "
         "decision the messaging API refused (Slack's ok: false, refused_requests) reached nobody."
     )
 
@@ -335,7 +338,7 @@ class UnacknowledgedEscalation(Detector):
         # note says why nobody acknowledged it, where the same call is also a named escalation.
         named = pl.concat(
             [refused_requests(s, cols), pending_approvals(s, cols), s.filter(pl.col("is_escalation") & ~pl.col("failed")).select(cols), opened.select(cols),
-             unconsumed_handoffs(ctx, cols), queued_unowned(s, cols)],
+             unconsumed_handoffs(ctx, cols), queued_unowned(s, cols), parked_unread(s, cols)],
             how="diagonal_relaxed",
         )
         # A page sent as a plain HTTP request (paging.http_pages: POST events.pagerduty.com/v2/enqueue);
