@@ -73,18 +73,32 @@ def _named_queues(spans: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+_CALL: Final = pl.col("call").fill_null("")
+_DEAD_LETTER: Final = pl.col("_queue").str.contains(_DEAD_LETTER_NAME).fill_null(False) | _CALL.str.contains(_DEAD_LETTER_TOOL)
+_SENDING: Final = _CALL.str.contains(_SENDS) & ~_CALL.str.contains(_READS)
+
+
+def _parks(named: pl.LazyFrame) -> pl.LazyFrame:
+    """The successful sends to a dead-letter queue among ``named``, with the queue as ``_queue``.
+    A queue no argument names (the tool's own name says it is the dead-letter queue: SendToDeadLetter
+    with arguments the trace does not hold) is matched as "the dead-letter queue" (_UNNAMED)."""
+    return named.filter(~pl.col("failed") & _SENDING & _DEAD_LETTER).with_columns(pl.col("_queue").fill_null(_UNNAMED))
+
+
+def dead_letter_parks(spans: pl.LazyFrame) -> pl.LazyFrame:
+    """``run_id, span_id`` of the successful tool calls that sent work to a dead-letter queue: the
+    failure passed on to the queue, an escalation (handling reads it so: the failure was handed
+    over, and whether anyone took it is unacknowledged_escalation's)."""
+    return _parks(_named_queues(spans)).select("run_id", "span_id").unique()
+
+
 def parked_unread(spans: pl.LazyFrame, cols: tuple[str, ...]) -> pl.LazyFrame:
     """``cols`` plus ``queue_note`` of the successful tool calls that sent work to a dead-letter
     queue that no later call of the run or session reads, no later escalation took on, and no call
     reports a consumer on (module docstring)."""
     named = _named_queues(spans).collect().lazy()
-    call = pl.col("call").fill_null("")
-    dead_letter = pl.col("_queue").str.contains(_DEAD_LETTER_NAME).fill_null(False) | call.str.contains(_DEAD_LETTER_TOOL)
-    # A queue no argument names (the tool's own name says it is the dead-letter queue: SendToDeadLetter
-    # with arguments the trace does not hold) is matched as "the dead-letter queue" (_UNNAMED).
-    key = pl.col("_queue").fill_null(_UNNAMED)
-    sends = call.str.contains(_SENDS) & ~call.str.contains(_READS)
-    parks = named.filter(~pl.col("failed") & sends & dead_letter).with_columns(key)
+    dead_letter, sends = _DEAD_LETTER, _SENDING
+    parks = _parks(named)
     scope = pl.coalesce("session_id", "run_id")
     reads = named.filter(~sends)
     later = pl.concat([

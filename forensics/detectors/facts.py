@@ -262,9 +262,14 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
             .group_by("run_id", pl.col("fallback_of").alias("span_id"))
             .agg(pl.col("succeeded").any().alias("fallback_ok"))
         )
-        # Only the runs that hold a failure are searched for what followed it.
+        # Only the runs that hold a failure are searched for what followed it. Work sent to a
+        # dead-letter queue is passed on to that queue: an escalation (dead_letters).
+        from forensics.detectors.dead_letters import dead_letter_parks
+
+        in_runs = s.join(failed.select("run_key").unique(), on="run_key", how="semi")
+        parked = dead_letter_parks(in_runs).with_columns(pl.lit(True).alias("_parked"))
         later = (
-            s.join(failed.select("run_key").unique(), on="run_key", how="semi")
+            in_runs.join(parked, on=["run_id", "span_id"], how="left")
             .select(
                 "run_key",
                 pl.col("seq").alias("l_seq"),
@@ -279,7 +284,7 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
                 pl.col("parent_id").alias("l_parent_id"),
                 pl.col("command_programs").alias("l_command_programs"),
                 pl.col("succeeded").alias("l_ok"),
-                pl.col("is_escalation").alias("l_esc"),
+                (pl.col("is_escalation") | pl.col("_parked").fill_null(False)).alias("l_esc"),
                 pl.col("is_fallback_tool").alias("l_fallback_tool"),
                 *delegated_task("args", "l_"),
                 _embeds("call", "model").alias("l_embeds"),

@@ -16,7 +16,8 @@ any agent was an orphan). :func:`failure_handling` answers it once, as columns o
   and arguments on another service; a lookup of the same thing by another key that found it; the
   same file written to another place the answer names, a created object found there already:
   made_good_elsewhere);
-* ``escalation``: an escalation followed (a human, a queue, a ticket: policy ``tools.escalation``);
+* ``escalation``: an escalation followed (a human, a queue, a ticket: policy ``tools.escalation``; work
+  sent to a dead-letter queue, dead_letters.dead_letter_parks);
 * ``framework``: the framework handled it as designed: the error handed back to the model as the
   call's result (``error_handled``: a ToolNode error message, the Agents SDK's non-fatal tool error,
   a smolagents error observation, pydantic-ai's ModelRetry) and the model did not ignore it

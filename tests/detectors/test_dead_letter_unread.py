@@ -88,6 +88,8 @@ def _parked(queue: str = DLQ, t: Team | None = None) -> Team:
 def test_an_event_parked_in_a_dead_letter_queue_nobody_reads(tmp_path: Path) -> None:
     found = _parked().found(tmp_path)
     assert found.get("unacknowledged_escalation") == "00000000000000a4", found
+    # The failed apply was passed on to the queue (an escalation): not an error swallowed as well.
+    assert not found.keys() & {"swallowed_error", "unhandled_error"}, found
 
 
 def test_near_miss_another_agent_drains_the_queue(tmp_path: Path) -> None:
