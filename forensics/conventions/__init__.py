@@ -21,6 +21,7 @@ from forensics.conventions import (  # noqa: F401
     content_filter,
     delegation,
     dry_runs,
+    embedded_inputs,
     exceptions,
     fallbacks,
     graph_steps,

@@ -90,3 +90,29 @@ def test_near_miss_embedding_retried_after_it_failed_is_clean() -> None:
         *_question(0, 200, QUESTIONS[0]),
     ]
     assert "re_embedded_corpus" not in detectors(run(*rows))
+
+
+def _oi_embed(sid: str, t: float, texts: list[str], tokens: int) -> dict:
+    """An OpenInference EMBEDDING span with no input.value: the texts as
+    ``embedding.embeddings.<i>.embedding.text`` (spec/embedding_spans.md), the count as ``llm.token_count.prompt``."""
+    attrs = {"openinference.span.kind": "EMBEDDING", "embedding.model_name": MODEL, "llm.token_count.prompt": tokens}
+    attrs |= {f"embedding.embeddings.{i}.embedding.text": x for i, x in enumerate(texts)}
+    return span(sid, t, t + 2, parent_id="root", kind="embedding", name="CreateEmbeddings", model=MODEL,
+                input_tokens=tokens, attributes=json.dumps(attrs))  # fmt: skip
+
+
+DOCS = [f"Handbook section {i}: leave and benefits." for i in range(8)]
+
+
+def test_openinference_texts_embedded_again_after_a_search_is_runaway_cost() -> None:
+    """The same handbook texts in two EMBEDDING spans' attributes, a search between: the texts are the identity."""
+    rows = [_root(), _oi_embed("e0", 1, DOCS, 2_406_118), *_question(0, 100, QUESTIONS[0]),
+            _oi_embed("e1", 200, DOCS, 2_406_118), *_question(1, 300, QUESTIONS[1])]  # fmt: skip
+    assert one(run(*rows), "re_embedded_corpus")["decisive_span_id"] == "e1"
+
+
+def test_near_miss_openinference_other_texts_of_the_same_size_are_clean() -> None:
+    """Two batches of a chunked ingestion, the same token count, different texts: no repeat."""
+    rows = [_root(), _oi_embed("e0", 1, DOCS[:4], 1_200_000), *_question(0, 100, QUESTIONS[0]),
+            _oi_embed("e1", 200, DOCS[4:], 1_200_000), *_question(1, 300, QUESTIONS[1])]  # fmt: skip
+    assert "re_embedded_corpus" not in detectors(run(*rows))
