@@ -194,11 +194,11 @@ def test_a_policy_file_may_carry_the_redaction_table(tmp_path: Path) -> None:
 
 def test_a_policy_written_before_fleet_budgets_loads_with_the_shipped_fleet_values(tmp_path: Path) -> None:
     old = DEFAULT
-    for key in ("fleet_factor", "fleet_min_runs", "fleet_floor_tokens", "fleet_floor_cost_usd"):
+    for key in ("fleet_factor", "fleet_min_runs", "fleet_min_task_runs", "fleet_floor_tokens", "fleet_floor_cost_usd"):
         old = re.sub(rf"^{key} = .*\n", "", old, flags=re.MULTILINE)
     assert "fleet_" not in "".join(line for line in old.splitlines() if not line.startswith("#"))
     p = load_policy(_write(tmp_path, old.replace("max_tokens_per_run = 0", "max_tokens_per_run = 200000")))
-    assert (p.max_tokens_per_run, p.fleet_factor, p.fleet_min_runs) == (200_000, 5.0, 2)
+    assert (p.max_tokens_per_run, p.fleet_factor, p.fleet_min_runs, p.fleet_min_task_runs) == (200_000, 5.0, 2, 1)
     with pytest.raises(PolicyError, match="unknown key `budgets.fleet_factr`"):
         load_policy(_write(tmp_path, DEFAULT.replace("fleet_factor = 5.0", "fleet_factr = 5.0"), "typo.toml"))
 

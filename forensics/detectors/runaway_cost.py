@@ -10,6 +10,7 @@ from forensics.conventions.delegation import AGENT_WHO
 from forensics.conventions.rollups import without_rollups
 from forensics.detectors.base import Context, Detector, exact_sum, finding, hms, num, on_rows, txt
 from forensics.detectors.limit_stops import limit_stops, loop_spend_told_once
+from forensics.detectors.re_embedding import ReEmbeddedCorpus
 from forensics.detectors.registry import register
 from forensics.detectors.run_progress import progressing_runs
 from forensics.policy import Threshold
@@ -165,8 +166,8 @@ def _budgets(ctx: Context) -> pl.LazyFrame:
 
     A policy budget applies to every run. Else a fleet budget: fleet_factor x the median of the
     comparable runs of this classification (the other runs given the same task when there are
-    enough of them, else the other runs of the same first agent), never below the floor, and only
-    with at least fleet_min_runs comparable runs that recorded the figure. Else none.
+    enough of them: fleet_min_task_runs, else the other runs of the same first agent: fleet_min_runs),
+    never below the floor, counting only comparable runs that recorded the figure. Else none.
     """
     pol = ctx.policy
     # The fleet: what classify() put in the context (the whole fleet's facts when the caller
@@ -202,7 +203,9 @@ def _budgets(ctx: Context) -> pl.LazyFrame:
                 pl.lit(False).alias(f"{short}_policy"),
             )
             continue
-        by_task = _loo_median(runs, "task", value, pol.fleet_min_runs).rename({"med": "m_task", "n": "n_task"})
+        # The same task given again is comparable as it is: one other run of it is a measure of what
+        # it needs (fleet_min_task_runs); runs that share only the agent need fleet_min_runs.
+        by_task = _loo_median(runs, "task", value, pol.fleet_min_task_runs).rename({"med": "m_task", "n": "n_task"})
         by_task = by_task.drop("q1_log", "q3_log")
         by_agent = _loo_median(runs, "agent", value, pol.fleet_min_runs).rename({"med": "m_agent", "n": "n_agent"})
         # Runs that share only an agent's name may answer different questions (a GAIA-style research
@@ -305,6 +308,9 @@ class BudgetExceeded(Detector):
                   table="budgets", required=False),
         Threshold("fleet_min_runs", 2, "Comparable runs that recorded the figure, at least.",
                   "an integer >= 1", lambda v: v >= 1, table="budgets", required=False),
+        Threshold("fleet_min_task_runs", 1,
+                  "Other runs given the same task (whitespace aside) that recorded the figure, at least.",
+                  "an integer >= 1", lambda v: v >= 1, table="budgets", required=False),
         Threshold("fleet_floor_tokens", 100_000, "Fewer tokens than this are never over the fleet's budget.",
                   "an integer >= 0", lambda v: v >= 0, table="budgets", required=False),
         Threshold("fleet_floor_cost_usd", 1.0, "Fewer dollars than this are never over the fleet's budget.",
@@ -319,8 +325,8 @@ class BudgetExceeded(Detector):
     description = (
         "The run's tokens (input + output) or cost exceed a budget: the policy's "
         "budgets.max_tokens_per_run / max_cost_usd_per_run where set, else budgets.fleet_factor x "
-        "the median of comparable runs in the same classification (same task, else same agent; at "
-        "least budgets.fleet_min_runs of them; never below the floor; against runs that share only the agent, a run "
+        "the median of comparable runs in the same classification (same task, at least "
+        "budgets.fleet_min_task_runs of them, else same agent, at least budgets.fleet_min_runs; never below the floor; against runs that share only the agent, a run "
         "that finished with an answer and whose every step made progress, no error, no repeated call, output or "
         "request (every model call's request recorded), is "
         "not judged: other tasks say nothing of what this one needed). None is shipped as a fixed "
@@ -437,6 +443,14 @@ class BudgetExceeded(Detector):
             limit_stops(ctx)
             .join(_budget_stop_gone_past(ctx), on="run_id", how="anti")
             .join(limit_stops_redone(ctx), on="run_id", how="anti")
+        )
+        # A run that embedded its corpus again after searching it spent where the re-embedding is
+        # (re_embedded_corpus, decisive at the first repeat): one story, told once; a stated budget stays.
+        re_embedded = ReEmbeddedCorpus().detect(ctx).select("run_id").unique().with_columns(pl.lit(True).alias("_re"))
+        spend = (
+            spend.join(re_embedded, on="run_id", how="left")
+            .filter(~(pl.col("_re").fill_null(False) & (pl.col("strength") == "weak")))
+            .drop("_re")
         )
         return pl.concat([loop_spend_told_once(ctx, spend), stops], how="vertical_relaxed")
 
