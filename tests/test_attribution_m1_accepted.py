@@ -65,18 +65,45 @@ def test_a_reason_stating_no_figure_accepted_the_final_answers_figure(tmp_path: 
     assert "stating 37" in str(row["attribution_evidence"])
 
 
-def test_an_answer_without_a_final_answer_line_leaves_the_judged_step(tmp_path: Path) -> None:
-    # Near miss: the reason states no figure and the answer has no FINAL ANSWER line (the plain
-    # _prepare_final_answer text): no one figure is the answer, so the ledger stays read as accepting
-    # the worker message it judged (the WebSurfer's note, step 13), as before.
+def test_an_answer_message_stating_one_figure_is_the_figure_accepted(tmp_path: Path) -> None:
+    # The reason states no figure and the answer has no FINAL ANSWER line: it is the plain text
+    # _prepare_final_answer writes (ORCHESTRATOR_GET_FINAL_ANSWER) from the transcript the ledger
+    # judged, and its one figure the request does not give (37) is the value accepted. It is traced
+    # to the FileSurfer's view of the unsigned draft (step 7); HEAD blamed the WebSurfer's note the
+    # ledger judged last (step 13).
     history = _run("FileSurfer found the number of failed first inspections.")
     history[-1] = {**history[-1], "content": "37 restaurants failed their first inspection."}
+    row = _row(tmp_path, history)
+    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        "FileSurfer",
+        7,
+        "accepted_wrong_answer",
+    )
+    assert "stating 37" in str(row["attribution_evidence"])
+
+
+def test_an_answer_message_stating_several_figures_leaves_the_judged_step(tmp_path: Path) -> None:
+    # Near miss: the answer message restates an input beside the answer ("37 of the 248"): no one
+    # figure of it is the answer, so the ledger stays read as accepting the worker message it judged
+    # (the WebSurfer's note, step 13).
+    history = _run("FileSurfer found the number of failed first inspections.")
+    history[-1] = {**history[-1], "content": "37 of the 248 restaurants failed their first inspection."}
     row = _row(tmp_path, history)
     assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
         "WebSurfer",
         13,
         "accepted_wrong_answer",
     )
+
+
+def test_an_answer_message_figure_no_step_held_is_not_the_ledgers_composing(tmp_path: Path) -> None:
+    # Near miss: the answer message's one figure (52) no earlier step held: the message wrote it
+    # (final_answer_composed blames the answer, step 16), the ledger did not compose it:
+    # accepted_wrong_answer does not blame the ledger (step 14) for it.
+    history = _run("FileSurfer found the number of failed first inspections.")
+    history[-1] = {**history[-1], "content": "52 restaurants failed their first inspection."}
+    row = _row(tmp_path, history)
+    assert (row["decisive_step"], row["attribution_rule"]) == (16, "final_answer_composed")
 
 
 PARCEL_TASK = "How many parcels does the county's 2022 land register list for the Millbrook township? Give the number."

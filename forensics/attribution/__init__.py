@@ -121,7 +121,8 @@ Evidence:
   answer)`` message's figure, when the reason states it) is traced to the first step that
   held it (its owner; past a results page as above; a 0 is held by a step saying "none" or
   "zero"); a reason that states no figure ("FileSurfer found the maximum reading") accepted the
-  ``FINAL ANSWER:`` line's figure, traced the same way; with that figure stated, a name beside it
+  ``FINAL ANSWER:`` line's figure, traced the same way (no such line: the ``Orchestrator (final
+  answer)`` message's one figure the request does not give; of several, none); with that figure stated, a name beside it
   (where it was read: "on Google Patents") is not traced, nor a year beside another figure (it dates
   the figure: "the 2023 budget granted $84,750.00"), unless the request asks for a year or a date; a final answer no earlier step held was
   composed by the orchestrator in that ledger, which is blamed; so is a year the answer picked

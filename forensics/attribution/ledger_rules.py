@@ -50,8 +50,9 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
     ledger's reason states that the request does not, at the first step that held it (not a hedged
     one, not a plan; for a name, not a search results page, which lists names among others; a name
     only when the reason states no figure of the FINAL ANSWER: beside that figure a name says where
-    it was read). A reason that states no figure accepted the run's ``FINAL ANSWER:`` figure, traced
-    the same way. Without either, the judged worker message.
+    it was read). A reason that states no figure accepted the run's ``FINAL ANSWER:`` figure (no such
+    line: the one figure of the answer message the request does not give), traced the same way.
+    Without either, the judged worker message.
 
     Where the messages hold no ledger (agentchat's MagenticOneGroupChat logs it to its trace log
     only), the final answer message is the acceptance (``accepts``, forensics.attribution.steps) and
@@ -142,13 +143,26 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
     stated = stated.join(task_numbers, on=["run_id", "_n"], how="anti")
     # A reason that states no figure ("FileSurfer found the maximum nitrate reading") accepted the
     # answer the run then gives: _prepare_final_answer writes it from the transcript the ledger judged
-    # (autogen-magentic-one orchestrator.py), so its FINAL ANSWER figure is the value accepted.
+    # (autogen-magentic-one orchestrator.py), so its FINAL ANSWER figure is the value accepted;
+    # with no such line, the one figure of the ``Orchestrator (final answer)`` message the request
+    # does not give ("at $72 per month"); a message stating several (the answer and its inputs, "37 of
+    # the 248") names no one of them as the answer. That message restates the answer in its own
+    # words: a figure of it no earlier step held is final_answer_composed's to judge, not the ledger's
+    # composing (``by_message``).
+    by_message = (
+        _answer_numbers(s)
+        .join(_final_numbers(s), on="run_id", how="anti")
+        .join(task_numbers, on=["run_id", "_n"], how="anti")
+        .unique()
+        .filter(pl.len().over("run_id") == 1)
+    )
     unstated = (
         rest.select("run_id", pl.col("step").alias("_ledger"))
         .join(stated.select("run_id").unique(), on="run_id", how="anti")
-        .join(_final_numbers(s), on="run_id")
+        .join(pl.concat([_final_numbers(s), by_message], how="vertical"), on="run_id")
         .join(task_numbers, on=["run_id", "_n"], how="anti")
     )
+    by_message = by_message.join(unstated.select("run_id").unique(), on="run_id", how="semi").select("run_id").unique()
     stated = _without_dating_years(pl.concat([stated, unstated], how="vertical"), s)
     # The run's own FINAL ANSWER, when the reason states it, is the one number to trace (the reason
     # also restates the inputs it was derived from, which may be right).
@@ -251,6 +265,7 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
     # itself in that ledger (a sum, a conversion, a pick among figures): its own step.
     own = (
         stated_final.join(hits.select("run_id", "_n"), on=["run_id", "_n"], how="anti")
+        .join(by_message, on="run_id", how="anti")
         .unique("run_id", keep="first")
         .select("run_id", pl.col("_n").alias("_own"))
     )

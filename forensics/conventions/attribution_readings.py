@@ -211,7 +211,8 @@ ATTRIBUTION_SIGNALS: tuple[Signal, ...] = (
     ),
     Signal(
         "the accepting ledger's is_request_satisfied reason stating no figure ('FileSurfer found the maximum "
-        "nitrate reading') before an Orchestrator (final answer) with a 'FINAL ANSWER: x' line; or a reason "
+        "nitrate reading') before an Orchestrator (final answer) with a 'FINAL ANSWER: x' line, or a plain "
+        "answer stating one figure the request does not give ('at $72 per month'); or a reason "
         "stating that figure beside a name of where it was read ('the Kesterton County Portal register lists "
         "2,917')",
         'Magentic-One (autogen-magentic-one LedgerOrchestrator)',
@@ -220,8 +221,9 @@ ATTRIBUTION_SIGNALS: tuple[Signal, ...] = (
         'ORCHESTRATOR_GET_FINAL_ANSWER)',
         "attribution accepted_wrong_answer traces the FINAL ANSWER's figure (what _prepare_final_answer wrote "
         'from the transcript the ledger accepted), not the judged worker step; with that figure stated, a name '
-        'beside it is not traced (forensics/attribution/ledger_rules.py _accepted_answers); a plain answer with'
-        ' no FINAL ANSWER line keeps the judged step; tests/test_attribution_m1_accepted.py',
+        'beside it is not traced (forensics/attribution/ledger_rules.py _accepted_answers); a plain answer '
+        'stating several figures (the answer and its inputs) keeps the judged step, and its one figure no '
+        "earlier step held is final_answer_composed's, not the ledger's; tests/test_attribution_m1_accepted.py",
     ),
     Signal(
         "the worker message the accepting ledger judged hedging ('roughly 46 trips in each direction', 'I "
