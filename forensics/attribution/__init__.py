@@ -101,7 +101,8 @@ Evidence:
 * ``final_answer_composed``: the run's answer message (``Orchestrator (final answer)`` or a ``FINAL
   ANSWER:`` line) states a number no earlier step held: computed in the answer itself, or an earlier
   figure rounded to another precision than the request asks (a figure restated in another unit of
-  ten's powers, or rounded as asked, is not evidence). It wins over ``VALUE_TRACES``.
+  ten's powers, or beside its twin in one, "26,000 hours (26 thousand hours)", or rounded as asked,
+  to decimals or to the power of ten the request names, is not evidence). It wins over ``VALUE_TRACES``.
 * ``final_answer_departs``: the run's answer message (``Orchestrator (final answer)``, which
   ``_prepare_final_answer`` writes afresh from the transcript with ``ORCHESTRATOR_GET_FINAL_ANSWER``)
   states none of the figures the last accepting ledger's reason states (nor a rounding of one) and
@@ -134,7 +135,8 @@ Evidence:
   yet opened or checked its source, or estimates or guesses it (unless the ``FINAL ANSWER:`` figure
   first entered earlier at a worker step that did not hedge and is no results page: the hedge then
   comments on a figure already found, which is traced), or its own reason calls the answer's figure approximate ("about 86,000";
-  not a rounding of a finer figure a worker held, "about 122.4" for 122.3874: that is traced as held),
+  not a rounding of a finer figure a worker held, "about 122.4" for 122.3874, nor one to the power of
+  ten the request asks, "about 27,000" for 27439.3 and "nearest 1000 hours": that is traced as held),
   or the value its reason states was first reported by a worker message that said so, or that a
   worker called a part of a larger whole in the words of paging through a list ("the first 10 of
   24", "showing 1-10 of 24");

@@ -25,7 +25,13 @@ from forensics.attribution.common import (
     _pick,
     _taken_up,
 )
-from forensics.attribution.value_forms import month_numbers, zero_padded
+from forensics.attribution.value_forms import (
+    month_numbers,
+    restated_in_units,
+    tens_asked,
+    tens_roundings,
+    zero_padded,
+)
 
 
 def _final_answer_origin(s: pl.DataFrame) -> pl.DataFrame:
@@ -168,6 +174,16 @@ def _final_answer_composed(s: pl.DataFrame) -> pl.DataFrame:
         .unique()
     )
     novel = novel.join(scaled, on=["run_id", "_n"], how="anti")
+    # A rounding to the power of ten the request asks ("nearest 1000 hours": 26000 for 26328.8) is the
+    # answer's to make, as a rounding to its decimals is.
+    to_tens = tens_roundings(
+        novel.select("run_id", "_n"), earlier.with_columns(step=pl.lit(0), _n=pl.col("_e")), tens_asked(s)
+    )
+    novel = novel.join(to_tens.select("run_id", "_n").unique(), on=["run_id", "_n"], how="anti")
+    # A figure the answer restates beside itself in the request's unit ("26,000 hours (26 thousand
+    # hours)"): held as its twin is.
+    twins = stated.join(novel.select("run_id", "_n"), on=["run_id", "_n"], how="anti")
+    novel = novel.join(restated_in_units(novel.select("run_id", "_n"), twins), on=["run_id", "_n"], how="anti")
     task = s.filter(pl.col("step") == 0).select("run_id", pl.col("output").fill_null("").alias("_task"))
     asked = task.select(
         "run_id",

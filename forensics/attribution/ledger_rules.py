@@ -24,7 +24,13 @@ from forensics.attribution.common import (
     _taken_up,
     _years,
 )
-from forensics.attribution.value_forms import roundings, zero_padded
+from forensics.attribution.value_forms import (
+    restated_in_units,
+    roundings,
+    tens_asked,
+    tens_roundings,
+    zero_padded,
+)
 
 #: A count of nothing in words ("None of the aircraft ...", "zero entries"): the 0 a ledger may state.
 _ZERO_WORD = r"(?i)\b(?:none|zero)\b"
@@ -97,6 +103,13 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
         .join(_answer_numbers(s), on=["run_id", "_n"], how="semi")
     )
     rounded = roundings(approx, workers).filter(pl.col("step") < pl.col("_ledger"))
+    tens = tens_asked(s)
+    # Or a rounding to the power of ten the request asks ("Round to the nearest 1000 hours": "about
+    # 27,000" for the terminal's 27439.3).
+    rounded = pl.concat(
+        [rounded.select("run_id", "_n"), tens_roundings(approx, workers, tens).filter(pl.col("step") < pl.col("_ledger")).select("run_id", "_n")],
+        how="vertical",
+    )
     approx = (
         approx.join(rounded.select("run_id", "_n").unique(), on=["run_id", "_n"], how="anti")
         .select("run_id")
@@ -246,7 +259,12 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
     # The final answer's figure rounded as the answer writes it is held where the finer figure was;
     # written with the trailing zeros the request's decimals ask for, where the plain figure was.
     number_hits = pl.concat(
-        [stated.join(seen, on=["run_id", "_n"]), roundings(stated_final, seen), zero_padded(stated_final, seen)],
+        [
+            stated.join(seen, on=["run_id", "_n"]),
+            roundings(stated_final, seen),
+            tens_roundings(stated_final, seen, tens),
+            zero_padded(stated_final, seen),
+        ],
         how="diagonal",
     ).select("run_id", "_ledger", "_n", "step")
     hits = _holders(
@@ -266,6 +284,7 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
     own = (
         stated_final.join(hits.select("run_id", "_n"), on=["run_id", "_n"], how="anti")
         .join(by_message, on="run_id", how="anti")
+        .join(restated_in_units(stated_final, hits), on=["run_id", "_n"], how="anti")
         .unique("run_id", keep="first")
         .select("run_id", pl.col("_n").alias("_own"))
     )

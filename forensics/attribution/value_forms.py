@@ -205,6 +205,71 @@ def roundings(stated: pl.DataFrame, held: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+#: A request asking to round to a power of ten ("Round to the nearest 1000 hours", "to the nearest
+#: thousand"): group 1 the power, in digits or in words.
+_TENS_ASKED = r"(?i)\bnearest\s+(10+|1,000(?:,000)?|ten|hundred|thousand|million)\b"
+_TENS_WORDS: Final = {"ten": 10.0, "hundred": 100.0, "thousand": 1e3, "million": 1e6}
+
+
+def tens_asked(s: pl.DataFrame) -> pl.DataFrame:
+    """``run_id, _p``: the power of ten the request (step 0) asks its answer rounded to (``_TENS_ASKED``)."""
+    asked = pl.col("output").fill_null("").str.extract(_TENS_ASKED, 1).str.to_lowercase().str.replace_all(",", "")
+    return (
+        s.filter(pl.col("step") == 0)
+        .select(
+            "run_id",
+            pl.coalesce(
+                asked.replace_strict(_TENS_WORDS, default=None, return_dtype=pl.Float64),
+                asked.cast(pl.Float64, strict=False),
+            ).alias("_p"),
+        )
+        .drop_nulls("_p")
+    )
+
+
+def tens_roundings(stated: pl.DataFrame, held: pl.DataFrame, asked: pl.DataFrame) -> pl.DataFrame:
+    """``stated`` (``run_id``, ``_n`` and any other columns) joined with the rows of ``held``
+    (``run_id``, ``step``, ``_n``) whose figure ``stated``'s rounds to the power of ten the request
+    asks (``asked``: ``run_id, _p``; "Round to the nearest 1000 hours": 27439.3 to 27000). A figure
+    held as it is stated is no rounding of it; only a run whose request asks such a rounding has any."""
+    return (
+        stated.with_columns(_v=pl.col("_n").cast(pl.Float64, strict=False))
+        .drop_nulls("_v")
+        .join(asked, on="run_id")
+        .join(
+            held.select("run_id", "step", pl.col("_n").cast(pl.Float64, strict=False).alias("_x")).drop_nulls("_x"),
+            on="run_id",
+        )
+        .filter(
+            (pl.col("_x") != pl.col("_v"))
+            & (((pl.col("_x") / pl.col("_p")).round(0) * pl.col("_p") - pl.col("_v")).abs() < 1e-6)
+        )
+        .drop("_v", "_p", "_x")
+    )
+
+
+#: The units of ten's powers a figure is restated in ("27 thousand" for 27,000; 0.45 as 45 %).
+_TEN_POWERS: Final = (1e-6, 1e-3, 1e-2, 1e-1, 10.0, 100.0, 1e3, 1e6)
+
+
+def restated_in_units(stated: pl.DataFrame, hits: pl.DataFrame) -> pl.DataFrame:
+    """``run_id, _n``: the figures of ``stated`` that restate a figure of ``hits`` (``run_id, _n``: a
+    figure held, or stated beside it) in another unit of ten's powers: "27,000 hours (27 thousand
+    hours)" for a request asking "how many thousand hours". The answer wrote the held figure in the
+    request's unit; it composed nothing."""
+    held = hits.select("run_id", pl.col("_n").cast(pl.Float64, strict=False).alias("_h")).drop_nulls().unique()
+    units = pl.DataFrame({"_u": list(_TEN_POWERS)})
+    return (
+        stated.select("run_id", "_n", pl.col("_n").cast(pl.Float64, strict=False).alias("_v"))
+        .drop_nulls("_v")
+        .join(held, on="run_id")
+        .join(units, how="cross")
+        .filter((pl.col("_v") - pl.col("_h") * pl.col("_u")).abs() <= 1e-9 * pl.col("_v").abs().clip(lower_bound=1.0))
+        .select("run_id", "_n")
+        .unique()
+    )
+
+
 def zero_padded(stated: pl.DataFrame, held: pl.DataFrame) -> pl.DataFrame:
     """``stated`` (``run_id``, ``_n`` and any other columns) joined with the rows of ``held``
     (``run_id``, ``step``, ``_n``) whose figure ``stated``'s writes with trailing zeros: the same value

@@ -36,6 +36,21 @@ ATTRIBUTION_SIGNALS: tuple[Signal, ...] = (
         ' figure no step held finer stays unverified_accepted; tests/test_attribution_m1_roundings.py',
     ),
     Signal(
+        "the accepting ledger's reason or the final answer calling the answer's figure approximate ('about "
+        "27,000 hours') where an earlier worker step held a figure it rounds to at the power of ten the request "
+        "asks ('Round to the nearest 1000 hours': the ComputerTerminal's 27439.3); the answer restating it in "
+        "the request's unit beside it ('(27 thousand hours)')",
+        'Magentic-One (autogen-magentic-one LedgerOrchestrator and Executor; agentchat MagenticOneGroupChat)',
+        'microsoft/autogen '
+        'python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/orchestrator.py (update_ledger,'
+        ' _prepare_final_answer), agents/orchestrator_prompts.py (ORCHESTRATOR_GET_FINAL_ANSWER); '
+        'autogen-agentchat teams/_group_chat/_magentic_one/_magentic_one_orchestrator.py (_prepare_final_answer)',
+        'not unverified_accepted nor final_answer_composed: the rounded figure is held where the finer one was '
+        '(forensics/attribution/value_forms.py tens_asked, tens_roundings, restated_in_units; ledger_rules '
+        'accepted_wrong_answer, answers final_answer_composed); a request asking no such rounding, or a figure '
+        'no rounding reaches, stays unverified_accepted / composed; tests/test_attribution_m1_tens.py',
+    ),
+    Signal(
         "the accepting ledger's reason or the final answer writing a figure with the trailing zeros the "
         "request's decimals ask for ('1.10' for 'Round to two decimal places') where the ComputerTerminal "
         "printed it without them ('1.1': Python's print of a float)",
