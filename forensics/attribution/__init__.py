@@ -183,6 +183,11 @@ Evidence:
   source for another period; or a FileSurfer's view, of a file it chose itself, whose name states a
   date range ("export_2023-01-01_2023-12-31.xlsx") that does not cover the range the request states
   ("from 1 July 2022 to 30 June 2023"), and that later code read (forensics.attribution.period_rules).
+* ``partial_file_view``: a FileSurfer view showing page i of n (i < n: "Viewport position: Showing
+  page 1 of 3.", ``file_surfer.py``) of a file no later view showed again (the surfer never paged on),
+  after which the next worker message is another agent's code that reads no file itself and holds at
+  least ``PARTIAL_MIN_FIGURES`` literal figures, all of them the view's: the script computed over one
+  page as if it were the file; the view is blamed (forensics.attribution.view_rules). A ``VALUE_TRACES`` rule.
 * ``task_unasked_figure``: an AG2 CaptainAgent run's first message restates the request ("# General
   Task") as the manager's "## Task description", and the description states a figure (two digits or
   more) the request does not ("verify the highest price, which was found to be $5,200,000"): the team
@@ -213,7 +218,7 @@ columns), ``ledger_rules`` (Magentic-One ledgers: the accepted answer), ``plan_r
 ``instruction_rules`` (instructions and sources against the request), ``search_rules`` (a search
 never refined), ``period_rules`` (a file
 named for another period than the request's), ``path_rules`` (a path a
-worker mis-copied), ``value_forms`` (a value restated in another notation), ``tool_rules`` (a task that
+worker mis-copied), ``view_rules`` (one page of a longer file taken for the file), ``value_forms`` (a value restated in another notation), ``tool_rules`` (a task that
 is a tool error, tool errors, repeats, a terminal's stale output), ``claim_rules`` (claimed access),
 ``answers`` (final answer origin), ``fallback`` (unbacked claim, orchestrator plan, first response)
 and ``common`` (the text patterns, thresholds and ledger keys the rules share).

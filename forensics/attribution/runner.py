@@ -45,6 +45,7 @@ from forensics.attribution.tool_rules import (
     _task_is_tool_error,
     _tool_errors,
 )
+from forensics.attribution.view_rules import _partial_file_view
 
 #: Columns of ``attribute``'s result.
 ATTRIBUTION_COLUMNS: Final = (
@@ -82,6 +83,7 @@ EVIDENCE_RULES: Final = (
     "instruction_contradicts_task",
     "instruction_unbacked_figure",
     "source_contradicts_task",
+    "partial_file_view",
     "task_unasked_figure",
 )
 #: Evidence rules that say where a value came from; an ``unverified_accepted`` of the same run wins
@@ -91,6 +93,7 @@ VALUE_TRACES: Final = (
     "halted_answer_origin",
     "accepted_wrong_answer",
     "source_contradicts_task",
+    "partial_file_view",
     "computed_from_given",
 )
 #: Fallback rules, tried in this order.
@@ -166,6 +169,7 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
             _instruction_unbacked_figures(steps),
             _source_contradicts_task(steps),
             _source_period(steps),
+            _partial_file_view(steps),
             _task_unasked_figures(steps),
         ],
         how="vertical",

@@ -339,4 +339,16 @@ ATTRIBUTION_SIGNALS: tuple[Signal, ...] = (
         '_dropped_givens); a replan keeping the condition is no such replan; '
         'tests/test_attribution_m1_replan_givens.py',
     ),
+    Signal(
+        "a FileSurfer view headed 'Viewport position: Showing page 1 of 3.' that no later view of the run "
+        "showed again (no page_down), followed by another agent's python code block that reads no file and "
+        "holds the view's figures as literals",
+        'Magentic-One (autogen-magentic-one FileSurfer and Coder; agentchat MagenticOneGroupChat FileSurfer)',
+        'microsoft/autogen python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/file_surfer/'
+        'file_surfer.py (the markdown browser viewport header, page_down), agents/coder.py; autogen-ext '
+        'agents/file_surfer/_file_surfer.py',
+        'attribution partial_file_view at the view: the script computed over one page as if it were the file '
+        '(forensics/attribution/view_rules.py); a file paged on or opened again, or a script that reads the '
+        'file itself, stays clean; tests/test_attribution_m1_partial_view.py',
+    ),
 )
