@@ -426,8 +426,9 @@ def _managed_agent_names(spans: pa.Table, kind: pa.ChunkedArray | pa.Array,
 def _haystack_agent_components(spans: pa.Table, agent: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
     """A Haystack Agent component's span (semconv_agents.HAYSTACK_AGENT_COMPONENT, type Agent) is owned
     by that agent, its component name, where the loader named none: what runs under it inherits it.
-    Only the component spans' attributes (a handful) are read."""
-    rows = np.flatnonzero(_mask(pc.and_(pc.is_null(agent), pc.equal(spans.column("name"), HAYSTACK_AGENT_COMPONENT))))
+    Only the component spans' attributes (a handful) are read. (The name is matched through a value
+    set built from buffers: pc.equal with a Python str makes a pyarrow scalar, which imports pandas.)"""
+    rows = np.flatnonzero(_mask(pc.and_(pc.is_null(agent), pc.is_in(spans.column("name"), value_set=_texts([HAYSTACK_AGENT_COMPONENT])))))
     if not len(rows):
         return agent
     attributes = _gather(spans.column("attributes"), rows)
