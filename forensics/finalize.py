@@ -201,8 +201,17 @@ def finalize(spans: pa.Table) -> tuple[pa.Table, pa.Table]:
 
     Reads the ids as integer codes and the narrow columns as masks, and patches the Arrow table: a
     night of spans is never copied whole (the wide text columns dominate its size)."""
+    spans, quarantined, _ = finalize_rows(spans)
+    return spans, quarantined
+
+
+def finalize_rows(spans: pa.Table) -> tuple[pa.Table, pa.Table, np.ndarray]:
+    """:func:`finalize`, and the row of ``spans`` each quarantined record was (in the quarantine's
+    order): the caller that concatenated several files' tables accounts each record to the file it
+    was read from. Its ``source_file`` need not name that file: a saved span table keeps where each
+    span was first read (loaders/span_table.py)."""
     if spans.num_rows == 0:
-        return spans, empty(QUARANTINE_SCHEMA)
+        return spans, empty(QUARANTINE_SCHEMA), np.empty(0, dtype=np.int64)
     # What the allocators keep of the read goes back to the system before more is allocated.
     _release()
     span, parent = _id_codes(spans)
@@ -215,6 +224,7 @@ def finalize(spans: pa.Table) -> tuple[pa.Table, pa.Table]:
     back = _mask(pc.less(spans.column("end_time"), spans.column("start_time")))
     rejected = dup | back
     quarantined = empty(QUARANTINE_SCHEMA)
+    rows = np.flatnonzero(rejected)  # _quarantine_rows keeps this order
     if rejected.any():
         quarantined = _quarantine_rows(spans, run, span, dup, back)
         keep = ~rejected
@@ -246,7 +256,7 @@ def finalize(spans: pa.Table) -> tuple[pa.Table, pa.Table]:
     for name, column in columns.items():
         index = SPAN_SCHEMA.get_field_index(name)
         spans = spans.set_column(index, SPAN_SCHEMA.field(index), column.cast(pa.string()))
-    return spans, quarantined
+    return spans, quarantined, rows
 
 
 #: The quarantine reason of a span that repeats an earlier one field for field: an OTLP exporter

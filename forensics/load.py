@@ -19,11 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 
 from .errors import InputError, InternalError, UnknownFormatError
-from .finalize import finalize
+from .finalize import finalize as finalize  # re-exported: `from forensics.load import finalize`
+from .finalize import finalize_rows
 from .loaders import registry, vectorised, vectorised_otlp
 from .loaders.base import (
     DEFAULT_LIMITS,
@@ -196,10 +198,11 @@ def load(
     # finalisation would take the second for copies of the first.
     tables = separate_task_runs(read)
     read.clear()
+    ends = np.cumsum([t.num_rows for t in tables], dtype=np.int64)  # file i's rows end before ends[i]
     spans = pa.concat_tables(tables) if tables else vectorised.empty(SPAN_SCHEMA)
     tables.clear()  # the columns finalize rewrites are freed once it returns, not held here too
-    spans, late = finalize(spans)
-    _move_to_quarantine(report, late)
+    spans, late, late_rows = finalize_rows(spans)
+    _move_to_quarantine(report, late, np.searchsorted(ends, late_rows, side="right"))
     quarantine_all = pa.concat_tables([*quarantines, late]) if quarantines else late
     if not report.balanced:
         bad = [f.path for f in report.files if not f.balanced]
@@ -363,15 +366,15 @@ def _walk(directory: str) -> list[str]:
 # --- finalisation: forensics/finalize.py (re-exported here: `from forensics.load import finalize`) ---
 
 
-def _move_to_quarantine(report: LoadReport, late: pa.Table) -> None:
-    """Spans quarantined by finalisation were counted as rows by their file: move them."""
+def _move_to_quarantine(report: LoadReport, late: pa.Table, files: np.ndarray) -> None:
+    """Spans quarantined by finalisation were counted as rows by their file: move them. ``files``
+    is each record's index in ``report.files``, found from the row it was, not from its
+    ``source_file``: a saved span table keeps naming the file each span was first read from."""
     if late.num_rows == 0:
         return
-    counts: Counter[tuple[str, str]] = Counter(zip(late.column("source_file").to_pylist(),
-                                                   late.column("reason").to_pylist(), strict=True))
-    by_path = {f.path: f for f in report.files}
-    for (path, reason), n in counts.items():
-        account = by_path[path]
+    counts: Counter[tuple[int, str]] = Counter(zip(files.tolist(), late.column("reason").to_pylist(), strict=True))
+    for (index, reason), n in counts.items():
+        account = report.files[index]
         account.rows -= n
         account.quarantined += n
         account.reasons[reason] = account.reasons.get(reason, 0) + n

@@ -157,3 +157,23 @@ def test_a_damaged_file_is_an_unreadable_record_not_a_crash(tmp_path):
     (bad,) = back.quarantine.to_pylist()
     assert (bad["source_line"], bad["reason"]) == (1, "unreadable-file")
     assert back.spans.num_rows == 0
+
+
+def test_a_span_rejected_at_finalisation_is_counted_to_the_saved_file_not_the_log_it_names(tmp_path):
+    """A saved table's spans name the log they were first read from; a duplicate span id among them
+    is quarantined by finalisation and moved, in the report, from the saved file's rows to its
+    quarantined count (found by the fuzzer: the move looked the record's file up by ``source_file``,
+    a path that was not among the files read, and a KeyError escaped ``load()``)."""
+    rows = _rows(6)
+    rows[4]["run_id"], rows[4]["span_id"] = rows[1]["run_id"], rows[1]["span_id"]  # same id, other contents
+    saved = tmp_path / "spans.parquet"
+    pq.write_table(pa.Table.from_pylist(rows, schema=LOOSE), saved)
+
+    back = forensics.load(saved)
+
+    (account,) = back.report.files
+    assert (account.records_read, account.rows, account.quarantined) == (6, 5, 1)
+    assert account.reasons == {"duplicate-span-id": 1}
+    (record,) = back.quarantine.to_pylist()
+    assert record["reason"] == "duplicate-span-id"
+    assert record["source_file"] == rows[4]["source_file"] != account.path  # where the span was first read
