@@ -39,6 +39,13 @@ class FileOutcome:
     quarantined: int = 0
     merged: int = 0
     reasons: Mapping[str, int] = field(default_factory=dict)
+    #: The other files its spans name as where they were first read: a saved span table
+    #: (loaders/span_table.py) keeps them, so its runs are this input's under those names too.
+    sources: tuple[str, ...] = ()
+
+    def keys(self) -> list[str]:
+        """Every ``source_file`` value that names this input's spans."""
+        return sorted({*_path_keys([self.path]), *self.sources})
 
     def counts(self) -> dict[str, int]:
         return {"records_read": self.records_read, "rows": self.rows, "quarantined": self.quarantined,
@@ -46,7 +53,7 @@ class FileOutcome:
 
     def as_input(self) -> InputFile:
         return InputFile(path=self.path, sha256=self.sha256 or "", size_bytes=self.size_bytes,
-                         format=self.format, status=self.status, counts=self.counts())
+                         format=self.format, status=self.status, counts=self.counts(), sources=self.sources)
 
 
 
@@ -116,6 +123,7 @@ def _load_one(path: str, format: str | None, outcome: FileOutcome) -> tuple[File
     outcome = replace(
         outcome, format=acc.format, records_read=acc.records_read, rows=acc.rows,
         quarantined=acc.quarantined, merged=acc.merged, reasons=dict(acc.reasons),
+        sources=_other_sources(path, result.spans),
     )
     if acc.problem:
         return replace(outcome, status="failed"), None, [Problem(path, "unknown-format", acc.problem)]
@@ -202,6 +210,15 @@ def skip_already_stored(store: Store, inputs: Sequence[InputT], policy_version: 
     return [replace(i, status="skipped") if i.status == "pending" and i.sha256 in done else i for i in inputs], done
 
 
+def _other_sources(path: str, spans: pa.Table) -> tuple[str, ...]:
+    """The ``source_file`` values of ``spans`` that do not name ``path`` (a saved span table's)."""
+    import pyarrow.compute as pc
+
+    named = pc.unique(spans.column("source_file")).to_pylist() if spans.num_rows else []
+    mine = set(_path_keys([path]))
+    return tuple(sorted(str(s) for s in named if s is not None and s not in mine))
+
+
 def _path_keys(paths: Iterable[str]) -> list[str]:
     keys: set[str] = set()
     for p in paths:
@@ -279,14 +296,15 @@ def _load_in_workers(
 def _count_late_quarantine(outcomes: list[FileOutcome], problems: list[Problem], late: pa.Table) -> None:
     """Spans quarantined by the night's finalisation were counted as rows by their file: move
     them to its quarantined count (records read = rows + quarantined + merged still holds) and
-    say so in the file's problems."""
+    say so in the file's problems. A source two inputs name (two saved span tables of one log) is
+    counted once, to the later input: the night keeps a span's first copy and rejects the later ones."""
     counts: dict[tuple[str, str], int] = {}
     for source, reason in zip(late.column("source_file").to_pylist(), late.column("reason").to_pylist(),
                               strict=True):
         counts[(source, reason)] = counts.get((source, reason), 0) + 1
+    owner = {key: i for i, outcome in enumerate(outcomes) for key in outcome.keys()}
     for i, outcome in enumerate(outcomes):
-        keys = set(_path_keys([outcome.path]))
-        mine = {reason: n for (source, reason), n in counts.items() if source in keys}
+        mine = {reason: n for (source, reason), n in counts.items() if owner.get(source) == i}
         if not mine:
             continue
         n = sum(mine.values())

@@ -38,7 +38,6 @@ from forensics.nightly.intake import (
     _expand,
     _load_in_workers,
     _load_one,
-    _path_keys,
     hash_inputs,
     skip_already_stored,
 )
@@ -333,7 +332,7 @@ def _load_classify_store(
     summary.status = written.status
     summary.runs, summary.findings = written.runs, written.findings
     summary.replaced_runs, summary.replaced_findings = written.replaced_runs, written.replaced_findings
-    keys = _path_keys(stored)
+    keys = sorted({k for o in outcomes if o.path in stored for k in o.keys()})
     # Usually every loaded file was stored (no concurrent job took one): then nothing is filtered.
     everything = not elsewhere
     stored_runs = _frame(runs_t) if everything else _frame(runs_t).filter(pl.col("source_file").is_in(keys))

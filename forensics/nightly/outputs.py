@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 
 from forensics.dataset.atomic import fsync_dir, write_parquet_atomic
 from forensics.nightly.buckets import SpanBuckets, _frame
-from forensics.nightly.intake import FileOutcome, Progress, _load_one, _path_keys
+from forensics.nightly.intake import FileOutcome, Progress, _load_one
 from forensics.schema import FINDING_SCHEMA, QUARANTINE_SCHEMA, RUN_SCHEMA, SPAN_SCHEMA, empty_table
 from forensics.store import Problem
 
@@ -192,7 +192,7 @@ def _replay_stored(outcomes: list[FileOutcome], replay: Sequence[int], format: s
             spans_out.write(spans)
     runs, findings = stored_results({h for idx in replay if (h := outcomes[idx].sha256) is not None})
     quarantine = pa.concat_tables(quarantines) if quarantines else empty_table(QUARANTINE_SCHEMA)
-    return _Replayed(len(replay), runs, findings, quarantine, _path_keys(outcomes[idx].path for idx in replay))
+    return _Replayed(len(replay), runs, findings, quarantine, sorted({k for idx in replay for k in outcomes[idx].keys()}))
 
 
 def _append_dataset(root: str | os.PathLike[str], spans: SpanBuckets, quarantine: pa.Table, runs: pa.Table,

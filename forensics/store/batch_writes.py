@@ -60,6 +60,9 @@ class InputFile:
     #: ``stored`` | ``skipped`` (already stored) | ``claimed-elsewhere`` | ``failed`` | ``pending``
     status: str = "pending"
     counts: Mapping[str, int] = field(default_factory=dict)
+    #: Other files its spans name as where they were first read (a saved span table's): its runs'
+    #: ``source_file`` may be one of these.
+    sources: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         return {

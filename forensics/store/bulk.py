@@ -38,7 +38,7 @@ def _attach_inputs(runs_table: pa.Table, inputs: Sequence[InputFile]) -> pl.Data
     df = pl.from_arrow(runs_table)
     assert isinstance(df, pl.DataFrame)
     mapping = pl.DataFrame(
-        [(k, i.sha256) for i in inputs for k in _path_keys(i.path)],
+        [(k, i.sha256) for i in inputs for k in [*_path_keys(i.path), *i.sources]],
         schema={"source_file": pl.String, "input_sha256": pl.String},
         orient="row",
     ).unique("source_file", keep="first")
