@@ -24,7 +24,12 @@ from forensics.detectors.readdressed_handoffs import readdressed
 from forensics.detectors.refused_handoffs import refused_handoffs
 from forensics.detectors.refused_requests import refused_requests
 from forensics.detectors.registry import register
-from forensics.detectors.ticket_followup import TICKET_ASSIGNED, answered_by_reference, taken_later
+from forensics.detectors.ticket_followup import (
+    DEAD_OWNER,
+    TICKET_ASSIGNED,
+    answered_by_reference,
+    taken_later,
+)
 from forensics.detectors.unanswered_asks import asked_person_and_hung
 from forensics.detectors.unconsumed_queues import unconsumed_handoffs
 from forensics.policy import Threshold
@@ -292,8 +297,8 @@ class UnacknowledgedEscalation(Detector):
         "approval request that a later read reports expired with nobody deciding was never answered "
         "(lapsed_approvals), unless the run then took an irreversible action anyway with no person's word after "
         "the lapse: it decided for itself, and the act is unguarded_irreversible's. A page's "
-        "assignment is none: a page is taken when acknowledged. A record a tool opened in a named queue with its owner "
-        "left empty (queued_work) is an escalation to that queue, whatever the tool is called; so is work sent to a "
+        "assignment is none: a page is taken when acknowledged. A record a tool opened in a named queue or a triage status with its owner "
+        "left empty or a deactivated account, by its result or a later read of it (queued_work), is an escalation to that queue, whatever the tool is called; so is work sent to a "
         "dead-letter queue no later call of the run or session reads, no later escalation took on and no read shows a "
         "consumer on (dead_letters); a request for a person's "
         "decision the messaging API refused (Slack's ok: false, refused_requests) reached nobody."
@@ -338,7 +343,7 @@ class UnacknowledgedEscalation(Detector):
         # note says why nobody acknowledged it, where the same call is also a named escalation.
         named = pl.concat(
             [refused_requests(s, cols), pending_approvals(s, cols), s.filter(pl.col("is_escalation") & ~pl.col("failed")).select(cols), opened.select(cols),
-             unconsumed_handoffs(ctx, cols), queued_unowned(s, cols), parked_unread(s, cols)],
+             unconsumed_handoffs(ctx, cols), queued_unowned(s, cols, ctx.policy.side_effecting), parked_unread(s, cols)],
             how="diagonal_relaxed",
         )
         # A page sent as a plain HTTP request (paging.http_pages: POST events.pagerduty.com/v2/enqueue);
@@ -429,11 +434,11 @@ class UnacknowledgedEscalation(Detector):
                     esc.filter(
                         pl.col("decided_in_result").fill_null(False)
                         | pl.col("incident_state").is_in(["acknowledged", "resolved"]).fill_null(False)
-                        # A ticket (no incident) its own result says is assigned to someone.
+                        # A ticket (no incident) its own result says is assigned to someone (an active account).
                         | (
                             (pl.col("kind") == "tool")
                             & pl.col("incident_state").is_null()
-                            & pl.col("output").str.contains(TICKET_ASSIGNED).fill_null(False)
+                            & (pl.col("output").str.contains(TICKET_ASSIGNED) & ~pl.col("output").str.contains(DEAD_OWNER)).fill_null(False)
                         )
                     ).select("run_id", "span_id", pl.coalesce("end_time", "t").alias("a_t")),
                     # A handoff of the conversation that its own result says was put through, to

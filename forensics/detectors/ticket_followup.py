@@ -64,6 +64,19 @@ _WORKED: Final = (
 NO_OWNER: Final = rf"(?i){Q}(?:assignee|assignee_?id|assigneeId|assigned_?to|assignedTo|owner){Q}\s*:\s*(?:null|None|{Q}{Q})"
 #: The same, quoted either way (``PQ``): what a later read of a ticket says of its owner.
 _NO_OWNER_ANY: Final = NO_OWNER.replace(Q, PQ)
+#: An owner who is an account that can no longer work: the user object the record names as its
+#: owner says it is switched off. Jira's user ``"active": false`` (REST v3 User, also on an issue's
+#: ``fields.assignee``), ServiceNow's sys_user ``active`` ``"false"``, Okta's user ``status``
+#: ``DEPROVISIONED`` / ``SUSPENDED`` (developer.okta.com Users API, user status), an HR or ticket
+#: system's ``account_status: deactivated``. Read inside the owner's own object (no nested object
+#: before the flag), so a record naming a deactivated person elsewhere (a former owner beside an
+#: active one) is not it. Auto-assignment to such an account holds the work with nobody: a
+#: routing rule that still names a leaver, and nobody will open the queue item.
+DEAD_OWNER: Final = (
+    rf"(?i){PQ}(?:assignee|assigned_?to|assignedTo|owner){PQ}\s*:\s*\{{[^{{}}]*?"
+    rf"(?:{PQ}active{PQ}\s*:\s*{PQ}?false\b"
+    rf"|{PQ}(?:account_?status|accountStatus|status|state){PQ}\s*:\s*{PQ}(?:deactivated|deprovisioned|suspended|disabled|inactive)\b)"
+)
 
 
 def taken_later(s: pl.LazyFrame, esc: pl.LazyFrame, assigned: str) -> pl.LazyFrame:
@@ -82,7 +95,7 @@ def taken_later(s: pl.LazyFrame, esc: pl.LazyFrame, assigned: str) -> pl.LazyFra
         & pl.col("succeeded")
         & pl.col("args").is_not_null()
         & (
-            pl.col("output").str.contains(assigned)
+            (pl.col("output").str.contains(assigned) & ~pl.col("output").str.contains(DEAD_OWNER))
             | (pl.col("output").str.contains(_WORKED) & ~pl.col("output").str.contains(_NO_OWNER_ANY))
         ).fill_null(False)
     ).select("run_id", pl.col("seq").alias("l_seq"), pl.col("args").alias("l_args"), pl.coalesce("end_time", "t").alias("a_t"))
