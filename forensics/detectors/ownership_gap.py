@@ -10,6 +10,7 @@ import polars as pl
 
 from forensics.detectors.base import Context, Detector, finding, hms, num, txt
 from forensics.detectors.dead_letters import parked_unread
+from forensics.detectors.declined_handoffs import declined_finding, declined_handoffs
 from forensics.detectors.delegated_work import delegations, not_taken_up
 from forensics.detectors.dropped_delegation import _NOTHING as _NOTHING
 from forensics.detectors.escalation_sla import late, policy_sla, record_deadline, sla_note, sla_passed
@@ -241,11 +242,17 @@ class DanglingHandoff(Detector):
         "A handoff (handoff span, transfer_to_<agent> tool, delegation) after which the target agent "
         "never starts work in the run or a later run of its session, nor under the handoff (another "
         "agent's span, or model calls, nested in it, as CrewAI runs a coworker inside its delegation tool call), "
-        "nor the agent its result names as now answering (OpenAI Agents SDK {'assistant': name})."
+        "nor the agent its result names as now answering (OpenAI Agents SDK {'assistant': name}); or whose target "
+        "answered that the work is not its own, did nothing, and nobody took it up after (declined_handoffs)."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
         dangling = dangling_handoffs(ctx).lazy()
+        # A receiver that declined the work as not its own (declined_handoffs), where none dangles.
+        declined = declined_finding(declined_handoffs(ctx).join(dangling, on="run_id", how="anti"))
+        return pl.concat([self._never_started(dangling), declined])
+
+    def _never_started(self, dangling: pl.LazyFrame) -> pl.LazyFrame:
         return per_run_finding(
             dangling,
             first=["agent", "handoff_target", "t"],
