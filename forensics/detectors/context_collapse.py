@@ -16,6 +16,7 @@ from forensics.detectors.changed_state import POLL_WAIT, repeats_on_changed_stat
 from forensics.detectors.decisions import model_decided
 from forensics.detectors.effects import created_nothing_new, side_effects
 from forensics.detectors.findings import first_repeat
+from forensics.detectors.new_information import longest_unbroken, new_information_seen
 from forensics.detectors.node_resumes import node_resumed
 from forensics.detectors.parallel_runs import parallel_run_of
 from forensics.detectors.registry import register
@@ -151,7 +152,9 @@ class RepeatedAction(Detector):
         "in a run and the calls bring no new information: the same result each time (a log that recorded "
         "neither the arguments nor the results shows no sameness), or the same "
         "error each time with each attempt issued by the agent's model (the agent decided again; "
-        "resends no model decided are retry_storm's). Twice is enough in a run that hit its step, turn or "
+        "resends no model decided are retry_storm's). An agent that made repeat_count calls bringing new results (a tool, arguments "
+        "and result met once in its run) between two repeats moved on: the repeats before and after are "
+        "counted apart (a re-check once other work is done). Twice is enough in a run that hit its step, turn or "
         "recursion limit (runs.step_limit_hit): the repeats are where its steps went; there, repeat_count calls in "
         "a row with the same result are a loop though the result changed before them (a status that moved once, "
         "then stood still until the limit). A wait (a wait or sleep "
@@ -210,6 +213,9 @@ class RepeatedAction(Detector):
         )
         # Whether the agent's model issued each call again (decisions.py); retries are retry_storm's.
         tools = model_decided(ctx, tools, ["run_key", "memory", "agent", "call", "call_args"])
+        # How many of the agent's calls so far brought something it had not seen (new_information):
+        # a repeat after repeat_count of them is a re-check once the agent moved on, not a loop.
+        tools = new_information_seen(ctx, tools, result_key(pl.col("call"), pl.col("output")))
         groups = (
             # One 64-bit key for (run, memory, agent, tool, arguments): grouping a million tool calls
             # on one integer rather than three strings.
@@ -233,6 +239,8 @@ class RepeatedAction(Detector):
                     ok & ~pl.col("output").str.contains(REFUSED_REPEAT).fill_null(False),
                     pl.col("seq"),
                 ).alias("longest_same"),
+                # The most completed calls with the agent not moving on between them (new_information).
+                longest_unbroken(ok, pl.col("seq"), n).alias("unbroken"),
                 # The first repeat: the call that ignored the first result (findings.first_repeat).
                 first_repeat(ok).alias("redo_id"),
                 pl.col("t").min().alias("first_t"),
@@ -262,7 +270,12 @@ class RepeatedAction(Detector):
             .filter(
                 (pl.col("n") >= pl.when(pl.col("step_limit_hit")).then(2).otherwise(n))
                 & (
-                    ((pl.col("n_ok") >= 2) & (pl.col("n_results") == 1) & pl.col("_recorded"))
+                    # The same result each time, as many of them without the agent moving on to other
+                    # work between two (new_information): a re-check after that work is no loop.
+                    (
+                        (pl.col("n_ok") >= 2) & (pl.col("n_results") == 1) & pl.col("_recorded")
+                        & (pl.col("unbroken") >= pl.when(pl.col("step_limit_hit")).then(2).otherwise(n))
+                    )
                     # Or, in a run its limit stopped, its result stood still for the last stretch.
                     | (stalled_at_limit(pl.col("longest_same"), pl.col("step_limit_hit"), n) & pl.col("_recorded"))
                     | (
