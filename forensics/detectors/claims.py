@@ -74,7 +74,12 @@ _FUTURE_BEFORE: Final = (
 #: A claim whose own words are future, a duty or a habit: a policy claim's pattern spans words
 #: between its noun and its verb ("the refund is expected to be issued tomorrow", "refund is pending
 #: approval; it gets issued within a day", "the refund will be issued"): no act is said done.
-_FUTURE_IN_CORE: Final = r"(?i)\b(?:to\s+be|will|would|shall|should|must|going\s+to|expected|gets?)\b|\w['’]ll\b"
+#: Also work said under way, the progressive passive ("the refund is being processed", "the
+#: charges are being reversed by the billing team"): the act is said started, by whoever, not done.
+_FUTURE_IN_CORE: Final = (
+    r"(?i)\b(?:to\s+be|will|would|shall|should|must|going\s+to|expected|gets?)\b|\w['’]ll\b"
+    r"|(?:\b(?:is|are)|['’]s)\s+(?:still\s+|now\s+|currently\s+)?being\s+\w+ed\b"
+)
 
 def _fragment(claim: str) -> str:
     """The claim with the rest of its sentence around it, the words before and after it as the
