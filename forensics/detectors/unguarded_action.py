@@ -14,6 +14,7 @@ from forensics.detectors.approval_parts import (
     approved_in_prompt,
     approver_turn_before,
 )
+from forensics.detectors.approved_amounts import above_approval
 from forensics.detectors.base import Context, Detector, moment, txt
 from forensics.detectors.cluster_targets import production_cluster_acts
 from forensics.detectors.confirmation_rule import unconfirmed_actions
@@ -21,6 +22,7 @@ from forensics.detectors.consumed_messages import acknowledged_messages
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.interrupted_calls import resumed_after_approval
 from forensics.detectors.lapsed_approvals import acted_after_lapse
+from forensics.detectors.mass_updates import mass_changes
 from forensics.detectors.own_objects import made_by_the_run
 from forensics.detectors.registry import register
 from forensics.detectors.returned_approvals import returned_approval
@@ -350,8 +352,9 @@ class UnguardedIrreversible(Detector):
         # A kubectl / helm call changing a cluster the run shows to be production, named by its
         # --context or by the current context the run printed (cluster_targets).
         cluster = production_cluster_acts(ctx)
-        # A migration tool run against production with its backup off (skipped_backups).
-        for more in (cluster, backup_skipped_migrations(ctx)):
+        # A migration tool run against production with its backup off (skipped_backups); a SQL
+        # UPDATE with no WHERE that reached many rows of a production table (mass_updates).
+        for more in (cluster, backup_skipped_migrations(ctx), mass_changes(ctx)):
             if more is not None:
                 shell = more if shell is None else pl.concat([shell, more]).unique(["run_id", "span_id"], keep="first")
         # The few candidate calls are taken out first and `acted` (result regexes) read on them
@@ -428,7 +431,14 @@ class UnguardedIrreversible(Detector):
             .with_columns(pl.lit(LAPSED_REASON).alias("reason"))
             .join(ctx.runs.lazy().select("run_id", "synthetic_time"), on="run_id", how="left")
         )
-        acts = pl.concat([acts, lapsed], how="diagonal_relaxed").unique(["run_id", "span_id"], keep="last")
+        # A payment above the amount its approval named: the approval covered less (approved_amounts).
+        over = (
+            s.filter(pl.col("kind").is_in(["tool", "unknown"]) & pl.col("args").is_not_null()).collect().lazy().filter(acted)
+        )
+        over = over.join(above_approval(ctx, over), on=["run_id", "span_id"]).join(
+            ctx.runs.lazy().select("run_id", "synthetic_time"), on="run_id", how="left"
+        )
+        acts = pl.concat([acts, lapsed, over], how="diagonal_relaxed").unique(["run_id", "span_id"], keep="last")
         # An action taken right after a step that reported low confidence is that gate's story
         # (ungated_low_confidence, TAXONOMY missing_fallback): one action, one class.
         acts = acts.join(_ungated_after_low_confidence(ctx), on=["run_id", "span_id"], how="anti")
