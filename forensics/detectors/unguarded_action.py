@@ -317,7 +317,10 @@ class UnguardedIrreversible(Detector):
         "nobody deciding: lapsed_approvals), is unguarded whatever came between. A "
         "removal of an object the run itself made (the first call naming it, by an argument value, a successful "
         "create / write / copy call: a scratch file, its own branch) lost nothing that was there before. A removal told to write its result to another file or table "
-        "than its source (an out / output_path / dest argument) left the source intact: it did not act."
+        "than its source (an out / output_path / dest argument) left the source intact: it did not act. A SQL "
+        "UPDATE with no WHERE (or a WHERE 1=1) on a production table whose result reports many rows changed rewrote "
+        "them all (mass_updates). A payment above the amount its run's approvals named in that currency (approved_amount, "
+        "max_amount; Stripe and Adyen amounts read from minor units) ran unguarded for the rest (approved_amounts)."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
