@@ -435,8 +435,12 @@ class UnguardedIrreversible(Detector):
             .join(ctx.runs.lazy().select("run_id", "synthetic_time"), on="run_id", how="left")
         )
         # A payment above the amount its approval named: the approval covered less (approved_amounts).
+        # The calls naming a currency taken out first (few), `acted` read on them only.
         over = (
-            s.filter(pl.col("kind").is_in(["tool", "unknown"]) & pl.col("args").is_not_null()).collect().lazy().filter(acted)
+            s.filter(pl.col("kind").is_in(["tool", "unknown"]) & pl.col("args").str.contains("(?i)currency").fill_null(False))
+            .collect()
+            .lazy()
+            .filter(acted)
         )
         over = over.join(above_approval(ctx, over), on=["run_id", "span_id"]).join(
             ctx.runs.lazy().select("run_id", "synthetic_time"), on="run_id", how="left"
