@@ -71,11 +71,12 @@ def bulk_error_rows(spans: pl.DataFrame) -> pl.Series:
     )
 
 
-def _count(text: pl.Expr, pattern: str) -> pl.Expr:
-    """The largest count ``pattern`` reads in ``text`` (null where none)."""
+def largest_count(text: pl.Expr, pattern: str) -> pl.Expr:
+    """The largest count ``pattern`` reads in ``text`` (null where none): the last number of each
+    match, a closing quote after it allowed (a count written as a JSON string, BigQuery's int64)."""
     return (
         text.str.extract_all(pattern)
-        .list.eval(pl.element().str.extract(r"([0-9]+)$", 1).cast(pl.Int64))
+        .list.eval(pl.element().str.extract(r"([0-9]+)\D*$", 1).cast(pl.Int64))
         .list.max()
     )
 
@@ -97,8 +98,8 @@ def whole_batch_claimed(runs: pl.LazyFrame, failures: pl.LazyFrame) -> pl.LazyFr
         failures.select(
             "run_id",
             "span_id",
-            _count(pl.col("output"), _FAILED_COUNT).alias("_failed"),
-            _count(pl.col("output"), _SUCCEEDED_COUNT).alias("_succeeded"),
+            largest_count(pl.col("output"), _FAILED_COUNT).alias("_failed"),
+            largest_count(pl.col("output"), _SUCCEEDED_COUNT).alias("_succeeded"),
         )
         .filter((pl.col("_failed") > 0) & pl.col("_succeeded").is_not_null())
         .with_columns((pl.col("_failed") + pl.col("_succeeded")).alias("_whole"))

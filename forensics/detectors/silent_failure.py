@@ -245,7 +245,8 @@ class ErrorAsData(Detector):
         "words). Also retriever spans that returned no documents, in a run where no retriever returned "
         "one, under an answer that does not say nothing was found; tool calls of a single-agent run "
         "that all returned an empty collection, under an answer stating figures none of them nor the "
-        "request gave; and a delegate that ran and "
+        "request gave; a load whose result says it went in part (Snowflake's PARTIALLY_LOADED), or a query "
+        "result flagged cut at its row cap, under an answer stating the whole; and a delegate that ran and "
         "returned nothing (an agent span, or a delegation tool call it ran inside), nobody took up, "
         "whose caller went on with the empty answer as the work done or as a finding, not saying it "
         "came back empty."
@@ -288,12 +289,17 @@ class ErrorAsData(Detector):
         from forensics.detectors.deprecated_replies import deprecated_empty
         from forensics.detectors.empty_test_runs import ran_no_tests
 
+        # And a load that went in part (Snowflake COPY INTO's PARTIALLY_LOADED) or a query cut at
+        # its row cap ("truncated": true), reported as the whole (partial_results).
+        from forensics.detectors.partial_results import partial_results
+
         blind = pl.concat(
             [
                 calling_tool(ctx, ungrounded_retrievals(ctx)).select(cols),
                 answered_from_nothing(ctx).select(cols),
                 ran_no_tests(ctx).select(cols),
                 deprecated_empty(ctx).select(cols),
+                partial_results(ctx).select(cols),
             ]
         ).unique(["run_id", "span_id"], keep="first")
         # A delegated run that answered nothing, which its caller went on with as the work done

@@ -1,0 +1,84 @@
+"""error_as_data: a load that went in part, or a query cut at its row cap, reported as the whole.
+
+Snowflake's ``COPY INTO <table>`` answers a row per file with ``status`` LOADED, LOAD_FAILED or
+PARTIALLY_LOADED beside ``rows_parsed``, ``rows_loaded``, ``errors_seen`` and ``first_error``
+(Snowflake reference, "COPY INTO <table>", Output; ``ON_ERROR = CONTINUE``). A BigQuery load job with
+``maxBadRecords`` ends DONE with ``statistics.load.badRecords`` beside ``outputRows`` (JobStatistics3).
+A SQL tool that caps its rows says ``"truncated": true`` beside the ``row_count`` it returned
+(forensics/detectors/partial_results.py). The run's shape is a smolagents ToolCallingAgent whose tool
+returns that JSON as its result (src/smolagents/tools.py; the OpenInference instrumentation ends the
+tool span OK with it as ``output.value``).
+
+Near misses: an answer that gives the split or names the rejected rows; a load with no error; a
+result under its cap; an answer that says the count is capped.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from smol_rows import tool_steps_run
+
+from forensics.classify import classify
+from forensics.load import load
+
+_TRACE = "d4af7000000000000000000000000003"
+COPY_ARGS = {"table": "ANALYTICS.RAW.SHIPMENTS", "stage_path": "@RAW.EXPORTS/shipments/2026-02-01.csv", "on_error": "CONTINUE"}
+
+
+def _copy(status: str, parsed: int, loaded: int) -> str:
+    return json.dumps([{"file": "s3://exports/shipments/2026-02-01.csv", "status": status, "rows_parsed": parsed, "rows_loaded": loaded,
+                        "error_limit": parsed, "errors_seen": parsed - loaded,
+                        "first_error": "Timestamp '31/01/2026' is not recognized" if parsed > loaded else None}])  # fmt: skip
+
+
+BIGQUERY = json.dumps({"kind": "bigquery#job", "status": {"state": "DONE"}, "statistics": {"load": {
+    "inputFiles": "1", "inputFileBytes": "991204", "outputRows": "19880", "badRecords": "120"}}})  # fmt: skip
+SQL_ARGS = {"sql": "SELECT refund_id, amount FROM finance.refunds WHERE created_at >= '2026-01-01'"}
+
+
+def _capped(truncated: bool) -> str:
+    return json.dumps({"columns": ["REFUND_ID", "AMOUNT"], "row_count": 5000, "max_rows": 5000, "truncated": truncated, "sum_amount": 412880.15})
+
+
+def _smol(tmp_path: Path, calls: list[tuple[str, dict[str, Any], str]], answer: str) -> pl.DataFrame:
+    """A smolagents ToolCallingAgent: one step per ``(tool, kwargs, result)``, then final_answer."""
+    path = tmp_path / "smol_load.json"
+    path.write_text(json.dumps(tool_steps_run(_TRACE, "Load the shipments export and tell me the row count.", calls, answer, service="data-agent", prefix="7")))
+    return load(path).to_polars()
+
+
+def _found(spans: pl.DataFrame) -> dict[str, str]:
+    f = classify(spans).to_polars()[0]
+    return dict(zip(f["detector"].to_list(), f["decisive_span_id"].to_list(), strict=True))
+
+
+def test_partial_load_reported_whole(tmp_path: Path) -> None:
+    # Decisive: the load whose result said PARTIALLY_LOADED.
+    said = "Loaded. All 20,000 shipments from the 2026-02-01 export are in ANALYTICS.RAW.SHIPMENTS."
+    assert _found(_smol(tmp_path, [("copy_into_table", COPY_ARGS, _copy("PARTIALLY_LOADED", 20000, 19880))], said)) == {"error_as_data": "c700000000000000"}
+    every = "Done: every shipment row from the export is now in the warehouse."
+    assert _found(_smol(tmp_path, [("load_job", {"uri": "gs://exports/shipments.csv"}, BIGQUERY)], every)) == {"error_as_data": "c700000000000000"}
+
+
+def test_near_miss_split_told_or_nothing_rejected(tmp_path: Path) -> None:
+    partial = [("copy_into_table", COPY_ARGS, _copy("PARTIALLY_LOADED", 20000, 19880))]
+    assert _found(_smol(tmp_path, partial, "Loaded 19,880 of 20,000 shipments; 120 rows were rejected for a date format.")) == {}
+    assert _found(_smol(tmp_path, partial, "The load went in with 120 rejected rows (bad timestamps); see the error file.")) == {}
+    whole = [("copy_into_table", COPY_ARGS, _copy("LOADED", 20000, 20000))]
+    assert _found(_smol(tmp_path, whole, "Loaded. All 20,000 shipments are in ANALYTICS.RAW.SHIPMENTS.")) == {}
+
+
+def test_capped_query_reported_as_total(tmp_path: Path) -> None:
+    said = "January refunds: 5,000 refunds totalling $412,880.15."
+    assert _found(_smol(tmp_path, [("run_sql", SQL_ARGS, _capped(True))], said)) == {"error_as_data": "c700000000000000"}
+
+
+def test_near_miss_capped_told_or_under_the_cap(tmp_path: Path) -> None:
+    told = "The query hit its 5,000-row cap, so January had at least 5,000 refunds; I'll need an aggregate query for the total."
+    assert _found(_smol(tmp_path, [("run_sql", SQL_ARGS, _capped(True))], told)) == {}
+    said = "January refunds: 5,000 refunds totalling $412,880.15."
+    assert _found(_smol(tmp_path, [("run_sql", SQL_ARGS, _capped(False))], said)) == {}
