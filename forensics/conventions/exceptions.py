@@ -350,6 +350,13 @@ register(
                 "failed, error_handled (the call failed; the agent showed its error to the model)",
             ),
             Signal(
+                'tool span OK whose result is CrewAI\'s own sentence for a tool that raised: starting "I encountered an error while trying to use the tool. '
+                'This was the error: " (earlier "It seems we encountered an unexpected error while trying to use the tool. This was the error: ")',
+                "CrewAI (ToolUsage)",
+                "crewAIInc/crewAI src/crewai/translations/en.json (tool_usage_exception); src/crewai/tools/tool_usage.py (the exception's text returned as the result)",
+                "failed, error_handled (the call failed; the agent showed its error to the model)",
+            ),
+            Signal(
                 "a step's error \"Unknown tool X, should be one of: ...\" (execute_tool_call), or a CodeAgent step's \"Forbidden function evaluation: 'X' is not among the explicitly allowed tools ...\" (InterpreterError)",
                 "smolagents",
                 "src/smolagents/agents.py (execute_tool_call: AgentToolExecutionError); src/smolagents/local_python_executor.py (evaluate_call: InterpreterError)",

@@ -33,6 +33,16 @@ _SMOL_TOOL_SAID_FAILED: Final = (
     r"^\s*(?:The request timed out\. Please try again later or check the URL\.\s*$"
     r"|Error fetching the webpage: |An unexpected error occurred: |Error fetching Wikipedia summary: )"
 )
+#: CrewAI's own sentence for a tool that raised: ToolUsage catches the exception and hands the agent
+#: this text as the call's result, so the tool span ends OK (crewAI src/crewai/translations/en.json
+#: "tool_usage_exception": "I encountered an error while trying to use the tool. This was the error:
+#: {error}.\n Tool {tool} accepts these inputs: {tool_inputs}"; earlier releases "It seems we
+#: encountered an unexpected error while trying to use the tool. This was the error: {error}"; the
+#: agent's next model call reads it as the observation, crewai/agents/crew_agent_executor.py). The
+#: same reading as smolagents' own tools: failed, handed back to the model. At the start only.
+_CREWAI_TOOL_SAID_FAILED: Final = (
+    r"^\s*(?:I|It seems we) encountered an (?:unexpected )?error while trying to use the tool\. This was the error: "
+)
 #: smolagents' ``execute_tool_call`` refusing a name that is none of the agent's tools and managed
 #: agents: AgentToolExecutionError(f"Unknown tool {tool_name}, should be one of: {', '.join(...)}.")
 #: (src/smolagents/agents.py; earlier releases: "Unknown tool {name}, should be instead one of [...]").
@@ -73,7 +83,8 @@ def unknown_tool(df: pl.DataFrame) -> pl.DataFrame:
 
 
 def tool_said_failed(df: pl.DataFrame) -> pl.DataFrame:
-    """A smolagents tool call whose result is its own failure message (``_SMOL_TOOL_SAID_FAILED``):
+    """A smolagents or CrewAI tool call whose result is its own failure message (``_SMOL_TOOL_SAID_FAILED``,
+    ``_CREWAI_TOOL_SAID_FAILED``):
     failed, handed back to the model (the agent shows it as the observation), the message as its
     error. A result the error-shape rules read already (``ERROR_SHAPED``: "Error fetching the
     webpage: 429 Client Error: Too Many Requests ...") stays theirs, an error-shaped result with
@@ -83,7 +94,7 @@ def tool_said_failed(df: pl.DataFrame) -> pl.DataFrame:
     said = (
         (pl.col("kind") == "tool")
         & ~pl.col("failed")
-        & pl.col("output").str.contains(_SMOL_TOOL_SAID_FAILED).fill_null(False)
+        & pl.col("output").str.contains(f"(?:{_SMOL_TOOL_SAID_FAILED})|(?:{_CREWAI_TOOL_SAID_FAILED})").fill_null(False)
     )
     said = said & ~pl.when(said).then(pl.col("output")).str.contains(ERROR_SHAPED).fill_null(False)
     if not df.select(said.any()).item():
