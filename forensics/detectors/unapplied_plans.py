@@ -37,9 +37,11 @@ PLAN_RESULT: Final = (
 #: this reading's to judge).
 _APPLY_RESULT: Final = r"Apply complete! Resources:|Apply cancelled\."
 #: A call told to apply: its name (``terraform_apply``, ``apply_plan``), or its arguments holding the
-#: word (``terraform apply tfplan``, ``"command": "apply"``; ``apply_immediately`` is a variable).
+#: word (``"command": "apply"``; ``apply_immediately`` is a variable) or a command line running it.
+#: The table keeps arguments without whitespace (preparation: "args"), so ``terraform apply tfplan``
+#: is read as ``terraformapplytfplan`` (``-chdir=<dir>`` allowed between).
 _APPLY_NAME: Final = r"(?i)(?:^|[^a-z])apply(?:$|[^a-z])"
-_APPLY_ARGS: Final = r"(?i)\bapply\b"
+_APPLY_ARGS: Final = r"(?i)\bapply\b|(?:terraform|tofu|terragrunt)(?:-chdir=[^\"&;|]*?)?apply(?:[^a-z_]|$)"
 #: A report that the change is made.
 _SAYS_DONE: Final = (
     r"(?i)\b(?:done|applied|completed?|finished|live|rolled\s+out|deployed|in\s+effect)\b"

@@ -71,6 +71,14 @@ def test_near_miss_plan_applied_or_nothing_to_apply(tmp_path: Path) -> None:
     assert _found(_smol(tmp_path, [("run_terraform", PLAN_ARGS, NO_CHANGES)], CLAIM)) == {}
 
 
+def test_near_miss_apply_run_as_a_command_line(tmp_path: Path) -> None:
+    # A shell tool's command line ran the apply (its output cut before "Apply complete!"): an apply
+    # was run, so this is no plan-only run, whatever else the run shows.
+    shell = ("run_shell", {"cmd": "cd envs/prod && terraform apply -input=false -auto-approve"}, PLAN.split("Note:")[0])
+    spans = _smol(tmp_path, [("run_terraform", PLAN_ARGS, PLAN), shell], CLAIM)
+    assert not [e for e in classify(spans).to_polars()[0]["explanation"].to_list() if "only planned" in e]
+
+
 def _agents(tmp_path: Path, message: str) -> pl.DataFrame:
     """An OpenAI Agents SDK trace export (src/agents/tracing/processors.py BackendSpanExporter: one
     ``trace`` then its ``trace.span`` records; ``span_data.py``: a ``response`` span exports only its
