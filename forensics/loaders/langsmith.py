@@ -428,11 +428,17 @@ def _status(run: dict[str, Any], row: dict[str, Any]) -> None:
 def _usage(run: dict[str, Any], row: dict[str, Any], metadata: dict[str, Any], used: set[str], rest: dict[str, Any]) -> None:
     """Tokens, cost and model of a model call, from the export's fields or the ingest's usage_metadata."""
     outputs = _dict(run.get("outputs"))
-    usage = _dict(outputs.get("usage_metadata") or metadata.get("usage_metadata"))
-    token_usage = _dict(_dict(outputs.get("llm_output")).get("token_usage"))
+    usage = _dict(outputs.get("usage_metadata") or metadata.get("usage_metadata") or _generation_usage(outputs))
+    llm_output = _dict(outputs.get("llm_output"))
+    # OpenAI-style chat models put ``token_usage`` (prompt_/completion_tokens) in llm_output;
+    # ChatAnthropic puts the Messages API's own ``usage`` (input_/output_tokens) there.
+    token_usage = _dict(llm_output.get("token_usage"))
+    api_usage = _dict(llm_output.get("usage"))
     candidates = {
-        "input_tokens": (run.get("prompt_tokens"), usage.get("input_tokens"), token_usage.get("prompt_tokens")),
-        "output_tokens": (run.get("completion_tokens"), usage.get("output_tokens"), token_usage.get("completion_tokens")),
+        "input_tokens": (run.get("prompt_tokens"), usage.get("input_tokens"), token_usage.get("prompt_tokens"),
+                         api_usage.get("input_tokens")),
+        "output_tokens": (run.get("completion_tokens"), usage.get("output_tokens"), token_usage.get("completion_tokens"),
+                          api_usage.get("output_tokens")),
     }
     for column, values in candidates.items():
         value = next((v for v in values if v is not None), None)
@@ -456,3 +462,16 @@ def _usage(run: dict[str, Any], row: dict[str, Any], metadata: dict[str, Any], u
     if model is None and isinstance(run.get("inputs"), dict):
         model = run["inputs"].get("model")
     row["model"] = as_text(model) if isinstance(model, str) else None
+
+
+def _generation_usage(outputs: dict[str, Any]) -> Any:
+    """The ``usage_metadata`` of the first generation's message in an ``LLMResult`` output
+    (``generations[0][0].message``, serialised by langchain-core's ``dumpd`` as
+    ``{lc, type: constructor, kwargs: {..., usage_metadata}}``): where a chat model with no
+    ``token_usage`` in its ``llm_output`` (ChatAnthropic) has its tokens. Later generations of one
+    prompt repeat the call's usage (n > 1 choices), so only the first is read."""
+    generations = outputs.get("generations")
+    first = generations[0] if isinstance(generations, list) and generations else None
+    generation = first[0] if isinstance(first, list) and first else None
+    message = _dict(_dict(generation).get("message"))
+    return _dict(message.get("kwargs")).get("usage_metadata") or message.get("usage_metadata")
