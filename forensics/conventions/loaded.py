@@ -395,6 +395,15 @@ register(
                 "kind=human (forensics/loaders/openhands.py _PERSON_ANSWERS), not event; agent_state kept",
             ),
             Signal(
+                "a tool_result with is_error whose text starts with the CLI's refusal (\"The user doesn't want to "
+                "proceed with this tool use.\" / \"The user doesn't want to take this action right now.\")",
+                "Claude Code transcripts (permission prompt answered No, or the call cancelled)",
+                "Claude Code's REJECT_MESSAGE / CANCEL_MESSAGE, as public transcript parsers' fixtures quote them; "
+                "daaain/claude-code-log test/test_data/representative_messages.jsonl (line shape)",
+                "the call: kind=event, status ok, @rejected_by_user (forensics/loaders/claude_code.py REFUSALS), not a "
+                "tool error; the user line: kind=human under it (the person's decision, as OpenHands' user_rejected)",
+            ),
+            Signal(
                 "an assistant line's message.stop_reason (end_turn, max_tokens, tool_use, refusal ...)",
                 "Claude Code transcripts (the Anthropic Messages API message)",
                 "anthropic-sdk-python src/anthropic/types/message.py (Message.stop_reason); Claude Code "

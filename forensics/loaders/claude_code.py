@@ -24,7 +24,11 @@ Mapping:
   (end time, ``output``, status error when ``is_error``; ``toolUseResult`` kept in attributes). A
   user line made only of matched tool results is folded into those spans (``sink.merged``).
   ``Task``/``Agent`` tool calls start a sub-agent: they are ``handoff`` spans to
-  ``input.subagent_type`` (``general-purpose`` when unnamed).
+  ``input.subagent_type`` (``general-purpose`` when unnamed). A call the person refused at the
+  permission prompt (the result is the CLI's canned "The user doesn't want to proceed with this tool
+  use. ..." with ``is_error``: see ``REFUSALS``) did not run and did not fail: its span is an
+  ``event`` (status ok, ``@rejected_by_user``) and the user line holding the refusal is the person's
+  ``human`` turn under it, not folded.
 * sidechains (``isSidechain``): the sub-agent's messages. Their agent is the ``subagent_type`` of
   the Task call whose prompt opened the sidechain (matched by prompt text, the only link the
   transcript keeps), and the sidechain's first message hangs under that Task span; an unmatched
@@ -64,6 +68,15 @@ COMPACT_SUMMARY = "compact_summary"
 _DELEGATION_TOOLS = frozenset({"Task", "Agent"})
 _MESSAGE_TYPES = frozenset({"user", "assistant", "system"})
 _ROW_KEYS = frozenset({"type", "uuid", "parentUuid", "sessionId", "timestamp", "message", "isSidechain"})
+#: The CLI's canned tool results for a call the person stopped: refused at the permission prompt
+#: (REJECT_MESSAGE, "... The tool use was rejected (eg. if it was a file edit, the new_string was NOT
+#: written to the file). STOP what you are doing and wait for the user to tell you how to proceed.",
+#: optionally followed by the user's feedback) or cancelled (CANCEL_MESSAGE "The user doesn't want to
+#: take this action right now. STOP ..."). Claude Code writes them as the call's ``tool_result`` with
+#: ``is_error: true``; the tool never ran. Only the start of the text is read: the CLI's own words.
+REFUSALS = ("The user doesn't want to proceed with this tool use.", "The user doesn't want to take this action right now.")
+#: Kept on a refused call's span (the key OpenHands' loader gives a call the user rejected).
+REFUSED = "@rejected_by_user"
 
 
 class ClaudeCodeLoader(Loader):
@@ -298,9 +311,17 @@ class _Reader:
         results = [b for b in blocks if b.get("type") == "tool_result"]
         others = [b for b in blocks if b.get("type") != "tool_result"]
         matched = 0
+        refusals: list[str] = []
         for block in results:
-            if self._tool_result(line, record, block, row):
+            if self._tool_result(line, record, block, row, refusals):
                 matched += 1
+        if refusals and not others:
+            # The person refused the call at the permission prompt: their decision is a turn of
+            # theirs (a human span, as OpenHands' user_rejected answer), under the call it refused.
+            row.update(kind="human", name="user", parent_id=self.last_result, output="\n".join(refusals))
+            if matched < len(results):
+                rest["@unmatched_tool_results"] = len(results) - matched
+            return False
         if results and not others:
             # Only tool results: the line lives on in its tool spans. Matched results were
             # folded into spans already counted; an unmatched one became its own row. A later
@@ -322,7 +343,8 @@ class _Reader:
             rest["@unmatched_tool_results"] = unmatched
         return False
 
-    def _tool_result(self, line: int, record: dict[str, Any], block: dict[str, Any], user_row: dict[str, Any]) -> bool:
+    def _tool_result(self, line: int, record: dict[str, Any], block: dict[str, Any], user_row: dict[str, Any],
+                     refusals: list[str]) -> bool:
         tool_id = as_text(block.get("tool_use_id"))
         entry = self.pending.pop(tool_id, None) if tool_id else None
         content = block.get("content")
@@ -345,10 +367,18 @@ class _Reader:
         tool["output"] = output
         self.last_result = tool["span_id"]
         is_error = block.get("is_error") is True
-        tool["status"] = "error" if is_error else "ok"
-        if is_error:
-            tool["error_message"] = output
+        refused = is_error and output is not None and output.lstrip().startswith(REFUSALS)
+        tool["status"] = "error" if is_error and not refused else "ok"
         attrs = tool["attributes"]
+        if refused:
+            # Not a failure of the tool, which never ran: an instant the person stopped (the call
+            # is no tool span, so nothing reads it as done or as failed).
+            tool["kind"], tool["tool"], tool["end_time"] = "event", None, tool["start_time"]
+            tool.pop("handoff_to", None)
+            attrs[REFUSED] = "the user refused the call at Claude Code's permission prompt: it did not run"
+            refusals.append(output or "")
+        elif is_error:
+            tool["error_message"] = output
         attrs["@result_uuid"] = user_row["span_id"]
         if "toolUseResult" in record:
             attrs["toolUseResult"] = record["toolUseResult"]
