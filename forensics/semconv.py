@@ -176,10 +176,18 @@ _KIND_BEFORE_KEYS: Final = frozenset(c[1] for _, conditions in KIND_BEFORE_VALUE
 #: which names no GenAI operation. The types are packages/core/src/observability/types/tracing.ts
 #: ``SpanType``: the workflow run (the root of a workflow process), its steps and its control flow
 #: (conditional and each condition's evaluation, parallel, loop, sleep, wait for an event) hold the
-#: agents, tools and model calls the steps ran: chains. Its other types already name their operation.
-MASTRA_SPAN_KINDS: Final = dict.fromkeys(
-    ("workflow_run", "workflow_step", "workflow_conditional", "workflow_conditional_eval", "workflow_parallel",
-     "workflow_loop", "workflow_sleep", "workflow_wait_event"), "chain")
+#: agents, tools and model calls the steps ran: chains. An agent's generation (``model_generation``,
+#: operation ``chat``: the model call with the usage) holds one ``model_step`` per step of its tool loop
+#: ("Single model execution step within a generation", named ``step: <n>``), and the step holds that
+#: step's streamed ``model_chunk`` spans and the tools it called: the step is a chain (not a second
+#: model call, whose tokens the generation already counts), a chunk an event; an input or output
+#: processor's run (``processor_run``) a chain. Its other types already name their operation.
+MASTRA_SPAN_KINDS: Final = {
+    **dict.fromkeys(
+        ("workflow_run", "workflow_step", "workflow_conditional", "workflow_conditional_eval", "workflow_parallel",
+         "workflow_loop", "workflow_sleep", "workflow_wait_event", "model_step", "processor_run"), "chain"),
+    "model_chunk": "event",
+}
 
 #: Kinds an attribute's value names, in order of precedence: (key, value → kind, compare upper-cased).
 KIND_BY_VALUE: Final[tuple[tuple[str, dict[str, str], bool], ...]] = (

@@ -353,6 +353,16 @@ register(
                 "kind=chain (forensics/semconv.py MASTRA_SPAN_KINDS in KIND_BY_VALUE), not unknown",
             ),
             Signal(
+                "mastra.span.type model_step (span 'step: <n>', gen_ai.operation.name model_step) / processor_run / "
+                "model_chunk",
+                "Mastra (@mastra/otel-exporter; agent generations)",
+                "mastra-ai/mastra packages/core/src/observability/types/tracing.ts (SpanType MODEL_STEP 'Single model "
+                "execution step within a generation', MODEL_CHUNK, PROCESSOR_RUN); observability/otel-exporter/src/"
+                "gen-ai-semantics.ts (getOperationName: the type lower-cased)",
+                "kind=chain for a step and a processor run (the tools it called hang under it; the generation above "
+                "it is the llm call with the usage), event for a chunk (forensics/semconv.py MASTRA_SPAN_KINDS), not unknown",
+            ),
+            Signal(
                 "a tool call named handoff_to_<alias> whose result is {\"handoff_to\": <target>} (then a message.send "
                 "span with message.target_id)",
                 "Microsoft Agent Framework (handoff workflows)",

@@ -56,3 +56,26 @@ def test_near_miss_other_mastra_types_keep_no_kind(tmp_path: Path) -> None:
     kinds = _kinds(tmp_path, [otlp_span("a" * 16, "", "generic lookup", 0, 10,
                                         {"mastra.span.type": "generic", "gen_ai.operation.name": "generic"})])
     assert kinds == {"generic lookup": "unknown"}
+
+
+def test_an_agents_model_steps_are_chains_under_its_generation(tmp_path: Path) -> None:
+    """mastra-ai/mastra packages/core/src/observability/types/tracing.ts ``SpanType.MODEL_STEP`` ("Single
+    model execution step within a generation"): an agent run's ``model_generation`` (operation ``chat``,
+    the usage) holds a ``step: <n>`` span per step of its tool loop, holding the tools the step called
+    and its streamed ``model_chunk`` spans; the OTel exporter writes the type lower-cased as the
+    operation name (gen-ai-semantics.ts ``getOperationName``). The step is a chain (not a second model
+    call), a chunk an event."""
+    kinds = _kinds(tmp_path, [
+        otlp_span("a" * 16, "", "invoke_agent support", 0, 900,
+                  {"mastra.span.type": "agent_run", "gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "support"}),
+        otlp_span("b" * 16, "a" * 16, "chat gpt-4o-mini", 10, 880,
+                  {"mastra.span.type": "model_generation", "gen_ai.operation.name": "chat",
+                   "gen_ai.request.model": "gpt-4o-mini", "gen_ai.usage.input_tokens": 812}),
+        otlp_span("c" * 16, "b" * 16, "step: 0", 20, 500, {"mastra.span.type": "model_step", "gen_ai.operation.name": "model_step"}),
+        otlp_span("d" * 16, "c" * 16, "chunk: 'text-delta'", 30, 31,
+                  {"mastra.span.type": "model_chunk", "gen_ai.operation.name": "model_chunk"}),
+        otlp_span("e" * 16, "c" * 16, "execute_tool lookup-order", 300, 400,
+                  {"mastra.span.type": "tool_call", "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "lookup-order"}),
+    ])  # fmt: skip
+    assert kinds == {"invoke_agent support": "agent", "chat gpt-4o-mini": "llm", "step: 0": "chain",
+                     "chunk: 'text-delta'": "event", "execute_tool lookup-order": "tool"}
