@@ -8,6 +8,15 @@ to the other: A -> B -> A -> B ... The depth is delegation_depth's to count (TAX
 inevitable is not the first agent past the limit but the call that first started an agent inside
 a run of that same agent (B calling A back while A's run is still open): from there the two
 agents hand the same question round until a limit stops them.
+
+That call is the tool call or handoff span the nested run sits under where the framework traces
+one (the Agents SDK's ``function`` span, a pydantic-ai ``execute_tool``); where it traces none, the
+nested agent's own run span is the call. A smolagents managed agent is called by its manager's
+step (smolagents agents.py ``ToolCallingAgent.execute_tool_call``: ``tool(**arguments)`` when
+``is_managed_agent = tool_name in self.managed_agents``, the agent's own ``__call__``, not a ``Tool``'s,
+so openinference-instrumentation-smolagents' ``_ToolCallWrapper`` opens no tool span):
+its ``<Agent>.run`` span sits directly under the manager's ``Step N`` span, and that step holds the
+step's model call and every other action of it, not the call.
 """
 
 from __future__ import annotations
@@ -18,12 +27,16 @@ from forensics.conventions.delegation import AGENT_WHO
 from forensics.detectors.agent_runs import agent_run_of
 from forensics.detectors.base import Context
 
+#: Span kinds that are a call starting another agent's run: a tool call (an agent as a tool) or a handoff.
+CALL_KINDS = ("tool", "handoff")
+
 
 def first_reentries(ctx: Context, runs: pl.LazyFrame) -> pl.LazyFrame:
     """For the ``runs`` (``run_id``), the first agent run (by start) started inside a run of the same
     agent (an agent ancestor of the same name: ``AGENT_WHO``, a smolagents managed agent by the name
     its manager gave it), one row per run: ``run_id``, ``closing_id`` (the span that started it: its
-    parent, the tool call or handoff), ``again`` (the agent), ``again_t``."""
+    parent where that is a tool call or handoff, else the agent span itself), ``again`` (the agent),
+    ``again_t``."""
     agents = (
         ctx.spans.lazy()
         .join(runs, on="run_id", how="semi")
@@ -34,7 +47,23 @@ def first_reentries(ctx: Context, runs: pl.LazyFrame) -> pl.LazyFrame:
     ups = agent_run_of(ctx, agents.select(pl.col("parent_k").alias("span_k")).unique()).select(
         pl.col("span_k").alias("parent_k"), pl.col("owner").alias("up")
     )
-    linked = agents.join(ups, on="parent_k", how="left").collect()
+    # The call that started each agent run: its parent when that is a tool call or handoff, else
+    # (a step or chain around it, or no parent in the log) the agent span itself.
+    called_by = (
+        ctx.spans.lazy()
+        .join(runs, on="run_id", how="semi")
+        .filter(pl.col("kind").is_in(CALL_KINDS))
+        .select(pl.col("span_k").alias("parent_k"), pl.lit(True).alias("_by_call"))
+    )
+    linked = (
+        agents.join(ups, on="parent_k", how="left")
+        .join(called_by, on="parent_k", how="left")
+        .with_columns(
+            pl.when(pl.col("_by_call").fill_null(False)).then(pl.col("parent_id")).otherwise(pl.col("span_id")).alias("call_id")
+        )
+        .drop("_by_call")
+        .collect()
+    )
     names = pl.concat(
         [
             linked.select("span_k", "who", "up"),
@@ -64,7 +93,7 @@ def first_reentries(ctx: Context, runs: pl.LazyFrame) -> pl.LazyFrame:
         .sort("run_id", "t", "seq", "span_id")
         .group_by("run_id")
         .agg(
-            pl.col("parent_id").first().alias("closing_id"),
+            pl.col("call_id").first().alias("closing_id"),
             pl.col("who").first().alias("again"),
             pl.col("t").first().alias("again_t"),
         )
