@@ -10,8 +10,9 @@ a run of that same agent (B calling A back while A's run is still open): from th
 agents hand the same question round until a limit stops them.
 
 That call is the tool call or handoff span the nested run sits under where the framework traces
-one (the Agents SDK's ``function`` span, a pydantic-ai ``execute_tool``); where it traces none, the
-nested agent's own run span is the call. A smolagents managed agent is called by its manager's
+one (the Agents SDK's ``function`` span, a pydantic-ai ``execute_tool``), or the delegating agent's
+run where the nested run sits directly under it; where the nested run sits under a step of its
+caller (no call traced), the nested agent's own run span is the call. A smolagents managed agent is called by its manager's
 step (smolagents agents.py ``ToolCallingAgent.execute_tool_call``: ``tool(**arguments)`` when
 ``is_managed_agent = tool_name in self.managed_agents``, the agent's own ``__call__``, not a ``Tool``'s,
 so openinference-instrumentation-smolagents' ``_ToolCallWrapper`` opens no tool span):
@@ -27,16 +28,17 @@ from forensics.conventions.delegation import AGENT_WHO
 from forensics.detectors.agent_runs import agent_run_of
 from forensics.detectors.base import Context
 
-#: Span kinds that are a call starting another agent's run: a tool call (an agent as a tool) or a handoff.
-CALL_KINDS = ("tool", "handoff")
+#: Span kinds that started the agent run nested under them: a tool call (an agent as a tool), a
+#: handoff, or an agent run with no finer span between it and the nested one (its own run delegated).
+CALL_KINDS = ("tool", "handoff", "agent")
 
 
 def first_reentries(ctx: Context, runs: pl.LazyFrame) -> pl.LazyFrame:
     """For the ``runs`` (``run_id``), the first agent run (by start) started inside a run of the same
     agent (an agent ancestor of the same name: ``AGENT_WHO``, a smolagents managed agent by the name
     its manager gave it), one row per run: ``run_id``, ``closing_id`` (the span that started it: its
-    parent where that is a tool call or handoff, else the agent span itself), ``again`` (the agent),
-    ``again_t``."""
+    parent where that is a tool call, a handoff or an agent run, else the agent span itself),
+    ``again`` (the agent), ``again_t``."""
     agents = (
         ctx.spans.lazy()
         .join(runs, on="run_id", how="semi")
@@ -47,8 +49,8 @@ def first_reentries(ctx: Context, runs: pl.LazyFrame) -> pl.LazyFrame:
     ups = agent_run_of(ctx, agents.select(pl.col("parent_k").alias("span_k")).unique()).select(
         pl.col("span_k").alias("parent_k"), pl.col("owner").alias("up")
     )
-    # The call that started each agent run: its parent when that is a tool call or handoff, else
-    # (a step or chain around it, or no parent in the log) the agent span itself.
+    # The call that started each agent run: its parent when that is a tool call, a handoff or the
+    # delegating agent's run, else (a step or chain around it, or no parent in the log) the agent span itself.
     called_by = (
         ctx.spans.lazy()
         .join(runs, on="run_id", how="semi")

@@ -168,11 +168,10 @@ def test_delegation_depth_fires_past_the_limit() -> None:
     c = _nested(8)
     f = one(c, "delegation_depth")
     # The sixth nested agent (ag5) is the first past 5; but researcher and fact_checker take turns,
-    # each started again inside a run of itself: decisive is ag2, researcher started inside its own
-    # run (ag0), closing the loop (recursion.py). No tool call or handoff span started it (its parent
-    # is fact_checker's whole run), so the nested run is the call.
-    assert f["decisive_span_id"] == "ag2"
-    assert f["evidence_span_ids"] == ["ag2", "ag5", "ag6", "ag7"]
+    # each started again inside a run of itself: decisive is ag1, which started researcher (ag2)
+    # inside researcher's own run (ag0), closing the loop (recursion.py).
+    assert f["decisive_span_id"] == "ag1"
+    assert f["evidence_span_ids"] == ["ag1", "ag5", "ag6", "ag7"]
     assert (
         "agents nested 8 deep against a limit of 5; the first past the limit was fact_checker at 02:13:05, "
         "a loop between agents: researcher was started again inside its own run at 02:13:02"

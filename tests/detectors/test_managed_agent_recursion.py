@@ -9,7 +9,9 @@ smolagents agents.py ``ToolCallingAgent.execute_tool_call`` calls a managed agen
 traces ``ToolCallingAgent.run`` directly under the manager's ``Step N``. That step span holds the
 step's model call and every action of it; the call that started the nested run is the run span.
 Where the framework does trace a tool call around the nested agent (the Agents SDK's ``function``
-span, tests/detectors/test_agents_as_tools_recursion.py), that tool call stays decisive.
+span, tests/detectors/test_agents_as_tools_recursion.py), that tool call stays decisive; so does
+the delegating agent's run where the nested run sits directly under it
+(tests/detectors/test_detectors_runaway_cost.py ``test_delegation_depth_fires_past_the_limit``).
 """
 
 from __future__ import annotations
