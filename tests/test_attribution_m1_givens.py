@@ -187,3 +187,23 @@ def test_an_instruction_asking_for_a_published_estimate(tmp_path: Path) -> None:
         "The 2019 population estimate table lists Teton County, Wyoming at 23,100.",
     )
     assert _row(tmp_path, CENSUS, history)["attribution_rule"] != "unverified_accepted"
+
+
+def test_a_plan_stating_the_length_of_the_requests_month_invents_nothing(tmp_path: Path) -> None:
+    # ORCHESTRATOR_SYNTHESIZE_PROMPT's fact sheet (autogen-magentic-one agents/orchestrator_prompts.py;
+    # agentchat's ORCHESTRATOR_TASK_LEDGER_FULL_PROMPT) writes the calendar facts of a month the request
+    # names: "Month: March 2024 (31 days)" is the request's month, not a fact the plan invented. HEAD
+    # blamed the plan (plan_unbacked_fact at step 1).
+    task = "The attached log counts a kiln's firings per day. What was the mean number of firings a day in March 2024?"
+    history = _hike(plan_step="average the 31 daily counts", task=task, given="- Month: March 2024 (31 days).")
+    assert _plan_facts(tmp_path, task, history) == []
+    task = "What was the mean number of firings a day in February 2024?"
+    history = _hike(plan_step="average the 29 daily counts", task=task, given="- Month: February 2024 (29 days).")
+    assert _plan_facts(tmp_path, task, history) == []
+
+
+def test_a_plan_stating_another_months_length_is_unbacked(tmp_path: Path) -> None:
+    # Near miss: April has 30 days; a plan averaging "31 daily counts" for it acts on a figure of its own.
+    task = "The attached log counts a kiln's firings per day. What was the mean number of firings a day in April 2024?"
+    history = _hike(plan_step="average the 31 daily counts", task=task, given="- Month: April 2024.")
+    assert _plan_facts(tmp_path, task, history) == [1]

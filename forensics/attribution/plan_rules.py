@@ -28,7 +28,7 @@ def _plan_unbacked_facts(s: pl.DataFrame) -> pl.DataFrame:
     plan:" / "New plan:") whose given-or-verified facts or plan bullets hold a number of two digits
     or more that neither the task nor any earlier message held (a fact sheet inventing a "given"
     fact, or a replan replacing a learned fact with a guess), nor is a quantity of the task restated
-    in another unit (value_forms.restated_figures) or a date of the task written in numbers
+    in another unit or the length of a month it names (value_forms.restated_figures) or a date of the task written in numbers
     (value_forms.restated_dates), nor the year of a date written with its month's name
     (``_WRITTEN_DATE``: when a source was published dates it, it is no given the team computes with).
     The plan is the decisive step."""

@@ -12,7 +12,8 @@ date and gives nothing.
 A plan restates the request's quantities in the unit its steps compute with (``ORCHESTRATOR_SYNTHESIZE_PROMPT``'s
 fact sheet and plan: "a 45-minute break" is 0.75 h in "length / 3.2 + 0.75"; a time of "1:05.00" is
 65.00 s): ``restated_figures`` gives, for a text, the figures it holds and their restatements in another
-unit of time or of ten's powers, so such a figure is not read as one the plan invented. A plan also
+unit of time or of ten's powers, and the length of each month it names ("the daily mean for August
+2023" is a mean over 31 days), so such a figure is not read as one the plan invented. A plan also
 writes the request's date in the numbers a form or a timetable takes ("Saturday 14 September 2024"
 searched "on 14.09.2024"): ``restated_dates`` gives those numeric forms of each date the request names
 with its month's name.
@@ -132,12 +133,33 @@ _ORDINAL = r"\b(\d+)(?:st|nd|rd|th)\b"
 _CLOCK = r"\b(\d{1,2}):([0-5]\d(?:\.\d+)?)\b"
 
 
+#: The days of each month (February: both a common and a leap year's): a request naming the month
+#: ("the mean of August 2023's daily counts") gives its length; a plan stating "31 days" restates it.
+_MONTH_DAYS: Final = {
+    "January": "31", "February": "28,29", "March": "31", "April": "30", "May": "31", "June": "30",
+    "July": "31", "August": "31", "September": "30", "October": "31", "November": "30", "December": "31",
+}  # fmt: skip
+
+
+def _month_lengths(src: pl.Expr) -> pl.Expr:
+    """The day counts (as strings) of each month ``src`` names (capitalised, in full), a list per row."""
+    months = r"\b(" + "|".join(_MONTH_DAYS) + r")\b"
+    return src.str.extract_all(months).list.eval(
+        pl.element().replace_strict(_MONTH_DAYS, default=None, return_dtype=pl.String).str.split(",")
+    ).list.eval(pl.element().explode())
+
+
 def restated_figures(frame: pl.DataFrame, text: pl.Expr) -> pl.DataFrame:
     """``run_id, _v``: the values (floats) ``text`` holds per row of ``frame`` (a ``run_id`` column):
-    its plain numbers, its ordinals' numbers ("10th": 10), its colon times as one unit ("1:05.00":
-    65.0), and each of them times every ``_UNIT_FACTORS`` factor."""
+    its plain numbers, the day counts of the months it names ("August": 31, ``_MONTH_DAYS``), its
+    ordinals' numbers ("10th": 10), its colon times as one unit ("1:05.00": 65.0), and each of them
+    times every ``_UNIT_FACTORS`` factor."""
     src = text.fill_null("")
-    plain = src.str.replace_all(",", "").str.extract_all(r"\d+(?:\.\d+)?")
+    plain = (
+        src.str.replace_all(",", "")
+        .str.extract_all(r"\d+(?:\.\d+)?")
+        .list.concat(_month_lengths(src))
+    )
     ordinal = src.str.extract_all(_ORDINAL).list.eval(pl.element().str.extract(r"(\d+)", 1))
     clock = src.str.extract_all(_CLOCK).list.eval(
         (

@@ -66,17 +66,20 @@ ATTRIBUTION_SIGNALS: tuple[Signal, ...] = (
     Signal(
         "'Initial plan:' / 'New plan:' fact sheet ('1. GIVEN OR VERIFIED FACTS') and plan bullets ('Here is "
         "the plan to follow as best as possible:') stating a quantity of the request in another unit: a "
-        "'45-minute break' as 0.75 h, a time '1:05.00' as 65.00 s, 'the 10th' as rank 10; a date the request "
-        "names with its month ('Saturday 14 September 2024') written in numbers ('14.09.2024', '2024-09-14')",
+        "'45-minute break' as 0.75 h, a time '1:05.00' as 65.00 s, 'the 10th' as rank 10, 'August 2023' as "
+        "'31 days'; a date the request names with its month ('Saturday 14 September 2024') written in numbers "
+        "('14.09.2024', '2024-09-14')",
         "Magentic-One (autogen-magentic-one LedgerOrchestrator; agentchat MagenticOneGroupChat's task ledger)",
         'microsoft/autogen '
         'python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/orchestrator_prompts.py '
         '(ORCHESTRATOR_CLOSED_BOOK_PROMPT, ORCHESTRATOR_SYNTHESIZE_PROMPT), agents/orchestrator.py '
         '(_initialize)',
         'the figure is given, not invented (forensics/attribution/value_forms.py restated_figures: the '
-        "request's numbers, ordinals and colon times times a unit of time or of ten's powers; restated_dates: "
+        "request's numbers, ordinals, colon times and named months' day counts times a unit of time or of ten's "
+        "powers; restated_dates: "
         "its named dates' day.month.year, month/day/year and year-month-day forms): no plan_unbacked_fact; a "
-        'figure of no such unit, or another day, stays one; tests/test_attribution_m1_givens.py',
+        'figure of no such unit, another day or another month length stays one; '
+        'tests/test_attribution_m1_givens.py',
     ),
     Signal(
         "'Initial plan:' / 'New plan:' fact sheet or plan bullets dating a source with a date written with "
