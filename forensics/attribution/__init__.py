@@ -164,7 +164,8 @@ Evidence:
   the request: it names only years the request does not name or span (while it names one), only
   another kind of day (a Saturday for a weekday request: ``_day_kinds``), asks for
   a statistic of another family (a mean for a median), or sends a request about an attached file to
-  the WebSurfer (as the first instruction, while the team's FileSurfer was not asked; or, from a
+  the WebSurfer (as the first instruction, while the team's FileSurfer was not asked, before a
+  replan too when no step ever asks the FileSurfer: the replan kept the file on the web; or, from a
   ledger judging the team stuck, naming the request's subject). The ledger that wrote the
   instruction (its ``instruction_or_question``, which the message repeats) is blamed: the first
   place the decision appears; for an attached file sent to the web, the plan in force when its

@@ -80,18 +80,19 @@ def _instruction_conflicts(s: pl.DataFrame) -> pl.DataFrame:
     while the request names one; or it asks for a statistic of another family than the request's (an average
     for a median) and not the request's; or it names only another kind of day (``_day_kinds``: a
     Saturday for a request about a weekday) than the request, while the request names one; or, as the run's first instruction, it sends a request
-    about an attached file to the web surfer while the team has a file surfer nobody asked yet."""
-    told = _told(s)
-    if told.height == 0:
-        return _pick(_no_rows(s), "instruction_contradicts_task", 4)
+    about an attached file to the web surfer while the team has a file surfer nobody asked yet (before a
+    replan too, when no step of the run ever asked the file surfer: the replan kept the file on the web)."""
     text = pl.col("output").fill_null("")
     task = pl.col("_task")
-    first_handoff = (
-        pl.when((pl.col("kind") == "handoff").fill_null(False) & pl.col("orchestrator"))
-        .then(pl.col("step"))
-        .min()
-        .over("_rk")
+    handoff = (pl.col("kind") == "handoff").fill_null(False) & pl.col("orchestrator")
+    first_handoff = pl.when(handoff).then(pl.col("step")).min().over("_rk")
+    # The run's first instruction, before a replan too: an attached file it sent to the web stays
+    # there when the replan keeps the web surfer on it (see ``to_web``).
+    told = pl.concat([_told(s), s.filter(handoff & (pl.col("step") == first_handoff))]).unique(
+        ["run_id", "step"], keep="first", maintain_order=True
     )
+    if told.height == 0:
+        return _pick(_no_rows(s), "instruction_contradicts_task", 4)
     file_agent_seen = (
         pl.when(pl.col("agent") == _FILE_AGENT).then(pl.col("step")).min().over("_rk").fill_null(1 << 40)
     )
@@ -111,6 +112,7 @@ def _instruction_conflicts(s: pl.DataFrame) -> pl.DataFrame:
     marks = s.select(
         "run_id",
         "step",
+        (pl.col("step") > pl.col("last_replan")).alias("_current"),
         first_handoff.alias("_first"),
         file_agent_seen.alias("_fs"),
         team_has_files.alias("_team"),
@@ -138,12 +140,13 @@ def _instruction_conflicts(s: pl.DataFrame) -> pl.DataFrame:
         pl.col("_subject").fill_null(False)
     )
     cand = cand.with_columns(_year_off=_outside(cand, _years(text), _years(task)))
-    wrong_year = pl.col("_year_off")
+    wrong_year = pl.col("_year_off") & pl.col("_current")
     # Another kind of day than the request's: the request asks about a weekday (or a Sunday) and the
     # instruction names only a Saturday (a timetable's services differ by kind of day).
     said_days, asked_days = _day_kinds(text), _day_kinds(task)
     wrong_day = (
-        (said_days.list.len() > 0)
+        pl.col("_current")
+        & (said_days.list.len() > 0)
         & (asked_days.list.len() > 0)
         & (said_days.list.set_intersection(asked_days).list.len() == 0)
     )
@@ -160,18 +163,25 @@ def _instruction_conflicts(s: pl.DataFrame) -> pl.DataFrame:
         text.str.contains(p) & ~task.str.contains(p) & ~part_of_task(f) for f, p in fams
     )
     lost_stat = pl.any_horizontal(task.str.contains(p) & ~text.str.contains(p) for _, p in fams)
-    wrong_stat = other_stat & lost_stat
+    wrong_stat = other_stat & lost_stat & pl.col("_current")
     # A request about an attached file sent to the web: as the run's first instruction while the
     # team's FileSurfer was not asked yet; or, once the team was stuck on the file (the ledger that
     # wrote it judged no progress), an instruction handing the request's subject to the web surfer:
-    # another source stood in for the file the request is about.
+    # another source stood in for the file the request is about. A first instruction before the last
+    # replan counts only when no step of the run ever asked the FileSurfer: the replan kept the file
+    # on the web, so the first routing was never undone.
+    never_filed = pl.col("_fs") == (1 << 40)
     to_web = (
         task.str.contains(_ATTACHED)
         & (pl.col("handoff_to") == _WEB_AGENT).fill_null(False)
         & pl.col("_team")
         & (
-            ((pl.col("step") == pl.col("_first")) & (pl.col("_fs") > pl.col("step")))
-            | (pl.col("_stuck") & pl.col("_subject"))
+            (
+                (pl.col("step") == pl.col("_first"))
+                & (pl.col("_fs") > pl.col("step"))
+                & (pl.col("_current") | never_filed)
+            )
+            | (pl.col("_stuck") & pl.col("_subject") & pl.col("_current"))
         )
     )
     why = (

@@ -307,6 +307,19 @@ ATTRIBUTION_SIGNALS: tuple[Signal, ...] = (
         'FileSurfer too, leaves it to the ledger; tests/test_attribution_m1_plan_to_web.py',
     ),
     Signal(
+        "The run's first instruction sending a request about an attached file to the WebSurfer, then "
+        "'Stalled.... Replanning...' / 'New plan:' (agentchat: the task ledger posted again) after which no "
+        'step asks the FileSurfer either',
+        'Magentic-One (autogen-magentic-one LedgerOrchestrator; agentchat MagenticOneGroupChat)',
+        'microsoft/autogen python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/'
+        'orchestrator.py (_select_next_agent: the replan after stalls), python/packages/autogen-agentchat/src/'
+        'autogen_agentchat/teams/_group_chat/_magentic_one/_magentic_one_orchestrator.py (_reenter_outer_loop)',
+        'the replan kept the file on the web, so the first routing was never undone: instruction_contradicts_task '
+        'blames that first instruction (its ledger) although it precedes the replan '
+        '(forensics/attribution/instruction_rules.py _instruction_conflicts); a run whose FileSurfer is asked '
+        'at any step recovered and is not blamed there; tests/test_attribution_m1_replan_routing.py',
+    ),
+    Signal(
         "'Initial plan:' / 'New plan:' (agentchat: the task ledger) whose facts to look up ('2. FACTS TO LOOK "
         "UP') and bullets ask for the 'most recent' / 'latest' / 'newest' value and name none of the years the "
         "request names ('According to the 2010 census, ...')",
