@@ -134,6 +134,11 @@ _STANDALONE_NUMBER = r"(?:^|[\s(\[\"'$])\d[\d,.]*\d(?:[\s)\]\"'.,;:%]|$)"
 #: padding to the first column): " 5      Finn Gallagher  2023-12-13". It numbers the rows; a figure
 #: it equals is not held there.
 _ROW_LABEL = r"(?m)^[ \t]*\d+[ \t]{2,}"
+#: A browser's own report of where its viewport is, not the page's text: the FileSurfer's markdown
+#: browser header "Viewport position: Showing page i of n." (autogen-magentic-one
+#: ``agents/file_surfer/file_surfer.py``; autogen-ext ``_file_surfer.py``) and the WebSurfer's "The
+#: viewport shows 22% of the webpage" (``multimodal_web_surfer.py``). Its figures are held by no page.
+_VIEWPORT_REPORT = r"Viewport position: Showing page \d+ of \d+\.|[Tt]he viewport shows \d+% of the webpage"
 #: A search engine's results page (a query in the URL).
 _SEARCH_PAGE = r"/search\?|[?&]q="
 #: The reason the ledger gives for ``is_request_satisfied`` (it usually restates the answer).

@@ -15,6 +15,7 @@ from forensics.attribution.common import (
     _ROW_LABEL,
     _SATISFIED_REASON,
     _SEARCH_PAGE,
+    _VIEWPORT_REPORT,
     _hedged,
     _holders,
     _no_rows,
@@ -218,8 +219,11 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
     zero = said.filter(pl.col("output").fill_null("").str.contains(_ZERO_WORD)).select(
         "run_id", "step", pl.lit("0").alias("_n")
     )
-    # (A frame's row labels number its rows: not where a count was held, common._ROW_LABEL.)
-    unlabelled = pl.col("output").fill_null("").str.replace_all(_ROW_LABEL, "\n")
+    # (A frame's row labels number its rows: not where a count was held, common._ROW_LABEL; nor a
+    # browser's report of its viewport, "Showing page 1 of 3.", common._VIEWPORT_REPORT.)
+    unlabelled = (
+        pl.col("output").fill_null("").str.replace_all(_ROW_LABEL, "\n").str.replace_all(_VIEWPORT_REPORT, " ")
+    )
     seen = pl.concat([_numbers(said, unlabelled), zero], how="vertical").unique()
     # A name on a search engine's results page was only listed among others, not yet taken up
     # (MultimodalWebSurfer's web_search opens https://www.bing.com/search?q=...).
@@ -472,10 +476,17 @@ def _final_numbers(s: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+#: A name the answer message quotes in double quotes (a talk's, a book's title): a short span on one line
+#: that holds a letter.
+_QUOTED_NAME = r'["\u201c][^"\u201c\u201d\n]{0,80}?[A-Za-z][^"\u201c\u201d\n]{0,80}?["\u201d]'
+
+
 def _answer_numbers(s: pl.DataFrame) -> pl.DataFrame:
     """``run_id, _n``: every number of the run's last answer message (a ``FINAL ANSWER:`` line's
-    value, else the whole ``Orchestrator (final answer)`` message), commas dropped."""
+    value, else the whole ``Orchestrator (final answer)`` message), commas dropped. A message quoting
+    names ("the talks \u201cScaling dbt across 40 teams\u201d and ...") does not state the figures inside
+    the quotes: they are part of a title (``_QUOTED_NAME``)."""
     text = pl.col("output").fill_null("")
     last = s.filter(pl.col("final_msg")).sort("run_id", "step").unique("run_id", keep="last")
-    value = pl.coalesce(text.str.extract(_FINAL_ANSWER, 1), text)
+    value = pl.coalesce(text.str.extract(_FINAL_ANSWER, 1), text.str.replace_all(_QUOTED_NAME, " "))
     return _numbers(last, value).select("run_id", "_n")

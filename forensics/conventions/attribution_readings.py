@@ -295,6 +295,19 @@ ATTRIBUTION_SIGNALS: tuple[Signal, ...] = (
         'own earlier is still held there; tests/test_attribution_m1_held_numbers.py',
     ),
     Signal(
+        "a FileSurfer view headed 'Viewport position: Showing page i of n.' or a WebSurfer view's 'The "
+        "viewport shows N% of the webpage'; an answer message quoting a name in double quotes ('\"Walking on "
+        "40 legs\"')",
+        'Magentic-One (autogen-magentic-one LedgerOrchestrator; agentchat MagenticOneGroupChat)',
+        'microsoft/autogen python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/file_surfer/'
+        'file_surfer.py (_get_browser_state), agents/multimodal_web_surfer/multimodal_web_surfer.py, '
+        'agents/orchestrator.py (_prepare_final_answer)',
+        "the viewport report's figures are the browser's, held by no page, and a quoted name's figures are no "
+        'figure the answer states: accepted_wrong_answer traces the answer past them (forensics/attribution/'
+        'common.py _VIEWPORT_REPORT, ledger_rules.py _QUOTED_NAME); a figure the page prints, or the answer '
+        'states outside quotes, still counts; tests/test_attribution_m1_viewport_figures.py',
+    ),
+    Signal(
         "'Initial plan:' (agentchat: the task ledger) whose bullets ('Here is the plan to follow as best as "
         "possible:') give the work on a request about an attached file to the WebSurfer and name no "
         'FileSurfer, followed by the first instruction sending the WebSurfer',
