@@ -93,3 +93,25 @@ def decisive_moved(findings: pl.LazyFrame, to: str, note: str) -> pl.LazyFrame:
         .alias("evidence_span_ids"),
         pl.when(moved).then(pl.concat_str(pl.col("explanation"), pl.lit(note))).otherwise(pl.col("explanation")).alias("explanation"),
     ).drop(to)
+
+
+def next_model_call(ctx_spans: pl.LazyFrame, at: pl.LazyFrame, *, after_end: bool = False) -> pl.LazyFrame:
+    """``run_id`` and ``_next``: per run of ``at`` (columns ``run_id``, ``seq`` and, with
+    ``after_end``, ``end_time``), the first model call after the span ``at`` names: the call that
+    read its result and went on. ``after_end`` asks the call to start once that span had ended
+    (a smolagents step's span holds the observation and ends after its own model call)."""
+    models = ctx_spans.filter(pl.col("kind") == "llm").select(
+        "run_id", pl.col("start_time").alias("_m_start"), pl.col("seq").alias("_m_seq"), pl.col("span_id").alias("_next")
+    )
+    later = pl.col("_m_seq") > pl.col("seq")
+    if after_end:
+        later = later & (pl.col("_m_start") >= pl.col("end_time"))
+    cols = ["run_id", "seq", "end_time"] if after_end else ["run_id", "seq"]
+    return (
+        at.select(cols)
+        .join(models, on="run_id")
+        .filter(later)
+        .sort("_m_seq")
+        .group_by("run_id")
+        .agg(pl.col("_next").first())
+    )

@@ -26,6 +26,7 @@ from typing import Final
 import polars as pl
 
 from forensics.detectors.base import Context, finding, hms, snippet, txt
+from forensics.detectors.findings import next_model_call
 
 #: Terraform's / OpenTofu's rendering of a plan that changes something (module docstring): the
 #: actions header, or the summary line with a count above zero ("No changes." is no plan to apply).
@@ -119,17 +120,7 @@ def unapplied_claims(ctx: Context, besides: pl.LazyFrame) -> pl.LazyFrame:
         pl.concat([answered, sent.join(answered, on="run_id", how="anti")], how="vertical_relaxed")
         .join(plans, on="run_id")
     )
-    # The model call that read the plan's result and reported: the first to start once the result
-    # had ended (a smolagents step's span holds the observation and ends after its own model call).
-    models = ctx.spans.lazy().filter(pl.col("kind") == "llm").select("run_id", pl.col("start_time").alias("_m_start"), pl.col("seq").alias("_m_seq"), pl.col("span_id").alias("_next"))
-    after = (
-        claimed.select("run_id", "end_time", "seq")
-        .join(models, on="run_id")
-        .filter((pl.col("_m_start") >= pl.col("end_time")) & (pl.col("_m_seq") > pl.col("seq")))
-        .sort("_m_seq")
-        .group_by("run_id")
-        .agg(pl.col("_next").first())
-    )
+    after = next_model_call(ctx.spans.lazy(), claimed, after_end=True)
     return claimed.join(after, on="run_id", how="left").select(
         finding(
             "run_id",

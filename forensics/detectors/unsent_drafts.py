@@ -24,6 +24,7 @@ import polars as pl
 
 from forensics.conventions.registry import QP as _QP
 from forensics.detectors.base import Context, finding, hms, txt
+from forensics.detectors.findings import next_model_call
 
 #: A result carrying a message that holds the DRAFT system label (a Draft resource, or its message).
 DRAFT_LABEL: Final = rf"{_QP}labelIds{_QP}\s*:\s*\[[^\]]*{_QP}DRAFT{_QP}"
@@ -75,15 +76,7 @@ def drafted_claims(ctx: Context, besides: pl.LazyFrame) -> pl.LazyFrame:
         .group_by("run_id", maintain_order=True)
         .agg(pl.all().first())
     )
-    models = ctx.spans.lazy().filter(pl.col("kind") == "llm").select("run_id", pl.col("seq").alias("_m_seq"), pl.col("span_id").alias("_next"))
-    after = (
-        drafts.select("run_id", "seq")
-        .join(models, on="run_id")
-        .filter(pl.col("_m_seq") > pl.col("seq"))
-        .sort("_m_seq")
-        .group_by("run_id")
-        .agg(pl.col("_next").first())
-    )
+    after = next_model_call(ctx.spans.lazy(), drafts)
     return drafts.join(after, on="run_id", how="left").select(
         finding(
             "run_id",
