@@ -153,12 +153,24 @@ def _metas(output: dict[str, Any]) -> list[Any]:
     return metas
 
 
+#: pydantic-ai's price of a model request (genai-prices), in USD: ``attributes_to_set['operation.cost'] =
+#: float(price_calculation.total_price)`` on the ``chat {model}`` span, and the run's total on the agent
+#: run span (pydantic_ai/models/instrumented.py; pydantic_ai/agent/__init__.py _run_span_end_attributes),
+#: which conventions.rollups then counts once. The key is generic (apps write ``operation.cost: "high"``),
+#: so it is read only as a number on a span that carries GenAI attributes.
+PYDANTIC_AI_COST: Final = "operation.cost"
+
+
 def map_costs(rest: dict[str, Any], row: dict[str, Any]) -> None:
     # any-agent splits cost into input and output parts.
     if row.get("cost_usd") is None and ("gen_ai.usage.input_cost" in rest or "gen_ai.usage.output_cost" in rest):
         parts = [as_float(rest.pop(k)) for k in ("gen_ai.usage.input_cost", "gen_ai.usage.output_cost") if k in rest]
         numbers = [p for p in parts if p is not None]
         row["cost_usd"] = sum(numbers) if numbers else None
+    cost = rest.get(PYDANTIC_AI_COST)
+    if (row.get("cost_usd") is None and isinstance(cost, int | float) and not isinstance(cost, bool)
+            and not {"gen_ai.operation.name", "gen_ai.system", "gen_ai.provider.name", "gen_ai.agent.name"}.isdisjoint(rest)):
+        row["cost_usd"] = float(rest.pop(PYDANTIC_AI_COST))
 
 
 def map_monocle(rest: dict[str, Any], row: dict[str, Any]) -> None:

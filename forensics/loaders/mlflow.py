@@ -39,7 +39,7 @@ from typing import Any
 
 import orjson
 
-from ..normalize import as_int, as_text
+from ..normalize import as_float, as_int, as_text
 from ..outcome import outcome_attribute, scores_outcome, with_outcome
 from .base import Loader, Sample, Source, SpanSink
 from .langfuse_langchain import (
@@ -264,8 +264,16 @@ def span_row(span: Any, trace: dict[str, Any], roles: dict[str, str] | None = No
         row["output_tokens"] = field_value("invalid-value", "mlflow.chat.tokenUsage.output_tokens", as_int, usage.get("output_tokens"))
     elif usage is not None:
         attrs["mlflow.chat.tokenUsage"] = usage
-    if isinstance(attrs.get("model"), str):
-        row["model"] = attrs.pop("model")
+    # MLflow's own keys for a call's model and price (mlflow/tracing/constant.py SpanAttributeKey.MODEL
+    # "mlflow.llm.model", LLM_COST "mlflow.llm.cost" = {input_cost, output_cost, total_cost} in USD,
+    # set by the autologgers and read by the trace's roll-ups); an older autologger's "model" too.
+    for key in ("mlflow.llm.model", "model"):
+        if row.get("model") is None and isinstance(attrs.get(key), str):
+            row["model"] = attrs.pop(key)
+    cost = attrs.get("mlflow.llm.cost")
+    if isinstance(cost, dict) and "total_cost" in cost:
+        # The split stays in the attributes: the column holds the total only.
+        row["cost_usd"] = field_value("invalid-value", "mlflow.llm.cost.total_cost", as_float, cost["total_cost"])
     events = [e for e in span.get("events") or [] if isinstance(e, dict)]
     for event in events:
         if isinstance(event.get("attributes"), dict):

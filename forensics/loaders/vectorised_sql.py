@@ -37,7 +37,7 @@ from ..semconv import (
     Condition,
 )
 from ..semconv_agents import AGENT_RUN_NAME
-from ..semconv_values import HAYSTACK_OUTPUT, HAYSTACK_TOOL_INVOKER, HAYSTACK_TYPE
+from ..semconv_values import HAYSTACK_OUTPUT, HAYSTACK_TOOL_INVOKER, HAYSTACK_TYPE, PYDANTIC_AI_COST
 from .otel_common import COLUMN_EVENTS
 
 STATUS_CODES = {"UNSET": "unset", "OK": "ok", "ERROR": "error", "STATUS_CODE_UNSET": "unset",
@@ -47,8 +47,8 @@ STATUS_CODES = {"UNSET": "unset", "OK": "ok", "ERROR": "error", "STATUS_CODE_UNS
 #: Attribute keys that make the per-record loader do more than map columns (split costs, Monocle's
 #: span.type, the HTTP status, autogen-core's runtime spans: semconv_agents.autogen_message): a line holding
 #: one (not null) is handed over.
-FIXED_KEYS = ("gen_ai.usage.input_cost", "gen_ai.usage.output_cost", "span.type", "http.status_code",
-              "messaging.operation")
+FIXED_KEYS = ("gen_ai.usage.input_cost", "gen_ai.usage.output_cost", PYDANTIC_AI_COST, "span.type",
+              "http.status_code", "messaging.operation")
 
 
 def layout() -> str:

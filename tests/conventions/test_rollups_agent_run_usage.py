@@ -85,3 +85,33 @@ def test_near_miss_the_run_total_alone_is_kept(tmp_path: Path) -> None:
     # Chat spans without usage (a provider that reported none): the agent's total is the only figure.
     raw, counted, _ = _tokens(tmp_path, _pydantic_ai(calls_carry_usage=False))
     assert (raw, counted) == (1500, 1500)
+
+
+def test_pydantic_ai_operation_cost_is_read_and_counted_once(tmp_path: Path) -> None:
+    """pydantic-ai prices each model request (genai-prices) and writes it as ``operation.cost``, a float
+    in USD, on the ``chat {model}`` span, and the run's total on the agent run span
+    (pydantic_ai/models/instrumented.py ``attributes_to_set['operation.cost'] = float(price_calculation.total_price)``)."""
+    spans = _pydantic_ai(calls_carry_usage=True)
+    spans[0]["attributes"] |= {"gen_ai.operation.name": "invoke_agent", "operation.cost": 0.0123}
+    spans[1]["attributes"]["operation.cost"] = 0.0050
+    spans[3]["attributes"]["operation.cost"] = 0.0073
+    path = tmp_path / "spans.jsonl"
+    path.write_bytes(b"\n".join(orjson.dumps(s) for s in spans) + b"\n")
+    df = pl.from_arrow(forensics.load(path, format="otel-sdk-json").spans)
+    assert df["cost_usd"].to_list() == [0.0123, 0.0050, None, 0.0073]
+    assert round(without_rollups(df)["cost_usd"].sum(), 6) == 0.0123
+
+
+def test_near_miss_an_apps_own_operation_cost_is_no_price(tmp_path: Path) -> None:
+    # The key is generic: an app's span writes it as a label (a TypeScript tracing guide's
+    # 'operation.cost': 'high'), or as a number on a span with no GenAI attribute. Neither is a price,
+    # and neither is quarantined: the attribute stays as written.
+    spans = [sdk_span(0, "expensive-operation", {"operation.type": "computation", "operation.cost": "high"}, None),
+             sdk_span(1, "batch", {"operation.cost": 3})]
+    path = tmp_path / "spans.jsonl"
+    path.write_bytes(b"\n".join(orjson.dumps(s) for s in spans) + b"\n")
+    result = forensics.load(path, format="otel-sdk-json")
+    df = pl.from_arrow(result.spans)
+    assert result.report.files[0].quarantined == 0
+    assert df["cost_usd"].to_list() == [None, None]
+    assert [orjson.loads(a)["operation.cost"] for a in df["attributes"]] == ["high", 3]

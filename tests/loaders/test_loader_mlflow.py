@@ -122,3 +122,24 @@ def test_file_larger_than_the_sniffing_head(tmp_path: Path) -> None:
 @pytest.mark.parametrize("path", [HERE / "v3_trace.json", HERE / "v2_trace.json", HERE / "traces.jsonl"], ids=lambda p: p.name)
 def test_damaged_files_account_for_every_record(path: Path, tmp_path: Path) -> None:
     check_damaged_file(path, "mlflow", tmp_path)
+
+
+def test_mlflow_model_and_cost_keys(tmp_path: Path) -> None:
+    """MLflow's own keys name a call's model and price: SpanAttributeKey.MODEL ``mlflow.llm.model`` and
+    LLM_COST ``mlflow.llm.cost`` ``{input_cost, output_cost, total_cost}`` (mlflow/tracing/constant.py),
+    JSON-encoded like every MLflow attribute. The model fills the column; the cost's total fills
+    ``cost_usd`` and its split stays in the attributes."""
+    trace = json.loads((HERE / "v3_trace.json").read_text())
+    chat = next(s for s in trace["data"]["spans"] if s["name"] == "Completions")
+    attrs = chat["attributes"]
+    del attrs["model"]
+    attrs["mlflow.llm.model"] = json.dumps("gpt-4.1-2025-04-14")
+    attrs["mlflow.llm.cost"] = json.dumps({"input_cost": 0.0004, "output_cost": 0.00032, "total_cost": 0.00072})
+    path = tmp_path / "trace.json"
+    path.write_text(json.dumps(trace))
+    _, df = load(path)
+    row = df.filter(pl.col("name") == "Completions").row(0, named=True)
+    assert (row["model"], row["cost_usd"]) == ("gpt-4.1-2025-04-14", 0.00072)
+    assert json.loads(row["attributes"])["mlflow.llm.cost"]["output_cost"] == 0.00032
+    # A span without them keeps no cost (the others carry none).
+    assert df.filter(pl.col("name") != "Completions")["cost_usd"].null_count() == df.height - 1
