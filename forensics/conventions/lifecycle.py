@@ -14,6 +14,11 @@ run hung in).
 
 Only runs whose root start has no end are touched: in a run that wrote its end, a step start with
 no end of its own is the writer's choice not to close steps, not evidence.
+
+The end line is also where such a log says how the run ended (``{"event": "run.end", "status":
+"error", "final_output": ...}``): the root start, a point event with no status of its own, takes the
+failure of the last end of its subject, so a run that ended in error reported its failure rather
+than reading as a success with one failed event in it.
 """
 
 from __future__ import annotations
@@ -46,11 +51,12 @@ def _extract() -> list[pl.Expr]:
 def _status(df: pl.DataFrame) -> pl.DataFrame:
     never = pl.repeat(False, df.height, dtype=pl.Boolean, eager=True).alias("never_ended")
     life = df.select(
-        pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"), "run_key", "t", "is_root",
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"), "run_key", "t", "is_root", "failed",
         pl.col("_cv_life_subject").alias("subject"), pl.col("_cv_life_start").alias("start"),
     ).filter(pl.col("subject").is_not_null() & pl.col("t").is_not_null())
     if not life.height or not life.get_column("start").any():
         return df.with_columns(never)
+    df = _root_ended_in_error(df, life)
     # The last end of each subject in each run: a start at or before it was ended.
     last_end = (
         life.filter(~pl.col("start"))
@@ -73,6 +79,31 @@ def _status(df: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _root_ended_in_error(df: pl.DataFrame, life: pl.DataFrame) -> pl.DataFrame:
+    """The root start event takes the failure of the last end event of its subject (``run.end`` with
+    ``status: error`` under ``run.start``): the end line is where such a log says how the run ended,
+    and the root, a point event that holds no status of its own, is what the run reported."""
+    last_end = (
+        life.filter(~pl.col("start"))
+        .sort("t")
+        .group_by("run_key", "subject")
+        .agg(pl.col("t").last().alias("_end_t"), pl.col("failed").last().alias("_end_failed"))
+    )
+    rows = (
+        life.filter(pl.col("start") & pl.col("is_root") & ~pl.col("failed"))
+        .join(last_end, on=["run_key", "subject"])
+        .filter((pl.col("_end_t") >= pl.col("t")) & pl.col("_end_failed"))
+        .get_column("_row")
+    )
+    if not rows.len():
+        return df
+    ended = pl.repeat(False, df.height, dtype=pl.Boolean, eager=True).scatter(rows, True)
+    return df.with_columns(
+        (pl.col("failed") | ended).alias("failed"),
+        pl.when(ended).then(pl.lit("error")).otherwise(pl.col("status")).alias("status"),
+    )
+
+
 register(
     Convention(
         name="lifecycle_events",
@@ -82,6 +113,12 @@ register(
                 "in-house agents logging structured events (structlog, python-json-logger, pino)",
                 "forensics/loaders/jsonl.py (a log line is a point in time: an event's end is its start)",
                 "never_ended, end_time cleared (the run's reported_outcome open)",
+            ),
+            Signal(
+                "the last end event of the root start's subject failed (run.end with status error under run.start)",
+                "in-house agents logging structured events (structlog, python-json-logger, pino)",
+                "forensics/loaders/jsonl.py (status and level words of the end line)",
+                "the root failed (status error): the run reported its failure",
             ),
         ),
         extract=_extract,
