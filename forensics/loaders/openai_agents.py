@@ -20,7 +20,8 @@ mcp_tools (a chain named ``mcp_list_tools``: the listing of an MCP server's tool
 ``{server, result}`` written by ``MCPUtil._list_tools_with_span`` before a turn; no tool call), transcription/speech
 (llm), speech_group (chain).
 ``error: {message, data}`` makes the span an error; ``data.error`` (the failure a message such as
-"Error running tool (non-fatal)" wraps) is appended to the message (see :func:`error_text`).
+"Error running tool (non-fatal)" wraps) is appended to the message (see :func:`error_text`);
+``data.type`` is the error_type, else the class ``data.error`` names at its start (see :func:`error_class`).
 
 One span written twice: the SDK calls a processor's ``on_span_start`` and ``on_span_end`` with the same
 ``Span`` (openai-agents-python ``src/agents/tracing/processor_interface.py``; the interface's own example
@@ -34,6 +35,7 @@ non-null ones win) and the earlier record is counted as merged.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -231,7 +233,7 @@ def span_row(span: dict[str, Any], traces: dict[str, tuple[int, dict[str, Any]]]
             details = error.get("data")
             row["error_message"] = error_text(error.get("message"), details)
             if isinstance(details, dict):
-                row["error_type"] = as_text(details.get("type") or details.get("error_type"))
+                row["error_type"] = as_text(details.get("type") or details.get("error_type")) or error_class(details.get("error"))
         else:
             row["error_message"] = as_text(error)
     else:
@@ -252,6 +254,21 @@ def span_row(span: dict[str, Any], traces: dict[str, tuple[int, dict[str, Any]]]
                 attrs["@trace"] = extra
     row["attributes"] = attrs
     return row
+
+
+#: An error's text that starts with its class: JavaScript's ``Error.prototype.toString()``
+#: (``"TypeError: fetch failed"``), which the Agents SDK for TypeScript writes as ``data.error``
+#: of a failed tool (openai/openai-agents-js packages/agents-core/src/tool.ts: ``error:
+#: error.toString()``), or a class name alone. ``Error code: 429 - ...`` (openai-python's
+#: APIStatusError text, which Python's ``str(e)`` gives) names no class: its first word is followed
+#: by a space, not a colon.
+_ERROR_CLASS = re.compile(r"^((?:[A-Za-z_$][\w$]*\.)*(?:[A-Za-z_$][\w$]*)?(?:Error|Exception))(?::\s|$)")
+
+
+def error_class(wrapped: Any) -> str | None:
+    """The class a wrapped error's text names at its start (see :data:`_ERROR_CLASS`), if any."""
+    found = _ERROR_CLASS.match(wrapped) if isinstance(wrapped, str) else None
+    return found[1] if found else None
 
 
 def error_text(message: Any, details: Any) -> str | None:
