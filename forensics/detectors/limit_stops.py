@@ -9,6 +9,7 @@ from typing import Final
 
 import polars as pl
 
+from forensics.conventions.ancestry import spans_below
 from forensics.detectors.base import Context, hms, txt
 from forensics.detectors.findings import at_step_before_event, per_run_finding
 
@@ -23,7 +24,7 @@ def limit_stops(ctx: Context) -> pl.LazyFrame:
         from forensics.detectors.base import empty_findings
 
         return empty_findings()
-    stops = _stops(ctx)
+    stops = _stops(ctx).join(_caught_and_answered(ctx), on=["run_id", "span_id"], how="anti")
     # Likewise any loop in the run: a turn, step or recursion limit is no evidence of its own; the
     # steps went somewhere, and the loop that used them up (the same call repeated, a failing call
     # retried, the same step error again) is the story (DETECTORS.md, "A step limit is no evidence
@@ -106,6 +107,47 @@ def _stops(ctx: Context) -> pl.LazyFrame:
         .unique()
     )
     return stops.join(answered, on=["run_id", "span_id"], how="anti")
+
+
+def _caught_and_answered(ctx: Context) -> pl.LazyFrame:
+    """``run_id, span_id`` of the turn, step or recursion limit stops the application caught and
+    answered: the stop ended the run's outermost agent (no agent above it: the ``Runner.run`` /
+    ``graph.invoke`` the application called, whose ``MaxTurnsExceeded`` / ``GraphRecursionError``
+    reaches the application's own code, OpenAI Agents SDK src/agents/run.py, LangGraph
+    langgraph/errors.py), and the run's final answer came after it: a span outside the stopped
+    agent, ended OK, that ended after it (the application's reply, a custom span; the wrapper
+    span that recorded the exception and returned), or the stopped span itself carrying the
+    application's output (any-agent's trace ``final_output``, set by the application that caught
+    ``AgentRunError``). The limit did its job: the run's cost stopped where it was set, and what
+    the application then said is judged by the rules that read answers (swallowed_error,
+    claimed_but_not_done). A stop with nothing after it ended the run in the limit, and a stop
+    inside an agent (an agent-as-tool, a managed agent) is the calling agent's to redo
+    (``runaway_cost.limit_stops_redone``). A spend budget is never caught so: it stays."""
+    spans = ctx.spans
+    turn = (
+        spans.lazy()
+        .filter(pl.col("step_limit") & ~pl.col("budget_stop"))
+        .select("run_id", "run_key", "span_id", "span_k", "parent_k", "end_time")
+        .collect()
+    )
+    if turn.is_empty():
+        return pl.LazyFrame(schema={"run_id": pl.String, "span_id": pl.String})
+    agents = spans.filter(pl.col("kind") == "agent").get_column("span_k")
+    # Inside an agent: its parent is one, or has one anywhere above it.
+    parents = turn.select("run_key", pl.col("parent_k").alias("span_k")).drop_nulls().unique()
+    under = pl.concat([agents, spans_below(spans, parents, agents)]).implode()
+    outer = turn.filter(~pl.col("parent_k").is_in(under).fill_null(False))
+    final = ctx.runs.lazy().select("run_id", "final_span_id", "final_t", "final_output").join(
+        spans.lazy().select(
+            "run_id", pl.col("span_id").alias("final_span_id"), pl.col("failed").alias("_final_failed")
+        ).unique(subset=["run_id", "final_span_id"]),
+        on=["run_id", "final_span_id"],
+        how="left",
+    )
+    answered = (pl.col("final_output").str.strip_chars().str.len_chars() > 0).fill_null(False)
+    itself = pl.col("final_span_id") == pl.col("span_id")
+    after = ~pl.col("_final_failed").fill_null(True) & (pl.col("final_t") > pl.col("end_time")).fill_null(False)
+    return outer.lazy().join(final, on="run_id").filter(answered & (itself | after)).select("run_id", "span_id")
 
 
 def _looped(ctx: Context) -> pl.DataFrame:
