@@ -504,8 +504,27 @@ class PrematureSuccess(Detector):
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
         done = ctx.runs.lazy().filter(pl.col("reported_outcome") == "success").select("run_id", "last_end")
+        spans = ctx.spans.lazy()
+        # A record that states how its work came out (its status ok or error) was written once
+        # the work was done, whatever end it gives: a JSON-lines app log writes a guardrail
+        # check's line with its result and a human's decision with its status, at one stamp and
+        # with no duration (forensics/loaders/jsonl.py keeps such a line open, as it keeps a line
+        # written when its work started). A span still in flight has no outcome yet (OpenTelemetry
+        # status UNSET, MLflow IN_PROGRESS, an observation with no end): only those never ended.
+        stated = pl.col("status").is_in(["ok", "error"])
+        # A request to a human answered by a decision under it (approval.requested, then
+        # approval.granted / approval.timeout as its child line) ended with that answer.
+        answers = (
+            spans.filter((pl.col("kind") == "human") & stated)
+            .select("run_id", pl.col("parent_id").alias("span_id"))
+            .drop_nulls()
+            .unique()
+        )
         open_spans = (
-            ctx.spans.lazy().filter(pl.col("end_time").is_null() & ~pl.col("is_root")).join(done, on="run_id")
+            spans.filter(pl.col("end_time").is_null() & ~pl.col("is_root") & ~stated)
+            .join(answers.with_columns(pl.lit(True).alias("_answered")), on=["run_id", "span_id"], how="left")
+            .filter(~((pl.col("kind") == "human") & pl.col("_answered").fill_null(False)))
+            .join(done, on="run_id")
         )
         return per_run_finding(
             open_spans,
