@@ -505,13 +505,13 @@ class PrematureSuccess(Detector):
     def detect(self, ctx: Context) -> pl.LazyFrame:
         done = ctx.runs.lazy().filter(pl.col("reported_outcome") == "success").select("run_id", "last_end")
         spans = ctx.spans.lazy()
-        # A record that states how its work came out (its status ok or error) was written once
-        # the work was done, whatever end it gives: a JSON-lines app log writes a guardrail
-        # check's line with its result and a human's decision with its status, at one stamp and
-        # with no duration (forensics/loaders/jsonl.py keeps such a line open, as it keeps a line
-        # written when its work started). A span still in flight has no outcome yet (OpenTelemetry
-        # status UNSET, MLflow IN_PROGRESS, an observation with no end): only those never ended.
-        stated = pl.col("status").is_in(["ok", "error"])
+        # A JSON-lines app log's line is one record, written once: a line that states how its
+        # work came out (its status ok or error) was written once the work was done, whatever end
+        # it gives (a guardrail check's line with its result, a human's decision, at one stamp
+        # with no duration; forensics/loaders/jsonl.py keeps such a line open, as it keeps a line
+        # written when its work started). A span of a tracer is another matter: exported before
+        # it ended, it may carry any status, and its missing end is the fact.
+        stated = pl.col("status").is_in(["ok", "error"]) & (pl.col("source_format") == "jsonl")
         # A request to a human answered by a decision under it (approval.requested, then
         # approval.granted / approval.timeout as its child line) ended with that answer.
         answers = (

@@ -269,9 +269,8 @@ def test_undelivered_output_near_miss_delivered() -> None:
 def test_premature_success_fires_when_a_child_never_ended() -> None:
     c = run(
         span("root", 0, 10, **ROOT, output="Export complete."),
-        # Still in flight: no outcome yet (the status every loader gives a span with no end).
-        span("u1", 1, None, parent_id="root", kind="tool", tool="s3.upload", input='{"k":"a.zip"}', status="unset"),
-        span("u2", 2, None, parent_id="root", kind="tool", tool="s3.upload", input='{"k":"b.zip"}', status="unset"),
+        span("u1", 1, None, parent_id="root", kind="tool", tool="s3.upload", input='{"k":"a.zip"}'),
+        span("u2", 2, None, parent_id="root", kind="tool", tool="s3.upload", input='{"k":"b.zip"}'),
     )
     f = one(c, "premature_success")
     assert f["decisive_span_id"] == "u1"

@@ -33,7 +33,7 @@ def test_near_miss_a_root_that_ended_around_an_open_child_is_premature_success()
     c = run(
         span("root", 0, 10, kind="agent", name="exporter", output="Export done."),
         span("l1", 1, 2, parent_id="root", kind="llm", model="gpt-4o"),
-        span("t1", 3, None, parent_id="root", kind="tool", tool="run_export", input='{"all": true}', status="unset"),
+        span("t1", 3, None, parent_id="root", kind="tool", tool="run_export", input='{"all": true}'),
     )
     found = detectors(c)
     assert "premature_success" in found

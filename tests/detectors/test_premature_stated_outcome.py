@@ -7,9 +7,9 @@ decision likewise, as a child line of the request it answers (``parent_span_id``
 loader (``forensics/loaders/jsonl.py``) keeps a line with no end and no duration open unless it
 is a plain event, since a line written when work started says nothing of its end. A line that
 already states how its work came out was written once the work was done: it never "never
-ended". A span still in flight has no outcome (OpenTelemetry status UNSET, an MLflow span
-IN_PROGRESS, an Agents SDK span with no ``ended_at``): those, and a request to a human nobody
-answered, still make premature_success.
+ended". A tracer's span is another matter: exported before it ended it may carry any status,
+and its missing end is the fact. Those, and a request to a human nobody answered, still make
+premature_success.
 """
 
 from __future__ import annotations
@@ -62,3 +62,15 @@ def test_a_request_to_a_human_nobody_answered_never_ended(tmp_path: Path) -> Non
 def test_a_tool_line_with_no_outcome_and_no_end_never_ended(tmp_path: Path) -> None:
     started = _line("44:13.100", "t1", "tool.call", kind="tool", tool="erp.export", args={"all": True})
     assert "premature_success" in _log(tmp_path, _CHECK, started)
+
+
+def test_a_tracer_span_exported_open_fires_whatever_its_status() -> None:
+    """A tracer's span exported before it ended (an OpenInference TOOL span with ``end_time``
+    null and ``status_code`` OK in a Phoenix export): its missing end is the fact."""
+    from span_builder import detectors, run, span
+
+    c = run(
+        span("root", 0, 10, kind="agent", name="data_export", output="Export complete."),
+        span("u1", 4, None, parent_id="root", kind="tool", tool="s3.upload", status="ok", source_format="openinference"),
+    )
+    assert "premature_success" in detectors(c)
