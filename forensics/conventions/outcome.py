@@ -227,9 +227,26 @@ def _runs(df: pl.DataFrame, runs: pl.DataFrame) -> pl.DataFrame:
         .group_by("run_key")
         .agg(pl.col("span_id").first().alias("awaiting_span_id"))
     )
+    # A JSON-lines app log closes its run with a line of its own (``run.end`` after ``run.start``,
+    # under it as parent, with a span id of its own: structlog-style logs) whose status
+    # is the run's verdict: its last line, an event directly under the run's root, that failed,
+    # is the run reporting failure, whatever the root's start line said (it says nothing: it was
+    # written before the run did anything).
+    roots = df.lazy().filter(pl.col("is_root")).select("run_key", pl.col("span_k").alias("parent_k"))
+    closing = (
+        df.lazy()
+        .filter(pl.col("source_format") == "jsonl")
+        .sort("run_key", "seq")
+        .group_by("run_key")
+        .agg(pl.col("kind", "failed", "parent_k", "is_root").last())
+        .filter((pl.col("kind") == "event") & pl.col("failed") & ~pl.col("is_root"))
+        .join(roots, on=["run_key", "parent_k"], how="semi")
+        .select("run_key", pl.lit(True).alias("closing_failed"))
+    )
     return (
         runs.lazy()
         .join(declared, on="run_key", how="left")
+        .join(closing, on="run_key", how="left")
         .join(tools, on="run_key", how="left")
         .join(managed, on="run_key", how="left")
         .join(awaiting, on="run_key", how="left")
@@ -238,10 +255,11 @@ def _runs(df: pl.DataFrame, runs: pl.DataFrame) -> pl.DataFrame:
             pl.col("declared_tools").fill_null(pl.lit([], dtype=pl.List(pl.String))),
             pl.col("managed_agents").fill_null(pl.lit([], dtype=pl.List(pl.String))),
             (pl.col("structured_failure") | structured).alias("structured_failure"),
+            pl.col("closing_failed").fill_null(False),
         )
         .with_columns((pl.col("structured_failure") | in_words).alias("says_failure"))
         .with_columns(
-            pl.when((pl.col("reported_outcome") == "success") & pl.col("says_failure"))
+            pl.when((pl.col("reported_outcome") == "success") & (pl.col("says_failure") | pl.col("closing_failed")))
             .then(pl.lit("error"))
             .when((pl.col("reported_outcome") == "success") & pl.col("awaiting_span_id").is_not_null())
             .then(pl.lit("open"))
@@ -261,6 +279,12 @@ register(
                 "any agent",
                 "the run's own final output / root output",
                 "runs.structured_failure, runs.says_failure, reported_outcome=error",
+            ),
+            Signal(
+                "a JSON-lines app log's closing line (run.end under run.start) with an error status: the run's last line, an event directly under its root",
+                "in-house JSON-lines app logs (jsonl)",
+                "forensics/loaders/jsonl.py (one line per record, parent_span_id; a start and end under one span id are paired by jsonl_pairs, two ids are two lines)",
+                "runs.closing_failed, reported_outcome=error",
             ),
             Signal(
                 "a final answer that says the task could not be done",
@@ -295,6 +319,7 @@ register(
             "declared_verdict": "the run's own verdict found in the log (success, failure, unknown)",
             "awaiting_span_id": "a handoff that never ended, after which the agent that handed off never acted: the run waits on it (reported_outcome open)",
             "says_failure": "the run told its caller something failed (structured result or words)",
+            "closing_failed": "a JSON-lines app log's closing line (the run's last, an event under its root) failed: the run reported failure",
             "structured_failure": "the root's or final output is a structured failure result",
         },
     )
