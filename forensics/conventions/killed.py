@@ -76,21 +76,29 @@ def _programs(text: str) -> list[str] | None:
 
 def _process_status(df: pl.DataFrame) -> pl.DataFrame:
     from forensics.conventions.registry import error_says, on_rows
-    from forensics.detectors.returned_errors import KILLED_RUN, RUN_STREAMS
+    from forensics.detectors.returned_errors import (
+        COMMAND_ERROR_OUTPUT,
+        FAILED_COMMAND,
+        KILLED_RUN,
+        RUN_STREAMS,
+    )
 
     out = pl.col("output")
-    returned = on_rows(
-        (pl.col("kind") == "tool") & ~pl.col("failed") & out.is_not_null(),
-        out,
-        lambda e: e.str.contains(KILLED_RUN) & e.str.contains(RUN_STREAMS),
+    result = (pl.col("kind") == "tool") & ~pl.col("failed") & out.is_not_null()
+    returned = on_rows(result, out, lambda e: e.str.contains(KILLED_RUN) & e.str.contains(RUN_STREAMS)).fill_null(False)
+    # A command handed back with a non-zero exit and its error on stderr (returned_errors.FAILED_COMMAND):
+    # only running it again makes it good, as for a killed one.
+    exited = on_rows(
+        result, out, lambda e: e.str.contains(FAILED_COMMAND) & e.str.contains(COMMAND_ERROR_OUTPUT)
     ).fill_null(False)
     df = df.with_columns(
-        (pl.col("worker_killed") | (pl.col("failed") & error_says(KILLED_EXIT)) | returned).alias("process_killed")
+        (pl.col("worker_killed") | (pl.col("failed") & error_says(KILLED_EXIT)) | returned).alias("process_killed"),
+        exited.alias("command_failed"),
     )
-    # The programs of the shell calls in runs where a shell call's process was killed (few runs):
-    # what its re-run must run again (handling: a retry of a killed command).
+    # The programs of the shell calls in runs where a shell call's process was killed or its command
+    # failed (few runs): what its re-run must run again (handling: a retry of that command).
     shell = pl.col("_cv_killed_shell_input")
-    runs = df.filter(pl.col("process_killed") & shell.is_not_null()).get_column("run_key").unique()
+    runs = df.filter((pl.col("process_killed") | pl.col("command_failed")) & shell.is_not_null()).get_column("run_key").unique()
     held = df.filter(pl.col("run_key").is_in(runs.implode()) & shell.is_not_null()).get_column(
         "_cv_killed_shell_input"
     ).unique()
@@ -123,14 +131,24 @@ register(
                 "(OOMKilled, ExitCode); OpenHands openhands/events/observation/commands.py (CmdOutputMetadata exit_code)",
                 "process_killed; command_programs (the programs a killed shell call's run must run again)",
             ),
+            Signal(
+                'a command handed back OK with a non-zero exit and its error on stderr (`{"returncode": 1, "stdout": ..., '
+                '"stderr": "ERROR ... 403 Forbidden"}`)',
+                "subprocess-running tools (DSPy, smolagents, CrewAI shell tools), E2B",
+                "Python docs subprocess.run / CompletedProcess (returncode, stdout, stderr); "
+                "e2b-dev/E2B packages/python-sdk/e2b/sandbox/process/process_handle.py (exit_code, stderr)",
+                "command_failed; command_programs (a later call of the same shell tool running none of its programs "
+                "is another command, not its re-run)",
+            ),
         ),
         extract=_shell_input,
         status=_process_status,
         columns={
             "process_killed": "the call's process was killed under it (SIGKILL, an OOM kill, exit status 137/-9), "
             "failed or handed back as an OK result",
-            "command_programs": "in a run holding a killed shell call, each shell call's programs (setup words "
-            "such as cd left out), else null",
+            "command_failed": "the call's command was handed back OK with a non-zero exit and an error on stderr",
+            "command_programs": "in a run holding a killed or failed shell call, each shell call's programs (setup "
+            "words such as cd left out), else null",
         },
     )
 )

@@ -15,7 +15,18 @@ the same flag. A GraphQL mutation reports the input it refused in its payload's 
 beside whatever it did (Shopify Admin API: every mutation payload carries ``userErrors: [UserError!]!``,
 each ``{field, message, code}``, empty when all went through; ``productVariantsBulkUpdate`` returns
 the variants it updated and a ``userErrors`` entry per variant it did not): a non-empty list is that
-call failing in part (:data:`USER_ERRORS`).
+call failing in part (:data:`USER_ERRORS`). A GraphQL request refused as a whole answers HTTP 200
+too, with ``data`` null (or the mutation's own field null) beside a non-empty ``errors`` list, each
+error an object with its ``message`` (GraphQL spec, "Response": "If the errors entry is present it
+must be a non-empty list", a field error leaves that field null; Shopify Admin API: THROTTLED,
+ACCESS_DENIED in ``errors[].extensions.code``), in either order (the spec suggests ``errors``
+first, Shopify writes ``data`` first): :data:`GRAPHQL_ERRORS`. A response with data and no
+errors, or with an empty ``errors`` list, is a success.
+
+Either body may be wrapped as the tool hands it on: under the tool's own fields (``{"http_status":
+200, "body": {...}}``), or as the string of a text content block (a Strands tool result's
+``[{"text": "{\"took\": ...}"}]``, an MCP ``{"content": [{"type": "text", "text": ...}]}``):
+:data:`BODY_START` is where the body's object may open.
 
 Batch APIs with a summary say how many items failed beside how many succeeded (``{"succeeded": 36,
 "failed": 4}``; Chargebee-, Zendesk-job- and billing-style batch replies). Such a result is
@@ -35,13 +46,26 @@ import polars as pl
 
 from forensics.conventions.registry import Q
 
+#: Where an API's body may open: the result's start, or the start of the string of a text content
+#: block the result is (Strands ``[{"text": "..."}]``, MCP ``{"content": [{"type": "text", "text":
+#: "..."}]}``).
+BODY_START: Final = (
+    rf"^\s*(?:(?:\{{\s*{Q}content{Q}\s*:\s*)?\[\s*\{{\s*(?:{Q}type{Q}\s*:\s*{Q}text{Q}\s*,\s*)?{Q}text{Q}\s*:\s*{Q})?"
+)
 #: Elasticsearch's ``_bulk`` body with failed operations: ``"errors": true`` before the item list,
 #: and the list (``"items": [``) after it.
 BULK_ERRORS: Final = (
-    rf"(?s)^\s*\{{[^\[]*?{Q}errors{Q}\s*:\s*true\b.*?{Q}items{Q}\s*:\s*\["
+    rf"(?s){BODY_START}\{{[^\[]*?{Q}errors{Q}\s*:\s*true\b.*?{Q}items{Q}\s*:\s*\["
     # The body summarised by the tool: ES's ``took`` first, then ``errors`` true, no list before them.
-    rf"|^\s*\{{\s*{Q}took{Q}\s*:\s*[0-9]+\s*,[^\[]*?{Q}errors{Q}\s*:\s*true\b"
+    rf"|{BODY_START}\{{\s*{Q}took{Q}\s*:\s*[0-9]+\s*,[^\[]*?{Q}errors{Q}\s*:\s*true\b"
 )
+#: GraphQL's ``data`` null, or its one top-level field null (the mutation refused).
+_NO_DATA: Final = rf"{Q}data{Q}\s*:\s*(?:null|\{{\s*{Q}\w+{Q}\s*:\s*null\s*\}})"
+#: A non-empty GraphQL ``errors`` list: its first error object with its ``message``.
+_GQL_ERROR: Final = rf"{Q}errors{Q}\s*:\s*\[\s*\{{\s*(?:{Q}\w+{Q}\s*:[^\[\]{{}}]*?,\s*)?{Q}message{Q}\s*:"
+#: A GraphQL response refused: no data beside errors, in either order, in one object (no other
+#: object opened between them but the errors' own).
+GRAPHQL_ERRORS: Final = rf"(?s){_NO_DATA}\s*,\s*{_GQL_ERROR}|{_GQL_ERROR}.*?\]\s*,\s*{_NO_DATA}\s*[,}}]"
 #: A GraphQL mutation payload's ``userErrors`` holding at least one error object (Shopify Admin API).
 USER_ERRORS: Final = rf"{Q}userErrors{Q}\s*:\s*\[\s*\{{"
 #: A batch reply's count of the items that failed, and of those that succeeded (group 1: the count).
@@ -57,7 +81,8 @@ _SUCCEEDED_COUNT: Final = (
 
 def bulk_error_rows(spans: pl.DataFrame) -> pl.Series:
     """The row numbers of ``spans`` whose output is an Elasticsearch ``_bulk`` body with failed
-    operations (BULK_ERRORS) or a GraphQL payload with user errors (USER_ERRORS), whoever returned
+    operations (BULK_ERRORS), a GraphQL payload with user errors (USER_ERRORS) or a GraphQL response
+    refused with errors and no data (GRAPHQL_ERRORS), whoever returned
     it: a tool, or a step that made the request (a Langfuse ``@observe`` function's SPAN, kind
     chain). Not a model call or an agent's answer: a model writing such JSON is text. For
     ``preparation``'s ``error_shaped``."""
@@ -65,7 +90,7 @@ def bulk_error_rows(spans: pl.DataFrame) -> pl.Series:
         spans.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"), "kind", "output")
         .filter(
             ~pl.col("kind").is_in(["llm", "agent"])
-            & pl.col("output").str.contains(f"(?:{BULK_ERRORS})|(?:{USER_ERRORS})").fill_null(False)
+            & pl.col("output").str.contains(f"(?:{BULK_ERRORS})|(?:{USER_ERRORS})|(?:{GRAPHQL_ERRORS})").fill_null(False)
         )
         .get_column("_row")
     )

@@ -241,6 +241,7 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
             "parent_id",
             verb.alias("verb"),
             "process_killed",
+            "command_failed",
             "command_programs",
             "attempt_index",
             "attempt_count",
@@ -341,8 +342,10 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
         # makes it whole. A later call of the same shell tool that runs none of its programs (a
         # `wc -l` of the partial file after the export was SIGKILLed) is another command, not its
         # re-run (conventions.killed: process_killed, command_programs).
+        # So is a command handed back with its non-zero exit and its error on stderr (command_failed):
+        # the `git tag` after a failed `make upload` does not upload again.
         other_command = (
-            pl.col("process_killed")
+            (pl.col("process_killed") | pl.col("command_failed"))
             & (pl.col("command_programs").list.set_intersection(pl.col("l_command_programs")).list.len() == 0)
         ).fill_null(False)
         retry = (

@@ -36,6 +36,16 @@ reads an error object or key only at the result's start) does not read.
   the call's result, so the observation ends normally (spring-projects/spring-ai
   spring-ai-model/src/main/java/org/springframework/ai/model/tool/DefaultToolCallingManager.java).
 
+* **A command that failed with its error on stderr** (:data:`FAILED_COMMAND`): a command tool
+  that returns the process's result whole, ``{"returncode": 1, "stdout": ..., "stderr": ...}``
+  (Python's ``subprocess.CompletedProcess`` fields ``returncode``, ``stdout``, ``stderr``, docs
+  subprocess.run; E2B's ``exit_code``; a shell's exit status). A non-zero status alone is not a
+  failure (grep exits 1 when nothing matched, diff when the files differ, each with nothing on
+  stderr), and stdout is whatever the command printed before it failed (a progress bar at 100%,
+  the entries listed before the end of the file). A non-zero status with the program's own error
+  on stderr (``ERROR``, ``error:``, ``fatal:``, ``Permission denied``, ``403 Forbidden``, a
+  traceback) is the command failing, whatever stdout says.
+
 Both are read on the results of tools that are not reads by name (``tools.read_only`` or a
 collection tool), or reads that are side effects: :func:`returned_error`.
 
@@ -48,7 +58,7 @@ collection tool), or reads that are side effects: :func:`returned_error`.
   ``f"{status_code} Client Error: {reason} for url: {url}"``; httpx ``Response.raise_for_status``,
   httpx/_models.py: ``"Client error '404 Not Found' for url '...'"``). As JSON, the reply's status
   code at the result's top level beside an error key holding something (``{"delivered": false,
-  "status_code": 410, "error": "Gone", ...}``), in either order: the code alone is a fact a status
+  "status_code": 410, "error": "Gone", ...}``) or the reply's ``message``, in either order: the code alone is a fact a status
   check may report, the two together are the reply's failure. Read on every tool's result: a
   failed request is the call's failure whatever the tool is named for (ERROR_SHAPED reads "too many
   requests", "service unavailable" the same way); anything inside a list before it is data.
@@ -77,6 +87,15 @@ KILLED_RUN: Final = (
 )
 #: The process's output streams beside its status: a result of running something.
 RUN_STREAMS: Final = rf"(?i){_QP}(?:stdout|stderr|output|logs){_QP}\s*:"
+#: A command's non-zero exit status at the result's top level, and its stderr (a JSON string)
+#: holding an error: the program's own report that it failed.
+FAILED_COMMAND: Final = (
+    rf"(?i){_TOP}{_QP}(?:return_?code|exit_?code|exitCode|exit_?status){_QP}\s*:\s*-?[1-9][0-9]*\b"
+)
+COMMAND_ERROR_OUTPUT: Final = (
+    r'(?i)"stderr"\s*:\s*"(?:[^"\\]|\\.)*?(?:\b(?:error|fatal|failed|failure|denied|forbidden|unauthori[sz]ed'
+    r'|exception)\b|traceback \(most recent call last\))'
+)
 #: An error key at the result's top level holding an exception rendered with its class name.
 CAUGHT_EXCEPTION: Final = (
     rf"(?i){_TOP}{_QP}(?:error|exception|error_message|err){_QP}\s*:\s*{_QP}\s*"
@@ -106,9 +125,13 @@ HTTP_ERROR_LINE: Final = (
 HTTP_ERROR_STATUS: Final = (
     rf"(?i){_TOP}{_QP}(?:status_?code|statusCode|http_?status(?:_?code)?|status){_QP}\s*:\s*{_QP}?[45][0-9]{{2}}\b"
 )
-#: An error key at the result's top level holding something (not null, false, "" or empty).
+#: An error key at the result's top level holding something (not null, false, "" or empty); or
+#: the error body's ``message`` (NestJS's ``{"statusCode": 403, "message": "Forbidden"}``, Spring
+#: Boot's error attributes ``status``, ``error``, ``message``; the JSON error replies of APIs such
+#: as Serper's ``{"message": "Unauthorized.", "statusCode": 403}``): beside a 4xx/5xx code, the
+#: reply's reason.
 ERROR_KEY: Final = (
-    rf"(?i){_TOP}{_QP}(?:error|errors|error_message|err){_QP}\s*:\s*(?:{_QP}\s*[^\s\"'\\]|\{{\s*[^\s}}]|\[\s*[^\s\]]|true\b)"
+    rf"(?i){_TOP}{_QP}(?:error|errors|error_message|err|message){_QP}\s*:\s*(?:{_QP}\s*[^\s\"'\\]|\{{\s*[^\s}}]|\[\s*[^\s\]]|true\b)"
 )
 
 #: A result that starts with an exception's class name (a dotted path, a nested class after ``$``)
@@ -128,6 +151,7 @@ def returned_error(out: pl.Expr, reading: pl.Expr, side_effect: pl.Expr) -> pl.E
     or a listing) unless it is a side effect; or an HTTP error reply handed back, on any tool."""
     shaped = (
         (out.str.contains(KILLED_RUN) & out.str.contains(RUN_STREAMS))
+        | (out.str.contains(FAILED_COMMAND) & out.str.contains(COMMAND_ERROR_OUTPUT))
         | out.str.contains(CAUGHT_EXCEPTION)
         | out.str.contains(EXCEPTION_TEXT)
     )
