@@ -8,6 +8,10 @@ A bulk load that skips bad rows still ends its call normally, and says so in its
   (Snowflake reference, "COPY INTO <table>", Output; ``ON_ERROR = CONTINUE`` loads the good rows);
 * a BigQuery load job with ``maxBadRecords`` ends DONE with ``statistics.load.badRecords`` beside
   ``outputRows`` (BigQuery REST reference, JobStatistics3; int64 counts as JSON strings);
+* an OpenAI Batch ends ``"status": "completed"`` whatever became of its requests, and counts them in
+  ``request_counts`` ``{"total", "completed", "failed"}`` (OpenAI API reference, "The batch object";
+  openai-python ``types/batch_request_counts.py``; the failed requests' errors are in
+  ``error_file_id``): a failed count above zero is a batch that went in part;
 * an application's import or load tool wraps such a job as ``{"status": "partial", "rows_loaded":
   ..., "rows_rejected": ...}`` or ``{"status": "partial", "imported": ..., "skipped": ...}``.
 
@@ -36,24 +40,30 @@ from forensics.detectors.batch_results import largest_count, stated_numbers
 
 #: A number as a JSON value, possibly quoted (BigQuery writes int64 as a string).
 _N: Final = rf"{Q}?([0-9]+){Q}?"
-#: The result's own status word for a load that went in part.
+#: An OpenAI Batch object's ``request_counts`` object, up to the key read after it.
+_COUNTS: Final = rf"{Q}request_counts{Q}\s*:\s*\{{[^}}]*?{Q}"
+#: The result's own status word for a load that went in part (or a batch's failed requests).
 PARTIAL_STATUS: Final = (
     rf"(?i){Q}(?:status|state|load_status|loadStatus|result){Q}\s*:\s*{Q}"
     rf"(?:PARTIALLY_LOADED|partial|partial_success|partially_succeeded|partially_completed|completed_with_errors){Q}"
     rf"|{Q}badRecords{Q}\s*:\s*{Q}?[1-9]"
+    rf"|{_COUNTS}failed{Q}\s*:\s*[1-9]"
 )
 #: The counts a partial load states: refused (group 1), gone in (group 1), all it read (group 1).
 _REFUSED: Final = (
     rf"(?i){Q}(?:errors_seen|rows_rejected|rejected|rejected_rows|rows_skipped|skipped|skipped_rows|rows_failed"
     rf"|failed_rows|badRecords|bad_records|error_count|errorCount|rejectedRows|skippedRows){Q}\s*:\s*{_N}"
+    rf"|{_COUNTS}failed{Q}\s*:\s*{_N}"
 )
 _LOADED: Final = (
     rf"(?i){Q}(?:rows_loaded|loaded|imported|inserted|rows_inserted|rows_imported|outputRows|rowsLoaded|loadedRows"
     rf"|importedRows){Q}\s*:\s*{_N}"
+    rf"|{_COUNTS}completed{Q}\s*:\s*{_N}"
 )
 _WHOLE: Final = (
     rf"(?i){Q}(?:rows_parsed|rows_received|rows_read|rowsRead|rowsReceived|rowsParsed|total_rows|totalRows|rows_total"
     rf"|inputRows){Q}\s*:\s*{_N}"
+    rf"|{_COUNTS}total{Q}\s*:\s*{_N}"
 )
 #: A query result saying the rows were cut at a cap, and the count of rows it returned (group 1).
 CAPPED: Final = (

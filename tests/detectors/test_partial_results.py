@@ -82,3 +82,25 @@ def test_near_miss_capped_told_or_under_the_cap(tmp_path: Path) -> None:
     assert _found(_smol(tmp_path, [("run_sql", SQL_ARGS, _capped(True))], told)) == {}
     said = "January refunds: 5,000 refunds totalling $412,880.15."
     assert _found(_smol(tmp_path, [("run_sql", SQL_ARGS, _capped(False))], said)) == {}
+
+
+def _batch(failed: int) -> str:
+    """An OpenAI Batch object as the Batches API returns it: ``status`` completed whatever became of
+    its requests, counted in ``request_counts`` (OpenAI API reference, "The batch object";
+    openai-python types/batch_request_counts.py)."""
+    return json.dumps({"id": "batch_abc123", "object": "batch", "endpoint": "/v1/chat/completions", "errors": None,
+                       "status": "completed", "output_file_id": "file-out", "error_file_id": "file-err" if failed else None,
+                       "request_counts": {"total": 500, "completed": 500 - failed, "failed": failed}})  # fmt: skip
+
+
+def test_batch_with_failed_requests_reported_whole(tmp_path: Path) -> None:
+    said = "All 500 reviews were scored and saved (positive 310, neutral 120, negative 41)."
+    calls = [("retrieve_batch", {"batch_id": "batch_abc123"}, _batch(29))]
+    assert _found(_smol(tmp_path, calls, said)) == {"error_as_data": "c700000000000000"}
+
+
+def test_near_miss_batch_split_told_or_nothing_failed(tmp_path: Path) -> None:
+    calls = [("retrieve_batch", {"batch_id": "batch_abc123"}, _batch(29))]
+    assert _found(_smol(tmp_path, calls, "Scored 471 of 500 reviews; 29 requests failed and need a re-run.")) == {}
+    said = "All 500 reviews were scored and saved (positive 310, neutral 149, negative 41)."
+    assert _found(_smol(tmp_path, [("retrieve_batch", {"batch_id": "batch_abc123"}, _batch(0))], said)) == {}
