@@ -15,6 +15,12 @@ A bulk load that skips bad rows still ends its call normally, and says so in its
 * an application's import or load tool wraps such a job as ``{"status": "partial", "rows_loaded":
   ..., "rows_rejected": ...}`` or ``{"status": "partial", "imported": ..., "skipped": ...}``.
 
+A download answered in part says so in its ``Content-Range``: an HTTP 206 Partial Content reply
+carries ``bytes first-last/complete-length`` (RFC 9110 section 14.4 and 15.3.7), and a reply whose
+``last + 1`` falls short of the complete length holds only the front of the file. It is read like a
+partial load (what came, of the whole), unless a later reply in the run carries the same file's
+range up to its end (the rest fetched).
+
 A query the warehouse or its tool capped says it was cut: ``"truncated": true`` beside the rows it
 did return (a SQL tool's ``max_rows``), or ``"row_limit_reached": true`` (Snowflake's
 ``ROWS_PRODUCED`` stops at the statement's ``LIMIT``; a tool's own cap flag).
@@ -65,13 +71,16 @@ _WHOLE: Final = (
     rf"|inputRows){Q}\s*:\s*{_N}"
     rf"|{_COUNTS}total{Q}\s*:\s*{_N}"
 )
+#: A reply's Content-Range (RFC 9110 section 14.4): first byte (group 1), last byte (group 2),
+#: the complete length (group 3), as a header or a tool's field (``content_range``).
+RANGE: Final = rf"(?i)content[-_ ]?range{Q}?\s*[:=]\s*{Q}?\s*bytes\s+([0-9]+)-([0-9]+)/([0-9]+)"
 #: A query result saying the rows were cut at a cap, and the count of rows it returned (group 1).
 CAPPED: Final = (
     rf"(?i){Q}(?:truncated|row_limit_reached|rowLimitReached|limit_reached|limitReached|max_rows_reached){Q}\s*:\s*true\b"
 )
 _RETURNED: Final = rf"(?i){Q}(?:row_count|rowCount|rows_returned|returned_rows|num_rows|numRows|returned){Q}\s*:\s*{_N}"
 #: An answer claiming every item: "all 10,000 rows", "every product is live", "the whole file".
-_ALL: Final = r"(?i)\b(?:all|every|entire|whole|each)\b"
+_ALL: Final = r"(?i)\b(?:all|every|entire|whole|each|full)\b"
 #: An answer telling part of it failed, or that the count is a floor or a sample.
 _TOLD: Final = (
     r"(?i)\bpartial\w*|\bskip\w*|\breject\w*|\bfail\w*|\berror\w*|\binvalid\b|\bbad\b|\bmissing\b|\bnot\s+all\b"
@@ -87,12 +96,27 @@ def partial_results(ctx: Context) -> pl.LazyFrame:
     s = ctx.spans.lazy()
     out = pl.col("output")
     acting = pl.col("kind").is_in(["tool", "chain", "unknown"]) & pl.col("succeeded")
+    last, size = out.str.extract(RANGE, 2).cast(pl.Int64), out.str.extract(RANGE, 3).cast(pl.Int64)
+    ranged = s.filter(acting & out.str.contains(RANGE).fill_null(False)).select("run_id", "seq", last.alias("_last"), size.alias("_size"))
+    # A range short of its file, and no later reply of the same file's range up to its end.
+    whole_later = ranged.filter(pl.col("_last") + 1 >= pl.col("_size")).select("run_id", pl.col("seq").alias("_w_seq"), "_size")
+    cut = (
+        ranged.filter(pl.col("_last") + 1 < pl.col("_size"))
+        .join(whole_later, on=["run_id", "_size"], how="left")
+        .group_by("run_id", "seq", "_last", "_size")
+        .agg((pl.col("_w_seq") > pl.col("seq")).any().alias("_rest"))
+        .filter(~pl.col("_rest").fill_null(False))
+        .select("run_id", "seq", pl.lit(True).alias("_cut"))
+    )
     found = (
-        s.filter(acting & pl.col("output").str.contains(f"(?:{PARTIAL_STATUS})|(?:{CAPPED})").fill_null(False))
+        s.filter(acting & pl.col("output").str.contains(f"(?:{PARTIAL_STATUS})|(?:{CAPPED})|(?:{RANGE})").fill_null(False))
+        .join(cut, on=["run_id", "seq"], how="left")
         .select(
             "run_id", "span_id", "seq", "t", "call", "output", "kind", "parent_id",
-            pl.col("output").str.contains(PARTIAL_STATUS).alias("_partial"),
-            largest_count(out, _REFUSED).alias("_refused"), largest_count(out, _LOADED).alias("_loaded"), largest_count(out, _WHOLE).alias("_whole"),
+            (pl.col("output").str.contains(PARTIAL_STATUS) | pl.col("_cut").fill_null(False)).alias("_partial"),
+            pl.when(pl.col("_cut")).then(size - last - 1).otherwise(largest_count(out, _REFUSED)).alias("_refused"),
+            pl.when(pl.col("_cut")).then(last + 1).otherwise(largest_count(out, _LOADED)).alias("_loaded"),
+            pl.when(pl.col("_cut")).then(size).otherwise(largest_count(out, _WHOLE)).alias("_whole"),
             largest_count(out, _RETURNED).alias("_returned"),
         )
         .filter((pl.col("_partial") & (pl.col("_refused") > 0)) | (~pl.col("_partial") & pl.col("_returned").is_not_null()))

@@ -104,3 +104,28 @@ def test_near_miss_batch_split_told_or_nothing_failed(tmp_path: Path) -> None:
     assert _found(_smol(tmp_path, calls, "Scored 471 of 500 reviews; 29 requests failed and need a re-run.")) == {}
     said = "All 500 reviews were scored and saved (positive 310, neutral 149, negative 41)."
     assert _found(_smol(tmp_path, [("retrieve_batch", {"batch_id": "batch_abc123"}, _batch(0))], said)) == {}
+
+
+def _range(first: int, last: int, size: int) -> str:
+    """A download tool's result keeping the reply's status and Content-Range (RFC 9110 section 14.4,
+    ``bytes first-last/complete-length``; 206 Partial Content, section 15.3.7)."""
+    return json.dumps({"http_status": 206, "content_range": f"bytes {first}-{last}/{size}", "bytes": last - first + 1,
+                       "text": "SUPPLY AGREEMENT ... 4. TERM ..."})  # fmt: skip
+
+
+DOC_ARGS = {"doc_id": "SA-1182"}
+
+
+def test_partial_content_reported_as_the_whole_document(tmp_path: Path) -> None:
+    said = "I read the full agreement: it has a 24-month term and no termination-for-convenience clause."
+    calls = [("fetch_document", DOC_ARGS, _range(0, 524287, 1200000))]
+    assert _found(_smol(tmp_path, calls, said)) == {"error_as_data": "c700000000000000"}
+
+
+def test_near_miss_the_rest_fetched_or_the_range_whole_or_the_cut_told(tmp_path: Path) -> None:
+    said = "I read the full agreement: it has a 24-month term and no termination-for-convenience clause."
+    rest = [("fetch_document", DOC_ARGS, _range(0, 524287, 1200000)), ("fetch_document", {**DOC_ARGS, "offset": 524288}, _range(524288, 1199999, 1200000))]
+    assert _found(_smol(tmp_path, rest, said)) == {}
+    assert _found(_smol(tmp_path, [("fetch_document", DOC_ARGS, _range(0, 1199999, 1200000))], said)) == {}
+    told = "Only the first part of the agreement came back (a partial download); in it the term is 24 months."
+    assert _found(_smol(tmp_path, [("fetch_document", DOC_ARGS, _range(0, 524287, 1200000))], told)) == {}
