@@ -50,7 +50,10 @@ _CREWAI_TOOL_SAID_FAILED: Final = (
 #: f"Forbidden function evaluation: '{call.func.id}' is not among the explicitly allowed tools or
 #: defined/imported in the preceding code") (src/smolagents/local_python_executor.py evaluate_call),
 #: inside the step's AgentExecutionError "Code execution failed at line ... due to: InterpreterError: ...".
-_UNKNOWN_TOOL: Final = r"^Unknown tool ([^\s,]+), should be (?:instead )?one of\b"
+#: A span's status description may carry the class name first, as an OpenTelemetry status set from
+#: the exception reads ("AgentToolExecutionError: Unknown tool X, ..."; the event's
+#: exception.message has the text alone).
+_UNKNOWN_TOOL: Final = r"^(?:(?:[A-Za-z_][\w]*\.)*Agent[A-Za-z]*Error:\s*)?Unknown tool ([^\s,]+), should be (?:instead )?one of\b"
 _FORBIDDEN_CALL: Final = r"Forbidden function evaluation: '([A-Za-z_][A-Za-z0-9_]*)' is not among the explicitly allowed tools"
 _STEP_RECOVERY: Final = rf"{Q}name{Q}\s*:\s*{Q}agent\.step_recovery{Q}"
 #: The event's attributes are the error's ``AgentError.dict()`` (src/smolagents/utils.py:

@@ -45,8 +45,11 @@ def ignored_tool_errors(ctx: Context) -> pl.DataFrame:
             s.filter(
                 pl.col("failed")
                 & pl.col("error_handled")
-                # A delegation call answered with an error (Claude Code's Task tool) is handed back too.
-                & pl.col("kind").is_in(["tool", "handoff"])
+                # A delegation call answered with an error (Claude Code's Task tool) is handed back too;
+                # so is a call of a tool the agent does not have, refused on its step before any tool
+                # span opened (smolagents' execute_tool_call: "Unknown tool X, should be one of: ...",
+                # conventions ``unknown_tool``). A refused delegation is unknown_delegate's.
+                & (pl.col("kind").is_in(["tool", "handoff"]) | pl.col("unknown_tool").is_not_null())
                 & ~pl.col("limit_stop")
                 & ~(pl.col("attempt_count") > 1).fill_null(False)
                 & ~pl.col("retried_below")
@@ -67,6 +70,11 @@ def ignored_tool_errors(ctx: Context) -> pl.DataFrame:
                 & ~tells(pl.col("final_output"))
             )
         )
+        # A refused call that handed a task to an agent the manager does not have is ownership_gap's
+        # (unknown_delegate): one failure, one class.
+        from forensics.detectors.unknown_delegate import unknown_delegations
+
+        errors = errors.join(unknown_delegations(ctx).select("run_id", "span_id"), on=["run_id", "span_id"], how="anti")
         # What came after: nothing at all; or, after a failed write (a side-effecting tool), no
         # successful write doing that change another way (a tool with the same verb or the same
         # object: update_address -> set_shipping_address). Other work after a failed write does not
