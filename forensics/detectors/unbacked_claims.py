@@ -28,7 +28,9 @@ class ClaimedButNotDone(Detector):
         "work a call only started (a job left queued, an upload never completed) reported done, or a message "
         "only saved as a draft (the DRAFT label, no SENT after it) reported sent, or an infrastructure "
         "plan no call applied (terraform plan's 'Plan: 0 to add, 1 to change', no apply) reported as the "
-        "change made. A sentence "
+        "change made, or a run a framework stopped (OpenAI Agents SDK MaxTurnsExceeded, a guardrail "
+        "tripwire) whose answer, given after the stop with no model call after it, says the work was done "
+        "('your request has been processed') and tells neither the stop nor work left. A sentence "
         "the user wrote, quoted back, is not a claim; nor is one its sentence negates or makes conditional, "
         "nor a policy claim a successful call's own result already states (relayed from a status lookup), "
         "nor a policy claim naming an identifier an acting call returned ('saved as intake LI-26-3391' "
@@ -125,4 +127,9 @@ class ClaimedButNotDone(Detector):
         # An infrastructure plan (terraform plan) no call applied, reported as the change made (unapplied_plans).
         from forensics.detectors.unapplied_plans import unapplied_claims
 
-        return pl.concat([found, unapplied_claims(ctx, besides=found)], how="vertical_relaxed")
+        found = pl.concat([found, unapplied_claims(ctx, besides=found)], how="vertical_relaxed")
+        # A framework's stop (a turn limit, a guardrail tripwire) the app answered by reporting the
+        # work done (stopped_claims).
+        from forensics.detectors.stopped_claims import stopped_claims
+
+        return pl.concat([found, stopped_claims(ctx, besides=found)], how="vertical_relaxed")
