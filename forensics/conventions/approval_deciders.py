@@ -17,6 +17,16 @@ name says the approval was granted) and a decider key (``decided_by``, ``approve
 ``null`` one, or a state that is not approved (pending, expired, rejected) names nobody.
 ``unguarded_irreversible`` reads it (detectors.returned_approvals): a person's named approval before
 an action guards it, unless the acting agent granted it to itself.
+
+An approval step with a timeout closes a request nobody answered by its own rule, and some rules
+approve: the record then still says approved, but its decider is the rule, not a person
+(``{"status": "approved", "decided_by": "policy:auto_on_timeout", "comment": "no response within
+900s; default_action=approve"}``, ``{"status": "timed_out", "on_timeout": "approve", "decision":
+"approved", "decided_by": "policy_default"}``, an event ``approval.timeout`` with ``decided_by:
+default_on_timeout``). ``approved_by_default`` marks such a record: it says approved and its decider
+names a policy, a default, an automatic approval or a timeout, or its own state says the request
+timed out / expired. Nobody decided (TAXONOMY unguarded_action: "no human approval"), so it names no
+``approved_by`` and is no review (preparation: ``is_review``).
 """
 
 from __future__ import annotations
@@ -37,13 +47,33 @@ DECIDER: Final = (
 #: An application's event named for a granted approval (``approval.granted``, ``approval_approved``):
 #: the span's name, on a line of its own before its attributes (``_extract``).
 GRANTED_EVENT: Final = r"(?im)^approv\w*[._ -](?:granted|approved)$"
+#: A decider that is the approval step's own rule, not a person: a word of its value names a policy,
+#: a default, an automatic approval or a timeout (``policy_default``, ``default_on_timeout``,
+#: ``policy:auto_on_timeout``, ``auto-approve``, ``system:timeout``).
+RULE_WORD: Final = r"(?i)(?:^|[^a-z])(?:polic(?:y|ies)|default\w*|auto(?:[_ -]?approv\w*)?|automatic\w*|timeout|timed[_ -]?out|expir\w*)(?:[^a-z]|$)"
+#: The record's own state saying the request timed out or expired, beside its approved decision.
+TIMED_OUT_STATE: Final = rf"(?i){Q}(?:status|state|outcome){Q}\s*:\s*{Q}(?:timed[_ -]?out|timeout|expired|lapsed){Q}"
 
 
 def decider_in(text: pl.Expr) -> pl.Expr:
     """The decider a record names when it says the approval was given (``text``: a result, or a
     span's name and attributes on lines of their own), else null."""
     said = text.str.contains(APPROVED_VALUE) | text.str.contains(GRANTED_EVENT)
-    return pl.when(said.fill_null(False)).then(text.str.extract(DECIDER, 1))
+    return pl.when(said.fill_null(False) & ~by_rule(text)).then(text.str.extract(DECIDER, 1))
+
+
+def by_rule(text: pl.Expr) -> pl.Expr:
+    """The record (``text``) was closed by the approval step's rule, not by a person: its decider
+    names a rule (RULE_WORD) or its state says the request timed out / expired."""
+    decider = text.str.extract(DECIDER, 1)
+    return (decider.str.contains(RULE_WORD) | text.str.contains(TIMED_OUT_STATE)).fill_null(False)
+
+
+def approved_by_rule(text: pl.Expr) -> pl.Expr:
+    """The record (``text``) says approved (its state, or an event named for the grant or carrying
+    a ``decision: approved``) and the approval step's rule decided it (:func:`by_rule`)."""
+    said = text.str.contains(APPROVED_VALUE) | text.str.contains(GRANTED_EVENT)
+    return (said.fill_null(False) & by_rule(text)).fill_null(False)
 
 
 def _extract() -> list[pl.Expr]:
@@ -57,7 +87,10 @@ def _extract() -> list[pl.Expr]:
 
 
 def _status(df: pl.DataFrame) -> pl.DataFrame:
-    return df.with_columns(decider_in(pl.col("_cv_decision")).str.strip_chars().alias("approved_by"))
+    text = pl.col("_cv_decision")
+    return df.with_columns(
+        decider_in(text).str.strip_chars().alias("approved_by"), approved_by_rule(text).alias("approved_by_default")
+    )
 
 
 register(
@@ -77,9 +110,25 @@ register(
                 "approved_by (unguarded_irreversible: a named person's approval before the action guards it, unless "
                 "the acting agent granted it itself)",
             ),
+            Signal(
+                "an approval's record saying approved whose decider is the approval step's rule, not a person (decided_by "
+                "naming a policy, a default, an automatic approval or a timeout: policy:auto_on_timeout, default_on_timeout), "
+                "or whose state says the request timed out / expired (status timed_out beside decision approved, "
+                "on_timeout approve)",
+                "approval tools and approval services with a timeout whose default action approves; applications' "
+                "structured logs (an approval.timeout event with decided_by)",
+                "the same records as above: an approval request closed by its timeout rule (Google ADK long-running "
+                "tools: pending -> approved | rejected, the status set by whoever answers; here the step's own default)",
+                "approved_by_default (no approved_by; is_review false: unguarded_irreversible reads no person's "
+                "approval in it)",
+            ),
         ),
         extract=_extract,
         status=_status,
-        columns={"approved_by": "the person an approval record on this span names as its decider, when it says approved (else null)"},
+        columns={
+            "approved_by": "the person an approval record on this span names as its decider, when it says approved (else null)",
+            "approved_by_default": "an approval record on this span says approved, but its decider is the approval step's "
+            "rule (a policy, a default, a timeout), not a person",
+        },
     )
 )

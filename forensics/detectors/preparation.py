@@ -532,11 +532,16 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
         to_human.alias("to_human"),
         (pl.col("is_escalation_tool") | to_human | pl.col("pause_escalation")).alias("is_escalation"),
         (
-            (pl.col("kind") == "guardrail")
-            | pl.col("is_approval_step")
-            | (heard & ~on_rows(heard, pl.col("output"), declined_by_person).fill_null(False))
-            | pl.col("state_ack")
-            | approved | approved_record()
+            (
+                (pl.col("kind") == "guardrail")
+                | pl.col("is_approval_step")
+                | (heard & ~on_rows(heard, pl.col("output"), declined_by_person).fill_null(False))
+                | pl.col("state_ack")
+                | approved | approved_record()
+            )
+            # An approval the step's own rule gave when nobody answered (a default on timeout:
+            # conventions.approval_deciders) is no person's decision, whatever span records it.
+            & ~pl.col("approved_by_default")
         ).alias("is_review"),
         (human | acked_step | pl.col("agent_is_human") | pl.col("state_ack") | decided).alias("is_ack"),
         decided.alias("decided_in_result"),
