@@ -315,9 +315,12 @@ def retry_storms(ctx: Context) -> pl.DataFrame:
 
 #: What changes between two answers of one failure without telling anything new: the response's own
 #: id (HubSpot's error body carries a fresh ``correlationId`` UUID on every response, HubSpot API
-#: "Error handling"; Azure's and AWS's request ids are UUIDs too) and the time it was answered.
+#: "Error handling"; Azure's and AWS's request ids are UUIDs too; GitHub's ``X-GitHub-Request-Id``,
+#: five colon-separated hex groups ``C1A4:2F11:9A3E7C:A04C12:6970E5D4``, also quoted in its error
+#: body: "please include the request ID ...") and the time it was answered.
 VOLATILE: Final = (
     r"(?i)\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"
+    r"|\b[0-9a-f]{4}:[0-9a-f]{4,6}:[0-9a-f]{5,8}:[0-9a-f]{5,8}:[0-9a-f]{8}\b"
     r"|\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?"
 )
 
@@ -396,6 +399,8 @@ def _retry_storms(ctx: Context) -> pl.LazyFrame:
         # The first resend that ignored the wait the server asked for: the first failure was an
         # instructed, recoverable wait, and that resend is where the storm became inevitable.
         pl.col("span_id").filter(pl.col("asked") & ~pl.col("waited")).first().alias("ignored_id"),
+        # Every resend came before the wait the failure before it stated (RFC 9110 10.2.3 Retry-After).
+        (pl.col("asked") & ~pl.col("waited")).all().alias("ignored_all"),
         # An application's retry loop around a whole agent invocation that got its answer in the end
         # (conventions.attempts: the agent invoked again with the same input): each attempt is a
         # whole agent run, no endpoint hammered; only too many attempts tell of a storm.
@@ -453,13 +458,16 @@ def _retry_storms(ctx: Context) -> pl.LazyFrame:
         # A tool call the agent's model issued again after each failure is a repeat (repeated_action's),
         # unless every failure was a refusal (refused_now) and the model sent it more than retry_limit
         # times, never getting through: resending into an open breaker is the storm the breaker is
-        # there to stop, whoever decided the resends.
+        # there to stop, whoever decided the resends; so is each resend sent before the server's Retry-After.
         .filter(
             (pl.col("too_many") | pl.col("no_backoff"))
             & ~pl.col("news")
-            & (~pl.col("repeat") | (pl.col("refused") & pl.col("too_many") & ~pl.col("_recovered")))
+            & (
+                ~pl.col("repeat")
+                | ((pl.col("refused") | pl.col("ignored_all")) & pl.col("too_many") & ~pl.col("_recovered"))
+            )
         )
-        .drop("news", "repeat", "agent_recovered", "refused", "_recovered")
+        .drop("news", "repeat", "agent_recovered", "refused", "_recovered", "ignored_all")
     )
     return pl.concat([storms, _reprompt_storms(ctx, storms.collect_schema())], how="diagonal")
 
@@ -548,7 +556,8 @@ class RetryStorm(Detector):
         "re-prompts of a rejected answer (pydantic-ai's retry prompt: reprompted) are retries of the "
         "model call before them. A tool call the agent's model issued again after each failure is a "
         "repeat (repeated_action's), not a retry, unless every failure was a refusal (refused_now: an open "
-        "circuit breaker, a certificate that fails verification) and it was sent more than thresholds.retry_limit "
+        "circuit breaker, a certificate that fails verification), or every resend came before the wait the failure "
+        "before it asked for (Retry-After, RFC 9110 10.2.3), and it was sent more than thresholds.retry_limit "
         "times without getting through. A client that records its own retry limit "
         "(client_max_retries: Claude Code's maxRetries) and backs off is judged against that limit."
     )
