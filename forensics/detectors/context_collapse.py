@@ -468,7 +468,8 @@ class DuplicateSideEffect(Detector):
         "result returns the object already there (\"created\": false beside its id) changed nothing, nor "
         "did a repeat sent with the same idempotency key or answered Idempotent-Replayed: true (Stripe "
         "answers it with the first request's saved result), nor a call whose HTTP requests were all "
-        "idempotent, a PUT or DELETE among them (RFC 9110 9.2.2: repeated, the same effect as once)."
+        "idempotent, a PUT or DELETE among them (RFC 9110 9.2.2: repeated, the same effect as once). A call "
+        "that failed after its own HTTP write was accepted (pydantic-ai ModelRetry raised on the response) acted."
     )
 
     thresholds = (

@@ -11,7 +11,7 @@ from forensics.detectors.base import EXISTING_RETURNED, Context
 
 def side_effects(ctx: Context) -> pl.LazyFrame:
     """``run_id, span_id, seq, t, call, args, output, pause_kind, kind`` of every successful
-    side-effecting call: a tool span the policy names side-effecting (``args`` one spelling per call,
+    side-effecting call (or one that failed after its own write got through): a tool span the policy names side-effecting (``args`` one spelling per call,
     ``tool_calls.call_values``), and a step that is no tool span but acts
     (``ungated_confidence.acting_components``: a Langfuse v2 program's own function, recorded as a
     plain SPAN, ``create_article``; a Haystack custom component). Langfuse v2 has no tool
@@ -35,7 +35,40 @@ def side_effects(ctx: Context) -> pl.LazyFrame:
     # never its content: agent_framework/observability.py MESSAGE_SEND_SPAN) records no input, and
     # two of them are not the same call, as nothing is not the same as nothing.
     steps = acting_components(ctx, ctx.policy.side_effecting).filter(pl.col("args").is_not_null()).select(cols)
-    return pl.concat([tools, steps], how="vertical_relaxed")
+    # A call that failed after its own write got through (:func:`written_then_failed`) acted too.
+    failed = (
+        tool_calls(ctx)
+        .lazy()
+        .filter(pl.col("is_side_effect") & ~pl.col("succeeded"))
+        .join(written_then_failed(ctx), on=["run_id", "span_id"], how="semi")
+        .with_columns(pl.col("call_values").alias("args"))
+        .select(cols)
+    )
+    return pl.concat([tools, steps, failed], how="vertical_relaxed")
+
+
+#: The methods that change a resource (RFC 9110 9.3: POST, PUT, PATCH, DELETE).
+_WRITES: Final = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def written_then_failed(ctx: Context) -> pl.LazyFrame:
+    """``run_id, span_id`` of the calls whose own HTTP write (a client span right under them:
+    ``http_method`` POST / PUT / PATCH / DELETE) the service accepted, whatever the call did
+    after: the effect happened (an SMS sent, Twilio's 201 Created). A tool that raises on the
+    response's shape fails with its effect done: pydantic-ai's ``ModelRetry`` raised in a tool
+    (pydantic_ai_slim/pydantic_ai/_tool_manager.py: the tool span records the exception, the model
+    gets a retry prompt and may call the tool again), a parse error after the request."""
+    if "http_method" not in ctx.spans.columns:
+        return pl.LazyFrame(schema={"run_id": pl.String, "span_id": pl.String})
+    # Accepted: the request span did not fail (an HTTP client span's status is Error for a 4xx or
+    # 5xx answer: OpenTelemetry HTTP semantic conventions, "Status"; preparation also fails a 429
+    # and a 5xx by their code).
+    return (
+        ctx.spans.lazy()
+        .filter(pl.col("http_method").str.to_uppercase().is_in(_WRITES) & ~pl.col("failed") & pl.col("parent_id").is_not_null())
+        .select("run_id", pl.col("parent_id").alias("span_id"))
+        .unique()
+    )
 
 
 def created_nothing_new() -> pl.Expr:
