@@ -31,6 +31,13 @@ from forensics.policy import Threshold
 #: ``create_handoff_back_messages``, marked ``__is_handoff_back``): written by the framework, not
 #: decided by a model, the same every time a worker returns. Three delegations are three of them.
 _HAND_BACK = r"(?i)^transfer_back_to_"
+#: LangChain's parse-error observation: an AgentExecutor with ``handle_parsing_errors`` catches the
+#: OutputParserException of a reply it could not parse and runs ``ExceptionTool`` (name
+#: ``"_Exception"``, it returns its input: the error text) so the model sees the error
+#: (langchain/agents/agent.py ``AgentExecutor._iter_next_step``, ``ExceptionTool``). Every such call
+#: already records a failed step: a loop of them is a repeated format error, decided at its first
+#: member as ``repeated_format_error`` is (docs/DETECTORS.md, "Which span is decisive").
+PARSE_ERROR_TOOL: Final = "_Exception"
 
 
 def _identical_repeats(done: pl.LazyFrame, by: tuple[str, ...] = ()) -> pl.LazyFrame:
@@ -241,8 +248,12 @@ class RepeatedAction(Detector):
                 ).alias("longest_same"),
                 # The most completed calls with the agent not moving on between them (new_information).
                 longest_unbroken(ok, pl.col("seq"), n).alias("unbroken"),
-                # The first repeat: the call that ignored the first result (findings.first_repeat).
-                first_repeat(ok).alias("redo_id"),
+                # The first repeat: the call that ignored the first result (findings.first_repeat);
+                # a loop of parse-error observations: its first member (PARSE_ERROR_TOOL).
+                pl.when(pl.col("call").first() == PARSE_ERROR_TOOL)
+                .then(pl.col("span_id").sort_by("seq").first())
+                .otherwise(first_repeat(ok))
+                .alias("redo_id"),
                 pl.col("t").min().alias("first_t"),
                 pl.col("t").max().alias("last_t"),
                 pl.col("seq").min().alias("first_seq"),
