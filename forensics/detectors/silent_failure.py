@@ -273,6 +273,14 @@ class ErrorAsData(Detector):
             # An error result the run ended on: the run did not go on at all (unhandled_error's).
             .join(ended_on_error_result(ctx), on=["run_id", "span_id"], how="anti")
         )
+        # A span whose error-shaped output came up from a child flagged too is not where it was
+        # produced: a smolagents ``Step N`` carries its tool call's observation as its own output
+        # (openinference-instrumentation-smolagents ``_wrappers.py`` ``_StepWrapper``: the step's
+        # ``observations`` as ``output.value``) and starts before it. The tool call returned it
+        # ("Which span is decisive": the span whose output was misread).
+        shaped = shaped.join(
+            shaped.select("run_id", pl.col("parent_id").alias("span_id")), on=["run_id", "span_id"], how="anti"
+        )
         # Retrievals that found nothing under an answer that says it found something. Whether the
         # answer told the user is judged there, by what an empty result means (nothing found, or
         # the lookup failed): the fault words of told_of_failure also name the user's own error

@@ -95,3 +95,30 @@ def test_near_miss_the_statement_ran(tmp_path: Path) -> None:
 def test_near_miss_log_lines_that_say_permission_denied_are_data(tmp_path: Path, lines: str) -> None:
     table = _run(tmp_path, lines, "One refused SSH login for root in the window.", tool="search_logs", kwargs={"query": "sshd"})
     assert classify(table).to_polars()[0].height == 0
+
+
+#: An Elasticsearch ``_bulk`` response with a rejected item: ``errors`` is true when any item failed,
+#: each failed item carries its ``status`` and ``error`` (Elasticsearch docs, Bulk API, "Response body").
+_BULK = {"kwargs": {"index": "customers-v7", "source_file": "/tmp/batch.ndjson"}}
+
+
+def _bulk_result(errors: bool) -> str:
+    items = [{"index": {"_index": "customers-v7", "_id": "88117", "status": 400, "error": {
+        "type": "mapper_parsing_exception", "reason": "failed to parse field [signup_date] of type [date]"}}}] if errors else []
+    return json.dumps({"took": 312, "errors": errors, "items": items})  # fmt: skip
+
+
+def test_the_step_that_mirrors_its_tool_result_is_not_decisive(tmp_path: Path) -> None:
+    # ``Step 1`` carries the tool's observation as its own output (openinference ``_StepWrapper``)
+    # and starts first; the tool call returned the error-shaped result, so it is decisive.
+    table = _run(tmp_path, _bulk_result(True), "Re-indexed 500 customer profiles into customers-v7.",
+                 tool="es_bulk_index", kwargs=_BULK["kwargs"])  # fmt: skip
+    f = classify(table).to_polars()[0].filter(pl.col("detector") == "error_as_data")
+    assert f.get_column("decisive_span_id").to_list() == ["c200000000000001"]
+    assert "a200000000000002" not in f.get_column("evidence_span_ids").to_list()[0]
+
+
+def test_near_miss_a_bulk_response_without_errors_is_clean(tmp_path: Path) -> None:
+    table = _run(tmp_path, _bulk_result(False), "Re-indexed 500 customer profiles into customers-v7.",
+                 tool="es_bulk_index", kwargs=_BULK["kwargs"])  # fmt: skip
+    assert classify(table).to_polars()[0].height == 0
