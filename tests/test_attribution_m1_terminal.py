@@ -72,3 +72,50 @@ def test_a_terminal_answering_a_block_closed_on_its_own_line_with_the_same_outpu
     # Near miss: the same tagged script with its closing fence on a line of its own (and blank lines
     # around it) matches the pattern: the executor ran it, and the same output is its own result.
     assert _named(tmp_path, "```python", "\n```\n\nThis prints the mean.")[2] != "stale_output"
+
+
+PROSE_FIX = "You're right: keep the loader and add a filter on the year column, between 2001 and 2010, before the mean."
+
+
+def _prose_run(*between: dict[str, str]) -> list[dict[str, str]]:
+    return [
+        plan(TASK, "- The file /workspace/harbour_tides.csv.", "- Coder: compute the mean.\n- Report it."),
+        *tell("Coder", "Please write a script that loads /workspace/harbour_tides.csv and prints the mean tide."),
+        said("Coder", ALL_YEARS),
+        *tell("ComputerTerminal", "Please run the script."),
+        said("ComputerTerminal", OUTPUT),
+        *between,
+        *tell("ComputerTerminal", "Please run the corrected script."),
+        said("ComputerTerminal", OUTPUT),
+        *accept("The mean highest tide is 4.87 m.", "The mean highest tide from 2001 to 2010 was 4.87 m."),
+    ]
+
+
+def test_a_terminal_answering_a_fix_in_prose_with_its_earlier_output(tmp_path: Path) -> None:
+    # The Coder answers the request for a fix in prose (step 10), no block at all: the Executor
+    # (check_last_n_message) walks back past it to the all-years script of step 4 and runs it again;
+    # its answer (step 13) is step 7's word for word.
+    run = _prose_run(
+        *tell("Coder", "That is the mean over all years. Please filter to 2001 through 2010 inclusive."),
+        said("Coder", PROSE_FIX),
+    )
+    assert blamed(tmp_path, "m1-terminal", TASK, run) == ("ComputerTerminal", 13, "stale_output")
+
+
+def test_a_terminal_asked_to_rerun_with_no_reply_between_ran_the_same_script(tmp_path: Path) -> None:
+    # Near miss: nobody wrote anything between the two runs (the orchestrator asked the terminal to run
+    # the script again): the same output is that script's own result, not a stale one.
+    run = _prose_run(*tell("ComputerTerminal", "Please run the script once more to confirm."), said("ComputerTerminal", OUTPUT))
+    assert blamed(tmp_path, "m1-terminal", TASK, run)[2] != "stale_output"
+
+
+def test_a_terminal_answering_prose_then_tagged_code_ran_the_new_code(tmp_path: Path) -> None:
+    # Near miss: the Coder explains in prose, then sends a tagged script: the Executor ran the new
+    # script, and the same output is that script's own result.
+    run = _prose_run(
+        *tell("Coder", "That is the mean over all years. Please filter to 2001 through 2010 inclusive."),
+        said("Coder", PROSE_FIX),
+        *tell("Coder", "Please send the whole script."),
+        said("Coder", _filtered("```python")),
+    )
+    assert blamed(tmp_path, "m1-terminal", TASK, run)[2] != "stale_output"

@@ -76,8 +76,9 @@ Evidence:
   (forensics.attribution.search_rules).
 * ``stale_output``: in an autogen-magentic-one run (its ledger in the messages), a terminal's output
   repeating its own earlier output word for word while the latest code before it holds only blocks
-  without a language tag or closed on their last code line: the Executor (``agents/coder.py``) runs only
-  a ``` ```lang ``` block whose closing fence follows a newline, so it ran
+  without a language tag or closed on their last code line, or the code's author answered between the
+  two runs with no block at all (a fix in prose): the Executor (``agents/coder.py``) runs only
+  a ``` ```lang ``` block whose closing fence follows a newline, walking back past others, so it ran
   the earlier script again; the terminal's step is blamed, and it wins over ``VALUE_TRACES`` (the
   traced figure was right for the code that printed it) (forensics.attribution.tool_rules).
 * ``claimed_access``: the first message (no code in it) whose author says in the first person that it

@@ -218,6 +218,29 @@ def _moved_on(s: pl.DataFrame, repeats: pl.DataFrame) -> pl.DataFrame:
 _RUNNABLE_FENCE = r"(?s)```\w+\n.*?\n```"
 
 
+def _blockless_reply(s: pl.DataFrame, runs: pl.DataFrame, earlier: pl.DataFrame) -> pl.DataFrame:
+    """Repeated terminal outputs (``runs`` joined with their ``earlier`` twin) after which, between
+    the two, the author of the code that ran spoke again with no block the Executor's pattern
+    matches (a fix described in prose, "use ``x.dt.year`` instead"): the Executor walks back past
+    that message (``check_last_n_message``) to the earlier script and runs it again. ``code_step``
+    is then that prose message, as the evidence names it."""
+    prose = s.filter(pl.col("worker") & ~pl.col("is_tool") & ~pl.col("output").fill_null("").str.contains(_RUNNABLE_FENCE))
+    authored = s.filter(pl.col("is_tool")).select("run_id", "step", "code_agent")
+    return (
+        runs.join(earlier, on=["run_id", "agent", "_h"])
+        # No code came between the two runs (a new script that printed the same is its own result).
+        .filter((pl.col("_before") < pl.col("step")) & (pl.col("code_step") < pl.col("_before")))
+        .drop("code_step")
+        .join(authored, on=["run_id", "step"])
+        .join(
+            prose.select("run_id", pl.col("agent").alias("code_agent"), pl.col("step").alias("code_step")),
+            on=["run_id", "code_agent"],
+        )
+        .filter((pl.col("code_step") > pl.col("_before")) & (pl.col("code_step") < pl.col("step")))
+        .drop("code_agent")
+    )
+
+
 def _stale_outputs(s: pl.DataFrame) -> pl.DataFrame:
     """``stale_output``: in an autogen-magentic-one run (its progress ledger is in the messages), a
     terminal's output that repeats, word for word, its own earlier output, while the latest code message
@@ -227,7 +250,8 @@ def _stale_outputs(s: pl.DataFrame) -> pl.DataFrame:
     block matches ``` ```(\\w+)\\n(.*?)\\n``` ```; an untagged or unclosed block never does, so it ran an earlier script again and
     handed back that script's result as the new code's. The terminal's step is blamed: its answer is not
     the run of the code it was asked to run (the earlier result, traced, was right for its own code).
-    AgentChat's CodeExecutorAgent runs an untagged block, so its namings are not read."""
+    AgentChat's CodeExecutorAgent runs an untagged block, so its namings are not read. So too when
+    the code's author answered between the two runs with no runnable block at all (``_blockless_reply``)."""
     text = pl.col("output").fill_null("")
     ledgered = pl.col("ledger_progress").is_not_null().any().over("_rk")
     runs = s.filter(
@@ -239,10 +263,13 @@ def _stale_outputs(s: pl.DataFrame) -> pl.DataFrame:
         "run_id", pl.col("step").alias("code_step")
     )
     earlier = runs.select("run_id", "agent", "_h", pl.col("step").alias("_before"))
-    stale = (
+    by_untagged = (
         runs.join(untagged, on=["run_id", "code_step"], how="semi")
         .join(earlier, on=["run_id", "agent", "_h"])
         .filter(pl.col("_before") < pl.col("code_step"))
+    )
+    stale = (
+        pl.concat([by_untagged, _blockless_reply(s, runs, earlier)], how="diagonal_relaxed")
         .sort("run_id", "step", "_before")
         .unique("run_id", keep="first")
     )
@@ -251,8 +278,8 @@ def _stale_outputs(s: pl.DataFrame) -> pl.DataFrame:
             decisive_agent=pl.col("agent"),
             decisive_step=pl.col("step"),
             attribution_evidence=pl.format(
-                "step {}: {} answered the untagged code of step {} with its step {}'s output word for word "
-                "(the executor runs only a block with a language tag: it ran the earlier script again)",
+                "step {}: {} answered step {} (no block with a language tag) with its step {}'s output word "
+                "for word (the executor runs only a block with a language tag: it ran the earlier script again)",
                 pl.col("step"),
                 pl.col("agent"),
                 pl.col("code_step"),

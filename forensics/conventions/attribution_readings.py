@@ -165,14 +165,16 @@ ATTRIBUTION_SIGNALS: tuple[Signal, ...] = (
     Signal(
         "a ComputerTerminal answer ('The script ran, then exited with Unix exit code: N\\nIts output was:') "
         'repeating its own earlier answer word for word after a code message whose fenced blocks have no '
-        "language tag (three backticks, then a newline) or close on the code's last line ('print(n)```')",
+        "language tag (three backticks, then a newline) or close on the code's last line ('print(n)```'), "
+        "or after the code's author answered in prose with no block at all",
         'Magentic-One (autogen-magentic-one Executor; its ledger in the messages)',
         'microsoft/autogen python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/coder.py '
         '(Executor._generate_reply walks back through the history; _extract_execution_request matches '
         '```(\\w+)\\n(.*?)\\n``` only: a language tag, and a closing fence after a newline)',
         'attribution stale_output: the executor ran the earlier script again; the terminal step is blamed, '
         'ahead of the answer traces (forensics/attribution/tool_rules.py); a tagged block closed on a line '
-        "of its own, or agentchat (CodeExecutorAgent runs an untagged block), is no such answer; tests/test_attribution_m1_terminal.py",
+        "of its own, a new tagged script after the prose, a rerun nobody answered between, or agentchat "
+        "(CodeExecutorAgent runs an untagged block), is no such answer; tests/test_attribution_m1_terminal.py",
     ),
     Signal(
         'an Orchestrator (-> X) instruction handing a worker a figure that only a search results page held '
