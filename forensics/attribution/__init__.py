@@ -181,8 +181,10 @@ Evidence:
   0.0453): the orchestrator mis-copied or invented it. The ledger that wrote it is blamed; it wins over
   ``VALUE_TRACES`` (the code computed what it was handed).
 * ``source_contradicts_task``: a worker's observation (a surfer's page or file view) that names only
-  years the request does not, whose figures a later step used: the team took its data from a
-  source for another period; or a FileSurfer's view, of a file it chose itself, whose name states a
+  years the request does not, whose figures a later step used (or, a file the FileSurfer chose
+  itself, that later code read by its path): the team took its data from a
+  source for another period (an ``instruction_contradicts_task`` after it, naming the source's year,
+  relayed the source and does not overrule it); or a FileSurfer's view, of a file it chose itself, whose name states a
   date range ("export_2023-01-01_2023-12-31.xlsx") that does not cover the range the request states
   ("from 1 July 2022 to 30 June 2023"), and that later code read (forensics.attribution.period_rules).
 * ``partial_file_view``: a FileSurfer view showing page i of n (i < n: "Viewport position: Showing

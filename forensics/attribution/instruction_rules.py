@@ -35,6 +35,7 @@ from forensics.attribution.common import (
     _pick,
     _years,
 )
+from forensics.attribution.period_rules import read_by_later_code, surfer_chosen_files
 from forensics.attribution.value_forms import restated_dates
 
 
@@ -286,6 +287,9 @@ def _source_contradicts_task(s: pl.DataFrame) -> pl.DataFrame:
         .select("run_id", pl.col("_obs").alias("step"))
         .unique()
     )
+    # Or used whole: a file the FileSurfer chose itself (its view's address names the other year)
+    # that later code read by its path; the script's figures are computed, not copied from the view.
+    used = pl.concat([used, read_by_later_code(s, surfer_chosen_files(cand))]).unique()
     hits = (
         cand.join(used, on=["run_id", "step"], how="semi")
         .sort("run_id", "step")

@@ -31,18 +31,43 @@ def _ranges(frame: pl.DataFrame, text: pl.Expr, lo: str, hi: str) -> pl.DataFram
     )
 
 
+def read_by_later_code(s: pl.DataFrame, views: pl.DataFrame) -> pl.DataFrame:
+    """``run_id, step`` of the ``views`` (file views with their ``_file`` name) whose file a later
+    worker's code names: the Coder's script reads the file by its path (``agents/coder.py``)."""
+    code = s.filter(pl.col("worker") & pl.col("has_code")).select("run_id", pl.col("step").alias("_c"), "output")
+    return (
+        views.select("run_id", "step", "_file")
+        .join(code, on="run_id")
+        .filter((pl.col("_c") > pl.col("step")) & pl.col("output").fill_null("").str.contains(pl.col("_file"), literal=True))
+        .select("run_id", "step")
+        .unique()
+    )
+
+
+def surfer_chosen_files(views: pl.DataFrame) -> pl.DataFrame:
+    """The FileSurfer views among ``views`` of a file the surfer chose itself (no instruction or
+    request named its path: not ``instructed``), with the path (``_path``) and file name (``_file``)."""
+    text = pl.col("output").fill_null("")
+    return (
+        views.filter(
+            pl.col("worker")
+            & ~pl.col("instructed")
+            & pl.any_horizontal(text.str.starts_with(p) for p in _FILE_VIEW_PREFIXES)
+        )
+        .with_columns(_path=text.str.extract(_FILE_VIEW, 1))
+        .filter(pl.col("_path").is_not_null())
+        .with_columns(_file=pl.col("_path").str.extract(r"([^/]+)$", 1))
+    )
+
+
 def _source_period(s: pl.DataFrame) -> pl.DataFrame:
     """The first FileSurfer view, chosen by the surfer (not ``instructed``), of a file whose name
     states a date range that does not cover the request's, whose file later code named: that view."""
     text = pl.col("output").fill_null("")
-    views = s.filter(
-        pl.col("worker") & ~pl.col("instructed") & pl.any_horizontal(text.str.starts_with(p) for p in _FILE_VIEW_PREFIXES)
-    ).with_columns(_path=text.str.extract(_FILE_VIEW, 1))
-    views = views.filter(pl.col("_path").is_not_null())
-    if views.height == 0:
+    named = surfer_chosen_files(s)
+    if named.height == 0:
         return _pick(_no_rows(s), "source_contradicts_task", 5)
     asked = _ranges(s.filter(pl.col("step") == 0), text, "_alo", "_ahi").drop("step")
-    named = views.with_columns(_file=pl.col("_path").str.extract(r"([^/]+)$", 1))
     period = _ranges(named, pl.col("_file"), "_flo", "_fhi")
     other = (
         named.join(period, on=["run_id", "step"])
@@ -51,14 +76,7 @@ def _source_period(s: pl.DataFrame) -> pl.DataFrame:
     )
     if other.height == 0:
         return _pick(_no_rows(s), "source_contradicts_task", 5)
-    code = s.filter(pl.col("worker") & pl.col("has_code")).select("run_id", pl.col("step").alias("_c"), "output")
-    used = (
-        other.select("run_id", "step", "_file")
-        .join(code, on="run_id")
-        .filter((pl.col("_c") > pl.col("step")) & pl.col("output").fill_null("").str.contains(pl.col("_file"), literal=True))
-        .select("run_id", "step")
-        .unique()
-    )
+    used = read_by_later_code(s, other)
     hits = other.join(used, on=["run_id", "step"], how="semi").sort("run_id", "step").unique("run_id", keep="first")
     return _pick(
         hits.with_columns(

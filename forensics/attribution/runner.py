@@ -181,7 +181,8 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
     # put to them was not), nor one whose terminal handed back an earlier script's result as the new
     # code's (the traced figure was right for the code that printed it).
     knowing = (
-        evidence.filter(
+        _relayed_sources(evidence)
+        .filter(
             pl.col("attribution_rule").is_in(
                 [
                     "unverified_accepted",
@@ -233,6 +234,30 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
         chosen.join(span_ids, on=["run_id", "decisive_step"], how="left")
         .select(ATTRIBUTION_COLUMNS)
         .sort("run_id")
+    )
+
+
+def _relayed_sources(evidence: pl.DataFrame) -> pl.DataFrame:
+    """``evidence`` without the ``instruction_contradicts_task`` rows that a worker's source for
+    another year came before (``source_contradicts_task`` at an earlier step of the run): the
+    instruction named the year the worker's file or page had brought in, so it relayed the source's
+    period rather than asking for another, and does not overrule it."""
+    source = (
+        evidence.filter(pl.col("attribution_rule") == "source_contradicts_task")
+        .group_by("run_id")
+        .agg(pl.col("decisive_step").min().alias("_source"))
+    )
+    if source.height == 0:
+        return evidence
+    return (
+        evidence.join(source, on="run_id", how="left")
+        .filter(
+            ~(
+                (pl.col("attribution_rule") == "instruction_contradicts_task")
+                & (pl.col("_source") < pl.col("decisive_step")).fill_null(False)
+            )
+        )
+        .drop("_source")
     )
 
 

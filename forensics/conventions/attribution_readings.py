@@ -95,13 +95,15 @@ ATTRIBUTION_SIGNALS: tuple[Signal, ...] = (
     Signal(
         "FileSurfer view 'Address: file:///p' of a file the surfer chose (no instruction named p) whose name "
         "states a date range ('export_2023-01-01_2023-12-31.xlsx') not covering the range the request states "
-        "('from 1 July 2022 to 30 June 2023'), the file a later Coder script reads by its path",
+        "('from 1 July 2022 to 30 June 2023'), or whose view names only years the request does not "
+        "('loans_2020-12-31.csv' for a 2021 request), the file a later Coder script reads by its path",
         'Magentic-One (autogen-magentic-one FileSurfer and Coder; agentchat FileSurfer)',
         'microsoft/autogen python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/file_surfer/'
         'file_surfer.py (open_local_file: the path the model chose; _get_browser_state), agents/coder.py',
         "attribution source_contradicts_task at the view (forensics/attribution/period_rules.py, "
-        "value_forms.iso_dates); a file covering the request's range, or one the instruction named, is none; "
-        "tests/test_attribution_m1_periods.py",
+        "value_forms.iso_dates; years only: instruction_rules), ahead of a later instruction naming the "
+        "file's year (it relays the source: runner._relayed_sources); a file covering the request's range or "
+        "year, or one the instruction named, is none; tests/test_attribution_m1_periods.py",
     ),
     Signal(
         "the accepting ledger's reason (agentchat: the final answer) stating one year of several a worker's "
