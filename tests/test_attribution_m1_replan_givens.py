@@ -52,3 +52,46 @@ def test_a_replan_whose_fact_sheet_drops_the_requests_hall(tmp_path: Path) -> No
 def test_a_replan_that_keeps_the_requests_hall(tmp_path: Path) -> None:
     # Near miss: the new fact sheet keeps the condition; what went wrong after it is not the replan's.
     assert _named(tmp_path, _run(KEPT))[2] != "replan_dropped_fact"
+
+
+# A condition the first fact sheet wrote in a word of its own ("must be <word>", ``_CONDITION_WORD``),
+# not a name: a lower-case qualifier of the request's subject.
+BAKERY_TASK = (
+    "Which gluten-free bakery in Ghent's Patershol quarter has the most reviews on Tripadvisor? Give its name."
+)
+BAKERY_KEPT = "- Quarter: Patershol, Ghent.\n- The bakery must be gluten-free."
+
+
+def _bakery(replan_given: str) -> list[dict[str, str]]:
+    first = plan(BAKERY_TASK, BAKERY_KEPT, "- WebSurfer: search for gluten-free bakeries in Patershol.\n- Report it.")
+    new = plan(BAKERY_TASK, replan_given, "- WebSurfer: search Bing for bakeries in Patershol and compare reviews.")
+    new["content"] = new["content"].replace("Initial plan:", "New plan:", 1)
+    return [
+        first,
+        *tell("WebSurfer", "Please search for gluten-free bakeries in Patershol, Ghent."),
+        said("WebSurfer", "I scrolled down one page in the browser.\n\nThe results list did not load."),
+        new,
+        *tell("WebSurfer", "Please search Bing for 'bakeries Patershol Ghent reviews' and list the top results."),
+        said("WebSurfer", "I typed 'bakeries Patershol Ghent reviews' into the search box.\n\nBakkerij Vandaele: 1,204 reviews"),
+        *accept("Bakkerij Vandaele has the most reviews.", "FINAL ANSWER: Bakkerij Vandaele"),
+    ]
+
+
+def test_a_replan_whose_fact_sheet_drops_the_requests_qualifier_word(tmp_path: Path) -> None:
+    # The first plan's facts state "The bakery must be gluten-free."; the new plan (step 5) keeps the
+    # quarter and drops the qualifier, and the team answered by it.
+    history = _bakery("- Quarter: Patershol, Ghent.\n- The first search did not load.")
+    assert blamed(tmp_path, "m1-replan-word", BAKERY_TASK, history) == ("Orchestrator", 5, "replan_dropped_fact")
+
+
+def test_a_replan_that_keeps_the_qualifier_word(tmp_path: Path) -> None:
+    # Near miss: the new fact sheet keeps it, in other words ("Gluten-free bakeries only").
+    history = _bakery("- Quarter: Patershol, Ghent.\n- Gluten-free bakeries only.")
+    assert blamed(tmp_path, "m1-replan-word", BAKERY_TASK, history)[2] != "replan_dropped_fact"
+
+
+def test_a_dropped_condition_word_the_request_never_asked_is_no_evidence(tmp_path: Path) -> None:
+    # Near miss: the first sheet's "must be open" is the plan's own condition, not the request's.
+    first = _bakery("- Quarter: Patershol, Ghent.\n- Gluten-free bakeries only.")
+    first[0]["content"] = first[0]["content"].replace(BAKERY_KEPT, BAKERY_KEPT + "\n- The bakery must be open today.")
+    assert blamed(tmp_path, "m1-replan-word", BAKERY_TASK, first)[2] != "replan_dropped_fact"

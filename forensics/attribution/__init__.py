@@ -158,7 +158,8 @@ Evidence:
 * ``replan_dropped_fact``: the last "New plan:" no longer names a name a worker first reported (not
   in the request; an earlier plan's educated guess of it does not count) and the orchestrator then acted on, and the answer was accepted after it: the replan
   reset every history to a plan without that fact; the replan is blamed. So too when the last "New
-  plan:"'s fact sheet no longer names a name of the request ("held in Room B") that an earlier plan's
+  plan:"'s fact sheet no longer names a name of the request ("held in Room B"), or a word of the
+  request those facts stated as a condition ("The bakery must be gluten-free."), that an earlier plan's
   given-or-verified facts stated: the request's condition is gone for the team.
 
 * ``instruction_contradicts_task``: the first ``Orchestrator (-> X)`` instruction that contradicts

@@ -305,13 +305,15 @@ def _dropped_givens(s: pl.DataFrame, task: pl.DataFrame, replans: pl.DataFrame) 
     fact sheet and plan (from "1. GIVEN OR VERIFIED FACTS" on: the request it restates above them is
     not what the team is told to do) no longer name. ORCHESTRATOR_UPDATE_FACTS_PROMPT rewrites the
     fact sheet and the replan resets every history to it: the condition is gone for the team."""
-    sheet = pl.col("_plan").str.extract(r"(?s)(1\. GIVEN OR VERIFIED FACTS.*)$", 1)
+    sheet = pl.col("_plan").str.extract(r"(?s)(1\. GIVEN OR VERIFIED FACTS.*)$", 1).str.to_lowercase()
     plans = s.filter(pl.col("plan_msg")).select("run_id", "step", "output")
+    given = pl.col("output").fill_null("").str.extract(_GIVEN_SECTION, 1)
     stated = (
-        _names(plans, pl.col("output").fill_null("").str.extract(_GIVEN_SECTION, 1))
+        pl.concat([_names(plans, given), _condition_words(plans, given)])
         .join(task, on="run_id")
-        .filter(pl.col("_task").str.contains(pl.col("_n"), literal=True))
-        .select("run_id", "step", "_n")
+        .filter(pl.col("_task").str.to_lowercase().str.contains(pl.col("_n").str.to_lowercase(), literal=True))
+        .select("run_id", "step", pl.col("_n").str.to_lowercase())
+        .unique()
     )
     if stated.height == 0:
         return replans.head(0).select("run_id", "_r", "_ra", pl.lit("").alias("attribution_evidence"))
@@ -336,6 +338,24 @@ def _dropped_givens(s: pl.DataFrame, task: pl.DataFrame, replans: pl.DataFrame) 
                 pl.col("step"),
             ).alias("attribution_evidence"),
         )
+    )
+
+
+#: A condition a given-or-verified fact states in a word of its own: "The bakery must be gluten-free."
+#: (a lower-case word after "must be" / "has to be" / "only", ORCHESTRATOR_CLOSED_BOOK_PROMPT's given facts).
+_CONDITION_WORD = r"\b(?:must be|has to be|have to be|only)\s+([a-z][a-z-]{3,})\b"
+
+
+def _condition_words(frame: pl.DataFrame, text: pl.Expr) -> pl.DataFrame:
+    """``frame`` (less ``output``) with ``_n``, one row per condition word ``text`` states
+    (``_CONDITION_WORD``): a requirement the fact sheet wrote as a fact, not a name."""
+    return (
+        frame.with_columns(text.fill_null("").str.extract_all(_CONDITION_WORD).alias("_n"))
+        .drop("output")
+        .explode("_n")
+        .drop_nulls("_n")
+        .with_columns(pl.col("_n").str.extract(r"([a-z][a-z-]{3,})$", 1))
+        .drop_nulls("_n")
     )
 
 

@@ -362,14 +362,16 @@ ATTRIBUTION_SIGNALS: tuple[Signal, ...] = (
     ),
     Signal(
         "'New plan:' (agentchat: the task ledger posted again) whose fact sheet and plan (from '1. GIVEN OR "
-        "VERIFIED FACTS' on) no longer name a name of the request ('held in Hall C') that the earlier plan's "
+        "VERIFIED FACTS' on) no longer name a name of the request ('held in Hall C'), or a word of it the "
+        "facts stated as a condition ('must be gluten-free'), that the earlier plan's "
         'given-or-verified facts stated, followed by an accepted answer',
         'Magentic-One (autogen-magentic-one LedgerOrchestrator; agentchat MagenticOneGroupChat)',
         'microsoft/autogen python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/orchestrator.py '
         '(_select_next_agent: the replan resets every history to the new plan), agents/orchestrator_prompts.py '
         '(ORCHESTRATOR_UPDATE_FACTS_PROMPT, ORCHESTRATOR_UPDATE_PLAN_PROMPT)',
         'attribution replan_dropped_fact blames the replan (forensics/attribution/plan_rules.py '
-        '_dropped_givens); a replan keeping the condition is no such replan; '
+        '_dropped_givens); a replan keeping the condition, or a condition the request never asked, is no such '
+        'replan; '
         'tests/test_attribution_m1_replan_givens.py',
     ),
     Signal(
