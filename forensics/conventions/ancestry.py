@@ -34,3 +34,20 @@ def spans_below(df: pl.DataFrame, candidates: pl.DataFrame, owners: pl.Series) -
             .select("span_k", pl.col("_next").alias("_up"))
         )
     return pl.concat(found) if found else pl.Series("span_k", [], pl.UInt64)
+
+
+def ancestors_of(df: pl.DataFrame, spans: pl.DataFrame) -> pl.Series:
+    """The span keys of every ancestor of ``spans`` (``run_key, span_k``), strictly: walked a level
+    per step over their runs' spans only, at most :data:`MAX_DEPTH` levels."""
+    parent_of = df.lazy().join(spans.lazy(), on="run_key", how="semi").select(
+        pl.col("span_k").alias("_up"), pl.col("parent_k").alias("_next")
+    ).collect()
+    walk = df.lazy().join(spans.lazy(), on="span_k", how="semi").select(pl.col("parent_k").alias("_up")).collect()
+    found: list[pl.Series] = []
+    for _ in range(MAX_DEPTH):
+        walk = walk.filter(pl.col("_up").is_not_null()).unique()
+        if not walk.height:
+            break
+        found.append(walk.get_column("_up").alias("span_k"))
+        walk = walk.join(parent_of, on="_up").select(pl.col("_next").alias("_up"))
+    return pl.concat(found) if found else pl.Series("span_k", [], pl.UInt64)

@@ -9,7 +9,7 @@ from typing import Final
 
 import polars as pl
 
-from forensics.conventions.ancestry import spans_below
+from forensics.conventions.ancestry import ancestors_of, spans_below
 from forensics.detectors.base import Context, hms, txt
 from forensics.detectors.findings import at_step_before_event, per_run_finding
 
@@ -36,12 +36,17 @@ def limit_stops(ctx: Context) -> pl.LazyFrame:
             .filter(pl.col("budget_stop") | pl.col("_looped").is_null())
             .drop("_looped")
         )
-    raised_below = stops.select("run_id", pl.col("parent_id").alias("span_id")).drop_nulls().unique()
+    # Where the stop was raised: a limit error with none below it, however deep. The Agents SDK
+    # marks the agent's span ("Max turns exceeded", openai-agents src/agents/run.py) and raises
+    # MaxTurnsExceeded ("Max turns (n) exceeded") through every span the app opened around the run,
+    # its own workflow spans between them saying nothing: an ancestor that says so is no origin.
+    found = stops.select("run_key", "span_k").collect()
+    raised_below = found.filter(pl.col("span_k").is_in(ancestors_of(ctx.spans, found).implode())).select("span_k")
     which = pl.when(pl.col("budget_stop")).then(pl.lit("its spend budget")).otherwise(pl.lit("its turn or step limit"))
     # A stop an event reports (no call of its own: OpenHands' agent state changed to error with the
     # controller's budget or iteration reason) was crossed by the step before it, as an overflow so
     # reported is (context_overflow); the explanation still tells the event.
-    stops = stops.join(raised_below, on=["run_id", "span_id"], how="anti")
+    stops = stops.join(raised_below.lazy(), on="span_k", how="anti")
     stops = at_step_before_event(ctx.spans.lazy(), stops)
     return per_run_finding(
         stops,
