@@ -519,7 +519,10 @@ class PrematureSuccess(Detector):
         # with no duration; forensics/loaders/jsonl.py keeps such a line open, as it keeps a line
         # written when its work started). A span of a tracer is another matter: exported before
         # it ended, it may carry any status, and its missing end is the fact.
-        stated = pl.col("status").is_in(["ok", "error"]) & (pl.col("source_format") == "jsonl")
+        from forensics.loaders import registry as loaders
+
+        once = [n for n in loaders.names() if getattr(loaders.get(n), "records_written_once", False)]
+        stated = pl.col("status").is_in(["ok", "error"]) & pl.col("source_format").is_in(once)
         # A request to a human answered by a decision under it (approval.requested, then
         # approval.granted / approval.timeout as its child line) ended with that answer.
         answers = (

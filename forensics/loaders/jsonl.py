@@ -104,6 +104,9 @@ def _resolve(record: Mapping[str, Any], key: str) -> Any:
 
 class JsonlLoader(Loader):
     name = "jsonl"
+    #: One line is one record, written once: a line that states its outcome was written when its
+    #: work was done (read by premature_success: such a line never "never ended").
+    records_written_once = True
     description = "Generic structured JSON-lines app logs, mapped by a declarative field map (options: field_map)"
     sniffs = "JSON-lines objects with a time key and a level/event/message key"
     # A step's start line is held until its end line (jsonl_pairs): state across lines.
