@@ -68,8 +68,10 @@ Evidence:
   mis-copied the path, and its first such view is blamed (forensics.attribution.path_rules).
 * ``repeated_action``: the first message that repeats, word for word, an earlier message of the
   same agent (same action, same observation: a no-op loop). In a Magentic-One run, a repeat the
-  team got past (the agent later said something else and a ledger after that reported progress out
-  of a loop: a retried page that came back the same, then a search that worked) is not evidence.
+  team got past (the agent later said something else, or, when the ledger judging the repeat saw
+  progress out of a loop, another worker answered the work handed on; and a ledger after that
+  reported progress out of a loop: a retried page that came back the same, then a search that
+  worked) is not evidence.
 * ``unrefined_search``: a web surfer that typed the same query ("I typed 'Q' into ..."), word for
   word, in answer to three or more different instructions, none of which quoted it (across a replan
   too): the query is the surfer's (``web_search``), so its first typing is blamed

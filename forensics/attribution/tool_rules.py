@@ -192,23 +192,49 @@ def _repeats(s: pl.DataFrame) -> pl.DataFrame:
 
 def _moved_on(s: pl.DataFrame, repeats: pl.DataFrame) -> pl.DataFrame:
     """``run_id, step`` of the repeats a Magentic-One team got past: the same agent later said
-    something else and a ledger after that reported progress out of a loop (``is_progress_being_made:
-    true``, ``is_in_loop: false``): a retried page that came back the same, then a search that found
-    the figure. A repeat the team never got past is the loop (or ``orchestrator_stall``'s)."""
+    something else, or the orchestrator handed the work on to another worker who answered, and a
+    ledger after that reported progress out of a loop (``is_progress_being_made: true``,
+    ``is_in_loop: false``): a retried page that came back the same, then a search that found the
+    figure; a page that answered a second question as it stood, then the Coder's turn. A repeat the
+    team never got past is the loop (or ``orchestrator_stall``'s)."""
     moved = s.filter(
         pl.col("ledger_progress").fill_null(False) & ~pl.col("ledger_in_loop").fill_null(False)
     ).select("run_id", pl.col("step").alias("_lp"))
     later = s.filter(pl.col("worker")).select(
-        "run_id", "agent", pl.col("step").alias("_at"), pl.col("output").hash(7).alias("_h2")
+        "run_id", pl.col("agent").alias("_a2"), pl.col("step").alias("_at"), pl.col("output").hash(7).alias("_h2")
     )
     got_past = (
         repeats.select("run_id", "step", "agent", "_h")
-        .join(later, on=["run_id", "agent"])
-        .filter((pl.col("_at") > pl.col("step")) & (pl.col("_h2") != pl.col("_h")))
+        .join(later, on="run_id")
+        .filter((pl.col("_at") > pl.col("step")) & ((pl.col("_h2") != pl.col("_h")) | (pl.col("_a2") != pl.col("agent"))))
+        # Another worker's answer counts only when the ledger judging the repeat itself saw progress
+        # out of a loop: the orchestrator took the page as an answer, not as the same failure again.
+        .join(_judged_as_progress(s, repeats), on=["run_id", "step"], how="left")
+        .filter((pl.col("_a2") == pl.col("agent")) | pl.col("_progress").fill_null(False))
         .join(moved, on="run_id")
         .filter(pl.col("_lp") > pl.col("_at"))
     )
     return got_past.select("run_id", "step").unique()
+
+
+def _judged_as_progress(s: pl.DataFrame, repeats: pl.DataFrame) -> pl.DataFrame:
+    """``run_id, step, _progress``: the ``repeats`` whose next ledger (the one judging them) answered
+    ``is_progress_being_made: true`` and ``is_in_loop: false``."""
+    ledgers = s.filter(pl.col("ledger_progress").is_not_null()).select(
+        "run_id", pl.col("step").alias("_l"), "ledger_progress", "ledger_in_loop"
+    )
+    judged = (
+        repeats.select("run_id", "step")
+        .join(ledgers, on="run_id")
+        .filter(pl.col("_l") > pl.col("step"))
+        .sort("run_id", "step", "_l")
+        .unique(["run_id", "step"], keep="first")
+    )
+    return judged.select(
+        "run_id",
+        "step",
+        (pl.col("ledger_progress").fill_null(False) & ~pl.col("ledger_in_loop").fill_null(False)).alias("_progress"),
+    )
 
 
 #: A fenced block autogen-magentic-one's Executor runs: ``_extract_execution_request``'s own pattern
