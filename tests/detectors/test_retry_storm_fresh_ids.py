@@ -6,7 +6,10 @@ every response ("You have reached your ten_secondly_rolling limit.", errorType R
 policyName TEN_SECONDLY_ROLLING: HubSpot API docs, "Error handling" / rate limits). A worker that
 resent the same batch every second, 8 times, ignoring ``Retry-After: 10``, read as polling a moving
 state because no two answers were byte-equal. Near misses: answers that really change (a job's
-progress), and the same loop issued by the agent's model after each failure (its own repeat).
+progress), and the same loop issued by the agent's model after each failure where no answer stated a
+wait (its own repeat, repeated_action's). The model's loop that resent before every stated
+``Retry-After`` is a storm whoever decided the resends (missing_fallback.py, ``ignored_all``;
+tests/detectors/test_retry_after_ignored_storm.py).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ def _body(i: int, message: str = "You have reached your ten_secondly_rolling lim
                        "correlationId": f"8c1f{i}e2a-0d4b-4f0c-9b6e-3285f34bf0{i:02d}", "policyName": "TEN_SECONDLY_ROLLING"})
 
 
-def _worker(outputs: list[str], decided: bool = False) -> list[dict]:
+def _worker(outputs: list[str], decided: bool = False, said: str = "429 Too Many Requests (Retry-After: 10)") -> list[dict]:
     rows = [span("root", 0, 30, kind="agent", agent="enricher", name="lead_enrichment", input="sync batch 01:30",
                  output=json.dumps({"status": "failed", "written": 0}))]
     t = 1.0
@@ -33,7 +36,7 @@ def _worker(outputs: list[str], decided: bool = False) -> list[dict]:
                              output=json.dumps({"tool_calls": [{"name": "hubspot.batch_update_contacts"}]})))
         rows.append(span(f"t{i}", t + 0.3, t + 0.4, kind="tool", tool="hubspot.batch_update_contacts", parent_id="root",
                          agent="enricher", input=BATCH, output=out, status="error",
-                         error_message="429 Too Many Requests (Retry-After: 10)"))
+                         error_message=said))
         t += 1.4
     return rows
 
@@ -51,5 +54,11 @@ def test_near_miss_answers_that_really_change_are_polling() -> None:
     assert "retry_storm" not in detectors(run(*_worker(outputs)))
 
 
-def test_near_miss_the_same_call_issued_by_the_model_after_each_failure_is_no_retry_storm() -> None:
-    assert "retry_storm" not in detectors(run(*_worker([_body(i) for i in range(9)], decided=True)))
+def test_the_same_call_issued_by_the_model_before_every_stated_wait_is_a_retry_storm() -> None:
+    found = one(run(*_worker([_body(i) for i in range(9)], decided=True)), "retry_storm")
+    assert found["decisive_span_id"] == "t1"
+
+
+def test_near_miss_the_same_call_issued_by_the_model_with_no_stated_wait_is_no_retry_storm() -> None:
+    outputs = [_body(i) for i in range(9)]
+    assert "retry_storm" not in detectors(run(*_worker(outputs, decided=True, said="429 Too Many Requests")))
