@@ -12,6 +12,7 @@ from forensics.detectors.base import Context, Detector, finding, hms, num, txt
 from forensics.detectors.dead_letters import parked_unread
 from forensics.detectors.declined_handoffs import declined_finding, declined_handoffs
 from forensics.detectors.delegated_work import delegations, not_taken_up
+from forensics.detectors.delivered_handoffs import delivered_by_message
 from forensics.detectors.dropped_delegation import _NOTHING as _NOTHING
 from forensics.detectors.escalation_sla import late, policy_sla, record_deadline, sla_note, sla_passed
 from forensics.detectors.findings import per_run_finding
@@ -170,6 +171,8 @@ def dangling_handoffs(ctx: Context) -> pl.DataFrame:
         dangling = (
             handoffs.join(received.lazy(), on=["run_id", "span_id", "target_norm"], how="anti")
             .join(nested, on=["run_id", "span_id"], how="anti")
+            # Published to a queue whose consumer ran another agent (delivered_handoffs).
+            .join(delivered_by_message(s, handoffs), on=["run_id", "span_id"], how="anti")
             .join(thought, on=["run_id", "span_id"], how="anti")
             # Its result names the agent now answering, who then works (handoff_result).
             .join(taken_by_named(s, handoffs), on=["run_id", "span_id"], how="anti")
