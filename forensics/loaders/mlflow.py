@@ -285,6 +285,8 @@ def span_row(span: Any, trace: dict[str, Any], roles: dict[str, str] | None = No
     # flavours trace ``create(**kwargs)``): where no attribute names the model, the request does.
     if row["kind"] in ("llm", "embedding") and row.get("model") is None and isinstance(inputs, dict) and isinstance(inputs.get("model"), str):
         row["model"] = inputs["model"]
+    if row["kind"] in ("llm", "embedding") and row.get("model") is None:
+        row["model"] = _langchain_model(attrs)
     if span_type is not None and kind is None:
         rest["@span_type"] = span_type
     own = _ids_as_written(span)[0]
@@ -336,3 +338,26 @@ def _v2(span: dict[str, Any]) -> dict[str, Any]:
     if row["status"] == "error" and span.get("status_message"):
         row["error_message"] = as_text(span["status_message"])
     return row
+
+
+#: Where a LangChain model's request names its model: ``ChatOpenAI`` / ``ChatAnthropic`` /
+#: ``ChatDatabricks`` ``model``, older ``model_name``, ``ChatBedrock`` ``model_id``.
+_INVOCATION_MODEL_KEYS = ("model", "model_name", "model_id")
+
+
+def _langchain_model(attrs: dict[str, Any]) -> str | None:
+    """The model a LangChain-autolog model call used, where no MLflow key names it: MLflow's
+    ``MlflowLangchainTracer.on_chat_model_start`` / ``on_llm_start`` record the callback's keyword
+    arguments as the span's attributes (mlflow/langchain/langchain_tracer.py: ``attributes=kwargs``),
+    which hold LangChain's ``invocation_params`` (the model's request parameters) and the run's
+    ``metadata``, whose ``ls_model_name`` is the model LangChain's ``_get_ls_params`` names
+    (langchain_core/language_models/chat_models.py). The request's own name first."""
+    params = attrs.get("invocation_params")
+    if isinstance(params, dict):
+        for key in _INVOCATION_MODEL_KEYS:
+            if isinstance(value := params.get(key), str) and value:
+                return value
+    metadata = attrs.get("metadata")
+    if isinstance(metadata, dict) and isinstance(value := metadata.get("ls_model_name"), str) and value:
+        return value
+    return None
