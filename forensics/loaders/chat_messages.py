@@ -145,6 +145,12 @@ def _message_list(conversation: dict[str, Any]) -> tuple[str, list[Any]] | None:
 
 class ChatMessagesLoader(Loader):
     name = "chat-messages"
+    # Its run ids are the file's: a task's id and trial (tau-bench writes one results file per run
+    # of the benchmark, ``tau_bench/run.py``, so two runs hold the same ``task_id`` and ``trial``), a
+    # file stem, a position, and its span ids are positions in the conversation. The same run id in
+    # two files is two runs (forensics.loaders.task_run_ids), never one whose second copy is dropped
+    # as duplicate spans.
+    runs_per_file = True
     description = "OpenAI-style chat transcripts (role/content/tool_calls/tool_call_id), one or many conversations"
     sniffs = "objects with `messages`/`conversation`/`traj`/`history` lists of {role, content}, or bare role messages"
 
