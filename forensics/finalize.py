@@ -201,17 +201,17 @@ def finalize(spans: pa.Table) -> tuple[pa.Table, pa.Table]:
 
     Reads the ids as integer codes and the narrow columns as masks, and patches the Arrow table: a
     night of spans is never copied whole (the wide text columns dominate its size)."""
-    spans, quarantined, _ = finalize_rows(spans)
+    spans, quarantined, _, _ = finalize_rows(spans)
     return spans, quarantined
 
 
-def finalize_rows(spans: pa.Table) -> tuple[pa.Table, pa.Table, np.ndarray]:
-    """:func:`finalize`, and the row of ``spans`` each quarantined record was (in the quarantine's
-    order): the caller that concatenated several files' tables accounts each record to the file it
-    was read from. Its ``source_file`` need not name that file: a saved span table keeps where each
+def finalize_rows(spans: pa.Table) -> tuple[pa.Table, pa.Table, np.ndarray, np.ndarray]:
+    """:func:`finalize`, the row of ``spans`` each quarantined record was (in the quarantine's
+    order), and the rows of ``spans`` kept whose parent id names no span of their run: the caller
+    that concatenated several files' tables accounts each to the file it was read from. Its ``source_file`` need not name that file: a saved span table keeps where each
     span was first read (loaders/span_table.py)."""
     if spans.num_rows == 0:
-        return spans, empty(QUARANTINE_SCHEMA), np.empty(0, dtype=np.int64)
+        return spans, empty(QUARANTINE_SCHEMA), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
     # What the allocators keep of the read goes back to the system before more is allocated.
     _release()
     span, parent = _id_codes(spans)
@@ -225,9 +225,11 @@ def finalize_rows(spans: pa.Table) -> tuple[pa.Table, pa.Table, np.ndarray]:
     rejected = dup | back
     quarantined = empty(QUARANTINE_SCHEMA)
     rows = np.flatnonzero(rejected)  # _quarantine_rows keeps this order
+    kept = np.arange(len(rejected), dtype=np.int64)  # each kept row's row in the table given
     if rejected.any():
         quarantined = _quarantine_rows(spans, run, span, dup, back)
         keep = ~rejected
+        kept = np.flatnonzero(keep)
         spans = spans.filter(_arrow_mask(keep))
         run, span, parent, key = run[keep], span[keep], parent[keep], key[keep]
         order = np.argsort(key).astype(_ROW)
@@ -248,15 +250,20 @@ def finalize_rows(spans: pa.Table) -> tuple[pa.Table, pa.Table, np.ndarray]:
     columns["agent"] = _inherit_agents(spans, columns["kind"], run, parent, ranked, order, columns["agent"])
     if steps is not None and graph_node_agents.lone_steps(columns, steps):
         columns["agent"] = _inherit_agents(spans, columns["kind"], run, parent, ranked, order, columns["agent"])
-    columns["agent"] = tool_node_owner.tools_to_caller(spans, columns["kind"], columns["agent"],
-                                                       _parent_rows(run, parent, ranked, order)())
-    del ranked, order, parent
+    parents = _parent_rows(run, parent, ranked, order)()
+    columns["agent"] = tool_node_owner.tools_to_caller(spans, columns["kind"], columns["agent"], parents)
+    # Kept, but said: a span naming a parent the table does not hold (its parent never exported:
+    # smolagents' run span of an agent whose run() raised is never ended, so its steps name it).
+    # (A parent id no span has is coded -1 like a null one: the column says which it was.)
+    named_parent = _mask(pc.is_valid(spans.column("parent_id")))
+    unparented = kept[np.flatnonzero(named_parent & (run >= 0) & (parents < 0))]
+    del ranked, order, parent, parents
     _release()  # the jumps' and the gathers' temporaries, before the last rewrite
     columns["session_id"] = _fill_sessions(columns["session_id"], run)
     for name, column in columns.items():
         index = SPAN_SCHEMA.get_field_index(name)
         spans = spans.set_column(index, SPAN_SCHEMA.field(index), column.cast(pa.string()))
-    return spans, quarantined, rows
+    return spans, quarantined, rows, unparented
 
 
 #: The quarantine reason of a span that repeats an earlier one field for field: an OTLP exporter

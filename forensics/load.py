@@ -201,8 +201,9 @@ def load(
     ends = np.cumsum([t.num_rows for t in tables], dtype=np.int64)  # file i's rows end before ends[i]
     spans = pa.concat_tables(tables) if tables else vectorised.empty(SPAN_SCHEMA)
     tables.clear()  # the columns finalize rewrites are freed once it returns, not held here too
-    spans, late, late_rows = finalize_rows(spans)
+    spans, late, late_rows, unparented = finalize_rows(spans)
     _move_to_quarantine(report, late, np.searchsorted(ends, late_rows, side="right"))
+    _say_unparented(report, np.searchsorted(ends, unparented, side="right"))
     quarantine_all = pa.concat_tables([*quarantines, late]) if quarantines else late
     if not report.balanced:
         bad = [f.path for f in report.files if not f.balanced]
@@ -364,6 +365,20 @@ def _walk(directory: str) -> list[str]:
 
 
 # --- finalisation: forensics/finalize.py (re-exported here: `from forensics.load import finalize`) ---
+
+
+def _say_unparented(report: LoadReport, files: np.ndarray) -> None:
+    """Count, per file, the spans kept whose parent id names no span loaded, and say so in its
+    notes: nothing is quarantined (the span is real, its parent was not exported: a smolagents
+    agent whose ``run()`` raised leaves its run span unended, openinference ``_RunWrapper``), but a
+    tree read with a hole in it is said, not silent."""
+    for index, count in zip(*np.unique(files, return_counts=True), strict=True):
+        account = report.files[int(index)]
+        account.unparented = int(count)
+        account.notes.append(
+            f"{int(count):,} span(s) kept whose parent span is in no file loaded (never exported, or in a file not "
+            "read): each starts a subtree of its own. Hint: load the run's other files together"
+        )
 
 
 def _move_to_quarantine(report: LoadReport, late: pa.Table, files: np.ndarray) -> None:

@@ -131,6 +131,9 @@ class FileAccount:
     problem: str | None = None
     #: The loader's notes on the file (auto-json's guessed mapping), one line each.
     notes: list[str] = field(default_factory=list)
+    #: Rows kept whose parent id names no span loaded (their parent was never exported): counted
+    #: in ``rows`` like any other, and said in ``notes``.
+    unparented: int = 0
 
     @property
     def balanced(self) -> bool:
