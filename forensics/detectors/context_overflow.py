@@ -114,6 +114,41 @@ def _fell_back(spans: pl.LazyFrame, window: pl.Expr) -> pl.LazyFrame:
     )
 
 
+#: Strands' own exception for a prompt past the model's window (strands.types.exceptions), bare or
+#: qualified: every Strands model provider raises it for its provider's overflow text (BedrockModel:
+#: "Input is too long for requested model", src/strands/models/bedrock.py).
+_STRANDS_OVERFLOW: Final = r"(?:^|\.)ContextWindowOverflowException$"
+
+
+def _reduced_and_retried(spans: pl.LazyFrame) -> pl.LazyFrame:
+    """``run_id, span_id, reasked`` of the spans (the model call, the event-loop cycle it raised
+    through) failed with Strands' ContextWindowOverflowException whose agent then called its model
+    again and was answered. Strands handles the overflow itself: ``Agent._execute_event_loop_cycle``
+    catches it, has its conversation manager reduce the history (``reduce_context``: the default
+    SlidingWindowConversationManager trims the oldest messages or truncates tool results, the
+    SummarizingConversationManager summarises them) and runs the cycle again; when nothing is left to
+    reduce, ``reduce_context`` raises the overflow again and the agent fails
+    (strands-agents/sdk-python src/strands/agent/agent.py, agent/conversation_manager/
+    sliding_window_conversation_manager.py). A later model call of the same agent that succeeded
+    and was not cut is that retried cycle answered: the framework's designed path, not a lost
+    context. With no such call (the reduction failed, or the run ended there) the overflow stands."""
+    overflowed = spans.filter(
+        pl.col("failed")
+        & pl.col("overflow_text").fill_null(False)
+        & pl.col("error_type").str.contains(_STRANDS_OVERFLOW).fill_null(False)
+        & pl.col("agent").is_not_null()
+    ).select("run_id", "span_id", "seq", "agent")
+    answered = spans.filter(
+        (pl.col("kind") == "llm") & ~pl.col("failed") & ~pl.col("cut_short").fill_null(False)
+    ).select("run_id", "agent", pl.col("seq").alias("_a_seq"))
+    return (
+        overflowed.join(answered, on=["run_id", "agent"])
+        .filter(pl.col("_a_seq") > pl.col("seq"))
+        .select("run_id", "span_id", pl.lit(True).alias("reasked"))
+        .unique()
+    )
+
+
 def _tool_cut() -> pl.Expr:
     """A tool whose result is a model's response cut at its output limit: a tool that calls a model
     itself and hands back the provider's response (OpenAI's chat completion choice carries
@@ -334,7 +369,9 @@ class ContextOverflow(Detector):
             .select("run_id", "span_id", pl.lit(True).alias("reasked"))
             .unique()
         )
-        reasked = pl.concat([reasked, _continued(spans, cut), _fell_back(spans, window), _tool_reasked(spans)]).unique()
+        reasked = pl.concat(
+            [reasked, _continued(spans, cut), _fell_back(spans, window), _tool_reasked(spans), _reduced_and_retried(spans)]
+        ).unique()
         truncated = pl.col("cut_short") & pl.col("reasked").is_null()
         full = ((pl.col("kind") == "llm") & (pl.col("input_tokens") > pl.col("window") * pol.context_fraction)).fill_null(
             False
