@@ -378,6 +378,18 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
                 & (pl.col("l_kind") == "retriever")
                 & (pl.col("l_call") != pl.col("call"))
             )
+            | (
+                # A retrieval done by a search tool instead: a RAG step whose vector search failed
+                # (Databricks Vector Search's DEADLINE_EXCEEDED) and whose code then searched the same
+                # store another way (a SQL keyword search) before the model answered. MLflow traces the
+                # retriever as a RETRIEVER span and the other search as a TOOL span under the same
+                # parent (mlflow/tracing: SpanType.RETRIEVER, SpanType.TOOL; @mlflow.trace(span_type=...)).
+                # Only under the same parent: the same step's code chose it, not a later turn's question.
+                (pl.col("kind") == "retriever")
+                & (pl.col("l_kind") == "tool")
+                & pl.col("l_parent_id").eq_missing(pl.col("parent_id"))
+                & pl.col("l_call").str.contains(_SEARCHES).fill_null(False)
+            )
         )
         # A retry sent with one of the failed call's constraints taken out (a filter dropped after a
         # timeout: dropped_filters) answered a wider question: its success recovers nothing. It is
@@ -431,6 +443,10 @@ def failure_followups(ctx: Context) -> pl.DataFrame:
         )
 
     return ctx.once("failure_followups", lambda: _recovered_up(ctx, build().collect()))
+
+
+#: A tool that retrieves by its name: search_handbook_sql, kb.lookup, find_documents, retrieve_chunks.
+_SEARCHES: Final = r"(?i)search|retriev|lookup|look_up|find"
 
 
 #: An embeddings call, by its model or its name: OpenAI's text-embedding-3-small, Cohere's
