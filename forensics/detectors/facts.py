@@ -98,12 +98,18 @@ def run_facts(df: pl.DataFrame) -> pl.DataFrame:
         # message that issued it and starts with it, and that message is a root when its parent
         # is a tool_result record (merged into the call it answers, no span of its own): so the
         # open call is one of the spans that started last, however they tie, and the roots ended
-        # no later than it started.
+        # no later than it started. A root that lasted (a trace's or a workflow's span, ended after
+        # it started) spans the run: it ended and said how the run came out, and a call it left open
+        # is premature_success's (TAXONOMY: "the run is marked done while some of its spans never
+        # ended"), not a run that never ended (a Langfuse trace whose output says "published" while
+        # its last observation, the page update, has no end: the trace's end is the latest end its
+        # observations recorded, so the open one started after it).
         (
             (root & pl.col("end_time").is_null()).any()
             | (
                 (~root & pl.col("end_time").is_null() & (pl.col("t") == pl.col("t").max())).any()
                 & (pl.col("t").max() >= pl.col("end_time").filter(root).max()).fill_null(False)
+                & ~(root & (pl.col("end_time") > pl.col("t"))).any()
             )
         ).alias("root_open"),
         # ``failed``, not the raw status: a root that stopped at a pause (an interrupt travelling

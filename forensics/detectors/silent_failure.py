@@ -537,15 +537,37 @@ class PrematureSuccess(Detector):
             .filter(~((pl.col("kind") == "human") & pl.col("_answered").fill_null(False)))
             .join(done, on="run_id")
         )
-        return per_run_finding(
-            open_spans,
-            first=["kind", "call", "t", "last_end"],
-            explanation=pl.format(
-                "the run reported success at {} while {} of its spans never ended (first: {} {} started at {})",
-                hms("last_end"),
-                pl.col("n"),
-                pl.col("kind"),
-                txt(pl.col("call")),
-                hms("t"),
-            ),
+        # The call that never returned is decisive, not the step or chain left open around it (a
+        # publish step open only because the page update under it never ended): the earliest open
+        # span with no open span under it. Every open span stays evidence, in run order.
+        under = open_spans.select("run_id", pl.col("parent_id").alias("span_id")).drop_nulls().unique()
+        open_spans = open_spans.join(
+            under.with_columns(pl.lit(False).alias("_leaf")), on=["run_id", "span_id"], how="left"
+        ).with_columns(pl.col("_leaf").fill_null(True))
+        leaf = pl.col("_leaf")
+        return (
+            open_spans.sort("run_id", "seq")
+            .group_by("run_id")
+            .agg(
+                pl.col("span_id").alias("ids"),
+                pl.col("span_id").filter(leaf).first().alias("first_id"),
+                *[pl.col(c).filter(leaf).first() for c in ("kind", "call", "t")],
+                pl.col("last_end").first(),
+                pl.len().alias("n"),
+            )
+            .select(
+                finding(
+                    "run_id",
+                    pl.col("ids"),
+                    "first_id",
+                    pl.format(
+                        "the run reported success at {} while {} of its spans never ended (first: {} {} started at {})",
+                        hms("last_end"),
+                        pl.col("n"),
+                        pl.col("kind"),
+                        txt(pl.col("call")),
+                        hms("t"),
+                    ),
+                )
+            )
         )

@@ -64,3 +64,22 @@ def test_near_miss_the_session_answered_after_the_call_it_left_open() -> None:
     later = span("a2", 9, 9, parent_id="result-of-t1", kind="llm", model="claude-sonnet-4", output="Pushed.")
     c = run(*_killed_mid_push(later))
     assert "stall" not in detectors(c)
+
+
+def _trace_ending_before_its_open_call() -> list[dict[str, object]]:
+    # A Langfuse trace has no end of its own: its end is the latest end its observations recorded,
+    # so a page update that never ended started after it. The trace's output says it published.
+    return [
+        span("root", 0, 8, kind="chain", name="weekly_digest", output="Weekly digest published to Confluence."),
+        span("l1", 1, 4, parent_id="root", kind="llm", model="gpt-4o", output="<page body>"),
+        span("pub", 5, None, parent_id="root", kind="chain", name="publish_confluence"),
+        span("up", 6, 8, parent_id="pub", kind="tool", tool="confluence.upload_attachment", input='{"file": "d.pdf"}'),
+        span("page", 8.5, None, parent_id="pub", kind="tool", tool="confluence.update_page", input='{"id": 42}'),
+    ]  # fmt: skip
+
+
+def test_a_trace_that_reported_success_around_a_call_started_after_its_end_is_premature_success() -> None:
+    c = run(*_trace_ending_before_its_open_call())
+    assert "stall" not in detectors(c)
+    # The call that never returned is decisive, not the publish step left open around it.
+    assert one(c, "premature_success")["decisive_span_id"] == "page"
