@@ -62,6 +62,7 @@ class OrphanFailure(Detector):
             # client that resent an HTTP request outside any agent owned it) is not unowned.
             .join(unhandled_failures(ctx), on=["run_id", "span_id"], how="semi")
         )
+        orphans = orphans.join(_under_unexported_parent(ctx, orphans), on=["run_id", "span_id"], how="anti")
         orphans = pl.concat(
             [orphans.select("run_id", "span_id"), _modelless_job_failures(ctx), _unended_run_failures(ctx)]
         ).unique()
@@ -156,3 +157,35 @@ def _unended_run_failures(ctx: Context) -> pl.LazyFrame:
         .join(unhandled_failures(ctx), on=["run_id", "span_id"], how="semi")
         .select("run_id", "span_id")
     )
+
+
+def _under_unexported_parent(ctx: Context, candidates: pl.LazyFrame) -> pl.LazyFrame:
+    """``run_id, span_id`` of the ``candidates`` whose ancestry climbs to a parent the export does
+    not hold (the span itself, or one above it, names a parent absent from its run). Nothing up such
+    a chain says nobody owned the failure: the owner is the span that was never exported. smolagents'
+    managed agent is the case: a model call failing inside it raises out of its run
+    (``AgentGenerationError`` re-raised by the step loop, huggingface/smolagents
+    ``src/smolagents/agents.py``), the OpenInference run wrapper never ends the agent's span
+    (openinference-instrumentation-smolagents ``_wrappers.py`` ``_RunWrapper``), and the manager's
+    step that called it receives the exception as its tool call's error: the manager owned it, and
+    what it did next is the other rules' to judge. A run that died of it in a scheduled job is
+    :func:`_unended_run_failures`' (nobody there to receive it)."""
+    from forensics.conventions.ancestry import spans_below
+
+    picked = candidates.select("run_id", "span_id").collect()
+    if not picked.height:
+        return picked.lazy()
+    df = ctx.spans.select("run_id", "run_key", "span_id", "span_k", "parent_id", "parent_k")
+    wanted = df.join(picked, on=["run_id", "span_id"], how="semi")
+    # Only in runs whose own root was exported (a span with no parent): a service's trace whose
+    # top span has a remote parent (another process's) is whole as exported, and its failures are
+    # judged as before.
+    rooted = df.filter(pl.col("parent_id").is_null()).select("run_key").unique()
+    runs = df.join(wanted.select("run_key").unique(), on="run_key", how="semi").join(rooted, on="run_key", how="semi")
+    # A span whose parent is named but not in its run's export: the top of a detached chain.
+    tops = runs.filter(pl.col("parent_id").is_not_null()).join(
+        runs.select("run_key", pl.col("span_id").alias("parent_id")), on=["run_key", "parent_id"], how="anti"
+    )
+    below = spans_below(runs, wanted.select("run_key", "span_k"), tops.get_column("span_k"))
+    detached = pl.concat([below, tops.get_column("span_k")])
+    return wanted.filter(pl.col("span_k").is_in(detached.implode())).select("run_id", "span_id").lazy()
