@@ -148,7 +148,20 @@ class RedelegatedSameTask(Detector):
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
+        from forensics.detectors.registry import findings_of
+
         repeats = _repeat_delegations(ctx).lazy().filter(pl.col("ev_id").is_null())
+        # A repeat that is part of a loop, the same report coming back each time
+        # (repeated_delegation), is that loop's: the report was taken up and asked for again, which is
+        # context_collapse, not a report nobody owned (delegation_loop.py: "Not this: the same task
+        # asked twice").
+        looped = (
+            findings_of(ctx, "repeated_delegation")
+            .lazy()
+            .select("run_id", pl.col("evidence_span_ids").alias("span_id"))
+            .explode("span_id")
+        )
+        repeats = repeats.join(looped, on=["run_id", "span_id"], how="anti")
         return _first_repeat(
             repeats.join(_went_on(ctx, repeats), on=["run_key", "span_id"], how="anti"),
             ["prev_id", "span_id"],

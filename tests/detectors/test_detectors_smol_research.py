@@ -320,3 +320,21 @@ def test_a_page_reopened_by_another_agent_run_than_the_one_out_of_steps_is_no_lo
                  ("visit_page", URL, PAGE), ("find_on_page_ctrl_f", _FIND % "Bole", PAGE + "Bole"), ("visit_page", URL, PAGE)),
     )
     assert "repeated_action" not in detectors(c)
+
+
+FOUND = "### 1. Task outcome (short version):\nRetrieved the table: 21.8 million (Table 3)."
+
+
+def test_a_loop_of_the_same_report_taken_up_again_is_the_loop_not_a_dropped_report() -> None:
+    # The report said it found the figure, the same each time: the manager asked again three times.
+    # That is repeated_delegation's loop; redelegated_same_task (a report nobody took up) stands down.
+    found = detectors(_three([TASK] * 3, [FOUND] * 3))
+    assert "repeated_delegation" in found
+    assert "redelegated_same_task" not in found
+
+
+def test_near_miss_the_same_found_report_asked_for_twice_is_a_dropped_report() -> None:
+    twice = [_managed(f"d{i}", 10 + 40 * i, f"ms{i}", TASK, FOUND, ("visit_page", URL, PAGE)) for i in range(2)]
+    found = detectors(_manager_run(*twice))
+    assert "repeated_delegation" not in found
+    assert "redelegated_same_task" in found
