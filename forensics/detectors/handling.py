@@ -111,10 +111,7 @@ FAILED_AS_ABSENT: Final = (
 #: An answer that tells its reader the thing was not there: the same fact in the words people use
 #: to relay a 404 ("UPS has no record of that number", "I couldn't find order 88"). Only read for
 #: a failure that was one (FAILED_AS_ABSENT): after a 500 or a timeout the same words are an error
-#: read as data. An API's own reason, quoted as one word, relays it too: Kubernetes answers a read of
-#: a deleted object ``Error from server (NotFound)`` (k8s.io/apimachinery pkg/api/errors
-#: NewNotFound, StatusReasonNotFound "NotFound"), and an agent that verified its delete says
-#: "``kubectl get`` now returns NotFound".
+#: read as data. So does Kubernetes' one-word reason quoted (apimachinery NewNotFound: "(NotFound)").
 TELLS_ABSENT: Final = (
     r"(?i)\b(?:not\s*found|no\s+record|no\s+such|does\s*n[o']?t\s+exist|do\s*n[o']?t\s+exist|"
     r"could\s*n[o']?t\s+(?:find|locate)|could\s+not\s+(?:find|locate)|unable\s+to\s+(?:find|locate)|"
