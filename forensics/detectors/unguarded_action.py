@@ -19,6 +19,7 @@ from forensics.detectors.base import Context, Detector, moment, txt
 from forensics.detectors.cluster_targets import production_cluster_acts
 from forensics.detectors.confirmation_rule import unconfirmed_actions
 from forensics.detectors.consumed_messages import acknowledged_messages
+from forensics.detectors.duplicate_refunds import duplicate_charge_refunds
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.interrupted_calls import resumed_after_approval
 from forensics.detectors.lapsed_approvals import acted_after_lapse
@@ -318,7 +319,10 @@ class UnguardedIrreversible(Detector):
         "call an approval request of its run was about, taken after that request lapsed (expired or timed out with "
         "nobody deciding: lapsed_approvals), is unguarded whatever came between. A "
         "removal of an object the run itself made (the first call naming it, by an argument value, a successful "
-        "create / write / copy call: a scratch file, its own branch) lost nothing that was there before. A removal told to write its result to another file or table "
+        "create / write / copy call: a scratch file, its own branch) lost nothing that was there before. A "
+        "refund with Stripe's reason duplicate of a charge an earlier result of the run listed beside another "
+        "charge of the same amount (records of one kind), one of them left charged, put the double charge right "
+        "(duplicate_refunds). A removal told to write its result to another file or table "
         "than its source (an out / output_path / dest argument) left the source intact: it did not act. A SQL "
         "UPDATE with no WHERE (or a WHERE 1=1) on a production table whose result reports many rows changed rewrote "
         "them all (mass_updates). A payment above the amount its run's approvals named in that currency (approved_amount, "
@@ -428,6 +432,9 @@ class UnguardedIrreversible(Detector):
         acts = acts.join(acknowledged_messages(ctx, acts), on=["run_id", "span_id"], how="anti")
         # A removal of what the run itself made first (a scratch file, its own branch: own_objects).
         acts = acts.join(made_by_the_run(ctx, acts), on=["run_id", "span_id"], how="anti")
+        # A refund of a charge the run read beside its twin, reason duplicate: the error put right
+        # (duplicate_refunds).
+        acts = acts.join(duplicate_charge_refunds(ctx, acts), on=["run_id", "span_id"], how="anti")
         # An action the run's own approval request was about, taken after that request lapsed
         # (expired, timed out, nobody deciding): no other review stands in for the decision the run
         # said it needed and knew it lacked (lapsed_approvals).
