@@ -461,6 +461,16 @@ register(
                 "unguarded_irreversible, ungated_low_confidence and duplicate_side_effect (detectors/effects.py "
                 "side_effects) judge it as a side-effecting call",
             ),
+            Signal(
+                "a refund call's arguments naming its charge (charge, charge_id, payment_intent) with the reason "
+                "duplicate; an earlier tool result of the run listing that charge beside another of its amount "
+                "(flat objects with id and amount, the same keys)",
+                "Stripe refunds called through any agent framework's tools",
+                "Stripe API Create a refund (reason: duplicate, fraudulent, requested_by_customer); "
+                "citizenwallet/pay-checkout src/services/stripe/index.ts (stripe.refunds.create with a reason)",
+                "no unguarded act: the double charge put right (unguarded_irreversible, "
+                "detectors/duplicate_refunds.py)",
+            ),
         )
         + ATTRIBUTION_SIGNALS,
         columns={
