@@ -24,13 +24,23 @@ APPROVED_STATE: Final = _STATE_KEY + r'approved\\?"'
 NOT_APPROVED_STATE: Final = _STATE_KEY + r'(?:not|un|dis)[_ -]?approved\\?"'
 
 
+#: A typed answer that opens by saying no: the reply to a yes/no question (smolagents'
+#: ``UserInputTool`` returns exactly what the person typed, huggingface/smolagents
+#: ``src/smolagents/default_tools.py``; an agent asking "Shall I permanently delete them? (yes/no)").
+#: "No problem", "no worries", "no objection" and "no need to wait" agree; they are no refusal.
+TYPED_NO: Final = r"(?i)^[\s\W]*(?:no|nope|nah|not\s+yet|hold\s+off|stop|negative|denied|rejected)\b"
+AGREEING_NO: Final = r"(?i)^[\s\W]*no\s+(?:problem|worries|objections?|issues?|concerns?|need)\b"
+
+
 def declined_by_person(text: pl.Expr | None = None) -> pl.Expr:
     """A span whose own result (``text``, default its output) is a person's decision that is not an
-    approval."""
+    approval: a recorded decision (``{"approved": false}``, ``"decision": "rejected"``) or a typed
+    answer that opens by saying no (TYPED_NO)."""
     from forensics.detectors.person_signals import PERSON_APPROVED, PERSON_DECIDED
 
     out = pl.col("output") if text is None else text
-    return (out.str.contains(PERSON_DECIDED) & ~out.str.contains(PERSON_APPROVED)).fill_null(False)
+    recorded = out.str.contains(PERSON_DECIDED) & ~out.str.contains(PERSON_APPROVED)
+    return (recorded | (out.str.contains(TYPED_NO) & ~out.str.contains(AGREEING_NO))).fill_null(False)
 
 
 def approved_record() -> pl.Expr:
