@@ -16,6 +16,7 @@ from forensics.detectors.approval_parts import (
 )
 from forensics.detectors.approved_amounts import above_approval
 from forensics.detectors.base import Context, Detector, moment, txt
+from forensics.detectors.button_approvals import clicked_approvals
 from forensics.detectors.cluster_targets import production_cluster_acts
 from forensics.detectors.confirmation_rule import unconfirmed_actions
 from forensics.detectors.consumed_messages import acknowledged_messages
@@ -313,7 +314,9 @@ class UnguardedIrreversible(Detector):
         "approved, unless the decider is the acting agent or the record came from the agent's own call granting "
         "it (approve_change_request: an agent approving itself reviews nothing), or the approval step's own rule "
         "decided it when nobody answered (decided_by a policy / default / timeout: approval_deciders "
-        "approved_by_default). A queue message deleted after a "
+        "approved_by_default). A call after a wait step (await_user_confirmation) that returned a person's click on a "
+        "confirming button (Slack block_actions: user, action_id confirm_*; not deny_* / cancel) was approved "
+        "(button_approvals). A queue message deleted after a "
         "receive of the run (SQS receive_message, then delete_message) is the consumer's acknowledgement, not a "
         "loss. A "
         "call an approval request of its run was about, taken after that request lapsed (expired or timed out with "
@@ -425,6 +428,9 @@ class UnguardedIrreversible(Detector):
         # A call a named person's returned approval guarded (an approval tool's answer, read from
         # the next prompt where its span holds none; an application's approval.granted: returned_approvals).
         acts = acts.join(returned_approval(ctx, acts), on=["run_id", "span_id"], how="anti")
+        # A call after a wait that returned a person's click on a confirm button (Slack block_actions:
+        # button_approvals).
+        acts = acts.join(clicked_approvals(ctx, acts), on=["run_id", "span_id"], how="anti")
         # A call a team member named approver took its turn before (AutoGen group chat: approval_parts).
         acts = acts.join(approver_turn_before(ctx, acts), on=["run_id", "span_id"], how="anti")
         # A queue message deleted after the run received it: the consumer's acknowledgement, SQS's
