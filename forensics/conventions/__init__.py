@@ -35,6 +35,7 @@ from forensics.conventions import (  # noqa: F401
     messaging_spans,
     outcome,
     output_cap,
+    paused_turns,
     pauses,
     prompt_cache,
     prompt_size,

@@ -508,7 +508,10 @@ class PrematureSuccess(Detector):
     scope = "run"
     severity = "high"
     strength = "strong"
-    description = "The run is marked done (its root ended without error) while some of its spans never ended."
+    description = (
+        "The run is marked done (its root ended without error) while some of its spans never ended, or "
+        "while a model turn the provider paused (stop_reason pause_turn) was never resumed."
+    )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
         done = ctx.runs.lazy().filter(pl.col("reported_outcome") == "success").select("run_id", "last_end")
@@ -545,7 +548,7 @@ class PrematureSuccess(Detector):
             under.with_columns(pl.lit(False).alias("_leaf")), on=["run_id", "span_id"], how="left"
         ).with_columns(pl.col("_leaf").fill_null(True))
         leaf = pl.col("_leaf")
-        return (
+        found = (
             open_spans.sort("run_id", "seq")
             .group_by("run_id")
             .agg(
@@ -571,3 +574,9 @@ class PrematureSuccess(Detector):
                 )
             )
         )
+        # A model turn the provider paused (Anthropic's stop_reason pause_turn) that nothing resumed:
+        # the turn never ended, and the run reported it done (paused_turns).
+        from forensics.detectors.paused_turns import unresumed_pauses
+
+        paused = unresumed_pauses(ctx).join(found.select("run_id"), on="run_id", how="anti")
+        return pl.concat([found, paused], how="vertical_relaxed")
