@@ -51,6 +51,7 @@ from forensics.detectors.result_verdict import (
     write_verdict_failed,
 )
 from forensics.detectors.returned_errors import returned_error
+from forensics.detectors.tool_messages import tool_message_error
 from forensics.policy import Policy
 
 #: Tools whose answer is a collection (search, list, find, query, filter): an empty one is an answer.
@@ -202,6 +203,9 @@ def _error_shaped(df: pl.DataFrame, policy: Policy) -> pl.Series:
         pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"), "kind", "output", "is_side_effect", "call", "args"
     ).filter(pl.col("kind").is_in(["tool", "retriever", "handoff"]) & out.is_not_null())
     shaped = out.str.contains(ERROR_SHAPED).fill_null(False)
+    # The same shapes one level down, in the content of a recorded LangChain ToolMessage
+    # (tool_messages: MLflow's LangChain tracer keeps the message whole).
+    shaped = shaped | tool_message_error(out, ERROR_SHAPED)
     if policy.empty_result_is_error:
         # An empty result is an error only where the tool's contract is to return a thing: a read
         # by its name (policy tools.read_only: get, read, fetch, lookup...), not a write (a write
