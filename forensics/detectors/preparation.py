@@ -46,6 +46,7 @@ from forensics.detectors.person_signals import (
 )
 from forensics.detectors.result_verdict import (
     OWN_VERDICT_STATED,
+    dropped_list_fields,
     record_state_read,
     record_status_only,
     write_verdict_failed,
@@ -252,7 +253,11 @@ def _error_shaped(df: pl.DataFrame, policy: Policy) -> pl.Series:
     # not-done flag and the write's own verdict (result_verdict.write_verdict_failed: a payment
     # API's 200 with {"status": "declined"}, not the state the write asked to set) are read on theirs only.
     not_done = rows.filter(se).filter(
-        (out.str.contains(NOT_DONE_FLAG) & ~_existing_returned(out)) | write_verdict_failed(out, pl.col("args"))
+        (out.str.contains(NOT_DONE_FLAG) & ~_existing_returned(out))
+        | write_verdict_failed(out, pl.col("args"))
+        # A list the write asked to set, answered empty (result_verdict.dropped_list_fields: GitHub's
+        # assignees silently dropped without push access).
+        | dropped_list_fields(out, pl.col("args"))
     )
     hits = pl.concat([rows.filter(shaped).get_column("_row"), not_done.get_column("_row"), bulk_error_rows(df)]).unique()
     return pl.repeat(False, df.height, dtype=pl.Boolean, eager=True).scatter(hits, True).alias("error_shaped")

@@ -68,6 +68,26 @@ def write_verdict_failed(out: pl.Expr, args: pl.Expr) -> pl.Expr:
     return out.str.contains(WRITE_VERDICT_FAILED) & ~asked.fill_null(False)
 
 
+#: A list the write asked to set, with something in it: its key (group 1). JSON or a Python dict's repr.
+_ASKED_LIST: Final = rf"{_QP}([A-Za-z_][A-Za-z0-9_]*){_QP}\s*:\s*\[\s*(?:{_QP}[^\"'\\\s]|[0-9{{])"
+#: A list the write's answer holds empty: its key (group 1).
+_EMPTY_LIST: Final = rf"{_QP}([A-Za-z_][A-Za-z0-9_]*){_QP}\s*:\s*\[\s*\]"
+
+
+def dropped_list_fields(out: pl.Expr, args: pl.Expr) -> pl.Expr:
+    """A write that asked to set a list (``"assignees": ["mkovacs"]``) whose own answer holds that
+    list empty (``"assignees": []``): the service dropped what it was asked to set and said nothing.
+    GitHub's REST API does exactly this: "Only users with push access can set assignees for new
+    issues. Assignees are silently dropped otherwise" (github/rest-api-description, issues/create
+    and issues/add-assignees; labels and milestone alike), and answers 201 with the issue as it was
+    made. The answer is the resource as stored, so an empty list under the key asked for is the
+    field not set: the write did not do what it was told. Keys are compared by name (the answer's
+    empty lists against the request's non-empty ones), whole-column (list intersection)."""
+    asked = args.str.extract_all(_ASKED_LIST).list.eval(pl.element().str.extract(_ASKED_LIST, 1))
+    empty = out.str.extract_all(_EMPTY_LIST).list.eval(pl.element().str.extract(_EMPTY_LIST, 1))
+    return (asked.list.set_intersection(empty).list.len() > 0).fill_null(False)
+
+
 #: A record's state a read returned: failed or failure (a job, a run, a build), not "error".
 _STATE_FAILED: Final = rf"(?i){_QP}status{_QP}\s*:\s*{_QP}(?:failed|failure){_QP}"
 
