@@ -135,3 +135,94 @@ class UnreadBackgroundTests(Detector):
                 )
             )
         )
+
+
+#: A background shell's state as the harness reports it when asked (BashOutput's ``<status>``) or in
+#: its notice (``<task-notification>`` ... ``<status>``): still running.
+_SHELL_RUNNING: Final = r"<status>\s*running\s*</status>|\(status:\s*running\)"
+#: ... or settled: completed, failed, killed or stopped, or an exit code given.
+_SHELL_SETTLED: Final = (
+    r"(?i)<status>\s*(?:completed|failed|killed|stopped)\s*</status>|\(status:\s*(?:completed|failed|killed|stopped)\)"
+    r"|<exit_code>|\bexit code\b"
+)
+#: An answer stating the work finished.
+_SAYS_DONE: Final = (
+    r"(?i)\b(?:is|was|has)\s+(?:now\s+)?(?:complete[d]?|finished|done)\b|\b(?:completed|finished)\s+(?:all|every|the)\b"
+    r"|\bworked\s+through\s+all\b|\ball\s+\d[\d,]*\s+(?:batches|rows|records|items|files|steps)\b"
+)
+#: An answer telling the work is still going, or failed.
+_TOLD_RUNNING: Final = (
+    r"(?i)\bstill\s+(?:running|in\s+progress|going|processing)\b|\bin\s+progress\b|\brunning\s+in\s+the\s+background\b"
+    r"|\bnot\s+(?:yet\s+)?(?:complete[d]?|finished|done)\b|\bcheck\s+back\b|\bonce\s+it\s+(?:finishes|completes)\b"
+    r"|\bfail(?:ed|ure|s)?\b|\berror\b|could\s*n[o']?t|\bunable\b"
+)
+
+
+@register
+class BackgroundStillRunning(Detector):
+    name = "background_still_running"
+    failure_class = "silent_failure"
+    scope = "run"
+    severity = "high"
+    strength = "weak"
+    description = (
+        "The answer says the work is finished, yet the command the run started in the background "
+        "(Claude Code Bash run_in_background) was last seen running: every later read of its shell "
+        "(BashOutput, the harness's notice) said <status>running</status>, none completed, failed or "
+        "killed, and no exit code came back. The run reported the end of work it saw under way."
+    )
+
+    def detect(self, ctx: Context) -> pl.LazyFrame:
+        s = ctx.spans.lazy()
+        answers = ctx.runs.lazy().filter(
+            pl.col("final_output").str.contains(_SAYS_DONE).fill_null(False)
+            & ~pl.col("final_output").str.contains(_TOLD_RUNNING).fill_null(False)
+        ).select("run_id", "final_span_id", "final_t")
+        started = (
+            s.filter(
+                (pl.col("kind") == "tool")
+                & pl.col("args").str.contains(_BACKGROUND_ARG, literal=True).fill_null(False)
+                & pl.col("output").str.contains(_STARTED).fill_null(False)
+            )
+            .join(answers, on="run_id")
+            .select("run_key", "run_id", "span_id", "seq", "t", "final_span_id", "final_t",
+                    pl.col("output").str.extract(_STARTED, 1).alias("bg_id"))  # fmt: skip
+        )
+        # Any later span naming the shell: a BashOutput call, or the harness's notice in a user line.
+        reads = (
+            s.select("run_key", pl.col("span_id").alias("r_id"), pl.col("seq").alias("r_seq"), pl.col("args").alias("r_args"),
+                    pl.col("output").alias("r_out"))  # fmt: skip
+            .join(started.select("run_key", "span_id", "seq", "bg_id"), on="run_key")
+            .filter(
+                (pl.col("r_seq") > pl.col("seq"))
+                & (
+                    pl.col("r_args").str.contains(pl.col("bg_id"), literal=True).fill_null(False)
+                    | pl.col("r_out").str.contains(pl.col("bg_id"), literal=True).fill_null(False)
+                )
+            )
+            .group_by("run_key", "span_id")
+            .agg(
+                pl.col("r_out").str.contains(_SHELL_RUNNING).fill_null(False).any().alias("_seen_running"),
+                pl.col("r_out").str.contains(_SHELL_SETTLED).fill_null(False).any().alias("_settled"),
+                pl.col("r_id").sort_by("r_seq").last().alias("_last_read"),
+            )
+        )
+        return (
+            started.join(reads, on=["run_key", "span_id"])
+            .filter(pl.col("_seen_running") & ~pl.col("_settled"))
+            .sort("run_key", "seq")
+            .group_by("run_key")
+            .first()
+            .select(
+                finding(
+                    "run_id",
+                    pl.concat_list("span_id", "_last_read", "final_span_id").list.drop_nulls(),
+                    "final_span_id",
+                    pl.format(
+                        "the command started in the background at {} (shell {}) was last read still running and "
+                        "never seen to finish, yet the answer at {} says the work is complete",
+                        hms("t"), pl.col("bg_id"), hms("final_t"),
+                    ),
+                )
+            )
+        )  # fmt: skip
