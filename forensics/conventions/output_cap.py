@@ -49,19 +49,41 @@ OUTPUT_CAP: Final = (
 _NEEDLE: Final = "(?i-u)max_|maxtokens|maxoutput|num_predict"
 
 
+#: One turn's role in a model call's request as instrumentations flatten it: OpenInference
+#: ``llm.input_messages.<i>.message.role`` (openinference-semantic-conventions LLM_INPUT_MESSAGES,
+#: MESSAGE_ROLE), OpenLLMetry ``gen_ai.prompt.<i>.role`` (semconv_messages).
+TURN_ROLE: Final = rf"{Q}(?:llm\.input_messages|gen_ai\.prompt)\.(\d+)\.(?:message\.)?role{Q}\s*:\s*{Q}(\w+)"
+_TURN_NEEDLE: Final = ("llm.input_messages.", "gen_ai.prompt.")
+
+
+def _last_turn_role(e: pl.Expr) -> pl.Expr:
+    """The role of the last turn (the highest index) of a request's flattened messages, lowercase."""
+    last = e.str.extract_all(TURN_ROLE).list.eval(
+        pl.element().sort_by(pl.element().str.extract(TURN_ROLE, 1).cast(pl.Int64, strict=False)).last()
+    )
+    return last.list.first().str.extract(TURN_ROLE, 2).str.to_lowercase()
+
+
 def _extract() -> list[pl.Expr]:
     cap = on_rows(
         pl.col("kind") == "llm",
         pl.col("attributes"),
         lambda e: pl.when(e.str.contains(_NEEDLE)).then(e).str.extract(OUTPUT_CAP, 1),
     ).cast(pl.Int64, strict=False)
-    return [cap.alias("_cv_output_cap")]
+    # Only model calls whose request's messages are flattened into attributes are read.
+    attrs = pl.col("attributes")
+    flattened = (pl.col("kind") == "llm") & (
+        attrs.str.contains(_TURN_NEEDLE[0], literal=True) | attrs.str.contains(_TURN_NEEDLE[1], literal=True)
+    )
+    turn = on_rows(flattened, attrs, _last_turn_role)
+    return [cap.alias("_cv_output_cap"), turn.alias("_cv_last_turn_role")]
 
 
 def _status(df: pl.DataFrame) -> pl.DataFrame:
     cap = pl.when(pl.col("_cv_output_cap") > 0).then(pl.col("_cv_output_cap"))
     return df.with_columns(
         cap.alias("output_cap"),
+        pl.col("_cv_last_turn_role").alias("last_turn_role"),
         ((pl.col("kind") == "llm") & (pl.col("output_tokens") == cap)).fill_null(False).alias("cut_at_cap"),
     )
 
@@ -98,12 +120,22 @@ register(
                 "Langfuse observation modelParameters",
                 "output_cap; cut_at_cap when output_tokens equals it",
             ),
+            Signal(
+                "llm.input_messages.<i>.message.role (OpenInference), gen_ai.prompt.<i>.role (OpenLLMetry): the last turn of a request",
+                "OpenInference (anthropic, openai ... instrumentations); Traceloop OpenLLMetry",
+                "openinference-semantic-conventions (LLM_INPUT_MESSAGES, MESSAGE_ROLE); openinference-instrumentation-anthropic "
+                "_wrappers.py; anthropic-sdk-python types/message.py (stop_reason max_tokens: continue by prefilling the cut text "
+                "as the last assistant turn)",
+                "last_turn_role: a call after a cut output whose request ends on a new user or tool turn is no continuation",
+            ),
         ),
         extract=_extract,
         status=_status,
         columns={
             "output_cap": "the output token cap a model call's request set (max_tokens and its aliases), else null",
             "cut_at_cap": "a model call whose output tokens equal its request's cap: the provider cut the output there",
+            "last_turn_role": "the role of the last turn of a model call's request where its messages are flattened "
+            "into attributes (user, assistant, tool ...), else null",
         },
     )
 )

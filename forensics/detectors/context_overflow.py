@@ -23,13 +23,23 @@ def _continued(spans: pl.LazyFrame, cut: pl.LazyFrame) -> pl.LazyFrame:
     stepText``; the last assistant message is extended), so the answer is whole when a later step
     finishes normally. Read from the spans: the next model call of the same model under the same
     parent, with no tool call between, that was neither cut nor failed. A cut step that made tool
-    calls, or whose next step was cut too or failed, was not continued to an end."""
+    calls, or whose next step was cut too or failed, was not continued to an end.
+
+    A continuation leaves the cut answer as the request's last message for the model to go on from
+    (Anthropic's prefill: anthropic-sdk-python types/message.py ``stop_reason: "max_tokens"``, the
+    partial response sent back as the final assistant turn; the Vercel SDK's continue step extends
+    the last assistant message). A next call whose request ends on a new user or tool turn
+    (OpenInference ``llm.input_messages.<i>.message.role``, OpenLLMetry ``gen_ai.prompt.<i>.role``:
+    the highest index is the last turn) and that then called a tool asked something else and acted
+    on the cut text as it stood (published it, sent it): not a continuation."""
     calls = (
         spans.filter((pl.col("kind") == "llm") & pl.col("parent_id").is_not_null())
-        .select("run_id", "span_id", "seq", "parent_id", "model", "cut_short", "failed")
+        .select("run_id", "span_id", "seq", "parent_id", "model", "cut_short", "failed", pl.col("last_turn_role").alias("turn"))
         .sort("run_id", "parent_id", "seq")
         .with_columns(
-            *[pl.col(c).shift(-1).over("run_id", "parent_id").alias(f"n_{c}") for c in ("seq", "model", "cut_short", "failed")]
+            *[pl.col(c).shift(-1).over("run_id", "parent_id").alias(f"n_{c}")
+              for c in ("seq", "model", "cut_short", "failed", "turn")],
+            pl.col("seq").shift(-2).over("run_id", "parent_id").alias("n2_seq"),
         )
         .join(cut.select("run_id", "span_id"), on=["run_id", "span_id"], how="semi")
         .filter(
@@ -46,9 +56,20 @@ def _continued(spans: pl.LazyFrame, cut: pl.LazyFrame) -> pl.LazyFrame:
         .select("run_id", "span_id")
         .unique()
     )
-    return calls.join(between, on=["run_id", "span_id"], how="anti").select(
-        "run_id", "span_id", pl.lit(True).alias("reasked")
+    # The next call asked on a new turn and went on to a tool: it acted on the cut text (docstring).
+    acted = (
+        calls.filter(pl.col("n_turn").is_in(["user", "tool"]))
+        .join(tools, on="run_id")
+        .filter((pl.col("t_seq") > pl.col("n_seq")) & (pl.col("t_seq") < pl.col("n2_seq")).fill_null(True))
+        .select("run_id", "span_id")
+        .unique()
     )
+    return (
+        calls.join(between, on=["run_id", "span_id"], how="anti")
+        .join(acted, on=["run_id", "span_id"], how="anti")
+        .select("run_id", "span_id", pl.lit(True).alias("reasked"))
+    )
+
 
 
 def _fell_back(spans: pl.LazyFrame, window: pl.Expr) -> pl.LazyFrame:
