@@ -59,6 +59,9 @@ class UnhandledError(Detector):
         "its run's only span, with no parent, is a fragment whose caller is in another trace: not judged. "
         "A failed call holding another such failure a few levels below (an agent-as-tool) carried it up: "
         "the inner one is told. "
+        "A model call cut at its output cap (cut_short) whose step the framework then failed, no failed span of its own "
+        "under it, is that call failing (Strands' event loop raises MaxTokensReachedException on stop_reason max_tokens "
+        "and ends the model span OK: raised_over_cut). "
         "An agent stopped by its model call's error (model_call_stop: OpenHands' agent_state error with a "
         "RateLimitError, APIConnectionError ... reason) is that call failing, when no call followed the stop. "
         "An output guardrail (Agents SDK: run on the final output, after the agent's last model call) "
@@ -100,9 +103,16 @@ class UnhandledError(Detector):
         last_call = (
             ctx.spans.lazy().filter(pl.col("kind").is_in(CALL_KINDS)).group_by("run_id").agg(pl.col("seq").max().alias("_last_call"))
         )
+        # A step the framework failed because its model call was cut at the output cap (Strands'
+        # event_loop_cycle raises MaxTokensReachedException when the model's stop_reason is max_tokens:
+        # strands-agents/sdk-python src/strands/event_loop/event_loop.py; the model span itself ends
+        # OK): the cut call failed, raised over by its step (raised_over_cut).
+        over_cut = raised_over_cut(ctx)
         unhandled = (
             ctx.spans.lazy()
             .with_columns(http_swallowed.alias("_http_swallowed"))
+            .join(over_cut.select("run_id", "span_id", _over_cut=pl.lit(True)), on=["run_id", "span_id"], how="left")
+            .with_columns(pl.col("_over_cut").fill_null(False))
             # A failure handed back to the model that went straight on to an irreversible act: the
             # hand-back was no path (handling.pushed_past_handback).
             .join(pl.concat([pushed_past_handback(ctx), acted_without_read(ctx).select("run_id", "span_id")]).unique()
@@ -113,7 +123,7 @@ class UnhandledError(Detector):
             .filter(
                 (pl.col("failed") | pl.col("_ended_on"))
                 & (pl.col("kind").is_in(CALL_KINDS) | pl.col("_http_swallowed") | parse_failure() | pl.col("model_call_stop")
-                   | pl.col("raised_out"))
+                   | pl.col("raised_out") | pl.col("_over_cut"))
                 & (~pl.col("error_handled") | pl.col("_pushed_on").fill_null(False))
                 & ~pl.col("limit_stop")
                 & ~(pl.col("attempt_count") > 1).fill_null(False)
@@ -154,6 +164,18 @@ class UnhandledError(Detector):
         )
         # A failure that only carried up another one below it (an agent-as-tool call) is told there.
         unhandled = unhandled.join(outer_failures(ctx, unhandled), on=["run_id", "span_id"], how="anti")
+        # A step raised over its cut model call is told at that call: the call is where it failed.
+        unhandled = (
+            unhandled.join(over_cut, on=["run_id", "span_id"], how="left")
+            .with_columns(
+                pl.coalesce("_cut_id", "span_id").alias("span_id"),
+                pl.coalesce("_cut_seq", "seq").alias("seq"),
+                pl.coalesce("_cut_call", "call").alias("call"),
+                pl.coalesce("_cut_t", "t").alias("t"),
+                pl.when(pl.col("_cut_id").is_not_null()).then(pl.lit("llm")).otherwise(pl.col("kind")).alias("kind"),
+            )
+            .drop("_cut_id", "_cut_seq", "_cut_call", "_cut_t")
+        )
         then = (
             pl.when(pl.col("after") > 0)
             .then(pl.format("the run carried on with {} more span(s)", pl.col("after")))
@@ -178,6 +200,31 @@ class UnhandledError(Detector):
         # An output guardrail that withheld the final answer, with nothing after it.
         tripped = unanswered_output_tripwires(ctx).join(found.select("run_id"), on="run_id", how="anti")
         return pl.concat([found, tripped], how="vertical_relaxed")
+
+
+def raised_over_cut(ctx: Context) -> pl.LazyFrame:
+    """``run_id, span_id, _cut_id, _cut_seq, _cut_call, _cut_t``: failed steps (chain or agent spans) whose
+    last model call was cut at its output cap (``cut_short``) and that hold no failed span of their
+    own: the framework raised because of the cut, the model span itself ending OK (Strands'
+    ``event_loop_cycle`` raises ``MaxTokensReachedException`` on ``stop_reason == "max_tokens"``,
+    strands-agents/sdk-python src/strands/event_loop/event_loop.py; tracer.py ends the model span
+    normally and the cycle and agent spans with the error). The cut call is the call that failed."""
+    s = ctx.spans.lazy()
+    cut = (
+        s.filter((pl.col("kind") == "llm") & pl.col("parent_k").is_not_null())
+        .sort("run_id", "seq")
+        .group_by("run_id", "parent_k")
+        .agg(pl.all().last())
+        .filter(pl.col("cut_short"))
+        .select("run_id", pl.col("parent_k").alias("span_k"), pl.col("span_id").alias("_cut_id"),
+                pl.col("seq").alias("_cut_seq"), pl.col("call").alias("_cut_call"), pl.col("t").alias("_cut_t"))
+    )
+    return (
+        s.filter(pl.col("failed") & pl.col("kind").is_in(["chain", "agent"]) & ~pl.col("has_failed_child"))
+        .select("run_id", "span_id", "span_k")
+        .join(cut, on=["run_id", "span_k"])
+        .drop("span_k")
+    )
 
 
 @register
