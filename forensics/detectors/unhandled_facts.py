@@ -68,9 +68,42 @@ def emptied_by_caller(ctx: Context) -> pl.LazyFrame:
         hops.append(at)
     emptied = pl.concat(hops).join(callers, left_on=["run_id", "_at"], right_on=["run_id", "_caller"], how="semi")
     return (
-        pl.concat([emptied.select("run_id", "span_id"), _requests_emptied_by_tool(s)])
+        pl.concat([emptied.select("run_id", "span_id"), _requests_emptied_by_tool(s), _retrievals_generated_past(s)])
         .select("run_id", "span_id", pl.lit(True).alias("_emptied"))
         .unique()
+    )
+
+
+def _retrievals_generated_past(s: pl.LazyFrame) -> pl.LazyFrame:
+    """``run_id, span_id`` of failed retrievals (kind retriever) that the code around them caught,
+    its step going on to the generation: the next call under the same parent is a model call that
+    answered, with no other retrieval or tool between. A retriever's documents are the context of
+    the generation after it; code that catches the search's exception (a RAG chain's
+    ``except Exception: docs = []``, a ChatAgent's predict: databricks-vectorsearch raises a plain
+    ``Exception("Response content ..., status_code 504")`` from RequestUtils.issue_request,
+    databricks/vector_search/utils.py) and builds the prompt anyway hands the model an empty
+    context in the documents' place, no retry, no fallback, no failure result. Not a failure handed
+    to the model as a tool result (error_handled: the model knew), nor one whose step failed with
+    it (the caller did not catch it), nor one followed by another search or tool first (a keyword
+    search as the fallback)."""
+    calls = s.filter(pl.col("kind").is_in(["llm", "tool", "retriever"]) & pl.col("parent_id").is_not_null()).select(
+        "run_id", "span_id", "parent_id", "kind", "seq", "failed", "error_handled"
+    )
+    nxt = calls.sort("run_id", "seq").with_columns(
+        pl.col("kind").shift(-1).over("run_id", "parent_id").alias("_n_kind"),
+        pl.col("failed").shift(-1).over("run_id", "parent_id").alias("_n_failed"),
+    )
+    caller_ok = s.filter(~pl.col("failed")).select("run_id", pl.col("span_id").alias("parent_id"))
+    return (
+        nxt.filter(
+            (pl.col("kind") == "retriever")
+            & pl.col("failed")
+            & ~pl.col("error_handled")
+            & (pl.col("_n_kind") == "llm")
+            & ~pl.col("_n_failed").fill_null(True)
+        )
+        .join(caller_ok, on=["run_id", "parent_id"], how="semi")
+        .select("run_id", "span_id")
     )
 
 

@@ -74,3 +74,42 @@ def test_node_that_returned_a_summary_or_a_fallback_that_answered_is_not_emptied
     assert "unhandled_error" not in found, found
     found = detectors(run(*_node_over_fallbacks('{"summary": ""}', fallback_ran=True)))
     assert "unhandled_error" not in found, found
+
+
+# A RAG agent's predict (an MLflow ChatAgent, a LangChain chain) calls its retriever, then builds the
+# prompt from the documents. databricks-vectorsearch raises a plain Exception("Response content ...,
+# status_code 504") from RequestUtils.issue_request (databricks/vector_search/utils.py); code that
+# catches it (``except Exception: docs = []``) and generates anyway hands the model an empty context:
+# no retry, no other search, no failure result. The retriever span fails, its caller ends OK.
+def _rag(between: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    rows = [
+        span("root", 0, 40, kind="agent", name="PolicyAgent.predict",
+             output='{"messages": [{"role": "assistant", "content": "You get 20 days."}]}'),
+        span("rw", 0.1, 1.5, parent_id="root", kind="llm", model="databricks-meta-llama-3-3-70b-instruct",
+             output="annual leave days entitlement"),
+        span("ret", 1.6, 31.6, parent_id="root", kind="retriever", name="VectorSearchRetriever", status="error",
+             error_type="Exception",
+             error_message='Response content b\'{"error_code":"DEADLINE_EXCEEDED"}\', status_code 504'),
+        *(between or []),
+        span("gen", 33, 39, parent_id="root", kind="llm", model="databricks-meta-llama-3-3-70b-instruct",
+             output="You get 20 days of annual leave."),
+    ]
+    return rows
+
+
+def test_a_failed_retrieval_its_caller_generated_past_is_unhandled_and_swallowed() -> None:
+    found = detectors(run(*_rag()))
+    assert {"unhandled_error", "swallowed_error"} <= found, found
+
+
+def test_near_miss_another_search_or_the_search_again_before_the_generation() -> None:
+    # A keyword search ran as the fallback before the generation, or the same search was sent again
+    # and answered: the model got documents, the caller emptied nothing. (Whether swallowed_error
+    # reads the keyword search as making the failure good is its own rule's business.)
+    keyword = span("kw", 31.7, 32.5, parent_id="root", kind="tool", name="search_handbook_sql",
+                   output='[{"chunk_id": "hb-4.1", "text": "20 days ..."}]')
+    again = span("ret2", 31.7, 32.9, parent_id="root", kind="retriever", name="VectorSearchRetriever",
+                 output='[{"id": "hb-4.1", "text": "20 days ..."}]')
+    for made_good in (keyword, again):
+        found = detectors(run(*_rag([made_good])))
+        assert "unhandled_error" not in found, (made_good["span_id"], found)
