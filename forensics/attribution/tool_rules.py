@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from forensics.attribution.common import _ACK, REPEAT_MIN_CHARS, _no_rows, _pick
+from forensics.attribution.common import _ACK, REPEAT_MIN_CHARS, _hedged, _no_rows, _pick
 
 #: A task that is a code executor's failure report: AG2's reply to code that failed ("exitcode: 1
 #: (execution failed)\nCode output: ...", ConversableAgent.generate_code_execution_reply /
@@ -52,6 +52,19 @@ def _tool_errors(s: pl.DataFrame) -> pl.DataFrame:
         failed = failed.join(_recovered(s, failed), on=["run_id", "step"], how="anti")
         failed = failed.join(_handed_over(s, failed), on=["run_id", "step"], how="anti")
     first = failed.sort("run_id", "step").unique("run_id", keep="first")
+    # A failed run the next ledger took for a result, whose author then said it had none: the
+    # ledger's misreading decided the run (``_misread_by_ledger``), blamed at that ledger.
+    misread = _misread_by_ledger(s, first) if bool(s.get_column("orchestrator").any()) else None
+    if misread is not None and misread.height > 0:
+        first = first.join(misread, on=["run_id", "step"], how="left")
+        by_ledger = pl.col("_ledger").is_not_null()
+        first = first.with_columns(
+            owner_agent=pl.when(by_ledger).then(pl.col("_ledger_agent")).otherwise(pl.col("owner_agent")),
+            owner_step=pl.when(by_ledger).then(pl.col("_ledger")).otherwise(pl.col("owner_step")),
+            _misread=by_ledger,
+        )
+    else:
+        first = first.with_columns(_misread=pl.lit(False))
     reading = (
         pl.when(pl.col("nxt_ack") == False)  # noqa: E712
         .then(pl.lit("; the next message carried on as if it had worked"))
@@ -63,14 +76,27 @@ def _tool_errors(s: pl.DataFrame) -> pl.DataFrame:
         first.with_columns(
             decisive_agent=pl.col("owner_agent"),
             decisive_step=pl.col("owner_step"),
-            attribution_evidence=pl.format(
-                "step {}: {} failed ({}) running {}'s step {}{}",
-                pl.col("step"),
-                pl.col("agent"),
-                pl.when(pl.col("failed")).then(pl.col("status")).otherwise(pl.lit("it printed nothing")),
-                pl.col("owner_agent"),
-                pl.col("owner_step"),
-                reading,
+            attribution_evidence=pl.when(pl.col("_misread"))
+            .then(
+                pl.format(
+                    "step {}: {}'s ledger took {}'s failed run (step {}) for progress and asked for its "
+                    "result; the code's author then said the result was not established",
+                    pl.col("owner_step"),
+                    pl.col("owner_agent"),
+                    pl.col("agent"),
+                    pl.col("step"),
+                )
+            )
+            .otherwise(
+                pl.format(
+                    "step {}: {} failed ({}) running {}'s step {}{}",
+                    pl.col("step"),
+                    pl.col("agent"),
+                    pl.when(pl.col("failed")).then(pl.col("status")).otherwise(pl.lit("it printed nothing")),
+                    pl.col("owner_agent"),
+                    pl.col("owner_step"),
+                    reading,
+                )
             ),
         ),
         "tool_error",
@@ -136,6 +162,46 @@ def _recovered(s: pl.DataFrame, failed: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _misread_by_ledger(s: pl.DataFrame, failed: pl.DataFrame) -> pl.DataFrame:
+    """``run_id, step, _ledger, _ledger_agent``: the failed terminal runs (``failed``, not taken over)
+    whose next Magentic-One ledger took them for progress (``is_progress_being_made: true``) and
+    whose code's author, at its next message after that ledger, said itself that the result is not
+    established (``_HEDGE``: "the console output was not captured ... approximately 15.2"). The
+    Executor's "The script ran but produced no output to console. The Unix exit code was: 1."
+    (autogen-magentic-one agents/coder.py) was in the ledger's view; ``update_ledger`` read it as a
+    result and the instruction asked the author for a value its code never printed, which the author
+    could only estimate: the ledger's misreading decided the run. An author that instead states the
+    result as printed ("The script counted 318 rows") invented it and stays blamed, at its code."""
+    ledgers = s.filter(pl.col("ledger_progress").is_not_null()).select(
+        "run_id",
+        pl.col("step").alias("_ledger"),
+        pl.col("agent").alias("_ledger_agent"),
+        pl.col("ledger_progress").alias("_p"),
+    )
+    nxt = (
+        failed.filter(pl.col("is_tool") & pl.col("code_agent").is_not_null())
+        .select("run_id", "step", "code_agent")
+        .join(ledgers, on="run_id")
+        .filter(pl.col("_ledger") > pl.col("step"))
+        .sort("run_id", "step", "_ledger")
+        .unique(["run_id", "step"], keep="first")
+        .filter(pl.col("_p"))
+    )
+    if nxt.height == 0:
+        return nxt.select("run_id", "step", "_ledger", "_ledger_agent")
+    reports = s.filter(pl.col("worker") & ~pl.col("is_tool")).select(
+        "run_id", pl.col("agent").alias("code_agent"), pl.col("step").alias("_r"), _hedged().alias("_hedged")
+    )
+    return (
+        nxt.join(reports, on=["run_id", "code_agent"])
+        .filter(pl.col("_r") > pl.col("_ledger"))
+        .sort("run_id", "step", "_r")
+        .unique(["run_id", "step"], keep="first")
+        .filter(pl.col("_hedged"))
+        .select("run_id", "step", "_ledger", "_ledger_agent")
+    )
+
+
 def _handed_over(s: pl.DataFrame, failed: pl.DataFrame) -> pl.DataFrame:
     """``run_id, step`` of the failed steps a Magentic-One orchestrator took over: the first ledger
     after the failure answers ``is_progress_being_made: false`` (``LedgerOrchestrator.update_ledger``
@@ -173,6 +239,10 @@ def _repeats(s: pl.DataFrame) -> pl.DataFrame:
     )
     if rows.height > 0 and s.get_column("ledger_progress").null_count() < s.height:
         rows = rows.join(_moved_on(s, rows), on=["run_id", "step"], how="anti")
+        # A failure that came back the same (a page that timed out again when the orchestrator asked
+        # for another try) is the tool failing twice, not the worker looping: where the ledger judging
+        # it answered no progress, the orchestrator took it over (``_handed_over``, as for the first).
+        rows = rows.join(_handed_over(s, rows.filter(pl.col("failed"))), on=["run_id", "step"], how="anti")
     first = rows.sort("run_id", "step").unique("run_id", keep="first")
     return _pick(
         first.with_columns(
