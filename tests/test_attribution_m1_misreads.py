@@ -134,3 +134,62 @@ def test_a_failure_repeated_while_the_ledger_saw_progress_is_still_a_repeat(tmp_
         "WebSurfer",
         7,
     )
+
+
+SEATS_TASK = (
+    "How many more seats does the Harrow Lyric Theatre have than the Mill Lane Playhouse, according to the "
+    "theatres' own websites? Give the difference as a number."
+)
+LYRIC = (
+    "I clicked 'About the Lyric'.\n\nHere is a screenshot of [About | Harrow Lyric Theatre](https://www.harrowlyric"
+    ".org/about). The viewport shows 40% of the webpage, and is positioned at the top of the page.\n"
+    "Automatic OCR of the page screenshot has detected the following text:\n\nAbout the Lyric\n"
+    "Reopened in 2019, the Lyric now seats 812 across three levels.\n"
+)
+
+
+def _estimated(mill_page: str | None) -> list[dict[str, str]]:
+    """The surfer reads the Lyric's 812 seats (step 4); the ledger (step 5) accepts with the Mill Lane
+    Playhouse at "about 250 seats"; ``mill_page``: a page of the playhouse the surfer read before."""
+    found = (
+        [
+            *tell("WebSurfer", "Please open the Mill Lane Playhouse's website and find its seat count."),
+            said("WebSurfer", mill_page),
+        ]
+        if mill_page
+        else []
+    )
+    return [
+        plan(SEATS_TASK, "- Two theatres.", "- WebSurfer: read both seat counts.\n- Subtract."),
+        *tell("WebSurfer", "Please open the Harrow Lyric Theatre's website and find its seat count."),
+        said("WebSurfer", LYRIC),
+        *found,
+        *accept(
+            "The Lyric seats 812 per its website, and a converted mill playhouse typically holds about 250 seats.",
+            "The Lyric has about 562 more seats.\n\nFINAL ANSWER: 562",
+        ),
+    ]
+
+
+def test_an_operand_the_ledger_estimated_itself_is_unverified(tmp_path: Path) -> None:
+    # The "about 250 seats" of the accepting ledger (step 5) is in no earlier step: the orchestrator
+    # estimated one of the two figures and accepted the answer built on it.
+    assert blamed(tmp_path, "m1-estimated-operand", SEATS_TASK, _estimated(None)) == (
+        "Orchestrator",
+        5,
+        "unverified_accepted",
+    )
+
+
+def test_an_approximate_figure_a_worker_read_is_not_the_ledgers_estimate(tmp_path: Path) -> None:
+    # Near miss: the playhouse's own page (step 7) says it seats "about 250": the ledger restated a
+    # worker's figure; it is no estimate of its own.
+    mill = (
+        LYRIC.replace("About the Lyric", "Our Playhouse")
+        .replace("harrowlyric", "milllane")
+        .replace(
+            "Reopened in 2019, the Lyric now seats 812 across three levels.",
+            "The Playhouse seats about 250 in the round.",
+        )
+    )
+    assert blamed(tmp_path, "m1-estimated-operand", SEATS_TASK, _estimated(mill))[2] != "unverified_accepted"

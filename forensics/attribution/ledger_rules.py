@@ -111,9 +111,15 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
         [rounded.select("run_id", "_n"), tens_roundings(approx, workers, tens).filter(pl.col("step") < pl.col("_ledger")).select("run_id", "_n")],
         how="vertical",
     )
+    # Or an operand the orchestrator estimated itself, held by no earlier step (``_invented_estimates``).
     approx = (
-        approx.join(rounded.select("run_id", "_n").unique(), on=["run_id", "_n"], how="anti")
-        .select("run_id")
+        pl.concat(
+            [
+                approx.join(rounded.select("run_id", "_n").unique(), on=["run_id", "_n"], how="anti").select("run_id"),
+                _invented_estimates(accepted, s),
+            ],
+            how="vertical",
+        )
         .unique()
         .with_columns(_approx=pl.lit(True))
     )
@@ -367,6 +373,52 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
             ),
         ],
         how="vertical",
+    )
+
+
+def _invented_estimates(accepted: pl.DataFrame, s: pl.DataFrame) -> pl.DataFrame:
+    """``run_id`` of the accepting ledgers whose reason states an approximate figure (``_APPROX``:
+    "the typical size of converted mill playhouses (about 300 seats)") that neither the request nor
+    any worker's step before the ledger held: an operand the orchestrator estimated itself, so the
+    answer built on it was not established (ORCHESTRATOR_LEDGER_PROMPT asks whether the request
+    is "fully addressed", not for a guess). An approximation of a figure a worker reported ("some
+    40 km", read off the trust's page) is that worker's, traced as held."""
+    ledgers = accepted.filter(~pl.col("accepts"))
+    if ledgers.height == 0:
+        return ledgers.select("run_id")
+    estimates = (
+        ledgers.select(
+            "run_id",
+            pl.col("step").alias("_ledger"),
+            pl.col("_reason").fill_null("").str.extract_all(_APPROX).alias("_n"),
+        )
+        .explode("_n")
+        .drop_nulls("_n")
+        .with_columns(pl.col("_n").str.extract(_ANY_NUMBER, 0).str.replace_all(",", ""))
+    )
+    figures = _numbers(s.filter(pl.col("worker") | (pl.col("step") == 0)))
+    held = (
+        figures.join(estimates.select("run_id", "_ledger").unique(), on="run_id")
+        .filter(pl.col("step") < pl.col("_ledger"))
+        .select("run_id", "_n")
+        .unique()
+    )
+    # A rounding of a finer figure a worker held ("about 122.4 days" for 122.3874), as the request
+    # asks or to its power of ten, restates that figure.
+    rounded = pl.concat(
+        [
+            roundings(estimates, figures).filter(pl.col("step") < pl.col("_ledger")).select("run_id", "_n"),
+            tens_roundings(estimates, figures, tens_asked(s))
+            .filter(pl.col("step") < pl.col("_ledger"))
+            .select("run_id", "_n"),
+        ],
+        how="vertical",
+    )
+    return (
+        estimates.join(held, on=["run_id", "_n"], how="anti")
+        .join(rounded.unique(), on=["run_id", "_n"], how="anti")
+        .select("run_id")
+        .unique()
     )
 
 
