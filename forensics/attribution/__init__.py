@@ -60,7 +60,10 @@ Evidence:
   its own succeeded, and a later ledger reported progress; agentchat, which keeps no ledger in its
   messages: the success alone, with no replan between) was recovered from and is not evidence;
   nor is one the next ledger took over (it answers ``is_progress_being_made: false``): what the
-  orchestrator did about it decided the run.
+  orchestrator did about it decided the run. A failed terminal run the next ledger took for progress
+  (it asked the code's author for the result) whose author then says itself it has no result (it
+  estimates: "the output was not captured ... approximately 15.2") was misread by that ledger, which
+  is blamed; an author that states the result as printed invented it and stays blamed.
 * ``miscopied_path``: a worker's view of a local file that does not exist (the FileSurfer's markdown
   browser: "Address: file:///p" ... "File not found: /p") whose file name the request or an
   instruction before it gave under another path ("/workspace/gaia/attachments/deck.pptx" given,
@@ -71,7 +74,8 @@ Evidence:
   team got past (the agent later said something else, or, when the ledger judging the repeat saw
   progress out of a loop, another worker answered the work handed on; and a ledger after that
   reported progress out of a loop: a retried page that came back the same, then a search that
-  worked) is not evidence.
+  worked) is not evidence; nor is a failure that came back the same on a retry the orchestrator
+  took over (the ledger judging it answered no progress, as ``tool_error`` reads the first).
 * ``unrefined_search``: a web surfer that typed the same query ("I typed 'Q' into ..."), word for
   word, in answer to three or more different instructions, none of which quoted it (across a replan
   too): the query is the surfer's (``web_search``), so its first typing is blamed
@@ -140,6 +144,8 @@ Evidence:
   comments on a figure already found, which is traced), or its own reason calls the answer's figure approximate ("about 86,000";
   not a rounding of a finer figure a worker held, "about 122.4" for 122.3874, nor one to the power of
   ten the request asks, "about 27,000" for 27439.3 and "nearest 1000 hours": that is traced as held),
+  or its reason states an approximate figure that neither the request nor any worker step before it
+  held (an operand it estimated itself: "the typical converted mill playhouse, about 300 seats"),
   or the value its reason states was first reported by a worker message that said so, or that a
   worker called a part of a larger whole in the words of paging through a list ("the first 10 of
   24", "showing 1-10 of 24");
