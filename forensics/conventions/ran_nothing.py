@@ -12,6 +12,11 @@ It ran nothing, so it is no attempt of the code that failed before it: a Verific
 answers an ``exitcode: 1`` with a query in words, and the terminal's "no code" reply to it, did not
 run the backfill again. ``ran_nothing`` keeps such turns out of the retries and fallbacks that
 make a failure good (``facts.failure_followups``).
+
+Magentic-One's Executor, asked to confirm each block (``confirm_execution``), answers a declined one
+"The code block was not confirmed by the user and so was not run." (autogen-magentic-one
+``agents/coder.py`` ``Executor._generate_reply``): it found the code and ran none of it; the loader
+marks it ``terminal.declined``, read the same way.
 """
 
 from __future__ import annotations
@@ -23,12 +28,14 @@ import polars as pl
 from forensics.conventions.registry import Convention, Signal, register
 
 #: The loader's mark, as the attributes JSON holds it.
-NO_CODE: Final = r'"terminal\.no_code"\s*:\s*true'
+NO_CODE: Final = r'"terminal\.(?:no_code|declined)"\s*:\s*true'
 
 
 def _extract() -> list[pl.Expr]:
     attrs = pl.col("attributes")
-    hint = attrs.str.contains("terminal.no_code", literal=True).fill_null(False)
+    hint = (
+        attrs.str.contains("terminal.no_code", literal=True) | attrs.str.contains("terminal.declined", literal=True)
+    ).fill_null(False)
     return [((pl.col("kind") == "tool") & hint & attrs.str.contains(NO_CODE).fill_null(False)).alias("_cv_ran_nothing")]
 
 
@@ -47,6 +54,14 @@ register(
                 "autogen agentchat/contrib/agent_builder.py (AgentBuilder.DEFAULT_PROXY_AUTO_REPLY); "
                 "forensics/loaders/ag2_history.py (terminal.no_code)",
                 "ran_nothing (no retry or fallback of an earlier failure: facts.failure_followups)",
+            ),
+            Signal(
+                "a ComputerTerminal turn answering \"The code block was not confirmed by the user and so was not "
+                "run.\" (the loader's terminal.declined)",
+                "autogen-magentic-one (Executor with confirm_execution)",
+                "microsoft/autogen python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/coder.py "
+                "(Executor._generate_reply); forensics/loaders/ag2_history.py (terminal.declined)",
+                "ran_nothing (the declined code did not run: no retry or fallback, no failure)",
             ),
         ),
         extract=_extract,

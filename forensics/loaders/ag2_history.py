@@ -35,6 +35,9 @@ its messages mean:
   (it looks back over the chat, not only at the message before it), so the tool span's input is
   that code; its agent is the terminal itself when the orchestrator handed work to it
   (``Orchestrator (-> ComputerTerminal)``: a worker of the team), else the code's author;
+* the terminal's "The code block was not confirmed by the user and so was not run." (its
+  ``confirm_execution`` declined the block) keeps the code as input, stays ok (nothing failed) and
+  carries ``terminal.declined`` (forensics.conventions.ran_nothing: it ran nothing);
 * the web surfer's caught exceptions (``Web surfing error:`` + traceback) and the file surfer's
   undecodable arguments (``File surfer encountered an error decoding JSON arguments: ...``) are
   error spans;
@@ -77,6 +80,11 @@ _EXITCODE = re.compile(r"^\s*exitcode:\s*(-?\d+)")
 #: (autogen_agentchat/agents/_code_executor_agent.py ``execute_code_block``).
 _M1_EXITCODE = re.compile(r"(?i)^\s*The script ran\b[^\n]*?\b(?:Unix|POSIX) exit code(?: was)?:\s*(-?\d+)")
 _NO_CODE = re.compile(r"(?i)^\s*(There is no code from the last|No code block detected in the messages)")
+#: Magentic-One's Executor when its ``confirm_execution`` callback (a person asked to confirm each
+#: block) declines the code it found: "The code block was not confirmed by the user and so was not
+#: run." (autogen_magentic_one agents/coder.py ``Executor._generate_reply``): the code is the call's
+#: input, and nothing ran.
+_DECLINED = re.compile(r"(?i)^\s*The code block was not confirmed by the user and so was not run\b")
 _LEDGER = re.compile(r"^\s*Updated Ledger:\s*(.*?)\s*$", re.S)
 _NEXT_SPEAKER = re.compile(r"^\s*Next speaker\s+(\S.*?)\s*$")
 _SURF_ERROR = re.compile(r"^\s*(Web|File) surfing error:")
@@ -268,6 +276,9 @@ class Ag2HistoryLoader(Loader):
                 # It found nothing to run: no input, and the agent is the previous speaker's.
                 attrs["terminal.no_code"] = True
                 last_code = None
+            if _DECLINED.match(text):
+                # A person declined the code (the Executor's confirm_execution): it did not run.
+                attrs["terminal.declined"] = True
             row["input"] = last_code[0] if last_code is not None else None
             if last_code is not None and last_code[1] is not None:
                 row["agent"] = last_code[1]

@@ -77,3 +77,36 @@ def test_an_exit_1_fixed_and_run_again_stays_clean_beside_a_no_code_reply(tmp_pa
                  ("Verification_Expert", VERIFIED))  # fmt: skip
     found = _findings(path)
     assert found.filter(pl.col("failure_class").is_in(["silent_failure", "missing_fallback"])).is_empty(), found
+
+
+# autogen-magentic-one's Executor (agents/coder.py ``Executor._generate_reply``): a block its
+# ``confirm_execution`` callback declined is answered "The code block was not confirmed by the user and
+# so was not run."; one it ran, "The script ran, then exited with Unix exit code: N\nIts output was:\n...".
+DECLINED = "The code block was not confirmed by the user and so was not run."
+M1_SCRIPT = "I total the stock.\n\n```python\nprint(3 * 12 + 5 * 8)\n```"
+
+
+def _terminal_row(tmp_path: Path, answer: str) -> dict[str, object]:
+    path = _chat(tmp_path, ("Coder", M1_SCRIPT), ("Orchestrator (-> ComputerTerminal)", "Please run the script."),
+                 ("ComputerTerminal", answer), ("Coder", "The total is 76.\n\nTERMINATE"))  # fmt: skip
+    spans = pl.DataFrame(pl.from_arrow(load(path, format="ag2-history").spans))
+    (row,) = spans.filter(pl.col("name") == "ComputerTerminal").to_dicts()
+    ctx = prepare(spans, resolve_policy(None))
+    row["ran_nothing"] = ctx.spans.filter(pl.col("span_id") == row["span_id"]).get_column("ran_nothing").item()
+    return row
+
+
+def test_a_declined_code_block_ran_nothing(tmp_path: Path) -> None:
+    # The Executor found the Coder's block and a person declined it: the code is the call's input, the
+    # call did not fail, and it ran nothing.
+    row = _terminal_row(tmp_path, DECLINED)
+    assert (row["ran_nothing"], row["status"]) == (True, "ok")
+    assert "print(3 * 12 + 5 * 8)" in str(row["input"])
+    assert json.loads(str(row["attributes"]))["terminal.declined"] is True
+
+
+def test_a_code_block_the_executor_ran_is_no_declined_one(tmp_path: Path) -> None:
+    # Near miss: the same block confirmed and run (exit code 0): an attempt, not ran_nothing.
+    row = _terminal_row(tmp_path, "The script ran, then exited with Unix exit code: 0\nIts output was:\n76\n")
+    assert (row["ran_nothing"], row["status"]) == (False, "ok")
+    assert "terminal.declined" not in json.loads(str(row["attributes"]))
