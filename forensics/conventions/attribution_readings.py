@@ -386,4 +386,36 @@ ATTRIBUTION_SIGNALS: tuple[Signal, ...] = (
         '(forensics/attribution/view_rules.py); a file paged on or opened again, or a script that reads the '
         'file itself, stays clean; tests/test_attribution_m1_partial_view.py',
     ),
+    Signal(
+        "a ComputerTerminal answer 'The script ran but produced no output to console. The Unix exit code was: 1.' "
+        "whose next ledger answers is_progress_being_made true and asks the code's author for the result, the "
+        "author then saying itself it has none ('the console output was not captured ... approximately 15.2')",
+        'Magentic-One (autogen-magentic-one Executor, Coder and LedgerOrchestrator)',
+        'microsoft/autogen python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/coder.py '
+        '(Executor._generate_reply), agents/orchestrator.py (update_ledger: instruction_or_question)',
+        "attribution tool_error at that ledger, the orchestrator's misreading (forensics/attribution/tool_rules.py "
+        '_misread_by_ledger); an author stating the result as printed stays blamed at its code; '
+        'tests/test_attribution_m1_misreads.py',
+    ),
+    Signal(
+        "a WebSurfer 'Web surfing error:' + traceback (Playwright TimeoutError) repeated word for word after "
+        "the orchestrator asked for another try, each judged by a ledger answering is_progress_being_made false",
+        'Magentic-One (autogen-magentic-one MultimodalWebSurfer and LedgerOrchestrator)',
+        'microsoft/autogen python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/'
+        'multimodal_web_surfer/multimodal_web_surfer.py (_generate_reply: the caught exception), '
+        'agents/orchestrator.py (update_ledger)',
+        'no repeated_action: the failure came back the same and the orchestrator took it over '
+        '(forensics/attribution/tool_rules.py _repeats, _handed_over); what it then accepted decides; '
+        'tests/test_attribution_m1_misreads.py',
+    ),
+    Signal(
+        "the accepting ledger's is_request_satisfied reason stating an approximate figure ('about 300 seats', "
+        "'roughly 40') that neither the request nor any worker step before it held",
+        'Magentic-One (autogen-magentic-one LedgerOrchestrator)',
+        'microsoft/autogen python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/orchestrator.py '
+        '(update_ledger), agents/orchestrator_prompts.py (ORCHESTRATOR_LEDGER_PROMPT)',
+        "attribution unverified_accepted at that ledger: an operand the orchestrator estimated itself "
+        '(forensics/attribution/ledger_rules.py _invented_estimates); a worker\'s own approximation, or a '
+        'rounding of a finer figure, is traced as held; tests/test_attribution_m1_misreads.py',
+    ),
 )
