@@ -207,6 +207,13 @@ Evidence:
   was handed a premise to confirm, not a question; step 0's owner is blamed (as a Magentic-One
   plan's invented given, ``plan_unbacked_fact``).
 
+* ``unread_download``: the web surfer downloaded a file ("Successfully downloaded '<name>' to local
+  path: ...", its "Download Successful" page, ``multimodal_web_surfer.py``) that no later step of
+  another agent opened (no FileSurfer view, code or terminal run names it, no ``file://`` visit), and
+  the answer's figure first entered at a worker step after a later ledger that does not name the
+  file: that ledger sent the team to another source with the fetched document unread, and is blamed
+  (forensics.attribution.download_rules).
+
 Magentic-One's replan resets every agent's history (``_select_next_agent``: ``self._chat_history =
 [self._chat_history[0]]`` and a new plan): tool errors, repeats and stalls before the last "New
 plan:" were recovered from; only the answer traces (final answer, accepted answer) cross it.
@@ -233,7 +240,7 @@ never refined), ``period_rules`` (a file
 named for another period than the request's), ``path_rules`` (a path a
 worker mis-copied), ``view_rules`` (one page of a longer file taken for the file), ``value_forms`` (a value restated in another notation), ``tool_rules`` (a task that
 is a tool error, tool errors, repeats, a terminal's stale output), ``claim_rules`` (claimed access),
-``answers`` (final answer origin), ``fallback`` (unbacked claim, orchestrator plan, first response)
+``download_rules`` (a downloaded file nobody opened), ``answers`` (final answer origin), ``fallback`` (unbacked claim, orchestrator plan, first response)
 and ``common`` (the text patterns, thresholds and ledger keys the rules share).
 """
 

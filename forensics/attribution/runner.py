@@ -17,6 +17,7 @@ from forensics.attribution.answers import (
 )
 from forensics.attribution.claim_rules import _claimed_access
 from forensics.attribution.common import _OBSERVATIONS, _PLAN_OPENINGS, REPEAT_MIN_CHARS
+from forensics.attribution.download_rules import _unread_downloads
 from forensics.attribution.fallback import _first_response, _orchestrator_plan, _unbacked_claims
 from forensics.attribution.handoff_rules import _repeated_instructions, _replan_repeats, _unanswered
 from forensics.attribution.instruction_rules import (
@@ -85,6 +86,7 @@ EVIDENCE_RULES: Final = (
     "source_contradicts_task",
     "partial_file_view",
     "task_unasked_figure",
+    "unread_download",
 )
 #: Evidence rules that say where a value came from; an ``unverified_accepted`` of the same run wins
 #: over them (see ``_attribute``).
@@ -141,6 +143,7 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
         return _empty()
     steps = _steps(df)
     repeated = _repeated_instructions(steps)
+    origins = _final_answer_origin(steps)
     evidence = pl.concat(
         [
             _stalls(steps),
@@ -154,7 +157,7 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
             _unrefined_searches(steps),
             _stale_outputs(steps),
             _claimed_access(steps),
-            _final_answer_origin(steps),
+            origins,
             _halted_answer_origin(steps),
             _final_answer_composed(steps),
             _final_answer_departs(steps),
@@ -171,6 +174,7 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
             _source_period(steps),
             _partial_file_view(steps),
             _task_unasked_figures(steps),
+            _unread_downloads(steps, origins),
         ],
         how="vertical",
     )

@@ -418,4 +418,16 @@ ATTRIBUTION_SIGNALS: tuple[Signal, ...] = (
         '(forensics/attribution/ledger_rules.py _invented_estimates); a worker\'s own approximation, or a '
         'rounding of a finer figure, is traced as held; tests/test_attribution_m1_misreads.py',
     ),
+    Signal(
+        "a WebSurfer 'Download Successful' page ('Successfully downloaded '<name>' to local path: <folder>/<name>') "
+        "whose file no later FileSurfer view, code or terminal run names, before a ledger that sends a worker to "
+        "another source whose figure becomes the answer",
+        'Magentic-One (autogen-magentic-one MultimodalWebSurfer, FileSurfer and LedgerOrchestrator)',
+        'microsoft/autogen python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/'
+        'multimodal_web_surfer/multimodal_web_surfer.py (_execute_tool: Handle downloads), '
+        'agents/file_surfer/file_surfer.py, agents/orchestrator.py (update_ledger: next_speaker, '
+        'instruction_or_question)',
+        'attribution unread_download at that ledger (forensics/attribution/download_rules.py); a document the '
+        'FileSurfer or code opened is no such detour; tests/test_attribution_m1_downloads.py',
+    ),
 )
