@@ -214,6 +214,13 @@ Evidence:
   file: that ledger sent the team to another source with the fetched document unread, and is blamed
   (forensics.attribution.download_rules).
 
+* ``clicked_another_period``: a web surfer's click ("I clicked '<aria name>'.",
+  ``multimodal_web_surfer.py``) on a target whose name gives only years that neither the instruction
+  it answered nor the request names, while both name one (a MediaWiki revision "14:02, 3 March 2024"
+  for "the 29 November 2022 edit"): the surfer opened a source for another period; the click is
+  blamed and, like ``instruction_contradicts_task``, wins over ``VALUE_TRACES``
+  (forensics.attribution.click_rules).
+
 Magentic-One's replan resets every agent's history (``_select_next_agent``: ``self._chat_history =
 [self._chat_history[0]]`` and a new plan): tool errors, repeats and stalls before the last "New
 plan:" were recovered from; only the answer traces (final answer, accepted answer) cross it.
@@ -240,7 +247,7 @@ never refined), ``period_rules`` (a file
 named for another period than the request's), ``path_rules`` (a path a
 worker mis-copied), ``view_rules`` (one page of a longer file taken for the file), ``value_forms`` (a value restated in another notation), ``tool_rules`` (a task that
 is a tool error, tool errors, repeats, a terminal's stale output), ``claim_rules`` (claimed access),
-``download_rules`` (a downloaded file nobody opened), ``answers`` (final answer origin), ``fallback`` (unbacked claim, orchestrator plan, first response)
+``download_rules`` (a downloaded file nobody opened), ``click_rules`` (a click on another period), ``answers`` (final answer origin), ``fallback`` (unbacked claim, orchestrator plan, first response)
 and ``common`` (the text patterns, thresholds and ledger keys the rules share).
 """
 

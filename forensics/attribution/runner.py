@@ -16,6 +16,7 @@ from forensics.attribution.answers import (
     _halted_answer_origin,
 )
 from forensics.attribution.claim_rules import _claimed_access
+from forensics.attribution.click_rules import _clicked_another_period
 from forensics.attribution.common import _OBSERVATIONS, _PLAN_OPENINGS, REPEAT_MIN_CHARS
 from forensics.attribution.download_rules import _unread_downloads
 from forensics.attribution.fallback import _first_response, _orchestrator_plan, _unbacked_claims
@@ -87,6 +88,7 @@ EVIDENCE_RULES: Final = (
     "partial_file_view",
     "task_unasked_figure",
     "unread_download",
+    "clicked_another_period",
 )
 #: Evidence rules that say where a value came from; an ``unverified_accepted`` of the same run wins
 #: over them (see ``_attribute``).
@@ -175,6 +177,7 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
             _partial_file_view(steps),
             _task_unasked_figures(steps),
             _unread_downloads(steps, origins),
+            _clicked_another_period(steps),
         ],
         how="vertical",
     )
@@ -182,7 +185,7 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
     # run whose orchestrator accepted that value knowing it was not established: the acceptance did.
     # Nor a run whose answer itself composed or misrounded the figure it states, nor one whose
     # orchestrator asked for something the request did not (the figures may be right: the question
-    # put to them was not), nor one whose terminal handed back an earlier script's result as the new
+    # put to them was not; nor where a surfer clicked through to another period's page), nor one whose terminal handed back an earlier script's result as the new
     # code's (the traced figure was right for the code that printed it).
     knowing = (
         _relayed_sources(evidence)
@@ -195,6 +198,7 @@ def _attribute(df: pl.DataFrame, runs: Any = None, evidence_only: Any = None) ->
                     "instruction_contradicts_task",
                     "instruction_unbacked_figure",
                     "stale_output",
+                    "clicked_another_period",
                 ]
             )
         )

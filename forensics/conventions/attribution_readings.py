@@ -430,4 +430,16 @@ ATTRIBUTION_SIGNALS: tuple[Signal, ...] = (
         'attribution unread_download at that ledger (forensics/attribution/download_rules.py); a document the '
         'FileSurfer or code opened is no such detour; tests/test_attribution_m1_downloads.py',
     ),
+    Signal(
+        "a WebSurfer click 'I clicked '<aria name>'.' whose target names only years that neither the latest "
+        "Orchestrator (-> WebSurfer) instruction nor the request names, while both name one (a MediaWiki history "
+        "link '14:02, 3 March 2024' for 'the 29 November 2022 edit')",
+        'Magentic-One (autogen-magentic-one MultimodalWebSurfer and LedgerOrchestrator)',
+        'microsoft/autogen python/packages/autogen-magentic-one/src/autogen_magentic_one/agents/'
+        "multimodal_web_surfer/multimodal_web_surfer.py (_execute_tool: click, action_description \"I clicked "
+        "'<target_name>'.\"), agents/orchestrator.py (instruction_or_question)",
+        'attribution clicked_another_period at the click, ahead of the answer traces '
+        '(forensics/attribution/click_rules.py); a click on a target of the period asked, or naming no year, '
+        'is none; tests/test_attribution_m1_clicks.py',
+    ),
 )
