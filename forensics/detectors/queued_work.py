@@ -104,11 +104,25 @@ def queued_unowned(spans: pl.LazyFrame, cols: tuple[str, ...], acts: str) -> pl.
     with no owner, by their own result or a later read of the record (module docstring). Read
     back, only a call that acts (named by ``acts``, the policy's side-effecting words: a create,
     not a search whose result lists records others opened) opened what the read reports."""
-    calls = _calls(spans)
-    opened = _opened(calls)
-    filed = opened.join(calls.filter(_unowned_in_queue(pl.col("_result"))).select("run_id", "span_id"), on=["run_id", "span_id"], how="semi")
+    # The calls with their unowned test, collected once: four parts below read them, and the
+    # record tests read each result once.
+    # Only the columns read here and returned: the joins below carried every prepared column.
+    keep = dict.fromkeys(
+        [*cols, "run_id", "span_id", "span_k", "parent_k", "kind", "call", "failed", "seq", "args", "output"]
+    )
+    calls = (
+        _calls(spans.select(list(keep)))
+        .with_columns(_unowned_in_queue(pl.col("_result")).alias("_unowned"))
+        .collect()
+        .lazy()
+    )
+    unowned = calls.filter(pl.col("_unowned"))
+    # Both ways in need an unowned record in the run (the call's own result, or a later read of it):
+    # the identifiers are taken out of the calls of those runs only (few at a night of traffic).
+    opened = _opened(calls.join(unowned.select("run_id").unique(), on="run_id", how="semi"))
+    filed = opened.join(unowned.select("run_id", "span_id"), on=["run_id", "span_id"], how="semi")
     acting = calls.filter(pl.col("call").str.contains(acts).fill_null(False)).select("run_id", "span_id")
-    reads = calls.filter(_unowned_in_queue(pl.col("_result")) & pl.col("args").is_not_null()).select(
+    reads = unowned.filter(pl.col("args").is_not_null()).select(
         "run_id", pl.col("seq").alias("r_seq"), pl.col("args").alias("r_args")
     )
     read_back = (

@@ -116,18 +116,27 @@ class ClaimedButNotDone(Detector):
                 ),
             )
         )
+        # Each step's findings are collected before the next reads them (its ``besides``): as a plan,
+        # every step held the one before it twice (its rows and its anti-join), so the claims' plan
+        # was run again for every later step (claimed_but_not_done 2.8 -> 1.1 CPU s at 5k runs).
         # Work a call only started (a job accepted, an upload never completed), reported done (pending_work).
         from forensics.detectors.pending_work import unfinished_claims
 
-        found = pl.concat([found, unfinished_claims(ctx, besides=found)], how="vertical_relaxed")
+        found = (
+            pl.concat([found, unfinished_claims(ctx, besides=found)], how="vertical_relaxed").collect().lazy()
+        )
         # A message only saved as a draft (Gmail's DRAFT label), reported sent (unsent_drafts).
         from forensics.detectors.unsent_drafts import drafted_claims
 
-        found = pl.concat([found, drafted_claims(ctx, besides=found)], how="vertical_relaxed")
+        found = (
+            pl.concat([found, drafted_claims(ctx, besides=found)], how="vertical_relaxed").collect().lazy()
+        )
         # An infrastructure plan (terraform plan) no call applied, reported as the change made (unapplied_plans).
         from forensics.detectors.unapplied_plans import unapplied_claims
 
-        found = pl.concat([found, unapplied_claims(ctx, besides=found)], how="vertical_relaxed")
+        found = (
+            pl.concat([found, unapplied_claims(ctx, besides=found)], how="vertical_relaxed").collect().lazy()
+        )
         # A framework's stop (a turn limit, a guardrail tripwire) the app answered by reporting the
         # work done (stopped_claims).
         from forensics.detectors.stopped_claims import stopped_claims
