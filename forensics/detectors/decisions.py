@@ -26,9 +26,9 @@ def model_decided(ctx: Context, calls: pl.LazyFrame, key: list[str]) -> pl.LazyF
     call carries the model response that issued it (``model`` or usage on the tool span itself).
     Time, not ``seq``, orders the model call and its tool call: loaders that stamp both alike may
     order either first."""
+    # The run's order is the window's own (order_by), not a sort of every call with its texts.
     chain = (
-        calls.sort("run_key", "seq")
-        .with_columns(pl.coalesce("end_time", "t").shift(1).over(key).alias("_prev_end"))
+        calls.with_columns(pl.coalesce("end_time", "t").shift(1).over(key, order_by="seq").alias("_prev_end"))
         .collect()
         .lazy()
     )
