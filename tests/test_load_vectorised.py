@@ -623,3 +623,21 @@ def test_chunks_are_framed_before_the_reader_asks_for_the_first() -> None:
     finally:
         reader.close()
     assert not any(t.name == "forensics-frames" for t in threading.enumerate())
+
+
+def test_a_line_holding_a_per_record_mark_does_not_fit_and_a_near_miss_does() -> None:
+    # The marks are looked for as one regex of literals (vectorised_frames._marks_pattern): each mark
+    # holds the regex metacharacters `.` and ` `, which must match only themselves.
+    from forensics.loaders.otel_common import PER_RECORD_MARKS
+
+    def fits(line: bytes) -> bool:
+        return bool(vectorised_frames._fits(pa.array([line.decode()], pa.string()))[0].as_py())
+
+    plain = _line(_span(1))
+    assert fits(plain)
+    for mark in PER_RECORD_MARKS:
+        assert not fits(plain.replace(b'"note":', b'"note":"' + mark.encode() + b'","n2":')), mark
+    # the same names with each `.` another character: no mark, the line fits
+    for mark in PER_RECORD_MARKS:
+        near = mark.replace(".", "_").replace("handoff to ", "handoff_to_").replace("Agent workflow", "Agent_workflow")
+        assert fits(plain.replace(b'"note":', b'"note":"' + near.encode() + b'","n2":')), near
