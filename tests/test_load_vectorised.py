@@ -641,3 +641,20 @@ def test_a_line_holding_a_per_record_mark_does_not_fit_and_a_near_miss_does() ->
     for mark in PER_RECORD_MARKS:
         near = mark.replace(".", "_").replace("handoff to ", "handoff_to_").replace("Agent workflow", "Agent_workflow")
         assert fits(plain.replace(b'"note":', b'"note":"' + near.encode() + b'","n2":')), near
+
+
+@pytest.mark.parametrize(("template", "kind", "handoff_to"), [
+    ("Handoff: {from_agent} \u2192 {to_agent}", "handoff", "Flight Agent"),  # Logfire's template, its arrow non-ASCII
+    ("Handoff: {from_agent} \u21d2 {to_agent}", "unknown", None),  # another arrow: no template of semconv_logfire
+])
+def test_a_template_outside_ascii_is_compared_in_sql_as_written(
+        template: str, kind: str, handoff_to: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # vectorised_sql._q spells a non-ASCII literal with chr(): the comparison must still be the text's own.
+    raw = _line(_span(1, name="Handoff: Triage \u2192 Flight Agent", kind="SpanKind.INTERNAL", attributes={
+        "logfire.msg_template": template, "from_agent": "Triage", "to_agent": "Flight Agent"}))
+    path = _hostile_file(tmp_path, "logfire", raw)
+    per_record, fast = _both(path, monkeypatch)
+    _assert_identical(per_record, fast, template)
+    row = _vector_rows(path).slice(1, 1).to_pylist()[0]
+    assert row["source_line"] == 2
+    assert (row["kind"], row["handoff_to"]) == (kind, handoff_to)
