@@ -27,9 +27,11 @@ NOT_APPROVED_STATE: Final = _STATE_KEY + r'(?:not|un|dis)[_ -]?approved\\?"'
 #: A typed answer that opens by saying no: the reply to a yes/no question (smolagents'
 #: ``UserInputTool`` returns exactly what the person typed, huggingface/smolagents
 #: ``src/smolagents/default_tools.py``; an agent asking "Shall I permanently delete them? (yes/no)").
-#: "No problem", "no worries", "no objection" and "no need to wait" agree; they are no refusal.
+#: "No problem", "no worries", "no objection", "no blockers", "no need to wait" agree; no refusal.
 TYPED_NO: Final = r"(?i)^[\s\W]*(?:no|nope|nah|not\s+yet|hold\s+off|stop|negative|denied|rejected)\b"
-AGREEING_NO: Final = r"(?i)^[\s\W]*no\s+(?:problem|worries|objections?|issues?|concerns?|need)\b"
+AGREEING_NO: Final = (
+    r"(?i)^[\s\W]*no\s+(?:problems?|worries|objections?|issues?|concerns?|need|blockers?|red\s+flags?|changes?|comments?|questions?)\b"
+)
 
 
 def declined_by_person(text: pl.Expr | None = None) -> pl.Expr:

@@ -39,4 +39,5 @@ def test_a_typed_no_before_the_purge_leaves_it_unguarded() -> None:
 def test_near_miss_a_yes_or_an_agreeing_no_or_a_later_yes_guards_it() -> None:
     assert "unguarded_irreversible" not in detectors(_cleanup("yes"))
     assert "unguarded_irreversible" not in detectors(_cleanup("no problem, go ahead"))
+    assert "unguarded_irreversible" not in detectors(_cleanup("No blockers from legal, go ahead"))
     assert "unguarded_irreversible" not in detectors(_cleanup("no, export first", "exported, yes delete them now"))
