@@ -471,6 +471,16 @@ register(
                 "no unguarded act: the double charge put right (unguarded_irreversible, "
                 "detectors/duplicate_refunds.py)",
             ),
+            Signal(
+                "a wait step named for a confirmation or approval (await_user_confirmation) whose result is a Slack "
+                "block_actions click: user {id, username} and the button's action_id (confirm_*, approve; deny_*, "
+                "cancel)",
+                "applications asking in Slack (an Amazon Bedrock agent's USER_CONFIRMATION return of control)",
+                "TotoroSyd/heybot payload.py (a button click's block_actions payload: user, actions[].action_id); "
+                "api.slack.com reference, interaction payloads, block_actions",
+                "a person's approval of what follows when the button confirms (unguarded_irreversible, "
+                "detectors/button_approvals.py)",
+            ),
         )
         + ATTRIBUTION_SIGNALS,
         columns={
