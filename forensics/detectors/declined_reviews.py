@@ -27,10 +27,11 @@ NOT_APPROVED_STATE: Final = _STATE_KEY + r'(?:not|un|dis)[_ -]?approved\\?"'
 #: A typed answer that opens by saying no: the reply to a yes/no question (smolagents'
 #: ``UserInputTool`` returns exactly what the person typed, huggingface/smolagents
 #: ``src/smolagents/default_tools.py``; an agent asking "Shall I permanently delete them? (yes/no)").
-#: "No problem", "no worries", "no objection", "no blockers", "no need to wait" agree; no refusal.
+#: "No problem", "no worries", "no objection", "no blockers", "no need to wait" agree, and "no longer
+#: needed" gives a reason (tau-bench retail's cancel reason): no refusal.
 TYPED_NO: Final = r"(?i)^[\s\W]*(?:no|nope|nah|not\s+yet|hold\s+off|stop|negative|denied|rejected)\b"
 AGREEING_NO: Final = (
-    r"(?i)^[\s\W]*no\s+(?:problems?|worries|objections?|issues?|concerns?|need|blockers?|red\s+flags?|changes?|comments?|questions?)\b"
+    r"(?i)^[\s\W]*no\s+(?:problems?|worries|objections?|issues?|concerns?|need|blockers?|red\s+flags?|changes?|comments?|questions?|longer|rush|hurry)\b"
 )
 
 
