@@ -18,6 +18,7 @@ from forensics.detectors.ignored_errors import MENTIONS_FAILURE as MENTIONS_FAIL
 from forensics.detectors.ignored_errors import ignored_tool_errors as ignored_tool_errors
 from forensics.detectors.output_parsers import parse_failure
 from forensics.detectors.registry import register
+from forensics.detectors.reprompt_storms import reprompt_storms
 from forensics.detectors.silent_failure import swallowed_errors
 from forensics.detectors.suite_claims import failed_test_runs
 from forensics.detectors.unexported import unexported_hangs
@@ -29,7 +30,9 @@ from forensics.detectors.unhandled_facts import (
     ended_on_error_result,
     outer_failures,
     picked_up_after_kill,
+    raised_over_cut,
     timed_out_waits,
+    told_at_cut_call,
     unanswered_output_tripwires,
 )
 from forensics.policy import Threshold
@@ -104,10 +107,7 @@ class UnhandledError(Detector):
         last_call = (
             ctx.spans.lazy().filter(pl.col("kind").is_in(CALL_KINDS)).group_by("run_id").agg(pl.col("seq").max().alias("_last_call"))
         )
-        # A step the framework failed because its model call was cut at the output cap (Strands'
-        # event_loop_cycle raises MaxTokensReachedException when the model's stop_reason is max_tokens:
-        # strands-agents/sdk-python src/strands/event_loop/event_loop.py; the model span itself ends
-        # OK): the cut call failed, raised over by its step (raised_over_cut).
+        # A step the framework failed over its model call cut at the output cap (raised_over_cut).
         over_cut = raised_over_cut(ctx)
         unhandled = (
             ctx.spans.lazy()
@@ -165,18 +165,7 @@ class UnhandledError(Detector):
         )
         # A failure that only carried up another one below it (an agent-as-tool call) is told there.
         unhandled = unhandled.join(outer_failures(ctx, unhandled), on=["run_id", "span_id"], how="anti")
-        # A step raised over its cut model call is told at that call: the call is where it failed.
-        unhandled = (
-            unhandled.join(over_cut, on=["run_id", "span_id"], how="left")
-            .with_columns(
-                pl.coalesce("_cut_id", "span_id").alias("span_id"),
-                pl.coalesce("_cut_seq", "seq").alias("seq"),
-                pl.coalesce("_cut_call", "call").alias("call"),
-                pl.coalesce("_cut_t", "t").alias("t"),
-                pl.when(pl.col("_cut_id").is_not_null()).then(pl.lit("llm")).otherwise(pl.col("kind")).alias("kind"),
-            )
-            .drop("_cut_id", "_cut_seq", "_cut_call", "_cut_t")
-        )
+        unhandled = told_at_cut_call(unhandled, over_cut)
         then = (
             pl.when(pl.col("after") > 0)
             .then(pl.format("the run carried on with {} more span(s)", pl.col("after")))
@@ -201,31 +190,6 @@ class UnhandledError(Detector):
         # An output guardrail that withheld the final answer, with nothing after it.
         tripped = unanswered_output_tripwires(ctx).join(found.select("run_id"), on="run_id", how="anti")
         return pl.concat([found, tripped], how="vertical_relaxed")
-
-
-def raised_over_cut(ctx: Context) -> pl.LazyFrame:
-    """``run_id, span_id, _cut_id, _cut_seq, _cut_call, _cut_t``: failed steps (chain or agent spans) whose
-    last model call was cut at its output cap (``cut_short``) and that hold no failed span of their
-    own: the framework raised because of the cut, the model span itself ending OK (Strands'
-    ``event_loop_cycle`` raises ``MaxTokensReachedException`` on ``stop_reason == "max_tokens"``,
-    strands-agents/sdk-python src/strands/event_loop/event_loop.py; tracer.py ends the model span
-    normally and the cycle and agent spans with the error). The cut call is the call that failed."""
-    s = ctx.spans.lazy()
-    cut = (
-        s.filter((pl.col("kind") == "llm") & pl.col("parent_k").is_not_null())
-        .sort("run_id", "seq")
-        .group_by("run_id", "parent_k")
-        .agg(pl.all().last())
-        .filter(pl.col("cut_short"))
-        .select("run_id", pl.col("parent_k").alias("span_k"), pl.col("span_id").alias("_cut_id"),
-                pl.col("seq").alias("_cut_seq"), pl.col("call").alias("_cut_call"), pl.col("t").alias("_cut_t"))
-    )
-    return (
-        s.filter(pl.col("failed") & pl.col("kind").is_in(["chain", "agent"]) & ~pl.col("has_failed_child"))
-        .select("run_id", "span_id", "span_k")
-        .join(cut, on=["run_id", "span_k"])
-        .drop("span_k")
-    )
 
 
 @register
@@ -517,54 +481,7 @@ def _retry_storms(ctx: Context) -> pl.LazyFrame:
         )
         .drop("news", "repeat", "agent_recovered", "refused", "_recovered", "ignored_all")
     )
-    return pl.concat([storms, _reprompt_storms(ctx, storms.collect_schema())], how="diagonal")
-
-
-def _reprompt_storms(ctx: Context, schema: pl.Schema) -> pl.LazyFrame:
-    """Re-prompts as retries: a framework that rejects the model's answer (pydantic-ai's output
-    validation or a tool's ModelRetry) sends the same model a retry prompt (``reprompted``), and
-    each such call is a retry of the rejected one before it (pydantic-ai counts them against
-    ``max_result_retries``/``retries`` and raises UnexpectedModelBehavior past it). More re-prompts
-    of one agent's model than thresholds.retry_limit is a storm. Spacing is not judged: a re-prompt
-    is sent at once by design. The first failed attempt is the model call the first re-prompt
-    answered."""
-    pol = ctx.policy
-    key = ["run_id", "agent", "call"]
-    llm = ctx.spans.lazy().filter(pl.col("kind") == "llm")
-    llm = llm.join(llm.filter(pl.col("reprompted")).select("run_key").unique(), on="run_key", how="semi")
-    chain = llm.sort("run_id", "seq").with_columns(
-        pl.col("span_id").shift(1).over(key).alias("_prev_id"),
-        pl.col("attempt_group").shift(1).over(key).alias("_prev_group"),
-        pl.col("t").shift(1).over(key).alias("_prev_t"),
-        pl.col("seq").shift(1).over(key).alias("_prev_seq"),
-    )
-    again = chain.filter(pl.col("reprompted") & pl.col("_prev_id").is_not_null())
-    per_key = again.group_by(key, maintain_order=True).agg(
-        pl.len().cast(schema["n_retries"]).alias("n_retries"),
-        pl.col("span_id").alias("retry_ids"),
-        pl.col("_prev_id").first().alias("first_id"),
-        pl.col("_prev_group").first().alias("attempt_group"),
-        pl.col("_prev_t").first().alias("t"),
-        pl.col("_prev_seq").first().alias("seq"),
-        pl.col("kind").first(),
-    )
-    clocks = ctx.runs.lazy().select("run_id", "synthetic_time")
-    return (
-        per_key.filter(pl.col("n_retries") > pol.retry_limit)
-        .join(clocks, on="run_id")
-        .with_columns(
-            pl.col("n_retries").cast(schema["n_failed"]).alias("n_failed"),
-            pl.lit("its answer rejected (the framework's retry prompt)").alias("error_label"),
-            pl.lit(True).alias("too_many"),
-            pl.lit(False).alias("no_backoff"),
-            pl.lit(False).alias("grew"),
-            pl.lit(True).alias("honoured"),
-            pl.lit("").alias("gaps"),
-            pl.lit(None, dtype=schema["ignored_id"]).alias("ignored_id"),
-            pl.lit(None, dtype=schema["client_max_retries"]).alias("client_max_retries"),
-        )
-        .select(*(pl.col(c).cast(schema[c]) for c in schema.names()))
-    )
+    return pl.concat([storms, reprompt_storms(ctx, storms.collect_schema())], how="diagonal")
 
 
 @register

@@ -4,7 +4,8 @@ failure into an empty result (``emptied_by_caller``), a killed call the session'
 (``timed_out_waits``), a call its own caller aborted (``aborted_by_caller``), a call whose caller's wait
 was cut while it was still in flight (``cut_waits``), a tool call alone in its run, its caller elsewhere
 (``detached_calls``), a failure that only carried up another one below it (``outer_failures``), an error
-result the run ended on (``ended_on_error_result``)."""
+result the run ended on (``ended_on_error_result``), a step the framework failed over its cut model
+call (``raised_over_cut``)."""
 
 from __future__ import annotations
 
@@ -402,4 +403,46 @@ def unanswered_output_tripwires(ctx: Context) -> pl.LazyFrame:
             txt(pl.col("call")),
             hms("t"),
         ),
+    )
+
+
+def raised_over_cut(ctx: Context) -> pl.LazyFrame:
+    """``run_id, span_id, _cut_id, _cut_seq, _cut_call, _cut_t``: failed steps (chain or agent spans) whose
+    last model call was cut at its output cap (``cut_short``) and that hold no failed span of their
+    own: the framework raised because of the cut, the model span itself ending OK (Strands'
+    ``event_loop_cycle`` raises ``MaxTokensReachedException`` on ``stop_reason == "max_tokens"``,
+    strands-agents/sdk-python src/strands/event_loop/event_loop.py; tracer.py ends the model span
+    normally and the cycle and agent spans with the error). The cut call is the call that failed."""
+    s = ctx.spans.lazy()
+    cut = (
+        s.filter((pl.col("kind") == "llm") & pl.col("parent_k").is_not_null())
+        .sort("run_id", "seq")
+        .group_by("run_id", "parent_k")
+        .agg(pl.all().last())
+        .filter(pl.col("cut_short"))
+        .select("run_id", pl.col("parent_k").alias("span_k"), pl.col("span_id").alias("_cut_id"),
+                pl.col("seq").alias("_cut_seq"), pl.col("call").alias("_cut_call"), pl.col("t").alias("_cut_t"))
+    )
+    return (
+        s.filter(pl.col("failed") & pl.col("kind").is_in(["chain", "agent"]) & ~pl.col("has_failed_child"))
+        .select("run_id", "span_id", "span_k")
+        .join(cut, on=["run_id", "span_k"])
+        .drop("span_k")
+    )
+
+
+def told_at_cut_call(failures: pl.LazyFrame, over_cut: pl.LazyFrame) -> pl.LazyFrame:
+    """``failures`` with each step raised over its cut model call (``raised_over_cut``) told at that
+    call instead (its id, seq, call, time and kind): the call is where the step failed."""
+    cut = pl.col("_cut_id").is_not_null()
+    return (
+        failures.join(over_cut, on=["run_id", "span_id"], how="left")
+        .with_columns(
+            pl.coalesce("_cut_id", "span_id").alias("span_id"),
+            pl.coalesce("_cut_seq", "seq").alias("seq"),
+            pl.coalesce("_cut_call", "call").alias("call"),
+            pl.coalesce("_cut_t", "t").alias("t"),
+            pl.when(cut).then(pl.lit("llm")).otherwise(pl.col("kind")).alias("kind"),
+        )
+        .drop("_cut_id", "_cut_seq", "_cut_call", "_cut_t")
     )
