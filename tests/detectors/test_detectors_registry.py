@@ -82,6 +82,8 @@ EXPECTED = {
         "tests_claimed_passing",
         # "Tests pass" about a test run sent to the background and never read (background_shells.py).
         "unread_background_tests",
+        # Work reported finished while its background shell was last seen running (background_shells.py).
+        "background_still_running",
         # A list result's page reported as the whole set, the next page never read (unread_pages.py).
         "unread_pages",
     },
