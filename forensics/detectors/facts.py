@@ -103,13 +103,15 @@ def run_facts(df: pl.DataFrame) -> pl.DataFrame:
         # is premature_success's (TAXONOMY: "the run is marked done while some of its spans never
         # ended"), not a run that never ended (a Langfuse trace whose output says "published" while
         # its last observation, the page update, has no end: the trace's end is the latest end its
-        # observations recorded, so the open one started after it).
+        # observations recorded, so the open one started after it). A root with no output said
+        # nothing of how the run came out: a chat-messages conversation, whose root the loader
+        # makes to span the messages, that stops on a tool call with no answer never ended.
         (
             (root & pl.col("end_time").is_null()).any()
             | (
                 (~root & pl.col("end_time").is_null() & (pl.col("t") == pl.col("t").max())).any()
                 & (pl.col("t").max() >= pl.col("end_time").filter(root).max()).fill_null(False)
-                & ~(root & (pl.col("end_time") > pl.col("t"))).any()
+                & ~(root & (pl.col("end_time") > pl.col("t")) & pl.col("output").is_not_null()).any()
             )
         ).alias("root_open"),
         # ``failed``, not the raw status: a root that stopped at a pause (an interrupt travelling

@@ -83,3 +83,18 @@ def test_a_trace_that_reported_success_around_a_call_started_after_its_end_is_pr
     assert "stall" not in detectors(c)
     # The call that never returned is decisive, not the publish step left open around it.
     assert one(c, "premature_success")["decisive_span_id"] == "page"
+
+
+def test_near_miss_a_conversation_root_that_said_nothing_stops_inside_its_call() -> None:
+    # A chat transcript's root is the conversation the loader makes to span its messages: it has
+    # no output, so it told nothing of how the run came out. Its last message issued a call that
+    # never returned: the log stops inside the call, the run never ended (stall), no success.
+    c = run(
+        span("conversation", 0, 8, kind="agent", name="conversation"),
+        span("m1", 1, 1, parent_id="conversation", kind="llm", model="gpt-4o", output="Looking up carriers."),
+        span("c1", 1, 3, parent_id="m1", kind="tool", tool="find_carriers", input='{"lane": "PHX-DAL"}'),
+        span("m2", 8, 8, parent_id="conversation", kind="llm", model="gpt-4o"),
+        span("c2", 8, None, parent_id="m2", kind="tool", tool="tender_load", input='{"carrier": "MC-1"}'),
+    )  # fmt: skip
+    assert "premature_success" not in detectors(c)
+    assert "stall" in detectors(c)
