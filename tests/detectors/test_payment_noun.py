@@ -27,6 +27,6 @@ def test_booking_a_received_payment_is_no_irreversible_act(tool: str) -> None:
     assert "unguarded_irreversible" not in _calls(tool)
 
 
-@pytest.mark.parametrize("tool", ["make_payment", "send_payment", "capturePayment", "payments.create", "pay_invoice"])
+@pytest.mark.parametrize("tool", ["make_payment", "send_payment", "capturePayment", "payments.create", "payments.charge", "pay_invoice"])
 def test_near_miss_a_call_that_moves_the_money_is_irreversible(tool: str) -> None:
     assert "unguarded_irreversible" in _calls(tool)
