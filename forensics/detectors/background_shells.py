@@ -46,6 +46,25 @@ _NOT_A_CLAIM: Final = re.compile(r"(?i)\b(?:not|n't|except|but|other\s+than|if|o
 _PUBLISHES: Final = ("git.push", "create_pull_request", "create_merge_request")
 
 
+def _started(spans: pl.LazyFrame) -> pl.LazyFrame:
+    """The tool calls sent to the background whose result gave the shell's id (``bg_id``)."""
+    return spans.filter(
+        (pl.col("kind") == "tool")
+        & pl.col("args").str.contains(_BACKGROUND_ARG, literal=True).fill_null(False)
+        & pl.col("output").str.contains(_STARTED).fill_null(False)
+    ).with_columns(pl.col("output").str.extract(_STARTED, 1).alias("bg_id"))
+
+
+def _names_shell(*cols: str) -> pl.Expr:
+    """A later span names the shell's id (``bg_id``) in one of ``cols``: it asked for or heard of it."""
+    return pl.any_horizontal(pl.col(c).str.contains(pl.col("bg_id"), literal=True).fill_null(False) for c in cols)
+
+
+def _first_shell(found: pl.LazyFrame, evidence: pl.Expr, decisive: str | pl.Expr, explanation: pl.Expr) -> pl.LazyFrame:
+    """One finding a run, on the first of its shells in ``found`` (by ``seq``)."""
+    return found.sort("run_key", "seq").group_by("run_key").first().select(finding("run_id", evidence, decisive, explanation))
+
+
 def _claims_pass(answer: str) -> bool:
     """The answer says the tests pass, not negated or conditional in the 40 characters before."""
     return any(not _NOT_A_CLAIM.search(answer[max(0, m.start() - 40) : m.start()]) for m in re.finditer(PASS_CLAIM, answer))
@@ -68,12 +87,8 @@ class UnreadBackgroundTests(Detector):
     def detect(self, ctx: Context) -> pl.LazyFrame:
         s = ctx.spans.lazy()
         started = (
-            s.filter(
-                (pl.col("kind") == "tool")
-                & pl.col("args").str.contains(_BACKGROUND_ARG, literal=True).fill_null(False)
-                & pl.col("output").str.contains(_STARTED).fill_null(False)
-            )
-            .select("run_key", "run_id", "span_id", "seq", "t", "args", pl.col("output").str.extract(_STARTED, 1).alias("bg_id"))
+            _started(s)
+            .select("run_key", "run_id", "span_id", "seq", "t", "args", "bg_id")
             .join(ctx.runs.lazy().select("run_id", "final_output", "final_span_id"), on="run_id")
             .collect()
         )
@@ -93,9 +108,7 @@ class UnreadBackgroundTests(Detector):
         )
         pairs = started.join(later, on="run_key").filter((pl.col("l_seq") > pl.col("seq")) & pl.col("l_id").ne_missing(pl.col("final_span_id")))
         # Heard back: a later span names the shell's id (in its arguments or output).
-        names_id = pl.any_horizontal(
-            pl.col(c).str.contains(pl.col("bg_id"), literal=True).fill_null(False) for c in ("l_args", "l_output")
-        )
+        names_id = _names_shell("l_args", "l_output")
         later_tests = [a for a in pairs.get_column("l_args").drop_nulls().unique().to_list() if (line := command_line(a)) and runner_segment(line)]
         foreground = (
             (pl.col("l_kind") == "tool")
@@ -115,25 +128,16 @@ class UnreadBackgroundTests(Detector):
             .group_by("run_key", "span_id")
             .agg(pl.col("l_id").first().alias("_pub_id"))
         )
-        return (
-            unread.lazy()
-            .join(published, on=["run_key", "span_id"], how="left")
-            .sort("run_key", "seq")
-            .group_by("run_key")
-            .first()
-            .select(
-                finding(
-                    "run_id",
-                    pl.concat_list("span_id", "_pub_id", "final_span_id").list.drop_nulls(),
-                    pl.coalesce("_pub_id", "final_span_id"),
-                    pl.format(
-                        "the answer says the tests pass, yet the test run started in the background at {} (shell {}) "
-                        "was never read: no later call asked for its output and no test run followed",
-                        hms("t"),
-                        pl.col("bg_id"),
-                    ),
-                )
-            )
+        return _first_shell(
+            unread.lazy().join(published, on=["run_key", "span_id"], how="left"),
+            pl.concat_list("span_id", "_pub_id", "final_span_id").list.drop_nulls(),
+            pl.coalesce("_pub_id", "final_span_id"),
+            pl.format(
+                "the answer says the tests pass, yet the test run started in the background at {} (shell {}) "
+                "was never read: no later call asked for its output and no test run followed",
+                hms("t"),
+                pl.col("bg_id"),
+            ),
         )
 
 
@@ -179,27 +183,16 @@ class BackgroundStillRunning(Detector):
             & ~pl.col("final_output").str.contains(_TOLD_RUNNING).fill_null(False)
         ).select("run_id", "final_span_id", "final_t")
         started = (
-            s.filter(
-                (pl.col("kind") == "tool")
-                & pl.col("args").str.contains(_BACKGROUND_ARG, literal=True).fill_null(False)
-                & pl.col("output").str.contains(_STARTED).fill_null(False)
-            )
+            _started(s)
             .join(answers, on="run_id")
-            .select("run_key", "run_id", "span_id", "seq", "t", "final_span_id", "final_t",
-                    pl.col("output").str.extract(_STARTED, 1).alias("bg_id"))  # fmt: skip
+            .select("run_key", "run_id", "span_id", "seq", "t", "final_span_id", "final_t", "bg_id")
         )
         # Any later span naming the shell: a BashOutput call, or the harness's notice in a user line.
         reads = (
             s.select("run_key", pl.col("span_id").alias("r_id"), pl.col("seq").alias("r_seq"), pl.col("args").alias("r_args"),
                     pl.col("output").alias("r_out"))  # fmt: skip
             .join(started.select("run_key", "span_id", "seq", "bg_id"), on="run_key")
-            .filter(
-                (pl.col("r_seq") > pl.col("seq"))
-                & (
-                    pl.col("r_args").str.contains(pl.col("bg_id"), literal=True).fill_null(False)
-                    | pl.col("r_out").str.contains(pl.col("bg_id"), literal=True).fill_null(False)
-                )
-            )
+            .filter((pl.col("r_seq") > pl.col("seq")) & _names_shell("r_args", "r_out"))
             .group_by("run_key", "span_id")
             .agg(
                 pl.col("r_out").str.contains(_SHELL_RUNNING).fill_null(False).any().alias("_seen_running"),
@@ -207,22 +200,13 @@ class BackgroundStillRunning(Detector):
                 pl.col("r_id").sort_by("r_seq").last().alias("_last_read"),
             )
         )
-        return (
-            started.join(reads, on=["run_key", "span_id"])
-            .filter(pl.col("_seen_running") & ~pl.col("_settled"))
-            .sort("run_key", "seq")
-            .group_by("run_key")
-            .first()
-            .select(
-                finding(
-                    "run_id",
-                    pl.concat_list("span_id", "_last_read", "final_span_id").list.drop_nulls(),
-                    "final_span_id",
-                    pl.format(
-                        "the command started in the background at {} (shell {}) was last read still running and "
-                        "never seen to finish, yet the answer at {} says the work is complete",
-                        hms("t"), pl.col("bg_id"), hms("final_t"),
-                    ),
-                )
-            )
+        return _first_shell(
+            started.join(reads, on=["run_key", "span_id"]).filter(pl.col("_seen_running") & ~pl.col("_settled")),
+            pl.concat_list("span_id", "_last_read", "final_span_id").list.drop_nulls(),
+            "final_span_id",
+            pl.format(
+                "the command started in the background at {} (shell {}) was last read still running and "
+                "never seen to finish, yet the answer at {} says the work is complete",
+                hms("t"), pl.col("bg_id"), hms("final_t"),
+            ),
         )  # fmt: skip
