@@ -19,7 +19,7 @@ from typing import Final
 
 import polars as pl
 
-from forensics.conventions.registry import Convention, Signal, register, where_contains
+from forensics.conventions.registry import Convention, Signal, published, register, where_contains
 
 #: A key naming a bar for a confidence or a match, and its number (quotes may be escaped, or a
 #: Python repr's single quotes).
@@ -34,9 +34,6 @@ def _extract() -> list[pl.Expr]:
         )
     ]
 
-
-def _status(df: pl.DataFrame) -> pl.DataFrame:
-    return df.with_columns(pl.col("_cv_stated_bar").alias("stated_bar"))
 
 
 register(
@@ -53,7 +50,7 @@ register(
             ),
         ),
         extract=_extract,
-        status=_status,
+        status=published("_cv_stated_bar", "stated_bar"),
         columns={"stated_bar": "a confidence or match bar the span's own configuration states (0-1 or out of 100)"},
     )
 )

@@ -25,7 +25,7 @@ from typing import Final
 
 import polars as pl
 
-from forensics.conventions.registry import Convention, Signal, on_rows, register
+from forensics.conventions.registry import Convention, Signal, on_rows, published, register
 
 #: The flag on, as a JSON key of the call's arguments (its input; quotes escaped where the
 #: arguments are a JSON string inside JSON).
@@ -68,9 +68,6 @@ def _extract() -> list[pl.Expr]:
     return [(said("input", DRY_RUN_ARGUMENT) | said("output", DRY_RUN_RESULT)).alias("_cv_dry_run")]
 
 
-def _status(df: pl.DataFrame) -> pl.DataFrame:
-    return df.with_columns(pl.col("_cv_dry_run").alias("dry_run"))
-
 
 register(
     Convention(
@@ -91,7 +88,7 @@ register(
             ),
         ),
         extract=_extract,
-        status=_status,
+        status=published("_cv_dry_run", "dry_run"),
         columns={"dry_run": "a call told by its own arguments to only preview its change (dry-run flag on), or whose result says it was a dry run"},
     )
 )

@@ -17,7 +17,7 @@ from typing import Final
 
 import polars as pl
 
-from forensics.conventions.registry import Convention, Signal, on_rows, register
+from forensics.conventions.registry import Convention, Signal, on_rows, published, register
 
 #: A read verb, the thing, then ``_by_`` and the key (snake case, or dotted/camel names lower-cased).
 _LOOKUP: Final = r"^((?:find|get|lookup|look_up|fetch|read|retrieve|search)[_.].+?)[_.]by[_.][a-z0-9_]+$"
@@ -37,9 +37,6 @@ def _extract() -> list[pl.Expr]:
     ]
 
 
-def _status(df: pl.DataFrame) -> pl.DataFrame:
-    return df.with_columns(pl.col("_cv_lookup_of").alias("lookup_of"))
-
 
 register(
     Convention(
@@ -55,7 +52,7 @@ register(
             ),
         ),
         extract=_extract,
-        status=_status,
+        status=published("_cv_lookup_of", "lookup_of"),
         columns={"lookup_of": "what a <verb>_<thing>_by_<key> read tool looks up (its name without the key), else null"},
     )
 )

@@ -22,7 +22,7 @@ from typing import Final
 
 import polars as pl
 
-from forensics.conventions.registry import Convention, Signal, on_rows, register
+from forensics.conventions.registry import Convention, Signal, on_rows, published, register
 
 #: The OTel span kinds of a message's publish and delivery, as the OTLP JSON and OTel SDK JSON
 #: loaders keep them (``PRODUCER``; the SDK's ``SpanKind.PRODUCER`` and the proto's ``SPAN_KIND_PRODUCER``).
@@ -35,9 +35,6 @@ def _extract() -> list[pl.Expr]:
     carries = attrs.str.contains("messaging.system", literal=True).fill_null(False)
     return [on_rows(carries, attrs, lambda a: a.str.contains(_HOP_KIND)).fill_null(False).alias("_cv_messaging_span")]
 
-
-def _status(df: pl.DataFrame) -> pl.DataFrame:
-    return df.with_columns(pl.col("_cv_messaging_span").alias("messaging_span"))
 
 
 register(
@@ -58,7 +55,7 @@ register(
             ),
         ),
         extract=_extract,
-        status=_status,
+        status=published("_cv_messaging_span", "messaging_span"),
         columns={"messaging_span": "a message's publish (PRODUCER) or delivery (CONSUMER) span: it carries messaging.system"},
     )
 )

@@ -20,7 +20,7 @@ from typing import Final
 
 import polars as pl
 
-from forensics.conventions.registry import Convention, Q, Signal, on_rows, register
+from forensics.conventions.registry import Convention, Q, Signal, on_rows, published, register
 
 #: A finish reason of ``pause_turn`` under the keys finish reasons are written at (a value or a list).
 PAUSED_FINISH: Final = (
@@ -40,9 +40,6 @@ def _extract() -> list[pl.Expr]:
     return [(paused("attributes") | paused("output")).alias("_cv_paused_turn")]
 
 
-def _status(df: pl.DataFrame) -> pl.DataFrame:
-    return df.with_columns(pl.col("_cv_paused_turn").fill_null(False).alias("paused_turn"))
-
 
 register(
     Convention(
@@ -58,7 +55,7 @@ register(
             ),
         ),
         extract=_extract,
-        status=_status,
+        status=published("_cv_paused_turn", "paused_turn", flag=True),
         columns={
             "paused_turn": "a model call the provider paused mid-turn (stop_reason pause_turn): not finished"
         },

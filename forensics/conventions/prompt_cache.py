@@ -30,7 +30,7 @@ from typing import Final
 
 import polars as pl
 
-from forensics.conventions.registry import Convention, Q, Signal, on_rows, register
+from forensics.conventions.registry import Convention, Q, Signal, on_rows, published, register
 
 #: A cache-read count under any of the names above (a key ending in one of them: a namespace or a
 #: parent object before it), with a whole number (Langfuse and OTLP string values: "0").
@@ -63,9 +63,6 @@ def _extract() -> list[pl.Expr]:
     ]
 
 
-def _status(df: pl.DataFrame) -> pl.DataFrame:
-    return df.with_columns(pl.col("_cv_cache_read").cast(pl.Int64).alias("cache_read_tokens"))
-
 
 register(
     Convention(
@@ -97,7 +94,7 @@ register(
             ),
         ),
         extract=_extract,
-        status=_status,
+        status=published("_cv_cache_read", "cache_read_tokens", dtype=pl.Int64),
         columns={
             "cache_read_tokens": "prompt tokens a model call's provider read from its prompt cache, where the log records "
             "it (model calls only), else null"

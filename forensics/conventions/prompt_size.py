@@ -16,15 +16,12 @@ from __future__ import annotations
 
 import polars as pl
 
-from forensics.conventions.registry import Convention, Signal, register
+from forensics.conventions.registry import Convention, Signal, published, register
 
 
 def _extract() -> list[pl.Expr]:
     return [pl.when(pl.col("kind") == "llm").then(pl.col("input").str.len_chars()).alias("_cv_prompt_chars")]
 
-
-def _status(df: pl.DataFrame) -> pl.DataFrame:
-    return df.with_columns(pl.col("_cv_prompt_chars").cast(pl.Int64).alias("prompt_chars"))
 
 
 register(
@@ -40,7 +37,7 @@ register(
             ),
         ),
         extract=_extract,
-        status=_status,
+        status=published("_cv_prompt_chars", "prompt_chars", dtype=pl.Int64),
         columns={"prompt_chars": "the length in characters of what a model call was sent (its input), model calls only, else null"},
     )
 )

@@ -25,7 +25,7 @@ from typing import Final
 
 import polars as pl
 
-from forensics.conventions.registry import Convention, Signal, register
+from forensics.conventions.registry import Convention, Signal, published, register
 
 #: The loader's mark, as the attributes JSON holds it.
 NO_CODE: Final = r'"terminal\.(?:no_code|declined)"\s*:\s*true'
@@ -38,9 +38,6 @@ def _extract() -> list[pl.Expr]:
     ).fill_null(False)
     return [((pl.col("kind") == "tool") & hint & attrs.str.contains(NO_CODE).fill_null(False)).alias("_cv_ran_nothing")]
 
-
-def _status(df: pl.DataFrame) -> pl.DataFrame:
-    return df.with_columns(pl.col("_cv_ran_nothing").fill_null(False).alias("ran_nothing"))
 
 
 register(
@@ -65,7 +62,7 @@ register(
             ),
         ),
         extract=_extract,
-        status=_status,
+        status=published("_cv_ran_nothing", "ran_nothing", flag=True),
         columns={"ran_nothing": "a code executor's turn that found no code to run (AG2's \"There is no code ...\")"},
     )
 )

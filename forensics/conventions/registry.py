@@ -212,6 +212,24 @@ def private_columns(df: pl.DataFrame) -> list[str]:
 # --- helpers shared by the convention modules ------------------------------------------------
 
 
+def published(
+    private: str, column: str, *, flag: bool = False, dtype: type[pl.DataType] | None = None
+) -> Callable[[pl.DataFrame], pl.DataFrame]:
+    """A ``status`` step that publishes the raw ``private`` column (``_cv_*``, from ``extract``) as
+    the meaning column ``column``, for a convention whose meaning is its raw signal: ``flag``, a
+    yes/no whose missing rows read no; ``dtype``, the type the column is cast to."""
+    value = pl.col(private)
+    if flag:
+        value = value.fill_null(False)
+    if dtype is not None:
+        value = value.cast(dtype)
+
+    def status(df: pl.DataFrame) -> pl.DataFrame:
+        return df.with_columns(value.alias(column))
+
+    return status
+
+
 def on_rows(mask: pl.Expr, source: pl.Expr, derive: Callable[[pl.Expr], pl.Expr]) -> pl.Expr:
     """``derive(source)`` on the rows where ``mask`` holds, null elsewhere: the rows are taken out,
     derived and put back in place. For a regex ``contains`` or ``replace_all`` over a column that is

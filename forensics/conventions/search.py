@@ -17,7 +17,7 @@ from typing import Final
 
 import polars as pl
 
-from forensics.conventions.registry import Convention, Q, Signal, on_rows, register
+from forensics.conventions.registry import Convention, Q, Signal, on_rows, published, register
 
 #: The query argument's text, JSON-escaped characters and all (``\u00f8`` stays as written: the
 #: words of two queries are compared with each other, escaped alike).
@@ -36,9 +36,6 @@ def _extract() -> list[pl.Expr]:
     return [query.alias("_cv_search_query")]
 
 
-def _status(df: pl.DataFrame) -> pl.DataFrame:
-    return df.with_columns(pl.col("_cv_search_query").alias("search_query"))
-
 
 register(
     Convention(
@@ -54,7 +51,7 @@ register(
             ),
         ),
         extract=_extract,
-        status=_status,
+        status=published("_cv_search_query", "search_query"),
         columns={"search_query": "the query a search tool was given, lower-cased with its spacing (tools only), else null"},
     )
 )

@@ -16,7 +16,7 @@ from typing import Final
 
 import polars as pl
 
-from forensics.conventions.registry import Convention, Signal, on_rows, register
+from forensics.conventions.registry import Convention, Signal, on_rows, published, register
 
 #: Prepositions that give the words after them a role ("compare Acme to Globex", "convert EUR into
 #: USD", "routes from Lyon", "faster than X", "Acme vs Globex"): a closed class of English. Two
@@ -58,9 +58,6 @@ def _extract() -> list[pl.Expr]:
     return [words.alias("_cv_request_words")]
 
 
-def _status(df: pl.DataFrame) -> pl.DataFrame:
-    return df.with_columns(pl.col("_cv_request_words").alias("request_words"))
-
 
 register(
     Convention(
@@ -75,7 +72,7 @@ register(
             ),
         ),
         extract=_extract,
-        status=_status,
+        status=published("_cv_request_words", "request_words"),
         columns={
             "request_words": "a tool call's request as words (sub_agent_requests.request_words) when its "
             "arguments have an input key (an Agents SDK agent as a tool), else null"
