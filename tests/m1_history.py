@@ -16,8 +16,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from forensics.attribution import attribute
 from forensics.load import load
+
+#: The Magentic-One (and AG2) histories written for the tests, in the Who&When schema.
+M1 = Path(__file__).resolve().parent / "data" / "ag2_history"
 
 TEAM = (
     "WebSurfer: A helpful assistant with access to a web browser.\n"
@@ -38,7 +43,13 @@ def plan(task: str, given: str, steps: str) -> dict[str, str]:
         "4. EDUCATED GUESSES\n- None.\n\n\nHere is the plan to follow as best as possible:\n\n"
         f"{steps}\n"
     )
-    return {"content": text, "role": "assistant", "name": "Orchestrator (thought)"}
+    return orchestrator("thought", text)
+
+
+def orchestrator(kind: str, text: str) -> dict[str, str]:
+    """A message of the orchestrator's, named ``Orchestrator (<kind>)``: a thought, a final answer, a
+    termination condition, or ``-> X`` (an instruction to X)."""
+    return {"content": text, "role": "assistant", "name": f"Orchestrator ({kind})"}
 
 
 def ledger(
@@ -57,19 +68,23 @@ def ledger(
         "next_speaker": {"reason": f"{speaker} is best placed to act next.", "answer": speaker},
         "instruction_or_question": {"reason": "This is the next step of the plan.", "answer": instruction},
     }
-    return {
-        "content": "Updated Ledger:\n" + json.dumps(body, indent=2),
-        "role": "assistant",
-        "name": "Orchestrator (thought)",
-    }
+    return orchestrator("thought", "Updated Ledger:\n" + json.dumps(body, indent=2))
 
 
-def tell(agent: str, instruction: str) -> list[dict[str, str]]:
-    """The ledger choosing ``agent`` and the ``Orchestrator (-> agent)`` instruction it broadcasts."""
-    return [
-        ledger(False, "The requested value has not yet been found.", agent, instruction),
-        {"content": instruction, "role": "assistant", "name": f"Orchestrator (-> {agent})"},
-    ]
+def instruct(agent: str, instruction: str) -> dict[str, str]:
+    """The ``Orchestrator (-> agent)`` message broadcasting the ledger's instruction."""
+    return orchestrator(f"-> {agent}", instruction)
+
+
+def tell(
+    agent: str,
+    instruction: str,
+    reason: str = "The requested value has not yet been found.",
+    in_loop: bool = False,
+) -> list[dict[str, str]]:
+    """The ledger (request not satisfied for ``reason``) choosing ``agent`` and the
+    ``Orchestrator (-> agent)`` instruction it broadcasts."""
+    return [ledger(False, reason, agent, instruction, in_loop=in_loop), instruct(agent, instruction)]
 
 
 def said(agent: str, text: str) -> dict[str, str]:
@@ -89,37 +104,65 @@ def accept(reason: str, answer: str) -> list[dict[str, str]]:
     """The ledger that finds the request satisfied, "Request satisfied." and the final answer."""
     return [
         ledger(True, reason, "WebSurfer", "No further action is needed."),
-        {"content": "Request satisfied.", "role": "assistant", "name": "Orchestrator (thought)"},
-        {"content": answer, "role": "assistant", "name": "Orchestrator (final answer)"},
+        orchestrator("thought", "Request satisfied."),
+        orchestrator("final answer", answer),
     ]
 
 
-def write(tmp_path: Path, run_id: str, task: str, history: list[dict[str, str]], **labels: Any) -> Path:
-    """The run as a Who&When-schema file (``history[0]`` is the task) for the ag2-history loader."""
+def history_doc(name: str) -> dict[str, Any]:
+    """A history of ``M1`` as its JSON document."""
+    doc: dict[str, Any] = json.loads((M1 / name).read_text())
+    return doc
+
+
+def write_doc(tmp_path: Path, doc: dict[str, Any], name: str | None = None) -> Path:
+    """``doc`` (a Who&When-schema history) written in ``tmp_path`` as ``name`` (default: its
+    ``question_ID``.json) for the ag2-history loader."""
+    path = tmp_path / (name or f"{doc['question_ID']}.json")
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def attributed(path: Path, run_id: str | None = None) -> dict[str, Any]:
+    """The attribution row of the one run of the ag2-history file ``path`` (``run_id``: that run of
+    the runs it holds)."""
+    out = attribute(load(path, format="ag2-history"))
+    if run_id is not None:
+        out = out.filter(pl.col("run_id") == run_id)
+    (row,) = out.to_dicts()
+    return row
+
+
+def verdict(row: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """An attribution row's decisive agent, step and rule."""
+    return row["decisive_agent"], row["decisive_step"], row["attribution_rule"]
+
+
+def write(
+    tmp_path: Path, run_id: str, task: str, history: list[dict[str, str]], asker: str = "human", **labels: Any
+) -> Path:
+    """The run as a Who&When-schema file (``history[0]`` is the task, asked by ``asker``: autogen-magentic-one's
+    ``human``, agentchat's ``user``) for the ag2-history loader."""
     doc = {
         "is_correct": False,
         "question": task,
         "question_ID": run_id,
         "level": "1",
         "ground_truth": labels.get("ground_truth", ""),
-        "history": [{"content": task, "role": "user", "name": "human"}, *history],
+        "history": [{"content": task, "role": "user", "name": asker}, *history],
         "mistake_agent": labels.get("agent", ""),
         "mistake_step": str(labels.get("step", "")),
         "mistake_reason": "",
         "system_prompt": {},
     }
-    path = tmp_path / f"{run_id}.json"
-    path.write_text(json.dumps(doc))
-    return path
+    return write_doc(tmp_path, doc, f"{run_id}.json")
 
 
 def blamed_row(tmp_path: Path, run_id: str, task: str, history: list[dict[str, str]]) -> dict[str, Any]:
     """The attribution row of the one run ``history`` written as ``run_id`` (``write``) and loaded."""
-    (row,) = attribute(load(write(tmp_path, run_id, task, history), format="ag2-history")).to_dicts()
-    return row
+    return attributed(write(tmp_path, run_id, task, history))
 
 
 def blamed(tmp_path: Path, run_id: str, task: str, history: list[dict[str, str]]) -> tuple[Any, Any, Any]:
     """``blamed_row``'s agent, step and rule."""
-    row = blamed_row(tmp_path, run_id, task, history)
-    return row["decisive_agent"], row["decisive_step"], row["attribution_rule"]
+    return verdict(blamed_row(tmp_path, run_id, task, history))

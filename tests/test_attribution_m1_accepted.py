@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from m1_history import accept, blamed_row, file_view, plan, said, tell
+from m1_history import accept, blamed_row, file_view, plan, said, tell, verdict
 
 TASK = (
     "The folder /data/inspections/ holds the Harbour District's 2023 restaurant inspection reports. "
@@ -57,7 +57,7 @@ def test_a_reason_stating_no_figure_accepted_the_final_answers_figure(tmp_path: 
     # the FileSurfer's view of the unsigned draft (step 7): that step, not the WebSurfer's note the
     # ledger judged last (step 13), which on HEAD was blamed.
     row = _row(tmp_path, _run("FileSurfer found the number of failed first inspections."))
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "FileSurfer",
         7,
         "accepted_wrong_answer",
@@ -74,7 +74,7 @@ def test_an_answer_message_stating_one_figure_is_the_figure_accepted(tmp_path: P
     history = _run("FileSurfer found the number of failed first inspections.")
     history[-1] = {**history[-1], "content": "37 restaurants failed their first inspection."}
     row = _row(tmp_path, history)
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "FileSurfer",
         7,
         "accepted_wrong_answer",
@@ -89,7 +89,7 @@ def test_an_answer_message_stating_several_figures_leaves_the_judged_step(tmp_pa
     history = _run("FileSurfer found the number of failed first inspections.")
     history[-1] = {**history[-1], "content": "37 of the 248 restaurants failed their first inspection."}
     row = _row(tmp_path, history)
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "WebSurfer",
         13,
         "accepted_wrong_answer",
@@ -207,7 +207,7 @@ def test_a_hedged_message_that_first_gave_the_figure_is_still_unverified(tmp_pat
         _trips_run("32\n", "Counting both directions, roughly 64 trips is plausible."),
         TRIPS_TASK,
     )
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "Orchestrator",
         10,
         "unverified_accepted",
@@ -246,7 +246,7 @@ def test_a_report_whose_source_was_not_yet_opened_is_unverified(tmp_path: Path) 
         ),
         RECORD_TASK,
     )
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "Orchestrator",
         7,
         "unverified_accepted",

@@ -9,19 +9,15 @@ log names it. forensics.conventions.orchestrator_namings is the table both namin
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 import pytest
 from m1_agentchat import ORCHESTRATOR, to_agentchat
+from m1_history import M1, attributed, history_doc, verdict, write_doc
 
-from forensics.attribution import attribute
 from forensics.classify import classify
 from forensics.load import load
-
-M1 = Path(__file__).resolve().parent / "data" / "ag2_history"
 
 #: Histories whose decisive step shows in both namings: a plan, an instruction, a replan's plan, a
 #: worker's page or code, or the final answer (not a ledger's judgement, which agentchat keeps in its
@@ -50,47 +46,36 @@ BOTH_NAMINGS = (
 )
 
 
-def _write(tmp_path: Path, doc: dict[str, Any]) -> Path:
-    path = tmp_path / f"{doc['question_ID']}.json"
-    path.write_text(json.dumps(doc))
-    return path
-
-
-def _named(path: Path) -> tuple[Any, Any, Any]:
-    (row,) = attribute(load(path, format="ag2-history")).to_dicts()
-    return row["decisive_agent"], row["decisive_step"], row["attribution_rule"]
-
-
 @pytest.mark.parametrize(("name", "rule"), BOTH_NAMINGS)
 def test_the_same_run_is_blamed_alike_in_both_namings(tmp_path: Path, name: str, rule: str) -> None:
-    old = json.loads((M1 / name).read_text())
+    old = history_doc(name)
     new = to_agentchat(old)
-    assert _named(M1 / name) == (old["mistake_agent"], int(old["mistake_step"]), rule)
-    assert _named(_write(tmp_path, new)) == (new["mistake_agent"], int(new["mistake_step"]), rule)
+    assert verdict(attributed(M1 / name)) == (old["mistake_agent"], int(old["mistake_step"]), rule)
+    assert verdict(attributed(write_doc(tmp_path, new))) == (new["mistake_agent"], int(new["mistake_step"]), rule)
 
 
 def test_agentchat_instruction_is_blamed_on_itself_not_on_a_ledger(tmp_path: Path) -> None:
     # autogen-magentic-one: the ledger at step 6 wrote the instruction the (-> WebSurfer) message at
     # step 7 repeats. agentchat keeps the ledger in its trace log: the instruction message (step 4:
     # user, task ledger, instruction, WebSurfer, instruction) is the first place it shows.
-    new = to_agentchat(json.loads((M1 / "magentic_one_instruction_year.json").read_text()))
+    new = to_agentchat(history_doc("magentic_one_instruction_year.json"))
     history = new["history"]
     assert [m["role"] for m in history[:5]] == ["user", ORCHESTRATOR, ORCHESTRATOR, "WebSurfer", ORCHESTRATOR]
     assert "2021" in history[4]["content"]
-    assert _named(_write(tmp_path, new)) == (ORCHESTRATOR, 4, "instruction_contradicts_task")
+    assert verdict(attributed(write_doc(tmp_path, new))) == (ORCHESTRATOR, 4, "instruction_contradicts_task")
 
 
 def test_agentchat_replan_is_its_second_task_ledger(tmp_path: Path) -> None:
     # agentchat posts the task ledger again on a replan (_reenter_outer_loop), with no "New plan:":
     # the second one is the replan whose guessed join year (2011) the team searched for.
-    new = to_agentchat(json.loads((M1 / "magentic_one_replan_drops_fact.json").read_text()))
+    new = to_agentchat(history_doc("magentic_one_replan_drops_fact.json"))
     plans = [
         i
         for i, m in enumerate(new["history"])
         if m["content"].lstrip().startswith("We are working to address the following user request:")
     ]
     assert plans == [1, int(new["mistake_step"])]
-    assert _named(_write(tmp_path, new))[:2] == (ORCHESTRATOR, plans[1])
+    assert verdict(attributed(write_doc(tmp_path, new)))[:2] == (ORCHESTRATOR, plans[1])
 
 
 def test_a_failed_terminal_run_is_blamed_on_the_code_not_the_terminal(tmp_path: Path) -> None:
@@ -98,19 +83,19 @@ def test_a_failed_terminal_run_is_blamed_on_the_code_not_the_terminal(tmp_path: 
     # blocks it is handed (execute_code_block) and has no choice of its own, so its failed run is
     # its author's: the Coder's script (step 3) read a file that is not there; the terminal (step 5)
     # reported it; the Coder then reported a count as if it had run.
-    new = to_agentchat(json.loads((M1 / "magentic_one_coder_misread.json").read_text()))
+    new = to_agentchat(history_doc("magentic_one_coder_misread.json"))
     history = new["history"]
     assert history[5]["role"] == "ComputerTerminal"
     assert history[5]["content"].startswith("The script ran, then exited with an error (POSIX exit code: 1)")
     assert "```python" in history[3]["content"]
-    assert _named(_write(tmp_path, new)) == ("Coder", 3, "tool_error")
+    assert verdict(attributed(write_doc(tmp_path, new))) == ("Coder", 3, "tool_error")
 
 
 def test_a_healthy_agentchat_run_stays_clean(tmp_path: Path) -> None:
     # Near miss: the healthy run in agentchat's naming (handoffs read from the next speaker, a final
     # answer read from the orchestrator's last message) raises nothing.
-    new = to_agentchat(json.loads((M1 / "magentic_one_healthy.json").read_text()))
-    findings, runs = classify(load(_write(tmp_path, new), format="ag2-history")).to_polars()
+    new = to_agentchat(history_doc("magentic_one_healthy.json"))
+    findings, runs = classify(load(write_doc(tmp_path, new), format="ag2-history")).to_polars()
     assert findings.height == 0
     assert runs.select(pl.col("primary_class").is_null().all()).item()
 
@@ -119,21 +104,21 @@ def test_an_estimate_in_agentchats_final_answer_is_an_unverified_acceptance(tmp_
     # With no ledger in the messages, the final answer is where the acceptance shows: "about 86,000"
     # (step 6) accepts a value the orchestrator knows is an estimate; without "about" the figure is
     # traced to the page that held it, the surfer's reading.
-    new = to_agentchat(json.loads((M1 / "magentic_one_approx_accepted.json").read_text()))
+    new = to_agentchat(history_doc("magentic_one_approx_accepted.json"))
     final = new["history"][-1]
     assert final["role"] == ORCHESTRATOR and "about 86,000" in final["content"]
-    assert _named(_write(tmp_path, new)) == (ORCHESTRATOR, 6, "unverified_accepted")
-    (row,) = attribute(load(_write(tmp_path, new), format="ag2-history")).to_dicts()
+    assert verdict(attributed(write_doc(tmp_path, new))) == (ORCHESTRATOR, 6, "unverified_accepted")
+    row = attributed(write_doc(tmp_path, new))
     assert row["attribution_evidence"].startswith(
         "step 6: the orchestrator's final answer took the request as satisfied"
     )
     final["content"] = final["content"].replace("about 86,000", "86,000")
-    assert _named(_write(tmp_path, new)) == ("WebSurfer", 5, "accepted_wrong_answer")
+    assert verdict(attributed(write_doc(tmp_path, new))) == ("WebSurfer", 5, "accepted_wrong_answer")
 
 
 def test_a_bound_in_agentchats_final_answer_is_no_estimate(tmp_path: Path) -> None:
     # Near miss: "must average at least 7.0 km/h" states a requirement, not an estimate (a ledger's
     # "at least 40,000" would be): the answer stays traced to the 3 hours the surfer reported.
-    new = to_agentchat(json.loads((M1 / "magentic_one_computed_from_given.json").read_text()))
+    new = to_agentchat(history_doc("magentic_one_computed_from_given.json"))
     assert "at least 7.0" in new["history"][-1]["content"]
-    assert _named(_write(tmp_path, new)) == ("WebSurfer", 5, "computed_from_given")
+    assert verdict(attributed(write_doc(tmp_path, new))) == ("WebSurfer", 5, "computed_from_given")

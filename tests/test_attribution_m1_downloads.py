@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from m1_history import accept, blamed, blamed_row, file_view, plan, said, tell
+from m1_history import accept, blamed, blamed_row, file_view, plan, said, tell, verdict
 
 TASK = "What was the total capital budget, in millions of dollars, in Fenwick County's adopted 2023 budget?"
 DOWNLOADED = (
@@ -49,7 +49,7 @@ def test_a_downloaded_document_nobody_opened_is_the_ledgers_detour(tmp_path: Pat
     # The ledger at step 5 sends the surfer to the article with the budget PDF (step 4) unread; the
     # answer's 31.4 first appears there (step 7): that ledger set the document aside.
     row = blamed_row(tmp_path, "m1-unread-download", TASK, _history(opened=False))
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "Orchestrator",
         5,
         "unread_download",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
-from m1_history import accept, blamed_row, plan, said, tell, write
+from m1_history import accept, blamed_row, plan, said, tell, verdict, write
 
 from forensics.attribution.plan_rules import _plan_unbacked_facts
 from forensics.attribution.steps import _steps
@@ -141,7 +141,7 @@ def test_an_instruction_handing_on_a_snippet_the_surfer_had_read_past(tmp_path: 
     # (step 7: 18.4 km one way); the instruction to the Coder (step 9) hands it 14.8 and the code computes
     # with it: the ledger that wrote the instruction (step 8) took the snippet over the surfer's reading.
     row = _row(tmp_path, HIKE, _hike())
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "Orchestrator",
         8,
         "instruction_unbacked_figure",
@@ -173,7 +173,7 @@ def test_an_instruction_asking_for_a_best_estimate_instead(tmp_path: Path) -> No
     # The orchestrator (ledger at step 5) has the surfer make the figure up: the run's answer is a guess.
     history = _census("Please give your best estimate instead.", "My estimate is 23,100 residents.")
     row = _row(tmp_path, CENSUS, history)
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "Orchestrator",
         5,
         "unverified_accepted",

@@ -10,13 +10,9 @@ ledger's ``instruction_or_question`` broadcast as ``Orchestrator (-> X)``, the l
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from m1_history import accept, blamed, file_view, plan, said, tell, write
-
-from forensics.attribution import attribute
-from forensics.load import load
+from m1_history import accept, attributed, blamed, file_view, plan, said, tell, verdict, write
 
 RATE_TASK = (
     "How much interest would a deposit of $25,000 earn in one year at the Reserve Bank of Australia's "
@@ -96,12 +92,7 @@ def _agentchat(tmp_path: Path, task: str) -> tuple[object, object, object]:
         msg("FileSurfer", "The grants table lists the public library's books and media grant at $84,750.00."),
         msg("MagenticOneOrchestrator", "The town's 2023 budget granted the public library $84,750.00 for books and media."),
     ]
-    doc = json.loads(write(tmp_path, "m1-grant", task, history).read_text())
-    doc["history"][0] = {"content": task, "role": "user", "name": "user"}
-    path = tmp_path / "m1-grant.json"
-    path.write_text(json.dumps(doc))
-    (row,) = attribute(load(path, format="ag2-history")).to_dicts()
-    return row["decisive_agent"], row["decisive_step"], row["attribution_rule"]
+    return verdict(attributed(write(tmp_path, "m1-grant", task, history, asker="user")))
 
 
 def test_an_accepted_amount_is_traced_past_the_year_that_dates_it(tmp_path: Path) -> None:

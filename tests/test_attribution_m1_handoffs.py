@@ -11,10 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-import polars as pl
-
-from forensics.attribution import attribute
-from forensics.load import load
+from m1_history import attributed, verdict, write_doc
 
 TASK = "How many earthquakes of magnitude 5.0 or more occurred within 100 km of Anchorage in 2018?"
 SEARCH = "Open https://earthquake.usgs.gov/earthquakes/search/, set magnitude 5.0+, 2018, 100 km of Anchorage and report the count."
@@ -54,10 +51,7 @@ def _start() -> list[dict[str, str]]:
 
 
 def _named(tmp_path: Path, history: list[dict[str, str]]) -> dict[str, Any]:
-    path = tmp_path / "m1.json"
-    path.write_text(json.dumps({"question": TASK, "question_ID": "m1-run", "history": history}))
-    (row,) = attribute(load(path, format="ag2-history")).filter(pl.col("run_id") == "m1-run").to_dicts()
-    return row
+    return attributed(write_doc(tmp_path, {"question": TASK, "question_ID": "m1-run", "history": history}, "m1.json"), "m1-run")
 
 
 def _guess() -> list[dict[str, str]]:
@@ -73,7 +67,7 @@ def test_instruction_the_worker_never_answered(tmp_path: Path) -> None:
     # orchestrator's instruction at step 3 is the last thing said.
     h = _start() + _round("FileSurfer", "Please open /workspace/inventory.xlsx and list every row.", None)
     row = _named(tmp_path, h)
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "Orchestrator",
         3,
         "unanswered_instruction",
@@ -92,7 +86,7 @@ def test_instruction_unanswered_then_a_guessed_answer(tmp_path: Path) -> None:
         {"role": "Orchestrator (final answer)", "content": "12400"},
     ]
     row = _named(tmp_path, h)
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "Orchestrator",
         3,
         "unanswered_instruction",
@@ -125,7 +119,7 @@ def test_instruction_resent_after_the_retry_came_back_unchanged(tmp_path: Path) 
     for _ in range(4):
         h += _round("WebSurfer", SEARCH, FORM)
     row = _named(tmp_path, h + _guess())
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "Orchestrator",
         9,
         "repeated_instruction",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from m1_history import accept, blamed, blamed_row, ledger, plan, said, tell
+from m1_history import accept, blamed, blamed_row, instruct, ledger, plan, said, tell, verdict
 
 TASK = (
     "The file /workspace/ferry_trips.csv lists every crossing of the Orlen ferry in May 2024. What was the "
@@ -44,11 +44,7 @@ def _failed_then(report: str) -> list[dict[str, str]]:
             "Coder",
             "The script has been executed. Please report the mean crossing time.",
         ),
-        {
-            "content": "The script has been executed. Please report the mean crossing time.",
-            "role": "assistant",
-            "name": "Orchestrator (-> Coder)",
-        },
+        instruct("Coder", "The script has been executed. Please report the mean crossing time."),
         said("Coder", report),
         *accept("The Coder reported the mean crossing time of 14.8 minutes.", "FINAL ANSWER: 14.8"),
     ]
@@ -59,7 +55,7 @@ def test_a_failed_run_the_ledger_read_as_done_is_the_ledgers(tmp_path: Path) -> 
     # (step 7) for a result and asked for it; the misreading is the orchestrator's.
     report = "The output was not captured, so from the sample rows the mean is approximately 14.8 minutes."
     row = blamed_row(tmp_path, "m1-misread-run", TASK, _failed_then(report))
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "Orchestrator",
         8,
         "tool_error",
@@ -108,7 +104,7 @@ def _retried(second_progress: bool) -> list[dict[str, str]]:
         *tell("WebSurfer", "Please open https://www.tarnvalleylibrary.org/hours and list the Sunday hours."),
         said("WebSurfer", TIMEOUT),
         _no_progress("The page could not be loaded.", again),
-        {"content": again, "role": "assistant", "name": "Orchestrator (-> WebSurfer)"},
+        instruct("WebSurfer", again),
         said("WebSurfer", TIMEOUT),
         ledger(False, "The page timed out again.", "WebSurfer", "Please try once more.")
         if second_progress

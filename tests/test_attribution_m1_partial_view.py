@@ -11,10 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from m1_history import accept, file_view, plan, said, tell, write
-
-from forensics.attribution import attribute
-from forensics.load import load
+from m1_history import accept, blamed_row, file_view, plan, said, tell, verdict
 
 TASK = "The attached file /data/trails.pdf lists the park's trails. What is the mean length in km of its loop trails?"
 PAGE_1 = "Trail | Kind | km\nAlder | loop | 3.2\nBirch | loop | 5.4\nCedar | out-and-back | 7.1\nDune | loop | 2.6\n"
@@ -40,8 +37,7 @@ def _history(paged_on: bool = False, code: str = CODE) -> list[dict[str, str]]:
 
 
 def _row(tmp_path: Path, history: list[dict[str, str]]) -> dict[str, object]:
-    (row,) = attribute(load(write(tmp_path, "m1-partial", TASK, history), format="ag2-history")).to_dicts()
-    return row
+    return blamed_row(tmp_path, "m1-partial", TASK, history)
 
 
 def test_a_script_over_page_one_of_two_blames_the_view(tmp_path: Path) -> None:
@@ -49,7 +45,7 @@ def test_a_script_over_page_one_of_two_blames_the_view(tmp_path: Path) -> None:
     # script (step 7) holds that page's loop lengths as literals: the view is blamed (HEAD traced the
     # answer to the script).
     row = _row(tmp_path, _history())
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "FileSurfer",
         4,
         "partial_file_view",

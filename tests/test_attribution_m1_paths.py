@@ -14,20 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from m1_agentchat import to_agentchat
+from m1_history import M1, attributed, verdict, write_doc
 
-from forensics.attribution import attribute
-from forensics.load import load
-
-PATH = Path(__file__).resolve().parent / "data" / "ag2_history" / "magentic_one_path_miscopied.json"
+PATH = M1 / "magentic_one_path_miscopied.json"
 GIVEN = "/workspace/tasks/attachments/fabrikam_q3_board_deck.pptx"
 OPENED = "/workspace/tasks/fabrikam_q3_board_deck.pptx"
 
 
 def _row(doc: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
-    path = tmp_path / PATH.name
-    path.write_text(json.dumps(doc))
-    (row,) = attribute(load(path, format="ag2-history")).to_dicts()
-    return row
+    return attributed(write_doc(tmp_path, doc, PATH.name))
 
 
 def _doc() -> dict[str, Any]:
@@ -43,7 +38,7 @@ def test_a_file_opened_under_another_path_than_given_is_the_surfers(tmp_path: Pa
     assert (doc["mistake_agent"], int(doc["mistake_step"])) == ("FileSurfer", 5)
     assert doc["history"][5]["content"].startswith(f"Address: file://{OPENED}\n")
     row = _row(doc, tmp_path)
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "FileSurfer",
         5,
         "miscopied_path",
@@ -57,7 +52,7 @@ def test_agentchat_naming_blames_the_same_open(tmp_path: Path) -> None:
     step = int(new["mistake_step"])
     assert new["history"][step]["role"] == "FileSurfer"
     row = _row(new, tmp_path)
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "FileSurfer",
         step,
         "miscopied_path",

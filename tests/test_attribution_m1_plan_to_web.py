@@ -8,25 +8,19 @@ Its plan names no worker, so the ledger (step 2) chose the web; here its bullets
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from forensics.attribution import attribute
-from forensics.load import load
+from m1_history import attributed, history_doc, verdict, write_doc
 
-M1 = Path(__file__).resolve().parent / "data" / "ag2_history"
 BULLET = "- Find the number of electric vans in Fabrikam's 2025 fleet list."
 
 
 def _with_bullets(tmp_path: Path, bullets: str) -> tuple[object, object, object]:
-    doc = json.loads((M1 / "magentic_one_attached_to_web.json").read_text())
+    doc = history_doc("magentic_one_attached_to_web.json")
     plan = doc["history"][1]
     assert plan["content"].count(BULLET) == 1
     plan["content"] = plan["content"].replace(BULLET, bullets)
-    path = tmp_path / "plan_to_web.json"
-    path.write_text(json.dumps(doc))
-    (row,) = attribute(load(path, format="ag2-history")).to_dicts()
-    return row["decisive_agent"], row["decisive_step"], row["attribution_rule"]
+    return verdict(attributed(write_doc(tmp_path, doc, "plan_to_web.json")))
 
 
 def test_a_plan_giving_an_attached_files_question_to_the_web_surfer_is_blamed(tmp_path: Path) -> None:

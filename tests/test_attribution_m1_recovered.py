@@ -14,10 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from m1_agentchat import to_agentchat
-from m1_history import accept, plan, said, tell, write
-
-from forensics.attribution import attribute
-from forensics.load import load
+from m1_history import accept, attributed, plan, said, tell, verdict, write, write_doc
 
 TASK = (
     "The file /workspace/meter.csv is a semicolon-delimited export with decimal commas and dots as "
@@ -55,10 +52,7 @@ def _history(fixed: bool) -> list[dict[str, str]]:
 
 
 def _named(tmp_path: Path, doc: dict[str, Any]) -> tuple[str, int, str]:
-    path = tmp_path / f"{doc['question_ID']}.json"
-    path.write_text(json.dumps(doc))
-    (row,) = attribute(load(path, format="ag2-history")).to_dicts()
-    return row["decisive_agent"], row["decisive_step"], row["attribution_rule"]
+    return verdict(attributed(write_doc(tmp_path, doc)))
 
 
 def _both(tmp_path: Path, fixed: bool) -> tuple[tuple[str, int, str], tuple[str, int, str], list[int]]:

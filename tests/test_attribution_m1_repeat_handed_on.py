@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from m1_history import accept, blamed, ledger, plan, said
+from m1_history import accept, blamed, plan, said, tell
 
 TASK = "What is the combined length, in kilometres to one decimal, of the two longest bridges on the Øresund line?"
 PAGE = (
@@ -25,10 +25,7 @@ RAN = "The script ran, then exited with Unix exit code: 0\nIts output was:\n113.
 
 
 def _tell(agent: str, instruction: str, in_loop: bool = False) -> list[dict[str, str]]:
-    return [
-        ledger(False, "Not yet.", agent, instruction, in_loop=in_loop),
-        {"content": instruction, "role": "assistant", "name": f"Orchestrator (-> {agent})"},
-    ]
+    return tell(agent, instruction, "Not yet.", in_loop)
 
 
 def _run(in_loop: bool) -> list[dict[str, str]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from m1_history import accept, blamed, file_view, plan, said, tell
+from m1_history import accept, blamed, file_view, orchestrator, plan, said, tell
 
 TASK = (
     "The attached recording is a voicemail left for a bakery. What order number does the caller give?\n"
@@ -36,7 +36,7 @@ def _run(after_replan: list[dict[str, str]]) -> list[dict[str, str]]:
         said("WebSurfer", PLAYER),
         *tell("WebSurfer", "Please play the recording and report the order number the caller gives."),
         said("WebSurfer", "I cannot hear audio; the page shows only an audio player and no transcript."),
-        {"content": "Stalled.... Replanning...", "role": "assistant", "name": "Orchestrator (thought)"},
+        orchestrator("thought", "Stalled.... Replanning..."),
         new,
         *after_replan,
     ]

@@ -10,40 +10,30 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+from m1_history import M1, attributed, history_doc, verdict, write_doc
 
-from forensics.attribution import attribute
 from forensics.load import load
-
-M1 = Path(__file__).resolve().parent / "data" / "ag2_history"
-
-
-def _row(path: Path, run_id: str) -> dict[str, Any]:
-    (row,) = attribute(load(path, format="ag2-history")).filter(pl.col("run_id") == run_id).to_dicts()
-    return row
 
 
 def _named(path: Path, run_id: str) -> tuple[Any, Any, Any]:
-    row = _row(path, run_id)
-    return row["decisive_agent"], row["decisive_step"], row["attribution_rule"]
+    return verdict(attributed(path, run_id))
 
 
 def _changed(tmp_path: Path, name: str, old: str, new: str, count: int | None = 1) -> Path:
     """A copy of a fixture history with ``old`` replaced by ``new`` in its messages and question
     (``count``: how many times it must occur; None: every occurrence, at least one)."""
-    doc = json.loads((M1 / name).read_text())
+    doc = history_doc(name)
     texts = [m["content"] for m in doc["history"]]
     found = sum(t.count(old) for t in texts)
     assert found == count if count is not None else found > 0, (old, found)
     for m in doc["history"]:
         m["content"] = m["content"].replace(old, new)
     doc["question"] = doc["question"].replace(old, new)
-    path = tmp_path / name
-    path.write_text(json.dumps(doc))
-    return path
+    return write_doc(tmp_path, doc, name)
 
 
 def _labels(name: str) -> tuple[str, int]:
-    doc = json.loads((M1 / name).read_text())
+    doc = history_doc(name)
     return doc["mistake_agent"], int(doc["mistake_step"])
 
 
@@ -61,7 +51,7 @@ def test_instruction_naming_another_year_than_the_request() -> None:
     )
     assert (
         "another year"
-        in _row(M1 / "magentic_one_instruction_year.json", "m1-instruction-year")["attribution_evidence"]
+        in attributed(M1 / "magentic_one_instruction_year.json", "m1-instruction-year")["attribution_evidence"]
     )
 
 
@@ -130,8 +120,7 @@ def test_a_year_inside_the_tasks_file_name_is_given_by_the_task(tmp_path: Path) 
     task = doc["history"][0]["content"]
     assert "fabrikam_fleet_2025.xlsx" in task
     doc["history"][0]["content"] = task.replace("fabrikam_fleet_2025.xlsx", "fabrikam_fleet.xlsx")
-    unbacked = tmp_path / "unbacked.json"
-    unbacked.write_text(json.dumps(doc))
+    unbacked = write_doc(tmp_path, doc, "unbacked.json")
     assert _named(unbacked, "m1-attached-to-web") == ("Orchestrator", 1, "plan_unbacked_fact")
 
 
@@ -163,8 +152,8 @@ def test_source_for_another_year_whose_figures_nobody_used(tmp_path: Path) -> No
 def test_ledger_composing_the_final_answer_itself() -> None:
     # The ledger at step 10 adds 64 km and a 'some 40 km' target into 104, which no earlier step held.
     agent, step = _labels("magentic_one_ledger_composes_answer.json")
-    row = _row(M1 / "magentic_one_ledger_composes_answer.json", "m1-ledger-composes")
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    row = attributed(M1 / "magentic_one_ledger_composes_answer.json", "m1-ledger-composes")
+    assert verdict(row) == (
         agent,
         step,
         "accepted_wrong_answer",
@@ -180,7 +169,7 @@ def test_ledger_restating_a_final_answer_a_worker_found(tmp_path: Path) -> None:
         "Contoso Canal - Wikipedia  Length 52 km",
         "Together the two canals run 104 km",
     )
-    row = _row(path, "m1-ledger-composes")
+    row = attributed(path, "m1-ledger-composes")
     assert (row["decisive_agent"], row["decisive_step"]) == ("WebSurfer", 9)
     assert "composed" not in row["attribution_evidence"]
 
@@ -222,8 +211,7 @@ def test_summing_for_a_requested_average_is_not_another_statistic(tmp_path: Path
     doc = json.loads(first.read_text())
     for m in doc["history"]:
         m["content"] = m["content"].replace("Compute the mean of the five", "Sum the five")
-    path = tmp_path / "sum.json"
-    path.write_text(json.dumps(doc))
+    path = write_doc(tmp_path, doc, "sum.json")
     assert "Sum the five" in path.read_text()
     assert _named(path, "m1-instruction-statistic")[2] != "instruction_contradicts_task"
 
@@ -304,12 +292,11 @@ def test_an_orchestrated_run_keeps_its_fallback_even_with_a_finding() -> None:
 def test_instruction_year_within_the_span_the_request_names(tmp_path: Path) -> None:
     # Near miss: the request asks about the seasons between 2018 and 2022; the instruction's 2021
     # lies within that span (the firing twin's request names 2019 alone).
-    doc = json.loads((M1 / "magentic_one_instruction_year.json").read_text())
+    doc = history_doc("magentic_one_instruction_year.json")
     task = doc["history"][0]["content"]
     assert "in the 2019 season" in task
     doc["history"][0]["content"] = task.replace("in the 2019 season", "in any season between 2018 and 2022")
-    path = tmp_path / "span.json"
-    path.write_text(json.dumps(doc))
+    path = write_doc(tmp_path, doc, "span.json")
     assert _named(path, "m1-instruction-year")[2] != "instruction_contradicts_task"
 
 
@@ -343,8 +330,8 @@ def test_a_ledger_accepting_an_approximate_answer() -> None:
     # step 10 accepts "about 86,000 visitors", the final answer's figure: the orchestrator accepted
     # a value it knew was approximate (which wins over where the figure came from).
     agent, step = _labels("magentic_one_approx_accepted.json")
-    row = _row(M1 / "magentic_one_approx_accepted.json", "m1-approx-accepted")
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    row = attributed(M1 / "magentic_one_approx_accepted.json", "m1-approx-accepted")
+    assert verdict(row) == (
         agent,
         step,
         "unverified_accepted",
@@ -485,8 +472,8 @@ def test_an_answer_rounding_to_another_precision_than_asked() -> None:
     # the request asks for one decimal place: the answer step, not where the mean came from.
     agent, step = _labels("magentic_one_answer_rounding.json")
     assert (agent, step) == ("Orchestrator", 16)
-    row = _row(M1 / "magentic_one_answer_rounding.json", "m1-answer-rounding")
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    row = attributed(M1 / "magentic_one_answer_rounding.json", "m1-answer-rounding")
+    assert verdict(row) == (
         agent,
         step,
         "final_answer_composed",
@@ -519,7 +506,7 @@ def test_an_answer_computing_a_figure_no_step_held(tmp_path: Path) -> None:
     path = _changed(
         tmp_path, "magentic_one_answer_rounding.json", "tickets is 24.33 pounds", "tickets is 24.5 pounds"
     )
-    row = _row(path, "m1-answer-rounding")
+    row = attributed(path, "m1-answer-rounding")
     assert (row["decisive_step"], row["attribution_rule"]) == (16, "final_answer_composed")
     assert "computed in the answer itself" in row["attribution_evidence"]
 
@@ -582,8 +569,7 @@ def test_a_ledger_accepting_a_stated_figure(tmp_path: Path) -> None:
             "I can't browse the web, but from what I know Tailspin Hall is the school's main concert hall and seats 480 people.",
             "Tailspin Hall is the school's main concert hall and seats 480 people.",
         )
-    path = tmp_path / "plain.json"
-    path.write_text(json.dumps(doc))
+    path = write_doc(tmp_path, doc, "plain.json")
     assert "from what I know" not in path.read_text()
     assert _named(path, "m1-error-then-guess")[2] != "unverified_accepted"
 
@@ -618,8 +604,8 @@ def test_plain_code_over_a_figure_it_was_handed_is_the_figures_fault() -> None:
     # wrong as the figure; the page that gave it is blamed, not the arithmetic.
     agent, step = _labels("magentic_one_computed_from_given.json")
     assert (agent, step) == ("WebSurfer", 9)
-    row = _row(M1 / "magentic_one_computed_from_given.json", "m1-computed-from-given")
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    row = attributed(M1 / "magentic_one_computed_from_given.json", "m1-computed-from-given")
+    assert verdict(row) == (
         agent,
         step,
         "computed_from_given",
@@ -645,8 +631,8 @@ def test_a_ledger_accepting_a_value_its_reporter_could_not_confirm() -> None:
     # established when it was first reported: the orchestrator accepted it, whatever it judged last.
     agent, step = _labels("magentic_one_hedged_then_accepted.json")
     assert (agent, step) == ("Orchestrator", 14)
-    row = _row(M1 / "magentic_one_hedged_then_accepted.json", "m1-hedged-then-accepted")
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    row = attributed(M1 / "magentic_one_hedged_then_accepted.json", "m1-hedged-then-accepted")
+    assert verdict(row) == (
         agent,
         step,
         "unverified_accepted",
@@ -672,8 +658,8 @@ def test_a_stall_on_the_action_the_worker_already_took_before_the_replan() -> No
     # stall began at its first time.
     agent, step = _labels("magentic_one_replan_same_action.json")
     assert (agent, step) == ("WebSurfer", 13)
-    row = _row(M1 / "magentic_one_replan_same_action.json", "m1-replan-same-action")
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    row = attributed(M1 / "magentic_one_replan_same_action.json", "m1-replan-same-action")
+    assert verdict(row) == (
         agent,
         step,
         "orchestrator_stall",
@@ -683,12 +669,11 @@ def test_a_stall_on_the_action_the_worker_already_took_before_the_replan() -> No
 def test_a_stall_on_a_new_action_after_the_replan(tmp_path: Path) -> None:
     # Near miss: after the replan the surfer types into another box (a new action): the stall that
     # ended the run began there, after the replan.
-    doc = json.loads((M1 / "magentic_one_replan_same_action.json").read_text())
+    doc = history_doc("magentic_one_replan_same_action.json")
     replan = max(i for i, m in enumerate(doc["history"]) if m["content"].startswith("New plan:"))
     for m in doc["history"][replan:]:
         m["content"] = m["content"].replace("into 'Email address'", "into 'Club news search'")
-    path = tmp_path / "replan_new_action.json"
-    path.write_text(json.dumps(doc))
+    path = write_doc(tmp_path, doc, "replan_new_action.json")
     from forensics.attribution import _stalls, _steps
     from forensics.classify import _as_spans
 
@@ -705,8 +690,8 @@ def test_a_stall_that_began_with_a_scroll_the_orchestrator_asked_for() -> None:
     # as it was told, so the stall began with the instruction (the ledger that wrote it).
     agent, step = _labels("magentic_one_scroll_as_told.json")
     assert (agent, step) == ("Orchestrator", 10)
-    row = _row(M1 / "magentic_one_scroll_as_told.json", "m1-scroll-as-told")
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    row = attributed(M1 / "magentic_one_scroll_as_told.json", "m1-scroll-as-told")
+    assert verdict(row) == (
         agent,
         step,
         "orchestrator_stall",
@@ -731,7 +716,7 @@ def test_a_month_the_accepting_ledger_names_is_no_fact_to_trace(tmp_path: Path) 
     # The ledger's reason dates the figure ("... in May") and an earlier instruction names the same
     # month: a month dates a fact, it is not one, so the figure is still traced (to the surfer's
     # reading, step 17), not the month (to the instruction, step 7).
-    doc = json.loads((M1 / "magentic_one_scroll_misread.json").read_text())
+    doc = history_doc("magentic_one_scroll_misread.json")
     for m in doc["history"]:
         m["content"] = m["content"].replace(
             "Open the 2023 Drinking Water Report PDF.", "Open the 2023 report PDF published in May."
@@ -740,8 +725,7 @@ def test_a_month_the_accepting_ledger_names_is_no_fact_to_trace(tmp_path: Path) 
             "0.38 mg/L, from Table 1.", "0.38 mg/L, from Table 1 of the report published in May."
         )
     assert sum("published in May" in m["content"] for m in doc["history"]) == 3  # ledger, handoff, reason
-    path = tmp_path / "month.json"
-    path.write_text(json.dumps(doc))
+    path = write_doc(tmp_path, doc, "month.json")
     assert _named(path, "m1-scroll-misread") == ("WebSurfer", 17, "accepted_wrong_answer")
 
 
@@ -752,8 +736,8 @@ def test_a_run_a_worker_halted_is_answered_by_its_last_message() -> None:
     # which is the code's author's, at the code.
     agent, step = _labels("magentic_one_coder_halts.json")
     assert (agent, step) == ("Coder", 5)
-    row = _row(M1 / "magentic_one_coder_halts.json", "m1-coder-halts")
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    row = attributed(M1 / "magentic_one_coder_halts.json", "m1-coder-halts")
+    assert verdict(row) == (
         agent,
         step,
         "halted_answer_origin",
@@ -775,8 +759,8 @@ def test_a_replan_that_drops_a_fact_the_team_acted_on() -> None:
     # admission. The replan reset every history to that plan: it is blamed.
     agent, step = _labels("magentic_one_replan_drops_venue.json")
     assert (agent, step) == ("Orchestrator", 12)
-    row = _row(M1 / "magentic_one_replan_drops_venue.json", "m1-replan-drops-venue")
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    row = attributed(M1 / "magentic_one_replan_drops_venue.json", "m1-replan-drops-venue")
+    assert verdict(row) == (
         agent,
         step,
         "replan_dropped_fact",
@@ -786,27 +770,25 @@ def test_a_replan_that_drops_a_fact_the_team_acted_on() -> None:
 
 def test_a_replan_that_keeps_the_fact(tmp_path: Path) -> None:
     # Near miss: the new plan's fact sheet keeps the pavilion: nothing was dropped.
-    doc = json.loads((M1 / "magentic_one_replan_drops_venue.json").read_text())
+    doc = history_doc("magentic_one_replan_drops_venue.json")
     (i,) = [i for i, m in enumerate(doc["history"]) if m["content"].startswith("New plan:")]
     doc["history"][i]["content"] = doc["history"][i]["content"].replace(
         "on March 16, 2019.", "on March 16, 2019, in the Riverside Pavilion, ticketed separately.", 1
     )
-    path = tmp_path / "replan_keeps.json"
-    path.write_text(json.dumps(doc))
+    path = write_doc(tmp_path, doc, "replan_keeps.json")
     assert _named(path, "m1-replan-drops-venue")[2] != "replan_dropped_fact"
 
 
 def _guessed_venue(tmp_path: Path, reported: bool) -> Path:
     """The venue fixture whose initial plan already guesses the pavilion (ORCHESTRATOR_CLOSED_BOOK_PROMPT's
     "4. EDUCATED GUESSES"); ``reported``: the press release (step 5) then names it, else it does not."""
-    doc = json.loads((M1 / "magentic_one_replan_drops_venue.json").read_text())
+    doc = history_doc("magentic_one_replan_drops_venue.json")
     doc["history"][1]["content"] = doc["history"][1]["content"].replace(
         "4. EDUCATED GUESSES\n\n- None.", "4. EDUCATED GUESSES\n\n- The exhibition may be in the Riverside Pavilion.", 1
     )
     if not reported:
         doc["history"][5]["content"] = doc["history"][5]["content"].replace("Riverside Pavilion", "new wing")
-    path = tmp_path / "replan_guessed.json"
-    path.write_text(json.dumps(doc))
+    path = write_doc(tmp_path, doc, "replan_guessed.json")
     return path
 
 
@@ -832,11 +814,10 @@ def test_a_replan_drops_a_guess_no_worker_reported(tmp_path: Path) -> None:
 
 def _with_message(tmp_path: Path, name: str, step: int, old: str, new: str) -> Path:
     """A copy of a fixture history whose message at ``step`` has ``old`` (present) replaced by ``new``."""
-    doc = json.loads((M1 / name).read_text())
+    doc = history_doc(name)
     assert old in doc["history"][step]["content"], (step, old)
     doc["history"][step]["content"] = doc["history"][step]["content"].replace(old, new)
-    path = tmp_path / name
-    path.write_text(json.dumps(doc))
+    path = write_doc(tmp_path, doc, name)
     return path
 
 
@@ -848,8 +829,8 @@ def test_final_answer_departing_from_the_accepted_figure_is_the_answers() -> Non
     # The surfer reads 38,750 for 2021 (step 9) off a page that also lists 2019's 57,900 (step 5); the
     # ledger at step 10 accepts 38,750; the final answer (step 12) states 57,900.
     assert _labels(DEPARTS) == ("Orchestrator", 12)
-    row = _row(M1 / DEPARTS, "m1-final-answer-departs")
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    row = attributed(M1 / DEPARTS, "m1-final-answer-departs")
+    assert verdict(row) == (
         "Orchestrator",
         12,
         "final_answer_departs",
@@ -860,7 +841,7 @@ def test_final_answer_departing_from_the_accepted_figure_is_the_answers() -> Non
 def test_final_answer_stating_the_accepted_figure_is_no_departure(tmp_path: Path) -> None:
     # Near miss: the answer states the accepted 38,750: where 38,750 came from decides (the surfer's page).
     path = _with_message(tmp_path, DEPARTS, 12, "57,900", "38,750")
-    row = _row(path, "m1-final-answer-departs")
+    row = attributed(path, "m1-final-answer-departs")
     assert row["attribution_rule"] != "final_answer_departs"
     assert (row["decisive_agent"], row["decisive_step"]) == ("WebSurfer", 5)
 
@@ -868,7 +849,7 @@ def test_final_answer_stating_the_accepted_figure_is_no_departure(tmp_path: Path
 def test_final_answer_rounding_the_accepted_figure_is_no_departure(tmp_path: Path) -> None:
     # Near miss: "about 39,000" restates 38,750 (within 5 %).
     path = _with_message(tmp_path, DEPARTS, 12, "57,900", "about 39,000")
-    assert _row(path, "m1-final-answer-departs")["attribution_rule"] != "final_answer_departs"
+    assert attributed(path, "m1-final-answer-departs")["attribution_rule"] != "final_answer_departs"
 
 
 def test_replan_sending_the_stalled_instruction_again_is_the_replans() -> None:
@@ -876,8 +857,8 @@ def test_replan_sending_the_stalled_instruction_again_is_the_replans() -> None:
     # loop; the new plan (step 12) sends the surfer to the same page word for word (14), and again
     # after the second replan (25), until the round limit.
     assert _labels(REPLAN) == ("Orchestrator", 12)
-    row = _row(M1 / REPLAN, "m1-replan-repeats")
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    row = attributed(M1 / REPLAN, "m1-replan-repeats")
+    assert verdict(row) == (
         "Orchestrator",
         12,
         "replan_repeated_instruction",
@@ -893,9 +874,9 @@ def test_replan_with_a_new_instruction_is_not_a_repeat(tmp_path: Path) -> None:
         "Open https://collections.wingtipaviation.example/objects/t4 and read the wingspan of the Tailspin T-4.",
         "Search the web for the Tailspin T-4 glider's wingspan.",
     )
-    row = _row(path, "m1-replan-repeats")
+    row = attributed(path, "m1-replan-repeats")
     # The second replan (23) still repeats step 3's instruction: that replan is named, not the first.
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "Orchestrator",
         23,
         "replan_repeated_instruction",
@@ -905,16 +886,15 @@ def test_replan_with_a_new_instruction_is_not_a_repeat(tmp_path: Path) -> None:
 def test_replan_after_progress_is_not_a_repeat(tmp_path: Path) -> None:
     # Near miss: the ledger at step 6 judged the first reply as progress out of a loop, and the second
     # replan's instruction differs: the first repeat after the replan was not the one the team stalled on.
-    doc = json.loads((M1 / REPLAN).read_text())
+    doc = history_doc(REPLAN)
     for step in (6, 10):
         led = json.loads(doc["history"][step]["content"].removeprefix("Updated Ledger:\n"))
         led["is_progress_being_made"]["answer"] = True
         led["is_in_loop"]["answer"] = False
         doc["history"][step]["content"] = "Updated Ledger:\n" + json.dumps(led, indent=2)
     doc["history"][25]["content"] = "Search the web for the Tailspin T-4 glider's wingspan."
-    path = tmp_path / REPLAN
-    path.write_text(json.dumps(doc))
-    assert _row(path, "m1-replan-repeats")["attribution_rule"] != "replan_repeated_instruction"
+    path = write_doc(tmp_path, doc, REPLAN)
+    assert attributed(path, "m1-replan-repeats")["attribution_rule"] != "replan_repeated_instruction"
 
 
 def test_filesurfer_stuck_on_its_own_path_stays_decisive_over_a_repeating_replan(tmp_path: Path) -> None:
@@ -963,7 +943,7 @@ def test_filesurfer_stuck_on_its_own_path_stays_decisive_over_a_repeating_replan
         "history": [{"content": c, "role": r} for c, r in msgs],
     }
     (tmp_path / "fs.json").write_text(json.dumps(doc))
-    row = _row(tmp_path / "fs.json", "m1-fs-404")
+    row = attributed(tmp_path / "fs.json", "m1-fs-404")
     assert (row["decisive_agent"], row["decisive_step"]) == ("FileSurfer", 5)
 
 
@@ -979,23 +959,21 @@ def test_ledger_taking_a_part_for_the_whole_is_unverified() -> None:
 def test_a_count_without_paging_words_is_no_part(tmp_path: Path) -> None:
     # Near miss: "10 of 24" without "first"/"showing" or a range is a count among a whole (7 of the 24
     # winners were directed by women), not a page of a list: where 10 came from decides.
-    doc = json.loads((M1 / PARTIAL).read_text())
+    doc = history_doc(PARTIAL)
     doc["history"][5]["content"] = doc["history"][5]["content"].replace(
         "Showing 1-10 of 24 winners", "24 winners"
     )
     doc["history"][9]["content"] = "10 of the 24 Audience Award winners from 1995 to 2019 were documentaries."
-    path = tmp_path / PARTIAL
-    path.write_text(json.dumps(doc))
+    path = write_doc(tmp_path, doc, PARTIAL)
     assert _named(path, "m1-partial-count") == ("WebSurfer", 9, "accepted_wrong_answer")
 
 
 def test_ledger_accepting_the_whole_is_no_part(tmp_path: Path) -> None:
     # Near miss: the ledger states the whole, 24: the part rule does not read it.
-    doc = json.loads((M1 / PARTIAL).read_text())
+    doc = history_doc(PARTIAL)
     for step in (10, 12):
         doc["history"][step]["content"] = doc["history"][step]["content"].replace("10 films", "24 films")
-    path = tmp_path / PARTIAL
-    path.write_text(json.dumps(doc))
+    path = write_doc(tmp_path, doc, PARTIAL)
     assert _named(path, "m1-partial-count")[2] == "accepted_wrong_answer"
 
 
@@ -1007,8 +985,8 @@ def test_recovered_repeat_and_a_coders_own_constant() -> None:
     # 23.4 miles (step 13) and the ledger reports progress (14); the Coder converts with 1.6 km per mile
     # (step 17), the terminal prints 37.4 (21), the ledger and the final answer state 37.4.
     assert _labels(RETRY) == ("Coder", 17)
-    row = _row(M1 / RETRY, "m1-retry-then-coder")
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    row = attributed(M1 / RETRY, "m1-retry-then-coder")
+    assert verdict(row) == (
         "Coder",
         17,
         "accepted_wrong_answer",
@@ -1019,10 +997,9 @@ def test_recovered_repeat_and_a_coders_own_constant() -> None:
 def test_a_repeat_never_got_past_stays_evidence(tmp_path: Path) -> None:
     # Near miss: the surfer's third reply (step 13) is the same error page again: it never said
     # anything else after the repeat, so the repeat is the loop.
-    doc = json.loads((M1 / RETRY).read_text())
+    doc = history_doc(RETRY)
     doc["history"][13]["content"] = doc["history"][9]["content"]
-    path = tmp_path / RETRY
-    path.write_text(json.dumps(doc))
+    path = write_doc(tmp_path, doc, RETRY)
     assert _named(path, "m1-retry-then-coder") == ("WebSurfer", 9, "repeated_action")
 
 
@@ -1074,10 +1051,9 @@ def test_instruction_figure_nobody_used_is_no_evidence(tmp_path: Path) -> None:
 def test_instruction_figure_no_code_used_is_no_evidence(tmp_path: Path) -> None:
     # Near miss: the Coder answers in prose with the handed figure (no code computed with it): a figure
     # in a query or a sentence is not this rule's (a surfer's search for "top 50" is no computation).
-    doc = json.loads((M1 / MISCOPIED).read_text())
+    doc = history_doc(MISCOPIED)
     doc["history"][9]["content"] = "The trail is 24.3 miles long, which is 39.1 km."
-    path = tmp_path / MISCOPIED
-    path.write_text(json.dumps(doc))
+    path = write_doc(tmp_path, doc, MISCOPIED)
     assert _named(path, "m1-instruction-miscopied")[2] != "instruction_unbacked_figure"
 
 

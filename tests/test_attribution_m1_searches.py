@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from m1_history import blamed, ledger, plan, said, tell
+from m1_history import blamed, orchestrator, plan, said, tell
 
 TASK = "How many tide gauges does the Fabrikam Coastal Survey list for Contoso Bay?"
 
@@ -28,10 +28,7 @@ def _results(query: str) -> str:
 
 def _looping(instruction: str) -> list[dict[str, str]]:
     """The ledger judging the team in a loop, and the instruction it broadcasts."""
-    return [
-        ledger(False, "The count has not been found.", "WebSurfer", instruction, in_loop=True),
-        {"content": instruction, "role": "assistant", "name": "Orchestrator (-> WebSurfer)"},
-    ]
+    return tell("WebSurfer", instruction, "The count has not been found.", in_loop=True)
 
 
 def _run(second: str, typed: str) -> list[dict[str, str]]:
@@ -45,7 +42,7 @@ def _run(second: str, typed: str) -> list[dict[str, str]]:
         said("WebSurfer", _results("number of tide gauges Contoso Bay")),
         *_looping("Please search for 'Contoso Bay gauges survey' and report any count."),
         said("WebSurfer", _results("Contoso Bay gauges survey")),
-        {"content": "Max time (1800s) reached.", "role": "assistant", "name": "Orchestrator (termination condition)"},
+        orchestrator("termination condition", "Max time (1800s) reached."),
     ]
 
 

@@ -15,14 +15,10 @@ alone)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from m1_agentchat import ORCHESTRATOR
-from m1_history import accept, plan, said, tell, write
-
-from forensics.attribution import attribute
-from forensics.load import load
+from m1_history import accept, attributed, plan, said, tell, verdict, write
 
 TASK = (
     "At a steady 14 km/h, how many hours would a cyclist need to ride the 384,400 km from the Earth to "
@@ -63,13 +59,9 @@ def _agentchat(task: str, answer: str = ANSWER) -> list[dict[str, str]]:
 def _named(
     tmp_path: Path, task: str, agentchat: bool = False, answer: str = ANSWER
 ) -> tuple[object, object, object]:
-    path = write(tmp_path, "m1-tens", task, _agentchat(task, answer) if agentchat else _history(task))
     if agentchat:
-        doc = json.loads(path.read_text())
-        doc["history"][0] = {"content": task, "role": "user", "name": "user"}
-        path.write_text(json.dumps(doc))
-    (row,) = attribute(load(path, format="ag2-history")).to_dicts()
-    return row["decisive_agent"], row["decisive_step"], row["attribution_rule"]
+        return verdict(attributed(write(tmp_path, "m1-tens", task, _agentchat(task, answer), asker="user")))
+    return verdict(attributed(write(tmp_path, "m1-tens", task, _history(task))))
 
 
 def test_about_a_figure_rounded_to_the_asked_thousand_is_traced_to_its_code(tmp_path: Path) -> None:

@@ -13,17 +13,11 @@ import json
 from pathlib import Path
 
 import polars as pl
+from m1_history import M1, attributed, verdict, write_doc
 
-from forensics.attribution import attribute
 from forensics.attribution.value_forms import month_numbers
-from forensics.load import load
 
-DATE = Path(__file__).resolve().parent / "data" / "ag2_history" / "magentic_one_date_restated.json"
-
-
-def _row(path: Path) -> dict[str, object]:
-    (row,) = attribute(load(path, format="ag2-history")).to_dicts()
-    return row
+DATE = M1 / "magentic_one_date_restated.json"
 
 
 def test_a_date_restated_from_a_months_name_is_where_the_surfer_read_it() -> None:
@@ -33,7 +27,7 @@ def test_a_date_restated_from_a_months_name_is_where_the_surfer_read_it() -> Non
     # composed in the answer; the surfer's reading is blamed.
     doc = json.loads(DATE.read_text())
     assert (doc["mistake_agent"], int(doc["mistake_step"])) == ("WebSurfer", 9)
-    row = _row(DATE)
+    row = attributed(DATE)
     assert (row["decisive_agent"], row["decisive_step"]) == ("WebSurfer", 9)
     assert row["attribution_rule"] != "final_answer_composed"
 
@@ -42,10 +36,8 @@ def test_a_month_no_step_named_is_still_composed_in_the_answer(tmp_path: Path) -
     # Near miss: the answer writes 2025-07-20; July was named nowhere before it: the answer composed it.
     doc = json.loads(DATE.read_text())
     doc["history"][12]["content"] = doc["history"][12]["content"].replace("2025-06-20", "2025-07-20")
-    path = tmp_path / DATE.name
-    path.write_text(json.dumps(doc))
-    row = _row(path)
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    row = attributed(write_doc(tmp_path, doc, DATE.name))
+    assert verdict(row) == (
         "Orchestrator",
         12,
         "final_answer_composed",

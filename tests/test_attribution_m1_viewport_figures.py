@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from m1_history import accept, blamed_row, file_view, plan, said, tell, write
+from m1_history import accept, blamed_row, file_view, plan, said, tell, verdict, write
 
 from forensics.attribution.ledger_rules import _answer_numbers
 from forensics.attribution.steps import _steps
@@ -47,7 +47,7 @@ def test_a_count_first_said_by_the_worker_is_not_held_by_the_viewport_header(tmp
     # "Showing page 1 of 3." is where the browser is, not the page's text: the FileSurfer's own count
     # (step 10) is where the 3 entered. HEAD traced it to the first view's header (step 4).
     row = blamed_row(tmp_path, "m1-viewport", TASK, _run("", ANSWER))
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "FileSurfer",
         10,
         "accepted_wrong_answer",
@@ -58,7 +58,7 @@ def test_a_count_the_page_itself_prints_is_held_by_that_view(tmp_path: Path) -> 
     # Near miss: the page's own text states the count ("Hall B demos: 3"): the view holding it (step 7)
     # is where the figure entered.
     row = blamed_row(tmp_path, "m1-viewport-held", TASK, _run("\nHall B demos on day 2: 3\n", ANSWER))
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "FileSurfer",
         7,
         "accepted_wrong_answer",
