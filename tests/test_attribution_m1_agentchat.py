@@ -51,7 +51,11 @@ def test_the_same_run_is_blamed_alike_in_both_namings(tmp_path: Path, name: str,
     old = history_doc(name)
     new = to_agentchat(old)
     assert verdict(attributed(M1 / name)) == (old["mistake_agent"], int(old["mistake_step"]), rule)
-    assert verdict(attributed(write_doc(tmp_path, new))) == (new["mistake_agent"], int(new["mistake_step"]), rule)
+    assert verdict(attributed(write_doc(tmp_path, new))) == (
+        new["mistake_agent"],
+        int(new["mistake_step"]),
+        rule,
+    )
 
 
 def test_agentchat_instruction_is_blamed_on_itself_not_on_a_ledger(tmp_path: Path) -> None:

@@ -51,7 +51,10 @@ def _start() -> list[dict[str, str]]:
 
 
 def _named(tmp_path: Path, history: list[dict[str, str]]) -> dict[str, Any]:
-    return attributed(write_doc(tmp_path, {"question": TASK, "question_ID": "m1-run", "history": history}, "m1.json"), "m1-run")
+    return attributed(
+        write_doc(tmp_path, {"question": TASK, "question_ID": "m1-run", "history": history}, "m1.json"),
+        "m1-run",
+    )
 
 
 def _guess() -> list[dict[str, str]]:

@@ -35,7 +35,6 @@ def _extract() -> list[pl.Expr]:
     ]
 
 
-
 register(
     Convention(
         name="confidence_bars",

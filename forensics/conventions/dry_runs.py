@@ -68,7 +68,6 @@ def _extract() -> list[pl.Expr]:
     return [(said("input", DRY_RUN_ARGUMENT) | said("output", DRY_RUN_RESULT)).alias("_cv_dry_run")]
 
 
-
 register(
     Convention(
         name="dry_runs",

@@ -37,7 +37,6 @@ def _extract() -> list[pl.Expr]:
     ]
 
 
-
 register(
     Convention(
         name="lookups",

@@ -36,7 +36,6 @@ def _extract() -> list[pl.Expr]:
     return [on_rows(carries, attrs, lambda a: a.str.contains(_HOP_KIND)).fill_null(False).alias("_cv_messaging_span")]
 
 
-
 register(
     Convention(
         name="messaging_spans",

@@ -40,7 +40,6 @@ def _extract() -> list[pl.Expr]:
     return [(paused("attributes") | paused("output")).alias("_cv_paused_turn")]
 
 
-
 register(
     Convention(
         name="paused_turns",

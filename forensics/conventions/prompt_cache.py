@@ -63,7 +63,6 @@ def _extract() -> list[pl.Expr]:
     ]
 
 
-
 register(
     Convention(
         name="prompt_cache",

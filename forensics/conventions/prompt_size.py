@@ -23,7 +23,6 @@ def _extract() -> list[pl.Expr]:
     return [pl.when(pl.col("kind") == "llm").then(pl.col("input").str.len_chars()).alias("_cv_prompt_chars")]
 
 
-
 register(
     Convention(
         name="prompt_size",

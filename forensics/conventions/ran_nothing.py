@@ -39,7 +39,6 @@ def _extract() -> list[pl.Expr]:
     return [((pl.col("kind") == "tool") & hint & attrs.str.contains(NO_CODE).fill_null(False)).alias("_cv_ran_nothing")]
 
 
-
 register(
     Convention(
         name="ran_nothing",

@@ -36,7 +36,6 @@ def _extract() -> list[pl.Expr]:
     return [query.alias("_cv_search_query")]
 
 
-
 register(
     Convention(
         name="search",

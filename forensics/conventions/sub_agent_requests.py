@@ -58,7 +58,6 @@ def _extract() -> list[pl.Expr]:
     return [words.alias("_cv_request_words")]
 
 
-
 register(
     Convention(
         name="sub_agent_requests",
