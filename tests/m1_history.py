@@ -123,6 +123,19 @@ def write_doc(tmp_path: Path, doc: dict[str, Any], name: str | None = None) -> P
     return path
 
 
+def ag2_chat(tmp_path: Path, messages: list[tuple[str, str]], **run: Any) -> Path:
+    """An AG2 group chat as a Who&When-style file (run ``r``, ``run.json``): each message a
+    (speaker, text) pair, the speaker in ``name`` and every role ``user``, as AG2's histories hold
+    them; ``run``: more top-level keys."""
+    doc = {
+        "question_ID": "r",
+        "is_correct": False,
+        **run,
+        "history": [{"name": n, "role": "user", "content": c} for n, c in messages],
+    }
+    return write_doc(tmp_path, doc, "run.json")
+
+
 def attributed(path: Path, run_id: str | None = None) -> dict[str, Any]:
     """The attribution row of the one run of the ag2-history file ``path`` (``run_id``: that run of
     the runs it holds)."""

@@ -9,12 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+from m1_history import M1, ag2_chat, verdict
 from span_builder import span, spans
 
 from forensics.attribution import ATTRIBUTION_COLUMNS, attribute
 from forensics.load import load
-
-M1 = Path(__file__).resolve().parent / "data" / "ag2_history"
 
 
 def _one(result: pl.DataFrame, run_id: str) -> dict[str, Any]:
@@ -24,15 +23,7 @@ def _one(result: pl.DataFrame, run_id: str) -> dict[str, Any]:
 
 def _history(tmp_path: Path, messages: list[tuple[str, str]], **run: Any) -> pl.DataFrame:
     """A Who&When-style file (AG2 names) written to tmp_path and attributed."""
-    doc = {
-        "question_ID": "r",
-        "is_correct": False,
-        **run,
-        "history": [{"name": n, "role": "user", "content": c} for n, c in messages],
-    }
-    path = tmp_path / "run.json"
-    path.write_text(json.dumps(doc))
-    return attribute(load(path, format="ag2-history"))
+    return attribute(load(ag2_chat(tmp_path, messages, **run), format="ag2-history"))
 
 
 def test_columns_and_one_row_per_run() -> None:
@@ -68,7 +59,7 @@ def test_misread_tool_error_blames_the_code_author_at_the_code() -> None:
     # The Coder's script (step 5) fails at the terminal (step 9); the Coder's next message (13)
     # reports a count as if it had run.
     row = _one(attribute(load(M1 / "magentic_one_coder_misread.json")), "m1-misread")
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "Coder",
         5,
         "tool_error",
@@ -87,7 +78,7 @@ def test_acknowledged_tool_error_says_so(tmp_path: Path) -> None:
         ],
     )
     row = _one(out, "r")
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "Coder",
         1,
         "tool_error",
@@ -115,7 +106,7 @@ def test_repeated_identical_action(tmp_path: Path) -> None:
         ],
     )
     row = _one(out, "r")
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "Surfer",
         3,
         "repeated_action",
@@ -145,7 +136,7 @@ def test_final_answer_only_on_a_results_page_stays_there(tmp_path: Path) -> None
     path = tmp_path / "snippet.json"
     path.write_text(json.dumps(doc))
     row = _one(attribute(load(path, format="ag2-history")), "m1-wrong-figure")
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "WebSurfer",
         5,
         "final_answer_origin",
@@ -164,7 +155,7 @@ def test_final_answer_matches_whole_words_only(tmp_path: Path) -> None:
         ],
     )
     row = _one(out, "r")
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "Counter",
         2,
         "final_answer_origin",
@@ -185,7 +176,7 @@ def test_unbacked_claim(tmp_path: Path) -> None:
         ],
     )
     row = _one(out, "r")
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "Prices_Expert",
         1,
         "unbacked_claim",
@@ -302,7 +293,7 @@ def test_a_ledger_in_any_loaders_text_is_read(tmp_path: Path) -> None:
     steps = _steps(full)
     assert steps["ledger_in_loop"].to_list() == [None, None, True]
     row = _one(attribute(conv), "r")
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "WebSurfer",
         1,
         "orchestrator_stall",
@@ -346,7 +337,7 @@ def test_satisfied_ledger_is_traced_to_where_the_answer_it_states_entered(tmp_pa
     # is listed in a snippet of the search results at step 5 ("spire 131 m") and taken up on the
     # page WebSurfer opened at step 9.
     row = _one(_variant(tmp_path, "magentic_one_wrong_figure.json", 1), "m1-wrong-figure")
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "WebSurfer",
         9,
         "accepted_wrong_answer",
@@ -368,7 +359,7 @@ def test_satisfied_ledger_whose_reason_states_no_new_number_blames_the_judged_me
     path = tmp_path / "m1.json"
     path.write_text(json.dumps(doc))
     row = _one(attribute(load(path, format="ag2-history")), "m1-wrong-figure")
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "WebSurfer",
         9,
         "accepted_wrong_answer",
@@ -437,7 +428,7 @@ def test_stall_never_recovered_from_blames_the_action_that_put_the_worker_there(
     # then scrolls that same page (9, 13, 17, 21); every ledger from 10 on says no progress and the
     # run ends "Max rounds (30) reached.". The episode on that page began at step 5.
     row = _one(attribute(load(M1 / "magentic_one_stall_loop.json")), "m1-stall-loop")
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "WebSurfer",
         5,
         "orchestrator_stall",
@@ -476,7 +467,7 @@ def test_plan_acting_on_a_given_fact_the_task_never_gave() -> None:
     # magentic_one_wrong_plan.json: the initial fact sheet lists "14 stations before the extension"
     # under GIVEN OR VERIFIED FACTS; the task never says 14.
     row = _one(attribute(load(M1 / "magentic_one_wrong_plan.json")), "m1-wrong-plan")
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "Orchestrator",
         1,
         "plan_unbacked_fact",
@@ -490,7 +481,7 @@ def test_replan_swapping_a_learned_fact_for_a_guess() -> None:
     # magentic_one_replan_drops_fact.json: the surfer found 2009 (step 5); the new plan (step 20)
     # guesses 2011 and its bullets search for it.
     row = _one(attribute(load(M1 / "magentic_one_replan_drops_fact.json")), "m1-replan-drops-fact")
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "Orchestrator",
         20,
         "plan_unbacked_fact",
@@ -512,7 +503,7 @@ def test_orchestrator_accepting_an_answer_its_worker_could_not_verify() -> None:
     # magentic_one_unverified.json: step 10 "I could not find an official attendance figure ...
     # probably about 40000"; the ledger at 11 declares the request satisfied on it.
     row = _one(attribute(load(M1 / "magentic_one_unverified.json")), "m1-unverified")
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "Orchestrator",
         11,
         "unverified_accepted",
@@ -523,7 +514,7 @@ def test_accepting_a_plain_answer_is_traced_to_the_answer_not_the_orchestrator(t
     # Near miss: the wrong-click history without its FINAL ANSWER: the surfer's page said 1904 plainly
     # (step 9), the ledger's reason states 1904: the surfer at 9.
     row = _one(_variant(tmp_path, "magentic_one_wrong_click.json", 1), "m1-wrong-click")
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "WebSurfer",
         9,
         "accepted_wrong_answer",
@@ -569,7 +560,7 @@ def _m1_history(tmp_path: Path, instruction: str) -> pl.DataFrame:
 
 def test_orchestrator_telling_a_worker_to_assume_a_value(tmp_path: Path) -> None:
     row = _one(_m1_history(tmp_path, "The file cannot be read; assume two night shifts a week."), "m1-assume")
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "Orchestrator",
         3,
         "unverified_accepted",
@@ -586,7 +577,7 @@ def test_orchestrated_run_without_evidence_falls_back_to_the_orchestrators_plan(
     # The wrong-click history cut before its satisfied ledger: no stall, no error, no answer.
     # The orchestrator (the agent keeping the ledger) and its plan at step 1 are named (a prior).
     row = _one(_variant(tmp_path, "magentic_one_wrong_click.json", 4), "m1-wrong-click")
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "Orchestrator",
         1,
         "orchestrator_plan",
@@ -598,7 +589,7 @@ def test_run_without_an_orchestrator_keeps_first_response(tmp_path: Path) -> Non
     # Near miss: an AG2-style chat (no handoffs, no ledgers) has no orchestrator: first_response.
     out = _history(tmp_path, [("user", "Find x."), ("Expert", "It is probably fine."), ("Expert", "Done.")])
     row = _one(out, "r")
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "Expert",
         1,
         "first_response",
@@ -670,7 +661,7 @@ def test_a_one_digit_answer_is_not_traced_to_a_plans_section_numbers(tmp_path: P
     path = tmp_path / "three.json"
     path.write_text(json.dumps(doc))
     row = _one(attribute(load(path, format="ag2-history")), "m1-coder-exit0")
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "Coder",
         5,
         "final_answer_origin",
@@ -698,7 +689,7 @@ def test_satisfied_ledger_stating_a_name_is_traced_to_the_page_the_surfer_opened
         "The WebSurfer found the lighthouse in Westmere Bay.",
     )
     row = _one(out, "m1-wrong-click")
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "WebSurfer",
         9,
         "accepted_wrong_answer",

@@ -8,9 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-import polars as pl
+from m1_history import ag2_chat, attributed, verdict
 
-from forensics.attribution import attribute
 from forensics.load import load
 
 #: AgentBuilder.DEFAULT_PROXY_AUTO_REPLY (autogen agentchat/contrib/agent_builder.py): the
@@ -28,15 +27,7 @@ TASK = (
 
 
 def _attributed(tmp_path: Path, messages: list[tuple[str, str]]) -> dict[str, Any]:
-    doc = {
-        "question_ID": "r",
-        "is_correct": False,
-        "history": [{"name": n, "role": "user", "content": c} for n, c in messages],
-    }
-    path = tmp_path / "run.json"
-    path.write_text(json.dumps(doc))
-    (row,) = attribute(load(path, format="ag2-history")).filter(pl.col("run_id") == "r").to_dicts()
-    return row
+    return attributed(ag2_chat(tmp_path, messages), "r")
 
 
 def test_a_terminal_reply_that_ran_nothing_is_owned_by_the_message_it_answered(tmp_path: Path) -> None:
@@ -51,7 +42,7 @@ def test_a_terminal_reply_that_ran_nothing_is_owned_by_the_message_it_answered(t
             ("PythonDebugging_Expert", "Without the script we cannot go further."),
         ],
     )
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "PythonDebugging_Expert",
         0,
         "first_response",
@@ -70,7 +61,7 @@ def test_a_terminal_reply_that_ran_code_is_still_the_codes_authors(tmp_path: Pat
             ("PythonDebugging_Expert", "It works now."),
         ],
     )
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "Verification_Expert",
         1,
         "first_response",
@@ -88,7 +79,7 @@ def test_an_expert_first_reply_is_the_first_response(tmp_path: Path) -> None:
             ("PythonDebugging_Expert", "Agreed."),
         ],
     )
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "Verification_Expert",
         1,
         "first_response",
@@ -114,7 +105,7 @@ def test_a_retrieval_claimed_before_any_tool_returned_is_blamed(tmp_path: Path) 
             ("Literature_Expert", "Then the citation matches. TERMINATE"),
         ],
     )
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "Research_Expert",
         3,
         "claimed_access",
@@ -175,7 +166,7 @@ def test_a_task_that_is_a_failure_report_is_blamed_at_step_0(tmp_path: Path) -> 
             ("Verification_Expert", "The error is reproduced and explained. TERMINATE"),
         ],
     )
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "JSON_Expert",
         0,
         "task_is_tool_error",
@@ -197,7 +188,7 @@ def test_a_task_that_asks_about_an_error_is_no_failure_report(tmp_path: Path) ->
                 ("Verification_Expert", "The error is reproduced and explained. TERMINATE"),
             ],
         )
-        assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+        assert verdict(row) == (
             "Debugging_Expert",
             1,
             "tool_error",
@@ -225,7 +216,7 @@ def test_a_check_reported_by_hand_after_a_failed_tool_leaves_the_tool_error_deci
             ("DataVerification_Expert", "That settles it. TERMINATE"),
         ],
     )
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "DataVerification_Expert",
         1,
         "tool_error",
@@ -244,7 +235,7 @@ def test_code_that_printed_nothing_is_a_failed_run(tmp_path: Path) -> None:
             ("Verification_Expert", "The gyms within 5 miles are Point Pleasant Gym and River Fitness Center."),
         ],
     )
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "Geometry_Expert",
         1,
         "tool_error",
@@ -306,7 +297,7 @@ def test_a_figure_the_manager_states_and_the_request_does_not_is_blamed_at_step_
         "2021, which was found to be $5,200,000."
     )
     row = _attributed(tmp_path, [("DataAnalysis_Expert", task), ("Verification_Expert", VERIFIER)])
-    assert (row["decisive_agent"], row["decisive_step"], row["attribution_rule"]) == (
+    assert verdict(row) == (
         "DataAnalysis_Expert",
         0,
         "task_unasked_figure",
