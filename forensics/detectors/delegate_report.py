@@ -98,6 +98,14 @@ def _stuck_delegates(ctx: Context) -> pl.LazyFrame:
     return ctx.once("stuck_delegates", lambda: build().collect()).lazy()
 
 
+def _stuck_findings(ctx: Context, explanation: pl.Expr) -> pl.LazyFrame:
+    """A finding on each stuck delegate (:func:`_stuck_delegates`): its delegation and the closing
+    guess (decisive), told by ``explanation``."""
+    return _stuck_delegates(ctx).select(
+        finding("run_id", pl.concat_list("span_id", "last_child"), "last_child", explanation)
+    )
+
+
 @register
 class UncheckedStuckDelegate(Detector):
     name = "unchecked_stuck_delegate"
@@ -114,20 +122,16 @@ class UncheckedStuckDelegate(Detector):
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
-        return _stuck_delegates(ctx).select(
-            finding(
-                "run_id",
-                pl.concat_list("span_id", "last_child"),
-                "last_child",
-                pl.format(
-                    "{} delegated work to {} at {}; the delegated run used up its steps and its answer was the "
-                    "framework's closing guess, yet afterwards nobody checked or redid the work (no other agent, "
-                    "no tool but the final one) and the run reported success",
-                    txt(pl.col("by_agent")),
-                    txt(pl.col("agent")),
-                    hms("t"),
-                ),
-            )
+        return _stuck_findings(
+            ctx,
+            pl.format(
+                "{} delegated work to {} at {}; the delegated run used up its steps and its answer was the "
+                "framework's closing guess, yet afterwards nobody checked or redid the work (no other agent, "
+                "no tool but the final one) and the run reported success",
+                txt(pl.col("by_agent")),
+                txt(pl.col("agent")),
+                hms("t"),
+            ),
         )
 
 
@@ -146,19 +150,15 @@ class StuckGuessPassedOn(Detector):
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
-        return _stuck_delegates(ctx).select(
-            finding(
-                "run_id",
-                pl.concat_list("span_id", "last_child"),
-                "last_child",
-                pl.format(
-                    "the run reported success on the closing guess of {} (delegated by {} at {}), which had used up "
-                    "its steps without finishing the work; nothing recovered it",
-                    txt(pl.col("agent")),
-                    txt(pl.col("by_agent")),
-                    hms("t"),
-                ),
-            )
+        return _stuck_findings(
+            ctx,
+            pl.format(
+                "the run reported success on the closing guess of {} (delegated by {} at {}), which had used up "
+                "its steps without finishing the work; nothing recovered it",
+                txt(pl.col("agent")),
+                txt(pl.col("by_agent")),
+                hms("t"),
+            ),
         )
 
 
