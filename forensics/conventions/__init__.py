@@ -32,6 +32,7 @@ from forensics.conventions import (  # noqa: F401
     lifecycle,
     loaded,
     lookups,
+    malformed_calls,
     messaging_spans,
     outcome,
     output_cap,
