@@ -60,6 +60,31 @@ def empty_last_message(output: pl.Expr) -> pl.Expr:
 #: is left out of the final answer (one level of nested braces: the tool arguments).
 _REACT_TRAJECTORY: Final = r'\\?"trajectory\\?"\s*:\s*\{(?:[^{}]|\{[^{}]*\})*\}\s*,?'
 
+#: A smolagents run streamed (``agent.run(task, stream=True)``) as the OpenInference instrumentation
+#: records it: ``_RunWrapper.wrapped_generator`` collects ``str(chunk)`` of every event the stream
+#: yields and, in its ``finally``, writes them joined as the run span's output and sets status OK,
+#: even after recording the exception that ended the stream (Arize-ai/openinference
+#: openinference-instrumentation-smolagents ``_wrappers.py``). The events are smolagents' dataclasses
+#: (``ToolCall(...)``, ``ActionStep(...)``, ``PlanningStep(...)``, ``ToolOutput``, ``ActionOutput``,
+#: ``ChatMessageStreamDelta``); a stream that finished ends with ``FinalAnswerStep(output=...)``
+#: (huggingface/smolagents ``agents.py`` ``_run_stream``: ``yield FinalAnswerStep(handle_agent_output_types(
+#: final_answer))``, after the max-steps answer too). The run's answer is that step's output; a
+#: stream with none died before answering: its answer is empty, whatever the steps' reprs say
+#: (``error=AgentGenerationError`` is the step's record, not a word to the user).
+_SMOL_STREAM: Final = r"^\s*(?:ToolCall|ActionStep|PlanningStep|TaskStep|ToolOutput|ActionOutput|ChatMessageStreamDelta|FinalAnswerStep)\("
+_SMOL_STREAM_ANSWER: Final = r"(?s)FinalAnswerStep\(output=(.*)\)\s*$"
+
+
+def read_smol_stream(text: pl.Expr) -> pl.Expr:
+    """``text`` with a smolagents stream's joined events (:data:`_SMOL_STREAM`) replaced by its
+    answer: the closing ``FinalAnswerStep``'s output, quotes of a repr'd string dropped, or the
+    empty string when the stream never answered. Other text unchanged."""
+    stream = text.str.contains(_SMOL_STREAM).fill_null(False)
+    answer = text.str.extract(_SMOL_STREAM_ANSWER, 1).str.strip_chars()
+    quoted = answer.str.contains(r"""(?s)^(?:'.*'|".*")$""").fill_null(False)
+    answer = pl.when(quoted).then(answer.str.slice(1, answer.str.len_chars() - 2)).otherwise(answer)
+    return pl.when(stream).then(answer.fill_null("")).otherwise(text)
+
 
 def _last_ending(rows: pl.LazyFrame) -> pl.LazyFrame:
     """Each run's row (``run_key``, ``_end``, ``seq``) that ended last, the later in the run on a tie;
@@ -204,6 +229,8 @@ def run_facts(df: pl.DataFrame) -> pl.DataFrame:
         .otherwise(pl.col("final_output"))
         .alias("final_output")
     )
+    # A smolagents stream's joined events report with its FinalAnswerStep, or with nothing.
+    runs = runs.with_columns(read_smol_stream(pl.col("final_output")), read_smol_stream(pl.col("root_output")))
     return runs.with_columns(
         (
             pl.col("root_output").str.contains(EMPTY_ANSWER).fill_null(False)
