@@ -128,6 +128,16 @@ DENIES_FAULT: Final = (
 )
 
 
+#: A model message that is a code action: smolagents' CodeAgent answers each step with "Thought: ...",
+#: then its code as ``<code>...</code>`` (or, before 1.17, "Code:" and a fenced ``py`` block), which
+#: the agent runs (huggingface/smolagents ``src/smolagents/agents.py`` CodeAgent._step_stream:
+#: parse_code_blobs, then ``self.python_executor(code_action)``; prompts/code_agent.yaml). The thought
+#: is the model's note to itself on the way to the code: nobody but the executor reads it, and the
+#: user sees the run's final answer only. A fault it names ("The Xero API is returning errors. The
+#: invoice is most likely settled, so I will resolve the task") was not told to anyone.
+CODE_ACTION: Final = r"(?s)Thought:.*?(?:<code>|Code:\s*(?:\\n|\n)?\s*```)"
+
+
 def tells(text: pl.Expr) -> pl.Expr:
     """``text`` names a fault in its words; a JSON key ({"error": null}) is a field name, not words,
     and a fault said absent (DENIES_FAULT) is none: "no errors, but the upload failed" still tells."""
@@ -159,7 +169,7 @@ def told_spans(ctx: Context, failures: pl.LazyFrame) -> pl.LazyFrame:
         .lazy()
     )
     said_later = (
-        messages.filter(tells(pl.col("output")))
+        messages.filter(tells(pl.col("output")) & ~pl.col("output").str.contains(CODE_ACTION).fill_null(False))
         .sort("run_id", "_said_seq")
         .group_by("run_id")
         .agg(pl.col("_said_seq").max(), pl.col("_said_id").last())
