@@ -21,6 +21,15 @@ from forensics.conventions.registry import Q, where_contains
 #: ``<AgentClass>.run`` and writes ``smolagents.max_steps``.
 SMOL_STEP: Final = r"^Step (\d+)$"
 
+#: A model message that is a code action: smolagents' CodeAgent answers each step with "Thought: ...",
+#: then its code as ``<code>...</code>`` (or, before 1.17, "Code:" and a fenced ``py`` block), which
+#: the agent runs (huggingface/smolagents ``src/smolagents/agents.py`` CodeAgent._step_stream:
+#: parse_code_blobs, then ``self.python_executor(code_action)``; prompts/code_agent.yaml). The thought
+#: is the model's note to itself on the way to the code: nobody but the executor reads it, and the
+#: user sees the run's final answer only. A fault it names ("The Xero API is returning errors. The
+#: invoice is most likely settled, so I will resolve the task") was not told to anyone.
+CODE_ACTION: Final = r"(?s)Thought:.*?(?:<code>|Code:\s*(?:\\n|\n)?\s*```)"
+
 #: smolagents' own tools catch their failure and return its text as their result, which the agent
 #: gives the model as the step's observation (src/smolagents/default_tools.py): VisitWebpageTool.forward
 #: returns "The request timed out. Please try again later or check the URL." (requests' Timeout),

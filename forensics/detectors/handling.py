@@ -29,12 +29,11 @@ any agent was an orphan). :func:`failure_handling` answers it once, as columns o
   resends, a FallbackModel's next model);
 * ``structured_failure``: the run returned a structured failure result (``"status": "failed"``);
 * ``reported``: the run told someone: its final answer says it could not do the task
-  (``says_failure``), or the final answer or a later assistant message names a fault
-  (``TELLS_OF_FAULT``), or a later successful side-effecting call passed the fault on in its
-  arguments, or the agent gave the error as its own answer (its answer tool), or (an error-shaped
-  result) a later message passed its reason on. Fault words, not inability words: a run that read an
-  error body as data says those about its consequence ("the transfer can't go through"), and "I
-  can't wait for tomorrow's batch" is no report;
+  (``says_failure``), the final answer or a later assistant message (not a CodeAgent's thought
+  before its code: ``CODE_ACTION``) names a fault (``TELLS_OF_FAULT``), a later successful side
+  effect passed it on in its arguments, the agent gave the error as its answer (its answer tool), or
+  (an error-shaped result) a later message passed its reason on. Fault words, not inability words
+  (an error body read as data: "the transfer can't go through"; "I can't wait till then": no report);
   A report is no handling of a failure the run then pushed past into an irreversible act (a
   successful deploy, payment or drop after it, with no retry, fallback or escalation first:
   :func:`pushed_past`): "the migration hit a lock timeout, proceeding with the rollout" told, and
@@ -56,6 +55,7 @@ from typing import Final
 
 import polars as pl
 
+from forensics.conventions.smol_steps import CODE_ACTION
 from forensics.detectors.base import Context, failure_followups
 from forensics.detectors.next_step_told import tells_next_step
 
@@ -126,16 +126,6 @@ DENIES_FAULT: Final = (
     r"(?:errors?|failures?|failed|failing)\b|\b(?:error|failure)[- ]free\b"
     r"|\b(?:nothing|none)\s+(?:\w+\s+)?(?:failed|errored)\b|\b(?:did\s+not|didn'?t|never)\s+(?:fail|error)\b"
 )
-
-
-#: A model message that is a code action: smolagents' CodeAgent answers each step with "Thought: ...",
-#: then its code as ``<code>...</code>`` (or, before 1.17, "Code:" and a fenced ``py`` block), which
-#: the agent runs (huggingface/smolagents ``src/smolagents/agents.py`` CodeAgent._step_stream:
-#: parse_code_blobs, then ``self.python_executor(code_action)``; prompts/code_agent.yaml). The thought
-#: is the model's note to itself on the way to the code: nobody but the executor reads it, and the
-#: user sees the run's final answer only. A fault it names ("The Xero API is returning errors. The
-#: invoice is most likely settled, so I will resolve the task") was not told to anyone.
-CODE_ACTION: Final = r"(?s)Thought:.*?(?:<code>|Code:\s*(?:\\n|\n)?\s*```)"
 
 
 def tells(text: pl.Expr) -> pl.Expr:
