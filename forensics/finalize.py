@@ -349,6 +349,10 @@ _CREW_DELEGATION = "Delegate work to coworker|Ask question to coworker"
 #: person's step (kind human), whatever ``handoff_to_<alias>`` means for agents.
 HANDOFF_TO_PERSON: Final = "handoff_to_user"
 
+#: The one handoff tool of a framework whose ``agent_name`` argument names the target (Google ADK's
+#: ``transfer_to_agent``, a Strands Swarm's ``handoff_to_agent``): its suffix names nobody.
+_BY_AGENT_NAME: Final = ("transfer_to_agent", "handoff_to_agent")
+
 
 def _handoffs_from_transfer_tools(spans: pa.Table, kind: pa.ChunkedArray,
                                   handoff_to: pa.ChunkedArray) -> tuple[pa.ChunkedArray | pa.Array, pa.ChunkedArray | pa.Array]:
@@ -358,7 +362,10 @@ def _handoffs_from_transfer_tools(spans: pa.Table, kind: pa.ChunkedArray,
     an unknown agent it returns "Agent X not found. Please select a valid agent ..." and nobody runs).
     Google ADK's one ``transfer_to_agent`` tool names the target in its ``agent_name`` argument
     (google/adk-python src/google/adk/tools/transfer_to_agent_tool.py, ``transfer_to_agent(agent_name,
-    tool_context)``); without that argument (content not captured, or an OpenAI Agents SDK agent named
+    tool_context)``), and so does a Strands Swarm node's ``handoff_to_agent`` (strands-agents/sdk-python
+    src/strands/multiagent/swarm.py ``_create_handoff_tool``: ``handoff_to_agent(agent_name, message,
+    context)`` makes the named node the swarm's current node, or answers "Agent 'x' not found in
+    swarm"); without that argument (content not captured, or an OpenAI Agents SDK agent named
     "agent") the suffix is the target as for any ``transfer_to_<agent>``.
     Microsoft Agent Framework's handoff workflow gives each agent a synthetic ``handoff_to_<alias>``
     tool whose call its middleware answers with ``{"handoff_to": <target executor id>}``
@@ -385,7 +392,7 @@ def _handoffs_from_transfer_tools(spans: pa.Table, kind: pa.ChunkedArray,
     found = found.select(
         pl.col("handoff_to"),
         pl.coalesce(
-            pl.when(called_as == "transfer_to_agent").then(pl.col("input").str.json_path_match("$.agent_name")),
+            pl.when(called_as.is_in(_BY_AGENT_NAME)).then(pl.col("input").str.json_path_match("$.agent_name")),
             called_as.str.extract(r"^transfer_to_(.+)$"),
             pl.when(called_as.str.starts_with("handoff_to_")).then(pl.col("output").str.json_path_match("$.handoff_to")),
             called_as.str.extract(r"^handoff_to_(.+)$"),
