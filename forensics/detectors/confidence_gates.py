@@ -106,7 +106,29 @@ def run_bars(s: pl.LazyFrame) -> pl.LazyFrame:
 
 def low_confidence_steps(s: pl.LazyFrame, gate: float) -> pl.LazyFrame:
     """The steps that reported confidence below their gate: ``run_id, low_id, low_seq, low_kind,
-    low_call, low_text, confidence, gate, said``. The preparation's ``confidence`` (a ``confidence``
+    low_call, low_text, confidence, gate, said`` (:func:`_stated_confidences`, the low ones)."""
+    low = _stated_confidences(s, gate).filter(pl.col("_low")).drop("_low")
+    # A step whose result holds a low step's below it (a smolagents Step span's observations are
+    # its tool's result; a pipeline's output its components') carried the confidence up: the step
+    # that reported it is the inner one.
+    inner = low.select("run_id", pl.col("parent_k").alias("span_k")).drop_nulls()
+    return low.join(inner, on=["run_id", "span_k"], how="anti").drop("span_k", "parent_k")
+
+
+def sure_steps(s: pl.LazyFrame, gate: float) -> pl.LazyFrame:
+    """The steps that reported confidence at or above their gate, read as :func:`low_confidence_steps`
+    reads the low ones: ``run_id, sure_seq, sure_call, sure_text``. A low step done again by the same
+    call that then came out sure (an invoice re-extracted with a stronger processor: Document AI's
+    per-field ``confidence``, each processor version its own model) was not the decision acted on."""
+    return _stated_confidences(s, gate).filter(~pl.col("_low")).select(
+        "run_id", pl.col("low_seq").alias("sure_seq"), pl.col("low_call").alias("sure_call"),
+        pl.col("low_text").alias("sure_text"),
+    )  # fmt: skip
+
+
+def _stated_confidences(s: pl.LazyFrame, gate: float) -> pl.LazyFrame:
+    """Every step that stated how sure it was, with its gate and ``_low`` (below it): the columns of
+    :func:`low_confidence_steps` and ``span_k, parent_k``. The preparation's ``confidence`` (a ``confidence``
     key in the span's attributes or output, any step's: a matcher tool's result); and a decision
     step (a model call, a chain or graph node, an agent: not a tool's result, whose "confidence" is
     about the data it returned, unless the tool is named for deciding) whose structured output states
@@ -146,7 +168,7 @@ def low_confidence_steps(s: pl.LazyFrame, gate: float) -> pl.LazyFrame:
         pl.when(pl.col("kind") == "llm").then(pl.col("args").str.extract(_PROMPT_BAR, 1).str.replace(r"\s*%$", "")),
         pl.col("args").str.extract(STATED_BAR, 1),
     ).cast(pl.Float64, strict=False)
-    low = (
+    return (
         pl.concat([base, stated], how="diagonal_relaxed")
         .unique(["run_id", "span_id"], keep="first", maintain_order=True)
         .join(run_bars(s), on="run_id", how="left")
@@ -154,20 +176,19 @@ def low_confidence_steps(s: pl.LazyFrame, gate: float) -> pl.LazyFrame:
             _fraction(pl.col("_number")).alias("_level"),
             pl.coalesce(_fraction(own_bar), _fraction(pl.col("stated_bar")), "run_bar", pl.lit(gate)).alias("_gate"),
         )
-        .filter(
-            ((pl.col("_number") >= 0) & (pl.col("_number") <= 100) & (pl.col("_level") < pl.col("_gate"))).fill_null(False)
-            | pl.col("_value").str.contains(_LOW_WORD).fill_null(False)
+        .with_columns(
+            (
+                ((pl.col("_number") >= 0) & (pl.col("_number") <= 100) & (pl.col("_level") < pl.col("_gate"))).fill_null(False)
+                | pl.col("_value").str.contains(_LOW_WORD).fill_null(False)
+            ).alias("_low")
         )
+        # A sure step states a number in range at or above its gate; nothing else is read as sure.
+        .filter(pl.col("_low") | ((pl.col("_number") >= 0) & (pl.col("_number") <= 100)).fill_null(False))
         .select(
             "run_id", pl.col("span_id").alias("low_id"), pl.col("seq").alias("low_seq"),
             pl.col("kind").alias("low_kind"), pl.col("call").alias("low_call"),
             pl.concat_str([pl.col("args").fill_null(""), out.fill_null("")], separator="\n").alias("low_text"),
             pl.col("_level").alias("confidence"), pl.col("_gate").alias("gate"), pl.col("_value").alias("said"),
-            "span_k", "parent_k",
+            "span_k", "parent_k", "_low",
         )
     )
-    # A step whose result holds a low step's below it (a smolagents Step span's observations are
-    # its tool's result; a pipeline's output its components') carried the confidence up: the step
-    # that reported it is the inner one.
-    inner = low.select("run_id", pl.col("parent_k").alias("span_k")).drop_nulls()
-    return low.join(inner, on=["run_id", "span_k"], how="anti").drop("span_k", "parent_k")

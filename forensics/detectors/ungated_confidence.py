@@ -13,7 +13,9 @@ format we load:
   world and holds no work of its own (a Haystack custom component, named by the pipeline:
   conventions.components; a Langfuse v2 ``@observe`` function, exported as a plain SPAN);
 * no gate between them: no person's review, no guardrail given the confidence
-  (``confidence_gates.blind_guardrail``).
+  (``confidence_gates.blind_guardrail``), and the unsure step not done again, about the same entity,
+  by the same call that came out sure this time (``confidence_gates.sure_steps``: the action rests
+  on the second answer).
 
 An action on another entity than the one the step was unsure of is not that decision acted on
 (:func:`about_another_entity`). Where a router component chose the action's branch after the
@@ -29,7 +31,7 @@ from typing import Final
 import polars as pl
 
 from forensics.detectors.base import Context, Detector, finding, hms, num, txt
-from forensics.detectors.confidence_gates import blind_guardrail, low_confidence_steps
+from forensics.detectors.confidence_gates import blind_guardrail, low_confidence_steps, sure_steps
 from forensics.detectors.registry import register
 from forensics.policy import Threshold
 
@@ -87,12 +89,13 @@ def acting_components(ctx: Context, words: str) -> pl.LazyFrame:
     )
 
 
-def about_another_entity() -> pl.Expr:
-    """The action names entities (identifier values in its arguments: ``_ID_VALUE``), the unsure
-    step names entities too, and none of the action's is among the step's: the step's confidence was
-    about something else (a note's language, another customer). Where either names none, the two
-    cannot be told apart and the action is taken as acting on the decision."""
-    acted = pl.col("args").str.extract_all(_ID_VALUE).list.eval(pl.element().str.extract(_ID_VALUE, 1))
+def about_another_entity(acted_text: pl.Expr | None = None) -> pl.Expr:
+    """The action names entities (identifier values in its arguments, or in ``acted_text``:
+    ``_ID_VALUE``), the unsure step names entities too, and none of the action's is among the step's:
+    the step's confidence was about something else (a note's language, another customer). Where
+    either names none, the two cannot be told apart and the action is taken as acting on the decision."""
+    text = pl.col("args") if acted_text is None else acted_text
+    acted = text.str.extract_all(_ID_VALUE).list.eval(pl.element().str.extract(_ID_VALUE, 1))
     judged = pl.col("low_text").str.extract_all(_ID_VALUE).list.eval(pl.element().str.extract(_ID_VALUE, 1))
     return (
         (acted.list.len() > 0) & (judged.list.len() > 0) & (acted.list.set_intersection(judged).list.len() == 0)
@@ -150,7 +153,25 @@ class UngatedLowConfidence(Detector):
             .group_by("run_id", "low_id")
             .agg(pl.col("router_id").first())
         )
-        ungated = next_effect.join(gated, on=["run_id", "low_id"], how="anti").join(routed, on=["run_id", "low_id"], how="left")
+        # The unsure step done again before the action by the same call, about the same entity, and
+        # sure this time: the action rests on the second answer (an extraction re-run with a stronger
+        # processor), as the app's own gate decided.
+        redone_sure = (
+            next_effect.join(sure_steps(s, ctx.policy.confidence_gate), on="run_id")
+            .filter(
+                (pl.col("sure_call") == pl.col("low_call"))
+                & (pl.col("sure_seq") > pl.col("low_seq"))
+                & (pl.col("sure_seq") < pl.col("seq"))
+                & ~about_another_entity(pl.col("sure_text"))
+            )
+            .select("run_id", "low_id")
+            .unique()
+        )
+        ungated = (
+            next_effect.join(gated, on=["run_id", "low_id"], how="anti")
+            .join(redone_sure, on=["run_id", "low_id"], how="anti")
+            .join(routed, on=["run_id", "low_id"], how="left")
+        )
         per_run = ungated.sort("run_id", "seq", "low_seq", "low_id").group_by("run_id").agg(pl.all().first())
         return per_run.select(
             finding(
