@@ -20,6 +20,7 @@ from forensics.detectors.new_information import longest_unbroken, new_informatio
 from forensics.detectors.node_resumes import node_resumed
 from forensics.detectors.parallel_runs import parallel_run_of
 from forensics.detectors.registry import register
+from forensics.detectors.restart_points import no_step_to_resume
 from forensics.detectors.session_overlap import EFFECT_ORDER, same_job_again
 from forensics.detectors.stalled_results import longest_same_result, same_result_told, stalled_at_limit
 from forensics.detectors.tool_calls import tool_calls
@@ -349,7 +350,9 @@ class RedoAfterRestart(Detector):
         "starts after the failed run's last activity (a run of the session at work beside it restarts nothing). A graph "
         "node resumed where it stopped (LangGraph replays that node from its first line) re-reading what it "
         "read before failing resumed: every redo inside a node named as the one that failed or paused, "
-        "none of them a side effect."
+        "none of them a side effect. A failed run none of whose tool calls failed, that failed in its model "
+        "or ran out of steps, left no step to resume at: a restart's re-reads of it are no redo, its side "
+        "effects are."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -405,6 +408,10 @@ class RedoAfterRestart(Detector):
         # harms nothing; the restart's failure is inevitable where it does a done effect again
         # (TAXONOMY: the earliest span from which the failure was inevitable).
         effect = pl.col("is_side_effect").fill_null(False) & ~created_nothing_new()
+        # A re-read of a run that failed in its model or ran out of steps, with no failed step to
+        # resume at, is the restart's own context (restart_points.py); its side effects are redone.
+        no_resume = no_step_to_resume(ctx).select(pl.col("run_id").alias("e_run"), pl.lit(True).alias("_no_resume"))
+        redo = redo.join(no_resume, on="e_run", how="left").filter(effect | pl.col("_no_resume").is_null()).drop("_no_resume")
         per_run = (
             redo.sort("run_id", "seq")
             .group_by("run_id")
