@@ -78,7 +78,24 @@ def created_nothing_new() -> pl.Expr:
     ran (:func:`did_not_run`)."""
     created_false, object_id = EXISTING_RETURNED
     returned_existing = (pl.col("output").str.contains(created_false) & pl.col("output").str.contains(object_id)).fill_null(False)
-    return returned_existing | did_not_run() | replayed_by_key() | overwrites_a_file()
+    return returned_existing | did_not_run() | replayed_by_key() | overwrites_a_file() | acknowledges_a_delivery()
+
+
+#: A queue consumer's acknowledgement of one delivery of a message: SQS ``DeleteMessage`` /
+#: ``DeleteMessageBatch`` (boto3 ``delete_message``), Pub/Sub ``acknowledge``, RabbitMQ ``basic_ack``,
+#: Azure Service Bus ``complete_message``.
+_DELIVERY_ACK: Final = r"(?i)(?:^|[^a-z])(?:delete_?message(?:_?batch)?|basic_ack|acknowledge|ack|complete_?message)$"
+
+
+def acknowledges_a_delivery() -> pl.Expr:
+    """A consumer's acknowledgement of a message it received: it removes that delivery from the
+    queue. SQS deletes by the receipt handle, "associated with a specific instance of receiving the
+    message. If you receive a message more than once, the receipt handle you get each time you
+    receive the message is different" (Amazon SQS API Reference, DeleteMessage): a message delivered
+    again (a redrive from the dead-letter queue, StartMessageMoveTask; a visibility timeout that ran
+    out) is deleted again once processed, by design, and the same message id deleted twice changes
+    nothing twice. What the consumer did with the message (the bill posted) is judged on its own call."""
+    return pl.col("call").str.contains(_DELIVERY_ACK).fill_null(False)
 
 
 #: A tool that writes a whole file at a path (write_file, overwrite_file, save_to_file): the file
