@@ -23,6 +23,15 @@ calls do: the OpenInference LlamaIndex span handler opens each dispatcher span (
 when ``parent_span_id`` is open; the span ends in ``prepare_to_exit_span``), so two or more steps
 under one parent absent from the export are the steps of a run whose own span never ended. A
 remote parent (a service span in another process) has one span of this process under it.
+
+A run whose own root was exported, did not fail, and ended after all the work under it did not hang:
+its process lived on, the code that held the span that never ended returned to the root's (by
+raising: OpenInference's smolagents ``_RunWrapper`` records the exception ``agent.run`` raised and
+re-raises it without ending the run span, Arize-ai/openinference
+openinference-instrumentation-smolagents ``_wrappers.py``), and the root's end is the run's end (a
+FastAPI handler's server span that caught the exception, ran the agent again and answered 200). The
+failure that was raised is the error rules' to judge. A root that ended before the work under it
+(a handler that answered 202 and left the agent working) says nothing of that work.
 """
 
 from __future__ import annotations
@@ -49,6 +58,19 @@ def unexported_runs(ctx: Context) -> pl.DataFrame:
     return ctx.once("unexported_runs", build)
 
 
+def _answered_after(s: pl.LazyFrame) -> pl.LazyFrame:
+    """``run_id``: runs whose exported root (no parent at all) did not fail and ended at or after the
+    end of every other span of the run (see the module docs)."""
+    end = pl.coalesce("end_time", "t")
+    roots = (
+        s.filter(pl.col("parent_id").is_null() & pl.col("end_time").is_not_null() & ~pl.col("failed"))
+        .group_by("run_id")
+        .agg(pl.col("end_time").max().alias("_root_end"))
+    )
+    work = s.filter(pl.col("parent_id").is_not_null()).group_by("run_id").agg(end.max().alias("_work_end"))
+    return roots.join(work, on="run_id").filter(pl.col("_root_end") >= pl.col("_work_end")).select("run_id")
+
+
 def unexported_hangs(ctx: Context, stall_s: float, open_runs: pl.LazyFrame) -> pl.LazyFrame:
     """``run_id, span_id, seq, why``: runs of an OpenTelemetry export with model or tool calls under
     a parent absent from it (not runs already ``open_runs``), that went quiet: their last exported
@@ -61,6 +83,7 @@ def unexported_hangs(ctx: Context, stall_s: float, open_runs: pl.LazyFrame) -> p
         s.filter(pl.col("parent_id").is_not_null() & pl.col("source_format").is_in(list(OTEL_EXPORTS)))
         .join(ids, on=["run_id", "parent_id"], how="anti")
         .join(open_runs.select("run_id"), on="run_id", how="anti")
+        .join(_answered_after(s), on="run_id", how="anti")
         .filter(
             # Agent work under it (a model or tool call): not a service span whose parent lives in
             # another process (a remote parent, never in this export).
