@@ -105,6 +105,10 @@ _SMOL_BARE_ERROR: Final = r"^(?:smolagents\.utils\.)?AgentError$"
 #: (src/any_agent/callbacks/span_generation/base.py ``_determine_tool_status``): the error is the
 #: tool's result, given to the model.
 _ANY_AGENT_HANDED_BACK: Final = "Error calling tool:"
+#: The error type the chat-messages loader gives a tau-bench call its environment answered with an
+#: error (forensics.loaders.chat_messages TAU_BENCH_ERRORS): the answer is the observation the agent
+#: appends as the call's result, handed back as OpenHands' ErrorObservation is.
+TAU_BENCH_ERROR_TYPE: Final = "tau_bench.EnvError"
 #: LangGraph's ToolNode catches a tool's exception and answers the model with a ToolMessage
 #: (status "error") built from TOOL_CALL_ERROR_TEMPLATE "Error: {error}\n Please fix your mistakes."
 #: or TOOL_EXECUTION_ERROR_TEMPLATE / TOOL_INVOCATION_ERROR_TEMPLATE ("... Please fix the error and
@@ -204,6 +208,9 @@ def _status(df: pl.DataFrame) -> pl.DataFrame:
         # OpenHands: an ErrorObservation is the observation the agent reads next (the controller
         # turns the action's exception into it: openhands/controller/agent_controller.py).
         | (pl.col("error_type") == "ErrorObservation")
+        # tau-bench: the environment's "Error: ..." answer is the observation the agent appends as
+        # the call's result (forensics.loaders.chat_messages TAU_BENCH_ERRORS).
+        | (pl.col("error_type") == TAU_BENCH_ERROR_TYPE)
         # Claude Code: a tool_result with is_error is the tool's result given to the model, the Task
         # tool's too (a handoff span: "Agent type '<x>' not found. Available agents: ...").
         | ((pl.col("source_format") == "claude-code") & pl.col("kind").is_in(["tool", "handoff"]))
@@ -391,6 +398,14 @@ register(
                 "OpenHands",
                 "openhands/events/observation/error.py, openhands/controller/agent_controller.py",
                 "error_handled",
+            ),
+            Signal(
+                "a tool result whose text is the environment's error answer (\"Error: ...\", \"Unknown action ...\") in a results file",
+                "tau-bench",
+                "sierra-research/tau-bench tau_bench/envs/base.py (Env.step: observation = f\"Error: {e}\"; "
+                "f\"Unknown action {action.name}\"), tau_bench/envs/retail/tools/get_user_details.py (\"Error: user not found\"), "
+                "tau_bench/agents/tool_calling_agent.py (the observation as the role=tool content)",
+                "status error, error_type tau_bench.EnvError (forensics/loaders/chat_messages.py TAU_BENCH_ERRORS); error_handled",
             ),
             Signal(
                 "tool_result is_error: true",

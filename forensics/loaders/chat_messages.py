@@ -38,7 +38,9 @@ word (the run did not report success). Rows:
   ``input`` = the arguments as written, ``output`` = the result's content. Its status stays
   ``ok`` whatever the text says (an error-shaped result is data for the classifier's
   error-as-data rule, not a status the source gave); only an explicit ``error`` field or
-  ``is_error: true`` on the result marks it an error. A call never answered is an open span;
+  ``is_error: true`` on the result marks it an error, and in a tau-bench result the
+  environment's own error answer (``Error: ...``, ``Unknown action ...``: :data:`TAU_BENCH_ERRORS`,
+  ``@error_from`` says so). A call never answered is an open span;
   a result with no call is a tool span of its own. ``transfer_to_<agent>`` calls become handoffs
   in finalisation. Legacy ``function_call`` / ``role=function`` pairs are read the same way;
 * a request logged with its completion (the request's ``messages`` beside the response's
@@ -67,6 +69,7 @@ from typing import Any, Final
 
 import orjson
 
+from ..conventions.exceptions import TAU_BENCH_ERROR_TYPE
 from ..normalize import as_int, as_text, to_ns
 from ..outcome import STATUS_KEYS, cancelled_by, record_outcome, state_status, with_outcome
 from .base import Loader, Sample, Source, SpanSink
@@ -90,6 +93,16 @@ _WHO_AND_WHEN: Final = frozenset({"question_ID", "mistake_agent", "mistake_step"
 TRIAL_KEYS: Final = ("trial", "attempt", "retry", "replay", "repetition", "epoch", "sample_index")
 #: tau-bench's results file (tau_bench/run.py writes EnvRunResult.model_dump() in one JSON list).
 _TAU_BENCH: Final = frozenset({"task_id", "traj", "reward"})
+#: How tau-bench's environment answers a tool call that failed: ``Env.step`` turns a tool's exception
+#: into the observation ``f"Error: {e}"`` and a tool name it does not have into ``f"Unknown action
+#: {action.name}"`` (sierra-research/tau-bench ``tau_bench/envs/base.py``), and its tools return
+#: ``"Error: ..."`` for a failed lookup (``tau_bench/envs/retail/tools/*.py``: ``"Error: user not
+#: found"``). The agent appends the observation as the ``role=tool`` content
+#: (``tau_bench/agents/tool_calling_agent.py``), so in a results file that text is the call's
+#: status, as Claude Code's ``is_error`` and OpenHands' ErrorObservation are. Read only in a
+#: tau-bench result: elsewhere an error-shaped text stays data for the error-as-data rule.
+TAU_BENCH_ERRORS: Final = ("Error: ", "Unknown action ")
+TAU_BENCH_ERROR_NOTE: Final = "tau-bench's environment answered the call with an error (tau_bench/envs/base.py Env.step)"
 
 
 def _scalar(value: Any) -> bool:
@@ -304,6 +317,8 @@ class _Conversation:
         self.key = key
         self.run_id_from = run_id_from
         self.session = as_text(conv.get("session_id") or conv.get("thread_id"))
+        # A tau-bench result (EnvRunResult): its environment's own words mark a failed tool call.
+        self.tau_bench = _TAU_BENCH <= conv.keys()
         self.synthetic = not any(isinstance(m, dict) and any(m.get(k) is not None for k in _TIME_KEYS) for m in messages)
         self.origin, self.time_note = (_conversation_time(conv) if self.synthetic else None) or (0, TIME_NOTE)
         self.pending: dict[str, dict[str, Any]] = {}
@@ -477,9 +492,13 @@ class _Conversation:
         tool["end_time"] = base["start_time"] if not self.synthetic else base["end_time"]
         tool["output"] = content
         explicit = message.get("error") or (message.get("is_error") is True)
-        tool["status"] = "error" if explicit else "ok"
+        env_error = not explicit and self.tau_bench and _tau_bench_error(content)
+        tool["status"] = "error" if explicit or env_error else "ok"
         if explicit:
             tool["error_message"] = as_text(message.get("error")) if message.get("error") else content
+        elif env_error:
+            tool["error_type"], tool["error_message"] = TAU_BENCH_ERROR_TYPE, content
+            tool["attributes"]["@error_from"] = TAU_BENCH_ERROR_NOTE
         tool["attributes"]["@result"] = {"index": base["span_id"], **rest} if rest else {"index": base["span_id"]}
         target = _swarm_handoff(message, content)
         if target is not None:
@@ -487,6 +506,12 @@ class _Conversation:
             self.active, self.handed_off = target, True
         done.append(tool)
         return done
+
+
+def _tau_bench_error(content: str | None) -> bool:
+    """Whether a tau-bench tool result is its environment reporting a failed call
+    (:data:`TAU_BENCH_ERRORS`), not data a tool returned."""
+    return content is not None and content.startswith(TAU_BENCH_ERRORS)
 
 
 def _state_status(conv: dict[str, Any]) -> dict[str, Any]:
