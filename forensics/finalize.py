@@ -4,8 +4,10 @@ The same for every format, after every file is read: spans that end before they 
 duplicate span ids move to the quarantine; ``transfer_to_<agent>`` tool calls become handoffs;
 a smolagents managed agent's run span is named by the name its manager gave it (its task's
 ``managed_agent.task`` template), not its class; OpenLLMetry's LangGraph node spans are read for
-agents (graph_node_agents.py); ``agent`` is inherited from the nearest agent ancestor; a run's ``session_id`` is filled on all its
-spans.
+agents (graph_node_agents.py); a span another service entered through a remote call (a SERVER or
+CONSUMER span whose resource ``service.name`` is not its parent's) is that service's
+(service_owner.py); ``agent`` is inherited from the nearest agent ancestor; a run's ``session_id`` is
+filled on all its spans.
 
 Only integer codes of the ids (numpy arrays, 8 bytes a row) and boolean masks are made for the
 whole table; no text column is copied into another frame, and a column is rewritten only where a
@@ -26,7 +28,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import graph_node_agents, invoked_tools, tool_node_owner
+from . import graph_node_agents, invoked_tools, service_owner, tool_node_owner
 from .arrow_rows import arrow_mask as _arrow_mask
 from .arrow_rows import gather as _gather
 from .arrow_rows import indices as _indices
@@ -247,6 +249,8 @@ def finalize_rows(spans: pa.Table) -> tuple[pa.Table, pa.Table, np.ndarray, np.n
     columns["agent"] = _haystack_agent_components(spans, columns["agent"])
     columns["agent"] = _agents_named_by_parent(spans, columns["kind"], columns["agent"], run, parent, ranked, order)
     steps = graph_node_agents.node_agents(spans, columns, _parent_rows(run, parent, ranked, order))
+    # Another service's span entered from this one (a consumer, a server) is that service's: service_owner.
+    columns["agent"] = service_owner.service_entry_owners(spans, columns["agent"], _parent_rows(run, parent, ranked, order))
     columns["agent"] = _inherit_agents(spans, columns["kind"], run, parent, ranked, order, columns["agent"])
     if steps is not None and graph_node_agents.lone_steps(columns, steps):
         columns["agent"] = _inherit_agents(spans, columns["kind"], run, parent, ranked, order, columns["agent"])
