@@ -24,6 +24,7 @@ from forensics.detectors.base import DETECTOR_OUTPUT, Context, Detector, Stages
 from forensics.detectors.preparation import prepare
 from forensics.detectors.registry import all_detectors, findings_of, get
 from forensics.errors import InputError
+from forensics.hints import counted_findings, hint_findings
 from forensics.policy import Policy, resolve_policy
 from forensics.schema import FINDING_SCHEMA, RUN_SCHEMA, SEVERITIES, SPAN_SCHEMA, STRENGTHS
 
@@ -295,7 +296,8 @@ def _run_detectors(chosen: list[type[Detector]], ctx: Context) -> list[pl.DataFr
 
 def _detector_findings(d: type[Detector], ctx: Context) -> pl.LazyFrame:
     """One detector's findings with its identity; ``strength`` is the finding's own (``finding(...,
-    strength=)``), else the detector's default."""
+    strength=)``), else the detector's default; a hint of a detector the policy promotes
+    (``[strength] promote``) is a weak finding."""
     default = getattr(d, "strength", "strong")
     if default not in STRENGTHS:
         raise InputError(
@@ -305,12 +307,15 @@ def _detector_findings(d: type[Detector], ctx: Context) -> pl.LazyFrame:
     # Once per Context: a rule that reads this detector's findings gets the same frame (findings_of).
     lf = findings_of(ctx, d).lazy()
     own = pl.col("strength") if "strength" in lf.collect_schema().names() else pl.lit(None, dtype=pl.String)
+    strength = pl.coalesce(own.cast(pl.String), pl.lit(default))
+    if d.name in ctx.policy.promote_hints:
+        strength = pl.when(strength == "hint").then(pl.lit("weak")).otherwise(strength)
     return lf.select(
         *[pl.col(c).cast(t) for c, t in DETECTOR_OUTPUT.items()],
         pl.lit(d.name).alias("detector"),
         pl.lit(d.failure_class).alias("failure_class"),
         pl.lit(d.severity).alias("severity"),
-        pl.coalesce(own.cast(pl.String), pl.lit(default)).alias("strength"),
+        strength.alias("strength"),
     )
 
 
@@ -445,6 +450,10 @@ def _finish_findings(raw: pl.DataFrame, ctx: Context) -> pl.DataFrame:
 
 
 def _runs_table(findings: pl.DataFrame, ctx: Context, declared: pl.DataFrame) -> pl.DataFrame:
+    # Hints are shown (findings table, report) but set no class: a run with only hints is ok, its
+    # strength "hint" so the runs table still says a reviewer has something to look at.
+    hinted = hint_findings(findings).select("run_id", pl.lit("hint").alias("_hint")).unique("run_id")
+    findings = counted_findings(findings)
     # The decisive finding: earliest decisive span (by time, then order in the run), then most
     # severe, then detector name. A run's root as decisive span (a limit the whole graph raised
     # at its end) starts first by construction: it yields to a finding inside the run.
@@ -484,7 +493,8 @@ def _runs_table(findings: pl.DataFrame, ctx: Context, declared: pl.DataFrame) ->
         ctx.runs.join(decisive, on="run_id", how="left")
         .join(classes, on="run_id", how="left")
         .join(declared, on="run_id", how="left")
-        .with_columns(pl.col("declared_outcome").fill_null("unknown"))
+        .join(hinted, on="run_id", how="left")
+        .with_columns(pl.col("declared_outcome").fill_null("unknown"), pl.coalesce("strength", "_hint").alias("strength"))
         .with_columns(
             ((pl.col("declared_outcome") == "failure") & pl.col("primary_class").is_null()).alias(
                 "unexplained_failure"

@@ -36,6 +36,7 @@ from forensics.blame import (
 from forensics.classify import Classification
 from forensics.detectors.registry import FAILURE_CLASSES
 from forensics.errors import InputError
+from forensics.hints import counted_findings, hint_findings
 from forensics.schema import LABEL_SCHEMA
 
 __all__ = [
@@ -82,7 +83,7 @@ class Evaluation:
     """Scores of a classification against labels. Every table is a polars DataFrame."""
 
     per_class: pl.DataFrame  # failure_class, support, predicted, tp, fp, fn, tn, precision, recall, f1, mcc
-    per_detector: pl.DataFrame  # detector, expected, found, recall
+    per_detector: pl.DataFrame  # detector, expected, found, recall, fired, tp, fp, fp_clean, hinted
     confusion: pl.DataFrame  # expected class (or ok) x predicted class (or ok), run counts
     runs: pl.DataFrame  # one row per labeled run: expected vs predicted, decisive match
     misses: pl.DataFrame  # run_id, scenario, failure_class, story
@@ -183,9 +184,20 @@ class Evaluation:
             out.append(f"{r['expected']:<18} " + " ".join(f"{r[c]:>{width}}" for c in cols))
         if self.per_detector.height:
             out.append("")
-            out.append(f"{'detector':<26} {'expected':>8} {'found':>6} {'recall':>7}")
+            out.append(
+                "per detector, over runs (expected/found: labels naming it; fired: runs it raised a finding "
+                "on, tp: of those labelled with its class, fp: not, clean: labelled clean; hinted: runs "
+                "with only its hints)"
+            )
+            out.append(
+                f"{'detector':<26} {'expected':>8} {'found':>6} {'recall':>7} {'fired':>6} {'tp':>4} {'fp':>4} "
+                f"{'clean':>6} {'hinted':>7}"
+            )
             for r in self.per_detector.iter_rows(named=True):
-                out.append(f"{r['detector']:<26} {r['expected']:>8} {r['found']:>6} {_pct(r['recall']):>7}")
+                out.append(
+                    f"{r['detector']:<26} {r['expected']:>8} {r['found']:>6} {_pct(r['recall']):>7} {r['fired']:>6} "
+                    f"{r['tp']:>4} {r['fp']:>4} {r['fp_clean']:>6} {r['hinted']:>7}"
+                )
         out.append("")
         out.append(f"misses ({self.misses.height}):")
         for r in cap(self.misses).iter_rows(named=True):
@@ -214,6 +226,32 @@ class Evaluation:
             + (f" ({acc:.0%})" if acc is not None else "")
             + f", {self.misses.height} misses, {self.false_alarms.height} false alarms>"
         )
+
+
+def _detector_precision(joined: pl.DataFrame, det_class: pl.DataFrame, hints: pl.DataFrame) -> pl.DataFrame:
+    """Per detector, over the labelled runs: ``fired`` (runs it raised a finding on), ``tp`` (of
+    those, runs whose labels hold its class), ``fp`` (runs whose labels do not), ``fp_clean`` (runs
+    labelled clean) and ``hinted`` (runs where it raised hints only). Precision by detector, the
+    measure of which rule costs a healthy run its clean bill."""
+    labelled = joined.filter(~pl.col("_missing")).select("run_id", "expected_classes")
+    fired = det_class.join(labelled, on="run_id").with_columns(
+        pl.col("expected_classes").list.contains(pl.col("failure_class")).alias("_tp"),
+        (pl.col("expected_classes").list.len() == 0).alias("_clean"),
+    )
+    counts = fired.group_by("detector").agg(
+        pl.col("run_id").n_unique().alias("fired"),
+        pl.col("run_id").filter(pl.col("_tp")).n_unique().alias("tp"),
+        pl.col("run_id").filter(~pl.col("_tp")).n_unique().alias("fp"),
+        pl.col("run_id").filter(pl.col("_clean")).n_unique().alias("fp_clean"),
+    )
+    hinted = (
+        hints.select("run_id", "detector")
+        .join(labelled, on="run_id", how="semi")
+        .join(det_class.select("run_id", "detector"), on=["run_id", "detector"], how="anti")
+        .group_by("detector")
+        .agg(pl.col("run_id").n_unique().alias("hinted"))
+    )
+    return counts.join(hinted, on="detector", how="full", coalesce=True)
 
 
 def _pct(x: float | None) -> str:
@@ -337,7 +375,9 @@ def _read_label_file(path: Path) -> pl.DataFrame:
 def evaluate(classification: Classification, labels: str | Path | pa.Table | pl.DataFrame) -> Evaluation:
     """Score ``classification`` against ``labels`` (a LABEL_SCHEMA JSON-lines file or table)."""
     lab = read_labels(labels)
-    findings, runs = classification.to_polars()
+    all_findings, runs = classification.to_polars()
+    # Hints set no class (forensics.hints): scored apart, as `hinted` in the per-detector table.
+    findings = counted_findings(all_findings)
     pred = runs.select(
         "run_id",
         pl.col("classes").alias("predicted_classes"),
@@ -448,12 +488,18 @@ def evaluate(classification: Classification, labels: str | Path | pa.Table | pl.
         on=["run_id", "detector"],
         how="semi",
     )
-    per_detector = (
+    recall = (
         exp_det.group_by("detector")
         .len(name="expected")
         .join(found_det.group_by("detector").len(name="found"), on="detector", how="left")
-        .with_columns(pl.col("expected").cast(pl.Int64), pl.col("found").fill_null(0).cast(pl.Int64))
-        .with_columns((pl.col("found") / pl.col("expected")).alias("recall"))
+    )
+    per_detector = (
+        recall.join(_detector_precision(joined, det_class, hint_findings(all_findings)), on="detector", how="full", coalesce=True)
+        .with_columns(
+            pl.col("expected", "found", "fired", "tp", "fp", "fp_clean", "hinted").fill_null(0).cast(pl.Int64)
+        )
+        .with_columns(pl.when(pl.col("expected") > 0).then(pl.col("found") / pl.col("expected")).alias("recall"))
+        .select("detector", "expected", "found", "recall", "fired", "tp", "fp", "fp_clean", "hinted")
         .sort("detector")
     )
 

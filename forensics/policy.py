@@ -84,7 +84,7 @@ _TOOLS: Final = (
 )
 _CLAIM_KEYS: Final = ("action", "claim", "tool")
 # `redact` belongs to forensics.redact (one policy file can carry both); it is checked there.
-_TOP: Final = ("policy", "thresholds", "budgets", "context_windows", "tools", "claims", "redact")
+_TOP: Final = ("policy", "thresholds", "budgets", "context_windows", "tools", "claims", "strength", "redact")
 
 
 @dataclass(frozen=True)
@@ -132,6 +132,9 @@ class Policy:
     approval: str = ""
     fallback: str = ""
     claims: tuple[Claim, ...] = ()
+    #: Detectors whose hints (findings too thin to set a class: a tool irreversible by its name
+    #: alone) count as weak findings here: ``[strength] promote``.
+    promote_hints: tuple[str, ...] = ()
     #: Thresholds a detector declares beyond the fields above (a new detector's own keys), by key;
     #: read as attributes like the others (``policy.my_threshold``).
     declared: dict[str, Any] = field(default_factory=dict)
@@ -319,6 +322,9 @@ def _build(data: dict[str, Any], where: str, content_hash: str) -> Policy:
             )
         )
 
+    # Optional: a policy file without [strength] promotes nothing.
+    promote = _promoted(_table(data, "strength", where) if "strength" in data else {}, where)
+
     fields = {f.name for f in dataclasses.fields(Policy)}
     values = {**thresholds, **budgets}
     return Policy(
@@ -328,10 +334,27 @@ def _build(data: dict[str, Any], where: str, content_hash: str) -> Policy:
         path=where,
         context_windows=windows,
         claims=tuple(claims),
+        promote_hints=promote,
         declared={k: v for k, v in values.items() if k not in fields},
         **{k: v for k, v in values.items() if k in fields},
         **tools,
     )
+
+
+def _promoted(table: dict[str, Any], where: str) -> tuple[str, ...]:
+    """``[strength] promote``: the detector names whose hints count as weak findings."""
+    from forensics.detectors.registry import all_detectors
+
+    _unknown(table, ("promote",), "strength.", where)
+    names = table.get("promote", [])
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise _fail(where, "strength.promote", "an array of detector names", names)
+    known = sorted(d.name for d in all_detectors())
+    for n in names:
+        if n not in known:
+            raise _fail(where, "strength.promote", "registered detector names", n,
+                        hint="`forensics detectors` lists them, e.g. unguarded_irreversible.")
+    return tuple(names)
 
 
 def resolve_policy(policy: Policy | str | Path | None) -> Policy:

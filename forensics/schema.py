@@ -78,8 +78,13 @@ QUARANTINE_SCHEMA: Final = pa.schema(QUARANTINE_FIELDS)
 
 SEVERITIES: Final = ("low", "medium", "high", "critical")
 
-#: How conclusive a finding's evidence is: the log states it, or it is inferred from text or a heuristic.
-STRENGTHS: Final = ("strong", "weak")
+#: How conclusive a finding's evidence is: the log states it (strong), it is inferred from text or a
+#: heuristic (weak), or it is a lead for a reviewer only (hint: e.g. a tool irreversible by its name
+#: alone). A hint is shown in the findings and the report but sets no class, primary class or `ok`:
+#: a run with only hints is ok (policy ``[strength] promote`` makes a detector's hints weak findings).
+STRENGTHS: Final = ("strong", "weak", "hint")
+#: The strengths that make a finding count: it sets the run's classes and its `ok`.
+FINDING_STRENGTHS: Final = ("strong", "weak")
 
 #: A run's own verdict on itself (the ``@outcome`` attribute of its root span, see forensics.outcome).
 DECLARED_OUTCOMES: Final = ("success", "failure", "unknown")
@@ -90,7 +95,7 @@ FINDING_FIELDS: Final = (
     _field("failure_class", pa.string(), "context_collapse, ownership_gap, missing_fallback, silent_failure, runaway_cost or unguarded_action.", False),
     _field("detector", pa.string(), "The registered detector that fired (e.g. swallowed_error).", False),
     _field("severity", pa.string(), "low, medium, high or critical.", False),
-    _field("strength", pa.string(), "strong (the log states it, e.g. an error status never followed by a retry) or weak (inferred from text or a heuristic).", False),
+    _field("strength", pa.string(), "strong (the log states it, e.g. an error status never followed by a retry), weak (inferred from text or a heuristic) or hint (a lead shown to a reviewer that sets no class: the run stays ok).", False),
     _field("evidence_span_ids", pa.list_(pa.string()), "The spans that show it, in time order.", False),
     _field("decisive_span_id", pa.string(), "The earliest span from which this failure was inevitable."),
     _field("decisive_time", TIMESTAMP, "When the decisive span started."),
@@ -117,8 +122,8 @@ RUN_FIELDS: Final = (
     _field("classes", pa.list_(pa.string()), "Every failure class found, most severe first.", False),
     _field("primary_class", pa.string(), "The class of the decisive finding; null when the run is ok."),
     _field("decisive_span_id", pa.string(), "The earliest span from which the run's failure was inevitable."),
-    _field("ok", pa.bool_(), "True when no detector fired.", False),
-    _field("strength", pa.string(), "strong when at least one finding of the run is strong, weak when all its findings are weak; null when the run is ok."),
+    _field("ok", pa.bool_(), "True when no detector fired (hints aside: a run with only hints is ok).", False),
+    _field("strength", pa.string(), "strong when at least one finding of the run is strong, weak when its findings are weak or hints; hint when the run is ok but holds hints; null when it holds nothing."),
     _field("declared_outcome", pa.string(), "The run's own verdict from its log (a benchmark reward, an evaluator score, a task status): success, failure or unknown.", False),
     _field("unexplained_failure", pa.bool_(), "True when the run declares a failure and no detector fired (information, not a clean run).", False),
     _field("decisive_agent", pa.string(), "The agent that took the step from which the run's failure was inevitable."),

@@ -266,6 +266,43 @@ def test_a_run_whose_findings_are_all_weak_is_weak_and_a_finding_may_downgrade()
         classify(table, detectors=[Bad])
 
 
+def test_a_hint_is_shown_but_sets_no_class_and_the_policy_may_promote_it() -> None:
+    import dataclasses
+
+    from forensics.detectors.base import Context, Detector, finding
+    from forensics.policy import load_policy
+
+    class Hinted(Detector):
+        name = "test_hint_span"
+        failure_class = "unguarded_action"
+        scope = "run"
+        severity = "critical"
+        strength = "hint"
+        description = "test only: any tool span, a hint; strong when its output is empty."
+
+        def detect(self, ctx: Context) -> pl.LazyFrame:
+            tools = ctx.spans.lazy().filter(pl.col("kind") == "tool")
+            strong = pl.when(pl.col("output").is_null()).then(pl.lit("strong"))
+            return tools.select(finding("run_id", pl.concat_list("span_id"), "span_id", pl.lit("possible"), strong))
+
+    table = concat(_clean(), _declaring("success", failing=True, run_id="nulls"))
+    c = classify(table, detectors=[Hinted])
+    assert {f["run_id"]: f["strength"] for f in c.findings.to_pylist()} == {"good": "hint", "nulls": "strong"}
+    runs = {r["run_id"]: r for r in c.runs.to_pylist()}
+    # The hint is in the findings and the runs table says so, but the run is ok with no class.
+    assert (runs["good"]["ok"], runs["good"]["classes"], runs["good"]["primary_class"]) == (True, [], None)
+    assert runs["good"]["strength"] == "hint" and runs["good"]["decisive_span_id"] is None
+    assert (runs["nulls"]["ok"], runs["nulls"]["primary_class"], runs["nulls"]["strength"]) == (
+        False,
+        "unguarded_action",
+        "strong",
+    )
+    # A team that wants this detector's hints counted promotes them to weak findings.
+    pol = dataclasses.replace(load_policy(), promote_hints=("test_hint_span",))
+    promoted = {r["run_id"]: r for r in classify(table, detectors=[Hinted], policy=pol).runs.to_pylist()}
+    assert (promoted["good"]["ok"], promoted["good"]["strength"]) == (False, "weak")
+
+
 def test_profile_times_every_stage_and_changes_no_result() -> None:
     from forensics.detectors.registry import names
 

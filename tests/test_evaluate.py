@@ -119,9 +119,54 @@ def test_scores_by_hand(tmp_path: Path) -> None:
 def test_a_class_name_as_expected_detector_is_met_by_any_detector_of_the_class() -> None:
     labels = pl.DataFrame([{**LABELS[0], "expected_detectors": ["missing_fallback"]}])
     e = evaluate(_classification(), labels)
-    assert e.per_detector.to_dicts() == [
-        {"detector": "missing_fallback", "expected": 1, "found": 1, "recall": 1.0}
-    ]
+    det = {r["detector"]: r for r in e.per_detector.to_dicts()}
+    assert {k: det["missing_fallback"][k] for k in ("expected", "found", "recall")} == {
+        "expected": 1,
+        "found": 1,
+        "recall": 1.0,
+    }
+
+
+def test_per_detector_precision_counts_runs_fired_true_false_and_on_clean_runs() -> None:
+    # a: labelled silent_failure, swallowed_error fired (tp); b: labelled ownership_gap, it fired
+    # (fp, not clean); c: clean, it fired (fp on a clean run); d: clean, only a hint of
+    # unguarded_irreversible (hinted, and d stays clean).
+    c = _hand_classification(
+        {
+            "a": [("silent_failure", "swallowed_error")],
+            "b": [("silent_failure", "swallowed_error")],
+            "c": [("silent_failure", "swallowed_error")],
+            "d": [],
+        }
+    )
+    hint = {
+        "run_id": "d",
+        "failure_class": "unguarded_action",
+        "detector": "unguarded_irreversible",
+        "severity": "critical",
+        "strength": "hint",
+        "evidence_span_ids": ["d-s"],
+        "decisive_span_id": "d-s",
+        "explanation": "possible irreversible act: schedule_payment, by its name only",
+        "policy_version": "hand",
+    }
+    findings = pa.concat_tables([c.findings, pa.Table.from_pylist([hint], schema=c.findings.schema)])
+    c = Classification(findings=findings, runs=c.runs, policy_version="hand")
+    labels = pl.DataFrame(
+        [_label("a", ["silent_failure"]), _label("b", ["ownership_gap"]), _label("c", []), _label("d", [])]
+    )
+    e = evaluate(c, labels)
+    det = {r["detector"]: r for r in e.per_detector.to_dicts()}
+    sw = det["swallowed_error"]
+    assert (sw["fired"], sw["tp"], sw["fp"], sw["fp_clean"], sw["hinted"]) == (3, 1, 2, 1, 0)
+    ug = det["unguarded_irreversible"]
+    assert (ug["fired"], ug["tp"], ug["fp"], ug["fp_clean"], ug["hinted"]) == (0, 0, 0, 0, 1)
+    # The hint is no false alarm: d counts clean, and only c is listed as a clean run that raised one.
+    assert e.clean_false_alarms["run_id"].to_list() == ["c"]
+    assert (e.clean_correct, e.clean_total) == (1, 2)
+    assert e.false_alarms.filter(pl.col("run_id") == "d").height == 0
+    text = e.format_text()
+    assert "fired   tp   fp  clean  hinted" in text
 
 
 def test_label_file_errors_say_where(tmp_path: Path) -> None:

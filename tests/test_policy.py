@@ -279,3 +279,19 @@ def test_a_new_detector_declares_its_own_threshold_without_touching_the_policy_m
         load_policy(_write(tmp_path, DEFAULT.replace("[budgets]", "slow_tool_seconds = 2\n\n[budgets]"), "gone.toml"))
     with pytest.raises(AttributeError, match="policy has no `slow_tool_seconds`"):
         _ = load_policy().slow_tool_seconds
+
+
+def test_strength_promote_names_registered_detectors(tmp_path: Path) -> None:
+    shipped = default_policy_path().read_text()
+    assert load_policy().promote_hints == ()
+    good = tmp_path / "promote.toml"
+    good.write_text(shipped.replace("promote = []", 'promote = ["unguarded_irreversible"]'))
+    assert load_policy(good).promote_hints == ("unguarded_irreversible",)
+    bad = tmp_path / "typo.toml"
+    bad.write_text(shipped.replace("promote = []", 'promote = ["unguarded_irreversable"]'))
+    with pytest.raises(PolicyError, match="strength.promote"):
+        load_policy(bad)
+    # A policy file without [strength] promotes nothing.
+    old = tmp_path / "old.toml"
+    old.write_text(shipped.replace("[strength]", "").replace("promote = []", ""))
+    assert load_policy(old).promote_hints == ()

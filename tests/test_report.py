@@ -279,6 +279,25 @@ def test_strength_and_declared_outcome_are_shown_when_the_tables_have_them(tmp_p
     assert "declared outcome unknown" in md
 
 
+def test_a_hint_is_listed_for_review_but_counted_nowhere(tmp_path: Path) -> None:
+    from chart_tables import finding, findings_table
+
+    tables = _incident_night()
+    tables["findings"] = findings_table([
+        finding("run-1", "missing_fallback", "unhandled_error", ["t1"], "refund failed", strength="strong"),
+        finding("run-1", "unguarded_action", "unguarded_irreversible", ["t1"],
+                "possible irreversible act: schedule_payment, by its name only", strength="hint", severity="critical"),
+    ])  # fmt: skip
+    written = write_report(tables, tmp_path / "r", redact=False)
+    md = written["markdown"].read_text()
+    assert "## Hints: possible findings, shown for review" in md
+    assert "possible irreversible act: schedule\\_payment, by its name only" in md
+    assert "- **findings**: 1" in md and "- **hints (shown for review; they set no class)**: 1" in md
+    # No count holds it: the class table has no unguarded_action row.
+    assert "| unguarded\\_action |" not in md
+    assert "possible irreversible act" in written["html"].read_text()
+
+
 def test_a_run_whose_id_was_derived_says_how(tmp_path: Path) -> None:
     """tau-bench trials share a task id; the loader derives `task_id+trial` ids and the report names
     the derivation, so two runs of one task read as two transcripts, not a duplicate."""

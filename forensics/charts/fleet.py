@@ -12,6 +12,7 @@ import altair as alt
 import polars as pl
 
 from forensics.charts._frames import as_frame, inline
+from forensics.hints import counted_findings
 from forensics.schema import SEVERITIES
 
 OK_CLASS = "ok"
@@ -114,7 +115,10 @@ def class_trend_chart(runs: Any, *, every: str = "1d", width: int = 700) -> alt.
 
 def _decisive_spans(findings: Any, spans: Any, column: str) -> pl.DataFrame:
     """Findings joined to their evidence spans' ``column`` (agent or tool): one row per (run, class, value)."""
-    found = as_frame(findings, "findings", ("run_id", "failure_class", "evidence_span_ids", "decisive_span_id"))
+    # Hints set no class (forensics.hints): only findings are drawn.
+    found = counted_findings(
+        as_frame(findings, "findings", ("run_id", "failure_class", "evidence_span_ids", "decisive_span_id"))
+    )
     span_frame = as_frame(spans, "spans", ("run_id", "span_id", column)).select("run_id", "span_id", column)
     ids = found.select(
         "run_id", "failure_class",
@@ -172,7 +176,8 @@ def rank_detectors(findings: Any, top: int = 15) -> pl.DataFrame:
     (then to the most findings), never to the alphabet: a critical detector behind two of the
     worst runs must not be cut for a medium one that sorts first. Columns: ``detector``,
     ``failure_class``, ``severity`` (its worst), ``runs``, ``findings``."""
-    found = as_frame(findings, "findings", ("run_id", "failure_class", "detector"))
+    # Hints set no class (forensics.hints): a detector's rank counts its findings only.
+    found = counted_findings(as_frame(findings, "findings", ("run_id", "failure_class", "detector")))
     if "severity" not in found.columns:  # a hand-made table: ties then go to the most findings
         found = found.with_columns(severity=pl.lit(None, pl.String))
     rank = {s: i for i, s in enumerate(SEVERITIES)}

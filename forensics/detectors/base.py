@@ -290,8 +290,9 @@ class Detector:
     scope: ClassVar[str]  # "run" or "session": the only grouping a detector may look across
     severity: ClassVar[str]
     description: ClassVar[str]
-    #: How conclusive this detector's evidence is by default ("strong" or "weak"; schema.STRENGTHS);
-    #: a finding may downgrade itself through ``finding(..., strength=...)``.
+    #: How conclusive this detector's evidence is by default ("strong", "weak" or "hint";
+    #: schema.STRENGTHS); a finding may downgrade itself through ``finding(..., strength=...)``. A
+    #: hint is shown but sets no class: the run stays ok (policy ``[strength] promote`` lifts it).
     strength: ClassVar[str] = "strong"
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -361,7 +362,7 @@ def finding(
 ) -> list[pl.Expr]:
     """The select() list a detector ends with, cast to the detector output types.
 
-    ``strength``: "strong"/"weak" (or an expression giving one per finding) where a finding's
+    ``strength``: "strong"/"weak"/"hint" (or an expression giving one per finding) where a finding's
     evidence differs from its detector's default; null means the detector's ``strength``.
     """
     r = pl.col(run_id) if isinstance(run_id, str) else run_id

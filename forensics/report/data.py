@@ -15,6 +15,7 @@ import polars as pl
 import pyarrow as pa
 
 from forensics.errors import InputError
+from forensics.hints import counted_findings, hint_findings
 from forensics.urls import display_url
 
 #: Severity ranks: the worst runs are those with the most severe finding first.
@@ -128,8 +129,8 @@ def _span_sources(store: Any) -> dict[str, list[str]]:
 
 
 def class_counts(data: ReportData) -> pl.DataFrame:
-    """Per class: findings, runs affected, runs where it is the primary class."""
-    f = data.findings
+    """Per class: findings, runs affected, runs where it is the primary class (hints aside)."""
+    f = counted_findings(data.findings)
     if f.height == 0:
         return pl.DataFrame(schema={"failure_class": pl.String, "findings": pl.UInt32, "runs": pl.UInt32,
                                     "primary": pl.UInt32})
@@ -138,6 +139,15 @@ def class_counts(data: ReportData) -> pl.DataFrame:
         pl.len().alias("primary")).rename({"primary_class": "failure_class"})
     return (by.join(prim, on="failure_class", how="left").with_columns(pl.col("primary").fill_null(0))
             .sort(["findings", "failure_class"], descending=[True, False]))
+
+
+def hints_table(data: ReportData) -> pl.DataFrame:
+    """The hints (forensics.hints: leads too thin to set a class, the run stays ok), one row each:
+    ``run_id, detector, explanation``, so a reviewer sees them although no count holds them."""
+    h = hint_findings(data.findings)
+    if h.height == 0:
+        return pl.DataFrame(schema={"run_id": pl.String, "detector": pl.String, "explanation": pl.String})
+    return h.select("run_id", "detector", "explanation").sort("run_id", "detector")
 
 
 #: Detectors listed (and drawn) under "Top detectors".
@@ -149,15 +159,17 @@ def top_detectors(data: ReportData, n: int = TOP_DETECTORS) -> pl.DataFrame:
     the most severe, see :func:`forensics.charts.fleet.rank_detectors`): one table, one unit."""
     from forensics.charts.fleet import rank_detectors
 
-    if data.findings.height == 0:
+    found = counted_findings(data.findings)
+    if found.height == 0:
         return pl.DataFrame(schema={"detector": pl.String, "failure_class": pl.String, "severity": pl.String,
                                     "runs": pl.UInt32})  # fmt: skip
-    return rank_detectors(data.findings, n).select("detector", "failure_class", "severity", "runs")
+    return rank_detectors(found, n).select("detector", "failure_class", "severity", "runs")
 
 
 def worst_runs(data: ReportData, n: int = 5) -> pl.DataFrame:
-    """The ``n`` runs to look at first: most severe finding, then most findings, then cost."""
-    f = data.findings
+    """The ``n`` runs to look at first: most severe finding, then most findings, then cost (hints,
+    which set no class, aside)."""
+    f = counted_findings(data.findings)
     if f.height == 0:
         return data.runs.head(0).with_columns(pl.lit(0).alias("worst_severity"), pl.lit(0).alias("n_findings"))
     per_run = f.group_by("run_id").agg(

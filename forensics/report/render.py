@@ -13,10 +13,12 @@ from typing import Any, Final
 
 import polars as pl
 
+from forensics.hints import counted_findings, hint_findings
 from forensics.report.data import (
     ReportData,
     batch_problems,
     class_counts,
+    hints_table,
     nightly_trend,
     top_detectors,
 )
@@ -59,8 +61,11 @@ class _Context:
         items = [
             ("runs", f"{runs.height:,}"),
             ("runs with findings", f"{failing:,}"),
-            ("findings", f"{self.data.findings.height:,}"),
+            ("findings", f"{counted_findings(self.data.findings).height:,}"),
         ]
+        hints = hint_findings(self.data.findings).height
+        if hints:
+            items.append(("hints (shown for review; they set no class)", f"{hints:,}"))
         if runs.height and "declared_outcome" in runs.columns:
             by = runs.group_by("declared_outcome").len().sort("declared_outcome")
             items.append(("declared outcomes", ", ".join(f"{o or 'unknown'} {n:,}" for o, n in by.iter_rows())))
@@ -141,6 +146,10 @@ def _html_figure(f: Figure) -> str:
     return f"<figure>{f.svg}<figcaption>{html.escape(f.title)}</figcaption></figure>"
 
 
+#: The section of hints (forensics.hints): leads a reviewer reads, which no count holds.
+_HINTS_TITLE: Final = "Hints: possible findings, shown for review (they set no class; the run stays ok)"
+
+
 def _html(ctx: _Context) -> str:
     d = ctx.data
     parts = [f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(ctx.title)}</title>"
@@ -163,6 +172,9 @@ def _html(ctx: _Context) -> str:
     probs = batch_problems(d)
     if probs.height:
         parts.append("<h2>Input problems</h2>" + _html_table(probs))
+    hints = hints_table(d)
+    if hints.height:
+        parts.append(f"<h2>{_HINTS_TITLE}</h2>" + _html_table(hints))
     parts.append(f"<h2>Worst runs ({ctx.worst.height})</h2>")
     if ctx.worst.height == 0:
         parts.append('<p class="note">No run has a finding.</p>')
@@ -261,6 +273,10 @@ def _markdown(ctx: _Context) -> str:
     if probs.height:
         out.append("\n## Input problems\n")
         out.append(_md_table(probs))
+    hints = hints_table(d)
+    if hints.height:
+        out.append(f"\n## {_HINTS_TITLE}\n")
+        out.append(_md_table(hints))
     out.append(f"\n## Worst runs ({ctx.worst.height})\n")
     if ctx.worst.height == 0:
         out.append("_No run has a finding._\n")

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from forensics.errors import InternalError, StoreError
+from forensics.hints import counted_findings
 from forensics.store.bulk import (
     _attach_inputs,
     _bulk_insert,
@@ -392,6 +393,8 @@ def _all_failed_message(final_inputs: Sequence[InputFile]) -> str:
 
 
 def _class_counts(findings_df: pl.DataFrame) -> dict[str, int]:
+    # Hints are stored with the findings (a reviewer reads them) but set no class: not counted.
+    findings_df = counted_findings(findings_df)
     if findings_df.is_empty():
         return {}
     counted = findings_df.group_by("failure_class").len().sort("failure_class")
