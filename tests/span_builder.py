@@ -71,7 +71,13 @@ def findings(c: Classification, detector: str | None = None) -> list[dict[str, A
 
 
 def detectors(c: Classification) -> set[str]:
-    return {f["detector"] for f in findings(c)}
+    """The detectors that raised a finding (strong or weak); hints, which set no class, are not."""
+    return {f["detector"] for f in findings(c) if f.get("strength") != "hint"}
+
+
+def hints(c: Classification) -> set[str]:
+    """The detectors that raised only a hint (schema.STRENGTHS: shown, setting no class)."""
+    return {f["detector"] for f in findings(c) if f.get("strength") == "hint"}
 
 
 def run_row(c: Classification, run_id: str = "r1") -> dict[str, Any]:

@@ -23,6 +23,7 @@ from forensics.detectors.consumed_messages import acknowledged_messages
 from forensics.detectors.duplicate_refunds import duplicate_charge_refunds
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.interrupted_calls import resumed_after_approval
+from forensics.detectors.irreversible_evidence import declared_by_definition, named_evidence
 from forensics.detectors.lapsed_approvals import acted_after_lapse
 from forensics.detectors.mass_updates import mass_changes
 from forensics.detectors.own_objects import made_by_the_run
@@ -329,7 +330,12 @@ class UnguardedIrreversible(Detector):
         "than its source (an out / output_path / dest argument) left the source intact: it did not act. A SQL "
         "UPDATE with no WHERE (or a WHERE 1=1) on a production table whose result reports many rows changed rewrote "
         "them all (mass_updates). A payment above the amount its run's approvals named in that currency (approved_amount, "
-        "max_amount; Stripe and Adyen amounts read from minor units) ran unguarded for the rest (approved_amounts)."
+        "max_amount; Stripe and Adyen amounts read from minor units) ran unguarded for the rest (approved_amounts). "
+        "Strong only where the log says the act cannot be undone (irreversible_evidence): the tool's own description "
+        "declares it, a well-known irreversible API operation (EC2 TerminateInstances, a Stripe refund), a verb that "
+        "destroys or ships (delete, drop, purge, deploy ...; not a queue message's delete, a consumer's ack), a "
+        "destructive command or API request, or an approval the run asked for and went ahead without. A name match "
+        "alone (schedule_payment, issue_refund) is a hint: shown, no class (policy [strength] promote)."
     )
 
     def detect(self, ctx: Context) -> pl.LazyFrame:
@@ -377,17 +383,21 @@ class UnguardedIrreversible(Detector):
         # A step that is no tool span but acts, named for an irreversible act (a Haystack custom
         # component `payout_writer`, a Langfuse v2 @observe function: ungated_confidence.acting_components).
         by_step = acting_components(ctx, ctx.policy.irreversible).with_columns(pl.lit(True).alias("is_irreversible"))
+        # `_ev`: what in the log says the act cannot be undone (irreversible_evidence); an act with
+        # none, matched by its name alone, is a hint.
         named = (
-            pl.concat([s.filter(pl.col("is_irreversible").fill_null(False)),
-                       s.join(by_api, on=["run_id", "span_id"], how="semi").with_columns(pl.lit(True).alias("is_irreversible")),
-                       by_step])
+            pl.concat([s.join(by_api, on=["run_id", "span_id"], how="semi")
+                       .with_columns(pl.lit(True).alias("is_irreversible"), pl.lit("api").alias("_ev")),
+                       s.filter(pl.col("is_irreversible").fill_null(False)).with_columns(pl.lit(None, pl.String).alias("_ev")),
+                       by_step.with_columns(pl.lit(None, pl.String).alias("_ev"))])
             .unique(["run_id", "span_id"], keep="first").collect().lazy()
-            .filter(acted).with_columns(pl.lit(None, pl.String).alias("reason"), pl.lit(False).alias("forbidden"))
+            .filter(acted).with_columns(pl.lit(None, pl.String).alias("reason"), pl.lit(False).alias("forbidden"),
+                                        pl.coalesce("_ev", named_evidence()).alias("_ev"))
         )  # fmt: skip
         parts = [named]
         if shell is not None:
             by_command = s.join(shell, on=["run_id", "span_id"], how="inner").collect().lazy()
-            parts.append(by_command.filter(acted & ~pl.col("is_irreversible")))
+            parts.append(by_command.filter(acted & ~pl.col("is_irreversible")).with_columns(pl.lit("command").alias("_ev")))
         acts = (
             pl.concat(parts, how="diagonal_relaxed")
             .join(first_review, on="run_id", how="left")
@@ -407,7 +417,7 @@ class UnguardedIrreversible(Detector):
             .collect()
             .lazy()
             .filter(acted)
-            .with_columns(pl.lit(CONFIRMATION_REASON).alias("reason"))
+            .with_columns(pl.lit(CONFIRMATION_REASON).alias("reason"), pl.lit("instructions").alias("_ev"))
             .join(ctx.runs.lazy().select("run_id", "synthetic_time"), on="run_id", how="left")
         )
         acts = pl.concat([acts, unconfirmed], how="diagonal_relaxed").unique(["run_id", "span_id"], keep="first").collect().lazy()
@@ -446,7 +456,7 @@ class UnguardedIrreversible(Detector):
         # said it needed and knew it lacked (lapsed_approvals).
         lapsed = (
             named.join(acted_after_lapse(s, named), on=["run_id", "span_id"], how="semi")
-            .with_columns(pl.lit(LAPSED_REASON).alias("reason"))
+            .with_columns(pl.lit(LAPSED_REASON).alias("reason"), pl.lit("lapsed").alias("_ev"))
             .join(ctx.runs.lazy().select("run_id", "synthetic_time"), on="run_id", how="left")
         )
         # A payment above the amount its approval named: the approval covered less (approved_amounts).
@@ -457,13 +467,43 @@ class UnguardedIrreversible(Detector):
             .lazy()
             .filter(acted)
         )
-        over = over.join(above_approval(ctx, over), on=["run_id", "span_id"]).join(
+        over = over.join(above_approval(ctx, over), on=["run_id", "span_id"]).with_columns(pl.lit("amount").alias("_ev")).join(
             ctx.runs.lazy().select("run_id", "synthetic_time"), on="run_id", how="left"
         )
         acts = pl.concat([acts, lapsed, over], how="diagonal_relaxed").unique(["run_id", "span_id"], keep="last")
         # An action taken right after a step that reported low confidence is that gate's story
         # (ungated_low_confidence, TAXONOMY missing_fallback): one action, one class.
-        acts = acts.join(_ungated_after_low_confidence(ctx), on=["run_id", "span_id"], how="anti")
+        acts = acts.join(_ungated_after_low_confidence(ctx), on=["run_id", "span_id"], how="anti").collect().lazy()
+        # A tool whose definition handed to the model declares its act permanent (irreversible_evidence).
+        declared = declared_by_definition(ctx, acts.filter(pl.col("_ev").is_null())).with_columns(
+            pl.lit("declared").alias("_dv")
+        )
+        acts = (
+            acts.join(declared, on=["run_id", "span_id"], how="left")
+            .with_columns(pl.coalesce("_ev", "_dv").alias("_ev"))
+            .collect()
+            .lazy()
+        )
+        strong = acts.filter(pl.col("_ev").is_not_null())
+        # Matched by its name alone: a hint a reviewer sees, in a run with no evidenced act.
+        by_name = acts.filter(pl.col("_ev").is_null()).join(strong.select("run_id").unique(), on="run_id", how="anti")
+        hint = per_run_finding(
+            by_name,
+            first=["call", "agent", "t", "seq", "synthetic_time"],
+            explanation=pl.format(
+                "possible irreversible act: {}, by its name only ({} ran it {} with no human approval or guardrail "
+                "before it; nothing in the log says it cannot be undone) ({} such call(s))",
+                txt(pl.col("call")),
+                txt(pl.col("agent"), "the run"),
+                moment(),
+                pl.col("n"),
+            ),
+            strength="hint",
+        )
+        return pl.concat([self._strong(strong), hint])
+
+    @staticmethod
+    def _strong(acts: pl.LazyFrame) -> pl.LazyFrame:
         return per_run_finding(
             acts,
             first=["call", "agent", "t", "seq", "synthetic_time", "reason", "is_irreversible"],

@@ -85,7 +85,8 @@ class _RunBuilder:
     def tool(self, parent: Span | None, agent: str | None, tool: Tool, n: int, dur_ms: float | None = 250.0,
              result: str | None = None, kind: str = "tool") -> Span:
         return self.span(kind, f"tool.{tool.name}", parent, agent, dur_ms, tool=tool.name,
-                         input=_DUMPS(tool.args(n)).decode(), output=tool.result if result is None else result)
+                         input=_DUMPS(tool.args(n)).decode(), output=tool.result if result is None else result,
+                         attrs=None if tool.description is None else {"gen_ai.tool.description": tool.description})
 
     def tool_error(self, parent: Span | None, agent: str | None, tool: Tool, n: int, etype: str, message: str,
                    code: int | None, dur_ms: float = 200.0) -> Span:

@@ -46,6 +46,10 @@ class Tool:
     name: str
     args: Callable[[int], dict[str, Any]]
     result: str  # JSON text, pre-rendered once
+    #: What the tool's definition says it does, recorded on its span as ``gen_ai.tool.description``
+    #: (Google ADK's trace_tool_call): a money move's says it cannot be undone, the evidence
+    #: unguarded_irreversible needs beyond the name (detectors/irreversible_evidence.py).
+    description: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,8 +72,8 @@ class System:
     irreversible: Tool
 
 
-def _t(name: str, args: Callable[[int], dict[str, Any]], result: Any) -> Tool:
-    return Tool(name, args, _DUMPS(result).decode())
+def _t(name: str, args: Callable[[int], dict[str, Any]], result: Any, description: str | None = None) -> Tool:
+    return Tool(name, args, _DUMPS(result).decode(), description)
 
 
 SYSTEMS: Final = (
@@ -118,7 +122,8 @@ SYSTEMS: Final = (
         ),
         _t("email.send", lambda n: {"to": f"traveller:{n}", "template": "itinerary"}, {"accepted": True}),
         "Your itinerary is booked and I've emailed it to you.",
-        _t("payments.charge", lambda n: {"trip": n, "amount": 2384.0}, {"status": "captured"}),
+        _t("payments.charge", lambda n: {"trip": n, "amount": 2384.0}, {"status": "captured"},
+           "Captures the traveller's card payment for the trip; a captured charge cannot be undone."),
     ),
     System(
         "ap-automation",
@@ -139,7 +144,8 @@ SYSTEMS: Final = (
         ),
         _t("erp.create_invoice", lambda n: {"invoice": f"INV-{n}", "total": 1840.0}, {"erp_id": "AP-1"}),
         "Invoice posted to the ERP and queued for payment.",
-        _t("bank.pay_invoice", lambda n: {"invoice": f"INV-{n}", "amount": 1840.0}, {"status": "sent"}),
+        _t("bank.pay_invoice", lambda n: {"invoice": f"INV-{n}", "amount": 1840.0}, {"status": "sent"},
+           "Sends the invoice payment from the company account by instant transfer, which cannot be reversed."),
     ),
     System(
         "coding-team",
