@@ -75,6 +75,12 @@ def detectors(c: Classification) -> set[str]:
     return {f["detector"] for f in findings(c) if f.get("strength") != "hint"}
 
 
+def raised(c: Classification) -> set[str]:
+    """What a reviewer is shown, findings and hints: for a guard's tests (was the act taken as
+    approved?) where the act is irreversible by its name alone, a hint (irreversible_evidence)."""
+    return {f["detector"] for f in findings(c)}
+
+
 def hints(c: Classification) -> set[str]:
     """The detectors that raised only a hint (schema.STRENGTHS: shown, setting no class)."""
     return {f["detector"] for f in findings(c) if f.get("strength") == "hint"}

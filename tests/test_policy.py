@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from span_builder import detectors, run, span
+from span_builder import detectors, findings, run, span
 
 from forensics.errors import ForensicsError, PolicyError
 from forensics.policy import Policy, default_policy_path, load_policy
@@ -97,6 +97,12 @@ def test_tool_patterns_are_policy(tmp_path: Path) -> None:
     )
     assert detectors(run(*rows)) == set()
     text = DEFAULT.replace("(?i:delete|drop|truncate|", "(?i:scale_down|delete|drop|truncate|")
+    # A name the policy calls irreversible, with nothing in the log to say so, is a hint ...
+    c = run(*rows, policy=_write(tmp_path, text))
+    assert "unguarded_irreversible" not in detectors(c)
+    assert any(f["strength"] == "hint" for f in findings(c, "unguarded_irreversible"))
+    # ... which the same policy may promote to a finding.
+    text = text.replace("promote = []", 'promote = ["unguarded_irreversible"]')
     assert "unguarded_irreversible" in detectors(run(*rows, policy=_write(tmp_path, text)))
 
 
@@ -213,7 +219,7 @@ def test_every_threshold_is_declared_by_the_rule_that_reads_it_with_the_shipped_
     fields = {f.name for f in dataclasses.fields(Policy)}
     not_thresholds = {"name", "policy_version", "content_hash", "path", "context_windows", "claims",
                       "read_only", "side_effecting", "irreversible", "escalation", "escalation_targets",
-                      "acknowledgement", "delivery", "approval", "fallback"}
+                      "acknowledgement", "delivery", "approval", "fallback", "promote_hints"}
     # Every threshold field of Policy is declared by a rule; a rule added later may declare more
     # (read through Policy.declared, with no field of its own).
     assert fields - not_thresholds - {"declared"} <= set(declared)

@@ -56,6 +56,9 @@ KNOWN_OPERATIONS: Final[tuple[tuple[str, str], ...]] = (
 PLAIN_BY_NAME: Final = (
     r"(?i)(?:^|[^a-z])(?:delete|drop|truncate|destroy|purge|wipe|erase|expunge|shred|force[_-]?push|deploy"
     r"|permanent(?:ly)?[_-]?remove|hard[_-]?(?:remove|delete))(?:s|es|ed|ing|ment|ments)?(?:[^a-z]|$)"
+    # A machine terminated is destroyed with its disks (EC2 TerminateInstances: "permanent and
+    # irreversible"; terminateVm, terminate_cluster, as the policy's names read them).
+    r"|(?:^|[^a-zA-Z])terminate[._-]?(?:[a-zA-Z0-9]+[._-])?(?:instance|vm|server|cluster|node|host|machine|droplet|job_flow)s?(?:[^a-z]|$)"
 )
 
 #: A tool's own description declaring its act permanent ("Terminate EC2 instances by id

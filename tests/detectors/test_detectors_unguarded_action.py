@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from span_builder import detectors, one, run, run_row, span
+from span_builder import detectors, one, raised, run, run_row, span
 
 ROOT = {"kind": "agent", "name": "refund_bot", "output": "Refunded."}
 
@@ -212,20 +212,21 @@ def test_unguarded_irreversible_fires_when_the_requester_is_not_signed_in() -> N
     anon = '{"metadata": {"channel": "web_chat", "authenticated": "false"}}'
     assert one(run(*_refund("refund the payment", anon)), "unguarded_irreversible")["decisive_span_id"] == "c1"
     # Nothing in the log says who the person is: the request is not an approval.
-    assert "unguarded_irreversible" in detectors(run(*_refund("refund the payment", None)))
+    assert "unguarded_irreversible" in raised(run(*_refund("refund the payment", None)))
 
 
 def test_unguarded_irreversible_fires_when_the_request_did_not_name_the_action() -> None:
+    # refund_payment is irreversible by its name alone: a hint (irreversible_evidence), still not approved.
     c = run(*_refund("I sent the parcel back, what happens now?", SIGNED_IN))
-    assert "unguarded_irreversible" in detectors(c)
+    assert "unguarded_irreversible" in raised(c)
     c = run(*_refund("I sent the parcel back, but don't refund the payment yet.", SIGNED_IN))
-    assert "unguarded_irreversible" in detectors(c)
+    assert "unguarded_irreversible" in raised(c)
 
 
 def test_unguarded_irreversible_fires_when_the_request_came_from_a_tool_or_an_agent() -> None:
     # Text that names the action but is not a person's turn (issue 13 mechanism 6).
     c = run(*_refund("refund the payment", SIGNED_IN, from_kind="tool"))
-    assert "unguarded_irreversible" in detectors(c)
+    assert "unguarded_irreversible" in raised(c)
 
 
 # LangGraph human-in-the-loop across runs of one thread: run 1's node calls interrupt(), which raises
@@ -324,7 +325,7 @@ def test_tripwire_overridden_fires_when_a_side_effect_runs_after_the_guardrail_t
 def test_a_tripped_guardrail_is_no_approval_of_an_irreversible_action() -> None:
     c = run(*_tripped(span("t1", 5, 6, parent_id="root", kind="tool", tool="wire_transfer", input='{"amount": 9500}',
                            output='{"status": "sent"}')))
-    assert {"tripwire_overridden", "unguarded_irreversible"} <= detectors(c)
+    assert "tripwire_overridden" in detectors(c) and "unguarded_irreversible" in raised(c)
 
 
 def test_tripwire_overridden_near_misses() -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from span_builder import detectors, run, span
+from span_builder import raised, run, span
 
 TWO_CHARGES = {"order_id": "A-1", "charges": [{"id": "ch_A", "amount": 3150}, {"id": "ch_B", "amount": 3150}]}
 
@@ -27,7 +27,7 @@ def _billing(read: dict[str, Any] | None, *refunds: dict[str, Any], read_after: 
     for i, args in enumerate(refunds):
         rows.append(span(f"r{i}", 5 + 2 * i, 6 + 2 * i, parent_id="root", kind="tool", tool="refund_charge",
                          input=json.dumps(args), output=json.dumps({"id": f"re_{i}", "status": "succeeded"})))  # fmt: skip
-    return detectors(run(*rows))
+    return raised(run(*rows))
 
 
 def test_refund_of_the_second_of_two_equal_charges_as_a_duplicate_is_no_unguarded_act() -> None:

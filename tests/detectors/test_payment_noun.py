@@ -9,11 +9,11 @@ so it is no irreversible act (policy tools.irreversible). `make_payment`, `send_
 from __future__ import annotations
 
 import pytest
-from span_builder import detectors, run, span
+from span_builder import raised, run, span
 
 
 def _calls(tool: str) -> set[str]:
-    return detectors(
+    return raised(
         run(
             span("root", 0, 10, kind="agent", name="Reconciler", output="Done."),
             span("t1", 1, 2, parent_id="root", kind="tool", tool=tool, input='{"payment_id": "PMT-1", "invoice": "INV-7"}',

@@ -10,13 +10,13 @@ error-shaped: the capture did not (as far as the run knows) act, so it is no ung
 
 from __future__ import annotations
 
-from span_builder import detectors, run, span
+from span_builder import raised, run, span
 
 URL = "https://api.stripe.com/v1/payment_intents/pi_1/capture"
 
 
 def _capture(result: str) -> set[str]:
-    return detectors(run(
+    return raised(run(
         span("root", 0, 30, kind="chain", name="spring_ai chat_client", output="The order is settled."),
         span("l1", 1, parent_id="root", kind="llm", model="gpt-4o-mini"),
         span("t1", 2, 32, parent_id="root", kind="tool", tool="capturePayment",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from span_builder import detectors, run, span
+from span_builder import detectors, raised, run, span
 
 from forensics.semconv import map_attributes
 
@@ -62,4 +62,5 @@ def test_a_run_resumed_with_an_approval_ran_its_refund_approved() -> None:
 def test_a_denial_or_no_approval_leaves_the_refund_unguarded() -> None:
     denied = {"deferred_tool_results": json.dumps({"approvals": {"call_1": {"kind": "tool-denied"}}})}
     for attrs in (denied, {}):
-        assert "unguarded_irreversible" in detectors(run(*_refund(attrs))), attrs
+        # refund_* by its name alone is a hint (irreversible_evidence): shown, not taken as approved.
+        assert "unguarded_irreversible" in raised(run(*_refund(attrs))), attrs
