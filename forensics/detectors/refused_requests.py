@@ -42,7 +42,15 @@ def _refused() -> pl.Expr:
 
 
 def _all(col: str, patterns: tuple[str, ...]) -> pl.Expr:
-    return pl.all_horizontal([pl.col(col).str.contains(p).fill_null(False) for p in patterns])
+    """Every one of ``patterns`` found in ``col``. Each test reads only the texts every test before
+    it matched (the others blanked: a row one test failed is false whatever the next finds), not
+    every tool call's arguments (all_horizontal computed each regex over all of them: 0.21 of
+    refused_requests' 0.30 CPU s at the bench night's 229k tool calls)."""
+    text = pl.col(col)
+    held = text.str.contains(patterns[0]).fill_null(False)
+    for p in patterns[1:]:
+        held = held & pl.when(held).then(text).otherwise(pl.lit("")).str.contains(p).fill_null(False)
+    return held
 
 
 def refused_requests(spans: pl.LazyFrame, cols: tuple[str, ...]) -> pl.LazyFrame:
@@ -52,7 +60,7 @@ def refused_requests(spans: pl.LazyFrame, cols: tuple[str, ...]) -> pl.LazyFrame
 
     tools = spans.filter((pl.col("kind") == "tool") & ~pl.col("failed"))
     asks = pl.col("call").str.contains(APPROVAL_REQUEST).fill_null(False) | (
-        _all("args", _POST_ARGS) & _all("args", _ASKS_APPROVAL)
+        _all("args", (*_POST_ARGS, *_ASKS_APPROVAL))
     )
     # The name and argument tests first (cheap, and most nights match nothing): the result regexes
     # then read those calls, and the later calls of their runs only.
