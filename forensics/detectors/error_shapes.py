@@ -37,6 +37,39 @@ def _tokens(text: pl.Expr) -> pl.Expr:
     return text.str.replace_all(r'"[^"]*"\s*:', " ").str.to_lowercase().str.extract_all(r"[a-z0-9]{2,}").list.unique()
 
 
+#: A LangChain object as langchain-core serialises it (``Serializable.to_json``, what LangChain's
+#: tracer writes into a LangSmith run's inputs and outputs, and MLflow's and Langfuse's LangChain
+#: callbacks keep): ``{"lc": 1, "type": "constructor", "id": ["langchain", "schema", "messages",
+#: "ToolMessage"], "kwargs": {"content": "UPDATE 0", "type": "tool", "name": ..., "tool_call_id":
+#: ..., "status": "success"}}`` (langchain-ai/langchain libs/core/langchain_core/load/serializable.py
+#: ``to_json``: the class path in ``id``, the constructor's arguments in ``kwargs``). A model call's
+#: run output is an ``LLMResult``, ``{"generations": [[{"text": ..., "message": {"lc": 1, ...}}]],
+#: "llm_output": {...}}``. Matched as two tests, not one run of keys: an export may sort the keys.
+_LC_MARK: Final = r'"lc"\s*:\s*1\b'
+_LC_CONSTRUCTOR: Final = r'"type"\s*:\s*"constructor"'
+#: What such a message carries to or from the model: its ``content`` (a string, or a list of blocks
+#: whose ``text`` it is), a generation's ``text``, a Document's ``page_content``; each kept with its
+#: key, which ``_stems`` and ``_tokens`` leave out.
+_LC_SAID: Final = r'"(?:content|text|page_content)"\s*:\s*"(?:[^"\\]|\\.)*"'
+
+
+def said_text(text: pl.Expr) -> pl.Expr:
+    """The words ``text`` carries to or from the model: for a LangChain-serialised output
+    (``_LC_MARK`` and ``_LC_CONSTRUCTOR``), its messages' content (``_LC_SAID``), JSON escapes
+    undone, without the wrapper's class path (``langchain``, ``schema``, ``messages``,
+    ``AIMessage``), message type, call ids, status or the model's response metadata, which every
+    such output shares whatever was said; any other text, or one holding no content at all,
+    unchanged."""
+    wrapped = text.str.contains(_LC_MARK) & text.str.contains(_LC_CONSTRUCTOR)
+    found = text.str.extract_all(_LC_SAID)
+    said = (
+        found.list.join(" ")
+        .str.replace_all(r'\"', '"', literal=True)
+        .str.replace_all(r"\\(?:u[0-9a-fA-F]{4}|.)", " ")
+    )
+    return pl.when(wrapped.fill_null(False) & (found.list.len() > 0)).then(said).otherwise(text)
+
+
 def relayed_error(ctx: Context, shaped: pl.LazyFrame) -> pl.LazyFrame:
     """``run_id, span_id`` of the ``shaped`` results (error-shaped outputs) whose reason a later
     assistant message passed on to the user: it says the thing was not done (``_NOT_DONE``) and
@@ -51,9 +84,12 @@ def relayed_error(ctx: Context, shaped: pl.LazyFrame) -> pl.LazyFrame:
     ...} for the model to explain to the user (adk-docs tools/function-tools, "Return Type": the
     status key and a message the LLM can act on), and "February 2026 only has 28 days, so there is
     no 30 February" relays "Invalid date '2026-02-30': February 2026 has 28 days"."""
+    # The words compared are the messages' (said_text): on a LangChain-serialised log every tool
+    # result and model output shares the wrapper's ("constructor", "langchain", "schema",
+    # "messages"), which read as the error said again however little the model said of it.
+    said = said_text(pl.col("output"))
     errors = shaped.select(
-        "run_id", "span_id", "seq", _stems(pl.col("output")).alias("_e"), _absent(pl.col("output")).alias("_ne"),
-        _tokens(pl.col("output")).alias("_et"),
+        "run_id", "span_id", "seq", _stems(said).alias("_e"), _absent(said).alias("_ne"), _tokens(said).alias("_et"),
     ).collect()
     if errors.height == 0:
         return pl.LazyFrame(schema={"run_id": pl.String, "span_id": pl.String})
@@ -62,9 +98,8 @@ def relayed_error(ctx: Context, shaped: pl.LazyFrame) -> pl.LazyFrame:
         .filter(pl.col("kind") == "llm")
         .join(errors.lazy().select("run_id").unique(), on="run_id", how="semi")
         .select(
-            "run_id", pl.col("seq").alias("_l_seq"), _stems(pl.col("output")).alias("_m"),
-            _absent(pl.col("output")).alias("_na"), pl.col("output").str.contains(_NOT_DONE).fill_null(False).alias("_nd"),
-            _tokens(pl.col("output")).alias("_mt"),
+            "run_id", pl.col("seq").alias("_l_seq"), _stems(said).alias("_m"), _absent(said).alias("_na"),
+            said.str.contains(_NOT_DONE).fill_null(False).alias("_nd"), _tokens(said).alias("_mt"),
         )
     )
     return (
