@@ -46,3 +46,28 @@ def test_near_miss_a_value_or_a_null_error_in_a_tool_message() -> None:
     value = {"format": "SCALAR", "value": json.dumps({"2026-02": 1180, "2026-03": 1342}), "truncated": False}
     assert detectors(_run(_message(value))) == set()
     assert detectors(_run(_message({"error": None, "rows": [1180, 1342]}))) == set()
+
+
+# The same message as LangChain's own tracer writes a LangSmith tool run's outputs: the ToolMessage
+# serialised by langchain-core (langchain_core/load/serializable.py ``to_json``), its class path a
+# list ahead of the content, which ERROR_SHAPED's "error object anywhere" reads as inside a list.
+def _serialised(content: dict[str, object]) -> str:
+    message = {"lc": 1, "type": "constructor", "id": ["langchain", "schema", "messages", "ToolMessage"],
+               "kwargs": {"content": json.dumps(content), "type": "tool", "name": "ops__logistics__pallet_counts",
+                          "tool_call_id": "toolu_01", "status": "success"}}  # fmt: skip
+    return json.dumps({"output": message})
+
+
+def test_an_error_object_in_a_serialised_tool_message_is_error_as_data() -> None:
+    failed = {"error": {"code": "UNRESOLVED_COLUMN", "message": "A column `pallet_cnt` cannot be resolved."}}
+    (row,) = findings(_run(_serialised(failed)), "error_as_data")
+    assert row["decisive_span_id"] == "t1"
+
+
+def test_near_miss_a_value_or_a_null_error_in_a_serialised_tool_message() -> None:
+    value = {"format": "SCALAR", "value": json.dumps({"2026-02": 1180, "2026-03": 1342}), "truncated": False}
+    assert detectors(_run(_serialised(value))) == set()
+    assert detectors(_run(_serialised({"error": None, "rows": [1180, 1342]}))) == set()
+    # Error objects of the records a read returned (inside the content's list) are data.
+    records = {"rows": [{"pallets": 1180, "error": {"code": "LATE", "message": "scanned late"}}]}
+    assert detectors(_run(_serialised(records))) == set()
