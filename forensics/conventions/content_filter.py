@@ -60,18 +60,25 @@ FILTERED_FINISH: Final = (
 _NEEDLE: Final = "(?i-u)content_filter|guardrail_interv|safety|prohibited_content|blocklist|spii"
 
 
-def _extract() -> list[pl.Expr]:
+def finish_reason(pattern: str, needle: str, alias: str) -> pl.Expr:
+    """A model call's finish reason matched by ``pattern`` (group 1), lower-cased, as ``alias``: read
+    from its attributes, else from its output where that is a record (the response, its messages: a
+    model's plain-text answer holds only what the model wrote, whatever JSON it quotes). ``needle``,
+    literals one of the reasons holds, lets the regex read only the model calls holding one."""
+
     def reason(col: str, rows: pl.Expr) -> pl.Expr:
         return on_rows(
             (pl.col("kind") == "llm") & rows,
             pl.col(col),
-            lambda e: pl.when(e.str.contains(_NEEDLE)).then(e).str.extract(FILTERED_FINISH, 1),
+            lambda e: pl.when(e.str.contains(needle)).then(e).str.extract(pattern, 1),
         )
 
-    # The output is read where it is a record (the response, its messages): a model's plain-text
-    # answer holds only what the model wrote, whatever JSON it quotes.
     record = pl.col("output").str.strip_chars_start().str.contains(r"^[\[{]")
-    return [pl.coalesce(reason("attributes", pl.lit(True)), reason("output", record)).str.to_lowercase().alias("_cv_filtered_by")]
+    return pl.coalesce(reason("attributes", pl.lit(True)), reason("output", record)).str.to_lowercase().alias(alias)
+
+
+def _extract() -> list[pl.Expr]:
+    return [finish_reason(FILTERED_FINISH, _NEEDLE, "_cv_filtered_by")]
 
 
 #: The deployment's own guardrail (Bedrock Guardrails), not the provider's filter: a designed stop.

@@ -28,7 +28,8 @@ from typing import Final
 
 import polars as pl
 
-from forensics.conventions.registry import Convention, Q, Signal, on_rows, register
+from forensics.conventions.content_filter import finish_reason
+from forensics.conventions.registry import Convention, Q, Signal, register
 
 #: A finish (stop) reason, or ADK's error_code, holding a function-call failure. The key's own
 #: quote is unescaped: a field of the record itself, not words inside one of its strings (a
@@ -45,21 +46,7 @@ _NEEDLE: Final = "(?i-u)malformed_function_call|unexpected_tool_call|too_many_to
 
 
 def _extract() -> list[pl.Expr]:
-    def reason(col: str, rows: pl.Expr) -> pl.Expr:
-        return on_rows(
-            (pl.col("kind") == "llm") & rows,
-            pl.col(col),
-            lambda e: pl.when(e.str.contains(_NEEDLE)).then(e).str.extract(MALFORMED_FINISH, 1),
-        )
-
-    # The output is read where it is a record (the response): a model's plain-text answer holds only
-    # what the model wrote, whatever JSON it quotes.
-    record = pl.col("output").str.strip_chars_start().str.contains(r"^[\[{]")
-    return [
-        pl.coalesce(reason("attributes", pl.lit(True)), reason("output", record))
-        .str.to_lowercase()
-        .alias("_cv_malformed_by")
-    ]
+    return [finish_reason(MALFORMED_FINISH, _NEEDLE, "_cv_malformed_by")]
 
 
 def _status(df: pl.DataFrame) -> pl.DataFrame:
