@@ -124,6 +124,27 @@ def child_duckdb(path: str, out_json: str) -> None:
     )
 
 
+_CLASSIFY_SIDE = ("detectors", "conventions", "attribution", "report", "charts", "synth", "store", "nightly")
+
+
+def _fingerprint(part: str) -> str:
+    """A short digest of the sources behind a cached file: ``synth`` (the generator) or ``load`` (every
+    module outside the generator and the classify, report and store side, conservatively)."""
+    import hashlib
+
+    root = Path(__file__).resolve().parent.parent / "forensics"
+    files = sorted(root.rglob("*.py"))
+    if part == "synth":
+        files = [f for f in files if f.relative_to(root).parts[0] == "synth"]
+    else:
+        files = [f for f in files if f.relative_to(root).parts[0] not in _CLASSIFY_SIDE]
+    h = hashlib.sha1()
+    for f in files:
+        h.update(str(f.relative_to(root)).encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()[:8]
+
+
 def prepare_data(runs: int, workdir: Path) -> tuple[Path, Path, Path]:
     """The OTel SDK JSON-lines night (as bench_load.py writes it), its labels, and its span table."""
     import polars as pl
@@ -132,9 +153,12 @@ def prepare_data(runs: int, workdir: Path) -> tuple[Path, Path, Path]:
     from forensics.synth.generator import generate
 
     workdir.mkdir(parents=True, exist_ok=True)
-    raw = workdir / f"spans_{runs}.otel.jsonl"
+    # Cached files are named for the code that made them: a night written by an older generator has
+    # older labels (the bench's label check would score today's rules against yesterday's stories), and
+    # a span table loaded by an older loader is not what today's load gives.
+    raw = workdir / f"spans_{runs}_{_fingerprint('synth')}.otel.jsonl"
     labels = Path(f"{raw}.labels.jsonl")
-    parquet = workdir / f"spans_{runs}.otel.parquet"
+    parquet = workdir / f"spans_{runs}_{_fingerprint('synth')}_{_fingerprint('load')}.otel.parquet"
     if not raw.exists() or not labels.exists():
         t0 = time.perf_counter()
         generate(runs, raw, format="otel-sdk-json", seed=1)
