@@ -51,3 +51,38 @@ def test_an_approximate_figure_no_step_held_finer_is_still_unestablished(tmp_pat
     page = PAGE.replace("122.3874", "122.4")
     got = _named(tmp_path, "The orbital period listed for Kepler-62 f is 122.4 days.", page)
     assert got == ("Orchestrator", 8, "unverified_accepted")
+
+
+DIVE_TASK = (
+    "The file /workspace/dives.csv has the judges' marks of the spring meet. What is Ana Lind's total, the "
+    "sum of her dive scores rounded to the nearest whole point with halves rounded up?"
+)
+
+
+def _tie_history(printed: str, answer: str) -> list[dict[str, str]]:
+    """The Coder's first script (step 2) prints the unrounded total 234.5 (step 3); a second script
+    (step 6) prints ``printed`` (step 7) as the rounded total; the ledger accepts ``answer``.
+    agents/coder.py's Executor: "The script ran, then exited with Unix exit code: 0\\nIts output was:\\n"."""
+    run = "The script ran, then exited with Unix exit code: 0\nIts output was:\n"
+    return [
+        plan(DIVE_TASK, "- The file /workspace/dives.csv.", "- Coder: compute the total.\n- Report it."),
+        said("Coder", "```python\nprint('Unrounded total:', 234.5)\n```"),
+        said("ComputerTerminal", run + "Unrounded total: 234.5\n"),
+        *tell("Coder", "Please print the rounded total."),
+        said("Coder", "```python\ntotal = 234.5\nprint('Rounded total:', round(total))\n```"),
+        said("ComputerTerminal", run + f"Rounded total: {printed}\n"),
+        *accept(f"The rounded total for Ana Lind has been computed as {answer}.", f"FINAL ANSWER: {answer}"),
+    ]
+
+
+def test_a_half_rounded_to_even_is_no_rounding_of_the_held_tie(tmp_path: Path) -> None:
+    # Python's round(234.5) is 234 (halves to even); the request rounds halves up (235): the 234 is not
+    # the first script's 234.5 rounded as asked but the second script's own figure, traced to its code.
+    got = blamed(tmp_path, "m1-tie", DIVE_TASK, _tie_history("234", "234"))
+    assert got[:2] == ("Coder", 6)
+
+
+def test_a_half_rounded_up_is_the_held_tie(tmp_path: Path) -> None:
+    # Near miss: 235 is 234.5 rounded as a request means it: held where 234.5 was (the first script, step 2).
+    got = blamed(tmp_path, "m1-tie-up", DIVE_TASK, _tie_history("235", "235"))
+    assert got[:2] == ("Coder", 2)

@@ -26,6 +26,7 @@ from forensics.attribution.common import (
     _taken_up,
 )
 from forensics.attribution.value_forms import (
+    ROUNDING_MODE,
     month_numbers,
     restated_in_units,
     tens_asked,
@@ -152,7 +153,7 @@ def _final_answer_composed(s: pl.DataFrame) -> pl.DataFrame:
             earlier.with_columns(_x=pl.col("_e").cast(pl.Float64, strict=False)).drop_nulls("_x"), on="run_id"
         )
         .filter(
-            ((pl.col("_x") * (10.0 ** pl.col("_d"))).round(0) / (10.0 ** pl.col("_d")) - pl.col("_v")).abs()
+            ((pl.col("_x") * (10.0 ** pl.col("_d"))).round(0, mode=ROUNDING_MODE) / (10.0 ** pl.col("_d")) - pl.col("_v")).abs()
             < 1e-9
         )
         .select("run_id", "_n")

@@ -42,6 +42,12 @@ _DAY = r"\d{1,2}(?:st|nd|rd|th)?\b"
 #: A month named next to a day: "June 20", "Jun. 20th", "20 June" (the month word is the capture).
 _DATED_MONTH: Final = rf"\b({_MONTH})\s+{_DAY}|\b{_DAY}\s+(?:of\s+)?({_MONTH})"
 
+#: How a held figure is rounded to the precision a stated figure has: halves away from zero, the
+#: rounding a request means ("to the nearest whole point", "halves rounded up"). Polars' default
+#: (and Python's ``round()``) rounds halves to even: a Coder's ``round(234.5)`` prints 234, which is
+#: not the held 234.5 rounded as asked but a new figure its code computed, traced to that code.
+ROUNDING_MODE: Final = "half_away_from_zero"
+
 
 def month_numbers(text: pl.Expr) -> pl.Expr:
     """The numbers (as strings: "6") of the months ``text`` names next to a day, a list per row."""
@@ -223,7 +229,7 @@ def roundings(stated: pl.DataFrame, held: pl.DataFrame) -> pl.DataFrame:
     return _decimal_pairs(
         stated,
         held,
-        (pl.col("_xd") > pl.col("_d")) & (((pl.col("_x") * scale).round(0) / scale - pl.col("_v")).abs() < 1e-9),
+        (pl.col("_xd") > pl.col("_d")) & (((pl.col("_x") * scale).round(0, mode=ROUNDING_MODE) / scale - pl.col("_v")).abs() < 1e-9),
     )
 
 
@@ -264,7 +270,7 @@ def tens_roundings(stated: pl.DataFrame, held: pl.DataFrame, asked: pl.DataFrame
         )
         .filter(
             (pl.col("_x") != pl.col("_v"))
-            & (((pl.col("_x") / pl.col("_p")).round(0) * pl.col("_p") - pl.col("_v")).abs() < 1e-6)
+            & (((pl.col("_x") / pl.col("_p")).round(0, mode=ROUNDING_MODE) * pl.col("_p") - pl.col("_v")).abs() < 1e-6)
         )
         .drop("_v", "_p", "_x")
     )
