@@ -213,7 +213,7 @@ def _handed_over(s: pl.DataFrame, failed: pl.DataFrame) -> pl.DataFrame:
     ledgers = s.filter(pl.col("ledger_progress").is_not_null()).select(
         "run_id", pl.col("step").alias("_l"), pl.col("ledger_progress").alias("_p")
     )
-    return (
+    first_judged = (
         failed.select("run_id", "step")
         .join(ledgers, on="run_id")
         .filter(pl.col("_l") > pl.col("step"))
@@ -222,6 +222,44 @@ def _handed_over(s: pl.DataFrame, failed: pl.DataFrame) -> pl.DataFrame:
         .filter(~pl.col("_p"))
         .select("run_id", "step")
     )
+    return pl.concat([first_judged, _retried_until_handed_over(s, failed, ledgers)], how="vertical").unique()
+
+
+def _retried_until_handed_over(s: pl.DataFrame, failed: pl.DataFrame, ledgers: pl.DataFrame) -> pl.DataFrame:
+    """``run_id, step`` of the failed steps whose author was asked for another try and failed again, every
+    try, until a ledger answered ``is_progress_being_made: false``: between the failure and that ledger
+    no worker spoke but the same author with code that failed (a Coder's pydub script, then its pip
+    install of whisper, each "The script ran, then exited with Unix exit code: 1", autogen-magentic-one
+    ``agents/coder.py``). ``update_ledger`` judged the retries worth making and then took the failed
+    line of work over, as it does a failure its next ledger calls no progress: what the orchestrator
+    did next (another agent, another source) decided the run. A try that worked, or an author that
+    answered in its own words (a count its failed script never printed), breaks the streak."""
+    no_progress = (
+        failed.select("run_id", "step", pl.col("owner_agent").alias("_who"))
+        .join(ledgers.filter(~pl.col("_p")), on="run_id")
+        .filter(pl.col("_l") > pl.col("step"))
+        .sort("run_id", "step", "_l")
+        .unique(["run_id", "step"], keep="first")
+        .drop("_p")
+    )
+    if no_progress.height == 0:
+        return no_progress.select("run_id", "step")
+    runs_failing = s.filter(pl.col("failed") & pl.col("worker"))
+    # The steps of a failed try: the run that failed and the message holding the code it ran.
+    tries = pl.concat(
+        [
+            runs_failing.select("run_id", pl.col("step").alias("_w"), pl.col("owner_agent").alias("_who")),
+            runs_failing.select("run_id", pl.col("owner_step").alias("_w"), pl.col("owner_agent").alias("_who")),
+        ],
+        how="vertical",
+    ).unique()
+    spoke = s.filter(pl.col("worker")).select("run_id", pl.col("step").alias("_w"))
+    between = no_progress.join(spoke, on="run_id").filter(
+        (pl.col("_w") > pl.col("step")) & (pl.col("_w") < pl.col("_l"))
+    )
+    broken = between.join(tries, on=["run_id", "_w", "_who"], how="anti").select("run_id", "step").unique()
+    retried = between.select("run_id", "step").unique()
+    return retried.join(broken, on=["run_id", "step"], how="anti")
 
 
 def _repeats(s: pl.DataFrame) -> pl.DataFrame:
