@@ -16,6 +16,7 @@ from forensics.attribution.common import (
     _ROW_LABEL,
     _SATISFIED_REASON,
     _SEARCH_PAGE,
+    _VIEWPORT_REPORT,
     _WHOLE_ASKED,
     _hedged,
     _holders,
@@ -64,10 +65,13 @@ def _final_answer_origin(s: pl.DataFrame) -> pl.DataFrame:
     )
     # A number is held where a number of the text is that number: not inside a longer one (a version,
     # openpyxl-3.1.5, holds no 5), nor as the row labels pandas prints down a frame's left edge
-    # (DataFrame.to_string: " 5      Finn ..."), which number the rows, not what they count.
+    # (DataFrame.to_string: " 5      Finn ..."), which number the rows, not what they count, nor in a
+    # browser's report of its viewport ("Showing page 1 of 2.", common._VIEWPORT_REPORT), as
+    # accepted_wrong_answer reads them.
     numeric = pl.col("_answer").str.contains(r"^\d[\d,.]*$")
     held = (
         text.str.replace_all(_ROW_LABEL, "\n")
+        .str.replace_all(_VIEWPORT_REPORT, " ")
         .str.replace_all("_", " ", literal=True)
         .str.extract_all(_ANY_NUMBER)
         .list.eval(pl.element().str.replace_all(",", "", literal=True))
