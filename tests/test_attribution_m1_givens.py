@@ -128,7 +128,9 @@ def test_a_plan_acting_on_a_bare_year_of_its_own_is_unbacked(tmp_path: Path) -> 
 
 
 def test_restated_dates_gives_the_numeric_forms_of_a_named_date() -> None:
-    frame = pl.DataFrame({"run_id": ["a", "b", "c"], "t": ["on 14 September 2024", "March 3rd, 2021", "in May 2020"]})
+    frame = pl.DataFrame(
+        {"run_id": ["a", "b", "c"], "t": ["on 14 September 2024", "March 3rd, 2021", "in May 2020"]}
+    )
     got = restated_dates(frame, pl.col("t")).group_by("run_id").agg(pl.col("_n")).sort("run_id")
     forms = dict(zip(got["run_id"], got["_n"].to_list(), strict=True))
     assert {"14.09.2024", "14.9.2024", "20240914"} <= set(forms["a"])
@@ -195,10 +197,14 @@ def test_a_plan_stating_the_length_of_the_requests_month_invents_nothing(tmp_pat
     # names: "Month: March 2024 (31 days)" is the request's month, not a fact the plan invented. HEAD
     # blamed the plan (plan_unbacked_fact at step 1).
     task = "The attached log counts a kiln's firings per day. What was the mean number of firings a day in March 2024?"
-    history = _hike(plan_step="average the 31 daily counts", task=task, given="- Month: March 2024 (31 days).")
+    history = _hike(
+        plan_step="average the 31 daily counts", task=task, given="- Month: March 2024 (31 days)."
+    )
     assert _plan_facts(tmp_path, task, history) == []
     task = "What was the mean number of firings a day in February 2024?"
-    history = _hike(plan_step="average the 29 daily counts", task=task, given="- Month: February 2024 (29 days).")
+    history = _hike(
+        plan_step="average the 29 daily counts", task=task, given="- Month: February 2024 (29 days)."
+    )
     assert _plan_facts(tmp_path, task, history) == []
 
 
@@ -206,4 +212,28 @@ def test_a_plan_stating_another_months_length_is_unbacked(tmp_path: Path) -> Non
     # Near miss: April has 30 days; a plan averaging "31 daily counts" for it acts on a figure of its own.
     task = "The attached log counts a kiln's firings per day. What was the mean number of firings a day in April 2024?"
     history = _hike(plan_step="average the 31 daily counts", task=task, given="- Month: April 2024.")
+    assert _plan_facts(tmp_path, task, history) == [1]
+
+
+def test_a_plan_restating_the_requests_strict_bound_inclusively_invents_nothing(tmp_path: Path) -> None:
+    # ORCHESTRATOR_SYNTHESIZE_PROMPT's fact sheet restates a strict bound of the request as the
+    # inclusive one next to it: "earlier than 1850" is "1849 or earlier", "more than 20 kg" is "21 kg
+    # or more". HEAD blamed the plan (plan_unbacked_fact at step 1).
+    task = "On the park's official list, how many of the shelters were built earlier than 1850?"
+    given = "- The threshold is built before 1850 (i.e. 1849 or earlier)."
+    assert (
+        _plan_facts(
+            tmp_path, task, _hike(plan_step="count shelters built in 1849 or earlier", task=task, given=given)
+        )
+        == []
+    )
+    task = "How many of the parcels weighing more than 20 kg arrived late?"
+    history = _hike(plan_step="count parcels of 21 kg or more", task=task, given="- Parcels over 20 kg.")
+    assert _plan_facts(tmp_path, task, history) == []
+
+
+def test_a_plan_moving_a_bound_the_other_way_is_unbacked(tmp_path: Path) -> None:
+    # Near miss: "1851 or later" is no restatement of "earlier than 1850": the plan acts on a year of its own.
+    task = "On the park's official list, how many of the shelters were built earlier than 1850?"
+    history = _hike(plan_step="count shelters built in 1851 or later", task=task, given="- A list.")
     assert _plan_facts(tmp_path, task, history) == [1]

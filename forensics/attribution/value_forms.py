@@ -155,16 +155,36 @@ def _month_lengths(src: pl.Expr) -> pl.Expr:
     ).list.eval(pl.element().explode())
 
 
+#: A strict bound a request states ("first lit earlier than 1850", "weighing more than 20 kg"): the
+#: number after a word that excludes it. A plan's fact sheet restates it as the inclusive bound next to
+#: it ("1849 or earlier", "21 kg or more"): ``_BELOW`` bounds give n - 1, ``_ABOVE`` bounds n + 1.
+_BELOW = r"(?i)\b(?:earlier than|before|prior to|less than|fewer than|under|below)\s+(\d+)\b"
+_ABOVE = r"(?i)\b(?:later than|after|more than|greater than|over|above|exceeding)\s+(\d+)\b"
+
+
+def _inclusive_bounds(src: pl.Expr) -> pl.Expr:
+    """The inclusive neighbours (as strings) of the strict bounds ``src`` states, a list per row."""
+
+    def shifted(pattern: str, by: int) -> pl.Expr:
+        return src.str.extract_all(pattern).list.eval(
+            (pl.element().str.extract(pattern, 1).cast(pl.Int64, strict=False) + by).cast(pl.String)
+        )
+
+    return shifted(_BELOW, -1).list.concat(shifted(_ABOVE, 1))
+
+
 def restated_figures(frame: pl.DataFrame, text: pl.Expr) -> pl.DataFrame:
     """``run_id, _v``: the values (floats) ``text`` holds per row of ``frame`` (a ``run_id`` column):
     its plain numbers, the day counts of the months it names ("August": 31, ``_MONTH_DAYS``), its
-    ordinals' numbers ("10th": 10), its colon times as one unit ("1:05.00": 65.0), and each of them
-    times every ``_UNIT_FACTORS`` factor."""
+    ordinals' numbers ("10th": 10), its colon times as one unit ("1:05.00": 65.0), the inclusive
+    neighbour of each strict bound ("earlier than 1850": 1849, ``_inclusive_bounds``), and each of
+    them times every ``_UNIT_FACTORS`` factor."""
     src = text.fill_null("")
     plain = (
         src.str.replace_all(",", "")
         .str.extract_all(r"\d+(?:\.\d+)?")
         .list.concat(_month_lengths(src))
+        .list.concat(_inclusive_bounds(src))
     )
     ordinal = src.str.extract_all(_ORDINAL).list.eval(pl.element().str.extract(r"(\d+)", 1))
     clock = src.str.extract_all(_CLOCK).list.eval(
