@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
-from m1_history import accept, blamed, plan, said, tell
+from m1_history import accept, blamed, orchestrator, plan, said, tell
 
 from forensics.attribution.value_forms import zero_padded
 
@@ -36,9 +36,15 @@ DANUBE_PAGE = (
 SCRIPT = "```python\ndanube = {d}\nrhine = 1233\nprint(round(danube / rhine, 2))\n```"
 
 
-def _history(danube: str, *, on_page: bool = False, printed: str = "2.3", answer: str = "2.30") -> list[dict[str, str]]:
+def _history(
+    danube: str, *, on_page: bool = False, printed: str = "2.3", answer: str = "2.30"
+) -> list[dict[str, str]]:
     return [
-        plan(TASK, "- Rivers: Danube and Rhine.", "- WebSurfer: read both lengths.\n- Coder: compute the ratio."),
+        plan(
+            TASK,
+            "- Rivers: Danube and Rhine.",
+            "- WebSurfer: read both lengths.\n- Coder: compute the ratio.",
+        ),
         *tell("WebSurfer", "Please open the English Wikipedia article for the Rhine and report its length."),
         said("WebSurfer", RHINE_PAGE),
         *tell("WebSurfer", "Please open the English Wikipedia article for the Danube and report its length."),
@@ -46,9 +52,9 @@ def _history(danube: str, *, on_page: bool = False, printed: str = "2.3", answer
         *tell("WebSurfer", "Please report the Danube's length from the page you have open."),
         said(
             "WebSurfer",
-            DANUBE_PAGE.replace("I clicked 'Danube - Wikipedia'.", "I scrolled down one page in the browser.").format(
-                extra=f"Length {danube} km\n"
-            )
+            DANUBE_PAGE.replace(
+                "I clicked 'Danube - Wikipedia'.", "I scrolled down one page in the browser."
+            ).format(extra=f"Length {danube} km\n")
             if on_page
             else f"According to the Danube infobox, its length is {danube} km.",
         ),
@@ -59,7 +65,9 @@ def _history(danube: str, *, on_page: bool = False, printed: str = "2.3", answer
         said("Coder", SCRIPT.format(d=danube.replace(",", ""))),
         *tell("ComputerTerminal", "Please run the script."),
         said("ComputerTerminal", f"{printed}\n"),
-        *accept(f"The ratio was computed as {answer}.", f"The ratio of the Danube to the Rhine is **{answer}**."),
+        *accept(
+            f"The ratio was computed as {answer}.", f"The ratio of the Danube to the Rhine is **{answer}**."
+        ),
     ]
 
 
@@ -94,3 +102,26 @@ def test_zero_padded_matches_only_the_same_value_with_fewer_decimals() -> None:
     got = sorted(zero_padded(stated, held).select("_n", "step").iter_rows())
     # 2.5 is held as it is stated (an exact match, not a padding); 120 has no decimals to pad.
     assert got == [("1.10", 1), ("12.0", 2), ("12.0", 4)]
+
+
+def test_a_handed_figure_no_worker_gave_is_the_orchestrators(tmp_path: Path) -> None:
+    # The surfer cannot find the Danube's length (step 10); the replan's fact sheet (step 12,
+    # ORCHESTRATOR_UPDATE_FACTS_PROMPT's GIVEN OR VERIFIED FACTS) states 2,850 km itself, and the
+    # instruction hands it on with the Rhine page's 1,233. The plain script computed over the plan's own
+    # figure: the Rhine page is no suspect (HEAD traced the answer there, computed_from_given at step 4).
+    history = _history("2,850")
+    history[9] = said("WebSurfer", "The Danube article's infobox is not in the part of the page I can see.")
+    replan = plan(TASK, "- Rhine: 1,233 km.\n- Danube: 2,850 km.", "- Coder: compute the ratio.")
+    replan["content"] = replan["content"].replace("Initial plan:", "New plan:", 1)
+    history[10:10] = [orchestrator("thought", "Stalled.... Replanning..."), replan]
+    assert _named(tmp_path, history) == ("Orchestrator", 12, "plan_unbacked_fact")
+
+
+def test_handed_figures_workers_gave_stay_traced_after_a_replan(tmp_path: Path) -> None:
+    # Near miss: the surfer reported 2,830 itself (step 10) and the replan's fact sheet restates it:
+    # both figures were workers', so the answer is traced to that report, as before.
+    history = _history("2,830")
+    replan = plan(TASK, "- Rhine: 1,233 km.\n- Danube: 2,830 km.", "- Coder: compute the ratio.")
+    replan["content"] = replan["content"].replace("Initial plan:", "New plan:", 1)
+    history[10:10] = [orchestrator("thought", "Stalled.... Replanning..."), replan]
+    assert _named(tmp_path, history) == ("WebSurfer", 10, "computed_from_given")

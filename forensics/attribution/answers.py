@@ -345,7 +345,9 @@ def _computed_from_given(s: pl.DataFrame) -> pl.DataFrame:
     coder.py), so the answer is as wrong as the figure was. The figure is traced like an answer, to the
     first step that took it up (:func:`_taken_up`: past a results page, a page opened as told or a
     further view of a page, to the reader's own words). Code with logic of its own stays its
-    author's (a filter, a loop, a function: the code may compute the wrong thing)."""
+    author's (a filter, a loop, a function: the code may compute the wrong thing). Code handed a figure
+    that no worker had given (the orchestrator's own: a replan's fact sheet promoting its guess to a
+    verified figure) traces nothing: the orchestrator's figure, not a worker's reading, is the suspect."""
     final = s.filter(pl.col("final_msg")).sort("run_id", "step").unique("run_id", keep="last")
     if final.height == 0:
         return _pick(_no_rows(s), "computed_from_given", 4)
@@ -426,6 +428,15 @@ def _computed_from_given(s: pl.DataFrame) -> pl.DataFrame:
         & ~_hedged()
     )
     hits = _holders(_numbers(earlier).join(figures, on=["run_id", "_n"], how="semi"), earlier)
+    # A handed figure no worker had given before the code (only the orchestrator's plan or
+    # instruction held it: a replan's fact sheet promoting its own guess to a verified figure) is the
+    # orchestrator's, not a reading to trace: the worker's other figure is no suspect, and the plan or
+    # instruction rules say where the orphan came from.
+    workers = s.join(code.select("run_id", "_code"), on="run_id").filter(
+        (pl.col("step") > 0) & (pl.col("step") < pl.col("_code")) & pl.col("worker") & ~pl.col("plan_msg")
+    )
+    orphaned = figures.join(_numbers(workers).select("run_id", "_n"), on=["run_id", "_n"], how="anti")
+    hits = hits.join(orphaned.select("run_id").unique(), on="run_id", how="anti")
     if hits.height == 0:
         return _pick(_no_rows(s), "computed_from_given", 4)
     origin = _suspect_figure(hits, earlier).join(code.select("run_id", "_code", "_author"), on="run_id")
