@@ -48,7 +48,9 @@ def _run(reason: str) -> list[dict[str, str]]:
         said("FileSurfer", "The annual summary lists 37 restaurants that failed their first inspection."),
         *tell("WebSurfer", "Check whether 37 failures among 248 restaurants is a plausible share."),
         said("WebSurfer", "A failure share of about 15% is typical for a city district, so 37 is plausible."),
-        *accept(reason, "37 restaurants failed their first inspection.\n\nFINAL ANSWER: 37 restaurants (2023)"),
+        *accept(
+            reason, "37 restaurants failed their first inspection.\n\nFINAL ANSWER: 37 restaurants (2023)"
+        ),
     ]
 
 
@@ -106,7 +108,9 @@ def test_an_answer_message_figure_no_step_held_is_not_the_ledgers_composing(tmp_
     assert (row["decisive_step"], row["attribution_rule"]) == (16, "final_answer_composed")
 
 
-PARCEL_TASK = "How many parcels does the county's 2022 land register list for the Millbrook township? Give the number."
+PARCEL_TASK = (
+    "How many parcels does the county's 2022 land register list for the Millbrook township? Give the number."
+)
 RESULTS = (
     "I typed 'Millbrook township parcels 2022' into '0'.\n\nHere is a screenshot of [Millbrook township parcels "
     "2022 - Search](https://www.bing.com/search?q=Millbrook+township+parcels+2022). The viewport shows 30% of "
@@ -125,7 +129,9 @@ def _portal_run(final: str, reason: str) -> list[dict[str, str]]:
     # Step 2 the ledger naming Kesterton County Portal, 3 the instruction, 4 the results page,
     # 5-6 instruction, 7 the surfer's click to the register (2,917).
     return [
-        plan(PARCEL_TASK, "- The township is Millbrook.", "- WebSurfer: open the county register.\n- Answer."),
+        plan(
+            PARCEL_TASK, "- The township is Millbrook.", "- WebSurfer: open the county register.\n- Answer."
+        ),
         *tell("WebSurfer", "Search for the Kesterton County Portal land register 2022."),
         said("WebSurfer", RESULTS),
         *tell("WebSurfer", "Open the register and read the parcel count."),
@@ -166,8 +172,7 @@ def test_a_name_is_traced_when_the_final_answer_states_no_figure(tmp_path: Path)
 
 TRIPS_TASK = "How many trips does ferry line F3 run on Sunday 7 July 2024 according to the attached schedule /data/f3.csv?"
 TRIPS_CODE = (
-    "```python\nimport pandas as pd\ndf = pd.read_csv('/data/f3.csv')\n"
-    "print(len(df[df.day == 'sun']))\n```"
+    "```python\nimport pandas as pd\ndf = pd.read_csv('/data/f3.csv')\nprint(len(df[df.day == 'sun']))\n```"
 )
 
 
@@ -181,7 +186,9 @@ def _trips_run(terminal: str, check: str) -> list[dict[str, str]]:
         said("ComputerTerminal", terminal),
         *tell("Coder", "Is that count plausible for a ferry line?"),
         said("Coder", check),
-        *accept("The Coder's script counted the trips and the Coder confirmed the figure.", "FINAL ANSWER: 64"),
+        *accept(
+            "The Coder's script counted the trips and the Coder confirmed the figure.", "FINAL ANSWER: 64"
+        ),
     ]
 
 
@@ -214,7 +221,9 @@ def test_a_hedged_message_that_first_gave_the_figure_is_still_unverified(tmp_pat
     )
 
 
-RECORD_TASK = "What is the current women's indoor world record in the 60 m hurdles, as ratified? Answer with the time."
+RECORD_TASK = (
+    "What is the current women's indoor world record in the 60 m hurdles, as ratified? Answer with the time."
+)
 SNIPPETS = (
     "I typed 'women 60 m hurdles indoor world record' into '0'.\n\nHere is a screenshot of [women 60 m hurdles "
     "indoor world record - Search](https://www.bing.com/search?q=women+60+m+hurdles+indoor+world+record). The "
@@ -262,3 +271,44 @@ def test_a_report_from_the_opened_source_is_traced(tmp_path: Path) -> None:
     )
     assert (row["decisive_agent"], row["decisive_step"]) == ("WebSurfer", 6)
     assert row["attribution_rule"] != "unverified_accepted"
+
+
+RECORDS_PAGE = (
+    "I clicked 'Indoor records | Federation'.\n\nHere is a screenshot of [Indoor records](https://federation.example"
+    ".org/records/indoor). The viewport shows 40% of the webpage, and is positioned at the top of the page.\n"
+    "Automatic OCR of the page screenshot has detected the following text:\n\nIndoor world records\n"
+    "Women 60 m hurdles (2008-2023): 7.68\nWomen 60 m hurdles (ratified 2024): 7.65\n"
+)
+
+
+def _opened_record_run(report: str) -> list[dict[str, str]]:
+    # Step 1-2 instruction, 3 the results page, 4-5 instruction, 6 the records page opened as told,
+    # 7-8 instruction, 9 the surfer's report, 10 the ledger.
+    return [
+        *tell("WebSurfer", "Search for the ratified women's 60 m hurdles indoor world record."),
+        said("WebSurfer", SNIPPETS),
+        *tell("WebSurfer", "Please click 'Indoor records | Federation'."),
+        said("WebSurfer", RECORDS_PAGE),
+        *tell("WebSurfer", "What is the current record?"),
+        said("WebSurfer", report),
+        *accept("The WebSurfer reported the record as 7.68.", "FINAL ANSWER: 7.68"),
+    ]
+
+
+def test_a_hedged_report_of_a_figure_a_page_showed_is_traced_to_the_report(tmp_path: Path) -> None:
+    # The figure was on the results page (step 3) and on the records page the surfer opened as told
+    # (step 6); the surfer's "approximately 7.68" (step 9) takes up the superseded row in its own words:
+    # a figure read, not estimated, so the report is traced (final_answer_origin, as accepted_wrong_answer
+    # does); HEAD called it unverified_accepted at the ledger (step 10): the first holder, a results page,
+    # hid the page view after it.
+    row = _row(tmp_path, _opened_record_run("The current record is approximately 7.68 seconds."), RECORD_TASK)
+    assert verdict(row) == ("WebSurfer", 9, "final_answer_origin")
+
+
+def test_a_hedged_report_of_a_figure_only_snippets_showed_stays_unverified(tmp_path: Path) -> None:
+    # Near miss: the records page shows only the new record; 7.68 was only a results page's snippet
+    # before the surfer's hedged report: the value was never established (the ledger, step 10).
+    history = _opened_record_run("The current record is approximately 7.68 seconds.")
+    history[5] = said("WebSurfer", RECORDS_PAGE.replace("Women 60 m hurdles (2008-2023): 7.68\n", ""))
+    row = _row(tmp_path, history, RECORD_TASK)
+    assert verdict(row) == ("Orchestrator", 10, "unverified_accepted")

@@ -56,13 +56,17 @@ def _final_answer_origin(s: pl.DataFrame) -> pl.DataFrame:
             & ~pl.col("human")
             & ~pl.col("meta")
             & ~pl.col("plan_msg")
-            & ~_hedged()
             & text.str.to_lowercase().str.contains(
                 pl.concat_str(pl.lit(r"(^|\W)"), pl.col("_answer").str.escape_regex(), pl.lit(r"($|\W)"))
             )
         )
-        .with_columns(_search=_page_url().fill_null("").str.contains(_SEARCH_PAGE))
+        .with_columns(_search=_page_url().fill_null("").str.contains(_SEARCH_PAGE), _hedge=_hedged())
     )
+    # A hedged step holds the answer only as a comment on a figure an earlier unhedged step that is
+    # no results page already held ("approximately 7.68" after a page showed 7.68): a figure read,
+    # not estimated; before that, a hedge gives no answer.
+    found = pl.when(~pl.col("_hedge") & ~pl.col("_search")).then(pl.col("step")).min().over("run_id")
+    hits = hits.filter(~pl.col("_hedge") | (pl.col("step") > found).fill_null(False)).drop("_hedge")
     # A number is held where a number of the text is that number: not inside a longer one (a version,
     # openpyxl-3.1.5, holds no 5), nor as the row labels pandas prints down a frame's left edge
     # (DataFrame.to_string: " 5      Finn ..."), which number the rows, not what they count, nor in a
@@ -157,7 +161,10 @@ def _final_answer_composed(s: pl.DataFrame) -> pl.DataFrame:
             earlier.with_columns(_x=pl.col("_e").cast(pl.Float64, strict=False)).drop_nulls("_x"), on="run_id"
         )
         .filter(
-            ((pl.col("_x") * (10.0 ** pl.col("_d"))).round(0, mode=ROUNDING_MODE) / (10.0 ** pl.col("_d")) - pl.col("_v")).abs()
+            (
+                (pl.col("_x") * (10.0 ** pl.col("_d"))).round(0, mode=ROUNDING_MODE) / (10.0 ** pl.col("_d"))
+                - pl.col("_v")
+            ).abs()
             < 1e-9
         )
         .select("run_id", "_n")
@@ -188,7 +195,9 @@ def _final_answer_composed(s: pl.DataFrame) -> pl.DataFrame:
     # A figure the answer restates beside itself in the request's unit ("26,000 hours (26 thousand
     # hours)"): held as its twin is.
     twins = stated.join(novel.select("run_id", "_n"), on=["run_id", "_n"], how="anti")
-    novel = novel.join(restated_in_units(novel.select("run_id", "_n"), twins), on=["run_id", "_n"], how="anti")
+    novel = novel.join(
+        restated_in_units(novel.select("run_id", "_n"), twins), on=["run_id", "_n"], how="anti"
+    )
     task = s.filter(pl.col("step") == 0).select("run_id", pl.col("output").fill_null("").alias("_task"))
     asked = task.select(
         "run_id",

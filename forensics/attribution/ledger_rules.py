@@ -108,14 +108,21 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
     # Or a rounding to the power of ten the request asks ("Round to the nearest 1000 hours": "about
     # 27,000" for the terminal's 27439.3).
     rounded = pl.concat(
-        [rounded.select("run_id", "_n"), tens_roundings(approx, workers, tens).filter(pl.col("step") < pl.col("_ledger")).select("run_id", "_n")],
+        [
+            rounded.select("run_id", "_n"),
+            tens_roundings(approx, workers, tens)
+            .filter(pl.col("step") < pl.col("_ledger"))
+            .select("run_id", "_n"),
+        ],
         how="vertical",
     )
     # Or an operand the orchestrator estimated itself, held by no earlier step (``_invented_estimates``).
     approx = (
         pl.concat(
             [
-                approx.join(rounded.select("run_id", "_n").unique(), on=["run_id", "_n"], how="anti").select("run_id"),
+                approx.join(rounded.select("run_id", "_n").unique(), on=["run_id", "_n"], how="anti").select(
+                    "run_id"
+                ),
                 _invented_estimates(accepted, s),
             ],
             how="vertical",
@@ -124,23 +131,25 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
         .with_columns(_approx=pl.lit(True))
     )
     # The judged message may hedge a comment on a figure already found (a Coder's plausibility check:
-    # "roughly 46 trips in each direction gives 92"): where the FINAL ANSWER's figure first entered at
-    # an earlier worker step that did not hedge and is no results page (a terminal's output, a page
-    # the surfer opened), that step established it and the hedge is not the value's source.
+    # "roughly 46 trips in each direction gives 92"): where the FINAL ANSWER's figure entered at an
+    # earlier worker step that did not hedge and is no results page (a terminal's output, a page the
+    # surfer opened; a results page's snippet may come first), that step established it and the hedge
+    # is not the value's source.
     held = (
         _final_numbers(s)
         .join(_numbers(s.filter((pl.col("step") > 0) & pl.col("worker"))), on=["run_id", "_n"])
         .join(s.select("run_id", "step", "hedged", "url"), on=["run_id", "step"])
+        .filter(~pl.col("hedged") & ~pl.col("url").fill_null("").str.contains(_SEARCH_PAGE))
         .sort("run_id", "step")
         .unique("run_id", keep="first")
-        .filter(~pl.col("hedged") & ~pl.col("url").fill_null("").str.contains(_SEARCH_PAGE))
         .select("run_id", pl.col("step").alias("_held_at"))
     )
     accepted = (
         accepted.join(hedged, on=["run_id", "j_at"], how="left")
         .join(held, on="run_id", how="left")
         .with_columns(
-            _j_hedged=pl.col("_j_hedged").fill_null(False) & ~(pl.col("_held_at") < pl.col("j_at")).fill_null(False)
+            _j_hedged=pl.col("_j_hedged").fill_null(False)
+            & ~(pl.col("_held_at") < pl.col("j_at")).fill_null(False)
         )
         .drop("_held_at")
         .join(approx, on="run_id", how="left")
@@ -182,7 +191,9 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
         .join(pl.concat([_final_numbers(s), by_message], how="vertical"), on="run_id")
         .join(task_numbers, on=["run_id", "_n"], how="anti")
     )
-    by_message = by_message.join(unstated.select("run_id").unique(), on="run_id", how="semi").select("run_id").unique()
+    by_message = (
+        by_message.join(unstated.select("run_id").unique(), on="run_id", how="semi").select("run_id").unique()
+    )
     stated = _without_dating_years(pl.concat([stated, unstated], how="vertical"), s)
     # The run's own FINAL ANSWER, when the reason states it, is the one number to trace (the reason
     # also restates the inputs it was derived from, which may be right).
@@ -220,7 +231,16 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
         rest = rest.join(said_first, on="run_id", how="anti")
     # A plan restates the task and numbers its sections ("1. GIVEN OR VERIFIED FACTS"): not where an
     # answer entered (a plan that invents a fact is plan_unbacked_fact's).
-    said = s.filter((pl.col("step") > 0) & ~pl.col("human") & ~pl.col("hedged") & ~pl.col("plan_msg"))
+    # A hedge after the answer's figure was on a page already ("approximately 147,906" for a figure
+    # the surfer's page showed) comments on a figure found, not estimated: its words take it up.
+    commented = (pl.col("step") > pl.col("_held_at")).fill_null(False)
+    said = (
+        s.join(held, on="run_id", how="left")
+        .filter(
+            (pl.col("step") > 0) & ~pl.col("human") & (~pl.col("hedged") | commented) & ~pl.col("plan_msg")
+        )
+        .drop("_held_at")
+    )
     # A worker's "None of the aircraft ..." holds the 0 a ledger states ("so the answer is 0").
     zero = said.filter(pl.col("output").fill_null("").str.contains(_ZERO_WORD)).select(
         "run_id", "step", pl.lit("0").alias("_n")
@@ -228,7 +248,10 @@ def _accepted_answers(s: pl.DataFrame) -> pl.DataFrame:
     # (A frame's row labels number its rows: not where a count was held, common._ROW_LABEL; nor a
     # browser's report of its viewport, "Showing page 1 of 3.", common._VIEWPORT_REPORT.)
     unlabelled = (
-        pl.col("output").fill_null("").str.replace_all(_ROW_LABEL, "\n").str.replace_all(_VIEWPORT_REPORT, " ")
+        pl.col("output")
+        .fill_null("")
+        .str.replace_all(_ROW_LABEL, "\n")
+        .str.replace_all(_VIEWPORT_REPORT, " ")
     )
     seen = pl.concat([_numbers(said, unlabelled), zero], how="vertical").unique()
     # A name on a search engine's results page was only listed among others, not yet taken up
@@ -464,7 +487,11 @@ def _picked_year(rest: pl.DataFrame, s: pl.DataFrame) -> pl.DataFrame:
     return (
         rest.select("run_id", "_own")
         .join(picked, on="run_id", how="left")
-        .select("run_id", pl.coalesce("_own", "_picked").alias("_own"), pl.col("_picked").is_not_null().alias("_pick"))
+        .select(
+            "run_id",
+            pl.coalesce("_own", "_picked").alias("_own"),
+            pl.col("_picked").is_not_null().alias("_pick"),
+        )
     )
 
 
@@ -479,7 +506,9 @@ def _without_dating_years(stated: pl.DataFrame, s: pl.DataFrame) -> pl.DataFrame
     amount is the value accepted (``_prepare_final_answer`` restates the transcript's words around it).
     Tracing the year would blame the first page that printed the date, not where the value entered."""
     year = pl.col("_n").str.contains(r"^(?:19|20)\d\d$")
-    asks = s.filter((pl.col("step") == 0) & pl.col("output").fill_null("").str.contains(_ASKS_YEAR)).select("run_id")
+    asks = s.filter((pl.col("step") == 0) & pl.col("output").fill_null("").str.contains(_ASKS_YEAR)).select(
+        "run_id"
+    )
     return stated.filter(
         ~(year & (~year).any().over("run_id", "_ledger"))
         | pl.col("run_id").is_in(asks.get_column("run_id").implode())
