@@ -59,8 +59,9 @@ Evidence:
   Magentic-One run, an error its author got past (a later run of its code or a later page view of
   its own succeeded, and a later ledger reported progress; agentchat, which keeps no ledger in its
   messages: the success alone, with no replan between) was recovered from and is not evidence;
-  nor is one the next ledger took over (it answers ``is_progress_being_made: false``): what the
-  orchestrator did about it decided the run. A failed terminal run the next ledger took for progress
+  nor is one the next ledger took over (it answers ``is_progress_being_made: false``), or that its
+  author retried at the orchestrator's request, every try failing, until a ledger answered so: what
+  the orchestrator did about it decided the run. A failed terminal run the next ledger took for progress
   (it asked the code's author for the result) whose author then says itself it has no result (it
   estimates: "the output was not captured ... approximately 15.2") was misread by that ledger, which
   is blamed; an author that states the result as printed invented it and stays blamed.
@@ -95,7 +96,8 @@ Evidence:
 * ``final_answer_origin``: where the run states ``FINAL ANSWER: x`` (a failed run: x is wrong),
   the first earlier step whose text contains x (a tool's output counts for the code's author; a
   number x only as a number of its own, not inside a longer one, "pypdf-4.2.0", nor as the row labels
-  pandas prints down a frame's left edge); if
+  pandas prints down a frame's left edge, nor in a viewport report, "Showing page 1 of 2."; a hedged
+  step only after an unhedged step that is no results page held x: it comments on a figure read); if
   that is a search engine's results page (a snippet among others) or a page (or file) the surfer opened
   because the instruction named it, the first later step of the same agent where it took x up itself
   (its own words, a page it chose), else the first later page that is not a results page, else the
@@ -107,7 +109,8 @@ Evidence:
   rule.
 * ``final_answer_composed``: the run's answer message (``Orchestrator (final answer)`` or a ``FINAL
   ANSWER:`` line) states a number no earlier step held: computed in the answer itself, or an earlier
-  figure rounded to another precision than the request asks (a figure restated in another unit of
+  figure rounded to another precision than the request asks (halves round away from zero, as a request
+  means: Python's round(234.5) = 234 is no rounding of 234.5; a figure restated in another unit of
   ten's powers, or beside its twin in one, "26,000 hours (26 thousand hours)", or rounded as asked,
   to decimals or to the power of ten the request names, is not evidence). It wins over ``VALUE_TRACES``.
 * ``final_answer_departs``: the run's answer message (``Orchestrator (final answer)``, which
@@ -120,7 +123,7 @@ Evidence:
   factor no earlier step held, not a digit or a power of ten) over a figure the
   orchestrator's last instruction handed the code's author and another agent reported (not in the
   request): the code computed what it was handed, so the figure's first taking up is blamed (traced as
-  an answer is); of several such figures, one taken up in a worker's own words (its report: it read
+  an answer is; not when another figure it was handed no worker had given: the orchestrator's own); of several such figures, one taken up in a worker's own words (its report: it read
   the figure, and may have misread it) is the suspect ahead of one a view only showed, else the earliest. The answer may write the printed
   figure with the trailing zeros the request's decimals ask for (1.10 for 1.1). A ``VALUE_TRACES`` rule.
 * ``accepted_wrong_answer``: the first ledger answering ``is_request_satisfied: true`` accepted a
@@ -140,8 +143,9 @@ Evidence:
 * ``unverified_accepted``: the orchestrator turned an unestablished value into the answer: that
   ledger judged a worker message that says itself it could not find or verify the value, has not
   yet opened or checked its source, or estimates or guesses it (unless the ``FINAL ANSWER:`` figure
-  first entered earlier at a worker step that did not hedge and is no results page: the hedge then
-  comments on a figure already found, which is traced), or its own reason calls the answer's figure approximate ("about 86,000";
+  entered earlier at a worker step that did not hedge and is no results page, a snippet before it
+  or not: the hedge then comments on a figure already found, which is traced, the hedging message
+  taking it up in its own words), or its own reason calls the answer's figure approximate ("about 86,000";
   not a rounding of a finer figure a worker held, "about 122.4" for 122.3874, nor one to the power of
   ten the request asks, "about 27,000" for 27439.3 and "nearest 1000 hours": that is traced as held),
   or its reason states an approximate figure that neither the request nor any worker step before it
@@ -154,7 +158,8 @@ Evidence:
 * ``plan_unbacked_fact``: a plan ("Initial plan:" / "New plan:", ORCHESTRATOR_SYNTHESIZE_PROMPT)
   whose given-or-verified facts or plan bullets hold a number that neither the task nor any earlier
   message held: a fact sheet inventing a given, or a replan swapping a learned fact for a guess (a
-  quantity of the task in another unit, "45 minutes" as 0.75 h, is no such number; nor is the year
+  quantity of the task in another unit, "45 minutes" as 0.75 h, is no such number, nor a strict bound
+  of it restated inclusively, "earlier than 1850" as "1849 or earlier"; nor is the year
   of a date written with its month's name, "published 6 February 2024", which dates a source).
 * ``plan_contradicts_task``: a plan whose facts to look up and bullets ask for the most recent
   (latest, newest) value and name none of the request's years, while the request names a year and

@@ -249,7 +249,9 @@ def _retried_until_handed_over(s: pl.DataFrame, failed: pl.DataFrame, ledgers: p
     tries = pl.concat(
         [
             runs_failing.select("run_id", pl.col("step").alias("_w"), pl.col("owner_agent").alias("_who")),
-            runs_failing.select("run_id", pl.col("owner_step").alias("_w"), pl.col("owner_agent").alias("_who")),
+            runs_failing.select(
+                "run_id", pl.col("owner_step").alias("_w"), pl.col("owner_agent").alias("_who")
+            ),
         ],
         how="vertical",
     ).unique()
@@ -309,12 +311,18 @@ def _moved_on(s: pl.DataFrame, repeats: pl.DataFrame) -> pl.DataFrame:
         pl.col("ledger_progress").fill_null(False) & ~pl.col("ledger_in_loop").fill_null(False)
     ).select("run_id", pl.col("step").alias("_lp"))
     later = s.filter(pl.col("worker")).select(
-        "run_id", pl.col("agent").alias("_a2"), pl.col("step").alias("_at"), pl.col("output").hash(7).alias("_h2")
+        "run_id",
+        pl.col("agent").alias("_a2"),
+        pl.col("step").alias("_at"),
+        pl.col("output").hash(7).alias("_h2"),
     )
     got_past = (
         repeats.select("run_id", "step", "agent", "_h")
         .join(later, on="run_id")
-        .filter((pl.col("_at") > pl.col("step")) & ((pl.col("_h2") != pl.col("_h")) | (pl.col("_a2") != pl.col("agent"))))
+        .filter(
+            (pl.col("_at") > pl.col("step"))
+            & ((pl.col("_h2") != pl.col("_h")) | (pl.col("_a2") != pl.col("agent")))
+        )
         # Another worker's answer counts only when the ledger judging the repeat itself saw progress
         # out of a loop: the orchestrator took the page as an answer, not as the same failure again.
         .join(_judged_as_progress(s, repeats), on=["run_id", "step"], how="left")
@@ -341,7 +349,9 @@ def _judged_as_progress(s: pl.DataFrame, repeats: pl.DataFrame) -> pl.DataFrame:
     return judged.select(
         "run_id",
         "step",
-        (pl.col("ledger_progress").fill_null(False) & ~pl.col("ledger_in_loop").fill_null(False)).alias("_progress"),
+        (pl.col("ledger_progress").fill_null(False) & ~pl.col("ledger_in_loop").fill_null(False)).alias(
+            "_progress"
+        ),
     )
 
 
@@ -358,7 +368,9 @@ def _blockless_reply(s: pl.DataFrame, runs: pl.DataFrame, earlier: pl.DataFrame)
     matches (a fix described in prose, "use ``x.dt.year`` instead"): the Executor walks back past
     that message (``check_last_n_message``) to the earlier script and runs it again. ``code_step``
     is then that prose message, as the evidence names it."""
-    prose = s.filter(pl.col("worker") & ~pl.col("is_tool") & ~pl.col("output").fill_null("").str.contains(_RUNNABLE_FENCE))
+    prose = s.filter(
+        pl.col("worker") & ~pl.col("is_tool") & ~pl.col("output").fill_null("").str.contains(_RUNNABLE_FENCE)
+    )
     authored = s.filter(pl.col("is_tool")).select("run_id", "step", "code_agent")
     return (
         runs.join(earlier, on=["run_id", "agent", "_h"])

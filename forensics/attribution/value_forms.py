@@ -150,9 +150,13 @@ _MONTH_DAYS: Final = {
 def _month_lengths(src: pl.Expr) -> pl.Expr:
     """The day counts (as strings) of each month ``src`` names (capitalised, in full), a list per row."""
     months = r"\b(" + "|".join(_MONTH_DAYS) + r")\b"
-    return src.str.extract_all(months).list.eval(
-        pl.element().replace_strict(_MONTH_DAYS, default=None, return_dtype=pl.String).str.split(",")
-    ).list.eval(pl.element().explode())
+    return (
+        src.str.extract_all(months)
+        .list.eval(
+            pl.element().replace_strict(_MONTH_DAYS, default=None, return_dtype=pl.String).str.split(",")
+        )
+        .list.eval(pl.element().explode())
+    )
 
 
 #: A strict bound a request states ("first lit earlier than 1850", "weighing more than 20 kg"): the
@@ -249,7 +253,8 @@ def roundings(stated: pl.DataFrame, held: pl.DataFrame) -> pl.DataFrame:
     return _decimal_pairs(
         stated,
         held,
-        (pl.col("_xd") > pl.col("_d")) & (((pl.col("_x") * scale).round(0, mode=ROUNDING_MODE) / scale - pl.col("_v")).abs() < 1e-9),
+        (pl.col("_xd") > pl.col("_d"))
+        & (((pl.col("_x") * scale).round(0, mode=ROUNDING_MODE) / scale - pl.col("_v")).abs() < 1e-9),
     )
 
 
@@ -261,7 +266,9 @@ _TENS_WORDS: Final = {"ten": 10.0, "hundred": 100.0, "thousand": 1e3, "million":
 
 def tens_asked(s: pl.DataFrame) -> pl.DataFrame:
     """``run_id, _p``: the power of ten the request (step 0) asks its answer rounded to (``_TENS_ASKED``)."""
-    asked = pl.col("output").fill_null("").str.extract(_TENS_ASKED, 1).str.to_lowercase().str.replace_all(",", "")
+    asked = (
+        pl.col("output").fill_null("").str.extract(_TENS_ASKED, 1).str.to_lowercase().str.replace_all(",", "")
+    )
     return (
         s.filter(pl.col("step") == 0)
         .select(
@@ -285,12 +292,19 @@ def tens_roundings(stated: pl.DataFrame, held: pl.DataFrame, asked: pl.DataFrame
         .drop_nulls("_v")
         .join(asked, on="run_id")
         .join(
-            held.select("run_id", "step", pl.col("_n").cast(pl.Float64, strict=False).alias("_x")).drop_nulls("_x"),
+            held.select("run_id", "step", pl.col("_n").cast(pl.Float64, strict=False).alias("_x")).drop_nulls(
+                "_x"
+            ),
             on="run_id",
         )
         .filter(
             (pl.col("_x") != pl.col("_v"))
-            & (((pl.col("_x") / pl.col("_p")).round(0, mode=ROUNDING_MODE) * pl.col("_p") - pl.col("_v")).abs() < 1e-6)
+            & (
+                (
+                    (pl.col("_x") / pl.col("_p")).round(0, mode=ROUNDING_MODE) * pl.col("_p") - pl.col("_v")
+                ).abs()
+                < 1e-6
+            )
         )
         .drop("_v", "_p", "_x")
     )
@@ -305,14 +319,19 @@ def restated_in_units(stated: pl.DataFrame, hits: pl.DataFrame) -> pl.DataFrame:
     figure held, or stated beside it) in another unit of ten's powers: "27,000 hours (27 thousand
     hours)" for a request asking "how many thousand hours". The answer wrote the held figure in the
     request's unit; it composed nothing."""
-    held = hits.select("run_id", pl.col("_n").cast(pl.Float64, strict=False).alias("_h")).drop_nulls().unique()
+    held = (
+        hits.select("run_id", pl.col("_n").cast(pl.Float64, strict=False).alias("_h")).drop_nulls().unique()
+    )
     units = pl.DataFrame({"_u": list(_TEN_POWERS)})
     return (
         stated.select("run_id", "_n", pl.col("_n").cast(pl.Float64, strict=False).alias("_v"))
         .drop_nulls("_v")
         .join(held, on="run_id")
         .join(units, how="cross")
-        .filter((pl.col("_v") - pl.col("_h") * pl.col("_u")).abs() <= 1e-9 * pl.col("_v").abs().clip(lower_bound=1.0))
+        .filter(
+            (pl.col("_v") - pl.col("_h") * pl.col("_u")).abs()
+            <= 1e-9 * pl.col("_v").abs().clip(lower_bound=1.0)
+        )
         .select("run_id", "_n")
         .unique()
     )
