@@ -90,9 +90,19 @@ EXPECTED = {
     # A writer/critic loop of model calls with no round cap (issue 13); one sub-agent (an
     # Agent.as_tool) called with the same request over and over (issue 13, sub_agent_calls.py); one
     # large context re-sent uncached on call after call (resent_context.py); a corpus embedded again
-    # after it was searched (re_embedding.py).
-    "runaway_cost": {"budget_exceeded", "delegation_depth", "fan_out", "model_call_cycle", "runaway_loop",
-                     "repeated_sub_agent_calls", "resent_context", "re_embedded_corpus"},
+    # after it was searched (re_embedding.py); a refine chain writing back its settled answer pass
+    # after pass (refine_passes.py).
+    "runaway_cost": {
+        "budget_exceeded",
+        "delegation_depth",
+        "fan_out",
+        "model_call_cycle",
+        "runaway_loop",
+        "repeated_sub_agent_calls",
+        "resent_context",
+        "re_embedded_corpus",
+        "unchanged_refine_passes",
+    },
     # A guardrail tripwire caught and ignored (issue 13).
     "unguarded_action": {"unguarded_irreversible", "tripwire_overridden"},
 }
