@@ -11,11 +11,41 @@ model re-reads an export's status every two seconds for a job it was told takes 
 
 Only where the limit stopped the run: a job polled three times while "running" and then found
 "done" ended its wait, and a status that changes at each read is progress being watched.
+
+Or where the state it stood still on has ended in failure (:data:`ENDED_IN_FAILURE`: the result's
+own ``state`` / ``status`` says failed, error, cancelled, aborted, terminated, timed out or killed).
+A poll waits for a state to move; a job that failed moves no more, so reading it again changes
+nothing however long the run waits between reads: a smolagents CodeAgent whose code action polls
+``while True: status = get_job_status(...)`` and breaks only on success keeps calling the tool from
+its python executor, with no model call to notice the failure (huggingface/smolagents
+``src/smolagents/agents.py`` ``CodeAgent._step_stream``: the whole code action runs in
+``self.python_executor`` before the step's observation goes back to the model; each tool call inside
+it is traced on its own, openinference-instrumentation-smolagents ``_wrappers.py`` ``_ToolCallWrapper``).
+A status that ended in success ends the wait (the loop's break), and one read of a failure is the
+news the poll was for: only ``repeat_count`` reads of the same failed result in a row are a loop.
 """
 
 from __future__ import annotations
 
+from typing import Final
+
 import polars as pl
+
+#: A result whose own state or status field says the thing it describes has ended in failure: a job
+#: API's ``{"state": "FAILED"}``, ``"status": "cancelled"``, ``"result_state": "TIMEDOUT"``. Ended
+#: states only: ``running``, ``queued``, ``pending`` or an incident's ``triggered`` may still move.
+ENDED_IN_FAILURE: Final = (
+    r"""(?i)["']?(?:state|status|job_state|job_status|run_state|result_state)["']?\s*:\s*["']"""
+    r"""(?:failed|failure|errored|error|cancell?ed|aborted|terminated|timed_?out|killed)["']"""
+)
+
+
+def stalled_on_failure(longest_failed: pl.Expr, unbroken: pl.Expr, repeat_count: int) -> pl.Expr:
+    """The repeat groups whose result stood still on a state that had ended in failure
+    (:data:`ENDED_IN_FAILURE`) for ``repeat_count`` calls in a row (``longest_failed``), the agent not
+    moving on to other work between them (``unbroken``, new_information: a re-check of a failed job
+    once other work is done is no loop)."""
+    return (longest_failed >= repeat_count) & (unbroken >= repeat_count)
 
 
 def longest_same_result(result: pl.Expr, counted: pl.Expr, seq: pl.Expr) -> pl.Expr:
@@ -30,11 +60,16 @@ def stalled_at_limit(longest_same: pl.Expr, step_limit_hit: pl.Expr, repeat_coun
     return step_limit_hit & (longest_same >= repeat_count)
 
 
-def same_result_told(n_results: pl.Expr, n_ok: pl.Expr, longest_same: pl.Expr) -> pl.Expr:
+def same_result_told(
+    n_results: pl.Expr, n_ok: pl.Expr, longest_same: pl.Expr, longest_failed: pl.Expr | None = None
+) -> pl.Expr:
     """The "N times" of the finding: every completed call where all got one result, else the
-    stretch that stood still ("7 times in a row until ...")."""
-    return (
-        pl.when(n_results == 1)
-        .then(pl.format("{} times", n_ok))
-        .otherwise(pl.format("{} times in a row until its turn or step limit stopped the run", longest_same))
-    )
+    stretch that stood still ("7 times in a row until ..."), or stood still on a failed state."""
+    at_limit = pl.format("{} times in a row until its turn or step limit stopped the run", longest_same)
+    if longest_failed is not None:
+        at_limit = (
+            pl.when(longest_failed >= longest_same)
+            .then(pl.format("{} times in a row after the state it read had ended in failure", longest_failed))
+            .otherwise(at_limit)
+        )
+    return pl.when(n_results == 1).then(pl.format("{} times", n_ok)).otherwise(at_limit)
