@@ -10,6 +10,7 @@ from typing import Final
 
 import polars as pl
 
+from forensics.detectors import stalled_results as stalled
 from forensics.detectors.agent_runs import managed_run_of
 from forensics.detectors.base import Context, Detector, failed_runs, finding, hms, snippet, txt
 from forensics.detectors.changed_state import POLL_WAIT, repeats_on_changed_state
@@ -22,13 +23,7 @@ from forensics.detectors.parallel_runs import parallel_run_of
 from forensics.detectors.registry import register
 from forensics.detectors.restart_points import no_step_to_resume
 from forensics.detectors.session_overlap import EFFECT_ORDER, same_job_again
-from forensics.detectors.stalled_results import (
-    ENDED_IN_FAILURE,
-    longest_same_result,
-    same_result_told,
-    stalled_at_limit,
-    stalled_on_failure,
-)
+from forensics.detectors.stalled_results import longest_same_result, same_result_told, stalled_at_limit
 from forensics.detectors.tool_calls import tool_calls
 from forensics.policy import Threshold
 
@@ -208,8 +203,6 @@ class RepeatedAction(Detector):
             ctx, ctx.spans.lazy().join(limit_spans, on=["run_id", "span_id"], how="semi").select("run_id", "span_k", "parent_id")
         ).select("run_id", pl.col("memory").alias("limit_memory"), pl.lit(True).alias("step_limit_hit"))
         ok = pl.col("succeeded")
-        # A completed read whose own state says the thing it polls has ended in failure (stalled_results).
-        ended_failed = ok & pl.col("output").str.contains(ENDED_IN_FAILURE).fill_null(False)
         # An error result counts as no new information (TAXONOMY), whether the status says so or
         # only the output does (error_shaped: "API request failed: ..." with status ok); an
         # error-shaped result is told apart from another by its text.
@@ -255,13 +248,8 @@ class RepeatedAction(Detector):
                     ok & ~pl.col("output").str.contains(REFUSED_REPEAT).fill_null(False),
                     pl.col("seq"),
                 ).alias("longest_same"),
-                # The same result in a row on a state that had ended in failure: no wait for it to move.
-                longest_same_result(result_key(pl.col("call"), pl.col("output")), ended_failed, pl.col("seq")).alias(
-                    "longest_failed"
-                ),
-                # Its first repeat: the read after the first read of the failure.
-                pl.col("span_id").filter(ended_failed).sort_by(pl.col("seq").filter(ended_failed)).slice(1, 1).first()
-                .alias("failed_redo_id"),
+                # The same result in a row on a state that had ended in failure, and its first repeat.
+                *stalled.failed_stretch(result_key(pl.col("call"), pl.col("output")), ok, pl.col("output"), pl.col("seq"), pl.col("span_id")),
                 # The most completed calls with the agent not moving on between them (new_information).
                 longest_unbroken(ok, pl.col("seq"), n).alias("unbroken"),
                 # The first repeat: the call that ignored the first result (findings.first_repeat);
@@ -305,9 +293,8 @@ class RepeatedAction(Detector):
                     )
                     # Or, in a run its limit stopped, its result stood still for the last stretch.
                     | (stalled_at_limit(pl.col("longest_same"), pl.col("step_limit_hit"), n) & pl.col("_recorded"))
-                    # Or its result stood still on a state that had ended in failure: a poll of a job
-                    # that failed waits for nothing (stalled_results.ENDED_IN_FAILURE).
-                    | stalled_on_failure(pl.col("longest_failed"), pl.col("unbroken"), n)
+                    # Or it stood still on a state that had ended in failure: a poll that waits for nothing.
+                    | stalled.stalled_on_failure(n)
                     | (
                         (pl.col("n_err") == pl.col("n")) & (pl.col("n_errors") == 1)
                         & pl.col("decided")
@@ -318,14 +305,8 @@ class RepeatedAction(Detector):
         # A wait repeated between other calls, or a call with no arguments with other calls between
         # (close_popups after each page opened), acted on a state that changed (changed_state).
         # ... unless the state it read had ended in failure: no wait or change is left to account for.
-        changed = repeats_on_changed_state(ctx, groups.filter(~stalled_on_failure(pl.col("longest_failed"), pl.col("unbroken"), n)), n)
-        groups = groups.join(changed, on="_k", how="anti").with_columns(
-            # Where only the failed stretch stood still, the loop began at its first repeat.
-            pl.when((pl.col("n_results") > 1) & stalled_on_failure(pl.col("longest_failed"), pl.col("unbroken"), n))
-            .then(pl.coalesce("failed_redo_id", "redo_id"))
-            .otherwise(pl.col("redo_id"))
-            .alias("redo_id")
-        )
+        changed = repeats_on_changed_state(ctx, groups.filter(~stalled.stalled_on_failure(n)), n)
+        groups = groups.join(changed, on="_k", how="anti").with_columns(stalled.redo_at_failure(n))
         return groups.select(
             finding(
                 "run_id",

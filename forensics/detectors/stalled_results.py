@@ -40,12 +40,36 @@ ENDED_IN_FAILURE: Final = (
 )
 
 
-def stalled_on_failure(longest_failed: pl.Expr, unbroken: pl.Expr, repeat_count: int) -> pl.Expr:
-    """The repeat groups whose result stood still on a state that had ended in failure
-    (:data:`ENDED_IN_FAILURE`) for ``repeat_count`` calls in a row (``longest_failed``), the agent not
-    moving on to other work between them (``unbroken``, new_information: a re-check of a failed job
-    once other work is done is no loop)."""
-    return (longest_failed >= repeat_count) & (unbroken >= repeat_count)
+def failed_stretch(
+    result: pl.Expr, ok: pl.Expr, output: pl.Expr, seq: pl.Expr, span_id: pl.Expr
+) -> list[pl.Expr]:
+    """Per repeat group (aggregations): ``longest_failed``, the most completed calls in a row that
+    got the same ``result`` on a state that had ended in failure (:data:`ENDED_IN_FAILURE`), and
+    ``failed_redo_id``, the read after the first such one (where the loop began)."""
+    failed = ok & output.str.contains(ENDED_IN_FAILURE).fill_null(False)
+    return [
+        longest_same_result(result, failed, seq).alias("longest_failed"),
+        span_id.filter(failed).sort_by(seq.filter(failed)).slice(1, 1).first().alias("failed_redo_id"),
+    ]
+
+
+def stalled_on_failure(repeat_count: int) -> pl.Expr:
+    """The repeat groups (``longest_failed``, ``unbroken``) whose result stood still on a state that
+    had ended in failure for ``repeat_count`` calls in a row, the agent not moving on to other work
+    between them (``unbroken``, new_information: a re-check of a failed job once other work is done
+    is no loop)."""
+    return (pl.col("longest_failed") >= repeat_count) & (pl.col("unbroken") >= repeat_count)
+
+
+def redo_at_failure(repeat_count: int) -> pl.Expr:
+    """``redo_id`` where only the failed stretch stood still (the group got other results before
+    it): the loop began at the stretch's first repeat, not at the group's."""
+    return (
+        pl.when((pl.col("n_results") > 1) & stalled_on_failure(repeat_count))
+        .then(pl.coalesce("failed_redo_id", "redo_id"))
+        .otherwise(pl.col("redo_id"))
+        .alias("redo_id")
+    )
 
 
 def longest_same_result(result: pl.Expr, counted: pl.Expr, seq: pl.Expr) -> pl.Expr:
