@@ -40,6 +40,7 @@ from forensics.conventions import (  # noqa: F401
     pauses,
     prompt_cache,
     prompt_size,
+    quoted_errors,
     raised,
     ran_nothing,
     refusals,

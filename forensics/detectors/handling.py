@@ -410,6 +410,7 @@ def _failure_handling(ctx: Context) -> pl.DataFrame:
         "structured_failure",
         pl.col("says_failure").fill_null(False),
         pl.coalesce("answer_span_id", "final_span_id").alias("_final_id"),
+        pl.col("answer_quoted_error_span_id").alias("_quoted_id"),
     )
     ok = ["recovered", "retried", "fell_back", "escalated"]
     joined = (
@@ -457,9 +458,14 @@ def _failure_handling(ctx: Context) -> pl.DataFrame:
         | pl.col("_aborted").fill_null(False)
         | pl.col("_answered_id").is_not_null()
     )
+    # An answer that is this failure's own exception text, put there by the code that caught it with
+    # no model answering after it (conventions.quoted_errors: smolagents' provide_final_answer
+    # returning "Error in generating final LLM output: {e}"), told nobody: the run ended OK with the
+    # error as its result.
+    quoted = (pl.col("_quoted_id") == pl.col("span_id")).fill_null(False)
     reported = (
         pl.col("says_failure") | pl.col("told_span_id").is_not_null() | pl.col("_answer_id").is_not_null()
-    ) & ~pl.col("_whole").fill_null(False) & ~pl.col("_pushed").fill_null(False)
+    ) & ~pl.col("_whole").fill_null(False) & ~pl.col("_pushed").fill_null(False) & ~quoted
     how = (
         pl.when(recovered_by_retry)
         .then(pl.lit("retry"))
