@@ -492,9 +492,9 @@ class UndeliveredOutput(Detector):
                     "run_id",
                     pl.concat_list("span_id", "d_id"),
                     "span_id",
-                    pl.format("model call {} at {} ended normally with no output (zero output tokens, an empty "
-                              "answer) and {} at {} delivered after it with no answer in between; the run reported "
-                              "success", txt(pl.col("model")), hms("t"), txt(pl.col("d_call")), hms("d_t")),
+                    pl.format("model call {} at {} {} and {} at {} delivered after it with no answer in between; "
+                              "the run reported success", txt(pl.col("model")), hms("t"), pl.col("how"),
+                              txt(pl.col("d_call")), hms("d_t")),
                 )
             )
         )  # fmt: skip

@@ -90,3 +90,49 @@ def test_near_miss_zero_usage_recorded_beside_a_text(tmp_path: Path) -> None:
     # An instrumentation that records no usage as zero (a stream): the text is what came back.
     chats = [_chat("e" * 16, 0.6, 14.0, '["Daily report: 41 tickets closed, 3 escalated."]', 0)]
     assert _undelivered(_job(chats, 14.5), tmp_path).height == 0
+
+
+# --- Anthropic's refusal with no content (MLflow's Anthropic autolog records the response as output) ---
+# anthropics/anthropic-sdk-python src/anthropic/types/stop_reason.py: "refusal" ends a turn the model
+# declined, HTTP 200, and the content may be empty: nothing was generated, whatever tokens it counted.
+
+_REFUSED = json.dumps({"id": "msg_1", "content": [], "model": "claude-sonnet-4-5", "role": "assistant",
+                       "stop_reason": "refusal", "stop_sequence": None, "type": "message",
+                       "usage": {"input_tokens": 7900, "output_tokens": 3}})  # fmt: skip
+_ANSWERED = json.dumps({"id": "msg_2", "content": [{"type": "text", "text": "**Summary**\n- Pricing review."}],
+                        "role": "assistant", "stop_reason": "end_turn", "usage": {"output_tokens": 250}})  # fmt: skip
+
+
+def _digest(model_output: str, note_body: str) -> list[dict[str, Any]]:
+    from span_builder import span
+
+    return [
+        span("job", 0, 20, kind="chain", name="run_weekly_call_digest", output='{"summaries_posted": 1, "calls": 1}'),
+        span("step", 1, 19, parent_id="job", kind="chain", name="summarize_call", output='{"note_posted": true}'),
+        span("fetch", 1.5, 2, parent_id="step", kind="tool", tool="fetch_transcript", output='{"text": "[00:00] AM: ..."}'),
+        span("msg", 2.5, 9, parent_id="step", kind="llm", model="claude-sonnet-4-5", output=model_output, output_tokens=3),
+        span("note", 9.5, 10, parent_id="step", kind="tool", tool="post_crm_note",
+             input=json.dumps({"account": "Keller Pharma", "body": note_body}), output='{"created": true}'),
+    ]
+
+
+def _found(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    from span_builder import findings, run
+
+    return pl.DataFrame(findings(run(*rows), "undelivered_output"))
+
+
+def test_a_refusal_with_no_content_written_into_a_note_is_undelivered_output() -> None:
+    found = _found(_digest(_REFUSED, "Call summary - Keller Pharma\n\n\n\nGenerated from recording."))
+    assert found.get_column("decisive_span_id").to_list() == ["msg"]
+    assert found.get_column("evidence_span_ids").to_list() == [["msg", "note"]]
+    assert "refusal" in found.get_column("explanation").item()
+
+
+def test_near_miss_the_note_says_the_summary_is_unavailable() -> None:
+    body = "Automatic summary unavailable: the model declined this transcript. Please add it manually."
+    assert _found(_digest(_REFUSED, body)).height == 0
+
+
+def test_near_miss_the_model_answered() -> None:
+    assert _found(_digest(_ANSWERED, "Call summary - Keller Pharma\n\n**Summary**\n- Pricing review.")).height == 0
