@@ -20,6 +20,16 @@
   the base ``Adapter.__call__``/``acall`` (span ``<Adapter class>.__call__``), whose span has ended
   in error by the time the override falls back: the ``JSONAdapter.__call__`` span is the failed
   adapter span's next sibling under the same Predict span, a fallback of it.
+
+A declared fallback that answers nothing is no recovery: LangChain's
+``with_structured_output(include_raw=True)`` builds ``parser_assign.with_fallbacks([parser_none],
+exception_key="parsing_error")``, where ``parser_none = RunnablePassthrough.assign(parsed=lambda _:
+None)`` (langchain-ai/langchain ``libs/core/langchain_core/language_models/chat_models.py``, and each
+provider's ``with_structured_output``): when the parser raises, the fallback returns ``{"raw": ...,
+"parsing_error": <the exception>, "parsed": None}``. Its run ends OK, and its output is the failure
+handed on as data (``fallback_answered_nothing``: the output's ``parsed`` null beside a
+``parsing_error`` that is not; such a fallback is not ``succeeded``), so the parser's failure stands
+unless something later parsed (the app invoking the chain again).
 """
 
 from __future__ import annotations
@@ -28,7 +38,7 @@ from typing import Final
 
 import polars as pl
 
-from forensics.conventions.registry import Convention, Signal, json_scalar, register
+from forensics.conventions.registry import Q, Convention, Signal, json_scalar, on_rows, register
 
 WITH_FALLBACKS: Final = "RunnableWithFallbacks"
 #: pydantic-ai's FallbackModel.model_name, in its chat span's name (``{operation} {model_name}``).
@@ -38,6 +48,10 @@ FALLBACK_MODEL: Final = r"^\S+ fallback:"
 DSPY_ADAPTER: Final = r"^\w*Adapter\.(?:__call__|acall)$"
 #: ChatAdapter's fallback target: JSONAdapter itself re-raises (no fallback of a fallback).
 DSPY_JSON_ADAPTER: Final = r"^JSONAdapter\.(?:__call__|acall)$"
+#: with_structured_output(include_raw=True)'s fallback output: ``parsed`` null, and a
+#: ``parsing_error`` that holds the exception (a string or an object, not null).
+PARSED_NONE: Final = rf"{Q}parsed{Q}\s*:\s*null\b"
+PARSING_ERROR: Final = rf"{Q}parsing_error{Q}\s*:\s*(?:{Q}|\{{)"
 
 
 def _extract() -> list[pl.Expr]:
@@ -49,6 +63,13 @@ def _extract() -> list[pl.Expr]:
         .cast(pl.Int64, strict=False)
         .alias("_cv_attempted_fallbacks"),
         json_scalar("attributes", "final_output", "final_output").alias("_cv_final_output"),
+        on_rows(
+            pl.col("output").str.contains("parsing_error", literal=True).fill_null(False),
+            pl.col("output"),
+            lambda e: e.str.contains(PARSED_NONE) & e.str.contains(PARSING_ERROR),
+        )
+        .fill_null(False)
+        .alias("_cv_parsed_none"),
     ]
 
 
@@ -152,7 +173,16 @@ def _structure(df: pl.DataFrame) -> pl.DataFrame:
             .drop_nulls("of")
         )
         out = out.scatter(hit.get_column("_row"), hit.get_column("of"))
-    return df.with_columns(out)
+    # A fallback that answered nothing (with_structured_output's parser_none) gave no replacement:
+    # it did not succeed at what it stood in for, so the failure it followed is not recovered by it.
+    # It is not error_shaped: its output is the failure it followed, told once, there (the
+    # parser's), and the app's own later parse recovers that failure as any retry does.
+    nothing = pl.col("_cv_parsed_none") & pl.col("fallback_of").is_not_null() & ~pl.col("failed")
+    return (
+        df.with_columns(out)
+        .with_columns(nothing.alias("fallback_answered_nothing"))
+        .with_columns((pl.col("succeeded") & ~pl.col("fallback_answered_nothing")).alias("succeeded"))
+    )
 
 
 register(
@@ -164,6 +194,12 @@ register(
                 "LangChain (with_fallbacks)",
                 "libs/core/langchain_core/runnables/fallbacks.py (RunnableWithFallbacks.invoke)",
                 "fallback_of",
+            ),
+            Signal(
+                'a with_fallbacks fallback whose output is {"parsed": null, "parsing_error": <the exception>} (with_structured_output(include_raw=True): parser_none under exception_key="parsing_error")',
+                "LangChain (with_structured_output include_raw)",
+                "libs/core/langchain_core/language_models/chat_models.py (BaseChatModel.with_structured_output: parser_assign.with_fallbacks([parser_none], exception_key=\"parsing_error\"))",
+                "fallback_answered_nothing, not succeeded (no successful fallback: the parser's failure stands)",
             ),
             Signal(
                 "a chat span named '<operation> fallback:<model>,<model>' (FallbackModel.model_name); under it, a request that succeeded after a failed one to another URL",
@@ -186,7 +222,10 @@ register(
         ),
         extract=_extract,
         structure=_structure,
-        columns={"fallback_of": "span id of the failed call this span is a declared fallback for"},
+        columns={
+            "fallback_of": "span id of the failed call this span is a declared fallback for",
+            "fallback_answered_nothing": "a declared fallback whose output is the failure handed on as data (with_structured_output's parsed null beside its parsing_error)",
+        },
     )
 )
 
