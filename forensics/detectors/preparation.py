@@ -45,6 +45,7 @@ from forensics.detectors.person_signals import (
     PERSON_INPUT_TOOLS,
 )
 from forensics.detectors.result_verdict import (
+    NO_ROWS_CHANGED,
     OWN_VERDICT_STATED,
     dropped_list_fields,
     record_state_read,
@@ -207,6 +208,9 @@ def _error_shaped(df: pl.DataFrame, policy: Policy) -> pl.Series:
     # The same shapes one level down, in the content of a recorded LangChain ToolMessage
     # (tool_messages: MLflow's LangChain tracer keeps the message whole).
     shaped = shaped | tool_message_error(out, ERROR_SHAPED)
+    # A SQL write whose result is the command tag of no row changed ("UPDATE 0": result_verdict),
+    # bare or as a ToolMessage's content.
+    shaped = shaped | out.str.contains(NO_ROWS_CHANGED).fill_null(False) | tool_message_error(out, NO_ROWS_CHANGED)
     if policy.empty_result_is_error:
         # An empty result is an error only where the tool's contract is to return a thing: a read
         # by its name (policy tools.read_only: get, read, fetch, lookup...), not a write (a write
