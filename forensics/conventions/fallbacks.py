@@ -38,7 +38,7 @@ from typing import Final
 
 import polars as pl
 
-from forensics.conventions.registry import Q, Convention, Signal, json_scalar, on_rows, register
+from forensics.conventions.registry import Convention, Q, Signal, json_scalar, on_rows, register
 
 WITH_FALLBACKS: Final = "RunnableWithFallbacks"
 #: pydantic-ai's FallbackModel.model_name, in its chat span's name (``{operation} {model_name}``).

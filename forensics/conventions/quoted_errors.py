@@ -9,7 +9,7 @@ back as the run's final output (huggingface/smolagents ``src/smolagents/agents.p
 status says success; its answer is the failure, as data. A fault word in it is the exception's, not
 anyone telling anyone: no model read the failure and wrote about it.
 
-``runs.answer_quoted_error_span_id`` names the failed span (not handed back to a model:
+``runs.quoted_error_id`` names the failed span (not handed back to a model:
 ``error_handled`` false) whose own error text (``error_message`` with its leading exception type
 names taken off, at least 24 characters of it) the run's final output holds, where no model call
 succeeded after it: nothing but code can have put it there. A later model call that answered
@@ -56,7 +56,7 @@ def _runs(df: pl.DataFrame, runs: pl.DataFrame) -> pl.DataFrame:
         .filter(pl.col("final_output").str.contains(pl.col("_quoted"), literal=True))
         .sort("run_key", "seq")
         .group_by("run_key")
-        .agg(pl.col("span_id").first().alias("answer_quoted_error_span_id"))
+        .agg(pl.col("span_id").first().alias("quoted_error_id"))
     )
     return runs.lazy().join(quoted, on="run_key", how="left").collect()
 
@@ -71,12 +71,12 @@ register(
                 "with no model call answering after the failure",
                 "smolagents; any agent whose code returns a caught exception as its result",
                 "huggingface/smolagents src/smolagents/agents.py (MultiStepAgent.provide_final_answer, _handle_max_steps_reached)",
-                "runs.answer_quoted_error_span_id (the answer is the failure as data, not a report of it)",
+                "runs.quoted_error_id (the answer is the failure as data, not a report of it)",
             ),
         ),
         runs=_runs,
         run_columns={
-            "answer_quoted_error_span_id": "a failed call (not handed back) whose own exception text the final answer holds, no model call answering after it: the code returned the error as the result",
+            "quoted_error_id": "a failed call (not handed back) whose own exception text the final answer holds, no model call answering after it: the code returned the error as the result",
         },
     )
 )

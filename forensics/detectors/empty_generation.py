@@ -30,9 +30,9 @@ the model call: the step that asked for the text and then wrote it, a ``post_crm
 
 from __future__ import annotations
 
-import polars as pl
-
 from typing import Final
+
+import polars as pl
 
 from forensics.conventions.registry import Q
 from forensics.detectors.base import EMPTY_ANSWER, Context

@@ -318,6 +318,7 @@ def failure_handling(ctx: Context) -> pl.DataFrame:
 
 
 def _failure_handling(ctx: Context) -> pl.DataFrame:
+    from forensics.detectors.acted_without import acted_without_read
     from forensics.detectors.batch_results import whole_batch_claimed
     from forensics.detectors.error_reading import answered_with_error
     from forensics.detectors.error_shapes import found_another_way, relayed_error
@@ -392,14 +393,13 @@ def _failure_handling(ctx: Context) -> pl.DataFrame:
         .join(rows.select("run_id", "span_id", "wider_retry_span_id"), on=["run_id", "span_id"], how="left")
         .join(seqs.rename({"span_id": "wider_retry_span_id", "seq": "_wider_seq"}), on=["run_id", "wider_retry_span_id"], how="left")
         .filter(~(pl.col("_told_seq") < pl.col("_wider_seq")).fill_null(False))
-        .select("run_id", "span_id", "told_span_id")
+        .select("run_id", "span_id", "told_span_id")  # an answer that is the error itself tells nobody:
+        .join(ctx.runs.lazy().select("run_id", span_id="quoted_error_id"), on=["run_id", "span_id"], how="anti")
     )
     pushed = pushed_past(ctx, rows).with_columns(pl.lit(True).alias("_pushed"))
     handback_pushed = pushed_past_handback(ctx).with_columns(pl.lit(True).alias("_handback_pushed"))
     # A failed read the run went on past into an act that needed it (acted_without): neither the
     # hand-back nor a word of it was a path.
-    from forensics.detectors.acted_without import acted_without_read
-
     acted = acted_without_read(ctx).select("run_id", "span_id", pl.lit(True).alias("_acted"))
     # A batch whose items partly failed, under an answer that states its whole size and not the
     # split ("All 40 invoices now carry the credit" over 36 credited, 4 failed): a fault word in
@@ -410,7 +410,6 @@ def _failure_handling(ctx: Context) -> pl.DataFrame:
         "structured_failure",
         pl.col("says_failure").fill_null(False),
         pl.coalesce("answer_span_id", "final_span_id").alias("_final_id"),
-        pl.col("answer_quoted_error_span_id").alias("_quoted_id"),
     )
     ok = ["recovered", "retried", "fell_back", "escalated"]
     joined = (
@@ -458,14 +457,9 @@ def _failure_handling(ctx: Context) -> pl.DataFrame:
         | pl.col("_aborted").fill_null(False)
         | pl.col("_answered_id").is_not_null()
     )
-    # An answer that is this failure's own exception text, put there by the code that caught it with
-    # no model answering after it (conventions.quoted_errors: smolagents' provide_final_answer
-    # returning "Error in generating final LLM output: {e}"), told nobody: the run ended OK with the
-    # error as its result.
-    quoted = (pl.col("_quoted_id") == pl.col("span_id")).fill_null(False)
     reported = (
         pl.col("says_failure") | pl.col("told_span_id").is_not_null() | pl.col("_answer_id").is_not_null()
-    ) & ~pl.col("_whole").fill_null(False) & ~pl.col("_pushed").fill_null(False) & ~quoted
+    ) & ~pl.col("_whole").fill_null(False) & ~pl.col("_pushed").fill_null(False)
     how = (
         pl.when(recovered_by_retry)
         .then(pl.lit("retry"))

@@ -39,6 +39,8 @@ from typing import Final
 
 import polars as pl
 
+from forensics.conventions.registry import QP as _QP
+
 #: A SQL write's result that is the database's command tag for no row changed: PostgreSQL's
 #: CommandComplete tag is ``UPDATE rows`` / ``DELETE rows`` / ``INSERT oid rows`` (postgres
 #: src/backend/tcop/cmdtag.c, protocol "CommandComplete"), which psycopg hands back as
@@ -46,8 +48,6 @@ import polars as pl
 #: ``"UPDATE 0"`` is a statement that matched nothing, the change not made. The whole result is the
 #: tag (a row count inside a longer text is read by mass_updates, not here).
 NO_ROWS_CHANGED: Final = r"^\s*(?:UPDATE|DELETE|MERGE)\s+0\s*$|^\s*INSERT\s+0\s+0\s*$"
-
-from forensics.conventions.registry import QP as _QP
 
 #: A write's own verdict, before any list in its result, saying the write did not happen (the
 #: verdict's word, where it has one: group 1).

@@ -21,7 +21,7 @@ from forensics.policy import resolve_policy
 
 def _quoted(rows: list[dict[str, Any]]) -> Any:
     runs = prepare(pl.DataFrame(pl.from_arrow(spans(*rows))), resolve_policy(None)).runs
-    return runs.get_column("answer_quoted_error_span_id").item()
+    return runs.get_column("quoted_error_id").item()
 
 _E = (
     "litellm.RateLimitError: RateLimitError: OpenAIException - Rate limit reached for gpt-4o-mini "
