@@ -141,9 +141,13 @@ def _extract() -> list[pl.Expr]:
         pl.when(named).then(pl.col("attributes")).alias("_cv_approval_attrs"),
         pl.when(named).then(pl.col("name")).alias("_cv_approval_name"),
         pl.when(named).then(pl.col("tool")).alias("_cv_approval_tool"),
-        on_rows(pl.col("kind") == "tool", pl.col("attributes"), lambda e: e.str.extract(_CALL_ID, 1)).alias(
-            "_cv_tool_call_id"
-        ),
+        # The regex reads the tool spans holding the key's literal only (its optional escapes keep
+        # the regex crate from scanning for it first: every tool span's attributes were read).
+        on_rows(
+            pl.col("kind") == "tool",
+            pl.col("attributes"),
+            lambda e: pl.when(e.str.contains("gen_ai.tool.call.id", literal=True)).then(e).str.extract(_CALL_ID, 1),
+        ).alias("_cv_tool_call_id"),
     ]
 
 

@@ -79,9 +79,15 @@ _STRING_KEYS: Final = ("args", "command", "cmd", "arguments", "argv", "input")
 
 
 def _extract() -> list[pl.Expr]:
-    held = (pl.col("kind") == "tool") & (
-        pl.col("input").str.contains(_NEEDLES).fill_null(False) | pl.col("tool").str.contains(_NEEDLES).fill_null(False)
-    )
+    # Read on the tool spans only (a case-insensitive alternation has no literal to scan for: it
+    # read every span's input and tool name).
+    tool = pl.col("kind") == "tool"
+    held = tool & on_rows(
+        tool,
+        pl.struct("input", "tool"),
+        lambda e: e.struct.field("input").str.contains(_NEEDLES).fill_null(False)
+        | e.struct.field("tool").str.contains(_NEEDLES).fill_null(False),
+    ).fill_null(False)
     return [
         on_rows(held, pl.col("input"), lambda e: e).alias("_cv_kube_input"),
         on_rows(held, pl.col("tool"), lambda e: e).alias("_cv_kube_tool"),

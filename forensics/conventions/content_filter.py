@@ -73,7 +73,8 @@ def finish_reason(pattern: str, needle: str, alias: str) -> pl.Expr:
             lambda e: pl.when(e.str.contains(needle)).then(e).str.extract(pattern, 1),
         )
 
-    record = pl.col("output").str.strip_chars_start().str.contains(r"^[\[{]")
+    # (Anchored, no copy of every output: `\s` is the White_Space that strip_chars_start strips.)
+    record = pl.col("output").str.contains(r"^\s*[\[{]")
     return pl.coalesce(reason("attributes", pl.lit(True)), reason("output", record)).str.to_lowercase().alias(alias)
 
 

@@ -35,7 +35,7 @@ from typing import Final
 
 import polars as pl
 
-from forensics.conventions.registry import Convention, Q, Signal, on_rows, register
+from forensics.conventions.registry import Convention, Q, Signal, contains_literal, on_rows, register
 
 #: The request's output cap: the parameter names each framework records it under (a plain key in a
 #: parameters object, or an OTel attribute with its namespace), with a whole number (Langfuse keeps
@@ -72,9 +72,10 @@ def _extract() -> list[pl.Expr]:
     ).cast(pl.Int64, strict=False)
     # Only model calls whose request's messages are flattened into attributes are read.
     attrs = pl.col("attributes")
-    flattened = (pl.col("kind") == "llm") & (
-        attrs.str.contains(_TURN_NEEDLE[0], literal=True) | attrs.str.contains(_TURN_NEEDLE[1], literal=True)
-    )
+    # (The literal scan reads the model calls' attributes only, both needles in one pass.)
+    flattened = (pl.col("kind") == "llm") & on_rows(
+        pl.col("kind") == "llm", attrs, lambda e: contains_literal(e, _TURN_NEEDLE)
+    ).fill_null(False)
     turn = on_rows(flattened, attrs, _last_turn_role)
     return [cap.alias("_cv_output_cap"), turn.alias("_cv_last_turn_role")]
 

@@ -34,7 +34,12 @@ def _extract() -> list[pl.Expr]:
         return on_rows(
             pl.col("kind") == "llm",
             pl.col(col),
-            lambda e: e.str.contains("pause_turn", literal=True) & e.str.contains(PAUSED_FINISH),
+            # The regex reads only the texts holding the literal (the others blanked: `&` evaluates
+            # both sides, and a when/then null still hands the regex its text).
+            lambda e: pl.when(e.str.contains("pause_turn", literal=True))
+            .then(e)
+            .otherwise(pl.lit(""))
+            .str.contains(PAUSED_FINISH),
         ).fill_null(False)
 
     return [(paused("attributes") | paused("output")).alias("_cv_paused_turn")]

@@ -260,9 +260,19 @@ def where_contains(col: str, needle: str | tuple[str, ...]) -> pl.Expr:
     prefilter pass): the same rows."""
     needles = (needle,) if isinstance(needle, str) else needle
     rare = col == "attributes" and all(n in RARE_ATTRIBUTE_NEEDLES for n in needles)
-    scanned = pl.col(RARE_ATTRIBUTES if rare else col)
-    held = [scanned.str.contains(n, literal=True) for n in needles]
-    return pl.when(held[0] if len(held) == 1 else pl.any_horizontal(held)).then(pl.col(col))
+    return pl.when(contains_literal(pl.col(RARE_ATTRIBUTES if rare else col), needles)).then(pl.col(col))
+
+
+def contains_literal(text: pl.Expr, needles: tuple[str, ...] | list[str]) -> pl.Expr:
+    """Whether ``text`` holds any of ``needles`` (literals, case-sensitive), null where it is null.
+    One scan per _RARE_PER_SCAN needles, as an escaped alternation (the regex crate's multi-literal
+    search): a literal ``contains`` per needle read the whole column once each (five needles over
+    the 189 MB of attributes at 584k spans: 0.097 CPU s; as one alternation 0.047 s)."""
+    if len(needles) == 1:
+        return text.str.contains(needles[0], literal=True)
+    groups = [needles[i : i + _RARE_PER_SCAN] for i in range(0, len(needles), _RARE_PER_SCAN)]
+    held = [text.str.contains("|".join(re.escape(n) for n in g)) for g in groups]
+    return held[0] if len(held) == 1 else pl.any_horizontal(held)
 
 
 def json_scalar(col: str, keys: str, needle: str | tuple[str, ...]) -> pl.Expr:

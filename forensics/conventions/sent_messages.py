@@ -52,7 +52,10 @@ def _sent_text(attrs: pl.Expr) -> pl.Expr:
 
 def _extract() -> list[pl.Expr]:
     app_span = pl.col("kind").is_in(["chain", "agent", "unknown"]) & pl.col("output").is_null()
-    hint = app_span & pl.col("attributes").str.contains(r'\.(?:text|message|content)\\?"').fill_null(False)
+    # The regex reads the app spans' attributes only (taken out with on_rows: it read every span's).
+    hint = app_span & on_rows(
+        app_span, pl.col("attributes"), lambda e: e.str.contains(r'\.(?:text|message|content)\\?"')
+    ).fill_null(False)
     sent = on_rows(hint, pl.col("attributes"), _sent_text)
     # The incoming activity logged under the bot's name: the user's words, no answer.
     received = sent.str.strip_chars().eq_missing(pl.col("input").str.strip_chars())
