@@ -43,6 +43,19 @@ RETRY_AFTER_TOLERANCE: Final = 0.9
 SAME_WAIT_S: Final = 0.02
 #: The closing sentence of pydantic-ai's retry prompt (RetryPromptPart.model_response).
 REPROMPT: Final = "Fix the errors and try again."
+#: Every framework's re-ask of a rejected answer: pydantic-ai's retry prompt (REPROMPT); instructor's
+#: reask handlers, which send the validation error back and ask again until the retry policy
+#: (max_retries, or a tenacity Retrying) gives up and InstructorRetryException goes up: TOOLS and
+#: Anthropic tools modes 'Validation Error found:\n{exception}\nRecall the function correctly, fix
+#: the errors', FUNCTIONS mode 'Recall the function correctly, fix the errors, exceptions found', JSON
+#: modes 'Correct your JSON ONLY RESPONSE, based on the following errors:'
+#: (instructor-ai/instructor instructor/providers/openai/utils.py reask_tools, reask_default,
+#: reask_md_json; instructor/providers/anthropic/utils.py reask_anthropic_tools).
+REPROMPTS: Final = (
+    REPROMPT,
+    "Recall the function correctly, fix the errors",
+    "Correct your JSON ONLY RESPONSE, based on the following errors:",
+)
 #: The run LangChain's ``Runnable.with_retry`` makes (``RunnableRetry``, named after its class).
 RUNNABLE_RETRY: Final = "RunnableRetry"
 #: The Retry-After a provider writes in its error text, which the SDK raises as the exception's
@@ -105,10 +118,12 @@ def _extract() -> list[pl.Expr]:
         # Only the newest request counts: pydantic-ai sends the whole message history with every
         # model call, so a retry prompt answered turns ago is still in the input of every later
         # call. The request the model is asked to answer is what follows its last response.
-        where_contains("input", REPROMPT)
+        # instructor's re-asks (REPROMPTS) are read the same way: each re-ask is one more attempt of
+        # the same extraction, the model's rejected answer then the validation error after it.
+        where_contains("input", REPROMPTS)
         .str.extract(r'(?s)^.*"assistant"(.*)$', 1)
-        .fill_null(where_contains("input", REPROMPT))
-        .str.contains(REPROMPT, literal=True)
+        .fill_null(where_contains("input", REPROMPTS))
+        .pipe(_holds_any, REPROMPTS)
         .fill_null(False)
         .alias("_cv_reprompt"),
         # The client's own retry limit, written with its failed attempt: Claude Code's api_error
@@ -329,6 +344,11 @@ def _structure(df: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _holds_any(text: pl.Expr, needles: tuple[str, ...]) -> pl.Expr:
+    """``text`` holds one of ``needles`` (literal)."""
+    return pl.any_horizontal([text.str.contains(n, literal=True) for n in needles])
+
+
 def _one_level(df: pl.DataFrame) -> pl.Series:
     """``_cv_node_group`` where it is the only attempt level: null for a LangGraph node whose runs hold
     calls that already form one attempt group across two of them (the model call inside the node,
@@ -450,9 +470,13 @@ register(
                 "attempt_group, attempt_index, group_recovered (retry_storm: a recovered group is no storm by its spacing alone)",
             ),
             Signal(
-                "a model call whose newest request (its input after the last assistant message) holds 'Fix the errors and try again.' (RetryPromptPart)",
-                "pydantic-ai (output and tool retries, max_result_retries)",
-                "pydantic_ai_slim/pydantic_ai/messages.py (RetryPromptPart.model_response); _agent_graph.py (ctx.state.increment_retries)",
+                "a model call whose newest request (its input after the last assistant message) holds 'Fix the errors and try again.' (RetryPromptPart), "
+                "or instructor's re-ask: 'Validation Error found: ... Recall the function correctly, fix the errors' (tools modes), "
+                "'Recall the function correctly, fix the errors, exceptions found' (functions), 'Correct your JSON ONLY RESPONSE, based on the following errors:' (JSON modes)",
+                "pydantic-ai (output and tool retries, max_result_retries); instructor (max_retries or a tenacity Retrying; InstructorRetryException when it gives up)",
+                "pydantic_ai_slim/pydantic_ai/messages.py (RetryPromptPart.model_response); _agent_graph.py (ctx.state.increment_retries); "
+                "instructor-ai/instructor instructor/providers/openai/utils.py (reask_tools, reask_default, reask_md_json), "
+                "instructor/providers/anthropic/utils.py (reask_anthropic_tools), instructor/core/retry.py (retry_sync: handle_reask_kwargs per failed attempt)",
                 "reprompted",
             ),
             Signal(
@@ -486,7 +510,7 @@ register(
             "client_retry_wait_s": "the wait (seconds) the client scheduled before its next attempt, recorded with the failed one (retryInMs)",
             "node_retry": "a run of a LangGraph node among its task's runs (RetryPolicy attempts: same node, same langgraph_checkpoint_ns, same graph run)",
             "runnable_retry": "an attempt of LangChain's RunnableRetry (a child of its run, or tagged retry:attempt:n): its waits are tenacity's wait_exponential_jitter or none",
-            "reprompted": "a model call sent because the framework rejected the model's previous answer (pydantic-ai's retry prompt)",
+            "reprompted": "a model call sent because the framework rejected the model's previous answer (pydantic-ai's retry prompt, instructor's re-ask)",
         },
     )
 )

@@ -627,6 +627,57 @@ def test_retry_storm_near_miss_one_reprompt_then_an_answer() -> None:
     assert "retry_storm" not in detectors(run(*_pydantic_ai_run(reprompts=3, answered=False)))
 
 
+# instructor re-asks the model when its answer fails validation: retry_sync (instructor/core/retry.py)
+# hands the failed response and the exception to the mode's reask handler, which appends the model's
+# tool call and a tool message "Validation Error found:\n{exception}\nRecall the function correctly,
+# fix the errors" (instructor/providers/openai/utils.py reask_tools), and raises
+# InstructorRetryException once max_retries (or a tenacity Retrying's stop) gives up.
+_INSTR = {"parent_id": "root", "kind": "llm", "model": "gpt-4o-2024-08-06"}
+_EXTRACT = '{"role": "user", "content": "<invoice>...</invoice>"}'
+
+
+def _instructor_run(reasks: int, extracted: bool) -> list[dict[str, object]]:
+    root = {"kind": "chain", "name": "extract_invoice"}
+    if extracted:
+        root.update(status="ok", output='{"invoice_number": "INV-7", "total_due": 512.0}')
+    else:
+        root.update(status="error", error_type="InstructorRetryException",
+                    error_message="1 validation error for Invoice\n  Value error, line_items do not add up to subtotal")
+    answer = json.dumps({"role": "assistant", "content": None, "tool_calls": [
+        {"id": "call_1", "type": "function", "function": {"name": "Invoice", "arguments": '{"subtotal": 512.0}'}}]})
+    rows = [span("root", 0, 60, **root), span("l0", 1, 2, **_INSTR, input=f"[{_EXTRACT}]", output=answer)]
+    for i in range(reasks):
+        reask = json.dumps([json.loads(_EXTRACT), json.loads(answer), {
+            "role": "tool", "tool_call_id": "call_1", "name": "Invoice",
+            "content": "Validation Error found:\n1 validation error for Invoice\n  Value error, line_items do not "
+                       "add up to subtotal\nRecall the function correctly, fix the errors"}])
+        rows.append(span(f"r{i + 1}", 3 + i * 2, 4 + i * 2, **_INSTR, input=reask, output=answer))
+    return rows
+
+
+def test_retry_storm_fires_on_instructor_reasks_past_the_limit() -> None:
+    c = run(*_instructor_run(reasks=6, extracted=False))
+    f = one(c, "retry_storm")
+    assert f["decisive_span_id"] == "l0"  # the answer the first re-ask rejected
+    assert "failed 6 time(s) with its answer rejected" in f["explanation"]
+
+
+def test_retry_storm_near_miss_instructor_reask_once_then_valid() -> None:
+    # One validation error re-asked and then a valid extraction (max_retries=3) is the defined path
+    # working; so are three re-asks (the policy's limit).
+    assert "retry_storm" not in detectors(run(*_instructor_run(reasks=1, extracted=True)))
+    assert "retry_storm" not in detectors(run(*_instructor_run(reasks=3, extracted=True)))
+
+
+def test_reask_words_in_an_older_turn_are_no_reask() -> None:
+    # A later call whose newest request is a new user turn (not the re-ask) is no retry: the re-ask
+    # answered turns ago stays in the history instructor sends.
+    rows = _instructor_run(reasks=1, extracted=True)
+    later = json.loads(rows[-1]["input"]) + [json.loads(rows[-1]["output"]), {"role": "user", "content": "Next invoice."}]
+    rows += [span(f"n{i}", 10 + i * 2, 11 + i * 2, **_INSTR, input=json.dumps(later)) for i in range(4)]
+    assert "retry_storm" not in detectors(run(*rows))
+
+
 # A LiteLLM batch: one completion per item, each under the item's own span, the model's input not
 # recorded. LiteLLM's num_retries re-calls inside the one completion (litellm/main.py
 # completion_with_retries; the Router's function_with_retries logs 'Retrying {n}/{max}'), so a
