@@ -23,6 +23,7 @@ from forensics.conventions import (  # noqa: F401
     dry_runs,
     embedded_inputs,
     exceptions,
+    failed_checks,
     fallbacks,
     graph_steps,
     guardrail_checks,
