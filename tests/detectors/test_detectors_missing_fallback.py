@@ -716,3 +716,34 @@ def test_unhandled_error_near_miss_litellm_resent_the_call_under_the_same_item()
     c = run(*_batch("i2"))
     assert "unhandled_error" not in detectors(c)
     assert "swallowed_error" not in detectors(c)
+
+
+# LangGraph's ReAct graph under OpenInference: the ToolNode's run ("tools") outputs the state update
+# {"messages": [ToolMessage]} (langgraph/prebuilt/tool_node.py), and when the model call after it
+# fails the graph raises: the agent node and the graph end in error with no output, so the last span
+# holding an output is the ToolNode's. What the tool said to the model told nobody of the failure.
+def _graph_after_tool(last_output: str | None) -> list[dict[str, object]]:
+    logs = "2025-10-02T00:47Z ERROR [kafka-consumer] timeout waiting for ledger lock\\n... 58310 lines"
+    tool_state = '{"messages": [{"type": "tool", "name": "fetch_pod_logs", "content": "' + logs + '"}]}'
+    rows = [
+        span("g", 0, 20, kind="chain", name="LangGraph", status="error", error_type="BadRequestError"),
+        span("a1", 1, 3, parent_id="g", kind="chain", name="agent", output='{"messages": [{"type": "ai", "content": ""}]}'),
+        span("n1", 3.1, 8, parent_id="g", kind="chain", name="tools", output=tool_state),
+        span("t1", 3.2, 7.9, parent_id="n1", kind="tool", tool="fetch_pod_logs", output=logs),
+        span("a2", 8.1, 9, parent_id="g", kind="chain", name="agent", status="error", error_type="BadRequestError"),
+        span("l2", 8.2, 8.9, parent_id="a2", kind="llm", model="claude-sonnet-4", status="error",
+             error_type="BadRequestError", error_message="Error code: 400 - invalid_request_error: max_tokens too large"),
+    ]
+    if last_output is not None:
+        rows.append(span("a3", 9.5, 10, parent_id="g", kind="chain", name="notify", output=last_output))
+    return rows
+
+
+def test_unhandled_error_fires_when_the_last_output_is_a_tool_message() -> None:
+    c = run(*_graph_after_tool(None))
+    assert one(c, "unhandled_error")["decisive_span_id"] == "l2"
+
+
+def test_unhandled_error_near_miss_the_run_told_of_the_failure() -> None:
+    told = '{"messages": [{"type": "ai", "content": "The diagnosis failed: the model call was rejected."}]}'
+    assert "unhandled_error" not in detectors(run(*_graph_after_tool(told)))
