@@ -19,7 +19,7 @@ about it:
   prediction whatever its reward (stanfordnlp/dspy ``dspy/predict/refine.py``). MLflow's DSPy
   callback writes the OfferFeedback call as a ``Predict.forward`` span whose ``signature`` attribute
   (and input) names ``target_threshold`` and ``reward_value`` (mlflow/mlflow ``mlflow/dspy/callback.py``
-  on_module_start). Where the reward function is traced too (``@mlflow.trace``: a child of the
+  on_module_start: a Predict's span carries ``_get_span_attribute_for_module``'s signature, its inputs the kwargs). Where the reward function is traced too (``@mlflow.trace``: a child of the
   Refine span whose output is a bare number), the refinement gave up when its last reward is below
   the threshold it told OfferFeedback, or, the threshold not recorded, no higher than a reward it
   already found below the threshold (one that was followed by OfferFeedback): Refine stops at the
@@ -158,7 +158,7 @@ register(
                 "DSPy Refine (MLflow DSPy autolog; reward function traced with @mlflow.trace)",
                 "stanfordnlp/dspy dspy/predict/refine.py (Refine.forward: stop at reward >= threshold, else OfferFeedback "
                 "and the next attempt; after N attempts return best_pred); mlflow/mlflow mlflow/dspy/callback.py "
-                "(on_module_start: Predict span with its signature attribute)",
+                "(on_module_start, _get_span_attribute_for_module: a Predict span with its signature attribute, its inputs the kwargs)",
                 "check_let_through, check_said on the Refine span (the refinement gave up and returned its best)",
             ),
         ),
