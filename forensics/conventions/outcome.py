@@ -147,6 +147,17 @@ def last_message(output: pl.Expr) -> pl.Expr:
     return pl.coalesce(last, output)
 
 
+def ends_with_tool_message(output: pl.Expr) -> pl.Expr:
+    """``output`` is a messages state whose last message is a tool message (``"type": "tool"``,
+    ``"role": "tool"``): a LangGraph ToolNode's state update ({"messages": [ToolMessage]},
+    langgraph/prebuilt/tool_node.py), the last span with an output when the model call after it
+    failed and the graph raised. It is what a tool said to the model, not the run telling anyone:
+    a fetched log's "ERROR" and "timeout" lines report nothing of the failed call after them."""
+    said = last_message(output)
+    to_model = (said.str.json_path_match("$.type") == "tool") | (said.str.json_path_match("$.role") == "tool")
+    return (output.str.contains('"messages"', literal=True) & to_model).fill_null(False)
+
+
 def _runs(df: pl.DataFrame, runs: pl.DataFrame) -> pl.DataFrame:
     declared = (
         df.lazy()

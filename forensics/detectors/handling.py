@@ -55,7 +55,7 @@ from typing import Final
 
 import polars as pl
 
-from forensics.conventions.outcome import last_message
+from forensics.conventions.outcome import ends_with_tool_message
 from forensics.conventions.smol_steps import CODE_ACTION
 from forensics.detectors.base import Context, failure_followups
 from forensics.detectors.next_step_told import tells_next_step
@@ -173,17 +173,9 @@ def told_spans(ctx: Context, failures: pl.LazyFrame) -> pl.LazyFrame:
         .lazy()
     )
     # A refusal told with what happens next ("pending manager approval", "I've escalated it to our
-    # billing team": next_step_told) told the user the act did not happen.
-    # A final output that is a messages state ending in a tool message (a LangGraph ToolNode's run,
-    # {"messages": [{"type": "tool", ...}]}, the last span with an output when the model call after it
-    # failed and the graph raised) is what a tool said to the model, not the run telling anyone: a
-    # fetched log's "ERROR" and "timeout" lines told nobody of the failed call after them.
-    said = last_message(pl.col("final_output"))
-    to_model = (said.str.json_path_match("$.type") == "tool") | (said.str.json_path_match("$.role") == "tool")
-    final = answers.filter(
-        (tells(pl.col("final_output")) | tells_next_step(pl.col("final_output")))
-        & ~(pl.col("final_output").str.contains('"messages"', literal=True) & to_model).fill_null(False)
-    ).select("run_id", "_final_id")
+    # billing team": next_step_told) told the user the act did not happen; a tool message, nobody.
+    said = pl.col("final_output")
+    final = answers.filter((tells(said) | tells_next_step(said)) & ~ends_with_tool_message(said)).select("run_id", "_final_id")
     # A lookup that found nothing (a 404, "not found"), relayed as finding nothing: the answer told
     # the user the one thing the failure meant (Strands hands a tool's error result back to the
     # model, which answers "UPS has no record of that number").

@@ -64,6 +64,9 @@ EXPECTED = {
         "handoff_ping_pong",
         # A delegate out of steps whose guess was passed on unchecked: no path followed its step limit (issue 13).
         "unchecked_stuck_delegate",
+        # A check that failed and let the work through (Guardrails on_fail NOOP, a DSPy Refine out of
+        # attempts), then a side-effecting act (issue 13, failed_checks.py).
+        "failed_check_passed_on",
     },
     "silent_failure": {
         "swallowed_error",
