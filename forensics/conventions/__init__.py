@@ -45,6 +45,7 @@ from forensics.conventions import (  # noqa: F401
     raised,
     ran_nothing,
     refusals,
+    remote_tasks,
     replies,
     rollups,
     scheduled_jobs,

@@ -26,6 +26,7 @@ from forensics.detectors.readdressed_handoffs import readdressed
 from forensics.detectors.refused_handoffs import refused_handoffs
 from forensics.detectors.refused_requests import refused_requests
 from forensics.detectors.registry import register
+from forensics.detectors.remote_tasks import taken_remote_tasks
 from forensics.detectors.ticket_followup import (
     DEAD_OWNER,
     TICKET_ASSIGNED,
@@ -174,8 +175,8 @@ def dangling_handoffs(ctx: Context) -> pl.DataFrame:
             # Published to a queue whose consumer ran another agent (delivered_handoffs).
             .join(delivered_by_message(s, handoffs), on=["run_id", "span_id"], how="anti")
             .join(thought, on=["run_id", "span_id"], how="anti")
-            # Its result names the agent now answering, who then works (handoff_result).
-            .join(taken_by_named(s, handoffs), on=["run_id", "span_id"], how="anti")
+            # Its result names the agent now answering, who works (handoff_result), or an A2A task read as taken (remote_tasks).
+            .join(pl.concat([taken_by_named(s, handoffs), taken_remote_tasks(s, handoffs)]), on=["run_id", "span_id"], how="anti")
             .join(_cut_by_step_limit(s, handoffs), on=["run_id", "span_id"], how="anti")
             .join(_node_named_for_target(s, handoffs), on=["run_id", "span_id", "target_norm"], how="anti")
             .collect()
