@@ -22,6 +22,7 @@ from forensics.conventions import (  # noqa: F401
     delegation,
     dry_runs,
     embedded_inputs,
+    error_names,
     exceptions,
     failed_checks,
     fallbacks,

@@ -351,6 +351,16 @@ register(
                 "failed and error_handled on the step (a step_recovery event: error_type / agent_error its type, e.g. AgentToolExecutionError 'Unknown tool X, should be one of: ...': unknown_tool X) and error_handled on its failed tool spans",
             ),
             Signal(
+                "a failed tool span under a `Step N` span that ended OK, the step's execution logs holding the start of the "
+                "error's message (the model's code caught it and printed it: try/except with print(e)), a model call of the run "
+                "after it outside that step",
+                "smolagents CodeAgent (OpenInference instrumentation)",
+                "src/smolagents/agents.py (CodeAgent._step_stream: the executor's printed logs as the step's observations, read "
+                "by the next step's model call); openinference-instrumentation-smolagents _wrappers.py (_ToolCallWrapper: the "
+                "tool span records the exception, status ERROR)",
+                "error_handled on the tool span (smol_steps.caught_by_code; not when final_answer ran in the same code)",
+            ),
+            Signal(
                 'tool span OK whose result is its own failure text: "The request timed out. Please try again later or check the URL." alone, or starting "Error fetching the webpage: ", "An unexpected error occurred: ", "Error fetching Wikipedia summary: "',
                 "smolagents (VisitWebpageTool, WikipediaSearchTool)",
                 "src/smolagents/default_tools.py (VisitWebpageTool.forward, WikipediaSearchTool.forward return the caught error as the result)",

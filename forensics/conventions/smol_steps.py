@@ -161,7 +161,51 @@ def handled_steps(df: pl.DataFrame, escaped: pl.Expr) -> pl.DataFrame:
     handled_step = step & (pl.col("error_handled") | pl.col("_cv_step_recovery"))
     steps = df.filter(handled_step).get_column("span_k").implode()
     under = (pl.col("kind") == "tool") & pl.col("failed") & ~escaped & pl.col("parent_k").is_in(steps)
-    return df.with_columns((pl.col("error_handled") | under).alias("error_handled"))
+    df = df.with_columns((pl.col("error_handled") | under).alias("error_handled"))
+    return df.with_columns((pl.col("error_handled") | pl.col("span_k").is_in(caught_by_code(df, escaped))).alias("error_handled"))
+
+
+#: An exception's text as ``str(e)`` prints it: its message without the ``Type: `` an exporter puts before it.
+_EXCEPTION_TYPE: Final = r"^\s*[A-Za-z_][\w.]*(?:Error|Exception|Exceeded|Timeout|Interrupt)\w*:\s*"
+#: How much of the message must be in the step's observations (its start): enough to be that error.
+_SHOWN_CHARS: Final = 24
+
+
+def caught_by_code(df: pl.DataFrame, escaped: pl.Expr) -> pl.Series:
+    """``span_k`` of the tool calls a CodeAgent's own code caught and showed to the model.
+
+    A CodeAgent runs the model's code in its executor; a tool called from it that raises fails its
+    tool span (openinference-instrumentation-smolagents ``_ToolCallWrapper``: status ERROR, the
+    exception recorded), and a ``try: ... except Exception as e: print(..., e)`` around the call keeps
+    the step going: the step ends OK and its observations are the printed execution logs
+    (``CodeAgent._step_stream``: ``"Execution logs:\\n" + execution_logs``, src/smolagents/agents.py),
+    which the next step's model call reads. The error was handed back to the model, by the agent's code
+    instead of the framework: the step span ended OK, its output holds the start of the error's message,
+    and a later model call of the run, outside that step, read it. Not when the step's code went on to
+    ``final_answer`` (no model call after it: nobody read the error) nor when the code printed nothing of
+    it (``except: pass``): those stay unhandled."""
+    step = pl.col("name").str.contains(SMOL_STEP).fill_null(False) & ~pl.col("failed") & pl.col("output").is_not_null()
+    steps = df.filter(step).select(pl.col("span_k").alias("parent_k"), pl.col("output").alias("_obs"))
+    shown = (
+        pl.col("error_message").str.replace(_EXCEPTION_TYPE, "").str.strip_chars().str.slice(0, _SHOWN_CHARS).alias("_shown")
+    )
+    failed = (
+        df.filter((pl.col("kind") == "tool") & pl.col("failed") & ~escaped & pl.col("error_message").is_not_null())
+        .select("span_k", "parent_k", "run_key", "seq", shown)
+        .filter(pl.col("_shown").str.len_chars() >= 8)
+        .join(steps, on="parent_k")
+        .filter(pl.col("_obs").str.contains(pl.col("_shown"), literal=True))
+    )
+    if failed.height == 0:
+        return pl.Series("span_k", [], dtype=df.schema["span_k"]).implode()
+    later_calls = df.filter(pl.col("kind") == "llm").select("run_key", pl.col("seq").alias("_l_seq"), pl.col("parent_k").alias("_l_parent"))
+    read = (
+        failed.join(later_calls, on="run_key")
+        .filter((pl.col("_l_seq") > pl.col("seq")) & pl.col("_l_parent").ne_missing(pl.col("parent_k")))
+        .get_column("span_k")
+        .unique()
+    )
+    return read.implode()
 
 
 def max_steps_reached(df: pl.DataFrame) -> pl.LazyFrame:

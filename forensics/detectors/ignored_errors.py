@@ -115,6 +115,7 @@ def ignored_tool_errors(ctx: Context) -> pl.DataFrame:
         )
         return (
             errors.join(redone, on=["run_id", "span_id"], how="anti")
+            .join(acted_on_error(errors, work), on=["run_id", "span_id"], how="anti")
             .join(worked_after.with_columns(pl.lit(True).alias("_worked")), on=["run_id", "span_id"], how="left")
             .filter(pl.col("_worked").is_null() | pl.col("is_side_effect"))
             .drop("_worked")
@@ -122,6 +123,28 @@ def ignored_tool_errors(ctx: Context) -> pl.DataFrame:
 
     # build() collects as it goes (the distinct tool names): run on the first call only.
     return ctx.once("ignored_tool_errors", lambda: build().collect())
+
+
+def acted_on_error(errors: pl.LazyFrame, work: pl.LazyFrame) -> pl.LazyFrame:
+    """``run_id, span_id`` of the handed-back ``errors`` that a later call of the run acted on: its
+    arguments name an identifier that only the error had given (conventions ``error_names``, not in
+    the failed call's own arguments). A 409 "receipts r-1..r-5 already belong to report
+    ER-55102", then ``get_expense_report(report_id="ER-55102")``: the model read the error and went
+    after what it named. Not ignored, whatever the call was (a read after a failed write included)."""
+    named = (
+        errors.select("run_id", "span_id", "seq", pl.col("args").fill_null(""), pl.col("error_names").alias("_name"))
+        .explode("_name")
+        .filter(pl.col("_name").is_not_null() & ~pl.col("args").str.contains(pl.col("_name"), literal=True))
+    )
+    later = work.filter(pl.col("args").is_not_null() & ~pl.col("call_tool").is_in(ANSWER_TOOLS).fill_null(False)).select(
+        "run_id", pl.col("seq").alias("_a_seq"), pl.col("args").alias("_a_args")
+    )
+    return (
+        named.join(later, on="run_id")
+        .filter((pl.col("_a_seq") > pl.col("seq")) & pl.col("_a_args").str.contains(pl.col("_name"), literal=True))
+        .select("run_id", "span_id")
+        .unique()
+    )
 
 
 def lost_with_ignored(ctx: Context) -> pl.LazyFrame:
