@@ -26,6 +26,7 @@ from forensics.conventions import (  # noqa: F401
     exceptions,
     failed_checks,
     fallbacks,
+    flow_routes,
     graph_steps,
     guardrail_checks,
     hosted_exports,
