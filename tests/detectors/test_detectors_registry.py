@@ -54,6 +54,8 @@ EXPECTED = {
         "dropped_delegation",
         # The same task handed to a delegate again (issue 13).
         "redelegated_same_task",
+        # A CrewAI Flow that ended on its router's label, no listener taking the route (issue 13).
+        "unheard_route",
     },
     "missing_fallback": {
         "unhandled_error",
