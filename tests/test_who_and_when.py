@@ -73,10 +73,9 @@ def test_a_failed_terminal_run_that_nobody_retried(classified: Classification) -
     found = {
         (f["detector"], f["decisive_span_id"]) for f in classified.findings.to_pylist() if f["run_id"] == rid
     }
-    # The chat then reported success (TERMINATE): nothing followed the failure (unhandled_error) and
-    # the run hid it (swallowed_error), both at the failed terminal run (TAXONOMY's literal reading).
+    # The chat then reported success (TERMINATE): the ignored failure is told once, as swallowed_error.
     assert ("swallowed_error", "step-5") in found
-    assert ("unhandled_error", "step-5") in found
+    assert not {d for d, _ in found} & {"unhandled_error"}
     (run,) = [r for r in classified.runs.to_pylist() if r["run_id"] == rid]
     assert run["decisive_span_id"] == "step-5"
 

@@ -502,6 +502,5 @@ def test_result_parts_written_before_the_strength_and_outcome_columns_still_read
     (row,) = runs.to_pylist()
     assert (row["run_id"], row["declared_outcome"], row["unexplained_failure"]) == ("old-run", "unknown", False)
     assert row["strength"] is None and row["decisive_step"] is None
-    # the unretried 500 under "Done.": hidden and unhandled (TAXONOMY's literal reading)
-    assert set(finds.column("detector").to_pylist()) == {"swallowed_error", "unhandled_error"}
+    assert set(finds.column("detector").to_pylist()) == {"swallowed_error"}  # the 500 under "Done."
     assert set(finds.column("strength").to_pylist()) == {"strong"}  # the detectors' declared defaults
