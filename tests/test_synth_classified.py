@@ -46,7 +46,7 @@ def test_a_swallowed_error_on_a_read_the_agent_then_acted_past_is_labeled_as_the
     assert ev.exact_runs == ev.labeled_runs, ev.misses.select("scenario", "failure_class", "story").rows()[:5]
     rows = [orjson.loads(line) for line in labels.read_bytes().splitlines()]
     acted = [r for r in rows if r["expected_detectors"] == ["unhandled_error"]]
-    swallowed = [r for r in rows if r["expected_detectors"] == ["unhandled_error", "swallowed_error"]]
+    swallowed = [r for r in rows if r["expected_detectors"] == ["swallowed_error"]]
     assert acted and swallowed
     assert all(r["story"].startswith("fs.read returned 429") and "fs.write" in r["story"] for r in acted)
     assert not any(r["story"].startswith("fs.read") for r in swallowed)
