@@ -65,19 +65,19 @@ def test_a_model_retry_the_model_acted_on_is_no_unhandled_error() -> None:
 
 def test_a_model_retry_the_model_ignored_or_a_tool_crash_is_still_read() -> None:
     # Firing: handed back, the model did nothing with it and answered as if the lookup had worked:
-    # the run swallowed it (swallowed_error), and nothing followed it: unhandled_error too
-    # (hidden_errors: an error nobody retried, under a success report, is both).
+    # the run swallowed it (swallowed_error alone: an error the run reported success over is one
+    # story, told once, not unhandled_error too).
     ignored = _run(t1={"error_type": "ToolRetryError", "output": RETRY}, looked_up=False,
                    answer="Acme Corp's balance is $0.00.")
     assert _col(ignored, "t1", "error_handled") is True
     found = detectors(run(*ignored))
-    assert "swallowed_error" in found and "unhandled_error" in found
+    assert "swallowed_error" in found and "unhandled_error" not in found
     # And a tool that raised anything else (pydantic-ai re-raises it: not handed to the model): in
-    # a run that ended in error, unhandled_error; in one that reported success, swallowed_error too.
+    # a run that ended in error, unhandled_error; in one that reported success, swallowed_error.
     crash = {"error_type": "KeyError", "error_message": "'Acme'"}
     answer = "Acme Corp is customer 1042; its balance is on the account page."
     crashed = _run(t1=crash, looked_up=True, answer=answer, crashed=True)
     assert _col(crashed, "t1", "error_handled") is False
     assert "unhandled_error" in detectors(run(*crashed))
     found = detectors(run(*_run(t1=crash, looked_up=True, answer=answer)))
-    assert "swallowed_error" in found and "unhandled_error" in found
+    assert "swallowed_error" in found and "unhandled_error" not in found

@@ -86,4 +86,4 @@ def test_refused_task_then_claiming_it_done_is_swallowed(tmp_path: Path) -> None
     lines.append(_line(4, 3, "assistant", [{"type": "text", "text": "schema-keeper added the index on orders.sku."}]))
     found = _detectors(tmp_path, lines)
     assert "swallowed_error" in found
-    assert "unhandled_error" in found
+    assert "unhandled_error" not in found

@@ -187,7 +187,7 @@ def test_finish_final_thought_is_the_runs_answer(tmp_path: Path) -> None:
     findings, runs = forensics.classify(forensics.load(path).spans).to_polars()
     assert runs["reported_outcome"].to_list() == ["success"]
     assert "swallowed_error" in findings["detector"].to_list()
-    assert "unhandled_error" in findings["detector"].to_list()
+    assert "unhandled_error" not in findings["detector"].to_list()
 
 
 def _same_command_three_times(
