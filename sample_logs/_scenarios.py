@@ -37,8 +37,8 @@ def s01_support_triage_swallowed_429(sc: ScenarioBuilder) -> None:
             attrs={"http.response.status_code": 429},
         )
         r.llm("gpt-4o-mini", 1010, 52, a)
-    # An error nobody retried, under a success report, is both: nothing followed it, and the run hid it.
-    sc.label(r, ["unhandled_error", "swallowed_error"], bad,
+    # An ignored error under a success report is the silent failure only (one failure, one class).
+    sc.label(r, ["swallowed_error"], bad,
              "crm.lookup hit a 429 and was never retried; triage answered from nothing and the run reported success.")
     ok = sc.run("r2", "2026-11-17T02:19:40Z", session="zd-48219", user="cust_C-3872")
     _triage_ok(ok, "C-3872", "Can I get a copy of my last invoice? Customer C-3872.",
@@ -418,7 +418,7 @@ def s29_hotel_booking_claimed(sc: ScenarioBuilder) -> None:
                      error=("HTTPError", "500 Internal Server Error from booking partner"),
                      attrs={"http.response.status_code": 500})
         r.llm("gpt-4o", 1600, 42, a)
-    sc.label(r, ["unhandled_error", "swallowed_error", "claimed_but_not_done"], bad,
+    sc.label(r, ["swallowed_error", "claimed_but_not_done"], bad,
              "hotels.book failed with a 500 and was never retried, yet the concierge told the traveller the hotel was booked.")
 
 

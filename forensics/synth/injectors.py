@@ -174,8 +174,7 @@ def _redo_after_restart(st: RunState, a: Span, sub: SubAgent, tool: Tool) -> boo
 
 def _swallowed_error(st: RunState, a: Span, sub: SubAgent, tool: Tool) -> bool:
     c0 = st.b.tool_error(a, sub.name, tool, st.n, *_ERR_429)
-    # An error nobody retried, under a success report, is both: nothing followed it (unhandled_error)
-    # and the run hid it (swallowed_error): detectors/hidden_errors.py.
+    # An ignored error under a success report is the silent failure only (one failure, one class).
     # Unless the failed call was a read and the agent's next call acts (the coder's fs.read, then its
     # fs.write): the run carried on past the failure into an act made on a guess, with no retry,
     # fallback or escalation, which the TAXONOMY names unhandled_error, and the house reads that one
@@ -186,7 +185,7 @@ def _swallowed_error(st: RunState, a: Span, sub: SubAgent, tool: Tool) -> bool:
                  f"{tool.name} returned 429 with no retry or fallback, and {sub.name} went on to "
                  f"{after[0].name} without what it was to read; the run still reported success.")
         return True
-    st.label(["unhandled_error", "swallowed_error"], c0,
+    st.label(["swallowed_error"], c0,
              f"{tool.name} returned 429, was never retried, and the run still reported success.")
     return True
 
