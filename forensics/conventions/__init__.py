@@ -56,7 +56,6 @@ from forensics.conventions import (  # noqa: F401
     sub_agent_requests,
     tool_descriptions,
     vector_queries,
-    withheld_calls,
     workflow_owner,
 )
 from forensics.conventions.registry import (

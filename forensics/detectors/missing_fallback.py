@@ -13,13 +13,13 @@ from forensics.detectors.code_step import decided_by_code_step
 from forensics.detectors.decisions import model_decided
 from forensics.detectors.findings import per_run_finding
 from forensics.detectors.handling import pushed_past_handback, unhandled_failures
-from forensics.detectors.hidden_errors import hidden_unhandled, retried_then_hidden_runs
 from forensics.detectors.ignored_errors import ANSWER_TOOLS as ANSWER_TOOLS
 from forensics.detectors.ignored_errors import MENTIONS_FAILURE as MENTIONS_FAILURE
 from forensics.detectors.ignored_errors import ignored_tool_errors as ignored_tool_errors
 from forensics.detectors.output_parsers import parse_failure
 from forensics.detectors.registry import register
 from forensics.detectors.reprompt_storms import reprompt_storms
+from forensics.detectors.silent_failure import swallowed_errors
 from forensics.detectors.suite_claims import failed_test_runs
 from forensics.detectors.unexported import unexported_hangs
 from forensics.detectors.unhandled_facts import (
@@ -151,27 +151,21 @@ class UnhandledError(Detector):
             # failure, it did not just carry on).
             .join(unhandled_failures(ctx), on=["run_id", "span_id"], how="semi")
         )
-        # An error the run then reported success over that nobody retried (hidden_errors) is both:
-        # nothing followed it (this rule) and the run hid it (swallowed_error). Where every error
-        # swallowed_error found was retried until the retries gave up, or cancelled, and then
-        # hidden, a retry did follow: the run's failure is the swallow, told once
-        # (retried_then_hidden_runs). Unless the caller turned the failure into an empty result
-        # (emptied_by_caller): then the call failed with nothing to fall back on; both happened.
-        told_once = retried_then_hidden_runs(ctx).with_columns(pl.lit(True).alias("_told_once"))
-        cols = ["run_id", "span_id", "span_k", "seq", "kind", "call", "error_label", "t", "reported_outcome", "span_count"]
-        hidden = hidden_unhandled(ctx).join(runs.select("run_id", "span_count", "reported_outcome"), on="run_id")
+        # A failure handed back to the model (error_handled) and ignored under a success report, and
+        # any failure the run then reported success over, is swallowed_error's: one failure, one class.
+        # Unless the caller turned the failure into an empty result (emptied_by_caller): then the
+        # call failed with nothing to fall back on and the run went on with nothing; both happened.
+        swallowed = swallowed_errors(ctx).lazy().select("run_id").unique().with_columns(pl.lit(True).alias("_swallowed"))
         unhandled = (
-            pl.concat([unhandled.select(cols), hidden.select(cols)], how="vertical_relaxed")
-            .unique(["run_id", "span_id"])
-            .join(failed_test_runs(ctx), on=["run_id", "span_id"], how="anti")
+            unhandled.join(failed_test_runs(ctx), on=["run_id", "span_id"], how="anti")
             .join(picked_up_after_kill(ctx), on=["run_id", "span_id"], how="anti")
             .join(aborted_by_caller(ctx), on=["run_id", "span_id"], how="anti")
             .join(detached_calls(ctx), on=["run_id", "span_id"], how="anti")
-            .join(told_once, on="run_id", how="left")
+            .join(swallowed, on="run_id", how="left")
             .join(emptied_by_caller(ctx), on=["run_id", "span_id"], how="left")
-            .filter(pl.col("_told_once").is_null() | pl.col("_emptied").fill_null(False))
+            .filter(pl.col("_swallowed").is_null() | pl.col("_emptied").fill_null(False))
             # What is read below (per_run_finding, outer_failures), not every span column.
-            .select(cols)
+            .select("run_id", "span_id", "span_k", "seq", "kind", "call", "error_label", "t", "reported_outcome", "span_count")
             .collect()
             .lazy()
         )
