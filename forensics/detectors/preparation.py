@@ -527,16 +527,13 @@ def prepare(spans: pl.DataFrame, policy: Policy, stages: Stages | None = None) -
     # masks nested as expressions were evaluated again at every level (the name regex ~20 times).
     df = df.with_columns(((pl.col("is_escalation_tool") | asks_approval) & ~pl.col("failed")).alias("_asked"))
     asked = pl.col("_asked")
-    # Or its result is the request's record naming the person who approved it ({"status": "approved",
-    # "approver": ..., "decided_at": ...}: conventions approval_deciders' approved_by, never a rule's default).
-    named_approval = asked & pl.col("approved_by").is_not_null()
     df = df.with_columns(
-        (
-            named_approval | (asked & on_rows(asked, pl.col("output"), lambda e: e.str.contains(PERSON_DECIDED)).fill_null(False))
-        ).alias("_decided")
+        (asked & on_rows(asked, pl.col("output"), lambda e: e.str.contains(PERSON_DECIDED)).fill_null(False)).alias(
+            "_decided"
+        )
     )
     decided = pl.col("_decided")
-    approved = named_approval | (decided & on_rows(decided, pl.col("output"), lambda e: e.str.contains(PERSON_APPROVED)).fill_null(False))
+    approved = decided & on_rows(decided, pl.col("output"), lambda e: e.str.contains(PERSON_APPROVED)).fill_null(False)
     # A person's answer to the agent, as a column: only its few rows are read for a declining decision.
     df = df.with_columns((human & agent_spoke_before).alias("_heard"))
     heard = pl.col("_heard")
