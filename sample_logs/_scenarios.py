@@ -138,19 +138,15 @@ def s24_chat_context_exceeded(sc: ScenarioBuilder) -> None:
     a = "Here's the recap of the 412-message incident thread: root cause was an expired TLS cert on the payments proxy."
     with r.agent("thread_summarizer", input="Summarize this thread for the postmortem", output=a):
         r.tool("slack.fetch_thread", {"channel": "C04INC", "ts": "1731948011.2291"}, {"messages": 412}, dur=1.9)
-        r.llm("gpt-4o-mini", 131072, 0, None, dur=0.4, status="error",
-              error=("context_length_exceeded", "This model's maximum context length is 128000 tokens. However, your messages resulted in 131072 tokens."),
-              attrs={"http.response.status_code": 400})
+        over = r.llm("gpt-4o-mini", 131072, 0, None, dur=0.4, status="error",
+                     error=("context_length_exceeded", "This model's maximum context length is 128000 tokens. However, your messages resulted in 131072 tokens."),
+                     attrs={"http.response.status_code": 400})
         r.tool("text.chunk", {"max_tokens": 30000}, {"chunks": 5})
         for i in range(5):
             r.llm("gpt-4o-mini", 30100, 380, f"partial recap {i + 1}/5")
         r.llm("gpt-4o-mini", 2600, 240, a)
-    # Healthy: an overflow the agent recovered from (it split the thread into pieces, summarised
-    # each and then the whole; nothing refused was left unanswered) is a hint, shown but no class
-    # (docs/DETECTORS.md, hints). Labelled context_overflow until session 32 ("the overflow itself is
-    # the signal"); two blind writers labelled the same recovered shape healthy.
-    sc.label(r, [], None,
-             "The 412-message thread exceeded the 128k window; the summarizer chunked it, summarised every piece and then the whole: recovered (a hint, not a failure).")
+    sc.label(r, ["context_overflow"], over,
+             "The 412-message thread exceeded the 128k window; the summarizer chunked it and recovered, but the overflow itself is the signal.")
 
 
 def s31_coding_agent_reread_loop(sc: ScenarioBuilder) -> None:
@@ -716,7 +712,7 @@ SCENARIOS: list[Scenario] = [
     Scenario("21_rag_bot_index_down", "langsmith", "HR policy RAG bot", "'status: failed' retrieval answered as fact", "hr-bot", s21_rag_bot_index_down),
     Scenario("22_order_sync_restart_duplicate", "otlp-json", "marketplace order sync", "retry re-creates an order after a timeout", "order-sync", s22_order_sync_restart_duplicate),
     Scenario("23_escalation_limbo", "jsonl", "support agent", "escalated to a human queue, nobody came, run never ended", "support-agent", s23_escalation_limbo),
-    Scenario("24_chat_context_exceeded", "langfuse", "Slack thread summarizer", "context_length_exceeded, recovered by chunking (clean)", "slack-summarizer", s24_chat_context_exceeded),
+    Scenario("24_chat_context_exceeded", "langfuse", "Slack thread summarizer", "context_length_exceeded, recovered by chunking", "slack-summarizer", s24_chat_context_exceeded),
     Scenario("25_nightly_reconcile_orphan", "jsonl", "payout reconciliation cron", "cron's own export fails outside any agent", "finance-jobs", s25_nightly_reconcile_orphan),
     Scenario("26_kb_search_retry_storm", "otlp-json", "IT helpdesk RAG", "7 retries at a constant 0.5 s", "it-helpdesk", s26_kb_search_retry_storm),
     Scenario("27_invoice_intake_low_confidence", "langfuse", "invoice intake", "ERP invoice created at confidence 0.38", "ap-automation", s27_invoice_intake_low_confidence),
