@@ -142,14 +142,10 @@ def _answered_later(spans: pl.LazyFrame, hits: pl.LazyFrame) -> pl.LazyFrame:
     same parent span, or a graph node run again: LangGraph's ``agent`` node after a trim node) was
     neither failed nor cut. The request was asked again, smaller, and answered: a trim node, a
     conversation manager, a truncation the other rescues (``_fell_back``, ``_reduced_and_retried``)
-    do not take as lossless, or the work split into pieces by a tool between (a chunker, one call
-    per piece, then the whole: a map-reduce summary) that ``_fell_back`` does not take as the request
-    answered. Whether what was cut or split mattered is not in the log, so such a run holds a hint,
-    not a finding (schema.STRENGTHS): an overflow the caller recovered from is no failure of its own
-    (docs/DETECTORS.md, hints): on hold33 a LangGraph app's trim node that kept a log's WARN/ERROR
-    lines before its agent node asked again was healthy. A refusal whose step was not asked again
-    (a summariser's own call is another step), or whose next call was refused or cut again, stays
-    strong; so does a run where any refusal or cut output was not recovered (the hint needs them all)."""
+    do not take as lossless. Whether what was cut mattered is not in the log, so such a run holds a
+    hint, not a finding (schema.STRENGTHS): on hold33 a LangGraph app's trim node that kept a log's
+    WARN/ERROR lines before its agent node asked again was healthy. A refusal whose step was not
+    asked again (a summariser's own call is another step) stays strong."""
     names = spans.select("run_id", pl.col("span_id").alias("parent_id"), pl.col("call").alias("_step"))
     calls = (
         spans.filter(pl.col("kind") == "llm")
@@ -157,17 +153,28 @@ def _answered_later(spans: pl.LazyFrame, hits: pl.LazyFrame) -> pl.LazyFrame:
         .select("run_id", "span_id", "seq", "model", "_step", "failed", pl.col("cut_short").fill_null(False).alias("_cut"))
     )
     refused = hits.filter(pl.col("said") & pl.col("model").is_not_null()).select("run_id", "span_id")
-    return (
+    nxt = (
         calls.sort("run_id", "seq")
         .with_columns(
             pl.col("failed").shift(-1).over("run_id", "model", "_step").alias("_n_failed"),
             pl.col("_cut").shift(-1).over("run_id", "model", "_step").alias("_n_cut"),
+            pl.col("seq").shift(-1).over("run_id", "model", "_step").alias("_n_seq"),
         )
         .join(refused, on=["run_id", "span_id"], how="semi")
         .filter(~pl.col("_n_failed").fill_null(True) & ~pl.col("_n_cut").fill_null(True))
-        .select("run_id", "span_id", pl.lit(True).alias("later_ok"))
+    )
+    # A tool call between (a chunker, then one call per piece) split the work: the pieces answered
+    # parts, not the request refused (as for _fell_back; sample_logs 24: text.chunk, the overflow stands).
+    tools = spans.filter(pl.col("kind") == "tool").select("run_id", pl.col("seq").alias("_t_seq"))
+    split = (
+        nxt.join(tools, on="run_id")
+        .filter((pl.col("_t_seq") > pl.col("seq")) & (pl.col("_t_seq") < pl.col("_n_seq")))
+        .select("run_id", "span_id")
         .unique()
     )
+    return nxt.join(split, on=["run_id", "span_id"], how="anti").select(
+        "run_id", "span_id", pl.lit(True).alias("later_ok")
+    ).unique()
 
 
 #: Strands' own exception for a prompt past the model's window (strands.types.exceptions), bare or
