@@ -9,8 +9,7 @@ detector that the generator should exercise is one `Injection` registered here u
 Hooks get the run being built (`RunState`) and return nothing unless said: ``at_handoff`` returns True
 when the run stops at that hand-off, ``at_target_tool`` True when it replaced the first sub-agent's
 first tool call (and sets ``st.hung`` when that call never returns), ``at_delivery`` True when it
-replaced the normal delivery, ``after_first_sub`` the sub-agent's result when it made the sub-agent's
-last model call itself (the normal closing call is then not made).
+replaced the normal delivery.
 """
 
 from __future__ import annotations
@@ -64,7 +63,7 @@ class Injection:
     after_plan: Callable[[RunState], None] | None = None
     at_handoff: Callable[[RunState, int, SubAgent, Span], bool] | None = None
     at_target_tool: Callable[[RunState, Span, SubAgent, Tool], bool] | None = None
-    after_first_sub: Callable[[RunState, Span, SubAgent], str | None] | None = None
+    after_first_sub: Callable[[RunState, Span, SubAgent], None] | None = None
     at_root_end: Callable[[RunState], None] | None = None
     at_delivery: Callable[[RunState], bool] | None = None
     before_answer: Callable[[RunState], None] | None = None
@@ -239,25 +238,13 @@ def _stall(st: RunState, a: Span, sub: SubAgent, tool: Tool) -> bool:
 # --- after the first sub-agent's tools -----------------------------------------------------------------
 
 
-def _context_overflow(st: RunState, a: Span, sub: SubAgent) -> str:
-    # An overflow that cut the thread, not one recovered from (TAXONOMY context_overflow; a refusal
-    # asked again on a reduced context and answered is only a hint, docs/DETECTORS.md): the request
-    # refused for the window is asked again on a truncated context, that answer stops at its output
-    # cap (finish reason length), and the sub-agent returns the cut text as its result. An agent
-    # loop takes a model response with no tool call as the step's final output whatever its finish
-    # reason (openai/openai-agents-python src/agents/_run_impl.py
-    # RunImpl.execute_tools_and_side_effects: plain text and no tools to run, the last text is the
-    # final output), so the cut answer goes on as the work done. The refusal is where the context
-    # went past the window: the decisive span.
+def _context_overflow(st: RunState, a: Span, sub: SubAgent) -> None:
     b = st.b
     c0 = b.llm_error(a, sub.name, sub.model, "context_length_exceeded",
                      "This model's maximum context length is 128000 tokens. However, your messages resulted in 131206 tokens.", 400)
-    cut = f"{sub.name} result: covered the first 3 of 7 sections; section 4 (renewal terms) sets"
-    b.llm(a, sub.name, sub.model, 24000, 4096, cut, dur_ms=61000.0, finish="length")
+    b.llm(a, sub.name, sub.model, 24000, 200, "summary of the truncated context")
     st.label(["context_overflow"], c0,
-             f"{sub.name}'s prompt hit context_length_exceeded (131,206 tokens); asked again on a truncated context, its "
-             f"answer stopped at the 4,096-token output cap, and {sub.name} returned the cut answer as its result.")
-    return cut
+             f"{sub.name}'s prompt hit context_length_exceeded (131,206 tokens); it retried on a truncated context.")
 
 
 @cache

@@ -182,13 +182,10 @@ def _build(
             st.ends = False
             st.final_text = None
             break
-        result = None
         if first and step is not None and step.after_first_sub is not None:
-            result = step.after_first_sub(st, a, sub)
-        if result is None:
-            result = f"{sub.name} result"
-            b.llm(a, sub.name, sub.model, 1700 + int(r() * 800), 90 + int(r() * 60), result)
-        b.close(a, result)
+            step.after_first_sub(st, a, sub)
+        b.llm(a, sub.name, sub.model, 1700 + int(r() * 800), 90 + int(r() * 60), f"{sub.name} result")
+        b.close(a, f"{sub.name} result")
 
     if st.ends and st.root_error is None and step is not None and step.at_root_end is not None:
         step.at_root_end(st)
