@@ -10,7 +10,6 @@ from typing import Final
 import polars as pl
 
 from forensics.detectors.base import TRUNCATED_FINISH, Context, Detector, hms, on_rows, txt
-from forensics.detectors.cut_recovered import recovered_cuts
 from forensics.detectors.findings import at_step_before_event, per_run_finding
 from forensics.detectors.registry import register
 from forensics.policy import Threshold
@@ -361,9 +360,7 @@ class ContextOverflow(Detector):
         "(LiteLLM context_window_fallbacks, LangChain with_fallbacks), or went to the same model with a prompt "
         "the log shows under the model's window after a model call summarised the history, no tool call between (the "
         "caller compacted, as the refusal asks, and asked again; a prompt merely truncated lost what was cut, and a "
-        "tool that split the work into pieces answered parts, not the request). An output cut that the framework "
-        "rejected (its step failed, no tool ran it: smolagents' parse error) and the agent's next model call did over "
-        "whole, its step's tool succeeding, in a run that answered, is a hint (cut_recovered). "
+        "tool that split the work into pieces answered parts, not the request). "
         "Decisive: the earliest such span, where the context first went past the window; where a "
         "request was refused for exceeding the window, that refusal (a near-full call before it was "
         "accepted and answered: evidence only); an enclosing span failing with the error its model "
@@ -473,9 +470,6 @@ class ContextOverflow(Detector):
         # An overflow an event reports (no model call: OpenHands' ErrorObservation) began at the step before it.
         hits = at_step_before_event(spans, hits)
         hits = hits.join(_answered_later(spans, hits), on=["run_id", "span_id"], how="left")
-        # An output cut at its cap that the framework rejected and the agent did over, whole (cut_recovered).
-        cuts = hits.filter(pl.col("cut") & ~pl.col("pcut") & (pl.col("kind") == "llm"))
-        hits = hits.join(recovered_cuts(spans, ctx.runs.lazy(), cuts), on=["run_id", "span_id"], how="left")
         reason = (
             pl.when(pl.col("said"))
             .then(
@@ -568,22 +562,13 @@ class ContextOverflow(Detector):
             # Prompts pinned at Ollama's default window are read from counts (weak): the log never says so.
             also=[
                 (pl.col("said") | (pl.col("cut") & pl.col("default_window").is_null())).any().alias("stated"),
-                # Every refusal answered later by the same model, every cut output rejected and done
-                # over, and nothing else cut: a hint (below).
-                (
-                    (pl.col("said") | pl.col("cut")).any()
-                    & (~(pl.col("said") | pl.col("cut")) | pl.col("later_ok").fill_null(False)
-                       | pl.col("recovered").fill_null(False)).all()
-                ).alias("_rescued"),
-                pl.col("said").any().alias("_refused"),
+                # Every refusal answered later by the same model, and nothing cut: a hint (below).
+                (pl.col("said").any() & (~(pl.col("said") | pl.col("cut")) | pl.col("later_ok").fill_null(False)).all())
+                .alias("_rescued"),
             ],
-            explanation=pl.when(pl.col("_rescued") & pl.col("_refused"))
+            explanation=pl.when(pl.col("_rescued"))
             .then(pl.format("possible lost context: {}; the same model answered a later request, so the caller may "
                             "have reduced the context and lost nothing", explanation))
-            .when(pl.col("_rescued"))
-            .then(pl.format("possible lost output: {}; the framework rejected the cut output (its step failed, no "
-                            "tool ran it) and the agent's next model call finished whole and did the work, and the "
-                            "run answered", explanation))
             .otherwise(explanation),
             strength=pl.when(pl.col("_rescued"))
             .then(pl.lit("hint"))
