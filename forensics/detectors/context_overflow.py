@@ -135,47 +135,6 @@ def _fell_back(spans: pl.LazyFrame, window: pl.Expr) -> pl.LazyFrame:
     )
 
 
-def _answered_later(spans: pl.LazyFrame, hits: pl.LazyFrame) -> pl.LazyFrame:
-    """``run_id, span_id, later_ok`` of the refusals for the window (``said``) whose step ran again
-    and was answered: the next model call of the same model made in a step of the same name (the
-    same parent span, or a graph node run again: LangGraph's ``agent`` node after a trim node) was
-    neither failed nor cut. The request was asked again, smaller, and answered: a trim node, a
-    conversation manager, a truncation the other rescues (``_fell_back``, ``_reduced_and_retried``)
-    do not take as lossless. Whether what was cut mattered is not in the log, so such a run holds a
-    hint, not a finding (schema.STRENGTHS): on hold33 a LangGraph app's trim node that kept a log's
-    WARN/ERROR lines before its agent node asked again was healthy. A refusal whose step was not
-    asked again (a summariser's own call is another step) stays strong."""
-    names = spans.select("run_id", pl.col("span_id").alias("parent_id"), pl.col("call").alias("_step"))
-    calls = (
-        spans.filter(pl.col("kind") == "llm")
-        .join(names, on=["run_id", "parent_id"], how="left")
-        .select("run_id", "span_id", "seq", "model", "_step", "failed", pl.col("cut_short").fill_null(False).alias("_cut"))
-    )
-    refused = hits.filter(pl.col("said") & pl.col("model").is_not_null()).select("run_id", "span_id")
-    nxt = (
-        calls.sort("run_id", "seq")
-        .with_columns(
-            pl.col("failed").shift(-1).over("run_id", "model", "_step").alias("_n_failed"),
-            pl.col("_cut").shift(-1).over("run_id", "model", "_step").alias("_n_cut"),
-            pl.col("seq").shift(-1).over("run_id", "model", "_step").alias("_n_seq"),
-        )
-        .join(refused, on=["run_id", "span_id"], how="semi")
-        .filter(~pl.col("_n_failed").fill_null(True) & ~pl.col("_n_cut").fill_null(True))
-    )
-    # A tool call between (a chunker, then one call per piece) split the work: the pieces answered
-    # parts, not the request refused (as for _fell_back; sample_logs 24: text.chunk, the overflow stands).
-    tools = spans.filter(pl.col("kind") == "tool").select("run_id", pl.col("seq").alias("_t_seq"))
-    split = (
-        nxt.join(tools, on="run_id")
-        .filter((pl.col("_t_seq") > pl.col("seq")) & (pl.col("_t_seq") < pl.col("_n_seq")))
-        .select("run_id", "span_id")
-        .unique()
-    )
-    return nxt.join(split, on=["run_id", "span_id"], how="anti").select(
-        "run_id", "span_id", pl.lit(True).alias("later_ok")
-    ).unique()
-
-
 #: Strands' own exception for a prompt past the model's window (strands.types.exceptions), bare or
 #: qualified: every Strands model provider raises it for its provider's overflow text (BedrockModel:
 #: "Input is too long for requested model", src/strands/models/bedrock.py).
@@ -469,7 +428,6 @@ class ContextOverflow(Detector):
         hits = hits.join(said_below.unique(), on=["run_id", "span_id"], how="anti")
         # An overflow an event reports (no model call: OpenHands' ErrorObservation) began at the step before it.
         hits = at_step_before_event(spans, hits)
-        hits = hits.join(_answered_later(spans, hits), on=["run_id", "span_id"], how="left")
         reason = (
             pl.when(pl.col("said"))
             .then(
@@ -560,19 +518,7 @@ class ContextOverflow(Detector):
             order="_order",
             first=["why"],
             # Prompts pinned at Ollama's default window are read from counts (weak): the log never says so.
-            also=[
-                (pl.col("said") | (pl.col("cut") & pl.col("default_window").is_null())).any().alias("stated"),
-                # Every refusal answered later by the same model, and nothing cut: a hint (below).
-                (pl.col("said").any() & (~(pl.col("said") | pl.col("cut")) | pl.col("later_ok").fill_null(False)).all())
-                .alias("_rescued"),
-            ],
-            explanation=pl.when(pl.col("_rescued"))
-            .then(pl.format("possible lost context: {}; the same model answered a later request, so the caller may "
-                            "have reduced the context and lost nothing", explanation))
-            .otherwise(explanation),
-            strength=pl.when(pl.col("_rescued"))
-            .then(pl.lit("hint"))
-            .when(pl.col("stated"))
-            .then(pl.lit("strong"))
-            .otherwise(pl.lit("weak")),
+            also=[(pl.col("said") | (pl.col("cut") & pl.col("default_window").is_null())).any().alias("stated")],
+            explanation=explanation,
+            strength=pl.when(pl.col("stated")).then(pl.lit("strong")).otherwise(pl.lit("weak")),
         )
